@@ -1,0 +1,46 @@
+# The two commands of the README: `make demo` and `make test`.
+# Each one creates the virtual environment first when it is missing.
+
+VENV     := .venv
+PY       := $(VENV)/bin/python
+SHAPES   := datasets/shapes
+DEMO_DIR := runs/demo
+
+.PHONY: setup demo test lint clean-demo
+
+setup: $(VENV)/.installed
+
+# torch/torchvision are pinned to the releases that lie on this machine's disk.
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(SHAPES)/annotations/instances_val.json: | setup
+	$(PY) tools/make_shapes.py --out $(SHAPES)
+
+DEMO_IMAGES := $(SHAPES)/val/images/00000[0-7].png
+
+demo: setup $(SHAPES)/annotations/instances_val.json
+	$(PY) tools/train.py configs/demo.yaml --work-dir $(DEMO_DIR) --set data.root=$(SHAPES)
+	$(PY) tools/eval.py $(DEMO_DIR)/best.pt --out $(DEMO_DIR)/eval
+	$(PY) tools/infer.py $(DEMO_DIR)/best.pt $(DEMO_IMAGES) --out $(DEMO_DIR)/predictions
+	@echo ""
+	@echo "Demo finished. Everything is under $(DEMO_DIR)/:"
+	@echo "  checkpoints       $(DEMO_DIR)/best.pt, $(DEMO_DIR)/last.pt"
+	@echo "  resolved config   $(DEMO_DIR)/config.yaml"
+	@echo "  training log      $(DEMO_DIR)/metrics.jsonl"
+	@echo "  COCO metrics      $(DEMO_DIR)/eval/metrics.json"
+	@echo "  annotated images  $(DEMO_DIR)/predictions/"
+
+test: setup
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check detseg tools tests
+	$(VENV)/bin/ruff format --check detseg tools tests
+
+clean-demo:
+	rm -rf $(DEMO_DIR)

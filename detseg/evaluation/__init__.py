@@ -1,0 +1,1 @@
+"""detseg.evaluation."""
