@@ -1,1 +1,35 @@
-"""detseg.ops."""
+"""detseg.ops: the box machinery shared by every detector (pure tensor code).
+
+Boxes are ``xyxy`` in absolute pixels unless a docstring says otherwise.
+"""
+
+from detseg.ops.anchors import AnchorGenerator
+from detseg.ops.box_coder import BoxCoder
+from detseg.ops.boxes import (
+    box_area,
+    box_convert,
+    box_iou,
+    clip_boxes_to_image,
+    generalized_box_iou,
+    invalid_box_mask,
+    remove_small_boxes,
+)
+from detseg.ops.matching import BalancedSampler, Matcher, hard_negative_mining
+from detseg.ops.nms import batched_nms, filter_detections
+
+__all__ = [
+    "AnchorGenerator",
+    "BalancedSampler",
+    "BoxCoder",
+    "Matcher",
+    "batched_nms",
+    "box_area",
+    "box_convert",
+    "box_iou",
+    "clip_boxes_to_image",
+    "filter_detections",
+    "generalized_box_iou",
+    "hard_negative_mining",
+    "invalid_box_mask",
+    "remove_small_boxes",
+]

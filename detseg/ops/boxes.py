@@ -1,0 +1,170 @@
+"""Box geometry: format conversions, area, clipping, filtering and pairwise IoU / GIoU.
+
+Every function here works on plain tensors. Unless a docstring says otherwise, boxes are
+``xyxy`` in absolute pixels: ``(x1, y1, x2, y2)`` with ``x1 < x2`` and ``y1 < y2``.
+The pairwise overlaps and the small-box filter use the kernels of ``torchvision.ops`` so
+that models converted from torchvision see bit-identical numbers.
+"""
+
+from __future__ import annotations
+
+import torch
+import torchvision.ops
+from torch import Tensor
+
+BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
+
+
+def _check_boxes(boxes: Tensor, name: str = "boxes") -> None:
+    """Raise ``ValueError`` unless ``boxes`` is a tensor whose last dimension is 4."""
+    if not isinstance(boxes, Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor, got {type(boxes).__name__}")
+    if boxes.dim() == 0 or boxes.shape[-1] != 4:
+        raise ValueError(
+            f"{name} must have shape [..., 4] (x1, y1, x2, y2), got {tuple(boxes.shape)}"
+        )
+
+
+def _to_xyxy(boxes: Tensor, fmt: str) -> Tensor:
+    if fmt == "xyxy":
+        return boxes
+    a, b, c, d = boxes.unbind(-1)
+    if fmt == "xywh":  # (x1, y1, w, h)
+        return torch.stack((a, b, a + c, b + d), dim=-1)
+    # cxcywh: (cx, cy, w, h)
+    return torch.stack((a - 0.5 * c, b - 0.5 * d, a + 0.5 * c, b + 0.5 * d), dim=-1)
+
+
+def _from_xyxy(boxes: Tensor, fmt: str) -> Tensor:
+    if fmt == "xyxy":
+        return boxes
+    x1, y1, x2, y2 = boxes.unbind(-1)
+    if fmt == "xywh":
+        return torch.stack((x1, y1, x2 - x1, y2 - y1), dim=-1)
+    return torch.stack(((x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1), dim=-1)
+
+
+def box_convert(boxes: Tensor, in_fmt: str, out_fmt: str) -> Tensor:
+    """Convert boxes between the ``xyxy``, ``xywh`` and ``cxcywh`` formats.
+
+    ``xyxy`` is ``(x1, y1, x2, y2)``; ``xywh`` is ``(x1, y1, width, height)`` (COCO);
+    ``cxcywh`` is ``(center_x, center_y, width, height)`` (YOLO, DETR). Conversions
+    between the two non-``xyxy`` formats go through ``xyxy``.
+
+    Args:
+        boxes: Float tensor ``[..., 4]`` in ``in_fmt``.
+        in_fmt: Format of ``boxes``.
+        out_fmt: Wanted format.
+
+    Returns:
+        A new tensor ``[..., 4]`` (same dtype) in ``out_fmt``; a copy when the formats agree.
+
+    Raises:
+        ValueError: If a format is unknown or ``boxes`` is not ``[..., 4]``.
+    """
+    for fmt, arg in ((in_fmt, "in_fmt"), (out_fmt, "out_fmt")):
+        if fmt not in BOX_FORMATS:
+            raise ValueError(f"{arg}={fmt!r} is not a box format; use one of {BOX_FORMATS}")
+    _check_boxes(boxes)
+    if in_fmt == out_fmt:
+        return boxes.clone()
+    return _from_xyxy(_to_xyxy(boxes, in_fmt), out_fmt)
+
+
+def box_area(boxes: Tensor) -> Tensor:
+    """Area ``(x2 - x1) * (y2 - y1)`` of each box.
+
+    Args:
+        boxes: ``[N, 4]`` xyxy boxes (float or integer).
+
+    Returns:
+        ``[N]`` areas; float16/bfloat16 inputs are computed and returned in float32.
+    """
+    _check_boxes(boxes)
+    return torchvision.ops.box_area(boxes)
+
+
+def clip_boxes_to_image(boxes: Tensor, size: tuple[int, int]) -> Tensor:
+    """Clamp box coordinates into the image: ``x`` into ``[0, W]``, ``y`` into ``[0, H]``.
+
+    Args:
+        boxes: ``[..., 4]`` xyxy boxes.
+        size: ``(H, W)`` of the image, in pixels.
+
+    Returns:
+        A new ``[..., 4]`` tensor of clipped boxes (boxes entirely outside become degenerate).
+    """
+    _check_boxes(boxes)
+    if len(size) != 2:
+        raise ValueError(f"size must be (height, width), got {size!r}")
+    return torchvision.ops.clip_boxes_to_image(boxes, (size[0], size[1]))
+
+
+def remove_small_boxes(boxes: Tensor, min_size: float) -> Tensor:
+    """Indices of the boxes whose width and height are both ``>= min_size``.
+
+    Args:
+        boxes: ``[N, 4]`` xyxy boxes.
+        min_size: Smallest allowed side length, in pixels.
+
+    Returns:
+        Int64 ``[K]`` indices of the kept boxes, in increasing order.
+    """
+    _check_boxes(boxes)
+    return torchvision.ops.remove_small_boxes(boxes, min_size)
+
+
+def box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
+    """Pairwise intersection over union.
+
+    Args:
+        boxes1: ``[N, 4]`` xyxy boxes.
+        boxes2: ``[M, 4]`` xyxy boxes.
+
+    Returns:
+        ``[N, M]`` IoU in ``[0, 1]`` (NaN where both boxes have zero area).
+    """
+    _check_boxes(boxes1, "boxes1")
+    _check_boxes(boxes2, "boxes2")
+    return torchvision.ops.box_iou(boxes1, boxes2)
+
+
+def generalized_box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
+    """Pairwise generalized IoU: ``IoU - (|C| - |A u B|) / |C|``, C the enclosing box.
+
+    Args:
+        boxes1: ``[N, 4]`` xyxy boxes with positive width and height.
+        boxes2: ``[M, 4]`` xyxy boxes with positive width and height.
+
+    Returns:
+        ``[N, M]`` GIoU in ``[-1, 1]``.
+    """
+    _check_boxes(boxes1, "boxes1")
+    _check_boxes(boxes2, "boxes2")
+    return torchvision.ops.generalized_box_iou(boxes1, boxes2)
+
+
+def invalid_box_mask(boxes: Tensor, size: tuple[int, int] | None = None) -> Tensor:
+    """Flag boxes that break the box contract.
+
+    A box is invalid when a coordinate is NaN or infinite, when its width or height is
+    not positive (``x2 <= x1`` or ``y2 <= y1``), or, if ``size`` is given, when it leaves
+    the image (``x1 < 0``, ``y1 < 0``, ``x2 > W`` or ``y2 > H``).
+
+    Args:
+        boxes: ``[N, 4]`` xyxy boxes in absolute pixels.
+        size: Optional ``(H, W)`` of the image.
+
+    Returns:
+        Bool ``[N]``, True for each invalid box.
+    """
+    _check_boxes(boxes)
+    x1, y1, x2, y2 = boxes.unbind(-1)
+    bad = ~torch.isfinite(boxes).all(dim=-1)
+    bad |= (x2 <= x1) | (y2 <= y1)  # NaN compares False; already caught above
+    if size is not None:
+        if len(size) != 2:
+            raise ValueError(f"size must be (height, width), got {size!r}")
+        height, width = size
+        bad |= (x1 < 0) | (y1 < 0) | (x2 > width) | (y2 > height)
+    return bad

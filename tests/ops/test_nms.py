@@ -1,0 +1,103 @@
+"""batched_nms and filter_detections: written cases and parity with torchvision.ops."""
+
+import pytest
+import torch
+import torchvision.ops as tvops
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detseg.ops import batched_nms, filter_detections
+
+FAST = settings(max_examples=40, deadline=None)
+
+# Three overlapping boxes (IoU(a, b) = 0.81 > 0.5, IoU(a, c) = 0) and one far away.
+BOXES = torch.tensor(
+    [
+        [0.0, 0.0, 10.0, 10.0],  # a
+        [1.0, 1.0, 10.0, 10.0],  # b: IoU with a = 81 / 100
+        [20.0, 20.0, 30.0, 30.0],  # c
+        [0.0, 0.0, 10.0, 9.0],  # d: IoU with a = 0.9
+    ]
+)
+SCORES = torch.tensor([0.9, 0.8, 0.3, 0.95])
+
+
+@st.composite
+def detections(draw, max_n=40):
+    n = draw(st.integers(0, max_n))
+    seed = draw(st.integers(0, 2**16))
+    g = torch.Generator().manual_seed(seed)
+    xy = torch.rand(n, 2, generator=g) * 60
+    boxes = torch.cat([xy, xy + torch.rand(n, 2, generator=g) * 40 + 1], dim=1)
+    scores = torch.rand(n, generator=g)
+    labels = torch.randint(1, 4, (n,), generator=g)
+    return boxes, scores, labels
+
+
+def test_nms_written_single_class():
+    labels = torch.zeros(4, dtype=torch.int64)
+    # d (0.95) suppresses a (0.9, IoU 0.9) and b (IoU with d = 72 / 99 > 0.5); c survives
+    assert batched_nms(BOXES, SCORES, labels, 0.5).tolist() == [3, 2]
+    # at threshold 0.85 only a is suppressed by d; b (IoU 0.727 with d) survives
+    assert batched_nms(BOXES, SCORES, labels, 0.85).tolist() == [3, 1, 2]
+
+
+def test_nms_written_is_class_wise():
+    labels = torch.tensor([1, 1, 1, 2])  # d is another class: it suppresses nothing
+    assert batched_nms(BOXES, SCORES, labels, 0.5).tolist() == [3, 0, 2]
+
+
+def test_filter_detections_threshold_nms_topk():
+    labels = torch.tensor([1, 1, 1, 2])
+    # score > 0.3 drops c (0.3 is not above the threshold); a suppresses b inside class 1
+    assert filter_detections(BOXES, SCORES, labels, 0.3, 0.5, 100).tolist() == [3, 0]
+    assert filter_detections(BOXES, SCORES, labels, 0.0, 0.5, 100).tolist() == [3, 0, 2]
+    assert filter_detections(BOXES, SCORES, labels, 0.0, 0.5, 2).tolist() == [3, 0]
+    assert filter_detections(BOXES, SCORES, labels, 0.0, 0.5, 0).tolist() == []
+    assert filter_detections(BOXES, SCORES, labels, 0.99, 0.5, 10).tolist() == []
+
+
+def test_empty_input():
+    empty = torch.zeros(0, 4)
+    no = torch.zeros(0)
+    labels = torch.zeros(0, dtype=torch.int64)
+    assert batched_nms(empty, no, labels, 0.5).shape == (0,)
+    keep = filter_detections(empty, no, labels, 0.05, 0.5, 100)
+    assert keep.shape == (0,) and keep.dtype == torch.int64
+
+
+def test_bad_inputs_raise():
+    with pytest.raises(ValueError, match="same N"):
+        batched_nms(BOXES, SCORES[:3], torch.zeros(4, dtype=torch.int64), 0.5)
+    with pytest.raises(ValueError, match="max_detections"):
+        filter_detections(BOXES, SCORES, torch.zeros(4, dtype=torch.int64), 0.1, 0.5, -1)
+
+
+@FAST
+@given(detections(), st.floats(0.1, 0.9))
+def test_batched_nms_matches_torchvision(dets, iou_threshold):
+    boxes, scores, labels = dets
+    ours = batched_nms(boxes, scores, labels, iou_threshold)
+    assert torch.equal(ours, tvops.batched_nms(boxes, scores, labels, iou_threshold))
+
+
+@FAST
+@given(detections(), st.floats(0.0, 0.9), st.floats(0.1, 0.9), st.integers(0, 30))
+def test_filter_detections_matches_reference_steps(dets, score_thr, iou_thr, k):
+    boxes, scores, labels = dets
+    keep = filter_detections(boxes, scores, labels, score_thr, iou_thr, k)
+    # reference: torchvision RoIHeads.postprocess_detections without its small-box step
+    idx = torch.where(scores > score_thr)[0]
+    ref = tvops.batched_nms(boxes[idx], scores[idx], labels[idx], iou_thr)[:k]
+    assert torch.equal(keep, idx[ref])
+    assert bool((scores[keep][:-1] >= scores[keep][1:]).all())
+
+
+def test_filter_detections_many_boxes_path():
+    # > 1000 boxes takes torchvision's per-class loop instead of the offset trick
+    g = torch.Generator().manual_seed(0)
+    xy = torch.rand(1500, 2, generator=g) * 200
+    boxes = torch.cat([xy, xy + torch.rand(1500, 2, generator=g) * 50 + 1], dim=1)
+    scores, labels = torch.rand(1500, generator=g), torch.randint(1, 6, (1500,), generator=g)
+    keep = filter_detections(boxes, scores, labels, 0.0, 0.5, 100)
+    assert torch.equal(keep, tvops.batched_nms(boxes, scores, labels, 0.5)[:100])
