@@ -1,0 +1,264 @@
+"""COCO mAP / mAR, computed by pycocotools or by faster-coco-eval.
+
+Both libraries are wrapped behind one function, :func:`coco_evaluate`, that
+returns the twelve standard numbers plus a per-class summary. The numbers are
+the libraries' own ``stats`` (nothing is recomputed), so they match pycocotools
+to the last bit; ``tests/evaluation/test_coco_parity.py`` checks it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+IOU_TYPES = ("bbox", "segm")
+BACKENDS = ("faster", "pycocotools")
+_AP_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl")
+_AR_AREA_KEYS = ("ARs", "ARm", "ARl")
+_GT_ANN_KEYS = ("image_id", "category_id", "bbox", "area", "iscrowd")
+
+
+def coco_evaluate(
+    gt: str | os.PathLike | dict,
+    detections: Sequence[dict],
+    iou_type: str = "bbox",
+    backend: str = "faster",
+    max_dets: Sequence[int] = (1, 10, 100),
+) -> dict[str, Any]:
+    """Evaluates detections against a COCO ground truth, as pycocotools does.
+
+    Args:
+        gt: COCO ground truth, a json file path or an already loaded dict with
+            ``images`` (``id``, ``width``, ``height``), ``annotations``
+            (``image_id``, ``category_id``, ``bbox`` xywh px, ``area``,
+            ``iscrowd``, and ``segmentation`` for ``"segm"``) and ``categories``.
+            Not modified.
+        detections: results in the COCO results format, one dict per detection
+            with ``image_id``, ``category_id``, ``score`` and ``bbox`` (xywh
+            absolute pixels) and/or ``segmentation`` (RLE). Not modified.
+            Detections whose ``category_id`` is not a ground-truth category are
+            ignored (as both libraries do).
+        iou_type: ``"bbox"`` or ``"segm"``.
+        backend: ``"faster"`` (faster-coco-eval's C++ ``COCOeval_faster``, the
+            default) or ``"pycocotools"`` (the reference).
+        max_dets: three strictly increasing detection limits per image.
+
+    Returns:
+        ``AP, AP50, AP75, APs, APm, APl`` and ``AR<m>`` for each ``m`` in
+        ``max_dets`` (``AR1, AR10, AR100`` by default), ``ARs, ARm, ARl``: floats
+        equal to the backend's ``COCOeval.stats``; -1.0 where a number has no
+        ground truth to average over (pycocotools' convention). ``per_class``:
+        ``{category name: {"AP", "AP50", "AR<max_dets[-1]>"}}`` from the
+        accumulated ``precision`` / ``recall`` arrays at area "all" and
+        ``max_dets[-1]``, averaged like pycocotools' summarize (mean of the
+        entries > -1, else -1.0).
+
+    Behaviour worth knowing:
+        * Empty ``detections``: pycocotools' ``loadRes`` fails on an empty list,
+          so an empty result set is built directly; the evaluation then runs as
+          normal and gives 0.0 for every number that has ground truth and -1.0
+          for those that have none (e.g. ``APl`` without large objects).
+        * Custom ``max_dets``: pycocotools' summarize computes ``AP`` at
+          ``maxDets=100`` whatever ``max_dets`` says (so ``AP`` is -1.0 when 100
+          is not among them) and everything else at ``max_dets[2]``;
+          faster-coco-eval uses ``max_dets[-1]`` everywhere.
+        * The backends agree to ~1e-16, not bit for bit: pycocotools computes
+          precision as ``tp / (tp + fp + eps)``, faster-coco-eval without the
+          ``eps``, so single precisions can differ by one ulp.
+        * ``"segm"`` results that also carry a ``bbox``: both libraries take the
+          detection's area (for the small / medium / large ranges) from the box
+          (w * h), not from the mask.
+
+    Raises:
+        ValueError: on an unknown ``iou_type`` / ``backend``, bad ``max_dets``,
+            a malformed ground truth, or a detection that names an image absent
+            from the ground truth or lacks the field ``iou_type`` needs.
+    """
+    if iou_type not in IOU_TYPES:
+        raise ValueError(f"iou_type must be one of {IOU_TYPES}, got {iou_type!r}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    max_dets = _check_max_dets(max_dets)
+    gt_dict = _load_gt(gt)
+    dets = _copy_detections(detections, gt_dict, iou_type)
+    run = _run_faster if backend == "faster" else _run_pycocotools
+    stats, evaluator = run(gt_dict, dets, iou_type, max_dets)
+    result = _stats_to_dict(stats, max_dets)
+    result["per_class"] = per_class_metrics(evaluator.eval, evaluator.params.catIds, gt_dict)
+    return result
+
+
+def per_class_metrics(
+    eval_arrays: dict, cat_ids: Sequence[int], gt: dict
+) -> dict[str, dict[str, float]]:
+    """Per-category AP, AP50 and AR from a COCOeval's accumulated arrays.
+
+    Args:
+        eval_arrays: ``COCOeval.eval`` after ``accumulate()``, holding
+            ``precision`` ``[T, R, K, A, M]``, ``recall`` ``[T, K, A, M]`` and
+            ``params`` (iouThrs, maxDets).
+        cat_ids: the evaluated category ids, in the order of the K axis.
+        gt: the COCO ground-truth dict (for category names).
+
+    Returns:
+        ``{name: {"AP", "AP50", "AR<maxDets[-1]>"}}`` at area "all" and the
+        largest ``maxDets``; each the mean of the entries > -1, or -1.0 if none.
+        Names shared by several categories get `` (id <n>)`` appended.
+    """
+    precision, recall = eval_arrays["precision"], eval_arrays["recall"]
+    params = eval_arrays["params"]
+    iou50 = np.where(np.asarray(params.iouThrs) == 0.5)[0]
+    mind = len(params.maxDets) - 1
+    ar_key = f"AR{params.maxDets[-1]}"
+    names = _category_names(gt, cat_ids)
+    out: dict[str, dict[str, float]] = {}
+    for k, cat_id in enumerate(cat_ids):
+        out[names[cat_id]] = {
+            "AP": _mean_valid(precision[:, :, k, 0, mind]),
+            "AP50": _mean_valid(precision[iou50, :, k, 0, mind]),
+            ar_key: _mean_valid(recall[:, k, 0, mind]),
+        }
+    return out
+
+
+def _mean_valid(values: np.ndarray) -> float:
+    valid = values[values > -1]
+    return float(np.mean(valid)) if valid.size else -1.0
+
+
+def _category_names(gt: dict, cat_ids: Sequence[int]) -> dict[int, str]:
+    by_id = {c["id"]: str(c.get("name", c["id"])) for c in gt["categories"]}
+    counts: dict[str, int] = {}
+    for cat_id in cat_ids:
+        counts[by_id[cat_id]] = counts.get(by_id[cat_id], 0) + 1
+    return {
+        cat_id: by_id[cat_id] if counts[by_id[cat_id]] == 1 else f"{by_id[cat_id]} (id {cat_id})"
+        for cat_id in cat_ids
+    }
+
+
+def _check_max_dets(max_dets: Sequence[int]) -> list[int]:
+    values = [int(m) for m in max_dets]
+    increasing = all(a < b for a, b in zip(values[:-1], values[1:], strict=True))
+    if len(values) != 3 or values[0] < 1 or not increasing:
+        raise ValueError(
+            f"max_dets must be three strictly increasing positive ints such as (1, 10, 100), "
+            f"got {tuple(max_dets)}"
+        )
+    return values
+
+
+def _load_gt(gt: str | os.PathLike | dict) -> dict:
+    """Loads and checks a COCO ground truth; returns a copy safe to hand to the libraries."""
+    if isinstance(gt, (str, os.PathLike)):
+        with open(gt) as f:
+            gt = json.load(f)
+    if not isinstance(gt, dict):
+        raise ValueError(f"gt must be a COCO json path or dict, got {type(gt).__name__}")
+    for key in ("images", "annotations", "categories"):
+        if key not in gt:
+            raise ValueError(f"COCO ground truth has no {key!r} list; add it (it may be empty)")
+    for ann in gt["annotations"]:
+        missing = [k for k in _GT_ANN_KEYS if k not in ann]
+        if missing:
+            raise ValueError(
+                f"ground-truth annotation {ann.get('id')} lacks {missing}; "
+                "COCO evaluation needs image_id, category_id, bbox, area and iscrowd"
+            )
+    # Both libraries write keys ("ignore", RLEs) into the annotation dicts: copy them.
+    copied = dict(gt)
+    copied["annotations"] = [dict(ann) for ann in gt["annotations"]]
+    return copied
+
+
+def _copy_detections(detections: Sequence[dict], gt: dict, iou_type: str) -> list[dict]:
+    """Checks detections and copies them (``loadRes`` writes into each dict)."""
+    image_ids = {img["id"] for img in gt["images"]}
+    field = "bbox" if iou_type == "bbox" else "segmentation"
+    copied = []
+    for i, det in enumerate(detections):
+        if det.get("image_id") not in image_ids:
+            raise ValueError(
+                f"detection {i} has image_id {det.get('image_id')!r}, which is not an image of "
+                "the ground truth; evaluate only images listed in gt['images']"
+            )
+        if field not in det or "score" not in det or "category_id" not in det:
+            raise ValueError(
+                f"detection {i} lacks 'score', 'category_id' or {field!r} "
+                f"(needed for iou_type={iou_type!r})"
+            )
+        copied.append(dict(det))
+    if len({"bbox" in det for det in copied}) > 1:
+        raise ValueError(
+            "some detections have a 'bbox' and some do not; loadRes reads them all like the "
+            "first one, so give every detection a 'bbox' or none"
+        )
+    return copied
+
+
+def _stats_to_dict(stats: np.ndarray, max_dets: list[int]) -> dict[str, Any]:
+    keys = [*_AP_KEYS, *(f"AR{m}" for m in max_dets), *_AR_AREA_KEYS]
+    return {key: float(value) for key, value in zip(keys, stats[:12], strict=True)}
+
+
+def _run_pycocotools(
+    gt: dict, dets: list[dict], iou_type: str, max_dets: list[int]
+) -> tuple[np.ndarray, Any]:
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    with _captured_stdout("pycocotools"):
+        coco_gt = COCO()
+        coco_gt.dataset = gt
+        coco_gt.createIndex()
+        coco_dt = coco_gt.loadRes(dets) if dets else _empty_results(COCO, gt)
+        evaluator = COCOeval(coco_gt, coco_dt, iouType=iou_type)
+        evaluator.params.maxDets = list(max_dets)
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+    return evaluator.stats, evaluator
+
+
+def _run_faster(
+    gt: dict, dets: list[dict], iou_type: str, max_dets: list[int]
+) -> tuple[np.ndarray, Any]:
+    from faster_coco_eval import COCO, COCOeval_faster
+
+    with _captured_stdout("faster_coco_eval"):
+        coco_gt = COCO(gt, print_function=logger.debug)
+        coco_dt = coco_gt.loadRes(dets)
+        evaluator = COCOeval_faster(coco_gt, coco_dt, iouType=iou_type, print_function=logger.debug)
+        evaluator.params.maxDets = list(max_dets)
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+    return evaluator.stats, evaluator
+
+
+def _empty_results(coco_cls: type, gt: dict) -> Any:
+    """A results object with no detections (pycocotools' loadRes cannot build one)."""
+    res = coco_cls()
+    res.dataset = {"images": list(gt["images"]), "categories": gt["categories"], "annotations": []}
+    res.createIndex()
+    return res
+
+
+@contextlib.contextmanager
+def _captured_stdout(library: str):
+    """Swallows a library's prints and forwards them to this module's logger (DEBUG)."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        yield
+    text = buffer.getvalue().strip()
+    if text:
+        logger.debug("%s output:\n%s", library, text)

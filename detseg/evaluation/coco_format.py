@@ -1,0 +1,192 @@
+"""Conversions between detseg's tensors and the COCO json formats.
+
+This module is the one place where model outputs become COCO results
+(``xyxy`` -> ``xywh``, labels ``1..K`` -> category ids, masks -> RLE) and where
+a detection dataset becomes a COCO ground-truth dict.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from pycocotools import mask as mask_utils
+
+logger = logging.getLogger(__name__)
+
+MASK_THRESHOLD = 0.5
+
+
+def predictions_to_coco_results(
+    image_ids: Sequence[int],
+    predictions: Sequence[dict[str, Any]],
+    cat_ids: Sequence[int] | None = None,
+) -> list[dict]:
+    """Turns per-image model predictions into a list in the COCO results format.
+
+    Args:
+        image_ids: the COCO image id of each prediction (same length).
+        predictions: per image ``dict(boxes, scores, labels)`` and optionally
+            ``masks``: ``boxes`` Float[N, 4] xyxy absolute pixels, ``scores``
+            Float[N], ``labels`` Int64[N] in ``1..K``, ``masks`` UInt8/Bool
+            [N, H, W] (0/1) or Float[N, 1, H, W] / [N, H, W] probabilities,
+            binarised with ``> 0.5`` (as torchvision's COCO reference). Tensors or numpy arrays.
+        cat_ids: category id of each label (label ``k`` -> ``cat_ids[k - 1]``);
+            ``None`` keeps the labels as category ids.
+
+    Returns:
+        One dict per detection: ``image_id``, ``category_id`` (int), ``score``
+        and ``bbox`` ``[x, y, w, h]`` as Python floats at full precision (no
+        rounding: rounding would change the IoUs and so the mAP), plus
+        ``segmentation`` (compressed RLE whose ``counts`` is a ``str``, ready for
+        ``json.dump``) when the prediction has masks.
+
+    Raises:
+        ValueError: on a length mismatch, a label outside ``1..len(cat_ids)``,
+            or fields of different lengths.
+    """
+    if len(image_ids) != len(predictions):
+        raise ValueError(
+            f"got {len(image_ids)} image ids for {len(predictions)} predictions; "
+            "give one image id per prediction"
+        )
+    results: list[dict] = []
+    for image_id, pred in zip(image_ids, predictions, strict=True):
+        results.extend(_results_per_image(int(image_id), pred, cat_ids))
+    return results
+
+
+def _results_per_image(image_id: int, pred: dict[str, Any], cat_ids: Sequence[int] | None):
+    boxes = _as_numpy(pred["boxes"], np.float64).reshape(-1, 4)
+    scores = _as_numpy(pred["scores"], np.float64).reshape(-1)
+    labels = _as_numpy(pred["labels"], np.int64).reshape(-1)
+    if not len(boxes) == len(scores) == len(labels):
+        raise ValueError(
+            f"image {image_id}: boxes ({len(boxes)}), scores ({len(scores)}) and labels "
+            f"({len(labels)}) differ in length"
+        )
+    categories = _labels_to_category_ids(labels, cat_ids, image_id)
+    rles = _masks_to_rles(pred["masks"], len(boxes)) if pred.get("masks") is not None else None
+    xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)
+    out = []
+    for i in range(len(boxes)):
+        result = {
+            "image_id": image_id,
+            "category_id": int(categories[i]),
+            "bbox": [float(v) for v in xywh[i]],
+            "score": float(scores[i]),
+        }
+        if rles is not None:
+            result["segmentation"] = rles[i]
+        out.append(result)
+    return out
+
+
+def _labels_to_category_ids(
+    labels: np.ndarray, cat_ids: Sequence[int] | None, image_id: int
+) -> np.ndarray:
+    if cat_ids is None:
+        return labels
+    bad = (labels < 1) | (labels > len(cat_ids))
+    if bad.any():
+        raise ValueError(
+            f"image {image_id}: label {int(labels[bad][0])} is outside 1..{len(cat_ids)} "
+            "(the number of cat_ids); labels must be 1..K"
+        )
+    return np.asarray(cat_ids, dtype=np.int64)[labels - 1]
+
+
+def _masks_to_rles(masks: Any, num: int) -> list[dict]:
+    """Encodes masks [N, H, W] or [N, 1, H, W] as compressed RLEs with str counts."""
+    array = masks.detach().cpu().numpy() if isinstance(masks, torch.Tensor) else np.asarray(masks)
+    if array.ndim == 4 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 3 or array.shape[0] != num:
+        raise ValueError(
+            f"masks must be [N, H, W] or [N, 1, H, W] with N={num} detections, "
+            f"got shape {tuple(array.shape)}"
+        )
+    if array.dtype.kind == "f":
+        array = array > MASK_THRESHOLD
+    binary = np.asfortranarray(array.transpose(1, 2, 0).astype(np.uint8))  # [H, W, N]
+    rles = mask_utils.encode(binary) if num else []
+    for rle in rles:
+        rle["counts"] = rle["counts"].decode("ascii")
+    return rles
+
+
+def _as_numpy(values: Any, dtype: type) -> np.ndarray:
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    return np.asarray(values, dtype=dtype)
+
+
+def dataset_to_coco_gt(dataset: Any) -> dict:
+    """Builds a COCO ground-truth dict from a detseg detection dataset.
+
+    Uses only the documented dataset contract: ``dataset.classes``,
+    ``dataset.image_ids``, optional ``dataset.cat_ids`` and
+    ``dataset[i] -> (image Float[3, H, W], target)`` (or ``None`` for an
+    unreadable image). Build the dataset without augmentation: the boxes are
+    taken as returned (xyxy absolute pixels) and the image size from the image.
+
+    Args:
+        dataset: the detection dataset.
+
+    Returns:
+        ``{"images": [{id, width, height}], "annotations": [{id, image_id,
+        category_id, bbox (xywh px), area, iscrowd[, segmentation]}],
+        "categories": [{id, name}]}``. ``area`` is ``target["area"]`` when given
+        (e.g. the mask area of COCO), else the box area; ``segmentation`` (RLE)
+        is written only when the target has ``masks``. Category ids are
+        ``dataset.cat_ids`` if present, else ``1..K``. Unreadable images are
+        left out with a warning (the evaluation loop cannot predict on them).
+    """
+    classes = list(dataset.classes)
+    cat_ids = list(getattr(dataset, "cat_ids", None) or range(1, len(classes) + 1))
+    if len(cat_ids) != len(classes):
+        raise ValueError(
+            f"dataset has {len(classes)} classes but {len(cat_ids)} cat_ids; give one id per class"
+        )
+    images: list[dict] = []
+    annotations: list[dict] = []
+    for index, image_id in enumerate(dataset.image_ids):
+        sample = dataset[index]
+        if sample is None:
+            logger.warning("image %s (index %d) is unreadable: left out of the gt", image_id, index)
+            continue
+        image, target = sample
+        height, width = int(image.shape[-2]), int(image.shape[-1])
+        images.append({"id": int(image_id), "width": width, "height": height})
+        for ann in _annotations_per_image(int(image_id), target, cat_ids):
+            ann["id"] = len(annotations) + 1
+            annotations.append(ann)
+    categories = [{"id": int(c), "name": name} for c, name in zip(cat_ids, classes, strict=True)]
+    return {"images": images, "annotations": annotations, "categories": categories}
+
+
+def _annotations_per_image(image_id: int, target: dict, cat_ids: Sequence[int]) -> list[dict]:
+    boxes = _as_numpy(target["boxes"], np.float64).reshape(-1, 4)
+    labels = _as_numpy(target["labels"], np.int64).reshape(-1)
+    categories = _labels_to_category_ids(labels, cat_ids, image_id)
+    num = len(boxes)
+    widths, heights = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    area = _as_numpy(target["area"], np.float64) if "area" in target else widths * heights
+    iscrowd = _as_numpy(target.get("iscrowd", np.zeros(num)), np.int64).reshape(-1)
+    rles = _masks_to_rles(target["masks"], num) if target.get("masks") is not None else None
+    anns = []
+    for i in range(num):
+        ann = {
+            "image_id": image_id,
+            "category_id": int(categories[i]),
+            "bbox": [float(boxes[i, 0]), float(boxes[i, 1]), float(widths[i]), float(heights[i])],
+            "area": float(area[i]),
+            "iscrowd": int(iscrowd[i]),
+        }
+        if rles is not None:
+            ann["segmentation"] = rles[i]
+        anns.append(ann)
+    return anns

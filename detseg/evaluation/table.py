@@ -1,0 +1,49 @@
+"""Plain-text tables for logging evaluation results."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], digits: int = 3) -> str:
+    """Renders rows as an aligned text table (floats with ``digits`` decimals).
+
+    Args:
+        headers: column titles.
+        rows: one sequence of cells per row, as long as ``headers``.
+        digits: decimals shown for float cells; ``nan`` is shown as ``nan``.
+
+    Returns:
+        The table, lines joined by ``\\n``, without a trailing newline.
+    """
+    cells = [[str(h) for h in headers]]
+    for row in rows:
+        if len(row) != len(headers):
+            raise ValueError(f"row {list(row)} has {len(row)} cells for {len(headers)} headers")
+        cells.append([_format_cell(value, digits) for value in row])
+    widths = [max(len(line[i]) for line in cells) for i in range(len(headers))]
+    lines = [
+        "  ".join(cell.rjust(w) for cell, w in zip(line, widths, strict=True)) for line in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def coco_table(result: dict[str, Any], digits: int = 3) -> str:
+    """The overall COCO numbers of ``coco_evaluate`` on one line, then per-class AP."""
+    overall = {k: v for k, v in result.items() if k != "per_class"}
+    text = format_table(list(overall), [list(overall.values())], digits)
+    per_class = result.get("per_class") or {}
+    if per_class:
+        metrics = list(next(iter(per_class.values())))
+        rows = [[name, *values.values()] for name, values in per_class.items()]
+        text += "\n\n" + format_table(["class", *metrics], rows, digits)
+    return text
+
+
+def _format_cell(value: Any, digits: int) -> str:
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.{digits}f}"
+    return str(value)

@@ -1,0 +1,165 @@
+"""Benchmarks for detseg.
+
+    python tools/benchmark.py eval --images 2000 --dets-per-image 32 [--iou-type bbox] [--seed 0]
+
+Sub-commands:
+    eval   time COCO evaluation with both backends (faster-coco-eval, pycocotools)
+           on a synthetic ground truth and check that they give the same numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import numpy as np
+from pycocotools import mask as mask_utils
+
+from detseg.evaluation import coco_evaluate
+
+TOLERANCE = 1e-12
+
+
+def synthetic_coco(
+    num_images: int, dets_per_image: int, num_classes: int, iou_type: str, seed: int
+) -> tuple[dict, list[dict]]:
+    """A random COCO ground truth and detections near it (jittered copies plus noise)."""
+    rng = np.random.default_rng(seed)
+    images, annotations, detections = [], [], []
+    for image_id in range(1, num_images + 1):
+        width, height = int(rng.integers(320, 640)), int(rng.integers(320, 640))
+        images.append({"id": image_id, "width": width, "height": height})
+        boxes = _random_boxes(rng, int(rng.integers(0, 16)), width, height)
+        labels = rng.integers(1, num_classes + 1, len(boxes))
+        for box, label in zip(boxes, labels, strict=True):
+            ann = {
+                "id": len(annotations) + 1,
+                "image_id": image_id,
+                "category_id": int(label),
+                "bbox": box.tolist(),
+                "area": float(box[2] * box[3]),
+                "iscrowd": int(rng.random() < 0.02),
+            }
+            if iou_type == "segm":
+                ann["segmentation"] = [_box_polygon(box)]
+            annotations.append(ann)
+        det_boxes, det_labels = _noisy_detections(rng, boxes, labels, dets_per_image, num_classes)
+        det_boxes = _clip(det_boxes, width, height)
+        for box, label, score in zip(
+            det_boxes, det_labels, rng.random(len(det_boxes)), strict=True
+        ):
+            det = {
+                "image_id": image_id,
+                "category_id": int(label),
+                "score": float(score),
+                "bbox": box.tolist(),
+            }
+            if iou_type == "segm":
+                rle = mask_utils.frPyObjects([_box_polygon(box)], height, width)[0]
+                det["segmentation"] = {"size": rle["size"], "counts": rle["counts"].decode()}
+            detections.append(det)
+    categories = [{"id": c, "name": f"class_{c}"} for c in range(1, num_classes + 1)]
+    gt = {"images": images, "annotations": annotations, "categories": categories}
+    return gt, detections
+
+
+def _random_boxes(rng: np.random.Generator, num: int, width: int, height: int) -> np.ndarray:
+    """[num, 4] xywh boxes with sides log-uniform in [4, 300] px (all COCO area ranges)."""
+    sides = np.exp(rng.uniform(np.log(4), np.log(300), (num, 2)))
+    sides = np.minimum(sides, [width - 1, height - 1])
+    corners = rng.uniform(0, 1, (num, 2)) * ([width, height] - sides)
+    return np.concatenate([corners, sides], axis=1)
+
+
+def _noisy_detections(rng, boxes, labels, count, num_classes):
+    """``count`` detections: jittered ground-truth boxes first, random boxes for the rest."""
+    picks = rng.integers(0, len(boxes), count) if len(boxes) else np.zeros(0, int)
+    picks = picks[: int(count * 0.7)]
+    jitter = rng.normal(0, 0.1, (len(picks), 4)) * np.tile(boxes[picks, 2:], 2)
+    near = boxes[picks] + jitter
+    far = _random_boxes(rng, count - len(near), 640, 640)
+    det_labels = np.concatenate([labels[picks], rng.integers(1, num_classes + 1, len(far))])
+    return np.concatenate([near, far]), det_labels
+
+
+def _clip(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
+    x1 = np.clip(boxes[:, 0], 0, width - 1)
+    y1 = np.clip(boxes[:, 1], 0, height - 1)
+    x2 = np.clip(boxes[:, 0] + np.maximum(boxes[:, 2], 1), x1 + 1, width)
+    y2 = np.clip(boxes[:, 1] + np.maximum(boxes[:, 3], 1), y1 + 1, height)
+    return np.stack([x1, y1, x2 - x1, y2 - y1], axis=1)
+
+
+def _box_polygon(box: np.ndarray) -> list[float]:
+    x, y, w, h = (float(v) for v in box)
+    return [x, y, x + w, y, x + w, y + h, x, y + h]
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    """The ``eval`` sub-command: returns the exit status (1 when the backends disagree)."""
+    tic = time.perf_counter()
+    gt, dets = synthetic_coco(
+        args.images, args.dets_per_image, args.num_classes, args.iou_type, args.seed
+    )
+    print(
+        f"synthetic COCO ({args.iou_type}): {len(gt['images'])} images, "
+        f"{len(gt['annotations'])} objects, {len(dets)} detections, {args.num_classes} classes "
+        f"(generated in {time.perf_counter() - tic:.1f} s)"
+    )
+    results, seconds = {}, {}
+    for backend in ("faster", "pycocotools"):
+        tic = time.perf_counter()
+        results[backend] = coco_evaluate(gt, dets, iou_type=args.iou_type, backend=backend)
+        seconds[backend] = time.perf_counter() - tic
+        print(f"{backend:>12}: {seconds[backend]:8.2f} s   AP={results[backend]['AP']:.6f}")
+    print(f"speed-up faster / pycocotools: {seconds['pycocotools'] / seconds['faster']:.1f}x")
+    return _report_agreement(results["faster"], results["pycocotools"])
+
+
+def _report_agreement(fast: dict, reference: dict) -> int:
+    diffs = {k: abs(fast[k] - reference[k]) for k in reference if k != "per_class"}
+    for name, metrics in reference["per_class"].items():
+        for key, value in metrics.items():
+            diffs[f"{name}/{key}"] = abs(fast["per_class"][name][key] - value)
+    worst = max(diffs, key=diffs.get)
+    agree = diffs[worst] <= TOLERANCE
+    print(
+        f"numbers agree: {agree} (largest difference {diffs[worst]:.3g} on {worst}, "
+        f"over {len(diffs)} numbers; tolerance {TOLERANCE:g})"
+    )
+    return 0 if agree else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_eval_command(commands)
+    return parser
+
+
+def add_eval_command(commands: argparse._SubParsersAction) -> None:
+    sub = commands.add_parser(
+        "eval",
+        help="time COCO evaluation, faster-coco-eval vs pycocotools, on synthetic data",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    sub.add_argument("--images", type=int, default=2000, help="number of synthetic images")
+    sub.add_argument(
+        "--dets-per-image", type=int, default=32, help="detections per image (70%% near objects)"
+    )
+    sub.add_argument("--num-classes", type=int, default=80, help="number of categories")
+    sub.add_argument(
+        "--iou-type", choices=["bbox", "segm"], default="bbox", help="COCO iouType to evaluate"
+    )
+    sub.add_argument("--seed", type=int, default=0, help="seed of the synthetic data generator")
+    sub.set_defaults(func=run_eval)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
