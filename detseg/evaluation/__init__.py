@@ -16,3 +16,30 @@ __all__ = [
     "segmentation_metrics",
     "voc_evaluate",
 ]
+
+# Readable reports: PR curves from COCOeval's arrays, detection confusion matrix, HTML page.
+from detseg.evaluation.detection_confusion import (  # noqa: E402
+    DetectionConfusion,
+    detection_confusion,
+    detection_confusion_matrix,
+    plot_confusion_matrix,
+)
+from detseg.evaluation.pr_curves import (  # noqa: E402
+    PRCurves,
+    evaluate_with_arrays,
+    plot_pr_curve,
+    plot_pr_per_class,
+)
+from detseg.evaluation.report import write_detection_report  # noqa: E402
+
+__all__ += [
+    "DetectionConfusion",
+    "PRCurves",
+    "detection_confusion",
+    "detection_confusion_matrix",
+    "evaluate_with_arrays",
+    "plot_confusion_matrix",
+    "plot_pr_curve",
+    "plot_pr_per_class",
+    "write_detection_report",
+]

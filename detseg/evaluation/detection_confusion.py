@@ -1,0 +1,234 @@
+"""Detection confusion matrix: which class each ground-truth object became.
+
+Detections above a score threshold are matched greedily (highest score first)
+to ground-truth boxes at IoU >= a threshold, class-agnostically, so that a box
+with the wrong class shows up as a confusion rather than as a miss plus a false
+positive. The matrix has K + 1 rows (ground-truth class, then "background")
+and K + 1 columns (predicted class, then "background"):
+
+* ``[i, j]`` (``i, j < K``): a gt of class i matched by a detection of class j
+  (the diagonal holds the true positives);
+* ``[K, j]``: a detection of class j that matched no gt (false positive);
+* ``[i, K]``: a gt of class i that no detection matched (missed);
+* ``[K, K]`` is always 0.
+
+IoUs come from ``pycocotools.mask.iou`` on COCO ``xywh`` boxes, with COCO's
+rule for crowd regions (intersection over the detection's area). Crowd gts are
+never counted as missed, and a detection that matches only a crowd region is
+ignored (neither true nor false), as COCOeval does.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from pycocotools import mask as mask_utils
+
+from detseg.evaluation.coco import _category_names, _load_gt
+
+logger = logging.getLogger(__name__)
+
+BACKGROUND = "background"
+
+
+@dataclass
+class DetectionConfusion:
+    """A detection confusion matrix and the per-image outcomes it sums.
+
+    Attributes:
+        matrix: ``Int64[K + 1, K + 1]``, rows gt class, columns predicted class,
+            index K is "background" (see the module docstring).
+        class_names: K category names (category id order) then ``"background"``.
+        cat_ids: the K category ids, in the order of the rows / columns.
+        outcomes_per_image: ``{image_id: Int64[N, 2]}``, one ``(row, column)``
+            pair per matched pair, false positive or missed gt of that image.
+        iou_threshold: the matching IoU.
+        score_threshold: detections scoring below it were left out.
+    """
+
+    matrix: np.ndarray
+    class_names: list[str]
+    cat_ids: list[int]
+    outcomes_per_image: dict[int, np.ndarray]
+    iou_threshold: float
+    score_threshold: float
+
+    def counts_per_image(self) -> dict[int, tuple[int, int, int]]:
+        """``{image_id: (tp, fp, fn)}``; a wrong-class match counts as one fp and one fn."""
+        background = len(self.cat_ids)
+        counts = {}
+        for image_id, pairs in self.outcomes_per_image.items():
+            rows, cols = pairs[:, 0], pairs[:, 1]
+            tp = int(np.sum((rows == cols) & (rows != background)))
+            fp = int(np.sum(cols != background)) - tp
+            fn = int(np.sum(rows != background)) - tp
+            counts[image_id] = (tp, fp, fn)
+        return counts
+
+    def f1_per_image(self) -> dict[int, float]:
+        """``{image_id: F1}`` at the matrix's IoU / score thresholds; 1.0 when nothing to find."""
+        scores = {}
+        for image_id, (tp, fp, fn) in self.counts_per_image().items():
+            scores[image_id] = 1.0 if tp + fp + fn == 0 else 2 * tp / (2 * tp + fp + fn)
+        return scores
+
+
+def detection_confusion(
+    gt: str | os.PathLike | dict,
+    detections: Sequence[dict],
+    iou_threshold: float = 0.5,
+    score_threshold: float = 0.3,
+) -> DetectionConfusion:
+    """Builds the detection confusion matrix of a COCO ground truth and results.
+
+    Args:
+        gt: COCO ground truth (json path or dict; see ``coco_evaluate``).
+        detections: COCO results, each with ``image_id``, ``category_id``,
+            ``score`` and ``bbox`` (xywh absolute pixels). Detections of a
+            category absent from the gt are ignored (as COCOeval does).
+        iou_threshold: minimum IoU for a detection to match a gt.
+        score_threshold: detections with a lower score are left out.
+
+    Returns:
+        The :class:`DetectionConfusion`; every gt image has an entry in
+        ``outcomes_per_image`` (possibly empty).
+
+    Raises:
+        ValueError: on thresholds outside [0, 1], or a detection that names an
+            unknown image or lacks ``bbox`` / ``score`` / ``category_id``.
+    """
+    for name, value in (("iou_threshold", iou_threshold), ("score_threshold", score_threshold)):
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{name} must be in [0, 1], got {value}")
+    gt_dict = _load_gt(gt)
+    cat_ids = sorted(int(c["id"]) for c in gt_dict["categories"])
+    names = _category_names(gt_dict, cat_ids)
+    index_of = {cat_id: k for k, cat_id in enumerate(cat_ids)}
+    gts, dets = _group_by_image(gt_dict, detections, index_of, score_threshold)
+    background = len(cat_ids)
+    matrix = np.zeros((background + 1, background + 1), dtype=np.int64)
+    outcomes = {}
+    for image_id in gts:
+        pairs = _outcomes_per_image(gts[image_id], dets[image_id], iou_threshold, background)
+        np.add.at(matrix, (pairs[:, 0], pairs[:, 1]), 1)
+        outcomes[image_id] = pairs
+    return DetectionConfusion(
+        matrix=matrix,
+        class_names=[names[c] for c in cat_ids] + [BACKGROUND],
+        cat_ids=cat_ids,
+        outcomes_per_image=outcomes,
+        iou_threshold=iou_threshold,
+        score_threshold=score_threshold,
+    )
+
+
+def detection_confusion_matrix(
+    gt: str | os.PathLike | dict,
+    detections: Sequence[dict],
+    iou_threshold: float = 0.5,
+    score_threshold: float = 0.3,
+) -> np.ndarray:
+    """``Int64[K + 1, K + 1]`` matrix of :func:`detection_confusion` (same arguments)."""
+    return detection_confusion(gt, detections, iou_threshold, score_threshold).matrix
+
+
+def _group_by_image(
+    gt: dict, detections: Sequence[dict], index_of: dict[int, int], score_threshold: float
+) -> tuple[dict[int, list], dict[int, list]]:
+    """Per image lists of ``(xywh, class index, iscrowd)`` gts and ``(xywh, class, score)`` dets."""
+    gts: dict[int, list] = {int(img["id"]): [] for img in gt["images"]}
+    dets: dict[int, list] = {image_id: [] for image_id in gts}
+    for ann in gt["annotations"]:
+        if ann["image_id"] in gts and ann["category_id"] in index_of:
+            item = (ann["bbox"], index_of[ann["category_id"]], bool(ann.get("iscrowd", 0)))
+            gts[ann["image_id"]].append(item)
+    unknown = 0
+    for i, det in enumerate(detections):
+        if det.get("image_id") not in gts:
+            raise ValueError(
+                f"detection {i} has image_id {det.get('image_id')!r}, which is not an image of "
+                "the ground truth; keep only images listed in gt['images']"
+            )
+        if "bbox" not in det or "score" not in det or "category_id" not in det:
+            raise ValueError(f"detection {i} lacks 'bbox', 'score' or 'category_id'")
+        if det["category_id"] not in index_of:
+            unknown += 1
+        elif det["score"] >= score_threshold:
+            dets[det["image_id"]].append((det["bbox"], index_of[det["category_id"]], det["score"]))
+    if unknown:
+        logger.warning("%d detections have a category absent from the gt: ignored", unknown)
+    return gts, dets
+
+
+def _outcomes_per_image(gts: list, dets: list, iou_threshold: float, background: int) -> np.ndarray:
+    """Greedy matching in one image; returns ``Int64[N, 2]`` (row, column) pairs."""
+    gt_boxes = np.asarray([g[0] for g in gts], dtype=np.float64).reshape(-1, 4)
+    gt_classes = np.asarray([g[1] for g in gts], dtype=np.int64)
+    crowd = np.asarray([g[2] for g in gts], dtype=bool)
+    dets = sorted(dets, key=lambda d: -d[2])  # stable: ties keep their input order
+    det_boxes = np.asarray([d[0] for d in dets], dtype=np.float64).reshape(-1, 4)
+    iou = np.zeros((len(dets), len(gts)))
+    if len(dets) and len(gts):
+        iou = np.asarray(mask_utils.iou(det_boxes, gt_boxes, crowd.astype(np.uint8).tolist()))
+    matched = np.zeros(len(gts), dtype=bool)
+    pairs = []
+    for d, (_, det_class, _) in enumerate(dets):
+        overlaps = iou[d] >= iou_threshold
+        free = overlaps & ~matched & ~crowd
+        same_class = free & (gt_classes == det_class)
+        candidates = np.flatnonzero(same_class if same_class.any() else free)
+        if candidates.size:
+            g = candidates[np.argmax(iou[d, candidates])]
+            matched[g] = True
+            pairs.append((gt_classes[g], det_class))
+        elif not (overlaps & crowd).any():
+            pairs.append((background, det_class))
+    pairs.extend((gt_classes[g], background) for g in np.flatnonzero(~matched & ~crowd))
+    return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+
+
+def plot_confusion_matrix(
+    matrix: np.ndarray, class_names: Sequence[str], path: str | os.PathLike, title: str = ""
+) -> Path:
+    """Draws the matrix as a heatmap (colour = share of the row, text = count).
+
+    Args:
+        matrix: ``[K + 1, K + 1]`` counts (rows gt, columns predicted).
+        class_names: K + 1 labels, background last.
+        path: the PNG to write (folders are created).
+        title: figure title; a default naming the axes is used when empty.
+
+    Returns:
+        ``path`` as a ``Path``.
+    """
+    matrix = np.asarray(matrix)
+    n = len(class_names)
+    if matrix.shape != (n, n):
+        raise ValueError(f"matrix has shape {matrix.shape}, expected ({n}, {n}) for the names")
+    row_sums = matrix.sum(axis=1, keepdims=True)
+    shares = np.divide(matrix, row_sums, out=np.zeros(matrix.shape), where=row_sums > 0)
+    side = min(24.0, 2.5 + 0.55 * n)
+    fig = Figure(figsize=(side, side * 0.9), dpi=100)
+    ax = fig.add_subplot()
+    image = ax.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the row")
+    ax.set_xticks(range(n), labels=class_names, rotation=45, ha="right")
+    ax.set_yticks(range(n), labels=class_names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("ground truth")
+    ax.set_title(title or "Detection confusion matrix (rows: ground truth)")
+    if n <= 30:
+        for (i, j), count in np.ndenumerate(matrix):
+            color = "white" if shares[i, j] > 0.5 else "black"
+            ax.text(j, i, str(int(count)), ha="center", va="center", color=color, fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png")
+    return path

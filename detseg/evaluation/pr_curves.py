@@ -1,0 +1,216 @@
+"""Precision-recall curves taken from the COCO evaluation itself.
+
+pycocotools and faster-coco-eval both accumulate an interpolated precision
+array ``precision[T, R, K, A, M]`` (IoU threshold x recall threshold x class x
+area range x maxDets) over the 101 recall thresholds ``0:0.01:1``; COCO AP is
+its mean. The curves drawn here are slices of that very array, so the area
+under the IoU=0.5 overall curve is the reported AP50, not a re-computation.
+
+Plots are drawn on ``matplotlib.figure.Figure`` objects (the Agg renderer),
+never through ``pyplot``: no window opens and no global backend is changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from detseg.evaluation.coco import (
+    BACKENDS,
+    IOU_TYPES,
+    _category_names,
+    _check_max_dets,
+    _copy_detections,
+    _load_gt,
+    _run_faster,
+    _run_pycocotools,
+    _stats_to_dict,
+    per_class_metrics,
+)
+
+logger = logging.getLogger(__name__)
+
+_AREA_ALL = 0  # index of the "all" area range on the A axis
+
+
+@dataclass
+class PRCurves:
+    """Interpolated precision at each recall threshold, area "all", largest maxDets.
+
+    Attributes:
+        recall: ``Float64[R]``, the recall thresholds (``0, 0.01, ..., 1``).
+        precision: ``Float64[T, R, K]``; ``-1`` for a class without ground truth,
+            ``0`` past the highest recall a class reaches (as COCOeval stores it).
+        iou_thresholds: ``Float64[T]`` (``0.5, 0.55, ..., 0.95``).
+        class_names: the K class names, in the order of the K axis (category id order).
+    """
+
+    recall: np.ndarray
+    precision: np.ndarray
+    iou_thresholds: np.ndarray
+    class_names: list[str]
+
+    def per_class(self, iou: float) -> np.ndarray:
+        """``Float64[R, K]`` precision at IoU threshold ``iou`` (-1: class without gt)."""
+        return self.precision[self._iou_index(iou)]
+
+    def overall(self, iou: float) -> np.ndarray:
+        """``Float64[R]`` mean precision over the classes that have ground truth.
+
+        Its mean over R is the COCO ``AP50`` (``iou=0.5``) or ``AP75``; all ``nan``
+        when no class has ground truth.
+        """
+        values = self.per_class(iou)
+        valid = values[0] > -1  # a class without gt is -1 at every recall
+        if not valid.any():
+            return np.full(len(self.recall), np.nan)
+        return values[:, valid].mean(axis=1)
+
+    def _iou_index(self, iou: float) -> int:
+        matches = np.flatnonzero(np.isclose(self.iou_thresholds, iou))
+        if matches.size == 0:
+            raise ValueError(
+                f"IoU threshold {iou} was not evaluated; choose one of "
+                f"{[round(float(t), 2) for t in self.iou_thresholds]}"
+            )
+        return int(matches[0])
+
+
+def pr_curves_from_eval(eval_arrays: dict, cat_ids: Sequence[int], gt: dict) -> PRCurves:
+    """Slices a COCOeval's accumulated ``eval`` dict into :class:`PRCurves`.
+
+    Args:
+        eval_arrays: ``COCOeval.eval`` after ``accumulate()`` (``precision``
+            ``[T, R, K, A, M]`` and ``params`` with ``iouThrs``, ``recThrs``).
+        cat_ids: the evaluated category ids, in the order of the K axis.
+        gt: the COCO ground-truth dict (for the category names).
+    """
+    params = eval_arrays["params"]
+    precision = np.asarray(eval_arrays["precision"], dtype=np.float64)
+    names = _category_names(gt, cat_ids)
+    return PRCurves(
+        recall=np.asarray(params.recThrs, dtype=np.float64),
+        precision=precision[:, :, :, _AREA_ALL, -1],
+        iou_thresholds=np.asarray(params.iouThrs, dtype=np.float64),
+        class_names=[names[c] for c in cat_ids],
+    )
+
+
+def evaluate_with_arrays(
+    gt: str | os.PathLike | dict,
+    detections: Sequence[dict],
+    iou_type: str = "bbox",
+    backend: str = "faster",
+    max_dets: Sequence[int] = (1, 10, 100),
+) -> tuple[dict[str, Any], PRCurves]:
+    """Runs :func:`~detseg.evaluation.coco_evaluate` and also returns the PR arrays.
+
+    Same arguments, checks and numbers as ``coco_evaluate`` (it goes through the
+    same helpers of ``detseg.evaluation.coco``), with one evaluation run.
+
+    Returns:
+        ``(metrics, curves)``: ``metrics`` exactly as ``coco_evaluate`` returns
+        it (the 12 numbers and ``per_class``); ``curves`` the :class:`PRCurves`.
+    """
+    if iou_type not in IOU_TYPES:
+        raise ValueError(f"iou_type must be one of {IOU_TYPES}, got {iou_type!r}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    max_dets = _check_max_dets(max_dets)
+    gt_dict = _load_gt(gt)
+    dets = _copy_detections(detections, gt_dict, iou_type)
+    run = _run_faster if backend == "faster" else _run_pycocotools
+    stats, evaluator = run(gt_dict, dets, iou_type, max_dets)
+    metrics = _stats_to_dict(stats, max_dets)
+    cat_ids = [int(c) for c in evaluator.params.catIds]
+    metrics["per_class"] = per_class_metrics(evaluator.eval, cat_ids, gt_dict)
+    return metrics, pr_curves_from_eval(evaluator.eval, cat_ids, gt_dict)
+
+
+def plot_pr_curve(curves: PRCurves, iou: float, path: str | os.PathLike) -> Path:
+    """Draws the overall PR curve at one IoU threshold (per-class curves faint behind).
+
+    Args:
+        curves: from :func:`evaluate_with_arrays`.
+        iou: an evaluated IoU threshold, e.g. 0.5 or 0.75.
+        path: the PNG to write (folders are created).
+
+    Returns:
+        ``path`` as a ``Path``.
+    """
+    fig = Figure(figsize=(5.5, 4.5), dpi=100)
+    ax = fig.add_subplot()
+    per_class = curves.per_class(iou)
+    for k in range(per_class.shape[1]):
+        if per_class[0, k] > -1:
+            ax.plot(curves.recall, per_class[:, k], color="0.75", linewidth=0.8)
+    mean = curves.overall(iou)
+    if np.isnan(mean).all():
+        ax.text(0.5, 0.5, "no ground truth", ha="center", va="center")
+    else:
+        label = f"mean over classes (AP{round(iou * 100)} = {mean.mean():.3f})"
+        ax.plot(curves.recall, mean, color="tab:blue", linewidth=2.2, label=label)
+        ax.legend(loc="lower left", fontsize=8)
+    _style_axes(ax, f"Precision-recall, IoU = {iou:.2f}, area all")
+    return _save(fig, path)
+
+
+def plot_pr_per_class(
+    curves: PRCurves, path: str | os.PathLike, ious: Sequence[float] = (0.5, 0.75)
+) -> Path:
+    """Draws one small PR plot per class (a grid, up to 5 columns), one line per IoU.
+
+    Args:
+        curves: from :func:`evaluate_with_arrays`.
+        path: the PNG to write (folders are created).
+        ious: evaluated IoU thresholds to draw in every panel.
+
+    Returns:
+        ``path`` as a ``Path``.
+    """
+    num = max(1, len(curves.class_names))
+    cols = min(5, num)
+    rows = math.ceil(num / cols)
+    fig = Figure(figsize=(2.6 * cols, 2.4 * rows), dpi=90)
+    for k, name in enumerate(curves.class_names):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        for iou in ious:
+            precision = curves.per_class(iou)[:, k]
+            if precision[0] > -1:
+                label = f"IoU {iou:.2f}: AP {precision.mean():.2f}"
+                ax.plot(curves.recall, precision, linewidth=1.5, label=label)
+        if ax.lines:
+            ax.legend(loc="lower left", fontsize=6)
+        else:
+            ax.text(0.5, 0.5, "no ground truth", ha="center", va="center", fontsize=8)
+        _style_axes(ax, name, fontsize=8)
+    if not curves.class_names:
+        fig.add_subplot().text(0.5, 0.5, "no categories", ha="center", va="center")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _style_axes(ax: Any, title: str, fontsize: int = 10) -> None:
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.02)
+    ax.set_xlabel("recall", fontsize=fontsize)
+    ax.set_ylabel("precision", fontsize=fontsize)
+    ax.set_title(title, fontsize=fontsize)
+    ax.tick_params(labelsize=fontsize - 1)
+    ax.grid(True, alpha=0.3)
+
+
+def _save(fig: Figure, path: str | os.PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png")
+    logger.debug("wrote %s", path)
+    return path

@@ -1,0 +1,244 @@
+"""A detection evaluation report people can read: ``metrics.json``, plots and one HTML page.
+
+:func:`write_detection_report` runs the COCO evaluation once (keeping its PR
+arrays), builds the detection confusion matrix, draws the plots, picks the
+images with the lowest per-image F1 and writes everything into one folder::
+
+    metrics.json            the 12 COCO numbers, per-class AP/AP50/AR100, confusion matrix
+    pr_curve_iou50.png      overall PR curve at IoU 0.50 (per-class curves faint)
+    pr_curve_iou75.png      the same at IoU 0.75
+    pr_per_class.png        one small PR plot per class
+    confusion_matrix.png    detection confusion matrix at IoU 0.50
+    report.html             self-contained page: every image is an inline data URI
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from detseg.evaluation.detection_confusion import (
+    DetectionConfusion,
+    detection_confusion,
+    plot_confusion_matrix,
+)
+from detseg.evaluation.pr_curves import evaluate_with_arrays, plot_pr_curve, plot_pr_per_class
+from detseg.evaluation.report_html import GalleryItem, render_report_html
+from detseg.visualize import draw_detections
+
+logger = logging.getLogger(__name__)
+
+GT_COLOR = (0, 255, 0)  # RGB green; predictions use the per-class colours of detseg.visualize
+MATCH_IOU = 0.5
+GALLERY_SIDES = (320, 512)  # longer side of a gallery picture, scaled into [min, max] px
+PLOT_FILES = {
+    "pr_curve_iou50.png": "Precision-recall at IoU 0.50",
+    "pr_curve_iou75.png": "Precision-recall at IoU 0.75",
+    "pr_per_class.png": "Precision-recall per class",
+    "confusion_matrix.png": "Confusion matrix at IoU 0.50",
+}
+
+
+def write_detection_report(
+    out_dir: str | os.PathLike,
+    gt: str | os.PathLike | dict,
+    detections: str | os.PathLike | Sequence[dict],
+    images_dir: str | os.PathLike | None = None,
+    metrics: Mapping[str, Any] | None = None,
+    title: str = "Detection report",
+    worst_k: int = 8,
+    score_threshold: float = 0.3,
+    backend: str = "faster",
+    info: Mapping[str, Any] | None = None,
+) -> Path:
+    """Writes the evaluation report of one set of detections into ``out_dir``.
+
+    Args:
+        out_dir: output folder (created); existing report files are overwritten.
+        gt: COCO ground truth, a json path or dict (``images`` with ``id``,
+            ``file_name``, ``width``, ``height``; ``annotations``; ``categories``).
+        detections: COCO results (a list, or the path of a results json file),
+            each with ``image_id``, ``category_id``, ``score``, ``bbox`` (xywh px).
+        images_dir: folder that ``images[].file_name`` is relative to; without
+            it (or for missing files) the worst images are listed without pictures.
+        metrics: a ``coco_evaluate`` result already computed for these inputs
+            (12 numbers + ``per_class``): shown and saved as given. ``None``
+            uses the numbers of the evaluation this function runs anyway (for
+            the PR arrays).
+        title: page title.
+        worst_k: how many of the lowest-F1 images to show (0: none).
+        score_threshold: detections below it are left out of the confusion
+            matrix, the per-image F1 and the drawings (COCO AP uses them all).
+        backend: ``"faster"`` or ``"pycocotools"`` (see ``coco_evaluate``).
+        info: run facts shown at the top and saved under ``"info"`` (checkpoint,
+            model, dataset, ...); values must be json-serialisable.
+
+    Returns:
+        The path of ``report.html``.
+
+    Raises:
+        ValueError: on bad inputs (see ``coco_evaluate``) or ``metrics`` without
+            the COCO keys.
+    """
+    if worst_k < 0:
+        raise ValueError(f"worst_k must be >= 0, got {worst_k}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    gt_dict = _load_json(gt, "gt", dict)
+    dets = _load_json(detections, "detections", list)
+    computed, curves = evaluate_with_arrays(gt_dict, dets, "bbox", backend)
+    metrics = _check_metrics(metrics) if metrics is not None else computed
+    confusion = detection_confusion(gt_dict, dets, MATCH_IOU, score_threshold)
+    plot_pr_curve(curves, 0.5, out / "pr_curve_iou50.png")
+    plot_pr_curve(curves, 0.75, out / "pr_curve_iou75.png")
+    plot_pr_per_class(curves, out / "pr_per_class.png")
+    plot_confusion_matrix(confusion.matrix, confusion.class_names, out / "confusion_matrix.png")
+    _write_metrics_json(out / "metrics.json", metrics, confusion, info)
+    gallery, note = _worst_images(gt_dict, dets, confusion, images_dir, worst_k)
+    page = render_report_html(
+        title=title,
+        metrics=metrics,
+        class_counts=_class_counts(confusion),
+        plots={caption: _data_uri(out / name, "image/png") for name, caption in PLOT_FILES.items()},
+        gallery=gallery,
+        gallery_note=note,
+        info={**(info or {}), "score threshold": score_threshold, "match IoU": MATCH_IOU},
+    )
+    path = out / "report.html"
+    path.write_text(page, encoding="utf-8")
+    logger.info("wrote the evaluation report %s", path)
+    return path
+
+
+def _load_json(value: Any, name: str, kind: type) -> Any:
+    if isinstance(value, (str, os.PathLike)):
+        with open(value, encoding="utf-8") as f:
+            value = json.load(f)
+    if kind is list and isinstance(value, tuple):
+        value = list(value)
+    if not isinstance(value, kind):
+        raise ValueError(f"{name} must be a {kind.__name__} or a json file holding one")
+    return value
+
+
+def _check_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    missing = [k for k in ("AP", "AP50", "AP75", "per_class") if k not in metrics]
+    if missing:
+        raise ValueError(f"metrics lacks {missing}; pass the dict coco_evaluate returns, or None")
+    return dict(metrics)
+
+
+def _write_metrics_json(
+    path: Path, metrics: dict, confusion: DetectionConfusion, info: Mapping[str, Any] | None
+) -> None:
+    data = dict(metrics)
+    data["confusion_matrix"] = {
+        "classes": confusion.class_names,
+        "matrix": confusion.matrix.tolist(),
+        "rows": "ground truth (last: background = false positives)",
+        "columns": "predicted (last: background = missed)",
+        "iou_threshold": confusion.iou_threshold,
+        "score_threshold": confusion.score_threshold,
+    }
+    data["info"] = dict(info or {})
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
+def _class_counts(confusion: DetectionConfusion) -> dict[str, dict[str, int]]:
+    """Per class gt count and TP / FP / FN at the confusion matrix's thresholds."""
+    matrix = confusion.matrix
+    counts = {}
+    for k, name in enumerate(confusion.class_names[:-1]):
+        tp = int(matrix[k, k])
+        counts[name] = {
+            "gt": int(matrix[k].sum()),
+            "TP": tp,
+            "FP": int(matrix[:, k].sum()) - tp,
+            "FN": int(matrix[k].sum()) - tp,
+        }
+    return counts
+
+
+def _data_uri(path: Path, mime: str) -> str:
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _worst_images(
+    gt: dict,
+    dets: list[dict],
+    confusion: DetectionConfusion,
+    images_dir: str | os.PathLike | None,
+    worst_k: int,
+) -> tuple[list[GalleryItem], str]:
+    """The ``worst_k`` imperfect images by F1 (ties: most errors first), drawn when possible."""
+    f1 = confusion.f1_per_image()
+    counts = confusion.counts_per_image()
+    imperfect = [i for i in f1 if f1[i] < 1.0]
+    imperfect.sort(key=lambda i: (f1[i], -(counts[i][1] + counts[i][2]), i))
+    images = {int(img["id"]): img for img in gt["images"]}
+    items = []
+    for image_id in imperfect[:worst_k]:
+        file_name = str(images[image_id].get("file_name", ""))
+        tp, fp, fn = counts[image_id]
+        uri = None
+        if images_dir is not None and file_name:
+            uri = _draw_image(Path(images_dir) / file_name, image_id, gt, dets, confusion)
+        items.append(GalleryItem(image_id, file_name, f1[image_id], tp, fp, fn, uri))
+    if not imperfect:
+        note = "Every image is perfect at these thresholds (F1 = 1)."
+    elif images_dir is None:
+        note = "No images folder was given: the worst images are listed without pictures."
+    elif any(item.data_uri is None for item in items):
+        note = f"Some image files were not found under {images_dir}: listed without pictures."
+    else:
+        note = ""
+    return items, note
+
+
+def _draw_image(
+    path: Path, image_id: int, gt: dict, dets: list[dict], confusion: DetectionConfusion
+) -> str | None:
+    """JPEG data URI of the image with gt (green) and kept detections (class colours)."""
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None
+    if bgr is None:
+        logger.warning("gallery: cannot read image %s; shown without picture", path)
+        return None
+    longest = max(bgr.shape[:2])
+    scale = min(max(longest, GALLERY_SIDES[0]), GALLERY_SIDES[1]) / longest
+    if scale != 1.0:
+        interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+        bgr = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=interpolation)
+    rgb = np.ascontiguousarray(bgr[:, :, ::-1])
+    label_of = {cat_id: k + 1 for k, cat_id in enumerate(confusion.cat_ids)}
+    for ann in gt["annotations"]:
+        if ann["image_id"] == image_id:
+            x1, y1, x2, y2 = (round(v * scale) for v in _xywh_to_xyxy(ann["bbox"]))
+            cv2.rectangle(rgb, (x1, y1), (x2, y2), GT_COLOR, 2)
+    mine = [
+        d
+        for d in dets
+        if d["image_id"] == image_id
+        and d["category_id"] in label_of
+        and d["score"] >= confusion.score_threshold
+    ]
+    boxes = np.asarray([_xywh_to_xyxy(d["bbox"]) for d in mine], dtype=np.float64).reshape(-1, 4)
+    labels = np.asarray([label_of[d["category_id"]] for d in mine], dtype=np.int64)
+    scores = np.asarray([d["score"] for d in mine], dtype=np.float64)
+    drawn = draw_detections(rgb, boxes * scale, labels, scores, confusion.class_names[:-1])
+    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
+    if not ok:
+        return None
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode("ascii")
+
+
+def _xywh_to_xyxy(box: Sequence[float]) -> list[float]:
+    x, y, w, h = (float(v) for v in box)
+    return [x, y, x + w, y + h]

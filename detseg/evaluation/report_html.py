@@ -1,0 +1,184 @@
+"""The HTML page of the detection report: plain strings, inline CSS, no scripts, no network.
+
+Every text that comes from the data (class names, file names, info values) is
+escaped; every image is an inline ``data:`` URI given by the caller.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+_DESCRIPTIONS = {
+    "AP": "AP @ IoU 0.50:0.95, all areas",
+    "AP50": "AP @ IoU 0.50",
+    "AP75": "AP @ IoU 0.75",
+    "APs": "AP, small objects (area < 32²)",
+    "APm": "AP, medium objects (32² to 96²)",
+    "APl": "AP, large objects (area > 96²)",
+    "ARs": "AR, small objects",
+    "ARm": "AR, medium objects",
+    "ARl": "AR, large objects",
+}
+
+_CSS = """
+body { font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; margin: 2em auto;
+       max-width: 1200px; padding: 0 1em; color: #222; }
+h1 { border-bottom: 2px solid #ddd; padding-bottom: .3em; }
+h2 { margin-top: 2em; border-bottom: 1px solid #eee; }
+table { border-collapse: collapse; margin: .5em 0; }
+th, td { border: 1px solid #ddd; padding: .25em .7em; text-align: right; }
+th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
+.plots, .gallery { display: flex; flex-wrap: wrap; gap: 1em; }
+figure { margin: 0; } figcaption { font-size: .9em; color: #555; }
+.plots img { max-width: 100%; border: 1px solid #eee; }
+.gallery img { max-width: 380px; border: 1px solid #ccc; }
+.note { color: #8a6d3b; background: #fcf8e3; padding: .5em; }
+.legend span { display: inline-block; padding: 0 .5em; margin-right: .5em; }
+"""
+
+
+@dataclass
+class GalleryItem:
+    """One of the worst images: its per-image counts and, if drawn, its picture."""
+
+    image_id: int
+    file_name: str
+    f1: float
+    tp: int
+    fp: int
+    fn: int
+    data_uri: str | None
+
+
+def render_report_html(
+    title: str,
+    metrics: Mapping[str, Any],
+    class_counts: Mapping[str, Mapping[str, int]],
+    plots: Mapping[str, str],
+    gallery: Sequence[GalleryItem],
+    gallery_note: str,
+    info: Mapping[str, Any],
+) -> str:
+    """Builds the report page.
+
+    Args:
+        title: page title.
+        metrics: ``coco_evaluate`` result (12 numbers + ``per_class``).
+        class_counts: ``{class: {"gt", "TP", "FP", "FN"}}`` from the confusion matrix.
+        plots: ``{caption: data URI}`` of the plots, shown in this order.
+        gallery: the worst images, worst first.
+        gallery_note: a sentence shown above the gallery (empty: none).
+        info: run facts shown at the top.
+
+    Returns:
+        The whole HTML document.
+    """
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_esc(title)}</h1>",
+        _info_table(info),
+        "<h2>Summary (COCO)</h2>",
+        _summary_table(metrics),
+        "<h2>Per class, worst first</h2>",
+        _per_class_table(metrics.get("per_class") or {}, class_counts),
+        "<h2>Plots</h2>",
+        _plots(plots),
+        "<h2>Worst images</h2>",
+        _gallery(gallery, gallery_note),
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float):
+        return "n/a" if value < 0 else f"{value:.3f}"
+    return _esc(value)
+
+
+def _info_table(info: Mapping[str, Any]) -> str:
+    rows = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in info.items())
+    return f'<table id="info">{rows}</table>' if rows else ""
+
+
+def _summary_table(metrics: Mapping[str, Any]) -> str:
+    rows = []
+    for key, value in metrics.items():
+        if not isinstance(value, (int, float)):
+            continue
+        description = _DESCRIPTIONS.get(key, f"AR, at most {key[2:]} detections per image")
+        rows.append(f"<tr><td>{_esc(key)}</td><td>{_esc(description)}</td>"
+                    f"<td>{_number(float(value))}</td></tr>")  # fmt: skip
+    header = "<tr><th>metric</th><th>meaning</th><th>value</th></tr>"
+    note = "<p>n/a: no ground truth to average over (pycocotools reports -1).</p>"
+    return f'<table id="summary">{header}{"".join(rows)}</table>{note}'
+
+
+def _per_class_table(
+    per_class: Mapping[str, Mapping[str, float]], class_counts: Mapping[str, Mapping[str, int]]
+) -> str:
+    """Classes by AP, lowest first; classes without ground truth (AP -1) last."""
+    if not per_class:
+        return "<p>No categories.</p>"
+    metric_keys = list(next(iter(per_class.values())))
+    count_keys = ["gt", "TP", "FP", "FN"]
+    header = "".join(f"<th>{_esc(k)}</th>" for k in ["class", *metric_keys, *count_keys])
+    order = sorted(per_class, key=lambda n: (per_class[n]["AP"] < 0, per_class[n]["AP"], n))
+    rows = []
+    for name in order:
+        values = [_number(float(per_class[name][k])) for k in metric_keys]
+        counts = [_number(class_counts.get(name, {}).get(k, "")) for k in count_keys]
+        cells = "".join(f"<td>{v}</td>" for v in [_esc(name), *values, *counts])
+        rows.append(f'<tr class="class-row">{cells}</tr>')
+    caption = (
+        "<p>TP / FP / FN: matches at IoU 0.50 among detections above the score threshold "
+        "(a wrong-class match counts as an FN of its gt class and an FP of its predicted class)."
+        "</p>"
+    )
+    return f'<table id="per-class"><tr>{header}</tr>{"".join(rows)}</table>{caption}'
+
+
+def _plots(plots: Mapping[str, str]) -> str:
+    figures = [
+        f'<figure><img src="{_esc(uri)}" alt="{_esc(caption)}">'
+        f"<figcaption>{_esc(caption)}</figcaption></figure>"
+        for caption, uri in plots.items()
+    ]
+    return f'<div class="plots">{"".join(figures)}</div>'
+
+
+def _gallery(items: Sequence[GalleryItem], note: str) -> str:
+    parts = [
+        "<p>Images with the lowest F1 at IoU 0.50 (detections above the score threshold). "
+        '<span class="legend"><span style="border:2px solid #0f0">ground truth</span>'
+        "<span>predictions: one colour per class, with scores</span></span></p>"
+    ]
+    if note:
+        parts.append(f'<p class="note">{_esc(note)}</p>')
+    if not items:
+        return "".join(parts)
+    header = "<tr><th>image</th><th>id</th><th>F1</th><th>TP</th><th>FP</th><th>FN</th></tr>"
+    rows = "".join(
+        f"<tr><td>{_esc(i.file_name)}</td><td>{i.image_id}</td><td>{i.f1:.3f}</td>"
+        f"<td>{i.tp}</td><td>{i.fp}</td><td>{i.fn}</td></tr>"
+        for i in items
+    )
+    parts.append(f'<table id="worst-images">{header}{rows}</table>')
+    figures = [
+        f'<figure><img src="{_esc(i.data_uri)}" alt="{_esc(i.file_name)}">'
+        f"<figcaption>{_esc(i.file_name)}: F1 {i.f1:.2f} "
+        f"(TP {i.tp}, FP {i.fp}, FN {i.fn})</figcaption></figure>"
+        for i in items
+        if i.data_uri is not None
+    ]
+    parts.append(f'<div class="gallery">{"".join(figures)}</div>')
+    return "".join(parts)
