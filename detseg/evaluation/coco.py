@@ -83,18 +83,40 @@ def coco_evaluate(
             a malformed ground truth, or a detection that names an image absent
             from the ground truth or lacks the field ``iou_type`` needs.
     """
+    result, _, _ = run_coco_evaluation(gt, detections, iou_type, backend, max_dets)
+    return result
+
+
+def run_coco_evaluation(
+    gt: str | os.PathLike | dict,
+    detections: Sequence[dict],
+    iou_type: str = "bbox",
+    backend: str = "faster",
+    max_dets: Sequence[int] = (1, 10, 100),
+) -> tuple[dict[str, Any], Any, dict]:
+    """:func:`coco_evaluate`, also handing back the evaluator and the loaded ground truth.
+
+    For callers that need the accumulated arrays (``evaluator.eval["precision"]``
+    of shape ``[T, R, K, A, M]``, e.g. PR curves) from the same single run.
+
+    Returns:
+        ``(metrics, evaluator, gt_dict)``: ``metrics`` exactly as ``coco_evaluate``
+        returns it, the backend's ``COCOeval`` after ``summarize()``, and the
+        ground truth as a dict.
+    """
     if iou_type not in IOU_TYPES:
         raise ValueError(f"iou_type must be one of {IOU_TYPES}, got {iou_type!r}")
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     max_dets = _check_max_dets(max_dets)
-    gt_dict = _load_gt(gt)
+    gt_dict = load_coco_gt(gt)
     dets = _copy_detections(detections, gt_dict, iou_type)
     run = _run_faster if backend == "faster" else _run_pycocotools
     stats, evaluator = run(gt_dict, dets, iou_type, max_dets)
     result = _stats_to_dict(stats, max_dets)
-    result["per_class"] = per_class_metrics(evaluator.eval, evaluator.params.catIds, gt_dict)
-    return result
+    cat_ids = [int(c) for c in evaluator.params.catIds]
+    result["per_class"] = per_class_metrics(evaluator.eval, cat_ids, gt_dict)
+    return result, evaluator, gt_dict
 
 
 def per_class_metrics(
@@ -119,7 +141,7 @@ def per_class_metrics(
     iou50 = np.where(np.asarray(params.iouThrs) == 0.5)[0]
     mind = len(params.maxDets) - 1
     ar_key = f"AR{params.maxDets[-1]}"
-    names = _category_names(gt, cat_ids)
+    names = category_names(gt, cat_ids)
     out: dict[str, dict[str, float]] = {}
     for k, cat_id in enumerate(cat_ids):
         out[names[cat_id]] = {
@@ -135,7 +157,7 @@ def _mean_valid(values: np.ndarray) -> float:
     return float(np.mean(valid)) if valid.size else -1.0
 
 
-def _category_names(gt: dict, cat_ids: Sequence[int]) -> dict[int, str]:
+def category_names(gt: dict, cat_ids: Sequence[int]) -> dict[int, str]:
     by_id = {c["id"]: str(c.get("name", c["id"])) for c in gt["categories"]}
     counts: dict[str, int] = {}
     for cat_id in cat_ids:
@@ -157,7 +179,7 @@ def _check_max_dets(max_dets: Sequence[int]) -> list[int]:
     return values
 
 
-def _load_gt(gt: str | os.PathLike | dict) -> dict:
+def load_coco_gt(gt: str | os.PathLike | dict) -> dict:
     """Loads and checks a COCO ground truth; returns a copy safe to hand to the libraries."""
     if isinstance(gt, (str, os.PathLike)):
         with open(gt) as f:

@@ -30,7 +30,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from pycocotools import mask as mask_utils
 
-from detseg.evaluation.coco import _category_names, _load_gt
+from detseg.evaluation.coco import category_names, load_coco_gt
 
 logger = logging.getLogger(__name__)
 
@@ -106,9 +106,9 @@ def detection_confusion(
     for name, value in (("iou_threshold", iou_threshold), ("score_threshold", score_threshold)):
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{name} must be in [0, 1], got {value}")
-    gt_dict = _load_gt(gt)
+    gt_dict = load_coco_gt(gt)
     cat_ids = sorted(int(c["id"]) for c in gt_dict["categories"])
-    names = _category_names(gt_dict, cat_ids)
+    names = category_names(gt_dict, cat_ids)
     index_of = {cat_id: k for k, cat_id in enumerate(cat_ids)}
     gts, dets = _group_by_image(gt_dict, detections, index_of, score_threshold)
     background = len(cat_ids)

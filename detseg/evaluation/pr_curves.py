@@ -23,18 +23,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from detseg.evaluation.coco import (
-    BACKENDS,
-    IOU_TYPES,
-    _category_names,
-    _check_max_dets,
-    _copy_detections,
-    _load_gt,
-    _run_faster,
-    _run_pycocotools,
-    _stats_to_dict,
-    per_class_metrics,
-)
+from detseg.evaluation.coco import category_names, run_coco_evaluation
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +84,7 @@ def pr_curves_from_eval(eval_arrays: dict, cat_ids: Sequence[int], gt: dict) -> 
     """
     params = eval_arrays["params"]
     precision = np.asarray(eval_arrays["precision"], dtype=np.float64)
-    names = _category_names(gt, cat_ids)
+    names = category_names(gt, cat_ids)
     return PRCurves(
         recall=np.asarray(params.recThrs, dtype=np.float64),
         precision=precision[:, :, :, _AREA_ALL, -1],
@@ -120,18 +109,8 @@ def evaluate_with_arrays(
         ``(metrics, curves)``: ``metrics`` exactly as ``coco_evaluate`` returns
         it (the 12 numbers and ``per_class``); ``curves`` the :class:`PRCurves`.
     """
-    if iou_type not in IOU_TYPES:
-        raise ValueError(f"iou_type must be one of {IOU_TYPES}, got {iou_type!r}")
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    max_dets = _check_max_dets(max_dets)
-    gt_dict = _load_gt(gt)
-    dets = _copy_detections(detections, gt_dict, iou_type)
-    run = _run_faster if backend == "faster" else _run_pycocotools
-    stats, evaluator = run(gt_dict, dets, iou_type, max_dets)
-    metrics = _stats_to_dict(stats, max_dets)
+    metrics, evaluator, gt_dict = run_coco_evaluation(gt, detections, iou_type, backend, max_dets)
     cat_ids = [int(c) for c in evaluator.params.catIds]
-    metrics["per_class"] = per_class_metrics(evaluator.eval, cat_ids, gt_dict)
     return metrics, pr_curves_from_eval(evaluator.eval, cat_ids, gt_dict)
 
 
