@@ -1,1 +1,138 @@
-"""detseg.backbones."""
+"""Backbones: VGG16(-BN), ResNet-18/34/50/101, MobileNetV2/V3-Large, and FPN on top.
+
+Every backbone follows the contract in ``base.py``: ``forward(x) -> OrderedDict`` of feature
+maps, with ``out_channels`` and ``strides`` dicts. ``BACKBONES`` maps names to builders:
+
+- plain: ``vgg16``, ``vgg16_bn``, ``resnet18``, ``resnet34``, ``resnet50``, ``resnet101``,
+  ``mobilenet_v2``, ``mobilenet_v3_large`` (levels ``c*``);
+- ``<plain>_fpn``: the same body with an FPN on all its returned levels (levels ``p*``),
+  see ``build_fpn_backbone``.
+
+torchvision's exact detection backbones (for ``from_torchvision``) come from
+``resnet_fpn_backbone`` and ``mobilenet_fpn_backbone`` in ``fpn.py``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from functools import partial
+
+from torch import nn
+
+from .base import Backbone, NormSpec, to_frozen_batch_norm
+from .fpn import (
+    FPN,
+    BackboneWithFPN,
+    FPNMaxPoolLevel,
+    FPNNormSpec,
+    FPNP6P7Levels,
+    mobilenet_fpn_backbone,
+    resnet_fpn_backbone,
+)
+from .mobilenet import MobileNetBackbone, mobilenet_backbone
+from .resnet import ResNetBackbone, resnet_backbone
+from .vgg import VGGBackbone, vgg_backbone
+from .weights import WeightsSpec, imagenet_file_name
+
+PLAIN_BACKBONES: dict[str, Callable[..., nn.Module]] = {
+    "vgg16": partial(vgg_backbone, "vgg16"),
+    "vgg16_bn": partial(vgg_backbone, "vgg16_bn"),
+    "resnet18": partial(resnet_backbone, "resnet18"),
+    "resnet34": partial(resnet_backbone, "resnet34"),
+    "resnet50": partial(resnet_backbone, "resnet50"),
+    "resnet101": partial(resnet_backbone, "resnet101"),
+    "mobilenet_v2": partial(mobilenet_backbone, "mobilenet_v2"),
+    "mobilenet_v3_large": partial(mobilenet_backbone, "mobilenet_v3_large"),
+}
+
+
+def build_fpn_backbone(
+    body_name: str,
+    weights: WeightsSpec = None,
+    trainable_layers: int | None = None,
+    norm: NormSpec = "frozen_bn",
+    return_layers: Sequence[str] | None = None,
+    out_channels: int = 256,
+    extra_blocks: str | None = "maxpool",
+    p6p7_from: str = "p5",
+    fpn_norm: FPNNormSpec = None,
+    **body_kwargs,
+) -> BackboneWithFPN:
+    """A plain backbone from ``PLAIN_BACKBONES`` with an FPN over all its returned levels.
+
+    Args:
+        body_name: key of ``PLAIN_BACKBONES``.
+        weights, trainable_layers, norm, return_layers, **body_kwargs: passed to the body builder.
+        out_channels, extra_blocks, p6p7_from, fpn_norm: passed to ``BackboneWithFPN``.
+    """
+    body = PLAIN_BACKBONES[body_name](
+        weights=weights,
+        trainable_layers=trainable_layers,
+        norm=norm,
+        return_layers=return_layers,
+        **body_kwargs,
+    )
+    return BackboneWithFPN(body, None, out_channels, extra_blocks, p6p7_from, fpn_norm)
+
+
+BACKBONES: dict[str, Callable[..., nn.Module]] = {
+    **PLAIN_BACKBONES,
+    **{f"{name}_fpn": partial(build_fpn_backbone, name) for name in PLAIN_BACKBONES},
+}
+
+
+def build_backbone(
+    name: str,
+    weights: WeightsSpec = None,
+    trainable_layers: int | None = None,
+    norm: NormSpec = "frozen_bn",
+    return_layers: Sequence[str] | None = None,
+    **kwargs,
+) -> nn.Module:
+    """Build ``BACKBONES[name]``.
+
+    Args:
+        name: a key of ``BACKBONES``.
+        weights: ``None``, a local state-dict file or ``"imagenet"`` (never downloads).
+        trainable_layers: stages that train counted from the top; ``None`` = all.
+        norm: ``"frozen_bn"``, ``"bn"`` (or a ``norm_layer`` callable for ResNet/MobileNet).
+        return_layers: level names (``None`` = the backbone's default).
+        **kwargs: builder-specific options (``replace_stride_with_dilation``, ``width_mult``,
+            ``dilated``, ``out_channels``, ``extra_blocks``, ...).
+
+    Raises:
+        ValueError: for an unknown name (the message lists the closest names).
+    """
+    if name not in BACKBONES:
+        close = difflib.get_close_matches(name, list(BACKBONES), n=3)
+        raise ValueError(
+            f"unknown backbone {name!r}; did you mean {close}? All: {list(BACKBONES)}."
+        )
+    return BACKBONES[name](
+        weights=weights,
+        trainable_layers=trainable_layers,
+        norm=norm,
+        return_layers=return_layers,
+        **kwargs,
+    )
+
+
+__all__ = [
+    "BACKBONES",
+    "FPN",
+    "PLAIN_BACKBONES",
+    "Backbone",
+    "BackboneWithFPN",
+    "FPNMaxPoolLevel",
+    "FPNP6P7Levels",
+    "MobileNetBackbone",
+    "ResNetBackbone",
+    "VGGBackbone",
+    "build_backbone",
+    "build_fpn_backbone",
+    "imagenet_file_name",
+    "mobilenet_fpn_backbone",
+    "resnet_fpn_backbone",
+    "to_frozen_batch_norm",
+]

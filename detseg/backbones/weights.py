@@ -1,0 +1,110 @@
+"""Load torchvision ImageNet weights into a backbone's torchvision network, never downloading.
+
+``weights`` accepted by every backbone builder:
+
+- ``None``: random initialisation (torchvision's own init).
+- a path (``str`` or ``os.PathLike``) to a file holding a torchvision classifier state dict
+  (what ``torch.save(torchvision.models.resnet50(...).state_dict(), path)`` writes, i.e. the
+  files torchvision downloads); a dict with a ``"state_dict"`` or ``"model"`` entry is unwrapped.
+- ``"imagenet"``: torchvision's ``IMAGENET1K_V1`` file for the architecture (the weights
+  torchvision's detection and segmentation models start from), looked up by its file name
+  in ``torch.hub.get_dir()/checkpoints/`` (``~/.cache/torch/hub/checkpoints`` by default,
+  ``$TORCH_HOME/hub/checkpoints`` when ``TORCH_HOME`` is set). Any other torchvision weight
+  name such as ``"IMAGENET1K_V2"`` works the same way.
+
+The weights are loaded strictly into the *complete* torchvision classifier before the
+backbone drops its classifier layers (VGG: into its ``features``, from the file's
+``features.*`` keys), so a file for another architecture or width fails.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import torch
+import torchvision
+from torch import nn
+
+logger = logging.getLogger(__name__)
+
+WeightsSpec = str | os.PathLike | None
+
+
+def imagenet_file_name(arch: str, version: str = "IMAGENET1K_V1") -> str:
+    """File name torchvision gives the ImageNet weights of ``arch`` (read from its weight enum).
+
+    Args:
+        arch: torchvision model name, e.g. ``"resnet50"``.
+        version: weight enum member, e.g. ``"IMAGENET1K_V1"``.
+
+    Raises:
+        ValueError: if torchvision has no such weights for ``arch``.
+    """
+    enum = torchvision.models.get_model_weights(arch)
+    names = [member.name for member in enum]
+    if version not in names:
+        raise ValueError(f"torchvision has no {version!r} weights for {arch}; choose from {names}.")
+    return os.path.basename(enum[version].url)
+
+
+def resolve_weights_path(weights: str | os.PathLike, arch: str) -> Path:
+    """Turn a ``weights`` spec (not ``None``) into an existing local file path.
+
+    Raises:
+        FileNotFoundError: naming the missing file and the folder to put it in.
+    """
+    spec = os.fspath(weights)
+    if spec == "imagenet" or spec.upper().startswith("IMAGENET1K_"):
+        version = "IMAGENET1K_V1" if spec == "imagenet" else spec.upper()
+        file_name = imagenet_file_name(arch, version)
+        folder = Path(torch.hub.get_dir()) / "checkpoints"
+        path = folder / file_name
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{arch} {version} weights not found: expected {file_name} in {folder}. "
+                f"detseg never downloads; copy torchvision's {file_name} there (or set "
+                f"TORCH_HOME), or pass weights='<path to the file>' or weights=None."
+            )
+        return path
+    path = Path(spec).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{arch} weights file not found: {path}. Pass an existing torchvision state-dict "
+            f"file, 'imagenet' (looked up in {Path(torch.hub.get_dir()) / 'checkpoints'}) or None."
+        )
+    return path
+
+
+def load_torchvision_weights(
+    net: nn.Module, weights: WeightsSpec, arch: str, prefix: str = ""
+) -> None:
+    """Load ``weights`` (see the module docstring) into the torchvision network ``net``.
+
+    Args:
+        net: the complete torchvision classifier (e.g. ``torchvision.models.resnet50()``), or
+            with ``prefix`` the submodule the file stores under that prefix.
+        weights: ``None`` (nothing happens), a file path or ``"imagenet"``.
+        arch: torchvision model name, for the file look-up and messages.
+        prefix: e.g. ``"features."``: load only the file's keys under it (prefix removed),
+            strictly; the file's other keys are ignored.
+
+    Raises:
+        FileNotFoundError: when the file is missing.
+        ValueError: when the file's keys or shapes do not fit ``net``.
+    """
+    if weights is None:
+        return
+    path = resolve_weights_path(weights, arch)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    for wrapper in ("state_dict", "model"):
+        if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
+            state = state[wrapper]
+    if prefix:
+        state = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+    try:
+        net.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        raise ValueError(f"{path} does not hold {arch} weights of this shape: {error}") from error
+    logger.info("loaded %s weights from %s", arch, path)
