@@ -1,1 +1,43 @@
-"""detseg.data."""
+"""detseg.data: image reading, detection datasets (COCO / VOC / YOLO), augmentations, loaders.
+
+Everything a training script needs is importable from here::
+
+    from detseg.data import build_augmentations, build_dataset, build_loader
+
+Dataset names resolve through the plain dict :data:`DATASETS` (no registry decorators).
+"""
+
+from detseg.data.base import Annotations, DetectionDataset
+from detseg.data.coco import CocoDetection
+from detseg.data.image_io import ImageReadError, read_image, read_image_array
+from detseg.data.loader import Batch, build_loader, collate_detection
+from detseg.data.registry import DATA_DEFAULTS, DATASETS, build_dataset
+from detseg.data.shapes import SHAPE_CLASSES, generate_shapes
+from detseg.data.target_checks import remove_crowd, sanitize_boxes
+from detseg.data.transforms import build_augmentations
+from detseg.data.voc import VOC_CLASSES, VOCDetection
+from detseg.data.yolo import YoloTxtDetection, read_class_names
+
+__all__ = [
+    "DATASETS",
+    "DATA_DEFAULTS",
+    "SHAPE_CLASSES",
+    "VOC_CLASSES",
+    "Annotations",
+    "Batch",
+    "CocoDetection",
+    "DetectionDataset",
+    "ImageReadError",
+    "VOCDetection",
+    "YoloTxtDetection",
+    "build_augmentations",
+    "build_dataset",
+    "build_loader",
+    "collate_detection",
+    "generate_shapes",
+    "read_class_names",
+    "read_image",
+    "read_image_array",
+    "remove_crowd",
+    "sanitize_boxes",
+]

@@ -1,0 +1,188 @@
+"""YOLO priors from a dataset: k-means on box sizes with the distance ``d = 1 - IoU(wh)``.
+
+The IoU of two sizes is the IoU of the two boxes placed on the same centre
+(:func:`detseg.ops.yolo_priors.wh_iou`), so big boxes do not dominate the clustering as they
+would with a Euclidean distance (YOLOv2, Redmon & Farhadi 2017). Box sizes are first scaled
+to the network input (``input_size x input_size``, aspect ratio not kept, as the YOLO
+transform resizes), so the priors come out in the input pixels the ``anchors`` config expects.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from detseg.ops.yolo_priors import wh_iou
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class AnchorClustering:
+    """Result of :func:`kmeans_anchors`.
+
+    Attributes:
+        anchors: ``Float[k, 2]`` prior ``(width, height)`` in input pixels, by increasing area.
+        mean_best_iou: mean over the boxes of the IoU with their best prior.
+        iterations: Lloyd iterations run.
+    """
+
+    anchors: Tensor
+    mean_best_iou: float
+    iterations: int
+
+
+def coco_box_sizes(ann_file: str | os.PathLike, input_size: int) -> Tensor:
+    """Box sizes of a COCO json, scaled to an ``input_size x input_size`` input.
+
+    Crowd annotations and boxes with a non-positive side are left out.
+
+    Args:
+        ann_file: COCO detection json (``images`` with ``width``/``height``, ``annotations``
+            with ``bbox`` ``[x, y, w, h]``).
+        input_size: side of the square network input, in pixels.
+
+    Returns:
+        ``Float64[N, 2]`` ``(width, height)`` in input pixels.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: the json has no images / annotations entry or an image lacks its size.
+    """
+    if not os.path.isfile(ann_file):
+        raise FileNotFoundError(f"COCO annotation file not found: {ann_file}")
+    with open(ann_file, encoding="utf-8") as f:
+        data = json.load(f)
+    if "images" not in data or "annotations" not in data:
+        raise ValueError(f"{ann_file} is not a COCO detection json (no 'images'/'annotations')")
+    sizes = {}
+    for image in data["images"]:
+        if "width" not in image or "height" not in image:
+            raise ValueError(f"{ann_file}: image {image.get('id')} has no width/height")
+        sizes[image["id"]] = (float(image["width"]), float(image["height"]))
+    pairs = []
+    for ann in data["annotations"]:
+        if ann.get("iscrowd", 0) or ann["image_id"] not in sizes:
+            continue
+        width, height = sizes[ann["image_id"]]
+        w, h = float(ann["bbox"][2]), float(ann["bbox"][3])
+        if w > 0 and h > 0:
+            pairs.append((w * input_size / width, h * input_size / height))
+    return torch.tensor(pairs, dtype=torch.float64).reshape(-1, 2)
+
+
+def dataset_box_sizes(samples: Iterable, input_size: int) -> Tensor:
+    """Box sizes from ``(image Float[3, H, W], target)`` samples (any detseg dataset).
+
+    Unreadable samples (``None``) are skipped. Sizes are scaled to ``input_size`` pixels.
+
+    Returns:
+        ``Float64[N, 2]`` ``(width, height)`` in input pixels.
+    """
+    sizes = []
+    for sample in samples:
+        if sample is None:
+            continue
+        image, target = sample
+        height, width = image.shape[-2:]
+        boxes = target["boxes"].to(torch.float64)
+        wh = boxes[:, 2:] - boxes[:, :2]
+        scale = torch.tensor([input_size / width, input_size / height], dtype=torch.float64)
+        sizes.append(wh[(wh > 0).all(dim=1)] * scale)
+    return torch.cat(sizes) if sizes else torch.zeros((0, 2), dtype=torch.float64)
+
+
+def _init_plus_plus(wh: Tensor, k: int, generator: torch.Generator) -> Tensor:
+    """k-means++ seeding with the ``1 - IoU`` distance: ``Float[k, 2]`` initial centres."""
+    first = torch.randint(wh.shape[0], (1,), generator=generator)
+    centres = wh[first]
+    for _ in range(1, k):
+        distance = (1 - wh_iou(wh, centres)).amin(dim=1)  # [N]
+        weights = distance.square()
+        if weights.sum() <= 0:  # fewer distinct sizes than k: take any box
+            weights = torch.ones_like(weights)
+        pick = torch.multinomial(weights, 1, generator=generator)
+        centres = torch.cat((centres, wh[pick]))
+    return centres
+
+
+def kmeans_anchors(wh: Tensor, k: int = 9, seed: int = 0, max_iter: int = 300) -> AnchorClustering:
+    """Cluster box sizes into ``k`` priors with the distance ``1 - IoU(wh)``.
+
+    k-means++ seeding, then Lloyd iterations (each box joins the prior of highest IoU; a
+    prior moves to the mean size of its boxes; an empty cluster takes the box worst served)
+    until the assignment stops changing or ``max_iter`` is reached.
+
+    Args:
+        wh: ``Float[N, 2]`` positive box ``(width, height)``, ``N >= k``.
+        k: number of priors.
+        seed: seed of the k-means++ draws.
+        max_iter: most Lloyd iterations.
+
+    Returns:
+        The :class:`AnchorClustering` (anchors sorted by area).
+
+    Raises:
+        ValueError: ``k < 1``, fewer boxes than ``k``, or a non-positive size.
+    """
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    if wh.dim() != 2 or wh.shape[-1] != 2 or wh.shape[0] < k:
+        raise ValueError(f"need at least k={k} box sizes [N, 2], got {tuple(wh.shape)}")
+    if not bool((wh > 0).all()):
+        raise ValueError("every box width and height must be > 0")
+    wh = wh.to(torch.float64)
+    generator = torch.Generator().manual_seed(seed)
+    centres = _init_plus_plus(wh, k, generator)
+    assignment = torch.full((wh.shape[0],), -1, dtype=torch.int64)
+    iterations = 0
+    while iterations < max_iter:
+        iterations += 1
+        iou = wh_iou(wh, centres)  # [N, k]
+        new_assignment = iou.argmax(dim=1)
+        if torch.equal(new_assignment, assignment):
+            break
+        assignment = new_assignment
+        centres = _update_centres(wh, assignment, iou, k)
+    best = wh_iou(wh, centres).amax(dim=1)
+    order = centres.prod(dim=1).argsort()
+    return AnchorClustering(centres[order], float(best.mean()), iterations)
+
+
+def _update_centres(wh: Tensor, assignment: Tensor, iou: Tensor, k: int) -> Tensor:
+    """Mean size of each cluster; an empty cluster takes the box with the lowest best IoU."""
+    sums = torch.zeros((k, 2), dtype=wh.dtype).index_add_(0, assignment, wh)
+    counts = torch.bincount(assignment, minlength=k).to(wh.dtype)
+    centres = sums / counts.clamp(min=1)[:, None]
+    empty = torch.where(counts == 0)[0]
+    if empty.numel() > 0:
+        worst = iou.amax(dim=1).argsort()[: empty.numel()]
+        centres[empty] = wh[worst]
+    return centres
+
+
+def anchors_yaml(anchors: Tensor, per_level: int = 3, decimals: int = 1) -> str:
+    """A ``model.anchors`` YAML snippet: sorted priors grouped ``per_level`` per scale.
+
+    Args:
+        anchors: ``Float[k, 2]`` priors by increasing area (finest level first).
+        per_level: priors per level (a last, shorter group holds any remainder).
+        decimals: rounding of the printed sizes.
+
+    Returns:
+        The snippet, e.g. ``"anchors:\\n  - [[10.0, 13.0], ...]  # level 0\\n..."``.
+    """
+    if per_level < 1:
+        raise ValueError(f"per_level must be >= 1, got {per_level}")
+    pairs = [[round(float(w), decimals), round(float(h), decimals)] for w, h in anchors]
+    lines = ["anchors:"]
+    for level, start in enumerate(range(0, len(pairs), per_level)):
+        group = ", ".join(f"[{w}, {h}]" for w, h in pairs[start : start + per_level])
+        lines.append(f"  - [{group}]  # level {level}")
+    return "\n".join(lines)

@@ -1,0 +1,163 @@
+"""The shared skeleton of the detection datasets (COCO json, VOC xml, YOLO txt).
+
+A reader subclasses :class:`DetectionDataset` and says only where image ``i`` is
+(:meth:`~DetectionDataset.image_path`) and what its raw annotations are
+(:meth:`~DetectionDataset.annotations`). The base class reads the image, sanitises the boxes
+(:func:`~detseg.data.target_checks.sanitize_boxes`), runs the augmentations and builds the
+target dict of the detseg contract, so every format behaves the same on bad data:
+an unreadable image gives ``None`` plus a warning naming the file; bad boxes are clipped or
+dropped and counted; images without objects are kept as negatives.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from detseg.data.image_io import ImageReadError, read_image_array
+from detseg.data.target_checks import sanitize_boxes
+from detseg.data.transforms import apply_augmentations
+
+__all__ = ["Annotations", "DetectionDataset", "Sample"]
+
+logger = logging.getLogger(__name__)
+
+#: What a dataset yields: ``(image Float32[3, H, W], target)`` or ``None`` for an unreadable image.
+Sample = tuple[torch.Tensor, dict[str, Any]] | None
+
+
+@dataclass
+class Annotations:
+    """Raw annotations of one image, as the reader found them (boxes not yet checked).
+
+    Attributes:
+        boxes: ``[N, 4]`` boxes, ``xyxy`` absolute pixels (may be invalid; checked later).
+        labels: ``Int64[N]`` labels in ``1..K``.
+        iscrowd: ``Int64[N]`` 0/1 crowd flags (``None``: all 0).
+        area: ``Float[N]`` instance areas in px² (``None``: box areas are used).
+        difficult: ``Int64[N]`` 0/1 VOC difficult flags (``None``: no ``difficult`` entry).
+        dropped: Annotations the reader rejected before box checks (malformed line, unknown
+            class id); they add to ``target["dropped_boxes"]``.
+    """
+
+    boxes: np.ndarray
+    labels: np.ndarray
+    iscrowd: np.ndarray | None = None
+    area: np.ndarray | None = None
+    difficult: np.ndarray | None = None
+    dropped: int = 0
+
+    @classmethod
+    def empty(cls, dropped: int = 0) -> Annotations:
+        """Annotations of an image without objects."""
+        return cls(np.zeros((0, 4)), np.zeros(0, dtype=np.int64), dropped=dropped)
+
+
+class DetectionDataset(Dataset):
+    """Base class: ``dataset[i] -> (image Float32[3, H, W] RGB in [0, 1], target)`` or ``None``.
+
+    ``target`` holds ``boxes Float32[N, 4]`` (``xyxy`` px), ``labels Int64[N]`` in ``1..K``,
+    ``image_id Int64[]``, ``iscrowd Int64[N]``, ``area Float32[N]``, ``dropped_boxes int``,
+    and, where the format has them, ``difficult Int64[N]`` and ``masks UInt8[N, H, W]``.
+
+    Subclasses set ``classes``, ``image_ids`` and implement :meth:`image_path` and
+    :meth:`annotations` (and :meth:`instance_masks` when they support ``load_masks``).
+    """
+
+    classes: list[str]
+    image_ids: list[int]
+
+    def __init__(self, augmentations: Any | None = None, load_masks: bool = False) -> None:
+        self.augmentations = augmentations
+        self.load_masks = load_masks
+
+    def __len__(self) -> int:
+        return len(self.image_ids)
+
+    @property
+    def num_classes(self) -> int:
+        """Number of foreground classes ``K`` (labels are ``1..K``)."""
+        return len(self.classes)
+
+    def image_path(self, index: int) -> Path:
+        """Path of image ``index``."""
+        raise NotImplementedError
+
+    def annotations(self, index: int, image_size: tuple[int, int]) -> Annotations:
+        """Raw annotations of image ``index`` whose decoded size is ``image_size = (H, W)``."""
+        raise NotImplementedError
+
+    def instance_masks(self, index: int, image_size: tuple[int, int]) -> np.ndarray:
+        """``UInt8[N, H, W]`` masks aligned with :meth:`annotations` (formats with masks only)."""
+        raise NotImplementedError(f"{type(self).__name__} has no instance masks")
+
+    def __getitem__(self, index: int) -> Sample:
+        if not 0 <= index < len(self):
+            raise IndexError(f"index {index} out of range for a dataset of {len(self)} images")
+        path = self.image_path(index)
+        try:
+            image = read_image_array(path)
+        except ImageReadError as exc:
+            logger.warning("skipping unreadable image (index %d): %s", index, exc)
+            return None
+        size = (image.shape[0], image.shape[1])
+        ann = self.annotations(index, size)
+        boxes, keep = sanitize_boxes(ann.boxes, size, source=str(path))
+        num = len(keep)
+        fields = {
+            "labels": np.asarray(ann.labels, dtype=np.int64).reshape(num),
+            "iscrowd": _or_zeros(ann.iscrowd, num),
+        }
+        if ann.area is not None:
+            fields["area"] = np.asarray(ann.area, dtype=np.float32).reshape(num)
+        if ann.difficult is not None:
+            fields["difficult"] = np.asarray(ann.difficult, dtype=np.int64).reshape(num)
+        masks = self.instance_masks(index, size)[keep] if self.load_masks else None
+        boxes = boxes[keep]
+        fields = {key: value[keep] for key, value in fields.items()}
+        if self.augmentations is not None:
+            image, boxes, kept, masks = apply_augmentations(
+                self.augmentations, image, boxes, fields["labels"], masks
+            )
+            fields = {key: value[kept] for key, value in fields.items() if key != "area"}
+        if "area" not in fields:
+            fields["area"] = _areas(boxes, masks)
+        target = _to_target(boxes, fields, masks, self.image_ids[index])
+        target["dropped_boxes"] = ann.dropped + int(num - keep.sum())
+        return torch.from_numpy(image.transpose(2, 0, 1).copy()), target
+
+
+def _or_zeros(values: np.ndarray | None, num: int) -> np.ndarray:
+    if values is None:
+        return np.zeros(num, dtype=np.int64)
+    return np.asarray(values, dtype=np.int64).reshape(num)
+
+
+def _areas(boxes: np.ndarray, masks: np.ndarray | None) -> np.ndarray:
+    """Mask pixel counts when masks exist, box areas otherwise (``Float32[N]``)."""
+    if masks is not None:
+        return masks.reshape(len(masks), -1).sum(axis=1).astype(np.float32)
+    return ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).astype(np.float32)
+
+
+def _to_target(
+    boxes: np.ndarray, fields: dict[str, np.ndarray], masks: np.ndarray | None, image_id: int
+) -> dict[str, Any]:
+    target: dict[str, Any] = {
+        "boxes": torch.from_numpy(np.ascontiguousarray(boxes, dtype=np.float32).reshape(-1, 4)),
+        "labels": torch.from_numpy(fields["labels"].astype(np.int64)),
+        "image_id": torch.tensor(image_id, dtype=torch.int64),
+        "iscrowd": torch.from_numpy(fields["iscrowd"].astype(np.int64)),
+        "area": torch.from_numpy(fields["area"].astype(np.float32)),
+    }
+    if "difficult" in fields:
+        target["difficult"] = torch.from_numpy(fields["difficult"].astype(np.int64))
+    if masks is not None:
+        target["masks"] = torch.from_numpy(np.ascontiguousarray(masks, dtype=np.uint8))
+    return target

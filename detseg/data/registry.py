@@ -1,0 +1,137 @@
+"""Dataset names and the config-driven dataset builder.
+
+``data_cfg`` (the ``data`` section of an experiment config) picks a format and its paths.
+Relative paths are resolved against ``root``; the defaults fit the shapes dataset
+(``python tools/make_shapes.py --out datasets/shapes``) and the usual VOC / YOLO layouts.
+
+=========  ==============================================================================
+format     keys (default)
+=========  ==============================================================================
+all        ``format`` ("coco"), ``root`` (required)
+coco       ``train_images`` ("train/images"), ``train_ann``
+           ("annotations/instances_train.json"), ``val_images`` ("val/images"),
+           ``val_ann`` ("annotations/instances_val.json"), ``load_masks`` (False)
+voc        ``train_split`` ("trainval"), ``val_split`` ("test"), ``classes`` (the 20 VOC
+           classes), ``keep_difficult`` (True)
+yolo       ``train_images`` ("images/train"), ``val_images`` ("images/val"),
+           ``train_labels`` / ``val_labels`` (None: ``images`` -> ``labels`` in the path),
+           ``classes`` ("classes.txt"; a file under root, a data yaml, or a list of names)
+=========  ==============================================================================
+
+An unknown key is a ``ValueError`` naming the key and the closest valid one.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from detseg.data.base import DetectionDataset
+from detseg.data.coco import CocoDetection
+from detseg.data.voc import VOCDetection
+from detseg.data.yolo import YoloTxtDetection
+
+__all__ = ["DATASETS", "DATA_DEFAULTS", "build_dataset"]
+
+#: Dataset format name -> dataset class.
+DATASETS: dict[str, type[DetectionDataset]] = {
+    "coco": CocoDetection,
+    "voc": VOCDetection,
+    "yolo": YoloTxtDetection,
+}
+
+#: Format name -> its config keys and their defaults (``format`` and ``root`` apply to all).
+DATA_DEFAULTS: dict[str, dict[str, Any]] = {
+    "coco": {
+        "train_images": "train/images",
+        "train_ann": "annotations/instances_train.json",
+        "val_images": "val/images",
+        "val_ann": "annotations/instances_val.json",
+        "load_masks": False,
+    },
+    "voc": {
+        "train_split": "trainval",
+        "val_split": "test",
+        "classes": None,
+        "keep_difficult": True,
+    },
+    "yolo": {
+        "train_images": "images/train",
+        "val_images": "images/val",
+        "train_labels": None,
+        "val_labels": None,
+        "classes": "classes.txt",
+    },
+}
+
+
+def _resolve_config(data_cfg: dict[str, Any]) -> tuple[str, Path, dict[str, Any]]:
+    """Validate ``data_cfg``; return ``(format, root, options with defaults filled in)``."""
+    fmt = data_cfg.get("format", "coco")
+    if fmt not in DATASETS:
+        close = difflib.get_close_matches(str(fmt), list(DATASETS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"data.format {fmt!r} is unknown (valid: {', '.join(DATASETS)}){hint}")
+    valid = ["format", "root", *DATA_DEFAULTS[fmt]]
+    for key in data_cfg:
+        if key not in valid:
+            close = difflib.get_close_matches(key, valid, n=1, cutoff=0.4)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(valid)}"
+            raise ValueError(f"data.{key} is not a valid key for format {fmt!r}{hint}")
+    if data_cfg.get("root") in (None, ""):
+        raise ValueError("data.root is required: the folder of the dataset (e.g. datasets/shapes)")
+    options = {
+        **DATA_DEFAULTS[fmt],
+        **{k: v for k, v in data_cfg.items() if k not in ("format", "root")},
+    }
+    return fmt, Path(data_cfg["root"]), options
+
+
+def build_dataset(
+    data_cfg: dict[str, Any], split: str, augmentations: Any | None = None
+) -> DetectionDataset:
+    """Build the ``split`` dataset described by a ``data`` config section.
+
+    Args:
+        data_cfg: ``{"format": ..., "root": ..., **format keys}`` (see the module docstring).
+        split: ``"train"`` or ``"val"``.
+        augmentations: Optional albumentations pipeline
+            (:func:`detseg.data.transforms.build_augmentations`); usually only for ``"train"``.
+
+    Returns:
+        The dataset.
+
+    Raises:
+        ValueError: Unknown format, unknown key, missing root, or a split other than
+            ``"train"`` / ``"val"``.
+        FileNotFoundError: A configured file or folder does not exist.
+    """
+    if split not in ("train", "val"):
+        raise ValueError(f"split must be 'train' or 'val', got {split!r}")
+    fmt, root, opt = _resolve_config(data_cfg)
+    if fmt == "coco":
+        return CocoDetection(
+            root / opt[f"{split}_images"],
+            root / opt[f"{split}_ann"],
+            augmentations=augmentations,
+            load_masks=bool(opt["load_masks"]),
+        )
+    if fmt == "voc":
+        split_name = str(opt[f"{split}_split"])  # a name, or a split file relative to root
+        as_file = root / split_name
+        return VOCDetection(
+            root,
+            as_file if as_file.is_file() else split_name,
+            classes=opt["classes"],
+            augmentations=augmentations,
+            keep_difficult=bool(opt["keep_difficult"]),
+        )
+    labels = opt[f"{split}_labels"]
+    classes = opt["classes"]
+    return YoloTxtDetection(
+        root / opt[f"{split}_images"],
+        root / labels if labels is not None else None,
+        classes=classes if isinstance(classes, (list, tuple)) else root / classes,
+        augmentations=augmentations,
+    )

@@ -1,0 +1,93 @@
+"""Sanitising annotation boxes where they enter detseg.
+
+Real datasets contain boxes that are partly outside the image (rounding in the annotation
+tool), degenerate (zero width or height), reversed, or not finite. The readers pass every box
+through :func:`sanitize_boxes`:
+
+* a box with a non-finite coordinate, or with ``x2 <= x1`` or ``y2 <= y1``, is dropped;
+* a box that reaches outside the image is clipped to ``[0, W] x [0, H]`` (logged at DEBUG);
+* a box whose clipped width or height is under ``min_size`` (1 px) is dropped.
+
+Every dropped box is logged as a warning that names the file and the box, and counted in
+``target["dropped_boxes"]`` so the training loop can report it.
+
+Crowd regions (COCO ``iscrowd=1``) are kept in the targets; :func:`remove_crowd` drops them.
+Training code calls it (crowd boxes are neither positives nor negatives there, as in the
+torchvision references), while evaluation reads crowd regions from the COCO ground truth.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import torch
+
+__all__ = ["PER_INSTANCE_KEYS", "remove_crowd", "sanitize_boxes"]
+
+logger = logging.getLogger(__name__)
+
+#: Target entries with one row per instance (filtered together when instances are removed).
+PER_INSTANCE_KEYS = ("boxes", "labels", "iscrowd", "area", "masks", "difficult")
+
+
+def sanitize_boxes(
+    boxes: np.ndarray,
+    image_size: tuple[int, int],
+    source: str = "",
+    min_size: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Clip boxes to the image and find those that must be dropped.
+
+    Args:
+        boxes: ``[N, 4]`` boxes, ``xyxy`` absolute pixels (any float dtype; may be invalid).
+        image_size: ``(H, W)`` of the image the boxes belong to.
+        source: Name of the file the boxes come from, used in the log messages.
+        min_size: Smallest width and height (pixels) a clipped box may keep.
+
+    Returns:
+        ``(clipped, keep)``: ``Float32[N, 4]`` boxes clipped to the image (rows of dropped
+        boxes are meaningless) and ``Bool[N]``, true for the boxes to keep.
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    height, width = image_size
+    finite = np.isfinite(boxes).all(axis=1)
+    safe = np.where(finite[:, None], boxes, 0.0)
+    ordered = (safe[:, 2] > safe[:, 0]) & (safe[:, 3] > safe[:, 1]) & finite
+    clipped = safe.copy()
+    clipped[:, 0::2] = safe[:, 0::2].clip(0.0, width)
+    clipped[:, 1::2] = safe[:, 1::2].clip(0.0, height)
+    big_enough = ((clipped[:, 2] - clipped[:, 0]) >= min_size) & (
+        (clipped[:, 3] - clipped[:, 1]) >= min_size
+    )
+    keep = ordered & big_enough
+    for i in np.flatnonzero(~keep):
+        if not finite[i]:
+            reason = "has a non-finite coordinate"
+        elif not ordered[i]:
+            reason = "has non-positive width or height"
+        else:
+            reason = f"is under {min_size:g} px wide or high inside the {width}x{height} image"
+        logger.warning("%s: dropped box %s (xyxy px): it %s", source, boxes[i].tolist(), reason)
+    moved = keep & (np.abs(clipped - safe) > 0).any(axis=1)
+    for i in np.flatnonzero(moved):
+        logger.debug("%s: clipped box %s to %s", source, boxes[i].tolist(), clipped[i].tolist())
+    return clipped.astype(np.float32), keep
+
+
+def remove_crowd(target: dict) -> dict:
+    """Return a copy of ``target`` without its crowd instances (``iscrowd == 1``).
+
+    Args:
+        target: A detseg target dict; its :data:`PER_INSTANCE_KEYS` entries are filtered.
+
+    Returns:
+        A new dict; entries that are not per-instance are passed through unchanged.
+    """
+    iscrowd = target.get("iscrowd")
+    if iscrowd is None:
+        return dict(target)
+    keep = torch.as_tensor(iscrowd) == 0
+    return {
+        key: value[keep] if key in PER_INSTANCE_KEYS else value for key, value in target.items()
+    }

@@ -1,0 +1,171 @@
+"""Data augmentation: albumentations pipelines built from config lists.
+
+A config names augmentations as a list of dicts, e.g.::
+
+    augmentations:
+      - {name: HorizontalFlip, p: 0.5}
+      - {name: RandomBrightnessContrast, p: 0.2}
+      - {name: OneOf, p: 0.3, transforms: [{name: Blur}, {name: GaussNoise}]}
+
+:func:`build_augmentations` turns it into an ``albumentations.Compose`` whose boxes follow the
+image: ``BboxParams(format="pascal_voc", clip=True, min_width=1, min_height=1,
+min_visibility=0)``. That is, boxes are ``xyxy`` pixels, boxes pushed partly outside the image
+by a geometric transform are clipped to it, and a box is removed only when less than 1 px of
+width or height is left (a crop that cuts an object to a sliver keeps the sliver). Instance
+masks, when the sample has them, go through the same geometric transforms.
+
+Augmentations run on the ``Float32[H, W, 3]`` RGB image in ``[0, 1]`` before it becomes a tensor.
+Nothing here normalizes or resizes to the network's input size: the model's transform does that.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import inspect
+import warnings
+from typing import Any
+
+import albumentations as A
+import numpy as np
+
+__all__ = ["apply_augmentations", "available_augmentations", "build_augmentations"]
+
+_LABEL_FIELDS = ("labels", "instance_index")
+
+
+@functools.cache
+def available_augmentations() -> tuple[str, ...]:
+    """Names accepted by :func:`build_augmentations` (albumentations transforms and composers)."""
+    names = []
+    for name in dir(A):
+        obj = getattr(A, name)
+        if inspect.isclass(obj) and issubclass(obj, (A.BasicTransform, A.BaseCompose)):
+            if not name.startswith("_") and not inspect.isabstract(obj):
+                names.append(name)
+    return tuple(sorted(names))
+
+
+def _check_kwargs(name: str, cls: type, kwargs: dict[str, Any]) -> None:
+    """Reject keyword arguments that ``cls`` does not take (albumentations only warns)."""
+    params = inspect.signature(cls.__init__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    valid = [p for p in params if p != "self"]
+    for key in kwargs:
+        if key not in params:
+            close = difflib.get_close_matches(key, valid, n=1, cutoff=0.3)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(
+                f"augmentation {name!r}: unknown argument {key!r}; {hint}valid: {', '.join(valid)}"
+            )
+
+
+def _build_one(item: dict[str, Any], where: str) -> A.BasicTransform | A.BaseCompose:
+    """Build one transform (recursing into ``transforms`` of a composer such as ``OneOf``)."""
+    if not isinstance(item, dict) or "name" not in item:
+        raise ValueError(f"{where}: each augmentation must be a dict with a 'name', got {item!r}")
+    kwargs = dict(item)
+    name = kwargs.pop("name")
+    names = available_augmentations()
+    if name not in names:
+        close = difflib.get_close_matches(str(name), names, n=5, cutoff=0.5)
+        hint = f"close names: {', '.join(close)}" if close else "see albumentations' transform list"
+        raise ValueError(f"{where}: unknown augmentation {name!r}; {hint}")
+    cls = getattr(A, name)
+    if "transforms" in kwargs:
+        inner = kwargs.pop("transforms")
+        if not isinstance(inner, list):
+            raise ValueError(f"{where} ({name}): 'transforms' must be a list of augmentation dicts")
+        kwargs["transforms"] = [
+            _build_one(sub, f"{where}.{name}[{i}]") for i, sub in enumerate(inner)
+        ]
+    _check_kwargs(name, cls, kwargs)
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: bad arguments for augmentation {name!r}: {exc}") from exc
+
+
+def build_augmentations(
+    spec: list[dict[str, Any]] | None, seed: int | None = None
+) -> A.Compose | None:
+    """Build an albumentations pipeline from a list of ``{"name": ..., **kwargs}`` dicts.
+
+    Args:
+        spec: Transforms in order, each ``{"name": <albumentations class>, **constructor kwargs}``.
+            Composers (``OneOf``, ``SomeOf``, ``Sequential``) take a nested ``transforms`` list.
+            ``None`` or ``[]`` means no augmentation.
+        seed: Seed of the pipeline's random generator (``None``: fresh entropy). The loader
+            re-seeds it in each worker process (see :func:`detseg.data.loader.build_loader`).
+
+    Returns:
+        An ``albumentations.Compose`` with ``xyxy`` pixel box handling (see the module
+        docstring), or ``None`` when ``spec`` is empty.
+
+    Raises:
+        ValueError: An unknown transform name (the message lists close names), an argument the
+            transform does not take, or an invalid argument value (the message names the transform).
+    """
+    if not spec:
+        return None
+    if not isinstance(spec, list):
+        raise ValueError(f"augmentations must be a list of dicts, got {type(spec).__name__}")
+    transforms = [_build_one(item, f"augmentations[{i}]") for i, item in enumerate(spec)]
+    bbox_params = A.BboxParams(
+        format="pascal_voc",
+        label_fields=list(_LABEL_FIELDS),
+        clip=True,
+        min_width=1.0,
+        min_height=1.0,
+        min_visibility=0.0,
+    )
+    with warnings.catch_warnings():
+        # A pipeline of photometric transforms only has no box to move; that is fine here.
+        warnings.filterwarnings("ignore", message="Got processor for bboxes", category=UserWarning)
+        return A.Compose(transforms, bbox_params=bbox_params, seed=seed)
+
+
+def apply_augmentations(
+    pipeline: A.Compose,
+    image: np.ndarray,
+    boxes: np.ndarray,
+    labels: np.ndarray,
+    masks: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Run a pipeline on one sample and report which instances survived.
+
+    Args:
+        pipeline: A pipeline from :func:`build_augmentations`.
+        image: ``Float32[H, W, 3]`` RGB in ``[0, 1]``.
+        boxes: ``[N, 4]`` valid boxes, ``xyxy`` pixels inside the image.
+        labels: ``Int64[N]``.
+        masks: Optional ``UInt8[N, H, W]`` instance masks.
+
+    Returns:
+        ``(image Float32[H', W', 3], boxes Float32[M, 4] xyxy px, kept Int64[M], masks)`` where
+        ``kept`` indexes the surviving input instances and ``masks`` is ``UInt8[M, H', W']``
+        (``None`` when no masks were given).
+    """
+    data: dict[str, Any] = {
+        "image": image,
+        "bboxes": np.asarray(boxes, dtype=np.float32).reshape(-1, 4),
+        "labels": np.asarray(labels, dtype=np.int64),
+        "instance_index": np.arange(len(labels), dtype=np.int64),
+    }
+    if masks is not None and len(masks) > 0:
+        data["masks"] = np.asarray(masks, dtype=np.uint8)
+    out = pipeline(**data)
+    new_image = np.ascontiguousarray(out["image"], dtype=np.float32)
+    height, width = new_image.shape[:2]
+    new_boxes = np.asarray(out["bboxes"], dtype=np.float32).reshape(-1, 4)
+    new_boxes[:, 0::2] = new_boxes[:, 0::2].clip(0, width)  # float round-off of the transforms
+    new_boxes[:, 1::2] = new_boxes[:, 1::2].clip(0, height)
+    kept = np.asarray(out["instance_index"], dtype=np.int64).reshape(-1)
+    new_masks = None
+    if masks is not None:
+        if "masks" in data:
+            new_masks = np.asarray(out["masks"], dtype=np.uint8)[kept]
+        else:
+            new_masks = np.zeros((0, height, width), dtype=np.uint8)
+    return new_image, new_boxes, kept, new_masks

@@ -1,0 +1,59 @@
+"""DATASETS / build_dataset from a data config section."""
+
+import pytest
+
+from detseg.data import DATASETS, CocoDetection, VOCDetection, YoloTxtDetection, build_dataset
+from detseg.data.shapes import SHAPE_CLASSES, generate_shapes
+
+
+@pytest.fixture(scope="module")
+def shapes_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("shapes")
+    generate_shapes(root, num_train=4, num_val=2, size=64, seed=1)
+    return root
+
+
+def test_datasets_is_a_plain_dict():
+    assert DATASETS == {"coco": CocoDetection, "voc": VOCDetection, "yolo": YoloTxtDetection}
+
+
+def test_coco_defaults_fit_the_shapes_layout(shapes_root):
+    train = build_dataset({"root": str(shapes_root)}, "train")
+    val = build_dataset({"format": "coco", "root": shapes_root, "load_masks": True}, "val")
+    assert len(train) == 4 and len(val) == 2 and train.classes == list(SHAPE_CLASSES)
+    assert val.load_masks and not train.load_masks
+
+
+def test_unknown_key_names_the_closest(shapes_root):
+    with pytest.raises(ValueError, match="train_imgs.*'train_images'"):
+        build_dataset({"root": shapes_root, "train_imgs": "x"}, "train")
+    with pytest.raises(ValueError, match="'voc'"):
+        build_dataset({"root": shapes_root, "format": "vco"}, "train")
+    with pytest.raises(ValueError, match="root"):
+        build_dataset({"format": "coco"}, "train")
+    with pytest.raises(ValueError, match="split"):
+        build_dataset({"root": shapes_root}, "test")
+
+
+def test_missing_paths_raise(tmp_path):
+    with pytest.raises(FileNotFoundError, match="instances_train.json"):
+        build_dataset({"root": tmp_path}, "train")
+
+
+def test_voc_and_yolo_configs(tmp_path):
+    voc = tmp_path / "voc"
+    for sub in ("Annotations", "JPEGImages", "ImageSets/Main"):
+        (voc / sub).mkdir(parents=True)
+    (voc / "ImageSets/Main/val.txt").write_text("x\n")
+    (voc / "my_split.txt").write_text("x\ny\n")
+    cfg = {"format": "voc", "root": voc, "val_split": "val", "train_split": "my_split.txt"}
+    assert len(build_dataset(cfg, "val")) == 1 and len(build_dataset(cfg, "train")) == 2
+    yolo = tmp_path / "yolo"
+    (yolo / "images/val").mkdir(parents=True)
+    (yolo / "labels/val").mkdir(parents=True)
+    (yolo / "images/val/a.png").write_bytes(b"")
+    (yolo / "classes.txt").write_text("a\nb\n")
+    dataset = build_dataset({"format": "yolo", "root": yolo}, "val")
+    assert dataset.classes == ["a", "b"] and len(dataset) == 1
+    with pytest.raises(ValueError, match="load_masks.*format 'yolo'"):
+        build_dataset({"format": "yolo", "root": yolo, "load_masks": True}, "val")
