@@ -1,0 +1,320 @@
+"""Reading config files: ``_base_`` merge, ``--set`` overrides, validation into the schema."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import inspect
+import logging
+import types
+import typing
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from detseg.config.schema import OPEN_SECTIONS, Config, ConfigError, DataConfig, ModelConfig
+
+logger = logging.getLogger(__name__)
+
+BASE_KEY = "_base_"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_config(path: str | Path, overrides: typing.Sequence[str] = ()) -> Config:
+    """Read a YAML config (with its optional ``_base_``), apply ``--set`` overrides, validate.
+
+    Args:
+        path: the experiment file.
+        overrides: ``"a.b=value"`` strings, applied in order after the files are merged.
+
+    Returns:
+        The validated :class:`Config`.
+
+    Raises:
+        ConfigError: unreadable file, nested ``_base_``, unknown key, wrong type.
+    """
+    path = Path(path)
+    raw = _read_yaml(path)
+    base_ref = raw.pop(BASE_KEY, None)
+    if base_ref is not None:
+        base_path = (path.parent / str(base_ref)).resolve()
+        base = _read_yaml(base_path)
+        if BASE_KEY in base:
+            raise ConfigError(
+                f"{base_path}: a base config may not have its own '{BASE_KEY}' "
+                f"(only one level of inheritance); merge it into {base_path.name} instead"
+            )
+        _check_keys(base, Config, str(base_path), "")
+        _check_keys(raw, Config, str(path), "")
+        raw = _merge(base, raw)
+    return config_from_dict(raw, source=str(path), overrides=overrides)
+
+
+def config_from_dict(
+    raw: dict[str, Any], source: str = "<dict>", overrides: typing.Sequence[str] = ()
+) -> Config:
+    """Validate a plain dict (e.g. a checkpoint's ``config``) into a :class:`Config`.
+
+    Args:
+        raw: nested dict in the YAML layout (no ``_base_``).
+        source: name used in error messages (a file path or ``"<checkpoint>"``).
+        overrides: ``"a.b=value"`` strings applied before validation.
+    """
+    raw = _merge({}, raw)  # deep copy
+    if BASE_KEY in raw:
+        raise ConfigError(f"{source}: '{BASE_KEY}' is only allowed in a config file")
+    for item in overrides:
+        _apply_override(raw, item)
+    config = _build(Config, raw, source, "")
+    _check_model_kwargs(config.model, source)
+    _check_data_options(config.data, source)
+    return config
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: invalid YAML: {err}") from err
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """Recursive dict merge: ``child`` wins; nested dicts merge; other values are replaced."""
+    out = {k: _merge({}, v) if isinstance(v, dict) else v for k, v in base.items()}
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        elif isinstance(value, dict):
+            out[key] = _merge({}, value)
+        elif isinstance(value, list):
+            out[key] = [_merge({}, v) if isinstance(v, dict) else v for v in value]
+        else:
+            out[key] = value
+    return out
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _unknown_key_error(source: str, key_path: str, valid: typing.Iterable[str]) -> ConfigError:
+    valid = sorted(valid)
+    name = key_path.rsplit(".", 1)[-1]
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
+    prefix = key_path[: -len(name)]
+    hint = f"; did you mean '{prefix}{close[0]}'?" if close else ""
+    return ConfigError(
+        f"{source}: unknown key '{key_path}'{hint} (valid keys here: {', '.join(valid)})"
+    )
+
+
+def _check_keys(raw: dict[str, Any], cls: type, source: str, prefix: str) -> None:
+    """Reject unknown keys of the closed sections of one file (before merging)."""
+    hints = _hints(cls)
+    for key, value in raw.items():
+        if key not in hints:
+            if cls in OPEN_SECTIONS:
+                continue
+            raise _unknown_key_error(source, prefix + str(key), hints)
+        if dataclasses.is_dataclass(hints[key]) and isinstance(value, dict):
+            _check_keys(value, hints[key], source, f"{prefix}{key}.")
+
+
+def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:
+    """Turn a nested dict into dataclass ``cls``, coercing and checking every value."""
+    where = prefix.rstrip(".") or "<top level>"
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: '{where}' must be a mapping, got {raw!r}")
+    hints = _hints(cls)
+    open_field = OPEN_SECTIONS.get(cls)
+    kwargs: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in raw.items():
+        key_path = prefix + str(key)
+        if key == open_field or key not in hints:
+            if open_field is None:
+                raise _unknown_key_error(source, key_path, hints)
+            extra[str(key)] = value
+            continue
+        tp = hints[key]
+        if dataclasses.is_dataclass(tp):
+            kwargs[key] = _build(tp, value, source, key_path + ".")
+        else:
+            kwargs[key] = _coerce(value, tp, source, key_path)
+    if open_field is not None:
+        kwargs[open_field] = extra
+    return cls(**kwargs)
+
+
+def _coerce(value: Any, tp: Any, source: str, key_path: str) -> Any:
+    """Check ``value`` against type ``tp``; convert ints to floats and numeric strings."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    bad = ConfigError(f"{source}: '{key_path}' must be {_type_name(tp)}, got {value!r}")
+    if tp is Any:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(value, inner[0], source, key_path)
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{source}: '{key_path}' must be one of {list(args)}, got {value!r}")
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            raise bad
+        return [_coerce(v, args[0], source, f"{key_path}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise bad
+        return dict(value)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise bad
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad
+        return value
+    if tp is float:
+        if isinstance(value, bool):
+            raise bad
+        try:  # YAML 1.1 reads "1e-4" as a string; accept it as a float.
+            return float(value)
+        except (TypeError, ValueError):
+            raise bad from None
+    if tp is str:
+        if not isinstance(value, str):
+            raise bad
+        return value
+    raise TypeError(f"unsupported config field type {tp!r} at {key_path}")
+
+
+def _type_name(tp: Any) -> str:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in args)
+    if origin is list:
+        return f"a list of {_type_name(args[0])}"
+    if origin is dict:
+        return "a mapping"
+    return "null" if tp is type(None) else f"a {getattr(tp, '__name__', tp)}"
+
+
+def _check_model_kwargs(model: ModelConfig, source: str) -> None:
+    """Validate ``model.name`` and its kwargs against the builder's signature, when importable."""
+    if not model.name:
+        raise ConfigError(f"{source}: 'model.name' is required (a key of detseg.models.MODELS)")
+    if "num_classes" in model.kwargs:
+        raise ConfigError(
+            f"{source}: 'model.num_classes' is not a config key: it is derived from the "
+            "dataset's classes; remove it"
+        )
+    try:
+        from detseg.models import MODELS
+    except ImportError as err:  # models not importable (partial install): build_model checks later
+        logger.debug("skipping model kwargs check: %s", err)
+        return
+    if model.name not in MODELS:
+        close = difflib.get_close_matches(model.name, list(MODELS), n=1, cutoff=0.5)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(
+            f"{source}: unknown model.name '{model.name}'{hint} (known: {', '.join(MODELS)})"
+        )
+    params = inspect.signature(MODELS[model.name]).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    valid = [n for n in params if n != "num_classes"]
+    for key in model.kwargs:
+        if key not in valid:
+            raise _unknown_key_error(source, f"model.{key}", valid)
+
+
+def _check_data_options(data: DataConfig, source: str) -> None:
+    """Validate ``data.format`` and its option keys against ``detseg.data``, when importable."""
+    try:
+        from detseg.data.registry import DATA_DEFAULTS
+    except ImportError as err:
+        logger.debug("skipping data options check: %s", err)
+        return
+    if data.format not in DATA_DEFAULTS:
+        close = difflib.get_close_matches(data.format, list(DATA_DEFAULTS), n=1, cutoff=0.5)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(
+            f"{source}: unknown data.format '{data.format}'{hint} "
+            f"(known: {', '.join(DATA_DEFAULTS)})"
+        )
+    valid = ["format", "root", "augmentations", *DATA_DEFAULTS[data.format]]
+    for key in data.options:
+        if key not in valid:
+            raise _unknown_key_error(f"{source} (data.format={data.format})", f"data.{key}", valid)
+
+
+# --------------------------------------------------------------------------- overrides
+
+
+def _apply_override(raw: dict[str, Any], item: str) -> None:
+    """Set ``raw[a][b] = value`` for ``item = "a.b=value"``, parsing value by the field type."""
+    key_path, sep, text = item.partition("=")
+    key_path = key_path.strip()
+    if not sep or not key_path:
+        raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. train.lr=0.01")
+    keys = key_path.split(".")
+    tp = _field_type(keys, f"--set {item}")
+    value = text if tp is str else _parse_scalar(text)
+    node = raw
+    for key in keys[:-1]:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = node[key] = {}
+        node = child
+    node[keys[-1]] = value
+
+
+def _field_type(keys: list[str], source: str) -> Any:
+    """Type of the field at ``keys``; ``Any`` inside open sections (model kwargs, data options)."""
+    cls: Any = Config
+    for depth, key in enumerate(keys):
+        path, rest = ".".join(keys[: depth + 1]), keys[depth + 1 :]
+        hints = _hints(cls)
+        open_field = OPEN_SECTIONS.get(cls)
+        if key in hints and key != open_field:
+            tp = hints[key]
+            if dataclasses.is_dataclass(tp):
+                if not rest:
+                    raise ConfigError(f"{source}: '{path}' is a section; set one of its keys")
+                cls = tp
+                continue
+            if rest:
+                raise ConfigError(f"{source}: '{path}' has no sub-keys")
+            return tp
+        if open_field is not None:  # builder kwargs / dataset options: any key, any YAML value
+            return Any
+        raise _unknown_key_error(source, path, hints)
+    raise ConfigError(f"{source}: empty key")
+
+
+def _parse_scalar(text: str) -> Any:
+    """YAML-parse an override value; ``none``/``None`` also mean null."""
+    if text.strip() in {"none", "None"}:
+        return None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text

@@ -1,0 +1,111 @@
+"""The config schema: one dataclass per section (see :mod:`detseg.config`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+class ConfigError(ValueError):
+    """A config file or override is invalid; the message says where and how to fix it."""
+
+
+@dataclass
+class ModelConfig:
+    """Model section: ``name`` (a key of ``detseg.models.MODELS``) and its builder kwargs."""
+
+    name: str = ""
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat form ``{"name": ..., **kwargs}``, the input of ``build_model``."""
+        return {"name": self.name, **self.kwargs}
+
+
+@dataclass
+class DataConfig:
+    """Data section: dataset format, root folder, augmentations and format-specific keys."""
+
+    format: str = "coco"
+    root: str = ""
+    augmentations: list[dict[str, Any]] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat form ``{"format", "root", "augmentations", **options}``."""
+        return {
+            "format": self.format,
+            "root": self.root,
+            "augmentations": list(self.augmentations),
+            **self.options,
+        }
+
+    def dataset_kwargs(self) -> dict[str, Any]:
+        """Everything ``build_dataset`` needs: the flat section without ``augmentations``."""
+        flat = self.to_dict()
+        del flat["augmentations"]
+        return flat
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation schedule. See ``configs/_base_/shapes_cpu.yaml`` for each key's meaning."""
+
+    epochs: int = 12
+    max_iters: int | None = None
+    batch_size: int = 2
+    lr: float = 0.02
+    optimizer: Literal["sgd", "adamw"] = "sgd"
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    warmup_iters: int = 500
+    warmup_factor: float = 0.001
+    schedule: Literal["multistep", "cosine", "constant"] = "multistep"
+    milestones: list[int] = field(default_factory=lambda: [8, 11])
+    gamma: float = 0.1
+    grad_clip: float | None = None
+    amp: Literal["none", "bf16", "fp16"] = "none"
+    num_workers: int = 2
+    log_every: int = 20
+    eval_every: int = 1
+
+
+@dataclass
+class EvalConfig:
+    """Evaluation and inference settings."""
+
+    score_threshold: float = 0.3
+    backend: Literal["faster", "pycocotools"] = "faster"
+    max_images: int | None = None
+    batch_size: int = 2
+
+
+@dataclass
+class Config:
+    """A whole experiment."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    device: str = "auto"
+    seed: int = 0
+    work_dir: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved config as plain YAML/checkpoint-safe types (no ``_base_``)."""
+        return {
+            "model": self.model.to_dict(),
+            "data": self.data.to_dict(),
+            "train": dataclasses.asdict(self.train),
+            "eval": dataclasses.asdict(self.eval),
+            "device": self.device,
+            "seed": self.seed,
+            "work_dir": self.work_dir,
+        }
+
+
+# Sections whose unknown keys are collected into an "open" dict field instead of
+# being errors: section dataclass -> name of the dict field.
+OPEN_SECTIONS: dict[type, str] = {ModelConfig: "kwargs", DataConfig: "options"}

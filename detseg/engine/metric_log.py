@@ -1,0 +1,80 @@
+"""Training records: a ``metrics.jsonl`` writer and the progress bar.
+
+Every record is one JSON object on its own line, written and flushed at once,
+so a crashed run keeps everything logged before the crash and the file can be
+read with ``[json.loads(line) for line in open(path)]``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, TextIO, TypeVar
+
+from tqdm import tqdm
+
+T = TypeVar("T")
+
+
+class MetricLogger:
+    """Appends JSON records to a ``.jsonl`` file.
+
+    Args:
+        path: the file; created (with its folder) if missing, appended to otherwise
+            (so a resumed run continues the same log).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: TextIO | None = self.path.open("a", encoding="utf-8")
+
+    def log(self, record: dict[str, Any]) -> None:
+        """Write ``record`` (plus a ``time`` stamp) as one line and flush it.
+
+        Non-finite floats are written as strings (``"nan"``, ``"inf"``) to keep
+        every line valid JSON.
+        """
+        if self._file is None:
+            raise ValueError(f"MetricLogger for {self.path} is closed")
+        line = json.dumps({"time": round(time.time(), 3), **_json_safe(record)})
+        self._file.write(line + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        """Close the file; further ``log`` calls raise."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> MetricLogger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_metrics(path: str | Path) -> list[dict[str, Any]]:
+    """All records of a ``metrics.jsonl`` file, in order."""
+    with Path(path).open(encoding="utf-8") as file:
+        return [json.loads(line) for line in file if line.strip()]
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if hasattr(value, "item") and callable(value.item):  # tensors and numpy scalars
+        return _json_safe(value.item())
+    return value
+
+
+def progress(iterable: Iterable[T], desc: str, total: int | None = None) -> Iterator[T] | tqdm:
+    """A tqdm bar on stderr, shown only when stderr is a terminal (logs stay clean)."""
+    return tqdm(iterable, desc=desc, total=total, dynamic_ncols=True, leave=False, disable=None)

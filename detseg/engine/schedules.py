@@ -1,0 +1,141 @@
+"""Learning-rate schedules: linear warmup followed by multistep, cosine or constant decay.
+
+The schedule is a per-iteration multiplier of the base learning rate, used
+through ``torch.optim.lr_scheduler.LambdaLR`` (call ``scheduler.step()`` after
+every optimizer step). The multiplier is a callable object (not a lambda) so the
+scheduler's ``state_dict`` holds its settings as plain numbers and lists.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from typing import Literal
+
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import LambdaLR
+
+from detseg.config import TrainConfig
+
+ScheduleName = Literal["multistep", "cosine", "constant"]
+
+
+class WarmupSchedule:
+    """Learning-rate multiplier at iteration ``it`` (0-based).
+
+    ``factor(it) = warmup(it) * decay(it)`` where
+
+    - ``warmup(it) = warmup_factor + (1 - warmup_factor) * it / warmup_iters`` for
+      ``it < warmup_iters``, else 1 (a linear ramp from ``warmup_factor`` to 1);
+    - ``decay`` is ``gamma ** (number of milestones <= it)`` for ``"multistep"``,
+      ``0.5 * (1 + cos(pi * it / total_iters))`` for ``"cosine"``, 1 for ``"constant"``.
+
+    Args:
+        schedule: ``"multistep"``, ``"cosine"`` or ``"constant"``.
+        total_iters: length of training in iterations (used by cosine).
+        milestones: iterations where multistep multiplies by ``gamma``.
+        gamma: multistep decay factor.
+        warmup_iters: length of the warmup ramp; 0 disables warmup.
+        warmup_factor: multiplier at iteration 0.
+    """
+
+    def __init__(
+        self,
+        schedule: ScheduleName,
+        total_iters: int,
+        milestones: list[int] | tuple[int, ...] = (),
+        gamma: float = 0.1,
+        warmup_iters: int = 0,
+        warmup_factor: float = 0.001,
+    ) -> None:
+        if schedule not in ("multistep", "cosine", "constant"):
+            raise ValueError(
+                f"unknown schedule {schedule!r}; use 'multistep', 'cosine' or 'constant'"
+            )
+        if total_iters < 1:
+            raise ValueError(f"total_iters must be >= 1, got {total_iters}")
+        if warmup_iters < 0:
+            raise ValueError(f"warmup_iters must be >= 0, got {warmup_iters}")
+        if list(milestones) != sorted(milestones):
+            raise ValueError(f"milestones must be increasing, got {list(milestones)}")
+        self.schedule = schedule
+        self.total_iters = int(total_iters)
+        self.milestones = [int(m) for m in milestones]
+        self.gamma = float(gamma)
+        self.warmup_iters = int(warmup_iters)
+        self.warmup_factor = float(warmup_factor)
+
+    def __call__(self, it: int) -> float:
+        return self._warmup(it) * self._decay(it)
+
+    def _warmup(self, it: int) -> float:
+        if it >= self.warmup_iters:
+            return 1.0
+        alpha = it / self.warmup_iters
+        return self.warmup_factor * (1.0 - alpha) + alpha
+
+    def _decay(self, it: int) -> float:
+        if self.schedule == "multistep":
+            return self.gamma ** bisect.bisect_right(self.milestones, it)
+        if self.schedule == "cosine":
+            progress = min(it, self.total_iters) / self.total_iters
+            return 0.5 * (1.0 + math.cos(math.pi * progress))
+        return 1.0
+
+
+def build_scheduler(
+    optimizer: Optimizer,
+    schedule: ScheduleName,
+    iters_per_epoch: int,
+    total_iters: int,
+    milestones_epochs: list[int] | tuple[int, ...] = (),
+    gamma: float = 0.1,
+    warmup_iters: int = 0,
+    warmup_factor: float = 0.001,
+) -> LambdaLR:
+    """Per-iteration ``LambdaLR`` for ``optimizer``; milestones are given in epochs.
+
+    Args:
+        optimizer: the optimizer whose learning rates are scheduled.
+        schedule: ``"multistep"``, ``"cosine"`` or ``"constant"``.
+        iters_per_epoch: batches per epoch, converts milestone epochs to iterations.
+        total_iters: number of optimizer steps of the whole run (cosine length).
+        milestones_epochs: epochs after which multistep multiplies the lr by ``gamma``.
+        gamma: multistep decay factor.
+        warmup_iters: linear warmup length in iterations (capped at ``total_iters``).
+        warmup_factor: lr multiplier at the first iteration.
+    """
+    if iters_per_epoch < 1:
+        raise ValueError(f"iters_per_epoch must be >= 1, got {iters_per_epoch} (empty dataset?)")
+    lr_lambda = WarmupSchedule(
+        schedule,
+        total_iters=total_iters,
+        milestones=[m * iters_per_epoch for m in milestones_epochs],
+        gamma=gamma,
+        warmup_iters=min(warmup_iters, total_iters),
+        warmup_factor=warmup_factor,
+    )
+    return LambdaLR(optimizer, lr_lambda)
+
+
+def scheduler_from_config(
+    optimizer: Optimizer, train: TrainConfig, iters_per_epoch: int
+) -> LambdaLR:
+    """:func:`build_scheduler` for a config's ``train`` section.
+
+    The run lasts ``train.epochs * iters_per_epoch`` iterations, or ``train.max_iters``
+    if that is smaller (the cosine schedule then reaches 0 at ``max_iters``).
+    """
+    total_iters = train.epochs * iters_per_epoch
+    if train.max_iters is not None:
+        total_iters = min(total_iters, train.max_iters)
+    return build_scheduler(
+        optimizer,
+        train.schedule,
+        iters_per_epoch,
+        max(total_iters, 1),
+        train.milestones,
+        train.gamma,
+        train.warmup_iters,
+        train.warmup_factor,
+    )
