@@ -1,5 +1,9 @@
 """detseg.data: image reading, detection datasets (COCO / VOC / YOLO), augmentations, loaders.
 
+Semantic segmentation datasets (folder / shapes / VOC / COCO label maps) come with their own
+builder, augmentations and loader: ``build_segmentation_dataset``,
+``build_segmentation_augmentations``, ``build_segmentation_loader`` (yields ``SegBatch``).
+
 Everything a training script needs is importable from here::
 
     from detseg.data import build_augmentations, build_dataset, build_loader
@@ -9,9 +13,26 @@ Dataset names resolve through the plain dict :data:`DATASETS` (no registry decor
 
 from detseg.data.base import Annotations, DetectionDataset
 from detseg.data.coco import CocoDetection
+from detseg.data.coco_seg import CocoSegmentation
 from detseg.data.image_io import ImageReadError, read_image, read_image_array
 from detseg.data.loader import Batch, build_loader, collate_detection
-from detseg.data.registry import DATA_DEFAULTS, DATASETS, build_dataset
+from detseg.data.masks import (
+    FolderSegmentation,
+    SegmentationDataset,
+    ShapesSegmentation,
+    VOCSegmentation,
+    read_label_map,
+)
+from detseg.data.registry import (
+    DATA_DEFAULTS,
+    DATASETS,
+    SEG_DATA_DEFAULTS,
+    SEG_DATASETS,
+    build_dataset,
+    build_segmentation_dataset,
+)
+from detseg.data.seg_loader import SegBatch, build_segmentation_loader, collate_segmentation
+from detseg.data.seg_transforms import build_segmentation_augmentations
 from detseg.data.shapes import SHAPE_CLASSES, generate_shapes
 from detseg.data.target_checks import remove_crowd, sanitize_boxes
 from detseg.data.transforms import build_augmentations
@@ -21,11 +42,19 @@ from detseg.data.yolo import YoloTxtDetection, read_class_names
 __all__ = [
     "DATASETS",
     "DATA_DEFAULTS",
+    "SEG_DATASETS",
+    "SEG_DATA_DEFAULTS",
     "SHAPE_CLASSES",
     "VOC_CLASSES",
     "Annotations",
     "Batch",
     "CocoDetection",
+    "CocoSegmentation",
+    "FolderSegmentation",
+    "SegBatch",
+    "SegmentationDataset",
+    "ShapesSegmentation",
+    "VOCSegmentation",
     "DetectionDataset",
     "ImageReadError",
     "VOCDetection",
@@ -33,11 +62,16 @@ __all__ = [
     "build_augmentations",
     "build_dataset",
     "build_loader",
+    "build_segmentation_augmentations",
+    "build_segmentation_dataset",
+    "build_segmentation_loader",
+    "collate_segmentation",
     "collate_detection",
     "generate_shapes",
     "read_class_names",
     "read_image",
     "read_image_array",
+    "read_label_map",
     "remove_crowd",
     "sanitize_boxes",
 ]

@@ -18,6 +18,20 @@ yolo       ``train_images`` ("images/train"), ``val_images`` ("images/val"),
            ``classes`` ("classes.txt"; a file under root, a data yaml, or a list of names)
 =========  ==============================================================================
 
+Semantic segmentation formats (:data:`SEG_DATASETS`, :func:`build_segmentation_dataset`; also
+reached through :func:`build_dataset`):
+
+==========  =============================================================================
+format      keys (default)
+==========  =============================================================================
+shapes_seg  none besides ``root`` (the folder of ``generate_shapes``)
+voc_seg     ``train_split`` ("train"), ``val_split`` ("val"), ``classes`` (the 20 VOC classes)
+folder_seg  ``train_images`` ("images/train"), ``val_images`` ("images/val"), ``train_masks``
+            ("masks/train"), ``val_masks`` ("masks/val"), ``classes`` ("classes.txt"; a file
+            under root, a yaml with ``names``, or a list), ``mask_suffix`` (".png")
+coco_seg    the ``coco`` keys without ``load_masks``
+==========  =============================================================================
+
 An unknown key is a ``ValueError`` naming the key and the closest valid one.
 """
 
@@ -29,16 +43,58 @@ from typing import Any
 
 from detseg.data.base import DetectionDataset
 from detseg.data.coco import CocoDetection
+from detseg.data.coco_seg import CocoSegmentation
+from detseg.data.masks import (
+    FolderSegmentation,
+    SegmentationDataset,
+    ShapesSegmentation,
+    VOCSegmentation,
+)
 from detseg.data.voc import VOCDetection
 from detseg.data.yolo import YoloTxtDetection
 
-__all__ = ["DATASETS", "DATA_DEFAULTS", "build_dataset"]
+__all__ = [
+    "DATASETS",
+    "DATA_DEFAULTS",
+    "SEG_DATASETS",
+    "SEG_DATA_DEFAULTS",
+    "build_dataset",
+    "build_segmentation_dataset",
+]
 
 #: Dataset format name -> dataset class.
 DATASETS: dict[str, type[DetectionDataset]] = {
     "coco": CocoDetection,
     "voc": VOCDetection,
     "yolo": YoloTxtDetection,
+}
+
+#: Segmentation format name -> dataset class (items ``(image, mask Int64[H, W])``).
+SEG_DATASETS: dict[str, type[SegmentationDataset]] = {
+    "shapes_seg": ShapesSegmentation,
+    "voc_seg": VOCSegmentation,
+    "folder_seg": FolderSegmentation,
+    "coco_seg": CocoSegmentation,
+}
+
+#: Segmentation format name -> its config keys and defaults (also merged into DATA_DEFAULTS).
+SEG_DATA_DEFAULTS: dict[str, dict[str, Any]] = {
+    "shapes_seg": {},
+    "voc_seg": {"train_split": "train", "val_split": "val", "classes": None},
+    "folder_seg": {
+        "train_images": "images/train",
+        "val_images": "images/val",
+        "train_masks": "masks/train",
+        "val_masks": "masks/val",
+        "classes": "classes.txt",
+        "mask_suffix": ".png",
+    },
+    "coco_seg": {
+        "train_images": "train/images",
+        "train_ann": "annotations/instances_train.json",
+        "val_images": "val/images",
+        "val_ann": "annotations/instances_val.json",
+    },
 }
 
 #: Format name -> its config keys and their defaults (``format`` and ``root`` apply to all).
@@ -63,6 +119,7 @@ DATA_DEFAULTS: dict[str, dict[str, Any]] = {
         "val_labels": None,
         "classes": "classes.txt",
     },
+    **SEG_DATA_DEFAULTS,
 }
 
 
@@ -90,7 +147,7 @@ def _resolve_config(data_cfg: dict[str, Any]) -> tuple[str, Path, dict[str, Any]
 
 def build_dataset(
     data_cfg: dict[str, Any], split: str, augmentations: Any | None = None
-) -> DetectionDataset:
+) -> DetectionDataset | SegmentationDataset:
     """Build the ``split`` dataset described by a ``data`` config section.
 
     Args:
@@ -100,13 +157,15 @@ def build_dataset(
             (:func:`detseg.data.transforms.build_augmentations`); usually only for ``"train"``.
 
     Returns:
-        The dataset.
+        The dataset (a segmentation dataset for the formats of :data:`SEG_DATASETS`).
 
     Raises:
         ValueError: Unknown format, unknown key, missing root, or a split other than
             ``"train"`` / ``"val"``.
         FileNotFoundError: A configured file or folder does not exist.
     """
+    if data_cfg.get("format") in SEG_DATASETS:
+        return build_segmentation_dataset(data_cfg, split, augmentations)
     if split not in ("train", "val"):
         raise ValueError(f"split must be 'train' or 'val', got {split!r}")
     fmt, root, opt = _resolve_config(data_cfg)
@@ -134,4 +193,70 @@ def build_dataset(
         root / labels if labels is not None else None,
         classes=classes if isinstance(classes, (list, tuple)) else root / classes,
         augmentations=augmentations,
+    )
+
+
+def _resolve_seg_config(data_cfg: dict[str, Any]) -> tuple[str, Path, dict[str, Any]]:
+    """Validate a segmentation ``data_cfg``; return ``(format, root, options with defaults)``."""
+    fmt = data_cfg.get("format")
+    if fmt not in SEG_DATASETS:
+        close = difflib.get_close_matches(str(fmt), list(SEG_DATASETS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"data.format {fmt!r} is not a segmentation format "
+            f"(valid: {', '.join(SEG_DATASETS)}){hint}"
+        )
+    valid = ["format", "root", *SEG_DATA_DEFAULTS[fmt]]
+    for key in data_cfg:
+        if key not in valid:
+            close = difflib.get_close_matches(key, valid, n=1, cutoff=0.4)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(valid)}"
+            raise ValueError(f"data.{key} is not a valid key for format {fmt!r}{hint}")
+    if data_cfg.get("root") in (None, ""):
+        raise ValueError("data.root is required: the folder of the dataset (e.g. datasets/shapes)")
+    options = {**SEG_DATA_DEFAULTS[fmt], **data_cfg}
+    return fmt, Path(data_cfg["root"]), options
+
+
+def build_segmentation_dataset(
+    data_cfg: dict[str, Any], split: str, augmentations: Any | None = None
+) -> SegmentationDataset:
+    """Build the ``split`` segmentation dataset described by a ``data`` config section.
+
+    Args:
+        data_cfg: ``{"format": "shapes_seg" | "voc_seg" | "folder_seg" | "coco_seg",
+            "root": ..., **format keys}`` (see the module docstring).
+        split: ``"train"`` or ``"val"``.
+        augmentations: Optional pipeline from
+            :func:`detseg.data.seg_transforms.build_segmentation_augmentations`.
+
+    Returns:
+        The dataset; items are ``(image Float32[3, H, W], mask Int64[H, W])`` or ``None``.
+
+    Raises:
+        ValueError: Unknown format, unknown key, missing root, or a split other than
+            ``"train"`` / ``"val"``.
+        FileNotFoundError: A configured file or folder does not exist.
+    """
+    if split not in ("train", "val"):
+        raise ValueError(f"split must be 'train' or 'val', got {split!r}")
+    fmt, root, opt = _resolve_seg_config(data_cfg)
+    if fmt == "shapes_seg":
+        return ShapesSegmentation(root, split, augmentations=augmentations)
+    if fmt == "coco_seg":
+        return CocoSegmentation(
+            root / opt[f"{split}_images"], root / opt[f"{split}_ann"], augmentations
+        )
+    if fmt == "voc_seg":
+        split_name = str(opt[f"{split}_split"])  # a name, or a split file relative to root
+        as_file = root / split_name
+        image_set = as_file if as_file.is_file() else split_name
+        return VOCSegmentation(root, image_set, opt["classes"], augmentations)
+    classes = opt["classes"]
+    return FolderSegmentation(
+        root / opt[f"{split}_images"],
+        root / opt[f"{split}_masks"],
+        classes if isinstance(classes, (list, tuple)) else root / classes,
+        augmentations=augmentations,
+        mask_suffix=str(opt["mask_suffix"]),
     )

@@ -1,0 +1,134 @@
+"""COCO instance annotations as semantic segmentation label maps.
+
+:class:`CocoSegmentation` reads the same files as :class:`detseg.data.coco.CocoDetection` and
+paints each image's instances into one ``[H, W]`` label map when the sample is loaded:
+
+* category ids are sorted and mapped to labels ``1..K`` (label ``k`` is ``cat_ids[k - 1]``,
+  as for detection); pixels no instance covers are background ``0``;
+* crowd regions (``iscrowd: 1``) are painted ``255`` (ignore) first;
+* the other instances are painted over them from the largest to the smallest mask (pixel
+  count), so where two instances overlap the smaller one wins (it is usually the one in
+  front, e.g. a cup on a table); instances of equal size are painted in file order, the later
+  one winning. An instance therefore overrides a crowd region it lies in.
+
+Annotations whose ``category_id`` is not in ``categories`` are left out (one warning at load).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from detseg.data.coco import _decode_segmentation, _load_json
+from detseg.data.masks import SegmentationDataset, _check_classes
+from detseg.data.seg_transforms import IGNORE_INDEX
+
+__all__ = ["CocoSegmentation", "rasterize_instances"]
+
+logger = logging.getLogger(__name__)
+
+
+def rasterize_instances(
+    anns: list[dict[str, Any]],
+    label_of: dict[int, int],
+    image_size: tuple[int, int],
+    source: Path,
+) -> np.ndarray:
+    """Paint COCO annotations of one image into a semantic label map.
+
+    Args:
+        anns: COCO annotations (``segmentation`` as polygons or RLE; the box is used when an
+            annotation has none), all with a ``category_id`` in ``label_of``.
+        label_of: COCO category id -> label ``1..K``.
+        image_size: ``(H, W)`` of the image.
+        source: Image path, for warnings about RLEs of the wrong size.
+
+    Returns:
+        ``UInt8[H, W]``: ``0`` background, ``1..K`` labels, ``255`` crowd regions not covered by
+        a non-crowd instance. Overlaps: the smaller instance wins (module docstring).
+    """
+    height, width = image_size
+    label_map = np.zeros((height, width), dtype=np.uint8)
+    things = []
+    for ann in anns:
+        mask = _decode_segmentation(ann, height, width, source).astype(bool)
+        if ann.get("iscrowd", 0):
+            label_map[mask] = IGNORE_INDEX
+        else:
+            things.append((mask, label_of[int(ann["category_id"])]))
+    # Largest first; sorted() is stable, so equal areas keep file order (the later one on top).
+    for mask, label in sorted(things, key=lambda item: -int(item[0].sum())):
+        label_map[mask] = label
+    return label_map
+
+
+class CocoSegmentation(SegmentationDataset):
+    """A COCO-json dataset as semantic segmentation: ``(image, mask Int64[H, W])`` or ``None``.
+
+    Args:
+        images_dir: Folder the ``file_name`` entries are relative to.
+        ann_file: COCO annotation json with ``segmentation`` entries.
+        augmentations: Optional albumentations pipeline.
+
+    Attributes:
+        classes: Category names in label order (labels ``1..K``).
+        cat_ids: COCO category ids; label ``k`` is ``cat_ids[k - 1]``.
+        image_ids: COCO image ids, sorted (image ``i`` is ``image_ids[i]``).
+
+    Raises:
+        FileNotFoundError: ``ann_file``, ``images_dir`` or the first listed image is missing.
+        ValueError: The json is not a COCO file, lists no images / categories, or has more
+            than 254 categories.
+    """
+
+    def __init__(
+        self,
+        images_dir: str | os.PathLike,
+        ann_file: str | os.PathLike,
+        augmentations: Any | None = None,
+    ) -> None:
+        super().__init__(augmentations)
+        self.images_dir, self.ann_file = Path(images_dir), Path(ann_file)
+        gt = _load_json(self.ann_file)
+        if not self.images_dir.is_dir():
+            raise FileNotFoundError(f"COCO images folder not found: {self.images_dir}")
+        categories = sorted(gt["categories"], key=lambda c: c["id"])
+        self.cat_ids = [int(c["id"]) for c in categories]
+        self.classes = _check_classes([c["name"] for c in categories], str(self.ann_file))
+        self._label_of = {cat_id: k + 1 for k, cat_id in enumerate(self.cat_ids)}
+        self._images = {int(img["id"]): img for img in gt["images"]}
+        self.image_ids = sorted(self._images)
+        self._anns: dict[int, list[dict]] = defaultdict(list)
+        unknown = 0
+        for ann in gt["annotations"]:
+            if ann.get("category_id") in self._label_of:
+                self._anns[int(ann["image_id"])].append(ann)
+            else:
+                unknown += 1
+        if unknown:
+            logger.warning(
+                "%s: %d annotation(s) have a category_id that is not in 'categories'; "
+                "they are left out of the label maps",
+                self.ann_file,
+                unknown,
+            )
+        if not self.image_path(0).is_file():
+            raise FileNotFoundError(
+                f"first image of {self.ann_file} not found at {self.image_path(0)}: is "
+                f"images_dir ({self.images_dir}) the folder its file_name entries are relative to?"
+            )
+
+    def image_path(self, index: int) -> Path:
+        return self.images_dir / self._images[self.image_ids[index]]["file_name"]
+
+    def mask_path(self, index: int) -> Path:
+        return self.ann_file
+
+    def label_map(self, index: int, image_size: tuple[int, int]) -> np.ndarray:
+        anns = self._anns.get(self.image_ids[index], [])
+        return rasterize_instances(anns, self._label_of, image_size, self.image_path(index))

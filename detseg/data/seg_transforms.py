@@ -1,0 +1,119 @@
+"""Augmentations for semantic segmentation: the label map follows the image.
+
+The config lists augmentations exactly as for detection (see :mod:`detseg.data.transforms`)::
+
+    augmentations:
+      - {name: RandomScale, scale_limit: 0.25}
+      - {name: PadIfNeeded, min_height: 256, min_width: 256}
+      - {name: RandomCrop, height: 256, width: 256}
+      - {name: HorizontalFlip, p: 0.5}
+
+:func:`build_segmentation_augmentations` builds an ``albumentations.Compose`` without box
+handling. Geometric transforms move the ``[H, W]`` label map with the image (albumentations
+resamples masks with nearest-neighbour interpolation, so no new label values appear), and every
+transform that fills new pixels (``PadIfNeeded``, ``Rotate``, ``Affine``, ``RandomCrop`` with
+``pad_if_needed``, ...) fills the label map with ``255`` (ignore) unless the config sets
+``fill_mask`` itself: padding is not background.
+
+:func:`apply_segmentation_augmentations` also accepts a detection pipeline from
+:func:`detseg.data.transforms.build_augmentations` (it then passes an empty box list), but such
+a pipeline pads masks with 0 (background) unless ``fill_mask: 255`` is written in the config.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from typing import Any
+
+import albumentations as A
+import numpy as np
+
+from detseg.data.transforms import build_augmentations
+
+__all__ = [
+    "IGNORE_INDEX",
+    "apply_segmentation_augmentations",
+    "build_segmentation_augmentations",
+]
+
+#: Label-map value of pixels that carry no label (VOC borders, padding, COCO crowd regions).
+IGNORE_INDEX = 255
+
+
+def _takes_fill_mask(name: Any) -> bool:
+    cls = getattr(A, str(name), None)
+    if not inspect.isclass(cls):
+        return False  # unknown names are reported by build_augmentations
+    return "fill_mask" in inspect.signature(cls.__init__).parameters
+
+
+def _with_ignore_fill(item: Any) -> Any:
+    """Copy of a spec item with ``fill_mask = 255`` where the transform takes it and it is unset."""
+    if not isinstance(item, dict):
+        return item  # malformed; build_augmentations names it
+    item = copy.copy(item)
+    if "fill_mask" not in item and _takes_fill_mask(item.get("name")):
+        item["fill_mask"] = IGNORE_INDEX
+    if isinstance(item.get("transforms"), list):
+        item["transforms"] = [_with_ignore_fill(sub) for sub in item["transforms"]]
+    return item
+
+
+def build_segmentation_augmentations(
+    spec: list[dict[str, Any]] | None, seed: int | None = None
+) -> A.Compose | None:
+    """Build an albumentations pipeline for ``(image, label map)`` pairs.
+
+    Args:
+        spec: Transforms in order, each ``{"name": <albumentations class>, **kwargs}``
+            (the same format as :func:`detseg.data.transforms.build_augmentations`).
+        seed: Seed of the pipeline's random generator (``None``: fresh entropy).
+
+    Returns:
+        An ``albumentations.Compose`` without box processing, or ``None`` when ``spec`` is
+        empty. Transforms that fill new pixels fill the label map with ``255`` unless
+        ``fill_mask`` is given.
+
+    Raises:
+        ValueError: An unknown transform name, argument or argument value (as for detection).
+    """
+    if not spec:
+        return None
+    if not isinstance(spec, list):
+        raise ValueError(f"augmentations must be a list of dicts, got {type(spec).__name__}")
+    detection_pipeline = build_augmentations([_with_ignore_fill(item) for item in spec], seed=seed)
+    return A.Compose(list(detection_pipeline.transforms), seed=seed)
+
+
+def apply_segmentation_augmentations(
+    pipeline: A.Compose, image: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run a pipeline on one image and its label map.
+
+    Args:
+        pipeline: From :func:`build_segmentation_augmentations` (or a detection pipeline).
+        image: ``Float32[H, W, 3]`` RGB in ``[0, 1]``.
+        mask: ``UInt8[H, W]`` label map (``0`` background, ``1..K``, ``255`` ignore).
+
+    Returns:
+        ``(image Float32[H', W', 3], mask UInt8[H', W'])``.
+
+    Raises:
+        ValueError: The pipeline returned an image and a mask of different sizes (a transform
+            that does not move masks, e.g. one applied to the image only).
+    """
+    data: dict[str, Any] = {"image": image, "mask": np.ascontiguousarray(mask, dtype=np.uint8)}
+    if "bboxes" in pipeline.processors:  # a detection pipeline needs its box fields
+        data["bboxes"] = np.zeros((0, 4), dtype=np.float32)
+        for field in pipeline.processors["bboxes"].params.label_fields or []:
+            data[field] = np.zeros(0, dtype=np.int64)
+    out = pipeline(**data)
+    new_image = np.ascontiguousarray(out["image"], dtype=np.float32)
+    new_mask = np.ascontiguousarray(out["mask"], dtype=np.uint8)
+    if new_image.shape[:2] != new_mask.shape[:2]:
+        raise ValueError(
+            f"augmentations gave an image of size {new_image.shape[:2]} but a label map of size "
+            f"{new_mask.shape[:2]}; use transforms that apply to masks as well"
+        )
+    return new_image, new_mask
