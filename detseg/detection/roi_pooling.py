@@ -1,0 +1,110 @@
+"""RoI feature extraction: RoIPool (Fast R-CNN) or RoIAlign (Mask R-CNN), on one or several levels.
+
+With several FPN levels, each RoI is pooled from level
+``k = floor(k0 + log2(sqrt(w * h) / 224) + 1e-6)`` clamped to the available levels (eq. 1 of the
+FPN paper, Lin et al. 2017; the same rule and epsilon as ``torchvision.ops.MultiScaleRoIAlign``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+from torchvision.ops import roi_align, roi_pool
+
+from detseg.ops.boxes import box_area
+
+POOLER_KINDS = ("align", "pool")
+
+
+def rois_from_boxes(boxes: list[Tensor]) -> Tensor:
+    """Concatenate per-image boxes into ``Float[R, 5]`` rows ``(image_index, x1, y1, x2, y2)``."""
+    index = [torch.full_like(b[:, :1], i) for i, b in enumerate(boxes)]
+    return torch.cat([torch.cat(index), torch.cat(boxes)], dim=1)
+
+
+class RoIPooler(nn.Module):
+    """Pool a fixed-size feature for every RoI from one or several feature maps.
+
+    Args:
+        featmap_names: names of the feature maps to pool from, finest first.
+        strides: stride (in input pixels) of each of those maps, e.g. ``(4, 8, 16, 32)``;
+            each must be a power of two when more than one level is used.
+        output_size: pooled height/width (7 for Faster R-CNN).
+        kind: ``"align"`` (bilinear RoIAlign, ``aligned=False`` like torchvision's detectors)
+            or ``"pool"`` (max RoIPool, as in the Faster R-CNN paper).
+        sampling_ratio: RoIAlign samples per bin side (``<= 0``: adaptive); unused by RoIPool.
+        canonical_scale: RoI side mapped to ``canonical_level`` (224 in the FPN paper).
+        canonical_level: pyramid level ``k0`` of a ``canonical_scale`` RoI.
+    """
+
+    def __init__(
+        self,
+        featmap_names: Sequence[str],
+        strides: Sequence[int],
+        output_size: int = 7,
+        kind: str = "align",
+        sampling_ratio: int = 2,
+        canonical_scale: int = 224,
+        canonical_level: int = 4,
+    ) -> None:
+        super().__init__()
+        if kind not in POOLER_KINDS:
+            raise ValueError(f"pooler kind '{kind}' is not one of {POOLER_KINDS}")
+        if len(featmap_names) != len(strides) or not featmap_names:
+            raise ValueError(f"need one stride per feature map, got {featmap_names} / {strides}")
+        self.featmap_names = list(featmap_names)
+        self.strides = [int(s) for s in strides]
+        self.output_size = (output_size, output_size)
+        self.kind = kind
+        self.sampling_ratio = sampling_ratio
+        self.canonical_scale = canonical_scale
+        self.canonical_level = canonical_level
+        log_strides = [math.log2(s) for s in self.strides]
+        if len(strides) > 1 and any(v != int(v) for v in log_strides):
+            raise ValueError(f"multi-level pooling needs power-of-two strides, got {strides}")
+        self.k_min, self.k_max = int(log_strides[0]), int(log_strides[-1])
+
+    def _pool_per_level(self, feature: Tensor, rois: Tensor, stride: int) -> Tensor:
+        if self.kind == "align":
+            return roi_align(
+                feature, rois, self.output_size, 1.0 / stride, self.sampling_ratio, aligned=False
+            )
+        return roi_pool(feature, rois, self.output_size, 1.0 / stride)
+
+    def map_levels(self, boxes: Tensor) -> Tensor:
+        """Level index (0 = finest pooled map) of each ``Float[R, 4]`` xyxy box -> ``Int64[R]``."""
+        scale = torch.sqrt(box_area(boxes))
+        eps = torch.tensor(1e-6, dtype=scale.dtype, device=scale.device)
+        level = torch.floor(self.canonical_level + torch.log2(scale / self.canonical_scale) + eps)
+        return level.clamp(min=self.k_min, max=self.k_max).to(torch.int64) - self.k_min
+
+    def forward(self, features: OrderedDict[str, Tensor], boxes: list[Tensor]) -> Tensor:
+        """Pool RoI features.
+
+        Args:
+            features: feature maps ``Float[B, C, H_l, W_l]`` by name (extra names are ignored).
+            boxes: per-image RoIs ``Float[R_i, 4]`` xyxy in (resized, unpadded) image pixels.
+
+        Returns:
+            ``Float[sum R_i, C, S, S]`` pooled features, in the order of the concatenated boxes.
+        """
+        maps = [features[name] for name in self.featmap_names]
+        rois = rois_from_boxes(boxes)
+        if len(maps) == 1:
+            return self._pool_per_level(maps[0], rois, self.strides[0])
+        levels = self.map_levels(rois[:, 1:])
+        result = maps[0].new_zeros((rois.shape[0], maps[0].shape[1], *self.output_size))
+        for level, (feature, stride) in enumerate(zip(maps, self.strides, strict=True)):
+            index = torch.where(levels == level)[0]
+            result[index] = self._pool_per_level(feature, rois[index], stride).to(result.dtype)
+        return result
+
+    def extra_repr(self) -> str:
+        return (
+            f"kind={self.kind}, featmap_names={self.featmap_names}, strides={self.strides}, "
+            f"output_size={self.output_size}, sampling_ratio={self.sampling_ratio}"
+        )

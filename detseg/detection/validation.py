@@ -1,0 +1,107 @@
+"""Input checks for detectors: images and targets are validated where they enter a model.
+
+Every error is a ``ValueError`` (or ``TypeError`` for a wrong dtype) that names the image index
+and, for boxes, the offending box, so that a bad sample can be found in the dataset.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def images_to_list(images: list[Tensor] | Tensor) -> list[Tensor]:
+    """Normalise the accepted image inputs to a list of ``[3, H, W]`` float tensors.
+
+    Args:
+        images: a list of ``Float[3, H, W]`` tensors (sizes may differ) or one
+            ``Float[B, 3, H, W]`` tensor. Values are expected in ``[0, 1]``, RGB.
+
+    Returns:
+        list of ``Float[3, H, W]`` tensors (views, not copies).
+
+    Raises:
+        ValueError: if an image is not 3-D with 3 channels, or the list is empty.
+        TypeError: if an image is not a floating point tensor.
+    """
+    if isinstance(images, Tensor):
+        if images.dim() != 4:
+            raise ValueError(
+                f"a batched image tensor must be [B, 3, H, W], got shape {tuple(images.shape)}; "
+                "pass a list of [3, H, W] tensors for images of different sizes"
+            )
+        images = list(images.unbind(0))
+    if len(images) == 0:
+        raise ValueError("images is empty: pass at least one [3, H, W] tensor")
+    for i, image in enumerate(images):
+        if not isinstance(image, Tensor) or image.dim() != 3 or image.shape[0] != 3:
+            shape = tuple(image.shape) if isinstance(image, Tensor) else type(image).__name__
+            raise ValueError(f"image {i} must be a [3, H, W] tensor, got {shape}")
+        if not image.is_floating_point():
+            raise TypeError(
+                f"image {i} has dtype {image.dtype}; convert it to float32 in [0, 1] "
+                "(e.g. image.float() / 255)"
+            )
+    return list(images)
+
+
+def check_targets(
+    targets: list[dict[str, Tensor]], num_images: int, num_classes: int | None = None
+) -> None:
+    """Check detection targets (``N = 0`` boxes is a valid negative image).
+
+    Args:
+        targets: one dict per image with ``boxes`` ``Float[N, 4]`` (xyxy, absolute pixels)
+            and ``labels`` ``Int64[N]`` in ``1..num_classes``.
+        num_images: number of images the targets must match.
+        num_classes: number of foreground classes; ``None`` skips the label range check.
+
+    Raises:
+        ValueError: naming the image index and the bad box / label.
+        TypeError: when boxes are not floating point or labels not int64.
+    """
+    if len(targets) != num_images:
+        raise ValueError(f"got {len(targets)} targets for {num_images} images; pass one per image")
+    for i, target in enumerate(targets):
+        for key in ("boxes", "labels"):
+            if key not in target:
+                raise ValueError(f"target of image {i} has no '{key}' entry (keys: {list(target)})")
+        _check_boxes_per_image(i, target["boxes"])
+        _check_labels_per_image(i, target["labels"], target["boxes"].shape[0], num_classes)
+
+
+def _check_boxes_per_image(index: int, boxes: Tensor) -> None:
+    if not boxes.is_floating_point():
+        raise TypeError(f"image {index}: boxes must be floating point, got {boxes.dtype}")
+    if boxes.dim() != 2 or boxes.shape[-1] != 4:
+        raise ValueError(f"image {index}: boxes must be [N, 4] xyxy, got {tuple(boxes.shape)}")
+    finite = torch.isfinite(boxes).all(dim=1)
+    degenerate = (boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1])
+    bad = torch.where(~finite | degenerate)[0]
+    if bad.numel() > 0:
+        j = int(bad[0])
+        why = "is not finite" if not bool(finite[j]) else "has x2 <= x1 or y2 <= y1"
+        raise ValueError(
+            f"image {index}: box {j} {boxes[j].tolist()} {why}; boxes must be xyxy "
+            "absolute pixels with x1 < x2 and y1 < y2 (drop or fix it in the dataset)"
+        )
+
+
+def _check_labels_per_image(
+    index: int, labels: Tensor, num_boxes: int, num_classes: int | None
+) -> None:
+    if labels.dtype != torch.int64:
+        raise TypeError(f"image {index}: labels must be int64, got {labels.dtype}")
+    if labels.dim() != 1 or labels.shape[0] != num_boxes:
+        raise ValueError(
+            f"image {index}: labels must be [N] with N={num_boxes} (one per box), "
+            f"got {tuple(labels.shape)}"
+        )
+    upper = num_classes if num_classes is not None else torch.iinfo(torch.int64).max
+    bad = torch.where((labels < 1) | (labels > upper))[0]
+    if bad.numel() > 0:
+        j = int(bad[0])
+        raise ValueError(
+            f"image {index}: label {int(labels[j])} of box {j} is outside 1..{num_classes}; "
+            "labels are 1..K for K foreground classes (0 is background)"
+        )

@@ -1,0 +1,84 @@
+"""Every model by name: ``MODELS`` (a plain dict name -> builder), ``build_model`` and
+``from_torchvision``.
+
+A builder is ``builder(num_classes, **kwargs) -> nn.Module`` where ``num_classes`` counts the
+foreground classes (labels ``1..num_classes``). A config's ``model`` section is
+``{"name": <key of MODELS>, **kwargs}``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from torch import nn
+
+from detseg.detection.faster_rcnn import (
+    faster_rcnn,
+    faster_rcnn_mobilenet_v3_large_320_fpn,
+    faster_rcnn_mobilenet_v3_large_fpn,
+    faster_rcnn_resnet50_fpn,
+    faster_rcnn_resnet50_fpn_v2,
+    faster_rcnn_vgg16,
+)
+
+MODELS: dict[str, Callable[..., nn.Module]] = {
+    "faster_rcnn": faster_rcnn,
+    "faster_rcnn_resnet50_fpn": faster_rcnn_resnet50_fpn,
+    "faster_rcnn_resnet50_fpn_v2": faster_rcnn_resnet50_fpn_v2,
+    "faster_rcnn_mobilenet_v3_large_fpn": faster_rcnn_mobilenet_v3_large_fpn,
+    "faster_rcnn_mobilenet_v3_large_320_fpn": faster_rcnn_mobilenet_v3_large_320_fpn,
+    "faster_rcnn_vgg16": faster_rcnn_vgg16,
+}
+
+
+def check_model_kwargs(name: str, kwargs: dict[str, Any]) -> Callable[..., nn.Module]:
+    """Return ``MODELS[name]`` after checking ``kwargs`` against its signature.
+
+    Raises:
+        ValueError: unknown model name, or a keyword the builder does not take (the message
+            names the key and the closest valid parameter).
+    """
+    if name not in MODELS:
+        close = difflib.get_close_matches(name, list(MODELS), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ValueError(f"unknown model '{name}'{hint}; known models: {list(MODELS)}")
+    builder = MODELS[name]
+    params = inspect.signature(builder).parameters
+    valid = [p for p, v in params.items() if p != "num_classes" and v.kind != v.VAR_KEYWORD]
+    for key in kwargs:
+        if key == "num_classes":
+            raise ValueError(
+                "'num_classes' is derived from the dataset; remove it from the model config"
+            )
+        if key not in valid:
+            close = difflib.get_close_matches(key, valid, n=1)
+            hint = f"; closest parameter: '{close[0]}'" if close else ""
+            raise ValueError(f"model '{name}' has no parameter '{key}'{hint} (valid: {valid})")
+    return builder
+
+
+def build_model(model_cfg: dict[str, Any], num_classes: int) -> nn.Module:
+    """Build a model from ``{"name": <MODELS key>, **builder kwargs}``.
+
+    Args:
+        model_cfg: the model section of a config (not modified).
+        num_classes: foreground classes, from the dataset.
+    """
+    if "name" not in model_cfg:
+        raise ValueError(f"model config needs a 'name' (one of {list(MODELS)}), got {model_cfg}")
+    kwargs = {k: v for k, v in model_cfg.items() if k != "name"}
+    builder = check_model_kwargs(model_cfg["name"], kwargs)
+    return builder(num_classes, **kwargs)
+
+
+def from_torchvision(tv_model: nn.Module) -> nn.Module:
+    """Convert a torchvision detection/segmentation model instance to the equal detseg model.
+
+    See :func:`detseg.convert.from_torchvision`.
+    """
+    from detseg.convert import from_torchvision as convert
+
+    return convert(tv_model)

@@ -1,0 +1,133 @@
+"""RPN and RoI heads: hand-computed pieces and parity of the poolers with torchvision.ops."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torchvision.ops import MultiScaleRoIAlign, roi_pool
+
+from detseg.detection.roi_heads import RoIHeadsConfig, fast_rcnn_loss
+from detseg.detection.roi_pooling import RoIPooler
+from detseg.detection.rpn import RegionProposalNetwork, RPNConfig, RPNHead, flatten_predictions
+from detseg.detection.transform import ImageBatch
+from detseg.ops.anchors import AnchorGenerator
+
+
+def test_flatten_predictions_follows_anchor_order():
+    # level 0: A=2 on a 1x2 map; value encodes (anchor, x) so the order can be read back
+    logits = torch.tensor([[[[0.0, 1.0]], [[10.0, 11.0]]]])  # [1, A=2, 1, 2]
+    deltas = torch.arange(16.0).view(1, 8, 1, 2)  # [1, A*4, 1, 2]
+    flat_logits, flat_deltas, counts = flatten_predictions([logits], [deltas])
+    assert counts == [4]
+    # order y -> x -> anchor: (x0,a0), (x0,a1), (x1,a0), (x1,a1)
+    assert flat_logits.tolist() == [[0.0, 10.0, 1.0, 11.0]]
+    assert flat_deltas[0, 1].tolist() == [8.0, 10.0, 12.0, 14.0]  # anchor 1 at x0
+
+
+@pytest.mark.parametrize(
+    "side,level",
+    [(224, 2), (223, 1), (112, 1), (111.9, 0), (16, 0), (448, 3), (5000, 3)],
+)
+def test_level_mapping_by_hand(side, level):
+    # k = floor(4 + log2(side / 224)), clamped to 2..5 -> index k - 2
+    pooler = RoIPooler(["p2", "p3", "p4", "p5"], [4, 8, 16, 32])
+    boxes = torch.tensor([[0.0, 0.0, side, side]])
+    assert pooler.map_levels(boxes).tolist() == [level]
+
+
+def test_multiscale_roi_align_matches_torchvision():
+    torch.manual_seed(0)
+    names = ["p2", "p3", "p4", "p5"]
+    features = OrderedDict(
+        (name, torch.rand(2, 4, 640 // s, 512 // s))
+        for name, s in zip(names, [4, 8, 16, 32], strict=True)
+    )
+    xy = torch.rand(2, 30, 2) * torch.tensor([200.0, 300.0])
+    wh = torch.rand(2, 30, 2) ** 2 * 500 + 4
+    big = torch.tensor([[0.0, 0.0, 500.0, 600.0], [10.0, 30.0, 490.0, 530.0]])
+    boxes = [torch.cat([torch.cat([xy[i], xy[i] + wh[i]], dim=1), big]) for i in range(2)]
+    ours = RoIPooler(names, [4, 8, 16, 32], output_size=7, kind="align", sampling_ratio=2)
+    theirs = MultiScaleRoIAlign(names, 7, 2)
+    want = theirs(features, boxes, [(640, 512), (600, 500)])
+    got = ours(features, boxes)
+    assert len(set(ours.map_levels(torch.cat(boxes)).tolist())) == 4  # every level used
+    torch.testing.assert_close(got, want, atol=1e-6, rtol=0)
+
+
+def test_single_level_roi_pool_matches_torchvision():
+    torch.manual_seed(0)
+    feature = torch.rand(1, 4, 10, 12)
+    boxes = [torch.tensor([[0.0, 0.0, 100.0, 60.0], [30.0, 20.0, 50.0, 150.0]])]
+    got = RoIPooler(["c5"], [16], output_size=7, kind="pool")(OrderedDict(c5=feature), boxes)
+    rois = torch.cat([torch.zeros(2, 1), boxes[0]], dim=1)
+    torch.testing.assert_close(got, roi_pool(feature, rois, 7, 1 / 16))
+
+
+def test_pooler_rejects_unknown_kind():
+    with pytest.raises(ValueError, match="pooler kind 'max'"):
+        RoIPooler(["c5"], [16], kind="max")
+
+
+def _rpn(**config) -> RegionProposalNetwork:
+    torch.manual_seed(0)
+    generator = AnchorGenerator(((16, 32),), ((0.5, 1.0, 2.0),))
+    return RegionProposalNetwork(generator, RPNHead(4, 6), RPNConfig(**config))
+
+
+def test_rpn_output_and_empty_target_losses():
+    rpn = _rpn(post_nms_top_n_test=7).eval()
+    batch = ImageBatch(torch.zeros(2, 3, 64, 64), [(64, 60), (50, 64)])
+    features = OrderedDict(c5=torch.rand(2, 4, 8, 8))
+    empty = {"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.int64)}
+    proposals, losses = rpn(batch, features, [empty, empty])
+    assert [p.shape[1] for p in proposals] == [4, 4]
+    assert all(p.shape[0] <= 7 for p in proposals)
+    for boxes, (h, w) in zip(proposals, batch.image_sizes, strict=True):
+        assert boxes[:, 2].max() <= w and boxes[:, 3].max() <= h
+    assert losses["loss_rpn_box"].item() == 0.0
+    # every sampled anchor is negative: BCE with target 0 on sampled logits, all >= log(2)*0
+    assert torch.isfinite(losses["loss_rpn_cls"]) and losses["loss_rpn_cls"] > 0
+
+
+def test_rpn_score_threshold_drops_everything_above_one():
+    rpn = _rpn(score_thresh=1.01).eval()
+    batch = ImageBatch(torch.zeros(1, 3, 64, 64), [(64, 64)])
+    proposals, losses = rpn(batch, OrderedDict(c5=torch.rand(1, 4, 8, 8)))
+    assert proposals[0].shape == (0, 4) and losses == {}
+
+
+def test_rpn_rejects_mismatched_anchors():
+    generator = AnchorGenerator(((16, 32),), ((0.5, 1.0, 2.0),))
+    with pytest.raises(ValueError, match="anchors per location"):
+        RegionProposalNetwork(generator, RPNHead(4, 3))
+
+
+def test_fast_rcnn_loss_by_hand():
+    logits = torch.tensor([[2.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    deltas = torch.zeros(2, 12)
+    deltas[1, 4:8] = torch.tensor([0.5, 0.0, 0.0, 0.0])  # class 1 of RoI 1
+    labels = torch.tensor([0, 1])
+    targets = torch.tensor([[9.0, 9.0, 9.0, 9.0], [0.0, 0.0, 0.0, 0.0]])
+    losses = fast_rcnn_loss(logits, deltas, labels, targets)
+    torch.testing.assert_close(losses["loss_roi_cls"], F.cross_entropy(logits, labels))
+    # smooth-L1, beta 1/9: |0.5| >= beta -> 0.5 - beta / 2; divided by 2 sampled RoIs
+    torch.testing.assert_close(losses["loss_roi_box"], torch.tensor((0.5 - 1 / 18) / 2))
+
+
+def test_fast_rcnn_box_loss_is_exactly_zero_without_foreground():
+    logits = torch.randn(3, 4, requires_grad=True)
+    deltas = torch.randn(3, 16, requires_grad=True)
+    losses = fast_rcnn_loss(logits, deltas, torch.zeros(3, dtype=torch.int64), torch.zeros(3, 4))
+    assert losses["loss_roi_box"].item() == 0.0
+    losses["loss_roi_box"].backward()
+    assert deltas.grad is not None and torch.all(deltas.grad == 0)
+
+
+def test_roi_heads_config_defaults_are_torchvision_defaults():
+    config = RoIHeadsConfig()
+    assert (config.fg_iou_thresh, config.bg_iou_thresh) == (0.5, 0.5)
+    assert (config.batch_size_per_image, config.positive_fraction) == (512, 0.25)
+    assert config.bbox_reg_weights == (10.0, 10.0, 5.0, 5.0)

@@ -1,0 +1,151 @@
+"""One smoke test per entry of ``MODELS``: losses, gradients, empty targets, bad boxes, predict.
+
+Generic over the model table: small-size keyword arguments are applied when the builder takes
+them, and the checks branch on ``model.task`` (``"detection"`` or ``"segmentation"``).
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+import torch
+
+from detseg.models import MODELS, build_model
+
+NUM_CLASSES = 3
+# applied to every builder that has the parameter: keeps images, RoIs and heads tiny
+SMALL_KWARGS = {
+    "min_size": 64,
+    "max_size": 96,
+    "representation_size": 32,
+    "rpn": {
+        "pre_nms_top_n_train": 100,
+        "post_nms_top_n_train": 50,
+        "pre_nms_top_n_test": 100,
+        "post_nms_top_n_test": 50,
+        "batch_size_per_image": 32,
+    },
+    "roi_heads": {"batch_size_per_image": 32, "detections_per_img": 20, "score_thresh": 0.0},
+}
+
+
+def _small_model(name: str) -> torch.nn.Module:
+    params = inspect.signature(MODELS[name]).parameters
+    kwargs = {k: v for k, v in SMALL_KWARGS.items() if k in params}
+    torch.manual_seed(0)
+    return build_model({"name": name, **kwargs}, NUM_CLASSES)
+
+
+def _images() -> list[torch.Tensor]:
+    generator = torch.Generator().manual_seed(0)
+    return [torch.rand(3, 64, 80, generator=generator), torch.rand(3, 72, 64, generator=generator)]
+
+
+def _detection_targets() -> list[dict[str, torch.Tensor]]:
+    return [
+        {
+            "boxes": torch.tensor([[4.0, 6.0, 40.0, 50.0], [30.0, 10.0, 78.0, 60.0]]),
+            "labels": torch.tensor([1, 3]),
+        },
+        {"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.int64)},
+    ]
+
+
+def _segmentation_targets() -> torch.Tensor:
+    masks = torch.zeros(2, 64, 64, dtype=torch.int64)
+    masks[:, 10:30, 20:50] = 2
+    masks[1, 40:, :] = 255  # ignored
+    return masks
+
+
+def _check_gradients(model: torch.nn.Module, losses: dict[str, torch.Tensor]) -> None:
+    for key, value in losses.items():
+        assert value.dim() == 0 and torch.isfinite(value), (key, value)
+    sum(losses.values()).backward()
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert not missing, f"no gradient reaches {missing[:5]}"
+    bad = [
+        n
+        for n, p in model.named_parameters()
+        if p.grad is not None and not torch.isfinite(p.grad).all()
+    ]
+    assert not bad, f"non-finite gradients in {bad[:5]}"
+
+
+def _smoke_detection(model: torch.nn.Module) -> None:
+    model.train()
+    losses = model.losses(_images(), _detection_targets())
+    assert set(losses) >= {"loss_rpn_cls", "loss_rpn_box", "loss_roi_cls", "loss_roi_box"} or (
+        set(losses) >= {"loss_cls", "loss_box"}
+    )
+    _check_gradients(model, losses)
+
+    empty_only = model.losses(_images()[1:], _detection_targets()[1:])
+    for key, value in empty_only.items():
+        assert torch.isfinite(value), key
+        if key.endswith("_box"):
+            assert value.item() == 0.0, f"{key} must be exactly zero without boxes"
+
+    bad = _detection_targets()
+    bad[1] = {"boxes": torch.tensor([[10.0, 10.0, 5.0, 20.0]]), "labels": torch.tensor([1])}
+    with pytest.raises(ValueError, match=r"image 1.*box 0"):
+        model.losses(_images(), bad)
+
+    model.eval()
+    with torch.no_grad():
+        predictions = model.predict(_images())
+        batched = model.predict(torch.rand(1, 3, 64, 64))
+        assert model.losses(_images(), _detection_targets()).keys() == losses.keys()
+    assert len(predictions) == 2 and len(batched) == 1
+    for prediction, image in zip(predictions, _images(), strict=True):
+        boxes, scores, labels = prediction["boxes"], prediction["scores"], prediction["labels"]
+        n = boxes.shape[0]
+        assert boxes.shape == (n, 4) and scores.shape == (n,) and labels.shape == (n,)
+        assert boxes.dtype == torch.float32 and labels.dtype == torch.int64
+        assert torch.all((labels >= 1) & (labels <= NUM_CLASSES))
+        assert torch.all(scores[:-1] >= scores[1:])
+        h, w = image.shape[-2:]
+        assert torch.all(boxes >= 0) and torch.all(boxes[:, 2] <= w) and torch.all(boxes[:, 3] <= h)
+
+
+def _smoke_segmentation(model: torch.nn.Module) -> None:
+    images = torch.rand(2, 3, 64, 64)
+    model.train()
+    losses = model.losses(images, _segmentation_targets())
+    _check_gradients(model, losses)
+    model.eval()
+    with torch.no_grad():
+        logits = model(images)
+        labels = model.predict(images)
+    assert logits.shape == (2, NUM_CLASSES + 1, 64, 64)
+    assert labels.shape == (2, 64, 64) and labels.dtype == torch.int64
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_model_smoke(name):
+    model = _small_model(name)
+    if model.task == "detection":
+        _smoke_detection(model)
+    elif model.task == "segmentation":
+        _smoke_segmentation(model)
+    else:
+        pytest.fail(f"{name}: unknown task {model.task!r}")
+
+
+def test_unknown_kwarg_names_the_closest_parameter():
+    with pytest.raises(ValueError, match=r"'min_sise'.*closest parameter: 'min_size'"):
+        build_model({"name": "faster_rcnn_resnet50_fpn", "min_sise": 100}, NUM_CLASSES)
+
+
+def test_unknown_nested_key_names_the_closest_field():
+    with pytest.raises(ValueError, match=r"'post_nms_topn_test'.*'post_nms_top_n_test'"):
+        build_model(
+            {"name": "faster_rcnn", "backbone": "resnet18", "rpn": {"post_nms_topn_test": 10}},
+            NUM_CLASSES,
+        )
+
+
+def test_unknown_model_name():
+    with pytest.raises(ValueError, match="did you mean 'faster_rcnn_vgg16'"):
+        build_model({"name": "faster_rcnn_vgg"}, NUM_CLASSES)
