@@ -10,7 +10,6 @@ transform resizes), so the priors come out in the input pixels the ``anchors`` c
 from __future__ import annotations
 
 import json
-import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,8 +18,6 @@ import torch
 from torch import Tensor
 
 from detseg.ops.yolo_priors import wh_iou
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass

@@ -1,0 +1,333 @@
+"""YOLO: one-stage grid detectors, in the textbook v1 form and the v3 multi-scale form.
+
+- **v1** (Redmon et al. 2016): the backbone's last feature map is pooled to an ``S x S``
+  grid; each cell predicts ``B`` boxes ``(x, y, sqrt_w, sqrt_h, confidence)`` and one set of
+  ``K`` class probabilities; sum-squared loss (see :func:`yolov1_loss`). The confidence is
+  linear as in the paper; box values go through a sigmoid (they live in ``[0, 1]``) and class
+  scores through a softmax (the paper's last layer is linear throughout). The head is
+  convolutional (two 3x3 convs then a 1x1 prediction on the ``S x S`` map) instead of the
+  paper's two fully connected layers.
+- **v3** (Redmon & Farhadi 2018): three grids (backbone ``c3..c5``; strides 8/16/32 on ResNet
+  and MobileNet, 4/8/16 on VGG), optionally through an FPN-like top-down neck; three priors per
+  level; per prior ``(tx, ty, tw, th, objectness, K class logits)``; BCE objectness and
+  classes, GIoU (or smooth-L1) boxes, best-prior assignment and the ignore threshold (see
+  :mod:`~detseg.detection.yolo_targets` and :func:`yolov3_loss`).
+
+Inputs are resized to a fixed square ``input_size`` (aspect ratio not kept). Detection score
+is ``confidence x class probability`` (v1) or ``sigmoid(objectness) x sigmoid(class)`` (v3),
+followed by a score threshold, a top-n, class-wise NMS and ``max_detections``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from detseg.backbones import build_backbone
+from detseg.detection.transform import IMAGENET_MEAN, IMAGENET_STD, DetectionTransform
+from detseg.detection.validation import images_to_list
+from detseg.detection.yolo_heads import YOLOv1GridHead, YOLOv3Head, YOLOv3Neck
+from detseg.detection.yolo_loss import YOLOv1LossConfig, YOLOv3LossConfig
+from detseg.ops.boxes import clip_boxes_to_image
+from detseg.ops.nms import filter_detections
+from detseg.ops.yolo_priors import default_yolov3_priors
+
+__all__ = [
+    "YOLO",
+    "YOLO_MODELS",
+    "YOLOInferenceConfig",
+    "YOLOv1GridHead",
+    "YOLOv3Head",
+    "YOLOv3Neck",
+    "yolo",
+    "yolov1_resnet18",
+    "yolov3_mobilenet_v3_large",
+    "yolov3_resnet18",
+]
+
+VERSIONS = ("v1", "v3")
+
+
+@dataclass
+class YOLOInferenceConfig:
+    """Post-processing: keep ``score > score_thresh``, the ``pre_nms_top_n`` best (box, class)
+    pairs, class-wise NMS at ``nms_thresh``, then at most ``max_detections`` per image."""
+
+    score_thresh: float = 0.05
+    nms_thresh: float = 0.45
+    pre_nms_top_n: int = 1000
+    max_detections: int = 100
+
+
+class YOLO(nn.Module):
+    """A YOLO detector: ``transform -> backbone -> head (v1 or v3) -> filtering``.
+
+    Args:
+        backbone: returns an ``OrderedDict`` of levels; ``in_features`` are fed to the head.
+        head: :class:`YOLOv1GridHead` or :class:`YOLOv3Head`.
+        transform: a fixed-size :class:`DetectionTransform`.
+        in_features: backbone level names used, finest first.
+        inference: :class:`YOLOInferenceConfig`.
+
+    Attributes:
+        task: ``"detection"``. num_classes: ``K`` (labels ``1..K``).
+    """
+
+    task = "detection"
+
+    def __init__(
+        self,
+        backbone: nn.Module,
+        head: YOLOv1GridHead | YOLOv3Head,
+        transform: DetectionTransform,
+        in_features: Sequence[str],
+        inference: YOLOInferenceConfig | None = None,
+    ) -> None:
+        super().__init__()
+        self.backbone, self.head, self.transform = backbone, head, transform
+        self.in_features = list(in_features)
+        self.inference = inference or YOLOInferenceConfig()
+        self.num_classes = head.num_classes
+        if transform.num_classes is None:
+            transform.num_classes = self.num_classes
+
+    def _features(self, tensors: Tensor) -> list[Tensor]:
+        features = self.backbone(tensors)
+        return [features[name] for name in self.in_features]
+
+    def losses(
+        self, images: list[Tensor] | Tensor, targets: list[dict[str, Tensor]]
+    ) -> dict[str, Tensor]:
+        """``loss_box``, ``loss_obj``, ``loss_cls`` (train and eval mode).
+
+        Args:
+            images: ``Float[3, H_i, W_i]`` RGB in ``[0, 1]`` (list) or ``Float[B, 3, H, W]``.
+            targets: per image ``boxes`` ``Float[N, 4]`` xyxy input-image pixels and ``labels``
+                ``Int64[N]`` in ``1..K``; ``N = 0`` is a valid negative image.
+
+        Raises:
+            ValueError: naming the image and box when a target is invalid.
+        """
+        batch, targets = self.transform(images_to_list(images), targets)
+        image_size = (int(batch.tensors.shape[-2]), int(batch.tensors.shape[-1]))
+        return self.head.losses(self._features(batch.tensors), targets, image_size)
+
+    def predict(self, images: list[Tensor] | Tensor) -> list[dict[str, Tensor]]:
+        """Detect objects (call ``model.eval()`` first if the backbone has BatchNorm).
+
+        Returns:
+            one dict per image: ``boxes`` ``Float[D, 4]`` xyxy in that input image's pixels,
+            ``scores`` ``Float[D]`` (decreasing), ``labels`` ``Int64[D]`` in ``1..K``.
+        """
+        images = images_to_list(images)
+        original_sizes = [(int(im.shape[-2]), int(im.shape[-1])) for im in images]
+        batch, _ = self.transform(images)
+        image_size = (int(batch.tensors.shape[-2]), int(batch.tensors.shape[-1]))
+        boxes, scores = self.head.candidates(self._features(batch.tensors), image_size)
+        detections = [
+            self._filter_per_image(b, s, size)
+            for b, s, size in zip(boxes, scores, batch.image_sizes, strict=True)
+        ]
+        return self.transform.postprocess(detections, batch.image_sizes, original_sizes)
+
+    def forward(self, images: list[Tensor] | Tensor) -> list[dict[str, Tensor]]:
+        """Same as :meth:`predict`."""
+        return self.predict(images)
+
+    def _filter_per_image(
+        self, boxes: Tensor, scores: Tensor, image_size: tuple[int, int]
+    ) -> dict[str, Tensor]:
+        """Boxes ``Float[N, 4]`` and scores ``Float[N, K]`` -> final detections (resized px)."""
+        cfg, num_classes = self.inference, scores.shape[-1]
+        flat = scores.flatten()  # [N * K], box-major
+        candidates = torch.where(flat > cfg.score_thresh)[0]
+        top, order = flat[candidates].topk(min(cfg.pre_nms_top_n, candidates.numel()))
+        candidates = candidates[order]
+        box_index = torch.div(candidates, num_classes, rounding_mode="floor")
+        kept_boxes = clip_boxes_to_image(boxes[box_index], image_size)
+        labels = candidates % num_classes + 1
+        keep = filter_detections(
+            kept_boxes, top, labels, cfg.score_thresh, cfg.nms_thresh, cfg.max_detections
+        )
+        return {"boxes": kept_boxes[keep], "scores": top[keep], "labels": labels[keep]}
+
+
+# ----------------------------------------------------------------------------- builders
+
+
+def _dataclass_from_dict(cls: type, values: dict[str, Any] | None, where: str) -> Any:
+    """``cls(**values)``; an unknown key is a ``ValueError`` naming the closest field."""
+    valid = [f.name for f in dataclasses.fields(cls)]
+    for key in values or {}:
+        if key not in valid:
+            close = difflib.get_close_matches(key, valid, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ValueError(f"unknown key '{key}' in {where}{hint}; valid keys: {valid}")
+    return cls(**(values or {}))
+
+
+def _check_priors(anchors: Sequence[Sequence[Sequence[float]]], num_levels: int) -> list:
+    """Validate ``anchors`` (per level a list of ``[w, h]`` in pixels) against the levels."""
+    groups = [[[float(v) for v in pair] for pair in level] for level in anchors]
+    if len(groups) != num_levels:
+        raise ValueError(
+            f"anchors has {len(groups)} level groups but the backbone gives "
+            f"{num_levels} levels; give one list of [w, h] pairs per level"
+        )
+    for level, group in enumerate(groups):
+        if not group or any(len(p) != 2 or min(p) <= 0 for p in group):
+            raise ValueError(
+                f"anchors level {level} = {group}: need a non-empty list of "
+                "[width, height] pairs in pixels, both > 0"
+            )
+    return groups
+
+
+def yolo(
+    num_classes: int,
+    backbone: str = "resnet18",
+    version: str = "v3",
+    input_size: int | None = None,
+    anchors: Sequence[Sequence[Sequence[float]]] | None = None,
+    grid_size: int = 7,
+    boxes_per_cell: int = 2,
+    backbone_weights: str | None = None,
+    trainable_layers: int | None = None,
+    norm: str | None = None,
+    return_layers: Sequence[str] | None = None,
+    neck_channels: int | None = 128,
+    head_channels: int = 128,
+    image_mean: Sequence[float] = IMAGENET_MEAN,
+    image_std: Sequence[float] = IMAGENET_STD,
+    loss: dict[str, Any] | None = None,
+    inference: dict[str, Any] | None = None,
+) -> YOLO:
+    """YOLO (v1 grid or v3 multi-scale) on any detseg backbone.
+
+    Args:
+        num_classes: foreground classes ``K`` (labels ``1..K``).
+        backbone: a name of ``detseg.backbones.BACKBONES`` (e.g. ``resnet18``, ``vgg16``,
+            ``mobilenet_v3_large``).
+        version: ``"v1"`` or ``"v3"``.
+        input_size: side of the square network input; ``None``: 448 (v1) or 416 (v3).
+        anchors: v3 priors, per level (finest first) a list of ``[w, h]`` in input pixels
+            (``tools/anchors.py`` prints them); ``None``: YOLOv3's COCO priors scaled from
+            416 px to ``input_size``.
+        grid_size, boxes_per_cell: v1 ``S`` and ``B``.
+        backbone_weights: ``None``, ``"imagenet"`` or a local file.
+        trainable_layers: backbone stages that train; ``None``: 3 with weights, else all.
+        norm: ``"frozen_bn"`` or ``"bn"``; ``None``: frozen with weights, else ``"bn"``.
+        return_layers: backbone levels used; ``None``: ``("c5",)`` (v1), ``("c3", "c4",
+            "c5")`` (v3).
+        neck_channels: v3 neck width, ``None`` for no neck. head_channels: head conv width.
+        image_mean, image_std: input normalisation.
+        loss: fields of :class:`YOLOv1LossConfig` or :class:`YOLOv3LossConfig` (e.g.
+            ``{"box_loss": "smooth_l1", "ignore_thresh": 0.7}``).
+        inference: fields of :class:`YOLOInferenceConfig`.
+    """
+    if version not in VERSIONS:
+        raise ValueError(f"version='{version}' is not one of {VERSIONS}")
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be >= 1 (foreground classes), got {num_classes}")
+    input_size = input_size or (448 if version == "v1" else 416)
+    if input_size <= 0:
+        raise ValueError(f"input_size must be positive, got {input_size}")
+    levels = list(return_layers or (("c5",) if version == "v1" else ("c3", "c4", "c5")))
+    if trainable_layers is None and backbone_weights:
+        trainable_layers = 3
+    body = build_backbone(
+        backbone,
+        weights=backbone_weights,
+        trainable_layers=trainable_layers,
+        norm=norm or ("frozen_bn" if backbone_weights else "bn"),
+        return_layers=levels,
+    )
+    in_features = list(body.out_channels)
+    channels = [body.out_channels[n] for n in in_features]
+    if version == "v1":
+        head: YOLOv1GridHead | YOLOv3Head = YOLOv1GridHead(
+            channels[-1],
+            num_classes,
+            grid_size,
+            boxes_per_cell,
+            head_channels,
+            _dataclass_from_dict(YOLOv1LossConfig, loss, "loss"),
+        )
+        in_features = in_features[-1:]
+    else:
+        priors = _check_priors(anchors or default_yolov3_priors(input_size), len(in_features))
+        head = YOLOv3Head(
+            channels,
+            [body.strides[n] for n in in_features],
+            priors,
+            num_classes,
+            neck_channels,
+            head_channels,
+            _dataclass_from_dict(YOLOv3LossConfig, loss, "loss"),
+        )
+    transform = DetectionTransform(
+        input_size,
+        input_size,
+        image_mean,
+        image_std,
+        fixed_size=(input_size, input_size),
+        num_classes=num_classes,
+    )
+    return YOLO(
+        body,
+        head,
+        transform,
+        in_features,
+        _dataclass_from_dict(YOLOInferenceConfig, inference, "inference"),
+    )
+
+
+_PRESETS: dict[str, dict[str, Any]] = {
+    "yolov1_resnet18": {"backbone": "resnet18", "version": "v1", "input_size": 448},
+    "yolov3_resnet18": {"backbone": "resnet18", "version": "v3", "input_size": 416},
+    "yolov3_mobilenet_v3_large": {
+        "backbone": "mobilenet_v3_large",
+        "version": "v3",
+        "input_size": 416,
+    },
+}
+
+
+def _preset(name: str) -> Any:
+    """A builder ``(num_classes, **kwargs)`` = :func:`yolo` with the preset's defaults (its
+    signature shows them, so config keys can be checked against it)."""
+    defaults = _PRESETS[name]
+
+    def builder(num_classes: int, **kwargs: Any) -> YOLO:
+        return yolo(num_classes, **{**defaults, **kwargs})
+
+    signature = inspect.signature(yolo)
+    builder.__signature__ = signature.replace(
+        parameters=[  # type: ignore[attr-defined]
+            p.replace(default=defaults.get(p.name, p.default))
+            for p in signature.parameters.values()
+        ]
+    )
+    builder.__name__ = builder.__qualname__ = name
+    builder.__doc__ = f"YOLO preset {defaults}; see :func:`yolo` for the keyword arguments."
+    return builder
+
+
+yolov1_resnet18 = _preset("yolov1_resnet18")
+yolov3_resnet18 = _preset("yolov3_resnet18")
+yolov3_mobilenet_v3_large = _preset("yolov3_mobilenet_v3_large")
+
+#: Name -> builder, merged into ``detseg.models.MODELS``.
+YOLO_MODELS = {
+    "yolo": yolo,
+    "yolov1_resnet18": yolov1_resnet18,
+    "yolov3_resnet18": yolov3_resnet18,
+    "yolov3_mobilenet_v3_large": yolov3_mobilenet_v3_large,
+}

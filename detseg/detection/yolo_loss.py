@@ -1,0 +1,172 @@
+"""Losses of the YOLO heads: the v1 sum-squared loss and the v3 BCE + box loss.
+
+Both are per-image **sums** averaged over the batch (``/ B``), as in the papers' darknet
+implementations; an image without objects contributes only to the objectness term, and its
+box and class terms are exact zeros kept in the autograd graph. The v3 objectness sum runs over
+every prediction (10647 at 416 px), so it starts near ``0.01 * T`` per image (the objectness
+bias starts at ``p = 0.01``) and outweighs the box term early on; ``box_weight`` rebalances.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from detseg.detection.yolo_targets import YOLOv1Targets, yolov1_responsible
+from detseg.losses import giou_loss, smooth_l1_loss
+from detseg.ops.yolo_priors import encode_yolov3_boxes
+
+BOX_LOSSES = ("giou", "smooth_l1")
+
+
+@dataclass
+class YOLOv1LossConfig:
+    """Weights of the YOLOv1 loss (the paper's values).
+
+    Attributes:
+        lambda_coord: weight of the coordinate terms of the responsible predictors.
+        lambda_noobj: weight of the confidence of the predictors that are not responsible.
+        rescore: the confidence target of a responsible predictor is the IoU of its box with
+            the ground truth (the paper); ``False`` uses 1.
+    """
+
+    lambda_coord: float = 5.0
+    lambda_noobj: float = 0.5
+    rescore: bool = True
+
+
+@dataclass
+class YOLOv3LossConfig:
+    """Settings of the YOLOv3 loss.
+
+    Attributes:
+        box_loss: ``"giou"`` (``1 - GIoU`` of the decoded box) or ``"smooth_l1"`` (on
+            ``(sigmoid(tx), sigmoid(ty), tw, th)`` against :func:`encode_yolov3_boxes`).
+        ignore_thresh: unassigned predictions whose box has IoU ``> ignore_thresh`` with a
+            ground truth are not penalised as negatives.
+        box_weight, obj_weight, noobj_weight, cls_weight: multipliers of the box term, of the
+            objectness BCE of positives and of negatives, and of the class BCE.
+        smooth_l1_beta: ``beta`` of the smooth-L1 box loss.
+    """
+
+    box_loss: str = "giou"
+    ignore_thresh: float = 0.5
+    box_weight: float = 1.0
+    obj_weight: float = 1.0
+    noobj_weight: float = 1.0
+    cls_weight: float = 1.0
+    smooth_l1_beta: float = 1.0 / 9
+
+    def __post_init__(self) -> None:
+        if self.box_loss not in BOX_LOSSES:
+            raise ValueError(f"box_loss={self.box_loss!r} is not one of {BOX_LOSSES}")
+        if not 0.0 <= self.ignore_thresh <= 1.0:
+            raise ValueError(f"ignore_thresh must be in [0, 1], got {self.ignore_thresh}")
+
+
+def yolov1_loss(
+    boxes: Tensor,
+    confidence: Tensor,
+    class_probs: Tensor,
+    pred_boxes: Tensor,
+    targets: YOLOv1Targets,
+    config: YOLOv1LossConfig,
+) -> dict[str, Tensor]:
+    """The YOLOv1 sum-squared loss, averaged over the batch.
+
+    With ``R`` the responsible predictors, ``N`` the others and ``O`` the object cells::
+
+        loss_box = lambda_coord * sum_R [(x - x*)^2 + (y - y*)^2
+                                         + (sqrt_w - sqrt_w*)^2 + (sqrt_h - sqrt_h*)^2] / B
+        loss_obj = (sum_R (c - c*)^2 + lambda_noobj * sum_N c^2) / B
+        loss_cls = sum_O sum_k (p_k - 1[k = label])^2 / B
+
+    with ``c* = IoU(box, gt)`` (``rescore``) or 1.
+
+    Args:
+        boxes: ``Float[B, S, S, P, 4]`` predicted ``(x, y, sqrt_w, sqrt_h)`` in ``[0, 1]``.
+        confidence: ``Float[B, S, S, P]`` predicted confidences in ``[0, 1]``.
+        class_probs: ``Float[B, S, S, K]`` class probabilities per cell (softmax).
+        pred_boxes: ``Float[B, S, S, P, 4]`` the decoded xyxy boxes (input pixels).
+        targets: the batch's :class:`YOLOv1Targets`.
+        config: the loss weights.
+
+    Returns:
+        ``loss_box``, ``loss_obj``, ``loss_cls`` scalars.
+    """
+    batch_size = boxes.shape[0]
+    responsible, iou = yolov1_responsible(pred_boxes, targets)
+    coord_target = targets.encoded.unsqueeze(-2).expand_as(boxes)  # [B, S, S, P, 4]
+    coord_error = (boxes - coord_target).square().sum(dim=-1)
+    loss_box = config.lambda_coord * coord_error[responsible].sum() / batch_size
+    conf_target = iou if config.rescore else torch.ones_like(iou)
+    obj = (confidence - conf_target).square()[responsible].sum()
+    noobj = confidence.square()[~responsible].sum()
+    loss_obj = (obj + config.lambda_noobj * noobj) / batch_size
+    num_classes = class_probs.shape[-1]
+    one_hot = F.one_hot((targets.labels - 1).clamp(min=0), num_classes).to(class_probs.dtype)
+    cls_error = (class_probs - one_hot).square().sum(dim=-1)  # [B, S, S]
+    loss_cls = cls_error[targets.object_mask].sum() / batch_size
+    return {"loss_box": loss_box, "loss_obj": loss_obj, "loss_cls": loss_cls}
+
+
+def yolov3_loss(
+    raw: Tensor,
+    priors: Tensor,
+    pred_boxes: Tensor,
+    matched: Tensor,
+    ignore: Tensor,
+    targets: Sequence[dict[str, Tensor]],
+    config: YOLOv3LossConfig,
+) -> dict[str, Tensor]:
+    """The YOLOv3 loss, averaged over the batch.
+
+    With ``Pos`` the assigned predictions and ``Neg`` the others minus the ignored ones::
+
+        loss_box = box_weight * sum_Pos box_loss(pred, gt) / B
+        loss_obj = (obj_weight * sum_Pos BCE(o, 1) + noobj_weight * sum_Neg BCE(o, 0)) / B
+        loss_cls = cls_weight * sum_Pos sum_k BCE(s_k, 1[k = label]) / B
+
+    Args:
+        raw: ``Float[B, T, 5 + K]`` outputs ``(tx, ty, tw, th, objectness, K class logits)``.
+        priors: ``Float[T, 5]`` rows of :func:`~detseg.ops.yolo_priors.yolo_grid_priors`.
+        pred_boxes: ``Float[B, T, 4]`` decoded xyxy boxes (input pixels).
+        matched: ``Int64[B, T]`` assigned ground-truth index or ``-1``.
+        ignore: ``Bool[B, T]`` predictions left out of the objectness loss.
+        targets: per image ``boxes`` ``Float[N, 4]`` (input pixels) and ``labels`` ``Int64[N]``.
+        config: loss settings.
+
+    Returns:
+        ``loss_box``, ``loss_obj``, ``loss_cls`` scalars.
+    """
+    batch_size, num_classes = raw.shape[0], raw.shape[-1] - 5
+    positive = matched >= 0  # [B, T]
+    gt_boxes = torch.cat([t["boxes"][m[m >= 0]] for t, m in zip(targets, matched, strict=True)])
+    gt_labels = torch.cat([t["labels"][m[m >= 0]] for t, m in zip(targets, matched, strict=True)])
+    raw_pos = raw[positive]  # [M, 5 + K], image-major like gt_boxes
+    if config.box_loss == "giou":
+        box = giou_loss(pred_boxes[positive], gt_boxes.to(raw.dtype), reduction="sum")
+    else:
+        prior_index = positive.nonzero()[:, 1]
+        box_target = encode_yolov3_boxes(gt_boxes.to(raw.dtype), priors[prior_index])
+        box_pred = torch.cat((raw_pos[:, 0:2].sigmoid(), raw_pos[:, 2:4]), dim=-1)
+        box = smooth_l1_loss(box_pred, box_target, beta=config.smooth_l1_beta, reduction="sum")
+    objectness = raw[..., 4]
+    bce_obj = F.binary_cross_entropy_with_logits(
+        objectness, positive.to(raw.dtype), reduction="none"
+    )
+    negative = ~positive & ~ignore
+    obj = config.obj_weight * bce_obj[positive].sum() + config.noobj_weight * (
+        bce_obj[negative].sum()
+    )
+    one_hot = F.one_hot(gt_labels - 1, num_classes).to(raw.dtype)
+    cls = F.binary_cross_entropy_with_logits(raw_pos[:, 5:], one_hot, reduction="sum")
+    return {
+        "loss_box": config.box_weight * box / batch_size,
+        "loss_obj": obj / batch_size,
+        "loss_cls": config.cls_weight * cls / batch_size,
+    }

@@ -1,0 +1,77 @@
+"""Compute YOLO priors for a dataset: k-means on box sizes with the distance 1 - IoU.
+
+python tools/anchors.py datasets/shapes/annotations/instances_train.json --k 9 --input-size 416
+python tools/anchors.py configs/demo.yaml --k 6   # the training split of a config's data
+
+Prints the priors (input pixels, by increasing area, 3 per scale) as a YAML snippet for the
+``model`` section of a config, and the mean IoU of each box with its best prior.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from torch import Tensor
+
+from detseg.data.anchor_kmeans import (
+    anchors_yaml,
+    coco_box_sizes,
+    dataset_box_sizes,
+    kmeans_anchors,
+)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "source",
+        metavar="DATA_CONFIG_OR_COCO_JSON",
+        help="a COCO json file, or an experiment YAML config whose training data is used",
+    )
+    parser.add_argument("--k", type=int, default=9, help="number of priors (default: %(default)s)")
+    parser.add_argument(
+        "--input-size",
+        type=int,
+        default=416,
+        help="side of the square network input the boxes are scaled to (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--per-level", type=int, default=3, help="priors per scale (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the k-means++ start (default: %(default)s)"
+    )
+    return parser.parse_args()
+
+
+def load_sizes(source: str, input_size: int) -> Tensor:
+    """Box sizes of a COCO json, or of the training split of a config's dataset."""
+    if Path(source).suffix.lower() == ".json":
+        return coco_box_sizes(source, input_size)
+    from detseg.config import load_config
+    from detseg.data import build_dataset
+
+    config = load_config(source)
+    dataset = build_dataset(config.data.dataset_kwargs(), "train")
+    return dataset_box_sizes((dataset[i] for i in range(len(dataset))), input_size)
+
+
+def main() -> int:
+    args = parse_args()
+    sizes = load_sizes(args.source, args.input_size)
+    if sizes.shape[0] < args.k:
+        print(f"error: {args.source} has {sizes.shape[0]} usable boxes, fewer than --k {args.k}")
+        return 1
+    result = kmeans_anchors(sizes, k=args.k, seed=args.seed)
+    print(f"# {sizes.shape[0]} boxes, input {args.input_size}x{args.input_size}, k={args.k}")
+    print(f"# mean best IoU: {result.mean_best_iou:.4f} ({result.iterations} iterations)")
+    print(anchors_yaml(result.anchors, per_level=args.per_level))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
