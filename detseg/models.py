@@ -23,6 +23,7 @@ from detseg.detection.faster_rcnn import (
     faster_rcnn_resnet50_fpn_v2,
     faster_rcnn_vgg16,
 )
+from detseg.detection.yolo import YOLO_MODELS
 
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "faster_rcnn": faster_rcnn,
@@ -31,6 +32,7 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "faster_rcnn_mobilenet_v3_large_fpn": faster_rcnn_mobilenet_v3_large_fpn,
     "faster_rcnn_mobilenet_v3_large_320_fpn": faster_rcnn_mobilenet_v3_large_320_fpn,
     "faster_rcnn_vgg16": faster_rcnn_vgg16,
+    **YOLO_MODELS,
 }
 
 
