@@ -23,6 +23,8 @@ from detseg.detection.faster_rcnn import (
     faster_rcnn_resnet50_fpn_v2,
     faster_rcnn_vgg16,
 )
+from detseg.detection.retinanet import RETINANET_MODELS
+from detseg.detection.ssd import SSD_MODELS
 from detseg.detection.yolo import YOLO_MODELS
 
 MODELS: dict[str, Callable[..., nn.Module]] = {
@@ -32,6 +34,8 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "faster_rcnn_mobilenet_v3_large_fpn": faster_rcnn_mobilenet_v3_large_fpn,
     "faster_rcnn_mobilenet_v3_large_320_fpn": faster_rcnn_mobilenet_v3_large_320_fpn,
     "faster_rcnn_vgg16": faster_rcnn_vgg16,
+    **RETINANET_MODELS,
+    **SSD_MODELS,
     **YOLO_MODELS,
 }
 

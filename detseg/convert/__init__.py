@@ -14,10 +14,14 @@ from typing import Any
 from torch import nn
 
 from detseg.convert.faster_rcnn import convert_faster_rcnn
+from detseg.convert.retinanet import CONVERTERS as RETINANET_CONVERTERS
+from detseg.convert.ssd import CONVERTERS as SSD_CONVERTERS
 
 # torchvision class name -> converter returning (detseg model, model config dict)
 CONVERTERS: dict[str, Callable[[nn.Module], tuple[nn.Module, dict[str, Any]]]] = {
     "FasterRCNN": convert_faster_rcnn,
+    **RETINANET_CONVERTERS,
+    **SSD_CONVERTERS,
 }
 
 _TORCHVISION_PACKAGES = ("torchvision.models.detection", "torchvision.models.segmentation")

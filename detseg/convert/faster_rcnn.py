@@ -65,7 +65,7 @@ def _conv_head_rules(box_head: nn.Module) -> list[tuple[str, str]]:
     return rules
 
 
-def _norm_of(body: nn.Module) -> tuple[str, float]:
+def norm_of(body: nn.Module) -> tuple[str, float]:
     """``("frozen_bn" | "bn", eps)`` of the first norm layer of the torchvision body."""
     for module in body.modules():
         if isinstance(module, FrozenBatchNorm2d):
@@ -75,7 +75,7 @@ def _norm_of(body: nn.Module) -> tuple[str, float]:
     raise ValueError("the torchvision backbone has no BatchNorm2d / FrozenBatchNorm2d layer")
 
 
-def _resnet_backbone_kwargs(body: nn.Module) -> dict[str, Any]:
+def resnet_backbone_kwargs(body: nn.Module) -> dict[str, Any]:
     block = type(body.layer1[0]).__name__
     depths = tuple(len(getattr(body, f"layer{i}")) for i in range(1, 5))
     if (block, depths) not in _RESNET_DEPTHS:
@@ -114,11 +114,11 @@ def _backbone_kwargs(tv_backbone: nn.Module) -> dict[str, Any]:
             "block are supported"
         )
     kwargs = (
-        _resnet_backbone_kwargs(body)
+        resnet_backbone_kwargs(body)
         if hasattr(body, "layer1")
         else (_mobilenet_backbone_kwargs(body))
     )
-    norm, eps = _norm_of(body)
+    norm, eps = norm_of(body)
     fpn_norm = "bn" if len(fpn.inner_blocks[0]) > 1 else None
     if fpn_norm and not isinstance(fpn.inner_blocks[0][1], nn.BatchNorm2d):
         raise ValueError(f"unsupported FPN norm {type(fpn.inner_blocks[0][1]).__name__}")
@@ -132,7 +132,7 @@ def _backbone_kwargs(tv_backbone: nn.Module) -> dict[str, Any]:
     }
 
 
-def _transform_kwargs(transform: nn.Module) -> dict[str, Any]:
+def transform_kwargs(transform: nn.Module) -> dict[str, Any]:
     if transform.size_divisible != 32:
         raise ValueError(f"size_divisible={transform.size_divisible} is not supported (32 only)")
     min_size = tuple(transform.min_size)
@@ -223,7 +223,7 @@ def faster_rcnn_config_from_torchvision(tv_model: nn.Module) -> tuple[dict[str, 
     cfg = {
         "name": "faster_rcnn",
         **_backbone_kwargs(tv_model.backbone),
-        **_transform_kwargs(tv_model.transform),
+        **transform_kwargs(tv_model.transform),
         **_rpn_kwargs(tv_model.rpn),
         **_roi_kwargs(tv_model.roi_heads),
     }

@@ -1,0 +1,342 @@
+"""RetinaNet = backbone + FPN (P3-P7) + shared class / box subnets + focal loss.
+
+``RetinaNet(backbone, anchor_generator, head, transform, config)`` composes the parts;
+:func:`retinanet` builds one on any detseg backbone, and the presets reproduce torchvision's
+``retinanet_resnet50_fpn`` (v1: P6 from P5, L1 box loss) and ``retinanet_resnet50_fpn_v2``
+(P6 from C5, GroupNorm in the head, GIoU box loss).
+
+Anchors: 3 octave scales ``(2**0, 2**(1/3), 2**(2/3))`` x 3 ratios ``(0.5, 1, 2)`` per level,
+base size ``4 * stride`` (32 on P3 .. 512 on P7), truncated to whole pixels as torchvision does.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from torch import Tensor, nn
+
+from detseg.backbones import build_backbone
+from detseg.backbones.fpn import BackboneWithFPN
+from detseg.detection.retinanet_head import (
+    BOX_LOSSES,
+    RetinaNetHead,
+    retinanet_box_loss,
+    retinanet_cls_loss,
+)
+from detseg.detection.single_stage import (
+    HeadOutputs,
+    SingleStageDetector,
+    match_anchors,
+    postprocess_sigmoid_per_image,
+)
+from detseg.detection.transform import IMAGENET_MEAN, IMAGENET_STD, DetectionTransform
+from detseg.ops.anchors import AnchorGenerator
+from detseg.ops.box_coder import BoxCoder
+from detseg.ops.matching import Matcher
+
+
+@dataclass
+class RetinaNetConfig:
+    """Training and inference settings of a :class:`RetinaNet`.
+
+    Attributes:
+        fg_iou_thresh: IoU from which an anchor is foreground.
+        bg_iou_thresh: IoU below which an anchor is background (in between: ignored).
+        allow_low_quality_matches: Every gt also keeps its best-overlapping anchors.
+        box_loss: ``"l1"``, ``"smooth_l1"`` or ``"giou"``. smooth_l1_beta: its beta.
+        focal_alpha, focal_gamma: Focal loss parameters.
+        score_thresh: Inference score threshold (``score > score_thresh`` kept).
+        topk_candidates: Most (anchor, class) pairs per level before NMS.
+        nms_thresh: Class-wise NMS IoU threshold.
+        detections_per_img: Most detections per image.
+    """
+
+    fg_iou_thresh: float = 0.5
+    bg_iou_thresh: float = 0.4
+    allow_low_quality_matches: bool = True
+    box_loss: str = "l1"
+    smooth_l1_beta: float = 1 / 9
+    focal_alpha: float = 0.25
+    focal_gamma: float = 2.0
+    score_thresh: float = 0.05
+    topk_candidates: int = 1000
+    nms_thresh: float = 0.5
+    detections_per_img: int = 300
+
+    def __post_init__(self) -> None:
+        if self.box_loss not in BOX_LOSSES:
+            raise ValueError(f"box_loss={self.box_loss!r} is not one of {BOX_LOSSES}")
+        if self.topk_candidates < 1 or self.detections_per_img < 0:
+            raise ValueError("topk_candidates must be >= 1 and detections_per_img >= 0")
+
+
+class RetinaNet(SingleStageDetector):
+    """Single-stage detector with sigmoid classification (no background logit).
+
+    Args:
+        backbone: An FPN backbone: every level has the same channels.
+        anchor_generator: :class:`AnchorGenerator` with one entry per backbone level.
+        head: :class:`RetinaNetHead`.
+        transform: :class:`DetectionTransform`.
+        config: :class:`RetinaNetConfig`.
+
+    Attributes:
+        num_classes: Foreground classes ``K`` (labels ``1..K``).
+    """
+
+    def __init__(
+        self,
+        backbone: nn.Module,
+        anchor_generator: AnchorGenerator,
+        head: RetinaNetHead,
+        transform: DetectionTransform,
+        config: RetinaNetConfig | None = None,
+    ) -> None:
+        super().__init__(backbone, anchor_generator, head, transform)
+        self.config = config or RetinaNetConfig()
+        self.num_classes = head.num_classes
+        if transform.num_classes is None:
+            transform.num_classes = self.num_classes
+        cfg = self.config
+        self.matcher = Matcher(cfg.fg_iou_thresh, cfg.bg_iou_thresh, cfg.allow_low_quality_matches)
+        self.box_coder = BoxCoder((1.0, 1.0, 1.0, 1.0))
+
+    def compute_losses(
+        self, outputs: HeadOutputs, anchors: Tensor, targets: list[dict[str, Tensor]]
+    ) -> dict[str, Tensor]:
+        """Focal loss and box loss (see :mod:`detseg.detection.retinanet_head`)."""
+        cfg = self.config
+        matched = match_anchors(self.matcher, targets, anchors)
+        loss_cls = retinanet_cls_loss(
+            outputs["cls_logits"], matched, targets, cfg.focal_alpha, cfg.focal_gamma
+        )
+        loss_box = retinanet_box_loss(
+            outputs["box_deltas"],
+            anchors,
+            matched,
+            targets,
+            self.box_coder,
+            cfg.box_loss,
+            cfg.smooth_l1_beta,
+        )
+        return {"loss_cls": loss_cls, "loss_box": loss_box}
+
+    def postprocess(
+        self,
+        outputs: HeadOutputs,
+        anchors: Tensor,
+        level_counts: list[int],
+        image_sizes: list[tuple[int, int]],
+    ) -> list[dict[str, Tensor]]:
+        """Per-level top-k, decoding, clipping and class-wise NMS, image by image."""
+        cfg = self.config
+        level_anchors = list(anchors.split(level_counts))
+        cls_levels = outputs["cls_logits"].split(level_counts, dim=1)
+        box_levels = outputs["box_deltas"].split(level_counts, dim=1)
+        return [
+            postprocess_sigmoid_per_image(
+                [c[i] for c in cls_levels],
+                [b[i] for b in box_levels],
+                level_anchors,
+                size,
+                self.box_coder,
+                cfg.score_thresh,
+                cfg.topk_candidates,
+                cfg.nms_thresh,
+                cfg.detections_per_img,
+            )
+            for i, size in enumerate(image_sizes)
+        ]
+
+
+# ----------------------------------------------------------------------------- builders
+
+RETINANET_LEVELS = {
+    "resnet": ("c3", "c4", "c5"),
+    "mobilenet": ("c3", "c4", "c5"),
+    "vgg": ("c3", "c4", "c5"),
+}
+
+
+def _family(backbone: str) -> str:
+    for family in ("resnet", "mobilenet", "vgg"):
+        if backbone.startswith(family):
+            return family
+    raise ValueError(f"backbone {backbone!r} is not a ResNet, MobileNet or VGG of detseg.backbones")
+
+
+def retinanet_anchor_sizes(strides: Sequence[int]) -> tuple[tuple[int, ...], ...]:
+    """Per level ``(x, int(x * 2**(1/3)), int(x * 2**(2/3)))`` with ``x = 4 * stride``."""
+    return tuple((4 * s, int(4 * s * 2 ** (1.0 / 3)), int(4 * s * 2 ** (2.0 / 3))) for s in strides)
+
+
+def retinanet_fpn_backbone(
+    backbone: str,
+    weights: str | None,
+    trainable_layers: int | None,
+    norm: str,
+    return_layers: Sequence[str] | None,
+    fpn_channels: int,
+    p6p7_from: str,
+    width_mult: float,
+    norm_eps: float | None,
+) -> BackboneWithFPN:
+    """Plain detseg backbone + FPN with P6/P7 (levels ``p3..p7`` for ``c3..c5``)."""
+    family = _family(backbone)
+    levels = list(return_layers or RETINANET_LEVELS[family])
+    extra = {"width_mult": width_mult} if family == "mobilenet" else {}
+    body = build_backbone(
+        backbone,
+        weights=weights,
+        trainable_layers=trainable_layers,
+        norm=norm,
+        return_layers=levels,
+        **extra,
+    )
+    if norm_eps is not None:
+        for module in body.modules():
+            if hasattr(module, "eps") and hasattr(module, "running_var"):
+                module.eps = norm_eps
+    return BackboneWithFPN(body, levels, fpn_channels, "p6p7", p6p7_from)
+
+
+def retinanet(
+    num_classes: int,
+    backbone: str = "resnet50",
+    backbone_weights: str | None = None,
+    trainable_layers: int | None = None,
+    norm: str | None = None,
+    norm_eps: float | None = None,
+    return_layers: Sequence[str] | None = None,
+    fpn_channels: int = 256,
+    p6p7_from: str = "p5",
+    width_mult: float = 1.0,
+    head_norm: str | None = None,
+    min_size: int | Sequence[int] = 800,
+    max_size: int = 1333,
+    image_mean: Sequence[float] = IMAGENET_MEAN,
+    image_std: Sequence[float] = IMAGENET_STD,
+    anchor_sizes: Sequence[Sequence[int]] | None = None,
+    aspect_ratios: Sequence[Sequence[float]] | None = None,
+    box_loss: str = "smooth_l1",
+    smooth_l1_beta: float = 1 / 9,
+    focal_alpha: float = 0.25,
+    focal_gamma: float = 2.0,
+    fg_iou_thresh: float = 0.5,
+    bg_iou_thresh: float = 0.4,
+    score_thresh: float = 0.05,
+    topk_candidates: int = 1000,
+    nms_thresh: float = 0.5,
+    detections_per_img: int = 300,
+) -> RetinaNet:
+    """RetinaNet on any detseg backbone (ResNet, MobileNet, VGG) with an FPN P3-P7.
+
+    Args:
+        num_classes: Foreground classes ``K`` (labels ``1..K``).
+        backbone: A plain backbone name (``resnet50``, ``mobilenet_v3_large``, ``vgg16``...).
+        backbone_weights: ``None``, ``"imagenet"`` or a local file.
+        trainable_layers: Backbone stages that train; ``None``: 3 with weights, else all.
+        norm: ``"frozen_bn"`` or ``"bn"``; ``None``: frozen with weights, else ``"bn"``.
+        norm_eps: If set, the eps of every backbone norm layer.
+        return_layers: Backbone levels fed to the FPN (default ``c3, c4, c5``).
+        fpn_channels: FPN width. p6p7_from: ``"p5"`` (v1) or ``"c5"`` (v2).
+        width_mult: MobileNet channel multiplier.
+        head_norm: ``None`` or ``"group"`` (GroupNorm in the subnets, v2).
+        min_size, max_size, image_mean, image_std: See :class:`DetectionTransform`.
+        anchor_sizes: One tuple per level (default :func:`retinanet_anchor_sizes`).
+        aspect_ratios: One tuple per level (default ``(0.5, 1.0, 2.0)``).
+        box_loss, smooth_l1_beta, focal_alpha, focal_gamma, fg_iou_thresh, bg_iou_thresh,
+            score_thresh, topk_candidates, nms_thresh, detections_per_img: The
+            :class:`RetinaNetConfig` fields.
+    """
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be >= 1 (foreground classes), got {num_classes}")
+    norm = norm or ("frozen_bn" if backbone_weights else "bn")
+    if trainable_layers is None and backbone_weights:
+        trainable_layers = 3
+    body = retinanet_fpn_backbone(
+        backbone,
+        backbone_weights,
+        trainable_layers,
+        norm,
+        return_layers,
+        fpn_channels,
+        p6p7_from,
+        width_mult,
+        norm_eps,
+    )
+    strides = list(body.strides.values())
+    sizes = anchor_sizes or retinanet_anchor_sizes(strides)
+    ratios = aspect_ratios or ((0.5, 1.0, 2.0),) * len(sizes)
+    anchors = AnchorGenerator(tuple(map(tuple, sizes)), tuple(map(tuple, ratios)))
+    head = RetinaNetHead(
+        fpn_channels, anchors.num_anchors_per_location()[0], num_classes, norm=head_norm
+    )
+    transform = DetectionTransform(
+        min_size if isinstance(min_size, int) else tuple(min_size),
+        max_size,
+        image_mean,
+        image_std,
+        num_classes=num_classes,
+    )
+    config = RetinaNetConfig(
+        fg_iou_thresh=fg_iou_thresh,
+        bg_iou_thresh=bg_iou_thresh,
+        box_loss=box_loss,
+        smooth_l1_beta=smooth_l1_beta,
+        focal_alpha=focal_alpha,
+        focal_gamma=focal_gamma,
+        score_thresh=score_thresh,
+        topk_candidates=topk_candidates,
+        nms_thresh=nms_thresh,
+        detections_per_img=detections_per_img,
+    )
+    return RetinaNet(body, anchors, head, transform, config)
+
+
+_RESNET50_FPN: dict[str, Any] = {"backbone": "resnet50", "box_loss": "l1"}
+_RESNET50_FPN_V2: dict[str, Any] = {
+    "backbone": "resnet50",
+    "p6p7_from": "c5",
+    "head_norm": "group",
+    "box_loss": "giou",
+    "norm": "bn",
+}
+
+
+def retinanet_resnet50_fpn(num_classes: int, **kwargs: Any) -> RetinaNet:
+    """torchvision's ``retinanet_resnet50_fpn``: P6 from P5, L1 box loss; see
+    :func:`retinanet` for the keyword arguments."""
+    return retinanet(num_classes, **{**_RESNET50_FPN, **kwargs})
+
+
+def retinanet_resnet50_fpn_v2(num_classes: int, **kwargs: Any) -> RetinaNet:
+    """torchvision's ``retinanet_resnet50_fpn_v2``: P6 from C5, GroupNorm head, GIoU loss,
+    trainable BatchNorm in the backbone."""
+    return retinanet(num_classes, **{**_RESNET50_FPN_V2, **kwargs})
+
+
+def preset_signature(builder: Any, defaults: dict[str, Any]) -> inspect.Signature:
+    """``builder``'s signature with a preset's defaults (so ``build_model`` can check kwargs)."""
+    signature = inspect.signature(builder)
+    params = [
+        p.replace(default=defaults.get(p.name, p.default)) for p in signature.parameters.values()
+    ]
+    return signature.replace(parameters=params)
+
+
+for _preset, _defaults in (
+    (retinanet_resnet50_fpn, _RESNET50_FPN),
+    (retinanet_resnet50_fpn_v2, _RESNET50_FPN_V2),
+):
+    _preset.__signature__ = preset_signature(retinanet, _defaults)  # type: ignore[attr-defined]
+
+
+RETINANET_MODELS = {
+    "retinanet": retinanet,
+    "retinanet_resnet50_fpn": retinanet_resnet50_fpn,
+    "retinanet_resnet50_fpn_v2": retinanet_resnet50_fpn_v2,
+}

@@ -1,0 +1,276 @@
+"""What RetinaNet and SSD share: the detector skeleton, head-output flattening, anchor
+matching and the sigmoid / softmax post-processing.
+
+A single-stage detector runs ``transform -> backbone -> head -> anchors`` and then either
+computes its losses against the matched anchors or decodes, filters and suppresses boxes.
+Head outputs are flattened to one row per anchor, in the order of the anchor generators
+(level -> y -> x -> anchor), so ``cls_logits[b, i]`` and ``box_deltas[b, i]`` belong to
+``anchors[i]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor, nn
+
+from detseg.detection.transform import DetectionTransform
+from detseg.detection.validation import images_to_list
+from detseg.ops.box_coder import BoxCoder
+from detseg.ops.boxes import box_iou, clip_boxes_to_image
+from detseg.ops.matching import Matcher
+from detseg.ops.nms import batched_nms
+
+HeadOutputs = dict[str, Tensor]
+
+
+def flatten_per_level(maps: list[Tensor], columns: int) -> Tensor:
+    """Concatenate per-level head maps into one row per anchor.
+
+    Args:
+        maps: ``Float[B, A_l * columns, h_l, w_l]`` per level, channels anchor-major.
+        columns: Values per anchor (classes, or 4 box deltas).
+
+    Returns:
+        ``Float[B, sum_l h_l * w_l * A_l, columns]`` ordered level -> y -> x -> anchor.
+    """
+    rows = []
+    for x in maps:
+        b, _, h, w = x.shape
+        x = x.view(b, -1, columns, h, w).permute(0, 3, 4, 1, 2)  # [B, h, w, A, columns]
+        rows.append(x.reshape(b, -1, columns))
+    return torch.cat(rows, dim=1)
+
+
+def match_anchors(
+    matcher: Callable[[Tensor], Tensor], targets: list[dict[str, Tensor]], anchors: Tensor
+) -> Tensor:
+    """Match the anchors of every image to its ground truth.
+
+    Args:
+        matcher: ``iou [num_gt, num_anchors] -> Int64[num_anchors]`` (a :class:`Matcher`).
+        targets: Per image ``boxes`` ``Float[N, 4]`` xyxy in the batch tensor's pixels.
+        anchors: ``Float[A, 4]`` xyxy anchors shared by every image.
+
+    Returns:
+        Int64 ``[B, A]``: gt index, or a negative :class:`Matcher` code (an image without
+        boxes gives all ``BELOW_LOW_THRESHOLD``).
+    """
+    matched = []
+    for target in targets:
+        if target["boxes"].numel() == 0:
+            matched.append(
+                torch.full((anchors.shape[0],), Matcher.BELOW_LOW_THRESHOLD, device=anchors.device)
+            )
+        else:
+            matched.append(matcher(box_iou(target["boxes"], anchors)))
+    return torch.stack(matched)
+
+
+def gather_matched(targets: list[dict[str, Tensor]], matched: Tensor, key: str) -> Tensor:
+    """``targets[b][key][matched[b, i]]`` for every foreground ``(b, i)`` (``matched >= 0``).
+
+    Returns:
+        The gathered values, foreground anchors in row-major ``(b, i)`` order.
+    """
+    values = [t[key][m[m >= 0]] for t, m in zip(targets, matched, strict=True)]
+    return torch.cat(values)
+
+
+def postprocess_sigmoid_per_image(
+    cls_logits: list[Tensor],
+    box_deltas: list[Tensor],
+    anchors: list[Tensor],
+    image_size: tuple[int, int],
+    box_coder: BoxCoder,
+    score_thresh: float,
+    topk_candidates: int,
+    nms_thresh: float,
+    detections_per_img: int,
+) -> dict[str, Tensor]:
+    """Per-level score filter and top-k over (anchor, class) pairs, then class-wise NMS.
+
+    Args:
+        cls_logits: Per level ``Float[A_l, K]`` logits of one image (independent sigmoids).
+        box_deltas: Per level ``Float[A_l, 4]`` deltas.
+        anchors: Per level ``Float[A_l, 4]`` xyxy anchors.
+        image_size: ``(h, w)`` of the resized image (boxes are clipped to it).
+        box_coder: Decodes the deltas.
+        score_thresh: Pairs with ``score <= score_thresh`` are dropped.
+        topk_candidates: Most pairs kept per level before NMS.
+        nms_thresh: IoU threshold of the class-wise NMS.
+        detections_per_img: Most detections kept.
+
+    Returns:
+        ``boxes`` ``Float[D, 4]`` xyxy (resized-image pixels), ``scores`` ``Float[D]``
+        (decreasing) and ``labels`` ``Int64[D]`` in ``1..K``.
+    """
+    boxes, scores, labels = [], [], []
+    for logits, deltas, level_anchors in zip(cls_logits, box_deltas, anchors, strict=True):
+        num_classes = logits.shape[-1]
+        level_scores = torch.sigmoid(logits).flatten()  # [A_l * K], anchor-major
+        candidates = torch.where(level_scores > score_thresh)[0]
+        top_scores, order = level_scores[candidates].topk(min(topk_candidates, len(candidates)))
+        candidates = candidates[order]
+        anchor_idx = torch.div(candidates, num_classes, rounding_mode="floor")
+        decoded = box_coder.decode(deltas[anchor_idx], level_anchors[anchor_idx])[:, 0]
+        boxes.append(clip_boxes_to_image(decoded, image_size))
+        scores.append(top_scores)
+        labels.append(candidates % num_classes + 1)
+    boxes_t, scores_t, labels_t = torch.cat(boxes), torch.cat(scores), torch.cat(labels)
+    keep = batched_nms(boxes_t, scores_t, labels_t, nms_thresh)[:detections_per_img]
+    return {"boxes": boxes_t[keep], "scores": scores_t[keep], "labels": labels_t[keep]}
+
+
+def postprocess_softmax(
+    cls_logits: Tensor,
+    boxes: Tensor,
+    score_thresh: float,
+    topk_candidates: int,
+    nms_thresh: float,
+    detections_per_img: int,
+) -> list[dict[str, Tensor]]:
+    """Softmax scores, per-class score filter and top-k, then class-wise NMS per image.
+
+    The per-class top-k of every class of every image is one ``topk`` over a
+    ``[B, K, A]`` tensor (scores at or below the threshold are masked to ``-1`` first, so the
+    selected set is the top-k of the above-threshold scores). The candidates are laid out
+    class-major, by decreasing score within a class, before one class-wise NMS per image.
+
+    Args:
+        cls_logits: ``Float[B, A, K + 1]`` logits, column 0 is background.
+        boxes: ``Float[B, A, 4]`` decoded xyxy boxes (already clipped).
+        score_thresh: Scores ``<= score_thresh`` are dropped.
+        topk_candidates: Most candidates per class and image before NMS.
+        nms_thresh: IoU threshold of the class-wise NMS.
+        detections_per_img: Most detections kept per image.
+
+    Returns:
+        Per image ``boxes`` ``Float[D, 4]``, ``scores`` ``Float[D]`` (decreasing) and
+        ``labels`` ``Int64[D]`` in ``1..K``.
+    """
+    scores = torch.softmax(cls_logits, dim=-1)[..., 1:].transpose(1, 2)  # [B, K, A]
+    num_classes = scores.shape[1]
+    masked = torch.where(scores > score_thresh, scores, torch.full_like(scores, -1.0))
+    top_scores, top_idx = masked.topk(min(topk_candidates, scores.shape[-1]), dim=-1)  # [B, K, k]
+    class_ids = torch.arange(1, num_classes + 1, device=scores.device)[:, None]
+    class_ids = class_ids.expand(top_idx.shape[1:])  # [K, k]
+    detections = []
+    for image_scores, image_idx, image_boxes in zip(top_scores, top_idx, boxes, strict=True):
+        keep_mask = image_scores > score_thresh  # [K, k]
+        cand_scores, cand_idx = image_scores[keep_mask], image_idx[keep_mask]
+        cand_boxes, cand_labels = image_boxes[cand_idx], class_ids[keep_mask]
+        keep = batched_nms(cand_boxes, cand_scores, cand_labels, nms_thresh)[:detections_per_img]
+        detections.append(
+            {"boxes": cand_boxes[keep], "scores": cand_scores[keep], "labels": cand_labels[keep]}
+        )
+    return detections
+
+
+class SingleStageDetector(nn.Module):
+    """Skeleton of a dense detector: ``transform -> backbone -> head -> anchors``.
+
+    Subclasses implement :meth:`compute_losses` and :meth:`postprocess`.
+
+    Args:
+        backbone: ``forward(x) -> OrderedDict[str, Float[B, C_l, h_l, w_l]]``.
+        anchor_generator: ``(image_size, feature_sizes, dtype, device) -> Float[A, 4]``
+            (an :class:`~detseg.ops.anchors.AnchorGenerator` or
+            :class:`~detseg.ops.default_boxes.DefaultBoxGenerator`).
+        head: ``forward(list of feature maps) -> {"cls_logits": Float[B, A, C],
+            "box_deltas": Float[B, A, 4]}``.
+        transform: The :class:`DetectionTransform`.
+
+    Attributes:
+        task: ``"detection"``.
+    """
+
+    task = "detection"
+
+    def __init__(
+        self,
+        backbone: nn.Module,
+        anchor_generator: Callable[..., Tensor],
+        head: nn.Module,
+        transform: DetectionTransform,
+    ) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.anchor_generator = anchor_generator
+        self.head = head
+        self.transform = transform
+
+    def _run(self, batch_tensor: Tensor) -> tuple[HeadOutputs, Tensor, list[int]]:
+        """Head outputs, anchors ``Float[A, 4]`` and the anchor count of each level."""
+        features = list(self.backbone(batch_tensor).values())
+        outputs = self.head(features)
+        feature_sizes = [tuple(f.shape[-2:]) for f in features]
+        anchors = self.anchor_generator(
+            tuple(batch_tensor.shape[-2:]), feature_sizes, features[0].dtype, features[0].device
+        )
+        per_cell = self.anchor_generator.num_anchors_per_location()
+        level_counts = [h * w * a for (h, w), a in zip(feature_sizes, per_cell, strict=True)]
+        return outputs, anchors, level_counts
+
+    def losses(
+        self, images: list[Tensor] | Tensor, targets: list[dict[str, Tensor]]
+    ) -> dict[str, Tensor]:
+        """Training (or validation) losses; works in train and eval mode.
+
+        Args:
+            images: ``Float[3, H_i, W_i]`` RGB in ``[0, 1]`` (list) or ``Float[B, 3, H, W]``.
+            targets: Per image ``boxes`` ``Float[N, 4]`` xyxy input-image pixels and ``labels``
+                ``Int64[N]`` in ``1..K``; ``N = 0`` is a valid negative image.
+
+        Returns:
+            ``loss_cls`` and ``loss_box`` (scalars).
+
+        Raises:
+            ValueError: naming the image and box when a target is invalid.
+        """
+        batch, targets = self.transform(images_to_list(images), targets)
+        outputs, anchors, _ = self._run(batch.tensors)
+        return self.compute_losses(outputs, anchors, targets)
+
+    def predict(self, images: list[Tensor] | Tensor) -> list[dict[str, Tensor]]:
+        """Detect objects; call ``model.eval()`` first (BatchNorm layers).
+
+        Args:
+            images: ``Float[3, H_i, W_i]`` RGB in ``[0, 1]`` (list) or ``Float[B, 3, H, W]``.
+
+        Returns:
+            One dict per image: ``boxes`` ``Float[D, 4]`` xyxy in that input image's pixels
+            (clipped to it), ``scores`` ``Float[D]`` (decreasing), ``labels`` ``Int64[D]`` in
+            ``1..K``.
+        """
+        images = images_to_list(images)
+        original_sizes = [(int(im.shape[-2]), int(im.shape[-1])) for im in images]
+        batch, _ = self.transform(images)
+        outputs, anchors, level_counts = self._run(batch.tensors)
+        detections = self.postprocess(outputs, anchors, level_counts, batch.image_sizes)
+        detections = self.transform.postprocess(detections, batch.image_sizes, original_sizes)
+        # mapping back with float32 ratios can overshoot the border by an ulp: clip again
+        for det, size in zip(detections, original_sizes, strict=True):
+            det["boxes"] = clip_boxes_to_image(det["boxes"], size)
+        return detections
+
+    def forward(self, images: list[Tensor] | Tensor) -> list[dict[str, Tensor]]:
+        """Same as :meth:`predict` (for export and torchvision-style calls)."""
+        return self.predict(images)
+
+    def compute_losses(
+        self, outputs: HeadOutputs, anchors: Tensor, targets: list[dict[str, Tensor]]
+    ) -> dict[str, Tensor]:
+        """``{"loss_cls", "loss_box"}`` from head outputs and resized targets."""
+        raise NotImplementedError
+
+    def postprocess(
+        self,
+        outputs: HeadOutputs,
+        anchors: Tensor,
+        level_counts: list[int],
+        image_sizes: list[tuple[int, int]],
+    ) -> list[dict[str, Tensor]]:
+        """Detections in resized-image pixels, one dict per image."""
+        raise NotImplementedError

@@ -1,0 +1,161 @@
+"""SSD's per-level prediction layers and its MultiBox loss.
+
+Each feature level ``l`` has its own class predictor (``A_l * (K + 1)`` outputs, column 0 is
+background) and box predictor (``A_l * 4`` deltas): a 3x3 conv (SSD300) or a depthwise 3x3
+conv + BatchNorm + ReLU6 followed by a 1x1 conv (SSDlite's separable predictor).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import Tensor, nn
+from torchvision.ops.misc import Conv2dNormActivation
+
+from detseg.detection.single_stage import flatten_per_level, gather_matched
+from detseg.detection.ssd_backbones import SSDLITE_NORM, normal_init, xavier_init
+from detseg.losses import cross_entropy, smooth_l1_loss
+from detseg.ops.box_coder import BoxCoder
+from detseg.ops.matching import Matcher, hard_negative_mining
+
+HEAD_KINDS = ("conv", "separable")
+
+
+def _predictor(in_ch: int, out_ch: int, kind: str, norm_layer: Callable[..., nn.Module]):
+    if kind == "conv":
+        return nn.Conv2d(in_ch, out_ch, kernel_size=3, padding=1)
+    depthwise = Conv2dNormActivation(
+        in_ch,
+        in_ch,
+        kernel_size=3,
+        groups=in_ch,
+        norm_layer=norm_layer,
+        activation_layer=nn.ReLU6,
+    )
+    return nn.Sequential(depthwise, nn.Conv2d(in_ch, out_ch, kernel_size=1))
+
+
+class SSDHead(nn.Module):
+    """Per-level class and box predictors.
+
+    Args:
+        in_channels: Channels of each feature level.
+        num_anchors: Default boxes per cell of each level.
+        num_classes: Classes *including* background (``K + 1``; column 0 is background).
+        kind: ``"conv"`` (3x3 conv, Xavier init) or ``"separable"`` (SSDlite, Normal(0.03)).
+        norm_layer: Norm of the separable predictors (BatchNorm eps 1e-3, momentum 0.03).
+
+    State-dict keys: ``cls_logits.<l>.*`` and ``box_deltas.<l>.*`` (SSDlite:
+    ``.0.0.weight`` depthwise conv, ``.0.1.*`` its norm, ``.1.{weight,bias}`` the 1x1 conv).
+    """
+
+    def __init__(
+        self,
+        in_channels: Sequence[int],
+        num_anchors: Sequence[int],
+        num_classes: int,
+        kind: str = "conv",
+        norm_layer: Callable[..., nn.Module] = SSDLITE_NORM,
+    ) -> None:
+        super().__init__()
+        if kind not in HEAD_KINDS:
+            raise ValueError(f"head={kind!r} is not one of {HEAD_KINDS}")
+        if len(in_channels) != len(num_anchors):
+            raise ValueError(
+                f"{len(in_channels)} feature levels but {len(num_anchors)} entries "
+                "of default boxes per cell; they must match"
+            )
+        self.num_classes = num_classes
+        pairs = list(zip(in_channels, num_anchors, strict=True))
+        self.cls_logits = nn.ModuleList(
+            _predictor(c, a * num_classes, kind, norm_layer) for c, a in pairs
+        )
+        self.box_deltas = nn.ModuleList(_predictor(c, a * 4, kind, norm_layer) for c, a in pairs)
+        init = xavier_init if kind == "conv" else normal_init
+        init(self)
+
+    def forward(self, features: list[Tensor]) -> dict[str, Tensor]:
+        """Predict on every level.
+
+        Args:
+            features: ``Float[B, C_l, h_l, w_l]`` per level.
+
+        Returns:
+            ``cls_logits`` ``Float[B, A_total, K + 1]`` and ``box_deltas``
+            ``Float[B, A_total, 4]``, rows ordered level -> y -> x -> default box.
+        """
+        if len(features) != len(self.cls_logits):
+            raise ValueError(f"SSDHead has {len(self.cls_logits)} levels, got {len(features)}")
+        cls_maps = [layer(x) for layer, x in zip(self.cls_logits, features, strict=True)]
+        box_maps = [layer(x) for layer, x in zip(self.box_deltas, features, strict=True)]
+        return {
+            "cls_logits": flatten_per_level(cls_maps, self.num_classes),
+            "box_deltas": flatten_per_level(box_maps, 4),
+        }
+
+
+class SSDMatcher:
+    """SSD's matching: IoU ``>= threshold`` is foreground, and every gt also takes the one
+    default box that overlaps it best (that box gets this gt's index, whatever its own best
+    gt is). Unlike :class:`Matcher`'s low-quality rule, ties give a gt only one box.
+
+    Args:
+        threshold: IoU threshold (0.5 in the paper).
+    """
+
+    def __init__(self, threshold: float = 0.5) -> None:
+        self.matcher = Matcher(threshold, threshold)
+
+    def __call__(self, iou: Tensor) -> Tensor:
+        """``iou [num_gt, num_boxes] -> Int64[num_boxes]`` gt index or ``-1``."""
+        matches = self.matcher(iou)
+        if iou.shape[0] > 0 and iou.shape[1] > 0:
+            best_box = iou.max(dim=1).indices  # [num_gt]
+            matches[best_box] = torch.arange(iou.shape[0], device=iou.device)
+        return matches
+
+
+def multibox_loss(
+    outputs: dict[str, Tensor],
+    anchors: Tensor,
+    matched: Tensor,
+    targets: list[dict[str, Tensor]],
+    box_coder: BoxCoder,
+    neg_pos_ratio: float = 3.0,
+    smooth_l1_beta: float = 1.0,
+) -> dict[str, Tensor]:
+    """SSD's MultiBox loss, normalised by the number of positives ``P`` of the whole batch.
+
+    ``loss_box = sum smooth_l1(deltas, encoded gt) / max(1, P)`` over positives;
+    ``loss_cls = (CE of positives + CE of the mined negatives) / max(1, P)`` where each image
+    keeps its ``neg_pos_ratio * P_b`` highest-loss negatives (none without positives).
+
+    Args:
+        outputs: ``cls_logits`` ``Float[B, A, K + 1]`` and ``box_deltas`` ``Float[B, A, 4]``.
+        anchors: ``Float[A, 4]`` xyxy default boxes (batch-tensor pixels).
+        matched: Int64 ``[B, A]`` gt index or negative.
+        targets: Per image ``boxes`` ``Float[N, 4]`` xyxy and ``labels`` ``Int64[N]``.
+        box_coder: Encodes the targets (weights ``(10, 10, 5, 5)`` in SSD).
+        neg_pos_ratio: Mined negatives per positive.
+        smooth_l1_beta: Smooth-L1 transition point.
+
+    Returns:
+        ``{"loss_cls", "loss_box"}`` scalars; ``loss_box`` is exactly 0 without positives.
+    """
+    logits, deltas = outputs["cls_logits"], outputs["box_deltas"]
+    foreground = matched >= 0  # [B, A]
+    fg_b, fg_a = torch.where(foreground)
+    labels = torch.zeros_like(matched)
+    labels[fg_b, fg_a] = gather_matched(targets, matched, "labels")
+    target_deltas = box_coder.encode(gather_matched(targets, matched, "boxes"), anchors[fg_a])
+    box_sum = smooth_l1_loss(deltas[fg_b, fg_a], target_deltas, smooth_l1_beta, "sum")
+    num_classes = logits.shape[-1]
+    ce = cross_entropy(logits.reshape(-1, num_classes), labels.reshape(-1), reduction="none")
+    ce = ce.view(labels.shape)  # [B, A]
+    negatives = hard_negative_mining(ce, foreground, neg_pos_ratio)
+    num_pos = foreground.sum().clamp(min=1)
+    return {
+        "loss_cls": (ce[foreground].sum() + ce[negatives].sum()) / num_pos,
+        "loss_box": box_sum / num_pos,
+    }
