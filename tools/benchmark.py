@@ -1,10 +1,13 @@
-"""Benchmarks for detseg.
+"""Benchmarks for detseg, always side by side with the reference in one run.
 
     python tools/benchmark.py eval --images 2000 --dets-per-image 32 [--iou-type bbox] [--seed 0]
+    python tools/benchmark.py model fasterrcnn_mobilenet_v3_large_320_fpn [--size 320 --batch 4]
 
 Sub-commands:
     eval   time COCO evaluation with both backends (faster-coco-eval, pycocotools)
            on a synthetic ground truth and check that they give the same numbers.
+    model  training-step and inference throughput (images/s) of a torchvision model and of
+           the detseg model converted from it (same weights, same inputs), and their ratio.
 """
 
 from __future__ import annotations
@@ -131,11 +134,89 @@ def _report_agreement(fast: dict, reference: dict) -> int:
     return 0 if agree else 1
 
 
+# torchvision detection builders with a detseg twin (built with random weights here)
+TWINS = (
+    "fasterrcnn_resnet50_fpn",
+    "fasterrcnn_resnet50_fpn_v2",
+    "fasterrcnn_mobilenet_v3_large_fpn",
+    "fasterrcnn_mobilenet_v3_large_320_fpn",
+    "retinanet_resnet50_fpn",
+    "retinanet_resnet50_fpn_v2",
+    "ssd300_vgg16",
+    "ssdlite320_mobilenet_v3_large",
+)
+
+
+def run_model(args: argparse.Namespace) -> int:
+    """The ``model`` sub-command: detseg vs torchvision throughput for one architecture."""
+    import torch
+    import torchvision.models.detection as tv_detection
+
+    from detseg.engine.throughput import measure, random_detection_batch, training_step
+    from detseg.models import from_torchvision
+
+    torch.manual_seed(args.seed)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    builder = getattr(tv_detection, args.arch)
+    tv_kwargs = {"weights": None, "weights_backbone": None}
+    if "ssd" not in args.arch:
+        tv_kwargs.update(min_size=args.size, max_size=args.size)
+    twin = builder(**tv_kwargs).to(device)
+    ours = from_torchvision(twin).to(device)
+    images, targets = random_detection_batch(args.batch, args.size, 90, device, args.seed)
+    print(
+        f"{args.arch}: batch {args.batch} x {args.size} px on {device} "
+        f"({torch.get_num_threads()} threads), {args.repeats} timed repetitions"
+    )
+    rows = []
+    for name, model, train_fn, infer_fn in (
+        ("torchvision", twin, lambda: twin(images, targets), lambda: twin(images)),
+        ("detseg", ours, lambda: ours.losses(images, targets), lambda: ours.predict(images)),
+    ):
+        model.train()
+        params = [p for p in model.parameters() if p.requires_grad]
+        step = training_step(train_fn, torch.optim.SGD(params, lr=1e-4, momentum=0.9))
+        train = measure(step, args.batch, device, args.repeats)
+        model.eval()
+        with torch.no_grad():
+            infer = measure(infer_fn, args.batch, device, args.repeats)
+        rows.append((name, train.images_per_s, infer.images_per_s))
+        print(
+            f"{name:>12}: train {train.images_per_s:7.2f} img/s   "
+            f"infer {infer.images_per_s:7.2f} img/s"
+        )
+    (_, tv_train, tv_infer), (_, ds_train, ds_infer) = rows
+    print(
+        f"ratio detseg / torchvision: train {ds_train / tv_train:.2f}x   "
+        f"infer {ds_infer / tv_infer:.2f}x"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_eval_command(commands)
+    add_model_command(commands)
     return parser
+
+
+def add_model_command(commands: argparse._SubParsersAction) -> None:
+    sub = commands.add_parser(
+        "model",
+        help="throughput of a detseg model vs its torchvision twin (same weights, same inputs)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    sub.add_argument("arch", choices=sorted(TWINS), help="torchvision architecture to compare")
+    sub.add_argument("--size", type=int, default=320, help="image side in pixels (square images)")
+    sub.add_argument("--batch", type=int, default=4, help="images per training/inference call")
+    sub.add_argument("--repeats", type=int, default=5, help="timed calls (median reported)")
+    sub.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    sub.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
+    sub.add_argument("--seed", type=int, default=0, help="seed of the weights and inputs")
+    sub.set_defaults(func=run_model)
 
 
 def add_eval_command(commands: argparse._SubParsersAction) -> None:
