@@ -157,3 +157,22 @@ def run_sequential(
         if name in taps:
             features[taps[name]] = x
     return features
+
+
+def set_norm_statistics(
+    module: nn.Module, eps: float | None = None, momentum: float | None = None
+) -> None:
+    """Set ``eps`` and/or the running-statistics ``momentum`` of every norm layer in ``module``.
+
+    torchvision's MobileNets build BatchNorm with ``eps=1e-3, momentum=0.01`` (tuned for long
+    ImageNet runs); a detector trained from scratch for a few epochs needs ``momentum=0.1`` or its
+    eval-mode statistics lag far behind the weights. Converted models set ``eps`` to match
+    their twin. ``None`` leaves the value as it is. FrozenBatchNorm2d has no momentum.
+    """
+    for layer in module.modules():
+        if not hasattr(layer, "running_var"):
+            continue
+        if eps is not None:
+            layer.eps = eps
+        if momentum is not None and hasattr(layer, "momentum"):
+            layer.momentum = momentum

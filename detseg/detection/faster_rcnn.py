@@ -11,6 +11,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from detseg.backbones import build_backbone
+from detseg.backbones.base import set_norm_statistics
 from detseg.backbones.fpn import BackboneWithFPN
 from detseg.detection.roi_heads import (
     FastRCNNConvFCHead,
@@ -167,6 +168,7 @@ def detection_backbone(
     fpn_norm: str | None = None,
     width_mult: float = 1.0,
     norm_eps: float | None = None,
+    norm_momentum: float | None = None,
 ) -> tuple[nn.Module, list[str]]:
     """Backbone (optionally + FPN with a max-pool extra level) and the levels RoIs pool from.
 
@@ -190,10 +192,7 @@ def detection_backbone(
         return_layers=levels,
         **extra,
     )
-    if norm_eps is not None:
-        for module in body.modules():
-            if hasattr(module, "eps") and hasattr(module, "running_var"):
-                module.eps = norm_eps
+    set_norm_statistics(body, norm_eps, norm_momentum)
     if not fpn:
         channels = set(body.out_channels.values())
         if len(channels) != 1:
@@ -233,6 +232,7 @@ def faster_rcnn(
     trainable_layers: int | None = None,
     norm: str | None = None,
     norm_eps: float | None = None,
+    norm_momentum: float | None = None,
     return_layers: Sequence[str] | None = None,
     fpn_channels: int = 256,
     fpn_norm: str | None = None,
@@ -264,6 +264,9 @@ def faster_rcnn(
         trainable_layers: backbone stages that train; ``None``: 3 with weights, else all.
         norm: ``"frozen_bn"`` or ``"bn"``; ``None``: frozen with weights, else ``"bn"``.
         norm_eps: if set, the eps of every backbone norm layer (converted models).
+        norm_momentum: if set, the running-statistics momentum of every backbone BatchNorm
+            (``None``: 0.1 without backbone weights, else the backbone's own default; MobileNets
+            keep torchvision's 0.01, too slow for short runs from scratch).
         return_layers: backbone levels used (default per family, see ``_FPN_LEVELS``).
         fpn_channels: FPN width. fpn_norm: ``None`` or ``"bn"`` (the v2 model).
         width_mult: MobileNet channel multiplier.
@@ -288,6 +291,8 @@ def faster_rcnn(
     norm = norm or ("frozen_bn" if backbone_weights else "bn")
     if trainable_layers is None and backbone_weights:
         trainable_layers = 3
+    if norm_momentum is None and not backbone_weights:
+        norm_momentum = 0.1  # from scratch: PyTorch's default, as torchvision's untrained models
     body, pooled = detection_backbone(
         backbone,
         fpn,
@@ -299,6 +304,7 @@ def faster_rcnn(
         fpn_norm,
         width_mult,
         norm_eps,
+        norm_momentum,
     )
     channels = next(iter(body.out_channels.values()))
     rpn_module = build_rpn(channels, list(body.strides.values()), anchor_sizes, aspect_ratios, rpn)

@@ -19,6 +19,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from detseg.backbones import build_backbone
+from detseg.backbones.base import set_norm_statistics
 from detseg.backbones.fpn import BackboneWithFPN
 from detseg.detection.retinanet_head import (
     BOX_LOSSES,
@@ -183,6 +184,7 @@ def retinanet_fpn_backbone(
     p6p7_from: str,
     width_mult: float,
     norm_eps: float | None,
+    norm_momentum: float | None = None,
 ) -> BackboneWithFPN:
     """Plain detseg backbone + FPN with P6/P7 (levels ``p3..p7`` for ``c3..c5``)."""
     family = _family(backbone)
@@ -196,10 +198,7 @@ def retinanet_fpn_backbone(
         return_layers=levels,
         **extra,
     )
-    if norm_eps is not None:
-        for module in body.modules():
-            if hasattr(module, "eps") and hasattr(module, "running_var"):
-                module.eps = norm_eps
+    set_norm_statistics(body, norm_eps, norm_momentum)
     return BackboneWithFPN(body, levels, fpn_channels, "p6p7", p6p7_from)
 
 
@@ -210,6 +209,7 @@ def retinanet(
     trainable_layers: int | None = None,
     norm: str | None = None,
     norm_eps: float | None = None,
+    norm_momentum: float | None = None,
     return_layers: Sequence[str] | None = None,
     fpn_channels: int = 256,
     p6p7_from: str = "p5",
@@ -241,6 +241,7 @@ def retinanet(
         trainable_layers: Backbone stages that train; ``None``: 3 with weights, else all.
         norm: ``"frozen_bn"`` or ``"bn"``; ``None``: frozen with weights, else ``"bn"``.
         norm_eps: If set, the eps of every backbone norm layer.
+        norm_momentum: If set, the running-statistics momentum of every backbone BatchNorm.
         return_layers: Backbone levels fed to the FPN (default ``c3, c4, c5``).
         fpn_channels: FPN width. p6p7_from: ``"p5"`` (v1) or ``"c5"`` (v2).
         width_mult: MobileNet channel multiplier.
@@ -257,6 +258,8 @@ def retinanet(
     norm = norm or ("frozen_bn" if backbone_weights else "bn")
     if trainable_layers is None and backbone_weights:
         trainable_layers = 3
+    if norm_momentum is None and not backbone_weights:
+        norm_momentum = 0.1  # from scratch: PyTorch's default, as torchvision's untrained models
     body = retinanet_fpn_backbone(
         backbone,
         backbone_weights,
@@ -267,6 +270,7 @@ def retinanet(
         p6p7_from,
         width_mult,
         norm_eps,
+        norm_momentum,
     )
     strides = list(body.strides.values())
     sizes = anchor_sizes or retinanet_anchor_sizes(strides)
