@@ -26,6 +26,7 @@ from detseg.detection.faster_rcnn import (
 from detseg.detection.retinanet import RETINANET_MODELS
 from detseg.detection.ssd import SSD_MODELS
 from detseg.detection.yolo import YOLO_MODELS
+from detseg.segmentation import SEGMENTATION_MODELS
 
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "faster_rcnn": faster_rcnn,
@@ -37,6 +38,7 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     **RETINANET_MODELS,
     **SSD_MODELS,
     **YOLO_MODELS,
+    **SEGMENTATION_MODELS,
 }
 
 

@@ -19,6 +19,7 @@ SMALL_KWARGS = {
     "min_size": 64,
     "max_size": 96,
     "input_size": 64,
+    "fc_channels": 64,
     "representation_size": 32,
     "rpn": {
         "pre_nms_top_n_train": 100,

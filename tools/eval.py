@@ -1,11 +1,26 @@
-"""COCO evaluation of a checkpoint on its config's validation split.
+"""COCO evaluation report of a checkpoint on its val split, or of a predictions file.
 
     python tools/eval.py runs/demo/best.pt
     python tools/eval.py runs/demo/best.pt --set data.root=/data/shapes eval.backend=pycocotools
+    python tools/eval.py --gt datasets/shapes/annotations/instances_val.json \\
+        --pred runs/infer/predictions.json --images datasets/shapes/val/images --out runs/eval
 
-Prints the 12 COCO numbers and the per-class AP, and writes ``OUT/metrics.json``
-(those numbers plus ``per_class``) and ``OUT/detections.json`` (COCO results).
-The checkpoint holds everything needed: model settings, classes and data config.
+Both forms print the 12 COCO numbers and the per-class AP and write the report of
+``detseg.evaluation.write_detection_report`` into ``OUT``: ``metrics.json`` (the 12
+numbers, ``per_class`` AP/AP50/AR100, the confusion matrix and run facts), PR curves
+(``pr_curve_iou50.png``, ``pr_curve_iou75.png``, ``pr_per_class.png``),
+``confusion_matrix.png`` and ``report.html`` (self-contained, with a gallery of the
+worst images). The checkpoint form also writes ``OUT/detections.json`` (COCO results);
+the checkpoint holds everything it needs: model settings, classes and data config.
+
+Model-free form: ``--pred`` is a list in the COCO results format. A record that has a
+``file_name`` (as ``tools/infer.py`` writes, whose ``image_id`` is only the position of
+the image in its input list) is matched to the ground-truth image whose
+``images[].file_name`` is a trailing part of it (``/data/val/images/0001.png`` matches
+``0001.png`` or ``images/0001.png``; the longest match wins) and gets that image's id;
+records naming no ground-truth image are dropped with a warning. A record without
+``file_name`` keeps its ``image_id``. infer.py keeps only detections at or above its
+``--score-thr``: run it with ``--score-thr 0.001`` for an AP comparable to the checkpoint form.
 """
 
 from __future__ import annotations
@@ -13,49 +28,142 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from detseg.config import ConfigError, config_from_dict
 from detseg.data.loader import build_loader
 from detseg.data.registry import build_dataset
 from detseg.engine.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
-from detseg.engine.evaluate import DatasetHead, coco_ground_truth, evaluate_detection
+from detseg.engine.evaluate import COCO_KEYS, DatasetHead, coco_ground_truth, predict_batches
 from detseg.engine.train_loop import resolve_device
+from detseg.evaluation.coco_format import predictions_to_coco_results
+from detseg.evaluation.report import write_detection_report
 from detseg.evaluation.table import coco_table
 
 logger = logging.getLogger("eval")
 
+BACKENDS = ("faster", "pycocotools")
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Evaluate a detseg checkpoint (COCO bbox mAP) on its validation split.",
+        description="COCO bbox evaluation report (metrics.json, PR curves, confusion matrix, "
+        "report.html) of a detseg checkpoint on its validation split, or of a predictions "
+        "file against a COCO ground truth (give CHECKPOINT, or --gt and --pred).",
+        epilog="--pred records with a file_name (tools/infer.py's predictions.json) take the id "
+        "of the gt image whose images[].file_name ends their path (their own image_id is "
+        "ignored); records naming no gt image are dropped with a warning. infer.py keeps only "
+        "detections >= its --score-thr: use --score-thr 0.001 there for a comparable AP.",
     )
-    parser.add_argument("checkpoint", type=Path, help="a best.pt / last.pt written by train.py")
+    parser.add_argument(
+        "checkpoint",
+        type=Path,
+        nargs="?",
+        default=None,
+        help="a best.pt / last.pt written by train.py (leave out for the --gt/--pred form)",
+    )
     parser.add_argument(
         "--set",
         nargs="+",
         default=[],
         metavar="KEY=VALUE",
-        help="override keys of the checkpoint's config, e.g. data.root=... data.val_ann=... "
-        "eval.max_images=100 eval.backend=pycocotools device=cpu "
+        help="checkpoint form: override keys of the checkpoint's config, e.g. data.root=... "
+        "data.val_ann=... eval.max_images=100 eval.backend=pycocotools device=cpu "
         "model.roi_heads.score_thresh=0.001",
     )
+    _add_model_free_args(parser.add_argument_group("model-free form (instead of CHECKPOINT)"))
     parser.add_argument(
-        "--out", type=Path, default=None, help="output folder (default: CHECKPOINT_DIR/eval)"
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help="COCOeval implementation (default: the config's eval.backend for a checkpoint, "
+        "else faster); both give the pycocotools numbers",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default: the folder of CHECKPOINT or of --pred, plus /eval)",
+    )
+    parser.add_argument(
+        "--worst-k", type=int, default=8, help="worst images shown in report.html (default: 8)"
+    )
+    parser.add_argument(
+        "--score-thr",
+        type=float,
+        default=0.3,
+        help="detections below it are left out of the confusion matrix and the gallery; "
+        "COCO AP uses them all (default: 0.3)",
+    )
+    args = parser.parse_args(argv)
+    problem = _form_problem(args)
+    if problem:
+        parser.error(problem)
+    return args
+
+
+def _add_model_free_args(form: Any) -> None:
+    """Adds --gt, --pred, --images and --iou-type to an argparse group."""
+    form.add_argument("--gt", type=Path, help="COCO ground-truth json (images, annotations, ...)")
+    form.add_argument(
+        "--pred",
+        type=Path,
+        help="detections json: COCO results, e.g. predictions.json of tools/infer.py "
+        "(file_name matching: see below)",
+    )
+    form.add_argument(
+        "--images",
+        type=Path,
+        help="folder the gt's images[].file_name are relative to; draws the worst images in "
+        "report.html (without it they are listed without pictures)",
+    )
+    form.add_argument(
+        "--iou-type",
+        choices=("bbox",),
+        default="bbox",
+        help="what is compared: bbox (the only type the report supports)",
+    )
+
+
+def _form_problem(args: argparse.Namespace) -> str | None:
+    """Why the arguments name no single valid form, or ``None`` when they do."""
+    files = args.gt is not None or args.pred is not None
+    if args.checkpoint is not None and files:
+        return "give either CHECKPOINT or --gt and --pred, not both"
+    if args.checkpoint is None and not files:
+        return "give a CHECKPOINT, or --gt ANN.json and --pred PREDICTIONS.json (model-free form)"
+    if files and (args.gt is None or args.pred is None):
+        return "--gt and --pred go together: give both (ground truth and detections json)"
+    if args.checkpoint is not None and args.images is not None:
+        return "--images is for the --gt/--pred form; a checkpoint uses its val split's images"
+    if args.checkpoint is None and args.set:
+        return "--set overrides a checkpoint's config; it has no use with --gt/--pred"
+    if args.worst_k < 0:
+        return f"--worst-k must be >= 0, got {args.worst_k}"
+    if not 0.0 <= args.score_thr <= 1.0:
+        return f"--score-thr must lie in [0, 1], got {args.score_thr}"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.checkpoint is not None:
+        return evaluate_checkpoint(args)
+    return evaluate_files(args)
+
+
+def evaluate_checkpoint(args: argparse.Namespace) -> int:
+    """The checkpoint form: predict on the val split, then write the report."""
     state = load_checkpoint(args.checkpoint)
-    cfg = config_from_dict(state["config"], source=str(args.checkpoint), overrides=args.set)
+    overrides = [*args.set, *([f"eval.backend={args.backend}"] if args.backend else [])]
+    cfg = config_from_dict(state["config"], source=str(args.checkpoint), overrides=overrides)
     device = resolve_device(cfg.device)
     model, _, classes = model_from_checkpoint(
         state, device, cfg.model.to_dict(), source=str(args.checkpoint)
     )
-
     val_set = build_dataset(cfg.data.dataset_kwargs(), "val")
     if list(val_set.classes) != classes:
         raise ValueError(
@@ -65,24 +173,182 @@ def main(argv: list[str] | None = None) -> int:
         val_set = DatasetHead(val_set, cfg.eval.max_images)
     gt = coco_ground_truth(val_set)
     loader = build_loader(val_set, cfg.eval.batch_size, False, cfg.train.num_workers)
-    metrics, detections = evaluate_detection(
-        model, loader, device, gt.gt, gt.cat_ids, cfg.eval.backend, cfg.train.amp
-    )
+    image_ids, predictions = predict_batches(model, loader, device, cfg.train.amp)
+    detections = predictions_to_coco_results(image_ids, predictions, gt.cat_ids)
 
-    print(f"COCO bbox evaluation of {args.checkpoint} on {len(val_set)} images:\n")
-    print(coco_table(metrics))
     out = args.out or args.checkpoint.parent / "eval"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    gt_named, images_dir = gallery_sources(val_set, gt.gt)
+    info = {
+        "checkpoint": str(args.checkpoint),
+        "model": cfg.model.name,
+        "dataset": f"{cfg.data.format} at {cfg.data.root} (val split)",
+        "images": len(val_set),
+        "backend": cfg.eval.backend,
+    }
+    heading = f"COCO bbox evaluation of {args.checkpoint} on {len(val_set)} images"
+    write_report(args, out, heading, gt_named, detections, images_dir, info, cfg.eval.backend)
     (out / "detections.json").write_text(json.dumps(detections))
-    print(f"\nWrote {out / 'metrics.json'} and {out / 'detections.json'}")
+    print(f"Wrote {out / 'detections.json'}")
     return 0
+
+
+def evaluate_files(args: argparse.Namespace) -> int:
+    """The model-free form: score ``--pred`` against ``--gt``, then write the report."""
+    gt = _read_json(args.gt, dict, "--gt")
+    records = _read_json(args.pred, list, "--pred")
+    detections = match_file_names(gt, records)
+    if args.images is not None and not args.images.is_dir():
+        raise FileNotFoundError(f"--images {args.images} is not a folder")
+    out = args.out or args.pred.parent / "eval"
+    backend = args.backend or "faster"
+    info = {
+        "ground truth": str(args.gt),
+        "predictions": str(args.pred),
+        "images": len(gt.get("images", [])),
+        "backend": backend,
+    }
+    heading = f"COCO {args.iou_type} evaluation of {args.pred} against {args.gt}"
+    write_report(args, out, heading, gt, detections, args.images, info, backend)
+    return 0
+
+
+def write_report(
+    args: argparse.Namespace,
+    out: Path,
+    heading: str,
+    gt: dict,
+    detections: list[dict],
+    images_dir: Path | None,
+    info: dict[str, Any],
+    backend: str,
+) -> dict[str, Any]:
+    """Writes the report (one COCO evaluation), prints its table; returns metrics.json's dict."""
+    page = write_detection_report(
+        out,
+        gt,
+        detections,
+        images_dir=images_dir,
+        title=heading,
+        worst_k=args.worst_k,
+        score_threshold=args.score_thr,
+        backend=backend,
+        info=info,
+    )
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    print(f"{heading}:\n")
+    print(coco_table({k: metrics[k] for k in (*COCO_KEYS, "per_class")}))
+    print(f"\nWrote {page} with metrics.json, PR curves and confusion_matrix.png in {out}/")
+    return metrics
+
+
+def gallery_sources(dataset: Any, gt: dict) -> tuple[dict, Path | None]:
+    """``gt`` with ``images[].file_name`` relative to the returned folder (for the gallery).
+
+    A COCO dataset keeps its own names and ``images_dir``. Other datasets (VOC,
+    YOLO: their gt has no ``file_name``) get their image paths relative to the
+    deepest folder holding them all. ``None`` when the dataset cannot name its images.
+    """
+    base = dataset.dataset if isinstance(dataset, DatasetHead) else dataset
+    folder = getattr(base, "images_dir", None)
+    if folder is not None and all(img.get("file_name") for img in gt["images"]):
+        return gt, Path(folder)
+    if not hasattr(base, "image_path") or not gt["images"]:
+        return gt, None
+    paths = {int(i): Path(base.image_path(k)).resolve() for k, i in enumerate(dataset.image_ids)}
+    common = Path(os.path.commonpath([str(p.parent) for p in paths.values()]))
+    images = [
+        {**img, "file_name": str(paths[int(img["id"])].relative_to(common))}
+        if int(img["id"]) in paths
+        else img
+        for img in gt["images"]
+    ]
+    return {**gt, "images": images}, common
+
+
+def match_file_names(gt: dict, records: list[dict]) -> list[dict]:
+    """COCO results whose records with a ``file_name`` take the id of that gt image.
+
+    Args:
+        gt: COCO ground truth with ``images[].file_name``.
+        records: COCO results; a record with ``file_name`` (e.g. from tools/infer.py)
+            is matched to the gt image whose ``file_name`` is the longest trailing
+            part of it, and loses ``file_name``; other records are kept as they are.
+
+    Returns:
+        The detections, in order, without the records whose file matches no gt image.
+
+    Raises:
+        ValueError: no record with a ``file_name`` matches a gt image, or one
+            matches two gt images equally well.
+    """
+    by_name: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+    for img in gt.get("images", []):
+        if img.get("file_name"):
+            parts = _path_parts(str(img["file_name"]))
+            by_name.setdefault(parts[-1], []).append((parts, int(img["id"])))
+    ids: dict[str, int | None] = {}
+    detections = []
+    for record in records:
+        if not isinstance(record, dict) or "file_name" not in record:
+            detections.append(record)
+            continue
+        name = str(record["file_name"])
+        if name not in ids:
+            ids[name] = _image_id_of(name, by_name)
+        if ids[name] is not None:
+            detection = {k: v for k, v in record.items() if k != "file_name"}
+            detections.append({**detection, "image_id": ids[name]})
+    unmatched = sorted(name for name, image_id in ids.items() if image_id is None)
+    if unmatched and len(unmatched) == len(ids):
+        some = sorted(by_name)[:3]
+        raise ValueError(
+            f"no prediction file_name (e.g. {unmatched[0]!r}) ends with a gt images[].file_name "
+            f"(e.g. {some}); are --gt and --pred about the same images?"
+        )
+    if unmatched:
+        logger.warning(
+            "%d predicted image(s) are not in the ground truth and are left out: %s",
+            len(unmatched),
+            ", ".join(unmatched[:5]) + (" ..." if len(unmatched) > 5 else ""),
+        )
+    return detections
+
+
+def _path_parts(name: str) -> tuple[str, ...]:
+    return tuple(p for p in name.replace("\\", "/").split("/") if p not in ("", "."))
+
+
+def _image_id_of(name: str, by_name: dict[str, list[tuple[tuple[str, ...], int]]]) -> int | None:
+    parts = _path_parts(name)
+    if not parts:
+        return None
+    matches = sorted(
+        (len(gt_parts), image_id)
+        for gt_parts, image_id in by_name.get(parts[-1], [])
+        if len(gt_parts) <= len(parts) and parts[len(parts) - len(gt_parts) :] == gt_parts
+    )
+    if len(matches) > 1 and matches[-1][0] == matches[-2][0]:
+        raise ValueError(
+            f"prediction file_name {name!r} matches gt images {matches[-2][1]} and "
+            f"{matches[-1][1]} equally; give the gt unique file_name entries"
+        )
+    return matches[-1][1] if matches else None
+
+
+def _read_json(path: Path, kind: type, flag: str) -> Any:
+    if not path.is_file():
+        raise FileNotFoundError(f"{flag} {path} is not a file")
+    with open(path, encoding="utf-8") as f:
+        value = json.load(f)
+    if not isinstance(value, kind):
+        raise ValueError(f"{flag} {path} must hold a json {kind.__name__}")
+    return value
 
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
         sys.exit(main())
-    except (ConfigError, CheckpointError, FileNotFoundError) as error:
+    except (ConfigError, CheckpointError, FileNotFoundError, ValueError) as error:
         logging.getLogger("eval").error("%s", error)
         sys.exit(2)

@@ -15,6 +15,7 @@ from torch import nn
 
 from detseg.convert.faster_rcnn import convert_faster_rcnn
 from detseg.convert.retinanet import CONVERTERS as RETINANET_CONVERTERS
+from detseg.convert.segmentation import CONVERTERS as SEGMENTATION_CONVERTERS
 from detseg.convert.ssd import CONVERTERS as SSD_CONVERTERS
 
 # torchvision class name -> converter returning (detseg model, model config dict)
@@ -22,6 +23,7 @@ CONVERTERS: dict[str, Callable[[nn.Module], tuple[nn.Module, dict[str, Any]]]] =
     "FasterRCNN": convert_faster_rcnn,
     **RETINANET_CONVERTERS,
     **SSD_CONVERTERS,
+    **SEGMENTATION_CONVERTERS,
 }
 
 _TORCHVISION_PACKAGES = ("torchvision.models.detection", "torchvision.models.segmentation")

@@ -1,0 +1,387 @@
+"""Builders: one per family (``fcn``, ``deeplabv3``, ``deeplabv3plus``, ``lraspp``, ``fcn_vgg16``,
+``unet``, ``unet_backbone``) and named presets on top (``deeplabv3_resnet50``, ...).
+
+Every builder is ``builder(num_classes, **kwargs) -> SegmentationModel`` where ``num_classes``
+counts the *foreground* classes ``K`` (labels ``1..K``); the logits have ``K + 1`` channels,
+channel 0 being background. Keyword arguments shared by the builders:
+
+- ``backbone_weights``: ``None`` (random), ``"imagenet"`` or a local file (see
+  ``detseg.backbones``; never downloads).
+- ``trainable_layers``: backbone stages that train (``None``: all). ``norm``: backbone norm,
+  ``"bn"`` (default, as torchvision's segmentation models) or ``"frozen_bn"``.
+- ``loss``: ``"ce"``, ``"dice"`` or ``"ce+dice"``; ``aux_loss_weight`` (0.5);
+  ``dice_weight`` (1.0). ``image_mean`` / ``image_std``: input normalisation.
+
+Dilated backbones (``output_stride``): ResNet-50/101 reach 8 or 16 by dilating layer3+4 or
+layer4 (32: no dilation; ResNet-18/34 only 32); MobileNetV3-Large reaches 16 by dilating its
+last stage (32: none); VGG16's ``c5`` (conv5_3) has stride 16. Level roles per family:
+low level / auxiliary level / deep level = ResNet ``c2/c4/c5``, MobileNet ``c2/c3/c5``
+(LR-ASPP's low level is ``c3``), VGG ``c3/c4/c5``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from torch import nn
+
+from detseg.backbones import build_backbone
+from detseg.backbones.base import Backbone
+
+from .fcn_vgg import FCNVGGHead
+from .heads import DeepLabV3Head, DeepLabV3PlusHead, FCNHead, LRASPPHead, default_atrous_rates
+from .model import IMAGENET_MEAN, IMAGENET_STD, SegmentationLoss, SegmentationModel
+from .unet import UNetDecoder, UNetEncoder
+
+# family -> (low level, auxiliary level, deep level)
+LEVEL_ROLES = {
+    "resnet": ("c2", "c4", "c5"),
+    "mobilenet": ("c2", "c3", "c5"),
+    "vgg": ("c3", "c4", "c5"),
+}
+_DILATED_RESNETS = ("resnet50", "resnet101")
+UNET_LEVELS = ("c1", "c2", "c3", "c4", "c5")
+
+
+def backbone_family(name: str) -> str:
+    """``"resnet"``, ``"mobilenet"`` or ``"vgg"`` for a plain backbone name."""
+    for family in LEVEL_ROLES:
+        if name.startswith(family):
+            return family
+    raise ValueError(
+        f"backbone {name!r} is not supported for segmentation; use a ResNet, "
+        "MobileNet or VGG16 backbone."
+    )
+
+
+def _stride_kwargs(name: str, output_stride: int) -> dict[str, Any]:
+    """Backbone kwargs giving the deep level the requested stride (see the module docstring)."""
+    if name in _DILATED_RESNETS and output_stride in (8, 16, 32):
+        return {"replace_stride_with_dilation": (False, output_stride == 8, output_stride < 32)}
+    if name == "mobilenet_v3_large" and output_stride in (16, 32):
+        return {"dilated": output_stride == 16}
+    native = {"vgg": 16}.get(backbone_family(name), 32)
+    if output_stride == native:
+        return {}
+    raise ValueError(
+        f"backbone {name!r} does not support output_stride={output_stride}: "
+        "ResNet-50/101 take 8, 16 or 32, MobileNetV3-Large 16 or 32, VGG16 16, "
+        "the others 32."
+    )
+
+
+def segmentation_backbone(
+    name: str,
+    levels: Sequence[str],
+    output_stride: int = 32,
+    weights: str | None = None,
+    trainable_layers: int | None = None,
+    norm: str = "bn",
+) -> Backbone:
+    """A plain backbone returning ``levels`` with its deep level at ``output_stride``."""
+    kwargs = _stride_kwargs(name, output_stride)
+    order = {level: i for i, level in enumerate(("c1", "c2", "c3", "c4", "c5"))}
+    levels = sorted(set(levels), key=order.__getitem__)
+    return build_backbone(
+        name,
+        weights=weights,
+        trainable_layers=trainable_layers,
+        norm=norm,
+        return_layers=levels,
+        **kwargs,
+    )
+
+
+def _assemble(
+    backbone: Backbone,
+    head: nn.Module,
+    num_classes: int,
+    aux_head: nn.Module | None,
+    loss: str,
+    aux_loss_weight: float,
+    dice_weight: float,
+    image_mean: Sequence[float],
+    image_std: Sequence[float],
+    size_divisible: int = 1,
+) -> SegmentationModel:
+    return SegmentationModel(
+        backbone,
+        head,
+        num_classes,
+        aux_head,
+        SegmentationLoss(loss, aux_loss_weight, dice_weight),
+        tuple(image_mean),
+        tuple(image_std),
+        size_divisible,
+    )
+
+
+def _check_num_classes(num_classes: int) -> None:
+    if num_classes < 1:
+        raise ValueError(f"num_classes must be >= 1 (foreground classes), got {num_classes}.")
+
+
+def _single_level_model(
+    num_classes: int,
+    backbone: str,
+    output_stride: int,
+    aux_loss: bool,
+    make_head: Callable[[int, int, str], nn.Module],
+    backbone_weights: str | None,
+    trainable_layers: int | None,
+    norm: str,
+    loss_args: tuple[str, float, float, Sequence[float], Sequence[float]],
+) -> SegmentationModel:
+    """Backbone deep level -> ``make_head(channels, num_logits, level)`` (+ FCN aux head)."""
+    _check_num_classes(num_classes)
+    _, aux_level, deep = LEVEL_ROLES[backbone_family(backbone)]
+    levels = (aux_level, deep) if aux_loss else (deep,)
+    body = segmentation_backbone(
+        backbone, levels, output_stride, backbone_weights, trainable_layers, norm
+    )
+    head = make_head(body.out_channels[deep], num_classes + 1, deep)
+    aux = FCNHead(body.out_channels[aux_level], num_classes + 1, aux_level) if aux_loss else None
+    return _assemble(body, head, num_classes, aux, *loss_args)
+
+
+def fcn(
+    num_classes: int,
+    backbone: str = "resnet50",
+    output_stride: int = 8,
+    aux_loss: bool = False,
+    backbone_weights: str | None = None,
+    trainable_layers: int | None = None,
+    norm: str = "bn",
+    loss: str = "ce",
+    aux_loss_weight: float = 0.5,
+    dice_weight: float = 1.0,
+    image_mean: Sequence[float] = IMAGENET_MEAN,
+    image_std: Sequence[float] = IMAGENET_STD,
+) -> SegmentationModel:
+    """FCN head (torchvision style) on a dilated backbone's deep level; optional FCN aux head.
+
+    Args:
+        num_classes: foreground classes ``K``. backbone: a plain backbone name.
+        output_stride: stride of the deep level (see the module docstring).
+        aux_loss: add an auxiliary ``FCNHead`` on the auxiliary level (``loss_aux``).
+        Others: see the module docstring.
+    """
+    return _single_level_model(
+        num_classes,
+        backbone,
+        output_stride,
+        aux_loss,
+        FCNHead,
+        backbone_weights,
+        trainable_layers,
+        norm,
+        (loss, aux_loss_weight, dice_weight, image_mean, image_std),
+    )
+
+
+def deeplabv3(
+    num_classes: int,
+    backbone: str = "resnet50",
+    output_stride: int = 8,
+    atrous_rates: Sequence[int] | None = None,
+    aux_loss: bool = False,
+    backbone_weights: str | None = None,
+    trainable_layers: int | None = None,
+    norm: str = "bn",
+    loss: str = "ce",
+    aux_loss_weight: float = 0.5,
+    dice_weight: float = 1.0,
+    image_mean: Sequence[float] = IMAGENET_MEAN,
+    image_std: Sequence[float] = IMAGENET_STD,
+) -> SegmentationModel:
+    """DeepLabV3 (ASPP head) on a dilated backbone; optional FCN aux head.
+
+    Args:
+        atrous_rates: ASPP rates; ``None`` = ``(6, 12, 18)`` at output stride 16, ``(12, 24,
+            36)`` at 8 (:func:`default_atrous_rates`).
+        Others: as :func:`fcn`.
+    """
+    rates = (
+        tuple(atrous_rates) if atrous_rates is not None else (default_atrous_rates(output_stride))
+    )
+
+    def make_head(channels: int, num_logits: int, level: str) -> nn.Module:
+        return DeepLabV3Head(channels, num_logits, rates, level)
+
+    return _single_level_model(
+        num_classes,
+        backbone,
+        output_stride,
+        aux_loss,
+        make_head,
+        backbone_weights,
+        trainable_layers,
+        norm,
+        (loss, aux_loss_weight, dice_weight, image_mean, image_std),
+    )
+
+
+def deeplabv3plus(
+    num_classes: int,
+    backbone: str = "resnet50",
+    output_stride: int = 16,
+    atrous_rates: Sequence[int] | None = None,
+    aux_loss: bool = False,
+    backbone_weights: str | None = None,
+    trainable_layers: int | None = None,
+    norm: str = "bn",
+    loss: str = "ce",
+    aux_loss_weight: float = 0.5,
+    dice_weight: float = 1.0,
+    image_mean: Sequence[float] = IMAGENET_MEAN,
+    image_std: Sequence[float] = IMAGENET_STD,
+) -> SegmentationModel:
+    """DeepLabV3+: ASPP on the deep level plus a decoder on the stride-4 low level.
+
+    Args: as :func:`deeplabv3` (default output stride 16, as in the paper).
+    """
+    _check_num_classes(num_classes)
+    low, aux_level, deep = LEVEL_ROLES[backbone_family(backbone)]
+    rates = (
+        tuple(atrous_rates) if atrous_rates is not None else (default_atrous_rates(output_stride))
+    )
+    levels = (low, aux_level, deep) if aux_loss else (low, deep)
+    body = segmentation_backbone(
+        backbone, levels, output_stride, backbone_weights, trainable_layers, norm
+    )
+    channels = body.out_channels
+    head = DeepLabV3PlusHead(channels[low], channels[deep], num_classes + 1, rates, low, deep)
+    aux = FCNHead(channels[aux_level], num_classes + 1, aux_level) if aux_loss else None
+    return _assemble(
+        body, head, num_classes, aux, loss, aux_loss_weight, dice_weight, image_mean, image_std
+    )
+
+
+def lraspp(
+    num_classes: int,
+    backbone: str = "mobilenet_v3_large",
+    output_stride: int = 16,
+    inter_channels: int = 128,
+    backbone_weights: str | None = None,
+    trainable_layers: int | None = None,
+    norm: str = "bn",
+    loss: str = "ce",
+    dice_weight: float = 1.0,
+    image_mean: Sequence[float] = IMAGENET_MEAN,
+    image_std: Sequence[float] = IMAGENET_STD,
+) -> SegmentationModel:
+    """Lite R-ASPP on MobileNetV3-Large (low level ``c3``, stride 8; high ``c5``, stride 16).
+
+    Args:
+        inter_channels: width of the high branch (128). Others: as :func:`fcn` (no aux head).
+    """
+    _check_num_classes(num_classes)
+    if backbone_family(backbone) != "mobilenet":
+        raise ValueError(f"lraspp needs a MobileNet backbone, got {backbone!r}.")
+    body = segmentation_backbone(
+        backbone, ("c3", "c5"), output_stride, backbone_weights, trainable_layers, norm
+    )
+    head = LRASPPHead(
+        body.out_channels["c3"], body.out_channels["c5"], num_classes + 1, inter_channels
+    )
+    return _assemble(body, head, num_classes, None, loss, 0.0, dice_weight, image_mean, image_std)
+
+
+def fcn_vgg16(
+    num_classes: int,
+    variant: str = "8s",
+    fc_channels: int = 4096,
+    backbone_weights: str | None = None,
+    trainable_layers: int | None = None,
+    loss: str = "ce",
+    dice_weight: float = 1.0,
+    image_mean: Sequence[float] = IMAGENET_MEAN,
+    image_std: Sequence[float] = IMAGENET_STD,
+) -> SegmentationModel:
+    """The classic FCN-32s/16s/8s on VGG16 (see ``fcn_vgg.py``).
+
+    Args:
+        variant: ``"32s"``, ``"16s"`` or ``"8s"``. fc_channels: fc6/fc7 width (4096).
+        Others: see the module docstring. Input is padded to a multiple of 32 internally.
+    """
+    _check_num_classes(num_classes)
+    head = FCNVGGHead(num_classes + 1, variant, fc_channels)
+    body = segmentation_backbone("vgg16", head.in_features, 16, backbone_weights, trainable_layers)
+    return _assemble(
+        body,
+        head,
+        num_classes,
+        None,
+        loss,
+        0.0,
+        dice_weight,
+        image_mean,
+        image_std,
+        size_divisible=32,
+    )
+
+
+def unet(
+    num_classes: int,
+    depth: int = 4,
+    base_channels: int = 64,
+    upsampling: str = "transpose",
+    norm: str | None = "bn",
+    loss: str = "ce",
+    dice_weight: float = 1.0,
+    image_mean: Sequence[float] = IMAGENET_MEAN,
+    image_std: Sequence[float] = IMAGENET_STD,
+) -> SegmentationModel:
+    """Classic U-Net trained from scratch; logits have the input size for any ``H, W``.
+
+    Args:
+        depth: number of downsamplings (4). base_channels: width of the first level (64).
+        upsampling: ``"transpose"`` (2x2 up-conv) or ``"bilinear"``.
+        norm: ``"bn"`` or ``None`` (the paper: no normalisation). Others: module docstring.
+    """
+    _check_num_classes(num_classes)
+    encoder = UNetEncoder(3, base_channels, depth, norm)
+    decoder = UNetDecoder(
+        encoder.out_channels, encoder.strides, num_classes + 1, upsampling=upsampling, norm=norm
+    )
+    return _assemble(
+        encoder, decoder, num_classes, None, loss, 0.0, dice_weight, image_mean, image_std
+    )
+
+
+def unet_backbone(
+    num_classes: int,
+    backbone: str = "resnet34",
+    decoder_channels: Sequence[int] | None = None,
+    upsampling: str = "transpose",
+    backbone_weights: str | None = None,
+    trainable_layers: int | None = None,
+    norm: str = "bn",
+    loss: str = "ce",
+    dice_weight: float = 1.0,
+    image_mean: Sequence[float] = IMAGENET_MEAN,
+    image_std: Sequence[float] = IMAGENET_STD,
+) -> SegmentationModel:
+    """U-Net decoder on a ResNet / VGG / MobileNet pyramid (levels ``c1..c5``, no dilation).
+
+    Args:
+        decoder_channels: width of the 4 up blocks, coarse to fine (``None``: skip widths).
+        upsampling: ``"transpose"`` or ``"bilinear"``. Others: see the module docstring.
+    """
+    _check_num_classes(num_classes)
+    family = backbone_family(backbone)
+    body = segmentation_backbone(
+        backbone,
+        UNET_LEVELS,
+        16 if family == "vgg" else 32,
+        backbone_weights,
+        trainable_layers,
+        norm,
+    )
+    decoder = UNetDecoder(
+        body.out_channels, body.strides, num_classes + 1, decoder_channels, upsampling
+    )
+    return _assemble(
+        body, decoder, num_classes, None, loss, 0.0, dice_weight, image_mean, image_std
+    )

@@ -1,0 +1,210 @@
+"""``SegmentationModel`` = normalisation + backbone + head (+ auxiliary head) + upsampling + loss.
+
+The segmenter contract (``docs/ARCHITECTURE.md``):
+
+- ``forward(images Float[B, 3, H, W] in [0, 1]) -> Float[B, K + 1, H, W]`` logits at the input
+  resolution; channel 0 is background, channel ``k`` is label ``k`` (``K`` foreground classes,
+  ``model.num_classes == K``).
+- ``predict(images) -> Int64[B, H, W]`` labels in ``0..K``.
+- ``losses(images, masks Int64[B, H, W]) -> dict``: ``loss_seg`` (cross-entropy), ``loss_dice``
+  (when the loss includes Dice), ``loss_aux`` (auxiliary head, cross-entropy times its
+  weight); pixels equal to ``ignore_index`` (255) count nowhere. Works in train and eval mode.
+
+The model normalises internally: ``(images - image_mean) / image_std`` (ImageNet statistics by
+default). A torchvision twin takes already-normalised input, so ``tv(normalised)["out"]``
+equals ``detseg(images)`` (see ``detseg/convert/segmentation.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from detseg.losses import cross_entropy, dice_loss
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+LOSS_KINDS = ("ce", "dice", "ce+dice")
+
+
+@dataclass(frozen=True)
+class SegmentationLoss:
+    """Which losses a segmenter trains with, and their weights.
+
+    Attributes:
+        kind: ``"ce"`` (``loss_seg``), ``"dice"`` (``loss_dice``) or ``"ce+dice"`` (both).
+        aux_weight: weight of the auxiliary head's cross-entropy (torchvision uses 0.5).
+        dice_weight: weight of ``loss_dice``.
+        ignore_index: mask value that is ignored by every loss.
+    """
+
+    kind: str = "ce"
+    aux_weight: float = 0.5
+    dice_weight: float = 1.0
+    ignore_index: int = 255
+
+    def __post_init__(self) -> None:
+        if self.kind not in LOSS_KINDS:
+            raise ValueError(f"loss must be one of {LOSS_KINDS}, got {self.kind!r}.")
+
+    def __call__(
+        self, logits: Tensor, masks: Tensor, aux_logits: Tensor | None = None
+    ) -> dict[str, Tensor]:
+        """Loss dict for logits ``Float[B, C, H, W]`` and masks ``Int64[B, H, W]``.
+
+        Cross-entropy is the mean over non-ignored pixels (zero when all are ignored); Dice is
+        ``1 - mean_c dice_c`` over the batch (see ``detseg.losses.dice_loss``).
+        """
+        losses: dict[str, Tensor] = {}
+        parts = self.kind.split("+")
+        if "ce" in parts:
+            losses["loss_seg"] = cross_entropy(logits, masks, ignore_index=self.ignore_index)
+        if "dice" in parts:
+            dice = dice_loss(logits, masks, ignore_index=self.ignore_index)
+            losses["loss_dice"] = self.dice_weight * dice
+        if aux_logits is not None:
+            aux = cross_entropy(aux_logits, masks, ignore_index=self.ignore_index)
+            losses["loss_aux"] = self.aux_weight * aux
+        return losses
+
+
+class SegmentationModel(nn.Module):
+    """A semantic segmenter assembled from parts.
+
+    Args:
+        backbone: a detseg backbone returning at least the levels its heads read.
+        head: a head with ``in_features`` and ``forward(features) -> logits`` (``heads.py``,
+            ``unet.py``, ``fcn_vgg.py``) producing ``num_classes + 1`` channels.
+        num_classes: foreground classes ``K`` (labels ``1..K``; 0 is background).
+        aux_head: optional auxiliary head, used by ``losses`` only.
+        loss: a ``SegmentationLoss`` (default: cross-entropy, aux weight 0.5).
+        image_mean, image_std: per-channel normalisation of ``[0, 1]`` RGB input.
+        size_divisible: the normalised batch is zero-padded at the bottom/right to a multiple
+            of this before the backbone, and the logits are cropped back (FCN-VGG uses 32).
+    """
+
+    task = "segmentation"
+
+    def __init__(
+        self,
+        backbone: nn.Module,
+        head: nn.Module,
+        num_classes: int,
+        aux_head: nn.Module | None = None,
+        loss: SegmentationLoss | None = None,
+        image_mean: Sequence[float] = IMAGENET_MEAN,
+        image_std: Sequence[float] = IMAGENET_STD,
+        size_divisible: int = 1,
+    ) -> None:
+        super().__init__()
+        if num_classes < 1:
+            raise ValueError(f"num_classes must be >= 1 (foreground classes), got {num_classes}.")
+        if len(image_mean) != 3 or len(image_std) != 3 or min(image_std) <= 0:
+            raise ValueError(
+                f"image_mean/image_std need 3 values (std > 0), got {image_mean}, {image_std}."
+            )
+        self.backbone = backbone
+        self.head = head
+        self.aux_head = aux_head
+        self.num_classes = num_classes
+        self.loss = loss or SegmentationLoss()
+        self.size_divisible = int(size_divisible)
+        self.register_buffer("image_mean", torch.tensor(image_mean).view(3, 1, 1), False)
+        self.register_buffer("image_std", torch.tensor(image_std).view(3, 1, 1), False)
+
+    def normalize(self, images: Tensor) -> Tensor:
+        """``(images - mean) / std`` for ``Float[B, 3, H, W]`` in ``[0, 1]``."""
+        return (images - self.image_mean) / self.image_std
+
+    def _features(self, images: Tensor | Sequence[Tensor]) -> tuple[dict[str, Tensor], Tensor]:
+        """Backbone features of the checked, normalised, padded batch; also returns it."""
+        images = check_images(images)
+        x = self.normalize(images)
+        if self.size_divisible > 1:
+            h, w = x.shape[-2:]
+            pad_h, pad_w = (-h) % self.size_divisible, (-w) % self.size_divisible
+            x = F.pad(x, [0, pad_w, 0, pad_h])
+        return self.backbone(x), images
+
+    def _to_input_size(self, logits: Tensor, images: Tensor, padded: tuple[int, int]) -> Tensor:
+        """Bilinear upsampling to the padded size, then crop to the input's ``H x W``."""
+        if logits.shape[-2:] != padded:
+            logits = F.interpolate(logits, size=padded, mode="bilinear", align_corners=False)
+        return logits[..., : images.shape[-2], : images.shape[-1]]
+
+    def _padded_size(self, images: Tensor) -> tuple[int, int]:
+        h, w = images.shape[-2:]
+        d = max(self.size_divisible, 1)
+        return (h + (-h) % d, w + (-w) % d)
+
+    def forward(self, images: Tensor | Sequence[Tensor]) -> Tensor:
+        """Logits ``Float[B, K + 1, H, W]`` for images ``Float[B, 3, H, W]`` in ``[0, 1]``."""
+        features, images = self._features(images)
+        return self._to_input_size(self.head(features), images, self._padded_size(images))
+
+    @torch.no_grad()
+    def predict(self, images: Tensor | Sequence[Tensor]) -> Tensor:
+        """Per-pixel labels ``Int64[B, H, W]`` in ``0..K`` (argmax of the logits)."""
+        return self.forward(images).argmax(dim=1)
+
+    def losses(self, images: Tensor | Sequence[Tensor], masks: Tensor) -> dict[str, Tensor]:
+        """Loss dict (see the module docstring) for masks ``Int64[B, H, W]``.
+
+        Raises:
+            ValueError: masks of the wrong shape or dtype, or with a label outside ``0..K``
+                that is not ``ignore_index``.
+        """
+        features, images = self._features(images)
+        self._check_masks(images, masks)
+        padded = self._padded_size(images)
+        logits = self._to_input_size(self.head(features), images, padded)
+        aux_logits = None
+        if self.aux_head is not None:
+            aux_logits = self._to_input_size(self.aux_head(features), images, padded)
+        return self.loss(logits, masks, aux_logits)
+
+    def _check_masks(self, images: Tensor, masks: Tensor) -> None:
+        expected = (images.shape[0], *images.shape[-2:])
+        if not isinstance(masks, Tensor) or masks.dtype != torch.int64:
+            raise ValueError(
+                f"masks must be an Int64 tensor [B, H, W], got "
+                f"{getattr(masks, 'dtype', type(masks))}."
+            )
+        if tuple(masks.shape) != expected:
+            raise ValueError(
+                f"masks shape {tuple(masks.shape)} does not match the images: expected {expected}."
+            )
+        bad = (masks != self.loss.ignore_index) & ((masks < 0) | (masks > self.num_classes))
+        if bool(bad.any()):
+            index = int(bad.flatten(1).any(dim=1).nonzero()[0])
+            values = masks[index][bad[index]].unique()[:5].tolist()
+            raise ValueError(
+                f"mask {index} has labels {values} outside 0..{self.num_classes} "
+                f"(ignore_index={self.loss.ignore_index})."
+            )
+
+
+def check_images(images: Tensor | Sequence[Tensor]) -> Tensor:
+    """Return ``Float[B, 3, H, W]`` from a batch tensor or a list of same-size ``[3, H, W]``.
+
+    Raises:
+        ValueError: wrong rank, channel count, dtype, or list images of different sizes.
+    """
+    if not isinstance(images, Tensor):
+        images = list(images)
+        sizes = {tuple(image.shape) for image in images}
+        if len(sizes) != 1:
+            raise ValueError(
+                f"segmentation images in one batch must share a size, got {sizes}; "
+                "resize or crop them first."
+            )
+        images = torch.stack(images)
+    if images.dim() != 4 or images.shape[1] != 3:
+        raise ValueError(f"images must be Float[B, 3, H, W], got shape {tuple(images.shape)}.")
+    if not images.is_floating_point():
+        raise ValueError(f"images must be float in [0, 1], got {images.dtype}.")
+    return images

@@ -1,0 +1,205 @@
+"""U-Net: the classic encoder-decoder, and a U-Net decoder on any backbone's feature pyramid.
+
+Classic U-Net (Ronneberger et al., 2015) = ``UNetEncoder`` (a detseg backbone) +
+``UNetDecoder``. The encoder's level ``c<k>`` has stride ``2**k``: ``c0`` is a double conv at
+full resolution, every next level is a 2x2 max pool and a double conv doubling the width
+(``base_channels * 2**k``). The decoder walks back up: upsample the deeper map (2x2
+transposed conv, or bilinear), concatenate the skip level, double conv.
+
+Differences from the paper, so that the output has the input size for any ``H, W``: convs use
+"same" padding (the paper's are unpadded and need a 92-px mirrored border), each double conv
+has BatchNorm (``norm=None`` gives the paper's plain conv + bias + ReLU), and an upsampled map
+whose size differs from its skip by the floor of an odd-sized pool is zero-padded (or
+cropped) to the skip's size, split evenly between both sides.
+
+``UNetDecoder`` takes any ``out_channels``/``strides`` dicts, so it also runs on ResNet, VGG or
+MobileNet levels (``unet_resnet34`` etc. in ``model.py``); its logits come out at the finest
+level's stride, and the model upsamples them to the input.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from detseg.backbones.base import Backbone
+
+UPSAMPLING_MODES = ("transpose", "bilinear")
+
+
+def align_to(x: Tensor, size: Sequence[int]) -> Tensor:
+    """Zero-pad (or crop) ``x`` ``[B, C, h, w]`` to ``size`` ``(H, W)``, evenly on both sides
+    (an odd difference puts the extra row/column at the bottom/right)."""
+    dh, dw = size[0] - x.shape[-2], size[1] - x.shape[-1]
+    if dh == 0 and dw == 0:
+        return x
+    top, left = int(dh / 2), int(dw / 2)  # rounds toward zero for crops too
+    return F.pad(x, [left, dw - left, top, dh - top])  # negative pads crop
+
+
+class UNetDoubleConv(nn.Sequential):
+    """Two 3x3 convs ("same" padding), each followed by BN (``norm="bn"``) and ReLU.
+
+    Args:
+        in_channels, out_channels: channels in and out.
+        norm: ``"bn"`` or ``None`` (plain conv with bias, as in the paper).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, norm: str | None = "bn") -> None:
+        if norm not in ("bn", None):
+            raise ValueError(f"U-Net norm must be 'bn' or None, got {norm!r}.")
+        layers: list[nn.Module] = []
+        for c_in in (in_channels, out_channels):
+            layers.append(nn.Conv2d(c_in, out_channels, 3, padding=1, bias=norm is None))
+            if norm == "bn":
+                layers.append(nn.BatchNorm2d(out_channels))
+            layers.append(nn.ReLU(inplace=True))
+        super().__init__(*layers)
+
+
+class UNetEncoder(Backbone):
+    """The classic U-Net contracting path as a detseg backbone (levels ``c0..c<depth>``).
+
+    Args:
+        in_channels: image channels.
+        base_channels: width of ``c0`` (64 in the paper); level ``k`` has ``base * 2**k``.
+        depth: number of 2x2 max-pool downsamplings (4 in the paper).
+        norm: ``"bn"`` or ``None``.
+
+    Shape:
+        ``forward(x Float[B, in_channels, H, W]) -> OrderedDict`` with ``c<k>``
+        ``Float[B, base * 2**k, H // 2**k, W // 2**k]`` (floors of successive halvings).
+    """
+
+    def __init__(
+        self, in_channels: int = 3, base_channels: int = 64, depth: int = 4, norm: str | None = "bn"
+    ) -> None:
+        super().__init__()
+        if depth < 1 or base_channels < 1:
+            raise ValueError(
+                f"U-Net needs depth >= 1 and base_channels >= 1, got {depth}, {base_channels}."
+            )
+        self.stages = nn.ModuleList([UNetDoubleConv(in_channels, base_channels, norm)])
+        for k in range(1, depth + 1):
+            self.stages.append(
+                UNetDoubleConv(base_channels * 2 ** (k - 1), base_channels * 2**k, norm)
+            )
+        for k in range(depth + 1):
+            self.out_channels[f"c{k}"] = base_channels * 2**k
+            self.strides[f"c{k}"] = 2**k
+
+    def forward(self, x: Tensor) -> OrderedDict[str, Tensor]:
+        """See the class docstring."""
+        features: OrderedDict[str, Tensor] = OrderedDict()
+        for k, stage in enumerate(self.stages):
+            x = stage(x if k == 0 else F.max_pool2d(x, 2))
+            features[f"c{k}"] = x
+        return features
+
+
+class UNetUpBlock(nn.Module):
+    """One decoder step: upsample the deeper map to the skip's size, concatenate, double conv.
+
+    Args:
+        in_channels: channels of the deeper map.
+        skip_channels: channels of the skip level.
+        out_channels: output channels.
+        upsampling: ``"transpose"`` (2x2 stride-2 transposed conv to ``out_channels``; needs
+            a stride ratio of 2) or ``"bilinear"`` (interpolation, channels unchanged).
+        norm: ``"bn"`` or ``None``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        skip_channels: int,
+        out_channels: int,
+        upsampling: str = "transpose",
+        norm: str | None = "bn",
+    ) -> None:
+        super().__init__()
+        if upsampling not in UPSAMPLING_MODES:
+            raise ValueError(f"upsampling must be one of {UPSAMPLING_MODES}, got {upsampling!r}.")
+        self.upsampling = upsampling
+        if upsampling == "transpose":
+            self.up = nn.ConvTranspose2d(in_channels, out_channels, 2, stride=2)
+            in_channels = out_channels
+        self.conv = UNetDoubleConv(in_channels + skip_channels, out_channels, norm)
+
+    def forward(self, x: Tensor, skip: Tensor) -> Tensor:
+        """``x [B, C_in, h, w]``, ``skip [B, C_skip, H, W]`` -> ``[B, out_channels, H, W]``."""
+        if self.upsampling == "transpose":
+            x = align_to(self.up(x), skip.shape[-2:])
+        else:
+            x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        return self.conv(torch.cat([skip, x], dim=1))
+
+
+class UNetDecoder(nn.Module):
+    """U-Net expanding path over a feature pyramid, followed by a 1x1 classifier.
+
+    Args:
+        in_channels: ``level -> channels``, ordered fine to coarse (a backbone's
+            ``out_channels``).
+        strides: ``level -> stride``, same keys (a backbone's ``strides``); strides must not
+            decrease, and with ``upsampling="transpose"`` each must double.
+        num_logits: output channels (background included).
+        decoder_channels: output width of each up block, coarse to fine (``len(levels) - 1``
+            values); ``None`` = the skip level's width (classic U-Net: 512, 256, 128, 64).
+        upsampling: ``"transpose"`` or ``"bilinear"``.
+        norm: ``"bn"`` or ``None``.
+
+    Shape:
+        ``forward(features) -> Float[B, num_logits, h_0, w_0]`` at the finest level's size.
+    """
+
+    def __init__(
+        self,
+        in_channels: dict[str, int],
+        strides: dict[str, int],
+        num_logits: int,
+        decoder_channels: Sequence[int] | None = None,
+        upsampling: str = "transpose",
+        norm: str | None = "bn",
+    ) -> None:
+        super().__init__()
+        levels = list(in_channels)
+        if len(levels) < 2 or list(strides) != levels:
+            raise ValueError(
+                f"UNetDecoder needs >= 2 levels with strides for each, got "
+                f"channels {in_channels} and strides {strides}."
+            )
+        ratios = [strides[b] / strides[a] for a, b in zip(levels[:-1], levels[1:], strict=True)]
+        if any(r < 1 for r in ratios) or (
+            upsampling == "transpose" and any(r != 2 for r in ratios)
+        ):
+            raise ValueError(
+                f"strides {strides} do not fit upsampling={upsampling!r}: use "
+                "'bilinear' unless every level halves the previous resolution."
+            )
+        skips = levels[-2::-1]  # coarse to fine
+        if decoder_channels is None:
+            decoder_channels = [in_channels[level] for level in skips]
+        if len(decoder_channels) != len(skips):
+            raise ValueError(
+                f"decoder_channels needs {len(skips)} values (one per up block), "
+                f"got {list(decoder_channels)}."
+            )
+        self.in_features = tuple(levels)
+        self.blocks = nn.ModuleList()
+        previous = in_channels[levels[-1]]
+        for skip, width in zip(skips, decoder_channels, strict=True):
+            self.blocks.append(UNetUpBlock(previous, in_channels[skip], width, upsampling, norm))
+            previous = width
+        self.classifier = nn.Conv2d(previous, num_logits, 1)
+
+    def forward(self, features: dict[str, Tensor]) -> Tensor:
+        """See the class docstring."""
+        x = features[self.in_features[-1]]
+        for block, skip in zip(self.blocks, self.in_features[-2::-1], strict=True):
+            x = block(x, features[skip])
+        return self.classifier(x)

@@ -1,0 +1,151 @@
+"""SegmentationModel: shapes at odd sizes, gradients, losses (ce / dice / aux), input checks."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from detseg.losses import dice_loss
+from detseg.segmentation import SEGMENTATION_MODELS, deeplabv3_mobilenet_v3_large, lraspp
+
+# one small model per family (builder name, kwargs)
+SMALL = {
+    "fcn": ("fcn", {"backbone": "resnet18", "output_stride": 32, "aux_loss": True}),
+    "deeplabv3": (
+        "deeplabv3",
+        {"backbone": "mobilenet_v3_large", "output_stride": 16, "aux_loss": True},
+    ),
+    "deeplabv3plus": ("deeplabv3plus", {"backbone": "mobilenet_v3_large", "output_stride": 16}),
+    "lraspp": ("lraspp", {"inter_channels": 16}),
+    "fcn8s_vgg16": ("fcn8s_vgg16", {"fc_channels": 16}),
+    "unet": ("unet", {"depth": 3, "base_channels": 4}),
+    "unet_backbone": ("unet_backbone", {"backbone": "resnet18", "decoder_channels": (8, 8, 8, 8)}),
+}
+NUM_CLASSES = 3
+
+
+def _small(case: str) -> torch.nn.Module:
+    name, kwargs = SMALL[case]
+    torch.manual_seed(0)
+    return SEGMENTATION_MODELS[name](NUM_CLASSES, **kwargs)
+
+
+def _masks(h: int, w: int) -> torch.Tensor:
+    masks = torch.zeros(2, h, w, dtype=torch.int64)
+    masks[:, h // 4 : h // 2, w // 3 :] = 2
+    masks[0, : h // 5, : w // 5] = 3
+    masks[1, -h // 4 :] = 255
+    return masks
+
+
+@pytest.mark.parametrize("case", list(SMALL))
+def test_forward_shapes_at_odd_sizes_and_gradients(case):
+    model = _small(case)
+    assert model.task == "segmentation" and model.num_classes == NUM_CLASSES
+    model.eval()
+    with torch.no_grad():
+        for h, w in [(65, 97), (50, 37)]:
+            images = torch.rand(1, 3, h, w)
+            logits = model(images)
+            assert logits.shape == (1, NUM_CLASSES + 1, h, w) and torch.isfinite(logits).all()
+            labels = model.predict(images)
+            assert labels.dtype == torch.int64 and torch.equal(labels, logits.argmax(1))
+    model.train()
+    losses = model.losses(torch.rand(2, 3, 48, 56), _masks(48, 56))
+    assert set(losses) == ({"loss_seg", "loss_aux"} if model.aux_head else {"loss_seg"})
+    sum(losses.values()).backward()
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert not missing, f"no gradient reaches {missing[:5]}"
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+
+
+def test_losses_equal_hand_computed_cross_entropy_dice_and_aux():
+    torch.manual_seed(0)
+    model = deeplabv3_mobilenet_v3_large(
+        NUM_CLASSES, aux_loss=True, loss="ce+dice", aux_loss_weight=0.3, dice_weight=2.0
+    ).eval()
+    images, masks = torch.rand(2, 3, 40, 44), _masks(40, 44)
+    with torch.no_grad():
+        losses = model.losses(images, masks)
+        logits = model(images)
+        features = model.backbone(model.normalize(images))
+        aux = F.interpolate(model.aux_head(features), size=(40, 44), mode="bilinear")
+    valid = masks != 255
+    ce = F.cross_entropy(logits.permute(0, 2, 3, 1)[valid], masks[valid])
+    torch.testing.assert_close(losses["loss_seg"], ce)
+    torch.testing.assert_close(losses["loss_dice"], 2.0 * dice_loss(logits, masks))
+    aux_ce = F.cross_entropy(aux.permute(0, 2, 3, 1)[valid], masks[valid])
+    torch.testing.assert_close(losses["loss_aux"], 0.3 * aux_ce)
+
+
+def test_dice_only_and_all_ignored_masks():
+    torch.manual_seed(0)
+    model = lraspp(NUM_CLASSES, inter_channels=8, loss="dice")
+    losses = model.losses(torch.rand(2, 3, 32, 32), _masks(32, 32))
+    assert set(losses) == {"loss_dice"}
+    ce_model = lraspp(NUM_CLASSES, inter_channels=8)
+    ignored = torch.full((2, 32, 32), 255, dtype=torch.int64)
+    losses = ce_model.losses(torch.rand(2, 3, 32, 32), ignored)
+    assert losses["loss_seg"].item() == 0.0
+    losses["loss_seg"].backward()  # still a graph: training on an all-ignored batch is a no-op
+    assert all(torch.all(p.grad == 0) for p in ce_model.parameters() if p.grad is not None)
+
+
+def test_normalisation_uses_image_mean_and_std():
+    model = lraspp(1, inter_channels=8, image_mean=(0.5, 0.5, 0.5), image_std=(0.25, 0.5, 1.0))
+    x = torch.full((1, 3, 2, 2), 0.75)
+    expected = torch.tensor([1.0, 0.5, 0.25]).view(1, 3, 1, 1).expand(1, 3, 2, 2)
+    torch.testing.assert_close(model.normalize(x), expected)
+    assert "image_mean" not in model.state_dict()  # settings live in the config, not the weights
+
+
+def test_input_checks_name_the_problem():
+    model = lraspp(NUM_CLASSES, inter_channels=8)
+    images = torch.rand(2, 3, 16, 16)
+    with pytest.raises(ValueError, match=r"mask 1 has labels \[4\] outside 0..3"):
+        bad = _masks(16, 16)
+        bad[1, 0, 0] = 4
+        model.losses(images, bad)
+    with pytest.raises(ValueError, match="does not match the images"):
+        model.losses(images, _masks(16, 15))
+    with pytest.raises(ValueError, match="Int64"):
+        model.losses(images, _masks(16, 16).to(torch.uint8))
+    with pytest.raises(ValueError, match=r"Float\[B, 3, H, W\]"):
+        model(torch.rand(3, 16, 16))
+    with pytest.raises(ValueError, match="share a size"):
+        model([torch.rand(3, 16, 16), torch.rand(3, 16, 17)])
+    assert model.eval()([torch.rand(3, 16, 16)] * 2).shape == (2, 4, 16, 16)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        lraspp(NUM_CLASSES, loss="focal")
+    with pytest.raises(ValueError, match="output_stride=8"):
+        lraspp(NUM_CLASSES, output_stride=8)
+    with pytest.raises(ValueError, match="num_classes must be >= 1"):
+        lraspp(0)
+
+
+def test_presets_show_their_defaults_and_accept_family_kwargs():
+    for name, builder in SEGMENTATION_MODELS.items():
+        params = inspect.signature(builder).parameters
+        assert list(params)[0] == "num_classes", name
+        assert all(p.kind != p.VAR_KEYWORD for p in params.values()), name
+    params = inspect.signature(SEGMENTATION_MODELS["deeplabv3_resnet101"]).parameters
+    assert params["backbone"].default == "resnet101" and params["output_stride"].default == 8
+    assert (
+        inspect.signature(SEGMENTATION_MODELS["fcn8s_vgg16"]).parameters["variant"].default == "8s"
+    )
+    expected = {
+        "fcn_resnet50",
+        "fcn_resnet101",
+        "fcn8s_vgg16",
+        "deeplabv3_resnet50",
+        "deeplabv3_resnet101",
+        "deeplabv3_mobilenet_v3_large",
+        "deeplabv3plus_resnet50",
+        "lraspp_mobilenet_v3_large",
+        "unet",
+        "unet_resnet34",
+    }
+    assert expected <= set(SEGMENTATION_MODELS)
