@@ -119,7 +119,6 @@ def _sample_spec(rng: np.random.Generator, size: int) -> ImageSpec:
                 cy=float(rng.uniform(margin, size - margin)),
                 size=diameter,
                 angle=float(rng.uniform(0, 2 * np.pi)),
-                aspect=float(rng.uniform(0.45, 0.8)),
             )
         )
     background = BACKGROUND_KINDS[int(rng.integers(len(BACKGROUND_KINDS)))]
