@@ -8,25 +8,21 @@ Every hyper-parameter is read from the torchvision instance; the weights are cop
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from torch import nn
-from torchvision.ops import FrozenBatchNorm2d
 
 from detseg.backbones.mobilenet import MOBILENET_LEVELS, mobilenet_stage_indices
+from detseg.convert.common import (
+    copy_state,
+    map_keys,
+    norm_of,
+    resnet_backbone_kwargs,
+    transform_kwargs,
+)
 from detseg.detection.faster_rcnn import faster_rcnn
 
 logger = logging.getLogger(__name__)
-
-_RESNET_DEPTHS = {
-    ("BasicBlock", (2, 2, 2, 2)): "resnet18",
-    ("BasicBlock", (3, 4, 6, 3)): "resnet34",
-    ("Bottleneck", (3, 4, 6, 3)): "resnet50",
-    ("Bottleneck", (3, 4, 23, 3)): "resnet101",
-}
-_RESNET_LEVEL = {"layer1": "c2", "layer2": "c3", "layer3": "c4", "layer4": "c5"}
-_RESNET_TRAIN_ORDER = ("layer4", "layer3", "layer2", "layer1", "conv1")
 
 # (torchvision key pattern, detseg replacement); the first match wins
 _KEY_RULES: list[tuple[str, str]] = [
@@ -63,33 +59,6 @@ def _conv_head_rules(box_head: nn.Module) -> list[tuple[str, str]]:
                 )
             )
     return rules
-
-
-def norm_of(body: nn.Module) -> tuple[str, float]:
-    """``("frozen_bn" | "bn", eps)`` of the first norm layer of the torchvision body."""
-    for module in body.modules():
-        if isinstance(module, FrozenBatchNorm2d):
-            return "frozen_bn", float(module.eps)
-        if isinstance(module, nn.BatchNorm2d):
-            return "bn", float(module.eps)
-    raise ValueError("the torchvision backbone has no BatchNorm2d / FrozenBatchNorm2d layer")
-
-
-def resnet_backbone_kwargs(body: nn.Module) -> dict[str, Any]:
-    block = type(body.layer1[0]).__name__
-    depths = tuple(len(getattr(body, f"layer{i}")) for i in range(1, 5))
-    if (block, depths) not in _RESNET_DEPTHS:
-        raise ValueError(f"unsupported torchvision ResNet ({block}, blocks {depths})")
-    trainable = sum(
-        any(p.requires_grad for n, p in body.named_parameters() if n.startswith(prefix))
-        for prefix in _RESNET_TRAIN_ORDER
-    )
-    levels = [_RESNET_LEVEL[name] for name in body.return_layers]
-    return {
-        "backbone": _RESNET_DEPTHS[(block, depths)],
-        "return_layers": levels,
-        "trainable_layers": trainable,
-    }
 
 
 def _mobilenet_backbone_kwargs(body: nn.Module) -> dict[str, Any]:
@@ -129,20 +98,6 @@ def _backbone_kwargs(tv_backbone: nn.Module) -> dict[str, Any]:
         "norm_eps": eps,
         "fpn_norm": fpn_norm,
         "fpn_channels": fpn.layer_blocks[0][0].out_channels,
-    }
-
-
-def transform_kwargs(transform: nn.Module) -> dict[str, Any]:
-    if transform.size_divisible != 32:
-        raise ValueError(f"size_divisible={transform.size_divisible} is not supported (32 only)")
-    min_size = tuple(transform.min_size)
-    fixed = transform.fixed_size
-    return {
-        "min_size": min_size[0] if len(min_size) == 1 else list(min_size),
-        "max_size": int(transform.max_size),
-        "fixed_size": None if fixed is None else [int(fixed[1]), int(fixed[0])],  # (W,H)->(H,W)
-        "image_mean": [float(v) for v in transform.image_mean],
-        "image_std": [float(v) for v in transform.image_std],
     }
 
 
@@ -242,46 +197,7 @@ def map_state_dict_keys(tv_model: nn.Module, model: nn.Module) -> dict[str, str]
         rules = [r for r in rules if r[1] != r"backbone.body.\1"]
     else:
         rules = [r for r in rules if "features" not in r[1]]
-    mapping: dict[str, str] = {}
-    for key in tv_model.state_dict():
-        for pattern, replacement in rules:
-            if re.match(pattern, key):
-                mapping[key] = re.sub(pattern, replacement, key)
-                break
-        else:
-            raise KeyError(f"torchvision key '{key}' has no mapping to detseg")
-    targets = set(model.state_dict())
-    mapped = list(mapping.values())
-    unknown = sorted(set(mapped) - targets)
-    missing = sorted(targets - set(mapped))
-    if unknown or missing or len(set(mapped)) != len(mapped):
-        raise KeyError(
-            f"state-dict mapping mismatch: mapped to unknown keys {unknown[:5]}, "
-            f"detseg keys without a source {missing[:5]}"
-        )
-    return mapping
-
-
-def copy_torchvision_state(tv_model: nn.Module, model: nn.Module, mapping: dict[str, str]) -> None:
-    """Copy weights, norm ``eps``/``momentum`` and ``requires_grad`` through ``mapping``."""
-    tv_state = tv_model.state_dict()
-    target = model.state_dict()
-    for tv_key, key in mapping.items():
-        if tv_state[tv_key].shape != target[key].shape:
-            raise ValueError(
-                f"shape mismatch {tv_key} {tuple(tv_state[tv_key].shape)} -> "
-                f"{key} {tuple(target[key].shape)}"
-            )
-    model.load_state_dict({key: tv_state[tv_key] for tv_key, key in mapping.items()})
-    tv_modules, modules = dict(tv_model.named_modules()), dict(model.named_modules())
-    tv_params, params = dict(tv_model.named_parameters()), dict(model.named_parameters())
-    for tv_key, key in mapping.items():
-        tv_module, module = tv_modules[tv_key.rsplit(".", 1)[0]], modules[key.rsplit(".", 1)[0]]
-        for attr in ("eps", "momentum"):
-            if hasattr(tv_module, attr) and hasattr(module, attr):
-                setattr(module, attr, getattr(tv_module, attr))
-        if tv_key in tv_params:
-            params[key].requires_grad_(tv_params[tv_key].requires_grad)
+    return map_keys(tv_model, model, rules)
 
 
 def convert_faster_rcnn(tv_model: nn.Module) -> tuple[nn.Module, dict[str, Any]]:
@@ -290,6 +206,6 @@ def convert_faster_rcnn(tv_model: nn.Module) -> tuple[nn.Module, dict[str, Any]]
     cfg, num_classes = faster_rcnn_config_from_torchvision(tv_model)
     model = faster_rcnn(num_classes, **{k: v for k, v in cfg.items() if k != "name"})
     mapping = map_state_dict_keys(tv_model, model)
-    copy_torchvision_state(tv_model, model, mapping)
+    copy_state(tv_model, model, mapping)
     model.train(tv_model.training)
     return model, cfg

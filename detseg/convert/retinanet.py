@@ -12,14 +12,19 @@ equivalent.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from detseg.convert.faster_rcnn import norm_of, resnet_backbone_kwargs, transform_kwargs
+from detseg.convert.common import (
+    copy_state,
+    map_keys,
+    norm_of,
+    resnet_backbone_kwargs,
+    transform_kwargs,
+)
 from detseg.detection.retinanet import retinanet
 
 _KEY_RULES: list[tuple[str, str]] = [
@@ -30,65 +35,6 @@ _KEY_RULES: list[tuple[str, str]] = [
     (r"^head\.regression_head\.conv\.(\d+)\.(\d+)\.(.+)$", r"head.box_convs.\1.\2.\3"),
     (r"^head\.regression_head\.bbox_reg\.(weight|bias)$", r"head.box_deltas.\1"),
 ]
-
-
-def map_keys(tv_model: nn.Module, model: nn.Module, rules: list[tuple[str, str]]) -> dict[str, str]:
-    """torchvision key -> detseg key through ``rules`` (first matching pattern wins).
-
-    Raises:
-        KeyError: a torchvision key matches no rule, or the two key sets do not correspond
-            one to one.
-    """
-    mapping: dict[str, str] = {}
-    for key in tv_model.state_dict():
-        for pattern, replacement in rules:
-            if re.match(pattern, key):
-                mapping[key] = re.sub(pattern, replacement, key)
-                break
-        else:
-            raise KeyError(f"torchvision key '{key}' has no mapping to detseg")
-    mapped, targets = list(mapping.values()), set(model.state_dict())
-    unknown, missing = sorted(set(mapped) - targets), sorted(targets - set(mapped))
-    if unknown or missing or len(set(mapped)) != len(mapped):
-        raise KeyError(
-            f"state-dict mapping mismatch: mapped to unknown keys {unknown[:5]}, "
-            f"detseg keys without a source {missing[:5]}"
-        )
-    return mapping
-
-
-def copy_state(
-    tv_model: nn.Module,
-    model: nn.Module,
-    mapping: dict[str, str],
-    transforms: dict[str, Callable[[Tensor], Tensor]] | None = None,
-) -> None:
-    """Copy tensors through ``mapping`` (``transforms[tv_key]`` reshapes some of them), then
-    norm ``eps``/``momentum`` and each parameter's ``requires_grad``, module by module.
-
-    Raises:
-        ValueError: a tensor's shape differs from the detseg one.
-    """
-    transforms = transforms or {}
-    tv_state, target = tv_model.state_dict(), model.state_dict()
-    state = {}
-    for tv_key, key in mapping.items():
-        value = transforms.get(tv_key, lambda t: t)(tv_state[tv_key])
-        if value.shape != target[key].shape:
-            raise ValueError(
-                f"shape mismatch {tv_key} {tuple(value.shape)} -> {key} {tuple(target[key].shape)}"
-            )
-        state[key] = value
-    model.load_state_dict(state)
-    tv_modules, modules = dict(tv_model.named_modules()), dict(model.named_modules())
-    tv_params, params = dict(tv_model.named_parameters()), dict(model.named_parameters())
-    for tv_key, key in mapping.items():
-        tv_module, module = tv_modules[tv_key.rsplit(".", 1)[0]], modules[key.rsplit(".", 1)[0]]
-        for attr in ("eps", "momentum"):
-            if hasattr(tv_module, attr) and hasattr(module, attr):
-                setattr(module, attr, getattr(tv_module, attr))
-        if tv_key in tv_params:
-            params[key].requires_grad_(tv_params[tv_key].requires_grad)
 
 
 def drop_class_zero(num_classes: int) -> Callable[[Tensor], Tensor]:

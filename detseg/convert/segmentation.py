@@ -17,13 +17,14 @@ Normalisation: torchvision's segmentation models take *normalised* images, detse
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+import torch
 from torch import nn
 from torchvision.ops import FrozenBatchNorm2d
 
 from detseg.backbones.mobilenet import MOBILENET_LEVELS, mobilenet_stage_indices
+from detseg.convert.common import copy_state, map_keys
 from detseg.segmentation.builders import deeplabv3, fcn, lraspp
 
 _RESNET_DEPTHS = {(3, 4, 6, 3): "resnet50", (3, 4, 23, 3): "resnet101"}
@@ -151,32 +152,16 @@ _LRASPP_RULES = [
 ]
 
 
-def _map_key(key: str, rules: list[tuple[str, str]]) -> str:
-    for pattern, replacement in rules:
-        if re.match(pattern, key):
-            return re.sub(pattern, replacement, key)
-    raise KeyError(f"no detseg key for torchvision key {key!r}")
-
-
 def _copy_weights(tv_model: nn.Module, model: nn.Module, rules: list[tuple[str, str]]) -> None:
-    """Copy the state dict through ``rules``, then norm eps/momentum, requires_grad and mode.
+    """Copy the state dict through ``rules`` (norm eps/momentum and requires_grad with it),
+    then the train / eval mode.
 
     Raises:
-        KeyError: a torchvision key matches no rule.
-        RuntimeError: missing/unexpected keys or shape mismatches (``load_state_dict``).
+        KeyError: a torchvision key matches no rule, or the key sets do not correspond.
+        ValueError: a tensor's shape differs from the detseg one.
     """
-    mapped = {_map_key(k, rules): v for k, v in tv_model.state_dict().items()}
-    model.load_state_dict(mapped, strict=True)
-    modules = dict(model.named_modules())
-    for name, module in tv_model.named_modules():
-        if isinstance(module, _NORMS):
-            target = modules[_map_key(f"{name}.weight", rules).rsplit(".", 1)[0]]
-            target.eps = module.eps
-            if hasattr(module, "momentum"):
-                target.momentum = module.momentum
-    params = dict(model.named_parameters())
-    for name, parameter in tv_model.named_parameters():
-        params[_map_key(name, rules)].requires_grad_(parameter.requires_grad)
+    with torch.no_grad():
+        copy_state(tv_model, model, map_keys(tv_model, model, rules))
     model.train(tv_model.training)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from detseg.convert.retinanet import copy_state, map_keys
+from detseg.convert.common import copy_state, map_keys
 from detseg.detection.ssd import ssd
 
 _KEY_RULES: list[tuple[str, str]] = [

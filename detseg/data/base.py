@@ -24,7 +24,7 @@ from detseg.data.image_io import ImageReadError, read_image_array
 from detseg.data.target_checks import sanitize_boxes
 from detseg.data.transforms import apply_augmentations
 
-__all__ = ["Annotations", "DetectionDataset", "Sample"]
+__all__ = ["Annotations", "DetectionDataset", "ImageDataset", "Sample"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,23 +59,21 @@ class Annotations:
         return cls(np.zeros((0, 4)), np.zeros(0, dtype=np.int64), dropped=dropped)
 
 
-class DetectionDataset(Dataset):
-    """Base class: ``dataset[i] -> (image Float32[3, H, W] RGB in [0, 1], target)`` or ``None``.
+class ImageDataset(Dataset):
+    """What the detection and segmentation datasets share: ids, classes and the image read.
 
-    ``target`` holds ``boxes Float32[N, 4]`` (``xyxy`` px), ``labels Int64[N]`` in ``1..K``,
-    ``image_id Int64[]``, ``iscrowd Int64[N]``, ``area Float32[N]``, ``dropped_boxes int``,
-    and, where the format has them, ``difficult Int64[N]`` and ``masks UInt8[N, H, W]``.
+    Subclasses set ``classes`` (foreground names; label ``k`` is ``classes[k - 1]``) and
+    ``image_ids``, and implement :meth:`image_path`.
 
-    Subclasses set ``classes``, ``image_ids`` and implement :meth:`image_path` and
-    :meth:`annotations` (and :meth:`instance_masks` when they support ``load_masks``).
+    Args:
+        augmentations: Optional albumentations pipeline, run by the subclass's ``__getitem__``.
     """
 
     classes: list[str]
     image_ids: list[int]
 
-    def __init__(self, augmentations: Any | None = None, load_masks: bool = False) -> None:
+    def __init__(self, augmentations: Any | None = None) -> None:
         self.augmentations = augmentations
-        self.load_masks = load_masks
 
     def __len__(self) -> int:
         return len(self.image_ids)
@@ -89,6 +87,38 @@ class DetectionDataset(Dataset):
         """Path of image ``index``."""
         raise NotImplementedError
 
+    def read_image(self, index: int) -> np.ndarray | None:
+        """``Float32[H, W, 3]`` RGB image ``index`` in ``[0, 1]``, or ``None`` when unreadable.
+
+        An unreadable file is logged as a warning naming it (the loader counts the ``None``).
+
+        Raises:
+            IndexError: ``index`` is outside ``0..len(self) - 1``.
+        """
+        if not 0 <= index < len(self):
+            raise IndexError(f"index {index} out of range for a dataset of {len(self)} images")
+        try:
+            return read_image_array(self.image_path(index))
+        except ImageReadError as exc:
+            logger.warning("skipping unreadable image (index %d): %s", index, exc)
+            return None
+
+
+class DetectionDataset(ImageDataset):
+    """Base class: ``dataset[i] -> (image Float32[3, H, W] RGB in [0, 1], target)`` or ``None``.
+
+    ``target`` holds ``boxes Float32[N, 4]`` (``xyxy`` px), ``labels Int64[N]`` in ``1..K``,
+    ``image_id Int64[]``, ``iscrowd Int64[N]``, ``area Float32[N]``, ``dropped_boxes int``,
+    and, where the format has them, ``difficult Int64[N]`` and ``masks UInt8[N, H, W]``.
+
+    Subclasses set ``classes``, ``image_ids`` and implement :meth:`image_path` and
+    :meth:`annotations` (and :meth:`instance_masks` when they support ``load_masks``).
+    """
+
+    def __init__(self, augmentations: Any | None = None, load_masks: bool = False) -> None:
+        super().__init__(augmentations)
+        self.load_masks = load_masks
+
     def annotations(self, index: int, image_size: tuple[int, int]) -> Annotations:
         """Raw annotations of image ``index`` whose decoded size is ``image_size = (H, W)``."""
         raise NotImplementedError
@@ -98,14 +128,10 @@ class DetectionDataset(Dataset):
         raise NotImplementedError(f"{type(self).__name__} has no instance masks")
 
     def __getitem__(self, index: int) -> Sample:
-        if not 0 <= index < len(self):
-            raise IndexError(f"index {index} out of range for a dataset of {len(self)} images")
-        path = self.image_path(index)
-        try:
-            image = read_image_array(path)
-        except ImageReadError as exc:
-            logger.warning("skipping unreadable image (index %d): %s", index, exc)
+        image = self.read_image(index)
+        if image is None:
             return None
+        path = self.image_path(index)
         size = (image.shape[0], image.shape[1])
         ann = self.annotations(index, size)
         boxes, keep = sanitize_boxes(ann.boxes, size, source=str(path))

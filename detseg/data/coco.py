@@ -25,7 +25,7 @@ from pycocotools import mask as mask_utils
 
 from detseg.data.base import Annotations, DetectionDataset
 
-__all__ = ["CocoDetection"]
+__all__ = ["CocoDetection", "decode_segmentation", "load_coco_json"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ _LAYOUT_HINT = (
 )
 
 
-def _load_json(ann_file: Path) -> dict[str, Any]:
+def load_coco_json(ann_file: Path) -> dict[str, Any]:
     """Load and minimally validate a COCO annotation file."""
     if not ann_file.is_file():
         raise FileNotFoundError(f"COCO annotation file not found: {ann_file}; {_LAYOUT_HINT}")
@@ -87,7 +87,7 @@ class CocoDetection(DetectionDataset):
         super().__init__(augmentations, load_masks)
         self.images_dir = Path(images_dir)
         self.ann_file = Path(ann_file)
-        self._gt = _load_json(self.ann_file)
+        self._gt = load_coco_json(self.ann_file)
         if not self.images_dir.is_dir():
             raise FileNotFoundError(
                 f"COCO images folder not found: {self.images_dir}; {_LAYOUT_HINT}"
@@ -147,7 +147,7 @@ class CocoDetection(DetectionDataset):
         height, width = image_size
         masks = np.zeros((len(anns), height, width), dtype=np.uint8)
         for i, ann in enumerate(anns):
-            masks[i] = _decode_segmentation(ann, height, width, self.image_path(index))
+            masks[i] = decode_segmentation(ann, height, width, self.image_path(index))
         return masks
 
 
@@ -160,7 +160,7 @@ def _xywh_to_xyxy(bbox: Any) -> list[float]:
     return [x, y, x + w, y + h]
 
 
-def _decode_segmentation(ann: dict, height: int, width: int, source: Path) -> np.ndarray:
+def decode_segmentation(ann: dict, height: int, width: int, source: Path) -> np.ndarray:
     """``UInt8[H, W]`` mask of one annotation (polygons, RLE, or its box when it has neither)."""
     segm = ann.get("segmentation")
     if not segm:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from detseg.data.coco import _decode_segmentation, _load_json
+from detseg.data.coco import decode_segmentation, load_coco_json
 from detseg.data.masks import SegmentationDataset, _check_classes
 from detseg.data.seg_transforms import IGNORE_INDEX
 
@@ -56,7 +56,7 @@ def rasterize_instances(
     label_map = np.zeros((height, width), dtype=np.uint8)
     things = []
     for ann in anns:
-        mask = _decode_segmentation(ann, height, width, source).astype(bool)
+        mask = decode_segmentation(ann, height, width, source).astype(bool)
         if ann.get("iscrowd", 0):
             label_map[mask] = IGNORE_INDEX
         else:
@@ -94,7 +94,7 @@ class CocoSegmentation(SegmentationDataset):
     ) -> None:
         super().__init__(augmentations)
         self.images_dir, self.ann_file = Path(images_dir), Path(ann_file)
-        gt = _load_json(self.ann_file)
+        gt = load_coco_json(self.ann_file)
         if not self.images_dir.is_dir():
             raise FileNotFoundError(f"COCO images folder not found: {self.images_dir}")
         categories = sorted(gt["categories"], key=lambda c: c["id"])

@@ -9,6 +9,7 @@ processes (a counter kept on the dataset object would stay in the workers).
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,13 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-__all__ = ["Batch", "build_loader", "collate_detection"]
+__all__ = [
+    "Batch",
+    "build_loader",
+    "collate_detection",
+    "reseed_augmentations",
+    "seed_worker",
+]
 
 
 @dataclass
@@ -68,14 +75,14 @@ def collate_detection(samples: list[tuple[torch.Tensor, dict[str, Any]] | None])
     )
 
 
-def _reseed_augmentations(dataset: Dataset, seed: int) -> None:
+def reseed_augmentations(dataset: Dataset, seed: int) -> None:
     """Give the dataset's albumentations pipeline (if any) its own random stream."""
     pipeline = getattr(dataset, "augmentations", None)
     if pipeline is not None and hasattr(pipeline, "set_random_seed"):
         pipeline.set_random_seed(seed)
 
 
-def _seed_worker(worker_id: int) -> None:
+def seed_worker(worker_id: int) -> None:
     """Seed numpy, ``random`` and the augmentations of one worker from torch's worker seed.
 
     Torch gives each worker ``base_seed + worker_id``, with ``base_seed`` drawn from the
@@ -87,7 +94,7 @@ def _seed_worker(worker_id: int) -> None:
     random.seed(seed)
     info = torch.utils.data.get_worker_info()
     if info is not None:
-        _reseed_augmentations(info.dataset, seed)
+        reseed_augmentations(info.dataset, seed)
 
 
 def build_loader(
@@ -98,8 +105,9 @@ def build_loader(
     drop_last: bool = False,
     sampler: Sampler | None = None,
     seed: int | None = None,
+    collate_fn: Callable[[list[Any]], Any] = collate_detection,
 ) -> DataLoader:
-    """A ``DataLoader`` that yields :class:`Batch` objects.
+    """A ``DataLoader`` that yields :class:`Batch` objects (with the default ``collate_fn``).
 
     Args:
         dataset: A detection dataset (items ``(image, target)`` or ``None``).
@@ -111,6 +119,8 @@ def build_loader(
         sampler: Optional sampler.
         seed: Seeds the shuffling and the augmentation streams, so two loaders with the same
             seed give the same batches. ``None``: nondeterministic.
+        collate_fn: Turns a list of samples into a batch; the segmentation loader
+            (:func:`detseg.data.seg_loader.build_segmentation_loader`) passes its own.
 
     Returns:
         The ``DataLoader``.
@@ -128,16 +138,16 @@ def build_loader(
     if seed is not None:
         generator = torch.Generator().manual_seed(seed)
         if num_workers == 0:
-            _reseed_augmentations(dataset, seed)
+            reseed_augmentations(dataset, seed)
     return DataLoader(
         dataset,
         batch_size=batch_size,
         shuffle=shuffle,
         sampler=sampler,
         num_workers=num_workers,
-        collate_fn=collate_detection,
+        collate_fn=collate_fn,
         drop_last=drop_last,
-        worker_init_fn=_seed_worker if num_workers > 0 else None,
+        worker_init_fn=seed_worker if num_workers > 0 else None,
         generator=generator,
         persistent_workers=False,
     )

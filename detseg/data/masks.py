@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 import torch
 from PIL import Image
-from torch.utils.data import Dataset
 
-from detseg.data.coco import _load_json
-from detseg.data.image_io import ImageReadError, read_image_array
+from detseg.data.base import ImageDataset
+from detseg.data.coco import load_coco_json
+from detseg.data.image_io import ImageReadError
 from detseg.data.seg_transforms import IGNORE_INDEX, apply_segmentation_augmentations
 from detseg.data.voc import VOC_CLASSES
 from detseg.data.yolo import read_class_names
@@ -141,7 +141,7 @@ def _check_classes(classes: list[str], source: str) -> list[str]:
     return classes
 
 
-class SegmentationDataset(Dataset):
+class SegmentationDataset(ImageDataset):
     """Base class: ``dataset[i] -> (image Float32[3, H, W], mask Int64[H, W])`` or ``None``.
 
     Subclasses set ``classes`` (foreground names; mask value ``k`` is ``classes[k - 1]``),
@@ -153,24 +153,6 @@ class SegmentationDataset(Dataset):
             :func:`detseg.data.seg_transforms.build_segmentation_augmentations`.
     """
 
-    classes: list[str]
-    image_ids: list[int]
-
-    def __init__(self, augmentations: Any | None = None) -> None:
-        self.augmentations = augmentations
-
-    def __len__(self) -> int:
-        return len(self.image_ids)
-
-    @property
-    def num_classes(self) -> int:
-        """Number of foreground classes ``K`` (mask values ``1..K``)."""
-        return len(self.classes)
-
-    def image_path(self, index: int) -> Path:
-        """Path of image ``index``."""
-        raise NotImplementedError
-
     def mask_path(self, index: int) -> Path:
         """Path of the label map of image ``index`` (named in error messages)."""
         raise NotImplementedError
@@ -180,12 +162,8 @@ class SegmentationDataset(Dataset):
         return read_label_map(self.mask_path(index))
 
     def __getitem__(self, index: int) -> SegSample:
-        if not 0 <= index < len(self):
-            raise IndexError(f"index {index} out of range for a dataset of {len(self)} images")
-        try:
-            image = read_image_array(self.image_path(index))
-        except ImageReadError as exc:
-            logger.warning("skipping unreadable image (index %d): %s", index, exc)
+        image = self.read_image(index)
+        if image is None:
             return None
         size = (image.shape[0], image.shape[1])
         try:
@@ -297,7 +275,7 @@ class ShapesSegmentation(FolderSegmentation):
     ) -> None:
         root = Path(root)
         ann_file = root / "annotations" / f"instances_{split}.json"
-        categories = sorted(_load_json(ann_file)["categories"], key=lambda c: c["id"])
+        categories = sorted(load_coco_json(ann_file)["categories"], key=lambda c: c["id"])
         if [int(c["id"]) for c in categories] != list(range(1, len(categories) + 1)):
             raise ValueError(f"{ann_file}: shapes category ids must be 1..K (the mask values)")
         names = [str(c["name"]) for c in categories]

@@ -123,14 +123,24 @@ DATA_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _resolve_config(data_cfg: dict[str, Any]) -> tuple[str, Path, dict[str, Any]]:
-    """Validate ``data_cfg``; return ``(format, root, options with defaults filled in)``."""
-    fmt = data_cfg.get("format", "coco")
-    if fmt not in DATASETS:
-        close = difflib.get_close_matches(str(fmt), list(DATASETS), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"data.format {fmt!r} is unknown (valid: {', '.join(DATASETS)}){hint}")
-    valid = ["format", "root", *DATA_DEFAULTS[fmt]]
+def _root_and_options(
+    data_cfg: dict[str, Any], fmt: str, defaults: dict[str, Any]
+) -> tuple[Path, dict[str, Any]]:
+    """Check the keys and root of ``data_cfg`` for format ``fmt``; return ``(root, options)``.
+
+    Args:
+        data_cfg: The ``data`` config section (its ``format`` already checked).
+        fmt: The dataset format.
+        defaults: The format's keys with their default values.
+
+    Returns:
+        The dataset root and the format keys (``defaults`` updated by ``data_cfg``; without
+        ``format`` and ``root``).
+
+    Raises:
+        ValueError: A key the format does not take (naming the closest valid key), or no root.
+    """
+    valid = ["format", "root", *defaults]
     for key in data_cfg:
         if key not in valid:
             close = difflib.get_close_matches(key, valid, n=1, cutoff=0.4)
@@ -138,11 +148,18 @@ def _resolve_config(data_cfg: dict[str, Any]) -> tuple[str, Path, dict[str, Any]
             raise ValueError(f"data.{key} is not a valid key for format {fmt!r}{hint}")
     if data_cfg.get("root") in (None, ""):
         raise ValueError("data.root is required: the folder of the dataset (e.g. datasets/shapes)")
-    options = {
-        **DATA_DEFAULTS[fmt],
-        **{k: v for k, v in data_cfg.items() if k not in ("format", "root")},
-    }
-    return fmt, Path(data_cfg["root"]), options
+    options = {**defaults, **{k: v for k, v in data_cfg.items() if k not in ("format", "root")}}
+    return Path(data_cfg["root"]), options
+
+
+def _resolve_config(data_cfg: dict[str, Any]) -> tuple[str, Path, dict[str, Any]]:
+    """Validate ``data_cfg``; return ``(format, root, options with defaults filled in)``."""
+    fmt = data_cfg.get("format", "coco")
+    if fmt not in DATASETS:
+        close = difflib.get_close_matches(str(fmt), list(DATASETS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"data.format {fmt!r} is unknown (valid: {', '.join(DATASETS)}){hint}")
+    return fmt, *_root_and_options(data_cfg, fmt, DATA_DEFAULTS[fmt])
 
 
 def build_dataset(
@@ -206,16 +223,7 @@ def _resolve_seg_config(data_cfg: dict[str, Any]) -> tuple[str, Path, dict[str, 
             f"data.format {fmt!r} is not a segmentation format "
             f"(valid: {', '.join(SEG_DATASETS)}){hint}"
         )
-    valid = ["format", "root", *SEG_DATA_DEFAULTS[fmt]]
-    for key in data_cfg:
-        if key not in valid:
-            close = difflib.get_close_matches(key, valid, n=1, cutoff=0.4)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(valid)}"
-            raise ValueError(f"data.{key} is not a valid key for format {fmt!r}{hint}")
-    if data_cfg.get("root") in (None, ""):
-        raise ValueError("data.root is required: the folder of the dataset (e.g. datasets/shapes)")
-    options = {**SEG_DATA_DEFAULTS[fmt], **data_cfg}
-    return fmt, Path(data_cfg["root"]), options
+    return fmt, *_root_and_options(data_cfg, fmt, SEG_DATA_DEFAULTS[fmt])
 
 
 def build_segmentation_dataset(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from detseg.data.loader import _reseed_augmentations, _seed_worker
+from detseg.data.loader import build_loader
 from detseg.data.seg_transforms import IGNORE_INDEX
 
 __all__ = ["SegBatch", "build_segmentation_loader", "collate_segmentation"]
@@ -106,25 +106,6 @@ def build_segmentation_loader(
     Raises:
         ValueError: ``batch_size < 1``, ``num_workers < 0``, or ``shuffle`` with a ``sampler``.
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    if num_workers < 0:
-        raise ValueError(f"num_workers must be >= 0, got {num_workers}")
-    if sampler is not None and shuffle:
-        raise ValueError("shuffle=True cannot be combined with a sampler; the sampler shuffles")
-    generator = None
-    if seed is not None:
-        generator = torch.Generator().manual_seed(seed)
-        if num_workers == 0:
-            _reseed_augmentations(dataset, seed)
-    return DataLoader(
-        dataset,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        sampler=sampler,
-        num_workers=num_workers,
-        collate_fn=collate_segmentation,
-        drop_last=drop_last,
-        worker_init_fn=_seed_worker if num_workers > 0 else None,
-        generator=generator,
+    return build_loader(
+        dataset, batch_size, shuffle, num_workers, drop_last, sampler, seed, collate_segmentation
     )

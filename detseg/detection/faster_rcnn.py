@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
-import inspect
 from collections.abc import Sequence
 from typing import Any
 
 from torch import Tensor, nn
 
-from detseg.backbones import build_backbone
-from detseg.backbones.base import set_norm_statistics
 from detseg.backbones.fpn import BackboneWithFPN
+from detseg.detection.builder_parts import (
+    backbone_defaults,
+    build_detection_body,
+    check_num_classes,
+    dataclass_from_dict,
+    preset_signature,
+)
 from detseg.detection.roi_heads import (
     FastRCNNConvFCHead,
     FastRCNNMLPHead,
@@ -126,24 +129,6 @@ _FPN_LEVELS = {
 _SINGLE_LEVEL = {"resnet": ("c4",), "mobilenet": ("c5",), "vgg": ("c5",)}
 
 
-def config_from_dict(cls: type, values: dict[str, Any] | None, where: str) -> Any:
-    """Build the dataclass ``cls`` from a plain dict, naming unknown keys.
-
-    Raises:
-        ValueError: for a key that is not a field of ``cls``, with the closest field name.
-    """
-    values = dict(values or {})
-    valid = [f.name for f in dataclasses.fields(cls)]
-    for key in values:
-        if key not in valid:
-            close = difflib.get_close_matches(key, valid, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ValueError(f"unknown key '{key}' in {where}{hint}; valid keys: {valid}")
-    if "bbox_reg_weights" in values:
-        values["bbox_reg_weights"] = tuple(values["bbox_reg_weights"])
-    return cls(**values)
-
-
 def default_anchors(strides: list[int]) -> tuple[tuple[tuple[int, ...], ...], tuple]:
     """Anchor sizes/ratios per level: ``8 * stride`` per level when the strides increase
     (32..512 on an FPN p2..p6), else the paper's ``(128, 256, 512)`` for one level, else
@@ -183,16 +168,9 @@ def detection_backbone(
         )
     family = BACKBONE_FAMILY[name]
     levels = list(return_layers or (_FPN_LEVELS if fpn else _SINGLE_LEVEL)[family])
-    extra: dict[str, Any] = {"width_mult": width_mult} if family == "mobilenet" else {}
-    body = build_backbone(
-        name,
-        weights=weights,
-        trainable_layers=trainable_layers,
-        norm=norm,
-        return_layers=levels,
-        **extra,
+    body = build_detection_body(
+        name, family, levels, weights, trainable_layers, norm, width_mult, norm_eps, norm_momentum
     )
-    set_norm_statistics(body, norm_eps, norm_momentum)
     if not fpn:
         channels = set(body.out_channels.values())
         if len(channels) != 1:
@@ -219,7 +197,7 @@ def build_rpn(
     elif aspect_ratios is None:
         aspect_ratios = ((0.5, 1.0, 2.0),) * len(anchor_sizes)
     anchors = AnchorGenerator(tuple(map(tuple, anchor_sizes)), tuple(map(tuple, aspect_ratios)))
-    config = config_from_dict(RPNConfig, rpn, "rpn")
+    config = dataclass_from_dict(RPNConfig, rpn, "rpn", as_tuple=("bbox_reg_weights",))
     head = RPNHead(channels, anchors.num_anchors_per_location()[0], config.conv_depth)
     return RegionProposalNetwork(anchors, head, config)
 
@@ -280,19 +258,14 @@ def faster_rcnn(
         rpn: :class:`RPNConfig` fields, e.g. ``{"pre_nms_top_n_test": 300}``.
         roi_heads: :class:`RoIHeadsConfig` fields, e.g. ``{"score_thresh": 0.01}``.
     """
-    if num_classes < 1:
-        raise ValueError(f"num_classes must be >= 1 (foreground classes), got {num_classes}")
+    check_num_classes(num_classes)
     for key, value, choices in (
         ("pooler", pooler, POOLER_KINDS),
         ("box_head", box_head, ("mlp", "conv")),
     ):
         if value not in choices:
             raise ValueError(f"{key}='{value}' is not one of {choices}")
-    norm = norm or ("frozen_bn" if backbone_weights else "bn")
-    if trainable_layers is None and backbone_weights:
-        trainable_layers = 3
-    if norm_momentum is None and not backbone_weights:
-        norm_momentum = 0.1  # from scratch: PyTorch's default, as torchvision's untrained models
+    norm, trainable_layers = backbone_defaults(backbone_weights, norm, trainable_layers)
     body, pooled = detection_backbone(
         backbone,
         fpn,
@@ -319,7 +292,7 @@ def faster_rcnn(
         roi_pooler,
         box_module,
         FastRCNNPredictor(representation_size, num_classes + 1),
-        config_from_dict(RoIHeadsConfig, roi_heads, "roi_heads"),
+        dataclass_from_dict(RoIHeadsConfig, roi_heads, "roi_heads", as_tuple=("bbox_reg_weights",)),
     )
     transform = DetectionTransform(
         tuple(min_size) if not isinstance(min_size, int) else min_size,
@@ -339,15 +312,6 @@ def _merge(defaults: dict[str, Any], kwargs: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, dict) and isinstance(kwargs.get(key), dict):
             merged[key] = {**value, **kwargs[key]}
     return merged
-
-
-def _preset_signature(defaults: dict[str, Any]) -> inspect.Signature:
-    """``faster_rcnn``'s signature with the preset's defaults (so kwargs can be validated)."""
-    signature = inspect.signature(faster_rcnn)
-    params = [
-        p.replace(default=defaults.get(p.name, p.default)) for p in signature.parameters.values()
-    ]
-    return signature.replace(parameters=params)
 
 
 _RESNET50_FPN: dict[str, Any] = {"backbone": "resnet50", "fpn": True}
@@ -423,4 +387,4 @@ for _builder, _defaults in (
     (faster_rcnn_mobilenet_v3_large_320_fpn, _MOBILENET_320_FPN),
     (faster_rcnn_vgg16, _VGG16),
 ):
-    _builder.__signature__ = _preset_signature(_defaults)  # type: ignore[attr-defined]
+    _builder.__signature__ = preset_signature(faster_rcnn, _defaults)  # type: ignore[attr-defined]

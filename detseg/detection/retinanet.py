@@ -11,16 +11,19 @@ base size ``4 * stride`` (32 on P3 .. 512 on P7), truncated to whole pixels as t
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from torch import Tensor, nn
 
-from detseg.backbones import build_backbone
-from detseg.backbones.base import set_norm_statistics
 from detseg.backbones.fpn import BackboneWithFPN
+from detseg.detection.builder_parts import (
+    backbone_defaults,
+    build_detection_body,
+    check_num_classes,
+    preset_signature,
+)
 from detseg.detection.retinanet_head import (
     BOX_LOSSES,
     RetinaNetHead,
@@ -96,11 +99,8 @@ class RetinaNet(SingleStageDetector):
         transform: DetectionTransform,
         config: RetinaNetConfig | None = None,
     ) -> None:
-        super().__init__(backbone, anchor_generator, head, transform)
+        super().__init__(backbone, anchor_generator, head, transform, head.num_classes)
         self.config = config or RetinaNetConfig()
-        self.num_classes = head.num_classes
-        if transform.num_classes is None:
-            transform.num_classes = self.num_classes
         cfg = self.config
         self.matcher = Matcher(cfg.fg_iou_thresh, cfg.bg_iou_thresh, cfg.allow_low_quality_matches)
         self.box_coder = BoxCoder((1.0, 1.0, 1.0, 1.0))
@@ -189,16 +189,17 @@ def retinanet_fpn_backbone(
     """Plain detseg backbone + FPN with P6/P7 (levels ``p3..p7`` for ``c3..c5``)."""
     family = _family(backbone)
     levels = list(return_layers or RETINANET_LEVELS[family])
-    extra = {"width_mult": width_mult} if family == "mobilenet" else {}
-    body = build_backbone(
+    body = build_detection_body(
         backbone,
-        weights=weights,
-        trainable_layers=trainable_layers,
-        norm=norm,
-        return_layers=levels,
-        **extra,
+        family,
+        levels,
+        weights,
+        trainable_layers,
+        norm,
+        width_mult,
+        norm_eps,
+        norm_momentum,
     )
-    set_norm_statistics(body, norm_eps, norm_momentum)
     return BackboneWithFPN(body, levels, fpn_channels, "p6p7", p6p7_from)
 
 
@@ -253,13 +254,8 @@ def retinanet(
             score_thresh, topk_candidates, nms_thresh, detections_per_img: The
             :class:`RetinaNetConfig` fields.
     """
-    if num_classes < 1:
-        raise ValueError(f"num_classes must be >= 1 (foreground classes), got {num_classes}")
-    norm = norm or ("frozen_bn" if backbone_weights else "bn")
-    if trainable_layers is None and backbone_weights:
-        trainable_layers = 3
-    if norm_momentum is None and not backbone_weights:
-        norm_momentum = 0.1  # from scratch: PyTorch's default, as torchvision's untrained models
+    check_num_classes(num_classes)
+    norm, trainable_layers = backbone_defaults(backbone_weights, norm, trainable_layers)
     body = retinanet_fpn_backbone(
         backbone,
         backbone_weights,
@@ -321,15 +317,6 @@ def retinanet_resnet50_fpn_v2(num_classes: int, **kwargs: Any) -> RetinaNet:
     """torchvision's ``retinanet_resnet50_fpn_v2``: P6 from C5, GroupNorm head, GIoU loss,
     trainable BatchNorm in the backbone."""
     return retinanet(num_classes, **{**_RESNET50_FPN_V2, **kwargs})
-
-
-def preset_signature(builder: Any, defaults: dict[str, Any]) -> inspect.Signature:
-    """``builder``'s signature with a preset's defaults (so ``build_model`` can check kwargs)."""
-    signature = inspect.signature(builder)
-    params = [
-        p.replace(default=defaults.get(p.name, p.default)) for p in signature.parameters.values()
-    ]
-    return signature.replace(parameters=params)
 
 
 for _preset, _defaults in (

@@ -180,10 +180,12 @@ class SingleStageDetector(nn.Module):
             :class:`~detseg.ops.default_boxes.DefaultBoxGenerator`).
         head: ``forward(list of feature maps) -> {"cls_logits": Float[B, A, C],
             "box_deltas": Float[B, A, 4]}``.
-        transform: The :class:`DetectionTransform`.
+        transform: The :class:`DetectionTransform` (given ``num_classes`` when it has none, so
+            that it checks the target labels).
+        num_classes: Foreground classes ``K`` (labels ``1..K``).
 
     Attributes:
-        task: ``"detection"``.
+        task: ``"detection"``. num_classes: ``K``.
     """
 
     task = "detection"
@@ -194,12 +196,16 @@ class SingleStageDetector(nn.Module):
         anchor_generator: Callable[..., Tensor],
         head: nn.Module,
         transform: DetectionTransform,
+        num_classes: int,
     ) -> None:
         super().__init__()
         self.backbone = backbone
         self.anchor_generator = anchor_generator
         self.head = head
         self.transform = transform
+        self.num_classes = num_classes
+        if transform.num_classes is None:
+            transform.num_classes = num_classes
 
     def _run(self, batch_tensor: Tensor) -> tuple[HeadOutputs, Tensor, list[int]]:
         """Head outputs, anchors ``Float[A, 4]`` and the anchor count of each level."""

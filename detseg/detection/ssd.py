@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from detseg.detection.retinanet import preset_signature
+from detseg.detection.builder_parts import check_num_classes, preset_signature
 from detseg.detection.single_stage import (
     HeadOutputs,
     SingleStageDetector,
@@ -77,11 +77,8 @@ class SSD(SingleStageDetector):
         transform: DetectionTransform,
         config: SSDConfig | None = None,
     ) -> None:
-        super().__init__(backbone, default_boxes, head, transform)
+        super().__init__(backbone, default_boxes, head, transform, head.num_classes - 1)
         self.config = config or SSDConfig()
-        self.num_classes = head.num_classes - 1
-        if transform.num_classes is None:
-            transform.num_classes = self.num_classes
         self.matcher = SSDMatcher(self.config.iou_thresh)
         self.box_coder = BoxCoder(self.config.box_coder_weights)
 
@@ -203,8 +200,7 @@ def ssd(
         iou_thresh, neg_pos_ratio, score_thresh, topk_candidates, nms_thresh,
             detections_per_img: The :class:`SSDConfig` fields.
     """
-    if num_classes < 1:
-        raise ValueError(f"num_classes must be >= 1 (foreground classes), got {num_classes}")
+    check_num_classes(num_classes)
     body = _ssd_backbone(
         backbone, size, backbone_weights, trainable_layers, width_mult, reduced_tail
     )

@@ -20,9 +20,6 @@ followed by a score threshold, a top-n, class-wise NMS and ``max_detections``.
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
-import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +28,12 @@ import torch
 from torch import Tensor, nn
 
 from detseg.backbones import build_backbone
+from detseg.detection.builder_parts import (
+    backbone_defaults,
+    check_num_classes,
+    dataclass_from_dict,
+    preset_signature,
+)
 from detseg.detection.transform import IMAGENET_MEAN, IMAGENET_STD, DetectionTransform
 from detseg.detection.validation import images_to_list
 from detseg.detection.yolo_heads import YOLOv1GridHead, YOLOv3Head, YOLOv3Neck
@@ -162,17 +165,6 @@ class YOLO(nn.Module):
 # ----------------------------------------------------------------------------- builders
 
 
-def _dataclass_from_dict(cls: type, values: dict[str, Any] | None, where: str) -> Any:
-    """``cls(**values)``; an unknown key is a ``ValueError`` naming the closest field."""
-    valid = [f.name for f in dataclasses.fields(cls)]
-    for key in values or {}:
-        if key not in valid:
-            close = difflib.get_close_matches(key, valid, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ValueError(f"unknown key '{key}' in {where}{hint}; valid keys: {valid}")
-    return cls(**(values or {}))
-
-
 def _check_priors(anchors: Sequence[Sequence[Sequence[float]]], num_levels: int) -> list:
     """Validate ``anchors`` (per level a list of ``[w, h]`` in pixels) against the levels."""
     groups = [[[float(v) for v in pair] for pair in level] for level in anchors]
@@ -234,19 +226,17 @@ def yolo(
     """
     if version not in VERSIONS:
         raise ValueError(f"version='{version}' is not one of {VERSIONS}")
-    if num_classes < 1:
-        raise ValueError(f"num_classes must be >= 1 (foreground classes), got {num_classes}")
+    check_num_classes(num_classes)
     input_size = input_size or (448 if version == "v1" else 416)
     if input_size <= 0:
         raise ValueError(f"input_size must be positive, got {input_size}")
     levels = list(return_layers or (("c5",) if version == "v1" else ("c3", "c4", "c5")))
-    if trainable_layers is None and backbone_weights:
-        trainable_layers = 3
+    norm, trainable_layers = backbone_defaults(backbone_weights, norm, trainable_layers)
     body = build_backbone(
         backbone,
         weights=backbone_weights,
         trainable_layers=trainable_layers,
-        norm=norm or ("frozen_bn" if backbone_weights else "bn"),
+        norm=norm,
         return_layers=levels,
     )
     in_features = list(body.out_channels)
@@ -258,7 +248,7 @@ def yolo(
             grid_size,
             boxes_per_cell,
             head_channels,
-            _dataclass_from_dict(YOLOv1LossConfig, loss, "loss"),
+            dataclass_from_dict(YOLOv1LossConfig, loss, "loss"),
         )
         in_features = in_features[-1:]
     else:
@@ -270,7 +260,7 @@ def yolo(
             num_classes,
             neck_channels,
             head_channels,
-            _dataclass_from_dict(YOLOv3LossConfig, loss, "loss"),
+            dataclass_from_dict(YOLOv3LossConfig, loss, "loss"),
         )
     transform = DetectionTransform(
         input_size,
@@ -285,7 +275,7 @@ def yolo(
         head,
         transform,
         in_features,
-        _dataclass_from_dict(YOLOInferenceConfig, inference, "inference"),
+        dataclass_from_dict(YOLOInferenceConfig, inference, "inference"),
     )
 
 
@@ -308,13 +298,7 @@ def _preset(name: str) -> Any:
     def builder(num_classes: int, **kwargs: Any) -> YOLO:
         return yolo(num_classes, **{**defaults, **kwargs})
 
-    signature = inspect.signature(yolo)
-    builder.__signature__ = signature.replace(
-        parameters=[  # type: ignore[attr-defined]
-            p.replace(default=defaults.get(p.name, p.default))
-            for p in signature.parameters.values()
-        ]
-    )
+    builder.__signature__ = preset_signature(yolo, defaults)  # type: ignore[attr-defined]
     builder.__name__ = builder.__qualname__ = name
     builder.__doc__ = f"YOLO preset {defaults}; see :func:`yolo` for the keyword arguments."
     return builder

@@ -122,6 +122,13 @@ def _check_num_classes(num_classes: int) -> None:
         raise ValueError(f"num_classes must be >= 1 (foreground classes), got {num_classes}.")
 
 
+def _atrous_rates(atrous_rates: Sequence[int] | None, output_stride: int) -> tuple[int, ...]:
+    """The given ASPP rates, or :func:`default_atrous_rates` for ``output_stride`` when ``None``."""
+    if atrous_rates is not None:
+        return tuple(atrous_rates)
+    return default_atrous_rates(output_stride)
+
+
 def _single_level_model(
     num_classes: int,
     backbone: str,
@@ -202,9 +209,7 @@ def deeplabv3(
             36)`` at 8 (:func:`default_atrous_rates`).
         Others: as :func:`fcn`.
     """
-    rates = (
-        tuple(atrous_rates) if atrous_rates is not None else (default_atrous_rates(output_stride))
-    )
+    rates = _atrous_rates(atrous_rates, output_stride)
 
     def make_head(channels: int, num_logits: int, level: str) -> nn.Module:
         return DeepLabV3Head(channels, num_logits, rates, level)
@@ -243,9 +248,7 @@ def deeplabv3plus(
     """
     _check_num_classes(num_classes)
     low, aux_level, deep = LEVEL_ROLES[backbone_family(backbone)]
-    rates = (
-        tuple(atrous_rates) if atrous_rates is not None else (default_atrous_rates(output_stride))
-    )
+    rates = _atrous_rates(atrous_rates, output_stride)
     levels = (low, aux_level, deep) if aux_loss else (low, deep)
     body = segmentation_backbone(
         backbone, levels, output_stride, backbone_weights, trainable_layers, norm
