@@ -1,8 +1,9 @@
-"""Drawing detections on images with OpenCV.
+"""Drawing detections and segmentation label maps on images with OpenCV.
 
 Images here are ``uint8`` numpy arrays ``[H, W, 3]`` in RGB order (convert a
 detseg image tensor with :func:`tensor_to_rgb`); :func:`save_rgb` writes one to
 disk (OpenCV wants BGR, the conversion happens there and nowhere else).
+Label ``k`` (``1..K``) has colour ``class_colors(K)[k - 1]`` in both drawings.
 """
 
 from __future__ import annotations
@@ -106,6 +107,109 @@ def _draw_box(
     cv2.putText(
         canvas, caption, (x1, top + text_h), font, scale, text_color, 1, lineType=cv2.LINE_AA
     )
+
+
+def draw_segmentation(
+    image: np.ndarray,
+    label_map: torch.Tensor | np.ndarray,
+    class_names: Sequence[str],
+    alpha: float = 0.5,
+    ignore_index: int = 255,
+) -> np.ndarray:
+    """Blend one colour per class over an image and add a legend panel on its right.
+
+    Background (label 0) and ``ignore_index`` pixels keep the image's colours; label
+    ``k`` is blended with ``class_colors(K)[k - 1]``. The legend lists the classes
+    present in ``label_map`` (colour swatch and name), so a 20-class model does not
+    fill the panel with classes that are not in the picture.
+
+    Args:
+        image: ``uint8 [H, W, 3]`` RGB; not modified.
+        label_map: integer ``[H, W]`` labels in ``0..K`` (or ``ignore_index``).
+        class_names: the ``K`` foreground class names (label ``k`` is ``class_names[k - 1]``).
+        alpha: opacity of the class colours (0 = image only, 1 = colours only).
+        ignore_index: label drawn like background (void pixels of a ground truth).
+
+    Returns:
+        A new ``uint8 [max(H, legend height), W + legend width, 3]`` RGB image.
+
+    Raises:
+        ValueError: a wrongly shaped image or label map, a label above ``K``, or
+            ``alpha`` outside ``[0, 1]``.
+    """
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(
+            f"expected a uint8 [H, W, 3] image, got {image.dtype} {tuple(image.shape)}"
+        )
+    labels = np.asarray(_numpy(label_map)).astype(np.int64)
+    if labels.shape != image.shape[:2]:
+        raise ValueError(
+            f"label map shape {labels.shape} differs from the image's {image.shape[:2]}"
+        )
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+    foreground = (labels > 0) & (labels != ignore_index)
+    if foreground.any() and labels[foreground].max() > len(class_names):
+        raise ValueError(
+            f"label {int(labels[foreground].max())} has no class name "
+            f"({len(class_names)} classes); pass the model's classes"
+        )
+    palette = np.array([(0, 0, 0), *class_colors(len(class_names))], dtype=np.float64)
+    canvas = image.astype(np.float64)
+    colors = palette[np.where(foreground, labels, 0)]
+    canvas[foreground] = (1 - alpha) * canvas[foreground] + alpha * colors[foreground]
+    overlay = np.clip(canvas.round(), 0, 255).astype(np.uint8)
+    present = sorted(int(k) for k in np.unique(labels[foreground]))
+    entries = [(class_names[k - 1], tuple(int(c) for c in palette[k])) for k in present]
+    return _with_legend(overlay, entries or [("no foreground", None)])
+
+
+def _with_legend(
+    image: np.ndarray, entries: list[tuple[str, tuple[int, int, int] | None]]
+) -> np.ndarray:
+    """``image`` with a white panel on its right: one swatch + name row per entry."""
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.4
+    (_, text_h), baseline = cv2.getTextSize("Ag", font, scale, 1)
+    row = text_h + baseline + 6
+    swatch = text_h + baseline
+    width = 12 + swatch + max(cv2.getTextSize(name, font, scale, 1)[0][0] for name, _ in entries)
+    height = max(image.shape[0], 6 + row * len(entries))
+    out = np.full((height, image.shape[1] + width, 3), 255, dtype=np.uint8)
+    out[: image.shape[0], : image.shape[1]] = image
+    if height > image.shape[0]:
+        out[image.shape[0] :, : image.shape[1]] = 0  # below a short image: black, not legend
+    x0 = image.shape[1] + 4
+    for i, (name, color) in enumerate(entries):
+        top = 4 + i * row
+        if color is not None:
+            cv2.rectangle(out, (x0, top), (x0 + swatch, top + swatch), color, cv2.FILLED)
+            cv2.rectangle(out, (x0, top), (x0 + swatch, top + swatch), (0, 0, 0), 1)
+        cv2.putText(
+            out, name, (x0 + swatch + 4, top + text_h), font, scale, (0, 0, 0), 1, cv2.LINE_AA
+        )
+    return out
+
+
+def save_label_map(path: str | Path, label_map: torch.Tensor | np.ndarray) -> None:
+    """Write an ``[H, W]`` label map as a single-channel 8-bit PNG of class indices.
+
+    The file reads back with :func:`detseg.data.masks.read_label_map` (values ``0..K``).
+
+    Raises:
+        ValueError: a label outside ``0..255`` or not ``[H, W]``.
+        OSError: the file could not be written.
+    """
+    labels = np.asarray(_numpy(label_map))
+    if labels.ndim != 2:
+        raise ValueError(f"expected a label map [H, W], got shape {labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() > 255):
+        raise ValueError(
+            f"labels must lie in 0..255 for a uint8 PNG, got {labels.min()}..{labels.max()}"
+        )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), labels.astype(np.uint8)):
+        raise OSError(f"could not write label map {path} (unsupported extension or unwritable)")
 
 
 def save_rgb(path: str | Path, image: np.ndarray) -> None:

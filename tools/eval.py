@@ -1,5 +1,7 @@
 """COCO evaluation report of a checkpoint on its val split, or of a predictions file.
 
+A segmentation checkpoint is scored by mIoU instead (see the end of this text).
+
     python tools/eval.py runs/demo/best.pt
     python tools/eval.py runs/demo/best.pt --set data.root=/data/shapes eval.backend=pycocotools
     python tools/eval.py --gt datasets/shapes/annotations/instances_val.json \\
@@ -21,6 +23,12 @@ the image in its input list) is matched to the ground-truth image whose
 records naming no ground-truth image are dropped with a warning. A record without
 ``file_name`` keeps its ``image_id``. infer.py keeps only detections at or above its
 ``--score-thr``: run it with ``--score-thr 0.001`` for an AP comparable to the checkpoint form.
+
+Segmentation checkpoint (``python tools/eval.py runs/unet_shapes/best.pt``): the val split's
+label maps are compared pixel by pixel with the predictions in one confusion matrix (void
+pixels, 255, are ignored). It prints mIoU, pixel accuracy, mean class accuracy, fwIoU and the
+IoU of each class (background included), names the classes absent from both the ground truth
+and the predictions (IoU nan, left out of the means), and writes ``OUT/metrics.json``.
 """
 
 from __future__ import annotations
@@ -36,8 +44,14 @@ from typing import Any
 from detseg.config import ConfigError, config_from_dict
 from detseg.data.loader import build_loader
 from detseg.data.registry import build_dataset
+from detseg.data.seg_loader import build_segmentation_loader
 from detseg.engine.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
 from detseg.engine.evaluate import COCO_KEYS, DatasetHead, coco_ground_truth, predict_batches
+from detseg.engine.evaluate_segmentation import (
+    evaluate_segmentation,
+    segmentation_table,
+    write_segmentation_metrics,
+)
 from detseg.engine.train_loop import resolve_device
 from detseg.evaluation.coco_format import predictions_to_coco_results
 from detseg.evaluation.report import write_detection_report
@@ -171,6 +185,8 @@ def evaluate_checkpoint(args: argparse.Namespace) -> int:
         )
     if cfg.eval.max_images is not None:
         val_set = DatasetHead(val_set, cfg.eval.max_images)
+    if getattr(model, "task", "detection") == "segmentation":
+        return evaluate_segmenter(args, cfg, model, val_set, classes, device)
     gt = coco_ground_truth(val_set)
     loader = build_loader(val_set, cfg.eval.batch_size, False, cfg.train.num_workers)
     image_ids, predictions = predict_batches(model, loader, device, cfg.train.amp)
@@ -189,6 +205,26 @@ def evaluate_checkpoint(args: argparse.Namespace) -> int:
     write_report(args, out, heading, gt_named, detections, images_dir, info, cfg.eval.backend)
     (out / "detections.json").write_text(json.dumps(detections))
     print(f"Wrote {out / 'detections.json'}")
+    return 0
+
+
+def evaluate_segmenter(
+    args: argparse.Namespace, cfg: Any, model: Any, val_set: Any, classes: list[str], device: Any
+) -> int:
+    """The checkpoint form for a segmenter: mIoU table on stdout, ``OUT/metrics.json``."""
+    loader = build_segmentation_loader(val_set, cfg.eval.batch_size, False, cfg.train.num_workers)
+    metrics = evaluate_segmentation(model, loader, device, len(classes) + 1, cfg.train.amp)
+    info = {
+        "checkpoint": str(args.checkpoint),
+        "model": cfg.model.name,
+        "dataset": f"{cfg.data.format} at {cfg.data.root} (val split)",
+        "images": metrics["images"],
+    }
+    out = args.out or args.checkpoint.parent / "eval"
+    path = write_segmentation_metrics(out, metrics, classes, info)
+    print(f"Segmentation evaluation of {args.checkpoint} on {metrics['images']} images:\n")
+    print(segmentation_table(metrics, classes))
+    print(f"\nWrote {path}")
     return 0
 
 

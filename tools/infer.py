@@ -1,15 +1,19 @@
-"""Run a trained detector on images and draw its detections.
+"""Run a trained detector or segmenter on images and draw what it finds.
 
     python tools/infer.py runs/demo/best.pt datasets/shapes/val/images/00000*.png --out out/
     python tools/infer.py runs/demo/best.pt photos/ --score-thr 0.5 --device cpu
+    python tools/infer.py runs/unet_shapes/best.pt datasets/shapes/val/images --out seg/
 
 Inputs are image files, folders (their images, sorted) or glob patterns. For each
 readable image the script writes ``OUT/<name>`` with boxes, class names and scores
 drawn (one colour per class), and ``OUT/predictions.json``: every detection at or
 above the score threshold in the COCO results format (``image_id`` is the position
 of the image in the input list, from 1; ``category_id`` the dataset's id) plus
-``file_name``. An unreadable input is reported by name, the others are still
-processed, and the exit code is then 1.
+``file_name``. A segmentation checkpoint gives ``OUT/<name>``: the image with one
+colour per class blended in and a legend (class names and colours) on its right, and
+``OUT/labels/<stem>.png``: the predicted label map as an 8-bit PNG (0 background,
+``k`` the k-th class of the checkpoint). An unreadable input is reported by name, the
+others are still processed, and the exit code is then 1.
 """
 
 from __future__ import annotations
@@ -29,7 +33,13 @@ from detseg.data.image_io import ImageReadError, read_image
 from detseg.engine.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
 from detseg.engine.train_loop import resolve_device
 from detseg.evaluation.coco_format import predictions_to_coco_results
-from detseg.visualize import draw_detections, save_rgb, tensor_to_rgb
+from detseg.visualize import (
+    draw_detections,
+    draw_segmentation,
+    save_label_map,
+    save_rgb,
+    tensor_to_rgb,
+)
 
 logger = logging.getLogger("infer")
 
@@ -38,7 +48,7 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Detect objects in images with a detseg checkpoint.",
+        description="Detect objects in (or segment) images with a detseg checkpoint.",
     )
     parser.add_argument("checkpoint", type=Path, help="a best.pt / last.pt written by train.py")
     parser.add_argument("inputs", nargs="+", help="image files, folders or glob patterns")
@@ -49,7 +59,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--score-thr",
         type=float,
         default=None,
-        help="keep detections scoring at least this (default: the config's eval.score_threshold)",
+        help="keep detections scoring at least this (default: the config's "
+        "eval.score_threshold); not used by segmentation",
     )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
     parser.add_argument(
@@ -117,37 +128,75 @@ def main(argv: list[str] | None = None) -> int:
     device = resolve_device(args.device)
     state = load_checkpoint(args.checkpoint)
     model, config, classes = model_from_checkpoint(state, device, source=str(args.checkpoint))
-    cat_ids = state["meta"].get("cat_ids") or list(range(1, len(classes) + 1))
-    score_thr = args.score_thr
-    if score_thr is None:
-        score_thr = config_from_dict(config, source=str(args.checkpoint)).eval.score_threshold
-
     paths, failed = expand_inputs(args.inputs)
     for item in failed:
         logger.error("no image found for input %r", item)
     args.out.mkdir(parents=True, exist_ok=True)
-    results, used_names, image_id = [], set(), 0
-    with torch.no_grad():
-        for batch in batched(read_images(paths, failed), args.batch_size):
-            outputs = model.predict([image.to(device) for _, image in batch])
-            for (path, image), output in zip(batch, outputs, strict=True):
-                image_id += 1
-                keep = output["scores"] >= score_thr
-                pred = {k: v[keep].cpu() for k, v in output.items()}
-                drawn = draw_detections(
-                    tensor_to_rgb(image), pred["boxes"], pred["labels"], pred["scores"], classes
-                )
-                name = output_name(path, used_names)
-                save_rgb(args.out / name, drawn)
-                for record in predictions_to_coco_results([image_id], [pred], cat_ids):
-                    results.append({**record, "file_name": str(path)})
-                logger.info("%s: %d detections -> %s", path, len(pred["boxes"]), args.out / name)
-    (args.out / "predictions.json").write_text(json.dumps(results, indent=1))
-    print(f"{image_id} images, {len(results)} detections (score >= {score_thr}) in {args.out}/")
+    images = batched(read_images(paths, failed), args.batch_size)
+    if getattr(model, "task", "detection") == "segmentation":
+        segment(model, images, classes, device, args.out)
+    else:
+        score_thr = args.score_thr
+        if score_thr is None:
+            score_thr = config_from_dict(config, source=str(args.checkpoint)).eval.score_threshold
+        cat_ids = state["meta"].get("cat_ids") or list(range(1, len(classes) + 1))
+        detect(model, images, classes, cat_ids, score_thr, device, args.out)
     if failed:
         print(f"{len(failed)} input(s) could not be read: {', '.join(failed)}", file=sys.stderr)
         return 1
     return 0
+
+
+@torch.no_grad()
+def segment(
+    model: torch.nn.Module,
+    batches: Iterator[list[tuple[Path, torch.Tensor]]],
+    classes: list[str],
+    device: torch.device,
+    out: Path,
+) -> None:
+    """Writes an overlay with a legend and the label-map PNG of each image."""
+    used_names: set[str] = set()
+    count = 0
+    for batch in batches:
+        for path, image in batch:  # one at a time: images may differ in size
+            labels = model.predict(image.to(device)[None])[0].cpu()
+            name = output_name(path, used_names)
+            save_rgb(out / name, draw_segmentation(tensor_to_rgb(image), labels, classes))
+            save_label_map(out / "labels" / f"{Path(name).stem}.png", labels)
+            count += 1
+            logger.info("%s: classes %s -> %s", path, labels.unique().tolist(), out / name)
+    print(f"{count} images segmented: overlays in {out}/, label maps in {out / 'labels'}/")
+
+
+@torch.no_grad()
+def detect(
+    model: torch.nn.Module,
+    batches: Iterator[list[tuple[Path, torch.Tensor]]],
+    classes: list[str],
+    cat_ids: list[int],
+    score_thr: float,
+    device: torch.device,
+    out: Path,
+) -> None:
+    """Writes the drawn detections of each image and ``predictions.json``."""
+    results, used_names, image_id = [], set(), 0
+    for batch in batches:
+        outputs = model.predict([image.to(device) for _, image in batch])
+        for (path, image), output in zip(batch, outputs, strict=True):
+            image_id += 1
+            keep = output["scores"] >= score_thr
+            pred = {k: v[keep].cpu() for k, v in output.items()}
+            drawn = draw_detections(
+                tensor_to_rgb(image), pred["boxes"], pred["labels"], pred["scores"], classes
+            )
+            name = output_name(path, used_names)
+            save_rgb(out / name, drawn)
+            for record in predictions_to_coco_results([image_id], [pred], cat_ids):
+                results.append({**record, "file_name": str(path)})
+            logger.info("%s: %d detections -> %s", path, len(pred["boxes"]), out / name)
+    (out / "predictions.json").write_text(json.dumps(results, indent=1))
+    print(f"{image_id} images, {len(results)} detections (score >= {score_thr}) in {out}/")
 
 
 if __name__ == "__main__":

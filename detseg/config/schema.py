@@ -61,9 +61,10 @@ class TrainConfig:
     weight_decay: float = 1e-4
     warmup_iters: int = 500
     warmup_factor: float = 0.001
-    schedule: Literal["multistep", "cosine", "constant"] = "multistep"
+    schedule: Literal["multistep", "cosine", "poly", "constant"] = "multistep"
     milestones: list[int] = field(default_factory=lambda: [8, 11])
     gamma: float = 0.1
+    power: float = 0.9
     grad_clip: float | None = None
     amp: Literal["none", "bf16", "fp16"] = "none"
     num_workers: int = 2

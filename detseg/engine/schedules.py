@@ -1,4 +1,4 @@
-"""Learning-rate schedules: linear warmup followed by multistep, cosine or constant decay.
+"""Learning-rate schedules: linear warmup followed by multistep, cosine, poly or constant decay.
 
 The schedule is a per-iteration multiplier of the base learning rate, used
 through ``torch.optim.lr_scheduler.LambdaLR`` (call ``scheduler.step()`` after
@@ -17,7 +17,7 @@ from torch.optim.lr_scheduler import LambdaLR
 
 from detseg.config import TrainConfig
 
-ScheduleName = Literal["multistep", "cosine", "constant"]
+ScheduleName = Literal["multistep", "cosine", "poly", "constant"]
 
 
 class WarmupSchedule:
@@ -28,15 +28,19 @@ class WarmupSchedule:
     - ``warmup(it) = warmup_factor + (1 - warmup_factor) * it / warmup_iters`` for
       ``it < warmup_iters``, else 1 (a linear ramp from ``warmup_factor`` to 1);
     - ``decay`` is ``gamma ** (number of milestones <= it)`` for ``"multistep"``,
-      ``0.5 * (1 + cos(pi * it / total_iters))`` for ``"cosine"``, 1 for ``"constant"``.
+      ``0.5 * (1 + cos(pi * it / total_iters))`` for ``"cosine"``,
+      ``(1 - it / total_iters) ** power`` for ``"poly"`` (torchvision's segmentation
+      reference: power 0.9, no warmup), 1 for ``"constant"``; ``it`` is capped at
+      ``total_iters`` (the factor stays at its final value afterwards).
 
     Args:
-        schedule: ``"multistep"``, ``"cosine"`` or ``"constant"``.
-        total_iters: length of training in iterations (used by cosine).
+        schedule: ``"multistep"``, ``"cosine"``, ``"poly"`` or ``"constant"``.
+        total_iters: length of training in iterations (used by cosine and poly).
         milestones: iterations where multistep multiplies by ``gamma``.
         gamma: multistep decay factor.
         warmup_iters: length of the warmup ramp; 0 disables warmup.
         warmup_factor: multiplier at iteration 0.
+        power: exponent of the poly decay.
     """
 
     def __init__(
@@ -47,11 +51,14 @@ class WarmupSchedule:
         gamma: float = 0.1,
         warmup_iters: int = 0,
         warmup_factor: float = 0.001,
+        power: float = 0.9,
     ) -> None:
-        if schedule not in ("multistep", "cosine", "constant"):
+        if schedule not in ("multistep", "cosine", "poly", "constant"):
             raise ValueError(
-                f"unknown schedule {schedule!r}; use 'multistep', 'cosine' or 'constant'"
+                f"unknown schedule {schedule!r}; use 'multistep', 'cosine', 'poly' or 'constant'"
             )
+        if power <= 0:
+            raise ValueError(f"poly power must be > 0, got {power}")
         if total_iters < 1:
             raise ValueError(f"total_iters must be >= 1, got {total_iters}")
         if warmup_iters < 0:
@@ -64,6 +71,7 @@ class WarmupSchedule:
         self.gamma = float(gamma)
         self.warmup_iters = int(warmup_iters)
         self.warmup_factor = float(warmup_factor)
+        self.power = float(power)
 
     def __call__(self, it: int) -> float:
         return self._warmup(it) * self._decay(it)
@@ -80,6 +88,8 @@ class WarmupSchedule:
         if self.schedule == "cosine":
             progress = min(it, self.total_iters) / self.total_iters
             return 0.5 * (1.0 + math.cos(math.pi * progress))
+        if self.schedule == "poly":
+            return (1.0 - min(it, self.total_iters) / self.total_iters) ** self.power
         return 1.0
 
 
@@ -92,18 +102,20 @@ def build_scheduler(
     gamma: float = 0.1,
     warmup_iters: int = 0,
     warmup_factor: float = 0.001,
+    power: float = 0.9,
 ) -> LambdaLR:
     """Per-iteration ``LambdaLR`` for ``optimizer``; milestones are given in epochs.
 
     Args:
         optimizer: the optimizer whose learning rates are scheduled.
-        schedule: ``"multistep"``, ``"cosine"`` or ``"constant"``.
+        schedule: ``"multistep"``, ``"cosine"``, ``"poly"`` or ``"constant"``.
         iters_per_epoch: batches per epoch, converts milestone epochs to iterations.
-        total_iters: number of optimizer steps of the whole run (cosine length).
+        total_iters: number of optimizer steps of the whole run (cosine / poly length).
         milestones_epochs: epochs after which multistep multiplies the lr by ``gamma``.
         gamma: multistep decay factor.
         warmup_iters: linear warmup length in iterations (capped at ``total_iters``).
         warmup_factor: lr multiplier at the first iteration.
+        power: exponent of the poly decay.
     """
     if iters_per_epoch < 1:
         raise ValueError(f"iters_per_epoch must be >= 1, got {iters_per_epoch} (empty dataset?)")
@@ -114,6 +126,7 @@ def build_scheduler(
         gamma=gamma,
         warmup_iters=min(warmup_iters, total_iters),
         warmup_factor=warmup_factor,
+        power=power,
     )
     return LambdaLR(optimizer, lr_lambda)
 
@@ -124,7 +137,7 @@ def scheduler_from_config(
     """:func:`build_scheduler` for a config's ``train`` section.
 
     The run lasts ``train.epochs * iters_per_epoch`` iterations, or ``train.max_iters``
-    if that is smaller (the cosine schedule then reaches 0 at ``max_iters``).
+    if that is smaller (the cosine and poly schedules then reach 0 at ``max_iters``).
     """
     total_iters = train.epochs * iters_per_epoch
     if train.max_iters is not None:
@@ -138,4 +151,5 @@ def scheduler_from_config(
         train.gamma,
         train.warmup_iters,
         train.warmup_factor,
+        train.power,
     )

@@ -1,7 +1,8 @@
 """One training epoch, as a plain function.
 
 ``train_one_epoch`` runs the usual steps for each batch: move it to the device,
-compute ``model.losses(images, targets)`` (under autocast when AMP is on), check
+compute ``model.losses(images, targets)`` (under autocast when AMP is on; for a
+segmenter's ``SegBatch`` that is ``model.losses(images [B, 3, H, W], masks [B, H, W])``), check
 the loss is finite, back-propagate, clip gradients, step the optimizer and the
 per-iteration learning-rate scheduler. It logs running means to the progress
 bar and to a :class:`~detseg.engine.metric_log.MetricLogger`.
@@ -128,10 +129,12 @@ def train_one_epoch(
     """Train ``model`` for one pass over ``loader`` (or ``max_iters`` steps, if fewer).
 
     Args:
-        model: a detector with ``losses(images, targets) -> dict[str, Tensor]``.
+        model: a detector with ``losses(images, targets) -> dict[str, Tensor]``, or a
+            segmenter with ``losses(images, masks) -> dict[str, Tensor]``.
         loader: yields ``Batch(images, targets, skipped_images, dropped_boxes)``;
             images ``Float[3, H, W]`` in [0, 1], targets with ``boxes`` (xyxy px)
-            and ``labels``. A batch whose images were all unreadable is skipped.
+            and ``labels``; or ``SegBatch(images Float[B, 3, H, W], masks Int64[B, H, W],
+            skipped_images, ...)``. A batch whose images were all unreadable is skipped.
         optimizer: its ``step`` is called once per batch.
         scheduler: per-iteration scheduler, stepped after each optimizer step.
         device: where the model lives.
@@ -161,11 +164,11 @@ def train_one_epoch(
         if max_iters is not None and stats.iterations >= max_iters:
             break  # only reached with max_iters == 0
         stats.skipped_images += int(batch.skipped_images)
-        stats.dropped_boxes += int(batch.dropped_boxes)
-        if not batch.images:
+        stats.dropped_boxes += int(getattr(batch, "dropped_boxes", 0))
+        if len(batch.images) == 0:
             continue
         iteration = start_iteration + stats.iterations
-        images, targets = move_batch(batch.images, batch.targets, device)
+        images, targets = _batch_on_device(batch, device)
         terms = _train_step(model, images, targets, optimizer, device, amp, scaler, grad_clip)
         _check_finite(terms, iteration)
         scheduler.step()
@@ -185,10 +188,18 @@ def train_one_epoch(
     return stats
 
 
+def _batch_on_device(batch: Any, device: torch.device) -> tuple[Any, Any]:
+    """``(images, targets)`` of a detection ``Batch`` or ``(images, masks)`` of a ``SegBatch``."""
+    if hasattr(batch, "masks"):  # SegBatch: stacked images [B, 3, H, W], masks [B, H, W]
+        on_device = batch.to(device, non_blocking=True)
+        return on_device.images, on_device.masks
+    return move_batch(batch.images, batch.targets, device)
+
+
 def _train_step(
     model: nn.Module,
-    images: list[torch.Tensor],
-    targets: list[dict[str, Any]],
+    images: list[torch.Tensor] | torch.Tensor,
+    targets: list[dict[str, Any]] | torch.Tensor,
     optimizer: torch.optim.Optimizer,
     device: torch.device,
     amp: AmpMode,

@@ -84,3 +84,15 @@ def test_build_optimizer_skips_frozen_parameters():
     assert adamw.param_groups[0]["betas"] == (0.9, 0.999)
     with pytest.raises(ValueError, match="unknown optimizer 'adam'"):
         build_optimizer(model, "adam", lr=0.1)
+
+
+def test_poly_decay_as_torchvision_segmentation_reference():
+    f = WarmupSchedule("poly", 100, power=0.9)
+    assert f(0) == pytest.approx(1.0)
+    assert f(50) == pytest.approx(0.5**0.9)
+    assert f(75) == pytest.approx(0.25**0.9)
+    assert f(100) == pytest.approx(0.0) and f(120) == pytest.approx(0.0)
+    g = WarmupSchedule("poly", 10, warmup_iters=2, warmup_factor=0.5, power=1.0)
+    assert g(1) == pytest.approx(0.75 * 0.9)
+    with pytest.raises(ValueError, match="power"):
+        WarmupSchedule("poly", 10, power=0.0)
