@@ -70,6 +70,45 @@ class TrainConfig:
     num_workers: int = 2
     log_every: int = 20
     eval_every: int = 1
+    # Scale (distributed runs, accumulation): effective batch = batch_size * processes * accumulate
+    accumulate: int = 1
+    lr_scaling: Literal["none", "linear", "sqrt"] = "linear"
+    base_batch_size: int | None = None
+    sync_bn: bool = False
+    find_unused_parameters: bool = False
+    aspect_ratio_groups: int = 0
+    # Training features
+    ema: bool = False
+    ema_decay: float = 0.9998
+    ema_warmup: int = 2000
+    no_decay_norm_bias: bool = False
+    patience: int | None = None
+    on_nonfinite: Literal["stop", "skip"] = "stop"
+    # No lost work, and records
+    checkpoint_every: int | None = None
+    keep_checkpoints: int = 1
+    tensorboard: bool = True
+    tensorboard_images: int = 4
+    debug_ranks: bool = False
+
+    def __post_init__(self) -> None:
+        at_least = {
+            "accumulate": 1,
+            "keep_checkpoints": 0,
+            "ema_warmup": 0,
+            "tensorboard_images": 0,
+        }
+        at_least |= {"base_batch_size": 1, "patience": 1, "checkpoint_every": 1}
+        for key, low in at_least.items():
+            value = getattr(self, key)
+            if value is not None and value < low:
+                raise ConfigError(f"train.{key} must be >= {low}, got {value}")
+        if self.aspect_ratio_groups == 1 or self.aspect_ratio_groups < 0:
+            raise ConfigError(
+                f"train.aspect_ratio_groups must be 0 (off) or >= 2, got {self.aspect_ratio_groups}"
+            )
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ConfigError(f"train.ema_decay must be in [0, 1), got {self.ema_decay}")
 
 
 @dataclass
@@ -80,6 +119,7 @@ class EvalConfig:
     backend: Literal["faster", "pycocotools"] = "faster"
     max_images: int | None = None
     batch_size: int = 2
+    val_loss: bool = True
 
 
 @dataclass

@@ -1,27 +1,40 @@
-"""Batching detection samples.
+"""Batching detection samples, and the resumable training loader.
 
 Datasets yield ``None`` for an unreadable image and count the boxes they dropped in each
 target. :func:`collate_detection` removes the ``None`` samples and sums both counts into the
 :class:`Batch`, so a training loop sees what was skipped even when samples are loaded in worker
 processes (a counter kept on the dataset object would stay in the workers).
+
+:func:`build_train_loader` makes every batch a pure function of ``(seed, epoch, position)``:
+the order of an epoch comes from a ``DistributedSampler`` (seeded with ``seed + epoch``; one
+shard per process, a single shard without ``torchrun``) and the augmentations of a sample are
+re-seeded from ``(seed, epoch, index)`` right before it is loaded, in whichever process loads
+it. So the batches do not depend on ``num_workers``, and a run resumed in the middle of an
+epoch (:meth:`EpochBatchSampler.skip_next`) sees exactly the batches an uninterrupted run sees.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from albumentations.core.composition import BaseCompose
+from torch.utils.data import BatchSampler, DataLoader, Dataset, DistributedSampler, Sampler
 
 __all__ = [
     "Batch",
+    "EpochBatchSampler",
+    "ShardSampler",
     "build_loader",
+    "build_train_loader",
     "collate_detection",
     "reseed_augmentations",
+    "sample_seed",
     "seed_worker",
 ]
 
@@ -76,10 +89,36 @@ def collate_detection(samples: list[tuple[torch.Tensor, dict[str, Any]] | None])
 
 
 def reseed_augmentations(dataset: Dataset, seed: int) -> None:
-    """Give the dataset's albumentations pipeline (if any) its own random stream."""
+    """Give the dataset's albumentations pipeline (if any) its own random streams.
+
+    ``Compose.set_random_seed`` hands the *same* seed to every transform, so the first draws of
+    e.g. ``HorizontalFlip(p=0.5)`` and ``RandomBrightnessContrast(p=0.3)`` would be equal
+    (brightness changed => always flipped). Each transform (nested ones included, in pre-order)
+    therefore gets its own seed derived from ``(seed, position)``.
+    """
     pipeline = getattr(dataset, "augmentations", None)
-    if pipeline is not None and hasattr(pipeline, "set_random_seed"):
-        pipeline.set_random_seed(seed)
+    if not isinstance(pipeline, BaseCompose):
+        return
+    pipeline.set_random_seed(int(seed))
+    for position, transform in enumerate(_transforms_preorder(pipeline)):
+        derived = np.random.SeedSequence([int(seed), position]).generate_state(1)[0]
+        transform.set_random_seed(int(derived))
+
+
+def _transforms_preorder(compose: BaseCompose) -> list[Any]:
+    """Every transform inside an albumentations compose, depth first (children after parent)."""
+    found = []
+    for transform in compose.transforms:
+        found.append(transform)
+        if isinstance(transform, BaseCompose):
+            found.extend(_transforms_preorder(transform))
+    return found
+
+
+def sample_seed(seed: int, epoch: int, index: int) -> int:
+    """The augmentation seed of dataset item ``index`` in ``epoch`` (a uint32)."""
+    entropy = [int(seed) % 2**32, int(epoch), int(index)]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
 def seed_worker(worker_id: int) -> None:
@@ -87,8 +126,11 @@ def seed_worker(worker_id: int) -> None:
 
     Torch gives each worker ``base_seed + worker_id``, with ``base_seed`` drawn from the
     loader's generator every epoch, so workers and epochs get different augmentations, and a
-    seeded loader repeats them.
+    seeded loader repeats them. Workers ignore SIGINT: a Ctrl-C reaches the whole process
+    group, and the training loop (main process) stops at the next step boundary and writes
+    ``last.pt`` while the workers it still needs stay alive.
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the main process to handle
     seed = torch.initial_seed() % 2**32
     np.random.seed(seed)
     random.seed(seed)
@@ -149,5 +191,157 @@ def build_loader(
         drop_last=drop_last,
         worker_init_fn=seed_worker if num_workers > 0 else None,
         generator=generator,
+        persistent_workers=False,
+    )
+
+
+class ShardSampler(Sampler[int]):
+    """Indices ``rank, rank + world_size, ...`` of ``0..size-1``, in order, without padding.
+
+    The shards of all ranks partition the dataset exactly (no duplicate), which evaluation
+    needs; their lengths may differ by one.
+
+    Args:
+        size: Dataset length.
+        rank: This process's rank, ``0 <= rank < world_size``.
+        world_size: Number of processes.
+    """
+
+    def __init__(self, size: int, rank: int = 0, world_size: int = 1) -> None:
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank must be in 0..{world_size - 1}, got {rank}")
+        self.size, self.rank, self.world_size = size, rank, world_size
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self.rank, self.size, self.world_size))
+
+    def __len__(self) -> int:
+        return len(range(self.rank, self.size, self.world_size))
+
+
+class EpochBatchSampler(Sampler[list[tuple[int, int]]]):
+    """Batches of ``(index, augmentation seed)`` pairs whose order depends only on the epoch.
+
+    Args:
+        batch_sampler: Yields lists of dataset indices (``BatchSampler`` or
+            :class:`~detseg.data.group_sampler.GroupedBatchSampler`) over ``index_sampler``.
+        index_sampler: The ``DistributedSampler`` below ``batch_sampler`` (gets ``set_epoch``).
+        seed: Base of the per-sample augmentation seeds (:func:`sample_seed`).
+    """
+
+    def __init__(self, batch_sampler: Sampler, index_sampler: DistributedSampler, seed: int):
+        self.batch_sampler = batch_sampler
+        self.index_sampler = index_sampler
+        self.seed = seed
+        self.epoch = 0
+        self._skip = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the order (and augmentation seeds) of ``epoch``."""
+        self.epoch = epoch
+        self.index_sampler.set_epoch(epoch)
+
+    def skip_next(self, batches: int) -> None:
+        """Leave out the first ``batches`` batches of the next pass (mid-epoch resume).
+
+        The skipped batches are index lists only: no image is read or augmented.
+        """
+        if batches < 0:
+            raise ValueError(f"cannot skip a negative number of batches ({batches})")
+        self._skip = batches
+
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+        skip, self._skip = self._skip, 0
+        for position, indices in enumerate(self.batch_sampler):
+            if position >= skip:
+                yield [(int(i), sample_seed(self.seed, self.epoch, int(i))) for i in indices]
+
+    def __len__(self) -> int:
+        """Batches of a whole epoch (the skipped ones included)."""
+        return len(self.batch_sampler)
+
+
+class _SeededItems(Dataset):
+    """``dataset[(index, seed)]``: re-seed the augmentations with ``seed``, return the item."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key: tuple[int, int]) -> tuple[int, Any]:
+        index, seed = key
+        reseed_augmentations(self.dataset, seed)
+        return index, self.dataset[index]
+
+
+class _CollateWithIds:
+    """Collate the samples and add ``batch.source_ids``: the image ids of every item asked for
+    (unreadable ones included), for error messages and per-rank records."""
+
+    def __init__(self, collate_fn: Callable[[list[Any]], Any], image_ids: Sequence[int]) -> None:
+        self.collate_fn = collate_fn
+        self.image_ids = list(image_ids)
+
+    def __call__(self, items: list[tuple[int, Any]]) -> Any:
+        batch = self.collate_fn([sample for _, sample in items])
+        batch.source_ids = [int(self.image_ids[index]) for index, _ in items]
+        return batch
+
+
+def build_train_loader(
+    dataset: Dataset,
+    batch_size: int,
+    num_workers: int,
+    seed: int,
+    rank: int = 0,
+    world_size: int = 1,
+    group_ids: Sequence[int] | None = None,
+    collate_fn: Callable[[list[Any]], Any] = collate_detection,
+) -> DataLoader:
+    """The training ``DataLoader``: shuffled, sharded per process, resumable mid-epoch.
+
+    Each process reads ``ceil(len(dataset) / world_size)`` items per epoch (the
+    ``DistributedSampler`` repeats a few items so every shard has that length, which keeps
+    the processes in step); batches keep the last incomplete one. Call
+    ``loader.batch_sampler.set_epoch(epoch)`` before each epoch.
+
+    Args:
+        dataset: Training dataset with ``image_ids`` (items ``(image, target)`` or ``None``).
+        batch_size: Items per batch in this process.
+        num_workers: Loader processes (0 = load in this process); the batches do not depend
+            on it.
+        seed: Seeds the order of every epoch and every sample's augmentations.
+        rank: This process's rank.
+        world_size: Number of processes.
+        group_ids: Optional group of every item (e.g. its aspect-ratio group): batches are then
+            made of one group (see :class:`~detseg.data.group_sampler.GroupedBatchSampler`).
+        collate_fn: Turns a list of samples into a batch.
+
+    Returns:
+        A ``DataLoader`` whose ``batch_sampler`` is an :class:`EpochBatchSampler` and whose
+        batches carry ``source_ids`` (image ids of their items).
+    """
+    from detseg.data.group_sampler import GroupedBatchSampler
+
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if num_workers < 0:
+        raise ValueError(f"num_workers must be >= 0, got {num_workers}")
+    index_sampler = DistributedSampler(
+        dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=seed, drop_last=False
+    )
+    if group_ids is None:
+        batches: Sampler = BatchSampler(index_sampler, batch_size, drop_last=False)
+    else:
+        batches = GroupedBatchSampler(index_sampler, group_ids, batch_size)
+    return DataLoader(
+        _SeededItems(dataset),
+        batch_sampler=EpochBatchSampler(batches, index_sampler, seed),
+        num_workers=num_workers,
+        collate_fn=_CollateWithIds(collate_fn, dataset.image_ids),
+        worker_init_fn=seed_worker if num_workers > 0 else None,
+        generator=torch.Generator().manual_seed(seed),
         persistent_workers=False,
     )

@@ -7,14 +7,22 @@ strings and numbers, so it loads with ``torch.load(weights_only=True)``::
      "classes": [str, ...], "meta": {"detseg_version", "epoch", "iteration",
      "metrics", "time", "cat_ids", ...}}
 
-``last.pt`` adds ``optimizer``, ``scheduler``, ``scaler`` and ``rng`` (see
-:func:`rng_state`), which ``tools/train.py --resume`` restores.
+``last.pt`` adds ``optimizer``, ``scheduler``, ``scaler``, ``rng`` (see
+:func:`rng_state`), ``ema`` when EMA is on, and ``rng_ranks`` (the random states of every
+process of a distributed run), which ``tools/train.py --resume`` restores.
+
+:func:`save_rotating` keeps the previous ``last.pt`` files as ``last.1.pt``, ``last.2.pt``, ...
+(``train.keep_checkpoints``); :func:`load_resumable` falls back to them, newest first, when
+``last.pt`` is damaged.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import random
+import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,6 +30,8 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+
+logger = logging.getLogger(__name__)
 
 REQUIRED_KEYS = ("model", "config", "classes", "meta")
 
@@ -55,6 +65,81 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
         Path(tmp_name).unlink(missing_ok=True)
         raise
     _fsync_dir(path.parent)
+
+
+def older_copy(path: str | Path, k: int) -> Path:
+    """Name of the ``k``-th older copy of ``path`` (``last.pt`` -> ``last.1.pt``)."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.{k}{path.suffix}")
+
+
+def save_rotating(path: str | Path, state: dict[str, Any], keep: int) -> None:
+    """:func:`save_checkpoint`, keeping the ``keep`` previous versions of ``path``.
+
+    ``path.{k-1}`` becomes ``path.{k}`` (oldest dropped), then the current ``path`` is
+    hard-linked (copied where links are not supported) to ``path.1`` before the new file
+    replaces it, so a good ``path`` exists at every moment.
+    """
+    path = Path(path)
+    if keep > 0 and path.is_file():
+        for k in range(keep, 1, -1):
+            if older_copy(path, k - 1).is_file():
+                os.replace(older_copy(path, k - 1), older_copy(path, k))
+        link = path.with_name(f".{path.name}.link.tmp")
+        link.unlink(missing_ok=True)
+        try:
+            os.link(path, link)
+        except OSError:
+            shutil.copyfile(path, link)
+        os.replace(link, older_copy(path, 1))
+    save_checkpoint(path, state)
+
+
+def remove_stale_temp_files(folder: str | Path) -> list[Path]:
+    """Delete the temporary files a killed :func:`save_checkpoint` left in ``folder``."""
+    stale = [p for p in Path(folder).glob(".*.tmp") if re.fullmatch(r"\..+\.pt\..+\.tmp", p.name)]
+    for tmp in stale:
+        tmp.unlink(missing_ok=True)
+    return stale
+
+
+def load_resumable(path: str | Path) -> tuple[dict[str, Any], Path]:
+    """Load ``path`` (``last.pt``), or the newest good older copy when it is damaged.
+
+    Returns:
+        ``(state, the file it came from)``.
+
+    Raises:
+        CheckpointError: neither ``path`` nor any ``path.<k>`` copy can be read; the message
+            names every file tried and why.
+    """
+    path = Path(path)
+    copies = sorted(
+        (p for p in path.parent.glob(f"{path.stem}.*{path.suffix}") if _copy_number(path, p)),
+        key=lambda p: _copy_number(path, p),
+    )
+    errors = []
+    for candidate in [path, *copies]:
+        try:
+            state = load_checkpoint(candidate)
+        except CheckpointError as err:
+            errors.append(str(err))
+            if candidate.is_file():
+                logger.error("%s", err)
+            continue
+        if candidate != path:
+            logger.warning("resuming from the older copy %s instead", candidate)
+        return state, candidate
+    raise CheckpointError(
+        "cannot resume: " + "; ".join(errors) + ". Start without --resume, or point "
+        "--work-dir at the run's folder."
+    )
+
+
+def _copy_number(path: Path, candidate: Path) -> int:
+    """``k`` of ``last.k.pt``, 0 for other names."""
+    match = re.fullmatch(rf"{re.escape(path.stem)}\.(\d+){re.escape(path.suffix)}", candidate.name)
+    return int(match.group(1)) if match else 0
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -176,21 +261,26 @@ def training_state(
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     scaler: torch.amp.GradScaler,
     loader_generator: torch.Generator | None = None,
+    ema: Any | None = None,
 ) -> dict[str, Any]:
-    """The resumable part of ``last.pt``: optimizer, scheduler, scaler and RNG states.
+    """The resumable part of ``last.pt``: optimizer, scheduler, scaler, RNG (and EMA) states.
 
-    ``loader_generator`` is the training ``DataLoader``'s shuffling generator; saving
-    it makes a resumed run see the same batch order as an uninterrupted one.
+    ``loader_generator`` is a ``DataLoader``'s shuffling generator, for loaders whose order
+    depends on it (the training loader of ``tools/train.py`` does not: its order is a function
+    of the seed and the epoch). ``ema`` is a :class:`~detseg.engine.ema.ModelEMA`.
     """
     rng = rng_state()
     if loader_generator is not None:
         rng["loader"] = loader_generator.get_state()
-    return {
+    state = {
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(),
         "scaler": scaler.state_dict(),
         "rng": rng,
     }
+    if ema is not None:
+        state["ema"] = ema.state_dict()
+    return state
 
 
 def restore_training_state(
@@ -199,19 +289,25 @@ def restore_training_state(
     scheduler: torch.optim.lr_scheduler.LRScheduler,
     scaler: torch.amp.GradScaler,
     loader_generator: torch.Generator | None = None,
+    ema: Any | None = None,
+    rank: int = 0,
 ) -> None:
     """Load what :func:`training_state` saved into freshly built objects.
 
     The scheduler keeps its own (current config's) schedule and base learning
     rate and only takes its position (``last_epoch``) from the checkpoint, so a
-    resumed run may change e.g. ``train.epochs`` or ``train.lr``.
+    resumed run may change e.g. ``train.epochs`` or ``train.lr``. Process ``rank`` of a
+    distributed run gets its own random state from ``rng_ranks`` when the checkpoint has it.
 
     Raises:
-        CheckpointError: the checkpoint has no training state (e.g. ``best.pt``).
+        CheckpointError: the checkpoint has no training state (e.g. ``best.pt``), or EMA is
+            on but the checkpoint has no EMA state.
     """
     missing = [k for k in ("optimizer", "scheduler", "scaler", "rng") if k not in state]
     if missing:
         raise CheckpointError(f"cannot resume: the checkpoint lacks {missing} (use last.pt)")
+    if ema is not None and "ema" not in state:
+        raise CheckpointError("cannot resume with train.ema=true: the checkpoint has no EMA state")
     base_lrs = list(scheduler.base_lrs)
     optimizer.load_state_dict(state["optimizer"])
     sched = dict(state["scheduler"])
@@ -224,6 +320,9 @@ def restore_training_state(
         group["initial_lr"] = base_lr
         group["lr"] = base_lr * lr_lambda(scheduler.last_epoch)
     scaler.load_state_dict(state["scaler"])
-    set_rng_state(state["rng"])
+    ranks = state.get("rng_ranks") or []
+    set_rng_state(ranks[rank] if rank < len(ranks) else state["rng"])
     if loader_generator is not None and "loader" in state["rng"]:
         loader_generator.set_state(state["rng"]["loader"])
+    if ema is not None:
+        ema.load_state_dict(state["ema"])

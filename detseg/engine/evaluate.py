@@ -16,8 +16,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from detseg.engine.device import AmpMode, autocast_context
 from detseg.engine.metric_log import progress
-from detseg.engine.train_loop import AmpMode, autocast_context
 from detseg.evaluation.coco import coco_evaluate
 from detseg.evaluation.coco_format import dataset_to_coco_gt, predictions_to_coco_results
 
@@ -104,16 +104,30 @@ def predict_batches(
     predictions: list[dict[str, torch.Tensor]] = []
     total = len(loader) if hasattr(loader, "__len__") else None
     for batch in progress(loader, desc="eval", total=total):
-        if not batch.images:
-            continue
-        images = [image.to(device, non_blocking=True) for image in batch.images]
-        with autocast_context(device, amp):
-            outputs = model.predict(images)
-        for target, output in zip(batch.targets, outputs, strict=True):
-            image_ids.append(int(target["image_id"]))
-            predictions.append({k: _to_cpu(v) for k, v in output.items()})
+        ids, outputs = predict_batch(model, batch, device, amp)
+        image_ids.extend(ids)
+        predictions.extend(outputs)
     model.train(was_training)
     return image_ids, predictions
+
+
+@torch.no_grad()
+def predict_batch(
+    model: nn.Module, batch: Any, device: torch.device, amp: AmpMode = "none"
+) -> tuple[list[int], list[dict[str, torch.Tensor]]]:
+    """``model.predict`` on one ``Batch`` (model already in eval mode).
+
+    Returns:
+        ``(image_ids, predictions)`` of the batch's readable images, predictions on the CPU
+        (``boxes`` xyxy px of the input image, ``scores``, ``labels``).
+    """
+    if not batch.images:
+        return [], []
+    images = [image.to(device, non_blocking=True) for image in batch.images]
+    with autocast_context(device, amp):
+        outputs = model.predict(images)
+    ids = [int(target["image_id"]) for target in batch.targets]
+    return ids, [{k: _to_cpu(v) for k, v in output.items()} for output in outputs]
 
 
 def _to_cpu(value: torch.Tensor) -> torch.Tensor:

@@ -19,8 +19,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from detseg.engine.device import AmpMode, autocast_context
 from detseg.engine.metric_log import _json_safe, progress
-from detseg.engine.train_loop import AmpMode, autocast_context
 from detseg.evaluation.segmentation import ConfusionMatrix
 from detseg.evaluation.table import format_table
 

@@ -75,6 +75,13 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def progress(iterable: Iterable[T], desc: str, total: int | None = None) -> Iterator[T] | tqdm:
-    """A tqdm bar on stderr, shown only when stderr is a terminal (logs stay clean)."""
-    return tqdm(iterable, desc=desc, total=total, dynamic_ncols=True, leave=False, disable=None)
+def progress(
+    iterable: Iterable[T], desc: str, total: int | None = None, disable: bool = False
+) -> Iterator[T] | tqdm:
+    """A tqdm bar on stderr, shown only when stderr is a terminal (logs stay clean).
+
+    ``disable=True`` hides it (processes other than rank 0 of a distributed run).
+    """
+    return tqdm(
+        iterable, desc=desc, total=total, dynamic_ncols=True, leave=False, disable=disable or None
+    )

@@ -1,11 +1,56 @@
-"""Optimizers: SGD with momentum or AdamW over the trainable parameters."""
+"""Optimizers (SGD with momentum or AdamW) and the learning-rate scaling rule.
+
+With ``no_decay_norm_bias`` the parameters of normalization layers (BatchNorm, GroupNorm,
+LayerNorm, InstanceNorm) and every bias go into a second parameter group without weight decay
+(decaying a scale or a shift towards 0 only fights the normalization; torchvision's
+references offer the same as ``--norm-weight-decay 0``).
+
+:func:`scaled_lr` applies the learning-rate scaling rule: ``train.lr`` is the rate tuned for an
+effective batch of ``train.base_batch_size`` images per optimizer step; the run's effective
+batch is ``batch_size * processes * accumulate``, and the rate is multiplied by
+``effective / base`` (``linear``, Goyal et al. 2017), its square root (``sqrt``, common with
+Adam), or left alone (``none``).
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import torch
 from torch import nn
+
+#: Module types whose parameters are normalization scales and shifts.
+NORM_TYPES: tuple[type[nn.Module], ...] = (
+    nn.modules.batchnorm._BatchNorm,
+    nn.GroupNorm,
+    nn.LayerNorm,
+    nn.modules.instancenorm._InstanceNorm,
+)
+
+
+def parameter_groups(
+    model: nn.Module, weight_decay: float, no_decay_norm_bias: bool
+) -> list[dict[str, object]]:
+    """Trainable parameters split into optimizer groups.
+
+    Returns:
+        ``[{"params": decayed, "weight_decay": weight_decay}]``, plus
+        ``{"params": norm and bias parameters, "weight_decay": 0.0}`` when
+        ``no_decay_norm_bias`` (empty groups are left out).
+    """
+    decay, no_decay, seen = [], [], set()
+    for module in model.modules():
+        for name, param in module.named_parameters(recurse=False):
+            if not param.requires_grad or id(param) in seen:
+                continue
+            seen.add(id(param))
+            exempt = no_decay_norm_bias and (isinstance(module, NORM_TYPES) or name == "bias")
+            (no_decay if exempt else decay).append(param)
+    groups = [{"params": decay, "weight_decay": weight_decay}]
+    if no_decay:
+        groups.append({"params": no_decay, "weight_decay": 0.0})
+    return [g for g in groups if g["params"]]
 
 
 def build_optimizer(
@@ -14,6 +59,7 @@ def build_optimizer(
     lr: float,
     momentum: float = 0.9,
     weight_decay: float = 1e-4,
+    no_decay_norm_bias: bool = False,
 ) -> torch.optim.Optimizer:
     """Optimizer over the parameters of ``model`` that require gradients.
 
@@ -23,14 +69,41 @@ def build_optimizer(
         lr: base learning rate (the scheduler multiplies it).
         momentum: SGD momentum, or AdamW's first-moment decay.
         weight_decay: L2 penalty (SGD) or decoupled weight decay (AdamW).
+        no_decay_norm_bias: no weight decay on normalization parameters and biases.
     """
-    params = [p for p in model.parameters() if p.requires_grad]
-    if not params:
+    groups = parameter_groups(model, weight_decay, no_decay_norm_bias)
+    if not groups:
         raise ValueError("the model has no trainable parameter (all requires_grad=False)")
     if lr <= 0:
         raise ValueError(f"learning rate must be > 0, got {lr}")
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+        return torch.optim.SGD(groups, lr=lr, momentum=momentum, weight_decay=weight_decay)
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=lr, betas=(momentum, 0.999), weight_decay=weight_decay)
+        return torch.optim.AdamW(groups, lr=lr, betas=(momentum, 0.999), weight_decay=weight_decay)
     raise ValueError(f"unknown optimizer {name!r}; use 'sgd' or 'adamw'")
+
+
+def scaled_lr(
+    lr: float,
+    effective_batch_size: int,
+    base_batch_size: int,
+    rule: Literal["none", "linear", "sqrt"],
+) -> float:
+    """``lr`` scaled from ``base_batch_size`` to ``effective_batch_size`` images per step.
+
+    Raises:
+        ValueError: a batch size below 1 or an unknown rule.
+    """
+    if effective_batch_size < 1 or base_batch_size < 1:
+        raise ValueError(
+            f"batch sizes must be >= 1 (effective {effective_batch_size}, "
+            f"train.base_batch_size {base_batch_size})"
+        )
+    ratio = effective_batch_size / base_batch_size
+    if rule == "none":
+        return lr
+    if rule == "linear":
+        return lr * ratio
+    if rule == "sqrt":
+        return lr * math.sqrt(ratio)
+    raise ValueError(f"unknown train.lr_scaling {rule!r}; use none, linear or sqrt")

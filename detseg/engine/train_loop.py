@@ -6,6 +6,14 @@ segmenter's ``SegBatch`` that is ``model.losses(images [B, 3, H, W], masks [B, H
 the loss is finite, back-propagate, clip gradients, step the optimizer and the
 per-iteration learning-rate scheduler. It logs running means to the progress
 bar and to a :class:`~detseg.engine.metric_log.MetricLogger`.
+
+Gradient accumulation (``accumulate = A``): the batches of an epoch form groups of ``A``
+consecutive batches counted from the epoch's start (the last group may be shorter); each
+batch's loss is divided by its group's length and back-propagated, and one optimizer step
+(one *iteration*) follows each group. Under ``DistributedDataParallel`` only the last batch of
+a group synchronises gradients (``no_sync``). A non-finite loss either stops training
+(``NonFiniteLossError``) or, with ``on_nonfinite="skip"``, drops its whole group: no update,
+but the iteration (and the learning-rate schedule) moves on and the skip is counted.
 """
 
 from __future__ import annotations
@@ -14,36 +22,61 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import torch
 from torch import nn
 
+from detseg.engine.device import (  # re-exported: tools import them from here
+    AmpMode,
+    autocast_context,
+    batch_on_device,
+    build_grad_scaler,
+    move_batch,
+    resolve_device,
+)
+from detseg.engine.distributed import DistInfo, all_gather, any_true
 from detseg.engine.metric_log import MetricLogger, progress
+
+__all__ = [
+    "AmpMode",
+    "EpochStats",
+    "NonFiniteLossError",
+    "StepInfo",
+    "autocast_context",
+    "build_grad_scaler",
+    "move_batch",
+    "resolve_device",
+    "train_one_epoch",
+]
 
 logger = logging.getLogger(__name__)
 
-AmpMode = Literal["none", "bf16", "fp16"]
-
 
 class NonFiniteLossError(RuntimeError):
-    """The loss became NaN or infinite; the message names the iteration and every loss term.
+    """The loss became NaN or infinite; the message names the iteration, every loss term
+    and the image ids of the batch.
 
     Attributes:
         iteration: global iteration (0-based) of the bad step.
         loss_terms: value of each loss term at that step.
+        image_ids: image ids of the bad batch (of every process whose batch was bad).
     """
 
-    def __init__(self, iteration: int, loss_terms: dict[str, float]) -> None:
+    def __init__(
+        self, iteration: int, loss_terms: dict[str, float], image_ids: list[int] | None = None
+    ) -> None:
         self.iteration = iteration
         self.loss_terms = dict(loss_terms)
+        self.image_ids = list(image_ids or [])
         terms = ", ".join(f"{name}={value:.6g}" for name, value in loss_terms.items())
         super().__init__(
-            f"non-finite loss at iteration {iteration}: {terms}. Training stopped; "
-            "the last good checkpoint is kept. Try a lower train.lr, a longer "
-            "train.warmup_iters or train.grad_clip."
+            f"non-finite loss at iteration {iteration}: {terms}; batch image ids "
+            f"{self.image_ids}. Training stopped; the last good checkpoint is kept. Try a "
+            "lower train.lr, a longer train.warmup_iters or train.grad_clip, or "
+            "train.on_nonfinite=skip."
         )
 
 
@@ -52,62 +85,71 @@ class EpochStats:
     """What one call of :func:`train_one_epoch` did.
 
     Attributes:
-        iterations: optimizer steps taken.
+        iterations: optimizer steps taken (skipped non-finite steps included).
+        batches: batches consumed from the loader.
         images: images trained on.
         skipped_images: unreadable images the loader left out.
         dropped_boxes: invalid boxes the datasets dropped.
+        skipped_steps: steps dropped for a non-finite loss (``on_nonfinite="skip"``).
+        interrupted: ``after_step`` asked to stop before the end of the epoch.
         losses: mean of each loss term (and ``loss``, their sum) over the epoch.
         seconds: wall time of the epoch.
     """
 
     iterations: int = 0
+    batches: int = 0
     images: int = 0
     skipped_images: int = 0
     dropped_boxes: int = 0
+    skipped_steps: int = 0
+    interrupted: bool = False
     losses: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
 
-def resolve_device(name: str) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; other names go to ``torch.device``.
+@dataclass
+class StepInfo:
+    """One optimizer step, as handed to ``after_step``.
 
-    Raises:
-        ValueError: unknown device string, or CUDA asked for but not available.
+    Attributes:
+        epoch: 0-based epoch.
+        iteration: global 0-based iteration of this step.
+        epoch_batches: batches of the epoch consumed so far (the resume position).
+        terms: loss terms (mean over the group's batches) and ``loss``.
+        image_ids: image ids of the group's batches (this process).
+        skipped: the step was dropped for a non-finite loss.
     """
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError as err:
-        raise ValueError(f"device {name!r} is not valid; use auto, cpu, cuda or cuda:N") from err
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} asked for, but CUDA is not available; use cpu or auto")
-    return device
+
+    epoch: int
+    iteration: int
+    epoch_batches: int
+    terms: dict[str, float]
+    image_ids: list[int]
+    skipped: bool = False
 
 
-def autocast_context(device: torch.device, amp: AmpMode) -> contextlib.AbstractContextManager:
-    """``torch.autocast`` for ``amp`` on CUDA; a no-op on other devices or with ``"none"``."""
-    if amp == "none" or device.type != "cuda":
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if amp == "bf16" else torch.float16
-    return torch.autocast(device_type="cuda", dtype=dtype)
+@dataclass
+class _Group:
+    """The accumulation group being built."""
+
+    terms: dict[str, float] = field(default_factory=dict)
+    batches: int = 0
+    images: int = 0
+    image_ids: list[int] = field(default_factory=list)
+    bad_terms: dict[str, float] | None = None
 
 
-def build_grad_scaler(device: torch.device, amp: AmpMode) -> torch.amp.GradScaler:
-    """Gradient scaler, enabled only for fp16 on CUDA (bf16 needs none)."""
-    return torch.amp.GradScaler("cuda", enabled=amp == "fp16" and device.type == "cuda")
-
-
-def move_batch(
-    images: list[torch.Tensor], targets: list[dict[str, Any]], device: torch.device
-) -> tuple[list[torch.Tensor], list[dict[str, Any]]]:
-    """Copy images ``[3, H, W]`` and the tensor entries of each target to ``device``."""
-    images = [image.to(device, non_blocking=True) for image in images]
-    targets = [
-        {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in t.items()}
-        for t in targets
-    ]
-    return images, targets
+@dataclass
+class _StepSetup:
+    model: nn.Module
+    train_model: Callable[..., dict[str, torch.Tensor]]
+    optimizer: torch.optim.Optimizer
+    device: torch.device
+    amp: AmpMode
+    scaler: torch.amp.GradScaler | None
+    grad_clip: float | None
+    on_nonfinite: Literal["stop", "skip"]
+    dist: DistInfo
 
 
 def train_one_epoch(
@@ -125,6 +167,13 @@ def train_one_epoch(
     grad_clip: float | None = None,
     log_every: int = 20,
     metric_log: MetricLogger | None = None,
+    accumulate: int = 1,
+    on_nonfinite: Literal["stop", "skip"] = "stop",
+    ema: Any | None = None,
+    train_model: nn.Module | None = None,
+    dist: DistInfo | None = None,
+    start_batch: int = 0,
+    after_step: Callable[[StepInfo], bool] | None = None,
 ) -> EpochStats:
     """Train ``model`` for one pass over ``loader`` (or ``max_iters`` steps, if fewer).
 
@@ -135,52 +184,79 @@ def train_one_epoch(
             images ``Float[3, H, W]`` in [0, 1], targets with ``boxes`` (xyxy px)
             and ``labels``; or ``SegBatch(images Float[B, 3, H, W], masks Int64[B, H, W],
             skipped_images, ...)``. A batch whose images were all unreadable is skipped.
-        optimizer: its ``step`` is called once per batch.
+        optimizer: its ``step`` is called once per group of ``accumulate`` batches.
         scheduler: per-iteration scheduler, stepped after each optimizer step.
         device: where the model lives.
         epoch: 0-based epoch number (for the bar and the log).
-        start_iteration: global iteration count before this epoch (log, errors).
-        max_iters: stop after this many steps in this epoch; ``None`` = whole epoch.
+        start_iteration: global iteration count before this call (log, errors).
+        max_iters: stop after this many steps in this call; ``None`` = whole epoch.
         amp: ``"bf16"`` / ``"fp16"`` autocast on CUDA; ignored elsewhere.
         scaler: gradient scaler (fp16); ``None`` = plain backward.
         grad_clip: clip the global gradient norm to this value; ``None`` = no clipping.
         log_every: write a ``metric_log`` record every this many steps.
         metric_log: where to write ``{"type": "train", ...}`` records.
+        accumulate: batches per optimizer step (gradient accumulation).
+        on_nonfinite: ``"stop"`` raises :class:`NonFiniteLossError`; ``"skip"`` drops the step.
+        ema: a :class:`~detseg.engine.ema.ModelEMA` updated after every optimizer step.
+        train_model: module whose ``forward(images, targets)`` returns the loss dict (the
+            DDP wrapper of a distributed run); default ``model.losses``.
+        dist: the process group (agreement on non-finite losses); default one process.
+        start_batch: batches of this epoch consumed before the call (the loader already
+            skips them); groups and the epoch's length count from the epoch's start.
+        after_step: called after every step; returning ``True`` ends the epoch early
+            (``EpochStats.interrupted``).
 
     Returns:
         The epoch's :class:`EpochStats`.
 
     Raises:
-        NonFiniteLossError: a loss term is NaN or infinite (nothing is stepped).
+        NonFiniteLossError: a loss term is NaN or infinite and ``on_nonfinite="stop"``
+            (nothing is stepped).
     """
+    if accumulate < 1:
+        raise ValueError(f"accumulate must be >= 1, got {accumulate}")
+    setup = _StepSetup(
+        model, train_model if train_model is not None else model.losses, optimizer, device,
+        amp, scaler, grad_clip, on_nonfinite, dist or DistInfo(),
+    )  # fmt: skip
     model.train()
-    stats, sums = EpochStats(), {}
+    stats, sums, group = EpochStats(), {}, _Group()
     start = time.perf_counter()
-    total = len(loader) if hasattr(loader, "__len__") else None
+    epoch_len = len(loader) if hasattr(loader, "__len__") else None
+    total = None if epoch_len is None else epoch_len - start_batch
     if max_iters is not None and total is not None:
-        total = min(total, max_iters)
-    bar = progress(loader, desc=f"epoch {epoch}", total=total)
+        total = min(total, max_iters * accumulate)
+    bar = progress(loader, desc=f"epoch {epoch}", total=total, disable=not setup.dist.is_main)
     for batch in bar:
         if max_iters is not None and stats.iterations >= max_iters:
             break  # only reached with max_iters == 0
+        stats.batches += 1
+        position = start_batch + stats.batches  # batches of the epoch consumed, this one included
         stats.skipped_images += int(batch.skipped_images)
         stats.dropped_boxes += int(getattr(batch, "dropped_boxes", 0))
-        if len(batch.images) == 0:
-            continue
+        group_len, last_in_group = _group_of(position, accumulate, epoch_len)
         iteration = start_iteration + stats.iterations
-        images, targets = _batch_on_device(batch, device)
-        terms = _train_step(model, images, targets, optimizer, device, amp, scaler, grad_clip)
-        _check_finite(terms, iteration)
-        scheduler.step()
+        _micro_step(setup, batch, group, group_len, last_in_group, iteration)
+        if not last_in_group:
+            continue
+        if group.batches == 0 and group.bad_terms is None:  # all images unreadable: no step
+            group = _Group()
+            continue
+        info = _finish_step(setup, group, scheduler, ema, epoch, iteration, position)
         stats.iterations += 1
-        stats.images += len(images)
-        for name, value in terms.items():
+        stats.images += group.images
+        stats.skipped_steps += int(info.skipped)
+        for name, value in info.terms.items():
             sums[name] = sums.get(name, 0.0) + value
-        elapsed = time.perf_counter() - start
+        group = _Group()
+        rate = stats.images * setup.dist.world_size / (time.perf_counter() - start)
         if hasattr(bar, "set_postfix"):
-            bar.set_postfix(loss=f"{terms['loss']:.3f}", img_s=f"{stats.images / elapsed:.1f}")
+            bar.set_postfix(loss=f"{info.terms['loss']:.3f}", img_s=f"{rate:.1f}")
         if metric_log is not None and (stats.iterations % max(log_every, 1) == 0):
-            _log_step(metric_log, epoch, iteration, terms, optimizer, stats.images / elapsed)
+            _log_step(metric_log, epoch, iteration, info.terms, optimizer, rate)
+        if after_step is not None and after_step(info):
+            stats.interrupted = True
+            break
         if max_iters is not None and stats.iterations >= max_iters:
             break
     stats.seconds = time.perf_counter() - start
@@ -188,58 +264,113 @@ def train_one_epoch(
     return stats
 
 
-def _batch_on_device(batch: Any, device: torch.device) -> tuple[Any, Any]:
-    """``(images, targets)`` of a detection ``Batch`` or ``(images, masks)`` of a ``SegBatch``."""
-    if hasattr(batch, "masks"):  # SegBatch: stacked images [B, 3, H, W], masks [B, H, W]
-        on_device = batch.to(device, non_blocking=True)
-        return on_device.images, on_device.masks
-    return move_batch(batch.images, batch.targets, device)
+def _group_of(position: int, accumulate: int, epoch_len: int | None) -> tuple[int, bool]:
+    """``(length of the group of batch number position (1-based), is it the group's last)``.
 
-
-def _train_step(
-    model: nn.Module,
-    images: list[torch.Tensor] | torch.Tensor,
-    targets: list[dict[str, Any]] | torch.Tensor,
-    optimizer: torch.optim.Optimizer,
-    device: torch.device,
-    amp: AmpMode,
-    scaler: torch.amp.GradScaler | None,
-    grad_clip: float | None,
-) -> dict[str, float]:
-    """Forward, backward and optimizer step; returns each loss term and ``loss`` as floats.
-
-    The step is skipped (no backward) when the loss is not finite, so the caller
-    can raise before the weights are touched.
+    Groups are ``accumulate`` consecutive batches from the epoch's start; the last one of an
+    epoch of ``epoch_len`` batches may be shorter.
     """
-    with autocast_context(device, amp):
-        loss_dict = model.losses(images, targets)
-    loss = sum(loss_dict.values())
-    terms = {name: float(value.detach()) for name, value in loss_dict.items()}
-    terms["loss"] = float(loss.detach())
-    if not all(math.isfinite(v) for v in terms.values()):
-        return terms
-    optimizer.zero_grad(set_to_none=True)
-    if scaler is not None and scaler.is_enabled():
-        scaler.scale(loss).backward()
-        scaler.unscale_(optimizer)
-        _clip(model, grad_clip)
-        scaler.step(optimizer)
-        scaler.update()
+    group_start = (position - 1) // accumulate * accumulate
+    group_len = accumulate if epoch_len is None else min(accumulate, epoch_len - group_start)
+    return group_len, position - group_start == group_len
+
+
+def _batch_ids(batch: Any) -> list[int]:
+    """Image ids of a batch: every item asked for when the loader records them."""
+    ids = getattr(batch, "source_ids", None)
+    if ids is None:
+        ids = getattr(batch, "image_ids", None) or []
+    return [int(i) for i in ids]
+
+
+def _micro_step(
+    s: _StepSetup, batch: Any, group: _Group, group_len: int, sync: bool, iteration: int
+) -> None:
+    """Forward and backward of one batch of the group (gradients summed into ``.grad``)."""
+    ids = _batch_ids(batch)
+    group.image_ids.extend(ids)
+    if group.bad_terms is not None:  # the group is dropped already
+        return
+    # Every process must take the same path (DDP's backward is collective): a batch whose
+    # images were all unreadable on one process is left out on all of them.
+    if any_true(len(batch.images) == 0, s.dist):
+        return
+    images, targets = batch_on_device(batch, s.device)
+    no_sync = getattr(s.train_model, "no_sync", None)
+    context = no_sync() if (no_sync is not None and not sync) else contextlib.nullcontext()
+    with context:
+        with autocast_context(s.device, s.amp):
+            loss_dict = s.train_model(images, targets)
+        loss = sum(loss_dict.values())
+        terms = {name: float(value.detach()) for name, value in loss_dict.items()}
+        terms["loss"] = float(loss.detach())
+        bad = not all(math.isfinite(v) for v in terms.values())
+        if any_true(bad, s.dist):
+            _non_finite(s, group, terms if bad else None, ids, iteration)
+            return
+        if group.batches == 0:
+            s.optimizer.zero_grad(set_to_none=True)
+        scaled = loss / group_len
+        if s.scaler is not None and s.scaler.is_enabled():
+            scaled = s.scaler.scale(scaled)
+        scaled.backward()
+    group.batches += 1
+    group.images += len(batch.images)
+    for name, value in terms.items():
+        group.terms[name] = group.terms.get(name, 0.0) + value
+
+
+def _non_finite(
+    s: _StepSetup, group: _Group, terms: dict[str, float] | None, ids: list[int], iteration: int
+) -> None:
+    """Some process saw a non-finite loss: stop everywhere, or mark the group as dropped."""
+    reports = [r for r in all_gather(None if terms is None else (terms, ids), s.dist) if r]
+    if s.on_nonfinite == "stop":
+        bad_ids = [i for _, rank_ids in reports for i in rank_ids]
+        raise NonFiniteLossError(iteration, reports[0][0], bad_ids)
+    group.bad_terms = reports[0][0]
+    if not s.dist.is_main:  # every process knows; rank 0 tells
+        return
+    logger.warning(
+        "non-finite loss at iteration %d (%s; image ids %s): step skipped",
+        iteration,
+        ", ".join(f"{k}={v:.6g}" for k, v in group.bad_terms.items()),
+        [i for _, rank_ids in reports for i in rank_ids],
+    )
+
+
+def _finish_step(
+    s: _StepSetup,
+    group: _Group,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    ema: Any | None,
+    epoch: int,
+    iteration: int,
+    position: int,
+) -> StepInfo:
+    """Optimizer step (or the drop of a bad group), scheduler step, EMA update."""
+    if group.bad_terms is not None:
+        s.optimizer.zero_grad(set_to_none=True)
+        scheduler.step()
+        return StepInfo(epoch, iteration, position, group.bad_terms, group.image_ids, True)
+    if s.scaler is not None and s.scaler.is_enabled():
+        s.scaler.unscale_(s.optimizer)
+        _clip(s.model, s.grad_clip)
+        s.scaler.step(s.optimizer)
+        s.scaler.update()
     else:
-        loss.backward()
-        _clip(model, grad_clip)
-        optimizer.step()
-    return terms
+        _clip(s.model, s.grad_clip)
+        s.optimizer.step()
+    scheduler.step()
+    if ema is not None:
+        ema.update(s.model)
+    terms = {name: value / group.batches for name, value in group.terms.items()}
+    return StepInfo(epoch, iteration, position, terms, group.image_ids)
 
 
 def _clip(model: nn.Module, grad_clip: float | None) -> None:
     if grad_clip is not None:
         torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=grad_clip)
-
-
-def _check_finite(terms: dict[str, float], iteration: int) -> None:
-    if not all(math.isfinite(value) for value in terms.values()):
-        raise NonFiniteLossError(iteration, terms)
 
 
 def _log_step(

@@ -98,3 +98,102 @@ def test_metric_log_records(tmp_path):
     assert records[0]["lr"] == pytest.approx(0.1)
     assert {"loss", "loss_a", "loss_b", "img_per_s", "epoch", "time"} <= set(records[0])
     assert records[2]["AP"] == "nan"
+
+
+@dataclass
+class IdBatch(FakeBatch):
+    image_ids: list[int] = field(default_factory=list)
+
+
+class LinearModel(nn.Module):
+    """losses = mean over the batch's images of (w * x_i - 1)^2 with x_i = image.mean()."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(()))
+
+    def losses(self, images, targets):
+        x = torch.stack([image.mean() for image in images])
+        return {"loss_a": ((self.w * x - 1.0) ** 2).mean()}
+
+
+def _image(value: float) -> torch.Tensor:
+    return torch.full((3, 2, 2), value)
+
+
+def test_accumulating_two_batches_equals_one_batch_of_both():
+    values = [1.0, 2.0, 3.0, 0.5]
+    together = [IdBatch([_image(values[i]), _image(values[i + 1])]) for i in (0, 2)]
+    single = [IdBatch([_image(v)]) for v in values]
+    big, accumulated = LinearModel(), LinearModel()
+    stats_big = _run(big, together, lr=0.05)
+    stats_acc = _run(accumulated, single, lr=0.05, accumulate=2)
+    assert stats_acc.iterations == stats_big.iterations == 2 and stats_acc.batches == 4
+    # step 1: grad = mean_i 2 x_i (w x_i - 1) at w=0 = -(1 + 2) = -3 -> w = 0.15
+    # step 2: x = 3, 0.5: grad = (2*3*(0.45 - 1) + 2*0.5*(0.075 - 1)) / 2 = -2.1125 -> 0.255625
+    assert big.w.item() == pytest.approx(0.255625)
+    assert accumulated.w.item() == pytest.approx(big.w.item(), abs=1e-7)
+    assert stats_acc.losses["loss"] == pytest.approx(stats_big.losses["loss"])
+
+
+def test_an_odd_last_group_is_averaged_over_its_own_batches():
+    model = LinearModel()
+    stats = _run(model, [IdBatch([_image(v)]) for v in (1.0, 2.0, 3.0)], lr=0.05, accumulate=2)
+    assert stats.iterations == 2
+    # step 1 as above (w = 0.15); step 2 has one batch, x = 3: grad 2*3*(0.45-1) = -3.3
+    assert model.w.item() == pytest.approx(0.15 + 0.05 * 3.3)
+
+
+class SometimesNaN(QuadraticModel):
+    """NaN on the batches whose image is all ones."""
+
+    def losses(self, images, targets):
+        scale = float("nan") if images[0].mean() == 1.0 else 1.0
+        return {"loss_a": (self.w - 3.0) ** 2 * scale}
+
+
+def test_skip_mode_drops_the_bad_step_and_counts_it():
+    model = SometimesNaN()
+    loader = [IdBatch([_image(0.0)], image_ids=[5]), IdBatch([_image(1.0)], image_ids=[6]),
+              IdBatch([_image(0.0)], image_ids=[7])]  # fmt: skip
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = build_scheduler(optimizer, "constant", iters_per_epoch=10, total_iters=10)
+    seen = []
+    stats = train_one_epoch(
+        model, loader, optimizer, scheduler, torch.device("cpu"), 0, on_nonfinite="skip",
+        after_step=lambda info: seen.append((info.iteration, info.skipped, info.image_ids)),
+    )  # fmt: skip
+    assert stats.iterations == 3 and stats.skipped_steps == 1
+    assert seen == [(0, False, [5]), (1, True, [6]), (2, False, [7])]
+    assert scheduler.last_epoch == 3  # the schedule moves on with the iteration
+    # two good steps: 0 -> 0.6 -> 1.08 (the NaN step changed nothing)
+    assert model.w.item() == pytest.approx(1.08)
+
+
+def test_stop_mode_names_the_image_ids_of_the_bad_batch():
+    model = SometimesNaN()
+    loader = [IdBatch([_image(0.0)], image_ids=[5]), IdBatch([_image(1.0)], image_ids=[6, 9])]
+    with pytest.raises(NonFiniteLossError) as info:
+        _run(model, loader)
+    assert info.value.image_ids == [6, 9] and "image ids [6, 9]" in str(info.value)
+    assert info.value.iteration == 1
+
+
+def test_after_step_can_stop_the_epoch_and_reports_the_position():
+    model = QuadraticModel()
+    positions = []
+
+    def after_step(info):
+        positions.append(info.epoch_batches)
+        return info.iteration == 11
+
+    class ResumedLoader(list):
+        """The last 3 batches of a 7-batch epoch (len counts the whole epoch, as the
+        training loader's does after ``skip_next(4)``)."""
+
+        def __len__(self) -> int:
+            return 7
+
+    loader = ResumedLoader(_batches(3))
+    stats = _run(model, loader, start_iteration=10, start_batch=4, after_step=after_step)
+    assert stats.interrupted and stats.iterations == 2 and positions == [5, 6]

@@ -1,0 +1,81 @@
+"""Where a training run stands: epoch, position inside it, best score, early stopping.
+
+A :class:`RunState` is stored in every checkpoint's ``meta["run"]``; ``--resume`` reads it
+back. ``epoch_batches`` is the position inside the current epoch (batches consumed), so a run
+interrupted mid-epoch continues with the next batch of that epoch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import detseg
+
+#: The validation number that picks ``best.pt`` (higher is better), per task.
+SCORE_KEY = {"detection": "AP", "segmentation": "mIoU"}
+
+
+@dataclass
+class RunState:
+    """Where training stands; stored in each checkpoint's ``meta["run"]`` for ``--resume``.
+
+    Attributes:
+        epoch: the epoch in progress (or the next one to run).
+        epoch_batches: batches of ``epoch`` already trained on (0 at an epoch's start).
+        iteration: optimizer steps done.
+        best_score: best validation AP (detection) or mIoU (segmentation) so far.
+        best_epoch: the epoch that reached it.
+        evals_since_best: evaluations since the last improvement (early stopping).
+        skipped_steps: steps dropped for a non-finite loss (``train.on_nonfinite=skip``).
+        last_metrics: metrics of the last evaluation (not stored in ``run``; in ``metrics``).
+    """
+
+    epoch: int = 0
+    epoch_batches: int = 0
+    iteration: int = 0
+    best_score: float = -1.0
+    best_epoch: int | None = None
+    evals_since_best: int = 0
+    skipped_steps: int = 0
+    last_metrics: dict[str, Any] | None = None
+
+    @classmethod
+    def from_meta(cls, run: dict[str, Any]) -> RunState:
+        """The state stored by :meth:`meta` (older checkpoints call the score ``best_ap`` and
+        lack the newer fields, which then take their defaults)."""
+        run = dict(run)
+        if "best_ap" in run:
+            run["best_score"] = run.pop("best_ap")
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in run.items() if k in known})
+
+    def meta(self, cat_ids: list[int] | None, **extra: Any) -> dict[str, Any]:
+        """The checkpoint's ``meta`` entry (``extra`` adds keys, e.g. ``weights="ema"``)."""
+        run = {k: v for k, v in asdict(self).items() if k != "last_metrics"}
+        return {
+            "detseg_version": detseg.__version__,
+            "epoch": self.epoch,
+            "iteration": self.iteration,
+            "metrics": self.last_metrics or {},
+            "time": time.time(),
+            "cat_ids": cat_ids,
+            "run": run,
+            **extra,
+        }
+
+    def record_score(self, score: float | None, epoch: int) -> bool:
+        """Count an evaluation; ``True`` when ``score`` beats the best so far (nan never does)."""
+        if score is None:
+            return False
+        if score > self.best_score:
+            self.best_score, self.best_epoch, self.evals_since_best = score, epoch, 0
+            return True
+        self.evals_since_best += 1
+        return False
+
+    def should_stop_early(self, patience: int | None) -> bool:
+        """``True`` after ``patience`` evaluations in a row without improvement."""
+        return patience is not None and self.evals_since_best >= patience
