@@ -2,12 +2,17 @@
 
     python tools/benchmark.py eval --images 2000 --dets-per-image 32 [--iou-type bbox] [--seed 0]
     python tools/benchmark.py model fasterrcnn_mobilenet_v3_large_320_fpn [--size 320 --batch 4]
+    python tools/benchmark.py postprocess ssd300_vgg16 [--batch 4 --threads 1]
 
 Sub-commands:
     eval   time COCO evaluation with both backends (faster-coco-eval, pycocotools)
            on a synthetic ground truth and check that they give the same numbers.
     model  training-step and inference throughput (images/s) of a torchvision model and of
            the detseg model converted from it (same weights, same inputs), and their ratio.
+    postprocess
+           SSD post-processing alone (softmax, decoding, per-class top-k, NMS) of detseg and
+           of torchvision on the same head outputs of a randomly initialised twin (so many
+           boxes pass the score threshold), its share of whole-model inference, and the ratios.
 """
 
 from __future__ import annotations
@@ -195,11 +200,121 @@ def run_model(args: argparse.Namespace) -> int:
     return 0
 
 
+SSD_TWINS = ("ssd300_vgg16", "ssdlite320_mobilenet_v3_large")
+
+
+def _ssd_head_outputs(twin, images):
+    """The torchvision SSD's head outputs, default boxes (one tensor) and resized sizes."""
+    import torch
+
+    with torch.no_grad():
+        batch, _ = twin.transform(images)
+        features = list(twin.backbone(batch.tensors).values())
+        outputs = twin.head(features)
+        anchors = twin.anchor_generator(batch, features)
+    if not all(torch.equal(a, anchors[0]) for a in anchors):
+        raise RuntimeError("torchvision gave different default boxes per image")
+    return outputs, anchors[0], batch.image_sizes
+
+
+def run_postprocess(args: argparse.Namespace) -> int:
+    """The ``postprocess`` sub-command: SSD post-processing time, detseg vs torchvision.
+
+    The head outputs and default boxes come from the torchvision twin; detseg's
+    ``SSD.postprocess`` gets the same tensors (its default boxes are shared by every image).
+    Returns 1 when the two give different detections.
+    """
+    import torch
+    import torchvision.models.detection as tv_detection
+
+    from detseg.engine.throughput import measure, random_detection_batch
+    from detseg.models import from_torchvision
+
+    torch.manual_seed(args.seed)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    twin = getattr(tv_detection, args.arch)(weights=None, weights_backbone=None).to(device).eval()
+    ours = from_torchvision(twin).to(device).eval()
+    images, _ = random_detection_batch(args.batch, 320, 90, device, args.seed)
+    tv_outputs, anchors, sizes = _ssd_head_outputs(twin, images)
+    outputs = {"cls_logits": tv_outputs["cls_logits"], "box_deltas": tv_outputs["bbox_regression"]}
+    scores = tv_outputs["cls_logits"].softmax(-1)[..., 1:]
+    passing = (scores > twin.score_thresh).sum().item() / len(images)
+    print(
+        f"{args.arch} (random init): batch {args.batch} on {device} "
+        f"({torch.get_num_threads()} threads), {anchors.shape[0]} default boxes x "
+        f"{scores.shape[-1]} classes, {passing:.0f} (box, class) pairs per image above "
+        f"score_thresh={twin.score_thresh}, {args.repeats} timed repetitions"
+    )
+    calls = {
+        "torchvision": (
+            lambda: twin.postprocess_detections(tv_outputs, [anchors] * len(images), sizes),
+            lambda: twin(images),
+        ),
+        "detseg": (
+            lambda: ours.postprocess(outputs, anchors, [anchors.shape[0]], sizes),
+            lambda: ours.predict(images),
+        ),
+    }
+
+    def ms_per_image(call) -> float:
+        return 1000.0 / measure(call, args.batch, device, args.repeats).images_per_s
+
+    post, whole = {}, {}
+    with torch.no_grad():
+        for name, (post_fn, infer_fn) in calls.items():
+            post[name], whole[name] = ms_per_image(post_fn), ms_per_image(infer_fn)
+            print(
+                f"{name:>12}: post-processing {post[name]:8.1f} ms/image   whole inference "
+                f"{whole[name]:8.1f} ms/image   post-processing share "
+                f"{100 * post[name] / whole[name]:5.1f}%"
+            )
+        same = _same_detections(calls["torchvision"][0](), calls["detseg"][0]())
+    print(
+        f"speed-up detseg vs torchvision: post-processing "
+        f"{post['torchvision'] / post['detseg']:.1f}x   whole inference "
+        f"{whole['torchvision'] / whole['detseg']:.2f}x"
+    )
+    print(f"same detections: {same}")
+    return 0 if same else 1
+
+
+def _same_detections(reference: list[dict], ours: list[dict]) -> bool:
+    """Equal labels and scores, boxes within 1e-4 px, for every image."""
+    import torch
+
+    for ref, det in zip(reference, ours, strict=True):
+        if not torch.equal(ref["labels"], det["labels"]):
+            return False
+        if not torch.allclose(ref["scores"], det["scores"], rtol=1e-5, atol=1e-6):
+            return False
+        if not torch.allclose(ref["boxes"], det["boxes"], rtol=1e-5, atol=1e-4):
+            return False
+    return True
+
+
+def add_postprocess_command(commands: argparse._SubParsersAction) -> None:
+    sub = commands.add_parser(
+        "postprocess",
+        help="SSD post-processing time, detseg vs torchvision, on the same head outputs",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    sub.add_argument("arch", choices=SSD_TWINS, help="torchvision SSD architecture")
+    sub.add_argument("--batch", type=int, default=4, help="images per call")
+    sub.add_argument("--repeats", type=int, default=5, help="timed calls (median reported)")
+    sub.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    sub.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
+    sub.add_argument("--seed", type=int, default=0, help="seed of the weights and inputs")
+    sub.set_defaults(func=run_postprocess)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_eval_command(commands)
     add_model_command(commands)
+    add_postprocess_command(commands)
     return parser
 
 

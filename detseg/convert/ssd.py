@@ -80,9 +80,11 @@ def ssd_config_from_torchvision(tv_model: nn.Module) -> tuple[dict[str, Any], in
         raise ValueError(f"only square fixed-size SSD inputs are supported, got {size}")
     if tuple(tv_model.box_coder.weights) != (10.0, 10.0, 5.0, 5.0):
         raise ValueError(f"SSD box coder weights {tv_model.box_coder.weights} != (10, 10, 5, 5)")
+    norms = [m for m in tv_model.modules() if isinstance(m, nn.BatchNorm2d)]
     cfg = {
         "name": "ssd",
         **backbone,
+        "norm_momentum": float(norms[0].momentum) if norms else None,
         "size": int(size[0]),
         "image_mean": [float(v) for v in transform.image_mean],
         "image_std": [float(v) for v in transform.image_std],

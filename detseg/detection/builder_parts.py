@@ -3,6 +3,8 @@
 - :func:`backbone_defaults` and :func:`build_detection_body`: the plain backbone under a
   detector, with torchvision's training defaults (frozen BatchNorm and 3 trainable stages
   with pretrained weights; trainable BatchNorm with PyTorch's momentum from scratch).
+  :func:`scratch_norm_momentum` gives that momentum rule to SSD and YOLO, which build their
+  networks themselves.
 - :func:`dataclass_from_dict`: a settings dataclass from a config dict, naming unknown keys.
 - :func:`preset_signature`: a preset builder's signature, so ``build_model`` can check the
   keyword arguments of a config against it.
@@ -28,6 +30,22 @@ def check_num_classes(num_classes: int) -> None:
     """Raise ``ValueError`` unless ``num_classes`` (foreground classes ``K``) is >= 1."""
     if num_classes < 1:
         raise ValueError(f"num_classes must be >= 1 (foreground classes), got {num_classes}")
+
+
+def scratch_norm_momentum(weights: str | None, norm_momentum: float | None) -> float | None:
+    """The BatchNorm momentum a detector builder applies.
+
+    Args:
+        weights: The backbone weights (``None``: random init).
+        norm_momentum: The momentum asked for, or ``None``.
+
+    Returns:
+        ``norm_momentum`` when given; else :data:`SCRATCH_NORM_MOMENTUM` without weights and
+        ``None`` (keep the layers' own, torchvision's value) with weights.
+    """
+    if norm_momentum is None and not weights:
+        return SCRATCH_NORM_MOMENTUM
+    return norm_momentum
 
 
 def backbone_defaults(
@@ -64,7 +82,7 @@ def build_detection_body(
 
     Args:
         name: Backbone name of ``detseg.backbones.BACKBONES``.
-        family: ``"resnet"``, ``"mobilenet"`` or ``"vgg"`` (MobileNets take ``width_mult``).
+        family: ``"resnet"``, ``"mobilenet"`` or ``"vgg"`` (only MobileNets take ``width_mult``).
         levels: Returned levels (``c2..c5``, ``c5_entry``).
         weights, trainable_layers, norm: See :func:`detseg.backbones.build_backbone`.
         width_mult: MobileNet channel multiplier.
@@ -75,8 +93,7 @@ def build_detection_body(
     Returns:
         The backbone (``out_channels`` / ``strides`` dicts keyed by ``levels``).
     """
-    if norm_momentum is None and not weights:
-        norm_momentum = SCRATCH_NORM_MOMENTUM
+    norm_momentum = scratch_norm_momentum(weights, norm_momentum)
     extra: dict[str, Any] = {"width_mult": width_mult} if family == "mobilenet" else {}
     body = build_backbone(
         name,

@@ -61,6 +61,8 @@ class RetinaNetHead(nn.Module):
         super().__init__()
         if norm not in HEAD_NORMS:
             raise ValueError(f"head_norm={norm!r} is not one of {HEAD_NORMS}")
+        if num_convs < 0:
+            raise ValueError(f"head_convs={num_convs} must be >= 0")
         self.num_classes = num_classes
         self.cls_convs = nn.Sequential(*(_conv_block(in_channels, norm) for _ in range(num_convs)))
         self.box_convs = nn.Sequential(*(_conv_block(in_channels, norm) for _ in range(num_convs)))

@@ -15,7 +15,12 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from detseg.detection.builder_parts import check_num_classes, preset_signature
+from detseg.backbones.base import set_norm_statistics
+from detseg.detection.builder_parts import (
+    check_num_classes,
+    preset_signature,
+    scratch_norm_momentum,
+)
 from detseg.detection.single_stage import (
     HeadOutputs,
     SingleStageDetector,
@@ -146,8 +151,11 @@ def _ssd_backbone(
     trainable_layers: int | None,
     width_mult: float,
     reduced_tail: bool | None,
+    conv_init: str,
 ) -> nn.Module:
     if name == "vgg16":
+        if conv_init != "normal":
+            raise ValueError(f"conv_init={conv_init!r} applies to the SSDlite MobileNet only")
         if size != 300:
             raise ValueError(f"the VGG16 SSD is built for size=300 only, got size={size}")
         if trainable_layers is None and weights:
@@ -155,7 +163,7 @@ def _ssd_backbone(
         return SSDVGG16Backbone(weights, trainable_layers)
     if name == "mobilenet_v3_large":
         tail = weights is None if reduced_tail is None else reduced_tail
-        return SSDLiteMobileNetV3Backbone(weights, trainable_layers, width_mult, tail)
+        return SSDLiteMobileNetV3Backbone(weights, trainable_layers, width_mult, tail, conv_init)
     raise ValueError(f"SSD backbone {name!r} is not one of {SSD_BACKBONES}")
 
 
@@ -167,6 +175,8 @@ def ssd(
     trainable_layers: int | None = None,
     width_mult: float = 1.0,
     reduced_tail: bool | None = None,
+    norm_momentum: float | None = None,
+    conv_init: str = "normal",
     head: str | None = None,
     image_mean: Sequence[float] | None = None,
     image_std: Sequence[float] | None = None,
@@ -193,6 +203,12 @@ def ssd(
         trainable_layers: Backbone stages that train (``None``: VGG 4 with weights, else all).
         width_mult, reduced_tail: MobileNet options (``reduced_tail=None``: reduced without
             ImageNet weights, as torchvision).
+        norm_momentum: BatchNorm momentum of SSDlite's backbone and separable predictors;
+            ``None``: 0.1 without ``backbone_weights`` (from scratch), else torchvision's 0.03.
+            SSD300 has no BatchNorm.
+        conv_init: SSDlite's init of the convs without ImageNet weights: ``"normal"``
+            (torchvision's Normal(0, 0.03)) or ``"kaiming"`` (trains faster from scratch with
+            AdamW, see :class:`SSDLiteMobileNetV3Backbone`).
         head: ``"conv"`` or ``"separable"`` (default: conv for VGG, separable for MobileNet).
         image_mean, image_std: Normalisation (default: VGG's Caffe values, MobileNet 0.5/0.5).
         aspect_ratios, scales, min_ratio, max_ratio, steps, clip: The
@@ -202,7 +218,7 @@ def ssd(
     """
     check_num_classes(num_classes)
     body = _ssd_backbone(
-        backbone, size, backbone_weights, trainable_layers, width_mult, reduced_tail
+        backbone, size, backbone_weights, trainable_layers, width_mult, reduced_tail, conv_init
     )
     vgg = backbone == "vgg16"
     boxes = dict(_SSD300_BOXES if vgg else _SSDLITE_BOXES)
@@ -222,6 +238,9 @@ def ssd(
         num_classes + 1,
         head_kind,
     )
+    momentum = scratch_norm_momentum(backbone_weights, norm_momentum)
+    for module in (body, predictor):
+        set_norm_statistics(module, momentum=momentum)
     mean = image_mean or (VGG_MEAN if vgg else (0.5, 0.5, 0.5))
     std = image_std or (VGG_STD if vgg else (0.5, 0.5, 0.5))
     transform = DetectionTransform(

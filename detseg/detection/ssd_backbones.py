@@ -9,7 +9,8 @@ conv10_2/conv11_2). Levels at 300 px: 38, 19, 10, 5, 3, 1 cells.
 **SSDlite320 / MobileNetV3-Large** (Howard et al. 2019): the network is cut inside the first
 stride-32 block: level 1 is the output of its 1x1 expansion conv (stride 16, 672 ch), level 2
 the end of the network (stride 32, 960 ch, 480 with ``reduced_tail``); four extra blocks
-(1x1 -> depthwise 3x3/s2 -> 1x1, BatchNorm + ReLU6) follow. BatchNorm eps 1e-3 momentum 0.03.
+(1x1 -> depthwise 3x3/s2 -> 1x1, BatchNorm + ReLU6) follow. BatchNorm eps 1e-3 momentum 0.03
+(torchvision's values; :func:`~detseg.detection.ssd.ssd` sets momentum 0.1 from scratch).
 
 State-dict keys equal torchvision's ``backbone.*`` keys of ``ssd300_vgg16`` (except
 ``scale_weight`` -> ``l2norm.scale``) and of ``ssdlite320_mobilenet_v3_large``.
@@ -43,6 +44,16 @@ def xavier_init(module: nn.Module) -> None:
                 nn.init.zeros_(layer.bias)
 
 
+def kaiming_init(module: nn.Module) -> None:
+    """Kaiming-normal (fan-out) weights and zero biases for every conv inside ``module`` (the
+    MobileNet classifier's own init)."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Conv2d):
+            nn.init.kaiming_normal_(layer.weight, mode="fan_out")
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+
+
 def normal_init(module: nn.Module, std: float = 0.03) -> None:
     """Normal(0, std) weights and zero biases for every conv inside ``module`` (SSDlite)."""
     for layer in module.modules():
@@ -50,6 +61,10 @@ def normal_init(module: nn.Module, std: float = 0.03) -> None:
             nn.init.normal_(layer.weight, mean=0.0, std=std)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
+
+
+#: Initialisations of SSDlite's convs without ImageNet weights (see SSDLiteMobileNetV3Backbone).
+CONV_INITS = {"normal": normal_init, "kaiming": kaiming_init}
 
 
 class SSDL2Norm(nn.Module):
@@ -151,6 +166,11 @@ class SSDLiteMobileNetV3Backbone(Backbone):
         width_mult: MobileNet channel multiplier (extra layers scale too, at least 16 ch).
         reduced_tail: Halve the channels of the last stage (torchvision does when the
             backbone has no ImageNet weights).
+        conv_init: Init of the convs that have no ImageNet weights (every conv without
+            ``weights``, else the extra blocks): ``"normal"`` is torchvision's Normal(0, 0.03);
+            ``"kaiming"`` the MobileNet classifier's Kaiming-normal (fan-out). Every such conv
+            is followed by BatchNorm, so the init sets the weights' scale, and with it the
+            relative size of each optimizer step: 0.03 makes AdamW steps large.
 
     Shape:
         ``forward(Float[B, 3, S, S]) -> OrderedDict`` ``c4_expand`` (stride 16), ``c5``
@@ -163,13 +183,16 @@ class SSDLiteMobileNetV3Backbone(Backbone):
         trainable_layers: int | None = None,
         width_mult: float = 1.0,
         reduced_tail: bool = False,
+        conv_init: str = "normal",
     ) -> None:
         super().__init__()
+        if conv_init not in CONV_INITS:
+            raise ValueError(f"conv_init={conv_init!r} is not one of {list(CONV_INITS)}")
         net = torchvision.models.mobilenet_v3_large(
             weights=None, norm_layer=SSDLITE_NORM, reduced_tail=reduced_tail, width_mult=width_mult
         )
         if weights is None:
-            normal_init(net)
+            CONV_INITS[conv_init](net)
         load_torchvision_weights(net, weights, "mobilenet_v3_large")
         blocks = net.features
         stages = mobilenet_stage_indices(blocks)
@@ -186,7 +209,7 @@ class SSDLiteMobileNetV3Backbone(Backbone):
             ssdlite_extra_block(c_in, c_out)
             for c_in, c_out in zip([last, *depth[:-1]], depth, strict=True)
         )
-        normal_init(self.extra)
+        CONV_INITS[conv_init](self.extra)
         names = ("c4_expand", "c5", "extra1", "extra2", "extra3", "extra4")
         channels = (blocks[cut].block[0].out_channels, last, *depth)
         self.out_channels = dict(zip(names, channels, strict=True))

@@ -28,11 +28,13 @@ import torch
 from torch import Tensor, nn
 
 from detseg.backbones import build_backbone
+from detseg.backbones.base import set_norm_statistics
 from detseg.detection.builder_parts import (
     backbone_defaults,
     check_num_classes,
     dataclass_from_dict,
     preset_signature,
+    scratch_norm_momentum,
 )
 from detseg.detection.transform import IMAGENET_MEAN, IMAGENET_STD, DetectionTransform
 from detseg.detection.validation import images_to_list
@@ -182,6 +184,33 @@ def _check_priors(anchors: Sequence[Sequence[Sequence[float]]], num_levels: int)
     return groups
 
 
+def _yolo_backbone(
+    name: str,
+    weights: str | None,
+    trainable_layers: int | None,
+    norm: str,
+    levels: list[str],
+    width_mult: float,
+    norm_momentum: float | None,
+) -> nn.Module:
+    """``build_backbone`` with ``width_mult`` (MobileNets only) and the BatchNorm momentum."""
+    extra: dict[str, Any] = {}
+    if name.startswith("mobilenet"):
+        extra["width_mult"] = width_mult
+    elif width_mult != 1.0:
+        raise ValueError(f"width_mult={width_mult} needs a MobileNet backbone, not {name!r}")
+    body = build_backbone(
+        name,
+        weights=weights,
+        trainable_layers=trainable_layers,
+        norm=norm,
+        return_layers=levels,
+        **extra,
+    )
+    set_norm_statistics(body, momentum=scratch_norm_momentum(weights, norm_momentum))
+    return body
+
+
 def yolo(
     num_classes: int,
     backbone: str = "resnet18",
@@ -193,6 +222,8 @@ def yolo(
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
     norm: str | None = None,
+    norm_momentum: float | None = None,
+    width_mult: float = 1.0,
     return_layers: Sequence[str] | None = None,
     neck_channels: int | None = 128,
     head_channels: int = 128,
@@ -216,6 +247,10 @@ def yolo(
         backbone_weights: ``None``, ``"imagenet"`` or a local file.
         trainable_layers: backbone stages that train; ``None``: 3 with weights, else all.
         norm: ``"frozen_bn"`` or ``"bn"``; ``None``: frozen with weights, else ``"bn"``.
+        norm_momentum: running-statistics momentum of every backbone BatchNorm; ``None``: 0.1
+            without ``backbone_weights`` (from scratch), else the backbone's own (torchvision's
+            MobileNets: 0.01).
+        width_mult: MobileNet channel multiplier (other backbones: must be 1).
         return_layers: backbone levels used; ``None``: ``("c5",)`` (v1), ``("c3", "c4",
             "c5")`` (v3).
         neck_channels: v3 neck width, ``None`` for no neck. head_channels: head conv width.
@@ -232,12 +267,8 @@ def yolo(
         raise ValueError(f"input_size must be positive, got {input_size}")
     levels = list(return_layers or (("c5",) if version == "v1" else ("c3", "c4", "c5")))
     norm, trainable_layers = backbone_defaults(backbone_weights, norm, trainable_layers)
-    body = build_backbone(
-        backbone,
-        weights=backbone_weights,
-        trainable_layers=trainable_layers,
-        norm=norm,
-        return_layers=levels,
+    body = _yolo_backbone(
+        backbone, backbone_weights, trainable_layers, norm, levels, width_mult, norm_momentum
     )
     in_features = list(body.out_channels)
     channels = [body.out_channels[n] for n in in_features]

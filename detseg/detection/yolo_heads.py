@@ -200,7 +200,11 @@ class YOLOv3Head(nn.Module):
         matched, ignore = [], []
         for target, boxes in zip(targets, decoded, strict=True):
             m = assign_yolov3_per_image(
-                target["boxes"], self.priors_per_level(), self.strides, sizes
+                target["boxes"],
+                self.priors_per_level(),
+                self.strides,
+                sizes,
+                self.loss_config.assign_thresh,
             )
             matched.append(m)
             ignore.append(

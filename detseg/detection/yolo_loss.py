@@ -48,6 +48,9 @@ class YOLOv3LossConfig:
             ``(sigmoid(tx), sigmoid(ty), tw, th)`` against :func:`encode_yolov3_boxes`).
         ignore_thresh: unassigned predictions whose box has IoU ``> ignore_thresh`` with a
             ground truth are not penalised as negatives.
+        assign_thresh: ``None``: each ground truth is assigned to its best prior only
+            (YOLOv3); else also to every prior whose shape IoU with it is ``> assign_thresh``
+            (YOLOv4 uses 0.213): more positives per object, faster learning from scratch.
         box_weight, obj_weight, noobj_weight, cls_weight: multipliers of the box term, of the
             objectness BCE of positives and of negatives, and of the class BCE.
         smooth_l1_beta: ``beta`` of the smooth-L1 box loss.
@@ -55,6 +58,7 @@ class YOLOv3LossConfig:
 
     box_loss: str = "giou"
     ignore_thresh: float = 0.5
+    assign_thresh: float | None = None
     box_weight: float = 1.0
     obj_weight: float = 1.0
     noobj_weight: float = 1.0
@@ -66,6 +70,11 @@ class YOLOv3LossConfig:
             raise ValueError(f"box_loss={self.box_loss!r} is not one of {BOX_LOSSES}")
         if not 0.0 <= self.ignore_thresh <= 1.0:
             raise ValueError(f"ignore_thresh must be in [0, 1], got {self.ignore_thresh}")
+        if self.assign_thresh is not None and not 0.0 <= self.assign_thresh < 1.0:
+            raise ValueError(
+                f"assign_thresh must be in [0, 1) or null (best prior only), "
+                f"got {self.assign_thresh}"
+            )
 
 
 def yolov1_loss(

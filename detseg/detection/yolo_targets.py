@@ -9,9 +9,12 @@ object: when several centres fall in the same cell, the largest box is kept.
 
 **YOLOv3.** Each ground truth goes to the single prior (over every level) whose shape matches
 best (IoU of the two ``(w, h)`` centred at the same point), at the cell of that prior's level
-that contains its centre. When two ground truths land on the same (level, cell, prior), the
-larger one is kept. A prediction that is not assigned but whose decoded box overlaps some
-ground truth with IoU above ``ignore_thresh`` is ignored (neither positive nor negative).
+that contains its centre. With an ``assign_thresh`` (YOLOv4's multi-anchor rule), it also goes
+to every other prior whose shape IoU with it is above the threshold, each at the cell of its
+own level: several positives per object instead of one. When two ground truths land on the
+same (level, cell, prior), the larger one is kept. A prediction that is not assigned but whose
+decoded box overlaps some ground truth with IoU above ``ignore_thresh`` is ignored (neither
+positive nor negative).
 """
 
 from __future__ import annotations
@@ -157,14 +160,17 @@ def assign_yolov3_per_image(
     priors_per_level: Sequence[Tensor],
     strides: Sequence[float],
     feature_sizes: Sequence[tuple[int, int]],
+    assign_thresh: float | None = None,
 ) -> Tensor:
-    """Assign each ground truth to one prediction slot (best prior shape, cell of its centre).
+    """Assign each ground truth to its prediction slots (prior shape, cell of its centre).
 
     Args:
         boxes: ``Float[N, 4]`` xyxy ground truths in input pixels.
         priors_per_level: ``Float[A_l, 2]`` prior ``(w, h)`` in pixels, per level.
         strides: input pixels per cell, per level.
         feature_sizes: ``(h_l, w_l)`` grid size, per level.
+        assign_thresh: ``None``: the best-matching prior only (YOLOv3); else also every prior
+            whose shape IoU with the ground truth is ``> assign_thresh`` (YOLOv4).
 
     Returns:
         ``Int64[T]`` over the ``T = sum h_l * w_l * A_l`` predictions (level -> y -> x ->
@@ -177,17 +183,22 @@ def assign_yolov3_per_image(
     matched = torch.full((total,), -1, dtype=torch.int64, device=boxes.device)
     if boxes.numel() == 0:
         return matched
-    best = wh_iou(boxes[:, 2:] - boxes[:, :2], sizes).argmax(dim=1)  # [N] flat prior
-    level, anchor = levels[best], anchors[best]
+    shape_iou = wh_iou(boxes[:, 2:] - boxes[:, :2], sizes)  # [N, P]
+    chosen = torch.zeros_like(shape_iou, dtype=torch.bool)
+    chosen[torch.arange(boxes.shape[0]), shape_iou.argmax(dim=1)] = True
+    if assign_thresh is not None:
+        chosen |= shape_iou > assign_thresh
+    gt, prior = chosen.nonzero(as_tuple=True)  # (gt, prior) pairs, gt-major
+    level, anchor = levels[prior], anchors[prior]
     level_stride = boxes.new_tensor(list(strides))[level]
-    grid = torch.tensor(list(feature_sizes), device=boxes.device)[level]  # [N, 2] (h, w)
-    centre = 0.5 * (boxes[:, :2] + boxes[:, 2:]) / level_stride[:, None]
+    grid = torch.tensor(list(feature_sizes), device=boxes.device)[level]  # [M, 2] (h, w)
+    centre = 0.5 * (boxes[gt, :2] + boxes[gt, 2:]) / level_stride[:, None]
     col = centre[:, 0].floor().long().clamp(min=0).minimum(grid[:, 1] - 1)
     row = centre[:, 1].floor().long().clamp(min=0).minimum(grid[:, 0] - 1)
     num_priors = torch.tensor([p.shape[0] for p in priors_per_level], device=boxes.device)
     slots = offsets[level] + (row * grid[:, 1] + col) * num_priors[level] + anchor
-    keep = keep_largest_per_slot(slots, box_area(boxes))
-    matched[slots[keep]] = torch.arange(boxes.shape[0], device=boxes.device)[keep]
+    keep = keep_largest_per_slot(slots, box_area(boxes)[gt])
+    matched[slots[keep]] = gt[keep]
     return matched
 
 

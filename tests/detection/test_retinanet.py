@@ -111,7 +111,7 @@ def _check_model(model, num_classes):
     [
         {"backbone": "resnet18", "box_loss": "smooth_l1"},
         {"backbone": "resnet18", "box_loss": "giou", "head_norm": "group", "p6p7_from": "c5"},
-        {"backbone": "mobilenet_v3_large", "box_loss": "l1", "width_mult": 0.5},
+        {"backbone": "mobilenet_v3_large", "box_loss": "l1", "width_mult": 0.5, "head_convs": 2},
         {"backbone": "vgg16", "fpn_channels": 64},
     ],
     ids=["resnet18", "resnet18-v2", "mobilenet", "vgg16"],
@@ -146,3 +146,13 @@ def test_presets_and_bad_inputs():
         retinanet(2, backbone="resnet18", box_loss="iou")
     with pytest.raises(ValueError, match="backbone"):
         retinanet(2, backbone="alexnet")
+    with pytest.raises(ValueError, match="head_convs"):
+        retinanet(2, backbone="resnet18", head_convs=-1)
+
+
+def test_head_depth_and_norm_momentum():
+    model = retinanet(2, backbone="mobilenet_v3_large", width_mult=0.5, head_convs=2)
+    assert len(model.head.cls_convs) == len(model.head.box_convs) == 2
+    norms = [m for m in model.backbone.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert {m.momentum for m in norms} == {0.1}  # from scratch (torchvision's MobileNet: 0.01)
+    assert len(RETINANET_MODELS["retinanet_resnet50_fpn"](2).head.cls_convs) == 4

@@ -129,3 +129,4 @@ def test_converter_tables_and_settings():
     assert [p.requires_grad for p in model.parameters()] == tv_trainable
     norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     assert {(m.eps, m.momentum) for m in norms} == {(0.001, 0.03)}
+    assert cfg["norm_momentum"] == 0.03  # a model rebuilt from cfg keeps torchvision's value

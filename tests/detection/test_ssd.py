@@ -1,13 +1,16 @@
 """SSD: hand-computed default boxes, matching, MultiBox loss, batched post-processing,
 and the builders."""
 
+import importlib.util
 import math
+from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 import torchvision
 
+from detseg.detection.builder_parts import SCRATCH_NORM_MOMENTUM, scratch_norm_momentum
 from detseg.detection.single_stage import postprocess_softmax
 from detseg.detection.ssd import SSD_MODELS, ssd
 from detseg.detection.ssd_head import SSDMatcher, multibox_loss
@@ -190,3 +193,55 @@ def test_builder_rejects_bad_settings():
         ssd(2, backbone="resnet50")
     with pytest.raises(ValueError, match="head"):
         ssd(2, backbone="mobilenet_v3_large", size=96, head="mlp")
+
+
+def _batch_norm_momenta(module):
+    return {m.momentum for m in module.modules() if isinstance(m, torch.nn.BatchNorm2d)}
+
+
+def test_norm_momentum_rule():
+    assert scratch_norm_momentum(None, None) == SCRATCH_NORM_MOMENTUM == 0.1
+    assert scratch_norm_momentum("imagenet", None) is None  # keep torchvision's value
+    assert scratch_norm_momentum(None, 0.05) == scratch_norm_momentum("x.pth", 0.05) == 0.05
+
+
+def test_ssdlite_norm_momentum_from_scratch_and_with_weights(tmp_path):
+    scratch = ssd(2, backbone="mobilenet_v3_large", size=64, width_mult=0.5)
+    assert _batch_norm_momenta(scratch.backbone) == _batch_norm_momenta(scratch.head) == {0.1}
+    chosen = ssd(2, backbone="mobilenet_v3_large", size=64, width_mult=0.5, norm_momentum=0.05)
+    assert _batch_norm_momenta(chosen) == {0.05}
+    weights = tmp_path / "mobilenet_v3_large.pth"
+    torch.save(torchvision.models.mobilenet_v3_large().state_dict(), weights)
+    pretrained = ssd(2, backbone="mobilenet_v3_large", size=64, backbone_weights=str(weights))
+    assert _batch_norm_momenta(pretrained) == {0.03}  # torchvision's SSDlite value
+
+
+def test_benchmark_postprocess_gives_torchvision_detections(capsys):
+    """``tools/benchmark.py postprocess``: same detections as torchvision (exit status 0)."""
+    path = Path(__file__).resolve().parents[2] / "tools" / "benchmark.py"
+    spec = importlib.util.spec_from_file_location("detseg_tool_benchmark", path)
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    args = ["postprocess", "ssdlite320_mobilenet_v3_large", "--batch", "1", "--repeats", "1"]
+    assert benchmark.main(args) == 0
+    out = capsys.readouterr().out
+    assert "same detections: True" in out and "post-processing share" in out
+
+
+def test_ssdlite_conv_init_choice():
+    torch.manual_seed(0)
+    normal = ssd(2, backbone="mobilenet_v3_large", size=64, width_mult=0.5)
+    kaiming = ssd(2, backbone="mobilenet_v3_large", size=64, width_mult=0.5, conv_init="kaiming")
+    # the first conv of the network (3 -> 8 channels): Normal(0, 0.03) vs Kaiming fan-out
+    # std sqrt(2 / (8 * 3 * 3)) = 1/6; the first conv of an extra block (1x1, 240 -> 128):
+    # sqrt(2 / 128) = 0.125
+    for model, stds in ((normal, (0.03, 0.03)), (kaiming, (1 / 6, 0.125))):
+        first = model.backbone.features[0][0][0].weight
+        extra = model.backbone.extra[0][0][0].weight
+        assert first.shape == (8, 3, 3, 3) and extra.shape[:2] == (128, 240)
+        torch.testing.assert_close(first.std().item(), stds[0], rtol=0.25, atol=0)
+        torch.testing.assert_close(extra.std().item(), stds[1], rtol=0.1, atol=0)
+    with pytest.raises(ValueError, match="conv_init"):
+        ssd(2, backbone="mobilenet_v3_large", size=64, conv_init="xavier")
+    with pytest.raises(ValueError, match="SSDlite MobileNet only"):
+        ssd(2, backbone="vgg16", conv_init="kaiming")

@@ -262,6 +262,8 @@ def test_builder_validation():
         yolo(2, version="v3", input_size=64, loss={"ignore_tresh": 0.6})
     with pytest.raises(ValueError, match="box_loss"):
         yolo(2, version="v3", input_size=64, loss={"box_loss": "l2"})
+    with pytest.raises(ValueError, match="assign_thresh"):
+        yolo(2, version="v3", input_size=64, loss={"assign_thresh": 1.5})
 
 
 def test_custom_anchors_and_presets():
@@ -279,3 +281,16 @@ def test_custom_anchors_and_presets():
     v1 = YOLO_MODELS["yolov1_resnet18"](2, input_size=64)
     assert isinstance(v1.head, YOLOv1GridHead) and v1.transform.fixed_size == (64, 64)
     assert v1.task == "detection" and v1.num_classes == 2
+
+
+def test_norm_momentum_and_width_mult():
+    def momenta(model):
+        return {m.momentum for m in model.backbone.modules() if isinstance(m, nn.BatchNorm2d)}
+
+    # torchvision's MobileNetV3 builds momentum 0.01: from scratch the builder sets 0.1
+    mobilenet = yolo(2, backbone="mobilenet_v3_large", width_mult=0.5, input_size=64)
+    assert momenta(mobilenet) == {0.1}
+    assert mobilenet.backbone.out_channels["c5"] == 480  # 960 x 0.5
+    assert momenta(yolo(2, version="v1", input_size=64, norm_momentum=0.03)) == {0.03}
+    with pytest.raises(ValueError, match="width_mult=0.5 needs a MobileNet"):
+        yolo(2, backbone="resnet18", width_mult=0.5, input_size=64)

@@ -155,6 +155,31 @@ def test_yolov3_assignment_picks_prior_scale_and_cell():
     assert torch.equal(matched, expected)
 
 
+def test_yolov3_multi_prior_assignment_above_threshold():
+    boxes = torch.tensor(
+        [
+            # 12x7, centre (40, 44); shape IoU: 8x8 56/92 = .609, 12x6 72/84 = .857,
+            # 20x20 84/400 = .21, 40x40 84/1600, 30x60 84/1800
+            [34.0, 40.5, 46.0, 47.5],
+            # 20x20, centre (40, 20); shape IoU: 20x20 1, 40x40 .25, 30x60 400/1800 = .222,
+            # 12x6 72/400 = .18, 8x8 64/400 = .16
+            [30.0, 10.0, 50.0, 30.0],
+        ]
+    )
+    # thresh .5: box 0 -> level 0 cell (5, 5) priors 0 and 1: (5*8+5)*2 + 0/1 = 90, 91;
+    # box 1 -> its best prior only, level 1 cell (x 2, y 1): 128 + 1*4 + 2 = 134
+    matched = assign_yolov3_per_image(boxes, PRIORS, STRIDES, SIZES, assign_thresh=0.5)
+    positives = (matched >= 0).nonzero().flatten()
+    assert positives.tolist() == [90, 91, 134]
+    assert matched[positives].tolist() == [0, 0, 1]
+    # thresh .2 adds box 0 -> level 1 cell (x 2, y 2) = 138, box 1 -> level 2 cell (x 1, y 0)
+    # priors 0 and 1 = 144 + 1*2 + 0/1 = 146, 147
+    matched = assign_yolov3_per_image(boxes, PRIORS, STRIDES, SIZES, assign_thresh=0.2)
+    positives = (matched >= 0).nonzero().flatten()
+    assert positives.tolist() == [90, 91, 134, 138, 146, 147]
+    assert matched[positives].tolist() == [0, 0, 1, 0, 1, 1]
+
+
 def test_yolov3_assignment_empty_image():
     matched = assign_yolov3_per_image(torch.zeros(0, 4), PRIORS, STRIDES, SIZES)
     assert torch.equal(matched, torch.full((TOTAL,), -1))
