@@ -331,6 +331,7 @@ def unet(
     base_channels: int = 64,
     upsampling: str = "transpose",
     norm: str | None = "bn",
+    stem_stride: int = 1,
     loss: str = "ce",
     dice_weight: float = 1.0,
     image_mean: Sequence[float] = IMAGENET_MEAN,
@@ -341,10 +342,12 @@ def unet(
     Args:
         depth: number of downsamplings (4). base_channels: width of the first level (64).
         upsampling: ``"transpose"`` (2x2 up-conv) or ``"bilinear"``.
-        norm: ``"bn"`` or ``None`` (the paper: no normalisation). Others: module docstring.
+        norm: ``"bn"`` or ``None`` (the paper: no normalisation).
+        stem_stride: 1 (the paper) or 2 (the network runs at half resolution from a stride-2
+            first conv; its logits are upsampled bilinearly). Others: module docstring.
     """
     _check_num_classes(num_classes)
-    encoder = UNetEncoder(3, base_channels, depth, norm)
+    encoder = UNetEncoder(3, base_channels, depth, norm, stem_stride)
     decoder = UNetDecoder(
         encoder.out_channels, encoder.strides, num_classes + 1, upsampling=upsampling, norm=norm
     )

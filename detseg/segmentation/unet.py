@@ -2,8 +2,10 @@
 
 Classic U-Net (Ronneberger et al., 2015) = ``UNetEncoder`` (a detseg backbone) +
 ``UNetDecoder``. The encoder's level ``c<k>`` has stride ``2**k``: ``c0`` is a double conv at
-full resolution, every next level is a 2x2 max pool and a double conv doubling the width
-(``base_channels * 2**k``). The decoder walks back up: upsample the deeper map (2x2
+full resolution, every next level is a 2x2 max pool and a double conv doubling the width.
+With ``stem_stride=2`` the first conv has stride 2, so the encoder starts at ``c1`` (half
+resolution, a quarter of the compute) and the model upsamples the stride-2 logits
+bilinearly: the cheap variant for a CPU. The decoder walks back up: upsample the deeper map (2x2
 transposed conv, or bilinear), concatenate the skip level, double conv.
 
 Differences from the paper, so that the output has the input size for any ``H, W``: convs use
@@ -47,14 +49,17 @@ class UNetDoubleConv(nn.Sequential):
     Args:
         in_channels, out_channels: channels in and out.
         norm: ``"bn"`` or ``None`` (plain conv with bias, as in the paper).
+        stride: stride of the first conv (2 halves the resolution).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, norm: str | None = "bn") -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, norm: str | None = "bn", stride: int = 1
+    ) -> None:
         if norm not in ("bn", None):
             raise ValueError(f"U-Net norm must be 'bn' or None, got {norm!r}.")
         layers: list[nn.Module] = []
-        for c_in in (in_channels, out_channels):
-            layers.append(nn.Conv2d(c_in, out_channels, 3, padding=1, bias=norm is None))
+        for c_in, s in ((in_channels, stride), (out_channels, 1)):
+            layers.append(nn.Conv2d(c_in, out_channels, 3, s, padding=1, bias=norm is None))
             if norm == "bn":
                 layers.append(nn.BatchNorm2d(out_channels))
             layers.append(nn.ReLU(inplace=True))
@@ -66,38 +71,52 @@ class UNetEncoder(Backbone):
 
     Args:
         in_channels: image channels.
-        base_channels: width of ``c0`` (64 in the paper); level ``k`` has ``base * 2**k``.
+        base_channels: width of the first level (64 in the paper); the ``j``-th level has
+            ``base * 2**j``.
         depth: number of 2x2 max-pool downsamplings (4 in the paper).
         norm: ``"bn"`` or ``None``.
+        stem_stride: 1 (the paper) or 2: the first conv has stride 2 and the levels are
+            ``c1..c<depth + 1>`` (a level ``c<k>`` always has stride ``2**k``).
 
     Shape:
         ``forward(x Float[B, in_channels, H, W]) -> OrderedDict`` with ``c<k>``
-        ``Float[B, base * 2**k, H // 2**k, W // 2**k]`` (floors of successive halvings).
+        ``Float[B, base * 2**j, ~H / 2**k, ~W / 2**k]`` for the ``j``-th level (sizes are the
+        floors of successive halvings; a stride-2 conv rounds up).
     """
 
     def __init__(
-        self, in_channels: int = 3, base_channels: int = 64, depth: int = 4, norm: str | None = "bn"
+        self,
+        in_channels: int = 3,
+        base_channels: int = 64,
+        depth: int = 4,
+        norm: str | None = "bn",
+        stem_stride: int = 1,
     ) -> None:
         super().__init__()
         if depth < 1 or base_channels < 1:
             raise ValueError(
                 f"U-Net needs depth >= 1 and base_channels >= 1, got {depth}, {base_channels}."
             )
-        self.stages = nn.ModuleList([UNetDoubleConv(in_channels, base_channels, norm)])
-        for k in range(1, depth + 1):
+        if stem_stride not in (1, 2):
+            raise ValueError(f"U-Net stem_stride must be 1 or 2, got {stem_stride!r}.")
+        first = UNetDoubleConv(in_channels, base_channels, norm, stride=stem_stride)
+        self.stages = nn.ModuleList([first])
+        for j in range(1, depth + 1):
             self.stages.append(
-                UNetDoubleConv(base_channels * 2 ** (k - 1), base_channels * 2**k, norm)
+                UNetDoubleConv(base_channels * 2 ** (j - 1), base_channels * 2**j, norm)
             )
-        for k in range(depth + 1):
-            self.out_channels[f"c{k}"] = base_channels * 2**k
-            self.strides[f"c{k}"] = 2**k
+        offset = stem_stride // 2  # c1 first when the stem halves the resolution
+        self.level_names = [f"c{j + offset}" for j in range(depth + 1)]
+        for j, name in enumerate(self.level_names):
+            self.out_channels[name] = base_channels * 2**j
+            self.strides[name] = 2 ** (j + offset)
 
     def forward(self, x: Tensor) -> OrderedDict[str, Tensor]:
         """See the class docstring."""
         features: OrderedDict[str, Tensor] = OrderedDict()
-        for k, stage in enumerate(self.stages):
-            x = stage(x if k == 0 else F.max_pool2d(x, 2))
-            features[f"c{k}"] = x
+        for j, (name, stage) in enumerate(zip(self.level_names, self.stages, strict=True)):
+            x = stage(x if j == 0 else F.max_pool2d(x, 2))
+            features[name] = x
         return features
 
 

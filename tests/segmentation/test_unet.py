@@ -69,3 +69,21 @@ def test_decoder_rejects_transpose_without_doubling_strides():
     assert decoder(features).shape == (1, 2, 5, 6)
     with pytest.raises(ValueError, match="decoder_channels needs 1"):
         UNetDecoder(channels, {"c4": 16, "c5": 32}, 2, decoder_channels=(4, 4))
+
+
+def test_stem_stride_2_starts_at_c1_and_keeps_the_input_size():
+    encoder = UNetEncoder(3, base_channels=4, depth=2, stem_stride=2)
+    assert encoder.out_channels == {"c1": 4, "c2": 8, "c3": 16}
+    assert encoder.strides == {"c1": 2, "c2": 4, "c3": 8}
+    features = encoder(torch.rand(2, 3, 37, 50))
+    # stride-2 conv with padding 1 rounds up (19 x 25), then 2x2 pools floor
+    assert [tuple(f.shape[-2:]) for f in features.values()] == [(19, 25), (9, 12), (4, 6)]
+    torch.manual_seed(0)
+    model = unet(2, depth=2, base_channels=4, stem_stride=2).eval()
+    with torch.no_grad():
+        head_out = model.head(model.backbone(model.normalize(torch.rand(1, 3, 37, 50))))
+        logits = model(torch.rand(1, 3, 37, 50))
+    assert head_out.shape[-2:] == (19, 25)  # logits at stride 2 ...
+    assert logits.shape == (1, 3, 37, 50)  # ... upsampled by the model to the input size
+    with pytest.raises(ValueError, match="stem_stride must be 1 or 2"):
+        UNetEncoder(stem_stride=4)
