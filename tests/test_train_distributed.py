@@ -42,6 +42,8 @@ TINY_DDP = [
     # score 0 keeps many (poor) detections after 3 steps: the AP is small but not 0
     "model.roi_heads={batch_size_per_image: 32, score_thresh: 0.0}",
     "train.batch_size=2",
+    "train.base_batch_size=null",  # demo.yaml sets 8 (its 2 x 4 run); the test scales from 2
+    "eval.val_loss=true",  # demo.yaml turns it off to save time
     "train.num_workers=0",
     "train.log_every=1",
     "train.warmup_iters=1",

@@ -46,6 +46,7 @@ TINY = [
     "model.roi_heads={batch_size_per_image: 16}",
     "train.epochs=2",
     "train.batch_size=2",
+    "eval.val_loss=true",  # demo.yaml turns it off to save time
     "train.accumulate=2",
     "train.ema=true",
     "train.ema_warmup=3",
