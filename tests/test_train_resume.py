@@ -2,12 +2,14 @@
 
 Reference: a tiny Faster R-CNN trains 2 epochs of 3 steps (6 batches of 2 images, 2 batches
 accumulated per step, EMA on) uninterrupted, in this process with ``num_workers=0``.
-The same run in a subprocess with ``num_workers=1`` gets SIGTERM right after its 4th step
-(``DETSEG_INTERRUPT_AT_ITER=4:TERM``: the middle of epoch 1), writes ``last.pt`` and exits 143.
+The same run in a subprocess with ``num_workers=1`` gets SIGTERM during its 5th step
+(``DETSEG_INTERRUPT_AT_ITER=4:TERM:group``, sent to its whole process group, the loader worker
+included, as a scheduler does): it finishes that step (the middle of epoch 1), writes
+``last.pt`` and exits 143.
 Resumed (here, ``num_workers=0``), it must end with exactly the reference's weights, EMA
 weights and optimizer state; so must a resume from the older ``last.1.pt`` after ``last.pt``
 is truncated. The state it stopped in must equal the reference's own mid-epoch checkpoint of
-iteration 4 (``train.checkpoint_every=4``).
+iteration 5 (``train.checkpoint_every=5``).
 """
 
 from __future__ import annotations
@@ -87,22 +89,23 @@ def _argv(work_dir: Path, shapes: Path, *extra: str) -> list[str]:
 @pytest.fixture(scope="module")
 def reference(shapes, train_main, tmp_path_factory) -> Path:
     work_dir = tmp_path_factory.mktemp("uninterrupted")
-    # checkpoint_every=4: a mid-epoch last.pt at iteration 4 (kept as last.1.pt at the end)
-    argv = _argv(work_dir, shapes, "train.num_workers=0", "train.checkpoint_every=4")
+    # checkpoint_every=5: a mid-epoch last.pt at iteration 5 (kept as last.1.pt at the end)
+    argv = _argv(work_dir, shapes, "train.num_workers=0", "train.checkpoint_every=5")
     assert train_main(argv) == 0
     return work_dir
 
 
 @pytest.fixture(scope="module")
 def interrupted(shapes, tmp_path_factory) -> Path:
-    """The run stopped by SIGTERM after its 4th step, in a subprocess with a loader worker."""
+    """The run stopped by SIGTERM during its 5th step, in a subprocess with a loader worker."""
     work_dir = tmp_path_factory.mktemp("interrupted")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO),
-           "DETSEG_INTERRUPT_AT_ITER": "4:TERM"}  # fmt: skip
+           "DETSEG_INTERRUPT_AT_ITER": "4:TERM:group"}  # fmt: skip
     argv = _argv(work_dir, shapes, "train.num_workers=1", "train.tensorboard=false")
     result = subprocess.run(
         [sys.executable, str(REPO / "tools" / "train.py"), *argv],
         capture_output=True, text=True, env=env, cwd=REPO, timeout=300,
+        start_new_session=True,  # its own process group: the signal stays inside it
     )  # fmt: skip
     assert result.returncode == 143, f"{result.stdout}\n{result.stderr}"
     assert "SIGTERM received" in result.stderr
@@ -125,16 +128,16 @@ def _assert_same_final_state(reference: Path, resumed: Path) -> None:
 def test_interrupt_writes_the_position_inside_the_epoch(interrupted):
     last = load_checkpoint(interrupted / "last.pt")
     run = last["meta"]["run"]
-    assert (run["epoch"], run["epoch_batches"], run["iteration"]) == (1, 2, 4)
-    assert last["ema"]["updates"] == 4
+    assert (run["epoch"], run["epoch_batches"], run["iteration"]) == (1, 4, 5)
+    assert last["ema"]["updates"] == 5
     older = load_checkpoint(interrupted / "last.1.pt")["meta"]["run"]  # end of epoch 0
-    assert (older["epoch"], older["epoch_batches"], older["iteration"]) == (2 - 1, 0, 3)
+    assert (older["epoch"], older["epoch_batches"], older["iteration"]) == (1, 0, 3)
 
 
 def test_the_interrupted_state_equals_the_periodic_checkpoint_of_the_reference(
     interrupted, reference
 ):
-    periodic = load_checkpoint(reference / "last.1.pt")  # checkpoint_every=4, iteration 4
+    periodic = load_checkpoint(reference / "last.1.pt")  # checkpoint_every=5, iteration 5
     stopped = load_checkpoint(interrupted / "last.pt")
     assert periodic["meta"]["run"] == stopped["meta"]["run"]
     for key, value in periodic["model"].items():

@@ -126,11 +126,13 @@ def seed_worker(worker_id: int) -> None:
 
     Torch gives each worker ``base_seed + worker_id``, with ``base_seed`` drawn from the
     loader's generator every epoch, so workers and epochs get different augmentations, and a
-    seeded loader repeats them. Workers ignore SIGINT: a Ctrl-C reaches the whole process
-    group, and the training loop (main process) stops at the next step boundary and writes
-    ``last.pt`` while the workers it still needs stay alive.
+    seeded loader repeats them. Workers ignore SIGINT and SIGTERM: a Ctrl-C (or a scheduler's
+    SIGTERM to the job's process group) reaches the workers too, and the training loop (main
+    process) must finish its step and write ``last.pt`` while the workers it still reads from
+    stay alive. Workers still end with the main process (PyTorch's watchdog and shutdown).
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the main process to handle
+    for signum in (signal.SIGINT, signal.SIGTERM):  # the main process handles them
+        signal.signal(signum, signal.SIG_IGN)
     seed = torch.initial_seed() % 2**32
     np.random.seed(seed)
     random.seed(seed)

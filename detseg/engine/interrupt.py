@@ -8,7 +8,10 @@ once (SIGINT raises ``KeyboardInterrupt``, SIGTERM takes its default action: the
 for a run that must die now.
 
 ``DETSEG_INTERRUPT_AT_ITER=k`` (tests and demonstrations) makes the run send itself SIGINT right
-after its ``k``-th step (``k:TERM`` sends SIGTERM), which exercises the real signal path.
+after its ``k``-th step, after the stop check, so that the signal lands while step ``k + 1``
+runs (fetching batches, forward, backward) and the run stops after step ``k + 1``, as with a
+real signal. ``k:TERM`` sends SIGTERM; ``k:INT:group`` / ``k:TERM:group`` send it to the whole
+process group, loader workers included, as a terminal's Ctrl-C or a scheduler does.
 """
 
 from __future__ import annotations
@@ -77,22 +80,29 @@ class StopSignals:
         self._previous.clear()
 
 
-def interrupt_signal_at(iterations_done: int) -> int | None:
-    """The signal ``DETSEG_INTERRUPT_AT_ITER`` asks for after this many iterations, if any.
+def interrupt_signal_at(iterations_done: int) -> tuple[int, bool] | None:
+    """``(signal, to the process group?)`` that ``DETSEG_INTERRUPT_AT_ITER`` asks for after this
+    many iterations, if any.
 
     Raises:
-        ValueError: the variable is not ``<k>`` or ``<k>:<INT|TERM>``.
+        ValueError: the variable is not ``<k>[:INT|TERM[:group]]``.
     """
     value = os.environ.get(INTERRUPT_ENV)
     if not value:
         return None
-    count, _, name = value.strip().partition(":")
+    count, _, rest = value.strip().partition(":")
+    name, _, target = rest.partition(":")
     signals = {"": signal.SIGINT, "INT": signal.SIGINT, "TERM": signal.SIGTERM}
-    if not count.isdigit() or name.upper() not in signals:
-        raise ValueError(f"{INTERRUPT_ENV}={value!r}: expected <iterations>[:INT|TERM]")
-    return signals[name.upper()] if int(count) == iterations_done else None
+    if not count.isdigit() or name.upper() not in signals or target not in ("", "group"):
+        raise ValueError(f"{INTERRUPT_ENV}={value!r}: expected <iterations>[:INT|TERM[:group]]")
+    if int(count) != iterations_done:
+        return None
+    return signals[name.upper()], target == "group"
 
 
-def send_signal(signum: int) -> None:
-    """Send ``signum`` to this process (handled by :class:`StopSignals`)."""
-    os.kill(os.getpid(), signum)
+def send_signal(signum: int, to_group: bool = False) -> None:
+    """Send ``signum`` to this process, or to its whole process group."""
+    if to_group:
+        os.killpg(os.getpgrp(), signum)
+    else:
+        os.kill(os.getpid(), signum)

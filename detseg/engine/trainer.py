@@ -351,14 +351,14 @@ def after_step(s: Session, info: StepInfo) -> bool:
         s.records.scalars("train", {**info.terms, "lr": lr}, info.iteration)
     s.records.rank_event({"event": "step", "epoch": info.epoch, "iteration": info.iteration,
                           "image_ids": info.image_ids})  # fmt: skip
-    signum = interrupt_signal_at(run.iteration)
-    if signum is not None:
-        send_signal(signum)
     stop = any_true(s.stop.requested, s.dist)
     if stop:
         s.stop.signum = s.stop.signum or signal.SIGINT  # the signal reached another process
     elif t.checkpoint_every is not None and run.iteration % t.checkpoint_every == 0:
         save_last(s)
+    requested = interrupt_signal_at(run.iteration)  # a test hook: lands during the next step
+    if requested is not None:
+        send_signal(*requested)
     return stop
 
 
