@@ -37,6 +37,7 @@ CONFIG = "configs/segmentation/unet_shapes.yaml"
 TINY = [
     "model.base_channels=8",
     "model.depth=2",
+    "model.loss=ce+dice",  # the records below check that the two terms sum to the loss
     "data.augmentations=[{name: RandomCrop, height: 48, width: 48}, {name: HorizontalFlip}]",
     "train.batch_size=2",
     "train.num_workers=0",
@@ -173,6 +174,7 @@ def test_a_detector_on_segmentation_data_is_a_config_error(shapes, tools, tmp_pa
         tools["train.py"]([str(config), "--work-dir", str(tmp_path / "run")])
 
 
+VOC_ON_SHAPES = ["data.format=shapes_seg", "model.backbone_weights=null"]
 # Every segmentation config must train on the shapes set with the overrides its header comment
 # documents (plus small sizes for speed). A new config needs an entry here.
 SEG_ON_SHAPES = {
@@ -180,10 +182,10 @@ SEG_ON_SHAPES = {
     "configs/segmentation/fcn_shapes.yaml": [],
     "configs/segmentation/deeplabv3_mobilenet_v3_shapes.yaml": [],
     "configs/segmentation/deeplabv3plus_shapes.yaml": [],
-    "configs/segmentation/deeplabv3_resnet50_voc.yaml": [
-        "data.format=shapes_seg",
-        "model.backbone_weights=null",
-    ],
+    "configs/segmentation/deeplabv3_resnet50_voc.yaml": VOC_ON_SHAPES,
+    "configs/segmentation/deeplabv3plus_resnet50_voc.yaml": VOC_ON_SHAPES,
+    "configs/segmentation/fcn_resnet50_voc.yaml": VOC_ON_SHAPES,
+    "configs/segmentation/unet_resnet34_voc.yaml": VOC_ON_SHAPES,
 }
 SMOKE = [
     "data.augmentations=[{name: RandomCrop, height: 64, width: 64}]",

@@ -10,87 +10,27 @@ channel 0 being background. Keyword arguments shared by the builders:
 - ``trainable_layers``: backbone stages that train (``None``: all). ``norm``: backbone norm,
   ``"bn"`` (default, as torchvision's segmentation models) or ``"frozen_bn"``.
 - ``loss``: ``"ce"``, ``"dice"`` or ``"ce+dice"``; ``aux_loss_weight`` (0.5);
-  ``dice_weight`` (1.0). ``image_mean`` / ``image_std``: input normalisation.
+  ``dice_weight`` (1.0). ``image_mean`` / ``image_std``: input normalisation;
+  ``per_image_norm``: standardise each image by its own statistics instead (see
+  ``SegmentationModel``).
 
-Dilated backbones (``output_stride``): ResNet-50/101 reach 8 or 16 by dilating layer3+4 or
-layer4 (32: no dilation; ResNet-18/34 only 32); MobileNetV3-Large reaches 16 by dilating its
-last stage (32: none); VGG16's ``c5`` (conv5_3) has stride 16. Level roles per family:
-low level / auxiliary level / deep level = ResNet ``c2/c4/c5``, MobileNet ``c2/c3/c5``
-(LR-ASPP's low level is ``c3``), VGG ``c3/c4/c5``.
+Dilated backbones (``output_stride``) and the levels each family reads: see
+``backbone_levels.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from torch import nn
 
-from detseg.backbones import build_backbone
 from detseg.backbones.base import Backbone
 
+from .backbone_levels import LEVEL_ROLES, UNET_LEVELS, backbone_family, segmentation_backbone
 from .fcn_vgg import FCNVGGHead
 from .heads import DeepLabV3Head, DeepLabV3PlusHead, FCNHead, LRASPPHead, default_atrous_rates
 from .model import IMAGENET_MEAN, IMAGENET_STD, SegmentationLoss, SegmentationModel
 from .unet import UNetDecoder, UNetEncoder
-
-# family -> (low level, auxiliary level, deep level)
-LEVEL_ROLES = {
-    "resnet": ("c2", "c4", "c5"),
-    "mobilenet": ("c2", "c3", "c5"),
-    "vgg": ("c3", "c4", "c5"),
-}
-_DILATED_RESNETS = ("resnet50", "resnet101")
-UNET_LEVELS = ("c1", "c2", "c3", "c4", "c5")
-
-
-def backbone_family(name: str) -> str:
-    """``"resnet"``, ``"mobilenet"`` or ``"vgg"`` for a plain backbone name."""
-    for family in LEVEL_ROLES:
-        if name.startswith(family):
-            return family
-    raise ValueError(
-        f"backbone {name!r} is not supported for segmentation; use a ResNet, "
-        "MobileNet or VGG16 backbone."
-    )
-
-
-def _stride_kwargs(name: str, output_stride: int) -> dict[str, Any]:
-    """Backbone kwargs giving the deep level the requested stride (see the module docstring)."""
-    if name in _DILATED_RESNETS and output_stride in (8, 16, 32):
-        return {"replace_stride_with_dilation": (False, output_stride == 8, output_stride < 32)}
-    if name == "mobilenet_v3_large" and output_stride in (16, 32):
-        return {"dilated": output_stride == 16}
-    native = {"vgg": 16}.get(backbone_family(name), 32)
-    if output_stride == native:
-        return {}
-    raise ValueError(
-        f"backbone {name!r} does not support output_stride={output_stride}: "
-        "ResNet-50/101 take 8, 16 or 32, MobileNetV3-Large 16 or 32, VGG16 16, "
-        "the others 32."
-    )
-
-
-def segmentation_backbone(
-    name: str,
-    levels: Sequence[str],
-    output_stride: int = 32,
-    weights: str | None = None,
-    trainable_layers: int | None = None,
-    norm: str = "bn",
-) -> Backbone:
-    """A plain backbone returning ``levels`` with its deep level at ``output_stride``."""
-    kwargs = _stride_kwargs(name, output_stride)
-    order = {level: i for i, level in enumerate(("c1", "c2", "c3", "c4", "c5"))}
-    levels = sorted(set(levels), key=order.__getitem__)
-    return build_backbone(
-        name,
-        weights=weights,
-        trainable_layers=trainable_layers,
-        norm=norm,
-        return_layers=levels,
-        **kwargs,
-    )
 
 
 def _assemble(
@@ -104,6 +44,7 @@ def _assemble(
     image_mean: Sequence[float],
     image_std: Sequence[float],
     size_divisible: int = 1,
+    per_image_norm: bool = False,
 ) -> SegmentationModel:
     return SegmentationModel(
         backbone,
@@ -114,6 +55,7 @@ def _assemble(
         tuple(image_mean),
         tuple(image_std),
         size_divisible,
+        per_image_norm,
     )
 
 
@@ -138,7 +80,7 @@ def _single_level_model(
     backbone_weights: str | None,
     trainable_layers: int | None,
     norm: str,
-    loss_args: tuple[str, float, float, Sequence[float], Sequence[float]],
+    loss_args: tuple[str, float, float, Sequence[float], Sequence[float], bool],
 ) -> SegmentationModel:
     """Backbone deep level -> ``make_head(channels, num_logits, level)`` (+ FCN aux head)."""
     _check_num_classes(num_classes)
@@ -149,7 +91,8 @@ def _single_level_model(
     )
     head = make_head(body.out_channels[deep], num_classes + 1, deep)
     aux = FCNHead(body.out_channels[aux_level], num_classes + 1, aux_level) if aux_loss else None
-    return _assemble(body, head, num_classes, aux, *loss_args)
+    *loss_norm, per_image_norm = loss_args
+    return _assemble(body, head, num_classes, aux, *loss_norm, per_image_norm=per_image_norm)
 
 
 def fcn(
@@ -165,6 +108,7 @@ def fcn(
     dice_weight: float = 1.0,
     image_mean: Sequence[float] = IMAGENET_MEAN,
     image_std: Sequence[float] = IMAGENET_STD,
+    per_image_norm: bool = False,
 ) -> SegmentationModel:
     """FCN head (torchvision style) on a dilated backbone's deep level; optional FCN aux head.
 
@@ -183,7 +127,7 @@ def fcn(
         backbone_weights,
         trainable_layers,
         norm,
-        (loss, aux_loss_weight, dice_weight, image_mean, image_std),
+        (loss, aux_loss_weight, dice_weight, image_mean, image_std, per_image_norm),
     )
 
 
@@ -201,6 +145,7 @@ def deeplabv3(
     dice_weight: float = 1.0,
     image_mean: Sequence[float] = IMAGENET_MEAN,
     image_std: Sequence[float] = IMAGENET_STD,
+    per_image_norm: bool = False,
 ) -> SegmentationModel:
     """DeepLabV3 (ASPP head) on a dilated backbone; optional FCN aux head.
 
@@ -223,7 +168,7 @@ def deeplabv3(
         backbone_weights,
         trainable_layers,
         norm,
-        (loss, aux_loss_weight, dice_weight, image_mean, image_std),
+        (loss, aux_loss_weight, dice_weight, image_mean, image_std, per_image_norm),
     )
 
 
@@ -241,6 +186,7 @@ def deeplabv3plus(
     dice_weight: float = 1.0,
     image_mean: Sequence[float] = IMAGENET_MEAN,
     image_std: Sequence[float] = IMAGENET_STD,
+    per_image_norm: bool = False,
 ) -> SegmentationModel:
     """DeepLabV3+: ASPP on the deep level plus a decoder on the stride-4 low level.
 
@@ -257,7 +203,16 @@ def deeplabv3plus(
     head = DeepLabV3PlusHead(channels[low], channels[deep], num_classes + 1, rates, low, deep)
     aux = FCNHead(channels[aux_level], num_classes + 1, aux_level) if aux_loss else None
     return _assemble(
-        body, head, num_classes, aux, loss, aux_loss_weight, dice_weight, image_mean, image_std
+        body,
+        head,
+        num_classes,
+        aux,
+        loss,
+        aux_loss_weight,
+        dice_weight,
+        image_mean,
+        image_std,
+        per_image_norm=per_image_norm,
     )
 
 
@@ -273,6 +228,7 @@ def lraspp(
     dice_weight: float = 1.0,
     image_mean: Sequence[float] = IMAGENET_MEAN,
     image_std: Sequence[float] = IMAGENET_STD,
+    per_image_norm: bool = False,
 ) -> SegmentationModel:
     """Lite R-ASPP on MobileNetV3-Large (low level ``c3``, stride 8; high ``c5``, stride 16).
 
@@ -288,7 +244,18 @@ def lraspp(
     head = LRASPPHead(
         body.out_channels["c3"], body.out_channels["c5"], num_classes + 1, inter_channels
     )
-    return _assemble(body, head, num_classes, None, loss, 0.0, dice_weight, image_mean, image_std)
+    return _assemble(
+        body,
+        head,
+        num_classes,
+        None,
+        loss,
+        0.0,
+        dice_weight,
+        image_mean,
+        image_std,
+        per_image_norm=per_image_norm,
+    )
 
 
 def fcn_vgg16(
@@ -301,6 +268,7 @@ def fcn_vgg16(
     dice_weight: float = 1.0,
     image_mean: Sequence[float] = IMAGENET_MEAN,
     image_std: Sequence[float] = IMAGENET_STD,
+    per_image_norm: bool = False,
 ) -> SegmentationModel:
     """The classic FCN-32s/16s/8s on VGG16 (see ``fcn_vgg.py``).
 
@@ -322,6 +290,7 @@ def fcn_vgg16(
         image_mean,
         image_std,
         size_divisible=32,
+        per_image_norm=per_image_norm,
     )
 
 
@@ -336,6 +305,7 @@ def unet(
     dice_weight: float = 1.0,
     image_mean: Sequence[float] = IMAGENET_MEAN,
     image_std: Sequence[float] = IMAGENET_STD,
+    per_image_norm: bool = False,
 ) -> SegmentationModel:
     """Classic U-Net trained from scratch; logits have the input size for any ``H, W``.
 
@@ -352,7 +322,16 @@ def unet(
         encoder.out_channels, encoder.strides, num_classes + 1, upsampling=upsampling, norm=norm
     )
     return _assemble(
-        encoder, decoder, num_classes, None, loss, 0.0, dice_weight, image_mean, image_std
+        encoder,
+        decoder,
+        num_classes,
+        None,
+        loss,
+        0.0,
+        dice_weight,
+        image_mean,
+        image_std,
+        per_image_norm=per_image_norm,
     )
 
 
@@ -368,6 +347,7 @@ def unet_backbone(
     dice_weight: float = 1.0,
     image_mean: Sequence[float] = IMAGENET_MEAN,
     image_std: Sequence[float] = IMAGENET_STD,
+    per_image_norm: bool = False,
 ) -> SegmentationModel:
     """U-Net decoder on a ResNet / VGG / MobileNet pyramid (levels ``c1..c5``, no dilation).
 
@@ -389,5 +369,14 @@ def unet_backbone(
         body.out_channels, body.strides, num_classes + 1, decoder_channels, upsampling
     )
     return _assemble(
-        body, decoder, num_classes, None, loss, 0.0, dice_weight, image_mean, image_std
+        body,
+        decoder,
+        num_classes,
+        None,
+        loss,
+        0.0,
+        dice_weight,
+        image_mean,
+        image_std,
+        per_image_norm=per_image_norm,
     )

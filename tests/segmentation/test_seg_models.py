@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from detseg.losses import dice_loss
-from detseg.segmentation import SEGMENTATION_MODELS, deeplabv3_mobilenet_v3_large, lraspp
+from detseg.segmentation import SEGMENTATION_MODELS, deeplabv3_mobilenet_v3_large, lraspp, unet
+from detseg.segmentation.model import PER_IMAGE_EPS
 
 # one small model per family (builder name, kwargs)
 SMALL = {
@@ -100,6 +101,21 @@ def test_normalisation_uses_image_mean_and_std():
     expected = torch.tensor([1.0, 0.5, 0.25]).view(1, 3, 1, 1).expand(1, 3, 2, 2)
     torch.testing.assert_close(model.normalize(x), expected)
     assert "image_mean" not in model.state_dict()  # settings live in the config, not the weights
+
+
+def test_per_image_normalisation_by_hand():
+    model = unet(1, depth=1, base_channels=2, per_image_norm=True, image_mean=(0.5, 0.5, 0.5))
+    x = torch.zeros(2, 3, 2, 2)
+    x[0, 0] = torch.tensor([[0.0, 0.2], [0.4, 0.6]])  # mean 0.3, sample std sqrt(0.2 / 3)
+    x[0, 1:] = 0.9  # flat channels: (0.9 - 0.9) / (0 + eps) = 0
+    x[1] = x[0] * 0.5 + 0.25  # another image: its own statistics give the same result
+    std = (0.2 / 3) ** 0.5
+    expected = (x[0, 0] - 0.3) / (std + PER_IMAGE_EPS)
+    out = model.normalize(x)
+    torch.testing.assert_close(out[0, 0], expected)
+    torch.testing.assert_close(out[0, 1:], torch.zeros(2, 2, 2))
+    torch.testing.assert_close(out[1, 0], (x[1, 0] - 0.4) / (std * 0.5 + PER_IMAGE_EPS))
+    assert not unet(1, depth=1, base_channels=2).per_image_norm  # off by default
 
 
 def test_input_checks_name_the_problem():

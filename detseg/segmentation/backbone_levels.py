@@ -1,0 +1,74 @@
+"""Which backbone levels each segmentation family reads, and dilated backbones for them.
+
+Dilated backbones (``output_stride``): ResNet-50/101 reach 8 or 16 by dilating layer3+4 or
+layer4 (32: no dilation; ResNet-18/34 only 32); MobileNetV3-Large reaches 16 by dilating its
+last stage (32: none); VGG16's ``c5`` (conv5_3) has stride 16. Level roles per family:
+low level / auxiliary level / deep level = ResNet ``c2/c4/c5``, MobileNet ``c2/c3/c5``
+(LR-ASPP's low level is ``c3``), VGG ``c3/c4/c5``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from detseg.backbones import build_backbone
+from detseg.backbones.base import Backbone
+
+# family -> (low level, auxiliary level, deep level)
+LEVEL_ROLES = {
+    "resnet": ("c2", "c4", "c5"),
+    "mobilenet": ("c2", "c3", "c5"),
+    "vgg": ("c3", "c4", "c5"),
+}
+_DILATED_RESNETS = ("resnet50", "resnet101")
+UNET_LEVELS = ("c1", "c2", "c3", "c4", "c5")
+
+
+def backbone_family(name: str) -> str:
+    """``"resnet"``, ``"mobilenet"`` or ``"vgg"`` for a plain backbone name."""
+    for family in LEVEL_ROLES:
+        if name.startswith(family):
+            return family
+    raise ValueError(
+        f"backbone {name!r} is not supported for segmentation; use a ResNet, "
+        "MobileNet or VGG16 backbone."
+    )
+
+
+def _stride_kwargs(name: str, output_stride: int) -> dict[str, Any]:
+    """Backbone kwargs giving the deep level the requested stride (see the module docstring)."""
+    if name in _DILATED_RESNETS and output_stride in (8, 16, 32):
+        return {"replace_stride_with_dilation": (False, output_stride == 8, output_stride < 32)}
+    if name == "mobilenet_v3_large" and output_stride in (16, 32):
+        return {"dilated": output_stride == 16}
+    native = {"vgg": 16}.get(backbone_family(name), 32)
+    if output_stride == native:
+        return {}
+    raise ValueError(
+        f"backbone {name!r} does not support output_stride={output_stride}: "
+        "ResNet-50/101 take 8, 16 or 32, MobileNetV3-Large 16 or 32, VGG16 16, "
+        "the others 32."
+    )
+
+
+def segmentation_backbone(
+    name: str,
+    levels: Sequence[str],
+    output_stride: int = 32,
+    weights: str | None = None,
+    trainable_layers: int | None = None,
+    norm: str = "bn",
+) -> Backbone:
+    """A plain backbone returning ``levels`` with its deep level at ``output_stride``."""
+    kwargs = _stride_kwargs(name, output_stride)
+    order = {level: i for i, level in enumerate(("c1", "c2", "c3", "c4", "c5"))}
+    levels = sorted(set(levels), key=order.__getitem__)
+    return build_backbone(
+        name,
+        weights=weights,
+        trainable_layers=trainable_layers,
+        norm=norm,
+        return_layers=levels,
+        **kwargs,
+    )
