@@ -2,6 +2,7 @@
 
     python tools/benchmark.py eval --images 2000 --dets-per-image 32 [--iou-type bbox] [--seed 0]
     python tools/benchmark.py model fasterrcnn_mobilenet_v3_large_320_fpn [--size 320 --batch 4]
+    python tools/benchmark.py model deeplabv3_mobilenet_v3_large [--size 256 --batch 2 --aux-loss]
     python tools/benchmark.py postprocess ssd300_vgg16 [--batch 4 --threads 1]
 
 Sub-commands:
@@ -9,6 +10,11 @@ Sub-commands:
            on a synthetic ground truth and check that they give the same numbers.
     model  training-step and inference throughput (images/s) of a torchvision model and of
            the detseg model converted from it (same weights, same inputs), and their ratio.
+           Detection archs time ``tv(images, targets)`` / ``tv(images)`` against
+           ``losses`` / ``predict``. Segmentation archs (FCN, DeepLabV3, LR-ASPP; the code is
+           in ``benchmark_segmentation.py``) time cross-entropy training steps and
+           ``tv(normalised x)["out"]`` against ``model(x)``, and first check that the logits
+           and losses agree (exit status 1 if not).
     postprocess
            SSD post-processing alone (softmax, decoding, per-class top-k, NMS) of detseg and
            of torchvision on the same head outputs of a randomly initialised twin (so many
@@ -20,11 +26,18 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from pycocotools import mask as mask_utils
 
 from detseg.evaluation import coco_evaluate
+
+try:  # tools/ is sys.path[0] when this file runs as a script
+    import benchmark_segmentation as segmentation
+except ModuleNotFoundError:  # loaded by file path (as the tests do)
+    sys.path.append(str(Path(__file__).resolve().parent))
+    import benchmark_segmentation as segmentation
 
 TOLERANCE = 1e-12
 
@@ -154,10 +167,15 @@ TWINS = (
 
 def run_model(args: argparse.Namespace) -> int:
     """The ``model`` sub-command: detseg vs torchvision throughput for one architecture."""
+    if args.arch in segmentation.TWINS:
+        return segmentation.run_model(args)
+    if args.aux_loss:
+        print(f"error: --aux-loss is for segmentation archs, not {args.arch}", file=sys.stderr)
+        return 2
     import torch
     import torchvision.models.detection as tv_detection
 
-    from detseg.engine.throughput import measure, random_detection_batch, training_step
+    from detseg.engine.throughput import compare_throughput, random_detection_batch
     from detseg.models import from_torchvision
 
     torch.manual_seed(args.seed)
@@ -175,27 +193,20 @@ def run_model(args: argparse.Namespace) -> int:
         f"{args.arch}: batch {args.batch} x {args.size} px on {device} "
         f"({torch.get_num_threads()} threads), {args.repeats} timed repetitions"
     )
-    rows = []
-    for name, model, train_fn, infer_fn in (
-        ("torchvision", twin, lambda: twin(images, targets), lambda: twin(images)),
-        ("detseg", ours, lambda: ours.losses(images, targets), lambda: ours.predict(images)),
-    ):
-        model.train()
-        params = [p for p in model.parameters() if p.requires_grad]
-        step = training_step(train_fn, torch.optim.SGD(params, lr=1e-4, momentum=0.9))
-        train = measure(step, args.batch, device, args.repeats)
-        model.eval()
-        with torch.no_grad():
-            infer = measure(infer_fn, args.batch, device, args.repeats)
-        rows.append((name, train.images_per_s, infer.images_per_s))
-        print(
-            f"{name:>12}: train {train.images_per_s:7.2f} img/s   "
-            f"infer {infer.images_per_s:7.2f} img/s"
-        )
-    (_, tv_train, tv_infer), (_, ds_train, ds_infer) = rows
+    train, infer = compare_throughput(
+        {
+            "torchvision": (twin, lambda: twin(images, targets), lambda: twin(images)),
+            "detseg": (ours, lambda: ours.losses(images, targets), lambda: ours.predict(images)),
+        },
+        args.batch,
+        device,
+        args.repeats,
+    )
+    for name in ("torchvision", "detseg"):
+        print(f"{name:>12}: train {train[name]:7.2f} img/s   infer {infer[name]:7.2f} img/s")
     print(
-        f"ratio detseg / torchvision: train {ds_train / tv_train:.2f}x   "
-        f"infer {ds_infer / tv_infer:.2f}x"
+        f"ratio detseg / torchvision: train {train['detseg'] / train['torchvision']:.2f}x   "
+        f"infer {infer['detseg'] / infer['torchvision']:.2f}x"
     )
     return 0
 
@@ -322,15 +333,30 @@ def add_model_command(commands: argparse._SubParsersAction) -> None:
     sub = commands.add_parser(
         "model",
         help="throughput of a detseg model vs its torchvision twin (same weights, same inputs)",
+        description="Training-step and inference images/s of a torchvision detection or "
+        "segmentation model (random weights) and of the detseg model converted from it, and "
+        "their ratio. Segmentation archs first check that the logits and losses agree.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    sub.add_argument("arch", choices=sorted(TWINS), help="torchvision architecture to compare")
+    sub.add_argument(
+        "arch",
+        choices=sorted(TWINS) + sorted(segmentation.TWINS),
+        metavar="ARCH",
+        help="torchvision architecture to compare: detection "
+        f"({', '.join(sorted(TWINS))}) or segmentation ({', '.join(sorted(segmentation.TWINS))})",
+    )
     sub.add_argument("--size", type=int, default=320, help="image side in pixels (square images)")
     sub.add_argument("--batch", type=int, default=4, help="images per training/inference call")
     sub.add_argument("--repeats", type=int, default=5, help="timed calls (median reported)")
     sub.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     sub.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
     sub.add_argument("--seed", type=int, default=0, help="seed of the weights and inputs")
+    sub.add_argument(
+        "--aux-loss",
+        action="store_true",
+        help="segmentation FCN/DeepLabV3 only: build the auxiliary head and train it too "
+        "(loss = out + 0.5 x aux cross-entropy); torchvision also runs it at inference",
+    )
     sub.set_defaults(func=run_model)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 
 @dataclass
@@ -55,6 +55,71 @@ def measure(
         seconds.append(time.perf_counter() - start)
     median = sorted(seconds)[len(seconds) // 2]
     return Throughput(images_per_s=batch_size / median, seconds_per_call=seconds)
+
+
+def measure_interleaved(
+    calls: dict[str, Callable[[], object]],
+    batch_size: int,
+    device: torch.device,
+    repeats: int = 5,
+    warmup: int = 1,
+) -> dict[str, Throughput]:
+    """:func:`measure` for several calls taken in turn (A, B, A, B, ...), one result each.
+
+    Alternating spreads a change of machine load (another process, CPU frequency) over every
+    call alike, so the ratio of two throughputs stays fair on a shared machine; timing one
+    model completely and then the other does not.
+    """
+    for _ in range(warmup):
+        for call in calls.values():
+            call()
+    seconds: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, call in calls.items():
+            _synchronize(device)
+            start = time.perf_counter()
+            call()
+            _synchronize(device)
+            seconds[name].append(time.perf_counter() - start)
+    results = {}
+    for name, times in seconds.items():
+        median = sorted(times)[len(times) // 2]
+        results[name] = Throughput(images_per_s=batch_size / median, seconds_per_call=times)
+    return results
+
+
+def compare_throughput(
+    models: dict[str, tuple[nn.Module, Callable[[], object], Callable[[], object]]],
+    batch_size: int,
+    device: torch.device,
+    repeats: int = 5,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Training and inference images/s of several models, measured interleaved.
+
+    Args:
+        models: ``name -> (model, train_fn, infer_fn)``; ``train_fn()`` returns a loss dict
+            (train mode, one SGD step each call), ``infer_fn()`` runs in eval mode under
+            ``torch.no_grad()``.
+        batch_size, device, repeats: as for :func:`measure_interleaved`.
+
+    Returns:
+        ``(train, infer)``: ``name -> images/s`` each.
+    """
+    steps = {}
+    for name, (model, train_fn, _) in models.items():
+        model.train()
+        params = [p for p in model.parameters() if p.requires_grad]
+        steps[name] = training_step(train_fn, torch.optim.SGD(params, lr=1e-4, momentum=0.9))
+    train = measure_interleaved(steps, batch_size, device, repeats)
+    for model, _, _ in models.values():
+        model.eval()
+    with torch.no_grad():
+        infers = {name: infer_fn for name, (_, _, infer_fn) in models.items()}
+        infer = measure_interleaved(infers, batch_size, device, repeats)
+    return (
+        {name: t.images_per_s for name, t in train.items()},
+        {name: t.images_per_s for name, t in infer.items()},
+    )
 
 
 def random_detection_batch(
