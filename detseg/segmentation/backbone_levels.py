@@ -59,9 +59,21 @@ def segmentation_backbone(
     weights: str | None = None,
     trainable_layers: int | None = None,
     norm: str = "bn",
+    width_mult: float = 1.0,
 ) -> Backbone:
-    """A plain backbone returning ``levels`` with its deep level at ``output_stride``."""
+    """A plain backbone returning ``levels`` with its deep level at ``output_stride``.
+
+    ``width_mult`` scales a MobileNet's channels (0.5: half width, ~1/3 of the compute);
+    other families only take 1.0.
+    """
     kwargs = _stride_kwargs(name, output_stride)
+    if width_mult != 1.0:
+        if backbone_family(name) != "mobilenet":
+            raise ValueError(
+                f"width_mult={width_mult} needs a MobileNet backbone, got {name!r}; "
+                "remove width_mult or pick mobilenet_v2 / mobilenet_v3_large."
+            )
+        kwargs["width_mult"] = width_mult
     order = {level: i for i, level in enumerate(("c1", "c2", "c3", "c4", "c5"))}
     levels = sorted(set(levels), key=order.__getitem__)
     return build_backbone(

@@ -12,7 +12,8 @@ channel 0 being background. Keyword arguments shared by the builders:
 - ``loss``: ``"ce"``, ``"dice"`` or ``"ce+dice"``; ``aux_loss_weight`` (0.5);
   ``dice_weight`` (1.0). ``image_mean`` / ``image_std``: input normalisation;
   ``per_image_norm``: standardise each image by its own statistics instead (see
-  ``SegmentationModel``).
+  ``SegmentationModel``). ``width_mult``: MobileNet channel multiplier (1.0; 0.5 halves the
+  widths, about a third of the compute).
 
 Dilated backbones (``output_stride``) and the levels each family reads: see
 ``backbone_levels.py``.
@@ -80,6 +81,7 @@ def _single_level_model(
     backbone_weights: str | None,
     trainable_layers: int | None,
     norm: str,
+    width_mult: float,
     loss_args: tuple[str, float, float, Sequence[float], Sequence[float], bool],
 ) -> SegmentationModel:
     """Backbone deep level -> ``make_head(channels, num_logits, level)`` (+ FCN aux head)."""
@@ -87,7 +89,7 @@ def _single_level_model(
     _, aux_level, deep = LEVEL_ROLES[backbone_family(backbone)]
     levels = (aux_level, deep) if aux_loss else (deep,)
     body = segmentation_backbone(
-        backbone, levels, output_stride, backbone_weights, trainable_layers, norm
+        backbone, levels, output_stride, backbone_weights, trainable_layers, norm, width_mult
     )
     head = make_head(body.out_channels[deep], num_classes + 1, deep)
     aux = FCNHead(body.out_channels[aux_level], num_classes + 1, aux_level) if aux_loss else None
@@ -109,6 +111,7 @@ def fcn(
     image_mean: Sequence[float] = IMAGENET_MEAN,
     image_std: Sequence[float] = IMAGENET_STD,
     per_image_norm: bool = False,
+    width_mult: float = 1.0,
 ) -> SegmentationModel:
     """FCN head (torchvision style) on a dilated backbone's deep level; optional FCN aux head.
 
@@ -127,6 +130,7 @@ def fcn(
         backbone_weights,
         trainable_layers,
         norm,
+        width_mult,
         (loss, aux_loss_weight, dice_weight, image_mean, image_std, per_image_norm),
     )
 
@@ -146,6 +150,7 @@ def deeplabv3(
     image_mean: Sequence[float] = IMAGENET_MEAN,
     image_std: Sequence[float] = IMAGENET_STD,
     per_image_norm: bool = False,
+    width_mult: float = 1.0,
 ) -> SegmentationModel:
     """DeepLabV3 (ASPP head) on a dilated backbone; optional FCN aux head.
 
@@ -168,6 +173,7 @@ def deeplabv3(
         backbone_weights,
         trainable_layers,
         norm,
+        width_mult,
         (loss, aux_loss_weight, dice_weight, image_mean, image_std, per_image_norm),
     )
 
@@ -187,6 +193,7 @@ def deeplabv3plus(
     image_mean: Sequence[float] = IMAGENET_MEAN,
     image_std: Sequence[float] = IMAGENET_STD,
     per_image_norm: bool = False,
+    width_mult: float = 1.0,
 ) -> SegmentationModel:
     """DeepLabV3+: ASPP on the deep level plus a decoder on the stride-4 low level.
 
@@ -197,7 +204,7 @@ def deeplabv3plus(
     rates = _atrous_rates(atrous_rates, output_stride)
     levels = (low, aux_level, deep) if aux_loss else (low, deep)
     body = segmentation_backbone(
-        backbone, levels, output_stride, backbone_weights, trainable_layers, norm
+        backbone, levels, output_stride, backbone_weights, trainable_layers, norm, width_mult
     )
     channels = body.out_channels
     head = DeepLabV3PlusHead(channels[low], channels[deep], num_classes + 1, rates, low, deep)
@@ -229,6 +236,7 @@ def lraspp(
     image_mean: Sequence[float] = IMAGENET_MEAN,
     image_std: Sequence[float] = IMAGENET_STD,
     per_image_norm: bool = False,
+    width_mult: float = 1.0,
 ) -> SegmentationModel:
     """Lite R-ASPP on MobileNetV3-Large (low level ``c3``, stride 8; high ``c5``, stride 16).
 
@@ -239,7 +247,7 @@ def lraspp(
     if backbone_family(backbone) != "mobilenet":
         raise ValueError(f"lraspp needs a MobileNet backbone, got {backbone!r}.")
     body = segmentation_backbone(
-        backbone, ("c3", "c5"), output_stride, backbone_weights, trainable_layers, norm
+        backbone, ("c3", "c5"), output_stride, backbone_weights, trainable_layers, norm, width_mult
     )
     head = LRASPPHead(
         body.out_channels["c3"], body.out_channels["c5"], num_classes + 1, inter_channels
@@ -348,12 +356,15 @@ def unet_backbone(
     image_mean: Sequence[float] = IMAGENET_MEAN,
     image_std: Sequence[float] = IMAGENET_STD,
     per_image_norm: bool = False,
+    width_mult: float = 1.0,
 ) -> SegmentationModel:
     """U-Net decoder on a ResNet / VGG / MobileNet pyramid (levels ``c1..c5``, no dilation).
 
     Args:
         decoder_channels: width of the 4 up blocks, coarse to fine (``None``: skip widths).
-        upsampling: ``"transpose"`` or ``"bilinear"``. Others: see the module docstring.
+        upsampling: ``"transpose"`` or ``"bilinear"``.
+        width_mult: MobileNet channel multiplier (see ``segmentation_backbone``).
+        Others: see the module docstring.
     """
     _check_num_classes(num_classes)
     family = backbone_family(backbone)
@@ -364,6 +375,7 @@ def unet_backbone(
         backbone_weights,
         trainable_layers,
         norm,
+        width_mult,
     )
     decoder = UNetDecoder(
         body.out_channels, body.strides, num_classes + 1, decoder_channels, upsampling

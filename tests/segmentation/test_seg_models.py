@@ -165,3 +165,23 @@ def test_presets_show_their_defaults_and_accept_family_kwargs():
         "unet_resnet34",
     }
     assert expected <= set(SEGMENTATION_MODELS)
+
+
+@pytest.mark.parametrize("name", ["lraspp", "deeplabv3", "deeplabv3plus", "fcn", "unet_backbone"])
+def test_width_mult_thins_a_mobilenet_backbone(name):
+    kwargs = {"backbone": "mobilenet_v3_large"}
+    if name != "unet_backbone":
+        kwargs["output_stride"] = 16
+    full = SEGMENTATION_MODELS[name](NUM_CLASSES, **kwargs)
+    half = SEGMENTATION_MODELS[name](NUM_CLASSES, width_mult=0.5, **kwargs)
+    for level, channels in full.backbone.out_channels.items():
+        assert half.backbone.out_channels[level] < channels, level
+    images = torch.rand(1, 3, 64, 48)
+    assert half(images).shape == (1, NUM_CLASSES + 1, 64, 48)
+
+
+def test_width_mult_on_a_resnet_is_an_error():
+    with pytest.raises(ValueError, match="width_mult=0.5 needs a MobileNet"):
+        SEGMENTATION_MODELS["fcn"](
+            NUM_CLASSES, backbone="resnet18", output_stride=32, width_mult=0.5
+        )
