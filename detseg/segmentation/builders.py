@@ -13,7 +13,8 @@ channel 0 being background. Keyword arguments shared by the builders:
   ``dice_weight`` (1.0). ``image_mean`` / ``image_std``: input normalisation;
   ``per_image_norm``: standardise each image by its own statistics instead (see
   ``SegmentationModel``). ``width_mult``: MobileNet channel multiplier (1.0; 0.5 halves the
-  widths, about a third of the compute).
+  widths, about a third of the compute). ``input_scale``: resize factor of the input
+  before the backbone (1.0; see ``SegmentationModel``).
 
 Dilated backbones (``output_stride``) and the levels each family reads: see
 ``backbone_levels.py``.
@@ -46,6 +47,7 @@ def _assemble(
     image_std: Sequence[float],
     size_divisible: int = 1,
     per_image_norm: bool = False,
+    input_scale: float = 1.0,
 ) -> SegmentationModel:
     return SegmentationModel(
         backbone,
@@ -57,6 +59,7 @@ def _assemble(
         tuple(image_std),
         size_divisible,
         per_image_norm,
+        input_scale,
     )
 
 
@@ -82,7 +85,7 @@ def _single_level_model(
     trainable_layers: int | None,
     norm: str,
     width_mult: float,
-    loss_args: tuple[str, float, float, Sequence[float], Sequence[float], bool],
+    loss_args: tuple[str, float, float, Sequence[float], Sequence[float], bool, float],
 ) -> SegmentationModel:
     """Backbone deep level -> ``make_head(channels, num_logits, level)`` (+ FCN aux head)."""
     _check_num_classes(num_classes)
@@ -93,8 +96,16 @@ def _single_level_model(
     )
     head = make_head(body.out_channels[deep], num_classes + 1, deep)
     aux = FCNHead(body.out_channels[aux_level], num_classes + 1, aux_level) if aux_loss else None
-    *loss_norm, per_image_norm = loss_args
-    return _assemble(body, head, num_classes, aux, *loss_norm, per_image_norm=per_image_norm)
+    *loss_norm, per_image_norm, input_scale = loss_args
+    return _assemble(
+        body,
+        head,
+        num_classes,
+        aux,
+        *loss_norm,
+        per_image_norm=per_image_norm,
+        input_scale=input_scale,
+    )
 
 
 def fcn(
@@ -112,6 +123,7 @@ def fcn(
     image_std: Sequence[float] = IMAGENET_STD,
     per_image_norm: bool = False,
     width_mult: float = 1.0,
+    input_scale: float = 1.0,
 ) -> SegmentationModel:
     """FCN head (torchvision style) on a dilated backbone's deep level; optional FCN aux head.
 
@@ -131,7 +143,7 @@ def fcn(
         trainable_layers,
         norm,
         width_mult,
-        (loss, aux_loss_weight, dice_weight, image_mean, image_std, per_image_norm),
+        (loss, aux_loss_weight, dice_weight, image_mean, image_std, per_image_norm, input_scale),
     )
 
 
@@ -151,6 +163,7 @@ def deeplabv3(
     image_std: Sequence[float] = IMAGENET_STD,
     per_image_norm: bool = False,
     width_mult: float = 1.0,
+    input_scale: float = 1.0,
 ) -> SegmentationModel:
     """DeepLabV3 (ASPP head) on a dilated backbone; optional FCN aux head.
 
@@ -174,7 +187,7 @@ def deeplabv3(
         trainable_layers,
         norm,
         width_mult,
-        (loss, aux_loss_weight, dice_weight, image_mean, image_std, per_image_norm),
+        (loss, aux_loss_weight, dice_weight, image_mean, image_std, per_image_norm, input_scale),
     )
 
 
@@ -194,6 +207,7 @@ def deeplabv3plus(
     image_std: Sequence[float] = IMAGENET_STD,
     per_image_norm: bool = False,
     width_mult: float = 1.0,
+    input_scale: float = 1.0,
 ) -> SegmentationModel:
     """DeepLabV3+: ASPP on the deep level plus a decoder on the stride-4 low level.
 
@@ -220,6 +234,7 @@ def deeplabv3plus(
         image_mean,
         image_std,
         per_image_norm=per_image_norm,
+        input_scale=input_scale,
     )
 
 
@@ -237,6 +252,7 @@ def lraspp(
     image_std: Sequence[float] = IMAGENET_STD,
     per_image_norm: bool = False,
     width_mult: float = 1.0,
+    input_scale: float = 1.0,
 ) -> SegmentationModel:
     """Lite R-ASPP on MobileNetV3-Large (low level ``c3``, stride 8; high ``c5``, stride 16).
 
@@ -263,6 +279,7 @@ def lraspp(
         image_mean,
         image_std,
         per_image_norm=per_image_norm,
+        input_scale=input_scale,
     )
 
 
@@ -277,6 +294,7 @@ def fcn_vgg16(
     image_mean: Sequence[float] = IMAGENET_MEAN,
     image_std: Sequence[float] = IMAGENET_STD,
     per_image_norm: bool = False,
+    input_scale: float = 1.0,
 ) -> SegmentationModel:
     """The classic FCN-32s/16s/8s on VGG16 (see ``fcn_vgg.py``).
 
@@ -299,6 +317,7 @@ def fcn_vgg16(
         image_std,
         size_divisible=32,
         per_image_norm=per_image_norm,
+        input_scale=input_scale,
     )
 
 
@@ -314,6 +333,7 @@ def unet(
     image_mean: Sequence[float] = IMAGENET_MEAN,
     image_std: Sequence[float] = IMAGENET_STD,
     per_image_norm: bool = False,
+    input_scale: float = 1.0,
 ) -> SegmentationModel:
     """Classic U-Net trained from scratch; logits have the input size for any ``H, W``.
 
@@ -322,7 +342,9 @@ def unet(
         upsampling: ``"transpose"`` (2x2 up-conv) or ``"bilinear"``.
         norm: ``"bn"`` or ``None`` (the paper: no normalisation).
         stem_stride: 1 (the paper) or 2 (the network runs at half resolution from a stride-2
-            first conv; its logits are upsampled bilinearly). Others: module docstring.
+            first conv; its logits are upsampled bilinearly).
+        input_scale: resize factor of the input before the encoder (see ``SegmentationModel``).
+        Others: module docstring.
     """
     _check_num_classes(num_classes)
     encoder = UNetEncoder(3, base_channels, depth, norm, stem_stride)
@@ -340,6 +362,7 @@ def unet(
         image_mean,
         image_std,
         per_image_norm=per_image_norm,
+        input_scale=input_scale,
     )
 
 
@@ -357,6 +380,7 @@ def unet_backbone(
     image_std: Sequence[float] = IMAGENET_STD,
     per_image_norm: bool = False,
     width_mult: float = 1.0,
+    input_scale: float = 1.0,
 ) -> SegmentationModel:
     """U-Net decoder on a ResNet / VGG / MobileNet pyramid (levels ``c1..c5``, no dilation).
 
@@ -391,4 +415,5 @@ def unet_backbone(
         image_mean,
         image_std,
         per_image_norm=per_image_norm,
+        input_scale=input_scale,
     )

@@ -94,6 +94,10 @@ class SegmentationModel(nn.Module):
         per_image_norm: standardise each image by its own per-channel mean and standard
             deviation (plus ``PER_IMAGE_EPS``) instead of ``image_mean`` / ``image_std``. The
             statistics cover the whole ``H x W`` of the tensor, padding included.
+        input_scale: the normalised (padded) batch is resized by this factor (bilinear with
+            antialiasing) before the backbone; the logits are still upsampled to the input
+            size. 0.5 runs the network on a quarter of the pixels: on a CPU, four times the
+            training steps for the same time, at the cost of detail finer than 2 pixels.
     """
 
     task = "segmentation"
@@ -109,8 +113,11 @@ class SegmentationModel(nn.Module):
         image_std: Sequence[float] = IMAGENET_STD,
         size_divisible: int = 1,
         per_image_norm: bool = False,
+        input_scale: float = 1.0,
     ) -> None:
         super().__init__()
+        if not 0.0 < input_scale <= 1.0:
+            raise ValueError(f"input_scale must be in (0, 1], got {input_scale!r}.")
         if num_classes < 1:
             raise ValueError(f"num_classes must be >= 1 (foreground classes), got {num_classes}.")
         if len(image_mean) != 3 or len(image_std) != 3 or min(image_std) <= 0:
@@ -124,6 +131,7 @@ class SegmentationModel(nn.Module):
         self.loss = loss or SegmentationLoss()
         self.size_divisible = int(size_divisible)
         self.per_image_norm = bool(per_image_norm)
+        self.input_scale = float(input_scale)
         self.register_buffer("image_mean", torch.tensor(image_mean).view(3, 1, 1), False)
         self.register_buffer("image_std", torch.tensor(image_std).view(3, 1, 1), False)
 
@@ -144,6 +152,14 @@ class SegmentationModel(nn.Module):
             h, w = x.shape[-2:]
             pad_h, pad_w = (-h) % self.size_divisible, (-w) % self.size_divisible
             x = F.pad(x, [0, pad_w, 0, pad_h])
+        if self.input_scale != 1.0:
+            x = F.interpolate(
+                x,
+                scale_factor=self.input_scale,
+                mode="bilinear",
+                align_corners=False,
+                antialias=True,
+            )
         return self.backbone(x), images
 
     def _to_input_size(self, logits: Tensor, images: Tensor, padded: tuple[int, int]) -> Tensor:

@@ -185,3 +185,18 @@ def test_width_mult_on_a_resnet_is_an_error():
         SEGMENTATION_MODELS["fcn"](
             NUM_CLASSES, backbone="resnet18", output_stride=32, width_mult=0.5
         )
+
+
+def test_input_scale_runs_the_network_on_a_resized_batch():
+    torch.manual_seed(0)
+    model = unet(NUM_CLASSES, depth=2, base_channels=4, input_scale=0.5).eval()
+    seen = []
+    model.backbone.register_forward_hook(lambda module, args, out: seen.append(args[0].shape))
+    images = torch.rand(2, 3, 64, 48)
+    logits = model(images)
+    assert seen == [(2, 3, 32, 24)]  # the encoder sees half the size ...
+    assert logits.shape == (2, NUM_CLASSES + 1, 64, 48)  # ... the logits have the input's
+    masks = torch.randint(0, NUM_CLASSES + 1, (2, 64, 48))
+    assert torch.isfinite(model.losses(images, masks)["loss_seg"])
+    with pytest.raises(ValueError, match="input_scale"):
+        unet(NUM_CLASSES, depth=2, base_channels=4, input_scale=0.0)
