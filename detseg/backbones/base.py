@@ -176,3 +176,24 @@ def set_norm_statistics(
             layer.eps = eps
         if momentum is not None and hasattr(layer, "momentum"):
             layer.momentum = momentum
+
+
+#: BatchNorm momentum of a backbone trained from scratch (PyTorch's default, as in
+#: torchvision's untrained detection models).
+SCRATCH_NORM_MOMENTUM = 0.1
+
+
+def scratch_norm_momentum(weights: str | None, norm_momentum: float | None) -> float | None:
+    """The BatchNorm momentum a builder applies to its backbone (detection and segmentation).
+
+    Args:
+        weights: The backbone weights (``None``: random init).
+        norm_momentum: The momentum asked for, or ``None``.
+
+    Returns:
+        ``norm_momentum`` when given; else :data:`SCRATCH_NORM_MOMENTUM` without weights and
+        ``None`` (keep the layers' own, torchvision's value) with weights.
+    """
+    if norm_momentum is None and not weights:
+        return SCRATCH_NORM_MOMENTUM
+    return norm_momentum

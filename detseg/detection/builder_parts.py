@@ -19,33 +19,18 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from detseg.backbones import build_backbone
-from detseg.backbones.base import Backbone, set_norm_statistics
-
-#: BatchNorm momentum of a backbone trained from scratch (PyTorch's default, as in
-#: torchvision's untrained detection models).
-SCRATCH_NORM_MOMENTUM = 0.1
+from detseg.backbones.base import (  # noqa: F401 (re-exported for the builders)
+    SCRATCH_NORM_MOMENTUM,
+    Backbone,
+    scratch_norm_momentum,
+    set_norm_statistics,
+)
 
 
 def check_num_classes(num_classes: int) -> None:
     """Raise ``ValueError`` unless ``num_classes`` (foreground classes ``K``) is >= 1."""
     if num_classes < 1:
         raise ValueError(f"num_classes must be >= 1 (foreground classes), got {num_classes}")
-
-
-def scratch_norm_momentum(weights: str | None, norm_momentum: float | None) -> float | None:
-    """The BatchNorm momentum a detector builder applies.
-
-    Args:
-        weights: The backbone weights (``None``: random init).
-        norm_momentum: The momentum asked for, or ``None``.
-
-    Returns:
-        ``norm_momentum`` when given; else :data:`SCRATCH_NORM_MOMENTUM` without weights and
-        ``None`` (keep the layers' own, torchvision's value) with weights.
-    """
-    if norm_momentum is None and not weights:
-        return SCRATCH_NORM_MOMENTUM
-    return norm_momentum
 
 
 def backbone_defaults(

@@ -200,3 +200,10 @@ def test_input_scale_runs_the_network_on_a_resized_batch():
     assert torch.isfinite(model.losses(images, masks)["loss_seg"])
     with pytest.raises(ValueError, match="input_scale"):
         unet(NUM_CLASSES, depth=2, base_channels=4, input_scale=0.0)
+
+
+def test_backbone_batchnorm_momentum_from_scratch():
+    # torchvision's MobileNets use 0.01; from scratch that leaves eval-mode statistics behind
+    model = SEGMENTATION_MODELS["lraspp"](NUM_CLASSES, width_mult=0.5)
+    momenta = {m.momentum for m in model.backbone.modules() if isinstance(m, torch.nn.BatchNorm2d)}
+    assert momenta == {0.1}
