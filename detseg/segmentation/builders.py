@@ -23,6 +23,7 @@ Dilated backbones (``output_stride``) and the levels each family reads: see
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from torch import nn
 
@@ -35,32 +36,39 @@ from .model import IMAGENET_MEAN, IMAGENET_STD, SegmentationLoss, SegmentationMo
 from .unet import UNetDecoder, UNetEncoder
 
 
-def _assemble(
-    backbone: Backbone,
-    head: nn.Module,
-    num_classes: int,
-    aux_head: nn.Module | None,
-    loss: str,
-    aux_loss_weight: float,
-    dice_weight: float,
-    image_mean: Sequence[float],
-    image_std: Sequence[float],
-    size_divisible: int = 1,
-    per_image_norm: bool = False,
-    input_scale: float = 1.0,
-) -> SegmentationModel:
-    return SegmentationModel(
-        backbone,
-        head,
-        num_classes,
-        aux_head,
-        SegmentationLoss(loss, aux_loss_weight, dice_weight),
-        tuple(image_mean),
-        tuple(image_std),
-        size_divisible,
-        per_image_norm,
-        input_scale,
-    )
+@dataclass(frozen=True)
+class _ModelSettings:
+    """The builder arguments that only the assembled ``SegmentationModel`` reads."""
+
+    loss: str
+    aux_loss_weight: float
+    dice_weight: float
+    image_mean: Sequence[float]
+    image_std: Sequence[float]
+    per_image_norm: bool
+    input_scale: float
+
+    def assemble(
+        self,
+        backbone: Backbone,
+        head: nn.Module,
+        num_classes: int,
+        aux_head: nn.Module | None = None,
+        size_divisible: int = 1,
+    ) -> SegmentationModel:
+        """``SegmentationModel`` from the parts and these settings."""
+        return SegmentationModel(
+            backbone,
+            head,
+            num_classes,
+            aux_head,
+            SegmentationLoss(self.loss, self.aux_loss_weight, self.dice_weight),
+            tuple(self.image_mean),
+            tuple(self.image_std),
+            size_divisible,
+            self.per_image_norm,
+            self.input_scale,
+        )
 
 
 def _check_num_classes(num_classes: int) -> None:
@@ -85,7 +93,7 @@ def _single_level_model(
     trainable_layers: int | None,
     norm: str,
     width_mult: float,
-    loss_args: tuple[str, float, float, Sequence[float], Sequence[float], bool, float],
+    settings: _ModelSettings,
 ) -> SegmentationModel:
     """Backbone deep level -> ``make_head(channels, num_logits, level)`` (+ FCN aux head)."""
     _check_num_classes(num_classes)
@@ -96,16 +104,7 @@ def _single_level_model(
     )
     head = make_head(body.out_channels[deep], num_classes + 1, deep)
     aux = FCNHead(body.out_channels[aux_level], num_classes + 1, aux_level) if aux_loss else None
-    *loss_norm, per_image_norm, input_scale = loss_args
-    return _assemble(
-        body,
-        head,
-        num_classes,
-        aux,
-        *loss_norm,
-        per_image_norm=per_image_norm,
-        input_scale=input_scale,
-    )
+    return settings.assemble(body, head, num_classes, aux)
 
 
 def fcn(
@@ -143,7 +142,9 @@ def fcn(
         trainable_layers,
         norm,
         width_mult,
-        (loss, aux_loss_weight, dice_weight, image_mean, image_std, per_image_norm, input_scale),
+        _ModelSettings(
+            loss, aux_loss_weight, dice_weight, image_mean, image_std, per_image_norm, input_scale
+        ),
     )
 
 
@@ -187,7 +188,9 @@ def deeplabv3(
         trainable_layers,
         norm,
         width_mult,
-        (loss, aux_loss_weight, dice_weight, image_mean, image_std, per_image_norm, input_scale),
+        _ModelSettings(
+            loss, aux_loss_weight, dice_weight, image_mean, image_std, per_image_norm, input_scale
+        ),
     )
 
 
@@ -223,19 +226,10 @@ def deeplabv3plus(
     channels = body.out_channels
     head = DeepLabV3PlusHead(channels[low], channels[deep], num_classes + 1, rates, low, deep)
     aux = FCNHead(channels[aux_level], num_classes + 1, aux_level) if aux_loss else None
-    return _assemble(
-        body,
-        head,
-        num_classes,
-        aux,
-        loss,
-        aux_loss_weight,
-        dice_weight,
-        image_mean,
-        image_std,
-        per_image_norm=per_image_norm,
-        input_scale=input_scale,
+    settings = _ModelSettings(
+        loss, aux_loss_weight, dice_weight, image_mean, image_std, per_image_norm, input_scale
     )
+    return settings.assemble(body, head, num_classes, aux)
 
 
 def lraspp(
@@ -268,19 +262,10 @@ def lraspp(
     head = LRASPPHead(
         body.out_channels["c3"], body.out_channels["c5"], num_classes + 1, inter_channels
     )
-    return _assemble(
-        body,
-        head,
-        num_classes,
-        None,
-        loss,
-        0.0,
-        dice_weight,
-        image_mean,
-        image_std,
-        per_image_norm=per_image_norm,
-        input_scale=input_scale,
+    settings = _ModelSettings(
+        loss, 0.0, dice_weight, image_mean, image_std, per_image_norm, input_scale
     )
+    return settings.assemble(body, head, num_classes)
 
 
 def fcn_vgg16(
@@ -305,20 +290,10 @@ def fcn_vgg16(
     _check_num_classes(num_classes)
     head = FCNVGGHead(num_classes + 1, variant, fc_channels)
     body = segmentation_backbone("vgg16", head.in_features, 16, backbone_weights, trainable_layers)
-    return _assemble(
-        body,
-        head,
-        num_classes,
-        None,
-        loss,
-        0.0,
-        dice_weight,
-        image_mean,
-        image_std,
-        size_divisible=32,
-        per_image_norm=per_image_norm,
-        input_scale=input_scale,
+    settings = _ModelSettings(
+        loss, 0.0, dice_weight, image_mean, image_std, per_image_norm, input_scale
     )
+    return settings.assemble(body, head, num_classes, None, size_divisible=32)
 
 
 def unet(
@@ -351,19 +326,10 @@ def unet(
     decoder = UNetDecoder(
         encoder.out_channels, encoder.strides, num_classes + 1, upsampling=upsampling, norm=norm
     )
-    return _assemble(
-        encoder,
-        decoder,
-        num_classes,
-        None,
-        loss,
-        0.0,
-        dice_weight,
-        image_mean,
-        image_std,
-        per_image_norm=per_image_norm,
-        input_scale=input_scale,
+    settings = _ModelSettings(
+        loss, 0.0, dice_weight, image_mean, image_std, per_image_norm, input_scale
     )
+    return settings.assemble(encoder, decoder, num_classes)
 
 
 def unet_backbone(
@@ -404,16 +370,7 @@ def unet_backbone(
     decoder = UNetDecoder(
         body.out_channels, body.strides, num_classes + 1, decoder_channels, upsampling
     )
-    return _assemble(
-        body,
-        decoder,
-        num_classes,
-        None,
-        loss,
-        0.0,
-        dice_weight,
-        image_mean,
-        image_std,
-        per_image_norm=per_image_norm,
-        input_scale=input_scale,
+    settings = _ModelSettings(
+        loss, 0.0, dice_weight, image_mean, image_std, per_image_norm, input_scale
     )
+    return settings.assemble(body, decoder, num_classes)
