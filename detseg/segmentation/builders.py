@@ -14,7 +14,8 @@ channel 0 being background. Keyword arguments shared by the builders:
   ``per_image_norm``: standardise each image by its own statistics instead (see
   ``SegmentationModel``). ``width_mult``: MobileNet channel multiplier (1.0; 0.5 halves the
   widths, about a third of the compute). ``input_scale``: resize factor of the input
-  before the backbone (1.0; see ``SegmentationModel``).
+  before the backbone (1.0); ``loss_at_network_size``: with ``input_scale < 1``, train
+  against masks subsampled to the network's size (see ``SegmentationModel``).
 
 Dilated backbones (``output_stride``) and the levels each family reads: see
 ``backbone_levels.py``.
@@ -47,6 +48,7 @@ class _ModelSettings:
     image_std: Sequence[float]
     per_image_norm: bool
     input_scale: float
+    loss_at_network_size: bool
 
     def assemble(
         self,
@@ -68,6 +70,7 @@ class _ModelSettings:
             size_divisible,
             self.per_image_norm,
             self.input_scale,
+            self.loss_at_network_size,
         )
 
 
@@ -123,6 +126,7 @@ def fcn(
     per_image_norm: bool = False,
     width_mult: float = 1.0,
     input_scale: float = 1.0,
+    loss_at_network_size: bool = False,
 ) -> SegmentationModel:
     """FCN head (torchvision style) on a dilated backbone's deep level; optional FCN aux head.
 
@@ -143,7 +147,14 @@ def fcn(
         norm,
         width_mult,
         _ModelSettings(
-            loss, aux_loss_weight, dice_weight, image_mean, image_std, per_image_norm, input_scale
+            loss,
+            aux_loss_weight,
+            dice_weight,
+            image_mean,
+            image_std,
+            per_image_norm,
+            input_scale,
+            loss_at_network_size,
         ),
     )
 
@@ -165,6 +176,7 @@ def deeplabv3(
     per_image_norm: bool = False,
     width_mult: float = 1.0,
     input_scale: float = 1.0,
+    loss_at_network_size: bool = False,
 ) -> SegmentationModel:
     """DeepLabV3 (ASPP head) on a dilated backbone; optional FCN aux head.
 
@@ -189,7 +201,14 @@ def deeplabv3(
         norm,
         width_mult,
         _ModelSettings(
-            loss, aux_loss_weight, dice_weight, image_mean, image_std, per_image_norm, input_scale
+            loss,
+            aux_loss_weight,
+            dice_weight,
+            image_mean,
+            image_std,
+            per_image_norm,
+            input_scale,
+            loss_at_network_size,
         ),
     )
 
@@ -211,6 +230,7 @@ def deeplabv3plus(
     per_image_norm: bool = False,
     width_mult: float = 1.0,
     input_scale: float = 1.0,
+    loss_at_network_size: bool = False,
 ) -> SegmentationModel:
     """DeepLabV3+: ASPP on the deep level plus a decoder on the stride-4 low level.
 
@@ -227,7 +247,14 @@ def deeplabv3plus(
     head = DeepLabV3PlusHead(channels[low], channels[deep], num_classes + 1, rates, low, deep)
     aux = FCNHead(channels[aux_level], num_classes + 1, aux_level) if aux_loss else None
     settings = _ModelSettings(
-        loss, aux_loss_weight, dice_weight, image_mean, image_std, per_image_norm, input_scale
+        loss,
+        aux_loss_weight,
+        dice_weight,
+        image_mean,
+        image_std,
+        per_image_norm,
+        input_scale,
+        loss_at_network_size,
     )
     return settings.assemble(body, head, num_classes, aux)
 
@@ -247,6 +274,7 @@ def lraspp(
     per_image_norm: bool = False,
     width_mult: float = 1.0,
     input_scale: float = 1.0,
+    loss_at_network_size: bool = False,
 ) -> SegmentationModel:
     """Lite R-ASPP on MobileNetV3-Large (low level ``c3``, stride 8; high ``c5``, stride 16).
 
@@ -263,7 +291,14 @@ def lraspp(
         body.out_channels["c3"], body.out_channels["c5"], num_classes + 1, inter_channels
     )
     settings = _ModelSettings(
-        loss, 0.0, dice_weight, image_mean, image_std, per_image_norm, input_scale
+        loss,
+        0.0,
+        dice_weight,
+        image_mean,
+        image_std,
+        per_image_norm,
+        input_scale,
+        loss_at_network_size,
     )
     return settings.assemble(body, head, num_classes)
 
@@ -280,6 +315,7 @@ def fcn_vgg16(
     image_std: Sequence[float] = IMAGENET_STD,
     per_image_norm: bool = False,
     input_scale: float = 1.0,
+    loss_at_network_size: bool = False,
 ) -> SegmentationModel:
     """The classic FCN-32s/16s/8s on VGG16 (see ``fcn_vgg.py``).
 
@@ -291,7 +327,14 @@ def fcn_vgg16(
     head = FCNVGGHead(num_classes + 1, variant, fc_channels)
     body = segmentation_backbone("vgg16", head.in_features, 16, backbone_weights, trainable_layers)
     settings = _ModelSettings(
-        loss, 0.0, dice_weight, image_mean, image_std, per_image_norm, input_scale
+        loss,
+        0.0,
+        dice_weight,
+        image_mean,
+        image_std,
+        per_image_norm,
+        input_scale,
+        loss_at_network_size,
     )
     return settings.assemble(body, head, num_classes, None, size_divisible=32)
 
@@ -309,6 +352,7 @@ def unet(
     image_std: Sequence[float] = IMAGENET_STD,
     per_image_norm: bool = False,
     input_scale: float = 1.0,
+    loss_at_network_size: bool = False,
 ) -> SegmentationModel:
     """Classic U-Net trained from scratch; logits have the input size for any ``H, W``.
 
@@ -327,7 +371,14 @@ def unet(
         encoder.out_channels, encoder.strides, num_classes + 1, upsampling=upsampling, norm=norm
     )
     settings = _ModelSettings(
-        loss, 0.0, dice_weight, image_mean, image_std, per_image_norm, input_scale
+        loss,
+        0.0,
+        dice_weight,
+        image_mean,
+        image_std,
+        per_image_norm,
+        input_scale,
+        loss_at_network_size,
     )
     return settings.assemble(encoder, decoder, num_classes)
 
@@ -347,6 +398,7 @@ def unet_backbone(
     per_image_norm: bool = False,
     width_mult: float = 1.0,
     input_scale: float = 1.0,
+    loss_at_network_size: bool = False,
 ) -> SegmentationModel:
     """U-Net decoder on a ResNet / VGG / MobileNet pyramid (levels ``c1..c5``, no dilation).
 
@@ -371,6 +423,13 @@ def unet_backbone(
         body.out_channels, body.strides, num_classes + 1, decoder_channels, upsampling
     )
     settings = _ModelSettings(
-        loss, 0.0, dice_weight, image_mean, image_std, per_image_norm, input_scale
+        loss,
+        0.0,
+        dice_weight,
+        image_mean,
+        image_std,
+        per_image_norm,
+        input_scale,
+        loss_at_network_size,
     )
     return settings.assemble(body, decoder, num_classes)

@@ -202,6 +202,37 @@ def test_input_scale_runs_the_network_on_a_resized_batch():
         unet(NUM_CLASSES, depth=2, base_channels=4, input_scale=0.0)
 
 
+def test_loss_at_network_size_compares_with_subsampled_masks():
+    torch.manual_seed(0)
+    model = unet(NUM_CLASSES, depth=2, base_channels=4, input_scale=0.5, loss="ce+dice")
+    model.loss_at_network_size = True
+    images = torch.rand(2, 3, 30, 20)  # padded to 32 x 20 (size_divisible 4 below)
+    model.size_divisible = 4
+    masks = torch.randint(0, NUM_CLASSES + 1, (2, 30, 20))
+    masks[0, :, :3] = 255
+    got = model.losses(images, masks)
+    # the same by hand: logits at the network's 16 x 10, masks padded with 255 then subsampled
+    features, _ = model._features(images)
+    logits = torch.nn.functional.interpolate(
+        model.head(features), size=(16, 10), mode="bilinear", align_corners=False
+    )
+    padded = torch.nn.functional.pad(masks, [0, 0, 0, 2], value=255)
+    small = padded[:, 1::2, 1::2]  # nearest-exact at factor 2 picks the odd rows/columns
+    assert small.shape == (2, 16, 10) and bool((small[:, -1] == 255).all())
+    want = model.loss(logits, small)
+    assert got.keys() == want.keys() == {"loss_seg", "loss_dice"}
+    for key in got:
+        torch.testing.assert_close(got[key], want[key])
+    # forward and predict still answer at the input size
+    assert model(images).shape == (2, NUM_CLASSES + 1, 30, 20)
+    assert model.predict(images).shape == (2, 30, 20)
+    # the option is off by default and the builders pass it through
+    assert not unet(NUM_CLASSES, depth=2, base_channels=4).loss_at_network_size
+    assert unet(
+        NUM_CLASSES, depth=2, base_channels=4, loss_at_network_size=True
+    ).loss_at_network_size
+
+
 def test_backbone_batchnorm_momentum_from_scratch():
     # torchvision's MobileNets use 0.01; from scratch that leaves eval-mode statistics behind
     model = SEGMENTATION_MODELS["lraspp"](NUM_CLASSES, width_mult=0.5)
