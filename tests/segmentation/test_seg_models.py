@@ -116,6 +116,10 @@ def test_per_image_normalisation_by_hand():
     torch.testing.assert_close(out[0, 1:], torch.zeros(2, 2, 2))
     torch.testing.assert_close(out[1, 0], (x[1, 0] - 0.4) / (std * 0.5 + PER_IMAGE_EPS))
     assert not unet(1, depth=1, base_channels=2).per_image_norm  # off by default
+    # random images: the per-image mean and sample standard deviation of Tensor.std
+    x = torch.rand(3, 3, 17, 9)
+    mean, std = x.mean(dim=(2, 3), keepdim=True), x.std(dim=(2, 3), keepdim=True)
+    torch.testing.assert_close(model.normalize(x), (x - mean) / (std + PER_IMAGE_EPS))
 
 
 def test_input_checks_name_the_problem():
