@@ -29,6 +29,7 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
 TINY_MODEL = [
     "model.name=faster_rcnn",
     "model.backbone=resnet18",
+    "model.width_mult=1.0",  # demo.yaml thins its MobileNet; a ResNet takes 1.0 only
     "model.fpn=false",
     "model.return_layers=null",  # demo.yaml's FPN levels, anchors and ratios do not apply
     "model.anchor_sizes=null",

@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 TINY_DDP = [
     "model.name=faster_rcnn",
     "model.backbone=resnet18",
+    "model.width_mult=1.0",  # demo.yaml thins its MobileNet; a ResNet takes 1.0 only
     "model.fpn=false",
     "model.return_layers=null",
     "model.anchor_sizes=null",

@@ -20,7 +20,13 @@ from functools import partial
 
 from torch import nn
 
-from .base import Backbone, NormSpec, to_frozen_batch_norm
+from .base import (
+    Backbone,
+    NormSpec,
+    scratch_norm_momentum,
+    set_norm_statistics,
+    to_frozen_batch_norm,
+)
 from .fpn import (
     FPN,
     BackboneWithFPN,
@@ -118,6 +124,55 @@ def build_backbone(
     )
 
 
+def build_model_backbone(
+    name: str,
+    levels: Sequence[str],
+    weights: WeightsSpec = None,
+    trainable_layers: int | None = None,
+    norm: NormSpec = "bn",
+    width_mult: float = 1.0,
+    norm_eps: float | None = None,
+    norm_momentum: float | None = None,
+    **kwargs,
+) -> Backbone:
+    """``build_backbone`` as the model builders (detection and segmentation) use it.
+
+    On top of :func:`build_backbone`: ``width_mult`` is checked (MobileNets only), and the
+    norm statistics are set. Without weights every BatchNorm gets
+    :data:`~detseg.backbones.base.SCRATCH_NORM_MOMENTUM` unless ``norm_momentum`` says
+    otherwise (see :func:`~detseg.backbones.base.scratch_norm_momentum`).
+
+    Args:
+        name: a plain backbone of ``BACKBONES`` (``resnet50``, ``mobilenet_v3_large``, ...).
+        levels: returned levels (``c1..c5``, ``c5_entry``).
+        weights, trainable_layers, norm: see :func:`build_backbone`.
+        width_mult: MobileNet channel multiplier (other families: 1.0 only).
+        norm_eps: if set, the eps of every norm layer.
+        norm_momentum: if set, the BatchNorm momentum (see above for ``None``).
+        **kwargs: more builder options (``replace_stride_with_dilation``, ``dilated``).
+
+    Raises:
+        ValueError: ``width_mult != 1`` on a backbone that is not a MobileNet.
+    """
+    if width_mult != 1.0 and not name.startswith("mobilenet"):
+        raise ValueError(
+            f"width_mult={width_mult} needs a MobileNet backbone, got {name!r}; "
+            "set width_mult to 1.0 (or remove it) or pick mobilenet_v2 / mobilenet_v3_large."
+        )
+    if name.startswith("mobilenet"):
+        kwargs["width_mult"] = width_mult
+    body = build_backbone(
+        name,
+        weights=weights,
+        trainable_layers=trainable_layers,
+        norm=norm,
+        return_layers=list(levels),
+        **kwargs,
+    )
+    set_norm_statistics(body, norm_eps, scratch_norm_momentum(weights, norm_momentum))
+    return body
+
+
 __all__ = [
     "BACKBONES",
     "FPN",
@@ -130,6 +185,7 @@ __all__ = [
     "ResNetBackbone",
     "VGGBackbone",
     "build_backbone",
+    "build_model_backbone",
     "build_fpn_backbone",
     "imagenet_file_name",
     "mobilenet_fpn_backbone",

@@ -1,10 +1,11 @@
 """What the detector builders (Faster R-CNN, RetinaNet, SSD, YOLO) share.
 
-- :func:`backbone_defaults` and :func:`build_detection_body`: the plain backbone under a
-  detector, with torchvision's training defaults (frozen BatchNorm and 3 trainable stages
-  with pretrained weights; trainable BatchNorm with PyTorch's momentum from scratch).
-  :func:`scratch_norm_momentum` gives that momentum rule to SSD and YOLO, which build their
-  networks themselves.
+- :func:`backbone_defaults`: torchvision's training defaults for the plain backbone under a
+  detector (frozen BatchNorm and 3 trainable stages with pretrained weights; trainable
+  BatchNorm from scratch). The backbone itself comes from
+  :func:`detseg.backbones.build_model_backbone` (PyTorch's BatchNorm momentum from scratch);
+  :func:`scratch_norm_momentum` gives that momentum rule to SSD, which builds its network
+  itself.
 - :func:`dataclass_from_dict`: a settings dataclass from a config dict, naming unknown keys.
 - :func:`preset_signature`: a preset builder's signature, so ``build_model`` can check the
   keyword arguments of a config against it.
@@ -18,12 +19,9 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from detseg.backbones import build_backbone
 from detseg.backbones.base import (  # noqa: F401 (re-exported for the builders)
     SCRATCH_NORM_MOMENTUM,
-    Backbone,
     scratch_norm_momentum,
-    set_norm_statistics,
 )
 
 
@@ -50,46 +48,6 @@ def backbone_defaults(
     if trainable_layers is None and weights:
         trainable_layers = 3
     return norm, trainable_layers
-
-
-def build_detection_body(
-    name: str,
-    family: str,
-    levels: Sequence[str],
-    weights: str | None,
-    trainable_layers: int | None,
-    norm: str,
-    width_mult: float = 1.0,
-    norm_eps: float | None = None,
-    norm_momentum: float | None = None,
-) -> Backbone:
-    """A plain detseg backbone returning ``levels``, with the detectors' norm statistics.
-
-    Args:
-        name: Backbone name of ``detseg.backbones.BACKBONES``.
-        family: ``"resnet"``, ``"mobilenet"`` or ``"vgg"`` (only MobileNets take ``width_mult``).
-        levels: Returned levels (``c2..c5``, ``c5_entry``).
-        weights, trainable_layers, norm: See :func:`detseg.backbones.build_backbone`.
-        width_mult: MobileNet channel multiplier.
-        norm_eps: If set, the eps of every norm layer.
-        norm_momentum: If set, the BatchNorm momentum; ``None``:
-            :data:`SCRATCH_NORM_MOMENTUM` without weights, else the backbone's own.
-
-    Returns:
-        The backbone (``out_channels`` / ``strides`` dicts keyed by ``levels``).
-    """
-    norm_momentum = scratch_norm_momentum(weights, norm_momentum)
-    extra: dict[str, Any] = {"width_mult": width_mult} if family == "mobilenet" else {}
-    body = build_backbone(
-        name,
-        weights=weights,
-        trainable_layers=trainable_layers,
-        norm=norm,
-        return_layers=list(levels),
-        **extra,
-    )
-    set_norm_statistics(body, norm_eps, norm_momentum)
-    return body
 
 
 def dataclass_from_dict(

@@ -8,10 +8,10 @@ from typing import Any
 
 from torch import Tensor, nn
 
+from detseg.backbones import build_model_backbone
 from detseg.backbones.fpn import BackboneWithFPN
 from detseg.detection.builder_parts import (
     backbone_defaults,
-    build_detection_body,
     check_num_classes,
     dataclass_from_dict,
     preset_signature,
@@ -168,8 +168,8 @@ def detection_backbone(
         )
     family = BACKBONE_FAMILY[name]
     levels = list(return_layers or (_FPN_LEVELS if fpn else _SINGLE_LEVEL)[family])
-    body = build_detection_body(
-        name, family, levels, weights, trainable_layers, norm, width_mult, norm_eps, norm_momentum
+    body = build_model_backbone(
+        name, levels, weights, trainable_layers, norm, width_mult, norm_eps, norm_momentum
     )
     if not fpn:
         channels = set(body.out_channels.values())

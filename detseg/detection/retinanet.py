@@ -17,10 +17,10 @@ from typing import Any
 
 from torch import Tensor, nn
 
+from detseg.backbones import build_model_backbone
 from detseg.backbones.fpn import BackboneWithFPN
 from detseg.detection.builder_parts import (
     backbone_defaults,
-    build_detection_body,
     check_num_classes,
     preset_signature,
 )
@@ -189,9 +189,8 @@ def retinanet_fpn_backbone(
     """Plain detseg backbone + FPN with P6/P7 (levels ``p3..p7`` for ``c3..c5``)."""
     family = _family(backbone)
     levels = list(return_layers or RETINANET_LEVELS[family])
-    body = build_detection_body(
+    body = build_model_backbone(
         backbone,
-        family,
         levels,
         weights,
         trainable_layers,

@@ -27,14 +27,12 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from detseg.backbones import build_backbone
-from detseg.backbones.base import set_norm_statistics
+from detseg.backbones import build_model_backbone
 from detseg.detection.builder_parts import (
     backbone_defaults,
     check_num_classes,
     dataclass_from_dict,
     preset_signature,
-    scratch_norm_momentum,
 )
 from detseg.detection.transform import IMAGENET_MEAN, IMAGENET_STD, DetectionTransform
 from detseg.detection.validation import images_to_list
@@ -184,33 +182,6 @@ def _check_priors(anchors: Sequence[Sequence[Sequence[float]]], num_levels: int)
     return groups
 
 
-def _yolo_backbone(
-    name: str,
-    weights: str | None,
-    trainable_layers: int | None,
-    norm: str,
-    levels: list[str],
-    width_mult: float,
-    norm_momentum: float | None,
-) -> nn.Module:
-    """``build_backbone`` with ``width_mult`` (MobileNets only) and the BatchNorm momentum."""
-    extra: dict[str, Any] = {}
-    if name.startswith("mobilenet"):
-        extra["width_mult"] = width_mult
-    elif width_mult != 1.0:
-        raise ValueError(f"width_mult={width_mult} needs a MobileNet backbone, not {name!r}")
-    body = build_backbone(
-        name,
-        weights=weights,
-        trainable_layers=trainable_layers,
-        norm=norm,
-        return_layers=levels,
-        **extra,
-    )
-    set_norm_statistics(body, momentum=scratch_norm_momentum(weights, norm_momentum))
-    return body
-
-
 def yolo(
     num_classes: int,
     backbone: str = "resnet18",
@@ -267,8 +238,14 @@ def yolo(
         raise ValueError(f"input_size must be positive, got {input_size}")
     levels = list(return_layers or (("c5",) if version == "v1" else ("c3", "c4", "c5")))
     norm, trainable_layers = backbone_defaults(backbone_weights, norm, trainable_layers)
-    body = _yolo_backbone(
-        backbone, backbone_weights, trainable_layers, norm, levels, width_mult, norm_momentum
+    body = build_model_backbone(
+        backbone,
+        levels,
+        backbone_weights,
+        trainable_layers,
+        norm,
+        width_mult,
+        norm_momentum=norm_momentum,
     )
     in_features = list(body.out_channels)
     channels = [body.out_channels[n] for n in in_features]

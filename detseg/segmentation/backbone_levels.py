@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from detseg.backbones import build_backbone
-from detseg.backbones.base import Backbone, scratch_norm_momentum, set_norm_statistics
+from detseg.backbones import build_model_backbone
+from detseg.backbones.base import Backbone
 
 # family -> (low level, auxiliary level, deep level)
 LEVEL_ROLES = {
@@ -69,23 +69,14 @@ def segmentation_backbone(
     few epochs kept eval-mode statistics so far behind its weights that it predicted only
     background in eval mode (mIoU 0.150 against 0.285 in train mode on the shapes set).
     """
-    kwargs = _stride_kwargs(name, output_stride)
-    if width_mult != 1.0:
-        if backbone_family(name) != "mobilenet":
-            raise ValueError(
-                f"width_mult={width_mult} needs a MobileNet backbone, got {name!r}; "
-                "remove width_mult or pick mobilenet_v2 / mobilenet_v3_large."
-            )
-        kwargs["width_mult"] = width_mult
     order = {level: i for i, level in enumerate(("c1", "c2", "c3", "c4", "c5"))}
     levels = sorted(set(levels), key=order.__getitem__)
-    body = build_backbone(
+    return build_model_backbone(
         name,
-        weights=weights,
-        trainable_layers=trainable_layers,
-        norm=norm,
-        return_layers=levels,
-        **kwargs,
+        levels,
+        weights,
+        trainable_layers,
+        norm,
+        width_mult,
+        **_stride_kwargs(name, output_stride),
     )
-    set_norm_statistics(body, momentum=scratch_norm_momentum(weights, None))
-    return body
