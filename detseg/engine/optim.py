@@ -76,11 +76,35 @@ def build_optimizer(
         raise ValueError("the model has no trainable parameter (all requires_grad=False)")
     if lr <= 0:
         raise ValueError(f"learning rate must be > 0, got {lr}")
+    fused = can_fuse(groups)
     if name == "sgd":
-        return torch.optim.SGD(groups, lr=lr, momentum=momentum, weight_decay=weight_decay)
+        return torch.optim.SGD(
+            groups, lr=lr, momentum=momentum, weight_decay=weight_decay, fused=fused
+        )
     if name == "adamw":
-        return torch.optim.AdamW(groups, lr=lr, betas=(momentum, 0.999), weight_decay=weight_decay)
+        return torch.optim.AdamW(
+            groups, lr=lr, betas=(momentum, 0.999), weight_decay=weight_decay, fused=fused
+        )
     raise ValueError(f"unknown optimizer {name!r}; use 'sgd' or 'adamw'")
+
+
+#: Devices and dtypes with torch's fused SGD / AdamW kernels.
+FUSED_DEVICES = ("cpu", "cuda")
+FUSED_DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
+
+
+def can_fuse(groups: list[dict]) -> bool:
+    """Whether every parameter can take torch's fused update (one kernel for all tensors).
+
+    The same update as the default per-tensor loop, in far fewer operations: on one CPU thread
+    an AdamW step over the demo detector's 196 tensors took 22 ms that way and 3.3 ms fused
+    (SGD: 8.3 and 2.3 ms), 3 % of the demo's training step and 7 % of the shapes U-Net's.
+    """
+    return all(
+        p.device.type in FUSED_DEVICES and p.dtype in FUSED_DTYPES
+        for group in groups
+        for p in group["params"]
+    )
 
 
 def scaled_lr(

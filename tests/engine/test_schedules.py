@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from detseg.engine.optim import build_optimizer
+from detseg.engine.optim import build_optimizer, can_fuse
 from detseg.engine.schedules import WarmupSchedule, build_scheduler
 
 
@@ -84,6 +84,30 @@ def test_build_optimizer_skips_frozen_parameters():
     assert adamw.param_groups[0]["betas"] == (0.9, 0.999)
     with pytest.raises(ValueError, match="unknown optimizer 'adam'"):
         build_optimizer(model, "adam", lr=0.1)
+
+
+@pytest.mark.parametrize("name", ["sgd", "adamw"])
+def test_fused_update_equals_the_per_tensor_loop(name):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4))
+    reference = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4))
+    reference.load_state_dict(model.state_dict())
+    fused = build_optimizer(model, name, lr=0.01, momentum=0.9, weight_decay=0.01)
+    assert fused.defaults["fused"] is True  # CPU float32 parameters
+    ref_cls = torch.optim.SGD if name == "sgd" else torch.optim.AdamW
+    kwargs = {"momentum": 0.9} if name == "sgd" else {"betas": (0.9, 0.999)}
+    loop = ref_cls(reference.parameters(), lr=0.01, weight_decay=0.01, foreach=False, **kwargs)
+    for _ in range(3):  # the same gradients for both: the updates must agree
+        for p, q in zip(model.parameters(), reference.parameters(), strict=True):
+            p.grad = torch.randn_like(p)
+            q.grad = p.grad.clone()
+        fused.step()
+        loop.step()
+    for got, want in zip(model.parameters(), reference.parameters(), strict=True):
+        torch.testing.assert_close(got, want)
+    on_meta = torch.nn.Linear(2, 2, device="meta")  # a device without fused kernels
+    assert not can_fuse([{"params": list(on_meta.parameters())}])
+    assert build_optimizer(on_meta, name, lr=0.1).defaults["fused"] is False
 
 
 def test_poly_decay_as_torchvision_segmentation_reference():
