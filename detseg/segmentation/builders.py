@@ -24,7 +24,8 @@ Dilated backbones (``output_stride``) and the levels each family reads: see
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 from torch import nn
 
@@ -39,16 +40,26 @@ from .unet import UNetDecoder, UNetEncoder
 
 @dataclass(frozen=True)
 class _ModelSettings:
-    """The builder arguments that only the assembled ``SegmentationModel`` reads."""
+    """The builder arguments that only the assembled ``SegmentationModel`` reads.
+
+    Every builder names them alike; :meth:`pick` takes them from the builder's ``locals()``
+    (a builder without an auxiliary head has no ``aux_loss_weight``: 0).
+    """
 
     loss: str
-    aux_loss_weight: float
     dice_weight: float
     image_mean: Sequence[float]
     image_std: Sequence[float]
     per_image_norm: bool
     input_scale: float
     loss_at_network_size: bool
+    aux_loss_weight: float = 0.0
+
+    @classmethod
+    def pick(cls, arguments: dict[str, Any]) -> _ModelSettings:
+        """The settings among a builder's ``arguments`` (its ``locals()``)."""
+        names = [f.name for f in fields(cls)]
+        return cls(**{name: arguments[name] for name in names if name in arguments})
 
     def assemble(
         self,
@@ -146,16 +157,7 @@ def fcn(
         trainable_layers,
         norm,
         width_mult,
-        _ModelSettings(
-            loss,
-            aux_loss_weight,
-            dice_weight,
-            image_mean,
-            image_std,
-            per_image_norm,
-            input_scale,
-            loss_at_network_size,
-        ),
+        _ModelSettings.pick(locals()),
     )
 
 
@@ -200,16 +202,7 @@ def deeplabv3(
         trainable_layers,
         norm,
         width_mult,
-        _ModelSettings(
-            loss,
-            aux_loss_weight,
-            dice_weight,
-            image_mean,
-            image_std,
-            per_image_norm,
-            input_scale,
-            loss_at_network_size,
-        ),
+        _ModelSettings.pick(locals()),
     )
 
 
@@ -246,16 +239,7 @@ def deeplabv3plus(
     channels = body.out_channels
     head = DeepLabV3PlusHead(channels[low], channels[deep], num_classes + 1, rates, low, deep)
     aux = FCNHead(channels[aux_level], num_classes + 1, aux_level) if aux_loss else None
-    settings = _ModelSettings(
-        loss,
-        aux_loss_weight,
-        dice_weight,
-        image_mean,
-        image_std,
-        per_image_norm,
-        input_scale,
-        loss_at_network_size,
-    )
+    settings = _ModelSettings.pick(locals())
     return settings.assemble(body, head, num_classes, aux)
 
 
@@ -290,16 +274,7 @@ def lraspp(
     head = LRASPPHead(
         body.out_channels["c3"], body.out_channels["c5"], num_classes + 1, inter_channels
     )
-    settings = _ModelSettings(
-        loss,
-        0.0,
-        dice_weight,
-        image_mean,
-        image_std,
-        per_image_norm,
-        input_scale,
-        loss_at_network_size,
-    )
+    settings = _ModelSettings.pick(locals())
     return settings.assemble(body, head, num_classes)
 
 
@@ -326,16 +301,7 @@ def fcn_vgg16(
     _check_num_classes(num_classes)
     head = FCNVGGHead(num_classes + 1, variant, fc_channels)
     body = segmentation_backbone("vgg16", head.in_features, 16, backbone_weights, trainable_layers)
-    settings = _ModelSettings(
-        loss,
-        0.0,
-        dice_weight,
-        image_mean,
-        image_std,
-        per_image_norm,
-        input_scale,
-        loss_at_network_size,
-    )
+    settings = _ModelSettings.pick(locals())
     return settings.assemble(body, head, num_classes, None, size_divisible=32)
 
 
@@ -370,16 +336,7 @@ def unet(
     decoder = UNetDecoder(
         encoder.out_channels, encoder.strides, num_classes + 1, upsampling=upsampling, norm=norm
     )
-    settings = _ModelSettings(
-        loss,
-        0.0,
-        dice_weight,
-        image_mean,
-        image_std,
-        per_image_norm,
-        input_scale,
-        loss_at_network_size,
-    )
+    settings = _ModelSettings.pick(locals())
     return settings.assemble(encoder, decoder, num_classes)
 
 
@@ -422,14 +379,5 @@ def unet_backbone(
     decoder = UNetDecoder(
         body.out_channels, body.strides, num_classes + 1, decoder_channels, upsampling
     )
-    settings = _ModelSettings(
-        loss,
-        0.0,
-        dice_weight,
-        image_mean,
-        image_std,
-        per_image_norm,
-        input_scale,
-        loss_at_network_size,
-    )
+    settings = _ModelSettings.pick(locals())
     return settings.assemble(body, decoder, num_classes)
