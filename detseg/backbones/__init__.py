@@ -154,13 +154,13 @@ def build_model_backbone(
     Raises:
         ValueError: ``width_mult != 1`` on a backbone that is not a MobileNet.
     """
-    if width_mult != 1.0 and not name.startswith("mobilenet"):
+    if name.startswith("mobilenet"):
+        kwargs["width_mult"] = width_mult
+    elif width_mult != 1.0:
         raise ValueError(
             f"width_mult={width_mult} needs a MobileNet backbone, got {name!r}; "
             "set width_mult to 1.0 (or remove it) or pick mobilenet_v2 / mobilenet_v3_large."
         )
-    if name.startswith("mobilenet"):
-        kwargs["width_mult"] = width_mult
     body = build_backbone(
         name,
         weights=weights,

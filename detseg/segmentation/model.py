@@ -207,11 +207,12 @@ class SegmentationModel(nn.Module):
         """
         features, images = self._features(images)
         self._check_masks(images, masks)
+        padded = self._padded_size(images)
         if self.loss_at_network_size and self.input_scale != 1.0:
-            size = network_size(self._padded_size(images), self.input_scale)
-            masks = subsample_masks(masks, self._padded_size(images), size, self.loss.ignore_index)
+            size = network_size(padded, self.input_scale)
+            masks = subsample_masks(masks, padded, size, self.loss.ignore_index)
             return self._loss_at(features, masks, size, size)
-        return self._loss_at(features, masks, self._padded_size(images), images.shape[-2:])
+        return self._loss_at(features, masks, padded, images.shape[-2:])
 
     def _loss_at(
         self,
