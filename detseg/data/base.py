@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from detseg.data.image_io import ImageReadError, read_image_array
+from detseg.data.image_io import ImageReadError, read_rgb_array, to_unit_float
 from detseg.data.target_checks import sanitize_boxes
 from detseg.data.transforms import apply_augmentations
 
@@ -87,6 +87,26 @@ class ImageDataset(Dataset):
         """Path of image ``index``."""
         raise NotImplementedError
 
+    def read_rgb(self, index: int) -> np.ndarray | None:
+        """``[H, W, 3]`` RGB pixels of image ``index`` as stored (``uint8`` for most files).
+
+        ``None`` when the file is unreadable or of an unsupported pixel type; the warning names
+        it (the loader counts the ``None``).
+
+        Raises:
+            IndexError: ``index`` is outside ``0..len(self) - 1``.
+        """
+        if not 0 <= index < len(self):
+            raise IndexError(f"index {index} out of range for a dataset of {len(self)} images")
+        path = self.image_path(index)
+        try:
+            rgb = read_rgb_array(path)
+            to_unit_float(rgb[:0], path)  # the pixel type check, on an empty slice
+            return rgb
+        except ImageReadError as exc:
+            logger.warning("skipping unreadable image (index %d): %s", index, exc)
+            return None
+
     def read_image(self, index: int) -> np.ndarray | None:
         """``Float32[H, W, 3]`` RGB image ``index`` in ``[0, 1]``, or ``None`` when unreadable.
 
@@ -95,13 +115,8 @@ class ImageDataset(Dataset):
         Raises:
             IndexError: ``index`` is outside ``0..len(self) - 1``.
         """
-        if not 0 <= index < len(self):
-            raise IndexError(f"index {index} out of range for a dataset of {len(self)} images")
-        try:
-            return read_image_array(self.image_path(index))
-        except ImageReadError as exc:
-            logger.warning("skipping unreadable image (index %d): %s", index, exc)
-            return None
+        rgb = self.read_rgb(index)
+        return None if rgb is None else to_unit_float(rgb, self.image_path(index))
 
 
 class DetectionDataset(ImageDataset):

@@ -59,8 +59,16 @@ def _decode(path: Path) -> np.ndarray:
     return array
 
 
-def _to_unit_float(array: np.ndarray, path: Path) -> np.ndarray:
-    """Scale an integer or float pixel array to ``float32`` in ``[0, 1]``."""
+def to_unit_float(array: np.ndarray, path: str | os.PathLike) -> np.ndarray:
+    """Scale an integer or float pixel array to ``float32`` in ``[0, 1]``.
+
+    Args:
+        array: Pixels as decoded (``uint8``, ``uint16`` or float).
+        path: The file they came from (named in the error).
+
+    Raises:
+        ImageReadError: Another pixel type.
+    """
     if array.dtype == np.uint8:
         return array.astype(np.float32) / 255.0
     if array.dtype == np.uint16:
@@ -86,6 +94,22 @@ def _to_rgb(array: np.ndarray, path: Path) -> np.ndarray:
     raise ImageReadError(path, f"unsupported channel count {channels} (expected 1, 3 or 4)")
 
 
+def read_rgb_array(path: str | os.PathLike) -> np.ndarray:
+    """Read an image file as RGB pixels in their stored type (``uint8`` for most files).
+
+    Four times smaller than :func:`read_image_array`'s floats for 8-bit files, which is what a
+    dataset keeps when it caches decoded images; :func:`to_unit_float` turns it into that.
+
+    Returns:
+        ``[H, W, 3]`` RGB array, C-contiguous (``uint8``, ``uint16`` or float).
+
+    Raises:
+        ImageReadError: The file is missing, empty, corrupt, or of an unsupported kind.
+    """
+    path = Path(path)
+    return np.ascontiguousarray(_to_rgb(_decode(path), path))
+
+
 def read_image_array(path: str | os.PathLike) -> np.ndarray:
     """Read an image file as an RGB ``float32`` numpy array.
 
@@ -99,9 +123,7 @@ def read_image_array(path: str | os.PathLike) -> np.ndarray:
         ImageReadError: The file is missing, empty, corrupt, or of an unsupported kind.
     """
     path = Path(path)
-    array = _decode(path)
-    rgb = _to_rgb(array, path)
-    return np.ascontiguousarray(_to_unit_float(rgb, path))
+    return np.ascontiguousarray(to_unit_float(_to_rgb(_decode(path), path), path))
 
 
 def read_image(path: str | os.PathLike) -> torch.Tensor:

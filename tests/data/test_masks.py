@@ -339,3 +339,25 @@ def test_registry_rejects_bad_config(shapes_root):
         build_segmentation_dataset({"format": "shapes_seg", "root": shapes_root}, "test")
     with pytest.raises(FileNotFoundError, match="JPEGImages"):
         build_segmentation_dataset({"format": "voc_seg", "root": shapes_root}, "train")
+
+
+def test_cache_keeps_decoded_pairs_and_augments_every_read(tmp_path):
+    _folder_tree(tmp_path)
+    flip = build_segmentation_augmentations([{"name": "HorizontalFlip", "p": 1.0}], seed=0)
+    cfg = {"format": "folder_seg", "root": tmp_path, "train_images": "img", "train_masks": "lab"}
+    cfg["classes"] = ["cat", "dog", "bird"]
+    plain = build_segmentation_dataset(cfg, "train")
+    cached = build_segmentation_dataset({**cfg, "cache": True}, "train", flip)
+    image, mask = plain[0]
+    for _ in range(3):  # the flip runs on every read and never changes the cached arrays
+        image_c, mask_c = cached[0]
+        assert torch.equal(image_c, image.flip(-1)) and torch.equal(mask_c, mask.flip(-1))
+    stored_rgb, stored_mask = cached._cache[0]
+    assert stored_rgb.dtype == np.uint8 and stored_mask.tolist() == mask.tolist()
+    # The files are read once: with them gone the cached image still comes back, the other not.
+    for folder in ("img", "lab"):
+        for path in (tmp_path / folder).iterdir():
+            path.unlink()
+    assert torch.equal(cached[0][0], image.flip(-1))
+    assert plain[0] is None and len(cached) == 2 and cached[1] is None
+    assert 1 not in cached._cache  # an unreadable image is not cached as a failure either
