@@ -31,6 +31,7 @@ from detseg.engine.checkpoint import load_checkpoint, load_model
 from detseg.engine.evaluate_segmentation import SEG_KEYS
 from detseg.engine.metric_log import read_metrics
 from detseg.evaluation.segmentation import segmentation_metrics
+from detseg.segmentation.tta import predict_with_tta
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = "configs/segmentation/unet_shapes.yaml"
@@ -163,6 +164,30 @@ def test_infer_writes_overlays_and_label_maps_and_reports_a_corrupt_input(
     model, _, _ = load_model(run_dir / "best.pt", "cpu")
     expected = model.predict(read_image(good)[None])[0]
     assert labels.shape == (64, 64) and labels.tolist() == expected.tolist()
+
+
+def test_eval_and_infer_with_test_time_augmentation(run_dir, shapes, tools, tmp_path):
+    out = tmp_path / "eval_tta"
+    argv = [str(run_dir / "best.pt"), "--out", str(out), "--set", "eval.tta=dihedral"]
+    assert tools["eval.py"](argv) == 0
+    written = json.loads((out / "metrics.json").read_text())
+    assert written["info"]["tta"] == "dihedral"
+    model, _, _ = load_model(run_dir / "best.pt", "cpu")
+    val = sorted((shapes / "val" / "images").iterdir())
+    images = torch.stack([read_image(p) for p in val])
+    masks = torch.stack(
+        [torch.from_numpy(read_label_map(shapes / "masks" / "val" / p.name)).long() for p in val]
+    )
+    labels = predict_with_tta(model, images, "dihedral")
+    expected = segmentation_metrics(labels, masks, len(written["IoU"]))
+    assert written["mIoU"] == pytest.approx(expected["mIoU"], abs=1e-12)
+    pred = tmp_path / "pred_tta"
+    argv = [str(run_dir / "best.pt"), str(val[0]), "--out", str(pred), "--tta", "hflip"]
+    assert tools["infer.py"](argv) == 0
+    labels = read_label_map(pred / "labels" / val[0].name)
+    assert labels.tolist() == predict_with_tta(model, images[:1], "hflip")[0].tolist()
+    with pytest.raises(ConfigError, match="eval.tta"):
+        tools["eval.py"]([str(run_dir / "best.pt"), "--set", "eval.tta=rotate"])
 
 
 def test_a_detector_on_segmentation_data_is_a_config_error(shapes, tools, tmp_path):

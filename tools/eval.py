@@ -87,7 +87,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="KEY=VALUE",
         help="checkpoint form: override keys of the checkpoint's config, e.g. data.root=... "
         "data.val_ann=... eval.max_images=100 eval.backend=pycocotools device=cpu "
-        "model.roi_heads.score_thresh=0.001",
+        "model.roi_heads.score_thresh=0.001; segmentation: eval.tta=dihedral (or hflip, "
+        "flips, none) averages the probabilities over flipped/rotated views",
     )
     _add_model_free_args(parser.add_argument_group("model-free form (instead of CHECKPOINT)"))
     parser.add_argument(
@@ -214,12 +215,15 @@ def evaluate_segmenter(
 ) -> int:
     """The checkpoint form for a segmenter: mIoU table on stdout, ``OUT/metrics.json``."""
     loader = build_segmentation_loader(val_set, cfg.eval.batch_size, False, cfg.train.num_workers)
-    metrics = evaluate_segmentation(model, loader, device, len(classes) + 1, cfg.train.amp)
+    metrics = evaluate_segmentation(
+        model, loader, device, len(classes) + 1, cfg.train.amp, tta=cfg.eval.tta
+    )
     info = {
         "checkpoint": str(args.checkpoint),
         "model": cfg.model.name,
         "dataset": f"{cfg.data.format} at {cfg.data.root} (val split)",
         "images": metrics["images"],
+        "tta": cfg.eval.tta,
     }
     out = args.out or args.checkpoint.parent / "eval"
     path = write_segmentation_metrics(out, metrics, classes, info)

@@ -33,6 +33,7 @@ from detseg.data.image_io import ImageReadError, read_image
 from detseg.engine.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
 from detseg.engine.train_loop import resolve_device
 from detseg.evaluation.coco_format import predictions_to_coco_results
+from detseg.segmentation.tta import TTA_MODES, predict_with_tta
 from detseg.visualize import (
     draw_detections,
     draw_segmentation,
@@ -61,6 +62,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="keep detections scoring at least this (default: the config's "
         "eval.score_threshold); not used by segmentation",
+    )
+    parser.add_argument(
+        "--tta",
+        choices=TTA_MODES,
+        default=None,
+        help="segmentation: average the class probabilities over flipped/rotated views "
+        "(hflip 2, flips 4, dihedral 8 forward passes; default: the config's eval.tta)",
     )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
     parser.add_argument(
@@ -134,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     images = batched(read_images(paths, failed), args.batch_size)
     if getattr(model, "task", "detection") == "segmentation":
-        segment(model, images, classes, device, args.out)
+        tta = args.tta or config_from_dict(config, source=str(args.checkpoint)).eval.tta
+        segment(model, images, classes, device, args.out, tta)
     else:
         score_thr = args.score_thr
         if score_thr is None:
@@ -154,13 +163,15 @@ def segment(
     classes: list[str],
     device: torch.device,
     out: Path,
+    tta: str = "none",
 ) -> None:
-    """Writes an overlay with a legend and the label-map PNG of each image."""
+    """Writes an overlay with a legend and the label-map PNG of each image (``tta``: a mode of
+    ``detseg.segmentation.tta.TTA_MODES``)."""
     used_names: set[str] = set()
     count = 0
     for batch in batches:
         for path, image in batch:  # one at a time: images may differ in size
-            labels = model.predict(image.to(device)[None])[0].cpu()
+            labels = predict_with_tta(model, image.to(device)[None], tta)[0].cpu()
             name = output_name(path, used_names)
             save_rgb(out / name, draw_segmentation(tensor_to_rgb(image), labels, classes))
             save_label_map(out / "labels" / f"{Path(name).stem}.png", labels)

@@ -120,6 +120,7 @@ class EvalConfig:
     max_images: int | None = None
     batch_size: int = 2
     val_loss: bool = True
+    tta: Literal["none", "hflip", "flips", "dihedral"] = "none"
 
 
 @dataclass

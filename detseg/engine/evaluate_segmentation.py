@@ -23,6 +23,7 @@ from detseg.engine.device import AmpMode, autocast_context
 from detseg.engine.metric_log import _json_safe, progress
 from detseg.evaluation.segmentation import ConfusionMatrix
 from detseg.evaluation.table import format_table
+from detseg.segmentation.tta import predict_with_tta
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ def evaluate_segmentation(
     num_classes: int,
     amp: AmpMode = "none",
     ignore_index: int = 255,
+    tta: str = "none",
 ) -> dict[str, Any]:
     """mIoU, per-class IoU, pixel / mean accuracy and fwIoU of ``model`` on ``loader``.
 
@@ -49,6 +51,8 @@ def evaluate_segmentation(
         num_classes: classes counted by the matrix, background included (``K + 1``).
         amp: autocast mode for the forward pass (CUDA only).
         ignore_index: mask value that is not counted (void and padding).
+        tta: test-time augmentation, one of ``detseg.segmentation.tta.TTA_MODES``
+            (``"none"``: one forward pass per batch; ``"dihedral"``: eight).
 
     Returns:
         :meth:`ConfusionMatrix.compute`'s dict (``mIoU``, ``IoU`` list of ``K + 1``
@@ -64,7 +68,7 @@ def evaluate_segmentation(
         if len(batch) == 0:
             continue
         with autocast_context(device, amp):
-            labels = model.predict(batch.images.to(device, non_blocking=True))
+            labels = predict_with_tta(model, batch.images.to(device, non_blocking=True), tta)
         matrix.update(labels.cpu(), batch.masks)
         images += len(batch)
     model.train(was_training)

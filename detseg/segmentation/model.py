@@ -195,8 +195,13 @@ class SegmentationModel(nn.Module):
 
     @torch.no_grad()
     def predict(self, images: Tensor | Sequence[Tensor]) -> Tensor:
-        """Per-pixel labels ``Int64[B, H, W]`` in ``0..K`` (argmax of the logits)."""
-        return self.forward(images).argmax(dim=1)
+        """Per-pixel labels ``Int64[B, H, W]`` in ``0..K`` (argmax of the logits).
+
+        ``max(dim=1).indices`` is the argmax (the first maximum on ties, as ``argmax``); on the
+        CPU it is ~9x faster than ``argmax(dim=1)`` over the channel dimension (14 vs 130 ms
+        for ``[8, 6, 256, 256]`` logits on one thread).
+        """
+        return self.forward(images).max(dim=1).indices
 
     def losses(self, images: Tensor | Sequence[Tensor], masks: Tensor) -> dict[str, Tensor]:
         """Loss dict (see the module docstring) for masks ``Int64[B, H, W]``.

@@ -1,0 +1,88 @@
+"""Test-time augmentation: views, their inverses, and the averaged prediction."""
+
+import pytest
+import torch
+from torch import nn
+
+from detseg.segmentation.builders import unet
+from detseg.segmentation.tta import TTA_MODES, predict_with_tta, tta_views
+
+
+class _Segmenter(nn.Module):
+    """A position-dependent toy segmenter (no symmetry of its own), float64 for exact sums."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv = nn.Conv2d(3, 4, 5, padding=2).double()
+        with torch.no_grad():
+            self.conv.weight.mul_(4)  # logits of order 1: the classes vary from pixel to pixel
+
+    def forward(self, images):
+        logits = self.conv(images)
+        ramp = torch.linspace(-1, 1, images.shape[-1], dtype=images.dtype)  # left-right bias
+        return logits + ramp * (torch.arange(4, dtype=images.dtype)[:, None, None] - 1.5)
+
+    def predict(self, images):
+        return self.forward(images).argmax(dim=1)
+
+
+def _by_hand(model, images, rotations, mirrors):
+    """Mean softmax over ``rot90^k`` (and ``rot90^k`` of the transpose), written with rot90."""
+    total = 0
+    for mirror in mirrors:
+        base = images.transpose(-1, -2) if mirror else images
+        for k in rotations:
+            p = torch.rot90(model(torch.rot90(base, k, (-2, -1))).softmax(1), -k, (-2, -1))
+            total = total + (p.transpose(-1, -2) if mirror else p)
+    return total.argmax(dim=1)
+
+
+def test_views_per_mode_and_their_inverses():
+    x = torch.arange(2 * 3 * 4 * 5).reshape(2, 3, 4, 5)  # non-square: transposes show
+    counts = {mode: len(tta_views(mode)) for mode in TTA_MODES}
+    assert counts == {"none": 1, "hflip": 2, "flips": 4, "dihedral": 8}
+    for mode in TTA_MODES:
+        views = tta_views(mode)
+        assert views[0] == (False, False, False) and len(set(views)) == len(views)
+        for view in views:
+            assert torch.equal(view.undo(view.apply(x)), x)
+    seen = {tuple(v.apply(x).flatten().tolist()) for v in tta_views("dihedral")}
+    assert len(seen) == 8  # eight different images, not repeats
+    with pytest.raises(ValueError, match="unknown TTA mode 'rot'; valid: none, hflip"):
+        tta_views("rot")
+
+
+def test_dihedral_and_flips_match_a_rot90_implementation():
+    model = _Segmenter()
+    images = torch.rand(2, 3, 12, 12, dtype=torch.float64)
+    dihedral = predict_with_tta(model, images, "dihedral")
+    assert torch.equal(dihedral, _by_hand(model, images, range(4), (False, True)))
+    assert len(dihedral.unique()) >= 3  # a real label map, not one class everywhere
+    # flips: identity, left-right, up-down and both (= rot180).
+    flips = predict_with_tta(model, images, "flips")
+    by_hand = 0
+    for dims in ((), (-1,), (-2,), (-2, -1)):
+        flip = (lambda t, d=dims: t.flip(d)) if dims else (lambda t: t)
+        by_hand = by_hand + flip(model(flip(images)).softmax(1))
+    assert torch.equal(flips, by_hand.argmax(1))
+    assert not torch.equal(dihedral, model.predict(images))  # the views do change the answer
+    assert torch.equal(predict_with_tta(model, images, "none"), model.predict(images))
+
+
+def test_a_symmetric_model_gains_nothing_and_a_unet_keeps_the_image_size():
+    pointwise = nn.Conv2d(3, 5, 1).double()
+    pointwise.predict = lambda x: pointwise(x).argmax(1)
+    images = torch.rand(1, 3, 9, 7, dtype=torch.float64)
+    assert torch.equal(predict_with_tta(pointwise, images, "dihedral"), pointwise.predict(images))
+    model = unet(3, depth=2, base_channels=4).eval()
+    labels = predict_with_tta(model, torch.rand(2, 3, 20, 28), "dihedral")
+    assert labels.shape == (2, 20, 28) and labels.dtype == torch.int64
+    assert 0 <= int(labels.min()) and int(labels.max()) <= 3
+
+
+def test_predict_is_the_first_maximum_like_argmax():
+    model = unet(2, depth=1, base_channels=4).eval()
+    logits = torch.randint(0, 3, (2, 3, 8, 8)).float()  # many ties
+    model.forward = lambda images: logits
+    assert torch.equal(model.predict(torch.zeros(2, 3, 8, 8)), logits.argmax(dim=1))
