@@ -26,6 +26,8 @@ import torch
 from albumentations.core.composition import BaseCompose
 from torch.utils.data import BatchSampler, DataLoader, Dataset, DistributedSampler, Sampler
 
+from detseg.data.transforms import seed_augmentations
+
 __all__ = [
     "Batch",
     "EpochBatchSampler",
@@ -89,30 +91,14 @@ def collate_detection(samples: list[tuple[torch.Tensor, dict[str, Any]] | None])
 
 
 def reseed_augmentations(dataset: Dataset, seed: int) -> None:
-    """Give the dataset's albumentations pipeline (if any) its own random streams.
+    """Give the dataset's albumentations pipeline (if any) its own random streams from ``seed``.
 
-    ``Compose.set_random_seed`` hands the *same* seed to every transform, so the first draws of
-    e.g. ``HorizontalFlip(p=0.5)`` and ``RandomBrightnessContrast(p=0.3)`` would be equal
-    (brightness changed => always flipped). Each transform (nested ones included, in pre-order)
-    therefore gets its own seed derived from ``(seed, position)``.
+    See :func:`detseg.data.transforms.seed_augmentations`: every transform gets its own seed,
+    so that e.g. a flip and a brightness change are not decided by the same draw.
     """
     pipeline = getattr(dataset, "augmentations", None)
-    if not isinstance(pipeline, BaseCompose):
-        return
-    pipeline.set_random_seed(int(seed))
-    for position, transform in enumerate(_transforms_preorder(pipeline)):
-        derived = np.random.SeedSequence([int(seed), position]).generate_state(1)[0]
-        transform.set_random_seed(int(derived))
-
-
-def _transforms_preorder(compose: BaseCompose) -> list[Any]:
-    """Every transform inside an albumentations compose, depth first (children after parent)."""
-    found = []
-    for transform in compose.transforms:
-        found.append(transform)
-        if isinstance(transform, BaseCompose):
-            found.extend(_transforms_preorder(transform))
-    return found
+    if isinstance(pipeline, BaseCompose):
+        seed_augmentations(pipeline, seed)
 
 
 def sample_seed(seed: int, epoch: int, index: int) -> int:

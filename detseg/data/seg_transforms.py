@@ -29,7 +29,7 @@ from typing import Any
 import albumentations as A
 import numpy as np
 
-from detseg.data.transforms import build_augmentations
+from detseg.data.transforms import build_augmentations, seed_augmentations
 
 __all__ = [
     "IGNORE_INDEX",
@@ -68,7 +68,8 @@ def build_segmentation_augmentations(
     Args:
         spec: Transforms in order, each ``{"name": <albumentations class>, **kwargs}``
             (the same format as :func:`detseg.data.transforms.build_augmentations`).
-        seed: Seed of the pipeline's random generator (``None``: fresh entropy).
+        seed: Seed of the pipeline's random streams, one per transform (see
+            :func:`detseg.data.transforms.seed_augmentations`; ``None``: fresh entropy).
 
     Returns:
         An ``albumentations.Compose`` without box processing, or ``None`` when ``spec`` is
@@ -82,8 +83,11 @@ def build_segmentation_augmentations(
         return None
     if not isinstance(spec, list):
         raise ValueError(f"augmentations must be a list of dicts, got {type(spec).__name__}")
-    detection_pipeline = build_augmentations([_with_ignore_fill(item) for item in spec], seed=seed)
-    return A.Compose(list(detection_pipeline.transforms), seed=seed)
+    detection_pipeline = build_augmentations([_with_ignore_fill(item) for item in spec])
+    pipeline = A.Compose(list(detection_pipeline.transforms), seed=seed)
+    if seed is not None:
+        seed_augmentations(pipeline, seed)
+    return pipeline
 
 
 def apply_segmentation_augmentations(

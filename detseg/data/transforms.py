@@ -28,6 +28,7 @@ from typing import Any
 
 import albumentations as A
 import numpy as np
+from albumentations.core.composition import BaseCompose
 
 __all__ = ["apply_augmentations", "available_augmentations", "build_augmentations"]
 
@@ -96,8 +97,9 @@ def build_augmentations(
         spec: Transforms in order, each ``{"name": <albumentations class>, **constructor kwargs}``.
             Composers (``OneOf``, ``SomeOf``, ``Sequential``) take a nested ``transforms`` list.
             ``None`` or ``[]`` means no augmentation.
-        seed: Seed of the pipeline's random generator (``None``: fresh entropy). The loader
-            re-seeds it in each worker process (see :func:`detseg.data.loader.build_loader`).
+        seed: Seed of the pipeline's random streams, one per transform (see
+            :func:`seed_augmentations`; ``None``: fresh entropy). The loader re-seeds it per
+            item (see :func:`detseg.data.loader.build_loader`).
 
     Returns:
         An ``albumentations.Compose`` with ``xyxy`` pixel box handling (see the module
@@ -123,7 +125,35 @@ def build_augmentations(
     with warnings.catch_warnings():
         # A pipeline of photometric transforms only has no box to move; that is fine here.
         warnings.filterwarnings("ignore", message="Got processor for bboxes", category=UserWarning)
-        return A.Compose(transforms, bbox_params=bbox_params, seed=seed)
+        pipeline = A.Compose(transforms, bbox_params=bbox_params, seed=seed)
+    if seed is not None:
+        seed_augmentations(pipeline, seed)
+    return pipeline
+
+
+def seed_augmentations(pipeline: BaseCompose, seed: int) -> None:
+    """Seed ``pipeline`` and give each of its transforms its own stream derived from ``seed``.
+
+    ``Compose(seed=s)`` and ``Compose.set_random_seed(s)`` hand the *same* seed to every
+    transform, so the first draws of e.g. ``HorizontalFlip(p=0.5)`` and
+    ``RandomBrightnessContrast(p=0.5)`` would be equal (brightness changed <=> flipped). Each
+    transform (nested ones included, in pre-order) gets a seed derived from
+    ``(seed, position)`` instead. Deterministic: the same seed gives the same streams.
+    """
+    pipeline.set_random_seed(int(seed))
+    for position, transform in enumerate(_transforms_preorder(pipeline)):
+        derived = np.random.SeedSequence([int(seed), position]).generate_state(1)[0]
+        transform.set_random_seed(int(derived))
+
+
+def _transforms_preorder(compose: BaseCompose) -> list[Any]:
+    """Every transform inside an albumentations compose, depth first (children after parent)."""
+    found = []
+    for transform in compose.transforms:
+        found.append(transform)
+        if isinstance(transform, BaseCompose):
+            found.extend(_transforms_preorder(transform))
+    return found
 
 
 def apply_augmentations(

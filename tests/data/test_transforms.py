@@ -113,3 +113,28 @@ def test_dataset_applies_augmentations_to_all_target_fields(tmp_path):
     # after a geometric augmentation the area is the mask area that is left
     assert target["area"].tolist() == target["masks"].flatten(1).sum(1).float().tolist()
     assert target["masks"][1].sum() > 0
+
+
+@pytest.mark.parametrize("task", ["detection", "segmentation"])
+def test_a_seeded_pipeline_gives_each_transform_its_own_stream(task):
+    """Compose(seed=s) alone seeds every transform alike (flip <=> brightness change)."""
+    from detseg.data.seg_transforms import build_segmentation_augmentations
+
+    build = build_augmentations if task == "detection" else build_segmentation_augmentations
+    spec = [
+        {"name": "HorizontalFlip", "p": 0.5},
+        {"name": "OneOf", "transforms": [{"name": "VerticalFlip"}, {"name": "Transpose"}]},
+        {"name": "RandomBrightnessContrast", "p": 0.5},
+    ]
+    first = [t.py_random.random() for t in _preorder(build(spec, seed=7))]
+    assert len(first) == 5 and len(set(first)) == 5
+    assert [t.py_random.random() for t in _preorder(build(spec, seed=7))] == first
+    assert [t.py_random.random() for t in _preorder(build(spec, seed=8))] != first
+
+
+def _preorder(pipeline):
+    found = []
+    for transform in pipeline.transforms:
+        found.append(transform)
+        found.extend(_preorder(transform) if hasattr(transform, "transforms") else [])
+    return found
