@@ -30,7 +30,12 @@ import albumentations as A
 import numpy as np
 from albumentations.core.composition import BaseCompose
 
-__all__ = ["apply_augmentations", "available_augmentations", "build_augmentations"]
+__all__ = [
+    "apply_augmentations",
+    "available_augmentations",
+    "build_augmentations",
+    "seed_augmentations",
+]
 
 _LABEL_FIELDS = ("labels", "instance_index")
 
