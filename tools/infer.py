@@ -141,13 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         logger.error("no image found for input %r", item)
     args.out.mkdir(parents=True, exist_ok=True)
     images = batched(read_images(paths, failed), args.batch_size)
+    eval_cfg = config_from_dict(config, source=str(args.checkpoint)).eval
     if getattr(model, "task", "detection") == "segmentation":
-        tta = args.tta or config_from_dict(config, source=str(args.checkpoint)).eval.tta
-        segment(model, images, classes, device, args.out, tta)
+        segment(model, images, classes, device, args.out, args.tta or eval_cfg.tta)
     else:
-        score_thr = args.score_thr
-        if score_thr is None:
-            score_thr = config_from_dict(config, source=str(args.checkpoint)).eval.score_threshold
+        score_thr = eval_cfg.score_threshold if args.score_thr is None else args.score_thr
         cat_ids = state["meta"].get("cat_ids") or list(range(1, len(classes) + 1))
         detect(model, images, classes, cat_ids, score_thr, device, args.out)
     if failed:

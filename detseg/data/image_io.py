@@ -59,6 +59,14 @@ def _decode(path: Path) -> np.ndarray:
     return array
 
 
+def _check_pixel_type(array: np.ndarray, path: str | os.PathLike) -> None:
+    """Raise ``ImageReadError`` unless the pixels are ``uint8``, ``uint16`` or float."""
+    if array.dtype not in (np.uint8, np.uint16) and not np.issubdtype(array.dtype, np.floating):
+        raise ImageReadError(
+            path, f"unsupported pixel type {array.dtype} (expected 8/16-bit or float)"
+        )
+
+
 def to_unit_float(array: np.ndarray, path: str | os.PathLike) -> np.ndarray:
     """Scale an integer or float pixel array to ``float32`` in ``[0, 1]``.
 
@@ -69,13 +77,12 @@ def to_unit_float(array: np.ndarray, path: str | os.PathLike) -> np.ndarray:
     Raises:
         ImageReadError: Another pixel type.
     """
+    _check_pixel_type(array, path)
     if array.dtype == np.uint8:
         return array.astype(np.float32) / 255.0
     if array.dtype == np.uint16:
         return array.astype(np.float32) / 65535.0
-    if np.issubdtype(array.dtype, np.floating):
-        return np.clip(np.nan_to_num(array.astype(np.float32)), 0.0, 1.0)
-    raise ImageReadError(path, f"unsupported pixel type {array.dtype} (expected 8/16-bit or float)")
+    return np.clip(np.nan_to_num(array.astype(np.float32)), 0.0, 1.0)
 
 
 def _to_rgb(array: np.ndarray, path: Path) -> np.ndarray:
@@ -104,10 +111,13 @@ def read_rgb_array(path: str | os.PathLike) -> np.ndarray:
         ``[H, W, 3]`` RGB array, C-contiguous (``uint8``, ``uint16`` or float).
 
     Raises:
-        ImageReadError: The file is missing, empty, corrupt, or of an unsupported kind.
+        ImageReadError: The file is missing, empty, corrupt, or of an unsupported kind or
+            pixel type.
     """
     path = Path(path)
-    return np.ascontiguousarray(_to_rgb(_decode(path), path))
+    rgb = _to_rgb(_decode(path), path)
+    _check_pixel_type(rgb, path)
+    return np.ascontiguousarray(rgb)
 
 
 def read_image_array(path: str | os.PathLike) -> np.ndarray:

@@ -79,14 +79,14 @@ SEG_DATASETS: dict[str, type[SegmentationDataset]] = {
     "coco_seg": CocoSegmentation,
 }
 
-#: Segmentation format name -> its config keys and defaults (also merged into DATA_DEFAULTS).
-#: Every segmentation format also takes ``cache`` (False): keep decoded images and label maps
-#: in memory after their first read (see ``SegmentationDataset.enable_cache``).
-SEG_DATA_DEFAULTS: dict[str, dict[str, Any]] = {
-    "shapes_seg": {"cache": False},
-    "voc_seg": {"train_split": "train", "val_split": "val", "classes": None, "cache": False},
+#: Keys every segmentation format takes: ``cache`` keeps decoded images and label maps in
+#: memory after their first read (see ``SegmentationDataset.enable_cache``).
+_SEG_COMMON_DEFAULTS: dict[str, Any] = {"cache": False}
+
+_SEG_FORMAT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "shapes_seg": {},
+    "voc_seg": {"train_split": "train", "val_split": "val", "classes": None},
     "folder_seg": {
-        "cache": False,
         "train_images": "images/train",
         "val_images": "images/val",
         "train_masks": "masks/train",
@@ -95,12 +95,16 @@ SEG_DATA_DEFAULTS: dict[str, dict[str, Any]] = {
         "mask_suffix": ".png",
     },
     "coco_seg": {
-        "cache": False,
         "train_images": "train/images",
         "train_ann": "annotations/instances_train.json",
         "val_images": "val/images",
         "val_ann": "annotations/instances_val.json",
     },
+}
+
+#: Segmentation format name -> its config keys and defaults (also merged into DATA_DEFAULTS).
+SEG_DATA_DEFAULTS: dict[str, dict[str, Any]] = {
+    fmt: {**_SEG_COMMON_DEFAULTS, **keys} for fmt, keys in _SEG_FORMAT_DEFAULTS.items()
 }
 
 #: Format name -> its config keys and their defaults (``format`` and ``root`` apply to all).
