@@ -95,6 +95,64 @@ def cross_entropy(
     return loss.sum() / num_valid
 
 
+def label_boundaries(target: Tensor, ignore_index: int = 255) -> Tensor:
+    """Pixels on a border between two labels: ``Bool[B, H, W]`` for ``target`` ``Int64[B, H, W]``.
+
+    A pixel is on a border when one of its 4 neighbours has another label; both sides of the
+    border count, so a border is two pixels wide. Ignored pixels are never on a border, and a
+    neighbour with ``ignore_index`` does not make one.
+    """
+    if target.dim() != 3:
+        raise ValueError(f"target must be [B, H, W], got {tuple(target.shape)}")
+    valid = target != ignore_index
+    border = torch.zeros_like(valid)
+    for dim in (1, 2):  # rows, then columns
+        n = target.shape[dim]
+        first, second = target.narrow(dim, 0, n - 1), target.narrow(dim, 1, n - 1)
+        both = valid.narrow(dim, 0, n - 1) & valid.narrow(dim, 1, n - 1)
+        differs = (first != second) & both  # between pixel i and i + 1 along dim
+        border.narrow(dim, 0, n - 1).logical_or_(differs)
+        border.narrow(dim, 1, n - 1).logical_or_(differs)
+    return border
+
+
+def boundary_weighted_cross_entropy(
+    logits: Tensor, target: Tensor, boundary_weight: float, ignore_index: int = 255
+) -> Tensor:
+    """Cross-entropy where pixels on a label border weigh ``boundary_weight`` times the others.
+
+    The U-Net paper (Ronneberger et al., 2015) weights the loss so that the network learns
+    the borders; this is the simple form: weight ``w = boundary_weight`` on the pixels of
+    :func:`label_boundaries`, 1 elsewhere, and the loss is ``sum(w * ce) / sum(w)`` over the
+    non-ignored pixels (a weighted mean, so its scale stays that of :func:`cross_entropy`).
+    ``boundary_weight = 1`` is exactly ``cross_entropy(..., reduction="mean")``.
+
+    Args:
+        logits: Float ``[B, C, H, W]``.
+        target: Int64 ``[B, H, W]`` in ``[0, C)`` or ``ignore_index``.
+        boundary_weight: weight of the border pixels (``> 0``; 3 to 5 emphasises them).
+        ignore_index: target value left out.
+
+    Returns:
+        A scalar; ``logits.sum() * 0`` when every pixel is ignored.
+    """
+    if boundary_weight <= 0:
+        raise ValueError(f"boundary_weight must be > 0, got {boundary_weight}")
+    if logits.dim() != 4 or target.shape != logits.shape[:1] + logits.shape[2:]:
+        raise ValueError(
+            "logits must be [B, C, H, W] and target [B, H, W], got "
+            f"{tuple(logits.shape)} and {tuple(target.shape)}"
+        )
+    pixel_loss = F.cross_entropy(logits, target, ignore_index=ignore_index, reduction="none")
+    valid = (target != ignore_index).to(pixel_loss.dtype)
+    border = label_boundaries(target, ignore_index).to(pixel_loss.dtype)
+    weights = valid * (1 + (boundary_weight - 1) * border)
+    total = weights.sum()
+    if total == 0:
+        return logits.sum() * 0
+    return (pixel_loss * weights).sum() / total
+
+
 def sigmoid_focal_loss(
     logits: Tensor,
     targets: Tensor,
@@ -198,5 +256,68 @@ def dice_loss(
     one_hot = one_hot.to(probs.dtype)
     inter = (probs * one_hot).sum(dim=(0, 2, 3))  # [C]
     denom = probs.sum(dim=(0, 2, 3)) + one_hot.sum(dim=(0, 2, 3))
+    dice = (2 * inter + smooth) / (denom + smooth)
+    return 1 - dice.mean()
+
+
+def soft_cross_entropy(
+    logits: Tensor, target_probs: Tensor, weights: Tensor, boundary_weight: float = 1.0
+) -> Tensor:
+    """Cross-entropy against class *fractions* (soft targets), a weighted mean over pixels.
+
+    Per pixel ``ce = -sum_c t_c * log_softmax(logits)_c``; the loss is
+    ``sum(w * ce) / sum(w)``. With one-hot targets and 0/1 weights it is exactly
+    :func:`cross_entropy` with ignored pixels. Used when masks are area-downsampled to a
+    coarse head (each target pixel holds the share of each class in the pixels it covers).
+
+    Args:
+        logits: Float ``[B, C, H, W]``.
+        target_probs: Float ``[B, C, H, W]``, each pixel's fractions summing to 1 (any values
+            where ``weights`` is 0).
+        weights: Float ``[B, H, W]`` >= 0, e.g. the share of non-ignored pixels a target
+            pixel covers.
+        boundary_weight: pixels whose target is mixed (no class has all of it) weigh this
+            times more: the soft analogue of :func:`boundary_weighted_cross_entropy`.
+
+    Returns:
+        A scalar; ``logits.sum() * 0`` when the weights are all 0.
+    """
+    if logits.shape != target_probs.shape or weights.shape != logits.shape[:1] + logits.shape[2:]:
+        raise ValueError(
+            "logits and target_probs must be [B, C, H, W] and weights [B, H, W], got "
+            f"{tuple(logits.shape)}, {tuple(target_probs.shape)} and {tuple(weights.shape)}"
+        )
+    if boundary_weight <= 0:
+        raise ValueError(f"boundary_weight must be > 0, got {boundary_weight}")
+    pixel_loss = -(target_probs * logits.log_softmax(dim=1)).sum(dim=1)  # [B, H, W]
+    if boundary_weight != 1.0:
+        mixed = target_probs.amax(dim=1) < 1 - 1e-6
+        weights = weights * (1 + (boundary_weight - 1) * mixed.to(weights.dtype))
+    total = weights.sum()
+    if total == 0:
+        return logits.sum() * 0
+    return (pixel_loss * weights).sum() / total
+
+
+def soft_dice_loss(
+    logits: Tensor, target_probs: Tensor, weights: Tensor, smooth: float = 1.0
+) -> Tensor:
+    """:func:`dice_loss` against class fractions: ``t_c`` replaces the one-hot target.
+
+    Per class over the batch: ``dice_c = (2 * sum(w p_c t_c) + smooth) / (sum(w p_c) +
+    sum(w t_c) + smooth)``, the loss ``1 - mean_c dice_c``. With one-hot targets and 0/1
+    weights it equals :func:`dice_loss`. Shapes as :func:`soft_cross_entropy`.
+    """
+    if logits.shape != target_probs.shape or weights.shape != logits.shape[:1] + logits.shape[2:]:
+        raise ValueError(
+            "logits and target_probs must be [B, C, H, W] and weights [B, H, W], got "
+            f"{tuple(logits.shape)}, {tuple(target_probs.shape)} and {tuple(weights.shape)}"
+        )
+    if logits.numel() == 0:
+        return logits.sum() * 0
+    w = weights.unsqueeze(1)
+    probs = logits.softmax(dim=1) * w  # w * p_c
+    inter = (probs * target_probs).sum(dim=(0, 2, 3))  # [C]
+    denom = probs.sum(dim=(0, 2, 3)) + (target_probs * w).sum(dim=(0, 2, 3))
     dice = (2 * inter + smooth) / (denom + smooth)
     return 1 - dice.mean()

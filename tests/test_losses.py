@@ -9,7 +9,17 @@ import torchvision.ops as tvops
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detseg.losses import cross_entropy, dice_loss, giou_loss, sigmoid_focal_loss, smooth_l1_loss
+from detseg.losses import (
+    boundary_weighted_cross_entropy,
+    cross_entropy,
+    dice_loss,
+    giou_loss,
+    label_boundaries,
+    sigmoid_focal_loss,
+    smooth_l1_loss,
+    soft_cross_entropy,
+    soft_dice_loss,
+)
 
 FAST = settings(max_examples=30, deadline=None)
 SEEDS = st.integers(0, 2**16)
@@ -179,3 +189,128 @@ def test_bad_arguments_raise():
         dice_loss(torch.zeros(1, 2, 3, 3), torch.zeros(1, 3, 4, dtype=torch.int64))
     with pytest.raises(ValueError, match="alpha"):
         sigmoid_focal_loss(torch.zeros(2), torch.zeros(2), alpha=1.5)
+
+
+# --- label borders and the boundary-weighted cross-entropy --------------------------------
+
+
+def test_label_boundaries_written():
+    target = torch.tensor(
+        [
+            [
+                [0, 0, 0, 0, 0],
+                [0, 1, 1, 0, 0],
+                [0, 1, 1, 0, 255],
+                [0, 0, 0, 0, 255],
+            ]
+        ]
+    )
+    want = torch.tensor(
+        [
+            [
+                [0, 1, 1, 0, 0],
+                [1, 1, 1, 1, 0],
+                [1, 1, 1, 1, 0],
+                [0, 1, 1, 0, 0],
+            ]
+        ],
+        dtype=torch.bool,
+    )  # both sides of the 0/1 border; the ignored column makes no border and is none
+    assert torch.equal(label_boundaries(target), want)
+    assert not label_boundaries(torch.zeros(2, 3, 3, dtype=torch.int64)).any()
+    with pytest.raises(ValueError, match="B, H, W"):
+        label_boundaries(torch.zeros(3, 3, dtype=torch.int64))
+
+
+@FAST
+@given(SEEDS, st.sampled_from([0.5, 1.0, 3.0]))
+def test_boundary_weighted_cross_entropy_by_hand(seed, weight):
+    g = torch.Generator().manual_seed(seed)
+    logits = torch.randn(2, 4, 6, 5, generator=g, dtype=torch.float64)
+    target = torch.randint(0, 4, (2, 6, 5), generator=g)
+    target[0, :2, :2] = 255
+    border = label_boundaries(target)
+    num, den = 0.0, 0.0
+    for b in range(2):
+        for i in range(6):
+            for j in range(5):
+                t = int(target[b, i, j])
+                if t == 255:
+                    continue
+                w = weight if border[b, i, j] else 1.0
+                num += w * float(-torch.log_softmax(logits[b, :, i, j], 0)[t])
+                den += w
+    got = boundary_weighted_cross_entropy(logits, target, weight)
+    assert got.item() == pytest.approx(num / den, rel=1e-12)
+    if weight == 1.0:
+        torch.testing.assert_close(got, cross_entropy(logits, target, ignore_index=255))
+
+
+def test_boundary_weighted_cross_entropy_edges():
+    logits = torch.randn(1, 3, 4, 4, requires_grad=True)
+    _assert_exact_zero_with_grad(
+        boundary_weighted_cross_entropy(logits, torch.full((1, 4, 4), 255), 3.0)
+    )
+    with pytest.raises(ValueError, match="boundary_weight"):
+        boundary_weighted_cross_entropy(logits, torch.zeros(1, 4, 4, dtype=torch.int64), 0.0)
+    with pytest.raises(ValueError, match="target"):
+        boundary_weighted_cross_entropy(logits, torch.zeros(1, 4, 5, dtype=torch.int64), 2.0)
+
+
+# --- soft targets (class fractions of area-downsampled masks) ------------------------------
+
+
+def _one_hot_targets(target, num_classes):
+    valid = target != 255
+    labels = torch.where(valid, target, torch.zeros_like(target))
+    probs = F.one_hot(labels, num_classes).permute(0, 3, 1, 2).to(torch.float64)
+    return probs, valid.to(torch.float64)
+
+
+@FAST
+@given(SEEDS)
+def test_soft_losses_with_one_hot_targets_equal_the_hard_ones(seed):
+    g = torch.Generator().manual_seed(seed)
+    logits = torch.randn(2, 4, 5, 6, generator=g, dtype=torch.float64)
+    target = torch.randint(0, 4, (2, 5, 6), generator=g)
+    target[1, 3:] = 255
+    probs, valid = _one_hot_targets(target, 4)
+    torch.testing.assert_close(
+        soft_cross_entropy(logits, probs, valid), cross_entropy(logits, target, ignore_index=255)
+    )
+    torch.testing.assert_close(soft_dice_loss(logits, probs, valid), dice_loss(logits, target))
+
+
+def test_soft_cross_entropy_and_dice_by_hand():
+    logits = torch.tensor([[[[0.0, 2.0]], [[1.0, -1.0]]]], dtype=torch.float64)  # [1, 2, 1, 2]
+    probs = torch.tensor([[[[0.25, 1.0]], [[0.75, 0.0]]]], dtype=torch.float64)
+    weights = torch.tensor([[[0.5, 1.0]]], dtype=torch.float64)
+    log_p = logits.log_softmax(dim=1)
+    ce0 = -(0.25 * log_p[0, 0, 0, 0] + 0.75 * log_p[0, 1, 0, 0])  # mixed pixel
+    ce1 = -log_p[0, 0, 0, 1]
+    want = (0.5 * ce0 + 1.0 * ce1) / 1.5
+    assert soft_cross_entropy(logits, probs, weights).item() == pytest.approx(want.item())
+    # boundary_weight 3 applies to the mixed pixel only: weight 0.5 * 3
+    want3 = (1.5 * ce0 + 1.0 * ce1) / 2.5
+    got3 = soft_cross_entropy(logits, probs, weights, boundary_weight=3.0)
+    assert got3.item() == pytest.approx(want3.item())
+    p = logits.softmax(dim=1)
+    dice = []
+    for c in range(2):
+        inter = (weights[0, 0] * p[0, c, 0] * probs[0, c, 0]).sum()
+        denom = (weights[0, 0] * p[0, c, 0]).sum() + (weights[0, 0] * probs[0, c, 0]).sum()
+        dice.append((2 * inter + 1) / (denom + 1))
+    want_dice = 1 - (dice[0] + dice[1]) / 2
+    assert soft_dice_loss(logits, probs, weights).item() == pytest.approx(want_dice.item())
+
+
+def test_soft_losses_edges():
+    logits = torch.randn(1, 3, 2, 2, requires_grad=True)
+    probs = torch.full((1, 3, 2, 2), 1 / 3)
+    _assert_exact_zero_with_grad(soft_cross_entropy(logits, probs, torch.zeros(1, 2, 2)))
+    with pytest.raises(ValueError, match="target_probs"):
+        soft_cross_entropy(logits, probs[:, :2], torch.ones(1, 2, 2))
+    with pytest.raises(ValueError, match="weights"):
+        soft_dice_loss(logits, probs, torch.ones(1, 2, 3))
+    with pytest.raises(ValueError, match="boundary_weight"):
+        soft_cross_entropy(logits, probs, torch.ones(1, 2, 2), boundary_weight=-1.0)
