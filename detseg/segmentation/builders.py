@@ -14,8 +14,11 @@ channel 0 being background. Keyword arguments shared by the builders:
   ``per_image_norm``: standardise each image by its own statistics instead (see
   ``SegmentationModel``). ``width_mult``: MobileNet channel multiplier (1.0; 0.5 halves the
   widths, about a third of the compute). ``input_scale``: resize factor of the input
-  before the backbone (1.0); ``loss_at_network_size``: with ``input_scale < 1``, train
-  against masks subsampled to the network's size (see ``SegmentationModel``).
+  before the backbone (1.0); ``loss_size``: ``"input"`` (default), ``"network"`` or
+  ``"logits"``, the size at which the training loss compares logits and masks (see
+  ``SegmentationModel``); ``target_downsampling``: ``"nearest"`` (labels) or ``"area"``
+  (class fractions) for masks compared at a smaller size; ``boundary_weight``: weight of the
+  label-border pixels in the cross-entropy (1.0: plain; see ``SegmentationLoss``).
 
 Dilated backbones (``output_stride``) and the levels each family reads: see
 ``backbone_levels.py``.
@@ -52,7 +55,9 @@ class _ModelSettings:
     image_std: Sequence[float]
     per_image_norm: bool
     input_scale: float
-    loss_at_network_size: bool
+    loss_size: str
+    target_downsampling: str
+    boundary_weight: float
     aux_loss_weight: float = 0.0
 
     @classmethod
@@ -75,13 +80,16 @@ class _ModelSettings:
             head,
             num_classes,
             aux_head,
-            SegmentationLoss(self.loss, self.aux_loss_weight, self.dice_weight),
+            SegmentationLoss(
+                self.loss, self.aux_loss_weight, self.dice_weight, self.boundary_weight
+            ),
             tuple(self.image_mean),
             tuple(self.image_std),
             size_divisible,
             self.per_image_norm,
             self.input_scale,
-            self.loss_at_network_size,
+            self.loss_size,
+            self.target_downsampling,
         )
 
 
@@ -137,7 +145,9 @@ def fcn(
     per_image_norm: bool = False,
     width_mult: float = 1.0,
     input_scale: float = 1.0,
-    loss_at_network_size: bool = False,
+    loss_size: str = "input",
+    target_downsampling: str = "nearest",
+    boundary_weight: float = 1.0,
 ) -> SegmentationModel:
     """FCN head (torchvision style) on a dilated backbone's deep level; optional FCN aux head.
 
@@ -178,7 +188,9 @@ def deeplabv3(
     per_image_norm: bool = False,
     width_mult: float = 1.0,
     input_scale: float = 1.0,
-    loss_at_network_size: bool = False,
+    loss_size: str = "input",
+    target_downsampling: str = "nearest",
+    boundary_weight: float = 1.0,
 ) -> SegmentationModel:
     """DeepLabV3 (ASPP head) on a dilated backbone; optional FCN aux head.
 
@@ -223,7 +235,9 @@ def deeplabv3plus(
     per_image_norm: bool = False,
     width_mult: float = 1.0,
     input_scale: float = 1.0,
-    loss_at_network_size: bool = False,
+    loss_size: str = "input",
+    target_downsampling: str = "nearest",
+    boundary_weight: float = 1.0,
 ) -> SegmentationModel:
     """DeepLabV3+: ASPP on the deep level plus a decoder on the stride-4 low level.
 
@@ -258,7 +272,9 @@ def lraspp(
     per_image_norm: bool = False,
     width_mult: float = 1.0,
     input_scale: float = 1.0,
-    loss_at_network_size: bool = False,
+    loss_size: str = "input",
+    target_downsampling: str = "nearest",
+    boundary_weight: float = 1.0,
 ) -> SegmentationModel:
     """Lite R-ASPP on MobileNetV3-Large (low level ``c3``, stride 8; high ``c5``, stride 16).
 
@@ -290,7 +306,9 @@ def fcn_vgg16(
     image_std: Sequence[float] = IMAGENET_STD,
     per_image_norm: bool = False,
     input_scale: float = 1.0,
-    loss_at_network_size: bool = False,
+    loss_size: str = "input",
+    target_downsampling: str = "nearest",
+    boundary_weight: float = 1.0,
 ) -> SegmentationModel:
     """The classic FCN-32s/16s/8s on VGG16 (see ``fcn_vgg.py``).
 
@@ -312,13 +330,16 @@ def unet(
     upsampling: str = "transpose",
     norm: str | None = "bn",
     stem_stride: int = 1,
+    deep_supervision: bool = False,
     loss: str = "ce",
     dice_weight: float = 1.0,
     image_mean: Sequence[float] = IMAGENET_MEAN,
     image_std: Sequence[float] = IMAGENET_STD,
     per_image_norm: bool = False,
     input_scale: float = 1.0,
-    loss_at_network_size: bool = False,
+    loss_size: str = "input",
+    target_downsampling: str = "nearest",
+    boundary_weight: float = 1.0,
 ) -> SegmentationModel:
     """Classic U-Net trained from scratch; logits have the input size for any ``H, W``.
 
@@ -329,12 +350,19 @@ def unet(
         stem_stride: 1 (the paper) or 2 (the network runs at half resolution from a stride-2
             first conv; its logits are upsampled bilinearly).
         input_scale: resize factor of the input before the encoder (see ``SegmentationModel``).
+        deep_supervision: train the outputs of the coarser up blocks too (``loss_deep``; see
+            ``UNetDecoder``).
         Others: module docstring.
     """
     _check_num_classes(num_classes)
     encoder = UNetEncoder(3, base_channels, depth, norm, stem_stride)
     decoder = UNetDecoder(
-        encoder.out_channels, encoder.strides, num_classes + 1, upsampling=upsampling, norm=norm
+        encoder.out_channels,
+        encoder.strides,
+        num_classes + 1,
+        upsampling=upsampling,
+        norm=norm,
+        deep_supervision=deep_supervision,
     )
     settings = _ModelSettings.pick(locals())
     return settings.assemble(encoder, decoder, num_classes)
@@ -345,6 +373,7 @@ def unet_backbone(
     backbone: str = "resnet34",
     decoder_channels: Sequence[int] | None = None,
     upsampling: str = "transpose",
+    deep_supervision: bool = False,
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
     norm: str = "bn",
@@ -355,13 +384,16 @@ def unet_backbone(
     per_image_norm: bool = False,
     width_mult: float = 1.0,
     input_scale: float = 1.0,
-    loss_at_network_size: bool = False,
+    loss_size: str = "input",
+    target_downsampling: str = "nearest",
+    boundary_weight: float = 1.0,
 ) -> SegmentationModel:
     """U-Net decoder on a ResNet / VGG / MobileNet pyramid (levels ``c1..c5``, no dilation).
 
     Args:
         decoder_channels: width of the 4 up blocks, coarse to fine (``None``: skip widths).
         upsampling: ``"transpose"`` or ``"bilinear"``.
+        deep_supervision: train the outputs of the coarser up blocks too (see ``unet``).
         width_mult: MobileNet channel multiplier (see ``segmentation_backbone``).
         Others: see the module docstring.
     """
@@ -377,7 +409,12 @@ def unet_backbone(
         width_mult,
     )
     decoder = UNetDecoder(
-        body.out_channels, body.strides, num_classes + 1, decoder_channels, upsampling
+        body.out_channels,
+        body.strides,
+        num_classes + 1,
+        decoder_channels,
+        upsampling,
+        deep_supervision=deep_supervision,
     )
     settings = _ModelSettings.pick(locals())
     return settings.assemble(body, decoder, num_classes)

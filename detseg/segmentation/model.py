@@ -8,7 +8,8 @@ The segmenter contract (``docs/ARCHITECTURE.md``):
 - ``predict(images) -> Int64[B, H, W]`` labels in ``0..K``.
 - ``losses(images, masks Int64[B, H, W]) -> dict``: ``loss_seg`` (cross-entropy), ``loss_dice``
   (when the loss includes Dice), ``loss_aux`` (auxiliary head, cross-entropy times its
-  weight); pixels equal to ``ignore_index`` (255) count nowhere. Works in train and eval mode.
+  weight), ``loss_deep`` (deep supervision of a U-Net decoder's coarser outputs); pixels equal
+  to ``ignore_index`` (255) count nowhere. Works in train and eval mode.
 
 The model normalises internally: ``(images - image_mean) / image_std`` (ImageNet statistics by
 default). A torchvision twin takes already-normalised input, so ``tv(normalised)["out"]``
@@ -28,13 +29,37 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from detseg.losses import cross_entropy, dice_loss
+from detseg.losses import (
+    boundary_weighted_cross_entropy,
+    cross_entropy,
+    dice_loss,
+    soft_cross_entropy,
+    soft_dice_loss,
+)
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 LOSS_KINDS = ("ce", "dice", "ce+dice")
+#: Where ``SegmentationModel.losses`` compares logits and masks (see ``SegmentationModel``).
+LOSS_SIZES = ("input", "network", "logits")
+#: How masks are brought down to a smaller loss size: one label per pixel, or class fractions.
+TARGET_DOWNSAMPLING = ("nearest", "area")
 #: Added to a per-image standard deviation (images in [0, 1]) so a flat image stays finite.
 PER_IMAGE_EPS = 0.02
+
+
+@dataclass(frozen=True)
+class SoftTargets:
+    """Masks area-downsampled to a coarse grid (see :func:`area_targets`).
+
+    Attributes:
+        probs: ``Float[B, C, h, w]`` share of each class among the non-ignored pixels that a
+            target pixel covers (zeros where it covers none).
+        valid: ``Float[B, h, w]`` share of non-ignored pixels it covers (the loss weight).
+    """
+
+    probs: Tensor
+    valid: Tensor
 
 
 @dataclass(frozen=True)
@@ -45,37 +70,77 @@ class SegmentationLoss:
         kind: ``"ce"`` (``loss_seg``), ``"dice"`` (``loss_dice``) or ``"ce+dice"`` (both).
         aux_weight: weight of the auxiliary head's cross-entropy (torchvision uses 0.5).
         dice_weight: weight of ``loss_dice``.
+        boundary_weight: weight of the pixels on a label border in ``loss_seg`` (1: plain
+            cross-entropy; see ``detseg.losses.boundary_weighted_cross_entropy``).
         ignore_index: mask value that is ignored by every loss.
     """
 
     kind: str = "ce"
     aux_weight: float = 0.5
     dice_weight: float = 1.0
+    boundary_weight: float = 1.0
     ignore_index: int = 255
 
     def __post_init__(self) -> None:
         if self.kind not in LOSS_KINDS:
             raise ValueError(f"loss must be one of {LOSS_KINDS}, got {self.kind!r}.")
+        if self.boundary_weight <= 0:
+            raise ValueError(f"boundary_weight must be > 0, got {self.boundary_weight!r}.")
 
     def __call__(
-        self, logits: Tensor, masks: Tensor, aux_logits: Tensor | None = None
+        self,
+        logits: Tensor,
+        masks: Tensor | SoftTargets,
+        aux_logits: Tensor | None = None,
+        deep: Sequence[tuple[Tensor, Tensor | SoftTargets]] = (),
     ) -> dict[str, Tensor]:
         """Loss dict for logits ``Float[B, C, H, W]`` and masks ``Int64[B, H, W]``.
 
-        Cross-entropy is the mean over non-ignored pixels (zero when all are ignored); Dice is
-        ``1 - mean_c dice_c`` over the batch (see ``detseg.losses.dice_loss``).
+        Cross-entropy is the mean over non-ignored pixels (zero when all are ignored), border
+        pixels weighted by ``boundary_weight``; Dice is ``1 - mean_c dice_c`` over the batch
+        (see ``detseg.losses.dice_loss``). ``deep`` holds ``(logits_k, masks_k)`` pairs of
+        coarser outputs, finest first, each at its own size: ``loss_deep`` is
+        ``sum_k 2**-(k + 1) * (ce_k + dice_weight * dice_k)`` (the parts of ``kind``, plain
+        cross-entropy), the weights of nnU-Net's deep supervision before normalisation.
+
+        Masks may also be :class:`SoftTargets` (class fractions of the same ``H x W``): the
+        cross-entropy and Dice are then ``detseg.losses.soft_cross_entropy`` and
+        ``soft_dice_loss``, and ``boundary_weight`` applies to the mixed target pixels.
         """
         losses: dict[str, Tensor] = {}
         parts = self.kind.split("+")
         if "ce" in parts:
-            losses["loss_seg"] = cross_entropy(logits, masks, ignore_index=self.ignore_index)
+            losses["loss_seg"] = self._cross_entropy(logits, masks, self.boundary_weight)
         if "dice" in parts:
-            dice = dice_loss(logits, masks, ignore_index=self.ignore_index)
-            losses["loss_dice"] = self.dice_weight * dice
+            losses["loss_dice"] = self.dice_weight * self._dice(logits, masks)
         if aux_logits is not None:
-            aux = cross_entropy(aux_logits, masks, ignore_index=self.ignore_index)
+            aux = self._cross_entropy(aux_logits, masks, 1.0)
             losses["loss_aux"] = self.aux_weight * aux
+        if deep:
+            terms = []
+            for k, (side_logits, side_masks) in enumerate(deep):
+                term = side_logits.new_zeros(())
+                if "ce" in parts:
+                    term = term + self._cross_entropy(side_logits, side_masks, 1.0)
+                if "dice" in parts:
+                    term = term + self.dice_weight * self._dice(side_logits, side_masks)
+                terms.append(term * 2.0 ** -(k + 1))
+            losses["loss_deep"] = torch.stack(terms).sum()
         return losses
+
+    def _cross_entropy(
+        self, logits: Tensor, masks: Tensor | SoftTargets, boundary_weight: float
+    ) -> Tensor:
+        if isinstance(masks, SoftTargets):
+            return soft_cross_entropy(logits, masks.probs, masks.valid, boundary_weight)
+        if boundary_weight == 1.0:
+            return cross_entropy(logits, masks, ignore_index=self.ignore_index)
+        return boundary_weighted_cross_entropy(logits, masks, boundary_weight, self.ignore_index)
+
+    def _dice(self, logits: Tensor, masks: Tensor | SoftTargets) -> Tensor:
+        if isinstance(masks, SoftTargets):
+            return soft_dice_loss(logits, masks.probs, masks.valid)
+        return dice_loss(logits, masks, ignore_index=self.ignore_index)
 
 
 class SegmentationModel(nn.Module):
@@ -98,12 +163,22 @@ class SegmentationModel(nn.Module):
             antialiasing) before the backbone; the logits are still upsampled to the input
             size. 0.5 runs the network on a quarter of the pixels: on a CPU, four times the
             training steps for the same time, at the cost of detail finer than 2 pixels.
-        loss_at_network_size: with ``input_scale < 1``, ``losses`` compares the logits with
-            the masks at the size the network sees (``input_scale`` times the input size): the
-            masks are subsampled (nearest) to that size instead of the logits being upsampled
-            to the input size. The per-pixel loss work shrinks by ``input_scale ** 2`` (it took
-            half of a CPU training step of the shapes U-Net). ``forward`` and ``predict`` are
-            unchanged: they always answer at the input size.
+        loss_size: where ``losses`` compares the logits with the masks. ``"input"``: the
+            logits are upsampled to the input size (the usual way). ``"network"``: at the
+            size the network sees (``input_scale`` times the input size): the masks are
+            subsampled (nearest) to that size and the logits upsampled to it; the per-pixel
+            loss work shrinks by ``input_scale ** 2`` (it took half of a CPU training step of
+            the shapes U-Net). ``"logits"``: at the size the head outputs (the network size
+            divided by the head's stride): the masks are subsampled to it and the logits are
+            not resized at all, as DeepLab v1/v2 trained against ground truth subsampled 8x.
+            ``forward`` and ``predict`` are unchanged: they always answer at the input size.
+        target_downsampling: how masks are brought to a smaller loss size (``loss_size``
+            ``"network"`` / ``"logits"``, and deep supervision's side outputs):
+            ``"nearest"`` keeps one label per target pixel; ``"area"`` gives each target
+            pixel the fraction of each class among the input pixels it covers
+            (:class:`SoftTargets`), so a coarse head learns where inside its pixel a border
+            lies. With a stride-4 head, perfect nearest targets upsampled bilinearly give
+            mIoU 0.944 on the shapes masks, perfect area targets 0.982.
     """
 
     task = "segmentation"
@@ -120,13 +195,21 @@ class SegmentationModel(nn.Module):
         size_divisible: int = 1,
         per_image_norm: bool = False,
         input_scale: float = 1.0,
-        loss_at_network_size: bool = False,
+        loss_size: str = "input",
+        target_downsampling: str = "nearest",
     ) -> None:
         super().__init__()
         if not 0.0 < input_scale <= 1.0:
             raise ValueError(f"input_scale must be in (0, 1], got {input_scale!r}.")
         if num_classes < 1:
             raise ValueError(f"num_classes must be >= 1 (foreground classes), got {num_classes}.")
+        if loss_size not in LOSS_SIZES:
+            raise ValueError(f"loss_size must be one of {LOSS_SIZES}, got {loss_size!r}.")
+        if target_downsampling not in TARGET_DOWNSAMPLING:
+            raise ValueError(
+                f"target_downsampling must be one of {TARGET_DOWNSAMPLING}, "
+                f"got {target_downsampling!r}."
+            )
         if len(image_mean) != 3 or len(image_std) != 3 or min(image_std) <= 0:
             raise ValueError(
                 f"image_mean/image_std need 3 values (std > 0), got {image_mean}, {image_std}."
@@ -139,7 +222,8 @@ class SegmentationModel(nn.Module):
         self.size_divisible = int(size_divisible)
         self.per_image_norm = bool(per_image_norm)
         self.input_scale = float(input_scale)
-        self.loss_at_network_size = bool(loss_at_network_size)
+        self.loss_size = loss_size
+        self.target_downsampling = target_downsampling
         self.register_buffer("image_mean", torch.tensor(image_mean).view(3, 1, 1), False)
         self.register_buffer("image_std", torch.tensor(image_std).view(3, 1, 1), False)
 
@@ -213,25 +297,41 @@ class SegmentationModel(nn.Module):
         features, images = self._features(images)
         self._check_masks(images, masks)
         padded = self._padded_size(images)
-        if self.loss_at_network_size and self.input_scale != 1.0:
-            size = network_size(padded, self.input_scale)
-            masks = subsample_masks(masks, padded, size, self.loss.ignore_index)
-            return self._loss_at(features, masks, size, size)
-        return self._loss_at(features, masks, padded, images.shape[-2:])
-
-    def _loss_at(
-        self,
-        features: dict[str, Tensor],
-        masks: Tensor,
-        padded: tuple[int, int],
-        crop: Sequence[int],
-    ) -> dict[str, Tensor]:
-        """Loss with the logits upsampled to ``padded`` and cropped to ``crop`` (masks' size)."""
-        logits = self._resize_logits(self.head(features), padded, crop)
+        if getattr(self.head, "deep_supervision", False):  # U-Net decoders (unet.py)
+            logits, sides = self.head.forward_with_sides(features)
+        else:
+            logits, sides = self.head(features), []
+        if self.loss_size == "input":  # masks as given (unpadded); logits up to the input
+            size, crop = padded, images.shape[-2:]
+            targets: Tensor | SoftTargets = masks
+        else:  # masks brought down to the network's or the logits' size
+            if self.loss_size == "logits":
+                size = (logits.shape[-2], logits.shape[-1])
+            else:
+                size = network_size(padded, self.input_scale)
+            crop = size
+            targets = self._downsample_masks(masks, padded, size)
+        logits = self._resize_logits(logits, size, crop)
         aux_logits = None
         if self.aux_head is not None:
-            aux_logits = self._resize_logits(self.aux_head(features), padded, crop)
-        return self.loss(logits, masks, aux_logits)
+            aux_logits = self._resize_logits(self.aux_head(features), size, crop)
+        deep = []  # finest first, each side output compared at its own size
+        finer = targets if isinstance(targets, SoftTargets) else masks
+        for side in sides:
+            deep.append((side, self._downsample_masks(finer, padded, side.shape[-2:])))
+            finer = deep[-1][1] if isinstance(deep[-1][1], SoftTargets) else masks
+        return self.loss(logits, targets, aux_logits, deep)
+
+    def _downsample_masks(
+        self, masks: Tensor | SoftTargets, padded: tuple[int, int], size: Sequence[int]
+    ) -> Tensor | SoftTargets:
+        """Masks ``Int64[B, H, W]`` (padded with ignore to ``padded``) at ``size``, as
+        ``target_downsampling`` says: labels (nearest) or :class:`SoftTargets` (area; also
+        from finer soft targets)."""
+        size = (int(size[0]), int(size[1]))
+        if self.target_downsampling == "area":
+            return area_targets(masks, padded, size, self.num_classes + 1, self.loss.ignore_index)
+        return subsample_masks(masks, padded, size, self.loss.ignore_index)
 
     def _check_masks(self, images: Tensor, masks: Tensor) -> None:
         expected = (images.shape[0], *images.shape[-2:])
@@ -272,6 +372,48 @@ def subsample_masks(
         masks = F.pad(masks, [0, pad_w, 0, pad_h], value=ignore_index)
     small = F.interpolate(masks[:, None].float(), size=size, mode="nearest-exact")
     return small[:, 0].to(torch.int64)
+
+
+def area_targets(
+    masks: Tensor | SoftTargets,
+    padded: tuple[int, int],
+    size: tuple[int, int],
+    num_logits: int,
+    ignore_index: int = 255,
+) -> SoftTargets:
+    """Area downsampling of masks to class fractions at ``size`` ``(h, w)``.
+
+    ``Int64[B, H, W]`` masks are padded with ``ignore_index`` to ``padded`` (as
+    :func:`subsample_masks`); then each class's indicator and the non-ignored indicator are
+    averaged over the pixels each target pixel covers (a block mean when ``size`` divides the
+    size exactly, ``F.interpolate(mode="area")`` otherwise), and the fractions renormalised
+    over the non-ignored pixels. ``masks`` may also be finer :class:`SoftTargets` (``padded``
+    is then unused): averaging their shares again gives the same result as starting from the
+    labels when the sizes divide exactly, at a fraction of the cost.
+
+    Returns:
+        :class:`SoftTargets` with ``probs`` ``Float[B, num_logits, h, w]`` and ``valid``
+        ``Float[B, h, w]``.
+    """
+    if isinstance(masks, SoftTargets):
+        maps = torch.cat([masks.probs * masks.valid.unsqueeze(1), masks.valid.unsqueeze(1)], 1)
+    else:
+        pad_h, pad_w = padded[0] - masks.shape[-2], padded[1] - masks.shape[-1]
+        if pad_h or pad_w:
+            masks = F.pad(masks, [0, pad_w, 0, pad_h], value=ignore_index)
+        b, h, w = masks.shape
+        maps = masks.new_zeros((b, num_logits + 1, h, w), dtype=torch.float32)
+        classes = torch.arange(num_logits, device=masks.device).view(1, -1, 1, 1)
+        maps[:, :num_logits] = masks.unsqueeze(1) == classes  # one-hot; ignored: all zero
+        maps[:, num_logits] = maps[:, :num_logits].sum(dim=1)  # 1 where not ignored
+    h, w = maps.shape[-2:]
+    if h % size[0] == 0 and w % size[1] == 0:
+        pooled = F.avg_pool2d(maps, (h // size[0], w // size[1]))
+    else:
+        pooled = F.interpolate(maps, size=size, mode="area")
+    share, valid = pooled[:, :num_logits], pooled[:, num_logits]
+    probs = share / valid.clamp(min=1e-12).unsqueeze(1)
+    return SoftTargets(probs, valid)
 
 
 def check_images(images: Tensor | Sequence[Tensor]) -> Tensor:

@@ -171,9 +171,16 @@ class UNetDecoder(nn.Module):
             values); ``None`` = the skip level's width (classic U-Net: 512, 256, 128, 64).
         upsampling: ``"transpose"`` or ``"bilinear"``.
         norm: ``"bn"`` or ``None``.
+        deep_supervision: add a 1x1 classifier on the output of every up block but the last
+            (nnU-Net's deep supervision): ``forward_with_sides`` returns their logits too, and
+            ``SegmentationModel.losses`` trains them against subsampled masks
+            (``loss_deep``). They give the coarse levels a direct gradient; ``forward`` and
+            inference do not use them. Needs >= 3 levels.
 
     Shape:
         ``forward(features) -> Float[B, num_logits, h_0, w_0]`` at the finest level's size.
+        ``forward_with_sides(features) -> (logits, sides)``: ``sides`` lists
+        ``Float[B, num_logits, h_k, w_k]`` of the up blocks before the last, finest first.
     """
 
     def __init__(
@@ -184,6 +191,7 @@ class UNetDecoder(nn.Module):
         decoder_channels: Sequence[int] | None = None,
         upsampling: str = "transpose",
         norm: str | None = "bn",
+        deep_supervision: bool = False,
     ) -> None:
         super().__init__()
         levels = list(in_channels)
@@ -215,6 +223,15 @@ class UNetDecoder(nn.Module):
             self.blocks.append(UNetUpBlock(previous, in_channels[skip], width, upsampling, norm))
             previous = width
         self.classifier = nn.Conv2d(previous, num_logits, 1)
+        self.deep_supervision = bool(deep_supervision)
+        self.side_classifiers = nn.ModuleList()
+        if self.deep_supervision:
+            if len(self.blocks) < 2:
+                raise ValueError(
+                    f"deep_supervision needs >= 3 levels (2 up blocks), got levels {levels}."
+                )
+            for width in decoder_channels[:-1]:
+                self.side_classifiers.append(nn.Conv2d(width, num_logits, 1))
 
     def forward(self, features: dict[str, Tensor]) -> Tensor:
         """See the class docstring."""
@@ -222,3 +239,13 @@ class UNetDecoder(nn.Module):
         for block, skip in zip(self.blocks, self.in_features[-2::-1], strict=True):
             x = block(x, features[skip])
         return self.classifier(x)
+
+    def forward_with_sides(self, features: dict[str, Tensor]) -> tuple[Tensor, list[Tensor]]:
+        """The logits and the side outputs' logits (finest first); see the class docstring."""
+        x = features[self.in_features[-1]]
+        sides = []
+        for j, (block, skip) in enumerate(zip(self.blocks, self.in_features[-2::-1], strict=True)):
+            x = block(x, features[skip])
+            if j < len(self.side_classifiers):
+                sides.append(self.side_classifiers[j](x))
+        return self.classifier(x), sides[::-1]

@@ -8,9 +8,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from detseg.losses import dice_loss
+from detseg.losses import boundary_weighted_cross_entropy, dice_loss
 from detseg.segmentation import SEGMENTATION_MODELS, deeplabv3_mobilenet_v3_large, lraspp, unet
-from detseg.segmentation.model import PER_IMAGE_EPS
+from detseg.segmentation.model import PER_IMAGE_EPS, SoftTargets, area_targets
 
 # one small model per family (builder name, kwargs)
 SMALL = {
@@ -206,10 +206,10 @@ def test_input_scale_runs_the_network_on_a_resized_batch():
         unet(NUM_CLASSES, depth=2, base_channels=4, input_scale=0.0)
 
 
-def test_loss_at_network_size_compares_with_subsampled_masks():
+def test_loss_size_network_compares_with_subsampled_masks():
     torch.manual_seed(0)
     model = unet(NUM_CLASSES, depth=2, base_channels=4, input_scale=0.5, loss="ce+dice")
-    model.loss_at_network_size = True
+    model.loss_size = "network"
     images = torch.rand(2, 3, 30, 20)  # padded to 32 x 20 (size_divisible 4 below)
     model.size_divisible = 4
     masks = torch.randint(0, NUM_CLASSES + 1, (2, 30, 20))
@@ -231,10 +231,98 @@ def test_loss_at_network_size_compares_with_subsampled_masks():
     assert model(images).shape == (2, NUM_CLASSES + 1, 30, 20)
     assert model.predict(images).shape == (2, 30, 20)
     # the option is off by default and the builders pass it through
-    assert not unet(NUM_CLASSES, depth=2, base_channels=4).loss_at_network_size
-    assert unet(
-        NUM_CLASSES, depth=2, base_channels=4, loss_at_network_size=True
-    ).loss_at_network_size
+    assert unet(NUM_CLASSES, depth=2, base_channels=4).loss_size == "input"
+    assert unet(NUM_CLASSES, depth=2, base_channels=4, loss_size="network").loss_size == "network"
+    with pytest.raises(ValueError, match="loss_size"):
+        unet(NUM_CLASSES, depth=2, base_channels=4, loss_size="half")
+
+
+def test_loss_size_logits_compares_at_the_heads_output_size():
+    torch.manual_seed(0)
+    model = unet(
+        NUM_CLASSES,
+        depth=2,
+        base_channels=4,
+        stem_stride=2,
+        input_scale=0.5,
+        loss="ce+dice",
+        loss_size="logits",
+    )
+    images = torch.rand(2, 3, 32, 24)  # network 16 x 12, stride-2 stem: logits 8 x 6
+    masks = torch.randint(0, NUM_CLASSES + 1, (2, 32, 24))
+    masks[1, :5] = 255
+    got = model.losses(images, masks)
+    features, _ = model._features(images)
+    logits = model.head(features)
+    assert logits.shape[-2:] == (8, 6)
+    small = masks[:, 2::4, 2::4]  # nearest-exact at factor 4 picks rows/columns 2, 6, 10, ...
+    want = model.loss(logits, small)
+    assert got.keys() == want.keys() == {"loss_seg", "loss_dice"}
+    for key in got:
+        torch.testing.assert_close(got[key], want[key])
+    assert model(images).shape == (2, NUM_CLASSES + 1, 32, 24)
+
+
+def test_unet_deep_supervision_trains_the_coarser_decoder_outputs():
+    torch.manual_seed(0)
+    plain = unet(NUM_CLASSES, depth=3, base_channels=4, loss="ce+dice", dice_weight=0.5)
+    model = unet(
+        NUM_CLASSES,
+        depth=3,
+        base_channels=4,
+        loss="ce+dice",
+        dice_weight=0.5,
+        deep_supervision=True,
+    )
+    # two side classifiers (on the first two of the three up blocks); nothing else changes
+    assert len(model.head.side_classifiers) == 2 and len(plain.head.side_classifiers) == 0
+    side_keys = {k for k in model.state_dict() if k not in plain.state_dict()}
+    assert side_keys and all(k.startswith("head.side_classifiers.") for k in side_keys)
+    model.load_state_dict(plain.state_dict(), strict=False)
+    images = torch.rand(2, 3, 32, 32)
+    masks = torch.randint(0, NUM_CLASSES + 1, (2, 32, 32))
+    masks[0, :, :4] = 255
+    model.eval()
+    plain.eval()
+    torch.testing.assert_close(model(images), plain(images))  # inference ignores the sides
+    features, _ = model._features(images)
+    logits, sides = model.head.forward_with_sides(features)
+    assert [tuple(s.shape[-2:]) for s in sides] == [(16, 16), (8, 8)]  # finest first
+    torch.testing.assert_close(logits, model.head(features))
+    got = model.losses(images, masks)
+    want = plain.losses(images, masks)
+    for key in ("loss_seg", "loss_dice"):
+        torch.testing.assert_close(got[key], want[key])
+    # loss_deep by hand: each side at its own size against nearest-subsampled masks,
+    # weights 1/2 (finest side) and 1/4, cross-entropy + dice_weight * Dice
+    deep = 0.0
+    for k, (side, stride) in enumerate(zip(sides, (2, 4), strict=True)):
+        side_masks = masks[:, stride // 2 :: stride, stride // 2 :: stride]
+        term = torch.nn.functional.cross_entropy(side, side_masks, ignore_index=255)
+        term = term + 0.5 * dice_loss(side, side_masks)
+        deep = deep + term / 2 ** (k + 1)
+    torch.testing.assert_close(got["loss_deep"], deep)
+    # the sides get gradients; a decoder of two levels has no side to supervise
+    sum(got.values()).backward()
+    assert all(p.grad is not None for p in model.head.side_classifiers.parameters())
+    with pytest.raises(ValueError, match="deep_supervision"):
+        unet(NUM_CLASSES, depth=1, base_channels=4, deep_supervision=True)
+
+
+def test_boundary_weight_reaches_the_cross_entropy():
+    torch.manual_seed(0)
+    model = unet(NUM_CLASSES, depth=2, base_channels=4, boundary_weight=4.0)
+    assert model.loss.boundary_weight == 4.0
+    images = torch.rand(2, 3, 16, 16)
+    masks = torch.zeros(2, 16, 16, dtype=torch.int64)
+    masks[:, 4:10, 5:12] = 2
+    got = model.losses(images, masks)["loss_seg"]
+    want = boundary_weighted_cross_entropy(model(images), masks, 4.0)
+    torch.testing.assert_close(got, want)
+    plain = torch.nn.functional.cross_entropy(model(images), masks)
+    assert not torch.allclose(got, plain)
+    with pytest.raises(ValueError, match="boundary_weight"):
+        unet(NUM_CLASSES, depth=2, base_channels=4, boundary_weight=0.0)
 
 
 def test_backbone_batchnorm_momentum_from_scratch():
@@ -242,3 +330,68 @@ def test_backbone_batchnorm_momentum_from_scratch():
     model = SEGMENTATION_MODELS["lraspp"](NUM_CLASSES, width_mult=0.5)
     momenta = {m.momentum for m in model.backbone.modules() if isinstance(m, torch.nn.BatchNorm2d)}
     assert momenta == {0.1}
+
+
+def _area_reference(masks, padded, size, num_logits):
+    """Area downsampling by F.interpolate on the one-hot maps (no shortcuts)."""
+    pad = [0, padded[1] - masks.shape[-1], 0, padded[0] - masks.shape[-2]]
+    masks = F.pad(masks, pad, value=255)
+    valid = (masks != 255).to(torch.float64)
+    labels = torch.where(masks != 255, masks, torch.zeros_like(masks))
+    one_hot = F.one_hot(labels, num_logits).permute(0, 3, 1, 2).to(torch.float64)
+    share = F.interpolate(one_hot * valid[:, None], size=size, mode="area")
+    valid_share = F.interpolate(valid[:, None], size=size, mode="area")[:, 0]
+    return share, valid_share
+
+
+@pytest.mark.parametrize("size", [(4, 3), (3, 5)])  # divides 16 x 12 exactly / does not
+def test_area_targets_against_interpolate(size):
+    torch.manual_seed(0)
+    masks = torch.randint(0, 4, (2, 15, 12))
+    masks[0, :6, :5] = 255
+    got = area_targets(masks, (16, 12), size, 4)
+    share, valid = _area_reference(masks, (16, 12), size, 4)
+    torch.testing.assert_close(got.valid.double(), valid)
+    torch.testing.assert_close((got.probs * got.valid[:, None]).double(), share)
+    # where any pixel counts, the fractions sum to 1
+    sums = got.probs.sum(dim=1)[got.valid > 0]
+    torch.testing.assert_close(sums, torch.ones_like(sums))
+    # pooled again from finer soft targets: the same as from the labels when sizes divide
+    finer = area_targets(masks, (16, 12), (8, 6), 4)
+    again = area_targets(finer, (16, 12), (4, 3), 4)
+    direct = area_targets(masks, (16, 12), (4, 3), 4)
+    torch.testing.assert_close(again.probs, direct.probs)
+    torch.testing.assert_close(again.valid, direct.valid)
+
+
+def test_area_targets_train_a_coarse_head():
+    torch.manual_seed(0)
+    model = unet(
+        NUM_CLASSES,
+        depth=3,
+        base_channels=4,
+        stem_stride=2,
+        loss="ce+dice",
+        loss_size="logits",
+        target_downsampling="area",
+        deep_supervision=True,
+        boundary_weight=2.0,
+    )
+    images = torch.rand(2, 3, 32, 32)
+    masks = torch.randint(0, NUM_CLASSES + 1, (2, 32, 32))
+    masks[1, :, -3:] = 255
+    got = model.losses(images, masks)
+    features, _ = model._features(images)
+    logits, sides = model.head.forward_with_sides(features)
+    assert logits.shape[-2:] == (16, 16)
+    targets = area_targets(masks, (32, 32), (16, 16), NUM_CLASSES + 1)
+    deep = [
+        (side, area_targets(masks, (32, 32), side.shape[-2:], NUM_CLASSES + 1)) for side in sides
+    ]
+    want = model.loss(logits, targets, None, deep)
+    assert got.keys() == want.keys() == {"loss_seg", "loss_dice", "loss_deep"}
+    for key in got:
+        torch.testing.assert_close(got[key], want[key])
+    assert isinstance(targets, SoftTargets)
+    with pytest.raises(ValueError, match="target_downsampling"):
+        unet(NUM_CLASSES, depth=2, base_channels=4, target_downsampling="bicubic")
