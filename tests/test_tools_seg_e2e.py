@@ -93,8 +93,11 @@ def test_train_writes_miou_records_and_checkpoints(run_dir, shapes):
     records = read_metrics(run_dir / "metrics.jsonl")
     train = [r for r in records if r["type"] == "train"]
     assert [r["iteration"] for r in train] == [0, 1]
-    assert all(r["loss"] == pytest.approx(r["loss_seg"] + r["loss_dice"]) for r in train)
-    assert all(r["loss_seg"] > 0 and 0 < r["loss_dice"] <= 1 for r in train)  # ce+dice config
+    # the config trains ce + dice + deep supervision of the coarser decoder outputs
+    parts = ("loss_seg", "loss_dice", "loss_deep")
+    assert all(r["loss"] == pytest.approx(sum(r[k] for k in parts)) for r in train)
+    assert all(r["loss_seg"] > 0 and 0 < r["loss_dice"] <= 1 for r in train)
+    assert all(r["loss_deep"] > 0 for r in train)
     val = [r for r in records if r["type"] == "val"]
     assert len(val) == 1 and set(SEG_KEYS) <= set(val[0]) and val[0]["images"] == 4
     best, last = load_checkpoint(run_dir / "best.pt"), load_checkpoint(run_dir / "last.pt")
