@@ -248,16 +248,10 @@ def dice_loss(
         )
     if target.numel() == 0:
         return logits.sum() * 0
-    num_classes = logits.shape[1]
-    valid = (target != ignore_index).unsqueeze(1)  # [B, 1, H, W]
-    labels = torch.where(valid.squeeze(1), target, torch.zeros_like(target))
-    one_hot = F.one_hot(labels, num_classes).permute(0, 3, 1, 2) * valid  # [B, C, H, W]
-    probs = logits.softmax(dim=1) * valid
-    one_hot = one_hot.to(probs.dtype)
-    inter = (probs * one_hot).sum(dim=(0, 2, 3))  # [C]
-    denom = probs.sum(dim=(0, 2, 3)) + one_hot.sum(dim=(0, 2, 3))
-    dice = (2 * inter + smooth) / (denom + smooth)
-    return 1 - dice.mean()
+    valid = target != ignore_index  # [B, H, W]
+    labels = torch.where(valid, target, torch.zeros_like(target))
+    one_hot = F.one_hot(labels, logits.shape[1]).permute(0, 3, 1, 2).to(logits.dtype)
+    return soft_dice_loss(logits, one_hot, valid.to(logits.dtype), smooth)
 
 
 def soft_cross_entropy(

@@ -316,10 +316,12 @@ class SegmentationModel(nn.Module):
         if self.aux_head is not None:
             aux_logits = self._resize_logits(self.aux_head(features), size, crop)
         deep = []  # finest first, each side output compared at its own size
-        finer = targets if isinstance(targets, SoftTargets) else masks
+        source = targets if isinstance(targets, SoftTargets) else masks
         for side in sides:
-            deep.append((side, self._downsample_masks(finer, padded, side.shape[-2:])))
-            finer = deep[-1][1] if isinstance(deep[-1][1], SoftTargets) else masks
+            side_targets = self._downsample_masks(source, padded, side.shape[-2:])
+            deep.append((side, side_targets))
+            if isinstance(side_targets, SoftTargets):
+                source = side_targets  # area: pool the next, coarser side from this one
         return self.loss(logits, targets, aux_logits, deep)
 
     def _downsample_masks(

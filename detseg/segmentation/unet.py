@@ -235,17 +235,17 @@ class UNetDecoder(nn.Module):
 
     def forward(self, features: dict[str, Tensor]) -> Tensor:
         """See the class docstring."""
-        x = features[self.in_features[-1]]
-        for block, skip in zip(self.blocks, self.in_features[-2::-1], strict=True):
-            x = block(x, features[skip])
-        return self.classifier(x)
+        return self._decode(features, with_sides=False)[0]
 
     def forward_with_sides(self, features: dict[str, Tensor]) -> tuple[Tensor, list[Tensor]]:
         """The logits and the side outputs' logits (finest first); see the class docstring."""
+        return self._decode(features, with_sides=True)
+
+    def _decode(self, features: dict[str, Tensor], with_sides: bool) -> tuple[Tensor, list[Tensor]]:
         x = features[self.in_features[-1]]
         sides = []
         for j, (block, skip) in enumerate(zip(self.blocks, self.in_features[-2::-1], strict=True)):
             x = block(x, features[skip])
-            if j < len(self.side_classifiers):
+            if with_sides and j < len(self.side_classifiers):
                 sides.append(self.side_classifiers[j](x))
         return self.classifier(x), sides[::-1]
