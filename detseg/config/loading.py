@@ -277,7 +277,12 @@ def _apply_override(raw: dict[str, Any], item: str) -> None:
         raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. train.lr=0.01")
     keys = key_path.split(".")
     tp = _field_type(keys, f"--set {item}")
-    value = text if tp is str else _parse_scalar(text)
+    if tp is str:
+        value: Any = text
+    elif typing.get_origin(tp) is Literal and text.strip() in typing.get_args(tp):
+        value = text.strip()  # a choice such as eval.tta=none stays a string, not null
+    else:
+        value = _parse_scalar(text)
     node = raw
     for key in keys[:-1]:
         child = node.get(key)
