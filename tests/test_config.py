@@ -235,3 +235,37 @@ def test_base_files_have_no_base_and_valid_keys(path):
     assert "_base_" not in raw
     raw["model"] = load_config(REPO / "configs" / "demo.yaml").to_dict()["model"]
     config_from_dict(raw, source=str(path))
+
+
+def test_segmentation_inference_keys(tmp_path):
+    """eval.tta_scales and the eval.crf sub-section: typed, checked, round-tripped."""
+    path = _write(tmp_path / "a.yaml", {"model": {"name": "toy"}, "eval": {"crf": {"radius": 3}}})
+    cfg = load_config(path, ["eval.tta_scales=[1.0, 1.25]", "eval.crf.iterations=5"])
+    assert cfg.eval.tta_scales == [1.0, 1.25] and cfg.eval.crf.iterations == 5
+    assert cfg.eval.crf.radius == 3 and cfg.eval.crf.color_sigma == 20.0
+    assert config_from_dict(yaml.safe_load(yaml.safe_dump(cfg.to_dict()))) == cfg
+    assert load_config(path).eval.crf.iterations == 0  # off unless asked for
+    # "none" is one of eval.tta's choices, not YAML's null
+    assert load_config(path, ["eval.tta=dihedral", "eval.tta=none"]).eval.tta == "none"
+    typo = r"unknown key 'eval.crf.iteration'; did you mean 'eval.crf.iterations'"
+    with pytest.raises(ConfigError, match=typo):
+        load_config(path, ["eval.crf.iteration=5"])
+    with pytest.raises(ConfigError, match="eval.tta_scales must be .* > 0"):
+        load_config(path, ["eval.tta_scales=[1.0, 0]"])
+    with pytest.raises(ConfigError, match="eval.crf.radius >= 1"):
+        load_config(path, ["eval.crf.radius=0"])
+    with pytest.raises(ConfigError, match="eval.crf.color_sigma must be > 0"):
+        load_config(path, ["eval.crf.color_sigma=0"])
+
+
+def test_crf_config_defaults_are_the_crf_defaults():
+    """eval.crf's keys and defaults (iterations aside: 0 = off) are LocalCRF's."""
+    import dataclasses
+
+    from detseg.config.schema import CRFConfig
+    from detseg.segmentation.crf import LocalCRF
+
+    config = {f.name: f.default for f in dataclasses.fields(CRFConfig)}
+    crf = {f.name: f.default for f in dataclasses.fields(LocalCRF)}
+    assert config.keys() == crf.keys()
+    assert {**config, "iterations": None} == {**crf, "iterations": None}

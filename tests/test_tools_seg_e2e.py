@@ -31,6 +31,8 @@ from detseg.engine.checkpoint import load_checkpoint, load_model
 from detseg.engine.evaluate_segmentation import SEG_KEYS
 from detseg.engine.metric_log import read_metrics
 from detseg.evaluation.segmentation import segmentation_metrics
+from detseg.segmentation.crf import LocalCRF
+from detseg.segmentation.inference import SegmentationInference
 from detseg.segmentation.tta import predict_with_tta
 
 REPO = Path(__file__).resolve().parents[1]
@@ -191,6 +193,31 @@ def test_eval_and_infer_with_test_time_augmentation(run_dir, shapes, tools, tmp_
     assert labels.tolist() == predict_with_tta(model, images[:1], "hflip")[0].tolist()
     with pytest.raises(ConfigError, match="eval.tta"):
         tools["eval.py"]([str(run_dir / "best.pt"), "--set", "eval.tta=rotate"])
+
+
+def test_eval_and_infer_with_scales_and_the_crf(run_dir, shapes, tools, tmp_path):
+    keys = ["eval.tta=hflip", "eval.tta_scales=[1.0,1.25]", "eval.crf.iterations=2"]
+    out = tmp_path / "eval_crf"
+    assert tools["eval.py"]([str(run_dir / "best.pt"), "--out", str(out), "--set", *keys]) == 0
+    written = json.loads((out / "metrics.json").read_text())
+    assert written["info"]["inference"] == "hflip TTA x scales [1.0, 1.25] + CRF (2 iterations)"
+    assert written["info"]["crf"]["iterations"] == 2
+    model, _, _ = load_model(run_dir / "best.pt", "cpu")
+    val = sorted((shapes / "val" / "images").iterdir())
+    images = torch.stack([read_image(p) for p in val])
+    masks = torch.stack(
+        [torch.from_numpy(read_label_map(shapes / "masks" / "val" / p.name)).long() for p in val]
+    )
+    inference = SegmentationInference("hflip", (1.0, 1.25), LocalCRF(iterations=2))
+    labels = inference(model, images)
+    expected = segmentation_metrics(labels, masks, len(written["IoU"]))
+    assert written["mIoU"] == pytest.approx(expected["mIoU"], abs=1e-12)
+    # infer.py --plain ignores a checkpoint's TTA / CRF: exactly model.predict.
+    pred = tmp_path / "pred_plain"
+    argv = [str(run_dir / "best.pt"), str(val[0]), "--out", str(pred), "--plain", "--tta", "flips"]
+    assert tools["infer.py"](argv) == 0
+    plain = read_label_map(pred / "labels" / val[0].name)
+    assert plain.tolist() == model.predict(images[:1])[0].tolist()
 
 
 def test_a_detector_on_segmentation_data_is_a_config_error(shapes, tools, tmp_path):

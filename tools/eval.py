@@ -29,11 +29,16 @@ label maps are compared pixel by pixel with the predictions in one confusion mat
 pixels, 255, are ignored). It prints mIoU, pixel accuracy, mean class accuracy, fwIoU and the
 IoU of each class (background included), names the classes absent from both the ground truth
 and the predictions (IoU nan, left out of the means), and writes ``OUT/metrics.json``.
+The config's ``eval.tta``, ``eval.tta_scales`` and ``eval.crf`` say how the label maps are
+made (flipped / rotated views, image scales, a CRF on colour edges; see
+``detseg.segmentation.inference``); ``--set eval.tta=none eval.tta_scales=[1.0]
+eval.crf.iterations=0`` gives the plain one-pass prediction.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -57,6 +62,7 @@ from detseg.evaluation.coco_format import predictions_to_coco_results
 from detseg.evaluation.file_names import match_file_names
 from detseg.evaluation.report import write_detection_report
 from detseg.evaluation.table import coco_table
+from detseg.segmentation.inference import SegmentationInference
 
 logger = logging.getLogger("eval")
 
@@ -88,7 +94,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="checkpoint form: override keys of the checkpoint's config, e.g. data.root=... "
         "data.val_ann=... eval.max_images=100 eval.backend=pycocotools device=cpu "
         "model.roi_heads.score_thresh=0.001; segmentation: eval.tta=dihedral (or hflip, "
-        "flips, none) averages the probabilities over flipped/rotated views",
+        "flips, none) averages the probabilities over flipped/rotated views, "
+        "eval.tta_scales=[1.0,1.25] also over resized images, eval.crf.iterations=5 "
+        "(0: off) refines them with a CRF on colour edges",
     )
     _add_model_free_args(parser.add_argument_group("model-free form (instead of CHECKPOINT)"))
     parser.add_argument(
@@ -215,8 +223,9 @@ def evaluate_segmenter(
 ) -> int:
     """The checkpoint form for a segmenter: mIoU table on stdout, ``OUT/metrics.json``."""
     loader = build_segmentation_loader(val_set, cfg.eval.batch_size, False, cfg.train.num_workers)
+    inference = SegmentationInference.from_config(cfg.eval)
     metrics = evaluate_segmentation(
-        model, loader, device, len(classes) + 1, cfg.train.amp, tta=cfg.eval.tta
+        model, loader, device, len(classes) + 1, cfg.train.amp, inference=inference
     )
     info = {
         "checkpoint": str(args.checkpoint),
@@ -224,6 +233,9 @@ def evaluate_segmenter(
         "dataset": f"{cfg.data.format} at {cfg.data.root} (val split)",
         "images": metrics["images"],
         "tta": cfg.eval.tta,
+        "tta_scales": cfg.eval.tta_scales,
+        "crf": dataclasses.asdict(cfg.eval.crf),
+        "inference": inference.describe(),
     }
     out = args.out or args.checkpoint.parent / "eval"
     path = write_segmentation_metrics(out, metrics, classes, info)

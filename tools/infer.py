@@ -12,8 +12,9 @@ of the image in the input list, from 1; ``category_id`` the dataset's id) plus
 ``file_name``. A segmentation checkpoint gives ``OUT/<name>``: the image with one
 colour per class blended in and a legend (class names and colours) on its right, and
 ``OUT/labels/<stem>.png``: the predicted label map as an 8-bit PNG (0 background,
-``k`` the k-th class of the checkpoint). An unreadable input is reported by name, the
-others are still processed, and the exit code is then 1.
+``k`` the k-th class of the checkpoint), made as the checkpoint config's ``eval.tta``,
+``eval.tta_scales`` and ``eval.crf`` say (``--plain``: one forward pass). An unreadable
+input is reported by name, the others are still processed, and the exit code is then 1.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from detseg.data.image_io import ImageReadError, read_image
 from detseg.engine.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
 from detseg.engine.train_loop import resolve_device
 from detseg.evaluation.coco_format import predictions_to_coco_results
-from detseg.segmentation.tta import TTA_MODES, predict_with_tta
+from detseg.segmentation.inference import SegmentationInference
+from detseg.segmentation.tta import TTA_MODES
 from detseg.visualize import (
     draw_detections,
     draw_segmentation,
@@ -68,7 +70,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=TTA_MODES,
         default=None,
         help="segmentation: average the class probabilities over flipped/rotated views "
-        "(hflip 2, flips 4, dihedral 8 forward passes; default: the config's eval.tta)",
+        "(hflip 2, flips 4, dihedral 8 forward passes; default: the config's eval.tta). "
+        "The config's eval.tta_scales and eval.crf apply too",
+    )
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="segmentation: one forward pass per image, no TTA, no extra scale, no CRF, "
+        "whatever the config says (fastest)",
     )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
     parser.add_argument(
@@ -143,7 +152,11 @@ def main(argv: list[str] | None = None) -> int:
     images = batched(read_images(paths, failed), args.batch_size)
     eval_cfg = config_from_dict(config, source=str(args.checkpoint)).eval
     if getattr(model, "task", "detection") == "segmentation":
-        segment(model, images, classes, device, args.out, args.tta or eval_cfg.tta)
+        inference = SegmentationInference()  # --plain: model.predict
+        if not args.plain:
+            inference = SegmentationInference.from_config(eval_cfg, tta=args.tta)
+        logger.info("segmentation inference: %s", inference.describe())
+        segment(model, images, classes, device, args.out, inference)
     else:
         score_thr = eval_cfg.score_threshold if args.score_thr is None else args.score_thr
         cat_ids = state["meta"].get("cat_ids") or list(range(1, len(classes) + 1))
@@ -161,15 +174,16 @@ def segment(
     classes: list[str],
     device: torch.device,
     out: Path,
-    tta: str = "none",
+    inference: SegmentationInference | None = None,
 ) -> None:
-    """Writes an overlay with a legend and the label-map PNG of each image (``tta``: a mode of
-    ``detseg.segmentation.tta.TTA_MODES``)."""
+    """Writes an overlay with a legend and the label-map PNG of each image (``inference``:
+    test-time augmentation and CRF; ``None``: ``model.predict``)."""
+    inference = inference or SegmentationInference()
     used_names: set[str] = set()
     count = 0
     for batch in batches:
         for path, image in batch:  # one at a time: images may differ in size
-            labels = predict_with_tta(model, image.to(device)[None], tta)[0].cpu()
+            labels = inference(model, image.to(device)[None])[0].cpu()
             name = output_name(path, used_names)
             save_rgb(out / name, draw_segmentation(tensor_to_rgb(image), labels, classes))
             save_label_map(out / "labels" / f"{Path(name).stem}.png", labels)

@@ -112,8 +112,37 @@ class TrainConfig:
 
 
 @dataclass
+class CRFConfig:
+    """``eval.crf``: the segmentation CRF of ``detseg.segmentation.crf.LocalCRF`` (its
+    docstring explains each key). ``iterations: 0`` (the default) turns it off."""
+
+    iterations: int = 0
+    radius: int = 4
+    spatial_sigma: float = 3.0
+    color_sigma: float = 20.0
+    appearance_weight: float = 1.0
+    smoothness_weight: float = 0.0
+    smoothness_sigma: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.iterations < 0 or self.radius < 1:
+            raise ConfigError(
+                f"eval.crf.iterations must be >= 0 and eval.crf.radius >= 1, got "
+                f"{self.iterations} and {self.radius}"
+            )
+        for key in ("spatial_sigma", "color_sigma", "smoothness_sigma"):
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"eval.crf.{key} must be > 0, got {getattr(self, key)}")
+        for key in ("appearance_weight", "smoothness_weight"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"eval.crf.{key} must be >= 0, got {getattr(self, key)}")
+
+
+@dataclass
 class EvalConfig:
-    """Evaluation and inference settings."""
+    """Evaluation and inference settings. The segmentation keys ``tta``, ``tta_scales`` and
+    ``crf`` apply in ``tools/eval.py`` and ``tools/infer.py`` (not to validation during
+    training); see ``detseg.segmentation.inference``."""
 
     score_threshold: float = 0.3
     backend: Literal["faster", "pycocotools"] = "faster"
@@ -121,6 +150,14 @@ class EvalConfig:
     batch_size: int = 2
     val_loss: bool = True
     tta: Literal["none", "hflip", "flips", "dihedral"] = "none"
+    tta_scales: list[float] = field(default_factory=lambda: [1.0])
+    crf: CRFConfig = field(default_factory=CRFConfig)
+
+    def __post_init__(self) -> None:
+        if not self.tta_scales or min(self.tta_scales) <= 0:
+            raise ConfigError(
+                f"eval.tta_scales must be a non-empty list of factors > 0, got {self.tta_scales}"
+            )
 
 
 @dataclass

@@ -23,7 +23,7 @@ from detseg.engine.device import AmpMode, autocast_context
 from detseg.engine.metric_log import _json_safe, progress
 from detseg.evaluation.segmentation import ConfusionMatrix
 from detseg.evaluation.table import format_table
-from detseg.segmentation.tta import predict_with_tta
+from detseg.segmentation.inference import SegmentationInference
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def evaluate_segmentation(
     num_classes: int,
     amp: AmpMode = "none",
     ignore_index: int = 255,
-    tta: str = "none",
+    inference: SegmentationInference | None = None,
 ) -> dict[str, Any]:
     """mIoU, per-class IoU, pixel / mean accuracy and fwIoU of ``model`` on ``loader``.
 
@@ -51,14 +51,15 @@ def evaluate_segmentation(
         num_classes: classes counted by the matrix, background included (``K + 1``).
         amp: autocast mode for the forward pass (CUDA only).
         ignore_index: mask value that is not counted (void and padding).
-        tta: test-time augmentation, one of ``detseg.segmentation.tta.TTA_MODES``
-            (``"none"``: one forward pass per batch; ``"dihedral"``: eight).
+        inference: how labels are made (test-time augmentation, CRF); ``None``: one plain
+            ``model.predict`` per batch.
 
     Returns:
         :meth:`ConfusionMatrix.compute`'s dict (``mIoU``, ``IoU`` list of ``K + 1``
         floats with ``nan`` for absent classes, ``pixel_acc``, ``mean_acc``, ``fwIoU``,
         ``absent_classes``) plus ``images`` (how many were evaluated).
     """
+    inference = inference or SegmentationInference()
     was_training = model.training
     model.eval()
     matrix = ConfusionMatrix(num_classes, ignore_index)
@@ -68,7 +69,7 @@ def evaluate_segmentation(
         if len(batch) == 0:
             continue
         with autocast_context(device, amp):
-            labels = predict_with_tta(model, batch.images.to(device, non_blocking=True), tta)
+            labels = inference(model, batch.images.to(device, non_blocking=True))
         matrix.update(labels.cpu(), batch.masks)
         images += len(batch)
     model.train(was_training)

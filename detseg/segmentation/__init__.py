@@ -20,6 +20,7 @@ from .builders import (
     unet,
     unet_backbone,
 )
+from .crf import LocalCRF
 from .fcn_vgg import FCNVGGHead
 from .heads import (
     ASPP,
@@ -30,6 +31,7 @@ from .heads import (
     LRASPPHead,
     default_atrous_rates,
 )
+from .inference import SegmentationInference
 from .model import SegmentationLoss, SegmentationModel
 from .presets import (
     deeplabv3_mobilenet_v3_large,
@@ -74,6 +76,8 @@ __all__ = [
     "FCNHead",
     "FCNVGGHead",
     "LRASPPHead",
+    "LocalCRF",
+    "SegmentationInference",
     "SegmentationLoss",
     "SegmentationModel",
     "UNetDecoder",

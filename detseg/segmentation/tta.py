@@ -17,13 +17,20 @@ mode         views  use
 The cost is one forward pass per view. A mode should only use symmetries that the training
 augmentations taught the model (a model never trained on rotated images gains nothing from
 ``dihedral``).
+
+Scales (``eval.tta_scales``) multiply the views: every view also runs on the images resized by
+each factor, and the answers are resized back before the mean. A model that answers at a
+coarse stride sees small objects and borders better slightly enlarged: the shapes U-Net gains
+~+0.015 mIoU from scales ``[1.0, 1.25]`` (``docs/shapes_segmentation.md``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 #: Valid values of the config key ``eval.tta``.
@@ -73,20 +80,58 @@ def tta_views(mode: str) -> list[View]:
 
 
 @torch.no_grad()
-def predict_with_tta(model: nn.Module, images: Tensor, mode: str = "none") -> Tensor:
-    """Per-pixel labels ``Int64[B, H, W]`` from the mean class probabilities over the views.
+def tta_probabilities(
+    model: nn.Module, images: Tensor, mode: str = "none", scales: Sequence[float] = (1.0,)
+) -> Tensor:
+    """Mean class probabilities ``Float[B, C, H, W]`` over the views of ``mode`` at each scale.
 
     Args:
-        model: a segmenter: ``model(images Float[B, 3, H, W]) -> logits Float[B, C, H, W]``
-            for any ``H, W`` (the transposed views swap them), and ``predict``.
+        model: a segmenter: ``model(images Float[B, 3, h, w]) -> logits Float[B, C, h, w]``
+            for any ``h, w`` (the transposed views swap them, the scales resize them).
         images: ``Float[B, 3, H, W]`` in ``[0, 1]``.
-        mode: one of :data:`TTA_MODES`; ``"none"`` is ``model.predict(images)``.
+        mode: one of :data:`TTA_MODES`.
+        scales: the images are resized by each factor (bilinear; antialiased when shrinking),
+            every view runs at every scale, and each answer is resized back to ``H x W``
+            (bilinear) before the mean. ``(1.0,)``: the images as they are. Multi-scale
+            testing as in DeepLab and MMSegmentation's ``img_ratios``.
+
+    Raises:
+        ValueError: an unknown mode, no scale, or a scale <= 0.
     """
     views = tta_views(mode)
-    if len(views) == 1:
+    if not scales or min(scales) <= 0:
+        raise ValueError(f"TTA scales must be a non-empty list of factors > 0, got {scales!r}")
+    size = images.shape[-2:]
+    total = None
+    for scale in scales:
+        scaled = resize_images(images, scale)
+        for view in views:
+            p = view.undo(model(view.apply(scaled)).softmax(dim=1))
+            if p.shape[-2:] != size:
+                p = F.interpolate(p, size=size, mode="bilinear", align_corners=False)
+            total = p if total is None else total.add_(p)
+    return total.div_(len(views) * len(scales))
+
+
+def resize_images(images: Tensor, scale: float) -> Tensor:
+    """``images`` (``Float[B, 3, H, W]``) resized to ``round(H * scale) x round(W * scale)``."""
+    if scale == 1.0:
+        return images
+    size = (max(round(images.shape[-2] * scale), 1), max(round(images.shape[-1] * scale), 1))
+    return F.interpolate(
+        images, size=size, mode="bilinear", align_corners=False, antialias=scale < 1.0
+    )
+
+
+@torch.no_grad()
+def predict_with_tta(
+    model: nn.Module, images: Tensor, mode: str = "none", scales: Sequence[float] = (1.0,)
+) -> Tensor:
+    """Per-pixel labels ``Int64[B, H, W]``: the argmax of :func:`tta_probabilities`.
+
+    With ``mode="none"`` and ``scales=(1.0,)`` this is ``model.predict(images)``.
+    """
+    if mode == "none" and tuple(scales) == (1.0,):
         return model.predict(images)
-    probabilities = None
-    for view in views:
-        p = view.undo(model(view.apply(images)).softmax(dim=1))
-        probabilities = p if probabilities is None else probabilities.add_(p)
+    probabilities = tta_probabilities(model, images, mode, scales)
     return probabilities.max(dim=1).indices  # argmax: see SegmentationModel.predict

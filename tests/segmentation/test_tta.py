@@ -2,10 +2,13 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from detseg.segmentation.builders import unet
-from detseg.segmentation.tta import TTA_MODES, predict_with_tta, tta_views
+from detseg.segmentation.crf import LocalCRF
+from detseg.segmentation.inference import SegmentationInference
+from detseg.segmentation.tta import TTA_MODES, predict_with_tta, tta_probabilities, tta_views
 
 
 class _Segmenter(nn.Module):
@@ -86,3 +89,46 @@ def test_predict_is_the_first_maximum_like_argmax():
     logits = torch.randint(0, 3, (2, 3, 8, 8)).float()  # many ties
     model.forward = lambda images: logits
     assert torch.equal(model.predict(torch.zeros(2, 3, 8, 8)), logits.argmax(dim=1))
+
+
+def test_each_scale_resizes_the_images_and_the_answer_back():
+    model = _Segmenter()
+    images = torch.rand(2, 3, 12, 16, dtype=torch.float64)
+    for scale, size in ((1.5, (18, 24)), (0.5, (6, 8))):
+        scaled = F.interpolate(
+            images, size=size, mode="bilinear", align_corners=False, antialias=scale < 1
+        )
+        by_hand = F.interpolate(
+            model(scaled).softmax(1), size=(12, 16), mode="bilinear", align_corners=False
+        )
+        assert torch.allclose(tta_probabilities(model, images, "none", (scale,)), by_hand)
+    # Several scales and views: the plain mean of every (scale, view) answer.
+    both = tta_probabilities(model, images, "hflip", (1.0, 1.5))
+    one = [tta_probabilities(model, images, "hflip", (s,)) for s in (1.0, 1.5)]
+    assert torch.allclose(both, (one[0] + one[1]) / 2)
+    assert torch.allclose(both.sum(dim=1), torch.ones(2, 12, 16, dtype=torch.float64))
+    assert not torch.equal(both.argmax(1), one[0].argmax(1))  # the scale changes the answer
+    with pytest.raises(ValueError, match="scales"):
+        tta_probabilities(model, images, "none", (1.0, 0.0))
+
+
+def test_a_unet_keeps_the_image_size_at_odd_scales():
+    model = unet(3, depth=2, base_channels=4).eval()
+    labels = predict_with_tta(model, torch.rand(2, 3, 20, 28), "hflip", (1.0, 1.25, 0.75))
+    assert labels.shape == (2, 20, 28) and labels.dtype == torch.int64
+
+
+def test_segmentation_inference_chains_views_scales_and_the_crf():
+    model = _Segmenter()
+    images = torch.rand(2, 3, 12, 12, dtype=torch.float64)
+    assert SegmentationInference().is_plain
+    assert torch.equal(SegmentationInference()(model, images), model.predict(images))
+    crf = LocalCRF(iterations=2, color_sigma=40.0)
+    inference = SegmentationInference("flips", (1.0, 1.5), crf)
+    expected = crf(tta_probabilities(model, images, "flips", (1.0, 1.5)), images).argmax(1)
+    assert torch.equal(inference(model, images), expected)
+    assert inference.describe() == "flips TTA x scales [1.0, 1.5] + CRF (2 iterations)"
+    without_crf = SegmentationInference("flips", (1.0, 1.5))(model, images)
+    assert not torch.equal(without_crf, expected)  # the CRF changed some labels
+    with pytest.raises(ValueError, match="unknown TTA mode"):
+        SegmentationInference("rotate")

@@ -1,0 +1,93 @@
+"""How a segmenter's label maps are made at evaluation and inference time (config ``eval``).
+
+The plain answer is ``model.predict(images)``: one forward pass, argmax of the logits.
+:class:`SegmentationInference` can add, in this order:
+
+1. test-time augmentation: the mean class probabilities over flipped / rotated views
+   (``eval.tta``) at one or more scales (``eval.tta_scales``), see :mod:`.tta`;
+2. a locally connected CRF that moves class borders onto colour edges (``eval.crf``),
+   see :mod:`.crf`;
+3. the argmax over classes.
+
+``tools/eval.py`` and ``tools/infer.py`` use it; validation during training stays one plain pass
+(it has to be cheap, and it only ranks checkpoints).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from .crf import LocalCRF
+from .tta import tta_probabilities, tta_views
+
+
+@dataclass(frozen=True)
+class SegmentationInference:
+    """Test-time augmentation, CRF and argmax: ``labels = inference(model, images)``.
+
+    Attributes:
+        tta: a mode of :data:`detseg.segmentation.tta.TTA_MODES`.
+        scales: image resize factors of the TTA; ``(1.0,)`` is the images as they are.
+        crf: the CRF applied to the probabilities, or ``None``.
+    """
+
+    tta: str = "none"
+    scales: tuple[float, ...] = (1.0,)
+    crf: LocalCRF | None = None
+
+    def __post_init__(self) -> None:
+        tta_views(self.tta)  # raises on an unknown mode
+        if not self.scales or min(self.scales) <= 0:
+            raise ValueError(f"TTA scales must be factors > 0, got {self.scales!r}")
+
+    @classmethod
+    def from_config(cls, eval_cfg: Any, tta: str | None = None) -> SegmentationInference:
+        """From the config's ``eval`` section (``tta``, ``tta_scales``, ``crf``); ``tta``
+        overrides ``eval.tta`` (``infer.py --tta``)."""
+        crf_cfg = eval_cfg.crf
+        crf = None
+        if crf_cfg.iterations > 0:
+            crf = LocalCRF(
+                iterations=crf_cfg.iterations,
+                radius=crf_cfg.radius,
+                spatial_sigma=crf_cfg.spatial_sigma,
+                color_sigma=crf_cfg.color_sigma,
+                appearance_weight=crf_cfg.appearance_weight,
+                smoothness_weight=crf_cfg.smoothness_weight,
+                smoothness_sigma=crf_cfg.smoothness_sigma,
+            )
+        return cls(tta or eval_cfg.tta, tuple(eval_cfg.tta_scales), crf)
+
+    @property
+    def is_plain(self) -> bool:
+        """True when this is exactly ``model.predict``: one view, one scale, no CRF."""
+        return self.tta == "none" and self.scales == (1.0,) and self.crf is None
+
+    def describe(self) -> str:
+        """One line for logs and ``metrics.json``, e.g. ``"dihedral TTA x scales [1.0, 1.25]
+        + CRF (5 iterations)"``."""
+        if self.is_plain:
+            return "one pass"
+        parts = [f"{self.tta} TTA x scales {list(self.scales)}"]
+        if self.crf is not None:
+            parts.append(f"CRF ({self.crf.iterations} iterations)")
+        return " + ".join(parts)
+
+    @torch.no_grad()
+    def probabilities(self, model: nn.Module, images: Tensor) -> Tensor:
+        """Class probabilities ``Float[B, C, H, W]`` of images ``Float[B, 3, H, W]`` in [0, 1]."""
+        probabilities = tta_probabilities(model, images, self.tta, self.scales)
+        if self.crf is not None:
+            probabilities = self.crf(probabilities, images)
+        return probabilities
+
+    @torch.no_grad()
+    def __call__(self, model: nn.Module, images: Tensor) -> Tensor:
+        """Label maps ``Int64[B, H, W]`` in ``0..K``."""
+        if self.is_plain:
+            return model.predict(images)
+        return self.probabilities(model, images).max(dim=1).indices  # see model.predict
