@@ -15,6 +15,7 @@ The plain answer is ``model.predict(images)``: one forward pass, argmax of the l
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,18 +49,10 @@ class SegmentationInference:
     def from_config(cls, eval_cfg: Any, tta: str | None = None) -> SegmentationInference:
         """From the config's ``eval`` section (``tta``, ``tta_scales``, ``crf``); ``tta``
         overrides ``eval.tta`` (``infer.py --tta``)."""
-        crf_cfg = eval_cfg.crf
+        # eval.crf has LocalCRF's keys (tests/test_config.py keeps them equal); 0 iterations: off
         crf = None
-        if crf_cfg.iterations > 0:
-            crf = LocalCRF(
-                iterations=crf_cfg.iterations,
-                radius=crf_cfg.radius,
-                spatial_sigma=crf_cfg.spatial_sigma,
-                color_sigma=crf_cfg.color_sigma,
-                appearance_weight=crf_cfg.appearance_weight,
-                smoothness_weight=crf_cfg.smoothness_weight,
-                smoothness_sigma=crf_cfg.smoothness_sigma,
-            )
+        if eval_cfg.crf.iterations > 0:
+            crf = LocalCRF(**dataclasses.asdict(eval_cfg.crf))
         return cls(tta or eval_cfg.tta, tuple(eval_cfg.tta_scales), crf)
 
     @property

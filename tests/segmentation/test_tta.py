@@ -6,8 +6,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from detseg.segmentation.builders import unet
-from detseg.segmentation.crf import LocalCRF
-from detseg.segmentation.inference import SegmentationInference
 from detseg.segmentation.tta import TTA_MODES, predict_with_tta, tta_probabilities, tta_views
 
 
@@ -116,19 +114,3 @@ def test_a_unet_keeps_the_image_size_at_odd_scales():
     model = unet(3, depth=2, base_channels=4).eval()
     labels = predict_with_tta(model, torch.rand(2, 3, 20, 28), "hflip", (1.0, 1.25, 0.75))
     assert labels.shape == (2, 20, 28) and labels.dtype == torch.int64
-
-
-def test_segmentation_inference_chains_views_scales_and_the_crf():
-    model = _Segmenter()
-    images = torch.rand(2, 3, 12, 12, dtype=torch.float64)
-    assert SegmentationInference().is_plain
-    assert torch.equal(SegmentationInference()(model, images), model.predict(images))
-    crf = LocalCRF(iterations=2, color_sigma=40.0)
-    inference = SegmentationInference("flips", (1.0, 1.5), crf)
-    expected = crf(tta_probabilities(model, images, "flips", (1.0, 1.5)), images).argmax(1)
-    assert torch.equal(inference(model, images), expected)
-    assert inference.describe() == "flips TTA x scales [1.0, 1.5] + CRF (2 iterations)"
-    without_crf = SegmentationInference("flips", (1.0, 1.5))(model, images)
-    assert not torch.equal(without_crf, expected)  # the CRF changed some labels
-    with pytest.raises(ValueError, match="unknown TTA mode"):
-        SegmentationInference("rotate")
