@@ -2,32 +2,14 @@
 
 import pytest
 import torch
-from torch import nn
 
 from detseg.segmentation.crf import LocalCRF
 from detseg.segmentation.inference import SegmentationInference
 from detseg.segmentation.tta import tta_probabilities
 
 
-class _Segmenter(nn.Module):
-    """A 5x5 conv with no symmetry of its own (float64): views and scales change its answer."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        torch.manual_seed(0)
-        self.conv = nn.Conv2d(3, 4, 5, padding=2).double()
-        with torch.no_grad():
-            self.conv.weight.mul_(4)
-
-    def forward(self, images):
-        return self.conv(images)
-
-    def predict(self, images):
-        return self.forward(images).argmax(dim=1)
-
-
-def test_segmentation_inference_chains_views_scales_and_the_crf():
-    model = _Segmenter()
+def test_segmentation_inference_chains_views_scales_and_the_crf(asymmetric_segmenter):
+    model = asymmetric_segmenter
     images = torch.rand(2, 3, 12, 12, dtype=torch.float64)
     assert SegmentationInference().is_plain
     assert torch.equal(SegmentationInference()(model, images), model.predict(images))

@@ -9,25 +9,6 @@ from detseg.segmentation.builders import unet
 from detseg.segmentation.tta import TTA_MODES, predict_with_tta, tta_probabilities, tta_views
 
 
-class _Segmenter(nn.Module):
-    """A position-dependent toy segmenter (no symmetry of its own), float64 for exact sums."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        torch.manual_seed(0)
-        self.conv = nn.Conv2d(3, 4, 5, padding=2).double()
-        with torch.no_grad():
-            self.conv.weight.mul_(4)  # logits of order 1: the classes vary from pixel to pixel
-
-    def forward(self, images):
-        logits = self.conv(images)
-        ramp = torch.linspace(-1, 1, images.shape[-1], dtype=images.dtype)  # left-right bias
-        return logits + ramp * (torch.arange(4, dtype=images.dtype)[:, None, None] - 1.5)
-
-    def predict(self, images):
-        return self.forward(images).argmax(dim=1)
-
-
 def _by_hand(model, images, rotations, mirrors):
     """Mean softmax over ``rot90^k`` (and ``rot90^k`` of the transpose), written with rot90."""
     total = 0
@@ -54,8 +35,8 @@ def test_views_per_mode_and_their_inverses():
         tta_views("rot")
 
 
-def test_dihedral_and_flips_match_a_rot90_implementation():
-    model = _Segmenter()
+def test_dihedral_and_flips_match_a_rot90_implementation(asymmetric_segmenter):
+    model = asymmetric_segmenter
     images = torch.rand(2, 3, 12, 12, dtype=torch.float64)
     dihedral = predict_with_tta(model, images, "dihedral")
     assert torch.equal(dihedral, _by_hand(model, images, range(4), (False, True)))
@@ -89,8 +70,8 @@ def test_predict_is_the_first_maximum_like_argmax():
     assert torch.equal(model.predict(torch.zeros(2, 3, 8, 8)), logits.argmax(dim=1))
 
 
-def test_each_scale_resizes_the_images_and_the_answer_back():
-    model = _Segmenter()
+def test_each_scale_resizes_the_images_and_the_answer_back(asymmetric_segmenter):
+    model = asymmetric_segmenter
     images = torch.rand(2, 3, 12, 16, dtype=torch.float64)
     for scale, size in ((1.5, (18, 24)), (0.5, (6, 8))):
         scaled = F.interpolate(
