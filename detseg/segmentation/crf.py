@@ -135,12 +135,13 @@ class LocalCRF:
         probabilities = probabilities.float()
         unary = probabilities.clamp_min(PROBABILITY_FLOOR).log()
         weights = self.pairwise_weights(images)  # [O, B, H, W]
+        offsets = self.offsets()  # the same order as the weights
         r, (h, w) = self.radius, probabilities.shape[-2:]
         q = probabilities
         for _ in range(self.iterations):
             padded = F.pad(q, (r, r, r, r))  # outside the image: no neighbour, no message
             message = torch.zeros_like(q)
-            for weight, (dy, dx) in zip(weights, self.offsets(), strict=True):
+            for weight, (dy, dx) in zip(weights, offsets, strict=True):
                 neighbour = padded[:, :, r + dy : r + dy + h, r + dx : r + dx + w]
                 message.addcmul_(weight[:, None], neighbour)
             q = (unary + message).softmax(dim=1)
