@@ -17,9 +17,9 @@ from detseg.detection.transform import ImageBatch
 from detseg.losses import smooth_l1_loss
 from detseg.ops.anchors import AnchorGenerator
 from detseg.ops.box_coder import BoxCoder
-from detseg.ops.boxes import box_iou, clip_boxes_to_image, remove_small_boxes
+from detseg.ops.boxes import box_iou
 from detseg.ops.matching import BalancedSampler, Matcher
-from detseg.ops.nms import batched_nms
+from detseg.ops.nms import grouped_nms, order_like_batched_nms
 
 
 @dataclass
@@ -182,7 +182,12 @@ class RegionProposalNetwork(nn.Module):
         image_sizes: list[tuple[int, int]],
         counts: list[int],
     ) -> list[Tensor]:
-        """Top-n per level, then per image: clip, drop small/low-score boxes, NMS, top-n.
+        """Top-n per level, then for the whole batch at once: clip, drop small/low-score boxes,
+        NMS per (image, level), top-n per image.
+
+        Every step runs on ``[B, K]`` tensors, and the NMS is one :func:`grouped_nms` call over
+        the ``B x levels`` groups; the only host synchronisation is reading how many proposals
+        each image keeps.
 
         Args:
             boxes: ``Float[B, N, 4]`` decoded anchors, xyxy.
@@ -191,39 +196,38 @@ class RegionProposalNetwork(nn.Module):
             counts: anchors per level (they sum to ``N``).
 
         Returns:
-            ``Float[P_i, 4]`` proposals per image.
+            ``Float[P_i, 4]`` proposals per image, by decreasing objectness.
         """
         pre_n = self.config.pre_nms_top_n_train if self.training else self.config.pre_nms_top_n_test
-        top_idx, levels = [], []
+        top_idx, level_sizes = [], []
         offset = 0
-        for level, level_logits in enumerate(logits.split(counts, dim=1)):
+        for level_logits in logits.split(counts, dim=1):
             k = min(pre_n, level_logits.shape[1])
             top_idx.append(level_logits.topk(k, dim=1).indices + offset)
-            levels.append(torch.full((k,), level, dtype=torch.int64, device=logits.device))
+            level_sizes.append(k)
             offset += level_logits.shape[1]
         top_idx = torch.cat(top_idx, dim=1)  # [B, K]
-        level_ids = torch.cat(levels)
         batch_idx = torch.arange(boxes.shape[0], device=boxes.device)[:, None]
-        scores = torch.sigmoid(logits[batch_idx, top_idx])
-        boxes = boxes[batch_idx, top_idx]  # [B, K, 4]
-        return [
-            self._filter_per_image(b, s, level_ids, size)
-            for b, s, size in zip(boxes, scores, image_sizes, strict=True)
-        ]
-
-    def _filter_per_image(
-        self, boxes: Tensor, scores: Tensor, levels: Tensor, image_size: tuple[int, int]
-    ) -> Tensor:
-        boxes = clip_boxes_to_image(boxes, image_size)
-        keep = remove_small_boxes(boxes, self.config.min_box_size)
-        boxes, scores, levels = boxes[keep], scores[keep], levels[keep]
-        keep = torch.where(scores >= self.config.score_thresh)[0]
-        boxes, scores, levels = boxes[keep], scores[keep], levels[keep]
-        keep = batched_nms(boxes, scores, levels, self.config.nms_thresh)
+        scores = torch.sigmoid(logits[batch_idx, top_idx])  # [B, K]
+        boxes = _clip_to_sizes(boxes[batch_idx, top_idx], image_sizes)  # [B, K, 4]
+        sides = boxes[..., 2:] - boxes[..., :2]
+        valid = (sides >= self.config.min_box_size).all(dim=-1)
+        valid &= scores >= self.config.score_thresh
+        keep = _nms_per_level(boxes, scores, valid, level_sizes, self.config.nms_thresh)
         post_n = (
             self.config.post_nms_top_n_train if self.training else self.config.post_nms_top_n_test
         )
-        return boxes[keep[:post_n]]
+        # the one host sync: how many boxes each image keeps, out of how many candidates
+        kept_counts, candidates = torch.stack((keep.sum(dim=1), valid.sum(dim=1))).tolist()
+        kept_first = torch.argsort(~keep, dim=1, stable=True)  # kept columns first, in order
+        proposals = []
+        for image_boxes, image_scores, columns, count, num_candidates in zip(
+            boxes, scores, kept_first, kept_counts, candidates, strict=True
+        ):
+            kept = columns[:count]
+            kept = kept[order_like_batched_nms(image_scores[kept], num_candidates)]
+            proposals.append(image_boxes[kept[:post_n]])
+        return proposals
 
     def loss(
         self, logits: Tensor, deltas: Tensor, anchors: Tensor, targets: list[dict[str, Tensor]]
@@ -271,3 +275,53 @@ class RegionProposalNetwork(nn.Module):
         labels[matched_idx == Matcher.BELOW_LOW_THRESHOLD] = 0.0
         labels[matched_idx == Matcher.BETWEEN_THRESHOLDS] = -1.0
         return labels, gt_boxes[matched_idx.clamp(min=0)]
+
+
+def _clip_to_sizes(boxes: Tensor, image_sizes: list[tuple[int, int]]) -> Tensor:
+    """Clip ``Float[B, K, 4]`` xyxy boxes to ``[0, w] x [0, h]`` of their image ``(h, w)``."""
+    sizes = torch.tensor(image_sizes, dtype=boxes.dtype).to(boxes.device, non_blocking=True)
+    heights, widths = sizes[:, 0, None], sizes[:, 1, None]  # [B, 1]
+    x1, y1, x2, y2 = boxes.unbind(-1)
+    return torch.stack(
+        (
+            x1.clamp(min=0).minimum(widths),
+            y1.clamp(min=0).minimum(heights),
+            x2.clamp(min=0).minimum(widths),
+            y2.clamp(min=0).minimum(heights),
+        ),
+        dim=-1,
+    )
+
+
+def _nms_per_level(
+    boxes: Tensor, scores: Tensor, valid: Tensor, level_sizes: list[int], iou_threshold: float
+) -> Tensor:
+    """NMS inside each (image, level) group, all groups in one :func:`grouped_nms` call.
+
+    Args:
+        boxes: ``Float[B, K, 4]`` xyxy; scores, valid: ``[B, K]``; the ``K`` columns are the
+            levels one after another, ``level_sizes`` columns each.
+
+    Returns:
+        Bool ``[B, K]``: the kept boxes.
+    """
+    device = boxes.device
+    width = max(level_sizes)
+    slots, real = [], []  # per level: its columns padded to `width`, and where they land
+    offset = 0
+    for level, size in enumerate(level_sizes):
+        columns = torch.arange(offset, offset + size, device=device)
+        slots.append(F.pad(columns, (0, width - size), value=-1))
+        real.append(torch.arange(size, device=device) + level * width)
+        offset += size
+    slots = torch.stack(slots)  # [L, width]
+    is_real = slots >= 0
+    columns = slots.clamp(min=0)
+    batch, levels = boxes.shape[0], len(level_sizes)
+    keep = grouped_nms(
+        boxes[:, columns].reshape(batch * levels, width, 4),
+        scores[:, columns].reshape(batch * levels, width),
+        iou_threshold,
+        (valid[:, columns] & is_real).reshape(batch * levels, width),
+    )
+    return keep.view(batch, levels * width)[:, torch.cat(real)]

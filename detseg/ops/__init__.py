@@ -15,7 +15,7 @@ from detseg.ops.boxes import (
     remove_small_boxes,
 )
 from detseg.ops.matching import BalancedSampler, Matcher, hard_negative_mining
-from detseg.ops.nms import batched_nms, filter_detections
+from detseg.ops.nms import batched_nms, filter_detections, grouped_nms
 
 __all__ = [
     "AnchorGenerator",
@@ -29,6 +29,7 @@ __all__ = [
     "clip_boxes_to_image",
     "filter_detections",
     "generalized_box_iou",
+    "grouped_nms",
     "hard_negative_mining",
     "invalid_box_mask",
     "remove_small_boxes",

@@ -1,12 +1,97 @@
-"""Non-maximum suppression and the final filtering of detections (torchvision.ops kernels)."""
+"""Non-maximum suppression and the final filtering of detections.
+
+Two implementations give the same kept boxes:
+
+- ``torchvision.ops.nms``: the reference, and the path on the CPU;
+- :mod:`detseg.ops.nms_triton`: Triton kernels that run the greedy scans of many groups
+  (images, levels, classes) in one launch; the path on CUDA when Triton is installed.
+
+:func:`grouped_nms` takes a padded batch of groups ``[G, N]`` and returns a keep mask, so a
+detector suppresses the boxes of all its images at once, without a host synchronisation.
+:func:`batched_nms` takes one flat list of boxes with a group id each (torchvision's
+interface) and returns the kept indices.
+"""
 
 from __future__ import annotations
+
+import importlib.util
+from functools import lru_cache
 
 import torch
 import torchvision.ops
 from torch import Tensor
 
 from detseg.ops.boxes import _check_boxes
+
+NMS_BACKENDS = ("auto", "triton", "torchvision")
+
+
+@lru_cache(maxsize=1)
+def _triton_installed() -> bool:
+    return importlib.util.find_spec("triton") is not None
+
+
+def _use_triton(device: torch.device, backend: str) -> bool:
+    """``auto``: Triton on CUDA tensors when it is installed, torchvision otherwise."""
+    if backend not in NMS_BACKENDS:
+        raise ValueError(f"NMS backend '{backend}' is not one of {NMS_BACKENDS}")
+    if backend == "auto":
+        return device.type == "cuda" and _triton_installed()
+    return backend == "triton"
+
+
+def grouped_nms(
+    boxes: Tensor,
+    scores: Tensor,
+    iou_threshold: float,
+    valid: Tensor | None = None,
+    backend: str = "auto",
+) -> Tensor:
+    """NMS inside each row of a padded batch: the boxes of one row never suppress another's.
+
+    A row is one group: an image, an (image, level) or an (image, class) pair. Within a row
+    the result is ``torchvision.ops.nms`` on the row's valid boxes (greedy, by decreasing score,
+    ties in index order).
+
+    Args:
+        boxes: ``Float[G, N, 4]`` xyxy boxes.
+        scores: ``Float[G, N]`` scores.
+        iou_threshold: a box is dropped when its IoU with a kept, higher-scoring box of its
+            row is ``> iou_threshold``.
+        valid: Bool ``[G, N]``, the boxes that take part (default: all). Invalid boxes (the
+            padding of short rows, boxes below a score threshold) are never kept and suppress
+            nothing.
+        backend: ``"auto"`` (Triton on CUDA, torchvision elsewhere), ``"triton"`` or
+            ``"torchvision"`` (one ``nms`` call per row).
+
+    Returns:
+        Bool ``[G, N]``: the kept boxes. The Triton path makes no host synchronisation.
+    """
+    _check_boxes(boxes)
+    if boxes.dim() != 3 or scores.shape != boxes.shape[:2]:
+        raise ValueError(
+            f"boxes and scores must be [G, N, 4] and [G, N], got {tuple(boxes.shape)} and "
+            f"{tuple(scores.shape)}"
+        )
+    if valid is None:
+        valid = torch.ones(scores.shape, dtype=torch.bool, device=scores.device)
+    if _use_triton(boxes.device, backend):
+        from detseg.ops.nms_triton import grouped_nms_keep_sorted
+
+        # stable: equal scores keep their index order, as in torchvision's sort
+        ranked = scores.float().masked_fill(~valid, float("-inf"))
+        order = ranked.sort(dim=1, descending=True, stable=True).indices
+        sorted_boxes = boxes.gather(1, order[..., None].expand(-1, -1, 4))
+        keep_sorted = grouped_nms_keep_sorted(sorted_boxes, valid.gather(1, order), iou_threshold)
+        return torch.zeros_like(valid).scatter_(1, order, keep_sorted)
+    keep = torch.zeros_like(valid)
+    for row in range(boxes.shape[0]):
+        candidates = torch.where(valid[row])[0]
+        kept = torchvision.ops.nms(
+            boxes[row, candidates], scores[row, candidates], iou_threshold
+        )
+        keep[row, candidates[kept]] = True
+    return keep
 
 
 def _check_detections(boxes: Tensor, scores: Tensor, labels: Tensor) -> None:
@@ -19,7 +104,9 @@ def _check_detections(boxes: Tensor, scores: Tensor, labels: Tensor) -> None:
         )
 
 
-def batched_nms(boxes: Tensor, scores: Tensor, labels: Tensor, iou_threshold: float) -> Tensor:
+def batched_nms(
+    boxes: Tensor, scores: Tensor, labels: Tensor, iou_threshold: float, backend: str = "auto"
+) -> Tensor:
     """Class-wise NMS: a box only suppresses boxes of its own label.
 
     Args:
@@ -28,12 +115,65 @@ def batched_nms(boxes: Tensor, scores: Tensor, labels: Tensor, iou_threshold: fl
         labels: Int64 ``[N]`` class of each box.
         iou_threshold: A box is dropped when its IoU with a higher-scoring box of the same
             label is ``> iou_threshold``.
+        backend: as for :func:`grouped_nms`; ``torchvision`` calls
+            ``torchvision.ops.batched_nms``.
 
     Returns:
-        Int64 ``[K]`` indices of the kept boxes, by decreasing score.
+        Int64 ``[K]`` indices of the kept boxes, by decreasing score (equal scores in index
+        order).
     """
     _check_detections(boxes, scores, labels)
-    return torchvision.ops.batched_nms(boxes, scores, labels, iou_threshold)
+    if not _use_triton(boxes.device, backend) or boxes.shape[0] == 0:
+        return torchvision.ops.batched_nms(boxes, scores, labels, iou_threshold)
+    index = _group_rows(labels)  # [G, N] indices into the inputs, -1 for padding
+    valid = index >= 0
+    rows = index.clamp(min=0)
+    keep = grouped_nms(boxes[rows], scores[rows], iou_threshold, valid, backend)
+    kept = index[keep].sort().values
+    return kept[scores[kept].sort(descending=True, stable=True).indices]
+
+
+def order_like_batched_nms(kept_scores: Tensor, num_candidates: int) -> Tensor:
+    """Order kept boxes by decreasing score, equal scores as ``torchvision.ops.batched_nms``.
+
+    torchvision's ``batched_nms`` takes one of two paths, and they order equal scores
+    differently: up to 1,000 candidate boxes on the CPU (5,000 on CUDA) it runs one ``nms`` on
+    offset boxes, which sorts them stably (equal scores in index order); above that it loops
+    over the groups and sorts the kept boxes with torch's default, unstable sort. Detectors
+    that filter a batch at once with :func:`grouped_nms` use this to list each image's kept
+    boxes exactly as their torchvision twins do (random weights give many equal scores).
+
+    Args:
+        kept_scores: ``Float[K]`` scores of the kept boxes, in increasing index order.
+        num_candidates: how many boxes went into the NMS.
+
+    Returns:
+        Int64 ``[K]``: positions into ``kept_scores``, by decreasing score.
+    """
+    one_call_limit = 1000 if kept_scores.device.type == "cpu" else 5000
+    stable = num_candidates <= one_call_limit
+    return kept_scores.sort(descending=True, stable=stable).indices
+
+
+def _group_rows(labels: Tensor) -> Tensor:
+    """Lay the indices of a flat list out as one padded row per label.
+
+    Args:
+        labels: Int64 ``[N]`` group of each item.
+
+    Returns:
+        Int64 ``[G, M]``: row ``g`` lists, in increasing order, the indices of the items of the
+        ``g``-th smallest label; ``-1`` pads the shorter rows (``M`` is the largest group).
+    """
+    _, group, counts = torch.unique(labels, return_inverse=True, return_counts=True)
+    order = torch.argsort(group, stable=True)
+    starts = counts.cumsum(0) - counts
+    slot = torch.arange(labels.shape[0], device=labels.device) - starts[group[order]]
+    index = torch.full(
+        (counts.shape[0], int(counts.max())), -1, dtype=torch.int64, device=labels.device
+    )
+    index[group[order], slot] = order
+    return index
 
 
 def filter_detections(
