@@ -87,9 +87,7 @@ def grouped_nms(
     keep = torch.zeros_like(valid)
     for row in range(boxes.shape[0]):
         candidates = torch.where(valid[row])[0]
-        kept = torchvision.ops.nms(
-            boxes[row, candidates], scores[row, candidates], iou_threshold
-        )
+        kept = torchvision.ops.nms(boxes[row, candidates], scores[row, candidates], iou_threshold)
         keep[row, candidates[kept]] = True
     return keep
 

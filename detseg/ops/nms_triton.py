@@ -132,9 +132,7 @@ def _greedy_scan_kernel(
         tl.debug_barrier()  # the next tile reads words stored by other threads
 
 
-def grouped_nms_keep_sorted(
-    boxes: Tensor, valid: Tensor, iou_threshold: float
-) -> Tensor:
+def grouped_nms_keep_sorted(boxes: Tensor, valid: Tensor, iou_threshold: float) -> Tensor:
     """Greedy NMS of every group of a padded batch, boxes already sorted by score.
 
     Args:
