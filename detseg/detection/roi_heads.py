@@ -16,9 +16,9 @@ from torch import Tensor, nn
 from detseg.detection.roi_pooling import RoIPooler
 from detseg.losses import smooth_l1_loss
 from detseg.ops.box_coder import BoxCoder
-from detseg.ops.boxes import box_iou, clip_boxes_to_image, remove_small_boxes
+from detseg.ops.boxes import box_iou, clip_boxes_to_image
 from detseg.ops.matching import BalancedSampler, Matcher
-from detseg.ops.nms import batched_nms
+from detseg.ops.nms import grouped_nms, order_like_batched_nms
 
 
 @dataclass
@@ -256,26 +256,65 @@ class RoIHeads(nn.Module):
         boxes = self.box_coder.decode(box_deltas, torch.cat(proposals))  # [R, K+1, 4]
         scores = F.softmax(class_logits, -1)
         counts = [p.shape[0] for p in proposals]
-        return [
-            self._postprocess_per_image(b, s, size)
-            for b, s, size in zip(
-                boxes.split(counts), scores.split(counts), image_sizes, strict=True
-            )
-        ]
+        return self._postprocess_batch(boxes, scores, counts, image_sizes)
 
-    def _postprocess_per_image(
-        self, boxes: Tensor, scores: Tensor, image_size: tuple[int, int]
-    ) -> dict[str, Tensor]:
-        num_classes = scores.shape[1]
-        boxes = clip_boxes_to_image(boxes, image_size)
-        labels = torch.arange(num_classes, device=scores.device).expand_as(scores)
-        # drop background, then one candidate per (RoI, class)
-        boxes = boxes[:, 1:].reshape(-1, 4)
-        scores, labels = scores[:, 1:].reshape(-1), labels[:, 1:].reshape(-1)
-        keep = torch.where(scores > self.config.score_thresh)[0]
-        boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
-        keep = remove_small_boxes(boxes, self.config.min_box_size)
-        boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
-        keep = batched_nms(boxes, scores, labels, self.config.nms_thresh)
-        keep = keep[: self.config.detections_per_img]
-        return {"boxes": boxes[keep], "scores": scores[keep], "labels": labels[keep]}
+    def _postprocess_batch(
+        self,
+        boxes: Tensor,
+        scores: Tensor,
+        counts: list[int],
+        image_sizes: list[tuple[int, int]],
+    ) -> list[dict[str, Tensor]]:
+        """Clip, threshold and class-wise NMS for every image at once, then the top-k.
+
+        The RoIs of each image are padded to the longest image's, and the (image, class) pairs
+        form the groups of one :func:`grouped_nms` call. Each image's result is torchvision's:
+        its candidates in (RoI, class) order, filtered, suppressed, sorted as ``batched_nms``
+        sorts them.
+
+        Args:
+            boxes: ``Float[R, K+1, 4]`` decoded boxes (resized pixels) of all RoIs of the batch.
+            scores: ``Float[R, K+1]`` class probabilities (column 0 is background).
+            counts: RoIs per image (they sum to ``R``).
+            image_sizes: ``(h, w)`` of each resized image.
+        """
+        batch, width, num_classes = len(counts), max(counts, default=0), scores.shape[1] - 1
+        device = scores.device
+        starts = torch.tensor(counts).cumsum(0).sub(torch.tensor(counts)).tolist()
+        slot = torch.arange(width, device=device)
+        rows = torch.stack([slot + start for start in starts])  # [B, width]
+        real = torch.stack([slot < count for count in counts])
+        rows = rows.where(real, 0)
+        image_boxes = boxes[rows][:, :, 1:]  # [B, width, K, 4]
+        image_boxes = torch.stack(
+            [clip_boxes_to_image(b, size) for b, size in zip(image_boxes, image_sizes, strict=True)]
+        )
+        image_scores = scores[rows][:, :, 1:]  # [B, width, K]
+        sides = image_boxes[..., 2:] - image_boxes[..., :2]
+        candidate = real[:, :, None] & (image_scores > self.config.score_thresh)
+        valid = candidate & (sides >= self.config.min_box_size).all(dim=-1)
+        keep = grouped_nms(  # groups: (image, class)
+            image_boxes.transpose(1, 2).reshape(batch * num_classes, width, 4),
+            image_scores.transpose(1, 2).reshape(batch * num_classes, width),
+            self.config.nms_thresh,
+            valid.transpose(1, 2).reshape(batch * num_classes, width),
+        )
+        keep = keep.view(batch, num_classes, width).transpose(1, 2).reshape(batch, -1)
+        # the one host sync: kept boxes and NMS candidates of each image
+        kept_counts, candidates = torch.stack((keep.sum(1), valid.flatten(1).sum(1))).tolist()
+        kept_first = torch.argsort(~keep, dim=1, stable=True)  # (RoI, class) order
+        labels = torch.arange(1, num_classes + 1, device=device).repeat(width)
+        detections = []
+        for b in range(batch):
+            kept = kept_first[b, : kept_counts[b]]
+            flat_scores = image_scores[b].reshape(-1)
+            kept = kept[order_like_batched_nms(flat_scores[kept], candidates[b])]
+            kept = kept[: self.config.detections_per_img]
+            detections.append(
+                {
+                    "boxes": image_boxes[b].reshape(-1, 4)[kept],
+                    "scores": flat_scores[kept],
+                    "labels": labels[kept],
+                }
+            )
+        return detections

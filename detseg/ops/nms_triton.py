@@ -39,6 +39,7 @@ _SCAN_WORDS = 64  # scan kernel: words OR-ed per inner step
 @triton.jit
 def _suppression_mask_kernel(
     boxes_ptr,  # float32 [G, N, 4], sorted by decreasing score in each group
+    bound_ptr,  # int32 [G]: rows and columns from here on are never read
     mask_ptr,  # int32 [G, N, W], written here
     N,
     W,
@@ -51,6 +52,9 @@ def _suppression_mask_kernel(
     word_start = tl.program_id(2) * WORDS
     if (word_start + WORDS) * 32 - 1 <= row_start:
         return  # every column is at or before every row: nothing to suppress (never read)
+    bound = tl.load(bound_ptr + group)
+    if (row_start >= bound) | (word_start * 32 >= bound):
+        return  # past the group's last valid box: never read
     rows = row_start + tl.arange(0, ROWS)
     cols = word_start * 32 + tl.arange(0, WORDS * 32)
     row_ok = rows < N
@@ -152,10 +156,13 @@ def grouped_nms_keep_sorted(boxes: Tensor, valid: Tensor, iou_threshold: float) 
         return keep.bool()
     words = triton.cdiv(n, BITS)
     boxes = boxes.to(torch.float32).contiguous()
+    positions = torch.arange(1, n + 1, dtype=torch.int32, device=boxes.device)
+    bound = (valid.to(torch.int32) * positions).amax(dim=1).to(torch.int32)
     mask = torch.empty((groups, n, words), dtype=torch.int32, device=boxes.device)
     grid = (groups, triton.cdiv(n, _ROWS_PER_PROGRAM), triton.cdiv(words, _WORDS_PER_PROGRAM))
     _suppression_mask_kernel[grid](
         boxes,
+        bound,
         mask,
         n,
         words,
@@ -163,8 +170,6 @@ def grouped_nms_keep_sorted(boxes: Tensor, valid: Tensor, iou_threshold: float) 
         ROWS=_ROWS_PER_PROGRAM,
         WORDS=_WORDS_PER_PROGRAM,
     )
-    positions = torch.arange(1, n + 1, dtype=torch.int32, device=boxes.device)
-    bound = (valid.to(torch.int32) * positions).amax(dim=1).to(torch.int32)
     removed = torch.zeros((groups, words), dtype=torch.int32, device=boxes.device)
     _greedy_scan_kernel[(groups,)](
         mask,
