@@ -20,7 +20,7 @@ from detseg.detection.validation import images_to_list
 from detseg.ops.box_coder import BoxCoder
 from detseg.ops.boxes import box_iou, clip_boxes_to_image
 from detseg.ops.matching import Matcher
-from detseg.ops.nms import batched_nms
+from detseg.ops.nms import batched_nms, grouped_nms, order_like_batched_nms
 
 HeadOutputs = dict[str, Tensor]
 
@@ -131,12 +131,14 @@ def postprocess_softmax(
     nms_thresh: float,
     detections_per_img: int,
 ) -> list[dict[str, Tensor]]:
-    """Softmax scores, per-class score filter and top-k, then class-wise NMS per image.
+    """Softmax scores, per-class score filter and top-k, then class-wise NMS.
 
     The per-class top-k of every class of every image is one ``topk`` over a
     ``[B, K, A]`` tensor (scores at or below the threshold are masked to ``-1`` first, so the
-    selected set is the top-k of the above-threshold scores). The candidates are laid out
-    class-major, by decreasing score within a class, before one class-wise NMS per image.
+    selected set is the top-k of the above-threshold scores). Each (image, class) row of that
+    top-k is a group of one :func:`grouped_nms` call for the whole batch; each image's kept
+    candidates (class-major, by decreasing score within a class) are then sorted as
+    torchvision's ``batched_nms`` sorts them.
 
     Args:
         cls_logits: ``Float[B, A, K + 1]`` logits, column 0 is background.
@@ -154,16 +156,27 @@ def postprocess_softmax(
     num_classes = scores.shape[1]
     masked = torch.where(scores > score_thresh, scores, torch.full_like(scores, -1.0))
     top_scores, top_idx = masked.topk(min(topk_candidates, scores.shape[-1]), dim=-1)  # [B, K, k]
-    class_ids = torch.arange(1, num_classes + 1, device=scores.device)[:, None]
-    class_ids = class_ids.expand(top_idx.shape[1:])  # [K, k]
+    batch, k = top_idx.shape[0], top_idx.shape[-1]
+    valid = top_scores > score_thresh  # [B, K, k]
+    top_boxes = boxes.gather(1, top_idx.reshape(batch, -1, 1).expand(-1, -1, 4))  # [B, K*k, 4]
+    keep = grouped_nms(  # one group per (image, class)
+        top_boxes.reshape(batch * num_classes, k, 4),
+        top_scores.reshape(batch * num_classes, k),
+        nms_thresh,
+        valid.reshape(batch * num_classes, k),
+    ).view(batch, -1)
+    # the one host sync: kept boxes and NMS candidates of each image
+    kept_counts, candidates = torch.stack((keep.sum(1), valid.flatten(1).sum(1))).tolist()
+    kept_first = torch.argsort(~keep, dim=1, stable=True)  # class-major candidate order
+    labels = torch.arange(1, num_classes + 1, device=scores.device).repeat_interleave(k)
     detections = []
-    for image_scores, image_idx, image_boxes in zip(top_scores, top_idx, boxes, strict=True):
-        keep_mask = image_scores > score_thresh  # [K, k]
-        cand_scores, cand_idx = image_scores[keep_mask], image_idx[keep_mask]
-        cand_boxes, cand_labels = image_boxes[cand_idx], class_ids[keep_mask]
-        keep = batched_nms(cand_boxes, cand_scores, cand_labels, nms_thresh)[:detections_per_img]
+    for b in range(batch):
+        kept = kept_first[b, : kept_counts[b]]
+        flat_scores = top_scores[b].reshape(-1)
+        kept = kept[order_like_batched_nms(flat_scores[kept], candidates[b])]
+        kept = kept[:detections_per_img]
         detections.append(
-            {"boxes": cand_boxes[keep], "scores": cand_scores[keep], "labels": cand_labels[keep]}
+            {"boxes": top_boxes[b, kept], "scores": flat_scores[kept], "labels": labels[kept]}
         )
     return detections
 
