@@ -2,6 +2,7 @@
 
 The benchmark must compare the same computation (logits and losses agree) and measure both
 models; timing values are not asserted (only that they are positive). 64 px, batch 1, 1 thread.
+The ``--amp`` / ``--channels-last`` / ``--profile`` flags are run here for one detection arch too.
 """
 
 from __future__ import annotations
@@ -79,3 +80,52 @@ def test_cli_prints_agreement_and_rejects_bad_combinations(monkeypatch, capsys, 
     assert benchmark.main(["model", "deeplabv3_mobilenet_v3_large", "--batch", "1"]) == 2
     assert benchmark.main(["model", "ssd300_vgg16", "--aux-loss"]) == 2
     assert "no auxiliary head" in capsys.readouterr().err
+
+
+PROFILED = ("torchvision training step", "torchvision inference")
+PROFILED += ("detseg training step", "detseg inference")
+
+
+def assert_profiled_on_cpu(out: str) -> None:
+    """Each model's training step and inference were profiled, with CPU-time top ops."""
+    assert "profile: 3 calls of each kind" in out
+    for title in PROFILED:
+        assert f"{title}: kernel launches n/a (cpu), host-device syncs n/a (cpu) per call" in out
+    assert out.count("op (top 10 by self CPU time)") == 4
+    assert "aten::" in out  # real op names in the top lists
+
+
+@pytest.mark.parametrize(
+    "arch", ["lraspp_mobilenet_v3_large", "fasterrcnn_mobilenet_v3_large_320_fpn"]
+)
+def test_cli_amp_channels_last_and_profile_run_on_cpu(arch, monkeypatch, capsys, one_thread):
+    benchmark = load_tool("benchmark.py", monkeypatch)
+    args = ["model", arch, "--size", "64", "--batch", "1", "--repeats", "1", "--threads", "1"]
+    flags = ["--amp", "bf16", "--channels-last", "--profile"]
+    assert benchmark.main([*args, *flags]) == 0
+    out = capsys.readouterr().out
+    assert "timed repetitions, amp bf16, channels_last weights" in out.splitlines()[0]
+    assert "ratio detseg / torchvision" in out
+    if arch.startswith("lraspp"):
+        assert "logits agree: True" in out and "losses agree: True" in out  # float32 check
+    assert_profiled_on_cpu(out)
+
+
+def test_segmentation_benchmark_keeps_amp_and_memory_format(monkeypatch, one_thread):
+    segmentation = load_tool("benchmark_segmentation.py", monkeypatch)
+    result = segmentation.benchmark_segmentation(
+        "lraspp_mobilenet_v3_large", size=64, batch=1, repeats=1, amp="bf16", channels_last=True
+    )
+    assert (result.amp, result.channels_last, result.profiles) == ("bf16", True, None)
+    assert result.logits_agree and result.losses_agree
+    assert all(value > 0 for value in result.train_images_per_s.values())
+
+
+def test_cli_flags_default_to_float32_contiguous_without_profile(monkeypatch):
+    benchmark = load_tool("benchmark.py", monkeypatch)
+    args = benchmark.build_parser().parse_args(["model", "lraspp_mobilenet_v3_large"])
+    assert (args.amp, args.channels_last, args.profile) == ("none", False, False)
+    args = benchmark.build_parser().parse_args(["model", "ssd300_vgg16", "--amp", "fp16"])
+    assert args.amp == "fp16"
+    with pytest.raises(SystemExit):
+        benchmark.build_parser().parse_args(["model", "ssd300_vgg16", "--amp", "fp32"])

@@ -3,6 +3,7 @@
     python tools/benchmark.py eval --images 2000 --dets-per-image 32 [--iou-type bbox] [--seed 0]
     python tools/benchmark.py model fasterrcnn_mobilenet_v3_large_320_fpn [--size 320 --batch 4]
     python tools/benchmark.py model deeplabv3_mobilenet_v3_large [--size 256 --batch 2 --aux-loss]
+    python tools/benchmark.py model ARCH --device cuda [--amp bf16] [--channels-last] [--profile]
     python tools/benchmark.py postprocess ssd300_vgg16 [--batch 4 --threads 1]
 
 Sub-commands:
@@ -14,7 +15,12 @@ Sub-commands:
            ``losses`` / ``predict``. Segmentation archs (FCN, DeepLabV3, LR-ASPP; the code is
            in ``benchmark_segmentation.py``) time cross-entropy training steps and
            ``tv(normalised x)["out"]`` against ``model(x)``, and first check that the logits
-           and losses agree (exit status 1 if not).
+           and losses agree (exit status 1 if not). Options apply to both models alike:
+           ``--amp`` runs the timed calls under ``torch.autocast`` (bf16 or fp16; fp16 training
+           with a gradient scaler), ``--channels-last`` converts both models to
+           ``torch.channels_last`` (the images stay as they are), ``--profile`` then profiles
+           a few more calls of each kind and prints, per call, kernel launches and host-device
+           syncs (CUDA) and the top 10 ops by self CUDA (or CPU) time.
     postprocess
            SSD post-processing alone (softmax, decoding, per-class top-k, NMS) of detseg and
            of torchvision on the same head outputs of a randomly initialised twin (so many
@@ -175,39 +181,42 @@ def run_model(args: argparse.Namespace) -> int:
     import torch
     import torchvision.models.detection as tv_detection
 
-    from detseg.engine.throughput import compare_throughput, random_detection_batch
+    from detseg.engine.profiling import format_profiles, profile_models
+    from detseg.engine.throughput import AMP_DTYPES, compare_throughput, random_detection_batch
     from detseg.models import from_torchvision
 
     torch.manual_seed(args.seed)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
+    amp = AMP_DTYPES[args.amp]
+    memory_format = torch.channels_last if args.channels_last else torch.contiguous_format
     builder = getattr(tv_detection, args.arch)
     tv_kwargs = {"weights": None, "weights_backbone": None}
     if "ssd" not in args.arch:
         tv_kwargs.update(min_size=args.size, max_size=args.size)
     twin = builder(**tv_kwargs).to(device)
     ours = from_torchvision(twin).to(device)
+    twin, ours = twin.to(memory_format=memory_format), ours.to(memory_format=memory_format)
     images, targets = random_detection_batch(args.batch, args.size, 90, device, args.seed)
     print(
         f"{args.arch}: batch {args.batch} x {args.size} px on {device} "
-        f"({torch.get_num_threads()} threads), {args.repeats} timed repetitions"
+        f"({torch.get_num_threads()} threads), {args.repeats} timed repetitions, "
+        f"amp {args.amp}, {'channels_last' if args.channels_last else 'contiguous'} weights"
     )
-    train, infer = compare_throughput(
-        {
-            "torchvision": (twin, lambda: twin(images, targets), lambda: twin(images)),
-            "detseg": (ours, lambda: ours.losses(images, targets), lambda: ours.predict(images)),
-        },
-        args.batch,
-        device,
-        args.repeats,
-    )
+    models = {
+        "torchvision": (twin, lambda: twin(images, targets), lambda: twin(images)),
+        "detseg": (ours, lambda: ours.losses(images, targets), lambda: ours.predict(images)),
+    }
+    train, infer = compare_throughput(models, args.batch, device, args.repeats, amp)
     for name in ("torchvision", "detseg"):
         print(f"{name:>12}: train {train[name]:7.2f} img/s   infer {infer[name]:7.2f} img/s")
     print(
         f"ratio detseg / torchvision: train {train['detseg'] / train['torchvision']:.2f}x   "
         f"infer {infer['detseg'] / infer['torchvision']:.2f}x"
     )
+    if args.profile:
+        print("\n".join(format_profiles(profile_models(models, device, amp))))
     return 0
 
 
@@ -356,6 +365,30 @@ def add_model_command(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="segmentation FCN/DeepLabV3 only: build the auxiliary head and train it too "
         "(loss = out + 0.5 x aux cross-entropy); torchvision also runs it at inference",
+    )
+    sub.add_argument(
+        "--amp",
+        choices=["bf16", "fp16", "none"],
+        default="none",
+        help="run the timed training steps and inference calls of both models under "
+        "torch.autocast with this dtype (bf16 also works on the CPU; fp16 training steps go "
+        "through a gradient scaler, which checks the gradients on the host once per step); "
+        "none = float32. Segmentation archs check agreement in float32 first",
+    )
+    sub.add_argument(
+        "--channels-last",
+        action="store_true",
+        help="convert both models' weights to torch.channels_last (NHWC) memory format; the "
+        "input images stay contiguous NCHW, and a convolution with channels_last weights gives "
+        "channels_last outputs, so the models run in NHWC from their first convolution on",
+    )
+    sub.add_argument(
+        "--profile",
+        action="store_true",
+        help="after the timings, profile 3 more training steps and 3 inference calls of each "
+        "model (after one warm-up call each) and print per call: kernel launches and "
+        "host-device synchronisations (CUDA only, 'n/a (cpu)' otherwise) and the top 10 ops by "
+        "self CUDA time (CPU time on the CPU) with their share",
     )
     sub.set_defaults(func=run_model)
 

@@ -14,6 +14,11 @@ same work. Measured:
 - inference: ``tv(normalised x)["out"]`` vs ``detseg(x)``, under ``torch.no_grad``. With
   ``aux_loss`` torchvision also runs its auxiliary head at inference; detseg does not.
 
+Both models alike: with ``amp`` the timed calls run under ``torch.autocast`` (the agreement
+check stays in float32), with ``channels_last`` both are converted to ``torch.channels_last``
+before anything runs, and with ``profile`` both are profiled after the timings
+(:mod:`detseg.engine.profiling`).
+
 ``benchmark_segmentation`` returns the numbers (``SegmentationBenchmark``); ``run_model`` is the
 CLI entry that prints them.
 """
@@ -30,7 +35,8 @@ import torch.nn.functional as F
 import torchvision.models.segmentation as tv_segmentation
 from torch import Tensor, nn
 
-from detseg.engine.throughput import compare_throughput
+from detseg.engine.profiling import CallProfile, format_profiles, profile_models
+from detseg.engine.throughput import AMP_DTYPES, compare_throughput
 from detseg.models import from_torchvision
 from detseg.segmentation.model import IMAGENET_MEAN, IMAGENET_STD
 
@@ -64,6 +70,8 @@ class SegmentationBenchmark:
         device: torch device the models ran on.
         threads: ``torch.get_num_threads()`` during the run.
         repeats: timed calls per measurement (median reported).
+        amp: autocast mode of the timed calls: ``"none"``, ``"bf16"`` or ``"fp16"``.
+        channels_last: whether both models ran in ``torch.channels_last`` memory format.
         train_images_per_s, infer_images_per_s: ``{"torchvision": ..., "detseg": ...}``.
         max_abs_diff: largest ``|detseg - torchvision|`` over the eval-mode logits.
         max_abs_logit: largest ``|torchvision logit|`` (scale of ``max_abs_diff``).
@@ -71,6 +79,8 @@ class SegmentationBenchmark:
             atol=ATOL_SCALE * max_abs_logit)``.
         loss_diff: ``|detseg loss - torchvision loss|`` (eval mode, summed loss terms).
         losses_agree: ``torch.allclose(detseg loss, torchvision loss, rtol=RTOL)``.
+        profiles: ``{"torchvision" | "detseg": {"train" | "infer": CallProfile}}`` when
+            profiled, else ``None``.
     """
 
     arch: str
@@ -87,6 +97,9 @@ class SegmentationBenchmark:
     logits_agree: bool
     loss_diff: float
     losses_agree: bool
+    amp: str = "none"
+    channels_last: bool = False
+    profiles: dict[str, dict[str, CallProfile]] | None = None
 
     @property
     def train_ratio(self) -> float:
@@ -176,11 +189,21 @@ def benchmark_segmentation(
     device: str = "cpu",
     aux_loss: bool = False,
     seed: int = 0,
+    amp: str = "none",
+    channels_last: bool = False,
+    profile: bool = False,
 ) -> SegmentationBenchmark:
     """Build ``arch`` (torchvision, random weights) and its detseg conversion; measure both.
 
-    Agreement is checked first (eval mode, untrained copies), then each model is timed: training
-    steps change its weights, so the timings come after the comparison.
+    Agreement is checked first (eval mode, untrained copies, float32), then each model is timed:
+    training steps change its weights, so the timings come after the comparison.
+
+    Args:
+        arch, size, batch, repeats, device, aux_loss, seed: see :class:`SegmentationBenchmark`.
+        amp: ``"bf16"`` / ``"fp16"``: the timed (and profiled) calls of both models run under
+            ``torch.autocast`` with that dtype; ``"none"``: float32.
+        channels_last: convert both models to ``torch.channels_last`` first.
+        profile: after the timings, profile 3 training steps and 3 inference calls per model.
 
     Raises:
         ValueError: see ``check_arguments``.
@@ -190,20 +213,19 @@ def benchmark_segmentation(
     where = torch.device(device)
     kwargs = {"aux_loss": True} if aux_loss else {}
     builder = getattr(tv_segmentation, arch)
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
     twin = builder(weights=None, weights_backbone=None, **kwargs).to(where).eval()
     ours = from_torchvision(twin).to(where).eval()
+    twin, ours = twin.to(memory_format=memory_format), ours.to(memory_format=memory_format)
     images, masks = random_segmentation_batch(batch, size, where, seed)
     tv_logits, tv_losses = torchvision_calls(twin, images, masks)
     agreement = _agreement(tv_logits, tv_losses, ours, images, masks)
-    train, infer = compare_throughput(
-        {
-            "torchvision": (twin, tv_losses, tv_logits),
-            "detseg": (ours, lambda: ours.losses(images, masks), lambda: ours(images)),
-        },
-        batch,
-        where,
-        repeats,
-    )
+    models = {
+        "torchvision": (twin, tv_losses, tv_logits),
+        "detseg": (ours, lambda: ours.losses(images, masks), lambda: ours(images)),
+    }
+    train, infer = compare_throughput(models, batch, where, repeats, AMP_DTYPES[amp])
+    profiles = profile_models(models, where, AMP_DTYPES[amp]) if profile else None
     return SegmentationBenchmark(
         arch=arch,
         aux_loss=aux_loss,
@@ -215,6 +237,9 @@ def benchmark_segmentation(
         train_images_per_s=train,
         infer_images_per_s=infer,
         **agreement,
+        amp=amp,
+        channels_last=channels_last,
+        profiles=profiles,
     )
 
 
@@ -223,7 +248,8 @@ def format_report(result: SegmentationBenchmark) -> list[str]:
     aux = " with aux head" if result.aux_loss else ""
     lines = [
         f"{result.arch}{aux}: batch {result.batch} x {result.size} px on {result.device} "
-        f"({result.threads} threads), {result.repeats} timed repetitions"
+        f"({result.threads} threads), {result.repeats} timed repetitions, amp {result.amp}, "
+        f"{'channels_last' if result.channels_last else 'contiguous'} weights"
     ]
     for name in ("torchvision", "detseg"):
         lines.append(
@@ -240,6 +266,8 @@ def format_report(result: SegmentationBenchmark) -> list[str]:
         f"atol={ATOL_SCALE:g} x largest logit)"
     )
     lines.append(f"losses agree: {result.losses_agree} (abs diff {result.loss_diff:.3g})")
+    if result.profiles is not None:
+        lines.extend(format_profiles(result.profiles))
     return lines
 
 
@@ -253,7 +281,16 @@ def run_model(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     result = benchmark_segmentation(
-        args.arch, args.size, args.batch, args.repeats, args.device, args.aux_loss, args.seed
+        args.arch,
+        args.size,
+        args.batch,
+        args.repeats,
+        args.device,
+        args.aux_loss,
+        args.seed,
+        amp=args.amp,
+        channels_last=args.channels_last,
+        profile=args.profile,
     )
     print("\n".join(format_report(result)))
     return 0 if result.logits_agree and result.losses_agree else 1

@@ -20,4 +20,6 @@
 - :mod:`~detseg.engine.metric_log`, :mod:`~detseg.engine.tensorboard_log`,
   :mod:`~detseg.engine.run_records`, :mod:`~detseg.engine.curves`: ``metrics.jsonl``, the
   progress bar, TensorBoard, ``curves.png``.
+- :mod:`~detseg.engine.throughput` / :mod:`~detseg.engine.profiling`: images/s, kernel launches,
+  host-device syncs and top ops of a model beside its torchvision twin (``tools/benchmark.py``).
 """

@@ -3,10 +3,13 @@
 Used by ``tools/benchmark.py model`` to compare a detseg model with its torchvision twin in the
 same process, on the same inputs, so that the ratio (not the absolute number) is what counts.
 Timings synchronise CUDA before reading the clock; the first ``warmup`` calls are not timed.
+With ``amp`` (a dtype from :data:`AMP_DTYPES`) the timed forward passes run under
+``torch.autocast``; :mod:`detseg.engine.profiling` looks inside the same calls.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +24,39 @@ class Throughput:
 
     images_per_s: float
     seconds_per_call: list[float]
+
+
+# ``--amp`` names -> autocast dtype (``None``: float32, no autocast)
+AMP_DTYPES: dict[str, torch.dtype | None] = {
+    "none": None,
+    "bf16": torch.bfloat16,
+    "fp16": torch.float16,
+}
+
+
+def autocast(device: torch.device, amp: torch.dtype | None) -> contextlib.AbstractContextManager:
+    """``torch.autocast(device_type=device.type, dtype=amp)``; a no-op when ``amp`` is ``None``.
+
+    Unlike :func:`detseg.engine.device.autocast_context` (training and evaluation, CUDA only)
+    this also autocasts on the CPU, so that a benchmark measures what it was asked to.
+    """
+    if amp is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=amp)
+
+
+def under_autocast(
+    call: Callable[[], object], device: torch.device, amp: torch.dtype | None
+) -> Callable[[], object]:
+    """``call`` wrapped so that each of its calls runs under :func:`autocast`."""
+    if amp is None:
+        return call
+
+    def wrapped() -> object:
+        with autocast(device, amp):
+            return call()
+
+    return wrapped
 
 
 def _synchronize(device: torch.device) -> None:
@@ -93,14 +129,18 @@ def compare_throughput(
     batch_size: int,
     device: torch.device,
     repeats: int = 5,
+    amp: torch.dtype | None = None,
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Training and inference images/s of several models, measured interleaved.
 
     Args:
         models: ``name -> (model, train_fn, infer_fn)``; ``train_fn()`` returns a loss dict
-            (train mode, one SGD step each call), ``infer_fn()`` runs in eval mode under
-            ``torch.no_grad()``.
+            (train mode, one SGD step each call, see :func:`sgd_training_step`), ``infer_fn()``
+            runs in eval mode under ``torch.no_grad()``.
         batch_size, device, repeats: as for :func:`measure_interleaved`.
+        amp: autocast dtype of ``train_fn`` and ``infer_fn`` (``torch.bfloat16`` or
+            ``torch.float16``, the latter with a gradient scaler in training); ``None`` runs them
+            in float32 as they are.
 
     Returns:
         ``(train, infer)``: ``name -> images/s`` each.
@@ -108,13 +148,14 @@ def compare_throughput(
     steps = {}
     for name, (model, train_fn, _) in models.items():
         model.train()
-        params = [p for p in model.parameters() if p.requires_grad]
-        steps[name] = training_step(train_fn, torch.optim.SGD(params, lr=1e-4, momentum=0.9))
+        steps[name] = sgd_training_step(model, train_fn, device, amp)
     train = measure_interleaved(steps, batch_size, device, repeats)
     for model, _, _ in models.values():
         model.eval()
     with torch.no_grad():
-        infers = {name: infer_fn for name, (_, _, infer_fn) in models.items()}
+        infers = {
+            name: under_autocast(infer_fn, device, amp) for name, (_, _, infer_fn) in models.items()
+        }
         infer = measure_interleaved(infers, batch_size, device, repeats)
     return (
         {name: t.images_per_s for name, t in train.items()},
@@ -142,15 +183,49 @@ def random_detection_batch(
     return images, targets
 
 
-def training_step(
-    loss_fn: Callable[[], dict[str, Tensor]], optimizer: torch.optim.Optimizer
+def sgd_training_step(
+    model: nn.Module,
+    loss_fn: Callable[[], dict[str, Tensor]],
+    device: torch.device,
+    amp: torch.dtype | None = None,
 ) -> Callable[[], None]:
-    """A closure doing one step: ``loss_fn()`` -> sum -> backward -> ``optimizer.step()``."""
+    """:func:`training_step` with SGD (lr 1e-4, momentum 0.9) on ``model``'s trainable weights."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=1e-4, momentum=0.9)
+    return training_step(loss_fn, optimizer, device, amp)
+
+
+def training_step(
+    loss_fn: Callable[[], dict[str, Tensor]],
+    optimizer: torch.optim.Optimizer,
+    device: torch.device | None = None,
+    amp: torch.dtype | None = None,
+) -> Callable[[], None]:
+    """A closure doing one step: ``loss_fn()`` -> sum -> backward -> ``optimizer.step()``.
+
+    Args:
+        loss_fn: the forward pass, returning a dict of scalar losses.
+        optimizer: stepped once per call.
+        device: where the model runs; needed with ``amp``.
+        amp: autocast dtype of ``loss_fn()`` (the backward pass follows the forward's dtypes);
+            with ``torch.float16`` the loss goes through a ``torch.amp.GradScaler``, as in real
+            fp16 training (it checks the gradients for inf/NaN on the host: one sync per step).
+            ``None``: float32, no autocast.
+    """
+    if amp is not None and device is None:
+        raise ValueError("training_step: amp needs the device the model runs on")
+    forward = under_autocast(loss_fn, device, amp)
+    scaler = torch.amp.GradScaler(device.type) if amp == torch.float16 else None
 
     def step() -> None:
         optimizer.zero_grad(set_to_none=True)
-        losses = loss_fn()
-        sum(losses.values()).backward()
-        optimizer.step()
+        loss = sum(forward().values())
+        if scaler is None:
+            loss.backward()
+            optimizer.step()
+            return
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
 
     return step

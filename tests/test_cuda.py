@@ -1,0 +1,166 @@
+"""CUDA checks (marked ``cuda``; skipped without a GPU): parity with the torchvision twins on
+the GPU, and one bf16 mixed-precision training step of every model family.
+
+Tolerance on CUDA: the twins run the same convolution kernels, but NMS and post-processing are
+detseg's own there (Triton), and cuDNN may pick different algorithms for the two models. So the
+labels must be equal, and boxes agree within ``BOX_ATOL`` pixels (+ ``BOX_RTOL``), scores
+within ``SCORE_ATOL``.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torchvision.models import detection as tvd
+from torchvision.models import segmentation as tvs
+
+from detseg.models import build_model, from_torchvision
+
+pytestmark = pytest.mark.cuda
+
+BOX_ATOL, BOX_RTOL, SCORE_ATOL = 1e-2, 1e-4, 1e-4
+
+
+def _images(device="cuda"):
+    g = torch.Generator().manual_seed(0)
+    return [
+        t.to(device)
+        for t in (torch.rand(3, 170, 230, generator=g), torch.rand(3, 200, 160, generator=g))
+    ]
+
+
+def _retinanet(builder):
+    tv = builder(
+        weights=None,
+        weights_backbone=None,
+        num_classes=6,
+        min_size=160,
+        max_size=240,
+        score_thresh=0.01,
+        topk_candidates=300,
+    )
+    with torch.no_grad():  # output 0 is COCO's unused background: never fires (as trained)
+        tv.head.classification_head.cls_logits.bias.view(-1, 6)[:, 0] = -30.0
+    return tv
+
+
+DETECTION_TWINS = {
+    "fasterrcnn_resnet50_fpn": lambda: tvd.fasterrcnn_resnet50_fpn(
+        weights=None,
+        weights_backbone=None,
+        num_classes=7,
+        min_size=160,
+        max_size=256,
+        box_score_thresh=0.0,
+    ),
+    "fasterrcnn_resnet50_fpn_v2": lambda: tvd.fasterrcnn_resnet50_fpn_v2(
+        weights=None,
+        weights_backbone=None,
+        num_classes=7,
+        min_size=160,
+        max_size=256,
+        box_score_thresh=0.0,
+        box_detections_per_img=50,
+    ),
+    "fasterrcnn_mobilenet_v3_large_fpn": lambda: tvd.fasterrcnn_mobilenet_v3_large_fpn(
+        weights=None, weights_backbone=None, num_classes=7, min_size=288, box_score_thresh=0.0
+    ),
+    "fasterrcnn_mobilenet_v3_large_320_fpn": lambda: tvd.fasterrcnn_mobilenet_v3_large_320_fpn(
+        weights=None, weights_backbone=None, num_classes=7, box_score_thresh=0.0
+    ),
+    "retinanet_resnet50_fpn": lambda: _retinanet(tvd.retinanet_resnet50_fpn),
+    "retinanet_resnet50_fpn_v2": lambda: _retinanet(tvd.retinanet_resnet50_fpn_v2),
+    # ImageNet std: an untrained VGG saturates the softmax at 1.0 with SSD's 1/255 scaling
+    "ssd300_vgg16": lambda: tvd.ssd300_vgg16(
+        weights=None,
+        weights_backbone=None,
+        num_classes=5,
+        image_std=[0.229, 0.224, 0.225],
+        score_thresh=0.05,
+        detections_per_img=50,
+    ),
+    "ssdlite320_mobilenet_v3_large": lambda: tvd.ssdlite320_mobilenet_v3_large(
+        weights=None, weights_backbone=None, num_classes=5, score_thresh=0.05, detections_per_img=50
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(DETECTION_TWINS))
+def test_detection_parity_on_cuda(name):
+    torch.manual_seed(0)
+    tv = DETECTION_TWINS[name]().eval()
+    ours = from_torchvision(tv).cuda().eval()
+    tv = tv.cuda()
+    images = _images()
+    with torch.no_grad():
+        want, have = tv(images), ours.predict(images)
+    for w, h in zip(want, have, strict=True):
+        assert len(w["labels"]) > 0
+        assert torch.equal(h["labels"], w["labels"]), name
+        torch.testing.assert_close(h["boxes"], w["boxes"], atol=BOX_ATOL, rtol=BOX_RTOL)
+        torch.testing.assert_close(h["scores"], w["scores"], atol=SCORE_ATOL, rtol=0)
+
+
+@pytest.mark.parametrize(
+    "name", ["fcn_resnet50", "deeplabv3_resnet50", "lraspp_mobilenet_v3_large"]
+)
+def test_segmentation_parity_on_cuda(name):
+    torch.manual_seed(0)
+    tv = getattr(tvs, name)(weights=None, weights_backbone=None, num_classes=5).eval()
+    ours = from_torchvision(tv).cuda().eval()
+    tv = tv.cuda()
+    x = torch.rand(2, 3, 128, 160, device="cuda")
+    mean = torch.tensor([0.485, 0.456, 0.406], device="cuda")[:, None, None]
+    std = torch.tensor([0.229, 0.224, 0.225], device="cuda")[:, None, None]
+    with torch.no_grad():
+        want, have = tv((x - mean) / std)["out"], ours(x)
+    torch.testing.assert_close(have, want, atol=1e-4 * want.abs().max().item(), rtol=1e-4)
+
+
+SMALL = {"min_size": 128, "max_size": 160, "input_size": 128}
+FAMILIES = [
+    "faster_rcnn_resnet50_fpn",
+    "retinanet_resnet50_fpn",
+    "ssd300_vgg16",
+    "ssdlite320_mobilenet_v3_large",
+    "yolov3_resnet18",
+    "deeplabv3_resnet50",
+    "unet",
+]
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_bf16_training_step_on_cuda(name):
+    import inspect
+
+    from detseg.models import MODELS
+
+    params = inspect.signature(MODELS[name]).parameters
+    torch.manual_seed(0)
+    model = build_model({"name": name, **{k: v for k, v in SMALL.items() if k in params}}, 3)
+    model = model.cuda().train().to(memory_format=torch.channels_last)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
+    images = torch.rand(2, 3, 128, 128, device="cuda")
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        if model.task == "detection":
+            targets = [
+                {
+                    "boxes": torch.tensor([[4.0, 6.0, 60.0, 90.0]], device="cuda"),
+                    "labels": torch.tensor([1], device="cuda"),
+                },
+                {
+                    "boxes": torch.zeros(0, 4, device="cuda"),
+                    "labels": torch.zeros(0, dtype=torch.int64, device="cuda"),
+                },
+            ]
+            losses = model.losses(list(images), targets)
+        else:
+            masks = torch.zeros(2, 128, 128, dtype=torch.int64, device="cuda")
+            masks[:, 20:60, 30:90] = 2
+            losses = model.losses(images, masks)
+    total = sum(losses.values())
+    assert torch.isfinite(total), losses
+    total.backward()
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    assert grads and all(torch.isfinite(g).all() for g in grads)
+    optimizer.step()
