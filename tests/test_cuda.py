@@ -164,3 +164,38 @@ def test_bf16_training_step_on_cuda(name):
     grads = [p.grad for p in model.parameters() if p.grad is not None]
     assert grads and all(torch.isfinite(g).all() for g in grads)
     optimizer.step()
+
+
+def test_faster_rcnn_training_step_has_few_host_syncs():
+    """A steady-state training step of Faster R-CNN R50-FPN synchronises with the host at most
+    10 times (3 by design: target checks, proposals kept per image, RoIs per FPN level)."""
+    import warnings
+
+    from detseg.engine.throughput import random_detection_batch
+
+    torch.manual_seed(0)
+    tv = tvd.fasterrcnn_resnet50_fpn(
+        weights=None, weights_backbone=None, min_size=320, max_size=320
+    )
+    model = from_torchvision(tv).cuda().train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4)
+    images, targets = random_detection_batch(4, 320, 90, torch.device("cuda"), 0)
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            losses = model.losses(images, targets)
+        sum(losses.values()).backward()
+        optimizer.step()
+
+    step()  # warm-up: cuDNN autotuning, Triton compilation
+    torch.cuda.synchronize()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        torch.cuda.set_sync_debug_mode("warn")
+        try:
+            step()
+        finally:
+            torch.cuda.set_sync_debug_mode(0)
+    syncs = [w for w in caught if "synchroniz" in str(w.message)]
+    assert len(syncs) <= 10, [str(w.message) for w in syncs]

@@ -16,9 +16,10 @@ from torch import Tensor, nn
 from detseg.detection.roi_pooling import RoIPooler
 from detseg.losses import smooth_l1_loss
 from detseg.ops.box_coder import BoxCoder
-from detseg.ops.boxes import box_iou, clip_boxes_to_image
+from detseg.ops.boxes import batched_box_iou, clip_boxes_to_image
 from detseg.ops.matching import BalancedSampler, Matcher
 from detseg.ops.nms import grouped_nms, order_like_batched_nms
+from detseg.ops.padding import pad_rows
 
 
 @dataclass
@@ -128,24 +129,35 @@ class FastRCNNPredictor(nn.Module):
 
 
 def fast_rcnn_loss(
-    class_logits: Tensor, box_deltas: Tensor, labels: Tensor, regression_targets: Tensor
+    class_logits: Tensor,
+    box_deltas: Tensor,
+    labels: Tensor,
+    regression_targets: Tensor,
+    valid: Tensor | None = None,
 ) -> dict[str, Tensor]:
     """Fast R-CNN loss over the sampled RoIs of the batch.
 
     ``loss_roi_cls``: cross-entropy, mean over sampled RoIs. ``loss_roi_box``: smooth-L1
     (beta 1/9) of the true class's deltas, summed over foreground RoIs and divided by the number
-    of sampled RoIs; exactly zero when no RoI is foreground.
+    of sampled RoIs; exactly zero when no RoI is foreground. Both are masked sums, so the number
+    of sampled RoIs never has to be read on the host.
 
     Args:
         class_logits: ``Float[R, K+1]``; box_deltas: ``Float[R, 4(K+1)]``.
-        labels: ``Int64[R]`` (0 background); regression_targets: ``Float[R, 4]``.
+        labels: ``Int64[R]`` (0 background); regression_targets: ``Float[R, 4]`` (finite).
+        valid: Bool ``[R]``: the sampled RoIs (``None``: all); the others (padding) do not count.
     """
-    cls_loss = F.cross_entropy(class_logits, labels)
-    fg = torch.where(labels > 0)[0]
+    if valid is None:
+        valid = torch.ones_like(labels, dtype=torch.bool)
+    num_sampled = valid.sum().clamp(min=1)
+    labels = labels.where(valid, 0)
+    cls_loss = F.cross_entropy(class_logits, labels, reduction="none")
+    cls_loss = torch.where(valid, cls_loss, 0.0).sum() / num_sampled
     deltas = box_deltas.reshape(box_deltas.shape[0], -1, 4)  # [R, K+1, 4]
-    box_loss = smooth_l1_loss(
-        deltas[fg, labels[fg]], regression_targets[fg], beta=1 / 9, reduction="sum"
-    ) / max(labels.numel(), 1)
+    class_deltas = deltas.gather(1, labels[:, None, None].expand(-1, 1, 4))[:, 0]  # [R, 4]
+    box_loss = smooth_l1_loss(class_deltas, regression_targets, beta=1 / 9, reduction="none")
+    foreground = (labels > 0)[:, None]
+    box_loss = torch.where(foreground, box_loss, 0.0).sum() / num_sampled
     return {"loss_roi_cls": cls_loss, "loss_roi_box": box_loss}
 
 
@@ -190,50 +202,64 @@ class RoIHeads(nn.Module):
     ) -> dict[str, Tensor]:
         """Sample proposals (gt boxes appended), then compute :func:`fast_rcnn_loss`.
 
+        Matching and sampling run on the padded batch (no host synchronisation); each image
+        then pools ``min(batch_size_per_image, candidates)`` RoIs, the sampled ones first and
+        padding (not counted in the loss) after them when it has fewer.
+
         Args:
             features: feature maps by name.
             proposals: ``Float[P_i, 4]`` xyxy per image (resized-image pixels).
             targets: per image ``boxes`` ``Float[M_i, 4]`` (same pixels) and ``labels`` ``Int64``.
         """
-        sampled, labels, regression_targets = [], [], []
-        for boxes, target in zip(proposals, targets, strict=True):
-            rois, label, reg = self._sample_per_image(boxes, target)
-            sampled.append(rois)
-            labels.append(label)
-            regression_targets.append(reg)
-        class_logits, box_deltas = self._predict_raw(features, sampled)
+        rois, labels, regression_targets, valid = self.sample(proposals, targets)
+        class_logits, box_deltas = self._predict_raw(features, list(rois))
         return fast_rcnn_loss(
-            class_logits, box_deltas, torch.cat(labels), torch.cat(regression_targets)
+            class_logits,
+            box_deltas,
+            labels.flatten(),
+            regression_targets.flatten(0, 1),
+            valid.flatten(),
         )
 
-    def _sample_per_image(
-        self, proposals: Tensor, target: dict[str, Tensor]
-    ) -> tuple[Tensor, Tensor, Tensor]:
-        """Match, label and sample one image's proposals.
+    def sample(
+        self, proposals: list[Tensor], targets: list[dict[str, Tensor]]
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Match, label and sample every image's proposals (and gt boxes) at once.
+
+        The candidates of image ``i`` are its proposals followed by its gt boxes, as in
+        torchvision, padded to one count for the batch.
 
         Returns:
-            sampled RoIs ``Float[S, 4]``, labels ``Int64[S]`` (0 background) and regression
-            targets ``Float[S, 4]`` (zeros for background RoIs).
+            RoIs ``Float[B, S, 4]``, labels ``Int64[B, S]`` (0 background), regression targets
+            ``Float[B, S, 4]`` (zeros but for foreground RoIs) and Bool ``[B, S]`` marking the
+            sampled RoIs (in increasing candidate order, before the padding).
         """
-        gt_boxes = target["boxes"].to(proposals.dtype)
-        proposals = torch.cat([proposals, gt_boxes])
-        if gt_boxes.numel() == 0:
-            labels = torch.zeros(proposals.shape[0], dtype=torch.int64, device=proposals.device)
-            matched = labels
-        else:
-            matched_idx = self.matcher(box_iou(gt_boxes, proposals))
-            matched = matched_idx.clamp(min=0)
-            labels = target["labels"][matched].to(torch.int64)
-            labels[matched_idx == Matcher.BELOW_LOW_THRESHOLD] = 0
-            labels[matched_idx == Matcher.BETWEEN_THRESHOLDS] = -1
-        pos_mask, neg_mask = self.sampler([labels])
-        keep = torch.where(pos_mask[0] | neg_mask[0])[0]
-        rois, labels, matched = proposals[keep], labels[keep], matched[keep]
-        regression = torch.zeros_like(rois)
-        fg = torch.where(labels > 0)[0]
-        if fg.numel() > 0:
-            regression[fg] = self.box_coder.encode(gt_boxes[matched[fg]], rois[fg])
-        return rois, labels, regression
+        dtype = proposals[0].dtype
+        # one padding row at least, so that a batch without any gt box needs no special case
+        gt_boxes, gt_valid = pad_rows([t["boxes"].to(dtype) for t in targets], min_width=1)
+        gt_labels, _ = pad_rows([t["labels"].to(torch.int64) for t in targets], min_width=1)
+        candidates, is_real = pad_rows(
+            [torch.cat([p, t["boxes"].to(dtype)]) for p, t in zip(proposals, targets, strict=True)]
+        )
+        matched_idx = self.matcher(batched_box_iou(gt_boxes, candidates), gt_valid)
+        matched = matched_idx.clamp(min=0)
+        labels = gt_labels.gather(1, matched)
+        labels = torch.where(matched_idx == Matcher.BELOW_LOW_THRESHOLD, 0, labels)
+        labels = torch.where((matched_idx == Matcher.BETWEEN_THRESHOLDS) | ~is_real, -1, labels)
+        pos_mask, neg_mask = self.sampler(labels)
+        sampled = pos_mask | neg_mask
+        size = min(self.config.batch_size_per_image, candidates.shape[1])
+        order = torch.argsort(~sampled, dim=1, stable=True)[:, :size]  # sampled first, in order
+        rois = candidates.gather(1, order[..., None].expand(-1, -1, 4))
+        valid = sampled.gather(1, order)
+        labels = labels.gather(1, order).where(valid, 0)
+        matched_boxes = gt_boxes.gather(1, matched.gather(1, order)[..., None].expand(-1, -1, 4))
+        foreground = (labels > 0)[..., None]
+        # other RoIs get their own box as target: finite deltas, zeroed below
+        target_boxes = torch.where(foreground, matched_boxes, rois)
+        regression = self.box_coder.encode(target_boxes.reshape(-1, 4), rois.reshape(-1, 4))
+        regression = torch.where(foreground, regression.view_as(rois), 0.0)
+        return rois, labels, regression, valid
 
     def predict(
         self,

@@ -112,10 +112,17 @@ class RoIPooler(nn.Module):
         if len(maps) == 1:
             return self._pool_per_level(maps[0], rois, self.strides[0])
         levels = self.map_levels(rois[:, 1:])
-        result = maps[0].new_zeros((rois.shape[0], maps[0].shape[1], *self.output_size))
-        for level, (feature, stride) in enumerate(zip(maps, self.strides, strict=True)):
-            index = torch.where(levels == level)[0]
-            result[index] = self._pool_per_level(feature, rois[index], stride).to(result.dtype)
+        # RoIs grouped by level; the group sizes are the one host synchronisation
+        order = torch.argsort(levels, stable=True)
+        counts = torch.bincount(levels, minlength=len(maps)).tolist()
+        pooled = [
+            self._pool_per_level(feature, level_rois, stride).to(maps[0].dtype)
+            for feature, level_rois, stride in zip(
+                maps, rois[order].split(counts), self.strides, strict=True
+            )
+        ]
+        result = maps[0].new_empty((rois.shape[0], maps[0].shape[1], *self.output_size))
+        result[order] = torch.cat(pooled)
         return result
 
     def extra_repr(self) -> str:

@@ -17,9 +17,10 @@ from detseg.detection.transform import ImageBatch
 from detseg.losses import smooth_l1_loss
 from detseg.ops.anchors import AnchorGenerator
 from detseg.ops.box_coder import BoxCoder
-from detseg.ops.boxes import box_iou
+from detseg.ops.boxes import batched_box_iou
 from detseg.ops.matching import BalancedSampler, Matcher
 from detseg.ops.nms import grouped_nms, order_like_batched_nms
+from detseg.ops.padding import pad_rows
 
 
 @dataclass
@@ -232,49 +233,55 @@ class RegionProposalNetwork(nn.Module):
     def loss(
         self, logits: Tensor, deltas: Tensor, anchors: Tensor, targets: list[dict[str, Tensor]]
     ) -> dict[str, Tensor]:
-        """RPN loss on a balanced sample of anchors.
+        """RPN loss on a balanced sample of anchors, for the whole batch at once.
 
         ``loss_rpn_cls``: binary cross-entropy, mean over sampled anchors.
         ``loss_rpn_box``: smooth-L1 (beta 1/9) summed over sampled positives, divided by the
         number of sampled anchors; exactly zero when no anchor is positive.
 
+        The gt boxes are padded to one count per image, so matching, sampling and both losses
+        run on ``[B, N]`` tensors without a host synchronisation (see :class:`BalancedSampler`
+        for the draw on a GPU).
+
         Args:
             logits: ``Float[B, N]``; deltas: ``Float[B, N, 4]``; anchors: ``Float[N, 4]`` xyxy.
             targets: per-image ``boxes`` ``Float[M_i, 4]`` xyxy (``M_i = 0`` allowed).
         """
-        labels, matched = [], []
-        for target in targets:
-            label, gt = self._assign_per_image(anchors, target["boxes"].to(anchors.dtype))
-            labels.append(label)
-            matched.append(gt)
-        pos_masks, neg_masks = self.sampler(labels)
-        pos = torch.where(torch.cat(pos_masks))[0]
-        neg = torch.where(torch.cat(neg_masks))[0]
-        sampled = torch.cat([pos, neg])
-        flat_anchors = anchors.repeat(len(targets), 1)
-        regression_targets = self.box_coder.encode(torch.cat(matched)[pos], flat_anchors[pos])
-        box_loss = smooth_l1_loss(
-            deltas.reshape(-1, 4)[pos], regression_targets, beta=1 / 9, reduction="sum"
-        ) / max(sampled.numel(), 1)
-        cls_loss = F.binary_cross_entropy_with_logits(
-            logits.reshape(-1)[sampled], torch.cat(labels)[sampled]
-        )
+        labels, matched_boxes = self.assign(anchors, targets)
+        pos_mask, neg_mask = self.sampler(labels)
+        sampled = pos_mask | neg_mask
+        num_sampled = sampled.sum().clamp(min=1)
+        # non-positive anchors get their own box as target: finite deltas, masked out below
+        target_boxes = torch.where(pos_mask[..., None], matched_boxes, anchors)
+        regression_targets = self.box_coder.encode(
+            target_boxes.reshape(-1, 4), anchors.expand_as(target_boxes).reshape(-1, 4)
+        ).view_as(deltas)
+        box_loss = smooth_l1_loss(deltas, regression_targets, beta=1 / 9, reduction="none")
+        box_loss = torch.where(pos_mask[..., None], box_loss, 0.0).sum() / num_sampled
+        cls_loss = F.binary_cross_entropy_with_logits(logits, labels.clamp(min=0), reduction="none")
+        cls_loss = torch.where(sampled, cls_loss, 0.0).sum() / num_sampled
         return {"loss_rpn_cls": cls_loss, "loss_rpn_box": box_loss}
 
-    def _assign_per_image(self, anchors: Tensor, gt_boxes: Tensor) -> tuple[Tensor, Tensor]:
+    def assign(self, anchors: Tensor, targets: list[dict[str, Tensor]]) -> tuple[Tensor, Tensor]:
         """Label anchors 1 (positive), 0 (negative) or -1 (ignored) and pick their gt box.
 
+        Args:
+            anchors: ``Float[N, 4]`` xyxy, shared by every image.
+            targets: per-image ``boxes`` ``Float[M_i, 4]`` xyxy.
+
         Returns:
-            labels ``Float[N]`` and matched gt boxes ``Float[N, 4]`` (zeros where no gt).
+            labels ``Float[B, N]`` and matched gt boxes ``Float[B, N, 4]`` (zeros where no gt).
         """
-        if gt_boxes.numel() == 0:
-            zeros = torch.zeros(anchors.shape[0], dtype=anchors.dtype, device=anchors.device)
-            return zeros, torch.zeros_like(anchors)
-        matched_idx = self.matcher(box_iou(gt_boxes, anchors))
-        labels = (matched_idx >= 0).to(anchors.dtype)
-        labels[matched_idx == Matcher.BELOW_LOW_THRESHOLD] = 0.0
-        labels[matched_idx == Matcher.BETWEEN_THRESHOLDS] = -1.0
-        return labels, gt_boxes[matched_idx.clamp(min=0)]
+        gt_boxes, gt_valid = pad_rows([t["boxes"].to(anchors.dtype) for t in targets])
+        batch = len(targets)
+        if gt_boxes.shape[1] == 0:
+            zeros = anchors.new_zeros((batch, anchors.shape[0]))
+            return zeros, anchors.new_zeros((batch, *anchors.shape))
+        matched_idx = self.matcher(batched_box_iou(gt_boxes, anchors), gt_valid)  # [B, N]
+        labels = torch.where(matched_idx >= 0, 1.0, 0.0).to(anchors.dtype)
+        labels = torch.where(matched_idx == Matcher.BETWEEN_THRESHOLDS, -1.0, labels)
+        index = matched_idx.clamp(min=0)[..., None].expand(-1, -1, 4)
+        return labels, gt_boxes.gather(1, index)
 
 
 def _clip_to_sizes(boxes: Tensor, image_sizes: list[tuple[int, int]]) -> Tensor:

@@ -66,8 +66,37 @@ def check_targets(
         for key in ("boxes", "labels"):
             if key not in target:
                 raise ValueError(f"target of image {i} has no '{key}' entry (keys: {list(target)})")
-        _check_boxes_per_image(i, target["boxes"])
-        _check_labels_per_image(i, target["labels"], target["boxes"].shape[0], num_classes)
+        _check_layout(i, target["boxes"], target["labels"])
+    # the values: one test for the whole batch (one host synchronisation on a GPU), and the
+    # image-by-image checks only to name the first bad box or label
+    upper = num_classes if num_classes is not None else torch.iinfo(torch.int64).max
+    flags = [_has_bad_values(t["boxes"], t["labels"], upper) for t in targets]
+    if flags and bool(torch.stack(flags).any()):
+        for i, target in enumerate(targets):
+            _check_boxes_per_image(i, target["boxes"])
+            _check_labels_per_image(i, target["labels"], target["boxes"].shape[0], num_classes)
+
+
+def _check_layout(index: int, boxes: Tensor, labels: Tensor) -> None:
+    """Dtypes and shapes (host metadata only)."""
+    if not boxes.is_floating_point():
+        raise TypeError(f"image {index}: boxes must be floating point, got {boxes.dtype}")
+    if boxes.dim() != 2 or boxes.shape[-1] != 4:
+        raise ValueError(f"image {index}: boxes must be [N, 4] xyxy, got {tuple(boxes.shape)}")
+    if labels.dtype != torch.int64:
+        raise TypeError(f"image {index}: labels must be int64, got {labels.dtype}")
+    if labels.dim() != 1 or labels.shape[0] != boxes.shape[0]:
+        raise ValueError(
+            f"image {index}: labels must be [N] with N={boxes.shape[0]} (one per box), "
+            f"got {tuple(labels.shape)}"
+        )
+
+
+def _has_bad_values(boxes: Tensor, labels: Tensor, upper: int) -> Tensor:
+    """Bool scalar tensor: a non-finite or degenerate box, or a label outside ``1..upper``."""
+    bad_box = ~torch.isfinite(boxes).all(dim=1)
+    bad_box |= (boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1])
+    return bad_box.any() | ((labels < 1) | (labels > upper)).any().to(bad_box.device)
 
 
 def _check_boxes_per_image(index: int, boxes: Tensor) -> None:

@@ -6,6 +6,7 @@ Boxes are ``xyxy`` in absolute pixels unless a docstring says otherwise.
 from detseg.ops.anchors import AnchorGenerator
 from detseg.ops.box_coder import BoxCoder
 from detseg.ops.boxes import (
+    batched_box_iou,
     box_area,
     box_convert,
     box_iou,
@@ -25,6 +26,7 @@ __all__ = [
     "batched_nms",
     "box_area",
     "box_convert",
+    "batched_box_iou",
     "box_iou",
     "clip_boxes_to_image",
     "filter_detections",

@@ -129,6 +129,32 @@ def box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     return torchvision.ops.box_iou(boxes1, boxes2)
 
 
+def batched_box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
+    """Pairwise IoU for a batch of images: :func:`box_iou` of every image at once.
+
+    The arithmetic is ``torchvision.ops.box_iou``'s, so each image's result is the same.
+
+    Args:
+        boxes1: ``[B, N, 4]`` xyxy boxes.
+        boxes2: ``[B, M, 4]`` xyxy boxes, or ``[M, 4]`` shared by every image.
+
+    Returns:
+        ``[B, N, M]`` IoU.
+    """
+    _check_boxes(boxes1, "boxes1")
+    _check_boxes(boxes2, "boxes2")
+    if boxes2.dim() == 2:
+        boxes2 = boxes2[None]
+    area1 = (boxes1[..., 2] - boxes1[..., 0]) * (boxes1[..., 3] - boxes1[..., 1])
+    area2 = (boxes2[..., 2] - boxes2[..., 0]) * (boxes2[..., 3] - boxes2[..., 1])
+    top_left = torch.max(boxes1[:, :, None, :2], boxes2[:, None, :, :2])
+    bottom_right = torch.min(boxes1[:, :, None, 2:], boxes2[:, None, :, 2:])
+    wh = (bottom_right - top_left).clamp(min=0)
+    inter = wh[..., 0] * wh[..., 1]
+    union = area1[:, :, None] + area2[:, None, :] - inter
+    return inter / union
+
+
 def generalized_box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     """Pairwise generalized IoU: ``IoU - (|C| - |A u B|) / |C|``, C the enclosing box.
 

@@ -48,34 +48,49 @@ class Matcher:
         self.low_threshold = low_threshold
         self.allow_low_quality_matches = allow_low_quality_matches
 
-    def __call__(self, iou: Tensor) -> Tensor:
-        """Match predictions to gts.
+    def __call__(self, iou: Tensor, gt_valid: Tensor | None = None) -> Tensor:
+        """Match predictions to gts, for one image or a padded batch of images.
+
+        Every step is a tensor operation on the whole input (no host synchronisation).
 
         Args:
-            iou: ``[num_gt, num_pred]`` match quality (usually :func:`box_iou`).
+            iou: ``[num_gt, num_pred]`` match quality (usually :func:`box_iou`), or
+                ``[B, num_gt, num_pred]`` for a batch whose gts are padded to one count.
+            gt_valid: Bool ``[num_gt]`` or ``[B, num_gt]``: the real gts (``None``: all).
+                Padding rows never match.
 
         Returns:
-            Int64 ``[num_pred]``: gt index in ``[0, num_gt)``, or ``BELOW_LOW_THRESHOLD`` /
-            ``BETWEEN_THRESHOLDS``. An image without gt gives all ``BELOW_LOW_THRESHOLD``.
+            Int64 ``[num_pred]`` (``[B, num_pred]``): gt index in ``[0, num_gt)``, or
+            ``BELOW_LOW_THRESHOLD`` / ``BETWEEN_THRESHOLDS``. An image without gt gives all
+            ``BELOW_LOW_THRESHOLD``.
         """
-        if iou.dim() != 2:
-            raise ValueError(f"iou must be [num_gt, num_pred], got shape {tuple(iou.shape)}")
-        num_gt, num_pred = iou.shape
+        if iou.dim() not in (2, 3):
+            raise ValueError(
+                "iou must be [num_gt, num_pred] or [B, num_gt, num_pred], got shape "
+                f"{tuple(iou.shape)}"
+            )
+        num_gt, num_pred = iou.shape[-2:]
         if num_gt == 0 or num_pred == 0:
             return torch.full(
-                (num_pred,), self.BELOW_LOW_THRESHOLD, dtype=torch.int64, device=iou.device
+                (*iou.shape[:-2], num_pred),
+                self.BELOW_LOW_THRESHOLD,
+                dtype=torch.int64,
+                device=iou.device,
             )
+        if gt_valid is not None:
+            iou = iou.masked_fill(~gt_valid[..., None], -1.0)  # below every threshold
 
-        best_iou, best_gt = iou.max(dim=0)  # [num_pred] each
-        matches = best_gt.clone()
-        matches[best_iou < self.low_threshold] = self.BELOW_LOW_THRESHOLD
+        best_iou, best_gt = iou.max(dim=-2)  # [..., num_pred] each
         between = (best_iou >= self.low_threshold) & (best_iou < self.high_threshold)
-        matches[between] = self.BETWEEN_THRESHOLDS
+        matches = torch.where(between, self.BETWEEN_THRESHOLDS, best_gt)
+        matches = torch.where(best_iou < self.low_threshold, self.BELOW_LOW_THRESHOLD, matches)
 
         if self.allow_low_quality_matches:
-            best_iou_per_gt = iou.max(dim=1).values  # [num_gt]
-            _, preds = torch.where(iou == best_iou_per_gt[:, None])
-            matches[preds] = best_gt[preds]
+            best_iou_per_gt = iou.max(dim=-1, keepdim=True).values  # [..., num_gt, 1]
+            is_best = iou == best_iou_per_gt
+            if gt_valid is not None:
+                is_best &= gt_valid[..., None]
+            matches = torch.where(is_best.any(dim=-2), best_gt, matches)
         return matches
 
 
@@ -83,10 +98,16 @@ class BalancedSampler:
     """Sample a fixed number of training examples per image with a bounded positive share.
 
     Per image: up to ``int(batch_size_per_image * positive_fraction)`` positives, then
-    negatives to fill ``batch_size_per_image`` (fewer when the image lacks them). The choice
-    is uniform at random through ``torch.randperm`` on torch's global generator (positives
-    first, then negatives, image by image), so ``torch.manual_seed`` makes it reproducible and
-    gives the same choice as torchvision's ``BalancedPositiveNegativeSampler``.
+    negatives to fill ``batch_size_per_image`` (fewer when the image lacks them), chosen
+    uniformly at random with torch's global generator (``torch.manual_seed`` makes it
+    reproducible). Two ways to draw the same distribution:
+
+    - CPU tensors, or a list of per-image labels: ``torch.randperm`` of the positives, then of
+      the negatives, image by image: torchvision's ``BalancedPositiveNegativeSampler`` draw,
+      so a seeded run samples exactly what torchvision samples;
+    - a ``[B, N]`` tensor on a GPU: one random key per example, and the examples with the
+      smallest keys (``topk``) among the positives, then among the negatives. Every count stays
+      on the device, so there is no host synchronisation.
 
     Args:
         batch_size_per_image: Examples per image (e.g. 256 for the RPN, 512 for RoI heads).
@@ -101,17 +122,30 @@ class BalancedSampler:
         self.batch_size_per_image = batch_size_per_image
         self.positive_fraction = positive_fraction
 
-    def __call__(self, labels_per_image: list[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
+    def __call__(
+        self, labels_per_image: list[Tensor] | Tensor
+    ) -> tuple[list[Tensor], list[Tensor]] | tuple[Tensor, Tensor]:
         """Choose the examples.
 
         Args:
-            labels_per_image: One Int64 ``[N_i]`` per image: ``> 0`` positive, ``0`` negative,
-                ``-1`` (any negative value) ignored.
+            labels_per_image: One ``[N_i]`` label tensor per image, or a ``[B, N]`` tensor:
+                ``> 0`` (``>= 1``) positive, ``0`` negative, negative values ignored.
 
         Returns:
-            ``(pos_masks, neg_masks)``: lists of Bool ``[N_i]`` marking the sampled positives
-            and negatives of each image.
+            ``(pos_masks, neg_masks)``: Bool masks of the sampled positives and negatives,
+            lists of ``[N_i]`` for a list input, ``[B, N]`` tensors for a tensor input.
         """
+        if isinstance(labels_per_image, Tensor):
+            if labels_per_image.dim() != 2:
+                raise ValueError(f"labels must be [B, N], got {tuple(labels_per_image.shape)}")
+            if labels_per_image.device.type != "cpu":
+                return self.sample_with_keys(labels_per_image)
+            pos_masks, neg_masks = self.sample_with_randperm(list(labels_per_image))
+            return torch.stack(pos_masks), torch.stack(neg_masks)
+        return self.sample_with_randperm(labels_per_image)
+
+    def sample_with_randperm(self, labels_per_image: list[Tensor]) -> tuple[list, list]:
+        """torchvision's draw, image by image: per-image ``[N_i]`` labels -> per-image masks."""
         pos_masks, neg_masks = [], []
         for labels in labels_per_image:
             positive = torch.where(labels >= 1)[0]
@@ -127,6 +161,25 @@ class BalancedSampler:
             pos_masks.append(pos_mask)
             neg_masks.append(neg_mask)
         return pos_masks, neg_masks
+
+    def sample_with_keys(self, labels: Tensor) -> tuple[Tensor, Tensor]:
+        """The draw by random keys, on any device: ``[B, N]`` labels -> ``[B, N]`` masks.
+
+        Used for GPU tensors (every count stays on the device); callable on CPU tensors too.
+        """
+        batch, n = labels.shape
+        positive, negative = labels >= 1, labels == 0
+        keys = torch.rand(labels.shape, device=labels.device)  # uniform in [0, 1)
+        max_pos = min(int(self.batch_size_per_image * self.positive_fraction), n)
+        # the positives with the smallest keys: a uniform sample of min(#positives, max_pos)
+        picked = keys.masked_fill(~positive, 2.0).topk(max_pos, dim=1, largest=False).indices
+        pos_mask = torch.zeros_like(positive).scatter_(1, picked, True) & positive
+        room = self.batch_size_per_image - pos_mask.sum(dim=1, keepdim=True)  # [B, 1]
+        size = min(self.batch_size_per_image, n)
+        picked = keys.masked_fill(~negative, 2.0).topk(size, dim=1, largest=False).indices
+        first = torch.arange(size, device=labels.device).expand(batch, size) < room
+        neg_mask = torch.zeros_like(negative).scatter_(1, picked, first) & negative
+        return pos_mask, neg_mask
 
 
 def hard_negative_mining(loss: Tensor, positive: Tensor, neg_pos_ratio: float = 3) -> Tensor:

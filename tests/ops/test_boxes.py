@@ -147,3 +147,23 @@ def test_invalid_mask_agrees_with_definition(boxes, h, w):
     assert not invalid_box_mask(boxes).any()  # generator gives positive sides
     assert torch.equal(invalid_box_mask(boxes, (h, w)), ~inside)
     assert math.isclose(float(box_iou(boxes, boxes).diagonal().min()), 1.0, rel_tol=1e-6)
+
+
+def test_batched_box_iou_equals_box_iou_per_image():
+    from detseg.ops import batched_box_iou, box_iou
+    from detseg.ops.padding import pad_rows
+
+    g = torch.Generator().manual_seed(0)
+    anchors = torch.cat(
+        [torch.rand(30, 2, generator=g) * 50, torch.rand(30, 2, generator=g) * 50 + 60], 1
+    )
+    gts = [
+        torch.cat([torch.rand(n, 2, generator=g) * 40, torch.rand(n, 2, generator=g) * 40 + 50], 1)
+        for n in (2, 0, 4)
+    ]
+    padded, valid = pad_rows(gts, min_width=1)
+    assert padded.shape == (3, 4, 4) and valid.sum(1).tolist() == [2, 0, 4]
+    iou = batched_box_iou(padded, anchors)
+    for i, gt in enumerate(gts):
+        assert torch.equal(iou[i, : len(gt)], box_iou(gt, anchors))
+    assert pad_rows([torch.zeros(0, 4)] * 2, min_width=1)[0].shape == (2, 1, 4)

@@ -158,3 +158,44 @@ def test_hard_negative_mining_matches_ssd_reference():
     got = hard_negative_mining(loss, positive)
     assert torch.equal(got, expected)
     assert torch.equal(got.sum(1), 3 * positive.sum(1))
+
+
+def test_batched_matcher_equals_per_image_matching():
+    g = torch.Generator().manual_seed(2)
+    ious = [torch.rand(m, 40, generator=g) for m in (3, 0, 5)]
+    padded = torch.full((3, 5, 40), 0.0)
+    valid = torch.zeros(3, 5, dtype=torch.bool)
+    for i, iou in enumerate(ious):
+        padded[i, : len(iou)] = iou
+        valid[i, : len(iou)] = True
+    for allow_low in (False, True):
+        matcher = Matcher(0.7, 0.3, allow_low_quality_matches=allow_low)
+        batched = matcher(padded, valid)
+        for i, iou in enumerate(ious):
+            assert torch.equal(batched[i], matcher(iou)), (allow_low, i)
+
+
+def test_sampler_key_draw_counts_and_fraction():
+    labels = torch.stack(
+        [
+            torch.cat([torch.ones(10), torch.zeros(100), -torch.ones(50)]),  # enough of both
+            torch.cat([torch.ones(3), torch.zeros(100), -torch.ones(57)]),  # few positives
+            torch.cat([torch.ones(40), torch.zeros(5), -torch.ones(115)]),  # few negatives
+        ]
+    ).long()
+    pos, neg = BalancedSampler(32, 0.25).sample_with_keys(labels)
+    assert pos.shape == neg.shape == labels.shape and pos.dtype == torch.bool
+    assert pos.sum(1).tolist() == [8, 3, 8] and neg.sum(1).tolist() == [24, 29, 5]
+    assert bool((labels[pos] > 0).all()) and bool((labels[neg] == 0).all())
+    assert not bool((pos & neg).any())
+
+
+def test_sampler_key_draw_is_uniform():
+    # 20 positives, 5 drawn per round: each should be drawn in ~25 % of 2,000 rounds
+    labels = torch.cat([torch.ones(20), torch.zeros(200)]).long()[None].expand(2000, -1)
+    torch.manual_seed(0)
+    pos, neg = BalancedSampler(20, 0.25).sample_with_keys(labels)
+    rate = pos[:, :20].float().mean(0)
+    assert float(rate.min()) > 0.21 and float(rate.max()) < 0.29
+    neg_rate = neg[:, 20:].float().mean(0)  # 15 of 200 negatives: 7.5 %
+    assert float(neg_rate.min()) > 0.04 and float(neg_rate.max()) < 0.11

@@ -1,0 +1,44 @@
+"""Per-image tensors of different lengths as one padded batch, so that batched ops replace
+per-image Python loops (and the host synchronisations they bring on a GPU)."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch.nn.utils.rnn import pad_sequence
+
+
+def pad_rows(
+    tensors: list[Tensor], padding_value: float = 0.0, min_width: int = 0
+) -> tuple[Tensor, Tensor]:
+    """Stack ``[N_i, ...]`` tensors into ``[B, M, ...]``, padding at the end.
+
+    Args:
+        tensors: one tensor per image, equal in every dimension but the first (``N_i = 0`` is
+            fine).
+        padding_value: the value of the padding entries.
+        min_width: ``M`` is at least this (e.g. 1, so that gathering from an all-empty batch
+            needs no special case).
+
+    Returns:
+        ``(padded, valid)``: the ``[B, M, ...]`` tensor and a Bool ``[B, M]`` mask of the real
+        rows (``M = max(N_i, min_width)``, known on the host from the shapes: no
+        synchronisation).
+    """
+    counts = [t.shape[0] for t in tensors]
+    padded = pad_sequence(tensors, batch_first=True, padding_value=padding_value)
+    width = padded.shape[1]
+    if width < min_width:
+        padded = torch.cat(
+            [
+                padded,
+                padded.new_full(
+                    (len(tensors), min_width - width, *padded.shape[2:]), padding_value
+                ),
+            ],
+            dim=1,
+        )
+        width = min_width
+    device = padded.device
+    valid = torch.arange(width, device=device)[None] < torch.tensor(counts).to(device)[:, None]
+    return padded, valid
