@@ -302,8 +302,9 @@ def _micro_step(
         with autocast_context(s.device, s.amp):
             loss_dict = s.train_model(images, targets)
         loss = sum(loss_dict.values())
-        terms = {name: float(value.detach()) for name, value in loss_dict.items()}
-        terms["loss"] = float(loss.detach())
+        # one read of every term (one host synchronisation per step on a GPU, not one a term)
+        values = torch.stack([v.detach().float() for v in (*loss_dict.values(), loss)]).tolist()
+        terms = dict(zip([*loss_dict, "loss"], values, strict=True))
         bad = not all(math.isfinite(v) for v in terms.values())
         if any_true(bad, s.dist):
             _non_finite(s, group, terms if bad else None, ids, iteration)
