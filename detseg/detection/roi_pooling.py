@@ -93,7 +93,7 @@ class RoIPooler(nn.Module):
     def map_levels(self, boxes: Tensor) -> Tensor:
         """Level index (0 = finest pooled map) of each ``Float[R, 4]`` xyxy box -> ``Int64[R]``."""
         scale = torch.sqrt(box_area(boxes))
-        eps = torch.tensor(1e-6, dtype=scale.dtype, device=scale.device)
+        eps = torch.tensor(1e-6, dtype=scale.dtype)  # a 0-dim CPU scalar: no copy to the GPU
         level = torch.floor(self.canonical_level + torch.log2(scale / self.canonical_scale) + eps)
         return level.clamp(min=self.k_min, max=self.k_max).to(torch.int64) - self.k_min
 

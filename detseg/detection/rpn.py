@@ -20,7 +20,7 @@ from detseg.ops.box_coder import BoxCoder
 from detseg.ops.boxes import batched_box_iou
 from detseg.ops.matching import BalancedSampler, Matcher
 from detseg.ops.nms import grouped_nms, order_like_batched_nms
-from detseg.ops.padding import pad_rows
+from detseg.ops.padding import host_values, pad_rows
 
 
 @dataclass
@@ -286,7 +286,7 @@ class RegionProposalNetwork(nn.Module):
 
 def _clip_to_sizes(boxes: Tensor, image_sizes: list[tuple[int, int]]) -> Tensor:
     """Clip ``Float[B, K, 4]`` xyxy boxes to ``[0, w] x [0, h]`` of their image ``(h, w)``."""
-    sizes = torch.tensor(image_sizes, dtype=boxes.dtype).to(boxes.device, non_blocking=True)
+    sizes = host_values(image_sizes, boxes.device, boxes.dtype)  # [B, 2] (h, w)
     heights, widths = sizes[:, 0, None], sizes[:, 1, None]  # [B, 1]
     x1, y1, x2, y2 = boxes.unbind(-1)
     return torch.stack(

@@ -46,9 +46,9 @@ def resize_boxes(boxes: Tensor, old_size: Sequence[int], new_size: Sequence[int]
     Returns:
         ``Float[N, 4]`` xyxy boxes in ``new_size`` pixels.
     """
+    # float32 ratios as 0-dim CPU tensors: scalars on any device, no copy to the GPU
     ratio_h, ratio_w = (
-        torch.tensor(new, dtype=torch.float32, device=boxes.device)
-        / torch.tensor(old, dtype=torch.float32, device=boxes.device)
+        torch.tensor(new, dtype=torch.float32) / torch.tensor(old, dtype=torch.float32)
         for new, old in zip(new_size, old_size, strict=True)
     )
     x1, y1, x2, y2 = boxes.unbind(1)
@@ -88,6 +88,9 @@ class DetectionTransform(nn.Module):
         self.max_size = max_size
         self.image_mean = tuple(float(v) for v in image_mean)
         self.image_std = tuple(float(v) for v in image_std)
+        # on the model's device once (not copied there for every image); not in state dicts
+        self.register_buffer("_mean", torch.tensor(self.image_mean)[:, None, None], False)
+        self.register_buffer("_std", torch.tensor(self.image_std)[:, None, None], False)
         self.size_divisible = size_divisible
         self.fixed_size = tuple(fixed_size) if fixed_size is not None else None
         self.num_classes = num_classes
@@ -122,9 +125,9 @@ class DetectionTransform(nn.Module):
 
     def normalize(self, image: Tensor) -> Tensor:
         """``(image - mean) / std`` per channel; ``image`` is ``Float[3, H, W]`` in ``[0, 1]``."""
-        mean = torch.as_tensor(self.image_mean, dtype=image.dtype, device=image.device)
-        std = torch.as_tensor(self.image_std, dtype=image.dtype, device=image.device)
-        return (image - mean[:, None, None]) / std[:, None, None]
+        mean = self._mean.to(dtype=image.dtype, device=image.device)
+        std = self._std.to(dtype=image.dtype, device=image.device)
+        return (image - mean) / std
 
     def _pick_min_size(self) -> int:
         if not self.training:

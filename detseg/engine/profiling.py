@@ -95,8 +95,12 @@ def profile_call(
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
     if cuda:
         torch.cuda.synchronize(device)  # the warm-up's kernels stay out of the profile
+    syncs = None
+    if cuda:  # counted without the profiler, whose own start and stop synchronise
+        syncs = _run_counting_syncs(call, calls)
+        torch.cuda.synchronize(device)
     with profile(activities=activities) as prof:
-        syncs = _run_counting_syncs(call, calls) if cuda else _run(call, calls)
+        _run(call, calls)
         if cuda:
             torch.cuda.synchronize(device)
     launches = sum(LAUNCH_MARK in event.name for event in prof.events()) if cuda else None

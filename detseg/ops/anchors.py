@@ -101,6 +101,7 @@ class AnchorGenerator:
         self.cell_anchors = [
             cell_anchors(s, r) for s, r in zip(self.sizes, self.aspect_ratios, strict=True)
         ]
+        self._cell_anchors_on: dict[tuple, list[Tensor]] = {}  # copies per (device, dtype)
 
     def num_anchors_per_location(self) -> list[int]:
         """Number of anchors ``A_l`` at each cell, one entry per level."""
@@ -131,14 +132,18 @@ class AnchorGenerator:
                 f"{len(self.cell_anchors)} levels of sizes/aspect_ratios; they must match"
             )
         height, width = int(image_size[0]), int(image_size[1])
+        key = (str(device), dtype)
+        if key not in self._cell_anchors_on:  # copied to a GPU once, not at every call
+            self._cell_anchors_on[key] = [
+                a.to(dtype=dtype, device=device) for a in self.cell_anchors
+            ]
         anchors = []
-        for (h, w), base in zip(feature_sizes, self.cell_anchors, strict=True):
+        for (h, w), base in zip(feature_sizes, self._cell_anchors_on[key], strict=True):
             h, w = int(h), int(w)
             if h <= 0 or w <= 0 or h > height or w > width:
                 raise ValueError(
                     f"feature size {(h, w)} is empty or larger than image {image_size}"
                 )
             shifts = grid_shifts((h, w), (height // h, width // w), device)
-            base = base.to(dtype=dtype, device=device)
             anchors.append((shifts[:, None, :] + base[None, :, :]).reshape(-1, 4))  # [h*w*A, 4]
         return torch.cat(anchors)

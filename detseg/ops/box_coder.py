@@ -66,7 +66,8 @@ class BoxCoder:
                 "gt_boxes and anchors must both be [N, 4] with the same N, got "
                 f"{tuple(gt_boxes.shape)} and {tuple(anchors.shape)}"
             )
-        wx, wy, ww, wh = torch.as_tensor(self.weights, dtype=gt_boxes.dtype, device=gt_boxes.device)
+        # 0-dim CPU tensors act as scalars on any device: no copy to the GPU
+        wx, wy, ww, wh = torch.as_tensor(self.weights, dtype=gt_boxes.dtype)
         aw, ah, ax, ay = _widths_heights_centers(anchors)
         gw, gh, gx, gy = _widths_heights_centers(gt_boxes)
         dx = wx * (gx - ax) / aw

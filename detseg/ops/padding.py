@@ -39,6 +39,21 @@ def pad_rows(
             dim=1,
         )
         width = min_width
-    device = padded.device
-    valid = torch.arange(width, device=device)[None] < torch.tensor(counts).to(device)[:, None]
+    valid = (
+        torch.arange(width, device=padded.device)[None]
+        < host_values(counts, padded.device)[:, None]
+    )
     return padded, valid
+
+
+def host_values(values: list, device: torch.device, dtype: torch.dtype | None = None) -> Tensor:
+    """A tensor of Python values (image sizes, counts) on ``device``, without a host sync.
+
+    A plain ``torch.tensor(values, device="cuda")`` copies from pageable memory, which makes the
+    host wait for the GPU to finish all queued work. Here the values go through pinned memory
+    with a non-blocking copy, queued behind that work.
+    """
+    tensor = torch.tensor(values, dtype=dtype)
+    if device.type != "cuda":
+        return tensor.to(device)
+    return tensor.pin_memory().to(device, non_blocking=True)
