@@ -114,7 +114,8 @@ class RoIPooler(nn.Module):
         levels = self.map_levels(rois[:, 1:])
         # RoIs grouped by level; the group sizes are the one host synchronisation
         order = torch.argsort(levels, stable=True)
-        counts = torch.bincount(levels, minlength=len(maps)).tolist()
+        per_level = levels == torch.arange(len(maps), device=levels.device)[:, None]  # [L, R]
+        counts = per_level.sum(dim=1).tolist()  # (bincount would read the max level too)
         pooled = [
             self._pool_per_level(feature, level_rois, stride).to(maps[0].dtype)
             for feature, level_rois, stride in zip(

@@ -27,6 +27,7 @@ _SYNCING_OPS = {
     "aten::unique_dim",
     "aten::unique_consecutive",
     "aten::repeat_interleave",
+    "aten::bincount",  # on a GPU it reads the largest value to size its output
 }
 # ops that sync when one of their indices is a boolean mask
 _MASK_INDEXED_OPS = {"aten::index", "aten::index_put", "aten::index_put_", "aten::_index_put_impl_"}
