@@ -85,7 +85,9 @@ def grouped_nms(
         keep_sorted = grouped_nms_keep_sorted(sorted_boxes, valid.gather(1, order), iou_threshold)
         return torch.zeros_like(valid).scatter_(1, order, keep_sorted)
     keep = torch.zeros_like(valid)
-    for row in range(boxes.shape[0]):
+    for row, count in enumerate(valid.sum(dim=1).tolist()):
+        if count == 0:  # most (image, class) rows of a detector's output are empty
+            continue
         candidates = torch.where(valid[row])[0]
         kept = torchvision.ops.nms(boxes[row, candidates], scores[row, candidates], iou_threshold)
         keep[row, candidates[kept]] = True
