@@ -12,7 +12,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from detseg.detection.single_stage import flatten_per_level, gather_matched
+from detseg.detection.single_stage import flatten_per_level, matched_values
 from detseg.losses import giou_loss, sigmoid_focal_loss, smooth_l1_loss
 from detseg.ops.box_coder import BoxCoder
 from detseg.ops.matching import Matcher
@@ -116,9 +116,10 @@ def retinanet_cls_loss(
         Scalar loss.
     """
     foreground = matched >= 0  # [B, A]
-    one_hot = torch.zeros_like(cls_logits)
-    fg_b, fg_a = torch.where(foreground)
-    one_hot[fg_b, fg_a, gather_matched(targets, matched, "labels") - 1] = 1.0
+    columns = (matched_values(targets, matched, "labels") - 1).clamp(min=0)  # [B, A]
+    one_hot = torch.zeros_like(cls_logits).scatter_(
+        2, columns[..., None], foreground[..., None].to(cls_logits.dtype)
+    )
     valid = (matched != Matcher.BETWEEN_THRESHOLDS).to(cls_logits.dtype)  # [B, A]
     loss = sigmoid_focal_loss(cls_logits, one_hot, alpha, gamma, reduction="none").sum(-1)
     per_image = (loss * valid).sum(1)  # [B]
@@ -152,14 +153,19 @@ def retinanet_box_loss(
     """
     if kind not in BOX_LOSSES:
         raise ValueError(f"box_loss={kind!r} is not one of {BOX_LOSSES}")
-    fg_b, fg_a = torch.where(matched >= 0)
-    gt_boxes = gather_matched(targets, matched, "boxes")
-    pred, fg_anchors = box_deltas[fg_b, fg_a], anchors[fg_a]
+    # every anchor of the batch at once, the background ones masked out (no host sync)
+    foreground = matched >= 0  # [B, A]
+    all_anchors = anchors.expand(*matched.shape, 4)
+    # background anchors get their own box as target: finite values, masked below
+    gt_boxes = torch.where(foreground[..., None], matched_values(targets, matched, "boxes"),
+                           all_anchors)  # fmt: skip
+    pred, flat_anchors = box_deltas.reshape(-1, 4), all_anchors.reshape(-1, 4)
     if kind == "giou":
-        per_anchor = giou_loss(box_coder.decode(pred, fg_anchors)[:, 0], gt_boxes, "none")
+        decoded = box_coder.decode(pred, flat_anchors)[:, 0]
+        per_anchor = giou_loss(decoded, gt_boxes.reshape(-1, 4), "none")
     else:
-        target = box_coder.encode(gt_boxes, fg_anchors)
+        target = box_coder.encode(gt_boxes.reshape(-1, 4), flat_anchors)
         per_anchor = smooth_l1_loss(pred, target, 0.0 if kind == "l1" else beta, "none").sum(-1)
-    counts = torch.bincount(fg_b, minlength=matched.shape[0]).clamp(min=1)  # [B]
-    weights = 1.0 / counts[fg_b].to(per_anchor.dtype)
-    return (per_anchor * weights).sum() / matched.shape[0]
+    per_anchor = torch.where(foreground, per_anchor.view(matched.shape), 0.0)
+    counts = foreground.sum(dim=1, keepdim=True).clamp(min=1)  # [B, 1]
+    return (per_anchor / counts).sum() / matched.shape[0]

@@ -18,9 +18,9 @@ from torch import Tensor, nn
 from detseg.detection.transform import DetectionTransform
 from detseg.detection.validation import images_to_list
 from detseg.ops.box_coder import BoxCoder
-from detseg.ops.boxes import box_iou, clip_boxes_to_image
-from detseg.ops.matching import Matcher
+from detseg.ops.boxes import batched_box_iou, clip_boxes_to_image
 from detseg.ops.nms import batched_nms, grouped_nms, order_like_batched_nms
+from detseg.ops.padding import pad_rows
 
 HeadOutputs = dict[str, Tensor]
 
@@ -44,12 +44,13 @@ def flatten_per_level(maps: list[Tensor], columns: int) -> Tensor:
 
 
 def match_anchors(
-    matcher: Callable[[Tensor], Tensor], targets: list[dict[str, Tensor]], anchors: Tensor
+    matcher: Callable[[Tensor, Tensor], Tensor], targets: list[dict[str, Tensor]], anchors: Tensor
 ) -> Tensor:
-    """Match the anchors of every image to its ground truth.
+    """Match the anchors of every image to its ground truth, the whole batch at once.
 
     Args:
-        matcher: ``iou [num_gt, num_anchors] -> Int64[num_anchors]`` (a :class:`Matcher`).
+        matcher: ``(iou [B, M, num_anchors], gt_valid Bool[B, M]) -> Int64[B, num_anchors]``
+            (a :class:`Matcher` or :class:`~detseg.detection.ssd_head.SSDMatcher`).
         targets: Per image ``boxes`` ``Float[N, 4]`` xyxy in the batch tensor's pixels.
         anchors: ``Float[A, 4]`` xyxy anchors shared by every image.
 
@@ -57,25 +58,23 @@ def match_anchors(
         Int64 ``[B, A]``: gt index, or a negative :class:`Matcher` code (an image without
         boxes gives all ``BELOW_LOW_THRESHOLD``).
     """
-    matched = []
-    for target in targets:
-        if target["boxes"].numel() == 0:
-            matched.append(
-                torch.full((anchors.shape[0],), Matcher.BELOW_LOW_THRESHOLD, device=anchors.device)
-            )
-        else:
-            matched.append(matcher(box_iou(target["boxes"], anchors)))
-    return torch.stack(matched)
+    gt_boxes, gt_valid = pad_rows([t["boxes"].to(anchors.dtype) for t in targets], min_width=1)
+    return matcher(batched_box_iou(gt_boxes, anchors), gt_valid)
 
 
-def gather_matched(targets: list[dict[str, Tensor]], matched: Tensor, key: str) -> Tensor:
-    """``targets[b][key][matched[b, i]]`` for every foreground ``(b, i)`` (``matched >= 0``).
+def matched_values(targets: list[dict[str, Tensor]], matched: Tensor, key: str) -> Tensor:
+    """``targets[b][key][matched[b, i]]`` for every anchor ``(b, i)``, as one tensor.
+
+    Anchors without a match (``matched < 0``) get the value of gt 0, or zeros when the image
+    has none: mask them with ``matched >= 0``.
 
     Returns:
-        The gathered values, foreground anchors in row-major ``(b, i)`` order.
+        ``[B, A, ...]`` values (``[B, A]`` labels, ``[B, A, 4]`` boxes).
     """
-    values = [t[key][m[m >= 0]] for t, m in zip(targets, matched, strict=True)]
-    return torch.cat(values)
+    values, _ = pad_rows([t[key] for t in targets], min_width=1)
+    index = matched.clamp(min=0)
+    index = index.view(*index.shape, *([1] * (values.dim() - 2))).expand(-1, -1, *values.shape[2:])
+    return values.gather(1, index)
 
 
 def postprocess_sigmoid_per_image(

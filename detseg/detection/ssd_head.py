@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 from torchvision.ops.misc import Conv2dNormActivation
 
-from detseg.detection.single_stage import flatten_per_level, gather_matched
+from detseg.detection.single_stage import flatten_per_level, matched_values
 from detseg.detection.ssd_backbones import SSDLITE_NORM, normal_init, xavier_init
 from detseg.losses import cross_entropy, smooth_l1_loss
 from detseg.ops.box_coder import BoxCoder
@@ -107,13 +107,23 @@ class SSDMatcher:
     def __init__(self, threshold: float = 0.5) -> None:
         self.matcher = Matcher(threshold, threshold)
 
-    def __call__(self, iou: Tensor) -> Tensor:
-        """``iou [num_gt, num_boxes] -> Int64[num_boxes]`` gt index or ``-1``."""
-        matches = self.matcher(iou)
-        if iou.shape[0] > 0 and iou.shape[1] > 0:
-            best_box = iou.max(dim=1).indices  # [num_gt]
-            matches[best_box] = torch.arange(iou.shape[0], device=iou.device)
-        return matches
+    def __call__(self, iou: Tensor, gt_valid: Tensor | None = None) -> Tensor:
+        """``iou [num_gt, num_boxes]`` (or ``[B, num_gt, num_boxes]`` with ``gt_valid``
+        ``Bool[B, num_gt]`` marking the real gts) ``-> Int64[(B,) num_boxes]`` gt index or
+        ``-1``. No host synchronisation."""
+        if iou.dim() == 2:
+            valid = None if gt_valid is None else gt_valid[None]
+            return self(iou[None], valid)[0]
+        matches = self.matcher(iou, gt_valid)
+        batch, num_gt, num_boxes = iou.shape
+        if num_gt == 0 or num_boxes == 0:
+            return matches
+        best_box = iou.max(dim=2).indices  # [B, num_gt]
+        if gt_valid is not None:  # padding gts write into an extra column, dropped after
+            best_box = best_box.where(gt_valid, num_boxes)
+        gt_index = torch.arange(num_gt, device=iou.device).expand(batch, num_gt)
+        extended = torch.cat([matches, matches.new_zeros((batch, 1))], dim=1)
+        return extended.scatter_(1, best_box, gt_index)[:, :num_boxes]
 
 
 def multibox_loss(
@@ -145,17 +155,21 @@ def multibox_loss(
     """
     logits, deltas = outputs["cls_logits"], outputs["box_deltas"]
     foreground = matched >= 0  # [B, A]
-    fg_b, fg_a = torch.where(foreground)
-    labels = torch.zeros_like(matched)
-    labels[fg_b, fg_a] = gather_matched(targets, matched, "labels")
-    target_deltas = box_coder.encode(gather_matched(targets, matched, "boxes"), anchors[fg_a])
-    box_sum = smooth_l1_loss(deltas[fg_b, fg_a], target_deltas, smooth_l1_beta, "sum")
+    labels = torch.where(foreground, matched_values(targets, matched, "labels"), 0)
+    # every anchor at once, the background ones masked out (no host sync); they get their own
+    # box as target, so that every value stays finite
+    all_anchors = anchors.expand(*matched.shape, 4)
+    gt_boxes = torch.where(foreground[..., None], matched_values(targets, matched, "boxes"),
+                           all_anchors)  # fmt: skip
+    target_deltas = box_coder.encode(gt_boxes.reshape(-1, 4), all_anchors.reshape(-1, 4))
+    box_loss = smooth_l1_loss(deltas.reshape(-1, 4), target_deltas, smooth_l1_beta, "none")
+    box_sum = torch.where(foreground.reshape(-1, 1), box_loss, 0.0).sum()
     num_classes = logits.shape[-1]
     ce = cross_entropy(logits.reshape(-1, num_classes), labels.reshape(-1), reduction="none")
     ce = ce.view(labels.shape)  # [B, A]
     negatives = hard_negative_mining(ce, foreground, neg_pos_ratio)
     num_pos = foreground.sum().clamp(min=1)
     return {
-        "loss_cls": (ce[foreground].sum() + ce[negatives].sum()) / num_pos,
+        "loss_cls": torch.where(foreground | negatives, ce, 0.0).sum() / num_pos,
         "loss_box": box_sum / num_pos,
     }

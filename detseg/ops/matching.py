@@ -206,8 +206,7 @@ def hard_negative_mining(loss: Tensor, positive: Tensor, neg_pos_ratio: float = 
         )
     positive = positive.bool()
     num_negative = neg_pos_ratio * positive.sum(dim=1, keepdim=True)  # [B, 1]
-    negative_loss = loss.detach().clone()
-    negative_loss[positive] = -float("inf")
+    negative_loss = loss.detach().masked_fill(positive, -float("inf"))
     _, order = negative_loss.sort(dim=1, descending=True)
     rank = order.sort(dim=1)[1]  # rank of each anchor by decreasing loss
     return (rank < num_negative) & ~positive

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torchvision.models import detection as tvd
 
@@ -59,3 +60,22 @@ def test_faster_rcnn_losses_sync_only_where_named(monkeypatch):
         # multi-scale min_size is drawn from torch's CPU generator: a CPU read, never a GPU sync
         "detection.transform._pick_min_size": 3,
     }
+
+
+@pytest.mark.parametrize("builder", ["retinanet_resnet50_fpn", "ssd300_vgg16"])
+def test_single_stage_losses_sync_once(builder):
+    """RetinaNet's and SSD's losses (batched matching, masked focal / MultiBox losses) read the
+    device once: the target checks."""
+    torch.manual_seed(0)
+    kwargs = {"min_size": 256, "max_size": 256} if builder.startswith("retinanet") else {}
+    model = from_torchvision(
+        getattr(tvd, builder)(weights=None, weights_backbone=None, **kwargs)
+    ).train()
+    images, targets = random_detection_batch(2, 256, 90, torch.device("cpu"), 0)
+    targets[1] = {"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.int64)}
+    with HostSyncRecorder() as recorder:
+        losses = model.losses(images, targets)
+    assert all(torch.isfinite(v) for v in losses.values())
+    sites = dict(recorder.sites)
+    sites.pop("detection.transform._pick_min_size", None)  # CPU generator reads, see above
+    assert sites == {"detection.validation.check_targets": 1}
