@@ -324,6 +324,7 @@ class RoIHeads(nn.Module):
             image_scores.transpose(1, 2).reshape(batch * num_classes, width),
             self.config.nms_thresh,
             valid.transpose(1, 2).reshape(batch * num_classes, width),
+            rows_per_call=num_classes,  # CPU: one batched_nms per image, as torchvision's
         )
         keep = keep.view(batch, num_classes, width).transpose(1, 2).reshape(batch, -1)
         # the one host sync: kept boxes and NMS candidates of each image

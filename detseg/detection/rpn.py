@@ -330,5 +330,6 @@ def _nms_per_level(
         scores[:, columns].reshape(batch * levels, width),
         iou_threshold,
         (valid[:, columns] & is_real).reshape(batch * levels, width),
+        rows_per_call=levels,  # CPU: one batched_nms per image, as torchvision's RPN
     )
     return keep.view(batch, levels * width)[:, torch.cat(real)]

@@ -163,6 +163,7 @@ def postprocess_softmax(
         top_scores.reshape(batch * num_classes, k),
         nms_thresh,
         valid.reshape(batch * num_classes, k),
+        rows_per_call=num_classes,  # CPU: one batched_nms per image, as torchvision's SSD
     ).view(batch, -1)
     # the one host sync: kept boxes and NMS candidates of each image
     kept_counts, candidates = torch.stack((keep.sum(1), valid.flatten(1).sum(1))).tolist()

@@ -46,6 +46,7 @@ def grouped_nms(
     iou_threshold: float,
     valid: Tensor | None = None,
     backend: str = "auto",
+    rows_per_call: int = 1,
 ) -> Tensor:
     """NMS inside each row of a padded batch: the boxes of one row never suppress another's.
 
@@ -62,7 +63,13 @@ def grouped_nms(
             padding of short rows, boxes below a score threshold) are never kept and suppress
             nothing.
         backend: ``"auto"`` (Triton on CUDA, torchvision elsewhere), ``"triton"`` or
-            ``"torchvision"`` (one ``nms`` call per row).
+            ``"torchvision"``.
+        rows_per_call: torchvision path only: one ``torchvision.ops.batched_nms`` call for
+            each block of this many consecutive rows (the rows of one image), with the rows as
+            its groups, as a detector calls it once per image. The kept boxes are the same in
+            exact arithmetic; in float32, ``batched_nms`` may offset the boxes of each group
+            (its "coordinate trick"), which rounds IoUs differently, so a detector passes its
+            rows per image to stay bit-exact with its torchvision twin on the CPU.
 
     Returns:
         Bool ``[G, N]``: the kept boxes. The Triton path makes no host synchronisation.
@@ -84,14 +91,7 @@ def grouped_nms(
         sorted_boxes = boxes.gather(1, order[..., None].expand(-1, -1, 4))
         keep_sorted = grouped_nms_keep_sorted(sorted_boxes, valid.gather(1, order), iou_threshold)
         return torch.zeros_like(valid).scatter_(1, order, keep_sorted)
-    keep = torch.zeros_like(valid)
-    for row, count in enumerate(valid.sum(dim=1).tolist()):
-        if count == 0:  # most (image, class) rows of a detector's output are empty
-            continue
-        candidates = torch.where(valid[row])[0]
-        kept = torchvision.ops.nms(boxes[row, candidates], scores[row, candidates], iou_threshold)
-        keep[row, candidates[kept]] = True
-    return keep
+    return _grouped_nms_torchvision(boxes, scores, iou_threshold, valid, rows_per_call)
 
 
 def _check_detections(boxes: Tensor, scores: Tensor, labels: Tensor) -> None:
@@ -102,6 +102,36 @@ def _check_detections(boxes: Tensor, scores: Tensor, labels: Tensor) -> None:
             "boxes, scores and labels must be [N, 4], [N] and [N] with the same N, got "
             f"{tuple(boxes.shape)}, {tuple(scores.shape)} and {tuple(labels.shape)}"
         )
+
+
+def _grouped_nms_torchvision(
+    boxes: Tensor, scores: Tensor, iou_threshold: float, valid: Tensor, rows_per_call: int
+) -> Tensor:
+    """The reference path of :func:`grouped_nms`: ``torchvision.ops.batched_nms`` on the valid
+    boxes of each block of ``rows_per_call`` rows, the rows as its groups (a detector's
+    per-image call, with the same candidates in the same order)."""
+    groups, width = valid.shape
+    if groups % rows_per_call:
+        raise ValueError(f"rows_per_call={rows_per_call} does not divide the {groups} rows")
+    keep = torch.zeros((groups, width), dtype=torch.bool, device=valid.device)
+    flat_keep = keep.view(-1, rows_per_call * width)
+    row_ids = torch.arange(rows_per_call, device=boxes.device).repeat_interleave(width)
+    blocks = zip(
+        boxes.reshape(-1, rows_per_call * width, 4),
+        scores.reshape(-1, rows_per_call * width),
+        valid.reshape(-1, rows_per_call * width),
+        valid.reshape(-1, rows_per_call * width).sum(dim=1).tolist(),
+        strict=True,
+    )
+    for block, (block_boxes, block_scores, block_valid, count) in enumerate(blocks):
+        if count == 0:  # most (image, class) rows of a detector's output are empty
+            continue
+        candidates = torch.where(block_valid)[0]
+        kept = torchvision.ops.batched_nms(
+            block_boxes[candidates], block_scores[candidates], row_ids[candidates], iou_threshold
+        )
+        flat_keep[block, candidates[kept]] = True
+    return keep
 
 
 def batched_nms(

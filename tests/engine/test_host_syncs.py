@@ -32,7 +32,7 @@ def test_faster_rcnn_losses_sync_only_where_named(monkeypatch):
 
     They are the checks of the targets (one test for the batch), the number of proposals each
     image keeps, and the number of RoIs per FPN level. Two CPU-only paths are set aside: the
-    reference NMS (``grouped_nms`` calls torchvision's nms once per group on the CPU; the CUDA
+    reference NMS (``grouped_nms`` calls torchvision once per image on the CPU; the CUDA
     path is Triton kernels, checked sync-free in ``tests/ops/test_nms_triton.py``) and
     torchvision's randperm draw of the sampler (the GPU draw is used here instead).
     """
@@ -52,7 +52,7 @@ def test_faster_rcnn_losses_sync_only_where_named(monkeypatch):
         losses = model.losses(images, targets)
     assert all(torch.isfinite(v) for v in losses.values())
     sites = dict(recorder.sites)
-    sites.pop("ops.nms.grouped_nms")  # CPU reference path, see the docstring
+    sites.pop("ops.nms._grouped_nms_torchvision")  # CPU reference path, see the docstring
     assert sites == {
         "detection.validation.check_targets": 1,
         "detection.rpn.filter_proposals": 1,

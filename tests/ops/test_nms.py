@@ -101,3 +101,33 @@ def test_filter_detections_many_boxes_path():
     scores, labels = torch.rand(1500, generator=g), torch.randint(1, 6, (1500,), generator=g)
     keep = filter_detections(boxes, scores, labels, 0.0, 0.5, 100)
     assert torch.equal(keep, tvops.batched_nms(boxes, scores, labels, 0.5)[:100])
+
+
+def test_grouped_nms_rows_per_call_is_batched_nms_per_image():
+    """Rows of one image suppressed by one torchvision batched_nms call (rows as groups)."""
+    from detseg.ops import grouped_nms
+
+    g = torch.Generator().manual_seed(3)
+    images, rows, width = 2, 3, 50
+    xy = torch.rand(images * rows, width, 2, generator=g) * 400
+    boxes = torch.cat([xy, xy + torch.rand(images * rows, width, 2, generator=g) * 80 + 1], -1)
+    scores = torch.rand(images * rows, width, generator=g)
+    valid = torch.rand(images * rows, width, generator=g) > 0.2
+    keep = grouped_nms(boxes, scores, 0.5, valid, backend="torchvision", rows_per_call=rows)
+    row_ids = torch.arange(rows).repeat_interleave(width)
+    for image in range(images):
+        block = slice(image * rows, (image + 1) * rows)
+        candidates = torch.where(valid[block].reshape(-1))[0]
+        kept = tvops.batched_nms(
+            boxes[block].reshape(-1, 4)[candidates],
+            scores[block].reshape(-1)[candidates],
+            row_ids[candidates],
+            0.5,
+        )
+        want = torch.zeros(rows * width, dtype=torch.bool)
+        want[candidates[kept]] = True
+        assert torch.equal(keep[block].reshape(-1), want)
+    # the same kept boxes as one call per row (torchvision.ops.nms), here away from ties
+    assert torch.equal(keep, grouped_nms(boxes, scores, 0.5, valid, backend="torchvision"))
+    with pytest.raises(ValueError, match="rows_per_call"):
+        grouped_nms(boxes, scores, 0.5, valid, backend="torchvision", rows_per_call=4)
