@@ -18,7 +18,7 @@ from detseg.losses import smooth_l1_loss
 from detseg.ops.box_coder import BoxCoder
 from detseg.ops.boxes import batched_box_iou, clip_boxes_to_image
 from detseg.ops.matching import BalancedSampler, Matcher
-from detseg.ops.nms import grouped_nms, order_like_batched_nms
+from detseg.ops.nms import grouped_nms, kept_per_image
 from detseg.ops.padding import pad_rows
 
 
@@ -327,21 +327,11 @@ class RoIHeads(nn.Module):
             rows_per_call=num_classes,  # CPU: one batched_nms per image, as torchvision's
         )
         keep = keep.view(batch, num_classes, width).transpose(1, 2).reshape(batch, -1)
-        # the one host sync: kept boxes and NMS candidates of each image
-        kept_counts, candidates = torch.stack((keep.sum(1), valid.flatten(1).sum(1))).tolist()
-        kept_first = torch.argsort(~keep, dim=1, stable=True)  # (RoI, class) order
+        # candidates in (RoI, class) order, as torchvision's twin lists them
+        flat_scores, flat_boxes = image_scores.flatten(1), image_boxes.flatten(1, 2)
+        kept = kept_per_image(keep, flat_scores, valid.flatten(1), self.config.detections_per_img)
         labels = torch.arange(1, num_classes + 1, device=device).repeat(width)
-        detections = []
-        for b in range(batch):
-            kept = kept_first[b, : kept_counts[b]]
-            flat_scores = image_scores[b].reshape(-1)
-            kept = kept[order_like_batched_nms(flat_scores[kept], candidates[b])]
-            kept = kept[: self.config.detections_per_img]
-            detections.append(
-                {
-                    "boxes": image_boxes[b].reshape(-1, 4)[kept],
-                    "scores": flat_scores[kept],
-                    "labels": labels[kept],
-                }
-            )
-        return detections
+        return [
+            {"boxes": flat_boxes[b, k], "scores": flat_scores[b, k], "labels": labels[k]}
+            for b, k in enumerate(kept)
+        ]

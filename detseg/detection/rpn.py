@@ -19,7 +19,7 @@ from detseg.ops.anchors import AnchorGenerator
 from detseg.ops.box_coder import BoxCoder
 from detseg.ops.boxes import batched_box_iou
 from detseg.ops.matching import BalancedSampler, Matcher
-from detseg.ops.nms import grouped_nms, order_like_batched_nms
+from detseg.ops.nms import grouped_nms, kept_per_image
 from detseg.ops.padding import host_values, pad_rows
 
 
@@ -218,17 +218,8 @@ class RegionProposalNetwork(nn.Module):
         post_n = (
             self.config.post_nms_top_n_train if self.training else self.config.post_nms_top_n_test
         )
-        # the one host sync: how many boxes each image keeps, out of how many candidates
-        kept_counts, candidates = torch.stack((keep.sum(dim=1), valid.sum(dim=1))).tolist()
-        kept_first = torch.argsort(~keep, dim=1, stable=True)  # kept columns first, in order
-        proposals = []
-        for image_boxes, image_scores, columns, count, num_candidates in zip(
-            boxes, scores, kept_first, kept_counts, candidates, strict=True
-        ):
-            kept = columns[:count]
-            kept = kept[order_like_batched_nms(image_scores[kept], num_candidates)]
-            proposals.append(image_boxes[kept[:post_n]])
-        return proposals
+        kept = kept_per_image(keep, scores, valid, post_n)
+        return [image_boxes[k] for image_boxes, k in zip(boxes, kept, strict=True)]
 
     def loss(
         self, logits: Tensor, deltas: Tensor, anchors: Tensor, targets: list[dict[str, Tensor]]

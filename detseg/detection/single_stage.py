@@ -19,7 +19,7 @@ from detseg.detection.transform import DetectionTransform
 from detseg.detection.validation import images_to_list
 from detseg.ops.box_coder import BoxCoder
 from detseg.ops.boxes import batched_box_iou, clip_boxes_to_image
-from detseg.ops.nms import batched_nms, grouped_nms, order_like_batched_nms
+from detseg.ops.nms import batched_nms, grouped_nms, kept_per_image
 from detseg.ops.padding import pad_rows
 
 HeadOutputs = dict[str, Tensor]
@@ -165,20 +165,14 @@ def postprocess_softmax(
         valid.reshape(batch * num_classes, k),
         rows_per_call=num_classes,  # CPU: one batched_nms per image, as torchvision's SSD
     ).view(batch, -1)
-    # the one host sync: kept boxes and NMS candidates of each image
-    kept_counts, candidates = torch.stack((keep.sum(1), valid.flatten(1).sum(1))).tolist()
-    kept_first = torch.argsort(~keep, dim=1, stable=True)  # class-major candidate order
+    # candidates class-major, by decreasing score within a class, as torchvision's SSD
+    flat_scores = top_scores.flatten(1)
+    kept = kept_per_image(keep, flat_scores, valid.flatten(1), detections_per_img)
     labels = torch.arange(1, num_classes + 1, device=scores.device).repeat_interleave(k)
-    detections = []
-    for b in range(batch):
-        kept = kept_first[b, : kept_counts[b]]
-        flat_scores = top_scores[b].reshape(-1)
-        kept = kept[order_like_batched_nms(flat_scores[kept], candidates[b])]
-        kept = kept[:detections_per_img]
-        detections.append(
-            {"boxes": top_boxes[b, kept], "scores": flat_scores[kept], "labels": labels[kept]}
-        )
-    return detections
+    return [
+        {"boxes": top_boxes[b, i], "scores": flat_scores[b, i], "labels": labels[i]}
+        for b, i in enumerate(kept)
+    ]
 
 
 class SingleStageDetector(nn.Module):

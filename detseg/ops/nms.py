@@ -185,6 +185,35 @@ def order_like_batched_nms(kept_scores: Tensor, num_candidates: int) -> Tensor:
     return kept_scores.sort(descending=True, stable=stable).indices
 
 
+def kept_per_image(keep: Tensor, scores: Tensor, valid: Tensor, limit: int) -> list[Tensor]:
+    """Each image's kept candidates, by decreasing score, listed as ``batched_nms`` lists them.
+
+    The step after :func:`grouped_nms` in a detector: the keep mask is laid out per image
+    again, and each image gets the indices a per-image ``torchvision.ops.batched_nms`` call
+    would have returned (equal scores in its order, see :func:`order_like_batched_nms`).
+
+    Args:
+        keep: Bool ``[B, C]``: the kept candidates of each image, in the detector's candidate
+            order (the order torchvision's twin builds them in).
+        scores: ``Float[B, C]`` their scores.
+        valid: Bool ``[B, C]``: the candidates that went into the NMS.
+        limit: most indices per image (the top-n or detections-per-image cut).
+
+    Returns:
+        One Int64 ``[K_b]`` tensor of candidate indices per image, ``K_b <= limit``. Reading
+        how many each image keeps is the one host synchronisation.
+    """
+    kept_counts, candidates = torch.stack((keep.sum(dim=1), valid.sum(dim=1))).tolist()
+    kept_first = torch.argsort(~keep, dim=1, stable=True)  # kept columns first, in order
+    result = []
+    for image_scores, columns, count, num_candidates in zip(
+        scores, kept_first, kept_counts, candidates, strict=True
+    ):
+        kept = columns[:count]
+        result.append(kept[order_like_batched_nms(image_scores[kept], num_candidates)][:limit])
+    return result
+
+
 def _group_rows(labels: Tensor) -> Tensor:
     """Lay the indices of a flat list out as one padded row per label.
 
