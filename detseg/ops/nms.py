@@ -4,7 +4,7 @@ Two implementations give the same kept boxes:
 
 - ``torchvision.ops.nms``: the reference, and the path on the CPU;
 - :mod:`detseg.ops.nms_triton`: Triton kernels that run the greedy scans of many groups
-  (images, levels, classes) in one launch; the path on CUDA when Triton is installed.
+  (images, levels, classes) with two kernel launches; the path on CUDA when Triton is installed.
 
 :func:`grouped_nms` takes a padded batch of groups ``[G, N]`` and returns a keep mask, so a
 detector suppresses the boxes of all its images at once, without a host synchronisation.

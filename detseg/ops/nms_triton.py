@@ -3,8 +3,8 @@
 ``torchvision.ops.nms`` handles one set of boxes per call, and its greedy scan runs in one
 thread block that visits every box in turn; a detector calls it once per image (and per level
 or class), so on a GPU the scans run one after another. Here every group (an image, an
-(image, level) or an (image, class) pair) is a row of a padded batch ``[G, N]``, and one launch
-scans all the rows in parallel, one Triton program per group.
+(image, level) or an (image, class) pair) is a row of a padded batch ``[G, N]``, and one
+launch of each kernel serves all the rows in parallel, one Triton program per group.
 
 The algorithm is torchvision's, so the kept boxes are the same:
 
