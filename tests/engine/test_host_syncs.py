@@ -55,7 +55,7 @@ def test_faster_rcnn_losses_sync_only_where_named(monkeypatch):
     sites.pop("ops.nms._grouped_nms_torchvision")  # CPU reference path, see the docstring
     assert sites == {
         "detection.validation.check_targets": 1,
-        "detection.rpn.filter_proposals": 1,
+        "ops.nms.kept_per_image": 1,  # proposals kept per image (rpn.filter_proposals)
         "detection.roi_pooling.forward": 1,
         # multi-scale min_size is drawn from torch's CPU generator: a CPU read, never a GPU sync
         "detection.transform._pick_min_size": 3,
