@@ -29,66 +29,41 @@ def _images(device="cuda"):
     ]
 
 
-def _retinanet(builder):
-    tv = builder(
-        weights=None,
-        weights_backbone=None,
-        num_classes=6,
-        min_size=160,
-        max_size=240,
-        score_thresh=0.01,
-        topk_candidates=300,
-    )
-    with torch.no_grad():  # output 0 is COCO's unused background: never fires (as trained)
-        tv.head.classification_head.cls_logits.bias.view(-1, 6)[:, 0] = -30.0
-    return tv
-
-
+# torchvision builder -> its settings (all built with random weights, see _twin)
+_FASTER_RCNN = {"num_classes": 7, "box_score_thresh": 0.0}
+_RETINANET = {"num_classes": 6, "min_size": 160, "max_size": 240, "score_thresh": 0.01,
+              "topk_candidates": 300}  # fmt: skip
+_SSD = {"num_classes": 5, "score_thresh": 0.05, "detections_per_img": 50}
 DETECTION_TWINS = {
-    "fasterrcnn_resnet50_fpn": lambda: tvd.fasterrcnn_resnet50_fpn(
-        weights=None,
-        weights_backbone=None,
-        num_classes=7,
-        min_size=160,
-        max_size=256,
-        box_score_thresh=0.0,
-    ),
-    "fasterrcnn_resnet50_fpn_v2": lambda: tvd.fasterrcnn_resnet50_fpn_v2(
-        weights=None,
-        weights_backbone=None,
-        num_classes=7,
-        min_size=160,
-        max_size=256,
-        box_score_thresh=0.0,
-        box_detections_per_img=50,
-    ),
-    "fasterrcnn_mobilenet_v3_large_fpn": lambda: tvd.fasterrcnn_mobilenet_v3_large_fpn(
-        weights=None, weights_backbone=None, num_classes=7, min_size=288, box_score_thresh=0.0
-    ),
-    "fasterrcnn_mobilenet_v3_large_320_fpn": lambda: tvd.fasterrcnn_mobilenet_v3_large_320_fpn(
-        weights=None, weights_backbone=None, num_classes=7, box_score_thresh=0.0
-    ),
-    "retinanet_resnet50_fpn": lambda: _retinanet(tvd.retinanet_resnet50_fpn),
-    "retinanet_resnet50_fpn_v2": lambda: _retinanet(tvd.retinanet_resnet50_fpn_v2),
+    "fasterrcnn_resnet50_fpn": {**_FASTER_RCNN, "min_size": 160, "max_size": 256},
+    "fasterrcnn_resnet50_fpn_v2": {
+        **_FASTER_RCNN,
+        "min_size": 160,
+        "max_size": 256,
+        "box_detections_per_img": 50,
+    },
+    "fasterrcnn_mobilenet_v3_large_fpn": {**_FASTER_RCNN, "min_size": 288},
+    "fasterrcnn_mobilenet_v3_large_320_fpn": _FASTER_RCNN,
+    "retinanet_resnet50_fpn": _RETINANET,
+    "retinanet_resnet50_fpn_v2": _RETINANET,
     # ImageNet std: an untrained VGG saturates the softmax at 1.0 with SSD's 1/255 scaling
-    "ssd300_vgg16": lambda: tvd.ssd300_vgg16(
-        weights=None,
-        weights_backbone=None,
-        num_classes=5,
-        image_std=[0.229, 0.224, 0.225],
-        score_thresh=0.05,
-        detections_per_img=50,
-    ),
-    "ssdlite320_mobilenet_v3_large": lambda: tvd.ssdlite320_mobilenet_v3_large(
-        weights=None, weights_backbone=None, num_classes=5, score_thresh=0.05, detections_per_img=50
-    ),
+    "ssd300_vgg16": {**_SSD, "image_std": [0.229, 0.224, 0.225]},
+    "ssdlite320_mobilenet_v3_large": _SSD,
 }
+
+
+def _twin(name: str) -> torch.nn.Module:
+    tv = getattr(tvd, name)(weights=None, weights_backbone=None, **DETECTION_TWINS[name])
+    if name.startswith("retinanet"):
+        with torch.no_grad():  # output 0 is COCO's unused background: never fires (as trained)
+            tv.head.classification_head.cls_logits.bias.view(-1, 6)[:, 0] = -30.0
+    return tv
 
 
 @pytest.mark.parametrize("name", list(DETECTION_TWINS))
 def test_detection_parity_on_cuda(name):
     torch.manual_seed(0)
-    tv = DETECTION_TWINS[name]().eval()
+    tv = _twin(name).eval()
     ours = from_torchvision(tv).cuda().eval()
     tv = tv.cuda()
     images = _images()

@@ -16,7 +16,7 @@ from torch import Tensor, nn
 from detseg.detection.roi_pooling import RoIPooler
 from detseg.losses import smooth_l1_loss
 from detseg.ops.box_coder import BoxCoder
-from detseg.ops.boxes import batched_box_iou, clip_boxes_to_image
+from detseg.ops.boxes import batched_box_iou, clip_boxes_to_sizes
 from detseg.ops.matching import BalancedSampler, Matcher
 from detseg.ops.nms import grouped_nms, kept_per_image
 from detseg.ops.padding import pad_rows
@@ -304,18 +304,11 @@ class RoIHeads(nn.Module):
             counts: RoIs per image (they sum to ``R``).
             image_sizes: ``(h, w)`` of each resized image.
         """
-        batch, width, num_classes = len(counts), max(counts, default=0), scores.shape[1] - 1
+        image_boxes, real = pad_rows(list(boxes[:, 1:].split(counts)))  # [B, width, K, 4]
+        image_boxes = clip_boxes_to_sizes(image_boxes, image_sizes)
+        image_scores, _ = pad_rows(list(scores[:, 1:].split(counts)))  # [B, width, K]
+        batch, width, num_classes = image_scores.shape
         device = scores.device
-        starts = torch.tensor(counts).cumsum(0).sub(torch.tensor(counts)).tolist()
-        slot = torch.arange(width, device=device)
-        rows = torch.stack([slot + start for start in starts])  # [B, width]
-        real = torch.stack([slot < count for count in counts])
-        rows = rows.where(real, 0)
-        image_boxes = boxes[rows][:, :, 1:]  # [B, width, K, 4]
-        image_boxes = torch.stack(
-            [clip_boxes_to_image(b, size) for b, size in zip(image_boxes, image_sizes, strict=True)]
-        )
-        image_scores = scores[rows][:, :, 1:]  # [B, width, K]
         sides = image_boxes[..., 2:] - image_boxes[..., :2]
         candidate = real[:, :, None] & (image_scores > self.config.score_thresh)
         valid = candidate & (sides >= self.config.min_box_size).all(dim=-1)

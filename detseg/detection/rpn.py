@@ -17,10 +17,10 @@ from detseg.detection.transform import ImageBatch
 from detseg.losses import smooth_l1_loss
 from detseg.ops.anchors import AnchorGenerator
 from detseg.ops.box_coder import BoxCoder
-from detseg.ops.boxes import batched_box_iou
+from detseg.ops.boxes import batched_box_iou, clip_boxes_to_sizes
 from detseg.ops.matching import BalancedSampler, Matcher
 from detseg.ops.nms import grouped_nms, kept_per_image
-from detseg.ops.padding import host_values, pad_rows
+from detseg.ops.padding import pad_rows
 
 
 @dataclass
@@ -210,7 +210,7 @@ class RegionProposalNetwork(nn.Module):
         top_idx = torch.cat(top_idx, dim=1)  # [B, K]
         batch_idx = torch.arange(boxes.shape[0], device=boxes.device)[:, None]
         scores = torch.sigmoid(logits[batch_idx, top_idx])  # [B, K]
-        boxes = _clip_to_sizes(boxes[batch_idx, top_idx], image_sizes)  # [B, K, 4]
+        boxes = clip_boxes_to_sizes(boxes[batch_idx, top_idx], image_sizes)  # [B, K, 4]
         sides = boxes[..., 2:] - boxes[..., :2]
         valid = (sides >= self.config.min_box_size).all(dim=-1)
         valid &= scores >= self.config.score_thresh
@@ -263,32 +263,13 @@ class RegionProposalNetwork(nn.Module):
         Returns:
             labels ``Float[B, N]`` and matched gt boxes ``Float[B, N, 4]`` (zeros where no gt).
         """
-        gt_boxes, gt_valid = pad_rows([t["boxes"].to(anchors.dtype) for t in targets])
-        batch = len(targets)
-        if gt_boxes.shape[1] == 0:
-            zeros = anchors.new_zeros((batch, anchors.shape[0]))
-            return zeros, anchors.new_zeros((batch, *anchors.shape))
+        # one padding row at least: a batch without gt boxes needs no special case
+        gt_boxes, gt_valid = pad_rows([t["boxes"].to(anchors.dtype) for t in targets], min_width=1)
         matched_idx = self.matcher(batched_box_iou(gt_boxes, anchors), gt_valid)  # [B, N]
         labels = torch.where(matched_idx >= 0, 1.0, 0.0).to(anchors.dtype)
         labels = torch.where(matched_idx == Matcher.BETWEEN_THRESHOLDS, -1.0, labels)
         index = matched_idx.clamp(min=0)[..., None].expand(-1, -1, 4)
         return labels, gt_boxes.gather(1, index)
-
-
-def _clip_to_sizes(boxes: Tensor, image_sizes: list[tuple[int, int]]) -> Tensor:
-    """Clip ``Float[B, K, 4]`` xyxy boxes to ``[0, w] x [0, h]`` of their image ``(h, w)``."""
-    sizes = host_values(image_sizes, boxes.device, boxes.dtype)  # [B, 2] (h, w)
-    heights, widths = sizes[:, 0, None], sizes[:, 1, None]  # [B, 1]
-    x1, y1, x2, y2 = boxes.unbind(-1)
-    return torch.stack(
-        (
-            x1.clamp(min=0).minimum(widths),
-            y1.clamp(min=0).minimum(heights),
-            x2.clamp(min=0).minimum(widths),
-            y2.clamp(min=0).minimum(heights),
-        ),
-        dim=-1,
-    )
 
 
 def _nms_per_level(

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import torch
 from torch import Tensor, nn
 
 from detseg.backbones.base import set_norm_statistics
@@ -31,7 +30,7 @@ from detseg.detection.ssd_backbones import SSDLiteMobileNetV3Backbone, SSDVGG16B
 from detseg.detection.ssd_head import SSDHead, SSDMatcher, multibox_loss
 from detseg.detection.transform import DetectionTransform
 from detseg.ops.box_coder import BoxCoder
-from detseg.ops.boxes import clip_boxes_to_image
+from detseg.ops.boxes import clip_boxes_to_sizes
 from detseg.ops.default_boxes import DefaultBoxGenerator
 
 
@@ -114,9 +113,7 @@ class SSD(SingleStageDetector):
         num_images, num_anchors = deltas.shape[:2]
         decoded = self.box_coder.decode(deltas.reshape(-1, 4), anchors.repeat(num_images, 1))
         decoded = decoded.view(num_images, num_anchors, 4)
-        boxes = torch.stack(
-            [clip_boxes_to_image(b, size) for b, size in zip(decoded, image_sizes, strict=True)]
-        )
+        boxes = clip_boxes_to_sizes(decoded, image_sizes)
         cfg = self.config
         return postprocess_softmax(
             outputs["cls_logits"],

@@ -12,6 +12,8 @@ import torch
 import torchvision.ops
 from torch import Tensor
 
+from detseg.ops.padding import host_values
+
 BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
 
 
@@ -98,6 +100,33 @@ def clip_boxes_to_image(boxes: Tensor, size: tuple[int, int]) -> Tensor:
     if len(size) != 2:
         raise ValueError(f"size must be (height, width), got {size!r}")
     return torchvision.ops.clip_boxes_to_image(boxes, (size[0], size[1]))
+
+
+def clip_boxes_to_sizes(boxes: Tensor, image_sizes: list[tuple[int, int]]) -> Tensor:
+    """:func:`clip_boxes_to_image` for a batch: every image's boxes at once.
+
+    Args:
+        boxes: ``[B, ..., 4]`` xyxy boxes, image ``b``'s in ``boxes[b]``.
+        image_sizes: ``(h, w)`` of each image.
+
+    Returns:
+        ``[B, ..., 4]`` boxes with x in ``[0, w]`` and y in ``[0, h]`` of their image (the same
+        values as clipping image by image).
+    """
+    _check_boxes(boxes)
+    sizes = host_values(image_sizes, boxes.device, boxes.dtype)  # [B, 2] (h, w), no sync
+    sizes = sizes.view(len(image_sizes), *([1] * (boxes.dim() - 2)), 2)
+    heights, widths = sizes[..., 0], sizes[..., 1]
+    x1, y1, x2, y2 = boxes.unbind(-1)
+    return torch.stack(
+        (
+            x1.clamp(min=0).minimum(widths),
+            y1.clamp(min=0).minimum(heights),
+            x2.clamp(min=0).minimum(widths),
+            y2.clamp(min=0).minimum(heights),
+        ),
+        dim=-1,
+    )
 
 
 def remove_small_boxes(boxes: Tensor, min_size: float) -> Tensor:

@@ -27,6 +27,20 @@ def test_recorder_sees_reads_and_data_dependent_shapes_only():
     assert torch.Tensor.tolist is not None and x.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
 
 
+def _sync_sites_of_losses(builder: str, num_images: int, **kwargs) -> dict[str, int]:
+    """Where a converted random-weight twin's training losses would sync, image 1 a negative."""
+    torch.manual_seed(0)
+    model = from_torchvision(
+        getattr(tvd, builder)(weights=None, weights_backbone=None, **kwargs)
+    ).train()
+    images, targets = random_detection_batch(num_images, 256, 90, torch.device("cpu"), 0)
+    targets[1] = {"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.int64)}
+    with HostSyncRecorder() as recorder:
+        losses = model.losses(images, targets)
+    assert all(torch.isfinite(v) for v in losses.values())
+    return dict(recorder.sites)
+
+
 def test_faster_rcnn_losses_sync_only_where_named(monkeypatch):
     """The training losses of Faster R-CNN read the device three times per step.
 
@@ -41,17 +55,7 @@ def test_faster_rcnn_losses_sync_only_where_named(monkeypatch):
         return self.sample_with_keys(labels) if isinstance(labels, torch.Tensor) else None
 
     monkeypatch.setattr(BalancedSampler, "__call__", draw_with_keys)
-    torch.manual_seed(0)
-    tv = tvd.fasterrcnn_resnet50_fpn(
-        weights=None, weights_backbone=None, min_size=256, max_size=256
-    )
-    model = from_torchvision(tv).train()
-    images, targets = random_detection_batch(3, 256, 90, torch.device("cpu"), 0)
-    targets[1] = {"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.int64)}
-    with HostSyncRecorder() as recorder:
-        losses = model.losses(images, targets)
-    assert all(torch.isfinite(v) for v in losses.values())
-    sites = dict(recorder.sites)
+    sites = _sync_sites_of_losses("fasterrcnn_resnet50_fpn", 3, min_size=256, max_size=256)
     sites.pop("ops.nms._grouped_nms_torchvision")  # CPU reference path, see the docstring
     assert sites == {
         "detection.validation.check_targets": 1,
@@ -66,16 +70,7 @@ def test_faster_rcnn_losses_sync_only_where_named(monkeypatch):
 def test_single_stage_losses_sync_once(builder):
     """RetinaNet's and SSD's losses (batched matching, masked focal / MultiBox losses) read the
     device once: the target checks."""
-    torch.manual_seed(0)
     kwargs = {"min_size": 256, "max_size": 256} if builder.startswith("retinanet") else {}
-    model = from_torchvision(
-        getattr(tvd, builder)(weights=None, weights_backbone=None, **kwargs)
-    ).train()
-    images, targets = random_detection_batch(2, 256, 90, torch.device("cpu"), 0)
-    targets[1] = {"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.int64)}
-    with HostSyncRecorder() as recorder:
-        losses = model.losses(images, targets)
-    assert all(torch.isfinite(v) for v in losses.values())
-    sites = dict(recorder.sites)
+    sites = _sync_sites_of_losses(builder, 2, **kwargs)
     sites.pop("detection.transform._pick_min_size", None)  # CPU generator reads, see above
     assert sites == {"detection.validation.check_targets": 1}

@@ -167,3 +167,15 @@ def test_batched_box_iou_equals_box_iou_per_image():
     for i, gt in enumerate(gts):
         assert torch.equal(iou[i, : len(gt)], box_iou(gt, anchors))
     assert pad_rows([torch.zeros(0, 4)] * 2, min_width=1)[0].shape == (2, 1, 4)
+
+
+def test_clip_boxes_to_sizes_equals_clipping_image_by_image():
+    from detseg.ops import clip_boxes_to_image, clip_boxes_to_sizes
+
+    g = torch.Generator().manual_seed(1)
+    boxes = torch.rand(2, 5, 3, 4, generator=g) * 300 - 50  # [B, R, K, 4], some outside
+    sizes = [(120, 200), (250, 90)]
+    clipped = clip_boxes_to_sizes(boxes, sizes)
+    for b, size in enumerate(sizes):
+        want = clip_boxes_to_image(boxes[b].reshape(-1, 4), size).view_as(boxes[b])
+        assert torch.equal(clipped[b], want)
