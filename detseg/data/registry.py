@@ -26,7 +26,8 @@ format      keys (default)
 ==========  =============================================================================
 all         ``cache`` (False): keep the decoded images and label maps in memory after their
             first read (~256 KB per 256 px image; ``SegmentationDataset.enable_cache``)
-shapes_seg  none besides ``root`` (the folder of ``generate_shapes``)
+shapes_seg  ``train_split`` ("train"), ``val_split`` ("val"; "test" for the held-out split),
+            under ``root`` (the folder of ``generate_shapes``)
 voc_seg     ``train_split`` ("train"), ``val_split`` ("val"), ``classes`` (the 20 VOC classes)
 folder_seg  ``train_images`` ("images/train"), ``val_images`` ("images/val"), ``train_masks``
             ("masks/train"), ``val_masks`` ("masks/val"), ``classes`` ("classes.txt"; a file
@@ -84,7 +85,7 @@ SEG_DATASETS: dict[str, type[SegmentationDataset]] = {
 _SEG_COMMON_DEFAULTS: dict[str, Any] = {"cache": False}
 
 _SEG_FORMAT_DEFAULTS: dict[str, dict[str, Any]] = {
-    "shapes_seg": {},
+    "shapes_seg": {"train_split": "train", "val_split": "val"},
     "voc_seg": {"train_split": "train", "val_split": "val", "classes": None},
     "folder_seg": {
         "train_images": "images/train",
@@ -270,7 +271,7 @@ def _segmentation_dataset(
 ) -> SegmentationDataset:
     """The dataset object of ``fmt`` (config already checked)."""
     if fmt == "shapes_seg":
-        return ShapesSegmentation(root, split, augmentations=augmentations)
+        return ShapesSegmentation(root, opt[f"{split}_split"], augmentations=augmentations)
     if fmt == "coco_seg":
         return CocoSegmentation(
             root / opt[f"{split}_images"], root / opt[f"{split}_ann"], augmentations

@@ -4,9 +4,13 @@
 
     <out_dir>/train/images/000000.png ...          RGB images (size x size)
     <out_dir>/val/images/000000.png ...
+    <out_dir>/test/images/000000.png ...           (only when num_test > 0)
     <out_dir>/annotations/instances_train.json     COCO json: RLE segmentations, mask areas,
     <out_dir>/annotations/instances_val.json       xywh boxes of the visible pixels, iscrowd 0
+    <out_dir>/annotations/instances_test.json
     <out_dir>/masks/train/000000.png ...           UInt8 label maps: 0 background, 1..K classes
+
+Recipes are tuned on ``val``; ``test`` is the held-out split that reported numbers come from.
 
 Each image has a textured background (gradient, blocky noise, stripes or clouds) and 0..6
 shapes of the :data:`SHAPE_CLASSES` (about 5% of the images have none), each with a random
@@ -16,7 +20,8 @@ Later shapes occlude earlier ones: masks, areas and boxes describe the visible p
 instance with fewer than :data:`MIN_VISIBLE_AREA` visible pixels is left out.
 
 Image ``i`` of a split depends only on ``(seed, split, i, size)`` (its own
-``numpy.random.default_rng``), so the same arguments give byte-identical files.
+``numpy.random.default_rng``), so the same arguments give byte-identical files, and each split
+is drawn from its own random stream: no image of ``test`` repeats one of ``train`` or ``val``.
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ EMPTY_FRACTION = 0.05
 MAX_OBJECTS = 6
 MIN_OBJECT_SIZE = 8.0
 MAX_OBJECT_SIZE = 150.0
-_SPLIT_CODES = {"train": 0, "val": 1}
+_SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
 
 
 @dataclass(frozen=True)
@@ -235,6 +240,7 @@ def generate_shapes(
     size: int = 256,
     seed: int = 0,
     workers: int = 1,
+    num_test: int = 0,
 ) -> dict[str, int]:
     """Write the shapes dataset (layout in the module docstring).
 
@@ -245,23 +251,28 @@ def generate_shapes(
         size: Image side in pixels (>= 32).
         seed: Base seed; the same arguments give byte-identical files.
         workers: Processes drawing images in parallel (the files do not depend on it).
+        num_test: Held-out test images (0 = no test split; ``tools/make_shapes.py`` writes 300).
 
     Returns:
-        Counts: ``{"train_images", "train_annotations", "val_images", "val_annotations"}``.
+        Counts: ``{"<split>_images", "<split>_annotations"}`` for train, val (and test).
 
     Raises:
         ValueError: A negative count, ``size < 32`` or ``workers < 1``.
     """
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    if num_train < 0 or num_val < 0:
-        raise ValueError(f"image counts must be >= 0, got num_train={num_train}, num_val={num_val}")
+    if min(num_train, num_val, num_test) < 0:
+        raise ValueError(
+            f"image counts must be >= 0, got num_train={num_train}, num_val={num_val}, "
+            f"num_test={num_test}"
+        )
     if size < 32:
         raise ValueError(f"size must be >= 32 px so that shapes of 8 px and more fit, got {size}")
     out = Path(out_dir)
     (out / "annotations").mkdir(parents=True, exist_ok=True)
     counts = {}
-    for split, num in (("train", num_train), ("val", num_val)):
+    splits = [("train", num_train), ("val", num_val)] + ([("test", num_test)] if num_test else [])
+    for split, num in splits:
         coco = _generate_split(out, split, num, size, seed, workers)
         with open(out / "annotations" / f"instances_{split}.json", "w", encoding="utf-8") as f:
             json.dump(coco, f, sort_keys=True, separators=(",", ":"))

@@ -23,7 +23,7 @@ from detseg.data.shapes import (
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     root = tmp_path_factory.mktemp("shapes")
-    counts = generate_shapes(root, num_train=12, num_val=6, size=128, seed=3)
+    counts = generate_shapes(root, num_train=12, num_val=6, num_test=4, size=128, seed=3)
     return root, counts
 
 
@@ -35,13 +35,16 @@ def test_layout_and_determinism(tiny, tmp_path):
     root, counts = tiny
     files = _files(root)
     assert counts["train_images"] == 12 and counts["val_images"] == 6
-    for split, num in (("train", 12), ("val", 6)):
+    assert counts["test_images"] == 4
+    for split, num in (("train", 12), ("val", 6), ("test", 4)):
         for i in range(num):
             assert Path(split, "images", f"{i:06d}.png") in files
             assert Path("masks", split, f"{i:06d}.png") in files
         assert Path("annotations", f"instances_{split}.json") in files
     # a second run, drawing in two processes, writes the very same bytes
-    generate_shapes(tmp_path / "again", num_train=12, num_val=6, size=128, seed=3, workers=2)
+    generate_shapes(
+        tmp_path / "again", num_train=12, num_val=6, num_test=4, size=128, seed=3, workers=2
+    )
     assert _files(tmp_path / "again") == files
     generate_shapes(tmp_path / "other", num_train=2, num_val=0, size=128, seed=4)
     other = (tmp_path / "other" / "train" / "images" / "000000.png").read_bytes()
@@ -50,7 +53,7 @@ def test_layout_and_determinism(tiny, tmp_path):
 
 def test_annotations_match_masks_and_pixels(tiny):
     root, _ = tiny
-    for split in ("train", "val"):
+    for split in ("train", "val", "test"):
         gt = json.loads((root / "annotations" / f"instances_{split}.json").read_text())
         assert [c["id"] for c in gt["categories"]] == list(range(1, len(SHAPE_CLASSES) + 1))
         assert [c["name"] for c in gt["categories"]] == list(SHAPE_CLASSES)
@@ -127,3 +130,18 @@ def test_coco_reader_on_shapes(tiny):
         assert target["masks"].flatten(1).sum(1).tolist() == [a["area"] for a in anns]
         pixels = cv2.imread(str(root / "train/images" / f"{i:06d}.png"))[:, :, ::-1] / 255.0
         assert torch.allclose(image, torch.from_numpy(pixels.transpose(2, 0, 1)).float())
+
+
+def test_test_split_is_held_out(tiny):
+    """The test split is drawn from its own stream: none of its images repeats a train/val one."""
+    root, _ = tiny
+    seen = {
+        (root / split / "images" / f"{i:06d}.png").read_bytes()
+        for split, num in (("train", 12), ("val", 6))
+        for i in range(num)
+    }
+    test_images = [(root / "test" / "images" / f"{i:06d}.png").read_bytes() for i in range(4)]
+    assert not seen.intersection(test_images)
+    # without num_test no test split is written
+    assert "test_images" not in generate_shapes(root.parent / "no_test", 1, 1, size=64)
+    assert not (root.parent / "no_test" / "test").exists()
