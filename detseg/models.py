@@ -8,13 +8,13 @@ foreground classes (labels ``1..num_classes``). A config's ``model`` section is
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections.abc import Callable
 from typing import Any
 
 from torch import nn
 
+from detseg.config.suggest import did_you_mean
 from detseg.detection.faster_rcnn import (
     faster_rcnn,
     faster_rcnn_mobilenet_v3_large_320_fpn,
@@ -27,6 +27,7 @@ from detseg.detection.retinanet import RETINANET_MODELS
 from detseg.detection.ssd import SSD_MODELS
 from detseg.detection.yolo import YOLO_MODELS
 from detseg.segmentation import SEGMENTATION_MODELS
+from detseg.segmentation.settings import check_moved_keys
 
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "faster_rcnn": faster_rcnn,
@@ -47,12 +48,14 @@ def check_model_kwargs(name: str, kwargs: dict[str, Any]) -> Callable[..., nn.Mo
 
     Raises:
         ValueError: unknown model name, or a keyword the builder does not take (the message
-            names the key and the closest valid parameter).
+            names the key and the closest valid parameter, or the section a segmentation
+            setting belongs to).
     """
     if name not in MODELS:
-        close = difflib.get_close_matches(name, list(MODELS), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise ValueError(f"unknown model '{name}'{hint}; known models: {list(MODELS)}")
+        hint = did_you_mean(name, MODELS)
+        raise ValueError(f"unknown model '{name}'{hint} (known models: {list(MODELS)})")
+    if name in SEGMENTATION_MODELS:
+        check_moved_keys(kwargs)
     builder = MODELS[name]
     params = inspect.signature(builder).parameters
     valid = [p for p, v in params.items() if p != "num_classes" and v.kind != v.VAR_KEYWORD]
@@ -62,8 +65,7 @@ def check_model_kwargs(name: str, kwargs: dict[str, Any]) -> Callable[..., nn.Mo
                 "'num_classes' is derived from the dataset; remove it from the model config"
             )
         if key not in valid:
-            close = difflib.get_close_matches(key, valid, n=1)
-            hint = f"; closest parameter: '{close[0]}'" if close else ""
+            hint = did_you_mean(key, valid)
             raise ValueError(f"model '{name}' has no parameter '{key}'{hint} (valid: {valid})")
     return builder
 

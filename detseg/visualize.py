@@ -154,13 +154,16 @@ def draw_segmentation(
             f"label {int(labels[foreground].max())} has no class name "
             f"({len(class_names)} classes); pass the model's classes"
         )
-    palette = np.array([(0, 0, 0), *class_colors(len(class_names))], dtype=np.float64)
+    rgb = class_colors(len(class_names))
+    palette = np.array([(0, 0, 0), *rgb], dtype=np.float64)
     canvas = image.astype(np.float64)
     colors = palette[np.where(foreground, labels, 0)]
     canvas[foreground] = (1 - alpha) * canvas[foreground] + alpha * colors[foreground]
     overlay = np.clip(canvas.round(), 0, 255).astype(np.uint8)
     present = sorted(int(k) for k in np.unique(labels[foreground]))
-    entries = [(class_names[k - 1], tuple(int(c) for c in palette[k])) for k in present]
+    entries: list[tuple[str, tuple[int, int, int] | None]] = [
+        (class_names[k - 1], rgb[k - 1]) for k in present
+    ]
     return _with_legend(overlay, entries or [("no foreground", None)])
 
 

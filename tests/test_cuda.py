@@ -146,7 +146,7 @@ def test_faster_rcnn_training_step_has_few_host_syncs():
     10 times (3 by design: target checks, proposals kept per image, RoIs per FPN level)."""
     import warnings
 
-    from detseg.engine.throughput import random_detection_batch
+    from detseg.benchmark.throughput import random_detection_batch
 
     torch.manual_seed(0)
     tv = tvd.fasterrcnn_resnet50_fpn(

@@ -11,16 +11,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from torch import Tensor
-
-from detseg.data.anchor_kmeans import (
-    anchors_yaml,
-    coco_box_sizes,
-    dataset_box_sizes,
-    kmeans_anchors,
-)
+from detseg.data.anchor_kmeans import anchors_yaml, kmeans_anchors, training_box_sizes
 
 
 def parse_args() -> argparse.Namespace:
@@ -48,21 +40,9 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def load_sizes(source: str, input_size: int) -> Tensor:
-    """Box sizes of a COCO json, or of the training split of a config's dataset."""
-    if Path(source).suffix.lower() == ".json":
-        return coco_box_sizes(source, input_size)
-    from detseg.config import load_config
-    from detseg.data import build_dataset
-
-    config = load_config(source)
-    dataset = build_dataset(config.data.dataset_kwargs(), "train")
-    return dataset_box_sizes((dataset[i] for i in range(len(dataset))), input_size)
-
-
 def main() -> int:
     args = parse_args()
-    sizes = load_sizes(args.source, args.input_size)
+    sizes = training_box_sizes(args.source, args.input_size)
     if sizes.shape[0] < args.k:
         print(f"error: {args.source} has {sizes.shape[0]} usable boxes, fewer than --k {args.k}")
         return 1

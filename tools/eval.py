@@ -33,38 +33,23 @@ The config's ``eval.tta``, ``eval.tta_scales`` and ``eval.crf`` say how the labe
 made (flipped / rotated views, image scales, a CRF on colour edges; see
 ``detseg.segmentation.inference``); ``--set eval.tta=none eval.tta_scales=[1.0]
 eval.crf.iterations=0`` gives the plain one-pass prediction.
+
+The evaluations live in ``detseg.evaluation.checkpoint_eval`` (``evaluate_checkpoint``) and
+``detseg.evaluation.prediction_files_eval`` (``evaluate_prediction_files``).
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from detseg.config import ConfigError, config_from_dict
-from detseg.data.loader import build_loader
-from detseg.data.registry import build_dataset
-from detseg.data.seg_loader import build_segmentation_loader
-from detseg.engine.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
-from detseg.engine.evaluate import COCO_KEYS, DatasetHead, coco_ground_truth, predict_batches
-from detseg.engine.evaluate_segmentation import (
-    evaluate_segmentation,
-    segmentation_table,
-    write_segmentation_metrics,
-)
-from detseg.engine.train_loop import resolve_device
-from detseg.evaluation.coco_format import predictions_to_coco_results
-from detseg.evaluation.file_names import match_file_names
-from detseg.evaluation.report import write_detection_report
-from detseg.evaluation.table import coco_table
-from detseg.segmentation.inference import SegmentationInference
-
-logger = logging.getLogger("eval")
+from detseg.config import ConfigError
+from detseg.engine.checkpointing import CheckpointError
+from detseg.evaluation.checkpoint_eval import evaluate_checkpoint
+from detseg.evaluation.prediction_files_eval import evaluate_prediction_files
 
 BACKENDS = ("faster", "pycocotools")
 
@@ -175,157 +160,27 @@ def _form_problem(args: argparse.Namespace) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.checkpoint is not None:
-        return evaluate_checkpoint(args)
-    return evaluate_files(args)
-
-
-def evaluate_checkpoint(args: argparse.Namespace) -> int:
-    """The checkpoint form: predict on the val split, then write the report."""
-    state = load_checkpoint(args.checkpoint)
-    overrides = [*args.set, *([f"eval.backend={args.backend}"] if args.backend else [])]
-    cfg = config_from_dict(state["config"], source=str(args.checkpoint), overrides=overrides)
-    device = resolve_device(cfg.device)
-    model, _, classes = model_from_checkpoint(
-        state, device, cfg.model.to_dict(), source=str(args.checkpoint)
-    )
-    val_set = build_dataset(cfg.data.dataset_kwargs(), "val")
-    if list(val_set.classes) != classes:
-        raise ValueError(
-            f"the val split's classes {val_set.classes} differ from the checkpoint's {classes}"
+        summary = evaluate_checkpoint(
+            args.checkpoint,
+            out=args.out,
+            overrides=args.set,
+            backend=args.backend,
+            worst_k=args.worst_k,
+            score_threshold=args.score_thr,
         )
-    if cfg.eval.max_images is not None:
-        val_set = DatasetHead(val_set, cfg.eval.max_images)
-    if getattr(model, "task", "detection") == "segmentation":
-        return evaluate_segmenter(args, cfg, model, val_set, classes, device)
-    gt = coco_ground_truth(val_set)
-    loader = build_loader(val_set, cfg.eval.batch_size, False, cfg.train.num_workers)
-    image_ids, predictions = predict_batches(model, loader, device, cfg.train.amp)
-    detections = predictions_to_coco_results(image_ids, predictions, gt.cat_ids)
-
-    out = args.out or args.checkpoint.parent / "eval"
-    gt_named, images_dir = gallery_sources(val_set, gt.gt)
-    info = {
-        "checkpoint": str(args.checkpoint),
-        "model": cfg.model.name,
-        "dataset": f"{cfg.data.format} at {cfg.data.root} (val split)",
-        "images": len(val_set),
-        "backend": cfg.eval.backend,
-    }
-    heading = f"COCO bbox evaluation of {args.checkpoint} on {len(val_set)} images"
-    write_report(args, out, heading, gt_named, detections, images_dir, info, cfg.eval.backend)
-    (out / "detections.json").write_text(json.dumps(detections))
-    print(f"Wrote {out / 'detections.json'}")
+    else:
+        summary = evaluate_prediction_files(
+            args.gt,
+            args.pred,
+            out=args.out,
+            images_dir=args.images,
+            backend=args.backend or "faster",
+            iou_type=args.iou_type,
+            worst_k=args.worst_k,
+            score_threshold=args.score_thr,
+        )
+    print(summary.text())
     return 0
-
-
-def evaluate_segmenter(
-    args: argparse.Namespace, cfg: Any, model: Any, val_set: Any, classes: list[str], device: Any
-) -> int:
-    """The checkpoint form for a segmenter: mIoU table on stdout, ``OUT/metrics.json``."""
-    loader = build_segmentation_loader(val_set, cfg.eval.batch_size, False, cfg.train.num_workers)
-    inference = SegmentationInference.from_config(cfg.eval)
-    metrics = evaluate_segmentation(
-        model, loader, device, len(classes) + 1, cfg.train.amp, inference=inference
-    )
-    info = {
-        "checkpoint": str(args.checkpoint),
-        "model": cfg.model.name,
-        "dataset": f"{cfg.data.format} at {cfg.data.root} (val split)",
-        "images": metrics["images"],
-        "tta": cfg.eval.tta,
-        "tta_scales": cfg.eval.tta_scales,
-        "crf": dataclasses.asdict(cfg.eval.crf),
-        "inference": inference.describe(),
-    }
-    out = args.out or args.checkpoint.parent / "eval"
-    path = write_segmentation_metrics(out, metrics, classes, info)
-    print(f"Segmentation evaluation of {args.checkpoint} on {metrics['images']} images:\n")
-    print(segmentation_table(metrics, classes))
-    print(f"\nWrote {path}")
-    return 0
-
-
-def evaluate_files(args: argparse.Namespace) -> int:
-    """The model-free form: score ``--pred`` against ``--gt``, then write the report."""
-    gt = _read_json(args.gt, dict, "--gt")
-    records = _read_json(args.pred, list, "--pred")
-    detections = match_file_names(gt, records)
-    if args.images is not None and not args.images.is_dir():
-        raise FileNotFoundError(f"--images {args.images} is not a folder")
-    out = args.out or args.pred.parent / "eval"
-    backend = args.backend or "faster"
-    info = {
-        "ground truth": str(args.gt),
-        "predictions": str(args.pred),
-        "images": len(gt.get("images", [])),
-        "backend": backend,
-    }
-    heading = f"COCO {args.iou_type} evaluation of {args.pred} against {args.gt}"
-    write_report(args, out, heading, gt, detections, args.images, info, backend)
-    return 0
-
-
-def write_report(
-    args: argparse.Namespace,
-    out: Path,
-    heading: str,
-    gt: dict,
-    detections: list[dict],
-    images_dir: Path | None,
-    info: dict[str, Any],
-    backend: str,
-) -> dict[str, Any]:
-    """Writes the report (one COCO evaluation), prints its table; returns metrics.json's dict."""
-    page = write_detection_report(
-        out,
-        gt,
-        detections,
-        images_dir=images_dir,
-        title=heading,
-        worst_k=args.worst_k,
-        score_threshold=args.score_thr,
-        backend=backend,
-        info=info,
-    )
-    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-    print(f"{heading}:\n")
-    print(coco_table({k: metrics[k] for k in (*COCO_KEYS, "per_class")}))
-    print(f"\nWrote {page} with metrics.json, PR curves and confusion_matrix.png in {out}/")
-    return metrics
-
-
-def gallery_sources(dataset: Any, gt: dict) -> tuple[dict, Path | None]:
-    """``gt`` with ``images[].file_name`` relative to the returned folder (for the gallery).
-
-    A COCO dataset keeps its own names and ``images_dir``. Other datasets (VOC,
-    YOLO: their gt has no ``file_name``) get their image paths relative to the
-    deepest folder holding them all. ``None`` when the dataset cannot name its images.
-    """
-    base = dataset.dataset if isinstance(dataset, DatasetHead) else dataset
-    folder = getattr(base, "images_dir", None)
-    if folder is not None and all(img.get("file_name") for img in gt["images"]):
-        return gt, Path(folder)
-    if not hasattr(base, "image_path") or not gt["images"]:
-        return gt, None
-    paths = {int(i): Path(base.image_path(k)).resolve() for k, i in enumerate(dataset.image_ids)}
-    common = Path(os.path.commonpath([str(p.parent) for p in paths.values()]))
-    images = [
-        {**img, "file_name": str(paths[int(img["id"])].relative_to(common))}
-        if int(img["id"]) in paths
-        else img
-        for img in gt["images"]
-    ]
-    return {**gt, "images": images}, common
-
-
-def _read_json(path: Path, kind: type, flag: str) -> Any:
-    if not path.is_file():
-        raise FileNotFoundError(f"{flag} {path} is not a file")
-    with open(path, encoding="utf-8") as f:
-        value = json.load(f)
-    if not isinstance(value, kind):
-        raise ValueError(f"{flag} {path} must hold a json {kind.__name__}")
-    return value
 
 
 if __name__ == "__main__":

@@ -5,11 +5,11 @@
     python tools/train.py configs/segmentation/unet_shapes.yaml
     torchrun --nproc_per_node 4 tools/train.py configs/faster_rcnn/faster_rcnn_r50_fpn_coco.yaml
 
-The recipe lives in :func:`detseg.engine.trainer.train` (read it top to bottom). Everything
-lands in the work dir: ``config.yaml`` (the resolved config), ``metrics.jsonl`` (one JSON
-record per log step and per evaluation), ``tb/`` (TensorBoard), ``last.pt`` (resumable, with
-``last.1.pt`` ... older copies) and ``best.pt``, and ``curves.png``. Ctrl-C or SIGTERM stops
-after the current step with a ``last.pt`` that ``--resume`` continues exactly.
+The recipe lives in :func:`detseg.engine.training.trainer.train` (read it top to bottom).
+Everything lands in the work dir: ``config.yaml`` (the resolved config), ``metrics.jsonl``
+(one JSON record per log step and per evaluation), ``tb/`` (TensorBoard), ``last.pt``
+(resumable, with ``last.1.pt`` ... older copies) and ``best.pt``, and ``curves.png``. Ctrl-C
+or SIGTERM stops after the current step with a ``last.pt`` that ``--resume`` continues exactly.
 """
 
 from __future__ import annotations
@@ -23,12 +23,10 @@ from pathlib import Path
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from detseg.config import ConfigError, load_config
-from detseg.engine.checkpoint import CheckpointError
-from detseg.engine.disk_check import WorkDirError
-from detseg.engine.evaluate import COCO_KEYS
-from detseg.engine.evaluate_segmentation import SEG_KEYS
-from detseg.engine.run_state import SCORE_KEY
-from detseg.engine.trainer import TrainResult, train
+from detseg.engine import TrainResult, train
+from detseg.engine.checkpointing import CheckpointError, WorkDirError
+from detseg.engine.training import SCORE_KEY
+from detseg.engine.validation import COCO_KEYS, SEG_KEYS
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

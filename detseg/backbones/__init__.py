@@ -14,11 +14,11 @@ torchvision's exact detection backbones (for ``from_torchvision``) come from
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Sequence
 from functools import partial
+from typing import Any
 
-from torch import nn
+from detseg.config.suggest import did_you_mean
 
 from .base import (
     Backbone,
@@ -41,7 +41,7 @@ from .resnet import ResNetBackbone, resnet_backbone
 from .vgg import VGGBackbone, vgg_backbone
 from .weights import WeightsSpec, imagenet_file_name
 
-PLAIN_BACKBONES: dict[str, Callable[..., nn.Module]] = {
+PLAIN_BACKBONES: dict[str, Callable[..., Backbone]] = {
     "vgg16": partial(vgg_backbone, "vgg16"),
     "vgg16_bn": partial(vgg_backbone, "vgg16_bn"),
     "resnet18": partial(resnet_backbone, "resnet18"),
@@ -63,7 +63,7 @@ def build_fpn_backbone(
     extra_blocks: str | None = "maxpool",
     p6p7_from: str = "p5",
     fpn_norm: FPNNormSpec = None,
-    **body_kwargs,
+    **body_kwargs: Any,
 ) -> BackboneWithFPN:
     """A plain backbone from ``PLAIN_BACKBONES`` with an FPN over all its returned levels.
 
@@ -82,7 +82,7 @@ def build_fpn_backbone(
     return BackboneWithFPN(body, None, out_channels, extra_blocks, p6p7_from, fpn_norm)
 
 
-BACKBONES: dict[str, Callable[..., nn.Module]] = {
+BACKBONES: dict[str, Callable[..., Backbone]] = {
     **PLAIN_BACKBONES,
     **{f"{name}_fpn": partial(build_fpn_backbone, name) for name in PLAIN_BACKBONES},
 }
@@ -94,8 +94,8 @@ def build_backbone(
     trainable_layers: int | None = None,
     norm: NormSpec = "frozen_bn",
     return_layers: Sequence[str] | None = None,
-    **kwargs,
-) -> nn.Module:
+    **kwargs: Any,
+) -> Backbone:
     """Build ``BACKBONES[name]``.
 
     Args:
@@ -111,9 +111,8 @@ def build_backbone(
         ValueError: for an unknown name (the message lists the closest names).
     """
     if name not in BACKBONES:
-        close = difflib.get_close_matches(name, list(BACKBONES), n=3)
         raise ValueError(
-            f"unknown backbone {name!r}; did you mean {close}? All: {list(BACKBONES)}."
+            f"unknown backbone {name!r}{did_you_mean(name, BACKBONES)} (all: {list(BACKBONES)})"
         )
     return BACKBONES[name](
         weights=weights,
@@ -133,7 +132,7 @@ def build_model_backbone(
     width_mult: float = 1.0,
     norm_eps: float | None = None,
     norm_momentum: float | None = None,
-    **kwargs,
+    **kwargs: Any,
 ) -> Backbone:
     """``build_backbone`` as the model builders (detection and segmentation) use it.
 

@@ -28,7 +28,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 
 from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _NormBase  # BatchNorm*d, SyncBatchNorm, InstanceNorm*d
 from torchvision.ops import FrozenBatchNorm2d
+
+from .weights import WeightsSpec
 
 logger = logging.getLogger(__name__)
 
@@ -170,11 +173,11 @@ def set_norm_statistics(
     their twin. ``None`` leaves the value as it is. FrozenBatchNorm2d has no momentum.
     """
     for layer in module.modules():
-        if not hasattr(layer, "running_var"):
+        if not isinstance(layer, (_NormBase, FrozenBatchNorm2d)):
             continue
         if eps is not None:
             layer.eps = eps
-        if momentum is not None and hasattr(layer, "momentum"):
+        if momentum is not None and isinstance(layer, _NormBase):
             layer.momentum = momentum
 
 
@@ -183,7 +186,7 @@ def set_norm_statistics(
 SCRATCH_NORM_MOMENTUM = 0.1
 
 
-def scratch_norm_momentum(weights: str | None, norm_momentum: float | None) -> float | None:
+def scratch_norm_momentum(weights: WeightsSpec, norm_momentum: float | None) -> float | None:
     """The BatchNorm momentum a builder applies to its backbone (detection and segmentation).
 
     Args:

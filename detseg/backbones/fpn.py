@@ -108,6 +108,7 @@ class FPNP6P7Levels(nn.Module):
         self.p7 = nn.Conv2d(out_channels, out_channels, 3, stride=2, padding=1)
         for conv in (self.p6, self.p7):
             nn.init.kaiming_uniform_(conv.weight, a=1)
+            assert conv.bias is not None  # nn.Conv2d's default bias=True
             nn.init.zeros_(conv.bias)
 
     def forward(self, p: list[Tensor], c: list[Tensor]) -> list[Tensor]:
@@ -203,7 +204,7 @@ class BackboneWithFPN(Backbone):
 
     def __init__(
         self,
-        body: nn.Module,
+        body: Backbone,
         in_features: Sequence[str] | None = None,
         out_channels: int = 256,
         extra_blocks: str | None = "maxpool",

@@ -62,7 +62,7 @@ MOBILENET_ARCHS = ("mobilenet_v2", "mobilenet_v3_large")
 MOBILENET_LEVELS = ("c1", "c2", "c3", "c4", "c5_entry", "c5")
 
 
-def mobilenet_stage_indices(features: nn.Sequential) -> list[int]:
+def mobilenet_stage_indices(features: Sequence[nn.Module]) -> list[int]:
     """torchvision's stage taps: ``[0, <blocks with _is_cn>, len(features) - 1]``."""
     strided = [i for i, block in enumerate(features) if getattr(block, "_is_cn", False)]
     return [0, *strided, len(features) - 1]

@@ -32,7 +32,7 @@ torchvision's detection models (``backbone.body.<key>``) and segmentation models
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torchvision
 from torch import Tensor, nn
@@ -55,13 +55,14 @@ _STEM = ("conv1", "bn1", "relu", "maxpool")
 _TRAIN_ORDER = ("layer4", "layer3", "layer2", "layer1", "conv1")
 
 
-def resnet_norm_layer(norm: NormSpec) -> type[nn.Module] | nn.Module:
+def resnet_norm_layer(norm: NormSpec) -> Callable[..., nn.Module]:
     """Map a ``norm`` spec to the ``norm_layer`` torchvision's ResNet constructor takes."""
     check_norm(norm)
     if norm == "frozen_bn":
         return FrozenBatchNorm2d
     if norm == "bn":
         return nn.BatchNorm2d
+    assert not isinstance(norm, str)  # check_norm accepts no other string
     return norm
 
 

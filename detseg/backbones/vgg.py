@@ -82,7 +82,7 @@ class VGGBackbone(Backbone):
         features = _vgg16_features(batch_norm=arch == "vgg16_bn")
         load_torchvision_weights(features, weights, arch, prefix="features.")
         if arch == "vgg16_bn" and norm == "frozen_bn":
-            features = to_frozen_batch_norm(features)
+            to_frozen_batch_norm(features)  # in place: features is a Sequential
 
         pools = [i for i, layer in enumerate(features) if isinstance(layer, nn.MaxPool2d)]
         frozen_blocks = 5 - trainable_layers
@@ -110,6 +110,7 @@ def _vgg16_features(batch_norm: bool) -> nn.Sequential:
     for module in features.modules():
         if isinstance(module, nn.Conv2d):
             nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            assert module.bias is not None  # make_layers builds its convs with a bias
             nn.init.zeros_(module.bias)
         elif isinstance(module, nn.BatchNorm2d):
             nn.init.ones_(module.weight)

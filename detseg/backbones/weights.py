@@ -31,6 +31,12 @@ logger = logging.getLogger(__name__)
 
 WeightsSpec = str | os.PathLike | None
 
+#: Per-channel mean and standard deviation of ImageNet's RGB images in ``[0, 1]``: the input
+#: normalisation torchvision's ImageNet weights were trained with, and so the default of every
+#: detseg model (detection transforms and segmentation models alike).
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
 
 def imagenet_file_name(arch: str, version: str = "IMAGENET1K_V1") -> str:
     """File name torchvision gives the ImageNet weights of ``arch`` (read from its weight enum).

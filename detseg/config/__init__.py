@@ -14,9 +14,11 @@ to the type of the field they set, e.g. ``train.max_iters=null`` gives ``None``
 and ``train.milestones=[8,11]`` a list of ints.
 
 The ``model`` section is ``name`` plus the keyword arguments of the builder
-``detseg.models.MODELS[name]``; the ``data`` section is ``format``, ``root`` and
-``augmentations`` plus the format's own keys (annotation paths, splits), which
-are handed to ``detseg.data.build_dataset`` unchanged.
+``detseg.models.MODELS[name]``; a nested section of it (Faster R-CNN's ``rpn``, a
+segmenter's ``loss`` and ``input``) is a dict that the builder turns into a settings
+dataclass with :func:`detseg.config.sections.dataclass_from_dict`. The ``data`` section
+is ``format``, ``root`` and ``augmentations`` plus the format's own keys (annotation
+paths, splits), which are handed to ``detseg.data.build_dataset`` unchanged.
 """
 
 from detseg.config.loading import BASE_KEY, config_from_dict, load_config

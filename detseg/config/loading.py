@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import inspect
 import logging
 import types
@@ -14,6 +13,7 @@ from typing import Any, Literal
 import yaml
 
 from detseg.config.schema import OPEN_SECTIONS, Config, ConfigError, DataConfig, ModelConfig
+from detseg.config.suggest import did_you_mean
 
 logger = logging.getLogger(__name__)
 
@@ -113,9 +113,7 @@ def _hints(cls: type) -> dict[str, Any]:
 def _unknown_key_error(source: str, key_path: str, valid: typing.Iterable[str]) -> ConfigError:
     valid = sorted(valid)
     name = key_path.rsplit(".", 1)[-1]
-    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
-    prefix = key_path[: -len(name)]
-    hint = f"; did you mean '{prefix}{close[0]}'?" if close else ""
+    hint = did_you_mean(name, valid, prefix=key_path[: -len(name)])
     return ConfigError(
         f"{source}: unknown key '{key_path}'{hint} (valid keys here: {', '.join(valid)})"
     )
@@ -228,15 +226,21 @@ def _check_model_kwargs(model: ModelConfig, source: str) -> None:
         )
     try:
         from detseg.models import MODELS
+        from detseg.segmentation import SEGMENTATION_MODELS
+        from detseg.segmentation.settings import check_moved_keys
     except ImportError as err:  # models not importable (partial install): build_model checks later
         logger.debug("skipping model kwargs check: %s", err)
         return
     if model.name not in MODELS:
-        close = difflib.get_close_matches(model.name, list(MODELS), n=1, cutoff=0.5)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(model.name, MODELS)
         raise ConfigError(
             f"{source}: unknown model.name '{model.name}'{hint} (known: {', '.join(MODELS)})"
         )
+    if model.name in SEGMENTATION_MODELS:
+        try:
+            check_moved_keys(model.kwargs)
+        except ValueError as err:
+            raise ConfigError(f"{source}: {err}") from None
     params = inspect.signature(MODELS[model.name]).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return
@@ -254,8 +258,7 @@ def _check_data_options(data: DataConfig, source: str) -> None:
         logger.debug("skipping data options check: %s", err)
         return
     if data.format not in DATA_DEFAULTS:
-        close = difflib.get_close_matches(data.format, list(DATA_DEFAULTS), n=1, cutoff=0.5)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(data.format, DATA_DEFAULTS)
         raise ConfigError(
             f"{source}: unknown data.format '{data.format}'{hint} "
             f"(known: {', '.join(DATA_DEFAULTS)})"

@@ -6,18 +6,26 @@
 - :func:`norm_of`, :func:`resnet_backbone_kwargs`, :func:`transform_kwargs`: builder keyword
   arguments read from the ResNet body and the ``GeneralizedRCNNTransform`` of a torchvision
   detector (Faster R-CNN and RetinaNet).
+- :data:`TorchvisionModule`: the type of a torchvision module whose own attributes a converter
+  reads.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 from torch import Tensor, nn
 from torchvision.ops import FrozenBatchNorm2d
 
-_RESNET_DEPTHS = {
+TorchvisionModule: TypeAlias = Any
+"""A torchvision module whose own attributes a converter reads (``rpn.anchor_generator.sizes``,
+``transform.min_size``, ``body.return_layers``, ...). torchvision ships no type information and
+``nn.Module.__getattr__`` would type every such attribute as ``Tensor | Module``, so these
+reads are untyped: a missing attribute raises ``AttributeError`` when the converter runs."""
+
+_RESNET_DEPTHS: dict[tuple[str, tuple[int, ...]], str] = {
     ("BasicBlock", (2, 2, 2, 2)): "resnet18",
     ("BasicBlock", (3, 4, 6, 3)): "resnet34",
     ("Bottleneck", (3, 4, 6, 3)): "resnet50",
@@ -96,7 +104,7 @@ def norm_of(body: nn.Module) -> tuple[str, float]:
     raise ValueError("the torchvision backbone has no BatchNorm2d / FrozenBatchNorm2d layer")
 
 
-def resnet_backbone_kwargs(body: nn.Module) -> dict[str, Any]:
+def resnet_backbone_kwargs(body: TorchvisionModule) -> dict[str, Any]:
     """``backbone``, ``return_layers`` and ``trainable_layers`` of a torchvision ResNet body
     (an ``IntermediateLayerGetter`` over ``layer1..layer4``).
 
@@ -119,7 +127,7 @@ def resnet_backbone_kwargs(body: nn.Module) -> dict[str, Any]:
     }
 
 
-def transform_kwargs(transform: nn.Module) -> dict[str, Any]:
+def transform_kwargs(transform: TorchvisionModule) -> dict[str, Any]:
     """``min_size``, ``max_size``, ``fixed_size`` (as ``(H, W)``), ``image_mean`` and
     ``image_std`` of a torchvision ``GeneralizedRCNNTransform``.
 

@@ -14,6 +14,7 @@ from torch import nn
 
 from detseg.backbones.mobilenet import MOBILENET_LEVELS, mobilenet_stage_indices
 from detseg.convert.common import (
+    TorchvisionModule,
     copy_state,
     map_keys,
     norm_of,
@@ -61,7 +62,7 @@ def _conv_head_rules(box_head: nn.Module) -> list[tuple[str, str]]:
     return rules
 
 
-def _mobilenet_backbone_kwargs(body: nn.Module) -> dict[str, Any]:
+def _mobilenet_backbone_kwargs(body: TorchvisionModule) -> dict[str, Any]:
     blocks = list(body.children())
     module = type(blocks[1]).__module__
     arch = "mobilenet_v3_large" if module.endswith("mobilenetv3") else "mobilenet_v2"
@@ -75,7 +76,7 @@ def _mobilenet_backbone_kwargs(body: nn.Module) -> dict[str, Any]:
     return {"backbone": arch, "return_layers": levels, "trainable_layers": trainable}
 
 
-def _backbone_kwargs(tv_backbone: nn.Module) -> dict[str, Any]:
+def _backbone_kwargs(tv_backbone: TorchvisionModule) -> dict[str, Any]:
     body, fpn = tv_backbone.body, getattr(tv_backbone, "fpn", None)
     if fpn is None or type(fpn.extra_blocks).__name__ != "LastLevelMaxPool":
         raise ValueError(
@@ -101,7 +102,7 @@ def _backbone_kwargs(tv_backbone: nn.Module) -> dict[str, Any]:
     }
 
 
-def _rpn_kwargs(rpn: nn.Module) -> dict[str, Any]:
+def _rpn_kwargs(rpn: TorchvisionModule) -> dict[str, Any]:
     if tuple(rpn.box_coder.weights) != (1.0, 1.0, 1.0, 1.0):
         raise ValueError(f"RPN box coder weights {rpn.box_coder.weights} != (1, 1, 1, 1)")
     generator = rpn.anchor_generator
@@ -125,7 +126,7 @@ def _rpn_kwargs(rpn: nn.Module) -> dict[str, Any]:
     }
 
 
-def _roi_kwargs(roi_heads: nn.Module) -> dict[str, Any]:
+def _roi_kwargs(roi_heads: TorchvisionModule) -> dict[str, Any]:
     pool = roi_heads.box_roi_pool
     if type(pool).__name__ != "MultiScaleRoIAlign" or (
         pool.canonical_scale,
@@ -162,7 +163,7 @@ def _roi_kwargs(roi_heads: nn.Module) -> dict[str, Any]:
     }
 
 
-def faster_rcnn_config_from_torchvision(tv_model: nn.Module) -> tuple[dict[str, Any], int]:
+def faster_rcnn_config_from_torchvision(tv_model: TorchvisionModule) -> tuple[dict[str, Any], int]:
     """The ``{"name": "faster_rcnn", **kwargs}`` config and ``num_classes`` of a torchvision
     ``FasterRCNN`` instance (every setting read from the instance)."""
     if tv_model.roi_heads.has_mask() or tv_model.roi_heads.has_keypoint():
@@ -185,7 +186,7 @@ def faster_rcnn_config_from_torchvision(tv_model: nn.Module) -> tuple[dict[str, 
     return cfg, num_classes
 
 
-def map_state_dict_keys(tv_model: nn.Module, model: nn.Module) -> dict[str, str]:
+def map_state_dict_keys(tv_model: TorchvisionModule, model: nn.Module) -> dict[str, str]:
     """torchvision key -> detseg key for every entry of both state dicts.
 
     Raises:

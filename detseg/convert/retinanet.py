@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from detseg.convert.common import (
+    TorchvisionModule,
     copy_state,
     map_keys,
     norm_of,
@@ -47,11 +48,15 @@ def drop_class_zero(num_classes: int) -> Callable[[Tensor], Tensor]:
     return transform
 
 
-def retinanet_config_from_torchvision(tv_model: nn.Module) -> tuple[dict[str, Any], int]:
+def retinanet_config_from_torchvision(tv_model: TorchvisionModule) -> tuple[dict[str, Any], int]:
     """``({"name": "retinanet", **kwargs}, num_classes)`` of a torchvision ``RetinaNet``."""
     backbone, head = tv_model.backbone, tv_model.head
     extra = getattr(backbone.fpn, "extra_blocks", None)
-    if type(extra).__name__ != "LastLevelP6P7" or not hasattr(backbone.body, "layer1"):
+    if (
+        extra is None
+        or type(extra).__name__ != "LastLevelP6P7"
+        or not hasattr(backbone.body, "layer1")
+    ):
         raise ValueError(
             "only torchvision RetinaNets on a ResNet-FPN with LastLevelP6P7 extra "
             "blocks are supported"

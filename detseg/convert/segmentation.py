@@ -24,7 +24,7 @@ from torch import nn
 from torchvision.ops import FrozenBatchNorm2d
 
 from detseg.backbones.mobilenet import MOBILENET_LEVELS, mobilenet_stage_indices
-from detseg.convert.common import copy_state, map_keys
+from detseg.convert.common import TorchvisionModule, copy_state, map_keys
 from detseg.segmentation.builders import deeplabv3, fcn, lraspp
 
 _RESNET_DEPTHS = {(3, 4, 6, 3): "resnet50", (3, 4, 23, 3): "resnet101"}
@@ -32,7 +32,7 @@ _RESNET_LEVEL = {"layer1": "c2", "layer2": "c3", "layer3": "c4", "layer4": "c5"}
 _NORMS = (nn.BatchNorm2d, FrozenBatchNorm2d)
 
 
-def _resnet_kwargs(body: nn.Module) -> tuple[dict[str, Any], dict[str, str]]:
+def _resnet_kwargs(body: TorchvisionModule) -> tuple[dict[str, Any], dict[str, str]]:
     """Builder kwargs of a torchvision ResNet body and its ``{tv name: level}`` returns."""
     if type(body.layer1[0]).__name__ != "Bottleneck":
         raise ValueError("only ResNet-50/101 (Bottleneck) segmentation backbones are supported")
@@ -48,7 +48,7 @@ def _resnet_kwargs(body: nn.Module) -> tuple[dict[str, Any], dict[str, str]]:
     return kwargs, levels
 
 
-def _mobilenet_kwargs(body: nn.Module) -> tuple[dict[str, Any], dict[str, str]]:
+def _mobilenet_kwargs(body: TorchvisionModule) -> tuple[dict[str, Any], dict[str, str]]:
     """Builder kwargs of a torchvision MobileNetV3-Large ``features`` body and its returns."""
     blocks = list(body.children())
     if not type(blocks[1]).__module__.endswith("mobilenetv3") or len(blocks) != 17:
@@ -68,7 +68,9 @@ def _mobilenet_kwargs(body: nn.Module) -> tuple[dict[str, Any], dict[str, str]]:
     return kwargs, levels
 
 
-def _backbone_kwargs(tv_model: nn.Module, expected: dict[str, dict[str, str]]) -> dict[str, Any]:
+def _backbone_kwargs(
+    tv_model: TorchvisionModule, expected: dict[str, dict[str, str]]
+) -> dict[str, Any]:
     """Backbone kwargs; checks that the returned levels are the ones detseg's builder uses.
 
     Args:
@@ -108,14 +110,14 @@ def _num_classes(logits_conv: nn.Conv2d) -> int:
     return channels - 1
 
 
-def _check_fcn_head(head: nn.Module, where: str) -> None:
+def _check_fcn_head(head: TorchvisionModule, where: str) -> None:
     """torchvision's ``FCNHead`` is a Sequential ``conv, bn, relu, dropout, conv``."""
     conv = head[0]
     if len(head) != 5 or conv.out_channels != conv.in_channels // 4:
         raise ValueError(f"unsupported {where}: expected torchvision's FCNHead")
 
 
-def _backbone_rules(tv_model: nn.Module) -> list[tuple[str, str]]:
+def _backbone_rules(tv_model: TorchvisionModule) -> list[tuple[str, str]]:
     if hasattr(tv_model.backbone, "layer1"):
         return [(r"^backbone\.(.+)$", r"backbone.\1")]
     return [(r"^backbone\.(\d+)\.(.+)$", r"backbone.features.\1.\2")]
@@ -165,7 +167,7 @@ def _copy_weights(tv_model: nn.Module, model: nn.Module, rules: list[tuple[str, 
     model.train(tv_model.training)
 
 
-def convert_fcn(tv_model: nn.Module) -> tuple[nn.Module, dict[str, Any]]:
+def convert_fcn(tv_model: TorchvisionModule) -> tuple[nn.Module, dict[str, Any]]:
     """torchvision ``FCN`` (``fcn_resnet50/101``) -> ``(detseg model, model config)``."""
     _check_fcn_head(tv_model.classifier, "classifier")
     aux = tv_model.aux_classifier is not None
@@ -180,7 +182,7 @@ def convert_fcn(tv_model: nn.Module) -> tuple[nn.Module, dict[str, Any]]:
     return model, {"name": "fcn", **kwargs}
 
 
-def convert_deeplabv3(tv_model: nn.Module) -> tuple[nn.Module, dict[str, Any]]:
+def convert_deeplabv3(tv_model: TorchvisionModule) -> tuple[nn.Module, dict[str, Any]]:
     """torchvision ``DeepLabV3`` (ResNet-50/101, MobileNetV3-Large) -> ``(model, config)``."""
     head = tv_model.classifier
     aspp = head[0]
@@ -198,7 +200,7 @@ def convert_deeplabv3(tv_model: nn.Module) -> tuple[nn.Module, dict[str, Any]]:
     return model, {"name": "deeplabv3", **kwargs}
 
 
-def convert_lraspp(tv_model: nn.Module) -> tuple[nn.Module, dict[str, Any]]:
+def convert_lraspp(tv_model: TorchvisionModule) -> tuple[nn.Module, dict[str, Any]]:
     """torchvision ``LRASPP`` (``lraspp_mobilenet_v3_large``) -> ``(model, config)``."""
     head = tv_model.classifier
     kwargs = {

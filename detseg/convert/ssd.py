@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from detseg.convert.common import copy_state, map_keys
+from detseg.convert.common import TorchvisionModule, copy_state, map_keys
 from detseg.detection.ssd import ssd
 
 _KEY_RULES: list[tuple[str, str]] = [
@@ -26,7 +26,7 @@ _KEY_RULES: list[tuple[str, str]] = [
 ]
 
 
-def _vgg_kwargs(backbone: nn.Module) -> dict[str, Any]:
+def _vgg_kwargs(backbone: TorchvisionModule) -> dict[str, Any]:
     if len(backbone.extra) != 5:
         raise ValueError("only the 300 px VGG16 SSD is supported (not the high-resolution one)")
     convs = [m for m in backbone.features if isinstance(m, nn.Conv2d)]
@@ -36,7 +36,7 @@ def _vgg_kwargs(backbone: nn.Module) -> dict[str, Any]:
     return {"backbone": "vgg16", "trainable_layers": trainable, "head": "conv"}
 
 
-def _mobilenet_trainable_layers(backbone: nn.Module) -> int:
+def _mobilenet_trainable_layers(backbone: TorchvisionModule) -> int:
     """Stages that train, from the first trainable block of the original MobileNet (whose
     first stride-32 block is split between ``features[0][-1]`` and ``features[1][0]``)."""
     first, second = backbone.features
@@ -50,7 +50,7 @@ def _mobilenet_trainable_layers(backbone: nn.Module) -> int:
     return len(stages) - stages.index(trainable[0]) if trainable[0] in stages else len(stages)
 
 
-def _mobilenet_kwargs(backbone: nn.Module) -> dict[str, Any]:
+def _mobilenet_kwargs(backbone: TorchvisionModule) -> dict[str, Any]:
     first, second = backbone.features
     if first[0][0].out_channels != 16:
         raise ValueError("only width_mult=1.0 SSDlite backbones are supported")
@@ -65,7 +65,7 @@ def _mobilenet_kwargs(backbone: nn.Module) -> dict[str, Any]:
     }
 
 
-def ssd_config_from_torchvision(tv_model: nn.Module) -> tuple[dict[str, Any], int]:
+def ssd_config_from_torchvision(tv_model: TorchvisionModule) -> tuple[dict[str, Any], int]:
     """``({"name": "ssd", **kwargs}, num_classes)`` of a torchvision ``SSD`` instance."""
     kind = type(tv_model.backbone).__name__
     if kind == "SSDFeatureExtractorVGG":
@@ -81,10 +81,15 @@ def ssd_config_from_torchvision(tv_model: nn.Module) -> tuple[dict[str, Any], in
     if tuple(tv_model.box_coder.weights) != (10.0, 10.0, 5.0, 5.0):
         raise ValueError(f"SSD box coder weights {tv_model.box_coder.weights} != (10, 10, 5, 5)")
     norms = [m for m in tv_model.modules() if isinstance(m, nn.BatchNorm2d)]
+    norm_momentum = None
+    if norms:
+        if norms[0].momentum is None:
+            raise ValueError("cumulative-average BatchNorm (momentum=None) is not supported")
+        norm_momentum = float(norms[0].momentum)
     cfg = {
         "name": "ssd",
         **backbone,
-        "norm_momentum": float(norms[0].momentum) if norms else None,
+        "norm_momentum": norm_momentum,
         "size": int(size[0]),
         "image_mean": [float(v) for v in transform.image_mean],
         "image_std": [float(v) for v in transform.image_std],

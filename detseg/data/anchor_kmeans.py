@@ -13,10 +13,13 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import Tensor
 
+from detseg.config import load_config
+from detseg.data.registry import build_dataset
 from detseg.ops.yolo_priors import wh_iou
 
 
@@ -93,6 +96,25 @@ def dataset_box_sizes(samples: Iterable, input_size: int) -> Tensor:
         scale = torch.tensor([input_size / width, input_size / height], dtype=torch.float64)
         sizes.append(wh[(wh > 0).all(dim=1)] * scale)
     return torch.cat(sizes) if sizes else torch.zeros((0, 2), dtype=torch.float64)
+
+
+def training_box_sizes(source: str | os.PathLike, input_size: int) -> Tensor:
+    """Box sizes of a COCO json, or of the training split of an experiment config's dataset.
+
+    Args:
+        source: a ``.json`` COCO detection file (:func:`coco_box_sizes`), or an experiment
+            YAML config whose ``data`` section names the dataset (:func:`dataset_box_sizes`
+            over its ``train`` split).
+        input_size: side of the square network input, in pixels.
+
+    Returns:
+        ``Float64[N, 2]`` ``(width, height)`` in input pixels.
+    """
+    if Path(source).suffix.lower() == ".json":
+        return coco_box_sizes(source, input_size)
+    config = load_config(Path(source))
+    dataset = build_dataset(config.data.dataset_kwargs(), "train")
+    return dataset_box_sizes((dataset[i] for i in range(len(dataset))), input_size)
 
 
 def _init_plus_plus(wh: Tensor, k: int, generator: torch.Generator) -> Tensor:

@@ -20,7 +20,7 @@ import bisect
 import logging
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from PIL import Image
@@ -82,6 +82,14 @@ def image_sizes(dataset: Any) -> list[tuple[int, int]]:
     return sizes
 
 
+class SizedIndices(Protocol):
+    """Dataset indices with a length: a ``DistributedSampler``, a ``range``, a list."""
+
+    def __iter__(self) -> Iterator[int]: ...
+
+    def __len__(self) -> int: ...
+
+
 class GroupedBatchSampler(Sampler[list[int]]):
     """Batches whose indices share a group, in the order the sampler gives the indices.
 
@@ -91,7 +99,7 @@ class GroupedBatchSampler(Sampler[list[int]]):
         batch_size: Indices per batch.
     """
 
-    def __init__(self, sampler: Sampler[int], group_ids: Sequence[int], batch_size: int) -> None:
+    def __init__(self, sampler: SizedIndices, group_ids: Sequence[int], batch_size: int) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.sampler = sampler

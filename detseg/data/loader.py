@@ -26,6 +26,8 @@ import torch
 from albumentations.core.composition import BaseCompose
 from torch.utils.data import BatchSampler, DataLoader, Dataset, DistributedSampler, Sampler
 
+from detseg.data.base import ImageDataset
+from detseg.data.group_sampler import GroupedBatchSampler
 from detseg.data.transforms import seed_augmentations
 
 __all__ = [
@@ -217,7 +219,12 @@ class EpochBatchSampler(Sampler[list[tuple[int, int]]]):
         seed: Base of the per-sample augmentation seeds (:func:`sample_seed`).
     """
 
-    def __init__(self, batch_sampler: Sampler, index_sampler: DistributedSampler, seed: int):
+    def __init__(
+        self,
+        batch_sampler: BatchSampler | GroupedBatchSampler,
+        index_sampler: DistributedSampler[int],
+        seed: int,
+    ) -> None:
         self.batch_sampler = batch_sampler
         self.index_sampler = index_sampler
         self.seed = seed
@@ -252,7 +259,7 @@ class EpochBatchSampler(Sampler[list[tuple[int, int]]]):
 class _SeededItems(Dataset):
     """``dataset[(index, seed)]``: re-seed the augmentations with ``seed``, return the item."""
 
-    def __init__(self, dataset: Dataset) -> None:
+    def __init__(self, dataset: ImageDataset) -> None:
         self.dataset = dataset
 
     def __len__(self) -> int:
@@ -279,7 +286,7 @@ class _CollateWithIds:
 
 
 def build_train_loader(
-    dataset: Dataset,
+    dataset: ImageDataset,
     batch_size: int,
     num_workers: int,
     seed: int,
@@ -311,17 +318,17 @@ def build_train_loader(
         A ``DataLoader`` whose ``batch_sampler`` is an :class:`EpochBatchSampler` and whose
         batches carry ``source_ids`` (image ids of their items).
     """
-    from detseg.data.group_sampler import GroupedBatchSampler
-
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if num_workers < 0:
         raise ValueError(f"num_workers must be >= 0, got {num_workers}")
-    index_sampler = DistributedSampler(
+    index_sampler: DistributedSampler[int] = DistributedSampler(
         dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=seed, drop_last=False
     )
     if group_ids is None:
-        batches: Sampler = BatchSampler(index_sampler, batch_size, drop_last=False)
+        batches: BatchSampler | GroupedBatchSampler = BatchSampler(
+            index_sampler, batch_size, drop_last=False
+        )
     else:
         batches = GroupedBatchSampler(index_sampler, group_ids, batch_size)
     return DataLoader(

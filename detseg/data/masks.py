@@ -152,8 +152,8 @@ class SegmentationDataset(ImageDataset):
         augmentations: Optional pipeline from
             :func:`detseg.data.seg_transforms.build_segmentation_augmentations`.
 
-    Decoding dominates the cost of an item on a CPU: ~6 of ~9 ms for a 256 px shapes image and
-    its label map. :meth:`enable_cache` keeps each decoded and checked pair in memory after its
+    Decoding the image and its label map is most of the cost of an item on a CPU.
+    :meth:`enable_cache` keeps each decoded and checked pair in memory after its
     first read (config ``data.cache: true``).
     """
 

@@ -40,10 +40,10 @@ An unknown key is a ``ValueError`` naming the key and the closest valid one.
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
+from detseg.config.suggest import did_you_mean
 from detseg.data.base import DetectionDataset
 from detseg.data.coco import CocoDetection
 from detseg.data.coco_seg import CocoSegmentation
@@ -154,8 +154,7 @@ def _root_and_options(
     valid = ["format", "root", *defaults]
     for key in data_cfg:
         if key not in valid:
-            close = difflib.get_close_matches(key, valid, n=1, cutoff=0.4)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(valid)}"
+            hint = did_you_mean(key, valid) or f"; valid keys: {', '.join(valid)}"
             raise ValueError(f"data.{key} is not a valid key for format {fmt!r}{hint}")
     if data_cfg.get("root") in (None, ""):
         raise ValueError("data.root is required: the folder of the dataset (e.g. datasets/shapes)")
@@ -167,8 +166,7 @@ def _resolve_config(data_cfg: dict[str, Any]) -> tuple[str, Path, dict[str, Any]
     """Validate ``data_cfg``; return ``(format, root, options with defaults filled in)``."""
     fmt = data_cfg.get("format", "coco")
     if fmt not in DATASETS:
-        close = difflib.get_close_matches(str(fmt), list(DATASETS), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(fmt, DATASETS)
         raise ValueError(f"data.format {fmt!r} is unknown (valid: {', '.join(DATASETS)}){hint}")
     return fmt, *_root_and_options(data_cfg, fmt, DATA_DEFAULTS[fmt])
 
@@ -228,8 +226,7 @@ def _resolve_seg_config(data_cfg: dict[str, Any]) -> tuple[str, Path, dict[str, 
     """Validate a segmentation ``data_cfg``; return ``(format, root, options with defaults)``."""
     fmt = data_cfg.get("format")
     if fmt not in SEG_DATASETS:
-        close = difflib.get_close_matches(str(fmt), list(SEG_DATASETS), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(fmt, SEG_DATASETS)
         raise ValueError(
             f"data.format {fmt!r} is not a segmentation format "
             f"(valid: {', '.join(SEG_DATASETS)}){hint}"

@@ -84,6 +84,7 @@ def build_segmentation_augmentations(
     if not isinstance(spec, list):
         raise ValueError(f"augmentations must be a list of dicts, got {type(spec).__name__}")
     detection_pipeline = build_augmentations([_with_ignore_fill(item) for item in spec])
+    assert detection_pipeline is not None  # built from a non-empty spec
     pipeline = A.Compose(list(detection_pipeline.transforms), seed=seed)
     if seed is not None:
         seed_augmentations(pipeline, seed)

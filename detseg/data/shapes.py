@@ -175,11 +175,13 @@ def shapes_categories() -> list[dict[str, Any]]:
 def _mask_annotation(mask: np.ndarray) -> dict[str, Any]:
     """COCO ``segmentation`` (compressed RLE), ``area`` and ``bbox`` of one ``Bool[H, W]`` mask."""
     rle = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))
+    counts = rle["counts"]
+    assert isinstance(counts, bytes)  # encode gives the compressed counts as bytes
     ys = np.flatnonzero(mask.any(axis=1))
     xs = np.flatnonzero(mask.any(axis=0))
     x0, y0 = int(xs[0]), int(ys[0])
     return {
-        "segmentation": {"size": [int(v) for v in rle["size"]], "counts": rle["counts"].decode()},
+        "segmentation": {"size": [int(v) for v in rle["size"]], "counts": counts.decode()},
         "area": int(mask.sum()),
         # The box covers whole pixels: columns x0..x1 span [x0, x1 + 1) in continuous xyxy.
         "bbox": [x0, y0, int(xs[-1]) - x0 + 1, int(ys[-1]) - y0 + 1],
@@ -216,7 +218,8 @@ def _generate_split(
             per_image = pool.map(_write_image, jobs, chunksize=max(1, num // (8 * workers)))
     else:
         per_image = [_write_image(job) for job in jobs]
-    images, annotations = [], []
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
     for index, anns in enumerate(per_image):
         image_id = index + 1
         name = f"{index:06d}.png"

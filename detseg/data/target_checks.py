@@ -51,7 +51,7 @@ def sanitize_boxes(
     """
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     height, width = image_size
-    finite = np.isfinite(boxes).all(axis=1)
+    finite = np.all(np.isfinite(boxes), axis=1)
     safe = np.where(finite[:, None], boxes, 0.0)
     ordered = (safe[:, 2] > safe[:, 0]) & (safe[:, 3] > safe[:, 1]) & finite
     clipped = safe.copy()

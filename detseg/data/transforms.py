@@ -20,7 +20,6 @@ Nothing here normalizes or resizes to the network's input size: the model's tran
 
 from __future__ import annotations
 
-import difflib
 import functools
 import inspect
 import warnings
@@ -29,6 +28,8 @@ from typing import Any
 import albumentations as A
 import numpy as np
 from albumentations.core.composition import BaseCompose
+
+from detseg.config.suggest import did_you_mean
 
 __all__ = [
     "apply_augmentations",
@@ -60,10 +61,9 @@ def _check_kwargs(name: str, cls: type, kwargs: dict[str, Any]) -> None:
     valid = [p for p in params if p != "self"]
     for key in kwargs:
         if key not in params:
-            close = difflib.get_close_matches(key, valid, n=1, cutoff=0.3)
-            hint = f"did you mean {close[0]!r}? " if close else ""
+            hint = did_you_mean(key, valid, cutoff=0.3)  # arguments as short as "p"
             raise ValueError(
-                f"augmentation {name!r}: unknown argument {key!r}; {hint}valid: {', '.join(valid)}"
+                f"augmentation {name!r}: unknown argument {key!r}{hint} (valid: {', '.join(valid)})"
             )
 
 
@@ -75,9 +75,8 @@ def _build_one(item: dict[str, Any], where: str) -> A.BasicTransform | A.BaseCom
     name = kwargs.pop("name")
     names = available_augmentations()
     if name not in names:
-        close = difflib.get_close_matches(str(name), names, n=5, cutoff=0.5)
-        hint = f"close names: {', '.join(close)}" if close else "see albumentations' transform list"
-        raise ValueError(f"{where}: unknown augmentation {name!r}; {hint}")
+        hint = did_you_mean(name, names) or "; see albumentations' transform list"
+        raise ValueError(f"{where}: unknown augmentation {name!r}{hint}")
     cls = getattr(A, name)
     if "transforms" in kwargs:
         inner = kwargs.pop("transforms")

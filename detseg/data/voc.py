@@ -30,10 +30,27 @@ logger = logging.getLogger(__name__)
 
 #: The 20 Pascal VOC classes in their standard order (labels 1..20).
 VOC_CLASSES = [
-    "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
-    "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
-    "train", "tvmonitor",
-]  # fmt: skip
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tvmonitor",
+]
 
 _LAYOUT_HINT = (
     "expected <root>/Annotations/<id>.xml, <root>/JPEGImages/<id>.jpg and "
@@ -166,8 +183,11 @@ def _parse_xml(xml_file: Path, name: str) -> tuple[str, list[dict]]:
         coords = [float("nan")] * 4
         if bndbox is not None:
             try:
-                coords = [float(bndbox.findtext(tag)) for tag in ("xmin", "ymin", "xmax", "ymax")]
-            except (TypeError, ValueError):
+                # a missing tag reads as "", which float() rejects like a non-numeric value
+                coords = [
+                    float(bndbox.findtext(tag, "")) for tag in ("xmin", "ymin", "xmax", "ymax")
+                ]
+            except ValueError:
                 pass
         x1, y1, x2, y2 = coords
         difficult = (obj.findtext("difficult") or "0").strip()

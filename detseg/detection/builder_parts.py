@@ -6,17 +6,14 @@
   :func:`detseg.backbones.build_model_backbone` (PyTorch's BatchNorm momentum from scratch);
   :func:`scratch_norm_momentum` gives that momentum rule to SSD, which builds its network
   itself.
-- :func:`dataclass_from_dict`: a settings dataclass from a config dict, naming unknown keys.
 - :func:`preset_signature`: a preset builder's signature, so ``build_model`` can check the
   keyword arguments of a config against it.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from detseg.backbones.base import (  # noqa: F401 (re-exported for the builders)
@@ -48,33 +45,6 @@ def backbone_defaults(
     if trainable_layers is None and weights:
         trainable_layers = 3
     return norm, trainable_layers
-
-
-def dataclass_from_dict(
-    cls: type, values: dict[str, Any] | None, where: str, as_tuple: Sequence[str] = ()
-) -> Any:
-    """``cls(**values)`` for a settings dataclass, checking the keys first.
-
-    Args:
-        cls: The dataclass.
-        values: Its fields from a config (``None``: all defaults).
-        where: The config key holding ``values`` (named in the error).
-        as_tuple: Fields whose value is turned into a tuple (YAML gives lists).
-
-    Raises:
-        ValueError: For a key that is not a field of ``cls``, with the closest field name.
-    """
-    values = dict(values or {})
-    valid = [f.name for f in dataclasses.fields(cls)]
-    for key in values:
-        if key not in valid:
-            close = difflib.get_close_matches(key, valid, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ValueError(f"unknown key '{key}' in {where}{hint}; valid keys: {valid}")
-    for key in as_tuple:
-        if key in values:
-            values[key] = tuple(values[key])
-    return cls(**values)
 
 
 def preset_signature(builder: Callable[..., Any], defaults: dict[str, Any]) -> inspect.Signature:

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from typing import Any
 
 from torch import Tensor, nn
 
 from detseg.backbones import build_model_backbone
+from detseg.backbones.base import Backbone
 from detseg.backbones.fpn import BackboneWithFPN
-from detseg.detection.builder_parts import (
-    backbone_defaults,
-    check_num_classes,
-    dataclass_from_dict,
-    preset_signature,
-)
+from detseg.config.sections import dataclass_from_dict
+from detseg.config.suggest import did_you_mean
+from detseg.detection.builder_parts import backbone_defaults, check_num_classes, preset_signature
 from detseg.detection.roi_heads import (
     FastRCNNConvFCHead,
     FastRCNNMLPHead,
@@ -154,7 +151,7 @@ def detection_backbone(
     width_mult: float = 1.0,
     norm_eps: float | None = None,
     norm_momentum: float | None = None,
-) -> tuple[nn.Module, list[str]]:
+) -> tuple[Backbone, list[str]]:
     """Backbone (optionally + FPN with a max-pool extra level) and the levels RoIs pool from.
 
     Returns:
@@ -162,10 +159,8 @@ def detection_backbone(
         (every level but the FPN's extra one).
     """
     if name not in BACKBONE_FAMILY:
-        close = difflib.get_close_matches(name, list(BACKBONE_FAMILY), n=1)
-        raise ValueError(
-            f"unknown backbone '{name}' (closest: {close}); choose from {list(BACKBONE_FAMILY)}"
-        )
+        hint = did_you_mean(name, BACKBONE_FAMILY)
+        raise ValueError(f"unknown backbone '{name}'{hint} (choose from {list(BACKBONE_FAMILY)})")
     family = BACKBONE_FAMILY[name]
     levels = list(return_layers or (_FPN_LEVELS if fpn else _SINGLE_LEVEL)[family])
     body = build_model_backbone(
@@ -299,7 +294,7 @@ def faster_rcnn(
         max_size,
         image_mean,
         image_std,
-        fixed_size=tuple(fixed_size) if fixed_size is not None else None,
+        fixed_size=fixed_size,
         num_classes=num_classes,
     )
     return FasterRCNN(body, rpn_module, heads, transform)
@@ -387,4 +382,5 @@ for _builder, _defaults in (
     (faster_rcnn_mobilenet_v3_large_320_fpn, _MOBILENET_320_FPN),
     (faster_rcnn_vgg16, _VGG16),
 ):
+    # a function type has no __signature__ attribute; inspect.signature() reads it
     _builder.__signature__ = preset_signature(faster_rcnn, _defaults)  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ base size ``4 * stride`` (32 on P3 .. 512 on P7), truncated to whole pixels as t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -331,10 +331,11 @@ for _preset, _defaults in (
     (retinanet_resnet50_fpn, _RESNET50_FPN),
     (retinanet_resnet50_fpn_v2, _RESNET50_FPN_V2),
 ):
+    # a function type has no __signature__ attribute; inspect.signature() reads it
     _preset.__signature__ = preset_signature(retinanet, _defaults)  # type: ignore[attr-defined]
 
 
-RETINANET_MODELS = {
+RETINANET_MODELS: dict[str, Callable[..., RetinaNet]] = {
     "retinanet": retinanet,
     "retinanet_resnet50_fpn": retinanet_resnet50_fpn,
     "retinanet_resnet50_fpn_v2": retinanet_resnet50_fpn_v2,

@@ -68,12 +68,11 @@ class RetinaNetHead(nn.Module):
         self.box_convs = nn.Sequential(*(_conv_block(in_channels, norm) for _ in range(num_convs)))
         self.cls_logits = nn.Conv2d(in_channels, num_anchors * num_classes, 3, padding=1)
         self.box_deltas = nn.Conv2d(in_channels, num_anchors * 4, 3, padding=1)
-        for conv in (self.cls_logits, self.box_deltas):
+        prior_logit = -math.log((1 - prior_probability) / prior_probability)
+        for conv, bias in ((self.cls_logits, prior_logit), (self.box_deltas, 0.0)):
             nn.init.normal_(conv.weight, std=0.01)
-            nn.init.zeros_(conv.bias)
-        nn.init.constant_(
-            self.cls_logits.bias, -math.log((1 - prior_probability) / prior_probability)
-        )
+            assert conv.bias is not None  # nn.Conv2d's default bias=True
+            nn.init.constant_(conv.bias, bias)
 
     def forward(self, features: list[Tensor]) -> dict[str, Tensor]:
         """Run both subnets on every level.
@@ -157,8 +156,8 @@ def retinanet_box_loss(
     foreground = matched >= 0  # [B, A]
     all_anchors = anchors.expand(*matched.shape, 4)
     # background anchors get their own box as target: finite values, masked below
-    gt_boxes = torch.where(foreground[..., None], matched_values(targets, matched, "boxes"),
-                           all_anchors)  # fmt: skip
+    matched_boxes = matched_values(targets, matched, "boxes")  # [B, A, 4]
+    gt_boxes = torch.where(foreground[..., None], matched_boxes, all_anchors)
     pred, flat_anchors = box_deltas.reshape(-1, 4), all_anchors.reshape(-1, 4)
     if kind == "giou":
         decoded = box_coder.decode(pred, flat_anchors)[:, 0]

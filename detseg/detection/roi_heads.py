@@ -183,7 +183,7 @@ class RoIHeads(nn.Module):
         self.box_head = box_head
         self.predictor = predictor
         self.config = config or RoIHeadsConfig()
-        self.box_coder = BoxCoder(weights=tuple(self.config.bbox_reg_weights))
+        self.box_coder = BoxCoder(weights=self.config.bbox_reg_weights)
         self.matcher = Matcher(self.config.fg_iou_thresh, self.config.bg_iou_thresh)
         self.sampler = BalancedSampler(
             self.config.batch_size_per_image, self.config.positive_fraction

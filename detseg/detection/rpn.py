@@ -75,6 +75,7 @@ class RPNHead(nn.Module):
         for layer in self.modules():
             if isinstance(layer, nn.Conv2d):
                 nn.init.normal_(layer.weight, std=0.01)
+                assert layer.bias is not None  # nn.Conv2d's default bias=True
                 nn.init.zeros_(layer.bias)
 
     def forward(self, features: list[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
@@ -161,8 +162,8 @@ class RegionProposalNetwork(nn.Module):
         feature_list = list(features.values())
         logits, deltas, counts = flatten_predictions(*self.head(feature_list))
         anchors = self.anchor_generator(
-            tuple(images.tensors.shape[-2:]),
-            [tuple(f.shape[-2:]) for f in feature_list],
+            (images.tensors.shape[-2], images.tensors.shape[-1]),
+            [(f.shape[-2], f.shape[-1]) for f in feature_list],
             dtype=feature_list[0].dtype,
             device=feature_list[0].device,
         )  # [N, 4], shared by every image
@@ -200,14 +201,15 @@ class RegionProposalNetwork(nn.Module):
             ``Float[P_i, 4]`` proposals per image, by decreasing objectness.
         """
         pre_n = self.config.pre_nms_top_n_train if self.training else self.config.pre_nms_top_n_test
-        top_idx, level_sizes = [], []
+        level_top_idx: list[Tensor] = []
+        level_sizes: list[int] = []
         offset = 0
         for level_logits in logits.split(counts, dim=1):
             k = min(pre_n, level_logits.shape[1])
-            top_idx.append(level_logits.topk(k, dim=1).indices + offset)
+            level_top_idx.append(level_logits.topk(k, dim=1).indices + offset)
             level_sizes.append(k)
             offset += level_logits.shape[1]
-        top_idx = torch.cat(top_idx, dim=1)  # [B, K]
+        top_idx = torch.cat(level_top_idx, dim=1)  # [B, K]
         batch_idx = torch.arange(boxes.shape[0], device=boxes.device)[:, None]
         scores = torch.sigmoid(logits[batch_idx, top_idx])  # [B, K]
         boxes = clip_boxes_to_sizes(boxes[batch_idx, top_idx], image_sizes)  # [B, K, 4]
@@ -286,14 +288,16 @@ def _nms_per_level(
     """
     device = boxes.device
     width = max(level_sizes)
-    slots, real = [], []  # per level: its columns padded to `width`, and where they land
+    # per level: its columns padded to `width`, and where they land
+    level_slots: list[Tensor] = []
+    real: list[Tensor] = []
     offset = 0
     for level, size in enumerate(level_sizes):
         columns = torch.arange(offset, offset + size, device=device)
-        slots.append(F.pad(columns, (0, width - size), value=-1))
+        level_slots.append(F.pad(columns, (0, width - size), value=-1))
         real.append(torch.arange(size, device=device) + level * width)
         offset += size
-    slots = torch.stack(slots)  # [L, width]
+    slots = torch.stack(level_slots)  # [L, width]
     is_real = slots >= 0
     columns = slots.clamp(min=0)
     batch, levels = boxes.shape[0], len(level_sizes)

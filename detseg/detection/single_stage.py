@@ -17,8 +17,10 @@ from torch import Tensor, nn
 
 from detseg.detection.transform import DetectionTransform
 from detseg.detection.validation import images_to_list
+from detseg.ops.anchors import AnchorGenerator
 from detseg.ops.box_coder import BoxCoder
 from detseg.ops.boxes import batched_box_iou, clip_boxes_to_image
+from detseg.ops.default_boxes import DefaultBoxGenerator
 from detseg.ops.nms import batched_nms, grouped_nms, kept_per_image
 from detseg.ops.padding import pad_rows
 
@@ -200,7 +202,7 @@ class SingleStageDetector(nn.Module):
     def __init__(
         self,
         backbone: nn.Module,
-        anchor_generator: Callable[..., Tensor],
+        anchor_generator: AnchorGenerator | DefaultBoxGenerator,
         head: nn.Module,
         transform: DetectionTransform,
         num_classes: int,
@@ -218,9 +220,10 @@ class SingleStageDetector(nn.Module):
         """Head outputs, anchors ``Float[A, 4]`` and the anchor count of each level."""
         features = list(self.backbone(batch_tensor).values())
         outputs = self.head(features)
-        feature_sizes = [tuple(f.shape[-2:]) for f in features]
+        feature_sizes = [(f.shape[-2], f.shape[-1]) for f in features]
+        image_size = (batch_tensor.shape[-2], batch_tensor.shape[-1])
         anchors = self.anchor_generator(
-            tuple(batch_tensor.shape[-2:]), feature_sizes, features[0].dtype, features[0].device
+            image_size, feature_sizes, features[0].dtype, features[0].device
         )
         per_cell = self.anchor_generator.num_anchors_per_location()
         level_counts = [h * w * a for (h, w), a in zip(feature_sizes, per_cell, strict=True)]

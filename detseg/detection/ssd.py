@@ -8,13 +8,13 @@ torchvision's ``ssd300_vgg16`` and ``ssdlite320_mobilenet_v3_large``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from torch import Tensor, nn
 
-from detseg.backbones.base import set_norm_statistics
+from detseg.backbones.base import Backbone, set_norm_statistics
 from detseg.detection.builder_parts import (
     check_num_classes,
     preset_signature,
@@ -149,7 +149,7 @@ def _ssd_backbone(
     width_mult: float,
     reduced_tail: bool | None,
     conv_init: str,
-) -> nn.Module:
+) -> Backbone:
     if name == "vgg16":
         if conv_init != "normal":
             raise ValueError(f"conv_init={conv_init!r} applies to the SSDlite MobileNet only")
@@ -277,9 +277,10 @@ def ssdlite320_mobilenet_v3_large(num_classes: int, **kwargs: Any) -> SSD:
 
 
 for _preset, _defaults in ((ssd300_vgg16, _SSD300), (ssdlite320_mobilenet_v3_large, _SSDLITE320)):
+    # a function type has no __signature__ attribute; inspect.signature() reads it
     _preset.__signature__ = preset_signature(ssd, _defaults)  # type: ignore[attr-defined]
 
-SSD_MODELS = {
+SSD_MODELS: dict[str, Callable[..., SSD]] = {
     "ssd": ssd,
     "ssd300_vgg16": ssd300_vgg16,
     "ssdlite320_mobilenet_v3_large": ssdlite320_mobilenet_v3_large,

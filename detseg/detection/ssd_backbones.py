@@ -19,6 +19,7 @@ State-dict keys equal torchvision's ``backbone.*`` keys of ``ssd300_vgg16`` (exc
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import partial
 
 import torch
@@ -86,7 +87,9 @@ class SSDL2Norm(nn.Module):
         return self.scale.view(1, -1, 1, 1) * F.normalize(x)
 
 
-def _vgg_extra_block(in_ch: int, mid_ch: int, out_ch: int, stride: int, padding: int):
+def _vgg_extra_block(
+    in_ch: int, mid_ch: int, out_ch: int, stride: int, padding: int
+) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(in_ch, mid_ch, kernel_size=1),
         nn.ReLU(inplace=True),
@@ -113,7 +116,9 @@ class SSDVGG16Backbone(Backbone):
         super().__init__()
         vgg = VGGBackbone("vgg16", weights, ("c5",), "bn", trainable_layers).features
         pools = [i for i, layer in enumerate(vgg) if isinstance(layer, nn.MaxPool2d)]
-        vgg[pools[2]].ceil_mode = True
+        third_pool = vgg[pools[2]]
+        assert isinstance(third_pool, nn.MaxPool2d)  # pools lists the MaxPool2d layers
+        third_pool.ceil_mode = True
         self.features = nn.Sequential(*vgg[: pools[3]])  # up to relu4_3
         self.l2norm = SSDL2Norm(512)
         fc = nn.Sequential(
@@ -146,7 +151,9 @@ class SSDVGG16Backbone(Backbone):
         return OrderedDict(zip(self.out_channels, outputs, strict=True))
 
 
-def ssdlite_extra_block(in_ch: int, out_ch: int, norm_layer=SSDLITE_NORM) -> nn.Sequential:
+def ssdlite_extra_block(
+    in_ch: int, out_ch: int, norm_layer: Callable[..., nn.Module] = SSDLITE_NORM
+) -> nn.Sequential:
     """``1x1 (out/2) -> depthwise 3x3 stride 2 -> 1x1 (out)``, each with norm and ReLU6."""
     mid = out_ch // 2
     block = partial(Conv2dNormActivation, norm_layer=norm_layer, activation_layer=nn.ReLU6)

@@ -22,7 +22,9 @@ from detseg.ops.matching import Matcher, hard_negative_mining
 HEAD_KINDS = ("conv", "separable")
 
 
-def _predictor(in_ch: int, out_ch: int, kind: str, norm_layer: Callable[..., nn.Module]):
+def _predictor(
+    in_ch: int, out_ch: int, kind: str, norm_layer: Callable[..., nn.Module]
+) -> nn.Module:
     if kind == "conv":
         return nn.Conv2d(in_ch, out_ch, kernel_size=3, padding=1)
     depthwise = Conv2dNormActivation(
@@ -159,8 +161,8 @@ def multibox_loss(
     # every anchor at once, the background ones masked out (no host sync); they get their own
     # box as target, so that every value stays finite
     all_anchors = anchors.expand(*matched.shape, 4)
-    gt_boxes = torch.where(foreground[..., None], matched_values(targets, matched, "boxes"),
-                           all_anchors)  # fmt: skip
+    matched_boxes = matched_values(targets, matched, "boxes")  # [B, A, 4]
+    gt_boxes = torch.where(foreground[..., None], matched_boxes, all_anchors)
     target_deltas = box_coder.encode(gt_boxes.reshape(-1, 4), all_anchors.reshape(-1, 4))
     box_loss = smooth_l1_loss(deltas.reshape(-1, 4), target_deltas, smooth_l1_beta, "none")
     box_sum = torch.where(foreground.reshape(-1, 1), box_loss, 0.0).sum()

@@ -16,10 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
 from detseg.detection.validation import check_targets
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @dataclass
@@ -71,6 +69,9 @@ class DetectionTransform(nn.Module):
             skips the label range check).
     """
 
+    _mean: Tensor  # Float[3, 1, 1] buffer: image_mean on the model's device
+    _std: Tensor  # Float[3, 1, 1] buffer: image_std on the model's device
+
     def __init__(
         self,
         min_size: int | Sequence[int],
@@ -78,7 +79,7 @@ class DetectionTransform(nn.Module):
         image_mean: Sequence[float] = IMAGENET_MEAN,
         image_std: Sequence[float] = IMAGENET_STD,
         size_divisible: int = 32,
-        fixed_size: tuple[int, int] | None = None,
+        fixed_size: Sequence[int] | None = None,
         num_classes: int | None = None,
     ) -> None:
         super().__init__()

@@ -20,7 +20,7 @@ followed by a score threshold, a top-n, class-wise NMS and ``max_detections``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,12 +28,8 @@ import torch
 from torch import Tensor, nn
 
 from detseg.backbones import build_model_backbone
-from detseg.detection.builder_parts import (
-    backbone_defaults,
-    check_num_classes,
-    dataclass_from_dict,
-    preset_signature,
-)
+from detseg.config.sections import dataclass_from_dict
+from detseg.detection.builder_parts import backbone_defaults, check_num_classes, preset_signature
 from detseg.detection.transform import IMAGENET_MEAN, IMAGENET_STD, DetectionTransform
 from detseg.detection.validation import images_to_list
 from detseg.detection.yolo_heads import YOLOv1GridHead, YOLOv3Head, YOLOv3Neck
@@ -306,6 +302,7 @@ def _preset(name: str) -> Any:
     def builder(num_classes: int, **kwargs: Any) -> YOLO:
         return yolo(num_classes, **{**defaults, **kwargs})
 
+    # a function type has no __signature__ attribute; inspect.signature() reads it
     builder.__signature__ = preset_signature(yolo, defaults)  # type: ignore[attr-defined]
     builder.__name__ = builder.__qualname__ = name
     builder.__doc__ = f"YOLO preset {defaults}; see :func:`yolo` for the keyword arguments."
@@ -317,7 +314,7 @@ yolov3_resnet18 = _preset("yolov3_resnet18")
 yolov3_mobilenet_v3_large = _preset("yolov3_mobilenet_v3_large")
 
 #: Name -> builder, merged into ``detseg.models.MODELS``.
-YOLO_MODELS = {
+YOLO_MODELS: dict[str, Callable[..., YOLO]] = {
     "yolo": yolo,
     "yolov1_resnet18": yolov1_resnet18,
     "yolov3_resnet18": yolov3_resnet18,

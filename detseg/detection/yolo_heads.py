@@ -31,6 +31,7 @@ def _conv_act(in_channels: int, out_channels: int, kernel_size: int) -> nn.Seque
 
 def _init_predictor(conv: nn.Conv2d) -> None:
     nn.init.normal_(conv.weight, std=0.01)
+    assert conv.bias is not None  # nn.Conv2d's default bias=True
     nn.init.zeros_(conv.bias)
 
 
@@ -159,11 +160,11 @@ class YOLOv3Head(nn.Module):
         self.neck = YOLOv3Neck(in_channels, neck_channels) if neck_channels else nn.Identity()
         widths = [neck_channels] * len(in_channels) if neck_channels else list(in_channels)
         self.convs = nn.ModuleList(_conv_act(c, head_channels, 3) for c in widths)
-        self.predictors = nn.ModuleList(
-            nn.Conv2d(head_channels, len(g) * (5 + num_classes), 1) for g in priors
-        )
-        for predictor, group in zip(self.predictors, priors, strict=True):
+        predictors = [nn.Conv2d(head_channels, len(g) * (5 + num_classes), 1) for g in priors]
+        self.predictors = nn.ModuleList(predictors)
+        for predictor, group in zip(predictors, priors, strict=True):
             _init_predictor(predictor)
+            assert predictor.bias is not None  # nn.Conv2d's default bias=True
             bias = predictor.bias.detach().view(len(group), 5 + num_classes)
             bias[:, 4] = -math.log((1 - prior_prob) / prior_prob)
 

@@ -1,25 +1,31 @@
-"""Training engine: plain functions, no hooks.
+"""Training engine: plain functions, and one optional per-step hook.
 
-- :mod:`~detseg.engine.trainer`: ``train(cfg, work_dir, resume)``, the recipe behind
-  ``tools/train.py`` (one process, or one of ``torchrun``'s), with
-  :mod:`~detseg.engine.train_steps` (checkpoints, evaluation, wrap-up),
-  :mod:`~detseg.engine.train_data` (datasets and loaders) and
-  :mod:`~detseg.engine.run_state` (epoch, position inside it, best score, early stopping).
-- :mod:`~detseg.engine.train_loop`: ``train_one_epoch`` (accumulation, non-finite losses),
-  ``NonFiniteLossError``; :mod:`~detseg.engine.device`: devices, AMP helpers.
-- :mod:`~detseg.engine.distributed`: process group, DDP wrapping, collectives;
-  :mod:`~detseg.engine.validation`: sharded validation with the validation loss.
-- :mod:`~detseg.engine.evaluate` / :mod:`~detseg.engine.evaluate_segmentation`: COCO mAP of a
-  detector, mIoU of a segmenter (``tools/eval.py``).
-- :mod:`~detseg.engine.checkpoint`: atomic ``save_checkpoint``, ``load_checkpoint``,
-  ``load_model``, rotation and fallback, training-state save/restore for ``--resume``;
-  :mod:`~detseg.engine.interrupt`: SIGINT / SIGTERM stop a run cleanly;
-  :mod:`~detseg.engine.disk_check`: work-dir checks at start-up.
-- :mod:`~detseg.engine.schedules` / :mod:`~detseg.engine.optim`: LR schedules, optimizers,
-  parameter groups, the LR scaling rule; :mod:`~detseg.engine.ema`: EMA of the weights.
-- :mod:`~detseg.engine.metric_log`, :mod:`~detseg.engine.tensorboard_log`,
-  :mod:`~detseg.engine.run_records`, :mod:`~detseg.engine.curves`: ``metrics.jsonl``, the
-  progress bar, TensorBoard, ``curves.png``.
-- :mod:`~detseg.engine.throughput` / :mod:`~detseg.engine.profiling`: images/s, kernel launches,
-  host-device syncs and top ops of a model beside its torchvision twin (``tools/benchmark.py``).
+``from detseg.engine import train``: ``train(cfg, work_dir, resume, *, after_step=None)`` is the
+recipe behind ``tools/train.py`` (one process, or one of ``torchrun``'s). The engine's
+subpackages, each depending only on those listed before it:
+
+- :mod:`~detseg.engine.runtime`: devices and AMP helpers (``device``); the process group, DDP
+  wrapping and collectives (``distributed``); the model methods the engine calls, as typing
+  protocols (``model_api``).
+- :mod:`~detseg.engine.solver`: optimizers, parameter groups and the LR scaling rule
+  (``optim``), LR schedules (``schedules``), the EMA of the weights (``ema``).
+- :mod:`~detseg.engine.checkpointing`: atomic ``save_checkpoint``, ``load_checkpoint``,
+  ``load_model``, rotation and fallback, training-state save/restore for ``--resume``
+  (``checkpoint``); SIGINT / SIGTERM stop a run cleanly (``interrupt``); work-dir checks at
+  start-up (``disk_check``).
+- :mod:`~detseg.engine.records`: ``metrics.jsonl`` and the progress bar (``metric_log``),
+  TensorBoard (``tensorboard_log``), all of a run's records (``run_records``), ``curves.png``
+  (``curves``).
+- :mod:`~detseg.engine.validation`: COCO mAP of a detector (``detection``) and mIoU of a
+  segmenter (``segmentation``), also behind ``tools/eval.py``; the sharded validation with the
+  validation loss during training (``sharded``).
+- :mod:`~detseg.engine.training`: ``train`` and the epoch loop (``trainer``), the state a run
+  holds (``training_run``: :class:`~detseg.engine.training.TrainingRun`), checkpoint and
+  evaluation steps (``train_steps``), ``train_one_epoch`` with accumulation and non-finite
+  losses (``train_loop``), datasets and loaders (``train_data``), where a run stands
+  (``run_state``: epoch, position inside it, best score, early stopping).
 """
+
+from detseg.engine.training import AfterStep, TrainResult, train
+
+__all__ = ["AfterStep", "TrainResult", "train"]

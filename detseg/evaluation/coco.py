@@ -13,14 +13,15 @@ import io
 import json
 import logging
 import os
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
 logger = logging.getLogger(__name__)
 
-IOU_TYPES = ("bbox", "segm")
+IouType = Literal["bbox", "segm"]
+IOU_TYPES: tuple[IouType, ...] = ("bbox", "segm")
 BACKENDS = ("faster", "pycocotools")
 _AP_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl")
 _AR_AREA_KEYS = ("ARs", "ARm", "ARl")
@@ -104,15 +105,14 @@ def run_coco_evaluation(
         returns it, the backend's ``COCOeval`` after ``summarize()``, and the
         ground truth as a dict.
     """
-    if iou_type not in IOU_TYPES:
-        raise ValueError(f"iou_type must be one of {IOU_TYPES}, got {iou_type!r}")
+    checked_iou_type = _check_iou_type(iou_type)
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     max_dets = _check_max_dets(max_dets)
     gt_dict = load_coco_gt(gt)
-    dets = _copy_detections(detections, gt_dict, iou_type)
+    dets = _copy_detections(detections, gt_dict, checked_iou_type)
     run = _run_faster if backend == "faster" else _run_pycocotools
-    stats, evaluator = run(gt_dict, dets, iou_type, max_dets)
+    stats, evaluator = run(gt_dict, dets, checked_iou_type, max_dets)
     result = _stats_to_dict(stats, max_dets)
     cat_ids = [int(c) for c in evaluator.params.catIds]
     result["per_class"] = per_class_metrics(evaluator.eval, cat_ids, gt_dict)
@@ -166,6 +166,14 @@ def category_names(gt: dict, cat_ids: Sequence[int]) -> dict[int, str]:
         cat_id: by_id[cat_id] if counts[by_id[cat_id]] == 1 else f"{by_id[cat_id]} (id {cat_id})"
         for cat_id in cat_ids
     }
+
+
+def _check_iou_type(iou_type: str) -> IouType:
+    """``iou_type`` as one of :data:`IOU_TYPES`; ``ValueError`` for any other value."""
+    for known in IOU_TYPES:
+        if iou_type == known:
+            return known
+    raise ValueError(f"iou_type must be one of {IOU_TYPES}, got {iou_type!r}")
 
 
 def _check_max_dets(max_dets: Sequence[int]) -> list[int]:
@@ -233,14 +241,14 @@ def _stats_to_dict(stats: np.ndarray, max_dets: list[int]) -> dict[str, Any]:
 
 
 def _run_pycocotools(
-    gt: dict, dets: list[dict], iou_type: str, max_dets: list[int]
+    gt: dict, dets: list[dict], iou_type: IouType, max_dets: list[int]
 ) -> tuple[np.ndarray, Any]:
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
     with _captured_stdout("pycocotools"):
         coco_gt = COCO()
-        coco_gt.dataset = gt
+        coco_gt.dataset = gt  # type: ignore[assignment]  # stubs: a TypedDict, here a plain dict
         coco_gt.createIndex()
         coco_dt = coco_gt.loadRes(dets) if dets else _empty_results(COCO, gt)
         evaluator = COCOeval(coco_gt, coco_dt, iouType=iou_type)
@@ -252,7 +260,7 @@ def _run_pycocotools(
 
 
 def _run_faster(
-    gt: dict, dets: list[dict], iou_type: str, max_dets: list[int]
+    gt: dict, dets: list[dict], iou_type: IouType, max_dets: list[int]
 ) -> tuple[np.ndarray, Any]:
     from faster_coco_eval import COCO, COCOeval_faster
 
@@ -276,7 +284,7 @@ def _empty_results(coco_cls: type, gt: dict) -> Any:
 
 
 @contextlib.contextmanager
-def _captured_stdout(library: str):
+def _captured_stdout(library: str) -> Iterator[None]:
     """Swallows a library's prints and forwards them to this module's logger (DEBUG)."""
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):

@@ -59,7 +59,9 @@ def predictions_to_coco_results(
     return results
 
 
-def _results_per_image(image_id: int, pred: dict[str, Any], cat_ids: Sequence[int] | None):
+def _results_per_image(
+    image_id: int, pred: dict[str, Any], cat_ids: Sequence[int] | None
+) -> list[dict[str, Any]]:
     boxes = _as_numpy(pred["boxes"], np.float64).reshape(-1, 4)
     scores = _as_numpy(pred["scores"], np.float64).reshape(-1)
     labels = _as_numpy(pred["labels"], np.int64).reshape(-1)
@@ -73,7 +75,7 @@ def _results_per_image(image_id: int, pred: dict[str, Any], cat_ids: Sequence[in
     xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)
     out = []
     for i in range(len(boxes)):
-        result = {
+        result: dict[str, Any] = {
             "image_id": image_id,
             "category_id": int(categories[i]),
             "bbox": [float(v) for v in xywh[i]],
@@ -112,7 +114,8 @@ def _masks_to_rles(masks: Any, num: int) -> list[dict]:
     if array.dtype.kind == "f":
         array = array > MASK_THRESHOLD
     binary = np.asfortranarray(array.transpose(1, 2, 0).astype(np.uint8))  # [H, W, N]
-    rles = mask_utils.encode(binary) if num else []
+    # encode of an [H, W, N] array gives N RLEs (the pycocotools stubs know [H, W] only)
+    rles: list[dict] = mask_utils.encode(binary) if num else []  # type: ignore[assignment]
     for rle in rles:
         rle["counts"] = rle["counts"].decode("ascii")
     return rles

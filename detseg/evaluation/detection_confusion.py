@@ -175,7 +175,9 @@ def _outcomes_per_image(gts: list, dets: list, iou_threshold: float, background:
     det_boxes = np.asarray([d[0] for d in dets], dtype=np.float64).reshape(-1, 4)
     iou = np.zeros((len(dets), len(gts)))
     if len(dets) and len(gts):
-        iou = np.asarray(mask_utils.iou(det_boxes, gt_boxes, crowd.astype(np.uint8).tolist()))
+        is_crowd = crowd.astype(np.uint8).tolist()
+        # float64 [N, 4] boxes, which the pycocotools stubs do not list (uint32 arrays only)
+        iou = np.asarray(mask_utils.iou(det_boxes, gt_boxes, is_crowd))  # type: ignore[arg-type]
     matched = np.zeros(len(gts), dtype=bool)
     pairs = []
     for d, (_, det_class, _) in enumerate(dets):

@@ -116,8 +116,8 @@ def _summary_table(metrics: Mapping[str, Any]) -> str:
         if not isinstance(value, (int, float)):
             continue
         description = _DESCRIPTIONS.get(key, f"AR, at most {key[2:]} detections per image")
-        rows.append(f"<tr><td>{_esc(key)}</td><td>{_esc(description)}</td>"
-                    f"<td>{_number(float(value))}</td></tr>")  # fmt: skip
+        number = _number(float(value))
+        rows.append(f"<tr><td>{_esc(key)}</td><td>{_esc(description)}</td><td>{number}</td></tr>")
     header = "<tr><th>metric</th><th>meaning</th><th>value</th></tr>"
     note = "<p>n/a: no ground truth to average over (pycocotools reports -1).</p>"
     return f'<table id="summary">{header}{"".join(rows)}</table>{note}'

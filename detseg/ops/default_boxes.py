@@ -116,7 +116,13 @@ class DefaultBoxGenerator:
         """Boxes per cell of each level: ``2 + 2 * len(aspect_ratios[k])``."""
         return [2 + 2 * len(r) for r in self.aspect_ratios]
 
-    def _relative_per_level(self, k: int, feature_size: tuple[int, int], image_size, dtype):
+    def _relative_per_level(
+        self,
+        k: int,
+        feature_size: tuple[int, int],
+        image_size: tuple[int, int],
+        dtype: torch.dtype,
+    ) -> Tensor:
         """``[h * w * P, 4]`` relative ``(cx, cy, w, h)`` boxes of level ``k``."""
         h, w = feature_size
         if self.steps is not None:

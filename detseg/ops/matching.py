@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from typing import overload
+
 import torch
 from torch import Tensor
 
@@ -122,6 +124,12 @@ class BalancedSampler:
         self.batch_size_per_image = batch_size_per_image
         self.positive_fraction = positive_fraction
 
+    @overload
+    def __call__(self, labels_per_image: Tensor) -> tuple[Tensor, Tensor]: ...
+
+    @overload
+    def __call__(self, labels_per_image: list[Tensor]) -> tuple[list[Tensor], list[Tensor]]: ...
+
     def __call__(
         self, labels_per_image: list[Tensor] | Tensor
     ) -> tuple[list[Tensor], list[Tensor]] | tuple[Tensor, Tensor]:
@@ -144,7 +152,9 @@ class BalancedSampler:
             return torch.stack(pos_masks), torch.stack(neg_masks)
         return self.sample_with_randperm(labels_per_image)
 
-    def sample_with_randperm(self, labels_per_image: list[Tensor]) -> tuple[list, list]:
+    def sample_with_randperm(
+        self, labels_per_image: list[Tensor]
+    ) -> tuple[list[Tensor], list[Tensor]]:
         """torchvision's draw, image by image: per-image ``[N_i]`` labels -> per-image masks."""
         pos_masks, neg_masks = [], []
         for labels in labels_per_image:

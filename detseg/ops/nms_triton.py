@@ -37,7 +37,7 @@ _SCAN_WORDS = 64  # scan kernel: words OR-ed per inner step
 
 
 @triton.jit
-def _suppression_mask_kernel(
+def _suppression_mask_kernel(  # type: ignore[no-untyped-def]  # triton types args by annotation
     boxes_ptr,  # float32 [G, N, 4], sorted by decreasing score in each group
     bound_ptr,  # int32 [G]: rows and columns from here on are never read
     mask_ptr,  # int32 [G, N, W], written here
@@ -85,12 +85,12 @@ def _suppression_mask_kernel(
 
 
 @triton.jit
-def _bitwise_or(a, b):
+def _bitwise_or(a, b):  # type: ignore[no-untyped-def]  # triton types args by annotation
     return a | b
 
 
 @triton.jit
-def _greedy_scan_kernel(
+def _greedy_scan_kernel(  # type: ignore[no-untyped-def]  # triton types args by annotation
     mask_ptr,  # int32 [G, N, W]
     valid_ptr,  # int8 [G, N], sorted like the boxes
     bound_ptr,  # int32 [G]: boxes to visit (past the last valid box nothing can be kept)

@@ -2,11 +2,10 @@
 
 Why a second one: on a CPU, torchvision's RoIAlign backward recomputes the bilinear weights
 of every sample once per channel. ``grid_sample``'s backward does not. With one sample per bin
-(``sampling_ratio=1``, the shapes demo's setting) forward + backward of 512 RoIs x 64 channels
-on a 32 x 32 map took 112-132 ms with torchvision and 67-72 ms with this function (one thread,
-other jobs sharing the 2-core CPU alike). With 2 samples per bin this function is the slower
-one (350-390 vs 225-257 ms). So ``RoIPooler`` calls it only for CPU training at 1 sample per
-bin, and uses torchvision's kernel everywhere else (inference, GPU, the twins' settings).
+(``sampling_ratio=1``, the shapes demo's setting) its forward + backward is the faster of the
+two on a CPU; with 2 samples per bin it is the slower one. So ``RoIPooler`` calls it only for
+CPU training at 1 sample per bin, and uses torchvision's kernel everywhere else (inference,
+GPU, the twins' settings).
 
 The arithmetic is torchvision's (Mask R-CNN's RoIAlign). A RoI ``(x1, y1, x2, y2)`` in input
 pixels is multiplied by ``spatial_scale``, minus half a pixel when ``aligned``. It is cut into

@@ -3,7 +3,8 @@
 ``SEGMENTATION_MODELS`` maps model names to builders ``builder(num_classes, **kwargs)``, where
 ``num_classes`` counts the foreground classes ``K`` (labels ``1..K``, 0 = background; logits
 have ``K + 1`` channels). Family builders take every option; presets fix the architecture of
-a published model. See ``model.py`` for the model API and ``builders.py`` for the options.
+a published model. See ``model.py`` for the model API, ``builders.py`` for the options and
+``settings.py`` for the ``loss`` and ``input`` sections of their config.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from .presets import (
     lraspp_mobilenet_v3_large,
     unet_resnet34,
 )
+from .settings import SegmentationInputConfig, SegmentationLossConfig
 from .unet import UNetDecoder, UNetEncoder
 
 SEGMENTATION_MODELS: dict[str, Callable[..., SegmentationModel]] = {
@@ -78,7 +80,9 @@ __all__ = [
     "LRASPPHead",
     "LocalCRF",
     "SegmentationInference",
+    "SegmentationInputConfig",
     "SegmentationLoss",
+    "SegmentationLossConfig",
     "SegmentationModel",
     "UNetDecoder",
     "UNetEncoder",

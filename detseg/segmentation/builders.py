@@ -9,16 +9,15 @@ channel 0 being background. Keyword arguments shared by the builders:
   ``detseg.backbones``; never downloads).
 - ``trainable_layers``: backbone stages that train (``None``: all). ``norm``: backbone norm,
   ``"bn"`` (default, as torchvision's segmentation models) or ``"frozen_bn"``.
-- ``loss``: ``"ce"``, ``"dice"`` or ``"ce+dice"``; ``aux_loss_weight`` (0.5);
-  ``dice_weight`` (1.0). ``image_mean`` / ``image_std``: input normalisation;
-  ``per_image_norm``: standardise each image by its own statistics instead (see
-  ``SegmentationModel``). ``width_mult``: MobileNet channel multiplier (1.0; 0.5 halves the
-  widths, about a third of the compute). ``input_scale``: resize factor of the input
-  before the backbone (1.0); ``loss_size``: ``"input"`` (default), ``"network"`` or
-  ``"logits"``, the size at which the training loss compares logits and masks (see
-  ``SegmentationModel``); ``target_downsampling``: ``"nearest"`` (labels) or ``"area"``
-  (class fractions) for masks compared at a smaller size; ``boundary_weight``: weight of the
-  label-border pixels in the cross-entropy (1.0: plain; see ``SegmentationLoss``).
+- ``width_mult``: MobileNet channel multiplier (1.0; 0.5 halves the widths, about a third of
+  the compute).
+- ``loss``: the training loss, a :class:`~detseg.segmentation.settings.SegmentationLossConfig`
+  or a dict of its fields (``kind``, ``dice_weight``, ``aux_weight``, ``boundary_weight``,
+  ``size``, ``target_downsampling``); ``None``: cross-entropy at the input size.
+- ``input``: the input preparation, a
+  :class:`~detseg.segmentation.settings.SegmentationInputConfig` or a dict of its fields
+  (``image_mean``, ``image_std``, ``per_image_norm``, ``scale``); ``None``: ImageNet
+  normalisation at the input size.
 
 Dilated backbones (``output_stride``) and the levels each family reads: see
 ``backbone_levels.py``.
@@ -27,8 +26,6 @@ Dilated backbones (``output_stride``) and the levels each family reads: see
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
-from typing import Any
 
 from torch import nn
 
@@ -37,60 +34,42 @@ from detseg.backbones.base import Backbone
 from .backbone_levels import LEVEL_ROLES, UNET_LEVELS, backbone_family, segmentation_backbone
 from .fcn_vgg import FCNVGGHead
 from .heads import DeepLabV3Head, DeepLabV3PlusHead, FCNHead, LRASPPHead, default_atrous_rates
-from .model import IMAGENET_MEAN, IMAGENET_STD, SegmentationLoss, SegmentationModel
+from .model import SegmentationModel
+from .settings import (
+    InputSection,
+    LossSection,
+    SegmentationInputConfig,
+    SegmentationLossConfig,
+    input_config,
+    loss_config,
+)
 from .unet import UNetDecoder, UNetEncoder
 
 
-@dataclass(frozen=True)
-class _ModelSettings:
-    """The builder arguments that only the assembled ``SegmentationModel`` reads.
-
-    Every builder names them alike; :meth:`pick` takes them from the builder's ``locals()``
-    (a builder without an auxiliary head has no ``aux_loss_weight``: 0).
-    """
-
-    loss: str
-    dice_weight: float
-    image_mean: Sequence[float]
-    image_std: Sequence[float]
-    per_image_norm: bool
-    input_scale: float
-    loss_size: str
-    target_downsampling: str
-    boundary_weight: float
-    aux_loss_weight: float = 0.0
-
-    @classmethod
-    def pick(cls, arguments: dict[str, Any]) -> _ModelSettings:
-        """The settings among a builder's ``arguments`` (its ``locals()``)."""
-        names = [f.name for f in fields(cls)]
-        return cls(**{name: arguments[name] for name in names if name in arguments})
-
-    def assemble(
-        self,
-        backbone: Backbone,
-        head: nn.Module,
-        num_classes: int,
-        aux_head: nn.Module | None = None,
-        size_divisible: int = 1,
-    ) -> SegmentationModel:
-        """``SegmentationModel`` from the parts and these settings."""
-        return SegmentationModel(
-            backbone,
-            head,
-            num_classes,
-            aux_head,
-            SegmentationLoss(
-                self.loss, self.aux_loss_weight, self.dice_weight, self.boundary_weight
-            ),
-            tuple(self.image_mean),
-            tuple(self.image_std),
-            size_divisible,
-            self.per_image_norm,
-            self.input_scale,
-            self.loss_size,
-            self.target_downsampling,
-        )
+def _assemble(
+    backbone: Backbone,
+    head: nn.Module,
+    num_classes: int,
+    loss: SegmentationLossConfig,
+    input: SegmentationInputConfig,
+    aux_head: nn.Module | None = None,
+    size_divisible: int = 1,
+) -> SegmentationModel:
+    """``SegmentationModel`` from its parts and the ``loss`` / ``input`` settings."""
+    return SegmentationModel(
+        backbone,
+        head,
+        num_classes,
+        aux_head,
+        loss.segmentation_loss(),
+        input.image_mean,
+        input.image_std,
+        size_divisible,
+        input.per_image_norm,
+        input.scale,
+        loss.size,
+        loss.target_downsampling,
+    )
 
 
 def _check_num_classes(num_classes: int) -> None:
@@ -115,10 +94,12 @@ def _single_level_model(
     trainable_layers: int | None,
     norm: str,
     width_mult: float,
-    settings: _ModelSettings,
+    loss: LossSection,
+    input: InputSection,
 ) -> SegmentationModel:
     """Backbone deep level -> ``make_head(channels, num_logits, level)`` (+ FCN aux head)."""
     _check_num_classes(num_classes)
+    loss, input = loss_config(loss), input_config(input)
     _, aux_level, deep = LEVEL_ROLES[backbone_family(backbone)]
     levels = (aux_level, deep) if aux_loss else (deep,)
     body = segmentation_backbone(
@@ -126,7 +107,7 @@ def _single_level_model(
     )
     head = make_head(body.out_channels[deep], num_classes + 1, deep)
     aux = FCNHead(body.out_channels[aux_level], num_classes + 1, aux_level) if aux_loss else None
-    return settings.assemble(body, head, num_classes, aux)
+    return _assemble(body, head, num_classes, loss, input, aux)
 
 
 def fcn(
@@ -137,17 +118,9 @@ def fcn(
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
     norm: str = "bn",
-    loss: str = "ce",
-    aux_loss_weight: float = 0.5,
-    dice_weight: float = 1.0,
-    image_mean: Sequence[float] = IMAGENET_MEAN,
-    image_std: Sequence[float] = IMAGENET_STD,
-    per_image_norm: bool = False,
     width_mult: float = 1.0,
-    input_scale: float = 1.0,
-    loss_size: str = "input",
-    target_downsampling: str = "nearest",
-    boundary_weight: float = 1.0,
+    loss: LossSection = None,
+    input: InputSection = None,
 ) -> SegmentationModel:
     """FCN head (torchvision style) on a dilated backbone's deep level; optional FCN aux head.
 
@@ -167,7 +140,8 @@ def fcn(
         trainable_layers,
         norm,
         width_mult,
-        _ModelSettings.pick(locals()),
+        loss,
+        input,
     )
 
 
@@ -180,17 +154,9 @@ def deeplabv3(
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
     norm: str = "bn",
-    loss: str = "ce",
-    aux_loss_weight: float = 0.5,
-    dice_weight: float = 1.0,
-    image_mean: Sequence[float] = IMAGENET_MEAN,
-    image_std: Sequence[float] = IMAGENET_STD,
-    per_image_norm: bool = False,
     width_mult: float = 1.0,
-    input_scale: float = 1.0,
-    loss_size: str = "input",
-    target_downsampling: str = "nearest",
-    boundary_weight: float = 1.0,
+    loss: LossSection = None,
+    input: InputSection = None,
 ) -> SegmentationModel:
     """DeepLabV3 (ASPP head) on a dilated backbone; optional FCN aux head.
 
@@ -214,7 +180,8 @@ def deeplabv3(
         trainable_layers,
         norm,
         width_mult,
-        _ModelSettings.pick(locals()),
+        loss,
+        input,
     )
 
 
@@ -227,23 +194,16 @@ def deeplabv3plus(
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
     norm: str = "bn",
-    loss: str = "ce",
-    aux_loss_weight: float = 0.5,
-    dice_weight: float = 1.0,
-    image_mean: Sequence[float] = IMAGENET_MEAN,
-    image_std: Sequence[float] = IMAGENET_STD,
-    per_image_norm: bool = False,
     width_mult: float = 1.0,
-    input_scale: float = 1.0,
-    loss_size: str = "input",
-    target_downsampling: str = "nearest",
-    boundary_weight: float = 1.0,
+    loss: LossSection = None,
+    input: InputSection = None,
 ) -> SegmentationModel:
     """DeepLabV3+: ASPP on the deep level plus a decoder on the stride-4 low level.
 
     Args: as :func:`deeplabv3` (default output stride 16, as in the paper).
     """
     _check_num_classes(num_classes)
+    loss, input = loss_config(loss), input_config(input)
     low, aux_level, deep = LEVEL_ROLES[backbone_family(backbone)]
     rates = _atrous_rates(atrous_rates, output_stride)
     levels = (low, aux_level, deep) if aux_loss else (low, deep)
@@ -253,8 +213,7 @@ def deeplabv3plus(
     channels = body.out_channels
     head = DeepLabV3PlusHead(channels[low], channels[deep], num_classes + 1, rates, low, deep)
     aux = FCNHead(channels[aux_level], num_classes + 1, aux_level) if aux_loss else None
-    settings = _ModelSettings.pick(locals())
-    return settings.assemble(body, head, num_classes, aux)
+    return _assemble(body, head, num_classes, loss, input, aux)
 
 
 def lraspp(
@@ -265,16 +224,9 @@ def lraspp(
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
     norm: str = "bn",
-    loss: str = "ce",
-    dice_weight: float = 1.0,
-    image_mean: Sequence[float] = IMAGENET_MEAN,
-    image_std: Sequence[float] = IMAGENET_STD,
-    per_image_norm: bool = False,
     width_mult: float = 1.0,
-    input_scale: float = 1.0,
-    loss_size: str = "input",
-    target_downsampling: str = "nearest",
-    boundary_weight: float = 1.0,
+    loss: LossSection = None,
+    input: InputSection = None,
 ) -> SegmentationModel:
     """Lite R-ASPP on MobileNetV3-Large (low level ``c3``, stride 8; high ``c5``, stride 16).
 
@@ -282,6 +234,7 @@ def lraspp(
         inter_channels: width of the high branch (128). Others: as :func:`fcn` (no aux head).
     """
     _check_num_classes(num_classes)
+    loss, input = loss_config(loss), input_config(input)
     if backbone_family(backbone) != "mobilenet":
         raise ValueError(f"lraspp needs a MobileNet backbone, got {backbone!r}.")
     body = segmentation_backbone(
@@ -290,8 +243,7 @@ def lraspp(
     head = LRASPPHead(
         body.out_channels["c3"], body.out_channels["c5"], num_classes + 1, inter_channels
     )
-    settings = _ModelSettings.pick(locals())
-    return settings.assemble(body, head, num_classes)
+    return _assemble(body, head, num_classes, loss, input)
 
 
 def fcn_vgg16(
@@ -300,15 +252,8 @@ def fcn_vgg16(
     fc_channels: int = 4096,
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
-    loss: str = "ce",
-    dice_weight: float = 1.0,
-    image_mean: Sequence[float] = IMAGENET_MEAN,
-    image_std: Sequence[float] = IMAGENET_STD,
-    per_image_norm: bool = False,
-    input_scale: float = 1.0,
-    loss_size: str = "input",
-    target_downsampling: str = "nearest",
-    boundary_weight: float = 1.0,
+    loss: LossSection = None,
+    input: InputSection = None,
 ) -> SegmentationModel:
     """The classic FCN-32s/16s/8s on VGG16 (see ``fcn_vgg.py``).
 
@@ -317,10 +262,10 @@ def fcn_vgg16(
         Others: see the module docstring. Input is padded to a multiple of 32 internally.
     """
     _check_num_classes(num_classes)
+    loss, input = loss_config(loss), input_config(input)
     head = FCNVGGHead(num_classes + 1, variant, fc_channels)
     body = segmentation_backbone("vgg16", head.in_features, 16, backbone_weights, trainable_layers)
-    settings = _ModelSettings.pick(locals())
-    return settings.assemble(body, head, num_classes, None, size_divisible=32)
+    return _assemble(body, head, num_classes, loss, input, size_divisible=32)
 
 
 def unet(
@@ -331,15 +276,8 @@ def unet(
     norm: str | None = "bn",
     stem_stride: int = 1,
     deep_supervision: bool = False,
-    loss: str = "ce",
-    dice_weight: float = 1.0,
-    image_mean: Sequence[float] = IMAGENET_MEAN,
-    image_std: Sequence[float] = IMAGENET_STD,
-    per_image_norm: bool = False,
-    input_scale: float = 1.0,
-    loss_size: str = "input",
-    target_downsampling: str = "nearest",
-    boundary_weight: float = 1.0,
+    loss: LossSection = None,
+    input: InputSection = None,
 ) -> SegmentationModel:
     """Classic U-Net trained from scratch; logits have the input size for any ``H, W``.
 
@@ -349,12 +287,12 @@ def unet(
         norm: ``"bn"`` or ``None`` (the paper: no normalisation).
         stem_stride: 1 (the paper) or 2 (the network runs at half resolution from a stride-2
             first conv; its logits are upsampled bilinearly).
-        input_scale: resize factor of the input before the encoder (see ``SegmentationModel``).
         deep_supervision: train the outputs of the coarser up blocks too (``loss_deep``; see
             ``UNetDecoder``).
         Others: module docstring.
     """
     _check_num_classes(num_classes)
+    loss, input = loss_config(loss), input_config(input)
     encoder = UNetEncoder(3, base_channels, depth, norm, stem_stride)
     decoder = UNetDecoder(
         encoder.out_channels,
@@ -364,8 +302,7 @@ def unet(
         norm=norm,
         deep_supervision=deep_supervision,
     )
-    settings = _ModelSettings.pick(locals())
-    return settings.assemble(encoder, decoder, num_classes)
+    return _assemble(encoder, decoder, num_classes, loss, input)
 
 
 def unet_backbone(
@@ -377,16 +314,9 @@ def unet_backbone(
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
     norm: str = "bn",
-    loss: str = "ce",
-    dice_weight: float = 1.0,
-    image_mean: Sequence[float] = IMAGENET_MEAN,
-    image_std: Sequence[float] = IMAGENET_STD,
-    per_image_norm: bool = False,
     width_mult: float = 1.0,
-    input_scale: float = 1.0,
-    loss_size: str = "input",
-    target_downsampling: str = "nearest",
-    boundary_weight: float = 1.0,
+    loss: LossSection = None,
+    input: InputSection = None,
 ) -> SegmentationModel:
     """U-Net decoder on a ResNet / VGG / MobileNet pyramid (levels ``c1..c5``, no dilation).
 
@@ -398,6 +328,7 @@ def unet_backbone(
         Others: see the module docstring.
     """
     _check_num_classes(num_classes)
+    loss, input = loss_config(loss), input_config(input)
     family = backbone_family(backbone)
     body = segmentation_backbone(
         backbone,
@@ -416,5 +347,4 @@ def unet_backbone(
         upsampling,
         deep_supervision=deep_supervision,
     )
-    settings = _ModelSettings.pick(locals())
-    return settings.assemble(body, decoder, num_classes)
+    return _assemble(body, decoder, num_classes, loss, input)

@@ -30,7 +30,7 @@ Cost: per iteration, one multiply-add of ``[B, C, H, W]`` per offset (80 offsets
 
 It is an inference-time step only: no parameter is learned. It helps where class borders
 follow colour edges; the parameters' defaults are DeepLab's small-window values, and
-``docs/shapes_segmentation.md`` has what they give on the shapes data.
+``docs/benchmarks.md`` has what they give on the shapes data.
 """
 
 from __future__ import annotations

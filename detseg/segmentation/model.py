@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
 from detseg.losses import (
     boundary_weighted_cross_entropy,
     cross_entropy,
@@ -37,8 +38,6 @@ from detseg.losses import (
     soft_dice_loss,
 )
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 LOSS_KINDS = ("ce", "dice", "ce+dice")
 #: Where ``SegmentationModel.losses`` compares logits and masks (see ``SegmentationModel``).
 LOSS_SIZES = ("input", "network", "logits")
@@ -167,10 +166,10 @@ class SegmentationModel(nn.Module):
             logits are upsampled to the input size (the usual way). ``"network"``: at the
             size the network sees (``input_scale`` times the input size): the masks are
             subsampled (nearest) to that size and the logits upsampled to it; the per-pixel
-            loss work shrinks by ``input_scale ** 2`` (it took half of a CPU training step of
-            the shapes U-Net). ``"logits"``: at the size the head outputs (the network size
-            divided by the head's stride): the masks are subsampled to it and the logits are
-            not resized at all, as DeepLab v1/v2 trained against ground truth subsampled 8x.
+            loss work shrinks by ``input_scale ** 2``. ``"logits"``: at the size the head
+            outputs (the network size divided by the head's stride): the masks are subsampled
+            to it and the logits are not resized at all, as DeepLab v1/v2 trained against
+            ground truth subsampled 8x.
             ``forward`` and ``predict`` are unchanged: they always answer at the input size.
         target_downsampling: how masks are brought to a smaller loss size (``loss_size``
             ``"network"`` / ``"logits"``, and deep supervision's side outputs):
@@ -231,8 +230,8 @@ class SegmentationModel(nn.Module):
         """``(images - mean) / std`` for ``Float[B, 3, H, W]`` in ``[0, 1]``; with
         ``per_image_norm`` the mean and std are each image's own, per channel."""
         # On [B, 3, H * W] so that every statistic broadcasts along the last dimension: on a
-        # CPU, Tensor.std and a [B, 3, 1, 1] broadcast over H x W took ~20 ms per batch of
-        # eight 256 px images, these ~2 ms (same values).
+        # CPU this is several times faster than Tensor.std and a [B, 3, 1, 1] broadcast over
+        # H x W (same values).
         flat = images.flatten(2)
         if self.per_image_norm:
             centred = flat - flat.mean(dim=2, keepdim=True)  # [B, 3, H * W]
@@ -282,8 +281,7 @@ class SegmentationModel(nn.Module):
         """Per-pixel labels ``Int64[B, H, W]`` in ``0..K`` (argmax of the logits).
 
         ``max(dim=1).indices`` is the argmax (the first maximum on ties, as ``argmax``); on the
-        CPU it is ~9x faster than ``argmax(dim=1)`` over the channel dimension (14 vs 130 ms
-        for ``[8, 6, 256, 256]`` logits on one thread).
+        CPU it is much faster than ``argmax(dim=1)`` over the channel dimension.
         """
         return self.forward(images).max(dim=1).indices
 

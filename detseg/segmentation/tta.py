@@ -20,8 +20,8 @@ augmentations taught the model (a model never trained on rotated images gains no
 
 Scales (``eval.tta_scales``) multiply the views: every view also runs on the images resized by
 each factor, and the answers are resized back before the mean. A model that answers at a
-coarse stride sees small objects and borders better slightly enlarged: the shapes U-Net gains
-~+0.015 mIoU from scales ``[1.0, 1.25]`` (``docs/shapes_segmentation.md``).
+coarse stride sees small objects and borders better slightly enlarged (the shapes U-Net's
+``[1.0, 1.25]``; its measurements are in ``docs/benchmarks.md``).
 """
 
 from __future__ import annotations

@@ -39,8 +39,9 @@ def _write_coco(root, anns, images=("a.png", "b.png")):
 
 def _coco_ann(ann_id, box, cat_id, image_id=10, **extra):
     x1, y1, x2, y2 = box
-    return {"id": ann_id, "image_id": image_id, "category_id": cat_id,
-            "bbox": [x1, y1, x2 - x1, y2 - y1], "area": 1.0, "iscrowd": 0, **extra}  # fmt: skip
+    xywh = [x1, y1, x2 - x1, y2 - y1]
+    ann = {"id": ann_id, "image_id": image_id, "category_id": cat_id, "bbox": xywh}
+    return {**ann, "area": 1.0, "iscrowd": 0, **extra}
 
 
 def _write_voc(root, objects):

@@ -12,8 +12,10 @@ import torch
 from torchvision.models import detection as tv_detection
 
 from detseg.convert import convert_torchvision
+from detseg.convert.checkpoint_file import coco_class_names, torchvision_file_checkpoint
 from detseg.convert.faster_rcnn import map_state_dict_keys
 from detseg.detection.faster_rcnn import FasterRCNN
+from detseg.engine.checkpointing import load_model, save_checkpoint
 from detseg.models import build_model, from_torchvision
 
 CASES = {
@@ -188,36 +190,21 @@ def test_unsupported_model_is_rejected():
         from_torchvision(torch.nn.Linear(2, 2))
 
 
-def test_convert_tool_writes_a_loadable_checkpoint(tmp_path, monkeypatch):
-    import importlib.util
-    import sys
-    from pathlib import Path
-
-    from detseg.engine.checkpoint import load_model
-
-    tool_path = Path(__file__).resolve().parents[2] / "tools" / "convert_torchvision.py"
-    spec = importlib.util.spec_from_file_location("convert_torchvision", tool_path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+def test_torchvision_file_converts_to_a_loadable_checkpoint(tmp_path):
     torch.manual_seed(0)
     tv_model = tv_detection.fasterrcnn_mobilenet_v3_large_320_fpn(
         weights=None, weights_backbone=None, num_classes=4
-    ).eval()  # default settings: the tool builds the twin with them too
+    ).eval()  # default settings: the conversion builds the twin with them too
     torch.save(tv_model.state_dict(), tmp_path / "tv.pth")
-    out = tmp_path / "converted.pt"
-    monkeypatch.setattr(
-        sys,
-        "argv",
-        [
-            "convert_torchvision.py",
-            "fasterrcnn_mobilenet_v3_large_320_fpn",
-            str(tmp_path / "tv.pth"),
-            str(out),
-            "--num-classes",
-            "4",
-        ],
+    state = torchvision_file_checkpoint(
+        "fasterrcnn_mobilenet_v3_large_320_fpn", tmp_path / "tv.pth", num_classes=4
     )
-    tool.main()
+    assert (
+        state["meta"]["source"]
+        == "torchvision.models.detection.fasterrcnn_mobilenet_v3_large_320_fpn"
+    )
+    out = tmp_path / "converted.pt"
+    save_checkpoint(out, state)
     model, config, classes = load_model(out, "cpu")
     assert classes == ["class_1", "class_2", "class_3"]
     assert config["model"]["name"] == "faster_rcnn"
@@ -227,3 +214,10 @@ def test_convert_tool_writes_a_loadable_checkpoint(tmp_path, monkeypatch):
     for w, h in zip(want, have, strict=True):
         torch.testing.assert_close(h["boxes"], w["boxes"], atol=1e-4, rtol=0)
         torch.testing.assert_close(h["scores"], w["scores"], atol=1e-5, rtol=0)
+
+
+def test_torchvision_file_class_names():
+    names = coco_class_names()
+    assert len(names) == 90 and names[0] == "person" and "N/A" in names
+    with pytest.raises(ValueError, match="unknown architecture"):
+        torchvision_file_checkpoint("ssd300_vgg16", "unused.pth")

@@ -36,7 +36,7 @@ def _gt() -> dict:
                 "area": 1600.0,
                 "iscrowd": 0,
             },
-        ],  # fmt: skip
+        ],
         "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
     }
 

@@ -104,14 +104,14 @@ def test_dataset_to_coco_gt(with_cat_ids: bool) -> None:
         {"id": 5, "width": 24, "height": 32},
         {"id": 6, "width": 24, "height": 32},
     ]
+    square, circle = ids[1], ids[0]
+    small_box = {"bbox": [2.0, 4.0, 10.0, 6.0], "area": 60.0}
+    large_box = {"bbox": [0.0, 0.0, 20.0, 30.0], "area": 600.0}
     assert gt["annotations"] == [
-        {"id": 1, "image_id": 5, "category_id": ids[1], "bbox": [2.0, 4.0, 10.0, 6.0],
-         "area": 60.0, "iscrowd": 0},
-        {"id": 2, "image_id": 5, "category_id": ids[0], "bbox": [0.0, 0.0, 20.0, 30.0],
-         "area": 600.0, "iscrowd": 1},
-        {"id": 3, "image_id": 6, "category_id": ids[1], "bbox": [2.0, 4.0, 10.0, 6.0],
-         "area": 60.0, "iscrowd": 0},
-    ]  # fmt: skip
+        {"id": 1, "image_id": 5, "category_id": square, **small_box, "iscrowd": 0},
+        {"id": 2, "image_id": 5, "category_id": circle, **large_box, "iscrowd": 1},
+        {"id": 3, "image_id": 6, "category_id": square, **small_box, "iscrowd": 0},
+    ]
 
 
 def test_round_trip_ground_truth_as_predictions_gives_full_ap() -> None:

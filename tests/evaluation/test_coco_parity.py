@@ -32,8 +32,12 @@ TOL = 1e-12
 def _octagon(x: float, y: float, w: float, h: float) -> list[float]:
     """A polygon inside the box, so mask and box IoUs differ."""
     fx, fy = 0.3 * w, 0.3 * h
-    pts = [(x + fx, y), (x + w - fx, y), (x + w, y + fy), (x + w, y + h - fy),
-           (x + w - fx, y + h), (x + fx, y + h), (x, y + h - fy), (x, y + fy)]  # fmt: skip
+    left, right, top, bottom = x + fx, x + w - fx, y + fy, y + h - fy  # the cut corners
+    top_edge = [(left, y), (right, y)]
+    right_edge = [(x + w, top), (x + w, bottom)]
+    bottom_edge = [(right, y + h), (left, y + h)]
+    left_edge = [(x, bottom), (x, top)]
+    pts = top_edge + right_edge + bottom_edge + left_edge
     return [float(v) for p in pts for v in p]
 
 
@@ -92,8 +96,8 @@ def make_case(seed: int, segm: bool = False, ties: bool = False, with_bbox: bool
     anns, dets = [], []
     for index, image in enumerate(images):
         no_gt = index in (1, 2) or rng.random() < 0.1
-        boxes = [] if no_gt else [_random_box(rng, image["width"], image["height"])
-                                  for _ in range(int(rng.integers(1, 12)))]  # fmt: skip
+        num_gt = 0 if no_gt else int(rng.integers(1, 12))
+        boxes = [_random_box(rng, image["width"], image["height"]) for _ in range(num_gt)]
         cats = [int(rng.integers(1, NUM_CATS + 1)) for _ in boxes]
         anns += [_gt_annotation(rng, image, b, c, segm) for b, c in zip(boxes, cats, strict=True)]
         if index in (3, 4):
@@ -102,8 +106,8 @@ def make_case(seed: int, segm: bool = False, ties: bool = False, with_bbox: bool
         for box, cat in zip(boxes, cats, strict=True):
             for _ in range(int(rng.integers(0, 3))):
                 wrong = rng.random() < 0.1
-                dets.append(_detection(rng, image, box, cat % NUM_CATS + 1 if wrong else cat,
-                                       segm, ties, with_bbox))  # fmt: skip
+                det_cat = cat % NUM_CATS + 1 if wrong else cat
+                dets.append(_detection(rng, image, box, det_cat, segm, ties, with_bbox))
         for _ in range(num_fp):
             cat = int(rng.choice([1, 2, 3, UNUSED_CAT, UNLISTED_CAT]))
             box = _random_box(rng, image["width"], image["height"])

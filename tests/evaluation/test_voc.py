@@ -33,19 +33,32 @@ def _case() -> tuple[list[dict], list[dict]]:
     Class 3: a detection without any object -> no positive: nan.
     Class 4: one object found exactly -> AP 1 (both metrics).
     """
-    gts = [
-        {"boxes": [[0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10], [60, 60, 70, 70]],
-         "labels": [1, 1, 1, 4], "difficult": [False, True, False, False]},
-        {"boxes": [[0, 0, 10, 10], [30, 30, 40, 40]], "labels": [1, 2], "difficult": [0, 1]},
-    ]  # fmt: skip
-    dets = [
-        {"boxes": [[0, 0, 10, 10], [0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 45, 10],
-                   [40, 0, 50, 10], [60, 60, 70, 70], [0, 0, 5, 5]],
-         "scores": [0.95, 0.90, 0.85, 0.60, 0.50, 0.9, 0.3], "labels": [1, 1, 1, 1, 1, 4, 3]},
-        {"boxes": [[50, 50, 60, 60], [1, 0, 11, 10], [30, 30, 40, 40]],
-         "scores": [0.80, 0.70, 0.99], "labels": [1, 1, 2]},
-    ]  # fmt: skip
-    return gts, dets
+    gt_a = {
+        "boxes": [[0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10], [60, 60, 70, 70]],
+        "labels": [1, 1, 1, 4],
+        "difficult": [False, True, False, False],
+    }
+    gt_b = {"boxes": [[0, 0, 10, 10], [30, 30, 40, 40]], "labels": [1, 2], "difficult": [0, 1]}
+    boxes_a = [
+        [0, 0, 10, 10],  # d1
+        [0, 0, 10, 10],  # d2
+        [20, 0, 30, 10],  # d3
+        [40, 0, 45, 10],  # d6
+        [40, 0, 50, 10],  # d7
+        [60, 60, 70, 70],  # class 4
+        [0, 0, 5, 5],  # class 3
+    ]
+    dets_a = {
+        "boxes": boxes_a,
+        "scores": [0.95, 0.90, 0.85, 0.60, 0.50, 0.9, 0.3],
+        "labels": [1, 1, 1, 1, 1, 4, 3],
+    }
+    dets_b = {
+        "boxes": [[50, 50, 60, 60], [1, 0, 11, 10], [30, 30, 40, 40]],  # d4, d5, class 2
+        "scores": [0.80, 0.70, 0.99],
+        "labels": [1, 1, 2],
+    }
+    return [gt_a, gt_b], [dets_a, dets_b]
 
 
 def _as_tensors(entries: list[dict]) -> list[dict]:

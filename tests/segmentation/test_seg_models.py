@@ -66,7 +66,7 @@ def test_forward_shapes_at_odd_sizes_and_gradients(case):
 def test_losses_equal_hand_computed_cross_entropy_dice_and_aux():
     torch.manual_seed(0)
     model = deeplabv3_mobilenet_v3_large(
-        NUM_CLASSES, aux_loss=True, loss="ce+dice", aux_loss_weight=0.3, dice_weight=2.0
+        NUM_CLASSES, aux_loss=True, loss={"kind": "ce+dice", "aux_weight": 0.3, "dice_weight": 2.0}
     ).eval()
     images, masks = torch.rand(2, 3, 40, 44), _masks(40, 44)
     with torch.no_grad():
@@ -84,7 +84,7 @@ def test_losses_equal_hand_computed_cross_entropy_dice_and_aux():
 
 def test_dice_only_and_all_ignored_masks():
     torch.manual_seed(0)
-    model = lraspp(NUM_CLASSES, inter_channels=8, loss="dice")
+    model = lraspp(NUM_CLASSES, inter_channels=8, loss={"kind": "dice"})
     losses = model.losses(torch.rand(2, 3, 32, 32), _masks(32, 32))
     assert set(losses) == {"loss_dice"}
     ce_model = lraspp(NUM_CLASSES, inter_channels=8)
@@ -96,7 +96,9 @@ def test_dice_only_and_all_ignored_masks():
 
 
 def test_normalisation_uses_image_mean_and_std():
-    model = lraspp(1, inter_channels=8, image_mean=(0.5, 0.5, 0.5), image_std=(0.25, 0.5, 1.0))
+    model = lraspp(
+        1, inter_channels=8, input={"image_mean": (0.5, 0.5, 0.5), "image_std": (0.25, 0.5, 1.0)}
+    )
     x = torch.full((1, 3, 2, 2), 0.75)
     expected = torch.tensor([1.0, 0.5, 0.25]).view(1, 3, 1, 1).expand(1, 3, 2, 2)
     torch.testing.assert_close(model.normalize(x), expected)
@@ -104,7 +106,9 @@ def test_normalisation_uses_image_mean_and_std():
 
 
 def test_per_image_normalisation_by_hand():
-    model = unet(1, depth=1, base_channels=2, per_image_norm=True, image_mean=(0.5, 0.5, 0.5))
+    model = unet(
+        1, depth=1, base_channels=2, input={"per_image_norm": True, "image_mean": (0.5, 0.5, 0.5)}
+    )
     x = torch.zeros(2, 3, 2, 2)
     x[0, 0] = torch.tensor([[0.0, 0.2], [0.4, 0.6]])  # mean 0.3, sample std sqrt(0.2 / 3)
     x[0, 1:] = 0.9  # flat channels: (0.9 - 0.9) / (0 + eps) = 0
@@ -138,8 +142,8 @@ def test_input_checks_name_the_problem():
     with pytest.raises(ValueError, match="share a size"):
         model([torch.rand(3, 16, 16), torch.rand(3, 16, 17)])
     assert model.eval()([torch.rand(3, 16, 16)] * 2).shape == (2, 4, 16, 16)
-    with pytest.raises(ValueError, match="loss must be one of"):
-        lraspp(NUM_CLASSES, loss="focal")
+    with pytest.raises(ValueError, match="model.loss.kind must be one of"):
+        lraspp(NUM_CLASSES, loss={"kind": "focal"})
     with pytest.raises(ValueError, match="output_stride=8"):
         lraspp(NUM_CLASSES, output_stride=8)
     with pytest.raises(ValueError, match="num_classes must be >= 1"):
@@ -193,7 +197,7 @@ def test_width_mult_on_a_resnet_is_an_error():
 
 def test_input_scale_runs_the_network_on_a_resized_batch():
     torch.manual_seed(0)
-    model = unet(NUM_CLASSES, depth=2, base_channels=4, input_scale=0.5).eval()
+    model = unet(NUM_CLASSES, depth=2, base_channels=4, input={"scale": 0.5}).eval()
     seen = []
     model.backbone.register_forward_hook(lambda module, args, out: seen.append(args[0].shape))
     images = torch.rand(2, 3, 64, 48)
@@ -202,13 +206,15 @@ def test_input_scale_runs_the_network_on_a_resized_batch():
     assert logits.shape == (2, NUM_CLASSES + 1, 64, 48)  # ... the logits have the input's
     masks = torch.randint(0, NUM_CLASSES + 1, (2, 64, 48))
     assert torch.isfinite(model.losses(images, masks)["loss_seg"])
-    with pytest.raises(ValueError, match="input_scale"):
-        unet(NUM_CLASSES, depth=2, base_channels=4, input_scale=0.0)
+    with pytest.raises(ValueError, match=r"model.input.scale must be in \(0, 1\]"):
+        unet(NUM_CLASSES, depth=2, base_channels=4, input={"scale": 0.0})
 
 
 def test_loss_size_network_compares_with_subsampled_masks():
     torch.manual_seed(0)
-    model = unet(NUM_CLASSES, depth=2, base_channels=4, input_scale=0.5, loss="ce+dice")
+    model = unet(
+        NUM_CLASSES, depth=2, base_channels=4, input={"scale": 0.5}, loss={"kind": "ce+dice"}
+    )
     model.loss_size = "network"
     images = torch.rand(2, 3, 30, 20)  # padded to 32 x 20 (size_divisible 4 below)
     model.size_divisible = 4
@@ -232,9 +238,10 @@ def test_loss_size_network_compares_with_subsampled_masks():
     assert model.predict(images).shape == (2, 30, 20)
     # the option is off by default and the builders pass it through
     assert unet(NUM_CLASSES, depth=2, base_channels=4).loss_size == "input"
-    assert unet(NUM_CLASSES, depth=2, base_channels=4, loss_size="network").loss_size == "network"
-    with pytest.raises(ValueError, match="loss_size"):
-        unet(NUM_CLASSES, depth=2, base_channels=4, loss_size="half")
+    network = unet(NUM_CLASSES, depth=2, base_channels=4, loss={"size": "network"})
+    assert network.loss_size == "network"
+    with pytest.raises(ValueError, match="model.loss.size must be one of"):
+        unet(NUM_CLASSES, depth=2, base_channels=4, loss={"size": "half"})
 
 
 def test_loss_size_logits_compares_at_the_heads_output_size():
@@ -244,9 +251,8 @@ def test_loss_size_logits_compares_at_the_heads_output_size():
         depth=2,
         base_channels=4,
         stem_stride=2,
-        input_scale=0.5,
-        loss="ce+dice",
-        loss_size="logits",
+        input={"scale": 0.5},
+        loss={"kind": "ce+dice", "size": "logits"},
     )
     images = torch.rand(2, 3, 32, 24)  # network 16 x 12, stride-2 stem: logits 8 x 6
     masks = torch.randint(0, NUM_CLASSES + 1, (2, 32, 24))
@@ -265,15 +271,9 @@ def test_loss_size_logits_compares_at_the_heads_output_size():
 
 def test_unet_deep_supervision_trains_the_coarser_decoder_outputs():
     torch.manual_seed(0)
-    plain = unet(NUM_CLASSES, depth=3, base_channels=4, loss="ce+dice", dice_weight=0.5)
-    model = unet(
-        NUM_CLASSES,
-        depth=3,
-        base_channels=4,
-        loss="ce+dice",
-        dice_weight=0.5,
-        deep_supervision=True,
-    )
+    loss = {"kind": "ce+dice", "dice_weight": 0.5}
+    plain = unet(NUM_CLASSES, depth=3, base_channels=4, loss=loss)
+    model = unet(NUM_CLASSES, depth=3, base_channels=4, loss=loss, deep_supervision=True)
     # two side classifiers (on the first two of the three up blocks); nothing else changes
     assert len(model.head.side_classifiers) == 2 and len(plain.head.side_classifiers) == 0
     side_keys = {k for k in model.state_dict() if k not in plain.state_dict()}
@@ -311,7 +311,7 @@ def test_unet_deep_supervision_trains_the_coarser_decoder_outputs():
 
 def test_boundary_weight_reaches_the_cross_entropy():
     torch.manual_seed(0)
-    model = unet(NUM_CLASSES, depth=2, base_channels=4, boundary_weight=4.0)
+    model = unet(NUM_CLASSES, depth=2, base_channels=4, loss={"boundary_weight": 4.0})
     assert model.loss.boundary_weight == 4.0
     images = torch.rand(2, 3, 16, 16)
     masks = torch.zeros(2, 16, 16, dtype=torch.int64)
@@ -321,8 +321,8 @@ def test_boundary_weight_reaches_the_cross_entropy():
     torch.testing.assert_close(got, want)
     plain = torch.nn.functional.cross_entropy(model(images), masks)
     assert not torch.allclose(got, plain)
-    with pytest.raises(ValueError, match="boundary_weight"):
-        unet(NUM_CLASSES, depth=2, base_channels=4, boundary_weight=0.0)
+    with pytest.raises(ValueError, match="model.loss.boundary_weight must be > 0"):
+        unet(NUM_CLASSES, depth=2, base_channels=4, loss={"boundary_weight": 0.0})
 
 
 def test_backbone_batchnorm_momentum_from_scratch():
@@ -371,11 +371,13 @@ def test_area_targets_train_a_coarse_head():
         depth=3,
         base_channels=4,
         stem_stride=2,
-        loss="ce+dice",
-        loss_size="logits",
-        target_downsampling="area",
+        loss={
+            "kind": "ce+dice",
+            "size": "logits",
+            "target_downsampling": "area",
+            "boundary_weight": 2.0,
+        },
         deep_supervision=True,
-        boundary_weight=2.0,
     )
     images = torch.rand(2, 3, 32, 32)
     masks = torch.randint(0, NUM_CLASSES + 1, (2, 32, 32))
@@ -393,5 +395,5 @@ def test_area_targets_train_a_coarse_head():
     for key in got:
         torch.testing.assert_close(got[key], want[key])
     assert isinstance(targets, SoftTargets)
-    with pytest.raises(ValueError, match="target_downsampling"):
-        unet(NUM_CLASSES, depth=2, base_channels=4, target_downsampling="bicubic")
+    with pytest.raises(ValueError, match="model.loss.target_downsampling must be one of"):
+        unet(NUM_CLASSES, depth=2, base_channels=4, loss={"target_downsampling": "bicubic"})

@@ -1,0 +1,86 @@
+"""A detseg model beside its torchvision twin: the measured throughputs and their report lines.
+
+:func:`detseg.benchmark.detection_vs_torchvision.benchmark_detection` returns a
+:class:`ModelComparison`; the segmentation benchmark extends it with its agreement checks.
+Ratios are detseg / torchvision, so a ratio above 1 means detseg is faster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from detseg.benchmark.profiling import CallProfile, format_profiles
+
+MODEL_NAMES = ("torchvision", "detseg")
+
+
+@dataclass
+class ModelComparison:
+    """What one run of a model benchmark measured.
+
+    Attributes:
+        arch: torchvision builder name.
+        batch, size: images per call and their side in pixels.
+        device: torch device the models ran on.
+        threads: ``torch.get_num_threads()`` during the run.
+        repeats: timed calls per measurement (median reported).
+        amp: autocast mode of the timed calls: ``"none"``, ``"bf16"`` or ``"fp16"``.
+        channels_last: whether both models ran in ``torch.channels_last`` memory format.
+        train_images_per_s, infer_images_per_s: ``{"torchvision": ..., "detseg": ...}``.
+        profiles: ``{"torchvision" | "detseg": {"train" | "infer": CallProfile}}`` when
+            profiled, else ``None``.
+    """
+
+    arch: str
+    batch: int
+    size: int
+    device: str
+    threads: int
+    repeats: int
+    amp: str
+    channels_last: bool
+    train_images_per_s: dict[str, float]
+    infer_images_per_s: dict[str, float]
+    profiles: dict[str, dict[str, CallProfile]] | None
+
+    @property
+    def train_ratio(self) -> float:
+        """detseg / torchvision training throughput (> 1: detseg is faster)."""
+        return self.train_images_per_s["detseg"] / self.train_images_per_s["torchvision"]
+
+    @property
+    def infer_ratio(self) -> float:
+        """detseg / torchvision inference throughput (> 1: detseg is faster)."""
+        return self.infer_images_per_s["detseg"] / self.infer_images_per_s["torchvision"]
+
+
+def format_comparison(
+    result: ModelComparison, title: str | None = None, checks: Sequence[str] = ()
+) -> list[str]:
+    """Report lines: the set-up, one line per model, the ratios, ``checks``, the profiles.
+
+    Args:
+        result: what was measured.
+        title: what the first line names (default: ``result.arch``).
+        checks: lines placed after the ratios (e.g. whether the outputs agree).
+    """
+    memory = "channels_last" if result.channels_last else "contiguous"
+    lines = [
+        f"{title or result.arch}: batch {result.batch} x {result.size} px on {result.device} "
+        f"({result.threads} threads), {result.repeats} timed repetitions, amp {result.amp}, "
+        f"{memory} weights"
+    ]
+    for name in MODEL_NAMES:
+        lines.append(
+            f"{name:>12}: train {result.train_images_per_s[name]:7.2f} img/s   "
+            f"infer {result.infer_images_per_s[name]:7.2f} img/s"
+        )
+    lines.append(
+        f"ratio detseg / torchvision: train {result.train_ratio:.2f}x   "
+        f"infer {result.infer_ratio:.2f}x"
+    )
+    lines.extend(checks)
+    if result.profiles is not None:
+        lines.extend(format_profiles(result.profiles))
+    return lines

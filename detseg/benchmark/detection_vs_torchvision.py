@@ -1,0 +1,74 @@
+"""Training-step and inference throughput of a detseg detector beside its torchvision twin.
+
+Both models are built by :func:`detseg.benchmark.twins.detection_twins` (same random weights)
+and get the same random batch (:func:`detseg.benchmark.throughput.random_detection_batch`:
+90 classes, a few xyxy boxes per image). Timed, interleaved:
+
+- a training step: ``tv(images, targets)`` vs ``detseg.losses(images, targets)``, summed,
+  backward, SGD step;
+- inference: ``tv(images)`` vs ``detseg.predict(images)`` under ``torch.no_grad``.
+
+With ``amp`` both models' timed calls run under ``torch.autocast``, with ``channels_last``
+both models' weights are ``torch.channels_last``, and with ``profile`` both are profiled after
+the timings (:mod:`detseg.benchmark.profiling`).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from detseg.benchmark.comparison import ModelComparison
+from detseg.benchmark.profiling import profile_models
+from detseg.benchmark.throughput import AMP_DTYPES, compare_throughput, random_detection_batch
+from detseg.benchmark.twins import detection_twins
+
+NUM_CLASSES = 90  # labels of the random targets (torchvision's COCO heads: 1..90)
+
+
+def benchmark_detection(
+    arch: str,
+    size: int = 320,
+    batch: int = 4,
+    repeats: int = 5,
+    device: str = "cpu",
+    seed: int = 0,
+    amp: str = "none",
+    channels_last: bool = False,
+    profile: bool = False,
+) -> ModelComparison:
+    """Build ``arch`` (torchvision, random weights) and its detseg conversion; time both.
+
+    Args:
+        arch: a builder of :data:`detseg.benchmark.twins.DETECTION_TWINS`.
+        size: side of the square images, and the twin's ``min_size`` / ``max_size``.
+        batch, repeats, device: see :class:`~detseg.benchmark.comparison.ModelComparison`.
+        seed: seed of the weights and of the batch.
+        amp: ``"bf16"`` / ``"fp16"``: the timed (and profiled) calls of both models run under
+            ``torch.autocast`` with that dtype; ``"none"``: float32.
+        channels_last: convert both models to ``torch.channels_last`` first.
+        profile: after the timings, profile 3 training steps and 3 inference calls per model.
+    """
+    torch.manual_seed(seed)
+    where = torch.device(device)
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    twin, ours = detection_twins(arch, size, where, memory_format)
+    images, targets = random_detection_batch(batch, size, NUM_CLASSES, where, seed)
+    models = {
+        "torchvision": (twin, lambda: twin(images, targets), lambda: twin(images)),
+        "detseg": (ours, lambda: ours.losses(images, targets), lambda: ours.predict(images)),
+    }
+    train, infer = compare_throughput(models, batch, where, repeats, AMP_DTYPES[amp])
+    profiles = profile_models(models, where, AMP_DTYPES[amp]) if profile else None
+    return ModelComparison(
+        arch=arch,
+        batch=batch,
+        size=size,
+        device=str(where),
+        threads=torch.get_num_threads(),
+        repeats=repeats,
+        amp=amp,
+        channels_last=channels_last,
+        train_images_per_s=train,
+        infer_images_per_s=infer,
+        profiles=profiles,
+    )

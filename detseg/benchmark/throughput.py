@@ -1,0 +1,231 @@
+"""Throughput measurements: training steps and inference, in images per second.
+
+Used by ``tools/benchmark.py model`` to compare a detseg model with its torchvision twin in the
+same process, on the same inputs, so that the ratio (not the absolute number) is what counts.
+Timings synchronise CUDA before reading the clock; the first ``warmup`` calls are not timed.
+With ``amp`` (a dtype from :data:`AMP_DTYPES`) the timed forward passes run under
+``torch.autocast``; :mod:`detseg.benchmark.profiling` looks inside the same calls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+
+@dataclass
+class Throughput:
+    """Images per second of one measured call, the median over the timed repetitions."""
+
+    images_per_s: float
+    seconds_per_call: list[float]
+
+
+# ``--amp`` names -> autocast dtype (``None``: float32, no autocast)
+AMP_DTYPES: dict[str, torch.dtype | None] = {
+    "none": None,
+    "bf16": torch.bfloat16,
+    "fp16": torch.float16,
+}
+
+
+def autocast(device: torch.device, amp: torch.dtype | None) -> contextlib.AbstractContextManager:
+    """``torch.autocast(device_type=device.type, dtype=amp)``; a no-op when ``amp`` is ``None``.
+
+    Unlike :func:`detseg.engine.device.autocast_context` (training and evaluation, CUDA only)
+    this also autocasts on the CPU, so that a benchmark measures what it was asked to.
+    """
+    if amp is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=amp)
+
+
+def under_autocast(
+    call: Callable[[], object], device: torch.device, amp: torch.dtype | None
+) -> Callable[[], object]:
+    """``call`` wrapped so that each of its calls runs under :func:`autocast`."""
+    if amp is None:
+        return call
+
+    def wrapped() -> object:
+        with autocast(device, amp):
+            return call()
+
+    return wrapped
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def measure(
+    call: Callable[[], object],
+    batch_size: int,
+    device: torch.device,
+    repeats: int = 5,
+    warmup: int = 1,
+) -> Throughput:
+    """Time ``call()`` ``repeats`` times after ``warmup`` untimed calls.
+
+    Args:
+        call: one step on one batch (e.g. forward + backward + optimizer step).
+        batch_size: images processed by one call.
+        device: where the work runs (CUDA is synchronised around each call).
+        repeats: timed calls; the median is reported.
+        warmup: untimed calls first (allocator, cudnn autotuning, lazy init).
+    """
+    for _ in range(warmup):
+        call()
+    seconds = []
+    for _ in range(repeats):
+        _synchronize(device)
+        start = time.perf_counter()
+        call()
+        _synchronize(device)
+        seconds.append(time.perf_counter() - start)
+    median = sorted(seconds)[len(seconds) // 2]
+    return Throughput(images_per_s=batch_size / median, seconds_per_call=seconds)
+
+
+def measure_interleaved(
+    calls: dict[str, Callable[[], object]],
+    batch_size: int,
+    device: torch.device,
+    repeats: int = 5,
+    warmup: int = 1,
+) -> dict[str, Throughput]:
+    """:func:`measure` for several calls taken in turn (A, B, A, B, ...), one result each.
+
+    Alternating spreads a change of machine load (another process, CPU frequency) over every
+    call alike, so the ratio of two throughputs stays fair on a shared machine; timing one
+    model completely and then the other does not.
+    """
+    for _ in range(warmup):
+        for call in calls.values():
+            call()
+    seconds: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, call in calls.items():
+            _synchronize(device)
+            start = time.perf_counter()
+            call()
+            _synchronize(device)
+            seconds[name].append(time.perf_counter() - start)
+    results = {}
+    for name, times in seconds.items():
+        median = sorted(times)[len(times) // 2]
+        results[name] = Throughput(images_per_s=batch_size / median, seconds_per_call=times)
+    return results
+
+
+def compare_throughput(
+    models: dict[str, tuple[nn.Module, Callable[[], object], Callable[[], object]]],
+    batch_size: int,
+    device: torch.device,
+    repeats: int = 5,
+    amp: torch.dtype | None = None,
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Training and inference images/s of several models, measured interleaved.
+
+    Args:
+        models: ``name -> (model, train_fn, infer_fn)``; ``train_fn()`` returns a loss dict
+            (train mode, one SGD step each call, see :func:`sgd_training_step`), ``infer_fn()``
+            runs in eval mode under ``torch.no_grad()``.
+        batch_size, device, repeats: as for :func:`measure_interleaved`.
+        amp: autocast dtype of ``train_fn`` and ``infer_fn`` (``torch.bfloat16`` or
+            ``torch.float16``, the latter with a gradient scaler in training); ``None`` runs them
+            in float32 as they are.
+
+    Returns:
+        ``(train, infer)``: ``name -> images/s`` each.
+    """
+    steps = {}
+    for name, (model, train_fn, _) in models.items():
+        model.train()
+        steps[name] = sgd_training_step(model, train_fn, device, amp)
+    train = measure_interleaved(steps, batch_size, device, repeats)
+    for model, _, _ in models.values():
+        model.eval()
+    with torch.no_grad():
+        infers = {
+            name: under_autocast(infer_fn, device, amp) for name, (_, _, infer_fn) in models.items()
+        }
+        infer = measure_interleaved(infers, batch_size, device, repeats)
+    return (
+        {name: t.images_per_s for name, t in train.items()},
+        {name: t.images_per_s for name, t in infer.items()},
+    )
+
+
+def random_detection_batch(
+    batch_size: int, size: int, num_classes: int, device: torch.device, seed: int = 0
+) -> tuple[list[Tensor], list[dict[str, Tensor]]]:
+    """``batch_size`` random images ``[3, size, size]`` in [0, 1], each with 1-6 random boxes.
+
+    Boxes are xyxy absolute pixels with sides of 8 to ``size / 2``; labels in ``1..num_classes``.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    images, targets = [], []
+    for _ in range(batch_size):
+        images.append(torch.rand(3, size, size, generator=generator).to(device))
+        count = int(torch.randint(1, 7, (1,), generator=generator))
+        xy = torch.rand(count, 2, generator=generator) * size * 0.5
+        wh = 8 + torch.rand(count, 2, generator=generator) * (size * 0.5 - 8)
+        boxes = torch.cat([xy, (xy + wh).clamp(max=size)], dim=1)
+        labels = torch.randint(1, num_classes + 1, (count,), generator=generator)
+        targets.append({"boxes": boxes.to(device), "labels": labels.to(device)})
+    return images, targets
+
+
+def sgd_training_step(
+    model: nn.Module,
+    loss_fn: Callable[[], dict[str, Tensor]],
+    device: torch.device,
+    amp: torch.dtype | None = None,
+) -> Callable[[], None]:
+    """:func:`training_step` with SGD (lr 1e-4, momentum 0.9) on ``model``'s trainable weights."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(params, lr=1e-4, momentum=0.9)
+    return training_step(loss_fn, optimizer, device, amp)
+
+
+def training_step(
+    loss_fn: Callable[[], dict[str, Tensor]],
+    optimizer: torch.optim.Optimizer,
+    device: torch.device | None = None,
+    amp: torch.dtype | None = None,
+) -> Callable[[], None]:
+    """A closure doing one step: ``loss_fn()`` -> sum -> backward -> ``optimizer.step()``.
+
+    Args:
+        loss_fn: the forward pass, returning a dict of scalar losses.
+        optimizer: stepped once per call.
+        device: where the model runs; needed with ``amp``.
+        amp: autocast dtype of ``loss_fn()`` (the backward pass follows the forward's dtypes);
+            with ``torch.float16`` the loss goes through a ``torch.amp.GradScaler``, as in real
+            fp16 training (it checks the gradients for inf/NaN on the host: one sync per step).
+            ``None``: float32, no autocast.
+    """
+    if amp is not None and device is None:
+        raise ValueError("training_step: amp needs the device the model runs on")
+    forward = under_autocast(loss_fn, device, amp)
+    scaler = torch.amp.GradScaler(device.type) if amp == torch.float16 else None
+
+    def step() -> None:
+        optimizer.zero_grad(set_to_none=True)
+        loss = sum(forward().values())
+        if scaler is None:
+            loss.backward()
+            optimizer.step()
+            return
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+
+    return step

@@ -1,0 +1,94 @@
+"""The torchvision models that have a detseg twin, built side by side for the benchmarks.
+
+A twin pair is a torchvision model built with ``weights=None, weights_backbone=None`` (random
+weights, nothing downloaded) and the detseg model converted from it by
+:func:`detseg.models.from_torchvision`: same architecture, same weights, same train/eval mode.
+Both are ``nn.Module`` s, typed ``Any`` here: the benchmarks call their own methods
+(``losses``, ``predict``, ``postprocess``, torchvision's ``transform`` ...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torchvision.models.detection as tv_detection
+import torchvision.models.segmentation as tv_segmentation
+
+from detseg.models import from_torchvision
+
+# torchvision detection builders with a detseg twin
+DETECTION_TWINS = (
+    "fasterrcnn_resnet50_fpn",
+    "fasterrcnn_resnet50_fpn_v2",
+    "fasterrcnn_mobilenet_v3_large_fpn",
+    "fasterrcnn_mobilenet_v3_large_320_fpn",
+    "retinanet_resnet50_fpn",
+    "retinanet_resnet50_fpn_v2",
+    "ssd300_vgg16",
+    "ssdlite320_mobilenet_v3_large",
+)
+# the SSD builders among them (their post-processing has its own benchmark)
+SSD_TWINS = ("ssd300_vgg16", "ssdlite320_mobilenet_v3_large")
+# torchvision segmentation builders with a detseg twin
+SEGMENTATION_TWINS = (
+    "fcn_resnet50",
+    "fcn_resnet101",
+    "deeplabv3_resnet50",
+    "deeplabv3_resnet101",
+    "deeplabv3_mobilenet_v3_large",
+    "lraspp_mobilenet_v3_large",
+)
+NO_AUX = ("lraspp_mobilenet_v3_large",)  # torchvision's LR-ASPP has no auxiliary head
+
+
+def detection_twins(
+    arch: str,
+    size: int,
+    device: torch.device,
+    memory_format: torch.memory_format = torch.contiguous_format,
+) -> tuple[Any, Any]:
+    """``(torchvision model, detseg model)`` of a detection builder in :data:`DETECTION_TWINS`.
+
+    Args:
+        arch: torchvision builder name, e.g. ``"fasterrcnn_mobilenet_v3_large_320_fpn"``.
+        size: ``min_size`` and ``max_size`` of the twin's resize (SSDs keep their fixed size).
+        device: where both models go.
+        memory_format: of both models' weights, e.g. ``torch.channels_last``.
+    """
+    if arch not in DETECTION_TWINS:
+        raise ValueError(
+            f"unknown detection architecture {arch!r}; choose one of {DETECTION_TWINS}."
+        )
+    kwargs: dict[str, object] = {"weights": None, "weights_backbone": None}
+    if arch not in SSD_TWINS:
+        kwargs.update(min_size=size, max_size=size)
+    twin = getattr(tv_detection, arch)(**kwargs).to(device)
+    ours = from_torchvision(twin).to(device)
+    return twin.to(memory_format=memory_format), ours.to(memory_format=memory_format)
+
+
+def segmentation_twins(
+    arch: str,
+    device: torch.device,
+    aux_loss: bool = False,
+    memory_format: torch.memory_format = torch.contiguous_format,
+) -> tuple[Any, Any]:
+    """``(torchvision model, detseg model)`` of a builder in :data:`SEGMENTATION_TWINS`, in eval
+    mode, 21 classes (torchvision's default: VOC background + 20).
+
+    Args:
+        arch: torchvision builder name, e.g. ``"deeplabv3_mobilenet_v3_large"``.
+        device: where both models go.
+        aux_loss: build the auxiliary head too (not for :data:`NO_AUX`).
+        memory_format: of both models' weights, e.g. ``torch.channels_last``.
+    """
+    if arch not in SEGMENTATION_TWINS:
+        raise ValueError(
+            f"unknown segmentation architecture {arch!r}; choose one of {SEGMENTATION_TWINS}."
+        )
+    kwargs = {"aux_loss": True} if aux_loss else {}
+    builder = getattr(tv_segmentation, arch)
+    twin = builder(weights=None, weights_backbone=None, **kwargs).to(device).eval()
+    ours = from_torchvision(twin).to(device).eval()
+    return twin.to(memory_format=memory_format), ours.to(memory_format=memory_format)

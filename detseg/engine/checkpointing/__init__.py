@@ -1,0 +1,62 @@
+"""What keeps a run's work: checkpoint files, a clean stop on a signal, work-dir checks.
+
+- :mod:`~detseg.engine.checkpointing.checkpoint`: atomic ``save_checkpoint``,
+  ``load_checkpoint``, ``load_model``, rotation (``last.1.pt`` ...) and fallback, the training
+  state and random states that ``--resume`` restores.
+- :mod:`~detseg.engine.checkpointing.interrupt`: :class:`StopSignals`, SIGINT / SIGTERM stop
+  a run after the current step.
+- :mod:`~detseg.engine.checkpointing.disk_check`: the work dir is writable and has room for
+  the checkpoints, checked at start-up.
+"""
+
+from detseg.engine.checkpointing.checkpoint import (
+    REQUIRED_KEYS,
+    CheckpointError,
+    load_checkpoint,
+    load_model,
+    load_resumable,
+    model_from_checkpoint,
+    older_copy,
+    remove_stale_temp_files,
+    restore_training_state,
+    rng_state,
+    save_checkpoint,
+    save_rotating,
+    seed_everything,
+    set_rng_state,
+    training_state,
+)
+from detseg.engine.checkpointing.disk_check import (
+    LOG_RESERVE_BYTES,
+    WorkDirError,
+    check_work_dir,
+    checkpoint_bytes,
+    optimizer_state_count,
+    required_bytes,
+)
+from detseg.engine.checkpointing.interrupt import StopSignals
+
+__all__ = [
+    "LOG_RESERVE_BYTES",
+    "REQUIRED_KEYS",
+    "CheckpointError",
+    "StopSignals",
+    "WorkDirError",
+    "check_work_dir",
+    "checkpoint_bytes",
+    "load_checkpoint",
+    "load_model",
+    "load_resumable",
+    "model_from_checkpoint",
+    "older_copy",
+    "optimizer_state_count",
+    "remove_stale_temp_files",
+    "required_bytes",
+    "restore_training_state",
+    "rng_state",
+    "save_checkpoint",
+    "save_rotating",
+    "seed_everything",
+    "set_rng_state",
+    "training_state",
+]

@@ -1,0 +1,330 @@
+"""Checkpoint files: atomic writes, safe loads, model rebuild.
+
+A checkpoint is one ``torch.save`` file holding only tensors, dicts, lists,
+strings and numbers, so it loads with ``torch.load(weights_only=True)``::
+
+    {"model": state_dict, "config": resolved config (plain dict),
+     "classes": [str, ...], "meta": {"detseg_version", "epoch", "iteration",
+     "metrics", "time", "cat_ids", ...}}
+
+``last.pt`` adds ``optimizer``, ``scheduler``, ``scaler``, ``rng`` (see
+:func:`rng_state`), ``ema`` when EMA is on, and ``rng_ranks`` (the random states of every
+process of a distributed run), which ``tools/train.py --resume`` restores.
+
+:func:`save_rotating` keeps the previous ``last.pt`` files as ``last.1.pt``, ``last.2.pt``, ...
+(``train.keep_checkpoints``); :func:`load_resumable` falls back to them, newest first, when
+``last.pt`` is damaged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+logger = logging.getLogger(__name__)
+
+REQUIRED_KEYS = ("model", "config", "classes", "meta")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is missing, corrupt or lacks a required entry."""
+
+
+def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
+    """Write ``state`` to ``path`` atomically.
+
+    The data goes to a temporary file in the same folder, which is flushed and
+    fsynced before ``os.replace`` moves it over ``path``. A crash at any point
+    leaves the previous ``path`` intact, and the temporary file is removed when
+    the write fails.
+
+    Args:
+        path: destination file; its folder is created if needed.
+        state: checkpoint dict (tensors, dicts, lists, str, numbers only).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            torch.save(state, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def older_copy(path: str | Path, k: int) -> Path:
+    """Name of the ``k``-th older copy of ``path`` (``last.pt`` -> ``last.1.pt``)."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.{k}{path.suffix}")
+
+
+def save_rotating(path: str | Path, state: dict[str, Any], keep: int) -> None:
+    """:func:`save_checkpoint`, keeping the ``keep`` previous versions of ``path``.
+
+    ``path.{k-1}`` becomes ``path.{k}`` (oldest dropped), then the current ``path`` is
+    hard-linked (copied where links are not supported) to ``path.1`` before the new file
+    replaces it, so a good ``path`` exists at every moment.
+    """
+    path = Path(path)
+    if keep > 0 and path.is_file():
+        for k in range(keep, 1, -1):
+            if older_copy(path, k - 1).is_file():
+                os.replace(older_copy(path, k - 1), older_copy(path, k))
+        link = path.with_name(f".{path.name}.link.tmp")
+        link.unlink(missing_ok=True)
+        try:
+            os.link(path, link)
+        except OSError:
+            shutil.copyfile(path, link)
+        os.replace(link, older_copy(path, 1))
+    save_checkpoint(path, state)
+
+
+def remove_stale_temp_files(folder: str | Path) -> list[Path]:
+    """Delete the temporary files a killed :func:`save_checkpoint` left in ``folder``."""
+    stale = [p for p in Path(folder).glob(".*.tmp") if re.fullmatch(r"\..+\.pt\..+\.tmp", p.name)]
+    for tmp in stale:
+        tmp.unlink(missing_ok=True)
+    return stale
+
+
+def load_resumable(path: str | Path) -> tuple[dict[str, Any], Path]:
+    """Load ``path`` (``last.pt``), or the newest good older copy when it is damaged.
+
+    Returns:
+        ``(state, the file it came from)``.
+
+    Raises:
+        CheckpointError: neither ``path`` nor any ``path.<k>`` copy can be read; the message
+            names every file tried and why.
+    """
+    path = Path(path)
+    copies = sorted(
+        (p for p in path.parent.glob(f"{path.stem}.*{path.suffix}") if _copy_number(path, p)),
+        key=lambda p: _copy_number(path, p),
+    )
+    errors = []
+    for candidate in [path, *copies]:
+        try:
+            state = load_checkpoint(candidate)
+        except CheckpointError as err:
+            errors.append(str(err))
+            if candidate.is_file():
+                logger.error("%s", err)
+            continue
+        if candidate != path:
+            logger.warning("resuming from the older copy %s instead", candidate)
+        return state, candidate
+    raise CheckpointError(
+        "cannot resume: " + "; ".join(errors) + ". Start without --resume, or point "
+        "--work-dir at the run's folder."
+    )
+
+
+def _copy_number(path: Path, candidate: Path) -> int:
+    """``k`` of ``last.k.pt``, 0 for other names."""
+    match = re.fullmatch(rf"{re.escape(path.stem)}\.(\d+){re.escape(path.suffix)}", candidate.name)
+    return int(match.group(1)) if match else 0
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Persist the rename itself (POSIX); a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Load a checkpoint on the CPU with ``weights_only=True``.
+
+    Raises:
+        CheckpointError: the file is missing, unreadable, not a detseg checkpoint,
+            or lacks one of ``model``, ``config``, ``classes``, ``meta``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # the unpickler raises many types on corrupt input
+        raise CheckpointError(
+            f"cannot read checkpoint {path} (corrupt or not a checkpoint): {err}"
+        ) from err
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: expected a dict, got {type(state).__name__}")
+    missing = [key for key in REQUIRED_KEYS if key not in state]
+    if missing:
+        raise CheckpointError(f"{path}: not a detseg checkpoint, missing {missing}")
+    return state
+
+
+def load_model(
+    path: str | Path, device: str | torch.device, model_cfg: dict[str, Any] | None = None
+) -> tuple[nn.Module, dict[str, Any], list[str]]:
+    """Rebuild the model stored in a checkpoint file, in eval mode on ``device``.
+
+    Args:
+        path: checkpoint file.
+        device: where to put the model.
+        model_cfg: optional model section replacing the stored one (e.g. a lower
+            ``roi_heads.score_thresh`` for evaluation); the weights must still fit.
+
+    Returns:
+        ``(model, config_dict, classes)``.
+    """
+    state = load_checkpoint(path)
+    return model_from_checkpoint(state, device, model_cfg, source=str(path))
+
+
+def model_from_checkpoint(
+    state: dict[str, Any],
+    device: str | torch.device,
+    model_cfg: dict[str, Any] | None = None,
+    source: str = "checkpoint",
+) -> tuple[nn.Module, dict[str, Any], list[str]]:
+    """:func:`load_model` for an already loaded checkpoint dict."""
+    from detseg.models import build_model
+
+    config, classes = state["config"], list(state["classes"])
+    model = build_model(model_cfg if model_cfg is not None else config["model"], len(classes))
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as err:
+        raise CheckpointError(f"{source}: weights do not fit the configured model: {err}") from err
+    model.to(device).eval()
+    return model, config, classes
+
+
+def rng_state() -> dict[str, Any]:
+    """Python, NumPy, torch (and CUDA) random states as weights_only-safe types."""
+    version, py_state, gauss = random.getstate()
+    np_state = np.random.get_state(legacy=True)
+    assert isinstance(np_state, tuple), "the global NumPy generator is an MT19937"
+    np_name, np_keys, np_pos, np_has_gauss, np_gauss = np_state
+    state: dict[str, Any] = {
+        "python": {"version": version, "state": list(py_state), "gauss": gauss},
+        "numpy": {
+            "name": np_name,
+            "keys": torch.from_numpy(np_keys.astype(np.int64)),
+            "pos": int(np_pos),
+            "has_gauss": int(np_has_gauss),
+            "gauss": float(np_gauss),
+        },
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore what :func:`rng_state` saved."""
+    py = state["python"]
+    random.setstate((py["version"], tuple(py["state"]), py["gauss"]))
+    npy = state["numpy"]
+    keys = npy["keys"].numpy().astype(np.uint32)
+    np.random.set_state((npy["name"], keys, npy["pos"], npy["has_gauss"], npy["gauss"]))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's ``random``, NumPy and torch (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def training_state(
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    scaler: torch.amp.GradScaler,
+    loader_generator: torch.Generator | None = None,
+    ema: Any | None = None,
+) -> dict[str, Any]:
+    """The resumable part of ``last.pt``: optimizer, scheduler, scaler, RNG (and EMA) states.
+
+    ``loader_generator`` is a ``DataLoader``'s shuffling generator, for loaders whose order
+    depends on it (the training loader of ``tools/train.py`` does not: its order is a function
+    of the seed and the epoch). ``ema`` is a :class:`~detseg.engine.solver.ema.ModelEMA`.
+    """
+    rng = rng_state()
+    if loader_generator is not None:
+        rng["loader"] = loader_generator.get_state()
+    state = {
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "scaler": scaler.state_dict(),
+        "rng": rng,
+    }
+    if ema is not None:
+        state["ema"] = ema.state_dict()
+    return state
+
+
+def restore_training_state(
+    state: dict[str, Any],
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LambdaLR,
+    scaler: torch.amp.GradScaler,
+    loader_generator: torch.Generator | None = None,
+    ema: Any | None = None,
+    rank: int = 0,
+) -> None:
+    """Load what :func:`training_state` saved into freshly built objects.
+
+    The scheduler keeps its own (current config's) schedule and base learning
+    rate and only takes its position (``last_epoch``) from the checkpoint, so a
+    resumed run may change e.g. ``train.epochs`` or ``train.lr``. Process ``rank`` of a
+    distributed run gets its own random state from ``rng_ranks`` when the checkpoint has it.
+
+    Raises:
+        CheckpointError: the checkpoint has no training state (e.g. ``best.pt``), or EMA is
+            on but the checkpoint has no EMA state.
+    """
+    missing = [k for k in ("optimizer", "scheduler", "scaler", "rng") if k not in state]
+    if missing:
+        raise CheckpointError(f"cannot resume: the checkpoint lacks {missing} (use last.pt)")
+    if ema is not None and "ema" not in state:
+        raise CheckpointError("cannot resume with train.ema=true: the checkpoint has no EMA state")
+    base_lrs = list(scheduler.base_lrs)
+    optimizer.load_state_dict(state["optimizer"])
+    sched = dict(state["scheduler"])
+    if "lr_lambdas" in sched:  # keep the schedule (and base lr) of the current config
+        sched["lr_lambdas"] = [None] * len(sched["lr_lambdas"])
+    scheduler.load_state_dict({**sched, "base_lrs": base_lrs})
+    for group, base_lr, lr_lambda in zip(
+        optimizer.param_groups, base_lrs, scheduler.lr_lambdas, strict=True
+    ):
+        group["initial_lr"] = base_lr
+        group["lr"] = base_lr * lr_lambda(scheduler.last_epoch)
+    scaler.load_state_dict(state["scaler"])
+    ranks = state.get("rng_ranks") or []
+    set_rng_state(ranks[rank] if rank < len(ranks) else state["rng"])
+    if loader_generator is not None and "loader" in state["rng"]:
+        loader_generator.set_state(state["rng"]["loader"])
+    if ema is not None:
+        ema.load_state_dict(state["ema"])

@@ -1,0 +1,64 @@
+"""``WORK_DIR/curves.png``: training and validation loss, and the validation metric, against
+iterations, drawn from ``metrics.jsonl`` after training.
+
+A resumed run may log some iterations twice (those after the checkpoint it resumed from); the
+last record of each iteration wins.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from detseg.engine.records.metric_log import read_metrics
+
+
+def _series(records: list[dict[str, Any]], kind: str, key: str) -> tuple[list[int], list[float]]:
+    """``(iterations, values)`` of ``key`` in the records of type ``kind``, one per iteration."""
+    by_iteration: dict[int, float] = {}
+    for record in records:
+        value = record.get(key)
+        if record.get("type") != kind or not isinstance(value, int | float):
+            continue
+        if math.isfinite(value):
+            by_iteration[int(record["iteration"])] = float(value)
+    steps = sorted(by_iteration)
+    return steps, [by_iteration[s] for s in steps]
+
+
+def plot_curves(metrics_path: str | Path, out_path: str | Path, score_key: str) -> Path:
+    """Draw the loss curves (left) and the validation ``score_key`` (right) into a PNG.
+
+    Args:
+        metrics_path: the run's ``metrics.jsonl``.
+        out_path: the PNG to write.
+        score_key: validation metric to plot (``AP`` or ``mIoU``); ``val_ema`` records are
+            drawn too when the run has them.
+
+    Returns:
+        ``out_path``.
+    """
+    from matplotlib.figure import Figure  # no pyplot: no global state, no display backend
+
+    records = read_metrics(metrics_path)
+    figure = Figure(figsize=(11, 4), dpi=80)
+    loss_ax, score_ax = figure.subplots(1, 2)
+    for kind, label in (("train", "train loss"), ("val", "val loss")):
+        steps, values = _series(records, kind, "loss")
+        if steps:
+            loss_ax.plot(steps, values, marker="o" if kind == "val" else None, label=label)
+    loss_ax.set(xlabel="iteration", ylabel="loss", title="loss")
+    for kind, label in (("val", score_key), ("val_ema", f"{score_key} (EMA)")):
+        steps, values = _series(records, kind, score_key)
+        if steps:
+            score_ax.plot(steps, values, marker="o", label=label)
+    score_ax.set(xlabel="iteration", ylabel=score_key, title=f"validation {score_key}")
+    for ax in (loss_ax, score_ax):
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
+    figure.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.9, wspace=0.22)
+    out_path = Path(out_path)
+    figure.savefig(out_path)
+    return out_path

@@ -1,0 +1,229 @@
+"""Distributed training on ``torch.distributed``, as launched by ``torchrun``.
+
+``torchrun --nproc_per_node N tools/train.py CONFIG`` starts N processes with ``RANK``,
+``LOCAL_RANK`` and ``WORLD_SIZE`` in their environment; :func:`init_distributed` reads them,
+joins the process group (NCCL on CUDA, gloo on the CPU) and picks the process's device.
+Without those variables (``python tools/train.py``) everything here is a no-op on one
+process, so the training code has a single path.
+
+The model trains inside ``DistributedDataParallel``, which only synchronises gradients of
+calls that go through its ``forward``; :class:`LossForward` therefore makes ``forward`` call
+``model.losses`` (the detseg training API).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any, cast
+
+import torch
+import torch.distributed as torch_dist
+from torch import nn
+
+from detseg.config import ConfigError
+from detseg.engine.runtime.device import resolve_device
+from detseg.engine.runtime.model_api import DetsegModel
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    """Where this process stands in the run.
+
+    Attributes:
+        rank: global rank, 0 on the main process.
+        world_size: number of processes (1 without ``torchrun``).
+        local_rank: rank on this machine (the CUDA device index).
+    """
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        """More than one process: collectives are needed."""
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        """Rank 0: the process that logs, shows progress and writes files."""
+        return self.rank == 0
+
+
+def init_distributed(device_name: str, timeout_s: float = 1800.0) -> tuple[DistInfo, torch.device]:
+    """Join the process group when launched by ``torchrun``; pick this process's device.
+
+    Args:
+        device_name: the config's ``device`` (``auto``, ``cpu``, ``cuda``, ``cuda:N``). Under
+            ``torchrun`` a CUDA device becomes ``cuda:LOCAL_RANK``.
+        timeout_s: how long a collective may wait for the other processes.
+
+    Returns:
+        ``(DistInfo, device)``.
+
+    Raises:
+        ValueError: CUDA asked for but this machine has fewer GPUs than local processes.
+    """
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1:
+        return DistInfo(), resolve_device(device_name)
+    rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    device = resolve_device(device_name)
+    if device.type == "cuda":
+        if local_rank >= torch.cuda.device_count():
+            raise ValueError(
+                f"local rank {local_rank} has no GPU ({torch.cuda.device_count()} visible); "
+                "use --nproc_per_node <= the number of GPUs, or device=cpu"
+            )
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+    backend = "nccl" if device.type == "cuda" else "gloo"
+    if not torch_dist.is_initialized():
+        torch_dist.init_process_group(
+            backend, timeout=datetime.timedelta(seconds=timeout_s), device_id=_device_id(device)
+        )
+    info = DistInfo(rank=rank, world_size=world_size, local_rank=local_rank)
+    logger.info("process %d of %d (%s, %s)", rank, world_size, backend, device)
+    return info, device
+
+
+def _device_id(device: torch.device) -> torch.device | None:
+    return device if device.type == "cuda" else None
+
+
+def destroy_distributed(dist: DistInfo) -> None:
+    """Leave the process group (a no-op on one process)."""
+    if dist.enabled and torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
+
+
+def _collective_device(dist: DistInfo) -> torch.device:
+    """NCCL reduces CUDA tensors only; gloo CPU tensors."""
+    if torch_dist.is_initialized() and torch_dist.get_backend() == "nccl":
+        return torch.device("cuda", torch.cuda.current_device())
+    return torch.device("cpu")
+
+
+def any_true(flag: bool, dist: DistInfo) -> bool:
+    """``True`` on every process when ``flag`` is true on at least one."""
+    if not dist.enabled:
+        return bool(flag)
+    value = torch.tensor([1.0 if flag else 0.0], device=_collective_device(dist))
+    torch_dist.all_reduce(value, op=torch_dist.ReduceOp.MAX)
+    return bool(value.item() > 0)
+
+
+def sum_across(values: torch.Tensor, dist: DistInfo) -> torch.Tensor:
+    """Element-wise sum of ``values`` over the processes (a CPU copy; the input is unchanged)."""
+    if not dist.enabled:
+        return values.clone()
+    on_device = values.to(_collective_device(dist))
+    torch_dist.all_reduce(on_device, op=torch_dist.ReduceOp.SUM)
+    return on_device.cpu()
+
+
+def gather_to_main(obj: Any, dist: DistInfo) -> list[Any] | None:
+    """The ``obj`` of every process, in rank order, on rank 0 (``None`` on the others)."""
+    if not dist.enabled:
+        return [obj]
+    gathered: list[Any] | None = [None] * dist.world_size if dist.is_main else None
+    torch_dist.gather_object(obj, gathered, dst=0)
+    return gathered
+
+
+def all_gather(obj: Any, dist: DistInfo) -> list[Any]:
+    """The ``obj`` of every process, in rank order, on every process."""
+    if not dist.enabled:
+        return [obj]
+    gathered: list[Any] = [None] * dist.world_size
+    torch_dist.all_gather_object(gathered, obj)
+    return gathered
+
+
+def broadcast_from_main(obj: Any, dist: DistInfo) -> Any:
+    """Rank 0's ``obj`` on every process."""
+    if not dist.enabled:
+        return obj
+    box = [obj]
+    torch_dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def broadcast_buffers(module: nn.Module, dist: DistInfo) -> None:
+    """Copy rank 0's buffers (BatchNorm running statistics) to every process.
+
+    DDP sends rank 0's buffers to the others at the start of each forward, so after the last
+    training step each process holds the statistics of its own last batch; evaluating (or
+    comparing) the replicas needs rank 0's.
+    """
+    if not dist.enabled:
+        return
+    for buffer in module.buffers():
+        torch_dist.broadcast(buffer.data, src=0)
+
+
+def barrier(dist: DistInfo) -> None:
+    """Wait until every process gets here."""
+    if dist.enabled:
+        torch_dist.barrier()
+
+
+class LossForward(nn.Module):
+    """``forward(images, targets) = model.losses(images, targets)``, for DDP to wrap.
+
+    Args:
+        model: a detseg detector or segmenter.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, images: Any, targets: Any) -> dict[str, torch.Tensor]:
+        return cast(DetsegModel, self.model).losses(images, targets)
+
+
+def convert_sync_batchnorm(
+    model: nn.Module, dist: DistInfo, device: torch.device, enabled: bool
+) -> nn.Module:
+    """``train.sync_bn``: BatchNorm layers share their batch statistics across processes.
+
+    Frozen BatchNorm layers are left alone. On one process this is plain BatchNorm.
+
+    Raises:
+        ConfigError: asked for on the CPU with several processes (SyncBatchNorm has CUDA
+            kernels only).
+    """
+    if not enabled:
+        return model
+    if not dist.enabled:
+        logger.info("train.sync_bn has no effect on a single process")
+        return model
+    if device.type != "cuda":
+        raise ConfigError(
+            "train.sync_bn needs CUDA devices (torch's SyncBatchNorm has no CPU kernel); "
+            "set train.sync_bn=false for a CPU run"
+        )
+    return nn.SyncBatchNorm.convert_sync_batchnorm(model)
+
+
+def wrap_for_training(
+    model: nn.Module, dist: DistInfo, device: torch.device, find_unused_parameters: bool = False
+) -> nn.Module:
+    """The module whose ``forward(images, targets)`` returns the loss dict.
+
+    One process: :class:`LossForward` around ``model``. Several: ``DistributedDataParallel``
+    around that (gradients are averaged over the processes in ``backward``).
+    """
+    wrapped = LossForward(model)
+    if not dist.enabled:
+        return wrapped
+    device_ids = [device.index] if device.type == "cuda" else None
+    return nn.parallel.DistributedDataParallel(
+        wrapped, device_ids=device_ids, find_unused_parameters=find_unused_parameters
+    )

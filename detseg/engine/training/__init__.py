@@ -1,0 +1,50 @@
+"""The training loop and the state of a run.
+
+- :mod:`~detseg.engine.training.trainer`: ``train(cfg, work_dir, resume, *, after_step)``, the
+  recipe behind ``tools/train.py``, top to bottom, and the epoch loop.
+- :mod:`~detseg.engine.training.training_run`: :class:`TrainingRun`, everything one run holds
+  (config, data, model, optimizer, ...), passed to the step functions.
+- :mod:`~detseg.engine.training.train_steps`: ``save_last`` / ``save_best``, the evaluation
+  after an epoch, the wrap-up.
+- :mod:`~detseg.engine.training.train_loop`: ``train_one_epoch`` (accumulation, non-finite
+  losses) with its :class:`StepSettings` and :class:`EpochPosition`.
+- :mod:`~detseg.engine.training.train_data`: datasets and loaders of the train and val splits.
+- :mod:`~detseg.engine.training.run_state`: :class:`RunState`, where a run stands (epoch,
+  position inside it, best score, early stopping), saved in every checkpoint.
+"""
+
+from detseg.engine.training.run_state import SCORE_KEY, RunState
+from detseg.engine.training.train_data import TrainData, build_data
+from detseg.engine.training.train_loop import (
+    EpochPosition,
+    EpochStats,
+    NonFiniteLossError,
+    StepInfo,
+    StepSettings,
+    train_one_epoch,
+)
+from detseg.engine.training.train_steps import evaluate_epoch, finish_run, save_best, save_last
+from detseg.engine.training.trainer import TrainResult, task_of, train
+from detseg.engine.training.training_run import AfterStep, TrainingRun
+
+__all__ = [
+    "SCORE_KEY",
+    "AfterStep",
+    "EpochPosition",
+    "EpochStats",
+    "NonFiniteLossError",
+    "RunState",
+    "StepInfo",
+    "StepSettings",
+    "TrainData",
+    "TrainResult",
+    "TrainingRun",
+    "build_data",
+    "evaluate_epoch",
+    "finish_run",
+    "save_best",
+    "save_last",
+    "task_of",
+    "train",
+    "train_one_epoch",
+]

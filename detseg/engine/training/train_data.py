@@ -1,0 +1,116 @@
+"""The data of a training run: datasets and loaders of the train and val splits.
+
+The train loader shards, shuffles and seeds by epoch
+(:func:`detseg.data.loader.build_train_loader`), optionally in aspect-ratio groups
+(``train.aspect_ratio_groups``, detection only); the val loader reads this process's shard of
+the val split in order (every image once over all processes).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from torch.utils.data import DataLoader
+
+from detseg.config import Config
+from detseg.data.base import DetectionDataset
+from detseg.data.group_sampler import aspect_ratio_group_ids, image_sizes
+from detseg.data.loader import ShardSampler, build_loader, build_train_loader, collate_detection
+from detseg.data.masks import SegmentationDataset
+from detseg.data.registry import build_dataset
+from detseg.data.seg_loader import collate_segmentation
+from detseg.data.seg_transforms import build_segmentation_augmentations
+from detseg.data.transforms import build_augmentations
+from detseg.engine.runtime.distributed import DistInfo
+from detseg.engine.validation.detection import CocoGroundTruth, DatasetHead, coco_ground_truth
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainData:
+    """Datasets and loaders of a run.
+
+    Attributes:
+        train_set: the augmented train split.
+        val_set: the val split as stored (its first ``eval.max_images`` images).
+        val_gt: COCO ground truth of ``val_set`` (detection only).
+        train_loader: this process's training batches (``batch_sampler`` is an
+            :class:`~detseg.data.loader.EpochBatchSampler`).
+        val_loader: this process's shard of ``val_set``.
+    """
+
+    train_set: Any
+    val_set: Any
+    val_gt: CocoGroundTruth | None
+    train_loader: DataLoader
+    val_loader: DataLoader
+
+    @property
+    def cat_ids(self) -> list[int] | None:
+        return None if self.val_gt is None else self.val_gt.cat_ids
+
+
+def build_data(cfg: Config, task: str, dist: DistInfo | None = None) -> TrainData:
+    """The train split with augmentations, the val split as stored (first eval.max_images).
+
+    Segmentation batches stack images, so its train augmentations should end in a fixed-size
+    crop (smaller images are padded; the padding is ignored by the loss and by mIoU).
+
+    Args:
+        cfg: the run's config.
+        task: ``"detection"`` or ``"segmentation"``.
+        dist: this process's place in a distributed run (default: one process).
+    """
+    dist = dist or DistInfo()
+    seg = task == "segmentation"
+    make_augmentations = build_segmentation_augmentations if seg else build_augmentations
+    collate = collate_segmentation if seg else collate_detection
+    data_cfg = cfg.data.dataset_kwargs()
+    augmentations = make_augmentations(cfg.data.augmentations, seed=cfg.seed)
+    train_set = build_dataset(data_cfg, "train", augmentations)
+    val_set: DetectionDataset | SegmentationDataset | DatasetHead = build_dataset(data_cfg, "val")
+    if list(val_set.classes) != list(train_set.classes):
+        raise ValueError(f"val classes {val_set.classes} differ from train {train_set.classes}")
+    if cfg.eval.max_images is not None:
+        val_set = DatasetHead(val_set, cfg.eval.max_images)
+    t = cfg.train
+    group_ids = _group_ids(train_set, t.aspect_ratio_groups, seg)
+    train_loader = build_train_loader(
+        train_set,
+        batch_size=t.batch_size,
+        num_workers=t.num_workers,
+        seed=cfg.seed,
+        rank=dist.rank,
+        world_size=dist.world_size,
+        group_ids=group_ids,
+        collate_fn=collate,
+    )
+    val_loader = build_loader(
+        val_set,
+        batch_size=cfg.eval.batch_size,
+        shuffle=False,
+        num_workers=t.num_workers,
+        sampler=ShardSampler(len(val_set), dist.rank, dist.world_size),
+        collate_fn=collate,
+    )
+    logger.info(
+        "%d train / %d val images, classes %s", len(train_set), len(val_set), train_set.classes
+    )
+    val_gt = None if seg else coco_ground_truth(val_set)
+    return TrainData(train_set, val_set, val_gt, train_loader, val_loader)
+
+
+def _group_ids(train_set: Any, num_groups: int, seg: bool) -> list[int] | None:
+    """Aspect-ratio group of every training image, or ``None`` when grouping is off."""
+    if num_groups == 0:
+        return None
+    if seg:
+        logger.info("train.aspect_ratio_groups is ignored for segmentation (crops share a size)")
+        return None
+    group_ids = aspect_ratio_group_ids(image_sizes(train_set), num_groups)
+    counts = [group_ids.count(g) for g in range(num_groups)]
+    logger.info("aspect-ratio groups (landscape -> portrait): %s images", counts)
+    return group_ids

@@ -1,0 +1,426 @@
+"""One training epoch, as a plain function.
+
+``train_one_epoch`` runs the usual steps for each batch: move it to the device,
+compute ``model.losses(images, targets)`` (under autocast when AMP is on; for a
+segmenter's ``SegBatch`` that is ``model.losses(images [B, 3, H, W], masks [B, H, W])``), check
+the loss is finite, back-propagate, clip gradients, step the optimizer and the
+per-iteration learning-rate scheduler. It logs running means to the progress
+bar and to a :class:`~detseg.engine.records.metric_log.MetricLogger`. How each step runs comes
+as a :class:`StepSettings` (the ``train.*`` keys), where the call starts inside the run as an
+:class:`EpochPosition`.
+
+Gradient accumulation (``accumulate = A``): the batches of an epoch form groups of ``A``
+consecutive batches counted from the epoch's start (the last group may be shorter); each
+batch's loss is divided by its group's length and back-propagated, and one optimizer step
+(one *iteration*) follows each group. Under ``DistributedDataParallel`` only the last batch of
+a group synchronises gradients (``no_sync``). A non-finite loss either stops training
+(``NonFiniteLossError``) or, with ``on_nonfinite="skip"``, drops its whole group: no update,
+but the iteration (and the learning-rate schedule) moves on and the skip is counted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable, Sized
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+import torch
+from torch import nn
+
+from detseg.engine.records.metric_log import MetricLogger, progress
+from detseg.engine.runtime.device import AmpMode, autocast_context, batch_on_device
+from detseg.engine.runtime.distributed import DistInfo, all_gather, any_true
+from detseg.engine.runtime.model_api import DetsegModel
+
+logger = logging.getLogger(__name__)
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite; the message names the iteration, every loss term
+    and the image ids of the batch.
+
+    Attributes:
+        iteration: global iteration (0-based) of the bad step.
+        loss_terms: value of each loss term at that step.
+        image_ids: image ids of the bad batch (of every process whose batch was bad).
+    """
+
+    def __init__(
+        self, iteration: int, loss_terms: dict[str, float], image_ids: list[int] | None = None
+    ) -> None:
+        self.iteration = iteration
+        self.loss_terms = dict(loss_terms)
+        self.image_ids = list(image_ids or [])
+        terms = ", ".join(f"{name}={value:.6g}" for name, value in loss_terms.items())
+        super().__init__(
+            f"non-finite loss at iteration {iteration}: {terms}; batch image ids "
+            f"{self.image_ids}. Training stopped; the last good checkpoint is kept. Try a "
+            "lower train.lr, a longer train.warmup_iters or train.grad_clip, or "
+            "train.on_nonfinite=skip."
+        )
+
+
+@dataclass
+class EpochStats:
+    """What one call of :func:`train_one_epoch` did.
+
+    Attributes:
+        iterations: optimizer steps taken (skipped non-finite steps included).
+        batches: batches consumed from the loader.
+        images: images trained on.
+        skipped_images: unreadable images the loader left out.
+        dropped_boxes: invalid boxes the datasets dropped.
+        skipped_steps: steps dropped for a non-finite loss (``on_nonfinite="skip"``).
+        interrupted: ``after_step`` asked to stop before the end of the epoch.
+        losses: mean of each loss term (and ``loss``, their sum) over the epoch.
+        seconds: wall time of the epoch.
+    """
+
+    iterations: int = 0
+    batches: int = 0
+    images: int = 0
+    skipped_images: int = 0
+    dropped_boxes: int = 0
+    skipped_steps: int = 0
+    interrupted: bool = False
+    losses: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class StepInfo:
+    """One optimizer step, as handed to ``after_step``.
+
+    Attributes:
+        epoch: 0-based epoch.
+        iteration: global 0-based iteration of this step.
+        epoch_batches: batches of the epoch consumed so far (the resume position).
+        terms: loss terms (mean over the group's batches) and ``loss``.
+        image_ids: image ids of the group's batches (this process).
+        skipped: the step was dropped for a non-finite loss.
+    """
+
+    epoch: int
+    iteration: int
+    epoch_batches: int
+    terms: dict[str, float]
+    image_ids: list[int]
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class StepSettings:
+    """How every optimizer step runs (the ``train.*`` config keys of the same names).
+
+    Attributes:
+        accumulate: batches per optimizer step (gradient accumulation), at least 1.
+        amp: ``"bf16"`` / ``"fp16"`` autocast on CUDA; ignored elsewhere.
+        grad_clip: clip the global gradient norm to this value; ``None`` = no clipping.
+        on_nonfinite: ``"stop"`` raises :class:`NonFiniteLossError`; ``"skip"`` drops the step.
+        log_every: write a ``metric_log`` record every this many steps.
+
+    Raises:
+        ValueError: ``accumulate`` is below 1.
+    """
+
+    accumulate: int = 1
+    amp: AmpMode = "none"
+    grad_clip: float | None = None
+    on_nonfinite: Literal["stop", "skip"] = "stop"
+    log_every: int = 20
+
+    def __post_init__(self) -> None:
+        if self.accumulate < 1:
+            raise ValueError(f"accumulate must be >= 1, got {self.accumulate}")
+
+
+@dataclass(frozen=True)
+class EpochPosition:
+    """Where a call of :func:`train_one_epoch` starts inside the run, and how far it may go.
+
+    Attributes:
+        epoch: 0-based epoch number (for the bar and the log).
+        start_iteration: global iteration count before this call (log, errors).
+        start_batch: batches of this epoch consumed before the call (the loader already
+            skips them); accumulation groups and the epoch's length count from the epoch's
+            start.
+        max_iters: stop after this many steps in this call; ``None`` = the whole epoch.
+    """
+
+    epoch: int = 0
+    start_iteration: int = 0
+    start_batch: int = 0
+    max_iters: int | None = None
+
+
+@dataclass
+class _Group:
+    """The accumulation group being built."""
+
+    terms: dict[str, float] = field(default_factory=dict)
+    batches: int = 0
+    images: int = 0
+    image_ids: list[int] = field(default_factory=list)
+    bad_terms: dict[str, float] | None = None
+
+
+@dataclass
+class _StepSetup:
+    """What every step of one :func:`train_one_epoch` call works with."""
+
+    model: nn.Module
+    train_model: Callable[..., dict[str, torch.Tensor]]
+    optimizer: torch.optim.Optimizer
+    device: torch.device
+    scaler: torch.amp.GradScaler | None
+    settings: StepSettings
+    dist: DistInfo
+
+
+def train_one_epoch(
+    model: nn.Module,
+    loader: Iterable[Any],
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    device: torch.device,
+    *,
+    position: EpochPosition | None = None,
+    settings: StepSettings | None = None,
+    scaler: torch.amp.GradScaler | None = None,
+    ema: Any | None = None,
+    train_model: nn.Module | None = None,
+    dist: DistInfo | None = None,
+    metric_log: MetricLogger | None = None,
+    after_step: Callable[[StepInfo], bool] | None = None,
+) -> EpochStats:
+    """Train ``model`` for one pass over ``loader`` (or ``position.max_iters`` steps, if fewer).
+
+    Args:
+        model: a detector with ``losses(images, targets) -> dict[str, Tensor]``, or a
+            segmenter with ``losses(images, masks) -> dict[str, Tensor]``.
+        loader: yields ``Batch(images, targets, skipped_images, dropped_boxes)``;
+            images ``Float[3, H, W]`` in [0, 1], targets with ``boxes`` (xyxy px)
+            and ``labels``; or ``SegBatch(images Float[B, 3, H, W], masks Int64[B, H, W],
+            skipped_images, ...)``. A batch whose images were all unreadable is skipped.
+        optimizer: its ``step`` is called once per group of ``settings.accumulate`` batches.
+        scheduler: per-iteration scheduler, stepped after each optimizer step.
+        device: where the model lives.
+        position: epoch, iterations and batches done before the call, step limit; default
+            the start of epoch 0, the whole epoch.
+        settings: accumulation, AMP, gradient clipping, non-finite losses, log interval;
+            default :class:`StepSettings` ``()``.
+        scaler: gradient scaler (fp16); ``None`` = plain backward.
+        ema: a :class:`~detseg.engine.solver.ema.ModelEMA` updated after every optimizer step.
+        train_model: module whose ``forward(images, targets)`` returns the loss dict (the
+            DDP wrapper of a distributed run); default ``model.losses``.
+        dist: the process group (agreement on non-finite losses); default one process.
+        metric_log: where to write ``{"type": "train", ...}`` records.
+        after_step: called after every step; returning ``True`` ends the epoch early
+            (``EpochStats.interrupted``).
+
+    Returns:
+        The epoch's :class:`EpochStats`.
+
+    Raises:
+        NonFiniteLossError: a loss term is NaN or infinite and ``on_nonfinite="stop"``
+            (nothing is stepped).
+    """
+    position = position or EpochPosition()
+    settings = settings or StepSettings()
+    setup = _StepSetup(
+        model=model,
+        train_model=train_model if train_model is not None else cast(DetsegModel, model).losses,
+        optimizer=optimizer,
+        device=device,
+        scaler=scaler,
+        settings=settings,
+        dist=dist or DistInfo(),
+    )
+    epoch, start_batch, max_iters = position.epoch, position.start_batch, position.max_iters
+    start_iteration, accumulate = position.start_iteration, settings.accumulate
+    model.train()
+    stats, group = EpochStats(), _Group()
+    sums: dict[str, float] = {}
+    start = time.perf_counter()
+    epoch_len = len(loader) if isinstance(loader, Sized) else None
+    total = None if epoch_len is None else epoch_len - start_batch
+    if max_iters is not None and total is not None:
+        total = min(total, max_iters * accumulate)
+    bar = progress(loader, desc=f"epoch {epoch}", total=total, disable=not setup.dist.is_main)
+    for batch in bar:
+        if max_iters is not None and stats.iterations >= max_iters:
+            break  # only reached with max_iters == 0
+        stats.batches += 1
+        consumed = start_batch + stats.batches  # batches of the epoch consumed, this one included
+        stats.skipped_images += int(batch.skipped_images)
+        stats.dropped_boxes += int(getattr(batch, "dropped_boxes", 0))
+        group_len, last_in_group = _group_of(consumed, accumulate, epoch_len)
+        iteration = start_iteration + stats.iterations
+        _micro_step(setup, batch, group, group_len, last_in_group, iteration)
+        if not last_in_group:
+            continue
+        if group.batches == 0 and group.bad_terms is None:  # all images unreadable: no step
+            group = _Group()
+            continue
+        info = _finish_step(setup, group, scheduler, ema, epoch, iteration, consumed)
+        stats.iterations += 1
+        stats.images += group.images
+        stats.skipped_steps += int(info.skipped)
+        for name, value in info.terms.items():
+            sums[name] = sums.get(name, 0.0) + value
+        group = _Group()
+        rate = stats.images * setup.dist.world_size / (time.perf_counter() - start)
+        if hasattr(bar, "set_postfix"):
+            bar.set_postfix(loss=f"{info.terms['loss']:.3f}", img_s=f"{rate:.1f}")
+        if metric_log is not None and (stats.iterations % max(settings.log_every, 1) == 0):
+            _log_step(metric_log, epoch, iteration, info.terms, optimizer, rate)
+        if after_step is not None and after_step(info):
+            stats.interrupted = True
+            break
+        if max_iters is not None and stats.iterations >= max_iters:
+            break
+    stats.seconds = time.perf_counter() - start
+    stats.losses = {name: value / max(stats.iterations, 1) for name, value in sums.items()}
+    return stats
+
+
+def _group_of(position: int, accumulate: int, epoch_len: int | None) -> tuple[int, bool]:
+    """``(length of the group of batch number position (1-based), is it the group's last)``.
+
+    Groups are ``accumulate`` consecutive batches from the epoch's start; the last one of an
+    epoch of ``epoch_len`` batches may be shorter.
+    """
+    group_start = (position - 1) // accumulate * accumulate
+    group_len = accumulate if epoch_len is None else min(accumulate, epoch_len - group_start)
+    return group_len, position - group_start == group_len
+
+
+def _batch_ids(batch: Any) -> list[int]:
+    """Image ids of a batch: every item asked for when the loader records them."""
+    ids = getattr(batch, "source_ids", None)
+    if ids is None:
+        ids = getattr(batch, "image_ids", None) or []
+    return [int(i) for i in ids]
+
+
+def _micro_step(
+    s: _StepSetup, batch: Any, group: _Group, group_len: int, sync: bool, iteration: int
+) -> None:
+    """Forward and backward of one batch of the group (gradients summed into ``.grad``)."""
+    ids = _batch_ids(batch)
+    group.image_ids.extend(ids)
+    if group.bad_terms is not None:  # the group is dropped already
+        return
+    # Every process must take the same path (DDP's backward is collective): a batch whose
+    # images were all unreadable on one process is left out on all of them.
+    if any_true(len(batch.images) == 0, s.dist):
+        return
+    images, targets = batch_on_device(batch, s.device)
+    no_sync = getattr(s.train_model, "no_sync", None)
+    context = no_sync() if (no_sync is not None and not sync) else contextlib.nullcontext()
+    with context:
+        with autocast_context(s.device, s.settings.amp):
+            loss_dict = s.train_model(images, targets)
+        loss = sum(loss_dict.values())
+        assert isinstance(loss, torch.Tensor), "a model has at least one loss term"
+        # one read of every term (one host synchronisation per step on a GPU, not one a term)
+        values = torch.stack([v.detach().float() for v in (*loss_dict.values(), loss)]).tolist()
+        terms = dict(zip([*loss_dict, "loss"], values, strict=True))
+        bad = not all(math.isfinite(v) for v in terms.values())
+        if any_true(bad, s.dist):
+            _non_finite(s, group, terms if bad else None, ids, iteration)
+            return
+        if group.batches == 0:
+            s.optimizer.zero_grad(set_to_none=True)
+        scaled = loss / group_len
+        if s.scaler is not None and s.scaler.is_enabled():
+            scaled = s.scaler.scale(scaled)
+        scaled.backward()
+    group.batches += 1
+    group.images += len(batch.images)
+    for name, value in terms.items():
+        group.terms[name] = group.terms.get(name, 0.0) + value
+
+
+def _non_finite(
+    s: _StepSetup, group: _Group, terms: dict[str, float] | None, ids: list[int], iteration: int
+) -> None:
+    """Some process saw a non-finite loss: stop everywhere, or mark the group as dropped."""
+    reports = [r for r in all_gather(None if terms is None else (terms, ids), s.dist) if r]
+    if s.settings.on_nonfinite == "stop":
+        bad_ids = [i for _, rank_ids in reports for i in rank_ids]
+        raise NonFiniteLossError(iteration, reports[0][0], bad_ids)
+    group.bad_terms = reports[0][0]
+    if not s.dist.is_main:  # every process knows; rank 0 tells
+        return
+    logger.warning(
+        "non-finite loss at iteration %d (%s; image ids %s): step skipped",
+        iteration,
+        ", ".join(f"{k}={v:.6g}" for k, v in group.bad_terms.items()),
+        [i for _, rank_ids in reports for i in rank_ids],
+    )
+
+
+def _finish_step(
+    s: _StepSetup,
+    group: _Group,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    ema: Any | None,
+    epoch: int,
+    iteration: int,
+    epoch_batches: int,
+) -> StepInfo:
+    """Optimizer step (or the drop of a bad group), scheduler step, EMA update."""
+    if group.bad_terms is not None:
+        s.optimizer.zero_grad(set_to_none=True)
+        scheduler.step()
+        return StepInfo(epoch, iteration, epoch_batches, group.bad_terms, group.image_ids, True)
+    if s.scaler is not None and s.scaler.is_enabled():
+        s.scaler.unscale_(s.optimizer)
+        _clip(s.model, s.settings.grad_clip)
+        s.scaler.step(s.optimizer)
+        s.scaler.update()
+    else:
+        _clip(s.model, s.settings.grad_clip)
+        s.optimizer.step()
+    scheduler.step()
+    if ema is not None:
+        ema.update(s.model)
+    terms = {name: value / group.batches for name, value in group.terms.items()}
+    return StepInfo(epoch, iteration, epoch_batches, terms, group.image_ids)
+
+
+def _clip(model: nn.Module, grad_clip: float | None) -> None:
+    if grad_clip is not None:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=grad_clip)
+
+
+def _log_step(
+    metric_log: MetricLogger,
+    epoch: int,
+    iteration: int,
+    terms: dict[str, float],
+    optimizer: torch.optim.Optimizer,
+    images_per_second: float,
+) -> None:
+    record = {
+        "type": "train",
+        "epoch": epoch,
+        "iteration": iteration,
+        "lr": optimizer.param_groups[0]["lr"],
+        "img_per_s": round(images_per_second, 2),
+        **terms,
+    }
+    metric_log.log(record)
+    logger.info(
+        "epoch %d iter %d  loss %.4f  lr %.3g  %.1f img/s",
+        epoch,
+        iteration,
+        terms["loss"],
+        record["lr"],
+        images_per_second,
+    )

@@ -1,0 +1,161 @@
+"""The checkpoint, evaluation and wrap-up steps of :mod:`detseg.engine.training.trainer`
+(all of them read and update a :class:`~detseg.engine.training.training_run.TrainingRun`).
+
+``save_last`` / ``save_best`` write the checkpoints (rank 0, with every process's random
+state); ``evaluate_epoch`` scores the model (and its EMA) on the val split with the validation
+loss, logs the records and TensorBoard scalars and images; ``finish_run`` draws ``curves.png``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from torch import nn
+
+from detseg.engine.checkpointing.checkpoint import (
+    rng_state,
+    save_checkpoint,
+    save_rotating,
+    training_state,
+)
+from detseg.engine.checkpointing.disk_check import WorkDirError
+from detseg.engine.records.curves import plot_curves
+from detseg.engine.records.tensorboard_log import prediction_images
+from detseg.engine.runtime.distributed import broadcast_buffers, broadcast_from_main, gather_to_main
+from detseg.engine.training.run_state import SCORE_KEY
+from detseg.engine.training.training_run import TrainingRun
+from detseg.engine.validation.sharded import validate
+
+logger = logging.getLogger(__name__)
+
+
+def _validate(run: TrainingRun, model: nn.Module) -> dict[str, Any] | None:
+    cfg = run.cfg
+    return validate(
+        model,
+        run.data.val_loader,
+        run.device,
+        task=run.task,
+        gt=None if run.data.val_gt is None else run.data.val_gt.gt,
+        cat_ids=run.data.cat_ids,
+        num_classes=len(run.classes) + 1,
+        backend=cfg.eval.backend,
+        amp=cfg.train.amp,
+        val_loss=cfg.eval.val_loss,
+        dist=run.dist,
+        stop=lambda: run.stop.requested,
+    )
+
+
+def evaluate_epoch(run: TrainingRun) -> dict[str, Any] | None:
+    """Validate the model (and the EMA model) after an epoch; log and draw.
+
+    Returns:
+        The metrics that pick ``best.pt``: the EMA model's when EMA is on, else the model's;
+        ``None`` when a stop signal interrupted the evaluation.
+    """
+    epoch, iteration = run.state.epoch, run.state.iteration
+    for model in (run.model, None if run.ema is None else run.ema.model):
+        if model is not None:
+            broadcast_buffers(model, run.dist)  # every shard evaluates rank 0's model
+    metrics = _validate(run, run.model)
+    if metrics is None:
+        return None
+    run.records.log({"type": "val", "epoch": epoch, "iteration": iteration, **metrics})
+    run.records.scalars("val", metrics, iteration)
+    chosen, chosen_model = metrics, run.model
+    if run.ema is not None:
+        ema_metrics = _validate(run, run.ema.model)
+        if ema_metrics is None:
+            return None
+        run.records.log({"type": "val_ema", "epoch": epoch, "iteration": iteration, **ema_metrics})
+        run.records.scalars("val_ema", ema_metrics, iteration)
+        key = SCORE_KEY[run.task]
+        logger.info("EMA %s %.4f (model %.4f)", key, ema_metrics[key], metrics[key])
+        chosen, chosen_model = ema_metrics, run.ema.model
+    _log_images(run, chosen_model, iteration)
+    return chosen
+
+
+def _log_images(run: TrainingRun, model: nn.Module, iteration: int) -> None:
+    """The first val images with the predictions of ``model``, to TensorBoard (rank 0)."""
+    if run.records.tb is None or run.cfg.train.tensorboard_images == 0:
+        return
+    count = min(run.cfg.train.tensorboard_images, len(run.data.val_set))
+    samples = [run.data.val_set[i] for i in range(count)]
+    samples = [sample for sample in samples if sample is not None]
+    threshold = run.cfg.eval.score_threshold
+    images = prediction_images(model, samples, run.classes, run.device, threshold)
+    for i, image in enumerate(images):
+        run.records.tb.image(f"val_predictions/{i}", image, iteration)
+    run.records.tb.flush()
+
+
+def finish_run(run: TrainingRun) -> None:
+    """Per-rank final weights (``train.debug_ranks``) and ``curves.png`` (rank 0)."""
+    if run.cfg.train.debug_ranks:
+        broadcast_buffers(run.model, run.dist)
+    run.records.rank_final_weights(run.model)
+    if run.records.metrics is None:
+        return
+    score_key = SCORE_KEY[run.task]
+    try:
+        path = plot_curves(run.records.metrics.path, run.work_dir / "curves.png", score_key)
+        logger.info("loss and %s curves: %s", score_key, path)
+    except (OSError, ValueError) as err:  # a plot must never fail a finished run
+        logger.warning("could not draw curves.png: %s", err)
+
+
+def save_last(run: TrainingRun) -> None:
+    """Write ``last.pt`` (rank 0) with the training state of every process.
+
+    Raises:
+        WorkDirError: rank 0 could not write it (every process raises).
+    """
+    rngs = gather_to_main(rng_state(), run.dist)  # collective: every process takes part
+    error = None
+    if run.dist.is_main:
+        state = {
+            "config": run.cfg.to_dict(),
+            "classes": run.classes,
+            "model": run.model.state_dict(),
+            "meta": run.state.meta(run.data.cat_ids),
+            **training_state(run.optimizer, run.scheduler, run.scaler, ema=run.ema),
+            "world_size": run.dist.world_size,
+        }
+        if run.dist.enabled:
+            state["rng_ranks"] = rngs
+        try:
+            save_rotating(run.work_dir / "last.pt", state, run.cfg.train.keep_checkpoints)
+        except OSError as err:
+            error = f"cannot write {run.work_dir / 'last.pt'}: {err}"
+        run.records.rank_event(
+            {"event": "save", "file": "last.pt", "iteration": run.state.iteration}
+        )
+    error = broadcast_from_main(error, run.dist)
+    if error is not None:
+        raise WorkDirError(error)
+
+
+def save_best(run: TrainingRun) -> None:
+    """Write ``best.pt`` (rank 0): the weights that scored best (the EMA's when EMA is on)."""
+    if not run.dist.is_main:
+        return
+    weights = run.ema.model if run.ema is not None else run.model
+    meta = run.state.meta(run.data.cat_ids, weights="ema" if run.ema is not None else "model")
+    state = {
+        "config": run.cfg.to_dict(),
+        "classes": run.classes,
+        "model": weights.state_dict(),
+        "meta": meta,
+    }
+    save_checkpoint(run.work_dir / "best.pt", state)
+    run.records.rank_event({"event": "save", "file": "best.pt", "iteration": run.state.iteration})
+    score_key = SCORE_KEY[run.task]
+    logger.info(
+        "epoch %d: new best %s %.4f -> best.pt",
+        run.state.best_epoch,
+        score_key,
+        run.state.best_score,
+    )

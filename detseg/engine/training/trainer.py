@@ -1,0 +1,448 @@
+"""The training recipe behind ``tools/train.py``: one function, :func:`train`, top to bottom.
+
+config -> process group (``torchrun``) -> seed -> task (a segmentation ``data.format`` means
+segmentation) -> data -> model (SyncBatchNorm) -> optimizer (scaled learning rate) and schedule
+-> work-dir check -> (resume) -> DDP -> for each epoch: train, evaluate (COCO AP or mIoU, and
+the validation loss; the EMA model too), save ``last.pt`` (and ``best.pt`` when the score
+improves), stop early when it has not improved for ``train.patience`` evaluations -> curves.
+
+Only rank 0 logs, shows progress, and writes files. A SIGINT / SIGTERM stops the run after the
+current step with a ``last.pt`` that records the position inside the epoch; ``--resume`` then
+continues bit for bit (see :mod:`detseg.engine.checkpointing.interrupt` and
+:mod:`detseg.data.loader`). ``train(..., after_step=hook)`` calls ``hook(run_state)`` after
+every optimizer step (the resume tests send the run a signal from it at a chosen iteration).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from torch import nn
+
+from detseg.config import Config, ConfigError
+from detseg.data.loader import EpochBatchSampler
+from detseg.data.registry import SEG_DATASETS
+from detseg.engine.checkpointing.checkpoint import (
+    CheckpointError,
+    load_resumable,
+    remove_stale_temp_files,
+    restore_training_state,
+    seed_everything,
+)
+from detseg.engine.checkpointing.disk_check import (
+    WorkDirError,
+    check_work_dir,
+    checkpoint_bytes,
+    optimizer_state_count,
+    required_bytes,
+)
+from detseg.engine.checkpointing.interrupt import StopSignals
+from detseg.engine.records.run_records import RunRecords
+from detseg.engine.runtime.device import build_grad_scaler
+from detseg.engine.runtime.distributed import (
+    DistInfo,
+    any_true,
+    broadcast_from_main,
+    convert_sync_batchnorm,
+    destroy_distributed,
+    init_distributed,
+    wrap_for_training,
+)
+from detseg.engine.solver.ema import ModelEMA
+from detseg.engine.solver.optim import build_optimizer, scaled_lr
+from detseg.engine.solver.schedules import scheduler_from_config
+from detseg.engine.training.run_state import SCORE_KEY, RunState
+from detseg.engine.training.train_data import build_data
+from detseg.engine.training.train_loop import (
+    EpochPosition,
+    EpochStats,
+    NonFiniteLossError,
+    StepInfo,
+    StepSettings,
+    train_one_epoch,
+)
+from detseg.engine.training.train_steps import evaluate_epoch, finish_run, save_best, save_last
+from detseg.engine.training.training_run import AfterStep, TrainingRun
+from detseg.models import build_model
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` hands back to the command line.
+
+    Attributes:
+        exit_code: 0 done (or stopped early), 1 non-finite loss, ``128 + signal`` interrupted.
+        task: ``"detection"`` or ``"segmentation"``.
+        run: the final :class:`RunState`.
+        totals: ``iterations`` (this invocation), ``skipped_images``, ``dropped_boxes``.
+        seconds: wall time.
+        work_dir: the run's folder.
+        is_main: this process is rank 0 (the one that reports).
+    """
+
+    exit_code: int
+    task: str
+    run: RunState
+    totals: dict[str, int]
+    seconds: float
+    work_dir: Path
+    is_main: bool = True
+
+
+def task_of(cfg: Config) -> str:
+    """``"segmentation"`` for a segmentation ``data.format``, else ``"detection"``."""
+    return "segmentation" if cfg.data.format in SEG_DATASETS else "detection"
+
+
+def train(
+    cfg: Config,
+    work_dir: str | Path,
+    resume: bool = False,
+    *,
+    after_step: AfterStep | None = None,
+) -> TrainResult:
+    """Train the model of ``cfg`` into ``work_dir`` (one process, or one of ``torchrun``'s).
+
+    Args:
+        cfg: the resolved config (``cfg.work_dir`` is set to ``work_dir``).
+        work_dir: output folder: ``config.yaml``, ``metrics.jsonl``, ``tb/``, ``last.pt``,
+            ``best.pt``, ``curves.png``.
+        resume: continue from ``work_dir/last.pt`` (or its newest good older copy).
+        after_step: called with the run's :class:`RunState` after every optimizer step, once
+            the step's stop check and periodic checkpoint are over; a signal it sends lands
+            during the next step.
+
+    Raises:
+        ConfigError, CheckpointError, WorkDirError, FileNotFoundError: at start-up.
+    """
+    dist, device = init_distributed(cfg.device)
+    try:
+        with StopSignals() as stop:
+            return _train(cfg, Path(work_dir), resume, dist, device, stop, after_step)
+    finally:
+        destroy_distributed(dist)
+
+
+def _train(
+    cfg: Config,
+    work_dir: Path,
+    resume: bool,
+    dist: DistInfo,
+    device: torch.device,
+    stop: StopSignals,
+    after_step: AfterStep | None,
+) -> TrainResult:
+    cfg.work_dir = str(work_dir)
+    start = time.time()
+    seed_everything(cfg.seed)
+    task = task_of(cfg)
+    logger.info("%s on %s, %d process(es)", task, device, dist.world_size)
+    data = build_data(cfg, task, dist)
+    classes = list(data.train_set.classes)  # num_classes comes from the dataset, never typed
+    model = build_model(cfg.model.to_dict(), num_classes=len(classes)).to(device)
+    check_task(model, task, cfg)
+    model = convert_sync_batchnorm(model, dist, device, cfg.train.sync_bn)
+    optimizer, scheduler = build_optimization(cfg, model, len(data.train_loader), dist)
+    t = cfg.train
+    run = TrainingRun(
+        cfg=cfg,
+        work_dir=work_dir,
+        dist=dist,
+        device=device,
+        task=task,
+        data=data,
+        classes=classes,
+        model=model,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        scaler=build_grad_scaler(device, t.amp),
+        ema=ModelEMA(model, t.ema_decay, t.ema_warmup) if t.ema else None,
+        stop=stop,
+        records=RunRecords(work_dir, dist, t.tensorboard, t.debug_ranks),
+        after_step=after_step,
+    )
+    prepare_work_dir(run)
+    if resume:
+        resume_run(run)
+    elif dist.rank > 0:
+        seed_everything(cfg.seed + dist.rank)  # own random draws; weights come from rank 0
+    run.train_model = wrap_for_training(model, dist, device, t.find_unused_parameters)
+    with run.records:
+        run.records.log(setup_record(run, resumed=resume))
+        exit_code = run_epochs(run)
+        finish_run(run)
+    return TrainResult(
+        exit_code=exit_code,
+        task=task,
+        run=run.state,
+        totals=dict(run.totals),
+        seconds=time.time() - start,
+        work_dir=work_dir,
+        is_main=dist.is_main,
+    )
+
+
+def check_task(model: Any, task: str, cfg: Config) -> None:
+    """The model must solve the task of the data (a detector on masks cannot train)."""
+    model_task = getattr(model, "task", "detection")
+    if model_task != task:
+        raise ConfigError(
+            f"model.name {cfg.model.name!r} is a {model_task} model but data.format "
+            f"{cfg.data.format!r} is a {task} dataset; segmentation formats are "
+            f"{', '.join(SEG_DATASETS)}"
+        )
+
+
+def effective_batch_size(cfg: Config, dist: DistInfo) -> int:
+    """Images per optimizer step over all processes: batch_size * processes * accumulate."""
+    return cfg.train.batch_size * dist.world_size * cfg.train.accumulate
+
+
+def build_optimization(
+    cfg: Config, model: nn.Module, batches_per_epoch: int, dist: DistInfo
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LambdaLR]:
+    """Optimizer with the scaled learning rate, and the per-step schedule."""
+    t = cfg.train
+    effective = effective_batch_size(cfg, dist)
+    base_batch_size = t.base_batch_size or t.batch_size
+    lr = scaled_lr(t.lr, effective, base_batch_size, t.lr_scaling)
+    logger.info(
+        "effective batch %d (%d per process x %d processes x %d accumulated): lr %.4g "
+        "(train.lr %.4g, %s scaling from %d)",
+        effective,
+        t.batch_size,
+        dist.world_size,
+        t.accumulate,
+        lr,
+        t.lr,
+        t.lr_scaling,
+        base_batch_size,
+    )
+    optimizer = build_optimizer(
+        model, t.optimizer, lr, t.momentum, t.weight_decay, t.no_decay_norm_bias
+    )
+    steps_per_epoch = math.ceil(batches_per_epoch / t.accumulate)
+    return optimizer, scheduler_from_config(optimizer, t, iters_per_epoch=steps_per_epoch)
+
+
+def step_settings(cfg: Config) -> StepSettings:
+    """The ``train.*`` keys that shape every optimizer step."""
+    t = cfg.train
+    return StepSettings(
+        accumulate=t.accumulate,
+        amp=t.amp,
+        grad_clip=t.grad_clip,
+        on_nonfinite=t.on_nonfinite,
+        log_every=t.log_every,
+    )
+
+
+def setup_record(run: TrainingRun, resumed: bool) -> dict[str, Any]:
+    """The ``{"type": "setup"}`` record that opens each invocation's part of metrics.jsonl."""
+    return {
+        "type": "setup",
+        "resumed": resumed,
+        "epoch": run.state.epoch,
+        "iteration": run.state.iteration,
+        "world_size": run.dist.world_size,
+        "effective_batch_size": effective_batch_size(run.cfg, run.dist),
+        "lr": run.optimizer.param_groups[0]["initial_lr"],
+    }
+
+
+def prepare_work_dir(run: TrainingRun) -> None:
+    """Rank 0 checks the work dir (writable, room for the checkpoints), removes temporary files
+    of a killed write and writes ``config.yaml``; every process learns of a failure.
+
+    Raises:
+        WorkDirError: the folder is not writable or its disk too full.
+    """
+    error = None
+    if run.dist.is_main:
+        optimizer_states = optimizer_state_count(run.optimizer)
+        last = checkpoint_bytes(run.model, optimizer_states, run.ema is not None)
+        weights = checkpoint_bytes(run.model, 0, False)
+        needed = required_bytes(last, weights, run.cfg.train.keep_checkpoints)
+        try:
+            check_work_dir(run.work_dir, needed)
+            for stale in remove_stale_temp_files(run.work_dir):
+                logger.info("removed %s, left by an interrupted checkpoint write", stale)
+            config_text = yaml.safe_dump(run.cfg.to_dict(), sort_keys=False)
+            (run.work_dir / "config.yaml").write_text(config_text)
+        except (WorkDirError, OSError) as err:
+            error = str(err)
+    error = broadcast_from_main(error, run.dist)
+    if error is not None:
+        raise WorkDirError(error)
+
+
+def resume_run(run: TrainingRun) -> None:
+    """Load ``last.pt`` (or its newest good copy) into the run.
+
+    Raises:
+        CheckpointError: no readable checkpoint, or it lacks the training state.
+    """
+    saved, source = load_resumable(run.work_dir / "last.pt")
+    run.model.load_state_dict(saved["model"])
+    restore_training_state(
+        saved, run.optimizer, run.scheduler, run.scaler, ema=run.ema, rank=run.dist.rank
+    )
+    if run.dist.rank >= len(saved.get("rng_ranks") or [None]):
+        seed_everything(run.cfg.seed + run.dist.rank + saved["meta"]["iteration"])
+    run.state = RunState.from_meta(saved["meta"]["run"])
+    state = run.state
+    saved_world = int(saved.get("world_size", 1))
+    if saved_world != run.dist.world_size and state.epoch_batches:
+        position = state.epoch_batches * saved_world // run.dist.world_size
+        logger.warning(
+            "last.pt was written by %d processes, this run has %d: the epoch continues at "
+            "batch %d (the same share of it), not bit for bit",
+            saved_world,
+            run.dist.world_size,
+            position,
+        )
+        state.epoch_batches = min(position, len(run.data.train_loader))
+    logger.info(
+        "resumed from %s: epoch %d (batch %d), iteration %d",
+        source,
+        state.epoch,
+        state.epoch_batches,
+        state.iteration,
+    )
+
+
+def finished(run: TrainingRun) -> bool:
+    """All epochs done, or ``train.max_iters`` steps."""
+    t, state = run.cfg.train, run.state
+    return state.epoch >= t.epochs or (t.max_iters is not None and state.iteration >= t.max_iters)
+
+
+def run_epochs(run: TrainingRun) -> int:
+    """The epoch loop; returns the exit code (0, 1 non-finite loss, 128 + signal)."""
+    t, state = run.cfg.train, run.state
+    while not finished(run):
+        epoch = state.epoch
+        stats = train_epoch(run)
+        if stats is None:
+            return 1
+        if stats.interrupted:
+            save_last(run)
+            return run.stop.exit_code
+        run.records.log(epoch_record(epoch, state.iteration, stats))
+        done = epoch + 1 >= t.epochs or (t.max_iters is not None and state.iteration >= t.max_iters)
+        metrics = None
+        if (epoch + 1) % t.eval_every == 0 or done:
+            metrics = evaluate_epoch(run)
+            if metrics is None:  # interrupted during evaluation: redo it on resume
+                save_last(run)
+                return run.stop.exit_code
+        state.epoch, state.epoch_batches = epoch + 1, 0
+        state.last_metrics = metrics
+        score = None if metrics is None else metrics[SCORE_KEY[run.task]]
+        improved = state.record_score(score, epoch)
+        save_last(run)
+        if improved:
+            save_best(run)
+        if state.should_stop_early(t.patience):
+            logger.info("no improvement for %d evaluations: stopping early", t.patience)
+            run.records.log({"type": "early_stop", "epoch": epoch, "iteration": state.iteration})
+            break
+    return 0
+
+
+def epoch_record(epoch: int, iteration: int, stats: EpochStats) -> dict[str, Any]:
+    """The ``{"type": "epoch"}`` record of metrics.jsonl: counts and mean losses of an epoch."""
+    return {
+        "type": "epoch",
+        "epoch": epoch,
+        "iteration": iteration,
+        "seconds": stats.seconds,
+        "skipped_images": stats.skipped_images,
+        "dropped_boxes": stats.dropped_boxes,
+        "skipped_steps": stats.skipped_steps,
+        **stats.losses,
+    }
+
+
+def train_epoch(run: TrainingRun) -> EpochStats | None:
+    """One (part of an) epoch from the run's position; ``None`` after a non-finite loss."""
+    t, state = run.cfg.train, run.state
+    sampler = run.data.train_loader.batch_sampler
+    assert isinstance(sampler, EpochBatchSampler), "build_train_loader batches by epoch"
+    sampler.set_epoch(state.epoch)
+    sampler.skip_next(state.epoch_batches)
+    start_batch = state.epoch_batches
+    position = EpochPosition(
+        epoch=state.epoch,
+        start_iteration=state.iteration,
+        start_batch=start_batch,
+        max_iters=None if t.max_iters is None else t.max_iters - state.iteration,
+    )
+    try:
+        stats = train_one_epoch(
+            run.model,
+            run.data.train_loader,
+            run.optimizer,
+            run.scheduler,
+            run.device,
+            position=position,
+            settings=step_settings(run.cfg),
+            scaler=run.scaler,
+            ema=run.ema,
+            train_model=run.train_model,
+            dist=run.dist,
+            metric_log=run.records.metrics,
+            after_step=lambda info: end_of_step(run, info),
+        )
+    except NonFiniteLossError as err:  # last.pt / best.pt keep the last good state
+        if run.dist.is_main:  # every process raised it, with the same message
+            logger.error("%s", err)
+        run.records.log({"type": "error", "epoch": state.epoch, "message": str(err)})
+        return None
+    state.epoch_batches = start_batch + stats.batches
+    for key in run.totals:
+        run.totals[key] += getattr(stats, key)
+    return stats
+
+
+def end_of_step(run: TrainingRun, info: StepInfo) -> bool:
+    """Bookkeeping after every optimizer step; ``True`` stops the epoch (a signal came).
+
+    Moves the run's position on, logs the step, agrees over the processes on a stop request,
+    writes the periodic ``last.pt`` (``train.checkpoint_every``), then calls the run's
+    ``after_step`` hook.
+    """
+    t, state = run.cfg.train, run.state
+    state.iteration, state.epoch_batches = info.iteration + 1, info.epoch_batches
+    state.skipped_steps += int(info.skipped)
+    if (info.iteration + 1) % max(t.log_every, 1) == 0:
+        lr = run.optimizer.param_groups[0]["lr"]
+        run.records.scalars("train", {**info.terms, "lr": lr}, info.iteration)
+    step_event = {
+        "event": "step",
+        "epoch": info.epoch,
+        "iteration": info.iteration,
+        "image_ids": info.image_ids,
+    }
+    run.records.rank_event(step_event)
+    stop = any_true(run.stop.requested, run.dist)
+    if stop:
+        run.stop.signum = run.stop.signum or signal.SIGINT  # the signal reached another process
+    elif t.checkpoint_every is not None and state.iteration % t.checkpoint_every == 0:
+        save_last(run)
+    if run.after_step is not None:
+        run.after_step(state)
+    return stop
+
+
+__all__ = ["CheckpointError", "TrainResult", "WorkDirError", "train"]

@@ -1,0 +1,80 @@
+"""Everything one training run holds: :class:`TrainingRun`, passed to the step functions.
+
+:func:`~detseg.engine.training.trainer.train` builds it once (config, data, model, optimizer,
+schedule, gradient scaler, EMA, stop signals, records), then the epoch loop of
+:mod:`~detseg.engine.training.trainer` and the checkpoint and evaluation steps of
+:mod:`~detseg.engine.training.train_steps` read and update it. Both import it from here, so
+neither imports the other back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from detseg.config import Config
+from detseg.engine.checkpointing.interrupt import StopSignals
+from detseg.engine.records.run_records import RunRecords
+from detseg.engine.runtime.distributed import DistInfo
+from detseg.engine.solver.ema import ModelEMA
+from detseg.engine.training.run_state import RunState
+from detseg.engine.training.train_data import TrainData
+
+#: Called after every optimizer step with the run's :class:`RunState` (``iteration`` counts the
+#: steps done), once the step's stop check and periodic checkpoint are over.
+AfterStep = Callable[[RunState], None]
+
+
+def _zero_totals() -> dict[str, int]:
+    return {"iterations": 0, "skipped_images": 0, "dropped_boxes": 0}
+
+
+@dataclass
+class TrainingRun:
+    """One training run: what it trains, with what, where it stands, where it writes.
+
+    Attributes:
+        cfg: the resolved config.
+        work_dir: the run's folder.
+        dist: this process's place in the process group (one process: the defaults).
+        device: where the model lives.
+        task: ``"detection"`` or ``"segmentation"``.
+        data: datasets and loaders of the train and val splits.
+        classes: class names (the dataset's, without background).
+        model: the model being trained (not DDP-wrapped).
+        optimizer: the optimizer, with the scaled learning rate.
+        scheduler: the per-step learning-rate schedule.
+        scaler: the gradient scaler (enabled for fp16 AMP only).
+        ema: the weights' moving average, or ``None`` when ``train.ema`` is off.
+        stop: SIGINT / SIGTERM turned into a stop request.
+        records: ``metrics.jsonl``, TensorBoard and per-rank records; the epoch loop runs
+            inside ``with run.records``.
+        after_step: a hook called after every optimizer step, or ``None``.
+        state: epoch, position inside it, iteration, best score (saved in ``last.pt``).
+        train_model: the module whose ``forward`` returns the losses (the DDP wrapper of a
+            distributed run); set once the run starts.
+        totals: ``iterations``, ``skipped_images``, ``dropped_boxes`` of this invocation.
+    """
+
+    cfg: Config
+    work_dir: Path
+    dist: DistInfo
+    device: torch.device
+    task: str
+    data: TrainData
+    classes: list[str]
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    scaler: torch.amp.GradScaler
+    ema: ModelEMA | None
+    stop: StopSignals
+    records: RunRecords
+    after_step: AfterStep | None = None
+    state: RunState = field(default_factory=RunState)
+    train_model: nn.Module | None = None
+    totals: dict[str, int] = field(default_factory=_zero_totals)

@@ -1,0 +1,43 @@
+"""Scoring a model on the val split: COCO AP of a detector, mIoU of a segmenter.
+
+- :mod:`~detseg.engine.validation.detection`: ``evaluate_detection`` (COCO mAP over a loader),
+  the COCO ground truth of a dataset, batched predictions (``tools/eval.py`` too).
+- :mod:`~detseg.engine.validation.segmentation`: ``evaluate_segmentation`` (mIoU and pixel
+  accuracies), its table and ``metrics.json``.
+- :mod:`~detseg.engine.validation.sharded`: ``validate``, the metric and the validation loss
+  during training, sharded over the processes of a distributed run.
+"""
+
+from detseg.engine.validation.detection import (
+    COCO_KEYS,
+    CocoGroundTruth,
+    DatasetHead,
+    coco_ground_truth,
+    evaluate_detection,
+    predict_batch,
+    predict_batches,
+)
+from detseg.engine.validation.segmentation import (
+    SEG_KEYS,
+    class_names_with_background,
+    evaluate_segmentation,
+    segmentation_table,
+    write_segmentation_metrics,
+)
+from detseg.engine.validation.sharded import validate
+
+__all__ = [
+    "COCO_KEYS",
+    "SEG_KEYS",
+    "CocoGroundTruth",
+    "DatasetHead",
+    "class_names_with_background",
+    "coco_ground_truth",
+    "evaluate_detection",
+    "evaluate_segmentation",
+    "predict_batch",
+    "predict_batches",
+    "segmentation_table",
+    "validate",
+    "write_segmentation_metrics",
+]

@@ -1,0 +1,171 @@
+"""COCO-style evaluation of a detector over a dataset.
+
+``evaluate_detection`` predicts on every batch of a loader (eval mode, no
+gradients), converts the predictions into the COCO results format with the
+dataset's category ids and scores them with
+:func:`detseg.evaluation.coco.coco_evaluate` (the pycocotools numbers).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence, Sized
+from dataclasses import dataclass
+from typing import Any, cast
+
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from detseg.engine.records.metric_log import progress
+from detseg.engine.runtime.device import AmpMode, autocast_context
+from detseg.engine.runtime.model_api import Detector
+from detseg.evaluation.coco import coco_evaluate
+from detseg.evaluation.coco_format import dataset_to_coco_gt, predictions_to_coco_results
+
+logger = logging.getLogger(__name__)
+
+COCO_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
+
+
+class DatasetHead(Dataset):
+    """The first ``n`` items of a detection dataset (keeps ``classes``, ``image_ids``, ``cat_ids``).
+
+    Args:
+        dataset: a detseg detection dataset.
+        n: how many items to keep (clipped to the dataset length).
+    """
+
+    def __init__(self, dataset: Any, n: int) -> None:
+        if n < 1:
+            raise ValueError(f"eval.max_images must be >= 1 or null, got {n}")
+        self.dataset = dataset
+        self.n = min(n, len(dataset))
+        self.classes = list(dataset.classes)
+        self.image_ids = list(dataset.image_ids)[: self.n]
+        if getattr(dataset, "cat_ids", None) is not None:
+            self.cat_ids = list(dataset.cat_ids)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: int) -> Any:
+        if not -self.n <= index < self.n:
+            raise IndexError(f"index {index} out of range for {self.n} images")
+        return self.dataset[index % self.n]
+
+
+@dataclass
+class CocoGroundTruth:
+    """What the COCO evaluation of a dataset needs.
+
+    Attributes:
+        gt: COCO ground-truth dict restricted to the evaluated images.
+        cat_ids: category id of each label (label ``k`` <-> ``cat_ids[k - 1]``).
+    """
+
+    gt: dict[str, Any]
+    cat_ids: list[int]
+
+
+def coco_ground_truth(dataset: Any) -> CocoGroundTruth:
+    """COCO ground truth of a detection dataset (its own ``coco_gt()`` when it has one).
+
+    Only the images in ``dataset.image_ids`` are kept, so a :class:`DatasetHead`
+    is scored against its own images and not against the whole split.
+    """
+    if hasattr(dataset, "coco_gt") and hasattr(dataset, "cat_ids"):
+        gt, cat_ids = dataset.coco_gt(), list(dataset.cat_ids)
+    elif isinstance(dataset, DatasetHead) and hasattr(dataset.dataset, "coco_gt"):
+        gt, cat_ids = dataset.dataset.coco_gt(), list(dataset.cat_ids)
+    else:
+        gt = dataset_to_coco_gt(dataset)
+        cat_ids = [c["id"] for c in gt["categories"]]
+    keep = {int(i) for i in dataset.image_ids}
+    gt = {
+        **gt,
+        "images": [img for img in gt["images"] if int(img["id"]) in keep],
+        "annotations": [a for a in gt["annotations"] if int(a["image_id"]) in keep],
+    }
+    return CocoGroundTruth(gt=gt, cat_ids=cat_ids)
+
+
+@torch.no_grad()
+def predict_batches(
+    model: nn.Module, loader: Iterable[Any], device: torch.device, amp: AmpMode = "none"
+) -> tuple[list[int], list[dict[str, torch.Tensor]]]:
+    """Run ``model.predict`` over a loader of ``Batch`` es.
+
+    Returns:
+        ``(image_ids, predictions)``: one ``dict(boxes Float[N, 4] xyxy px of the
+        input image, scores Float[N], labels Int64[N])`` per image, on the CPU.
+    """
+    was_training = model.training
+    model.eval()
+    image_ids: list[int] = []
+    predictions: list[dict[str, torch.Tensor]] = []
+    total = len(loader) if isinstance(loader, Sized) else None
+    for batch in progress(loader, desc="eval", total=total):
+        ids, outputs = predict_batch(model, batch, device, amp)
+        image_ids.extend(ids)
+        predictions.extend(outputs)
+    model.train(was_training)
+    return image_ids, predictions
+
+
+@torch.no_grad()
+def predict_batch(
+    model: nn.Module, batch: Any, device: torch.device, amp: AmpMode = "none"
+) -> tuple[list[int], list[dict[str, torch.Tensor]]]:
+    """``model.predict`` on one ``Batch`` (model already in eval mode).
+
+    Returns:
+        ``(image_ids, predictions)`` of the batch's readable images, predictions on the CPU
+        (``boxes`` xyxy px of the input image, ``scores``, ``labels``).
+    """
+    if not batch.images:
+        return [], []
+    images = [image.to(device, non_blocking=True) for image in batch.images]
+    with autocast_context(device, amp):
+        outputs = cast(Detector, model).predict(images)
+    ids = [int(target["image_id"]) for target in batch.targets]
+    return ids, [{k: _to_cpu(v) for k, v in output.items()} for output in outputs]
+
+
+def _to_cpu(value: torch.Tensor) -> torch.Tensor:
+    """CPU copy; floating point (e.g. bf16 under AMP) as float32, integers unchanged."""
+    value = value.detach()
+    return (value.float() if value.is_floating_point() else value).cpu()
+
+
+def evaluate_detection(
+    model: nn.Module,
+    loader: Iterable[Any],
+    device: torch.device,
+    gt: dict[str, Any],
+    cat_ids: Sequence[int],
+    backend: str = "faster",
+    amp: AmpMode = "none",
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """COCO bbox metrics of ``model`` on the images of ``loader``.
+
+    Args:
+        model: detector with ``predict(images) -> list[dict(boxes, scores, labels)]``.
+        loader: yields ``Batch`` es whose targets carry ``image_id``.
+        device: where the model lives.
+        gt: COCO ground-truth dict of the same images (see :func:`coco_ground_truth`).
+        cat_ids: category id of each label (label ``k`` <-> ``cat_ids[k - 1]``).
+        backend: ``"faster"`` or ``"pycocotools"``.
+        amp: autocast mode for the forward pass (CUDA only).
+
+    Returns:
+        ``(metrics, results)``: the 12 COCO numbers (``AP`` ... ``ARl``) plus
+        ``per_class``, and the detections in the COCO results format.
+    """
+    image_ids, predictions = predict_batches(model, loader, device, amp)
+    results = predictions_to_coco_results(image_ids, predictions, cat_ids)
+    metrics = coco_evaluate(gt, results, iou_type="bbox", backend=backend)
+    logger.info(
+        "COCO bbox AP %.4f  AP50 %.4f  (%d images)", metrics["AP"], metrics["AP50"], len(image_ids)
+    )
+    return metrics, results

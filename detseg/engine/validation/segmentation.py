@@ -1,0 +1,143 @@
+"""Semantic segmentation evaluation of a model over a dataset (mIoU and friends).
+
+``evaluate_segmentation`` predicts every batch of a loader of
+:class:`~detseg.data.seg_loader.SegBatch` es (eval mode, no gradients) and adds the
+label maps to one streaming :class:`~detseg.evaluation.segmentation.ConfusionMatrix`,
+so memory does not grow with the dataset. Padding pixels (mask value 255) and
+void pixels are ignored. ``segmentation_table`` and ``write_segmentation_metrics``
+present the result (``tools/eval.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence, Sized
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from detseg.engine.records.metric_log import _json_safe, progress
+from detseg.engine.runtime.device import AmpMode, autocast_context
+from detseg.evaluation.segmentation import ConfusionMatrix
+from detseg.evaluation.table import format_table
+from detseg.segmentation.inference import SegmentationInference
+
+logger = logging.getLogger(__name__)
+
+#: The overall numbers of a segmentation evaluation, in display order.
+SEG_KEYS = ("mIoU", "pixel_acc", "mean_acc", "fwIoU")
+
+
+@torch.no_grad()
+def evaluate_segmentation(
+    model: nn.Module,
+    loader: Iterable[Any],
+    device: torch.device,
+    num_classes: int,
+    amp: AmpMode = "none",
+    ignore_index: int = 255,
+    inference: SegmentationInference | None = None,
+) -> dict[str, Any]:
+    """mIoU, per-class IoU, pixel / mean accuracy and fwIoU of ``model`` on ``loader``.
+
+    Args:
+        model: segmenter with ``predict(images Float[B, 3, H, W]) -> Int64[B, H, W]``.
+        loader: yields ``SegBatch(images Float[B, 3, H, W], masks Int64[B, H, W], ...)``;
+            a batch whose images were all unreadable is skipped.
+        device: where the model lives.
+        num_classes: classes counted by the matrix, background included (``K + 1``).
+        amp: autocast mode for the forward pass (CUDA only).
+        ignore_index: mask value that is not counted (void and padding).
+        inference: how labels are made (test-time augmentation, CRF); ``None``: one plain
+            ``model.predict`` per batch.
+
+    Returns:
+        :meth:`ConfusionMatrix.compute`'s dict (``mIoU``, ``IoU`` list of ``K + 1``
+        floats with ``nan`` for absent classes, ``pixel_acc``, ``mean_acc``, ``fwIoU``,
+        ``absent_classes``) plus ``images`` (how many were evaluated).
+    """
+    inference = inference or SegmentationInference()
+    was_training = model.training
+    model.eval()
+    matrix = ConfusionMatrix(num_classes, ignore_index)
+    images = 0
+    total = len(loader) if isinstance(loader, Sized) else None
+    for batch in progress(loader, desc="eval", total=total):
+        if len(batch) == 0:
+            continue
+        with autocast_context(device, amp):
+            labels = inference(model, batch.images.to(device, non_blocking=True))
+        matrix.update(labels.cpu(), batch.masks)
+        images += len(batch)
+    model.train(was_training)
+    metrics = {**matrix.compute(), "images": images}
+    logger.info(
+        "mIoU %.4f  pixel acc %.4f  (%d images)", metrics["mIoU"], metrics["pixel_acc"], images
+    )
+    return metrics
+
+
+def segmentation_table(metrics: dict[str, Any], classes: Sequence[str], digits: int = 3) -> str:
+    """Text table: the overall numbers, then IoU per class, then the absent classes.
+
+    Args:
+        metrics: the dict of :func:`evaluate_segmentation`.
+        classes: the ``K`` foreground class names (label ``k`` is ``classes[k - 1]``).
+        digits: decimals shown.
+    """
+    names = class_names_with_background(classes)
+    if len(metrics["IoU"]) != len(names):
+        raise ValueError(
+            f"metrics have {len(metrics['IoU'])} IoU values for {len(names)} classes "
+            f"(background + {list(classes)}); were they computed with num_classes=K+1?"
+        )
+    text = format_table(list(SEG_KEYS), [[metrics[k] for k in SEG_KEYS]], digits)
+    rows = [[name, iou] for name, iou in zip(names, metrics["IoU"], strict=True)]
+    text += "\n\n" + format_table(["class", "IoU"], rows, digits)
+    absent = [names[c] for c in metrics.get("absent_classes", [])]
+    if absent:
+        text += (
+            f"\n\nAbsent classes (in neither the ground truth nor the predictions; IoU nan, "
+            f"left out of every mean): {', '.join(absent)}"
+        )
+    return text
+
+
+def class_names_with_background(classes: Sequence[str]) -> list[str]:
+    """``["background", *classes]``: the name of each label ``0..K``."""
+    return ["background", *classes]
+
+
+def write_segmentation_metrics(
+    out: str | Path, metrics: dict[str, Any], classes: Sequence[str], info: dict[str, Any]
+) -> Path:
+    """Write ``OUT/metrics.json``: the overall numbers, IoU by class name, absent classes.
+
+    Non-finite numbers (the IoU of an absent class) are written as the string ``"nan"``
+    so that the file stays valid JSON.
+
+    Args:
+        out: output folder (created if missing).
+        metrics: the dict of :func:`evaluate_segmentation`.
+        classes: the ``K`` foreground class names.
+        info: run facts stored under ``"info"`` (checkpoint, dataset, images, ...).
+
+    Returns:
+        The path of ``metrics.json``.
+    """
+    names = class_names_with_background(classes)
+    record = {
+        **{k: metrics[k] for k in SEG_KEYS},
+        "IoU": dict(zip(names, metrics["IoU"], strict=True)),
+        "absent_classes": [names[c] for c in metrics.get("absent_classes", [])],
+        "num_classes": len(names),
+        "info": info,
+    }
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "metrics.json"
+    path.write_text(json.dumps(_json_safe(record), indent=1), encoding="utf-8")
+    return path

@@ -1,0 +1,186 @@
+"""Validation during training: the metric (COCO AP or mIoU) and the validation loss, in one pass,
+sharded over the processes of a distributed run.
+
+Each process predicts its shard of the val split (a :class:`~detseg.data.loader.ShardSampler`:
+every image exactly once over all shards). Detections are gathered on rank 0, which scores
+them with :func:`~detseg.evaluation.coco.coco_evaluate` (the numbers of a one-process
+evaluation of the same images) and sends the metrics to every process; a segmenter's confusion
+matrices are summed over the processes. The validation loss is the ``losses`` API in eval mode
+(no gradients), averaged over images: each batch's loss terms weigh by its image count.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, cast
+
+import torch
+from torch import nn
+
+from detseg.engine.records.metric_log import progress
+from detseg.engine.runtime.device import AmpMode, autocast_context, batch_on_device
+from detseg.engine.runtime.distributed import (
+    DistInfo,
+    any_true,
+    broadcast_from_main,
+    gather_to_main,
+    sum_across,
+)
+from detseg.engine.runtime.model_api import DetsegModel, Segmenter
+from detseg.engine.validation.detection import predict_batch
+from detseg.evaluation.coco import coco_evaluate
+from detseg.evaluation.coco_format import predictions_to_coco_results
+from detseg.evaluation.segmentation import ConfusionMatrix
+
+logger = logging.getLogger(__name__)
+
+
+class _Accumulator:
+    """What one process collects over its shard."""
+
+    def __init__(self, num_classes: int | None) -> None:
+        self.results: list[dict[str, Any]] = []  # COCO results (detection)
+        self.matrix = None if num_classes is None else ConfusionMatrix(num_classes)
+        self.images = 0
+        self.loss_sums: dict[str, float] = {}
+
+    def add_losses(self, terms: dict[str, torch.Tensor], images: int) -> None:
+        total = 0.0
+        for name, value in terms.items():
+            self.loss_sums[name] = self.loss_sums.get(name, 0.0) + float(value) * images
+            total += float(value)
+        self.loss_sums["loss"] = self.loss_sums.get("loss", 0.0) + total * images
+
+
+@torch.no_grad()
+def validate(
+    model: nn.Module,
+    loader: Any,
+    device: torch.device,
+    *,
+    task: str,
+    gt: dict[str, Any] | None = None,
+    cat_ids: list[int] | None = None,
+    num_classes: int | None = None,
+    backend: str = "faster",
+    amp: AmpMode = "none",
+    val_loss: bool = True,
+    dist: DistInfo | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> dict[str, Any] | None:
+    """Metric and validation loss of ``model`` on the val shards of every process.
+
+    Args:
+        model: the detector or segmenter (the unwrapped model, not DDP).
+        loader: this process's shard of the val split (``Batch`` or ``SegBatch`` items).
+        device: where the model lives.
+        task: ``"detection"`` or ``"segmentation"``.
+        gt: COCO ground truth of the whole val split (detection).
+        cat_ids: category id of each label (detection).
+        num_classes: classes of the confusion matrix, background included (segmentation).
+        backend: COCO evaluator, ``"faster"`` or ``"pycocotools"``.
+        amp: autocast mode for the forward passes (CUDA only).
+        val_loss: also compute the loss terms (keys ``loss_*`` and ``loss``).
+        dist: the process group; default one process.
+        stop: polled between batches; when it returns ``True`` on any process, validation
+            is abandoned.
+
+    Returns:
+        The 12 COCO numbers and ``per_class`` (detection) or the
+        :meth:`~detseg.evaluation.segmentation.ConfusionMatrix.compute` dict and ``images``
+        (segmentation), plus the mean loss terms; ``None`` when ``stop`` interrupted it.
+    """
+    dist = dist or DistInfo()
+    acc = _Accumulator(num_classes if task == "segmentation" else None)
+    was_training = model.training
+    model.eval()
+    interrupted = False
+    total = len(loader) if hasattr(loader, "__len__") else None
+    for batch in progress(loader, desc="eval", total=total, disable=not dist.is_main):
+        if stop is not None and stop():
+            interrupted = True
+            break
+        if len(batch) == 0:
+            continue
+        _validate_batch(model, batch, device, acc, task, cat_ids, amp, val_loss)
+    model.train(was_training)
+    if any_true(interrupted, dist):
+        return None
+    if task == "segmentation":
+        metrics = _segmentation_metrics(acc, dist)
+    else:
+        metrics = _detection_metrics(acc, gt, backend, dist)
+    return {**metrics, **_mean_losses(acc, dist)}
+
+
+def _validate_batch(
+    model: nn.Module,
+    batch: Any,
+    device: torch.device,
+    acc: _Accumulator,
+    task: str,
+    cat_ids: list[int] | None,
+    amp: AmpMode,
+    val_loss: bool,
+) -> None:
+    if task == "segmentation":
+        assert acc.matrix is not None, "a segmentation accumulator has a confusion matrix"
+        images = batch.images.to(device, non_blocking=True)
+        with autocast_context(device, amp):
+            labels = cast(Segmenter, model).predict(images)
+        acc.matrix.update(labels.cpu(), batch.masks)
+    else:
+        ids, predictions = predict_batch(model, batch, device, amp)
+        acc.results.extend(predictions_to_coco_results(ids, predictions, cat_ids))
+    acc.images += len(batch)
+    if val_loss:
+        images, targets = batch_on_device(batch, device)
+        with autocast_context(device, amp):
+            acc.add_losses(cast(DetsegModel, model).losses(images, targets), len(batch))
+
+
+def _detection_metrics(
+    acc: _Accumulator, gt: dict[str, Any] | None, backend: str, dist: DistInfo
+) -> dict[str, Any]:
+    assert gt is not None, "detection validation needs the COCO ground truth"
+    gathered = gather_to_main((acc.results, acc.images), dist)
+    metrics = None
+    if dist.is_main:
+        assert gathered is not None, "rank 0 receives every shard"
+        results = [r for shard, _ in gathered for r in shard]
+        images = sum(n for _, n in gathered)
+        metrics = coco_evaluate(gt, results, iou_type="bbox", backend=backend)
+        logger.info(
+            "COCO bbox AP %.4f  AP50 %.4f  (%d images)", metrics["AP"], metrics["AP50"], images
+        )
+    return broadcast_from_main(metrics, dist)
+
+
+def _segmentation_metrics(acc: _Accumulator, dist: DistInfo) -> dict[str, Any]:
+    assert acc.matrix is not None, "a segmentation accumulator has a confusion matrix"
+    acc.matrix.matrix = sum_across(acc.matrix.matrix, dist)
+    images = int(sum_across(torch.tensor([acc.images], dtype=torch.int64), dist).item())
+    metrics = {**acc.matrix.compute(), "images": images}
+    logger.info(
+        "mIoU %.4f  pixel acc %.4f  (%d images)", metrics["mIoU"], metrics["pixel_acc"], images
+    )
+    return metrics
+
+
+def _mean_losses(acc: _Accumulator, dist: DistInfo) -> dict[str, float]:
+    """Image-weighted mean of each loss term over all processes (same keys everywhere)."""
+    names = sorted(acc.loss_sums)
+    names_everywhere = broadcast_from_main(names, dist)
+    if not names_everywhere:
+        return {}
+    sums = torch.tensor(
+        [float(acc.images)] + [acc.loss_sums.get(n, 0.0) for n in names_everywhere],
+        dtype=torch.float64,
+    )
+    sums = sum_across(sums, dist)
+    count = max(float(sums[0]), 1.0)
+    return {
+        name: float(value) / count
+        for name, value in zip(names_everywhere, sums[1:].tolist(), strict=True)
+    }

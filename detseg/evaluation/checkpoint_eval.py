@@ -1,0 +1,206 @@
+"""Evaluate a checkpoint on its validation split: COCO report of a detector, mIoU of a segmenter.
+
+The checkpoint holds everything needed: model settings, classes and the data config, which
+``overrides`` (``"key=value"`` strings, as ``--set`` takes them) can change, e.g.
+``data.root=/data/shapes`` or ``eval.max_images=100``.
+
+- A detector predicts on the val split; :func:`evaluate_detector` writes the COCO report
+  (``metrics.json``, PR curves, ``confusion_matrix.png``, ``report.html`` with a gallery of the
+  worst images) and ``detections.json`` (COCO results).
+- A segmenter's label maps (made as the config's ``eval.tta``, ``eval.tta_scales`` and
+  ``eval.crf`` say) are compared pixel by pixel with the val split's (void pixels, 255,
+  ignored); :func:`evaluate_segmenter` writes ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from detseg.config import config_from_dict
+from detseg.data.loader import build_loader
+from detseg.data.registry import build_dataset
+from detseg.data.seg_loader import build_segmentation_loader
+from detseg.engine.checkpointing import load_checkpoint, model_from_checkpoint
+from detseg.engine.runtime import resolve_device
+from detseg.engine.validation import (
+    DatasetHead,
+    coco_ground_truth,
+    evaluate_segmentation,
+    predict_batches,
+    segmentation_table,
+    write_segmentation_metrics,
+)
+from detseg.evaluation.coco_format import predictions_to_coco_results
+from detseg.evaluation.summary import EvaluationSummary, write_coco_report
+from detseg.segmentation.inference import SegmentationInference
+
+
+def evaluate_checkpoint(
+    checkpoint: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    overrides: Sequence[str] = (),
+    backend: str | None = None,
+    worst_k: int = 8,
+    score_threshold: float = 0.3,
+) -> EvaluationSummary:
+    """Evaluate ``checkpoint`` on the val split of its config; write the results into ``out``.
+
+    Args:
+        checkpoint: a ``best.pt`` / ``last.pt`` written by training.
+        out: output folder (default: the checkpoint's folder plus ``/eval``).
+        overrides: ``"key=value"`` changes of the checkpoint's config.
+        backend: COCOeval implementation, ``"faster"`` or ``"pycocotools"`` (default: the
+            config's ``eval.backend``); detection only.
+        worst_k, score_threshold: gallery size and score threshold of the detection report
+            (see :func:`detseg.evaluation.summary.write_coco_report`).
+
+    Raises:
+        ConfigError: a bad override.
+        CheckpointError: an unreadable checkpoint.
+        ValueError: the val split's classes differ from the checkpoint's.
+    """
+    checkpoint = Path(checkpoint)
+    out = Path(out) if out is not None else checkpoint.parent / "eval"
+    state = load_checkpoint(checkpoint)
+    overrides = [*overrides, *([f"eval.backend={backend}"] if backend else [])]
+    cfg = config_from_dict(state["config"], source=str(checkpoint), overrides=overrides)
+    device = resolve_device(cfg.device)
+    model, _, classes = model_from_checkpoint(
+        state, device, cfg.model.to_dict(), source=str(checkpoint)
+    )
+    val_set: Any = build_dataset(cfg.data.dataset_kwargs(), "val")
+    if list(val_set.classes) != classes:
+        raise ValueError(
+            f"the val split's classes {val_set.classes} differ from the checkpoint's {classes}"
+        )
+    if cfg.eval.max_images is not None:
+        val_set = DatasetHead(val_set, cfg.eval.max_images)
+    if getattr(model, "task", "detection") == "segmentation":
+        return evaluate_segmenter(checkpoint, cfg, model, val_set, classes, device, out)
+    return evaluate_detector(checkpoint, cfg, model, val_set, device, out, worst_k, score_threshold)
+
+
+def evaluate_detector(
+    checkpoint: Path,
+    cfg: Any,
+    model: nn.Module,
+    val_set: Any,
+    device: torch.device,
+    out: Path,
+    worst_k: int = 8,
+    score_threshold: float = 0.3,
+) -> EvaluationSummary:
+    """Predict on ``val_set``; write the COCO report and ``out/detections.json``.
+
+    Args:
+        checkpoint: where the model comes from (named in the report).
+        cfg: the checkpoint's config (``detseg.config``), overrides applied.
+        model: the detector, on ``device``.
+        val_set: the val split (or its first ``eval.max_images`` images).
+        device: where the model runs.
+        out: output folder.
+        worst_k, score_threshold: see :func:`detseg.evaluation.summary.write_coco_report`.
+    """
+    gt = coco_ground_truth(val_set)
+    loader = build_loader(val_set, cfg.eval.batch_size, False, cfg.train.num_workers)
+    image_ids, predictions = predict_batches(model, loader, device, cfg.train.amp)
+    detections = predictions_to_coco_results(image_ids, predictions, gt.cat_ids)
+    gt_named, images_dir = gallery_sources(val_set, gt.gt)
+    info = {
+        "checkpoint": str(checkpoint),
+        "model": cfg.model.name,
+        "dataset": f"{cfg.data.format} at {cfg.data.root} (val split)",
+        "images": len(val_set),
+        "backend": cfg.eval.backend,
+    }
+    heading = f"COCO bbox evaluation of {checkpoint} on {len(val_set)} images"
+    summary = write_coco_report(
+        out,
+        heading,
+        gt_named,
+        detections,
+        images_dir,
+        info,
+        cfg.eval.backend,
+        worst_k,
+        score_threshold,
+    )
+    (out / "detections.json").write_text(json.dumps(detections))
+    summary.wrote.append(f"Wrote {out / 'detections.json'}")
+    return summary
+
+
+def evaluate_segmenter(
+    checkpoint: Path,
+    cfg: Any,
+    model: nn.Module,
+    val_set: Any,
+    classes: list[str],
+    device: torch.device,
+    out: Path,
+) -> EvaluationSummary:
+    """Segment ``val_set`` (TTA and CRF as ``cfg.eval`` says); write ``out/metrics.json``.
+
+    Args:
+        checkpoint: where the model comes from (stored under ``info``).
+        cfg: the checkpoint's config (``detseg.config``), overrides applied.
+        model: the segmenter, on ``device``.
+        val_set: the val split (or its first ``eval.max_images`` images).
+        classes: the ``K`` foreground class names (labels ``1..K``; 0 is background).
+        device: where the model runs.
+        out: output folder.
+    """
+    loader = build_segmentation_loader(val_set, cfg.eval.batch_size, False, cfg.train.num_workers)
+    inference = SegmentationInference.from_config(cfg.eval)
+    metrics = evaluate_segmentation(
+        model, loader, device, len(classes) + 1, cfg.train.amp, inference=inference
+    )
+    info = {
+        "checkpoint": str(checkpoint),
+        "model": cfg.model.name,
+        "dataset": f"{cfg.data.format} at {cfg.data.root} (val split)",
+        "images": metrics["images"],
+        "tta": cfg.eval.tta,
+        "tta_scales": cfg.eval.tta_scales,
+        "crf": dataclasses.asdict(cfg.eval.crf),
+        "inference": inference.describe(),
+    }
+    path = write_segmentation_metrics(out, metrics, classes, info)
+    return EvaluationSummary(
+        heading=f"Segmentation evaluation of {checkpoint} on {metrics['images']} images",
+        table=segmentation_table(metrics, classes),
+        metrics=json.loads(path.read_text(encoding="utf-8")),
+        wrote=[f"Wrote {path}"],
+    )
+
+
+def gallery_sources(dataset: Any, gt: dict) -> tuple[dict, Path | None]:
+    """``gt`` with ``images[].file_name`` relative to the returned folder (for the gallery).
+
+    A COCO dataset keeps its own names and ``images_dir``. Other datasets (VOC,
+    YOLO: their gt has no ``file_name``) get their image paths relative to the
+    deepest folder holding them all. ``None`` when the dataset cannot name its images.
+    """
+    base = dataset.dataset if isinstance(dataset, DatasetHead) else dataset
+    folder = getattr(base, "images_dir", None)
+    if folder is not None and all(img.get("file_name") for img in gt["images"]):
+        return gt, Path(folder)
+    if not hasattr(base, "image_path") or not gt["images"]:
+        return gt, None
+    paths = {int(i): Path(base.image_path(k)).resolve() for k, i in enumerate(dataset.image_ids)}
+    common = Path(os.path.commonpath([str(p.parent) for p in paths.values()]))
+    images = [
+        {**img, "file_name": str(paths[int(img["id"])].relative_to(common))}
+        if int(img["id"]) in paths
+        else img
+        for img in gt["images"]
+    ]
+    return {**gt, "images": images}, common

@@ -1,0 +1,76 @@
+"""Evaluate a predictions file against a COCO ground truth, without a model.
+
+The predictions are a json list in the COCO results format. A record that has a ``file_name``
+(as ``tools/infer.py`` writes, whose ``image_id`` is only the position of the image in its
+input list) is matched to the ground-truth image whose ``images[].file_name`` is a trailing part
+of it and takes that image's id (:func:`detseg.evaluation.file_names.match_file_names`); a
+record without ``file_name`` keeps its ``image_id``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from detseg.evaluation.file_names import match_file_names
+from detseg.evaluation.summary import EvaluationSummary, write_coco_report
+
+
+def evaluate_prediction_files(
+    gt: str | os.PathLike,
+    predictions: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    images_dir: str | os.PathLike | None = None,
+    backend: str = "faster",
+    iou_type: str = "bbox",
+    worst_k: int = 8,
+    score_threshold: float = 0.3,
+) -> EvaluationSummary:
+    """Score ``predictions`` against ``gt``; write the COCO report into ``out``.
+
+    Args:
+        gt: COCO ground-truth json (``images``, ``annotations``, ``categories``).
+        predictions: json list of COCO results (``bbox`` xywh pixels), e.g. the
+            ``predictions.json`` of ``tools/infer.py``.
+        out: output folder (default: the folder of ``predictions`` plus ``/eval``).
+        images_dir: folder the gt's ``images[].file_name`` are relative to, for the gallery of
+            the worst images (``None``: listed without pictures).
+        backend: ``"faster"`` or ``"pycocotools"``.
+        iou_type: what is compared; ``"bbox"``, the only type the report supports.
+        worst_k, score_threshold: see :func:`detseg.evaluation.summary.write_coco_report`.
+
+    Raises:
+        FileNotFoundError: ``gt`` or ``predictions`` is not a file, ``images_dir`` not a folder.
+        ValueError: a file holds the wrong json type, or no prediction names a gt image.
+    """
+    gt, predictions = Path(gt), Path(predictions)
+    gt_dict = _read_json(gt, dict, "ground truth")
+    records = _read_json(predictions, list, "predictions")
+    detections = match_file_names(gt_dict, records)
+    if images_dir is not None and not Path(images_dir).is_dir():
+        raise FileNotFoundError(f"images folder {images_dir} is not a folder")
+    out = Path(out) if out is not None else predictions.parent / "eval"
+    info = {
+        "ground truth": str(gt),
+        "predictions": str(predictions),
+        "images": len(gt_dict.get("images", [])),
+        "backend": backend,
+    }
+    heading = f"COCO {iou_type} evaluation of {predictions} against {gt}"
+    images = Path(images_dir) if images_dir is not None else None
+    return write_coco_report(
+        out, heading, gt_dict, detections, images, info, backend, worst_k, score_threshold
+    )
+
+
+def _read_json(path: Path, kind: type, what: str) -> Any:
+    """The json value in ``path``, which must be a ``kind``; ``what`` names it in errors."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} {path} is not a file")
+    with open(path, encoding="utf-8") as f:
+        value = json.load(f)
+    if not isinstance(value, kind):
+        raise ValueError(f"{what} {path} must hold a json {kind.__name__}")
+    return value

@@ -1,0 +1,84 @@
+"""What one evaluation of a model or of a predictions file found, as ``tools/eval.py`` prints it.
+
+:func:`write_coco_report` writes the detection report (``detseg.evaluation.report``) and
+returns its :class:`EvaluationSummary`; the segmentation evaluation of
+:mod:`detseg.evaluation.checkpoint_eval` returns one too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from detseg.engine.validation import COCO_KEYS
+from detseg.evaluation.report import write_detection_report
+from detseg.evaluation.table import coco_table
+
+
+@dataclass
+class EvaluationSummary:
+    """The numbers of one evaluation and the files it wrote.
+
+    Attributes:
+        heading: what was evaluated on what, e.g.
+            ``"COCO bbox evaluation of runs/demo/best.pt on 300 images"``.
+        table: the numbers as a text table (the 12 COCO numbers and per-class AP, or mIoU and
+            the IoU of each class).
+        metrics: the content of ``metrics.json``.
+        wrote: one line per written output, e.g. ``"Wrote runs/demo/eval/detections.json"``.
+    """
+
+    heading: str
+    table: str
+    metrics: dict[str, Any]
+    wrote: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        """The heading, the table and the written files, as one printable text."""
+        return "\n".join([f"{self.heading}:", "", self.table, "", *self.wrote])
+
+
+def write_coco_report(
+    out: Path,
+    heading: str,
+    gt: dict,
+    detections: list[dict],
+    images_dir: Path | None,
+    info: dict[str, Any],
+    backend: str,
+    worst_k: int = 8,
+    score_threshold: float = 0.3,
+) -> EvaluationSummary:
+    """Write the report of one COCO bbox evaluation into ``out``; summarise it.
+
+    Args:
+        out: output folder: ``metrics.json``, PR curves, ``confusion_matrix.png``,
+            ``report.html`` (see :func:`detseg.evaluation.report.write_detection_report`).
+        heading: the report's title and the summary's heading.
+        gt: COCO ground truth dict; ``images[].file_name`` relative to ``images_dir``.
+        detections: COCO results (``bbox`` xywh pixels).
+        images_dir: folder of the ground-truth images, for the gallery of the worst images;
+            ``None`` lists them without pictures.
+        info: run facts stored in ``metrics.json`` and shown on the page.
+        backend: ``"faster"`` or ``"pycocotools"``.
+        worst_k: images in the gallery.
+        score_threshold: detections below it are left out of the confusion matrix and the
+            gallery (COCO AP uses them all).
+    """
+    page = write_detection_report(
+        out,
+        gt,
+        detections,
+        images_dir=images_dir,
+        title=heading,
+        worst_k=worst_k,
+        score_threshold=score_threshold,
+        backend=backend,
+        info=info,
+    )
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    table = coco_table({k: metrics[k] for k in (*COCO_KEYS, "per_class")})
+    wrote = f"Wrote {page} with metrics.json, PR curves and confusion_matrix.png in {out}/"
+    return EvaluationSummary(heading=heading, table=table, metrics=metrics, wrote=[wrote])

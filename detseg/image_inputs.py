@@ -1,0 +1,84 @@
+"""Image files named on a command line: files, folders and glob patterns, read in batches.
+
+:func:`expand_inputs` turns the names into image paths, :func:`read_images` reads them
+(skipping and recording the unreadable ones), :func:`batched` groups them, and
+:func:`output_name` gives each a unique file name in an output folder.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import torch
+
+from detseg.data.image_io import ImageReadError, read_image
+
+logger = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+
+T = TypeVar("T")
+
+
+def expand_inputs(inputs: Iterable[str]) -> tuple[list[Path], list[str]]:
+    """Image paths named by files, folders and globs (in order), and the inputs matching none.
+
+    A folder gives its images (files with a suffix of :data:`IMAGE_SUFFIXES`), sorted; an
+    existing file is taken as it is; anything else is a glob pattern (its files, sorted).
+    """
+    paths: list[Path] = []
+    missing: list[str] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        elif path.exists():
+            found = [path]
+        else:
+            found = [Path(p) for p in sorted(glob.glob(item)) if Path(p).is_file()]
+        if not found:
+            missing.append(item)
+        paths.extend(found)
+    return paths, missing
+
+
+def read_images(paths: Iterable[Path], failed: list[str]) -> Iterator[tuple[Path, torch.Tensor]]:
+    """``(path, image Float[3, H, W] in [0, 1])`` for each readable path; others go to ``failed``.
+
+    (A video source would yield ``(frame name, frame)`` pairs in the same way.)
+    """
+    for path in paths:
+        try:
+            yield path, read_image(path)
+        except ImageReadError as err:
+            logger.error("%s", err)
+            failed.append(str(path))
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Lists of ``size`` consecutive items; the last one may be shorter."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def output_name(path: Path, used: set[str]) -> str:
+    """``path``'s file name (``.png`` for unusual suffixes), made unique within ``used``.
+
+    The name is added to ``used``; a repeated stem gets ``_1``, ``_2``, ... appended.
+    """
+    suffix = path.suffix.lower() if path.suffix.lower() in IMAGE_SUFFIXES else ".png"
+    name, n = f"{path.stem}{suffix}", 1
+    while name in used:
+        name, n = f"{path.stem}_{n}{suffix}", n + 1
+    used.add(name)
+    return name

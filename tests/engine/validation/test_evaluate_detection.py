@@ -1,0 +1,121 @@
+"""evaluate_detection: predictions -> COCO results -> pycocotools numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+import torch
+from torch import nn
+
+from detseg.engine.validation import COCO_KEYS, DatasetHead, coco_ground_truth, evaluate_detection
+
+
+@dataclass
+class FakeBatch:
+    images: list[torch.Tensor]
+    targets: list[dict]
+    skipped_images: int = 0
+    dropped_boxes: int = 0
+
+
+class FakeDataset:
+    """Three 32x32 images, one box each; COCO category ids 7 ("a") and 9 ("b")."""
+
+    classes = ["a", "b"]
+    cat_ids = [7, 9]
+    image_ids = [10, 11, 12]
+    boxes = [[2.0, 2.0, 12.0, 14.0], [5.0, 5.0, 25.0, 20.0], [0.0, 0.0, 30.0, 30.0]]
+    labels = [1, 2, 1]
+
+    def __len__(self):
+        return 3
+
+    def __getitem__(self, i):
+        target = {
+            "boxes": torch.tensor([self.boxes[i]]),
+            "labels": torch.tensor([self.labels[i]]),
+            "image_id": torch.tensor(self.image_ids[i]),
+        }
+        return torch.zeros(3, 32, 32), target
+
+    def coco_gt(self):
+        annotations = []
+        for i, (box, label) in enumerate(zip(self.boxes, self.labels, strict=True)):
+            x1, y1, x2, y2 = box
+            annotations.append(
+                {
+                    "id": i + 1,
+                    "image_id": self.image_ids[i],
+                    "category_id": self.cat_ids[label - 1],
+                    "bbox": [x1, y1, x2 - x1, y2 - y1],
+                    "area": (x2 - x1) * (y2 - y1),
+                    "iscrowd": 0,
+                }
+            )
+        return {
+            "images": [{"id": i, "width": 32, "height": 32} for i in self.image_ids],
+            "annotations": annotations,
+            "categories": [{"id": 7, "name": "a"}, {"id": 9, "name": "b"}],
+        }
+
+
+class OracleModel(nn.Module):
+    """Predicts each image's ground truth (found by call order), optionally with swapped labels."""
+
+    def __init__(self, dataset, swap_labels=False):
+        super().__init__()
+        self.dataset, self.swap, self.calls = dataset, swap_labels, 0
+        self.dummy = nn.Parameter(torch.zeros(()))
+
+    def predict(self, images):
+        assert not self.training and not torch.is_grad_enabled()
+        out = []
+        for _ in images:
+            _, target = self.dataset[self.calls]
+            labels = 3 - target["labels"] if self.swap else target["labels"]
+            out.append({"boxes": target["boxes"], "scores": torch.ones(1), "labels": labels})
+            self.calls += 1
+        return out
+
+
+def _loader(dataset):
+    images, targets = zip(*[dataset[i] for i in range(len(dataset))], strict=True)
+    return [FakeBatch(list(images), list(targets))]
+
+
+@pytest.mark.parametrize("backend", ["faster", "pycocotools"])
+def test_perfect_and_wrong_class_predictions(backend):
+    dataset = FakeDataset()
+    gt = coco_ground_truth(dataset)
+    assert gt.cat_ids == [7, 9]
+    model = OracleModel(dataset)
+    metrics, results = evaluate_detection(
+        model, _loader(dataset), torch.device("cpu"), gt.gt, gt.cat_ids, backend
+    )
+    assert set(COCO_KEYS) <= set(metrics)
+    assert metrics["AP"] == pytest.approx(1.0) and metrics["AP50"] == pytest.approx(1.0)
+    assert {r["category_id"] for r in results} == {7, 9}
+    assert results[0]["bbox"] == [2.0, 2.0, 10.0, 12.0]
+    assert model.training  # mode restored
+
+    swapped = OracleModel(dataset, swap_labels=True)
+    metrics, _ = evaluate_detection(
+        swapped, _loader(dataset), torch.device("cpu"), gt.gt, gt.cat_ids, backend
+    )
+    assert metrics["AP"] == pytest.approx(0.0)
+
+
+def test_dataset_head_restricts_ground_truth():
+    head = DatasetHead(FakeDataset(), 2)
+    assert len(head) == 2 and head.image_ids == [10, 11]
+    gt = coco_ground_truth(head)
+    assert [img["id"] for img in gt.gt["images"]] == [10, 11]
+    assert [a["image_id"] for a in gt.gt["annotations"]] == [10, 11]
+    # Perfect predictions on the two kept images give AP 1 (the third image is not a miss).
+    metrics, _ = evaluate_detection(
+        OracleModel(head), _loader(head), torch.device("cpu"), gt.gt, gt.cat_ids
+    )
+    assert metrics["AP"] == pytest.approx(1.0)
+    with pytest.raises(IndexError):
+        head[2]

@@ -1,0 +1,34 @@
+"""``tools/convert_torchvision.py``: a torchvision state-dict file in, a detseg checkpoint out.
+
+The conversion itself is tested in tests/detection/test_faster_rcnn_parity.py.
+"""
+
+from __future__ import annotations
+
+import torch
+from torchvision.models import detection as tv_detection
+
+from detseg.engine.checkpointing import load_checkpoint
+
+ARCH = "fasterrcnn_mobilenet_v3_large_320_fpn"
+
+
+def test_writes_a_checkpoint_with_the_given_class_names(tmp_path, run_tool):
+    tv_model = tv_detection.fasterrcnn_mobilenet_v3_large_320_fpn(
+        weights=None, weights_backbone=None, num_classes=3
+    )
+    torch.save({"model": tv_model.state_dict()}, tmp_path / "tv.pth")  # a training checkpoint
+    names = tmp_path / "classes.txt"
+    names.write_text("cat\n\ndog\n")
+    out = tmp_path / "converted.pt"
+    argv = [ARCH, tmp_path / "tv.pth", out, "--num-classes", "3", "--classes", names]
+    result = run_tool("convert_torchvision.py", *argv)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"wrote {out} (faster_rcnn, 2 classes)"
+    state = load_checkpoint(out)
+    assert state["classes"] == ["cat", "dog"] and state["config"]["model"]["name"] == "faster_rcnn"
+    assert state["meta"]["torchvision_checkpoint"] == str(tmp_path / "tv.pth")
+    names.write_text("cat\n")
+    result = run_tool("convert_torchvision.py", *argv)
+    assert result.returncode == 1
+    assert "1 class names for 2 foreground classes" in result.stderr

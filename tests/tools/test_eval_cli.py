@@ -1,0 +1,67 @@
+"""``tools/eval.py``: the model-free form prints the COCO table; bad invocations exit 2.
+
+The evaluations themselves are tested in tests/evaluation/ (test_checkpoint_eval.py,
+test_prediction_files_eval.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+GT = {
+    "images": [{"id": 1, "file_name": "a.png", "width": 64, "height": 48}],
+    "annotations": [
+        {
+            "id": 1,
+            "image_id": 1,
+            "category_id": 3,
+            "bbox": [4, 4, 20, 10],
+            "area": 200,
+            "iscrowd": 0,
+        },
+    ],  # fmt: skip
+    "categories": [{"id": 3, "name": "cat"}],
+}
+
+
+def test_model_free_form_prints_the_table_and_writes_the_report(tmp_path, run_tool):
+    gt, pred, out = tmp_path / "gt.json", tmp_path / "predictions.json", tmp_path / "out"
+    gt.write_text(json.dumps(GT))
+    record = {"image_id": 1, "category_id": 3, "bbox": [4, 4, 20, 10], "score": 0.9}
+    pred.write_text(json.dumps([{**record, "file_name": "/data/images/a.png"}]))
+    result = run_tool("eval.py", "--gt", gt, "--pred", pred, "--out", out)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"COCO bbox evaluation of {pred} against {gt}:"
+    assert "AP50" in result.stdout and "cat" in result.stdout
+    assert lines[-1] == (
+        f"Wrote {out / 'report.html'} with metrics.json, PR curves and confusion_matrix.png "
+        f"in {out}/"
+    )
+    assert json.loads((out / "metrics.json").read_text())["AP"] == pytest.approx(1.0)
+
+
+def test_an_unmatched_predictions_file_is_an_error(tmp_path, run_tool):
+    gt, pred = tmp_path / "gt.json", tmp_path / "predictions.json"
+    gt.write_text(json.dumps(GT))
+    record = {"image_id": 1, "category_id": 3, "bbox": [4, 4, 20, 10], "score": 0.9}
+    pred.write_text(json.dumps([{**record, "file_name": "elsewhere/c.png"}]))
+    result = run_tool("eval.py", "--gt", gt, "--pred", pred, "--out", tmp_path / "out")
+    assert result.returncode == 2 and "no prediction file_name" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "give a CHECKPOINT, or --gt"),
+        (["--gt", "gt.json"], "--gt and --pred go together"),
+        (["run/best.pt", "--gt", "g.json", "--pred", "p.json"], "not both"),
+        (["run/best.pt", "--images", "imgs"], "--images is for the --gt/--pred form"),
+    ],
+)
+def test_bad_invocation_exits_nonzero_with_a_message(argv, message, run_tool):
+    result = run_tool("eval.py", *argv)
+    assert result.returncode == 2
+    assert message in result.stderr
