@@ -47,9 +47,10 @@ def expand_inputs(inputs: Iterable[str]) -> tuple[list[Path], list[str]]:
 
 
 def read_images(paths: Iterable[Path], failed: list[str]) -> Iterator[tuple[Path, torch.Tensor]]:
-    """``(path, image Float[3, H, W] in [0, 1])`` for each readable path; others go to ``failed``.
+    """``(path, image Float[3, H, W] in [0, 1])`` for each readable path, read one at a time.
 
-    (A video source would yield ``(frame name, frame)`` pairs in the same way.)
+    A path that cannot be read is logged as an error and appended to ``failed``; the paths after
+    it are still read.
     """
     for path in paths:
         try:

@@ -22,12 +22,13 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import torch
 
 from detseg.config import config_from_dict
 from detseg.engine.checkpointing import load_checkpoint, model_from_checkpoint
-from detseg.engine.runtime import resolve_device
+from detseg.engine.runtime import Detector, resolve_device
 from detseg.evaluation.coco_format import predictions_to_coco_results
 from detseg.image_inputs import batched, expand_inputs, output_name, read_images
 from detseg.segmentation.inference import SegmentationInference
@@ -195,7 +196,7 @@ def detect_images(
     used_names: set[str] = set()
     image_id = 0
     for batch in batches:
-        outputs = model.predict([image.to(device) for _, image in batch])
+        outputs = cast(Detector, model).predict([image.to(device) for _, image in batch])
         for (path, image), output in zip(batch, outputs, strict=True):
             image_id += 1
             keep = output["scores"] >= score_threshold

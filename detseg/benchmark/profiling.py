@@ -18,12 +18,13 @@ ranked by self CPU time. The profiler slows every call down: the timings come fr
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 from torch.autograd import DeviceType
+from torch.autograd.profiler_util import FunctionEventAvg
 from torch.profiler import ProfilerActivity, profile
 
 from detseg.benchmark.throughput import sgd_training_step, under_autocast
@@ -131,7 +132,7 @@ def _run_counting_syncs(call: Callable[[], object], calls: int) -> int:
     return sum(SYNC_MARK in str(warning.message) for warning in caught)
 
 
-def _top_ops(events, cuda: bool, calls: int, top: int) -> list[OpTime]:
+def _top_ops(events: Sequence[FunctionEventAvg], cuda: bool, calls: int, top: int) -> list[OpTime]:
     """The ``top`` ops of ``prof.key_averages()`` by self device (CUDA) or CPU time."""
     if cuda:
         # CPU-side ops carry the time of the kernels they launched; the kernels, copies and
@@ -144,21 +145,25 @@ def _top_ops(events, cuda: bool, calls: int, top: int) -> list[OpTime]:
         )
         ops = [e for e in events if e.device_type == DeviceType.CPU]
 
-        def self_us(event) -> float:
+        def self_us(event: FunctionEventAvg) -> float:
             return event.self_device_time_total
     else:
         total = sum(e.self_cpu_time_total for e in events)
         ops = list(events)
 
-        def self_us(event) -> float:
+        def self_us(event: FunctionEventAvg) -> float:
             return event.self_cpu_time_total
 
     ranked = sorted((e for e in ops if self_us(e) > 0), key=self_us, reverse=True)[:top]
-    return [OpTime(e.key, self_us(e) / 1000 / calls, self_us(e) / total) for e in ranked]
+    op_times = []
+    for e in ranked:
+        assert e.key is not None, "key_averages groups the events by their key"
+        op_times.append(OpTime(e.key, self_us(e) / 1000 / calls, self_us(e) / total))
+    return op_times
 
 
 def profile_models(
-    models: dict[str, tuple[nn.Module, Callable[[], object], Callable[[], object]]],
+    models: dict[str, tuple[nn.Module, Callable[[], dict[str, Tensor]], Callable[[], object]]],
     device: torch.device,
     amp: torch.dtype | None = None,
     calls: int = 3,

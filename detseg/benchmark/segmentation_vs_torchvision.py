@@ -30,11 +30,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
 from detseg.benchmark.comparison import ModelComparison, format_comparison
 from detseg.benchmark.profiling import profile_models
 from detseg.benchmark.throughput import AMP_DTYPES, compare_throughput
 from detseg.benchmark.twins import NO_AUX, SEGMENTATION_TWINS, segmentation_twins
-from detseg.segmentation.model import IMAGENET_MEAN, IMAGENET_STD
 
 NUM_CLASSES = 21  # torchvision's default (VOC: background + 20)
 IGNORE_INDEX = 255
@@ -136,6 +136,7 @@ def _agreement(
         reference, logits = tv_logits(), ours(images)
         tv_loss = sum(tv_losses().values())
         our_loss = sum(ours.losses(images, masks).values())
+    assert isinstance(tv_loss, Tensor), "the torchvision losses have at least one term"
     scale = float(reference.abs().max())
     return {
         "max_abs_diff": float((logits - reference).abs().max()),

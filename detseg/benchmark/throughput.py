@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 from torch import Tensor, nn
@@ -33,6 +34,8 @@ AMP_DTYPES: dict[str, torch.dtype | None] = {
     "fp16": torch.float16,
 }
 
+T = TypeVar("T")
+
 
 def autocast(device: torch.device, amp: torch.dtype | None) -> contextlib.AbstractContextManager:
     """``torch.autocast(device_type=device.type, dtype=amp)``; a no-op when ``amp`` is ``None``.
@@ -46,13 +49,13 @@ def autocast(device: torch.device, amp: torch.dtype | None) -> contextlib.Abstra
 
 
 def under_autocast(
-    call: Callable[[], object], device: torch.device, amp: torch.dtype | None
-) -> Callable[[], object]:
+    call: Callable[[], T], device: torch.device, amp: torch.dtype | None
+) -> Callable[[], T]:
     """``call`` wrapped so that each of its calls runs under :func:`autocast`."""
     if amp is None:
         return call
 
-    def wrapped() -> object:
+    def wrapped() -> T:
         with autocast(device, amp):
             return call()
 
@@ -94,7 +97,7 @@ def measure(
 
 
 def measure_interleaved(
-    calls: dict[str, Callable[[], object]],
+    calls: Mapping[str, Callable[[], object]],
     batch_size: int,
     device: torch.device,
     repeats: int = 5,
@@ -125,7 +128,7 @@ def measure_interleaved(
 
 
 def compare_throughput(
-    models: dict[str, tuple[nn.Module, Callable[[], object], Callable[[], object]]],
+    models: dict[str, tuple[nn.Module, Callable[[], dict[str, Tensor]], Callable[[], object]]],
     batch_size: int,
     device: torch.device,
     repeats: int = 5,
@@ -212,14 +215,19 @@ def training_step(
             fp16 training (it checks the gradients for inf/NaN on the host: one sync per step).
             ``None``: float32, no autocast.
     """
-    if amp is not None and device is None:
-        raise ValueError("training_step: amp needs the device the model runs on")
-    forward = under_autocast(loss_fn, device, amp)
-    scaler = torch.amp.GradScaler(device.type) if amp == torch.float16 else None
+    forward = loss_fn
+    scaler: torch.amp.GradScaler | None = None
+    if amp is not None:
+        if device is None:
+            raise ValueError("training_step: amp needs the device the model runs on")
+        forward = under_autocast(loss_fn, device, amp)
+        if amp == torch.float16:
+            scaler = torch.amp.GradScaler(device.type)
 
     def step() -> None:
         optimizer.zero_grad(set_to_none=True)
         loss = sum(forward().values())
+        assert isinstance(loss, Tensor), "loss_fn returns at least one loss term"
         if scaler is None:
             loss.backward()
             optimizer.step()

@@ -150,7 +150,7 @@ def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:
             extra[str(key)] = value
             continue
         tp = hints[key]
-        if dataclasses.is_dataclass(tp):
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp):  # a section
             kwargs[key] = _build(tp, value, source, key_path + ".")
         else:
             kwargs[key] = _coerce(value, tp, source, key_path)

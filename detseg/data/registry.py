@@ -217,7 +217,7 @@ def build_dataset(
     return YoloTxtDetection(
         root / opt[f"{split}_images"],
         root / labels if labels is not None else None,
-        classes=classes if isinstance(classes, (list, tuple)) else root / classes,
+        classes=list(classes) if isinstance(classes, (list, tuple)) else root / classes,
         augmentations=augmentations,
     )
 
@@ -226,7 +226,7 @@ def _resolve_seg_config(data_cfg: dict[str, Any]) -> tuple[str, Path, dict[str, 
     """Validate a segmentation ``data_cfg``; return ``(format, root, options with defaults)``."""
     fmt = data_cfg.get("format")
     if fmt not in SEG_DATASETS:
-        hint = did_you_mean(fmt, SEG_DATASETS)
+        hint = did_you_mean(str(fmt), SEG_DATASETS)
         raise ValueError(
             f"data.format {fmt!r} is not a segmentation format "
             f"(valid: {', '.join(SEG_DATASETS)}){hint}"
@@ -282,7 +282,7 @@ def _segmentation_dataset(
     return FolderSegmentation(
         root / opt[f"{split}_images"],
         root / opt[f"{split}_masks"],
-        classes if isinstance(classes, (list, tuple)) else root / classes,
+        list(classes) if isinstance(classes, (list, tuple)) else root / classes,
         augmentations=augmentations,
         mask_suffix=str(opt["mask_suffix"]),
     )

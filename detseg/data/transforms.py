@@ -53,7 +53,9 @@ def available_augmentations() -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def _check_kwargs(name: str, cls: type, kwargs: dict[str, Any]) -> None:
+def _check_kwargs(
+    name: str, cls: type[A.BasicTransform | A.BaseCompose], kwargs: dict[str, Any]
+) -> None:
     """Reject keyword arguments that ``cls`` does not take (albumentations only warns)."""
     params = inspect.signature(cls.__init__).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):

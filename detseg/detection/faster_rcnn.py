@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from detseg.backbones import build_model_backbone
 from detseg.backbones.base import Backbone
 from detseg.backbones.fpn import BackboneWithFPN
+from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
 from detseg.config.sections import dataclass_from_dict
 from detseg.config.suggest import did_you_mean
 from detseg.detection.builder_parts import backbone_defaults, check_num_classes, preset_signature
@@ -22,7 +23,7 @@ from detseg.detection.roi_heads import (
 )
 from detseg.detection.roi_pooling import POOLER_KINDS, RoIPooler
 from detseg.detection.rpn import RegionProposalNetwork, RPNConfig, RPNHead
-from detseg.detection.transform import IMAGENET_MEAN, IMAGENET_STD, DetectionTransform
+from detseg.detection.transform import DetectionTransform
 from detseg.detection.validation import images_to_list
 from detseg.ops.anchors import AnchorGenerator
 

@@ -19,6 +19,7 @@ from torch import Tensor, nn
 
 from detseg.backbones import build_model_backbone
 from detseg.backbones.fpn import BackboneWithFPN
+from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
 from detseg.detection.builder_parts import (
     backbone_defaults,
     check_num_classes,
@@ -36,7 +37,7 @@ from detseg.detection.single_stage import (
     match_anchors,
     postprocess_sigmoid_per_image,
 )
-from detseg.detection.transform import IMAGENET_MEAN, IMAGENET_STD, DetectionTransform
+from detseg.detection.transform import DetectionTransform
 from detseg.ops.anchors import AnchorGenerator
 from detseg.ops.box_coder import BoxCoder
 from detseg.ops.matching import Matcher

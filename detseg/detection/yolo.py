@@ -28,9 +28,10 @@ import torch
 from torch import Tensor, nn
 
 from detseg.backbones import build_model_backbone
+from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
 from detseg.config.sections import dataclass_from_dict
 from detseg.detection.builder_parts import backbone_defaults, check_num_classes, preset_signature
-from detseg.detection.transform import IMAGENET_MEAN, IMAGENET_STD, DetectionTransform
+from detseg.detection.transform import DetectionTransform
 from detseg.detection.validation import images_to_list
 from detseg.detection.yolo_heads import YOLOv1GridHead, YOLOv3Head, YOLOv3Neck
 from detseg.detection.yolo_loss import YOLOv1LossConfig, YOLOv3LossConfig

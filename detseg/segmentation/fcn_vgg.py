@@ -52,6 +52,7 @@ def _upsampler(channels: int, factor: int) -> nn.ConvTranspose2d:
 
 def _zero_conv(in_channels: int, out_channels: int) -> nn.Conv2d:
     conv = nn.Conv2d(in_channels, out_channels, 1)
+    assert conv.bias is not None, "Conv2d has a bias by default"
     nn.init.zeros_(conv.weight)
     nn.init.zeros_(conv.bias)
     return conv

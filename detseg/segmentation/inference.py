@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import Tensor, nn
 
 from .crf import LocalCRF
 from .tta import tta_probabilities, tta_views
+
+if TYPE_CHECKING:  # the engine imports this module: the protocol is for the type checker only
+    from detseg.engine.runtime.model_api import Segmenter
 
 
 @dataclass(frozen=True)
@@ -82,5 +85,5 @@ class SegmentationInference:
     def __call__(self, model: nn.Module, images: Tensor) -> Tensor:
         """Label maps ``Int64[B, H, W]`` in ``0..K``."""
         if self.is_plain:
-            return model.predict(images)
+            return cast("Segmenter", model).predict(images)
         return self.probabilities(model, images).max(dim=1).indices  # see model.predict

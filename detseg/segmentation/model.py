@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -37,6 +38,7 @@ from detseg.losses import (
     soft_cross_entropy,
     soft_dice_loss,
 )
+from detseg.segmentation.unet import UNetDecoder
 
 LOSS_KINDS = ("ce", "dice", "ce+dice")
 #: Where ``SegmentationModel.losses`` compares logits and masks (see ``SegmentationModel``).
@@ -181,6 +183,8 @@ class SegmentationModel(nn.Module):
     """
 
     task = "segmentation"
+    image_mean: Tensor  # buffer Float[3, 1, 1]
+    image_std: Tensor  # buffer Float[3, 1, 1]
 
     def __init__(
         self,
@@ -296,11 +300,12 @@ class SegmentationModel(nn.Module):
         self._check_masks(images, masks)
         padded = self._padded_size(images)
         if getattr(self.head, "deep_supervision", False):  # U-Net decoders (unet.py)
-            logits, sides = self.head.forward_with_sides(features)
+            logits, sides = cast(UNetDecoder, self.head).forward_with_sides(features)
         else:
             logits, sides = self.head(features), []
         if self.loss_size == "input":  # masks as given (unpadded); logits up to the input
-            size, crop = padded, images.shape[-2:]
+            size = padded
+            crop: Sequence[int] = images.shape[-2:]
             targets: Tensor | SoftTargets = masks
         else:  # masks brought down to the network's or the logits' size
             if self.loss_size == "logits":
@@ -331,6 +336,7 @@ class SegmentationModel(nn.Module):
         size = (int(size[0]), int(size[1]))
         if self.target_downsampling == "area":
             return area_targets(masks, padded, size, self.num_classes + 1, self.loss.ignore_index)
+        assert isinstance(masks, Tensor), "soft targets come from area downsampling only"
         return subsample_masks(masks, padded, size, self.loss.ignore_index)
 
     def _check_masks(self, images: Tensor, masks: Tensor) -> None:

@@ -27,11 +27,14 @@ coarse stride sees small objects and borders better slightly enlarged (the shape
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+if TYPE_CHECKING:  # the engine imports this module: the protocol is for the type checker only
+    from detseg.engine.runtime.model_api import Segmenter
 
 #: Valid values of the config key ``eval.tta``.
 TTA_MODES = ("none", "hflip", "flips", "dihedral")
@@ -102,7 +105,7 @@ def tta_probabilities(
     if not scales or min(scales) <= 0:
         raise ValueError(f"TTA scales must be a non-empty list of factors > 0, got {scales!r}")
     size = images.shape[-2:]
-    total = None
+    total: Tensor | None = None
     for scale in scales:
         scaled = resize_images(images, scale)
         for view in views:
@@ -110,6 +113,7 @@ def tta_probabilities(
             if p.shape[-2:] != size:
                 p = F.interpolate(p, size=size, mode="bilinear", align_corners=False)
             total = p if total is None else total.add_(p)
+    assert total is not None, "every mode has a view and scales is not empty"
     return total.div_(len(views) * len(scales))
 
 
@@ -132,6 +136,6 @@ def predict_with_tta(
     With ``mode="none"`` and ``scales=(1.0,)`` this is ``model.predict(images)``.
     """
     if mode == "none" and tuple(scales) == (1.0,):
-        return model.predict(images)
+        return cast("Segmenter", model).predict(images)
     probabilities = tta_probabilities(model, images, mode, scales)
     return probabilities.max(dim=1).indices  # argmax: see SegmentationModel.predict
