@@ -31,8 +31,7 @@ def _images(device="cuda"):
 
 # torchvision builder -> its settings (all built with random weights, see _twin)
 _FASTER_RCNN = {"num_classes": 7, "box_score_thresh": 0.0}
-_RETINANET = {"num_classes": 6, "min_size": 160, "max_size": 240, "score_thresh": 0.01,
-              "topk_candidates": 300}  # fmt: skip
+_RETINANET = dict(num_classes=6, min_size=160, max_size=240, score_thresh=0.01, topk_candidates=300)
 _SSD = {"num_classes": 5, "score_thresh": 0.05, "detections_per_img": 50}
 DETECTION_TWINS = {
     "fasterrcnn_resnet50_fpn": {**_FASTER_RCNN, "min_size": 160, "max_size": 256},

@@ -180,7 +180,7 @@ def _or_zeros(values: np.ndarray | None, num: int) -> np.ndarray:
 def _areas(boxes: np.ndarray, masks: np.ndarray | None) -> np.ndarray:
     """Mask pixel counts when masks exist, box areas otherwise (``Float32[N]``)."""
     if masks is not None:
-        return masks.reshape(len(masks), -1).sum(axis=1).astype(np.float32)
+        return masks.sum(axis=(1, 2), dtype=np.float64).astype(np.float32)  # N = 0 works too
     return ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])).astype(np.float32)
 
 

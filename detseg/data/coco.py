@@ -99,8 +99,27 @@ class CocoDetection(DetectionDataset):
         self._images = {int(img["id"]): img for img in self._gt["images"]}
         self.image_ids = sorted(self._images)
         self._anns: dict[int, list[dict]] = defaultdict(list)
+        self._unknown_per_image: dict[int, int] = defaultdict(int)
+        unknown_ids: dict[Any, list[int]] = defaultdict(list)
         for ann in self._gt["annotations"]:
-            self._anns[int(ann["image_id"])].append(ann)
+            image_id = int(ann["image_id"])
+            if ann.get("category_id") in self._label_of:
+                self._anns[image_id].append(ann)
+            else:
+                self._unknown_per_image[image_id] += 1
+                unknown_ids[ann.get("category_id")].append(image_id)
+        self.unknown_category_annotations = sum(self._unknown_per_image.values())
+        for cat_id, image_ids in unknown_ids.items():
+            example = self._images.get(image_ids[0], {}).get("file_name", f"id {image_ids[0]}")
+            logger.warning(
+                "%s: %d annotation(s) with category_id %r, which is not in its categories "
+                "(ids %s), are skipped (first on image %s); add the category or fix the ids",
+                self.ann_file,
+                len(image_ids),
+                cat_id,
+                self.cat_ids,
+                example,
+            )
         first = self.image_path(0)
         if not first.is_file():
             raise FileNotFoundError(
@@ -116,19 +135,13 @@ class CocoDetection(DetectionDataset):
         return self.images_dir / self._images[self.image_ids[index]]["file_name"]
 
     def _known_anns(self, index: int) -> tuple[list[dict], int]:
-        """Annotations of image ``index`` with a known category, and how many were not."""
-        anns = self._anns.get(self.image_ids[index], [])
-        known = [a for a in anns if a.get("category_id") in self._label_of]
-        return known, len(anns) - len(known)
+        """Annotations of image ``index`` with a known category, and how many were not
+        (those were reported once, when the json was loaded)."""
+        image_id = self.image_ids[index]
+        return self._anns.get(image_id, []), self._unknown_per_image.get(image_id, 0)
 
     def annotations(self, index: int, image_size: tuple[int, int]) -> Annotations:
         anns, unknown = self._known_anns(index)
-        if unknown:
-            logger.warning(
-                "%s: dropped %d annotation(s) whose category_id is not in the categories list",
-                self.image_path(index),
-                unknown,
-            )
         if not anns:
             return Annotations.empty(dropped=unknown)
         boxes = np.array([_xywh_to_xyxy(a.get("bbox")) for a in anns], dtype=np.float64)

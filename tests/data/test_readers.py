@@ -113,15 +113,43 @@ def test_coco_bad_boxes_clipped_or_dropped_and_counted(tmp_path, caplog):
         _coco_ann(6, [1.0, 2.0, 3.0, 47.5], 3),
     ]
     coco = _write_coco(tmp_path, anns)
+    caplog.clear()  # the load-time report of the unknown category
     with caplog.at_level(logging.WARNING):
         _, target = coco[0]
     assert torch.equal(
         target["boxes"], torch.tensor([[0.0, 6.0, 40.0, 48.0], [1.0, 2.0, 3.0, 47.5]])
     )
-    assert target["dropped_boxes"] == 4
+    assert target["dropped_boxes"] == 4  # the unknown category was reported at load time
     dropped_messages = [r.getMessage() for r in caplog.records]
-    assert all("a.png" in m for m in dropped_messages) and len(dropped_messages) == 4
+    assert all("a.png" in m for m in dropped_messages) and len(dropped_messages) == 3
     assert any("[70.0, 10.0, 90.0, 20.0]" in m for m in dropped_messages)
+
+
+def test_coco_unknown_category_ids_reported_at_load_with_id_and_image(tmp_path, caplog):
+    anns = [
+        _coco_ann(1, BOXES[0], 3),
+        _coco_ann(2, BOXES[1], 99, image_id=11),  # 99 is not among the categories (3, 7)
+        _coco_ann(3, BOXES[0], 99, image_id=11),
+    ]
+    with caplog.at_level(logging.WARNING):
+        coco = _write_coco(tmp_path, anns)
+    [message] = [r.getMessage() for r in caplog.records]
+    assert "ann.json" in message and "category_id 99" in message and "b.png" in message
+    assert "2 annotation(s)" in message and "[3, 7]" in message
+    assert coco.unknown_category_annotations == 2
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        _, target = coco[1]  # skipped, counted, and not reported again
+    assert target["boxes"].shape == (0, 4) and target["dropped_boxes"] == 2
+    assert not caplog.records
+
+
+def test_coco_masks_of_an_image_without_objects(tmp_path):
+    polygon = [[8, 6, 40, 6, 40, 36, 8, 36]]
+    _write_coco(tmp_path, [_coco_ann(1, BOXES[0], 3, segmentation=polygon)])
+    coco = CocoDetection(tmp_path / "images", tmp_path / "ann.json", load_masks=True)
+    _, target = coco[1]  # b.png has no annotation
+    assert target["masks"].shape == (0, H, W) and target["area"].shape == (0,)
 
 
 def test_coco_crowd_kept_and_removable(tmp_path):

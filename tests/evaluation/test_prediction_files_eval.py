@@ -44,8 +44,13 @@ def write_inputs(folder: Path, predictions: list[dict]) -> tuple[Path, Path, Pat
 
 def infer_style(image_id: int, file_name: str, ann: dict, score: float) -> dict:
     """A record as tools/infer.py writes it: image_id = position in its input list."""
-    return {"image_id": image_id, "category_id": ann["category_id"], "bbox": ann["bbox"],
-            "score": score, "file_name": file_name}  # fmt: skip
+    return dict(
+        image_id=image_id,
+        category_id=ann["category_id"],
+        bbox=ann["bbox"],
+        score=score,
+        file_name=file_name,
+    )
 
 
 @pytest.mark.parametrize("backend", ["faster", "pycocotools"])

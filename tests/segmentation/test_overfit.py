@@ -43,31 +43,11 @@ def shapes_batch() -> tuple[Tensor, Tensor]:
     return torch.stack(images), torch.stack(masks)
 
 
-def check_finite(losses: dict[str, Tensor], step: int) -> None:
-    for key, value in losses.items():
-        assert torch.isfinite(value), f"step {step}: {key} = {value.item()}"
-
-
 @pytest.mark.parametrize("name", sorted(SEGMENTER_CONFIGS))
-def test_training_loss_falls_on_one_batch(name):
+def test_training_loss_falls_on_one_batch(name, train_on_one_batch):
     images, masks = shapes_batch()
     assert len(masks.unique()) > 2  # background and at least two classes to tell apart
     torch.manual_seed(SEED)
-    model = build_model(SEGMENTER_CONFIGS[name], NUM_CLASSES).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-
-    initial = None
-    for step in range(STEPS):
-        losses = model.losses(images, masks)
-        check_finite(losses, step)
-        total = sum(losses.values())
-        initial = total.item() if initial is None else initial
-        optimizer.zero_grad()
-        total.backward()
-        optimizer.step()
-
-    with torch.no_grad():
-        final_losses = model.losses(images, masks)
-    check_finite(final_losses, STEPS)
-    final = sum(final_losses.values()).item()
+    model = build_model(SEGMENTER_CONFIGS[name], NUM_CLASSES)
+    initial, final = train_on_one_batch(model, images, masks, STEPS, LEARNING_RATE)
     assert final < 0.5 * initial, f"{name}: loss {initial:.3f} -> {final:.3f} in {STEPS} steps"

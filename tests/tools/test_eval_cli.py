@@ -21,7 +21,7 @@ GT = {
             "area": 200,
             "iscrowd": 0,
         },
-    ],  # fmt: skip
+    ],
     "categories": [{"id": 3, "name": "cat"}],
 }
 
