@@ -83,6 +83,16 @@ class FasterRCNN(nn.Module):
         roi_losses = self.roi_heads.losses(features, proposals, targets)
         return {**rpn_losses, **roi_losses}
 
+    @property
+    def score_thresh(self) -> float:
+        """Inference score threshold: :meth:`predict` drops detections scoring at most this
+        (the RoI heads' ``config.score_thresh``). ``infer.py --score-thr`` lowers it for one run."""
+        return self.roi_heads.config.score_thresh
+
+    @score_thresh.setter
+    def score_thresh(self, value: float) -> None:
+        self.roi_heads.config.score_thresh = float(value)
+
     def predict(self, images: list[Tensor] | Tensor) -> list[dict[str, Tensor]]:
         """Detect objects; call ``model.eval()`` first (train mode uses training top-n and BN).
 

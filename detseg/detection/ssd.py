@@ -86,6 +86,16 @@ class SSD(SingleStageDetector):
         self.matcher = SSDMatcher(self.config.iou_thresh)
         self.box_coder = BoxCoder(self.config.box_coder_weights)
 
+    @property
+    def score_thresh(self) -> float:
+        """Inference score threshold: :meth:`predict` drops detections scoring at most this
+        (``config.score_thresh``). ``infer.py --score-thr`` lowers it for one run."""
+        return self.config.score_thresh
+
+    @score_thresh.setter
+    def score_thresh(self, value: float) -> None:
+        self.config.score_thresh = float(value)
+
     def compute_losses(
         self, outputs: HeadOutputs, anchors: Tensor, targets: list[dict[str, Tensor]]
     ) -> dict[str, Tensor]:

@@ -119,6 +119,16 @@ class YOLO(nn.Module):
         image_size = (int(batch.tensors.shape[-2]), int(batch.tensors.shape[-1]))
         return self.head.losses(self._features(batch.tensors), targets, image_size)
 
+    @property
+    def score_thresh(self) -> float:
+        """Inference score threshold: :meth:`predict` drops detections scoring at most this
+        (``inference.score_thresh``). ``infer.py --score-thr`` lowers it for one run."""
+        return self.inference.score_thresh
+
+    @score_thresh.setter
+    def score_thresh(self, value: float) -> None:
+        self.inference.score_thresh = float(value)
+
     def predict(self, images: list[Tensor] | Tensor) -> list[dict[str, Tensor]]:
         """Detect objects (call ``model.eval()`` first if the backbone has BatchNorm).
 

@@ -22,6 +22,7 @@ from detseg.engine.checkpointing import load_checkpoint
 from detseg.engine.records import read_metrics
 from detseg.engine.training import train
 from detseg.engine.validation import COCO_KEYS
+from detseg.predict_images import predict_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -251,3 +252,33 @@ def test_non_finite_loss_stops_training_and_keeps_the_last_good_checkpoint(
     assert last["meta"]["iteration"] == 1
     for key, value in good.items():
         assert torch.equal(value, last["model"][key]), key
+
+
+def _scores(out: Path) -> list[float]:
+    return [r["score"] for r in json.loads((out / "predictions.json").read_text())]
+
+
+def test_infer_score_threshold_below_the_models_lowers_it_for_the_run(run_dir, shapes, tmp_path):
+    images = [str(shapes / "val" / "images")]
+    model_at_0_2 = ["model.roi_heads.score_thresh=0.2", "device=cpu"]
+    kept = predict_checkpoint(
+        run_dir / "best.pt", images, tmp_path / "a", "cpu", 0.3, overrides=model_at_0_2
+    )
+    lowered = predict_checkpoint(
+        run_dir / "best.pt", images, tmp_path / "b", "cpu", 0.001, overrides=model_at_0_2
+    )
+    assert all(s >= 0.3 for s in _scores(tmp_path / "a"))
+    low = _scores(tmp_path / "b")
+    assert lowered.detections > kept.detections and min(low) < 0.2 and min(low) >= 0.001
+
+
+def test_infer_set_overrides_the_checkpoint_config_and_names_a_bad_key(
+    run_dir, shapes, run_tool, tmp_path
+):
+    image = sorted((shapes / "val" / "images").iterdir())[0]
+    args = ["infer.py", run_dir / "best.pt", image, "--out", tmp_path, "--score-thr", "0"]
+    check(run_tool(*args, "--set", "model.roi_heads.detections_per_img=3"))
+    assert 0 < len(_scores(tmp_path)) <= 3
+    result = run_tool(*args, "--set", "model.roi_heads.detections_per_imag=3")
+    assert result.returncode == 2 and "detections_per_imag" in result.stderr
+    assert "Traceback" not in result.stderr

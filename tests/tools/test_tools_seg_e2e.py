@@ -161,6 +161,12 @@ def test_infer_writes_overlays_and_label_maps_and_reports_a_corrupt_input(
     assert "1 input(s) could not be read" in result.stderr and "corrupt.png" in result.stderr
     assert result.stdout.splitlines()[-1].startswith("1 images segmented: overlays in")
     assert [p.name for p in out.glob("*.png")] == [good.name]
+    [line] = [x for x in result.stderr.splitlines() if f"{good}: " in x and " -> " in x]
+    logged = line.split(f"{good}: ")[1].split(" -> ")[0].split(", ")  # class names, not ids
+    assert logged and set(logged) <= {
+        "background",
+        *load_checkpoint(run_dir / "best.pt")["classes"],
+    }
     overlay = read_image(out / good.name)
     assert overlay.shape[1] == 64 and overlay.shape[2] > 64  # image + legend panel
     labels = read_label_map(out / "labels" / good.name)

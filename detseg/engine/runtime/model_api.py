@@ -17,6 +17,9 @@ from torch import Tensor
 class Detector(Protocol):
     """A detseg detector."""
 
+    #: ``predict`` drops detections scoring at most this (a property of every detector).
+    score_thresh: float
+
     def losses(self, images: list[Tensor], targets: list[dict[str, Tensor]]) -> dict[str, Tensor]:
         """Loss terms of images ``Float[3, H, W]`` and their targets (``boxes`` xyxy px,
         ``labels``)."""
