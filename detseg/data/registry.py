@@ -150,6 +150,7 @@ def _root_and_options(
 
     Raises:
         ValueError: A key the format does not take (naming the closest valid key), or no root.
+        FileNotFoundError: ``root`` is not a folder.
     """
     valid = ["format", "root", *defaults]
     for key in data_cfg:
@@ -158,8 +159,15 @@ def _root_and_options(
             raise ValueError(f"data.{key} is not a valid key for format {fmt!r}{hint}")
     if data_cfg.get("root") in (None, ""):
         raise ValueError("data.root is required: the folder of the dataset (e.g. datasets/shapes)")
+    root = Path(data_cfg["root"])
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"data.root {str(root)!r} is not a folder: set data.root (--set data.root=PATH) to "
+            "the dataset folder (python tools/make_shapes.py --out datasets/shapes writes the "
+            "shapes dataset)"
+        )
     options = {**defaults, **{k: v for k, v in data_cfg.items() if k not in ("format", "root")}}
-    return Path(data_cfg["root"]), options
+    return root, options
 
 
 def _resolve_config(data_cfg: dict[str, Any]) -> tuple[str, Path, dict[str, Any]]:

@@ -40,6 +40,12 @@ def test_missing_paths_raise(tmp_path):
         build_dataset({"root": tmp_path}, "train")
 
 
+@pytest.mark.parametrize("fmt", ["coco", "voc", "yolo", "shapes_seg", "folder_seg"])
+def test_a_missing_root_is_named_as_data_root(tmp_path, fmt):
+    with pytest.raises(FileNotFoundError, match=r"data.root '.*nowhere' is not a folder"):
+        build_dataset({"format": fmt, "root": tmp_path / "nowhere"}, "train")
+
+
 def test_voc_and_yolo_configs(tmp_path):
     voc = tmp_path / "voc"
     for sub in ("Annotations", "JPEGImages", "ImageSets/Main"):
