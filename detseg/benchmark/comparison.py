@@ -7,10 +7,14 @@ Ratios are detseg / torchvision, so a ratio above 1 means detseg is faster.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from detseg.benchmark.profiling import CallProfile, format_profiles
+import torch
+from torch import Tensor, nn
+
+from detseg.benchmark.profiling import CallProfile, format_profiles, profile_models
+from detseg.benchmark.throughput import AMP_DTYPES, compare_throughput
 
 MODEL_NAMES = ("torchvision", "detseg")
 
@@ -53,6 +57,45 @@ class ModelComparison:
     def infer_ratio(self) -> float:
         """detseg / torchvision inference throughput (> 1: detseg is faster)."""
         return self.infer_images_per_s["detseg"] / self.infer_images_per_s["torchvision"]
+
+
+def measure_twins(
+    models: dict[str, tuple[nn.Module, Callable[[], dict[str, Tensor]], Callable[[], object]]],
+    *,
+    arch: str,
+    batch: int,
+    size: int,
+    device: torch.device,
+    repeats: int,
+    amp: str,
+    channels_last: bool,
+    profile: bool,
+) -> ModelComparison:
+    """Time (and with ``profile``, profile) both models' training and inference calls.
+
+    Args:
+        models: ``{"torchvision" | "detseg": (model, training-loss call, inference call)}``
+            (see :func:`detseg.benchmark.throughput.compare_throughput`).
+        arch, batch, size, repeats, amp, channels_last: recorded in the result, see
+            :class:`ModelComparison`; ``batch`` and ``amp`` also drive the timing.
+        device: where the models run.
+        profile: also profile 3 training steps and 3 inference calls per model.
+    """
+    train, infer = compare_throughput(models, batch, device, repeats, AMP_DTYPES[amp])
+    profiles = profile_models(models, device, AMP_DTYPES[amp]) if profile else None
+    return ModelComparison(
+        arch=arch,
+        batch=batch,
+        size=size,
+        device=str(device),
+        threads=torch.get_num_threads(),
+        repeats=repeats,
+        amp=amp,
+        channels_last=channels_last,
+        train_images_per_s=train,
+        infer_images_per_s=infer,
+        profiles=profiles,
+    )
 
 
 def format_comparison(

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import torch
 
-from detseg.benchmark.comparison import ModelComparison
-from detseg.benchmark.profiling import profile_models
-from detseg.benchmark.throughput import AMP_DTYPES, compare_throughput, random_detection_batch
+from detseg.benchmark.comparison import ModelComparison, measure_twins
+from detseg.benchmark.throughput import random_detection_batch
 from detseg.benchmark.twins import detection_twins
 
 NUM_CLASSES = 90  # labels of the random targets (torchvision's COCO heads: 1..90)
@@ -57,18 +56,14 @@ def benchmark_detection(
         "torchvision": (twin, lambda: twin(images, targets), lambda: twin(images)),
         "detseg": (ours, lambda: ours.losses(images, targets), lambda: ours.predict(images)),
     }
-    train, infer = compare_throughput(models, batch, where, repeats, AMP_DTYPES[amp])
-    profiles = profile_models(models, where, AMP_DTYPES[amp]) if profile else None
-    return ModelComparison(
+    return measure_twins(
+        models,
         arch=arch,
         batch=batch,
         size=size,
-        device=str(where),
-        threads=torch.get_num_threads(),
+        device=where,
         repeats=repeats,
         amp=amp,
         channels_last=channels_last,
-        train_images_per_s=train,
-        infer_images_per_s=infer,
-        profiles=profiles,
+        profile=profile,
     )

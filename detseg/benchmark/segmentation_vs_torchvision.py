@@ -23,7 +23,7 @@ before anything runs, and with ``profile`` both are profiled after the timings
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import torch
@@ -31,9 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
-from detseg.benchmark.comparison import ModelComparison, format_comparison
-from detseg.benchmark.profiling import profile_models
-from detseg.benchmark.throughput import AMP_DTYPES, compare_throughput
+from detseg.benchmark.comparison import ModelComparison, format_comparison, measure_twins
 from detseg.benchmark.twins import NO_AUX, SEGMENTATION_TWINS, segmentation_twins
 
 NUM_CLASSES = 21  # torchvision's default (VOC: background + 20)
@@ -187,23 +185,19 @@ def benchmark_segmentation(
         "torchvision": (twin, tv_losses, tv_logits),
         "detseg": (ours, lambda: ours.losses(images, masks), lambda: ours(images)),
     }
-    train, infer = compare_throughput(models, batch, where, repeats, AMP_DTYPES[amp])
-    profiles = profile_models(models, where, AMP_DTYPES[amp]) if profile else None
-    return SegmentationComparison(
+    measured = measure_twins(
+        models,
         arch=arch,
         batch=batch,
         size=size,
-        device=str(where),
-        threads=torch.get_num_threads(),
+        device=where,
         repeats=repeats,
         amp=amp,
         channels_last=channels_last,
-        train_images_per_s=train,
-        infer_images_per_s=infer,
-        profiles=profiles,
-        aux_loss=aux_loss,
-        **agreement,
+        profile=profile,
     )
+    common = {f.name: getattr(measured, f.name) for f in fields(measured)}
+    return SegmentationComparison(**common, aux_loss=aux_loss, **agreement)
 
 
 def format_segmentation_report(result: SegmentationComparison) -> list[str]:

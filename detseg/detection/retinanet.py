@@ -101,20 +101,10 @@ class RetinaNet(SingleStageDetector):
         config: RetinaNetConfig | None = None,
     ) -> None:
         super().__init__(backbone, anchor_generator, head, transform, head.num_classes)
-        self.config = config or RetinaNetConfig()
+        self.config: RetinaNetConfig = config or RetinaNetConfig()
         cfg = self.config
         self.matcher = Matcher(cfg.fg_iou_thresh, cfg.bg_iou_thresh, cfg.allow_low_quality_matches)
         self.box_coder = BoxCoder((1.0, 1.0, 1.0, 1.0))
-
-    @property
-    def score_thresh(self) -> float:
-        """Inference score threshold: :meth:`predict` drops detections scoring at most this
-        (``config.score_thresh``). ``infer.py --score-thr`` lowers it for one run."""
-        return self.config.score_thresh
-
-    @score_thresh.setter
-    def score_thresh(self, value: float) -> None:
-        self.config.score_thresh = float(value)
 
     def compute_losses(
         self, outputs: HeadOutputs, anchors: Tensor, targets: list[dict[str, Tensor]]

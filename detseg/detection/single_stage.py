@@ -11,6 +11,7 @@ Head outputs are flattened to one row per anchor, in the order of the anchor gen
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
 import torch
 from torch import Tensor, nn
@@ -177,6 +178,12 @@ def postprocess_softmax(
     ]
 
 
+class ScoreThresholdConfig(Protocol):
+    """What the skeleton needs of a subclass's ``config``: its inference score threshold."""
+
+    score_thresh: float
+
+
 class SingleStageDetector(nn.Module):
     """Skeleton of a dense detector: ``transform -> backbone -> head -> anchors``.
 
@@ -198,6 +205,7 @@ class SingleStageDetector(nn.Module):
     """
 
     task = "detection"
+    config: ScoreThresholdConfig  # set by each subclass (RetinaNetConfig, SSDConfig)
 
     def __init__(
         self,
@@ -248,6 +256,16 @@ class SingleStageDetector(nn.Module):
         batch, targets = self.transform(images_to_list(images), targets)
         outputs, anchors, _ = self._run(batch.tensors)
         return self.compute_losses(outputs, anchors, targets)
+
+    @property
+    def score_thresh(self) -> float:
+        """Inference score threshold: :meth:`predict` drops detections scoring at most this
+        (``config.score_thresh``). ``infer.py --score-thr`` lowers it for one run."""
+        return self.config.score_thresh
+
+    @score_thresh.setter
+    def score_thresh(self, value: float) -> None:
+        self.config.score_thresh = float(value)
 
     def predict(self, images: list[Tensor] | Tensor) -> list[dict[str, Tensor]]:
         """Detect objects; call ``model.eval()`` first (BatchNorm layers).

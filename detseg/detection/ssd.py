@@ -82,19 +82,9 @@ class SSD(SingleStageDetector):
         config: SSDConfig | None = None,
     ) -> None:
         super().__init__(backbone, default_boxes, head, transform, head.num_classes - 1)
-        self.config = config or SSDConfig()
+        self.config: SSDConfig = config or SSDConfig()
         self.matcher = SSDMatcher(self.config.iou_thresh)
         self.box_coder = BoxCoder(self.config.box_coder_weights)
-
-    @property
-    def score_thresh(self) -> float:
-        """Inference score threshold: :meth:`predict` drops detections scoring at most this
-        (``config.score_thresh``). ``infer.py --score-thr`` lowers it for one run."""
-        return self.config.score_thresh
-
-    @score_thresh.setter
-    def score_thresh(self, value: float) -> None:
-        self.config.score_thresh = float(value)
 
     def compute_losses(
         self, outputs: HeadOutputs, anchors: Tensor, targets: list[dict[str, Tensor]]

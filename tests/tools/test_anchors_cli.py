@@ -7,16 +7,11 @@ import json
 
 def test_prints_the_priors_as_yaml(tmp_path, run_tool):
     ann = tmp_path / "ann.json"
-    data = {
-        "images": [
-            {"id": 1, "width": 200, "height": 100, "file_name": "a.png"},
-            {"id": 2, "width": 100, "height": 100, "file_name": "b.png"},
-        ],
+    data = {  # two boxes, (25, 25) and (10, 20) px once the image is resized to 100 x 100
+        "images": [{"id": 1, "width": 200, "height": 100, "file_name": "a.png"}],
         "annotations": [
-            {"id": 1, "image_id": 1, "bbox": [0, 0, 50, 25], "category_id": 1},  # -> (25, 25)
-            {"id": 2, "image_id": 2, "bbox": [5, 5, 10, 20], "category_id": 1},  # -> (10, 20)
-            {"id": 3, "image_id": 2, "bbox": [5, 5, 90, 90], "category_id": 1, "iscrowd": 1},
-            {"id": 4, "image_id": 2, "bbox": [5, 5, 0, 20], "category_id": 1},  # empty
+            {"id": 1, "image_id": 1, "bbox": [0, 0, 50, 25], "category_id": 1},
+            {"id": 2, "image_id": 1, "bbox": [5, 5, 20, 20], "category_id": 1},
         ],
         "categories": [{"id": 1, "name": "thing"}],
     }
