@@ -1,13 +1,27 @@
 """Experiment configuration: YAML files validated into dataclasses.
 
-A config file has five sections (``model``, ``data``, ``train``, ``eval``) plus
+A config file has four sections (``model``, ``data``, ``train``, ``eval``) plus
 the top-level keys ``device``, ``seed`` and ``work_dir``. Every key is checked
 against the dataclasses below: an unknown key raises :class:`ConfigError` naming
 the file, the key path and the closest valid key.
 
-Inheritance is one level deep: ``_base_: ../_base_/x.yaml`` loads that file
-first and merges this file over it (nested dicts are merged key by key, lists
-and scalars are replaced). A base file may not have a ``_base_`` of its own.
+Inheritance: ``_base_`` names a file or a list of files (relative to the file
+that names them), loaded first; this file is merged over them (nested dicts are
+merged key by key, lists and scalars are replaced; a list of bases merges in
+order, later wins). Bases may have bases of their own, to any depth; a cycle is
+an error showing the chain. See :mod:`detseg.config.bases`.
+
+Switching formats: a file or ``--set data.format=X`` that sets another data
+format than the section it lands on replaces that section (only
+``augmentations`` is kept), so the new format starts from its own defaults and
+one config serves COCO, VOC and YOLO data. ``--set data.format`` is applied
+before the other overrides. See :mod:`detseg.config.data_section`.
+
+Data files: :func:`load_data_file` reads a dataset description (a ``data:``
+mapping, the keys of a data section, or an Ultralytics data yaml) that
+``load_config(path, data_file=...)`` (``tools/train.py --data``) puts in place of
+the config's data section, keeping its ``augmentations`` unless the data file
+has its own. ``configs/datasets/`` holds some. See :mod:`detseg.config.data_file`.
 
 Overrides from the command line (``--set train.lr=0.01``) are parsed according
 to the type of the field they set, e.g. ``train.max_iters=null`` gives ``None``
@@ -21,7 +35,9 @@ is ``format``, ``root`` and ``augmentations`` plus the format's own keys (annota
 paths, splits), which are handed to ``detseg.data.build_dataset`` unchanged.
 """
 
-from detseg.config.loading import BASE_KEY, config_from_dict, load_config
+from detseg.config.bases import BASE_KEY
+from detseg.config.data_file import load_data_file
+from detseg.config.loading import config_from_dict, load_config
 from detseg.config.schema import (
     Config,
     ConfigError,
@@ -41,4 +57,5 @@ __all__ = [
     "TrainConfig",
     "config_from_dict",
     "load_config",
+    "load_data_file",
 ]

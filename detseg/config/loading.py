@@ -1,106 +1,111 @@
-"""Reading config files: ``_base_`` merge, ``--set`` overrides, validation into the schema."""
+"""Reading config files: ``_base_`` composition, data files, ``--set`` overrides, validation.
+
+:func:`load_config` builds a :class:`~detseg.config.schema.Config` in four steps:
+
+1. **Files** (:mod:`detseg.config.bases`). ``_base_`` names a file or a list of files, relative
+   to the file that names them; bases may have bases of their own, to any depth. A list merges
+   in order (later wins), then the file itself on top: nested dicts merge key by key, lists and
+   scalars are replaced. A cycle is an error showing the chain (``a.yaml -> b.yaml ->
+   a.yaml``); each file's unknown keys are reported naming that file.
+2. **Data file** (:mod:`detseg.config.data_file`, ``data_file=`` / ``tools/train.py --data``).
+   A detseg data file or an Ultralytics data yaml replaces the merged ``data`` section; the
+   config's ``augmentations`` stay unless the data file has its own.
+3. **Overrides** (``--set a.b=value``), parsed by the type of the field they set. Those of
+   ``data.format`` are applied first, whatever their place on the command line, so
+   ``--set data.root=/x data.format=voc`` keeps the root.
+4. **Validation** into the dataclasses, the model kwargs against the builder's signature, the
+   data keys against the format's (``detseg.data.registry.DATA_DEFAULTS``).
+
+Switching formats (:mod:`detseg.config.data_section`): when a file merged over its bases, or a
+``--set data.format=X``, sets ``data.format`` to another format than the section it lands on
+has, that section is replaced: ``augmentations`` is kept, ``root`` and every key of the old
+format are dropped, and the new format starts from its own defaults. A key of another format
+that is set afterwards (``--set data.format=voc data.train_images=x``) is an error saying
+which format takes it.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
 import logging
+import os
 import types
 import typing
-from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
+from detseg.config.bases import BASE_KEY, compose, deep_merge
+from detseg.config.data_file import load_data_file, replace_data_section
+from detseg.config.data_section import check_data_keys, switch_format
 from detseg.config.schema import OPEN_SECTIONS, Config, ConfigError, DataConfig, ModelConfig
 from detseg.config.suggest import did_you_mean
 
 logger = logging.getLogger(__name__)
 
-BASE_KEY = "_base_"
+#: The key of ``--set`` overrides applied before the others (a format switch).
+FORMAT_OVERRIDE = "data.format"
 
 
 # --------------------------------------------------------------------------- loading
 
 
-def load_config(path: str | Path, overrides: typing.Sequence[str] = ()) -> Config:
-    """Read a YAML config (with its optional ``_base_``), apply ``--set`` overrides, validate.
+def load_config(
+    path: str | os.PathLike[str],
+    overrides: typing.Sequence[str] = (),
+    data_file: str | os.PathLike[str] | None = None,
+) -> Config:
+    """Read a YAML config with its ``_base_`` files, apply a data file and ``--set`` overrides,
+    validate (the steps of the module docstring).
 
     Args:
         path: the experiment file.
-        overrides: ``"a.b=value"`` strings, applied in order after the files are merged.
+        overrides: ``"a.b=value"`` strings, applied after the files are merged and the data
+            file applied: those of ``data.format`` first, then the others in order.
+        data_file: a data file (:func:`~detseg.config.data_file.load_data_file`) whose section
+            replaces the config's ``data`` section (the config's ``augmentations`` stay unless
+            it has its own).
 
     Returns:
         The validated :class:`Config`.
 
     Raises:
-        ConfigError: unreadable file, nested ``_base_``, unknown key, wrong type.
+        ConfigError: an unreadable or missing file or base, a ``_base_`` cycle, an unknown
+            key, a key of another data format, a wrong type.
     """
-    path = Path(path)
-    raw = _read_yaml(path)
-    base_ref = raw.pop(BASE_KEY, None)
-    if base_ref is not None:
-        base_path = (path.parent / str(base_ref)).resolve()
-        base = _read_yaml(base_path)
-        if BASE_KEY in base:
-            raise ConfigError(
-                f"{base_path}: a base config may not have its own '{BASE_KEY}' "
-                f"(only one level of inheritance); merge it into {base_path.name} instead"
-            )
-        _check_keys(base, Config, str(base_path), "")
-        _check_keys(raw, Config, str(path), "")
-        raw = _merge(base, raw)
-    return config_from_dict(raw, source=str(path), overrides=overrides)
+    raw = compose(path, check=lambda layer, source: _check_keys(layer, Config, source, ""))
+    return config_from_dict(raw, source=str(path), overrides=overrides, data_file=data_file)
 
 
 def config_from_dict(
-    raw: dict[str, Any], source: str = "<dict>", overrides: typing.Sequence[str] = ()
+    raw: dict[str, Any],
+    source: str = "<dict>",
+    overrides: typing.Sequence[str] = (),
+    data_file: str | os.PathLike[str] | None = None,
 ) -> Config:
     """Validate a plain dict (e.g. a checkpoint's ``config``) into a :class:`Config`.
 
     Args:
-        raw: nested dict in the YAML layout (no ``_base_``).
+        raw: nested dict in the YAML layout (no ``_base_``); not modified.
         source: name used in error messages (a file path or ``"<checkpoint>"``).
-        overrides: ``"a.b=value"`` strings applied before validation.
+        overrides: ``"a.b=value"`` strings applied before validation (``data.format`` first).
+        data_file: a data file whose section replaces ``raw``'s ``data`` section, before the
+            overrides (see :func:`load_config`).
     """
-    raw = _merge({}, raw)  # deep copy
+    raw = deep_merge({}, raw)  # deep copy
     if BASE_KEY in raw:
         raise ConfigError(f"{source}: '{BASE_KEY}' is only allowed in a config file")
-    for item in overrides:
+    if data_file is not None:
+        raw = replace_data_section(raw, load_data_file(data_file))
+    formats = [item for item in overrides if _override_key(item) == FORMAT_OVERRIDE]
+    others = [item for item in overrides if _override_key(item) != FORMAT_OVERRIDE]
+    for item in [*formats, *others]:
         _apply_override(raw, item)
     config = _build(Config, raw, source, "")
     _check_model_kwargs(config.model, source)
     _check_data_options(config.data, source)
     return config
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: invalid YAML: {err}") from err
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
-    return data
-
-
-def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
-    """Recursive dict merge: ``child`` wins; nested dicts merge; other values are replaced."""
-    out = {k: _merge({}, v) if isinstance(v, dict) else v for k, v in base.items()}
-    for key, value in child.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        elif isinstance(value, dict):
-            out[key] = _merge({}, value)
-        elif isinstance(value, list):
-            out[key] = [_merge({}, v) if isinstance(v, dict) else v for v in value]
-        else:
-            out[key] = value
-    return out
 
 
 # --------------------------------------------------------------------------- validation
@@ -251,22 +256,9 @@ def _check_model_kwargs(model: ModelConfig, source: str) -> None:
 
 
 def _check_data_options(data: DataConfig, source: str) -> None:
-    """Validate ``data.format`` and its option keys against ``detseg.data``, when importable."""
-    try:
-        from detseg.data.registry import DATA_DEFAULTS
-    except ImportError as err:
-        logger.debug("skipping data options check: %s", err)
-        return
-    if data.format not in DATA_DEFAULTS:
-        hint = did_you_mean(data.format, DATA_DEFAULTS)
-        raise ConfigError(
-            f"{source}: unknown data.format '{data.format}'{hint} "
-            f"(known: {', '.join(DATA_DEFAULTS)})"
-        )
-    valid = ["format", "root", "augmentations", *DATA_DEFAULTS[data.format]]
-    for key in data.options:
-        if key not in valid:
-            raise _unknown_key_error(f"{source} (data.format={data.format})", f"data.{key}", valid)
+    """Validate ``data.format`` and its option keys against ``detseg.data``, when importable:
+    a key of another format says which format takes it, a typo gets the closest valid key."""
+    check_data_keys(data.format, data.options, source)
 
 
 # --------------------------------------------------------------------------- overrides
@@ -286,6 +278,8 @@ def _apply_override(raw: dict[str, Any], item: str) -> None:
         value = text.strip()  # a choice such as eval.tta=none stays a string, not null
     else:
         value = _parse_scalar(text)
+    if key_path == FORMAT_OVERRIDE:  # another format: the data section starts afresh
+        raw["data"] = switch_format(raw.get("data"), str(value))
     node = raw
     for key in keys[:-1]:
         child = node.get(key)
@@ -293,6 +287,11 @@ def _apply_override(raw: dict[str, Any], item: str) -> None:
             child = node[key] = {}
         node = child
     node[keys[-1]] = value
+
+
+def _override_key(item: str) -> str:
+    """The key path of a ``--set`` item (``"data.format"`` of ``"data.format=voc"``)."""
+    return item.partition("=")[0].strip()
 
 
 def _field_type(keys: list[str], source: str) -> Any:

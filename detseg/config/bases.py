@@ -1,0 +1,140 @@
+"""Composing config files: ``_base_`` chains, the dict merge, reading YAML.
+
+A config file may name bases::
+
+    _base_: ../_base_/shapes_cpu.yaml                       # one file
+    _base_: [../faster_rcnn/x.yaml, ../datasets/voc.yaml]   # several, merged in order
+
+Paths are relative to the file that names them. A base may have its own ``_base_``, to any
+depth. A file resolves to ``merge(merge(base_1, base_2), ...)`` with the file itself on top
+(later wins). A cycle (``a.yaml -> b.yaml -> a.yaml``) is an error; a file reached twice
+along different branches (two bases sharing a base) is not.
+
+The merge is recursive: nested dicts merge key by key, lists and scalars are replaced. One
+exception, the ``data`` section: when the upper layer sets ``data.format`` to another format
+than the section below it has, the lower section is replaced by
+:func:`detseg.config.data_section.switch_format` (only ``augmentations`` kept) before the
+merge, so no key of the old format is left behind.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from detseg.config.data_section import switch_format
+from detseg.config.schema import ConfigError
+
+BASE_KEY = "_base_"
+
+#: ``check(raw, source)``: validates one file's own keys (its ``_base_`` removed).
+FileCheck = Callable[[dict[str, Any], str], None]
+
+
+def read_yaml(path: Path, what: str = "config file") -> dict[str, Any]:
+    """Read a YAML file whose top level is a mapping (an empty file is ``{}``).
+
+    Raises:
+        ConfigError: no such file ("<what> not found: <path>"), invalid YAML, or a top level
+            that is not a mapping.
+    """
+    if not path.is_file():
+        raise ConfigError(f"{what} not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: invalid YAML: {err}") from err
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def deep_merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """Recursive dict merge into a new dict: ``child`` wins; nested dicts merge; other values
+    (lists, scalars) are replaced. Neither input is modified (``deep_merge({}, d)`` copies)."""
+    out = {k: deep_merge({}, v) if isinstance(v, dict) else v for k, v in base.items()}
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        elif isinstance(value, dict):
+            out[key] = deep_merge({}, value)
+        elif isinstance(value, list):
+            out[key] = [deep_merge({}, v) if isinstance(v, dict) else v for v in value]
+        else:
+            out[key] = value
+    return out
+
+
+def merge_layers(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """:func:`deep_merge` of two config layers, switching the data format when ``child``
+    sets ``data.format`` (see the module docstring)."""
+    child_data = child.get("data")
+    if isinstance(child_data, dict) and child_data.get("format") is not None:
+        base = {**base, "data": switch_format(base.get("data"), str(child_data["format"]))}
+    return deep_merge(base, child)
+
+
+def compose(path: str | os.PathLike[str], check: FileCheck | None = None) -> dict[str, Any]:
+    """Read a config file and everything its ``_base_`` names, merged into one raw dict.
+
+    Args:
+        path: the file.
+        check: called on each file's own keys before merging (unknown keys are reported
+            naming the file that has them).
+
+    Returns:
+        The merged config, without ``_base_``.
+
+    Raises:
+        ConfigError: an unreadable file, a ``_base_`` that is not a path or a list of paths,
+            a missing base (naming it and the file that references it), or a cycle (showing
+            the chain).
+    """
+    return _compose(Path(path), [], check)
+
+
+def _compose(path: Path, chain: list[Path], check: FileCheck | None) -> dict[str, Any]:
+    raw = read_yaml(path)
+    refs = _base_refs(raw.pop(BASE_KEY, None), path)
+    if check is not None:
+        check(raw, str(path))
+    here = [*chain, path.resolve()]
+    merged: dict[str, Any] = {}
+    for ref in refs:
+        base = path.parent / ref
+        if base.resolve() in here:
+            names = [*here[here.index(base.resolve()) :], base.resolve()]
+            raise ConfigError(
+                f"{path}: '{BASE_KEY}' cycle: {_chain_text(names)}; "
+                f"remove one of these '{BASE_KEY}' entries"
+            )
+        if not base.is_file():
+            looked = os.path.normpath(base)
+            raise ConfigError(f"{path}: {BASE_KEY} {ref!r} not found (looked for {looked})")
+        merged = merge_layers(merged, _compose(base, here, check))
+    return merge_layers(merged, raw)
+
+
+def _base_refs(value: Any, path: Path) -> list[str]:
+    """The paths a ``_base_`` value names: a string or a list of strings."""
+    if value is None:
+        return []
+    refs = value if isinstance(value, list) else [value]
+    if not all(isinstance(ref, str) and ref for ref in refs):
+        raise ConfigError(
+            f"{path}: '{BASE_KEY}' must be a path or a list of paths (relative to this file), "
+            f"got {value!r}"
+        )
+    return refs
+
+
+def _chain_text(paths: list[Path]) -> str:
+    """``a.yaml -> b.yaml -> a.yaml``, the paths relative to the first one's folder."""
+    start = paths[0].parent
+    return " -> ".join(os.path.relpath(p, start) for p in paths)

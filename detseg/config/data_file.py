@@ -1,0 +1,161 @@
+"""Data files: a dataset described once, used with any experiment config (``--data FILE``).
+
+A data file is one of:
+
+- a detseg data file: a top-level ``data:`` mapping (such a file also works as a ``_base_``),
+  or the keys of a data section directly (a mapping with ``format``)::
+
+      data:
+        format: voc
+        root: datasets/VOCdevkit/VOC2007
+
+  A relative ``root`` stays as written: relative to the current directory, as in configs.
+- an Ultralytics data yaml (``path``, ``train``, ``val``, optional ``test``, ``names`` as a list
+  or an ``{index: name}`` dict; recognised by ``names`` and ``train`` without ``format``). It
+  becomes ``format: yolo`` with ``root`` = ``path`` (relative to the yaml's folder; the yaml's
+  folder when absent), ``train_images`` / ``val_images`` = ``train`` / ``val`` and ``classes`` =
+  the names in index order (``nc`` is checked against them; ``test``, ``download`` and other
+  keys are not read). The labels are found by the yolo reader's rule (``images`` ->
+  ``labels`` in the path).
+
+The data file's section replaces the config's ``data`` section; the config's ``augmentations``
+stay unless the data file has its own (:func:`replace_data_section`).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any
+
+from detseg.config.bases import deep_merge, read_yaml
+from detseg.config.data_section import DEFAULT_FORMAT, check_data_keys
+from detseg.config.schema import ConfigError
+
+
+def load_data_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a data file (see the module docstring) into a flat data section.
+
+    Args:
+        path: a detseg data file or an Ultralytics data yaml.
+
+    Returns:
+        ``{"format": ..., "root": ..., **format keys}``, plus ``augmentations`` only when the
+        file gives them. ``root`` is ``""`` when a detseg data file gives none (set it with
+        ``--set data.root=...``).
+
+    Raises:
+        ConfigError: the file is missing or not a data file, or its section is invalid (an
+            unknown format or key, a ``root`` that is not a string, ...); the message names the
+            file.
+    """
+    path = Path(path)
+    raw = read_yaml(path, what="data file")
+    if "data" in raw:
+        others = sorted(str(k) for k in raw if k != "data")
+        if others:
+            raise ConfigError(
+                f"{path}: a data file holds only a 'data:' mapping, found also {', '.join(others)} "
+                "(an experiment config is the CONFIG argument, not a data file)"
+            )
+        if not isinstance(raw["data"], dict):
+            raise ConfigError(f"{path}: 'data' must be a mapping, got {raw['data']!r}")
+        section = deep_merge({}, raw["data"])
+    elif "format" in raw:
+        section = deep_merge({}, raw)
+    elif "names" in raw and "train" in raw:
+        section = _from_ultralytics(raw, path)
+    else:
+        raise ConfigError(
+            f"{path}: not a data file: expected a 'data:' mapping, a mapping with 'format' "
+            "(the keys of a data section), or an Ultralytics data yaml (path, train, val, names)"
+        )
+    return _checked(section, path)
+
+
+def replace_data_section(raw: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` (a config dict) with its data section replaced by ``data`` (a data file's).
+
+    The config's ``augmentations`` are kept unless ``data`` has its own. Neither input is
+    modified.
+    """
+    section = deep_merge({}, data)
+    old = raw.get("data")
+    if "augmentations" not in section and isinstance(old, dict) and "augmentations" in old:
+        section["augmentations"] = copy.deepcopy(old["augmentations"])
+    return {**raw, "data": section}
+
+
+def _checked(section: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Fill in ``format`` and ``root``; check the section's types and keys."""
+    fmt = section.setdefault("format", DEFAULT_FORMAT)
+    if not isinstance(fmt, str) or not fmt:
+        raise ConfigError(f"{path}: 'format' must be a format name (e.g. coco), got {fmt!r}")
+    root = section.setdefault("root", "")
+    if not isinstance(root, str):
+        raise ConfigError(f"{path}: 'root' must be a path (a string), got {root!r}")
+    augmentations = section.get("augmentations", [])
+    if not isinstance(augmentations, list) or not all(isinstance(a, dict) for a in augmentations):
+        raise ConfigError(
+            f"{path}: 'augmentations' must be a list of mappings ({{name: ..., ...}}), "
+            f"got {augmentations!r}"
+        )
+    check_data_keys(fmt, section, str(path))
+    return section
+
+
+def _from_ultralytics(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The yolo data section of an Ultralytics data yaml."""
+    where = f"{path} (an Ultralytics data yaml)"
+    root_value = raw.get("path") or ""
+    if not isinstance(root_value, str):
+        raise ConfigError(f"{where}: 'path' must be a folder, got {root_value!r}")
+    root = os.path.normpath(path.parent / root_value)  # absolute 'path' stays as it is
+    section: dict[str, Any] = {"format": "yolo", "root": root}
+    for split in ("train", "val"):
+        section[f"{split}_images"] = _images_folder(raw.get(split), split, where)
+    section["classes"] = _ultralytics_names(raw["names"], where)
+    count = raw.get("nc")
+    if count is not None and count != len(section["classes"]):
+        raise ConfigError(
+            f"{where}: 'nc' is {count} but 'names' has {len(section['classes'])} names"
+        )
+    return section
+
+
+def _images_folder(value: Any, split: str, where: str) -> str:
+    """One images folder from an Ultralytics ``train`` / ``val`` entry."""
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if value is None:
+        raise ConfigError(f"{where}: '{split}' is required: the {split} images folder")
+    if not isinstance(value, str):
+        raise ConfigError(
+            f"{where}: '{split}' must be one images folder (relative to 'path'), got {value!r}"
+        )
+    if value.lower().endswith(".txt"):
+        raise ConfigError(
+            f"{where}: '{split}: {value}' is a list of images; the yolo format reads an images "
+            "folder: give the folder (e.g. images/train)"
+        )
+    return value
+
+
+def _ultralytics_names(names: Any, where: str) -> list[str]:
+    """Class names in index order from a list or an ``{index: name}`` dict."""
+    if isinstance(names, dict):
+        try:
+            by_index = {int(k): str(v) for k, v in names.items()}
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{where}: 'names' keys must be class indices 0..K-1, got {list(names)}"
+            ) from None
+        if sorted(by_index) != list(range(len(by_index))):
+            raise ConfigError(
+                f"{where}: 'names' keys must be class indices 0..K-1, got {sorted(by_index)}"
+            )
+        names = [by_index[i] for i in range(len(by_index))]
+    if not isinstance(names, list) or not names:
+        raise ConfigError(f"{where}: 'names' must be a non-empty list or {{index: name}} mapping")
+    return [str(n) for n in names]

@@ -1,0 +1,110 @@
+"""Rules of the ``data`` section: its format, switching to another format, checking its keys.
+
+The ``data`` section is ``format``, ``root`` and ``augmentations`` plus the keys of its format
+(``detseg.data.registry.DATA_DEFAULTS[format]``, whose values are the defaults). The keys of one
+format mean nothing to another, so setting ``data.format`` to a *different* format (in a file
+merged over its ``_base_``, or with ``--set data.format=...``) starts a fresh section: only
+``augmentations`` (format-independent) is kept, ``root`` and every format key are dropped, and
+the new format starts from its own defaults.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from detseg.config.schema import ConfigError, DataConfig
+from detseg.config.suggest import did_you_mean
+
+logger = logging.getLogger(__name__)
+
+#: The format of a data section that names none (``DataConfig``'s default).
+DEFAULT_FORMAT: str = DataConfig().format
+
+#: Keys of every data section whatever its format.
+COMMON_KEYS: tuple[str, ...] = ("format", "root", "augmentations")
+
+#: Keys that survive a switch to another format.
+KEPT_ON_SWITCH: tuple[str, ...] = ("augmentations",)
+
+
+def section_format(data: Mapping[str, Any] | None) -> str:
+    """The format of a (raw) data section: its ``format``, or :data:`DEFAULT_FORMAT`."""
+    if not isinstance(data, Mapping) or data.get("format") is None:
+        return DEFAULT_FORMAT
+    return str(data["format"])
+
+
+def switch_format(data: Mapping[str, Any] | None, fmt: str) -> dict[str, Any]:
+    """The data section after setting ``format`` to ``fmt``.
+
+    Args:
+        data: the raw section it lands on (``None`` or not a mapping: no section yet).
+        fmt: the new format.
+
+    Returns:
+        A new section: ``data`` with ``format = fmt`` when that is its format already;
+        otherwise ``{"augmentations": ..., "format": fmt}`` (``augmentations`` only when
+        ``data`` has it), so the new format starts from its own defaults.
+    """
+    if not isinstance(data, Mapping):
+        return {"format": fmt}
+    if section_format(data) == fmt:
+        return {**data, "format": fmt}
+    kept = {k: data[k] for k in KEPT_ON_SWITCH if k in data}
+    return {**kept, "format": fmt}
+
+
+def check_data_keys(fmt: str, keys: Iterable[str], source: str) -> None:
+    """Check a data section's format and keys against ``detseg.data`` (when importable).
+
+    Args:
+        fmt: the section's format.
+        keys: its keys (``format``, ``root`` and ``augmentations`` are always valid).
+        source: the file (or ``--set``, ``<checkpoint>``) named at the start of an error.
+
+    Raises:
+        ConfigError: an unknown format; a key of another format ("data.train_images is a key
+            of format coco/yolo, not voc: remove it, or use data.format=coco", with the valid
+            keys of ``fmt``); any other unknown key, with the closest valid one.
+    """
+    try:
+        from detseg.data.registry import DATA_DEFAULTS, SEG_DATA_DEFAULTS
+    except ImportError as err:  # data readers not importable (partial install): checked later
+        logger.debug("skipping data options check: %s", err)
+        return
+    if fmt not in DATA_DEFAULTS:
+        hint = did_you_mean(fmt, DATA_DEFAULTS)
+        raise ConfigError(
+            f"{source}: unknown data.format '{fmt}'{hint} (known: {', '.join(DATA_DEFAULTS)})"
+        )
+    valid = [*COMMON_KEYS, *DATA_DEFAULTS[fmt]]
+    for key in keys:
+        if key in valid:
+            continue
+        owners = _formats_with_key(key, fmt, DATA_DEFAULTS, SEG_DATA_DEFAULTS)
+        if owners:
+            raise ConfigError(
+                f"{source}: data.{key} is a key of format {'/'.join(owners)}, not {fmt}: "
+                f"remove it, or use data.format={owners[0]} "
+                f"(valid keys of {fmt}: {', '.join(valid)})"
+            )
+        hint = did_you_mean(key, valid, prefix="data.")
+        raise ConfigError(
+            f"{source} (data.format={fmt}): unknown key 'data.{key}'{hint} "
+            f"(valid keys here: {', '.join(sorted(valid))})"
+        )
+
+
+def _formats_with_key(
+    key: str,
+    fmt: str,
+    defaults: Mapping[str, Mapping[str, Any]],
+    segmentation: Mapping[str, Any],
+) -> list[str]:
+    """The formats that take ``key``; those of ``fmt``'s kind (detection or segmentation)
+    when any of them does."""
+    owners = [name for name, keys in defaults.items() if key in keys]
+    same_kind = [name for name in owners if (name in segmentation) == (fmt in segmentation)]
+    return same_kind or owners

@@ -1,0 +1,171 @@
+"""``model.init_from``: start training from a whole detector's or segmenter's weights.
+
+The fine-tuning workflow of torchvision's tutorial: take a COCO-trained model and train it on
+new classes. ``model.init_from`` names the weights:
+
+- a detseg checkpoint (``best.pt`` / ``last.pt`` of a run, or a ``tools/convert_torchvision.py``
+  output);
+- a torchvision state-dict file (e.g. ``fasterrcnn_resnet50_fpn_coco-258fb6c6.pth``), converted
+  through ``from_torchvision``'s key mapping (:mod:`detseg.convert.torchvision_archs`);
+- ``torchvision:<builder name>`` (``torchvision:fasterrcnn_resnet50_fpn``): that builder's default
+  weights, read from the torch hub cache. Nothing is downloaded: an absent file is an error that
+  says how to get it.
+
+Every tensor whose name and shape match the freshly built model is copied. A tensor with the
+right name but another shape (the class layers, when the class count differs) keeps its fresh
+initialisation: it is *re-initialised*. Source tensors the model does not have are *ignored*.
+A source that matches no tensor at all is an error naming it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+from detseg.convert.torchvision_archs import (
+    convert_torchvision_state,
+    hub_weights_file,
+    read_state_dict,
+)
+
+__all__ = ["InitReport", "init_source_state", "load_init_weights"]
+
+logger = logging.getLogger(__name__)
+
+TORCHVISION_PREFIX = "torchvision:"
+
+
+@dataclass
+class InitReport:
+    """What :func:`load_init_weights` did with each tensor.
+
+    Attributes:
+        source: ``model.init_from`` as given.
+        origin: What the source turned out to be (e.g. "torchvision fasterrcnn_resnet50_fpn,
+            91 classes" or "detseg state dict").
+        loaded: Model keys copied from the source.
+        reinitialised: ``(key, source shape, model shape)`` of the keys left at their fresh
+            initialisation because the shapes differ (class layers for another class count).
+        not_in_source: Model keys the source does not have (fresh initialisation).
+        ignored: Source keys the model does not have.
+    """
+
+    source: str
+    origin: str
+    loaded: list[str] = field(default_factory=list)
+    reinitialised: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
+    not_in_source: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """A short account for the training log: counts per module, every re-initialised key."""
+        out = [
+            f"model.init_from {self.source} ({self.origin}): loaded {len(self.loaded)} tensors "
+            f"{_by_module(self.loaded)}"
+        ]
+        for key, src, dst in self.reinitialised:
+            out.append(f"  re-initialised {key}: {list(src)} in the source, {list(dst)} here")
+        if self.not_in_source:
+            out.append(
+                f"  not in the source, kept their initialisation: {len(self.not_in_source)} "
+                f"{_by_module(self.not_in_source)}"
+            )
+        if self.ignored:
+            out.append(
+                f"  ignored (not in this model): {len(self.ignored)} {_by_module(self.ignored)}"
+            )
+        return out
+
+    def record(self) -> dict[str, object]:
+        """Counts and the re-initialised keys, for the run's ``metrics.jsonl`` setup record."""
+        return {
+            "source": self.source,
+            "origin": self.origin,
+            "loaded": len(self.loaded),
+            "reinitialised": [key for key, _, _ in self.reinitialised],
+            "not_in_source": len(self.not_in_source),
+            "ignored": len(self.ignored),
+        }
+
+
+def _by_module(keys: list[str], depth: int = 2) -> str:
+    """``(backbone.body 265, rpn.head 6)``: keys counted by their first ``depth`` names."""
+    counts = Counter(".".join(key.split(".")[:depth]) for key in keys)
+    return "(" + ", ".join(f"{name} {n}" for name, n in counts.items()) + ")"
+
+
+def init_source_state(source: str) -> tuple[dict[str, Tensor], str]:
+    """The detseg state dict named by ``model.init_from``, and what the source was.
+
+    Args:
+        source: A detseg checkpoint or state-dict file, a torchvision state-dict file, or
+            ``torchvision:<builder name>``.
+
+    Returns:
+        ``(state dict with detseg key names, description of the source)``.
+
+    Raises:
+        FileNotFoundError: No such file, or torchvision weights absent from the hub cache.
+        ValueError: Not a checkpoint, or an unknown torchvision builder.
+    """
+    if source.startswith(TORCHVISION_PREFIX):
+        arch = source[len(TORCHVISION_PREFIX) :]
+        path = hub_weights_file(arch)
+        converted = convert_torchvision_state(read_state_dict(path), arch, source=str(path))
+        return converted.state, f"torchvision {arch}, {converted.num_classes} classes"
+    try:
+        state = read_state_dict(source)
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"model.init_from: file not found: {source}; give a detseg checkpoint, a "
+            "torchvision state-dict file or torchvision:<builder name>"
+        ) from None
+    try:
+        converted = convert_torchvision_state(state, source=source)
+    except ValueError:  # not a torchvision model's exact key set: detseg names
+        return state, "detseg state dict"
+    return converted.state, f"torchvision {converted.arch}, {converted.num_classes} classes"
+
+
+def load_init_weights(model: nn.Module, source: str) -> InitReport:
+    """Copy every tensor of ``source`` whose name and shape match into ``model``.
+
+    Args:
+        model: A freshly built detseg model (its own initialisation stays where nothing fits).
+        source: ``model.init_from`` (see :func:`init_source_state`).
+
+    Returns:
+        The :class:`InitReport` of what was loaded, re-initialised and ignored.
+
+    Raises:
+        ValueError: No tensor of the source fits the model.
+        FileNotFoundError: See :func:`init_source_state`.
+    """
+    state, origin = init_source_state(source)
+    report = InitReport(source=source, origin=origin)
+    target = model.state_dict()
+    matched: dict[str, Tensor] = {}
+    for key, value in target.items():
+        if key not in state:
+            report.not_in_source.append(key)
+        elif state[key].shape != value.shape:
+            report.reinitialised.append((key, tuple(state[key].shape), tuple(value.shape)))
+        else:
+            matched[key] = state[key]
+            report.loaded.append(key)
+    report.ignored = [key for key in state if key not in target]
+    counters = [k for k in report.loaded if k.endswith("num_batches_tracked")]
+    if len(matched) == len(counters):
+        example = ", ".join(list(state)[:3])
+        raise ValueError(
+            f"model.init_from {source}: no tensor fits this model ({type(model).__name__}); "
+            f"the source has {len(state)} tensors such as {example}: is it the weights of "
+            "another architecture?"
+        )
+    with torch.no_grad():
+        model.load_state_dict(matched, strict=False)
+    return report

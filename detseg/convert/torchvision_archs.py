@@ -1,0 +1,216 @@
+"""torchvision state dicts as detseg state dicts: which builder a file belongs to, and its
+conversion through ``from_torchvision``'s key mapping.
+
+A torchvision checkpoint file holds only tensors. To convert it, the torchvision model it was
+saved from is rebuilt with ``weights=None`` (nothing is downloaded): the builder is the one of
+:data:`TORCHVISION_ARCHS` whose state-dict keys equal the file's (found by building each
+candidate on the ``meta`` device, which allocates nothing), and its class count is read from the
+shapes of its class layers. The file is loaded into that model, which
+:func:`detseg.convert.convert_torchvision` turns into a detseg model.
+
+Checkpoints of torchvision's COCO weights come from models with frozen BatchNorm, which has no
+``num_batches_tracked`` buffer; the rebuilt model (plain BatchNorm) keeps its own for those.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torchvision import models as tv_models
+
+from detseg.convert import convert_torchvision
+
+__all__ = [
+    "TORCHVISION_ARCHS",
+    "TorchvisionState",
+    "build_torchvision",
+    "convert_torchvision_state",
+    "hub_weights_file",
+    "read_state_dict",
+]
+
+#: torchvision builders with a detseg twin -> their number of classes (background included)
+#: in torchvision's published weights (COCO: 91 slots; segmentation: the 21 VOC labels).
+TORCHVISION_ARCHS: dict[str, int] = {
+    "fasterrcnn_resnet50_fpn": 91,
+    "fasterrcnn_resnet50_fpn_v2": 91,
+    "fasterrcnn_mobilenet_v3_large_fpn": 91,
+    "fasterrcnn_mobilenet_v3_large_320_fpn": 91,
+    "retinanet_resnet50_fpn": 91,
+    "retinanet_resnet50_fpn_v2": 91,
+    "ssd300_vgg16": 91,
+    "ssdlite320_mobilenet_v3_large": 91,
+    "fcn_resnet50": 21,
+    "fcn_resnet101": 21,
+    "deeplabv3_resnet50": 21,
+    "deeplabv3_resnet101": 21,
+    "deeplabv3_mobilenet_v3_large": 21,
+    "lraspp_mobilenet_v3_large": 21,
+}
+
+_WITH_AUX_HEAD = {"fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_resnet101"}
+_WITH_AUX_HEAD |= {"deeplabv3_mobilenet_v3_large"}
+
+
+@dataclass
+class TorchvisionState:
+    """A torchvision state dict converted to detseg.
+
+    Attributes:
+        arch: The torchvision builder the tensors belong to.
+        num_classes: Its class count, background included (torchvision's convention).
+        state: The detseg state dict (detseg key names).
+        model_cfg: ``{"name": ..., **kwargs}`` that rebuilds the converted architecture.
+        categories: Foreground class names of torchvision's weights when the class count is
+            theirs, else ``None``.
+    """
+
+    arch: str
+    num_classes: int
+    state: dict[str, Tensor]
+    model_cfg: dict[str, Any]
+    categories: list[str] | None
+
+
+def build_torchvision(arch: str, num_classes: int, aux_loss: bool = False) -> nn.Module:
+    """torchvision's ``arch`` with random weights (``weights=None``, no backbone weights)."""
+    kwargs: dict[str, Any] = {"weights": None, "weights_backbone": None}
+    kwargs["num_classes"] = num_classes
+    if arch in _WITH_AUX_HEAD:
+        kwargs["aux_loss"] = aux_loss
+    return tv_models.get_model(arch, **kwargs)
+
+
+def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
+    """The tensors of a checkpoint file: a state dict, or a dict holding one under ``model``.
+
+    Raises:
+        FileNotFoundError: No such file.
+        ValueError: The file is not a torch checkpoint or holds no tensors.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"weights file not found: {path}")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for a file that is not a checkpoint
+        raise ValueError(f"{path}: not a torch checkpoint ({error})") from None
+    if isinstance(data, Mapping) and isinstance(data.get("model"), Mapping):
+        data = data["model"]
+    if not isinstance(data, Mapping) or not any(isinstance(v, Tensor) for v in data.values()):
+        raise ValueError(f"{path}: holds no state dict (a mapping of names to tensors)")
+    return {str(k): v for k, v in data.items() if isinstance(v, Tensor)}
+
+
+def _keys_without_counters(keys: Any) -> set[str]:
+    return {k for k in keys if not k.endswith("num_batches_tracked")}
+
+
+def _identify(state: Mapping[str, Tensor]) -> tuple[str, int, bool]:
+    """``(arch, num_classes, aux_loss)`` of a torchvision state dict.
+
+    Raises:
+        ValueError: No builder of :data:`TORCHVISION_ARCHS` has these keys.
+
+    Builders that differ only in settings have the same tensors (e.g. the two MobileNetV3
+    Faster R-CNNs, whose input sizes differ): the first of them is named, and its conversion
+    gives the same detseg tensors as the others would.
+    """
+    keys = _keys_without_counters(state)
+    aux = any(k.startswith("aux_classifier.") for k in keys)
+    for arch, default_classes in TORCHVISION_ARCHS.items():
+        if aux and arch not in _WITH_AUX_HEAD:
+            continue
+        with torch.device("meta"):
+            candidate = build_torchvision(arch, default_classes, aux).state_dict()
+        if _keys_without_counters(candidate) != keys:
+            continue
+        return arch, _class_count(state, candidate, default_classes), aux
+    raise ValueError(
+        "the tensors match no torchvision model with a detseg twin "
+        f"({', '.join(TORCHVISION_ARCHS)})"
+    )
+
+
+def _class_count(
+    state: Mapping[str, Tensor], candidate: Mapping[str, Tensor], default_classes: int
+) -> int:
+    """The class count of ``state``: class layers scale their first dimension with it."""
+    for key, reference in candidate.items():
+        shape = state[key].shape if key in state else reference.shape
+        if reference.dim() and shape != reference.shape and shape[1:] == reference.shape[1:]:
+            # cls_score [C, F] vs [91, F]; cls_logits [A * C, ...] vs [A * 91, ...]
+            return shape[0] * default_classes // reference.shape[0]
+    return default_classes
+
+
+def convert_torchvision_state(
+    state: Mapping[str, Tensor], arch: str | None = None, source: str = "<state dict>"
+) -> TorchvisionState:
+    """Convert a torchvision state dict to detseg key names (and the detseg architecture).
+
+    Args:
+        state: torchvision tensors (e.g. ``torch.load`` of a hub checkpoint file).
+        arch: The builder they belong to; ``None`` finds it from the keys.
+        source: Name used in error messages (the file).
+
+    Raises:
+        ValueError: Unknown ``arch``, or tensors that fit no (or not this) builder.
+    """
+    if arch is None:
+        arch, num_classes, aux = _identify(state)
+    else:
+        if arch not in TORCHVISION_ARCHS:
+            raise ValueError(
+                f"unknown torchvision architecture {arch!r}; choose one of "
+                f"{', '.join(TORCHVISION_ARCHS)}"
+            )
+        aux = any(k.startswith("aux_classifier.") for k in state)
+        with torch.device("meta"):
+            candidate = build_torchvision(arch, TORCHVISION_ARCHS[arch], aux).state_dict()
+        num_classes = _class_count(state, candidate, TORCHVISION_ARCHS[arch])
+    tv_model = build_torchvision(arch, num_classes, aux)
+    result = tv_model.load_state_dict(dict(state), strict=False)
+    missing = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")]
+    if missing or result.unexpected_keys:
+        raise ValueError(
+            f"{source}: the tensors do not fit torchvision's {arch} "
+            f"(missing {missing[:3]}, unexpected {list(result.unexpected_keys)[:3]})"
+        )
+    model, model_cfg = convert_torchvision(tv_model.eval())
+    categories = None
+    if num_classes == TORCHVISION_ARCHS[arch]:
+        meta = tv_models.get_model_weights(arch).DEFAULT.meta
+        categories = list(meta["categories"][1:])
+    return TorchvisionState(arch, num_classes, model.state_dict(), model_cfg, categories)
+
+
+def hub_weights_file(arch: str) -> Path:
+    """The torch hub cache file of torchvision's default weights for ``arch``.
+
+    Raises:
+        ValueError: Unknown ``arch``.
+        FileNotFoundError: The file is not in the cache; the message says how to download it.
+    """
+    if arch not in TORCHVISION_ARCHS:
+        raise ValueError(
+            f"torchvision:{arch} is not a torchvision model with a detseg twin; choose one of "
+            f"{', '.join(TORCHVISION_ARCHS)}"
+        )
+    weights = tv_models.get_model_weights(arch).DEFAULT
+    path = Path(torch.hub.get_dir()) / "checkpoints" / weights.url.rsplit("/", 1)[-1]
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"torchvision:{arch}: the weights {weights} are not in the torch hub cache "
+            f"({path}); download them on a machine with internet access with "
+            f"`python -c \"import torchvision; torchvision.models.get_model('{arch}', "
+            f"weights='DEFAULT')\"` or `curl -L {weights.url} -o {path}`, "
+            "or set model.init_from to the file's path"
+        )
+    return path

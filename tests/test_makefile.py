@@ -1,0 +1,33 @@
+"""``make demo`` picks its processes and device from the machine (checked with ``make -n``)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+
+
+def _demo_commands(*variables: str) -> str:
+    result = subprocess.run(
+        ["make", "-n", "demo", *variables], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
+def test_one_process_per_gpu_with_bf16():
+    commands = _demo_commands("DEMO_GPUS=4")
+    assert "--nproc_per_node 4 tools/train.py configs/demo.yaml" in commands
+    assert "device=cuda train.amp=bf16" in commands
+
+
+def test_two_cpu_processes_without_a_gpu():
+    commands = _demo_commands("DEMO_GPUS=0")
+    assert "--nproc_per_node 2 tools/train.py configs/demo.yaml" in commands
+    assert "--set data.root=datasets/shapes device=cpu" in commands
+    assert "train.amp" not in commands
