@@ -1,0 +1,66 @@
+"""Convert detection datasets between the COCO-json, VOC-xml and YOLO-txt layouts.
+
+    from detseg.convert.datasets import convert_dataset
+    summary = convert_dataset("datasets/shapes", "datasets/shapes_yolo", "coco", "yolo")
+    # then: tools/train.py CONFIG --data datasets/shapes_yolo/data.yaml
+
+(``python tools/convert_dataset.py --from coco --to yolo SRC DST`` on the command line.)
+
+A reader per format fills a format-neutral :class:`DatasetRecord` (images with path, width,
+height; objects with a ``xyxy`` pixel box, a 0-based class index and crowd / difficult flags);
+a writer per format writes it in that format's default detseg layout (the layouts of
+``datasets/README.md`` and the defaults of ``detseg.data.registry.DATA_DEFAULTS``) plus a
+``data.yaml`` holding the ``data`` config section of the result. Images are copied (or
+symlinked), never re-encoded.
+
+What carries over, and how:
+
+- Boxes keep their float value in COCO and YOLO (YOLO with 8 decimals of the normalised
+  coordinates). VOC stores integer pixel indices: each box edge is rounded to the nearest pixel
+  edge, so a round trip through VOC moves an edge by at most half a pixel. Every box is clipped
+  to its image; a non-finite box, or one with no area inside the image, is skipped and counted.
+- Classes come from the source: COCO categories (in id order; the splits must agree), YOLO
+  ``classes.txt``, VOC its ``classes.txt`` (written by the VOC writer) or else the sorted names
+  found in the xml files. Given ``classes``, objects are matched to them by name and other
+  objects are skipped and counted (for a YOLO source without ``classes.txt`` they name the class
+  indices). COCO output numbers categories ``1..K`` in class order; YOLO output uses ``0..K-1``.
+- Images without objects are kept: a COCO image with no annotations, a VOC xml without
+  ``<object>``, an empty YOLO label file.
+- COCO ``iscrowd`` regions stay crowd in COCO output, become ``difficult`` objects in VOC output
+  (evaluation ignores both), and are dropped and counted in YOLO output, which has no flag.
+- VOC ``difficult`` objects become COCO annotations with ``iscrowd: 0`` and an extra
+  ``"difficult": 1`` field: COCO tools count them as ordinary objects (as training does), and a
+  conversion back to VOC restores the flag. YOLO output writes them as ordinary objects.
+- Instance masks (COCO ``segmentation``) are not carried: the output is boxes only.
+- VOC output ids are the image file stems, prefixed with the split (``train_000000``) when two
+  splits share a stem; ``trainval.txt`` is written when both ``train`` and ``val`` are, and VOC
+  input leaves ``trainval`` out of its default splits when ``train`` and ``val`` are there.
+"""
+
+from detseg.convert.datasets.convert import (
+    DATASET_FORMATS,
+    ConversionSummary,
+    SplitSummary,
+    convert_dataset,
+    find_splits,
+    read_dataset,
+)
+from detseg.convert.datasets.records import (
+    DatasetRecord,
+    ImageRecord,
+    ObjectRecord,
+    SplitRecord,
+)
+
+__all__ = [
+    "DATASET_FORMATS",
+    "ConversionSummary",
+    "DatasetRecord",
+    "ImageRecord",
+    "ObjectRecord",
+    "SplitRecord",
+    "SplitSummary",
+    "convert_dataset",
+    "find_splits",
+    "read_dataset",
+]

@@ -1,0 +1,80 @@
+"""Write a :class:`~detseg.convert.datasets.records.DatasetRecord` as a COCO-json dataset.
+
+Output, per split (the layout :mod:`detseg.data.coco` reads with its default keys)::
+
+    <dst>/<split>/images/<file_name>
+    <dst>/annotations/instances_<split>.json
+
+Image ids are ``1..N`` and annotation ids ``1..M`` in record order; category ids are ``1..K`` in
+class order. ``bbox`` is ``[x, y, w, h]`` in float pixels, ``area`` its ``w * h``; ``iscrowd``
+is kept, and a difficult object gets ``"difficult": 1`` next to ``iscrowd: 0`` (ignored by COCO
+tools, read back by this package). No ``segmentation`` is written.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from detseg.convert.datasets.output_files import Progress, WrittenSplit, place_image
+from detseg.convert.datasets.records import DatasetRecord, ObjectRecord
+
+__all__ = ["write_coco"]
+
+
+def _annotation(obj: ObjectRecord, ann_id: int, image_id: int) -> dict[str, Any]:
+    x1, y1, x2, y2 = obj.box
+    ann: dict[str, Any] = {
+        "id": ann_id,
+        "image_id": image_id,
+        "category_id": obj.class_index + 1,
+        "bbox": [x1, y1, x2 - x1, y2 - y1],
+        "area": (x2 - x1) * (y2 - y1),
+        "iscrowd": int(obj.iscrowd),
+    }
+    if obj.difficult:
+        ann["difficult"] = 1
+    return ann
+
+
+def write_coco(
+    dataset: DatasetRecord, dst: Path, link: bool, progress: Progress
+) -> list[WrittenSplit]:
+    """Write every split of ``dataset`` under ``dst`` (layout in the module docstring).
+
+    Args:
+        dataset: What to write.
+        dst: Output root.
+        link: Symlink the images instead of copying them.
+        progress: Wraps each split's images (a progress bar).
+
+    Returns:
+        What was written, per split.
+    """
+    categories = [{"id": k + 1, "name": name} for k, name in enumerate(dataset.classes)]
+    (dst / "annotations").mkdir(parents=True, exist_ok=True)
+    written = []
+    for split in dataset.splits:
+        counts = WrittenSplit(split.name)
+        images: list[dict[str, Any]] = []
+        annotations: list[dict[str, Any]] = []
+        for image in progress(split.name, split.images):
+            place_image(image.path, dst / split.name / "images" / image.file_name, link)
+            image_id = len(images) + 1
+            images.append(
+                {
+                    "id": image_id,
+                    "file_name": image.file_name,
+                    "width": image.width,
+                    "height": image.height,
+                }
+            )
+            for obj in image.objects:
+                annotations.append(_annotation(obj, len(annotations) + 1, image_id))
+            counts.add_image(image.objects)
+        coco = {"images": images, "annotations": annotations, "categories": categories}
+        ann_file = dst / "annotations" / f"instances_{split.name}.json"
+        ann_file.write_text(json.dumps(coco, separators=(",", ":")), encoding="utf-8")
+        written.append(counts)
+    return written

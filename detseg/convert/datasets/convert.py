@@ -1,0 +1,219 @@
+"""``convert_dataset``: read a dataset in one format, write it in another, summarise per split."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from detseg.convert.datasets.coco_reader import coco_splits, read_coco
+from detseg.convert.datasets.coco_writer import write_coco
+from detseg.convert.datasets.data_file import write_data_file
+from detseg.convert.datasets.output_files import Progress, WrittenSplit, no_progress
+from detseg.convert.datasets.records import DatasetRecord, ImageRecord, SplitRecord
+from detseg.convert.datasets.voc_reader import read_voc, voc_splits
+from detseg.convert.datasets.voc_writer import write_voc
+from detseg.convert.datasets.yolo_reader import read_yolo, yolo_splits
+from detseg.convert.datasets.yolo_writer import write_yolo
+
+__all__ = [
+    "DATASET_FORMATS",
+    "ConversionSummary",
+    "SplitSummary",
+    "convert_dataset",
+    "find_splits",
+    "read_dataset",
+]
+
+Reader = Callable[[Path, list[str], "list[str] | None"], DatasetRecord]
+Writer = Callable[[DatasetRecord, Path, bool, Progress], list[WrittenSplit]]
+
+#: Format name -> (split finder, reader, writer).
+DATASET_FORMATS: dict[str, tuple[Callable[[Path], list[str]], Reader, Writer]] = {
+    "coco": (coco_splits, read_coco, write_coco),
+    "voc": (voc_splits, read_voc, write_voc),
+    "yolo": (yolo_splits, read_yolo, write_yolo),
+}
+
+
+@dataclass(frozen=True)
+class SplitSummary:
+    """One converted split.
+
+    Attributes:
+        name: Split name.
+        images: Images written.
+        objects: Objects written.
+        classes: Classes with at least one written object.
+        skipped_objects: Objects not written: unreadable, of another class, or not
+            expressible in the target format (YOLO: crowd regions).
+        skipped_images: Images not written (missing or unreadable).
+    """
+
+    name: str
+    images: int
+    objects: int
+    classes: int
+    skipped_objects: int
+    skipped_images: int
+
+    def line(self, num_classes: int) -> str:
+        """``"train: 10 images, 23 objects, 5/5 classes, skipped 0 objects, 0 images"``."""
+        return (
+            f"{self.name}: {self.images} images, {self.objects} objects, {self.classes}/"
+            f"{num_classes} classes, skipped {self.skipped_objects} objects, "
+            f"{self.skipped_images} images"
+        )
+
+
+@dataclass(frozen=True)
+class ConversionSummary:
+    """What :func:`convert_dataset` wrote.
+
+    Attributes:
+        src_format: Source format.
+        dst_format: Target format.
+        dst: Output root.
+        data_file: The written ``data.yaml``.
+        classes: Class names, in label order (label ``k`` is ``classes[k - 1]``).
+        splits: One summary per split, in conversion order.
+    """
+
+    src_format: str
+    dst_format: str
+    dst: Path
+    data_file: Path
+    classes: list[str]
+    splits: list[SplitSummary]
+
+    def lines(self) -> list[str]:
+        """One line per split (:meth:`SplitSummary.line`)."""
+        return [split.line(len(self.classes)) for split in self.splits]
+
+
+def _check_format(fmt: str, role: str) -> None:
+    if fmt not in DATASET_FORMATS:
+        raise ValueError(f"unknown {role} format {fmt!r}: use one of {', '.join(DATASET_FORMATS)}")
+
+
+def find_splits(root: str | os.PathLike, fmt: str) -> list[str]:
+    """Split names present in the ``fmt`` dataset at ``root`` (train, val, test first).
+
+    Raises:
+        ValueError: Unknown format.
+        FileNotFoundError: ``root`` is not a folder.
+    """
+    _check_format(fmt, "dataset")
+    if not Path(root).is_dir():
+        raise FileNotFoundError(f"dataset folder not found: {root}")
+    return DATASET_FORMATS[fmt][0](Path(root))
+
+
+def read_dataset(
+    root: str | os.PathLike,
+    fmt: str,
+    splits: list[str] | None = None,
+    classes: list[str] | None = None,
+) -> DatasetRecord:
+    """Read the ``fmt`` dataset at ``root`` into the format-neutral record.
+
+    Args:
+        root: Dataset folder in the default detseg layout of ``fmt``.
+        fmt: ``"coco"``, ``"voc"`` or ``"yolo"``.
+        splits: Splits to read (default: all found, :func:`find_splits`).
+        classes: Output class names, matched by name to the source's classes (see each
+            reader); ``None``: the source's classes.
+
+    Raises:
+        ValueError: Unknown format, or a malformed annotation file (named).
+        FileNotFoundError: ``root``, a split or a file the layout needs is missing (named).
+    """
+    found = find_splits(root, fmt)
+    chosen = list(splits) if splits else found
+    if not chosen:
+        raise FileNotFoundError(
+            f"no {fmt} splits found in {root} (see datasets/README.md for the {fmt} layout)"
+        )
+    return DATASET_FORMATS[fmt][1](Path(root), chosen, classes)
+
+
+def _check_target(src: Path, dst: Path) -> None:
+    if dst.resolve() == src.resolve():
+        raise ValueError(f"the output folder {dst} is the source folder: choose another one")
+    if dst.exists() and (not dst.is_dir() or any(dst.iterdir())):
+        raise ValueError(
+            f"the output folder {dst} exists and is not empty: choose a new folder or remove it"
+        )
+
+
+def _tqdm_progress(fmt: str) -> Progress:
+    def wrap(split: str, images: list[ImageRecord]) -> Iterable[ImageRecord]:
+        return tqdm(images, desc=f"{fmt} {split}", unit="img", leave=False)
+
+    return wrap
+
+
+def _summary(split: SplitRecord, written: WrittenSplit) -> SplitSummary:
+    return SplitSummary(
+        name=split.name,
+        images=written.images,
+        objects=written.objects,
+        classes=len(written.class_indices),
+        skipped_objects=split.skipped_objects + written.dropped,
+        skipped_images=split.skipped_images,
+    )
+
+
+def convert_dataset(
+    src: str | os.PathLike,
+    dst: str | os.PathLike,
+    src_format: str,
+    dst_format: str,
+    splits: list[str] | None = None,
+    link: bool = False,
+    classes: list[str] | None = None,
+    progress: bool = True,
+) -> ConversionSummary:
+    """Convert the detection dataset at ``src`` from ``src_format`` to ``dst_format`` at ``dst``.
+
+    Both folders use the default detseg layout of their format (``datasets/README.md``); ``dst``
+    also gets a ``data.yaml`` (:mod:`detseg.convert.datasets.data_file`). See
+    :mod:`detseg.convert.datasets` for how boxes, classes and flags carry over.
+
+    Args:
+        src: Source dataset folder.
+        dst: Output folder; created, and must be new or empty.
+        src_format: ``"coco"``, ``"voc"`` or ``"yolo"``.
+        dst_format: Another of those.
+        splits: Splits to convert (default: every split found in ``src``).
+        link: Symlink the images instead of copying them.
+        classes: Output class names; source objects of other classes are skipped (default:
+            the source's classes).
+        progress: Show a tqdm progress bar per split.
+
+    Returns:
+        What was written, per split.
+
+    Raises:
+        ValueError: Unknown or equal formats, ``dst`` not empty or equal to ``src``, or a
+            malformed source file (named).
+        FileNotFoundError: ``src``, a split or a file of the source layout is missing (named).
+    """
+    _check_format(src_format, "source")
+    _check_format(dst_format, "target")
+    if src_format == dst_format:
+        raise ValueError(f"source and target format are both {src_format!r}: nothing to convert")
+    src_path, dst_path = Path(src), Path(dst)
+    _check_target(src_path, dst_path)
+    dataset = read_dataset(src_path, src_format, splits, classes)
+    wrap = _tqdm_progress(dst_format) if progress else no_progress
+    written = DATASET_FORMATS[dst_format][2](dataset, dst_path, link, wrap)
+    names = [split.name for split in dataset.splits]
+    data_file = write_data_file(dst_format, dst_path, names, dataset.classes)
+    summaries = [_summary(s, w) for s, w in zip(dataset.splits, written, strict=True)]
+    return ConversionSummary(
+        src_format, dst_format, dst_path, data_file, dataset.classes, summaries
+    )

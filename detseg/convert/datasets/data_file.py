@@ -1,0 +1,74 @@
+"""``<dst>/data.yaml``: the ``data`` config section of a converted dataset.
+
+The file holds ``data:`` with ``format``, ``root`` (the absolute output folder) and the keys of
+:data:`detseg.data.registry.DATA_DEFAULTS` that point the ``train`` and ``val`` roles at the
+written splits: a detseg data file (``tools/train.py CONFIG --data <dst>/data.yaml``, see
+:mod:`detseg.config.data_file`) whose section ``detseg.data.build_dataset`` also takes. The
+``train`` role is the split named ``train`` (else ``trainval``, else the first split whose name
+starts with ``train``, else the first split); ``val`` is ``val`` (else a split starting with
+``val``, else ``test``). A role without a split keeps the format's defaults.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["data_section", "split_roles", "write_data_file"]
+
+
+def split_roles(splits: list[str]) -> dict[str, str]:
+    """``{"train": split, "val": split}`` for the roles that have a split (rules above)."""
+    roles: dict[str, str] = {}
+    train: list[str] = [s for s in ("train", "trainval") if s in splits]
+    train += [s for s in splits if s.startswith("train")] + splits[:1]
+    if train:
+        roles["train"] = train[0]
+    val: list[str] = (["val"] if "val" in splits else []) + [
+        s for s in splits if s.startswith("val")
+    ]
+    val += ["test"] if "test" in splits else []
+    if val:
+        roles["val"] = val[0]
+    return roles
+
+
+def _role_keys(fmt: str, role: str, split: str) -> dict[str, Any]:
+    if fmt == "coco":
+        return {
+            f"{role}_images": f"{split}/images",
+            f"{role}_ann": f"annotations/instances_{split}.json",
+        }
+    if fmt == "voc":
+        return {f"{role}_split": split}
+    return {f"{role}_images": f"images/{split}"}
+
+
+def data_section(fmt: str, root: Path, splits: list[str], classes: list[str]) -> dict[str, Any]:
+    """The ``data`` config section of a dataset written in ``fmt`` at ``root``.
+
+    Args:
+        fmt: ``"coco"``, ``"voc"`` or ``"yolo"``.
+        root: The dataset folder (written as an absolute path).
+        splits: The written split names.
+        classes: The class names, written for VOC (a VOC reader without them takes the sorted
+            names of the xml files, another label order).
+    """
+    section: dict[str, Any] = {"format": fmt, "root": str(root.resolve())}
+    for role, split in split_roles(splits).items():
+        section.update(_role_keys(fmt, role, split))
+    if fmt == "voc":
+        section["classes"] = list(classes)
+    if fmt == "yolo":
+        section["classes"] = "classes.txt"
+    return section
+
+
+def write_data_file(fmt: str, root: Path, splits: list[str], classes: list[str]) -> Path:
+    """Write ``<root>/data.yaml`` (``{"data": data_section(...)}``) and return its path."""
+    path = root / "data.yaml"
+    text = yaml.safe_dump({"data": data_section(fmt, root, splits, classes)}, sort_keys=False)
+    path.write_text(text, encoding="utf-8")
+    return path

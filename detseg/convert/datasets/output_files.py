@@ -1,0 +1,92 @@
+"""What the writers share: output image names and copying (or linking) the image files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from detseg.convert.datasets.records import ImageRecord, ObjectRecord
+
+__all__ = ["Progress", "WrittenSplit", "flat_name", "no_progress", "place_image", "unique_names"]
+
+#: ``progress(split name, images)`` -> the images, iterated with a progress bar (or without).
+Progress = Callable[[str, list[ImageRecord]], Iterable[ImageRecord]]
+
+
+def no_progress(split: str, images: list[ImageRecord]) -> Iterable[ImageRecord]:
+    """The :data:`Progress` that shows nothing."""
+    return images
+
+
+@dataclass
+class WrittenSplit:
+    """What a writer wrote of one split.
+
+    Attributes:
+        name: Split name.
+        images: Images written.
+        objects: Objects written.
+        dropped: Objects the target format cannot hold (YOLO: crowd regions).
+        class_indices: Classes with at least one written object.
+    """
+
+    name: str
+    images: int = 0
+    objects: int = 0
+    dropped: int = 0
+    class_indices: set[int] = field(default_factory=set)
+
+    def add_image(self, written: list[ObjectRecord], dropped: int = 0) -> None:
+        """Count one written image with its written objects and the objects it dropped."""
+        self.images += 1
+        self.objects += len(written)
+        self.dropped += dropped
+        self.class_indices.update(obj.class_index for obj in written)
+
+
+def flat_name(file_name: str) -> str:
+    """A source ``file_name`` as one file name: sub-folders joined with ``_`` (``a/b.jpg`` ->
+    ``a_b.jpg``)."""
+    return "_".join(PurePosixPath(file_name.replace("\\", "/")).parts)
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """``names`` with unique stems: a repeated stem gets ``_1``, ``_2``, ... (first one kept).
+
+    YOLO pairs ``<stem>.png`` with ``labels/<stem>.txt`` and VOC ids are stems, so ``a.jpg`` and
+    ``a.png`` must not share one. The suffixes avoid every stem in ``names``.
+    """
+    stems = [PurePosixPath(name).stem for name in names]
+    taken = set(stems)
+    seen: Counter[str] = Counter()
+    result = []
+    for name, stem in zip(names, stems, strict=True):
+        seen[stem] += 1
+        if seen[stem] == 1:
+            result.append(name)
+            continue
+        k = seen[stem] - 1
+        while f"{stem}_{k}" in taken:
+            k += 1
+        taken.add(f"{stem}_{k}")
+        result.append(f"{stem}_{k}{PurePosixPath(name).suffix}")
+    return result
+
+
+def place_image(source: Path, target: Path, link: bool) -> None:
+    """Copy ``source`` to ``target`` (``link``: a symlink to the absolute source path).
+
+    Raises:
+        FileNotFoundError: ``source`` is missing.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_symlink() or target.exists():
+        target.unlink()
+    if link:
+        os.symlink(source.resolve(), target)
+    else:
+        shutil.copyfile(source, target)

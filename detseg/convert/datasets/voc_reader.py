@@ -1,0 +1,176 @@
+"""Read a Pascal-VOC-xml dataset into a :class:`~detseg.convert.datasets.records.DatasetRecord`.
+
+Layout (as :mod:`detseg.data.voc` reads it)::
+
+    <root>/Annotations/<id>.xml
+    <root>/JPEGImages/<filename of the xml>          (``<id>.jpg`` when the xml names none)
+    <root>/ImageSets/Main/<split>.txt                one image id per line
+
+The splits of a root are its ``ImageSets/Main/*.txt`` files, except VOCdevkit's per-class
+lists (``<class>_<split>.txt``) and ``trainval`` when ``train`` and ``val`` are both there (it is
+their union). VOC's 1-based inclusive pixel indices become ``xyxy = (xmin - 1, ymin - 1, xmax,
+ymax)`` (see :mod:`detseg.data.voc`). Classes: the names of ``<root>/classes.txt`` (one per
+line; this package's VOC writer puts it there) when present, else the sorted names found in the
+xml files of the converted splits. Image sizes come from ``<size>``, or from the image header where
+``<size>`` is missing or zero. An id whose xml or image is missing is skipped and counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+from detseg.convert.datasets.records import (
+    DatasetRecord,
+    ImageRecord,
+    ObjectRecord,
+    SplitRecord,
+    checked_box,
+    image_size,
+    sort_splits,
+)
+from detseg.data import read_class_names
+
+__all__ = ["read_voc", "voc_splits"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _RawObject:
+    """An object as the xml states it (name not yet mapped to a class)."""
+
+    name: str
+    box: tuple[float, float, float, float]  # xyxy pixels
+    difficult: bool
+
+
+def voc_splits(root: Path) -> list[str]:
+    """Split names of ``root`` (``ImageSets/Main/<split>.txt``; see the module docstring)."""
+    stems = {p.stem for p in (root / "ImageSets" / "Main").glob("*.txt")}
+    per_class = {s for s in stems if "_" in s and s.rsplit("_", 1)[1] in stems}
+    splits = stems - per_class
+    if {"train", "val", "trainval"} <= splits:
+        splits.discard("trainval")
+    return sort_splits(sorted(splits))
+
+
+def _split_ids(root: Path, split: str) -> list[str]:
+    split_file = root / "ImageSets" / "Main" / f"{split}.txt"
+    if not split_file.is_file():
+        found = ", ".join(voc_splits(root)) or "none"
+        raise FileNotFoundError(
+            f"VOC split {split!r} not found: no {split_file} (splits found in {root}: {found})"
+        )
+    lines = split_file.read_text(encoding="utf-8").splitlines()
+    return [line.split()[0] for line in lines if line.strip()]
+
+
+def _size(root_el: ET.Element) -> tuple[int, int]:
+    """``(width, height)`` of ``<size>``; ``(0, 0)`` when missing or not numbers."""
+    try:
+        return int(float(root_el.findtext("size/width", ""))), int(
+            float(root_el.findtext("size/height", ""))
+        )
+    except ValueError:
+        return 0, 0
+
+
+def _raw_objects(root_el: ET.Element, xml_file: Path) -> tuple[list[_RawObject], int]:
+    """The xml's objects and how many had no usable name or box (logged)."""
+    objects, bad = [], 0
+    for index, obj in enumerate(root_el.iter("object")):
+        name = (obj.findtext("name") or "").strip()
+        try:
+            xmin, ymin, xmax, ymax = (
+                float(obj.findtext(f"bndbox/{tag}", "")) for tag in ("xmin", "ymin", "xmax", "ymax")
+            )
+        except ValueError:
+            name = ""
+        if not name:
+            logger.warning("%s: object %d has no name or no numeric box; skipped", xml_file, index)
+            bad += 1
+            continue
+        difficult = (obj.findtext("difficult") or "0").strip() in ("1", "true", "True")
+        objects.append(_RawObject(name, (xmin - 1.0, ymin - 1.0, xmax, ymax), difficult))
+    return objects, bad
+
+
+def _read_image(root: Path, image_id: str) -> tuple[ImageRecord, list[_RawObject], int] | None:
+    """The image (no objects yet), its raw objects and the bad ones, or ``None`` (logged)."""
+    xml_file = root / "Annotations" / f"{image_id}.xml"
+    try:
+        root_el = ET.parse(xml_file).getroot()
+    except (OSError, ET.ParseError) as error:
+        logger.warning("%s: cannot read the annotation (%s); image skipped", xml_file, error)
+        return None
+    file_name = (root_el.findtext("filename") or "").strip() or f"{image_id}.jpg"
+    path = root / "JPEGImages" / file_name
+    if not path.is_file():
+        logger.warning("%s: image %s not found; skipped", xml_file, path)
+        return None
+    width, height = _size(root_el)
+    if width <= 0 or height <= 0:
+        size = image_size(path)
+        if size is None:
+            return None
+        width, height = size
+    objects, bad = _raw_objects(root_el, xml_file)
+    return ImageRecord(path, file_name, width, height), objects, bad
+
+
+def read_voc(root: Path, splits: list[str], classes: list[str] | None = None) -> DatasetRecord:
+    """Read ``splits`` of the VOC dataset at ``root``.
+
+    Args:
+        root: The VOC folder (layout in the module docstring).
+        splits: Split names to read.
+        classes: Output class names; objects of other names are skipped. ``None``: the names
+            of ``<root>/classes.txt``, else the sorted names found in the xml files of
+            ``splits``.
+
+    Raises:
+        FileNotFoundError: A split file is missing.
+        ValueError: A ``classes.txt`` without names or with duplicate names.
+    """
+    parsed = []
+    for split in splits:
+        record = SplitRecord(split, [])
+        images = []
+        for image_id in _split_ids(root, split):
+            result = _read_image(root, image_id)
+            if result is None:
+                record.skipped_images += 1
+                continue
+            record.skipped_objects += result[2]
+            images.append(result)
+        parsed.append((record, images))
+    if classes is None and (root / "classes.txt").is_file():
+        classes = read_class_names(root / "classes.txt")
+    if classes is None:
+        classes = sorted({o.name for _, images in parsed for _, objs, _ in images for o in objs})
+    position = {name: k for k, name in enumerate(classes)}
+    other_names: set[str] = set()
+    for record, images in parsed:
+        for image, raw_objects, _ in images:
+            for raw in raw_objects:
+                if raw.name not in position:
+                    other_names.add(raw.name)
+                    record.skipped_objects += 1
+                    continue
+                box = checked_box(raw.box, image.width, image.height, str(image.path))
+                if box is None:
+                    record.skipped_objects += 1
+                    continue
+                image.objects.append(ObjectRecord(box, position[raw.name], False, raw.difficult))
+            record.images.append(image)
+    if other_names:
+        logger.warning(
+            "%s: objects of classes %s, which are not in classes=%s, were skipped",
+            root,
+            sorted(other_names),
+            classes,
+        )
+    return DatasetRecord(list(classes), [record for record, _ in parsed])

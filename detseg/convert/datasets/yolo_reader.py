@@ -1,0 +1,153 @@
+"""Read a YOLO-txt dataset into a :class:`~detseg.convert.datasets.records.DatasetRecord`.
+
+Layout (as :mod:`detseg.data.yolo` reads it)::
+
+    <root>/images/<split>/<stem>.<png|jpg|...>
+    <root>/labels/<split>/<stem>.txt          "class cx cy w h" per object, normalised
+    <root>/classes.txt                        one class name per line
+
+The splits of a root are the sub-folders of ``<root>/images``. Class names come from
+``classes.txt`` (else a ``data.yaml`` with Ultralytics ``names``); ``class`` is 0-based.
+``cx cy w h`` are normalised by the image width and height, read from the image header (YOLO
+stores no sizes), and become ``xyxy`` pixels. A line with more than five numbers is an
+Ultralytics segment (``class x1 y1 x2 y2 ...``) whose box is the polygon's extent. An image
+without a label file, or with an empty one, has no objects.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from detseg.convert.datasets.records import (
+    DatasetRecord,
+    ImageRecord,
+    ObjectRecord,
+    SplitRecord,
+    checked_box,
+    class_index_map,
+    image_size,
+    sort_splits,
+)
+from detseg.data import read_class_names
+from detseg.data.yolo import IMAGE_EXTENSIONS
+
+__all__ = ["read_yolo", "yolo_class_names", "yolo_splits"]
+
+logger = logging.getLogger(__name__)
+
+_NAME_FILES = ("classes.txt", "data.yaml")
+
+
+def yolo_splits(root: Path) -> list[str]:
+    """Split names of ``root``: the sub-folders of ``<root>/images``."""
+    images = root / "images"
+    return sort_splits([p.name for p in images.iterdir() if p.is_dir()] if images.is_dir() else [])
+
+
+def yolo_class_names(root: Path) -> list[str] | None:
+    """Class names from ``<root>/classes.txt`` (else ``<root>/data.yaml``), or ``None``."""
+    for name in _NAME_FILES:
+        if (root / name).is_file():
+            return read_class_names(root / name)
+    return None
+
+
+def _parse_line(line: str, num_classes: int) -> tuple[int, list[float]] | str:
+    """``(class, [cx, cy, w, h] normalised)`` of one label line, or why it is unusable."""
+    try:
+        values = [float(v) for v in line.split()]
+    except ValueError:
+        return "not all fields are numbers"
+    if len(values) < 5 or (len(values) > 5 and len(values) % 2 == 0):
+        return "expected 'class cx cy w h' or 'class x1 y1 x2 y2 x3 y3 ...'"
+    cls = values[0]
+    if cls != int(cls) or not 0 <= cls < num_classes:
+        return f"class index {line.split()[0]} is not in 0..{num_classes - 1}"
+    coords = values[1:]
+    if len(coords) > 4:  # segment polygon -> its extent
+        xs, ys = coords[0::2], coords[1::2]
+        coords = [(min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2, max(xs) - min(xs)]
+        coords.append(max(ys) - min(ys))
+    return int(cls), coords
+
+
+def _objects(
+    label_file: Path, image: ImageRecord, targets: list[int | None]
+) -> tuple[list[ObjectRecord], int]:
+    """Objects of one label file and how many lines were skipped (logged)."""
+    if not label_file.is_file():
+        return [], 0
+    objects, skipped = [], 0
+    for lineno, line in enumerate(label_file.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{label_file}:{lineno}"
+        parsed = _parse_line(line, len(targets))
+        if isinstance(parsed, str):
+            logger.warning("%s: label %r skipped: %s", where, line, parsed)
+            skipped += 1
+            continue
+        cls, (cx, cy, w, h) = parsed
+        scaled = (
+            (cx - w / 2) * image.width,
+            (cy - h / 2) * image.height,
+            (cx + w / 2) * image.width,
+            (cy + h / 2) * image.height,
+        )
+        box = checked_box(scaled, image.width, image.height, where)
+        target = targets[cls]
+        if box is None or target is None:
+            skipped += 1
+            continue
+        objects.append(ObjectRecord(box, target))
+    return objects, skipped
+
+
+def _read_split(root: Path, split: str, targets: list[int | None]) -> SplitRecord:
+    images_dir, labels_dir = root / "images" / split, root / "labels" / split
+    if not images_dir.is_dir():
+        found = ", ".join(yolo_splits(root)) or "none"
+        raise FileNotFoundError(
+            f"YOLO split {split!r} not found: no folder {images_dir} (splits found in {root}: "
+            f"{found})"
+        )
+    record = SplitRecord(split, [])
+    files = sorted(p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+    for path in files:
+        size = image_size(path)
+        if size is None:
+            record.skipped_images += 1
+            continue
+        image = ImageRecord(path, path.name, *size)
+        image.objects, skipped = _objects(labels_dir / f"{path.stem}.txt", image, targets)
+        record.skipped_objects += skipped
+        record.images.append(image)
+    return record
+
+
+def read_yolo(root: Path, splits: list[str], classes: list[str] | None = None) -> DatasetRecord:
+    """Read ``splits`` of the YOLO dataset at ``root``.
+
+    Args:
+        root: Dataset folder (layout in the module docstring).
+        splits: Split names to read.
+        classes: Output class names; objects are mapped to them by the name of their class
+            index and objects of other classes are skipped. Without a ``classes.txt`` in
+            ``root`` these are the names of the class indices ``0..K-1``. ``None``: the names
+            of ``classes.txt``.
+
+    Raises:
+        FileNotFoundError: A split's images folder is missing, or no class names (neither a
+            ``classes.txt`` nor ``classes``).
+        ValueError: A ``classes.txt`` without names or with duplicate names.
+    """
+    source = yolo_class_names(root)
+    if source is None and classes is None:
+        raise FileNotFoundError(
+            f"YOLO class names not found: no {root / 'classes.txt'} (one name per line); write "
+            "it or pass the names (--classes FILE)"
+        )
+    names = list(classes if classes is not None else source or [])
+    targets = class_index_map(source if source is not None else names, names)
+    return DatasetRecord(names, [_read_split(root, split, targets) for split in splits])

@@ -1,0 +1,83 @@
+"""Write a :class:`~detseg.convert.datasets.records.DatasetRecord` as a YOLO-txt dataset.
+
+Output (the layout :mod:`detseg.data.yolo` reads)::
+
+    <dst>/images/<split>/<name>            the image file as it was (not re-encoded)
+    <dst>/labels/<split>/<stem>.txt        "class cx cy w h" per object; empty for no objects
+    <dst>/classes.txt                      the class names, one per line
+
+``class`` is the 0-based class index; ``cx cy w h`` are the box centre and size divided by the
+image width and height, written with 8 decimals. YOLO labels have no crowd or difficult flag:
+crowd regions are dropped (counted, and a warning says how many), difficult objects are written
+as ordinary objects. Sub-folders of a source file name are joined into the name with ``_``, and
+stems repeated within a split get ``_1``, ``_2``, ... .
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path, PurePosixPath
+
+from detseg.convert.datasets.output_files import (
+    Progress,
+    WrittenSplit,
+    flat_name,
+    place_image,
+    unique_names,
+)
+from detseg.convert.datasets.records import DatasetRecord, ImageRecord, ObjectRecord
+
+__all__ = ["yolo_line", "write_yolo"]
+
+logger = logging.getLogger(__name__)
+
+
+def yolo_line(obj: ObjectRecord, width: int, height: int) -> str:
+    """``"class cx cy w h"`` of one object (``obj.box`` is ``xyxy`` pixels; output normalised)."""
+    x1, y1, x2, y2 = obj.box
+    values = ((x1 + x2) / 2 / width, (y1 + y2) / 2 / height, (x2 - x1) / width, (y2 - y1) / height)
+    return " ".join([str(obj.class_index), *(f"{v:.8f}" for v in values)])
+
+
+def _write_labels(image: ImageRecord, label_file: Path) -> list[ObjectRecord]:
+    """Write the label file of ``image``; return the objects written (crowd regions are not)."""
+    kept = [obj for obj in image.objects if not obj.iscrowd]
+    lines = [yolo_line(obj, image.width, image.height) for obj in kept]
+    label_file.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return kept
+
+
+def write_yolo(
+    dataset: DatasetRecord, dst: Path, link: bool, progress: Progress
+) -> list[WrittenSplit]:
+    """Write every split of ``dataset`` under ``dst`` (layout in the module docstring).
+
+    Args:
+        dataset: What to write.
+        dst: Output root.
+        link: Symlink the images instead of copying them.
+        progress: Wraps each split's images (a progress bar).
+
+    Returns:
+        What was written, per split (``dropped``: the crowd regions).
+    """
+    dst.mkdir(parents=True, exist_ok=True)
+    (dst / "classes.txt").write_text("".join(f"{c}\n" for c in dataset.classes), encoding="utf-8")
+    written = []
+    for split in dataset.splits:
+        counts = WrittenSplit(split.name)
+        names = unique_names([flat_name(image.file_name) for image in split.images])
+        labels_dir = dst / "labels" / split.name
+        labels_dir.mkdir(parents=True, exist_ok=True)
+        for k, image in enumerate(progress(split.name, split.images)):
+            place_image(image.path, dst / "images" / split.name / names[k], link)
+            kept = _write_labels(image, labels_dir / f"{PurePosixPath(names[k]).stem}.txt")
+            counts.add_image(kept, dropped=len(image.objects) - len(kept))
+        if counts.dropped:
+            logger.warning(
+                "%s: %d crowd region(s) dropped (YOLO labels have no crowd flag)",
+                split.name,
+                counts.dropped,
+            )
+        written.append(counts)
+    return written

@@ -1,0 +1,90 @@
+"""Convert a detection dataset between the COCO-json, VOC-xml and YOLO-txt layouts.
+
+    python tools/convert_dataset.py --from coco --to yolo datasets/shapes datasets/shapes_yolo
+    python tools/convert_dataset.py --from voc --to coco VOC2007 voc_coco --splits trainval test
+    python tools/train.py configs/demo.yaml --data datasets/shapes_yolo/data.yaml
+
+Both folders use the format's default detseg layout (datasets/README.md); the output also gets
+a data.yaml with the `data:` section of the result, for `tools/train.py --data` (with `classes`
+for VOC, which keeps their order). How boxes, classes, crowd and difficult flags carry over:
+detseg/convert/datasets/__init__.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+from detseg.command_line import run_command
+from detseg.convert.datasets import DATASET_FORMATS, convert_dataset
+from detseg.data import read_class_names
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    formats = list(DATASET_FORMATS)
+    parser.add_argument(
+        "--from", dest="src_format", required=True, choices=formats, help="source format"
+    )
+    parser.add_argument(
+        "--to", dest="dst_format", required=True, choices=formats, help="target format"
+    )
+    parser.add_argument("src", type=Path, help="source dataset folder (SRC_ROOT)")
+    parser.add_argument(
+        "dst", type=Path, help="output folder (DST_ROOT); created, must be new or empty"
+    )
+    parser.add_argument(
+        "--splits",
+        nargs="+",
+        default=None,
+        metavar="SPLIT",
+        help="splits to convert, e.g. train val (default: every split found in SRC_ROOT: coco "
+        "annotations/instances_<split>.json, voc ImageSets/Main/<split>.txt, yolo images/<split>)",
+    )
+    parser.add_argument(
+        "--link",
+        action="store_true",
+        help="symlink the images to their absolute source paths instead of copying them",
+    )
+    parser.add_argument(
+        "--classes",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="class names in output order (one per line, or a yaml with 'names'); source "
+        "objects of other classes are skipped. Default: coco categories in id order, yolo "
+        "classes.txt, voc SRC_ROOT/classes.txt or else the sorted names found in the xml files",
+    )
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    classes = read_class_names(args.classes) if args.classes is not None else None
+    with logging_redirect_tqdm():
+        summary = convert_dataset(
+            args.src,
+            args.dst,
+            args.src_format,
+            args.dst_format,
+            splits=args.splits,
+            link=args.link,
+            classes=classes,
+        )
+    for line in summary.lines():
+        print(line)
+    print(
+        f"wrote {args.dst_format} dataset {summary.dst} ({len(summary.classes)} classes: "
+        f"{', '.join(summary.classes)}); its data section: {summary.data_file}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    run_command(main, "convert_dataset")
