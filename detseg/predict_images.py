@@ -1,4 +1,7 @@
-"""Run a checkpoint on image files and write what it finds, drawn and as data.
+"""Run a checkpoint on image files and videos and write what it finds, drawn and as data.
+
+The model runs through :class:`detseg.api.Predictor` (``detseg.load``); this module names the
+inputs and writes the files.
 
 A detector gives, for each readable image, ``OUT/<name>`` with boxes, class names and scores
 drawn (one colour per class), and ``OUT/predictions.json``: every detection at or above the
@@ -11,7 +14,13 @@ as an 8-bit PNG (0 background, ``k`` the k-th class of the checkpoint), made as 
 checkpoint config's ``eval.tta``, ``eval.tta_scales`` and ``eval.crf`` say (``plain``: one
 forward pass).
 
-Inputs that name no image or cannot be read are reported by name; the others are processed.
+A video file (by suffix, :data:`detseg.api.video.VIDEO_SUFFIXES`), a camera index (``"0"``)
+or a stream URL (``rtsp://``, ``http://`` ...) gives ``OUT/<stem>.mp4``, the frames drawn as
+above at the source's frame rate, and ``OUT/<stem>.jsonl``, one record per frame (see
+:mod:`detseg.api.video_outputs`).
+
+Inputs that name nothing, and images or videos that cannot be read, are reported by name; the
+others are processed.
 """
 
 from __future__ import annotations
@@ -24,26 +33,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-import torch
-
-from detseg.config import config_from_dict
-from detseg.engine.checkpointing import load_checkpoint, model_from_checkpoint
-from detseg.engine.runtime import Detector, resolve_device
-from detseg.evaluation.coco_format import predictions_to_coco_results
-from detseg.image_inputs import batched, expand_inputs, output_name, read_images
+from detseg.api.inputs import InputImage
+from detseg.api.predictor import Predictor, load
+from detseg.api.results import DetectionResult, SegmentationResult
+from detseg.api.video import VIDEO_SUFFIXES, is_camera, is_url
+from detseg.api.video_outputs import VideoRun, predict_video, video_output_stem
+from detseg.engine.runtime import Detector
+from detseg.image_inputs import expand_inputs, output_name, read_images
 from detseg.segmentation.inference import SegmentationInference
-from detseg.visualize import (
-    draw_detections,
-    draw_segmentation,
-    save_label_map,
-    save_rgb,
-    tensor_to_rgb,
-)
 
 logger = logging.getLogger(__name__)
-
-# ``[(path, image Float[3, H, W] in [0, 1]), ...]``: one batch of read images
-ImageBatch = list[tuple[Path, torch.Tensor]]
 
 
 @dataclass
@@ -56,7 +55,10 @@ class PredictionRun:
         out: output folder.
         detections: detections written to ``predictions.json`` (detection only).
         score_threshold: the score a detection needed to be kept (detection only).
-        failed: inputs that named no image, and image files that could not be read.
+        failed: inputs that named nothing, and images or videos that could not be read.
+        videos: one record per video, camera or stream processed.
+        wrote_images: the image outputs (``predictions.json``, overlays) were written; not
+            when the inputs were videos only.
     """
 
     task: str
@@ -65,18 +67,23 @@ class PredictionRun:
     detections: int = 0
     score_threshold: float | None = None
     failed: list[str] = field(default_factory=list)
+    videos: list[VideoRun] = field(default_factory=list)
+    wrote_images: bool = True
 
     def summary(self) -> str:
-        """One line: what was processed and where the results are."""
-        if self.task == "segmentation":
-            return (
+        """What was processed and where the results are: a line per video, then the images."""
+        lines = [video.summary() for video in self.videos]
+        if self.wrote_images and self.task == "segmentation":
+            lines.append(
                 f"{self.images} images segmented: overlays in {self.out}/, label maps in "
                 f"{self.out / 'labels'}/"
             )
-        return (
-            f"{self.images} images, {self.detections} detections "
-            f"(score >= {self.score_threshold}) in {self.out}/"
-        )
+        elif self.wrote_images:
+            lines.append(
+                f"{self.images} images, {self.detections} detections "
+                f"(score >= {self.score_threshold}) in {self.out}/"
+            )
+        return "\n".join(lines)
 
 
 def predict_checkpoint(
@@ -89,13 +96,15 @@ def predict_checkpoint(
     plain: bool = False,
     batch_size: int = 1,
     overrides: Sequence[str] = (),
+    max_frames: int | None = None,
 ) -> PredictionRun:
-    """Run ``checkpoint`` on the images named by ``inputs``; write the results into ``out``.
+    """Run ``checkpoint`` on the images and videos named by ``inputs``; write into ``out``.
 
     Args:
         checkpoint: a ``best.pt`` / ``last.pt`` written by training.
         inputs: image files, folders or glob patterns (see
-            :func:`detseg.image_inputs.expand_inputs`).
+            :func:`detseg.image_inputs.expand_inputs`), video files, camera indices
+            (``"0"``) and stream URLs.
         out: output folder (created).
         device: ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
         score_threshold: detection: keep detections scoring at least this (default: the
@@ -106,124 +115,137 @@ def predict_checkpoint(
             :mod:`detseg.segmentation.tta` (default: the config's ``eval.tta``).
         plain: segmentation: one forward pass per image (``model.predict``), whatever the
             config says.
-        batch_size: images per forward pass.
+        batch_size: images per forward pass (video frames go one at a time).
         overrides: ``"key=value"`` changes of the checkpoint's config (``--set``), e.g.
             ``model.roi_heads.nms_thresh=0.6`` or ``eval.crf.iterations=0``.
+        max_frames: stop each video, camera or stream after this many frames.
 
     Raises:
-        ValueError: ``batch_size`` below 1.
+        ValueError: ``batch_size`` or ``max_frames`` below 1.
         ConfigError: a bad override.
         CheckpointError: an unreadable checkpoint.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if max_frames is not None and max_frames < 1:
+        raise ValueError(f"max_frames must be >= 1, got {max_frames}")
     out = Path(out)
-    where = resolve_device(device)
-    state = load_checkpoint(Path(checkpoint))
-    cfg = config_from_dict(state["config"], source=str(checkpoint), overrides=overrides)
-    model, _, classes = model_from_checkpoint(
-        state, where, cfg.model.to_dict(), source=str(checkpoint)
-    )
-    paths, failed = expand_inputs(inputs)
+    predictor = load(checkpoint, device, overrides)
+    threshold = _configure(predictor, score_threshold, tta, plain)
+    paths, videos, failed = split_inputs(inputs)
     for item in failed:
-        logger.error("no image found for input %r", item)
+        logger.error("no image or video found for input %r", item)
     out.mkdir(parents=True, exist_ok=True)
-    images = batched(read_images(paths, failed), batch_size)
-    eval_cfg = cfg.eval
-    if getattr(model, "task", "detection") == "segmentation":
-        inference = SegmentationInference()  # plain: model.predict
+    run = PredictionRun(predictor.task, 0, out, score_threshold=threshold, failed=failed)
+    run.wrote_images = bool(paths) or not videos
+    if run.wrote_images:
+        images = (InputImage(image, path) for path, image in read_images(paths, failed))
+        if predictor.task == "segmentation":
+            run.images = segment_images(predictor, images, out, batch_size)
+        else:
+            assert threshold is not None
+            run.images, run.detections = detect_images(
+                predictor, images, out, threshold, batch_size
+            )
+    used: set[str] = set()
+    for source in videos:
+        stem = video_output_stem(source, out, used)
+        try:
+            run.videos.append(predict_video(predictor, source, out, threshold, max_frames, stem))
+        except (ValueError, FileNotFoundError) as err:
+            logger.error("%s", err)
+            failed.append(source)
+    return run
+
+
+def _configure(
+    predictor: Predictor, score_threshold: float | None, tta: str | None, plain: bool
+) -> float | None:
+    """Set the segmentation chain (``tta``, ``plain``), or log a lowered detector threshold;
+    the detection score threshold of the run (``None`` for a segmenter)."""
+    if predictor.task == "segmentation":
+        predictor.inference = SegmentationInference()  # plain: model.predict
         if not plain:
-            inference = SegmentationInference.from_config(eval_cfg, tta=tta)
-        logger.info("segmentation inference: %s", inference.describe())
-        count = segment_images(model, images, classes, where, out, inference)
-        return PredictionRun("segmentation", count, out, failed=failed)
-    threshold = eval_cfg.score_threshold if score_threshold is None else score_threshold
-    detector = cast(Detector, model)
-    if threshold < detector.score_thresh:
-        logger.info(
-            "model score threshold %g lowered to %g for this run", detector.score_thresh, threshold
-        )
-        detector.score_thresh = threshold
-    cat_ids = state["meta"].get("cat_ids") or list(range(1, len(classes) + 1))
-    count, detections = detect_images(model, images, classes, cat_ids, threshold, where, out)
-    return PredictionRun("detection", count, out, detections, threshold, failed)
+            predictor.inference = SegmentationInference.from_config(predictor.config.eval, tta)
+        logger.info("segmentation inference: %s", predictor.inference.describe())
+        return None
+    threshold = predictor.score_threshold if score_threshold is None else score_threshold
+    own = cast(Detector, predictor.model).score_thresh
+    if threshold < own:
+        logger.info("model score threshold %g lowered to %g for this run", own, threshold)
+    return threshold
 
 
-@torch.no_grad()
+def split_inputs(inputs: Sequence[str]) -> tuple[list[Path], list[str], list[str]]:
+    """``(image paths, videos, inputs naming nothing)`` of command-line inputs, in order.
+
+    Camera indices and URLs are videos; everything else goes through
+    :func:`~detseg.image_inputs.expand_inputs`, and the files it finds with a video suffix
+    (:data:`~detseg.api.video.VIDEO_SUFFIXES`) are videos too.
+    """
+    videos = [item for item in inputs if is_camera(item) or is_url(item)]
+    paths, missing = expand_inputs([item for item in inputs if item not in videos])
+    videos += [str(p) for p in paths if p.suffix.lower() in VIDEO_SUFFIXES]
+    images = [p for p in paths if p.suffix.lower() not in VIDEO_SUFFIXES]
+    return images, videos, missing
+
+
 def segment_images(
-    model: torch.nn.Module,
-    batches: Iterable[ImageBatch],
-    classes: list[str],
-    device: torch.device,
-    out: Path,
-    inference: SegmentationInference | None = None,
+    predictor: Predictor, images: Iterable[InputImage], out: Path, batch_size: int = 1
 ) -> int:
     """Write an overlay with a legend and the label-map PNG of each image; the image count.
 
     Args:
-        model: the segmenter, on ``device``.
-        batches: batches of ``(path, image)``; the images are segmented one at a time (they may
-            differ in size).
-        classes: the ``K`` foreground class names (labels ``1..K``).
-        device: where the model runs.
+        predictor: a segmenter (its :attr:`~detseg.api.predictor.Predictor.inference` chain
+            makes the label maps).
+        images: the images, with their paths.
         out: output folder: ``out/<name>`` overlays, ``out/labels/<stem>.png`` label maps.
-        inference: test-time augmentation and CRF; ``None``: ``model.predict``.
+        batch_size: images per forward pass (images of one size share one).
     """
-    inference = inference or SegmentationInference()
     used_names: set[str] = set()
     count = 0
-    for batch in batches:
-        for path, image in batch:
-            labels = inference(model, image.to(device)[None])[0].cpu()
-            name = output_name(path, used_names)
-            save_rgb(out / name, draw_segmentation(tensor_to_rgb(image), labels, classes))
-            save_label_map(out / "labels" / f"{Path(name).stem}.png", labels)
-            count += 1
-            names = [(["background"] + classes)[int(k)] for k in labels.unique()]
-            logger.info("%s: %s -> %s", path, ", ".join(names), out / name)
+    for result in predictor.predict_images(images, batch_size=batch_size):
+        result = cast(SegmentationResult, result)
+        path = result.path or Path(f"image{count + 1}.png")
+        name = output_name(path, used_names)
+        result.save(out / name)
+        result.save_mask(out / "labels" / f"{Path(name).stem}.png")
+        count += 1
+        names = [result.names[int(k)] for k in result.mask.unique()]
+        logger.info("%s: %s -> %s", path, ", ".join(names), out / name)
     return count
 
 
-@torch.no_grad()
 def detect_images(
-    model: torch.nn.Module,
-    batches: Iterable[ImageBatch],
-    classes: list[str],
-    cat_ids: list[int],
-    score_threshold: float,
-    device: torch.device,
+    predictor: Predictor,
+    images: Iterable[InputImage],
     out: Path,
+    score_threshold: float,
+    batch_size: int = 1,
 ) -> tuple[int, int]:
     """Write the drawn detections of each image and ``out/predictions.json``.
 
     Args:
-        model: the detector, on ``device``.
-        batches: batches of ``(path, image)``, one ``model.predict`` call each.
-        classes: the ``K`` foreground class names (labels ``1..K``).
-        cat_ids: the dataset's category id of each label ``1..K``.
-        score_threshold: detections scoring below it are dropped.
-        device: where the model runs.
+        predictor: a detector.
+        images: the images, with their paths.
         out: output folder.
+        score_threshold: detections scoring below it are dropped.
+        batch_size: images per ``model.predict`` call.
 
     Returns:
         ``(images, detections)``: how many of each were written.
     """
-    results: list[dict] = []
+    records: list[dict] = []
     used_names: set[str] = set()
     image_id = 0
-    for batch in batches:
-        outputs = cast(Detector, model).predict([image.to(device) for _, image in batch])
-        for (path, image), output in zip(batch, outputs, strict=True):
-            image_id += 1
-            keep = output["scores"] >= score_threshold
-            pred = {k: v[keep].cpu() for k, v in output.items()}
-            drawn = draw_detections(
-                tensor_to_rgb(image), pred["boxes"], pred["labels"], pred["scores"], classes
-            )
-            name = output_name(path, used_names)
-            save_rgb(out / name, drawn)
-            for record in predictions_to_coco_results([image_id], [pred], cat_ids):
-                results.append({**record, "file_name": str(path)})
-            logger.info("%s: %d detections -> %s", path, len(pred["boxes"]), out / name)
-    (out / "predictions.json").write_text(json.dumps(results, indent=1))
-    return image_id, len(results)
+    for result in predictor.predict_images(images, score_threshold, batch_size):
+        result = cast(DetectionResult, result)
+        image_id += 1
+        path = result.path or Path(f"image{image_id}.png")
+        name = output_name(path, used_names)
+        result.save(out / name)
+        for record in result.to_coco(image_id):
+            records.append({**record, "file_name": str(path)})
+        logger.info("%s: %d detections -> %s", path, len(result), out / name)
+    (out / "predictions.json").write_text(json.dumps(records, indent=1))
+    return image_id, len(records)

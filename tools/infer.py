@@ -1,23 +1,38 @@
-"""Run a trained detector or segmenter on images and draw what it finds.
+"""Run a trained detector or segmenter on images, videos, cameras or streams and draw what it finds.
 
     python tools/infer.py runs/demo/best.pt datasets/shapes/val/images/00000*.png --out out/
     python tools/infer.py runs/demo/best.pt photos/ --score-thr 0.5 --device cpu
     python tools/infer.py runs/demo/best.pt photos/ --set model.roi_heads.nms_thresh=0.6
     python tools/infer.py runs/unet_shapes/best.pt datasets/shapes/val/images --out seg/
+    python tools/infer.py runs/demo/best.pt clip.mp4 --out out/
+    python tools/infer.py runs/demo/best.pt 0 --max-frames 300            # camera 0
+    python tools/infer.py runs/demo/best.pt rtsp://192.168.1.10/stream --max-frames 1000
 
-Inputs are image files, folders (their images, sorted) or glob patterns. For each
-readable image the script writes ``OUT/<name>`` with boxes, class names and scores
-drawn (one colour per class), and ``OUT/predictions.json``: every detection at or
-above the score threshold in the COCO results format (``image_id`` is the position
-of the image in the input list, from 1; ``category_id`` the dataset's id) plus
-``file_name``. A segmentation checkpoint gives ``OUT/<name>``: the image with one
-colour per class blended in and a legend (class names and colours) on its right, and
-``OUT/labels/<stem>.png``: the predicted label map as an 8-bit PNG (0 background,
-``k`` the k-th class of the checkpoint), made as the checkpoint config's ``eval.tta``,
-``eval.tta_scales`` and ``eval.crf`` say (``--plain``: one forward pass). An unreadable
-input is reported by name, the others are still processed, and the exit code is then 1.
+Inputs are image files, folders (their images, sorted), glob patterns, video files (by
+suffix: .mp4 .avi .mov .mkv .webm ...), camera indices (``0``) or stream URLs (rtsp://,
+http:// ...).
 
-The work is done by ``detseg.predict_images.predict_checkpoint``.
+For each readable image the script writes ``OUT/<name>`` with boxes, class names and scores
+drawn (one colour per class), and ``OUT/predictions.json``: every detection at or above the
+score threshold in the COCO results format (``image_id`` is the position of the image in the
+input list, from 1; ``category_id`` the dataset's id) plus ``file_name``. A segmentation
+checkpoint gives ``OUT/<name>``: the image with one colour per class blended in and a legend
+(class names and colours) on its right, and ``OUT/labels/<stem>.png``: the predicted label map
+as an 8-bit PNG (0 background, ``k`` the k-th class of the checkpoint), made as the
+checkpoint config's ``eval.tta``, ``eval.tta_scales`` and ``eval.crf`` say (``--plain``: one
+forward pass).
+
+A video, camera or stream gives ``OUT/<stem>.mp4``, its frames drawn the same way at the
+source's frame rate, and ``OUT/<stem>.jsonl``, one JSON record per frame: ``frame`` (from 0),
+``time`` (seconds) and ``detections`` (``box`` xyxy pixels, ``score``, ``label``, ``name``),
+or for a segmenter ``classes`` (each class's share of the pixels). A progress bar shows the
+frames per second. A camera runs until ``--max-frames`` or Ctrl-C.
+
+An input that cannot be read (a missing file, a corrupt image or video, a camera that cannot
+be opened) is reported by name, the others are still processed, and the exit code is then 1.
+
+The work is done by ``detseg.predict_images.predict_checkpoint`` on ``detseg.load``'s
+predictor (``detseg.api``).
 """
 
 from __future__ import annotations
@@ -27,17 +42,23 @@ import logging
 import sys
 from pathlib import Path
 
-from detseg.engine.checkpointing import CheckpointError
+from detseg.command_line import run_command
 from detseg.predict_images import predict_checkpoint
 from detseg.segmentation.tta import TTA_MODES
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Detect objects in (or segment) images with a detseg checkpoint.",
+        description="Detect objects in (or segment) images, videos, cameras and streams with "
+        "a detseg checkpoint.",
     )
     parser.add_argument("checkpoint", type=Path, help="a best.pt / last.pt written by train.py")
-    parser.add_argument("inputs", nargs="+", help="image files, folders or glob patterns")
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        help="image files, folders, glob patterns, video files (.mp4 .avi .mov .mkv .webm ...), "
+        "camera indices (0) or stream URLs (rtsp://, http://)",
+    )
     parser.add_argument(
         "--out", type=Path, default=Path("runs/infer"), help="output folder (default: runs/infer)"
     )
@@ -74,7 +95,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
     parser.add_argument(
-        "--batch-size", type=int, default=1, help="images per forward pass (default: 1)"
+        "--batch-size",
+        type=int,
+        default=1,
+        help="images per forward pass (default: 1); video frames go one at a time",
+    )
+    parser.add_argument(
+        "--max-frames",
+        type=int,
+        default=None,
+        metavar="N",
+        help="stop each video, camera or stream after N frames (default: a video to its end, "
+        "a camera or stream until it ends or Ctrl-C)",
     )
     return parser.parse_args(argv)
 
@@ -91,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         plain=args.plain,
         batch_size=args.batch_size,
         overrides=args.set,
+        max_frames=args.max_frames,
     )
     print(run.summary())
     if run.failed:
@@ -104,8 +137,4 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    try:
-        sys.exit(main())
-    except (CheckpointError, FileNotFoundError, ValueError) as error:
-        logging.getLogger("infer").error("%s", error)
-        sys.exit(2)
+    run_command(main, "infer")

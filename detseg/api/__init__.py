@@ -1,0 +1,34 @@
+"""The Python API: ``detseg.load(checkpoint).predict(image)``, its results, videos and cameras.
+
+- :mod:`~detseg.api.predictor`: :func:`load` and :class:`Predictor` (``predict`` on paths,
+  numpy arrays, PIL images, tensors and lists of them; ``stream`` over video frames).
+- :mod:`~detseg.api.results`: :class:`DetectionResult` and :class:`SegmentationResult`, with
+  class names, ``plot``, ``save`` and (detections) ``to_coco``.
+- :mod:`~detseg.api.inputs`: the accepted image kinds, checked and turned into detseg images.
+- :mod:`~detseg.api.video`: :class:`VideoSource` (a file, a camera index, a stream URL) and
+  :class:`VideoWriter` (``.mp4``), with OpenCV.
+- :mod:`~detseg.api.video_outputs`: :func:`predict_video`, an annotated video and one JSON
+  line per frame (what ``tools/infer.py`` writes for a video).
+"""
+
+from detseg.api.inputs import InputImage, as_images
+from detseg.api.predictor import Predictor, Result, load
+from detseg.api.results import DetectionResult, SegmentationResult
+from detseg.api.video import Frame, VideoSource, VideoWriter, is_video_source
+from detseg.api.video_outputs import VideoRun, predict_video
+
+__all__ = [
+    "DetectionResult",
+    "Frame",
+    "InputImage",
+    "Predictor",
+    "Result",
+    "SegmentationResult",
+    "VideoRun",
+    "VideoSource",
+    "VideoWriter",
+    "as_images",
+    "is_video_source",
+    "load",
+    "predict_video",
+]

@@ -1,0 +1,160 @@
+"""What :meth:`Predictor.predict <detseg.api.predictor.Predictor.predict>` accepts, turned into
+detseg images.
+
+One image is any of:
+
+* a path (``str`` or :class:`os.PathLike`) of an image file, read with
+  :func:`detseg.data.image_io.read_image`;
+* a numpy array ``[H, W, 3]``: RGB (BGR with ``bgr=True``, as OpenCV gives frames), ``uint8``
+  in ``0..255`` or float in ``[0, 1]``;
+* a PIL image (any mode; converted to RGB);
+* a tensor ``[3, H, W]``: RGB (BGR with ``bgr=True``), float in ``[0, 1]`` or ``uint8``.
+
+Many images are a list (or tuple) of these, or a tensor ``[B, 3, H, W]``. :func:`as_images`
+turns either into :class:`InputImage` items, each holding the detseg image ``Float[3, H, W]``
+RGB in ``[0, 1]``, and says whether one image was given (one result) or many (a list).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from detseg.data.image_io import read_image
+
+__all__ = ["ACCEPTED", "InputImage", "as_images"]
+
+#: What one image may be, for error messages.
+ACCEPTED = (
+    "accepted: an image path, a numpy array [H, W, 3] (uint8 0..255 or float 0..1, RGB; "
+    "bgr=True for OpenCV frames), a PIL image, a tensor [3, H, W] or [B, 3, H, W] "
+    "(float 0..1 or uint8), or a list of these"
+)
+
+# float pixels may overshoot 1 by rounding (e.g. after a resize); more means 0..255 values
+_FLOAT_TOLERANCE = 1e-3
+
+
+@dataclass
+class InputImage:
+    """One image to predict on.
+
+    Attributes:
+        image: ``Float32[3, H, W]`` RGB in ``[0, 1]`` (on the device it was given on).
+        path: the file it was read from, or ``None``.
+    """
+
+    image: torch.Tensor
+    path: Path | None = None
+
+
+def as_images(x: Any, bgr: bool = False) -> tuple[list[InputImage], bool]:
+    """The images of ``x`` and whether ``x`` was one image.
+
+    Args:
+        x: one image or many (see the module docstring).
+        bgr: numpy arrays and tensors hold BGR channels (OpenCV order): they are reversed.
+            Paths and PIL images are RGB whatever this says.
+
+    Returns:
+        ``(images, single)``: ``single`` is ``True`` when ``x`` is one image (a path, an array,
+        a PIL image or a ``[3, H, W]`` tensor), ``False`` for a list, a tuple or a
+        ``[B, 3, H, W]`` tensor.
+
+    Raises:
+        ValueError: an input of another type, shape or dtype (the message names it and lists
+            what is accepted); :class:`~detseg.data.image_io.ImageReadError` (a
+            ``ValueError``) for an image file that cannot be read.
+    """
+    if isinstance(x, (list, tuple)):
+        images: list[InputImage] = []
+        for i, item in enumerate(x):
+            if isinstance(item, (list, tuple)):
+                raise ValueError(f"item {i} of the input list is itself a list; {ACCEPTED}")
+            images.extend(_one_or_batch(item, bgr, where=f"item {i} of the input list: ")[0])
+        return images, False
+    return _one_or_batch(x, bgr, where="")
+
+
+def _one_or_batch(x: Any, bgr: bool, where: str) -> tuple[list[InputImage], bool]:
+    if isinstance(x, (str, os.PathLike)):
+        return [InputImage(read_image(x), Path(x))], True
+    if isinstance(x, torch.Tensor):
+        if x.ndim == 4 and x.shape[1] == 3:
+            return [InputImage(_from_tensor(image, bgr, where)) for image in x], False
+        return [InputImage(_from_tensor(x, bgr, where))], True
+    if isinstance(x, np.ndarray):
+        return [InputImage(_from_array(x, bgr, where))], True
+    if _is_pil_image(x):
+        rgb = np.asarray(x.convert("RGB"), dtype=np.uint8)
+        return [InputImage(_from_array(rgb, False, where))], True
+    raise ValueError(
+        f"{where}cannot predict on a {type(x).__module__}.{type(x).__name__}; {ACCEPTED}"
+    )
+
+
+def _is_pil_image(x: Any) -> bool:
+    try:
+        from PIL import Image
+    except ImportError:  # no Pillow installed: nothing can be a PIL image
+        return False
+    return isinstance(x, Image.Image)
+
+
+def _from_array(array: np.ndarray, bgr: bool, where: str) -> torch.Tensor:
+    """``Float32[3, H, W]`` RGB in ``[0, 1]`` of an ``[H, W, 3]`` array."""
+    if array.ndim != 3 or array.shape[2] != 3:
+        hint = ""
+        if array.ndim == 3 and array.shape[0] == 3:
+            hint = " (channels first? numpy images are [H, W, 3]; use a tensor for [3, H, W])"
+        raise ValueError(
+            f"{where}numpy image of shape {array.shape} is not [H, W, 3]{hint}; {ACCEPTED}"
+        )
+    _check_dtype(array.dtype, np.issubdtype(array.dtype, np.floating), array.shape, where)
+    if bgr:
+        array = array[:, :, ::-1]
+    tensor = torch.from_numpy(np.ascontiguousarray(array).transpose(2, 0, 1).copy())
+    return _to_unit_float(tensor, where, array.shape)
+
+
+def _from_tensor(tensor: torch.Tensor, bgr: bool, where: str) -> torch.Tensor:
+    """``Float32[3, H, W]`` RGB in ``[0, 1]`` of a ``[3, H, W]`` tensor."""
+    shape = tuple(tensor.shape)
+    if tensor.ndim != 3 or tensor.shape[0] != 3:
+        hint = ""
+        if tensor.ndim == 3 and tensor.shape[2] == 3:
+            hint = " (channels last? tensors are [3, H, W]: use image.permute(2, 0, 1))"
+        raise ValueError(f"{where}tensor of shape {shape} is not [3, H, W]{hint}; {ACCEPTED}")
+    _check_dtype(tensor.dtype, tensor.dtype.is_floating_point, shape, where)
+    if bgr:
+        tensor = tensor.flip(0)
+    return _to_unit_float(tensor.detach(), where, shape)
+
+
+def _check_dtype(dtype: Any, floating: bool, shape: Sequence[int], where: str) -> None:
+    if not floating and dtype not in (np.uint8, torch.uint8):
+        raise ValueError(
+            f"{where}image of shape {tuple(shape)} has dtype {dtype}; pixels must be uint8 "
+            f"(0..255) or float (0..1); {ACCEPTED}"
+        )
+
+
+def _to_unit_float(tensor: torch.Tensor, where: str, shape: Sequence[int]) -> torch.Tensor:
+    """``uint8`` divided by 255; float checked to lie in ``[0, 1]`` and made ``float32``."""
+    if tensor.dtype == torch.uint8:
+        return tensor.float() / 255.0
+    image = tensor.float()
+    if image.numel():
+        low, high = float(image.min()), float(image.max())
+        if low < -_FLOAT_TOLERANCE or high > 1 + _FLOAT_TOLERANCE:
+            raise ValueError(
+                f"{where}float image of shape {tuple(shape)} has values in {low:g}..{high:g}; "
+                "float pixels must lie in [0, 1] (divide 0..255 values by 255, or pass uint8)"
+            )
+    return image.clamp(0.0, 1.0)

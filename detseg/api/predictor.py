@@ -1,0 +1,292 @@
+"""``detseg.load(checkpoint)``: a trained model that takes images as people have them.
+
+    import detseg
+
+    predictor = detseg.load("runs/demo/best.pt")
+    result = predictor.predict("photo.jpg")          # or an array, a PIL image, a tensor
+    print(result)                                    # DetectionResult(3 boxes: 2 circle, 1 star)
+    result.save("photo_pred.jpg")
+    for frame in predictor.stream("clip.mp4"):       # a video file, camera 0, an rtsp:// URL
+        print(frame.frame, frame.names)
+
+:class:`Predictor` runs the model under ``torch.inference_mode`` in batches, keeps the
+detections scoring at least the config's ``eval.score_threshold`` (or ``score_thr``), and runs
+a segmenter through the config's test-time augmentation and CRF
+(:class:`~detseg.segmentation.inference.SegmentationInference`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, cast, overload
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from detseg.api.inputs import InputImage, as_images
+from detseg.api.results import DetectionResult, SegmentationResult
+from detseg.api.video import VideoName, VideoSource
+from detseg.config import Config, config_from_dict
+from detseg.engine.checkpointing import load_checkpoint, model_from_checkpoint
+from detseg.engine.runtime import Detector, resolve_device
+from detseg.image_inputs import batched
+from detseg.segmentation.inference import SegmentationInference
+from detseg.visualize import tensor_to_rgb
+
+__all__ = ["Predictor", "Result", "load"]
+
+logger = logging.getLogger(__name__)
+
+#: What :meth:`Predictor.predict` gives for one image.
+Result = DetectionResult | SegmentationResult
+
+
+def load(
+    checkpoint: str | os.PathLike, device: str = "auto", overrides: Sequence[str] = ()
+) -> Predictor:
+    """The model of a checkpoint file, ready to predict.
+
+    Args:
+        checkpoint: a ``best.pt`` / ``last.pt`` written by training.
+        device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        overrides: ``"key=value"`` changes of the checkpoint's config, e.g.
+            ``"model.roi_heads.nms_thresh=0.6"``, ``"eval.score_threshold=0.5"``,
+            ``"eval.tta=hflip"``; ``"device=cpu"`` applies when ``device`` is ``"auto"``.
+
+    Raises:
+        CheckpointError: a missing or unreadable checkpoint, or weights that do not fit.
+        ConfigError: a bad override.
+        ValueError: an unknown or unavailable device.
+    """
+    state = load_checkpoint(Path(checkpoint))
+    cfg = config_from_dict(state["config"], source=str(checkpoint), overrides=overrides)
+    if device == "auto" and any(item.strip().startswith("device=") for item in overrides):
+        device = cfg.device
+    where = resolve_device(device)
+    model, _, classes = model_from_checkpoint(
+        state, where, cfg.model.to_dict(), source=str(checkpoint)
+    )
+    category_ids = (state.get("meta") or {}).get("cat_ids") or None
+    return Predictor(model, classes, cfg, where, category_ids=category_ids)
+
+
+class Predictor:
+    """A detector or a segmenter with its classes and config, predicting on any image.
+
+    Args:
+        model: the model, in eval mode on ``device``.
+        classes: its ``K`` class names (label ``k`` is ``classes[k - 1]``).
+        config: the resolved config (``eval.score_threshold``, ``eval.tta`` ...).
+        device: where the model is.
+        category_ids: the dataset's category id of each label (COCO ids; default ``1..K``).
+
+    Attributes:
+        task: ``"detection"`` or ``"segmentation"``.
+        score_threshold: detections scoring below it are dropped unless ``score_thr`` says
+            otherwise (the config's ``eval.score_threshold``).
+        inference: the segmentation chain (test-time augmentation, CRF) from the config's
+            ``eval`` section; ``SegmentationInference()`` is one plain forward pass.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        classes: Sequence[str],
+        config: Config,
+        device: torch.device,
+        category_ids: Sequence[int] | None = None,
+    ) -> None:
+        self.model = model
+        self.classes = list(classes)
+        self.config = config
+        self.device = device
+        self.task: str = getattr(model, "task", "detection")
+        self.category_ids = list(category_ids or range(1, len(self.classes) + 1))
+        self.score_threshold: float = config.eval.score_threshold
+        self.inference = SegmentationInference()
+        if self.task == "segmentation":
+            self.inference = SegmentationInference.from_config(config.eval)
+
+    @overload
+    def predict(
+        self,
+        x: list[Any] | tuple[Any, ...],
+        score_thr: float | None = None,
+        bgr: bool = False,
+        batch_size: int = 8,
+    ) -> list[Result]: ...
+
+    @overload
+    def predict(
+        self,
+        x: str | os.PathLike | np.ndarray,
+        score_thr: float | None = None,
+        bgr: bool = False,
+        batch_size: int = 8,
+    ) -> Result: ...
+
+    @overload
+    def predict(
+        self, x: Any, score_thr: float | None = None, bgr: bool = False, batch_size: int = 8
+    ) -> Result | list[Result]: ...
+
+    def predict(
+        self, x: Any, score_thr: float | None = None, bgr: bool = False, batch_size: int = 8
+    ) -> Result | list[Result]:
+        """Detections (or label maps) of one image or many.
+
+        Args:
+            x: one image: a path, a numpy array ``[H, W, 3]`` (``uint8`` or float in
+                ``[0, 1]``), a PIL image, a tensor ``[3, H, W]`` (float in ``[0, 1]`` or
+                ``uint8``); or many: a list of these or a tensor ``[B, 3, H, W]``. RGB
+                unless ``bgr``.
+            score_thr: detection: keep detections scoring at least this (default:
+                :attr:`score_threshold`). Below the model's own inference threshold
+                (``model.score_thresh``), that one is lowered to it during the call.
+            bgr: arrays and tensors hold BGR channels (OpenCV frames).
+            batch_size: images per forward pass.
+
+        Returns:
+            One :class:`DetectionResult` / :class:`SegmentationResult` for one image, a list
+            of them (in input order) for a list or a batch.
+
+        Raises:
+            ValueError: an input of a type, shape or dtype not listed above (the message
+                names it), an image file that cannot be read, ``batch_size`` below 1.
+        """
+        images, single = as_images(x, bgr=bgr)
+        results = list(self.predict_images(images, score_thr, batch_size))
+        return results[0] if single else results
+
+    def predict_images(
+        self, images: Iterable[InputImage], score_thr: float | None = None, batch_size: int = 8
+    ) -> Iterator[Result]:
+        """:meth:`predict` on :class:`~detseg.api.inputs.InputImage` items, one result each, as
+        each batch is done (``images`` is read one batch at a time)."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        for batch in batched(images, batch_size):
+            if self.task == "segmentation":
+                yield from self._segment(batch)
+            else:
+                yield from self._detect(batch, score_thr)
+
+    def stream(
+        self,
+        source: VideoName | VideoSource,
+        score_thr: float | None = None,
+        max_frames: int | None = None,
+    ) -> Iterator[Result]:
+        """Results of the frames of a video file, a camera or a stream, as they are read.
+
+        Args:
+            source: a video file, a camera index (``0`` or ``"0"``), a stream URL
+                (``rtsp://``, ``http://`` ...), or an open :class:`VideoSource`.
+            score_thr: as in :meth:`predict`.
+            max_frames: stop after this many frames (a camera or a stream runs until it ends
+                or the loop stops otherwise).
+
+        Returns:
+            An iterator of results whose ``frame`` and ``time`` are set.
+
+        Raises:
+            FileNotFoundError: a video file that does not exist.
+            ValueError: a video that cannot be decoded, a camera that cannot be opened, a
+                stream that cannot be reached (raised here, before the first frame).
+        """
+        video = source if isinstance(source, VideoSource) else VideoSource(source)
+        return self._frames(video, score_thr, max_frames, close=video is not source)
+
+    def _frames(
+        self, video: VideoSource, score_thr: float | None, max_frames: int | None, close: bool
+    ) -> Iterator[Result]:
+        try:
+            for frame in itertools.islice(video, max_frames):
+                images, _ = as_images(frame.image)
+                for result in self.predict_images(images, score_thr, batch_size=1):
+                    result.frame, result.time = frame.index, frame.time
+                    yield result
+        finally:
+            if close:
+                video.close()
+
+    def _detect(self, batch: list[InputImage], score_thr: float | None) -> list[Result]:
+        threshold = self.score_threshold if score_thr is None else score_thr
+        detector = cast(Detector, self.model)
+        with self._model_threshold(threshold), torch.inference_mode():
+            outputs = detector.predict([item.image.to(self.device) for item in batch])
+        results: list[Result] = []
+        for item, output in zip(batch, outputs, strict=True):
+            keep = output["scores"] >= threshold
+            boxes, scores, labels = (output[k][keep].cpu() for k in ("boxes", "scores", "labels"))
+            results.append(
+                DetectionResult(
+                    boxes=_normal(boxes),
+                    scores=_normal(scores),
+                    labels=_normal(labels),
+                    classes=self.classes,
+                    image=tensor_to_rgb(item.image),
+                    path=item.path,
+                    category_ids=self.category_ids,
+                )
+            )
+        return results
+
+    @contextlib.contextmanager
+    def _model_threshold(self, threshold: float) -> Iterator[None]:
+        """The detector's own ``score_thresh`` lowered to ``threshold`` (if lower) inside."""
+        detector = cast(Detector, self.model)
+        own = detector.score_thresh
+        if threshold < own:
+            logger.debug("model score threshold %g lowered to %g", own, threshold)
+            detector.score_thresh = threshold
+        try:
+            yield
+        finally:
+            detector.score_thresh = own
+
+    def _segment(self, batch: list[InputImage]) -> list[Result]:
+        same_size = len({tuple(item.image.shape) for item in batch}) == 1
+        groups = [batch] if same_size else [[item] for item in batch]
+        results: list[Result] = []
+        for group in groups:
+            images = torch.stack([item.image.to(self.device) for item in group])
+            probabilities, masks = self._segment_batch(images)
+            for i, item in enumerate(group):
+                results.append(
+                    SegmentationResult(
+                        mask=_normal(masks[i].cpu()),
+                        probabilities=_normal(probabilities[i].cpu()),
+                        classes=self.classes,
+                        image=tensor_to_rgb(item.image),
+                        path=item.path,
+                    )
+                )
+        return results
+
+    def _segment_batch(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        """``(probabilities Float[B, C, H, W], labels Int64[B, H, W])`` of ``Float[B, 3, H, W]``."""
+        with torch.inference_mode():
+            if self.inference.is_plain:  # exactly model.predict: argmax of the logits
+                logits = self.model(images)
+                return logits.softmax(dim=1), logits.max(dim=1).indices
+            probabilities = self.inference.probabilities(self.model, images)
+            return probabilities, probabilities.max(dim=1).indices
+
+    def __repr__(self) -> str:
+        name = self.config.model.name
+        return (
+            f"Predictor({name} {self.task}, {len(self.classes)} classes "
+            f"{self.classes}, on {self.device})"
+        )
+
+
+def _normal(tensor: Tensor) -> Tensor:
+    """A tensor made under ``inference_mode`` as a normal one (in-place edits allowed)."""
+    return tensor.clone() if tensor.is_inference() else tensor

@@ -1,0 +1,181 @@
+"""What :class:`~detseg.api.predictor.Predictor` returns for one image: detections or a label map.
+
+Both results keep the image they were made from (``uint8 [H, W, 3]`` RGB), its file (or
+``None``) and the model's class names, so they can be drawn (``plot``), written (``save``) and
+read (``names``) without the model. Tensors are on the CPU. A result of a video frame also
+has the frame's index and time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from detseg.evaluation.coco_format import predictions_to_coco_results
+from detseg.visualize import draw_detections, draw_segmentation, save_label_map, save_rgb
+
+__all__ = ["DetectionResult", "SegmentationResult"]
+
+
+@dataclass(repr=False)
+class DetectionResult:
+    """The detections of one image.
+
+    Attributes:
+        boxes: ``Float[N, 4]`` xyxy absolute pixels of the input image.
+        scores: ``Float[N]``, highest first as the model returns them.
+        labels: ``Int64[N]`` in ``1..K``.
+        classes: the model's ``K`` class names (label ``k`` is ``classes[k - 1]``).
+        image: the input image, ``uint8 [H, W, 3]`` RGB.
+        path: the image file, or ``None`` (an array, a tensor, a video frame).
+        category_ids: the dataset's category id of each label ``1..K`` (COCO ids), used by
+            :meth:`to_coco`.
+        frame: index of the video frame (from 0), or ``None``.
+        time: seconds from the start of the video (a camera or a stream: since it was
+            opened), or ``None``.
+    """
+
+    boxes: torch.Tensor
+    scores: torch.Tensor
+    labels: torch.Tensor
+    classes: list[str]
+    image: np.ndarray
+    path: Path | None = None
+    category_ids: list[int] | None = None
+    frame: int | None = None
+    time: float | None = None
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    @property
+    def names(self) -> list[str]:
+        """The class name of each box."""
+        return [_class_name(self.classes, int(k)) for k in self.labels]
+
+    def plot(self) -> np.ndarray:
+        """The image with each box, its class name and score drawn: ``uint8 [H, W, 3]`` RGB."""
+        return draw_detections(self.image, self.boxes, self.labels, self.scores, self.classes)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write :meth:`plot` to ``path`` (the format follows the extension: .png, .jpg ...)."""
+        save_rgb(Path(path), self.plot())
+
+    def to_coco(
+        self, image_id: int = 1, category_ids: Sequence[int] | None = None
+    ) -> list[dict[str, Any]]:
+        """The detections in the COCO results format.
+
+        Args:
+            image_id: the ``image_id`` of every record.
+            category_ids: the category id of each label ``1..K``; default: the checkpoint's
+                dataset ids (:attr:`category_ids`), else the labels themselves.
+
+        Returns:
+            One dict per box: ``image_id``, ``category_id``, ``bbox`` ``[x, y, w, h]`` pixels,
+            ``score``.
+        """
+        ids = category_ids if category_ids is not None else self.category_ids
+        prediction = {"boxes": self.boxes, "scores": self.scores, "labels": self.labels}
+        return predictions_to_coco_results([image_id], [prediction], ids)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types: ``boxes`` (xyxy px), ``scores``, ``labels`` and ``names``."""
+        return {
+            "boxes": [[round(float(v), 2) for v in box] for box in self.boxes.tolist()],
+            "scores": [round(float(s), 4) for s in self.scores.tolist()],
+            "labels": [int(k) for k in self.labels.tolist()],
+            "names": self.names,
+        }
+
+    def __repr__(self) -> str:
+        counts = Counter(self.names).most_common()
+        found = ", ".join(f"{n} {name}" for name, n in counts)
+        noun = "box" if len(self) == 1 else "boxes"
+        where = f", {self.path.name}" if self.path is not None else ""
+        frame = f", frame {self.frame}" if self.frame is not None else ""
+        return f"DetectionResult({len(self)} {noun}{': ' + found if found else ''}{where}{frame})"
+
+
+@dataclass(repr=False)
+class SegmentationResult:
+    """The label map of one image.
+
+    Attributes:
+        mask: ``Int64[H, W]`` class index of each pixel (``0`` background, ``k`` the class
+            ``classes[k - 1]``).
+        probabilities: ``Float[C, H, W]`` class probabilities (``C = K + 1``), after the
+            test-time augmentation and CRF of the predictor; ``mask`` is their argmax.
+        classes: the model's ``K`` foreground class names.
+        image: the input image, ``uint8 [H, W, 3]`` RGB.
+        path: the image file, or ``None``.
+        frame: index of the video frame (from 0), or ``None``.
+        time: seconds from the start of the video, or ``None``.
+    """
+
+    mask: torch.Tensor
+    probabilities: torch.Tensor
+    classes: list[str]
+    image: np.ndarray
+    path: Path | None = None
+    frame: int | None = None
+    time: float | None = None
+
+    @property
+    def names(self) -> list[str]:
+        """The name of each class index: ``names[0]`` is ``"background"``, ``names[k]`` the
+        class of label ``k``."""
+        return ["background", *self.classes]
+
+    def fractions(self) -> dict[str, float]:
+        """Share of the pixels of each class present in :attr:`mask`, largest first."""
+        counts = torch.bincount(self.mask.flatten(), minlength=len(self.names))
+        total = max(int(self.mask.numel()), 1)
+        names = self.names
+        shares = {
+            names[k] if k < len(names) else f"class {k}": n / total
+            for k, n in enumerate(counts.tolist())
+            if n
+        }
+        return dict(sorted(shares.items(), key=lambda item: -item[1]))
+
+    def plot(self, alpha: float = 0.5, legend: bool = True) -> np.ndarray:
+        """The image with one colour per class blended in, ``uint8`` RGB.
+
+        Args:
+            alpha: opacity of the class colours.
+            legend: add a panel on the right naming the classes present (the image is then
+                wider than the input); ``False``: ``[H, W, 3]`` like the input.
+        """
+        drawn = draw_segmentation(self.image, self.mask, self.classes, alpha=alpha)
+        if legend:
+            return drawn
+        height, width = self.image.shape[:2]
+        return np.ascontiguousarray(drawn[:height, :width])
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write :meth:`plot` (with its legend) to ``path``."""
+        save_rgb(Path(path), self.plot())
+
+    def save_mask(self, path: str | os.PathLike) -> None:
+        """Write :attr:`mask` as an 8-bit PNG of class indices (0 background)."""
+        save_label_map(Path(path), self.mask)
+
+    def __repr__(self) -> str:
+        height, width = self.mask.shape
+        shares = ", ".join(f"{name} {share:.0%}" for name, share in self.fractions().items())
+        where = f", {self.path.name}" if self.path is not None else ""
+        frame = f", frame {self.frame}" if self.frame is not None else ""
+        return f"SegmentationResult({width}x{height}: {shares}{where}{frame})"
+
+
+def _class_name(classes: Sequence[str], label: int) -> str:
+    """``classes[label - 1]``, or ``"class <label>"`` outside ``1..len(classes)``."""
+    return classes[label - 1] if 1 <= label <= len(classes) else f"class {label}"

@@ -1,0 +1,278 @@
+"""Video frames in and out with OpenCV: files, cameras and stream URLs; annotated video files.
+
+A source is named as on a command line:
+
+* a video file (``.mp4``, ``.avi``, ``.mov``, ``.mkv``, ``.webm``, ... see
+  :data:`VIDEO_SUFFIXES`);
+* a camera index: an ``int`` or a string of digits such as ``"0"``;
+* a stream URL (``rtsp://``, ``http://``, ... see :data:`STREAM_SCHEMES`).
+
+:class:`VideoSource` opens it and yields :class:`Frame` items (``uint8 [H, W, 3]`` RGB);
+:class:`VideoWriter` writes RGB frames into an ``.mp4`` file.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import cv2
+import numpy as np
+
+__all__ = [
+    "STREAM_SCHEMES",
+    "VIDEO_SUFFIXES",
+    "Frame",
+    "VideoSource",
+    "VideoWriter",
+    "camera_index",
+    "is_camera",
+    "is_url",
+    "is_video_source",
+    "source_stem",
+]
+
+#: File suffixes read as videos (lower case).
+VIDEO_SUFFIXES = {
+    ".mp4",
+    ".m4v",
+    ".avi",
+    ".mov",
+    ".mkv",
+    ".webm",
+    ".mpg",
+    ".mpeg",
+    ".wmv",
+    ".flv",
+    ".ts",
+    ".3gp",
+}
+
+#: URL schemes read as streams.
+STREAM_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://")
+
+#: Frame rate of an output video when the source does not tell its own (some cameras).
+DEFAULT_FPS = 25.0
+
+VideoName = str | int | os.PathLike
+
+
+def is_url(source: VideoName) -> bool:
+    """``source`` is a stream URL (one of :data:`STREAM_SCHEMES`)."""
+    return isinstance(source, str) and source.lower().startswith(STREAM_SCHEMES)
+
+
+def camera_index(source: VideoName) -> int | None:
+    """The camera index ``source`` names (an ``int``, or digits naming no existing file), or
+    ``None``."""
+    if isinstance(source, bool):
+        return None
+    if isinstance(source, int):
+        return source
+    if isinstance(source, str) and source.isdigit() and not Path(source).exists():
+        return int(source)
+    return None
+
+
+def is_camera(source: VideoName) -> bool:
+    """``source`` is a camera index (see :func:`camera_index`)."""
+    return camera_index(source) is not None
+
+
+def is_video_source(source: VideoName) -> bool:
+    """``source`` names a video file (by suffix), a camera index or a stream URL."""
+    if isinstance(source, int):
+        return not isinstance(source, bool)
+    return is_camera(source) or is_url(source) or Path(source).suffix.lower() in VIDEO_SUFFIXES
+
+
+def source_stem(source: VideoName) -> str:
+    """A file-name stem for the outputs of ``source``: the file's stem, ``camera0``, or the
+    URL's last path part (or host) with unusual characters replaced by ``_``."""
+    index = camera_index(source)
+    if index is not None:
+        return f"camera{index}"
+    if isinstance(source, int):  # a bool
+        return f"camera{int(source)}"
+    if is_url(source):
+        rest = str(source).split("://", 1)[1].split("?", 1)[0].rstrip("/")
+        tail = rest.rsplit("/", 1)[-1]
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(tail).stem or tail) or "stream"
+    return Path(source).stem
+
+
+@dataclass
+class Frame:
+    """One decoded frame.
+
+    Attributes:
+        index: position in the video, from 0.
+        time: seconds from the start: ``index / fps`` for a file, the time since the source
+            was opened for a camera or a stream.
+        image: ``uint8 [H, W, 3]`` RGB.
+    """
+
+    index: int
+    time: float
+    image: np.ndarray
+
+
+class VideoSource:
+    """Frames of a video file, a camera or a stream, read with ``cv2.VideoCapture``.
+
+    The first frame is decoded on opening, so a source that cannot give one fails here, with
+    its name. Use it as a context manager or call :meth:`close`.
+
+    Args:
+        source: a video file, a camera index (``0`` or ``"0"``) or a stream URL.
+
+    Raises:
+        FileNotFoundError: a video file that does not exist.
+        ValueError: a file OpenCV cannot decode, a camera that cannot be opened, a stream that
+            cannot be reached, or one that gives no frame.
+    """
+
+    def __init__(self, source: VideoName) -> None:
+        self.source = source
+        index = camera_index(source)
+        self.live = index is not None or is_url(source)
+        if index is not None:
+            self.name, what = str(index), f"camera {index}"
+            capture = cv2.VideoCapture(index)
+            fix = "check that it is connected and not used by another program"
+        elif isinstance(source, int):  # a bool
+            raise ValueError(f"not a video source: {source!r}; give a file, a camera or a URL")
+        elif is_url(source):
+            self.name, what = str(source), f"stream {source}"
+            capture = cv2.VideoCapture(str(source))
+            fix = "check the URL and that the stream is running"
+        else:
+            path = Path(source)
+            if not path.is_file():
+                raise FileNotFoundError(f"video not found: {path}")
+            self.name, what = str(path), f"video {path}"
+            capture = cv2.VideoCapture(str(path))
+            fix = "is it a complete video file of a format FFmpeg reads?"
+        self._capture = capture
+        if not capture.isOpened():
+            raise ValueError(f"cannot open {what}: {fix}")
+        self._start = time.monotonic()
+        ok, first = capture.read()
+        if not ok or first is None:
+            capture.release()
+            raise ValueError(f"cannot read a frame of {what}: {fix}")
+        self._first: np.ndarray | None = first
+        self.height, self.width = int(first.shape[0]), int(first.shape[1])
+        fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+        #: frames per second the source declares, or :data:`DEFAULT_FPS` if it declares none
+        self.fps = fps if math.isfinite(fps) and 0 < fps < 1000 else DEFAULT_FPS
+        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        #: frames in a video file as its header says (``None``: a camera or a stream)
+        self.frame_count: int | None = count if count > 0 and not self.live else None
+
+    def __iter__(self) -> Iterator[Frame]:
+        """The frames, from the first, until the source ends (or is closed)."""
+        index = 0
+        while True:
+            if self._first is not None:
+                bgr, self._first = self._first, None
+            else:
+                ok, bgr = self._capture.read()
+                if not ok or bgr is None:
+                    return
+            seconds = time.monotonic() - self._start if self.live else index / self.fps
+            yield Frame(index, seconds, _to_rgb(bgr))
+            index += 1
+
+    def close(self) -> None:
+        """Release the capture."""
+        self._capture.release()
+
+    def __enter__(self) -> VideoSource:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        kind = "live" if self.live else f"{self.frame_count} frames"
+        return f"VideoSource({self.name!r}, {self.width}x{self.height}, {self.fps:g} fps, {kind})"
+
+
+def _to_rgb(frame: np.ndarray) -> np.ndarray:
+    """``uint8 [H, W, 3]`` RGB of a decoded frame (BGR, BGRA or gray)."""
+    if frame.ndim == 2:
+        return np.ascontiguousarray(np.repeat(frame[:, :, None], 3, axis=2))
+    return np.ascontiguousarray(frame[:, :, 2::-1])
+
+
+class VideoWriter:
+    """Writes ``uint8 [H, W, 3]`` RGB frames into an ``.mp4`` file (``mp4v`` codec).
+
+    The file is opened at the first frame (its size fixes the video's); every frame must have
+    that size. Use it as a context manager or call :meth:`close` (the file is complete only
+    then).
+
+    Args:
+        path: the output file (its folder is created).
+        fps: frames per second of the output.
+    """
+
+    def __init__(self, path: str | os.PathLike, fps: float) -> None:
+        self.path = Path(path)
+        self.fps = fps
+        self.frames = 0
+        self._writer: cv2.VideoWriter | None = None
+        self._size: tuple[int, int] | None = None
+
+    def write(self, image: np.ndarray) -> None:
+        """Append one ``uint8 [H, W, 3]`` RGB frame.
+
+        Raises:
+            ValueError: a frame of another size than the first.
+            OSError: the file cannot be written.
+        """
+        height, width = image.shape[:2]
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fourcc = cv2.VideoWriter.fourcc(*"mp4v")
+            self._writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, (width, height))
+            if not self._writer.isOpened():
+                raise OSError(f"cannot write video {self.path} (unwritable folder or no codec)")
+            self._size = (width, height)
+        elif self._size != (width, height):
+            video_w, video_h = self._size or (0, 0)
+            raise ValueError(
+                f"{self.path}: frame {self.frames} is {width}x{height}, the video is "
+                f"{video_w}x{video_h}"
+            )
+        self._writer.write(np.ascontiguousarray(image[:, :, ::-1]))
+        self.frames += 1
+
+    def close(self) -> None:
+        """Finish the file."""
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

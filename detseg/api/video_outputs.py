@@ -1,0 +1,153 @@
+"""A predictor run over a video, written as an annotated video and one JSON line per frame.
+
+:func:`predict_video` writes, for a source named ``<stem>`` (see
+:func:`~detseg.api.video.source_stem`):
+
+* ``OUT/<stem>.mp4``: every frame with its detections drawn (a segmenter: its classes blended
+  in), at the source's frame rate;
+* ``OUT/<stem>.jsonl``: one record per frame, ``{"frame": index from 0, "time": seconds,
+  "detections": [{"box": [x1, y1, x2, y2] pixels, "score", "label" (1..K), "name"}, ...]}``;
+  a segmenter's records hold ``"classes": {name: share of the pixels}`` instead.
+
+A camera or a stream runs until it ends, ``max_frames`` or Ctrl-C (which ends it cleanly: the
+files hold the frames so far). A progress bar (frames and frames per second) is shown while
+stderr is a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from tqdm import tqdm
+
+from detseg.api.predictor import Predictor, Result
+from detseg.api.results import DetectionResult
+from detseg.api.video import VideoName, VideoSource, VideoWriter, source_stem
+
+__all__ = ["VideoRun", "frame_record", "predict_video", "video_output_stem"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class VideoRun:
+    """What :func:`predict_video` wrote.
+
+    Attributes:
+        source: the video file, camera index or URL.
+        frames: frames processed.
+        detections: detections over all frames (a segmenter: 0).
+        video: the annotated video file.
+        records: the JSON-lines file.
+    """
+
+    source: str
+    frames: int
+    detections: int
+    video: Path
+    records: Path
+
+    def summary(self) -> str:
+        """One line: the source, what was found, where it was written."""
+        found = f", {self.detections} detections" if self.detections else ""
+        return f"{self.source}: {self.frames} frames{found} -> {self.video}, {self.records}"
+
+
+def predict_video(
+    predictor: Predictor,
+    source: VideoName | VideoSource,
+    out: str | os.PathLike,
+    score_thr: float | None = None,
+    max_frames: int | None = None,
+    stem: str | None = None,
+) -> VideoRun:
+    """Run ``predictor`` on each frame of ``source``; write ``OUT/<stem>.mp4`` and ``.jsonl``.
+
+    Args:
+        predictor: the model.
+        source: a video file, a camera index, a stream URL, or an open :class:`VideoSource`.
+        out: output folder (created).
+        score_thr: as in :meth:`Predictor.predict`.
+        max_frames: stop after this many frames (a camera or a stream otherwise runs until it
+            ends; Ctrl-C then ends it, and the files hold the frames so far).
+        stem: the output file names' stem (default: :func:`~detseg.api.video.source_stem`).
+
+    Raises:
+        FileNotFoundError: a video file that does not exist.
+        ValueError: a video that cannot be decoded, a camera or stream that cannot be opened.
+    """
+    video = source if isinstance(source, VideoSource) else VideoSource(source)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = stem or source_stem(video.source)
+    run = VideoRun(video.name, 0, 0, out / f"{stem}.mp4", out / f"{stem}.jsonl")
+    total = video.frame_count
+    if max_frames is not None:
+        total = max_frames if total is None else min(total, max_frames)
+    with (
+        video,
+        VideoWriter(run.video, video.fps) as writer,
+        run.records.open("w", encoding="utf-8") as records,
+        tqdm(total=total, desc=stem, unit="frame", dynamic_ncols=True, disable=None) as bar,
+    ):
+        try:
+            for result in predictor.stream(video, score_thr, max_frames):
+                _write_frame(result, writer, records)
+                run.frames += 1
+                run.detections += len(result) if isinstance(result, DetectionResult) else 0
+                bar.update()
+        except KeyboardInterrupt:
+            if not video.live:
+                raise
+            logger.info("%s: stopped by Ctrl-C after %d frames", video.name, run.frames)
+    logger.info("%s", run.summary())
+    return run
+
+
+def _write_frame(result: Result, writer: VideoWriter, records: TextIO) -> None:
+    """Append the drawn frame to the video and its record to the JSON lines."""
+    if isinstance(result, DetectionResult):
+        writer.write(result.plot())
+    else:
+        writer.write(result.plot(legend=False))  # one frame size for the whole video
+    records.write(json.dumps(frame_record(result)) + "\n")
+    records.flush()
+
+
+def frame_record(result: Result) -> dict[str, Any]:
+    """The JSON record of one frame's result (see the module docstring)."""
+    record: dict[str, Any] = {"frame": result.frame, "time": round(result.time or 0.0, 4)}
+    if isinstance(result, DetectionResult):
+        found = result.to_dict()
+        record["detections"] = [
+            {"box": box, "score": score, "label": label, "name": name}
+            for box, score, label, name in zip(
+                found["boxes"], found["scores"], found["labels"], found["names"], strict=True
+            )
+        ]
+    else:
+        record["classes"] = {name: round(share, 5) for name, share in result.fractions().items()}
+    return record
+
+
+def video_output_stem(source: VideoName, out: Path, used: set[str]) -> str:
+    """The outputs' stem of ``source``: unique within ``used`` (added to it), and never the
+    name of the input video itself (when ``out`` is the video's folder)."""
+    base = source_stem(source)
+    stem, n = base, 1
+    while stem in used or _is_source(out / f"{stem}.mp4", source):
+        stem, n = f"{base}_{n}", n + 1
+    used.add(stem)
+    return stem
+
+
+def _is_source(path: Path, source: VideoName) -> bool:
+    if isinstance(source, int) or not path.exists():
+        return False
+    source_path = Path(source)
+    return source_path.exists() and path.resolve() == source_path.resolve()

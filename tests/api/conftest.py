@@ -1,0 +1,90 @@
+"""Checkpoints with random weights (a small detector, a tiny U-Net) and a short generated video.
+
+The checkpoints are written as training writes them (``config``, ``classes``, ``model``,
+``meta``) from a config and ``build_model``, without a training step: the API tests need a
+model that answers, not a good one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from detseg.config import load_config
+from detseg.data.shapes import SHAPE_CLASSES
+from detseg.engine.checkpointing import save_checkpoint
+from detseg.models import build_model
+
+REPO = Path(__file__).resolve().parents[2]
+
+DETECTOR = [
+    "model.min_size=64",
+    "model.max_size=64",
+    "model.rpn={pre_nms_top_n_test: 50, post_nms_top_n_test: 20}",
+    "model.roi_heads={detections_per_img: 10}",
+    "eval.score_threshold=0.0",  # random weights score low: keep every detection
+    "device=cpu",
+]
+SEGMENTER = ["model.base_channels=8", "model.depth=2", "eval.crf.iterations=2", "device=cpu"]
+CAT_IDS = [10, 20, 30, 40, 50]
+
+
+def write_checkpoint(
+    path: Path, config: str, overrides: list[str], cat_ids: list[int] | None = None
+) -> Path:
+    """A checkpoint of ``config`` with random weights (seed 0) and the shapes classes."""
+    cfg = load_config(REPO / config, overrides)
+    torch.manual_seed(0)
+    model = build_model(cfg.model.to_dict(), num_classes=len(SHAPE_CLASSES))
+    state = {
+        "config": cfg.to_dict(),
+        "classes": list(SHAPE_CLASSES),
+        "model": model.state_dict(),
+        "meta": {"cat_ids": cat_ids},
+    }
+    save_checkpoint(path, state)
+    return path
+
+
+def write_video(path: Path, frames: int = 5, size: int = 64) -> Path:
+    """An ``mp4v`` video of ``frames`` frames: a bright square moving over a dark background."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), 10.0, (size, size))
+    assert writer.isOpened()
+    for i in range(frames):
+        frame = np.full((size, size, 3), 30, dtype=np.uint8)
+        frame[16:40, 8 + 4 * i : 32 + 4 * i] = (40, 200, 240)
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+@pytest.fixture(scope="session")
+def detector_checkpoint(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("api_detector")
+    return write_checkpoint(folder / "best.pt", "configs/demo.yaml", DETECTOR, CAT_IDS)
+
+
+@pytest.fixture(scope="session")
+def segmenter_checkpoint(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("api_segmenter")
+    return write_checkpoint(folder / "best.pt", "configs/segmentation/unet_shapes.yaml", SEGMENTER)
+
+
+@pytest.fixture(scope="session")
+def video(tmp_path_factory) -> Path:
+    return write_video(tmp_path_factory.mktemp("api_video") / "clip.mp4")
+
+
+@pytest.fixture(scope="session")
+def image_file(tmp_path_factory) -> Path:
+    """A 64 x 48 RGB PNG with two coloured rectangles."""
+    rgb = np.full((48, 64, 3), 20, dtype=np.uint8)
+    rgb[5:30, 4:28] = (230, 40, 40)
+    rgb[20:44, 34:60] = (40, 220, 90)
+    path = tmp_path_factory.mktemp("api_image") / "two_boxes.png"
+    assert cv2.imwrite(str(path), rgb[:, :, ::-1])
+    return path
