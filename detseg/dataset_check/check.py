@@ -1,0 +1,136 @@
+"""Checking a dataset before training: build the splits, scan them, count, judge.
+
+:func:`check_dataset` is what ``tools/check_data.py`` runs; the result holds the scans (for
+drawing), the counts (``summary.json``) and the findings, and gives the exit code (1 when
+there is an error). Writing the reports is :func:`detseg.dataset_check.report.write_reports`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import Any
+
+from detseg.data.registry import build_dataset
+from detseg.dataset_check.findings import (
+    SEVERITIES,
+    CheckSettings,
+    Finding,
+    overlap_findings,
+    split_findings,
+)
+from detseg.dataset_check.scan import SplitScan, scan_split
+from detseg.dataset_check.stats import split_overlap, split_summary
+
+__all__ = ["DatasetCheck", "check_dataset", "check_scans"]
+
+
+@dataclass
+class DatasetCheck:
+    """What the check of a dataset found.
+
+    Attributes:
+        data: The data section checked (``{"format", "root", **format keys}``).
+        scans: ``{split: SplitScan}`` in the order checked.
+        splits: ``{split: counts}`` (:func:`~detseg.dataset_check.stats.split_summary`).
+        overlaps: ``{"train/val": counts}`` (:func:`~detseg.dataset_check.stats.split_overlap`).
+        findings: Errors first, then warnings, then notes.
+        source: The file the data section came from (shown in the reports).
+    """
+
+    data: dict[str, Any]
+    scans: dict[str, SplitScan]
+    splits: dict[str, dict[str, Any]]
+    overlaps: dict[str, dict[str, Any]]
+    findings: list[Finding] = field(default_factory=list)
+    source: str = ""
+
+    def of_severity(self, severity: str) -> list[Finding]:
+        """The findings of one severity (``"error"``, ``"warning"``, ``"info"``)."""
+        return [f for f in self.findings if f.severity == severity]
+
+    @property
+    def exit_code(self) -> int:
+        """``1`` when there is an error, else ``0`` (warnings do not fail a check)."""
+        return 1 if self.of_severity("error") else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything counted, as plain JSON data (``summary.json``)."""
+        return {
+            "source": self.source,
+            "data": self.data,
+            "errors": len(self.of_severity("error")),
+            "warnings": len(self.of_severity("warning")),
+            "exit_code": self.exit_code,
+            "findings": [f.to_dict() for f in self.findings],
+            "splits": self.splits,
+            "overlaps": self.overlaps,
+        }
+
+
+def check_scans(
+    scans: dict[str, SplitScan],
+    data: dict[str, Any],
+    settings: CheckSettings | None = None,
+    source: str = "",
+) -> DatasetCheck:
+    """Count and judge scanned splits (the part of :func:`check_dataset` after the scan).
+
+    Args:
+        scans: ``{split: SplitScan}``.
+        data: The data section the splits came from (kept in the result).
+        settings: Thresholds of the checks.
+        source: The file the data section came from.
+    """
+    settings = settings or CheckSettings()
+    splits = {name: split_summary(scan, settings.max_files) for name, scan in scans.items()}
+    findings = []
+    for name, summary in splits.items():
+        findings += split_findings(name, summary, settings)
+    overlaps = {}
+    for first, second in combinations(scans, 2):
+        overlap = split_overlap(scans[first], scans[second], settings.max_files)
+        overlaps[f"{first}/{second}"] = overlap
+        findings += overlap_findings(first, second, overlap)
+    findings.sort(key=lambda f: SEVERITIES.index(f.severity))
+    return DatasetCheck(dict(data), scans, splits, overlaps, findings, source)
+
+
+def check_dataset(
+    data: dict[str, Any],
+    splits: Sequence[str] = ("train", "val"),
+    decode: bool = True,
+    progress: bool = False,
+    settings: CheckSettings | None = None,
+    source: str = "",
+) -> DatasetCheck:
+    """Check the splits of a dataset before training on it.
+
+    Every split is built first (a bad path or config fails before any scan), then each is
+    scanned (:func:`~detseg.dataset_check.scan.scan_split`), counted and judged.
+
+    Args:
+        data: A flat data section ``{"format", "root", **format keys}`` without
+            ``augmentations`` (``DataConfig.dataset_kwargs()``).
+        splits: The splits to check (``"train"``, ``"val"``).
+        decode: Decode every image fully (finds truncated files); else read headers only.
+        progress: Show a progress bar per split on stderr.
+        settings: Thresholds of the checks.
+        source: The file ``data`` came from (shown in the reports).
+
+    Returns:
+        The check; its ``exit_code`` is 1 when an error was found.
+
+    Raises:
+        ValueError: Unknown format or key, no root, an unknown split, or a reader's check.
+        FileNotFoundError: A configured file or folder does not exist.
+    """
+    if not splits:
+        raise ValueError("no split to check: give at least one of train, val")
+    datasets = {split: build_dataset(data, split) for split in dict.fromkeys(splits)}
+    scans = {
+        split: scan_split(dataset, split, data.get("root") or None, decode, progress)
+        for split, dataset in datasets.items()
+    }
+    return check_scans(scans, data, settings, source)

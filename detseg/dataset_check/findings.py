@@ -1,0 +1,270 @@
+"""The checks: which counts of :mod:`detseg.dataset_check.stats` are problems, and how bad.
+
+Three severities:
+
+* ``error``: training would stop or learn nothing useful: a split without images, every image
+  of a split unreadable, no classes, no object (no foreground pixel) in ``train``, annotations
+  or label maps the reader cannot use (training raises when it reaches them).
+* ``warning``: training runs but not on what the data says: some unreadable images (skipped),
+  boxes outside the image (clipped) or degenerate (dropped), annotations the reader rejected,
+  classes without a single object in ``train``, no object in ``val``, more empty images than
+  ``CheckSettings.empty_share``, duplicate files in a split, the same file in two splits.
+* ``info``: worth knowing, often intended: a few empty images (negatives), classes without
+  an object in ``val``, file names that occur in two splits with different contents (files
+  numbered per split).
+
+A box counts as outside when it reaches more than
+:data:`~detseg.dataset_check.scan.OUTSIDE_TOLERANCE` px beyond the image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+__all__ = ["SEVERITIES", "CheckSettings", "Finding", "overlap_findings", "split_findings"]
+
+Severity = Literal["error", "warning", "info"]
+
+#: Severities, most serious first (the order of the reports).
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+
+@dataclass
+class CheckSettings:
+    """Thresholds of the checks.
+
+    Attributes:
+        empty_share: Images without objects above this share of a split are a warning.
+        max_files: File names kept per finding (the counts cover every file).
+    """
+
+    empty_share: float = 0.5
+    max_files: int = 5
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in the data.
+
+    Attributes:
+        severity: ``"error"``, ``"warning"`` or ``"info"``.
+        code: Stable identifier, e.g. ``"outside_boxes"`` (for scripts reading summary.json).
+        split: The split, ``"train/val"`` for an overlap, or ``None`` for the whole dataset.
+        message: One sentence for people: what is wrong and what training does with it.
+        count: How many images, boxes or files are concerned.
+        files: The first few files concerned (as shown in reports).
+    """
+
+    severity: Severity
+    code: str
+    split: str | None
+    message: str
+    count: int = 0
+    files: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON form."""
+        return asdict(self)
+
+
+def _plural(count: int, word: str, verb: str = "") -> str:
+    """``"1 box reaches"`` / ``"2 boxes reach"`` (``verb`` given in its plural form)."""
+    if count != 1:
+        word = f"{word}es" if word.endswith(("x", "s")) else f"{word}s"
+    elif verb:
+        verb = f"{verb}es" if verb.endswith(("h", "s", "x")) else f"{verb}s"
+    return " ".join(part for part in (str(count), word, verb) if part)
+
+
+def _them(count: int) -> str:
+    return "it" if count == 1 else "them"
+
+
+def _image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Missing / unreadable images and unusable annotations."""
+    found = []
+    images, unreadable = s["images"], s["unreadable"]
+    files = s["unreadable_files"]
+    if images == 0:
+        found.append(Finding("error", "no_images", split, f"the {split} split has no images"))
+    elif unreadable == images:
+        message = f"all {images} images are missing or unreadable (e.g. {files[0]})"
+        found.append(Finding("error", "all_unreadable", split, message, unreadable, files))
+    elif unreadable:
+        message = (
+            f"{_plural(unreadable, 'image')} of {images} missing or unreadable; "
+            f"training skips {_them(unreadable)}"
+        )
+        found.append(Finding("warning", "unreadable_images", split, message, unreadable, files))
+    problems, problem_files = s["label_problems"], s["label_problem_files"]
+    invalid, unreadable_labels = problems["invalid"], problems["unreadable"]
+    what = "annotations" if s["kind"] == "detection" else "label maps"
+    if invalid:
+        message = (
+            f"{_plural(invalid, 'image')} with invalid {what}: training stops with an error "
+            f"when it reaches {_them(invalid)}"
+        )
+        files = problem_files["invalid"]
+        found.append(Finding("error", "invalid_labels", split, message, invalid, files))
+    if unreadable_labels:
+        message = (
+            f"{_plural(unreadable_labels, 'image')} with a missing or unreadable label map; "
+            f"training skips {_them(unreadable_labels)}"
+        )
+        files = problem_files["unreadable"]
+        found.append(
+            Finding("warning", "unreadable_labels", split, message, unreadable_labels, files)
+        )
+    return found
+
+
+def _box_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Boxes outside the image, degenerate boxes, rejected annotations (detection)."""
+    found = []
+    if s["outside_boxes"]:
+        dropped = s["outside_dropped"]
+        message = f"{_plural(s['outside_boxes'], 'box', 'reach')} outside the image: training "
+        message += f"clips {_them(s['outside_boxes'])}" + (
+            f" ({dropped} wholly outside: dropped)" if dropped else ""
+        )
+        found.append(
+            Finding(
+                "warning", "outside_boxes", split, message, s["outside_boxes"], s["outside_files"]
+            )
+        )
+    if s["degenerate_boxes"]:
+        message = (
+            f"{_plural(s['degenerate_boxes'], 'degenerate box')} (zero or negative size, under "
+            f"1 px, or not finite): training drops {_them(s['degenerate_boxes'])}"
+        )
+        found.append(
+            Finding(
+                "warning",
+                "degenerate_boxes",
+                split,
+                message,
+                s["degenerate_boxes"],
+                s["degenerate_files"],
+            )
+        )
+    if s["rejected_annotations"]:
+        message = (
+            f"{_plural(s['rejected_annotations'], 'annotation')} rejected by the reader "
+            "(malformed line or unknown class id); the log above names each"
+        )
+        found.append(
+            Finding(
+                "warning",
+                "rejected_annotations",
+                split,
+                message,
+                s["rejected_annotations"],
+                s["rejected_files"],
+            )
+        )
+    return found
+
+
+def _content_findings(split: str, s: Mapping[str, Any], settings: CheckSettings) -> list[Finding]:
+    """Classes, objects / foreground and empty images."""
+    found: list[Finding] = []
+    readable = s["images"] - s["unreadable"]
+    if s["num_classes"] == 0:
+        found.append(Finding("error", "no_classes", split, "the dataset defines no classes"))
+    detection = s["kind"] == "detection"
+    has_content = s["objects"] > 0 if detection else s["foreground_pixels"] > 0
+    if readable and not has_content:
+        what = "object" if detection else "foreground pixel"
+        use = "nothing to learn from" if split == "train" else "nothing to evaluate"
+        severity: Severity = "error" if split == "train" else "warning"
+        message = f"not a single {what} in the {split} split: {use}"
+        found.append(Finding(severity, "no_objects", split, message, readable))
+    counts = s["classes"] if detection else s["class_pixels"]
+    key = "objects" if detection else "pixels"
+    missing = [name for name, c in counts.items() if c[key] == 0 and name != "background"]
+    if has_content and missing:
+        # train: the model never sees the class; val: the class has no AP / IoU to report
+        severity = "warning" if split == "train" else "info"
+        message = f"{_plural(len(missing), 'class')} without a single {key[:-1]} in {split}: "
+        message += ", ".join(missing[: settings.max_files])
+        found.append(Finding(severity, "classes_without_objects", split, message, len(missing)))
+    empty = s["empty_images"]
+    if empty and has_content:
+        share = empty / max(readable, 1)
+        severity = "warning" if share > settings.empty_share else "info"
+        what = "objects" if detection else "foreground"
+        message = f"{_plural(empty, 'image')} ({share:.0%}) without {what}; trained as negatives"
+        found.append(Finding(severity, "empty_images", split, message, empty, s["empty_files"]))
+    return found
+
+
+def _duplicate_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """The same file name in two folders, the same bytes twice."""
+    found = []
+    if s["duplicate_contents"]:
+        files = [" = ".join(g) for g in s["duplicate_content_groups"]]
+        message = f"{_plural(s['duplicate_contents'], 'file', 'repeat')} another file's contents"
+        found.append(
+            Finding("warning", "duplicate_contents", split, message, s["duplicate_contents"], files)
+        )
+    if s["duplicate_names"]:
+        files = [", ".join(g) for g in s["duplicate_name_groups"]]
+        message = f"{_plural(s['duplicate_names'], 'file', 'share')} a file name with a file in "
+        message += "another folder"
+        found.append(
+            Finding("warning", "duplicate_names", split, message, s["duplicate_names"], files)
+        )
+    return found
+
+
+def split_findings(
+    split: str, summary: Mapping[str, Any], settings: CheckSettings | None = None
+) -> list[Finding]:
+    """The findings of one split from its :func:`~detseg.dataset_check.stats.split_summary`."""
+    settings = settings or CheckSettings()
+    found = _image_findings(split, summary)
+    if summary["images"] > summary["unreadable"]:
+        if summary["kind"] == "detection":
+            found += _box_findings(split, summary)
+        found += _content_findings(split, summary, settings)
+    found += _duplicate_findings(split, summary)
+    return found
+
+
+def overlap_findings(first: str, second: str, overlap: Mapping[str, Any]) -> list[Finding]:
+    """The findings of :func:`~detseg.dataset_check.stats.split_overlap` of two splits."""
+    found = []
+    pair = f"{first}/{second}"
+    if overlap["same_content"]:
+        message = (
+            f"{_plural(overlap['same_content'], 'file')} of {second} also in {first} "
+            "(same contents): the validation numbers overstate the model"
+        )
+        found.append(
+            Finding(
+                "warning",
+                "split_overlap",
+                pair,
+                message,
+                overlap["same_content"],
+                overlap["same_content_files"],
+            )
+        )
+    if overlap["same_name"]:
+        message = (
+            f"{_plural(overlap['same_name'], 'file name')} of {second} also in {first} with "
+            "other contents (usual when files are numbered per split)"
+        )
+        found.append(
+            Finding(
+                "info",
+                "shared_names",
+                pair,
+                message,
+                overlap["same_name"],
+                overlap["same_name_files"],
+            )
+        )
+    return found

@@ -1,0 +1,290 @@
+"""Gathering the facts of every image of a split: file, size, content hash, raw annotations.
+
+:func:`scan_split` visits each image of a detection or segmentation dataset once and keeps
+what the checks need in an :class:`ImageRecord`; nothing here decides what is a problem (that
+is :mod:`detseg.dataset_check.findings`). The image size comes from the file header (Pillow
+reads only the header); with ``decode=True`` the file is also decoded by the reader training
+uses (:func:`detseg.data.image_io.read_rgb_array`), which finds truncated and corrupt files.
+
+Detection annotations are the reader's raw ones (:meth:`DetectionDataset.annotations`), before
+:func:`detseg.data.target_checks.sanitize_boxes`, so boxes outside the image and degenerate
+boxes can be counted; :func:`classify_boxes` applies the same rules as that function.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+from tqdm import tqdm
+
+from detseg.data.base import DetectionDataset, ImageDataset
+from detseg.data.image_io import ImageReadError, read_rgb_array
+from detseg.data.masks import SegmentationDataset, check_label_map
+from detseg.data.seg_transforms import IGNORE_INDEX
+
+__all__ = [
+    "OUTSIDE_TOLERANCE",
+    "BoxFlags",
+    "ImageRecord",
+    "SplitScan",
+    "classify_boxes",
+    "scan_split",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Kind of a label problem: ``"unreadable"`` (training skips the image) or ``"invalid"``
+#: (training stops with an error when it reaches the image).
+LabelProblem = Literal["unreadable", "invalid"]
+
+
+#: How far (px) a box may reach beyond the image before it counts as outside: rounding of
+#: normalized coordinates leaves boxes a fraction of a pixel out, which clipping fixes.
+OUTSIDE_TOLERANCE = 0.5
+
+
+@dataclass
+class BoxFlags:
+    """What the training box checks would do with each box of an image.
+
+    Attributes:
+        degenerate: ``Bool[N]``: a non-finite coordinate, ``x2 <= x1`` or ``y2 <= y1``, or
+            under ``min_size`` px wide or high inside the image; training drops it.
+        outside: ``Bool[N]``: a finite box of positive size that reaches more than the
+            tolerance outside ``[0, W] x [0, H]``; training clips it to the image.
+        dropped: ``Bool[N]``: every box training drops (the degenerate ones and the outside
+            ones with less than ``min_size`` px left inside the image).
+    """
+
+    degenerate: np.ndarray
+    outside: np.ndarray
+    dropped: np.ndarray
+
+
+def classify_boxes(
+    boxes: np.ndarray,
+    image_size: tuple[int, int],
+    min_size: float = 1.0,
+    tolerance: float = OUTSIDE_TOLERANCE,
+) -> BoxFlags:
+    """Flag degenerate and outside boxes by the rules of ``sanitize_boxes`` (without logging).
+
+    Args:
+        boxes: ``[N, 4]`` boxes, ``xyxy`` absolute pixels (may be invalid).
+        image_size: ``(H, W)`` of the image.
+        min_size: Smallest width and height (px) a clipped box may keep.
+        tolerance: How far (px) a box may reach beyond the image without being flagged as
+            outside (normalized YOLO coordinates and annotation tools round a little).
+
+    Returns:
+        The flags; ``dropped`` equals ``~keep`` of ``sanitize_boxes`` with the same arguments.
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    height, width = image_size
+    finite = np.all(np.isfinite(boxes), axis=1)
+    safe = np.where(finite[:, None], boxes, 0.0)
+    ordered = finite & (safe[:, 2] > safe[:, 0]) & (safe[:, 3] > safe[:, 1])
+    outside = ordered & (
+        (safe[:, 0] < -tolerance)
+        | (safe[:, 1] < -tolerance)
+        | (safe[:, 2] > width + tolerance)
+        | (safe[:, 3] > height + tolerance)
+    )
+    clipped = safe.copy()
+    clipped[:, 0::2] = safe[:, 0::2].clip(0.0, width)
+    clipped[:, 1::2] = safe[:, 1::2].clip(0.0, height)
+    too_small = ((clipped[:, 2] - clipped[:, 0]) < min_size) | (
+        (clipped[:, 3] - clipped[:, 1]) < min_size
+    )
+    degenerate = ~ordered | (too_small & ~outside)
+    return BoxFlags(degenerate=degenerate, outside=outside, dropped=degenerate | too_small)
+
+
+@dataclass
+class ImageRecord:
+    """The facts of one image of a split.
+
+    Attributes:
+        index: Position in the dataset.
+        path: The image file.
+        file: The file as shown in reports (relative to the data root when under it).
+        size: ``(H, W)`` from the file header; ``None`` when unreadable.
+        error: Why the image is unreadable (missing, not an image, corrupt); ``None`` if fine.
+        digest: Hash of the file's bytes; ``None`` when the file is missing or empty.
+        labels: ``Int64[N]`` labels ``1..K`` of the raw annotations (detection).
+        boxes: ``Float64[N, 4]`` raw boxes, ``xyxy`` absolute pixels (detection).
+        flags: What the training box checks would do with each box (detection).
+        rejected: Annotations the reader rejected before the box checks (malformed line,
+            unknown class id).
+        class_pixels: ``Int64[K + 1]`` pixel count of each label map value ``0..K``
+            (segmentation; ``None`` for detection or without a valid label map).
+        ignore_pixels: Pixels with the ignore value 255 (segmentation).
+        label_problem: ``(kind, message)`` when the annotations or label map cannot be used.
+    """
+
+    index: int
+    path: Path
+    file: str
+    size: tuple[int, int] | None = None
+    error: str | None = None
+    digest: str | None = None
+    labels: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
+    flags: BoxFlags | None = None
+    rejected: int = 0
+    class_pixels: np.ndarray | None = None
+    ignore_pixels: int = 0
+    label_problem: tuple[LabelProblem, str] | None = None
+
+    @property
+    def readable(self) -> bool:
+        """Whether the image file is present and readable."""
+        return self.error is None
+
+
+@dataclass
+class SplitScan:
+    """The records of one split and what describes the dataset as a whole.
+
+    Attributes:
+        split: ``"train"`` or ``"val"``.
+        kind: ``"detection"`` or ``"segmentation"``.
+        classes: Foreground class names (label ``k`` is ``classes[k - 1]``).
+        records: One record per image, in dataset order.
+        dataset: The scanned dataset (used to draw the report's images).
+        decoded: Whether every image was fully decoded (not only its header read).
+    """
+
+    split: str
+    kind: Literal["detection", "segmentation"]
+    classes: list[str]
+    records: list[ImageRecord]
+    dataset: ImageDataset
+    decoded: bool
+
+
+def _display_name(path: Path, root: Path | None) -> str:
+    """``path`` relative to ``root`` (an absolute path) when it lies under it, else as given."""
+    if root is not None:
+        try:
+            return Path(os.path.abspath(path)).relative_to(root).as_posix()
+        except ValueError:
+            pass
+    return str(path)
+
+
+def _read_file(record: ImageRecord, decode: bool) -> None:
+    """Fill ``digest``, ``size`` and ``error`` of ``record`` from its file."""
+    try:
+        data = record.path.read_bytes()
+    except OSError as exc:
+        missing = isinstance(exc, FileNotFoundError)
+        record.error = "missing file" if missing else f"{type(exc).__name__}: {exc.strerror}"
+        return
+    if not data:
+        record.error = "the file is empty"
+        return
+    record.digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except UnidentifiedImageError:
+        record.error = "not an image (Pillow does not recognise the file's header)"
+        return
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        record.error = f"not an image ({type(exc).__name__}: {exc})"
+        return
+    if decode:
+        try:
+            read_rgb_array(record.path)
+        except ImageReadError as exc:
+            reason = str(exc).removeprefix(f"cannot read image {exc.path}: ")
+            record.error = f"cannot be decoded: {reason}"
+            return
+    record.size = (height, width)
+
+
+def _read_boxes(record: ImageRecord, dataset: DetectionDataset) -> None:
+    """Fill the raw annotations of a readable detection image."""
+    assert record.size is not None
+    try:
+        ann = dataset.annotations(record.index, record.size)
+    except (OSError, ValueError) as exc:
+        record.label_problem = ("invalid", f"{type(exc).__name__}: {exc}")
+        return
+    record.boxes = np.asarray(ann.boxes, dtype=np.float64).reshape(-1, 4)
+    record.labels = np.asarray(ann.labels, dtype=np.int64).reshape(-1)
+    record.rejected = int(ann.dropped)
+    record.flags = classify_boxes(record.boxes, record.size)
+
+
+def _read_label_map(record: ImageRecord, dataset: SegmentationDataset) -> None:
+    """Fill the pixel counts of a readable segmentation image."""
+    assert record.size is not None
+    try:
+        raw = dataset.label_map(record.index, record.size)
+    except ImageReadError as exc:
+        record.label_problem = ("unreadable", str(exc))
+        return
+    except (OSError, ValueError) as exc:
+        record.label_problem = ("invalid", str(exc))
+        return
+    try:
+        mask = check_label_map(raw, record.size, dataset.num_classes, "label map")
+    except ValueError as exc:
+        record.label_problem = ("invalid", str(exc))
+        return
+    counts = np.bincount(mask.ravel(), minlength=256).astype(np.int64)
+    record.class_pixels = counts[: dataset.num_classes + 1]
+    record.ignore_pixels = int(counts[IGNORE_INDEX])
+
+
+def scan_split(
+    dataset: ImageDataset,
+    split: str,
+    root: str | os.PathLike | None = None,
+    decode: bool = True,
+    progress: bool = False,
+) -> SplitScan:
+    """Visit every image of ``dataset`` once and record its facts.
+
+    Args:
+        dataset: A detection (:class:`DetectionDataset`) or segmentation
+            (:class:`SegmentationDataset`) dataset, without augmentations.
+        split: The split's name (``"train"`` / ``"val"``), kept in the result.
+        root: The data root; file names in reports are relative to it.
+        decode: Decode every image fully (finds truncated files); else read headers only.
+        progress: Show a tqdm progress bar on stderr.
+
+    Returns:
+        The split's records, in dataset order.
+
+    Raises:
+        TypeError: ``dataset`` is neither a detection nor a segmentation dataset.
+    """
+    if isinstance(dataset, DetectionDataset):
+        kind: Literal["detection", "segmentation"] = "detection"
+    elif isinstance(dataset, SegmentationDataset):
+        kind = "segmentation"
+    else:
+        raise TypeError(f"cannot scan a {type(dataset).__name__}: not a detseg dataset")
+    root_path = Path(os.path.abspath(root)) if root is not None else None
+    records = []
+    for index in tqdm(range(len(dataset)), desc=f"check {split}", unit="img", disable=not progress):
+        path = Path(dataset.image_path(index))
+        record = ImageRecord(index, path, _display_name(path, root_path))
+        _read_file(record, decode)
+        if record.readable and isinstance(dataset, DetectionDataset):
+            _read_boxes(record, dataset)
+        elif record.readable and isinstance(dataset, SegmentationDataset):
+            _read_label_map(record, dataset)
+        records.append(record)
+    return SplitScan(split, kind, list(dataset.classes), records, dataset, decode)

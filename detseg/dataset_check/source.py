@@ -1,0 +1,100 @@
+"""The data section to check: from an experiment config or from a data file.
+
+An experiment config (a file with a ``model`` or ``_base_`` key) is read with
+:func:`detseg.config.load_config`, overrides and all; anything else is a data file (a detseg
+data file or an Ultralytics data yaml, :func:`detseg.config.load_data_file`), to which
+``--set data.KEY=VALUE`` overrides apply as they do to a config's data section.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from detseg.config import ConfigError, load_config, load_data_file
+from detseg.config.bases import BASE_KEY, read_yaml
+from detseg.config.data_section import check_data_keys, switch_format
+
+__all__ = ["default_out_dir", "is_experiment_config", "load_data_section"]
+
+#: Top-level keys that make a YAML file an experiment config rather than a data file.
+CONFIG_KEYS = ("model", BASE_KEY)
+
+
+def is_experiment_config(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is an experiment config (it has a ``model`` or ``_base_`` key).
+
+    Raises:
+        ConfigError: the file is missing, not YAML, or not a mapping.
+    """
+    raw = read_yaml(Path(path), what="config or data file")
+    return any(key in raw for key in CONFIG_KEYS)
+
+
+def _parse_value(text: str) -> Any:
+    """A ``--set`` value as YAML (``none`` / ``None`` are null too)."""
+    if text.strip() in ("none", "None"):
+        return None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def _apply_data_overrides(section: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """``section`` with ``data.KEY=VALUE`` overrides applied (``data.format`` first)."""
+    parsed = []
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key.startswith("data.") or "." in key[len("data.") :]:
+            raise ConfigError(
+                f"--set {item!r}: a data file takes only data.KEY=VALUE overrides "
+                "(e.g. data.root=datasets/shapes)"
+            )
+        parsed.append((key[len("data.") :], _parse_value(text)))
+    for key, value in sorted(parsed, key=lambda kv: kv[0] != "format"):  # stable: format first
+        if key == "format":
+            section = switch_format(section, str(value))
+        else:
+            section[key] = value
+    check_data_keys(str(section.get("format")), section, "--set")
+    return section
+
+
+def load_data_section(
+    path: str | os.PathLike[str], overrides: Sequence[str] = ()
+) -> tuple[dict[str, Any], str]:
+    """The flat data section described by ``path``.
+
+    Args:
+        path: An experiment config or a data file.
+        overrides: ``--set`` strings (``"data.root=/data/x"``; any config key for a config).
+
+    Returns:
+        ``({"format", "root", **format keys}, kind)`` without ``augmentations`` (the check
+        reads the data as stored), ``kind`` being ``"config"`` or ``"data file"``.
+
+    Raises:
+        ConfigError: The file is missing or invalid, or an override is.
+    """
+    if is_experiment_config(path):
+        section = load_config(path, overrides).data.dataset_kwargs()
+        kind = "config"
+    else:
+        section = _apply_data_overrides(load_data_file(path), overrides)
+        kind = "data file"
+    section.pop("augmentations", None)
+    return section, kind
+
+
+def default_out_dir(
+    section: dict[str, Any], base: str | os.PathLike[str] = "runs/check_data"
+) -> Path:
+    """``<base>/<name of the data root>`` (``<base>/data`` when the root has no name)."""
+    name = Path(os.path.abspath(str(section.get("root") or "."))).name or "data"
+    return Path(base) / name

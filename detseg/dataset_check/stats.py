@@ -1,0 +1,201 @@
+"""Counting what the scan found: per-split summaries and the overlap between splits.
+
+Everything returned here is plain JSON data (``summary.json``); the file lists hold the files
+as shown in reports (relative to the data root). :mod:`detseg.dataset_check.findings` turns
+these counts into errors and warnings.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from detseg.dataset_check.scan import ImageRecord, SplitScan
+
+__all__ = ["box_sizes", "duplicate_groups", "split_overlap", "split_summary"]
+
+_STATS = ("min", "p05", "median", "p95", "max")
+
+
+def box_sizes(scan: SplitScan) -> dict[str, np.ndarray]:
+    """Raw widths, heights and aspect ratios (w / h) of the boxes training keeps, in px.
+
+    Returns:
+        ``{"width": Float64[M], "height": Float64[M], "aspect": Float64[M]}``.
+    """
+    rows = [r.boxes[~r.flags.dropped] for r in scan.records if r.flags is not None]
+    boxes = np.concatenate(rows) if rows else np.zeros((0, 4))
+    width, height = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    return {"width": width, "height": height, "aspect": width / height}
+
+
+def _describe(values: np.ndarray) -> dict[str, float] | None:
+    """``{min, p05, median, p95, max}`` of ``values``; ``None`` when empty."""
+    if values.size == 0:
+        return None
+    points = np.percentile(values, [0, 5, 50, 95, 100])
+    return {k: round(float(v), 3) for k, v in zip(_STATS, points, strict=True)}
+
+
+def duplicate_groups(records: Iterable[ImageRecord], by: str) -> list[list[str]]:
+    """Groups of files sharing a file name (``by="name"``) or their bytes (``by="content"``).
+
+    A name group holds different paths with the same last component; a content group holds
+    the entries whose files hash alike (the same path listed twice counts as a duplicate).
+
+    Returns:
+        The groups (files as shown in reports), in dataset order, each of 2 or more files.
+    """
+    groups: dict[str, list[str]] = defaultdict(list)
+    for record in records:
+        if by == "name":
+            if record.file not in groups[record.path.name]:
+                groups[record.path.name].append(record.file)
+        elif record.digest is not None:
+            groups[record.digest].append(record.file)
+    return [files for files in groups.values() if len(files) > 1]
+
+
+def _files(records: Iterable[ImageRecord], limit: int) -> list[str]:
+    return [r.file for r in records][:limit]
+
+
+def _detection_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
+    """Objects, empty images, classes and box problems of a detection split."""
+    readable = [r for r in scan.records if r.readable and r.label_problem is None]
+    num = len(scan.classes)
+    objects = np.zeros(num + 1, dtype=np.int64)
+    images = np.zeros(num + 1, dtype=np.int64)
+    for record in readable:
+        labels = record.labels[(record.labels >= 1) & (record.labels <= num)]
+        objects += np.bincount(labels, minlength=num + 1)
+        images[np.unique(labels)] += 1
+    flagged = [(r, r.flags) for r in readable if r.flags is not None]
+    outside = [(r, f) for r, f in flagged if f.outside.any()]
+    degenerate = [(r, f) for r, f in flagged if f.degenerate.any()]
+    rejected = [r for r in readable if r.rejected]
+    sizes = box_sizes(scan)
+    return {
+        "objects": int(sum(len(r.labels) for r in readable)),
+        "empty_images": sum(1 for r in readable if len(r.labels) == 0),
+        "empty_files": _files((r for r in readable if len(r.labels) == 0), limit),
+        "classes": {
+            name: {"objects": int(objects[k + 1]), "images": int(images[k + 1])}
+            for k, name in enumerate(scan.classes)
+        },
+        "outside_boxes": int(sum(f.outside.sum() for _, f in outside)),
+        "outside_dropped": int(sum((f.outside & f.dropped).sum() for _, f in outside)),
+        "outside_files": _files((r for r, _ in outside), limit),
+        "degenerate_boxes": int(sum(f.degenerate.sum() for _, f in degenerate)),
+        "degenerate_files": _files((r for r, _ in degenerate), limit),
+        "rejected_annotations": int(sum(r.rejected for r in rejected)),
+        "rejected_files": _files(rejected, limit),
+        "box_width": _describe(sizes["width"]),
+        "box_height": _describe(sizes["height"]),
+        "box_aspect": _describe(sizes["aspect"]),
+    }
+
+
+def _segmentation_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
+    """Class pixel frequencies and images without foreground of a segmentation split."""
+    maps = [r for r in scan.records if r.class_pixels is not None]
+    num = len(scan.classes)
+    pixels = np.zeros(num + 1, dtype=np.int64)
+    images = np.zeros(num + 1, dtype=np.int64)
+    for record in maps:
+        assert record.class_pixels is not None
+        pixels += record.class_pixels
+        images += record.class_pixels > 0
+    labelled = max(int(pixels.sum()), 1)
+    names = ["background", *scan.classes]
+    empty = [r for r in maps if r.class_pixels is not None and not r.class_pixels[1:].any()]
+    return {
+        "foreground_pixels": int(pixels[1:].sum()),
+        "ignore_pixels": int(sum(r.ignore_pixels for r in maps)),
+        "empty_images": len(empty),
+        "empty_files": _files(empty, limit),
+        "class_pixels": {
+            name: {
+                "pixels": int(pixels[k]),
+                "share": round(float(pixels[k]) / labelled, 6),
+                "images": int(images[k]),
+            }
+            for k, name in enumerate(names)
+        },
+    }
+
+
+def split_summary(scan: SplitScan, limit: int = 5) -> dict[str, Any]:
+    """All counts of one split.
+
+    Args:
+        scan: The split's records.
+        limit: How many file names each list keeps (the counts cover every file).
+
+    Returns:
+        ``images``, ``unreadable`` (+ ``unreadable_files`` as ``"file: reason"``),
+        ``label_problems`` ``{"invalid", "unreadable"}`` counts (+ ``label_problem_files``
+        ``"file: reason"`` lists by kind), duplicate name and content counts and groups, and the
+        counts of the task (detection: objects, classes, box problems, box size statistics;
+        segmentation: class pixel frequencies).
+    """
+    unreadable = [r for r in scan.records if not r.readable]
+    problems: dict[str, list[str]] = {"invalid": [], "unreadable": []}
+    for record in scan.records:
+        if record.label_problem is not None:
+            kind, message = record.label_problem
+            problems[kind].append(f"{record.file}: {message}")
+    names = duplicate_groups(scan.records, "name")
+    contents = duplicate_groups(scan.records, "content")
+    summary: dict[str, Any] = {
+        "kind": scan.kind,
+        "decoded": scan.decoded,
+        "num_classes": len(scan.classes),
+        "images": len(scan.records),
+        "unreadable": len(unreadable),
+        "unreadable_files": [f"{r.file}: {r.error}" for r in unreadable[:limit]],
+        "label_problems": {kind: len(found) for kind, found in problems.items()},
+        "label_problem_files": {kind: found[:limit] for kind, found in problems.items()},
+        "duplicate_names": sum(len(g) - 1 for g in names),
+        "duplicate_name_groups": names[:limit],
+        "duplicate_contents": sum(len(g) - 1 for g in contents),
+        "duplicate_content_groups": contents[:limit],
+    }
+    if scan.kind == "detection":
+        summary.update(_detection_counts(scan, limit))
+    else:
+        summary.update(_segmentation_counts(scan, limit))
+    return summary
+
+
+def split_overlap(first: SplitScan, second: SplitScan, limit: int = 5) -> dict[str, Any]:
+    """Files of ``second`` whose bytes or file name also occur in ``first``.
+
+    Returns:
+        ``same_content`` (files of ``second`` identical to a file of ``first``) with
+        ``same_content_files`` (``"second file = first file"``), and ``same_name`` (files of
+        ``second`` whose name occurs in ``first`` with other contents) with examples.
+    """
+    by_digest = {r.digest: r.file for r in first.records if r.digest is not None}
+    digests_by_name: dict[str, set[str | None]] = defaultdict(set)
+    for record in first.records:
+        digests_by_name[record.path.name].add(record.digest)
+    same_content = [
+        (r, by_digest[r.digest])
+        for r in second.records
+        if r.digest is not None and r.digest in by_digest
+    ]
+    same_name = [
+        r
+        for r in second.records
+        if r.path.name in digests_by_name and r.digest not in digests_by_name[r.path.name]
+    ]
+    return {
+        "same_content": len(same_content),
+        "same_content_files": [f"{r.file} = {other}" for r, other in same_content][:limit],
+        "same_name": len(same_name),
+        "same_name_files": _files(same_name, limit),
+    }

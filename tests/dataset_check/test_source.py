@@ -1,0 +1,66 @@
+"""Telling an experiment config from a data file, and the data section each gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from detseg.config import ConfigError
+from detseg.dataset_check import default_out_dir, is_experiment_config, load_data_section
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / "configs" / "demo.yaml"
+
+
+def test_config_data_section_with_overrides(tmp_path: Path):
+    assert is_experiment_config(DEMO)
+    data, kind = load_data_section(DEMO, [f"data.root={tmp_path}"])
+    assert kind == "config"
+    assert data["format"] == "coco" and data["root"] == str(tmp_path)
+    assert "augmentations" not in data and data["train_ann"] == "annotations/instances_train.json"
+
+
+def test_data_file_with_overrides(tmp_path: Path):
+    path = tmp_path / "data.yaml"
+    path.write_text("data:\n  format: coco\n  root: somewhere\n")
+    assert not is_experiment_config(path)
+    data, kind = load_data_section(path, ["data.root=/data/x", "data.val_images=v/img"])
+    assert kind == "data file"
+    assert data == {"format": "coco", "root": "/data/x", "val_images": "v/img"}
+    switched, _ = load_data_section(path, ["data.root=/data/y", "data.format=yolo"])
+    assert switched == {"format": "yolo", "root": "/data/y"}  # a new format starts afresh
+
+
+def test_ultralytics_data_yaml(tmp_path: Path):
+    path = tmp_path / "coco8.yaml"
+    path.write_text("path: ds\ntrain: images/train\nval: images/val\nnames: {0: cat, 1: dog}\n")
+    data, kind = load_data_section(path)
+    assert kind == "data file"
+    assert data["format"] == "yolo" and data["classes"] == ["cat", "dog"]
+    assert Path(data["root"]) == tmp_path / "ds"
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("train.lr=0.1", "only data.KEY=VALUE"),
+        ("data.root", "only data.KEY=VALUE"),
+        ("data.train_anns=x", "train_ann"),
+    ],
+)
+def test_bad_data_file_overrides(tmp_path: Path, override: str, message: str):
+    path = tmp_path / "data.yaml"
+    path.write_text("format: coco\nroot: r\n")
+    with pytest.raises(ConfigError, match=message):
+        load_data_section(path, [override])
+
+
+def test_missing_file_is_a_config_error(tmp_path: Path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_data_section(tmp_path / "nope.yaml")
+
+
+def test_default_out_dir_is_named_after_the_root():
+    assert default_out_dir({"root": "datasets/shapes/"}) == Path("runs/check_data/shapes")
+    assert default_out_dir({"root": "/data/VOCdevkit/VOC2007"}, "out") == Path("out/VOC2007")
