@@ -24,17 +24,22 @@ $(SHAPES)/annotations/instances_test.json: | setup
 
 DEMO_IMAGES := $(SHAPES)/test/images/00000[0-7].png
 
-# The demo trains data-parallel: DEMO_PROCS processes (torchrun, gloo on a CPU), each with
-# batch 4 and an equal share of the cores. Two processes of one thread beat one process of two
-# threads on a 2-core CPU (~1.5x: some CPU kernels, e.g. RoIAlign's backward, use one thread).
-DEMO_PROCS   ?= 2
-DEMO_THREADS := $(shell n=$$(nproc 2>/dev/null || echo 2); t=$$((n / $(DEMO_PROCS))); \
+# The demo trains data-parallel with torchrun: one process per GPU on a CUDA machine (bf16
+# mixed precision), else DEMO_PROCS=2 processes on the CPU (gloo), each with batch 4 and an
+# equal share of the cores. Two processes of one thread beat one process of two threads on a
+# 2-core CPU (~1.5x: some CPU kernels, e.g. RoIAlign's backward, use one thread).
+# These are recursive variables: they are read after `setup` has made the environment.
+DEMO_GPUS     = $(shell $(PY) -c "import torch; print(torch.cuda.device_count())" 2>/dev/null || echo 0)
+DEMO_ON_GPU   = $(filter-out 0,$(DEMO_GPUS))
+DEMO_PROCS   ?= $(if $(DEMO_ON_GPU),$(DEMO_GPUS),2)
+DEMO_DEVICE   = $(if $(DEMO_ON_GPU),device=cuda train.amp=bf16,device=cpu)
+DEMO_THREADS  = $(shell n=$$(nproc 2>/dev/null || echo 2); t=$$((n / $(DEMO_PROCS))); \
                   if [ $$t -ge 1 ]; then echo $$t; else echo 1; fi)
 
 demo: setup $(SHAPES)/annotations/instances_test.json
 	OMP_NUM_THREADS=$(DEMO_THREADS) $(PY) -m torch.distributed.run --standalone \
 	  --nproc_per_node $(DEMO_PROCS) tools/train.py configs/demo.yaml --work-dir $(DEMO_DIR) \
-	  --set data.root=$(SHAPES)
+	  --set data.root=$(SHAPES) $(DEMO_DEVICE)
 	$(PY) tools/eval.py $(DEMO_DIR)/best.pt --out $(DEMO_DIR)/eval \
 	  --set data.val_images=test/images data.val_ann=annotations/instances_test.json
 	$(PY) tools/infer.py $(DEMO_DIR)/best.pt $(DEMO_IMAGES) --out $(DEMO_DIR)/predictions

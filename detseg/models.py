@@ -23,6 +23,7 @@ from detseg.detection.faster_rcnn import (
     faster_rcnn_resnet50_fpn_v2,
     faster_rcnn_vgg16,
 )
+from detseg.detection.mask_rcnn import MASK_RCNN_MODELS
 from detseg.detection.retinanet import RETINANET_MODELS
 from detseg.detection.ssd import SSD_MODELS
 from detseg.detection.yolo import YOLO_MODELS
@@ -36,6 +37,7 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "faster_rcnn_mobilenet_v3_large_fpn": faster_rcnn_mobilenet_v3_large_fpn,
     "faster_rcnn_mobilenet_v3_large_320_fpn": faster_rcnn_mobilenet_v3_large_320_fpn,
     "faster_rcnn_vgg16": faster_rcnn_vgg16,
+    **MASK_RCNN_MODELS,
     **RETINANET_MODELS,
     **SSD_MODELS,
     **YOLO_MODELS,
@@ -74,12 +76,14 @@ def build_model(model_cfg: dict[str, Any], num_classes: int) -> nn.Module:
     """Build a model from ``{"name": <MODELS key>, **builder kwargs}``.
 
     Args:
-        model_cfg: the model section of a config (not modified).
+        model_cfg: the model section of a config (not modified). ``init_from`` is not a
+            builder argument: training loads those weights after building
+            (:func:`detseg.convert.init_weights.load_init_weights`).
         num_classes: foreground classes, from the dataset.
     """
     if "name" not in model_cfg:
         raise ValueError(f"model config needs a 'name' (one of {list(MODELS)}), got {model_cfg}")
-    kwargs = {k: v for k, v in model_cfg.items() if k != "name"}
+    kwargs = {k: v for k, v in model_cfg.items() if k not in ("name", "init_from")}
     builder = check_model_kwargs(model_cfg["name"], kwargs)
     return builder(num_classes, **kwargs)
 

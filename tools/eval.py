@@ -1,9 +1,10 @@
-"""COCO evaluation report of a checkpoint on its val split, or of a predictions file.
+"""COCO (or VOC) evaluation report of a checkpoint on its val split, or of a predictions file.
 
 A segmentation checkpoint is scored by mIoU instead (see the end of this text).
 
     python tools/eval.py runs/demo/best.pt
     python tools/eval.py runs/demo/best.pt --set data.root=/data/shapes eval.backend=pycocotools
+    python tools/eval.py runs/voc/best.pt --metric voc12
     python tools/eval.py --gt datasets/shapes/annotations/instances_val.json \\
         --pred runs/infer/predictions.json --images datasets/shapes/val/images --out runs/eval
 
@@ -14,6 +15,13 @@ numbers, ``per_class`` AP/AP50/AR100, the confusion matrix and run facts), PR cu
 ``confusion_matrix.png`` and ``report.html`` (self-contained, with a gallery of the
 worst images). The checkpoint form also writes ``OUT/detections.json`` (COCO results);
 the checkpoint holds everything it needs: model settings, classes and data config.
+
+VOC metric (``--metric voc07 | voc12``; for a checkpoint the config's ``eval.metric``, whose
+default ``auto`` means voc07 on VOC data): the VOC mAP at IoU 0.5 (11-point for voc07,
+all-point for voc12) and the AP of each class come first, on screen and under ``voc`` in
+``metrics.json`` and ``report.html``, the 12 COCO numbers beside them. Difficult objects are
+ignored by both: a detection on one is neither a true nor a false positive. In the
+``--gt/--pred`` form an annotation with ``difficult: 1`` or ``iscrowd: 1`` is difficult.
 
 Model-free form: ``--pred`` is a list in the COCO results format. A record that has a
 ``file_name`` (as ``tools/infer.py`` writes, whose ``image_id`` is only the position of
@@ -42,23 +50,22 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 from typing import Any
 
-from detseg.config import ConfigError
-from detseg.engine.checkpointing import CheckpointError
 from detseg.evaluation.checkpoint_eval import evaluate_checkpoint
 from detseg.evaluation.prediction_files_eval import evaluate_prediction_files
+from detseg.evaluation.voc_coco import METRIC_CHOICES
 
 BACKENDS = ("faster", "pycocotools")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="COCO bbox evaluation report (metrics.json, PR curves, confusion matrix, "
-        "report.html) of a detseg checkpoint on its validation split, or of a predictions "
-        "file against a COCO ground truth (give CHECKPOINT, or --gt and --pred).",
+        description="COCO (or VOC, see --metric) bbox evaluation report (metrics.json, PR "
+        "curves, confusion matrix, report.html) of a detseg checkpoint on its validation "
+        "split, or of a predictions file against a COCO ground truth (give CHECKPOINT, or "
+        "--gt and --pred).",
         epilog="--pred records with a file_name (tools/infer.py's predictions.json) take the id "
         "of the gt image whose images[].file_name ends their path (their own image_id is "
         "ignored); records naming no gt image are dropped with a warning. infer.py keeps only "
@@ -90,6 +97,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="COCOeval implementation (default: the config's eval.backend for a checkpoint, "
         "else faster); both give the pycocotools numbers",
+    )
+    parser.add_argument(
+        "--metric",
+        choices=METRIC_CHOICES,
+        default=None,
+        help="detection metric (ignored for a segmenter): coco (12 COCO numbers), voc07 "
+        "(VOC mAP at IoU 0.5, 11-point) or voc12 (all-point), the VOC ones with the COCO "
+        "numbers beside them and difficult objects ignored; auto: voc07 for a checkpoint "
+        "trained on VOC data, else coco "
+        "(default: the config's eval.metric for a checkpoint, else coco)",
     )
     parser.add_argument(
         "--out",
@@ -167,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             backend=args.backend,
             worst_k=args.worst_k,
             score_threshold=args.score_thr,
+            metric=args.metric,
         )
     else:
         summary = evaluate_prediction_files(
@@ -178,15 +196,14 @@ def main(argv: list[str] | None = None) -> int:
             iou_type=args.iou_type,
             worst_k=args.worst_k,
             score_threshold=args.score_thr,
+            metric=args.metric or "coco",
         )
     print(summary.text())
     return 0
 
 
 if __name__ == "__main__":
+    from detseg.command_line import run_command
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    try:
-        sys.exit(main())
-    except (ConfigError, CheckpointError, FileNotFoundError, ValueError) as error:
-        logging.getLogger("eval").error("%s", error)
-        sys.exit(2)
+    run_command(main, "eval")

@@ -1,6 +1,8 @@
 """Train a detector or a semantic segmenter from a YAML config.
 
     python tools/train.py configs/demo.yaml --set data.root=datasets/shapes
+    python tools/train.py configs/demo.yaml --data configs/datasets/voc.yaml --set data.root=VOC2007
+    python tools/train.py configs/yolo/yolov3_shapes.yaml --data my_dataset/data.yaml  # Ultralytics
     python tools/train.py configs/demo.yaml --work-dir runs/demo --resume
     python tools/train.py configs/segmentation/unet_shapes.yaml
     torchrun --nproc_per_node 4 tools/train.py configs/faster_rcnn/faster_rcnn_r50_fpn_coco.yaml
@@ -17,15 +19,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 from pathlib import Path
 
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from detseg.config import ConfigError, load_config
+from detseg.command_line import run_command
+from detseg.config import load_config
 from detseg.engine import TrainResult, train
-from detseg.engine.checkpointing import CheckpointError, WorkDirError
-from detseg.engine.training import SCORE_KEY
 from detseg.engine.validation import COCO_KEYS, SEG_KEYS
 
 
@@ -44,6 +44,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "train.max_iters=null data.root=datasets/shapes device=cpu model.min_size=256",
     )
     parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="train on this dataset: a data yaml (configs/datasets/*.yaml, or an Ultralytics "
+        "data yaml with path/train/val/names) that replaces the config's data section, "
+        "augmentations excepted; --set data.format=X also starts from format X's defaults",
+    )
+    parser.add_argument(
         "--work-dir",
         type=Path,
         default=None,
@@ -60,7 +69,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    cfg = load_config(args.config, args.set)
+    cfg = load_config(args.config, args.set, data_file=args.data)
     work_dir = args.work_dir or Path(cfg.work_dir or Path("runs") / args.config.stem)
     logging.getLogger("train").info("config %s -> work dir %s", args.config, work_dir)
     result = train(cfg, work_dir, resume=args.resume)
@@ -76,8 +85,9 @@ def print_summary(result: TrainResult) -> None:
         f"({totals['iterations']} iterations this run)."
     )
     if run.best_epoch is not None:
-        score_key = SCORE_KEY[result.task]
-        print(f"Best validation {score_key} {run.best_score:.4f} at epoch {run.best_epoch}.")
+        print(
+            f"Best validation {result.score_key} {run.best_score:.4f} at epoch {run.best_epoch}."
+        )
     if run.last_metrics:
         keys = SEG_KEYS if result.task == "segmentation" else COCO_KEYS
         numbers = "  ".join(f"{k} {run.last_metrics[k]:.3f}" for k in keys)
@@ -99,8 +109,4 @@ if __name__ == "__main__":
         format="%(asctime)s %(levelname)s %(message)s",
     )
     with logging_redirect_tqdm():
-        try:
-            sys.exit(main())
-        except (ConfigError, CheckpointError, WorkDirError, FileNotFoundError) as error:
-            logging.getLogger("train").error("%s", error)
-            sys.exit(2)
+        run_command(main, "train")

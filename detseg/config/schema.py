@@ -13,14 +13,21 @@ class ConfigError(ValueError):
 
 @dataclass
 class ModelConfig:
-    """Model section: ``name`` (a key of ``detseg.models.MODELS``) and its builder kwargs."""
+    """Model section: ``name`` (a key of ``detseg.models.MODELS``), its builder kwargs, and
+    ``init_from``: the weights a training run starts from (a detseg checkpoint, a torchvision
+    state-dict file, or ``torchvision:<builder name>``; see ``detseg.convert.init_weights``)."""
 
     name: str = ""
+    init_from: str | None = None
     kwargs: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """Flat form ``{"name": ..., **kwargs}``, the input of ``build_model``."""
-        return {"name": self.name, **self.kwargs}
+        """Flat form ``{"name": ..., **kwargs}`` (plus ``init_from`` when set), the input of
+        ``build_model``, which ignores ``init_from``."""
+        flat: dict[str, Any] = {"name": self.name, **self.kwargs}
+        if self.init_from is not None:
+            flat["init_from"] = self.init_from
+        return flat
 
 
 @dataclass
@@ -142,10 +149,15 @@ class CRFConfig:
 class EvalConfig:
     """Evaluation and inference settings. The segmentation keys ``tta``, ``tta_scales`` and
     ``crf`` apply in ``tools/eval.py`` and ``tools/infer.py`` (not to validation during
-    training); see ``detseg.segmentation.inference``."""
+    training); see ``detseg.segmentation.inference``. ``metric`` is the detection metric of
+    validation and ``tools/eval.py``: ``auto`` (``voc07`` for ``data.format: voc``, else
+    ``coco``), ``coco``, ``voc07`` (11-point) or ``voc12`` (all-point) VOC AP at IoU 0.5 with
+    difficult objects ignored; a VOC metric picks ``best.pt`` by VOC mAP (see
+    ``detseg.evaluation.voc_coco``)."""
 
     score_threshold: float = 0.3
     backend: Literal["faster", "pycocotools"] = "faster"
+    metric: Literal["auto", "coco", "voc07", "voc12"] = "auto"
     max_images: int | None = None
     batch_size: int = 2
     val_loss: bool = True

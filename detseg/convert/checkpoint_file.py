@@ -1,86 +1,83 @@
-"""A torchvision detection checkpoint file as a detseg checkpoint.
+"""A torchvision checkpoint file as a detseg checkpoint.
 
-The torchvision model is built with ``weights=None`` (nothing is downloaded), the file's state
-dict is loaded into it, :func:`detseg.convert.convert_torchvision` converts it, and the result
-is the dict a detseg checkpoint holds: ``{"model", "config": {"model": {...}}, "classes",
-"meta"}``, ready for ``detseg.engine.checkpointing.save_checkpoint``.
+Every torchvision model with a detseg twin converts (:data:`TORCHVISION_ARCHS`: Faster R-CNN,
+RetinaNet, SSD, SSDlite, FCN, DeepLabV3, LR-ASPP). The torchvision model is rebuilt with
+``weights=None`` (nothing is downloaded), the file's tensors are loaded into it and
+:func:`detseg.convert.convert_torchvision` converts it (see
+:mod:`detseg.convert.torchvision_archs`). The result is the dict a detseg checkpoint holds:
+``{"model", "config": {"model": {...}}, "classes", "meta"}``, ready for
+``detseg.engine.checkpointing.save_checkpoint``.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-import torch
 import torchvision
-from torchvision.models import detection
+from torchvision import models as tv_models
 
-from detseg.convert import convert_torchvision
-
-# torchvision detection builders whose checkpoint files convert
-DETECTION_ARCHS = (
-    "fasterrcnn_resnet50_fpn",
-    "fasterrcnn_resnet50_fpn_v2",
-    "fasterrcnn_mobilenet_v3_large_fpn",
-    "fasterrcnn_mobilenet_v3_large_320_fpn",
+from detseg.convert.torchvision_archs import (
+    TORCHVISION_ARCHS,
+    convert_torchvision_state,
+    read_state_dict,
 )
-COCO_NUM_CLASSES = 91  # torchvision's COCO heads: 0 background + 90 category slots
+
+__all__ = ["TORCHVISION_ARCHS", "coco_class_names", "torchvision_file_checkpoint"]
 
 
 def coco_class_names() -> list[str]:
     """torchvision's COCO category names for labels 1..90 (``N/A`` marks unused ids)."""
-    return list(detection.FasterRCNN_ResNet50_FPN_Weights.COCO_V1.meta["categories"][1:])
-
-
-def read_class_names(path: str | os.PathLike) -> list[str]:
-    """One foreground class name per non-empty line of a text file."""
-    text = Path(path).read_text()
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    meta = tv_models.get_model_weights("fasterrcnn_resnet50_fpn").DEFAULT.meta
+    return list(meta["categories"][1:])
 
 
 def torchvision_file_checkpoint(
-    arch: str,
+    arch: str | None,
     path: str | os.PathLike,
-    num_classes: int = COCO_NUM_CLASSES,
+    num_classes: int | None = None,
     classes: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """The detseg checkpoint dict of a torchvision detection state-dict file.
+    """The detseg checkpoint dict of a torchvision state-dict file.
 
     Args:
-        arch: the torchvision builder the file belongs to (one of :data:`DETECTION_ARCHS`).
-        path: the ``.pth`` file: a state dict, or a dict holding one under ``"model"``.
-        num_classes: torchvision ``num_classes`` of the file, background included.
-        classes: the foreground class names (default: torchvision's COCO names for 91
-            classes, else ``class_<i>``).
+        arch: The torchvision builder the file belongs to (a key of :data:`TORCHVISION_ARCHS`);
+            ``None`` finds it from the file's tensor names (builders with the same tensors but
+            other settings, such as the 320 px MobileNet Faster R-CNN, need their name).
+        path: The ``.pth`` file: a state dict, or a dict holding one under ``"model"``.
+        num_classes: torchvision ``num_classes`` of the file, background included; ``None``
+            reads it from the class layers' shapes (a given value is checked against them).
+        classes: The foreground class names (default: torchvision's names when the file has
+            the class count of torchvision's weights, else ``class_<i>``).
 
     Raises:
-        ValueError: ``arch`` is not a supported builder, or ``classes`` does not name every
-            foreground class.
+        ValueError: Unknown ``arch``, tensors that do not fit it, a wrong ``num_classes``, or
+            ``classes`` not naming every foreground class.
+        FileNotFoundError: No such file.
     """
-    if arch not in DETECTION_ARCHS:
-        raise ValueError(f"unknown architecture {arch!r}; choose one of {DETECTION_ARCHS}")
-    tv_model = getattr(detection, arch)(
-        weights=None, weights_backbone=None, num_classes=num_classes
-    )
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    tv_model.load_state_dict(state.get("model", state))
-    model, model_cfg = convert_torchvision(tv_model.eval())
-    if classes is None:
-        classes = (
-            coco_class_names()
-            if num_classes == COCO_NUM_CLASSES
-            else [f"class_{i}" for i in range(1, num_classes)]
+    if arch is not None and arch not in TORCHVISION_ARCHS:
+        raise ValueError(
+            f"unknown architecture {arch!r}; choose one of {', '.join(TORCHVISION_ARCHS)}"
         )
-    if len(classes) != model.num_classes:
-        raise ValueError(f"{len(classes)} class names for {model.num_classes} foreground classes")
+    converted = convert_torchvision_state(read_state_dict(path), arch, source=str(path))
+    if num_classes is not None and num_classes != converted.num_classes:
+        raise ValueError(
+            f"{path}: --num-classes {num_classes}, but the file's class layers hold "
+            f"{converted.num_classes} classes (background included)"
+        )
+    foreground = converted.num_classes - 1
+    if classes is None:
+        classes = converted.categories or [f"class_{i}" for i in range(1, foreground + 1)]
+    if len(classes) != foreground:
+        raise ValueError(f"{len(classes)} class names for {foreground} foreground classes")
+    family = tv_models.get_model_builder(converted.arch).__module__.split(".")[2]
     return {
-        "model": model.state_dict(),
-        "config": {"model": model_cfg},
+        "model": converted.state,
+        "config": {"model": converted.model_cfg},
         "classes": list(classes),
         "meta": {
-            "source": f"torchvision.models.detection.{arch}",
+            "source": f"torchvision.models.{family}.{converted.arch}",
             "torchvision_checkpoint": str(path),
             "torchvision_version": torchvision.__version__,
         },

@@ -26,6 +26,21 @@ subpackages, each depending only on those listed before it:
   (``run_state``: epoch, position inside it, best score, early stopping).
 """
 
-from detseg.engine.training import AfterStep, TrainResult, train
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["AfterStep", "TrainResult", "train"]
+
+if TYPE_CHECKING:
+    from detseg.engine.training import AfterStep, TrainResult, train
+
+
+def __getattr__(name: str) -> Any:
+    """``train`` and its types are imported on first use: importing one subpackage (e.g.
+    ``detseg.engine.checkpointing``) does not load the whole training recipe."""
+    if name in __all__:
+        from detseg.engine import training
+
+        return getattr(training, name)
+    raise AttributeError(f"module 'detseg.engine' has no attribute {name!r}")

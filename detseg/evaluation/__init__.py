@@ -3,18 +3,23 @@
 from detseg.evaluation.coco import coco_evaluate
 from detseg.evaluation.coco_format import dataset_to_coco_gt, predictions_to_coco_results
 from detseg.evaluation.segmentation import ConfusionMatrix, segmentation_metrics
-from detseg.evaluation.table import coco_table, format_table
+from detseg.evaluation.table import coco_table, format_table, voc_table
 from detseg.evaluation.voc import voc_evaluate
+from detseg.evaluation.voc_coco import METRIC_CHOICES, resolve_metric, voc_evaluate_coco
 
 __all__ = [
+    "METRIC_CHOICES",
     "ConfusionMatrix",
     "coco_evaluate",
     "coco_table",
     "dataset_to_coco_gt",
     "format_table",
     "predictions_to_coco_results",
+    "resolve_metric",
     "segmentation_metrics",
     "voc_evaluate",
+    "voc_evaluate_coco",
+    "voc_table",
 ]
 
 # Readable reports: PR curves from COCOeval's arrays, detection confusion matrix, HTML page.

@@ -6,7 +6,9 @@ The checkpoint holds everything needed: model settings, classes and the data con
 
 - A detector predicts on the val split; :func:`evaluate_detector` writes the COCO report
   (``metrics.json``, PR curves, ``confusion_matrix.png``, ``report.html`` with a gallery of the
-  worst images) and ``detections.json`` (COCO results).
+  worst images) and ``detections.json`` (COCO results). With a VOC metric (the config's
+  ``eval.metric``: ``auto`` on VOC data, ``voc07``, ``voc12``) the VOC mAP and per-class AP
+  lead the report, the COCO numbers beside them.
 - A segmenter's label maps (made as the config's ``eval.tta``, ``eval.tta_scales`` and
   ``eval.crf`` say) are compared pixel by pixel with the val split's (void pixels, 255,
   ignored); :func:`evaluate_segmenter` writes ``metrics.json``.
@@ -40,6 +42,7 @@ from detseg.engine.validation import (
 )
 from detseg.evaluation.coco_format import predictions_to_coco_results
 from detseg.evaluation.summary import EvaluationSummary, write_coco_report
+from detseg.evaluation.voc_coco import is_voc_metric, resolve_metric
 from detseg.segmentation.inference import SegmentationInference
 
 
@@ -50,6 +53,7 @@ def evaluate_checkpoint(
     backend: str | None = None,
     worst_k: int = 8,
     score_threshold: float = 0.3,
+    metric: str | None = None,
 ) -> EvaluationSummary:
     """Evaluate ``checkpoint`` on the val split of its config; write the results into ``out``.
 
@@ -61,6 +65,8 @@ def evaluate_checkpoint(
             config's ``eval.backend``); detection only.
         worst_k, score_threshold: gallery size and score threshold of the detection report
             (see :func:`detseg.evaluation.summary.write_coco_report`).
+        metric: detection metric, ``"auto"``, ``"coco"``, ``"voc07"`` or ``"voc12"``
+            (default: the config's ``eval.metric``; ``auto`` is ``voc07`` on VOC data).
 
     Raises:
         ConfigError: a bad override.
@@ -71,6 +77,7 @@ def evaluate_checkpoint(
     out = Path(out) if out is not None else checkpoint.parent / "eval"
     state = load_checkpoint(checkpoint)
     overrides = [*overrides, *([f"eval.backend={backend}"] if backend else [])]
+    overrides = [*overrides, *([f"eval.metric={metric}"] if metric else [])]
     cfg = config_from_dict(state["config"], source=str(checkpoint), overrides=overrides)
     device = resolve_device(cfg.device)
     model, _, classes = model_from_checkpoint(
@@ -109,6 +116,7 @@ def evaluate_detector(
         out: output folder.
         worst_k, score_threshold: see :func:`detseg.evaluation.summary.write_coco_report`.
     """
+    metric = resolve_metric(cfg.eval.metric, cfg.data.format)
     gt = coco_ground_truth(val_set)
     loader = build_loader(val_set, cfg.eval.batch_size, False, cfg.train.num_workers)
     image_ids, predictions = predict_batches(model, loader, device, cfg.train.amp)
@@ -120,8 +128,10 @@ def evaluate_detector(
         "dataset": f"{cfg.data.format} at {cfg.data.root} (val split)",
         "images": len(val_set),
         "backend": cfg.eval.backend,
+        "metric": metric,
     }
-    heading = f"COCO bbox evaluation of {checkpoint} on {len(val_set)} images"
+    kind = f"{metric.upper()} and COCO bbox" if is_voc_metric(metric) else "COCO bbox"
+    heading = f"{kind} evaluation of {checkpoint} on {len(val_set)} images"
     summary = write_coco_report(
         out,
         heading,
@@ -132,6 +142,7 @@ def evaluate_detector(
         cfg.eval.backend,
         worst_k,
         score_threshold,
+        metric,
     )
     (out / "detections.json").write_text(json.dumps(detections))
     summary.wrote.append(f"Wrote {out / 'detections.json'}")

@@ -141,10 +141,14 @@ def dataset_to_coco_gt(dataset: Any) -> dict:
 
     Returns:
         ``{"images": [{id, width, height}], "annotations": [{id, image_id,
-        category_id, bbox (xywh px), area, iscrowd[, segmentation]}],
+        category_id, bbox (xywh px), area, iscrowd[, difficult][, segmentation]}],
         "categories": [{id, name}]}``. ``area`` is ``target["area"]`` when given
         (e.g. the mask area of COCO), else the box area; ``segmentation`` (RLE)
-        is written only when the target has ``masks``. Category ids are
+        is written only when the target has ``masks``. An object flagged in
+        ``target["difficult"]`` (VOC) gets ``iscrowd: 1`` and ``difficult: 1``:
+        the COCO evaluation treats it as an ignored region (a detection on it is
+        neither a true nor a false positive, missing it costs nothing), as the
+        VOC protocol ignores difficult objects. Category ids are
         ``dataset.cat_ids`` if present, else ``1..K``. Unreadable images are
         left out with a warning (the evaluation loop cannot predict on them).
     """
@@ -179,6 +183,7 @@ def _annotations_per_image(image_id: int, target: dict, cat_ids: Sequence[int]) 
     widths, heights = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     area = _as_numpy(target["area"], np.float64) if "area" in target else widths * heights
     iscrowd = _as_numpy(target.get("iscrowd", np.zeros(num)), np.int64).reshape(-1)
+    difficult = _as_numpy(target.get("difficult", np.zeros(num)), np.int64).reshape(-1)
     rles = _masks_to_rles(target["masks"], num) if target.get("masks") is not None else None
     anns = []
     for i in range(num):
@@ -187,8 +192,10 @@ def _annotations_per_image(image_id: int, target: dict, cat_ids: Sequence[int]) 
             "category_id": int(categories[i]),
             "bbox": [float(boxes[i, 0]), float(boxes[i, 1]), float(widths[i]), float(heights[i])],
             "area": float(area[i]),
-            "iscrowd": int(iscrowd[i]),
+            "iscrowd": int(iscrowd[i] or difficult[i]),
         }
+        if difficult[i]:
+            ann["difficult"] = 1
         if rles is not None:
             ann["segmentation"] = rles[i]
         anns.append(ann)

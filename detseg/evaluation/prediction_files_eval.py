@@ -5,6 +5,10 @@ The predictions are a json list in the COCO results format. A record that has a 
 input list) is matched to the ground-truth image whose ``images[].file_name`` is a trailing part
 of it and takes that image's id (:func:`detseg.evaluation.file_names.match_file_names`); a
 record without ``file_name`` keeps its ``image_id``.
+
+With a VOC metric (``voc07`` / ``voc12``) the VOC mAP at IoU 0.5 leads the report; a
+ground-truth annotation with ``difficult: 1`` or ``iscrowd: 1`` is then a difficult object,
+ignored (:func:`detseg.evaluation.voc_coco.voc_evaluate_coco`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 
 from detseg.evaluation.file_names import match_file_names
 from detseg.evaluation.summary import EvaluationSummary, write_coco_report
+from detseg.evaluation.voc_coco import is_voc_metric, resolve_metric
 
 
 def evaluate_prediction_files(
@@ -27,6 +32,7 @@ def evaluate_prediction_files(
     iou_type: str = "bbox",
     worst_k: int = 8,
     score_threshold: float = 0.3,
+    metric: str = "coco",
 ) -> EvaluationSummary:
     """Score ``predictions`` against ``gt``; write the COCO report into ``out``.
 
@@ -40,11 +46,15 @@ def evaluate_prediction_files(
         backend: ``"faster"`` or ``"pycocotools"``.
         iou_type: what is compared; ``"bbox"``, the only type the report supports.
         worst_k, score_threshold: see :func:`detseg.evaluation.summary.write_coco_report`.
+        metric: ``"coco"`` (or ``"auto"``, the same without a dataset format), ``"voc07"``
+            (11-point) or ``"voc12"`` (all-point VOC AP), reported before the COCO numbers.
 
     Raises:
         FileNotFoundError: ``gt`` or ``predictions`` is not a file, ``images_dir`` not a folder.
-        ValueError: a file holds the wrong json type, or no prediction names a gt image.
+        ValueError: a file holds the wrong json type, no prediction names a gt image, or an
+            unknown ``metric``.
     """
+    resolved = resolve_metric(metric)
     gt, predictions = Path(gt), Path(predictions)
     gt_dict = _read_json(gt, dict, "ground truth")
     records = _read_json(predictions, list, "predictions")
@@ -57,11 +67,22 @@ def evaluate_prediction_files(
         "predictions": str(predictions),
         "images": len(gt_dict.get("images", [])),
         "backend": backend,
+        "metric": resolved,
     }
-    heading = f"COCO {iou_type} evaluation of {predictions} against {gt}"
+    kind = f"{resolved.upper()} and COCO" if is_voc_metric(resolved) else "COCO"
+    heading = f"{kind} {iou_type} evaluation of {predictions} against {gt}"
     images = Path(images_dir) if images_dir is not None else None
     return write_coco_report(
-        out, heading, gt_dict, detections, images, info, backend, worst_k, score_threshold
+        out,
+        heading,
+        gt_dict,
+        detections,
+        images,
+        info,
+        backend,
+        worst_k,
+        score_threshold,
+        resolved,
     )
 
 

@@ -4,7 +4,8 @@
 arrays), builds the detection confusion matrix, draws the plots, picks the
 images with the lowest per-image F1 and writes everything into one folder::
 
-    metrics.json            the 12 COCO numbers, per-class AP/AP50/AR100, confusion matrix
+    metrics.json            the 12 COCO numbers, per-class AP/AP50/AR100, confusion matrix,
+                            and under "voc" the VOC mAP and per-class AP (VOC metric only)
     pr_curve_iou50.png      overall PR curve at IoU 0.50 (per-class curves faint)
     pr_curve_iou75.png      the same at IoU 0.75
     pr_per_class.png        one small PR plot per class
@@ -32,6 +33,7 @@ from detseg.evaluation.detection_confusion import (
 )
 from detseg.evaluation.pr_curves import evaluate_with_arrays, plot_pr_curve, plot_pr_per_class
 from detseg.evaluation.report_html import GalleryItem, render_report_html
+from detseg.evaluation.voc_coco import is_voc_metric, voc_evaluate_coco
 from detseg.visualize import draw_detections
 
 logger = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ def write_detection_report(
     score_threshold: float = 0.3,
     backend: str = "faster",
     info: Mapping[str, Any] | None = None,
+    metric: str = "coco",
 ) -> Path:
     """Writes the evaluation report of one set of detections into ``out_dir``.
 
@@ -80,6 +83,11 @@ def write_detection_report(
         backend: ``"faster"`` or ``"pycocotools"`` (see ``coco_evaluate``).
         info: run facts shown at the top and saved under ``"info"`` (checkpoint,
             model, dataset, ...); values must be json-serialisable.
+        metric: ``"coco"``, or ``"voc07"`` / ``"voc12"``: the VOC AP of
+            :func:`detseg.evaluation.voc_coco.voc_evaluate_coco` (IoU 0.5, difficult
+            or crowd objects ignored) is then saved under ``"voc"`` in ``metrics.json``
+            (``metric``, ``iou_threshold``, ``mAP``, ``per_class``) and shown first on
+            the page, the COCO numbers beside it.
 
     Returns:
         The path of ``report.html``.
@@ -96,6 +104,8 @@ def write_detection_report(
     dets = _load_json(detections, "detections", list)
     computed, curves = evaluate_with_arrays(gt_dict, dets, "bbox", backend)
     metrics = _check_metrics(metrics) if metrics is not None else computed
+    if is_voc_metric(metric):
+        metrics = {**metrics, "voc": voc_evaluate_coco(gt_dict, dets, metric)}
     confusion = detection_confusion(gt_dict, dets, MATCH_IOU, score_threshold)
     plot_pr_curve(curves, 0.5, out / "pr_curve_iou50.png")
     plot_pr_curve(curves, 0.75, out / "pr_curve_iou75.png")

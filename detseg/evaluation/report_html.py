@@ -66,7 +66,8 @@ def render_report_html(
 
     Args:
         title: page title.
-        metrics: ``coco_evaluate`` result (12 numbers + ``per_class``).
+        metrics: ``coco_evaluate`` result (12 numbers + ``per_class``), plus under ``"voc"``
+            a ``voc_evaluate_coco`` result, shown first, when the VOC AP was computed.
         class_counts: ``{class: {"gt", "TP", "FP", "FN"}}`` from the confusion matrix.
         plots: ``{caption: data URI}`` of the plots, shown in this order.
         gallery: the worst images, worst first.
@@ -82,6 +83,7 @@ def render_report_html(
         f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{_esc(title)}</h1>",
         _info_table(info),
+        _voc_section(metrics.get("voc")),
         "<h2>Summary (COCO)</h2>",
         _summary_table(metrics),
         "<h2>Per class, worst first</h2>",
@@ -108,6 +110,28 @@ def _number(value: Any) -> str:
 def _info_table(info: Mapping[str, Any]) -> str:
     rows = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in info.items())
     return f'<table id="info">{rows}</table>' if rows else ""
+
+
+def _voc_section(voc: Mapping[str, Any] | None) -> str:
+    """The VOC mAP and the AP of each class (a class without positives: n/a); empty without."""
+    if not voc:
+        return ""
+    name = "VOC07, 11-point" if voc.get("metric") == "voc07" else "VOC12, all-point"
+    threshold = float(voc.get("iou_threshold", 0.5))
+    rows = [f'<tr><th>mAP</th><td id="voc-map">{_number(float(voc["mAP"]))}</td></tr>']
+    rows += [
+        f'<tr class="voc-class"><td>{_esc(cls)}</td><td>{_number(float(ap))}</td></tr>'
+        for cls, ap in (voc.get("per_class") or {}).items()
+    ]
+    note = (
+        f"<p>AP at IoU {threshold:.2f} per class; difficult objects are ignored (a detection "
+        "on one is neither a true nor a false positive). n/a: a class without non-difficult "
+        "objects, left out of the mAP.</p>"
+    )
+    return (
+        f"<h2>Summary (VOC mAP, {_esc(name)})</h2>"
+        f'<table id="voc"><tr><th>class</th><th>AP</th></tr>{"".join(rows)}</table>{note}'
+    )
 
 
 def _summary_table(metrics: Mapping[str, Any]) -> str:

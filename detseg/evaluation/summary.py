@@ -14,7 +14,7 @@ from typing import Any
 
 from detseg.engine.validation import COCO_KEYS
 from detseg.evaluation.report import write_detection_report
-from detseg.evaluation.table import coco_table
+from detseg.evaluation.table import coco_table, voc_table
 
 
 @dataclass
@@ -24,8 +24,8 @@ class EvaluationSummary:
     Attributes:
         heading: what was evaluated on what, e.g.
             ``"COCO bbox evaluation of runs/demo/best.pt on 300 images"``.
-        table: the numbers as a text table (the 12 COCO numbers and per-class AP, or mIoU and
-            the IoU of each class).
+        table: the numbers as a text table (the VOC mAP and per-class AP when a VOC metric was
+            asked for, the 12 COCO numbers and per-class AP, or mIoU and the IoU of each class).
         metrics: the content of ``metrics.json``.
         wrote: one line per written output, e.g. ``"Wrote runs/demo/eval/detections.json"``.
     """
@@ -50,8 +50,9 @@ def write_coco_report(
     backend: str,
     worst_k: int = 8,
     score_threshold: float = 0.3,
+    metric: str = "coco",
 ) -> EvaluationSummary:
-    """Write the report of one COCO bbox evaluation into ``out``; summarise it.
+    """Write the report of one COCO bbox evaluation (VOC AP too) into ``out``; summarise it.
 
     Args:
         out: output folder: ``metrics.json``, PR curves, ``confusion_matrix.png``,
@@ -66,6 +67,8 @@ def write_coco_report(
         worst_k: images in the gallery.
         score_threshold: detections below it are left out of the confusion matrix and the
             gallery (COCO AP uses them all).
+        metric: ``"coco"``, or ``"voc07"`` / ``"voc12"``: the VOC mAP and per-class AP are
+            then the first table and the ``voc`` entry of ``metrics.json``.
     """
     page = write_detection_report(
         out,
@@ -77,8 +80,11 @@ def write_coco_report(
         score_threshold=score_threshold,
         backend=backend,
         info=info,
+        metric=metric,
     )
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     table = coco_table({k: metrics[k] for k in (*COCO_KEYS, "per_class")})
+    if "voc" in metrics:
+        table = f"{voc_table(metrics['voc'])}\n\nCOCO bbox:\n{table}"
     wrote = f"Wrote {page} with metrics.json, PR curves and confusion_matrix.png in {out}/"
     return EvaluationSummary(heading=heading, table=table, metrics=metrics, wrote=[wrote])

@@ -43,6 +43,24 @@ def coco_table(result: dict[str, Any], digits: int = 3) -> str:
     return text
 
 
+def voc_table(result: dict[str, Any], digits: int = 3) -> str:
+    """The VOC mAP of ``voc_evaluate_coco`` on one line, then the AP of each class.
+
+    A class without non-difficult ground truth (AP -1.0) shows ``n/a``.
+    """
+    title = "VOC07 mAP" if result.get("metric") == "voc07" else "VOC12 mAP"
+    text = format_table([title, "IoU"], [[_or_na(result["mAP"]), result["iou_threshold"]]], digits)
+    per_class = result.get("per_class") or {}
+    if per_class:
+        rows = [[name, _or_na(ap)] for name, ap in per_class.items()]
+        text += "\n\n" + format_table(["class", "AP"], rows, digits)
+    return text
+
+
+def _or_na(value: float) -> float | str:
+    return "n/a" if value < 0 else value
+
+
 def _format_cell(value: Any, digits: int) -> str:
     if isinstance(value, float):
         return "nan" if math.isnan(value) else f"{value:.{digits}f}"

@@ -1,4 +1,5 @@
-"""``check_report``: the files every detection evaluation report has, checked."""
+"""``check_report``: the files every detection evaluation report has, checked; ``write_voc``: a
+small VOC-layout dataset."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -41,3 +43,31 @@ def _check_report(out: Path, class_names: list[str]) -> tuple[dict, str]:
 def check_report():
     """``check_report(out, class_names)``: asserts the report's files; ``(metrics, page)``."""
     return _check_report
+
+
+def _write_voc(root: Path, images: dict[str, list[tuple[str, list[int], int]]]) -> Path:
+    """A VOC folder under ``root``: ``{image id: [(class, [xmin, ymin, xmax, ymax], difficult)]}``
+    (VOC's 1-based inclusive pixels) as 64x64 JPEGs, xml files and ``ImageSets/Main/val.txt``."""
+    for folder in ("Annotations", "JPEGImages", "ImageSets/Main"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    for name, objects in images.items():
+        image = np.full((64, 64, 3), 60, dtype=np.uint8)
+        parts = [f"<annotation><filename>{name}.jpg</filename>"]
+        for k, (cls, (x1, y1, x2, y2), difficult) in enumerate(objects):
+            cv2.rectangle(image, (x1 - 1, y1 - 1), (x2 - 1, y2 - 1), (40 * k + 100, 200, 90), -1)
+            parts.append(
+                f"<object><name>{cls}</name><difficult>{difficult}</difficult><bndbox>"
+                f"<xmin>{x1}</xmin><ymin>{y1}</ymin><xmax>{x2}</xmax><ymax>{y2}</ymax>"
+                "</bndbox></object>"
+            )
+        (root / "Annotations" / f"{name}.xml").write_text("".join([*parts, "</annotation>"]))
+        cv2.imwrite(str(root / "JPEGImages" / f"{name}.jpg"), image)
+    (root / "ImageSets" / "Main" / "val.txt").write_text("\n".join(images) + "\n")
+    return root
+
+
+@pytest.fixture
+def write_voc():
+    """``write_voc(root, {image id: [(class, [xmin, ymin, xmax, ymax], difficult), ...]})``
+    writes a VOC-layout folder (64x64 images, split ``val``) and returns ``root``."""
+    return _write_voc

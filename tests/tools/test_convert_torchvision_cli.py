@@ -30,5 +30,5 @@ def test_writes_a_checkpoint_with_the_given_class_names(tmp_path, run_tool):
     assert state["meta"]["torchvision_checkpoint"] == str(tmp_path / "tv.pth")
     names.write_text("cat\n")
     result = run_tool("convert_torchvision.py", *argv)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "1 class names for 2 foreground classes" in result.stderr

@@ -1,4 +1,4 @@
-"""``tools/eval.py``: the model-free form prints the COCO table; bad invocations exit 2.
+"""``tools/eval.py``: the model-free form prints the COCO (or VOC) table; bad invocations exit 2.
 
 The evaluations themselves are tested in tests/evaluation/ (test_checkpoint_eval.py,
 test_prediction_files_eval.py).
@@ -43,6 +43,24 @@ def test_model_free_form_prints_the_table_and_writes_the_report(tmp_path, run_to
     assert json.loads((out / "metrics.json").read_text())["AP"] == pytest.approx(1.0)
 
 
+def test_model_free_form_with_a_voc_metric_ignores_difficult_objects(tmp_path, run_tool):
+    gt, pred, out = tmp_path / "gt.json", tmp_path / "predictions.json", tmp_path / "out"
+    difficult = {**GT["annotations"][0], "id": 2, "bbox": [30, 20, 20, 20], "difficult": 1}
+    gt.write_text(json.dumps({**GT, "annotations": [GT["annotations"][0], difficult]}))
+    found = {"image_id": 1, "category_id": 3, "bbox": [4, 4, 20, 10], "score": 0.9}
+    on_difficult = {"image_id": 1, "category_id": 3, "bbox": [30, 20, 20, 20], "score": 0.95}
+    pred.write_text(json.dumps([found, on_difficult]))
+    result = run_tool("eval.py", "--gt", gt, "--pred", pred, "--out", out, "--metric", "voc07")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"VOC07 and COCO bbox evaluation of {pred} against {gt}:"
+    assert lines[2].split() == ["VOC07", "mAP", "IoU"] and lines[4].split() == ["1.000", "0.500"]
+    assert ["cat", "1.000"] in [line.split() for line in lines]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["voc"]["mAP"] == 1.0 and metrics["voc"]["per_class"] == {"cat": 1.0}
+    assert metrics["AP"] == pytest.approx(1.0)  # COCO: the difficult object is not a miss
+
+
 def test_an_unmatched_predictions_file_is_an_error(tmp_path, run_tool):
     gt, pred = tmp_path / "gt.json", tmp_path / "predictions.json"
     gt.write_text(json.dumps(GT))
@@ -59,6 +77,7 @@ def test_an_unmatched_predictions_file_is_an_error(tmp_path, run_tool):
         (["--gt", "gt.json"], "--gt and --pred go together"),
         (["run/best.pt", "--gt", "g.json", "--pred", "p.json"], "not both"),
         (["run/best.pt", "--images", "imgs"], "--images is for the --gt/--pred form"),
+        (["run/best.pt", "--metric", "voc10"], "invalid choice: 'voc10'"),
     ],
 )
 def test_bad_invocation_exits_nonzero_with_a_message(argv, message, run_tool):

@@ -13,7 +13,7 @@
   position inside it, best score, early stopping), saved in every checkpoint.
 """
 
-from detseg.engine.training.run_state import SCORE_KEY, RunState
+from detseg.engine.training.run_state import SCORE_KEY, RunState, score_key
 from detseg.engine.training.train_data import TrainData, build_data
 from detseg.engine.training.train_loop import (
     EpochPosition,
@@ -44,6 +44,7 @@ __all__ = [
     "finish_run",
     "save_best",
     "save_last",
+    "score_key",
     "task_of",
     "train",
     "train_one_epoch",

@@ -13,9 +13,20 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import detseg
+from detseg.engine.validation.detection import VOC_MAP_KEY
+from detseg.evaluation.voc_coco import is_voc_metric
 
-#: The validation number that picks ``best.pt`` (higher is better), per task.
+#: The validation number that picks ``best.pt`` (higher is better), per task, for a detector
+#: scored with the COCO metric; :func:`score_key` gives the key of any run.
 SCORE_KEY = {"detection": "AP", "segmentation": "mIoU"}
+
+
+def score_key(task: str, metric: str = "coco") -> str:
+    """The validation number that picks ``best.pt``: ``voc_mAP`` for a detector scored with a
+    VOC ``metric`` (``voc07`` / ``voc12``), else ``SCORE_KEY[task]`` (``AP`` or ``mIoU``)."""
+    if task == "detection" and is_voc_metric(metric):
+        return VOC_MAP_KEY
+    return SCORE_KEY[task]
 
 
 @dataclass
@@ -26,7 +37,8 @@ class RunState:
         epoch: the epoch in progress (or the next one to run).
         epoch_batches: batches of ``epoch`` already trained on (0 at an epoch's start).
         iteration: optimizer steps done.
-        best_score: best validation AP (detection) or mIoU (segmentation) so far.
+        best_score: best validation score so far (:func:`score_key`: AP or VOC mAP of a
+            detector, mIoU of a segmenter).
         best_epoch: the epoch that reached it.
         evals_since_best: evaluations since the last improvement (early stopping).
         skipped_steps: steps dropped for a non-finite loss (``train.on_nonfinite=skip``).

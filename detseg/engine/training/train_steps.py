@@ -23,7 +23,6 @@ from detseg.engine.checkpointing.disk_check import WorkDirError
 from detseg.engine.records.curves import plot_curves
 from detseg.engine.records.tensorboard_log import prediction_images
 from detseg.engine.runtime.distributed import broadcast_buffers, broadcast_from_main, gather_to_main
-from detseg.engine.training.run_state import SCORE_KEY
 from detseg.engine.training.training_run import TrainingRun
 from detseg.engine.validation.sharded import validate
 
@@ -41,6 +40,7 @@ def _validate(run: TrainingRun, model: nn.Module) -> dict[str, Any] | None:
         cat_ids=run.data.cat_ids,
         num_classes=len(run.classes) + 1,
         backend=cfg.eval.backend,
+        metric=run.metric,
         amp=cfg.train.amp,
         val_loss=cfg.eval.val_loss,
         dist=run.dist,
@@ -52,8 +52,8 @@ def evaluate_epoch(run: TrainingRun) -> dict[str, Any] | None:
     """Validate the model (and the EMA model) after an epoch; log and draw.
 
     Returns:
-        The metrics that pick ``best.pt``: the EMA model's when EMA is on, else the model's;
-        ``None`` when a stop signal interrupted the evaluation.
+        The metrics that pick ``best.pt`` (by ``run.score_key``): the EMA model's when EMA is
+        on, else the model's; ``None`` when a stop signal interrupted the evaluation.
     """
     epoch, iteration = run.state.epoch, run.state.iteration
     for model in (run.model, None if run.ema is None else run.ema.model):
@@ -71,7 +71,7 @@ def evaluate_epoch(run: TrainingRun) -> dict[str, Any] | None:
             return None
         run.records.log({"type": "val_ema", "epoch": epoch, "iteration": iteration, **ema_metrics})
         run.records.scalars("val_ema", ema_metrics, iteration)
-        key = SCORE_KEY[run.task]
+        key = run.score_key
         logger.info("EMA %s %.4f (model %.4f)", key, ema_metrics[key], metrics[key])
         chosen, chosen_model = ema_metrics, run.ema.model
     _log_images(run, chosen_model, iteration)
@@ -99,7 +99,7 @@ def finish_run(run: TrainingRun) -> None:
     run.records.rank_final_weights(run.model)
     if run.records.metrics is None:
         return
-    score_key = SCORE_KEY[run.task]
+    score_key = run.score_key
     try:
         path = plot_curves(run.records.metrics.path, run.work_dir / "curves.png", score_key)
         logger.info("loss and %s curves: %s", score_key, path)
@@ -152,7 +152,7 @@ def save_best(run: TrainingRun) -> None:
     }
     save_checkpoint(run.work_dir / "best.pt", state)
     run.records.rank_event({"event": "save", "file": "best.pt", "iteration": run.state.iteration})
-    score_key = SCORE_KEY[run.task]
+    score_key = run.score_key
     logger.info(
         "epoch %d: new best %s %.4f -> best.pt",
         run.state.best_epoch,

@@ -2,9 +2,10 @@
 
 config -> process group (``torchrun``) -> seed -> task (a segmentation ``data.format`` means
 segmentation) -> data -> model (SyncBatchNorm) -> optimizer (scaled learning rate) and schedule
--> work-dir check -> (resume) -> DDP -> for each epoch: train, evaluate (COCO AP or mIoU, and
-the validation loss; the EMA model too), save ``last.pt`` (and ``best.pt`` when the score
-improves), stop early when it has not improved for ``train.patience`` evaluations -> curves.
+-> work-dir check -> (resume) -> DDP -> for each epoch: train, evaluate (COCO AP, VOC mAP for
+a VOC ``eval.metric``, or mIoU, and the validation loss; the EMA model too), save ``last.pt``
+(and ``best.pt`` when the score improves), stop early when it has not improved for
+``train.patience`` evaluations -> curves.
 
 Only rank 0 logs, shows progress, and writes files. A SIGINT / SIGTERM stops the run after the
 current step with a ``last.pt`` that records the position inside the epoch; ``--resume`` then
@@ -28,6 +29,7 @@ import yaml
 from torch import nn
 
 from detseg.config import Config, ConfigError
+from detseg.convert.init_weights import load_init_weights
 from detseg.data.loader import EpochBatchSampler
 from detseg.data.registry import SEG_DATASETS
 from detseg.engine.checkpointing.checkpoint import (
@@ -59,7 +61,7 @@ from detseg.engine.runtime.distributed import (
 from detseg.engine.solver.ema import ModelEMA
 from detseg.engine.solver.optim import build_optimizer, scaled_lr
 from detseg.engine.solver.schedules import scheduler_from_config
-from detseg.engine.training.run_state import SCORE_KEY, RunState
+from detseg.engine.training.run_state import RunState
 from detseg.engine.training.train_data import build_data
 from detseg.engine.training.train_loop import (
     EpochPosition,
@@ -88,6 +90,8 @@ class TrainResult:
         seconds: wall time.
         work_dir: the run's folder.
         is_main: this process is rank 0 (the one that reports).
+        score_key: the validation number ``run.best_score`` is (``AP``, ``voc_mAP`` or
+            ``mIoU``; see :func:`~detseg.engine.training.run_state.score_key`).
     """
 
     exit_code: int
@@ -97,6 +101,7 @@ class TrainResult:
     seconds: float
     work_dir: Path
     is_main: bool = True
+    score_key: str = "AP"
 
 
 def task_of(cfg: Config) -> str:
@@ -149,7 +154,12 @@ def _train(
     logger.info("%s on %s, %d process(es)", task, device, dist.world_size)
     data = build_data(cfg, task, dist)
     classes = list(data.train_set.classes)  # num_classes comes from the dataset, never typed
-    model = build_model(cfg.model.to_dict(), num_classes=len(classes)).to(device)
+    model = build_model(cfg.model.to_dict(), num_classes=len(classes))
+    if cfg.model.init_from is not None and not resume:  # a resumed run has its own weights
+        report = load_init_weights(model, cfg.model.init_from)
+        for line in report.lines() if dist.is_main else []:
+            logger.info("%s", line)
+    model = model.to(device)
     check_task(model, task, cfg)
     model = convert_sync_batchnorm(model, dist, device, cfg.train.sync_bn)
     optimizer, scheduler = build_optimization(cfg, model, len(data.train_loader), dist)
@@ -189,6 +199,7 @@ def _train(
         seconds=time.time() - start,
         work_dir=work_dir,
         is_main=dist.is_main,
+        score_key=run.score_key,
     )
 
 
@@ -348,7 +359,7 @@ def run_epochs(run: TrainingRun) -> int:
                 return run.stop.exit_code
         state.epoch, state.epoch_batches = epoch + 1, 0
         state.last_metrics = metrics
-        score = None if metrics is None else metrics[SCORE_KEY[run.task]]
+        score = None if metrics is None else metrics[run.score_key]
         improved = state.record_score(score, epoch)
         save_last(run)
         if improved:

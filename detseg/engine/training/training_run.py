@@ -21,8 +21,9 @@ from detseg.engine.checkpointing.interrupt import StopSignals
 from detseg.engine.records.run_records import RunRecords
 from detseg.engine.runtime.distributed import DistInfo
 from detseg.engine.solver.ema import ModelEMA
-from detseg.engine.training.run_state import RunState
+from detseg.engine.training.run_state import RunState, score_key
 from detseg.engine.training.train_data import TrainData
+from detseg.evaluation.voc_coco import resolve_metric
 
 #: Called after every optimizer step with the run's :class:`RunState` (``iteration`` counts the
 #: steps done), once the step's stop check and periodic checkpoint are over.
@@ -78,3 +79,14 @@ class TrainingRun:
     state: RunState = field(default_factory=RunState)
     train_model: nn.Module | None = None
     totals: dict[str, int] = field(default_factory=_zero_totals)
+
+    @property
+    def metric(self) -> str:
+        """The detection metric of validation: ``eval.metric`` resolved for ``data.format``
+        (``coco``, ``voc07`` or ``voc12``; ``auto`` is ``voc07`` for VOC data)."""
+        return resolve_metric(self.cfg.eval.metric, self.cfg.data.format)
+
+    @property
+    def score_key(self) -> str:
+        """The validation number that picks ``best.pt`` (``AP``, ``voc_mAP`` or ``mIoU``)."""
+        return score_key(self.task, self.metric)

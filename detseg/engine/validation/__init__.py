@@ -1,7 +1,8 @@
 """Scoring a model on the val split: COCO AP of a detector, mIoU of a segmenter.
 
-- :mod:`~detseg.engine.validation.detection`: ``evaluate_detection`` (COCO mAP over a loader),
-  the COCO ground truth of a dataset, batched predictions (``tools/eval.py`` too).
+- :mod:`~detseg.engine.validation.detection`: ``evaluate_detection`` (COCO mAP over a loader,
+  VOC mAP beside it for a VOC metric), the COCO ground truth of a dataset, batched predictions
+  (``tools/eval.py`` too).
 - :mod:`~detseg.engine.validation.segmentation`: ``evaluate_segmentation`` (mIoU and pixel
   accuracies), its table and ``metrics.json``.
 - :mod:`~detseg.engine.validation.sharded`: ``validate``, the metric and the validation loss
@@ -10,9 +11,12 @@
 
 from detseg.engine.validation.detection import (
     COCO_KEYS,
+    VOC_MAP_KEY,
+    VOC_PER_CLASS_KEY,
     CocoGroundTruth,
     DatasetHead,
     coco_ground_truth,
+    detection_metrics,
     evaluate_detection,
     predict_batch,
     predict_batches,
@@ -29,10 +33,13 @@ from detseg.engine.validation.sharded import validate
 __all__ = [
     "COCO_KEYS",
     "SEG_KEYS",
+    "VOC_MAP_KEY",
+    "VOC_PER_CLASS_KEY",
     "CocoGroundTruth",
     "DatasetHead",
     "class_names_with_background",
     "coco_ground_truth",
+    "detection_metrics",
     "evaluate_detection",
     "evaluate_segmentation",
     "predict_batch",

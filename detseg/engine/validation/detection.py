@@ -1,9 +1,12 @@
-"""COCO-style evaluation of a detector over a dataset.
+"""COCO-style evaluation of a detector over a dataset, with VOC AP beside it on request.
 
 ``evaluate_detection`` predicts on every batch of a loader (eval mode, no
 gradients), converts the predictions into the COCO results format with the
 dataset's category ids and scores them with
-:func:`detseg.evaluation.coco.coco_evaluate` (the pycocotools numbers).
+:func:`detseg.evaluation.coco.coco_evaluate` (the pycocotools numbers) and, for a
+VOC metric (``eval.metric``: ``voc07`` / ``voc12``), with
+:func:`detseg.evaluation.voc_coco.voc_evaluate_coco` (``voc_mAP``, the number that
+then ranks checkpoints, and ``voc_per_class``).
 """
 
 from __future__ import annotations
@@ -22,10 +25,14 @@ from detseg.engine.runtime.device import AmpMode, autocast_context
 from detseg.engine.runtime.model_api import Detector
 from detseg.evaluation.coco import coco_evaluate
 from detseg.evaluation.coco_format import dataset_to_coco_gt, predictions_to_coco_results
+from detseg.evaluation.voc_coco import is_voc_metric, voc_evaluate_coco
 
 logger = logging.getLogger(__name__)
 
 COCO_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
+#: Keys a VOC metric adds to the validation metrics: the VOC mAP and ``{class name: AP}``.
+VOC_MAP_KEY = "voc_mAP"
+VOC_PER_CLASS_KEY = "voc_per_class"
 
 
 class DatasetHead(Dataset):
@@ -146,8 +153,9 @@ def evaluate_detection(
     cat_ids: Sequence[int],
     backend: str = "faster",
     amp: AmpMode = "none",
+    metric: str = "coco",
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """COCO bbox metrics of ``model`` on the images of ``loader``.
+    """COCO bbox metrics (and VOC AP for a VOC ``metric``) of ``model`` on ``loader``'s images.
 
     Args:
         model: detector with ``predict(images) -> list[dict(boxes, scores, labels)]``.
@@ -157,15 +165,56 @@ def evaluate_detection(
         cat_ids: category id of each label (label ``k`` <-> ``cat_ids[k - 1]``).
         backend: ``"faster"`` or ``"pycocotools"``.
         amp: autocast mode for the forward pass (CUDA only).
+        metric: ``"coco"``, ``"voc07"`` or ``"voc12"`` (resolved, see
+            :func:`detseg.evaluation.voc_coco.resolve_metric`).
 
     Returns:
-        ``(metrics, results)``: the 12 COCO numbers (``AP`` ... ``ARl``) plus
-        ``per_class``, and the detections in the COCO results format.
+        ``(metrics, results)``: the metrics of :func:`detection_metrics` and the
+        detections in the COCO results format.
     """
     image_ids, predictions = predict_batches(model, loader, device, amp)
     results = predictions_to_coco_results(image_ids, predictions, cat_ids)
+    return detection_metrics(gt, results, backend, metric, len(image_ids)), results
+
+
+def detection_metrics(
+    gt: dict[str, Any],
+    results: list[dict[str, Any]],
+    backend: str = "faster",
+    metric: str = "coco",
+    images: int | None = None,
+) -> dict[str, Any]:
+    """Score COCO ``results`` against ``gt`` and log the numbers on one line.
+
+    Args:
+        gt: COCO ground-truth dict (difficult objects as ``iscrowd`` regions, see
+            :func:`detseg.evaluation.coco_format.dataset_to_coco_gt`).
+        results: detections in the COCO results format (``bbox`` xywh px).
+        backend: ``"faster"`` or ``"pycocotools"``.
+        metric: ``"coco"``, ``"voc07"`` or ``"voc12"``.
+        images: how many images were predicted (for the log line; ``None``: the gt's).
+
+    Returns:
+        The 12 COCO numbers (``AP`` ... ``ARl``) and ``per_class``; for a VOC metric also
+        ``voc_mAP`` (float, -1.0 without any non-difficult object) and ``voc_per_class``
+        (``{class name: AP}``, -1.0 for a class without non-difficult objects).
+    """
     metrics = coco_evaluate(gt, results, iou_type="bbox", backend=backend)
+    count = len(gt["images"]) if images is None else images
+    if not is_voc_metric(metric):
+        logger.info(
+            "COCO bbox AP %.4f  AP50 %.4f  (%d images)", metrics["AP"], metrics["AP50"], count
+        )
+        return metrics
+    voc = voc_evaluate_coco(gt, results, metric)
+    metrics[VOC_MAP_KEY] = voc["mAP"]
+    metrics[VOC_PER_CLASS_KEY] = voc["per_class"]
     logger.info(
-        "COCO bbox AP %.4f  AP50 %.4f  (%d images)", metrics["AP"], metrics["AP50"], len(image_ids)
+        "%s mAP %.4f  COCO bbox AP %.4f  AP50 %.4f  (%d images)",
+        metric.upper(),
+        voc["mAP"],
+        metrics["AP"],
+        metrics["AP50"],
+        count,
     )
-    return metrics, results
+    return metrics

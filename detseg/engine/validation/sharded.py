@@ -1,12 +1,13 @@
-"""Validation during training: the metric (COCO AP or mIoU) and the validation loss, in one pass,
-sharded over the processes of a distributed run.
+"""Validation during training: the metric (COCO AP, VOC mAP or mIoU) and the validation loss,
+in one pass, sharded over the processes of a distributed run.
 
 Each process predicts its shard of the val split (a :class:`~detseg.data.loader.ShardSampler`:
 every image exactly once over all shards). Detections are gathered on rank 0, which scores
-them with :func:`~detseg.evaluation.coco.coco_evaluate` (the numbers of a one-process
-evaluation of the same images) and sends the metrics to every process; a segmenter's confusion
-matrices are summed over the processes. The validation loss is the ``losses`` API in eval mode
-(no gradients), averaged over images: each batch's loss terms weigh by its image count.
+them with :func:`~detseg.engine.validation.detection.detection_metrics` (COCO AP, and VOC
+AP for a VOC ``metric``: the numbers of a one-process evaluation of the same images) and
+sends the metrics to every process; a segmenter's confusion matrices are summed over the
+processes. The validation loss is the ``losses`` API in eval mode (no gradients), averaged
+over images: each batch's loss terms weigh by its image count.
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ from detseg.engine.runtime.distributed import (
     sum_across,
 )
 from detseg.engine.runtime.model_api import DetsegModel, Segmenter
-from detseg.engine.validation.detection import predict_batch
-from detseg.evaluation.coco import coco_evaluate
+from detseg.engine.validation.detection import detection_metrics, predict_batch
 from detseg.evaluation.coco_format import predictions_to_coco_results
 from detseg.evaluation.segmentation import ConfusionMatrix
 
@@ -64,6 +64,7 @@ def validate(
     cat_ids: list[int] | None = None,
     num_classes: int | None = None,
     backend: str = "faster",
+    metric: str = "coco",
     amp: AmpMode = "none",
     val_loss: bool = True,
     dist: DistInfo | None = None,
@@ -80,6 +81,9 @@ def validate(
         cat_ids: category id of each label (detection).
         num_classes: classes of the confusion matrix, background included (segmentation).
         backend: COCO evaluator, ``"faster"`` or ``"pycocotools"``.
+        metric: detection metric, ``"coco"``, ``"voc07"`` or ``"voc12"`` (resolved; see
+            :func:`detseg.evaluation.voc_coco.resolve_metric`); a VOC metric adds
+            ``voc_mAP`` and ``voc_per_class``.
         amp: autocast mode for the forward passes (CUDA only).
         val_loss: also compute the loss terms (keys ``loss_*`` and ``loss``).
         dist: the process group; default one process.
@@ -87,7 +91,8 @@ def validate(
             is abandoned.
 
     Returns:
-        The 12 COCO numbers and ``per_class`` (detection) or the
+        The 12 COCO numbers and ``per_class`` (plus ``voc_mAP`` and ``voc_per_class`` for a
+        VOC ``metric``) (detection) or the
         :meth:`~detseg.evaluation.segmentation.ConfusionMatrix.compute` dict and ``images``
         (segmentation), plus the mean loss terms; ``None`` when ``stop`` interrupted it.
     """
@@ -110,7 +115,7 @@ def validate(
     if task == "segmentation":
         metrics = _segmentation_metrics(acc, dist)
     else:
-        metrics = _detection_metrics(acc, gt, backend, dist)
+        metrics = _detection_metrics(acc, gt, backend, metric, dist)
     return {**metrics, **_mean_losses(acc, dist)}
 
 
@@ -141,7 +146,7 @@ def _validate_batch(
 
 
 def _detection_metrics(
-    acc: _Accumulator, gt: dict[str, Any] | None, backend: str, dist: DistInfo
+    acc: _Accumulator, gt: dict[str, Any] | None, backend: str, metric: str, dist: DistInfo
 ) -> dict[str, Any]:
     assert gt is not None, "detection validation needs the COCO ground truth"
     gathered = gather_to_main((acc.results, acc.images), dist)
@@ -150,10 +155,7 @@ def _detection_metrics(
         assert gathered is not None, "rank 0 receives every shard"
         results = [r for shard, _ in gathered for r in shard]
         images = sum(n for _, n in gathered)
-        metrics = coco_evaluate(gt, results, iou_type="bbox", backend=backend)
-        logger.info(
-            "COCO bbox AP %.4f  AP50 %.4f  (%d images)", metrics["AP"], metrics["AP50"], images
-        )
+        metrics = detection_metrics(gt, results, backend, metric, images)
     return broadcast_from_main(metrics, dist)
 
 

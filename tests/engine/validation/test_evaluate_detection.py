@@ -1,4 +1,5 @@
-"""evaluate_detection: predictions -> COCO results -> pycocotools numbers."""
+"""evaluate_detection and validate: predictions -> COCO results -> pycocotools numbers, and the
+VOC mAP beside them for a VOC metric."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ import pytest
 import torch
 from torch import nn
 
-from detseg.engine.validation import COCO_KEYS, DatasetHead, coco_ground_truth, evaluate_detection
+from detseg.engine.training import score_key
+from detseg.engine.validation import (
+    COCO_KEYS,
+    VOC_MAP_KEY,
+    VOC_PER_CLASS_KEY,
+    DatasetHead,
+    coco_ground_truth,
+    evaluate_detection,
+    validate,
+)
 
 
 @dataclass
@@ -17,6 +27,9 @@ class FakeBatch:
     targets: list[dict]
     skipped_images: int = 0
     dropped_boxes: int = 0
+
+    def __len__(self):
+        return len(self.images)
 
 
 class FakeDataset:
@@ -119,3 +132,90 @@ def test_dataset_head_restricts_ground_truth():
     assert metrics["AP"] == pytest.approx(1.0)
     with pytest.raises(IndexError):
         head[2]
+
+
+class DifficultDataset:
+    """Two 32x32 VOC-like images without ``coco_gt()``: each has one ordinary object and one
+    flagged ``difficult`` (labels: "a" = 1, "b" = 2)."""
+
+    classes = ["a", "b"]
+    image_ids = [20, 21]
+    boxes = [
+        [[2.0, 2.0, 12.0, 14.0], [16.0, 16.0, 30.0, 30.0]],
+        [[5.0, 5.0, 25.0, 20.0], [0.0, 22.0, 10.0, 32.0]],
+    ]
+    labels = [[1, 2], [2, 1]]
+    difficult = [[0, 1], [0, 1]]
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        target = {
+            "boxes": torch.tensor(self.boxes[i]),
+            "labels": torch.tensor(self.labels[i]),
+            "difficult": torch.tensor(self.difficult[i]),
+            "image_id": torch.tensor(self.image_ids[i]),
+        }
+        return torch.zeros(3, 32, 32), target
+
+
+class SubsetModel(nn.Module):
+    """Predicts each image's objects whose ``difficult`` flag is in ``flags``, all at score 1."""
+
+    def __init__(self, dataset, flags):
+        super().__init__()
+        self.dataset, self.flags, self.calls = dataset, flags, 0
+        self.dummy = nn.Parameter(torch.zeros(()))
+
+    def predict(self, images):
+        out = []
+        for _ in images:
+            _, target = self.dataset[self.calls]
+            keep = torch.isin(target["difficult"], torch.tensor(self.flags))
+            boxes, labels = target["boxes"][keep], target["labels"][keep]
+            out.append({"boxes": boxes, "scores": torch.ones(len(boxes)), "labels": labels})
+            self.calls += 1
+        return out
+
+
+@pytest.mark.parametrize("metric", ["voc07", "voc12"])
+def test_a_voc_metric_adds_the_voc_map_and_ignores_difficult_objects(metric):
+    dataset, cpu = DifficultDataset(), torch.device("cpu")
+    gt = coco_ground_truth(dataset)
+    assert [a["iscrowd"] for a in gt.gt["annotations"]] == [0, 1, 0, 1]
+    for flags in ([0], [0, 1]):  # the difficult objects found or not: no difference
+        metrics, _ = evaluate_detection(
+            SubsetModel(dataset, flags), _loader(dataset), cpu, gt.gt, gt.cat_ids, metric=metric
+        )
+        assert metrics[VOC_MAP_KEY] == 1.0
+        assert metrics[VOC_PER_CLASS_KEY] == {"a": 1.0, "b": 1.0}
+        assert metrics["AP"] == pytest.approx(1.0)
+        record = validate(
+            SubsetModel(dataset, flags),
+            _loader(dataset),
+            cpu,
+            task="detection",
+            gt=gt.gt,
+            cat_ids=gt.cat_ids,
+            metric=metric,
+            val_loss=False,
+        )
+        assert record == metrics
+    only_difficult, _ = evaluate_detection(
+        SubsetModel(dataset, [1]), _loader(dataset), cpu, gt.gt, gt.cat_ids, metric=metric
+    )
+    assert only_difficult[VOC_MAP_KEY] == 0.0 and only_difficult["AP"] == pytest.approx(0.0)
+    assert score_key("detection", metric) == VOC_MAP_KEY
+
+
+def test_the_coco_metric_adds_no_voc_keys():
+    dataset = DifficultDataset()
+    gt = coco_ground_truth(dataset)
+    metrics, _ = evaluate_detection(
+        SubsetModel(dataset, [0]), _loader(dataset), torch.device("cpu"), gt.gt, gt.cat_ids
+    )
+    assert VOC_MAP_KEY not in metrics and VOC_PER_CLASS_KEY not in metrics
+    assert metrics["AP"] == pytest.approx(1.0)
+    assert score_key("detection", "coco") == "AP"
+    assert score_key("segmentation", "voc07") == "mIoU"
