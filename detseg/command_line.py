@@ -53,9 +53,9 @@ def run_command(main: Callable[[], int | None], name: str) -> NoReturn:
         if os.environ.get("DETSEG_TRACEBACK") == "1":
             raise
         message = " ".join(str(error).split()) or type(error).__name__
-        print(f"{name}: error: {message}", file=sys.stderr)
+        sys.stderr.write(f"{name}: error: {message}\n")
         sys.exit(USER_ERROR_EXIT_CODE)
     except KeyboardInterrupt:
-        print(f"{name}: interrupted", file=sys.stderr)
+        sys.stderr.write(f"{name}: interrupted\n")
         sys.exit(130)
     sys.exit(code or 0)

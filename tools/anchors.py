@@ -10,8 +10,8 @@ Prints the priors (input pixels, by increasing area, 3 per scale) as a YAML snip
 from __future__ import annotations
 
 import argparse
-import sys
 
+from detseg.command_line import run_command
 from detseg.data.anchor_kmeans import anchors_yaml, kmeans_anchors, training_box_sizes
 
 
@@ -54,4 +54,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(main, "anchors")

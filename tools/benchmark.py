@@ -31,7 +31,6 @@ The measurements live in :mod:`detseg.benchmark`; this script parses the argumen
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 import torch
@@ -47,6 +46,7 @@ from detseg.benchmark.segmentation_vs_torchvision import (
 from detseg.benchmark.ssd_postprocess import benchmark_ssd_postprocess, format_postprocess_report
 from detseg.benchmark.synthetic_coco import describe_synthetic_coco, synthetic_coco
 from detseg.benchmark.twins import DETECTION_TWINS, SEGMENTATION_TWINS, SSD_TWINS
+from detseg.command_line import run_command
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -65,13 +65,15 @@ def run_eval(args: argparse.Namespace) -> int:
 def run_model(args: argparse.Namespace) -> int:
     """The ``model`` sub-command: detseg vs torchvision throughput for one architecture.
 
-    Returns the exit status: 2 for arguments the architecture cannot take, 1 when a
-    segmenter's logits or losses disagree with torchvision's, else 0.
+    Returns the exit status: 1 when a segmenter's logits or losses disagree with
+    torchvision's, else 0.
+
+    Raises:
+        ValueError: Arguments the architecture cannot take (``run_command`` exits with 2).
     """
     segmentation = args.arch in SEGMENTATION_TWINS
     if args.aux_loss and not segmentation:
-        print(f"error: --aux-loss is for segmentation archs, not {args.arch}", file=sys.stderr)
-        return 2
+        raise ValueError(f"--aux-loss is for segmentation archs, not {args.arch}")
     if args.threads:
         torch.set_num_threads(args.threads)
     settings = {
@@ -87,11 +89,7 @@ def run_model(args: argparse.Namespace) -> int:
     if not segmentation:
         print("\n".join(format_comparison(benchmark_detection(args.arch, **settings))))
         return 0
-    try:
-        check_arguments(args.arch, args.batch, args.aux_loss)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    check_arguments(args.arch, args.batch, args.aux_loss)
     result = benchmark_segmentation(args.arch, aux_loss=args.aux_loss, **settings)
     print("\n".join(format_segmentation_report(result)))
     return 0 if result.logits_agree and result.losses_agree else 1
@@ -210,4 +208,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command(main, "benchmark")

@@ -90,6 +90,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "eval.tta_scales=[1.0,1.25] also over resized images, eval.crf.iterations=5 "
         "(0: off) refines them with a CRF on colour edges",
     )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="checkpoint form: evaluate on this dataset instead, a data yaml "
+        "(configs/datasets/*.yaml or an Ultralytics data yaml) whose val split is scored; "
+        "its classes must be the checkpoint's",
+    )
     _add_model_free_args(parser.add_argument_group("model-free form (instead of CHECKPOINT)"))
     parser.add_argument(
         "--backend",
@@ -185,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             worst_k=args.worst_k,
             score_threshold=args.score_thr,
             metric=args.metric,
+            data_file=args.data,
         )
     else:
         summary = evaluate_prediction_files(

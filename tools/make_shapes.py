@@ -13,6 +13,7 @@ import argparse
 import logging
 import time
 
+from detseg.command_line import run_command
 from detseg.data.shapes import SHAPE_CLASSES, generate_shapes
 
 
@@ -77,4 +78,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_command(main, "make_shapes")

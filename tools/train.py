@@ -85,9 +85,7 @@ def print_summary(result: TrainResult) -> None:
         f"({totals['iterations']} iterations this run)."
     )
     if run.best_epoch is not None:
-        print(
-            f"Best validation {result.score_key} {run.best_score:.4f} at epoch {run.best_epoch}."
-        )
+        print(f"Best validation {result.score_key} {run.best_score:.4f} at epoch {run.best_epoch}.")
     if run.last_metrics:
         keys = SEG_KEYS if result.task == "segmentation" else COCO_KEYS
         numbers = "  ".join(f"{k} {run.last_metrics[k]:.3f}" for k in keys)

@@ -12,6 +12,7 @@ Dataset names resolve through the plain dict :data:`DATASETS` (no registry decor
 """
 
 from detseg.data.base import Annotations, DetectionDataset
+from detseg.data.class_names import UNKNOWN_CLASS_LIMIT, read_class_names
 from detseg.data.coco import CocoDetection
 from detseg.data.coco_seg import CocoSegmentation
 from detseg.data.image_io import ImageReadError, read_image, read_image_array
@@ -37,7 +38,7 @@ from detseg.data.shapes import SHAPE_CLASSES, generate_shapes
 from detseg.data.target_checks import remove_crowd, sanitize_boxes
 from detseg.data.transforms import build_augmentations
 from detseg.data.voc import VOC_CLASSES, VOCDetection
-from detseg.data.yolo import YoloTxtDetection, read_class_names
+from detseg.data.yolo import YoloTxtDetection
 
 __all__ = [
     "DATASETS",
@@ -45,6 +46,7 @@ __all__ = [
     "SEG_DATASETS",
     "SEG_DATA_DEFAULTS",
     "SHAPE_CLASSES",
+    "UNKNOWN_CLASS_LIMIT",
     "VOC_CLASSES",
     "Annotations",
     "Batch",

@@ -58,20 +58,26 @@ def coco_box_sizes(ann_file: str | os.PathLike, input_size: int) -> Tensor:
     if not os.path.isfile(ann_file):
         raise FileNotFoundError(f"COCO annotation file not found: {ann_file}")
     with open(ann_file, encoding="utf-8") as f:
-        data = json.load(f)
-    if "images" not in data or "annotations" not in data:
+        try:
+            data = json.load(f)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{ann_file} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict) or "images" not in data or "annotations" not in data:
         raise ValueError(f"{ann_file} is not a COCO detection json (no 'images'/'annotations')")
     sizes = {}
     for image in data["images"]:
-        if "width" not in image or "height" not in image:
-            raise ValueError(f"{ann_file}: image {image.get('id')} has no width/height")
-        sizes[image["id"]] = (float(image["width"]), float(image["height"]))
+        if not isinstance(image, dict) or "width" not in image or "height" not in image:
+            raise ValueError(f"{ann_file}: image {str(image)[:80]} has no width/height")
+        sizes[image.get("id")] = (float(image["width"]), float(image["height"]))
     pairs = []
     for ann in data["annotations"]:
-        if ann.get("iscrowd", 0) or ann["image_id"] not in sizes:
+        if not isinstance(ann, dict) or ann.get("iscrowd", 0) or ann.get("image_id") not in sizes:
             continue
         width, height = sizes[ann["image_id"]]
-        w, h = float(ann["bbox"][2]), float(ann["bbox"][3])
+        bbox = ann.get("bbox")
+        if not isinstance(bbox, list) or len(bbox) != 4:
+            continue  # a malformed box: the readers drop it as well
+        w, h = float(bbox[2]), float(bbox[3])
         if w > 0 and h > 0:
             pairs.append((w * input_size / width, h * input_size / height))
     return torch.tensor(pairs, dtype=torch.float64).reshape(-1, 2)

@@ -7,6 +7,11 @@ Layout (paths are free; these are the shapes dataset's defaults)::
 
 COCO category ids (any integers, e.g. 1..90 with gaps) are mapped to labels ``1..K`` in
 increasing id order: label ``k`` is category ``cat_ids[k - 1]`` and is named ``classes[k - 1]``.
+With ``classes`` (``data.classes``) the labels follow that list instead: each name must be a
+category of the json, and the annotations of the categories left out are skipped (a deliberate
+subset: counted in one log line, and left out of :meth:`CocoDetection.coco_gt` too, so the
+evaluation scores the chosen categories only). ``cat_ids`` keeps the json's ids, so written
+results keep them as well.
 Boxes are read from ``bbox = [x, y, w, h]`` (pixels) and become ``xyxy``. Crowd annotations
 are kept with ``iscrowd = 1`` (see :func:`detseg.data.target_checks.remove_crowd`).
 """
@@ -16,14 +21,17 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from detseg.config.suggest import did_you_mean
 from detseg.data.base import Annotations, DetectionDataset
+from detseg.data.class_names import check_unknown_classes, format_counts, read_class_names
 
 __all__ = ["CocoDetection", "decode_segmentation", "load_coco_json"]
 
@@ -36,23 +44,62 @@ _LAYOUT_HINT = (
 
 
 def load_coco_json(ann_file: Path) -> dict[str, Any]:
-    """Load and minimally validate a COCO annotation file."""
+    """Load and validate a COCO annotation file.
+
+    Checks what the readers rely on: ``images`` entries with an integer ``id`` and a
+    ``file_name``, ``categories`` with an integer ``id`` and a ``name``, ``annotations`` (may
+    be absent: no objects) with an integer ``image_id``.
+
+    Raises:
+        FileNotFoundError: ``ann_file`` does not exist.
+        ValueError: Not JSON, or not a COCO detection file (the message names the entry).
+    """
     if not ann_file.is_file():
         raise FileNotFoundError(f"COCO annotation file not found: {ann_file}; {_LAYOUT_HINT}")
     with open(ann_file, encoding="utf-8") as f:
         try:
             data = json.load(f)
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ValueError(f"{ann_file} is not valid JSON: {exc}") from exc
-    for key in ("images", "categories"):
-        if not isinstance(data, dict) or key not in data:
+    if not isinstance(data, dict):
+        raise ValueError(f"{ann_file} holds a {type(data).__name__}, not an object; {_LAYOUT_HINT}")
+    data.setdefault("annotations", [])
+    for key, fields in _REQUIRED_FIELDS.items():
+        if key not in data:
             raise ValueError(f"{ann_file} has no '{key}' list; {_LAYOUT_HINT}")
+        _check_entries(ann_file, key, data[key], fields)
     if not data["images"]:
         raise ValueError(f"{ann_file} lists no images; a dataset needs at least one")
     if not data["categories"]:
         raise ValueError(f"{ann_file} lists no categories; a detection dataset needs at least one")
-    data.setdefault("annotations", [])
     return data
+
+
+#: Keys every entry of a COCO list must have (the ``*id`` ones are integers).
+_REQUIRED_FIELDS = {
+    "images": ("id", "file_name"),
+    "categories": ("id", "name"),
+    "annotations": ("image_id",),
+}
+
+
+def _check_entries(ann_file: Path, key: str, entries: Any, fields: tuple[str, ...]) -> None:
+    """Raise a ``ValueError`` naming the first entry of ``data[key]`` that lacks a field."""
+    if not isinstance(entries, list):
+        raise ValueError(
+            f"{ann_file}: '{key}' must be a list, got {type(entries).__name__}; {_LAYOUT_HINT}"
+        )
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise ValueError(f"{ann_file}: {key}[{i}] is not an object: {str(entry)[:80]}")
+        for name in fields:
+            value = entry.get(name)
+            if value is None:
+                raise ValueError(f"{ann_file}: {key}[{i}] has no '{name}': {str(entry)[:120]}")
+            if name.endswith("id") and (not isinstance(value, int) or isinstance(value, bool)):
+                raise ValueError(
+                    f"{ann_file}: {key}[{i}]['{name}'] must be an integer, got {value!r}"
+                )
 
 
 class CocoDetection(DetectionDataset):
@@ -65,16 +112,24 @@ class CocoDetection(DetectionDataset):
             :func:`detseg.data.transforms.build_augmentations`.
         load_masks: Also return ``target["masks"]`` (``UInt8[N, H, W]``) decoded from the
             polygon / RLE segmentations (a box-filled mask where an annotation has none).
+        classes: ``None``: every category of the json, by increasing id. Otherwise category
+            names in label order (a list, a ``classes.txt`` or a data yaml, see
+            :func:`~detseg.data.class_names.read_class_names`): a subset and order of the
+            json's categories.
 
     Attributes:
         classes: Category names in label order (labels ``1..K``).
         cat_ids: COCO category ids; label ``k`` is ``cat_ids[k - 1]``.
         image_ids: COCO image ids, sorted; ``target["image_id"]`` of image ``i`` is
             ``image_ids[i]``.
+        unknown_category_annotations: Annotations whose ``category_id`` is not among the
+            json's categories (skipped, counted in ``target["dropped_boxes"]``).
+        left_out_annotations: Annotations of categories that ``classes`` leaves out (skipped).
 
     Raises:
         FileNotFoundError: ``ann_file`` or ``images_dir`` (or the first listed image) is missing.
-        ValueError: The json is not a COCO detection file or lists no images / categories.
+        ValueError: The json is not a COCO detection file or lists no images / categories, a
+            name of ``classes`` is not a category, or most annotations have unknown categories.
     """
 
     def __init__(
@@ -83,6 +138,7 @@ class CocoDetection(DetectionDataset):
         ann_file: str | os.PathLike,
         augmentations: Any | None = None,
         load_masks: bool = False,
+        classes: Sequence[str] | str | os.PathLike | None = None,
     ) -> None:
         super().__init__(augmentations, load_masks)
         self.images_dir = Path(images_dir)
@@ -93,33 +149,19 @@ class CocoDetection(DetectionDataset):
                 f"COCO images folder not found: {self.images_dir}; {_LAYOUT_HINT}"
             )
         categories = sorted(self._gt["categories"], key=lambda c: c["id"])
-        self.cat_ids = [int(c["id"]) for c in categories]
-        self.classes = [str(c["name"]) for c in categories]
+        chosen = categories if classes is None else self._choose(categories, classes)
+        self.cat_ids = [int(c["id"]) for c in chosen]
+        self.classes = [str(c["name"]) for c in chosen]
         self._label_of = {cat_id: k + 1 for k, cat_id in enumerate(self.cat_ids)}
         self._images = {int(img["id"]): img for img in self._gt["images"]}
         self.image_ids = sorted(self._images)
-        self._anns: dict[int, list[dict]] = defaultdict(list)
-        self._unknown_per_image: dict[int, int] = defaultdict(int)
-        unknown_ids: dict[Any, list[int]] = defaultdict(list)
-        for ann in self._gt["annotations"]:
-            image_id = int(ann["image_id"])
-            if ann.get("category_id") in self._label_of:
-                self._anns[image_id].append(ann)
-            else:
-                self._unknown_per_image[image_id] += 1
-                unknown_ids[ann.get("category_id")].append(image_id)
-        self.unknown_category_annotations = sum(self._unknown_per_image.values())
-        for cat_id, image_ids in unknown_ids.items():
-            example = self._images.get(image_ids[0], {}).get("file_name", f"id {image_ids[0]}")
-            logger.warning(
-                "%s: %d annotation(s) with category_id %r, which is not in its categories "
-                "(ids %s), are skipped (first on image %s); add the category or fix the ids",
-                self.ann_file,
-                len(image_ids),
-                cat_id,
-                self.cat_ids,
-                example,
-            )
+        self._index_annotations({int(c["id"]) for c in categories})
+        if classes is not None:
+            self._gt = {
+                **self._gt,
+                "categories": chosen,
+                "annotations": [a for a in self._gt["annotations"] if self._known(a)],
+            }
         first = self.image_path(0)
         if not first.is_file():
             raise FileNotFoundError(
@@ -127,8 +169,73 @@ class CocoDetection(DetectionDataset):
                 f"({self.images_dir}) the folder its file_name entries are relative to?"
             )
 
+    def _choose(
+        self, categories: list[dict], classes: Sequence[str] | str | os.PathLike
+    ) -> list[dict]:
+        """The categories named by ``classes``, in its order."""
+        by_name: dict[str, list[dict]] = defaultdict(list)
+        for category in categories:
+            by_name[str(category["name"])].append(category)
+        chosen = []
+        for name in read_class_names(classes):
+            if name not in by_name:
+                raise ValueError(
+                    f"data.classes names {name!r}, which is not a category of {self.ann_file}"
+                    f"{did_you_mean(name, by_name)}; its categories are: {', '.join(by_name)}"
+                )
+            if len(by_name[name]) > 1:
+                ids = [int(c["id"]) for c in by_name[name]]
+                raise ValueError(
+                    f"{self.ann_file}: categories {ids} are all named {name!r}, so data.classes "
+                    "cannot choose between them: give them distinct names"
+                )
+            chosen.append(by_name[name][0])
+        return chosen
+
+    def _known(self, ann: dict) -> bool:
+        return ann.get("category_id") in self._label_of
+
+    def _index_annotations(self, json_cat_ids: set[int]) -> None:
+        """Group the annotations of the chosen categories by image; count and report the rest."""
+        self._anns: dict[int, list[dict]] = defaultdict(list)
+        self._unknown_per_image: dict[int, int] = defaultdict(int)
+        unknown: Counter[str] = Counter()
+        left_out: Counter[str] = Counter()
+        names = {int(c["id"]): str(c["name"]) for c in self._gt["categories"]}
+        for ann in self._gt["annotations"]:
+            cat_id = ann.get("category_id")
+            if cat_id in self._label_of:
+                self._anns[int(ann["image_id"])].append(ann)
+            elif cat_id in json_cat_ids:
+                left_out[names[cat_id]] += 1
+            else:
+                self._unknown_per_image[int(ann["image_id"])] += 1
+                unknown[f"category_id {cat_id!r}"] += 1
+        self.left_out_annotations = sum(left_out.values())
+        if left_out:
+            logger.info(
+                "%s: skipping the %d annotations of categories left out of data.classes: %s",
+                self.ann_file,
+                self.left_out_annotations,
+                format_counts(left_out),
+            )
+        total = len(self._gt["annotations"]) - self.left_out_annotations
+        self.unknown_category_annotations = check_unknown_classes(
+            unknown,
+            total,
+            str(self.ann_file),
+            "category_id not among its categories",
+            [f"{cat_id} {names[cat_id]}" for cat_id in sorted(json_cat_ids)],
+            fix="add the missing categories to its 'categories' list or fix the annotations' "
+            "category_id",
+        )
+
     def coco_gt(self) -> dict[str, Any]:
-        """The loaded COCO json dict (ground truth for ``coco_evaluate``; do not mutate it)."""
+        """The loaded COCO json dict (ground truth for ``coco_evaluate``; do not mutate it).
+
+        With ``classes`` given, its ``categories`` and ``annotations`` are those of the chosen
+        categories only.
+        """
         return self._gt
 
     def image_path(self, index: int) -> Path:

@@ -10,13 +10,23 @@ format     keys (default)
 all        ``format`` ("coco"), ``root`` (required)
 coco       ``train_images`` ("train/images"), ``train_ann``
            ("annotations/instances_train.json"), ``val_images`` ("val/images"),
-           ``val_ann`` ("annotations/instances_val.json"), ``load_masks`` (False)
-voc        ``train_split`` ("trainval"), ``val_split`` ("test"), ``classes`` (the 20 VOC
-           classes), ``keep_difficult`` (True)
+           ``val_ann`` ("annotations/instances_val.json"), ``load_masks`` (False),
+           ``classes`` (None: the json's categories; or a subset of their names, in label
+           order: a list, a file)
+voc        ``train_split`` ("trainval"), ``val_split`` ("test"), ``classes`` (None: the
+           names found in the split's xml files, sorted; "voc": the 20 VOC classes; or a
+           list, a file), ``keep_difficult`` (True; the train split only: the val split
+           always keeps difficult objects, which VOC evaluation ignores)
 yolo       ``train_images`` ("images/train"), ``val_images`` ("images/val"),
            ``train_labels`` / ``val_labels`` (None: ``images`` -> ``labels`` in the path),
-           ``classes`` ("classes.txt"; a file under root, a data yaml, or a list of names)
+           ``classes`` ("classes.txt"; a list, or a file)
 =========  ==============================================================================
+
+``classes`` as a file is a ``classes.txt`` (one name per line) or a data yaml with ``names``
+(a list or ``{index: name}``), looked up under ``root`` first, then in the current directory
+(:func:`detseg.data.class_names.read_class_names`). When more than half of a split's objects
+belong to no class of the list, building the dataset fails (a ``ValueError`` listing what was
+found; :data:`detseg.data.class_names.UNKNOWN_CLASS_LIMIT`).
 
 Semantic segmentation formats (:data:`SEG_DATASETS`, :func:`build_segmentation_dataset`; also
 reached through :func:`build_dataset`):
@@ -45,6 +55,7 @@ from typing import Any
 
 from detseg.config.suggest import did_you_mean
 from detseg.data.base import DetectionDataset
+from detseg.data.class_names import read_class_names
 from detseg.data.coco import CocoDetection
 from detseg.data.coco_seg import CocoSegmentation
 from detseg.data.masks import (
@@ -53,7 +64,7 @@ from detseg.data.masks import (
     ShapesSegmentation,
     VOCSegmentation,
 )
-from detseg.data.voc import VOCDetection
+from detseg.data.voc import VOC_CLASSES, VOCDetection
 from detseg.data.yolo import YoloTxtDetection
 
 __all__ = [
@@ -63,6 +74,7 @@ __all__ = [
     "SEG_DATA_DEFAULTS",
     "build_dataset",
     "build_segmentation_dataset",
+    "with_known_classes",
 ]
 
 #: Dataset format name -> dataset class.
@@ -116,6 +128,7 @@ DATA_DEFAULTS: dict[str, dict[str, Any]] = {
         "val_images": "val/images",
         "val_ann": "annotations/instances_val.json",
         "load_masks": False,
+        "classes": None,
     },
     "voc": {
         "train_split": "trainval",
@@ -179,6 +192,24 @@ def _resolve_config(data_cfg: dict[str, Any]) -> tuple[str, Path, dict[str, Any]
     return fmt, *_root_and_options(data_cfg, fmt, DATA_DEFAULTS[fmt])
 
 
+def with_known_classes(data_cfg: dict[str, Any], classes: list[str]) -> dict[str, Any]:
+    """``data_cfg`` with ``classes`` fixed where the format would read them from the split.
+
+    A VOC section without ``classes`` takes the class names found in the split's xml files, so
+    a val split that lacks one class would get other labels than the train split. The val split
+    (and a checkpoint's evaluation) therefore uses the names the model was trained on. Other
+    sections are returned unchanged: their classes are given (YOLO, ``data.classes``) or come
+    with the annotations (COCO categories).
+
+    Args:
+        data_cfg: A flat ``data`` section (see the module docstring).
+        classes: The class names of the train split (or of a checkpoint), in label order.
+    """
+    if data_cfg.get("format") == "voc" and data_cfg.get("classes") is None:
+        return {**data_cfg, "classes": list(classes)}
+    return data_cfg
+
+
 def build_dataset(
     data_cfg: dict[str, Any], split: str, augmentations: Any | None = None
 ) -> DetectionDataset | SegmentationDataset:
@@ -194,8 +225,9 @@ def build_dataset(
         The dataset (a segmentation dataset for the formats of :data:`SEG_DATASETS`).
 
     Raises:
-        ValueError: Unknown format, unknown key, missing root, or a split other than
-            ``"train"`` / ``"val"``.
+        ValueError: Unknown format, unknown key, missing root, a split other than
+            ``"train"`` / ``"val"``, a bad ``classes`` value, or a dataset the reader rejects
+            (corrupt annotations, mostly objects of unknown classes).
         FileNotFoundError: A configured file or folder does not exist.
     """
     if data_cfg.get("format") in SEG_DATASETS:
@@ -203,12 +235,14 @@ def build_dataset(
     if split not in ("train", "val"):
         raise ValueError(f"split must be 'train' or 'val', got {split!r}")
     fmt, root, opt = _resolve_config(data_cfg)
+    classes = _class_names(opt["classes"], root, fmt)
     if fmt == "coco":
         return CocoDetection(
             root / opt[f"{split}_images"],
             root / opt[f"{split}_ann"],
             augmentations=augmentations,
             load_masks=bool(opt["load_masks"]),
+            classes=classes,
         )
     if fmt == "voc":
         split_name = str(opt[f"{split}_split"])  # a name, or a split file relative to root
@@ -216,18 +250,26 @@ def build_dataset(
         return VOCDetection(
             root,
             as_file if as_file.is_file() else split_name,
-            classes=opt["classes"],
+            classes=classes,
             augmentations=augmentations,
-            keep_difficult=bool(opt["keep_difficult"]),
+            keep_difficult=bool(opt["keep_difficult"]) or split != "train",
         )
     labels = opt[f"{split}_labels"]
-    classes = opt["classes"]
     return YoloTxtDetection(
         root / opt[f"{split}_images"],
         root / labels if labels is not None else None,
-        classes=list(classes) if isinstance(classes, (list, tuple)) else root / classes,
+        classes=classes if classes is not None else read_class_names("classes.txt", root),
         augmentations=augmentations,
     )
+
+
+def _class_names(value: Any, root: Path, fmt: str) -> list[str] | None:
+    """The names of ``data.classes`` (``None`` when not given; ``"voc"`` for format voc)."""
+    if value is None:
+        return None
+    if fmt == "voc" and value == "voc":
+        return list(VOC_CLASSES)
+    return read_class_names(value, root)
 
 
 def _resolve_seg_config(data_cfg: dict[str, Any]) -> tuple[str, Path, dict[str, Any]]:
@@ -286,11 +328,10 @@ def _segmentation_dataset(
         as_file = root / split_name
         image_set = as_file if as_file.is_file() else split_name
         return VOCSegmentation(root, image_set, opt["classes"], augmentations)
-    classes = opt["classes"]
     return FolderSegmentation(
         root / opt[f"{split}_images"],
         root / opt[f"{split}_masks"],
-        list(classes) if isinstance(classes, (list, tuple)) else root / classes,
+        read_class_names(opt["classes"], root),
         augmentations=augmentations,
         mask_suffix=str(opt["mask_suffix"]),
     )

@@ -10,6 +10,10 @@ VOC stores 1-based inclusive pixel indices: ``xmin = 1`` is the first pixel colu
 ``xmax`` the last covered column. detseg's continuous ``xyxy`` box of that region is
 ``(xmin - 1, ymin - 1, xmax, ymax)`` (the convention of Detectron2), so a 10 px wide object
 gets a 10 px wide box. Writers do the inverse.
+
+Every xml of the split is read when the dataset is built: the class names can come from them
+(``classes=None``), and a class list that does not fit the objects is caught at once (see
+:func:`detseg.data.class_names.check_unknown_classes`).
 """
 
 from __future__ import annotations
@@ -17,18 +21,22 @@ from __future__ import annotations
 import logging
 import os
 import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from detseg.data.base import Annotations, DetectionDataset
+from detseg.data.class_names import SET_CLASSES_HINT, check_unknown_classes, read_class_names
 
 __all__ = ["VOC_CLASSES", "VOCDetection"]
 
 logger = logging.getLogger(__name__)
 
-#: The 20 Pascal VOC classes in their standard order (labels 1..20).
+#: The 20 Pascal VOC classes in their standard order (labels 1..20); ``classes="voc"``.
 VOC_CLASSES = [
     "aeroplane",
     "bicycle",
@@ -58,22 +66,43 @@ _LAYOUT_HINT = (
 )
 
 
-def _read_split(root: Path, image_set: str | os.PathLike) -> list[str]:
-    """Image ids listed by a split name (``ImageSets/Main/<name>.txt``) or a split file path."""
+def _split_file(root: Path, image_set: str | os.PathLike) -> Path:
+    """The split file of a split name (``ImageSets/Main/<name>.txt``) or a split file path."""
     candidate = Path(image_set)
     split_file = (
         candidate if candidate.is_file() else root / "ImageSets" / "Main" / f"{image_set}.txt"
     )
     if not split_file.is_file():
-        raise FileNotFoundError(f"VOC split file not found: {split_file}; {_LAYOUT_HINT}")
-    ids = [
-        line.split()[0]
-        for line in split_file.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
+        raise FileNotFoundError(
+            f"VOC split file not found: {split_file}; set data.train_split / data.val_split to "
+            f"a split name under ImageSets/Main or a file under data.root; {_LAYOUT_HINT}"
+        )
+    return split_file
+
+
+def _read_split(split_file: Path) -> list[str]:
+    """Image ids listed by a split file (the first word of each non-empty line)."""
+    try:
+        lines = split_file.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"VOC split file {split_file} is not UTF-8 text ({exc.reason})") from exc
+    ids = [line.split()[0] for line in lines if line.strip()]
     if not ids:
-        raise ValueError(f"VOC split file {split_file} lists no image ids")
+        raise ValueError(f"VOC split file {split_file} lists no image ids: write one id per line")
     return ids
+
+
+@dataclass
+class _VOCObject:
+    name: str
+    box: list[float]  # xyxy px, NaN where the xml has no usable coordinate
+    difficult: int
+
+
+@dataclass
+class _VOCImage:
+    filename: str
+    objects: list[_VOCObject] = field(default_factory=list)
 
 
 class VOCDetection(DetectionDataset):
@@ -85,11 +114,16 @@ class VOCDetection(DetectionDataset):
         root: The VOC folder holding ``Annotations``, ``JPEGImages`` and ``ImageSets``.
         image_set: Split name (``"trainval"`` reads ``ImageSets/Main/trainval.txt``) or the
             path of a split file with one image id per line.
-        classes: Class names in label order (labels ``1..K``); default the 20 VOC classes.
-            Objects of other classes are skipped with one warning per unknown name.
+        classes: Class names in label order (labels ``1..K``): ``None`` reads them from the
+            split's xml files (sorted); ``"voc"`` is the 20 VOC classes (:data:`VOC_CLASSES`);
+            otherwise a list, a ``classes.txt`` or a data yaml (a relative path is looked up
+            under ``root``, then in the current directory). Objects of other classes are
+            skipped and counted (one warning); when they are more than half of the split's
+            objects, building fails.
         augmentations: Optional albumentations pipeline.
-        keep_difficult: Keep objects flagged ``difficult`` (they matter for VOC evaluation,
-            which ignores them; training code may drop them).
+        keep_difficult: Keep objects flagged ``difficult``. ``build_dataset`` applies
+            ``data.keep_difficult`` to the train split only: the val split keeps them, and VOC
+            evaluation ignores them.
 
     Attributes:
         classes: Class names in label order.
@@ -97,14 +131,17 @@ class VOCDetection(DetectionDataset):
         names: The VOC image ids (file stems) in split order.
 
     Raises:
-        FileNotFoundError: The root, its ``Annotations`` folder or the split file is missing.
+        FileNotFoundError: The root, its ``Annotations`` / ``JPEGImages`` folder, the split
+            file, a class-names file, or every xml of the split is missing.
+        ValueError: An empty split, a bad class list, no object names to take the classes
+            from, or mostly objects of unknown classes.
     """
 
     def __init__(
         self,
         root: str | os.PathLike,
         image_set: str | os.PathLike = "trainval",
-        classes: list[str] | None = None,
+        classes: Sequence[str] | str | os.PathLike | None = None,
         augmentations: Any | None = None,
         keep_difficult: bool = True,
     ) -> None:
@@ -113,71 +150,115 @@ class VOCDetection(DetectionDataset):
         for folder in (self.root, self.root / "Annotations", self.root / "JPEGImages"):
             if not folder.is_dir():
                 raise FileNotFoundError(f"VOC folder not found: {folder}; {_LAYOUT_HINT}")
-        self.classes = list(VOC_CLASSES if classes is None else classes)
-        if len(set(self.classes)) != len(self.classes) or not self.classes:
-            raise ValueError(
-                f"VOC classes must be a non-empty list of unique names, got {self.classes}"
-            )
+        split_file = _split_file(self.root, image_set)
+        self.names = _read_split(split_file)
+        self.image_ids = list(range(1, len(self.names) + 1))
+        self._images = _parse_split(self.root / "Annotations", self.names, split_file)
+        self.classes = self._class_list(classes, split_file)
         self._label_of = {name: k + 1 for k, name in enumerate(self.classes)}
         self.keep_difficult = keep_difficult
-        self.names = _read_split(self.root, image_set)
-        self.image_ids = list(range(1, len(self.names) + 1))
-        self._parsed: dict[int, tuple[str, list[dict]]] = {}
-        self._warned_classes: set[str] = set()
+        names = Counter(obj.name for image in self._images for obj in image.objects)
+        unknown = {
+            name or "<no name>": n for name, n in names.items() if name not in self._label_of
+        }
+        check_unknown_classes(
+            unknown,
+            sum(names.values()),
+            f"VOC annotations of {split_file}",
+            "<name> not in data.classes",
+            self.classes,
+            fix=f"{SET_CLASSES_HINT}, or leave data.classes unset (null) to take the names "
+            "found in the xml files",
+        )
 
-    def _parse(self, index: int) -> tuple[str, list[dict]]:
-        """(file name, objects) of image ``index``; cached."""
-        if index not in self._parsed:
-            xml_file = self.root / "Annotations" / f"{self.names[index]}.xml"
-            self._parsed[index] = _parse_xml(xml_file, self.names[index])
-        return self._parsed[index]
+    def _class_list(
+        self, classes: Sequence[str] | str | os.PathLike | None, split_file: Path
+    ) -> list[str]:
+        """The class names of ``classes`` (see the class docstring)."""
+        if isinstance(classes, str) and classes == "voc":
+            return list(VOC_CLASSES)
+        if classes is not None:
+            return read_class_names(classes, self.root)
+        found = sorted({obj.name for image in self._images for obj in image.objects} - {""})
+        if not found:
+            raise ValueError(
+                f"the {len(self._images)} annotation files of {split_file} name no objects, so "
+                "data.classes cannot be read from them: set data.classes (a list of names, a "
+                "classes.txt, or 'voc' for the 20 VOC classes)"
+            )
+        logger.info("VOC classes from %d annotation files: %s", len(self._images), ", ".join(found))
+        return found
 
     def image_path(self, index: int) -> Path:
-        return self.root / "JPEGImages" / self._parse(index)[0]
+        return self.root / "JPEGImages" / self._images[index].filename
 
     def annotations(self, index: int, image_size: tuple[int, int]) -> Annotations:
-        objects = self._parse(index)[1]
-        kept = []
-        for obj in objects:
-            if obj["name"] not in self._label_of:
-                if obj["name"] not in self._warned_classes:
-                    self._warned_classes.add(obj["name"])
-                    logger.warning(
-                        "%s: skipping objects of class %r, which is not in classes=%s",
-                        self.image_path(index),
-                        obj["name"],
-                        self.classes,
-                    )
-                continue
-            if obj["difficult"] and not self.keep_difficult:
-                continue
-            kept.append(obj)
+        kept, unknown = [], 0
+        for obj in self._images[index].objects:
+            if obj.name not in self._label_of:
+                unknown += 1  # reported once, when the dataset was built
+            elif self.keep_difficult or not obj.difficult:
+                kept.append(obj)
         if not kept:
-            return Annotations.empty()
-        ann = Annotations(
-            boxes=np.array([obj["box"] for obj in kept], dtype=np.float64),
-            labels=np.array([self._label_of[obj["name"]] for obj in kept], dtype=np.int64),
-            difficult=np.array([obj["difficult"] for obj in kept], dtype=np.int64),
+            return Annotations.empty(dropped=unknown)
+        return Annotations(
+            boxes=np.array([obj.box for obj in kept], dtype=np.float64),
+            labels=np.array([self._label_of[obj.name] for obj in kept], dtype=np.int64),
+            difficult=np.array([obj.difficult for obj in kept], dtype=np.int64),
+            dropped=unknown,
         )
-        return ann
 
 
-def _parse_xml(xml_file: Path, name: str) -> tuple[str, list[dict]]:
-    """Read one VOC annotation: the image file name and ``[{name, box, difficult}]``.
+def _parse_split(folder: Path, names: list[str], split_file: Path) -> list[_VOCImage]:
+    """Read the xml of every image id; an unreadable one is an image without objects.
 
-    A missing or malformed xml is logged and treated as an image without objects; a box with
-    missing or non-numeric coordinates gets NaNs, so the box checks drop and count it.
+    Raises:
+        FileNotFoundError: No xml of the split exists (the split does not fit the folder).
+        ValueError: No xml of the split is readable.
     """
-    try:
-        tree = ET.parse(xml_file)
-    except (OSError, ET.ParseError) as exc:
-        logger.warning(
-            "%s: cannot read VOC annotation (%s); treating image as empty", xml_file, exc
+    images, problems, missing = [], [], 0
+    for name in names:
+        xml_file = folder / f"{name}.xml"
+        try:
+            images.append(_parse_xml(xml_file, name))
+        except (OSError, ET.ParseError) as exc:
+            missing += not xml_file.is_file()
+            problems.append(f"{xml_file} ({exc})")
+            images.append(_VOCImage(f"{name}.jpg"))
+    if missing == len(names):
+        raise FileNotFoundError(
+            f"none of the {len(names)} annotation files listed by {split_file} exists (first: "
+            f"{folder / names[0]}.xml): is the split file meant for this data.root? "
+            f"{_LAYOUT_HINT}"
         )
-        return f"{name}.jpg", []
-    root = tree.getroot()
-    filename = (root.findtext("filename") or "").strip() or f"{name}.jpg"
-    objects = []
+    if len(problems) == len(names):
+        raise ValueError(
+            f"none of the {len(names)} annotation files listed by {split_file} is readable "
+            f"VOC xml; first: {problems[0]}"
+        )
+    if problems:
+        logger.warning(
+            "%d of %d VOC annotation files are missing or unreadable; their images are read "
+            "as images without objects. First: %s",
+            len(problems),
+            len(names),
+            problems[0],
+        )
+    return images
+
+
+def _parse_xml(xml_file: Path, name: str) -> _VOCImage:
+    """Read one VOC annotation: the image file name and its objects.
+
+    A box with missing or non-numeric coordinates gets NaNs, so the box checks drop and count
+    it.
+
+    Raises:
+        OSError: The file cannot be read.
+        xml.etree.ElementTree.ParseError: The file is not well-formed xml.
+    """
+    root = ET.parse(xml_file).getroot()
+    image = _VOCImage((root.findtext("filename") or "").strip() or f"{name}.jpg")
     for obj in root.iter("object"):
         bndbox = obj.find("bndbox")
         coords = [float("nan")] * 4
@@ -191,11 +272,11 @@ def _parse_xml(xml_file: Path, name: str) -> tuple[str, list[dict]]:
                 pass
         x1, y1, x2, y2 = coords
         difficult = (obj.findtext("difficult") or "0").strip()
-        objects.append(
-            {
-                "name": (obj.findtext("name") or "").strip(),
-                "box": [x1 - 1.0, y1 - 1.0, x2, y2],
-                "difficult": int(difficult in ("1", "true", "True")),
-            }
+        image.objects.append(
+            _VOCObject(
+                name=(obj.findtext("name") or "").strip(),
+                box=[x1 - 1.0, y1 - 1.0, x2, y2],
+                difficult=int(difficult in ("1", "true", "True")),
+            )
         )
-    return filename, objects
+    return image

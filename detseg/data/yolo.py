@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from detseg.data.base import Annotations, DetectionDataset
+from detseg.data.class_names import check_unknown_classes, read_class_names
 
 __all__ = ["IMAGE_EXTENSIONS", "YoloTxtDetection", "read_class_names"]
 
@@ -36,54 +38,6 @@ _LAYOUT_HINT = (
 IMAGE_EXTENSIONS = (".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
 
 
-def read_class_names(source: list[str] | str | os.PathLike) -> list[str]:
-    """Class names from a list, a ``classes.txt`` (one per line) or a data yaml with ``names``.
-
-    Args:
-        source: The names themselves, or a ``.txt`` / ``.yaml`` / ``.yml`` file. In a yaml,
-            ``names`` is a list or a ``{index: name}`` dict (Ultralytics style).
-
-    Returns:
-        Names in label order (index 0 -> label 1).
-
-    Raises:
-        FileNotFoundError: The file is missing.
-        ValueError: No names, duplicate names, or a yaml without a usable ``names`` entry.
-    """
-    if isinstance(source, (list, tuple)):
-        names = [str(n) for n in source]
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"class names file not found: {path}; expected a classes.txt with one name per "
-                "line or a data yaml with a 'names' entry"
-            )
-        if path.suffix.lower() in (".yaml", ".yml"):
-            names = _names_from_yaml(path)
-        else:
-            lines = path.read_text(encoding="utf-8").splitlines()
-            names = [line.strip() for line in lines if line.strip()]
-    if not names or len(set(names)) != len(names):
-        raise ValueError(
-            f"class names must be a non-empty list of unique names, got {names} ({source})"
-        )
-    return names
-
-
-def _names_from_yaml(path: Path) -> list[str]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    names = data.get("names") if isinstance(data, dict) else None
-    if isinstance(names, dict):
-        keys = sorted(int(k) for k in names)
-        if keys != list(range(len(keys))):
-            raise ValueError(f"{path}: 'names' keys must be 0..K-1, got {keys}")
-        return [str(names[k]) for k in keys]
-    if isinstance(names, list):
-        return [str(n) for n in names]
-    raise ValueError(f"{path}: expected a 'names' list or {{index: name}} dict, got {names!r}")
-
-
 def _default_labels_dir(images_dir: Path) -> Path:
     """Ultralytics rule: the last ``images`` path component becomes ``labels``."""
     parts = list(images_dir.parts)
@@ -91,17 +45,27 @@ def _default_labels_dir(images_dir: Path) -> Path:
         if parts[i] == "images":
             parts[i] = "labels"
             return Path(*parts)
-    raise ValueError(f"labels_dir not given and {images_dir} has no 'images' folder to replace")
+    raise ValueError(
+        f"no labels folder given and {images_dir} has no 'images' folder to replace by 'labels': "
+        "set data.train_labels / data.val_labels to the folder of the .txt labels"
+    )
 
 
 class YoloTxtDetection(DetectionDataset):
     """A YOLO-txt dataset: ``dataset[i] -> (image Float32[3, H, W], target)`` or ``None``.
 
+    Every label file is scanned for its class indices when the dataset is built: lines whose
+    class index is not in ``0..K-1`` are skipped and counted (one warning naming the indices),
+    and when they are more than half of the split's objects building fails (see
+    :func:`detseg.data.class_names.check_unknown_classes`).
+
     Args:
         images_dir: Folder of images (listed non-recursively, sorted by name).
         labels_dir: Folder of ``<stem>.txt`` labels; default: ``images_dir`` with its last
             ``images`` component replaced by ``labels``.
-        classes: Names, or a ``classes.txt`` / data yaml (see :func:`read_class_names`).
+        classes: Names, or a ``classes.txt`` / data yaml (see
+            :func:`~detseg.data.class_names.read_class_names`; a relative path is looked up in
+            the current directory).
         augmentations: Optional albumentations pipeline.
 
     Attributes:
@@ -110,14 +74,16 @@ class YoloTxtDetection(DetectionDataset):
         files: The image files.
 
     Raises:
-        FileNotFoundError: ``images_dir`` or ``labels_dir`` is missing, or holds no images.
+        FileNotFoundError: ``images_dir``, ``labels_dir`` or the class-names file is missing,
+            or ``images_dir`` holds no images.
+        ValueError: A bad class list, or mostly objects with a class index outside ``0..K-1``.
     """
 
     def __init__(
         self,
         images_dir: str | os.PathLike,
         labels_dir: str | os.PathLike | None = None,
-        classes: list[str] | str | os.PathLike = "classes.txt",
+        classes: Sequence[str] | str | os.PathLike = "classes.txt",
         augmentations: Any | None = None,
     ) -> None:
         super().__init__(augmentations)
@@ -142,24 +108,46 @@ class YoloTxtDetection(DetectionDataset):
                 f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {self.images_dir}; {_LAYOUT_HINT}"
             )
         self.image_ids = list(range(1, len(self.files) + 1))
+        self._check_class_indices()
+
+    def _label_file(self, index: int) -> Path:
+        return self.labels_dir / f"{self.files[index].stem}.txt"
+
+    def _check_class_indices(self) -> None:
+        """Count the objects of every label file by class index; apply the unknown-class guard."""
+        counts: Counter[int] = Counter()
+        for index in range(len(self.files)):
+            for line in _read_lines(self._label_file(index)):
+                parsed = _parse_line(line)
+                if not isinstance(parsed, str):
+                    counts[parsed[0]] += 1
+        num_classes = len(self.classes)
+        check_unknown_classes(
+            {f"class {k}": n for k, n in counts.items() if not 0 <= k < num_classes},
+            sum(counts.values()),
+            f"YOLO labels in {self.labels_dir}",
+            f"class index outside 0..{len(self.classes) - 1}",
+            self.classes,
+        )
 
     def image_path(self, index: int) -> Path:
         return self.files[index]
 
     def annotations(self, index: int, image_size: tuple[int, int]) -> Annotations:
-        label_file = self.labels_dir / f"{self.files[index].stem}.txt"
-        if not label_file.is_file():
-            return Annotations.empty()
+        label_file = self._label_file(index)
         boxes, labels, dropped = [], [], 0
-        for lineno, line in enumerate(label_file.read_text(encoding="utf-8").splitlines(), 1):
+        for lineno, line in enumerate(_read_lines(label_file, keep_empty=True), 1):
             if not line.strip():
                 continue
-            parsed = _parse_line(line, len(self.classes))
+            parsed = _parse_line(line)
             if isinstance(parsed, str):
                 logger.warning("%s:%d: dropped label %r: %s", label_file, lineno, line, parsed)
                 dropped += 1
                 continue
             cls, norm_box = parsed
+            if not 0 <= cls < len(self.classes):
+                dropped += 1  # reported once, when the dataset was built
+                continue
             boxes.append(_normalized_to_pixels(norm_box, image_size))
             labels.append(cls + 1)
         if not boxes:
@@ -167,8 +155,20 @@ class YoloTxtDetection(DetectionDataset):
         return Annotations(np.array(boxes), np.array(labels, dtype=np.int64), dropped=dropped)
 
 
-def _parse_line(line: str, num_classes: int) -> tuple[int, np.ndarray] | str:
-    """``(class, [cx, cy, w, h] normalized)`` of one label line, or why it is unusable."""
+def _read_lines(label_file: Path, keep_empty: bool = False) -> list[str]:
+    """The lines of a label file (none when it does not exist: the image is a negative)."""
+    if not label_file.is_file():
+        return []
+    lines = label_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    return lines if keep_empty else [line for line in lines if line.strip()]
+
+
+def _parse_line(line: str) -> tuple[int, np.ndarray] | str:
+    """``(class, [cx, cy, w, h] normalized)`` of one label line, or why it is unusable.
+
+    The class index is not checked against the class list here (see
+    ``YoloTxtDetection.annotations``).
+    """
     fields = line.split()
     try:
         values = [float(v) for v in fields]
@@ -177,8 +177,8 @@ def _parse_line(line: str, num_classes: int) -> tuple[int, np.ndarray] | str:
     if len(values) < 5 or (len(values) > 5 and len(values) % 2 == 0):
         return "expected 'class cx cy w h' or 'class x1 y1 x2 y2 x3 y3 ...'"
     cls = values[0]
-    if cls != int(cls) or not 0 <= cls < num_classes:
-        return f"class index {fields[0]} is not in 0..{num_classes - 1}"
+    if not np.isfinite(cls) or cls != int(cls):
+        return f"class index {fields[0]} is not a whole number"
     coords = np.array(values[1:], dtype=np.float64)
     if len(coords) == 4:
         return int(cls), coords

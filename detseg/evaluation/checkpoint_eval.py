@@ -28,7 +28,7 @@ from torch import nn
 
 from detseg.config import config_from_dict
 from detseg.data.loader import build_loader
-from detseg.data.registry import build_dataset
+from detseg.data.registry import build_dataset, with_known_classes
 from detseg.data.seg_loader import build_segmentation_loader
 from detseg.engine.checkpointing import load_checkpoint, model_from_checkpoint
 from detseg.engine.runtime import resolve_device
@@ -54,6 +54,7 @@ def evaluate_checkpoint(
     worst_k: int = 8,
     score_threshold: float = 0.3,
     metric: str | None = None,
+    data_file: str | os.PathLike | None = None,
 ) -> EvaluationSummary:
     """Evaluate ``checkpoint`` on the val split of its config; write the results into ``out``.
 
@@ -67,6 +68,8 @@ def evaluate_checkpoint(
             (see :func:`detseg.evaluation.summary.write_coco_report`).
         metric: detection metric, ``"auto"``, ``"coco"``, ``"voc07"`` or ``"voc12"``
             (default: the config's ``eval.metric``; ``auto`` is ``voc07`` on VOC data).
+        data_file: a data yaml (``detseg.config.load_data_file``) that replaces the
+            checkpoint's data section: evaluate on another dataset of the same classes.
 
     Raises:
         ConfigError: a bad override.
@@ -78,15 +81,18 @@ def evaluate_checkpoint(
     state = load_checkpoint(checkpoint)
     overrides = [*overrides, *([f"eval.backend={backend}"] if backend else [])]
     overrides = [*overrides, *([f"eval.metric={metric}"] if metric else [])]
-    cfg = config_from_dict(state["config"], source=str(checkpoint), overrides=overrides)
+    cfg = config_from_dict(
+        state["config"], source=str(checkpoint), overrides=overrides, data_file=data_file
+    )
     device = resolve_device(cfg.device)
     model, _, classes = model_from_checkpoint(
         state, device, cfg.model.to_dict(), source=str(checkpoint)
     )
-    val_set: Any = build_dataset(cfg.data.dataset_kwargs(), "val")
+    val_set: Any = build_dataset(with_known_classes(cfg.data.dataset_kwargs(), classes), "val")
     if list(val_set.classes) != classes:
         raise ValueError(
-            f"the val split's classes {val_set.classes} differ from the checkpoint's {classes}"
+            f"the val split's classes {val_set.classes} differ from the checkpoint's {classes}: "
+            "evaluate on data of the same classes (or set data.classes to the checkpoint's)"
         )
     if cfg.eval.max_images is not None:
         val_set = DatasetHead(val_set, cfg.eval.max_images)

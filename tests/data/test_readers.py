@@ -125,22 +125,24 @@ def test_coco_bad_boxes_clipped_or_dropped_and_counted(tmp_path, caplog):
     assert any("[70.0, 10.0, 90.0, 20.0]" in m for m in dropped_messages)
 
 
-def test_coco_unknown_category_ids_reported_at_load_with_id_and_image(tmp_path, caplog):
+def test_coco_unknown_category_ids_reported_once_at_load_with_their_counts(tmp_path, caplog):
     anns = [
         _coco_ann(1, BOXES[0], 3),
         _coco_ann(2, BOXES[1], 99, image_id=11),  # 99 is not among the categories (3, 7)
         _coco_ann(3, BOXES[0], 99, image_id=11),
+        _coco_ann(4, BOXES[1], 7),
+        _coco_ann(5, BOXES[1], 7, image_id=11),
     ]
     with caplog.at_level(logging.WARNING):
         coco = _write_coco(tmp_path, anns)
     [message] = [r.getMessage() for r in caplog.records]
-    assert "ann.json" in message and "category_id 99" in message and "b.png" in message
-    assert "2 annotation(s)" in message and "[3, 7]" in message
+    assert "ann.json" in message and "category_id 99 (2)" in message
+    assert "2 of 5 objects (40%)" in message and "3 cat, 7 dog" in message
     assert coco.unknown_category_annotations == 2
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         _, target = coco[1]  # skipped, counted, and not reported again
-    assert target["boxes"].shape == (0, 4) and target["dropped_boxes"] == 2
+    assert target["boxes"].shape == (1, 4) and target["dropped_boxes"] == 2
     assert not caplog.records
 
 
@@ -213,9 +215,9 @@ def test_voc_difficult_and_unknown_classes(tmp_path, caplog):
         VOCDetection(tmp_path, "val", classes=NAMES)
 
 
-def test_voc_default_classes_are_the_20_voc_classes(tmp_path):
+def test_voc_classes_voc_are_the_20_voc_classes(tmp_path):
     _write_voc(tmp_path, [("person", BOXES[0], 0)])
-    dataset = VOCDetection(tmp_path, "train")
+    dataset = VOCDetection(tmp_path, "train", classes="voc")
     assert len(dataset.classes) == 20 and dataset.classes[14] == "person"
     assert dataset[0][1]["labels"].tolist() == [15]
 
@@ -233,12 +235,18 @@ def test_yolo_yaml_classes_negatives_and_bad_lines(tmp_path, names_file, content
     ]
     _write_yolo(tmp_path, lines)
     (tmp_path / names_file).write_text(content)
-    dataset = YoloTxtDetection(tmp_path / "images" / "train", classes=tmp_path / names_file)
+    with caplog.at_level(logging.WARNING):
+        dataset = YoloTxtDetection(tmp_path / "images" / "train", classes=tmp_path / names_file)
+    [unknown] = [r.getMessage() for r in caplog.records]  # reported once, when loading
+    assert "1 of 3 objects" in unknown and "class 5 (1)" in unknown and "0..1" in unknown
     assert dataset.classes == NAMES and len(dataset) == 2
+    caplog.clear()
     with caplog.at_level(logging.WARNING):
         _, target = dataset[0]
     assert torch.equal(target["boxes"], torch.tensor(BOXES))
-    assert target["dropped_boxes"] == 2 and "img1.txt:2" in caplog.text
+    assert target["dropped_boxes"] == 2
+    [malformed] = [r.getMessage() for r in caplog.records]
+    assert "img1.txt:3" in malformed and "oops" in malformed
     _, negative = dataset[1]
     assert negative["boxes"].shape == (0, 4) and negative["dropped_boxes"] == 0
 

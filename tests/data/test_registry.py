@@ -52,6 +52,9 @@ def test_voc_and_yolo_configs(tmp_path):
         (voc / sub).mkdir(parents=True)
     (voc / "ImageSets/Main/val.txt").write_text("x\n")
     (voc / "my_split.txt").write_text("x\ny\n")
+    for name in ("x", "y"):
+        xml = f"<annotation><filename>{name}.png</filename><object><name>a</name></object>"
+        (voc / "Annotations" / f"{name}.xml").write_text(xml + "</annotation>")
     cfg = {"format": "voc", "root": voc, "val_split": "val", "train_split": "my_split.txt"}
     assert len(build_dataset(cfg, "val")) == 1 and len(build_dataset(cfg, "train")) == 2
     yolo = tmp_path / "yolo"

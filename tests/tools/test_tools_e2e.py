@@ -17,7 +17,9 @@ import torch
 import yaml
 
 from detseg.config import load_config
+from detseg.convert.datasets import convert_dataset
 from detseg.data.shapes import generate_shapes
+from detseg.data.shapes_draw import SHAPE_CLASSES
 from detseg.engine.checkpointing import load_checkpoint
 from detseg.engine.records import read_metrics
 from detseg.engine.training import train
@@ -236,6 +238,55 @@ def test_config_trains_on_shapes(config, shapes, tmp_path, train_config):
         last["config"]["model"]["name"]
         == yaml.safe_load((REPO / config).read_text())["model"]["name"]
     )
+
+
+@pytest.fixture(scope="module")
+def voc_and_yolo(shapes, tmp_path_factory) -> dict[str, Path]:
+    """The shapes train/val splits converted to a VOC and a YOLO layout, and an Ultralytics
+    data yaml for the YOLO one."""
+    out = tmp_path_factory.mktemp("layouts")
+    convert_dataset(shapes, out / "voc", "coco", "voc", splits=["train", "val"], progress=False)
+    convert_dataset(shapes, out / "yolo", "coco", "yolo", splits=["train", "val"], progress=False)
+    names = (out / "yolo" / "classes.txt").read_text().split()
+    data_yaml = out / "shapes_yolo.yaml"
+    data_yaml.write_text(
+        yaml.safe_dump(
+            {"path": "yolo", "train": "images/train", "val": "images/val", "names": names}
+        )
+    )
+    return {"voc": out / "voc", "yolo": data_yaml}
+
+
+@pytest.mark.parametrize("layout", ["voc", "yolo"])
+@pytest.mark.parametrize("config", sorted(ON_SHAPES))
+def test_config_trains_on_voc_and_yolo_layouts(config, layout, voc_and_yolo, tmp_path):
+    """Every detection config trains on a VOC and a YOLO dataset with command-line settings
+    only: ``--set data.format=voc data.root=...`` and ``--data <Ultralytics data yaml>``."""
+    name = yaml.safe_load((REPO / config).read_text())["model"]["name"]
+    smoke_model = next(v for k, v in SMOKE_MODEL.items() if name.startswith(k))
+    model_sets = [s for s in ON_SHAPES[config] if s.startswith("model.")]
+    sets = [*model_sets, *SMOKE, *smoke_model]
+    data_file = None
+    if layout == "voc":
+        root = voc_and_yolo["voc"]
+        sets += ["data.format=voc", f"data.root={root}", "data.train_split=train"]
+        sets += ["data.val_split=val"]
+    else:
+        data_file = voc_and_yolo["yolo"]
+    cfg = load_config(REPO / config, sets, data_file=data_file)
+    assert cfg.data.format == layout
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        result = train(cfg, tmp_path)
+    finally:
+        torch.set_num_threads(threads)
+    assert result.exit_code == 0
+    last = load_checkpoint(tmp_path / "last.pt")
+    # VOC without data.classes: the names of its xml files, sorted; YOLO: the yaml's names
+    expected = sorted(SHAPE_CLASSES) if layout == "voc" else list(SHAPE_CLASSES)
+    assert last["classes"] == expected
+    assert result.score_key == ("voc_mAP" if layout == "voc" else "AP")
 
 
 def test_non_finite_loss_stops_training_and_keeps_the_last_good_checkpoint(

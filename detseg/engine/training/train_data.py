@@ -19,7 +19,7 @@ from detseg.data.base import DetectionDataset
 from detseg.data.group_sampler import aspect_ratio_group_ids, image_sizes
 from detseg.data.loader import ShardSampler, build_loader, build_train_loader, collate_detection
 from detseg.data.masks import SegmentationDataset
-from detseg.data.registry import build_dataset
+from detseg.data.registry import build_dataset, with_known_classes
 from detseg.data.seg_loader import collate_segmentation
 from detseg.data.seg_transforms import build_segmentation_augmentations
 from detseg.data.transforms import build_augmentations
@@ -71,9 +71,13 @@ def build_data(cfg: Config, task: str, dist: DistInfo | None = None) -> TrainDat
     data_cfg = cfg.data.dataset_kwargs()
     augmentations = make_augmentations(cfg.data.augmentations, seed=cfg.seed)
     train_set = build_dataset(data_cfg, "train", augmentations)
-    val_set: DetectionDataset | SegmentationDataset | DatasetHead = build_dataset(data_cfg, "val")
+    val_cfg = with_known_classes(data_cfg, list(train_set.classes))
+    val_set: DetectionDataset | SegmentationDataset | DatasetHead = build_dataset(val_cfg, "val")
     if list(val_set.classes) != list(train_set.classes):
-        raise ValueError(f"val classes {val_set.classes} differ from train {train_set.classes}")
+        raise ValueError(
+            f"val classes {val_set.classes} differ from train {train_set.classes}: give both "
+            "splits the same classes (set data.classes to the list of names, in label order)"
+        )
     if cfg.eval.max_images is not None:
         val_set = DatasetHead(val_set, cfg.eval.max_images)
     t = cfg.train

@@ -1,0 +1,204 @@
+"""Class names of a detection dataset: the ``data.classes`` reader and the unknown-class guard.
+
+``data.classes`` is the same for every detection format (COCO json, VOC xml, YOLO txt): a list
+of names, a ``classes.txt`` (one name per line) or a data yaml whose ``names`` is a list or an
+``{index: name}`` dict (Ultralytics style). Names are in label order: ``classes[k - 1]`` is
+label ``k``. A relative path is looked up under ``data.root`` first, then in the current
+directory.
+
+The guard: a reader counts the objects of its split whose class it does not know (a VOC
+``<name>`` outside the classes, a YOLO class index ``>= K``, a COCO ``category_id`` outside the
+categories). When more than :data:`UNKNOWN_CLASS_LIMIT` of them are unknown the class list is
+surely wrong, and :func:`check_unknown_classes` raises a ``ValueError`` listing what was found;
+below it they are skipped with one warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "SET_CLASSES_HINT",
+    "UNKNOWN_CLASS_LIMIT",
+    "check_unknown_classes",
+    "format_counts",
+    "read_class_names",
+    "resolve_class_file",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Largest fraction of a split's objects that may belong to no known class; above it the class
+#: list does not fit the dataset and building the dataset fails.
+UNKNOWN_CLASS_LIMIT = 0.5
+
+_FORMS = "a list of names, a classes.txt (one name per line) or a data yaml with 'names'"
+
+#: The advice of the unknown-class error when the class list comes from ``data.classes``.
+SET_CLASSES_HINT = (
+    "set data.classes to its names in label order, as a list (--set 'data.classes=[a, b]') or "
+    "a file (data.classes=classes.txt, one name per line; or a data yaml with 'names')"
+)
+
+
+def resolve_class_file(path: str | os.PathLike, root: str | os.PathLike | None = None) -> Path:
+    """Where a class-names file is: as given when absolute, else under ``root``, else in the cwd.
+
+    Args:
+        path: The file (``classes.txt``, ``data.yaml``, ...).
+        root: The dataset folder (``data.root``) tried first for a relative ``path``.
+
+    Raises:
+        FileNotFoundError: No such file in any of the places; the message names all of them.
+    """
+    path = Path(path)
+    places = [path] if path.is_absolute() or root is None else [Path(root) / path, path]
+    for place in places:
+        if place.is_file():
+            return place
+    tried = str(path)
+    if len(places) == 2:
+        tried = f"under data.root ({places[0]}) or in the current directory ({Path.cwd() / path})"
+    hint = ""
+    if path.suffix == "" and len(path.parts) == 1:
+        hint = f" (to give names, write a list: data.classes=[{path}, ...])"
+    raise FileNotFoundError(
+        f"class names file {str(path)!r} not found {tried}: set data.classes to {_FORMS}{hint}"
+    )
+
+
+def read_class_names(
+    source: Sequence[str] | str | os.PathLike, root: str | os.PathLike | None = None
+) -> list[str]:
+    """Class names from a list, a ``classes.txt`` (one per line) or a data yaml with ``names``.
+
+    Args:
+        source: The names themselves, or a ``.txt`` / ``.yaml`` / ``.yml`` file. In a yaml,
+            ``names`` is a list or an ``{index: name}`` dict with indices ``0..K-1``.
+        root: Folder a relative file path is looked up in first (``data.root``); then the
+            current directory.
+
+    Returns:
+        Names in label order (index 0 -> label 1).
+
+    Raises:
+        FileNotFoundError: The file is missing (the message names the places looked in).
+        ValueError: No names, duplicate names, an unreadable yaml or one without a usable
+            ``names`` entry, or ``source`` of another type.
+    """
+    if isinstance(source, (str, os.PathLike)):
+        path = resolve_class_file(source, root)
+        names = _names_from_file(path)
+        where = str(path)
+    elif isinstance(source, Sequence) and not isinstance(source, bytes):
+        names = [str(name).strip() for name in source]
+        where = "data.classes"
+    else:
+        raise ValueError(f"data.classes must be {_FORMS}; got {source!r}")
+    _check_names(names, where)
+    return names
+
+
+def _check_names(names: list[str], where: str) -> None:
+    if not names:
+        raise ValueError(f"{where} lists no class names: give {_FORMS}")
+    if "" in names:
+        raise ValueError(f"{where}: class name {names.index('') + 1} is empty")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"{where}: class names must be unique, {repeated} appear more than once")
+
+
+def _names_from_file(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} is not a UTF-8 text file ({exc.reason}): give {_FORMS}") from exc
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return _names_from_yaml(path, text)
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _names_from_yaml(path: Path, text: str) -> list[str]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path} is not valid YAML: {exc}") from exc
+    names: Any = data.get("names") if isinstance(data, dict) else None
+    if isinstance(names, dict):
+        try:
+            index = {int(k): v for k, v in names.items()}
+        except (TypeError, ValueError):
+            index = {}
+        if sorted(index) != list(range(len(names))):
+            raise ValueError(
+                f"{path}: the keys of 'names' must be the indices 0..{len(names) - 1}, "
+                f"got {list(names)}"
+            )
+        return [str(index[k]).strip() for k in range(len(index))]
+    if isinstance(names, list):
+        return [str(n).strip() for n in names]
+    raise ValueError(
+        f"{path}: expected a 'names' list or {{index: name}} dict, got {names!r}; "
+        "write e.g. 'names: [cat, dog]'"
+    )
+
+
+def format_counts(counts: Mapping[Any, int], limit: int = 12) -> str:
+    """``"zebra (60), horse (30)"``: the entries of ``counts``, most frequent first.
+
+    Args:
+        counts: Name (or id) -> how many objects.
+        limit: Most entries written; the rest are summarized as ``"... (N more)"``.
+    """
+    items = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    text = ", ".join(f"{name} ({count})" for name, count in items[:limit])
+    if len(items) > limit:
+        text += f", ... ({len(items) - limit} more)"
+    return text
+
+
+def check_unknown_classes(
+    unknown: Mapping[Any, int],
+    total: int,
+    source: str,
+    what: str,
+    classes: Sequence[str],
+    fix: str = SET_CLASSES_HINT,
+) -> int:
+    """Fail when most objects of a split have an unknown class; otherwise warn once.
+
+    Args:
+        unknown: Unknown class name (or id) -> number of objects found with it.
+        total: Number of objects of the split, unknown ones included.
+        source: What was read (a json file, an annotations folder, a labels folder).
+        what: What "unknown" means here, e.g. ``"class not in data.classes"``.
+        classes: The known class names (quoted in the messages).
+        fix: What the error tells the user to do (default: set ``data.classes``).
+
+    Returns:
+        The number of unknown objects (they are skipped by the reader).
+
+    Raises:
+        ValueError: More than :data:`UNKNOWN_CLASS_LIMIT` of ``total`` objects are unknown; the
+            message lists the unknown names with their counts and says to set ``data.classes``.
+    """
+    count = sum(unknown.values())
+    if count == 0:
+        return 0
+    found = format_counts(unknown)
+    known = ", ".join(classes[:20]) + (", ..." if len(classes) > 20 else "")
+    share = f"{count} of {total} objects ({100 * count / max(total, 1):.0f}%)"
+    if count > UNKNOWN_CLASS_LIMIT * total:
+        raise ValueError(
+            f"{source}: {share} have a {what} ({known}): {found}. The class list does not fit "
+            f"this dataset: {fix}"
+        )
+    logger.warning("%s: skipping %s with a %s (%s): %s", source, share, what, known, found)
+    return count

@@ -1,0 +1,125 @@
+"""Every tool on every broken dataset layout: one ``<tool>: error:`` line, exit code 2.
+
+The layouts come from ``broken_layouts.py`` (next to this file). Each tool runs as a user runs
+it, in a subprocess; the runs of this file start together, a few at a time, because most of
+each run is the import of torch. train.py gets every layout; eval.py (a checkpoint with
+``--set`` of the layout) and anchors.py (a config file naming the layout) get one or more
+layouts of each format. To add a tool, add a row to ``TOOLS``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from broken_layouts import (  # noqa: E402
+    CASE_IDS,
+    BrokenLayout,
+    data_section,
+    write_broken_layouts,
+    write_data_config,
+)
+
+from detseg.config import load_config  # noqa: E402
+from detseg.engine.checkpointing import save_checkpoint  # noqa: E402
+from detseg.models import build_model  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+PARALLEL = min(4, os.cpu_count() or 2)  # subprocesses at a time (each mostly imports torch)
+
+#: ``argv(case, folder, checkpoint)``: the tool's arguments for one broken layout.
+Argv = Callable[[BrokenLayout, Path, Path], list[str]]
+
+
+def _train(case: BrokenLayout, folder: Path, checkpoint: Path) -> list[str]:
+    sets = [*case.overrides, "train.max_iters=1", "train.num_workers=0", "device=cpu"]
+    work_dir = folder / "runs" / case.case_id
+    return ["train.py", "configs/demo.yaml", "--work-dir", str(work_dir), "--set", *sets]
+
+
+def _eval(case: BrokenLayout, folder: Path, checkpoint: Path) -> list[str]:
+    out = folder / "eval" / case.case_id
+    return ["eval.py", str(checkpoint), "--out", str(out), "--set", *case.overrides]
+
+
+def _anchors(case: BrokenLayout, folder: Path, checkpoint: Path) -> list[str]:
+    config = write_data_config(folder / f"{case.case_id}.yaml", case.overrides)
+    return ["anchors.py", str(config), "--k", "2"]
+
+
+#: Tool name (the prefix of its error line) -> (its arguments, the layouts it is run on).
+TOOLS: dict[str, tuple[Argv, tuple[str, ...]]] = {
+    "train": (_train, CASE_IDS),
+    "eval": (
+        _eval,
+        ("root_missing", "coco_json_corrupt", "voc_unknown_classes", "yolo_classes_empty"),
+    ),
+    "anchors": (
+        _anchors,
+        ("coco_json_no_images", "voc_classes_missing", "yolo_class_ids_out_of_range"),
+    ),
+}
+RUNS = [(tool, case_id) for tool, (_, case_ids) in TOOLS.items() for case_id in case_ids]
+
+
+def _write_checkpoint(path: Path) -> Path:
+    """A detector checkpoint of configs/demo.yaml with random weights (no training step)."""
+    cfg = load_config(REPO / "configs" / "demo.yaml", ["device=cpu", "train.num_workers=0"])
+    model = build_model(cfg.model.to_dict(), num_classes=2)
+    state = {"config": cfg.to_dict(), "classes": ["cat", "dog"], "model": model.state_dict()}
+    save_checkpoint(path, {**state, "meta": {"cat_ids": None}})
+    return path
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess:
+    script, *args = argv
+    return subprocess.run(
+        [sys.executable, str(REPO / "tools" / script), *args],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=REPO,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def broken_runs(tmp_path_factory) -> dict[tuple[str, str], tuple[BrokenLayout, Any]]:
+    """``(tool, case_id) -> (case, finished process)`` for every entry of ``RUNS``."""
+    folder = tmp_path_factory.mktemp("broken")
+    cases = {case.case_id: case for case in write_broken_layouts(folder / "layouts")}
+    checkpoint = _write_checkpoint(folder / "best.pt")
+    argvs = {(t, c): TOOLS[t][0](cases[c], folder, checkpoint) for t, c in RUNS}
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        results = dict(zip(argvs, pool.map(_run, argvs.values()), strict=True))
+    return {(t, c): (cases[c], results[t, c]) for t, c in RUNS}
+
+
+@pytest.mark.parametrize(("tool", "case_id"), RUNS, ids=[f"{t}-{c}" for t, c in RUNS])
+def test_a_broken_layout_is_one_error_line_and_exit_code_2(tool, case_id, broken_runs):
+    case, result = broken_runs[tool, case_id]
+    report = f"exit {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    assert result.returncode == 2, report
+    assert "Traceback" not in result.stderr, report
+    errors = [line for line in result.stderr.splitlines() if line.startswith(f"{tool}: error:")]
+    assert len(errors) == 1, report
+    assert case.expected in errors[0], report
+
+
+def test_every_layout_is_run_by_train_and_the_cases_parse(tmp_path):
+    assert TOOLS["train"][1] == CASE_IDS
+    cases = write_broken_layouts(tmp_path)
+    for case in cases:
+        section = data_section(case.overrides)
+        assert section["format"] in ("coco", "voc", "yolo") and "root" in section, case
+    voc = data_section(cases[CASE_IDS.index("voc_unknown_classes")].overrides)
+    assert voc["classes"] == ["cat", "dog"]
