@@ -44,14 +44,26 @@ def _images() -> list[torch.Tensor]:
     return [torch.rand(3, 64, 80, generator=generator), torch.rand(3, 72, 64, generator=generator)]
 
 
-def _detection_targets() -> list[dict[str, torch.Tensor]]:
-    return [
+def _detection_targets(masks: bool = False) -> list[dict[str, torch.Tensor]]:
+    """Targets of ``_images()``; ``masks``: also box-filled ``UInt8[N, H, W]`` instance masks."""
+    targets = [
         {
             "boxes": torch.tensor([[4.0, 6.0, 40.0, 50.0], [30.0, 10.0, 78.0, 60.0]]),
             "labels": torch.tensor([1, 3]),
         },
         {"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.int64)},
     ]
+    if masks:
+        for target, image in zip(targets, _images(), strict=True):
+            target["masks"] = _box_masks(target["boxes"], image.shape[-2:])
+    return targets
+
+
+def _box_masks(boxes: torch.Tensor, size: tuple[int, int] | torch.Size) -> torch.Tensor:
+    masks = torch.zeros(len(boxes), *size, dtype=torch.uint8)
+    for mask, (x1, y1, x2, y2) in zip(masks, boxes.int().tolist(), strict=True):
+        mask[y1:y2, x1:x2] = 1
+    return masks
 
 
 def _segmentation_targets() -> torch.Tensor:
@@ -77,22 +89,25 @@ def _check_gradients(model: torch.nn.Module, losses: dict[str, torch.Tensor]) ->
 
 def _smoke_detection(model: torch.nn.Module) -> None:
     model.train()
-    losses = model.losses(_images(), _detection_targets())
+    with_masks = getattr(model, "has_masks", False)
+    losses = model.losses(_images(), _detection_targets(with_masks))
     assert set(losses) >= {"loss_rpn_cls", "loss_rpn_box", "loss_roi_cls", "loss_roi_box"} or (
         set(losses) >= {"loss_cls", "loss_box"}
     )
     _check_gradients(model, losses)
 
     # two images (BatchNorm on a 1x1 map, as in SSDlite's last extra layer, needs a batch > 1)
-    empty_target = _detection_targets()[1]
+    empty_target = _detection_targets(with_masks)[1]
     empty_only = model.losses(_images(), [empty_target, dict(empty_target)])
     for key, value in empty_only.items():
         assert torch.isfinite(value), key
         if key.endswith("_box"):
             assert value.item() == 0.0, f"{key} must be exactly zero without boxes"
 
-    bad = _detection_targets()
+    bad = _detection_targets(with_masks)
     bad[1] = {"boxes": torch.tensor([[10.0, 10.0, 5.0, 20.0]]), "labels": torch.tensor([1])}
+    if with_masks:
+        bad[1]["masks"] = torch.ones(1, 72, 64, dtype=torch.uint8)
     with pytest.raises(ValueError, match=r"image 1.*box 0"):
         model.losses(_images(), bad)
 
@@ -100,7 +115,7 @@ def _smoke_detection(model: torch.nn.Module) -> None:
     with torch.no_grad():
         predictions = model.predict(_images())
         batched = model.predict(torch.rand(1, 3, 64, 64))
-        assert model.losses(_images(), _detection_targets()).keys() == losses.keys()
+        assert model.losses(_images(), _detection_targets(with_masks)).keys() == losses.keys()
     assert len(predictions) == 2 and len(batched) == 1
     for prediction, image in zip(predictions, _images(), strict=True):
         boxes, scores, labels = prediction["boxes"], prediction["scores"], prediction["labels"]

@@ -14,6 +14,7 @@ from typing import Any
 from torch import nn
 
 from detseg.convert.faster_rcnn import convert_faster_rcnn
+from detseg.convert.mask_rcnn import CONVERTERS as MASK_RCNN_CONVERTERS
 from detseg.convert.retinanet import CONVERTERS as RETINANET_CONVERTERS
 from detseg.convert.segmentation import CONVERTERS as SEGMENTATION_CONVERTERS
 from detseg.convert.ssd import CONVERTERS as SSD_CONVERTERS
@@ -21,6 +22,7 @@ from detseg.convert.ssd import CONVERTERS as SSD_CONVERTERS
 # torchvision class name -> converter returning (detseg model, model config dict)
 CONVERTERS: dict[str, Callable[[nn.Module], tuple[nn.Module, dict[str, Any]]]] = {
     "FasterRCNN": convert_faster_rcnn,
+    **MASK_RCNN_CONVERTERS,
     **RETINANET_CONVERTERS,
     **SSD_CONVERTERS,
     **SEGMENTATION_CONVERTERS,

@@ -42,6 +42,8 @@ TORCHVISION_ARCHS: dict[str, int] = {
     "fasterrcnn_resnet50_fpn_v2": 91,
     "fasterrcnn_mobilenet_v3_large_fpn": 91,
     "fasterrcnn_mobilenet_v3_large_320_fpn": 91,
+    "maskrcnn_resnet50_fpn": 91,
+    "maskrcnn_resnet50_fpn_v2": 91,
     "retinanet_resnet50_fpn": 91,
     "retinanet_resnet50_fpn_v2": 91,
     "ssd300_vgg16": 91,

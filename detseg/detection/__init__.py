@@ -1,6 +1,8 @@
-"""Detection models: Faster R-CNN (transform, RPN, RoI heads) and their builders."""
+"""Detection models: Faster R-CNN (transform, RPN, RoI heads), Mask R-CNN and their builders."""
 
 from detseg.detection.faster_rcnn import FasterRCNN, faster_rcnn
+from detseg.detection.mask_head import MaskRCNNHead, paste_masks_in_image
+from detseg.detection.mask_rcnn import MaskRCNN, mask_rcnn
 from detseg.detection.roi_heads import (
     FastRCNNConvFCHead,
     FastRCNNMLPHead,
@@ -19,6 +21,8 @@ __all__ = [
     "FastRCNNPredictor",
     "FasterRCNN",
     "ImageBatch",
+    "MaskRCNN",
+    "MaskRCNNHead",
     "RPNConfig",
     "RPNHead",
     "RegionProposalNetwork",
@@ -26,4 +30,6 @@ __all__ = [
     "RoIHeadsConfig",
     "RoIPooler",
     "faster_rcnn",
+    "mask_rcnn",
+    "paste_masks_in_image",
 ]

@@ -220,4 +220,4 @@ def test_torchvision_file_class_names():
     names = coco_class_names()
     assert len(names) == 90 and names[0] == "person" and "N/A" in names
     with pytest.raises(ValueError, match="unknown architecture"):
-        torchvision_file_checkpoint("maskrcnn_resnet50_fpn", "unused.pth")
+        torchvision_file_checkpoint("keypointrcnn_resnet50_fpn", "unused.pth")

@@ -4,7 +4,8 @@ The layouts come from ``broken_layouts.py`` (next to this file). Each tool runs 
 it, in a subprocess; the runs of this file start together, a few at a time, because most of
 each run is the import of torch. train.py gets every layout; eval.py (a checkpoint with
 ``--set`` of the layout) and anchors.py (a config file naming the layout) get one or more
-layouts of each format. To add a tool, add a row to ``TOOLS``.
+layouts of each format, as do check_data.py (the demo config with the layout's ``--set``) and
+convert_dataset.py (the layout's root in its format). To add a tool, add a row to ``TOOLS``.
 """
 
 from __future__ import annotations
@@ -56,6 +57,21 @@ def _anchors(case: BrokenLayout, folder: Path, checkpoint: Path) -> list[str]:
     return ["anchors.py", str(config), "--k", "2"]
 
 
+def _check_data(case: BrokenLayout, folder: Path, checkpoint: Path) -> list[str]:
+    out = folder / "check" / case.case_id
+    return ["check_data.py", "configs/demo.yaml", "--out", str(out), "--set", *case.overrides]
+
+
+def _convert_dataset(case: BrokenLayout, folder: Path, checkpoint: Path) -> list[str]:
+    section = data_section(case.overrides)
+    target = "coco" if section["format"] != "coco" else "yolo"
+    out = folder / "converted" / case.case_id
+    return ["convert_dataset.py", "--from", section["format"], "--to", target] + [
+        str(section["root"]),
+        str(out),
+    ]
+
+
 #: Tool name (the prefix of its error line) -> (its arguments, the layouts it is run on).
 TOOLS: dict[str, tuple[Argv, tuple[str, ...]]] = {
     "train": (_train, CASE_IDS),
@@ -66,6 +82,14 @@ TOOLS: dict[str, tuple[Argv, tuple[str, ...]]] = {
     "anchors": (
         _anchors,
         ("coco_json_no_images", "voc_classes_missing", "yolo_class_ids_out_of_range"),
+    ),
+    "check_data": (
+        _check_data,
+        ("coco_json_missing", "voc_annotations_missing", "yolo_classes_empty", "root_missing"),
+    ),
+    "convert_dataset": (
+        _convert_dataset,
+        ("root_missing", "voc_annotations_missing", "yolo_classes_empty"),
     ),
 }
 RUNS = [(tool, case_id) for tool, (_, case_ids) in TOOLS.items() for case_id in case_ids]

@@ -132,9 +132,16 @@ def read_voc(root: Path, splits: list[str], classes: list[str] | None = None) ->
             ``splits``.
 
     Raises:
-        FileNotFoundError: A split file is missing.
+        FileNotFoundError: The ``Annotations`` or ``JPEGImages`` folder or a split file is
+            missing.
         ValueError: A ``classes.txt`` without names or with duplicate names.
     """
+    for folder in (root / "Annotations", root / "JPEGImages"):
+        if not folder.is_dir():
+            raise FileNotFoundError(
+                f"VOC folder not found: {folder}; expected <root>/Annotations/<id>.xml, "
+                "<root>/JPEGImages/ and <root>/ImageSets/Main/<split>.txt"
+            )
     parsed = []
     for split in splits:
         record = SplitRecord(split, [])

@@ -1,0 +1,271 @@
+"""Mask branch of Mask R-CNN (He et al. 2017): per-RoI mask logits, their loss, and the pasting
+of predicted masks into the image.
+
+Shapes: ``R`` RoIs, ``K`` foreground classes, ``C_m`` mask channels (``K + 1`` with channel
+``k`` for label ``k``, or 1 for a class-agnostic head), ``S`` pooled size (14), ``M = 2S`` mask
+size (28). The arithmetic is torchvision's (``MaskRCNNHeads``, ``MaskRCNNPredictor``,
+``project_masks_on_boxes``, ``maskrcnn_loss``, ``paste_masks_in_image``), so converted models
+give its losses and masks.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torchvision.ops import roi_align
+
+from detseg.detection.roi_pooling import RoIPooler
+
+MASK_NORMS = (None, "bn")
+# elements of one [masks, H, W] block in paste_masks_in_image (bounds its temporaries)
+_PASTE_CHUNK_ELEMENTS = 1 << 24
+
+
+class MaskRCNNHead(nn.Module):
+    """RoIAlign features -> 3x3 convs (+ BatchNorm) + ReLU -> 2x2 stride-2 deconv + ReLU -> 1x1
+    conv to mask logits.
+
+    Args:
+        pooler: the :class:`RoIPooler` (RoIAlign, ``S x S``) over the detector's levels.
+        in_channels: channels ``C`` of the pooled features.
+        num_classes: foreground classes ``K``.
+        layers: output channels of each 3x3 conv (``(256,) * 4``).
+        dilation: dilation (and padding) of the 3x3 convs.
+        norm: ``None`` (convs with bias) or ``"bn"`` (BatchNorm after each conv, no bias; the
+            v2 model).
+        dim_reduced: channels of the deconvolution.
+        class_agnostic: one mask channel for every class instead of ``K + 1``.
+    """
+
+    def __init__(
+        self,
+        pooler: RoIPooler,
+        in_channels: int,
+        num_classes: int,
+        layers: Sequence[int] = (256, 256, 256, 256),
+        dilation: int = 1,
+        norm: str | None = None,
+        dim_reduced: int = 256,
+        class_agnostic: bool = False,
+    ) -> None:
+        super().__init__()
+        if norm not in MASK_NORMS:
+            raise ValueError(f"mask norm={norm!r} is not one of {MASK_NORMS}")
+        self.pooler = pooler
+        self.class_agnostic = class_agnostic
+        blocks = []
+        for channels in layers:
+            conv = nn.Conv2d(
+                in_channels, channels, 3, padding=dilation, dilation=dilation, bias=norm is None
+            )
+            nn.init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
+            if conv.bias is not None:
+                nn.init.zeros_(conv.bias)
+            parts: list[nn.Module] = [conv] if norm is None else [conv, nn.BatchNorm2d(channels)]
+            blocks.append(nn.Sequential(*parts, nn.ReLU(inplace=True)))
+            in_channels = channels
+        self.convs = nn.Sequential(*blocks)
+        self.deconv = nn.ConvTranspose2d(in_channels, dim_reduced, 2, stride=2)
+        self.logits = nn.Conv2d(dim_reduced, 1 if class_agnostic else num_classes + 1, 1)
+        for layer in (self.deconv, self.logits):
+            nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
+
+    @property
+    def mask_size(self) -> int:
+        """``M``, the side of the predicted masks (twice the pooled side)."""
+        return 2 * self.pooler.output_size[0]
+
+    def forward(self, features: OrderedDict[str, Tensor], boxes: list[Tensor]) -> Tensor:
+        """Mask logits of boxes ``Float[R_i, 4]`` xyxy (resized-image pixels) per image.
+
+        Returns:
+            ``Float[sum R_i, C_m, M, M]``, in the order of the concatenated boxes.
+        """
+        x = self.convs(self.pooler(features, boxes))
+        return self.logits(F.relu(self.deconv(x)))
+
+    def channels_of(self, labels: Tensor) -> Tensor:
+        """The mask channel of each label ``Int64[R]`` (``0`` when class-agnostic)."""
+        return torch.zeros_like(labels) if self.class_agnostic else labels
+
+    def losses(
+        self,
+        features: OrderedDict[str, Tensor],
+        rois: Tensor,
+        labels: Tensor,
+        matched_gt: Tensor,
+        gt_masks: list[Tensor],
+        image_sizes: list[tuple[int, int]],
+    ) -> Tensor:
+        """:func:`mask_rcnn_loss` of the foreground RoIs of the batch.
+
+        Args:
+            features: feature maps by name.
+            rois: ``Float[B, S_r, 4]`` sampled RoIs, xyxy resized-image pixels.
+            labels: ``Int64[B, S_r]`` their labels (0: background or not sampled).
+            matched_gt: ``Int64[B, S_r]`` index of the gt box of each foreground RoI.
+            gt_masks: per image ``UInt8[N_i, H_i, W_i]`` instance masks of the input image.
+            image_sizes: ``(h, w)`` of each resized image.
+
+        Returns:
+            the scalar loss (``loss_roi_mask`` of :class:`~detseg.detection.mask_rcnn.MaskRCNN`).
+        """
+        foreground = labels > 0
+        boxes = [r[f] for r, f in zip(rois, foreground, strict=True)]  # one sync per image
+        logits = self(features, boxes)
+        targets = [
+            project_masks_on_boxes(masks, size, b, m[f], self.mask_size)
+            for masks, size, b, m, f in zip(
+                gt_masks, image_sizes, boxes, matched_gt, foreground, strict=True
+            )
+        ]
+        return mask_rcnn_loss(logits, self.channels_of(labels[foreground]), torch.cat(targets))
+
+    def predict(
+        self, features: OrderedDict[str, Tensor], boxes: list[Tensor], labels: list[Tensor]
+    ) -> list[Tensor]:
+        """Mask probabilities of detections.
+
+        Args:
+            features: feature maps by name.
+            boxes: per image ``Float[D_i, 4]`` xyxy detections (resized-image pixels).
+            labels: per image ``Int64[D_i]`` their labels.
+
+        Returns:
+            per image ``Float[D_i, 1, M, M]``: the sigmoid of each detection's label channel.
+        """
+        logits = self(features, boxes)
+        channels = self.channels_of(torch.cat(labels))
+        size = self.mask_size
+        picked = logits.gather(1, channels[:, None, None, None].expand(-1, 1, size, size))
+        return list(picked.sigmoid().split([b.shape[0] for b in boxes]))
+
+
+def project_masks_on_boxes(
+    gt_masks: Tensor, image_size: tuple[int, int], boxes: Tensor, matched_gt: Tensor, size: int
+) -> Tensor:
+    """Mask targets: each RoI's gt mask, cropped to the RoI and resampled to ``size x size``.
+
+    The matched masks are resized (nearest) to the resized image, as torchvision's transform
+    resizes target masks, then RoIAlign (``aligned=False``, adaptive sampling) crops them.
+
+    Args:
+        gt_masks: ``UInt8[N, H, W]`` binary masks of the input image.
+        image_size: ``(h, w)`` of the resized image.
+        boxes: ``Float[P, 4]`` RoIs, xyxy resized-image pixels.
+        matched_gt: ``Int64[P]`` index into ``gt_masks`` of each RoI's gt.
+        size: ``M``.
+
+    Returns:
+        ``Float[P, M, M]`` in ``[0, 1]``.
+    """
+    if boxes.shape[0] == 0:
+        return boxes.new_zeros((0, size, size))
+    used, index = torch.unique(matched_gt, return_inverse=True)  # resize only the used masks
+    masks = gt_masks[used.to(gt_masks.device)].to(boxes.device, boxes.dtype)[:, None]  # [U,1,H,W]
+    if tuple(masks.shape[-2:]) != tuple(image_size):
+        masks = F.interpolate(masks, size=image_size, mode="nearest")
+    rois = torch.cat([index[:, None].to(boxes.dtype), boxes], dim=1)
+    return roi_align(masks, rois, (size, size), 1.0, aligned=False)[:, 0]
+
+
+def mask_rcnn_loss(mask_logits: Tensor, channels: Tensor, mask_targets: Tensor) -> Tensor:
+    """Binary cross-entropy of each foreground RoI's mask channel against its target.
+
+    Mean over every pixel of every foreground RoI of the batch (``P * M * M`` terms); exactly
+    zero, still attached to ``mask_logits``, when there is no foreground RoI.
+
+    Args:
+        mask_logits: ``Float[P, C_m, M, M]``.
+        channels: ``Int64[P]`` the channel of each RoI (its label, or 0 class-agnostic).
+        mask_targets: ``Float[P, M, M]`` in ``[0, 1]``.
+    """
+    if mask_targets.numel() == 0:
+        return mask_logits.sum() * 0
+    size = mask_logits.shape[-1]
+    picked = mask_logits.gather(1, channels[:, None, None, None].expand(-1, 1, size, size))
+    return F.binary_cross_entropy_with_logits(picked[:, 0], mask_targets)
+
+
+def _expand_boxes(boxes: Tensor, scale: float) -> Tensor:
+    """``Float[N, 4]`` xyxy boxes scaled by ``scale`` about their centres."""
+    half_w = (boxes[:, 2] - boxes[:, 0]) * 0.5 * scale
+    half_h = (boxes[:, 3] - boxes[:, 1]) * 0.5 * scale
+    x_c = (boxes[:, 2] + boxes[:, 0]) * 0.5
+    y_c = (boxes[:, 3] + boxes[:, 1]) * 0.5
+    return torch.stack((x_c - half_w, y_c - half_h, x_c + half_w, y_c + half_h), dim=1)
+
+
+def _axis_weights(
+    start: Tensor, end: Tensor, length: int, source: int
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Bilinear resampling (``align_corners=False``) of ``source`` values onto the whole pixels
+    ``start..end`` of each mask's box, along one image axis of ``length`` pixels.
+
+    Args:
+        start, end: ``Int64[N]`` first and last box pixel (inclusive).
+
+    Returns:
+        ``Int64[N, length]`` lower and upper source indices, ``Float[N, length]`` their weights
+        (zero for pixels outside the box).
+    """
+    pixels = torch.arange(length, device=start.device)
+    offset = pixels - start[:, None]  # [N, length]
+    span = (end - start + 1).clamp(min=1)
+    ratio = torch.full_like(span, source, dtype=torch.float32) / span
+    # source coordinate rounded once to float32, as interpolate's kernels compute it
+    coord = ratio[:, None].double() * (offset.double() + 0.5) - 0.5
+    coord = coord.float().clamp(min=0)
+    lower = coord.to(torch.int64).clamp(max=source - 1)
+    upper = (lower + 1).clamp(max=source - 1)
+    upper_weight = (coord - lower).clamp(0.0, 1.0)
+    inside = (offset >= 0) & (pixels <= end[:, None])
+    upper_weight = torch.where(inside, upper_weight, 0.0)
+    lower_weight = torch.where(inside, 1.0 - upper_weight, 0.0)
+    return lower, upper, lower_weight, upper_weight
+
+
+def paste_masks_in_image(
+    masks: Tensor, boxes: Tensor, image_size: tuple[int, int], padding: int = 1
+) -> Tensor:
+    """Paste ``M x M`` box masks into an image, as torchvision's ``paste_masks_in_image``.
+
+    Each mask is padded by ``padding`` zeros, its box expanded by ``(M + 2 padding) / M`` and
+    truncated to whole pixels; the padded mask is resized (bilinear, ``align_corners=False``)
+    onto the box's ``x1..x2, y1..y2`` pixels and everything else is 0. All masks at once (no
+    host synchronisation); equal to torchvision's up to float rounding (the same weights, in
+    another order of operations).
+
+    Args:
+        masks: ``Float[N, 1, M, M]`` (or ``[N, M, M]``) mask probabilities.
+        boxes: ``Float[N, 4]`` xyxy in the image's pixels.
+        image_size: ``(H, W)`` of the image.
+        padding: zero border added to each mask before resizing.
+
+    Returns:
+        ``Float[N, 1, H, W]``.
+    """
+    height, width = image_size
+    num, size = masks.shape[0], masks.shape[-1]
+    out = masks.new_zeros((num, 1, height, width))
+    if num == 0:
+        return out
+    padded = F.pad(masks.reshape(num, size, size), (padding,) * 4)  # [N, P, P]
+    source = size + 2 * padding
+    x1, y1, x2, y2 = _expand_boxes(boxes, source / size).to(torch.int64).unbind(1)
+    chunk = max(1, _PASTE_CHUNK_ELEMENTS // max(1, height * width))
+    for first in range(0, num, chunk):
+        part = slice(first, first + chunk)
+        xl, xu, wxl, wxu = _axis_weights(x1[part], x2[part], width, source)
+        yl, yu, wyl, wyu = _axis_weights(y1[part], y2[part], height, source)
+        grid = padded[part]
+        rows = grid.gather(2, xl[:, None].expand(-1, source, -1)) * wxl[:, None]
+        rows = rows + grid.gather(2, xu[:, None].expand(-1, source, -1)) * wxu[:, None]
+        pasted = rows.gather(1, yl[..., None].expand(-1, -1, width)) * wyl[..., None]
+        pasted += rows.gather(1, yu[..., None].expand(-1, -1, width)) * wyu[..., None]
+        out[part, 0] = pasted
+    return out
