@@ -53,5 +53,10 @@ def main() -> int:
     return 0
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The ``detseg-anchors`` command (``pip install`` puts it on the PATH)."""
     run_command(main, "anchors")
+
+
+if __name__ == "__main__":
+    cli()

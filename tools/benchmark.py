@@ -207,5 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     return args.func(args)
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The ``detseg-benchmark`` command (``pip install`` puts it on the PATH)."""
     run_command(main, "benchmark")
+
+
+if __name__ == "__main__":
+    cli()

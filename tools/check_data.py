@@ -102,5 +102,10 @@ def main() -> int:
     return check.exit_code
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The ``detseg-check-data`` command (``pip install`` puts it on the PATH)."""
     run_command(main, "check_data")
+
+
+if __name__ == "__main__":
+    cli()

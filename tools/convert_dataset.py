@@ -86,5 +86,10 @@ def main() -> int:
     return 0
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The ``detseg-convert-dataset`` command (``pip install`` puts it on the PATH)."""
     run_command(main, "convert_dataset")
+
+
+if __name__ == "__main__":
+    cli()

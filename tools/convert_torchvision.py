@@ -62,5 +62,10 @@ def main() -> int:
     return 0
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The ``detseg-convert-torchvision`` command (``pip install`` puts it on the PATH)."""
     run_command(main, "convert_torchvision")
+
+
+if __name__ == "__main__":
+    cli()

@@ -77,5 +77,10 @@ def main() -> None:
     )
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The ``detseg-make-shapes`` command (``pip install`` puts it on the PATH)."""
     run_command(main, "make_shapes")
+
+
+if __name__ == "__main__":
+    cli()

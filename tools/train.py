@@ -100,7 +100,8 @@ def print_summary(result: TrainResult) -> None:
     print(f"Outputs in {result.work_dir}/: {outputs}")
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The ``detseg-train`` command (``pip install`` puts it on the PATH)."""
     main_process = int(os.environ.get("RANK", "0")) == 0  # torchrun: only rank 0 logs
     logging.basicConfig(
         level=logging.INFO if main_process else logging.WARNING,
@@ -108,3 +109,7 @@ if __name__ == "__main__":
     )
     with logging_redirect_tqdm():
         run_command(main, "train")
+
+
+if __name__ == "__main__":
+    cli()
