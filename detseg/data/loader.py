@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from albumentations.core.composition import BaseCompose
 from torch.utils.data import BatchSampler, DataLoader, Dataset, DistributedSampler, Sampler
 
+from detseg.data.albumentations_import import BaseCompose
 from detseg.data.base import ImageDataset
 from detseg.data.group_sampler import GroupedBatchSampler
 from detseg.data.transforms import seed_augmentations

@@ -26,9 +26,9 @@ import copy
 import inspect
 from typing import Any
 
-import albumentations as A
 import numpy as np
 
+from detseg.data.albumentations_import import A
 from detseg.data.transforms import build_augmentations, seed_augmentations
 
 __all__ = [

@@ -25,11 +25,10 @@ import inspect
 import warnings
 from typing import Any
 
-import albumentations as A
 import numpy as np
-from albumentations.core.composition import BaseCompose
 
 from detseg.config.suggest import did_you_mean
+from detseg.data.albumentations_import import A, BaseCompose
 
 __all__ = [
     "apply_augmentations",

@@ -1,6 +1,9 @@
 """build_augmentations: boxes and masks follow the image; config errors are explicit."""
 
 import json
+import os
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -138,3 +141,18 @@ def _preorder(pipeline):
         found.append(transform)
         found.extend(_preorder(transform) if hasattr(transform, "transforms") else [])
     return found
+
+
+def test_albumentations_is_imported_without_its_network_version_check():
+    code = (
+        "import os, sys\n"
+        "os.environ.pop('NO_ALBUMENTATIONS_UPDATE', None)\n"
+        "import detseg.data.transforms\n"
+        "assert 'albumentations' in sys.modules\n"
+        "print(os.environ['NO_ALBUMENTATIONS_UPDATE'])"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NO_ALBUMENTATIONS_UPDATE"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert result.stdout.strip() == "1"
