@@ -59,19 +59,22 @@ def demo_outputs(tmp_path, monkeypatch) -> Path:
 def test_the_readme_has_the_two_python_examples():
     blocks = python_blocks()
     assert len(blocks) == 2
-    assert 'load_model("runs/demo/best.pt"' in blocks[0]
+    assert 'detseg.load("runs/demo/best.pt")' in blocks[0]
+    assert len([line for line in blocks[0].splitlines() if line.strip()]) == 5
     assert "build_model(" in blocks[1]
 
 
 def test_detecting_with_the_demo_checkpoint(demo_outputs, capsys):
     namespace: dict = {}
     exec(python_blocks()[0], namespace)
-    assert namespace["classes"] == list(SHAPE_CLASSES)
-    detections = namespace["detections"]
-    assert detections["boxes"].shape[1:] == (4,)
-    assert len(detections["scores"]) == len(detections["labels"]) == len(detections["boxes"])
-    printed = capsys.readouterr().out.splitlines()
-    assert len(printed) == int((detections["scores"] >= 0.5).sum())
+    result = namespace["result"]
+    assert result.boxes.shape[1:] == (4,)
+    assert len(result.scores) == len(result.labels) == len(result.boxes) == len(result.names)
+    assert set(result.names) <= set(SHAPE_CLASSES)
+    assert bool((result.scores >= namespace["predictor"].score_threshold).all())
+    printed = capsys.readouterr().out
+    assert printed.startswith("DetectionResult(")
+    assert (demo_outputs / "prediction.png").is_file()
 
 
 def test_losses_and_predict_of_a_model_built_by_name():
