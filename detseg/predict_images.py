@@ -6,7 +6,9 @@ inputs and writes the files.
 A detector gives, for each readable image, ``OUT/<name>`` with boxes, class names and scores
 drawn (one colour per class), and ``OUT/predictions.json``: every detection at or above the
 score threshold in the COCO results format (``image_id`` is the position of the image in the
-input list, from 1; ``category_id`` the dataset's id) plus ``file_name``.
+input list, from 1; ``category_id`` the dataset's id) plus ``file_name``. A detector with
+instance masks (Mask R-CNN) also draws each mask (translucent, outlined, in its class colour)
+and gives each record its ``segmentation``, the mask as COCO compressed RLE.
 
 A segmenter gives ``OUT/<name>``: the image with one colour per class blended in and a legend
 (class names and colours) on its right, and ``OUT/labels/<stem>.png``: the predicted label map
@@ -223,7 +225,7 @@ def detect_images(
     score_threshold: float,
     batch_size: int = 1,
 ) -> tuple[int, int]:
-    """Write the drawn detections of each image and ``out/predictions.json``.
+    """Write the drawn detections (and masks) of each image and ``out/predictions.json``.
 
     Args:
         predictor: a detector.
@@ -238,7 +240,8 @@ def detect_images(
     records: list[dict] = []
     used_names: set[str] = set()
     image_id = 0
-    for result in predictor.predict_images(images, score_threshold, batch_size):
+    found = predictor.predict_images(images, score_threshold, batch_size, mask_probabilities=False)
+    for result in found:
         result = cast(DetectionResult, result)
         image_id += 1
         path = result.path or Path(f"image{image_id}.png")

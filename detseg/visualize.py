@@ -1,4 +1,4 @@
-"""Drawing detections and segmentation label maps on images with OpenCV.
+"""Drawing detections (boxes, instance masks) and segmentation label maps with OpenCV.
 
 Images here are ``uint8`` numpy arrays ``[H, W, 3]`` in RGB order (convert a
 detseg image tensor with :func:`tensor_to_rgb`); :func:`save_rgb` writes one to
@@ -53,8 +53,14 @@ def draw_detections(
     scores: torch.Tensor | np.ndarray | None,
     class_names: Sequence[str],
     score_threshold: float = 0.0,
+    masks: torch.Tensor | np.ndarray | None = None,
+    mask_alpha: float = 0.45,
 ) -> np.ndarray:
-    """Draw boxes with ``"<class> <score>"`` captions, one colour per class.
+    """Draw boxes with ``"<class> <score>"`` captions, one colour per class, over their masks.
+
+    Each instance mask is blended in with its class colour (the colour of its box) and
+    outlined in that colour; boxes and captions are drawn over all masks. Where masks overlap,
+    the higher-scoring one is shown.
 
     Args:
         image: ``uint8 [H, W, 3]`` RGB; not modified.
@@ -63,9 +69,15 @@ def draw_detections(
         scores: ``[N]`` confidences, or ``None`` (ground truth: no score shown).
         class_names: the dataset's foreground classes.
         score_threshold: detections scoring below it are not drawn.
+        masks: ``Bool[N, H, W]`` instance masks in the image's pixels (non-zero is the
+            object), or ``None`` (boxes only).
+        mask_alpha: opacity of the mask colours (0 = outlines only, 1 = opaque).
 
     Returns:
         A new ``uint8 [H, W, 3]`` RGB image.
+
+    Raises:
+        ValueError: a wrongly shaped image or masks, or ``mask_alpha`` outside ``[0, 1]``.
     """
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(
@@ -74,19 +86,77 @@ def draw_detections(
     boxes = np.asarray(_numpy(boxes), dtype=np.float64).reshape(-1, 4)
     labels = np.asarray(_numpy(labels), dtype=np.int64).reshape(-1)
     scores_np = None if scores is None else np.asarray(_numpy(scores), dtype=np.float64)
-    colors = class_colors(len(class_names))
+    palette = class_colors(len(class_names))
+    colors = [palette[k - 1] if 1 <= k <= len(palette) else (255, 255, 255) for k in labels]
+    order = np.argsort(scores_np, kind="stable") if scores_np is not None else np.arange(len(boxes))
+    if scores_np is not None:  # lowest score first, so the best ones end up on top
+        order = order[scores_np[order] >= score_threshold]
     canvas = image.copy()
     thickness = max(1, round(min(image.shape[:2]) / 250))
-    order = np.argsort(scores_np) if scores_np is not None else np.arange(len(boxes))
-    for i in order:  # lowest score first, so the best boxes end up on top
-        if scores_np is not None and scores_np[i] < score_threshold:
-            continue
+    if masks is not None:
+        _draw_masks(
+            canvas,
+            _binary_masks(masks, len(boxes), image.shape[:2]),
+            order,
+            colors,
+            mask_alpha,
+            thickness,
+        )
+    for i in order:
         label = int(labels[i])
         name = class_names[label - 1] if 1 <= label <= len(class_names) else f"class {label}"
-        color = colors[label - 1] if 1 <= label <= len(colors) else (255, 255, 255)
         caption = name if scores_np is None else f"{name} {scores_np[i]:.2f}"
-        _draw_box(canvas, boxes[i], caption, color, thickness)
+        _draw_box(canvas, boxes[i], caption, colors[i], thickness)
     return canvas
+
+
+def _binary_masks(masks: torch.Tensor | np.ndarray, num: int, size: tuple[int, ...]) -> np.ndarray:
+    """``masks`` as ``Bool[N, H, W]`` (C order), checked against ``N`` boxes and ``size``."""
+    array = np.asarray(_numpy(masks))
+    if array.ndim == 4 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 3 or array.shape[0] != num or array.shape[1:] != tuple(size):
+        raise ValueError(
+            f"masks must be [N, H, W] = [{num}, {size[0]}, {size[1]}] (one per box, the "
+            f"image's size), got {tuple(array.shape)}"
+        )
+    return np.ascontiguousarray(array.astype(bool, copy=False))
+
+
+def _draw_masks(
+    canvas: np.ndarray,
+    masks: np.ndarray,
+    order: np.ndarray,
+    colors: Sequence[tuple[int, int, int]],
+    alpha: float,
+    thickness: int,
+) -> None:
+    """Blend ``masks[i]`` (``Bool[N, H, W]``) in ``colors[i]`` for ``i`` in ``order`` (later on
+    top), then outline each; ``canvas`` (``uint8 [H, W, 3]``) is drawn on in place."""
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"mask_alpha must lie in [0, 1], got {alpha}")
+    layer = np.zeros_like(canvas)
+    covered = np.zeros(canvas.shape[:2], dtype=bool)
+    outlines = []
+    for i in order:
+        mask = masks[i].view(np.uint8)
+        x, y, w, h = cv2.boundingRect(mask)  # the mask's extent: work on that crop only
+        if w == 0 or h == 0:
+            continue
+        crop = masks[i, y : y + h, x : x + w]
+        layer[y : y + h, x : x + w][crop] = colors[i]
+        covered[y : y + h, x : x + w] |= crop
+        contours, _ = cv2.findContours(
+            np.ascontiguousarray(mask[y : y + h, x : x + w]),
+            cv2.RETR_EXTERNAL,
+            cv2.CHAIN_APPROX_NONE,
+            offset=(x, y),
+        )
+        outlines.append((contours, colors[i]))
+    blended = (1 - alpha) * canvas[covered] + alpha * layer[covered].astype(np.float64)
+    canvas[covered] = np.clip(blended.round(), 0, 255).astype(np.uint8)
+    for contours, color in outlines:
+        cv2.drawContours(canvas, contours, -1, color, thickness)
 
 
 def _draw_box(

@@ -1,4 +1,5 @@
-"""Drawing detections: colours per class, pixels changed only around drawn boxes."""
+"""Drawing detections: colours per class, pixels changed only around drawn boxes, instance
+masks blended and outlined in their class colour under the boxes."""
 
 from __future__ import annotations
 
@@ -41,3 +42,39 @@ def test_tensor_to_rgb_and_save(tmp_path):
     assert tuple(cv2.imread(str(tmp_path / "out" / "red.png"))[0, 0]) == (0, 0, 255)  # BGR
     with pytest.raises(ValueError, match=r"\[3, H, W\]"):
         tensor_to_rgb(torch.zeros(2, 2))
+
+
+def test_draw_detections_blends_and_outlines_masks_under_the_boxes():
+    image = np.full((60, 80, 3), 40, np.uint8)
+    boxes = torch.tensor([[10.0, 10.0, 40.0, 40.0], [25.0, 20.0, 70.0, 50.0]])
+    masks = torch.zeros(2, 60, 80, dtype=torch.bool)
+    masks[0, 15:35, 15:35] = True
+    masks[1, 25:45, 30:65] = True  # overlaps mask 0 on rows 25..34, columns 30..34
+    labels, scores = torch.tensor([1, 2]), torch.tensor([0.6, 0.9])
+    out = draw_detections(image, boxes, labels, scores, ["a", "b"], masks=masks, mask_alpha=0.5)
+    a, b = (np.array(c) for c in class_colors(2))
+    assert tuple(out[20, 20]) == tuple(np.round(0.5 * 40 + 0.5 * a))  # inside mask 0
+    assert tuple(out[40, 50]) == tuple(np.round(0.5 * 40 + 0.5 * b))  # inside mask 1
+    assert tuple(out[30, 32]) == tuple(np.round(0.5 * 40 + 0.5 * b))  # overlap: higher score
+    assert tuple(out[25, 50]) == tuple(b)  # top edge of mask 1: its outline
+    assert tuple(out[15, 20]) == tuple(a)  # top edge of mask 0
+    assert tuple(out[40, 10]) == tuple(a)  # the box of class "a" is drawn over everything
+    assert tuple(out[5, 5]) == (40, 40, 40) and tuple(out[55, 75]) == (40, 40, 40)
+    no_masks = draw_detections(image, boxes, labels, scores, ["a", "b"])
+    outside = ~masks.any(0).numpy()
+    assert np.array_equal(out[outside], no_masks[outside])
+    hidden = draw_detections(image, boxes, labels, scores, ["a", "b"], 0.7, masks=masks)
+    assert tuple(hidden[20, 20]) == (40, 40, 40)  # a detection below the threshold: no mask
+
+
+def test_draw_detections_checks_the_masks():
+    image = np.zeros((10, 12, 3), np.uint8)
+    boxes, labels = torch.tensor([[1.0, 1, 5, 5]]), torch.tensor([1])
+    with pytest.raises(ValueError, match=r"\[1, 10, 12\]"):
+        draw_detections(image, boxes, labels, None, ["a"], masks=torch.zeros(1, 10, 10))
+    with pytest.raises(ValueError, match="mask_alpha"):
+        draw_detections(image, boxes, labels, None, ["a"], masks=np.ones((1, 10, 12)), mask_alpha=2)
+    probabilities = torch.zeros(1, 1, 10, 12)  # [N, 1, H, W] as a model gives them
+    probabilities[0, 0, 2:6, 2:6] = 1
+    out = draw_detections(image, boxes, labels, None, ["a"], masks=probabilities, mask_alpha=1)
+    assert tuple(out[3, 3]) == class_colors(1)[0]

@@ -15,7 +15,9 @@ http:// ...).
 For each readable image the script writes ``OUT/<name>`` with boxes, class names and scores
 drawn (one colour per class), and ``OUT/predictions.json``: every detection at or above the
 score threshold in the COCO results format (``image_id`` is the position of the image in the
-input list, from 1; ``category_id`` the dataset's id) plus ``file_name``. A segmentation
+input list, from 1; ``category_id`` the dataset's id) plus ``file_name``. A checkpoint with
+instance masks (Mask R-CNN) also draws each mask, translucent and outlined in its class colour,
+and adds ``segmentation`` (the mask as COCO compressed RLE) to each record. A segmentation
 checkpoint gives ``OUT/<name>``: the image with one colour per class blended in and a legend
 (class names and colours) on its right, and ``OUT/labels/<stem>.png``: the predicted label map
 as an 8-bit PNG (0 background, ``k`` the k-th class of the checkpoint), made as the
@@ -24,9 +26,10 @@ forward pass).
 
 A video, camera or stream gives ``OUT/<stem>.mp4``, its frames drawn the same way at the
 source's frame rate, and ``OUT/<stem>.jsonl``, one JSON record per frame: ``frame`` (from 0),
-``time`` (seconds) and ``detections`` (``box`` xyxy pixels, ``score``, ``label``, ``name``),
-or for a segmenter ``classes`` (each class's share of the pixels). A progress bar shows the
-frames per second. A camera runs until ``--max-frames`` or Ctrl-C.
+``time`` (seconds) and ``detections`` (``box`` xyxy pixels, ``score``, ``label``, ``name``,
+and with masks ``area``, the mask's pixels), or for a segmenter ``classes`` (each class's
+share of the pixels). A progress bar shows the frames per second. A camera runs until
+``--max-frames`` or Ctrl-C.
 
 An input that cannot be read (a missing file, a corrupt image or video, a camera that cannot
 be opened) is reported by name, the others are still processed, and the exit code is then 1.
@@ -49,8 +52,8 @@ from detseg.segmentation.tta import TTA_MODES
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Detect objects in (or segment) images, videos, cameras and streams with "
-        "a detseg checkpoint.",
+        description="Detect objects (with their masks, for a Mask R-CNN checkpoint) in, or "
+        "segment, images, videos, cameras and streams with a detseg checkpoint.",
     )
     parser.add_argument("checkpoint", type=Path, help="a best.pt / last.pt written by train.py")
     parser.add_argument(

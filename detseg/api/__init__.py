@@ -2,8 +2,9 @@
 
 - :mod:`~detseg.api.predictor`: :func:`load` and :class:`Predictor` (``predict`` on paths,
   numpy arrays, PIL images, tensors and lists of them; ``stream`` over video frames).
-- :mod:`~detseg.api.results`: :class:`DetectionResult` and :class:`SegmentationResult`, with
-  class names, ``plot``, ``save`` and (detections) ``to_coco``.
+- :mod:`~detseg.api.results`: :class:`DetectionResult` (with instance ``masks`` from a model
+  that has them) and :class:`SegmentationResult`, with class names, ``plot``, ``save`` and
+  (detections) ``to_coco``.
 - :mod:`~detseg.api.inputs`: the accepted image kinds, checked and turned into detseg images.
 - :mod:`~detseg.api.video`: :class:`VideoSource` (a file, a camera index, a stream URL) and
   :class:`VideoWriter` (``.mp4``), with OpenCV.

@@ -12,7 +12,9 @@
 :class:`Predictor` runs the model under ``torch.inference_mode`` in batches, keeps the
 detections scoring at least the config's ``eval.score_threshold`` (or ``score_thr``), and runs
 a segmenter through the config's test-time augmentation and CRF
-(:class:`~detseg.segmentation.inference.SegmentationInference`).
+(:class:`~detseg.segmentation.inference.SegmentationInference`). A detector with instance
+masks (``model.has_masks``, Mask R-CNN) gives each detection's mask too, binarised with
+``model.mask_threshold``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from detseg.api.video import VideoName, VideoSource
 from detseg.config import Config, config_from_dict
 from detseg.engine.checkpointing import load_checkpoint, model_from_checkpoint
 from detseg.engine.runtime import Detector, resolve_device
+from detseg.evaluation.coco_format import MASK_THRESHOLD
 from detseg.image_inputs import batched
 from detseg.segmentation.inference import SegmentationInference
 from detseg.visualize import tensor_to_rgb
@@ -154,7 +157,8 @@ class Predictor:
 
         Returns:
             One :class:`DetectionResult` / :class:`SegmentationResult` for one image, a list
-            of them (in input order) for a list or a batch.
+            of them (in input order) for a list or a batch. The detections of a model with
+            masks carry ``masks`` and ``mask_probabilities``.
 
         Raises:
             ValueError: an input of a type, shape or dtype not listed above (the message
@@ -165,17 +169,25 @@ class Predictor:
         return results[0] if single else results
 
     def predict_images(
-        self, images: Iterable[InputImage], score_thr: float | None = None, batch_size: int = 8
+        self,
+        images: Iterable[InputImage],
+        score_thr: float | None = None,
+        batch_size: int = 8,
+        mask_probabilities: bool = True,
     ) -> Iterator[Result]:
         """:meth:`predict` on :class:`~detseg.api.inputs.InputImage` items, one result each, as
-        each batch is done (``images`` is read one batch at a time)."""
+        each batch is done (``images`` is read one batch at a time).
+
+        ``mask_probabilities=False`` keeps only the binarised ``masks`` of the detections
+        (``mask_probabilities`` is ``None``): one byte a pixel and detection instead of five.
+        """
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         for batch in batched(images, batch_size):
             if self.task == "segmentation":
                 yield from self._segment(batch)
             else:
-                yield from self._detect(batch, score_thr)
+                yield from self._detect(batch, score_thr, mask_probabilities)
 
     def stream(
         self,
@@ -193,7 +205,8 @@ class Predictor:
                 or the loop stops otherwise).
 
         Returns:
-            An iterator of results whose ``frame`` and ``time`` are set.
+            An iterator of results whose ``frame`` and ``time`` are set; detections keep their
+            binarised ``masks`` only (``mask_probabilities`` is ``None``).
 
         Raises:
             FileNotFoundError: a video file that does not exist.
@@ -209,14 +222,18 @@ class Predictor:
         try:
             for frame in itertools.islice(video, max_frames):
                 images, _ = as_images(frame.image)
-                for result in self.predict_images(images, score_thr, batch_size=1):
+                for result in self.predict_images(
+                    images, score_thr, batch_size=1, mask_probabilities=False
+                ):
                     result.frame, result.time = frame.index, frame.time
                     yield result
         finally:
             if close:
                 video.close()
 
-    def _detect(self, batch: list[InputImage], score_thr: float | None) -> list[Result]:
+    def _detect(
+        self, batch: list[InputImage], score_thr: float | None, mask_probabilities: bool = True
+    ) -> list[Result]:
         threshold = self.score_threshold if score_thr is None else score_thr
         detector = cast(Detector, self.model)
         with self._model_threshold(threshold), torch.inference_mode():
@@ -225,18 +242,28 @@ class Predictor:
         for item, output in zip(batch, outputs, strict=True):
             keep = output["scores"] >= threshold
             boxes, scores, labels = (output[k][keep].cpu() for k in ("boxes", "scores", "labels"))
-            results.append(
-                DetectionResult(
-                    boxes=_normal(boxes),
-                    scores=_normal(scores),
-                    labels=_normal(labels),
-                    classes=self.classes,
-                    image=tensor_to_rgb(item.image),
-                    path=item.path,
-                    category_ids=self.category_ids,
-                )
+            result = DetectionResult(
+                boxes=_normal(boxes),
+                scores=_normal(scores),
+                labels=_normal(labels),
+                classes=self.classes,
+                image=tensor_to_rgb(item.image),
+                path=item.path,
+                category_ids=self.category_ids,
             )
+            if output.get("masks") is not None:
+                self._add_masks(result, output["masks"][keep], mask_probabilities)
+            results.append(result)
         return results
+
+    def _add_masks(self, result: DetectionResult, masks: Tensor, probabilities: bool) -> None:
+        """Set ``result.masks`` (binarised on the model's device, then moved: one byte a pixel)
+        and, if ``probabilities``, ``result.mask_probabilities`` from ``Float[N, 1, H, W]``."""
+        masks = masks.flatten(0, 1) if masks.dim() == 4 else masks  # [N, H, W]
+        threshold = float(getattr(self.model, "mask_threshold", MASK_THRESHOLD))
+        result.masks = _normal((masks > threshold).cpu())
+        if probabilities:
+            result.mask_probabilities = _normal(masks.float().cpu())
 
     @contextlib.contextmanager
     def _model_threshold(self, threshold: float) -> Iterator[None]:

@@ -3,7 +3,8 @@
 Both results keep the image they were made from (``uint8 [H, W, 3]`` RGB), its file (or
 ``None``) and the model's class names, so they can be drawn (``plot``), written (``save``) and
 read (``names``) without the model. Tensors are on the CPU. A result of a video frame also
-has the frame's index and time.
+has the frame's index and time. The detections of a model with instance masks (Mask R-CNN)
+carry them too, binarised with the model's ``mask_threshold``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ class DetectionResult:
         frame: index of the video frame (from 0), or ``None``.
         time: seconds from the start of the video (a camera or a stream: since it was
             opened), or ``None``.
+        masks: ``Bool[N, H, W]`` instance masks in the input image's pixels (the model's
+            probabilities above its ``mask_threshold``), or ``None`` for a detector without
+            masks.
+        mask_probabilities: ``Float[N, H, W]`` the model's foreground probability of each
+            pixel, or ``None`` (a detector without masks, or a video frame: frames keep only
+            :attr:`masks`).
     """
 
     boxes: torch.Tensor
@@ -51,6 +58,8 @@ class DetectionResult:
     category_ids: list[int] | None = None
     frame: int | None = None
     time: float | None = None
+    masks: torch.Tensor | None = None
+    mask_probabilities: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.boxes)
@@ -60,9 +69,17 @@ class DetectionResult:
         """The class name of each box."""
         return [_class_name(self.classes, int(k)) for k in self.labels]
 
+    @property
+    def mask_areas(self) -> torch.Tensor | None:
+        """``Int64[N]`` pixels of each mask, or ``None`` without masks."""
+        return None if self.masks is None else self.masks.flatten(1).sum(1)
+
     def plot(self) -> np.ndarray:
-        """The image with each box, its class name and score drawn: ``uint8 [H, W, 3]`` RGB."""
-        return draw_detections(self.image, self.boxes, self.labels, self.scores, self.classes)
+        """The image with each box, its class name and score drawn over its mask (translucent
+        in the class colour, outlined in it), when there are masks: ``uint8 [H, W, 3]`` RGB."""
+        return draw_detections(
+            self.image, self.boxes, self.labels, self.scores, self.classes, masks=self.masks
+        )
 
     def save(self, path: str | os.PathLike) -> None:
         """Write :meth:`plot` to ``path`` (the format follows the extension: .png, .jpg ...)."""
@@ -80,25 +97,34 @@ class DetectionResult:
 
         Returns:
             One dict per box: ``image_id``, ``category_id``, ``bbox`` ``[x, y, w, h]`` pixels,
-            ``score``.
+            ``score``; with masks also ``segmentation``, the mask as compressed RLE
+            (``{"size": [H, W], "counts": str}``, ``pycocotools.mask.decode`` reads it).
         """
         ids = category_ids if category_ids is not None else self.category_ids
         prediction = {"boxes": self.boxes, "scores": self.scores, "labels": self.labels}
+        if self.masks is not None:
+            prediction["masks"] = self.masks
         return predictions_to_coco_results([image_id], [prediction], ids)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types: ``boxes`` (xyxy px), ``scores``, ``labels`` and ``names``."""
-        return {
+        """Plain JSON types: ``boxes`` (xyxy px), ``scores``, ``labels`` and ``names``; with
+        masks also ``mask_areas`` (pixels of each mask)."""
+        found: dict[str, Any] = {
             "boxes": [[round(float(v), 2) for v in box] for box in self.boxes.tolist()],
             "scores": [round(float(s), 4) for s in self.scores.tolist()],
             "labels": [int(k) for k in self.labels.tolist()],
             "names": self.names,
         }
+        areas = self.mask_areas
+        if areas is not None:
+            found["mask_areas"] = [int(a) for a in areas.tolist()]
+        return found
 
     def __repr__(self) -> str:
         counts = Counter(self.names).most_common()
         found = ", ".join(f"{n} {name}" for name, n in counts)
         noun = "box" if len(self) == 1 else "boxes"
+        noun += " with masks" if self.masks is not None else ""
         where = f", {self.path.name}" if self.path is not None else ""
         frame = f", frame {self.frame}" if self.frame is not None else ""
         return f"DetectionResult({len(self)} {noun}{': ' + found if found else ''}{where}{frame})"

@@ -3,11 +3,14 @@
 :func:`predict_video` writes, for a source named ``<stem>`` (see
 :func:`~detseg.api.video.source_stem`):
 
-* ``OUT/<stem>.mp4``: every frame with its detections drawn (a segmenter: its classes blended
-  in), at the source's frame rate;
+* ``OUT/<stem>.mp4``: every frame with its detections drawn (and their instance masks, for a
+  model with masks; a segmenter: its classes blended in), at the source's frame rate;
 * ``OUT/<stem>.jsonl``: one record per frame, ``{"frame": index from 0, "time": seconds,
   "detections": [{"box": [x1, y1, x2, y2] pixels, "score", "label" (1..K), "name"}, ...]}``;
-  a segmenter's records hold ``"classes": {name: share of the pixels}`` instead.
+  a model with masks adds ``"area"`` (the mask's pixels) to each detection: the masks
+  themselves stay out of the per-frame lines (``Predictor.stream`` and
+  ``DetectionResult.to_coco`` give them as RLE); a segmenter's records hold
+  ``"classes": {name: share of the pixels}`` instead.
 
 A camera or a stream runs until it ends, ``max_frames`` or Ctrl-C (which ends it cleanly: the
 files hold the frames so far). A progress bar (frames and frames per second) is shown while
@@ -130,6 +133,9 @@ def frame_record(result: Result) -> dict[str, Any]:
                 found["boxes"], found["scores"], found["labels"], found["names"], strict=True
             )
         ]
+        if "mask_areas" in found:
+            for detection, area in zip(record["detections"], found["mask_areas"], strict=True):
+                detection["area"] = area
     else:
         record["classes"] = {name: round(share, 5) for name, share in result.fractions().items()}
     return record

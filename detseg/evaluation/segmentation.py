@@ -84,8 +84,10 @@ class ConfusionMatrix:
             recall (a class only predicted, never in the ground truth, has no
             accuracy and is left out). ``fwIoU``: IoU weighted by each class's
             share of ground-truth pixels. ``absent_classes``: list of class
-            indices absent from both. Every number is ``nan`` when no pixel has
-            been counted.
+            indices absent from both. ``confusion_matrix``: the counts,
+            ``C`` lists of ``C`` ints (rows ground truth, columns predicted), e.g. for
+            :func:`~detseg.evaluation.confusion_plot.save_confusion_matrix`. Every
+            number is ``nan`` when no pixel has been counted.
         """
         matrix = self.matrix.to(torch.float64).numpy()
         true_pos = np.diag(matrix)
@@ -106,6 +108,7 @@ class ConfusionMatrix:
             else math.nan,
             "fwIoU": float((gt_pixels[has_gt] * iou[has_gt]).sum() / total) if total else math.nan,
             "absent_classes": [int(c) for c in np.flatnonzero(~present)],
+            "confusion_matrix": self.matrix.tolist(),
         }
 
 

@@ -1,4 +1,5 @@
-"""Checkpoints with random weights (a small detector, a tiny U-Net) and a short generated video.
+"""Checkpoints with random weights (a small detector, a small Mask R-CNN, a tiny U-Net) and a
+short generated video.
 
 The checkpoints are written as training writes them (``config``, ``classes``, ``model``,
 ``meta``) from a config and ``build_model``, without a training step: the API tests need a
@@ -29,20 +30,31 @@ DETECTOR = [
     "eval.score_threshold=0.0",  # random weights score low: keep every detection
     "device=cpu",
 ]
+MASK_DETECTOR = [
+    "model.name=mask_rcnn",  # demo.yaml's Faster R-CNN settings plus a small mask head
+    "model.mask_layers=[8, 8]",
+    "model.mask_dim_reduced=8",
+    *DETECTOR,
+]
+MASK_CLASSES = ["circle", "square"]
 SEGMENTER = ["model.base_channels=8", "model.depth=2", "eval.crf.iterations=2", "device=cpu"]
 CAT_IDS = [10, 20, 30, 40, 50]
 
 
 def write_checkpoint(
-    path: Path, config: str, overrides: list[str], cat_ids: list[int] | None = None
+    path: Path,
+    config: str,
+    overrides: list[str],
+    cat_ids: list[int] | None = None,
+    classes: list[str] | tuple[str, ...] = SHAPE_CLASSES,
 ) -> Path:
-    """A checkpoint of ``config`` with random weights (seed 0) and the shapes classes."""
+    """A checkpoint of ``config`` with random weights (seed 0) and ``classes`` (the shapes')."""
     cfg = load_config(REPO / config, overrides)
     torch.manual_seed(0)
-    model = build_model(cfg.model.to_dict(), num_classes=len(SHAPE_CLASSES))
+    model = build_model(cfg.model.to_dict(), num_classes=len(classes))
     state = {
         "config": cfg.to_dict(),
-        "classes": list(SHAPE_CLASSES),
+        "classes": list(classes),
         "model": model.state_dict(),
         "meta": {"cat_ids": cat_ids},
     }
@@ -66,6 +78,15 @@ def write_video(path: Path, frames: int = 5, size: int = 64) -> Path:
 def detector_checkpoint(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("api_detector")
     return write_checkpoint(folder / "best.pt", "configs/demo.yaml", DETECTOR, CAT_IDS)
+
+
+@pytest.fixture(scope="session")
+def mask_checkpoint(tmp_path_factory) -> Path:
+    """A Mask R-CNN of 2 classes with random weights; every detection is kept (score >= 0)."""
+    folder = tmp_path_factory.mktemp("api_mask_rcnn")
+    return write_checkpoint(
+        folder / "best.pt", "configs/demo.yaml", MASK_DETECTOR, [3, 7], MASK_CLASSES
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
 """tools/infer.py on videos: an annotated .mp4 and one JSON line per frame; a corrupt video is
-reported by name while the other inputs are still processed; --help explains every flag.
+reported by name while the other inputs are still processed; a Mask R-CNN's masks drawn, as RLE
+in predictions.json and as areas in the JSON lines; --help explains every flag.
 
-The checkpoint is a small detector with random weights (no training step), written as training
-writes checkpoints; the video is 5 generated 64 x 64 frames.
+The checkpoints are a small detector and a small Mask R-CNN with random weights (no training
+step), written as training writes checkpoints; the video is 5 generated 64 x 64 frames.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from pycocotools import mask as mask_utils
 
+import detseg
 from detseg.config import load_config
 from detseg.data.shapes import SHAPE_CLASSES
 from detseg.engine.checkpointing import save_checkpoint
@@ -32,15 +35,27 @@ DETECTOR = [
 ]
 
 
-@pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory) -> Path:
-    cfg = load_config(REPO / "configs" / "demo.yaml", DETECTOR)
+def _write_checkpoint(path: Path, overrides: list[str]) -> Path:
+    cfg = load_config(REPO / "configs" / "demo.yaml", overrides)
     torch.manual_seed(0)
     model = build_model(cfg.model.to_dict(), num_classes=len(SHAPE_CLASSES))
-    path = tmp_path_factory.mktemp("infer_video") / "best.pt"
     state = {"config": cfg.to_dict(), "classes": list(SHAPE_CLASSES), "meta": {"cat_ids": None}}
     save_checkpoint(path, {**state, "model": model.state_dict()})
     return path
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> Path:
+    return _write_checkpoint(tmp_path_factory.mktemp("infer_video") / "best.pt", DETECTOR)
+
+
+@pytest.fixture(scope="module")
+def mask_checkpoint(tmp_path_factory) -> Path:
+    """A Mask R-CNN: demo.yaml's settings with a small mask head."""
+    small_head = ["model.name=mask_rcnn", "model.mask_layers=[8]", "model.mask_dim_reduced=8"]
+    return _write_checkpoint(
+        tmp_path_factory.mktemp("infer_masks") / "best.pt", [*small_head, *DETECTOR]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +113,32 @@ def test_a_corrupt_video_is_named_and_the_image_still_processed(
     assert len((out / "clip.jsonl").read_text().splitlines()) == 2  # --max-frames
     assert not list(out.glob("broken*"))
     assert result.stdout.splitlines()[-1].startswith("1 images, ")
+
+
+def test_mask_rcnn_masks_are_drawn_and_written_as_rle_and_areas(
+    mask_checkpoint, video, tmp_path, run_tool
+):
+    image = tmp_path / "shapes.png"
+    rgb = np.full((48, 64, 3), 20, np.uint8)
+    rgb[5:30, 4:28] = (230, 40, 40)
+    assert cv2.imwrite(str(image), rgb[:, :, ::-1])
+    out = tmp_path / "out"
+    result = run_tool("infer.py", mask_checkpoint, image, video, "--out", out, "--max-frames", 2)
+    assert result.returncode == 0, result.stderr
+    expected = detseg.load(mask_checkpoint, device="cpu").predict(image)
+    assert expected.masks is not None and len(expected) > 0
+    records = json.loads((out / "predictions.json").read_text())
+    assert len(records) == len(expected)
+    for record, mask in zip(records, expected.masks, strict=True):
+        assert record["segmentation"]["size"] == [48, 64]
+        assert np.array_equal(mask_utils.decode(record["segmentation"]), mask.numpy())
+    drawn = cv2.imread(str(out / "shapes.png"))[:, :, ::-1]
+    assert np.array_equal(drawn, expected.plot())  # masks, outlines and boxes
+    lines = [json.loads(line) for line in (out / "clip.jsonl").read_text().splitlines()]
+    assert len(lines) == 2
+    for line in lines:
+        assert line["detections"] and all(d["area"] >= 0 for d in line["detections"])
+        assert all(set(d) == {"box", "score", "label", "name", "area"} for d in line["detections"])
 
 
 def test_help_explains_every_flag(run_tool):

@@ -1,0 +1,84 @@
+"""A confusion matrix drawn as a row-normalised heatmap (``matplotlib.figure.Figure``, Agg).
+
+Rows are ground-truth classes and columns predicted classes, as in
+:class:`~detseg.evaluation.segmentation.ConfusionMatrix`. Each cell's colour and text are its
+share of the row (of the class's ground-truth pixels), so a rare class reads as clearly as a
+frequent one; the diagonal is each class's recall.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = ["confusion_figure", "row_normalized", "save_confusion_matrix"]
+
+#: Above this many classes the cells carry no text (it would not fit).
+MAX_ANNOTATED_CLASSES = 30
+
+
+def row_normalized(matrix: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
+    """Each row of ``matrix`` divided by its sum: ``Float64[C, C]``, an empty row stays 0.
+
+    Args:
+        matrix: ``[C, C]`` counts, rows ground truth, columns predicted.
+    """
+    counts = np.asarray(matrix, dtype=np.float64)
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
+        raise ValueError(f"a confusion matrix is square [C, C], got shape {counts.shape}")
+    sums = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, sums, out=np.zeros_like(counts), where=sums > 0)
+
+
+def confusion_figure(
+    matrix: np.ndarray | Sequence[Sequence[float]], class_names: Sequence[str], title: str = ""
+) -> Figure:
+    """The heatmap of :func:`row_normalized` ``(matrix)``, class names on both axes.
+
+    Args:
+        matrix: ``[C, C]`` counts (rows ground truth, columns predicted).
+        class_names: the ``C`` names, in the matrix's order.
+        title: figure title; empty: one naming the axes.
+
+    Raises:
+        ValueError: a matrix that is not ``[C, C]`` for the ``C`` names.
+    """
+    shares = row_normalized(matrix)
+    n = len(class_names)
+    if shares.shape != (n, n):
+        raise ValueError(f"matrix has shape {shares.shape}, expected ({n}, {n}) for the names")
+    side = min(24.0, 2.5 + 0.55 * n)
+    fig = Figure(figsize=(side, side * 0.9), dpi=100)
+    ax = fig.add_subplot()
+    image = ax.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the row")
+    ax.set_xticks(range(n), labels=list(class_names), rotation=45, ha="right")
+    ax.set_yticks(range(n), labels=list(class_names))
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("ground truth")
+    title = title or "Confusion matrix, normalised per row"
+    ax.set_title(textwrap.fill(title, width=max(30, int(side * 9))), fontsize=10)
+    if n <= MAX_ANNOTATED_CLASSES:
+        for (i, j), share in np.ndenumerate(shares):
+            color = "white" if share > 0.5 else "black"
+            ax.text(j, i, f"{share:.2f}", ha="center", va="center", color=color, fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def save_confusion_matrix(
+    matrix: np.ndarray | Sequence[Sequence[float]],
+    class_names: Sequence[str],
+    path: str | os.PathLike,
+    title: str = "",
+) -> Path:
+    """Write :func:`confusion_figure` as a PNG (folders are created); returns ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    confusion_figure(matrix, class_names, title).savefig(path, format="png")
+    return path
