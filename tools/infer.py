@@ -138,6 +138,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The ``detseg-infer`` command (``pip install`` puts it on the PATH)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     run_command(main, "infer")
+
+
+if __name__ == "__main__":
+    cli()
