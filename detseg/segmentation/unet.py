@@ -37,6 +37,9 @@ def align_to(x: Tensor, size: Sequence[int]) -> Tensor:
     """Zero-pad (or crop) ``x`` ``[B, C, h, w]`` to ``size`` ``(H, W)``, evenly on both sides
     (an odd difference puts the extra row/column at the bottom/right)."""
     dh, dw = size[0] - x.shape[-2], size[1] - x.shape[-1]
+    if torch.jit.is_tracing():  # sizes are traced tensors: the pads follow each input's size
+        half_h, half_w = (torch.div(d, 2, rounding_mode="trunc") for d in (dh, dw))
+        return F.pad(x, [half_w, dw - half_w, half_h, dh - half_h])  # type: ignore[list-item]
     if dh == 0 and dw == 0:
         return x
     top, left = int(dh / 2), int(dw / 2)  # rounds toward zero for crops too

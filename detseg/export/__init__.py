@@ -1,0 +1,41 @@
+"""Export to ONNX and TorchScript, and the check of an exported file against the model.
+
+    result = export_model("runs/demo/best.pt", "demo.onnx", format="onnx", dynamic=True)
+    report = verify_export(result)    # onnxruntime vs model.predict on generated images
+
+- :mod:`~detseg.export.model_export`: :func:`export_model`, the sidecar ``<file>.json``.
+- :mod:`~detseg.export.wrappers`: the traced module of each model family (what the graph
+  computes) and :class:`ExportError`; :mod:`~detseg.export.two_stage` (Faster R-CNN) and
+  :mod:`~detseg.export.single_stage` (RetinaNet, SSD, YOLO) hold the detectors' graphs,
+  :mod:`~detseg.export.traceable` their size-independent steps.
+- :mod:`~detseg.export.onnx_export`, :mod:`~detseg.export.torchscript_export`: the writers.
+- :mod:`~detseg.export.verify`, :mod:`~detseg.export.comparison`: :func:`verify_export` and
+  its tolerances.
+"""
+
+from detseg.export.comparison import Tolerance
+from detseg.export.model_export import (
+    DEFAULT_OPSET,
+    FORMATS,
+    ExportResult,
+    default_input_size,
+    export_model,
+    load_for_export,
+)
+from detseg.export.verify import VerificationReport, verification_images, verify_export
+from detseg.export.wrappers import ExportError, export_graph
+
+__all__ = [
+    "DEFAULT_OPSET",
+    "FORMATS",
+    "ExportError",
+    "ExportResult",
+    "Tolerance",
+    "VerificationReport",
+    "default_input_size",
+    "export_graph",
+    "export_model",
+    "load_for_export",
+    "verification_images",
+    "verify_export",
+]

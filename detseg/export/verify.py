@@ -1,0 +1,168 @@
+"""Check an exported file against the PyTorch model: :func:`verify_export`.
+
+The file runs where a user would run it (onnxruntime for ONNX, ``torch.jit.load`` for
+TorchScript) on a few generated images, and its outputs are compared with the model's:
+``model.predict([image])`` for a detector, ``model(images)`` for a segmenter, within a
+:class:`~detseg.export.comparison.Tolerance`: detections paired as sets (same labels, boxes
+within ``box`` times the longer image side, scores within ``score``; only detections at the
+detection limit or the score threshold may go unpaired), logits within ``logits_rel`` of their
+largest magnitude.
+
+The images: with a dynamic export, three sizes around the export size (one with a batch of two
+for a segmenter); with a static one, three different images of the export size.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import torch
+from torch import Tensor
+
+from detseg.engine.runtime.model_api import Detector
+from detseg.export.comparison import (
+    DetectionComparison,
+    LogitsComparison,
+    Tolerance,
+    compare_detections,
+    compare_logits,
+)
+from detseg.export.model_export import ExportResult
+from detseg.export.torchscript_export import load_torchscript
+from detseg.export.wrappers import ExportError
+
+Runner = Callable[[Tensor], list[Tensor]]
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """The comparisons of one exported file with its model.
+
+    Attributes:
+        result: the export that was checked.
+        tolerance: the :class:`Tolerance` used.
+        shapes: the input shape of each check.
+        comparisons: one :class:`DetectionComparison` (detector) or
+            :class:`LogitsComparison` (segmenter) per input.
+    """
+
+    result: ExportResult
+    tolerance: Tolerance
+    shapes: tuple[tuple[int, ...], ...]
+    comparisons: tuple[DetectionComparison | LogitsComparison, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.comparisons)
+
+    def lines(self) -> list[str]:
+        """One line per input, then the verdict with the tolerance."""
+        tol = self.tolerance
+        out = []
+        for shape, c in zip(self.shapes, self.comparisons, strict=True):
+            status = "ok" if c.passed else "FAILED"
+            if isinstance(c, DetectionComparison):
+                cut = f" ({c.at_cut} at the cut)" if c.at_cut else ""
+                out.append(
+                    f"  {list(shape)}: {c.count} detections (PyTorch {c.reference_count}), "
+                    f"{c.unmatched} unmatched{cut}, max box diff {c.max_box_diff:.2e} px (allowed "
+                    f"{c.box_tolerance:.2g}), max score diff {c.max_score_diff:.2e}: {status}"
+                )
+            else:
+                out.append(
+                    f"  {list(shape)}: output {list(c.shape)} (PyTorch "
+                    f"{list(c.reference_shape)}), max logit diff {c.max_diff:.2e} (allowed "
+                    f"{c.tolerance * c.scale:.2g}), same argmax on {100 * c.label_agreement:.2f}% "
+                    f"of pixels: {status}"
+                )
+        if self.result.task == "detection":
+            limits = (
+                f"every detection paired with one of the same label, boxes within "
+                f"{tol.box:g} x the longer image side, scores within {tol.score:g}"
+            )
+        else:
+            limits = f"logits within {tol.logits_rel:g} x max(1, max |logit|)"
+        verdict = "matches" if self.passed else "does NOT match"
+        out.append(f"{self.result.format} export {verdict} the PyTorch model ({limits})")
+        return out
+
+
+def verification_images(result: ExportResult, seed: int = 0) -> list[Tensor]:
+    """The generated inputs of :func:`verify_export` (``Float[B, 3, H, W]`` in ``[0, 1]``)."""
+    height, width = result.input_size
+    generator = torch.Generator().manual_seed(seed)
+    if result.dynamic:
+        sizes = [(height, width), (height * 3 // 4 + 1, width), (height, width * 5 // 4 + 3)]
+        batches = [1, 2, 1] if result.task == "segmentation" else [1, 1, 1]
+    else:
+        sizes, batches = [(height, width)] * 3, [result.batch_size] * 3
+    return [
+        torch.rand(b, 3, h, w, generator=generator)
+        for b, (h, w) in zip(batches, sizes, strict=True)
+    ]
+
+
+def load_exported(result: ExportResult) -> Runner:
+    """A function ``images -> outputs`` that runs the exported file (on the CPU)."""
+    if result.format == "onnx":
+        try:  # an optional dependency (detseg[export]), without type information
+            onnxruntime = importlib.import_module("onnxruntime")
+        except ImportError as error:
+            raise ExportError(
+                "checking an ONNX export needs onnxruntime: pip install onnxruntime, or skip "
+                "the check (tools/export.py --no-verify)"
+            ) from error
+        session = onnxruntime.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
+
+        def run_onnx(images: Tensor) -> list[Tensor]:
+            outputs = session.run(None, {"images": images.numpy()})
+            return [torch.from_numpy(output) for output in outputs]
+
+        return run_onnx
+    module = load_torchscript(result.path)
+
+    def run_torchscript(images: Tensor) -> list[Tensor]:
+        outputs = module(images)
+        return list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
+
+    return run_torchscript
+
+
+def verify_export(
+    result: ExportResult,
+    images: Sequence[Tensor] | None = None,
+    tolerance: Tolerance | None = None,
+) -> VerificationReport:
+    """Run the exported file and the model on the same images and compare.
+
+    Args:
+        result: what :func:`~detseg.export.model_export.export_model` returned (its
+            ``model`` is the reference).
+        images: ``Float[B, 3, H, W]`` inputs in ``[0, 1]`` (``B = 1`` for a detector; a static
+            export needs its own size); default :func:`verification_images`.
+        tolerance: default :class:`Tolerance`.
+
+    Returns:
+        The :class:`VerificationReport` (``passed``, ``lines()``).
+    """
+    tolerance = tolerance or Tolerance()
+    run = load_exported(result)
+    images = list(images) if images is not None else verification_images(result)
+    comparisons: list[DetectionComparison | LogitsComparison] = []
+    with torch.no_grad():
+        for batch in images:
+            outputs = run(batch)
+            if result.task == "detection":
+                reference = cast(Detector, result.model).predict([batch[0]])[0]
+                boxes, scores, labels = outputs
+                size = (int(batch.shape[-2]), int(batch.shape[-1]))
+                comparisons.append(
+                    compare_detections((boxes, scores, labels), reference, size, tolerance)
+                )
+            else:
+                comparisons.append(compare_logits(outputs[0], result.model(batch), tolerance))
+    shapes = tuple(tuple(batch.shape) for batch in images)
+    return VerificationReport(result, tolerance, shapes, tuple(comparisons))

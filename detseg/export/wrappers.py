@@ -1,0 +1,113 @@
+"""The module that is traced for export, one per model family, and what each can export.
+
+:func:`export_graph` wraps a detseg model in the module whose ``forward`` is the exported graph:
+
+- detectors (:class:`~detseg.export.two_stage.FasterRCNNExport`,
+  :class:`~detseg.export.single_stage.RetinaNetExport`, ``SSDExport``, ``YOLOExport``):
+  ``images Float[1, 3, H, W]`` in ``[0, 1]`` -> ``boxes Float[N, 4]`` xyxy input pixels,
+  ``scores Float[N]``, ``labels Int64[N]`` in ``1..K``; one image per call, as torchvision's
+  exportable detectors;
+- segmenters (:class:`SegmenterExport`): ``images Float[B, 3, H, W]`` in ``[0, 1]`` ->
+  ``logits Float[B, K + 1, H, W]``: the plain forward pass (a checkpoint's test-time
+  augmentation and CRF are not part of it).
+
+Each graph holds the model's own preprocessing (normalisation, resizing, padding) and
+post-processing (decoding, score threshold, NMS), so it takes raw images.
+"""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from detseg.detection.faster_rcnn import FasterRCNN
+from detseg.detection.retinanet import RetinaNet
+from detseg.detection.ssd import SSD
+from detseg.detection.yolo import YOLO
+from detseg.export.single_stage import RetinaNetExport, SSDExport, YOLOExport
+from detseg.export.traceable import as_int, image_size, pad_to_multiple
+from detseg.export.two_stage import FasterRCNNExport
+from detseg.segmentation.model import SegmentationModel
+
+DETECTION_OUTPUTS = ("boxes", "scores", "labels")
+SEGMENTATION_OUTPUTS = ("logits",)
+
+
+class ExportError(ValueError):
+    """A model, or a combination of model and export settings, that cannot be exported."""
+
+
+class SegmenterExport(nn.Module):
+    """``SegmentationModel.forward`` as a traceable module: normalise, pad to
+    ``size_divisible``, rescale by ``input_scale`` (antialiased), backbone and head, logits
+    upsampled to the padded size and cropped to the input.
+
+    ``forward(images Float[B, 3, H, W] in [0, 1]) -> logits Float[B, K + 1, H, W]``.
+    """
+
+    def __init__(self, model: SegmentationModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, images: Tensor) -> Tensor:
+        model = self.model
+        x = pad_to_multiple(model.normalize(images), model.size_divisible)
+        padded = image_size(x)
+        if model.input_scale != 1.0:
+            x = F.interpolate(
+                x,
+                scale_factor=model.input_scale,
+                mode="bilinear",
+                align_corners=False,
+                antialias=True,
+            )
+        logits = model.head(model.backbone(x))
+        # always resized: the eager model skips an equal size, where bilinear is the identity
+        padded_size = (as_int(padded[0]), as_int(padded[1]))
+        logits = F.interpolate(logits, size=padded_size, mode="bilinear", align_corners=False)
+        size = image_size(images)
+        return logits[..., : size[0], : size[1]]
+
+
+def model_task(model: nn.Module) -> str:
+    """``"detection"`` or ``"segmentation"``; raises :class:`ExportError` for other modules."""
+    task = getattr(model, "task", None)
+    if task not in ("detection", "segmentation"):
+        raise ExportError(
+            f"{type(model).__name__} is not a detseg detector or segmenter (no task "
+            "'detection' / 'segmentation'); export a model built by detseg.models.build_model"
+        )
+    return str(task)
+
+
+def export_graph(model: nn.Module, name: str | None = None) -> nn.Module:
+    """The traceable module of ``model`` (which must be in eval mode, on the CPU).
+
+    Args:
+        model: a detseg detector or segmenter; the wrapper shares its modules.
+        name: the model's name in error messages (default: its class name).
+
+    Raises:
+        ExportError: a model class without an export graph.
+    """
+    name = name or type(model).__name__
+    if model.training:
+        raise ExportError(f"{name}: call model.eval() before exporting")
+    graph: nn.Module
+    if isinstance(model, FasterRCNN):
+        graph = FasterRCNNExport(model)
+    elif isinstance(model, RetinaNet):
+        graph = RetinaNetExport(model)
+    elif isinstance(model, SSD):
+        graph = SSDExport(model)
+    elif isinstance(model, YOLO):
+        graph = YOLOExport(model)
+    elif isinstance(model, SegmentationModel):
+        graph = SegmenterExport(model)
+    else:
+        raise ExportError(
+            f"{name}: no export graph for {type(model).__name__} (exportable: FasterRCNN, "
+            "RetinaNet, SSD, YOLO and SegmentationModel)"
+        )
+    # in eval mode like the model: exporters restore the wrapper's mode, recursively
+    return graph.eval()

@@ -1,0 +1,127 @@
+"""Export a checkpoint to ONNX or TorchScript for inference on raw images, and check the file.
+
+    python tools/export.py runs/demo/best.pt --format onnx --dynamic --out demo.onnx
+    python tools/export.py runs/unet/best.pt --format torchscript --input-size 256
+
+The exported graph holds the model's own preprocessing (normalisation, resizing) and
+post-processing (box decoding, score threshold, NMS). Detectors take one image per call,
+images Float[1, 3, H, W] RGB in [0, 1], and return boxes [N, 4] (xyxy pixels of the input
+image), scores [N] and labels [N] (1..K); segmenters take images [B, 3, H, W] and return logits
+[B, K + 1, H, W] (the plain forward pass, without test-time augmentation or CRF). OUT.json
+describes the input, the outputs, the class names and the score threshold.
+
+Unless --no-verify, the file is run (onnxruntime, or torch.jit.load) on three generated images
+(three sizes with --dynamic, one a batch of two for segmenters) and compared with the PyTorch
+model: every detection paired with one of the same label (only those at the detection limit
+or the score threshold may differ), boxes within 1e-3 of the longer image side, scores within
+1e-3; logits within 1e-4 of their largest magnitude. The command prints the largest
+differences and exits with 1 when they exceed the tolerance, with 2 when the model or the
+settings cannot be exported (e.g. --batch-size 2 for a detector).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from detseg.command_line import run_command
+from detseg.export import DEFAULT_OPSET, FORMATS, export_model, verify_export
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("checkpoint", type=Path, help="detseg checkpoint (e.g. runs/x/best.pt)")
+    parser.add_argument(
+        "--format", choices=FORMATS, default="onnx", help="file format (default: onnx)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="file to write (default: the checkpoint's name with .onnx or .torchscript.pt)",
+    )
+    parser.add_argument(
+        "--dynamic",
+        action="store_true",
+        help="free input height and width (and batch size for segmenters); without it an ONNX "
+        "file's input shape is fixed to --input-size (and --batch-size). TorchScript files "
+        "follow any input size; the flag sets the shape OUT.json declares and the sizes checked",
+    )
+    parser.add_argument(
+        "--opset",
+        type=int,
+        default=DEFAULT_OPSET,
+        help=f"ONNX opset, 11..20 (default: {DEFAULT_OPSET}; segmenters with input.scale != 1 "
+        "need 18 or more); ignored for TorchScript",
+    )
+    parser.add_argument(
+        "--input-size",
+        type=int,
+        nargs="+",
+        metavar="N",
+        default=None,
+        help="H [W] of the example traced, the input size of a static export (default: the "
+        "size a fixed-size detector resizes to, a resizing detector's min_size, 512 for "
+        "segmenters)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=1,
+        help="images per call of a static segmenter export (detectors take one image)",
+    )
+    parser.add_argument(
+        "--score-thr",
+        type=float,
+        default=None,
+        help="detectors: the score threshold built into the graph (default: the model's)",
+    )
+    parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="skip running the file against the PyTorch model",
+    )
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    size = args.input_size
+    if size is not None and len(size) not in (1, 2):
+        raise ValueError(f"--input-size takes H or H W, got {size}")
+    suffix = ".onnx" if args.format == "onnx" else ".torchscript.pt"
+    out = args.out or args.checkpoint.with_suffix(suffix)
+    result = export_model(
+        args.checkpoint,
+        out,
+        format=args.format,
+        dynamic=args.dynamic,
+        opset=args.opset,
+        input_size=None if size is None else (size[0], size[-1]),
+        batch_size=args.batch_size,
+        score_thresh=args.score_thr,
+    )
+    opset = f" opset {result.opset}" if result.opset is not None else ""
+    print(
+        f"wrote {result.path} ({result.model_name}, {result.format}{opset}, input "
+        f"{result.input_shape})"
+    )
+    print(f"wrote {result.sidecar}")
+    if args.no_verify:
+        return 0
+    report = verify_export(result)
+    print("\n".join(report.lines()))
+    return 0 if report.passed else 1
+
+
+def cli() -> None:
+    """The ``detseg-export`` command (``pip install`` puts it on the PATH)."""
+    run_command(main, "export")
+
+
+if __name__ == "__main__":
+    cli()
