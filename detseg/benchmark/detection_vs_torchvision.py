@@ -19,7 +19,7 @@ import torch
 
 from detseg.benchmark.comparison import ModelComparison, measure_twins
 from detseg.benchmark.throughput import random_detection_batch
-from detseg.benchmark.twins import detection_twins
+from detseg.benchmark.twins import MASK_TWINS, detection_twins
 
 NUM_CLASSES = 90  # labels of the random targets (torchvision's COCO heads: 1..90)
 
@@ -51,7 +51,8 @@ def benchmark_detection(
     where = torch.device(device)
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     twin, ours = detection_twins(arch, size, where, memory_format)
-    images, targets = random_detection_batch(batch, size, NUM_CLASSES, where, seed)
+    masks = arch in MASK_TWINS
+    images, targets = random_detection_batch(batch, size, NUM_CLASSES, where, seed, masks)
     models = {
         "torchvision": (twin, lambda: twin(images, targets), lambda: twin(images)),
         "detseg": (ours, lambda: ours.losses(images, targets), lambda: ours.predict(images)),

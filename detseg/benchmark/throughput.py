@@ -167,11 +167,18 @@ def compare_throughput(
 
 
 def random_detection_batch(
-    batch_size: int, size: int, num_classes: int, device: torch.device, seed: int = 0
+    batch_size: int,
+    size: int,
+    num_classes: int,
+    device: torch.device,
+    seed: int = 0,
+    masks: bool = False,
 ) -> tuple[list[Tensor], list[dict[str, Tensor]]]:
     """``batch_size`` random images ``[3, size, size]`` in [0, 1], each with 1-6 random boxes.
 
     Boxes are xyxy absolute pixels with sides of 8 to ``size / 2``; labels in ``1..num_classes``.
+    ``masks``: also instance masks ``UInt8[N, size, size]``, each an ellipse inscribed in its box
+    (for Mask R-CNN).
     """
     generator = torch.Generator().manual_seed(seed)
     images, targets = [], []
@@ -182,8 +189,21 @@ def random_detection_batch(
         wh = 8 + torch.rand(count, 2, generator=generator) * (size * 0.5 - 8)
         boxes = torch.cat([xy, (xy + wh).clamp(max=size)], dim=1)
         labels = torch.randint(1, num_classes + 1, (count,), generator=generator)
-        targets.append({"boxes": boxes.to(device), "labels": labels.to(device)})
+        target = {"boxes": boxes.to(device), "labels": labels.to(device)}
+        if masks:
+            target["masks"] = _ellipse_masks(boxes, size).to(device)
+        targets.append(target)
     return images, targets
+
+
+def _ellipse_masks(boxes: Tensor, size: int) -> Tensor:
+    """``UInt8[N, size, size]``: the ellipse inscribed in each xyxy box."""
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+    radii = ((boxes[:, 2:] - boxes[:, :2]) / 2).clamp(min=1.0)
+    grid = torch.arange(size, dtype=torch.float32) + 0.5
+    dx = (grid[None, None, :] - centres[:, 0, None, None]) / radii[:, 0, None, None]
+    dy = (grid[None, :, None] - centres[:, 1, None, None]) / radii[:, 1, None, None]
+    return (dx**2 + dy**2 <= 1.0).to(torch.uint8)
 
 
 def sgd_training_step(

@@ -27,7 +27,11 @@ DETECTION_TWINS = (
     "retinanet_resnet50_fpn_v2",
     "ssd300_vgg16",
     "ssdlite320_mobilenet_v3_large",
+    "maskrcnn_resnet50_fpn",
+    "maskrcnn_resnet50_fpn_v2",
 )
+# the Mask R-CNN builders among them (their targets carry instance masks)
+MASK_TWINS = ("maskrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn_v2")
 # the SSD builders among them (their post-processing has its own benchmark)
 SSD_TWINS = ("ssd300_vgg16", "ssdlite320_mobilenet_v3_large")
 # torchvision segmentation builders with a detseg twin
