@@ -2,8 +2,9 @@
 
 The converted model is built from detseg's own modules and receives the torchvision weights
 through an explicit state-dict key mapping (an unmapped or missing key is an error). The
-torchvision classes are recognised by name, so nothing here imports
-``torchvision.models.detection`` or ``torchvision.models.segmentation``.
+torchvision classes are recognised by name, so the converters need no torchvision model
+import; :mod:`detseg.convert.torchvision_archs` (state-dict files, ``model.init_from``) builds
+torchvision's models to read their files.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """A torchvision checkpoint file as a detseg checkpoint.
 
 Every torchvision model with a detseg twin converts (:data:`TORCHVISION_ARCHS`: Faster R-CNN,
-RetinaNet, SSD, SSDlite, FCN, DeepLabV3, LR-ASPP). The torchvision model is rebuilt with
-``weights=None`` (nothing is downloaded), the file's tensors are loaded into it and
+RetinaNet, SSD, SSDlite, Mask R-CNN, FCN, DeepLabV3, LR-ASPP). The torchvision model is
+rebuilt with ``weights=None`` (nothing is downloaded), the file's tensors are loaded into it and
 :func:`detseg.convert.convert_torchvision` converts it (see
 :mod:`detseg.convert.torchvision_archs`). The result is the dict a detseg checkpoint holds:
 ``{"model", "config": {"model": {...}}, "classes", "meta"}``, ready for

@@ -80,17 +80,6 @@ class InitReport:
             )
         return out
 
-    def record(self) -> dict[str, object]:
-        """Counts and the re-initialised keys, for the run's ``metrics.jsonl`` setup record."""
-        return {
-            "source": self.source,
-            "origin": self.origin,
-            "loaded": len(self.loaded),
-            "reinitialised": [key for key, _, _ in self.reinitialised],
-            "not_in_source": len(self.not_in_source),
-            "ignored": len(self.ignored),
-        }
-
 
 def _by_module(keys: list[str], depth: int = 2) -> str:
     """``(backbone.body 265, rpn.head 6)``: keys counted by their first ``depth`` names."""
