@@ -6,11 +6,12 @@
 
 Every torchvision model with a detseg twin converts: Faster R-CNN (R50-FPN v1/v2, MobileNetV3
 FPN and 320 FPN), RetinaNet (v1/v2), SSD300 VGG16, SSDlite320, Mask R-CNN (v1/v2), FCN and
-DeepLabV3 (R50/R101, MobileNetV3) and LR-ASPP. The torchvision model is built with ``weights=None`` (nothing is
-downloaded), the file is loaded into it, ``detseg.convert.convert_torchvision`` converts it, and
-the result is saved as ``{"model", "config": {"model": {...}}, "classes", "meta"}`` for
-``tools/infer.py`` / ``eval.py`` (see ``detseg.convert.checkpoint_file``). To fine-tune from
-such weights instead, set ``model.init_from`` in a training config.
+DeepLabV3 (R50/R101, MobileNetV3) and LR-ASPP. The torchvision model is built with
+``weights=None`` (nothing is downloaded), the file is loaded into it,
+``detseg.convert.convert_torchvision`` converts it, and the result is saved as
+``{"model", "config": {"model": {...}}, "classes", "meta"}`` for ``tools/infer.py`` /
+``eval.py`` (see ``detseg.convert.checkpoint_file``). To fine-tune from such weights instead,
+set ``model.init_from`` in a training config.
 """
 
 from __future__ import annotations
