@@ -16,6 +16,12 @@ numbers, ``per_class`` AP/AP50/AR100, the confusion matrix and run facts), PR cu
 worst images). The checkpoint form also writes ``OUT/detections.json`` (COCO results);
 the checkpoint holds everything it needs: model settings, classes and data config.
 
+Instance masks: a Mask R-CNN checkpoint on COCO data is scored on its boxes and on its masks
+(``segm_AP`` ... ``segm_ARl`` and ``segm_per_class`` in ``metrics.json``, a second table on
+screen, masks drawn in ``report.html``); its ``detections.json`` records carry an RLE
+``segmentation`` (masks binarised at the model's ``mask_threshold``). In the ``--gt/--pred``
+form ``--iou-type segm`` does the same for a predictions file with ``segmentation``.
+
 VOC metric (``--metric voc07 | voc12``; for a checkpoint the config's ``eval.metric``, whose
 default ``auto`` means voc07 on VOC data): the VOC mAP at IoU 0.5 (11-point for voc07,
 all-point for voc12) and the AP of each class come first, on screen and under ``voc`` in
@@ -53,6 +59,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from detseg.command_line import run_command
 from detseg.evaluation.checkpoint_eval import evaluate_checkpoint
 from detseg.evaluation.prediction_files_eval import evaluate_prediction_files
 from detseg.evaluation.voc_coco import METRIC_CHOICES
@@ -65,7 +72,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="COCO (or VOC, see --metric) bbox evaluation report (metrics.json, PR "
         "curves, confusion matrix, report.html) of a detseg checkpoint on its validation "
         "split, or of a predictions file against a COCO ground truth (give CHECKPOINT, or "
-        "--gt and --pred).",
+        "--gt and --pred); mask AP too for a Mask R-CNN checkpoint or with --iou-type segm.",
         epilog="--pred records with a file_name (tools/infer.py's predictions.json) take the id "
         "of the gt image whose images[].file_name ends their path (their own image_id is "
         "ignored); records naming no gt image are dropped with a warning. infer.py keeps only "
@@ -157,9 +164,11 @@ def _add_model_free_args(form: Any) -> None:
     )
     form.add_argument(
         "--iou-type",
-        choices=("bbox",),
-        default="bbox",
-        help="what is compared: bbox (the only type the report supports)",
+        choices=("bbox", "segm"),
+        default=None,
+        help="what is compared: bbox (boxes; default) or segm (instance masks: every record "
+        "and gt annotation needs a segmentation, RLE or polygons; the box numbers are "
+        "reported beside the mask numbers, a record without bbox taking its mask's box)",
     )
 
 
@@ -174,6 +183,11 @@ def _form_problem(args: argparse.Namespace) -> str | None:
         return "--gt and --pred go together: give both (ground truth and detections json)"
     if args.checkpoint is not None and args.images is not None:
         return "--images is for the --gt/--pred form; a checkpoint uses its val split's images"
+    if args.checkpoint is not None and args.iou_type is not None:
+        return (
+            "--iou-type is for the --gt/--pred form; a checkpoint is scored on its masks "
+            "whenever its model predicts them"
+        )
     if args.checkpoint is None and args.set:
         return "--set overrides a checkpoint's config; it has no use with --gt/--pred"
     if args.worst_k < 0:
@@ -203,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             out=args.out,
             images_dir=args.images,
             backend=args.backend or "faster",
-            iou_type=args.iou_type,
+            iou_type=args.iou_type or "bbox",
             worst_k=args.worst_k,
             score_threshold=args.score_thr,
             metric=args.metric or "coco",
@@ -212,8 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    from detseg.command_line import run_command
-
+def cli() -> None:
+    """The ``detseg-eval`` command (``pip install`` puts it on the PATH)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     run_command(main, "eval")
+
+
+if __name__ == "__main__":
+    cli()

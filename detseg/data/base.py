@@ -6,7 +6,8 @@ A reader subclasses :class:`DetectionDataset` and says only where image ``i`` is
 (:func:`~detseg.data.target_checks.sanitize_boxes`), runs the augmentations and builds the
 target dict of the detseg contract, so every format behaves the same on bad data:
 an unreadable image gives ``None`` plus a warning naming the file; bad boxes are clipped or
-dropped and counted; images without objects are kept as negatives.
+dropped and counted (with ``load_masks``, so are instances whose mask is empty or lies outside
+their box); images without objects are kept as negatives.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import torch
 from torch.utils.data import Dataset
 
 from detseg.data.image_io import ImageReadError, read_rgb_array, to_unit_float
-from detseg.data.target_checks import sanitize_boxes
+from detseg.data.target_checks import check_masks, sanitize_boxes
 from detseg.data.transforms import apply_augmentations
 
 __all__ = ["Annotations", "DetectionDataset", "ImageDataset", "Sample"]
@@ -156,7 +157,10 @@ class DetectionDataset(ImageDataset):
             fields["area"] = np.asarray(ann.area, dtype=np.float32).reshape(num)
         if ann.difficult is not None:
             fields["difficult"] = np.asarray(ann.difficult, dtype=np.int64).reshape(num)
-        masks = self.instance_masks(index, size)[keep] if self.load_masks else None
+        masks = self.instance_masks(index, size) if self.load_masks else None
+        if masks is not None:  # an instance whose mask does not fit its box is dropped too
+            keep = check_masks(masks, boxes, keep, source=str(path))
+            masks = masks[keep]
         boxes = boxes[keep]
         fields = {key: value[keep] for key, value in fields.items()}
         if self.augmentations is not None:

@@ -111,7 +111,10 @@ class CocoDetection(DetectionDataset):
         augmentations: Optional albumentations pipeline from
             :func:`detseg.data.transforms.build_augmentations`.
         load_masks: Also return ``target["masks"]`` (``UInt8[N, H, W]``) decoded from the
-            polygon / RLE segmentations (a box-filled mask where an annotation has none).
+            polygon / RLE segmentations (compressed or not; crowd ones too), a box-filled mask
+            where an annotation has none. An instance whose mask is empty (an RLE of another
+            size than the image decodes as empty) or lies outside its box is dropped and
+            counted (:func:`~detseg.data.target_checks.check_masks`).
         classes: ``None``: every category of the json, by increasing id. Otherwise category
             names in label order (a list, a ``classes.txt`` or a data yaml, see
             :func:`~detseg.data.class_names.read_class_names`): a subset and order of the
@@ -281,28 +284,46 @@ def _xywh_to_xyxy(bbox: Any) -> list[float]:
 
 
 def decode_segmentation(ann: dict, height: int, width: int, source: Path) -> np.ndarray:
-    """``UInt8[H, W]`` mask of one annotation (polygons, RLE, or its box when it has neither)."""
+    """``UInt8[H, W]`` mask of one annotation: its polygons, its RLE (compressed, or
+    uncompressed as crowd regions have it), or its box when it has no segmentation.
+
+    A malformed segmentation, or an RLE of another size than the image, gives an empty mask
+    and a warning naming the annotation (the reader then drops the instance and counts it).
+    """
     segm = ann.get("segmentation")
     if not segm:
-        x1, y1, x2, y2 = _xywh_to_xyxy(ann.get("bbox"))
-        mask = np.zeros((height, width), dtype=np.uint8)
-        if np.isfinite([x1, y1, x2, y2]).all():
-            mask[max(int(y1), 0) : int(np.ceil(y2)), max(int(x1), 0) : int(np.ceil(x2))] = 1
-        return mask
-    if isinstance(segm, list):  # polygons
-        rle = mask_utils.merge(mask_utils.frPyObjects(segm, height, width))
-    elif isinstance(segm.get("counts"), list):  # uncompressed RLE
-        rle = mask_utils.frPyObjects(segm, height, width)
-    else:  # compressed RLE
-        rle = segm
-    if tuple(rle["size"]) != (height, width):
-        logger.warning(
-            "%s: annotation %s has an RLE of size %s but the image is %dx%d; using an empty mask",
-            source,
-            ann.get("id"),
-            rle["size"],
-            height,
-            width,
-        )
-        return np.zeros((height, width), dtype=np.uint8)
-    return mask_utils.decode(rle).astype(np.uint8)
+        return _box_mask(ann.get("bbox"), height, width)
+    try:
+        rle = _segmentation_rle(segm, height, width)
+        size = tuple(int(v) for v in rle["size"])
+        if size == (height, width):
+            return mask_utils.decode(rle).astype(np.uint8)
+        problem = f"an RLE of size {list(size)} but the image is {height}x{width}"
+    except Exception as exc:  # pycocotools raises plain Exceptions on malformed input
+        problem = f"a malformed segmentation ({type(exc).__name__}: {exc})"
+    logger.warning("%s: annotation %s has %s: its mask is empty", source, ann.get("id"), problem)
+    return np.zeros((height, width), dtype=np.uint8)
+
+
+def _segmentation_rle(segm: Any, height: int, width: int) -> Any:
+    """The compressed RLE (a pycocotools ``dict(size, counts)``) of a COCO ``segmentation``."""
+    if isinstance(segm, list):  # polygons: [[x1, y1, x2, y2, ...], ...]
+        return mask_utils.merge(mask_utils.frPyObjects(segm, height, width))
+    if not isinstance(segm, dict):
+        raise ValueError(f"expected a list of polygons or an RLE dict, got {type(segm).__name__}")
+    if isinstance(segm.get("counts"), list):  # uncompressed RLE
+        rows, cols = (int(v) for v in segm["size"])
+        uncompressed: Any = segm
+        if sum(segm["counts"]) != rows * cols:
+            raise ValueError(f"its RLE counts do not add up to its size {rows}x{cols}")
+        return mask_utils.frPyObjects(uncompressed, rows, cols)
+    return segm
+
+
+def _box_mask(bbox: Any, height: int, width: int) -> np.ndarray:
+    """``UInt8[H, W]`` filled COCO box ``[x, y, w, h]`` (empty for a malformed box)."""
+    x1, y1, x2, y2 = _xywh_to_xyxy(bbox)
+    mask = np.zeros((height, width), dtype=np.uint8)
+    if np.isfinite([x1, y1, x2, y2]).all():
+        mask[max(int(y1), 0) : int(np.ceil(y2)), max(int(x1), 0) : int(np.ceil(x2))] = 1
+    return mask

@@ -11,6 +11,12 @@ through :func:`sanitize_boxes`:
 Every dropped box is logged as a warning that names the file and the box, and counted in
 ``target["dropped_boxes"]`` so the training loop can report it.
 
+With instance masks (``load_masks``), :func:`check_masks` drops the instances whose mask does
+not fit: an empty mask (no pixel, or an RLE of another size than the image, decoded as empty), or
+one with fewer than :data:`MIN_MASK_FRACTION_IN_BOX` of its pixels inside its box. Such an
+instance would teach the mask head a wrong target; each is logged as a warning that names the
+file, the box and the reason, and counted in ``target["dropped_boxes"]`` with the bad boxes.
+
 Crowd regions (COCO ``iscrowd=1``) are kept in the targets; :func:`remove_crowd` drops them.
 Training code calls it (crowd boxes are neither positives nor negatives there, as in the
 torchvision references), while evaluation reads crowd regions from the COCO ground truth.
@@ -23,7 +29,13 @@ import logging
 import numpy as np
 import torch
 
-__all__ = ["PER_INSTANCE_KEYS", "remove_crowd", "sanitize_boxes"]
+__all__ = [
+    "MIN_MASK_FRACTION_IN_BOX",
+    "PER_INSTANCE_KEYS",
+    "check_masks",
+    "remove_crowd",
+    "sanitize_boxes",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +85,50 @@ def sanitize_boxes(
     for i in np.flatnonzero(moved):
         logger.debug("%s: clipped box %s to %s", source, boxes[i].tolist(), clipped[i].tolist())
     return clipped.astype(np.float32), keep
+
+
+#: An instance mask with a smaller fraction of its pixels inside its box is dropped.
+MIN_MASK_FRACTION_IN_BOX = 0.5
+
+
+def check_masks(
+    masks: np.ndarray, boxes: np.ndarray, keep: np.ndarray, source: str = ""
+) -> np.ndarray:
+    """Find the instances whose mask does not fit their box (see the module docstring).
+
+    Args:
+        masks: ``UInt8[N, H, W]`` (0/1) instance masks of the image.
+        boxes: ``[N, 4]`` boxes clipped to the image, ``xyxy`` absolute pixels (as
+            :func:`sanitize_boxes` returns them).
+        keep: ``Bool[N]``: the instances still kept (their boxes are valid); the others are
+            neither checked nor reported again.
+        source: Name of the file the annotations come from, used in the log messages.
+
+    Returns:
+        ``Bool[N]``: ``keep`` without the instances whose mask is empty or lies mostly
+        outside its box.
+    """
+    num = len(keep)
+    if num == 0:
+        return keep.copy()
+    height, width = masks.shape[-2:]
+    area = masks.reshape(num, -1).sum(axis=1, dtype=np.int64)
+    # pixel columns x1 <= c + 0.5 < x2 (pixel centres) lie inside the box: [floor, ceil)
+    lo = np.floor(np.nan_to_num(boxes[:, :2])).astype(np.int64).clip(0, [width, height])
+    hi = np.ceil(np.nan_to_num(boxes[:, 2:])).astype(np.int64).clip(0, [width, height])
+    inside = np.zeros(num, dtype=np.int64)
+    for i in np.flatnonzero(keep & (area > 0)):
+        inside[i] = int(masks[i, lo[i, 1] : hi[i, 1], lo[i, 0] : hi[i, 0]].sum(dtype=np.int64))
+    fits = (area > 0) & (inside >= MIN_MASK_FRACTION_IN_BOX * area)
+    for i in np.flatnonzero(keep & ~fits):
+        if area[i] == 0:
+            reason = "its mask is empty"
+        else:
+            reason = f"only {inside[i]} of its mask's {area[i]} pixels lie inside the box"
+        logger.warning(
+            "%s: dropped instance with box %s (xyxy px): %s", source, boxes[i].tolist(), reason
+        )
+    return keep & fits
 
 
 def remove_crowd(target: dict) -> dict:

@@ -8,16 +8,21 @@ The checkpoint holds everything needed: model settings, classes and the data con
   (``metrics.json``, PR curves, ``confusion_matrix.png``, ``report.html`` with a gallery of the
   worst images) and ``detections.json`` (COCO results). With a VOC metric (the config's
   ``eval.metric``: ``auto`` on VOC data, ``voc07``, ``voc12``) the VOC mAP and per-class AP
-  lead the report, the COCO numbers beside them.
+  lead the report, the COCO numbers beside them. A model with masks (Mask R-CNN) on COCO data
+  is scored on its masks too (``segm_AP`` ... beside the box numbers; masks drawn in the
+  gallery), and its detections carry RLE ``segmentation`` binarised at its
+  ``mask_threshold``.
 - A segmenter's label maps (made as the config's ``eval.tta``, ``eval.tta_scales`` and
   ``eval.crf`` say) are compared pixel by pixel with the val split's (void pixels, 255,
-  ignored); :func:`evaluate_segmenter` writes ``metrics.json``.
+  ignored); :func:`evaluate_segmenter` writes ``metrics.json`` and ``confusion_matrix.png``
+  (the pixel confusion matrix, each row normalised, class names on the axes).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -34,16 +39,21 @@ from detseg.engine.checkpointing import load_checkpoint, model_from_checkpoint
 from detseg.engine.runtime import resolve_device
 from detseg.engine.validation import (
     DatasetHead,
+    class_names_with_background,
     coco_ground_truth,
     evaluate_segmentation,
+    has_masks,
     predict_batches,
     segmentation_table,
     write_segmentation_metrics,
 )
 from detseg.evaluation.coco_format import predictions_to_coco_results
+from detseg.evaluation.confusion_plot import save_confusion_matrix
 from detseg.evaluation.summary import EvaluationSummary, write_coco_report
 from detseg.evaluation.voc_coco import is_voc_metric, resolve_metric
 from detseg.segmentation.inference import SegmentationInference
+
+logger = logging.getLogger(__name__)
 
 
 def evaluate_checkpoint(
@@ -124,6 +134,7 @@ def evaluate_detector(
     """
     metric = resolve_metric(cfg.eval.metric, cfg.data.format)
     gt = coco_ground_truth(val_set)
+    segm = scores_masks(model, cfg.data.format)
     loader = build_loader(val_set, cfg.eval.batch_size, False, cfg.train.num_workers)
     image_ids, predictions = predict_batches(model, loader, device, cfg.train.amp)
     detections = predictions_to_coco_results(image_ids, predictions, gt.cat_ids)
@@ -136,7 +147,8 @@ def evaluate_detector(
         "backend": cfg.eval.backend,
         "metric": metric,
     }
-    kind = f"{metric.upper()} and COCO bbox" if is_voc_metric(metric) else "COCO bbox"
+    kind = "COCO bbox and segm" if segm else "COCO bbox"
+    kind = f"{metric.upper()} and {kind}" if is_voc_metric(metric) else kind
     heading = f"{kind} evaluation of {checkpoint} on {len(val_set)} images"
     summary = write_coco_report(
         out,
@@ -149,10 +161,26 @@ def evaluate_detector(
         worst_k,
         score_threshold,
         metric,
+        segm,
     )
     (out / "detections.json").write_text(json.dumps(detections))
     summary.wrote.append(f"Wrote {out / 'detections.json'}")
     return summary
+
+
+def scores_masks(model: nn.Module, data_format: str) -> bool:
+    """Whether a checkpoint evaluation scores masks: the model predicts them and the data has
+    them (COCO json; VOC and YOLO data give box AP only, with a warning)."""
+    if not has_masks(model):
+        return False
+    if data_format != "coco":
+        logger.warning(
+            "data.format %s has no instance masks: the masks of this model are not scored "
+            "(box AP only); evaluate on COCO data for mask AP",
+            data_format,
+        )
+        return False
+    return True
 
 
 def evaluate_segmenter(
@@ -164,7 +192,8 @@ def evaluate_segmenter(
     device: torch.device,
     out: Path,
 ) -> EvaluationSummary:
-    """Segment ``val_set`` (TTA and CRF as ``cfg.eval`` says); write ``out/metrics.json``.
+    """Segment ``val_set`` (TTA and CRF as ``cfg.eval`` says); write ``out/metrics.json`` and
+    ``out/confusion_matrix.png`` (named in ``metrics.json``'s ``info``).
 
     Args:
         checkpoint: where the model comes from (stored under ``info``).
@@ -189,13 +218,21 @@ def evaluate_segmenter(
         "tta_scales": cfg.eval.tta_scales,
         "crf": dataclasses.asdict(cfg.eval.crf),
         "inference": inference.describe(),
+        "confusion_matrix": "confusion_matrix.png",
     }
+    plot = save_confusion_matrix(
+        metrics["confusion_matrix"],
+        class_names_with_background(classes),
+        out / "confusion_matrix.png",
+        f"{cfg.model.name}: pixel confusion matrix on {metrics['images']} images, "
+        "normalised per row",
+    )
     path = write_segmentation_metrics(out, metrics, classes, info)
     return EvaluationSummary(
         heading=f"Segmentation evaluation of {checkpoint} on {metrics['images']} images",
         table=segmentation_table(metrics, classes),
         metrics=json.loads(path.read_text(encoding="utf-8")),
-        wrote=[f"Wrote {path}"],
+        wrote=[f"Wrote {plot}", f"Wrote {path}"],
     )
 
 

@@ -26,6 +26,8 @@ BACKENDS = ("faster", "pycocotools")
 _AP_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl")
 _AR_AREA_KEYS = ("ARs", "ARm", "ARl")
 _GT_ANN_KEYS = ("image_id", "category_id", "bbox", "area", "iscrowd")
+#: Prefix of the mask numbers where they sit beside the box numbers (``segm_AP``, ...).
+SEGM_PREFIX = "segm_"
 
 
 def coco_evaluate(
@@ -75,6 +77,8 @@ def coco_evaluate(
         * The backends agree to ~1e-16, not bit for bit: pycocotools computes
           precision as ``tp / (tp + fp + eps)``, faster-coco-eval without the
           ``eps``, so single precisions can differ by one ulp.
+        * ``"segm"`` needs a ``segmentation`` in every ground-truth annotation and the
+          ``height`` and ``width`` of every image (:func:`check_segm_ground_truth`).
         * ``"segm"`` results that also carry a ``bbox``: both libraries take the
           detection's area (for the small / medium / large ranges) from the box
           (w * h), not from the mask.
@@ -86,6 +90,12 @@ def coco_evaluate(
     """
     result, _, _ = run_coco_evaluation(gt, detections, iou_type, backend, max_dets)
     return result
+
+
+def segm_metrics(coco_metrics: dict[str, Any]) -> dict[str, Any]:
+    """A ``coco_evaluate(..., iou_type="segm")`` result with :data:`SEGM_PREFIX` on every key
+    (``segm_AP`` ... ``segm_ARl``, ``segm_per_class``), to sit beside the box numbers."""
+    return {SEGM_PREFIX + key: value for key, value in coco_metrics.items()}
 
 
 def run_coco_evaluation(
@@ -110,6 +120,8 @@ def run_coco_evaluation(
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     max_dets = _check_max_dets(max_dets)
     gt_dict = load_coco_gt(gt)
+    if checked_iou_type == "segm":
+        check_segm_ground_truth(gt_dict)
     dets = _copy_detections(detections, gt_dict, checked_iou_type)
     run = _run_faster if backend == "faster" else _run_pycocotools
     stats, evaluator = run(gt_dict, dets, checked_iou_type, max_dets)
@@ -208,6 +220,29 @@ def load_coco_gt(gt: str | os.PathLike | dict) -> dict:
     copied = dict(gt)
     copied["annotations"] = [dict(ann) for ann in gt["annotations"]]
     return copied
+
+
+def check_segm_ground_truth(gt: dict, source: str = "the ground truth") -> None:
+    """Check that a COCO ground truth holds what mask AP (``iou_type="segm"``) reads.
+
+    Every annotation needs a ``segmentation`` (polygons or an RLE) and every image its
+    ``height`` and ``width`` (both libraries decode the masks at that size).
+
+    Raises:
+        ValueError: naming ``source`` and the first annotation or image that lacks them.
+    """
+    for image in gt["images"]:
+        if "height" not in image or "width" not in image:
+            raise ValueError(
+                f"{source}: image {image.get('id')} has no 'height' and 'width'; mask AP "
+                "decodes the masks at the image size: add them to its images[] entry"
+            )
+    for ann in gt["annotations"]:
+        if not ann.get("segmentation"):
+            raise ValueError(
+                f"{source}: annotation {ann.get('id')} (image {ann.get('image_id')}) has no "
+                "'segmentation'; mask AP needs polygons or an RLE for every annotation"
+            )
 
 
 def _copy_detections(detections: Sequence[dict], gt: dict, iou_type: str) -> list[dict]:

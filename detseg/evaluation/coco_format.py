@@ -17,6 +17,8 @@ from pycocotools import mask as mask_utils
 
 logger = logging.getLogger(__name__)
 
+#: Default probability above which a predicted mask pixel is foreground (torchvision's COCO
+#: reference and ``MaskRCNN.mask_threshold``'s default); callers pass the model's own.
 MASK_THRESHOLD = 0.5
 
 
@@ -24,18 +26,22 @@ def predictions_to_coco_results(
     image_ids: Sequence[int],
     predictions: Sequence[dict[str, Any]],
     cat_ids: Sequence[int] | None = None,
+    mask_threshold: float = MASK_THRESHOLD,
 ) -> list[dict]:
     """Turns per-image model predictions into a list in the COCO results format.
 
     Args:
         image_ids: the COCO image id of each prediction (same length).
         predictions: per image ``dict(boxes, scores, labels)`` and optionally
-            ``masks``: ``boxes`` Float[N, 4] xyxy absolute pixels, ``scores``
-            Float[N], ``labels`` Int64[N] in ``1..K``, ``masks`` UInt8/Bool
-            [N, H, W] (0/1) or Float[N, 1, H, W] / [N, H, W] probabilities,
-            binarised with ``> 0.5`` (as torchvision's COCO reference). Tensors or numpy arrays.
+            ``masks`` or ``segmentation``: ``boxes`` Float[N, 4] xyxy absolute pixels,
+            ``scores`` Float[N], ``labels`` Int64[N] in ``1..K``, ``masks`` UInt8/Bool
+            [N, H, W] (0/1) or Float[N, 1, H, W] / [N, H, W] probabilities (binarised with
+            ``> mask_threshold``), or ``segmentation``: N COCO RLEs already encoded (see
+            :func:`masks_to_rles`). Tensors or numpy arrays.
         cat_ids: category id of each label (label ``k`` -> ``cat_ids[k - 1]``);
             ``None`` keeps the labels as category ids.
+        mask_threshold: probability above which a mask pixel is foreground (pass the
+            model's ``mask_threshold``).
 
     Returns:
         One dict per detection: ``image_id``, ``category_id`` (int), ``score``
@@ -55,12 +61,12 @@ def predictions_to_coco_results(
         )
     results: list[dict] = []
     for image_id, pred in zip(image_ids, predictions, strict=True):
-        results.extend(_results_per_image(int(image_id), pred, cat_ids))
+        results.extend(_results_per_image(int(image_id), pred, cat_ids, mask_threshold))
     return results
 
 
 def _results_per_image(
-    image_id: int, pred: dict[str, Any], cat_ids: Sequence[int] | None
+    image_id: int, pred: dict[str, Any], cat_ids: Sequence[int] | None, mask_threshold: float
 ) -> list[dict[str, Any]]:
     boxes = _as_numpy(pred["boxes"], np.float64).reshape(-1, 4)
     scores = _as_numpy(pred["scores"], np.float64).reshape(-1)
@@ -71,7 +77,7 @@ def _results_per_image(
             f"({len(labels)}) differ in length"
         )
     categories = _labels_to_category_ids(labels, cat_ids, image_id)
-    rles = _masks_to_rles(pred["masks"], len(boxes)) if pred.get("masks") is not None else None
+    rles = _prediction_rles(pred, len(boxes), mask_threshold, image_id)
     xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)
     out = []
     for i in range(len(boxes)):
@@ -101,8 +107,39 @@ def _labels_to_category_ids(
     return np.asarray(cat_ids, dtype=np.int64)[labels - 1]
 
 
-def _masks_to_rles(masks: Any, num: int) -> list[dict]:
-    """Encodes masks [N, H, W] or [N, 1, H, W] as compressed RLEs with str counts."""
+def _prediction_rles(
+    pred: dict[str, Any], num: int, mask_threshold: float, image_id: int
+) -> list[dict] | None:
+    """The RLE of each detection: ``pred["segmentation"]`` as given, or its ``masks`` encoded
+    (``None`` when it has neither)."""
+    if pred.get("segmentation") is not None:
+        rles = list(pred["segmentation"])
+        if len(rles) != num:
+            raise ValueError(
+                f"image {image_id}: {len(rles)} segmentations for {num} detections; give one "
+                "RLE per box"
+            )
+        return rles
+    if pred.get("masks") is None:
+        return None
+    return masks_to_rles(pred["masks"], num, mask_threshold)
+
+
+def masks_to_rles(masks: Any, num: int, threshold: float = MASK_THRESHOLD) -> list[dict]:
+    """Encode instance masks as COCO compressed RLEs (``counts`` a ``str``, json-ready).
+
+    Args:
+        masks: ``[N, H, W]`` or ``[N, 1, H, W]`` (tensor or array): 0/1 or bool, or
+            probabilities (floating point), foreground where ``> threshold``.
+        num: ``N``, the number of detections the masks belong to (checked).
+        threshold: the probability threshold of floating-point masks.
+
+    Returns:
+        ``N`` dicts ``{"size": [H, W], "counts": str}``.
+
+    Raises:
+        ValueError: ``masks`` is not ``[num, H, W]`` or ``[num, 1, H, W]``.
+    """
     array = masks.detach().cpu().numpy() if isinstance(masks, torch.Tensor) else np.asarray(masks)
     if array.ndim == 4 and array.shape[1] == 1:
         array = array[:, 0]
@@ -112,13 +149,26 @@ def _masks_to_rles(masks: Any, num: int) -> list[dict]:
             f"got shape {tuple(array.shape)}"
         )
     if array.dtype.kind == "f":
-        array = array > MASK_THRESHOLD
+        array = array > threshold
     binary = np.asfortranarray(array.transpose(1, 2, 0).astype(np.uint8))  # [H, W, N]
     # encode of an [H, W, N] array gives N RLEs (the pycocotools stubs know [H, W] only)
     rles: list[dict] = mask_utils.encode(binary) if num else []  # type: ignore[assignment]
     for rle in rles:
         rle["counts"] = rle["counts"].decode("ascii")
     return rles
+
+
+def segmentation_mask(segmentation: Any, height: int, width: int) -> np.ndarray:
+    """``UInt8[H, W]`` (0/1) mask of a COCO ``segmentation``: polygons ``[[x1, y1, ...], ...]``
+    (rasterised at ``height x width``), or an RLE, compressed (``counts`` str or bytes) or not
+    (``counts`` a list, as crowd regions have it), of its own ``size``."""
+    if isinstance(segmentation, list):
+        rle: Any = mask_utils.merge(mask_utils.frPyObjects(segmentation, height, width))
+    elif isinstance(segmentation.get("counts"), list):
+        rle = mask_utils.frPyObjects(segmentation, *segmentation["size"])
+    else:
+        rle = segmentation
+    return np.asarray(mask_utils.decode(rle), dtype=np.uint8)
 
 
 def _as_numpy(values: Any, dtype: type) -> np.ndarray:
@@ -184,7 +234,7 @@ def _annotations_per_image(image_id: int, target: dict, cat_ids: Sequence[int]) 
     area = _as_numpy(target["area"], np.float64) if "area" in target else widths * heights
     iscrowd = _as_numpy(target.get("iscrowd", np.zeros(num)), np.int64).reshape(-1)
     difficult = _as_numpy(target.get("difficult", np.zeros(num)), np.int64).reshape(-1)
-    rles = _masks_to_rles(target["masks"], num) if target.get("masks") is not None else None
+    rles = masks_to_rles(target["masks"], num) if target.get("masks") is not None else None
     anns = []
     for i in range(num):
         ann = {

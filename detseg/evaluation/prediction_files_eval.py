@@ -9,6 +9,10 @@ record without ``file_name`` keeps its ``image_id``.
 With a VOC metric (``voc07`` / ``voc12``) the VOC mAP at IoU 0.5 leads the report; a
 ground-truth annotation with ``difficult: 1`` or ``iscrowd: 1`` is then a difficult object,
 ignored (:func:`detseg.evaluation.voc_coco.voc_evaluate_coco`).
+
+With ``iou_type="segm"`` the masks are scored as well: every record needs a ``segmentation``
+(an RLE, or polygons) and every ground-truth annotation too; a record without a ``bbox`` gets
+the box of its mask, so the box numbers come beside the mask numbers.
 """
 
 from __future__ import annotations
@@ -18,6 +22,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from pycocotools import mask as mask_utils
+
+from detseg.evaluation.coco import IOU_TYPES
+from detseg.evaluation.coco_format import segmentation_mask
 from detseg.evaluation.file_names import match_file_names
 from detseg.evaluation.summary import EvaluationSummary, write_coco_report
 from detseg.evaluation.voc_coco import is_voc_metric, resolve_metric
@@ -44,21 +53,28 @@ def evaluate_prediction_files(
         images_dir: folder the gt's ``images[].file_name`` are relative to, for the gallery of
             the worst images (``None``: listed without pictures).
         backend: ``"faster"`` or ``"pycocotools"``.
-        iou_type: what is compared; ``"bbox"``, the only type the report supports.
+        iou_type: ``"bbox"`` (boxes) or ``"segm"`` (masks, and boxes beside them: see the
+            module docstring).
         worst_k, score_threshold: see :func:`detseg.evaluation.summary.write_coco_report`.
         metric: ``"coco"`` (or ``"auto"``, the same without a dataset format), ``"voc07"``
             (11-point) or ``"voc12"`` (all-point VOC AP), reported before the COCO numbers.
 
     Raises:
         FileNotFoundError: ``gt`` or ``predictions`` is not a file, ``images_dir`` not a folder.
-        ValueError: a file holds the wrong json type, no prediction names a gt image, or an
-            unknown ``metric``.
+        ValueError: a file holds the wrong json type, no prediction names a gt image, an
+            unknown ``metric`` or ``iou_type``, or (``segm``) a record or annotation without a
+            ``segmentation``.
     """
+    if iou_type not in IOU_TYPES:
+        raise ValueError(f"iou_type must be one of {IOU_TYPES}, got {iou_type!r}")
     resolved = resolve_metric(metric)
     gt, predictions = Path(gt), Path(predictions)
     gt_dict = _read_json(gt, dict, "ground truth")
     records = _read_json(predictions, list, "predictions")
     detections = match_file_names(gt_dict, records)
+    segm = iou_type == "segm"
+    if segm:
+        detections = _with_mask_boxes(detections, gt_dict, predictions)
     if images_dir is not None and not Path(images_dir).is_dir():
         raise FileNotFoundError(f"images folder {images_dir} is not a folder")
     out = Path(out) if out is not None else predictions.parent / "eval"
@@ -68,9 +84,11 @@ def evaluate_prediction_files(
         "images": len(gt_dict.get("images", [])),
         "backend": backend,
         "metric": resolved,
+        "iou type": iou_type,
     }
     kind = f"{resolved.upper()} and COCO" if is_voc_metric(resolved) else "COCO"
-    heading = f"{kind} {iou_type} evaluation of {predictions} against {gt}"
+    what = "bbox and segm" if segm else "bbox"
+    heading = f"{kind} {what} evaluation of {predictions} against {gt}"
     images = Path(images_dir) if images_dir is not None else None
     return write_coco_report(
         out,
@@ -83,7 +101,31 @@ def evaluate_prediction_files(
         worst_k,
         score_threshold,
         resolved,
+        segm,
     )
+
+
+def _with_mask_boxes(detections: list[dict], gt: dict, source: Path) -> list[dict]:
+    """``detections`` where a record without ``bbox`` has the box of its ``segmentation``.
+
+    Raises:
+        ValueError: a record has no ``segmentation`` (named by its position in ``source``).
+    """
+    sizes = {img.get("id"): (img.get("height"), img.get("width")) for img in gt["images"]}
+    out = []
+    for i, det in enumerate(detections):
+        if not det.get("segmentation"):
+            raise ValueError(
+                f"{source}: detection {i} has no 'segmentation'; --iou-type segm scores masks: "
+                "give each record an RLE or polygons (tools/eval.py's detections.json has them)"
+            )
+        if "bbox" not in det:
+            height, width = sizes.get(det["image_id"], (None, None))
+            mask = segmentation_mask(det["segmentation"], int(height or 0), int(width or 0))
+            rle = mask_utils.encode(np.asfortranarray(mask))
+            det = {**det, "bbox": [float(v) for v in mask_utils.toBbox(rle)]}
+        out.append(det)
+    return out
 
 
 def _read_json(path: Path, kind: type, what: str) -> Any:

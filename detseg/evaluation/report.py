@@ -5,12 +5,18 @@ arrays), builds the detection confusion matrix, draws the plots, picks the
 images with the lowest per-image F1 and writes everything into one folder::
 
     metrics.json            the 12 COCO numbers, per-class AP/AP50/AR100, confusion matrix,
-                            and under "voc" the VOC mAP and per-class AP (VOC metric only)
+                            under "voc" the VOC mAP and per-class AP (VOC metric only), and
+                            the 12 mask numbers "segm_AP" ... and "segm_per_class" (segm only)
     pr_curve_iou50.png      overall PR curve at IoU 0.50 (per-class curves faint)
     pr_curve_iou75.png      the same at IoU 0.75
     pr_per_class.png        one small PR plot per class
     confusion_matrix.png    detection confusion matrix at IoU 0.50
     report.html             self-contained page: every image is an inline data URI
+
+With ``segm=True`` (instance masks: detections with an RLE ``segmentation``) the masks are
+scored too (COCO ``iou_type="segm"``), shown in their own tables, and drawn in the gallery: the
+ground-truth outlines in green, each detection's mask filled in its class colour. The PR curves,
+the confusion matrix and the choice of the worst images stay those of the boxes.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from detseg.evaluation.coco import coco_evaluate, segm_metrics
+from detseg.evaluation.coco_format import segmentation_mask
 from detseg.evaluation.detection_confusion import (
     DetectionConfusion,
     detection_confusion,
@@ -61,6 +69,7 @@ def write_detection_report(
     backend: str = "faster",
     info: Mapping[str, Any] | None = None,
     metric: str = "coco",
+    segm: bool = False,
 ) -> Path:
     """Writes the evaluation report of one set of detections into ``out_dir``.
 
@@ -88,6 +97,10 @@ def write_detection_report(
             or crowd objects ignored) is then saved under ``"voc"`` in ``metrics.json``
             (``metric``, ``iou_threshold``, ``mAP``, ``per_class``) and shown first on
             the page, the COCO numbers beside it.
+        segm: also score the masks (every detection needs a ``segmentation``, every gt
+            annotation too): ``segm_AP`` ... ``segm_ARl`` and ``segm_per_class`` in
+            ``metrics.json`` and on the page, masks drawn in the gallery (see the module
+            docstring). ``metrics``, when given, must then hold them too.
 
     Returns:
         The path of ``report.html``.
@@ -104,6 +117,8 @@ def write_detection_report(
     dets = _load_json(detections, "detections", list)
     computed, curves = evaluate_with_arrays(gt_dict, dets, "bbox", backend)
     metrics = _check_metrics(metrics) if metrics is not None else computed
+    if segm and metrics is computed:
+        metrics = {**metrics, **segm_metrics(coco_evaluate(gt_dict, dets, "segm", backend))}
     if is_voc_metric(metric):
         metrics = {**metrics, "voc": voc_evaluate_coco(gt_dict, dets, metric)}
     confusion = detection_confusion(gt_dict, dets, MATCH_IOU, score_threshold)
@@ -112,7 +127,7 @@ def write_detection_report(
     plot_pr_per_class(curves, out / "pr_per_class.png")
     plot_confusion_matrix(confusion.matrix, confusion.class_names, out / "confusion_matrix.png")
     _write_metrics_json(out / "metrics.json", metrics, confusion, info)
-    gallery, note = _worst_images(gt_dict, dets, confusion, images_dir, worst_k)
+    gallery, note = _worst_images(gt_dict, dets, confusion, images_dir, worst_k, segm)
     page = render_report_html(
         title=title,
         metrics=metrics,
@@ -187,8 +202,10 @@ def _worst_images(
     confusion: DetectionConfusion,
     images_dir: str | os.PathLike | None,
     worst_k: int,
+    segm: bool = False,
 ) -> tuple[list[GalleryItem], str]:
-    """The ``worst_k`` imperfect images by F1 (ties: most errors first), drawn when possible."""
+    """The ``worst_k`` imperfect images by F1 (ties: most errors first), drawn when possible
+    (with their masks when ``segm``)."""
     f1 = confusion.f1_per_image()
     counts = confusion.counts_per_image()
     imperfect = [i for i in f1 if f1[i] < 1.0]
@@ -200,7 +217,8 @@ def _worst_images(
         tp, fp, fn = counts[image_id]
         uri = None
         if images_dir is not None and file_name:
-            uri = _draw_image(Path(images_dir) / file_name, image_id, gt, dets, confusion)
+            path = Path(images_dir) / file_name
+            uri = _draw_image(path, image_id, gt, dets, confusion, segm)
         items.append(GalleryItem(image_id, file_name, f1[image_id], tp, fp, fn, uri))
     if not imperfect:
         note = "Every image is perfect at these thresholds (F1 = 1)."
@@ -214,24 +232,27 @@ def _worst_images(
 
 
 def _draw_image(
-    path: Path, image_id: int, gt: dict, dets: list[dict], confusion: DetectionConfusion
+    path: Path,
+    image_id: int,
+    gt: dict,
+    dets: list[dict],
+    confusion: DetectionConfusion,
+    segm: bool = False,
 ) -> str | None:
-    """JPEG data URI of the image with gt (green) and kept detections (class colours)."""
+    """JPEG data URI of the image with gt (green) and kept detections (class colours); with
+    ``segm`` the detections' masks filled and the gt masks outlined."""
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None
     if bgr is None:
         logger.warning("gallery: cannot read image %s; shown without picture", path)
         return None
-    longest = max(bgr.shape[:2])
+    height, width = bgr.shape[:2]
+    longest = max(height, width)
     scale = min(max(longest, GALLERY_SIDES[0]), GALLERY_SIDES[1]) / longest
     if scale != 1.0:
         interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
         bgr = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=interpolation)
     rgb = np.ascontiguousarray(bgr[:, :, ::-1])
     label_of = {cat_id: k + 1 for k, cat_id in enumerate(confusion.cat_ids)}
-    for ann in gt["annotations"]:
-        if ann["image_id"] == image_id:
-            x1, y1, x2, y2 = (round(v * scale) for v in _xywh_to_xyxy(ann["bbox"]))
-            cv2.rectangle(rgb, (x1, y1), (x2, y2), GT_COLOR, 2)
     mine = [
         d
         for d in dets
@@ -242,11 +263,49 @@ def _draw_image(
     boxes = np.asarray([_xywh_to_xyxy(d["bbox"]) for d in mine], dtype=np.float64).reshape(-1, 4)
     labels = np.asarray([label_of[d["category_id"]] for d in mine], dtype=np.int64)
     scores = np.asarray([d["score"] for d in mine], dtype=np.float64)
-    drawn = draw_detections(rgb, boxes * scale, labels, scores, confusion.class_names[:-1])
+    mine_gt = [ann for ann in gt["annotations"] if ann["image_id"] == image_id]
+    masks = _outline_gt_masks(rgb, mine_gt, mine, (height, width)) if segm else None
+    for ann in mine_gt:
+        x1, y1, x2, y2 = (round(v * scale) for v in _xywh_to_xyxy(ann["bbox"]))
+        cv2.rectangle(rgb, (x1, y1), (x2, y2), GT_COLOR, 1 if segm else 2)
+    drawn = draw_detections(
+        rgb, boxes * scale, labels, scores, confusion.class_names[:-1], masks=masks
+    )
     ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
     if not ok:
         return None
     return "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode("ascii")
+
+
+def _outline_gt_masks(
+    rgb: np.ndarray, gt_anns: list[dict], dets: list[dict], image_size: tuple[int, int]
+) -> np.ndarray:
+    """Outline the gt masks on ``rgb`` (in place, green); return the detections' masks
+    ``Bool[D, h, w]`` at the size of ``rgb`` (an image of ``image_size`` (H, W) resized)."""
+    drawn_size = (rgb.shape[0], rgb.shape[1])
+    for ann in gt_anns:
+        outline = _scaled_mask(ann.get("segmentation"), image_size, drawn_size)
+        contours, _ = cv2.findContours(
+            outline.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
+        )
+        cv2.drawContours(rgb, contours, -1, GT_COLOR, 1)
+    masks = np.zeros((len(dets), *drawn_size), dtype=bool)
+    for k, det in enumerate(dets):
+        masks[k] = _scaled_mask(det.get("segmentation"), image_size, drawn_size)
+    return masks
+
+
+def _scaled_mask(
+    segmentation: Any, image_size: tuple[int, int], drawn_size: tuple[int, int]
+) -> np.ndarray:
+    """``Bool[h, w]`` mask of a COCO ``segmentation`` of an ``image_size`` (H, W) image, resized
+    to the drawn picture's ``(h, w)`` (all false without a segmentation)."""
+    if not segmentation:
+        return np.zeros(drawn_size, dtype=bool)
+    mask = segmentation_mask(segmentation, *image_size)
+    if mask.shape != drawn_size:
+        mask = cv2.resize(mask, drawn_size[::-1], interpolation=cv2.INTER_NEAREST)
+    return mask.astype(bool)
 
 
 def _xywh_to_xyxy(box: Sequence[float]) -> list[float]:

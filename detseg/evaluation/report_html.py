@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from detseg.evaluation.coco import SEGM_PREFIX
+
 _DESCRIPTIONS = {
     "AP": "AP @ IoU 0.50:0.95, all areas",
     "AP50": "AP @ IoU 0.50",
@@ -67,7 +69,9 @@ def render_report_html(
     Args:
         title: page title.
         metrics: ``coco_evaluate`` result (12 numbers + ``per_class``), plus under ``"voc"``
-            a ``voc_evaluate_coco`` result, shown first, when the VOC AP was computed.
+            a ``voc_evaluate_coco`` result, shown first, when the VOC AP was computed, and the
+            mask numbers (``segm_AP`` ..., ``segm_per_class``) when masks were scored: they get
+            their own tables, and the gallery's legend names the masks.
         class_counts: ``{class: {"gt", "TP", "FP", "FN"}}`` from the confusion matrix.
         plots: ``{caption: data URI}`` of the plots, shown in this order.
         gallery: the worst images, worst first.
@@ -77,6 +81,7 @@ def render_report_html(
     Returns:
         The whole HTML document.
     """
+    masks = SEGM_PREFIX + "AP" in metrics
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -84,14 +89,23 @@ def render_report_html(
         f"<h1>{_esc(title)}</h1>",
         _info_table(info),
         _voc_section(metrics.get("voc")),
-        "<h2>Summary (COCO)</h2>",
+        "<h2>Summary (COCO bbox)</h2>" if masks else "<h2>Summary (COCO)</h2>",
         _summary_table(metrics),
         "<h2>Per class, worst first</h2>",
         _per_class_table(metrics.get("per_class") or {}, class_counts),
+    ]
+    if masks:
+        parts += [
+            "<h2>Summary (COCO segm: masks)</h2>",
+            _summary_table(metrics, SEGM_PREFIX),
+            "<h2>Per class (masks), worst first</h2>",
+            _per_class_table(metrics.get(SEGM_PREFIX + "per_class") or {}, {}, SEGM_PREFIX),
+        ]
+    parts += [
         "<h2>Plots</h2>",
         _plots(plots),
         "<h2>Worst images</h2>",
-        _gallery(gallery, gallery_note),
+        _gallery(gallery, gallery_note, masks),
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
@@ -134,27 +148,38 @@ def _voc_section(voc: Mapping[str, Any] | None) -> str:
     )
 
 
-def _summary_table(metrics: Mapping[str, Any]) -> str:
+def _summary_table(metrics: Mapping[str, Any], prefix: str = "") -> str:
+    """The numbers of ``metrics`` whose key starts with ``prefix`` (``""``: the box numbers,
+    without the mask ones), shown without it."""
     rows = []
-    for key, value in metrics.items():
+    for full_key, value in metrics.items():
         if not isinstance(value, (int, float)):
             continue
+        if prefix and not full_key.startswith(prefix):
+            continue
+        if not prefix and full_key.startswith(SEGM_PREFIX):
+            continue
+        key = full_key[len(prefix) :]
         description = _DESCRIPTIONS.get(key, f"AR, at most {key[2:]} detections per image")
         number = _number(float(value))
         rows.append(f"<tr><td>{_esc(key)}</td><td>{_esc(description)}</td><td>{number}</td></tr>")
     header = "<tr><th>metric</th><th>meaning</th><th>value</th></tr>"
     note = "<p>n/a: no ground truth to average over (pycocotools reports -1).</p>"
-    return f'<table id="summary">{header}{"".join(rows)}</table>{note}'
+    table_id = "summary-segm" if prefix else "summary"
+    return f'<table id="{table_id}">{header}{"".join(rows)}</table>{note}'
 
 
 def _per_class_table(
-    per_class: Mapping[str, Mapping[str, float]], class_counts: Mapping[str, Mapping[str, int]]
+    per_class: Mapping[str, Mapping[str, float]],
+    class_counts: Mapping[str, Mapping[str, int]],
+    prefix: str = "",
 ) -> str:
-    """Classes by AP, lowest first; classes without ground truth (AP -1) last."""
+    """Classes by AP, lowest first; classes without ground truth (AP -1) last. The box table
+    (``prefix=""``) has the TP / FP / FN counts too, the mask one (``"segm_"``) does not."""
     if not per_class:
         return "<p>No categories.</p>"
     metric_keys = list(next(iter(per_class.values())))
-    count_keys = ["gt", "TP", "FP", "FN"]
+    count_keys = [] if prefix else ["gt", "TP", "FP", "FN"]
     header = "".join(f"<th>{_esc(k)}</th>" for k in ["class", *metric_keys, *count_keys])
     order = sorted(per_class, key=lambda n: (per_class[n]["AP"] < 0, per_class[n]["AP"], n))
     rows = []
@@ -163,6 +188,8 @@ def _per_class_table(
         counts = [_number(class_counts.get(name, {}).get(k, "")) for k in count_keys]
         cells = "".join(f"<td>{v}</td>" for v in [_esc(name), *values, *counts])
         rows.append(f'<tr class="class-row">{cells}</tr>')
+    if prefix:
+        return f'<table id="per-class-segm"><tr>{header}</tr>{"".join(rows)}</table>'
     caption = (
         "<p>TP / FP / FN: matches at IoU 0.50 among detections above the score threshold "
         "(a wrong-class match counts as an FN of its gt class and an FP of its predicted class)."
@@ -180,11 +207,14 @@ def _plots(plots: Mapping[str, str]) -> str:
     return f'<div class="plots">{"".join(figures)}</div>'
 
 
-def _gallery(items: Sequence[GalleryItem], note: str) -> str:
+def _gallery(items: Sequence[GalleryItem], note: str, masks: bool = False) -> str:
+    predictions = "predictions: one colour per class, with scores"
+    if masks:
+        predictions += "; masks filled in that colour, ground-truth masks outlined in green"
     parts = [
-        "<p>Images with the lowest F1 at IoU 0.50 (detections above the score threshold). "
-        '<span class="legend"><span style="border:2px solid #0f0">ground truth</span>'
-        "<span>predictions: one colour per class, with scores</span></span></p>"
+        "<p>Images with the lowest F1 of the boxes at IoU 0.50 (detections above the score "
+        'threshold). <span class="legend"><span style="border:2px solid #0f0">ground truth'
+        f"</span><span>{predictions}</span></span></p>"
     ]
     if note:
         parts.append(f'<p class="note">{_esc(note)}</p>')

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from detseg.engine.validation import COCO_KEYS
+from detseg.engine.validation import COCO_KEYS, SEGM_KEYS, SEGM_PER_CLASS_KEY
 from detseg.evaluation.report import write_detection_report
 from detseg.evaluation.table import coco_table, voc_table
 
@@ -51,8 +51,10 @@ def write_coco_report(
     worst_k: int = 8,
     score_threshold: float = 0.3,
     metric: str = "coco",
+    segm: bool = False,
 ) -> EvaluationSummary:
-    """Write the report of one COCO bbox evaluation (VOC AP too) into ``out``; summarise it.
+    """Write the report of one COCO bbox evaluation (VOC AP, mask AP too) into ``out``;
+    summarise it.
 
     Args:
         out: output folder: ``metrics.json``, PR curves, ``confusion_matrix.png``,
@@ -69,6 +71,8 @@ def write_coco_report(
             gallery (COCO AP uses them all).
         metric: ``"coco"``, or ``"voc07"`` / ``"voc12"``: the VOC mAP and per-class AP are
             then the first table and the ``voc`` entry of ``metrics.json``.
+        segm: also score the detections' masks (RLE ``segmentation``) against the gt's: the
+            12 mask numbers (``segm_AP`` ...) follow the box table.
     """
     page = write_detection_report(
         out,
@@ -81,10 +85,17 @@ def write_coco_report(
         backend=backend,
         info=info,
         metric=metric,
+        segm=segm,
     )
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     table = coco_table({k: metrics[k] for k in (*COCO_KEYS, "per_class")})
+    if segm:
+        masks = {k: metrics[s] for k, s in zip(COCO_KEYS, SEGM_KEYS, strict=True)}
+        masks_table = coco_table({**masks, "per_class": metrics[SEGM_PER_CLASS_KEY]})
+        table = f"COCO bbox:\n{table}\n\nCOCO segm (masks):\n{masks_table}"
+    elif "voc" in metrics:
+        table = f"COCO bbox:\n{table}"
     if "voc" in metrics:
-        table = f"{voc_table(metrics['voc'])}\n\nCOCO bbox:\n{table}"
+        table = f"{voc_table(metrics['voc'])}\n\n{table}"
     wrote = f"Wrote {page} with metrics.json, PR curves and confusion_matrix.png in {out}/"
     return EvaluationSummary(heading=heading, table=table, metrics=metrics, wrote=[wrote])

@@ -1,14 +1,25 @@
-"""``tools/eval.py``: the model-free form prints the COCO (or VOC) table; bad invocations exit 2.
+"""``tools/eval.py``: the model-free form prints the COCO (or VOC) table; a Mask R-CNN checkpoint
+and ``--iou-type segm`` print and write the mask numbers too; bad invocations exit 2.
 
 The evaluations themselves are tested in tests/evaluation/ (test_checkpoint_eval.py,
-test_prediction_files_eval.py).
+test_checkpoint_eval_masks.py, test_prediction_files_eval.py, test_coco_segm.py).
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import torch
+
+from detseg.config import load_config
+from detseg.data.shapes import generate_shapes
+from detseg.engine.checkpointing import load_checkpoint
+from detseg.engine.training import train
+from detseg.engine.validation import COCO_KEYS, SEGM_KEYS
+
+REPO = Path(__file__).resolve().parents[2]
 
 GT = {
     "images": [{"id": 1, "file_name": "a.png", "width": 64, "height": 48}],
@@ -78,9 +89,74 @@ def test_an_unmatched_predictions_file_is_an_error(tmp_path, run_tool):
         (["run/best.pt", "--gt", "g.json", "--pred", "p.json"], "not both"),
         (["run/best.pt", "--images", "imgs"], "--images is for the --gt/--pred form"),
         (["run/best.pt", "--metric", "voc10"], "invalid choice: 'voc10'"),
+        (["run/best.pt", "--iou-type", "segm"], "--iou-type is for the --gt/--pred form"),
     ],
 )
 def test_bad_invocation_exits_nonzero_with_a_message(argv, message, run_tool):
     result = run_tool("eval.py", *argv)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+@pytest.fixture(scope="module")
+def mask_run(tmp_path_factory) -> Path:
+    """Work dir of one iteration of configs/mask_rcnn/mask_rcnn_shapes.yaml at 64 px."""
+    root = tmp_path_factory.mktemp("shapes")
+    generate_shapes(root, num_train=4, num_val=3, size=64, seed=0)
+    run = tmp_path_factory.mktemp("run")
+    sets = [
+        f"data.root={root}",
+        "model.min_size=64",
+        "model.max_size=64",
+        "model.representation_size=64",
+        "train.max_iters=1",
+        "train.batch_size=2",
+        "train.num_workers=0",
+        "device=cpu",
+    ]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        cfg = load_config(REPO / "configs/mask_rcnn/mask_rcnn_shapes.yaml", sets)
+        assert train(cfg, run).exit_code == 0
+    finally:
+        torch.set_num_threads(threads)
+    return run
+
+
+@pytest.fixture(scope="module")
+def mask_eval(mask_run, run_tool):
+    """``(result, out)`` of ``tools/eval.py MASK_RUN/best.pt --out OUT``."""
+    out = mask_run / "eval"
+    return run_tool("eval.py", mask_run / "best.pt", "--out", out), out
+
+
+def test_a_mask_checkpoint_prints_and_writes_box_and_mask_ap(mask_run, mask_eval):
+    result, out = mask_eval
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"COCO bbox and segm evaluation of {mask_run / 'best.pt'} on 3 images:"
+    assert "COCO bbox:" in lines and "COCO segm (masks):" in lines
+    metrics = json.loads((out / "metrics.json").read_text())
+    recorded = load_checkpoint(mask_run / "best.pt")["meta"]["metrics"]
+    for key in (*COCO_KEYS, *SEGM_KEYS):  # the numbers validation recorded, to the last digit
+        assert metrics[key] == recorded[key], key
+    detections = json.loads((out / "detections.json").read_text())
+    assert detections and all(set(d["segmentation"]) == {"size", "counts"} for d in detections)
+
+
+def test_gt_and_pred_with_iou_type_segm(mask_run, mask_eval, run_tool):
+    result, out = mask_eval
+    assert result.returncode == 0, result.stderr
+    cfg = load_checkpoint(mask_run / "best.pt")["config"]["data"]
+    gt = Path(cfg["root"]) / cfg["val_ann"]
+    pred = out / "detections.json"
+    files = ["--gt", gt, "--pred", pred]
+    result = run_tool("eval.py", *files, "--iou-type", "segm", "--out", out / "files")
+    assert result.returncode == 0, result.stderr
+    heading = f"COCO bbox and segm evaluation of {pred} against {gt}:"
+    assert result.stdout.splitlines()[0] == heading
+    metrics = json.loads((out / "files" / "metrics.json").read_text())
+    checkpoint_form = json.loads((out / "metrics.json").read_text())
+    for key in (*COCO_KEYS, *SEGM_KEYS):
+        assert metrics[key] == checkpoint_form[key], key

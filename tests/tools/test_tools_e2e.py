@@ -16,14 +16,14 @@ import pytest
 import torch
 import yaml
 
-from detseg.config import load_config
+from detseg.config import ConfigError, load_config
 from detseg.convert.datasets import convert_dataset
 from detseg.data.shapes import generate_shapes
 from detseg.data.shapes_draw import SHAPE_CLASSES
 from detseg.engine.checkpointing import load_checkpoint
 from detseg.engine.records import read_metrics
 from detseg.engine.training import train
-from detseg.engine.validation import COCO_KEYS
+from detseg.engine.validation import COCO_KEYS, SEGM_KEYS
 from detseg.predict_images import predict_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
@@ -167,6 +167,11 @@ ON_SHAPES = {
         "data.format=coco",
         "model.backbone_weights=null",
     ],
+    "configs/mask_rcnn/mask_rcnn_r50_fpn_coco.yaml": [
+        *SHAPES_COCO_PATHS,
+        "model.backbone_weights=null",
+    ],
+    "configs/mask_rcnn/mask_rcnn_shapes.yaml": [],
     "configs/retinanet/retinanet_r50_fpn_coco.yaml": [
         *SHAPES_COCO_PATHS,
         "model.backbone_weights=null",
@@ -189,6 +194,7 @@ ON_SHAPES = {
 # Small inputs per model family (the first prefix of the model name that matches).
 SMOKE_MODEL = {
     "faster_rcnn": ["model.min_size=64", "model.max_size=64", "model.representation_size=128"],
+    "mask_rcnn": ["model.min_size=64", "model.max_size=64", "model.representation_size=128"],
     "retinanet": ["model.min_size=64", "model.max_size=64"],
     "ssd300": [],  # the VGG16 SSD is built for 300 px only
     "ssdlite": ["model.size=64"],
@@ -238,6 +244,13 @@ def test_config_trains_on_shapes(config, shapes, tmp_path, train_config):
         last["config"]["model"]["name"]
         == yaml.safe_load((REPO / config).read_text())["model"]["name"]
     )
+    [val] = [r for r in read_metrics(tmp_path / "metrics.jsonl") if r["type"] == "val"]
+    assert set(COCO_KEYS) <= set(val)
+    if name.startswith("mask_rcnn"):  # box AP and mask AP; best.pt chosen on the box AP
+        assert set(SEGM_KEYS) <= set(val) and last["config"]["data"]["load_masks"] is True
+        assert load_checkpoint(tmp_path / "best.pt")["meta"]["metrics"]["AP"] == val["AP"]
+    else:
+        assert not set(SEGM_KEYS) & set(val)
 
 
 @pytest.fixture(scope="module")
@@ -275,6 +288,11 @@ def test_config_trains_on_voc_and_yolo_layouts(config, layout, voc_and_yolo, tmp
         data_file = voc_and_yolo["yolo"]
     cfg = load_config(REPO / config, sets, data_file=data_file)
     assert cfg.data.format == layout
+    if name.startswith("mask_rcnn"):  # VOC and YOLO boxes have no instance masks
+        message = f"model {name} needs instance masks: data.format coco with data.load_masks"
+        with pytest.raises(ConfigError, match=message):
+            train(cfg, tmp_path)
+        return
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

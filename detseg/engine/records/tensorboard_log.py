@@ -72,7 +72,8 @@ def prediction_images(
 ) -> list[np.ndarray]:
     """The predictions of ``model`` drawn on ``samples`` (``(image Float[3, H, W], target)``).
 
-    Detectors: boxes scoring at least ``score_threshold``; segmenters: the class overlay.
+    Detectors: boxes scoring at least ``score_threshold`` (over their masks, binarised at
+    ``model.mask_threshold``, for a model with masks); segmenters: the class overlay.
     """
     was_training = model.training
     model.eval()
@@ -84,6 +85,9 @@ def prediction_images(
             drawn.append(draw_segmentation(rgb, labels, classes))
         else:
             out = cast(Detector, model).predict([image.to(device)])[0]
+            masks = None
+            if "masks" in out:  # Float[N, 1, H, W] probabilities
+                masks = (out["masks"][:, 0] > getattr(model, "mask_threshold", 0.5)).cpu()
             drawn.append(
                 draw_detections(
                     rgb,
@@ -92,6 +96,7 @@ def prediction_images(
                     scores=out["scores"].float().cpu(),
                     class_names=classes,
                     score_threshold=score_threshold,
+                    masks=masks,
                 )
             )
     model.train(was_training)

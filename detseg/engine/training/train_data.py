@@ -4,6 +4,10 @@ The train loader shards, shuffles and seeds by epoch
 (:func:`detseg.data.loader.build_train_loader`), optionally in aspect-ratio groups
 (``train.aspect_ratio_groups``, detection only); the val loader reads this process's shard of
 the val split in order (every image once over all processes).
+
+A model with a mask head (Mask R-CNN) trains on instance masks: on COCO data
+:func:`require_instance_masks` turns ``data.load_masks`` on; VOC and YOLO data have no masks, a
+:class:`~detseg.config.ConfigError`.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 
 from torch.utils.data import DataLoader
 
-from detseg.config import Config
+from detseg.config import Config, ConfigError
 from detseg.data.base import DetectionDataset
 from detseg.data.group_sampler import aspect_ratio_group_ids, image_sizes
 from detseg.data.loader import ShardSampler, build_loader, build_train_loader, collate_detection
@@ -23,8 +27,10 @@ from detseg.data.registry import build_dataset, with_known_classes
 from detseg.data.seg_loader import collate_segmentation
 from detseg.data.seg_transforms import build_segmentation_augmentations
 from detseg.data.transforms import build_augmentations
+from detseg.detection.mask_rcnn import MASK_RCNN_MODELS
 from detseg.engine.runtime.distributed import DistInfo
 from detseg.engine.validation.detection import CocoGroundTruth, DatasetHead, coco_ground_truth
+from detseg.evaluation.coco import check_segm_ground_truth
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +72,7 @@ def build_data(cfg: Config, task: str, dist: DistInfo | None = None) -> TrainDat
     """
     dist = dist or DistInfo()
     seg = task == "segmentation"
+    masks = not seg and require_instance_masks(cfg)
     make_augmentations = build_segmentation_augmentations if seg else build_augmentations
     collate = collate_segmentation if seg else collate_detection
     data_cfg = cfg.data.dataset_kwargs()
@@ -104,7 +111,34 @@ def build_data(cfg: Config, task: str, dist: DistInfo | None = None) -> TrainDat
         "%d train / %d val images, classes %s", len(train_set), len(val_set), train_set.classes
     )
     val_gt = None if seg else coco_ground_truth(val_set)
+    if masks and val_gt is not None:  # mask AP needs every val instance's mask
+        check_segm_ground_truth(val_gt.gt, f"the val split ({cfg.data.root})")
     return TrainData(train_set, val_set, val_gt, train_loader, val_loader)
+
+
+def require_instance_masks(cfg: Config) -> bool:
+    """Whether the model of ``cfg`` trains on instance masks; if so, make the data load them.
+
+    A mask model (:data:`~detseg.detection.mask_rcnn.MASK_RCNN_MODELS`) on ``data.format: coco``
+    gets ``data.load_masks: true`` (set in ``cfg``, so the run's config.yaml and checkpoints
+    say so; logged when it was off).
+
+    Raises:
+        ConfigError: a mask model on data without instance masks (VOC, YOLO).
+    """
+    if cfg.model.name not in MASK_RCNN_MODELS:
+        return False
+    if cfg.data.format != "coco":
+        raise ConfigError(
+            f"model {cfg.model.name} needs instance masks: data.format coco with "
+            f"data.load_masks: true (data.format {cfg.data.format} has no masks)"
+        )
+    if not cfg.data.options.get("load_masks"):
+        logger.info(
+            "model %s trains on instance masks: data.load_masks set to true", cfg.model.name
+        )
+        cfg.data.options["load_masks"] = True
+    return True
 
 
 def _group_ids(train_set: Any, num_groups: int, seg: bool) -> list[int] | None:

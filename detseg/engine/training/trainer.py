@@ -204,13 +204,19 @@ def _train(
 
 
 def check_task(model: Any, task: str, cfg: Config) -> None:
-    """The model must solve the task of the data (a detector on masks cannot train)."""
+    """The model must solve the task of the data (a detector on masks cannot train, a model
+    with a mask head needs instance masks)."""
     model_task = getattr(model, "task", "detection")
     if model_task != task:
         raise ConfigError(
             f"model.name {cfg.model.name!r} is a {model_task} model but data.format "
             f"{cfg.data.format!r} is a {task} dataset; segmentation formats are "
             f"{', '.join(SEG_DATASETS)}"
+        )
+    if getattr(model, "has_masks", False) and not cfg.data.options.get("load_masks"):
+        raise ConfigError(
+            f"model {cfg.model.name} needs instance masks: data.format coco with "
+            "data.load_masks: true"
         )
 
 

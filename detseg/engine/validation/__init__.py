@@ -1,8 +1,8 @@
 """Scoring a model on the val split: COCO AP of a detector, mIoU of a segmenter.
 
 - :mod:`~detseg.engine.validation.detection`: ``evaluate_detection`` (COCO mAP over a loader,
-  VOC mAP beside it for a VOC metric), the COCO ground truth of a dataset, batched predictions
-  (``tools/eval.py`` too).
+  VOC mAP beside it for a VOC metric, mask AP beside it for a model with masks), the COCO
+  ground truth of a dataset, batched predictions (``tools/eval.py`` too).
 - :mod:`~detseg.engine.validation.segmentation`: ``evaluate_segmentation`` (mIoU and pixel
   accuracies), its table and ``metrics.json``.
 - :mod:`~detseg.engine.validation.sharded`: ``validate``, the metric and the validation loss
@@ -11,6 +11,8 @@
 
 from detseg.engine.validation.detection import (
     COCO_KEYS,
+    SEGM_KEYS,
+    SEGM_PER_CLASS_KEY,
     VOC_MAP_KEY,
     VOC_PER_CLASS_KEY,
     CocoGroundTruth,
@@ -18,6 +20,7 @@ from detseg.engine.validation.detection import (
     coco_ground_truth,
     detection_metrics,
     evaluate_detection,
+    has_masks,
     predict_batch,
     predict_batches,
 )
@@ -32,6 +35,8 @@ from detseg.engine.validation.sharded import validate
 
 __all__ = [
     "COCO_KEYS",
+    "SEGM_KEYS",
+    "SEGM_PER_CLASS_KEY",
     "SEG_KEYS",
     "VOC_MAP_KEY",
     "VOC_PER_CLASS_KEY",
@@ -42,6 +47,7 @@ __all__ = [
     "detection_metrics",
     "evaluate_detection",
     "evaluate_segmentation",
+    "has_masks",
     "predict_batch",
     "predict_batches",
     "segmentation_table",

@@ -7,6 +7,12 @@ dataset's category ids and scores them with
 VOC metric (``eval.metric``: ``voc07`` / ``voc12``), with
 :func:`detseg.evaluation.voc_coco.voc_evaluate_coco` (``voc_mAP``, the number that
 then ranks checkpoints, and ``voc_per_class``).
+
+A model with masks (``model.has_masks``, Mask R-CNN) is scored twice: box AP under the usual
+keys (``AP`` ... ``ARl``, ``per_class``; the box ``AP`` still ranks checkpoints) and mask AP
+under :data:`SEGM_KEYS` (``segm_AP`` ... ``segm_ARl``) and ``segm_per_class``. Its masks are
+binarised at ``model.mask_threshold`` and encoded as COCO RLEs batch by batch
+(:func:`predict_batch`), so memory does not grow with the image count.
 """
 
 from __future__ import annotations
@@ -23,13 +29,22 @@ from torch.utils.data import Dataset
 from detseg.engine.records.metric_log import progress
 from detseg.engine.runtime.device import AmpMode, autocast_context
 from detseg.engine.runtime.model_api import Detector
-from detseg.evaluation.coco import coco_evaluate
-from detseg.evaluation.coco_format import dataset_to_coco_gt, predictions_to_coco_results
+from detseg.evaluation.coco import SEGM_PREFIX, coco_evaluate, segm_metrics
+from detseg.evaluation.coco_format import (
+    MASK_THRESHOLD,
+    dataset_to_coco_gt,
+    masks_to_rles,
+    predictions_to_coco_results,
+)
 from detseg.evaluation.voc_coco import is_voc_metric, voc_evaluate_coco
 
 logger = logging.getLogger(__name__)
 
 COCO_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl")
+#: The 12 COCO numbers of the masks (``iou_type="segm"``), beside the box numbers.
+SEGM_KEYS = tuple(SEGM_PREFIX + key for key in COCO_KEYS)
+#: Per-class mask AP (``{class name: {"AP", "AP50", "AR100"}}``).
+SEGM_PER_CLASS_KEY = SEGM_PREFIX + "per_class"
 #: Keys a VOC metric adds to the validation metrics: the VOC mAP and ``{class name: AP}``.
 VOC_MAP_KEY = "voc_mAP"
 VOC_PER_CLASS_KEY = "voc_per_class"
@@ -97,20 +112,26 @@ def coco_ground_truth(dataset: Any) -> CocoGroundTruth:
     return CocoGroundTruth(gt=gt, cat_ids=cat_ids)
 
 
+def has_masks(model: nn.Module) -> bool:
+    """Whether ``model`` predicts instance masks (``model.has_masks``, e.g. Mask R-CNN)."""
+    return bool(getattr(model, "has_masks", False))
+
+
 @torch.no_grad()
 def predict_batches(
     model: nn.Module, loader: Iterable[Any], device: torch.device, amp: AmpMode = "none"
-) -> tuple[list[int], list[dict[str, torch.Tensor]]]:
+) -> tuple[list[int], list[dict[str, Any]]]:
     """Run ``model.predict`` over a loader of ``Batch`` es.
 
     Returns:
         ``(image_ids, predictions)``: one ``dict(boxes Float[N, 4] xyxy px of the
-        input image, scores Float[N], labels Int64[N])`` per image, on the CPU.
+        input image, scores Float[N], labels Int64[N])`` per image, on the CPU, plus
+        ``segmentation`` (N COCO RLEs) for a model with masks (see :func:`predict_batch`).
     """
     was_training = model.training
     model.eval()
     image_ids: list[int] = []
-    predictions: list[dict[str, torch.Tensor]] = []
+    predictions: list[dict[str, Any]] = []
     total = len(loader) if isinstance(loader, Sized) else None
     for batch in progress(loader, desc="eval", total=total):
         ids, outputs = predict_batch(model, batch, device, amp)
@@ -123,12 +144,14 @@ def predict_batches(
 @torch.no_grad()
 def predict_batch(
     model: nn.Module, batch: Any, device: torch.device, amp: AmpMode = "none"
-) -> tuple[list[int], list[dict[str, torch.Tensor]]]:
+) -> tuple[list[int], list[dict[str, Any]]]:
     """``model.predict`` on one ``Batch`` (model already in eval mode).
 
     Returns:
         ``(image_ids, predictions)`` of the batch's readable images, predictions on the CPU
-        (``boxes`` xyxy px of the input image, ``scores``, ``labels``).
+        (``boxes`` xyxy px of the input image, ``scores``, ``labels``). The ``masks`` of a
+        model with masks (``Float[N, 1, H, W]`` probabilities) become ``segmentation``: N
+        COCO RLEs of the masks binarised at ``model.mask_threshold`` (on ``device``).
     """
     if not batch.images:
         return [], []
@@ -136,7 +159,17 @@ def predict_batch(
     with autocast_context(device, amp):
         outputs = cast(Detector, model).predict(images)
     ids = [int(target["image_id"]) for target in batch.targets]
-    return ids, [{k: _to_cpu(v) for k, v in output.items()} for output in outputs]
+    threshold = float(getattr(model, "mask_threshold", MASK_THRESHOLD))
+    return ids, [_prediction_on_cpu(output, threshold) for output in outputs]
+
+
+def _prediction_on_cpu(output: dict[str, torch.Tensor], mask_threshold: float) -> dict[str, Any]:
+    """CPU copy of one image's prediction, its ``masks`` (if any) as RLEs."""
+    prediction: dict[str, Any] = {k: _to_cpu(v) for k, v in output.items() if k != "masks"}
+    if "masks" in output:
+        binary = output["masks"].detach() > mask_threshold  # [N, 1, H, W]: 1 byte per pixel
+        prediction["segmentation"] = masks_to_rles(binary.cpu(), len(prediction["boxes"]))
+    return prediction
 
 
 def _to_cpu(value: torch.Tensor) -> torch.Tensor:
@@ -155,13 +188,16 @@ def evaluate_detection(
     amp: AmpMode = "none",
     metric: str = "coco",
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """COCO bbox metrics (and VOC AP for a VOC ``metric``) of ``model`` on ``loader``'s images.
+    """COCO bbox metrics (and VOC AP for a VOC ``metric``, mask AP for a model with masks) of
+    ``model`` on ``loader``'s images.
 
     Args:
-        model: detector with ``predict(images) -> list[dict(boxes, scores, labels)]``.
+        model: detector with ``predict(images) -> list[dict(boxes, scores, labels)]`` (and
+            ``masks`` when ``model.has_masks``).
         loader: yields ``Batch`` es whose targets carry ``image_id``.
         device: where the model lives.
-        gt: COCO ground-truth dict of the same images (see :func:`coco_ground_truth`).
+        gt: COCO ground-truth dict of the same images (see :func:`coco_ground_truth`; with
+            ``segmentation`` for a model with masks).
         cat_ids: category id of each label (label ``k`` <-> ``cat_ids[k - 1]``).
         backend: ``"faster"`` or ``"pycocotools"``.
         amp: autocast mode for the forward pass (CUDA only).
@@ -170,11 +206,12 @@ def evaluate_detection(
 
     Returns:
         ``(metrics, results)``: the metrics of :func:`detection_metrics` and the
-        detections in the COCO results format.
+        detections in the COCO results format (with RLE ``segmentation`` for masks).
     """
     image_ids, predictions = predict_batches(model, loader, device, amp)
     results = predictions_to_coco_results(image_ids, predictions, cat_ids)
-    return detection_metrics(gt, results, backend, metric, len(image_ids)), results
+    metrics = detection_metrics(gt, results, backend, metric, len(image_ids), has_masks(model))
+    return metrics, results
 
 
 def detection_metrics(
@@ -183,38 +220,38 @@ def detection_metrics(
     backend: str = "faster",
     metric: str = "coco",
     images: int | None = None,
+    masks: bool = False,
 ) -> dict[str, Any]:
     """Score COCO ``results`` against ``gt`` and log the numbers on one line.
 
     Args:
         gt: COCO ground-truth dict (difficult objects as ``iscrowd`` regions, see
             :func:`detseg.evaluation.coco_format.dataset_to_coco_gt`).
-        results: detections in the COCO results format (``bbox`` xywh px).
+        results: detections in the COCO results format (``bbox`` xywh px, and RLE
+            ``segmentation`` with ``masks``).
         backend: ``"faster"`` or ``"pycocotools"``.
         metric: ``"coco"``, ``"voc07"`` or ``"voc12"``.
         images: how many images were predicted (for the log line; ``None``: the gt's).
+        masks: also score the masks (``iou_type="segm"``; ``gt`` needs ``segmentation``).
 
     Returns:
-        The 12 COCO numbers (``AP`` ... ``ARl``) and ``per_class``; for a VOC metric also
-        ``voc_mAP`` (float, -1.0 without any non-difficult object) and ``voc_per_class``
-        (``{class name: AP}``, -1.0 for a class without non-difficult objects).
+        The 12 COCO numbers (``AP`` ... ``ARl``) and ``per_class`` of the boxes; with
+        ``masks`` the 12 of the masks (:data:`SEGM_KEYS`) and ``segm_per_class``; for a VOC
+        metric also ``voc_mAP`` (float, -1.0 without any non-difficult object) and
+        ``voc_per_class`` (``{class name: AP}``, -1.0 for a class without non-difficult
+        objects).
     """
     metrics = coco_evaluate(gt, results, iou_type="bbox", backend=backend)
+    if masks:
+        metrics.update(segm_metrics(coco_evaluate(gt, results, iou_type="segm", backend=backend)))
     count = len(gt["images"]) if images is None else images
-    if not is_voc_metric(metric):
-        logger.info(
-            "COCO bbox AP %.4f  AP50 %.4f  (%d images)", metrics["AP"], metrics["AP50"], count
-        )
-        return metrics
-    voc = voc_evaluate_coco(gt, results, metric)
-    metrics[VOC_MAP_KEY] = voc["mAP"]
-    metrics[VOC_PER_CLASS_KEY] = voc["per_class"]
-    logger.info(
-        "%s mAP %.4f  COCO bbox AP %.4f  AP50 %.4f  (%d images)",
-        metric.upper(),
-        voc["mAP"],
-        metrics["AP"],
-        metrics["AP50"],
-        count,
-    )
+    numbers = f"COCO bbox AP {metrics['AP']:.4f}  AP50 {metrics['AP50']:.4f}"
+    if masks:
+        numbers += f"  segm AP {metrics['segm_AP']:.4f}  AP50 {metrics['segm_AP50']:.4f}"
+    if is_voc_metric(metric):
+        voc = voc_evaluate_coco(gt, results, metric)
+        metrics[VOC_MAP_KEY] = voc["mAP"]
+        metrics[VOC_PER_CLASS_KEY] = voc["per_class"]
+        numbers = f"{metric.upper()} mAP {voc['mAP']:.4f}  {numbers}"
+    logger.info("%s  (%d images)", numbers, count)
     return metrics

@@ -3,8 +3,9 @@ in one pass, sharded over the processes of a distributed run.
 
 Each process predicts its shard of the val split (a :class:`~detseg.data.loader.ShardSampler`:
 every image exactly once over all shards). Detections are gathered on rank 0, which scores
-them with :func:`~detseg.engine.validation.detection.detection_metrics` (COCO AP, and VOC
-AP for a VOC ``metric``: the numbers of a one-process evaluation of the same images) and
+them with :func:`~detseg.engine.validation.detection.detection_metrics` (COCO AP, mask AP
+for a model with masks, and VOC AP for a VOC ``metric``: the numbers of a one-process
+evaluation of the same images) and
 sends the metrics to every process; a segmenter's confusion matrices are summed over the
 processes. The validation loss is the ``losses`` API in eval mode (no gradients), averaged
 over images: each batch's loss terms weigh by its image count.
@@ -29,7 +30,7 @@ from detseg.engine.runtime.distributed import (
     sum_across,
 )
 from detseg.engine.runtime.model_api import DetsegModel, Segmenter
-from detseg.engine.validation.detection import detection_metrics, predict_batch
+from detseg.engine.validation.detection import detection_metrics, has_masks, predict_batch
 from detseg.evaluation.coco_format import predictions_to_coco_results
 from detseg.evaluation.segmentation import ConfusionMatrix
 
@@ -91,8 +92,9 @@ def validate(
             is abandoned.
 
     Returns:
-        The 12 COCO numbers and ``per_class`` (plus ``voc_mAP`` and ``voc_per_class`` for a
-        VOC ``metric``) (detection) or the
+        The 12 COCO numbers and ``per_class`` (plus the 12 mask numbers ``segm_AP`` ...
+        ``segm_ARl`` and ``segm_per_class`` for a model with masks, ``voc_mAP`` and
+        ``voc_per_class`` for a VOC ``metric``) (detection) or the
         :meth:`~detseg.evaluation.segmentation.ConfusionMatrix.compute` dict and ``images``
         (segmentation), plus the mean loss terms; ``None`` when ``stop`` interrupted it.
     """
@@ -115,7 +117,7 @@ def validate(
     if task == "segmentation":
         metrics = _segmentation_metrics(acc, dist)
     else:
-        metrics = _detection_metrics(acc, gt, backend, metric, dist)
+        metrics = _detection_metrics(acc, gt, backend, metric, dist, has_masks(model))
     return {**metrics, **_mean_losses(acc, dist)}
 
 
@@ -146,7 +148,12 @@ def _validate_batch(
 
 
 def _detection_metrics(
-    acc: _Accumulator, gt: dict[str, Any] | None, backend: str, metric: str, dist: DistInfo
+    acc: _Accumulator,
+    gt: dict[str, Any] | None,
+    backend: str,
+    metric: str,
+    dist: DistInfo,
+    masks: bool,
 ) -> dict[str, Any]:
     assert gt is not None, "detection validation needs the COCO ground truth"
     gathered = gather_to_main((acc.results, acc.images), dist)
@@ -155,7 +162,7 @@ def _detection_metrics(
         assert gathered is not None, "rank 0 receives every shard"
         results = [r for shard, _ in gathered for r in shard]
         images = sum(n for _, n in gathered)
-        metrics = detection_metrics(gt, results, backend, metric, images)
+        metrics = detection_metrics(gt, results, backend, metric, images, masks)
     return broadcast_from_main(metrics, dist)
 
 

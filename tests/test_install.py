@@ -1,0 +1,112 @@
+"""``pip install .`` (not editable) into a fresh venv gives every ``detseg-*`` command.
+
+The venv sees this environment's site-packages through a ``.pth`` file, so the dependencies
+(torch, ...) are not installed again; detseg itself and ``detseg_tools`` (tools/) come from the
+wheel built from a copy of the sources.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SOURCES = ("pyproject.toml", "setup.py", "README.md", "detseg", "tools")
+
+pytestmark = pytest.mark.slow
+
+
+def _commands(venv: Path) -> list[str]:
+    """The console commands the installed distribution declares."""
+    code = (
+        "from importlib.metadata import distribution\n"
+        "for ep in distribution('detseg').entry_points:\n"
+        "    print(ep.name) if ep.group == 'console_scripts' else None"
+    )
+    result = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True
+    )
+    return sorted(result.stdout.split())
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("install")
+    source = root / "source"
+    source.mkdir()
+    for name in SOURCES:
+        if (REPO / name).is_dir():
+            shutil.copytree(
+                REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__")
+            )
+        else:
+            shutil.copy2(REPO / name, source / name)
+    env_dir = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
+    python = env_dir / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    Path(purelib, "detseg_test_dependencies.pth").write_text(
+        sysconfig.get_paths()["purelib"] + "\n"
+    )
+    result = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", str(source)],
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return env_dir
+
+
+def test_installed_package_is_the_wheel_not_the_checkout(venv):
+    code = "import detseg, detseg_tools; print(detseg.__file__); print(detseg_tools.__file__)"
+    result = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=venv.parent,
+        check=True,
+    )
+    for line in result.stdout.split():
+        assert line.startswith(str(venv)), line
+
+
+def test_every_command_answers_help(venv):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["OMP_NUM_THREADS"] = "1"
+
+    def run(command: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(venv / "bin" / command), "--help"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=venv.parent,
+            timeout=300,
+        )
+
+    commands = _commands(venv)
+    assert {
+        "detseg-train",
+        "detseg-infer",
+        "detseg-eval",
+        "detseg-export",
+        "detseg-convert",
+    } <= set(commands)
+    with ThreadPoolExecutor(4) as pool:
+        results = dict(zip(commands, pool.map(run, commands), strict=True))
+    for command, result in results.items():
+        assert result.returncode == 0, f"{command}: {result.stderr[-1500:]}"
+        assert result.stdout.startswith(f"usage: {command} "), result.stdout[:200]
