@@ -147,3 +147,39 @@ def test_every_layout_is_run_by_train_and_the_cases_parse(tmp_path):
         assert section["format"] in ("coco", "voc", "yolo") and "root" in section, case
     voc = data_section(cases[CASE_IDS.index("voc_unknown_classes")].overrides)
     assert voc["classes"] == ["cat", "dog"]
+
+
+#: Tools whose ``cli()`` runs here, in this process, on every layout (``detseg_tools`` is
+#: tools/ as installed by ``pip install -e .``): the same code path as the command, without a
+#: torch import per run.
+IN_PROCESS_TOOLS = ("train", "eval", "anchors", "check_data", "convert_dataset")
+ARGV: dict[str, Argv] = {
+    "train": _train,
+    "eval": _eval,
+    "anchors": _anchors,
+    "check_data": _check_data,
+    "convert_dataset": _convert_dataset,
+}
+
+
+@pytest.mark.parametrize("tool", IN_PROCESS_TOOLS)
+def test_every_tool_on_every_layout(tool, tmp_path, capsys, monkeypatch):
+    """Each tool's ``cli()`` on each broken layout: exit code 2 and one error line naming the
+    problem (convert_dataset reads a layout's default file names, not the ``data.*`` keys of a
+    case, so its line names the case's folder instead)."""
+    module = pytest.importorskip(f"detseg_tools.{tool}")
+    cases = write_broken_layouts(tmp_path / "layouts")
+    checkpoint = _write_checkpoint(tmp_path / "best.pt")
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    for case in cases:
+        script, *args = ARGV[tool](case, tmp_path, checkpoint)
+        monkeypatch.setattr(sys, "argv", [script, *args])
+        with pytest.raises(SystemExit) as stopped:
+            module.cli()
+        err = capsys.readouterr().err
+        report = f"{tool} on {case.case_id}: exit {stopped.value.code}\n{err[-3000:]}"
+        assert stopped.value.code == 2, report
+        errors = [line for line in err.splitlines() if line.startswith(f"{tool}: error:")]
+        assert len(errors) == 1, report
+        expected = case.case_id if tool == "convert_dataset" else case.expected
+        assert expected in errors[0], report

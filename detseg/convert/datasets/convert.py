@@ -198,8 +198,8 @@ def convert_dataset(
         What was written, per split.
 
     Raises:
-        ValueError: Unknown or equal formats, ``dst`` not empty or equal to ``src``, or a
-            malformed source file (named).
+        ValueError: Unknown or equal formats, ``dst`` not empty or equal to ``src``, a
+            malformed source file (named), or a split without one readable image.
         FileNotFoundError: ``src``, a split or a file of the source layout is missing (named).
     """
     _check_format(src_format, "source")
@@ -209,6 +209,13 @@ def convert_dataset(
     src_path, dst_path = Path(src), Path(dst)
     _check_target(src_path, dst_path)
     dataset = read_dataset(src_path, src_format, splits, classes)
+    for split in dataset.splits:
+        if not split.images:
+            raise ValueError(
+                f"{src_path}: split {split.name!r} has no readable image "
+                f"({split.skipped_images} listed but missing or unreadable, logged above); "
+                "fix the layout (see datasets/README.md) or leave the split out with --splits"
+            )
     wrap = _tqdm_progress(dst_format) if progress else no_progress
     written = DATASET_FORMATS[dst_format][2](dataset, dst_path, link, wrap)
     names = [split.name for split in dataset.splits]
