@@ -11,7 +11,7 @@ DEMO_DIR := runs/demo
 setup: $(VENV)/.installed
 
 # torch/torchvision are pinned to the releases that lie on this machine's disk.
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
