@@ -26,7 +26,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from detseg.command_line import run_command
 from detseg.config import load_config
 from detseg.engine import TrainResult, train
-from detseg.engine.validation import COCO_KEYS, SEG_KEYS
+from detseg.engine.validation import COCO_KEYS, SEG_KEYS, SEGM_KEYS
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -90,6 +90,9 @@ def print_summary(result: TrainResult) -> None:
         keys = SEG_KEYS if result.task == "segmentation" else COCO_KEYS
         numbers = "  ".join(f"{k} {run.last_metrics[k]:.3f}" for k in keys)
         print(f"Last evaluation: {numbers}")
+        if all(k in run.last_metrics for k in SEGM_KEYS):  # a mask model: mask AP too
+            numbers = "  ".join(f"{k} {run.last_metrics[k]:.3f}" for k in SEGM_KEYS)
+            print(f"Last mask evaluation: {numbers}")
     print(f"Skipped images: {totals['skipped_images']}, dropped boxes: {totals['dropped_boxes']}.")
     if run.skipped_steps:
         print(f"Steps skipped for a non-finite loss: {run.skipped_steps}.")

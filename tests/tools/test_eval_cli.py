@@ -11,12 +11,9 @@ import json
 from pathlib import Path
 
 import pytest
-import torch
 
-from detseg.config import load_config
 from detseg.data.shapes import generate_shapes
 from detseg.engine.checkpointing import load_checkpoint
-from detseg.engine.training import train
 from detseg.engine.validation import COCO_KEYS, SEGM_KEYS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -99,8 +96,9 @@ def test_bad_invocation_exits_nonzero_with_a_message(argv, message, run_tool):
 
 
 @pytest.fixture(scope="module")
-def mask_run(tmp_path_factory) -> Path:
-    """Work dir of one iteration of configs/mask_rcnn/mask_rcnn_shapes.yaml at 64 px."""
+def mask_training(tmp_path_factory, run_tool) -> tuple[Path, str]:
+    """``(work dir, printed summary)`` of one iteration of configs/mask_rcnn/mask_rcnn_shapes.yaml
+    at 64 px, run by tools/train.py."""
     root = tmp_path_factory.mktemp("shapes")
     generate_shapes(root, num_train=4, num_val=3, size=64, seed=0)
     run = tmp_path_factory.mktemp("run")
@@ -114,14 +112,22 @@ def mask_run(tmp_path_factory) -> Path:
         "train.num_workers=0",
         "device=cpu",
     ]
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        cfg = load_config(REPO / "configs/mask_rcnn/mask_rcnn_shapes.yaml", sets)
-        assert train(cfg, run).exit_code == 0
-    finally:
-        torch.set_num_threads(threads)
-    return run
+    config = "configs/mask_rcnn/mask_rcnn_shapes.yaml"
+    result = run_tool("train.py", config, "--work-dir", run, "--set", *sets)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return run, result.stdout
+
+
+@pytest.fixture(scope="module")
+def mask_run(mask_training) -> Path:
+    """Work dir of the one-iteration Mask R-CNN run."""
+    return mask_training[0]
+
+
+def test_train_summary_of_a_mask_model_has_the_mask_numbers(mask_training):
+    summary = mask_training[1]
+    assert "Last evaluation: AP " in summary
+    assert "Last mask evaluation: segm_AP " in summary
 
 
 @pytest.fixture(scope="module")
