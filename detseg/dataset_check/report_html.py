@@ -12,6 +12,7 @@ from typing import Any
 
 from detseg.dataset_check.check import DatasetCheck
 from detseg.dataset_check.gallery import GridImage
+from detseg.evaluation.report_html import figures_html
 
 __all__ = ["render_check_html"]
 
@@ -107,15 +108,6 @@ def _class_table(split: str, s: Mapping[str, Any]) -> str:
     return f'<table id="classes-{_esc(split)}">{header}{rows}</table>'
 
 
-def _plots(plots: Mapping[str, str]) -> str:
-    figures = [
-        f'<figure><img src="{_esc(uri)}" alt="{_esc(caption)}">'
-        f"<figcaption>{_esc(caption)}</figcaption></figure>"
-        for caption, uri in plots.items()
-    ]
-    return f'<div class="plots">{"".join(figures)}</div>'
-
-
 def _grid(split: str, items: Sequence[GridImage]) -> str:
     if not items:
         return "<p>No image drawn.</p>"
@@ -165,7 +157,7 @@ def render_check_html(
             f'<h2 id="split-{_esc(split)}">{_esc(split)}</h2>',
             _counts_table(split, summary),
             _class_table(split, summary),
-            _plots(plots.get(split, {})),
+            figures_html(plots.get(split, {})),
             f"<h3>{_esc(split)}: images with their annotations</h3>",
             _grid(split, grids.get(split, [])),
         ]

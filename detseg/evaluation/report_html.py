@@ -103,7 +103,7 @@ def render_report_html(
         ]
     parts += [
         "<h2>Plots</h2>",
-        _plots(plots),
+        figures_html(plots),
         "<h2>Worst images</h2>",
         _gallery(gallery, gallery_note, masks),
         "</body></html>",
@@ -198,7 +198,8 @@ def _per_class_table(
     return f'<table id="per-class"><tr>{header}</tr>{"".join(rows)}</table>{caption}'
 
 
-def _plots(plots: Mapping[str, str]) -> str:
+def figures_html(plots: Mapping[str, str]) -> str:
+    """``<div class="plots">`` of ``<figure>``s: ``{caption: image data URI}``, in order."""
     figures = [
         f'<figure><img src="{_esc(uri)}" alt="{_esc(caption)}">'
         f"<figcaption>{_esc(caption)}</figcaption></figure>"
