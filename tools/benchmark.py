@@ -4,6 +4,8 @@
     python tools/benchmark.py model fasterrcnn_mobilenet_v3_large_320_fpn [--size 320 --batch 4]
     python tools/benchmark.py model deeplabv3_mobilenet_v3_large [--size 256 --batch 2 --aux-loss]
     python tools/benchmark.py model ARCH --device cuda [--amp bf16] [--channels-last] [--profile]
+    python tools/benchmark.py model ARCH --compile backbone|all
+    python tools/benchmark.py suite --device cuda [--out FILE.md] [--only NAME ...] [--repeats N]
     python tools/benchmark.py postprocess ssd300_vgg16 [--batch 4 --threads 1]
 
 Sub-commands:
@@ -19,7 +21,13 @@ Sub-commands:
            (bf16 or fp16; fp16 training with a gradient scaler), ``--channels-last`` converts
            both models to ``torch.channels_last`` (the images stay as they are), ``--profile``
            then profiles a few more calls of each kind and prints, per call, kernel launches
-           and host-device syncs (CUDA) and the top 10 ops by self CUDA (or CPU) time.
+           and host-device syncs (CUDA) and the top 10 ops by self CUDA (or CPU) time;
+           ``--compile`` runs both models through ``torch.compile`` alike (their backbones, or
+           the whole timed calls) and prints the compile time apart.
+    suite  the target table: every ``model`` run with a speed target (GPU; on the CPU the
+           small CPU settings) in one process, written as a markdown table with the targets
+           and a JSON file of the raw figures, plus kernel launches and host syncs per call of
+           Faster R-CNN bf16.
     postprocess
            SSD post-processing alone (softmax, decoding, per-class top-k, NMS) of detseg and
            of torchvision on the same head outputs of a randomly initialised twin (so many
@@ -32,18 +40,28 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import torch
 
 from detseg.benchmark.coco_backends import compare_coco_backends, format_backend_comparison
-from detseg.benchmark.comparison import format_comparison
-from detseg.benchmark.detection_vs_torchvision import benchmark_detection
-from detseg.benchmark.segmentation_vs_torchvision import (
-    benchmark_segmentation,
-    check_arguments,
-    format_segmentation_report,
+from detseg.benchmark.compilation import COMPILE_MODES
+from detseg.benchmark.model_vs_torchvision import (
+    benchmark_model,
+    format_model_report,
+    outputs_agree,
 )
 from detseg.benchmark.ssd_postprocess import benchmark_ssd_postprocess, format_postprocess_report
+from detseg.benchmark.suite import (
+    CPU_ROWS,
+    GPU_ROWS,
+    LAUNCH_FACTOR,
+    SYNC_TARGET,
+    describe_rows,
+    select_rows,
+    suite_rows,
+)
+from detseg.benchmark.suite_runner import run_suite
 from detseg.benchmark.synthetic_coco import describe_synthetic_coco, synthetic_coco
 from detseg.benchmark.twins import DETECTION_TWINS, SEGMENTATION_TWINS, SSD_TWINS
 from detseg.command_line import run_command
@@ -71,28 +89,40 @@ def run_model(args: argparse.Namespace) -> int:
     Raises:
         ValueError: Arguments the architecture cannot take (``run_command`` exits with 2).
     """
-    segmentation = args.arch in SEGMENTATION_TWINS
-    if args.aux_loss and not segmentation:
-        raise ValueError(f"--aux-loss is for segmentation archs, not {args.arch}")
     if args.threads:
         torch.set_num_threads(args.threads)
-    settings = {
-        "size": args.size,
-        "batch": args.batch,
-        "repeats": args.repeats,
-        "device": args.device,
-        "seed": args.seed,
-        "amp": args.amp,
-        "channels_last": args.channels_last,
-        "profile": args.profile,
-    }
-    if not segmentation:
-        print("\n".join(format_comparison(benchmark_detection(args.arch, **settings))))
-        return 0
-    check_arguments(args.arch, args.batch, args.aux_loss)
-    result = benchmark_segmentation(args.arch, aux_loss=args.aux_loss, **settings)
-    print("\n".join(format_segmentation_report(result)))
-    return 0 if result.logits_agree and result.losses_agree else 1
+    result = benchmark_model(
+        args.arch,
+        size=args.size,
+        batch=args.batch,
+        repeats=args.repeats,
+        device=args.device,
+        seed=args.seed,
+        amp=args.amp,
+        channels_last=args.channels_last,
+        profile=args.profile,
+        aux_loss=args.aux_loss,
+        compile_mode=args.compile,
+    )
+    print("\n".join(format_model_report(result)))
+    return 0 if outputs_agree(result) else 1
+
+
+def run_suite_command(args: argparse.Namespace) -> int:
+    """The ``suite`` sub-command: 1 when a row failed or a segmenter's outputs differ, else 0
+    (targets that are not met do not change the exit status)."""
+    rows = select_rows(suite_rows(args.device), args.only or ())
+    out = args.out or Path("runs/benchmark") / f"suite_{torch.device(args.device).type}.md"
+    results = run_suite(
+        rows,
+        args.device,
+        out,
+        args.repeats,
+        args.seed,
+        progress=lambda line: print(line, flush=True),
+    )
+    failed = [r for r in results if r.comparison is None or not outputs_agree(r.comparison)]
+    return 1 if failed else 0
 
 
 def run_postprocess(args: argparse.Namespace) -> int:
@@ -125,7 +155,62 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_command(commands)
     add_model_command(commands)
     add_postprocess_command(commands)
+    add_suite_command(commands)
     return parser
+
+
+SUITE_DESCRIPTION = f"""\
+Run every row of the target table in one process, each as
+'benchmark.py model ARCH --device DEVICE' plus the row's flags would, printing progress.
+After every row, write a markdown table (torchvision and detseg images/s, ratios, targets,
+met or not; the date, commit, torch/torchvision versions and device on top) and a JSON file
+of the raw figures next to it. A row that fails (out of memory, an error) is reported in its
+row and the next one runs. The profiled row also gives kernel launches and host syncs per
+call against their targets (at most {SYNC_TARGET} syncs per detseg training step,
+{LAUNCH_FACTOR:g}x fewer launches than torchvision; counted on CUDA only). Exit status 1 when
+a row failed or a segmenter's outputs differ from torchvision's; targets not met do not
+change it."""
+
+
+def add_suite_command(commands: argparse._SubParsersAction) -> None:
+    epilog = ["rows with --device cuda (train / infer ratio targets):", *describe_rows(GPU_ROWS)]
+    epilog += ["rows with --device cpu:", *describe_rows(CPU_ROWS)]
+    sub = commands.add_parser(
+        "suite",
+        help="run the target table (every model benchmark with a speed target) in one process",
+        description=SUITE_DESCRIPTION,
+        epilog="\n".join(epilog),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub.add_argument(
+        "--device",
+        default="cpu",
+        help="torch device of every row; cuda runs the GPU table, cpu the small CPU table "
+        "(default: cpu)",
+    )
+    sub.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="markdown file to write; the JSON goes next to it with the suffix .json "
+        "(default: runs/benchmark/suite_<cuda|cpu>.md)",
+    )
+    sub.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="run only these rows (names listed below; default: every row of the device's table)",
+    )
+    sub.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="timed calls of every row, median reported (default: each row's own, listed below)",
+    )
+    sub.add_argument(
+        "--seed", type=int, default=0, help="seed of the weights and inputs (default: 0)"
+    )
+    sub.set_defaults(func=run_suite_command)
 
 
 def add_model_command(commands: argparse._SubParsersAction) -> None:
@@ -180,6 +265,17 @@ def add_model_command(commands: argparse._SubParsersAction) -> None:
         "model (after one warm-up call each) and print per call: kernel launches and "
         "host-device synchronisations (CUDA only, 'n/a (cpu)' otherwise) and the top 10 ops by "
         "self CUDA time (CPU time on the CPU) with their share",
+    )
+    sub.add_argument(
+        "--compile",
+        choices=COMPILE_MODES,
+        default="none",
+        help="torch.compile both models the same way before timing: backbone = each model's "
+        "feature extractor (backbone with its FPN or extra layers) compiled in place, all = the "
+        "whole timed calls (training loss and inference); the first calls compile (3 untimed "
+        "warm-up calls instead of 1) and their time beyond the steady state is printed as the "
+        "compile time (torchvision's first: it includes the compiler's start-up, and detseg's "
+        "identical subgraphs may come from its cache). Inductor on the CPU needs a C++ compiler",
     )
     sub.set_defaults(func=run_model)
 

@@ -15,6 +15,13 @@ inputs; ``tools/benchmark.py`` prints them.
 - :mod:`~detseg.benchmark.detection_vs_torchvision` /
   :mod:`~detseg.benchmark.segmentation_vs_torchvision`: a detector / a segmenter beside its
   twin (segmentation checks that logits and losses agree first).
+- :mod:`~detseg.benchmark.model_vs_torchvision`: either of them by builder name, the code path
+  of ``benchmark.py model``.
+- :mod:`~detseg.benchmark.compilation`: ``torch.compile`` of both models alike (their
+  backbones, or the whole timed calls).
+- :mod:`~detseg.benchmark.suite` / :mod:`~detseg.benchmark.suite_runner` /
+  :mod:`~detseg.benchmark.suite_report`: the target table as data, run in one process, written
+  as markdown and JSON.
 - :mod:`~detseg.benchmark.ssd_postprocess`: SSD post-processing alone beside torchvision's.
 - :mod:`~detseg.benchmark.synthetic_coco` / :mod:`~detseg.benchmark.coco_backends`: a random
   COCO set, and the faster-coco-eval and pycocotools backends timed and compared on it.

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from detseg.benchmark.compilation import COMPILE_WARMUP, compile_models
 from detseg.benchmark.profiling import CallProfile, format_profiles, profile_models
-from detseg.benchmark.throughput import AMP_DTYPES, compare_throughput
+from detseg.benchmark.throughput import AMP_DTYPES, measure_models
 
 MODEL_NAMES = ("torchvision", "detseg")
 
@@ -31,6 +32,12 @@ class ModelComparison:
         repeats: timed calls per measurement (median reported).
         amp: autocast mode of the timed calls: ``"none"``, ``"bf16"`` or ``"fp16"``.
         channels_last: whether both models ran in ``torch.channels_last`` memory format.
+        compile_mode: what ``torch.compile`` compiled in both models: ``"none"``,
+            ``"backbone"`` or ``"all"`` (see :mod:`detseg.benchmark.compilation`).
+        compile_backend: the ``torch.compile`` backend (unused with ``"none"``).
+        compile_seconds: ``{"torchvision" | "detseg": {"train" | "infer": seconds}}``, the time
+            the warm-up calls took beyond the steady state (compilation) when compiled, else
+            ``None``.
         train_images_per_s, infer_images_per_s: ``{"torchvision": ..., "detseg": ...}``.
         profiles: ``{"torchvision" | "detseg": {"train" | "infer": CallProfile}}`` when
             profiled, else ``None``.
@@ -44,6 +51,9 @@ class ModelComparison:
     repeats: int
     amp: str
     channels_last: bool
+    compile_mode: str
+    compile_backend: str
+    compile_seconds: dict[str, dict[str, float]] | None
     train_images_per_s: dict[str, float]
     infer_images_per_s: dict[str, float]
     profiles: dict[str, dict[str, CallProfile]] | None
@@ -70,6 +80,8 @@ def measure_twins(
     amp: str,
     channels_last: bool,
     profile: bool,
+    compile_mode: str = "none",
+    compile_backend: str = "inductor",
 ) -> ModelComparison:
     """Time (and with ``profile``, profile) both models' training and inference calls.
 
@@ -80,9 +92,21 @@ def measure_twins(
             :class:`ModelComparison`; ``batch`` and ``amp`` also drive the timing.
         device: where the models run.
         profile: also profile 3 training steps and 3 inference calls per model.
+        compile_mode, compile_backend: compile both models alike first
+            (:func:`detseg.benchmark.compilation.compile_models`); the compiled calls get
+            ``COMPILE_WARMUP`` untimed warm-up calls instead of one.
     """
-    train, infer = compare_throughput(models, batch, device, repeats, AMP_DTYPES[amp])
+    models = compile_models(models, compile_mode, compile_backend)
+    compiled = compile_mode != "none"
+    warmup = COMPILE_WARMUP if compiled else 1
+    train, infer = measure_models(models, batch, device, repeats, AMP_DTYPES[amp], warmup)
     profiles = profile_models(models, device, AMP_DTYPES[amp]) if profile else None
+    compile_seconds = None
+    if compiled:
+        compile_seconds = {
+            name: {"train": train[name].warmup_excess_s, "infer": infer[name].warmup_excess_s}
+            for name in models
+        }
     return ModelComparison(
         arch=arch,
         batch=batch,
@@ -92,8 +116,11 @@ def measure_twins(
         repeats=repeats,
         amp=amp,
         channels_last=channels_last,
-        train_images_per_s=train,
-        infer_images_per_s=infer,
+        compile_mode=compile_mode,
+        compile_backend=compile_backend,
+        compile_seconds=compile_seconds,
+        train_images_per_s={name: t.images_per_s for name, t in train.items()},
+        infer_images_per_s={name: t.images_per_s for name, t in infer.items()},
         profiles=profiles,
     )
 
@@ -113,6 +140,11 @@ def format_comparison(
         f"{title or result.arch}: batch {result.batch} x {result.size} px on {result.device} "
         f"({result.threads} threads), {result.repeats} timed repetitions, amp {result.amp}, "
         f"{memory} weights"
+        + (
+            f", torch.compile {result.compile_mode} ({result.compile_backend})"
+            if result.compile_mode != "none"
+            else ""
+        )
     ]
     for name in MODEL_NAMES:
         lines.append(
@@ -123,7 +155,18 @@ def format_comparison(
         f"ratio detseg / torchvision: train {result.train_ratio:.2f}x   "
         f"infer {result.infer_ratio:.2f}x"
     )
+    if result.compile_seconds is not None:
+        lines.append(format_compile_seconds(result.compile_seconds))
     lines.extend(checks)
     if result.profiles is not None:
         lines.extend(format_profiles(result.profiles))
     return lines
+
+
+def format_compile_seconds(seconds: dict[str, dict[str, float]]) -> str:
+    """One line: each model's compile time (warm-up beyond the steady state) per call kind."""
+    parts = [
+        f"{name} train {kinds['train']:.1f} s, infer {kinds['infer']:.1f} s"
+        for name, kinds in seconds.items()
+    ]
+    return f"compile time (warm-up calls beyond steady state): {'; '.join(parts)}"

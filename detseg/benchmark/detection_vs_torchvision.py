@@ -9,8 +9,9 @@ and get the same random batch (:func:`detseg.benchmark.throughput.random_detecti
 - inference: ``tv(images)`` vs ``detseg.predict(images)`` under ``torch.no_grad``.
 
 With ``amp`` both models' timed calls run under ``torch.autocast``, with ``channels_last``
-both models' weights are ``torch.channels_last``, and with ``profile`` both are profiled after
-the timings (:mod:`detseg.benchmark.profiling`).
+both models' weights are ``torch.channels_last``, with ``compile_mode`` both go through
+``torch.compile`` alike (:mod:`detseg.benchmark.compilation`), and with ``profile`` both are
+profiled after the timings (:mod:`detseg.benchmark.profiling`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import torch
 
 from detseg.benchmark.comparison import ModelComparison, measure_twins
+from detseg.benchmark.compilation import check_compile_mode
 from detseg.benchmark.throughput import random_detection_batch
 from detseg.benchmark.twins import MASK_TWINS, detection_twins
 
@@ -34,6 +36,8 @@ def benchmark_detection(
     amp: str = "none",
     channels_last: bool = False,
     profile: bool = False,
+    compile_mode: str = "none",
+    compile_backend: str = "inductor",
 ) -> ModelComparison:
     """Build ``arch`` (torchvision, random weights) and its detseg conversion; time both.
 
@@ -46,7 +50,12 @@ def benchmark_detection(
             ``torch.autocast`` with that dtype; ``"none"``: float32.
         channels_last: convert both models to ``torch.channels_last`` first.
         profile: after the timings, profile 3 training steps and 3 inference calls per model.
+        compile_mode: ``torch.compile`` both models alike before the timings: ``"none"``,
+            ``"backbone"`` (each model's ``backbone`` in place) or ``"all"`` (the timed calls);
+            see :mod:`detseg.benchmark.compilation`.
+        compile_backend: the ``torch.compile`` backend (``"inductor"``; ``"eager"`` in tests).
     """
+    check_compile_mode(compile_mode)
     torch.manual_seed(seed)
     where = torch.device(device)
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
@@ -67,4 +76,6 @@ def benchmark_detection(
         amp=amp,
         channels_last=channels_last,
         profile=profile,
+        compile_mode=compile_mode,
+        compile_backend=compile_backend,
     )

@@ -16,8 +16,9 @@ ImageNet statistics, inside the timed call), so both calls do the same work. Mea
 
 Both models alike: with ``amp`` the timed calls run under ``torch.autocast`` (the agreement
 check stays in float32), with ``channels_last`` both are converted to ``torch.channels_last``
-before anything runs, and with ``profile`` both are profiled after the timings
-(:mod:`detseg.benchmark.profiling`).
+before anything runs, with ``compile_mode`` both go through ``torch.compile`` alike after the
+agreement check (:mod:`detseg.benchmark.compilation`), and with ``profile`` both are profiled
+after the timings (:mod:`detseg.benchmark.profiling`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from torch import Tensor, nn
 
 from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
 from detseg.benchmark.comparison import ModelComparison, format_comparison, measure_twins
+from detseg.benchmark.compilation import check_compile_mode
 from detseg.benchmark.twins import NO_AUX, SEGMENTATION_TWINS, segmentation_twins
 
 NUM_CLASSES = 21  # torchvision's default (VOC: background + 20)
@@ -156,6 +158,8 @@ def benchmark_segmentation(
     amp: str = "none",
     channels_last: bool = False,
     profile: bool = False,
+    compile_mode: str = "none",
+    compile_backend: str = "inductor",
 ) -> SegmentationComparison:
     """Build ``arch`` (torchvision, random weights) and its detseg conversion; measure both.
 
@@ -169,11 +173,16 @@ def benchmark_segmentation(
             ``torch.autocast`` with that dtype; ``"none"``: float32.
         channels_last: convert both models to ``torch.channels_last`` first.
         profile: after the timings, profile 3 training steps and 3 inference calls per model.
+        compile_mode: ``torch.compile`` both models alike before the timings: ``"none"``,
+            ``"backbone"`` (each model's ``backbone`` in place) or ``"all"`` (the timed calls);
+            see :mod:`detseg.benchmark.compilation`.
+        compile_backend: the ``torch.compile`` backend (``"inductor"``; ``"eager"`` in tests).
 
     Raises:
         ValueError: see ``check_arguments``.
     """
     check_arguments(arch, batch, aux_loss)
+    check_compile_mode(compile_mode)
     torch.manual_seed(seed)
     where = torch.device(device)
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
@@ -195,6 +204,8 @@ def benchmark_segmentation(
         amp=amp,
         channels_last=channels_last,
         profile=profile,
+        compile_mode=compile_mode,
+        compile_backend=compile_backend,
     )
     common = {f.name: getattr(measured, f.name) for f in fields(measured)}
     return SegmentationComparison(**common, aux_loss=aux_loss, **agreement)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import torch
@@ -21,10 +21,26 @@ from torch import Tensor, nn
 
 @dataclass
 class Throughput:
-    """Images per second of one measured call, the median over the timed repetitions."""
+    """Images per second of one measured call, the median over the timed repetitions.
+
+    Attributes:
+        images_per_s: images of one call over the median of ``seconds_per_call``.
+        seconds_per_call: the timed calls, in order.
+        warmup_seconds: the untimed warm-up calls before them, in order (empty if unrecorded).
+    """
 
     images_per_s: float
     seconds_per_call: list[float]
+    warmup_seconds: list[float] = field(default_factory=list)
+
+    @property
+    def warmup_excess_s(self) -> float:
+        """Seconds the warm-up calls took beyond as many steady-state (median) calls, >= 0.
+
+        With ``torch.compile`` this is the compilation time (tracing, code generation).
+        """
+        median = sorted(self.seconds_per_call)[len(self.seconds_per_call) // 2]
+        return max(0.0, sum(self.warmup_seconds) - len(self.warmup_seconds) * median)
 
 
 # ``--amp`` names -> autocast dtype (``None``: float32, no autocast)
@@ -107,24 +123,31 @@ def measure_interleaved(
 
     Alternating spreads a change of machine load (another process, CPU frequency) over every
     call alike, so the ratio of two throughputs stays fair on a shared machine; timing one
-    model completely and then the other does not.
+    model completely and then the other does not. The warm-up calls are timed too (each
+    result's ``warmup_seconds``) but do not count in ``images_per_s``.
     """
+    warmups: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(warmup):
-        for call in calls.values():
-            call()
+        for name, call in calls.items():
+            warmups[name].append(_timed(call, device))
     seconds: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(repeats):
         for name, call in calls.items():
-            _synchronize(device)
-            start = time.perf_counter()
-            call()
-            _synchronize(device)
-            seconds[name].append(time.perf_counter() - start)
+            seconds[name].append(_timed(call, device))
     results = {}
     for name, times in seconds.items():
         median = sorted(times)[len(times) // 2]
-        results[name] = Throughput(images_per_s=batch_size / median, seconds_per_call=times)
+        results[name] = Throughput(batch_size / median, times, warmups[name])
     return results
+
+
+def _timed(call: Callable[[], object], device: torch.device) -> float:
+    """Seconds of one ``call()``, CUDA synchronised before and after."""
+    _synchronize(device)
+    start = time.perf_counter()
+    call()
+    _synchronize(device)
+    return time.perf_counter() - start
 
 
 def compare_throughput(
@@ -148,22 +171,44 @@ def compare_throughput(
     Returns:
         ``(train, infer)``: ``name -> images/s`` each.
     """
+    train, infer = measure_models(models, batch_size, device, repeats, amp)
+    return (
+        {name: t.images_per_s for name, t in train.items()},
+        {name: t.images_per_s for name, t in infer.items()},
+    )
+
+
+def measure_models(
+    models: dict[str, tuple[nn.Module, Callable[[], dict[str, Tensor]], Callable[[], object]]],
+    batch_size: int,
+    device: torch.device,
+    repeats: int = 5,
+    amp: torch.dtype | None = None,
+    warmup: int = 1,
+) -> tuple[dict[str, Throughput], dict[str, Throughput]]:
+    """:func:`compare_throughput` with the whole :class:`Throughput` of every measurement.
+
+    Args:
+        models, batch_size, device, repeats, amp: as for :func:`compare_throughput`.
+        warmup: untimed calls of each kind per model first (more than one when the calls
+            compile on first use, see :mod:`detseg.benchmark.compilation`).
+
+    Returns:
+        ``(train, infer)``: ``name -> Throughput`` each.
+    """
     steps = {}
     for name, (model, train_fn, _) in models.items():
         model.train()
         steps[name] = sgd_training_step(model, train_fn, device, amp)
-    train = measure_interleaved(steps, batch_size, device, repeats)
+    train = measure_interleaved(steps, batch_size, device, repeats, warmup)
     for model, _, _ in models.values():
         model.eval()
     with torch.no_grad():
         infers = {
             name: under_autocast(infer_fn, device, amp) for name, (_, _, infer_fn) in models.items()
         }
-        infer = measure_interleaved(infers, batch_size, device, repeats)
-    return (
-        {name: t.images_per_s for name, t in train.items()},
-        {name: t.images_per_s for name, t in infer.items()},
-    )
+        infer = measure_interleaved(infers, batch_size, device, repeats, warmup)
+    return train, infer
 
 
 def random_detection_batch(

@@ -1,0 +1,105 @@
+"""Any twin architecture beside its torchvision model: the ``benchmark.py model`` code path.
+
+:func:`benchmark_model` sends a detection builder to
+:func:`~detseg.benchmark.detection_vs_torchvision.benchmark_detection` and a segmentation builder
+to :func:`~detseg.benchmark.segmentation_vs_torchvision.benchmark_segmentation`;
+``tools/benchmark.py model`` and the target table (:mod:`detseg.benchmark.suite`) both go
+through it, so a suite row measures exactly what the single command does.
+"""
+
+from __future__ import annotations
+
+from detseg.benchmark.comparison import ModelComparison, format_comparison
+from detseg.benchmark.detection_vs_torchvision import benchmark_detection
+from detseg.benchmark.segmentation_vs_torchvision import (
+    SegmentationComparison,
+    benchmark_segmentation,
+    format_segmentation_report,
+)
+from detseg.benchmark.twins import DETECTION_TWINS, SEGMENTATION_TWINS
+
+
+def benchmark_model(
+    arch: str,
+    *,
+    size: int,
+    batch: int,
+    repeats: int,
+    device: str = "cpu",
+    seed: int = 0,
+    amp: str = "none",
+    channels_last: bool = False,
+    profile: bool = False,
+    aux_loss: bool = False,
+    compile_mode: str = "none",
+    compile_backend: str = "inductor",
+) -> ModelComparison:
+    """Measure ``arch``'s torchvision model and its detseg twin (same weights, same inputs).
+
+    Args:
+        arch: a builder of :data:`~detseg.benchmark.twins.DETECTION_TWINS` or
+            :data:`~detseg.benchmark.twins.SEGMENTATION_TWINS`.
+        size, batch, repeats, device, seed, amp, channels_last, profile, compile_mode,
+            compile_backend: as for
+            :func:`~detseg.benchmark.detection_vs_torchvision.benchmark_detection`.
+        aux_loss: segmentation FCN / DeepLabV3 only: build and train the auxiliary head.
+
+    Returns:
+        A :class:`~detseg.benchmark.comparison.ModelComparison`; for a segmenter a
+        :class:`~detseg.benchmark.segmentation_vs_torchvision.SegmentationComparison`, which
+        also says whether the logits and losses agree.
+
+    Raises:
+        ValueError: an unknown ``arch``, ``aux_loss`` on a detector, or settings the
+            architecture cannot take.
+    """
+    if arch in SEGMENTATION_TWINS:
+        return benchmark_segmentation(
+            arch,
+            size=size,
+            batch=batch,
+            repeats=repeats,
+            device=device,
+            aux_loss=aux_loss,
+            seed=seed,
+            amp=amp,
+            channels_last=channels_last,
+            profile=profile,
+            compile_mode=compile_mode,
+            compile_backend=compile_backend,
+        )
+    if arch not in DETECTION_TWINS:
+        raise ValueError(
+            f"unknown architecture {arch!r}; choose a detection ({', '.join(DETECTION_TWINS)}) "
+            f"or segmentation ({', '.join(SEGMENTATION_TWINS)}) builder."
+        )
+    if aux_loss:
+        raise ValueError(f"--aux-loss is for segmentation archs, not {arch}")
+    return benchmark_detection(
+        arch,
+        size=size,
+        batch=batch,
+        repeats=repeats,
+        device=device,
+        seed=seed,
+        amp=amp,
+        channels_last=channels_last,
+        profile=profile,
+        compile_mode=compile_mode,
+        compile_backend=compile_backend,
+    )
+
+
+def outputs_agree(result: ModelComparison) -> bool:
+    """Whether a segmenter's logits and losses agree with torchvision's (always True for a
+    detector, whose benchmark does not compare outputs)."""
+    if isinstance(result, SegmentationComparison):
+        return result.logits_agree and result.losses_agree
+    return True
+
+
+def format_model_report(result: ModelComparison) -> list[str]:
+    """The report lines of :func:`benchmark_model`'s result."""
+    if isinstance(result, SegmentationComparison):
+        return format_segmentation_report(result)
+    return format_comparison(result)

@@ -1,0 +1,313 @@
+"""The target table's report: a markdown table for people, a JSON file of the raw figures.
+
+:func:`write_suite_report` writes both after every row of
+:func:`~detseg.benchmark.suite.run_suite`. The markdown starts with where and when it was
+measured (date, commit, torch / torchvision versions, device), then one line per row: the
+``benchmark.py model`` flags, images/s of torchvision and detseg, their ratio, the target and
+whether it is met; then the kernel launches and host-device syncs per call of the profiled row
+against their targets. The JSON holds the same run unrounded (images/s, ratios, compile
+times, agreement checks, profiles with their top ops, each row's time and peak CUDA memory).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+import torchvision
+
+from detseg.benchmark.comparison import ModelComparison
+from detseg.benchmark.model_vs_torchvision import outputs_agree
+from detseg.benchmark.profiling import CallProfile
+from detseg.benchmark.segmentation_vs_torchvision import SegmentationComparison
+from detseg.benchmark.suite import LAUNCH_FACTOR, SYNC_TARGET, RowResult
+
+_REPO = Path(__file__).resolve().parents[2]  # the checkout detseg runs from, if it is one
+CALLS = {"train": "training step", "infer": "inference"}
+
+
+@dataclass
+class SuiteEnvironment:
+    """Where and when the suite ran (the head of the report)."""
+
+    date: str
+    commit: str
+    torch: str
+    torchvision: str
+    device: str
+    device_name: str
+    threads: int
+    python: str
+
+
+def git_commit(directory: Path = _REPO) -> str:
+    """``git rev-parse --short HEAD`` of ``directory`` (``"+ uncommitted changes"`` when tracked
+    files differ from it), or ``"unknown (not a git checkout)"``."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        changes = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=directory,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+    return f"{commit} + uncommitted changes" if changes else commit
+
+
+def _cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo`` (Linux), else the machine type."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return f"{platform.processor() or platform.machine()} CPU"
+
+
+def describe_environment(device: str) -> SuiteEnvironment:
+    """The date (UTC), commit, versions and device of a suite run on ``device``."""
+    where = torch.device(device)
+    if where.type == "cuda":
+        name = torch.cuda.get_device_name(where)
+    else:
+        name = f"{_cpu_model()}, {os.cpu_count()} cores"
+    return SuiteEnvironment(
+        date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        commit=git_commit(),
+        torch=torch.__version__,
+        torchvision=torchvision.__version__,
+        device=str(where),
+        device_name=name,
+        threads=torch.get_num_threads(),
+        python=platform.python_version(),
+    )
+
+
+@dataclass
+class CountCheck:
+    """One count of the profiled row against its target.
+
+    Attributes:
+        count: ``"kernel launches"`` or ``"host syncs"``.
+        kind: ``"train"`` or ``"infer"``.
+        torchvision, detseg: the count per call (``None`` off CUDA).
+        target: what detseg's count should be, in words.
+        met: whether it is; ``None`` without a target or without counts.
+    """
+
+    count: str
+    kind: str
+    torchvision: float | None
+    detseg: float | None
+    target: str
+    met: bool | None
+
+
+def profile_checks(profiles: dict[str, dict[str, CallProfile]]) -> list[CountCheck]:
+    """Launches (both call kinds) and syncs (training step: at most ``SYNC_TARGET``) per call.
+
+    Args:
+        profiles: ``{"torchvision" | "detseg": {"train" | "infer": CallProfile}}``.
+    """
+    checks = []
+    for kind in CALLS:
+        tv, ours = profiles["torchvision"][kind], profiles["detseg"][kind]
+        met = None
+        if tv.launches_per_call is not None and ours.launches_per_call is not None:
+            met = ours.launches_per_call * LAUNCH_FACTOR <= tv.launches_per_call
+        checks.append(
+            CountCheck(
+                "kernel launches",
+                kind,
+                tv.launches_per_call,
+                ours.launches_per_call,
+                f"{LAUNCH_FACTOR:g}x fewer than torchvision",
+                met,
+            )
+        )
+    for kind in CALLS:
+        tv, ours = profiles["torchvision"][kind], profiles["detseg"][kind]
+        target, met = "-", None
+        if kind == "train":
+            target = f"<= {SYNC_TARGET}"
+            met = None if ours.syncs_per_call is None else ours.syncs_per_call <= SYNC_TARGET
+        checks.append(
+            CountCheck("host syncs", kind, tv.syncs_per_call, ours.syncs_per_call, target, met)
+        )
+    return checks
+
+
+def _yes_no(met: bool | None) -> str:
+    return "n/a" if met is None else ("yes" if met else "no")
+
+
+def _count(value: float | None, device: str) -> str:
+    if value is None:
+        return f"n/a ({torch.device(device).type})"
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _target(result: RowResult) -> str:
+    train, infer = result.row.train_target, result.row.infer_target
+    if train is None and infer is None:
+        return "-"
+    return " / ".join("-" if t is None else f">= {t:g}x" for t in (train, infer))
+
+
+def _met(result: RowResult) -> str:
+    met = result.met
+    if all(ok is None for ok in met.values()):
+        return "n/a"
+    missed = [kind for kind, ok in met.items() if ok is False]
+    return "no (" + ", ".join(missed) + ")" if missed else "yes"
+
+
+def _notes(comparison: ModelComparison) -> str:
+    notes = []
+    if isinstance(comparison, SegmentationComparison):
+        verdict = "agree" if outputs_agree(comparison) else "DIFFER from torchvision's"
+        notes.append(
+            f"logits and losses {verdict} (max abs logit diff {comparison.max_abs_diff:.2g})"
+        )
+    if comparison.compile_seconds is not None:
+        seconds = comparison.compile_seconds
+        notes.append(
+            "compile s (train/infer): "
+            + ", ".join(f"{n} {s['train']:.0f}/{s['infer']:.0f}" for n, s in seconds.items())
+        )
+    return "; ".join(notes)
+
+
+def _row_line(result: RowResult) -> str:
+    row = result.row
+    cells = [f"{row.title} (`{row.name}`)", f"`{row.flags(result.repeats)}`"]
+    c = result.comparison
+    if c is None:
+        cells += ["-", "-", "-", "-", _target(result), _met(result)]
+        cells.append(_cell(f"failed: {result.error}"))
+    else:
+        for numbers, ratio in (
+            (c.train_images_per_s, c.train_ratio),
+            (c.infer_images_per_s, c.infer_ratio),
+        ):
+            cells += [
+                f"{numbers['torchvision']:.1f} → {numbers['detseg']:.1f}",
+                f"**{ratio:.2f}x**",
+            ]
+        cells += [_target(result), _met(result), _cell(_notes(c))]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _profile_section(results: list[RowResult], device: str) -> list[str]:
+    lines = []
+    for result in results:
+        if not result.row.profile:
+            continue
+        row = result.row
+        lines += [
+            "",
+            f"## Kernel launches and host syncs per call: {row.title}, {row.size} px, "
+            f"batch {row.batch}, amp {row.amp} (`{row.name}`)",
+            "",
+        ]
+        c = result.comparison
+        if c is None or c.profiles is None:
+            lines.append(f"Not measured: the row failed ({_cell(str(result.error))}).")
+            continue
+        lines += [
+            "Mean of 3 calls after a warm-up call; syncs counted with "
+            '`torch.cuda.set_sync_debug_mode("warn")`, launches are the profiler\'s '
+            "`*LaunchKernel*` events.",
+            "",
+            "| count | call | torchvision | detseg | target (detseg) | met |",
+            "|---|---|---|---|---|---|",
+        ]
+        for check in profile_checks(c.profiles):
+            lines.append(
+                f"| {check.count} | {CALLS[check.kind]} | {_count(check.torchvision, device)} | "
+                f"**{_count(check.detseg, device)}** | {check.target} | {_yes_no(check.met)} |"
+            )
+    return lines
+
+
+def format_suite_markdown(environment: SuiteEnvironment, results: list[RowResult]) -> str:
+    """The markdown report of the rows run so far."""
+    env = environment
+    lines = [
+        f"# detseg vs torchvision: the target table on {env.device}",
+        "",
+        f"- date: {env.date}",
+        f"- commit: {env.commit}",
+        f"- torch {env.torch}, torchvision {env.torchvision}, Python {env.python}",
+        f"- device: {env.device_name} ({env.device}), {env.threads} torch CPU threads",
+        f"- each row: `python tools/benchmark.py model --device {env.device}` plus its flags; "
+        "ratios are detseg / torchvision images/s (median of the timed calls); a target is met "
+        "when the ratio reaches it",
+        "",
+        "| model | flags | train img/s (tv → detseg) | train ratio | infer img/s (tv → detseg) "
+        "| infer ratio | target (train / infer) | met | notes |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    lines += [_row_line(result) for result in results]
+    lines += _profile_section(results, env.device)
+    return "\n".join(lines) + "\n"
+
+
+def _comparison_json(comparison: ModelComparison) -> dict[str, Any]:
+    data = asdict(comparison)
+    data.update(train_ratio=comparison.train_ratio, infer_ratio=comparison.infer_ratio)
+    data["outputs_agree"] = outputs_agree(comparison)
+    return data
+
+
+def suite_json(environment: SuiteEnvironment, results: list[RowResult]) -> dict[str, Any]:
+    """The raw figures of the rows run so far, as plain JSON-able data."""
+    rows = []
+    for result in results:
+        c = result.comparison
+        entry: dict[str, Any] = {
+            "name": result.row.name,
+            "row": asdict(result.row),
+            "flags": result.row.flags(result.repeats),
+            "status": "failed" if c is None else "ok",
+            "error": result.error,
+            "seconds": result.seconds,
+            "peak_memory_gib": result.peak_memory_gib,
+            "met": result.met,
+            "result": None if c is None else _comparison_json(c),
+        }
+        if c is not None and c.profiles is not None:
+            entry["profile_checks"] = [asdict(check) for check in profile_checks(c.profiles)]
+        rows.append(entry)
+    return {"environment": asdict(environment), "rows": rows}
+
+
+def write_suite_report(out: Path, environment: SuiteEnvironment, results: list[RowResult]) -> None:
+    """Write ``out`` (markdown) and ``out.with_suffix(".json")``, creating the folder."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(format_suite_markdown(environment, results), encoding="utf-8")
+    data = json.dumps(suite_json(environment, results), indent=2)
+    out.with_suffix(".json").write_text(data + "\n", encoding="utf-8")

@@ -1,0 +1,141 @@
+"""Run the target table (:mod:`detseg.benchmark.suite`) in one process, row after row.
+
+Each row goes through :func:`~detseg.benchmark.model_vs_torchvision.benchmark_model`, the code
+path of ``tools/benchmark.py model``. A row that raises (out of memory, an error) becomes a
+failed row with its error, and the next row runs. The markdown and JSON reports
+(:mod:`detseg.benchmark.suite_report`) are rewritten after every row, so an interrupted run
+keeps what it measured.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+
+from detseg.benchmark.model_vs_torchvision import benchmark_model, outputs_agree
+from detseg.benchmark.suite import RowResult, SuiteRow
+from detseg.benchmark.suite_report import describe_environment, write_suite_report
+
+
+def _describe_error(error: BaseException) -> str:
+    """``"<ExceptionType>: <first line of the message>"``."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+def run_row(
+    row: SuiteRow,
+    device: str,
+    repeats: int | None = None,
+    seed: int = 0,
+    compile_backend: str = "inductor",
+) -> RowResult:
+    """Run one row as ``benchmark.py model`` would; an exception becomes the row's ``error``."""
+    where = torch.device(device)
+    threads = torch.get_num_threads()
+    if row.threads:
+        torch.set_num_threads(row.threads)
+    if where.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(where)
+    start = time.perf_counter()
+    comparison, error = None, None
+    try:
+        comparison = benchmark_model(
+            row.arch,
+            size=row.size,
+            batch=row.batch,
+            repeats=repeats or row.repeats,
+            device=device,
+            seed=seed,
+            amp=row.amp,
+            channels_last=row.channels_last,
+            profile=row.profile,
+            compile_mode=row.compile_mode,
+            compile_backend=compile_backend,
+        )
+    except Exception as caught:  # out of memory, a bug: reported in the row, the suite goes on
+        error = _describe_error(caught)
+    finally:
+        torch.set_num_threads(threads)
+    seconds = time.perf_counter() - start
+    peak = None
+    gc.collect()
+    if where.type == "cuda":
+        peak = torch.cuda.max_memory_allocated(where) / 2**30
+        torch.cuda.empty_cache()
+    return RowResult(row, repeats or row.repeats, seconds, comparison, error, peak)
+
+
+def check_device(device: str) -> None:
+    """Raise ``ValueError`` for a CUDA device on a machine without one."""
+    if torch.device(device).type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"--device {device}: no CUDA device is available here; use --device cpu "
+            "(the CPU table)."
+        )
+
+
+def run_suite(
+    rows: Sequence[SuiteRow],
+    device: str,
+    out: Path,
+    repeats: int | None = None,
+    seed: int = 0,
+    compile_backend: str = "inductor",
+    progress: Callable[[str], None] | None = None,
+) -> list[RowResult]:
+    """Run ``rows`` in turn; write ``out`` (markdown) and ``out`` with ``.json`` after each.
+
+    Args:
+        rows: the rows to run (e.g. ``select_rows(suite_rows(device), only)``).
+        device: torch device of every row.
+        out: the markdown file; the JSON of the raw figures goes to ``out.with_suffix(".json")``.
+        repeats: timed calls of every row (``None``: each row's own).
+        seed: seed of the weights and inputs of every row.
+        compile_backend: ``torch.compile`` backend of rows that compile.
+        progress: called with one line before and after each row.
+
+    Returns:
+        One :class:`RowResult` per row, in order.
+
+    Raises:
+        ValueError: ``device`` is CUDA and there is none, ``repeats`` is below 1, or ``out`` is
+            a ``.json`` file (the JSON would overwrite the markdown).
+    """
+    check_device(device)
+    if repeats is not None and repeats < 1:
+        raise ValueError(f"--repeats {repeats}: give at least 1 timed call.")
+    if out.suffix == ".json":
+        raise ValueError(f"--out {out}: give the markdown file (.md); the JSON goes next to it.")
+    say = progress or (lambda line: None)
+    environment = describe_environment(device)
+    results: list[RowResult] = []
+    for index, row in enumerate(rows, 1):
+        say(f"[{index}/{len(rows)}] {row.name}: {row.flags(repeats)} --device {device}")
+        result = run_row(row, device, repeats, seed, compile_backend)
+        results.append(result)
+        say(f"[{index}/{len(rows)}] {row.name}: {summarize(result)}")
+        write_suite_report(out, environment, results)
+    say(f"wrote {out} and {out.with_suffix('.json')}")
+    return results
+
+
+def summarize(result: RowResult) -> str:
+    """One line: the ratios and whether the targets are met, or the error; the row's time."""
+    took = f"({result.seconds:.0f} s)"
+    if result.comparison is None:
+        return f"failed: {result.error} {took}"
+    c = result.comparison
+    verdicts = [
+        f"{kind} target {'met' if ok else 'not met'}"
+        for kind, ok in result.met.items()
+        if ok is not None
+    ]
+    if not outputs_agree(c):
+        verdicts.append("outputs differ from torchvision")
+    notes = f" ({', '.join(verdicts)})" if verdicts else ""
+    return f"train {c.train_ratio:.2f}x, infer {c.infer_ratio:.2f}x{notes} {took}"
