@@ -24,15 +24,15 @@ $(SHAPES)/annotations/instances_test.json: | setup
 
 DEMO_IMAGES := $(SHAPES)/test/images/00000[0-7].png
 
-# The demo trains data-parallel with torchrun: one process per GPU on a CUDA machine (bf16
-# mixed precision), else DEMO_PROCS=2 processes on the CPU (gloo), each with batch 4 and an
+# The demo trains data-parallel with torchrun: one process per GPU on a CUDA machine (mixed
+# precision by the config's train.amp: auto, bf16 where the GPU has it), else DEMO_PROCS=2 processes on the CPU (gloo), each with batch 4 and an
 # equal share of the cores. Two processes of one thread beat one process of two threads on a
 # 2-core CPU (~1.5x: some CPU kernels, e.g. RoIAlign's backward, use one thread).
 # These are recursive variables: they are read after `setup` has made the environment.
 DEMO_GPUS     = $(shell $(PY) -c "import torch; print(torch.cuda.device_count())" 2>/dev/null || echo 0)
 DEMO_ON_GPU   = $(filter-out 0,$(DEMO_GPUS))
 DEMO_PROCS   ?= $(if $(DEMO_ON_GPU),$(DEMO_GPUS),2)
-DEMO_DEVICE   = $(if $(DEMO_ON_GPU),device=cuda train.amp=bf16,device=cpu)
+DEMO_DEVICE   = $(if $(DEMO_ON_GPU),device=cuda,device=cpu)
 DEMO_THREADS  = $(shell n=$$(nproc 2>/dev/null || echo 2); t=$$((n / $(DEMO_PROCS))); \
                   if [ $$t -ge 1 ]; then echo $$t; else echo 1; fi)
 

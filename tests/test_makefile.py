@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from detseg.config import load_config
+
 REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
@@ -20,10 +22,13 @@ def _demo_commands(*variables: str) -> str:
     return result.stdout
 
 
-def test_one_process_per_gpu_with_bf16():
+def test_one_process_per_gpu_with_mixed_precision():
     commands = _demo_commands("DEMO_GPUS=4")
     assert "--nproc_per_node 4 tools/train.py configs/demo.yaml" in commands
-    assert "device=cuda train.amp=bf16" in commands
+    assert "--set data.root=datasets/shapes device=cuda" in commands
+    # bf16 (or fp16 on GPUs without it) comes from the config's train.amp: auto
+    assert "train.amp" not in commands
+    assert load_config(REPO / "configs/demo.yaml").train.amp == "auto"
 
 
 def test_two_cpu_processes_without_a_gpu():

@@ -28,11 +28,13 @@ to the type of the field they set, e.g. ``train.max_iters=null`` gives ``None``
 and ``train.milestones=[8,11]`` a list of ints.
 
 The ``model`` section is ``name`` plus the keyword arguments of the builder
-``detseg.models.MODELS[name]``; a nested section of it (Faster R-CNN's ``rpn``, a
-segmenter's ``loss`` and ``input``) is a dict that the builder turns into a settings
-dataclass with :func:`detseg.config.sections.dataclass_from_dict`. The ``data`` section
-is ``format``, ``root`` and ``augmentations`` plus the format's own keys (annotation
-paths, splits), which are handed to ``detseg.data.build_dataset`` unchanged.
+``detseg.models.MODELS[name]``, and the run keys ``init_from`` and ``compile``
+(:func:`builder_section` leaves them out for ``build_model``); a nested section of it
+(Faster R-CNN's ``rpn``, a segmenter's ``loss`` and ``input``) is a dict that the builder
+turns into a settings dataclass with :func:`detseg.config.sections.dataclass_from_dict`.
+The ``data`` section is ``format``, ``root`` and ``augmentations`` plus the format's own
+keys (annotation paths, splits), which are handed to ``detseg.data.build_dataset``
+unchanged.
 """
 
 from detseg.config.bases import BASE_KEY
@@ -45,6 +47,7 @@ from detseg.config.schema import (
     EvalConfig,
     ModelConfig,
     TrainConfig,
+    builder_section,
 )
 
 __all__ = [
@@ -55,6 +58,7 @@ __all__ = [
     "EvalConfig",
     "ModelConfig",
     "TrainConfig",
+    "builder_section",
     "config_from_dict",
     "load_config",
     "load_data_file",

@@ -11,23 +11,51 @@ class ConfigError(ValueError):
     """A config file or override is invalid; the message says where and how to fix it."""
 
 
+#: Keys of the model section that are not builder keyword arguments.
+MODEL_RUN_KEYS = ("name", "init_from", "compile")
+
+
 @dataclass
 class ModelConfig:
-    """Model section: ``name`` (a key of ``detseg.models.MODELS``), its builder kwargs, and
+    """Model section: ``name`` (a key of ``detseg.models.MODELS``), its builder kwargs,
     ``init_from``: the weights a training run starts from (a detseg checkpoint, a torchvision
-    state-dict file, or ``torchvision:<builder name>``; see ``detseg.convert.init_weights``)."""
+    state-dict file, or ``torchvision:<builder name>``; see ``detseg.convert.init_weights``),
+    and ``compile``: ``torch.compile`` of the training forward pass.
+
+    ``compile`` is ``none`` (default), ``backbone`` (the feature extractor: a detector's
+    backbone with its FPN, a segmenter's encoder; ``model.backbone`` of every detseg model) or
+    ``all`` (the whole loss computation, ``model.losses``). It is applied in place with
+    ``nn.Module.compile``, so state-dict keys and checkpoints do not change; evaluation and
+    inference from a checkpoint run uncompiled. Compilation costs time at the first steps, and
+    again for every new input shape: detection inputs are padded to a multiple of 32
+    (``size_divisible``), which keeps the shapes few, and a fixed-size crop in the
+    augmentations keeps them to one."""
 
     name: str = ""
     init_from: str | None = None
+    compile: Literal["none", "backbone", "all"] = "none"
     kwargs: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """Flat form ``{"name": ..., **kwargs}`` (plus ``init_from`` when set), the input of
-        ``build_model``, which ignores ``init_from``."""
+        """Flat form ``{"name": ..., **kwargs}`` (plus ``init_from`` and ``compile`` when
+        set), the model section of a checkpoint's config. :meth:`builder_dict` is the input of
+        ``build_model``."""
         flat: dict[str, Any] = {"name": self.name, **self.kwargs}
         if self.init_from is not None:
             flat["init_from"] = self.init_from
+        if self.compile != "none":
+            flat["compile"] = self.compile
         return flat
+
+    def builder_dict(self) -> dict[str, Any]:
+        """``{"name": ..., **kwargs}``: what ``build_model`` takes."""
+        return builder_section(self.to_dict())
+
+
+def builder_section(model_section: dict[str, Any]) -> dict[str, Any]:
+    """A flat model section without ``init_from`` and ``compile`` (:data:`MODEL_RUN_KEYS`
+    but ``name``): the input of ``build_model``."""
+    return {k: v for k, v in model_section.items() if k == "name" or k not in MODEL_RUN_KEYS}
 
 
 @dataclass
@@ -57,7 +85,14 @@ class DataConfig:
 
 @dataclass
 class TrainConfig:
-    """Optimisation schedule. See ``configs/_base_/shapes_cpu.yaml`` for each key's meaning."""
+    """Optimisation schedule. See ``configs/_base_/shapes_cpu.yaml`` for each key's meaning.
+
+    The device keys: ``amp`` is ``auto`` (on CUDA bf16 where the GPU supports it, else fp16
+    with a gradient scaler; float32 elsewhere), ``none``, ``bf16`` or ``fp16`` (CUDA only;
+    float32 elsewhere). ``channels_last`` is ``auto`` (on CUDA only), ``true`` or ``false``: the
+    weights of the model in ``torch.channels_last`` memory format. ``prefetch_factor``: batches
+    each loader worker prepares ahead (with ``num_workers > 0``).
+    """
 
     epochs: int = 12
     max_iters: int | None = None
@@ -73,8 +108,11 @@ class TrainConfig:
     gamma: float = 0.1
     power: float = 0.9
     grad_clip: float | None = None
-    amp: Literal["none", "bf16", "fp16"] = "none"
+    # Devices: amp and channels_last resolve per device (detseg.engine.runtime.device)
+    amp: Literal["auto", "none", "bf16", "fp16"] = "auto"
+    channels_last: Literal["auto", True, False] = "auto"
     num_workers: int = 2
+    prefetch_factor: int = 2
     log_every: int = 20
     eval_every: int = 1
     # Scale (distributed runs, accumulation): effective batch = batch_size * processes * accumulate
@@ -106,6 +144,7 @@ class TrainConfig:
             "tensorboard_images": 0,
         }
         at_least |= {"base_batch_size": 1, "patience": 1, "checkpoint_every": 1}
+        at_least |= {"prefetch_factor": 1}
         for key, low in at_least.items():
             value = getattr(self, key)
             if value is not None and value < low:
@@ -116,6 +155,10 @@ class TrainConfig:
             )
         if not 0.0 <= self.ema_decay < 1.0:
             raise ConfigError(f"train.ema_decay must be in [0, 1), got {self.ema_decay}")
+        if not isinstance(self.channels_last, bool) and self.channels_last != "auto":
+            raise ConfigError(
+                f"train.channels_last must be auto, true or false, got {self.channels_last!r}"
+            )
 
 
 @dataclass

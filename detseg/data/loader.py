@@ -11,10 +11,17 @@ shard per process, a single shard without ``torchrun``) and the augmentations of
 re-seeded from ``(seed, epoch, index)`` right before it is loaded, in whichever process loads
 it. So the batches do not depend on ``num_workers``, and a run resumed in the middle of an
 epoch (:meth:`EpochBatchSampler.skip_next`) sees exactly the batches an uninterrupted run sees.
+
+:func:`worker_options` gives every loader the same worker settings: workers that stay alive
+from one epoch to the next (``persistent_workers``) and prepare ``prefetch_factor`` batches
+ahead, and, for a CUDA run, batches in pinned (page-locked) memory, from which the copy to the
+GPU runs asynchronously (``non_blocking=True``). :class:`Batch` and
+:class:`~detseg.data.seg_loader.SegBatch` pin themselves (``pin_memory``).
 """
 
 from __future__ import annotations
 
+import copy
 import random
 import signal
 from collections.abc import Callable, Iterator, Sequence
@@ -40,6 +47,7 @@ __all__ = [
     "reseed_augmentations",
     "sample_seed",
     "seed_worker",
+    "worker_options",
 ]
 
 
@@ -78,6 +86,17 @@ class Batch:
         ]
         return Batch(images, targets, self.skipped_images, self.dropped_boxes, list(self.image_ids))
 
+    def pin_memory(self) -> Batch:
+        """The batch with its images and target tensors in pinned memory (what a
+        ``DataLoader(pin_memory=True)`` calls); other attributes (``source_ids``) are kept."""
+        pinned = copy.copy(self)
+        pinned.images = [image.pin_memory() for image in self.images]
+        pinned.targets = [
+            {k: v.pin_memory() if isinstance(v, torch.Tensor) else v for k, v in t.items()}
+            for t in self.targets
+        ]
+        return pinned
+
 
 def collate_detection(samples: list[tuple[torch.Tensor, dict[str, Any]] | None]) -> Batch:
     """Collate ``(image, target)`` samples into a :class:`Batch`, dropping ``None`` samples."""
@@ -113,8 +132,10 @@ def seed_worker(worker_id: int) -> None:
     """Seed numpy, ``random`` and the augmentations of one worker from torch's worker seed.
 
     Torch gives each worker ``base_seed + worker_id``, with ``base_seed`` drawn from the
-    loader's generator every epoch, so workers and epochs get different augmentations, and a
-    seeded loader repeats them. Workers ignore SIGINT and SIGTERM: a Ctrl-C (or a scheduler's
+    loader's generator when the workers start (once, as they persist from epoch to epoch), so
+    workers get different random streams, and a seeded loader repeats them (the training
+    loader also re-seeds the augmentations of every sample, see :func:`build_train_loader`).
+    Workers ignore SIGINT and SIGTERM: a Ctrl-C (or a scheduler's
     SIGTERM to the job's process group) reaches the workers too, and the training loop (main
     process) must finish its step and write ``last.pt`` while the workers it still reads from
     stay alive. Workers still end with the main process (PyTorch's watchdog and shutdown).
@@ -129,6 +150,40 @@ def seed_worker(worker_id: int) -> None:
         reseed_augmentations(info.dataset, seed)
 
 
+def worker_options(
+    num_workers: int, device: torch.device | str = "cpu", prefetch_factor: int = 2
+) -> dict[str, Any]:
+    """The ``DataLoader`` keyword arguments of loading with ``num_workers`` for ``device``.
+
+    Args:
+        num_workers: Worker processes (0 loads in the main process).
+        device: Where the batches go: ``pin_memory`` is on for CUDA only (pinned batches copy
+            to the GPU asynchronously; on a CPU pinning would only cost time).
+        prefetch_factor: Batches each worker prepares ahead (only with workers).
+
+    Returns:
+        ``num_workers``, ``pin_memory``, ``persistent_workers`` (``True`` with workers: they
+        are not restarted every epoch), ``worker_init_fn`` (:func:`seed_worker` with workers)
+        and, with workers, ``prefetch_factor``.
+
+    Raises:
+        ValueError: ``num_workers < 0`` or ``prefetch_factor < 1``.
+    """
+    if num_workers < 0:
+        raise ValueError(f"num_workers must be >= 0, got {num_workers}")
+    if prefetch_factor < 1:
+        raise ValueError(f"prefetch_factor must be >= 1, got {prefetch_factor}")
+    options: dict[str, Any] = {
+        "num_workers": num_workers,
+        "pin_memory": torch.device(device).type == "cuda",
+        "persistent_workers": num_workers > 0,
+        "worker_init_fn": seed_worker if num_workers > 0 else None,
+    }
+    if num_workers > 0:
+        options["prefetch_factor"] = prefetch_factor
+    return options
+
+
 def build_loader(
     dataset: Dataset,
     batch_size: int,
@@ -138,6 +193,9 @@ def build_loader(
     sampler: Sampler | None = None,
     seed: int | None = None,
     collate_fn: Callable[[list[Any]], Any] = collate_detection,
+    *,
+    device: torch.device | str = "cpu",
+    prefetch_factor: int = 2,
 ) -> DataLoader:
     """A ``DataLoader`` that yields :class:`Batch` objects (with the default ``collate_fn``).
 
@@ -150,25 +208,33 @@ def build_loader(
         drop_last: Drop the last incomplete batch.
         sampler: Optional sampler.
         seed: Seeds the shuffling and the augmentation streams, so two loaders with the same
-            seed give the same batches. ``None``: nondeterministic.
+            seed give the same batches. ``None``: nondeterministic (seeded from the operating
+            system, not from torch's global generator, which the loader leaves alone).
         collate_fn: Turns a list of samples into a batch; the segmentation loader
             (:func:`detseg.data.seg_loader.build_segmentation_loader`) passes its own.
+        device: Where the batches go (pinned memory for CUDA; see :func:`worker_options`).
+        prefetch_factor: Batches each worker prepares ahead.
 
     Returns:
         The ``DataLoader``.
 
     Raises:
-        ValueError: ``batch_size < 1``, ``num_workers < 0``, or ``shuffle`` with a ``sampler``.
+        ValueError: ``batch_size < 1``, ``num_workers < 0``, ``prefetch_factor < 1``, or
+            ``shuffle`` with a ``sampler``.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    if num_workers < 0:
-        raise ValueError(f"num_workers must be >= 0, got {num_workers}")
+    options = worker_options(num_workers, device, prefetch_factor)
     if sampler is not None and shuffle:
         raise ValueError("shuffle=True cannot be combined with a sampler; the sampler shuffles")
-    generator = None
-    if seed is not None:
-        generator = torch.Generator().manual_seed(seed)
+    # The loader's own generator: iterating it never draws from torch's global generator, which
+    # it would do once per pass without workers but only once in all with persistent workers,
+    # so the model's random draws (e.g. RoI sampling) would depend on num_workers.
+    generator = torch.Generator()
+    if seed is None:
+        generator.seed()  # from the operating system's entropy
+    else:
+        generator.manual_seed(seed)
         if num_workers == 0:
             reseed_augmentations(dataset, seed)
     return DataLoader(
@@ -176,12 +242,10 @@ def build_loader(
         batch_size=batch_size,
         shuffle=shuffle,
         sampler=sampler,
-        num_workers=num_workers,
         collate_fn=collate_fn,
         drop_last=drop_last,
-        worker_init_fn=seed_worker if num_workers > 0 else None,
         generator=generator,
-        persistent_workers=False,
+        **options,
     )
 
 
@@ -294,6 +358,9 @@ def build_train_loader(
     world_size: int = 1,
     group_ids: Sequence[int] | None = None,
     collate_fn: Callable[[list[Any]], Any] = collate_detection,
+    *,
+    device: torch.device | str = "cpu",
+    prefetch_factor: int = 2,
 ) -> DataLoader:
     """The training ``DataLoader``: shuffled, sharded per process, resumable mid-epoch.
 
@@ -313,6 +380,8 @@ def build_train_loader(
         group_ids: Optional group of every item (e.g. its aspect-ratio group): batches are then
             made of one group (see :class:`~detseg.data.group_sampler.GroupedBatchSampler`).
         collate_fn: Turns a list of samples into a batch.
+        device: Where the batches go (pinned memory for CUDA; see :func:`worker_options`).
+        prefetch_factor: Batches each worker prepares ahead.
 
     Returns:
         A ``DataLoader`` whose ``batch_sampler`` is an :class:`EpochBatchSampler` and whose
@@ -320,8 +389,7 @@ def build_train_loader(
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    if num_workers < 0:
-        raise ValueError(f"num_workers must be >= 0, got {num_workers}")
+    options = worker_options(num_workers, device, prefetch_factor)
     index_sampler: DistributedSampler[int] = DistributedSampler(
         dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=seed, drop_last=False
     )
@@ -334,9 +402,7 @@ def build_train_loader(
     return DataLoader(
         _SeededItems(dataset),
         batch_sampler=EpochBatchSampler(batches, index_sampler, seed),
-        num_workers=num_workers,
         collate_fn=_CollateWithIds(collate_fn, dataset.image_ids),
-        worker_init_fn=seed_worker if num_workers > 0 else None,
         generator=torch.Generator().manual_seed(seed),
-        persistent_workers=False,
+        **options,
     )

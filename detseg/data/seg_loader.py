@@ -11,6 +11,7 @@ Samples that are ``None`` (unreadable files) are dropped and counted.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import torch
@@ -51,6 +52,14 @@ class SegBatch:
             list(self.image_sizes),
         )
 
+    def pin_memory(self) -> SegBatch:
+        """The batch with images and masks in pinned memory (what a
+        ``DataLoader(pin_memory=True)`` calls); other attributes (``source_ids``) are kept."""
+        pinned = copy.copy(self)
+        pinned.images = self.images.pin_memory()
+        pinned.masks = self.masks.pin_memory()
+        return pinned
+
 
 def collate_segmentation(samples: list[tuple[torch.Tensor, torch.Tensor] | None]) -> SegBatch:
     """Stack ``(image Float32[3, h, w], mask Int64[h, w])`` samples, padding to a common size.
@@ -86,6 +95,9 @@ def build_segmentation_loader(
     drop_last: bool = False,
     sampler: Sampler | None = None,
     seed: int | None = None,
+    *,
+    device: torch.device | str = "cpu",
+    prefetch_factor: int = 2,
 ) -> DataLoader:
     """A ``DataLoader`` that yields :class:`SegBatch` objects.
 
@@ -99,13 +111,25 @@ def build_segmentation_loader(
         drop_last: Drop the last incomplete batch.
         sampler: Optional sampler (e.g. ``DistributedSampler``).
         seed: Seeds the shuffling and the augmentations (``None``: nondeterministic).
+        device: Where the batches go (pinned memory for CUDA).
+        prefetch_factor: Batches each worker prepares ahead.
 
     Returns:
         The ``DataLoader``.
 
     Raises:
-        ValueError: ``batch_size < 1``, ``num_workers < 0``, or ``shuffle`` with a ``sampler``.
+        ValueError: ``batch_size < 1``, ``num_workers < 0``, ``prefetch_factor < 1``, or
+            ``shuffle`` with a ``sampler``.
     """
     return build_loader(
-        dataset, batch_size, shuffle, num_workers, drop_last, sampler, seed, collate_segmentation
+        dataset,
+        batch_size,
+        shuffle,
+        num_workers,
+        drop_last,
+        sampler,
+        seed,
+        collate_segmentation,
+        device=device,
+        prefetch_factor=prefetch_factor,
     )

@@ -36,7 +36,7 @@ from detseg.data.loader import build_loader
 from detseg.data.registry import build_dataset, with_known_classes
 from detseg.data.seg_loader import build_segmentation_loader
 from detseg.engine.checkpointing import load_checkpoint, model_from_checkpoint
-from detseg.engine.runtime import resolve_device
+from detseg.engine.runtime import resolve_amp, resolve_device
 from detseg.engine.validation import (
     DatasetHead,
     class_names_with_background,
@@ -136,7 +136,8 @@ def evaluate_detector(
     gt = coco_ground_truth(val_set)
     segm = scores_masks(model, cfg.data.format)
     loader = build_loader(val_set, cfg.eval.batch_size, False, cfg.train.num_workers)
-    image_ids, predictions = predict_batches(model, loader, device, cfg.train.amp)
+    amp = resolve_amp(cfg.train.amp, device)
+    image_ids, predictions = predict_batches(model, loader, device, amp)
     detections = predictions_to_coco_results(image_ids, predictions, gt.cat_ids)
     gt_named, images_dir = gallery_sources(val_set, gt.gt)
     info = {
@@ -206,8 +207,9 @@ def evaluate_segmenter(
     """
     loader = build_segmentation_loader(val_set, cfg.eval.batch_size, False, cfg.train.num_workers)
     inference = SegmentationInference.from_config(cfg.eval)
+    amp = resolve_amp(cfg.train.amp, device)
     metrics = evaluate_segmentation(
-        model, loader, device, len(classes) + 1, cfg.train.amp, inference=inference
+        model, loader, device, len(classes) + 1, amp, inference=inference
     )
     info = {
         "checkpoint": str(checkpoint),

@@ -31,6 +31,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from detseg.config import builder_section
+
 logger = logging.getLogger(__name__)
 
 REQUIRED_KEYS = ("model", "config", "classes", "meta")
@@ -204,11 +206,16 @@ def model_from_checkpoint(
     model_cfg: dict[str, Any] | None = None,
     source: str = "checkpoint",
 ) -> tuple[nn.Module, dict[str, Any], list[str]]:
-    """:func:`load_model` for an already loaded checkpoint dict."""
+    """:func:`load_model` for an already loaded checkpoint dict.
+
+    The model section's run keys (``init_from``, ``compile``) are left out: the model is
+    built as configured and runs uncompiled.
+    """
     from detseg.models import build_model
 
     config, classes = state["config"], list(state["classes"])
-    model = build_model(model_cfg if model_cfg is not None else config["model"], len(classes))
+    section = builder_section(model_cfg if model_cfg is not None else config["model"])
+    model = build_model(section, len(classes))
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as err:

@@ -1,20 +1,28 @@
 """Where a run executes: its device and mixed precision, and its processes.
 
-- :mod:`~detseg.engine.runtime.device`: the device of a run, autocast, the gradient scaler,
-  batches moved to the device.
+- :mod:`~detseg.engine.runtime.device`: the device of a run, mixed precision (``train.amp``,
+  autocast, the gradient scaler), the weights' memory format (``train.channels_last``), batches
+  moved to the device, GPU utilisation.
+- :mod:`~detseg.engine.runtime.compiling`: ``model.compile``, ``torch.compile`` of the
+  backbone or of the whole loss computation, in place.
 - :mod:`~detseg.engine.runtime.distributed`: the ``torchrun`` process group, DDP wrapping,
   SyncBatchNorm, the collectives of the training code (a no-op on one process).
 - :mod:`~detseg.engine.runtime.model_api`: the ``losses`` and ``predict`` methods the engine
   calls on a model, as typing protocols (``Detector``, ``Segmenter``, ``DetsegModel``).
 """
 
+from detseg.engine.runtime.compiling import CompileMode, compile_for_training
 from detseg.engine.runtime.device import (
     AmpMode,
     autocast_context,
     batch_on_device,
     build_grad_scaler,
+    gpu_utilization,
     move_batch,
+    resolve_amp,
+    resolve_channels_last,
     resolve_device,
+    to_channels_last,
 )
 from detseg.engine.runtime.distributed import (
     DistInfo,
@@ -35,6 +43,7 @@ from detseg.engine.runtime.model_api import Detector, DetsegModel, Segmenter
 
 __all__ = [
     "AmpMode",
+    "CompileMode",
     "Detector",
     "DetsegModel",
     "DistInfo",
@@ -48,12 +57,17 @@ __all__ = [
     "broadcast_buffers",
     "broadcast_from_main",
     "build_grad_scaler",
+    "compile_for_training",
     "convert_sync_batchnorm",
     "destroy_distributed",
     "gather_to_main",
+    "gpu_utilization",
     "init_distributed",
     "move_batch",
+    "resolve_amp",
+    "resolve_channels_last",
     "resolve_device",
     "sum_across",
+    "to_channels_last",
     "wrap_for_training",
 ]

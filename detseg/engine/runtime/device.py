@@ -1,13 +1,25 @@
-"""Devices and mixed precision: the device of a run, autocast, the gradient scaler, batches."""
+"""Devices and mixed precision: the device of a run, autocast, the gradient scaler, the memory
+format of the weights, batches, GPU utilisation.
+
+The device settings of a config resolve here, once per run: ``train.amp: auto`` is bf16 on a
+GPU that supports it, fp16 (with the gradient scaler) on an older GPU, float32 on a CPU or MPS
+(:func:`resolve_amp`); ``train.channels_last: auto`` is on for CUDA only
+(:func:`resolve_channels_last`). On a CPU both leave the computation exactly as it is.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from typing import Any, Literal
 
 import torch
+from torch import nn
+
+logger = logging.getLogger(__name__)
 
 AmpMode = Literal["none", "bf16", "fp16"]
+_AMP_MODES: dict[str, AmpMode] = {"none": "none", "bf16": "bf16", "fp16": "fp16"}
 
 
 def resolve_device(name: str) -> torch.device:
@@ -27,17 +39,97 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def autocast_context(device: torch.device, amp: AmpMode) -> contextlib.AbstractContextManager:
-    """``torch.autocast`` for ``amp`` on CUDA; a no-op on other devices or with ``"none"``."""
-    if amp == "none" or device.type != "cuda":
+def resolve_amp(amp: str, device: torch.device) -> AmpMode:
+    """The mixed precision a run on ``device`` uses for ``train.amp``.
+
+    Args:
+        amp: ``"auto"``, ``"none"``, ``"bf16"`` or ``"fp16"``.
+        device: where the model runs.
+
+    Returns:
+        ``"none"`` on every device but CUDA (autocast is CUDA-only here, so a CPU run stays
+        float32 and bit for bit what it was); on CUDA ``"auto"`` is ``"bf16"`` where the GPU
+        computes in bfloat16 natively (``torch.cuda.is_bf16_supported``, Ampere and later),
+        else ``"fp16"``; ``"none"``, ``"bf16"`` and ``"fp16"`` stay as asked.
+
+    Raises:
+        ValueError: an unknown ``amp``.
+    """
+    if amp != "auto" and amp not in _AMP_MODES:
+        raise ValueError(f"train.amp must be auto, none, bf16 or fp16, got {amp!r}")
+    if device.type != "cuda":
+        return "none"
+    if amp == "auto":
+        with torch.cuda.device(device):
+            native_bf16 = torch.cuda.is_bf16_supported(including_emulation=False)
+        return "bf16" if native_bf16 else "fp16"
+    return _AMP_MODES[amp]
+
+
+def autocast_context(device: torch.device, amp: str) -> contextlib.AbstractContextManager:
+    """``torch.autocast`` for ``amp`` (resolved by :func:`resolve_amp`, so ``"auto"`` is
+    accepted too) on CUDA; a no-op on other devices or with ``"none"``."""
+    mode = resolve_amp(amp, device)
+    if mode == "none":
         return contextlib.nullcontext()
-    dtype = torch.bfloat16 if amp == "bf16" else torch.float16
+    dtype = torch.bfloat16 if mode == "bf16" else torch.float16
     return torch.autocast(device_type="cuda", dtype=dtype)
 
 
-def build_grad_scaler(device: torch.device, amp: AmpMode) -> torch.amp.GradScaler:
-    """Gradient scaler, enabled only for fp16 on CUDA (bf16 needs none)."""
-    return torch.amp.GradScaler("cuda", enabled=amp == "fp16" and device.type == "cuda")
+def build_grad_scaler(device: torch.device, amp: str) -> torch.amp.GradScaler:
+    """Gradient scaler, enabled only for fp16 on CUDA (bf16 needs none); ``amp`` as for
+    :func:`autocast_context`."""
+    return torch.amp.GradScaler("cuda", enabled=resolve_amp(amp, device) == "fp16")
+
+
+def resolve_channels_last(setting: bool | str, device: torch.device) -> bool:
+    """Whether the model's weights go to ``torch.channels_last`` (``train.channels_last``).
+
+    ``"auto"`` is ``True`` on CUDA (cuDNN's NHWC convolutions, the tensor cores' layout under
+    bf16 / fp16) and ``False`` elsewhere; ``True`` / ``False`` stay as asked (``True`` works on
+    a CPU too).
+
+    Raises:
+        ValueError: a value other than ``"auto"``, ``True`` or ``False``.
+    """
+    if isinstance(setting, bool):
+        return setting
+    if setting != "auto":
+        raise ValueError(f"train.channels_last must be auto, true or false, got {setting!r}")
+    return device.type == "cuda"
+
+
+def to_channels_last(model: nn.Module) -> nn.Module:
+    """``model`` (in place) with its 4-d weights in ``torch.channels_last`` memory format.
+
+    Inputs can stay NCHW: a convolution with channels-last weights gives channels-last
+    outputs, and the layers after it follow. Values, shapes and state-dict keys do not change;
+    a checkpoint written from such a model loads into an NCHW one and back. Call it after the
+    model is on its device (``Module.to(device)`` keeps the format of each tensor).
+    """
+    return model.to(memory_format=torch.channels_last)
+
+
+#: Set once reading the GPU utilisation failed (no ``pynvml``, no NVML): not tried again.
+_utilization_unavailable = False
+
+
+def gpu_utilization(device: torch.device) -> float | None:
+    """Percent of the last sample period (1/6 s to 1 s) in which a kernel ran on ``device``.
+
+    ``None`` on a device other than CUDA, or when ``torch.cuda.utilization`` cannot read it
+    (it needs the ``pynvml`` module of ``nvidia-ml-py``); after one failure it is not asked
+    again.
+    """
+    global _utilization_unavailable
+    if device.type != "cuda" or _utilization_unavailable:
+        return None
+    try:
+        return float(torch.cuda.utilization(device))
+    except Exception as err:  # noqa: BLE001 - ModuleNotFoundError, NVML errors, driver errors
+        _utilization_unavailable = True
+        logger.debug("GPU utilisation not available: %s", err)
+        return None
 
 
 def move_batch(

@@ -8,11 +8,16 @@
   after an epoch, the wrap-up.
 - :mod:`~detseg.engine.training.train_loop`: ``train_one_epoch`` (accumulation, non-finite
   losses) with its :class:`StepSettings` and :class:`EpochPosition`.
+- :mod:`~detseg.engine.training.data_wait`: :class:`DataWaitClock`, the share of the loop's
+  time spent waiting for data.
 - :mod:`~detseg.engine.training.train_data`: datasets and loaders of the train and val splits.
+- :mod:`~detseg.engine.training.model_setup`: the run's model on its device, and its
+  :class:`DeviceSettings` (``train.amp``, ``train.channels_last``, ``model.compile`` resolved).
 - :mod:`~detseg.engine.training.run_state`: :class:`RunState`, where a run stands (epoch,
   position inside it, best score, early stopping), saved in every checkpoint.
 """
 
+from detseg.engine.training.model_setup import DeviceSettings, device_settings
 from detseg.engine.training.run_state import SCORE_KEY, RunState, score_key
 from detseg.engine.training.train_data import TrainData, build_data
 from detseg.engine.training.train_loop import (
@@ -30,6 +35,7 @@ from detseg.engine.training.training_run import AfterStep, TrainingRun
 __all__ = [
     "SCORE_KEY",
     "AfterStep",
+    "DeviceSettings",
     "EpochPosition",
     "EpochStats",
     "NonFiniteLossError",
@@ -40,6 +46,7 @@ __all__ = [
     "TrainResult",
     "TrainingRun",
     "build_data",
+    "device_settings",
     "evaluate_epoch",
     "finish_run",
     "save_best",

@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import torch
 from torch.utils.data import DataLoader
 
 from detseg.config import Config, ConfigError
@@ -59,16 +60,26 @@ class TrainData:
         return None if self.val_gt is None else self.val_gt.cat_ids
 
 
-def build_data(cfg: Config, task: str, dist: DistInfo | None = None) -> TrainData:
+def build_data(
+    cfg: Config,
+    task: str,
+    dist: DistInfo | None = None,
+    device: torch.device | str = "cpu",
+) -> TrainData:
     """The train split with augmentations, the val split as stored (first eval.max_images).
 
     Segmentation batches stack images, so its train augmentations should end in a fixed-size
     crop (smaller images are padded; the padding is ignored by the loss and by mIoU).
 
+    Both loaders use ``train.num_workers`` persistent workers that prepare
+    ``train.prefetch_factor`` batches ahead; for a CUDA ``device`` they hand out batches in
+    pinned memory (:func:`detseg.data.loader.worker_options`).
+
     Args:
         cfg: the run's config.
         task: ``"detection"`` or ``"segmentation"``.
         dist: this process's place in a distributed run (default: one process).
+        device: where the batches go.
     """
     dist = dist or DistInfo()
     seg = task == "segmentation"
@@ -98,6 +109,8 @@ def build_data(cfg: Config, task: str, dist: DistInfo | None = None) -> TrainDat
         world_size=dist.world_size,
         group_ids=group_ids,
         collate_fn=collate,
+        device=device,
+        prefetch_factor=t.prefetch_factor,
     )
     val_loader = build_loader(
         val_set,
@@ -106,6 +119,8 @@ def build_data(cfg: Config, task: str, dist: DistInfo | None = None) -> TrainDat
         num_workers=t.num_workers,
         sampler=ShardSampler(len(val_set), dist.rank, dist.world_size),
         collate_fn=collate,
+        device=device,
+        prefetch_factor=t.prefetch_factor,
     )
     logger.info(
         "%d train / %d val images, classes %s", len(train_set), len(val_set), train_set.classes

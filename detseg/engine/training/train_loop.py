@@ -16,6 +16,15 @@ batch's loss is divided by its group's length and back-propagated, and one optim
 a group synchronises gradients (``no_sync``). A non-finite loss either stops training
 (``NonFiniteLossError``) or, with ``on_nonfinite="skip"``, drops its whole group: no update,
 but the iteration (and the learning-rate schedule) moves on and the skip is counted.
+
+Waiting for data: the loop times every ``next()`` on the loader (host time; on a GPU the
+device may still be busy with the previous step, which is the point of prefetching) and
+reports ``data_wait``, the share of the wall time spent waiting, in ``[0, 1]``: per step
+(:class:`StepInfo`), over the steps since the last record (``train`` records, the log line,
+the progress bar) and over the epoch (:class:`EpochStats`). Near 0 the model is the bottleneck;
+a large share calls for more ``train.num_workers`` or cheaper augmentations. On CUDA the
+records also carry ``gpu_util`` (percent, from ``torch.cuda.utilization``) where ``pynvml`` is
+installed.
 """
 
 from __future__ import annotations
@@ -32,9 +41,15 @@ import torch
 from torch import nn
 
 from detseg.engine.records.metric_log import MetricLogger, progress
-from detseg.engine.runtime.device import AmpMode, autocast_context, batch_on_device
+from detseg.engine.runtime.device import (
+    AmpMode,
+    autocast_context,
+    batch_on_device,
+    gpu_utilization,
+)
 from detseg.engine.runtime.distributed import DistInfo, all_gather, any_true
 from detseg.engine.runtime.model_api import DetsegModel
+from detseg.engine.training.data_wait import DataWaitClock
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +93,7 @@ class EpochStats:
         interrupted: ``after_step`` asked to stop before the end of the epoch.
         losses: mean of each loss term (and ``loss``, their sum) over the epoch.
         seconds: wall time of the epoch.
+        data_wait: share of ``seconds`` spent waiting for the loader's batches, in ``[0, 1]``.
     """
 
     iterations: int = 0
@@ -89,6 +105,7 @@ class EpochStats:
     interrupted: bool = False
     losses: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    data_wait: float = 0.0
 
 
 @dataclass
@@ -102,6 +119,8 @@ class StepInfo:
         terms: loss terms (mean over the group's batches) and ``loss``.
         image_ids: image ids of the group's batches (this process).
         skipped: the step was dropped for a non-finite loss.
+        data_wait: share of the step's wall time (from the end of the previous step) spent
+            waiting for its batches, in ``[0, 1]``.
     """
 
     epoch: int
@@ -110,6 +129,7 @@ class StepInfo:
     terms: dict[str, float]
     image_ids: list[int]
     skipped: bool = False
+    data_wait: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -118,7 +138,8 @@ class StepSettings:
 
     Attributes:
         accumulate: batches per optimizer step (gradient accumulation), at least 1.
-        amp: ``"bf16"`` / ``"fp16"`` autocast on CUDA; ignored elsewhere.
+        amp: ``"bf16"`` / ``"fp16"`` autocast on CUDA; ignored elsewhere (the resolved
+            ``train.amp``, see :func:`~detseg.engine.runtime.device.resolve_amp`).
         grad_clip: clip the global gradient norm to this value; ``None`` = no clipping.
         on_nonfinite: ``"stop"`` raises :class:`NonFiniteLossError`; ``"skip"`` drops the step.
         log_every: write a ``metric_log`` record every this many steps.
@@ -245,13 +266,13 @@ def train_one_epoch(
     model.train()
     stats, group = EpochStats(), _Group()
     sums: dict[str, float] = {}
-    start = time.perf_counter()
+    clock = DataWaitClock()
     epoch_len = len(loader) if isinstance(loader, Sized) else None
     total = None if epoch_len is None else epoch_len - start_batch
     if max_iters is not None and total is not None:
         total = min(total, max_iters * accumulate)
     bar = progress(loader, desc=f"epoch {epoch}", total=total, disable=not setup.dist.is_main)
-    for batch in bar:
+    for batch in clock.batches(bar):
         if max_iters is not None and stats.iterations >= max_iters:
             break  # only reached with max_iters == 0
         stats.batches += 1
@@ -267,23 +288,30 @@ def train_one_epoch(
             group = _Group()
             continue
         info = _finish_step(setup, group, scheduler, ema, epoch, iteration, consumed)
+        info.data_wait = clock.end_step()
         stats.iterations += 1
         stats.images += group.images
         stats.skipped_steps += int(info.skipped)
         for name, value in info.terms.items():
             sums[name] = sums.get(name, 0.0) + value
         group = _Group()
-        rate = stats.images * setup.dist.world_size / (time.perf_counter() - start)
+        rate = stats.images * setup.dist.world_size / (time.perf_counter() - clock.start)
         if hasattr(bar, "set_postfix"):
-            bar.set_postfix(loss=f"{info.terms['loss']:.3f}", img_s=f"{rate:.1f}")
+            bar.set_postfix(
+                loss=f"{info.terms['loss']:.3f}",
+                img_s=f"{rate:.1f}",
+                data_wait=f"{clock.epoch_share():.0%}",
+            )
         if metric_log is not None and (stats.iterations % max(settings.log_every, 1) == 0):
-            _log_step(metric_log, epoch, iteration, info.terms, optimizer, rate)
+            throughput = {"img_per_s": rate, "data_wait": clock.end_window()}
+            _log_step(metric_log, epoch, iteration, info.terms, optimizer, throughput, device)
         if after_step is not None and after_step(info):
             stats.interrupted = True
             break
         if max_iters is not None and stats.iterations >= max_iters:
             break
-    stats.seconds = time.perf_counter() - start
+    stats.seconds = time.perf_counter() - clock.start
+    stats.data_wait = clock.epoch_share()
     stats.losses = {name: value / max(stats.iterations, 1) for name, value in sums.items()}
     return stats
 
@@ -405,22 +433,33 @@ def _log_step(
     iteration: int,
     terms: dict[str, float],
     optimizer: torch.optim.Optimizer,
-    images_per_second: float,
+    throughput: dict[str, float],
+    device: torch.device,
 ) -> None:
-    record = {
+    """A ``train`` record and its log line; ``throughput`` holds ``img_per_s`` (images per
+    second over the epoch so far) and ``data_wait`` (share since the last record)."""
+    record: dict[str, Any] = {
         "type": "train",
         "epoch": epoch,
         "iteration": iteration,
         "lr": optimizer.param_groups[0]["lr"],
-        "img_per_s": round(images_per_second, 2),
+        "img_per_s": round(throughput["img_per_s"], 2),
+        "data_wait": round(throughput["data_wait"], 4),
         **terms,
     }
+    utilization = gpu_utilization(device)
+    gpu = ""
+    if utilization is not None:
+        record["gpu_util"] = utilization
+        gpu = f"  GPU {utilization:.0f}%"
     metric_log.log(record)
     logger.info(
-        "epoch %d iter %d  loss %.4f  lr %.3g  %.1f img/s",
+        "epoch %d iter %d  loss %.4f  lr %.3g  %.1f img/s  data wait %.0f%%%s",
         epoch,
         iteration,
         terms["loss"],
         record["lr"],
-        images_per_second,
+        throughput["img_per_s"],
+        100 * throughput["data_wait"],
+        gpu,
     )

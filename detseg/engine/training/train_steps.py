@@ -41,7 +41,7 @@ def _validate(run: TrainingRun, model: nn.Module) -> dict[str, Any] | None:
         num_classes=len(run.classes) + 1,
         backend=cfg.eval.backend,
         metric=run.metric,
-        amp=cfg.train.amp,
+        amp=run.settings.amp,
         val_loss=cfg.eval.val_loss,
         dist=run.dist,
         stop=lambda: run.stop.requested,

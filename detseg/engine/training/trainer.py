@@ -1,11 +1,12 @@
 """The training recipe behind ``tools/train.py``: one function, :func:`train`, top to bottom.
 
 config -> process group (``torchrun``) -> seed -> task (a segmentation ``data.format`` means
-segmentation) -> data -> model (SyncBatchNorm) -> optimizer (scaled learning rate) and schedule
--> work-dir check -> (resume) -> DDP -> for each epoch: train, evaluate (COCO AP, VOC mAP for
-a VOC ``eval.metric``, or mIoU, and the validation loss; the EMA model too), save ``last.pt``
-(and ``best.pt`` when the score improves), stop early when it has not improved for
-``train.patience`` evaluations -> curves.
+segmentation) -> device settings (``train.amp``, ``train.channels_last``, ``model.compile``
+resolved for the device) -> data -> model (channels-last, SyncBatchNorm) -> optimizer (scaled
+learning rate) and schedule -> work-dir check -> (resume) -> DDP -> ``torch.compile`` -> for
+each epoch: train, evaluate (COCO AP, VOC mAP for a VOC ``eval.metric``, or mIoU, and the
+validation loss; the EMA model too), save ``last.pt`` (and ``best.pt`` when the score
+improves), stop early when it has not improved for ``train.patience`` evaluations -> curves.
 
 Only rank 0 logs, shows progress, and writes files. A SIGINT / SIGTERM stops the run after the
 current step with a ``last.pt`` that records the position inside the epoch; ``--resume`` then
@@ -28,8 +29,7 @@ import torch
 import yaml
 from torch import nn
 
-from detseg.config import Config, ConfigError
-from detseg.convert.init_weights import load_init_weights
+from detseg.config import Config
 from detseg.data.loader import EpochBatchSampler
 from detseg.data.registry import SEG_DATASETS
 from detseg.engine.checkpointing.checkpoint import (
@@ -48,12 +48,12 @@ from detseg.engine.checkpointing.disk_check import (
 )
 from detseg.engine.checkpointing.interrupt import StopSignals
 from detseg.engine.records.run_records import RunRecords
+from detseg.engine.runtime.compiling import compile_for_training
 from detseg.engine.runtime.device import build_grad_scaler
 from detseg.engine.runtime.distributed import (
     DistInfo,
     any_true,
     broadcast_from_main,
-    convert_sync_batchnorm,
     destroy_distributed,
     init_distributed,
     wrap_for_training,
@@ -61,6 +61,7 @@ from detseg.engine.runtime.distributed import (
 from detseg.engine.solver.ema import ModelEMA
 from detseg.engine.solver.optim import build_optimizer, scaled_lr
 from detseg.engine.solver.schedules import scheduler_from_config
+from detseg.engine.training.model_setup import build_run_model, device_settings
 from detseg.engine.training.run_state import RunState
 from detseg.engine.training.train_data import build_data
 from detseg.engine.training.train_loop import (
@@ -73,7 +74,6 @@ from detseg.engine.training.train_loop import (
 )
 from detseg.engine.training.train_steps import evaluate_epoch, finish_run, save_best, save_last
 from detseg.engine.training.training_run import AfterStep, TrainingRun
-from detseg.models import build_model
 
 logger = logging.getLogger(__name__)
 
@@ -151,17 +151,20 @@ def _train(
     start = time.time()
     seed_everything(cfg.seed)
     task = task_of(cfg)
-    logger.info("%s on %s, %d process(es)", task, device, dist.world_size)
-    data = build_data(cfg, task, dist)
+    settings = device_settings(cfg, device)
+    logger.info(
+        "%s on %s, %d process(es): amp %s (train.amp %s), channels_last %s, compile %s",
+        task,
+        device,
+        dist.world_size,
+        settings.amp,
+        cfg.train.amp,
+        settings.channels_last,
+        settings.compile,
+    )
+    data = build_data(cfg, task, dist, device)
     classes = list(data.train_set.classes)  # num_classes comes from the dataset, never typed
-    model = build_model(cfg.model.to_dict(), num_classes=len(classes))
-    if cfg.model.init_from is not None and not resume:  # a resumed run has its own weights
-        report = load_init_weights(model, cfg.model.init_from)
-        for line in report.lines() if dist.is_main else []:
-            logger.info("%s", line)
-    model = model.to(device)
-    check_task(model, task, cfg)
-    model = convert_sync_batchnorm(model, dist, device, cfg.train.sync_bn)
+    model = build_run_model(cfg, len(classes), task, device, dist, settings=settings, resume=resume)
     optimizer, scheduler = build_optimization(cfg, model, len(data.train_loader), dist)
     t = cfg.train
     run = TrainingRun(
@@ -175,11 +178,12 @@ def _train(
         model=model,
         optimizer=optimizer,
         scheduler=scheduler,
-        scaler=build_grad_scaler(device, t.amp),
+        scaler=build_grad_scaler(device, settings.amp),
         ema=ModelEMA(model, t.ema_decay, t.ema_warmup) if t.ema else None,
         stop=stop,
         records=RunRecords(work_dir, dist, t.tensorboard, t.debug_ranks),
         after_step=after_step,
+        settings=settings,
     )
     prepare_work_dir(run)
     if resume:
@@ -187,6 +191,7 @@ def _train(
     elif dist.rank > 0:
         seed_everything(cfg.seed + dist.rank)  # own random draws; weights come from rank 0
     run.train_model = wrap_for_training(model, dist, device, t.find_unused_parameters)
+    compile_for_training(model, run.train_model, settings.compile)  # after the EMA's copy
     with run.records:
         run.records.log(setup_record(run, resumed=resume))
         exit_code = run_epochs(run)
@@ -201,23 +206,6 @@ def _train(
         is_main=dist.is_main,
         score_key=run.score_key,
     )
-
-
-def check_task(model: Any, task: str, cfg: Config) -> None:
-    """The model must solve the task of the data (a detector on masks cannot train, a model
-    with a mask head needs instance masks)."""
-    model_task = getattr(model, "task", "detection")
-    if model_task != task:
-        raise ConfigError(
-            f"model.name {cfg.model.name!r} is a {model_task} model but data.format "
-            f"{cfg.data.format!r} is a {task} dataset; segmentation formats are "
-            f"{', '.join(SEG_DATASETS)}"
-        )
-    if getattr(model, "has_masks", False) and not cfg.data.options.get("load_masks"):
-        raise ConfigError(
-            f"model {cfg.model.name} needs instance masks: data.format coco with "
-            "data.load_masks: true"
-        )
 
 
 def effective_batch_size(cfg: Config, dist: DistInfo) -> int:
@@ -252,12 +240,12 @@ def build_optimization(
     return optimizer, scheduler_from_config(optimizer, t, iters_per_epoch=steps_per_epoch)
 
 
-def step_settings(cfg: Config) -> StepSettings:
-    """The ``train.*`` keys that shape every optimizer step."""
-    t = cfg.train
+def step_settings(run: TrainingRun) -> StepSettings:
+    """The ``train.*`` keys that shape every optimizer step (``amp`` resolved)."""
+    t = run.cfg.train
     return StepSettings(
         accumulate=t.accumulate,
-        amp=t.amp,
+        amp=run.settings.amp,
         grad_clip=t.grad_clip,
         on_nonfinite=t.on_nonfinite,
         log_every=t.log_every,
@@ -265,7 +253,8 @@ def step_settings(cfg: Config) -> StepSettings:
 
 
 def setup_record(run: TrainingRun, resumed: bool) -> dict[str, Any]:
-    """The ``{"type": "setup"}`` record that opens each invocation's part of metrics.jsonl."""
+    """The ``{"type": "setup"}`` record that opens each invocation's part of metrics.jsonl
+    (with the resolved ``amp``, ``channels_last`` and ``compile``)."""
     return {
         "type": "setup",
         "resumed": resumed,
@@ -274,6 +263,7 @@ def setup_record(run: TrainingRun, resumed: bool) -> dict[str, Any]:
         "world_size": run.dist.world_size,
         "effective_batch_size": effective_batch_size(run.cfg, run.dist),
         "lr": run.optimizer.param_groups[0]["initial_lr"],
+        **run.settings.record(),
     }
 
 
@@ -378,7 +368,8 @@ def run_epochs(run: TrainingRun) -> int:
 
 
 def epoch_record(epoch: int, iteration: int, stats: EpochStats) -> dict[str, Any]:
-    """The ``{"type": "epoch"}`` record of metrics.jsonl: counts and mean losses of an epoch."""
+    """The ``{"type": "epoch"}`` record of metrics.jsonl: counts, mean losses and the share
+    of time spent waiting for data of an epoch."""
     return {
         "type": "epoch",
         "epoch": epoch,
@@ -387,6 +378,7 @@ def epoch_record(epoch: int, iteration: int, stats: EpochStats) -> dict[str, Any
         "skipped_images": stats.skipped_images,
         "dropped_boxes": stats.dropped_boxes,
         "skipped_steps": stats.skipped_steps,
+        "data_wait": round(stats.data_wait, 4),
         **stats.losses,
     }
 
@@ -413,7 +405,7 @@ def train_epoch(run: TrainingRun) -> EpochStats | None:
             run.scheduler,
             run.device,
             position=position,
-            settings=step_settings(run.cfg),
+            settings=step_settings(run),
             scaler=run.scaler,
             ema=run.ema,
             train_model=run.train_model,
@@ -444,7 +436,8 @@ def end_of_step(run: TrainingRun, info: StepInfo) -> bool:
     state.skipped_steps += int(info.skipped)
     if (info.iteration + 1) % max(t.log_every, 1) == 0:
         lr = run.optimizer.param_groups[0]["lr"]
-        run.records.scalars("train", {**info.terms, "lr": lr}, info.iteration)
+        scalars = {**info.terms, "lr": lr, "data_wait": info.data_wait}
+        run.records.scalars("train", scalars, info.iteration)
     step_event = {
         "event": "step",
         "epoch": info.epoch,

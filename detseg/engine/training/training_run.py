@@ -1,7 +1,7 @@
 """Everything one training run holds: :class:`TrainingRun`, passed to the step functions.
 
 :func:`~detseg.engine.training.trainer.train` builds it once (config, data, model, optimizer,
-schedule, gradient scaler, EMA, stop signals, records), then the epoch loop of
+schedule, gradient scaler, EMA, stop signals, records, device settings), then the epoch loop of
 :mod:`~detseg.engine.training.trainer` and the checkpoint and evaluation steps of
 :mod:`~detseg.engine.training.train_steps` read and update it. Both import it from here, so
 neither imports the other back.
@@ -21,6 +21,7 @@ from detseg.engine.checkpointing.interrupt import StopSignals
 from detseg.engine.records.run_records import RunRecords
 from detseg.engine.runtime.distributed import DistInfo
 from detseg.engine.solver.ema import ModelEMA
+from detseg.engine.training.model_setup import DeviceSettings
 from detseg.engine.training.run_state import RunState, score_key
 from detseg.engine.training.train_data import TrainData
 from detseg.evaluation.voc_coco import resolve_metric
@@ -55,6 +56,8 @@ class TrainingRun:
         records: ``metrics.jsonl``, TensorBoard and per-rank records; the epoch loop runs
             inside ``with run.records``.
         after_step: a hook called after every optimizer step, or ``None``.
+        settings: ``train.amp``, ``train.channels_last`` and ``model.compile`` resolved for
+            ``device`` (training and validation use ``settings.amp``).
         state: epoch, position inside it, iteration, best score (saved in ``last.pt``).
         train_model: the module whose ``forward`` returns the losses (the DDP wrapper of a
             distributed run); set once the run starts.
@@ -76,6 +79,7 @@ class TrainingRun:
     stop: StopSignals
     records: RunRecords
     after_step: AfterStep | None = None
+    settings: DeviceSettings = field(default_factory=DeviceSettings)
     state: RunState = field(default_factory=RunState)
     train_model: nn.Module | None = None
     totals: dict[str, int] = field(default_factory=_zero_totals)

@@ -1,0 +1,117 @@
+"""The model of a training run, on its device, and the device settings it trains with.
+
+:func:`device_settings` resolves ``train.amp``, ``train.channels_last`` and ``model.compile``
+for the run's device once (``auto`` is bf16 or fp16 and channels-last on CUDA, float32 and
+NCHW elsewhere); :func:`build_run_model` builds the model for the data's classes, loads
+``model.init_from``, moves it to the device, converts its weights to channels-last and its
+BatchNorm to SyncBatchNorm (``train.sync_bn``). Compilation comes last, once the optimizer,
+the EMA copy and the DDP wrapper exist (:func:`~detseg.engine.runtime.compiling.
+compile_for_training`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from detseg.config import Config, ConfigError
+from detseg.convert.init_weights import load_init_weights
+from detseg.data.registry import SEG_DATASETS
+from detseg.engine.runtime.compiling import CompileMode
+from detseg.engine.runtime.device import (
+    AmpMode,
+    resolve_amp,
+    resolve_channels_last,
+    to_channels_last,
+)
+from detseg.engine.runtime.distributed import DistInfo, convert_sync_batchnorm
+from detseg.models import build_model
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeviceSettings:
+    """How a run computes on its device: the config's device keys, resolved.
+
+    Attributes:
+        amp: ``"none"`` (float32), ``"bf16"`` or ``"fp16"`` autocast (``train.amp``).
+        channels_last: the weights are in ``torch.channels_last`` format
+            (``train.channels_last``).
+        compile: ``"none"``, ``"backbone"`` or ``"all"`` (``model.compile``).
+    """
+
+    amp: AmpMode = "none"
+    channels_last: bool = False
+    compile: CompileMode = "none"
+
+    def record(self) -> dict[str, Any]:
+        """``{"amp", "channels_last", "compile"}`` for the run's ``setup`` record."""
+        return {"amp": self.amp, "channels_last": self.channels_last, "compile": self.compile}
+
+
+def device_settings(cfg: Config, device: torch.device) -> DeviceSettings:
+    """``train.amp``, ``train.channels_last`` and ``model.compile`` resolved for ``device``."""
+    return DeviceSettings(
+        amp=resolve_amp(cfg.train.amp, device),
+        channels_last=resolve_channels_last(cfg.train.channels_last, device),
+        compile=cfg.model.compile,
+    )
+
+
+def build_run_model(
+    cfg: Config,
+    num_classes: int,
+    task: str,
+    device: torch.device,
+    dist: DistInfo,
+    *,
+    settings: DeviceSettings,
+    resume: bool = False,
+) -> nn.Module:
+    """The model of ``cfg`` for ``num_classes`` classes, ready for its optimizer.
+
+    Args:
+        cfg: the run's config.
+        num_classes: foreground classes, from the dataset.
+        task: the data's task (``"detection"`` or ``"segmentation"``); the model must solve it.
+        device: where the model trains.
+        dist: this process's place in the run (rank 0 logs the ``init_from`` report).
+        settings: the resolved device settings (``channels_last``).
+        resume: a resumed run has its own weights: ``model.init_from`` is not loaded.
+
+    Raises:
+        ConfigError: the model does not fit the data's task, or ``train.sync_bn`` on the CPU
+            with several processes.
+    """
+    model = build_model(cfg.model.builder_dict(), num_classes=num_classes)
+    if cfg.model.init_from is not None and not resume:
+        report = load_init_weights(model, cfg.model.init_from)
+        for line in report.lines() if dist.is_main else []:
+            logger.info("%s", line)
+    model = model.to(device)
+    if settings.channels_last:
+        to_channels_last(model)
+    check_task(model, task, cfg)
+    return convert_sync_batchnorm(model, dist, device, cfg.train.sync_bn)
+
+
+def check_task(model: Any, task: str, cfg: Config) -> None:
+    """The model must solve the task of the data (a detector on masks cannot train, a model
+    with a mask head needs instance masks)."""
+    model_task = getattr(model, "task", "detection")
+    if model_task != task:
+        raise ConfigError(
+            f"model.name {cfg.model.name!r} is a {model_task} model but data.format "
+            f"{cfg.data.format!r} is a {task} dataset; segmentation formats are "
+            f"{', '.join(SEG_DATASETS)}"
+        )
+    if getattr(model, "has_masks", False) and not cfg.data.options.get("load_masks"):
+        raise ConfigError(
+            f"model {cfg.model.name} needs instance masks: data.format coco with "
+            "data.load_masks: true"
+        )
