@@ -21,8 +21,10 @@ from torchvision.ops import roi_align
 from detseg.detection.roi_pooling import RoIPooler
 
 MASK_NORMS = (None, "bn")
-# elements of one [masks, H, W] block in paste_masks_in_image (bounds its temporaries)
-_PASTE_CHUNK_ELEMENTS = 1 << 24
+# pixels of one block of image rows in paste_masks_in_image: on the CPU a block small enough to
+# stay in cache; on other devices a large one (few kernel launches, bounded temporaries)
+_PASTE_BLOCK_ELEMENTS = {"cpu": 1 << 18}
+_PASTE_BLOCK_ELEMENTS_DEFAULT = 1 << 24
 
 
 class MaskRCNNHead(nn.Module):
@@ -86,7 +88,7 @@ class MaskRCNNHead(nn.Module):
             ``Float[sum R_i, C_m, M, M]``, in the order of the concatenated boxes.
         """
         x = self.convs(self.pooler(features, boxes))
-        return self.logits(F.relu(self.deconv(x)))
+        return self.logits(F.relu(self.deconv(x), inplace=True))
 
     def channels_of(self, labels: Tensor) -> Tensor:
         """The mask channel of each label ``Int64[R]`` (``0`` when class-agnostic)."""
@@ -237,8 +239,10 @@ def paste_masks_in_image(
     Each mask is padded by ``padding`` zeros, its box expanded by ``(M + 2 padding) / M`` and
     truncated to whole pixels; the padded mask is resized (bilinear, ``align_corners=False``)
     onto the box's ``x1..x2, y1..y2`` pixels and everything else is 0. All masks at once (no
-    host synchronisation); equal to torchvision's up to float rounding (the same weights, in
-    another order of operations).
+    host synchronisation), separably: every mask's rows are resampled to the image width, then
+    every image row is a weighted sum of two of those rows (row copies, written block by block
+    into the output). Equal to torchvision's up to float rounding (the same weights, in another
+    order of operations).
 
     Args:
         masks: ``Float[N, 1, M, M]`` (or ``[N, M, M]``) mask probabilities.
@@ -251,21 +255,30 @@ def paste_masks_in_image(
     """
     height, width = image_size
     num, size = masks.shape[0], masks.shape[-1]
-    out = masks.new_zeros((num, 1, height, width))
-    if num == 0:
-        return out
+    if num == 0 or height == 0 or width == 0:
+        return masks.new_zeros((num, 1, height, width))
     padded = F.pad(masks.reshape(num, size, size), (padding,) * 4)  # [N, P, P]
     source = size + 2 * padding
     x1, y1, x2, y2 = _expand_boxes(boxes, source / size).to(torch.int64).unbind(1)
-    chunk = max(1, _PASTE_CHUNK_ELEMENTS // max(1, height * width))
-    for first in range(0, num, chunk):
-        part = slice(first, first + chunk)
-        xl, xu, wxl, wxu = _axis_weights(x1[part], x2[part], width, source)
-        yl, yu, wyl, wyu = _axis_weights(y1[part], y2[part], height, source)
-        grid = padded[part]
-        rows = grid.gather(2, xl[:, None].expand(-1, source, -1)) * wxl[:, None]
-        rows = rows + grid.gather(2, xu[:, None].expand(-1, source, -1)) * wxu[:, None]
-        pasted = rows.gather(1, yl[..., None].expand(-1, -1, width)) * wyl[..., None]
-        pasted += rows.gather(1, yu[..., None].expand(-1, -1, width)) * wyu[..., None]
-        out[part, 0] = pasted
-    return out
+    xl, xu, wxl, wxu = _axis_weights(x1, x2, width, source)  # [N, W] each
+    yl, yu, wyl, wyu = _axis_weights(y1, y2, height, source)  # [N, H] each
+    rows = padded.gather(2, xl[:, None].expand(-1, source, -1)) * wxl[:, None]
+    rows = rows + padded.gather(2, xu[:, None].expand(-1, source, -1)) * wxu[:, None]
+    rows = rows.view(num * source, width)  # [N * P, W]: each mask's rows at the image width
+    first_row = torch.arange(0, num * source, source, device=masks.device)[:, None]
+    lower, upper = (yl + first_row).flatten(), (yu + first_row).flatten()  # [N * H]
+    lower_weight, upper_weight = wyl.reshape(-1, 1), wyu.reshape(-1, 1)
+    out = rows.new_empty((num, 1, height, width))  # every pixel is written below
+    image_rows = out.view(num * height, width)
+    block_elements = _PASTE_BLOCK_ELEMENTS.get(masks.device.type, _PASTE_BLOCK_ELEMENTS_DEFAULT)
+    block = max(1, block_elements // width)
+    scratch = rows.new_empty((min(block, num * height), width))
+    for first in range(0, num * height, block):
+        part = slice(first, first + block)
+        pasted = image_rows[part]
+        torch.index_select(rows, 0, lower[part], out=pasted)
+        pasted.mul_(lower_weight[part])
+        upper_rows = scratch[: pasted.shape[0]]
+        torch.index_select(rows, 0, upper[part], out=upper_rows)
+        pasted.add_(upper_rows.mul_(upper_weight[part]))
+    return out.to(masks.dtype)  # the weights are float32: half-precision masks sum in float32

@@ -32,8 +32,6 @@ from detseg.detection.roi_pooling import RoIPooler
 from detseg.detection.rpn import RegionProposalNetwork
 from detseg.detection.transform import DetectionTransform
 from detseg.detection.validation import images_to_list
-from detseg.ops.boxes import batched_box_iou
-from detseg.ops.padding import pad_rows
 
 
 class MaskRCNN(FasterRCNN):
@@ -101,20 +99,19 @@ class MaskRCNN(FasterRCNN):
         features = self.backbone(batch.tensors)
         proposals, rpn_losses = self.rpn(batch, features, resized)
         heads = self.roi_heads
-        rois, labels, regression_targets, valid = heads.sample(proposals, resized)
+        sample = heads.sample(proposals, resized)
         class_logits, box_deltas = heads.predictor(
-            heads.box_head(heads.pooler(features, list(rois)))
+            heads.box_head(heads.pooler(features, list(sample.rois)))
         )
         roi_losses = fast_rcnn_loss(
             class_logits,
             box_deltas,
-            labels.flatten(),
-            regression_targets.flatten(0, 1),
-            valid.flatten(),
+            sample.labels.flatten(),
+            sample.regression_targets.flatten(0, 1),
+            sample.valid.flatten(),
         )
-        matched = matched_gt_indices(heads, rois, [t["boxes"] for t in resized])
         mask_loss = self.mask_head.losses(
-            features, rois, labels, matched, gt_masks, batch.image_sizes
+            features, sample.rois, sample.labels, sample.matched_gt, gt_masks, batch.image_sizes
         )
         return {**rpn_losses, **roi_losses, "loss_roi_mask": mask_loss}
 
@@ -180,24 +177,6 @@ def target_masks(
             )
         masks.append(mask)
     return masks
-
-
-def matched_gt_indices(roi_heads: RoIHeads, rois: Tensor, gt_boxes: list[Tensor]) -> Tensor:
-    """The gt index of each sampled RoI, as :meth:`RoIHeads.sample` matched it.
-
-    The same matcher on the same IoU values (each IoU depends on its pair of boxes only) gives
-    the sampled RoIs the gt indices they were labelled with.
-
-    Args:
-        roi_heads: the RoI heads that sampled ``rois``.
-        rois: ``Float[B, S, 4]`` xyxy sampled RoIs (resized-image pixels).
-        gt_boxes: per image ``Float[N_i, 4]`` xyxy gt boxes (same pixels).
-
-    Returns:
-        ``Int64[B, S]``: the matched gt of each foreground RoI (0 for the others).
-    """
-    gt, gt_valid = pad_rows([b.to(rois.dtype) for b in gt_boxes], min_width=1)
-    return roi_heads.matcher(batched_box_iou(gt, rois), gt_valid).clamp(min=0)
 
 
 # ----------------------------------------------------------------------------- builders

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -49,6 +50,26 @@ class RoIHeadsConfig:
     min_box_size: float = 1e-2
 
 
+class RoISample(NamedTuple):
+    """The RoIs :meth:`RoIHeads.sample` chose for the loss, padded to ``S`` per image.
+
+    Attributes:
+        rois: ``Float[B, S, 4]`` xyxy (resized-image pixels), the sampled RoIs first (in
+            increasing candidate order), then padding.
+        labels: ``Int64[B, S]`` class of each sampled RoI (0: background or padding).
+        regression_targets: ``Float[B, S, 4]`` box-coder deltas (zeros but for foreground RoIs).
+        valid: Bool ``[B, S]``: the sampled RoIs (``False`` for padding).
+        matched_gt: ``Int64[B, S]`` index, among the image's gt boxes, of the gt each foreground
+            RoI was matched to (0 for the other RoIs).
+    """
+
+    rois: Tensor
+    labels: Tensor
+    regression_targets: Tensor
+    valid: Tensor
+    matched_gt: Tensor
+
+
 class FastRCNNMLPHead(nn.Module):
     """Two fully connected layers with ReLU (the "2fc" head of FPN Faster R-CNN).
 
@@ -65,7 +86,7 @@ class FastRCNNMLPHead(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """``Float[R, C, S, S]`` -> ``Float[R, representation_size]``."""
-        return F.relu(self.fc7(F.relu(self.fc6(x.flatten(1)))))
+        return F.relu(self.fc7(F.relu(self.fc6(x.flatten(1)), inplace=True)), inplace=True)
 
 
 class FastRCNNConvFCHead(nn.Module):
@@ -105,7 +126,7 @@ class FastRCNNConvFCHead(nn.Module):
         """``Float[R, C, S, S]`` -> ``Float[R, fc_features[-1]]``."""
         x = self.convs(x).flatten(1)
         for fc in self.fcs:
-            x = F.relu(fc(x))
+            x = F.relu(fc(x), inplace=True)
         return x
 
 
@@ -211,28 +232,29 @@ class RoIHeads(nn.Module):
             proposals: ``Float[P_i, 4]`` xyxy per image (resized-image pixels).
             targets: per image ``boxes`` ``Float[M_i, 4]`` (same pixels) and ``labels`` ``Int64``.
         """
-        rois, labels, regression_targets, valid = self.sample(proposals, targets)
-        class_logits, box_deltas = self._predict_raw(features, list(rois))
+        sample = self.sample(proposals, targets)
+        class_logits, box_deltas = self._predict_raw(features, list(sample.rois))
         return fast_rcnn_loss(
             class_logits,
             box_deltas,
-            labels.flatten(),
-            regression_targets.flatten(0, 1),
-            valid.flatten(),
+            sample.labels.flatten(),
+            sample.regression_targets.flatten(0, 1),
+            sample.valid.flatten(),
         )
 
-    def sample(
-        self, proposals: list[Tensor], targets: list[dict[str, Tensor]]
-    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    def sample(self, proposals: list[Tensor], targets: list[dict[str, Tensor]]) -> RoISample:
         """Match, label and sample every image's proposals (and gt boxes) at once.
 
         The candidates of image ``i`` are its proposals followed by its gt boxes, as in
-        torchvision, padded to one count for the batch.
+        torchvision, padded to one count for the batch. Matching runs once: the returned
+        ``matched_gt`` lets a further head (Mask R-CNN's masks) find each foreground RoI's gt.
+
+        Args:
+            proposals: ``Float[P_i, 4]`` xyxy per image (resized-image pixels).
+            targets: per image ``boxes`` ``Float[M_i, 4]`` (same pixels) and ``labels`` ``Int64``.
 
         Returns:
-            RoIs ``Float[B, S, 4]``, labels ``Int64[B, S]`` (0 background), regression targets
-            ``Float[B, S, 4]`` (zeros but for foreground RoIs) and Bool ``[B, S]`` marking the
-            sampled RoIs (in increasing candidate order, before the padding).
+            the :class:`RoISample`, ``S = min(batch_size_per_image, max_i(P_i + M_i))``.
         """
         dtype = proposals[0].dtype
         # one padding row at least, so that a batch without any gt box needs no special case
@@ -253,13 +275,14 @@ class RoIHeads(nn.Module):
         rois = candidates.gather(1, order[..., None].expand(-1, -1, 4))
         valid = sampled.gather(1, order)
         labels = labels.gather(1, order).where(valid, 0)
-        matched_boxes = gt_boxes.gather(1, matched.gather(1, order)[..., None].expand(-1, -1, 4))
-        foreground = (labels > 0)[..., None]
+        matched = matched.gather(1, order)
+        matched_boxes = gt_boxes.gather(1, matched[..., None].expand(-1, -1, 4))
+        foreground = labels > 0
         # other RoIs get their own box as target: finite deltas, zeroed below
-        target_boxes = torch.where(foreground, matched_boxes, rois)
+        target_boxes = torch.where(foreground[..., None], matched_boxes, rois)
         regression = self.box_coder.encode(target_boxes.reshape(-1, 4), rois.reshape(-1, 4))
-        regression = torch.where(foreground, regression.view_as(rois), 0.0)
-        return rois, labels, regression, valid
+        regression = torch.where(foreground[..., None], regression.view_as(rois), 0.0)
+        return RoISample(rois, labels, regression, valid, matched.where(foreground, 0))
 
     def predict(
         self,

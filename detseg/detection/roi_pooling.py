@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -25,6 +26,29 @@ def rois_from_boxes(boxes: list[Tensor]) -> Tensor:
     """Concatenate per-image boxes into ``Float[R, 5]`` rows ``(image_index, x1, y1, x2, y2)``."""
     index = [torch.full_like(b[:, :1], i) for i, b in enumerate(boxes)]
     return torch.cat([torch.cat(index), torch.cat(boxes)], dim=1)
+
+
+class _RowsInRoIOrder(torch.autograd.Function):
+    """Each level's pooled rows written at its RoIs' indices of one new tensor.
+
+    One copy forward (no concatenation of the levels first) and one read of each level's rows
+    backward (no full-size temporaries, as an in-place ``index_put_`` chain would make).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, num_rois: int, indices: list[Tensor], *pooled: Tensor) -> Tensor:
+        """Per level ``Float[R_l, C, S, S]`` rows and their ``Int64[R_l]`` RoI indices ->
+        ``Float[R, C, S, S]``."""
+        ctx.indices = indices
+        result = pooled[0].new_empty((num_rois, *pooled[0].shape[1:]))
+        for index, rows in zip(indices, pooled, strict=True):
+            result.index_copy_(0, index, rows)
+        return result
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, ...]:
+        """The gradient rows of each level's RoIs."""
+        return (None, None, *(grad.index_select(0, index) for index in ctx.indices))
 
 
 class RoIPooler(nn.Module):
@@ -116,15 +140,12 @@ class RoIPooler(nn.Module):
         order = torch.argsort(levels, stable=True)
         per_level = levels == torch.arange(len(maps), device=levels.device)[:, None]  # [L, R]
         counts = per_level.sum(dim=1).tolist()  # (bincount would read the max level too)
+        indices = list(order.split(counts))
         pooled = [
-            self._pool_per_level(feature, level_rois, stride).to(maps[0].dtype)
-            for feature, level_rois, stride in zip(
-                maps, rois[order].split(counts), self.strides, strict=True
-            )
+            self._pool_per_level(feature, rois[index], stride).to(maps[0].dtype)
+            for feature, index, stride in zip(maps, indices, self.strides, strict=True)
         ]
-        result = maps[0].new_empty((rois.shape[0], maps[0].shape[1], *self.output_size))
-        result[order] = torch.cat(pooled)
-        return result
+        return _RowsInRoIOrder.apply(rois.shape[0], indices, *pooled)
 
     def extra_repr(self) -> str:
         return (

@@ -7,6 +7,7 @@ import pytest
 import torch
 from torchvision.models.detection import roi_heads as tv_roi_heads
 
+from detseg.detection import mask_head
 from detseg.detection.mask_head import (
     mask_rcnn_loss,
     paste_masks_in_image,
@@ -84,6 +85,52 @@ def test_paste_matches_torchvision():
     torch.testing.assert_close(have, want, atol=1e-6, rtol=0)
     assert torch.equal(have != 0, want != 0)  # the same support
     assert paste_masks_in_image(masks[:0], boxes[:0], (50, 90)).shape == (0, 1, 50, 90)
+
+
+def test_paste_in_row_blocks_is_the_same(monkeypatch):
+    # blocks of 7 image rows: blocks that straddle two masks, and a shorter last block
+    generator = torch.Generator().manual_seed(1)
+    masks = torch.rand(5, 1, 28, 28, generator=generator)
+    xy = torch.rand(5, 2, generator=generator) * torch.tensor([80.0, 40.0])
+    boxes = torch.cat([xy, xy + 3 + torch.rand(5, 2, generator=generator) * 40], dim=1)
+    whole = paste_masks_in_image(masks, boxes, (50, 90))
+    monkeypatch.setattr(mask_head, "_PASTE_BLOCK_ELEMENTS", {"cpu": 7 * 90})
+    assert torch.equal(paste_masks_in_image(masks, boxes, (50, 90)), whole)
+    want = tv_roi_heads.paste_masks_in_image(masks, boxes, (50, 90))
+    torch.testing.assert_close(whole, want, atol=1e-6, rtol=0)
+    assert torch.equal(whole != 0, want != 0)
+    half = paste_masks_in_image(masks.bfloat16(), boxes, (50, 90))
+    assert half.dtype == torch.bfloat16 and half.shape == whole.shape
+
+
+def test_mask_loss_uses_the_sampled_matches():
+    """The box stage matches RoIs to gt boxes once a step; the mask targets use its matches."""
+    model = _small_model().train()
+    heads = model.roi_heads
+    matches, samples, mask_matches = [], [], []
+    matcher, sample, mask_losses = heads.matcher, heads.sample, model.mask_head.losses
+
+    def counting_matcher(*args, **kwargs):
+        matches.append(args)
+        return matcher(*args, **kwargs)
+
+    def recording_sample(*args, **kwargs):
+        samples.append(sample(*args, **kwargs))
+        return samples[-1]
+
+    def recording_mask_losses(features, rois, labels, matched_gt, *args):
+        mask_matches.append(matched_gt)
+        return mask_losses(features, rois, labels, matched_gt, *args)
+
+    heads.matcher = counting_matcher
+    heads.sample = recording_sample
+    model.mask_head.losses = recording_mask_losses
+    losses = model.losses(_images(), [_target_with_masks(), _negative()])
+    assert len(matches) == len(samples) == len(mask_matches) == 1
+    assert mask_matches[0] is samples[0].matched_gt
+    foreground = samples[0].labels > 0
+    assert foreground[0].any() and not foreground[1].any()
+    assert losses["loss_roi_mask"] > 0
 
 
 def test_mask_targets_match_torchvision_on_resized_masks():

@@ -9,11 +9,18 @@ import torch
 import torch.nn.functional as F
 from torchvision.ops import MultiScaleRoIAlign, roi_pool
 
-from detseg.detection.roi_heads import RoIHeadsConfig, fast_rcnn_loss
+from detseg.detection.roi_heads import (
+    FastRCNNMLPHead,
+    FastRCNNPredictor,
+    RoIHeads,
+    RoIHeadsConfig,
+    fast_rcnn_loss,
+)
 from detseg.detection.roi_pooling import RoIPooler
 from detseg.detection.rpn import RegionProposalNetwork, RPNConfig, RPNHead, flatten_predictions
 from detseg.detection.transform import ImageBatch
 from detseg.ops.anchors import AnchorGenerator
+from detseg.ops.boxes import box_iou
 
 
 def test_flatten_predictions_follows_anchor_order():
@@ -55,6 +62,34 @@ def test_multiscale_roi_align_matches_torchvision():
     got = ours(features, boxes)
     assert len(set(ours.map_levels(torch.cat(boxes)).tolist())) == 4  # every level used
     torch.testing.assert_close(got, want, atol=1e-6, rtol=0)
+
+
+def test_multiscale_roi_align_gradients_match_torchvision():
+    # each level's rows are put back in RoI order, and read back from the gradient, by index
+    names = ["p2", "p3", "p4", "p5"]
+    boxes = [
+        torch.tensor([[0.0, 0.0, 250.0, 300.0], [5.0, 5.0, 20.0, 30.0], [10.0, 0.0, 150.0, 120.0]]),
+        torch.tensor([[30.0, 40.0, 40.0, 45.0], [0.0, 0.0, 500.0, 600.0]]),
+    ]
+    ours = RoIPooler(names, [4, 8, 16, 32], output_size=7, kind="align", sampling_ratio=2)
+    assert len(set(ours.map_levels(torch.cat(boxes)).tolist())) == 4  # every level used
+    weight = torch.rand(5, 3, 7, 7, generator=torch.Generator().manual_seed(1))
+
+    def feature_grads(pool) -> list[torch.Tensor]:
+        generator = torch.Generator().manual_seed(0)
+        features = OrderedDict(
+            (name, torch.rand(2, 3, 640 // s, 512 // s, generator=generator, requires_grad=True))
+            for name, s in zip(names, [4, 8, 16, 32], strict=True)
+        )
+        (pool(features) * weight).sum().backward()
+        return [f.grad for f in features.values()]
+
+    theirs = MultiScaleRoIAlign(names, 7, 2)
+    want = feature_grads(lambda features: theirs(features, boxes, [(640, 512)] * 2))
+    got = feature_grads(lambda features: ours(features, boxes))
+    for have, expected in zip(got, want, strict=True):
+        assert have is not None and expected is not None and expected.abs().sum() > 0
+        torch.testing.assert_close(have, expected, atol=1e-6, rtol=0)
 
 
 def test_single_level_roi_pool_matches_torchvision():
@@ -131,3 +166,36 @@ def test_roi_heads_config_defaults_are_torchvision_defaults():
     assert (config.fg_iou_thresh, config.bg_iou_thresh) == (0.5, 0.5)
     assert (config.batch_size_per_image, config.positive_fraction) == (512, 0.25)
     assert config.bbox_reg_weights == (10.0, 10.0, 5.0, 5.0)
+
+
+def test_sample_returns_the_gt_each_foreground_roi_was_matched_to():
+    config = RoIHeadsConfig(batch_size_per_image=24, positive_fraction=0.5)
+    heads = RoIHeads(
+        RoIPooler(["p2"], [4]), FastRCNNMLPHead(4 * 49, 8), FastRCNNPredictor(8, 6), config
+    )
+    generator = torch.Generator().manual_seed(0)
+    gt = torch.tensor([[10.0, 10.0, 60.0, 50.0], [40.0, 30.0, 120.0, 110.0], [0, 70, 30, 126]])
+    # proposals jittered around the gt boxes (many foreground), and random ones
+    jittered = gt.repeat(6, 1) + torch.randn(18, 4, generator=generator) * 6
+    xy = torch.rand(20, 2, generator=generator) * 100
+    proposals = [
+        torch.cat(
+            [jittered, torch.cat([xy, xy + 4 + torch.rand(20, 2, generator=generator) * 40], 1)]
+        ),
+        torch.cat([xy, xy + 10], 1),
+    ]
+    targets = [
+        {"boxes": gt, "labels": torch.tensor([5, 2, 4])},  # distinct labels name the gt
+        {"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.int64)},
+    ]
+    torch.manual_seed(0)
+    sample = heads.sample(proposals, targets)
+    assert sample.matched_gt.shape == sample.labels.shape and sample.matched_gt.dtype == torch.int64
+    foreground = sample.labels[0] > 0
+    assert 3 <= int(foreground.sum()) <= 12
+    matched = sample.matched_gt[0][foreground]
+    assert torch.equal(targets[0]["labels"][matched], sample.labels[0][foreground])
+    iou = box_iou(sample.rois[0][foreground], gt)  # [F, 3]
+    assert torch.equal(iou.argmax(dim=1), matched) and (iou.max(dim=1).values >= 0.5).all()
+    assert (sample.matched_gt[0][~foreground] == 0).all()
+    assert not (sample.labels[1] > 0).any() and (sample.matched_gt[1] == 0).all()
