@@ -9,6 +9,8 @@ through it, so a suite row measures exactly what the single command does.
 
 from __future__ import annotations
 
+from typing import Any
+
 from detseg.benchmark.comparison import ModelComparison, format_comparison
 from detseg.benchmark.detection_vs_torchvision import benchmark_detection
 from detseg.benchmark.segmentation_vs_torchvision import (
@@ -53,21 +55,20 @@ def benchmark_model(
         ValueError: an unknown ``arch``, ``aux_loss`` on a detector, or settings the
             architecture cannot take.
     """
+    settings: dict[str, Any] = {
+        "size": size,
+        "batch": batch,
+        "repeats": repeats,
+        "device": device,
+        "seed": seed,
+        "amp": amp,
+        "channels_last": channels_last,
+        "profile": profile,
+        "compile_mode": compile_mode,
+        "compile_backend": compile_backend,
+    }
     if arch in SEGMENTATION_TWINS:
-        return benchmark_segmentation(
-            arch,
-            size=size,
-            batch=batch,
-            repeats=repeats,
-            device=device,
-            aux_loss=aux_loss,
-            seed=seed,
-            amp=amp,
-            channels_last=channels_last,
-            profile=profile,
-            compile_mode=compile_mode,
-            compile_backend=compile_backend,
-        )
+        return benchmark_segmentation(arch, aux_loss=aux_loss, **settings)
     if arch not in DETECTION_TWINS:
         raise ValueError(
             f"unknown architecture {arch!r}; choose a detection ({', '.join(DETECTION_TWINS)}) "
@@ -75,19 +76,7 @@ def benchmark_model(
         )
     if aux_loss:
         raise ValueError(f"--aux-loss is for segmentation archs, not {arch}")
-    return benchmark_detection(
-        arch,
-        size=size,
-        batch=batch,
-        repeats=repeats,
-        device=device,
-        seed=seed,
-        amp=amp,
-        channels_last=channels_last,
-        profile=profile,
-        compile_mode=compile_mode,
-        compile_backend=compile_backend,
-    )
+    return benchmark_detection(arch, **settings)
 
 
 def outputs_agree(result: ModelComparison) -> bool:

@@ -51,25 +51,20 @@ def git_commit(directory: Path = _REPO) -> str:
     """``git rev-parse --short HEAD`` of ``directory`` (``"+ uncommitted changes"`` when tracked
     files differ from it), or ``"unknown (not a git checkout)"``."""
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        changes = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
+        commit = _git(directory, "rev-parse", "--short", "HEAD")
+        changes = _git(directory, "status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return "unknown (not a git checkout)"
     return f"{commit} + uncommitted changes" if changes else commit
+
+
+def _git(directory: Path, *args: str) -> str:
+    """The stripped output of ``git ARGS`` run in ``directory`` (raises when git fails)."""
+    command = ["git", *args]
+    result = subprocess.run(
+        command, cwd=directory, capture_output=True, text=True, timeout=10, check=True
+    )
+    return result.stdout.strip()
 
 
 def _cpu_model() -> str:
