@@ -32,6 +32,11 @@ DETECTION_TWINS = (
 )
 # the Mask R-CNN builders among them (their targets carry instance masks)
 MASK_TWINS = ("maskrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn_v2")
+# Box score threshold of the Mask R-CNN twins. With random weights every class score is about
+# 1 / 91, below torchvision's default 0.05, so inference would return no detections and never
+# run the mask head or the mask pasting. With 0 both twins return ``box_detections_per_img``
+# (100) detections per image, masks included, as a trained model on a busy image does.
+MASK_TWIN_SCORE_THRESH = 0.0
 # the SSD builders among them (their post-processing has its own benchmark)
 SSD_TWINS = ("ssd300_vgg16", "ssdlite320_mobilenet_v3_large")
 # torchvision segmentation builders with a detseg twin
@@ -57,6 +62,7 @@ def detection_twins(
     Args:
         arch: torchvision builder name, e.g. ``"fasterrcnn_mobilenet_v3_large_320_fpn"``.
         size: ``min_size`` and ``max_size`` of the twin's resize (SSDs keep their fixed size).
+            Mask R-CNN twins also get ``box_score_thresh`` :data:`MASK_TWIN_SCORE_THRESH`.
         device: where both models go.
         memory_format: of both models' weights, e.g. ``torch.channels_last``.
     """
@@ -67,6 +73,8 @@ def detection_twins(
     kwargs: dict[str, object] = {"weights": None, "weights_backbone": None}
     if arch not in SSD_TWINS:
         kwargs.update(min_size=size, max_size=size)
+    if arch in MASK_TWINS:
+        kwargs.update(box_score_thresh=MASK_TWIN_SCORE_THRESH)
     twin = getattr(tv_detection, arch)(**kwargs).to(device)
     ours = from_torchvision(twin).to(device)
     return twin.to(memory_format=memory_format), ours.to(memory_format=memory_format)

@@ -341,6 +341,7 @@ class RoIHeads(nn.Module):
             self.config.nms_thresh,
             valid.transpose(1, 2).reshape(batch * num_classes, width),
             rows_per_call=num_classes,  # CPU: one batched_nms per image, as torchvision's
+            max_kept_per_call=self.config.detections_per_img,
         )
         keep = keep.view(batch, num_classes, width).transpose(1, 2).reshape(batch, -1)
         # candidates in (RoI, class) order, as torchvision's twin lists them

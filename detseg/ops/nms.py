@@ -24,6 +24,9 @@ from torch import Tensor
 from detseg.ops.boxes import _check_boxes
 
 NMS_BACKENDS = ("auto", "triton", "torchvision")
+# torchvision's batched_nms runs one offset-box NMS up to this many boxes on the CPU, and its
+# per-group loop above it (see order_like_batched_nms)
+_ONE_CALL_LIMIT_CPU = 1000
 
 
 @lru_cache(maxsize=1)
@@ -47,6 +50,7 @@ def grouped_nms(
     valid: Tensor | None = None,
     backend: str = "auto",
     rows_per_call: int = 1,
+    max_kept_per_call: int | None = None,
 ) -> Tensor:
     """NMS inside each row of a padded batch: the boxes of one row never suppress another's.
 
@@ -70,6 +74,11 @@ def grouped_nms(
             exact arithmetic; in float32, ``batched_nms`` may offset the boxes of each group
             (its "coordinate trick"), which rounds IoUs differently, so a detector passes its
             rows per image to stay bit-exact with its torchvision twin on the CPU.
+        max_kept_per_call: torchvision path only: the caller keeps at most this many of each
+            call's kept boxes, the highest-scoring (a detector's detections per image). The
+            NMS may then stop early (see :func:`_nms_of_score_prefix`): the returned mask
+            holds those top kept boxes, exactly, and possibly not the lower-scoring ones.
+            ``None``: every kept box.
 
     Returns:
         Bool ``[G, N]``: the kept boxes. The Triton path makes no host synchronisation.
@@ -91,7 +100,9 @@ def grouped_nms(
         sorted_boxes = boxes.gather(1, order[..., None].expand(-1, -1, 4))
         keep_sorted = grouped_nms_keep_sorted(sorted_boxes, valid.gather(1, order), iou_threshold)
         return torch.zeros_like(valid).scatter_(1, order, keep_sorted)
-    return _grouped_nms_torchvision(boxes, scores, iou_threshold, valid, rows_per_call)
+    return _grouped_nms_torchvision(
+        boxes, scores, iou_threshold, valid, rows_per_call, max_kept_per_call
+    )
 
 
 def _check_detections(boxes: Tensor, scores: Tensor, labels: Tensor) -> None:
@@ -105,11 +116,17 @@ def _check_detections(boxes: Tensor, scores: Tensor, labels: Tensor) -> None:
 
 
 def _grouped_nms_torchvision(
-    boxes: Tensor, scores: Tensor, iou_threshold: float, valid: Tensor, rows_per_call: int
+    boxes: Tensor,
+    scores: Tensor,
+    iou_threshold: float,
+    valid: Tensor,
+    rows_per_call: int,
+    max_kept_per_call: int | None = None,
 ) -> Tensor:
     """The reference path of :func:`grouped_nms`: ``torchvision.ops.batched_nms`` on the valid
     boxes of each block of ``rows_per_call`` rows, the rows as its groups (a detector's
-    per-image call, with the same candidates in the same order)."""
+    per-image call, with the same candidates in the same order). With ``max_kept_per_call``
+    a block may be answered by :func:`_nms_of_score_prefix` instead."""
     groups, width = valid.shape
     if groups % rows_per_call:
         raise ValueError(f"rows_per_call={rows_per_call} does not divide the {groups} rows")
@@ -127,11 +144,64 @@ def _grouped_nms_torchvision(
         if count == 0:  # most (image, class) rows of a detector's output are empty
             continue
         candidates = torch.where(block_valid)[0]
-        kept = torchvision.ops.batched_nms(
-            block_boxes[candidates], block_scores[candidates], row_ids[candidates], iou_threshold
-        )
+        call = (block_boxes[candidates], block_scores[candidates], row_ids[candidates])
+        kept = None
+        if max_kept_per_call is not None and count > _ONE_CALL_LIMIT_CPU:
+            kept = _nms_of_score_prefix(*call, iou_threshold, max_kept_per_call)
+        if kept is None:
+            kept = torchvision.ops.batched_nms(*call, iou_threshold)
         flat_keep[block, candidates[kept]] = True
     return keep
+
+
+def _nms_of_score_prefix(
+    boxes: Tensor, scores: Tensor, groups: Tensor, iou_threshold: float, max_kept: int
+) -> Tensor | None:
+    """The ``max_kept`` highest-scoring boxes that ``torchvision.ops.batched_nms`` keeps (over
+    ``_ONE_CALL_LIMIT_CPU`` boxes), found from the highest-scoring boxes only.
+
+    Greedy NMS decides each box from the boxes that score higher than it, never from lower
+    ones. So NMS on the ``n`` highest-scoring boxes keeps exactly the boxes the full NMS keeps
+    among them, and once it keeps ``max_kept`` of them, the rest of the list cannot change the
+    top ``max_kept``. A detector with 91 classes and 1,000 RoIs per image (91,000 candidates
+    at a low score threshold) keeps its 100 detections from a few hundred of them.
+
+    The prefix grows from ``4 * max_kept`` boxes, four times each round. Equal scores would
+    make the order depend on the sort (torchvision's is not stable), so when the prefix and
+    the box after it hold two equal scores, this returns ``None`` and the caller runs the full
+    NMS. Each group is suppressed with ``torchvision.ops.nms`` as in torchvision's per-group
+    loop (no box offsets), so the IoUs are computed alike.
+
+    Args:
+        boxes: ``Float[N, 4]`` xyxy; scores: ``Float[N]``; groups: ``Int64[N]`` group ids.
+        iou_threshold: as for ``torchvision.ops.batched_nms``.
+        max_kept: how many kept boxes the caller uses.
+
+    Returns:
+        Int64 ``[K]`` kept indices, ``K >= max_kept``, all of the full NMS's top ``max_kept``
+        among them; ``None`` when the full NMS is needed.
+    """
+    sorted_scores, order = scores.sort(descending=True, stable=True)
+    size = 4 * max(max_kept, 1)
+    while size < scores.shape[0]:
+        head = sorted_scores[: size + 1]
+        if bool((head[1:] == head[:-1]).any()):
+            return None
+        prefix = order[:size]
+        kept = _per_group_nms(boxes[prefix], scores[prefix], groups[prefix], iou_threshold)
+        if kept.shape[0] >= max_kept:
+            return prefix[kept]
+        size *= 4
+    return None
+
+
+def _per_group_nms(boxes: Tensor, scores: Tensor, groups: Tensor, iou_threshold: float) -> Tensor:
+    """``torchvision.ops.nms`` inside each group; kept indices in increasing order."""
+    keep = torch.zeros(scores.shape[0], dtype=torch.bool, device=scores.device)
+    for group in torch.unique(groups):
+        members = torch.where(groups == group)[0]
+        keep[members[torchvision.ops.nms(boxes[members], scores[members], iou_threshold)]] = True
+    return torch.where(keep)[0]
 
 
 def batched_nms(
@@ -180,7 +250,7 @@ def order_like_batched_nms(kept_scores: Tensor, num_candidates: int) -> Tensor:
     Returns:
         Int64 ``[K]``: positions into ``kept_scores``, by decreasing score.
     """
-    one_call_limit = 1000 if kept_scores.device.type == "cpu" else 5000
+    one_call_limit = _ONE_CALL_LIMIT_CPU if kept_scores.device.type == "cpu" else 5000
     stable = num_candidates <= one_call_limit
     return kept_scores.sort(descending=True, stable=stable).indices
 

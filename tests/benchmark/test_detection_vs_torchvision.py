@@ -64,3 +64,17 @@ def test_detection_twins_predict_alike_and_take_the_size():
     with pytest.raises(ValueError, match="unknown detection architecture"):
         detection_twins("fcn_resnet50", 96, torch.device("cpu"))
     assert "ssd300_vgg16" in DETECTION_TWINS
+
+
+def test_mask_twins_return_full_detections_so_the_mask_branch_is_timed():
+    """Random weights score every class about 1/91 < 0.05: the Mask R-CNN twins take score
+    threshold 0, so inference returns 100 detections per image with masks, alike in both."""
+    torch.manual_seed(0)
+    twin, ours = detection_twins("maskrcnn_resnet50_fpn", 64, torch.device("cpu"))
+    assert twin.roi_heads.score_thresh == 0.0
+    images = [torch.rand(3, 64, 64)]
+    with torch.no_grad():
+        want, have = twin.eval()(images), ours.eval().predict(images)
+    assert want[0]["masks"].shape == (100, 1, 64, 64)
+    assert have[0]["masks"].shape == want[0]["masks"].shape
+    torch.testing.assert_close(have[0]["masks"], want[0]["masks"], atol=1e-5, rtol=0)

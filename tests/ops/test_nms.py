@@ -131,3 +131,56 @@ def test_grouped_nms_rows_per_call_is_batched_nms_per_image():
     assert torch.equal(keep, grouped_nms(boxes, scores, 0.5, valid, backend="torchvision"))
     with pytest.raises(ValueError, match="rows_per_call"):
         grouped_nms(boxes, scores, 0.5, valid, backend="torchvision", rows_per_call=4)
+
+
+def _many_class_candidates(seed: int, images: int, classes: int, width: int):
+    """A detector's candidates: ``images x classes`` rows of ``width`` boxes, 90 % valid."""
+    g = torch.Generator().manual_seed(seed)
+    xy = torch.rand(images * classes, width, 2, generator=g) * 300
+    boxes = torch.cat([xy, xy + torch.rand(images * classes, width, 2, generator=g) * 60 + 1], -1)
+    scores = torch.rand(images * classes, width, generator=g)
+    valid = torch.rand(images * classes, width, generator=g) > 0.1
+    return boxes, scores, valid
+
+
+@pytest.mark.parametrize("quantised", [False, True])
+def test_grouped_nms_max_kept_gives_the_top_of_the_full_nms(quantised):
+    """Over 1,000 candidates an image's top 100 kept boxes come from a score prefix; with equal
+    scores (quantised) the full NMS runs. Either way the top 100 are torchvision's."""
+    from detseg.ops import grouped_nms
+    from detseg.ops.nms import kept_per_image
+
+    images, classes, width = 2, 30, 200  # 5,400 candidates per image
+    boxes, scores, valid = _many_class_candidates(5, images, classes, width)
+    if quantised:
+        scores = (scores * 50).round() / 50
+    full = grouped_nms(boxes, scores, 0.5, valid, backend="torchvision", rows_per_call=classes)
+    top = grouped_nms(
+        boxes,
+        scores,
+        0.5,
+        valid,
+        backend="torchvision",
+        rows_per_call=classes,
+        max_kept_per_call=100,
+    )
+    assert bool((top <= full).all())  # nothing kept that the full NMS drops
+    assert (top.sum() < full.sum()) != quantised  # the prefix answered, unless scores tie
+    as_images = {
+        name: (keep.view(images, classes * width), scores.view(images, -1), valid.view(images, -1))
+        for name, keep in (("full", full), ("top", top))
+    }
+    want = kept_per_image(*as_images["full"], limit=100)
+    have = kept_per_image(*as_images["top"], limit=100)
+    for image, (w, h) in enumerate(zip(want, have, strict=True)):
+        assert w.shape == (100,) and torch.equal(h, w), image
+        # and that is torchvision's batched_nms of the image, top 100
+        block = slice(image * classes, (image + 1) * classes)
+        candidates = torch.where(valid[block].reshape(-1))[0]
+        reference = tvops.batched_nms(
+            boxes[block].reshape(-1, 4)[candidates],
+            scores[block].reshape(-1)[candidates],
+            torch.arange(classes).repeat_interleave(width)[candidates],
+            0.5,
+        )[:100]
+        assert torch.equal(candidates[reference], w)
