@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from torchvision.ops import roi_align, roi_pool
 
 from detseg.ops.boxes import box_area
-from detseg.ops.roi_align import roi_align_grid_sample
+from detseg.ops.roi_align import roi_align_fast_backward
 
 POOLER_KINDS = ("align", "pool")
 
@@ -93,23 +93,21 @@ class RoIPooler(nn.Module):
             raise ValueError(f"multi-level pooling needs power-of-two strides, got {strides}")
         self.k_min, self.k_max = int(log_strides[0]), int(log_strides[-1])
 
-    def _uses_grid_sample(self, feature: Tensor) -> bool:
-        """RoIAlign through ``grid_sample`` where it is the faster one: CPU training with one
-        sample per bin (see ``detseg/ops/roi_align.py``; the values are the same)."""
+    def _uses_fast_backward(self, feature: Tensor) -> bool:
+        """CPU training at a fixed sampling ratio: torchvision's RoIAlign with a faster
+        backward that gives the same gradient (see ``detseg/ops/roi_align.py``)."""
         return (
-            self.sampling_ratio == 1
+            self.sampling_ratio > 0
             and feature.device.type == "cpu"
+            and feature.dtype in (torch.float32, torch.float64)
             and feature.requires_grad
             and torch.is_grad_enabled()
         )
 
     def _pool_per_level(self, feature: Tensor, rois: Tensor, stride: int) -> Tensor:
         if self.kind == "align":
-            if self._uses_grid_sample(feature):
-                return roi_align_grid_sample(
-                    feature, rois, self.output_size, 1.0 / stride, 1, aligned=False
-                )
-            return roi_align(
+            align = roi_align_fast_backward if self._uses_fast_backward(feature) else roi_align
+            return align(
                 feature, rois, self.output_size, 1.0 / stride, self.sampling_ratio, aligned=False
             )
         return roi_pool(feature, rois, self.output_size, 1.0 / stride)

@@ -1,11 +1,12 @@
-"""``roi_align_grid_sample`` against ``torchvision.ops.roi_align``: values and gradients."""
+"""``roi_align_fast_backward`` against ``torchvision.ops.roi_align``: values and gradients equal
+bit for bit, and the pooler's choice of it."""
 
 import pytest
 import torch
 from torchvision.ops import roi_align
 
 from detseg.detection.roi_pooling import RoIPooler
-from detseg.ops.roi_align import roi_align_grid_sample
+from detseg.ops.roi_align import roi_align_fast_backward
 
 
 def random_rois(generator, num_images, per_image, image_size, dtype):
@@ -17,51 +18,64 @@ def random_rois(generator, num_images, per_image, image_size, dtype):
     return torch.cat([index, corner, corner + side], dim=1)
 
 
+def values_and_gradients(function, features, rois, weights, *settings):
+    pooled = function(features, rois, *settings)
+    (grad,) = torch.autograd.grad((pooled * weights).sum(), features)
+    return pooled, grad
+
+
 @pytest.mark.parametrize("sampling_ratio", [1, 2, 3])
 @pytest.mark.parametrize("aligned", [False, True])
 @pytest.mark.parametrize("map_size", [(16, 12), (5, 1)])
-def test_values_and_gradients_equal_torchvision(sampling_ratio, aligned, map_size):
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_values_and_gradients_are_torchvisions_bit_for_bit(
+    sampling_ratio, aligned, map_size, dtype
+):
     generator = torch.Generator().manual_seed(sampling_ratio + 10 * aligned + map_size[1])
-    # float64: both implementations are then equal to ~1e-12, so a wrong sample shows
-    features = torch.randn(3, 4, *map_size, generator=generator, dtype=torch.float64)
+    features = torch.randn(3, 4, *map_size, generator=generator, dtype=dtype)
     features.requires_grad_(True)
-    rois = random_rois(generator, 3, 17, 8 * max(map_size), torch.float64)
+    rois = random_rois(generator, 3, 17, 8 * max(map_size), dtype)
     rois = rois[rois[:, 0] != 1]  # an image without RoIs
-    want = roi_align(features, rois, (7, 5), 1 / 8, sampling_ratio, aligned)
-    got = roi_align_grid_sample(features, rois, (7, 5), 1 / 8, sampling_ratio, aligned)
-    torch.testing.assert_close(got, want, rtol=0, atol=1e-10)
-    weights = torch.randn(want.shape, generator=generator, dtype=torch.float64)
-    (want_grad,) = torch.autograd.grad((want * weights).sum(), features)
-    (got_grad,) = torch.autograd.grad((got * weights).sum(), features)
-    torch.testing.assert_close(got_grad, want_grad, rtol=0, atol=1e-10)
+    # RoIs that share pixels (so the order of the additions matters), one exactly on the border
+    rois = torch.cat([rois, rois[:4], torch.tensor([[2.0, 0, 0, 8.0 * map_size[1], 40]])])
+    weights = torch.randn(rois.shape[0], 4, 7, 5, generator=generator, dtype=dtype)
+    settings = ((7, 5), 1 / 8, sampling_ratio, aligned)
+    want = values_and_gradients(roi_align, features, rois, weights, *settings)
+    have = values_and_gradients(roi_align_fast_backward, features, rois, weights, *settings)
+    assert torch.equal(have[0], want[0]) and torch.equal(have[1], want[1])
 
 
-def test_float32_and_edge_cases():
+def test_many_rois_in_chunks_channels_last_and_edge_cases(monkeypatch):
+    import detseg.ops.roi_align as module
+
+    monkeypatch.setattr(module, "_CHUNK_ELEMENTS", 5000)  # several RoIs per chunk, many chunks
     generator = torch.Generator().manual_seed(0)
     features = torch.randn(2, 8, 32, 32, generator=generator)
+    features = features.to(memory_format=torch.channels_last).requires_grad_(True)
     rois = random_rois(generator, 2, 64, 256, torch.float32)
-    torch.testing.assert_close(
-        roi_align_grid_sample(features, rois, 7, 1 / 8, 1),
-        roi_align(features, rois, 7, 1 / 8, 1),
-        rtol=1e-4,
-        atol=1e-4,
-    )
-    empty = roi_align_grid_sample(features, rois[:0], 7, 1 / 8, 1)
+    weights = torch.randn(128, 8, 7, 7, generator=generator)
+    want = values_and_gradients(roi_align, features, rois, weights, 7, 1 / 8, 2)
+    have = values_and_gradients(roi_align_fast_backward, features, rois, weights, 7, 1 / 8, 2)
+    assert torch.equal(have[0], want[0]) and torch.equal(have[1], want[1])
+    assert have[1].is_contiguous(memory_format=torch.channels_last)
+    empty = roi_align_fast_backward(features, rois[:0], 7, 1 / 8, 2)
     assert empty.shape == (0, 8, 7, 7)
+    (grad,) = torch.autograd.grad(empty.sum(), features, allow_unused=False)
+    assert not grad.any()
     with pytest.raises(ValueError, match="sampling_ratio"):
-        roi_align_grid_sample(features, rois, 7, 1 / 8, 0)
+        roi_align_fast_backward(features, rois, 7, 1 / 8, 0)
 
 
-def test_pooler_uses_it_for_cpu_training_at_one_sample_per_bin(monkeypatch):
+def test_pooler_uses_it_for_cpu_training_at_a_fixed_sampling_ratio(monkeypatch):
     import detseg.detection.roi_pooling as roi_pooling
 
     calls = []
 
     def spy(*args, **kwargs):
         calls.append(args[-2] if len(args) > 4 else kwargs)
-        return roi_align_grid_sample(*args, **kwargs)
+        return roi_align_fast_backward(*args, **kwargs)
 
-    monkeypatch.setattr(roi_pooling, "roi_align_grid_sample", spy)
+    monkeypatch.setattr(roi_pooling, "roi_align_fast_backward", spy)
     generator = torch.Generator().manual_seed(1)
     features = {
         "p3": torch.randn(2, 4, 32, 32, generator=generator, requires_grad=True),
@@ -69,12 +83,12 @@ def test_pooler_uses_it_for_cpu_training_at_one_sample_per_bin(monkeypatch):
     }
     boxes = [random_rois(generator, 1, 20, 256, torch.float32)[:, 1:].clamp(0, 255) for _ in "ab"]
     boxes = [torch.cat([b[:, :2], torch.maximum(b[:, 2:], b[:, :2] + 1)], dim=1) for b in boxes]
-    for ratio in (1, 2):
+    for ratio in (0, 1, 2):
         pooler = RoIPooler(["p3", "p4"], [8, 16], 7, "align", ratio)
         calls.clear()
         pooled = pooler(features, boxes)
-        assert bool(calls) == (ratio == 1)
+        assert bool(calls) == (ratio > 0)
         with torch.no_grad():  # inference: torchvision's kernel, same values
             calls.clear()
-            torch.testing.assert_close(pooler(features, boxes), pooled, rtol=1e-4, atol=1e-4)
+            assert torch.equal(pooler(features, boxes), pooled)
             assert not calls
