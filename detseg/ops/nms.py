@@ -24,9 +24,12 @@ from torch import Tensor
 from detseg.ops.boxes import _check_boxes
 
 NMS_BACKENDS = ("auto", "triton", "torchvision")
-# torchvision's batched_nms runs one offset-box NMS up to this many boxes on the CPU, and its
-# per-group loop above it (see order_like_batched_nms)
-_ONE_CALL_LIMIT_CPU = 1000
+
+
+def _one_call_limit(device: torch.device) -> int:
+    """Up to this many boxes torchvision's ``batched_nms`` runs one NMS on offset boxes; above
+    it, its per-group loop (see :func:`order_like_batched_nms`)."""
+    return 1000 if device.type == "cpu" else 5000
 
 
 @lru_cache(maxsize=1)
@@ -146,7 +149,7 @@ def _grouped_nms_torchvision(
         candidates = torch.where(block_valid)[0]
         call = (block_boxes[candidates], block_scores[candidates], row_ids[candidates])
         kept = None
-        if max_kept_per_call is not None and count > _ONE_CALL_LIMIT_CPU:
+        if max_kept_per_call is not None and count > _one_call_limit(boxes.device):
             kept = _nms_of_score_prefix(*call, iou_threshold, max_kept_per_call)
         if kept is None:
             kept = torchvision.ops.batched_nms(*call, iou_threshold)
@@ -157,8 +160,8 @@ def _grouped_nms_torchvision(
 def _nms_of_score_prefix(
     boxes: Tensor, scores: Tensor, groups: Tensor, iou_threshold: float, max_kept: int
 ) -> Tensor | None:
-    """The ``max_kept`` highest-scoring boxes that ``torchvision.ops.batched_nms`` keeps (over
-    ``_ONE_CALL_LIMIT_CPU`` boxes), found from the highest-scoring boxes only.
+    """The ``max_kept`` highest-scoring boxes that ``torchvision.ops.batched_nms`` keeps (above
+    :func:`_one_call_limit` boxes), found from the highest-scoring boxes only.
 
     Greedy NMS decides each box from the boxes that score higher than it, never from lower
     ones. So NMS on the ``n`` highest-scoring boxes keeps exactly the boxes the full NMS keeps
@@ -250,8 +253,7 @@ def order_like_batched_nms(kept_scores: Tensor, num_candidates: int) -> Tensor:
     Returns:
         Int64 ``[K]``: positions into ``kept_scores``, by decreasing score.
     """
-    one_call_limit = _ONE_CALL_LIMIT_CPU if kept_scores.device.type == "cpu" else 5000
-    stable = num_candidates <= one_call_limit
+    stable = num_candidates <= _one_call_limit(kept_scores.device)
     return kept_scores.sort(descending=True, stable=stable).indices
 
 
