@@ -14,6 +14,7 @@ from typing import Any
 
 from torch import nn
 
+from detseg.config.schema import MODEL_RUN_KEYS
 from detseg.config.suggest import did_you_mean
 from detseg.detection.faster_rcnn import (
     faster_rcnn,
@@ -76,14 +77,15 @@ def build_model(model_cfg: dict[str, Any], num_classes: int) -> nn.Module:
     """Build a model from ``{"name": <MODELS key>, **builder kwargs}``.
 
     Args:
-        model_cfg: the model section of a config (not modified). ``init_from`` is not a
-            builder argument: training loads those weights after building
-            (:func:`detseg.convert.init_weights.load_init_weights`).
+        model_cfg: the model section of a config (not modified). ``init_from`` and
+            ``compile`` are not builder arguments and are left out: training loads those
+            weights after building (:func:`detseg.convert.init_weights.load_init_weights`)
+            and compiles the built model (:mod:`detseg.engine.runtime.compiling`).
         num_classes: foreground classes, from the dataset.
     """
     if "name" not in model_cfg:
         raise ValueError(f"model config needs a 'name' (one of {list(MODELS)}), got {model_cfg}")
-    kwargs = {k: v for k, v in model_cfg.items() if k not in ("name", "init_from")}
+    kwargs = {k: v for k, v in model_cfg.items() if k not in MODEL_RUN_KEYS}
     builder = check_model_kwargs(model_cfg["name"], kwargs)
     return builder(num_classes, **kwargs)
 

@@ -168,3 +168,19 @@ def test_unknown_nested_key_names_the_closest_field():
 def test_unknown_model_name():
     with pytest.raises(ValueError, match="did you mean 'faster_rcnn_vgg16'"):
         build_model({"name": "faster_rcnn_vgg"}, NUM_CLASSES)
+
+
+def test_run_keys_of_the_model_section_are_not_builder_arguments():
+    """A checkpoint's model section carries ``init_from`` and ``compile``: build_model leaves
+    them to training and builds the same model."""
+    section = {"name": "fcn", "backbone": "resnet18", "output_stride": 32}
+    run_keys = {"init_from": "missing.pt", "compile": "backbone"}
+    torch.manual_seed(0)
+    plain = build_model(section, NUM_CLASSES)
+    torch.manual_seed(0)
+    with_run_keys = build_model({**section, **run_keys}, NUM_CLASSES)
+    assert type(with_run_keys) is type(plain)
+    for (name, want), (_, have) in zip(
+        plain.state_dict().items(), with_run_keys.state_dict().items(), strict=True
+    ):
+        assert torch.equal(have, want), name
