@@ -135,7 +135,14 @@ def evaluate_detector(
     metric = resolve_metric(cfg.eval.metric, cfg.data.format)
     gt = coco_ground_truth(val_set)
     segm = scores_masks(model, cfg.data.format)
-    loader = build_loader(val_set, cfg.eval.batch_size, False, cfg.train.num_workers)
+    loader = build_loader(
+        val_set,
+        cfg.eval.batch_size,
+        False,
+        cfg.train.num_workers,
+        device=device,
+        prefetch_factor=cfg.train.prefetch_factor,
+    )
     amp = resolve_amp(cfg.train.amp, device)
     image_ids, predictions = predict_batches(model, loader, device, amp)
     detections = predictions_to_coco_results(image_ids, predictions, gt.cat_ids)
@@ -205,7 +212,14 @@ def evaluate_segmenter(
         device: where the model runs.
         out: output folder.
     """
-    loader = build_segmentation_loader(val_set, cfg.eval.batch_size, False, cfg.train.num_workers)
+    loader = build_segmentation_loader(
+        val_set,
+        cfg.eval.batch_size,
+        False,
+        cfg.train.num_workers,
+        device=device,
+        prefetch_factor=cfg.train.prefetch_factor,
+    )
     inference = SegmentationInference.from_config(cfg.eval)
     amp = resolve_amp(cfg.train.amp, device)
     metrics = evaluate_segmentation(
