@@ -1,11 +1,13 @@
 """Every tool on every broken dataset layout: one ``<tool>: error:`` line, exit code 2.
 
-The layouts come from ``broken_layouts.py`` (next to this file). Each tool runs as a user runs
-it, in a subprocess; the runs of this file start together, a few at a time, because most of
-each run is the import of torch. train.py gets every layout; eval.py (a checkpoint with
-``--set`` of the layout) and anchors.py (a config file naming the layout) get one or more
-layouts of each format, as do check_data.py (the demo config with the layout's ``--set``) and
-convert_dataset.py (the layout's root in its format). To add a tool, add a row to ``TOOLS``.
+The layouts come from ``broken_layouts.py`` (next to this file). Every tool's ``cli()`` runs
+on every layout in this process (``test_every_tool_on_every_layout``). Each tool also runs as
+a user runs it, in a subprocess, on a few layouts: train.py on one of each format and a missing
+root, eval.py (a checkpoint with ``--set`` of the layout), anchors.py (a config file naming the
+layout), check_data.py (the demo config with the layout's ``--set``) and convert_dataset.py
+(the layout's root in its format) on one each. The subprocesses start together, a few at a
+time, because most of each run is the import of torch. To add a tool, add a row to ``TOOLS``
+and ``ARGV``.
 """
 
 from __future__ import annotations
@@ -72,25 +74,17 @@ def _convert_dataset(case: BrokenLayout, folder: Path, checkpoint: Path) -> list
     ]
 
 
-#: Tool name (the prefix of its error line) -> (its arguments, the layouts it is run on).
+#: Tool name (the prefix of its error line) -> (its arguments, the layouts it is run on in a
+#: subprocess).
 TOOLS: dict[str, tuple[Argv, tuple[str, ...]]] = {
-    "train": (_train, CASE_IDS),
-    "eval": (
-        _eval,
-        ("root_missing", "coco_json_corrupt", "voc_unknown_classes", "yolo_classes_empty"),
+    "train": (
+        _train,
+        ("root_missing", "coco_json_corrupt", "voc_unknown_classes", "yolo_class_ids_out_of_range"),
     ),
-    "anchors": (
-        _anchors,
-        ("coco_json_no_images", "voc_classes_missing", "yolo_class_ids_out_of_range"),
-    ),
-    "check_data": (
-        _check_data,
-        ("coco_json_missing", "voc_annotations_missing", "yolo_classes_empty", "root_missing"),
-    ),
-    "convert_dataset": (
-        _convert_dataset,
-        ("root_missing", "voc_annotations_missing", "yolo_classes_empty"),
-    ),
+    "eval": (_eval, ("coco_json_corrupt",)),
+    "anchors": (_anchors, ("voc_classes_missing",)),
+    "check_data": (_check_data, ("yolo_classes_empty",)),
+    "convert_dataset": (_convert_dataset, ("voc_annotations_missing",)),
 }
 RUNS = [(tool, case_id) for tool, (_, case_ids) in TOOLS.items() for case_id in case_ids]
 
@@ -139,8 +133,9 @@ def test_a_broken_layout_is_one_error_line_and_exit_code_2(tool, case_id, broken
     assert case.expected in errors[0], report
 
 
-def test_every_layout_is_run_by_train_and_the_cases_parse(tmp_path):
-    assert TOOLS["train"][1] == CASE_IDS
+def test_every_tool_runs_both_ways_and_the_cases_parse(tmp_path):
+    assert set(TOOLS) == set(IN_PROCESS_TOOLS) == set(ARGV)
+    assert all(case_id in CASE_IDS for _, case_ids in TOOLS.values() for case_id in case_ids)
     cases = write_broken_layouts(tmp_path)
     for case in cases:
         section = data_section(case.overrides)
