@@ -24,12 +24,13 @@ import dataclasses
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from detseg.config import config_from_dict
 from detseg.data.loader import build_loader
@@ -111,6 +112,21 @@ def evaluate_checkpoint(
     return evaluate_detector(checkpoint, cfg, model, val_set, device, out, worst_k, score_threshold)
 
 
+def _evaluation_loader(
+    build: Callable[..., DataLoader], val_set: Any, cfg: Any, device: torch.device
+) -> DataLoader:
+    """``build`` (the detection or the segmentation loader) over ``val_set`` in order: batches
+    of ``eval.batch_size``, the run's workers and prefetching, pinned on CUDA."""
+    return build(
+        val_set,
+        cfg.eval.batch_size,
+        False,
+        cfg.train.num_workers,
+        device=device,
+        prefetch_factor=cfg.train.prefetch_factor,
+    )
+
+
 def evaluate_detector(
     checkpoint: Path,
     cfg: Any,
@@ -135,14 +151,7 @@ def evaluate_detector(
     metric = resolve_metric(cfg.eval.metric, cfg.data.format)
     gt = coco_ground_truth(val_set)
     segm = scores_masks(model, cfg.data.format)
-    loader = build_loader(
-        val_set,
-        cfg.eval.batch_size,
-        False,
-        cfg.train.num_workers,
-        device=device,
-        prefetch_factor=cfg.train.prefetch_factor,
-    )
+    loader = _evaluation_loader(build_loader, val_set, cfg, device)
     amp = resolve_amp(cfg.train.amp, device)
     image_ids, predictions = predict_batches(model, loader, device, amp)
     detections = predictions_to_coco_results(image_ids, predictions, gt.cat_ids)
@@ -212,14 +221,7 @@ def evaluate_segmenter(
         device: where the model runs.
         out: output folder.
     """
-    loader = build_segmentation_loader(
-        val_set,
-        cfg.eval.batch_size,
-        False,
-        cfg.train.num_workers,
-        device=device,
-        prefetch_factor=cfg.train.prefetch_factor,
-    )
+    loader = _evaluation_loader(build_segmentation_loader, val_set, cfg, device)
     inference = SegmentationInference.from_config(cfg.eval)
     amp = resolve_amp(cfg.train.amp, device)
     metrics = evaluate_segmentation(
