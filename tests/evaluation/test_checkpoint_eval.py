@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny_detector import tiny_faster_rcnn
 
 from detseg.config import load_config
 from detseg.data.registry import build_dataset
@@ -32,16 +33,7 @@ from detseg.evaluation.voc_coco import voc_evaluate_coco
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = [
-    "model.name=faster_rcnn",
-    "model.backbone=resnet18",
-    "model.width_mult=1.0",  # demo.yaml thins its MobileNet; a ResNet takes 1.0 only
-    "model.fpn=false",
-    "model.return_layers=null",  # demo.yaml's FPN levels, anchors and ratios do not apply
-    "model.anchor_sizes=null",
-    "model.aspect_ratios=null",
-    "model.min_size=64",
-    "model.max_size=64",
-    "model.representation_size=32",
+    *tiny_faster_rcnn(size=64, representation_size=32),
     "model.rpn={batch_size_per_image: 16, pre_nms_top_n_train: 100, post_nms_top_n_train: 20,"
     " pre_nms_top_n_test: 50, post_nms_top_n_test: 10}",
     "model.roi_heads={batch_size_per_image: 16}",

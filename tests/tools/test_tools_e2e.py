@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from tiny_detector import tiny_faster_rcnn
 
 from detseg.config import ConfigError, load_config
 from detseg.convert.datasets import convert_dataset
@@ -29,16 +30,7 @@ from detseg.predict_images import predict_checkpoint
 REPO = Path(__file__).resolve().parents[2]
 
 TINY_MODEL = [
-    "model.name=faster_rcnn",
-    "model.backbone=resnet18",
-    "model.width_mult=1.0",  # demo.yaml thins its MobileNet; a ResNet takes 1.0 only
-    "model.fpn=false",
-    "model.return_layers=null",  # demo.yaml's FPN levels, anchors and ratios do not apply
-    "model.anchor_sizes=null",
-    "model.aspect_ratios=null",
-    "model.min_size=128",
-    "model.max_size=128",
-    "model.representation_size=64",
+    *tiny_faster_rcnn(size=128, representation_size=64),
     "model.rpn={batch_size_per_image: 32, pre_nms_top_n_train: 200, post_nms_top_n_train: 50,"
     " pre_nms_top_n_test: 100, post_nms_top_n_test: 20}",
     "model.roi_heads={batch_size_per_image: 32}",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny_detector import tiny_faster_rcnn
 
 from detseg.data.loader import build_loader
 from detseg.data.registry import build_dataset
@@ -28,16 +29,7 @@ from detseg.engine.validation import COCO_KEYS, coco_ground_truth, evaluate_dete
 REPO = Path(__file__).resolve().parents[3]
 
 TINY_DDP = [
-    "model.name=faster_rcnn",
-    "model.backbone=resnet18",
-    "model.width_mult=1.0",  # demo.yaml thins its MobileNet; a ResNet takes 1.0 only
-    "model.fpn=false",
-    "model.return_layers=null",
-    "model.anchor_sizes=null",
-    "model.aspect_ratios=null",
-    "model.min_size=128",
-    "model.max_size=128",
-    "model.representation_size=64",
+    *tiny_faster_rcnn(size=128, representation_size=64),
     "model.rpn={batch_size_per_image: 32, pre_nms_top_n_train: 200, post_nms_top_n_train: 50,"
     " pre_nms_top_n_test: 200, post_nms_top_n_test: 100}",
     # score 0 keeps many (poor) detections after 3 steps: the AP is small but not 0

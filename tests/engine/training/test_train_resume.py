@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny_detector import tiny_faster_rcnn
 
 from detseg.config import load_config
 from detseg.data.shapes import generate_shapes
@@ -33,16 +34,7 @@ from detseg.engine.records import read_metrics
 REPO = Path(__file__).resolve().parents[3]
 
 TINY = [
-    "model.name=faster_rcnn",
-    "model.backbone=resnet18",
-    "model.width_mult=1.0",  # demo.yaml thins its MobileNet; a ResNet takes 1.0 only
-    "model.fpn=false",
-    "model.return_layers=null",
-    "model.anchor_sizes=null",
-    "model.aspect_ratios=null",
-    "model.min_size=96",
-    "model.max_size=96",
-    "model.representation_size=32",
+    *tiny_faster_rcnn(size=96, representation_size=32),
     "model.rpn={batch_size_per_image: 32, pre_nms_top_n_train: 100, post_nms_top_n_train: 30,"
     " pre_nms_top_n_test: 50, post_nms_top_n_test: 10}",
     "model.roi_heads={batch_size_per_image: 16}",

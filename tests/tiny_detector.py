@@ -1,0 +1,30 @@
+"""The small detector of the training, evaluation and tool tests, as ``--set`` overrides.
+
+``configs/demo.yaml`` trains a MobileNetV3 FPN Faster R-CNN on 256 px images; these overrides
+turn it into a ResNet-18 Faster R-CNN without FPN on small images, a few steps of which run in
+seconds. Each test adds its own RPN / RoI head sizes and ``train.*`` keys.
+(``pyproject.toml`` puts ``tests/`` on the import path: ``from tiny_detector import ...``.)
+"""
+
+from __future__ import annotations
+
+
+def tiny_faster_rcnn(size: int = 64, representation_size: int = 32) -> list[str]:
+    """``--set`` overrides of ``configs/demo.yaml``: a ResNet-18 Faster R-CNN without FPN.
+
+    Args:
+        size: ``model.min_size`` and ``model.max_size`` (the shapes images are resized to it).
+        representation_size: width of the box head.
+    """
+    return [
+        "model.name=faster_rcnn",
+        "model.backbone=resnet18",
+        "model.width_mult=1.0",  # demo.yaml thins its MobileNet; a ResNet takes 1.0 only
+        "model.fpn=false",
+        "model.return_layers=null",  # demo.yaml's FPN levels, anchors and ratios do not apply
+        "model.anchor_sizes=null",
+        "model.aspect_ratios=null",
+        f"model.min_size={size}",
+        f"model.max_size={size}",
+        f"model.representation_size={representation_size}",
+    ]
