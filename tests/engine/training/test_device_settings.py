@@ -83,7 +83,8 @@ def _losses(work_dir: Path) -> list[dict[str, float]]:
 def test_amp_auto_resolves_to_float32_on_the_cpu_and_trains_identically(
     run_tiny, float32_run, tmp_path
 ):
-    assert run_tiny(tmp_path) == 0  # the defaults: amp auto, channels_last auto
+    # the defaults (demo.yaml asks for channels-last weights, so auto is given here)
+    assert run_tiny(tmp_path, "train.channels_last=auto") == 0
     setup = read_metrics(tmp_path / "metrics.jsonl")[0]
     assert setup["type"] == "setup"
     assert (setup["amp"], setup["channels_last"], setup["compile"]) == ("none", False, "none")
@@ -157,7 +158,7 @@ def test_channels_last_weights_train_and_resume_bit_for_bit(run_tiny, tmp_path):
 def test_defaults_on_cuda_train_in_bf16_with_channels_last_weights_and_pinned_batches(
     run_tiny, tmp_path
 ):
-    assert run_tiny(tmp_path, "device=cuda", "train.num_workers=1") == 0
+    assert run_tiny(tmp_path, "device=cuda", "train.channels_last=auto", "train.num_workers=1") == 0
     records = read_metrics(tmp_path / "metrics.jsonl")
     setup = records[0]
     assert (setup["amp"], setup["channels_last"], setup["compile"]) == ("bf16", True, "none")
