@@ -134,6 +134,8 @@ def _grouped_nms_torchvision(
     if groups % rows_per_call:
         raise ValueError(f"rows_per_call={rows_per_call} does not divide the {groups} rows")
     keep = torch.zeros((groups, width), dtype=torch.bool, device=valid.device)
+    if width == 0:  # no candidate in any row (view(-1, 0) below would be ambiguous)
+        return keep
     flat_keep = keep.view(-1, rows_per_call * width)
     row_ids = torch.arange(rows_per_call, device=boxes.device).repeat_interleave(width)
     blocks = zip(

@@ -133,6 +133,16 @@ def test_grouped_nms_rows_per_call_is_batched_nms_per_image():
         grouped_nms(boxes, scores, 0.5, valid, backend="torchvision", rows_per_call=4)
 
 
+@pytest.mark.parametrize("rows_per_call", [1, 3])
+def test_grouped_nms_of_rows_without_candidates(rows_per_call):
+    """Zero candidates per row (a detector whose boxes all fell below its thresholds)."""
+    from detseg.ops import grouped_nms
+
+    boxes, scores = torch.zeros(6, 0, 4), torch.zeros(6, 0)
+    keep = grouped_nms(boxes, scores, 0.5, backend="torchvision", rows_per_call=rows_per_call)
+    assert keep.shape == (6, 0) and keep.dtype == torch.bool
+
+
 def _many_class_candidates(seed: int, images: int, classes: int, width: int):
     """A detector's candidates: ``images x classes`` rows of ``width`` boxes, 90 % valid."""
     g = torch.Generator().manual_seed(seed)
