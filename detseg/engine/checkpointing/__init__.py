@@ -1,8 +1,10 @@
 """What keeps a run's work: checkpoint files, a clean stop on a signal, work-dir checks.
 
 - :mod:`~detseg.engine.checkpointing.checkpoint`: atomic ``save_checkpoint``,
-  ``load_checkpoint``, ``load_model``, rotation (``last.1.pt`` ...) and fallback, the training
-  state and random states that ``--resume`` restores.
+  ``load_checkpoint`` (one-line errors for folders, empty and text files, exports), ``load_model``,
+  rotation (``last.1.pt`` ..., a previous run's ``best.1.pt`` ...) and fallback (damaged files
+  moved aside as ``last.pt.corrupt``), the training state and random states that ``--resume``
+  restores.
 - :mod:`~detseg.engine.checkpointing.interrupt`: :class:`StopSignals`, SIGINT / SIGTERM stop
   a run after the current step.
 - :mod:`~detseg.engine.checkpointing.disk_check`: the work dir is writable and has room for
@@ -12,6 +14,8 @@
 from detseg.engine.checkpointing.checkpoint import (
     REQUIRED_KEYS,
     CheckpointError,
+    check_checkpoint_file,
+    keep_previous,
     load_checkpoint,
     load_model,
     load_resumable,
@@ -23,6 +27,7 @@ from detseg.engine.checkpointing.checkpoint import (
     save_checkpoint,
     save_rotating,
     seed_everything,
+    set_aside,
     set_rng_state,
     training_state,
 )
@@ -42,8 +47,10 @@ __all__ = [
     "CheckpointError",
     "StopSignals",
     "WorkDirError",
+    "check_checkpoint_file",
     "check_work_dir",
     "checkpoint_bytes",
+    "keep_previous",
     "load_checkpoint",
     "load_model",
     "load_resumable",
@@ -57,6 +64,7 @@ __all__ = [
     "save_checkpoint",
     "save_rotating",
     "seed_everything",
+    "set_aside",
     "set_rng_state",
     "training_state",
 ]

@@ -13,17 +13,23 @@ process of a distributed run), which ``tools/train.py --resume`` restores.
 
 :func:`save_rotating` keeps the previous ``last.pt`` files as ``last.1.pt``, ``last.2.pt``, ...
 (``train.keep_checkpoints``); :func:`load_resumable` falls back to them, newest first, when
-``last.pt`` is damaged.
+``last.pt`` is damaged, and moves the damaged files aside (``last.pt.corrupt``) so that no
+later rotation puts them over the good copy. A new run (not ``--resume``) in a used work dir
+keeps the previous run's ``best.pt`` the same way (:func:`keep_previous`: ``best.1.pt``,
+``best.2.pt``, ... up to ``train.keep_checkpoints``) before it writes its own.
 """
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import random
 import re
 import shutil
 import tempfile
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -80,21 +86,98 @@ def save_rotating(path: str | Path, state: dict[str, Any], keep: int) -> None:
 
     ``path.{k-1}`` becomes ``path.{k}`` (oldest dropped), then the current ``path`` is
     hard-linked (copied where links are not supported) to ``path.1`` before the new file
-    replaces it, so a good ``path`` exists at every moment.
+    replaces it, so a good ``path`` exists at every moment. A current ``path`` that is not a
+    complete checkpoint (cut short: its zip directory is unreadable) is never rotated over
+    the good older copies: it is moved aside (:func:`set_aside`) instead.
     """
     path = Path(path)
     if keep > 0 and path.is_file():
-        for k in range(keep, 1, -1):
-            if older_copy(path, k - 1).is_file():
-                os.replace(older_copy(path, k - 1), older_copy(path, k))
-        link = path.with_name(f".{path.name}.link.tmp")
-        link.unlink(missing_ok=True)
-        try:
-            os.link(path, link)
-        except OSError:
-            shutil.copyfile(path, link)
-        os.replace(link, older_copy(path, 1))
+        if not _is_complete(path):
+            moved = set_aside(path)
+            logger.warning("%s is damaged: moved it to %s, kept the older copies", path, moved)
+        else:
+            _shift_older_copies(path, keep)
+            link = path.with_name(f".{path.name}.link.tmp")
+            link.unlink(missing_ok=True)
+            try:
+                os.link(path, link)
+            except OSError:
+                shutil.copyfile(path, link)
+            os.replace(link, older_copy(path, 1))
     save_checkpoint(path, state)
+
+
+def keep_previous(path: str | Path, keep: int) -> Path | None:
+    """Move a previous run's ``path`` (``best.pt``) to ``path.1`` before a new run writes one.
+
+    The older copies shift as in :func:`save_rotating` (``best.1.pt`` becomes ``best.2.pt``
+    ... up to ``keep``, the oldest dropped); a damaged ``path`` is moved aside instead
+    (:func:`set_aside`). With ``keep == 0`` nothing moves: the new run's first save replaces
+    ``path``. One log line says what was done (a warning when a copy is dropped or replaced).
+
+    Returns:
+        Where ``path`` went, or ``None`` (no ``path``, or ``keep == 0``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    previous = f"a previous run's {path.name} in {path.parent}"
+    if keep == 0:
+        logger.warning(
+            "%s will be replaced by this run's (train.keep_checkpoints=0 keeps no copies)",
+            previous,
+        )
+        return None
+    if not _is_complete(path):
+        moved = set_aside(path)
+        logger.warning("%s is damaged: moved it to %s", previous, moved.name)
+        return moved
+    dropped = older_copy(path, keep).is_file()
+    _shift_older_copies(path, keep)
+    os.replace(path, older_copy(path, 1))
+    _fsync_dir(path.parent)
+    kept = f"{previous} is kept as {older_copy(path, 1).name}"
+    if dropped:
+        logger.warning(
+            "%s; the oldest copy %s was dropped (train.keep_checkpoints=%d; raise it to keep more)",
+            kept,
+            older_copy(path, keep).name,
+            keep,
+        )
+    else:
+        logger.info("%s", kept)
+    return older_copy(path, 1)
+
+
+def set_aside(path: str | Path) -> Path:
+    """Rename a damaged ``path`` to ``path.corrupt`` (``.corrupt.1``, ... when taken), so
+    that no rotation moves it over a good copy and nothing is deleted; returns the new name."""
+    path = Path(path)
+    target = path.with_name(f"{path.name}.corrupt")
+    number = 0
+    while target.exists():
+        number += 1
+        target = path.with_name(f"{path.name}.corrupt.{number}")
+    os.replace(path, target)
+    _fsync_dir(path.parent)
+    return target
+
+
+def _shift_older_copies(path: Path, keep: int) -> None:
+    """``path.{k-1}`` becomes ``path.{k}`` for ``k = keep .. 2`` (``path.keep`` dropped)."""
+    for k in range(keep, 1, -1):
+        if older_copy(path, k - 1).is_file():
+            os.replace(older_copy(path, k - 1), older_copy(path, k))
+
+
+def _is_complete(path: Path) -> bool:
+    """Cheap check that ``path`` is a whole ``torch.save`` file: its zip directory (at the
+    end of the file) reads. A file cut short by a crash or a full disk fails it."""
+    try:
+        with zipfile.ZipFile(path):
+            return True
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 def remove_stale_temp_files(folder: str | Path) -> list[Path]:
@@ -105,8 +188,17 @@ def remove_stale_temp_files(folder: str | Path) -> list[Path]:
     return stale
 
 
-def load_resumable(path: str | Path) -> tuple[dict[str, Any], Path]:
+def load_resumable(path: str | Path, set_aside_damaged: bool = True) -> tuple[dict[str, Any], Path]:
     """Load ``path`` (``last.pt``), or the newest good older copy when it is damaged.
+
+    When an older copy is used, the newer files that failed to load are moved aside
+    (``last.pt`` -> ``last.pt.corrupt``, see :func:`set_aside`), so the next
+    :func:`save_rotating` never rotates them over the good copy the run resumed from.
+
+    Args:
+        path: the ``last.pt`` to resume from.
+        set_aside_damaged: move the damaged files aside (only the process that writes the
+            checkpoints should: rank 0 of a distributed run).
 
     Returns:
         ``(state, the file it came from)``.
@@ -120,7 +212,7 @@ def load_resumable(path: str | Path) -> tuple[dict[str, Any], Path]:
         (p for p in path.parent.glob(f"{path.stem}.*{path.suffix}") if _copy_number(path, p)),
         key=lambda p: _copy_number(path, p),
     )
-    errors = []
+    errors, damaged = [], []
     for candidate in [path, *copies]:
         try:
             state = load_checkpoint(candidate)
@@ -128,14 +220,35 @@ def load_resumable(path: str | Path) -> tuple[dict[str, Any], Path]:
             errors.append(str(err))
             if candidate.is_file():
                 logger.error("%s", err)
+                damaged.append(candidate)
             continue
         if candidate != path:
-            logger.warning("resuming from the older copy %s instead", candidate)
+            notes = [f"resuming from the older copy {candidate} instead"]
+            if set_aside_damaged:
+                notes += [_set_aside_unreadable(p) for p in damaged]
+            logger.warning("%s", "; ".join(notes))
         return state, candidate
     raise CheckpointError(
         "cannot resume: " + "; ".join(errors) + ". Start without --resume, or point "
         "--work-dir at the run's folder."
     )
+
+
+def _set_aside_unreadable(path: Path) -> str:
+    """:func:`set_aside` for :func:`load_resumable`; returns the note for its warning.
+
+    Raises:
+        CheckpointError: the file cannot be renamed (resuming could then rotate it over the
+            copy the run resumes from).
+    """
+    try:
+        moved = set_aside(path)
+    except OSError as err:
+        raise CheckpointError(
+            f"cannot move the unreadable {path} aside: {err.strerror or err}; move or delete "
+            "it, then resume again"
+        ) from err
+    return f"moved the unreadable {path} to {moved.name}"
 
 
 def _copy_number(path: Path, candidate: Path) -> int:
@@ -161,18 +274,24 @@ def _fsync_dir(folder: Path) -> None:
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Load a checkpoint on the CPU with ``weights_only=True``.
 
+    A cheap look at the file first (:func:`check_checkpoint_file`) turns the usual mistakes
+    (a folder, an empty or text file, a TorchScript or ONNX export) into a one-line message;
+    torch's own warnings and advice never reach the user.
+
     Raises:
         CheckpointError: the file is missing, unreadable, not a detseg checkpoint,
             or lacks one of ``model``, ``config``, ``classes``, ``meta``.
     """
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint not found: {path}")
+    check_checkpoint_file(path)
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. torch's notes on zip files it dispatches
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # the unpickler raises many types on corrupt input
         raise CheckpointError(
-            f"cannot read checkpoint {path} (corrupt or not a checkpoint): {err}"
+            f"cannot read checkpoint {path} (corrupt or not a checkpoint): {_load_error(err)}; "
+            "give a best.pt / last.pt written by train.py"
         ) from err
     if not isinstance(state, dict):
         raise CheckpointError(f"{path}: expected a dict, got {type(state).__name__}")
@@ -180,6 +299,88 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if missing:
         raise CheckpointError(f"{path}: not a detseg checkpoint, missing {missing}")
     return state
+
+
+#: Bytes read from the start of a file to tell a text file or an ONNX export.
+_HEAD_BYTES = 4096
+_ZIP_MAGIC = b"PK\x03\x04"
+#: Field tags that follow ``ir_version`` (field 1) at the start of an ONNX ``ModelProto``.
+_ONNX_NEXT_TAGS = frozenset(b"\x12\x1a\x22\x28\x32\x3a\x42")
+
+
+def check_checkpoint_file(path: Path) -> None:
+    """Refuse, from the file system and the first bytes, what cannot be a checkpoint.
+
+    Raises:
+        CheckpointError: ``path`` is missing, a folder, empty, unreadable, a text file, a
+            TorchScript or ONNX export (``tools/export.py``), or a zip archive cut short.
+    """
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder; give a best.pt / last.pt file")
+    if not path.exists():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as file:
+            head = file.read(_HEAD_BYTES)
+    except OSError as err:
+        raise CheckpointError(f"cannot read checkpoint {path}: {err.strerror or err}") from err
+    if size == 0:
+        raise CheckpointError(f"{path} is empty (0 bytes)")
+    if head.startswith(_ZIP_MAGIC):
+        _check_zip(path)
+    elif _is_onnx(head):
+        raise CheckpointError(_export_message(path, "an ONNX"))
+    elif _is_text(head):
+        raise CheckpointError(f"{path} is not a checkpoint (a text file?)")
+
+
+def _check_zip(path: Path) -> None:
+    """A checkpoint is a zip archive; refuse a TorchScript export and an archive cut short."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError) as err:
+        raise CheckpointError(
+            f"{path} is corrupt: cut short or damaged (its zip directory is unreadable); "
+            "give a complete best.pt / last.pt"
+        ) from err
+    inner = {name.split("/", 1)[-1] for name in names}
+    if "constants.pkl" in inner or any(name.startswith("code/") for name in inner):
+        raise CheckpointError(_export_message(path, "a TorchScript"))
+
+
+def _export_message(path: Path, kind: str) -> str:
+    return f"{path} is {kind} export, not a train.py checkpoint; give best.pt or last.pt"
+
+
+def _is_onnx(head: bytes) -> bool:
+    """An ONNX ``ModelProto`` starts with ``ir_version`` (tag 0x08, a small varint), then
+    another of its fields."""
+    return len(head) >= 3 and head[0] == 0x08 and head[1] < 0x80 and head[2] in _ONNX_NEXT_TAGS
+
+
+def _is_text(head: bytes) -> bool:
+    """No NUL byte, and valid UTF-8 (a character cut at the end of ``head`` allowed)."""
+    if b"\0" in head:
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _load_error(err: Exception) -> str:
+    """The reason of a failed ``torch.load``, without torch's advice to drop
+    ``weights_only`` (wrong for a file that is not a checkpoint, and unsafe)."""
+    text = str(err)
+    if "WeightsUnpickler error:" in text:
+        text = text.split("WeightsUnpickler error:", 1)[1].strip()
+        text = re.split(r"\.\s|\n", text, maxsplit=1)[0]
+    elif isinstance(err, OSError) and err.strerror:
+        text = err.strerror
+    return " ".join(text.split()) or type(err).__name__
 
 
 def load_model(

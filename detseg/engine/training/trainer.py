@@ -34,6 +34,7 @@ from detseg.data.loader import EpochBatchSampler
 from detseg.data.registry import SEG_DATASETS
 from detseg.engine.checkpointing.checkpoint import (
     CheckpointError,
+    keep_previous,
     load_resumable,
     remove_stale_temp_files,
     restore_training_state,
@@ -185,7 +186,7 @@ def _train(
         after_step=after_step,
         settings=settings,
     )
-    prepare_work_dir(run)
+    prepare_work_dir(run, resume=resume)
     if resume:
         resume_run(run)
     elif dist.rank > 0:
@@ -267,9 +268,14 @@ def setup_record(run: TrainingRun, resumed: bool) -> dict[str, Any]:
     }
 
 
-def prepare_work_dir(run: TrainingRun) -> None:
+def prepare_work_dir(run: TrainingRun, resume: bool = False) -> None:
     """Rank 0 checks the work dir (writable, room for the checkpoints), removes temporary files
     of a killed write and writes ``config.yaml``; every process learns of a failure.
+
+    A new run (not ``resume``) in a used work dir loses nothing: the previous run's ``best.pt``
+    is kept as ``best.1.pt`` (older copies shift up to ``train.keep_checkpoints``, see
+    :func:`~detseg.engine.checkpointing.checkpoint.keep_previous`) and one line says so; its
+    ``last.pt`` becomes ``last.1.pt`` at the first save, as every ``last.pt`` does.
 
     Raises:
         WorkDirError: the folder is not writable or its disk too full.
@@ -279,11 +285,14 @@ def prepare_work_dir(run: TrainingRun) -> None:
         optimizer_states = optimizer_state_count(run.optimizer)
         last = checkpoint_bytes(run.model, optimizer_states, run.ema is not None)
         weights = checkpoint_bytes(run.model, 0, False)
-        needed = required_bytes(last, weights, run.cfg.train.keep_checkpoints)
+        keep = run.cfg.train.keep_checkpoints
+        needed = required_bytes(last, weights, keep)
         try:
             check_work_dir(run.work_dir, needed)
             for stale in remove_stale_temp_files(run.work_dir):
                 logger.info("removed %s, left by an interrupted checkpoint write", stale)
+            if not resume:
+                keep_previous(run.work_dir / "best.pt", keep)
             config_text = yaml.safe_dump(run.cfg.to_dict(), sort_keys=False)
             (run.work_dir / "config.yaml").write_text(config_text)
         except (WorkDirError, OSError) as err:
@@ -294,12 +303,13 @@ def prepare_work_dir(run: TrainingRun) -> None:
 
 
 def resume_run(run: TrainingRun) -> None:
-    """Load ``last.pt`` (or its newest good copy) into the run.
+    """Load ``last.pt`` (or its newest good copy) into the run; rank 0 moves the damaged newer
+    files aside (``last.pt.corrupt``) so that no later save rotates them over the good copy.
 
     Raises:
         CheckpointError: no readable checkpoint, or it lacks the training state.
     """
-    saved, source = load_resumable(run.work_dir / "last.pt")
+    saved, source = load_resumable(run.work_dir / "last.pt", set_aside_damaged=run.dist.is_main)
     run.model.load_state_dict(saved["model"])
     restore_training_state(
         saved, run.optimizer, run.scheduler, run.scaler, ema=run.ema, rank=run.dist.rank

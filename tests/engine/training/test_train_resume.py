@@ -8,8 +8,10 @@ process group after step 4, the loader worker included, as a scheduler does): it
 step (the middle of epoch 1), writes ``last.pt`` and exits 143.
 Resumed (here, ``num_workers=0``), it must end with exactly the reference's weights, EMA
 weights and optimizer state; so must a resume from the older ``last.1.pt`` after ``last.pt``
-is truncated. The state it stopped in must equal the reference's own mid-epoch checkpoint of
-iteration 5 (``train.checkpoint_every=5``).
+is truncated (which is moved aside as ``last.pt.corrupt``, never rotated over ``last.1.pt``).
+The state it stopped in must equal the reference's own mid-epoch checkpoint of iteration 5
+(``train.checkpoint_every=5``). A new run (no ``--resume``) in the reference's folder keeps
+its ``best.pt`` as ``best.1.pt``.
 """
 
 from __future__ import annotations
@@ -184,6 +186,27 @@ def test_damaged_last_pt_falls_back_to_the_older_copy(
     assert any("last.1.pt" in r.getMessage() for r in caplog.records)
     # The older copy is an exact state too (end of epoch 0): the result is still bit-equal.
     _assert_same_final_state(reference, work_dir)
+    # The damaged file was moved aside, not rotated over the good copy the run resumed from.
+    assert (work_dir / "last.pt.corrupt").read_bytes() == data[: len(data) // 2]
+    assert any("last.pt.corrupt" in r.getMessage() for r in caplog.records)
+    assert load_checkpoint(work_dir / "last.1.pt")["meta"]["iteration"] == 3
+
+
+def test_a_new_run_in_a_used_work_dir_keeps_the_previous_best_pt(
+    reference, shapes, train_main, tmp_path, caplog
+):
+    work_dir = tmp_path / "used"
+    shutil.copytree(reference, work_dir)
+    previous_best, previous_last = (work_dir / name for name in ("best.pt", "last.pt"))
+    best_bytes, last_bytes = previous_best.read_bytes(), previous_last.read_bytes()
+    new_run = ("train.num_workers=0", "train.epochs=1", "train.max_iters=1")
+    with caplog.at_level(logging.INFO):
+        assert train_main(work_dir, shapes, *new_run, "train.tensorboard=false") == 0
+    assert (work_dir / "best.1.pt").read_bytes() == best_bytes  # kept, as last.pt is
+    assert (work_dir / "last.1.pt").read_bytes() == last_bytes
+    assert load_checkpoint(work_dir / "best.pt")["meta"]["iteration"] == 1  # the new run's
+    kept = [r.getMessage() for r in caplog.records if "kept as best.1.pt" in r.getMessage()]
+    assert kept == [f"a previous run's best.pt in {work_dir} is kept as best.1.pt"]
 
 
 def test_reference_run_records(reference):
