@@ -1,10 +1,13 @@
 """What keeps a run's work: checkpoint files, a clean stop on a signal, work-dir checks.
 
 - :mod:`~detseg.engine.checkpointing.checkpoint`: atomic ``save_checkpoint``,
-  ``load_checkpoint`` (one-line errors for folders, empty and text files, exports), ``load_model``,
+  ``load_checkpoint``, ``load_model``,
   rotation (``last.1.pt`` ..., a previous run's ``best.1.pt`` ...) and fallback (damaged files
   moved aside as ``last.pt.corrupt``), the training state and random states that ``--resume``
   restores.
+- :mod:`~detseg.engine.checkpointing.file_checks`: ``CheckpointError`` and
+  ``check_checkpoint_file``: one-line errors for a folder, an empty, text or cut-short file, a
+  TorchScript or ONNX export given as a checkpoint.
 - :mod:`~detseg.engine.checkpointing.interrupt`: :class:`StopSignals`, SIGINT / SIGTERM stop
   a run after the current step.
 - :mod:`~detseg.engine.checkpointing.disk_check`: the work dir is writable and has room for
@@ -13,8 +16,6 @@
 
 from detseg.engine.checkpointing.checkpoint import (
     REQUIRED_KEYS,
-    CheckpointError,
-    check_checkpoint_file,
     keep_previous,
     load_checkpoint,
     load_model,
@@ -39,6 +40,7 @@ from detseg.engine.checkpointing.disk_check import (
     optimizer_state_count,
     required_bytes,
 )
+from detseg.engine.checkpointing.file_checks import CheckpointError, check_checkpoint_file
 from detseg.engine.checkpointing.interrupt import StopSignals
 
 __all__ = [
