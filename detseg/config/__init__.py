@@ -32,12 +32,16 @@ The ``model`` section is ``name`` plus the keyword arguments of the builder
 (:func:`builder_section` leaves them out for ``build_model``); a nested section of it
 (Faster R-CNN's ``rpn``, a segmenter's ``loss`` and ``input``) is a dict that the builder
 turns into a settings dataclass with :func:`detseg.config.sections.dataclass_from_dict`.
+Every model key is checked when the config loads, by name and by the type annotation (and
+the :class:`Range` bounds) of the builder's parameter or the dataclass's field (see
+:mod:`detseg.config.model_section`).
 The ``data`` section is ``format``, ``root`` and ``augmentations`` plus the format's own
 keys (annotation paths, splits), which are handed to ``detseg.data.build_dataset``
 unchanged.
 """
 
 from detseg.config.bases import BASE_KEY
+from detseg.config.checks import Range
 from detseg.config.data_file import load_data_file
 from detseg.config.loading import config_from_dict, load_config
 from detseg.config.schema import (
@@ -57,6 +61,7 @@ __all__ = [
     "DataConfig",
     "EvalConfig",
     "ModelConfig",
+    "Range",
     "TrainConfig",
     "builder_section",
     "config_from_dict",

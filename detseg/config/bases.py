@@ -39,20 +39,45 @@ def read_yaml(path: Path, what: str = "config file") -> dict[str, Any]:
     """Read a YAML file whose top level is a mapping (an empty file is ``{}``).
 
     Raises:
-        ConfigError: no such file ("<what> not found: <path>"), invalid YAML, or a top level
-            that is not a mapping.
+        ConfigError: no such file ("<what> not found: <path>"), a file that is not UTF-8 text
+            (an image given as the config), a YAML syntax error (naming its line and column),
+            or a top level that is not a mapping.
     """
     if not path.is_file():
         raise ConfigError(f"{what} not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text())
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        why = f"byte {err.object[err.start]:#04x} at offset {err.start} is not UTF-8"
+        raise ConfigError(_not_text(path, what, why)) from None
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: invalid YAML: {err}") from err
+        raise ConfigError(_yaml_error_text(path, what, err)) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
     return data
+
+
+def _not_text(path: Path, what: str, why: str) -> str:
+    """The message for a file that is no YAML text at all (an image, an archive)."""
+    return f"{path}: not a YAML text file ({why}); give a {what} in YAML"
+
+
+def _yaml_error_text(path: Path, what: str, err: yaml.YAMLError) -> str:
+    """``<path>, line L, column C: invalid YAML: <problem>`` (lines and columns from 1)."""
+    if isinstance(err, yaml.reader.ReaderError):  # a control character: binary content
+        code = err.character if isinstance(err.character, int) else ord(err.character)
+        return _not_text(path, what, f"control character {code:#04x} at offset {err.position}")
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err)
+    if isinstance(err, yaml.MarkedYAMLError) and err.context:
+        problem = f"{problem} ({err.context})"
+    if mark is None:
+        return f"{path}: invalid YAML: {problem}"
+    return f"{path}, line {mark.line + 1}, column {mark.column + 1}: invalid YAML: {problem}"
 
 
 def deep_merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:

@@ -13,8 +13,10 @@
 3. **Overrides** (``--set a.b=value``), parsed by the type of the field they set. Those of
    ``data.format`` are applied first, whatever their place on the command line, so
    ``--set data.root=/x data.format=voc`` keeps the root.
-4. **Validation** into the dataclasses, the model kwargs against the builder's signature, the
-   data keys against the format's (``detseg.data.registry.DATA_DEFAULTS``).
+4. **Validation** into the dataclasses (types, then each section's ranges), the model kwargs
+   against the builder's signature and its parameters' types
+   (:mod:`detseg.config.model_section`), the data keys against the format's
+   (``detseg.data.registry.DATA_DEFAULTS``).
 
 Switching formats (:mod:`detseg.config.data_section`): when a file merged over its bases, or a
 ``--set data.format=X``, sets ``data.format`` to another format than the section it lands on
@@ -27,22 +29,18 @@ which format takes it.
 from __future__ import annotations
 
 import dataclasses
-import inspect
-import logging
 import os
-import types
 import typing
 from typing import Any, Literal
 
 import yaml
 
 from detseg.config.bases import BASE_KEY, compose, deep_merge
+from detseg.config.checks import coerce, unknown_key_error
 from detseg.config.data_file import load_data_file, replace_data_section
 from detseg.config.data_section import check_data_keys, switch_format
-from detseg.config.schema import OPEN_SECTIONS, Config, ConfigError, DataConfig, ModelConfig
-from detseg.config.suggest import did_you_mean
-
-logger = logging.getLogger(__name__)
+from detseg.config.model_section import check_model_section
+from detseg.config.schema import OPEN_SECTIONS, Config, ConfigError, DataConfig
 
 #: The key of ``--set`` overrides applied before the others (a format switch).
 FORMAT_OVERRIDE = "data.format"
@@ -103,7 +101,7 @@ def config_from_dict(
     for item in [*formats, *others]:
         _apply_override(raw, item)
     config = _build(Config, raw, source, "")
-    _check_model_kwargs(config.model, source)
+    check_model_section(config.model, source)
     _check_data_options(config.data, source)
     return config
 
@@ -115,15 +113,6 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _unknown_key_error(source: str, key_path: str, valid: typing.Iterable[str]) -> ConfigError:
-    valid = sorted(valid)
-    name = key_path.rsplit(".", 1)[-1]
-    hint = did_you_mean(name, valid, prefix=key_path[: -len(name)])
-    return ConfigError(
-        f"{source}: unknown key '{key_path}'{hint} (valid keys here: {', '.join(valid)})"
-    )
-
-
 def _check_keys(raw: dict[str, Any], cls: type, source: str, prefix: str) -> None:
     """Reject unknown keys of the closed sections of one file (before merging)."""
     hints = _hints(cls)
@@ -131,7 +120,7 @@ def _check_keys(raw: dict[str, Any], cls: type, source: str, prefix: str) -> Non
         if key not in hints:
             if cls in OPEN_SECTIONS:
                 continue
-            raise _unknown_key_error(source, prefix + str(key), hints)
+            raise unknown_key_error(source, prefix + str(key), hints)
         if dataclasses.is_dataclass(hints[key]) and isinstance(value, dict):
             _check_keys(value, hints[key], source, f"{prefix}{key}.")
 
@@ -151,108 +140,20 @@ def _build(cls: type, raw: Any, source: str, prefix: str) -> Any:
         key_path = prefix + str(key)
         if key == open_field or key not in hints:
             if open_field is None:
-                raise _unknown_key_error(source, key_path, hints)
+                raise unknown_key_error(source, key_path, hints)
             extra[str(key)] = value
             continue
         tp = hints[key]
         if isinstance(tp, type) and dataclasses.is_dataclass(tp):  # a section
             kwargs[key] = _build(tp, value, source, key_path + ".")
         else:
-            kwargs[key] = _coerce(value, tp, source, key_path)
+            kwargs[key] = coerce(value, tp, source, key_path)
     if open_field is not None:
         kwargs[open_field] = extra
-    return cls(**kwargs)
-
-
-def _coerce(value: Any, tp: Any, source: str, key_path: str) -> Any:
-    """Check ``value`` against type ``tp``; convert ints to floats and numeric strings."""
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    bad = ConfigError(f"{source}: '{key_path}' must be {_type_name(tp)}, got {value!r}")
-    if tp is Any:
-        return value
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        inner = [a for a in args if a is not type(None)]
-        return _coerce(value, inner[0], source, key_path)
-    if origin is Literal:
-        if value not in args:
-            raise ConfigError(f"{source}: '{key_path}' must be one of {list(args)}, got {value!r}")
-        return value
-    if origin is list:
-        if not isinstance(value, list):
-            raise bad
-        return [_coerce(v, args[0], source, f"{key_path}[{i}]") for i, v in enumerate(value)]
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise bad
-        return dict(value)
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise bad
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise bad
-        return value
-    if tp is float:
-        if isinstance(value, bool):
-            raise bad
-        try:  # YAML 1.1 reads "1e-4" as a string; accept it as a float.
-            return float(value)
-        except (TypeError, ValueError):
-            raise bad from None
-    if tp is str:
-        if not isinstance(value, str):
-            raise bad
-        return value
-    raise TypeError(f"unsupported config field type {tp!r} at {key_path}")
-
-
-def _type_name(tp: Any) -> str:
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join(_type_name(a) for a in args)
-    if origin is list:
-        return f"a list of {_type_name(args[0])}"
-    if origin is dict:
-        return "a mapping"
-    return "null" if tp is type(None) else f"a {getattr(tp, '__name__', tp)}"
-
-
-def _check_model_kwargs(model: ModelConfig, source: str) -> None:
-    """Validate ``model.name`` and its kwargs against the builder's signature, when importable."""
-    if not model.name:
-        raise ConfigError(f"{source}: 'model.name' is required (a key of detseg.models.MODELS)")
-    if "num_classes" in model.kwargs:
-        raise ConfigError(
-            f"{source}: 'model.num_classes' is not a config key: it is derived from the "
-            "dataset's classes; remove it"
-        )
     try:
-        from detseg.models import MODELS
-        from detseg.segmentation import SEGMENTATION_MODELS
-        from detseg.segmentation.settings import check_moved_keys
-    except ImportError as err:  # models not importable (partial install): build_model checks later
-        logger.debug("skipping model kwargs check: %s", err)
-        return
-    if model.name not in MODELS:
-        hint = did_you_mean(model.name, MODELS)
-        raise ConfigError(
-            f"{source}: unknown model.name '{model.name}'{hint} (known: {', '.join(MODELS)})"
-        )
-    if model.name in SEGMENTATION_MODELS:
-        try:
-            check_moved_keys(model.kwargs)
-        except ValueError as err:
-            raise ConfigError(f"{source}: {err}") from None
-    params = inspect.signature(MODELS[model.name]).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return
-    valid = [n for n in params if n != "num_classes"]
-    for key in model.kwargs:
-        if key not in valid:
-            raise _unknown_key_error(source, f"model.{key}", valid)
+        return cls(**kwargs)
+    except ConfigError as err:  # a range check of the section (``__post_init__``)
+        raise ConfigError(f"{source}: {err}") from None
 
 
 def _check_data_options(data: DataConfig, source: str) -> None:
@@ -313,7 +214,7 @@ def _field_type(keys: list[str], source: str) -> Any:
             return tp
         if open_field is not None:  # builder kwargs / dataset options: any key, any YAML value
             return Any
-        raise _unknown_key_error(source, path, hints)
+        raise unknown_key_error(source, path, hints)
     raise ConfigError(f"{source}: empty key")
 
 

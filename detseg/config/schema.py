@@ -83,6 +83,27 @@ class DataConfig:
         return flat
 
 
+#: The lowest value of each bounded key of ``train`` (null, where the key allows it, is valid).
+TRAIN_AT_LEAST: dict[str, float] = {
+    "epochs": 1,
+    "max_iters": 1,
+    "batch_size": 1,
+    "accumulate": 1,
+    "base_batch_size": 1,
+    "warmup_iters": 0,
+    "num_workers": 0,
+    "prefetch_factor": 1,
+    "log_every": 1,
+    "eval_every": 1,
+    "ema_warmup": 0,
+    "patience": 1,
+    "checkpoint_every": 1,
+    "keep_checkpoints": 0,
+    "tensorboard_images": 0,
+    "weight_decay": 0.0,
+}
+
+
 @dataclass
 class TrainConfig:
     """Optimisation schedule. See ``configs/_base_/shapes_cpu.yaml`` for each key's meaning.
@@ -137,28 +158,52 @@ class TrainConfig:
     debug_ranks: bool = False
 
     def __post_init__(self) -> None:
-        at_least = {
-            "accumulate": 1,
-            "keep_checkpoints": 0,
-            "ema_warmup": 0,
-            "tensorboard_images": 0,
-        }
-        at_least |= {"base_batch_size": 1, "patience": 1, "checkpoint_every": 1}
-        at_least |= {"prefetch_factor": 1}
-        for key, low in at_least.items():
-            value = getattr(self, key)
-            if value is not None and value < low:
-                raise ConfigError(f"train.{key} must be >= {low}, got {value}")
+        check_at_least(self, "train", TRAIN_AT_LEAST)
+        check_above_zero(self, "train", ("lr", "gamma", "power", "grad_clip"))
+        check_in_range(self, "train", "momentum", 0.0, 1.0, high_open=True)
+        check_in_range(self, "train", "warmup_factor", 0.0, 1.0)
         if self.aspect_ratio_groups == 1 or self.aspect_ratio_groups < 0:
             raise ConfigError(
                 f"train.aspect_ratio_groups must be 0 (off) or >= 2, got {self.aspect_ratio_groups}"
             )
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise ConfigError(f"train.ema_decay must be in [0, 1), got {self.ema_decay}")
+        check_in_range(self, "train", "ema_decay", 0.0, 1.0, high_open=True)
         if not isinstance(self.channels_last, bool) and self.channels_last != "auto":
             raise ConfigError(
                 f"train.channels_last must be auto, true or false, got {self.channels_last!r}"
             )
+
+
+def check_at_least(section: Any, name: str, lows: dict[str, float]) -> None:
+    """Each key of ``lows`` of dataclass ``section`` (config section ``name``) is ``None``
+    (where its type allows) or at least its low.
+
+    Raises:
+        ConfigError: ``train.epochs must be >= 1, got 0``.
+    """
+    nullable = {f.name for f in dataclasses.fields(section) if f.default is None}
+    for key, low in lows.items():
+        value = getattr(section, key)
+        if value is not None and value < low:
+            alternative = " or null" if key in nullable else ""
+            raise ConfigError(f"{name}.{key} must be >= {low}{alternative}, got {value}")
+
+
+def check_above_zero(section: Any, name: str, keys: tuple[str, ...]) -> None:
+    """Each of ``keys`` of ``section`` is ``None`` (where its type allows) or ``> 0``."""
+    for key in keys:
+        value = getattr(section, key)
+        if value is not None and not value > 0:
+            raise ConfigError(f"{name}.{key} must be > 0, got {value}")
+
+
+def check_in_range(
+    section: Any, name: str, key: str, low: float, high: float, high_open: bool = False
+) -> None:
+    """``section.<key>`` is in ``[low, high]`` (``[low, high)`` with ``high_open``)."""
+    value = getattr(section, key)
+    if not (low <= value < high if high_open else low <= value <= high):
+        interval = f"[{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ConfigError(f"{name}.{key} must be in {interval}, got {value}")
 
 
 @dataclass
@@ -209,6 +254,8 @@ class EvalConfig:
     crf: CRFConfig = field(default_factory=CRFConfig)
 
     def __post_init__(self) -> None:
+        check_in_range(self, "eval", "score_threshold", 0.0, 1.0)
+        check_at_least(self, "eval", {"max_images": 1, "batch_size": 1})
         if not self.tta_scales or min(self.tta_scales) <= 0:
             raise ConfigError(
                 f"eval.tta_scales must be a non-empty list of factors > 0, got {self.tta_scales}"

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from detseg.detection.roi_pooling import RoIPooler
+from detseg.detection.settings_checks import require_at_least, require_fractions
 from detseg.losses import smooth_l1_loss
 from detseg.ops.box_coder import BoxCoder
 from detseg.ops.boxes import batched_box_iou, clip_boxes_to_sizes
@@ -48,6 +49,12 @@ class RoIHeadsConfig:
     nms_thresh: float = 0.5
     detections_per_img: int = 100
     min_box_size: float = 1e-2
+
+    def __post_init__(self) -> None:
+        require_fractions(self, "fg_iou_thresh", "bg_iou_thresh", "positive_fraction")
+        require_fractions(self, "nms_thresh", "score_thresh")
+        require_at_least(self, 1, "batch_size_per_image", "detections_per_img")
+        require_at_least(self, 0, "min_box_size")
 
 
 class RoISample(NamedTuple):

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from detseg.detection.settings_checks import require_at_least, require_fractions
 from detseg.detection.transform import ImageBatch
 from detseg.losses import smooth_l1_loss
 from detseg.ops.anchors import AnchorGenerator
@@ -54,6 +55,14 @@ class RPNConfig:
     score_thresh: float = 0.0
     min_box_size: float = 1e-3
     conv_depth: int = 1
+
+    def __post_init__(self) -> None:
+        require_fractions(self, "fg_iou_thresh", "bg_iou_thresh", "positive_fraction")
+        require_fractions(self, "nms_thresh", "score_thresh")
+        require_at_least(self, 1, "batch_size_per_image", "conv_depth")
+        require_at_least(self, 1, "pre_nms_top_n_train", "pre_nms_top_n_test")
+        require_at_least(self, 1, "post_nms_top_n_train", "post_nms_top_n_test")
+        require_at_least(self, 0, "min_box_size")
 
 
 class RPNHead(nn.Module):

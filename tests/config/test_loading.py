@@ -22,7 +22,9 @@ _REAL_MODEL_TESTS = {
 }
 
 
-def _toy_builder(num_classes: int, min_size: int = 800, backbone: str = "r18", rpn: dict = None):
+def _toy_builder(
+    num_classes: int, min_size: int = 800, backbone: str | None = "r18", rpn: dict | None = None
+):
     raise AssertionError("config loading must not build the model")
 
 

@@ -1,0 +1,196 @@
+"""Value checks shared by the config loader: a value against a type, an unknown key.
+
+:func:`coerce` checks a value from YAML or ``--set`` against a type annotation (of a schema
+dataclass field, or of a model builder's parameter) and converts what YAML gives to what
+the field holds: an int where a float is wanted, a numeric string (YAML 1.1 reads ``1e-4``
+as a string) to a float, a list where a sequence or tuple is wanted (kept a list, so the
+config stays plain YAML).
+
+Bounds are declared where the parameter is, with :class:`Range` in ``typing.Annotated``
+(``nms_thresh: Annotated[float, Range(0, 1)] = 0.5``, ``max_size: Annotated[int, Range(1)]``):
+:func:`coerce` checks them too.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import dataclasses
+import types
+import typing
+from typing import Annotated, Any, Literal
+
+from detseg.config.schema import ConfigError
+from detseg.config.suggest import did_you_mean
+
+#: Annotations of a sequence of any length (YAML gives a list, a Python caller may pass a tuple).
+_SEQUENCES = (list, tuple, collections.abc.Sequence)
+
+
+@dataclasses.dataclass(frozen=True)
+class Range:
+    """The bounds of a number, as metadata of ``typing.Annotated``: ``Range(0, 1)`` is
+    ``[0, 1]``, ``Range(1)`` is ``>= 1``, ``Range(0, low_open=True)`` is ``> 0``.
+
+    Attributes:
+        low, high: the bounds (``None``: none on that side).
+        low_open, high_open: exclude the bound itself.
+    """
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` is within the bounds."""
+        above = self.low is None or (value > self.low if self.low_open else value >= self.low)
+        below = self.high is None or (value < self.high if self.high_open else value <= self.high)
+        return above and below
+
+    def describe(self) -> str:
+        """``in [0, 1]``, ``>= 1``, ``> 0``, ``<= 5``."""
+        if self.low is not None and self.high is not None:
+            left, right = "(" if self.low_open else "[", ")" if self.high_open else "]"
+            return f"in {left}{self.low:g}, {self.high:g}{right}"
+        if self.low is not None:
+            return f"{'>' if self.low_open else '>='} {self.low:g}"
+        if self.high is not None:
+            return f"{'<' if self.high_open else '<='} {self.high:g}"
+        return "any number"
+
+
+class UnsupportedType(TypeError):
+    """:func:`coerce` met a type annotation it cannot check."""
+
+
+def unknown_key_error(source: str, key_path: str, valid: typing.Iterable[str]) -> ConfigError:
+    """``<source>: unknown key 'a.b'; did you mean 'a.c' (valid keys here: ...)``."""
+    valid = sorted(valid)
+    name = key_path.rsplit(".", 1)[-1]
+    hint = did_you_mean(name, valid, prefix=key_path[: -len(name)])
+    return ConfigError(
+        f"{source}: unknown key '{key_path}'{hint} (valid keys here: {', '.join(valid)})"
+    )
+
+
+def coerce(value: Any, tp: Any, source: str, key_path: str, lenient: bool = False) -> Any:
+    """Check ``value`` against type ``tp``; convert ints to floats and numeric strings.
+
+    Args:
+        value: what YAML (or an override) gave.
+        tp: the type: ``bool``, ``int``, ``float``, ``str``, ``Any``, ``Literal[...]``, a union
+            (``X | None``, ``int | Sequence[int]``: the first alternative that fits),
+            ``list[X]``, ``Sequence[X]``, ``tuple[X, ...]``, ``tuple[X, Y]`` (that many
+            items), ``dict[...]``, ``Annotated[X, Range(...)]`` (``X`` within the bounds).
+        source: the file (or ``<checkpoint>``) named in the error.
+        key_path: the key named in the error (``train.lr``, ``model.rpn.nms_thresh``).
+        lenient: accept any value for a type that is not in the list above (a builder
+            parameter may have any annotation); otherwise that is a bug of the schema.
+
+    Returns:
+        The value, converted; a sequence or tuple comes back as a list.
+
+    Raises:
+        ConfigError: ``'<key_path>' must be <type>, got <value>`` (or ``must be in [0, 1]``).
+        UnsupportedType: ``tp`` is not in the list above, unless ``lenient``.
+    """
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    bad = ConfigError(f"{source}: '{key_path}' must be {type_name(tp)}, got {value!r}")
+    if tp is Any:
+        return value
+    if origin is Annotated:
+        return _coerce_annotated(value, tp, source, key_path, lenient)
+    if origin in (typing.Union, types.UnionType):
+        return _coerce_union(value, tp, source, key_path, lenient, bad)
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{source}: '{key_path}' must be one of {list(args)}, got {value!r}")
+        return value
+    if origin is tuple or origin in _SEQUENCES or tp in _SEQUENCES:
+        return _coerce_sequence(value, tp, source, key_path, lenient, bad)
+    if origin is dict or tp is dict:
+        if not isinstance(value, dict):
+            raise bad
+        return dict(value)
+    if tp in (bool, int, float, str):
+        return _coerce_scalar(value, tp, bad)
+    if lenient:
+        return value
+    raise UnsupportedType(f"unsupported config field type {tp!r} at {key_path}")
+
+
+def _coerce_annotated(value: Any, tp: Any, source: str, key_path: str, lenient: bool) -> Any:
+    """The value checked against the type of ``Annotated[type, ...]``, then its
+    :class:`Range` metadata (a null value has no bounds)."""
+    value = coerce(value, typing.get_args(tp)[0], source, key_path, lenient)
+    for bounds in (m for m in tp.__metadata__ if isinstance(m, Range)):
+        if value is not None and not bounds.contains(value):
+            raise ConfigError(f"{source}: '{key_path}' must be {bounds.describe()}, got {value!r}")
+    return value
+
+
+def _coerce_union(
+    value: Any, tp: Any, source: str, key_path: str, lenient: bool, bad: ConfigError
+) -> Any:
+    """The value as the first alternative of union ``tp`` that takes it (``None`` for null)."""
+    args = typing.get_args(tp)
+    if value is None and type(None) in args:
+        return None
+    for alternative in (a for a in args if a is not type(None)):
+        try:
+            return coerce(value, alternative, source, key_path, lenient)
+        except ConfigError:
+            continue
+    raise bad
+
+
+def _coerce_sequence(
+    value: Any, tp: Any, source: str, key_path: str, lenient: bool, bad: ConfigError
+) -> list[Any]:
+    """A list or tuple checked item by item against ``Sequence[X]``, ``list[X]`` or a tuple
+    type (``tuple[X, ...]``, or ``tuple[X, Y]`` of exactly that many items)."""
+    origin, args = typing.get_origin(tp) or tp, typing.get_args(tp)
+    if not isinstance(value, list | tuple) or (origin is list and isinstance(value, tuple)):
+        raise bad
+    if origin is tuple and args and args[-1] is not Ellipsis:
+        if len(value) != len(args):
+            raise bad
+        item_types = list(args)
+    else:
+        item_types = [args[0] if args else Any] * len(value)
+    return [
+        coerce(v, t, source, f"{key_path}[{i}]", lenient)
+        for i, (v, t) in enumerate(zip(value, item_types, strict=True))
+    ]
+
+
+def _coerce_scalar(value: Any, tp: type, bad: ConfigError) -> Any:
+    """A bool, int, float or str (an int or a numeric string is taken as a float)."""
+    if isinstance(value, bool) and tp is not bool:
+        raise bad
+    if tp is float:
+        try:  # YAML 1.1 reads "1e-4" as a string; accept it as a float.
+            return float(value)
+        except (TypeError, ValueError):
+            raise bad from None
+    if not isinstance(value, tp):
+        raise bad
+    return value
+
+
+def type_name(tp: Any) -> str:
+    """``a float``, ``a int or null``, ``a list of a int``, ``2 items of a float``..."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is Annotated:
+        return type_name(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(type_name(a) for a in args)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in args)
+    if origin is tuple and args and args[-1] is not Ellipsis:
+        return f"a list of {len(args)} items ({', '.join(type_name(a) for a in args)})"
+    if origin is tuple or origin in _SEQUENCES or tp in _SEQUENCES:
+        return f"a list of {type_name(args[0])}" if args else "a list"
+    if origin is dict or tp is dict:
+        return "a mapping"
+    return "null" if tp is type(None) else f"a {getattr(tp, '__name__', tp)}"

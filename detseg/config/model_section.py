@@ -1,0 +1,196 @@
+"""Checking the ``model`` section: ``model.name``, and each builder keyword argument by name
+and by type.
+
+The keys of ``model`` (but ``name``, ``init_from`` and ``compile``) are the keyword arguments
+of the builder ``detseg.models.MODELS[name]``. Each is checked against the builder's signature
+(an unknown key gets the closest parameter) and against the parameter's type annotation
+(:func:`detseg.config.checks.coerce`): ``model.min_size=abc`` is an error when the config is
+loaded, not a traceback when the model is built. A parameter whose default is ``None`` takes
+null; an annotation the checks do not know is not checked. Bounds are checked where the
+annotation declares them: ``nms_thresh: Annotated[float, Range(0, 1)]``
+(:class:`detseg.config.checks.Range`), on a builder parameter or a settings dataclass field.
+
+A nested section (Faster R-CNN's ``rpn``, a segmenter's ``loss``) is a dict of the fields of
+a settings dataclass, which the builder makes with
+:func:`detseg.config.sections.dataclass_from_dict`. The dataclass is known from the
+annotation when it names it (``SegmentationLossConfig | dict[str, Any] | None``), else from
+:data:`PLAIN_DICT_SECTIONS`. Its keys are checked by name and type, then the dataclass is
+made once, so that its own checks (``__post_init__``: ranges, choices) run at load time too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import logging
+import types
+import typing
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from detseg.config.checks import coerce, unknown_key_error
+from detseg.config.schema import ConfigError, ModelConfig
+from detseg.config.suggest import did_you_mean
+
+logger = logging.getLogger(__name__)
+
+#: Builder parameters annotated as a plain ``dict[str, Any]`` whose keys are the fields of a
+#: settings dataclass: parameter name -> ``"module:class"``. A builder that names the class
+#: in the annotation (``RPNConfig | dict[str, Any] | None``) needs no entry here.
+PLAIN_DICT_SECTIONS: dict[str, str] = {
+    "rpn": "detseg.detection.rpn:RPNConfig",
+    "roi_heads": "detseg.detection.roi_heads:RoIHeadsConfig",
+    "inference": "detseg.detection.yolo:YOLOInferenceConfig",
+}
+
+_ANNOTATION_ERRORS = (NameError, AttributeError, SyntaxError, TypeError)
+
+
+def check_model_section(model: ModelConfig, source: str) -> None:
+    """Validate ``model.name`` and its kwargs against the builder, when importable; replace
+    ``model.kwargs`` by the checked values (``1e-4`` a float, ...).
+
+    Raises:
+        ConfigError: no or an unknown ``model.name``, ``model.num_classes``, a flat
+            segmentation key that moved to a section, an unknown key, a value of a wrong type
+            or out of its settings dataclass's range.
+    """
+    if not model.name:
+        raise ConfigError(f"{source}: 'model.name' is required (a key of detseg.models.MODELS)")
+    if "num_classes" in model.kwargs:
+        raise ConfigError(
+            f"{source}: 'model.num_classes' is not a config key: it is derived from the "
+            "dataset's classes; remove it"
+        )
+    try:
+        from detseg.models import MODELS
+        from detseg.segmentation import SEGMENTATION_MODELS
+        from detseg.segmentation.settings import check_moved_keys
+    except ImportError as err:  # models not importable (partial install): build_model checks later
+        logger.debug("skipping model kwargs check: %s", err)
+        return
+    if model.name not in MODELS:
+        hint = did_you_mean(model.name, MODELS)
+        raise ConfigError(
+            f"{source}: unknown model.name '{model.name}'{hint} (known: {', '.join(MODELS)})"
+        )
+    if model.name in SEGMENTATION_MODELS:
+        try:
+            check_moved_keys(model.kwargs)
+        except ValueError as err:
+            raise ConfigError(f"{source}: {err}") from None
+    model.kwargs = check_builder_kwargs(MODELS[model.name], model.kwargs, source)
+
+
+def check_builder_kwargs(
+    builder: Callable[..., Any], kwargs: dict[str, Any], source: str
+) -> dict[str, Any]:
+    """``kwargs`` checked against ``builder``'s parameters: names (unless it takes
+    ``**kwargs``) and types.
+
+    Returns:
+        The checked values (a new dict).
+    """
+    params = inspect.signature(builder).parameters
+    open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    valid = [n for n, p in params.items() if n != "num_classes" and p.kind != p.VAR_KEYWORD]
+    checked: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key not in valid:
+            if not open_ended:
+                raise unknown_key_error(source, f"model.{key}", valid)
+            checked[key] = value
+            continue
+        param = params[key]
+        if value is None and param.default is None:
+            checked[key] = None
+            continue
+        tp = _annotation(builder, param)
+        checked[key] = check_value(value, tp, source, f"model.{key}", key)
+    return checked
+
+
+def check_value(value: Any, tp: Any, source: str, key_path: str, name: str = "") -> Any:
+    """``value`` checked against annotation ``tp``; a nested section (see the module
+    docstring; ``name`` is the parameter, for :data:`PLAIN_DICT_SECTIONS`) field by field."""
+    section = _settings_class(tp, name)
+    if section is not None and isinstance(value, dict):
+        return _check_section(value, section, source, key_path)
+    return coerce(value, tp, source, key_path, lenient=True)
+
+
+def _check_section(values: dict[str, Any], cls: type, source: str, key_path: str) -> dict:
+    """The fields of settings dataclass ``cls``: names, types, then ``cls(**values)`` for
+    its own checks."""
+    hints = typing.get_type_hints(cls, include_extras=True)
+    fields = [f.name for f in dataclasses.fields(cls)]
+    checked: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in fields:
+            raise unknown_key_error(source, f"{key_path}.{key}", fields)
+        checked[key] = check_value(value, hints.get(key, Any), source, f"{key_path}.{key}")
+    try:
+        cls(**checked)
+    except ValueError as err:  # a message naming a bare field gets the section's path
+        message = str(err) if str(err).startswith(key_path) else f"{key_path}.{err}"
+        raise ConfigError(f"{source}: {message}") from None
+    return checked
+
+
+def _settings_class(tp: Any, name: str) -> type | None:
+    """The settings dataclass of a nested section: a dataclass in annotation ``tp`` (alone or
+    in a union), or the entry of :data:`PLAIN_DICT_SECTIONS` for a dict-typed ``name``."""
+    members = typing.get_args(tp) if _is_union(tp) else (tp,)
+    for member in members:
+        if isinstance(member, type) and dataclasses.is_dataclass(member):
+            return member
+    is_dict = any(m is dict or typing.get_origin(m) is dict for m in members)
+    if is_dict and name in PLAIN_DICT_SECTIONS:
+        return _import_class(PLAIN_DICT_SECTIONS[name])
+    return None
+
+
+def _is_union(tp: Any) -> bool:
+    return typing.get_origin(tp) in (typing.Union, types.UnionType)
+
+
+def _import_class(spec: str) -> type | None:
+    """The class of ``"module:class"``, or ``None`` when it cannot be imported."""
+    module_name, _, class_name = spec.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as err:
+        logger.debug("not checking the fields of %s: %s", spec, err)
+        return None
+
+
+def _annotation(builder: Callable[..., Any], param: inspect.Parameter) -> Any:
+    """The type annotation of a builder parameter, resolved (``from __future__ import
+    annotations`` leaves strings) in the builder's module, or else in the module of a
+    function that module imports (a preset's ``__signature__`` is its base builder's, with
+    the base module's names); ``Any`` when absent or unresolved (then not checked)."""
+    annotation = param.annotation
+    if annotation is inspect.Parameter.empty:
+        return Any
+    if not isinstance(annotation, str):
+        return annotation
+    for namespace in _namespaces(builder):
+        try:
+            return eval(annotation, dict(namespace))  # noqa: S307 (detseg's own annotation)
+        except _ANNOTATION_ERRORS:
+            continue
+    logger.debug("not checking %s: annotation %r does not resolve", param.name, annotation)
+    return Any
+
+
+def _namespaces(builder: Callable[..., Any]) -> Iterator[dict[str, Any]]:
+    """The globals of ``builder``'s module, then those of the functions it imports."""
+    own: dict[str, Any] = getattr(inspect.unwrap(builder), "__globals__", {})
+    yield own
+    seen = {id(own)}
+    for value in list(own.values()):
+        module_globals = getattr(value, "__globals__", None)
+        if inspect.isfunction(value) and id(module_globals) not in seen:
+            seen.add(id(module_globals))
+            yield value.__globals__
