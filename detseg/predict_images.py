@@ -40,6 +40,7 @@ from detseg.api.predictor import Predictor, load
 from detseg.api.results import DetectionResult, SegmentationResult
 from detseg.api.video import VIDEO_SUFFIXES, is_camera, is_url
 from detseg.api.video_outputs import VideoRun, predict_video, video_output_stem
+from detseg.argument_checks import check_output_folder, score_threshold_problem
 from detseg.engine.runtime import Detector
 from detseg.image_inputs import expand_inputs, output_name, read_images
 from detseg.segmentation.inference import SegmentationInference
@@ -123,15 +124,20 @@ def predict_checkpoint(
         max_frames: stop each video, camera or stream after this many frames.
 
     Raises:
-        ValueError: ``batch_size`` or ``max_frames`` below 1.
+        ValueError: ``batch_size`` or ``max_frames`` below 1, ``score_threshold`` outside
+            ``[0, 1]``.
+        NotADirectoryError: ``out`` is a file.
         ConfigError: a bad override.
         CheckpointError: an unreadable checkpoint.
     """
+    problem = score_threshold_problem(score_threshold, "score_threshold")
+    if problem:
+        raise ValueError(problem)
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if max_frames is not None and max_frames < 1:
         raise ValueError(f"max_frames must be >= 1, got {max_frames}")
-    out = Path(out)
+    out = check_output_folder(out)
     predictor = load(checkpoint, device, overrides)
     threshold = _configure(predictor, score_threshold, tta, plain)
     paths, videos, failed = split_inputs(inputs)

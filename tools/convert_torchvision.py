@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from detseg.argument_checks import check_output_file
 from detseg.command_line import run_command
 from detseg.convert.checkpoint_file import TORCHVISION_ARCHS, torchvision_file_checkpoint
 from detseg.data.yolo import read_class_names
@@ -54,6 +55,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
+    check_output_file(args.out, args.checkpoint, name="OUT")
     classes = read_class_names(args.classes) if args.classes is not None else None
     arch = None if args.arch == "auto" else args.arch
     state = torchvision_file_checkpoint(arch, args.checkpoint, args.num_classes, classes)

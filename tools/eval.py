@@ -59,6 +59,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from detseg.argument_checks import check_output_folder, score_threshold_problem
 from detseg.command_line import run_command
 from detseg.evaluation.checkpoint_eval import evaluate_checkpoint
 from detseg.evaluation.prediction_files_eval import evaluate_prediction_files
@@ -192,13 +193,13 @@ def _form_problem(args: argparse.Namespace) -> str | None:
         return "--set overrides a checkpoint's config; it has no use with --gt/--pred"
     if args.worst_k < 0:
         return f"--worst-k must be >= 0, got {args.worst_k}"
-    if not 0.0 <= args.score_thr <= 1.0:
-        return f"--score-thr must lie in [0, 1], got {args.score_thr}"
-    return None
+    return score_threshold_problem(args.score_thr)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.out is not None:
+        check_output_folder(args.out)
     if args.checkpoint is not None:
         summary = evaluate_checkpoint(
             args.checkpoint,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from detseg.argument_checks import check_output_file, score_threshold_problem
 from detseg.command_line import run_command
 from detseg.export import DEFAULT_OPSET, FORMATS, export_model, verify_export
 
@@ -78,14 +79,19 @@ def parse_args() -> argparse.Namespace:
         "--score-thr",
         type=float,
         default=None,
-        help="detectors: the score threshold built into the graph (default: the model's)",
+        help="detectors: the score threshold built into the graph, in [0, 1] (default: the "
+        "model's)",
     )
     parser.add_argument(
         "--no-verify",
         action="store_true",
         help="skip running the file against the PyTorch model",
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    problem = score_threshold_problem(args.score_thr)
+    if problem:
+        parser.error(problem)
+    return args
 
 
 def main() -> int:
@@ -94,7 +100,7 @@ def main() -> int:
     if size is not None and len(size) not in (1, 2):
         raise ValueError(f"--input-size takes H or H W, got {size}")
     suffix = ".onnx" if args.format == "onnx" else ".torchscript.pt"
-    out = args.out or args.checkpoint.with_suffix(suffix)
+    out = check_output_file(args.out or args.checkpoint.with_suffix(suffix), args.checkpoint)
     result = export_model(
         args.checkpoint,
         out,

@@ -45,6 +45,7 @@ import logging
 import sys
 from pathlib import Path
 
+from detseg.argument_checks import score_threshold_problem
 from detseg.command_line import run_command
 from detseg.predict_images import predict_checkpoint
 from detseg.segmentation.tta import TTA_MODES
@@ -69,7 +70,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--score-thr",
         type=float,
         default=None,
-        help="keep detections scoring at least this (default: the config's "
+        help="keep detections scoring at least this, in [0, 1] (default: the config's "
         "eval.score_threshold); below the model's own inference threshold it lowers that "
         "one for this run (0.001 gives what COCO AP needs); not used by segmentation",
     )
@@ -111,7 +112,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="stop each video, camera or stream after N frames (default: a video to its end, "
         "a camera or stream until it ends or Ctrl-C)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    problem = score_threshold_problem(args.score_thr)
+    if problem:
+        parser.error(problem)
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:

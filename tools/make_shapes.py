@@ -5,6 +5,7 @@ python tools/make_shapes.py --out /tmp/tiny --num-train 12 --num-val 6 --num-tes
 
 Three splits: `train` to fit, `val` to tune recipes and pick checkpoints, `test` held out
 for the numbers a recipe reports (each split drawn from its own random stream).
+--out must be a new or an empty folder; the dataset appears there only once it is complete.
 """
 
 from __future__ import annotations
@@ -22,7 +23,10 @@ def parse_args() -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--out", default="datasets/shapes", help="output folder (default: %(default)s)"
+        "--out",
+        default="datasets/shapes",
+        help="output folder, new or empty; it appears when the whole dataset is written "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--num-train", type=int, default=2000, help="training images (default: %(default)s)"

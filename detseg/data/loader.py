@@ -406,3 +406,18 @@ def build_train_loader(
         generator=torch.Generator().manual_seed(seed),
         **options,
     )
+
+
+def shutdown_workers(loader: DataLoader) -> None:
+    """End the worker processes of ``loader`` now (nothing when it has none).
+
+    The loaders keep their workers from one pass to the next (``persistent_workers``), and the
+    workers ignore SIGTERM (:func:`seed_worker`). A loader still alive when
+    the process exits, e.g. held by the traceback of an error raised after the evaluation,
+    leaves workers that ``multiprocessing``'s exit handler can neither terminate nor stop
+    waiting for: the process would hang. Ending them when the evaluation is done avoids that.
+    """
+    iterator = getattr(loader, "_iterator", None)  # the persistent workers' iterator
+    if iterator is not None and hasattr(iterator, "_shutdown_workers"):
+        iterator._shutdown_workers()
+    loader._iterator = None

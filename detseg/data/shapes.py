@@ -19,6 +19,11 @@ large objects all occur at size 256), rotation and a colour that contrasts with 
 Later shapes occlude earlier ones: masks, areas and boxes describe the visible pixels, and an
 instance with fewer than :data:`MIN_VISIBLE_AREA` visible pixels is left out.
 
+The dataset is written into a hidden folder next to ``<out_dir>``
+(``.<name>.partial-<process id>``) and renamed to it at the end, so ``<out_dir>`` is either the
+whole dataset or absent: an interrupted run leaves no half-written dataset (that ``make demo``
+would take as done, or refuse to overwrite). ``<out_dir>`` must be new or an empty folder.
+
 Image ``i`` of a split depends only on ``(seed, split, i, size)`` (its own
 ``numpy.random.default_rng``), so the same arguments give byte-identical files, and each split
 is drawn from its own random stream: no image of ``test`` repeats one of ``train`` or ``val``.
@@ -30,6 +35,7 @@ import json
 import logging
 import multiprocessing
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +58,7 @@ __all__ = [
     "SHAPE_CLASSES",
     "ImageSpec",
     "RenderedImage",
+    "check_new_dataset_folder",
     "generate_shapes",
     "image_spec",
     "render_image",
@@ -248,7 +255,8 @@ def generate_shapes(
     """Write the shapes dataset (layout in the module docstring).
 
     Args:
-        out_dir: Output folder (created; existing files of the same names are overwritten).
+        out_dir: Output folder: new, or an empty folder (a dataset is never written over
+            other files).
         num_train: Training images.
         num_val: Validation images.
         size: Image side in pixels (>= 32).
@@ -260,7 +268,9 @@ def generate_shapes(
         Counts: ``{"<split>_images", "<split>_annotations"}`` for train, val (and test).
 
     Raises:
-        ValueError: A negative count, ``size < 32`` or ``workers < 1``.
+        ValueError: A negative count, ``size < 32``, ``workers < 1``, or ``out_dir`` a folder
+            that is not empty.
+        NotADirectoryError: ``out_dir`` is a file.
     """
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
@@ -272,14 +282,49 @@ def generate_shapes(
     if size < 32:
         raise ValueError(f"size must be >= 32 px so that shapes of 8 px and more fit, got {size}")
     out = Path(out_dir)
-    (out / "annotations").mkdir(parents=True, exist_ok=True)
-    counts = {}
-    splits = [("train", num_train), ("val", num_val)] + ([("test", num_test)] if num_test else [])
-    for split, num in splits:
-        coco = _generate_split(out, split, num, size, seed, workers)
-        with open(out / "annotations" / f"instances_{split}.json", "w", encoding="utf-8") as f:
-            json.dump(coco, f, sort_keys=True, separators=(",", ":"))
-        counts[f"{split}_images"] = len(coco["images"])
-        counts[f"{split}_annotations"] = len(coco["annotations"])
-        logger.info("shapes %s: %d images, %d objects", split, num, len(coco["annotations"]))
+    check_new_dataset_folder(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.parent / f".{out.name}.partial-{os.getpid()}"
+    shutil.rmtree(partial, ignore_errors=True)  # left by a killed run of the same process id
+    try:
+        (partial / "annotations").mkdir(parents=True)
+        counts = {}
+        splits = [("train", num_train), ("val", num_val)]
+        splits += [("test", num_test)] if num_test else []
+        for split, num in splits:
+            counts.update(_write_split(partial, split, num, size, seed, workers))
+        check_new_dataset_folder(out)  # nothing was put there meanwhile
+        os.replace(partial, out)  # an empty folder is replaced as well
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     return counts
+
+
+def check_new_dataset_folder(out: Path) -> None:
+    """Raise unless ``out`` is a new or an empty folder (a dataset is not written over files).
+
+    Raises:
+        NotADirectoryError: ``out`` is a file.
+        ValueError: ``out`` is a folder that is not empty.
+    """
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"the output folder {out} is a file; give a new folder")
+    if out.is_dir() and any(out.iterdir()):
+        raise ValueError(
+            f"the output folder {out} exists and is not empty: choose a new folder or remove it"
+        )
+
+
+def _write_split(
+    out: Path, split: str, num: int, size: int, seed: int, workers: int
+) -> dict[str, int]:
+    """Write one split's images, label maps and COCO json into ``out``; its two counts."""
+    coco = _generate_split(out, split, num, size, seed, workers)
+    with open(out / "annotations" / f"instances_{split}.json", "w", encoding="utf-8") as f:
+        json.dump(coco, f, sort_keys=True, separators=(",", ":"))
+    logger.info("shapes %s: %d images, %d objects", split, num, len(coco["annotations"]))
+    return {
+        f"{split}_images": len(coco["images"]),
+        f"{split}_annotations": len(coco["annotations"]),
+    }

@@ -20,11 +20,12 @@ The checkpoint holds everything needed: model settings, classes and the data con
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from detseg.argument_checks import check_output_folder
 from detseg.config import config_from_dict
-from detseg.data.loader import build_loader
+from detseg.data.loader import build_loader, shutdown_workers
 from detseg.data.registry import build_dataset, with_known_classes
 from detseg.data.seg_loader import build_segmentation_loader
 from detseg.engine.checkpointing import load_checkpoint, model_from_checkpoint
@@ -86,9 +88,10 @@ def evaluate_checkpoint(
         ConfigError: a bad override.
         CheckpointError: an unreadable checkpoint.
         ValueError: the val split's classes differ from the checkpoint's.
+        NotADirectoryError: ``out`` is a file (checked before any work).
     """
     checkpoint = Path(checkpoint)
-    out = Path(out) if out is not None else checkpoint.parent / "eval"
+    out = check_output_folder(out if out is not None else checkpoint.parent / "eval")
     state = load_checkpoint(checkpoint)
     overrides = [*overrides, *([f"eval.backend={backend}"] if backend else [])]
     overrides = [*overrides, *([f"eval.metric={metric}"] if metric else [])]
@@ -112,12 +115,17 @@ def evaluate_checkpoint(
     return evaluate_detector(checkpoint, cfg, model, val_set, device, out, worst_k, score_threshold)
 
 
+@contextlib.contextmanager
 def _evaluation_loader(
     build: Callable[..., DataLoader], val_set: Any, cfg: Any, device: torch.device
-) -> DataLoader:
+) -> Iterator[DataLoader]:
     """``build`` (the detection or the segmentation loader) over ``val_set`` in order: batches
-    of ``eval.batch_size``, the run's workers and prefetching, pinned on CUDA."""
-    return build(
+    of ``eval.batch_size``, the run's workers and prefetching, pinned on CUDA.
+
+    A context manager: its worker processes end with the block, by an error too (see
+    :func:`~detseg.data.loader.shutdown_workers`).
+    """
+    loader = build(
         val_set,
         cfg.eval.batch_size,
         False,
@@ -125,6 +133,10 @@ def _evaluation_loader(
         device=device,
         prefetch_factor=cfg.train.prefetch_factor,
     )
+    try:
+        yield loader
+    finally:
+        shutdown_workers(loader)
 
 
 def evaluate_detector(
@@ -151,9 +163,9 @@ def evaluate_detector(
     metric = resolve_metric(cfg.eval.metric, cfg.data.format)
     gt = coco_ground_truth(val_set)
     segm = scores_masks(model, cfg.data.format)
-    loader = _evaluation_loader(build_loader, val_set, cfg, device)
     amp = resolve_amp(cfg.train.amp, device)
-    image_ids, predictions = predict_batches(model, loader, device, amp)
+    with _evaluation_loader(build_loader, val_set, cfg, device) as loader:
+        image_ids, predictions = predict_batches(model, loader, device, amp)
     detections = predictions_to_coco_results(image_ids, predictions, gt.cat_ids)
     gt_named, images_dir = gallery_sources(val_set, gt.gt)
     info = {
@@ -221,12 +233,12 @@ def evaluate_segmenter(
         device: where the model runs.
         out: output folder.
     """
-    loader = _evaluation_loader(build_segmentation_loader, val_set, cfg, device)
     inference = SegmentationInference.from_config(cfg.eval)
     amp = resolve_amp(cfg.train.amp, device)
-    metrics = evaluate_segmentation(
-        model, loader, device, len(classes) + 1, amp, inference=inference
-    )
+    with _evaluation_loader(build_segmentation_loader, val_set, cfg, device) as loader:
+        metrics = evaluate_segmentation(
+            model, loader, device, len(classes) + 1, amp, inference=inference
+        )
     info = {
         "checkpoint": str(checkpoint),
         "model": cfg.model.name,

@@ -32,6 +32,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from detseg.argument_checks import check_output_folder
 from detseg.evaluation.coco import coco_evaluate, segm_metrics
 from detseg.evaluation.coco_format import segmentation_mask
 from detseg.evaluation.detection_confusion import (
@@ -108,10 +109,11 @@ def write_detection_report(
     Raises:
         ValueError: on bad inputs (see ``coco_evaluate``) or ``metrics`` without
             the COCO keys.
+        NotADirectoryError: ``out_dir`` is a file.
     """
     if worst_k < 0:
         raise ValueError(f"worst_k must be >= 0, got {worst_k}")
-    out = Path(out_dir)
+    out = check_output_folder(out_dir, name="report folder")
     out.mkdir(parents=True, exist_ok=True)
     gt_dict = _load_json(gt, "gt", dict)
     dets = _load_json(detections, "detections", list)

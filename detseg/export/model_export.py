@@ -25,6 +25,7 @@ from typing import Any, cast
 import torch
 from torch import nn
 
+from detseg.argument_checks import check_output_file, score_threshold_problem
 from detseg.engine.runtime.model_api import Detector
 from detseg.export.onnx_export import ANTIALIAS_MIN_OPSET, MAX_OPSET, MIN_OPSET, write_onnx
 from detseg.export.torchscript_export import write_torchscript
@@ -171,6 +172,7 @@ def export_model(
         model_or_checkpoint: a detseg model (not modified: a CPU copy is exported) or a
             checkpoint file.
         path: the file to write (its folder is created); ``<path>.json`` is written next to it.
+            Neither may be a folder, nor the checkpoint exported.
         format: ``"onnx"`` (torch's TorchScript-based exporter, opset ``opset``) or
             ``"torchscript"`` (``torch.jit.trace``).
         dynamic: free ``H, W`` (and a segmenter's batch size) in the ONNX graph instead of
@@ -180,7 +182,8 @@ def export_model(
         input_size: ``(H, W)`` of the traced example, the input size of a static export
             (default :func:`default_input_size`).
         batch_size: images per call of a static segmenter export; detectors take 1.
-        score_thresh: a detector's score threshold in the graph (default: the model's).
+        score_thresh: a detector's score threshold in the graph, in ``[0, 1]`` (default: the
+            model's).
         classes, name: see :func:`load_for_export`.
 
     Returns:
@@ -188,8 +191,15 @@ def export_model(
 
     Raises:
         ExportError: a model or a combination of settings that cannot be exported (a
-            detector with ``batch_size > 1``, a mask head, an opset out of range, ...).
+            detector with ``batch_size > 1``, a mask head, an opset out of range, a score
+            threshold outside ``[0, 1]``, ...).
+        IsADirectoryError: ``path`` or ``<path>.json`` is a folder.
+        ValueError: ``path`` or ``<path>.json`` is the checkpoint file.
     """
+    path = check_output_paths(model_or_checkpoint, path)
+    problem = score_threshold_problem(score_thresh, "score_thresh")
+    if problem:
+        raise ExportError(problem)
     model, name, classes = load_for_export(model_or_checkpoint, classes, name)
     task = check_export_settings(model, name, format, opset, batch_size)
     if task == "detection" and score_thresh is not None:
@@ -199,7 +209,6 @@ def export_model(
         raise ExportError(f"input size must be positive, got {(height, width)}")
     graph = export_graph(model, name)
     example = torch.rand(batch_size, 3, height, width, generator=torch.Generator().manual_seed(0))
-    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if format == "onnx":
         outputs = DETECTION_OUTPUTS if task == "detection" else SEGMENTATION_OUTPUTS
@@ -222,6 +231,14 @@ def export_model(
     )
     result.sidecar.write_text(json.dumps(sidecar(result), indent=2) + "\n")
     return result
+
+
+def check_output_paths(source: nn.Module | str | Path, path: str | Path) -> Path:
+    """``path`` as a ``Path``, checked before any work: neither it nor its ``<path>.json``
+    sidecar is a folder or the checkpoint ``source`` (the same file through links too)."""
+    checkpoint = source if isinstance(source, (str, Path)) else None
+    check_output_file(f"{path}.json", checkpoint, name="sidecar")
+    return check_output_file(path, checkpoint, name="output")
 
 
 def onnx_dynamic_axes(task: str, dynamic: bool) -> dict[str, dict[int, str]]:

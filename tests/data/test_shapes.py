@@ -145,3 +145,33 @@ def test_test_split_is_held_out(tiny):
     # without num_test no test split is written
     assert "test_images" not in generate_shapes(root.parent / "no_test", 1, 1, size=64)
     assert not (root.parent / "no_test" / "test").exists()
+
+
+def test_an_existing_dataset_or_file_is_not_written_over(tmp_path):
+    root = tmp_path / "shapes"
+    generate_shapes(root, num_train=1, num_val=1, size=64)
+    before = _files(root)
+    with pytest.raises(ValueError, match=f"output folder {root} exists and is not empty"):
+        generate_shapes(root, num_train=2, num_val=1, size=96)
+    assert _files(root) == before
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError, match="is a file"):
+        generate_shapes(tmp_path / "file", num_train=1, num_val=1, size=64)
+    (tmp_path / "empty").mkdir()
+    assert generate_shapes(tmp_path / "empty", num_train=1, num_val=1, size=64)["val_images"] == 1
+
+
+def test_an_interrupted_run_leaves_no_dataset(tmp_path, monkeypatch):
+    """The dataset appears at once when complete: a failure midway leaves no folder behind."""
+    from detseg.data import shapes
+
+    def fail(out, split, *args):
+        if split == "val":
+            raise KeyboardInterrupt
+        return write_split(out, split, *args)
+
+    write_split = shapes._write_split
+    monkeypatch.setattr(shapes, "_write_split", fail)
+    with pytest.raises(KeyboardInterrupt):
+        generate_shapes(tmp_path / "shapes", num_train=1, num_val=1, size=64)
+    assert list(tmp_path.iterdir()) == []

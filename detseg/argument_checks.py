@@ -1,0 +1,68 @@
+"""Checks of the arguments that the tools and their library functions share.
+
+A bad ``--score-thr`` or ``--out`` is refused before any work starts, in the same words from
+``tools/infer.py``, ``eval.py``, ``export.py`` and ``convert_torchvision.py`` as from
+:func:`detseg.predict_images.predict_checkpoint` or :func:`detseg.export.export_model`; an
+output never overwrites the file it is made from.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def score_threshold_problem(value: float | None, name: str = "--score-thr") -> str | None:
+    """Why ``value`` is no score threshold (outside ``[0, 1]``, or nan), or ``None`` if it is one.
+
+    ``None`` (the default threshold) is fine. The tools give the message to ``parser.error``,
+    the library functions raise it as a ``ValueError``.
+    """
+    if value is None or 0.0 <= value <= 1.0:
+        return None
+    return f"{name} must lie in [0, 1], got {value}"
+
+
+def check_output_folder(out: str | os.PathLike, name: str = "--out") -> Path:
+    """``out`` as a ``Path``, checked to be a folder or nothing yet (it is created later).
+
+    Raises:
+        NotADirectoryError: ``out`` is a file (or names one among its parents).
+    """
+    path = Path(out)
+    for folder in (path, *path.parents):
+        if folder.exists() and not folder.is_dir():
+            where = "" if folder == path else f": {folder}"
+            raise NotADirectoryError(f"{name} {path}{where} is a file; give a folder")
+    return path
+
+
+def check_output_file(
+    out: str | os.PathLike, source: str | os.PathLike | None = None, name: str = "--out"
+) -> Path:
+    """``out`` as a ``Path``, checked to be a file to write that is not ``source``.
+
+    The file the output is made from is never overwritten by it: ``out`` naming the same file
+    as ``source`` (the same path, a symbolic or a hard link to it) is refused.
+
+    Raises:
+        IsADirectoryError: ``out`` is a folder.
+        ValueError: ``out`` is ``source``.
+    """
+    path = Path(out)
+    if path.is_dir():
+        raise IsADirectoryError(f"{name} {path} is a folder; give the file to write")
+    if source is not None and _same_file(path, Path(source)):
+        raise ValueError(
+            f"{name} {path} is the input file {source}: writing it would overwrite the input; "
+            "give another output file"
+        )
+    return path
+
+
+def _same_file(first: Path, second: Path) -> bool:
+    """Whether two paths name one existing file (through symbolic or hard links too)."""
+    try:
+        return first.exists() and second.exists() and os.path.samefile(first, second)
+    except OSError:
+        return first.resolve() == second.resolve()
