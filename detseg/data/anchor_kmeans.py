@@ -9,7 +9,6 @@ transform resizes), so the priors come out in the input pixels the ``anchors`` c
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import torch
 from torch import Tensor
 
 from detseg.config import load_config
+from detseg.data.json_files import check_text_file, read_json
 from detseg.data.registry import build_dataset
 from detseg.ops.yolo_priors import wh_iou
 
@@ -53,15 +53,12 @@ def coco_box_sizes(ann_file: str | os.PathLike, input_size: int) -> Tensor:
 
     Raises:
         FileNotFoundError: the file does not exist.
-        ValueError: the json has no images / annotations entry or an image lacks its size.
+        ValueError: not a JSON file, or the json has no images / annotations entry or an
+            image lacks its size.
     """
     if not os.path.isfile(ann_file):
         raise FileNotFoundError(f"COCO annotation file not found: {ann_file}")
-    with open(ann_file, encoding="utf-8") as f:
-        try:
-            data = json.load(f)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{ann_file} is not valid JSON: {exc}") from exc
+    data = read_json(ann_file)
     if not isinstance(data, dict) or "images" not in data or "annotations" not in data:
         raise ValueError(f"{ann_file} is not a COCO detection json (no 'images'/'annotations')")
     sizes = {}
@@ -115,9 +112,18 @@ def training_box_sizes(source: str | os.PathLike, input_size: int) -> Tensor:
 
     Returns:
         ``Float64[N, 2]`` ``(width, height)`` in input pixels.
+
+    Raises:
+        FileNotFoundError: ``source`` does not exist.
+        ValueError: ``source`` is not a text file (an image given by mistake), or not JSON.
+        ConfigError: a config that is not valid.
     """
     if Path(source).suffix.lower() == ".json":
         return coco_box_sizes(source, input_size)
+    if Path(source).is_file():
+        check_text_file(
+            source, expected="JSON or YAML", fix="give a COCO .json file or an experiment config"
+        )
     config = load_config(Path(source))
     dataset = build_dataset(config.data.dataset_kwargs(), "train")
     return dataset_box_sizes((dataset[i] for i in range(len(dataset))), input_size)

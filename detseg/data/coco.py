@@ -18,7 +18,6 @@ are kept with ``iscrowd = 1`` (see :func:`detseg.data.target_checks.remove_crowd
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections import Counter, defaultdict
@@ -32,6 +31,7 @@ from pycocotools import mask as mask_utils
 from detseg.config.suggest import did_you_mean
 from detseg.data.base import Annotations, DetectionDataset
 from detseg.data.class_names import check_unknown_classes, format_counts, read_class_names
+from detseg.data.json_files import read_json
 
 __all__ = ["CocoDetection", "decode_segmentation", "load_coco_json"]
 
@@ -46,21 +46,18 @@ _LAYOUT_HINT = (
 def load_coco_json(ann_file: Path) -> dict[str, Any]:
     """Load and validate a COCO annotation file.
 
-    Checks what the readers rely on: ``images`` entries with an integer ``id`` and a
+    Checks what the readers rely on: ``images`` entries with a unique integer ``id`` and a
     ``file_name``, ``categories`` with an integer ``id`` and a ``name``, ``annotations`` (may
     be absent: no objects) with an integer ``image_id``.
 
     Raises:
         FileNotFoundError: ``ann_file`` does not exist.
-        ValueError: Not JSON, or not a COCO detection file (the message names the entry).
+        ValueError: Not JSON (:func:`~detseg.data.json_files.read_json`), not a COCO
+            detection file, or two images with the same id (the message names the entries).
     """
     if not ann_file.is_file():
         raise FileNotFoundError(f"COCO annotation file not found: {ann_file}; {_LAYOUT_HINT}")
-    with open(ann_file, encoding="utf-8") as f:
-        try:
-            data = json.load(f)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{ann_file} is not valid JSON: {exc}") from exc
+    data = read_json(ann_file)
     if not isinstance(data, dict):
         raise ValueError(f"{ann_file} holds a {type(data).__name__}, not an object; {_LAYOUT_HINT}")
     data.setdefault("annotations", [])
@@ -70,6 +67,7 @@ def load_coco_json(ann_file: Path) -> dict[str, Any]:
         _check_entries(ann_file, key, data[key], fields)
     if not data["images"]:
         raise ValueError(f"{ann_file} lists no images; a dataset needs at least one")
+    _check_unique_image_ids(ann_file, data["images"])
     if not data["categories"]:
         raise ValueError(f"{ann_file} lists no categories; a detection dataset needs at least one")
     return data
@@ -102,6 +100,19 @@ def _check_entries(ann_file: Path, key: str, entries: Any, fields: tuple[str, ..
                 )
 
 
+def _check_unique_image_ids(ann_file: Path, images: list[dict]) -> None:
+    """Raise a ``ValueError`` naming the first two ``images`` entries that share an ``id``."""
+    first_of: dict[int, int] = {}
+    for i, image in enumerate(images):
+        j = first_of.setdefault(image["id"], i)
+        if j != i:
+            raise ValueError(
+                f"{ann_file}: images[{i}] has id {image['id']}, the id of images[{j}] "
+                f"({images[j]['file_name']!r}); annotations name their image by id, so give "
+                "every image a unique id"
+            )
+
+
 class CocoDetection(DetectionDataset):
     """A COCO-json dataset: ``dataset[i] -> (image Float32[3, H, W], target)`` or ``None``.
 
@@ -127,6 +138,9 @@ class CocoDetection(DetectionDataset):
             ``image_ids[i]``.
         unknown_category_annotations: Annotations whose ``category_id`` is not among the
             json's categories (skipped, counted in ``target["dropped_boxes"]``).
+        missing_image_annotations: Annotations whose ``image_id`` is not among the json's
+            images (skipped, reported in one log line); ``missing_image_ids`` lists the first
+            few such ids.
         left_out_annotations: Annotations of categories that ``classes`` leaves out (skipped).
 
     Raises:
@@ -147,6 +161,7 @@ class CocoDetection(DetectionDataset):
         self.images_dir = Path(images_dir)
         self.ann_file = Path(ann_file)
         self._gt = load_coco_json(self.ann_file)
+        self._gt_checked: dict[str, Any] | None = None
         if not self.images_dir.is_dir():
             raise FileNotFoundError(
                 f"COCO images folder not found: {self.images_dir}; {_LAYOUT_HINT}"
@@ -205,8 +220,11 @@ class CocoDetection(DetectionDataset):
         unknown: Counter[str] = Counter()
         left_out: Counter[str] = Counter()
         names = {int(c["id"]): str(c["name"]) for c in self._gt["categories"]}
+        self._count_missing_images()
         for ann in self._gt["annotations"]:
             cat_id = ann.get("category_id")
+            if ann["image_id"] not in self._images:
+                continue
             if cat_id in self._label_of:
                 self._anns[int(ann["image_id"])].append(ann)
             elif cat_id in json_cat_ids:
@@ -222,7 +240,11 @@ class CocoDetection(DetectionDataset):
                 self.left_out_annotations,
                 format_counts(left_out),
             )
-        total = len(self._gt["annotations"]) - self.left_out_annotations
+        total = (
+            len(self._gt["annotations"])
+            - self.left_out_annotations
+            - self.missing_image_annotations
+        )
         self.unknown_category_annotations = check_unknown_classes(
             unknown,
             total,
@@ -233,13 +255,46 @@ class CocoDetection(DetectionDataset):
             "category_id",
         )
 
+    def _count_missing_images(self) -> None:
+        """Count the annotations naming an image id absent from ``images``; warn once."""
+        missing = Counter(
+            ann["image_id"]
+            for ann in self._gt["annotations"]
+            if ann["image_id"] not in self._images
+        )
+        self.missing_image_annotations = sum(missing.values())
+        self.missing_image_ids = sorted(missing)[:5]
+        if missing:
+            ids = ", ".join(str(i) for i in self.missing_image_ids)
+            logger.warning(
+                "%s: skipping %d annotation(s) whose image_id is not among its images (image_id "
+                "%s%s): fix their image_id or add the images to its 'images' list",
+                self.ann_file,
+                self.missing_image_annotations,
+                ids,
+                ", ..." if len(missing) > len(self.missing_image_ids) else "",
+            )
+
     def coco_gt(self) -> dict[str, Any]:
         """The loaded COCO json dict (ground truth for ``coco_evaluate``; do not mutate it).
 
         With ``classes`` given, its ``categories`` and ``annotations`` are those of the chosen
-        categories only.
+        categories only. Annotations the dataset cannot use are left out, as training skips
+        them: those naming an image absent from ``images`` and those whose ``bbox`` is not four
+        finite numbers.
         """
-        return self._gt
+        if self._gt_checked is None:
+            annotations = [a for a in self._gt["annotations"] if self._usable_gt(a)]
+            if len(annotations) == len(self._gt["annotations"]):
+                self._gt_checked = self._gt
+            else:
+                self._gt_checked = {**self._gt, "annotations": annotations}
+        return self._gt_checked
+
+    def _usable_gt(self, ann: dict) -> bool:
+        return ann["image_id"] in self._images and bool(
+            np.isfinite(_xywh_to_xyxy(ann.get("bbox"))).all()
+        )
 
     def image_path(self, index: int) -> Path:
         return self.images_dir / self._images[self.image_ids[index]]["file_name"]
@@ -276,6 +331,8 @@ class CocoDetection(DetectionDataset):
 
 def _xywh_to_xyxy(bbox: Any) -> list[float]:
     """COCO ``[x, y, w, h]`` to ``[x1, y1, x2, y2]``; a malformed bbox becomes NaNs (dropped)."""
+    if not isinstance(bbox, (list, tuple)) or len(bbox) != 4:
+        return [float("nan")] * 4
     try:
         x, y, w, h = (float(v) for v in bbox)
     except (TypeError, ValueError):

@@ -6,7 +6,8 @@ Three severities:
   of a split unreadable, no classes, no object (no foreground pixel) in ``train``, annotations
   or label maps the reader cannot use (training raises when it reaches them).
 * ``warning``: training runs but not on what the data says: some unreadable images (skipped),
-  boxes outside the image (clipped) or degenerate (dropped), annotations the reader rejected,
+  boxes outside the image (clipped) or degenerate (dropped), annotations the reader rejected
+  (those naming an image the annotation file does not list among them),
   classes without a single object in ``train``, no object in ``val``, more empty images than
   ``CheckSettings.empty_share``, duplicate files in a split, the same file in two splits.
 * ``info``: worth knowing, often intended: a few empty images (negatives), classes without
@@ -164,7 +165,22 @@ def _box_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
                 s["rejected_files"],
             )
         )
+    found += _orphan_findings(split, s)
     return found
+
+
+def _orphan_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Annotations of an image the dataset does not list (a COCO ``image_id`` not in images)."""
+    count = s.get("orphan_annotations", 0)
+    if not count:
+        return []
+    ids = ", ".join(str(i) for i in s.get("orphan_image_ids", []))
+    message = (
+        f"{_plural(count, 'annotation', 'name')} an image_id absent from the images of the "
+        f"annotation file (e.g. image_id {ids}): training and evaluation skip {_them(count)}; "
+        "fix the image_id or list the image"
+    )
+    return [Finding("warning", "orphan_annotations", split, message, count)]
 
 
 def _content_findings(split: str, s: Mapping[str, Any], settings: CheckSettings) -> list[Finding]:

@@ -79,10 +79,13 @@ def _counts_table(split: str, s: Mapping[str, Any]) -> str:
             "outside_dropped",
             "degenerate_boxes",
             "rejected_annotations",
+            "orphan_annotations",
         ]
     else:
         keys += ["foreground_pixels", "ignore_pixels"]
-    rows = "".join(f"<tr><td>{_esc(k.replace('_', ' '))}</td><td>{s[k]}</td></tr>" for k in keys)
+    rows = "".join(
+        f"<tr><td>{_esc(k.replace('_', ' '))}</td><td>{s.get(k, 0)}</td></tr>" for k in keys
+    )
     problems = s["label_problems"]
     rows += f"<tr><td>invalid labels</td><td>{problems['invalid']}</td></tr>"
     if s["kind"] == "segmentation":

@@ -161,6 +161,9 @@ class SplitScan:
         records: One record per image, in dataset order.
         dataset: The scanned dataset (used to draw the report's images).
         decoded: Whether every image was fully decoded (not only its header read).
+        orphan_annotations: Annotations the reader skipped because their image is not in the
+            dataset (a COCO ``image_id`` absent from ``images``), with ``orphan_image_ids``,
+            the first few such ids.
     """
 
     split: str
@@ -169,6 +172,8 @@ class SplitScan:
     records: list[ImageRecord]
     dataset: ImageDataset
     decoded: bool
+    orphan_annotations: int = 0
+    orphan_image_ids: list[int] = field(default_factory=list)
 
 
 def _display_name(path: Path, root: Path | None) -> str:
@@ -287,4 +292,8 @@ def scan_split(
         elif record.readable and isinstance(dataset, SegmentationDataset):
             _read_label_map(record, dataset)
         records.append(record)
-    return SplitScan(split, kind, list(dataset.classes), records, dataset, decode)
+    orphans = int(getattr(dataset, "missing_image_annotations", 0))
+    orphan_ids = list(getattr(dataset, "missing_image_ids", []))
+    return SplitScan(
+        split, kind, list(dataset.classes), records, dataset, decode, orphans, orphan_ids
+    )

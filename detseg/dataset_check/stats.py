@@ -93,6 +93,8 @@ def _detection_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
         "degenerate_files": _files((r for r, _ in degenerate), limit),
         "rejected_annotations": int(sum(r.rejected for r in rejected)),
         "rejected_files": _files(rejected, limit),
+        "orphan_annotations": scan.orphan_annotations,
+        "orphan_image_ids": scan.orphan_image_ids[:limit],
         "box_width": _describe(sizes["width"]),
         "box_height": _describe(sizes["height"]),
         "box_aspect": _describe(sizes["aspect"]),
@@ -139,7 +141,8 @@ def split_summary(scan: SplitScan, limit: int = 5) -> dict[str, Any]:
         ``images``, ``unreadable`` (+ ``unreadable_files`` as ``"file: reason"``),
         ``label_problems`` ``{"invalid", "unreadable"}`` counts (+ ``label_problem_files``
         ``"file: reason"`` lists by kind), duplicate name and content counts and groups, and the
-        counts of the task (detection: objects, classes, box problems, box size statistics;
+        counts of the task (detection: objects, classes, box problems, annotations of images
+        absent from the dataset (``orphan_annotations``), box size statistics;
         segmentation: class pixel frequencies).
     """
     unreadable = [r for r in scan.records if not r.readable]

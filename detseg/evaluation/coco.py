@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import logging
+import math
 import os
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 import numpy as np
+
+from detseg.data.json_files import read_json
 
 logger = logging.getLogger(__name__)
 
@@ -200,26 +203,139 @@ def _check_max_dets(max_dets: Sequence[int]) -> list[int]:
 
 
 def load_coco_gt(gt: str | os.PathLike | dict) -> dict:
-    """Loads and checks a COCO ground truth; returns a copy safe to hand to the libraries."""
+    """Loads and checks a COCO ground truth; returns a copy safe to hand to the libraries.
+
+    Raises:
+        FileNotFoundError: ``gt`` is a path that is not a file.
+        ValueError: the file is not JSON, or the ground truth is malformed
+            (:func:`check_ground_truth`).
+    """
+    source = "the ground truth"
     if isinstance(gt, (str, os.PathLike)):
-        with open(gt) as f:
-            gt = json.load(f)
+        source = str(gt)
+        gt = read_json(gt, "ground truth")
     if not isinstance(gt, dict):
         raise ValueError(f"gt must be a COCO json path or dict, got {type(gt).__name__}")
-    for key in ("images", "annotations", "categories"):
-        if key not in gt:
-            raise ValueError(f"COCO ground truth has no {key!r} list; add it (it may be empty)")
-    for ann in gt["annotations"]:
-        missing = [k for k in _GT_ANN_KEYS if k not in ann]
-        if missing:
-            raise ValueError(
-                f"ground-truth annotation {ann.get('id')} lacks {missing}; "
-                "COCO evaluation needs image_id, category_id, bbox, area and iscrowd"
-            )
+    check_ground_truth(gt, source)
     # Both libraries write keys ("ignore", RLEs) into the annotation dicts: copy them.
     copied = dict(gt)
     copied["annotations"] = [dict(ann) for ann in gt["annotations"]]
     return copied
+
+
+def check_ground_truth(gt: dict, source: str = "the ground truth") -> None:
+    """Check what the evaluation reads of a COCO ground truth, naming the first bad entry.
+
+    ``images`` entries need a unique ``id``; every annotation an integer ``image_id`` and
+    ``category_id``,
+    ``bbox`` (``[x, y, w, h]``, four finite numbers), ``area`` (a finite number) and
+    ``iscrowd`` (0 or 1).
+
+    Raises:
+        ValueError: ``"<source>: annotation 7 has bbox [10, 10, 20]; expected ..."``.
+    """
+    for key in ("images", "annotations", "categories"):
+        if not isinstance(gt.get(key), list):
+            raise ValueError(
+                f"{source}: COCO ground truth has no {key!r} list; add it (it may be empty)"
+            )
+    seen: set[Any] = set()
+    for i, image in enumerate(gt["images"]):
+        if not isinstance(image, dict) or "id" not in image:
+            raise ValueError(f"{source}: images[{i}] is not an object with an 'id'")
+        if image["id"] in seen:
+            raise ValueError(
+                f"{source}: images[{i}] has id {image['id']!r}, which an earlier image has; "
+                "give every image a unique id"
+            )
+        seen.add(image["id"])
+    for i, ann in enumerate(gt["annotations"]):
+        _check_gt_annotation(ann, i, source)
+
+
+def _check_gt_annotation(ann: Any, index: int, source: str) -> None:
+    """Raise a ``ValueError`` naming annotation ``index`` of ``source`` when it is malformed."""
+    if not isinstance(ann, dict):
+        raise ValueError(f"{source}: annotations[{index}] is not an object: {str(ann)[:80]}")
+    name = f"annotation {ann.get('id', f'annotations[{index}]')}"
+    missing = [k for k in _GT_ANN_KEYS if k not in ann]
+    if missing:
+        raise ValueError(
+            f"{source}: ground-truth {name} lacks {missing}; "
+            "COCO evaluation needs image_id, category_id, bbox, area and iscrowd"
+        )
+    for key in ("image_id", "category_id"):
+        if not _is_id(ann[key]):
+            raise ValueError(f"{source}: {name} has {key} {ann[key]!r}; expected an integer")
+    if not is_xywh(ann["bbox"]):
+        raise ValueError(
+            f"{source}: {name} has bbox {ann['bbox']!r}; expected [x, y, w, h] numbers"
+        )
+    if not _is_number(ann["area"]):
+        raise ValueError(f"{source}: {name} has area {ann['area']!r}; expected a number")
+    if ann["iscrowd"] not in (0, 1):
+        raise ValueError(f"{source}: {name} has iscrowd {ann['iscrowd']!r}; expected 0 or 1")
+
+
+def _is_number(value: Any) -> bool:
+    """A finite int or float (not a bool, not a string)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_id(value: Any) -> bool:
+    """An integer (a whole float too) or a string: what the libraries can use as an id."""
+    return isinstance(value, str) or (_is_number(value) and float(value).is_integer())
+
+
+def is_xywh(bbox: Any) -> bool:
+    """Whether ``bbox`` is a COCO box: a list of four finite numbers."""
+    return isinstance(bbox, (list, tuple)) and len(bbox) == 4 and all(map(_is_number, bbox))
+
+
+def check_detection(det: Any, index: int, source: str = "") -> None:
+    """Check the fields of one COCO result record that are present.
+
+    ``score`` must be a finite number, ``category_id`` and ``image_id`` integers and
+    ``bbox`` ``[x, y, w, h]`` numbers (which fields must be present is the caller's check).
+
+    Raises:
+        ValueError: ``"<source>: detection 0 has bbox [1, 2, 3]; expected [x, y, w, h] numbers"``.
+    """
+    where = f"{source}: detection {index}" if source else f"detection {index}"
+    if not isinstance(det, dict):
+        raise ValueError(f"{where} is not an object: {str(det)[:80]}")
+    if "bbox" in det and not is_xywh(det["bbox"]):
+        raise ValueError(f"{where} has bbox {det['bbox']!r}; expected [x, y, w, h] numbers")
+    if "score" in det and not _is_number(det["score"]):
+        raise ValueError(f"{where} has score {det['score']!r}; expected a number")
+    for key in ("category_id", "image_id"):
+        if key in det and not _is_id(det[key]):
+            raise ValueError(f"{where} has {key} {det[key]!r}; expected an integer")
+
+
+def warn_about_ground_truth(gt: dict, source: str) -> None:
+    """Log one warning for the annotations the evaluation ignores: those whose ``category_id``
+    is not among ``categories`` and those whose ``image_id`` is not among ``images``."""
+    cat_ids = {c.get("id") for c in gt["categories"] if isinstance(c, dict)}
+    image_ids = {img["id"] for img in gt["images"]}
+    unknown = Counter(
+        a["category_id"] for a in gt["annotations"] if a["category_id"] not in cat_ids
+    )
+    absent = Counter(a["image_id"] for a in gt["annotations"] if a["image_id"] not in image_ids)
+    for counts, what, key in (
+        (unknown, "category_id", "categories"),
+        (absent, "image_id", "images"),
+    ):
+        if counts:
+            logger.warning(
+                "%s: %d ground-truth annotation(s) have %s %s absent from its %s (%s): ignored",
+                source,
+                sum(counts.values()),
+                "an" if what == "image_id" else "a",
+                what,
+                key,
+                ", ".join(f"{what} {value!r}: {n}" for value, n in counts.most_common(5)),
+            )
 
 
 def check_segm_ground_truth(gt: dict, source: str = "the ground truth") -> None:
@@ -251,6 +367,7 @@ def _copy_detections(detections: Sequence[dict], gt: dict, iou_type: str) -> lis
     field = "bbox" if iou_type == "bbox" else "segmentation"
     copied = []
     for i, det in enumerate(detections):
+        check_detection(det, i)
         if det.get("image_id") not in image_ids:
             raise ValueError(
                 f"detection {i} has image_id {det.get('image_id')!r}, which is not an image of "

@@ -17,7 +17,6 @@ the box of its mask, so the box numbers come beside the mask numbers.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,13 @@ from typing import Any
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from detseg.evaluation.coco import IOU_TYPES
+from detseg.data.json_files import read_json
+from detseg.evaluation.coco import (
+    IOU_TYPES,
+    check_detection,
+    check_ground_truth,
+    warn_about_ground_truth,
+)
 from detseg.evaluation.coco_format import segmentation_mask
 from detseg.evaluation.file_names import match_file_names
 from detseg.evaluation.summary import EvaluationSummary, write_coco_report
@@ -61,16 +66,25 @@ def evaluate_prediction_files(
 
     Raises:
         FileNotFoundError: ``gt`` or ``predictions`` is not a file, ``images_dir`` not a folder.
-        ValueError: a file holds the wrong json type, no prediction names a gt image, an
-            unknown ``metric`` or ``iou_type``, or (``segm``) a record or annotation without a
-            ``segmentation``.
+        ValueError: a file is not JSON or holds the wrong json type, a malformed record or
+            gt annotation (e.g. a bbox that is not four numbers: the message names the file,
+            the record's position or the annotation's id, and the field), a duplicate gt image
+            id, no prediction names a gt image, an unknown ``metric`` or ``iou_type``, or
+            (``segm``) a record or annotation without a ``segmentation``.
+
+    Ground-truth annotations whose ``category_id`` or ``image_id`` the gt does not list are
+    ignored by the evaluation, with a warning (as predictions of unknown categories are).
     """
     if iou_type not in IOU_TYPES:
         raise ValueError(f"iou_type must be one of {IOU_TYPES}, got {iou_type!r}")
     resolved = resolve_metric(metric)
     gt, predictions = Path(gt), Path(predictions)
     gt_dict = _read_json(gt, dict, "ground truth")
+    check_ground_truth(gt_dict, str(gt))
+    warn_about_ground_truth(gt_dict, str(gt))
     records = _read_json(predictions, list, "predictions")
+    for i, record in enumerate(records):
+        check_detection(record, i, str(predictions))
     detections = match_file_names(gt_dict, records)
     segm = iou_type == "segm"
     if segm:
@@ -130,10 +144,7 @@ def _with_mask_boxes(detections: list[dict], gt: dict, source: Path) -> list[dic
 
 def _read_json(path: Path, kind: type, what: str) -> Any:
     """The json value in ``path``, which must be a ``kind``; ``what`` names it in errors."""
-    if not path.is_file():
-        raise FileNotFoundError(f"{what} {path} is not a file")
-    with open(path, encoding="utf-8") as f:
-        value = json.load(f)
+    value = read_json(path, what)
     if not isinstance(value, kind):
         raise ValueError(f"{what} {path} must hold a json {kind.__name__}")
     return value

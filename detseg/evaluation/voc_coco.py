@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from detseg.evaluation.coco import category_names, load_coco_gt
+from detseg.evaluation.coco import category_names, check_detection, load_coco_gt
 from detseg.evaluation.voc import voc_evaluate
 
 DetectionMetric = Literal["coco", "voc07", "voc12"]
@@ -97,7 +97,8 @@ def voc_evaluate_coco(
 
     Raises:
         ValueError: a metric other than voc07 / voc12, a malformed ground truth, or a
-            detection that names an image absent from ``gt`` or lacks a field.
+            detection that names an image absent from ``gt``, lacks a field or has a malformed
+            one (a bbox that is not four numbers, a score that is not a number).
     """
     if not is_voc_metric(metric):
         raise ValueError(f"metric must be one of {VOC_METRICS}, got {metric!r}")
@@ -130,6 +131,7 @@ def _per_image_inputs(
             gts[position[int(ann["image_id"])]].append(item)
     dets: list[list[tuple[list[float], float, int]]] = [[] for _ in position]
     for i, det in enumerate(detections):
+        check_detection(det, i)
         if "bbox" not in det or "score" not in det or "category_id" not in det:
             raise ValueError(f"detection {i} lacks 'bbox', 'score' or 'category_id'")
         if det.get("image_id") not in position:
