@@ -40,8 +40,24 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def check_flags(args: argparse.Namespace) -> None:
+    """Refuse counts and sizes below 1 before any box is read or clustered.
+
+    Raises:
+        ValueError: ``--k``, ``--input-size`` or ``--per-level`` below 1 (the message names it).
+    """
+    for flag, value in (
+        ("--k", args.k),
+        ("--input-size", args.input_size),
+        ("--per-level", args.per_level),
+    ):
+        if value < 1:
+            raise ValueError(f"{flag} must be >= 1, got {value}")
+
+
 def main() -> int:
     args = parse_args()
+    check_flags(args)
     sizes = training_box_sizes(args.source, args.input_size)
     if sizes.shape[0] < args.k:
         print(f"error: {args.source} has {sizes.shape[0]} usable boxes, fewer than --k {args.k}")

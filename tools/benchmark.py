@@ -65,6 +65,37 @@ from detseg.benchmark.suite_runner import run_suite
 from detseg.benchmark.synthetic_coco import describe_synthetic_coco, synthetic_coco
 from detseg.benchmark.twins import DETECTION_TWINS, SEGMENTATION_TWINS, SSD_TWINS
 from detseg.command_line import run_command
+from detseg.engine.runtime.device import resolve_device
+
+
+def positive_int(text: str) -> int:
+    """argparse type of a count that must be at least 1 (images, batch, repeats, size)."""
+    return _int_at_least(text, 1)
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type of a number that may be 0 but not negative (seeds, threads)."""
+    return _int_at_least(text, 0)
+
+
+def device_name(text: str) -> str:
+    """argparse type of ``--device``: a device this PyTorch and machine can use (``auto`` is
+    resolved to ``cuda`` or ``cpu``); otherwise the argparse error saying what to use."""
+    try:
+        return str(resolve_device(text))
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _int_at_least(text: str, minimum: int) -> int:
+    """``text`` as an int ``>= minimum``; otherwise the argparse error of its flag."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+    return value
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -141,11 +172,19 @@ def add_postprocess_command(commands: argparse._SubParsersAction) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     sub.add_argument("arch", choices=SSD_TWINS, help="torchvision SSD architecture")
-    sub.add_argument("--batch", type=int, default=4, help="images per call")
-    sub.add_argument("--repeats", type=int, default=5, help="timed calls (median reported)")
-    sub.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
-    sub.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
-    sub.add_argument("--seed", type=int, default=0, help="seed of the weights and inputs")
+    sub.add_argument("--batch", type=positive_int, default=4, help="images per call")
+    sub.add_argument(
+        "--repeats", type=positive_int, default=5, help="timed calls (median reported)"
+    )
+    sub.add_argument(
+        "--device", type=device_name, default="cpu", help="torch device: cpu, cuda, cuda:N or auto"
+    )
+    sub.add_argument(
+        "--threads", type=non_negative_int, default=0, help="torch CPU threads (0 = default)"
+    )
+    sub.add_argument(
+        "--seed", type=non_negative_int, default=0, help="seed of the weights and inputs"
+    )
     sub.set_defaults(func=run_postprocess)
 
 
@@ -184,6 +223,7 @@ def add_suite_command(commands: argparse._SubParsersAction) -> None:
     )
     sub.add_argument(
         "--device",
+        type=device_name,
         default="cpu",
         help="torch device of every row; cuda runs the GPU table, cpu the small CPU table "
         "(default: cpu)",
@@ -203,12 +243,15 @@ def add_suite_command(commands: argparse._SubParsersAction) -> None:
     )
     sub.add_argument(
         "--repeats",
-        type=int,
+        type=positive_int,
         default=None,
         help="timed calls of every row, median reported (default: each row's own, listed below)",
     )
     sub.add_argument(
-        "--seed", type=int, default=0, help="seed of the weights and inputs (default: 0)"
+        "--seed",
+        type=non_negative_int,
+        default=0,
+        help="seed of the weights and inputs (default: 0)",
     )
     sub.set_defaults(func=run_suite_command)
 
@@ -230,12 +273,24 @@ def add_model_command(commands: argparse._SubParsersAction) -> None:
         f"({', '.join(sorted(DETECTION_TWINS))}) or segmentation "
         f"({', '.join(sorted(SEGMENTATION_TWINS))})",
     )
-    sub.add_argument("--size", type=int, default=320, help="image side in pixels (square images)")
-    sub.add_argument("--batch", type=int, default=4, help="images per training/inference call")
-    sub.add_argument("--repeats", type=int, default=5, help="timed calls (median reported)")
-    sub.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
-    sub.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = default)")
-    sub.add_argument("--seed", type=int, default=0, help="seed of the weights and inputs")
+    sub.add_argument(
+        "--size", type=positive_int, default=320, help="image side in pixels (square images)"
+    )
+    sub.add_argument(
+        "--batch", type=positive_int, default=4, help="images per training/inference call"
+    )
+    sub.add_argument(
+        "--repeats", type=positive_int, default=5, help="timed calls (median reported)"
+    )
+    sub.add_argument(
+        "--device", type=device_name, default="cpu", help="torch device: cpu, cuda, cuda:N or auto"
+    )
+    sub.add_argument(
+        "--threads", type=non_negative_int, default=0, help="torch CPU threads (0 = default)"
+    )
+    sub.add_argument(
+        "--seed", type=non_negative_int, default=0, help="seed of the weights and inputs"
+    )
     sub.add_argument(
         "--aux-loss",
         action="store_true",
@@ -286,15 +341,20 @@ def add_eval_command(commands: argparse._SubParsersAction) -> None:
         help="time COCO evaluation, faster-coco-eval vs pycocotools, on synthetic data",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    sub.add_argument("--images", type=int, default=2000, help="number of synthetic images")
+    sub.add_argument("--images", type=positive_int, default=2000, help="number of synthetic images")
     sub.add_argument(
-        "--dets-per-image", type=int, default=32, help="detections per image (70%% near objects)"
+        "--dets-per-image",
+        type=non_negative_int,
+        default=32,
+        help="detections per image (70%% near objects)",
     )
-    sub.add_argument("--num-classes", type=int, default=80, help="number of categories")
+    sub.add_argument("--num-classes", type=positive_int, default=80, help="number of categories")
     sub.add_argument(
         "--iou-type", choices=["bbox", "segm"], default="bbox", help="COCO iouType to evaluate"
     )
-    sub.add_argument("--seed", type=int, default=0, help="seed of the synthetic data generator")
+    sub.add_argument(
+        "--seed", type=non_negative_int, default=0, help="seed of the synthetic data generator"
+    )
     sub.set_defaults(func=run_eval)
 
 

@@ -13,6 +13,7 @@ A source is named as on a command line:
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -37,6 +38,8 @@ __all__ = [
     "is_video_source",
     "source_stem",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: File suffixes read as videos (lower case).
 VIDEO_SUFFIXES = {
@@ -177,7 +180,11 @@ class VideoSource:
         self.frame_count: int | None = count if count > 0 and not self.live else None
 
     def __iter__(self) -> Iterator[Frame]:
-        """The frames, from the first, until the source ends (or is closed)."""
+        """The frames, from the first, until the source ends (or is closed).
+
+        A video file that ends before the frame count of its header (a truncated or damaged
+        file) logs one warning naming it; its frames so far are still given.
+        """
         index = 0
         while True:
             if self._first is not None:
@@ -185,10 +192,22 @@ class VideoSource:
             else:
                 ok, bgr = self._capture.read()
                 if not ok or bgr is None:
+                    self._warn_if_short(index)
                     return
             seconds = time.monotonic() - self._start if self.live else index / self.fps
             yield Frame(index, seconds, _to_rgb(bgr))
             index += 1
+
+    def _warn_if_short(self, frames_read: int) -> None:
+        """Warn when the file ended after fewer frames than its header announced."""
+        if self.frame_count is not None and frames_read < self.frame_count:
+            logger.warning(
+                "%s: only %d of the %d frames its header announces could be read; the file "
+                "may be truncated or damaged (the frames read are used)",
+                self.name,
+                frames_read,
+                self.frame_count,
+            )
 
     def close(self) -> None:
         """Release the capture."""

@@ -3,7 +3,9 @@
 Layout (the VOCdevkit ``VOC2007`` / ``VOC2012`` folder)::
 
     <root>/Annotations/<id>.xml          one xml per image
-    <root>/JPEGImages/<id>.jpg           the image (``<filename>`` in the xml when present)
+    <root>/JPEGImages/<id>.jpg           the image (``<filename>`` in the xml when present;
+                                         else ``<id>.jpg``, or ``<id>`` with another image
+                                         suffix when only that file exists)
     <root>/ImageSets/Main/<split>.txt    image ids of the split, one per line
 
 VOC stores 1-based inclusive pixel indices: ``xmin = 1`` is the first pixel column and
@@ -31,6 +33,7 @@ import numpy as np
 
 from detseg.data.base import Annotations, DetectionDataset
 from detseg.data.class_names import SET_CLASSES_HINT, check_unknown_classes, read_class_names
+from detseg.data.yolo import IMAGE_EXTENSIONS
 
 __all__ = ["VOC_CLASSES", "VOCDetection"]
 
@@ -153,7 +156,7 @@ class VOCDetection(DetectionDataset):
         split_file = _split_file(self.root, image_set)
         self.names = _read_split(split_file)
         self.image_ids = list(range(1, len(self.names) + 1))
-        self._images = _parse_split(self.root / "Annotations", self.names, split_file)
+        self._images = _parse_split(self.root, self.names, split_file)
         self.classes = self._class_list(classes, split_file)
         self._label_of = {name: k + 1 for k, name in enumerate(self.classes)}
         self.keep_difficult = keep_difficult
@@ -209,22 +212,28 @@ class VOCDetection(DetectionDataset):
         )
 
 
-def _parse_split(folder: Path, names: list[str], split_file: Path) -> list[_VOCImage]:
+def _parse_split(root: Path, names: list[str], split_file: Path) -> list[_VOCImage]:
     """Read the xml of every image id; an unreadable one is an image without objects.
+
+    An image whose xml is unreadable or names no ``<filename>`` is found by its id
+    (:func:`_image_file_name`).
 
     Raises:
         FileNotFoundError: No xml of the split exists (the split does not fit the folder).
         ValueError: No xml of the split is readable.
     """
+    folder = root / "Annotations"
     images, problems, missing = [], [], 0
     for name in names:
         xml_file = folder / f"{name}.xml"
         try:
-            images.append(_parse_xml(xml_file, name))
+            image = _parse_xml(xml_file)
         except (OSError, ET.ParseError) as exc:
             missing += not xml_file.is_file()
             problems.append(f"{xml_file} ({exc})")
-            images.append(_VOCImage(f"{name}.jpg"))
+            image = _VOCImage("")
+        image.filename = image.filename or _image_file_name(root / "JPEGImages", name)
+        images.append(image)
     if missing == len(names):
         raise FileNotFoundError(
             f"none of the {len(names)} annotation files listed by {split_file} exists (first: "
@@ -247,8 +256,19 @@ def _parse_split(folder: Path, names: list[str], split_file: Path) -> list[_VOCI
     return images
 
 
-def _parse_xml(xml_file: Path, name: str) -> _VOCImage:
-    """Read one VOC annotation: the image file name and its objects.
+def _image_file_name(images: Path, name: str) -> str:
+    """The image file of the id ``name`` in the ``images`` folder: ``<name>.jpg`` (the VOC
+    convention), else the first existing ``<name>`` with another image suffix (a converted
+    dataset keeps its PNGs), else ``<name>.jpg`` (reported missing when read)."""
+    for suffix in (".jpg", *IMAGE_EXTENSIONS, *(ext.upper() for ext in IMAGE_EXTENSIONS)):
+        if (images / f"{name}{suffix}").is_file():
+            return f"{name}{suffix}"
+    return f"{name}.jpg"
+
+
+def _parse_xml(xml_file: Path) -> _VOCImage:
+    """Read one VOC annotation: the image file name (``""`` when the xml names none) and its
+    objects.
 
     A box with missing or non-numeric coordinates gets NaNs, so the box checks drop and count
     it.
@@ -258,7 +278,7 @@ def _parse_xml(xml_file: Path, name: str) -> _VOCImage:
         xml.etree.ElementTree.ParseError: The file is not well-formed xml.
     """
     root = ET.parse(xml_file).getroot()
-    image = _VOCImage((root.findtext("filename") or "").strip() or f"{name}.jpg")
+    image = _VOCImage((root.findtext("filename") or "").strip())
     for obj in root.iter("object"):
         bndbox = obj.find("bndbox")
         coords = [float("nan")] * 4

@@ -6,7 +6,11 @@ themselves are tested in tests/benchmark/.
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import pytest
+import torch
 
 FAST = ["--size", "64", "--batch", "1", "--repeats", "1", "--threads", "1"]
 
@@ -69,3 +73,71 @@ def test_eval_prints_both_backends_and_their_agreement(run_tool):
     assert lines[1].strip().startswith("faster:") and lines[2].strip().startswith("pycocotools:")
     assert lines[3].startswith("speed-up faster / pycocotools")
     assert lines[4].startswith("numbers agree: True")
+
+
+def load_tool(name: str):
+    """The module of ``tools/<name>.py``, imported in this process (its parser is fast to
+    test without starting a subprocess per case)."""
+    path = Path(__file__).resolve().parents[2] / "tools" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"tool_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def benchmark_tool():
+    return load_tool("benchmark")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["model", "ssdlite320_mobilenet_v3_large", "--size", "-1"],
+            "--size: must be >= 1, got -1",
+        ),
+        (
+            ["model", "ssdlite320_mobilenet_v3_large", "--batch", "0"],
+            "--batch: must be >= 1, got 0",
+        ),
+        (["model", "ssd300_vgg16", "--repeats", "0"], "--repeats: must be >= 1, got 0"),
+        (["model", "ssd300_vgg16", "--threads", "-1"], "--threads: must be >= 0, got -1"),
+        (["model", "ssd300_vgg16", "--seed", "-2"], "--seed: must be >= 0, got -2"),
+        (["model", "ssd300_vgg16", "--batch", "two"], "--batch: must be an integer, got 'two'"),
+        (["postprocess", "ssd300_vgg16", "--repeats", "0"], "--repeats: must be >= 1, got 0"),
+        (["postprocess", "ssd300_vgg16", "--batch", "0"], "--batch: must be >= 1, got 0"),
+        (["postprocess", "ssd300_vgg16", "--threads", "-1"], "--threads: must be >= 0, got -1"),
+        (["eval", "--images", "0"], "--images: must be >= 1, got 0"),
+        (["eval", "--dets-per-image", "-1"], "--dets-per-image: must be >= 0, got -1"),
+        (["eval", "--num-classes", "0"], "--num-classes: must be >= 1, got 0"),
+        (["eval", "--seed", "-1"], "--seed: must be >= 0, got -1"),
+        (["suite", "--repeats", "0"], "--repeats: must be >= 1, got 0"),
+        (["suite", "--seed", "-1"], "--seed: must be >= 0, got -1"),
+        (["suite", "--device", "foo"], "device 'foo' is not valid; use auto, cpu, cuda or"),
+    ],
+)
+def test_numeric_flags_out_of_range_are_argument_errors(benchmark_tool, capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        benchmark_tool.build_parser().parse_args(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_numeric_flags_at_their_minimum_are_accepted(benchmark_tool):
+    parser = benchmark_tool.build_parser()
+    args = parser.parse_args(["eval", "--images", "1", "--dets-per-image", "0", "--seed", "0"])
+    assert (args.images, args.dets_per_image, args.num_classes) == (1, 0, 80)
+    args = parser.parse_args(["model", "ssd300_vgg16", "--size", "1", "--batch", "1"])
+    assert (args.size, args.batch, args.repeats, args.threads, args.device) == (1, 1, 5, 0, "cpu")
+
+
+def test_bad_flag_and_unusable_device_are_one_line_without_traceback(run_tool):
+    result = run_tool("benchmark.py", "model", "ssdlite320_mobilenet_v3_large", "--batch", "0")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].endswith("argument --batch: must be >= 1, got 0")
+    if not torch.backends.mps.is_available():
+        result = run_tool("benchmark.py", "postprocess", "ssd300_vgg16", "--device", "mps")
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert "argument --device: device 'mps' asked for, but" in result.stderr

@@ -7,6 +7,11 @@ written splits: a detseg data file (``tools/train.py CONFIG --data <dst>/data.ya
 ``train`` role is the split named ``train`` (else ``trainval``, else the first split whose name
 starts with ``train``, else the first split); ``val`` is ``val`` (else a split starting with
 ``val``, else ``test``). A role without a split keeps the format's defaults.
+
+``root`` is absolute because the data-file loader keeps a relative ``root`` relative to the
+current directory (as in configs), not to the data file's folder: ``root: .`` would name
+wherever a tool is started. So a copied or moved dataset folder still points at the original
+one; give the copy ``--set data.root=<copy>`` or rewrite its ``root``.
 """
 
 from __future__ import annotations

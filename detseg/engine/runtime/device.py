@@ -25,8 +25,13 @@ _AMP_MODES: dict[str, AmpMode] = {"none": "none", "bf16": "bf16", "fp16": "fp16"
 def resolve_device(name: str) -> torch.device:
     """``"auto"`` -> CUDA when available, else CPU; other names go to ``torch.device``.
 
+    A device that this PyTorch build or this machine cannot run on is refused here, with a
+    message saying what to use instead, rather than failing later on the first tensor.
+
     Raises:
-        ValueError: unknown device string, or CUDA asked for but not available.
+        ValueError: unknown device string, or a device that is not available: CUDA without a
+            GPU, a GPU index past the visible ones, MPS without MPS support, any other type
+            this PyTorch cannot allocate a tensor on.
     """
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -34,9 +39,40 @@ def resolve_device(name: str) -> torch.device:
         device = torch.device(name)
     except RuntimeError as err:
         raise ValueError(f"device {name!r} is not valid; use auto, cpu, cuda or cuda:N") from err
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} asked for, but CUDA is not available; use cpu or auto")
+    problem = _unavailable_reason(device)
+    if problem is not None:
+        raise ValueError(f"device {name!r} asked for, but {problem}")
     return device
+
+
+def _unavailable_reason(device: torch.device) -> str | None:
+    """Why ``device`` cannot be used here, ending in what to use instead; ``None`` if it can."""
+    if device.type == "cpu":
+        return None
+    if device.type == "cuda":
+        return _cuda_unavailable_reason(device)
+    if device.type == "mps":
+        if not torch.backends.mps.is_built():
+            return "this PyTorch is not built with MPS support (Apple GPUs); use cpu or auto"
+        if not torch.backends.mps.is_available():
+            return "MPS is not available on this machine; use cpu or auto"
+        return None
+    try:  # any other type (xla, xpu, meta ...): usable when a tensor can be put on it
+        torch.empty(0, device=device)
+    except Exception:  # noqa: BLE001 - NotImplementedError, AssertionError, import errors
+        return f"this PyTorch cannot use {device.type!r} devices; use auto, cpu, cuda or cuda:N"
+    return None
+
+
+def _cuda_unavailable_reason(device: torch.device) -> str | None:
+    """Why the CUDA ``device`` cannot be used (no CUDA, or an index past the visible GPUs)."""
+    if not torch.cuda.is_available():
+        return "CUDA is not available; use cpu or auto"
+    count = torch.cuda.device_count()
+    if device.index is not None and device.index >= count:
+        gpus = "cuda:0" if count == 1 else f"cuda:0 to cuda:{count - 1}"
+        return f"only {count} GPU(s) are visible; use {gpus}, cuda or auto"
+    return None
 
 
 def resolve_amp(amp: str, device: torch.device) -> AmpMode:

@@ -1,6 +1,6 @@
-"""The device settings resolved per device: mixed precision, channels-last weights, GPU
-utilisation, loader options (the CUDA cases through a device object or a stub of the CUDA
-query: nothing here needs a GPU)."""
+"""The device settings resolved per device: the device itself, mixed precision,
+channels-last weights, GPU utilisation, loader options (the CUDA cases through a device
+object or a stub of the CUDA query: nothing here needs a GPU)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from detseg.engine.runtime.device import (
     gpu_utilization,
     resolve_amp,
     resolve_channels_last,
+    resolve_device,
     to_channels_last,
 )
 
@@ -133,3 +134,47 @@ def test_a_cpu_loader_does_not_pin_and_leaves_the_global_generator_alone():
     state = torch.get_rng_state()
     assert sorted(i for batch in loader for i in batch) == [0, 1, 2, 3]
     assert torch.equal(torch.get_rng_state(), state)  # the model's random draws are its own
+
+
+def _no_gpu(monkeypatch, built_mps: bool = False, mps: bool = False) -> None:
+    """This machine as seen by torch: no CUDA, MPS built / available as asked."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_built", lambda: built_mps)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+
+
+def test_cpu_and_auto_resolve_without_a_gpu(monkeypatch):
+    _no_gpu(monkeypatch)
+    assert resolve_device("auto") == CPU and resolve_device("cpu") == CPU
+
+
+@pytest.mark.parametrize(
+    ("name", "built_mps", "message"),
+    [
+        ("foo", False, "device 'foo' is not valid; use auto, cpu, cuda or cuda:N"),
+        ("cuda", False, "device 'cuda' asked for, but CUDA is not available; use cpu or auto"),
+        ("cuda:1", False, "CUDA is not available"),
+        ("mps", False, "this PyTorch is not built with MPS support (Apple GPUs); use cpu or"),
+        ("mps", True, "device 'mps' asked for, but MPS is not available on this machine"),
+        ("xla", False, "this PyTorch cannot use 'xla' devices; use auto, cpu, cuda or cuda:N"),
+    ],
+)
+def test_a_device_this_machine_cannot_use_is_a_clear_error(monkeypatch, name, built_mps, message):
+    _no_gpu(monkeypatch, built_mps=built_mps)
+    with pytest.raises(ValueError) as error:
+        resolve_device(name)
+    assert message in str(error.value)
+
+
+def test_an_available_mps_device_resolves(monkeypatch):
+    _no_gpu(monkeypatch, built_mps=True, mps=True)
+    assert resolve_device("mps") == torch.device("mps")
+
+
+def test_a_gpu_index_past_the_visible_gpus_is_an_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert resolve_device("cuda:1") == torch.device("cuda", 1)
+    assert resolve_device("cuda") == CUDA
+    with pytest.raises(ValueError, match=r"only 2 GPU\(s\) are visible; use cuda:0 to cuda:1"):
+        resolve_device("cuda:2")
