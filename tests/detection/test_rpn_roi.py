@@ -127,8 +127,8 @@ def test_rpn_output_and_empty_target_losses():
     assert torch.isfinite(losses["loss_rpn_cls"]) and losses["loss_rpn_cls"] > 0
 
 
-def test_rpn_score_threshold_drops_everything_above_one():
-    rpn = _rpn(score_thresh=1.01).eval()
+def test_rpn_score_threshold_of_one_drops_every_proposal():
+    rpn = _rpn(score_thresh=1.0).eval()  # random weights: every objectness is below 1
     batch = ImageBatch(torch.zeros(1, 3, 64, 64), [(64, 64)])
     proposals, losses = rpn(batch, OrderedDict(c5=torch.rand(1, 4, 8, 8)))
     assert proposals[0].shape == (0, 4) and losses == {}
