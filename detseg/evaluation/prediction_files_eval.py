@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from detseg.argument_checks import check_output_folder
 from detseg.data.json_files import read_json
 from detseg.evaluation.coco import (
     IOU_TYPES,
@@ -66,6 +67,7 @@ def evaluate_prediction_files(
 
     Raises:
         FileNotFoundError: ``gt`` or ``predictions`` is not a file, ``images_dir`` not a folder.
+        NotADirectoryError: ``out`` is a file (checked before anything is read).
         ValueError: a file is not JSON or holds the wrong json type, a malformed record or
             gt annotation (e.g. a bbox that is not four numbers: the message names the file,
             the record's position or the annotation's id, and the field), a duplicate gt image
@@ -79,6 +81,7 @@ def evaluate_prediction_files(
         raise ValueError(f"iou_type must be one of {IOU_TYPES}, got {iou_type!r}")
     resolved = resolve_metric(metric)
     gt, predictions = Path(gt), Path(predictions)
+    out = check_output_folder(out if out is not None else predictions.parent / "eval")
     gt_dict = _read_json(gt, dict, "ground truth")
     check_ground_truth(gt_dict, str(gt))
     warn_about_ground_truth(gt_dict, str(gt))
@@ -91,7 +94,6 @@ def evaluate_prediction_files(
         detections = _with_mask_boxes(detections, gt_dict, predictions)
     if images_dir is not None and not Path(images_dir).is_dir():
         raise FileNotFoundError(f"images folder {images_dir} is not a folder")
-    out = Path(out) if out is not None else predictions.parent / "eval"
     info = {
         "ground truth": str(gt),
         "predictions": str(predictions),

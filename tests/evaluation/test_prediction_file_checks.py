@@ -138,3 +138,12 @@ def test_voc_metric_checks_records_too():
     bad = [{**DETECTIONS[0], "score": None}]
     with pytest.raises(ValueError, match="detection 0 has score None; expected a number"):
         voc_evaluate_coco(GT, bad)
+
+
+def test_an_output_file_where_the_report_folder_goes_is_refused_first(tmp_path):
+    out = tmp_path / "eval"
+    out.write_text("a file")
+    # the gt and predictions do not even exist: the output is checked before they are read
+    with pytest.raises(NotADirectoryError, match="is a file; give a folder"):
+        evaluate_prediction_files(tmp_path / "gt.json", tmp_path / "pred.json", out=out)
+    assert out.read_text() == "a file"
