@@ -89,6 +89,11 @@ class DetectionTransform(nn.Module):
         self.max_size = max_size
         self.image_mean = tuple(float(v) for v in image_mean)
         self.image_std = tuple(float(v) for v in image_std)
+        for name, values in (("image_mean", self.image_mean), ("image_std", self.image_std)):
+            if len(values) != 3:
+                raise ValueError(f"{name} must have 3 values (R, G, B), got {list(values)}")
+        if min(self.image_std) <= 0:
+            raise ValueError(f"image_std values must be > 0, got {list(self.image_std)}")
         # on the model's device once (not copied there for every image); not in state dicts
         self.register_buffer("_mean", torch.tensor(self.image_mean)[:, None, None], False)
         self.register_buffer("_std", torch.tensor(self.image_std)[:, None, None], False)

@@ -109,3 +109,20 @@ def test_integer_labels_of_wrong_dtype_raise():
     target = {"boxes": torch.tensor([[1.0, 1.0, 4.0, 4.0]]), "labels": torch.tensor([1.0])}
     with pytest.raises(TypeError, match="image 0: labels must be int64"):
         transform([torch.rand(3, 16, 16)], [target])
+
+
+@pytest.mark.parametrize(
+    ("mean", "std", "message"),
+    [
+        (
+            (0.5, 0.5),
+            (0.2, 0.2, 0.2),
+            r"image_mean must have 3 values \(R, G, B\), got \[0.5, 0.5\]",
+        ),
+        ((0.5, 0.5, 0.5), (0.2,) * 4, "image_std must have 3 values"),
+        ((0.5, 0.5, 0.5), (0.2, 0.0, 0.2), "image_std values must be > 0"),
+    ],
+)
+def test_bad_normalisation_values_raise(mean, std, message):
+    with pytest.raises(ValueError, match=message):
+        DetectionTransform(64, 64, image_mean=mean, image_std=std)
