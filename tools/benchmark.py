@@ -98,6 +98,24 @@ def _int_at_least(text: str, minimum: int) -> int:
     return value
 
 
+def add_timing_arguments(sub: argparse.ArgumentParser, batch_help: str) -> None:
+    """The flags of a timed comparison (``model``, ``postprocess``): ``--batch``, ``--repeats``,
+    ``--device``, ``--threads``, ``--seed``."""
+    sub.add_argument("--batch", type=positive_int, default=4, help=batch_help)
+    sub.add_argument(
+        "--repeats", type=positive_int, default=5, help="timed calls (median reported)"
+    )
+    sub.add_argument(
+        "--device", type=device_name, default="cpu", help="torch device: cpu, cuda, cuda:N or auto"
+    )
+    sub.add_argument(
+        "--threads", type=non_negative_int, default=0, help="torch CPU threads (0 = default)"
+    )
+    sub.add_argument(
+        "--seed", type=non_negative_int, default=0, help="seed of the weights and inputs"
+    )
+
+
 def run_eval(args: argparse.Namespace) -> int:
     """The ``eval`` sub-command: returns the exit status (1 when the backends disagree)."""
     tic = time.perf_counter()
@@ -172,19 +190,7 @@ def add_postprocess_command(commands: argparse._SubParsersAction) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     sub.add_argument("arch", choices=SSD_TWINS, help="torchvision SSD architecture")
-    sub.add_argument("--batch", type=positive_int, default=4, help="images per call")
-    sub.add_argument(
-        "--repeats", type=positive_int, default=5, help="timed calls (median reported)"
-    )
-    sub.add_argument(
-        "--device", type=device_name, default="cpu", help="torch device: cpu, cuda, cuda:N or auto"
-    )
-    sub.add_argument(
-        "--threads", type=non_negative_int, default=0, help="torch CPU threads (0 = default)"
-    )
-    sub.add_argument(
-        "--seed", type=non_negative_int, default=0, help="seed of the weights and inputs"
-    )
+    add_timing_arguments(sub, batch_help="images per call")
     sub.set_defaults(func=run_postprocess)
 
 
@@ -276,21 +282,7 @@ def add_model_command(commands: argparse._SubParsersAction) -> None:
     sub.add_argument(
         "--size", type=positive_int, default=320, help="image side in pixels (square images)"
     )
-    sub.add_argument(
-        "--batch", type=positive_int, default=4, help="images per training/inference call"
-    )
-    sub.add_argument(
-        "--repeats", type=positive_int, default=5, help="timed calls (median reported)"
-    )
-    sub.add_argument(
-        "--device", type=device_name, default="cpu", help="torch device: cpu, cuda, cuda:N or auto"
-    )
-    sub.add_argument(
-        "--threads", type=non_negative_int, default=0, help="torch CPU threads (0 = default)"
-    )
-    sub.add_argument(
-        "--seed", type=non_negative_int, default=0, help="seed of the weights and inputs"
-    )
+    add_timing_arguments(sub, batch_help="images per training/inference call")
     sub.add_argument(
         "--aux-loss",
         action="store_true",
