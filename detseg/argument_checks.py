@@ -3,7 +3,8 @@
 A bad ``--score-thr`` or ``--out`` is refused before any work starts, in the same words from
 ``tools/infer.py``, ``eval.py``, ``export.py`` and ``convert_torchvision.py`` as from
 :func:`detseg.predict_images.predict_checkpoint` or :func:`detseg.export.export_model`; an
-output never overwrites the file it is made from.
+output never overwrites the file it is made from, and a generated or converted dataset goes
+into a new or empty folder only.
 """
 
 from __future__ import annotations
@@ -66,3 +67,21 @@ def _same_file(first: Path, second: Path) -> bool:
         return first.exists() and second.exists() and os.path.samefile(first, second)
     except OSError:
         return first.resolve() == second.resolve()
+
+
+def check_new_folder(out: str | os.PathLike) -> Path:
+    """``out`` as a ``Path``, checked to be a new or an empty folder: a dataset is never
+    written over other files (``make_shapes.py``, ``convert_dataset.py``).
+
+    Raises:
+        NotADirectoryError: ``out`` is a file.
+        ValueError: ``out`` is a folder that is not empty.
+    """
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"the output folder {path} is a file; give a new folder")
+    if path.is_dir() and any(path.iterdir()):
+        raise ValueError(
+            f"the output folder {path} exists and is not empty: choose a new folder or remove it"
+        )
+    return path

@@ -44,6 +44,7 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from detseg.argument_checks import check_new_folder
 from detseg.data.shapes_draw import (
     BACKGROUND_KINDS,
     SHAPE_CLASSES,
@@ -58,7 +59,6 @@ __all__ = [
     "SHAPE_CLASSES",
     "ImageSpec",
     "RenderedImage",
-    "check_new_dataset_folder",
     "generate_shapes",
     "image_spec",
     "render_image",
@@ -282,7 +282,7 @@ def generate_shapes(
     if size < 32:
         raise ValueError(f"size must be >= 32 px so that shapes of 8 px and more fit, got {size}")
     out = Path(out_dir)
-    check_new_dataset_folder(out)
+    check_new_folder(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.parent / f".{out.name}.partial-{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)  # left by a killed run of the same process id
@@ -293,27 +293,12 @@ def generate_shapes(
         splits += [("test", num_test)] if num_test else []
         for split, num in splits:
             counts.update(_write_split(partial, split, num, size, seed, workers))
-        check_new_dataset_folder(out)  # nothing was put there meanwhile
+        check_new_folder(out)  # nothing was put there meanwhile
         os.replace(partial, out)  # an empty folder is replaced as well
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return counts
-
-
-def check_new_dataset_folder(out: Path) -> None:
-    """Raise unless ``out`` is a new or an empty folder (a dataset is not written over files).
-
-    Raises:
-        NotADirectoryError: ``out`` is a file.
-        ValueError: ``out`` is a folder that is not empty.
-    """
-    if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"the output folder {out} is a file; give a new folder")
-    if out.is_dir() and any(out.iterdir()):
-        raise ValueError(
-            f"the output folder {out} exists and is not empty: choose a new folder or remove it"
-        )
 
 
 def _write_split(

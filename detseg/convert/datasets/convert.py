@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from detseg.argument_checks import check_new_folder
 from detseg.convert.datasets.coco_reader import coco_splits, read_coco
 from detseg.convert.datasets.coco_writer import write_coco
 from detseg.convert.datasets.data_file import write_data_file
@@ -143,10 +144,7 @@ def read_dataset(
 def _check_target(src: Path, dst: Path) -> None:
     if dst.resolve() == src.resolve():
         raise ValueError(f"the output folder {dst} is the source folder: choose another one")
-    if dst.exists() and (not dst.is_dir() or any(dst.iterdir())):
-        raise ValueError(
-            f"the output folder {dst} exists and is not empty: choose a new folder or remove it"
-        )
+    check_new_folder(dst)
 
 
 def _tqdm_progress(fmt: str) -> Progress:
