@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from detseg.detection.proposals import Proposals
 from detseg.detection.roi_pooling import RoIPooler
 from detseg.detection.settings_checks import require_at_least, require_fractions
 from detseg.losses import smooth_l1_loss
@@ -21,7 +22,7 @@ from detseg.ops.box_coder import BoxCoder
 from detseg.ops.boxes import batched_box_iou, clip_boxes_to_sizes
 from detseg.ops.matching import BalancedSampler, Matcher
 from detseg.ops.nms import grouped_nms, kept_per_image
-from detseg.ops.padding import pad_rows
+from detseg.ops.padding import host_reads_are_free, pad_rows
 
 
 @dataclass
@@ -225,7 +226,7 @@ class RoIHeads(nn.Module):
     def losses(
         self,
         features: OrderedDict[str, Tensor],
-        proposals: list[Tensor],
+        proposals: Proposals | list[Tensor],
         targets: list[dict[str, Tensor]],
     ) -> dict[str, Tensor]:
         """Sample proposals (gt boxes appended), then compute :func:`fast_rcnn_loss`.
@@ -236,7 +237,8 @@ class RoIHeads(nn.Module):
 
         Args:
             features: feature maps by name.
-            proposals: ``Float[P_i, 4]`` xyxy per image (resized-image pixels).
+            proposals: the RPN's :class:`Proposals`, or ``Float[P_i, 4]`` xyxy per image
+                (resized-image pixels).
             targets: per image ``boxes`` ``Float[M_i, 4]`` (same pixels) and ``labels`` ``Int64``.
         """
         sample = self.sample(proposals, targets)
@@ -249,27 +251,32 @@ class RoIHeads(nn.Module):
             sample.valid.flatten(),
         )
 
-    def sample(self, proposals: list[Tensor], targets: list[dict[str, Tensor]]) -> RoISample:
+    def sample(
+        self, proposals: Proposals | list[Tensor], targets: list[dict[str, Tensor]]
+    ) -> RoISample:
         """Match, label and sample every image's proposals (and gt boxes) at once.
 
         The candidates of image ``i`` are its proposals followed by its gt boxes, as in
-        torchvision, padded to one count for the batch. Matching runs once: the returned
+        torchvision, each part padded to one count for the batch (the padding is never
+        sampled, so the draw is torchvision's). Matching runs once: the returned
         ``matched_gt`` lets a further head (Mask R-CNN's masks) find each foreground RoI's gt.
 
         Args:
-            proposals: ``Float[P_i, 4]`` xyxy per image (resized-image pixels).
+            proposals: the RPN's :class:`Proposals`, or ``Float[P_i, 4]`` xyxy per image
+                (resized-image pixels).
             targets: per image ``boxes`` ``Float[M_i, 4]`` (same pixels) and ``labels`` ``Int64``.
 
         Returns:
-            the :class:`RoISample`, ``S = min(batch_size_per_image, max_i(P_i + M_i))``.
+            the :class:`RoISample`, ``S = min(batch_size_per_image, P + max_i M_i)``.
         """
-        dtype = proposals[0].dtype
+        if not isinstance(proposals, Proposals):
+            proposals = Proposals.from_list(proposals)
+        dtype = proposals.boxes.dtype
         # one padding row at least, so that a batch without any gt box needs no special case
         gt_boxes, gt_valid = pad_rows([t["boxes"].to(dtype) for t in targets], min_width=1)
         gt_labels, _ = pad_rows([t["labels"].to(torch.int64) for t in targets], min_width=1)
-        candidates, is_real = pad_rows(
-            [torch.cat([p, t["boxes"].to(dtype)]) for p, t in zip(proposals, targets, strict=True)]
-        )
+        candidates = torch.cat([proposals.boxes, gt_boxes], dim=1)
+        is_real = torch.cat([proposals.valid, gt_valid], dim=1)
         matched_idx = self.matcher(batched_box_iou(gt_boxes, candidates), gt_valid)
         matched = matched_idx.clamp(min=0)
         labels = gt_labels.gather(1, matched)
@@ -294,51 +301,70 @@ class RoIHeads(nn.Module):
     def predict(
         self,
         features: OrderedDict[str, Tensor],
-        proposals: list[Tensor],
+        proposals: Proposals | list[Tensor],
         image_sizes: list[tuple[int, int]],
     ) -> list[dict[str, Tensor]]:
         """Score, decode and filter detections.
 
+        On the CPU only the real proposals are pooled; elsewhere the padded batch is pooled
+        whole, so that no count is read on the host before the final per-image lists.
+
         Args:
             features: feature maps by name.
-            proposals: ``Float[P_i, 4]`` xyxy per image.
+            proposals: the RPN's :class:`Proposals`, or ``Float[P_i, 4]`` xyxy per image.
             image_sizes: ``(h, w)`` of each resized image (boxes are clipped to it).
 
         Returns:
             per image ``boxes`` ``Float[D, 4]`` xyxy (resized pixels), ``scores`` ``Float[D]``,
             ``labels`` ``Int64[D]`` in ``1..K``, sorted by decreasing score.
         """
+        if not isinstance(proposals, Proposals):
+            proposals = Proposals.from_list(proposals)
+        if host_reads_are_free(proposals.boxes.device):
+            per_image = proposals.per_image()
+            counts = [p.shape[0] for p in per_image]
+            boxes, scores = self._decode(features, per_image)
+            image_boxes, real = pad_rows(list(boxes.split(counts)))
+            image_scores, _ = pad_rows(list(scores.split(counts)))
+        else:
+            batch, width = proposals.valid.shape
+            boxes, scores = self._decode(features, list(proposals.boxes))
+            image_boxes = boxes.view(batch, width, *boxes.shape[1:])
+            image_scores, real = scores.view(batch, width, -1), proposals.valid
+        return self._postprocess_batch(image_boxes, image_scores, real, image_sizes)
+
+    def _decode(
+        self, features: OrderedDict[str, Tensor], proposals: list[Tensor]
+    ) -> tuple[Tensor, Tensor]:
+        """Class boxes ``Float[R, K, 4]`` (decoded, resized pixels) and class probabilities
+        ``Float[R, K]`` of the ``R`` concatenated proposals (background column dropped)."""
         class_logits, box_deltas = self._predict_raw(features, proposals)
         boxes = self.box_coder.decode(box_deltas, torch.cat(proposals))  # [R, K+1, 4]
-        scores = F.softmax(class_logits, -1)
-        counts = [p.shape[0] for p in proposals]
-        return self._postprocess_batch(boxes, scores, counts, image_sizes)
+        return boxes[:, 1:], F.softmax(class_logits, -1)[:, 1:]
 
     def _postprocess_batch(
         self,
-        boxes: Tensor,
-        scores: Tensor,
-        counts: list[int],
+        image_boxes: Tensor,
+        image_scores: Tensor,
+        real: Tensor,
         image_sizes: list[tuple[int, int]],
     ) -> list[dict[str, Tensor]]:
         """Clip, threshold and class-wise NMS for every image at once, then the top-k.
 
-        The RoIs of each image are padded to the longest image's, and the (image, class) pairs
-        form the groups of one :func:`grouped_nms` call. Each image's result is torchvision's:
-        its candidates in (RoI, class) order, filtered, suppressed, sorted as ``batched_nms``
-        sorts them.
+        The (image, class) pairs form the groups of one :func:`grouped_nms` call. Each image's
+        result is torchvision's: its candidates in (RoI, class) order, filtered, suppressed,
+        sorted as ``batched_nms`` sorts them.
 
         Args:
-            boxes: ``Float[R, K+1, 4]`` decoded boxes (resized pixels) of all RoIs of the batch.
-            scores: ``Float[R, K+1]`` class probabilities (column 0 is background).
-            counts: RoIs per image (they sum to ``R``).
+            image_boxes: ``Float[B, W, K, 4]`` decoded boxes (resized pixels), ``W`` RoIs per
+                image (padded).
+            image_scores: ``Float[B, W, K]`` class probabilities (background dropped).
+            real: Bool ``[B, W]``: the real RoIs (``False`` for padding).
             image_sizes: ``(h, w)`` of each resized image.
         """
-        image_boxes, real = pad_rows(list(boxes[:, 1:].split(counts)))  # [B, width, K, 4]
         image_boxes = clip_boxes_to_sizes(image_boxes, image_sizes)
-        image_scores, _ = pad_rows(list(scores[:, 1:].split(counts)))  # [B, width, K]
         batch, width, num_classes = image_scores.shape
-        device = scores.device
+        device = image_scores.device
         sides = image_boxes[..., 2:] - image_boxes[..., :2]
         candidate = real[:, :, None] & (image_scores > self.config.score_thresh)
         valid = candidate & (sides >= self.config.min_box_size).all(dim=-1)

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from detseg.detection.proposals import Proposals
 from detseg.detection.settings_checks import require_at_least, require_fractions
 from detseg.detection.transform import ImageBatch
 from detseg.losses import smooth_l1_loss
@@ -20,8 +21,8 @@ from detseg.ops.anchors import AnchorGenerator
 from detseg.ops.box_coder import BoxCoder
 from detseg.ops.boxes import batched_box_iou, clip_boxes_to_sizes
 from detseg.ops.matching import BalancedSampler, Matcher
-from detseg.ops.nms import grouped_nms, kept_per_image
-from detseg.ops.padding import pad_rows
+from detseg.ops.nms import grouped_nms, kept_per_image, top_kept
+from detseg.ops.padding import host_reads_are_free, pad_rows
 
 
 @dataclass
@@ -156,7 +157,7 @@ class RegionProposalNetwork(nn.Module):
         images: ImageBatch,
         features: OrderedDict[str, Tensor],
         targets: list[dict[str, Tensor]] | None = None,
-    ) -> tuple[list[Tensor], dict[str, Tensor]]:
+    ) -> tuple[Proposals, dict[str, Tensor]]:
         """Propose regions, and compute the RPN loss when targets are given.
 
         Args:
@@ -165,7 +166,7 @@ class RegionProposalNetwork(nn.Module):
             targets: per-image ``boxes`` ``Float[N_i, 4]`` xyxy in resized-image pixels.
 
         Returns:
-            proposals ``Float[P_i, 4]`` xyxy per image (detached, sorted by objectness), and
+            the :class:`Proposals` (detached, by decreasing objectness per image), and
             ``{"loss_rpn_cls", "loss_rpn_box"}`` (empty dict without targets).
         """
         feature_list = list(features.values())
@@ -192,13 +193,15 @@ class RegionProposalNetwork(nn.Module):
         logits: Tensor,
         image_sizes: list[tuple[int, int]],
         counts: list[int],
-    ) -> list[Tensor]:
+    ) -> Proposals:
         """Top-n per level, then for the whole batch at once: clip, drop small/low-score boxes,
         NMS per (image, level), top-n per image.
 
         Every step runs on ``[B, K]`` tensors, and the NMS is one :func:`grouped_nms` call over
-        the ``B x levels`` groups; the only host synchronisation is reading how many proposals
-        each image keeps.
+        the ``B x levels`` groups. On the CPU each image's proposals are listed as torchvision
+        lists them (equal scores included, :func:`kept_per_image`) and padded to the longest
+        image's count. Elsewhere the top-n cut runs on the padded batch (:func:`top_kept`), so
+        no count is read on the host.
 
         Args:
             boxes: ``Float[B, N, 4]`` decoded anchors, xyxy.
@@ -207,7 +210,7 @@ class RegionProposalNetwork(nn.Module):
             counts: anchors per level (they sum to ``N``).
 
         Returns:
-            ``Float[P_i, 4]`` proposals per image, by decreasing objectness.
+            the :class:`Proposals`, by decreasing objectness per image.
         """
         pre_n = self.config.pre_nms_top_n_train if self.training else self.config.pre_nms_top_n_test
         level_top_idx: list[Tensor] = []
@@ -229,8 +232,11 @@ class RegionProposalNetwork(nn.Module):
         post_n = (
             self.config.post_nms_top_n_train if self.training else self.config.post_nms_top_n_test
         )
-        kept = kept_per_image(keep, scores, valid, post_n)
-        return [image_boxes[k] for image_boxes, k in zip(boxes, kept, strict=True)]
+        if host_reads_are_free(boxes.device):
+            kept = kept_per_image(keep, scores, valid, post_n)
+            return Proposals.from_list([b[k] for b, k in zip(boxes, kept, strict=True)])
+        index, is_kept = top_kept(keep, scores, post_n)
+        return Proposals(boxes.gather(1, index[..., None].expand(-1, -1, 4)), is_kept)
 
     def loss(
         self, logits: Tensor, deltas: Tensor, anchors: Tensor, targets: list[dict[str, Tensor]]

@@ -2,12 +2,21 @@
 
 Every error is a ``ValueError`` (or ``TypeError`` for a wrong dtype) that names the image index
 and, for boxes, the offending box, so that a bad sample can be found in the dataset.
+
+Shapes and dtypes are always checked (host metadata). The box and label *values* are checked
+where the targets are host tensors; on a GPU that read would stop every training step to wait
+for the device, so targets already on a GPU are checked where they were made: detseg's dataset
+readers drop and count bad boxes (:mod:`detseg.data.target_checks`) and map category ids to
+labels ``1..K`` before a batch leaves the loader, and a hand-written loop can call
+:func:`check_targets` on its CPU batch.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor
+
+from detseg.ops.padding import host_reads_are_free
 
 
 def images_to_list(images: list[Tensor] | Tensor) -> list[Tensor]:
@@ -50,6 +59,9 @@ def check_targets(
 ) -> None:
     """Check detection targets (``N = 0`` boxes is a valid negative image).
 
+    The values (finite, non-degenerate boxes; labels in range) are checked for targets on the
+    CPU; targets on a GPU get the layout checks only (see the module docstring).
+
     Args:
         targets: one dict per image with ``boxes`` ``Float[N, 4]`` (xyxy, absolute pixels)
             and ``labels`` ``Int64[N]`` in ``1..num_classes``.
@@ -67,8 +79,10 @@ def check_targets(
             if key not in target:
                 raise ValueError(f"target of image {i} has no '{key}' entry (keys: {list(target)})")
         _check_layout(i, target["boxes"], target["labels"])
-    # the values: one test for the whole batch (one host synchronisation on a GPU), and the
-    # image-by-image checks only to name the first bad box or label
+    if not targets or not host_reads_are_free(targets[0]["boxes"].device):
+        return
+    # the values: one test for the whole batch, and the image-by-image checks only to name
+    # the first bad box or label
     upper = num_classes if num_classes is not None else torch.iinfo(torch.int64).max
     flags = [_has_bad_values(t["boxes"], t["labels"], upper) for t in targets]
     if flags and bool(torch.stack(flags).any()):

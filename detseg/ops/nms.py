@@ -33,7 +33,8 @@ def _one_call_limit(device: torch.device) -> int:
 
 
 @lru_cache(maxsize=1)
-def _triton_installed() -> bool:
+def triton_installed() -> bool:
+    """Whether the optional Triton package (detseg's CUDA kernels) can be imported."""
     return importlib.util.find_spec("triton") is not None
 
 
@@ -42,7 +43,7 @@ def _use_triton(device: torch.device, backend: str) -> bool:
     if backend not in NMS_BACKENDS:
         raise ValueError(f"NMS backend '{backend}' is not one of {NMS_BACKENDS}")
     if backend == "auto":
-        return device.type == "cuda" and _triton_installed()
+        return device.type == "cuda" and triton_installed()
     return backend == "triton"
 
 
@@ -286,6 +287,29 @@ def kept_per_image(keep: Tensor, scores: Tensor, valid: Tensor, limit: int) -> l
         kept = columns[:count]
         result.append(kept[order_like_batched_nms(image_scores[kept], num_candidates)][:limit])
     return result
+
+
+def top_kept(keep: Tensor, scores: Tensor, limit: int) -> tuple[Tensor, Tensor]:
+    """Each image's kept candidates by decreasing score, padded: :func:`kept_per_image` without
+    reading how many each image keeps.
+
+    Equal scores stay in candidate order (a stable sort), where torchvision's ``batched_nms``
+    may order them otherwise above its one-call limit; the set of the top ``limit`` is the
+    same unless a tie straddles the cut.
+
+    Args:
+        keep: Bool ``[B, C]``: the kept candidates of each image.
+        scores: ``Float[B, C]`` their scores.
+        limit: most candidates per image.
+
+    Returns:
+        ``(index, valid)``: Int64 ``[B, L]`` candidate indices, ``L = min(limit, C)``, the kept
+        ones first by decreasing score, and Bool ``[B, L]``, true for the kept ones (the
+        padding after them points at dropped candidates). No host synchronisation.
+    """
+    ranked = scores.masked_fill(~keep, float("-inf"))
+    index = ranked.sort(dim=1, descending=True, stable=True).indices[:, :limit]
+    return index, keep.gather(1, index)
 
 
 def _group_rows(labels: Tensor) -> Tensor:

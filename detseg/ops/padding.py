@@ -57,3 +57,13 @@ def host_values(values: list, device: torch.device, dtype: torch.dtype | None = 
     if device.type != "cuda":
         return tensor.to(device)
     return tensor.pin_memory().to(device, non_blocking=True)
+
+
+def host_reads_are_free(device: torch.device) -> bool:
+    """Whether the host may read values of tensors on ``device`` without waiting for it.
+
+    True on the CPU, where a tensor's values already are in host memory. Code that needs a
+    value on the host (a count that sizes a tensor, a check that raises) takes an exact, simple
+    path there, and a padded path that keeps every count on the device elsewhere.
+    """
+    return device.type == "cpu"

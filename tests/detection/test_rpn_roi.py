@@ -118,7 +118,8 @@ def test_rpn_output_and_empty_target_losses():
     features = OrderedDict(c5=torch.rand(2, 4, 8, 8))
     empty = {"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.int64)}
     proposals, losses = rpn(batch, features, [empty, empty])
-    assert [p.shape[1] for p in proposals] == [4, 4]
+    assert proposals.boxes.shape[0] == 2 and proposals.boxes.shape[2] == 4
+    proposals = proposals.per_image()
     assert all(p.shape[0] <= 7 for p in proposals)
     for boxes, (h, w) in zip(proposals, batch.image_sizes, strict=True):
         assert boxes[:, 2].max() <= w and boxes[:, 3].max() <= h
@@ -131,7 +132,7 @@ def test_rpn_score_threshold_of_one_drops_every_proposal():
     rpn = _rpn(score_thresh=1.0).eval()  # random weights: every objectness is below 1
     batch = ImageBatch(torch.zeros(1, 3, 64, 64), [(64, 64)])
     proposals, losses = rpn(batch, OrderedDict(c5=torch.rand(1, 4, 8, 8)))
-    assert proposals[0].shape == (0, 4) and losses == {}
+    assert proposals.per_image()[0].shape == (0, 4) and losses == {}
 
 
 def test_rpn_rejects_mismatched_anchors():
@@ -199,3 +200,44 @@ def test_sample_returns_the_gt_each_foreground_roi_was_matched_to():
     assert torch.equal(iou.argmax(dim=1), matched) and (iou.max(dim=1).values >= 0.5).all()
     assert (sample.matched_gt[0][~foreground] == 0).all()
     assert not (sample.labels[1] > 0).any() and (sample.matched_gt[1] == 0).all()
+
+
+def test_padded_proposal_path_detects_what_the_cpu_path_detects(monkeypatch):
+    """The GPU's path (proposals cut and pooled padded, no count read on the host) forced on
+    the CPU gives the CPU path's detections. The RoIs come in another order, so equal-scoring
+    detections may swap: compared in (score, box) order."""
+    from torchvision.models import detection as tvd
+
+    from detseg.detection import roi_heads, rpn
+    from detseg.models import from_torchvision
+
+    torch.manual_seed(0)
+    model = from_torchvision(
+        tvd.fasterrcnn_mobilenet_v3_large_320_fpn(
+            weights=None, weights_backbone=None, num_classes=4, box_score_thresh=0.0
+        )
+    ).eval()
+    generator = torch.Generator().manual_seed(1)
+    images = [
+        torch.rand(3, 160, 200, generator=generator),
+        torch.rand(3, 90, 120, generator=generator),
+    ]
+    with torch.no_grad():
+        want = model.predict(images)
+        for module in (rpn, roi_heads):
+            monkeypatch.setattr(module, "host_reads_are_free", lambda device: False)
+        have = model.predict(images)
+    assert sum(len(w["scores"]) for w in want) > 50  # a real comparison, not two empty lists
+    for w, h in zip(want, have, strict=True):
+        assert h["boxes"].shape == w["boxes"].shape
+        w, h = _by_score_then_x1(w), _by_score_then_x1(h)
+        torch.testing.assert_close(h["scores"], w["scores"])
+        torch.testing.assert_close(h["boxes"], w["boxes"])
+        assert torch.equal(h["labels"], w["labels"])
+
+
+def _by_score_then_x1(detections: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The detections by decreasing score, equal scores by increasing x1."""
+    order = torch.argsort(detections["boxes"][:, 0], stable=True)
+    order = order[torch.argsort(detections["scores"][order], descending=True, stable=True)]
+    return {key: value[order] for key, value in detections.items()}

@@ -194,3 +194,22 @@ def test_grouped_nms_max_kept_gives_the_top_of_the_full_nms(quantised):
             0.5,
         )[:100]
         assert torch.equal(candidates[reference], w)
+
+
+def test_top_kept_is_kept_per_image_padded():
+    """Without equal scores, each image's kept candidates come in kept_per_image's order,
+    followed by padding marked invalid; the cut is min(limit, candidates)."""
+    from detseg.ops.nms import kept_per_image, top_kept
+
+    g = torch.Generator().manual_seed(0)
+    scores = torch.rand(3, 40, generator=g)
+    keep = torch.rand(3, 40, generator=g) > 0.6
+    keep[2] = False  # an image that keeps nothing
+    valid = torch.ones_like(keep)
+    for limit in (5, 100):
+        index, is_kept = top_kept(keep, scores, limit)
+        assert index.shape == is_kept.shape == (3, min(limit, 40))
+        for image, want in enumerate(kept_per_image(keep, scores, valid, limit)):
+            count = want.shape[0]
+            assert torch.equal(index[image, :count], want)
+            assert is_kept[image, :count].all() and not is_kept[image, count:].any()
