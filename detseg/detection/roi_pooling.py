@@ -3,6 +3,15 @@
 With several FPN levels, each RoI is pooled from level
 ``k = floor(k0 + log2(sqrt(w * h) / 224) + 1e-6)`` clamped to the available levels (eq. 1 of the
 FPN paper, Lin et al. 2017; the same rule and epsilon as ``torchvision.ops.MultiScaleRoIAlign``).
+
+Two ways to pool several levels:
+
+- the RoIs grouped by level and ``torchvision.ops.roi_align`` called once per level, as
+  torchvision does. The group sizes are read on the host: free on the CPU, a wait for the
+  device on a GPU;
+- on CUDA with Triton, RoIAlign at a fixed sampling ratio: one kernel that reads each RoI's
+  own level (:func:`detseg.ops.roi_align_triton.multi_level_roi_align`), with no host read.
+  Before its first use on a GPU it is run once against torchvision there.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from torch import Tensor, nn
 from torchvision.ops import roi_align, roi_pool
 
 from detseg.ops.boxes import box_area
+from detseg.ops.nms import triton_installed
 from detseg.ops.roi_align import roi_align_fast_backward
 
 POOLER_KINDS = ("align", "pool")
@@ -112,6 +122,21 @@ class RoIPooler(nn.Module):
             )
         return roi_pool(feature, rois, self.output_size, 1.0 / stride)
 
+    def _uses_one_kernel(self, feature: Tensor) -> bool:
+        """RoIAlign at a fixed sampling ratio on a GPU with Triton: every level in one kernel,
+        without reading the per-level counts on the host. The kernel is first checked once
+        against torchvision on that GPU (a warning, and the per-level path, if it fails)."""
+        if not (
+            self.kind == "align"
+            and self.sampling_ratio > 0
+            and feature.device.type == "cuda"
+            and triton_installed()
+        ):
+            return False
+        from detseg.ops.roi_align_triton import matches_torchvision_on
+
+        return matches_torchvision_on(str(feature.device))
+
     def map_levels(self, boxes: Tensor) -> Tensor:
         """Level index (0 = finest pooled map) of each ``Float[R, 4]`` xyxy box -> ``Int64[R]``."""
         scale = torch.sqrt(box_area(boxes))
@@ -134,6 +159,13 @@ class RoIPooler(nn.Module):
         if len(maps) == 1:
             return self._pool_per_level(maps[0], rois, self.strides[0])
         levels = self.map_levels(rois[:, 1:])
+        if self._uses_one_kernel(maps[0]):
+            from detseg.ops.roi_align_triton import multi_level_roi_align
+
+            scales = [1.0 / stride for stride in self.strides]
+            return multi_level_roi_align(
+                maps, rois, levels, self.output_size[0], scales, self.sampling_ratio
+            )
         # RoIs grouped by level; the group sizes are the one host synchronisation
         order = torch.argsort(levels, stable=True)
         per_level = levels == torch.arange(len(maps), device=levels.device)[:, None]  # [L, R]

@@ -1,14 +1,24 @@
-"""HostSyncRecorder, and the host synchronisations left in Faster R-CNN's training losses."""
+"""HostSyncRecorder, and the host synchronisations of the detectors' training losses.
+
+On the CPU a model reads some values on the host (free there): torchvision's sampler draw, the
+per-image proposal counts, the per-level RoI counts, the target checks. On a GPU each would be a
+wait for the device, so the models take other paths there. The tests below run the losses
+on the CPU twice: as they run on the CPU (each read named), and with the GPU's choices forced
+(no read at all).
+"""
 
 from __future__ import annotations
 
 import pytest
 import torch
 from torchvision.models import detection as tvd
+from torchvision.ops import roi_align
 
 from detseg.benchmark.host_syncs import HostSyncRecorder
 from detseg.benchmark.throughput import random_detection_batch
+from detseg.detection import roi_pooling, rpn, validation
 from detseg.models import from_torchvision
+from detseg.ops import roi_align_triton
 from detseg.ops.matching import BalancedSampler
 
 
@@ -41,36 +51,95 @@ def _sync_sites_of_losses(builder: str, num_images: int, **kwargs) -> dict[str, 
     return dict(recorder.sites)
 
 
-def test_faster_rcnn_losses_sync_only_where_named(monkeypatch):
-    """The training losses of Faster R-CNN read the device three times per step.
-
-    They are the checks of the targets (one test for the batch), the number of proposals each
-    image keeps, and the number of RoIs per FPN level. Two CPU-only paths are set aside: the
-    reference NMS (``grouped_nms`` calls torchvision once per image on the CPU; the CUDA
-    path is Triton kernels, checked sync-free in ``tests/ops/test_nms_triton.py``) and
-    torchvision's randperm draw of the sampler (the GPU draw is used here instead).
-    """
-
-    def draw_with_keys(self, labels):
-        return self.sample_with_keys(labels) if isinstance(labels, torch.Tensor) else None
-
-    monkeypatch.setattr(BalancedSampler, "__call__", draw_with_keys)
+def test_faster_rcnn_losses_on_the_cpu_read_where_named():
+    """On the CPU, Faster R-CNN's losses read the host where torchvision does: the target
+    checks (one test for the batch), the number of proposals each image keeps (to list them as
+    torchvision does), the number of RoIs per FPN level (one RoIAlign per level), the reference
+    NMS (torchvision's, once per image) and torchvision's randperm draw of the samplers."""
     sites = _sync_sites_of_losses("fasterrcnn_resnet50_fpn", 3, min_size=256, max_size=256)
-    sites.pop("ops.nms._grouped_nms_torchvision")  # CPU reference path, see the docstring
-    assert sites == {
-        "detection.validation.check_targets": 1,
-        "ops.nms.kept_per_image": 1,  # proposals kept per image (rpn.filter_proposals)
-        "detection.roi_pooling.forward": 1,
+    assert set(sites) == {
+        "detection.validation.check_targets",
+        "ops.nms.kept_per_image",  # proposals kept per image (rpn.filter_proposals)
+        "detection.roi_pooling.forward",
+        "ops.nms._grouped_nms_torchvision",
+        "ops.matching.sample_with_randperm",
         # multi-scale min_size is drawn from torch's CPU generator: a CPU read, never a GPU sync
-        "detection.transform._pick_min_size": 3,
+        "detection.transform._pick_min_size",
     }
 
 
-@pytest.mark.parametrize("builder", ["retinanet_resnet50_fpn", "ssd300_vgg16"])
-def test_single_stage_losses_sync_once(builder):
-    """RetinaNet's and SSD's losses (batched matching, masked focal / MultiBox losses) read the
-    device once: the target checks."""
-    kwargs = {"min_size": 256, "max_size": 256} if builder.startswith("retinanet") else {}
-    sites = _sync_sites_of_losses(builder, 2, **kwargs)
-    sites.pop("detection.transform._pick_min_size", None)  # CPU generator reads, see above
-    assert sites == {"detection.validation.check_targets": 1}
+def _pool_every_level_then_pick(features, rois, levels, output_size, scales, sampling_ratio):
+    """Stands in for the Triton kernel on the CPU: torchvision's RoIAlign of every RoI on every
+    level, each RoI's own level kept (same values, no host read; tested against the kernel in
+    tests/ops/test_roi_align_triton.py)."""
+    pooled = None
+    for level, (feature, scale) in enumerate(zip(features, scales, strict=True)):
+        rows = roi_align(feature, rois, output_size, scale, sampling_ratio, aligned=False)
+        mine = (levels == level)[:, None, None, None]
+        pooled = rows if pooled is None else torch.where(mine, rows, pooled)
+    return pooled
+
+
+def _force_gpu_choices(monkeypatch):
+    """The choices the models make on a GPU, forced on the CPU: the padded proposal cut and the
+    key draw of the samplers, target values left to the data pipeline, and one RoIAlign kernel
+    for every level (its stand-in above). The NMS stays torchvision's (the CUDA path is Triton
+    kernels, checked sync-free in tests/ops/test_nms_triton.py); its reads are left out."""
+
+    def draw_with_keys(self, labels):
+        return self.sample_with_keys(labels)
+
+    monkeypatch.setattr(BalancedSampler, "__call__", draw_with_keys)
+    for module in (rpn, validation):
+        monkeypatch.setattr(module, "host_reads_are_free", lambda device: False)
+    monkeypatch.setattr(roi_pooling.RoIPooler, "_uses_one_kernel", lambda self, feature: True)
+    monkeypatch.setattr(roi_align_triton, "multi_level_roi_align", _pool_every_level_then_pick)
+
+
+def _device_reads(sites: dict[str, int]) -> dict[str, int]:
+    """The recorded reads but the CPU-only ones: the reference NMS, the CPU generator draw."""
+    sites.pop("ops.nms._grouped_nms_torchvision", None)
+    sites.pop("detection.transform._pick_min_size", None)
+    return sites
+
+
+@pytest.mark.parametrize(
+    ("builder", "kwargs"),
+    [
+        ("fasterrcnn_resnet50_fpn", {"min_size": 256, "max_size": 256}),
+        ("retinanet_resnet50_fpn", {"min_size": 256, "max_size": 256}),
+        ("ssd300_vgg16", {}),
+    ],
+)
+def test_losses_on_a_gpu_read_nothing(monkeypatch, builder, kwargs):
+    """With the GPU's choices, the training losses of the two-stage and single-stage detectors
+    never read a value on the host: no host synchronisation in the step's forward."""
+    _force_gpu_choices(monkeypatch)
+    assert _device_reads(_sync_sites_of_losses(builder, 3, **kwargs)) == {}
+
+
+def test_gpu_choices_give_the_cpu_losses_when_nothing_is_drawn(monkeypatch):
+    """The GPU's paths compute the same losses: with samples large enough to take every anchor
+    and every proposal (nothing left to chance), Faster R-CNN's four losses are the CPU
+    path's. The proposals come in another order (padded, stably sorted) and the losses are
+    sums, so they agree to float rounding."""
+    sample_everything = {
+        "rpn_batch_size_per_image": 100_000,
+        "rpn_positive_fraction": 1.0,
+        "box_batch_size_per_image": 100_000,
+        "box_positive_fraction": 1.0,
+    }
+    torch.manual_seed(0)
+    model = from_torchvision(
+        tvd.fasterrcnn_resnet50_fpn(
+            weights=None, weights_backbone=None, min_size=256, max_size=256, **sample_everything
+        )
+    ).train()
+    images, targets = random_detection_batch(2, 256, 90, torch.device("cpu"), 0)
+    on_cpu = model.losses(images, targets)
+    _force_gpu_choices(monkeypatch)
+    on_gpu_paths = model.losses(images, targets)
+    assert set(on_cpu) == set(on_gpu_paths)
+    for name, value in on_cpu.items():
+        torch.testing.assert_close(on_gpu_paths[name], value, rtol=1e-5, atol=1e-6, msg=name)
+    assert on_cpu["loss_roi_box"] > 0 and on_cpu["loss_rpn_box"] > 0
