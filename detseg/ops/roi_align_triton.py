@@ -520,6 +520,17 @@ def matches_torchvision_on(device: str) -> bool:
     Args:
         device: a CUDA device, e.g. ``"cuda:0"``.
     """
+    # the caller may be a model's forward under no_grad, inference_mode or autocast
+    with (
+        torch.inference_mode(False),
+        torch.enable_grad(),
+        torch.autocast(torch.device(device).type, enabled=False),
+    ):
+        return _agrees_with_torchvision(device)
+
+
+def _agrees_with_torchvision(device: str) -> bool:
+    """The comparison of :func:`matches_torchvision_on` (not cached)."""
     generator = torch.Generator().manual_seed(0)
     sizes = ((24, 20), (12, 10), (6, 5))
     scales = (1 / 4, 1 / 8, 1 / 16)

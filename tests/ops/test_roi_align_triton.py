@@ -259,9 +259,13 @@ def test_adaptive_sampling_ratio_and_bad_arguments_are_refused():
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_self_check_accepts_the_kernel(device):
-    """The one-time check that the RoI pooler runs before it uses the kernel on a device."""
+    """The one-time check that the RoI pooler runs before it uses the kernel on a device, also
+    from inside an inference-mode or autocast forward (where a model first calls it)."""
+    for context in (torch.inference_mode, lambda: torch.autocast(device, torch.bfloat16)):
+        matches_torchvision_on.cache_clear()
+        with context():
+            assert matches_torchvision_on(device)
     matches_torchvision_on.cache_clear()
-    assert matches_torchvision_on(device)
 
 
 def test_self_check_refuses_a_kernel_that_fails_or_disagrees(monkeypatch):
