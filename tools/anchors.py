@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 
 from detseg.command_line import run_command
-from detseg.data.anchor_kmeans import anchors_yaml, kmeans_anchors, training_box_sizes
+
+# The modules that do the work (torch, the dataset readers) are imported by main, after the
+# arguments are parsed: --help and argument errors come back at once.
 
 
 def parse_args() -> argparse.Namespace:
@@ -58,6 +60,8 @@ def check_flags(args: argparse.Namespace) -> None:
 def main() -> int:
     args = parse_args()
     check_flags(args)
+    from detseg.data.anchor_kmeans import anchors_yaml, kmeans_anchors, training_box_sizes
+
     sizes = training_box_sizes(args.source, args.input_size)
     if sizes.shape[0] < args.k:
         print(f"error: {args.source} has {sizes.shape[0]} usable boxes, fewer than --k {args.k}")

@@ -42,16 +42,7 @@ import argparse
 import time
 from pathlib import Path
 
-import torch
-
-from detseg.benchmark.coco_backends import compare_coco_backends, format_backend_comparison
-from detseg.benchmark.compilation import COMPILE_MODES
-from detseg.benchmark.model_vs_torchvision import (
-    benchmark_model,
-    format_model_report,
-    outputs_agree,
-)
-from detseg.benchmark.ssd_postprocess import benchmark_ssd_postprocess, format_postprocess_report
+from detseg.benchmark.compile_modes import COMPILE_MODES
 from detseg.benchmark.suite import (
     CPU_ROWS,
     GPU_ROWS,
@@ -61,11 +52,11 @@ from detseg.benchmark.suite import (
     select_rows,
     suite_rows,
 )
-from detseg.benchmark.suite_runner import run_suite
-from detseg.benchmark.synthetic_coco import describe_synthetic_coco, synthetic_coco
-from detseg.benchmark.twins import DETECTION_TWINS, SEGMENTATION_TWINS, SSD_TWINS
+from detseg.benchmark.twin_names import DETECTION_TWINS, SEGMENTATION_TWINS, SSD_TWINS
 from detseg.command_line import run_command
-from detseg.engine.runtime.device import resolve_device
+
+# The modules that do the work (torch, the benchmarks) are imported by the sub-commands' run_*
+# functions, after the arguments are parsed: --help and argument errors come back at once.
 
 
 def positive_int(text: str) -> int:
@@ -80,7 +71,14 @@ def non_negative_int(text: str) -> int:
 
 def device_name(text: str) -> str:
     """argparse type of ``--device``: a device this PyTorch and machine can use (``auto`` is
-    resolved to ``cuda`` or ``cpu``); otherwise the argparse error saying what to use."""
+    resolved to ``cuda`` or ``cpu``); otherwise the argparse error saying what to use.
+
+    ``cpu`` is always usable: it is returned without importing torch (argparse converts the
+    default ``--device cpu`` even before it reports a missing argument)."""
+    if text == "cpu":
+        return text
+    from detseg.engine.runtime.device import resolve_device
+
     try:
         return str(resolve_device(text))
     except ValueError as err:
@@ -118,6 +116,9 @@ def add_timing_arguments(sub: argparse.ArgumentParser, batch_help: str) -> None:
 
 def run_eval(args: argparse.Namespace) -> int:
     """The ``eval`` sub-command: returns the exit status (1 when the backends disagree)."""
+    from detseg.benchmark.coco_backends import compare_coco_backends, format_backend_comparison
+    from detseg.benchmark.synthetic_coco import describe_synthetic_coco, synthetic_coco
+
     tic = time.perf_counter()
     gt, dets = synthetic_coco(
         args.images, args.dets_per_image, args.num_classes, args.iou_type, args.seed
@@ -138,6 +139,14 @@ def run_model(args: argparse.Namespace) -> int:
     Raises:
         ValueError: Arguments the architecture cannot take (``run_command`` exits with 2).
     """
+    import torch
+
+    from detseg.benchmark.model_vs_torchvision import (
+        benchmark_model,
+        format_model_report,
+        outputs_agree,
+    )
+
     if args.threads:
         torch.set_num_threads(args.threads)
     result = benchmark_model(
@@ -160,6 +169,11 @@ def run_model(args: argparse.Namespace) -> int:
 def run_suite_command(args: argparse.Namespace) -> int:
     """The ``suite`` sub-command: 1 when a row failed or a segmenter's outputs differ, else 0
     (targets that are not met do not change the exit status)."""
+    import torch
+
+    from detseg.benchmark.model_vs_torchvision import outputs_agree
+    from detseg.benchmark.suite_runner import run_suite
+
     rows = select_rows(suite_rows(args.device), args.only or ())
     out = args.out or Path("runs/benchmark") / f"suite_{torch.device(args.device).type}.md"
     results = run_suite(
@@ -176,6 +190,13 @@ def run_suite_command(args: argparse.Namespace) -> int:
 
 def run_postprocess(args: argparse.Namespace) -> int:
     """The ``postprocess`` sub-command: 1 when detseg and torchvision detect differently."""
+    import torch
+
+    from detseg.benchmark.ssd_postprocess import (
+        benchmark_ssd_postprocess,
+        format_postprocess_report,
+    )
+
     if args.threads:
         torch.set_num_threads(args.threads)
     result = benchmark_ssd_postprocess(args.arch, args.batch, args.repeats, args.device, args.seed)

@@ -24,16 +24,10 @@ import argparse
 import logging
 from pathlib import Path
 
-from tqdm.contrib.logging import logging_redirect_tqdm
-
 from detseg.command_line import run_command
-from detseg.dataset_check import (
-    check_dataset,
-    default_out_dir,
-    format_text_report,
-    load_data_section,
-    write_reports,
-)
+
+# The modules that do the work (torch, the dataset readers) are imported by main, after the
+# arguments are parsed: --help and argument errors come back at once.
 
 
 def parse_args() -> argparse.Namespace:
@@ -89,6 +83,16 @@ def main() -> int:
     args = parse_args()
     if args.grid < 0:
         raise ValueError(f"--grid must be >= 0, got {args.grid}")
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    from detseg.dataset_check import (
+        check_dataset,
+        default_out_dir,
+        format_text_report,
+        load_data_section,
+        write_reports,
+    )
+
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     data, kind = load_data_section(args.source, args.set)
     with logging_redirect_tqdm():

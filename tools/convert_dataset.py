@@ -16,18 +16,18 @@ import argparse
 import logging
 from pathlib import Path
 
-from tqdm.contrib.logging import logging_redirect_tqdm
-
+from detseg.choices.dataset_formats import DATASET_FORMAT_NAMES
 from detseg.command_line import run_command
-from detseg.convert.datasets import DATASET_FORMATS, convert_dataset
-from detseg.data import read_class_names
+
+# The modules that do the work (torch, the readers and writers) are imported by main, after the
+# arguments are parsed: --help and argument errors come back at once.
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    formats = list(DATASET_FORMATS)
+    formats = list(DATASET_FORMAT_NAMES)
     parser.add_argument(
         "--from", dest="src_format", required=True, choices=formats, help="source format"
     )
@@ -65,6 +65,11 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    from detseg.convert.datasets import convert_dataset
+    from detseg.data import read_class_names
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     classes = read_class_names(args.classes) if args.classes is not None else None
     with logging_redirect_tqdm():

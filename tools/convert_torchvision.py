@@ -20,10 +20,11 @@ import argparse
 from pathlib import Path
 
 from detseg.argument_checks import check_output_file
+from detseg.choices.torchvision_archs import TORCHVISION_ARCHS
 from detseg.command_line import run_command
-from detseg.convert.checkpoint_file import TORCHVISION_ARCHS, torchvision_file_checkpoint
-from detseg.data.yolo import read_class_names
-from detseg.engine.checkpointing import save_checkpoint
+
+# The modules that do the work (torch, torchvision, the converters) are imported by main, after
+# the arguments are parsed: --help and argument errors come back at once.
 
 
 def parse_args() -> argparse.Namespace:
@@ -56,6 +57,10 @@ def parse_args() -> argparse.Namespace:
 def main() -> int:
     args = parse_args()
     check_output_file(args.out, args.checkpoint, name="OUT")
+    from detseg.convert.checkpoint_file import torchvision_file_checkpoint
+    from detseg.data.yolo import read_class_names
+    from detseg.engine.checkpointing import save_checkpoint
+
     classes = read_class_names(args.classes) if args.classes is not None else None
     arch = None if args.arch == "auto" else args.arch
     state = torchvision_file_checkpoint(arch, args.checkpoint, args.num_classes, classes)

@@ -60,10 +60,11 @@ from pathlib import Path
 from typing import Any
 
 from detseg.argument_checks import check_output_folder, score_threshold_problem
+from detseg.choices.detection_metrics import METRIC_CHOICES
 from detseg.command_line import run_command
-from detseg.evaluation.checkpoint_eval import evaluate_checkpoint
-from detseg.evaluation.prediction_files_eval import evaluate_prediction_files
-from detseg.evaluation.voc_coco import METRIC_CHOICES
+
+# The modules that do the work (torch, the evaluation) are imported by main, after the arguments
+# are parsed: --help and argument errors come back at once.
 
 BACKENDS = ("faster", "pycocotools")
 
@@ -200,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.out is not None:
         check_output_folder(args.out)
+    from detseg.evaluation.checkpoint_eval import evaluate_checkpoint
+    from detseg.evaluation.prediction_files_eval import evaluate_prediction_files
+
     if args.checkpoint is not None:
         summary = evaluate_checkpoint(
             args.checkpoint,

@@ -25,8 +25,11 @@ import argparse
 from pathlib import Path
 
 from detseg.argument_checks import check_output_file, score_threshold_problem
+from detseg.choices.export_formats import DEFAULT_OPSET, FORMATS
 from detseg.command_line import run_command
-from detseg.export import DEFAULT_OPSET, FORMATS, export_model, verify_export
+
+# The modules that do the work (torch, the exporters) are imported by main, after the arguments
+# are parsed: --help and argument errors come back at once.
 
 
 def parse_args() -> argparse.Namespace:
@@ -101,6 +104,8 @@ def main() -> int:
         raise ValueError(f"--input-size takes H or H W, got {size}")
     suffix = ".onnx" if args.format == "onnx" else ".torchscript.pt"
     out = check_output_file(args.out or args.checkpoint.with_suffix(suffix), args.checkpoint)
+    from detseg.export import export_model, verify_export
+
     result = export_model(
         args.checkpoint,
         out,

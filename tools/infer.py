@@ -46,9 +46,11 @@ import sys
 from pathlib import Path
 
 from detseg.argument_checks import score_threshold_problem
+from detseg.choices.tta_modes import TTA_MODES
 from detseg.command_line import run_command
-from detseg.predict_images import predict_checkpoint
-from detseg.segmentation.tta import TTA_MODES
+
+# The modules that do the work (torch, the models) are imported by main, after the arguments are
+# parsed: --help and argument errors come back at once.
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -121,6 +123,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    from detseg.predict_images import predict_checkpoint
+
     run = predict_checkpoint(
         args.checkpoint,
         args.inputs,

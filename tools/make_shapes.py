@@ -15,7 +15,9 @@ import logging
 import time
 
 from detseg.command_line import run_command
-from detseg.data.shapes import SHAPE_CLASSES, generate_shapes
+
+# The modules that do the work (the dataset generator) are imported by main, after the arguments
+# are parsed: --help and argument errors come back at once.
 
 
 def parse_args() -> argparse.Namespace:
@@ -60,6 +62,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    from detseg.data.shapes import SHAPE_CLASSES, generate_shapes
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     start = time.perf_counter()
     counts = generate_shapes(

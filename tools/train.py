@@ -20,13 +20,15 @@ import argparse
 import logging
 import os
 from pathlib import Path
-
-from tqdm.contrib.logging import logging_redirect_tqdm
+from typing import TYPE_CHECKING
 
 from detseg.command_line import run_command
-from detseg.config import load_config
-from detseg.engine import TrainResult, train
-from detseg.engine.validation import COCO_KEYS, SEG_KEYS, SEGM_KEYS
+
+if TYPE_CHECKING:
+    from detseg.engine import TrainResult
+
+# The modules that do the work (torch, the engine) are imported by the functions that use them,
+# after the arguments are parsed: --help and argument errors come back at once.
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -69,6 +71,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    from detseg.config import load_config
+    from detseg.engine import train
+
     cfg = load_config(args.config, args.set, data_file=args.data)
     work_dir = args.work_dir or Path(cfg.work_dir or Path("runs") / args.config.stem)
     logging.getLogger("train").info("config %s -> work dir %s", args.config, work_dir)
@@ -79,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_summary(result: TrainResult) -> None:
+    from detseg.engine.validation import COCO_KEYS, SEG_KEYS, SEGM_KEYS
+
     run, totals = result.run, result.totals
     print(
         f"\nTraining finished in {result.seconds:.1f} s "
@@ -110,6 +117,8 @@ def cli() -> None:
         level=logging.INFO if main_process else logging.WARNING,
         format="%(asctime)s %(levelname)s %(message)s",
     )
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
     with logging_redirect_tqdm():
         run_command(main, "train")
 

@@ -30,8 +30,8 @@ import torch
 import torch._dynamo
 from torch import Tensor, nn
 
-# --compile modes, see the module docstring
-COMPILE_MODES = ("none", "backbone", "all")
+from detseg.benchmark.compile_modes import COMPILE_MODES
+
 # untimed calls of each kind before the timings when something is compiled: the first call
 # compiles, the next ones recompile where shapes turned out to vary (numbers of proposals)
 COMPILE_WARMUP = 3

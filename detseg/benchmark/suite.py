@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    from detseg.benchmark.comparison import ModelComparison
 
-from detseg.benchmark.comparison import ModelComparison
-from detseg.benchmark.model_vs_torchvision import outputs_agree
+# The table is plain data that ``tools/benchmark.py`` shows in its --help without importing
+# torch: the two functions below that need torch (or the benchmarks) import it when called.
 
 SYNC_TARGET = 10  # host-device syncs per detseg training step, at most
 LAUNCH_FACTOR = 2.0  # torchvision's kernel launches per call over detseg's, at least
@@ -110,6 +112,8 @@ CPU_ROWS: tuple[SuiteRow, ...] = (
 
 def suite_rows(device: str) -> tuple[SuiteRow, ...]:
     """The target table of a device: :data:`GPU_ROWS` for CUDA, else :data:`CPU_ROWS`."""
+    import torch
+
     return GPU_ROWS if torch.device(device).type == "cuda" else CPU_ROWS
 
 
@@ -166,6 +170,8 @@ class RowResult:
 
         A failed row, or a segmenter whose outputs differ from torchvision's, meets nothing.
         """
+        from detseg.benchmark.model_vs_torchvision import outputs_agree
+
         result = self.comparison
         targets = {"train": self.row.train_target, "infer": self.row.infer_target}
         if result is None or not outputs_agree(result):

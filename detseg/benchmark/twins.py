@@ -15,40 +15,31 @@ import torch
 import torchvision.models.detection as tv_detection
 import torchvision.models.segmentation as tv_segmentation
 
+from detseg.benchmark.twin_names import (
+    DETECTION_TWINS,
+    MASK_TWINS,
+    NO_AUX,
+    SEGMENTATION_TWINS,
+    SSD_TWINS,
+)
 from detseg.models import from_torchvision
 
-# torchvision detection builders with a detseg twin
-DETECTION_TWINS = (
-    "fasterrcnn_resnet50_fpn",
-    "fasterrcnn_resnet50_fpn_v2",
-    "fasterrcnn_mobilenet_v3_large_fpn",
-    "fasterrcnn_mobilenet_v3_large_320_fpn",
-    "retinanet_resnet50_fpn",
-    "retinanet_resnet50_fpn_v2",
-    "ssd300_vgg16",
-    "ssdlite320_mobilenet_v3_large",
-    "maskrcnn_resnet50_fpn",
-    "maskrcnn_resnet50_fpn_v2",
-)
-# the Mask R-CNN builders among them (their targets carry instance masks)
-MASK_TWINS = ("maskrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn_v2")
+__all__ = [
+    "DETECTION_TWINS",
+    "MASK_TWINS",
+    "MASK_TWIN_SCORE_THRESH",
+    "NO_AUX",
+    "SEGMENTATION_TWINS",
+    "SSD_TWINS",
+    "detection_twins",
+    "segmentation_twins",
+]
+
 # Box score threshold of the Mask R-CNN twins. With random weights every class score is about
 # 1 / 91, below torchvision's default 0.05, so inference would return no detections and never
 # run the mask head or the mask pasting. With 0 both twins return ``box_detections_per_img``
 # (100) detections per image, masks included, as a trained model on a busy image does.
 MASK_TWIN_SCORE_THRESH = 0.0
-# the SSD builders among them (their post-processing has its own benchmark)
-SSD_TWINS = ("ssd300_vgg16", "ssdlite320_mobilenet_v3_large")
-# torchvision segmentation builders with a detseg twin
-SEGMENTATION_TWINS = (
-    "fcn_resnet50",
-    "fcn_resnet101",
-    "deeplabv3_resnet50",
-    "deeplabv3_resnet101",
-    "deeplabv3_mobilenet_v3_large",
-    "lraspp_mobilenet_v3_large",
-)
-NO_AUX = ("lraspp_mobilenet_v3_large",)  # torchvision's LR-ASPP has no auxiliary head
 
 
 def detection_twins(

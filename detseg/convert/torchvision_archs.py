@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 from torchvision import models as tv_models
 
+from detseg.choices.torchvision_archs import TORCHVISION_ARCHS
 from detseg.convert import convert_torchvision
 
 __all__ = [
@@ -34,27 +35,6 @@ __all__ = [
     "hub_weights_file",
     "read_state_dict",
 ]
-
-#: torchvision builders with a detseg twin -> their number of classes (background included)
-#: in torchvision's published weights (COCO: 91 slots; segmentation: the 21 VOC labels).
-TORCHVISION_ARCHS: dict[str, int] = {
-    "fasterrcnn_resnet50_fpn": 91,
-    "fasterrcnn_resnet50_fpn_v2": 91,
-    "fasterrcnn_mobilenet_v3_large_fpn": 91,
-    "fasterrcnn_mobilenet_v3_large_320_fpn": 91,
-    "maskrcnn_resnet50_fpn": 91,
-    "maskrcnn_resnet50_fpn_v2": 91,
-    "retinanet_resnet50_fpn": 91,
-    "retinanet_resnet50_fpn_v2": 91,
-    "ssd300_vgg16": 91,
-    "ssdlite320_mobilenet_v3_large": 91,
-    "fcn_resnet50": 21,
-    "fcn_resnet101": 21,
-    "deeplabv3_resnet50": 21,
-    "deeplabv3_resnet101": 21,
-    "deeplabv3_mobilenet_v3_large": 21,
-    "lraspp_mobilenet_v3_large": 21,
-}
 
 _WITH_AUX_HEAD = {"fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_resnet101"}
 _WITH_AUX_HEAD |= {"deeplabv3_mobilenet_v3_large"}

@@ -25,12 +25,11 @@ from typing import Any, Literal
 
 import numpy as np
 
+from detseg.choices.detection_metrics import METRIC_CHOICES
 from detseg.evaluation.coco import category_names, check_detection, load_coco_gt
 from detseg.evaluation.voc import voc_evaluate
 
 DetectionMetric = Literal["coco", "voc07", "voc12"]
-#: The values of ``eval.metric`` and ``tools/eval.py --metric``.
-METRIC_CHOICES = ("auto", "coco", "voc07", "voc12")
 VOC_METRICS = ("voc07", "voc12")
 #: IoU above which a detection matches in the VOC protocol.
 VOC_IOU_THRESHOLD = 0.5

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from detseg.argument_checks import check_output_file, score_threshold_problem
+from detseg.choices.export_formats import DEFAULT_OPSET, FORMATS
 from detseg.engine.runtime.model_api import Detector
 from detseg.export.onnx_export import ANTIALIAS_MIN_OPSET, MAX_OPSET, MIN_OPSET, write_onnx
 from detseg.export.torchscript_export import write_torchscript
@@ -37,8 +38,6 @@ from detseg.export.wrappers import (
     model_task,
 )
 
-FORMATS = ("onnx", "torchscript")
-DEFAULT_OPSET = 18
 #: Traced (and, for a static export, fixed) size of a segmenter's input by default.
 DEFAULT_SEGMENTATION_SIZE = (512, 512)
 

@@ -33,11 +33,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from detseg.choices.tta_modes import TTA_MODES
+
 if TYPE_CHECKING:  # the engine imports this module: the protocol is for the type checker only
     from detseg.engine.runtime.model_api import Segmenter
-
-#: Valid values of the config key ``eval.tta``.
-TTA_MODES = ("none", "hflip", "flips", "dihedral")
 
 
 class View(NamedTuple):

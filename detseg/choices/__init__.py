@@ -1,0 +1,14 @@
+"""The fixed choices of detseg's options, as plain data: importing them imports no torch.
+
+The tools' ``argparse`` parsers offer these values (so that ``--help`` and argument errors come
+back without loading torch), and the library modules that implement the options import them
+from here, so each list has one definition. One topic per module:
+
+- :mod:`~detseg.choices.tta_modes`: segmentation test-time augmentation modes (``eval.tta``).
+- :mod:`~detseg.choices.detection_metrics`: detection metrics (``eval.metric``).
+- :mod:`~detseg.choices.export_formats`: export file formats and the default ONNX opset.
+- :mod:`~detseg.choices.dataset_formats`: the dataset layouts that ``convert_dataset`` converts.
+- :mod:`~detseg.choices.torchvision_archs`: the torchvision builders whose files convert.
+
+This package imports nothing itself; import the module you need.
+"""
