@@ -155,6 +155,24 @@ def _pixel_offsets(  # type: ignore[no-untyped-def]  # triton types args by anno
 
 
 @triton.jit
+def _load_pixels(  # type: ignore[no-untyped-def]  # triton types args by annotation
+    image, channels, y, x, mask, C, height, width, CHANNELS_LAST: tl.constexpr
+):
+    """The ``[channels, bins]`` values at pixels ``(y, x)``, in float32 (0 where masked)."""
+    offsets = _pixel_offsets(channels, y, x, C, height, width, CHANNELS_LAST)
+    return tl.load(image + offsets, mask=mask, other=0.0).to(tl.float32)
+
+
+@triton.jit
+def _add_to_pixels(  # type: ignore[no-untyped-def]  # triton types args by annotation
+    image, channels, y, x, values, mask, C, height, width, CHANNELS_LAST: tl.constexpr
+):
+    """Add ``[channels, bins]`` values to pixels ``(y, x)`` (atomically: RoIs overlap)."""
+    offsets = _pixel_offsets(channels, y, x, C, height, width, CHANNELS_LAST)
+    tl.atomic_add(image + offsets, values, mask=mask, sem="relaxed")
+
+
+@triton.jit
 def _roi_align_forward_kernel(  # type: ignore[no-untyped-def]  # triton types args by annotation
     out_ptr,  # [R, C, S, S], written here
     rois_ptr,  # float32 [R, 5]: (image index, x1, y1, x2, y2) in input pixels
@@ -211,26 +229,10 @@ def _roi_align_forward_kernel(  # type: ignore[no-untyped-def]  # triton types a
             x = _sample_positions(start_x, bin_w, pw, ix, GRID)
             x_low, x_high, hx, lx, x_in = _bilinear_axis(x, width)
             ok = tile_ok & (y_in & x_in)[None, :]  # masked loads give 0: no contribution
-            v1 = tl.load(
-                image + _pixel_offsets(channels, y_low, x_low, C, height, width, CHANNELS_LAST),
-                mask=ok,
-                other=0.0,
-            ).to(tl.float32)
-            v2 = tl.load(
-                image + _pixel_offsets(channels, y_low, x_high, C, height, width, CHANNELS_LAST),
-                mask=ok,
-                other=0.0,
-            ).to(tl.float32)
-            v3 = tl.load(
-                image + _pixel_offsets(channels, y_high, x_low, C, height, width, CHANNELS_LAST),
-                mask=ok,
-                other=0.0,
-            ).to(tl.float32)
-            v4 = tl.load(
-                image + _pixel_offsets(channels, y_high, x_high, C, height, width, CHANNELS_LAST),
-                mask=ok,
-                other=0.0,
-            ).to(tl.float32)
+            v1 = _load_pixels(image, channels, y_low, x_low, ok, C, height, width, CHANNELS_LAST)
+            v2 = _load_pixels(image, channels, y_low, x_high, ok, C, height, width, CHANNELS_LAST)
+            v3 = _load_pixels(image, channels, y_high, x_low, ok, C, height, width, CHANNELS_LAST)
+            v4 = _load_pixels(image, channels, y_high, x_high, ok, C, height, width, CHANNELS_LAST)
             # torchvision's sum: ((w1 v1 + w2 v2) + w3 v3) + w4 v4, added sample by sample
             total += (
                 (hy * hx)[None, :] * v1
@@ -308,29 +310,21 @@ def _roi_align_backward_kernel(  # type: ignore[no-untyped-def]  # triton types 
             x_low, x_high, hx, lx, x_in = _bilinear_axis(x, width)
             ok = tile_ok & (y_in & x_in)[None, :]
             # torchvision's products: grad * weight / count, one per corner
-            tl.atomic_add(
-                image + _pixel_offsets(channels, y_low, x_low, C, height, width, CHANNELS_LAST),
-                tl.math.div_rn(grad * (hy * hx)[None, :], count),
-                mask=ok,
-                sem="relaxed",
+            share = tl.math.div_rn(grad * (hy * hx)[None, :], count)
+            _add_to_pixels(
+                image, channels, y_low, x_low, share, ok, C, height, width, CHANNELS_LAST
             )
-            tl.atomic_add(
-                image + _pixel_offsets(channels, y_low, x_high, C, height, width, CHANNELS_LAST),
-                tl.math.div_rn(grad * (hy * lx)[None, :], count),
-                mask=ok,
-                sem="relaxed",
+            share = tl.math.div_rn(grad * (hy * lx)[None, :], count)
+            _add_to_pixels(
+                image, channels, y_low, x_high, share, ok, C, height, width, CHANNELS_LAST
             )
-            tl.atomic_add(
-                image + _pixel_offsets(channels, y_high, x_low, C, height, width, CHANNELS_LAST),
-                tl.math.div_rn(grad * (ly * hx)[None, :], count),
-                mask=ok,
-                sem="relaxed",
+            share = tl.math.div_rn(grad * (ly * hx)[None, :], count)
+            _add_to_pixels(
+                image, channels, y_high, x_low, share, ok, C, height, width, CHANNELS_LAST
             )
-            tl.atomic_add(
-                image + _pixel_offsets(channels, y_high, x_high, C, height, width, CHANNELS_LAST),
-                tl.math.div_rn(grad * (ly * lx)[None, :], count),
-                mask=ok,
-                sem="relaxed",
+            share = tl.math.div_rn(grad * (ly * lx)[None, :], count)
+            _add_to_pixels(
+                image, channels, y_high, x_high, share, ok, C, height, width, CHANNELS_LAST
             )
 
 

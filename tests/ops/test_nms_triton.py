@@ -11,13 +11,11 @@ interpreter is slow).
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 import torchvision.ops as tvops
+from triton_interpreter import assert_cpu_cases_pass_under_the_interpreter
 
 from detseg.ops import batched_nms, grouped_nms
 
@@ -167,23 +165,4 @@ def test_auto_backend_uses_triton_on_cuda_and_makes_no_host_sync():
 def test_triton_kernels_under_the_interpreter():
     """Run this file's CPU cases with TRITON_INTERPRET=1 (Triton kernels on the CPU)."""
     pytest.importorskip("triton")
-    env = {**os.environ, "TRITON_INTERPRET": "1", "PYTHONWARNINGS": "ignore"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            str(Path(__file__)),
-            "-k",
-            "cpu",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert " passed" in result.stdout and "skipped" not in result.stdout.splitlines()[-1]
+    assert_cpu_cases_pass_under_the_interpreter(__file__)

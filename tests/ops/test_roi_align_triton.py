@@ -25,13 +25,11 @@ interpreter (``TRITON_INTERPRET=1``, set in a subprocess by
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 from torchvision.ops import roi_align
+from triton_interpreter import assert_cpu_cases_pass_under_the_interpreter
 
 from detseg.benchmark.host_syncs import HostSyncRecorder
 
@@ -306,23 +304,4 @@ def test_detector_sizes_on_cuda():
 
 def test_triton_kernels_under_the_interpreter():
     """Run this file's CPU cases with TRITON_INTERPRET=1 (Triton kernels on the CPU)."""
-    env = {**os.environ, "TRITON_INTERPRET": "1", "PYTHONWARNINGS": "ignore"}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            str(Path(__file__)),
-            "-k",
-            "cpu",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-    assert " passed" in result.stdout and "skipped" not in result.stdout.splitlines()[-1]
+    assert_cpu_cases_pass_under_the_interpreter(__file__)
