@@ -1,15 +1,12 @@
 """The target table (tools/benchmark.py suite): rows as data, reports, a failing row, the tool.
 
 Timing values are not asserted (only that they are positive); the rows run here are tiny
-(64 px, batch 1, 1 repetition) except the one real CPU row of the subprocess run.
+(64 px, batch 1, 1 repetition) except the one real CPU row of the command-line run.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -21,7 +18,6 @@ from detseg.benchmark.suite_report import profile_checks
 from detseg.benchmark.suite_runner import run_suite
 from detseg.benchmark.twins import DETECTION_TWINS, SEGMENTATION_TWINS
 
-REPO = Path(__file__).resolve().parents[2]
 TINY = SuiteRow(
     "tiny", "LR-ASPP tiny", "lraspp_mobilenet_v3_large", 64, 1, amp="none", threads=1,
     repeats=1, train_target=0.01, infer_target=1000.0, profile=True,
@@ -139,18 +135,8 @@ def test_suite_reports_a_failing_row_and_goes_on(tmp_path, monkeypatch):
     assert len(data["rows"][1]["profile_checks"]) == 4
 
 
-def run_tool(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "tools/benchmark.py", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def test_suite_help_lists_every_flag_and_row():
-    done = run_tool("suite", "--help")
+def test_suite_help_lists_every_flag_and_row(run_tool):
+    done = run_tool("benchmark.py", "suite", "--help")
     assert done.returncode == 0, done.stderr
     for flag in ("--device", "--out", "--only", "--repeats", "--seed"):
         assert flag in done.stdout
@@ -158,9 +144,12 @@ def test_suite_help_lists_every_flag_and_row():
         assert f"  {row.name} " in done.stdout
 
 
-def test_suite_runs_one_real_cpu_row_from_the_command_line(tmp_path):
+def test_suite_runs_one_real_cpu_row_from_the_command_line(tmp_path, run_tool):
+    """The row sets its own thread count (1), whatever OMP_NUM_THREADS says."""
     out = tmp_path / "suite.md"
-    done = run_tool("suite", "--only", "lraspp", "--repeats", "1", "--out", str(out))
+    done = run_tool(
+        "benchmark.py", "suite", "--only", "lraspp", "--repeats", "1", "--out", str(out)
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0].startswith("[1/1] lraspp: lraspp_mobilenet_v3_large")
     assert "| LR-ASPP MobileNetV3 (`lraspp`) |" in out.read_text()

@@ -1,35 +1,19 @@
-"""tools/export.py as a user runs it (a subprocess) on a checkpoint after one training step."""
+"""tools/export.py as a user runs it (``run_tool``: a process of its own) on a checkpoint after one
+training step."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
 
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-
-
-def run_export(*args: object) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(REPO / "tools" / "export.py"), *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        cwd=REPO,
-        timeout=300,
-    )
-
-
-def test_export_onnx_writes_the_file_the_sidecar_and_checks_them(demo_checkpoint, tmp_path):
+def test_export_onnx_writes_the_file_the_sidecar_and_checks_them(
+    demo_checkpoint, tmp_path, run_tool
+):
     pytest.importorskip("onnxruntime")
     out = tmp_path / "demo.onnx"
-    result = run_export(demo_checkpoint, "--dynamic", "--out", out)
+    result = run_tool("export.py", demo_checkpoint, "--dynamic", "--out", out)
     assert result.returncode == 0, result.stdout + result.stderr
     assert out.is_file()
     sidecar = json.loads((tmp_path / "demo.onnx.json").read_text())
@@ -43,8 +27,8 @@ def test_export_onnx_writes_the_file_the_sidecar_and_checks_them(demo_checkpoint
     assert "onnx export matches the PyTorch model" in lines[-1]
 
 
-def test_export_refuses_a_batch_for_a_detector_in_one_line(demo_checkpoint, tmp_path):
-    result = run_export(demo_checkpoint, "--format", "torchscript", "--batch-size", "2")
+def test_export_refuses_a_batch_for_a_detector_in_one_line(demo_checkpoint, tmp_path, run_tool):
+    result = run_tool("export.py", demo_checkpoint, "--format", "torchscript", "--batch-size", "2")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "export: error: faster_rcnn: a detector exports for one image per call ([1, 3, H, W], "

@@ -2,21 +2,17 @@
 
 The layouts come from ``broken_layouts.py`` (next to this file). Every tool's ``cli()`` runs
 on every layout in this process (``test_every_tool_on_every_layout``). Each tool also runs as
-a user runs it, in a subprocess, on a few layouts: train.py on one of each format and a missing
-root, eval.py (a checkpoint with ``--set`` of the layout), anchors.py (a config file naming the
-layout), check_data.py (the demo config with the layout's ``--set``) and convert_dataset.py
-(the layout's root in its format) on one each. The subprocesses start together, a few at a
-time, because most of each run is the import of torch. To add a tool, add a row to ``TOOLS``
-and ``ARGV``.
+a user runs it, in a process of its own (``run_tool`` of tests/conftest.py), on a few
+layouts: train.py on one of each format and a missing root, eval.py (a checkpoint with
+``--set`` of the layout), anchors.py (a config file naming the layout), check_data.py (the demo
+config with the layout's ``--set``) and convert_dataset.py (the layout's root in its format) on
+one each. To add a tool, add a row to ``TOOLS`` and ``ARGV``.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,8 +32,6 @@ from detseg.engine.checkpointing import save_checkpoint  # noqa: E402
 from detseg.models import build_model  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-PARALLEL = min(4, os.cpu_count() or 2)  # subprocesses at a time (each mostly imports torch)
 
 #: ``argv(case, folder, checkpoint)``: the tool's arguments for one broken layout.
 Argv = Callable[[BrokenLayout, Path, Path], list[str]]
@@ -98,28 +92,14 @@ def _write_checkpoint(path: Path) -> Path:
     return path
 
 
-def _run(argv: list[str]) -> subprocess.CompletedProcess:
-    script, *args = argv
-    return subprocess.run(
-        [sys.executable, str(REPO / "tools" / script), *args],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        cwd=REPO,
-        timeout=300,
-    )
-
-
 @pytest.fixture(scope="module")
-def broken_runs(tmp_path_factory) -> dict[tuple[str, str], tuple[BrokenLayout, Any]]:
+def broken_runs(tmp_path_factory, run_tool) -> dict[tuple[str, str], tuple[BrokenLayout, Any]]:
     """``(tool, case_id) -> (case, finished process)`` for every entry of ``RUNS``."""
     folder = tmp_path_factory.mktemp("broken")
     cases = {case.case_id: case for case in write_broken_layouts(folder / "layouts")}
     checkpoint = _write_checkpoint(folder / "best.pt")
     argvs = {(t, c): TOOLS[t][0](cases[c], folder, checkpoint) for t, c in RUNS}
-    with ThreadPoolExecutor(PARALLEL) as pool:
-        results = dict(zip(argvs, pool.map(_run, argvs.values()), strict=True))
-    return {(t, c): (cases[c], results[t, c]) for t, c in RUNS}
+    return {(t, c): (cases[c], run_tool(*argvs[t, c])) for t, c in RUNS}
 
 
 @pytest.mark.parametrize(("tool", "case_id"), RUNS, ids=[f"{t}-{c}" for t, c in RUNS])

@@ -1,8 +1,9 @@
 """End to end: tools/train.py -> --resume -> tools/eval.py -> tools/infer.py on a tiny shapes set.
 
-The scripts run as subprocesses (as a user runs them, ``run_tool`` of conftest.py) with a tiny
-Faster R-CNN (ResNet-18 C4, 128 px images) for a couple of iterations. ``OMP_NUM_THREADS=1``
-keeps torch from oversubscribing the shared CPU cores. Every detection config then trains one
+The scripts run as commands (as a user runs them, each in a process of its own: ``run_tool`` of
+tests/conftest.py) with a tiny Faster R-CNN (ResNet-18 C4, 128 px images) for a couple of
+iterations. ``OMP_NUM_THREADS=1`` keeps torch from oversubscribing the shared CPU cores, and
+the work done in this process runs on one thread too. Every detection config then trains one
 iteration on the same set, in this process, through ``detseg.engine.training.train`` (the
 function tools/train.py runs).
 """
@@ -49,6 +50,15 @@ def check(result):
     """``result`` of ``run_tool`` after asserting that it exited with 0."""
     assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
     return result
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Torch on one thread in this process while this module's tests run."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")
@@ -213,15 +223,12 @@ def test_every_config_has_shapes_overrides():
 @pytest.fixture
 def train_config():
     """``train_config(config, work_dir, sets, resume=False)``: the exit code of a training run
-    in this process on one thread (no import per config)."""
+    in this process (no import per config)."""
 
     def run(config: str, work_dir: Path, sets: list[str], resume: bool = False) -> int:
         return train(load_config(REPO / config, sets), work_dir, resume=resume).exit_code
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield run
-    torch.set_num_threads(threads)
+    return run
 
 
 @pytest.mark.parametrize("config", sorted(ON_SHAPES))
@@ -285,12 +292,7 @@ def test_config_trains_on_voc_and_yolo_layouts(config, layout, voc_and_yolo, tmp
         with pytest.raises(ConfigError, match=message):
             train(cfg, tmp_path)
         return
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        result = train(cfg, tmp_path)
-    finally:
-        torch.set_num_threads(threads)
+    result = train(cfg, tmp_path)
     assert result.exit_code == 0
     last = load_checkpoint(tmp_path / "last.pt")
     # VOC without data.classes: the names of its xml files, sorted; YOLO: the yaml's names

@@ -2,10 +2,10 @@
 
 A tiny U-Net (8 channels, 2 downsamplings) trains for 2 iterations on a generated 64 px shapes
 set, in this process on one thread, through ``detseg.engine.training.train`` (the function
-tools/train.py runs). eval.py and infer.py run as subprocesses where their printed output and
-exit code are checked (``run_tool`` of conftest.py), else through the functions they call
-(``evaluate_checkpoint``, ``predict_checkpoint``). Every segmentation config then trains one
-iteration on the same set.
+tools/train.py runs). eval.py and infer.py run as commands, each in a process of its own,
+where their printed output and exit code are checked (``run_tool`` of tests/conftest.py), else
+through the functions they call (``evaluate_checkpoint``, ``predict_checkpoint``). Every
+segmentation config then trains one iteration on the same set.
 """
 
 from __future__ import annotations
