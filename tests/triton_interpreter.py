@@ -11,6 +11,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+#: This process runs Triton kernels through the interpreter (on CPU tensors).
+INTERPRETED = os.environ.get("TRITON_INTERPRET") == "1"
+#: The devices a kernel test runs on: CUDA where there is a GPU, the CPU under the interpreter.
+DEVICES = [
+    pytest.param("cuda", marks=pytest.mark.cuda),
+    pytest.param(
+        "cpu",
+        marks=pytest.mark.skipif(not INTERPRETED, reason="runs under TRITON_INTERPRET=1 only"),
+    ),
+]
+
 
 def assert_cpu_cases_pass_under_the_interpreter(test_file: str | Path) -> None:
     """Run ``test_file -k cpu`` with ``TRITON_INTERPRET=1``; every selected case must pass

@@ -10,23 +10,12 @@ interpreter is slow).
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import torch
 import torchvision.ops as tvops
-from triton_interpreter import assert_cpu_cases_pass_under_the_interpreter
+from triton_interpreter import DEVICES, assert_cpu_cases_pass_under_the_interpreter
 
 from detseg.ops import batched_nms, grouped_nms
-
-INTERPRETED = os.environ.get("TRITON_INTERPRET") == "1"
-DEVICES = [
-    pytest.param("cuda", marks=pytest.mark.cuda),
-    pytest.param(
-        "cpu",
-        marks=pytest.mark.skipif(not INTERPRETED, reason="runs under TRITON_INTERPRET=1 only"),
-    ),
-]
 
 
 def _random_boxes(generator, shape, span=60.0, side=40.0, integer=False):

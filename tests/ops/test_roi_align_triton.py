@@ -24,12 +24,10 @@ interpreter (``TRITON_INTERPRET=1``, set in a subprocess by
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import torch
 from torchvision.ops import roi_align
-from triton_interpreter import assert_cpu_cases_pass_under_the_interpreter
+from triton_interpreter import DEVICES, INTERPRETED, assert_cpu_cases_pass_under_the_interpreter
 
 from detseg.benchmark.host_syncs import HostSyncRecorder
 
@@ -37,14 +35,6 @@ pytest.importorskip("triton")
 from detseg.ops import roi_align_triton  # noqa: E402
 from detseg.ops.roi_align_triton import matches_torchvision_on, multi_level_roi_align  # noqa: E402
 
-INTERPRETED = os.environ.get("TRITON_INTERPRET") == "1"
-DEVICES = [
-    pytest.param("cuda", marks=pytest.mark.cuda),
-    pytest.param(
-        "cpu",
-        marks=pytest.mark.skipif(not INTERPRETED, reason="runs under TRITON_INTERPRET=1 only"),
-    ),
-]
 FLOAT32_VALUES = {"atol": 1e-5, "rtol": 1e-5}
 FLOAT32_GRADIENTS = {"atol": 1e-5, "rtol": 1e-5}
 # one rounding of the output; the interpreter's float32 -> bfloat16 cast truncates
