@@ -127,3 +127,10 @@ def test_yolo_reader_segments_bad_lines_and_classes_without_classes_txt(tmp_path
     selected = read_dataset(tmp_path, "yolo", classes=["q"])  # by name against classes.txt
     assert [o.class_index for o in selected.splits[0].images[0].objects] == [0]
     assert selected.splits[0].skipped_objects == 3
+
+
+def test_the_tools_offer_exactly_the_converter_formats():
+    from detseg.choices.dataset_formats import DATASET_FORMAT_NAMES
+    from detseg.convert.datasets.convert import DATASET_FORMATS
+
+    assert tuple(DATASET_FORMATS) == DATASET_FORMAT_NAMES

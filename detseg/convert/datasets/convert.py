@@ -10,7 +10,6 @@ from pathlib import Path
 from tqdm import tqdm
 
 from detseg.argument_checks import check_new_folder
-from detseg.choices.dataset_formats import DATASET_FORMAT_NAMES
 from detseg.convert.datasets.coco_reader import coco_splits, read_coco
 from detseg.convert.datasets.coco_writer import write_coco
 from detseg.convert.datasets.data_file import write_data_file
@@ -34,19 +33,13 @@ Reader = Callable[[Path, list[str], "list[str] | None"], DatasetRecord]
 Writer = Callable[[DatasetRecord, Path, bool, Progress], list[WrittenSplit]]
 
 #: Format name -> (split finder, reader, writer); the names are those of
-#: :data:`~detseg.choices.dataset_formats.DATASET_FORMAT_NAMES` (the tools offer them without
-#: importing torch), the functions below are in their order.
-DATASET_FORMATS: dict[str, tuple[Callable[[Path], list[str]], Reader, Writer]] = dict(
-    zip(
-        DATASET_FORMAT_NAMES,
-        (
-            (coco_splits, read_coco, write_coco),
-            (voc_splits, read_voc, write_voc),
-            (yolo_splits, read_yolo, write_yolo),
-        ),
-        strict=True,
-    )
-)
+#: :data:`~detseg.choices.dataset_formats.DATASET_FORMAT_NAMES`, which the tools offer without
+#: importing torch (a test holds the two equal).
+DATASET_FORMATS: dict[str, tuple[Callable[[Path], list[str]], Reader, Writer]] = {
+    "coco": (coco_splits, read_coco, write_coco),
+    "voc": (voc_splits, read_voc, write_voc),
+    "yolo": (yolo_splits, read_yolo, write_yolo),
+}
 
 
 @dataclass(frozen=True)
