@@ -52,7 +52,7 @@ from detseg.benchmark.suite import (
     select_rows,
     suite_rows,
 )
-from detseg.benchmark.twin_names import DETECTION_TWINS, SEGMENTATION_TWINS, SSD_TWINS
+from detseg.choices.torchvision_archs import DETECTION_TWINS, SEGMENTATION_TWINS, SSD_TWINS
 from detseg.command_line import run_command
 
 # The modules that do the work (torch, the benchmarks) are imported by the sub-commands' run_*

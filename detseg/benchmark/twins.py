@@ -15,10 +15,9 @@ import torch
 import torchvision.models.detection as tv_detection
 import torchvision.models.segmentation as tv_segmentation
 
-from detseg.benchmark.twin_names import (
+from detseg.choices.torchvision_archs import (
     DETECTION_TWINS,
     MASK_TWINS,
-    NO_AUX,
     SEGMENTATION_TWINS,
     SSD_TWINS,
 )
@@ -34,6 +33,9 @@ __all__ = [
     "detection_twins",
     "segmentation_twins",
 ]
+
+#: torchvision's LR-ASPP has no auxiliary head
+NO_AUX = ("lraspp_mobilenet_v3_large",)
 
 # Box score threshold of the Mask R-CNN twins. With random weights every class score is about
 # 1 / 91, below torchvision's default 0.05, so inference would return no detections and never

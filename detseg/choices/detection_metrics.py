@@ -5,5 +5,9 @@ They are computed by :mod:`detseg.evaluation.voc_coco`; ``tools/eval.py --metric
 
 from __future__ import annotations
 
-#: The values of ``eval.metric`` and ``tools/eval.py --metric``.
-METRIC_CHOICES = ("auto", "coco", "voc07", "voc12")
+from typing import Literal, get_args
+
+#: The type of the config key ``eval.metric``.
+DetectionMetric = Literal["auto", "coco", "voc07", "voc12"]
+#: The values of ``eval.metric`` and ``tools/eval.py --metric``, in order.
+METRIC_CHOICES: tuple[str, ...] = get_args(DetectionMetric)

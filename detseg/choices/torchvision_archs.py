@@ -1,28 +1,42 @@
-"""The torchvision builders whose checkpoint files convert to detseg (no torch import).
+"""The torchvision builders that have a detseg twin (no torch import).
 
-The conversion is :mod:`detseg.convert.torchvision_archs`; ``tools/convert_torchvision.py``
-offers these builders as its ``arch`` argument.
+A *twin* is a torchvision model that detseg builds with the same architecture: its weights
+convert (:mod:`detseg.convert.torchvision_archs`, ``tools/convert_torchvision.py``) and the
+benchmarks time the pair side by side (:mod:`detseg.benchmark.twins`, ``tools/benchmark.py``).
 """
 
 from __future__ import annotations
 
-#: torchvision builders with a detseg twin -> their number of classes (background included)
-#: in torchvision's published weights (COCO: 91 slots; segmentation: the 21 VOC labels).
+#: torchvision detection builders with a detseg twin (COCO weights: 91 class slots)
+DETECTION_TWINS = (
+    "fasterrcnn_resnet50_fpn",
+    "fasterrcnn_resnet50_fpn_v2",
+    "fasterrcnn_mobilenet_v3_large_fpn",
+    "fasterrcnn_mobilenet_v3_large_320_fpn",
+    "maskrcnn_resnet50_fpn",
+    "maskrcnn_resnet50_fpn_v2",
+    "retinanet_resnet50_fpn",
+    "retinanet_resnet50_fpn_v2",
+    "ssd300_vgg16",
+    "ssdlite320_mobilenet_v3_large",
+)
+#: the Mask R-CNN builders among them (their targets carry instance masks)
+MASK_TWINS = ("maskrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn_v2")
+#: the SSD builders among them (their post-processing has its own benchmark)
+SSD_TWINS = ("ssd300_vgg16", "ssdlite320_mobilenet_v3_large")
+#: torchvision segmentation builders with a detseg twin (weights: the 21 VOC labels)
+SEGMENTATION_TWINS = (
+    "fcn_resnet50",
+    "fcn_resnet101",
+    "deeplabv3_resnet50",
+    "deeplabv3_resnet101",
+    "deeplabv3_mobilenet_v3_large",
+    "lraspp_mobilenet_v3_large",
+)
+
+#: every twin -> its number of classes (background included) in torchvision's published
+#: weights; the builders whose checkpoint files convert
 TORCHVISION_ARCHS: dict[str, int] = {
-    "fasterrcnn_resnet50_fpn": 91,
-    "fasterrcnn_resnet50_fpn_v2": 91,
-    "fasterrcnn_mobilenet_v3_large_fpn": 91,
-    "fasterrcnn_mobilenet_v3_large_320_fpn": 91,
-    "maskrcnn_resnet50_fpn": 91,
-    "maskrcnn_resnet50_fpn_v2": 91,
-    "retinanet_resnet50_fpn": 91,
-    "retinanet_resnet50_fpn_v2": 91,
-    "ssd300_vgg16": 91,
-    "ssdlite320_mobilenet_v3_large": 91,
-    "fcn_resnet50": 21,
-    "fcn_resnet101": 21,
-    "deeplabv3_resnet50": 21,
-    "deeplabv3_resnet101": 21,
-    "deeplabv3_mobilenet_v3_large": 21,
-    "lraspp_mobilenet_v3_large": 21,
+    **dict.fromkeys(DETECTION_TWINS, 91),
+    **dict.fromkeys(SEGMENTATION_TWINS, 21),
 }

@@ -6,5 +6,9 @@ offers them.
 
 from __future__ import annotations
 
-#: Valid values of the config key ``eval.tta``.
-TTA_MODES = ("none", "hflip", "flips", "dihedral")
+from typing import Literal, get_args
+
+#: The type of the config key ``eval.tta``.
+TtaMode = Literal["none", "hflip", "flips", "dihedral"]
+#: Its values, in order.
+TTA_MODES: tuple[str, ...] = get_args(TtaMode)

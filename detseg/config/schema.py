@@ -6,6 +6,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from detseg.choices.detection_metrics import DetectionMetric
+from detseg.choices.tta_modes import TtaMode
+
 
 class ConfigError(ValueError):
     """A config file or override is invalid; the message says where and how to fix it."""
@@ -245,11 +248,11 @@ class EvalConfig:
 
     score_threshold: float = 0.3
     backend: Literal["faster", "pycocotools"] = "faster"
-    metric: Literal["auto", "coco", "voc07", "voc12"] = "auto"
+    metric: DetectionMetric = "auto"
     max_images: int | None = None
     batch_size: int = 2
     val_loss: bool = True
-    tta: Literal["none", "hflip", "flips", "dihedral"] = "none"
+    tta: TtaMode = "none"
     tta_scales: list[float] = field(default_factory=lambda: [1.0])
     crf: CRFConfig = field(default_factory=CRFConfig)
 
