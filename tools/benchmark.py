@@ -42,7 +42,6 @@ import argparse
 import time
 from pathlib import Path
 
-from detseg.benchmark.compile_modes import COMPILE_MODES
 from detseg.benchmark.suite import (
     CPU_ROWS,
     GPU_ROWS,
@@ -52,6 +51,7 @@ from detseg.benchmark.suite import (
     select_rows,
     suite_rows,
 )
+from detseg.choices.compile_modes import COMPILE_MODES
 from detseg.choices.torchvision_archs import DETECTION_TWINS, SEGMENTATION_TWINS, SSD_TWINS
 from detseg.command_line import run_command
 

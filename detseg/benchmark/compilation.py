@@ -30,7 +30,7 @@ import torch
 import torch._dynamo
 from torch import Tensor, nn
 
-from detseg.benchmark.compile_modes import COMPILE_MODES
+from detseg.choices.compile_modes import COMPILE_MODES
 
 # untimed calls of each kind before the timings when something is compiled: the first call
 # compiles, the next ones recompile where shapes turned out to vary (numbers of proposals)

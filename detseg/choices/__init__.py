@@ -8,7 +8,8 @@ from here, so each list has one definition. One topic per module:
 - :mod:`~detseg.choices.detection_metrics`: detection metrics (``eval.metric``).
 - :mod:`~detseg.choices.export_formats`: export file formats and the default ONNX opset.
 - :mod:`~detseg.choices.dataset_formats`: the dataset layouts that ``convert_dataset`` converts.
-- :mod:`~detseg.choices.torchvision_archs`: the torchvision builders whose files convert.
+- :mod:`~detseg.choices.torchvision_archs`: the torchvision builders with a detseg twin.
+- :mod:`~detseg.choices.compile_modes`: what ``torch.compile`` compiles (``model.compile``).
 
 This package imports nothing itself; import the module you need.
 """

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from detseg.choices.compile_modes import CompileMode
 from detseg.choices.detection_metrics import DetectionMetric
 from detseg.choices.tta_modes import TtaMode
 
@@ -36,7 +37,7 @@ class ModelConfig:
 
     name: str = ""
     init_from: str | None = None
-    compile: Literal["none", "backbone", "all"] = "none"
+    compile: CompileMode = "none"
     kwargs: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -11,7 +11,8 @@
   calls on a model, as typing protocols (``Detector``, ``Segmenter``, ``DetsegModel``).
 """
 
-from detseg.engine.runtime.compiling import CompileMode, compile_for_training
+from detseg.choices.compile_modes import CompileMode
+from detseg.engine.runtime.compiling import compile_for_training
 from detseg.engine.runtime.device import (
     AmpMode,
     autocast_context,

@@ -20,13 +20,10 @@ of 32 (``size_divisible``), which keeps the shapes few.
 from __future__ import annotations
 
 import logging
-from typing import Literal
 
 from torch import nn
 
 logger = logging.getLogger(__name__)
-
-CompileMode = Literal["none", "backbone", "all"]
 
 #: The ``torch.compile`` backend. Tests set ``"eager"`` (the same graph capture, no code
 #: generation), which is fast and keeps every value as without compilation.

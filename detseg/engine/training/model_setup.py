@@ -18,10 +18,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from detseg.choices.compile_modes import CompileMode
 from detseg.config import Config, ConfigError
 from detseg.convert.init_weights import load_init_weights
 from detseg.data.registry import SEG_DATASETS
-from detseg.engine.runtime.compiling import CompileMode
 from detseg.engine.runtime.device import (
     AmpMode,
     resolve_amp,
