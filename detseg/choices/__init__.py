@@ -10,6 +10,8 @@ from here, so each list has one definition. One topic per module:
 - :mod:`~detseg.choices.dataset_formats`: the dataset layouts that ``convert_dataset`` converts.
 - :mod:`~detseg.choices.torchvision_archs`: the torchvision builders with a detseg twin.
 - :mod:`~detseg.choices.compile_modes`: what ``torch.compile`` compiles (``model.compile``).
+- :mod:`~detseg.choices.training_options`: the optimizer, schedule, learning-rate scaling and
+  non-finite loss options of the ``train`` section.
 
 This package imports nothing itself; import the module you need.
 """

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from detseg.choices.compile_modes import CompileMode
 from detseg.choices.detection_metrics import DetectionMetric
+from detseg.choices.training_options import LrScaling, NonFiniteAction, OptimizerName, ScheduleName
 from detseg.choices.tta_modes import TtaMode
 
 
@@ -123,12 +124,12 @@ class TrainConfig:
     max_iters: int | None = None
     batch_size: int = 2
     lr: float = 0.02
-    optimizer: Literal["sgd", "adamw"] = "sgd"
+    optimizer: OptimizerName = "sgd"
     momentum: float = 0.9
     weight_decay: float = 1e-4
     warmup_iters: int = 500
     warmup_factor: float = 0.001
-    schedule: Literal["multistep", "cosine", "poly", "constant"] = "multistep"
+    schedule: ScheduleName = "multistep"
     milestones: list[int] = field(default_factory=lambda: [8, 11])
     gamma: float = 0.1
     power: float = 0.9
@@ -142,7 +143,7 @@ class TrainConfig:
     eval_every: int = 1
     # Scale (distributed runs, accumulation): effective batch = batch_size * processes * accumulate
     accumulate: int = 1
-    lr_scaling: Literal["none", "linear", "sqrt"] = "linear"
+    lr_scaling: LrScaling = "linear"
     base_batch_size: int | None = None
     sync_bn: bool = False
     find_unused_parameters: bool = False
@@ -153,7 +154,7 @@ class TrainConfig:
     ema_warmup: int = 2000
     no_decay_norm_bias: bool = False
     patience: int | None = None
-    on_nonfinite: Literal["stop", "skip"] = "stop"
+    on_nonfinite: NonFiniteAction = "stop"
     # No lost work, and records
     checkpoint_every: int | None = None
     keep_checkpoints: int = 1

@@ -15,10 +15,11 @@ Adam), or left alone (``none``).
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import torch
 from torch import nn
+
+from detseg.choices.training_options import LrScaling, OptimizerName
 
 #: Module types whose parameters are normalization scales and shifts.
 NORM_TYPES: tuple[type[nn.Module], ...] = (
@@ -57,7 +58,7 @@ def parameter_groups(
 
 def build_optimizer(
     model: nn.Module,
-    name: Literal["sgd", "adamw"],
+    name: OptimizerName,
     lr: float,
     momentum: float = 0.9,
     weight_decay: float = 1e-4,
@@ -113,7 +114,7 @@ def scaled_lr(
     lr: float,
     effective_batch_size: int,
     base_batch_size: int,
-    rule: Literal["none", "linear", "sqrt"],
+    rule: LrScaling,
 ) -> float:
     """``lr`` scaled from ``base_batch_size`` to ``effective_batch_size`` images per step.
 

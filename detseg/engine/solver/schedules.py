@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import bisect
 import math
-from typing import Literal
 
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR
 
+from detseg.choices.training_options import ScheduleName
 from detseg.config import TrainConfig
-
-ScheduleName = Literal["multistep", "cosine", "poly", "constant"]
 
 
 class WarmupSchedule:

@@ -35,11 +35,12 @@ import math
 import time
 from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import torch
 from torch import nn
 
+from detseg.choices.training_options import NonFiniteAction
 from detseg.engine.records.metric_log import MetricLogger, progress
 from detseg.engine.runtime.device import (
     AmpMode,
@@ -151,7 +152,7 @@ class StepSettings:
     accumulate: int = 1
     amp: AmpMode = "none"
     grad_clip: float | None = None
-    on_nonfinite: Literal["stop", "skip"] = "stop"
+    on_nonfinite: NonFiniteAction = "stop"
     log_every: int = 20
 
     def __post_init__(self) -> None:
