@@ -1,8 +1,9 @@
 """The fixed choices of detseg's options, as plain data: importing them imports no torch.
 
 The tools' ``argparse`` parsers offer these values (so that ``--help`` and argument errors come
-back without loading torch), and the library modules that implement the options import them
-from here, so each list has one definition. One topic per module:
+back without loading torch), the config schema types its keys with the ``Literal`` types here,
+and the library modules that implement the options import them from here, so each list has
+one definition. One topic per module:
 
 - :mod:`~detseg.choices.tta_modes`: segmentation test-time augmentation modes (``eval.tta``).
 - :mod:`~detseg.choices.detection_metrics`: detection metrics (``eval.metric``).
