@@ -53,7 +53,11 @@ def test_profile_models_profiles_training_steps_and_inference_apart():
 
     before = model[0].weight.clone()
     profiles = profile_models(
-        {"m": (model, train_fn, infer_fn)}, torch.device("cpu"), torch.bfloat16, calls=2
+        {"m": (model, train_fn, infer_fn)},
+        torch.device("cpu"),
+        torch.bfloat16,
+        calls=2,
+        top=1000,  # every op: the tiny matmul's rank by time is noise on a busy machine
     )
     assert set(profiles) == {"m"} and set(profiles["m"]) == {"train", "infer"}
     assert set(seen) == {("train", True, True, True), ("infer", False, False, True)}
