@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import glob
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -46,18 +46,25 @@ def expand_inputs(inputs: Iterable[str]) -> tuple[list[Path], list[str]]:
     return paths, missing
 
 
-def read_images(paths: Iterable[Path], failed: list[str]) -> Iterator[tuple[Path, torch.Tensor]]:
+def read_images(
+    paths: Iterable[Path], failed: list[str], report: Callable[[str], None] | None = None
+) -> Iterator[tuple[Path, torch.Tensor]]:
     """``(path, image Float[3, H, W] in [0, 1])`` for each readable path, read one at a time.
 
-    A path that cannot be read is logged as an error and appended to ``failed``; the paths after
-    it are still read.
+    A path that cannot be read is appended to ``failed`` and its error message (naming it and
+    saying why) given to ``report`` (default: logged as an error); the paths after it are still
+    read.
     """
     for path in paths:
         try:
             yield path, read_image(path)
         except ImageReadError as err:
-            logger.error("%s", err)
             failed.append(str(path))
+            (report or _log_error)(str(err))
+
+
+def _log_error(message: str) -> None:
+    logger.error("%s", message)
 
 
 def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -21,16 +21,17 @@ or a stream URL (``rtsp://``, ``http://`` ...) gives ``OUT/<stem>.mp4``, the fra
 above at the source's frame rate, and ``OUT/<stem>.jsonl``, one record per frame (see
 :mod:`detseg.api.video_outputs`).
 
-Inputs that name nothing, and images or videos that cannot be read, are reported by name; the
-others are processed.
+Inputs that name nothing, and images or videos that cannot be read, are reported by name, one
+message each saying why (:attr:`PredictionRun.errors`); the others are processed.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -42,7 +43,7 @@ from detseg.api.video import VIDEO_SUFFIXES, is_camera, is_url
 from detseg.api.video_outputs import VideoRun, predict_video, video_output_stem
 from detseg.argument_checks import check_output_folder, score_threshold_problem
 from detseg.engine.runtime import Detector
-from detseg.image_inputs import expand_inputs, output_name, read_images
+from detseg.image_inputs import IMAGE_SUFFIXES, expand_inputs, output_name, read_images
 from detseg.segmentation.inference import SegmentationInference
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class PredictionRun:
         detections: detections written to ``predictions.json`` (detection only).
         score_threshold: the score a detection needed to be kept (detection only).
         failed: inputs that named nothing, and images or videos that could not be read.
+        errors: one message per input of ``failed``, naming it and saying why.
         videos: one record per video, camera or stream processed.
         wrote_images: the image outputs (``predictions.json``, overlays) were written; not
             when the inputs were videos only.
@@ -70,6 +72,7 @@ class PredictionRun:
     detections: int = 0
     score_threshold: float | None = None
     failed: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
     videos: list[VideoRun] = field(default_factory=list)
     wrote_images: bool = True
 
@@ -100,6 +103,7 @@ def predict_checkpoint(
     batch_size: int = 1,
     overrides: Sequence[str] = (),
     max_frames: int | None = None,
+    on_error: Callable[[str], None] | None = None,
 ) -> PredictionRun:
     """Run ``checkpoint`` on the images and videos named by ``inputs``; write into ``out``.
 
@@ -122,6 +126,9 @@ def predict_checkpoint(
         overrides: ``"key=value"`` changes of the checkpoint's config (``--set``), e.g.
             ``model.roi_heads.nms_thresh=0.6`` or ``eval.crf.iterations=0``.
         max_frames: stop each video, camera or stream after this many frames.
+        on_error: called with the message of each input that names nothing or cannot be
+            read, as it fails (default: the message is logged as an error). The messages are
+            also in :attr:`PredictionRun.errors`.
 
     Raises:
         ValueError: ``batch_size`` or ``max_frames`` below 1, ``score_threshold`` outside
@@ -140,14 +147,17 @@ def predict_checkpoint(
     out = check_output_folder(out)
     predictor = load(checkpoint, device, overrides)
     threshold = _configure(predictor, score_threshold, tta, plain)
-    paths, videos, failed = split_inputs(inputs)
-    for item in failed:
-        logger.error("no image or video found for input %r", item)
+    paths, videos, missing = split_inputs(inputs)
     out.mkdir(parents=True, exist_ok=True)
-    run = PredictionRun(predictor.task, 0, out, score_threshold=threshold, failed=failed)
+    run = PredictionRun(predictor.task, 0, out, score_threshold=threshold)
+    report = _reporter(run, on_error)
+    for item in missing:
+        run.failed.append(item)
+        report(missing_input_message(item))
     run.wrote_images = bool(paths) or not videos
     if run.wrote_images:
-        images = (InputImage(image, path) for path, image in read_images(paths, failed))
+        read = read_images(paths, run.failed, report)
+        images = (InputImage(image, path) for path, image in read)
         if predictor.task == "segmentation":
             run.images = segment_images(predictor, images, out, batch_size)
         else:
@@ -161,9 +171,39 @@ def predict_checkpoint(
         try:
             run.videos.append(predict_video(predictor, source, out, threshold, max_frames, stem))
         except (ValueError, FileNotFoundError) as err:
-            logger.error("%s", err)
-            failed.append(source)
+            run.failed.append(source)
+            report(str(err))
     return run
+
+
+def _reporter(run: PredictionRun, on_error: Callable[[str], None] | None) -> Callable[[str], None]:
+    """What reports an input's failure: its message kept in ``run.errors``, then given to
+    ``on_error`` (default: logged as an error)."""
+
+    def report(message: str) -> None:
+        run.errors.append(message)
+        if on_error is None:
+            logger.error("%s", message)
+        else:
+            on_error(message)
+
+    return report
+
+
+def missing_input_message(item: str) -> str:
+    """Why the command-line input ``item`` gave no image or video, and what to give instead."""
+    if Path(item).is_dir():
+        suffixes = " ".join(sorted(IMAGE_SUFFIXES))
+        return (
+            f"no image in folder {item} (image files end in {suffixes}); give a folder of "
+            "images, image files, video files or a glob pattern"
+        )
+    if glob.has_magic(item):
+        return f"no file matches the pattern {item}; check the folder and the pattern"
+    return (
+        f"input not found: {item} (no such file or folder, and not a camera index or a stream "
+        "URL); check the path"
+    )
 
 
 def _configure(

@@ -31,8 +31,10 @@ and with masks ``area``, the mask's pixels), or for a segmenter ``classes`` (eac
 share of the pixels). A progress bar shows the frames per second. A camera runs until
 ``--max-frames`` or Ctrl-C.
 
-An input that cannot be read (a missing file, a corrupt image or video, a camera that cannot
-be opened) is reported by name, the others are still processed, and the exit code is then 1.
+An input that cannot be read (a missing file, an empty or corrupt image, a broken video, a
+camera that cannot be opened, a glob matching nothing) is reported on one line,
+``infer: error: <message>`` naming it and saying why; the others are still processed and
+written, and the exit code is then 2 (as for any user error; 0 when every input was read).
 
 The work is done by ``detseg.predict_images.predict_checkpoint`` on ``detseg.load``'s
 predictor (``detseg.api``).
@@ -47,7 +49,9 @@ from pathlib import Path
 
 from detseg.argument_checks import score_threshold_problem
 from detseg.choices.tta_modes import TTA_MODES
-from detseg.command_line import run_command
+from detseg.command_line import USER_ERROR_EXIT_CODE, run_command
+
+TOOL = "infer"
 
 # The modules that do the work (torch, the models) are imported by main, after the arguments are
 # parsed: --help and argument errors come back at once.
@@ -121,8 +125,35 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def report_error(message: str) -> None:
+    """One line on stderr for an input that cannot be read: ``infer: error: <message>``."""
+    sys.stderr.write(f"{TOOL}: error: {' '.join(message.split())}\n")
+    sys.stderr.flush()
+
+
+def check_checkpoint_argument(checkpoint: Path) -> None:
+    """Refuse an image or a video given where the checkpoint goes (a forgotten checkpoint).
+
+    Raises:
+        ValueError: ``checkpoint`` has an image or video suffix.
+    """
+    from detseg.api.video import VIDEO_SUFFIXES
+    from detseg.image_inputs import IMAGE_SUFFIXES
+
+    suffix = checkpoint.suffix.lower()
+    if suffix in IMAGE_SUFFIXES or suffix in VIDEO_SUFFIXES:
+        kind = "an image" if suffix in IMAGE_SUFFIXES else "a video"
+        raise ValueError(
+            f"the first argument must be a checkpoint (.pt), but {checkpoint} is {kind}; "
+            "give a best.pt / last.pt written by train.py first, then the inputs: "
+            "infer.py runs/demo/best.pt IMAGE ..."
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the checkpoint on the inputs; 2 when an input could not be read, else 0."""
     args = parse_args(argv)
+    check_checkpoint_argument(args.checkpoint)
     from detseg.predict_images import predict_checkpoint
 
     run = predict_checkpoint(
@@ -136,21 +167,18 @@ def main(argv: list[str] | None = None) -> int:
         batch_size=args.batch_size,
         overrides=args.set,
         max_frames=args.max_frames,
+        on_error=report_error,
     )
-    print(run.summary())
-    if run.failed:
-        print(
-            f"{len(run.failed)} input(s) could not be read: {', '.join(run.failed)}",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+    summary = run.summary()
+    if summary:
+        print(summary)
+    return USER_ERROR_EXIT_CODE if run.failed else 0
 
 
 def cli() -> None:
     """The ``detseg-infer`` command (``pip install`` puts it on the PATH)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    run_command(main, "infer")
+    run_command(main, TOOL)
 
 
 if __name__ == "__main__":

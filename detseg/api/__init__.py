@@ -4,7 +4,7 @@
   numpy arrays, PIL images, tensors and lists of them; ``stream`` over video frames).
 - :mod:`~detseg.api.results`: :class:`DetectionResult` (with instance ``masks`` from a model
   that has them) and :class:`SegmentationResult`, with class names, ``plot``, ``save`` and
-  (detections) ``to_coco``.
+  ``to_coco`` (COCO detection results; a label map: COCO stuff-segmentation results).
 - :mod:`~detseg.api.inputs`: the accepted image kinds, checked and turned into detseg images.
 - :mod:`~detseg.api.video`: :class:`VideoSource` (a file, a camera index, a stream URL) and
   :class:`VideoWriter` (``.mp4``), with OpenCV.

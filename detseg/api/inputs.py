@@ -10,9 +10,10 @@ One image is any of:
 * a PIL image (any mode; converted to RGB);
 * a tensor ``[3, H, W]``: RGB (BGR with ``bgr=True``), float in ``[0, 1]`` or ``uint8``.
 
-Many images are a list (or tuple) of these, or a tensor ``[B, 3, H, W]``. :func:`as_images`
-turns either into :class:`InputImage` items, each holding the detseg image ``Float[3, H, W]``
-RGB in ``[0, 1]``, and says whether one image was given (one result) or many (a list).
+An image has at least one pixel, and float pixels are finite. Many images are a list (or
+tuple) of these, or a tensor ``[B, 3, H, W]``. :func:`as_images` turns either into
+:class:`InputImage` items, each holding the detseg image ``Float[3, H, W]`` RGB in ``[0, 1]``,
+and says whether one image was given (one result) or many (a list).
 """
 
 from __future__ import annotations
@@ -68,9 +69,11 @@ def as_images(x: Any, bgr: bool = False) -> tuple[list[InputImage], bool]:
         ``[B, 3, H, W]`` tensor.
 
     Raises:
-        ValueError: an input of another type, shape or dtype (the message names it and lists
-            what is accepted); :class:`~detseg.data.image_io.ImageReadError` (a
-            ``ValueError``) for an image file that cannot be read.
+        ValueError: an input of another type, shape or dtype, without pixels (``H`` or ``W``
+            is 0), or with float pixels that are not finite (NaN, inf) or outside ``[0, 1]``
+            (the message names it: its position in a list or a batch, its shape);
+            :class:`~detseg.data.image_io.ImageReadError` (a ``ValueError``) for an image file
+            that cannot be read.
     """
     if isinstance(x, (list, tuple)):
         images: list[InputImage] = []
@@ -87,7 +90,10 @@ def _one_or_batch(x: Any, bgr: bool, where: str) -> tuple[list[InputImage], bool
         return [InputImage(read_image(x), Path(x))], True
     if isinstance(x, torch.Tensor):
         if x.ndim == 4 and x.shape[1] == 3:
-            return [InputImage(_from_tensor(image, bgr, where)) for image in x], False
+            return [
+                InputImage(_from_tensor(image, bgr, f"{where}image {i} of the batch tensor: "))
+                for i, image in enumerate(x)
+            ], False
         return [InputImage(_from_tensor(x, bgr, where))], True
     if isinstance(x, np.ndarray):
         return [InputImage(_from_array(x, bgr, where))], True
@@ -117,6 +123,7 @@ def _from_array(array: np.ndarray, bgr: bool, where: str) -> torch.Tensor:
             f"{where}numpy image of shape {array.shape} is not [H, W, 3]{hint}; {ACCEPTED}"
         )
     _check_dtype(array.dtype, np.issubdtype(array.dtype, np.floating), array.shape, where)
+    _check_size(array.shape[0], array.shape[1], "numpy image", array.shape, where)
     if bgr:
         array = array[:, :, ::-1]
     tensor = torch.from_numpy(np.ascontiguousarray(array).transpose(2, 0, 1).copy())
@@ -132,6 +139,7 @@ def _from_tensor(tensor: torch.Tensor, bgr: bool, where: str) -> torch.Tensor:
             hint = " (channels last? tensors are [3, H, W]: use image.permute(2, 0, 1))"
         raise ValueError(f"{where}tensor of shape {shape} is not [3, H, W]{hint}; {ACCEPTED}")
     _check_dtype(tensor.dtype, tensor.dtype.is_floating_point, shape, where)
+    _check_size(shape[1], shape[2], "tensor", shape, where)
     if bgr:
         tensor = tensor.flip(0)
     return _to_unit_float(tensor.detach(), where, shape)
@@ -145,11 +153,29 @@ def _check_dtype(dtype: Any, floating: bool, shape: Sequence[int], where: str) -
         )
 
 
+def _check_size(height: int, width: int, kind: str, shape: Sequence[int], where: str) -> None:
+    """Refuse an image without pixels (the model's resize would divide by its size)."""
+    if height < 1 or width < 1:
+        raise ValueError(
+            f"{where}{kind} of shape {tuple(shape)} is empty ({width}x{height} pixels); give an "
+            "image of at least 1x1 pixels"
+        )
+
+
 def _to_unit_float(tensor: torch.Tensor, where: str, shape: Sequence[int]) -> torch.Tensor:
-    """``uint8`` divided by 255; float checked to lie in ``[0, 1]`` and made ``float32``."""
+    """``uint8`` divided by 255; float checked to be finite and to lie in ``[0, 1]``, and made
+    ``float32``."""
     if tensor.dtype == torch.uint8:
         return tensor.float() / 255.0
     image = tensor.float()
+    finite = torch.isfinite(tensor)  # before the cast: a float64 1e300 is finite, not inf
+    if not bool(finite.all()):
+        bad = int(finite.numel() - finite.sum())
+        raise ValueError(
+            f"{where}float image of shape {tuple(shape)} has {bad} non-finite pixel value(s) "
+            "(NaN or inf); float pixels must lie in [0, 1] (replace them, e.g. with "
+            "torch.nan_to_num or np.nan_to_num, before predicting)"
+        )
     if image.numel():
         low, high = float(image.min()), float(image.max())
         if low < -_FLOAT_TOLERANCE or high > 1 + _FLOAT_TOLERANCE:

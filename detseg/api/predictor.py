@@ -33,12 +33,13 @@ from torch import Tensor, nn
 
 from detseg.api.inputs import InputImage, as_images
 from detseg.api.results import DetectionResult, SegmentationResult
-from detseg.api.video import VideoName, VideoSource
+from detseg.api.video import VIDEO_SUFFIXES, VideoName, VideoSource
+from detseg.argument_checks import score_threshold_problem
 from detseg.config import Config, config_from_dict
-from detseg.engine.checkpointing import load_checkpoint, model_from_checkpoint
+from detseg.engine.checkpointing import CheckpointError, load_checkpoint, model_from_checkpoint
 from detseg.engine.runtime import Detector, resolve_device
 from detseg.evaluation.coco_format import MASK_THRESHOLD
-from detseg.image_inputs import batched
+from detseg.image_inputs import IMAGE_SUFFIXES, batched
 from detseg.segmentation.inference import SegmentationInference
 from detseg.visualize import tensor_to_rgb
 
@@ -67,7 +68,13 @@ def load(
         ConfigError: a bad override.
         ValueError: an unknown or unavailable device.
     """
-    state = load_checkpoint(Path(checkpoint))
+    path = Path(checkpoint)
+    if path.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
+        kind = "an image" if path.suffix.lower() in IMAGE_SUFFIXES else "a video"
+        raise CheckpointError(
+            f"{path} is {kind}, not a checkpoint; give a best.pt / last.pt written by train.py"
+        )
+    state = load_checkpoint(path)
     cfg = config_from_dict(state["config"], source=str(checkpoint), overrides=overrides)
     if device == "auto" and any(item.strip().startswith("device=") for item in overrides):
         device = cfg.device
@@ -161,9 +168,13 @@ class Predictor:
             masks carry ``masks`` and ``mask_probabilities``.
 
         Raises:
-            ValueError: an input of a type, shape or dtype not listed above (the message
-                names it), an image file that cannot be read, ``batch_size`` below 1.
+            ValueError: an input of a type, shape or dtype not listed above, an empty image,
+                float pixels that are NaN, inf or outside ``[0, 1]`` (the message names the
+                input), an image file that cannot be read, ``score_thr`` outside ``[0, 1]``,
+                ``batch_size`` below 1.
         """
+        _check_score_thr(score_thr)
+        _check_at_least_one(batch_size, "batch_size")
         images, single = as_images(x, bgr=bgr)
         results = list(self.predict_images(images, score_thr, batch_size))
         return results[0] if single else results
@@ -180,9 +191,22 @@ class Predictor:
 
         ``mask_probabilities=False`` keeps only the binarised ``masks`` of the detections
         (``mask_probabilities`` is ``None``): one byte a pixel and detection instead of five.
+
+        Raises:
+            ValueError: ``score_thr`` outside ``[0, 1]``, ``batch_size`` below 1 (here, before
+                any image is read).
         """
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        _check_score_thr(score_thr)
+        _check_at_least_one(batch_size, "batch_size")
+        return self._predict_batches(images, score_thr, batch_size, mask_probabilities)
+
+    def _predict_batches(
+        self,
+        images: Iterable[InputImage],
+        score_thr: float | None,
+        batch_size: int,
+        mask_probabilities: bool,
+    ) -> Iterator[Result]:
         for batch in batched(images, batch_size):
             if self.task == "segmentation":
                 yield from self._segment(batch)
@@ -201,8 +225,8 @@ class Predictor:
             source: a video file, a camera index (``0`` or ``"0"``), a stream URL
                 (``rtsp://``, ``http://`` ...), or an open :class:`VideoSource`.
             score_thr: as in :meth:`predict`.
-            max_frames: stop after this many frames (a camera or a stream runs until it ends
-                or the loop stops otherwise).
+            max_frames: stop after this many frames, at least 1 (default: a video to its end,
+                a camera or a stream until it ends or the loop stops).
 
         Returns:
             An iterator of results whose ``frame`` and ``time`` are set; detections keep their
@@ -211,8 +235,12 @@ class Predictor:
         Raises:
             FileNotFoundError: a video file that does not exist.
             ValueError: a video that cannot be decoded, a camera that cannot be opened, a
-                stream that cannot be reached (raised here, before the first frame).
+                stream that cannot be reached, ``score_thr`` outside ``[0, 1]``, ``max_frames``
+                below 1 (raised here, before the first frame).
         """
+        _check_score_thr(score_thr)
+        if max_frames is not None:
+            _check_at_least_one(max_frames, "max_frames")
         video = source if isinstance(source, VideoSource) else VideoSource(source)
         return self._frames(video, score_thr, max_frames, close=video is not source)
 
@@ -293,6 +321,7 @@ class Predictor:
                         classes=self.classes,
                         image=tensor_to_rgb(item.image),
                         path=item.path,
+                        category_ids=self.category_ids,
                     )
                 )
         return results
@@ -312,6 +341,19 @@ class Predictor:
             f"Predictor({name} {self.task}, {len(self.classes)} classes "
             f"{self.classes}, on {self.device})"
         )
+
+
+def _check_score_thr(score_thr: float | None) -> None:
+    """Refuse a score threshold outside ``[0, 1]`` (or NaN), as ``--score-thr`` is refused."""
+    problem = score_threshold_problem(score_thr, "score_thr")
+    if problem:
+        raise ValueError(problem)
+
+
+def _check_at_least_one(value: int, name: str) -> None:
+    """Refuse a count below 1 (``batch_size``, ``max_frames``), as the tools refuse it."""
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
 
 
 def _normal(tensor: Tensor) -> Tensor:

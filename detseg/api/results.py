@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from detseg.evaluation.coco_format import predictions_to_coco_results
+from detseg.evaluation.coco_format import masks_to_rles, predictions_to_coco_results
 from detseg.visualize import draw_detections, draw_segmentation, save_label_map, save_rgb
 
 __all__ = ["DetectionResult", "SegmentationResult"]
@@ -142,6 +142,8 @@ class SegmentationResult:
         classes: the model's ``K`` foreground class names.
         image: the input image, ``uint8 [H, W, 3]`` RGB.
         path: the image file, or ``None``.
+        category_ids: the dataset's category id of each class ``1..K``, used by
+            :meth:`to_coco`.
         frame: index of the video frame (from 0), or ``None``.
         time: seconds from the start of the video, or ``None``.
     """
@@ -151,6 +153,7 @@ class SegmentationResult:
     classes: list[str]
     image: np.ndarray
     path: Path | None = None
+    category_ids: list[int] | None = None
     frame: int | None = None
     time: float | None = None
 
@@ -193,6 +196,46 @@ class SegmentationResult:
     def save_mask(self, path: str | os.PathLike) -> None:
         """Write :attr:`mask` as an 8-bit PNG of class indices (0 background)."""
         save_label_map(Path(path), self.mask)
+
+    def to_coco(
+        self, image_id: int = 1, category_ids: Sequence[int] | None = None
+    ) -> list[dict[str, Any]]:
+        """The label map in the COCO stuff-segmentation results format.
+
+        Args:
+            image_id: the ``image_id`` of every record.
+            category_ids: the category id of each class ``1..K``; default: the checkpoint's
+                dataset ids (:attr:`category_ids`), else the class indices themselves.
+
+        Returns:
+            One dict per foreground class present in :attr:`mask`, by class index:
+            ``image_id``, ``category_id`` and ``segmentation``, the class's pixels as
+            compressed RLE (``{"size": [H, W], "counts": str}``, ``pycocotools.mask.decode``
+            reads it). Background (index 0) has no record.
+
+        Raises:
+            ValueError: a class index outside ``0..len(category_ids)``.
+        """
+        ids = category_ids if category_ids is not None else self.category_ids
+        present = [k for k in self.mask.unique().tolist() if k != 0]
+        if ids is not None:
+            bad = [k for k in present if not 1 <= k <= len(ids)]
+            if bad:
+                raise ValueError(
+                    f"class index {bad[0]} of the mask is outside 1..{len(ids)} (the number "
+                    "of category ids); give one category id per class"
+                )
+        labels = torch.tensor(present, dtype=self.mask.dtype)
+        masks = self.mask[None] == labels[:, None, None]  # Bool[N, H, W]
+        rles = masks_to_rles(masks, len(present))
+        return [
+            {
+                "image_id": int(image_id),
+                "category_id": int(ids[k - 1]) if ids is not None else int(k),
+                "segmentation": rle,
+            }
+            for k, rle in zip(present, rles, strict=True)
+        ]
 
     def __repr__(self) -> str:
         height, width = self.mask.shape

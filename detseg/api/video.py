@@ -1,5 +1,12 @@
 """Video frames in and out with OpenCV: files, cameras and stream URLs; annotated video files.
 
+OpenCV's own log lines (``[ WARN:0@...] ... can't open camera by index``) are silenced while a
+source is opened and read, and FFmpeg's (``moov atom not found``) in the whole process:
+``OPENCV_FFMPEG_LOGLEVEL`` is set to ``-8`` (quiet) before the first source or writer is
+opened, unless it is set already (OpenCV reads it once, when it first uses FFmpeg; set it
+yourself, e.g. to ``16`` for FFmpeg's errors, to see them). A source that cannot be read
+raises one error that names it and says why instead.
+
 A source is named as on a command line:
 
 * a video file (``.mp4``, ``.avi``, ``.mov``, ``.mkv``, ``.webm``, ... see
@@ -13,6 +20,7 @@ A source is named as on a command line:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -36,7 +44,9 @@ __all__ = [
     "is_camera",
     "is_url",
     "is_video_source",
+    "quiet_opencv",
     "source_stem",
+    "video_file_problem",
 ]
 
 logger = logging.getLogger(__name__)
@@ -147,29 +157,30 @@ class VideoSource:
         self.live = index is not None or is_url(source)
         if index is not None:
             self.name, what = str(index), f"camera {index}"
-            capture = cv2.VideoCapture(index)
             fix = "check that it is connected and not used by another program"
         elif isinstance(source, int):  # a bool
             raise ValueError(f"not a video source: {source!r}; give a file, a camera or a URL")
         elif is_url(source):
             self.name, what = str(source), f"stream {source}"
-            capture = cv2.VideoCapture(str(source))
             fix = "check the URL and that the stream is running"
         else:
             path = Path(source)
             if not path.is_file():
-                raise FileNotFoundError(f"video not found: {path}")
+                found = "a folder" if path.is_dir() else "no such file"
+                raise FileNotFoundError(f"video not found: {path} ({found}); check the path")
             self.name, what = str(path), f"video {path}"
-            capture = cv2.VideoCapture(str(path))
-            fix = "is it a complete video file of a format FFmpeg reads?"
-        self._capture = capture
-        if not capture.isOpened():
-            raise ValueError(f"cannot open {what}: {fix}")
-        self._start = time.monotonic()
-        ok, first = capture.read()
-        if not ok or first is None:
+            fix = ""  # found when the file fails: see video_file_problem
+        with quiet_opencv():
+            capture = cv2.VideoCapture(index if index is not None else self.name)
+            self._capture = capture
+            opened = capture.isOpened()
+            self._start = time.monotonic()
+            ok, first = capture.read() if opened else (False, None)
+        if not opened or not ok or first is None:
             capture.release()
-            raise ValueError(f"cannot read a frame of {what}: {fix}")
+            fix = fix or video_file_problem(Path(self.name))
+            verb = "open" if not opened else "read a frame of"
+            raise ValueError(f"cannot {verb} {what}: {fix}")
         self._first: np.ndarray | None = first
         self.height, self.width = int(first.shape[0]), int(first.shape[1])
         fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
@@ -190,7 +201,8 @@ class VideoSource:
             if self._first is not None:
                 bgr, self._first = self._first, None
             else:
-                ok, bgr = self._capture.read()
+                with quiet_opencv():
+                    ok, bgr = self._capture.read()
                 if not ok or bgr is None:
                     self._warn_if_short(index)
                     return
@@ -227,6 +239,79 @@ class VideoSource:
     def __repr__(self) -> str:
         kind = "live" if self.live else f"{self.frame_count} frames"
         return f"VideoSource({self.name!r}, {self.width}x{self.height}, {self.fps:g} fps, {kind})"
+
+
+#: FFmpeg's ``AV_LOG_QUIET``: the ``OPENCV_FFMPEG_LOGLEVEL`` that silences FFmpeg.
+_FFMPEG_QUIET = "-8"
+
+
+@contextlib.contextmanager
+def quiet_opencv() -> Iterator[None]:
+    """OpenCV's log level set to silent inside, restored after; FFmpeg quiet from the first
+    use on (see the module docstring): detseg reports what failed in its own words."""
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", _FFMPEG_QUIET)
+    previous = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        cv2.utils.logging.setLogLevel(previous)
+
+
+def video_file_problem(path: Path) -> str:
+    """Why FFmpeg may fail to open the video file ``path``, and what to do (for the error of a
+    file that cannot be opened): an empty file, an MP4/MOV without its ``moov`` index (a
+    recording cut short) or cut inside a box, or a generic reason."""
+    size = path.stat().st_size
+    if size == 0:
+        return "the file is empty (0 bytes); give a complete video file"
+    if path.suffix.lower() in _MP4_SUFFIXES:
+        boxes, cut = _mp4_boxes(path, size)
+        if not boxes:
+            return (
+                f"it is not an MP4/MOV file (it does not start with an MP4 box) although its "
+                f"name ends in {path.suffix}; give a video file, or rename it to its format"
+            )
+        if "moov" not in boxes:
+            return (
+                "its 'moov' atom (the index of an MP4/MOV file) is missing: the recording "
+                "was cut short or the file is incomplete; record, export or copy it again"
+            )
+        if cut:
+            return (
+                f"the file ends inside its '{boxes[-1]}' box: it was cut short (an interrupted "
+                "copy or download?); copy or download it again"
+            )
+    return (
+        "FFmpeg cannot decode it (a damaged or incomplete file, not a video, or a codec this "
+        "OpenCV build lacks); check that a video player plays it, or convert it to .mp4"
+    )
+
+
+#: Suffixes of the ISO base media (MP4/QuickTime) family, whose files are boxes ("atoms").
+_MP4_SUFFIXES = {".mp4", ".m4v", ".mov", ".3gp"}
+
+
+def _mp4_boxes(path: Path, size: int, limit: int = 64) -> tuple[list[str], bool]:
+    """The types of the top-level boxes of an MP4/MOV file, as far as their headers are sound
+    (``[]``: the file does not start with one), and whether the last one runs past the end of
+    the file."""
+    boxes: list[str] = []
+    with path.open("rb") as file:
+        position = 0
+        while position + 8 <= size and len(boxes) < limit:
+            file.seek(position)
+            header = file.read(16)
+            length, kind = int.from_bytes(header[:4], "big"), header[4:8]
+            if length == 1 and len(header) == 16:  # a 64-bit length follows the type
+                length = int.from_bytes(header[8:16], "big")
+            elif length == 0:  # the box runs to the end of the file
+                length = size - position
+            if length < 8 or not all(48 <= c < 123 or c == 32 for c in kind):
+                break
+            boxes.append(kind.decode("ascii"))
+            position += length
+    return boxes, position > size
 
 
 def _to_rgb(frame: np.ndarray) -> np.ndarray:
@@ -266,7 +351,8 @@ class VideoWriter:
         if self._writer is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fourcc = cv2.VideoWriter.fourcc(*"mp4v")
-            self._writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, (width, height))
+            with quiet_opencv():
+                self._writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, (width, height))
             if not self._writer.isOpened():
                 raise OSError(f"cannot write video {self.path} (unwritable folder or no codec)")
             self._size = (width, height)

@@ -31,6 +31,7 @@ from tqdm import tqdm
 from detseg.api.predictor import Predictor, Result
 from detseg.api.results import DetectionResult
 from detseg.api.video import VideoName, VideoSource, VideoWriter, source_stem
+from detseg.argument_checks import score_threshold_problem
 
 __all__ = ["VideoRun", "frame_record", "predict_video", "video_output_stem"]
 
@@ -76,14 +77,24 @@ def predict_video(
         source: a video file, a camera index, a stream URL, or an open :class:`VideoSource`.
         out: output folder (created).
         score_thr: as in :meth:`Predictor.predict`.
-        max_frames: stop after this many frames (a camera or a stream otherwise runs until it
-            ends; Ctrl-C then ends it, and the files hold the frames so far).
+        max_frames: stop after this many frames, at least 1 (a camera or a stream otherwise
+            runs until it ends; Ctrl-C then ends it, and the files hold the frames so far).
         stem: the output file names' stem (default: :func:`~detseg.api.video.source_stem`).
+
+    The run's :meth:`VideoRun.summary` is logged at ``DEBUG`` level only: the caller reports
+    it (``tools/infer.py`` prints it once, with the other inputs' summaries).
 
     Raises:
         FileNotFoundError: a video file that does not exist.
-        ValueError: a video that cannot be decoded, a camera or stream that cannot be opened.
+        ValueError: a video that cannot be decoded, a camera or stream that cannot be opened,
+            ``score_thr`` outside ``[0, 1]``, ``max_frames`` below 1 (before any file is
+            written).
     """
+    if max_frames is not None and max_frames < 1:
+        raise ValueError(f"max_frames must be >= 1, got {max_frames}")
+    problem = score_threshold_problem(score_thr, "score_thr")
+    if problem:
+        raise ValueError(problem)
     video = source if isinstance(source, VideoSource) else VideoSource(source)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -108,7 +119,7 @@ def predict_video(
             if not video.live:
                 raise
             logger.info("%s: stopped by Ctrl-C after %d frames", video.name, run.frames)
-    logger.info("%s", run.summary())
+    logger.debug("%s", run.summary())
     return run
 
 

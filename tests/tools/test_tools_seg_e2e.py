@@ -157,8 +157,8 @@ def test_infer_writes_overlays_and_label_maps_and_reports_a_corrupt_input(
     good = sorted((shapes / "val" / "images").iterdir())[0]
     out = tmp_path / "pred"
     result = run_tool("infer.py", run_dir / "best.pt", good, corrupt, "--out", out)
-    assert result.returncode == 1, result.stderr
-    assert "1 input(s) could not be read" in result.stderr and "corrupt.png" in result.stderr
+    assert result.returncode == 2, result.stderr
+    assert f"infer: error: cannot read image {corrupt}: " in result.stderr
     assert result.stdout.splitlines()[-1].startswith("1 images segmented: overlays in")
     assert [p.name for p in out.glob("*.png")] == [good.name]
     [line] = [x for x in result.stderr.splitlines() if f"{good}: " in x and " -> " in x]
