@@ -4,7 +4,8 @@ A bad ``--score-thr`` or ``--out`` is refused before any work starts, in the sam
 ``tools/infer.py``, ``eval.py``, ``export.py`` and ``convert_torchvision.py`` as from
 :func:`detseg.predict_images.predict_checkpoint` or :func:`detseg.export.export_model`; an
 output never overwrites the file it is made from, and a generated or converted dataset goes
-into a new or empty folder only.
+into a new or empty folder only. A ``--k`` of ``tools/anchors.py`` that does not fill whole
+levels is refused by the tool and by :func:`detseg.data.anchor_kmeans.anchors_yaml` alike.
 """
 
 from __future__ import annotations
@@ -22,6 +23,30 @@ def score_threshold_problem(value: float | None, name: str = "--score-thr") -> s
     if value is None or 0.0 <= value <= 1.0:
         return None
     return f"{name} must lie in [0, 1], got {value}"
+
+
+def priors_per_level_problem(
+    k: int, per_level: int, names: tuple[str, str] = ("--k", "--per-level")
+) -> str | None:
+    """Why ``k`` priors do not fill levels of ``per_level`` each, or ``None`` if they do.
+
+    Every level of a YOLO head has as many priors, so ``k`` must be a multiple of
+    ``per_level`` (``tools/anchors.py`` and :func:`detseg.data.anchor_kmeans.anchors_yaml`).
+    A ``per_level`` below 1 is left to the caller's own check.
+
+    Args:
+        k: Number of priors.
+        per_level: Priors per level.
+        names: How the message names the two (the flags, or the library's argument names).
+    """
+    if per_level < 1 or k % per_level == 0:
+        return None
+    below = k // per_level * per_level
+    nearest = f"{below} or {below + per_level}" if below else f"{per_level}"
+    return (
+        f"{names[0]} {k} is not a multiple of {names[1]} {per_level}: every level gets "
+        f"{per_level} priors; use {names[0]} {nearest}, or another {names[1]}"
+    )
 
 
 def check_output_folder(out: str | os.PathLike, name: str = "--out") -> Path:
@@ -74,12 +99,17 @@ def check_new_folder(out: str | os.PathLike) -> Path:
     written over other files (``make_shapes.py``, ``convert_dataset.py``).
 
     Raises:
-        NotADirectoryError: ``out`` is a file.
+        NotADirectoryError: ``out`` is a file, or a file stands where a folder above it belongs.
         ValueError: ``out`` is a folder that is not empty.
     """
     path = Path(out)
     if path.exists() and not path.is_dir():
         raise NotADirectoryError(f"the output folder {path} is a file; give a new folder")
+    for folder in path.parents:
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(
+                f"the output folder {path} cannot be made: {folder} is a file; give a new folder"
+            )
     if path.is_dir() and any(path.iterdir()):
         raise ValueError(
             f"the output folder {path} exists and is not empty: choose a new folder or remove it"

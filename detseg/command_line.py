@@ -8,6 +8,13 @@ name the file, key or id and say what to do. Any other exception is a bug in det
 its traceback. ``DETSEG_TRACEBACK=1`` shows the traceback of user errors too (for debugging
 detseg itself).
 
+An output that cannot be written (``--out`` under a file, in a read-only folder, on a full disk)
+is a user error too, whatever ``OSError`` it raises: an ``OSError`` about the tool's output path
+(the path itself, a file or folder inside it, or a folder above it that could not be made)
+becomes ``cannot write <output>: <reason>; choose a writable folder with --out``, naming the
+path the user gave. The output is the last ``--out`` of the command line, or what the tool
+names with :func:`declare_output` (a positional output, or a default).
+
 Importing this module imports no torch (the tools import it before they parse their
 arguments, and ``--help`` does not wait for torch): the detseg exception types of
 :data:`USER_ERRORS` live in modules that import it, so the tuple is made on first use.
@@ -15,13 +22,15 @@ arguments, and ``--help`` does not wait for torch): the detseg exception types o
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-__all__ = ["USER_ERROR_EXIT_CODE", "USER_ERRORS", "run_command"]
+__all__ = ["USER_ERROR_EXIT_CODE", "USER_ERRORS", "declare_output", "run_command"]
 
 #: Exit code of a run stopped by bad input (argparse uses 2 for bad flags as well).
 USER_ERROR_EXIT_CODE = 2
@@ -68,6 +77,75 @@ def _is_user_error(error: BaseException) -> bool:
     return isinstance(error, _BUILTIN_USER_ERRORS) or isinstance(error, _user_errors())
 
 
+#: ``(path, argument)`` of the outputs the running tool named with :func:`declare_output`.
+_declared_outputs: list[tuple[Path, str]] = []
+
+
+def declare_output(path: str | os.PathLike, argument: str = "--out") -> None:
+    """Name an output path of the running tool, for :func:`run_command`'s error line.
+
+    ``--out`` given on the command line is found without it; a tool declares a positional
+    output (``declare_output(args.dst, "DST_ROOT")``) or the default it chose for ``--out``.
+
+    Args:
+        path: The output file or folder, as the user gave it (or the default).
+        argument: The flag or argument that sets it, named in the advice.
+    """
+    _declared_outputs.append((Path(path), argument))
+
+
+def _command_line_outputs(argv: list[str]) -> list[tuple[Path, str]]:
+    """The last ``--out`` of ``argv`` (``--out PATH`` or ``--out=PATH``), if any."""
+    found = []
+    for index, arg in enumerate(argv):
+        if arg == "--out" and index + 1 < len(argv):
+            found = [(Path(argv[index + 1]), "--out")]
+        elif arg.startswith("--out="):
+            found = [(Path(arg.removeprefix("--out=")), "--out")]
+    return found
+
+
+def _output_error_message(error: BaseException) -> str | None:
+    """``cannot write <output>: <reason>; ...`` when ``error`` is an ``OSError`` about an output
+    of the running tool (see the module docstring), else ``None``.
+
+    A missing file inside the output (``ENOENT``) is left alone: that is an input read from
+    there, not a write.
+    """
+    if not isinstance(error, OSError):
+        return None
+    failed = [
+        Path(os.path.abspath(name))
+        for name in (error.filename, error.filename2)
+        if isinstance(name, (str, os.PathLike))
+    ]
+    outputs = [*_declared_outputs, *_command_line_outputs(sys.argv[1:])]
+    for output, argument in outputs:
+        target = Path(os.path.abspath(output))
+        for path in failed:
+            inside = target in path.parents
+            if not (path == target or path in target.parents or inside):
+                continue
+            if inside and error.errno == errno.ENOENT:
+                continue
+            where = "with" if argument.startswith("-") else "for"
+            return (
+                f"cannot write {output}: {_write_problem(error, path)}; choose a writable "
+                f"folder {where} {argument}"
+            )
+    return None
+
+
+def _write_problem(error: OSError, path: Path) -> str:
+    """Why writing failed: ``<file> is a file`` when a file stands where a folder is needed,
+    else the OS's words (``Permission denied``, ``Read-only file system``, ...)."""
+    if error.errno in (errno.EEXIST, errno.ENOTDIR):
+        for folder in (path, *path.parents):
+            if folder.exists() and not folder.is_dir():
+                return f"{folder} is a file"
+    return error.strerror or str(error)
+
+
 def run_command(main: Callable[[], int | None], name: str) -> NoReturn:
     """Run a tool's ``main`` and exit with its code; user errors become one line and code 2.
 
@@ -75,15 +153,19 @@ def run_command(main: Callable[[], int | None], name: str) -> NoReturn:
         main: The tool's entry point; returns the exit code (``None`` means 0).
         name: The tool's name, the prefix of the error line (``"train: error: ..."``).
     """
+    _declared_outputs.clear()
     try:
         code = main()
     except KeyboardInterrupt:
         sys.stderr.write(f"{name}: interrupted\n")
         sys.exit(130)
     except Exception as error:
-        if not _is_user_error(error) or os.environ.get("DETSEG_TRACEBACK") == "1":
+        message = _output_error_message(error)
+        if message is None and not _is_user_error(error):
             raise
-        message = " ".join(str(error).split()) or type(error).__name__
+        if os.environ.get("DETSEG_TRACEBACK") == "1":
+            raise
+        message = " ".join((message or str(error)).split()) or type(error).__name__
         sys.stderr.write(f"{name}: error: {message}\n")
         sys.exit(USER_ERROR_EXIT_CODE)
     sys.exit(code or 0)

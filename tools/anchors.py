@@ -2,15 +2,20 @@
 
 python tools/anchors.py datasets/shapes/annotations/instances_train.json --k 9 --input-size 416
 python tools/anchors.py configs/demo.yaml --k 6   # the training split of a config's data
+python tools/anchors.py datasets/shapes_yolo/data.yaml --k 6   # ... or of a data file's
 
-Prints the priors (input pixels, by increasing area, 3 per scale) as a YAML snippet for the
-``model`` section of a config, and the mean IoU of each box with its best prior.
+The source is a COCO json, an experiment config (its data section) or a data file (a detseg
+data file or an Ultralytics data yaml); the boxes of its training split are clustered.
+Prints the priors (input pixels, by increasing area, --per-level per scale; --k must be a
+multiple of it) as a YAML snippet for the ``model`` section of a config, and the mean IoU of
+each box with its best prior.
 """
 
 from __future__ import annotations
 
 import argparse
 
+from detseg.argument_checks import priors_per_level_problem
 from detseg.command_line import run_command
 
 # The modules that do the work (torch, the dataset readers) are imported by main, after the
@@ -23,10 +28,16 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "source",
-        metavar="DATA_CONFIG_OR_COCO_JSON",
-        help="a COCO json file, or an experiment YAML config whose training data is used",
+        metavar="COCO_JSON_CONFIG_OR_DATA_YAML",
+        help="a COCO json file, an experiment config or a data file (detseg or Ultralytics "
+        "data yaml); the boxes of its training split are used",
     )
-    parser.add_argument("--k", type=int, default=9, help="number of priors (default: %(default)s)")
+    parser.add_argument(
+        "--k",
+        type=int,
+        default=9,
+        help="number of priors, a multiple of --per-level (default: %(default)s)",
+    )
     parser.add_argument(
         "--input-size",
         type=int,
@@ -43,10 +54,12 @@ def parse_args() -> argparse.Namespace:
 
 
 def check_flags(args: argparse.Namespace) -> None:
-    """Refuse counts and sizes below 1 before any box is read or clustered.
+    """Refuse counts and sizes below 1, and a ``--k`` that does not fill whole levels, before
+    any box is read or clustered.
 
     Raises:
-        ValueError: ``--k``, ``--input-size`` or ``--per-level`` below 1 (the message names it).
+        ValueError: ``--k``, ``--input-size`` or ``--per-level`` below 1, or ``--k`` not a
+            multiple of ``--per-level`` (the message names the flags).
     """
     for flag, value in (
         ("--k", args.k),
@@ -55,6 +68,9 @@ def check_flags(args: argparse.Namespace) -> None:
     ):
         if value < 1:
             raise ValueError(f"{flag} must be >= 1, got {value}")
+    problem = priors_per_level_problem(args.k, args.per_level)
+    if problem is not None:
+        raise ValueError(problem)
 
 
 def main() -> int:

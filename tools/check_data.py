@@ -3,13 +3,16 @@
     python tools/check_data.py configs/demo.yaml --set data.root=datasets/shapes
     python tools/check_data.py datasets/shapes_yolo/data.yaml --splits train --no-decode
     python tools/check_data.py my_ultralytics_data.yaml --out runs/check_data/mine --grid 32
+    python tools/check_data.py datasets/shapes_yolo/data.yaml --splits train val test
 
 The argument is an experiment config (a file with a `model` or `_base_` key: its data
 section is checked) or a data file (a `data:` mapping, the keys of a data section, or an
 Ultralytics data yaml). Prints a short report and writes to OUT (default:
 runs/check_data/<name of the data root>): report.txt, summary.json (every count and
 finding), report.html (self-contained: numbers, histograms, a grid of drawn images per split)
-and the histograms as PNG files.
+and the histograms as PNG files. The held-out `test` split (--splits test) is found where
+`val` lies with val changed to test (test/images and annotations/instances_test.json,
+images/test, a VOC split test), as make_shapes.py and convert_dataset.py write it.
 
 Errors are what would stop training or make it meaningless (a split without images, no
 object in train, every image unreadable, no classes, annotations the reader cannot use);
@@ -24,7 +27,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from detseg.command_line import run_command
+from detseg.command_line import declare_output, run_command
 
 # The modules that do the work (torch, the dataset readers) are imported by main, after the
 # arguments are parsed: --help and argument errors come back at once.
@@ -58,8 +61,10 @@ def parse_args() -> argparse.Namespace:
         "--splits",
         nargs="+",
         default=["train", "val"],
-        choices=["train", "val"],
-        help="splits to check (default: train val); overlap is checked between them",
+        choices=["train", "val", "test"],
+        help="splits to check (default: train val); overlap is checked between them. test is "
+        "found where val lies with val changed to test (test/images, "
+        "annotations/instances_test.json, images/test, VOC split test)",
     )
     parser.add_argument(
         "--grid",
@@ -85,6 +90,7 @@ def main() -> int:
         raise ValueError(f"--grid must be >= 0, got {args.grid}")
     from tqdm.contrib.logging import logging_redirect_tqdm
 
+    from detseg.argument_checks import check_output_folder
     from detseg.dataset_check import (
         check_dataset,
         default_out_dir,
@@ -95,11 +101,12 @@ def main() -> int:
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     data, kind = load_data_section(args.source, args.set)
+    out = check_output_folder(args.out if args.out is not None else default_out_dir(data))
+    declare_output(out)  # the default too: an unwritable one is named with --out
     with logging_redirect_tqdm():
         check = check_dataset(
             data, args.splits, decode=args.decode, progress=True, source=f"{args.source} ({kind})"
         )
-    out = args.out if args.out is not None else default_out_dir(data)
     paths = write_reports(check, out, grid=args.grid)
     print(format_text_report(check), end="")
     print(f"report: {paths['html']} (counts: {paths['summary']})")

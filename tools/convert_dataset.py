@@ -17,7 +17,7 @@ import logging
 from pathlib import Path
 
 from detseg.choices.dataset_formats import DATASET_FORMAT_NAMES
-from detseg.command_line import run_command
+from detseg.command_line import declare_output, run_command
 
 # The modules that do the work (torch, the readers and writers) are imported by main, after the
 # arguments are parsed: --help and argument errors come back at once.
@@ -63,8 +63,30 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def check_classes_file(path: Path | None) -> None:
+    """Refuse a ``--classes`` that is not a file before any dataset is read.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        IsADirectoryError: ``path`` is a folder.
+    """
+    if path is None or path.is_file():
+        return
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"--classes {path}: is a folder; give a text file with one class name per line "
+            "(or a yaml with 'names')"
+        )
+    raise FileNotFoundError(
+        f"--classes {path}: no such file; give a text file with one class name per line "
+        "(or a yaml with 'names')"
+    )
+
+
 def main() -> int:
     args = parse_args()
+    declare_output(args.dst, "DST_ROOT")
+    check_classes_file(args.classes)
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     from detseg.convert.datasets import convert_dataset

@@ -14,7 +14,7 @@ import argparse
 import logging
 import time
 
-from detseg.command_line import run_command
+from detseg.command_line import declare_output, run_command
 
 # The modules that do the work (the dataset generator) are imported by main, after the arguments
 # are parsed: --help and argument errors come back at once.
@@ -62,6 +62,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    declare_output(args.out)  # the default too: an unwritable one is named with --out
     from detseg.data.shapes import SHAPE_CLASSES, generate_shapes
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -17,9 +17,10 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from detseg.config import load_config
+from detseg.argument_checks import priors_per_level_problem
 from detseg.data.json_files import check_text_file, read_json
 from detseg.data.registry import build_dataset
+from detseg.dataset_check.source import load_data_section
 from detseg.ops.yolo_priors import wh_iou
 
 
@@ -102,12 +103,14 @@ def dataset_box_sizes(samples: Iterable, input_size: int) -> Tensor:
 
 
 def training_box_sizes(source: str | os.PathLike, input_size: int) -> Tensor:
-    """Box sizes of a COCO json, or of the training split of an experiment config's dataset.
+    """Box sizes of a COCO json, or of the training split of a config's or data file's dataset.
 
     Args:
-        source: a ``.json`` COCO detection file (:func:`coco_box_sizes`), or an experiment
-            YAML config whose ``data`` section names the dataset (:func:`dataset_box_sizes`
-            over its ``train`` split).
+        source: a ``.json`` COCO detection file (:func:`coco_box_sizes`), or a YAML file
+            naming a dataset (:func:`dataset_box_sizes` over its ``train`` split, read as
+            stored, without augmentations): an experiment config (its ``data`` section), a
+            detseg data file or an Ultralytics data yaml
+            (:func:`detseg.dataset_check.load_data_section`).
         input_size: side of the square network input, in pixels.
 
     Returns:
@@ -116,16 +119,18 @@ def training_box_sizes(source: str | os.PathLike, input_size: int) -> Tensor:
     Raises:
         FileNotFoundError: ``source`` does not exist.
         ValueError: ``source`` is not a text file (an image given by mistake), or not JSON.
-        ConfigError: a config that is not valid.
+        ConfigError: a config or data file that is not valid.
     """
     if Path(source).suffix.lower() == ".json":
         return coco_box_sizes(source, input_size)
     if Path(source).is_file():
         check_text_file(
-            source, expected="JSON or YAML", fix="give a COCO .json file or an experiment config"
+            source,
+            expected="JSON or YAML",
+            fix="give a COCO .json file, an experiment config or a data file",
         )
-    config = load_config(Path(source))
-    dataset = build_dataset(config.data.dataset_kwargs(), "train")
+    section, _ = load_data_section(Path(source))
+    dataset = build_dataset(section, "train")
     return dataset_box_sizes((dataset[i] for i in range(len(dataset))), input_size)
 
 
@@ -203,14 +208,21 @@ def anchors_yaml(anchors: Tensor, per_level: int = 3, decimals: int = 1) -> str:
 
     Args:
         anchors: ``Float[k, 2]`` priors by increasing area (finest level first).
-        per_level: priors per level (a last, shorter group holds any remainder).
+        per_level: priors per level; ``k`` must be a multiple of it (every level of a YOLO
+            head has as many priors).
         decimals: rounding of the printed sizes.
 
     Returns:
         The snippet, e.g. ``"anchors:\\n  - [[10.0, 13.0], ...]  # level 0\\n..."``.
+
+    Raises:
+        ValueError: ``per_level < 1``, or ``k`` not a multiple of ``per_level``.
     """
     if per_level < 1:
         raise ValueError(f"per_level must be >= 1, got {per_level}")
+    problem = priors_per_level_problem(len(anchors), per_level, ("k", "per_level"))
+    if problem is not None:
+        raise ValueError(problem)
     pairs = [[round(float(w), decimals), round(float(h), decimals)] for w, h in anchors]
     lines = ["anchors:"]
     for level, start in enumerate(range(0, len(pairs), per_level)):

@@ -147,6 +147,24 @@ DATA_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+_SHAPES = "(python tools/make_shapes.py --out datasets/shapes writes the shapes dataset)"
+
+#: Format -> what its ``data.root`` is, for the error of a root that is missing or no folder.
+_ROOT_LAYOUTS: dict[str, str] = {
+    "coco": "the dataset folder, with train/images/, val/images/ and "
+    f"annotations/instances_<split>.json {_SHAPES}",
+    "voc": "the VOC year folder, e.g. datasets/VOCdevkit/VOC2007, with Annotations/, "
+    "JPEGImages/ and ImageSets/Main/ (see datasets/README.md)",
+    "yolo": "the dataset folder, with images/<split>/, labels/<split>/ and classes.txt",
+    "shapes_seg": f"the folder of the shapes dataset {_SHAPES}",
+    "voc_seg": "the VOC year folder, e.g. datasets/VOCdevkit/VOC2012, with JPEGImages/, "
+    "SegmentationClass/ and ImageSets/Segmentation/",
+    "folder_seg": "the dataset folder, with images/<split>/, masks/<split>/ and classes.txt",
+    "coco_seg": "the dataset folder, with train/images/, val/images/ and "
+    f"annotations/instances_<split>.json {_SHAPES}",
+}
+
+
 def _root_and_options(
     data_cfg: dict[str, Any], fmt: str, defaults: dict[str, Any]
 ) -> tuple[Path, dict[str, Any]]:
@@ -171,13 +189,15 @@ def _root_and_options(
             hint = did_you_mean(key, valid) or f"; valid keys: {', '.join(valid)}"
             raise ValueError(f"data.{key} is not a valid key for format {fmt!r}{hint}")
     if data_cfg.get("root") in (None, ""):
-        raise ValueError("data.root is required: the folder of the dataset (e.g. datasets/shapes)")
+        raise ValueError(
+            f"data.root is required: set it (in the config or data file, or --set "
+            f"data.root=PATH) to {_ROOT_LAYOUTS[fmt]}"
+        )
     root = Path(data_cfg["root"])
     if not root.is_dir():
         raise FileNotFoundError(
-            f"data.root {str(root)!r} is not a folder: set data.root (--set data.root=PATH) to "
-            "the dataset folder (python tools/make_shapes.py --out datasets/shapes writes the "
-            "shapes dataset)"
+            f"data.root {str(root)!r} is not a folder: set data.root (in the config or data "
+            f"file, or --set data.root=PATH) to {_ROOT_LAYOUTS[fmt]}"
         )
     options = {**defaults, **{k: v for k, v in data_cfg.items() if k not in ("format", "root")}}
     return root, options

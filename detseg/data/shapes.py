@@ -270,7 +270,10 @@ def generate_shapes(
     Raises:
         ValueError: A negative count, ``size < 32``, ``workers < 1``, or ``out_dir`` a folder
             that is not empty.
-        NotADirectoryError: ``out_dir`` is a file.
+        NotADirectoryError: ``out_dir`` is a file, or a file stands where one of its parent
+            folders belongs.
+        OSError: ``out_dir`` cannot be written (the error names ``out_dir`` or a path in it,
+            never the hidden folder the dataset is written into first).
     """
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
@@ -295,10 +298,31 @@ def generate_shapes(
             counts.update(_write_split(partial, split, num, size, seed, workers))
         check_new_folder(out)  # nothing was put there meanwhile
         os.replace(partial, out)  # an empty folder is replaced as well
+    except OSError as error:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise _naming_out(error, partial, out) from error
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
     return counts
+
+
+def _naming_out(error: OSError, partial: Path, out: Path) -> OSError:
+    """``error`` with its paths in the hidden ``partial`` folder moved to ``out``: the user
+    asked for ``out`` and never sees ``partial`` (``error`` itself when it names neither)."""
+
+    def moved(name: object) -> object:
+        if not isinstance(name, (str, os.PathLike)):
+            return name
+        path = Path(name)
+        if path == partial or partial in path.parents:
+            return str(out / path.relative_to(partial))
+        return name
+
+    filename, filename2 = moved(error.filename), moved(error.filename2)
+    if (filename, filename2) == (error.filename, error.filename2) or error.errno is None:
+        return error
+    return OSError(error.errno, error.strerror, filename, None, filename2)
 
 
 def _write_split(

@@ -69,6 +69,17 @@ _LAYOUT_HINT = (
 )
 
 
+def _year_folder_hint(root: Path) -> str:
+    """``"; set data.root to <root>/VOC2007 ..."`` when ``root`` holds VOC year folders (the
+    ``VOCdevkit`` folder given as the root), else ``""``."""
+    if not root.is_dir():
+        return ""
+    years = sorted(p for p in root.iterdir() if (p / "Annotations").is_dir())
+    if not years:
+        return ""
+    return f"; set data.root to the year folder: {' or '.join(str(p) for p in years)}"
+
+
 def _split_file(root: Path, image_set: str | os.PathLike) -> Path:
     """The split file of a split name (``ImageSets/Main/<name>.txt``) or a split file path."""
     candidate = Path(image_set)
@@ -152,7 +163,9 @@ class VOCDetection(DetectionDataset):
         self.root = Path(root)
         for folder in (self.root, self.root / "Annotations", self.root / "JPEGImages"):
             if not folder.is_dir():
-                raise FileNotFoundError(f"VOC folder not found: {folder}; {_LAYOUT_HINT}")
+                raise FileNotFoundError(
+                    f"VOC folder not found: {folder}; {_LAYOUT_HINT}{_year_folder_hint(self.root)}"
+                )
         split_file = _split_file(self.root, image_set)
         self.names = _read_split(split_file)
         self.image_ids = list(range(1, len(self.names) + 1))

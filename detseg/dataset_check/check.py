@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
+from detseg.data.base import DetectionDataset
+from detseg.data.masks import SegmentationDataset
 from detseg.data.registry import build_dataset
 from detseg.dataset_check.findings import (
     SEVERITIES,
@@ -21,6 +23,7 @@ from detseg.dataset_check.findings import (
     split_findings,
 )
 from detseg.dataset_check.scan import SplitScan, scan_split
+from detseg.dataset_check.source import held_out_section
 from detseg.dataset_check.stats import split_overlap, split_summary
 
 __all__ = ["DatasetCheck", "check_dataset", "check_scans"]
@@ -113,7 +116,8 @@ def check_dataset(
     Args:
         data: A flat data section ``{"format", "root", **format keys}`` without
             ``augmentations`` (``DataConfig.dataset_kwargs()``).
-        splits: The splits to check (``"train"``, ``"val"``).
+        splits: The splits to check: ``"train"``, ``"val"``, ``"test"`` (where the val split
+            lies, ``val`` changed to ``test``: :func:`.source.held_out_section`).
         decode: Decode every image fully (finds truncated files); else read headers only.
         progress: Show a progress bar per split on stderr.
         settings: Thresholds of the checks.
@@ -123,14 +127,22 @@ def check_dataset(
         The check; its ``exit_code`` is 1 when an error was found.
 
     Raises:
-        ValueError: Unknown format or key, no root, an unknown split, or a reader's check.
+        ValueError: Unknown format or key, no root, an unknown split, no test split to be
+            found (:func:`.source.held_out_section`), or a reader's check.
         FileNotFoundError: A configured file or folder does not exist.
     """
     if not splits:
-        raise ValueError("no split to check: give at least one of train, val")
-    datasets = {split: build_dataset(data, split) for split in dict.fromkeys(splits)}
+        raise ValueError("no split to check: give at least one of train, val, test")
+    datasets = {split: _build_split(data, split) for split in dict.fromkeys(splits)}
     scans = {
         split: scan_split(dataset, split, data.get("root") or None, decode, progress)
         for split, dataset in datasets.items()
     }
     return check_scans(scans, data, settings, source)
+
+
+def _build_split(data: dict[str, Any], split: str) -> DetectionDataset | SegmentationDataset:
+    """The dataset of ``split`` (``"test"``: the val split of :func:`held_out_section`)."""
+    if split == "test":
+        return build_dataset(held_out_section(data), "val")
+    return build_dataset(data, split)

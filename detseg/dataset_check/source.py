@@ -4,11 +4,16 @@ An experiment config (a file with a ``model`` or ``_base_`` key) is read with
 :func:`detseg.config.load_config`, overrides and all; anything else is a data file (a detseg
 data file or an Ultralytics data yaml, :func:`detseg.config.load_data_file`), to which
 ``--set data.KEY=VALUE`` overrides apply as they do to a config's data section.
+
+A data section names a ``train`` and a ``val`` split; the held-out ``test`` split is found
+where the val split lies with ``val`` changed to ``test`` (:func:`held_out_section`), the
+layout ``tools/make_shapes.py`` and ``tools/convert_dataset.py`` write.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,12 +22,18 @@ import yaml
 
 from detseg.config import ConfigError, load_config, load_data_file
 from detseg.config.bases import BASE_KEY, read_yaml
-from detseg.config.data_section import check_data_keys, switch_format
+from detseg.config.data_section import DEFAULT_FORMAT, check_data_keys, switch_format
+from detseg.data.registry import DATA_DEFAULTS
 
-__all__ = ["default_out_dir", "is_experiment_config", "load_data_section"]
+__all__ = ["default_out_dir", "is_experiment_config", "load_data_section", "held_out_section"]
 
 #: Top-level keys that make a YAML file an experiment config rather than a data file.
 CONFIG_KEYS = ("model", BASE_KEY)
+
+#: A name of the validation split inside a path (a whole word: ``val/images``,
+#: ``instances_val.json``, ``images/valid``), changed to ``test`` for the test split.
+_VAL_WORD = re.compile(r"(?<![A-Za-z0-9])(val|valid|validation)(?![A-Za-z0-9])")
+_TEST_WORD = re.compile(r"(?<![A-Za-z0-9])test(?![A-Za-z0-9])")
 
 
 def is_experiment_config(path: str | os.PathLike[str]) -> bool:
@@ -98,3 +109,34 @@ def default_out_dir(
     """``<base>/<name of the data root>`` (``<base>/data`` when the root has no name)."""
     name = Path(os.path.abspath(str(section.get("root") or "."))).name or "data"
     return Path(base) / name
+
+
+def held_out_section(section: dict[str, Any]) -> dict[str, Any]:
+    """``section`` with its ``val`` keys pointed at the held-out ``test`` split.
+
+    Every ``val_*`` path or split name (given, or the format's default) gets ``test`` for its
+    ``val`` word: ``val/images`` -> ``test/images``, ``annotations/instances_val.json`` ->
+    ``annotations/instances_test.json``, ``images/val`` -> ``images/test``, split ``val`` ->
+    ``test`` (VOC, shapes_seg). Building the result's ``val`` split builds the test split.
+
+    Raises:
+        ValueError: The val split is the test split already (VOC's default ``val_split``),
+            or a ``val_*`` value holds no ``val`` word to change (the message names the key).
+    """
+    fmt = str(section.get("format") or DEFAULT_FORMAT)
+    full = {**DATA_DEFAULTS.get(fmt, {}), **section}
+    keys = [key for key, value in full.items() if key.startswith("val_") and isinstance(value, str)]
+    for key in keys:
+        if _TEST_WORD.search(full[key]):
+            raise ValueError(
+                f"the val split is the test split already (data.{key} {full[key]!r}): check "
+                "it with --splits val"
+            )
+    changed = {key: _VAL_WORD.sub("test", full[key]) for key in keys}
+    for key in keys:
+        if changed[key] == full[key]:
+            raise ValueError(
+                f"no test split: data.{key} {full[key]!r} has no 'val' to change into 'test'; "
+                f"check the test split as val (--splits val --set data.{key}=...)"
+            )
+    return {**section, **changed}

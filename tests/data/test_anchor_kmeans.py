@@ -9,6 +9,7 @@ import pytest
 import torch
 import yaml
 
+from detseg.convert.datasets import convert_dataset
 from detseg.data.anchor_kmeans import (
     anchors_yaml,
     coco_box_sizes,
@@ -49,12 +50,20 @@ def test_kmeans_input_checks():
 
 
 def test_anchors_yaml_groups_per_level():
-    text = anchors_yaml(torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.25, 8.0]]), 3)
+    text = anchors_yaml(torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.25, 8.0]]), 2)
     assert text.splitlines() == [
         "anchors:",
-        "  - [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]  # level 0",
-        "  - [[7.2, 8.0]]  # level 1",
+        "  - [[1.0, 2.0], [3.0, 4.0]]  # level 0",
+        "  - [[5.0, 6.0], [7.2, 8.0]]  # level 1",
     ]
+
+
+def test_anchors_yaml_refuses_an_uneven_last_level():
+    four = torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]])
+    with pytest.raises(ValueError, match="k 4 is not a multiple of per_level 3: .* use k 3 or 6"):
+        anchors_yaml(four, 3)
+    with pytest.raises(ValueError, match="per_level must be >= 1"):
+        anchors_yaml(four, 0)
 
 
 def _write_coco(path: Path) -> None:
@@ -99,3 +108,23 @@ def test_training_box_sizes_of_a_json_and_of_a_config(tmp_path):
     expected = coco_box_sizes(root / "annotations" / "instances_train.json", 128)
     assert sizes.shape == expected.shape and sizes.shape[0] > 0
     torch.testing.assert_close(sizes[sizes[:, 0].argsort()], expected[expected[:, 0].argsort()])
+
+
+def test_training_box_sizes_of_data_files(tmp_path):
+    """A detseg data file and an Ultralytics data yaml name the dataset as a config does."""
+    root = tmp_path / "shapes"
+    generate_shapes(root, num_train=3, num_val=1, size=64, seed=0)
+    expected = coco_box_sizes(root / "annotations" / "instances_train.json", 128)
+    detseg_file = tmp_path / "data.yaml"
+    detseg_file.write_text(yaml.safe_dump({"data": {"format": "coco", "root": str(root)}}))
+    sizes = training_box_sizes(detseg_file, 128)
+    torch.testing.assert_close(sizes[sizes[:, 0].argsort()], expected[expected[:, 0].argsort()])
+
+    yolo = tmp_path / "yolo"
+    convert_dataset(root, yolo, "coco", "yolo", progress=False)
+    names = (yolo / "classes.txt").read_text().split()
+    ultralytics = yolo / "ultralytics.yaml"
+    recipe = {"path": ".", "train": "images/train", "val": "images/val", "names": names}
+    ultralytics.write_text(yaml.safe_dump(recipe))
+    sizes = training_box_sizes(ultralytics, 128)
+    assert sizes.shape == expected.shape  # YOLO boxes are rounded: the count is compared

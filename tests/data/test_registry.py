@@ -66,3 +66,21 @@ def test_voc_and_yolo_configs(tmp_path):
     assert dataset.classes == ["a", "b"] and len(dataset) == 1
     with pytest.raises(ValueError, match="load_masks.*format 'yolo'"):
         build_dataset({"format": "yolo", "root": yolo, "load_masks": True}, "val")
+
+
+def test_a_missing_voc_root_describes_the_voc_layout(tmp_path):
+    with pytest.raises(FileNotFoundError) as error:
+        build_dataset({"format": "voc", "root": tmp_path / "nowhere"}, "train")
+    message = str(error.value)
+    assert "make_shapes" not in message and "--set data.root=PATH" in message
+    assert "VOCdevkit/VOC2007, with Annotations/, JPEGImages/ and ImageSets/Main/" in message
+    with pytest.raises(ValueError, match="data.root is required: .* the VOC year folder"):
+        build_dataset({"format": "voc"}, "train")
+
+
+def test_the_vocdevkit_folder_as_root_points_at_the_year_folder(tmp_path):
+    year = tmp_path / "VOCdevkit" / "VOC2007"
+    for sub in ("Annotations", "JPEGImages", "ImageSets/Main"):
+        (year / sub).mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match=r"set data.root to the year folder: .*VOC2007$"):
+        build_dataset({"format": "voc", "root": tmp_path / "VOCdevkit"}, "train")

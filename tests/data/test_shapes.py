@@ -175,3 +175,24 @@ def test_an_interrupted_run_leaves_no_dataset(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         generate_shapes(tmp_path / "shapes", num_train=1, num_val=1, size=64)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_write_error_names_the_output_not_the_hidden_folder(tmp_path, monkeypatch):
+    """The dataset is written into a hidden ``.<name>.partial-<pid>`` folder first; an error
+    there names the path it would have in the output folder."""
+    from detseg.data import shapes
+
+    def fail(out, split, *args):
+        path = out / "annotations" / f"instances_{split}.json"
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(shapes, "_write_split", fail)
+    out = tmp_path / "shapes"
+    with pytest.raises(PermissionError) as error:
+        generate_shapes(out, num_train=1, num_val=1, size=64)
+    assert error.value.filename == str(out / "annotations" / "instances_train.json")
+    assert ".partial" not in str(error.value)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError, match="cannot be made: .*file is a file"):
+        generate_shapes(tmp_path / "file" / "shapes", num_train=1, num_val=1, size=64)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from detseg.data.shapes import generate_shapes
+
 
 def test_prints_the_priors_as_yaml(tmp_path, run_tool):
     ann = tmp_path / "ann.json"
@@ -16,7 +18,7 @@ def test_prints_the_priors_as_yaml(tmp_path, run_tool):
         "categories": [{"id": 1, "name": "thing"}],
     }
     ann.write_text(json.dumps(data))
-    result = run_tool("anchors.py", ann, "--k", "2", "--input-size", "100")
+    result = run_tool("anchors.py", ann, "--k", "2", "--input-size", "100", "--per-level", "2")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "# 2 boxes, input 100x100, k=2"
@@ -29,5 +31,18 @@ def test_too_few_boxes_for_k_is_an_error(tmp_path, run_tool):
     image = {"id": 1, "width": 100, "height": 100, "file_name": "a.png"}
     box = {"id": 1, "image_id": 1, "bbox": [0, 0, 10, 10], "category_id": 1}
     ann.write_text(json.dumps({"images": [image], "annotations": [box], "categories": []}))
-    result = run_tool("anchors.py", ann, "--k", "3")
+    result = run_tool("anchors.py", ann, "--k", "3", "--per-level", "1")
     assert result.returncode == 1 and "1 usable boxes, fewer than --k 3" in result.stdout
+
+
+def test_priors_of_a_data_file(tmp_path, run_tool):
+    """A data file (not an experiment config) names the dataset: its train split is used."""
+    root = tmp_path / "shapes"
+    generate_shapes(root, num_train=3, num_val=1, size=64, seed=0)
+    data_file = tmp_path / "data.yaml"
+    data_file.write_text(f"data:\n  format: coco\n  root: {root}\n")
+    result = run_tool("anchors.py", data_file, "--k", "3", "--input-size", "64")
+    assert result.returncode == 0, result.stderr
+    train = json.loads((root / "annotations" / "instances_train.json").read_text())
+    assert result.stdout.startswith(f"# {len(train['annotations'])} boxes, input 64x64, k=3\n")
+    assert result.stdout.rstrip().endswith("# level 0")

@@ -50,7 +50,7 @@ def _eval(case: BrokenLayout, folder: Path, checkpoint: Path) -> list[str]:
 
 def _anchors(case: BrokenLayout, folder: Path, checkpoint: Path) -> list[str]:
     config = write_data_config(folder / f"{case.case_id}.yaml", case.overrides)
-    return ["anchors.py", str(config), "--k", "2"]
+    return ["anchors.py", str(config), "--k", "2", "--per-level", "2"]
 
 
 def _check_data(case: BrokenLayout, folder: Path, checkpoint: Path) -> list[str]:

@@ -50,3 +50,19 @@ def test_broken_dataset_from_a_data_file(run_tool, shapes: Path, tmp_path: Path)
     summary = json.loads(out.joinpath("summary.json").read_text())
     assert summary["exit_code"] == 1 and summary["findings"][0]["code"] == "no_objects"
     assert list(summary["splits"]) == ["train"]
+
+
+def test_the_test_split_of_a_converted_dataset(run_tool, tmp_path: Path):
+    root = tmp_path / "shapes"
+    generate_shapes(root, num_train=3, num_val=2, num_test=2, size=64, seed=2)
+    yolo = tmp_path / "yolo"
+    convert = run_tool("convert_dataset.py", "--from", "coco", "--to", "yolo", root, yolo)
+    assert convert.returncode == 0, convert.stderr
+    out = tmp_path / "out"
+    result = run_tool(
+        "check_data.py", yolo / "data.yaml", "--splits", "train", "test", "--out", out,
+        "--no-decode", "--grid", "0",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(out.joinpath("summary.json").read_text())
+    assert {name: s["images"] for name, s in summary["splits"].items()} == {"train": 3, "test": 2}

@@ -56,3 +56,19 @@ def test_missing_split_is_one_line_and_exit_code_2(shapes, tmp_path, run_tool):
 def test_same_formats_are_an_error(shapes, tmp_path, run_tool):
     result = run_tool("convert_dataset.py", "--from", "voc", "--to", "voc", shapes, tmp_path / "v")
     assert result.returncode == 2 and "nothing to convert" in result.stderr
+
+
+@pytest.mark.parametrize("what", ["missing", "folder"])
+def test_a_classes_flag_that_is_no_file(shapes, tmp_path, run_tool, what):
+    classes = tmp_path / "nope.txt" if what == "missing" else tmp_path
+    result = run_tool(
+        "convert_dataset.py", "--from", "coco", "--to", "yolo", shapes, tmp_path / "y",
+        "--classes", classes,
+    )  # fmt: skip
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    problem = "no such file" if what == "missing" else "is a folder"
+    assert result.stderr.splitlines() == [
+        f"convert_dataset: error: --classes {classes}: {problem}; give a text file with one "
+        "class name per line (or a yaml with 'names')"
+    ]
+    assert not (tmp_path / "y").exists()

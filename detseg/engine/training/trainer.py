@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import signal
 import time
 from dataclasses import dataclass
@@ -129,14 +130,43 @@ def train(
             during the next step.
 
     Raises:
-        ConfigError, CheckpointError, WorkDirError, FileNotFoundError: at start-up.
+        ConfigError, CheckpointError, WorkDirError, FileNotFoundError: at start-up; with
+            ``resume``, a ``work_dir`` without a checkpoint is a ``CheckpointError`` before
+            anything is read or written.
     """
+    if resume:
+        check_resumable(Path(work_dir))
     dist, device = init_distributed(cfg.device)
     try:
         with StopSignals() as stop:
             return _train(cfg, Path(work_dir), resume, dist, device, stop, after_step)
     finally:
         destroy_distributed(dist)
+
+
+def check_resumable(work_dir: Path) -> None:
+    """Refuse ``--resume`` into a folder without a run, before the run writes anything there.
+
+    Whether a checkpoint can be loaded is :func:`resume_run`'s business; this only checks that
+    ``work_dir`` holds a ``last.pt`` or one of its older copies (``last.<k>.pt``).
+
+    Raises:
+        CheckpointError: ``work_dir`` is no folder, or holds neither file.
+    """
+    if work_dir.is_dir() and any(
+        re.fullmatch(r"last(\.\d+)?\.pt", path.name) for path in work_dir.iterdir()
+    ):
+        return
+    if not work_dir.exists():
+        where = "does not exist"
+    elif not work_dir.is_dir():
+        where = "is a file"
+    else:
+        where = "holds no last.pt (nor an older copy last.<k>.pt)"
+    raise CheckpointError(
+        f"cannot resume: the work dir {work_dir} {where}; start without --resume, or point "
+        "--work-dir at the run's folder"
+    )
 
 
 def _train(
