@@ -49,7 +49,7 @@ from pathlib import Path
 
 from detseg.argument_checks import score_threshold_problem
 from detseg.choices.tta_modes import TTA_MODES
-from detseg.command_line import USER_ERROR_EXIT_CODE, run_command
+from detseg.command_line import USER_ERROR_EXIT_CODE, declare_output, run_command
 
 TOOL = "infer"
 
@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the checkpoint on the inputs; 2 when an input could not be read, else 0."""
     args = parse_args(argv)
     check_checkpoint_argument(args.checkpoint)
+    declare_output(args.out)  # the default runs/infer too, for an error that names it
     from detseg.predict_images import predict_checkpoint
 
     run = predict_checkpoint(

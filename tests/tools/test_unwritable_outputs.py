@@ -14,8 +14,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
+from detseg.config import load_config
 from detseg.data.shapes import generate_shapes
+from detseg.engine.checkpointing import save_checkpoint
+from detseg.models import build_model
 
 REPO = Path(__file__).resolve().parents[2]
 SHAPES_ARGS = ["--num-train", "2", "--num-val", "1", "--num-test", "0", "--size", "64"]
@@ -125,3 +129,18 @@ def test_infer_eval_export_get_the_line_from_run_command(tool, tmp_path, checkpo
     inputs = [tmp_path / "image.png"] if script == "infer.py" else []
     code, lines = tool(script, checkpoint_file, *inputs, "--out", out)
     assert_cannot_write(code, lines, script.removesuffix(".py"), out, "with --out")
+
+
+def test_infer_names_its_default_output_folder(tool, tmp_path, monkeypatch):
+    """A real checkpoint and image: infer gets as far as making its default --out."""
+    cfg = load_config(REPO / "configs/segmentation/unet_shapes.yaml", ["model.depth=2"])
+    model = build_model(cfg.model.to_dict(), num_classes=2)
+    checkpoint = tmp_path / "best.pt"
+    save_checkpoint(
+        checkpoint,
+        {"config": cfg.to_dict(), "classes": ["a", "b"], "model": model.state_dict(), "meta": {}},
+    )
+    Image.new("RGB", (32, 32)).save(tmp_path / "image.png")
+    monkeypatch.chdir(proc_entry().parent)  # runs/infer, the default --out, cannot be made here
+    code, lines = tool("infer.py", checkpoint, tmp_path / "image.png", "--device", "cpu")
+    assert_cannot_write(code, lines, "infer", Path("runs/infer"), "with --out")
