@@ -98,19 +98,36 @@ def load_torchvision_weights(
 
     Raises:
         FileNotFoundError: when the file is missing.
-        ValueError: when the file's keys or shapes do not fit ``net``.
+        ValueError: when the file is not a checkpoint, or its keys or shapes do not fit
+            ``net`` (one line: how many tensors differ, with an example).
     """
     if weights is None:
         return
+    # the one reader of checkpoint files, so that every reader words its errors the same way
+    # (imported here: backbones/ sits below engine/, and stays importable on its own)
+    from detseg.engine.checkpointing.file_checks import (
+        load_state_error,
+        read_torch_file,
+        state_mismatch,
+    )
+
     path = resolve_weights_path(weights, arch)
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    give = f"a torchvision {arch} state-dict file"
+    state = read_torch_file(path, give)
     for wrapper in ("state_dict", "model"):
         if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
             state = state[wrapper]
+    if not isinstance(state, dict):
+        raise ValueError(f"{path} holds no state dict (a mapping of names to tensors); give {give}")
     if prefix:
         state = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
-    try:
-        net.load_state_dict(state, strict=True)
-    except RuntimeError as error:
-        raise ValueError(f"{path} does not hold {arch} weights of this shape: {error}") from error
+    # names and shapes, BatchNorm counters aside (frozen BatchNorm drops them); then strictly
+    mismatch = state_mismatch(net.state_dict(), state)
+    if mismatch is None:
+        try:
+            net.load_state_dict(state, strict=True)
+        except RuntimeError as error:  # torch's first reason, not its list of every tensor
+            mismatch = load_state_error(error)
+    if mismatch is not None:
+        raise ValueError(f"{path} does not hold {arch} weights of this shape ({mismatch})")
     logger.info("loaded %s weights from %s", arch, path)

@@ -25,7 +25,8 @@ has its own. ``configs/datasets/`` holds some. See :mod:`detseg.config.data_file
 
 Overrides from the command line (``--set train.lr=0.01``) are parsed according
 to the type of the field they set, e.g. ``train.max_iters=null`` gives ``None``
-and ``train.milestones=[8,11]`` a list of ints.
+and ``train.milestones=[8,11]`` a list of ints. From Python, ``load_config`` also takes
+them as a mapping of dotted keys to values (``{"train.epochs": 1}``), checked the same way.
 
 The ``model`` section is ``name`` plus the keyword arguments of the builder
 ``detseg.models.MODELS[name]``, and the run keys ``init_from`` and ``compile``
@@ -33,7 +34,8 @@ The ``model`` section is ``name`` plus the keyword arguments of the builder
 (Faster R-CNN's ``rpn``, a segmenter's ``loss`` and ``input``) is a dict that the builder
 turns into a settings dataclass with :func:`detseg.config.sections.dataclass_from_dict`.
 Every model key is checked when the config loads, by name and by the type annotation (and
-the :class:`Range` bounds) of the builder's parameter or the dataclass's field (see
+the :class:`Range` bounds) of the builder's parameter or the dataclass's field, and
+``model.backbone`` / ``model.width_mult`` against ``detseg.backbones`` (see
 :mod:`detseg.config.model_section`).
 The ``data`` section is ``format``, ``root`` and ``augmentations`` plus the format's own
 keys (annotation paths, splits), which are handed to ``detseg.data.build_dataset``

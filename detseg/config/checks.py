@@ -178,19 +178,36 @@ def _coerce_scalar(value: Any, tp: type, bad: ConfigError) -> Any:
     return value
 
 
-def type_name(tp: Any) -> str:
-    """``a float``, ``a int or null``, ``a list of a int``, ``2 items of a float``..."""
+#: How :func:`type_name` says the plain types: ``(one, several)``.
+_SCALAR_NAMES: dict[Any, tuple[str, str]] = {
+    bool: ("a bool", "bools"),
+    int: ("an int", "ints"),
+    float: ("a float", "floats"),
+    str: ("a string", "strings"),
+    type(None): ("null", "nulls"),
+}
+
+
+def type_name(tp: Any, plural: bool = False) -> str:
+    """``a float``, ``an int or null``, ``a list of ints``, ``a list of lists of floats``,
+    ``a list of 2 items (an int, a float)``...; with ``plural``, the items of a list
+    (``ints``, ``lists of ints``)."""
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin is Annotated:
-        return type_name(args[0])
+        return type_name(args[0], plural)
     if origin in (typing.Union, types.UnionType):
-        return " or ".join(type_name(a) for a in args)
+        return " or ".join(type_name(a, plural) for a in args)
     if origin is Literal:
-        return "one of " + ", ".join(repr(a) for a in args)
+        return f"{'values from' if plural else 'one of'} " + ", ".join(repr(a) for a in args)
     if origin is tuple and args and args[-1] is not Ellipsis:
-        return f"a list of {len(args)} items ({', '.join(type_name(a) for a in args)})"
+        items = ", ".join(type_name(a) for a in args)
+        return f"{'lists' if plural else 'a list'} of {len(args)} items ({items})"
     if origin is tuple or origin in _SEQUENCES or tp in _SEQUENCES:
-        return f"a list of {type_name(args[0])}" if args else "a list"
+        kind = "lists" if plural else "a list"
+        return f"{kind} of {type_name(args[0], plural=True)}" if args else kind
     if origin is dict or tp is dict:
-        return "a mapping"
-    return "null" if tp is type(None) else f"a {getattr(tp, '__name__', tp)}"
+        return "mappings" if plural else "a mapping"
+    if tp in _SCALAR_NAMES:
+        return _SCALAR_NAMES[tp][plural]
+    name = getattr(tp, "__name__", str(tp))
+    return f"{name} values" if plural else f"a {name}"

@@ -12,7 +12,9 @@
    config's ``augmentations`` stay unless the data file has its own.
 3. **Overrides** (``--set a.b=value``), parsed by the type of the field they set. Those of
    ``data.format`` are applied first, whatever their place on the command line, so
-   ``--set data.root=/x data.format=voc`` keeps the root.
+   ``--set data.root=/x data.format=voc`` keeps the root. From Python, a mapping of dotted
+   keys to values (``{"train.epochs": 1}``) works too: its values are taken as they are (not
+   parsed from text) and checked like any other.
 4. **Validation** into the dataclasses (types, then each section's ranges), the model kwargs
    against the builder's signature and its parameters' types
    (:mod:`detseg.config.model_section`), the data keys against the format's
@@ -31,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import typing
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import yaml
@@ -45,13 +48,17 @@ from detseg.config.schema import OPEN_SECTIONS, Config, ConfigError, DataConfig
 #: The key of ``--set`` overrides applied before the others (a format switch).
 FORMAT_OVERRIDE = "data.format"
 
+#: ``--set`` strings (``"train.lr=0.01"``), or a mapping of dotted keys to values
+#: (``{"train.lr": 0.01}``).
+Overrides = typing.Sequence[str] | Mapping[str, Any]
+
 
 # --------------------------------------------------------------------------- loading
 
 
 def load_config(
     path: str | os.PathLike[str],
-    overrides: typing.Sequence[str] = (),
+    overrides: Overrides = (),
     data_file: str | os.PathLike[str] | None = None,
 ) -> Config:
     """Read a YAML config with its ``_base_`` files, apply a data file and ``--set`` overrides,
@@ -59,8 +66,11 @@ def load_config(
 
     Args:
         path: the experiment file.
-        overrides: ``"a.b=value"`` strings, applied after the files are merged and the data
-            file applied: those of ``data.format`` first, then the others in order.
+        overrides: ``"a.b=value"`` strings (as ``--set`` takes them, each value parsed by
+            the type of its field), or a mapping of dotted keys to values
+            (``{"train.epochs": 1, "model.min_size": [480, 512]}``, values as they are);
+            applied after the files are merged and the data file applied: those of
+            ``data.format`` first, then the others in order.
         data_file: a data file (:func:`~detseg.config.data_file.load_data_file`) whose section
             replaces the config's ``data`` section (the config's ``augmentations`` stay unless
             it has its own).
@@ -71,6 +81,7 @@ def load_config(
     Raises:
         ConfigError: an unreadable or missing file or base, a ``_base_`` cycle, an unknown
             key, a key of another data format, a wrong type.
+        TypeError: ``overrides`` is neither a list of strings nor a mapping.
     """
     raw = compose(path, check=lambda layer, source: _check_keys(layer, Config, source, ""))
     return config_from_dict(raw, source=str(path), overrides=overrides, data_file=data_file)
@@ -79,7 +90,7 @@ def load_config(
 def config_from_dict(
     raw: dict[str, Any],
     source: str = "<dict>",
-    overrides: typing.Sequence[str] = (),
+    overrides: Overrides = (),
     data_file: str | os.PathLike[str] | None = None,
 ) -> Config:
     """Validate a plain dict (e.g. a checkpoint's ``config``) into a :class:`Config`.
@@ -87,7 +98,8 @@ def config_from_dict(
     Args:
         raw: nested dict in the YAML layout (no ``_base_``); not modified.
         source: name used in error messages (a file path or ``"<checkpoint>"``).
-        overrides: ``"a.b=value"`` strings applied before validation (``data.format`` first).
+        overrides: ``"a.b=value"`` strings or a mapping of dotted keys to values, applied
+            before validation (``data.format`` first; see :func:`load_config`).
         data_file: a data file whose section replaces ``raw``'s ``data`` section, before the
             overrides (see :func:`load_config`).
     """
@@ -96,10 +108,11 @@ def config_from_dict(
         raise ConfigError(f"{source}: '{BASE_KEY}' is only allowed in a config file")
     if data_file is not None:
         raw = replace_data_section(raw, load_data_file(data_file))
-    formats = [item for item in overrides if _override_key(item) == FORMAT_OVERRIDE]
-    others = [item for item in overrides if _override_key(item) != FORMAT_OVERRIDE]
-    for item in [*formats, *others]:
-        _apply_override(raw, item)
+    items = _override_items(overrides)
+    formats = [item for item in items if item[0] == FORMAT_OVERRIDE]
+    others = [item for item in items if item[0] != FORMAT_OVERRIDE]
+    for key_path, value, _ in [*formats, *others]:
+        _set_override(raw, key_path, value)
     config = _build(Config, raw, source, "")
     check_model_section(config.model, source)
     _check_data_options(config.data, source)
@@ -165,22 +178,56 @@ def _check_data_options(data: DataConfig, source: str) -> None:
 # --------------------------------------------------------------------------- overrides
 
 
-def _apply_override(raw: dict[str, Any], item: str) -> None:
-    """Set ``raw[a][b] = value`` for ``item = "a.b=value"``, parsing value by the field type."""
+def _override_items(overrides: Overrides) -> list[tuple[str, Any, str]]:
+    """``(key path, value, name in messages)`` of each override: a ``"a.b=value"`` string's
+    value parsed by the field's type, a mapping's value as it is.
+
+    Raises:
+        ConfigError: a string without ``=`` or a key, a key that is no config field.
+        TypeError: ``overrides`` is neither a sequence of strings nor a mapping.
+    """
+    if isinstance(overrides, Mapping):
+        items = []
+        for key, value in overrides.items():
+            where = f"override {key!r}"
+            if not isinstance(key, str) or not key.strip():
+                raise ConfigError(f"{where}: a key must be a dotted name such as 'train.lr'")
+            key_path = key.strip()
+            _field_type(key_path.split("."), where)  # an unknown key is an error here
+            items.append((key_path, value, where))
+        return items
+    if isinstance(overrides, str | bytes) or not all(isinstance(i, str) for i in overrides):
+        raise TypeError(
+            "overrides must be a list of 'key=value' strings (as --set takes them) or a "
+            f"mapping of dotted keys to values, got {overrides!r}"
+        )
+    return [_parse_override(item) for item in overrides]
+
+
+def _parse_override(item: str) -> tuple[str, Any, str]:
+    """``("a.b", value, "--set a.b=value")`` of ``item = "a.b=value"``, the value parsed by
+    the field's type."""
     key_path, sep, text = item.partition("=")
     key_path = key_path.strip()
     if not sep or not key_path:
         raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. train.lr=0.01")
-    keys = key_path.split(".")
-    tp = _field_type(keys, f"--set {item}")
+    where = f"--set {item}"
+    tp = _field_type(key_path.split("."), where)
     if tp is str:
         value: Any = text
     elif typing.get_origin(tp) is Literal and text.strip() in typing.get_args(tp):
         value = text.strip()  # a choice such as eval.tta=none stays a string, not null
     else:
         value = _parse_scalar(text)
+    return key_path, value, where
+
+
+def _set_override(raw: dict[str, Any], key_path: str, value: Any) -> None:
+    """Set ``raw[a][b] = value`` for ``key_path = "a.b"`` (a format switch first replaces
+    the data section)."""
     if key_path == FORMAT_OVERRIDE:  # another format: the data section starts afresh
         raw["data"] = switch_format(raw.get("data"), str(value))
+    keys = key_path.split(".")
     node = raw
     for key in keys[:-1]:
         child = node.get(key)
@@ -188,11 +235,6 @@ def _apply_override(raw: dict[str, Any], item: str) -> None:
             child = node[key] = {}
         node = child
     node[keys[-1]] = value
-
-
-def _override_key(item: str) -> str:
-    """The key path of a ``--set`` item (``"data.format"`` of ``"data.format=voc"``)."""
-    return item.partition("=")[0].strip()
 
 
 def _field_type(keys: list[str], source: str) -> Any:

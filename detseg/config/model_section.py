@@ -10,6 +10,11 @@ null; an annotation the checks do not know is not checked. Bounds are checked wh
 annotation declares them: ``nms_thresh: Annotated[float, Range(0, 1)]``
 (:class:`detseg.config.checks.Range`), on a builder parameter or a settings dataclass field.
 
+Two parameters that many builders share are checked by name, whatever their annotation
+(:data:`PARAMETER_BOUNDS`, :func:`check_backbone_args`): ``model.backbone`` must be a name of
+``detseg.backbones.BACKBONES`` (a typo gets the closest name), ``model.width_mult`` be > 0, and
+other than 1 only on a MobileNet; so their errors name the key and come before the data loads.
+
 A nested section (Faster R-CNN's ``rpn``, a segmenter's ``loss``) is a dict of the fields of
 a settings dataclass, which the builder makes with
 :func:`detseg.config.sections.dataclass_from_dict`. The dataclass is known from the
@@ -29,7 +34,7 @@ import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from detseg.config.checks import coerce, unknown_key_error
+from detseg.config.checks import Range, coerce, unknown_key_error
 from detseg.config.schema import ConfigError, ModelConfig
 from detseg.config.suggest import did_you_mean
 
@@ -43,6 +48,10 @@ PLAIN_DICT_SECTIONS: dict[str, str] = {
     "roi_heads": "detseg.detection.roi_heads:RoIHeadsConfig",
     "inference": "detseg.detection.yolo:YOLOInferenceConfig",
 }
+
+#: Bounds of builder parameters, by name, for every builder that takes one (the builders
+#: annotate them as a plain ``float``).
+PARAMETER_BOUNDS: dict[str, Range] = {"width_mult": Range(0, low_open=True)}
 
 _ANNOTATION_ERRORS = (NameError, AttributeError, SyntaxError, TypeError)
 
@@ -107,8 +116,48 @@ def check_builder_kwargs(
             checked[key] = None
             continue
         tp = _annotation(builder, param)
+        if key in PARAMETER_BOUNDS:
+            tp = typing.Annotated[tp, PARAMETER_BOUNDS[key]]
         checked[key] = check_value(value, tp, source, f"model.{key}", key)
+    defaults = {k: p.default for k, p in params.items() if p.default is not p.empty}
+    check_backbone_args(checked, defaults, source)
     return checked
+
+
+def check_backbone_args(kwargs: dict[str, Any], defaults: dict[str, Any], source: str) -> None:
+    """``backbone`` and ``width_mult`` of a builder whose default ``backbone`` is a name of
+    ``detseg.backbones.BACKBONES`` (every detseg builder that takes a name).
+
+    ``backbone`` must be such a name too (a builder may take fewer, which it checks);
+    ``width_mult`` other than 1 needs a MobileNet (as ``build_model_backbone`` says).
+
+    Args:
+        kwargs: The checked arguments.
+        defaults: The builder's defaults.
+
+    Raises:
+        ConfigError: ``unknown model.backbone 'resnt50'; did you mean 'resnet50'? (known: ...)``
+            or ``'model.width_mult' is 0.5, which needs a MobileNet backbone ...``.
+    """
+    from detseg.backbones import BACKBONES, PLAIN_BACKBONES  # importable with the builders
+
+    if defaults.get("backbone") not in BACKBONES:  # no backbone name, or not detseg's
+        return
+    merged = defaults | kwargs
+    name, width_mult = merged["backbone"], merged.get("width_mult", 1.0)
+    if not isinstance(name, str):
+        return
+    if name not in BACKBONES:
+        raise ConfigError(
+            f"{source}: unknown model.backbone '{name}'{did_you_mean(name, BACKBONES)} "
+            f"(known: {', '.join(PLAIN_BACKBONES)})"
+        )
+    if width_mult != 1.0 and not name.startswith("mobilenet"):
+        raise ConfigError(
+            f"{source}: 'model.width_mult' is {width_mult}, which needs a MobileNet backbone, "
+            f"but model.backbone is '{name}'; set model.width_mult to 1.0 (or remove it) or "
+            "pick mobilenet_v2 / mobilenet_v3_large"
+        )
 
 
 def check_value(value: Any, tp: Any, source: str, key_path: str, name: str = "") -> Any:

@@ -37,6 +37,8 @@ __all__ = ["InitReport", "init_source_state", "load_init_weights"]
 logger = logging.getLogger(__name__)
 
 TORCHVISION_PREFIX = "torchvision:"
+#: What ``model.init_from`` takes, ending the messages of a source that is not one.
+INIT_SOURCES = "a detseg checkpoint, a torchvision state-dict file or torchvision:<builder name>"
 
 
 @dataclass
@@ -107,12 +109,13 @@ def init_source_state(source: str) -> tuple[dict[str, Tensor], str]:
         converted = convert_torchvision_state(read_state_dict(path), arch, source=str(path))
         return converted.state, f"torchvision {arch}, {converted.num_classes} classes"
     try:
-        state = read_state_dict(source)
+        state = read_state_dict(source, give=INIT_SOURCES)
     except FileNotFoundError:
         raise FileNotFoundError(
-            f"model.init_from: file not found: {source}; give a detseg checkpoint, a "
-            "torchvision state-dict file or torchvision:<builder name>"
+            f"model.init_from: file not found: {source}; give {INIT_SOURCES}"
         ) from None
+    except ValueError as err:  # one line naming the file and what to give (CheckpointError)
+        raise type(err)(f"model.init_from: {err}") from None
     try:
         converted = convert_torchvision_state(state, source=source)
     except ValueError:  # not a torchvision model's exact key set: detseg names

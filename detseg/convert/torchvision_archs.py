@@ -69,24 +69,34 @@ def build_torchvision(arch: str, num_classes: int, aux_loss: bool = False) -> nn
     return tv_models.get_model(arch, **kwargs)
 
 
-def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
+#: What a torchvision file should be, ending the messages of one that is not.
+STATE_DICT_FILE = "a torchvision state-dict file (.pth)"
+
+
+def read_state_dict(path: str | os.PathLike, give: str = STATE_DICT_FILE) -> dict[str, Tensor]:
     """The tensors of a checkpoint file: a state dict, or a dict holding one under ``model``.
+
+    Args:
+        path: The file.
+        give: What to give instead, ending the messages of a file that is not one.
 
     Raises:
         FileNotFoundError: No such file.
-        ValueError: The file is not a torch checkpoint or holds no tensors.
+        ValueError: The file is not a torch checkpoint or holds no tensors (a
+            ``CheckpointError``, one line, see
+            :func:`detseg.engine.checkpointing.file_checks.read_torch_file`).
     """
+    # the one reader of checkpoint files (imported here: convert/ sits below engine/)
+    from detseg.engine.checkpointing.file_checks import read_torch_file
+
     path = Path(path)
-    if not path.is_file():
+    if not path.is_file() and not path.is_dir():
         raise FileNotFoundError(f"weights file not found: {path}")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many types for a file that is not a checkpoint
-        raise ValueError(f"{path}: not a torch checkpoint ({error})") from None
+    data = read_torch_file(path, give)
     if isinstance(data, Mapping) and isinstance(data.get("model"), Mapping):
         data = data["model"]
     if not isinstance(data, Mapping) or not any(isinstance(v, Tensor) for v in data.values()):
-        raise ValueError(f"{path}: holds no state dict (a mapping of names to tensors)")
+        raise ValueError(f"{path} holds no state dict (a mapping of names to tensors); give {give}")
     return {str(k): v for k, v in data.items() if isinstance(v, Tensor)}
 
 
@@ -94,7 +104,7 @@ def _keys_without_counters(keys: Any) -> set[str]:
     return {k for k in keys if not k.endswith("num_batches_tracked")}
 
 
-def _identify(state: Mapping[str, Tensor]) -> tuple[str, int, bool]:
+def _identify(state: Mapping[str, Tensor], source: str = "<state dict>") -> tuple[str, int, bool]:
     """``(arch, num_classes, aux_loss)`` of a torchvision state dict.
 
     Raises:
@@ -115,7 +125,7 @@ def _identify(state: Mapping[str, Tensor]) -> tuple[str, int, bool]:
             continue
         return arch, _class_count(state, candidate, default_classes), aux
     raise ValueError(
-        "the tensors match no torchvision model with a detseg twin "
+        f"{source}: the tensors match no torchvision model with a detseg twin "
         f"({', '.join(TORCHVISION_ARCHS)})"
     )
 
@@ -146,7 +156,7 @@ def convert_torchvision_state(
         ValueError: Unknown ``arch``, or tensors that fit no (or not this) builder.
     """
     if arch is None:
-        arch, num_classes, aux = _identify(state)
+        arch, num_classes, aux = _identify(state, source)
     else:
         if arch not in TORCHVISION_ARCHS:
             raise ValueError(
@@ -156,21 +166,31 @@ def convert_torchvision_state(
         aux = any(k.startswith("aux_classifier.") for k in state)
         with torch.device("meta"):
             candidate = build_torchvision(arch, TORCHVISION_ARCHS[arch], aux).state_dict()
-        num_classes = _class_count(state, candidate, TORCHVISION_ARCHS[arch])
+        num_classes = max(1, _class_count(state, candidate, TORCHVISION_ARCHS[arch]))
+    from detseg.engine.checkpointing.file_checks import state_mismatch  # see read_state_dict
+
     tv_model = build_torchvision(arch, num_classes, aux)
-    result = tv_model.load_state_dict(dict(state), strict=False)
-    missing = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")]
-    if missing or result.unexpected_keys:
-        raise ValueError(
-            f"{source}: the tensors do not fit torchvision's {arch} "
-            f"(missing {missing[:3]}, unexpected {list(result.unexpected_keys)[:3]})"
-        )
+    mismatch = state_mismatch(tv_model.state_dict(), state)
+    if mismatch:
+        raise ValueError(f"{source} does not fit {arch} ({mismatch}); {_fitting_arch(state, arch)}")
+    tv_model.load_state_dict(dict(state), strict=False)  # BatchNorm counters may be absent
     model, model_cfg = convert_torchvision(tv_model.eval())
     categories = None
     if num_classes == TORCHVISION_ARCHS[arch]:
         meta = tv_models.get_model_weights(arch).DEFAULT.meta
         categories = list(meta["categories"][1:])
     return TorchvisionState(arch, num_classes, model.state_dict(), model_cfg, categories)
+
+
+def _fitting_arch(state: Mapping[str, Tensor], arch: str) -> str:
+    """What to do about tensors that do not fit builder ``arch``: name the one they fit."""
+    try:
+        fitting = _identify(state)[0]
+    except ValueError:
+        return "its tensors fit no torchvision builder with a detseg twin"
+    if fitting == arch:  # the names fit, the shapes do not
+        return f"it holds {arch}'s tensor names with other shapes (other settings?)"
+    return f"give the builder it was saved from (its tensors fit {fitting}), or auto"
 
 
 def hub_weights_file(arch: str) -> Path:

@@ -71,11 +71,11 @@ def test_unknown_top_level_section(tmp_path):
 
 
 def test_wrong_types_are_rejected(tmp_path):
-    with pytest.raises(ConfigError, match=r"'train.epochs' must be a int, got 'many'"):
+    with pytest.raises(ConfigError, match=r"'train.epochs' must be an int, got 'many'"):
         load_config(_write(tmp_path / "a.yaml", {"train": {"epochs": "many"}}))
     with pytest.raises(ConfigError, match=r"'train.optimizer' must be one of \['sgd', 'adamw'\]"):
         load_config(_write(tmp_path / "b.yaml", {"train": {"optimizer": "adam"}}))
-    with pytest.raises(ConfigError, match=r"'train.milestones\[1\]' must be a int"):
+    with pytest.raises(ConfigError, match=r"'train.milestones\[1\]' must be an int"):
         load_config(_write(tmp_path / "c.yaml", {"train": {"milestones": [1, "x"]}}))
     with pytest.raises(ConfigError, match=r"'train.amp' must be one of"):
         load_config(_write(tmp_path / "d.yaml", {"train": {"amp": True}}))
@@ -184,7 +184,7 @@ def test_set_errors(tmp_path):
         load_config(path, ["train=3"])
     with pytest.raises(ConfigError, match=r"'train.epochs' has no sub-keys"):
         load_config(path, ["train.epochs.x=3"])
-    with pytest.raises(ConfigError, match=r"'train.epochs' must be a int, got 2.5"):
+    with pytest.raises(ConfigError, match=r"'train.epochs' must be an int, got 2.5"):
         load_config(path, ["train.epochs=2.5"])
 
 

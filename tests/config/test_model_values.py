@@ -59,12 +59,12 @@ def _load(*sets: str, **model: Any):
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("model.fpn_channels=abc", "'model.fpn_channels' must be a int, got 'abc'"),
+        ("model.fpn_channels=abc", "'model.fpn_channels' must be an int, got 'abc'"),
         ("model.fpn=maybe", "'model.fpn' must be a bool, got 'maybe'"),
-        ("model.max_size=1.5", "'model.max_size' must be a int, got 1.5"),
-        ("model.min_size=abc", "'model.min_size' must be a int or a list of a int, got 'abc'"),
+        ("model.max_size=1.5", "'model.max_size' must be an int, got 1.5"),
+        ("model.min_size=abc", "'model.min_size' must be an int or a list of ints, got 'abc'"),
         ("model.image_mean=[1, x]", "'model.image_mean[1]' must be a float, got 'x'"),
-        ("model.norm=null", "'model.norm' must be a str, got None"),
+        ("model.norm=null", "'model.norm' must be a string, got None"),
         ("model.rpn.nms_thresh=abc", "'model.rpn.nms_thresh' must be a float, got 'abc'"),
         ("model.rpn=7", "'model.rpn' must be a mapping or null, got 7"),
         ("model.head.nms_thresh=abc", "'model.head.nms_thresh' must be a float, got 'abc'"),
@@ -150,9 +150,9 @@ def test_coerce_keeps_strict_types_for_the_schema():
         (
             "faster_rcnn_resnet50_fpn",
             "model.roi_heads.detections_per_img=abc",
-            "'model.roi_heads.detections_per_img' must be a int, got 'abc'",
+            "'model.roi_heads.detections_per_img' must be an int, got 'abc'",
         ),
-        ("mask_rcnn_resnet50_fpn", "model.fpn_channels=abc", "'model.fpn_channels' must be a int"),
+        ("mask_rcnn_resnet50_fpn", "model.fpn_channels=abc", "'model.fpn_channels' must be an int"),
         ("yolov3_resnet18", "model.inference.nms_thresh=x", "'model.inference.nms_thresh' must"),
         ("deeplabv3_resnet50", "model.atrous_rates=[a]", "'model.atrous_rates' must be a list"),
         ("unet", "model.input.scale=2", "model.input.scale must be in (0, 1], got 2"),

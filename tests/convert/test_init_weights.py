@@ -74,7 +74,7 @@ def test_sources_that_do_not_fit(tmp_path, coco_like_file):
     with pytest.raises(FileNotFoundError, match="model.init_from: file not found: .*missing.pt"):
         load_init_weights(model, str(tmp_path / "missing.pt"))
     (tmp_path / "text.pth").write_text("not a checkpoint")
-    with pytest.raises(ValueError, match=r"text\.pth: not a torch checkpoint"):
+    with pytest.raises(ValueError, match=r"^model\.init_from: .*text\.pth is not a checkpoint \(a"):
         load_init_weights(model, str(tmp_path / "text.pth"))
     with pytest.raises(ValueError, match="torchvision:resnet50 is not a torchvision model"):
         load_init_weights(model, "torchvision:resnet50")

@@ -5,9 +5,11 @@
   rotation (``last.1.pt`` ..., a previous run's ``best.1.pt`` ...) and fallback (damaged files
   moved aside as ``last.pt.corrupt``), the training state and random states that ``--resume``
   restores.
-- :mod:`~detseg.engine.checkpointing.file_checks`: ``CheckpointError`` and
-  ``check_checkpoint_file``: one-line errors for a folder, an empty, text or cut-short file, a
-  TorchScript or ONNX export given as a checkpoint.
+- :mod:`~detseg.engine.checkpointing.file_checks`: ``CheckpointError``,
+  ``check_checkpoint_file`` and ``read_torch_file``, the reader of every checkpoint and
+  state-dict file: one-line errors for a folder, an empty, text or cut-short file, a
+  TorchScript or ONNX export, pickled objects; ``state_mismatch``, tensors that do not fit a
+  model summed up in one line.
 - :mod:`~detseg.engine.checkpointing.interrupt`: :class:`StopSignals`, SIGINT / SIGTERM stop
   a run after the current step.
 - :mod:`~detseg.engine.checkpointing.disk_check`: the work dir is writable and has room for
@@ -40,7 +42,12 @@ from detseg.engine.checkpointing.disk_check import (
     optimizer_state_count,
     required_bytes,
 )
-from detseg.engine.checkpointing.file_checks import CheckpointError, check_checkpoint_file
+from detseg.engine.checkpointing.file_checks import (
+    CheckpointError,
+    check_checkpoint_file,
+    read_torch_file,
+    state_mismatch,
+)
 from detseg.engine.checkpointing.interrupt import StopSignals
 
 __all__ = [
@@ -59,6 +66,7 @@ __all__ = [
     "model_from_checkpoint",
     "older_copy",
     "optimizer_state_count",
+    "read_torch_file",
     "remove_stale_temp_files",
     "required_bytes",
     "restore_training_state",
@@ -68,5 +76,6 @@ __all__ = [
     "seed_everything",
     "set_aside",
     "set_rng_state",
+    "state_mismatch",
     "training_state",
 ]

@@ -27,7 +27,6 @@ import random
 import re
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +37,10 @@ from torch import nn
 from detseg.config import builder_section
 from detseg.engine.checkpointing.file_checks import (
     CheckpointError,
-    check_checkpoint_file,
     is_complete,
-    load_error,
+    load_state_error,
+    read_torch_file,
+    state_mismatch,
 )
 
 logger = logging.getLogger(__name__)
@@ -264,25 +264,16 @@ def _fsync_dir(folder: Path) -> None:
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Load a checkpoint on the CPU with ``weights_only=True``.
 
-    A cheap look at the file first (:func:`check_checkpoint_file`) turns the usual mistakes
-    (a folder, an empty or text file, a TorchScript or ONNX export) into a one-line message;
-    torch's own warnings and advice never reach the user.
+    :func:`~detseg.engine.checkpointing.file_checks.read_torch_file` reads it: the usual
+    mistakes (a folder, an empty or text file, a TorchScript or ONNX export, pickled objects)
+    are a one-line message; torch's own warnings and advice never reach the user.
 
     Raises:
         CheckpointError: the file is missing, unreadable, not a detseg checkpoint,
             or lacks one of ``model``, ``config``, ``classes``, ``meta``.
     """
     path = Path(path)
-    check_checkpoint_file(path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. torch's notes on zip files it dispatches
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # the unpickler raises many types on corrupt input
-        raise CheckpointError(
-            f"cannot read checkpoint {path} (corrupt or not a checkpoint): {load_error(err)}; "
-            "give a best.pt / last.pt written by train.py"
-        ) from err
+    state = read_torch_file(path)
     if not isinstance(state, dict):
         raise CheckpointError(f"{path}: expected a dict, got {type(state).__name__}")
     missing = [key for key in REQUIRED_KEYS if key not in state]
@@ -327,8 +318,13 @@ def model_from_checkpoint(
     model = build_model(section, len(classes))
     try:
         model.load_state_dict(state["model"])
-    except RuntimeError as err:
-        raise CheckpointError(f"{source}: weights do not fit the configured model: {err}") from err
+    except (RuntimeError, TypeError) as err:  # a summary, not a line per tensor
+        weights = state["model"]
+        mismatch = isinstance(weights, dict) and state_mismatch(model.state_dict(), weights, ())
+        reason = mismatch or load_state_error(err)
+        raise CheckpointError(
+            f"{source}: weights do not fit the configured model ({reason})"
+        ) from err
     model.to(device).eval()
     return model, config, classes
 

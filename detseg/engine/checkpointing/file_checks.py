@@ -1,17 +1,26 @@
-"""Recognising what a file given as a checkpoint really is, before ``torch.load``.
+"""Recognising what a file given as a checkpoint really is, and reading it safely.
 
 The usual mistakes (a folder, an empty or text file, a TorchScript or ONNX export from
-``tools/export.py``, a file cut short by a crash) become one line that names the file and says
-what to give instead; torch's own messages (and its advice to load with ``weights_only=False``,
-wrong and unsafe for a file that is not a checkpoint) never reach the user.
+``tools/export.py``, a file cut short by a crash, pickled objects) become one line that names
+the file and says what to give instead; torch's own messages (and its advice to load with
+``weights_only=False``, wrong and unsafe for a file that is not a checkpoint) and warnings never
+reach the user. :func:`read_torch_file` is the one reader of every checkpoint and state-dict
+file (``load_checkpoint``, ``model.init_from``, ``tools/convert_torchvision.py``, backbone
+weights), so they all say it the same way; :func:`state_mismatch` sums up tensors that do not
+fit a model in one line (instead of ``load_state_dict``'s list of every tensor).
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+import warnings
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+import torch
 
 
 class CheckpointError(ValueError):
@@ -25,17 +34,54 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _ONNX_NEXT_TAGS = frozenset(b"\x12\x1a\x22\x28\x32\x3a\x42")
 
 
-def check_checkpoint_file(path: Path) -> None:
+#: What to give instead, by default: a checkpoint of ``tools/train.py``.
+TRAIN_CHECKPOINT = "a best.pt / last.pt written by train.py"
+
+
+def read_torch_file(path: str | Path, give: str | None = None) -> Any:
+    """``torch.load(path, map_location="cpu", weights_only=True)``, every failure one line.
+
+    Args:
+        path: The checkpoint or state-dict file.
+        give: What the caller expects, ending the messages (``"...; give <give>"``);
+            ``None``: a ``tools/train.py`` checkpoint (:data:`TRAIN_CHECKPOINT`).
+
+    Returns:
+        What the file holds (tensors, dicts, lists, strings, numbers).
+
+    Raises:
+        CheckpointError: See :func:`check_checkpoint_file`; or torch cannot read the file
+            (``<path> is not a checkpoint (<torch's reason>); give <give>``).
+    """
+    path = Path(path)
+    check_checkpoint_file(path, give)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. torch's notes on pickle protocols, zip files
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # the unpickler raises many types on corrupt input
+        raise CheckpointError(
+            f"{path} is not a checkpoint ({load_error(err)}); give {give or TRAIN_CHECKPOINT}"
+        ) from err
+
+
+def check_checkpoint_file(path: Path, give: str | None = None) -> None:
     """Refuse, from the file system and the first bytes, what cannot be a checkpoint.
+
+    Args:
+        path: The file.
+        give: What the caller expects, ending the messages; ``None``: a ``tools/train.py``
+            checkpoint (best.pt / last.pt).
 
     Raises:
         CheckpointError: ``path`` is missing, a folder, empty, unreadable, a text file, a
             TorchScript or ONNX export (``tools/export.py``), or a zip archive cut short.
     """
+    instead = f"; give {give}" if give else ""
     if path.is_dir():
-        raise CheckpointError(f"{path} is a folder; give a best.pt / last.pt file")
+        raise CheckpointError(f"{path} is a folder{instead or '; give a best.pt / last.pt file'}")
     if not path.exists():
-        raise CheckpointError(f"checkpoint not found: {path}")
+        raise CheckpointError(f"checkpoint not found: {path}{instead}")
     try:
         size = path.stat().st_size
         with path.open("rb") as file:
@@ -43,16 +89,16 @@ def check_checkpoint_file(path: Path) -> None:
     except OSError as err:
         raise CheckpointError(f"cannot read checkpoint {path}: {err.strerror or err}") from err
     if size == 0:
-        raise CheckpointError(f"{path} is empty (0 bytes)")
+        raise CheckpointError(f"{path} is empty (0 bytes){instead}")
     if head.startswith(_ZIP_MAGIC):
-        _check_zip(path)
+        _check_zip(path, give)
     elif _is_onnx(head):
-        raise CheckpointError(_export_message(path, "an ONNX"))
+        raise CheckpointError(_export_message(path, "an ONNX", give))
     elif _is_text(head):
-        raise CheckpointError(f"{path} is not a checkpoint (a text file?)")
+        raise CheckpointError(f"{path} is not a checkpoint (a text file?){instead}")
 
 
-def _check_zip(path: Path) -> None:
+def _check_zip(path: Path, give: str | None) -> None:
     """A checkpoint is a zip archive; refuse a TorchScript export and an archive cut short."""
     try:
         with zipfile.ZipFile(path) as archive:
@@ -60,14 +106,16 @@ def _check_zip(path: Path) -> None:
     except (zipfile.BadZipFile, OSError) as err:
         raise CheckpointError(
             f"{path} is corrupt: cut short or damaged (its zip directory is unreadable); "
-            "give a complete best.pt / last.pt"
+            f"give {'a complete copy' if give else 'a complete best.pt / last.pt'}"
         ) from err
     inner = {name.split("/", 1)[-1] for name in names}
     if "constants.pkl" in inner or any(name.startswith("code/") for name in inner):
-        raise CheckpointError(_export_message(path, "a TorchScript"))
+        raise CheckpointError(_export_message(path, "a TorchScript", give))
 
 
-def _export_message(path: Path, kind: str) -> str:
+def _export_message(path: Path, kind: str, give: str | None) -> str:
+    if give:
+        return f"{path} is {kind} export, not a checkpoint; give {give}"
     return f"{path} is {kind} export, not a train.py checkpoint; give best.pt or last.pt"
 
 
@@ -98,6 +146,57 @@ def load_error(err: Exception) -> str:
     elif isinstance(err, OSError) and err.strerror:
         text = err.strerror
     return " ".join(text.split()) or type(err).__name__
+
+
+def state_mismatch(
+    expected: Mapping[str, Any],
+    given: Mapping[str, Any],
+    ignore: tuple[str, ...] = ("num_batches_tracked",),
+) -> str | None:
+    """How the tensors ``given`` differ from those a model ``expected``, in one line; ``None``
+    when every name and shape fits.
+
+    Args:
+        expected: The model's state dict (tensors, or anything with ``.shape``).
+        given: The file's tensors.
+        ignore: Names ending with one of these are not compared (by default BatchNorm
+            counters, which torchvision's frozen-BatchNorm files lack).
+
+    Returns:
+        ``"12 tensors differ: 3 missing, 2 unexpected, 7 of another shape, e.g. fpn.w
+        [256, 160] in the file, [256, 512] here"``, or ``None``.
+    """
+    missing = [k for k in expected if k not in given and not k.endswith(ignore)]
+    unexpected = [k for k in given if k not in expected and not k.endswith(ignore)]
+    reshaped = [k for k in expected if k in given and _shape(expected[k]) != _shape(given[k])]
+    count = len(missing) + len(unexpected) + len(reshaped)
+    if not count:
+        return None
+    kinds = zip(
+        (missing, unexpected, reshaped), ("missing", "unexpected", "of another shape"), strict=True
+    )
+    parts = ", ".join(f"{len(keys)} {kind}" for keys, kind in kinds if keys)
+    if reshaped:
+        key = reshaped[0]
+        example = f"{key} {_shape(given[key])} in the file, {_shape(expected[key])} here"
+    else:
+        example = f"{'missing' if missing else 'unexpected'} {(missing or unexpected)[0]}"
+    counted = f"{count} tensors differ" if count > 1 else "1 tensor differs"
+    return f"{counted}: {parts}, e.g. {example}"
+
+
+def load_state_error(err: Exception) -> str:
+    """The first reason in the message of a failed ``load_state_dict`` (which lists every
+    tensor, a line each, under a heading), at most 200 characters."""
+    lines = [line.strip() for line in str(err).strip().splitlines() if line.strip()]
+    reason = lines[1] if len(lines) > 1 else (lines[0] if lines else type(err).__name__)
+    return reason if len(reason) <= 200 else reason[:197] + "..."
+
+
+def _shape(value: Any) -> list[int] | str:
+    """A tensor's shape as a list (``[256, 160, 1, 1]``); the type name of anything else."""
+    shape = getattr(value, "shape", None)
+    return list(shape) if shape is not None else type(value).__name__
 
 
 def is_complete(path: Path) -> bool:
