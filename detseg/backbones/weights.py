@@ -27,6 +27,8 @@ import torch
 import torchvision
 from torch import nn
 
+from detseg.torch_files import load_state_error, read_torch_file, state_mismatch
+
 logger = logging.getLogger(__name__)
 
 WeightsSpec = str | os.PathLike | None
@@ -103,14 +105,6 @@ def load_torchvision_weights(
     """
     if weights is None:
         return
-    # the one reader of checkpoint files, so that every reader words its errors the same way
-    # (imported here: backbones/ sits below engine/, and stays importable on its own)
-    from detseg.engine.checkpointing.file_checks import (
-        load_state_error,
-        read_torch_file,
-        state_mismatch,
-    )
-
     path = resolve_weights_path(weights, arch)
     give = f"a torchvision {arch} state-dict file"
     state = read_torch_file(path, give)

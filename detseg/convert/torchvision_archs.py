@@ -26,6 +26,7 @@ from torchvision import models as tv_models
 
 from detseg.choices.torchvision_archs import TORCHVISION_ARCHS
 from detseg.convert import convert_torchvision
+from detseg.torch_files import read_torch_file, state_mismatch
 
 __all__ = [
     "TORCHVISION_ARCHS",
@@ -84,11 +85,8 @@ def read_state_dict(path: str | os.PathLike, give: str = STATE_DICT_FILE) -> dic
         FileNotFoundError: No such file.
         ValueError: The file is not a torch checkpoint or holds no tensors (a
             ``CheckpointError``, one line, see
-            :func:`detseg.engine.checkpointing.file_checks.read_torch_file`).
+            :func:`detseg.torch_files.read_torch_file`).
     """
-    # the one reader of checkpoint files (imported here: convert/ sits below engine/)
-    from detseg.engine.checkpointing.file_checks import read_torch_file
-
     path = Path(path)
     if not path.is_file() and not path.is_dir():
         raise FileNotFoundError(f"weights file not found: {path}")
@@ -167,8 +165,6 @@ def convert_torchvision_state(
         with torch.device("meta"):
             candidate = build_torchvision(arch, TORCHVISION_ARCHS[arch], aux).state_dict()
         num_classes = max(1, _class_count(state, candidate, TORCHVISION_ARCHS[arch]))
-    from detseg.engine.checkpointing.file_checks import state_mismatch  # see read_state_dict
-
     tv_model = build_torchvision(arch, num_classes, aux)
     mismatch = state_mismatch(tv_model.state_dict(), state)
     if mismatch:

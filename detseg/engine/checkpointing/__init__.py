@@ -5,9 +5,9 @@
   rotation (``last.1.pt`` ..., a previous run's ``best.1.pt`` ...) and fallback (damaged files
   moved aside as ``last.pt.corrupt``), the training state and random states that ``--resume``
   restores.
-- :mod:`~detseg.engine.checkpointing.file_checks`: ``CheckpointError``,
-  ``check_checkpoint_file`` and ``read_torch_file``, the reader of every checkpoint and
-  state-dict file: one-line errors for a folder, an empty, text or cut-short file, a
+- :mod:`detseg.torch_files` (re-exported here; below every layer that reads files):
+  ``CheckpointError``, ``check_checkpoint_file`` and ``read_torch_file``, the reader of every
+  checkpoint and state-dict file: one-line errors for a folder, an empty, text or cut-short file, a
   TorchScript or ONNX export, pickled objects; ``state_mismatch``, tensors that do not fit a
   model summed up in one line.
 - :mod:`~detseg.engine.checkpointing.interrupt`: :class:`StopSignals`, SIGINT / SIGTERM stop
@@ -42,13 +42,13 @@ from detseg.engine.checkpointing.disk_check import (
     optimizer_state_count,
     required_bytes,
 )
-from detseg.engine.checkpointing.file_checks import (
+from detseg.engine.checkpointing.interrupt import StopSignals
+from detseg.torch_files import (
     CheckpointError,
     check_checkpoint_file,
     read_torch_file,
     state_mismatch,
 )
-from detseg.engine.checkpointing.interrupt import StopSignals
 
 __all__ = [
     "LOG_RESERVE_BYTES",

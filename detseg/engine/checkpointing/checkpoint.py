@@ -35,7 +35,7 @@ import torch
 from torch import nn
 
 from detseg.config import builder_section
-from detseg.engine.checkpointing.file_checks import (
+from detseg.torch_files import (
     CheckpointError,
     is_complete,
     load_state_error,
@@ -264,7 +264,7 @@ def _fsync_dir(folder: Path) -> None:
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """Load a checkpoint on the CPU with ``weights_only=True``.
 
-    :func:`~detseg.engine.checkpointing.file_checks.read_torch_file` reads it: the usual
+    :func:`~detseg.torch_files.read_torch_file` reads it: the usual
     mistakes (a folder, an empty or text file, a TorchScript or ONNX export, pickled objects)
     are a one-line message; torch's own warnings and advice never reach the user.
 

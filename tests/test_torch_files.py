@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from detseg.engine.checkpointing import CheckpointError, model_from_checkpoint
-from detseg.engine.checkpointing.file_checks import (
+from detseg.torch_files import (
     TRAIN_CHECKPOINT,
     load_state_error,
     read_torch_file,
