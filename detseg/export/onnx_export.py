@@ -2,14 +2,27 @@
 
 ``torch.onnx.export(..., dynamo=False)`` traces the graph module; torchvision registers the ONNX
 forms of ``nms`` (``NonMaxSuppression``, opset 11), ``roi_align`` (``RoiAlign``) and
-``roi_pool`` (``MaxRoiPool``). This module adds the antialiased bilinear resize that a
-segmenter with ``input_scale != 1`` runs (``Resize`` with ``antialias=1``, opset 18).
+``roi_pool`` (``MaxRoiPool``). This module adds two symbolic functions of its own, registered for
+the time of an export:
+
+- ``sigmoid`` as its definition ``1 / (1 + exp(-x))`` (``Neg``, ``Exp``, ``Add``,
+  ``Reciprocal``) instead of ONNX ``Sigmoid``. onnxruntime's ``Sigmoid`` kernel is a rational
+  approximation that is not monotone near 1: it rounds logits from about 15.8 up to 1.0 but some
+  larger ones (17.19) to ``1 - 2**-23``, where torch gives 1.0 to every logit from 16.64 up. A
+  detector ranks by sigmoid scores (Faster R-CNN's RPN before its NMS and its top-n cut,
+  RetinaNet's and YOLO's candidates), so confident proposals that tie at 1.0 in PyTorch (and go
+  in top-k order) came in another order in onnxruntime, other boxes survived the NMS, and other
+  proposals reached the RoI heads. The exponential form is monotone in onnxruntime and rounds to
+  1.0 from the same logit as torch.
+- the antialiased bilinear resize that a segmenter with ``input_scale != 1`` runs (``Resize``
+  with ``antialias=1``, opset 18).
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +34,15 @@ MIN_OPSET = 11  # NonMaxSuppression
 MAX_OPSET = 20  # the TorchScript-based exporter's newest
 ANTIALIAS_MIN_OPSET = 18  # Resize(antialias=1)
 
-_registered: set[int] = set()
+
+def _sigmoid(g: Any, input: Any) -> Any:
+    """``aten::sigmoid`` as ``Reciprocal(1 + Exp(-x))`` (see the module docstring); a plain
+    ``Sigmoid`` for an input of unknown type (the constant 1 needs its dtype)."""
+    scalar_type = symbolic_helper._try_get_scalar_type(input)
+    if scalar_type is None:
+        return g.op("Sigmoid", input)
+    one = g.op("Constant", value_t=torch.tensor(1, dtype=scalar_type.dtype()))
+    return g.op("Reciprocal", g.op("Add", one, g.op("Exp", g.op("Neg", input))))
 
 
 def _upsample_bilinear2d_aa(
@@ -45,13 +66,20 @@ def _upsample_bilinear2d_aa(
     )
 
 
-def register_symbolics(opset: int) -> None:
-    """Register the symbolic functions above for ``opset`` (once per process)."""
-    if opset >= ANTIALIAS_MIN_OPSET and ANTIALIAS_MIN_OPSET not in _registered:
-        torch.onnx.register_custom_op_symbolic(
-            "aten::_upsample_bilinear2d_aa", _upsample_bilinear2d_aa, ANTIALIAS_MIN_OPSET
-        )
-        _registered.add(ANTIALIAS_MIN_OPSET)
+@contextmanager
+def custom_symbolics(opset: int) -> Iterator[None]:
+    """The symbolic functions above, registered for ``opset`` while the block runs (so other
+    exports in the process keep torch's own)."""
+    symbolics: list[tuple[str, Callable[..., Any]]] = [("aten::sigmoid", _sigmoid)]
+    if opset >= ANTIALIAS_MIN_OPSET:
+        symbolics.append(("aten::_upsample_bilinear2d_aa", _upsample_bilinear2d_aa))
+    for name, function in symbolics:
+        torch.onnx.register_custom_op_symbolic(name, function, opset)
+    try:
+        yield
+    finally:
+        for name, _ in symbolics:
+            torch.onnx.unregister_custom_op_symbolic(name, opset)
 
 
 def write_onnx(
@@ -73,8 +101,7 @@ def write_onnx(
             fixed to the example's size.
         opset: ONNX opset, ``MIN_OPSET..MAX_OPSET``.
     """
-    register_symbolics(opset)
-    with warnings.catch_warnings():
+    with custom_symbolics(opset), warnings.catch_warnings():
         # the exporter's deprecation notice and the tracer's notes on Python values; the
         # export is checked against the model instead (detseg.export.verify)
         warnings.simplefilter("ignore", DeprecationWarning)

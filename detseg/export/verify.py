@@ -8,8 +8,14 @@ within ``box`` times the longer image side, scores within ``score``; only detect
 detection limit or the score threshold may go unpaired), logits within ``logits_rel`` of their
 largest magnitude.
 
-The images: with a dynamic export, three sizes around the export size (one with a batch of two
-for a segmenter); with a static one, three different images of the export size.
+The images: with a dynamic export, four sizes: the export size, two around it (one with a batch
+of two for a segmenter) and half the export size (a detector that resizes to its ``min_size``
+upsamples it, which the other sizes do not test); with a static one, three different images of
+the export size.
+
+A detector's check that compares no detection (the model and the file detect nothing above the
+score threshold on any image, e.g. an early checkpoint) passes but shows little: the report then
+ends with a warning line.
 """
 
 from __future__ import annotations
@@ -58,8 +64,14 @@ class VerificationReport:
     def passed(self) -> bool:
         return all(c.passed for c in self.comparisons)
 
+    @property
+    def detections_compared(self) -> int:
+        """Detections paired with one of the model's, over all images (0 for a segmenter)."""
+        return sum(c.paired for c in self.comparisons if isinstance(c, DetectionComparison))
+
     def lines(self) -> list[str]:
-        """One line per input, then the verdict with the tolerance."""
+        """One line per input, then the verdict with the tolerance, then a warning line if a
+        detector's check passed without comparing a detection."""
         tol = self.tolerance
         out = []
         for shape, c in zip(self.shapes, self.comparisons, strict=True):
@@ -87,16 +99,41 @@ class VerificationReport:
             limits = f"logits within {tol.logits_rel:g} x max(1, max |logit|)"
         verdict = "matches" if self.passed else "does NOT match"
         out.append(f"{self.result.format} export {verdict} the PyTorch model ({limits})")
+        if self.result.task == "detection" and self.passed and self.detections_compared == 0:
+            out.append(self._nothing_compared())
         return out
+
+    def _nothing_compared(self) -> str:
+        """The warning of a detector's check that paired no detection."""
+        detections = [c for c in self.comparisons if isinstance(c, DetectionComparison)]
+        if all(c.count == 0 and c.reference_count == 0 for c in detections):
+            reason = (
+                f"neither the file nor the PyTorch model detected anything above the score "
+                f"threshold {self.result.score_thresh:g} on the {len(detections)} check "
+                "images"
+            )
+        else:
+            reason = "no exported detection was paired with one of the PyTorch model's"
+        return (
+            f"warning: no detection was compared ({reason}), so this check is weak: it does "
+            "not show that boxes and scores match (a lower score threshold, --score-thr, "
+            "gives detections to compare)"
+        )
 
 
 def verification_images(result: ExportResult, seed: int = 0) -> list[Tensor]:
-    """The generated inputs of :func:`verify_export` (``Float[B, 3, H, W]`` in ``[0, 1]``)."""
+    """The generated inputs of :func:`verify_export` (``Float[B, 3, H, W]`` in ``[0, 1]``; see
+    the module docstring for the sizes)."""
     height, width = result.input_size
     generator = torch.Generator().manual_seed(seed)
     if result.dynamic:
-        sizes = [(height, width), (height * 3 // 4 + 1, width), (height, width * 5 // 4 + 3)]
-        batches = [1, 2, 1] if result.task == "segmentation" else [1, 1, 1]
+        sizes = [
+            (height, width),
+            (height * 3 // 4 + 1, width),
+            (height, width * 5 // 4 + 3),
+            ((height + 1) // 2, (width + 1) // 2),  # small: upsampled by a min_size resize
+        ]
+        batches = [1, 2, 1, 1] if result.task == "segmentation" else [1, 1, 1, 1]
     else:
         sizes, batches = [(height, width)] * 3, [result.batch_size] * 3
     return [

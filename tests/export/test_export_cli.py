@@ -23,8 +23,24 @@ def test_export_onnx_writes_the_file_the_sidecar_and_checks_them(
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"wrote {out} (faster_rcnn, onnx opset 18")
     checks = [line for line in lines if line.startswith("  [1, 3, ")]
-    assert len(checks) == 3 and all(line.endswith(": ok") for line in checks), result.stdout
+    assert len(checks) == 4 and all(line.endswith(": ok") for line in checks), result.stdout
+    assert checks[-1].startswith("  [1, 3, 48, 48]: "), "half the export size is checked"
     assert "onnx export matches the PyTorch model" in lines[-1]
+
+
+def test_export_warns_when_no_detection_was_compared(demo_checkpoint, tmp_path, run_tool):
+    out = tmp_path / "none.torchscript.pt"
+    result = run_tool(
+        "export.py", demo_checkpoint, "--format", "torchscript", "--score-thr", "1", "--out", out
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert all(": 0 detections (PyTorch 0), " in line for line in lines[2:5]), result.stdout
+    assert "torchscript export matches the PyTorch model" in lines[-2]
+    assert lines[-1].startswith(
+        "warning: no detection was compared (neither the file nor the PyTorch model detected "
+        "anything above the score threshold 1 on the 3 check images), so this check is weak"
+    )
 
 
 def test_export_refuses_a_batch_for_a_detector_in_one_line(demo_checkpoint, tmp_path, run_tool):

@@ -8,14 +8,17 @@ the longer image side, scores within 1e-3), logits within 1e-4 of their scale.
 
 from __future__ import annotations
 
+import copy
 import json
 
 import numpy as np
 import pytest
 import torch
+from torch import Tensor, nn
 
 from detseg.export import ExportError, Tolerance, export_model, verify_export
 from detseg.export.comparison import DetectionComparison
+from detseg.export.onnx_export import write_onnx
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -32,7 +35,7 @@ def test_detector_onnx_matches_predict(tiny_model, family, tmp_path):
     result = export_model(tiny_model(family), tmp_path / f"{family}.onnx", dynamic=True)
     report = verify_export(result)
     _check(report)
-    assert [shape[-2:] for shape in report.shapes] == [(96, 96), (73, 96), (96, 123)]
+    assert [shape[-2:] for shape in report.shapes] == [(96, 96), (73, 96), (96, 123), (48, 48)]
     for comparison in report.comparisons:
         assert isinstance(comparison, DetectionComparison)
         assert comparison.count > 0, "no detections to compare: lower the score threshold"
@@ -45,7 +48,7 @@ def test_segmenter_onnx_matches_forward_with_free_batch_and_size(tiny_model, fam
     )
     report = verify_export(result)
     _check(report)
-    assert [shape[0] for shape in report.shapes] == [1, 2, 1]
+    assert [shape[0] for shape in report.shapes] == [1, 2, 1, 1]
     sidecar = json.loads(result.sidecar.read_text())
     assert sidecar["input"]["shape"] == ["batch", 3, "height", "width"]
     assert sidecar["outputs"][0]["shape"] == ["batch", 4, "height", "width"]
@@ -103,3 +106,47 @@ def test_antialiased_input_scale_needs_opset_18(tiny_model, tmp_path):
         tiny_model("deeplabv3"), tmp_path / "d.onnx", opset=11, dynamic=True, input_size=(64, 64)
     )
     _check(verify_export(result))
+
+
+class _Sigmoid(nn.Module):
+    def forward(self, images: Tensor) -> Tensor:
+        return torch.sigmoid(images)
+
+
+def test_sigmoid_rounds_to_one_where_torch_does(tmp_path):
+    # onnxruntime's Sigmoid kernel is not monotone near 1: it gave 1.0 for a logit of 16.74
+    # and 1 - 2**-23 for 17.19, so confident RPN proposals that tie at 1.0 in PyTorch came
+    # in another order to the NMS (see detseg/export/onnx_export.py)
+    logits = torch.linspace(-20.0, 20.0, 40_001).reshape(1, 1, 1, -1)
+    path = tmp_path / "sigmoid.onnx"
+    write_onnx(_Sigmoid(), logits, path, ["scores"], {}, 18)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    scores = torch.from_numpy(session.run(None, {"images": logits.numpy()})[0]).flatten()
+    expected = torch.sigmoid(logits).flatten()
+    assert bool((scores.diff() >= 0).all()), "not monotone"
+    assert torch.equal(scores == 1.0, expected == 1.0)
+    assert float((scores - expected).abs().max()) <= 2.4e-7
+
+
+def test_faster_rcnn_with_saturated_objectness_matches_on_small_inputs(tiny_model, tmp_path):
+    # a trained RPN scores many anchors with logits > 16.6, where torch's sigmoid is 1.0: its
+    # NMS and top-n then go in top-k order, which the exported graph must keep
+    model = copy.deepcopy(tiny_model("faster_rcnn"))
+    with torch.no_grad():
+        objectness = model.rpn.head.cls_logits
+        objectness.weight.mul_(100.0)  # logits spread over ~12..22 around the bias
+        objectness.bias.fill_(17.0)
+    result = export_model(model, tmp_path / "confident.onnx", dynamic=True)
+    generator = torch.Generator().manual_seed(0)
+    images = [
+        torch.rand(1, 3, h, w, generator=generator) for h, w in [(96, 96), (48, 48), (40, 64)]
+    ]
+    with torch.no_grad():
+        batch, _ = model.transform([images[1][0]])
+        logits, _ = model.rpn.head(list(model.backbone(batch.tensors).values()))
+    saturated = torch.cat([torch.sigmoid(level).flatten() for level in logits]) == 1.0
+    assert int(saturated.sum()) > 100, "the case needs many proposals that tie at 1.0"
+    report = verify_export(result, images=images)
+    _check(report)
+    for comparison in report.comparisons:
+        assert isinstance(comparison, DetectionComparison) and comparison.paired > 50

@@ -38,6 +38,6 @@ def test_segmenter_torchscript_equals_forward(tiny_model, family, tmp_path):
     )
     report = verify_export(result)
     assert report.passed, "\n".join(report.lines())
-    assert [shape[0] for shape in report.shapes] == [1, 2, 1]
+    assert [shape[0] for shape in report.shapes] == [1, 2, 1, 1]
     for comparison in report.comparisons:
         assert isinstance(comparison, LogitsComparison) and comparison.max_diff == 0.0
