@@ -23,7 +23,10 @@ def write_torchscript(graph: nn.Module, example: Tensor, path: Path) -> None:
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         traced = torch.jit.trace(graph, (example,), check_trace=False)
-        torch.jit.save(traced, str(path))
+    # opened here, so that a path that cannot be written is an OSError naming it (torch.jit.save
+    # given a name raises a RuntimeError that names neither the file nor the reason)
+    with open(path, "wb") as file:
+        torch.jit.save(traced, file)
 
 
 def load_torchscript(path: Path) -> torch.jit.ScriptModule:

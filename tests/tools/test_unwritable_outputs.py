@@ -131,8 +131,9 @@ def test_infer_eval_export_get_the_line_from_run_command(tool, tmp_path, checkpo
     assert_cannot_write(code, lines, script.removesuffix(".py"), out, "with --out")
 
 
-def test_infer_names_its_default_output_folder(tool, tmp_path, monkeypatch):
-    """A real checkpoint and image: infer gets as far as making its default --out."""
+@pytest.fixture
+def unet_checkpoint(tmp_path) -> Path:
+    """A real checkpoint (a small U-Net, random weights): the tool gets as far as writing."""
     cfg = load_config(REPO / "configs/segmentation/unet_shapes.yaml", ["model.depth=2"])
     model = build_model(cfg.model.to_dict(), num_classes=2)
     checkpoint = tmp_path / "best.pt"
@@ -140,7 +141,25 @@ def test_infer_names_its_default_output_folder(tool, tmp_path, monkeypatch):
         checkpoint,
         {"config": cfg.to_dict(), "classes": ["a", "b"], "model": model.state_dict(), "meta": {}},
     )
+    return checkpoint
+
+
+def test_infer_names_its_default_output_folder(tool, tmp_path, unet_checkpoint, monkeypatch):
     Image.new("RGB", (32, 32)).save(tmp_path / "image.png")
     monkeypatch.chdir(proc_entry().parent)  # runs/infer, the default --out, cannot be made here
-    code, lines = tool("infer.py", checkpoint, tmp_path / "image.png", "--device", "cpu")
+    code, lines = tool("infer.py", unet_checkpoint, tmp_path / "image.png", "--device", "cpu")
     assert_cannot_write(code, lines, "infer", Path("runs/infer"), "with --out")
+
+
+@pytest.mark.parametrize("fmt", ["torchscript", "onnx"])
+@pytest.mark.parametrize("where", ["under_a_file", "proc"])
+def test_export_names_a_file_it_cannot_write(tool, tmp_path, unet_checkpoint, fmt, where):
+    suffix = ".pt" if fmt == "torchscript" else ".onnx"
+    if where == "proc":
+        out = proc_entry().with_suffix(suffix)
+    else:
+        blocker = tmp_path / "a_file"
+        blocker.write_text("not a folder")
+        out = blocker / f"model{suffix}"
+    code, lines = tool("export.py", unet_checkpoint, "--format", fmt, "--out", out, "--no-verify")
+    assert_cannot_write(code, lines, "export", out, "with --out")
