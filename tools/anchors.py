@@ -80,8 +80,10 @@ def main() -> int:
 
     sizes = training_box_sizes(args.source, args.input_size)
     if sizes.shape[0] < args.k:
-        print(f"error: {args.source} has {sizes.shape[0]} usable boxes, fewer than --k {args.k}")
-        return 1
+        raise ValueError(
+            f"{args.source} has {sizes.shape[0]} usable boxes, fewer than --k {args.k}; "
+            "give a lower --k or a dataset with more boxes"
+        )
     result = kmeans_anchors(sizes, k=args.k, seed=args.seed)
     print(f"# {sizes.shape[0]} boxes, input {args.input_size}x{args.input_size}, k={args.k}")
     print(f"# mean best IoU: {result.mean_best_iou:.4f} ({result.iterations} iterations)")

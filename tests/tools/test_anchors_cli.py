@@ -32,7 +32,11 @@ def test_too_few_boxes_for_k_is_an_error(tmp_path, run_tool):
     box = {"id": 1, "image_id": 1, "bbox": [0, 0, 10, 10], "category_id": 1}
     ann.write_text(json.dumps({"images": [image], "annotations": [box], "categories": []}))
     result = run_tool("anchors.py", ann, "--k", "3", "--per-level", "1")
-    assert result.returncode == 1 and "1 usable boxes, fewer than --k 3" in result.stdout
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"anchors: error: {ann} has 1 usable boxes, fewer than --k 3; give a lower --k or a "
+        "dataset with more boxes"
+    ]
 
 
 def test_priors_of_a_data_file(tmp_path, run_tool):
