@@ -1,10 +1,5 @@
-"""Checkpoints with random weights (a small detector, a small Mask R-CNN, a tiny U-Net) and a
-short generated video.
-
-The checkpoints are written as training writes them (``config``, ``classes``, ``model``,
-``meta``) from a config and ``build_model``, without a training step: the API tests need a
-model that answers, not a good one.
-"""
+"""Checkpoints with random weights (a small detector, a small Mask R-CNN, a tiny U-Net; see
+``tests/random_checkpoints.py``) and a short generated video."""
 
 from __future__ import annotations
 
@@ -13,23 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import torch
+from random_checkpoints import DETECTOR, write_checkpoint
 
-from detseg.config import load_config
-from detseg.data.shapes import SHAPE_CLASSES
-from detseg.engine.checkpointing import save_checkpoint
-from detseg.models import build_model
-
-REPO = Path(__file__).resolve().parents[2]
-
-DETECTOR = [
-    "model.min_size=64",
-    "model.max_size=64",
-    "model.rpn={pre_nms_top_n_test: 50, post_nms_top_n_test: 20}",
-    "model.roi_heads={detections_per_img: 10}",
-    "eval.score_threshold=0.0",  # random weights score low: keep every detection
-    "device=cpu",
-]
 MASK_DETECTOR = [
     "model.name=mask_rcnn",  # demo.yaml's Faster R-CNN settings plus a small mask head
     "model.mask_layers=[8, 8]",
@@ -39,27 +19,6 @@ MASK_DETECTOR = [
 MASK_CLASSES = ["circle", "square"]
 SEGMENTER = ["model.base_channels=8", "model.depth=2", "eval.crf.iterations=2", "device=cpu"]
 CAT_IDS = [10, 20, 30, 40, 50]
-
-
-def write_checkpoint(
-    path: Path,
-    config: str,
-    overrides: list[str],
-    cat_ids: list[int] | None = None,
-    classes: list[str] | tuple[str, ...] = SHAPE_CLASSES,
-) -> Path:
-    """A checkpoint of ``config`` with random weights (seed 0) and ``classes`` (the shapes')."""
-    cfg = load_config(REPO / config, overrides)
-    torch.manual_seed(0)
-    model = build_model(cfg.model.to_dict(), num_classes=len(classes))
-    state = {
-        "config": cfg.to_dict(),
-        "classes": list(classes),
-        "model": model.state_dict(),
-        "meta": {"cat_ids": cat_ids},
-    }
-    save_checkpoint(path, state)
-    return path
 
 
 def write_video(path: Path, frames: int = 5, size: int = 64) -> Path:

@@ -17,34 +17,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import torch
+from random_checkpoints import DETECTOR, write_checkpoint
 
-from detseg.config import load_config
-from detseg.data.shapes import SHAPE_CLASSES
-from detseg.engine.checkpointing import save_checkpoint
-from detseg.models import build_model
 from detseg.predict_images import predict_checkpoint
-
-REPO = Path(__file__).resolve().parents[2]
-DETECTOR = [
-    "model.min_size=64",
-    "model.max_size=64",
-    "model.rpn={pre_nms_top_n_test: 50, post_nms_top_n_test: 20}",
-    "model.roi_heads={detections_per_img: 5}",
-    "eval.score_threshold=0.0",  # random weights score low: keep every detection
-    "device=cpu",
-]
 
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory) -> Path:
-    cfg = load_config(REPO / "configs" / "demo.yaml", DETECTOR)
-    torch.manual_seed(0)
-    model = build_model(cfg.model.to_dict(), num_classes=len(SHAPE_CLASSES))
-    state = {"config": cfg.to_dict(), "classes": list(SHAPE_CLASSES), "meta": {"cat_ids": None}}
-    path = tmp_path_factory.mktemp("infer_errors") / "best.pt"
-    save_checkpoint(path, {**state, "model": model.state_dict()})
-    return path
+    overrides = [*DETECTOR, "model.roi_heads={detections_per_img: 5}"]
+    return write_checkpoint(
+        tmp_path_factory.mktemp("infer_errors") / "best.pt", "configs/demo.yaml", overrides
+    )
 
 
 @pytest.fixture(scope="module")

@@ -15,38 +15,23 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import torch
 from pycocotools import mask as mask_utils
+from random_checkpoints import DETECTOR, write_checkpoint
 
 import detseg
-from detseg.config import load_config
 from detseg.data.shapes import SHAPE_CLASSES
-from detseg.engine.checkpointing import save_checkpoint
-from detseg.models import build_model
 
-REPO = Path(__file__).resolve().parents[2]
-DETECTOR = [
-    "model.min_size=64",
-    "model.max_size=64",
-    "model.rpn={pre_nms_top_n_test: 50, post_nms_top_n_test: 20}",
-    "model.roi_heads={detections_per_img: 5}",
-    "eval.score_threshold=0.0",  # random weights score low: keep every detection
-    "device=cpu",
-]
+#: five detections an image
+SMALL_DETECTOR = [*DETECTOR, "model.roi_heads={detections_per_img: 5}"]
 
 
 def _write_checkpoint(path: Path, overrides: list[str]) -> Path:
-    cfg = load_config(REPO / "configs" / "demo.yaml", overrides)
-    torch.manual_seed(0)
-    model = build_model(cfg.model.to_dict(), num_classes=len(SHAPE_CLASSES))
-    state = {"config": cfg.to_dict(), "classes": list(SHAPE_CLASSES), "meta": {"cat_ids": None}}
-    save_checkpoint(path, {**state, "model": model.state_dict()})
-    return path
+    return write_checkpoint(path, "configs/demo.yaml", overrides)
 
 
 @pytest.fixture(scope="module")
 def checkpoint(tmp_path_factory) -> Path:
-    return _write_checkpoint(tmp_path_factory.mktemp("infer_video") / "best.pt", DETECTOR)
+    return _write_checkpoint(tmp_path_factory.mktemp("infer_video") / "best.pt", SMALL_DETECTOR)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +39,7 @@ def mask_checkpoint(tmp_path_factory) -> Path:
     """A Mask R-CNN: demo.yaml's settings with a small mask head."""
     small_head = ["model.name=mask_rcnn", "model.mask_layers=[8]", "model.mask_dim_reduced=8"]
     return _write_checkpoint(
-        tmp_path_factory.mktemp("infer_masks") / "best.pt", [*small_head, *DETECTOR]
+        tmp_path_factory.mktemp("infer_masks") / "best.pt", [*small_head, *SMALL_DETECTOR]
     )
 
 

@@ -15,11 +15,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from random_checkpoints import write_checkpoint
 
-from detseg.config import load_config
 from detseg.data.shapes import generate_shapes
-from detseg.engine.checkpointing import save_checkpoint
-from detseg.models import build_model
 
 REPO = Path(__file__).resolve().parents[2]
 SHAPES_ARGS = ["--num-train", "2", "--num-val", "1", "--num-test", "0", "--size", "64"]
@@ -134,14 +132,8 @@ def test_infer_eval_export_get_the_line_from_run_command(tool, tmp_path, checkpo
 @pytest.fixture
 def unet_checkpoint(tmp_path) -> Path:
     """A real checkpoint (a small U-Net, random weights): the tool gets as far as writing."""
-    cfg = load_config(REPO / "configs/segmentation/unet_shapes.yaml", ["model.depth=2"])
-    model = build_model(cfg.model.to_dict(), num_classes=2)
-    checkpoint = tmp_path / "best.pt"
-    save_checkpoint(
-        checkpoint,
-        {"config": cfg.to_dict(), "classes": ["a", "b"], "model": model.state_dict(), "meta": {}},
-    )
-    return checkpoint
+    config = "configs/segmentation/unet_shapes.yaml"
+    return write_checkpoint(tmp_path / "best.pt", config, ["model.depth=2"], classes=["a", "b"])
 
 
 def test_infer_names_its_default_output_folder(tool, tmp_path, unet_checkpoint, monkeypatch):
