@@ -122,6 +122,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     problem = score_threshold_problem(args.score_thr)
     if problem:
         parser.error(problem)
+    if args.plain and args.tta is not None:
+        parser.error(f"--plain runs one pass without TTA; drop --plain or --tta {args.tta}")
     return args
 
 

@@ -137,3 +137,11 @@ def test_help_explains_every_flag(run_tool):
     text = " ".join(result.stdout.split())
     for words in ("video files", "camera indices", "stream URLs", "after N frames"):
         assert words in text
+
+
+def test_plain_and_tta_together_are_an_argument_error(run_tool, checkpoint, tmp_path):
+    result = run_tool("infer.py", checkpoint, tmp_path / "a.png", "--plain", "--tta", "hflip")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[-1].endswith(
+        "error: --plain runs one pass without TTA; drop --plain or --tta hflip"
+    )
