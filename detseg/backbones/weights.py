@@ -73,14 +73,17 @@ def resolve_weights_path(weights: str | os.PathLike, arch: str) -> Path:
             raise FileNotFoundError(
                 f"{arch} {version} weights not found: expected {file_name} in {folder}. "
                 f"detseg never downloads; copy torchvision's {file_name} there (or set "
-                f"TORCH_HOME), or pass weights='<path to the file>' or weights=None."
+                f"TORCH_HOME), or set model.backbone_weights=<path to the file> (or "
+                f"model.backbone_weights=null: random init) in the config (from Python: "
+                f"weights='<path>' or weights=None)."
             )
         return path
     path = Path(spec).expanduser()
     if not path.is_file():
         raise FileNotFoundError(
             f"{arch} weights file not found: {path}. Pass an existing torchvision state-dict "
-            f"file, 'imagenet' (looked up in {Path(torch.hub.get_dir()) / 'checkpoints'}) or None."
+            f"file, 'imagenet' (looked up in {Path(torch.hub.get_dir()) / 'checkpoints'}) or None "
+            f"(in a config: model.backbone_weights=<path> | imagenet | null)."
         )
     return path
 

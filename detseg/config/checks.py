@@ -103,6 +103,12 @@ def coerce(value: Any, tp: Any, source: str, key_path: str, lenient: bool = Fals
     if origin in (typing.Union, types.UnionType):
         return _coerce_union(value, tp, source, key_path, lenient, bad)
     if origin is Literal:
+        if isinstance(value, bool) and not any(arg is value for arg in args):
+            raise ConfigError(
+                f"{source}: '{key_path}' must be one of {list(args)}, got {value!r}: YAML reads "
+                "yes/no/on/off/true/false as a boolean; write one of "
+                f"{', '.join(map(str, args))}"
+            )
         if value not in args:
             raise ConfigError(f"{source}: '{key_path}' must be one of {list(args)}, got {value!r}")
         return value

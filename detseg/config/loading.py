@@ -111,8 +111,8 @@ def config_from_dict(
     items = _override_items(overrides)
     formats = [item for item in items if item[0] == FORMAT_OVERRIDE]
     others = [item for item in items if item[0] != FORMAT_OVERRIDE]
-    for key_path, value, _ in [*formats, *others]:
-        _set_override(raw, key_path, value)
+    for key_path, value, where in [*formats, *others]:
+        _set_override(raw, key_path, value, source, where)
     config = _build(Config, raw, source, "")
     check_model_section(config.model, source)
     _check_data_options(config.data, source)
@@ -222,19 +222,36 @@ def _parse_override(item: str) -> tuple[str, Any, str]:
     return key_path, value, where
 
 
-def _set_override(raw: dict[str, Any], key_path: str, value: Any) -> None:
+def _set_override(
+    raw: dict[str, Any], key_path: str, value: Any, source: str = "<dict>", where: str = ""
+) -> None:
     """Set ``raw[a][b] = value`` for ``key_path = "a.b"`` (a format switch first replaces
-    the data section)."""
+    the data section). A missing or null section becomes a mapping, as it is when read.
+
+    Raises:
+        ConfigError: a section on the way is set to something else than a mapping
+            (``train: 5``): the file is wrong, and the override must not hide it.
+    """
     if key_path == FORMAT_OVERRIDE:  # another format: the data section starts afresh
+        if not isinstance(raw.get("data"), dict | None):
+            raise _not_a_mapping(source, "data", raw["data"], where)
         raw["data"] = switch_format(raw.get("data"), str(value))
     keys = key_path.split(".")
     node = raw
-    for key in keys[:-1]:
+    for depth, key in enumerate(keys[:-1]):
         child = node.get(key)
-        if not isinstance(child, dict):
+        if child is None:
             child = node[key] = {}
+        elif not isinstance(child, dict):
+            raise _not_a_mapping(source, ".".join(keys[: depth + 1]), child, where)
         node = child
     node[keys[-1]] = value
+
+
+def _not_a_mapping(source: str, key: str, value: Any, where: str) -> ConfigError:
+    """The error of ``_build`` for a section that is no mapping, naming the override too."""
+    via = f" (so {where} cannot set a key in it)" if where else ""
+    return ConfigError(f"{source}: '{key}' must be a mapping, got {value!r}{via}")
 
 
 def _field_type(keys: list[str], source: str) -> Any:

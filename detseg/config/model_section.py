@@ -121,7 +121,25 @@ def check_builder_kwargs(
         checked[key] = check_value(value, tp, source, f"model.{key}", key)
     defaults = {k: p.default for k, p in params.items() if p.default is not p.empty}
     check_backbone_args(checked, defaults, source)
+    check_anchor_levels(checked, source)
     return checked
+
+
+def check_anchor_levels(kwargs: dict[str, Any], source: str) -> None:
+    """``model.anchor_sizes`` and ``model.aspect_ratios``, when both are given as lists, have
+    one entry per feature level each, so as many entries.
+
+    Raises:
+        ConfigError: ``'model.anchor_sizes' has 1 levels but 'model.aspect_ratios' has 4 ...``.
+    """
+    sizes, ratios = kwargs.get("anchor_sizes"), kwargs.get("aspect_ratios")
+    if isinstance(sizes, list | tuple) and isinstance(ratios, list | tuple):
+        if len(sizes) != len(ratios):
+            raise ConfigError(
+                f"{source}: 'model.anchor_sizes' has {len(sizes)} levels but "
+                f"'model.aspect_ratios' has {len(ratios)}; give one list of each per feature "
+                "level (or remove model.aspect_ratios: (0.5, 1.0, 2.0) at every level)"
+            )
 
 
 def check_backbone_args(kwargs: dict[str, Any], defaults: dict[str, Any], source: str) -> None:

@@ -223,11 +223,10 @@ def _pair_by_stem(images_dir: Path, masks_dir: Path, mask_suffix: str) -> list[t
             missing.append(image.name)
     if missing:
         logger.warning(
-            "%d image(s) in %s have no label map %s<stem>%s and are left out: %s%s",
+            "%d image(s) in %s have no label map %s and are left out: %s%s",
             len(missing),
             images_dir,
-            masks_dir / "",
-            mask_suffix,
+            os.path.join(masks_dir, f"<stem>{mask_suffix}"),
             ", ".join(missing[:5]),
             " ..." if len(missing) > 5 else "",
         )
@@ -304,6 +303,15 @@ class ShapesSegmentation(FolderSegmentation):
     ) -> None:
         root = Path(root)
         ann_file = root / "annotations" / f"instances_{split}.json"
+        if not ann_file.is_file() and (root / "annotations").is_dir():
+            found = sorted(
+                p.stem[len("instances_") :] for p in ann_file.parent.glob("instances_*.json")
+            )
+            raise FileNotFoundError(
+                f"shapes_seg split {split!r} not found: no {ann_file} (the split name comes "
+                f"from data.train_split / data.val_split; splits under {root}: "
+                f"{', '.join(found) or 'none'})"
+            )
         categories = sorted(load_coco_json(ann_file)["categories"], key=lambda c: c["id"])
         if [int(c["id"]) for c in categories] != list(range(1, len(categories) + 1)):
             raise ValueError(f"{ann_file}: shapes category ids must be 1..K (the mask values)")

@@ -93,8 +93,9 @@ class AnchorGenerator:
                 )
         if len(sizes) != len(aspect_ratios):
             raise ValueError(
-                f"sizes has {len(sizes)} levels but aspect_ratios has {len(aspect_ratios)}; "
-                "give one tuple of each per feature level"
+                f"sizes has {len(sizes)} levels but aspect_ratios has {len(aspect_ratios)} "
+                "(a detector's model.anchor_sizes and model.aspect_ratios); give one tuple of "
+                "each per feature level"
             )
         self.sizes = tuple(tuple(s) for s in sizes)
         self.aspect_ratios = tuple(tuple(r) for r in aspect_ratios)
