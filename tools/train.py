@@ -87,15 +87,17 @@ def print_summary(result: TrainResult) -> None:
     from detseg.engine.validation import COCO_KEYS, SEG_KEYS, SEGM_KEYS
 
     run, totals = result.run, result.totals
+    ended = "finished in" if result.exit_code == 0 else "stopped after"  # a signal, a NaN
     print(
-        f"\nTraining finished in {result.seconds:.1f} s "
-        f"({totals['iterations']} iterations this run)."
+        f"\nTraining {ended} {result.seconds:.1f} s ({totals['iterations']} iterations this run)."
     )
     if run.best_epoch is not None:
         print(f"Best validation {result.score_key} {run.best_score:.4f} at epoch {run.best_epoch}.")
     if run.last_metrics:
         keys = SEG_KEYS if result.task == "segmentation" else COCO_KEYS
-        numbers = "  ".join(f"{k} {run.last_metrics[k]:.3f}" for k in keys)
+        if result.score_key not in keys:  # voc_mAP picks best.pt under a VOC eval.metric
+            keys = (result.score_key, *keys)
+        numbers = "  ".join(f"{k} {run.last_metrics[k]:.3f}" for k in keys if k in run.last_metrics)
         print(f"Last evaluation: {numbers}")
         if all(k in run.last_metrics for k in SEGM_KEYS):  # a mask model: mask AP too
             numbers = "  ".join(f"{k} {run.last_metrics[k]:.3f}" for k in SEGM_KEYS)

@@ -2,13 +2,17 @@
 
 Every record is one JSON object on its own line, written and flushed at once,
 so a crashed run keeps everything logged before the crash and the file can be
-read with ``[json.loads(line) for line in open(path)]``.
+read with ``[json.loads(line) for line in open(path)]``. A resumed run appends to its
+``metrics.jsonl``; a new run in a used folder first moves the old one aside with
+:func:`keep_previous_log` (``metrics.jsonl`` -> ``metrics.1.jsonl``), so that one file (and
+the ``curves.png`` drawn from it) never mixes two runs.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -55,6 +59,32 @@ class MetricLogger:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def keep_previous_log(path: str | Path) -> Path | None:
+    """Move a previous run's log ``path`` to ``<stem>.1<suffix>`` before a new run starts one.
+
+    Older copies shift up (``metrics.1.jsonl`` -> ``metrics.2.jsonl`` ...); none is dropped
+    (logs are small).
+
+    Returns:
+        Where ``path`` went, or ``None`` when there was no ``path``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    count = 1
+    while _older_log(path, count).exists():
+        count += 1
+    for k in range(count, 1, -1):  # the free slot first: nothing is overwritten
+        os.replace(_older_log(path, k - 1), _older_log(path, k))
+    os.replace(path, _older_log(path, 1))
+    return _older_log(path, 1)
+
+
+def _older_log(path: Path, k: int) -> Path:
+    """Name of the ``k``-th older copy of ``path`` (``metrics.jsonl`` -> ``metrics.1.jsonl``)."""
+    return path.with_name(f"{path.stem}.{k}{path.suffix}")
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:

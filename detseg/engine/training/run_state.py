@@ -43,6 +43,8 @@ class RunState:
         evals_since_best: evaluations since the last improvement (early stopping).
         skipped_steps: steps dropped for a non-finite loss (``train.on_nonfinite=skip``).
         last_metrics: metrics of the last evaluation (not stored in ``run``; in ``metrics``).
+        saved_iteration: iteration of the newest checkpoint this run wrote or resumed from;
+            ``None`` while there is none (not stored).
     """
 
     epoch: int = 0
@@ -53,6 +55,7 @@ class RunState:
     evals_since_best: int = 0
     skipped_steps: int = 0
     last_metrics: dict[str, Any] | None = None
+    saved_iteration: int | None = None
 
     @classmethod
     def from_meta(cls, run: dict[str, Any]) -> RunState:
@@ -66,7 +69,8 @@ class RunState:
 
     def meta(self, cat_ids: list[int] | None, **extra: Any) -> dict[str, Any]:
         """The checkpoint's ``meta`` entry (``extra`` adds keys, e.g. ``weights="ema"``)."""
-        run = {k: v for k, v in asdict(self).items() if k != "last_metrics"}
+        unstored = ("last_metrics", "saved_iteration")
+        run = {k: v for k, v in asdict(self).items() if k not in unstored}
         return {
             "detseg_version": detseg.__version__,
             "epoch": self.epoch,

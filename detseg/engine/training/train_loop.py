@@ -15,7 +15,11 @@ batch's loss is divided by its group's length and back-propagated, and one optim
 (one *iteration*) follows each group. Under ``DistributedDataParallel`` only the last batch of
 a group synchronises gradients (``no_sync``). A non-finite loss either stops training
 (``NonFiniteLossError``) or, with ``on_nonfinite="skip"``, drops its whole group: no update,
-but the iteration (and the learning-rate schedule) moves on and the skip is counted.
+but the iteration (and the learning-rate schedule) moves on and the skip is counted. The forward
+passes of a dropped group have already moved the model's buffers (BatchNorm running statistics,
+perhaps to NaN), so under ``skip`` a :class:`BufferSnapshot` saves every buffer before a group's
+first forward and puts it back when the group is dropped: weights and buffers end exactly as
+they were before the group.
 
 Waiting for data: the loop times every ``next()`` on the loader (host time; on a GPU the
 device may still be busy with the previous step, which is the point of prefetching) and
@@ -66,18 +70,75 @@ class NonFiniteLossError(RuntimeError):
     """
 
     def __init__(
-        self, iteration: int, loss_terms: dict[str, float], image_ids: list[int] | None = None
+        self,
+        iteration: int,
+        loss_terms: dict[str, float],
+        image_ids: list[int] | None = None,
+        *,
+        checkpoint_kept: bool = True,
     ) -> None:
         self.iteration = iteration
         self.loss_terms = dict(loss_terms)
         self.image_ids = list(image_ids or [])
         terms = ", ".join(f"{name}={value:.6g}" for name, value in loss_terms.items())
+        kept = (
+            "the last good checkpoint is kept"
+            if checkpoint_kept
+            else "no checkpoint was written yet"
+        )
         super().__init__(
             f"non-finite loss at iteration {iteration}: {terms}; batch image ids "
-            f"{self.image_ids}. Training stopped; the last good checkpoint is kept. Try a "
-            "lower train.lr, a longer train.warmup_iters or train.grad_clip, or "
-            "train.on_nonfinite=skip."
+            f"{self.image_ids}. Training stopped; {kept}. Try a lower train.lr, a longer "
+            "train.warmup_iters or train.grad_clip, or train.on_nonfinite=skip."
         )
+
+    def without_checkpoint(self) -> NonFiniteLossError:
+        """The same error, saying that no checkpoint was written yet (a stop before the
+        run's first save)."""
+        return NonFiniteLossError(
+            self.iteration, self.loss_terms, self.image_ids, checkpoint_kept=False
+        )
+
+
+class BufferSnapshot:
+    """A copy of a model's buffers (BatchNorm ``running_mean`` / ``running_var`` /
+    ``num_batches_tracked`` ...), taken before a step and put back when the step is dropped.
+
+    Buffers are small next to the weights; the copies are made once and refilled in place
+    (one ``torch._foreach_copy_``) by every later :meth:`save`.
+
+    Args:
+        model: the module whose buffers (all of them, floating-point or not) are saved.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model
+        self._live: list[torch.Tensor] = []
+        self._saved: list[torch.Tensor] = []
+
+    def save(self) -> None:
+        """Copy the current buffer values (reusing the storage of the previous copy)."""
+        live = [b for b in self.model.buffers() if b.numel() > 0]
+        if live and _same_layout(live, self._saved):  # (a foreach op refuses empty lists)
+            with torch.no_grad():
+                torch._foreach_copy_(self._saved, live)
+        else:  # first call, no buffers, or a buffer was replaced by one of another shape
+            self._saved = [b.detach().clone() for b in live]
+        self._live = live
+
+    def restore(self) -> None:
+        """Put the values of the last :meth:`save` back into the buffers."""
+        if self._live:
+            with torch.no_grad():
+                torch._foreach_copy_(self._live, self._saved)
+
+
+def _same_layout(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
+    """Tensors of equal shape, dtype and device, pairwise (can ``b`` take ``a``'s values?)."""
+    return len(a) == len(b) and all(
+        x.shape == y.shape and x.dtype == y.dtype and x.device == y.device
+        for x, y in zip(a, b, strict=True)
+    )
 
 
 @dataclass
@@ -201,6 +262,7 @@ class _StepSetup:
     scaler: torch.amp.GradScaler | None
     settings: StepSettings
     dist: DistInfo
+    buffers: BufferSnapshot | None = None  # on_nonfinite="skip": restored for a dropped step
 
 
 def train_one_epoch(
@@ -249,7 +311,7 @@ def train_one_epoch(
 
     Raises:
         NonFiniteLossError: a loss term is NaN or infinite and ``on_nonfinite="stop"``
-            (nothing is stepped).
+            (nothing is stepped; the bad forward may have moved the buffers).
     """
     position = position or EpochPosition()
     settings = settings or StepSettings()
@@ -261,6 +323,7 @@ def train_one_epoch(
         scaler=scaler,
         settings=settings,
         dist=dist or DistInfo(),
+        buffers=BufferSnapshot(model) if settings.on_nonfinite == "skip" else None,
     )
     epoch, start_batch, max_iters = position.epoch, position.start_batch, position.max_iters
     start_iteration, accumulate = position.start_iteration, settings.accumulate
@@ -349,6 +412,8 @@ def _micro_step(
     if any_true(len(batch.images) == 0, s.dist):
         return
     images, targets = batch_on_device(batch, s.device)
+    if s.buffers is not None and group.batches == 0:  # the group's first forward
+        s.buffers.save()
     no_sync = getattr(s.train_model, "no_sync", None)
     context = no_sync() if (no_sync is not None and not sync) else contextlib.nullcontext()
     with context:
@@ -384,6 +449,8 @@ def _non_finite(
         bad_ids = [i for _, rank_ids in reports for i in rank_ids]
         raise NonFiniteLossError(iteration, reports[0][0], bad_ids)
     group.bad_terms = reports[0][0]
+    if s.buffers is not None:  # undo what the group's forward passes did to the buffers
+        s.buffers.restore()
     if not s.dist.is_main:  # every process knows; rank 0 tells
         return
     logger.warning(

@@ -7,6 +7,9 @@ learning rate) and schedule -> work-dir check -> (resume) -> DDP -> ``torch.comp
 each epoch: train, evaluate (COCO AP, VOC mAP for a VOC ``eval.metric``, or mIoU, and the
 validation loss; the EMA model too), save ``last.pt`` (and ``best.pt`` when the score
 improves), stop early when it has not improved for ``train.patience`` evaluations -> curves.
+No checkpoint is written from a model whose weights or buffers (or its EMA's) hold NaN or
+infinity: the run stops with exit code 1 and one error line naming the tensor, and the last
+good checkpoint stays in place.
 
 Only rank 0 logs, shows progress, and writes files. A SIGINT / SIGTERM stops the run after the
 current step with a ``last.pt`` that records the position inside the epoch; ``--resume`` then
@@ -49,11 +52,13 @@ from detseg.engine.checkpointing.disk_check import (
     required_bytes,
 )
 from detseg.engine.checkpointing.interrupt import StopSignals
+from detseg.engine.records.metric_log import keep_previous_log
 from detseg.engine.records.run_records import RunRecords
 from detseg.engine.runtime.compiling import compile_for_training
 from detseg.engine.runtime.device import build_grad_scaler
 from detseg.engine.runtime.distributed import (
     DistInfo,
+    all_gather,
     any_true,
     broadcast_from_main,
     destroy_distributed,
@@ -85,7 +90,8 @@ class TrainResult:
     """What :func:`train` hands back to the command line.
 
     Attributes:
-        exit_code: 0 done (or stopped early), 1 non-finite loss, ``128 + signal`` interrupted.
+        exit_code: 0 done (or stopped early), 1 non-finite loss (or weights, see
+            :class:`NonFiniteStateError`), ``128 + signal`` interrupted.
         task: ``"detection"`` or ``"segmentation"``.
         run: the final :class:`RunState`.
         totals: ``iterations`` (this invocation), ``skipped_images``, ``dropped_boxes``.
@@ -104,6 +110,11 @@ class TrainResult:
     work_dir: Path
     is_main: bool = True
     score_key: str = "AP"
+
+
+class NonFiniteStateError(RuntimeError):
+    """The model (or its EMA copy) holds a NaN or infinite weight or buffer: no checkpoint is
+    written from it (the message names the tensor)."""
 
 
 def task_of(cfg: Config) -> str:
@@ -305,7 +316,9 @@ def prepare_work_dir(run: TrainingRun, resume: bool = False) -> None:
     A new run (not ``resume``) in a used work dir loses nothing: the previous run's ``best.pt``
     is kept as ``best.1.pt`` (older copies shift up to ``train.keep_checkpoints``, see
     :func:`~detseg.engine.checkpointing.checkpoint.keep_previous`) and one line says so; its
-    ``last.pt`` becomes ``last.1.pt`` at the first save, as every ``last.pt`` does.
+    ``last.pt`` becomes ``last.1.pt`` at the first save, as every ``last.pt`` does. Its
+    ``metrics.jsonl`` becomes ``metrics.1.jsonl`` (:func:`keep_previous_log`): the new run
+    starts a fresh log, while a resumed run appends to its own.
 
     Raises:
         WorkDirError: the folder is not writable or its disk too full.
@@ -323,6 +336,9 @@ def prepare_work_dir(run: TrainingRun, resume: bool = False) -> None:
                 logger.info("removed %s, left by an interrupted checkpoint write", stale)
             if not resume:
                 keep_previous(run.work_dir / "best.pt", keep)
+                log = keep_previous_log(run.work_dir / "metrics.jsonl")
+                if log is not None:
+                    logger.info("a previous run's metrics.jsonl is kept as %s", log.name)
             config_text = yaml.safe_dump(run.cfg.to_dict(), sort_keys=False)
             (run.work_dir / "config.yaml").write_text(config_text)
         except (WorkDirError, OSError) as err:
@@ -348,6 +364,7 @@ def resume_run(run: TrainingRun) -> None:
         seed_everything(run.cfg.seed + run.dist.rank + saved["meta"]["iteration"])
     run.state = RunState.from_meta(saved["meta"]["run"])
     state = run.state
+    state.saved_iteration = state.iteration
     saved_world = int(saved.get("world_size", 1))
     if saved_world != run.dist.world_size and state.epoch_batches:
         position = state.epoch_batches * saved_world // run.dist.world_size
@@ -375,7 +392,22 @@ def finished(run: TrainingRun) -> bool:
 
 
 def run_epochs(run: TrainingRun) -> int:
-    """The epoch loop; returns the exit code (0, 1 non-finite loss, 128 + signal)."""
+    """The epoch loop; returns the exit code (0, 1 non-finite loss or weights, 128 + signal)."""
+    try:
+        return epoch_loop(run)
+    except NonFiniteStateError as err:
+        if run.dist.is_main:  # every process raised it, with the same message
+            logger.error("%s", err)
+        run.records.log({"type": "error", "epoch": run.state.epoch, "message": str(err)})
+        return 1
+
+
+def epoch_loop(run: TrainingRun) -> int:
+    """Train, evaluate and save epoch after epoch; returns the exit code of :func:`run_epochs`.
+
+    Raises:
+        NonFiniteStateError: the model became non-finite (checked before every save).
+    """
     t, state = run.cfg.train, run.state
     while not finished(run):
         epoch = state.epoch
@@ -383,28 +415,89 @@ def run_epochs(run: TrainingRun) -> int:
         if stats is None:
             return 1
         if stats.interrupted:
-            save_last(run)
+            save_last_checked(run)
             return run.stop.exit_code
         run.records.log(epoch_record(epoch, state.iteration, stats))
+        warn_if_all_skipped(epoch, stats)
+        check_finite(run, "last.pt")  # before the evaluation of a broken model
         done = epoch + 1 >= t.epochs or (t.max_iters is not None and state.iteration >= t.max_iters)
         metrics = None
         if (epoch + 1) % t.eval_every == 0 or done:
             metrics = evaluate_epoch(run)
             if metrics is None:  # interrupted during evaluation: redo it on resume
-                save_last(run)
+                save_last_checked(run)
                 return run.stop.exit_code
         state.epoch, state.epoch_batches = epoch + 1, 0
         state.last_metrics = metrics
         score = None if metrics is None else metrics[run.score_key]
         improved = state.record_score(score, epoch)
-        save_last(run)
+        save_last_checked(run)
         if improved:
-            save_best(run)
+            save_best(run)  # the weights save_last_checked just found finite
         if state.should_stop_early(t.patience):
             logger.info("no improvement for %d evaluations: stopping early", t.patience)
             run.records.log({"type": "early_stop", "epoch": epoch, "iteration": state.iteration})
             break
     return 0
+
+
+def warn_if_all_skipped(epoch: int, stats: EpochStats) -> None:
+    """One warning when every step of an epoch was dropped for a non-finite loss."""
+    if stats.iterations and stats.skipped_steps == stats.iterations:
+        logger.warning(
+            "every step of epoch %d (%d) was skipped for a non-finite loss: the model is not "
+            "learning; try a lower train.lr, a longer train.warmup_iters or train.grad_clip",
+            epoch,
+            stats.iterations,
+        )
+
+
+def checkpoint_note(state: RunState) -> str:
+    """What is on disk for this run: the end of an error message about a stop."""
+    if state.saved_iteration is None:
+        return "no checkpoint was written yet"
+    return f"the last good checkpoint (iteration {state.saved_iteration}) is kept"
+
+
+def non_finite_tensor(run: TrainingRun) -> str | None:
+    """Name of the first weight or buffer of the model (or of its EMA copy) that holds NaN or
+    infinity, e.g. ``"model backbone.bn1.running_var"``; ``None`` when all are finite."""
+    models = {"model": run.model, "EMA model": None if run.ema is None else run.ema.model}
+    for owner, model in models.items():
+        if model is None:
+            continue
+        for name, tensor in model.state_dict().items():
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+                return f"{owner} {name}"
+    return None
+
+
+def check_finite(run: TrainingRun, file: str) -> None:
+    """Refuse to write ``file`` from a model with a NaN or infinite weight or buffer (every
+    process checks its own copy; all of them raise together).
+
+    Raises:
+        NonFiniteStateError: naming the tensor, and saying whether a good checkpoint is kept.
+    """
+    bad = next((name for name in all_gather(non_finite_tensor(run), run.dist) if name), None)
+    if bad is None:
+        return
+    raise NonFiniteStateError(
+        f"refusing to write {file} at iteration {run.state.iteration}: {bad} holds NaN or "
+        f"infinite values. Training stopped; {checkpoint_note(run.state)}. Try a lower "
+        "train.lr, a longer train.warmup_iters or train.grad_clip."
+    )
+
+
+def save_last_checked(run: TrainingRun) -> None:
+    """:func:`check_finite`, then ``save_last``; remembers the iteration saved.
+
+    Raises:
+        NonFiniteStateError: nothing was written.
+    """
+    check_finite(run, "last.pt")
+    save_last(run)
+    run.state.saved_iteration = run.state.iteration
 
 
 def epoch_record(epoch: int, iteration: int, stats: EpochStats) -> dict[str, Any]:
@@ -454,6 +547,8 @@ def train_epoch(run: TrainingRun) -> EpochStats | None:
             after_step=lambda info: end_of_step(run, info),
         )
     except NonFiniteLossError as err:  # last.pt / best.pt keep the last good state
+        if state.saved_iteration is None:
+            err = err.without_checkpoint()
         if run.dist.is_main:  # every process raised it, with the same message
             logger.error("%s", err)
         run.records.log({"type": "error", "epoch": state.epoch, "message": str(err)})
@@ -489,10 +584,10 @@ def end_of_step(run: TrainingRun, info: StepInfo) -> bool:
     if stop:
         run.stop.signum = run.stop.signum or signal.SIGINT  # the signal reached another process
     elif t.checkpoint_every is not None and state.iteration % t.checkpoint_every == 0:
-        save_last(run)
+        save_last_checked(run)
     if run.after_step is not None:
         run.after_step(state)
     return stop
 
 
-__all__ = ["CheckpointError", "TrainResult", "WorkDirError", "train"]
+__all__ = ["CheckpointError", "NonFiniteStateError", "TrainResult", "WorkDirError", "train"]

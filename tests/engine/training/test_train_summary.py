@@ -1,0 +1,48 @@
+"""The end-of-run summary of tools/train.py."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from detseg.engine.training import RunState
+from detseg.engine.training.trainer import TrainResult
+from detseg.engine.validation.detection import COCO_KEYS
+
+TOOL = Path(__file__).resolve().parents[3] / "tools" / "train.py"
+
+
+@pytest.fixture(scope="module")
+def tool():
+    spec = importlib.util.spec_from_file_location("tool_train_summary", TOOL)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _result(tmp_path, exit_code: int, **run) -> TrainResult:
+    totals = {"iterations": 16, "skipped_images": 0, "dropped_boxes": 0}
+    return TrainResult(exit_code, "detection", RunState(**run), totals, 6.0, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "words"), [(0, "finished in"), (143, "stopped after"), (1, "stopped after")]
+)
+def test_an_interrupted_run_says_stopped(tool, tmp_path, capsys, exit_code, words):
+    tool.print_summary(_result(tmp_path, exit_code))
+    out = capsys.readouterr().out
+    assert f"Training {words} 6.0 s (16 iterations this run)." in out
+    assert ("Interrupted: resume with --resume" in out) == (exit_code > 128)
+
+
+def test_a_voc_metric_run_shows_its_score_key(tool, tmp_path, capsys):
+    metrics = {key: 0.25 for key in COCO_KEYS} | {"voc_mAP": 0.5}
+    result = _result(tmp_path, 0, best_score=0.5, best_epoch=1, last_metrics=metrics)
+    result.score_key = "voc_mAP"
+    tool.print_summary(result)
+    out = capsys.readouterr().out
+    assert "Best validation voc_mAP 0.5000 at epoch 1." in out
+    assert "Last evaluation: voc_mAP 0.500  AP 0.250" in out
