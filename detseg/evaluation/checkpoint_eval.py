@@ -40,6 +40,7 @@ from detseg.data.registry import build_dataset, with_known_classes
 from detseg.data.seg_loader import build_segmentation_loader
 from detseg.engine.checkpointing import load_checkpoint, model_from_checkpoint
 from detseg.engine.runtime import resolve_amp, resolve_device
+from detseg.engine.training.model_setup import check_model_task
 from detseg.engine.validation import (
     DatasetHead,
     class_names_with_background,
@@ -85,7 +86,8 @@ def evaluate_checkpoint(
             checkpoint's data section: evaluate on another dataset of the same classes.
 
     Raises:
-        ConfigError: a bad override.
+        ConfigError: a bad override, or the model's task (detection, segmentation) is not
+            the data's (``data.format``).
         CheckpointError: an unreadable checkpoint.
         ValueError: the val split's classes differ from the checkpoint's.
         NotADirectoryError: ``out`` is a file (checked before any work).
@@ -102,6 +104,7 @@ def evaluate_checkpoint(
     model, _, classes = model_from_checkpoint(
         state, device, cfg.model.to_dict(), source=str(checkpoint)
     )
+    check_model_task(model, cfg, source=str(checkpoint))  # before any data is read
     val_set: Any = build_dataset(with_known_classes(cfg.data.dataset_kwargs(), classes), "val")
     if list(val_set.classes) != classes:
         raise ValueError(

@@ -17,7 +17,9 @@ the box of its mask, so the box numbers come beside the mask numbers.
 
 from __future__ import annotations
 
+import logging
 import os
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,8 @@ from detseg.evaluation.coco_format import segmentation_mask
 from detseg.evaluation.file_names import match_file_names
 from detseg.evaluation.summary import EvaluationSummary, write_coco_report
 from detseg.evaluation.voc_coco import is_voc_metric, resolve_metric
+
+logger = logging.getLogger(__name__)
 
 
 def evaluate_prediction_files(
@@ -86,12 +90,15 @@ def evaluate_prediction_files(
     check_ground_truth(gt_dict, str(gt))
     warn_about_ground_truth(gt_dict, str(gt))
     records = _read_json(predictions, list, "predictions")
+    segm = iou_type == "segm"
+    image_ids = {img["id"] for img in gt_dict["images"]}
     for i, record in enumerate(records):
         check_detection(record, i, str(predictions))
+        _check_record(record, i, predictions, image_ids, segm)
+    records = _known_categories(records, gt_dict, predictions)
     detections = match_file_names(gt_dict, records)
-    segm = iou_type == "segm"
     if segm:
-        detections = _with_mask_boxes(detections, gt_dict, predictions)
+        detections = _with_mask_boxes(detections, gt_dict)
     if images_dir is not None and not Path(images_dir).is_dir():
         raise FileNotFoundError(f"images folder {images_dir} is not a folder")
     info = {
@@ -121,20 +128,12 @@ def evaluate_prediction_files(
     )
 
 
-def _with_mask_boxes(detections: list[dict], gt: dict, source: Path) -> list[dict]:
-    """``detections`` where a record without ``bbox`` has the box of its ``segmentation``.
-
-    Raises:
-        ValueError: a record has no ``segmentation`` (named by its position in ``source``).
-    """
+def _with_mask_boxes(detections: list[dict], gt: dict) -> list[dict]:
+    """``detections`` (each with a ``segmentation``: :func:`_check_record`) where a record
+    without ``bbox`` has the box of its ``segmentation``."""
     sizes = {img.get("id"): (img.get("height"), img.get("width")) for img in gt["images"]}
     out = []
-    for i, det in enumerate(detections):
-        if not det.get("segmentation"):
-            raise ValueError(
-                f"{source}: detection {i} has no 'segmentation'; --iou-type segm scores masks: "
-                "give each record an RLE or polygons (tools/eval.py's detections.json has them)"
-            )
+    for det in detections:
         if "bbox" not in det:
             height, width = sizes.get(det["image_id"], (None, None))
             mask = segmentation_mask(det["segmentation"], int(height or 0), int(width or 0))
@@ -142,6 +141,65 @@ def _with_mask_boxes(detections: list[dict], gt: dict, source: Path) -> list[dic
             det = {**det, "bbox": [float(v) for v in mask_utils.toBbox(rle)]}
         out.append(det)
     return out
+
+
+def _check_record(record: dict, index: int, source: Path, image_ids: set, segm: bool) -> None:
+    """What the evaluation needs of record ``index`` of ``source`` (whose present fields
+    :func:`~detseg.evaluation.coco.check_detection` has checked): ``score``, ``category_id``,
+    ``bbox`` (``segmentation`` with ``segm``, the box then optional) of a size >= 0, and an
+    ``image_id`` of a gt image (or a ``file_name``, matched later).
+
+    Raises:
+        ValueError: naming ``source``, the detection's position and the missing or bad field.
+    """
+    where = f"{source}: detection {index}"
+    if segm and not record.get("segmentation"):
+        raise ValueError(
+            f"{where} has no 'segmentation'; --iou-type segm scores masks: "
+            "give each record an RLE or polygons (tools/eval.py's detections.json has them)"
+        )
+    needed = ["score", "category_id", *([] if segm else ["bbox"])]
+    needed += [] if "file_name" in record else ["image_id"]
+    missing = [key for key in needed if key not in record]
+    if missing:
+        keys = " and ".join(repr(key) for key in missing)
+        raise ValueError(
+            f"{where} lacks {keys}; every record needs 'image_id' (or 'file_name'), "
+            f"'category_id', 'score' and {'segmentation' if segm else 'bbox'!r}"
+        )
+    if "bbox" in record and min(record["bbox"][2:]) < 0:
+        raise ValueError(
+            f"{where} has bbox {record['bbox']!r} of negative size; expected [x, y, w, h] "
+            "with w, h >= 0 (COCO boxes are xywh, not xyxy)"
+        )
+    if "file_name" not in record and record["image_id"] not in image_ids:
+        some = sorted(image_ids, key=str)[:3]
+        raise ValueError(
+            f"{where} has image_id {record['image_id']!r}, which is not an image of the ground "
+            f"truth (ids e.g. {some}); give the gt's images[].id (or a 'file_name')"
+        )
+
+
+def _known_categories(records: list[dict], gt: dict, source: Path) -> list[dict]:
+    """``records`` without those whose ``category_id`` is not among the gt's ``categories``,
+    with one warning naming the first few such ids; COCOeval ignores them in any case, so
+    the numbers are the same."""
+    cat_ids = {c.get("id") for c in gt["categories"] if isinstance(c, dict)}
+    unknown = Counter(r["category_id"] for r in records if r["category_id"] not in cat_ids)
+    if not unknown:
+        return records
+    first = next(i for i, r in enumerate(records) if r["category_id"] not in cat_ids)
+    logger.warning(
+        "%s: %d detection(s) have a category_id absent from the gt's categories (%s; first: "
+        "detection %d), ignored by the evaluation; the gt's category ids are %s",
+        source,
+        sum(unknown.values()),
+        ", ".join(f"category_id {cat!r}: {n}" for cat, n in unknown.most_common(5))
+        + (" ..." if len(unknown) > 5 else ""),
+        first,
+        sorted(cat_ids, key=str)[:10],
+    )
+    return [r for r in records if r["category_id"] in cat_ids]
 
 
 def _read_json(path: Path, kind: type, what: str) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -22,6 +23,7 @@ from detseg.choices.compile_modes import CompileMode
 from detseg.config import Config, ConfigError
 from detseg.convert.init_weights import load_init_weights
 from detseg.data.registry import SEG_DATASETS
+from detseg.engine.checkpointing import CheckpointError, load_checkpoint
 from detseg.engine.runtime.device import (
     AmpMode,
     resolve_amp,
@@ -30,6 +32,7 @@ from detseg.engine.runtime.device import (
 )
 from detseg.engine.runtime.distributed import DistInfo, convert_sync_batchnorm
 from detseg.models import build_model
+from detseg.torch_files import state_mismatch
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +90,13 @@ def build_run_model(
     Raises:
         ConfigError: the model does not fit the data's task, or ``train.sync_bn`` on the CPU
             with several processes.
+        CheckpointError: ``resume`` and the weights in the work dir's ``last.pt`` do not fit
+            the model (see :func:`check_resume_weights`).
     """
     model = build_model(cfg.model.builder_dict(), num_classes=num_classes)
+    check_task(model, task, cfg)
+    if resume and cfg.work_dir:
+        check_resume_weights(model, Path(cfg.work_dir) / "last.pt")
     if cfg.model.init_from is not None and not resume:
         report = load_init_weights(model, cfg.model.init_from)
         for line in report.lines() if dist.is_main else []:
@@ -96,20 +104,67 @@ def build_run_model(
     model = model.to(device)
     if settings.channels_last:
         to_channels_last(model)
-    check_task(model, task, cfg)
     return convert_sync_batchnorm(model, dist, device, cfg.train.sync_bn)
+
+
+def check_resume_weights(model: nn.Module, last: Path) -> None:
+    """The weights of ``last`` (a ``last.pt`` to resume) must fit ``model``, the model of the
+    config a resumed run got: a different model or other classes is one line, not torch's
+    page of tensor names. Checked before the work dir's ``config.yaml`` is rewritten, so the
+    message can point to it; the checkpoint is only read. An unreadable ``last.pt`` is left to
+    the resume itself (which falls back to the older copies and says why).
+
+    Raises:
+        CheckpointError: naming ``last``, the mismatch (:func:`~detseg.torch_files.
+            state_mismatch`) and the config to resume with.
+    """
+    try:
+        saved = load_checkpoint(last)
+    except CheckpointError:
+        return
+    weights = saved["model"]
+    mismatch = (
+        state_mismatch(model.state_dict(), weights, ())
+        if isinstance(weights, dict)
+        else f"'model' is a {type(weights).__name__}, not a state dict"
+    )
+    if mismatch is None:
+        return
+    config = last.parent / "config.yaml"
+    raise CheckpointError(
+        f"cannot resume from {last}: its weights do not fit the configured model ({mismatch}); "
+        f"the config differs from the run's (model or classes): resume with the config the run "
+        f"was started with, e.g. tools/train.py {config} --work-dir {last.parent} --resume, "
+        "or start a new run in another --work-dir"
+    )
+
+
+def data_task(cfg: Config) -> str:
+    """``"segmentation"`` for a segmentation ``data.format``, else ``"detection"``."""
+    return "segmentation" if cfg.data.format in SEG_DATASETS else "detection"
+
+
+def check_model_task(model: Any, cfg: Config, source: str = "", task: str | None = None) -> None:
+    """The model (a detector or a segmenter) must solve the task of ``cfg.data.format``;
+    checked before any data is read (training, and the evaluation of a checkpoint).
+
+    Raises:
+        ConfigError: one line, prefixed with ``source`` (e.g. the checkpoint) when given.
+    """
+    model_task, task = getattr(model, "task", "detection"), task or data_task(cfg)
+    if model_task != task:
+        prefix = f"{source}: " if source else ""
+        raise ConfigError(
+            f"{prefix}model.name {cfg.model.name!r} is a {model_task} model but data.format "
+            f"{cfg.data.format!r} is a {task} dataset; segmentation formats are "
+            f"{', '.join(SEG_DATASETS)}; give data of the model's task"
+        )
 
 
 def check_task(model: Any, task: str, cfg: Config) -> None:
     """The model must solve the task of the data (a detector on masks cannot train, a model
     with a mask head needs instance masks)."""
-    model_task = getattr(model, "task", "detection")
-    if model_task != task:
-        raise ConfigError(
-            f"model.name {cfg.model.name!r} is a {model_task} model but data.format "
-            f"{cfg.data.format!r} is a {task} dataset; segmentation formats are "
-            f"{', '.join(SEG_DATASETS)}"
-        )
+    check_model_task(model, cfg, task=task)
     if getattr(model, "has_masks", False) and not cfg.data.options.get("load_masks"):
         raise ConfigError(
             f"model {cfg.model.name} needs instance masks: data.format coco with "

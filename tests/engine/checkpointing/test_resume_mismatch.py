@@ -1,0 +1,74 @@
+"""Resuming with a config whose model does not fit ``last.pt`` (another model, other classes)
+is one line naming ``last.pt``, the mismatch and the run's ``config.yaml``; nothing is changed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from random_checkpoints import write_checkpoint
+from tiny_detector import tiny_faster_rcnn
+
+from detseg.config import load_config
+from detseg.engine.checkpointing import CheckpointError
+from detseg.engine.runtime.distributed import DistInfo
+from detseg.engine.training.model_setup import DeviceSettings, build_run_model
+
+REPO = Path(__file__).resolve().parents[3]
+TINY = [*tiny_faster_rcnn(), "device=cpu"]
+
+
+def _run_dir(tmp_path: Path) -> Path:
+    work_dir = tmp_path / "run"
+    work_dir.mkdir()
+    write_checkpoint(work_dir / "last.pt", "configs/demo.yaml", TINY)
+    (work_dir / "config.yaml").write_text("the run's own config\n")
+    return work_dir
+
+
+def _build(work_dir: Path, overrides: list[str], num_classes: int = 5, resume: bool = True):
+    cfg = load_config(REPO / "configs" / "demo.yaml", [*TINY, *overrides])
+    cfg.work_dir = str(work_dir)
+    return build_run_model(
+        cfg,
+        num_classes,
+        "detection",
+        torch.device("cpu"),
+        DistInfo(),
+        settings=DeviceSettings(),
+        resume=resume,
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "num_classes", "summary"),
+    [
+        ([], 3, r"tensors differ: .*of another shape, e\.g\. roi_heads\..* in the file"),
+        (["model.representation_size=16"], 5, r"tensors differ"),
+    ],
+)
+def test_a_config_that_does_not_fit_last_pt_is_one_line(tmp_path, overrides, num_classes, summary):
+    work_dir = _run_dir(tmp_path)
+    before = (work_dir / "last.pt").read_bytes()
+    with pytest.raises(CheckpointError, match=summary) as info:
+        _build(work_dir, overrides, num_classes)
+    message = str(info.value)
+    assert "\n" not in message and len(message) < 400 + 3 * len(str(work_dir))
+    assert message.startswith(f"cannot resume from {work_dir / 'last.pt'}: ")
+    assert str(work_dir / "config.yaml") in message
+    assert (work_dir / "last.pt").read_bytes() == before
+    assert (work_dir / "config.yaml").read_text() == "the run's own config\n"
+
+
+def test_a_fitting_config_resumes_and_a_new_run_is_not_checked(tmp_path):
+    work_dir = _run_dir(tmp_path)
+    _build(work_dir, [], 5)
+    _build(work_dir, [], 2, resume=False)  # a new run's model is not last.pt's
+
+
+def test_an_unreadable_last_pt_is_left_to_the_resume(tmp_path):
+    work_dir = _run_dir(tmp_path)
+    (work_dir / "last.pt").write_bytes(b"")
+    _build(work_dir, [], 2)
