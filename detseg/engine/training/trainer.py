@@ -81,6 +81,7 @@ from detseg.engine.training.train_loop import (
 )
 from detseg.engine.training.train_steps import evaluate_epoch, finish_run, save_best, save_last
 from detseg.engine.training.training_run import AfterStep, TrainingRun
+from detseg.torch_files import load_state_error, state_mismatch
 
 logger = logging.getLogger(__name__)
 
@@ -356,7 +357,14 @@ def resume_run(run: TrainingRun) -> None:
         CheckpointError: no readable checkpoint, or it lacks the training state.
     """
     saved, source = load_resumable(run.work_dir / "last.pt", set_aside_damaged=run.dist.is_main)
-    run.model.load_state_dict(saved["model"])
+    try:
+        run.model.load_state_dict(saved["model"])
+    except (RuntimeError, TypeError) as err:  # an older copy (last.N.pt) of another model
+        why = state_mismatch(run.model.state_dict(), saved["model"], ()) or load_state_error(err)
+        raise CheckpointError(
+            f"cannot resume from {source}: its weights do not fit the configured model ({why}); "
+            f"resume with the config the run was started with ({run.work_dir / 'config.yaml'})"
+        ) from err
     restore_training_state(
         saved, run.optimizer, run.scheduler, run.scaler, ema=run.ema, rank=run.dist.rank
     )

@@ -72,3 +72,22 @@ def test_an_unreadable_last_pt_is_left_to_the_resume(tmp_path):
     work_dir = _run_dir(tmp_path)
     (work_dir / "last.pt").write_bytes(b"")
     _build(work_dir, [], 2)
+
+
+def test_an_older_copy_that_does_not_fit_is_one_line(tmp_path):
+    """last.pt unreadable, last.1.pt of another class count: the copy the resume falls back to
+    is named, with the mismatch and the run's config.yaml."""
+    from types import SimpleNamespace
+
+    from detseg.engine.training.trainer import resume_run
+
+    work_dir = _run_dir(tmp_path)
+    (work_dir / "last.pt").rename(work_dir / "last.1.pt")
+    (work_dir / "last.pt").write_bytes(b"")
+    model = _build(work_dir, [], 3, resume=False)
+    run = SimpleNamespace(work_dir=work_dir, dist=DistInfo(), model=model)
+    with pytest.raises(CheckpointError, match=r"tensors differ") as info:
+        resume_run(run)
+    message = str(info.value)
+    assert message.startswith(f"cannot resume from {work_dir / 'last.1.pt'}: ")
+    assert "\n" not in message and str(work_dir / "config.yaml") in message
