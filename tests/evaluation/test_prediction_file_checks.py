@@ -147,3 +147,52 @@ def test_an_output_file_where_the_report_folder_goes_is_refused_first(tmp_path):
     with pytest.raises(NotADirectoryError, match="is a file; give a folder"):
         evaluate_prediction_files(tmp_path / "gt.json", tmp_path / "pred.json", out=out)
     assert out.read_text() == "a file"
+
+
+GOOD = DETECTIONS[0]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"bbox": [1, 1, -5, 5]}, r"detection 1 has bbox \[1, 1, -5, 5\] of negative size"),
+        ({"bbox": [1, 1, 5, float("nan")]}, r"detection 1 has bbox .*expected \[x, y, w, h\]"),
+        ({"image_id": 9}, r"detection 1 has image_id 9, which is not an image of the ground"),
+        ({"image_id": None}, r"detection 1 lacks 'image_id'"),
+        ({"score": None}, r"detection 1 lacks 'score';"),
+        ({"category_id": None, "bbox": None}, r"detection 1 lacks 'category_id' and 'bbox';"),
+    ],
+)
+def test_a_bad_record_is_named(tmp_path, change, message):
+    bad = {k: v for k, v in {**GOOD, **change}.items() if v is not None}
+    gt, pred = _files(tmp_path, detections=[GOOD, bad])
+    with pytest.raises(ValueError, match=message) as info:
+        evaluate_prediction_files(gt, pred, out=tmp_path / "out")
+    assert str(info.value).startswith(f"{pred}: detection 1 ")
+
+
+def test_segm_names_the_missing_segmentation(tmp_path):
+    gt, pred = _files(tmp_path, detections=[GOOD])
+    with pytest.raises(ValueError, match=r"pred.json: detection 0 has no 'segmentation'"):
+        evaluate_prediction_files(gt, pred, out=tmp_path / "out", iou_type="segm")
+
+
+def test_unknown_categories_are_ignored_with_their_ids_named(tmp_path, caplog):
+    gt, pred = _files(tmp_path, detections=[GOOD])
+    base = evaluate_prediction_files(gt, pred, out=tmp_path / "base", worst_k=0)
+    records = [GOOD, {**GOOD, "category_id": 77}, {**GOOD, "image_id": 2, "category_id": "circle"}]
+    gt, pred = _files(tmp_path, detections=records)
+    with caplog.at_level(logging.WARNING):
+        summary = evaluate_prediction_files(gt, pred, out=tmp_path / "out", worst_k=0)
+    assert f"{pred}: 2 detection(s) have a category_id absent from the gt" in caplog.text
+    assert "category_id 77: 1" in caplog.text and "category_id 'circle': 1" in caplog.text
+    assert "first: detection 1" in caplog.text
+    assert summary.metrics["AP"] == base.metrics["AP"]
+
+
+def test_the_eval_tool_says_it_in_one_line(tmp_path, run_tool):
+    gt, pred = _files(tmp_path, detections=[GOOD, {**GOOD, "bbox": [1, 1, -5, 5]}])
+    result = run_tool("eval.py", "--gt", gt, "--pred", pred, "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "pred.json: detection 1 has bbox [1, 1, -5, 5] of negative size" in result.stderr
