@@ -71,10 +71,12 @@ BACKENDS = ("faster", "pycocotools")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="COCO (or VOC, see --metric) bbox evaluation report (metrics.json, PR "
-        "curves, confusion matrix, report.html) of a detseg checkpoint on its validation "
-        "split, or of a predictions file against a COCO ground truth (give CHECKPOINT, or "
-        "--gt and --pred); mask AP too for a Mask R-CNN checkpoint or with --iou-type segm.",
+        description="Evaluation report of a detseg checkpoint on its validation split, or of a "
+        "predictions file against a COCO ground truth (give CHECKPOINT, or --gt and --pred). "
+        "A detector: COCO (or VOC, see --metric) box AP, metrics.json, PR curves, confusion "
+        "matrix, report.html; mask AP too for a Mask R-CNN checkpoint or with --iou-type segm. "
+        "A segmenter: mIoU, pixel accuracy, frequency-weighted IoU and per-class IoU, "
+        "metrics.json and confusion_matrix.png.",
         epilog="--pred records with a file_name (tools/infer.py's predictions.json) take the id "
         "of the gt image whose images[].file_name ends their path (their own image_id is "
         "ignored); records naming no gt image are dropped with a warning. infer.py keeps only "

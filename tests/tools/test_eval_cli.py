@@ -166,3 +166,11 @@ def test_gt_and_pred_with_iou_type_segm(mask_run, mask_eval, run_tool):
     checkpoint_form = json.loads((out / "metrics.json").read_text())
     for key in (*COCO_KEYS, *SEGM_KEYS):
         assert metrics[key] == checkpoint_form[key], key
+
+
+def test_help_describes_detectors_and_segmenters(run_tool):
+    result = run_tool("eval.py", "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    for words in ("box AP", "mask AP", "mIoU", "per-class IoU", "confusion_matrix.png"):
+        assert words in text
