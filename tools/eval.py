@@ -194,6 +194,8 @@ def _form_problem(args: argparse.Namespace) -> str | None:
         )
     if args.checkpoint is None and args.set:
         return "--set overrides a checkpoint's config; it has no use with --gt/--pred"
+    if args.checkpoint is None and args.data is not None:
+        return "--data replaces a checkpoint's data section; --gt names the ground truth here"
     if args.worst_k < 0:
         return f"--worst-k must be >= 0, got {args.worst_k}"
     return score_threshold_problem(args.score_thr)

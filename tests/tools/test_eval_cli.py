@@ -87,6 +87,8 @@ def test_an_unmatched_predictions_file_is_an_error(tmp_path, run_tool):
         (["run/best.pt", "--images", "imgs"], "--images is for the --gt/--pred form"),
         (["run/best.pt", "--metric", "voc10"], "invalid choice: 'voc10'"),
         (["run/best.pt", "--iou-type", "segm"], "--iou-type is for the --gt/--pred form"),
+        (["--gt", "g.json", "--pred", "p.json", "--set", "x=1"], "it has no use with --gt/--pred"),
+        (["--gt", "g.json", "--pred", "p.json", "--data", "d.yaml"], "--gt names the ground"),
     ],
 )
 def test_bad_invocation_exits_nonzero_with_a_message(argv, message, run_tool):
