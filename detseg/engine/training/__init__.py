@@ -17,7 +17,7 @@
   position inside it, best score, early stopping), saved in every checkpoint.
 """
 
-from detseg.engine.training.model_setup import DeviceSettings, device_settings
+from detseg.engine.training.model_setup import DeviceSettings, data_task, device_settings
 from detseg.engine.training.run_state import SCORE_KEY, RunState, score_key
 from detseg.engine.training.train_data import TrainData, build_data
 from detseg.engine.training.train_loop import (
@@ -29,10 +29,11 @@ from detseg.engine.training.train_loop import (
     train_one_epoch,
 )
 from detseg.engine.training.train_steps import evaluate_epoch, finish_run, save_best, save_last
-from detseg.engine.training.trainer import TrainResult, task_of, train
+from detseg.engine.training.trainer import TrainResult, train
 from detseg.engine.training.training_run import AfterStep, TrainingRun
 
 __all__ = [
+    "data_task",
     "SCORE_KEY",
     "AfterStep",
     "DeviceSettings",
@@ -52,7 +53,6 @@ __all__ = [
     "save_best",
     "save_last",
     "score_key",
-    "task_of",
     "train",
     "train_one_epoch",
 ]

@@ -35,7 +35,6 @@ from torch import nn
 
 from detseg.config import Config
 from detseg.data.loader import EpochBatchSampler
-from detseg.data.registry import SEG_DATASETS
 from detseg.engine.checkpointing.checkpoint import (
     CheckpointError,
     keep_previous,
@@ -68,7 +67,7 @@ from detseg.engine.runtime.distributed import (
 from detseg.engine.solver.ema import ModelEMA
 from detseg.engine.solver.optim import build_optimizer, scaled_lr
 from detseg.engine.solver.schedules import scheduler_from_config
-from detseg.engine.training.model_setup import build_run_model, device_settings
+from detseg.engine.training.model_setup import build_run_model, data_task, device_settings
 from detseg.engine.training.run_state import RunState
 from detseg.engine.training.train_data import build_data
 from detseg.engine.training.train_loop import (
@@ -116,11 +115,6 @@ class TrainResult:
 class NonFiniteStateError(RuntimeError):
     """The model (or its EMA copy) holds a NaN or infinite weight or buffer: no checkpoint is
     written from it (the message names the tensor)."""
-
-
-def task_of(cfg: Config) -> str:
-    """``"segmentation"`` for a segmentation ``data.format``, else ``"detection"``."""
-    return "segmentation" if cfg.data.format in SEG_DATASETS else "detection"
 
 
 def train(
@@ -193,7 +187,7 @@ def _train(
     cfg.work_dir = str(work_dir)
     start = time.time()
     seed_everything(cfg.seed)
-    task = task_of(cfg)
+    task = data_task(cfg)
     settings = device_settings(cfg, device)
     logger.info(
         "%s on %s, %d process(es): amp %s (train.amp %s), channels_last %s, compile %s",
