@@ -193,7 +193,9 @@ def convert_sync_batchnorm(
 ) -> nn.Module:
     """``train.sync_bn``: BatchNorm layers share their batch statistics across processes.
 
-    Frozen BatchNorm layers are left alone. On one process this is plain BatchNorm.
+    Frozen BatchNorm layers are left alone. Where the option changes nothing (one process, or
+    a model without a trainable BatchNorm layer) a warning says so and the model is returned
+    as it is.
 
     Raises:
         ConfigError: asked for on the CPU with several processes (SyncBatchNorm has CUDA
@@ -201,8 +203,18 @@ def convert_sync_batchnorm(
     """
     if not enabled:
         return model
+    if not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()):
+        logger.warning(
+            "train.sync_bn=true has no effect: the model has no trainable BatchNorm layer "
+            "(frozen BatchNorm keeps fixed statistics); set train.sync_bn=false"
+        )
+        return model
     if not dist.enabled:
-        logger.info("train.sync_bn has no effect on a single process")
+        logger.warning(
+            "train.sync_bn=true has no effect on one process: each BatchNorm layer uses this "
+            "process's batch, as with train.sync_bn=false. It applies to a multi-GPU run "
+            "started with torchrun."
+        )
         return model
     if device.type != "cuda":
         raise ConfigError(
