@@ -4,8 +4,9 @@ Every record is one JSON object on its own line, written and flushed at once,
 so a crashed run keeps everything logged before the crash and the file can be
 read with ``[json.loads(line) for line in open(path)]``. A resumed run appends to its
 ``metrics.jsonl``; a new run in a used folder first moves the old one aside with
-:func:`keep_previous_log` (``metrics.jsonl`` -> ``metrics.1.jsonl``), so that one file (and
-the ``curves.png`` drawn from it) never mixes two runs.
+:func:`keep_previous_log` (``metrics.jsonl`` -> ``metrics.1.jsonl``, and the folders ``tb`` ->
+``tb.1``, ``ranks`` -> ``ranks.1``), so that one log (and the ``curves.png`` drawn from it)
+never mixes two runs.
 """
 
 from __future__ import annotations
@@ -62,16 +63,17 @@ class MetricLogger:
 
 
 def keep_previous_log(path: str | Path) -> Path | None:
-    """Move a previous run's log ``path`` to ``<stem>.1<suffix>`` before a new run starts one.
+    """Move a previous run's log ``path`` aside before a new run starts one.
 
-    Older copies shift up (``metrics.1.jsonl`` -> ``metrics.2.jsonl`` ...); none is dropped
-    (logs are small).
+    ``path`` is a file (``metrics.jsonl`` -> ``metrics.1.jsonl``) or a folder (``tb`` ->
+    ``tb.1``, ``ranks`` -> ``ranks.1``). Older copies shift up (``metrics.1.jsonl`` ->
+    ``metrics.2.jsonl`` ...); none is dropped (logs are small).
 
     Returns:
         Where ``path`` went, or ``None`` when there was no ``path``.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         return None
     count = 1
     while _older_log(path, count).exists():
@@ -83,7 +85,8 @@ def keep_previous_log(path: str | Path) -> Path | None:
 
 
 def _older_log(path: Path, k: int) -> Path:
-    """Name of the ``k``-th older copy of ``path`` (``metrics.jsonl`` -> ``metrics.1.jsonl``)."""
+    """Name of the ``k``-th older copy of ``path`` (``metrics.jsonl`` -> ``metrics.1.jsonl``,
+    ``tb`` -> ``tb.1``)."""
     return path.with_name(f"{path.stem}.{k}{path.suffix}")
 
 

@@ -84,6 +84,10 @@ from detseg.torch_files import load_state_error, state_mismatch
 
 logger = logging.getLogger(__name__)
 
+# The logs a run writes in its work dir (metrics, TensorBoard, train.debug_ranks): a new run in a
+# used work dir moves the previous run's aside, a resumed run appends to them.
+RUN_LOGS = ("metrics.jsonl", "tb", "ranks")
+
 
 @dataclass
 class TrainResult:
@@ -312,8 +316,9 @@ def prepare_work_dir(run: TrainingRun, resume: bool = False) -> None:
     is kept as ``best.1.pt`` (older copies shift up to ``train.keep_checkpoints``, see
     :func:`~detseg.engine.checkpointing.checkpoint.keep_previous`) and one line says so; its
     ``last.pt`` becomes ``last.1.pt`` at the first save, as every ``last.pt`` does. Its
-    ``metrics.jsonl`` becomes ``metrics.1.jsonl`` (:func:`keep_previous_log`): the new run
-    starts a fresh log, while a resumed run appends to its own.
+    logs (:data:`RUN_LOGS`) move aside: ``metrics.jsonl`` becomes ``metrics.1.jsonl``, ``tb/``
+    ``tb.1/`` and ``ranks/`` ``ranks.1/`` (:func:`keep_previous_log`): the new run starts fresh
+    logs, while a resumed run appends to its own.
 
     Raises:
         WorkDirError: the folder is not writable or its disk too full.
@@ -331,9 +336,10 @@ def prepare_work_dir(run: TrainingRun, resume: bool = False) -> None:
                 logger.info("removed %s, left by an interrupted checkpoint write", stale)
             if not resume:
                 keep_previous(run.work_dir / "best.pt", keep)
-                log = keep_previous_log(run.work_dir / "metrics.jsonl")
-                if log is not None:
-                    logger.info("a previous run's metrics.jsonl is kept as %s", log.name)
+                for name in RUN_LOGS:
+                    log = keep_previous_log(run.work_dir / name)
+                    if log is not None:
+                        logger.info("a previous run's %s is kept as %s", name, log.name)
             config_text = yaml.safe_dump(run.cfg.to_dict(), sort_keys=False)
             (run.work_dir / "config.yaml").write_text(config_text)
         except (WorkDirError, OSError) as err:

@@ -1,4 +1,5 @@
-"""A new run in a used work dir starts a fresh metrics.jsonl; a resumed run appends."""
+"""A new run in a used work dir starts fresh logs (metrics.jsonl, tb/, ranks/); a resumed run
+appends."""
 
 from __future__ import annotations
 
@@ -56,3 +57,25 @@ def test_a_new_run_starts_a_fresh_log_and_a_resumed_run_appends(tmp_path, resume
     else:
         assert [r["resumed"] for r in records] == [False]
         assert [r["resumed"] for r in read_metrics(tmp_path / "metrics.1.jsonl")] == [False]
+
+
+def test_keep_previous_log_moves_folders_too(tmp_path):
+    folder = tmp_path / "tb"
+    for text in ("first", "second"):
+        folder.mkdir()
+        (folder / "events").write_text(text)
+        assert keep_previous_log(folder) == tmp_path / "tb.1"
+    assert not folder.exists()
+    assert [(tmp_path / f"tb.{k}" / "events").read_text() for k in (1, 2)] == ["second", "first"]
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_tensorboard_and_rank_logs_of_a_previous_run_move_aside(tmp_path, resume):
+    for name in ("tb", "ranks"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "old").write_text("previous run")
+    prepare_work_dir(_run(tmp_path), resume=resume)
+    for name in ("tb", "ranks"):
+        kept = tmp_path / name if resume else tmp_path / f"{name}.1"
+        assert (kept / "old").read_text() == "previous run"
+        assert (tmp_path / name).exists() == resume
