@@ -313,6 +313,20 @@ def check_detection(det: Any, index: int, source: str = "") -> None:
             raise ValueError(f"{where} has {key} {det[key]!r}; expected an integer")
 
 
+def check_required_fields(det: dict, index: int, fields: Sequence[str]) -> None:
+    """Raise unless detection record ``index`` has every key of ``fields``.
+
+    Raises:
+        ValueError: ``"detection 3 lacks 'score' and 'bbox'; every record needs 'image_id',
+            'category_id', 'score' and 'bbox'"``.
+    """
+    missing = [key for key in fields if key not in det]
+    if missing:
+        needed = ", ".join(repr(key) for key in fields[:-1]) + f" and {fields[-1]!r}"
+        lacking = " and ".join(repr(key) for key in missing)
+        raise ValueError(f"detection {index} lacks {lacking}; every record needs {needed}")
+
+
 def warn_about_ground_truth(gt: dict, source: str) -> None:
     """Log one warning for the annotations the evaluation ignores: those whose ``category_id``
     is not among ``categories`` and those whose ``image_id`` is not among ``images``."""
@@ -368,15 +382,11 @@ def _copy_detections(detections: Sequence[dict], gt: dict, iou_type: str) -> lis
     copied = []
     for i, det in enumerate(detections):
         check_detection(det, i)
-        if det.get("image_id") not in image_ids:
+        check_required_fields(det, i, ("image_id", "category_id", "score", field))
+        if det["image_id"] not in image_ids:
             raise ValueError(
-                f"detection {i} has image_id {det.get('image_id')!r}, which is not an image of "
+                f"detection {i} has image_id {det['image_id']!r}, which is not an image of "
                 "the ground truth; evaluate only images listed in gt['images']"
-            )
-        if field not in det or "score" not in det or "category_id" not in det:
-            raise ValueError(
-                f"detection {i} lacks 'score', 'category_id' or {field!r} "
-                f"(needed for iou_type={iou_type!r})"
             )
         copied.append(dict(det))
     if len({"bbox" in det for det in copied}) > 1:

@@ -30,7 +30,12 @@ import numpy as np
 from matplotlib.figure import Figure
 from pycocotools import mask as mask_utils
 
-from detseg.evaluation.coco import category_names, load_coco_gt
+from detseg.evaluation.coco import (
+    category_names,
+    check_detection,
+    check_required_fields,
+    load_coco_gt,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -150,13 +155,13 @@ def _group_by_image(
             gts[ann["image_id"]].append(item)
     unknown = 0
     for i, det in enumerate(detections):
-        if det.get("image_id") not in gts:
+        check_detection(det, i)
+        check_required_fields(det, i, ("image_id", "category_id", "score", "bbox"))
+        if det["image_id"] not in gts:
             raise ValueError(
-                f"detection {i} has image_id {det.get('image_id')!r}, which is not an image of "
+                f"detection {i} has image_id {det['image_id']!r}, which is not an image of "
                 "the ground truth; keep only images listed in gt['images']"
             )
-        if "bbox" not in det or "score" not in det or "category_id" not in det:
-            raise ValueError(f"detection {i} lacks 'bbox', 'score' or 'category_id'")
         if det["category_id"] not in index_of:
             unknown += 1
         elif det["score"] >= score_threshold:

@@ -26,7 +26,12 @@ from typing import Any, Literal
 import numpy as np
 
 from detseg.choices.detection_metrics import METRIC_CHOICES
-from detseg.evaluation.coco import category_names, check_detection, load_coco_gt
+from detseg.evaluation.coco import (
+    category_names,
+    check_detection,
+    check_required_fields,
+    load_coco_gt,
+)
 from detseg.evaluation.voc import voc_evaluate
 
 DetectionMetric = Literal["coco", "voc07", "voc12"]
@@ -131,8 +136,7 @@ def _per_image_inputs(
     dets: list[list[tuple[list[float], float, int]]] = [[] for _ in position]
     for i, det in enumerate(detections):
         check_detection(det, i)
-        if "bbox" not in det or "score" not in det or "category_id" not in det:
-            raise ValueError(f"detection {i} lacks 'bbox', 'score' or 'category_id'")
+        check_required_fields(det, i, ("image_id", "category_id", "score", "bbox"))
         if det.get("image_id") not in position:
             raise ValueError(
                 f"detection {i} has image_id {det.get('image_id')!r}, which is not an image of "

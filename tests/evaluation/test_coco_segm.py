@@ -211,7 +211,10 @@ def test_segm_needs_segmentations_and_image_sizes():
     del no_size["images"][0]["height"]
     with pytest.raises(ValueError, match="my val: image 1 has no 'height' and 'width'"):
         check_segm_ground_truth(no_size, "my val")
-    with pytest.raises(ValueError, match="lacks 'score', 'category_id' or 'segmentation'"):
+    needed = "'image_id', 'category_id', 'score' and 'segmentation'"
+    with pytest.raises(
+        ValueError, match=f"detection 0 lacks 'segmentation'; every record needs {needed}"
+    ):
         coco_evaluate(GT, [{k: v for k, v in DETS[0].items() if k != "segmentation"}], "segm")
 
 

@@ -105,8 +105,14 @@ def test_crowd_region_is_not_missed_and_a_non_crowd_box_is() -> None:
 def test_bad_inputs_raise() -> None:
     with pytest.raises(ValueError, match="image_id 42"):
         detection_confusion(_gt(), [_det(42, 1, [0, 0, 1, 1], 0.5)])
-    with pytest.raises(ValueError, match="lacks"):
+    with pytest.raises(ValueError, match="detection 0 lacks 'bbox'; every record needs"):
         detection_confusion(_gt(), [{"image_id": 1, "category_id": 1, "score": 0.5}])
+    with pytest.raises(ValueError, match="detection 1 lacks 'image_id' and 'score';"):
+        detection_confusion(
+            _gt(), [_det(1, 1, [0, 0, 1, 1], 0.5), {"category_id": 1, "bbox": [0, 0, 1, 1]}]
+        )
+    with pytest.raises(ValueError, match="detection 0 has score 'high'; expected a number"):
+        detection_confusion(_gt(), [{**_det(1, 1, [0, 0, 1, 1], 0.5), "score": "high"}])
     with pytest.raises(ValueError, match="score_threshold"):
         detection_confusion(_gt(), [], score_threshold=1.5)
 

@@ -146,6 +146,9 @@ def test_voc_table_and_bad_inputs():
         voc_evaluate_coco(gt, dets, "coco")
     with pytest.raises(ValueError, match="image_id 7"):
         voc_evaluate_coco(gt, [{**dets[0], "image_id": 7}], "voc07")
+    no_score = {k: v for k, v in dets[0].items() if k != "score"}
+    with pytest.raises(ValueError, match="detection 1 lacks 'score'; every record needs"):
+        voc_evaluate_coco(gt, [dets[0], no_score], "voc07")
 
 
 def test_resolve_metric():
