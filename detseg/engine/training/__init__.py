@@ -6,6 +6,10 @@
   (config, data, model, optimizer, ...), passed to the step functions.
 - :mod:`~detseg.engine.training.train_steps`: ``save_last`` / ``save_best``, the evaluation
   after an epoch, the wrap-up.
+- :mod:`~detseg.engine.training.run_start`: a new run's work dir (checked, the previous run's
+  logs moved aside) or a resumed one (``last.pt`` loaded).
+- :mod:`~detseg.engine.training.finite_checks`: no checkpoint from a model with a NaN or
+  infinite weight or buffer.
 - :mod:`~detseg.engine.training.train_loop`: ``train_one_epoch`` (accumulation, non-finite
   losses) with its :class:`StepSettings` and :class:`EpochPosition`.
 - :mod:`~detseg.engine.training.data_wait`: :class:`DataWaitClock`, the share of the loop's

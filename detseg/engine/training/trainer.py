@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import signal
 import time
 from dataclasses import dataclass
@@ -30,36 +29,19 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 from torch import nn
 
 from detseg.config import Config
 from detseg.data.loader import EpochBatchSampler
-from detseg.engine.checkpointing.checkpoint import (
-    CheckpointError,
-    keep_previous,
-    load_resumable,
-    remove_stale_temp_files,
-    restore_training_state,
-    seed_everything,
-)
-from detseg.engine.checkpointing.disk_check import (
-    WorkDirError,
-    check_work_dir,
-    checkpoint_bytes,
-    optimizer_state_count,
-    required_bytes,
-)
+from detseg.engine.checkpointing.checkpoint import CheckpointError, seed_everything
+from detseg.engine.checkpointing.disk_check import WorkDirError
 from detseg.engine.checkpointing.interrupt import StopSignals
-from detseg.engine.records.metric_log import keep_previous_log
 from detseg.engine.records.run_records import RunRecords
 from detseg.engine.runtime.compiling import compile_for_training
 from detseg.engine.runtime.device import build_grad_scaler
 from detseg.engine.runtime.distributed import (
     DistInfo,
-    all_gather,
     any_true,
-    broadcast_from_main,
     destroy_distributed,
     init_distributed,
     wrap_for_training,
@@ -67,7 +49,13 @@ from detseg.engine.runtime.distributed import (
 from detseg.engine.solver.ema import ModelEMA
 from detseg.engine.solver.optim import build_optimizer, scaled_lr
 from detseg.engine.solver.schedules import scheduler_from_config
+from detseg.engine.training.finite_checks import (
+    NonFiniteStateError,
+    check_finite,
+    save_last_checked,
+)
 from detseg.engine.training.model_setup import build_run_model, data_task, device_settings
+from detseg.engine.training.run_start import check_resumable, prepare_work_dir, resume_run
 from detseg.engine.training.run_state import RunState
 from detseg.engine.training.train_data import build_data
 from detseg.engine.training.train_loop import (
@@ -78,15 +66,10 @@ from detseg.engine.training.train_loop import (
     StepSettings,
     train_one_epoch,
 )
-from detseg.engine.training.train_steps import evaluate_epoch, finish_run, save_best, save_last
+from detseg.engine.training.train_steps import evaluate_epoch, finish_run, save_best
 from detseg.engine.training.training_run import AfterStep, TrainingRun
-from detseg.torch_files import load_state_error, state_mismatch
 
 logger = logging.getLogger(__name__)
-
-# The logs a run writes in its work dir (metrics, TensorBoard, train.debug_ranks): a new run in a
-# used work dir moves the previous run's aside, a resumed run appends to them.
-RUN_LOGS = ("metrics.jsonl", "tb", "ranks")
 
 
 @dataclass
@@ -114,11 +97,6 @@ class TrainResult:
     work_dir: Path
     is_main: bool = True
     score_key: str = "AP"
-
-
-class NonFiniteStateError(RuntimeError):
-    """The model (or its EMA copy) holds a NaN or infinite weight or buffer: no checkpoint is
-    written from it (the message names the tensor)."""
 
 
 def train(
@@ -152,31 +130,6 @@ def train(
             return _train(cfg, Path(work_dir), resume, dist, device, stop, after_step)
     finally:
         destroy_distributed(dist)
-
-
-def check_resumable(work_dir: Path) -> None:
-    """Refuse ``--resume`` into a folder without a run, before the run writes anything there.
-
-    Whether a checkpoint can be loaded is :func:`resume_run`'s business; this only checks that
-    ``work_dir`` holds a ``last.pt`` or one of its older copies (``last.<k>.pt``).
-
-    Raises:
-        CheckpointError: ``work_dir`` is no folder, or holds neither file.
-    """
-    if work_dir.is_dir() and any(
-        re.fullmatch(r"last(\.\d+)?\.pt", path.name) for path in work_dir.iterdir()
-    ):
-        return
-    if not work_dir.exists():
-        where = "does not exist"
-    elif not work_dir.is_dir():
-        where = "is a file"
-    else:
-        where = "holds no last.pt (nor an older copy last.<k>.pt)"
-    raise CheckpointError(
-        f"cannot resume: the work dir {work_dir} {where}; start without --resume, or point "
-        "--work-dir at the run's folder"
-    )
 
 
 def _train(
@@ -308,91 +261,6 @@ def setup_record(run: TrainingRun, resumed: bool) -> dict[str, Any]:
     }
 
 
-def prepare_work_dir(run: TrainingRun, resume: bool = False) -> None:
-    """Rank 0 checks the work dir (writable, room for the checkpoints), removes temporary files
-    of a killed write and writes ``config.yaml``; every process learns of a failure.
-
-    A new run (not ``resume``) in a used work dir loses nothing: the previous run's ``best.pt``
-    is kept as ``best.1.pt`` (older copies shift up to ``train.keep_checkpoints``, see
-    :func:`~detseg.engine.checkpointing.checkpoint.keep_previous`) and one line says so; its
-    ``last.pt`` becomes ``last.1.pt`` at the first save, as every ``last.pt`` does. Its
-    logs (:data:`RUN_LOGS`) move aside: ``metrics.jsonl`` becomes ``metrics.1.jsonl``, ``tb/``
-    ``tb.1/`` and ``ranks/`` ``ranks.1/`` (:func:`keep_previous_log`): the new run starts fresh
-    logs, while a resumed run appends to its own.
-
-    Raises:
-        WorkDirError: the folder is not writable or its disk too full.
-    """
-    error = None
-    if run.dist.is_main:
-        optimizer_states = optimizer_state_count(run.optimizer)
-        last = checkpoint_bytes(run.model, optimizer_states, run.ema is not None)
-        weights = checkpoint_bytes(run.model, 0, False)
-        keep = run.cfg.train.keep_checkpoints
-        needed = required_bytes(last, weights, keep)
-        try:
-            check_work_dir(run.work_dir, needed)
-            for stale in remove_stale_temp_files(run.work_dir):
-                logger.info("removed %s, left by an interrupted checkpoint write", stale)
-            if not resume:
-                keep_previous(run.work_dir / "best.pt", keep)
-                for name in RUN_LOGS:
-                    log = keep_previous_log(run.work_dir / name)
-                    if log is not None:
-                        logger.info("a previous run's %s is kept as %s", name, log.name)
-            config_text = yaml.safe_dump(run.cfg.to_dict(), sort_keys=False)
-            (run.work_dir / "config.yaml").write_text(config_text)
-        except (WorkDirError, OSError) as err:
-            error = str(err)
-    error = broadcast_from_main(error, run.dist)
-    if error is not None:
-        raise WorkDirError(error)
-
-
-def resume_run(run: TrainingRun) -> None:
-    """Load ``last.pt`` (or its newest good copy) into the run; rank 0 moves the damaged newer
-    files aside (``last.pt.corrupt``) so that no later save rotates them over the good copy.
-
-    Raises:
-        CheckpointError: no readable checkpoint, or it lacks the training state.
-    """
-    saved, source = load_resumable(run.work_dir / "last.pt", set_aside_damaged=run.dist.is_main)
-    try:
-        run.model.load_state_dict(saved["model"])
-    except (RuntimeError, TypeError) as err:  # an older copy (last.N.pt) of another model
-        why = state_mismatch(run.model.state_dict(), saved["model"], ()) or load_state_error(err)
-        raise CheckpointError(
-            f"cannot resume from {source}: its weights do not fit the configured model ({why}); "
-            f"resume with the config the run was started with ({run.work_dir / 'config.yaml'})"
-        ) from err
-    restore_training_state(
-        saved, run.optimizer, run.scheduler, run.scaler, ema=run.ema, rank=run.dist.rank
-    )
-    if run.dist.rank >= len(saved.get("rng_ranks") or [None]):
-        seed_everything(run.cfg.seed + run.dist.rank + saved["meta"]["iteration"])
-    run.state = RunState.from_meta(saved["meta"]["run"])
-    state = run.state
-    state.saved_iteration = state.iteration
-    saved_world = int(saved.get("world_size", 1))
-    if saved_world != run.dist.world_size and state.epoch_batches:
-        position = state.epoch_batches * saved_world // run.dist.world_size
-        logger.warning(
-            "last.pt was written by %d processes, this run has %d: the epoch continues at "
-            "batch %d (the same share of it), not bit for bit",
-            saved_world,
-            run.dist.world_size,
-            position,
-        )
-        state.epoch_batches = min(position, len(run.data.train_loader))
-    logger.info(
-        "resumed from %s: epoch %d (batch %d), iteration %d",
-        source,
-        state.epoch,
-        state.epoch_batches,
-        state.iteration,
-    )
-
-
 def finished(run: TrainingRun) -> bool:
     """All epochs done, or ``train.max_iters`` steps."""
     t, state = run.cfg.train, run.state
@@ -458,54 +326,6 @@ def warn_if_all_skipped(epoch: int, stats: EpochStats) -> None:
             epoch,
             stats.iterations,
         )
-
-
-def checkpoint_note(state: RunState) -> str:
-    """What is on disk for this run: the end of an error message about a stop."""
-    if state.saved_iteration is None:
-        return "no checkpoint was written yet"
-    return f"the last good checkpoint (iteration {state.saved_iteration}) is kept"
-
-
-def non_finite_tensor(run: TrainingRun) -> str | None:
-    """Name of the first weight or buffer of the model (or of its EMA copy) that holds NaN or
-    infinity, e.g. ``"model backbone.bn1.running_var"``; ``None`` when all are finite."""
-    models = {"model": run.model, "EMA model": None if run.ema is None else run.ema.model}
-    for owner, model in models.items():
-        if model is None:
-            continue
-        for name, tensor in model.state_dict().items():
-            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-                return f"{owner} {name}"
-    return None
-
-
-def check_finite(run: TrainingRun, file: str) -> None:
-    """Refuse to write ``file`` from a model with a NaN or infinite weight or buffer (every
-    process checks its own copy; all of them raise together).
-
-    Raises:
-        NonFiniteStateError: naming the tensor, and saying whether a good checkpoint is kept.
-    """
-    bad = next((name for name in all_gather(non_finite_tensor(run), run.dist) if name), None)
-    if bad is None:
-        return
-    raise NonFiniteStateError(
-        f"refusing to write {file} at iteration {run.state.iteration}: {bad} holds NaN or "
-        f"infinite values. Training stopped; {checkpoint_note(run.state)}. Try a lower "
-        "train.lr, a longer train.warmup_iters or train.grad_clip."
-    )
-
-
-def save_last_checked(run: TrainingRun) -> None:
-    """:func:`check_finite`, then ``save_last``; remembers the iteration saved.
-
-    Raises:
-        NonFiniteStateError: nothing was written.
-    """
-    check_finite(run, "last.pt")
-    save_last(run)
-    run.state.saved_iteration = run.state.iteration
 
 
 def epoch_record(epoch: int, iteration: int, stats: EpochStats) -> dict[str, Any]:

@@ -79,7 +79,7 @@ def test_an_older_copy_that_does_not_fit_is_one_line(tmp_path):
     is named, with the mismatch and the run's config.yaml."""
     from types import SimpleNamespace
 
-    from detseg.engine.training.trainer import resume_run
+    from detseg.engine.training.run_start import resume_run
 
     work_dir = _run_dir(tmp_path)
     (work_dir / "last.pt").rename(work_dir / "last.1.pt")

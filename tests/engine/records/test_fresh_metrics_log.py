@@ -11,7 +11,7 @@ from torch import nn
 
 from detseg.engine.records import RunRecords, keep_previous_log, read_metrics
 from detseg.engine.runtime.distributed import DistInfo
-from detseg.engine.training.trainer import prepare_work_dir
+from detseg.engine.training.run_start import prepare_work_dir
 
 
 def test_keep_previous_log_shifts_older_copies(tmp_path):

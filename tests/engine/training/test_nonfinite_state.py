@@ -12,7 +12,7 @@ from torch import nn
 
 from detseg.engine.runtime.distributed import DistInfo
 from detseg.engine.solver import build_scheduler
-from detseg.engine.training import RunState, StepSettings, train_one_epoch, trainer
+from detseg.engine.training import RunState, StepSettings, finite_checks, train_one_epoch, trainer
 from detseg.engine.training.train_loop import BufferSnapshot, NonFiniteLossError
 
 
@@ -116,10 +116,10 @@ def test_no_checkpoint_is_written_from_a_non_finite_model(monkeypatch):
     model = ConvBN()
     model.bn.running_var[1] = float("inf")
     written = []
-    monkeypatch.setattr(trainer, "save_last", lambda run: written.append(run))
+    monkeypatch.setattr(finite_checks, "save_last", lambda run: written.append(run))
     run = _run(model)
-    with pytest.raises(trainer.NonFiniteStateError) as info:
-        trainer.save_last_checked(run)
+    with pytest.raises(finite_checks.NonFiniteStateError) as info:
+        finite_checks.save_last_checked(run)
     assert written == []
     message = str(info.value)
     assert "refusing to write last.pt at iteration 7: model bn.running_var" in message
@@ -129,13 +129,13 @@ def test_no_checkpoint_is_written_from_a_non_finite_model(monkeypatch):
 
 def test_a_finite_model_is_saved_and_the_iteration_remembered(monkeypatch):
     written = []
-    monkeypatch.setattr(trainer, "save_last", lambda run: written.append(run))
+    monkeypatch.setattr(finite_checks, "save_last", lambda run: written.append(run))
     run = _run(ConvBN())
-    trainer.save_last_checked(run)
+    finite_checks.save_last_checked(run)
     assert written == [run] and run.state.saved_iteration == 7
     run.model.conv.weight.data[0, 0] = float("nan")
-    with pytest.raises(trainer.NonFiniteStateError, match=r"iteration 7\) is kept"):
-        trainer.check_finite(run, "best.pt")
+    with pytest.raises(finite_checks.NonFiniteStateError, match=r"iteration 7\) is kept"):
+        finite_checks.check_finite(run, "best.pt")
 
 
 def test_a_non_finite_model_ends_the_epoch_loop_with_exit_code_1(monkeypatch, caplog):
@@ -145,7 +145,7 @@ def test_a_non_finite_model_ends_the_epoch_loop_with_exit_code_1(monkeypatch, ca
     records: list[dict] = []
 
     def broken_loop(run):
-        trainer.check_finite(run, "last.pt")
+        finite_checks.check_finite(run, "last.pt")
         return 0
 
     monkeypatch.setattr(trainer, "epoch_loop", broken_loop)

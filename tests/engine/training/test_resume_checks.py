@@ -13,7 +13,7 @@ import pytest
 from detseg.config import load_config
 from detseg.engine import train
 from detseg.engine.checkpointing import CheckpointError
-from detseg.engine.training.trainer import check_resumable
+from detseg.engine.training.run_start import check_resumable
 
 REPO = Path(__file__).resolve().parents[3]
 

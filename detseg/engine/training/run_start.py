@@ -1,0 +1,155 @@
+"""Where a run begins in its work dir: a new run, or one resumed from ``last.pt``.
+
+- :func:`check_resumable` refuses ``--resume`` into a folder without a run, before anything is
+  written there.
+- :func:`prepare_work_dir` (rank 0) checks that the folder is writable with room for the
+  checkpoints, removes what a killed checkpoint write left, moves a previous run's logs and
+  ``best.pt`` aside for a new run, and writes ``config.yaml``.
+- :func:`resume_run` loads the newest good ``last.pt`` into the run: weights, optimizer,
+  schedule, scaler, EMA, random states and the position inside the epoch.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import yaml
+
+from detseg.engine.checkpointing.checkpoint import (
+    CheckpointError,
+    keep_previous,
+    load_resumable,
+    remove_stale_temp_files,
+    restore_training_state,
+    seed_everything,
+)
+from detseg.engine.checkpointing.disk_check import (
+    WorkDirError,
+    check_work_dir,
+    checkpoint_bytes,
+    optimizer_state_count,
+    required_bytes,
+)
+from detseg.engine.records.metric_log import keep_previous_log
+from detseg.engine.runtime.distributed import broadcast_from_main
+from detseg.engine.training.run_state import RunState
+from detseg.engine.training.training_run import TrainingRun
+from detseg.torch_files import load_state_error, state_mismatch
+
+logger = logging.getLogger(__name__)
+
+# The logs a run writes in its work dir (metrics, TensorBoard, train.debug_ranks): a new run in a
+# used work dir moves the previous run's aside, a resumed run appends to them.
+RUN_LOGS = ("metrics.jsonl", "tb", "ranks")
+
+
+def check_resumable(work_dir: Path) -> None:
+    """Refuse ``--resume`` into a folder without a run, before the run writes anything there.
+
+    Whether a checkpoint can be loaded is :func:`resume_run`'s business; this only checks that
+    ``work_dir`` holds a ``last.pt`` or one of its older copies (``last.<k>.pt``).
+
+    Raises:
+        CheckpointError: ``work_dir`` is no folder, or holds neither file.
+    """
+    if work_dir.is_dir() and any(
+        re.fullmatch(r"last(\.\d+)?\.pt", path.name) for path in work_dir.iterdir()
+    ):
+        return
+    if not work_dir.exists():
+        where = "does not exist"
+    elif not work_dir.is_dir():
+        where = "is a file"
+    else:
+        where = "holds no last.pt (nor an older copy last.<k>.pt)"
+    raise CheckpointError(
+        f"cannot resume: the work dir {work_dir} {where}; start without --resume, or point "
+        "--work-dir at the run's folder"
+    )
+
+
+def prepare_work_dir(run: TrainingRun, resume: bool = False) -> None:
+    """Rank 0 checks the work dir (writable, room for the checkpoints), removes temporary files
+    of a killed write and writes ``config.yaml``; every process learns of a failure.
+
+    A new run (not ``resume``) in a used work dir loses nothing: the previous run's ``best.pt``
+    is kept as ``best.1.pt`` (older copies shift up to ``train.keep_checkpoints``, see
+    :func:`~detseg.engine.checkpointing.checkpoint.keep_previous`) and one line says so; its
+    ``last.pt`` becomes ``last.1.pt`` at the first save, as every ``last.pt`` does. Its
+    logs (:data:`RUN_LOGS`) move aside: ``metrics.jsonl`` becomes ``metrics.1.jsonl``, ``tb/``
+    ``tb.1/`` and ``ranks/`` ``ranks.1/`` (:func:`keep_previous_log`): the new run starts fresh
+    logs, while a resumed run appends to its own.
+
+    Raises:
+        WorkDirError: the folder is not writable or its disk too full.
+    """
+    error = None
+    if run.dist.is_main:
+        optimizer_states = optimizer_state_count(run.optimizer)
+        last = checkpoint_bytes(run.model, optimizer_states, run.ema is not None)
+        weights = checkpoint_bytes(run.model, 0, False)
+        keep = run.cfg.train.keep_checkpoints
+        needed = required_bytes(last, weights, keep)
+        try:
+            check_work_dir(run.work_dir, needed)
+            for stale in remove_stale_temp_files(run.work_dir):
+                logger.info("removed %s, left by an interrupted checkpoint write", stale)
+            if not resume:
+                keep_previous(run.work_dir / "best.pt", keep)
+                for name in RUN_LOGS:
+                    log = keep_previous_log(run.work_dir / name)
+                    if log is not None:
+                        logger.info("a previous run's %s is kept as %s", name, log.name)
+            config_text = yaml.safe_dump(run.cfg.to_dict(), sort_keys=False)
+            (run.work_dir / "config.yaml").write_text(config_text)
+        except (WorkDirError, OSError) as err:
+            error = str(err)
+    error = broadcast_from_main(error, run.dist)
+    if error is not None:
+        raise WorkDirError(error)
+
+
+def resume_run(run: TrainingRun) -> None:
+    """Load ``last.pt`` (or its newest good copy) into the run; rank 0 moves the damaged newer
+    files aside (``last.pt.corrupt``) so that no later save rotates them over the good copy.
+
+    Raises:
+        CheckpointError: no readable checkpoint, or it lacks the training state.
+    """
+    saved, source = load_resumable(run.work_dir / "last.pt", set_aside_damaged=run.dist.is_main)
+    try:
+        run.model.load_state_dict(saved["model"])
+    except (RuntimeError, TypeError) as err:  # an older copy (last.N.pt) of another model
+        why = state_mismatch(run.model.state_dict(), saved["model"], ()) or load_state_error(err)
+        raise CheckpointError(
+            f"cannot resume from {source}: its weights do not fit the configured model ({why}); "
+            f"resume with the config the run was started with ({run.work_dir / 'config.yaml'})"
+        ) from err
+    restore_training_state(
+        saved, run.optimizer, run.scheduler, run.scaler, ema=run.ema, rank=run.dist.rank
+    )
+    if run.dist.rank >= len(saved.get("rng_ranks") or [None]):
+        seed_everything(run.cfg.seed + run.dist.rank + saved["meta"]["iteration"])
+    run.state = RunState.from_meta(saved["meta"]["run"])
+    state = run.state
+    state.saved_iteration = state.iteration
+    saved_world = int(saved.get("world_size", 1))
+    if saved_world != run.dist.world_size and state.epoch_batches:
+        position = state.epoch_batches * saved_world // run.dist.world_size
+        logger.warning(
+            "last.pt was written by %d processes, this run has %d: the epoch continues at "
+            "batch %d (the same share of it), not bit for bit",
+            saved_world,
+            run.dist.world_size,
+            position,
+        )
+        state.epoch_batches = min(position, len(run.data.train_loader))
+    logger.info(
+        "resumed from %s: epoch %d (batch %d), iteration %d",
+        source,
+        state.epoch,
+        state.epoch_batches,
+        state.iteration,
+    )
