@@ -24,8 +24,9 @@ $(SHAPES)/annotations/instances_test.json: | setup
 
 DEMO_IMAGES := $(SHAPES)/test/images/00000[0-7].png
 
-# The demo trains data-parallel with torchrun: one process per GPU on a CUDA machine (mixed
-# precision by the config's train.amp: auto, bf16 where the GPU has it), else DEMO_PROCS=2 processes on the CPU (gloo), each with batch 4 and an
+# The demo trains data-parallel (tools/train.py --nproc, one process group like torchrun's): one
+# process per GPU on a CUDA machine (mixed precision by the config's train.amp: auto, bf16 where
+# the GPU has it), else DEMO_PROCS=2 processes on the CPU (gloo), each with batch 4 and an
 # equal share of the cores. Two processes of one thread beat one process of two threads on a
 # 2-core CPU (~1.5x: some CPU kernels, e.g. RoIAlign's backward, use one thread).
 # These are recursive variables: they are read after `setup` has made the environment.
@@ -37,9 +38,8 @@ DEMO_THREADS  = $(shell n=$$(nproc 2>/dev/null || echo 2); t=$$((n / $(DEMO_PROC
                   if [ $$t -ge 1 ]; then echo $$t; else echo 1; fi)
 
 demo: setup $(SHAPES)/annotations/instances_test.json
-	OMP_NUM_THREADS=$(DEMO_THREADS) $(PY) -m torch.distributed.run --standalone \
-	  --nproc_per_node $(DEMO_PROCS) tools/train.py configs/demo.yaml --work-dir $(DEMO_DIR) \
-	  --set data.root=$(SHAPES) $(DEMO_DEVICE)
+	OMP_NUM_THREADS=$(DEMO_THREADS) $(PY) tools/train.py configs/demo.yaml --nproc $(DEMO_PROCS) \
+	  --work-dir $(DEMO_DIR) --set data.root=$(SHAPES) $(DEMO_DEVICE)
 	$(PY) tools/eval.py $(DEMO_DIR)/best.pt --out $(DEMO_DIR)/eval \
 	  --set data.val_images=test/images data.val_ann=annotations/instances_test.json
 	$(PY) tools/infer.py $(DEMO_DIR)/best.pt $(DEMO_IMAGES) --out $(DEMO_DIR)/predictions

@@ -6,7 +6,8 @@ corrupt) is printed as ``error: <message>`` on stderr, without a traceback, and 
 exits with code 2. Such errors are the exception types of :data:`USER_ERRORS`; their messages
 name the file, key or id and say what to do. Any other exception is a bug in detseg and keeps
 its traceback. ``DETSEG_TRACEBACK=1`` shows the traceback of user errors too (for debugging
-detseg itself).
+detseg itself). An error type with an ``exit_code`` attribute exits with that code instead of 2
+(``PeerLostError``, 1: a distributed run lost another process, whose own output says why).
 
 An output that cannot be written (``--out`` under a file, in a read-only folder, on a full disk)
 is a user error too, whatever ``OSError`` it raises: an ``OSError`` about the tool's output path
@@ -59,8 +60,16 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from detseg.config import ConfigError
     from detseg.data.image_io import ImageReadError
     from detseg.engine.checkpointing import CheckpointError, WorkDirError
+    from detseg.engine.runtime.distributed import PeerLostError
 
-    return (ConfigError, CheckpointError, WorkDirError, ImageReadError, *_BUILTIN_USER_ERRORS)
+    return (
+        ConfigError,
+        CheckpointError,
+        WorkDirError,
+        ImageReadError,
+        PeerLostError,
+        *_BUILTIN_USER_ERRORS,
+    )
 
 
 def __getattr__(name: str) -> Any:
@@ -147,7 +156,8 @@ def _write_problem(error: OSError, path: Path) -> str:
 
 
 def run_command(main: Callable[[], int | None], name: str) -> NoReturn:
-    """Run a tool's ``main`` and exit with its code; user errors become one line and code 2.
+    """Run a tool's ``main`` and exit with its code; user errors become one line and code 2
+    (or the error type's ``exit_code``).
 
     Args:
         main: The tool's entry point; returns the exit code (``None`` means 0).
@@ -167,5 +177,5 @@ def run_command(main: Callable[[], int | None], name: str) -> NoReturn:
             raise
         message = " ".join((message or str(error)).split()) or type(error).__name__
         sys.stderr.write(f"{name}: error: {message}\n")
-        sys.exit(USER_ERROR_EXIT_CODE)
+        sys.exit(getattr(error, "exit_code", USER_ERROR_EXIT_CODE))
     sys.exit(code or 0)

@@ -24,7 +24,7 @@ def _demo_commands(*variables: str) -> str:
 
 def test_one_process_per_gpu_with_mixed_precision():
     commands = _demo_commands("DEMO_GPUS=4")
-    assert "--nproc_per_node 4 tools/train.py configs/demo.yaml" in commands
+    assert "tools/train.py configs/demo.yaml --nproc 4" in commands
     assert "--set data.root=datasets/shapes device=cuda" in commands
     # bf16 (or fp16 on GPUs without it) comes from the config's train.amp: auto
     assert "train.amp" not in commands
@@ -33,6 +33,6 @@ def test_one_process_per_gpu_with_mixed_precision():
 
 def test_two_cpu_processes_without_a_gpu():
     commands = _demo_commands("DEMO_GPUS=0")
-    assert "--nproc_per_node 2 tools/train.py configs/demo.yaml" in commands
+    assert "tools/train.py configs/demo.yaml --nproc 2" in commands
     assert "--set data.root=datasets/shapes device=cpu" in commands
     assert "train.amp" not in commands

@@ -5,7 +5,8 @@
     python tools/train.py configs/yolo/yolov3_shapes.yaml --data my_dataset/data.yaml  # Ultralytics
     python tools/train.py configs/demo.yaml --work-dir runs/demo --resume
     python tools/train.py configs/segmentation/unet_shapes.yaml
-    torchrun --nproc_per_node 4 tools/train.py configs/faster_rcnn/faster_rcnn_r50_fpn_coco.yaml
+    python tools/train.py configs/faster_rcnn/faster_rcnn_r50_fpn_coco.yaml --nproc 4  # 4 GPUs
+    torchrun --nnodes 2 --nproc_per_node 8 ... tools/train.py CONFIG  # several machines
 
 The recipe lives in :func:`detseg.engine.training.trainer.train` (read it top to bottom).
 Everything lands in the work dir: ``config.yaml`` (the resolved config), ``metrics.jsonl``
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,7 +36,8 @@ if TYPE_CHECKING:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Train a detector or a segmenter; see configs/_base_/shapes_cpu.yaml for "
-        "every config key. Several processes / GPUs / machines: launch with torchrun.",
+        "every config key. Several processes or GPUs of this machine: --nproc N; several "
+        "machines: launch with torchrun.",
     )
     parser.add_argument("config", type=Path, help="experiment YAML, e.g. configs/demo.yaml")
     parser.add_argument(
@@ -66,7 +69,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="continue from WORK_DIR/last.pt (or its newest good older copy): weights, "
         "optimizer, schedule, EMA, position inside the epoch, RNG states",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train data-parallel in N processes of this machine: one per GPU on CUDA (N <= "
+        "the GPUs), or N CPU processes that share the cores (OMP_NUM_THREADS = cores / N "
+        "unless set). Ctrl-C stops every process after its step with a last.pt, as with one "
+        "process. For several machines use torchrun instead (default: 1)",
+    )
+    args = parser.parse_args(argv)
+    if args.nproc < 1:
+        parser.error(f"--nproc must be at least 1, got {args.nproc}")
+    if args.nproc > 1 and "TORCHELASTIC_RUN_ID" in os.environ:
+        parser.error("--nproc starts the processes itself: leave it out under torchrun")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,11 +94,26 @@ def main(argv: list[str] | None = None) -> int:
 
     cfg = load_config(args.config, args.set, data_file=args.data)
     work_dir = args.work_dir or Path(cfg.work_dir or Path("runs") / args.config.stem)
+    if args.nproc > 1 and os.environ.get("DETSEG_LAUNCHED") != "1":
+        return launch_workers(args, work_dir, sys.argv[1:] if argv is None else argv)
     logging.getLogger("train").info("config %s -> work dir %s", args.config, work_dir)
     result = train(cfg, work_dir, resume=args.resume)
     if result.is_main:
         print_summary(result)
     return result.exit_code
+
+
+def launch_workers(args: argparse.Namespace, work_dir: Path, argv: list[str]) -> int:
+    """``--nproc N``: this command again in N worker processes (the config is already known
+    to load, so a config error is printed once, before any worker starts)."""
+    from detseg.engine.runtime.launcher import launch_local
+    from detseg.engine.training.run_start import check_resumable
+
+    if args.resume:
+        check_resumable(work_dir)
+    logging.getLogger("train").info("starting %d processes", args.nproc)
+    command = [sys.executable, str(Path(__file__).resolve()), *argv]
+    return launch_local(command, args.nproc, name="train")
 
 
 def print_summary(result: TrainResult) -> None:

@@ -7,6 +7,8 @@
   backbone or of the whole loss computation, in place.
 - :mod:`~detseg.engine.runtime.distributed`: the ``torchrun`` process group, DDP wrapping,
   SyncBatchNorm, the collectives of the training code (a no-op on one process).
+- :mod:`~detseg.engine.runtime.launcher`: the worker processes of ``tools/train.py --nproc N``
+  on one machine (torchrun's environment, one Ctrl-C, one error line).
 - :mod:`~detseg.engine.runtime.model_api`: the ``losses`` and ``predict`` methods the engine
   calls on a model, as typing protocols (``Detector``, ``Segmenter``, ``DetsegModel``).
 """
@@ -28,6 +30,7 @@ from detseg.engine.runtime.device import (
 from detseg.engine.runtime.distributed import (
     DistInfo,
     LossForward,
+    PeerLostError,
     all_gather,
     any_true,
     barrier,
@@ -37,6 +40,7 @@ from detseg.engine.runtime.distributed import (
     destroy_distributed,
     gather_to_main,
     init_distributed,
+    peer_lost,
     sum_across,
     wrap_for_training,
 )
@@ -49,6 +53,7 @@ __all__ = [
     "DetsegModel",
     "DistInfo",
     "LossForward",
+    "PeerLostError",
     "Segmenter",
     "all_gather",
     "any_true",
@@ -64,6 +69,7 @@ __all__ = [
     "gather_to_main",
     "gpu_utilization",
     "init_distributed",
+    "peer_lost",
     "move_batch",
     "resolve_amp",
     "resolve_channels_last",

@@ -55,6 +55,43 @@ class DistInfo:
         return self.rank == 0
 
 
+class PeerLostError(RuntimeError):
+    """Another process of the run ended while this one waited for it (in a collective or the
+    gradient all-reduce). The message says so in one line; the other process's own output says
+    why it ended.
+
+    Attributes:
+        exit_code: the exit code of the command (1: not this process's fault, and not a user
+            error of its own, see :func:`~detseg.command_line.run_command`).
+    """
+
+    exit_code = 1
+
+
+#: Parts of the messages of gloo and NCCL when the process at the other end has gone.
+_PEER_LOST_MESSAGES = (
+    "Connection closed by peer",
+    "Connection reset by peer",
+    "Broken pipe",
+    "NCCL communicator was aborted",
+    "remote process exited",
+)
+
+
+def peer_lost(error: BaseException, dist: DistInfo) -> PeerLostError | None:
+    """The :class:`PeerLostError` that ``error`` stands for, or ``None``: an error of the
+    collectives of a multi-process run whose message says that the other end has gone."""
+    text = str(error)
+    cause = next((part for part in _PEER_LOST_MESSAGES if part in text), None)
+    if not dist.enabled or cause is None:
+        return None
+    return PeerLostError(
+        f"process {dist.rank} of {dist.world_size}: another process of the run ended "
+        f"({cause}); its own output says why. Checkpoints already written are kept: fix the "
+        "cause and continue with --resume"
+    )
+
+
 def init_distributed(device_name: str, timeout_s: float = 1800.0) -> tuple[DistInfo, torch.device]:
     """Join the process group when launched by ``torchrun``; pick this process's device.
 

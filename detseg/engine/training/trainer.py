@@ -44,6 +44,7 @@ from detseg.engine.runtime.distributed import (
     any_true,
     destroy_distributed,
     init_distributed,
+    peer_lost,
     wrap_for_training,
 )
 from detseg.engine.solver.ema import ModelEMA
@@ -121,15 +122,22 @@ def train(
         ConfigError, CheckpointError, WorkDirError, FileNotFoundError: at start-up; with
             ``resume``, a ``work_dir`` without a checkpoint is a ``CheckpointError`` before
             anything is read or written.
+        PeerLostError: another process of a distributed run ended while this one waited for it.
     """
     if resume:
         check_resumable(Path(work_dir))
     dist, device = init_distributed(cfg.device)
     try:
         with StopSignals() as stop:
-            return _train(cfg, Path(work_dir), resume, dist, device, stop, after_step)
-    finally:
-        destroy_distributed(dist)
+            result = _train(cfg, Path(work_dir), resume, dist, device, stop, after_step)
+    except RuntimeError as err:  # another process ended: one line, not a collective's trace
+        lost = peer_lost(err, dist)
+        if lost is None:
+            destroy_distributed(dist)
+            raise
+        raise lost from err  # (leaving the process group would wait for the lost process)
+    destroy_distributed(dist)
+    return result
 
 
 def _train(

@@ -1,11 +1,13 @@
-"""torchrun: 2 CPU processes (gloo) train the tiny Faster R-CNN for 3 iterations on shapes.
+"""Data-parallel training: 2 CPU processes (gloo) train the tiny Faster R-CNN for 3 iterations.
 
 One launch of ``python -m torch.distributed.run --standalone --nproc_per_node 2 tools/train.py``
 with ``train.debug_ranks=true`` (each process records the image ids of its steps, the
 checkpoints it writes, and its final weights under ``ranks/``). Checked: the two shards are
 disjoint and together cover the epoch's first images, the replicas hold identical weights,
 only rank 0 writes checkpoints and logs, and the sharded evaluation gives exactly the COCO
-numbers of a one-process evaluation of the same checkpoint.
+numbers of a one-process evaluation of the same checkpoint. ``tools/train.py --nproc 2`` (the
+launcher of :mod:`detseg.engine.runtime.launcher`) trains the same weights, and prints an error
+that both processes meet once.
 """
 
 from __future__ import annotations
@@ -47,17 +49,29 @@ TINY_DDP = [
 ]
 
 
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+
+
 @pytest.fixture(scope="module")
-def ddp_run(tmp_path_factory) -> Path:
+def shapes_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("ddp_shapes")
     generate_shapes(root, num_train=16, num_val=8, size=128, seed=0)
-    work_dir = tmp_path_factory.mktemp("ddp_run")
-    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+    return root
+
+
+def _train(prefix: list[str], work_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    """``[*prefix, tools/train.py, configs/demo.yaml, --work-dir, work_dir, *args]``."""
     train_py = [str(REPO / "tools" / "train.py"), "configs/demo.yaml", "--work-dir", str(work_dir)]
-    overrides = ["--set", *TINY_DDP, f"data.root={root}"]
-    command = [*torchrun, "--nproc_per_node", "2", *train_py, *overrides]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+    command = [*prefix, *train_py, *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def ddp_run(tmp_path_factory, shapes_root) -> Path:
+    """The tiny run in 2 processes started by torchrun."""
+    work_dir = tmp_path_factory.mktemp("ddp_run")
+    result = _train(TORCHRUN, work_dir, "--set", *TINY_DDP, f"data.root={shapes_root}")
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
     return work_dir
 
@@ -126,3 +140,39 @@ def _check_one_process_evaluation(ddp_run: Path) -> None:
         assert val[0][key] == metrics[key], key
     assert val[0]["per_class"] == metrics["per_class"]
     assert val[0]["loss"] > 0 and "loss_rpn_cls" in val[0]  # validation loss, all shards
+
+
+def test_nproc_trains_what_torchrun_trains(ddp_run, shapes_root, tmp_path):
+    """``tools/train.py --nproc 2`` (its own launcher) gives the torchrun run's weights."""
+    overrides = ["--set", *TINY_DDP, f"data.root={shapes_root}"]
+    result = _train([sys.executable], tmp_path, "--nproc", "2", *overrides)
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    for rank in (0, 1):
+        ours = torch.load(tmp_path / "ranks" / f"rank{rank}_final.pt", weights_only=True)
+        theirs = torch.load(ddp_run / "ranks" / f"rank{rank}_final.pt", weights_only=True)
+        assert ours.keys() == theirs.keys()
+        assert all(torch.equal(ours[k], theirs[k]) for k in ours), rank
+
+
+def test_nproc_prints_an_error_every_process_meets_once(tmp_path):
+    missing = tmp_path / "no_dataset"
+    result = _train(
+        [sys.executable],
+        tmp_path / "run",
+        "--nproc",
+        "2",
+        "--set",
+        f"data.root={missing}",
+        "device=cpu",
+    )
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith(f"train: error: data.root '{missing}' is not a folder")
+
+
+def test_nproc_under_torchrun_is_an_argument_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "x")
+    result = _train([sys.executable], tmp_path, "--nproc", "2")
+    assert result.returncode == 2
+    assert "--nproc starts the processes itself: leave it out under torchrun" in result.stderr
