@@ -12,6 +12,8 @@
   infinite weight or buffer.
 - :mod:`~detseg.engine.training.train_loop`: ``train_one_epoch`` (accumulation, non-finite
   losses) with its :class:`StepSettings` and :class:`EpochPosition`.
+- :mod:`~detseg.engine.training.nonfinite_losses`: :class:`NonFiniteLossError` (stop) and
+  :class:`BufferSnapshot` (a dropped step puts the buffers back).
 - :mod:`~detseg.engine.training.data_wait`: :class:`DataWaitClock`, the share of the loop's
   time spent waiting for data.
 - :mod:`~detseg.engine.training.train_data`: datasets and loaders of the train and val splits.

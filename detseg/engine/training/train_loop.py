@@ -55,90 +55,9 @@ from detseg.engine.runtime.device import (
 from detseg.engine.runtime.distributed import DistInfo, all_gather, any_true
 from detseg.engine.runtime.model_api import DetsegModel
 from detseg.engine.training.data_wait import DataWaitClock
+from detseg.engine.training.nonfinite_losses import BufferSnapshot, NonFiniteLossError
 
 logger = logging.getLogger(__name__)
-
-
-class NonFiniteLossError(RuntimeError):
-    """The loss became NaN or infinite; the message names the iteration, every loss term
-    and the image ids of the batch.
-
-    Attributes:
-        iteration: global iteration (0-based) of the bad step.
-        loss_terms: value of each loss term at that step.
-        image_ids: image ids of the bad batch (of every process whose batch was bad).
-    """
-
-    def __init__(
-        self,
-        iteration: int,
-        loss_terms: dict[str, float],
-        image_ids: list[int] | None = None,
-        *,
-        checkpoint_kept: bool = True,
-    ) -> None:
-        self.iteration = iteration
-        self.loss_terms = dict(loss_terms)
-        self.image_ids = list(image_ids or [])
-        terms = ", ".join(f"{name}={value:.6g}" for name, value in loss_terms.items())
-        kept = (
-            "the last good checkpoint is kept"
-            if checkpoint_kept
-            else "no checkpoint was written yet"
-        )
-        super().__init__(
-            f"non-finite loss at iteration {iteration}: {terms}; batch image ids "
-            f"{self.image_ids}. Training stopped; {kept}. Try a lower train.lr, a longer "
-            "train.warmup_iters or train.grad_clip, or train.on_nonfinite=skip."
-        )
-
-    def without_checkpoint(self) -> NonFiniteLossError:
-        """The same error, saying that no checkpoint was written yet (a stop before the
-        run's first save)."""
-        return NonFiniteLossError(
-            self.iteration, self.loss_terms, self.image_ids, checkpoint_kept=False
-        )
-
-
-class BufferSnapshot:
-    """A copy of a model's buffers (BatchNorm ``running_mean`` / ``running_var`` /
-    ``num_batches_tracked`` ...), taken before a step and put back when the step is dropped.
-
-    Buffers are small next to the weights; the copies are made once and refilled in place
-    (one ``torch._foreach_copy_``) by every later :meth:`save`.
-
-    Args:
-        model: the module whose buffers (all of them, floating-point or not) are saved.
-    """
-
-    def __init__(self, model: nn.Module) -> None:
-        self.model = model
-        self._live: list[torch.Tensor] = []
-        self._saved: list[torch.Tensor] = []
-
-    def save(self) -> None:
-        """Copy the current buffer values (reusing the storage of the previous copy)."""
-        live = [b for b in self.model.buffers() if b.numel() > 0]
-        if live and _same_layout(live, self._saved):  # (a foreach op refuses empty lists)
-            with torch.no_grad():
-                torch._foreach_copy_(self._saved, live)
-        else:  # first call, no buffers, or a buffer was replaced by one of another shape
-            self._saved = [b.detach().clone() for b in live]
-        self._live = live
-
-    def restore(self) -> None:
-        """Put the values of the last :meth:`save` back into the buffers."""
-        if self._live:
-            with torch.no_grad():
-                torch._foreach_copy_(self._live, self._saved)
-
-
-def _same_layout(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
-    """Tensors of equal shape, dtype and device, pairwise (can ``b`` take ``a``'s values?)."""
-    return len(a) == len(b) and all(
-        x.shape == y.shape and x.dtype == y.dtype and x.device == y.device
-        for x, y in zip(a, b, strict=True)
-    )
 
 
 @dataclass
@@ -332,10 +251,7 @@ def train_one_epoch(
     sums: dict[str, float] = {}
     clock = DataWaitClock()
     epoch_len = len(loader) if isinstance(loader, Sized) else None
-    total = None if epoch_len is None else epoch_len - start_batch
-    if max_iters is not None and total is not None:
-        total = min(total, max_iters * accumulate)
-    bar = progress(loader, desc=f"epoch {epoch}", total=total, disable=not setup.dist.is_main)
+    bar = _epoch_bar(loader, epoch_len, position, accumulate, setup.dist.is_main)
     for batch in clock.batches(bar):
         if max_iters is not None and stats.iterations >= max_iters:
             break  # only reached with max_iters == 0
@@ -360,12 +276,7 @@ def train_one_epoch(
             sums[name] = sums.get(name, 0.0) + value
         group = _Group()
         rate = stats.images * setup.dist.world_size / (time.perf_counter() - clock.start)
-        if hasattr(bar, "set_postfix"):
-            bar.set_postfix(
-                loss=f"{info.terms['loss']:.3f}",
-                img_s=f"{rate:.1f}",
-                data_wait=f"{clock.epoch_share():.0%}",
-            )
+        _show_step(bar, info, rate, clock)
         if metric_log is not None and (stats.iterations % max(settings.log_every, 1) == 0):
             throughput = {"img_per_s": rate, "data_wait": clock.end_window()}
             _log_step(metric_log, epoch, iteration, info.terms, optimizer, throughput, device)
@@ -378,6 +289,32 @@ def train_one_epoch(
     stats.data_wait = clock.epoch_share()
     stats.losses = {name: value / max(stats.iterations, 1) for name, value in sums.items()}
     return stats
+
+
+def _epoch_bar(
+    loader: Iterable[Any],
+    epoch_len: int | None,
+    position: EpochPosition,
+    accumulate: int,
+    is_main: bool,
+) -> Iterable[Any]:
+    """The epoch's progress bar (rank 0 only) over the batches this call will consume: those
+    left in the epoch, at most ``max_iters`` groups of ``accumulate``."""
+    total = None if epoch_len is None else epoch_len - position.start_batch
+    if position.max_iters is not None and total is not None:
+        total = min(total, position.max_iters * accumulate)
+    return progress(loader, desc=f"epoch {position.epoch}", total=total, disable=not is_main)
+
+
+def _show_step(bar: Iterable[Any], info: StepInfo, rate: float, clock: DataWaitClock) -> None:
+    """The step's loss, the images per second and the epoch's share of data waiting, on the
+    progress bar."""
+    if hasattr(bar, "set_postfix"):
+        bar.set_postfix(
+            loss=f"{info.terms['loss']:.3f}",
+            img_s=f"{rate:.1f}",
+            data_wait=f"{clock.epoch_share():.0%}",
+        )
 
 
 def _group_of(position: int, accumulate: int, epoch_len: int | None) -> tuple[int, bool]:

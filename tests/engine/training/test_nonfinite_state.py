@@ -13,7 +13,7 @@ from torch import nn
 from detseg.engine.runtime.distributed import DistInfo
 from detseg.engine.solver import build_scheduler
 from detseg.engine.training import RunState, StepSettings, finite_checks, train_one_epoch, trainer
-from detseg.engine.training.train_loop import BufferSnapshot, NonFiniteLossError
+from detseg.engine.training.nonfinite_losses import BufferSnapshot, NonFiniteLossError
 
 
 @dataclass

@@ -1,0 +1,95 @@
+"""What training does about a NaN or infinite loss.
+
+With ``train.on_nonfinite: stop`` the step raises :class:`NonFiniteLossError`, whose message
+names the iteration, every loss term and the batch's image ids. With ``skip`` the step's group
+is dropped; its forward passes have already moved the model's buffers (BatchNorm running
+statistics, perhaps to NaN), so a :class:`BufferSnapshot` taken before the group's first
+forward puts them back.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite; the message names the iteration, every loss term
+    and the image ids of the batch.
+
+    Attributes:
+        iteration: global iteration (0-based) of the bad step.
+        loss_terms: value of each loss term at that step.
+        image_ids: image ids of the bad batch (of every process whose batch was bad).
+    """
+
+    def __init__(
+        self,
+        iteration: int,
+        loss_terms: dict[str, float],
+        image_ids: list[int] | None = None,
+        *,
+        checkpoint_kept: bool = True,
+    ) -> None:
+        self.iteration = iteration
+        self.loss_terms = dict(loss_terms)
+        self.image_ids = list(image_ids or [])
+        terms = ", ".join(f"{name}={value:.6g}" for name, value in loss_terms.items())
+        kept = (
+            "the last good checkpoint is kept"
+            if checkpoint_kept
+            else "no checkpoint was written yet"
+        )
+        super().__init__(
+            f"non-finite loss at iteration {iteration}: {terms}; batch image ids "
+            f"{self.image_ids}. Training stopped; {kept}. Try a lower train.lr, a longer "
+            "train.warmup_iters or train.grad_clip, or train.on_nonfinite=skip."
+        )
+
+    def without_checkpoint(self) -> NonFiniteLossError:
+        """The same error, saying that no checkpoint was written yet (a stop before the
+        run's first save)."""
+        return NonFiniteLossError(
+            self.iteration, self.loss_terms, self.image_ids, checkpoint_kept=False
+        )
+
+
+class BufferSnapshot:
+    """A copy of a model's buffers (BatchNorm ``running_mean`` / ``running_var`` /
+    ``num_batches_tracked`` ...), taken before a step and put back when the step is dropped.
+
+    Buffers are small next to the weights; the copies are made once and refilled in place
+    (one ``torch._foreach_copy_``) by every later :meth:`save`.
+
+    Args:
+        model: the module whose buffers (all of them, floating-point or not) are saved.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model
+        self._live: list[torch.Tensor] = []
+        self._saved: list[torch.Tensor] = []
+
+    def save(self) -> None:
+        """Copy the current buffer values (reusing the storage of the previous copy)."""
+        live = [b for b in self.model.buffers() if b.numel() > 0]
+        if live and _same_layout(live, self._saved):  # (a foreach op refuses empty lists)
+            with torch.no_grad():
+                torch._foreach_copy_(self._saved, live)
+        else:  # first call, no buffers, or a buffer was replaced by one of another shape
+            self._saved = [b.detach().clone() for b in live]
+        self._live = live
+
+    def restore(self) -> None:
+        """Put the values of the last :meth:`save` back into the buffers."""
+        if self._live:
+            with torch.no_grad():
+                torch._foreach_copy_(self._live, self._saved)
+
+
+def _same_layout(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
+    """Tensors of equal shape, dtype and device, pairwise (can ``b`` take ``a``'s values?)."""
+    return len(a) == len(b) and all(
+        x.shape == y.shape and x.dtype == y.dtype and x.device == y.device
+        for x, y in zip(a, b, strict=True)
+    )
