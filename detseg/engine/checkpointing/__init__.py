@@ -3,8 +3,9 @@
 - :mod:`~detseg.engine.checkpointing.checkpoint`: atomic ``save_checkpoint``,
   ``load_checkpoint``, ``load_model``,
   rotation (``last.1.pt`` ..., a previous run's ``best.1.pt`` ...) and fallback (damaged files
-  moved aside as ``last.pt.corrupt``), the training state and random states that ``--resume``
-  restores.
+  moved aside as ``last.pt.corrupt``), the training state that ``--resume`` restores.
+- :mod:`~detseg.engine.checkpointing.random_states`: the random states of a process
+  (``rng_state``, ``set_rng_state``, ``seed_everything``).
 - :mod:`detseg.torch_files` (re-exported here; below every layer that reads files):
   ``CheckpointError``, ``check_checkpoint_file`` and ``read_torch_file``, the reader of every
   checkpoint and state-dict file: one-line errors for a folder, an empty, text or cut-short file, a
@@ -26,12 +27,9 @@ from detseg.engine.checkpointing.checkpoint import (
     older_copy,
     remove_stale_temp_files,
     restore_training_state,
-    rng_state,
     save_checkpoint,
     save_rotating,
-    seed_everything,
     set_aside,
-    set_rng_state,
     training_state,
 )
 from detseg.engine.checkpointing.disk_check import (
@@ -43,6 +41,7 @@ from detseg.engine.checkpointing.disk_check import (
     required_bytes,
 )
 from detseg.engine.checkpointing.interrupt import StopSignals
+from detseg.engine.checkpointing.random_states import rng_state, seed_everything, set_rng_state
 from detseg.torch_files import (
     CheckpointError,
     check_checkpoint_file,

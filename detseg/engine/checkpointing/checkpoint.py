@@ -8,8 +8,9 @@ strings and numbers, so it loads with ``torch.load(weights_only=True)``::
      "metrics", "time", "cat_ids", ...}}
 
 ``last.pt`` adds ``optimizer``, ``scheduler``, ``scaler``, ``rng`` (see
-:func:`rng_state`), ``ema`` when EMA is on, and ``rng_ranks`` (the random states of every
-process of a distributed run), which ``tools/train.py --resume`` restores.
+:func:`~detseg.engine.checkpointing.random_states.rng_state`), ``ema`` when EMA is on, and
+``rng_ranks`` (the random states of every process of a distributed run), which
+``tools/train.py --resume`` restores.
 
 :func:`save_rotating` keeps the previous ``last.pt`` files as ``last.1.pt``, ``last.2.pt``, ...
 (``train.keep_checkpoints``); :func:`load_resumable` falls back to them, newest first, when
@@ -23,18 +24,17 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from detseg.config import builder_section
+from detseg.engine.checkpointing.random_states import rng_state, set_rng_state
 from detseg.torch_files import (
     CheckpointError,
     is_complete,
@@ -327,47 +327,6 @@ def model_from_checkpoint(
         ) from err
     model.to(device).eval()
     return model, config, classes
-
-
-def rng_state() -> dict[str, Any]:
-    """Python, NumPy, torch (and CUDA) random states as weights_only-safe types."""
-    version, py_state, gauss = random.getstate()
-    np_state = np.random.get_state(legacy=True)
-    assert isinstance(np_state, tuple), "the global NumPy generator is an MT19937"
-    np_name, np_keys, np_pos, np_has_gauss, np_gauss = np_state
-    state: dict[str, Any] = {
-        "python": {"version": version, "state": list(py_state), "gauss": gauss},
-        "numpy": {
-            "name": np_name,
-            "keys": torch.from_numpy(np_keys.astype(np.int64)),
-            "pos": int(np_pos),
-            "has_gauss": int(np_has_gauss),
-            "gauss": float(np_gauss),
-        },
-        "torch": torch.get_rng_state(),
-    }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def set_rng_state(state: dict[str, Any]) -> None:
-    """Restore what :func:`rng_state` saved."""
-    py = state["python"]
-    random.setstate((py["version"], tuple(py["state"]), py["gauss"]))
-    npy = state["numpy"]
-    keys = npy["keys"].numpy().astype(np.uint32)
-    np.random.set_state((npy["name"], keys, npy["pos"], npy["has_gauss"], npy["gauss"]))
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python's ``random``, NumPy and torch (all devices)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
 
 
 def training_state(

@@ -23,7 +23,6 @@ from detseg.engine.checkpointing.checkpoint import (
     load_resumable,
     remove_stale_temp_files,
     restore_training_state,
-    seed_everything,
 )
 from detseg.engine.checkpointing.disk_check import (
     WorkDirError,
@@ -32,6 +31,7 @@ from detseg.engine.checkpointing.disk_check import (
     optimizer_state_count,
     required_bytes,
 )
+from detseg.engine.checkpointing.random_states import seed_everything
 from detseg.engine.records.metric_log import keep_previous_log
 from detseg.engine.runtime.distributed import broadcast_from_main
 from detseg.engine.training.run_state import RunState

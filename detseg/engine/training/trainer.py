@@ -33,9 +33,10 @@ from torch import nn
 
 from detseg.config import Config
 from detseg.data.loader import EpochBatchSampler
-from detseg.engine.checkpointing.checkpoint import CheckpointError, seed_everything
+from detseg.engine.checkpointing.checkpoint import CheckpointError
 from detseg.engine.checkpointing.disk_check import WorkDirError
 from detseg.engine.checkpointing.interrupt import StopSignals
+from detseg.engine.checkpointing.random_states import seed_everything
 from detseg.engine.records.run_records import RunRecords
 from detseg.engine.runtime.compiling import compile_for_training
 from detseg.engine.runtime.device import build_grad_scaler
