@@ -11,15 +11,19 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import math
 import os
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 import numpy as np
 
 from detseg.data.json_files import read_json
+from detseg.evaluation.coco_checks import (
+    check_detection,
+    check_ground_truth,
+    check_required_fields,
+    check_segm_ground_truth,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +32,6 @@ IOU_TYPES: tuple[IouType, ...] = ("bbox", "segm")
 BACKENDS = ("faster", "pycocotools")
 _AP_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl")
 _AR_AREA_KEYS = ("ARs", "ARm", "ARl")
-_GT_ANN_KEYS = ("image_id", "category_id", "bbox", "area", "iscrowd")
 #: Prefix of the mask numbers where they sit beside the box numbers (``segm_AP``, ...).
 SEGM_PREFIX = "segm_"
 
@@ -221,158 +224,6 @@ def load_coco_gt(gt: str | os.PathLike | dict) -> dict:
     copied = dict(gt)
     copied["annotations"] = [dict(ann) for ann in gt["annotations"]]
     return copied
-
-
-def check_ground_truth(gt: dict, source: str = "the ground truth") -> None:
-    """Check what the evaluation reads of a COCO ground truth, naming the first bad entry.
-
-    ``images`` entries need a unique ``id``; every annotation an integer ``image_id`` and
-    ``category_id``,
-    ``bbox`` (``[x, y, w, h]``, four finite numbers), ``area`` (a finite number) and
-    ``iscrowd`` (0 or 1).
-
-    Raises:
-        ValueError: ``"<source>: annotation 7 has bbox [10, 10, 20]; expected ..."``.
-    """
-    for key in ("images", "annotations", "categories"):
-        if not isinstance(gt.get(key), list):
-            raise ValueError(
-                f"{source}: COCO ground truth has no {key!r} list; add it (it may be empty)"
-            )
-    seen: set[Any] = set()
-    for i, image in enumerate(gt["images"]):
-        if not isinstance(image, dict) or "id" not in image:
-            raise ValueError(f"{source}: images[{i}] is not an object with an 'id'")
-        if image["id"] in seen:
-            raise ValueError(
-                f"{source}: images[{i}] has id {image['id']!r}, which an earlier image has; "
-                "give every image a unique id"
-            )
-        seen.add(image["id"])
-    for i, ann in enumerate(gt["annotations"]):
-        _check_gt_annotation(ann, i, source)
-
-
-def _check_gt_annotation(ann: Any, index: int, source: str) -> None:
-    """Raise a ``ValueError`` naming annotation ``index`` of ``source`` when it is malformed."""
-    if not isinstance(ann, dict):
-        raise ValueError(f"{source}: annotations[{index}] is not an object: {str(ann)[:80]}")
-    name = f"annotation {ann.get('id', f'annotations[{index}]')}"
-    missing = [k for k in _GT_ANN_KEYS if k not in ann]
-    if missing:
-        raise ValueError(
-            f"{source}: ground-truth {name} lacks {missing}; "
-            "COCO evaluation needs image_id, category_id, bbox, area and iscrowd"
-        )
-    for key in ("image_id", "category_id"):
-        if not _is_id(ann[key]):
-            raise ValueError(f"{source}: {name} has {key} {ann[key]!r}; expected an integer")
-    if not is_xywh(ann["bbox"]):
-        raise ValueError(
-            f"{source}: {name} has bbox {ann['bbox']!r}; expected [x, y, w, h] numbers"
-        )
-    if not _is_number(ann["area"]):
-        raise ValueError(f"{source}: {name} has area {ann['area']!r}; expected a number")
-    if ann["iscrowd"] not in (0, 1):
-        raise ValueError(f"{source}: {name} has iscrowd {ann['iscrowd']!r}; expected 0 or 1")
-
-
-def _is_number(value: Any) -> bool:
-    """A finite int or float (not a bool, not a string)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _is_id(value: Any) -> bool:
-    """An integer (a whole float too) or a string: what the libraries can use as an id."""
-    return isinstance(value, str) or (_is_number(value) and float(value).is_integer())
-
-
-def is_xywh(bbox: Any) -> bool:
-    """Whether ``bbox`` is a COCO box: a list of four finite numbers."""
-    return isinstance(bbox, (list, tuple)) and len(bbox) == 4 and all(map(_is_number, bbox))
-
-
-def check_detection(det: Any, index: int, source: str = "") -> None:
-    """Check the fields of one COCO result record that are present.
-
-    ``score`` must be a finite number, ``category_id`` and ``image_id`` integers and
-    ``bbox`` ``[x, y, w, h]`` numbers (which fields must be present is the caller's check).
-
-    Raises:
-        ValueError: ``"<source>: detection 0 has bbox [1, 2, 3]; expected [x, y, w, h] numbers"``.
-    """
-    where = f"{source}: detection {index}" if source else f"detection {index}"
-    if not isinstance(det, dict):
-        raise ValueError(f"{where} is not an object: {str(det)[:80]}")
-    if "bbox" in det and not is_xywh(det["bbox"]):
-        raise ValueError(f"{where} has bbox {det['bbox']!r}; expected [x, y, w, h] numbers")
-    if "score" in det and not _is_number(det["score"]):
-        raise ValueError(f"{where} has score {det['score']!r}; expected a number")
-    for key in ("category_id", "image_id"):
-        if key in det and not _is_id(det[key]):
-            raise ValueError(f"{where} has {key} {det[key]!r}; expected an integer")
-
-
-def check_required_fields(det: dict, index: int, fields: Sequence[str]) -> None:
-    """Raise unless detection record ``index`` has every key of ``fields``.
-
-    Raises:
-        ValueError: ``"detection 3 lacks 'score' and 'bbox'; every record needs 'image_id',
-            'category_id', 'score' and 'bbox'"``.
-    """
-    missing = [key for key in fields if key not in det]
-    if missing:
-        needed = ", ".join(repr(key) for key in fields[:-1]) + f" and {fields[-1]!r}"
-        lacking = " and ".join(repr(key) for key in missing)
-        raise ValueError(f"detection {index} lacks {lacking}; every record needs {needed}")
-
-
-def warn_about_ground_truth(gt: dict, source: str) -> None:
-    """Log one warning for the annotations the evaluation ignores: those whose ``category_id``
-    is not among ``categories`` and those whose ``image_id`` is not among ``images``."""
-    cat_ids = {c.get("id") for c in gt["categories"] if isinstance(c, dict)}
-    image_ids = {img["id"] for img in gt["images"]}
-    unknown = Counter(
-        a["category_id"] for a in gt["annotations"] if a["category_id"] not in cat_ids
-    )
-    absent = Counter(a["image_id"] for a in gt["annotations"] if a["image_id"] not in image_ids)
-    for counts, what, key in (
-        (unknown, "category_id", "categories"),
-        (absent, "image_id", "images"),
-    ):
-        if counts:
-            logger.warning(
-                "%s: %d ground-truth annotation(s) have %s %s absent from its %s (%s): ignored",
-                source,
-                sum(counts.values()),
-                "an" if what == "image_id" else "a",
-                what,
-                key,
-                ", ".join(f"{what} {value!r}: {n}" for value, n in counts.most_common(5)),
-            )
-
-
-def check_segm_ground_truth(gt: dict, source: str = "the ground truth") -> None:
-    """Check that a COCO ground truth holds what mask AP (``iou_type="segm"``) reads.
-
-    Every annotation needs a ``segmentation`` (polygons or an RLE) and every image its
-    ``height`` and ``width`` (both libraries decode the masks at that size).
-
-    Raises:
-        ValueError: naming ``source`` and the first annotation or image that lacks them.
-    """
-    for image in gt["images"]:
-        if "height" not in image or "width" not in image:
-            raise ValueError(
-                f"{source}: image {image.get('id')} has no 'height' and 'width'; mask AP "
-                "decodes the masks at the image size: add them to its images[] entry"
-            )
-    for ann in gt["annotations"]:
-        if not ann.get("segmentation"):
-            raise ValueError(
-                f"{source}: annotation {ann.get('id')} (image {ann.get('image_id')}) has no "
-                "'segmentation'; mask AP needs polygons or an RLE for every annotation"
-            )
 
 
 def _copy_detections(detections: Sequence[dict], gt: dict, iou_type: str) -> list[dict]:

@@ -30,12 +30,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from pycocotools import mask as mask_utils
 
-from detseg.evaluation.coco import (
-    category_names,
-    check_detection,
-    check_required_fields,
-    load_coco_gt,
-)
+from detseg.evaluation.coco import category_names, load_coco_gt
+from detseg.evaluation.coco_checks import check_detection, check_required_fields
 
 logger = logging.getLogger(__name__)
 

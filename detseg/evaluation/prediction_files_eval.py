@@ -28,8 +28,8 @@ from pycocotools import mask as mask_utils
 
 from detseg.argument_checks import check_output_folder
 from detseg.data.json_files import read_json
-from detseg.evaluation.coco import (
-    IOU_TYPES,
+from detseg.evaluation.coco import IOU_TYPES
+from detseg.evaluation.coco_checks import (
     check_detection,
     check_ground_truth,
     warn_about_ground_truth,
@@ -145,7 +145,7 @@ def _with_mask_boxes(detections: list[dict], gt: dict) -> list[dict]:
 
 def _check_record(record: dict, index: int, source: Path, image_ids: set, segm: bool) -> None:
     """What the evaluation needs of record ``index`` of ``source`` (whose present fields
-    :func:`~detseg.evaluation.coco.check_detection` has checked): ``score``, ``category_id``,
+    :func:`~detseg.evaluation.coco_checks.check_detection` has checked): ``score``, ``category_id``,
     ``bbox`` (``segmentation`` with ``segm``, the box then optional) of a size >= 0, and an
     ``image_id`` of a gt image (or a ``file_name``, matched later).
 

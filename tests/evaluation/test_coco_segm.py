@@ -20,7 +20,8 @@ from pycocotools.cocoeval import COCOeval
 
 from detseg.engine.validation import COCO_KEYS, SEGM_KEYS
 from detseg.evaluation import coco_evaluate, predictions_to_coco_results, write_detection_report
-from detseg.evaluation.coco import check_segm_ground_truth, segm_metrics
+from detseg.evaluation.coco import segm_metrics
+from detseg.evaluation.coco_checks import check_segm_ground_truth
 from detseg.evaluation.coco_format import masks_to_rles, segmentation_mask
 from detseg.evaluation.prediction_files_eval import evaluate_prediction_files
 

@@ -31,7 +31,7 @@ from detseg.data.transforms import build_augmentations
 from detseg.detection.mask_rcnn import MASK_RCNN_MODELS
 from detseg.engine.runtime.distributed import DistInfo
 from detseg.engine.validation.detection import CocoGroundTruth, DatasetHead, coco_ground_truth
-from detseg.evaluation.coco import check_segm_ground_truth
+from detseg.evaluation.coco_checks import check_segm_ground_truth
 
 logger = logging.getLogger(__name__)
 
