@@ -3,8 +3,9 @@
 ``SEGMENTATION_MODELS`` maps model names to builders ``builder(num_classes, **kwargs)``, where
 ``num_classes`` counts the foreground classes ``K`` (labels ``1..K``, 0 = background; logits
 have ``K + 1`` channels). Family builders take every option; presets fix the architecture of
-a published model. See ``model.py`` for the model API, ``builders.py`` for the options and
-``settings.py`` for the ``loss`` and ``input`` sections of their config.
+a published model. See ``model.py`` for the model API, ``loss.py`` for its losses,
+``builders.py`` for the options and ``settings.py`` for the ``loss`` and ``input`` sections of
+their config.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from .heads import (
     default_atrous_rates,
 )
 from .inference import SegmentationInference
-from .model import SegmentationLoss, SegmentationModel
+from .loss import SegmentationLoss
+from .model import SegmentationModel
 from .presets import (
     deeplabv3_mobilenet_v3_large,
     deeplabv3_resnet50,

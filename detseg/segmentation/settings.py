@@ -24,7 +24,8 @@ from typing import Any
 from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
 from detseg.config.sections import dataclass_from_dict
 
-from .model import LOSS_KINDS, LOSS_SIZES, TARGET_DOWNSAMPLING, SegmentationLoss
+from .loss import LOSS_KINDS, TARGET_DOWNSAMPLING, SegmentationLoss
+from .model import LOSS_SIZES
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class SegmentationLossConfig:
         aux_weight: weight of the auxiliary head's cross-entropy ``loss_aux`` (torchvision
             uses 0.5); unused by a model without an auxiliary head.
         boundary_weight: weight of the label-border pixels in the cross-entropy (1: plain
-            cross-entropy; see :class:`~detseg.segmentation.model.SegmentationLoss`).
+            cross-entropy; see :class:`~detseg.segmentation.loss.SegmentationLoss`).
         size: where the training loss compares logits and masks: ``"input"``, ``"network"``
             or ``"logits"`` (``loss_size`` of :class:`~detseg.segmentation.SegmentationModel`).
         target_downsampling: ``"nearest"`` (labels) or ``"area"`` (class fractions) for masks

@@ -10,7 +10,8 @@ import torch.nn.functional as F
 
 from detseg.losses import boundary_weighted_cross_entropy, dice_loss
 from detseg.segmentation import SEGMENTATION_MODELS, deeplabv3_mobilenet_v3_large, lraspp, unet
-from detseg.segmentation.model import PER_IMAGE_EPS, SoftTargets, area_targets
+from detseg.segmentation.loss import SoftTargets, area_targets
+from detseg.segmentation.model import PER_IMAGE_EPS
 
 # one small model per family (builder name, kwargs)
 SMALL = {
