@@ -19,7 +19,7 @@ from torch import Tensor
 
 from detseg.argument_checks import priors_per_level_problem
 from detseg.data.json_files import check_text_file, read_json
-from detseg.data.registry import build_dataset
+from detseg.data.registry import DATASETS, SEG_DATASETS, build_dataset
 from detseg.dataset_check.source import load_data_section
 from detseg.ops.yolo_priors import wh_iou
 
@@ -118,7 +118,8 @@ def training_box_sizes(source: str | os.PathLike, input_size: int) -> Tensor:
 
     Raises:
         FileNotFoundError: ``source`` does not exist.
-        ValueError: ``source`` is not a text file (an image given by mistake), or not JSON.
+        ValueError: ``source`` is not a text file (an image given by mistake), not JSON, or
+            names a segmentation dataset (no boxes).
         ConfigError: a config or data file that is not valid.
     """
     if Path(source).suffix.lower() == ".json":
@@ -130,6 +131,12 @@ def training_box_sizes(source: str | os.PathLike, input_size: int) -> Tensor:
             fix="give a COCO .json file, an experiment config or a data file",
         )
     section, _ = load_data_section(Path(source))
+    fmt = section.get("format")
+    if fmt in SEG_DATASETS:
+        raise ValueError(
+            f"{source}: data.format {fmt} is a semantic segmentation format, which has no boxes; "
+            f"priors are computed from the boxes of a detection dataset ({', '.join(DATASETS)})"
+        )
     dataset = build_dataset(section, "train")
     return dataset_box_sizes((dataset[i] for i in range(len(dataset))), input_size)
 

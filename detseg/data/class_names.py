@@ -117,7 +117,7 @@ def _check_names(names: list[str], where: str) -> None:
 
 def _names_from_file(path: Path) -> list[str]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a leading byte-order mark is dropped
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path} is not a UTF-8 text file ({exc.reason}): give {_FORMS}") from exc
     if path.suffix.lower() in (".yaml", ".yml"):

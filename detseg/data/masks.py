@@ -208,8 +208,11 @@ class SegmentationDataset(ImageDataset):
         return image_tensor, torch.from_numpy(mask.astype(np.int64))
 
 
-def _pair_by_stem(images_dir: Path, masks_dir: Path, mask_suffix: str) -> list[tuple[Path, Path]]:
-    """``(image, label map)`` pairs with the same stem; images without a label map are left out."""
+def _pair_by_stem(
+    images_dir: Path, masks_dir: Path, mask_suffix: str
+) -> tuple[list[tuple[Path, Path]], list[Path]]:
+    """``(image, label map)`` pairs with the same stem, and the images without a label map
+    (left out; one warning names the first few)."""
     for folder, what in ((images_dir, "images"), (masks_dir, "label maps")):
         if not folder.is_dir():
             raise FileNotFoundError(f"folder of {what} not found: {folder}")
@@ -220,14 +223,14 @@ def _pair_by_stem(images_dir: Path, masks_dir: Path, mask_suffix: str) -> list[t
         if mask.is_file():
             pairs.append((image, mask))
         else:
-            missing.append(image.name)
+            missing.append(image)
     if missing:
         logger.warning(
             "%d image(s) in %s have no label map %s and are left out: %s%s",
             len(missing),
             images_dir,
             os.path.join(masks_dir, f"<stem>{mask_suffix}"),
-            ", ".join(missing[:5]),
+            ", ".join(image.name for image in missing[:5]),
             " ..." if len(missing) > 5 else "",
         )
     if not pairs:
@@ -235,7 +238,7 @@ def _pair_by_stem(images_dir: Path, masks_dir: Path, mask_suffix: str) -> list[t
             f"no image in {images_dir} (suffixes {', '.join(IMAGE_SUFFIXES)}) has a label map "
             f"of the same stem in {masks_dir} (<stem>{mask_suffix})"
         )
-    return pairs
+    return pairs, missing
 
 
 class FolderSegmentation(SegmentationDataset):
@@ -253,6 +256,8 @@ class FolderSegmentation(SegmentationDataset):
         classes: Foreground class names.
         image_ids: ``0..N-1``, the position of each pair (sorted by image file name).
         names: Image file stems in dataset order.
+        images_without_label_map: Images of ``images_dir`` left out for want of a label map
+            ``<stem><mask_suffix>``.
 
     Raises:
         FileNotFoundError: A folder or the class file is missing, or no image has a label map.
@@ -270,7 +275,9 @@ class FolderSegmentation(SegmentationDataset):
         super().__init__(augmentations)
         self.images_dir, self.masks_dir = Path(images_dir), Path(masks_dir)
         self.classes = _check_classes(read_class_names(classes), str(self.masks_dir))
-        self._pairs = _pair_by_stem(self.images_dir, self.masks_dir, mask_suffix)
+        self._pairs, self.images_without_label_map = _pair_by_stem(
+            self.images_dir, self.masks_dir, mask_suffix
+        )
         self.names = [image.stem for image, _ in self._pairs]
         self.image_ids = list(range(len(self._pairs)))
 
@@ -371,7 +378,13 @@ class VOCSegmentation(SegmentationDataset):
         )
         if not split_file.is_file():
             raise FileNotFoundError(f"VOC split file not found: {split_file}; {_VOC_SEG_HINT}")
-        lines = split_file.read_text(encoding="utf-8").splitlines()
+        try:
+            lines = split_file.read_text(encoding="utf-8-sig").splitlines()
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"VOC split file {split_file} is not UTF-8 text ({exc.reason}): write one image "
+                "id per line"
+            ) from exc
         self.names = [line.split()[0] for line in lines if line.strip()]
         if not self.names:
             raise ValueError(f"VOC split file {split_file} lists no image ids")

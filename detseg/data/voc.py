@@ -97,7 +97,7 @@ def _split_file(root: Path, image_set: str | os.PathLike) -> Path:
 def _read_split(split_file: Path) -> list[str]:
     """Image ids listed by a split file (the first word of each non-empty line)."""
     try:
-        lines = split_file.read_text(encoding="utf-8").splitlines()
+        lines = split_file.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError as exc:
         raise ValueError(f"VOC split file {split_file} is not UTF-8 text ({exc.reason})") from exc
     ids = [line.split()[0] for line in lines if line.strip()]
@@ -143,6 +143,8 @@ class VOCDetection(DetectionDataset):
         classes: Class names in label order.
         image_ids: ``1..N``, the position of each image in the split plus one.
         names: The VOC image ids (file stems) in split order.
+        unreadable_annotation_files: ``(xml path, reason)`` of each xml of the split that is
+            missing or not well-formed (its image is read as an image without objects).
 
     Raises:
         FileNotFoundError: The root, its ``Annotations`` / ``JPEGImages`` folder, the split
@@ -169,7 +171,9 @@ class VOCDetection(DetectionDataset):
         split_file = _split_file(self.root, image_set)
         self.names = _read_split(split_file)
         self.image_ids = list(range(1, len(self.names) + 1))
-        self._images = _parse_split(self.root, self.names, split_file)
+        self._images, self.unreadable_annotation_files = _parse_split(
+            self.root, self.names, split_file
+        )
         self.classes = self._class_list(classes, split_file)
         self._label_of = {name: k + 1 for k, name in enumerate(self.classes)}
         self.keep_difficult = keep_difficult
@@ -225,28 +229,38 @@ class VOCDetection(DetectionDataset):
         )
 
 
-def _parse_split(root: Path, names: list[str], split_file: Path) -> list[_VOCImage]:
+def _parse_split(
+    root: Path, names: list[str], split_file: Path
+) -> tuple[list[_VOCImage], list[tuple[Path, str]]]:
     """Read the xml of every image id; an unreadable one is an image without objects.
 
     An image whose xml is unreadable or names no ``<filename>`` is found by its id
     (:func:`_image_file_name`).
+
+    Returns:
+        One image per id, in split order, and ``(xml path, reason)`` of every xml that is
+        missing or unreadable.
 
     Raises:
         FileNotFoundError: No xml of the split exists (the split does not fit the folder).
         ValueError: No xml of the split is readable.
     """
     folder = root / "Annotations"
-    images, problems, missing = [], [], 0
+    images: list[_VOCImage] = []
+    problems: list[tuple[Path, str]] = []
+    missing = 0
     for name in names:
         xml_file = folder / f"{name}.xml"
         try:
             image = _parse_xml(xml_file)
         except (OSError, ET.ParseError) as exc:
-            missing += not xml_file.is_file()
-            problems.append(f"{xml_file} ({exc})")
+            absent = not xml_file.is_file()
+            missing += absent
+            problems.append((xml_file, "missing file" if absent else str(exc)))
             image = _VOCImage("")
         image.filename = image.filename or _image_file_name(root / "JPEGImages", name)
         images.append(image)
+    first = f"{problems[0][0]} ({problems[0][1]})" if problems else ""
     if missing == len(names):
         raise FileNotFoundError(
             f"none of the {len(names)} annotation files listed by {split_file} exists (first: "
@@ -256,7 +270,7 @@ def _parse_split(root: Path, names: list[str], split_file: Path) -> list[_VOCIma
     if len(problems) == len(names):
         raise ValueError(
             f"none of the {len(names)} annotation files listed by {split_file} is readable "
-            f"VOC xml; first: {problems[0]}"
+            f"VOC xml; first: {first}"
         )
     if problems:
         logger.warning(
@@ -264,9 +278,9 @@ def _parse_split(root: Path, names: list[str], split_file: Path) -> list[_VOCIma
             "as images without objects. First: %s",
             len(problems),
             len(names),
-            problems[0],
+            first,
         )
-    return images
+    return images, problems
 
 
 def _image_file_name(images: Path, name: str) -> str:

@@ -26,7 +26,7 @@ import numpy as np
 from detseg.data.base import Annotations, DetectionDataset
 from detseg.data.class_names import check_unknown_classes, read_class_names
 
-__all__ = ["IMAGE_EXTENSIONS", "YoloTxtDetection", "read_class_names"]
+__all__ = ["IMAGE_EXTENSIONS", "YoloTxtDetection", "label_files_without_image", "read_class_names"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +72,9 @@ class YoloTxtDetection(DetectionDataset):
         classes: Class names in label order (labels ``1..K``).
         image_ids: ``1..N`` in file-name order.
         files: The image files.
+        unmatched_label_files: Files of ``labels_dir`` that are no ``<stem>.txt`` of an image
+            (a label file of a missing image, an image of an unlisted type, ``.TXT``): their
+            objects are not read (one warning names them).
 
     Raises:
         FileNotFoundError: ``images_dir``, ``labels_dir`` or the class-names file is missing,
@@ -108,6 +111,9 @@ class YoloTxtDetection(DetectionDataset):
                 f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {self.images_dir}; {_LAYOUT_HINT}"
             )
         self.image_ids = list(range(1, len(self.files) + 1))
+        self.unmatched_label_files = label_files_without_image(
+            self.labels_dir, self.images_dir, self.files
+        )
         self._check_class_indices()
 
     def _label_file(self, index: int) -> Path:
@@ -155,11 +161,40 @@ class YoloTxtDetection(DetectionDataset):
         return Annotations(np.array(boxes), np.array(labels, dtype=np.int64), dropped=dropped)
 
 
+def label_files_without_image(labels_dir: Path, images_dir: Path, images: list[Path]) -> list[Path]:
+    """The ``.txt`` files of ``labels_dir`` (any case of the suffix) that are not the
+    ``<stem>.txt`` of one of ``images`` (the images listed in ``images_dir``), sorted; logs
+    one warning naming the first few."""
+    expected = {f"{image.stem}.txt" for image in images}
+    unmatched = sorted(
+        p
+        for p in labels_dir.iterdir()
+        if p.suffix.lower() == ".txt" and p.name not in expected and p.is_file()
+    )
+    if unmatched:
+        shown = ", ".join(p.name for p in unmatched[:5])
+        logger.warning(
+            "%s: %d label file(s) match no image of %s and are not read: %s%s; each image "
+            "<stem>.<%s> reads labels <stem>.txt (same stem, lower-case .txt)",
+            labels_dir,
+            len(unmatched),
+            images_dir,
+            shown,
+            ", ..." if len(unmatched) > 5 else "",
+            "|".join(ext.lstrip(".") for ext in IMAGE_EXTENSIONS),
+        )
+    return unmatched
+
+
 def _read_lines(label_file: Path, keep_empty: bool = False) -> list[str]:
-    """The lines of a label file (none when it does not exist: the image is a negative)."""
+    """The lines of a label file (none when it does not exist: the image is a negative).
+
+    The file is read as UTF-8 without a leading byte-order mark; undecodable bytes become
+    U+FFFD, so their line is dropped as not numeric.
+    """
     if not label_file.is_file():
         return []
-    lines = label_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    lines = label_file.read_text(encoding="utf-8-sig", errors="replace").splitlines()
     return lines if keep_empty else [line for line in lines if line.strip()]
 
 

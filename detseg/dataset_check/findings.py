@@ -118,7 +118,22 @@ def _image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
         found.append(
             Finding("warning", "unreadable_labels", split, message, unreadable_labels, files)
         )
+    found += _unpaired_image_findings(split, s)
     return found
+
+
+def _unpaired_image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Images the reader left out for want of a label map (segmentation folders)."""
+    count = s.get("unpaired_images", 0)
+    if not count:
+        return []
+    message = (
+        f"{_plural(count, 'image')} without a label map of the same stem: training leaves "
+        f"{_them(count)} out and the counts above do not include {_them(count)}; add the label "
+        "maps, or check data.mask_suffix"
+    )
+    examples = s.get("unpaired_image_examples", [])
+    return [Finding("warning", "unpaired_images", split, message, count, examples)]
 
 
 def _box_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
@@ -166,6 +181,8 @@ def _box_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
             )
         )
     found += _orphan_findings(split, s)
+    found += _unreadable_annotation_findings(split, s)
+    found += _unmatched_label_findings(split, s)
     return found
 
 
@@ -181,6 +198,35 @@ def _orphan_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
         "fix the image_id or list the image"
     )
     return [Finding("warning", "orphan_annotations", split, message, count)]
+
+
+def _unreadable_annotation_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Annotation files the reader could not read (a missing or malformed VOC xml)."""
+    count = s.get("unreadable_annotation_files", 0)
+    if not count:
+        return []
+    examples = s.get("unreadable_annotation_examples", [])
+    message = (
+        f"{_plural(count, 'annotation file')} missing or unreadable: training reads "
+        f"{'its image' if count == 1 else 'their images'} as images without objects; fix or "
+        "write the files, or take the images out of the split"
+    )
+    return [Finding("warning", "unreadable_annotation_files", split, message, count, examples)]
+
+
+def _unmatched_label_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Label files of no image (a YOLO ``<stem>.txt`` without an image of that stem)."""
+    count = s.get("unmatched_label_files", 0)
+    if not count:
+        return []
+    message = (
+        f"{_plural(count, 'label file')} of no image (no image with the same stem, or a "
+        f"suffix other than lower-case .txt): training does not read {_them(count)}; rename "
+        f"{_them(count)} after {'its image' if count == 1 else 'their images'} or add the "
+        "images"
+    )
+    examples = s.get("unmatched_label_examples", [])
+    return [Finding("warning", "unmatched_label_files", split, message, count, examples)]
 
 
 def _content_findings(split: str, s: Mapping[str, Any], settings: CheckSettings) -> list[Finding]:
@@ -216,12 +262,24 @@ def _content_findings(split: str, s: Mapping[str, Any], settings: CheckSettings)
     return found
 
 
+def _content_group(files: list[str]) -> str:
+    """``"a.png = b.png"``; a file listed more than once as ``"a.png (listed 2 times)"``."""
+    shown = []
+    for file in dict.fromkeys(files):
+        times = files.count(file)
+        shown.append(f"{file} (listed {times} times)" if times > 1 else file)
+    return " = ".join(shown)
+
+
 def _duplicate_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     """The same file name in two folders, the same bytes twice."""
     found = []
     if s["duplicate_contents"]:
-        files = [" = ".join(g) for g in s["duplicate_content_groups"]]
-        message = f"{_plural(s['duplicate_contents'], 'file', 'repeat')} another file's contents"
+        files = [_content_group(g) for g in s["duplicate_content_groups"]]
+        message = (
+            f"{_plural(s['duplicate_contents'], 'file', 'repeat')} another file's contents (or "
+            "the same file is listed again): training sees those images more than once"
+        )
         found.append(
             Finding("warning", "duplicate_contents", split, message, s["duplicate_contents"], files)
         )

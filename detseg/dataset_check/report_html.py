@@ -80,9 +80,11 @@ def _counts_table(split: str, s: Mapping[str, Any]) -> str:
             "degenerate_boxes",
             "rejected_annotations",
             "orphan_annotations",
+            "unreadable_annotation_files",
+            "unmatched_label_files",
         ]
     else:
-        keys += ["foreground_pixels", "ignore_pixels"]
+        keys += ["foreground_pixels", "ignore_pixels", "unpaired_images"]
     rows = "".join(
         f"<tr><td>{_esc(k.replace('_', ' '))}</td><td>{s.get(k, 0)}</td></tr>" for k in keys
     )

@@ -38,11 +38,17 @@ def _split_rows(splits: Mapping[str, Mapping[str, Any]]) -> list[str]:
             bad = s["outside_boxes"] + s["degenerate_boxes"]
             row += [str(s["objects"]), str(s["empty_images"]), str(bad)]
         else:
-            share = 1.0 - s["class_pixels"]["background"]["share"]
             problems = sum(s["label_problems"].values())
-            row += [str(problems), f"{share:.1%}", str(s["empty_images"])]
+            row += [str(problems), _foreground_share(s), str(s["empty_images"])]
         rows.append([*row, str(s["num_classes"])])
     return _table(rows)
+
+
+def _foreground_share(s: Mapping[str, Any]) -> str:
+    """Share of the labelled pixels of a segmentation split that are foreground, as
+    ``"12.5%"``; ``"-"`` when no label map could be counted."""
+    labelled = sum(v["pixels"] for v in s["class_pixels"].values())
+    return f"{s['foreground_pixels'] / labelled:.1%}" if labelled else "-"
 
 
 def _describe(stats: Mapping[str, float] | None) -> str:

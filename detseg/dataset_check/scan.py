@@ -164,6 +164,13 @@ class SplitScan:
         orphan_annotations: Annotations the reader skipped because their image is not in the
             dataset (a COCO ``image_id`` absent from ``images``), with ``orphan_image_ids``,
             the first few such ids.
+        unreadable_annotation_files: ``"<file>: <reason>"`` of each annotation file the
+            reader could not read and took as an image without objects (a missing or
+            malformed VOC xml).
+        unmatched_label_files: Label files that belong to no image of the split (a YOLO
+            ``<stem>.txt`` without an image of that stem), relative to the data root.
+        unpaired_images: Images the reader left out for want of a label map (segmentation
+            folders), relative to the data root.
     """
 
     split: str
@@ -174,6 +181,9 @@ class SplitScan:
     decoded: bool
     orphan_annotations: int = 0
     orphan_image_ids: list[int] = field(default_factory=list)
+    unreadable_annotation_files: list[str] = field(default_factory=list)
+    unmatched_label_files: list[str] = field(default_factory=list)
+    unpaired_images: list[str] = field(default_factory=list)
 
 
 def _display_name(path: Path, root: Path | None) -> str:
@@ -294,6 +304,28 @@ def scan_split(
         records.append(record)
     orphans = int(getattr(dataset, "missing_image_annotations", 0))
     orphan_ids = list(getattr(dataset, "missing_image_ids", []))
+    unreadable_annotations = [
+        f"{_display_name(Path(file), root_path)}: {reason}"
+        for file, reason in getattr(dataset, "unreadable_annotation_files", [])
+    ]
+    unmatched_labels = [
+        _display_name(Path(file), root_path)
+        for file in getattr(dataset, "unmatched_label_files", [])
+    ]
+    unpaired = [
+        _display_name(Path(file), root_path)
+        for file in getattr(dataset, "images_without_label_map", [])
+    ]
     return SplitScan(
-        split, kind, list(dataset.classes), records, dataset, decode, orphans, orphan_ids
+        split,
+        kind,
+        list(dataset.classes),
+        records,
+        dataset,
+        decode,
+        orphans,
+        orphan_ids,
+        unreadable_annotations,
+        unmatched_labels,
+        unpaired,
     )

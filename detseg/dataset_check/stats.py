@@ -95,6 +95,10 @@ def _detection_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
         "rejected_files": _files(rejected, limit),
         "orphan_annotations": scan.orphan_annotations,
         "orphan_image_ids": scan.orphan_image_ids[:limit],
+        "unreadable_annotation_files": len(scan.unreadable_annotation_files),
+        "unreadable_annotation_examples": scan.unreadable_annotation_files[:limit],
+        "unmatched_label_files": len(scan.unmatched_label_files),
+        "unmatched_label_examples": scan.unmatched_label_files[:limit],
         "box_width": _describe(sizes["width"]),
         "box_height": _describe(sizes["height"]),
         "box_aspect": _describe(sizes["aspect"]),
@@ -115,6 +119,8 @@ def _segmentation_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
     names = ["background", *scan.classes]
     empty = [r for r in maps if r.class_pixels is not None and not r.class_pixels[1:].any()]
     return {
+        "unpaired_images": len(scan.unpaired_images),
+        "unpaired_image_examples": scan.unpaired_images[:limit],
         "foreground_pixels": int(pixels[1:].sum()),
         "ignore_pixels": int(sum(r.ignore_pixels for r in maps)),
         "empty_images": len(empty),
@@ -142,8 +148,12 @@ def split_summary(scan: SplitScan, limit: int = 5) -> dict[str, Any]:
         ``label_problems`` ``{"invalid", "unreadable"}`` counts (+ ``label_problem_files``
         ``"file: reason"`` lists by kind), duplicate name and content counts and groups, and the
         counts of the task (detection: objects, classes, box problems, annotations of images
-        absent from the dataset (``orphan_annotations``), box size statistics;
-        segmentation: class pixel frequencies).
+        absent from the dataset (``orphan_annotations``), annotation files the reader could
+        not read (``unreadable_annotation_files``, with ``unreadable_annotation_examples``
+        as ``"file: reason"``), label files of no image (``unmatched_label_files``, with
+        ``unmatched_label_examples``), box size statistics; segmentation: class pixel
+        frequencies, images left out for want of a label map (``unpaired_images``, with
+        ``unpaired_image_examples``)).
     """
     unreadable = [r for r in scan.records if not r.readable]
     problems: dict[str, list[str]] = {"invalid": [], "unreadable": []}

@@ -11,8 +11,8 @@ root are the ``<split>`` of its ``annotations/instances_<split>.json`` files.
 
 Classes are the category names in increasing id order (detseg's label order); every split must
 list the same categories. ``bbox = [x, y, w, h]`` becomes ``xyxy``; ``iscrowd`` and an optional
-``"difficult": 1`` field are kept as flags. Image sizes come from the json's ``width`` and
-``height`` (from the image header where they are missing).
+``"difficult": 1`` field are kept as flags. Image sizes come from the image headers (a json
+``width`` / ``height`` that differs is reported and not used); an unreadable image is skipped.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from detseg.convert.datasets.records import (
     SplitRecord,
     checked_box,
     class_index_map,
-    image_size,
+    file_image_size,
     sort_splits,
 )
 from detseg.data.coco import load_coco_json
@@ -83,13 +83,19 @@ def _image_record(entry: dict[str, Any], images_dir: Path, ann_file: Path) -> Im
     if not path.is_file():
         logger.warning("%s: image %s of id %s not found; skipped", ann_file, path, entry.get("id"))
         return None
-    width, height = int(entry.get("width") or 0), int(entry.get("height") or 0)
-    if width <= 0 or height <= 0:
-        size = image_size(path)
-        if size is None:
-            return None
-        width, height = size
-    return ImageRecord(path, str(entry["file_name"]), width, height)
+    stated = (_int_or_zero(entry.get("width")), _int_or_zero(entry.get("height")))
+    size = file_image_size(path, stated, f"{ann_file} (image id {entry.get('id')})")
+    if size is None:
+        return None
+    return ImageRecord(path, str(entry["file_name"]), *size)
+
+
+def _int_or_zero(value: Any) -> int:
+    """``int(value)``, or ``0`` for a missing or non-numeric value."""
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _object(ann: dict[str, Any], image: ImageRecord, class_index: int) -> ObjectRecord | None:

@@ -125,6 +125,34 @@ def image_size(path: Path) -> tuple[int, int] | None:
     return int(width), int(height)
 
 
+def file_image_size(path: Path, stated: tuple[int, int], where: str) -> tuple[int, int] | None:
+    """``(width, height)`` of the image file's header, or ``None`` (logged) if unreadable.
+
+    Boxes are clipped to this size and YOLO output is normalised by it, so the file is the
+    reference: a ``stated`` size (COCO ``width`` / ``height``, VOC ``<size>``) that differs is
+    logged, naming ``where``, and not used.
+
+    Args:
+        path: The image file.
+        stated: ``(width, height)`` the annotation gives; ``(0, 0)`` (or any non-positive
+            value) when it gives none.
+        where: What to name in the warning (the annotation file and entry).
+    """
+    size = image_size(path)
+    if size is not None and min(stated) > 0 and tuple(stated) != size:
+        logger.warning(
+            "%s: the annotation gives the size %dx%d (WxH) but %s is %dx%d; its boxes are "
+            "read against the image's size (fix the annotation's width/height)",
+            where,
+            stated[0],
+            stated[1],
+            path,
+            size[0],
+            size[1],
+        )
+    return size
+
+
 def checked_box(box: Box, width: int, height: int, where: str) -> Box | None:
     """``box`` (``xyxy`` pixels) clipped to the image, or ``None`` (logged) if it is unusable.
 

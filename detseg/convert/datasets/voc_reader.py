@@ -11,8 +11,9 @@ lists (``<class>_<split>.txt``) and ``trainval`` when ``train`` and ``val`` are 
 their union). VOC's 1-based inclusive pixel indices become ``xyxy = (xmin - 1, ymin - 1, xmax,
 ymax)`` (see :mod:`detseg.data.voc`). Classes: the names of ``<root>/classes.txt`` (one per
 line; this package's VOC writer puts it there) when present, else the sorted names found in the
-xml files of the converted splits. Image sizes come from ``<size>``, or from the image header where
-``<size>`` is missing or zero. An id whose xml or image is missing is skipped and counted.
+xml files of the converted splits. Image sizes come from the image headers (a ``<size>`` that
+differs is reported and not used). An id whose xml or image is missing or unreadable is skipped
+and counted.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from detseg.convert.datasets.records import (
     ObjectRecord,
     SplitRecord,
     checked_box,
-    image_size,
+    file_image_size,
     sort_splits,
 )
 from detseg.data import read_class_names
@@ -64,7 +65,13 @@ def _split_ids(root: Path, split: str) -> list[str]:
         raise FileNotFoundError(
             f"VOC split {split!r} not found: no {split_file} (splits found in {root}: {found})"
         )
-    lines = split_file.read_text(encoding="utf-8").splitlines()
+    try:
+        lines = split_file.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"VOC split file {split_file} is not UTF-8 text ({exc.reason}): write one image id "
+            "per line"
+        ) from exc
     return [line.split()[0] for line in lines if line.strip()]
 
 
@@ -111,14 +118,11 @@ def _read_image(root: Path, image_id: str) -> tuple[ImageRecord, list[_RawObject
     if not path.is_file():
         logger.warning("%s: image %s not found; skipped", xml_file, path)
         return None
-    width, height = _size(root_el)
-    if width <= 0 or height <= 0:
-        size = image_size(path)
-        if size is None:
-            return None
-        width, height = size
+    size = file_image_size(path, _size(root_el), f"{xml_file} (<size>)")
+    if size is None:
+        return None
     objects, bad = _raw_objects(root_el, xml_file)
-    return ImageRecord(path, file_name, width, height), objects, bad
+    return ImageRecord(path, file_name, *size), objects, bad
 
 
 def read_voc(root: Path, splits: list[str], classes: list[str] | None = None) -> DatasetRecord:

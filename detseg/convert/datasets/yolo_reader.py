@@ -11,7 +11,8 @@ The splits of a root are the sub-folders of ``<root>/images``. Class names come 
 ``cx cy w h`` are normalised by the image width and height, read from the image header (YOLO
 stores no sizes), and become ``xyxy`` pixels. A line with more than five numbers is an
 Ultralytics segment (``class x1 y1 x2 y2 ...``) whose box is the polygon's extent. An image
-without a label file, or with an empty one, has no objects.
+without a label file, or with an empty one, has no objects; a label file of no image is not
+converted (one warning names such files).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from detseg.convert.datasets.records import (
     sort_splits,
 )
 from detseg.data import read_class_names
-from detseg.data.yolo import IMAGE_EXTENSIONS
+from detseg.data.yolo import IMAGE_EXTENSIONS, label_files_without_image
 
 __all__ = ["read_yolo", "yolo_class_names", "yolo_splits"]
 
@@ -79,7 +80,9 @@ def _objects(
     if not label_file.is_file():
         return [], 0
     objects, skipped = [], 0
-    for lineno, line in enumerate(label_file.read_text(encoding="utf-8").splitlines(), 1):
+    # undecodable bytes become U+FFFD: their line is skipped (logged) as not numeric
+    text = label_file.read_text(encoding="utf-8-sig", errors="replace")
+    for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         where = f"{label_file}:{lineno}"
@@ -114,6 +117,8 @@ def _read_split(root: Path, split: str, targets: list[int | None]) -> SplitRecor
         )
     record = SplitRecord(split, [])
     files = sorted(p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+    if labels_dir.is_dir():
+        label_files_without_image(labels_dir, images_dir, files)  # logs them: not converted
     for path in files:
         size = image_size(path)
         if size is None:
