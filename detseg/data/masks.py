@@ -297,7 +297,7 @@ class ShapesSegmentation(FolderSegmentation):
 
     Args:
         root: Folder given to ``generate_shapes``.
-        split: ``"train"`` or ``"val"``.
+        split: a split the dataset was generated with (``"train"``, ``"val"``, ``"test"``).
         augmentations: Optional albumentations pipeline.
 
     Raises:

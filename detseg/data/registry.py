@@ -38,7 +38,8 @@ all         ``cache`` (False): keep the decoded images and label maps in memory 
             first read (~256 KB per 256 px image; ``SegmentationDataset.enable_cache``)
 shapes_seg  ``train_split`` ("train"), ``val_split`` ("val"; "test" for the held-out split),
             under ``root`` (the folder of ``generate_shapes``)
-voc_seg     ``train_split`` ("train"), ``val_split`` ("val"), ``classes`` (the 20 VOC classes)
+voc_seg     ``train_split`` ("train"), ``val_split`` ("val"), ``classes`` (null: the 20 VOC
+            classes; a list, a file under root or a yaml with ``names``)
 folder_seg  ``train_images`` ("images/train"), ``val_images`` ("images/val"), ``train_masks``
             ("masks/train"), ``val_masks`` ("masks/val"), ``classes`` ("classes.txt"; a file
             under root, a yaml with ``names``, or a list), ``mask_suffix`` (".png")
@@ -347,7 +348,8 @@ def _segmentation_dataset(
         split_name = str(opt[f"{split}_split"])  # a name, or a split file relative to root
         as_file = root / split_name
         image_set = as_file if as_file.is_file() else split_name
-        return VOCSegmentation(root, image_set, opt["classes"], augmentations)
+        classes = None if opt["classes"] is None else read_class_names(opt["classes"], root)
+        return VOCSegmentation(root, image_set, classes, augmentations)
     return FolderSegmentation(
         root / opt[f"{split}_images"],
         root / opt[f"{split}_masks"],

@@ -313,6 +313,9 @@ def test_registry_builds_every_format(shapes_root, tmp_path):
     (voc / "ImageSets/Segmentation/val.txt").write_text("2007_000032\n")
     cfg = {"format": "voc_seg", "root": voc, "classes": [f"c{k}" for k in range(15)]}
     assert build_segmentation_dataset(cfg, "val")[0][1].tolist() == VOC_MASK.tolist()
+    (voc / "my_classes.txt").write_text("".join(f"c{k}\n" for k in range(15)))
+    from_file = build_segmentation_dataset({**cfg, "classes": "my_classes.txt"}, "val")
+    assert from_file.classes == [f"c{k}" for k in range(15)]  # a file, not its characters
     folder = tmp_path / "folder"
     (folder / "images").mkdir(parents=True)
     _folder_tree(folder / "images")
