@@ -76,7 +76,8 @@ def check_flags(args: argparse.Namespace) -> None:
 def main() -> int:
     args = parse_args()
     check_flags(args)
-    from detseg.data.anchor_kmeans import anchors_yaml, kmeans_anchors, training_box_sizes
+    from detseg.data.anchor_kmeans import anchors_yaml, kmeans_anchors
+    from detseg.dataset_check.box_sizes import training_box_sizes
 
     sizes = training_box_sizes(args.source, args.input_size)
     if sizes.shape[0] < args.k:

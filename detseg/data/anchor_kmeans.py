@@ -12,15 +12,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from torch import Tensor
 
 from detseg.argument_checks import priors_per_level_problem
-from detseg.data.json_files import check_text_file, read_json
-from detseg.data.registry import DATASETS, SEG_DATASETS, build_dataset
-from detseg.dataset_check.source import load_data_section
+from detseg.data.json_files import read_json
 from detseg.ops.yolo_priors import wh_iou
 
 
@@ -100,45 +97,6 @@ def dataset_box_sizes(samples: Iterable, input_size: int) -> Tensor:
         scale = torch.tensor([input_size / width, input_size / height], dtype=torch.float64)
         sizes.append(wh[(wh > 0).all(dim=1)] * scale)
     return torch.cat(sizes) if sizes else torch.zeros((0, 2), dtype=torch.float64)
-
-
-def training_box_sizes(source: str | os.PathLike, input_size: int) -> Tensor:
-    """Box sizes of a COCO json, or of the training split of a config's or data file's dataset.
-
-    Args:
-        source: a ``.json`` COCO detection file (:func:`coco_box_sizes`), or a YAML file
-            naming a dataset (:func:`dataset_box_sizes` over its ``train`` split, read as
-            stored, without augmentations): an experiment config (its ``data`` section), a
-            detseg data file or an Ultralytics data yaml
-            (:func:`detseg.dataset_check.load_data_section`).
-        input_size: side of the square network input, in pixels.
-
-    Returns:
-        ``Float64[N, 2]`` ``(width, height)`` in input pixels.
-
-    Raises:
-        FileNotFoundError: ``source`` does not exist.
-        ValueError: ``source`` is not a text file (an image given by mistake), not JSON, or
-            names a segmentation dataset (no boxes).
-        ConfigError: a config or data file that is not valid.
-    """
-    if Path(source).suffix.lower() == ".json":
-        return coco_box_sizes(source, input_size)
-    if Path(source).is_file():
-        check_text_file(
-            source,
-            expected="JSON or YAML",
-            fix="give a COCO .json file, an experiment config or a data file",
-        )
-    section, _ = load_data_section(Path(source))
-    fmt = section.get("format")
-    if fmt in SEG_DATASETS:
-        raise ValueError(
-            f"{source}: data.format {fmt} is a semantic segmentation format, which has no boxes; "
-            f"priors are computed from the boxes of a detection dataset ({', '.join(DATASETS)})"
-        )
-    dataset = build_dataset(section, "train")
-    return dataset_box_sizes((dataset[i] for i in range(len(dataset))), input_size)
 
 
 def _init_plus_plus(wh: Tensor, k: int, generator: torch.Generator) -> Tensor:

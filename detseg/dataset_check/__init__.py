@@ -12,6 +12,9 @@ warnings do not) and writes a text, JSON and HTML report (:mod:`~detseg.dataset_
     check = check_dataset(data, splits=("train", "val"))
     write_reports(check, "runs/check_data/shapes")
     check.exit_code  # 1 when an error was found
+
+:func:`~detseg.dataset_check.box_sizes.training_box_sizes` reads the boxes of the same sources
+for ``tools/anchors.py``.
 """
 
 from detseg.dataset_check.check import DatasetCheck, check_dataset, check_scans

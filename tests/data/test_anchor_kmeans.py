@@ -10,13 +10,9 @@ import torch
 import yaml
 
 from detseg.convert.datasets import convert_dataset
-from detseg.data.anchor_kmeans import (
-    anchors_yaml,
-    coco_box_sizes,
-    kmeans_anchors,
-    training_box_sizes,
-)
+from detseg.data.anchor_kmeans import anchors_yaml, coco_box_sizes, kmeans_anchors
 from detseg.data.shapes import generate_shapes
+from detseg.dataset_check.box_sizes import training_box_sizes
 
 REPO = Path(__file__).resolve().parents[2]
 SIZES = torch.tensor([[10.0, 20.0], [60.0, 30.0], [150.0, 160.0]], dtype=torch.float64)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from detseg.data.anchor_kmeans import training_box_sizes
+from detseg.dataset_check.box_sizes import training_box_sizes
 
 
 def test_segmentation_data_file_is_refused(tmp_path):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from detseg.data.anchor_kmeans import coco_box_sizes, training_box_sizes
+from detseg.data.anchor_kmeans import coco_box_sizes
 from detseg.data.json_files import check_text_file, read_json
+from detseg.dataset_check.box_sizes import training_box_sizes
 
 PNG_HEAD = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
 
