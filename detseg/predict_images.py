@@ -114,14 +114,14 @@ def predict_checkpoint(
             (``"0"``) and stream URLs.
         out: output folder (created).
         device: ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
-        score_threshold: detection: keep detections scoring at least this (default: the
-            config's ``eval.score_threshold``). Below the model's own inference threshold
+        score_threshold: detection only: keep detections scoring at least this (default:
+            the config's ``eval.score_threshold``). Below the model's own inference threshold
             (``model.score_thresh``), that threshold is lowered to it for this run, so that
             e.g. ``0.001`` gives every detection COCO AP needs.
-        tta: segmentation: test-time augmentation mode of
+        tta: segmentation only: test-time augmentation mode of
             :mod:`detseg.segmentation.tta` (default: the config's ``eval.tta``).
-        plain: segmentation: one forward pass per image (``model.predict``), whatever the
-            config says.
+        plain: segmentation only: one forward pass per image (``model.predict``), whatever
+            the config says.
         batch_size: images per forward pass (video frames go one at a time).
         overrides: ``"key=value"`` changes of the checkpoint's config (``--set``), e.g.
             ``model.roi_heads.nms_thresh=0.6`` or ``eval.crf.iterations=0``.
@@ -132,7 +132,8 @@ def predict_checkpoint(
 
     Raises:
         ValueError: ``batch_size`` or ``max_frames`` below 1, ``score_threshold`` outside
-            ``[0, 1]``.
+            ``[0, 1]``, a setting of the other task (``score_threshold`` for a segmenter,
+            ``tta`` or ``plain`` for a detector), raised before anything is written.
         NotADirectoryError: ``out`` is a file.
         ConfigError: a bad override.
         CheckpointError: an unreadable checkpoint.
@@ -146,6 +147,7 @@ def predict_checkpoint(
         raise ValueError(f"max_frames must be >= 1, got {max_frames}")
     out = check_output_folder(out)
     predictor = load(checkpoint, device, overrides)
+    check_task_settings(predictor, checkpoint, score_threshold, tta, plain)
     threshold = _configure(predictor, score_threshold, tta, plain)
     paths, videos, missing = split_inputs(inputs)
     out.mkdir(parents=True, exist_ok=True)
@@ -222,6 +224,35 @@ def _configure(
     if threshold < own:
         logger.info("model score threshold %g lowered to %g for this run", own, threshold)
     return threshold
+
+
+def check_task_settings(
+    predictor: Predictor,
+    checkpoint: str | os.PathLike,
+    score_threshold: float | None,
+    tta: str | None,
+    plain: bool,
+) -> None:
+    """Refuse settings that the checkpoint's task would ignore: ``score_threshold``
+    (``--score-thr``) for a segmenter, ``tta`` (``--tta``) or ``plain`` (``--plain``) for a
+    detector.
+
+    Raises:
+        ValueError: naming the setting, the checkpoint, its model and task, and saying to
+            drop the setting.
+    """
+    model = f"{checkpoint} is a {predictor.config.model.name} {predictor.task} checkpoint"
+    if predictor.task == "segmentation" and score_threshold is not None:
+        raise ValueError(
+            f"--score-thr {score_threshold:g} is for detectors; {model}, which keeps "
+            "every pixel's class: drop --score-thr"
+        )
+    if predictor.task != "segmentation" and (tta is not None or plain):
+        flag = f"--tta {tta}" if tta is not None else "--plain"
+        raise ValueError(
+            f"{flag} is for segmentation (test-time augmentation, CRF); {model}, "
+            f"which has one plain forward pass: drop {flag.split()[0]}"
+        )
 
 
 def split_inputs(inputs: Sequence[str]) -> tuple[list[Path], list[str], list[str]]:

@@ -18,6 +18,9 @@ import torch
 
 _GOLDEN_RATIO = 0.618033988749895
 
+#: File extensions :func:`save_label_map` writes: lossless formats, which keep class indices.
+LOSSLESS_SUFFIXES = frozenset({".png", ".bmp", ".tif", ".tiff", ".pgm", ".pnm"})
+
 
 def class_colors(num_classes: int) -> list[tuple[int, int, int]]:
     """One distinct, saturated RGB colour per class, stable across runs.
@@ -269,9 +272,18 @@ def save_label_map(path: str | Path, label_map: torch.Tensor | np.ndarray) -> No
     The file reads back with :func:`detseg.data.masks.read_label_map` (values ``0..K``).
 
     Raises:
-        ValueError: a label outside ``0..255`` or not ``[H, W]``.
+        ValueError: a label outside ``0..255`` or not ``[H, W]``; a file name whose extension
+            is not a lossless image format (:data:`LOSSLESS_SUFFIXES`: a ``.jpg`` would change
+            the class indices).
+        IsADirectoryError: ``path`` is a folder.
         OSError: the file could not be written.
     """
+    path = _check_image_path(Path(path), "label map")
+    if path.suffix.lower() not in LOSSLESS_SUFFIXES:
+        raise ValueError(
+            f"cannot write label map {path}: {path.suffix} is lossy and would change class "
+            f"indices; use a lossless format: {', '.join(sorted(LOSSLESS_SUFFIXES))} (.png)"
+        )
     labels = np.asarray(_numpy(label_map))
     if labels.ndim != 2:
         raise ValueError(f"expected a label map [H, W], got shape {labels.shape}")
@@ -289,12 +301,32 @@ def save_rgb(path: str | Path, image: np.ndarray) -> None:
     """Write a ``uint8 [H, W, 3]`` RGB image; the format follows the file extension.
 
     Raises:
-        OSError: OpenCV could not write the file (bad folder or extension).
+        ValueError: a file name without an image extension OpenCV writes (``.png``, ``.jpg``
+            ...).
+        IsADirectoryError: ``path`` is a folder.
+        OSError: OpenCV could not write the file (an unwritable folder).
     """
-    path = Path(path)
+    path = _check_image_path(Path(path), "image")
     path.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
         raise OSError(f"could not write image {path} (unsupported extension or unwritable)")
+
+
+def _check_image_path(path: Path, what: str) -> Path:
+    """``path``, refused before OpenCV sees it (whose own error is an unhelpful ``cv2.error``)
+    when it is a folder or its extension names no format OpenCV writes."""
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"cannot write {what} {path}: it is a folder; give a file name, e.g. "
+            f"{path / 'prediction.png'}"
+        )
+    if not path.suffix or not cv2.haveImageWriter(str(path)):
+        extension = path.suffix or "no extension"
+        raise ValueError(
+            f"cannot write {what} {path}: {extension} is not an image format OpenCV writes; "
+            "end the file name in .png or .jpg"
+        )
+    return path
 
 
 def _numpy(values: torch.Tensor | np.ndarray) -> np.ndarray:

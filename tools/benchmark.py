@@ -53,7 +53,7 @@ from detseg.benchmark.suite import (
 )
 from detseg.choices.compile_modes import COMPILE_MODES
 from detseg.choices.torchvision_archs import DETECTION_TWINS, SEGMENTATION_TWINS, SSD_TWINS
-from detseg.command_line import run_command
+from detseg.command_line import declare_output, run_command
 
 # The modules that do the work (torch, the benchmarks) are imported by the sub-commands' run_*
 # functions, after the arguments are parsed: --help and argument errors come back at once.
@@ -176,6 +176,7 @@ def run_suite_command(args: argparse.Namespace) -> int:
 
     rows = select_rows(suite_rows(args.device), args.only or ())
     out = args.out or Path("runs/benchmark") / f"suite_{torch.device(args.device).type}.md"
+    declare_output(out)  # the default too, for the error line of an unwritable output
     results = run_suite(
         rows,
         args.device,
@@ -208,6 +209,10 @@ def add_postprocess_command(commands: argparse._SubParsersAction) -> None:
     sub = commands.add_parser(
         "postprocess",
         help="SSD post-processing time, detseg vs torchvision, on the same head outputs",
+        description="SSD post-processing alone (softmax, box decoding, per-class top-k, NMS) of "
+        "detseg and of torchvision on the same head outputs of a randomly initialised twin (so "
+        "many boxes pass the score threshold), its share of whole-model inference, and the "
+        "ratios. Exit status 1 when the two keep different detections.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     sub.add_argument("arch", choices=SSD_TWINS, help="torchvision SSD architecture")
@@ -352,6 +357,9 @@ def add_eval_command(commands: argparse._SubParsersAction) -> None:
     sub = commands.add_parser(
         "eval",
         help="time COCO evaluation, faster-coco-eval vs pycocotools, on synthetic data",
+        description="Time COCO evaluation with both backends (faster-coco-eval, pycocotools) "
+        "on a synthetic ground truth and detections, and check that they give the same "
+        "numbers. Exit status 1 when they differ.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     sub.add_argument("--images", type=positive_int, default=2000, help="number of synthetic images")

@@ -78,7 +78,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="keep detections scoring at least this, in [0, 1] (default: the config's "
         "eval.score_threshold); below the model's own inference threshold it lowers that "
-        "one for this run (0.001 gives what COCO AP needs); not used by segmentation",
+        "one for this run (0.001 gives what COCO AP needs); detectors only (refused for a "
+        "segmentation checkpoint)",
     )
     parser.add_argument(
         "--set",
@@ -93,15 +94,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--tta",
         choices=TTA_MODES,
         default=None,
-        help="segmentation: average the class probabilities over flipped/rotated views "
-        "(hflip 2, flips 4, dihedral 8 forward passes; default: the config's eval.tta). "
+        help="segmentation only (refused for a detector): average the class probabilities "
+        "over flipped/rotated views (hflip 2, flips 4, dihedral 8 forward passes; default: "
+        "the config's eval.tta). "
         "The config's eval.tta_scales and eval.crf apply too",
     )
     parser.add_argument(
         "--plain",
         action="store_true",
-        help="segmentation: one forward pass per image, no TTA, no extra scale, no CRF, "
-        "whatever the config says (fastest)",
+        help="segmentation only (refused for a detector): one forward pass per image, no "
+        "TTA, no extra scale, no CRF, whatever the config says (fastest)",
     )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
     parser.add_argument(

@@ -7,11 +7,13 @@ One image is any of:
   :func:`detseg.data.image_io.read_image`;
 * a numpy array ``[H, W, 3]``: RGB (BGR with ``bgr=True``, as OpenCV gives frames), ``uint8``
   in ``0..255`` or float in ``[0, 1]``;
-* a PIL image (any mode; converted to RGB);
+* a PIL image (any mode; converted to RGB; 16-bit grayscale scaled by 1/65535 as a 16-bit
+  file is, float grayscale (mode ``F``) taken as ``[0, 1]``: see :func:`_from_pil`);
 * a tensor ``[3, H, W]``: RGB (BGR with ``bgr=True``), float in ``[0, 1]`` or ``uint8``.
 
 An image has at least one pixel, and float pixels are finite. Many images are a list (or
-tuple) of these, or a tensor ``[B, 3, H, W]``. :func:`as_images` turns either into
+tuple, or an iterator such as a generator or ``Path.glob(...)``) of these, or a tensor
+``[B, 3, H, W]``. :func:`as_images` turns either into
 :class:`InputImage` items, each holding the detseg image ``Float[3, H, W]`` RGB in ``[0, 1]``,
 and says whether one image was given (one result) or many (a list).
 """
@@ -19,7 +21,7 @@ and says whether one image was given (one result) or many (a list).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,7 @@ __all__ = ["ACCEPTED", "InputImage", "as_images"]
 ACCEPTED = (
     "accepted: an image path, a numpy array [H, W, 3] (uint8 0..255 or float 0..1, RGB; "
     "bgr=True for OpenCV frames), a PIL image, a tensor [3, H, W] or [B, 3, H, W] "
-    "(float 0..1 or uint8), or a list of these"
+    "(float 0..1 or uint8), or a list (or an iterator) of these"
 )
 
 # float pixels may overshoot 1 by rounding (e.g. after a resize); more means 0..255 values
@@ -65,16 +67,19 @@ def as_images(x: Any, bgr: bool = False) -> tuple[list[InputImage], bool]:
 
     Returns:
         ``(images, single)``: ``single`` is ``True`` when ``x`` is one image (a path, an array,
-        a PIL image or a ``[3, H, W]`` tensor), ``False`` for a list, a tuple or a
-        ``[B, 3, H, W]`` tensor.
+        a PIL image or a ``[3, H, W]`` tensor), ``False`` for a list, a tuple, an iterator (a
+        generator, ``Path.glob(...)``: read to its end) or a ``[B, 3, H, W]`` tensor.
 
     Raises:
         ValueError: an input of another type, shape or dtype, without pixels (``H`` or ``W``
             is 0), or with float pixels that are not finite (NaN, inf) or outside ``[0, 1]``
-            (the message names it: its position in a list or a batch, its shape);
+            (the message names it: its position in a list or a batch, its shape), a folder
+            given as an image path;
             :class:`~detseg.data.image_io.ImageReadError` (a ``ValueError``) for an image file
             that cannot be read.
     """
+    if isinstance(x, Iterator):  # a generator, Path.glob(...), map(...): taken as a list
+        x = list(x)
     if isinstance(x, (list, tuple)):
         images: list[InputImage] = []
         for i, item in enumerate(x):
@@ -87,6 +92,11 @@ def as_images(x: Any, bgr: bool = False) -> tuple[list[InputImage], bool]:
 
 def _one_or_batch(x: Any, bgr: bool, where: str) -> tuple[list[InputImage], bool]:
     if isinstance(x, (str, os.PathLike)):
+        if Path(x).is_dir():
+            raise ValueError(
+                f"{where}{x} is a folder, not an image file; give its images, e.g. "
+                f"predict(sorted(Path({str(x)!r}).glob('*.jpg')))"
+            )
         return [InputImage(read_image(x), Path(x))], True
     if isinstance(x, torch.Tensor):
         if x.ndim == 4 and x.shape[1] == 3:
@@ -98,8 +108,7 @@ def _one_or_batch(x: Any, bgr: bool, where: str) -> tuple[list[InputImage], bool
     if isinstance(x, np.ndarray):
         return [InputImage(_from_array(x, bgr, where))], True
     if _is_pil_image(x):
-        rgb = np.asarray(x.convert("RGB"), dtype=np.uint8)
-        return [InputImage(_from_array(rgb, False, where))], True
+        return [InputImage(_from_pil(x, where))], True
     raise ValueError(
         f"{where}cannot predict on a {type(x).__module__}.{type(x).__name__}; {ACCEPTED}"
     )
@@ -111,6 +120,41 @@ def _is_pil_image(x: Any) -> bool:
     except ImportError:  # no Pillow installed: nothing can be a PIL image
         return False
     return isinstance(x, Image.Image)
+
+
+def _from_pil(image: Any, where: str) -> torch.Tensor:
+    """``Float32[3, H, W]`` RGB in ``[0, 1]`` of a PIL image of any mode.
+
+    Pillow's own ``convert("RGB")`` clips 16-bit and float pixels to ``0..255`` (a white or a
+    black image), so grayscale modes of more than 8 bits are read here, then repeated over the
+    three channels: 16-bit (``I;16*``) is scaled by 1/65535, as
+    :func:`~detseg.data.image_io.read_image` scales a 16-bit file; 32-bit integers (``I``,
+    which holds 16-bit PNGs in some Pillow versions) are 16-bit when a value exceeds 255 and
+    8-bit otherwise; float (``F``) is taken as ``[0, 1]``, like a float array. Other modes go
+    through ``convert("RGB")``.
+
+    Raises:
+        ValueError: mode ``I`` pixels outside ``0..65535``, mode ``F`` pixels outside
+            ``[0, 1]`` or not finite.
+    """
+    mode = str(image.mode)
+    if not (mode.startswith("I;16") or mode in ("I", "F")):
+        rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
+        return _from_array(rgb, False, where)
+    gray = np.asarray(image)
+    if mode == "F":
+        rgb = np.repeat(gray.astype(np.float32)[:, :, None], 3, axis=2)
+        return _from_array(rgb, False, f"{where}PIL image of mode F: ")
+    low, high = (int(gray.min()), int(gray.max())) if gray.size else (0, 0)
+    if low < 0 or high > 65535:
+        raise ValueError(
+            f"{where}PIL image of mode {mode} has values in {low}..{high}; integer pixels "
+            "are read as 8-bit (0..255) or 16-bit (0..65535): scale them to 0..65535, or "
+            "pass a float array in [0, 1]"
+        )
+    scale = 255.0 if mode == "I" and high <= 255 else 65535.0
+    unit = gray.astype(np.float32) / scale
+    return _from_array(np.repeat(unit[:, :, None], 3, axis=2), False, where)
 
 
 def _from_array(array: np.ndarray, bgr: bool, where: str) -> torch.Tensor:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import numbers
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -130,6 +131,7 @@ class Predictor:
         score_thr: float | None = None,
         bgr: bool = False,
         batch_size: int = 8,
+        mask_probabilities: bool = True,
     ) -> list[Result]: ...
 
     @overload
@@ -139,44 +141,61 @@ class Predictor:
         score_thr: float | None = None,
         bgr: bool = False,
         batch_size: int = 8,
+        mask_probabilities: bool = True,
     ) -> Result: ...
 
     @overload
     def predict(
-        self, x: Any, score_thr: float | None = None, bgr: bool = False, batch_size: int = 8
+        self,
+        x: Any,
+        score_thr: float | None = None,
+        bgr: bool = False,
+        batch_size: int = 8,
+        mask_probabilities: bool = True,
     ) -> Result | list[Result]: ...
 
     def predict(
-        self, x: Any, score_thr: float | None = None, bgr: bool = False, batch_size: int = 8
+        self,
+        x: Any,
+        score_thr: float | None = None,
+        bgr: bool = False,
+        batch_size: int = 8,
+        mask_probabilities: bool = True,
     ) -> Result | list[Result]:
         """Detections (or label maps) of one image or many.
 
         Args:
             x: one image: a path, a numpy array ``[H, W, 3]`` (``uint8`` or float in
                 ``[0, 1]``), a PIL image, a tensor ``[3, H, W]`` (float in ``[0, 1]`` or
-                ``uint8``); or many: a list of these or a tensor ``[B, 3, H, W]``. RGB
-                unless ``bgr``.
-            score_thr: detection: keep detections scoring at least this (default:
+                ``uint8``); or many: a list of these (or an iterator: a generator,
+                ``Path(folder).glob("*.jpg")``) or a tensor ``[B, 3, H, W]``. RGB unless
+                ``bgr``.
+            score_thr: detection only: keep detections scoring at least this (default:
                 :attr:`score_threshold`). Below the model's own inference threshold
                 (``model.score_thresh``), that one is lowered to it during the call.
             bgr: arrays and tensors hold BGR channels (OpenCV frames).
             batch_size: images per forward pass.
+            mask_probabilities: a model with masks: keep each detection's probabilities
+                (``Float[N, H, W]``, four bytes a pixel: 100 detections of a 1333 x 800
+                image take 430 MB); ``False`` keeps the binarised ``masks`` only (one byte).
 
         Returns:
             One :class:`DetectionResult` / :class:`SegmentationResult` for one image, a list
-            of them (in input order) for a list or a batch. The detections of a model with
-            masks carry ``masks`` and ``mask_probabilities``.
+            of them (in input order) for a list, an iterator or a batch. The detections of a
+            model with masks carry ``masks`` and (unless ``mask_probabilities=False``)
+            ``mask_probabilities``.
 
         Raises:
             ValueError: an input of a type, shape or dtype not listed above, an empty image,
                 float pixels that are NaN, inf or outside ``[0, 1]`` (the message names the
-                input), an image file that cannot be read, ``score_thr`` outside ``[0, 1]``,
-                ``batch_size`` below 1.
+                input), an image file that cannot be read, ``score_thr`` outside ``[0, 1]``
+                or given to a segmenter, ``batch_size`` below 1.
         """
-        _check_score_thr(score_thr)
+        self._check_score_thr(score_thr)
         _check_at_least_one(batch_size, "batch_size")
         images, single = as_images(x, bgr=bgr)
-        results = list(self.predict_images(images, score_thr, batch_size))
+        found = self.predict_images(images, score_thr, batch_size, mask_probabilities)
+        results = list(found)
         return results[0] if single else results
 
     def predict_images(
@@ -193,12 +212,23 @@ class Predictor:
         (``mask_probabilities`` is ``None``): one byte a pixel and detection instead of five.
 
         Raises:
-            ValueError: ``score_thr`` outside ``[0, 1]``, ``batch_size`` below 1 (here, before
-                any image is read).
+            ValueError: ``score_thr`` outside ``[0, 1]`` or given to a segmenter, ``batch_size``
+                below 1 (here, before any image is read).
         """
-        _check_score_thr(score_thr)
+        self._check_score_thr(score_thr)
         _check_at_least_one(batch_size, "batch_size")
         return self._predict_batches(images, score_thr, batch_size, mask_probabilities)
+
+    def _check_score_thr(self, score_thr: float | None) -> None:
+        """Refuse a ``score_thr`` outside ``[0, 1]``, or any ``score_thr`` for a segmenter
+        (which keeps every pixel's class: the threshold would be ignored)."""
+        _check_score_thr(score_thr)
+        if score_thr is not None and self.task == "segmentation":
+            raise ValueError(
+                f"score_thr={score_thr:g} is for detectors; this {self.config.model.name} "
+                "segmenter keeps every pixel's class: leave score_thr out (result.probabilities "
+                "holds each pixel's class probabilities)"
+            )
 
     def _predict_batches(
         self,
@@ -235,10 +265,10 @@ class Predictor:
         Raises:
             FileNotFoundError: a video file that does not exist.
             ValueError: a video that cannot be decoded, a camera that cannot be opened, a
-                stream that cannot be reached, ``score_thr`` outside ``[0, 1]``, ``max_frames``
-                below 1 (raised here, before the first frame).
+                stream that cannot be reached, ``score_thr`` outside ``[0, 1]`` or given to a
+                segmenter, ``max_frames`` below 1 (raised here, before the first frame).
         """
-        _check_score_thr(score_thr)
+        self._check_score_thr(score_thr)
         if max_frames is not None:
             _check_at_least_one(max_frames, "max_frames")
         video = source if isinstance(source, VideoSource) else VideoSource(source)
@@ -336,22 +366,50 @@ class Predictor:
             return probabilities, probabilities.max(dim=1).indices
 
     def __repr__(self) -> str:
-        name = self.config.model.name
-        return (
-            f"Predictor({name} {self.task}, {len(self.classes)} classes "
-            f"{self.classes}, on {self.device})"
+        """One line, e.g. ``Predictor(mask_rcnn detection with masks, 80 classes ['person',
+        'bicycle', 'car', ..., 'toothbrush'], score >= 0.3, on cpu)``; a segmenter's gives its
+        inference chain (``one pass``, ``hflip TTA x scales [1.0] + CRF (5 iterations)``)."""
+        kind = f"{self.config.model.name} {self.task}"
+        if getattr(self.model, "has_masks", False):
+            kind += " with masks"
+        settings = (
+            self.inference.describe()
+            if self.task == "segmentation"
+            else f"score >= {self.score_threshold:g}"
         )
+        classes = f"{len(self.classes)} classes {_short_list(self.classes)}"
+        return f"Predictor({kind}, {classes}, {settings}, on {self.device})"
+
+
+def _short_list(names: Sequence[str], head: int = 3, most: int = 8) -> str:
+    """``names`` as a list literal, or its first ``head`` and its last past ``most`` names:
+    ``['person', 'bicycle', 'car', ..., 'toothbrush']``."""
+    if len(names) <= most:
+        return repr(list(names))
+    shown = [repr(name) for name in names[:head]]
+    return f"[{', '.join(shown)}, ..., {names[-1]!r}]"
 
 
 def _check_score_thr(score_thr: float | None) -> None:
-    """Refuse a score threshold outside ``[0, 1]`` (or NaN), as ``--score-thr`` is refused."""
+    """Refuse a score threshold that is not a number (a string, a bool), or outside
+    ``[0, 1]`` (or NaN), as ``--score-thr`` is refused."""
+    if score_thr is not None and (
+        isinstance(score_thr, bool) or not isinstance(score_thr, numbers.Real)
+    ):
+        raise ValueError(
+            f"score_thr must be a number in [0, 1] or None, got {score_thr!r} "
+            f"({type(score_thr).__name__})"
+        )
     problem = score_threshold_problem(score_thr, "score_thr")
     if problem:
         raise ValueError(problem)
 
 
 def _check_at_least_one(value: int, name: str) -> None:
-    """Refuse a count below 1 (``batch_size``, ``max_frames``), as the tools refuse it."""
+    """Refuse a count that is not an integer (``2.5``, ``"2"``, a bool) or is below 1
+    (``batch_size``, ``max_frames``), as the tools refuse it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r} ({type(value).__name__})")
     if value < 1:
         raise ValueError(f"{name} must be >= 1, got {value}")
 

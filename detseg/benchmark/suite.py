@@ -121,16 +121,28 @@ def select_rows(rows: Sequence[SuiteRow], only: Sequence[str] = ()) -> tuple[Sui
     """The rows named in ``only`` (in table order), or all of them when ``only`` is empty.
 
     Raises:
-        ValueError: a name that is not a row of ``rows`` (the message lists the names).
+        ValueError: a name that is not a row of ``rows`` (the message lists the names, and
+            says which names are rows of the other device's table).
     """
     names = [row.name for row in rows]
     unknown = [name for name in only if name not in names]
     if unknown:
         raise ValueError(
             f"--only {' '.join(unknown)}: no such row in this device's table; "
-            f"choose from {', '.join(names)}."
+            f"choose from {', '.join(names)}.{_other_table_hint(unknown)}"
         )
     return tuple(row for row in rows if not only or row.name in only)
+
+
+def _other_table_hint(names: Sequence[str]) -> str:
+    """`` "<name> is a row of the --device cuda table."`` for names of the other table."""
+    hints = []
+    for table, flag in ((GPU_ROWS, "--device cuda"), (CPU_ROWS, "--device cpu")):
+        found = [name for name in names if name in {row.name for row in table}]
+        if found:
+            verb = "is a row" if len(found) == 1 else "are rows"
+            hints.append(f" {' '.join(found)} {verb} of the {flag} table.")
+    return "".join(hints)
 
 
 def describe_rows(rows: Sequence[SuiteRow]) -> list[str]:

@@ -3,8 +3,9 @@
 Each row goes through :func:`~detseg.benchmark.model_vs_torchvision.benchmark_model`, the code
 path of ``tools/benchmark.py model``. A row that raises (out of memory, an error) becomes a
 failed row with its error, and the next row runs. The markdown and JSON reports
-(:mod:`detseg.benchmark.suite_report`) are rewritten after every row, so an interrupted run
-keeps what it measured.
+(:mod:`detseg.benchmark.suite_report`) are written before the first row (a header without
+rows: an output that cannot be written fails before any time is spent) and rewritten after
+every row, so an interrupted run keeps what it measured.
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ def run_suite(
     Raises:
         ValueError: ``device`` is CUDA and there is none, ``repeats`` is below 1, or ``out`` is
             a ``.json`` file (the JSON would overwrite the markdown).
+        OSError: ``out`` or its JSON cannot be written (a folder, under a file, read-only);
+            raised before the first row runs, by writing the report of no rows.
     """
     check_device(device)
     if repeats is not None and repeats < 1:
@@ -114,6 +117,7 @@ def run_suite(
     say = progress or (lambda line: None)
     environment = describe_environment(device)
     results: list[RowResult] = []
+    write_suite_report(out, environment, results)  # an unwritable --out fails before any row
     for index, row in enumerate(rows, 1):
         say(f"[{index}/{len(rows)}] {row.name}: {row.flags(repeats)} --device {device}")
         result = run_row(row, device, repeats, seed, compile_backend)

@@ -127,7 +127,9 @@ def check_export_settings(
     if getattr(model, "has_masks", False):
         raise ExportError(
             f"{name}: instance masks are not part of the export graphs (boxes, scores and "
-            "labels only), so a model with a mask head is not exported"
+            "labels only), so a model with a mask head is not exported; predict its boxes and "
+            "masks with detseg.load(checkpoint).predict(...) or tools/infer.py, or export a "
+            "detector without masks (faster_rcnn)"
         )
     if batch_size < 1:
         raise ExportError(f"batch_size must be >= 1, got {batch_size}")
@@ -182,7 +184,7 @@ def export_model(
             (default :func:`default_input_size`).
         batch_size: images per call of a static segmenter export; detectors take 1.
         score_thresh: a detector's score threshold in the graph, in ``[0, 1]`` (default: the
-            model's).
+            model's); ``None`` for a segmenter.
         classes, name: see :func:`load_for_export`.
 
     Returns:
@@ -191,7 +193,7 @@ def export_model(
     Raises:
         ExportError: a model or a combination of settings that cannot be exported (a
             detector with ``batch_size > 1``, a mask head, an opset out of range, a score
-            threshold outside ``[0, 1]``, ...).
+            threshold outside ``[0, 1]`` or given for a segmenter, ...).
         IsADirectoryError: ``path`` or ``<path>.json`` is a folder.
         ValueError: ``path`` or ``<path>.json`` is the checkpoint file.
     """
@@ -201,7 +203,12 @@ def export_model(
         raise ExportError(problem)
     model, name, classes = load_for_export(model_or_checkpoint, classes, name)
     task = check_export_settings(model, name, format, opset, batch_size)
-    if task == "detection" and score_thresh is not None:
+    if score_thresh is not None:
+        if task != "detection":
+            raise ExportError(
+                f"{name}: a segmenter's graph returns logits and has no score threshold; "
+                f"drop the score threshold ({score_thresh:g}, --score-thr)"
+            )
         cast(Detector, model).score_thresh = float(score_thresh)
     height, width = input_size or default_input_size(model)
     if height < 1 or width < 1:
