@@ -147,10 +147,7 @@ def boundary_weighted_cross_entropy(
     valid = (target != ignore_index).to(pixel_loss.dtype)
     border = label_boundaries(target, ignore_index).to(pixel_loss.dtype)
     weights = valid * (1 + (boundary_weight - 1) * border)
-    total = weights.sum()
-    if total == 0:
-        return logits.sum() * 0
-    return (pixel_loss * weights).sum() / total
+    return _weighted_mean(pixel_loss, weights)
 
 
 def sigmoid_focal_loss(
@@ -249,8 +246,9 @@ def dice_loss(
     if target.numel() == 0:
         return logits.sum() * 0
     valid = target != ignore_index  # [B, H, W]
-    labels = torch.where(valid, target, torch.zeros_like(target))
-    one_hot = F.one_hot(labels, logits.shape[1]).permute(0, 3, 1, 2).to(logits.dtype)
+    classes = torch.arange(logits.shape[1], device=target.device).view(1, -1, 1, 1)
+    # one-hot by comparison: F.one_hot reads the labels' range back to the host on a CPU
+    one_hot = (target.unsqueeze(1) == classes).to(logits.dtype)  # ignored pixels: all zero
     return soft_dice_loss(logits, one_hot, valid.to(logits.dtype), smooth)
 
 
@@ -287,10 +285,18 @@ def soft_cross_entropy(
     if boundary_weight != 1.0:
         mixed = target_probs.amax(dim=1) < 1 - 1e-6
         weights = weights * (1 + (boundary_weight - 1) * mixed.to(weights.dtype))
+    return _weighted_mean(pixel_loss, weights)
+
+
+def _weighted_mean(values: Tensor, weights: Tensor) -> Tensor:
+    """``sum(w * v) / sum(w)``, and 0 (still attached to ``values``) when every weight is 0.
+
+    The zero case needs no host read: with all weights 0 the numerator is exactly 0, and the
+    denominator is clamped to the smallest positive float, so the division gives 0 (and a zero
+    gradient) instead of NaN. A positive ``sum(w)`` is never that small, so it is unchanged.
+    """
     total = weights.sum()
-    if total == 0:
-        return logits.sum() * 0
-    return (pixel_loss * weights).sum() / total
+    return (values * weights).sum() / total.clamp(min=torch.finfo(total.dtype).tiny)
 
 
 def soft_dice_loss(

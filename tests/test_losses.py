@@ -86,6 +86,21 @@ def test_cross_entropy_all_ignored_or_empty_is_zero():
     _assert_exact_zero_with_grad(cross_entropy(empty, torch.zeros(0, dtype=torch.int64)))
 
 
+def test_weighted_cross_entropies_with_no_weight_are_zero_with_a_zero_gradient():
+    """Every pixel ignored (boundary-weighted) or of weight 0 (soft targets): the loss is 0 and
+    its gradient 0, not NaN, without a branch on the host."""
+    logits = torch.randn(1, 3, 4, 4, requires_grad=True)
+    ignored = torch.full((1, 4, 4), 255)
+    losses = [
+        boundary_weighted_cross_entropy(logits, ignored, boundary_weight=3.0),
+        soft_cross_entropy(logits, logits.detach().softmax(1), torch.zeros(1, 4, 4), 2.0),
+    ]
+    for loss in losses:
+        assert loss.shape == () and loss.item() == 0.0
+        (grad,) = torch.autograd.grad(loss, logits)
+        assert torch.equal(grad, torch.zeros_like(grad))
+
+
 # --- focal ------------------------------------------------------------------------------
 
 

@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
+from detseg.ops.padding import host_reads_are_free
 from detseg.segmentation.loss import (
     TARGET_DOWNSAMPLING,
     SegmentationLoss,
@@ -194,8 +195,10 @@ class SegmentationModel(nn.Module):
         """Loss dict (see the module docstring) for masks ``Int64[B, H, W]``.
 
         Raises:
-            ValueError: masks of the wrong shape or dtype, or with a label outside ``0..K``
-                that is not ``ignore_index``.
+            ValueError: masks of the wrong shape or dtype, or (masks on the CPU) with a label
+                outside ``0..K`` that is not ``ignore_index``. On a GPU that check would make
+                the host wait for the device in every step; the datasets check every label
+                map when they read it (``detseg.data.masks.check_label_map``).
         """
         features, images = self._features(images)
         self._check_masks(images, masks)
@@ -251,6 +254,8 @@ class SegmentationModel(nn.Module):
             raise ValueError(
                 f"masks shape {tuple(masks.shape)} does not match the images: expected {expected}."
             )
+        if not host_reads_are_free(masks.device) or torch.compiler.is_compiling():
+            return  # no host read in a GPU step: the datasets check every label map they read
         bad = (masks != self.loss.ignore_index) & ((masks < 0) | (masks > self.num_classes))
         if bool(bad.any()):
             index = int(bad.flatten(1).any(dim=1).nonzero()[0])
