@@ -27,6 +27,11 @@ class CheckpointError(ValueError):
     """A checkpoint file is missing, corrupt or lacks a required entry."""
 
 
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """The checkpoint file does not exist: a :class:`CheckpointError` that ``except
+    FileNotFoundError`` catches too."""
+
+
 #: Bytes read from the start of a file to tell a text file or an ONNX export.
 _HEAD_BYTES = 4096
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -81,7 +86,7 @@ def check_checkpoint_file(path: Path, give: str | None = None) -> None:
     if path.is_dir():
         raise CheckpointError(f"{path} is a folder{instead or '; give a best.pt / last.pt file'}")
     if not path.exists():
-        raise CheckpointError(f"checkpoint not found: {path}{instead}")
+        raise CheckpointNotFoundError(f"checkpoint not found: {path}{instead}")
     try:
         size = path.stat().st_size
         with path.open("rb") as file:

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 import torch
 
-__all__ = ["ImageReadError", "read_image", "read_image_array"]
+__all__ = ["ImageNotFoundError", "ImageReadError", "read_image", "read_image_array"]
 
 
 class ImageReadError(ValueError):
@@ -40,6 +40,11 @@ class ImageReadError(ValueError):
         super().__init__(f"cannot read image {self.path}: {reason}")
 
 
+class ImageNotFoundError(ImageReadError, FileNotFoundError):
+    """The image file does not exist: an :class:`ImageReadError` that ``except
+    FileNotFoundError`` catches too."""
+
+
 def _decode(path: Path) -> np.ndarray:
     """Decode ``path`` with OpenCV (``IMREAD_UNCHANGED``) or raise :class:`ImageReadError`."""
     try:
@@ -47,7 +52,8 @@ def _decode(path: Path) -> np.ndarray:
         # (missing file vs. undecodable content) can be told apart, and any path encoding works.
         data = np.fromfile(path, dtype=np.uint8)
     except OSError as exc:  # missing file, directory, permission denied
-        raise ImageReadError(path, f"{type(exc).__name__}: {exc.strerror or exc}") from exc
+        kind = ImageNotFoundError if isinstance(exc, FileNotFoundError) else ImageReadError
+        raise kind(path, f"{type(exc).__name__}: {exc.strerror or exc}") from exc
     if data.size == 0:
         raise ImageReadError(path, "the file is empty")
     try:
