@@ -138,9 +138,10 @@ def _output_error_message(error: BaseException) -> str | None:
             if inside and error.errno == errno.ENOENT:
                 continue
             where = "with" if argument.startswith("-") else "for"
+            kind = "file" if Path(output).suffix else "folder"  # report.md, or runs/eval
             return (
                 f"cannot write {output}: {_write_problem(error, path)}; choose a writable "
-                f"folder {where} {argument}"
+                f"{kind} {where} {argument}"
             )
     return None
 

@@ -67,6 +67,13 @@ def test_a_folder_above_out_that_cannot_be_made(tmp_path, capsys):
     )
 
 
+def test_an_output_file_is_advised_as_a_file(tmp_path, capsys):
+    out = tmp_path / "no_such_folder" / "suite.md"
+    error = FileNotFoundError(errno.ENOENT, "No such file or directory", str(out))
+    assert run(raising(error), "--out", str(out)) == USER_ERROR_EXIT_CODE
+    assert error_line(capsys).endswith("; choose a writable file with --out")
+
+
 def test_a_relative_out_is_named_as_given(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     error = OSError(errno.EROFS, "Read-only file system", str(tmp_path / "runs" / "x"))

@@ -138,7 +138,8 @@ def format_comparison(
     memory = "channels_last" if result.channels_last else "contiguous"
     lines = [
         f"{title or result.arch}: batch {result.batch} x {result.size} px on {result.device} "
-        f"({result.threads} threads), {result.repeats} timed repetitions, amp {result.amp}, "
+        f"({counted(result.threads, 'thread')}), {counted(result.repeats, 'timed repetition')}, "
+        f"amp {result.amp}, "
         f"{memory} weights"
         + (
             f", torch.compile {result.compile_mode} ({result.compile_backend})"
@@ -161,6 +162,11 @@ def format_comparison(
     if result.profiles is not None:
         lines.extend(format_profiles(result.profiles))
     return lines
+
+
+def counted(count: int, noun: str) -> str:
+    """``"1 thread"``, ``"4 threads"``: a count and its noun, plural from 2 on (and at 0)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def format_compile_seconds(seconds: dict[str, dict[str, float]]) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from detseg.benchmark.comparison import counted
 from detseg.benchmark.throughput import measure, random_detection_batch
 from detseg.benchmark.twins import SSD_TWINS, detection_twins
 
@@ -152,9 +153,10 @@ def format_postprocess_report(result: PostprocessComparison) -> list[str]:
     """Report lines: the set-up, one line per model, the speed-ups, the agreement."""
     lines = [
         f"{result.arch} (random init): batch {result.batch} on {result.device} "
-        f"({result.threads} threads), {result.default_boxes} default boxes x "
+        f"({counted(result.threads, 'thread')}), {result.default_boxes} default boxes x "
         f"{result.classes} classes, {result.pairs_above_threshold:.0f} (box, class) pairs per "
-        f"image above score_thresh={result.score_thresh}, {result.repeats} timed repetitions"
+        f"image above score_thresh={result.score_thresh}, "
+        f"{counted(result.repeats, 'timed repetition')}"
     ]
     post, whole = result.postprocess_ms, result.inference_ms
     for name in post:

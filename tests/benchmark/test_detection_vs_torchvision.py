@@ -46,7 +46,7 @@ def test_detection_benchmark_with_amp_channels_last_and_profile(one_thread):
     assert set(result.profiles) == {"torchvision", "detseg"}
     lines = format_comparison(result)
     assert lines[0] == (
-        f"{arch}: batch 1 x 64 px on cpu (1 threads), 1 timed repetitions, amp bf16, "
+        f"{arch}: batch 1 x 64 px on cpu (1 thread), 1 timed repetition, amp bf16, "
         "channels_last weights"
     )
     assert lines[3].startswith("ratio detseg / torchvision")

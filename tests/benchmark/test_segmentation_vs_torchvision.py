@@ -40,7 +40,7 @@ def test_segmentation_benchmark_compares_the_same_model(arch, aux_loss, one_thre
     assert result.train_ratio > 0 and result.infer_ratio > 0
     lines = format_segmentation_report(result)
     aux = " with aux head" if aux_loss else ""
-    assert lines[0].startswith(f"{arch}{aux}: batch 1 x 64 px on cpu (1 threads)")
+    assert lines[0].startswith(f"{arch}{aux}: batch 1 x 64 px on cpu (1 thread)")
     assert lines[0].endswith("amp none, contiguous weights")
     assert lines[3].startswith("ratio detseg / torchvision")
     assert lines[4].startswith("logits agree: True") and lines[5].startswith("losses agree: True")

@@ -23,8 +23,8 @@ def output(result) -> str:
 def test_model_segmentation_prints_agreement_with_default_flags(run_tool):
     out = output(run_tool("benchmark.py", "model", "lraspp_mobilenet_v3_large", *FAST))
     first = out.splitlines()[0]
-    assert first.startswith("lraspp_mobilenet_v3_large: batch 1 x 64 px on cpu (1 threads)")
-    assert first.endswith("1 timed repetitions, amp none, contiguous weights")
+    assert first.startswith("lraspp_mobilenet_v3_large: batch 1 x 64 px on cpu (1 thread)")
+    assert first.endswith("1 timed repetition, amp none, contiguous weights")
     assert "logits agree: True" in out and "losses agree: True" in out
     assert "ratio detseg / torchvision" in out and "profile:" not in out
 
@@ -32,7 +32,7 @@ def test_model_segmentation_prints_agreement_with_default_flags(run_tool):
 def test_model_segmentation_with_amp_channels_last_and_profile(run_tool):
     flags = ["--amp", "bf16", "--channels-last", "--profile"]
     out = output(run_tool("benchmark.py", "model", "lraspp_mobilenet_v3_large", *FAST, *flags))
-    assert "timed repetitions, amp bf16, channels_last weights" in out.splitlines()[0]
+    assert "1 timed repetition, amp bf16, channels_last weights" in out.splitlines()[0]
     assert "logits agree: True" in out and "losses agree: True" in out  # float32 check
     assert "profile: 3 calls of each kind" in out
     assert out.count("op (top 10 by self CPU time)") == 4
@@ -41,7 +41,7 @@ def test_model_segmentation_with_amp_channels_last_and_profile(run_tool):
 def test_model_detection_prints_both_throughputs(run_tool):
     arch = "fasterrcnn_mobilenet_v3_large_320_fpn"
     out = output(run_tool("benchmark.py", "model", arch, *FAST))
-    assert out.splitlines()[0].startswith(f"{arch}: batch 1 x 64 px on cpu (1 threads)")
+    assert out.splitlines()[0].startswith(f"{arch}: batch 1 x 64 px on cpu (1 thread)")
     assert " torchvision: train" in out and "      detseg: train" in out
     assert "ratio detseg / torchvision" in out and "agree" not in out
 

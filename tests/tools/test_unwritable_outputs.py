@@ -46,7 +46,8 @@ def assert_cannot_write(code: int, lines: list[str], tool: str, out: Path, advic
     assert code == 2, lines
     assert not any("Traceback" in line for line in lines), lines
     assert lines[-1].startswith(f"{tool}: error: cannot write {out}: "), lines
-    assert lines[-1].endswith(f"; choose a writable folder {advice}"), lines
+    kind = "file" if out.suffix else "folder"
+    assert lines[-1].endswith(f"; choose a writable {kind} {advice}"), lines
     assert ".partial" not in lines[-1], lines
 
 
