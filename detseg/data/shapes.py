@@ -282,6 +282,11 @@ def generate_shapes(
             f"image counts must be >= 0, got num_train={num_train}, num_val={num_val}, "
             f"num_test={num_test}"
         )
+    if num_train + num_val + num_test == 0:
+        raise ValueError(
+            "every image count is 0: nothing to write; give the images of at least one split "
+            "(num_train, num_val, num_test)"
+        )
     if size < 32:
         raise ValueError(f"size must be >= 32 px so that shapes of 8 px and more fit, got {size}")
     out = Path(out_dir)

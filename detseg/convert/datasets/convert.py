@@ -146,6 +146,11 @@ def read_dataset(
 def _check_target(src: Path, dst: Path) -> None:
     if dst.resolve() == src.resolve():
         raise ValueError(f"the output folder {dst} is the source folder: choose another one")
+    if src.resolve() in dst.resolve().parents:
+        raise ValueError(
+            f"the output folder {dst} is inside the source folder {src}: a later reading of the "
+            "source would take the copy for its own files; choose a folder outside it"
+        )
     check_new_folder(dst)
 
 
