@@ -140,6 +140,12 @@ class DetectionDataset(ImageDataset):
         """``UInt8[N, H, W]`` masks aligned with :meth:`annotations` (formats with masks only)."""
         raise NotImplementedError(f"{type(self).__name__} has no instance masks")
 
+    def stated_size(self, index: int) -> tuple[int, int] | None:
+        """``(H, W)`` that the annotations state for image ``index`` (a COCO image entry's
+        ``height`` and ``width``), or ``None`` when they state none. Training uses the decoded
+        size; ``tools/check_data.py`` reports a stated size that differs from it."""
+        return None
+
     def __getitem__(self, index: int) -> Sample:
         image = self.read_image(index)
         if image is None:

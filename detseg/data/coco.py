@@ -380,6 +380,14 @@ class CocoDetection(DetectionDataset):
             np.isfinite(_xywh_to_xyxy(ann.get("bbox"))).all()
         )
 
+    def stated_size(self, index: int) -> tuple[int, int] | None:
+        """The image entry's ``(height, width)``, when it has both as integers."""
+        entry = self._images[self.image_ids[index]]
+        height, width = entry.get("height"), entry.get("width")
+        if isinstance(height, int) and isinstance(width, int):
+            return height, width
+        return None
+
     def image_path(self, index: int) -> Path:
         return self.images_dir / self._images[self.image_ids[index]]["file_name"]
 

@@ -183,6 +183,7 @@ def _box_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     found += _orphan_findings(split, s)
     found += _unreadable_annotation_findings(split, s)
     found += _unmatched_label_findings(split, s)
+    found += _size_mismatch_findings(split, s)
     return found
 
 
@@ -227,6 +228,20 @@ def _unmatched_label_findings(split: str, s: Mapping[str, Any]) -> list[Finding]
     )
     examples = s.get("unmatched_label_examples", [])
     return [Finding("warning", "unmatched_label_files", split, message, count, examples)]
+
+
+def _size_mismatch_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Images whose size in the annotations (COCO ``width`` / ``height``) is not the file's."""
+    count = s.get("size_mismatches", 0)
+    if not count:
+        return []
+    message = (
+        f"{_plural(count, 'image')} whose size in the annotations differs from the file: "
+        "training uses the file's size, but tools that trust the annotations (a COCO "
+        "evaluation of polygon masks, other frameworks) do not; correct the width and height"
+    )
+    examples = s.get("size_mismatch_examples", [])
+    return [Finding("warning", "size_mismatches", split, message, count, examples)]
 
 
 def _content_findings(split: str, s: Mapping[str, Any], settings: CheckSettings) -> list[Finding]:

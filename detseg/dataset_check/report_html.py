@@ -82,6 +82,7 @@ def _counts_table(split: str, s: Mapping[str, Any]) -> str:
             "orphan_annotations",
             "unreadable_annotation_files",
             "unmatched_label_files",
+            "size_mismatches",
         ]
     else:
         keys += ["foreground_pixels", "ignore_pixels", "unpaired_images"]

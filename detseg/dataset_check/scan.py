@@ -117,6 +117,8 @@ class ImageRecord:
         path: The image file.
         file: The file as shown in reports (relative to the data root when under it).
         size: ``(H, W)`` from the file header; ``None`` when unreadable.
+        stated_size: ``(H, W)`` the annotations state (a COCO image entry's ``height`` and
+            ``width``); ``None`` when they state none (detection).
         error: Why the image is unreadable (missing, not an image, corrupt); ``None`` if fine.
         digest: Hash of the file's bytes; ``None`` when the file is missing or empty.
         labels: ``Int64[N]`` labels ``1..K`` of the raw annotations (detection).
@@ -134,6 +136,7 @@ class ImageRecord:
     path: Path
     file: str
     size: tuple[int, int] | None = None
+    stated_size: tuple[int, int] | None = None
     error: str | None = None
     digest: str | None = None
     labels: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -235,6 +238,7 @@ def _read_boxes(record: ImageRecord, dataset: DetectionDataset) -> None:
     except (OSError, ValueError) as exc:
         record.label_problem = ("invalid", f"{type(exc).__name__}: {exc}")
         return
+    record.stated_size = dataset.stated_size(record.index)
     record.boxes = np.asarray(ann.boxes, dtype=np.float64).reshape(-1, 4)
     record.labels = np.asarray(ann.labels, dtype=np.int64).reshape(-1)
     record.rejected = int(ann.dropped)

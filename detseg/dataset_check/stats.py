@@ -78,6 +78,7 @@ def _detection_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
     degenerate = [(r, f) for r, f in flagged if f.degenerate.any()]
     rejected = [r for r in readable if r.rejected]
     sizes = box_sizes(scan)
+    mismatched = [r for r in readable if r.stated_size not in (None, r.size)]
     return {
         "objects": int(sum(len(r.labels) for r in readable)),
         "empty_images": sum(1 for r in readable if len(r.labels) == 0),
@@ -99,10 +100,21 @@ def _detection_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
         "unreadable_annotation_examples": scan.unreadable_annotation_files[:limit],
         "unmatched_label_files": len(scan.unmatched_label_files),
         "unmatched_label_examples": scan.unmatched_label_files[:limit],
+        "size_mismatches": len(mismatched),
+        "size_mismatch_examples": [_size_mismatch(r) for r in mismatched[:limit]],
         "box_width": _describe(sizes["width"]),
         "box_height": _describe(sizes["height"]),
         "box_aspect": _describe(sizes["aspect"]),
     }
+
+
+def _size_mismatch(record: ImageRecord) -> str:
+    """``"img.png: the annotations say 640 x 480 (W x H), the file is 64 x 64"``."""
+    assert record.stated_size is not None and record.size is not None
+    (stated_h, stated_w), (h, w) = record.stated_size, record.size
+    return (
+        f"{record.file}: the annotations say {stated_w} x {stated_h} (W x H), the file is {w} x {h}"
+    )
 
 
 def _segmentation_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
@@ -151,9 +163,10 @@ def split_summary(scan: SplitScan, limit: int = 5) -> dict[str, Any]:
         absent from the dataset (``orphan_annotations``), annotation files the reader could
         not read (``unreadable_annotation_files``, with ``unreadable_annotation_examples``
         as ``"file: reason"``), label files of no image (``unmatched_label_files``, with
-        ``unmatched_label_examples``), box size statistics; segmentation: class pixel
-        frequencies, images left out for want of a label map (``unpaired_images``, with
-        ``unpaired_image_examples``)).
+        ``unmatched_label_examples``), images whose stated size is not the file's
+        (``size_mismatches``, with ``size_mismatch_examples``), box size statistics;
+        segmentation: class pixel frequencies, images left out for want of a label map
+        (``unpaired_images``, with ``unpaired_image_examples``)).
     """
     unreadable = [r for r in scan.records if not r.readable]
     problems: dict[str, list[str]] = {"invalid": [], "unreadable": []}
