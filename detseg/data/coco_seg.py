@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from detseg.data.coco import decode_segmentation, load_coco_json
+from detseg.data.coco import decode_segmentation
+from detseg.data.coco_json import load_coco_json
 from detseg.data.masks import SegmentationDataset, _check_classes
 from detseg.data.seg_transforms import IGNORE_INDEX
 

@@ -30,7 +30,7 @@ import torch
 from PIL import Image
 
 from detseg.data.base import ImageDataset
-from detseg.data.coco import load_coco_json
+from detseg.data.coco_json import load_coco_json
 from detseg.data.image_io import ImageReadError, to_unit_float
 from detseg.data.seg_transforms import IGNORE_INDEX, apply_segmentation_augmentations
 from detseg.data.voc import VOC_CLASSES

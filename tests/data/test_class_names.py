@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from detseg.data import UNKNOWN_CLASS_LIMIT, VOC_CLASSES, build_dataset, read_class_names
-from detseg.data.coco import load_coco_json
+from detseg.data.coco_json import load_coco_json
 from detseg.data.yolo import read_class_names as read_class_names_from_yolo
 
 SIZE = 32

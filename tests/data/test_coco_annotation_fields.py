@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from detseg.data.coco import load_coco_json
+from detseg.data.coco_json import load_coco_json
 
 GOOD_ANN = {"id": 4, "image_id": 1, "category_id": 1, "bbox": [1, 2, 3, 4], "area": 12.0}
 

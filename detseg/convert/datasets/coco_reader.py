@@ -31,7 +31,7 @@ from detseg.convert.datasets.records import (
     file_image_size,
     sort_splits,
 )
-from detseg.data.coco import load_coco_json
+from detseg.data.coco_json import load_coco_json
 
 __all__ = ["coco_split_paths", "coco_splits", "read_coco"]
 

@@ -1,0 +1,173 @@
+"""Reading a COCO detection json, checked: each problem is one message naming the file, the
+entry and its field.
+
+:func:`load_coco_json` checks what the readers rely on (``images`` with unique integer ids and
+file names, ``categories`` with unique ids and names, ``annotations`` with an integer
+``image_id`` and, where given, a usable ``category_id``, ``iscrowd`` and ``area``).
+:func:`check_unique_names` is the category-name check that applies when ``data.classes``
+does not pick the classes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from detseg.data.json_files import read_json
+
+#: The end of the messages about a file that is not a COCO detection dataset.
+LAYOUT_HINT = (
+    "expected a COCO json with 'images', 'annotations' and 'categories' and a folder holding "
+    "the files named by images[*].file_name (see datasets/README.md)"
+)
+
+
+def load_coco_json(ann_file: Path) -> dict[str, Any]:
+    """Load and validate a COCO annotation file.
+
+    Checks what the readers rely on: ``images`` entries with a unique integer ``id`` and a
+    ``file_name`` string, ``categories`` with a unique integer ``id`` and a ``name``,
+    ``annotations`` (may be absent: no objects) with an integer ``image_id`` and, where given,
+    an integer ``category_id``, an ``iscrowd`` of 0 or 1 and a numeric ``area``.
+
+    Raises:
+        FileNotFoundError: ``ann_file`` does not exist.
+        ValueError: Not JSON (:func:`~detseg.data.json_files.read_json`), not a COCO
+            detection file (the message names the entry and its field), or two images (or two
+            categories) with the same id (the message names the entries).
+    """
+    if not ann_file.is_file():
+        raise FileNotFoundError(f"COCO annotation file not found: {ann_file}; {LAYOUT_HINT}")
+    data = read_json(ann_file)
+    if not isinstance(data, dict):
+        raise ValueError(f"{ann_file} holds a {type(data).__name__}, not an object; {LAYOUT_HINT}")
+    data.setdefault("annotations", [])
+    for key, fields in _REQUIRED_FIELDS.items():
+        if key not in data:
+            raise ValueError(f"{ann_file} has no '{key}' list; {LAYOUT_HINT}")
+        _check_entries(ann_file, key, data[key], fields)
+    _check_file_names(ann_file, data["images"])
+    _check_annotation_values(ann_file, data["annotations"])
+    if not data["images"]:
+        raise ValueError(f"{ann_file} lists no images; a dataset needs at least one")
+    _check_unique_ids(ann_file, "images", data["images"], "file_name", "image")
+    if not data["categories"]:
+        raise ValueError(f"{ann_file} lists no categories; a detection dataset needs at least one")
+    _check_unique_ids(ann_file, "categories", data["categories"], "name", "category")
+    return data
+
+
+#: Keys every entry of a COCO list must have (the ``*id`` ones are integers).
+_REQUIRED_FIELDS = {
+    "images": ("id", "file_name"),
+    "categories": ("id", "name"),
+    "annotations": ("image_id",),
+}
+
+
+def _check_entries(ann_file: Path, key: str, entries: Any, fields: tuple[str, ...]) -> None:
+    """Raise a ``ValueError`` naming the first entry of ``data[key]`` that lacks a field."""
+    if not isinstance(entries, list):
+        raise ValueError(
+            f"{ann_file}: '{key}' must be a list, got {type(entries).__name__}; {LAYOUT_HINT}"
+        )
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise ValueError(f"{ann_file}: {key}[{i}] is not an object: {str(entry)[:80]}")
+        for name in fields:
+            value = entry.get(name)
+            if value is None:
+                raise ValueError(f"{ann_file}: {key}[{i}] has no '{name}': {str(entry)[:120]}")
+            if name.endswith("id") and (not isinstance(value, int) or isinstance(value, bool)):
+                raise ValueError(
+                    f"{ann_file}: {key}[{i}]['{name}'] must be an integer, got {value!r}"
+                )
+
+
+def _check_file_names(ann_file: Path, images: list[dict]) -> None:
+    """Raise a ``ValueError`` naming the first ``images`` entry whose ``file_name`` is not a
+    non-empty string."""
+    for i, image in enumerate(images):
+        name = image["file_name"]
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(
+                f"{ann_file}: images[{i}] (id {image['id']}) has 'file_name' {_json(name)}; it "
+                "must be the image's path relative to the images folder, as a string"
+            )
+
+
+def _annotation_value_problem(ann: dict) -> str | None:
+    """What is wrong with the optional ``category_id``, ``iscrowd`` or ``area`` of one
+    annotation, or ``None``.
+
+    A missing (or ``null``) ``category_id`` is not a problem here: the readers skip and count
+    such annotations as of an unknown category.
+    """
+    cat_id = ann.get("category_id")
+    if cat_id is not None and (not isinstance(cat_id, int) or isinstance(cat_id, bool)):
+        return f"'category_id' {_json(cat_id)}; it must be the integer id of one of its categories"
+    if "iscrowd" in ann and ann["iscrowd"] not in (0, 1):  # True / False compare equal too
+        return f"'iscrowd' {_json(ann['iscrowd'])}; it must be 0 or 1 (or leave it out: 0)"
+    area = ann.get("area", 0)
+    if isinstance(area, bool) or not isinstance(area, (int, float)) or not math.isfinite(area):
+        return f"'area' {_json(area)}; it must be a number (or leave it out: the box area is used)"
+    return None
+
+
+def _json(value: Any) -> str:
+    """``value`` as JSON writes it (``null``, ``"3"``), cut to 60 characters."""
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def _check_annotation_values(ann_file: Path, annotations: list[dict]) -> None:
+    """Raise a ``ValueError`` naming the first annotation with an unusable ``category_id``,
+    ``iscrowd`` or ``area`` (see :func:`_annotation_value_problem`)."""
+    for i, ann in enumerate(annotations):
+        problem = _annotation_value_problem(ann)
+        if problem is not None:
+            raise ValueError(f"{ann_file}: annotations[{i}] (id {ann.get('id')}) has {problem}")
+
+
+def _check_unique_ids(
+    ann_file: Path, key: str, entries: list[dict], name_field: str, kind: str
+) -> None:
+    """Raise a ``ValueError`` naming the first two entries of ``data[key]`` that share an ``id``.
+
+    Args:
+        ann_file: The json (named in the message).
+        key: ``"images"`` or ``"categories"``.
+        entries: The checked entries of ``data[key]`` (each has an integer ``id``).
+        name_field: The field that identifies an entry to a reader (``file_name``, ``name``).
+        kind: What annotations name by id (``"image"``, ``"category"``).
+    """
+    first_of: dict[int, int] = {}
+    for i, entry in enumerate(entries):
+        j = first_of.setdefault(entry["id"], i)
+        if j != i:
+            raise ValueError(
+                f"{ann_file}: {key}[{i}] has id {entry['id']}, the id of {key}[{j}] "
+                f"({entries[j][name_field]!r}); annotations name their {kind} by id, so give "
+                f"every {kind} a unique id"
+            )
+
+
+def check_unique_names(ann_file: Path, categories: list[dict]) -> None:
+    """Raise a ``ValueError`` naming the ids of categories that share a ``name``.
+
+    Class names label a model's outputs (and a checkpoint keeps them), so every class of the
+    dataset needs its own.
+    """
+    ids_of: dict[str, list[int]] = defaultdict(list)
+    for category in categories:
+        ids_of[str(category["name"])].append(int(category["id"]))
+    repeated = {name: ids for name, ids in ids_of.items() if len(ids) > 1}
+    if repeated:
+        listed = "; ".join(f"{name!r}: ids {ids}" for name, ids in repeated.items())
+        raise ValueError(
+            f"{ann_file}: categories share a name ({listed}); give every category of its "
+            "'categories' list a distinct name, or set data.classes to the names to train on"
+        )
