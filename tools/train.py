@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_config(args.config, args.set, data_file=args.data)
     work_dir = args.work_dir or Path(cfg.work_dir or Path("runs") / args.config.stem)
     if args.nproc > 1 and os.environ.get("DETSEG_LAUNCHED") != "1":
-        return launch_workers(args, work_dir, sys.argv[1:] if argv is None else argv)
+        return launch_workers(args, work_dir, cfg.device, sys.argv[1:] if argv is None else argv)
     logging.getLogger("train").info("config %s -> work dir %s", args.config, work_dir)
     result = train(cfg, work_dir, resume=args.resume)
     if result.is_main:
@@ -103,12 +103,15 @@ def main(argv: list[str] | None = None) -> int:
     return result.exit_code
 
 
-def launch_workers(args: argparse.Namespace, work_dir: Path, argv: list[str]) -> int:
+def launch_workers(
+    args: argparse.Namespace, work_dir: Path, cfg_device: str, argv: list[str]
+) -> int:
     """``--nproc N``: this command again in N worker processes (the config is already known
     to load, so a config error is printed once, before any worker starts)."""
-    from detseg.engine.runtime.launcher import launch_local
+    from detseg.engine.runtime.launcher import check_process_count, launch_local
     from detseg.engine.training.run_start import check_resumable
 
+    check_process_count(args.nproc, cfg_device)
     if args.resume:
         check_resumable(work_dir)
     logging.getLogger("train").info("starting %d processes", args.nproc)

@@ -115,7 +115,8 @@ def init_distributed(device_name: str, timeout_s: float = 1800.0) -> tuple[DistI
         if local_rank >= torch.cuda.device_count():
             raise ValueError(
                 f"local rank {local_rank} has no GPU ({torch.cuda.device_count()} visible); "
-                "use --nproc_per_node <= the number of GPUs, or device=cpu"
+                "start at most one process per GPU (--nproc, or torchrun's --nproc_per_node), or "
+                "set device=cpu"
             )
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)

@@ -80,6 +80,29 @@ def worker_environment(
     return env
 
 
+def check_process_count(nproc: int, device_name: str) -> None:
+    """Refuse more processes than GPUs when the run's device (the config's ``device``) is
+    CUDA: one process per GPU. CPU processes share the cores and may be any number.
+
+    Raises:
+        ValueError: ``nproc`` exceeds the visible GPUs of a CUDA run, or the run asks for
+            CUDA on a machine without a GPU.
+    """
+    from detseg.engine.runtime.device import resolve_device  # imports torch
+
+    device = resolve_device(device_name)
+    if device.type != "cuda":
+        return
+    import torch
+
+    gpus = torch.cuda.device_count()
+    if nproc > gpus:
+        raise ValueError(
+            f"--nproc {nproc} asks for one process per GPU, but this machine has {gpus}; use "
+            f"--nproc {gpus} or fewer, or --set device=cpu for CPU processes"
+        )
+
+
 def launch_local(
     command: Sequence[str],
     nproc: int,

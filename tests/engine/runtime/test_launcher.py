@@ -166,3 +166,16 @@ def test_ctrl_c_reaches_each_worker_exactly_once(tmp_path):
 def test_nproc_must_be_positive():
     with pytest.raises(ValueError, match="nproc must be >= 1"):
         launch_local([sys.executable, "-c", "pass"], 0)
+
+
+def test_more_processes_than_gpus_is_refused(monkeypatch):
+    import torch
+
+    from detseg.engine.runtime import launcher
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    launcher.check_process_count(2, "auto")  # one per GPU
+    with pytest.raises(ValueError, match="--nproc 4 asks for one process per GPU, but this"):
+        launcher.check_process_count(4, "auto")
+    launcher.check_process_count(4, "cpu")  # CPU processes share the cores
