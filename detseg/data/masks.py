@@ -33,7 +33,7 @@ from detseg.data.base import ImageDataset
 from detseg.data.coco_json import load_coco_json
 from detseg.data.image_io import ImageReadError, to_unit_float
 from detseg.data.seg_transforms import IGNORE_INDEX, apply_segmentation_augmentations
-from detseg.data.voc import VOC_CLASSES
+from detseg.data.voc import VOC_CLASSES, read_split_ids
 from detseg.data.yolo import read_class_names
 
 __all__ = [
@@ -378,14 +378,7 @@ class VOCSegmentation(SegmentationDataset):
         )
         if not split_file.is_file():
             raise FileNotFoundError(f"VOC split file not found: {split_file}; {_VOC_SEG_HINT}")
-        try:
-            lines = split_file.read_text(encoding="utf-8-sig").splitlines()
-        except UnicodeDecodeError as exc:
-            raise ValueError(
-                f"VOC split file {split_file} is not UTF-8 text ({exc.reason}): write one image "
-                "id per line"
-            ) from exc
-        self.names = [line.split()[0] for line in lines if line.strip()]
+        self.names = read_split_ids(split_file)
         if not self.names:
             raise ValueError(f"VOC split file {split_file} lists no image ids")
         self.image_ids = list(range(len(self.names)))

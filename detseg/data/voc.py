@@ -94,13 +94,26 @@ def _split_file(root: Path, image_set: str | os.PathLike) -> Path:
     return split_file
 
 
-def _read_split(split_file: Path) -> list[str]:
-    """Image ids listed by a split file (the first word of each non-empty line)."""
+def read_split_ids(split_file: Path) -> list[str]:
+    """Image ids listed by a VOC split file: the first word of each non-empty line (a UTF-8
+    byte-order mark is allowed).
+
+    Raises:
+        ValueError: the file is not UTF-8 text.
+    """
     try:
         lines = split_file.read_text(encoding="utf-8-sig").splitlines()
     except UnicodeDecodeError as exc:
-        raise ValueError(f"VOC split file {split_file} is not UTF-8 text ({exc.reason})") from exc
-    ids = [line.split()[0] for line in lines if line.strip()]
+        raise ValueError(
+            f"VOC split file {split_file} is not UTF-8 text ({exc.reason}): write one image id "
+            "per line"
+        ) from exc
+    return [line.split()[0] for line in lines if line.strip()]
+
+
+def _read_split(split_file: Path) -> list[str]:
+    """:func:`read_split_ids`, refusing a file that lists none."""
+    ids = read_split_ids(split_file)
     if not ids:
         raise ValueError(f"VOC split file {split_file} lists no image ids: write one id per line")
     return ids

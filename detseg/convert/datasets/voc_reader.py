@@ -33,6 +33,7 @@ from detseg.convert.datasets.records import (
     sort_splits,
 )
 from detseg.data import read_class_names
+from detseg.data.voc import read_split_ids
 
 __all__ = ["read_voc", "voc_splits"]
 
@@ -65,14 +66,7 @@ def _split_ids(root: Path, split: str) -> list[str]:
         raise FileNotFoundError(
             f"VOC split {split!r} not found: no {split_file} (splits found in {root}: {found})"
         )
-    try:
-        lines = split_file.read_text(encoding="utf-8-sig").splitlines()
-    except UnicodeDecodeError as exc:
-        raise ValueError(
-            f"VOC split file {split_file} is not UTF-8 text ({exc.reason}): write one image id "
-            "per line"
-        ) from exc
-    return [line.split()[0] for line in lines if line.strip()]
+    return read_split_ids(split_file)
 
 
 def _size(root_el: ET.Element) -> tuple[int, int]:
