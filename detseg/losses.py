@@ -53,6 +53,9 @@ def smooth_l1_loss(
 
     Returns:
         A scalar, or the element-wise loss for ``"none"``.
+
+    Raises:
+        ValueError: If ``reduction`` is unknown, the shapes differ or ``beta < 0``.
     """
     _check_reduction(reduction)
     _check_same_shape(pred, target, "pred and target")
@@ -81,6 +84,9 @@ def cross_entropy(
 
     Returns:
         A scalar, or the element-wise loss (0 at ignored targets) for ``"none"``.
+
+    Raises:
+        ValueError: If ``reduction`` is unknown or the shapes do not fit.
     """
     _check_reduction(reduction)
     if logits.dim() < 2 or target.shape != logits.shape[:1] + logits.shape[2:]:
@@ -101,6 +107,9 @@ def label_boundaries(target: Tensor, ignore_index: int = 255) -> Tensor:
     A pixel is on a border when one of its 4 neighbours has another label; both sides of the
     border count, so a border is two pixels wide. Ignored pixels are never on a border, and a
     neighbour with ``ignore_index`` does not make one.
+
+    Raises:
+        ValueError: If ``target`` is not 3-D.
     """
     if target.dim() != 3:
         raise ValueError(f"target must be [B, H, W], got {tuple(target.shape)}")
@@ -135,6 +144,9 @@ def boundary_weighted_cross_entropy(
 
     Returns:
         A scalar; ``logits.sum() * 0`` when every pixel is ignored.
+
+    Raises:
+        ValueError: If ``boundary_weight <= 0`` or the shapes do not fit.
     """
     if boundary_weight <= 0:
         raise ValueError(f"boundary_weight must be > 0, got {boundary_weight}")
@@ -166,13 +178,17 @@ def sigmoid_focal_loss(
     Args:
         logits: Float ``[...]`` scores, e.g. ``[A, K]`` anchors x classes.
         targets: Float tensor of the same shape with values in ``[0, 1]`` (one-hot).
-        alpha: Weight of the positives in ``[0, 1]``, or ``-1`` for none.
+        alpha: Weight of the positives in ``[0, 1]``, or negative (e.g. ``-1``) for none.
         gamma: Focusing exponent, ``>= 0``.
         reduction: ``"sum"`` (default; RetinaNet divides by the number of positive
             anchors), ``"mean"`` or ``"none"``.
 
     Returns:
         A scalar, or the element-wise loss for ``"none"``.
+
+    Raises:
+        ValueError: If ``reduction`` is unknown, the shapes differ, ``alpha > 1`` or
+            ``gamma < 0``.
     """
     _check_reduction(reduction)
     _check_same_shape(logits, targets, "logits and targets")
@@ -196,14 +212,17 @@ def giou_loss(
     """``1 - GIoU`` between paired boxes (row ``i`` of each), in ``[0, 2]``.
 
     Args:
-        pred_boxes: Float ``[N, 4]`` xyxy predicted boxes.
+        pred_boxes: Float ``[N, 4]`` xyxy predicted boxes (any frame, the same for both).
         target_boxes: Float ``[N, 4]`` xyxy target boxes.
         reduction: ``"sum"`` (default; the caller divides, e.g. by the number of positives),
             ``"mean"`` or ``"none"``.
         eps: Added to the union and enclosing areas against division by zero.
 
     Returns:
-        A scalar, or ``[N]`` for ``"none"``.
+        A scalar, or ``Float[N]`` for ``"none"``.
+
+    Raises:
+        ValueError: If ``reduction`` is unknown, the shapes differ or are not ``[..., 4]``.
     """
     _check_reduction(reduction)
     _check_same_shape(pred_boxes, target_boxes, "pred_boxes and target_boxes")
@@ -237,6 +256,9 @@ def dice_loss(
 
     Returns:
         A scalar in ``[0, 1]``; ``logits.sum() * 0`` when there is no pixel at all.
+
+    Raises:
+        ValueError: If ``logits`` is not 4-D or ``target`` not ``[B, H, W]``.
     """
     if logits.dim() != 4 or target.shape != logits.shape[:1] + logits.shape[2:]:
         raise ValueError(
@@ -273,6 +295,9 @@ def soft_cross_entropy(
 
     Returns:
         A scalar; ``logits.sum() * 0`` when the weights are all 0.
+
+    Raises:
+        ValueError: If the shapes do not fit or ``boundary_weight <= 0``.
     """
     if logits.shape != target_probs.shape or weights.shape != logits.shape[:1] + logits.shape[2:]:
         raise ValueError(
@@ -306,7 +331,19 @@ def soft_dice_loss(
 
     Per class over the batch: ``dice_c = (2 * sum(w p_c t_c) + smooth) / (sum(w p_c) +
     sum(w t_c) + smooth)``, the loss ``1 - mean_c dice_c``. With one-hot targets and 0/1
-    weights it equals :func:`dice_loss`. Shapes as :func:`soft_cross_entropy`.
+    weights it equals :func:`dice_loss`.
+
+    Args:
+        logits: Float ``[B, C, H, W]``.
+        target_probs: Float ``[B, C, H, W]`` class fractions of each pixel.
+        weights: Float ``[B, H, W]`` >= 0 per-pixel weights.
+        smooth: Added to numerator and denominator.
+
+    Returns:
+        A scalar in ``[0, 1]``; ``logits.sum() * 0`` when ``logits`` is empty.
+
+    Raises:
+        ValueError: If the shapes do not fit.
     """
     if logits.shape != target_probs.shape or weights.shape != logits.shape[:1] + logits.shape[2:]:
         raise ValueError(

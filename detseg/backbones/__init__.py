@@ -71,6 +71,13 @@ def build_fpn_backbone(
         body_name: key of ``PLAIN_BACKBONES``.
         weights, trainable_layers, norm, return_layers, **body_kwargs: passed to the body builder.
         out_channels, extra_blocks, p6p7_from, fpn_norm: passed to ``BackboneWithFPN``.
+
+    Returns:
+        The body with its FPN; levels ``p*`` (see ``fpn.py``).
+
+    Raises:
+        KeyError: for a ``body_name`` not in ``PLAIN_BACKBONES``.
+        ValueError: for an invalid body or FPN option.
     """
     body = PLAIN_BACKBONES[body_name](
         weights=weights,
@@ -107,8 +114,12 @@ def build_backbone(
         **kwargs: builder-specific options (``replace_stride_with_dilation``, ``width_mult``,
             ``dilated``, ``out_channels``, ``extra_blocks``, ...).
 
+    Returns:
+        The backbone, following the contract in ``base.py``.
+
     Raises:
-        ValueError: for an unknown name (the message lists the closest names).
+        ValueError: for an unknown name (the message lists the closest names), or an option
+            the builder rejects.
     """
     if name not in BACKBONES:
         raise ValueError(
@@ -150,8 +161,12 @@ def build_model_backbone(
         norm_momentum: if set, the BatchNorm momentum (see above for ``None``).
         **kwargs: more builder options (``replace_stride_with_dilation``, ``dilated``).
 
+    Returns:
+        The backbone, returning ``levels``.
+
     Raises:
-        ValueError: ``width_mult != 1`` on a backbone that is not a MobileNet.
+        ValueError: ``width_mult != 1`` on a backbone that is not a MobileNet, or any error of
+            :func:`build_backbone`.
     """
     if name.startswith("mobilenet"):
         kwargs["width_mult"] = width_mult

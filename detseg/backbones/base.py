@@ -69,10 +69,15 @@ def check_return_layers(
 ) -> list[str]:
     """Validate the requested level names and return them in network order.
 
+    A single string is taken as one level name.
+
     Args:
         return_layers: requested level names, e.g. ``("c3", "c4", "c5")``.
         available: every level name the backbone can return, in network order.
         backbone: backbone name, used in the error message.
+
+    Returns:
+        The requested names, in the order of ``available``.
 
     Raises:
         ValueError: if ``return_layers`` is empty, or names a level the backbone lacks.
@@ -171,6 +176,12 @@ def set_norm_statistics(
     ImageNet runs); a detector trained from scratch for a few epochs needs ``momentum=0.1`` or its
     eval-mode statistics lag far behind the weights. Converted models set ``eps`` to match
     their twin. ``None`` leaves the value as it is. FrozenBatchNorm2d has no momentum.
+
+    Args:
+        module: module whose norm layers (``BatchNorm*d``, ``SyncBatchNorm``,
+            ``InstanceNorm*d``, ``FrozenBatchNorm2d``) are changed in place.
+        eps: new ``eps``, or ``None``.
+        momentum: new ``momentum`` (not for ``FrozenBatchNorm2d``), or ``None``.
     """
     for layer in module.modules():
         if not isinstance(layer, (_NormBase, FrozenBatchNorm2d)):

@@ -95,6 +95,9 @@ class FPNP6P7Levels(nn.Module):
         in_channels: channels of the source (FPN channels for ``"p5"``, C5's for ``"c5"``).
         out_channels: FPN channels.
         source: ``"p5"`` (last FPN output, RetinaNet v1) or ``"c5"`` (last input, v2).
+
+    Raises:
+        ValueError: If ``source`` is neither ``"p5"`` nor ``"c5"``.
     """
 
     num_levels = 2
@@ -118,6 +121,7 @@ class FPNP6P7Levels(nn.Module):
 
 
 def _fpn_norm_layer(norm: FPNNormSpec) -> Callable[..., nn.Module] | None:
+    """``None`` / callable unchanged, ``"bn"`` -> ``nn.BatchNorm2d``; else ``ValueError``."""
     if norm is None or (callable(norm) and not isinstance(norm, str)):
         return norm
     if norm == "bn":
@@ -140,6 +144,11 @@ class FPN(nn.Module):
     Shape:
         ``forward(OrderedDict[name, Float[B, C_i, H_i, W_i]]) ->
         OrderedDict[p-name, Float[B, out_channels, H_i, W_i]]`` plus the extra levels.
+
+    Raises:
+        ValueError: If ``in_channels`` is empty or not positive, ``extra_blocks`` or
+            ``norm_layer`` is unknown, or (``"p6p7"``) ``p6p7_from`` is not ``"p5"``/``"c5"``;
+            ``forward`` raises it when the number of inputs differs from ``in_channels``.
     """
 
     def __init__(
@@ -200,6 +209,10 @@ class BackboneWithFPN(Backbone):
     Shape:
         ``forward(x Float[B, 3, H, W]) -> OrderedDict[p-name, Float[B, out_channels, h, w]]``;
         ``strides`` of the extra levels are 2x and 4x the last input level's.
+
+    Raises:
+        ValueError: If ``in_features`` is empty or names a level ``body`` lacks, or for an
+            invalid FPN option.
     """
 
     def __init__(
@@ -270,6 +283,10 @@ def resnet_fpn_backbone(
         fpn_norm: FPN norm (``None``, ``"bn"`` or callable).
         out_channels: FPN channels.
         p6p7_from: ``"p5"`` or ``"c5"``.
+
+    Raises:
+        ValueError: If ``returned_layers`` is empty or outside ``1..4``, or for an invalid
+            ResNet or FPN option.
     """
     if not returned_layers or min(returned_layers) < 1 or max(returned_layers) > 4:
         raise ValueError(f"returned_layers must be within 1..4, got {returned_layers}.")
@@ -308,6 +325,10 @@ def mobilenet_fpn_backbone(
         extra_blocks: ``"maxpool"``, ``"p6p7"`` or ``None``.
         norm: backbone norm; fpn_norm: FPN norm; out_channels: FPN channels.
         width_mult: MobileNet channel multiplier.
+
+    Raises:
+        ValueError: If ``returned_layers`` is empty or outside ``0..5``, or for an invalid
+            MobileNet or FPN option.
     """
     returned_layers = (4, 5) if returned_layers is None else tuple(returned_layers)
     if not returned_layers or min(returned_layers) < 0 or max(returned_layers) > 5:

@@ -88,6 +88,11 @@ class MobileNetBackbone(Backbone):
     Shape:
         ``forward(x Float[B, 3, H, W]) -> OrderedDict[level, Float[B, C_l, h_l, w_l]]`` with
         ``h_l = ceil(H / s_l)``, ``w_l = ceil(W / s_l)``.
+
+    Raises:
+        ValueError: for an unknown ``arch``, ``dilated`` with V2, ``width_mult <= 0``, or an
+            invalid ``norm``, ``return_layers`` or ``trainable_layers``.
+        FileNotFoundError: If the ``weights`` file is missing.
     """
 
     def __init__(

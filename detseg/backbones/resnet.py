@@ -56,7 +56,11 @@ _TRAIN_ORDER = ("layer4", "layer3", "layer2", "layer1", "conv1")
 
 
 def resnet_norm_layer(norm: NormSpec) -> Callable[..., nn.Module]:
-    """Map a ``norm`` spec to the ``norm_layer`` torchvision's ResNet constructor takes."""
+    """Map a ``norm`` spec to the ``norm_layer`` torchvision's ResNet constructor takes.
+
+    Raises:
+        ValueError: If ``norm`` is not ``"frozen_bn"``, ``"bn"`` or a callable.
+    """
     check_norm(norm)
     if norm == "frozen_bn":
         return FrozenBatchNorm2d
@@ -81,6 +85,12 @@ class ResNetBackbone(Backbone):
     Shape:
         ``forward(x Float[B, 3, H, W]) -> OrderedDict[level, Float[B, C_l, h_l, w_l]]`` with
         ``h_l = ceil(H / s_l)``, ``w_l = ceil(W / s_l)``.
+
+    Raises:
+        ValueError: for an unknown ``arch``, ``replace_stride_with_dilation`` without 3 flags
+            or set on resnet18/34, or an invalid ``norm``, ``return_layers`` or
+            ``trainable_layers``.
+        FileNotFoundError: If the ``weights`` file is missing.
     """
 
     def __init__(

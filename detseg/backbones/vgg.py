@@ -63,6 +63,11 @@ class VGGBackbone(Backbone):
 
     Shape:
         ``forward(x Float[B, 3, H, W]) -> OrderedDict[level, Float[B, C_l, H//s_l, W//s_l]]``.
+
+    Raises:
+        ValueError: for an unknown ``arch``, or an invalid ``norm`` (no callable),
+            ``return_layers`` or ``trainable_layers``.
+        FileNotFoundError: If the ``weights`` file is missing.
     """
 
     def __init__(

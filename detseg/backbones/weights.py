@@ -47,6 +47,9 @@ def imagenet_file_name(arch: str, version: str = "IMAGENET1K_V1") -> str:
         arch: torchvision model name, e.g. ``"resnet50"``.
         version: weight enum member, e.g. ``"IMAGENET1K_V1"``.
 
+    Returns:
+        The file's base name, e.g. ``"resnet50-0676ba61.pth"``.
+
     Raises:
         ValueError: if torchvision has no such weights for ``arch``.
     """
@@ -60,8 +63,17 @@ def imagenet_file_name(arch: str, version: str = "IMAGENET1K_V1") -> str:
 def resolve_weights_path(weights: str | os.PathLike, arch: str) -> Path:
     """Turn a ``weights`` spec (not ``None``) into an existing local file path.
 
+    Args:
+        weights: a file path, ``"imagenet"`` or a torchvision weight name ``"IMAGENET1K_*"``
+            (case-insensitive).
+        arch: torchvision model name, for the file look-up and messages.
+
+    Returns:
+        The path of the existing file.
+
     Raises:
         FileNotFoundError: naming the missing file and the folder to put it in.
+        ValueError: if torchvision has no such ImageNet weights for ``arch``.
     """
     spec = os.fspath(weights)
     if spec == "imagenet" or spec.upper().startswith("IMAGENET1K_"):

@@ -1,4 +1,7 @@
-"""Detection models: Faster R-CNN (transform, RPN, RoI heads), Mask R-CNN and their builders."""
+"""Detection models: Faster R-CNN (transform, RPN, RoI heads), Mask R-CNN and their builders.
+
+RetinaNet, SSD and YOLO live in their own modules (``retinanet.py``, ``ssd.py``, ``yolo.py``).
+"""
 
 from detseg.detection.faster_rcnn import FasterRCNN, faster_rcnn
 from detseg.detection.mask_head import MaskRCNNHead, paste_masks_in_image

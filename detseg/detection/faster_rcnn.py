@@ -75,7 +75,8 @@ class FasterRCNN(nn.Module):
             ``loss_rpn_cls``, ``loss_rpn_box``, ``loss_roi_cls``, ``loss_roi_box`` (scalars).
 
         Raises:
-            ValueError: naming the image and box when a target is invalid.
+            ValueError: naming the image and box when an image or a target is invalid.
+            TypeError: for non-float images or boxes, or labels that are not int64.
         """
         batch, targets = self.transform(images_to_list(images), targets)
         features = self.backbone(batch.tensors)
@@ -102,6 +103,10 @@ class FasterRCNN(nn.Module):
         Returns:
             one dict per image: ``boxes`` ``Float[D, 4]`` xyxy in that input image's pixels,
             ``scores`` ``Float[D]`` (decreasing), ``labels`` ``Int64[D]`` in ``1..K``.
+
+        Raises:
+            ValueError: if an image is not ``[3, H, W]`` (see :func:`images_to_list`).
+            TypeError: if an image is not floating point.
         """
         images = images_to_list(images)
         original_sizes = [(int(im.shape[-2]), int(im.shape[-1])) for im in images]
@@ -165,9 +170,21 @@ def detection_backbone(
 ) -> tuple[Backbone, list[str]]:
     """Backbone (optionally + FPN with a max-pool extra level) and the levels RoIs pool from.
 
+    Args:
+        name: a key of ``BACKBONE_FAMILY``.
+        fpn: add an FPN (+ max-pool level); ``return_layers`` then defaults to
+            ``_FPN_LEVELS``, else to ``_SINGLE_LEVEL``.
+        weights, trainable_layers, norm, width_mult, norm_eps, norm_momentum: see
+            :func:`~detseg.backbones.build_model_backbone`.
+        return_layers: backbone levels used (``None``: the family's default).
+        fpn_channels, fpn_norm: FPN width and norm.
+
     Returns:
         the backbone (``out_channels``/``strides`` dicts) and the names of the pooled levels
         (every level but the FPN's extra one).
+
+    Raises:
+        ValueError: for an unknown backbone, or, without FPN, levels of unequal channels.
     """
     if name not in BACKBONE_FAMILY:
         hint = did_you_mean(name, BACKBONE_FAMILY)
@@ -263,6 +280,13 @@ def faster_rcnn(
         anchor_sizes, aspect_ratios: one tuple per level (default :func:`default_anchors`).
         rpn: :class:`RPNConfig` fields, e.g. ``{"pre_nms_top_n_test": 300}``.
         roi_heads: :class:`RoIHeadsConfig` fields, e.g. ``{"score_thresh": 0.01}``.
+
+    Returns:
+        The untrained :class:`FasterRCNN` (backbone weights aside).
+
+    Raises:
+        ValueError: for ``num_classes < 1``, an unknown ``pooler``, ``box_head`` or backbone,
+            or an invalid backbone, RPN or RoI-head setting.
     """
     check_num_classes(num_classes)
     for key, value, choices in (

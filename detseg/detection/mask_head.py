@@ -41,6 +41,9 @@ class MaskRCNNHead(nn.Module):
             v2 model).
         dim_reduced: channels of the deconvolution.
         class_agnostic: one mask channel for every class instead of ``K + 1``.
+
+    Raises:
+        ValueError: If ``norm`` is not ``None`` or ``"bn"``.
     """
 
     def __init__(
@@ -185,6 +188,9 @@ def mask_rcnn_loss(mask_logits: Tensor, channels: Tensor, mask_targets: Tensor) 
         mask_logits: ``Float[P, C_m, M, M]``.
         channels: ``Int64[P]`` the channel of each RoI (its label, or 0 class-agnostic).
         mask_targets: ``Float[P, M, M]`` in ``[0, 1]``.
+
+    Returns:
+        The scalar loss.
     """
     if mask_targets.numel() == 0:
         return mask_logits.sum() * 0
@@ -210,6 +216,8 @@ def _axis_weights(
 
     Args:
         start, end: ``Int64[N]`` first and last box pixel (inclusive).
+        length: image size along this axis (``W`` or ``H``).
+        source: mask size along this axis (padded ``M``).
 
     Returns:
         ``Int64[N, length]`` lower and upper source indices, ``Float[N, length]`` their weights
@@ -251,7 +259,8 @@ def paste_masks_in_image(
         padding: zero border added to each mask before resizing.
 
     Returns:
-        ``Float[N, 1, H, W]``.
+        ``Float[N, 1, H, W]`` in the dtype of ``masks``, values in ``[0, 1]`` for
+        probabilities.
     """
     height, width = image_size
     num, size = masks.shape[0], masks.shape[-1]

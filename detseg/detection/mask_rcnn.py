@@ -48,6 +48,10 @@ class MaskRCNN(FasterRCNN):
         task: ``"detection"``.
         has_masks: ``True``: targets need ``masks`` and predictions have them.
         num_classes: number of foreground classes ``K`` (labels ``1..K``).
+
+    Raises:
+        ValueError: If the mask head's channels do not fit ``K`` (``K + 1``, or 1 when
+            class-agnostic).
     """
 
     has_masks = True
@@ -89,8 +93,9 @@ class MaskRCNN(FasterRCNN):
             the foreground RoIs' ``M x M`` mask pixels, exactly zero without any).
 
         Raises:
-            ValueError: naming the image when a target is invalid or its masks are missing or
-                of the wrong shape.
+            ValueError: naming the image when an image or a target is invalid or its masks are
+                missing or of the wrong shape.
+            TypeError: for non-float images or boxes, or labels that are not int64.
         """
         images = images_to_list(images)
         batch, resized = self.transform(images, targets)
@@ -126,6 +131,10 @@ class MaskRCNN(FasterRCNN):
             ``scores`` ``Float[D]`` (decreasing), ``labels`` ``Int64[D]`` in ``1..K`` and
             ``masks`` ``Float[D, 1, H_i, W_i]`` foreground probabilities in the input image
             (binarise with ``masks > model.mask_threshold``).
+
+        Raises:
+            ValueError: if an image is not ``[3, H, W]`` (see :func:`images_to_list`).
+            TypeError: if an image is not floating point.
         """
         images = images_to_list(images)
         original_sizes = [(int(im.shape[-2]), int(im.shape[-1])) for im in images]
@@ -210,6 +219,13 @@ def mask_rcnn(
         **kwargs: the keyword arguments of :func:`~detseg.detection.faster_rcnn.faster_rcnn`
             (backbone, FPN, RPN, RoI heads, transform); the masks pool from the levels the
             boxes pool from.
+
+    Returns:
+        The untrained :class:`MaskRCNN` (backbone weights aside).
+
+    Raises:
+        ValueError: for an invalid Faster R-CNN setting (see :func:`faster_rcnn`) or
+            ``mask_norm``.
     """
     base = faster_rcnn(num_classes, **kwargs)
     box_pooler = base.roi_heads.pooler

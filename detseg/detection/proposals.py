@@ -23,6 +23,9 @@ class Proposals:
         boxes: ``Float[B, P, 4]`` xyxy in resized-image pixels; each image's proposals come
             first, by decreasing objectness, then padding.
         valid: Bool ``[B, P]``: the real proposals (``False`` for padding).
+
+    Raises:
+        ValueError: If ``boxes`` is not ``[B, P, 4]`` or ``valid`` not ``[B, P]``.
     """
 
     boxes: Tensor

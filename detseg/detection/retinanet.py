@@ -57,6 +57,10 @@ class RetinaNetConfig:
         topk_candidates: Most (anchor, class) pairs per level before NMS.
         nms_thresh: Class-wise NMS IoU threshold.
         detections_per_img: Most detections per image.
+
+    Raises:
+        ValueError: (at construction) for an unknown ``box_loss``, ``topk_candidates < 1`` or
+            ``detections_per_img < 0``.
     """
 
     fg_iou_thresh: float = 0.5
@@ -133,7 +137,11 @@ class RetinaNet(SingleStageDetector):
         level_counts: list[int],
         image_sizes: list[tuple[int, int]],
     ) -> list[dict[str, Tensor]]:
-        """Per-level top-k, decoding, clipping and class-wise NMS, image by image."""
+        """Per-level top-k, decoding, clipping and class-wise NMS, image by image.
+
+        See :meth:`SingleStageDetector.postprocess`; the detections are in resized-image
+        pixels.
+        """
         cfg = self.config
         level_anchors = list(anchors.split(level_counts))
         cls_levels = outputs["cls_logits"].split(level_counts, dim=1)
@@ -164,6 +172,7 @@ RETINANET_LEVELS = {
 
 
 def _family(backbone: str) -> str:
+    """``"resnet"``, ``"mobilenet"`` or ``"vgg"`` from the name's prefix; else ``ValueError``."""
     for family in ("resnet", "mobilenet", "vgg"):
         if backbone.startswith(family):
             return family
@@ -187,7 +196,12 @@ def retinanet_fpn_backbone(
     norm_eps: float | None,
     norm_momentum: float | None = None,
 ) -> BackboneWithFPN:
-    """Plain detseg backbone + FPN with P6/P7 (levels ``p3..p7`` for ``c3..c5``)."""
+    """Plain detseg backbone + FPN with P6/P7 (levels ``p3..p7`` for ``c3..c5``).
+
+    Raises:
+        ValueError: for a backbone that is not a ResNet, MobileNet or VGG, or an invalid
+            backbone or FPN setting.
+    """
     family = _family(backbone)
     levels = list(return_layers or RETINANET_LEVELS[family])
     body = build_model_backbone(
@@ -258,6 +272,13 @@ def retinanet(
         box_loss, smooth_l1_beta, focal_alpha, focal_gamma, fg_iou_thresh, bg_iou_thresh,
             score_thresh, topk_candidates, nms_thresh, detections_per_img: The
             :class:`RetinaNetConfig` fields.
+
+    Returns:
+        The untrained :class:`RetinaNet` (backbone weights aside).
+
+    Raises:
+        ValueError: for ``num_classes < 1``, an unknown backbone, or an invalid backbone,
+            head or :class:`RetinaNetConfig` setting.
     """
     check_num_classes(num_classes)
     norm, trainable_layers = backbone_defaults(backbone_weights, norm, trainable_layers)

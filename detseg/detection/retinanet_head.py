@@ -47,6 +47,9 @@ class RetinaNetHead(nn.Module):
 
     State-dict keys: ``cls_convs.<i>.0.weight`` (``.bias`` without norm, ``.1.*`` the
     GroupNorm), ``cls_logits.{weight,bias}``, ``box_convs.<i>...``, ``box_deltas.*``.
+
+    Raises:
+        ValueError: If ``norm`` is not ``None`` or ``"group"``, or ``num_convs < 0``.
     """
 
     def __init__(
@@ -149,6 +152,9 @@ def retinanet_box_loss(
 
     Returns:
         Scalar loss.
+
+    Raises:
+        ValueError: If ``kind`` is not one of ``BOX_LOSSES``.
     """
     if kind not in BOX_LOSSES:
         raise ValueError(f"box_loss={kind!r} is not one of {BOX_LOSSES}")

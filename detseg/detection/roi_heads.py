@@ -39,6 +39,10 @@ class RoIHeadsConfig:
         nms_thresh: IoU threshold of the class-wise NMS.
         detections_per_img: detections kept per image, by score.
         min_box_size: detections narrower or shorter than this (pixels) are dropped.
+
+    Raises:
+        ValueError: (at construction) if a threshold or fraction is outside ``[0, 1]``, a
+            count is below 1 or ``min_box_size < 0``.
     """
 
     fg_iou_thresh: float = 0.5
@@ -63,10 +67,10 @@ class RoISample(NamedTuple):
 
     Attributes:
         rois: ``Float[B, S, 4]`` xyxy (resized-image pixels), the sampled RoIs first (in
-            increasing candidate order), then padding.
+            increasing candidate order), then filler rows (unsampled candidates or padding).
         labels: ``Int64[B, S]`` class of each sampled RoI (0: background or padding).
         regression_targets: ``Float[B, S, 4]`` box-coder deltas (zeros but for foreground RoIs).
-        valid: Bool ``[B, S]``: the sampled RoIs (``False`` for padding).
+        valid: Bool ``[B, S]``: the sampled RoIs (``False`` for the filler rows).
         matched_gt: ``Int64[B, S]`` index, among the image's gt boxes, of the gt each foreground
             RoI was matched to (0 for the other RoIs).
     """
@@ -175,6 +179,9 @@ def fast_rcnn_loss(
         class_logits: ``Float[R, K+1]``; box_deltas: ``Float[R, 4(K+1)]``.
         labels: ``Int64[R]`` (0 background); regression_targets: ``Float[R, 4]`` (finite).
         valid: Bool ``[R]``: the sampled RoIs (``None``: all); the others (padding) do not count.
+
+    Returns:
+        ``{"loss_roi_cls", "loss_roi_box"}``, scalars.
     """
     if valid is None:
         valid = torch.ones_like(labels, dtype=torch.bool)
@@ -221,6 +228,8 @@ class RoIHeads(nn.Module):
     def _predict_raw(
         self, features: OrderedDict[str, Tensor], proposals: list[Tensor]
     ) -> tuple[Tensor, Tensor]:
+        """Logits ``Float[R, K+1]`` and deltas ``Float[R, 4(K+1)]`` of the concatenated
+        per-image ``Float[R_i, 4]`` boxes."""
         return self.predictor(self.box_head(self.pooler(features, proposals)))
 
     def losses(
@@ -240,6 +249,9 @@ class RoIHeads(nn.Module):
             proposals: the RPN's :class:`Proposals`, or ``Float[P_i, 4]`` xyxy per image
                 (resized-image pixels).
             targets: per image ``boxes`` ``Float[M_i, 4]`` (same pixels) and ``labels`` ``Int64``.
+
+        Returns:
+            ``{"loss_roi_cls", "loss_roi_box"}``, scalars (see :func:`fast_rcnn_loss`).
         """
         sample = self.sample(proposals, targets)
         class_logits, box_deltas = self._predict_raw(features, list(sample.rois))
@@ -267,7 +279,7 @@ class RoIHeads(nn.Module):
             targets: per image ``boxes`` ``Float[M_i, 4]`` (same pixels) and ``labels`` ``Int64``.
 
         Returns:
-            the :class:`RoISample`, ``S = min(batch_size_per_image, P + max_i M_i)``.
+            the :class:`RoISample`, ``S = min(batch_size_per_image, P + max(1, max_i M_i))``.
         """
         if not isinstance(proposals, Proposals):
             proposals = Proposals.from_list(proposals)
@@ -316,7 +328,8 @@ class RoIHeads(nn.Module):
 
         Returns:
             per image ``boxes`` ``Float[D, 4]`` xyxy (resized pixels), ``scores`` ``Float[D]``,
-            ``labels`` ``Int64[D]`` in ``1..K``, sorted by decreasing score.
+            ``labels`` ``Int64[D]`` in ``1..K``, sorted by decreasing score;
+            ``D <= detections_per_img``.
         """
         if not isinstance(proposals, Proposals):
             proposals = Proposals.from_list(proposals)
@@ -361,6 +374,10 @@ class RoIHeads(nn.Module):
             image_scores: ``Float[B, W, K]`` class probabilities (background dropped).
             real: Bool ``[B, W]``: the real RoIs (``False`` for padding).
             image_sizes: ``(h, w)`` of each resized image.
+
+        Returns:
+            per image ``boxes`` ``Float[D, 4]``, ``scores`` ``Float[D]``, ``labels``
+            ``Int64[D]`` in ``1..K`` (as :meth:`predict`).
         """
         image_boxes = clip_boxes_to_sizes(image_boxes, image_sizes)
         batch, width, num_classes = image_scores.shape

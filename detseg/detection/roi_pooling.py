@@ -74,6 +74,10 @@ class RoIPooler(nn.Module):
         sampling_ratio: RoIAlign samples per bin side (``<= 0``: adaptive); unused by RoIPool.
         canonical_scale: RoI side mapped to ``canonical_level`` (224 in the FPN paper).
         canonical_level: pyramid level ``k0`` of a ``canonical_scale`` RoI.
+
+    Raises:
+        ValueError: If ``kind`` is unknown, ``strides`` does not have one entry per map, or
+            several levels have strides that are not powers of two.
     """
 
     def __init__(
@@ -115,6 +119,7 @@ class RoIPooler(nn.Module):
         )
 
     def _pool_per_level(self, feature: Tensor, rois: Tensor, stride: int) -> Tensor:
+        """Pool ``Float[R, 5]`` rois from one ``Float[B, C, H, W]`` map -> ``Float[R, C, S, S]``."""
         if self.kind == "align":
             align = roi_align_fast_backward if self._uses_fast_backward(feature) else roi_align
             return align(

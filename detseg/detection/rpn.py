@@ -30,7 +30,8 @@ class RPNConfig:
     """Thresholds and sizes of the RPN (defaults: torchvision / Detectron FPN settings).
 
     Attributes:
-        fg_iou_thresh: anchors with IoU >= this with a gt box are positives.
+        fg_iou_thresh: anchors with IoU >= this with a gt box are positives (and so is each
+            gt's best anchor).
         bg_iou_thresh: anchors with max IoU < this are negatives (in between: ignored).
         batch_size_per_image: anchors sampled per image for the loss.
         positive_fraction: at most this fraction of the sample is positive.
@@ -42,6 +43,10 @@ class RPNConfig:
         score_thresh: proposals with sigmoid objectness below this are dropped.
         min_box_size: proposals narrower or shorter than this (pixels) are dropped.
         conv_depth: number of 3x3 conv layers of the head.
+
+    Raises:
+        ValueError: (at construction) if a threshold or fraction is outside ``[0, 1]``, a
+            count is below 1 or ``min_box_size < 0``.
     """
 
     fg_iou_thresh: float = 0.7
@@ -89,7 +94,10 @@ class RPNHead(nn.Module):
                 nn.init.zeros_(layer.bias)
 
     def forward(self, features: list[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
-        """Args: ``features`` ``Float[B, C, H_l, W_l]`` per level.
+        """Run the head on every level.
+
+        Args:
+            features: ``Float[B, C, H_l, W_l]`` per level.
 
         Returns:
             objectness ``Float[B, A, H_l, W_l]`` and deltas ``Float[B, A*4, H_l, W_l]`` per level.
@@ -108,6 +116,10 @@ def flatten_predictions(
     logits: list[Tensor], deltas: list[Tensor]
 ) -> tuple[Tensor, Tensor, list[int]]:
     """Flatten per-level head outputs to anchor order (level -> y -> x -> anchor).
+
+    Args:
+        logits: ``Float[B, A, H_l, W_l]`` per level.
+        deltas: ``Float[B, A*4, H_l, W_l]`` per level.
 
     Returns:
         objectness ``Float[B, N]``, deltas ``Float[B, N, 4]``, anchors per level ``list[int]``.
@@ -129,6 +141,9 @@ class RegionProposalNetwork(nn.Module):
         anchor_generator: one ``(sizes, ratios)`` entry per feature level.
         head: the :class:`RPNHead` (``A`` must match the generator's anchors per location).
         config: :class:`RPNConfig` thresholds; train/test top-n follow ``self.training``.
+
+    Raises:
+        ValueError: If the anchors per location differ between levels or from the head's.
     """
 
     def __init__(
@@ -204,7 +219,7 @@ class RegionProposalNetwork(nn.Module):
         no count is read on the host.
 
         Args:
-            boxes: ``Float[B, N, 4]`` decoded anchors, xyxy.
+            boxes: ``Float[B, N, 4]`` decoded anchors, xyxy (batch-tensor pixels).
             logits: ``Float[B, N]`` objectness logits.
             image_sizes: ``(h, w)`` of each resized image.
             counts: anchors per level (they sum to ``N``).
@@ -254,6 +269,9 @@ class RegionProposalNetwork(nn.Module):
         Args:
             logits: ``Float[B, N]``; deltas: ``Float[B, N, 4]``; anchors: ``Float[N, 4]`` xyxy.
             targets: per-image ``boxes`` ``Float[M_i, 4]`` xyxy (``M_i = 0`` allowed).
+
+        Returns:
+            ``{"loss_rpn_cls", "loss_rpn_box"}``, scalars.
         """
         labels, matched_boxes = self.assign(anchors, targets)
         pos_mask, neg_mask = self.sampler(labels)
@@ -278,7 +296,9 @@ class RegionProposalNetwork(nn.Module):
             targets: per-image ``boxes`` ``Float[M_i, 4]`` xyxy.
 
         Returns:
-            labels ``Float[B, N]`` and matched gt boxes ``Float[B, N, 4]`` (zeros where no gt).
+            labels ``Float[B, N]`` and matched gt boxes ``Float[B, N, 4]``: each anchor's best
+            gt for positives; for the other anchors the image's gt 0 (zeros for an image
+            without gt), to be masked with the labels.
         """
         # one padding row at least: a batch without gt boxes needs no special case
         gt_boxes, gt_valid = pad_rows([t["boxes"].to(anchors.dtype) for t in targets], min_width=1)

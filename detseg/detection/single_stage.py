@@ -71,6 +71,12 @@ def matched_values(targets: list[dict[str, Tensor]], matched: Tensor, key: str) 
     Anchors without a match (``matched < 0``) get the value of gt 0, or zeros when the image
     has none: mask them with ``matched >= 0``.
 
+    Args:
+        targets: per image dicts holding ``key`` (``[N_b, ...]``, e.g. ``labels`` ``Int64[N_b]``
+            or ``boxes`` ``Float[N_b, 4]``).
+        matched: Int64 ``[B, A]`` gt index of each anchor, or a negative code.
+        key: the target entry to gather.
+
     Returns:
         ``[B, A, ...]`` values (``[B, A]`` labels, ``[B, A, 4]`` boxes).
     """
@@ -252,7 +258,8 @@ class SingleStageDetector(nn.Module):
             ``loss_cls`` and ``loss_box`` (scalars).
 
         Raises:
-            ValueError: naming the image and box when a target is invalid.
+            ValueError: naming the image and box when an image or a target is invalid.
+            TypeError: for non-float images or boxes, or labels that are not int64.
         """
         batch, targets = self.transform(images_to_list(images), targets)
         outputs, anchors, _ = self._run(batch.tensors)
@@ -297,7 +304,14 @@ class SingleStageDetector(nn.Module):
     def compute_losses(
         self, outputs: HeadOutputs, anchors: Tensor, targets: list[dict[str, Tensor]]
     ) -> dict[str, Tensor]:
-        """``{"loss_cls", "loss_box"}`` from head outputs and resized targets."""
+        """``{"loss_cls", "loss_box"}`` from head outputs and resized targets.
+
+        Args:
+            outputs: ``cls_logits`` ``Float[B, A, C]`` and ``box_deltas`` ``Float[B, A, 4]``.
+            anchors: ``Float[A, 4]`` xyxy anchors (batch-tensor pixels).
+            targets: per image ``boxes`` ``Float[N, 4]`` xyxy (resized-image pixels) and
+                ``labels`` ``Int64[N]``.
+        """
         raise NotImplementedError
 
     def postprocess(
@@ -307,5 +321,16 @@ class SingleStageDetector(nn.Module):
         level_counts: list[int],
         image_sizes: list[tuple[int, int]],
     ) -> list[dict[str, Tensor]]:
-        """Detections in resized-image pixels, one dict per image."""
+        """Detections in resized-image pixels, one dict per image.
+
+        Args:
+            outputs: ``cls_logits`` ``Float[B, A, C]`` and ``box_deltas`` ``Float[B, A, 4]``.
+            anchors: ``Float[A, 4]`` xyxy anchors (batch-tensor pixels).
+            level_counts: anchors of each level (they sum to ``A``).
+            image_sizes: ``(h, w)`` of each resized image.
+
+        Returns:
+            per image ``boxes`` ``Float[D, 4]`` xyxy, ``scores`` ``Float[D]`` (decreasing) and
+            ``labels`` ``Int64[D]`` in ``1..K``.
+        """
         raise NotImplementedError

@@ -150,6 +150,12 @@ def _ssd_backbone(
     reduced_tail: bool | None,
     conv_init: str,
 ) -> Backbone:
+    """SSD300's VGG16 or SSDlite's MobileNetV3-Large feature extractor (see :func:`ssd`).
+
+    Raises:
+        ValueError: for an unknown ``name``; for VGG16, a ``size`` other than 300 or a
+            ``conv_init`` other than ``"normal"``.
+    """
     if name == "vgg16":
         if conv_init != "normal":
             raise ValueError(f"conv_init={conv_init!r} applies to the SSDlite MobileNet only")
@@ -212,6 +218,13 @@ def ssd(
             :class:`DefaultBoxGenerator` (default: SSD300's, or SSDlite's 0.2..0.95).
         iou_thresh, neg_pos_ratio, score_thresh, topk_candidates, nms_thresh,
             detections_per_img: The :class:`SSDConfig` fields.
+
+    Returns:
+        The untrained :class:`SSD` (backbone weights aside).
+
+    Raises:
+        ValueError: for ``num_classes < 1``, an unknown backbone or head, a VGG16 ``size``
+            other than 300, or an invalid default-box or backbone setting.
     """
     check_num_classes(num_classes)
     body = _ssd_backbone(

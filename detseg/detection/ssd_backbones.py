@@ -90,6 +90,7 @@ class SSDL2Norm(nn.Module):
 def _vgg_extra_block(
     in_ch: int, mid_ch: int, out_ch: int, stride: int, padding: int
 ) -> nn.Sequential:
+    """SSD300's extra block: ``1x1 conv (mid_ch) -> ReLU -> 3x3 conv (out_ch) -> ReLU``."""
     return nn.Sequential(
         nn.Conv2d(in_ch, mid_ch, kernel_size=1),
         nn.ReLU(inplace=True),
@@ -182,6 +183,11 @@ class SSDLiteMobileNetV3Backbone(Backbone):
     Shape:
         ``forward(Float[B, 3, S, S]) -> OrderedDict`` ``c4_expand`` (stride 16), ``c5``
         (stride 32), ``extra1..extra4`` (strides 64..512; sizes ``ceil`` of the halvings).
+
+    Raises:
+        ValueError: for an unknown ``conv_init``, ``trainable_layers`` outside ``0..6`` or
+            weights that do not fit.
+        FileNotFoundError: If the ``weights`` file is missing.
     """
 
     def __init__(

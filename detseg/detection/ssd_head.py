@@ -25,6 +25,7 @@ HEAD_KINDS = ("conv", "separable")
 def _predictor(
     in_ch: int, out_ch: int, kind: str, norm_layer: Callable[..., nn.Module]
 ) -> nn.Module:
+    """``Float[B, in_ch, h, w] -> Float[B, out_ch, h, w]``: 3x3 conv or separable predictor."""
     if kind == "conv":
         return nn.Conv2d(in_ch, out_ch, kernel_size=3, padding=1)
     depthwise = Conv2dNormActivation(
@@ -50,6 +51,10 @@ class SSDHead(nn.Module):
 
     State-dict keys: ``cls_logits.<l>.*`` and ``box_deltas.<l>.*`` (SSDlite:
     ``.0.0.weight`` depthwise conv, ``.0.1.*`` its norm, ``.1.{weight,bias}`` the 1x1 conv).
+
+    Raises:
+        ValueError: If ``kind`` is unknown or ``in_channels`` and ``num_anchors`` differ in
+            length; ``forward`` raises it when the number of levels differs.
     """
 
     def __init__(

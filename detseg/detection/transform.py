@@ -67,6 +67,10 @@ class DetectionTransform(nn.Module):
             using ``min_size``/``max_size`` (aspect ratio is not kept).
         num_classes: number of foreground classes, used to check target labels (``None``
             skips the label range check).
+
+    Raises:
+        ValueError: If a size is not positive, ``image_mean``/``image_std`` do not have 3
+            values, or a std is not positive.
     """
 
     _mean: Tensor  # Float[3, 1, 1] buffer: image_mean on the model's device
@@ -114,6 +118,10 @@ class DetectionTransform(nn.Module):
 
         Returns:
             The :class:`ImageBatch` and the resized targets (``None`` if none were given).
+
+        Raises:
+            ValueError: naming the image and box or label when a target is invalid.
+            TypeError: when target boxes are not floating point or labels not int64.
         """
         if targets is not None:
             check_targets(targets, len(images), self.num_classes)
@@ -136,6 +144,7 @@ class DetectionTransform(nn.Module):
         return (image - mean) / std
 
     def _pick_min_size(self) -> int:
+        """The target shorter side: random among ``min_size`` in training, the last in eval."""
         if not self.training:
             return self.min_size[-1]
         # drawn from torch's RNG so that seeded runs are reproducible
@@ -143,6 +152,7 @@ class DetectionTransform(nn.Module):
         return self.min_size[index]
 
     def _resize_per_image(self, image: Tensor) -> Tensor:
+        """``Float[3, H, W]`` -> ``Float[3, h, w]`` resized (bilinear) as torchvision's R-CNN."""
         if self.fixed_size is not None:
             size, scale = list(self.fixed_size), None
         else:
@@ -159,7 +169,7 @@ class DetectionTransform(nn.Module):
         )[0]
 
     def pad_batch(self, images: list[Tensor]) -> Tensor:
-        """Zero-pad ``Float[3, H_i, W_i]`` images at the bottom/right into ``[B, 3, Hp, Wp]``.
+        """Zero-pad ``Float[3, H_i, W_i]`` images at the bottom/right into ``Float[B, 3, Hp, Wp]``.
 
         ``Hp``/``Wp`` are the largest height/width rounded up to ``size_divisible``.
         """

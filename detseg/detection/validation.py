@@ -30,7 +30,8 @@ def images_to_list(images: list[Tensor] | Tensor) -> list[Tensor]:
         list of ``Float[3, H, W]`` tensors (views, not copies).
 
     Raises:
-        ValueError: if an image is not 3-D with 3 channels, or the list is empty.
+        ValueError: if an image is not 3-D with 3 channels, a batched tensor is not 4-D, or
+            the list is empty.
         TypeError: if an image is not a floating point tensor.
     """
     if isinstance(images, Tensor):
@@ -114,6 +115,7 @@ def _has_bad_values(boxes: Tensor, labels: Tensor, upper: int) -> Tensor:
 
 
 def _check_boxes_per_image(index: int, boxes: Tensor) -> None:
+    """Raise for image ``index``'s first non-finite or degenerate box (``Float[N, 4]`` xyxy)."""
     if not boxes.is_floating_point():
         raise TypeError(f"image {index}: boxes must be floating point, got {boxes.dtype}")
     if boxes.dim() != 2 or boxes.shape[-1] != 4:
@@ -133,6 +135,7 @@ def _check_boxes_per_image(index: int, boxes: Tensor) -> None:
 def _check_labels_per_image(
     index: int, labels: Tensor, num_boxes: int, num_classes: int | None
 ) -> None:
+    """Raise for image ``index``'s labels if not ``Int64[num_boxes]`` in ``1..num_classes``."""
     if labels.dtype != torch.int64:
         raise TypeError(f"image {index}: labels must be int64, got {labels.dtype}")
     if labels.dim() != 1 or labels.shape[0] != num_boxes:

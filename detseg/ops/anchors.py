@@ -6,8 +6,8 @@ the pixel coordinates of the padded input batch, ordered level -> y -> x -> anch
 same anchors serve every image of a batch.
 
 ``AnchorGenerator`` reproduces torchvision's anchors bit for bit (Faster R-CNN, RetinaNet).
-SSD default boxes and YOLO grid priors belong in this file too (not written yet); they can
-reuse :func:`grid_shifts` for the tiling.
+SSD default boxes are in :mod:`detseg.ops.default_boxes` and YOLO grid priors in
+:mod:`detseg.ops.yolo_priors`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def grid_shifts(
 
     Args:
         feature_size: ``(h, w)`` of the feature map.
-        stride: ``(stride_y, stride_x)`` in pixels of the input image.
+        stride: integer ``(stride_y, stride_x)`` in pixels of the input image.
         device: Device of the result.
 
     Returns:
@@ -73,6 +73,10 @@ class AnchorGenerator:
     Args:
         sizes: One tuple of sizes (pixels) per feature level, e.g. ``((32,), (64,), ...)``.
         aspect_ratios: One tuple of height / width ratios per feature level.
+
+    Raises:
+        ValueError: If ``sizes`` or ``aspect_ratios`` is empty, holds an empty tuple, or the
+            two have different numbers of levels.
 
     Example:
         >>> gen = AnchorGenerator(((32, 64),), ((0.5, 1.0, 2.0),))
@@ -124,8 +128,12 @@ class AnchorGenerator:
             device: Device of the result.
 
         Returns:
-            ``[sum_l h_l * w_l * A_l, 4]`` xyxy anchors in pixels, ordered
-            level -> y -> x -> anchor.
+            ``[sum_l h_l * w_l * A_l, 4]`` xyxy anchors in ``dtype``, in pixels of the padded
+            batch, ordered level -> y -> x -> anchor.
+
+        Raises:
+            ValueError: If ``feature_sizes`` does not have one entry per level, or a feature
+                size is empty or larger than ``image_size``.
         """
         if len(feature_sizes) != len(self.cell_anchors):
             raise ValueError(

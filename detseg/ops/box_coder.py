@@ -36,6 +36,9 @@ class BoxCoder:
             them at decoding time). Faster R-CNN's RoI head uses ``(10, 10, 5, 5)``.
         bbox_xform_clip: Upper bound applied to ``dw`` and ``dh`` (after dividing by the
             weights) before ``exp`` at decoding time, so that no box explodes.
+
+    Raises:
+        ValueError: If ``weights`` is not 4 positive numbers.
     """
 
     def __init__(
@@ -57,7 +60,10 @@ class BoxCoder:
                 ``gt_boxes[i]``.
 
         Returns:
-            ``[N, 4]`` deltas ``(dx, dy, dw, dh)`` in the dtype of ``gt_boxes``.
+            Float ``[N, 4]`` deltas ``(dx, dy, dw, dh)`` in the dtype of ``gt_boxes``.
+
+        Raises:
+            ValueError: If the inputs are not both ``[N, 4]`` with the same ``N``.
         """
         _check_boxes(gt_boxes, "gt_boxes")
         _check_boxes(anchors, "anchors")
@@ -85,7 +91,11 @@ class BoxCoder:
             anchors: ``[N, 4]`` xyxy anchors or proposals; cast to the dtype of ``deltas``.
 
         Returns:
-            ``[N, K, 4]`` xyxy boxes (not clipped to the image).
+            Float ``[N, K, 4]`` xyxy boxes in the pixels of ``anchors`` (not clipped to the
+            image).
+
+        Raises:
+            ValueError: If ``anchors`` is not ``[N, 4]`` or ``deltas`` not ``[N, 4 * K]``.
         """
         _check_boxes(anchors, "anchors")
         if deltas.dim() != 2 or deltas.shape[1] % 4 != 0 or deltas.shape[0] != anchors.shape[0]:

@@ -28,6 +28,7 @@ def _check_boxes(boxes: Tensor, name: str = "boxes") -> None:
 
 
 def _to_xyxy(boxes: Tensor, fmt: str) -> Tensor:
+    """``[..., 4]`` boxes in ``fmt`` (``xyxy``, ``xywh`` or ``cxcywh``) -> ``[..., 4]`` xyxy."""
     if fmt == "xyxy":
         return boxes
     a, b, c, d = boxes.unbind(-1)
@@ -38,6 +39,7 @@ def _to_xyxy(boxes: Tensor, fmt: str) -> Tensor:
 
 
 def _from_xyxy(boxes: Tensor, fmt: str) -> Tensor:
+    """``[..., 4]`` xyxy boxes -> ``[..., 4]`` in ``fmt`` (``xyxy``, ``xywh`` or ``cxcywh``)."""
     if fmt == "xyxy":
         return boxes
     x1, y1, x2, y2 = boxes.unbind(-1)
@@ -81,6 +83,9 @@ def box_area(boxes: Tensor) -> Tensor:
 
     Returns:
         ``[N]`` areas; float16/bfloat16 inputs are computed and returned in float32.
+
+    Raises:
+        ValueError: If ``boxes`` is not a tensor ``[..., 4]``.
     """
     _check_boxes(boxes)
     return torchvision.ops.box_area(boxes)
@@ -95,6 +100,9 @@ def clip_boxes_to_image(boxes: Tensor, size: tuple[int, int]) -> Tensor:
 
     Returns:
         A new ``[..., 4]`` tensor of clipped boxes (boxes entirely outside become degenerate).
+
+    Raises:
+        ValueError: If ``boxes`` is not a tensor ``[..., 4]`` or ``size`` is not ``(H, W)``.
     """
     _check_boxes(boxes)
     if len(size) != 2:
@@ -106,12 +114,15 @@ def clip_boxes_to_sizes(boxes: Tensor, image_sizes: list[tuple[int, int]]) -> Te
     """:func:`clip_boxes_to_image` for a batch: every image's boxes at once.
 
     Args:
-        boxes: ``[B, ..., 4]`` xyxy boxes, image ``b``'s in ``boxes[b]``.
-        image_sizes: ``(h, w)`` of each image.
+        boxes: ``[B, ..., 4]`` xyxy boxes in pixels, image ``b``'s in ``boxes[b]``.
+        image_sizes: ``B`` pairs ``(h, w)``, one per image.
 
     Returns:
-        ``[B, ..., 4]`` boxes with x in ``[0, w]`` and y in ``[0, h]`` of their image (the same
-        values as clipping image by image).
+        A new ``[B, ..., 4]`` tensor (dtype of ``boxes``) with x in ``[0, w]`` and y in
+        ``[0, h]`` of their image (the same values as clipping image by image).
+
+    Raises:
+        ValueError: If ``boxes`` is not a tensor ``[..., 4]``.
     """
     _check_boxes(boxes)
     sizes = host_values(image_sizes, boxes.device, boxes.dtype)  # [B, 2] (h, w), no sync
@@ -138,6 +149,9 @@ def remove_small_boxes(boxes: Tensor, min_size: float) -> Tensor:
 
     Returns:
         Int64 ``[K]`` indices of the kept boxes, in increasing order.
+
+    Raises:
+        ValueError: If ``boxes`` is not a tensor ``[..., 4]``.
     """
     _check_boxes(boxes)
     return torchvision.ops.remove_small_boxes(boxes, min_size)
@@ -151,7 +165,10 @@ def box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
         boxes2: ``[M, 4]`` xyxy boxes.
 
     Returns:
-        ``[N, M]`` IoU in ``[0, 1]`` (NaN where both boxes have zero area).
+        Float ``[N, M]`` IoU in ``[0, 1]`` (NaN where both boxes have zero area).
+
+    Raises:
+        ValueError: If ``boxes1`` or ``boxes2`` is not a tensor ``[..., 4]``.
     """
     _check_boxes(boxes1, "boxes1")
     _check_boxes(boxes2, "boxes2")
@@ -168,7 +185,10 @@ def batched_box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
         boxes2: ``[B, M, 4]`` xyxy boxes, or ``[M, 4]`` shared by every image.
 
     Returns:
-        ``[B, N, M]`` IoU.
+        Float ``[B, N, M]`` IoU in ``[0, 1]`` (NaN where both boxes have zero area).
+
+    Raises:
+        ValueError: If ``boxes1`` or ``boxes2`` is not a tensor ``[..., 4]``.
     """
     _check_boxes(boxes1, "boxes1")
     _check_boxes(boxes2, "boxes2")
@@ -192,7 +212,10 @@ def generalized_box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
         boxes2: ``[M, 4]`` xyxy boxes with positive width and height.
 
     Returns:
-        ``[N, M]`` GIoU in ``[-1, 1]``.
+        Float ``[N, M]`` GIoU in ``[-1, 1]``.
+
+    Raises:
+        ValueError: If ``boxes1`` or ``boxes2`` is not a tensor ``[..., 4]``.
     """
     _check_boxes(boxes1, "boxes1")
     _check_boxes(boxes2, "boxes2")
@@ -207,11 +230,14 @@ def invalid_box_mask(boxes: Tensor, size: tuple[int, int] | None = None) -> Tens
     the image (``x1 < 0``, ``y1 < 0``, ``x2 > W`` or ``y2 > H``).
 
     Args:
-        boxes: ``[N, 4]`` xyxy boxes in absolute pixels.
+        boxes: ``[N, 4]`` (or ``[..., 4]``) xyxy boxes in absolute pixels.
         size: Optional ``(H, W)`` of the image.
 
     Returns:
-        Bool ``[N]``, True for each invalid box.
+        Bool ``[N]`` (``[...]``), True for each invalid box.
+
+    Raises:
+        ValueError: If ``boxes`` is not a tensor ``[..., 4]`` or ``size`` is not ``(H, W)``.
     """
     _check_boxes(boxes)
     x1, y1, x2, y2 = boxes.unbind(-1)

@@ -75,9 +75,13 @@ class DefaultBoxGenerator:
             feature map size.
         clip: Clamp relative widths/heights into ``[0, 1]``.
 
+    Raises:
+        ValueError: If ``aspect_ratios`` is empty, ``steps`` does not have one entry per level,
+            or ``scales`` does not have ``m + 1`` entries.
+
     Example:
         >>> gen = DefaultBoxGenerator([[2]], scales=[0.2, 0.8])
-        >>> gen((100, 100), [(1, 1)])[:2]
+        >>> gen((100, 100), [(1, 1)])[:2].round(decimals=4)  # float32 rounding aside
         tensor([[40., 40., 60., 60.],
                 [30., 30., 70., 70.]])
     """
@@ -123,7 +127,7 @@ class DefaultBoxGenerator:
         image_size: tuple[int, int],
         dtype: torch.dtype,
     ) -> Tensor:
-        """``[h * w * P, 4]`` relative ``(cx, cy, w, h)`` boxes of level ``k``."""
+        """``[h * w * P, 4]`` boxes of level ``k`` in ``dtype``: cxcywh, fractions of the image."""
         h, w = feature_size
         if self.steps is not None:
             f_x, f_y = image_size[1] / self.steps[k], image_size[0] / self.steps[k]
@@ -155,8 +159,12 @@ class DefaultBoxGenerator:
             device: Device of the result.
 
         Returns:
-            ``[sum_k h_k * w_k * P_k, 4]`` xyxy boxes in pixels, ordered level -> y -> x ->
-            box (``s_k``, ``s'_k``, then the ratio pairs).
+            ``[sum_k h_k * w_k * P_k, 4]`` xyxy boxes in ``dtype``, in pixels of
+            ``image_size`` (not clipped to it), ordered level -> y -> x -> box (``s_k``,
+            ``s'_k``, then the ratio pairs).
+
+        Raises:
+            ValueError: If ``feature_sizes`` does not have one entry per level.
         """
         if len(feature_sizes) != len(self.aspect_ratios):
             raise ValueError(

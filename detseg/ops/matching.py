@@ -34,6 +34,9 @@ class Matcher:
         high_threshold: IoU from which a prediction is a positive match.
         low_threshold: IoU below which a prediction is a negative (``<= high_threshold``).
         allow_low_quality_matches: Give every gt at least its best predictions.
+
+    Raises:
+        ValueError: If ``low_threshold > high_threshold``.
     """
 
     BELOW_LOW_THRESHOLD = -1
@@ -65,6 +68,9 @@ class Matcher:
             Int64 ``[num_pred]`` (``[B, num_pred]``): gt index in ``[0, num_gt)``, or
             ``BELOW_LOW_THRESHOLD`` / ``BETWEEN_THRESHOLDS``. An image without gt gives all
             ``BELOW_LOW_THRESHOLD``.
+
+        Raises:
+            ValueError: If ``iou`` is neither 2-D nor 3-D.
         """
         if iou.dim() not in (2, 3):
             raise ValueError(
@@ -114,6 +120,10 @@ class BalancedSampler:
     Args:
         batch_size_per_image: Examples per image (e.g. 256 for the RPN, 512 for RoI heads).
         positive_fraction: Largest share of positives, in ``[0, 1]``.
+
+    Raises:
+        ValueError: If ``batch_size_per_image <= 0`` or ``positive_fraction`` is outside
+            ``[0, 1]``.
     """
 
     def __init__(self, batch_size_per_image: int, positive_fraction: float) -> None:
@@ -137,11 +147,14 @@ class BalancedSampler:
 
         Args:
             labels_per_image: One ``[N_i]`` label tensor per image, or a ``[B, N]`` tensor:
-                ``> 0`` (``>= 1``) positive, ``0`` negative, negative values ignored.
+                ``>= 1`` positive, ``0`` negative, negative values ignored.
 
         Returns:
             ``(pos_masks, neg_masks)``: Bool masks of the sampled positives and negatives,
             lists of ``[N_i]`` for a list input, ``[B, N]`` tensors for a tensor input.
+
+        Raises:
+            ValueError: If a tensor ``labels_per_image`` is not 2-D.
         """
         if isinstance(labels_per_image, Tensor):
             if labels_per_image.dim() != 2:
@@ -155,7 +168,7 @@ class BalancedSampler:
     def sample_with_randperm(
         self, labels_per_image: list[Tensor]
     ) -> tuple[list[Tensor], list[Tensor]]:
-        """torchvision's draw, image by image: per-image ``[N_i]`` labels -> per-image masks."""
+        """torchvision's draw, image by image: ``[N_i]`` labels -> Bool ``[N_i]`` masks."""
         pos_masks, neg_masks = [], []
         for labels in labels_per_image:
             positive = torch.where(labels >= 1)[0]
@@ -173,7 +186,7 @@ class BalancedSampler:
         return pos_masks, neg_masks
 
     def sample_with_keys(self, labels: Tensor) -> tuple[Tensor, Tensor]:
-        """The draw by random keys, on any device: ``[B, N]`` labels -> ``[B, N]`` masks.
+        """The draw by random keys, on any device: ``[B, N]`` labels -> Bool ``[B, N]`` masks.
 
         Used for GPU tensors (every count stays on the device); callable on CPU tensors too.
         """
@@ -202,12 +215,15 @@ def hard_negative_mining(loss: Tensor, positive: Tensor, neg_pos_ratio: float = 
     even when the quota exceeds the number of negatives.
 
     Args:
-        loss: ``[B, N]`` per-anchor classification loss (its values are only ranked).
+        loss: Float ``[B, N]`` per-anchor classification loss (its values are only ranked).
         positive: Bool ``[B, N]``, True for anchors matched to a gt.
         neg_pos_ratio: Negatives kept per positive.
 
     Returns:
         Bool ``[B, N]``, True for the negatives that enter the loss.
+
+    Raises:
+        ValueError: If ``loss`` is not 2-D or ``positive`` has another shape.
     """
     if loss.dim() != 2 or positive.shape != loss.shape:
         raise ValueError(

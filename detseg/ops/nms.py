@@ -28,7 +28,7 @@ NMS_BACKENDS = ("auto", "triton", "torchvision")
 
 def _one_call_limit(device: torch.device) -> int:
     """Up to this many boxes torchvision's ``batched_nms`` runs one NMS on offset boxes; above
-    it, its per-group loop (see :func:`order_like_batched_nms`)."""
+    it, its per-group loop (see :func:`order_like_batched_nms`): 1,000 on CPU, 5,000 else."""
     return 1000 if device.type == "cpu" else 5000
 
 
@@ -39,7 +39,13 @@ def triton_installed() -> bool:
 
 
 def _use_triton(device: torch.device, backend: str) -> bool:
-    """``auto``: Triton on CUDA tensors when it is installed, torchvision otherwise."""
+    """Whether ``backend`` picks Triton for ``device``.
+
+    ``auto``: Triton on CUDA tensors when it is installed, torchvision otherwise.
+
+    Raises:
+        ValueError: If ``backend`` is not one of ``NMS_BACKENDS``.
+    """
     if backend not in NMS_BACKENDS:
         raise ValueError(f"NMS backend '{backend}' is not one of {NMS_BACKENDS}")
     if backend == "auto":
@@ -86,6 +92,11 @@ def grouped_nms(
 
     Returns:
         Bool ``[G, N]``: the kept boxes. The Triton path makes no host synchronisation.
+
+    Raises:
+        ValueError: If ``boxes`` is not ``[G, N, 4]`` or ``scores`` not ``[G, N]``, if
+            ``backend`` is unknown, or (torchvision path) if ``rows_per_call`` does not
+            divide ``G``.
     """
     _check_boxes(boxes)
     if boxes.dim() != 3 or scores.shape != boxes.shape[:2]:
@@ -110,6 +121,7 @@ def grouped_nms(
 
 
 def _check_detections(boxes: Tensor, scores: Tensor, labels: Tensor) -> None:
+    """Raise ``ValueError`` unless the shapes are ``[N, 4]``, ``[N]`` and ``[N]``."""
     _check_boxes(boxes)
     n = boxes.shape[0]
     if boxes.dim() != 2 or scores.shape != (n,) or labels.shape != (n,):
@@ -216,17 +228,22 @@ def batched_nms(
     """Class-wise NMS: a box only suppresses boxes of its own label.
 
     Args:
-        boxes: ``[N, 4]`` xyxy boxes.
-        scores: ``[N]`` scores.
+        boxes: ``Float[N, 4]`` xyxy boxes.
+        scores: ``Float[N]`` scores.
         labels: Int64 ``[N]`` class of each box.
-        iou_threshold: A box is dropped when its IoU with a higher-scoring box of the same
-            label is ``> iou_threshold``.
+        iou_threshold: A box is dropped when its IoU with a kept, higher-scoring box of the
+            same label is ``> iou_threshold``.
         backend: as for :func:`grouped_nms`; ``torchvision`` calls
             ``torchvision.ops.batched_nms``.
 
     Returns:
         Int64 ``[K]`` indices of the kept boxes, by decreasing score (equal scores in index
-        order).
+        order on the Triton path; as torchvision orders them otherwise, see
+        :func:`order_like_batched_nms`).
+
+    Raises:
+        ValueError: If the shapes are not ``[N, 4]``, ``[N]``, ``[N]`` or ``backend`` is
+            unknown.
     """
     _check_detections(boxes, scores, labels)
     if not _use_triton(boxes.device, backend) or boxes.shape[0] == 0:
@@ -344,8 +361,8 @@ def filter_detections(
     """The last step of a detector: score threshold, class-wise NMS, then the top ``k``.
 
     Args:
-        boxes: ``[N, 4]`` xyxy boxes.
-        scores: ``[N]`` scores.
+        boxes: ``Float[N, 4]`` xyxy boxes.
+        scores: ``Float[N]`` scores.
         labels: Int64 ``[N]`` class of each box.
         score_threshold: Boxes with ``score <= score_threshold`` are dropped.
         iou_threshold: Class-wise NMS threshold (see :func:`batched_nms`).
@@ -353,6 +370,10 @@ def filter_detections(
 
     Returns:
         Int64 ``[K]`` indices into the inputs, ``K <= max_detections``, by decreasing score.
+
+    Raises:
+        ValueError: If the shapes are not ``[N, 4]``, ``[N]``, ``[N]`` or
+            ``max_detections < 0``.
     """
     _check_detections(boxes, scores, labels)
     if max_detections < 0:

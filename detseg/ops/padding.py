@@ -52,6 +52,14 @@ def host_values(values: list, device: torch.device, dtype: torch.dtype | None = 
     A plain ``torch.tensor(values, device="cuda")`` copies from pageable memory, which makes the
     host wait for the GPU to finish all queued work. Here the values go through pinned memory
     with a non-blocking copy, queued behind that work.
+
+    Args:
+        values: Python numbers, or equal-length lists of them (e.g. ``[(h, w), ...]``).
+        device: Device of the result.
+        dtype: dtype of the result; ``None`` infers it as ``torch.tensor`` does.
+
+    Returns:
+        A tensor of the shape of ``values`` (``[B]`` or ``[B, 2]`` for the uses above).
     """
     tensor = torch.tensor(values, dtype=dtype)
     if device.type != "cuda":

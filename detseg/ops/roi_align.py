@@ -182,7 +182,7 @@ class _RoIAlignFastBackward(torch.autograd.Function):
             step = max(1, _CHUNK_ELEMENTS // per_roi)
             for start in range(0, rois.shape[0], step):
                 part = slice(start, start + step)
-                products = grad_rows[part] * weights[part, ..., None]  # [r, S*S, taps, C]
+                products = grad_rows[part] * weights[part, ..., None]  # [part, S*S, taps, C]
                 if samples > 1:  # torchvision's order: (gradient * weight) / samples
                     products /= samples
                 result.index_add_(0, pixels[part].flatten(), products.view(-1, channels))
@@ -214,6 +214,9 @@ def roi_align_fast_backward(
     Returns:
         ``Float[R, C, S_h, S_w]`` pooled features, in the order of ``rois``: torchvision's
         values, and in backward torchvision's gradient, bit for bit.
+
+    Raises:
+        ValueError: If ``sampling_ratio < 1``.
     """
     if sampling_ratio < 1:
         raise ValueError(

@@ -455,6 +455,12 @@ def multi_level_roi_align(
         ``Float[R, C, S, S]`` pooled features in the dtype of ``features``, in the order of
         ``rois``. The sums run in float32; the backward adds float32 gradients atomically (in
         no fixed order) and returns them in the features' dtype.
+
+    Raises:
+        ValueError: If ``sampling_ratio < 1`` or ``output_size < 1``; if there are not 1 to 5
+            maps with one scale each; if the maps differ in ``B``, ``C``, dtype or device, are
+            not 4-D or not float32/bfloat16/float16; if ``rois`` is not ``[R, 5]``, ``levels``
+            not ``[R]`` or not of an integer dtype.
     """
     if sampling_ratio <= 0:
         raise ValueError(
@@ -513,6 +519,9 @@ def matches_torchvision_on(device: str) -> bool:
 
     Args:
         device: a CUDA device, e.g. ``"cuda:0"``.
+
+    Returns:
+        True when the kernels agree with torchvision on ``device``.
     """
     # the caller may be a model's forward under no_grad, inference_mode or autocast
     with (
