@@ -220,7 +220,7 @@ def build_rpn(
     elif aspect_ratios is None:
         aspect_ratios = ((0.5, 1.0, 2.0),) * len(anchor_sizes)
     anchors = AnchorGenerator(tuple(map(tuple, anchor_sizes)), tuple(map(tuple, aspect_ratios)))
-    config = dataclass_from_dict(RPNConfig, rpn, "rpn", as_tuple=("bbox_reg_weights",))
+    config = dataclass_from_dict(RPNConfig, rpn, "rpn")
     head = RPNHead(channels, anchors.num_anchors_per_location()[0], config.conv_depth)
     return RegionProposalNetwork(anchors, head, config)
 

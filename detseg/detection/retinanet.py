@@ -271,7 +271,9 @@ def retinanet(
         aspect_ratios: One tuple per level (default ``(0.5, 1.0, 2.0)``).
         box_loss, smooth_l1_beta, focal_alpha, focal_gamma, fg_iou_thresh, bg_iou_thresh,
             score_thresh, topk_candidates, nms_thresh, detections_per_img: The
-            :class:`RetinaNetConfig` fields.
+            :class:`RetinaNetConfig` fields. The family's ``box_loss`` default is
+            ``"smooth_l1"``; the torchvision presets set theirs (``"l1"`` for v1, as
+            :class:`RetinaNetConfig`'s own default, ``"giou"`` for v2).
 
     Returns:
         The untrained :class:`RetinaNet` (backbone weights aside).

@@ -47,6 +47,11 @@ class SSDConfig:
         topk_candidates: Most candidates per class before NMS.
         nms_thresh: Class-wise NMS IoU threshold.
         detections_per_img: Most detections per image.
+
+    Raises:
+        ValueError: (at construction) a threshold outside ``[0, 1]`` (``iou_thresh`` must be
+            above 0), a negative ratio or beta, ``topk_candidates < 1`` or
+            ``detections_per_img < 0``.
     """
 
     iou_thresh: float = 0.5
@@ -57,6 +62,17 @@ class SSDConfig:
     topk_candidates: int = 400
     nms_thresh: float = 0.45
     detections_per_img: int = 200
+
+    def __post_init__(self) -> None:
+        if not 0 < self.iou_thresh <= 1 or not 0 <= self.nms_thresh <= 1:
+            raise ValueError(
+                f"iou_thresh must be in (0, 1] and nms_thresh in [0, 1], got {self.iou_thresh} "
+                f"and {self.nms_thresh}"
+            )
+        if self.neg_pos_ratio < 0 or self.smooth_l1_beta < 0:
+            raise ValueError("neg_pos_ratio and smooth_l1_beta must be >= 0")
+        if self.topk_candidates < 1 or self.detections_per_img < 0:
+            raise ValueError("topk_candidates must be >= 1 and detections_per_img >= 0")
 
 
 class SSD(SingleStageDetector):

@@ -147,7 +147,8 @@ def _check_labels_per_image(
     bad = torch.where((labels < 1) | (labels > upper))[0]
     if bad.numel() > 0:
         j = int(bad[0])
+        allowed = f"outside 1..{num_classes}" if num_classes is not None else "below 1"
         raise ValueError(
-            f"image {index}: label {int(labels[j])} of box {j} is outside 1..{num_classes}; "
+            f"image {index}: label {int(labels[j])} of box {j} is {allowed}; "
             "labels are 1..K for K foreground classes (0 is background)"
         )
