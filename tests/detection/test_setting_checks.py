@@ -1,5 +1,5 @@
-"""Detection settings: SSDConfig refuses out-of-range settings at construction, as the other heads' configs do;
-the target check names a bad label without a class count."""
+"""Detection settings: SSDConfig refuses out-of-range settings at construction, as the other
+heads' configs do; the target check names a bad label without a class count."""
 
 from __future__ import annotations
 
