@@ -18,8 +18,9 @@ from torch import Tensor, nn
 from detseg.detection.yolo_loss import YOLOv1LossConfig, YOLOv3LossConfig, yolov1_loss, yolov3_loss
 from detseg.detection.yolo_targets import (
     assign_yolov1_targets,
-    assign_yolov3_per_image,
-    yolov3_ignore_mask_per_image,
+    assign_yolov3_targets,
+    padded_boxes_and_labels,
+    yolov3_ignore_mask,
 )
 from detseg.ops.yolo_priors import decode_yolov1_boxes, decode_yolov3_boxes, yolo_grid_priors
 
@@ -195,33 +196,16 @@ class YOLOv3Head(nn.Module):
     def losses(
         self, features: list[Tensor], targets: list[dict[str, Tensor]], image_size: tuple[int, int]
     ) -> dict[str, Tensor]:
-        """:func:`yolov3_loss` for a batch (targets in input pixels)."""
+        """:func:`yolov3_loss` for a batch (targets in input pixels), assigned batch-wise."""
         raw, priors, sizes = self(features)
         decoded = decode_yolov3_boxes(raw[..., :4], priors)  # [B, T, 4]
-        matched, ignore = [], []
-        for target, boxes in zip(targets, decoded, strict=True):
-            m = assign_yolov3_per_image(
-                target["boxes"],
-                self.priors_per_level(),
-                self.strides,
-                sizes,
-                self.loss_config.assign_thresh,
-            )
-            matched.append(m)
-            ignore.append(
-                yolov3_ignore_mask_per_image(
-                    boxes, target["boxes"], m, self.loss_config.ignore_thresh
-                )
-            )
-        return yolov3_loss(
-            raw,
-            priors,
-            decoded,
-            torch.stack(matched),
-            torch.stack(ignore),
-            targets,
-            self.loss_config,
+        gt_boxes, _, valid = padded_boxes_and_labels(targets)
+        config = self.loss_config
+        matched = assign_yolov3_targets(
+            gt_boxes, valid, self.priors_per_level(), self.strides, sizes, config.assign_thresh
         )
+        ignore = yolov3_ignore_mask(decoded, gt_boxes, valid, matched, config.ignore_thresh)
+        return yolov3_loss(raw, priors, decoded, matched, ignore, targets, config)
 
     def candidates(
         self, features: list[Tensor], image_size: tuple[int, int]

@@ -5,6 +5,10 @@ implementations; an image without objects contributes only to the objectness ter
 box and class terms are exact zeros kept in the autograd graph. The v3 objectness sum runs over
 every prediction (10647 at 416 px), so it starts near ``0.01 * T`` per image (the objectness
 bias starts at ``p = 0.01``) and outweighs the box term early on; ``box_weight`` rebalances.
+
+The sums run over the whole padded batch with masks (``where(mask, loss, 0).sum()``) instead
+of boolean selections of the positives, so that no shape depends on tensor values and a GPU
+step never waits for the device.
 """
 
 from __future__ import annotations
@@ -16,11 +20,38 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from detseg.detection.yolo_targets import YOLOv1Targets, yolov1_responsible
+from detseg.detection.yolo_targets import (
+    YOLOv1Targets,
+    padded_boxes_and_labels,
+    yolov1_responsible,
+)
 from detseg.losses import giou_loss, smooth_l1_loss
-from detseg.ops.yolo_priors import encode_yolov3_boxes
+from detseg.ops.yolo_priors import decode_yolov3_boxes, encode_yolov3_boxes
 
 BOX_LOSSES = ("giou", "smooth_l1")
+
+
+def masked_sum(values: Tensor, mask: Tensor) -> Tensor:
+    """``sum(values[mask])`` without a boolean selection (whose size the host would read).
+
+    Args:
+        values: ``Float[...]`` element-wise losses; they must be finite where ``mask`` is
+            False too, or their gradient there turns to NaN.
+        mask: ``Bool[...]`` broadcastable to ``values``.
+
+    Returns:
+        A scalar, in the autograd graph of ``values`` (an exact 0 when ``mask`` is all False).
+    """
+    return torch.where(mask, values, 0.0).sum()
+
+
+def class_one_hot(labels: Tensor, num_classes: int, dtype: torch.dtype) -> Tensor:
+    """``Float[..., K]`` one-hot of labels ``1..K`` (all zeros for label 0, the background).
+
+    A comparison with ``arange``: ``F.one_hot`` reads the smallest label back on the CPU.
+    """
+    classes = torch.arange(1, num_classes + 1, device=labels.device)
+    return (labels[..., None] == classes).to(dtype)
 
 
 @dataclass
@@ -110,16 +141,15 @@ def yolov1_loss(
     batch_size = boxes.shape[0]
     responsible, iou = yolov1_responsible(pred_boxes, targets)
     coord_target = targets.encoded.unsqueeze(-2).expand_as(boxes)  # [B, S, S, P, 4]
-    coord_error = (boxes - coord_target).square().sum(dim=-1)
-    loss_box = config.lambda_coord * coord_error[responsible].sum() / batch_size
+    coord_error = (boxes - coord_target).square().sum(dim=-1)  # [B, S, S, P]
+    loss_box = config.lambda_coord * masked_sum(coord_error, responsible) / batch_size
     conf_target = iou if config.rescore else torch.ones_like(iou)
-    obj = (confidence - conf_target).square()[responsible].sum()
-    noobj = confidence.square()[~responsible].sum()
+    obj = masked_sum((confidence - conf_target).square(), responsible)
+    noobj = masked_sum(confidence.square(), ~responsible)
     loss_obj = (obj + config.lambda_noobj * noobj) / batch_size
-    num_classes = class_probs.shape[-1]
-    one_hot = F.one_hot((targets.labels - 1).clamp(min=0), num_classes).to(class_probs.dtype)
+    one_hot = class_one_hot(targets.labels, class_probs.shape[-1], class_probs.dtype)
     cls_error = (class_probs - one_hot).square().sum(dim=-1)  # [B, S, S]
-    loss_cls = cls_error[targets.object_mask].sum() / batch_size
+    loss_cls = masked_sum(cls_error, targets.object_mask) / batch_size
     return {"loss_box": loss_box, "loss_obj": loss_obj, "loss_cls": loss_cls}
 
 
@@ -146,7 +176,8 @@ def yolov3_loss(
         pred_boxes: ``Float[B, T, 4]`` decoded xyxy boxes (input pixels).
         matched: ``Int64[B, T]`` assigned ground-truth index or ``-1``.
         ignore: ``Bool[B, T]`` predictions left out of the objectness loss.
-        targets: per image ``boxes`` ``Float[N, 4]`` (input pixels) and ``labels`` ``Int64[N]``.
+        targets: per image ``boxes`` ``Float[N, 4]`` (input pixels) and ``labels`` ``Int64[N]``
+            (padded into one batch here).
         config: loss settings.
 
     Returns:
@@ -154,28 +185,56 @@ def yolov3_loss(
     """
     batch_size, num_classes = raw.shape[0], raw.shape[-1] - 5
     positive = matched >= 0  # [B, T]
-    gt_boxes = torch.cat([t["boxes"][m[m >= 0]] for t, m in zip(targets, matched, strict=True)])
-    gt_labels = torch.cat([t["labels"][m[m >= 0]] for t, m in zip(targets, matched, strict=True)])
-    raw_pos = raw[positive]  # [M, 5 + K], image-major like gt_boxes
+    gt_boxes, gt_labels = matched_ground_truths(matched, targets, priors)
+    gt_boxes = gt_boxes.to(raw.dtype)
     if config.box_loss == "giou":
-        box = giou_loss(pred_boxes[positive], gt_boxes.to(raw.dtype), reduction="sum")
+        box_error = giou_loss(pred_boxes, gt_boxes, reduction="none")  # [B, T]
     else:
-        prior_index = positive.nonzero()[:, 1]
-        box_target = encode_yolov3_boxes(gt_boxes.to(raw.dtype), priors[prior_index])
-        box_pred = torch.cat((raw_pos[:, 0:2].sigmoid(), raw_pos[:, 2:4]), dim=-1)
-        box = smooth_l1_loss(box_pred, box_target, beta=config.smooth_l1_beta, reduction="sum")
-    objectness = raw[..., 4]
+        box_target = encode_yolov3_boxes(gt_boxes, priors)  # [B, T, 4]
+        box_pred = torch.cat((raw[..., 0:2].sigmoid(), raw[..., 2:4]), dim=-1)
+        box_error = smooth_l1_loss(
+            box_pred, box_target, beta=config.smooth_l1_beta, reduction="none"
+        ).sum(dim=-1)
+    box = masked_sum(box_error, positive)
     bce_obj = F.binary_cross_entropy_with_logits(
-        objectness, positive.to(raw.dtype), reduction="none"
-    )
+        raw[..., 4], positive.to(raw.dtype), reduction="none"
+    )  # [B, T]
     negative = ~positive & ~ignore
-    obj = config.obj_weight * bce_obj[positive].sum() + config.noobj_weight * (
-        bce_obj[negative].sum()
+    obj = config.obj_weight * masked_sum(bce_obj, positive) + config.noobj_weight * masked_sum(
+        bce_obj, negative
     )
-    one_hot = F.one_hot(gt_labels - 1, num_classes).to(raw.dtype)
-    cls = F.binary_cross_entropy_with_logits(raw_pos[:, 5:], one_hot, reduction="sum")
+    one_hot = class_one_hot(gt_labels, num_classes, raw.dtype)  # [B, T, K]
+    bce_cls = F.binary_cross_entropy_with_logits(raw[..., 5:], one_hot, reduction="none")
+    cls = masked_sum(bce_cls, positive[..., None])
     return {
         "loss_box": config.box_weight * box / batch_size,
         "loss_obj": obj / batch_size,
         "loss_cls": config.cls_weight * cls / batch_size,
     }
+
+
+def matched_ground_truths(
+    matched: Tensor, targets: Sequence[dict[str, Tensor]], priors: Tensor
+) -> tuple[Tensor, Tensor]:
+    """The assigned ground truth of every prediction, gathered from the padded targets.
+
+    A prediction without a ground truth gets its prior box as a stand-in (finite box and
+    smooth-L1 targets, so that the masked-out losses keep finite gradients) and label 0.
+
+    Args:
+        matched: ``Int64[B, T]`` assigned ground-truth index or ``-1``.
+        targets: per image ``boxes`` ``Float[N, 4]`` (input pixels) and ``labels`` ``Int64[N]``.
+        priors: ``Float[T, 5]`` rows of :func:`~detseg.ops.yolo_priors.yolo_grid_priors`.
+
+    Returns:
+        ``Float[B, T, 4]`` xyxy boxes (input pixels) and ``Int64[B, T]`` labels.
+    """
+    # at least one row, so that a batch without any ground truth still gathers
+    boxes, labels, _ = padded_boxes_and_labels(targets, min_width=1)
+    positive = matched >= 0
+    index = matched.clamp(min=0)  # [B, T]
+    gathered = boxes.gather(1, index[..., None].expand(-1, -1, 4))
+    prior_boxes = decode_yolov3_boxes(priors.new_zeros(priors.shape[0], 4), priors)  # [T, 4]
+    gt_boxes = torch.where(positive[..., None], gathered, prior_boxes.to(boxes.dtype))
+    gt_labels = torch.where(positive, labels.gather(1, index), 0)
+    return gt_boxes, gt_labels

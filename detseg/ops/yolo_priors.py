@@ -142,18 +142,18 @@ def encode_yolov3_boxes(boxes: Tensor, priors: Tensor) -> Tensor:
     """Regression targets of YOLOv3 (the inverse of :func:`decode_yolov3_boxes`).
 
     Args:
-        boxes: ``Float[N, 4]`` xyxy boxes in input pixels.
+        boxes: ``Float[..., N, 4]`` xyxy boxes in input pixels.
         priors: ``Float[N, 5]`` the prior of each box (its cell must contain the box centre).
 
     Returns:
-        ``Float[N, 4]`` ``(ox, oy, tw, th)``: the centre offset inside the cell in ``[0, 1)``
-        (the target of ``sigmoid(tx)``) and ``log(w / pw)``, ``log(h / ph)``. So
+        ``Float[..., N, 4]`` ``(ox, oy, tw, th)``: the centre offset inside the cell in
+        ``[0, 1)`` (the target of ``sigmoid(tx)``) and ``log(w / pw)``, ``log(h / ph)``. So
         ``decode_yolov3_boxes(cat(logit(ox, oy), tw, th), priors) == boxes``.
     """
     _check_boxes(boxes)
     cell, size, stride = priors[:, 0:2], priors[:, 2:4], priors[:, 4:5]
-    centre = 0.5 * (boxes[:, 0:2] + boxes[:, 2:4])
-    wh = boxes[:, 2:4] - boxes[:, 0:2]
+    centre = 0.5 * (boxes[..., 0:2] + boxes[..., 2:4])
+    wh = boxes[..., 2:4] - boxes[..., 0:2]
     return torch.cat((centre / stride - cell, torch.log(wh / size)), dim=-1)
 
 
@@ -197,9 +197,13 @@ def encode_yolov1_boxes(
     """
     _check_boxes(boxes)
     height, width = image_size
-    scale = boxes.new_tensor([grid_size / width, grid_size / height])
-    centre = 0.5 * (boxes[:, 0:2] + boxes[:, 2:4]) * scale  # in cells, (x, y)
+    # per-column Python scales: no constant tensor is copied to the device
+    centre = 0.5 * (boxes[:, 0:2] + boxes[:, 2:4])
+    centre = torch.stack(
+        (centre[:, 0] * (grid_size / width), centre[:, 1] * (grid_size / height)), dim=-1
+    )  # in cells, (x, y)
     cell_xy = centre.floor().clamp(0, grid_size - 1)
-    wh = (boxes[:, 2:4] - boxes[:, 0:2]) / boxes.new_tensor([width, height])
+    wh = boxes[:, 2:4] - boxes[:, 0:2]
+    wh = torch.stack((wh[:, 0] / width, wh[:, 1] / height), dim=-1)
     targets = torch.cat((centre - cell_xy, wh.clamp(min=0).sqrt()), dim=-1)
     return cell_xy.flip(-1).long(), targets
