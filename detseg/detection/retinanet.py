@@ -243,6 +243,7 @@ def retinanet(
     focal_gamma: float = 2.0,
     fg_iou_thresh: float = 0.5,
     bg_iou_thresh: float = 0.4,
+    allow_low_quality_matches: bool = True,
     score_thresh: float = 0.05,
     topk_candidates: int = 1000,
     nms_thresh: float = 0.5,
@@ -270,10 +271,10 @@ def retinanet(
         anchor_sizes: One tuple per level (default :func:`retinanet_anchor_sizes`).
         aspect_ratios: One tuple per level (default ``(0.5, 1.0, 2.0)``).
         box_loss, smooth_l1_beta, focal_alpha, focal_gamma, fg_iou_thresh, bg_iou_thresh,
-            score_thresh, topk_candidates, nms_thresh, detections_per_img: The
-            :class:`RetinaNetConfig` fields. The family's ``box_loss`` default is
-            ``"smooth_l1"``; the torchvision presets set theirs (``"l1"`` for v1, as
-            :class:`RetinaNetConfig`'s own default, ``"giou"`` for v2).
+            allow_low_quality_matches, score_thresh, topk_candidates, nms_thresh,
+            detections_per_img: The :class:`RetinaNetConfig` fields. The family's ``box_loss``
+            default is ``"smooth_l1"``; the torchvision presets set theirs (``"l1"`` for v1,
+            as :class:`RetinaNetConfig`'s own default, ``"giou"`` for v2).
 
     Returns:
         The untrained :class:`RetinaNet` (backbone weights aside).
@@ -317,6 +318,7 @@ def retinanet(
     config = RetinaNetConfig(
         fg_iou_thresh=fg_iou_thresh,
         bg_iou_thresh=bg_iou_thresh,
+        allow_low_quality_matches=allow_low_quality_matches,
         box_loss=box_loss,
         smooth_l1_beta=smooth_l1_beta,
         focal_alpha=focal_alpha,

@@ -35,3 +35,12 @@ def test_a_label_below_1_without_a_class_count_is_named():
     targets = [{"boxes": torch.tensor([[1.0, 1.0, 4.0, 4.0]]), "labels": torch.tensor([0])}]
     with pytest.raises(ValueError, match=r"image 0: label 0 of box 0 is below 1; labels are"):
         check_targets(targets, 1)
+
+
+def test_retinanet_builder_sets_low_quality_matching():
+    from detseg.detection.retinanet import retinanet
+
+    model = retinanet(3, backbone="mobilenet_v3_large", allow_low_quality_matches=False)
+    assert model.config.allow_low_quality_matches is False
+    assert model.matcher.allow_low_quality_matches is False
+    assert retinanet(3, backbone="mobilenet_v3_large").matcher.allow_low_quality_matches is True
