@@ -20,6 +20,8 @@ person at a terminal expects of a command:
   the terminal; the other ranks' output goes through the launcher, which holds back their error
   lines (``<tool>: error: ...``) and prints them only when rank 0 did not end with an error of
   its own (exit code 2).
+
+Process groups and signals make it POSIX-only (Linux, macOS); elsewhere use torchrun.
 """
 
 from __future__ import annotations
