@@ -84,6 +84,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--nproc must be at least 1, got {args.nproc}")
     if args.nproc > 1 and "TORCHELASTIC_RUN_ID" in os.environ:
         parser.error("--nproc starts the processes itself: leave it out under torchrun")
+    if args.nproc > 1 and os.name != "posix":
+        parser.error("--nproc needs a POSIX system (Linux, macOS); launch with torchrun here")
     return args
 
 
