@@ -1,9 +1,12 @@
 """What keeps a run's work: checkpoint files, a clean stop on a signal, work-dir checks.
 
 - :mod:`~detseg.engine.checkpointing.checkpoint`: atomic ``save_checkpoint``,
-  ``load_checkpoint``, ``load_model``,
-  rotation (``last.1.pt`` ..., a previous run's ``best.1.pt`` ...) and fallback (damaged files
-  moved aside as ``last.pt.corrupt``), the training state that ``--resume`` restores.
+  ``load_checkpoint``, rotation (``last.1.pt`` ..., a previous run's ``best.1.pt`` ...) and
+  fallback (damaged files moved aside as ``last.pt.corrupt``), the training state that
+  ``--resume`` restores.
+- :mod:`~detseg.engine.checkpointing.model_files`: ``load_model`` / ``model_from_checkpoint``
+  (the model a checkpoint names, rebuilt) and ``model_checkpoint`` (the checkpoint dict of a
+  model trained in your own code).
 - :mod:`~detseg.engine.checkpointing.random_states`: the random states of a process
   (``rng_state``, ``set_rng_state``, ``seed_everything``).
 - :mod:`detseg.torch_files` (re-exported here; below every layer that reads files):
@@ -21,9 +24,7 @@ from detseg.engine.checkpointing.checkpoint import (
     REQUIRED_KEYS,
     keep_previous,
     load_checkpoint,
-    load_model,
     load_resumable,
-    model_from_checkpoint,
     older_copy,
     remove_stale_temp_files,
     restore_training_state,
@@ -41,6 +42,11 @@ from detseg.engine.checkpointing.disk_check import (
     required_bytes,
 )
 from detseg.engine.checkpointing.interrupt import StopSignals
+from detseg.engine.checkpointing.model_files import (
+    load_model,
+    model_checkpoint,
+    model_from_checkpoint,
+)
 from detseg.engine.checkpointing.random_states import rng_state, seed_everything, set_rng_state
 from detseg.torch_files import (
     CheckpointError,
@@ -62,6 +68,7 @@ __all__ = [
     "load_checkpoint",
     "load_model",
     "load_resumable",
+    "model_checkpoint",
     "model_from_checkpoint",
     "older_copy",
     "optimizer_state_count",

@@ -31,16 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 
-from detseg.config import builder_section
 from detseg.engine.checkpointing.random_states import rng_state, set_rng_state
 from detseg.torch_files import (
     CheckpointError,
     is_complete,
-    load_state_error,
     read_torch_file,
-    state_mismatch,
 )
 
 logger = logging.getLogger(__name__)
@@ -280,53 +276,6 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if missing:
         raise CheckpointError(f"{path}: not a detseg checkpoint, missing {missing}")
     return state
-
-
-def load_model(
-    path: str | Path, device: str | torch.device, model_cfg: dict[str, Any] | None = None
-) -> tuple[nn.Module, dict[str, Any], list[str]]:
-    """Rebuild the model stored in a checkpoint file, in eval mode on ``device``.
-
-    Args:
-        path: checkpoint file.
-        device: where to put the model.
-        model_cfg: optional model section replacing the stored one (e.g. a lower
-            ``roi_heads.score_thresh`` for evaluation); the weights must still fit.
-
-    Returns:
-        ``(model, config_dict, classes)``.
-    """
-    state = load_checkpoint(path)
-    return model_from_checkpoint(state, device, model_cfg, source=str(path))
-
-
-def model_from_checkpoint(
-    state: dict[str, Any],
-    device: str | torch.device,
-    model_cfg: dict[str, Any] | None = None,
-    source: str = "checkpoint",
-) -> tuple[nn.Module, dict[str, Any], list[str]]:
-    """:func:`load_model` for an already loaded checkpoint dict.
-
-    The model section's run keys (``init_from``, ``compile``) are left out: the model is
-    built as configured and runs uncompiled.
-    """
-    from detseg.models import build_model
-
-    config, classes = state["config"], list(state["classes"])
-    section = builder_section(model_cfg if model_cfg is not None else config["model"])
-    model = build_model(section, len(classes))
-    try:
-        model.load_state_dict(state["model"])
-    except (RuntimeError, TypeError) as err:  # a summary, not a line per tensor
-        weights = state["model"]
-        mismatch = isinstance(weights, dict) and state_mismatch(model.state_dict(), weights, ())
-        reason = mismatch or load_state_error(err)
-        raise CheckpointError(
-            f"{source}: weights do not fit the configured model ({reason})"
-        ) from err
-    model.to(device).eval()
-    return model, config, classes
 
 
 def training_state(
