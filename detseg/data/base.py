@@ -23,7 +23,7 @@ from torch.utils.data import Dataset
 
 from detseg.data.image_io import ImageReadError, read_rgb_array, to_unit_float
 from detseg.data.target_checks import check_masks, sanitize_boxes
-from detseg.data.transforms import apply_augmentations
+from detseg.data.transforms import apply_augmentations, check_detection_pipeline
 
 __all__ = ["Annotations", "DetectionDataset", "ImageDataset", "Sample"]
 
@@ -129,6 +129,8 @@ class DetectionDataset(ImageDataset):
     """
 
     def __init__(self, augmentations: Any | None = None, load_masks: bool = False) -> None:
+        if augmentations is not None:  # a pipeline without box settings would leave boxes behind
+            check_detection_pipeline(augmentations)
         super().__init__(augmentations)
         self.load_masks = load_masks
 

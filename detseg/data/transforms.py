@@ -34,6 +34,8 @@ __all__ = [
     "apply_augmentations",
     "available_augmentations",
     "build_augmentations",
+    "check_detection_pipeline",
+    "detection_bbox_params",
     "seed_augmentations",
 ]
 
@@ -119,14 +121,7 @@ def build_augmentations(
     if not isinstance(spec, list):
         raise ValueError(f"augmentations must be a list of dicts, got {type(spec).__name__}")
     transforms = [_build_one(item, f"augmentations[{i}]") for i, item in enumerate(spec)]
-    bbox_params = A.BboxParams(
-        format="pascal_voc",
-        label_fields=list(_LABEL_FIELDS),
-        clip=True,
-        min_width=1.0,
-        min_height=1.0,
-        min_visibility=0.0,
-    )
+    bbox_params = detection_bbox_params()
     with warnings.catch_warnings():
         # A pipeline of photometric transforms only has no box to move; that is fine here.
         warnings.filterwarnings("ignore", message="Got processor for bboxes", category=UserWarning)
@@ -134,6 +129,64 @@ def build_augmentations(
     if seed is not None:
         seed_augmentations(pipeline, seed)
     return pipeline
+
+
+def detection_bbox_params() -> Any:
+    """The ``albumentations.BboxParams`` of a detection pipeline (see the module docstring):
+    ``xyxy`` pixel boxes (``pascal_voc``), clipped to the image, dropped below 1 px, with the
+    label fields ``labels`` and ``instance_index`` that :func:`apply_augmentations` passes.
+
+    A pipeline of your own for a detection dataset::
+
+        A.Compose([MyTransform(p=0.5), A.HorizontalFlip(p=0.5)],
+                  bbox_params=detection_bbox_params())
+    """
+    return A.BboxParams(
+        format="pascal_voc",
+        label_fields=list(_LABEL_FIELDS),
+        clip=True,
+        min_width=1.0,
+        min_height=1.0,
+        min_visibility=0.0,
+    )
+
+
+def check_detection_pipeline(pipeline: Any) -> None:
+    """Refuse a pipeline that would move a detection image without its boxes.
+
+    An ``albumentations.Compose`` without ``bbox_params`` flips or crops the image and leaves
+    the boxes where they were, silently; one with another box format or other label fields
+    reads the boxes wrong. Photometric-only pipelines need the same settings, because
+    :func:`apply_augmentations` passes boxes and label fields to every pipeline.
+
+    Raises:
+        ValueError: ``pipeline`` is not an ``albumentations.Compose`` with
+            :func:`detection_bbox_params`' box format and label fields.
+    """
+    advice = (
+        "build it with bbox_params=detseg.data.transforms.detection_bbox_params() (xyxy pixel "
+        "boxes, label fields 'labels' and 'instance_index'), or from a config list with "
+        "build_augmentations"
+    )
+    if not isinstance(pipeline, A.Compose):
+        raise ValueError(
+            f"detection augmentations must be an albumentations.Compose, got "
+            f"{type(pipeline).__name__}; {advice}"
+        )
+    processor = pipeline.processors.get("bboxes")
+    if processor is None:
+        raise ValueError(
+            f"the augmentation pipeline has no bbox_params: it would move the image and not its "
+            f"boxes; {advice}"
+        )
+    params = processor.params
+    fields = tuple(params.label_fields or ())
+    if params.format != "pascal_voc" or not set(_LABEL_FIELDS) <= set(fields):
+        raise ValueError(
+            f"the augmentation pipeline reads boxes as {params.format!r} with label fields "
+            f"{list(fields)}; detseg passes 'pascal_voc' boxes (xyxy pixels) with "
+            f"{list(_LABEL_FIELDS)}; {advice}"
+        )
 
 
 def seed_augmentations(pipeline: BaseCompose, seed: int) -> None:
