@@ -63,7 +63,9 @@ def draw_detections(
 
     Each instance mask is blended in with its class colour (the colour of its box) and
     outlined in that colour; boxes and captions are drawn over all masks. Where masks overlap,
-    the higher-scoring one is shown.
+    the higher-scoring one is shown. Captions stay inside the image and, where boxes nearly
+    coincide, apart from each other (:func:`place_captions`); text and lines grow with the
+    image (:func:`text_style`, :func:`line_thickness`).
 
     Args:
         image: ``uint8 [H, W, 3]`` RGB; not modified.
@@ -95,7 +97,7 @@ def draw_detections(
     if scores_np is not None:  # lowest score first, so the best ones end up on top
         order = order[scores_np[order] >= score_threshold]
     canvas = image.copy()
-    thickness = max(1, round(min(image.shape[:2]) / 250))
+    thickness = line_thickness(image.shape)
     if masks is not None:
         _draw_masks(
             canvas,
@@ -105,12 +107,91 @@ def draw_detections(
             mask_alpha,
             thickness,
         )
+    captions = []
     for i in order:
         label = int(labels[i])
         name = class_names[label - 1] if 1 <= label <= len(class_names) else f"class {label}"
-        caption = name if scores_np is None else f"{name} {scores_np[i]:.2f}"
-        _draw_box(canvas, boxes[i], caption, colors[i], thickness)
+        captions.append(name if scores_np is None else f"{name} {scores_np[i]:.2f}")
+        x1, y1, x2, y2 = (int(round(v)) for v in boxes[i])
+        cv2.rectangle(canvas, (x1, y1), (x2, y2), colors[i], thickness)
+    # Captions after every box (no box line crosses a caption); placed best score first, so
+    # the best detection keeps the spot above its box, and drawn best score last (on top).
+    drawn = list(order)
+    rects = place_captions(image.shape, boxes[drawn[::-1]], captions[::-1])[::-1]
+    for i, caption, rect in zip(drawn, captions, rects, strict=True):
+        _draw_caption(canvas, caption, rect, colors[i])
     return canvas
+
+
+def text_style(shape: Sequence[int]) -> tuple[float, int]:
+    """``(font scale, stroke thickness)`` of ``cv2.FONT_HERSHEY_SIMPLEX`` captions on an image
+    of ``shape`` ``(H, W, ...)``: text about 9 px tall up to 280 px, then growing with the
+    shorter side (about 3.5 % of it), its strokes thickening with it."""
+    scale = max(0.35, min(shape[:2]) / 800)
+    return scale, max(1, round(scale * 1.5))
+
+
+def line_thickness(shape: Sequence[int]) -> int:
+    """Box and outline thickness in px on an image of ``shape``: 1 px up to 375 px, then
+    growing with the shorter side (0.4 % of it)."""
+    return max(1, round(min(shape[:2]) / 250))
+
+
+def place_captions(
+    shape: Sequence[int], boxes: np.ndarray, captions: Sequence[str]
+) -> list[tuple[int, int, int, int]]:
+    """Where the caption tab of each box goes: ``(x, y, width, height)`` in px, inside the image.
+
+    Tabs are placed in the order given (put the most important first): each goes above its
+    box's top-left corner (inside the box when there is no room above), moved left to end
+    at the image's right border, and, when it would cover a tab placed before it, to the first
+    free one of: inside the box's top, below a placed tab, above one (nearest first, within
+    three tab heights of the box's top), below the box. When no spot is free it keeps its
+    first place.
+
+    Args:
+        shape: the image's ``(H, W, ...)``.
+        boxes: ``[N, 4]`` xyxy px.
+        captions: the ``N`` texts.
+    """
+    height, width = int(shape[0]), int(shape[1])
+    scale, stroke = text_style(shape)
+    placed: list[tuple[int, int, int, int]] = []
+    for box, caption in zip(np.asarray(boxes).reshape(-1, 4), captions, strict=True):
+        (text_w, text_h), baseline = cv2.getTextSize(
+            caption, cv2.FONT_HERSHEY_SIMPLEX, scale, stroke
+        )
+        tab_w, tab_h = text_w + 2 * stroke, text_h + baseline + stroke
+        x1, y1, _, y2 = (int(round(v)) for v in box)
+        x = max(0, min(x1, width - tab_w))
+        first = y1 - tab_h if y1 - tab_h >= 0 else y1
+        below = sorted((r[1] + r[3] for r in placed), key=lambda y: abs(y - first))
+        above = sorted((r[1] - tab_h for r in placed), key=lambda y: abs(y - first))
+        near = [y for y in below + above if abs(y - y1) <= 3 * tab_h]  # by its box's top
+        candidates = [first, y1, *near, y2]
+        chosen = None
+        for y in candidates:
+            y = max(0, min(y, height - tab_h))
+            rect = (x, y, tab_w, tab_h)
+            if not any(_overlap(rect, other) for other in placed):
+                chosen = rect
+                break
+        placed.append(chosen or (x, max(0, min(first, height - tab_h)), tab_w, tab_h))
+    return placed
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Whether two ``(x, y, width, height)`` rectangles share a pixel."""
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def text_color(background: Sequence[int]) -> tuple[int, int, int]:
+    """Black or white, whichever contrasts more with the RGB ``background`` (WCAG relative
+    luminance: black on colours brighter than about 18 % luminance)."""
+    channels = np.asarray(background, dtype=np.float64) / 255.0
+    linear = np.where(channels <= 0.04045, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
+    luminance = float(linear @ np.array([0.2126, 0.7152, 0.0722]))
+    return (0, 0, 0) if luminance > 0.179 else (255, 255, 255)
 
 
 def _binary_masks(masks: torch.Tensor | np.ndarray, num: int, size: tuple[int, ...]) -> np.ndarray:
@@ -162,23 +243,24 @@ def _draw_masks(
         cv2.drawContours(canvas, contours, -1, color, thickness)
 
 
-def _draw_box(
-    canvas: np.ndarray,
-    box: np.ndarray,
-    caption: str,
-    color: tuple[int, int, int],
-    thickness: int,
+def _draw_caption(
+    canvas: np.ndarray, caption: str, rect: tuple[int, int, int, int], color: tuple[int, int, int]
 ) -> None:
-    """Rectangle plus a filled caption tab above it (inside the image when at the top)."""
-    x1, y1, x2, y2 = (int(round(v)) for v in box)
-    cv2.rectangle(canvas, (x1, y1), (x2, y2), color, thickness)
-    font, scale = cv2.FONT_HERSHEY_SIMPLEX, max(0.35, min(canvas.shape[:2]) / 800)
-    (text_w, text_h), baseline = cv2.getTextSize(caption, font, scale, 1)
-    top = y1 - text_h - baseline if y1 - text_h - baseline >= 0 else y1
-    cv2.rectangle(canvas, (x1, top), (x1 + text_w, top + text_h + baseline), color, cv2.FILLED)
-    text_color = (0, 0, 0) if sum(color) > 384 else (255, 255, 255)
+    """A filled tab in ``color`` at ``rect`` (from :func:`place_captions`) with ``caption``."""
+    x, y, tab_w, tab_h = rect
+    scale, stroke = text_style(canvas.shape)
+    (_, text_h), _ = cv2.getTextSize(caption, cv2.FONT_HERSHEY_SIMPLEX, scale, stroke)
+    cv2.rectangle(canvas, (x, y), (x + tab_w - 1, y + tab_h - 1), color, cv2.FILLED)
+    origin = (x + stroke, y + text_h + stroke // 2)
     cv2.putText(
-        canvas, caption, (x1, top + text_h), font, scale, text_color, 1, lineType=cv2.LINE_AA
+        canvas,
+        caption,
+        origin,
+        cv2.FONT_HERSHEY_SIMPLEX,
+        scale,
+        text_color(color),
+        stroke,
+        lineType=cv2.LINE_AA,
     )
 
 
@@ -192,7 +274,8 @@ def draw_segmentation(
     """Blend one colour per class over an image and add a legend panel on its right.
 
     Background (label 0) and ``ignore_index`` pixels keep the image's colours; label
-    ``k`` is blended with ``class_colors(K)[k - 1]``. The legend lists the classes
+    ``k`` is blended with ``class_colors(K)[k - 1]`` and its regions are outlined in that
+    colour unblended (the swatch's colour; none when ``alpha`` is 0). The legend lists the classes
     present in ``label_map`` (colour swatch and name), so a 20-class model does not
     fill the panel with classes that are not in the picture.
 
@@ -234,6 +317,12 @@ def draw_segmentation(
     canvas[foreground] = (1 - alpha) * canvas[foreground] + alpha * colors[foreground]
     overlay = np.clip(canvas.round(), 0, 255).astype(np.uint8)
     present = sorted(int(k) for k in np.unique(labels[foreground]))
+    if alpha > 0:  # outlines in the legend's own colour: a blended colour depends on the image
+        thickness = line_thickness(image.shape)
+        for k in present:
+            region = np.ascontiguousarray(labels == k, dtype=np.uint8)
+            contours, _ = cv2.findContours(region, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+            cv2.drawContours(overlay, contours, -1, rgb[k - 1], thickness)
     entries: list[tuple[str, tuple[int, int, int] | None]] = [
         (class_names[k - 1], rgb[k - 1]) for k in present
     ]
@@ -243,26 +332,30 @@ def draw_segmentation(
 def _with_legend(
     image: np.ndarray, entries: list[tuple[str, tuple[int, int, int] | None]]
 ) -> np.ndarray:
-    """``image`` with a white panel on its right: one swatch + name row per entry."""
-    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.4
-    (_, text_h), baseline = cv2.getTextSize("Ag", font, scale, 1)
-    row = text_h + baseline + 6
+    """``image`` with a white panel on its right: one swatch + name row per entry, the text
+    sized like the captions of :func:`draw_detections` (:func:`text_style`), at least 0.4."""
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    scale, stroke = text_style(image.shape)
+    scale = max(0.4, scale)
+    (_, text_h), baseline = cv2.getTextSize("Ag", font, scale, stroke)
+    pad = max(4, text_h // 2)
+    row = text_h + baseline + pad
     swatch = text_h + baseline
-    width = 12 + swatch + max(cv2.getTextSize(name, font, scale, 1)[0][0] for name, _ in entries)
-    height = max(image.shape[0], 6 + row * len(entries))
+    names_w = max(cv2.getTextSize(name, font, scale, stroke)[0][0] for name, _ in entries)
+    width = 3 * pad + swatch + names_w
+    height = max(image.shape[0], pad + row * len(entries))
     out = np.full((height, image.shape[1] + width, 3), 255, dtype=np.uint8)
     out[: image.shape[0], : image.shape[1]] = image
     if height > image.shape[0]:
         out[image.shape[0] :, : image.shape[1]] = 0  # below a short image: black, not legend
-    x0 = image.shape[1] + 4
+    x0 = image.shape[1] + pad
     for i, (name, color) in enumerate(entries):
-        top = 4 + i * row
+        top = pad + i * row
         if color is not None:
             cv2.rectangle(out, (x0, top), (x0 + swatch, top + swatch), color, cv2.FILLED)
             cv2.rectangle(out, (x0, top), (x0 + swatch, top + swatch), (0, 0, 0), 1)
-        cv2.putText(
-            out, name, (x0 + swatch + 4, top + text_h), font, scale, (0, 0, 0), 1, cv2.LINE_AA
-        )
+        origin = (x0 + swatch + pad, top + text_h)
+        cv2.putText(out, name, origin, font, scale, (0, 0, 0), stroke, cv2.LINE_AA)
     return out
 
 

@@ -3,6 +3,8 @@ masks blended and outlined in their class colour under the boxes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -10,14 +12,14 @@ import torch
 from detseg.visualize import class_colors, draw_detections, save_rgb, tensor_to_rgb
 
 
-def test_class_colors_are_distinct_and_stable():
+def test_class_colors_are_distinct_and_stable() -> None:
     colors = class_colors(20)
     assert len(set(colors)) == 20
     assert colors == class_colors(20)
     assert class_colors(3) == colors[:3]
 
 
-def test_draw_detections_draws_only_kept_boxes():
+def test_draw_detections_draws_only_kept_boxes() -> None:
     image = np.zeros((100, 100, 3), np.uint8)
     boxes = torch.tensor([[40.0, 40.0, 80.0, 80.0], [5.0, 5.0, 20.0, 20.0]])
     out = draw_detections(
@@ -30,7 +32,7 @@ def test_draw_detections_draws_only_kept_boxes():
     assert out[60, 60].sum() == 0  # box interior stays clear
 
 
-def test_tensor_to_rgb_and_save(tmp_path):
+def test_tensor_to_rgb_and_save(tmp_path: Path) -> None:
     image = torch.zeros(3, 2, 3)
     image[0] = 1.0  # pure red
     rgb = tensor_to_rgb(image)
@@ -39,12 +41,13 @@ def test_tensor_to_rgb_and_save(tmp_path):
     save_rgb(tmp_path / "out" / "red.png", rgb)
     import cv2
 
-    assert tuple(cv2.imread(str(tmp_path / "out" / "red.png"))[0, 0]) == (0, 0, 255)  # BGR
+    written = cv2.imread(str(tmp_path / "out" / "red.png"))
+    assert written is not None and tuple(written[0, 0]) == (0, 0, 255)  # BGR
     with pytest.raises(ValueError, match=r"\[3, H, W\]"):
         tensor_to_rgb(torch.zeros(2, 2))
 
 
-def test_draw_detections_blends_and_outlines_masks_under_the_boxes():
+def test_draw_detections_blends_and_outlines_masks_under_the_boxes() -> None:
     image = np.full((60, 80, 3), 40, np.uint8)
     boxes = torch.tensor([[10.0, 10.0, 40.0, 40.0], [25.0, 20.0, 70.0, 50.0]])
     masks = torch.zeros(2, 60, 80, dtype=torch.bool)
@@ -53,9 +56,9 @@ def test_draw_detections_blends_and_outlines_masks_under_the_boxes():
     labels, scores = torch.tensor([1, 2]), torch.tensor([0.6, 0.9])
     out = draw_detections(image, boxes, labels, scores, ["a", "b"], masks=masks, mask_alpha=0.5)
     a, b = (np.array(c) for c in class_colors(2))
-    assert tuple(out[20, 20]) == tuple(np.round(0.5 * 40 + 0.5 * a))  # inside mask 0
+    assert tuple(out[33, 20]) == tuple(np.round(0.5 * 40 + 0.5 * a))  # inside mask 0
     assert tuple(out[40, 50]) == tuple(np.round(0.5 * 40 + 0.5 * b))  # inside mask 1
-    assert tuple(out[30, 32]) == tuple(np.round(0.5 * 40 + 0.5 * b))  # overlap: higher score
+    assert tuple(out[33, 32]) == tuple(np.round(0.5 * 40 + 0.5 * b))  # overlap: higher score
     assert tuple(out[25, 50]) == tuple(b)  # top edge of mask 1: its outline
     assert tuple(out[15, 20]) == tuple(a)  # top edge of mask 0
     assert tuple(out[40, 10]) == tuple(a)  # the box of class "a" is drawn over everything
@@ -67,7 +70,7 @@ def test_draw_detections_blends_and_outlines_masks_under_the_boxes():
     assert tuple(hidden[20, 20]) == (40, 40, 40)  # a detection below the threshold: no mask
 
 
-def test_draw_detections_checks_the_masks():
+def test_draw_detections_checks_the_masks() -> None:
     image = np.zeros((10, 12, 3), np.uint8)
     boxes, labels = torch.tensor([[1.0, 1, 5, 5]]), torch.tensor([1])
     with pytest.raises(ValueError, match=r"\[1, 10, 12\]"):

@@ -33,12 +33,31 @@ def _plain_log_ticks(ax: Axes) -> None:
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
-def _aspect_ticks(ax: Axes, low: float, high: float) -> None:
-    """Ticks at common aspect ratios (1:8 ... 8:1) within ``[low, high]`` on a log x axis."""
+def aspect_ticks(low: float, high: float, max_ticks: int = 7) -> list[float]:
+    """Common aspect ratios (1:8 ... 8:1) within ``[low, high]`` for a log x axis, thinned so
+    neighbours are at least ``1 / max_ticks`` of the axis' log range apart (their labels do
+    not run into each other): 1 first when inside, then outwards from it."""
     ratios = [1, 1.25, 1.5, 2, 3, 4, 6, 8]
     ticks = sorted({1 / r for r in ratios} | set(ratios))
-    inside = [t for t in ticks if low <= t <= high] or [1.0]
-    ax.set_xticks(inside, [f"{t:.2g}" for t in inside])
+    inside = [t for t in ticks if low <= t <= high]
+    if not inside:
+        return [1.0]
+    gap = np.log10(high / low) / max_ticks if high > low else 0.0
+    start = 1.0 if 1.0 in inside else inside[0]
+    kept = [start]
+    for side in ([t for t in inside if t > start], [t for t in reversed(inside) if t < start]):
+        last = start
+        for tick in side:
+            if abs(np.log10(tick / last)) >= gap:
+                kept.append(tick)
+                last = tick
+    return sorted(kept)
+
+
+def _aspect_ticks(ax: Axes, low: float, high: float) -> None:
+    """:func:`aspect_ticks` on a log x axis, labelled as plain numbers."""
+    ticks = aspect_ticks(low, high)
+    ax.set_xticks(ticks, [f"{t:.2g}" for t in ticks])
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
@@ -144,6 +163,8 @@ def plot_pixel_shares(names: Sequence[str], shares: Sequence[float], title: str)
     ax.set_yticks(np.arange(rows), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xscale("symlog", linthresh=0.1)
+    ax.set_xlim(0.0, 100.0)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     ax.set_xlabel("share of labelled pixels (%)")
     ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)

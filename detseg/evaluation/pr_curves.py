@@ -24,6 +24,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from detseg.evaluation.coco import category_names, run_coco_evaluation
+from detseg.visualize import class_colors
 
 logger = logging.getLogger(__name__)
 
@@ -114,8 +115,53 @@ def evaluate_with_arrays(
     return metrics, pr_curves_from_eval(evaluator.eval, cat_ids, gt_dict)
 
 
+#: Above this many classes the per-class curves of :func:`pr_curve_figure` are drawn grey,
+#: without legend entries (the legend would not fit).
+MAX_LEGEND_CLASSES = 12
+
+
+def pr_curve_figure(curves: PRCurves, iou: float) -> Figure:
+    """The overall PR curve at one IoU threshold, the per-class curves thinner behind it.
+
+    Up to :data:`MAX_LEGEND_CLASSES` classes each curve has its class colour (that of
+    :func:`detseg.visualize.class_colors`, as in the drawn detections) and a legend entry
+    with the class's AP at ``iou``, in a legend beside the axes; with more classes the
+    per-class curves are grey and only the mean is in the legend.
+
+    Args:
+        curves: from :func:`evaluate_with_arrays`.
+        iou: an evaluated IoU threshold, e.g. 0.5 or 0.75.
+    """
+    per_class = curves.per_class(iou)
+    named = len(curves.class_names) <= MAX_LEGEND_CLASSES
+    fig = Figure(figsize=(7.5 if named else 5.5, 4.5), dpi=100)
+    ax = fig.add_subplot()
+    colors = class_colors(len(curves.class_names))
+    ap_name = f"AP{round(iou * 100)}"
+    for k, name in enumerate(curves.class_names):
+        if per_class[0, k] <= -1:
+            continue
+        if named:
+            color = tuple(c / 255 for c in colors[k])
+            label = f"{name} ({ap_name} {per_class[:, k].mean():.3f})"
+            ax.plot(curves.recall, per_class[:, k], color=color, linewidth=1.1, label=label)
+        else:
+            ax.plot(curves.recall, per_class[:, k], color="0.75", linewidth=0.8)
+    mean = curves.overall(iou)
+    if np.isnan(mean).all():
+        ax.text(0.5, 0.5, "no ground truth", ha="center", va="center")
+    else:
+        label = f"mean over classes ({ap_name} = {mean.mean():.3f})"
+        ax.plot(curves.recall, mean, color="black", linewidth=2.4, label=label, zorder=3)
+    if ax.lines:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, borderaxespad=0.0)
+    _style_axes(ax, f"Precision-recall, IoU = {iou:.2f}, area all")
+    fig.tight_layout()
+    return fig
+
+
 def plot_pr_curve(curves: PRCurves, iou: float, path: str | os.PathLike) -> Path:
-    """Draws the overall PR curve at one IoU threshold (per-class curves faint behind).
+    """Writes :func:`pr_curve_figure` as a PNG (folders are created).
 
     Args:
         curves: from :func:`evaluate_with_arrays`.
@@ -125,21 +171,7 @@ def plot_pr_curve(curves: PRCurves, iou: float, path: str | os.PathLike) -> Path
     Returns:
         ``path`` as a ``Path``.
     """
-    fig = Figure(figsize=(5.5, 4.5), dpi=100)
-    ax = fig.add_subplot()
-    per_class = curves.per_class(iou)
-    for k in range(per_class.shape[1]):
-        if per_class[0, k] > -1:
-            ax.plot(curves.recall, per_class[:, k], color="0.75", linewidth=0.8)
-    mean = curves.overall(iou)
-    if np.isnan(mean).all():
-        ax.text(0.5, 0.5, "no ground truth", ha="center", va="center")
-    else:
-        label = f"mean over classes (AP{round(iou * 100)} = {mean.mean():.3f})"
-        ax.plot(curves.recall, mean, color="tab:blue", linewidth=2.2, label=label)
-        ax.legend(loc="lower left", fontsize=8)
-    _style_axes(ax, f"Precision-recall, IoU = {iou:.2f}, area all")
-    return _save(fig, path)
+    return _save(pr_curve_figure(curves, iou), path)
 
 
 def plot_pr_per_class(
@@ -167,7 +199,7 @@ def plot_pr_per_class(
                 label = f"IoU {iou:.2f}: AP {precision.mean():.2f}"
                 ax.plot(curves.recall, precision, linewidth=1.5, label=label)
         if ax.lines:
-            ax.legend(loc="lower left", fontsize=6)
+            ax.legend(loc="lower left", fontsize=7)
         else:
             ax.text(0.5, 0.5, "no ground truth", ha="center", va="center", fontsize=8)
         _style_axes(ax, name, fontsize=8)

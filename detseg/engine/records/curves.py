@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from detseg.engine.records.metric_log import read_metrics
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _series(records: list[dict[str, Any]], kind: str, key: str) -> tuple[list[int], list[float]]:
@@ -27,38 +30,59 @@ def _series(records: list[dict[str, Any]], kind: str, key: str) -> tuple[list[in
     return steps, [by_iteration[s] for s in steps]
 
 
-def plot_curves(metrics_path: str | Path, out_path: str | Path, score_key: str) -> Path:
-    """Draw the loss curves (left) and the validation ``score_key`` (right) into a PNG.
+def curves_figure(records: list[dict[str, Any]], score_key: str) -> Figure:
+    """The loss curves (left) and the validation ``score_key`` (right) of ``metrics.jsonl``
+    records.
+
+    The train loss is drawn from the ``train`` records (one per ``train.log_every``
+    iterations) and, as points, from the ``epoch`` records (each epoch's mean), so a run
+    shorter than ``log_every`` still has its loss curve; a panel with nothing to draw says so.
 
     Args:
-        metrics_path: the run's ``metrics.jsonl``.
-        out_path: the PNG to write.
+        records: the records of :func:`detseg.engine.records.metric_log.read_metrics`.
         score_key: validation metric to plot (``AP`` or ``mIoU``); ``val_ema`` records are
             drawn too when the run has them.
-
-    Returns:
-        ``out_path``.
     """
     from matplotlib.figure import Figure  # no pyplot: no global state, no display backend
 
-    records = read_metrics(metrics_path)
     figure = Figure(figsize=(11, 4), dpi=80)
     loss_ax, score_ax = figure.subplots(1, 2)
-    for kind, label in (("train", "train loss"), ("val", "val loss")):
+    series: tuple[tuple[str, str, dict[str, str]], ...] = (
+        ("train", "train loss", {}),
+        ("epoch", "train loss, epoch mean", {"marker": "s", "linestyle": "--"}),
+        ("val", "val loss", {"marker": "o"}),
+    )
+    for kind, label, style in series:
         steps, values = _series(records, kind, "loss")
         if steps:
-            loss_ax.plot(steps, values, marker="o" if kind == "val" else None, label=label)
+            loss_ax.plot(steps, values, label=label, **style)
     loss_ax.set(xlabel="iteration", ylabel="loss", title="loss")
     for kind, label in (("val", score_key), ("val_ema", f"{score_key} (EMA)")):
         steps, values = _series(records, kind, score_key)
         if steps:
             score_ax.plot(steps, values, marker="o", label=label)
     score_ax.set(xlabel="iteration", ylabel=score_key, title=f"validation {score_key}")
-    for ax in (loss_ax, score_ax):
+    for ax, missing in ((loss_ax, "no loss recorded"), (score_ax, f"no validation {score_key}")):
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend()
+        else:
+            ax.text(0.5, 0.5, missing, ha="center", va="center", transform=ax.transAxes)
     figure.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.9, wspace=0.22)
+    return figure
+
+
+def plot_curves(metrics_path: str | Path, out_path: str | Path, score_key: str) -> Path:
+    """Draw :func:`curves_figure` of the run's ``metrics.jsonl`` into a PNG.
+
+    Args:
+        metrics_path: the run's ``metrics.jsonl``.
+        out_path: the PNG to write.
+        score_key: validation metric to plot (``AP`` or ``mIoU``).
+
+    Returns:
+        ``out_path``.
+    """
     out_path = Path(out_path)
-    figure.savefig(out_path)
+    curves_figure(read_metrics(metrics_path), score_key).savefig(out_path)
     return out_path

@@ -1,0 +1,55 @@
+"""curves.png: the train loss of a run shorter than train.log_every comes from its epoch
+records; a panel with nothing to draw says so."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from detseg.engine.records.curves import curves_figure, plot_curves
+
+
+def _epoch(iteration: int, loss: float) -> dict:
+    return {"type": "epoch", "epoch": iteration // 10 - 1, "iteration": iteration, "loss": loss}
+
+
+def test_epoch_means_draw_the_loss_of_a_short_run(tmp_path: Path) -> None:
+    records = [
+        {"type": "setup", "iteration": 0},
+        _epoch(10, 2.3),
+        {"type": "val", "iteration": 10, "AP": 0.1},
+        _epoch(20, 1.5),
+        {"type": "val", "iteration": 20, "AP": 0.2},
+    ]
+    loss_ax, score_ax = curves_figure(records, "AP").axes
+    (line,) = loss_ax.get_lines()
+    assert np.array_equal(line.get_xdata(), [10, 20])
+    assert np.array_equal(line.get_ydata(), [2.3, 1.5])
+    assert line.get_label() == "train loss, epoch mean"
+    assert [t.get_text() for t in loss_ax.texts] == []  # nothing reads "no loss recorded"
+    (score,) = score_ax.get_lines()
+    assert np.array_equal(score.get_ydata(), [0.1, 0.2])
+    metrics = tmp_path / "metrics.jsonl"
+    metrics.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    out = plot_curves(metrics, tmp_path / "curves.png", "AP")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_logged_steps_and_epoch_means_are_both_drawn() -> None:
+    records = [
+        {"type": "train", "iteration": i, "loss": 3.0 - 0.1 * i} for i in range(1, 21, 5)
+    ] + [_epoch(10, 2.5), _epoch(20, 1.8)]
+    loss_ax, _ = curves_figure(records, "mIoU").axes
+    labels = [line.get_label() for line in loss_ax.get_lines()]
+    assert labels == ["train loss", "train loss, epoch mean"]
+    legend = loss_ax.get_legend()
+    assert legend is not None and [t.get_text() for t in legend.get_texts()] == labels
+
+
+def test_empty_panels_say_what_is_missing() -> None:
+    loss_ax, score_ax = curves_figure([{"type": "setup", "iteration": 0}], "mIoU").axes
+    assert not loss_ax.get_lines() and not score_ax.get_lines()
+    assert [t.get_text() for t in loss_ax.texts] == ["no loss recorded"]
+    assert [t.get_text() for t in score_ax.texts] == ["no validation mIoU"]
