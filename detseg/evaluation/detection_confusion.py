@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,7 +200,7 @@ def _outcomes_per_image(gts: list, dets: list, iou_threshold: float, background:
 def plot_confusion_matrix(
     matrix: np.ndarray, class_names: Sequence[str], path: str | os.PathLike, title: str = ""
 ) -> Path:
-    """Draws the matrix as a heatmap (colour = share of the row, text = count).
+    """Writes :func:`detection_confusion_figure` as a PNG.
 
     Args:
         matrix: ``[K + 1, K + 1]`` counts (rows gt, columns predicted).
@@ -209,6 +210,27 @@ def plot_confusion_matrix(
 
     Returns:
         ``path`` as a ``Path``.
+
+    Raises:
+        ValueError: ``matrix`` is not ``[len(class_names), len(class_names)]``.
+    """
+    fig = detection_confusion_figure(matrix, class_names, title)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png")
+    return path
+
+
+def detection_confusion_figure(
+    matrix: np.ndarray, class_names: Sequence[str], title: str = ""
+) -> Figure:
+    """The matrix as a heatmap (colour = share of the row, text = count).
+
+    The background row holds the false positives (detections matching no ground truth) and
+    the background column the missed objects; their crossing counts nothing and stays blank.
+
+    Raises:
+        ValueError: ``matrix`` is not ``[len(class_names), len(class_names)]``.
     """
     matrix = np.asarray(matrix)
     n = len(class_names)
@@ -216,22 +238,22 @@ def plot_confusion_matrix(
         raise ValueError(f"matrix has shape {matrix.shape}, expected ({n}, {n}) for the names")
     row_sums = matrix.sum(axis=1, keepdims=True)
     shares = np.divide(matrix, row_sums, out=np.zeros(matrix.shape), where=row_sums > 0)
-    side = min(24.0, 2.5 + 0.55 * n)
+    side = min(24.0, 4.0 + 0.55 * n)
     fig = Figure(figsize=(side, side * 0.9), dpi=100)
     ax = fig.add_subplot()
     image = ax.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the row")
     ax.set_xticks(range(n), labels=class_names, rotation=45, ha="right")
     ax.set_yticks(range(n), labels=class_names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("ground truth")
-    ax.set_title(title or "Detection confusion matrix (rows: ground truth)")
+    ax.set_xlabel("predicted\n(background: missed objects)")
+    ax.set_ylabel("ground truth\n(background: false positives)")
+    title = title or "Detection confusion matrix: counts, colour = share of the row"
+    ax.set_title(textwrap.fill(title, width=max(30, int(side * 8))), fontsize=10)
     if n <= 30:
         for (i, j), count in np.ndenumerate(matrix):
+            if i == j == n - 1:
+                continue  # background seen as background: not counted
             color = "white" if shares[i, j] > 0.5 else "black"
             ax.text(j, i, str(int(count)), ha="center", va="center", color=color, fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png")
-    return path
+    return fig

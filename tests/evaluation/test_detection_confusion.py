@@ -8,6 +8,7 @@ import pytest
 
 from detseg.evaluation.detection_confusion import (
     detection_confusion,
+    detection_confusion_figure,
     detection_confusion_matrix,
     plot_confusion_matrix,
 )
@@ -124,3 +125,13 @@ def test_plot_is_a_valid_png(tmp_path) -> None:
     assert image is not None and min(image.shape[:2]) > 100
     with pytest.raises(ValueError, match="expected \\(3, 3\\)"):
         plot_confusion_matrix(result.matrix, ["a", "b", "c"], tmp_path / "bad.png")
+
+
+def test_plot_explains_the_background_row_and_column() -> None:
+    result = detection_confusion(_gt(), _detections())
+    fig = detection_confusion_figure(result.matrix, result.class_names)
+    (ax,) = [a for a in fig.axes if a.get_xlabel()]
+    assert "missed objects" in ax.get_xlabel() and "false positives" in ax.get_ylabel()
+    n = len(result.class_names)
+    cells = [t for t in ax.texts if t.get_text().isdigit()]
+    assert len(cells) == n * n - 1  # background x background is left blank
