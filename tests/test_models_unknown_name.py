@@ -28,3 +28,16 @@ def test_a_builder_added_to_models_is_built_by_name(monkeypatch):
     assert built == [(3, 8)]
     with pytest.raises(ValueError, match="model 'toy' has no parameter 'depth'"):
         build_model({"name": "toy", "depth": 2}, num_classes=3)
+
+
+def test_a_checkpoint_of_an_unknown_model_is_named(tmp_path):
+    from detseg.config import ConfigError, load_config
+    from detseg.engine.checkpointing import CheckpointError, model_from_checkpoint
+
+    state = {"model": {}, "config": {"model": {"name": "my_net"}}, "classes": ["a"], "meta": {}}
+    with pytest.raises(CheckpointError, match=r"^runs/mine.pt: unknown model 'my_net'"):
+        model_from_checkpoint(state, "cpu", source="runs/mine.pt")
+    config = tmp_path / "mine.yaml"
+    config.write_text("model: {name: my_net}\n")
+    with pytest.raises(ConfigError, match="detseg.models.MODELS first, see docs/extending.md"):
+        load_config(config)

@@ -82,7 +82,8 @@ def check_model_section(model: ModelConfig, source: str) -> None:
     if model.name not in MODELS:
         hint = did_you_mean(model.name, MODELS)
         raise ConfigError(
-            f"{source}: unknown model.name '{model.name}'{hint} (known: {', '.join(MODELS)})"
+            f"{source}: unknown model.name '{model.name}'{hint} (known: {', '.join(MODELS)}; a "
+            "builder of your own is added to detseg.models.MODELS first, see docs/extending.md)"
         )
     if model.name in SEGMENTATION_MODELS:
         try:

@@ -55,7 +55,10 @@ def model_from_checkpoint(
 
     config, classes = state["config"], list(state["classes"])
     section = builder_section(model_cfg if model_cfg is not None else config["model"])
-    model = build_model(section, len(classes))
+    try:
+        model = build_model(section, len(classes))
+    except ValueError as err:  # an unknown model name, an option its builder does not take
+        raise CheckpointError(f"{source}: {err}") from err
     try:
         model.load_state_dict(state["model"])
     except (RuntimeError, TypeError) as err:  # a summary, not a line per tensor
