@@ -155,8 +155,9 @@ def check_backbone_args(kwargs: dict[str, Any], defaults: dict[str, Any], source
         defaults: The builder's defaults.
 
     Raises:
-        ConfigError: ``unknown model.backbone 'resnt50'; did you mean 'resnet50'? (known: ...)``
-            or ``'model.width_mult' is 0.5, which needs a MobileNet backbone ...``.
+        ConfigError: ``unknown model.backbone 'resnt50'; did you mean 'resnet50'? (known: ...)``,
+            a backbone that is not a string, or ``'model.width_mult' is 0.5, which needs a
+            MobileNet backbone ...``.
     """
     from detseg.backbones import BACKBONES, PLAIN_BACKBONES  # importable with the builders
 
@@ -164,8 +165,11 @@ def check_backbone_args(kwargs: dict[str, Any], defaults: dict[str, Any], source
         return
     merged = defaults | kwargs
     name, width_mult = merged["backbone"], merged.get("width_mult", 1.0)
-    if not isinstance(name, str):
-        return
+    if not isinstance(name, str):  # a module is for the Python API: a config names one
+        raise ConfigError(
+            f"{source}: 'model.backbone' must be a string, a name of detseg.backbones.BACKBONES, "
+            f"got {type(name).__name__} {name!r}"
+        )
     if name not in BACKBONES:
         raise ConfigError(
             f"{source}: unknown model.backbone '{name}'{did_you_mean(name, BACKBONES)} "

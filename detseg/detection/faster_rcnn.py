@@ -13,7 +13,16 @@ from detseg.backbones.fpn import BackboneWithFPN
 from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
 from detseg.config.sections import dataclass_from_dict
 from detseg.config.suggest import did_you_mean
-from detseg.detection.builder_parts import backbone_defaults, check_num_classes, preset_signature
+from detseg.detection.builder_parts import (
+    BackboneLevels,
+    backbone_defaults,
+    backbone_family,
+    backbone_module_levels,
+    check_backbone_module,
+    check_num_classes,
+    preset_signature,
+    refuse_named_backbone_options,
+)
 from detseg.detection.roi_heads import (
     FastRCNNConvFCHead,
     FastRCNNMLPHead,
@@ -206,6 +215,50 @@ def detection_backbone(
     return backbone, list(backbone.out_channels)[: len(backbone.in_features)]
 
 
+def module_detection_backbone(
+    module: nn.Module,
+    fpn: bool,
+    return_layers: Sequence[str] | None = None,
+    fpn_channels: int = 256,
+    fpn_norm: str | None = None,
+) -> tuple[Backbone, list[str]]:
+    """:func:`detection_backbone` on a backbone module of one's own instead of a name.
+
+    Args:
+        module: a module following the backbone contract (``detseg/backbones/base.py``); it
+            is used as it is (weights, frozen layers and norm layers are its own).
+        fpn: add an FPN (+ max-pool level) on ``return_layers``.
+        return_layers: levels of ``module`` used; ``None``: the family's default levels for a
+            plain detseg backbone that has them (``_FPN_LEVELS`` / ``_SINGLE_LEVEL``), else
+            every level of ``module``.
+        fpn_channels, fpn_norm: FPN width and norm.
+
+    Returns:
+        the backbone (``module``; or ``BackboneWithFPN`` with ``body=module``; or, without FPN
+        on a subset of the levels, :class:`BackboneLevels` with ``body=module``) and the
+        names of the pooled levels.
+
+    Raises:
+        ValueError: for a module that breaks the contract, a ``return_layers`` level it
+            lacks, or, without FPN, levels of unequal channels.
+    """
+    body = check_backbone_module(module)
+    family = backbone_family(body)
+    default = None if family is None else (_FPN_LEVELS if fpn else _SINGLE_LEVEL)[family]
+    levels = backbone_module_levels(body, return_layers, default)
+    if fpn:
+        backbone = BackboneWithFPN(body, levels, fpn_channels, "maxpool", norm_layer=fpn_norm)
+        return backbone, list(backbone.out_channels)[: len(backbone.in_features)]
+    if levels != list(body.out_channels):
+        body = BackboneLevels(body, levels)
+    if len(set(body.out_channels.values())) != 1:
+        raise ValueError(
+            f"without an FPN every level needs the same channels, got {body.out_channels} "
+            "from the backbone module; pass one level in return_layers or fpn=True"
+        )
+    return body, levels
+
+
 def build_rpn(
     channels: int,
     strides: list[int],
@@ -227,7 +280,7 @@ def build_rpn(
 
 def faster_rcnn(
     num_classes: int,
-    backbone: str = "resnet50",
+    backbone: str | Backbone = "resnet50",
     fpn: bool = True,
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
@@ -253,12 +306,19 @@ def faster_rcnn(
     rpn: dict[str, Any] | None = None,
     roi_heads: dict[str, Any] | None = None,
 ) -> FasterRCNN:
-    """Faster R-CNN on any detseg backbone, with or without FPN.
+    """Faster R-CNN on any detseg backbone or a backbone module of one's own, with or
+    without FPN.
 
     Args:
         num_classes: foreground classes ``K`` (labels ``1..K``).
         backbone: one of ``BACKBONE_FAMILY`` (vgg16, vgg16_bn, resnet18/34/50/101,
-            mobilenet_v2, mobilenet_v3_large).
+            mobilenet_v2, mobilenet_v3_large), or a module following the backbone contract
+            (:class:`~detseg.backbones.base.Backbone`: ``forward(x) -> OrderedDict[str,
+            Float[B, C, h, w]]`` finest first, with ``out_channels`` and ``strides`` dicts),
+            used as it is, as the body under the FPN (see :func:`module_detection_backbone`).
+            The options of a named backbone (``backbone_weights``, ``trainable_layers``,
+            ``norm``, ``norm_eps``, ``norm_momentum``, ``width_mult``) then stay at their
+            defaults.
         fpn: add an FPN (+ max-pool level); otherwise one feature map (VGG ``c5`` =
             conv5_3 and ResNet ``c4``: stride 16; MobileNet ``c5``: stride 32).
         backbone_weights: ``None``, ``"imagenet"`` or a local file (see ``detseg.backbones``).
@@ -268,7 +328,8 @@ def faster_rcnn(
         norm_momentum: if set, the running-statistics momentum of every backbone BatchNorm
             (``None``: 0.1 without backbone weights, else the backbone's own default; MobileNets
             keep torchvision's 0.01, too slow for short runs from scratch).
-        return_layers: backbone levels used (default per family, see ``_FPN_LEVELS``).
+        return_layers: backbone levels used (default per family, see ``_FPN_LEVELS``; for a
+            module of one's own, all its levels).
         fpn_channels: FPN width. fpn_norm: ``None`` or ``"bn"`` (the v2 model).
         width_mult: MobileNet channel multiplier.
         pooler: ``"align"`` (RoIAlign) or ``"pool"`` (RoIPool, the paper).
@@ -286,7 +347,8 @@ def faster_rcnn(
 
     Raises:
         ValueError: for ``num_classes < 1``, an unknown ``pooler``, ``box_head`` or backbone,
-            or an invalid backbone, RPN or RoI-head setting.
+            an invalid backbone, RPN or RoI-head setting, a backbone module that breaks the
+            contract, or a named backbone's option set with a backbone module.
     """
     check_num_classes(num_classes)
     for key, value, choices in (
@@ -295,20 +357,35 @@ def faster_rcnn(
     ):
         if value not in choices:
             raise ValueError(f"{key}='{value}' is not one of {choices}")
-    norm, trainable_layers = backbone_defaults(backbone_weights, norm, trainable_layers)
-    body, pooled = detection_backbone(
-        backbone,
-        fpn,
-        backbone_weights,
-        trainable_layers,
-        norm,
-        return_layers,
-        fpn_channels,
-        fpn_norm,
-        width_mult,
-        norm_eps,
-        norm_momentum,
-    )
+    if isinstance(backbone, str):
+        norm, trainable_layers = backbone_defaults(backbone_weights, norm, trainable_layers)
+        body, pooled = detection_backbone(
+            backbone,
+            fpn,
+            backbone_weights,
+            trainable_layers,
+            norm,
+            return_layers,
+            fpn_channels,
+            fpn_norm,
+            width_mult,
+            norm_eps,
+            norm_momentum,
+        )
+    else:
+        refuse_named_backbone_options(
+            {
+                "backbone_weights": backbone_weights,
+                "trainable_layers": trainable_layers,
+                "norm": norm,
+                "norm_eps": norm_eps,
+                "norm_momentum": norm_momentum,
+                "width_mult": width_mult,
+            }
+        )
+        body, pooled = module_detection_backbone(
+            backbone, fpn, return_layers, fpn_channels, fpn_norm
+        )
     channels = next(iter(body.out_channels.values()))
     rpn_module = build_rpn(channels, list(body.strides.values()), anchor_sizes, aspect_ratios, rpn)
     roi_pooler = RoIPooler(

@@ -217,15 +217,16 @@ def mask_rcnn(
         mask_class_agnostic: one mask for every class instead of one per class.
         mask_threshold: the model's ``mask_threshold`` (see :class:`MaskRCNN`).
         **kwargs: the keyword arguments of :func:`~detseg.detection.faster_rcnn.faster_rcnn`
-            (backbone, FPN, RPN, RoI heads, transform); the masks pool from the levels the
-            boxes pool from.
+            (backbone, a name or a backbone module of one's own; FPN, RPN, RoI heads,
+            transform); the masks pool from the levels the boxes pool from.
 
     Returns:
         The untrained :class:`MaskRCNN` (backbone weights aside).
 
     Raises:
-        ValueError: for an invalid Faster R-CNN setting (see :func:`faster_rcnn`) or
-            ``mask_norm``.
+        ValueError: for an invalid Faster R-CNN setting (see :func:`faster_rcnn`: a backbone
+            module that breaks the contract, or a named backbone's option set with one, too)
+            or ``mask_norm``.
     """
     base = faster_rcnn(num_classes, **kwargs)
     box_pooler = base.roi_heads.pooler

@@ -18,12 +18,17 @@ from typing import Any
 from torch import Tensor, nn
 
 from detseg.backbones import build_model_backbone
+from detseg.backbones.base import Backbone
 from detseg.backbones.fpn import BackboneWithFPN
 from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
 from detseg.detection.builder_parts import (
     backbone_defaults,
+    backbone_family,
+    backbone_module_levels,
+    check_backbone_module,
     check_num_classes,
     preset_signature,
+    refuse_named_backbone_options,
 )
 from detseg.detection.retinanet_head import (
     BOX_LOSSES,
@@ -217,9 +222,38 @@ def retinanet_fpn_backbone(
     return BackboneWithFPN(body, levels, fpn_channels, "p6p7", p6p7_from)
 
 
+def retinanet_module_fpn_backbone(
+    module: nn.Module,
+    return_layers: Sequence[str] | None,
+    fpn_channels: int,
+    p6p7_from: str,
+) -> BackboneWithFPN:
+    """:func:`retinanet_fpn_backbone` on a backbone module of one's own instead of a name.
+
+    Args:
+        module: a module following the backbone contract (``detseg/backbones/base.py``), used
+            as it is as the FPN's body (weights, frozen layers and norm layers are its own).
+        return_layers: levels of ``module`` fed to the FPN; ``None``: ``RETINANET_LEVELS``
+            for a plain detseg backbone that has them, else every level of ``module``.
+        fpn_channels, p6p7_from: FPN width and the input of P6.
+
+    Returns:
+        The FPN (levels ``p*`` plus P6/P7) with ``body=module``.
+
+    Raises:
+        ValueError: for a module that breaks the contract or lacks a ``return_layers``
+            level, or an invalid FPN setting.
+    """
+    body = check_backbone_module(module)
+    family = backbone_family(body)
+    default = None if family is None else RETINANET_LEVELS[family]
+    levels = backbone_module_levels(body, return_layers, default)
+    return BackboneWithFPN(body, levels, fpn_channels, "p6p7", p6p7_from)
+
+
 def retinanet(
     num_classes: int,
-    backbone: str = "resnet50",
+    backbone: str | Backbone = "resnet50",
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
     norm: str | None = None,
@@ -249,17 +283,25 @@ def retinanet(
     nms_thresh: float = 0.5,
     detections_per_img: int = 300,
 ) -> RetinaNet:
-    """RetinaNet on any detseg backbone (ResNet, MobileNet, VGG) with an FPN P3-P7.
+    """RetinaNet on any detseg backbone (ResNet, MobileNet, VGG), or a backbone module of one's
+    own, with an FPN P3-P7.
 
     Args:
         num_classes: Foreground classes ``K`` (labels ``1..K``).
-        backbone: A plain backbone name (``resnet50``, ``mobilenet_v3_large``, ``vgg16``...).
+        backbone: A plain backbone name (``resnet50``, ``mobilenet_v3_large``, ``vgg16``...),
+            or a module following the backbone contract
+            (:class:`~detseg.backbones.base.Backbone`: ``forward(x) -> OrderedDict[str,
+            Float[B, C, h, w]]`` finest first, with ``out_channels`` and ``strides`` dicts),
+            used as it is as the FPN's body. The options of a named backbone
+            (``backbone_weights``, ``trainable_layers``, ``norm``, ``norm_eps``,
+            ``norm_momentum``, ``width_mult``) then stay at their defaults.
         backbone_weights: ``None``, ``"imagenet"`` or a local file.
         trainable_layers: Backbone stages that train; ``None``: 3 with weights, else all.
         norm: ``"frozen_bn"`` or ``"bn"``; ``None``: frozen with weights, else ``"bn"``.
         norm_eps: If set, the eps of every backbone norm layer.
         norm_momentum: If set, the running-statistics momentum of every backbone BatchNorm.
-        return_layers: Backbone levels fed to the FPN (default ``c3, c4, c5``).
+        return_layers: Backbone levels fed to the FPN (default ``c3, c4, c5``; for a module
+            of one's own, all its levels).
         fpn_channels: FPN width. p6p7_from: ``"p5"`` (v1) or ``"c5"`` (v2).
         width_mult: MobileNet channel multiplier.
         head_norm: ``None`` or ``"group"`` (GroupNorm in the subnets, v2). With ``None`` the
@@ -280,23 +322,37 @@ def retinanet(
         The untrained :class:`RetinaNet` (backbone weights aside).
 
     Raises:
-        ValueError: for ``num_classes < 1``, an unknown backbone, or an invalid backbone,
-            head or :class:`RetinaNetConfig` setting.
+        ValueError: for ``num_classes < 1``, an unknown backbone, an invalid backbone,
+            head or :class:`RetinaNetConfig` setting, a backbone module that breaks the
+            contract, or a named backbone's option set with a backbone module.
     """
     check_num_classes(num_classes)
-    norm, trainable_layers = backbone_defaults(backbone_weights, norm, trainable_layers)
-    body = retinanet_fpn_backbone(
-        backbone,
-        backbone_weights,
-        trainable_layers,
-        norm,
-        return_layers,
-        fpn_channels,
-        p6p7_from,
-        width_mult,
-        norm_eps,
-        norm_momentum,
-    )
+    if isinstance(backbone, str):
+        norm, trainable_layers = backbone_defaults(backbone_weights, norm, trainable_layers)
+        body = retinanet_fpn_backbone(
+            backbone,
+            backbone_weights,
+            trainable_layers,
+            norm,
+            return_layers,
+            fpn_channels,
+            p6p7_from,
+            width_mult,
+            norm_eps,
+            norm_momentum,
+        )
+    else:
+        refuse_named_backbone_options(
+            {
+                "backbone_weights": backbone_weights,
+                "trainable_layers": trainable_layers,
+                "norm": norm,
+                "norm_eps": norm_eps,
+                "norm_momentum": norm_momentum,
+                "width_mult": width_mult,
+            }
+        )
+        body = retinanet_module_fpn_backbone(backbone, return_layers, fpn_channels, p6p7_from)
     strides = list(body.strides.values())
     sizes = anchor_sizes or retinanet_anchor_sizes(strides)
     ratios = aspect_ratios or ((0.5, 1.0, 2.0),) * len(sizes)
