@@ -110,3 +110,37 @@ def test_every_command_answers_help(venv):
     for command, result in results.items():
         assert result.returncode == 0, f"{command}: {result.stderr[-1500:]}"
         assert result.stdout.startswith(f"usage: {command} "), result.stdout[:200]
+
+
+def test_installed_train_command_starts_its_own_processes(venv, tmp_path):
+    """``detseg-train --nproc 2`` from the installed package: the launcher starts the installed
+    ``detseg_tools/train.py`` twice, and the two processes train one run together."""
+    from tiny_detector import tiny_faster_rcnn
+
+    from detseg.data.shapes import generate_shapes
+
+    root = tmp_path / "shapes"
+    generate_shapes(root, num_train=4, num_val=2, num_test=0, size=64, seed=0)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["OMP_NUM_THREADS"] = "1"
+    overrides = [
+        *tiny_faster_rcnn(),
+        f"data.root={root}",
+        "device=cpu",
+        "train.batch_size=1",
+        "train.max_iters=1",
+        "train.num_workers=0",
+        "train.debug_ranks=true",
+        "train.tensorboard=false",
+    ]
+    command = [str(venv / "bin" / "detseg-train"), str(REPO / "configs" / "demo.yaml")]
+    command += ["--nproc", "2", "--work-dir", str(tmp_path / "run"), "--set", *overrides]
+    result = subprocess.run(
+        command, capture_output=True, text=True, env=env, cwd=venv.parent, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "run" / "last.pt").is_file()
+    assert sorted(p.name for p in (tmp_path / "run" / "ranks").glob("*.jsonl")) == [
+        "rank0.jsonl",
+        "rank1.jsonl",
+    ]
