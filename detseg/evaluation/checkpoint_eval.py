@@ -85,6 +85,9 @@ def evaluate_checkpoint(
         data_file: a data yaml (``detseg.config.load_data_file``) that replaces the
             checkpoint's data section: evaluate on another dataset of the same classes.
 
+    Returns:
+        The summary of :func:`evaluate_segmenter` or :func:`evaluate_detector`.
+
     Raises:
         ConfigError: a bad override, or the model's task (detection, segmentation) is not
             the data's (``data.format``).
@@ -162,6 +165,9 @@ def evaluate_detector(
         device: where the model runs.
         out: output folder.
         worst_k, score_threshold: see :func:`detseg.evaluation.summary.write_coco_report`.
+
+    Returns:
+        The report's summary, ``detections.json`` added to its ``wrote`` lines.
     """
     metric = resolve_metric(cfg.eval.metric, cfg.data.format)
     gt = coco_ground_truth(val_set)
@@ -235,6 +241,9 @@ def evaluate_segmenter(
         classes: the ``K`` foreground class names (labels ``1..K``; 0 is background).
         device: where the model runs.
         out: output folder.
+
+    Returns:
+        The mIoU table and the content of ``metrics.json``.
     """
     inference = SegmentationInference.from_config(cfg.eval)
     amp = resolve_amp(cfg.train.amp, device)
@@ -270,11 +279,12 @@ def evaluate_segmenter(
 
 
 def gallery_sources(dataset: Any, gt: dict) -> tuple[dict, Path | None]:
-    """``gt`` with ``images[].file_name`` relative to the returned folder (for the gallery).
+    """``(gt, folder)``: ``gt`` with ``images[].file_name`` relative to ``folder``, for the gallery.
 
     A COCO dataset keeps its own names and ``images_dir``. Other datasets (VOC,
     YOLO: their gt has no ``file_name``) get their image paths relative to the
-    deepest folder holding them all. ``None`` when the dataset cannot name its images.
+    deepest folder holding them all. ``folder`` is ``None`` (``gt`` unchanged) when the
+    dataset cannot name its images.
     """
     base = dataset.dataset if isinstance(dataset, DatasetHead) else dataset
     folder = getattr(base, "images_dir", None)

@@ -120,6 +120,10 @@ def run_coco_evaluation(
         ``(metrics, evaluator, gt_dict)``: ``metrics`` exactly as ``coco_evaluate``
         returns it, the backend's ``COCOeval`` after ``summarize()``, and the
         ground truth as a dict.
+
+    Raises:
+        ValueError: as :func:`coco_evaluate`.
+        FileNotFoundError: ``gt`` is a path that is not a file.
     """
     checked_iou_type = _check_iou_type(iou_type)
     if backend not in BACKENDS:
@@ -171,11 +175,20 @@ def per_class_metrics(
 
 
 def _mean_valid(values: np.ndarray) -> float:
+    """Mean of the entries ``> -1`` (pycocotools' summarize), ``-1.0`` when there is none."""
     valid = values[values > -1]
     return float(np.mean(valid)) if valid.size else -1.0
 
 
 def category_names(gt: dict, cat_ids: Sequence[int]) -> dict[int, str]:
+    """``{category id: name}`` for ``cat_ids`` from ``gt["categories"]``.
+
+    A category without ``name`` is named by its id; a name shared by several of ``cat_ids``
+    gets `` (id <n>)`` appended so that every name is unique.
+
+    Raises:
+        KeyError: an id of ``cat_ids`` that ``gt["categories"]`` does not list.
+    """
     by_id = {c["id"]: str(c.get("name", c["id"])) for c in gt["categories"]}
     counts: dict[str, int] = {}
     for cat_id in cat_ids:
@@ -195,6 +208,7 @@ def _check_iou_type(iou_type: str) -> IouType:
 
 
 def _check_max_dets(max_dets: Sequence[int]) -> list[int]:
+    """``max_dets`` as a list of ints; ``ValueError`` unless three strictly increasing, >= 1."""
     values = [int(m) for m in max_dets]
     increasing = all(a < b for a, b in zip(values[:-1], values[1:], strict=True))
     if len(values) != 3 or values[0] < 1 or not increasing:
@@ -249,6 +263,7 @@ def _copy_detections(detections: Sequence[dict], gt: dict, iou_type: str) -> lis
 
 
 def _stats_to_dict(stats: np.ndarray, max_dets: list[int]) -> dict[str, Any]:
+    """The 12 ``COCOeval.stats`` as ``{"AP": ..., "AR<m>": ..., "ARl": ...}`` floats."""
     keys = [*_AP_KEYS, *(f"AR{m}" for m in max_dets), *_AR_AREA_KEYS]
     return {key: float(value) for key, value in zip(keys, stats[:12], strict=True)}
 
@@ -256,6 +271,7 @@ def _stats_to_dict(stats: np.ndarray, max_dets: list[int]) -> dict[str, Any]:
 def _run_pycocotools(
     gt: dict, dets: list[dict], iou_type: IouType, max_dets: list[int]
 ) -> tuple[np.ndarray, Any]:
+    """``(stats, evaluator)`` of pycocotools' ``COCOeval`` (evaluate, accumulate, summarize)."""
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
@@ -275,6 +291,7 @@ def _run_pycocotools(
 def _run_faster(
     gt: dict, dets: list[dict], iou_type: IouType, max_dets: list[int]
 ) -> tuple[np.ndarray, Any]:
+    """``(stats, evaluator)`` of faster-coco-eval's ``COCOeval_faster``, as pycocotools'."""
     from faster_coco_eval import COCO, COCOeval_faster
 
     with _captured_stdout("faster_coco_eval"):

@@ -25,10 +25,10 @@ _GT_ANN_KEYS = ("image_id", "category_id", "bbox", "area", "iscrowd")
 def check_ground_truth(gt: dict, source: str = "the ground truth") -> None:
     """Check what the evaluation reads of a COCO ground truth, naming the first bad entry.
 
-    ``images`` entries need a unique ``id``; every annotation an integer ``image_id`` and
-    ``category_id``,
-    ``bbox`` (``[x, y, w, h]``, four finite numbers), ``area`` (a finite number) and
-    ``iscrowd`` (0 or 1).
+    ``gt`` needs ``images``, ``annotations`` and ``categories`` lists; ``images`` entries a
+    unique ``id``; every annotation an ``image_id`` and ``category_id`` (an integer, a whole
+    float or a string), ``bbox`` (``[x, y, w, h]``, four finite numbers), ``area`` (a finite
+    number) and ``iscrowd`` (0 or 1).
 
     Raises:
         ValueError: ``"<source>: annotation 7 has bbox [10, 10, 20]; expected ..."``.
@@ -94,8 +94,9 @@ def is_xywh(bbox: Any) -> bool:
 def check_detection(det: Any, index: int, source: str = "") -> None:
     """Check the fields of one COCO result record that are present.
 
-    ``score`` must be a finite number, ``category_id`` and ``image_id`` integers and
-    ``bbox`` ``[x, y, w, h]`` numbers (which fields must be present is the caller's check).
+    ``score`` must be a finite number, ``category_id`` and ``image_id`` integers (whole floats
+    and strings pass too) and ``bbox`` ``[x, y, w, h]`` finite numbers (which fields must be
+    present is the caller's check).
 
     Raises:
         ValueError: ``"<source>: detection 0 has bbox [1, 2, 3]; expected [x, y, w, h] numbers"``.

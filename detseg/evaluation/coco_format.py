@@ -52,7 +52,7 @@ def predictions_to_coco_results(
 
     Raises:
         ValueError: on a length mismatch, a label outside ``1..len(cat_ids)``,
-            or fields of different lengths.
+            fields of different lengths, or masks / RLEs not one per box.
     """
     if len(image_ids) != len(predictions):
         raise ValueError(
@@ -68,6 +68,11 @@ def predictions_to_coco_results(
 def _results_per_image(
     image_id: int, pred: dict[str, Any], cat_ids: Sequence[int] | None, mask_threshold: float
 ) -> list[dict[str, Any]]:
+    """The COCO result dicts of one image's prediction (see :func:`predictions_to_coco_results`).
+
+    Raises:
+        ValueError: fields of different lengths, a bad label, or masks not one per box.
+    """
     boxes = _as_numpy(pred["boxes"], np.float64).reshape(-1, 4)
     scores = _as_numpy(pred["scores"], np.float64).reshape(-1)
     labels = _as_numpy(pred["labels"], np.int64).reshape(-1)
@@ -96,6 +101,12 @@ def _results_per_image(
 def _labels_to_category_ids(
     labels: np.ndarray, cat_ids: Sequence[int] | None, image_id: int
 ) -> np.ndarray:
+    """``Int64[N]`` category ids of labels ``1..K`` (``cat_ids[k - 1]``); the labels as they are
+    when ``cat_ids`` is ``None``.
+
+    Raises:
+        ValueError: a label outside ``1..len(cat_ids)`` (``image_id`` is named).
+    """
     if cat_ids is None:
         return labels
     bad = (labels < 1) | (labels > len(cat_ids))
@@ -159,9 +170,12 @@ def masks_to_rles(masks: Any, num: int, threshold: float = MASK_THRESHOLD) -> li
 
 
 def segmentation_mask(segmentation: Any, height: int, width: int) -> np.ndarray:
-    """``UInt8[H, W]`` (0/1) mask of a COCO ``segmentation``: polygons ``[[x1, y1, ...], ...]``
-    (rasterised at ``height x width``), or an RLE, compressed (``counts`` str or bytes) or not
-    (``counts`` a list, as crowd regions have it), of its own ``size``."""
+    """``UInt8[H, W]`` (0/1) mask of a COCO ``segmentation``.
+
+    Polygons ``[[x1, y1, ...], ...]`` (absolute pixels) are rasterised at ``height x width``;
+    an RLE, compressed (``counts`` str or bytes) or not (``counts`` a list, as crowd regions
+    have it), is decoded at its own ``size`` ``[H, W]`` (``height`` and ``width`` unused).
+    """
     if isinstance(segmentation, list):
         rle: Any = mask_utils.merge(mask_utils.frPyObjects(segmentation, height, width))
     elif isinstance(segmentation.get("counts"), list):
@@ -201,6 +215,10 @@ def dataset_to_coco_gt(dataset: Any) -> dict:
         VOC protocol ignores difficult objects. Category ids are
         ``dataset.cat_ids`` if present, else ``1..K``. Unreadable images are
         left out with a warning (the evaluation loop cannot predict on them).
+
+    Raises:
+        ValueError: ``dataset.cat_ids`` and ``dataset.classes`` differ in length, or a
+            target label is outside ``1..K``.
     """
     classes = list(dataset.classes)
     cat_ids = list(getattr(dataset, "cat_ids", None) or range(1, len(classes) + 1))
@@ -226,6 +244,7 @@ def dataset_to_coco_gt(dataset: Any) -> dict:
 
 
 def _annotations_per_image(image_id: int, target: dict, cat_ids: Sequence[int]) -> list[dict]:
+    """COCO gt annotations (without ``id``) of one target: ``boxes`` xyxy px -> ``bbox`` xywh."""
     boxes = _as_numpy(target["boxes"], np.float64).reshape(-1, 4)
     labels = _as_numpy(target["labels"], np.int64).reshape(-1)
     categories = _labels_to_category_ids(labels, cat_ids, image_id)

@@ -27,6 +27,9 @@ def row_normalized(matrix: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray
 
     Args:
         matrix: ``[C, C]`` counts, rows ground truth, columns predicted.
+
+    Raises:
+        ValueError: ``matrix`` is not square 2-D.
     """
     counts = np.asarray(matrix, dtype=np.float64)
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
@@ -77,7 +80,11 @@ def save_confusion_matrix(
     path: str | os.PathLike,
     title: str = "",
 ) -> Path:
-    """Write :func:`confusion_figure` as a PNG (folders are created); returns ``path``."""
+    """Write :func:`confusion_figure` as a PNG (folders are created); returns ``path``.
+
+    Raises:
+        ValueError: as :func:`confusion_figure`.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     confusion_figure(matrix, class_names, title).savefig(path, format="png")

@@ -1,9 +1,11 @@
 """Detection confusion matrix: which class each ground-truth object became.
 
-Detections above a score threshold are matched greedily (highest score first)
-to ground-truth boxes at IoU >= a threshold, class-agnostically, so that a box
-with the wrong class shows up as a confusion rather than as a miss plus a false
-positive. The matrix has K + 1 rows (ground-truth class, then "background")
+Detections at or above a score threshold are matched greedily (highest score
+first) to unmatched ground-truth boxes at IoU >= a threshold: a gt of the
+detection's own class if one overlaps enough, else one of any class (the highest
+IoU among the candidates), so that a box with the wrong class shows up as a
+confusion rather than as a miss plus a false positive. The matrix has K + 1 rows
+(ground-truth class, then "background")
 and K + 1 columns (predicted class, then "background"):
 
 * ``[i, j]`` (``i, j < K``): a gt of class i matched by a detection of class j
@@ -102,8 +104,10 @@ def detection_confusion(
         ``outcomes_per_image`` (possibly empty).
 
     Raises:
-        ValueError: on thresholds outside [0, 1], or a detection that names an
-            unknown image or lacks ``bbox`` / ``score`` / ``category_id``.
+        ValueError: on thresholds outside [0, 1], a malformed ground truth, or a
+            detection that is malformed, names an unknown image or lacks
+            ``image_id`` / ``bbox`` / ``score`` / ``category_id``.
+        FileNotFoundError: ``gt`` is a path that is not a file.
     """
     for name, value in (("iou_threshold", iou_threshold), ("score_threshold", score_threshold)):
         if not 0.0 <= value <= 1.0:
@@ -143,7 +147,14 @@ def detection_confusion_matrix(
 def _group_by_image(
     gt: dict, detections: Sequence[dict], index_of: dict[int, int], score_threshold: float
 ) -> tuple[dict[int, list], dict[int, list]]:
-    """Per image lists of ``(xywh, class index, iscrowd)`` gts and ``(xywh, class, score)`` dets."""
+    """Per image lists of ``(xywh, class index, iscrowd)`` gts and ``(xywh, class, score)`` dets.
+
+    Only categories of ``index_of`` are kept (unknown detection categories: one warning), and
+    detections scoring ``>= score_threshold``; every gt image has a (possibly empty) list.
+
+    Raises:
+        ValueError: a malformed detection, or one naming an image absent from ``gt``.
+    """
     gts: dict[int, list] = {int(img["id"]): [] for img in gt["images"]}
     dets: dict[int, list] = {image_id: [] for image_id in gts}
     for ann in gt["annotations"]:
@@ -169,7 +180,12 @@ def _group_by_image(
 
 
 def _outcomes_per_image(gts: list, dets: list, iou_threshold: float, background: int) -> np.ndarray:
-    """Greedy matching in one image; returns ``Int64[N, 2]`` (row, column) pairs."""
+    """Greedy matching in one image; returns ``Int64[N, 2]`` (row, column) pairs.
+
+    ``gts`` are ``(xywh, class index, iscrowd)`` and ``dets`` ``(xywh, class index, score)``;
+    ``background`` (= K) is the row of false positives and the column of missed gts. A
+    detection that only overlaps a crowd region adds no pair.
+    """
     gt_boxes = np.asarray([g[0] for g in gts], dtype=np.float64).reshape(-1, 4)
     gt_classes = np.asarray([g[1] for g in gts], dtype=np.int64)
     crowd = np.asarray([g[2] for g in gts], dtype=bool)

@@ -65,10 +65,16 @@ def match_file_names(gt: dict, records: list[dict]) -> list[dict]:
 
 
 def _path_parts(name: str) -> tuple[str, ...]:
+    """The components of a ``/`` or ``\\`` separated path, without empty and ``.`` parts."""
     return tuple(p for p in name.replace("\\", "/").split("/") if p not in ("", "."))
 
 
 def _image_id_of(name: str, by_name: dict[str, list[tuple[tuple[str, ...], int]]]) -> int | None:
+    """Id of the gt image whose path parts are the longest tail of ``name``'s; ``None`` if none.
+
+    Raises:
+        ValueError: two gt images match equally long tails.
+    """
     parts = _path_parts(name)
     if not parts:
         return None

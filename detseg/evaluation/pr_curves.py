@@ -49,7 +49,11 @@ class PRCurves:
     class_names: list[str]
 
     def per_class(self, iou: float) -> np.ndarray:
-        """``Float64[R, K]`` precision at IoU threshold ``iou`` (-1: class without gt)."""
+        """``Float64[R, K]`` precision at IoU threshold ``iou`` (-1: class without gt).
+
+        Raises:
+            ValueError: ``iou`` is not one of ``iou_thresholds``.
+        """
         return self.precision[self._iou_index(iou)]
 
     def overall(self, iou: float) -> np.ndarray:
@@ -57,6 +61,9 @@ class PRCurves:
 
         Its mean over R is the COCO ``AP50`` (``iou=0.5``) or ``AP75``; all ``nan``
         when no class has ground truth.
+
+        Raises:
+            ValueError: ``iou`` is not one of ``iou_thresholds``.
         """
         values = self.per_class(iou)
         valid = values[0] > -1  # a class without gt is -1 at every recall
@@ -65,6 +72,7 @@ class PRCurves:
         return values[:, valid].mean(axis=1)
 
     def _iou_index(self, iou: float) -> int:
+        """Index on the T axis of ``iou`` (``np.isclose``); ``ValueError`` if not evaluated."""
         matches = np.flatnonzero(np.isclose(self.iou_thresholds, iou))
         if matches.size == 0:
             raise ValueError(
@@ -82,6 +90,9 @@ def pr_curves_from_eval(eval_arrays: dict, cat_ids: Sequence[int], gt: dict) -> 
             ``[T, R, K, A, M]`` and ``params`` with ``iouThrs``, ``recThrs``).
         cat_ids: the evaluated category ids, in the order of the K axis.
         gt: the COCO ground-truth dict (for the category names).
+
+    Returns:
+        The curves at area "all" and the last (largest) ``maxDets``.
     """
     params = eval_arrays["params"]
     precision = np.asarray(eval_arrays["precision"], dtype=np.float64)
@@ -131,6 +142,9 @@ def pr_curve_figure(curves: PRCurves, iou: float) -> Figure:
     Args:
         curves: from :func:`evaluate_with_arrays`.
         iou: an evaluated IoU threshold, e.g. 0.5 or 0.75.
+
+    Raises:
+        ValueError: ``iou`` was not evaluated.
     """
     per_class = curves.per_class(iou)
     named = len(curves.class_names) <= MAX_LEGEND_CLASSES
@@ -170,6 +184,9 @@ def plot_pr_curve(curves: PRCurves, iou: float, path: str | os.PathLike) -> Path
 
     Returns:
         ``path`` as a ``Path``.
+
+    Raises:
+        ValueError: ``iou`` was not evaluated.
     """
     return _save(pr_curve_figure(curves, iou), path)
 
@@ -186,6 +203,9 @@ def plot_pr_per_class(
 
     Returns:
         ``path`` as a ``Path``.
+
+    Raises:
+        ValueError: one of ``ious`` was not evaluated.
     """
     num = max(1, len(curves.class_names))
     cols = min(5, num)
@@ -210,6 +230,7 @@ def plot_pr_per_class(
 
 
 def _style_axes(ax: Any, title: str, fontsize: int = 10) -> None:
+    """Unit recall / precision axes with labels, a title and a light grid."""
     ax.set_xlim(0.0, 1.0)
     ax.set_ylim(0.0, 1.02)
     ax.set_xlabel("recall", fontsize=fontsize)
@@ -220,6 +241,7 @@ def _style_axes(ax: Any, title: str, fontsize: int = 10) -> None:
 
 
 def _save(fig: Figure, path: str | os.PathLike) -> Path:
+    """Write ``fig`` as a PNG at ``path`` (folders are created); returns it as a ``Path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png")

@@ -55,6 +55,9 @@ def evaluate_prediction_files(
 ) -> EvaluationSummary:
     """Score ``predictions`` against ``gt``; write the COCO report into ``out``.
 
+    Ground-truth annotations whose ``category_id`` or ``image_id`` the gt does not list are
+    ignored by the evaluation, with a warning (as predictions of unknown categories are).
+
     Args:
         gt: COCO ground-truth json (``images``, ``annotations``, ``categories``).
         predictions: json list of COCO results (``bbox`` xywh pixels), e.g. the
@@ -69,17 +72,17 @@ def evaluate_prediction_files(
         metric: ``"coco"`` (or ``"auto"``, the same without a dataset format), ``"voc07"``
             (11-point) or ``"voc12"`` (all-point VOC AP), reported before the COCO numbers.
 
+    Returns:
+        The :class:`~detseg.evaluation.summary.EvaluationSummary` of the written report.
+
     Raises:
         FileNotFoundError: ``gt`` or ``predictions`` is not a file, ``images_dir`` not a folder.
         NotADirectoryError: ``out`` is a file (checked before anything is read).
         ValueError: a file is not JSON or holds the wrong json type, a malformed record or
             gt annotation (e.g. a bbox that is not four numbers: the message names the file,
             the record's position or the annotation's id, and the field), a duplicate gt image
-            id, no prediction names a gt image, an unknown ``metric`` or ``iou_type``, or
-            (``segm``) a record or annotation without a ``segmentation``.
-
-    Ground-truth annotations whose ``category_id`` or ``image_id`` the gt does not list are
-    ignored by the evaluation, with a warning (as predictions of unknown categories are).
+            id, no prediction names a gt image, an unknown ``metric``, ``iou_type`` or
+            ``backend``, or (``segm``) a record or annotation without a ``segmentation``.
     """
     if iou_type not in IOU_TYPES:
         raise ValueError(f"iou_type must be one of {IOU_TYPES}, got {iou_type!r}")

@@ -107,8 +107,9 @@ def write_detection_report(
         The path of ``report.html``.
 
     Raises:
-        ValueError: on bad inputs (see ``coco_evaluate``) or ``metrics`` without
-            the COCO keys.
+        ValueError: on bad inputs (see ``coco_evaluate``), ``worst_k < 0``, ``gt`` /
+            ``detections`` of the wrong json type, or ``metrics`` without the COCO keys.
+        FileNotFoundError: ``gt`` or ``detections`` is a path that is not a file.
         NotADirectoryError: ``out_dir`` is a file.
     """
     if worst_k < 0:
@@ -146,6 +147,11 @@ def write_detection_report(
 
 
 def _load_json(value: Any, name: str, kind: type) -> Any:
+    """``value``, or the json of the file it names, as a ``kind`` (a tuple passes as a list).
+
+    Raises:
+        ValueError: the value is not a ``kind`` (``name`` names it).
+    """
     if isinstance(value, (str, os.PathLike)):
         with open(value, encoding="utf-8") as f:
             value = json.load(f)
@@ -157,6 +163,7 @@ def _load_json(value: Any, name: str, kind: type) -> Any:
 
 
 def _check_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``metrics``; ``ValueError`` without ``AP``, ``AP50``, ``AP75``, ``per_class``."""
     missing = [k for k in ("AP", "AP50", "AP75", "per_class") if k not in metrics]
     if missing:
         raise ValueError(f"metrics lacks {missing}; pass the dict coco_evaluate returns, or None")
@@ -166,6 +173,7 @@ def _check_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:
 def _write_metrics_json(
     path: Path, metrics: dict, confusion: DetectionConfusion, info: Mapping[str, Any] | None
 ) -> None:
+    """Write ``metrics`` plus ``confusion_matrix`` and ``info`` entries as indented json."""
     data = dict(metrics)
     data["confusion_matrix"] = {
         "classes": confusion.class_names,
@@ -242,7 +250,11 @@ def _draw_image(
     segm: bool = False,
 ) -> str | None:
     """JPEG data URI of the image with gt (green) and kept detections (class colours); with
-    ``segm`` the detections' masks filled and the gt masks outlined."""
+    ``segm`` the detections' masks filled and the gt masks outlined.
+
+    The picture is resized so its longer side lies in :data:`GALLERY_SIDES`; ``None`` when
+    the file cannot be read or encoded.
+    """
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None
     if bgr is None:
         logger.warning("gallery: cannot read image %s; shown without picture", path)

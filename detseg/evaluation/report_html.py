@@ -116,6 +116,7 @@ def _esc(value: Any) -> str:
 
 
 def _number(value: Any) -> str:
+    """A float with 3 decimals, ``n/a`` when negative (pycocotools' -1); else escaped text."""
     if isinstance(value, float):
         return "n/a" if value < 0 else f"{value:.3f}"
     return _esc(value)
@@ -209,6 +210,7 @@ def figures_html(plots: Mapping[str, str]) -> str:
 
 
 def _gallery(items: Sequence[GalleryItem], note: str, masks: bool = False) -> str:
+    """The worst-images section: legend, ``note``, table of counts, drawn pictures."""
     predictions = "predictions: one colour per class, with scores"
     if masks:
         predictions += "; masks filled in that colour, ground-truth masks outlined in green"

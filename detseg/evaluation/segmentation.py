@@ -23,6 +23,12 @@ class ConfusionMatrix:
         num_classes: number of classes C, background included (labels ``0..C-1``).
         ignore_index: target value whose pixels are skipped.
 
+    Attributes:
+        matrix: ``Int64[C, C]`` pixel counts, rows ground truth, columns predicted.
+
+    Raises:
+        ValueError: ``num_classes < 1``.
+
     Example:
         >>> cm = ConfusionMatrix(num_classes=3)
         >>> cm.update(pred, target)  # Int64[B, H, W] each, any number of times
@@ -44,11 +50,13 @@ class ConfusionMatrix:
         """Adds one batch of label maps.
 
         Args:
-            pred: predicted labels, integer ``[..., H, W]`` in ``0..C-1``.
+            pred: predicted labels, integer ``[..., H, W]`` in ``0..C-1`` (tensor on any
+                device, or array).
             target: ground-truth labels, same shape, in ``0..C-1`` or ``ignore_index``.
 
         Raises:
-            ValueError: on different shapes or a label out of range.
+            ValueError: on different shapes or a label out of range (``pred`` is checked only
+                where ``target`` is not ``ignore_index``).
         """
         pred, target = torch.as_tensor(pred), torch.as_tensor(target)
         if pred.shape != target.shape:
@@ -67,6 +75,7 @@ class ConfusionMatrix:
         self.matrix += counts.reshape(self.num_classes, self.num_classes)
 
     def _check_range(self, labels: torch.Tensor, name: str) -> None:
+        """Raise ``ValueError`` naming ``name`` if a label is outside ``0..C-1``."""
         bad = (labels < 0) | (labels >= self.num_classes)
         if bad.any():
             raise ValueError(
@@ -121,13 +130,18 @@ def segmentation_metrics(
     """mIoU, per-class IoU, pixel / mean accuracy and fwIoU of label maps.
 
     Args:
-        preds: predicted labels, Int64[N, H, W] or a list of [H, W] (sizes may differ).
+        preds: predicted labels in ``0..C-1``, ``Int64[N, H, W]`` or a list of ``[H, W]``
+            (sizes may differ between images).
         targets: ground-truth labels in the same layout, ``ignore_index`` for void.
         num_classes: number of classes C, background included.
         ignore_index: target value whose pixels are skipped.
 
     Returns:
         See :meth:`ConfusionMatrix.compute`.
+
+    Raises:
+        ValueError: ``preds`` and ``targets`` differ in length, a pair differs in shape, a
+            label is out of range, or ``num_classes < 1``.
     """
     if len(preds) != len(targets):
         raise ValueError(f"got {len(preds)} predictions for {len(targets)} targets")

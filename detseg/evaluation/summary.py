@@ -73,6 +73,14 @@ def write_coco_report(
             then the first table and the ``voc`` entry of ``metrics.json``.
         segm: also score the detections' masks (RLE ``segmentation``) against the gt's: the
             12 mask numbers (``segm_AP`` ...) follow the box table.
+
+    Returns:
+        The summary: ``heading``, the text tables, ``metrics.json``'s content, one ``wrote``
+        line.
+
+    Raises:
+        ValueError: as :func:`detseg.evaluation.report.write_detection_report`.
+        NotADirectoryError: ``out`` is a file.
     """
     page = write_detection_report(
         out,

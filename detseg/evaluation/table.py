@@ -17,6 +17,9 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], digits: 
 
     Returns:
         The table, lines joined by ``\\n``, without a trailing newline.
+
+    Raises:
+        ValueError: a row whose length differs from ``headers``.
     """
     cells = [[str(h) for h in headers]]
     for row in rows:

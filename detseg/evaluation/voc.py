@@ -72,6 +72,7 @@ def voc_evaluate(
 def _average_precision_per_class(
     gts: list, dets: list, label: int, iou_threshold: float, use_07_metric: bool
 ) -> float:
+    """AP of class ``label`` (VOC07 or all-point); ``nan`` without non-difficult gt."""
     tp, fp, num_pos = _match_class(gts, dets, label, iou_threshold)
     if num_pos == 0:
         return math.nan
@@ -86,7 +87,13 @@ def _average_precision_per_class(
 def _match_class(
     gts: list, dets: list, label: int, iou_threshold: float
 ) -> tuple[np.ndarray, np.ndarray, int]:
-    """Greedy VOC matching of one class; returns TP and FP flags by descending score."""
+    """Greedy VOC matching of one class over all images.
+
+    Returns:
+        ``(tp, fp, num_pos)``: ``Float64[D]`` 0/1 flags of the class's ``D`` detections by
+        descending score (both 0 for one ignored on a difficult gt), and the number of
+        non-difficult gts of the class.
+    """
     gt_boxes = [g[0][g[1] == label] for g in gts]
     gt_difficult = [g[2][g[1] == label] for g in gts]
     num_pos = int(sum((~d).sum() for d in gt_difficult))
@@ -120,6 +127,10 @@ def voc07_ap(recall: np.ndarray, precision: np.ndarray) -> float:
 
     The thresholds are ``k / 10`` (exact decimal doubles), so a recall of
     exactly 0.3 counts for t = 0.3.
+
+    Args:
+        recall: ``Float64[D]`` cumulative recall by descending score, in ``[0, 1]``.
+        precision: ``Float64[D]`` cumulative precision, same order.
     """
     total = 0.0
     for k in range(11):
@@ -129,7 +140,12 @@ def voc07_ap(recall: np.ndarray, precision: np.ndarray) -> float:
 
 
 def all_point_ap(recall: np.ndarray, precision: np.ndarray) -> float:
-    """VOC2010+ AP: area under the monotone (right-to-left max) precision envelope."""
+    """VOC2010+ AP: area under the monotone (right-to-left max) precision envelope.
+
+    Args:
+        recall: ``Float64[D]`` cumulative recall by descending score, in ``[0, 1]``.
+        precision: ``Float64[D]`` cumulative precision, same order.
+    """
     mrec = np.concatenate([[0.0], recall, [1.0]])
     mpre = np.concatenate([[0.0], precision, [0.0]])
     mpre = np.maximum.accumulate(mpre[::-1])[::-1]
@@ -138,6 +154,7 @@ def all_point_ap(recall: np.ndarray, precision: np.ndarray) -> float:
 
 
 def _iou_one_to_many(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """``Float64[G]`` IoU of ``box`` ``[4]`` with ``boxes`` ``[G, 4]``, all xyxy px (0 if empty)."""
     width = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
     height = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
     inter = width * height
@@ -148,6 +165,11 @@ def _iou_one_to_many(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 
 
 def _gt_arrays(index: int, gt: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(boxes Float64[G, 4], labels Int64[G], difficult Bool[G])`` of ground truth ``index``.
+
+    Raises:
+        ValueError: the three differ in length.
+    """
     boxes = _as_numpy(gt.get("boxes", np.zeros((0, 4))), np.float64).reshape(-1, 4)
     labels = _as_numpy(gt.get("labels", np.zeros(0)), np.int64).reshape(-1)
     difficult = gt.get("difficult")
@@ -162,6 +184,11 @@ def _gt_arrays(index: int, gt: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, 
 
 
 def _det_arrays(index: int, det: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(boxes Float64[D, 4], scores Float64[D], labels Int64[D])`` of detections ``index``.
+
+    Raises:
+        ValueError: the three differ in length.
+    """
     boxes = _as_numpy(det.get("boxes", np.zeros((0, 4))), np.float64).reshape(-1, 4)
     scores = _as_numpy(det.get("scores", np.zeros(0)), np.float64).reshape(-1)
     labels = _as_numpy(det.get("labels", np.zeros(0)), np.int64).reshape(-1)

@@ -121,7 +121,15 @@ def voc_evaluate_coco(
 def _per_image_inputs(
     gt: dict, detections: Sequence[dict], cat_ids: set[int]
 ) -> tuple[list[dict[str, np.ndarray]], list[dict[str, np.ndarray]]]:
-    """``voc_evaluate``'s per-image lists (xyxy px, labels = category ids), in gt image order."""
+    """``voc_evaluate``'s per-image lists (xyxy px, labels = category ids), in gt image order.
+
+    Detections of categories outside ``cat_ids`` are dropped; gt annotations are kept
+    whatever their category, an annotation with ``difficult`` or ``iscrowd`` set marked
+    difficult.
+
+    Raises:
+        ValueError: a malformed detection, or one naming an image absent from ``gt``.
+    """
     position = {int(img["id"]): k for k, img in enumerate(gt["images"])}
     gts: list[list[tuple[list[float], int, bool]]] = [[] for _ in position]
     for ann in gt["annotations"]:
@@ -161,6 +169,7 @@ def _per_image_inputs(
 
 
 def _xyxy(box: Sequence[float]) -> list[float]:
+    """COCO ``[x, y, w, h]`` -> ``[x1, y1, x2, y2]`` floats (absolute pixels)."""
     x, y, w, h = (float(v) for v in box)
     return [x, y, x + w, y + h]
 

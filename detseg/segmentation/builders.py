@@ -73,6 +73,7 @@ def _assemble(
 
 
 def _check_num_classes(num_classes: int) -> None:
+    """Raise ``ValueError`` unless ``num_classes >= 1``."""
     if num_classes < 1:
         raise ValueError(f"num_classes must be >= 1 (foreground classes), got {num_classes}.")
 
@@ -125,10 +126,18 @@ def fcn(
     """FCN head (torchvision style) on a dilated backbone's deep level; optional FCN aux head.
 
     Args:
-        num_classes: foreground classes ``K``. backbone: a plain backbone name.
-        output_stride: stride of the deep level (see the module docstring).
+        num_classes: foreground classes ``K``.
+        backbone: a plain backbone name (ResNet, MobileNet or VGG16).
+        output_stride: stride of the deep level (see ``backbone_levels.py``).
         aux_loss: add an auxiliary ``FCNHead`` on the auxiliary level (``loss_aux``).
         Others: see the module docstring.
+
+    Returns:
+        A ``SegmentationModel`` with ``K + 1`` logit channels.
+
+    Raises:
+        ValueError: ``num_classes < 1``, an unsupported backbone or ``output_stride``, or a
+            bad ``loss`` / ``input`` section.
     """
     return _single_level_model(
         num_classes,
@@ -164,6 +173,10 @@ def deeplabv3(
         atrous_rates: ASPP rates; ``None`` = ``(6, 12, 18)`` at output stride 16, ``(12, 24,
             36)`` at 8 (:func:`default_atrous_rates`).
         Others: as :func:`fcn`.
+
+    Raises:
+        ValueError: as :func:`fcn`, or ``atrous_rates=None`` with an output stride other
+            than 8 or 16.
     """
     rates = _atrous_rates(atrous_rates, output_stride)
 
@@ -201,6 +214,9 @@ def deeplabv3plus(
     """DeepLabV3+: ASPP on the deep level plus a decoder on the stride-4 low level.
 
     Args: as :func:`deeplabv3` (default output stride 16, as in the paper).
+
+    Raises:
+        ValueError: as :func:`deeplabv3`.
     """
     _check_num_classes(num_classes)
     loss, input = loss_config(loss), input_config(input)
@@ -231,7 +247,11 @@ def lraspp(
     """Lite R-ASPP on MobileNetV3-Large (low level ``c3``, stride 8; high ``c5``, stride 16).
 
     Args:
-        inter_channels: width of the high branch (128). Others: as :func:`fcn` (no aux head).
+        inter_channels: width of the high branch (128).
+        Others: as :func:`fcn` (no aux head).
+
+    Raises:
+        ValueError: as :func:`fcn`, or a backbone that is not a MobileNet.
     """
     _check_num_classes(num_classes)
     loss, input = loss_config(loss), input_config(input)
@@ -258,8 +278,13 @@ def fcn_vgg16(
     """The classic FCN-32s/16s/8s on VGG16 (see ``fcn_vgg.py``).
 
     Args:
-        variant: ``"32s"``, ``"16s"`` or ``"8s"``. fc_channels: fc6/fc7 width (4096).
+        variant: ``"32s"``, ``"16s"`` or ``"8s"``.
+        fc_channels: ``fc6`` / ``fc7`` width (4096).
         Others: see the module docstring. Input is padded to a multiple of 32 internally.
+
+    Raises:
+        ValueError: ``num_classes < 1``, an unknown ``variant``, or a bad ``loss`` /
+            ``input`` section.
     """
     _check_num_classes(num_classes)
     loss, input = loss_config(loss), input_config(input)
@@ -282,7 +307,8 @@ def unet(
     """Classic U-Net trained from scratch; logits have the input size for any ``H, W``.
 
     Args:
-        depth: number of downsamplings (4). base_channels: width of the first level (64).
+        depth: number of downsamplings (4).
+        base_channels: width of the first level (64).
         upsampling: ``"transpose"`` (2x2 up-conv) or ``"bilinear"``.
         norm: ``"bn"`` or ``None`` (the paper: no normalisation).
         stem_stride: 1 (the paper) or 2 (the network runs at half resolution from a stride-2
@@ -290,6 +316,10 @@ def unet(
         deep_supervision: train the outputs of the coarser up blocks too (``loss_deep``; see
             ``UNetDecoder``).
         Others: module docstring.
+
+    Raises:
+        ValueError: ``num_classes < 1``, a bad U-Net setting (see ``UNetEncoder`` and
+            ``UNetDecoder``), or a bad ``loss`` / ``input`` section.
     """
     _check_num_classes(num_classes)
     loss, input = loss_config(loss), input_config(input)
@@ -326,6 +356,10 @@ def unet_backbone(
         deep_supervision: train the outputs of the coarser up blocks too (see ``unet``).
         width_mult: MobileNet channel multiplier (see ``segmentation_backbone``).
         Others: see the module docstring.
+
+    Raises:
+        ValueError: ``num_classes < 1``, an unsupported backbone, ``decoder_channels`` of a
+            length other than 4, or a bad ``loss`` / ``input`` section.
     """
     _check_num_classes(num_classes)
     loss, input = loss_config(loss), input_config(input)

@@ -59,6 +59,9 @@ class LocalCRF:
         appearance_weight: ``w_a``.
         smoothness_weight: ``w_s`` (``0``: off). It removes isolated pixels whatever the colours.
         smoothness_sigma: ``s_s``, the smoothness kernel's reach in pixels.
+
+    Raises:
+        ValueError: ``iterations < 0``, ``radius < 1``, a sigma ``<= 0`` or a weight ``< 0``.
     """
 
     iterations: int = 5
@@ -88,7 +91,9 @@ class LocalCRF:
     def pairwise_weights(self, images: Tensor) -> Tensor:
         """``k(i, i + offset)``: ``Float[O, B, H, W]`` for images ``Float[B, 3, H, W]`` in [0, 1].
 
-        Neighbours outside the image get any weight: their probabilities are zero-padded.
+        ``O = (2 r + 1)^2 - 1`` in the order of :meth:`offsets`. The colours are
+        replicate-padded, so a neighbour outside the image gets some weight; it is unused, as
+        :meth:`__call__` zero-pads the probabilities there.
         """
         colours = images.float() * 255.0
         r, (h, w) = self.radius, colours.shape[-2:]
@@ -115,8 +120,13 @@ class LocalCRF:
                 pixel (a softmax, or the mean of several).
             images: ``Float[B, 3, H, W]`` in ``[0, 1]``, the images they were predicted from.
 
+        Returns:
+            ``Float[B, C, H, W]`` (float32) after ``iterations`` mean-field updates;
+            ``probabilities`` itself, not copied or cast, when ``iterations == 0``.
+
         Raises:
-            ValueError: the two do not share ``B``, ``H`` and ``W``.
+            ValueError: either tensor is not 4-D, ``images`` does not have 3 channels, or the
+                two do not share ``B``, ``H`` and ``W``.
         """
         if probabilities.dim() != 4 or images.dim() != 4 or images.shape[1] != 3:
             raise ValueError(

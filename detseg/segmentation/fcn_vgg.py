@@ -29,8 +29,11 @@ FCN_VGG_VARIANTS = {"32s": 32, "16s": 16, "8s": 8}
 
 
 def bilinear_kernel(channels: int, kernel_size: int) -> Tensor:
-    """Weights ``Float[channels, channels, k, k]`` of a transposed conv that upsamples each
-    channel bilinearly by ``k // 2`` (the FCN initialisation; off-diagonal pairs are zero)."""
+    """Bilinear-upsampling weights ``Float[channels, channels, k, k]`` of a transposed conv.
+
+    Each channel is upsampled on its own by ``(k + 1) // 2`` (the FCN initialisation; the
+    off-diagonal channel pairs are zero). ``k`` is ``kernel_size``.
+    """
     factor = (kernel_size + 1) // 2
     center = factor - 1 if kernel_size % 2 == 1 else factor - 0.5
     ramp = 1 - (torch.arange(kernel_size, dtype=torch.float32) - center).abs() / factor
@@ -51,6 +54,7 @@ def _upsampler(channels: int, factor: int) -> nn.ConvTranspose2d:
 
 
 def _zero_conv(in_channels: int, out_channels: int) -> nn.Conv2d:
+    """1x1 conv with zero weight and bias: a skip branch that starts by adding nothing."""
     conv = nn.Conv2d(in_channels, out_channels, 1)
     assert conv.bias is not None, "Conv2d has a bias by default"
     nn.init.zeros_(conv.weight)
@@ -69,7 +73,10 @@ class FCNVGGHead(nn.Module):
 
     Shape:
         ``forward(features) -> Float[B, num_logits, H, W]`` for ``c3`` of size ``H/4 x W/4`` with
-        ``H, W`` multiples of 32.
+        ``H, W`` multiples of 32 (``in_features`` names the levels the variant reads).
+
+    Raises:
+        ValueError: an unknown ``variant``.
     """
 
     def __init__(

@@ -138,6 +138,9 @@ class ASPP(nn.Module):
 
     Shape:
         ``Float[B, in_channels, h, w] -> Float[B, out_channels, h, w]``.
+
+    Raises:
+        ValueError: ``atrous_rates`` is empty or holds a rate ``< 1``.
     """
 
     def __init__(
@@ -204,7 +207,8 @@ class DeepLabV3PlusHead(nn.Module):
         num_logits: output channels (background included).
         atrous_rates: ASPP rates.
         low_feature, high_feature: level names read from the feature dict.
-        channels: ASPP and decoder width. low_reduced: the low-level reduction (48 in the paper).
+        channels: ASPP and decoder width.
+        low_reduced: channels of the 1x1 reduction of the low level (48 in the paper).
     """
 
     def __init__(

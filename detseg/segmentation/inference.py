@@ -37,6 +37,9 @@ class SegmentationInference:
         tta: a mode of :data:`detseg.segmentation.tta.TTA_MODES`.
         scales: image resize factors of the TTA; ``(1.0,)`` is the images as they are.
         crf: the CRF applied to the probabilities, or ``None``.
+
+    Raises:
+        ValueError: an unknown ``tta`` mode, no scale, or a scale ``<= 0``.
     """
 
     tta: str = "none"
@@ -83,7 +86,12 @@ class SegmentationInference:
 
     @torch.no_grad()
     def __call__(self, model: nn.Module, images: Tensor) -> Tensor:
-        """Label maps ``Int64[B, H, W]`` in ``0..K``."""
+        """Label maps ``Int64[B, H, W]`` in ``0..K``: the argmax of :meth:`probabilities`.
+
+        Args:
+            model: a segmenter (``model(images) -> Float[B, K + 1, h, w]`` logits, ``predict``).
+            images: ``Float[B, 3, H, W]`` in ``[0, 1]``.
+        """
         if self.is_plain:
             return cast("Segmenter", model).predict(images)
         return self.probabilities(model, images).max(dim=1).indices  # see model.predict

@@ -56,6 +56,9 @@ class SegmentationLoss:
         boundary_weight: weight of the pixels on a label border in ``loss_seg`` (1: plain
             cross-entropy; see ``detseg.losses.boundary_weighted_cross_entropy``).
         ignore_index: mask value that is ignored by every loss.
+
+    Raises:
+        ValueError: ``kind`` not in :data:`LOSS_KINDS`, or ``boundary_weight <= 0``.
     """
 
     kind: str = "ce"
@@ -89,6 +92,19 @@ class SegmentationLoss:
         Masks may also be :class:`SoftTargets` (class fractions of the same ``H x W``): the
         cross-entropy and Dice are then ``detseg.losses.soft_cross_entropy`` and
         ``soft_dice_loss``, and ``boundary_weight`` applies to the mixed target pixels.
+
+        Args:
+            logits: ``Float[B, C, H, W]``, ``C = K + 1``.
+            masks: ``Int64[B, H, W]`` labels in ``0..K`` or ``ignore_index``, or
+                :class:`SoftTargets` of that size.
+            aux_logits: the auxiliary head's ``Float[B, C, H, W]``, compared with ``masks`` by
+                plain cross-entropy; ``None``: no ``loss_aux``.
+            deep: ``(Float[B, C, h_k, w_k], masks at h_k x w_k)`` pairs, finest first.
+
+        Returns:
+            Scalar (0-d) float tensors under ``loss_seg`` / ``loss_dice`` (as ``kind`` says),
+            ``loss_aux`` (with ``aux_logits``) and ``loss_deep`` (with ``deep``), already
+            weighted.
         """
         losses: dict[str, Tensor] = {}
         parts = self.kind.split("+")
@@ -114,6 +130,7 @@ class SegmentationLoss:
     def _cross_entropy(
         self, logits: Tensor, masks: Tensor | SoftTargets, boundary_weight: float
     ) -> Tensor:
+        """Mean cross-entropy (hard or soft targets), border pixels weighted."""
         if isinstance(masks, SoftTargets):
             return soft_cross_entropy(logits, masks.probs, masks.valid, boundary_weight)
         if boundary_weight == 1.0:
@@ -121,6 +138,7 @@ class SegmentationLoss:
         return boundary_weighted_cross_entropy(logits, masks, boundary_weight, self.ignore_index)
 
     def _dice(self, logits: Tensor, masks: Tensor | SoftTargets) -> Tensor:
+        """Dice loss ``1 - mean_c dice_c`` against hard or soft targets."""
         if isinstance(masks, SoftTargets):
             return soft_dice_loss(logits, masks.probs, masks.valid)
         return dice_loss(logits, masks, ignore_index=self.ignore_index)
@@ -131,8 +149,10 @@ def subsample_masks(
 ) -> Tensor:
     """Nearest subsampling of ``Int64[B, H, W]`` masks to ``Int64[B, h, w]``.
 
-    The masks are first padded with ``ignore_index`` to ``padded`` (the batch as the network
-    saw it), so a label keeps its place relative to the resized image.
+    The masks are first padded at the bottom/right with ``ignore_index`` to ``padded``
+    ``(H_pad, W_pad)`` (the batch as the network saw it), so a label keeps its place relative
+    to the resized image; ``size`` is ``(h, w)``. ``F.interpolate(mode="nearest-exact")``
+    picks the label nearest each target pixel's centre.
     """
     pad_h, pad_w = padded[0] - masks.shape[-2], padded[1] - masks.shape[-1]
     if pad_h or pad_w:

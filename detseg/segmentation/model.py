@@ -82,6 +82,11 @@ class SegmentationModel(nn.Module):
             (:class:`SoftTargets`), so a coarse head learns where inside its pixel a border
             lies. With a stride-4 head, perfect nearest targets upsampled bilinearly give
             mIoU 0.944 on the shapes masks, perfect area targets 0.982.
+
+    Raises:
+        ValueError: ``input_scale`` outside ``(0, 1]``, ``num_classes < 1``, an unknown
+            ``loss_size`` or ``target_downsampling``, or ``image_mean`` / ``image_std`` not 3
+            values (std > 0).
     """
 
     task = "segmentation"
@@ -172,12 +177,19 @@ class SegmentationModel(nn.Module):
         return logits[..., : crop[0], : crop[1]]
 
     def _padded_size(self, images: Tensor) -> tuple[int, int]:
+        """``(H, W)`` of ``images`` rounded up to multiples of ``size_divisible``."""
         h, w = images.shape[-2:]
         d = max(self.size_divisible, 1)
         return (h + (-h) % d, w + (-w) % d)
 
     def forward(self, images: Tensor | Sequence[Tensor]) -> Tensor:
-        """Logits ``Float[B, K + 1, H, W]`` for images ``Float[B, 3, H, W]`` in ``[0, 1]``."""
+        """Logits ``Float[B, K + 1, H, W]`` for images ``Float[B, 3, H, W]`` in ``[0, 1]``.
+
+        ``images`` may also be a list of same-size ``Float[3, H, W]``.
+
+        Raises:
+            ValueError: images that are not float ``[B, 3, H, W]`` (see :func:`check_images`).
+        """
         features, images = self._features(images)
         padded = self._padded_size(images)
         return self._resize_logits(self.head(features), padded, images.shape[-2:])
@@ -195,8 +207,9 @@ class SegmentationModel(nn.Module):
         """Loss dict (see the module docstring) for masks ``Int64[B, H, W]``.
 
         Raises:
-            ValueError: masks of the wrong shape or dtype, or (masks on the CPU) with a label
-                outside ``0..K`` that is not ``ignore_index``. On a GPU that check would make
+            ValueError: bad images (see :func:`check_images`), masks of the wrong shape or
+                dtype, or (masks on the CPU) with a label outside ``0..K`` that is not
+                ``ignore_index``. On a GPU that check would make
                 the host wait for the device in every step; the datasets check every label
                 map when they read it (``detseg.data.masks.check_label_map``).
         """
@@ -244,6 +257,8 @@ class SegmentationModel(nn.Module):
         return subsample_masks(masks, padded, size, self.loss.ignore_index)
 
     def _check_masks(self, images: Tensor, masks: Tensor) -> None:
+        """Raise ``ValueError`` unless ``masks`` is ``Int64[B, H, W]`` matching ``images`` with
+        labels in ``0..K`` or ``ignore_index`` (the labels only where reading them is free)."""
         expected = (images.shape[0], *images.shape[-2:])
         if not isinstance(masks, Tensor) or masks.dtype != torch.int64:
             raise ValueError(

@@ -43,6 +43,10 @@ class SegmentationLossConfig:
             or ``"logits"`` (``loss_size`` of :class:`~detseg.segmentation.SegmentationModel`).
         target_downsampling: ``"nearest"`` (labels) or ``"area"`` (class fractions) for masks
             compared at a smaller size (see ``SegmentationModel``).
+
+    Raises:
+        ValueError: an unknown ``kind``, ``size`` or ``target_downsampling``, or
+            ``boundary_weight <= 0``.
     """
 
     kind: str = "ce"
@@ -83,6 +87,10 @@ class SegmentationInputConfig:
             deviation instead (see :class:`~detseg.segmentation.SegmentationModel`).
         scale: resize factor in ``(0, 1]`` of the normalised batch before the backbone; the
             logits are still upsampled to the input size.
+
+    Raises:
+        ValueError: ``scale`` outside ``(0, 1]``, or ``image_mean`` / ``image_std`` not 3
+            values (std > 0).
     """
 
     image_mean: tuple[float, ...] = IMAGENET_MEAN

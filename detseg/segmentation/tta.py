@@ -117,7 +117,11 @@ def tta_probabilities(
 
 
 def resize_images(images: Tensor, scale: float) -> Tensor:
-    """``images`` (``Float[B, 3, H, W]``) resized to ``round(H * scale) x round(W * scale)``."""
+    """``images`` (``Float[B, 3, H, W]``) resized to ``round(H * scale) x round(W * scale)``.
+
+    Bilinear, antialiased when shrinking; each side is at least 1. ``scale == 1.0`` returns
+    ``images`` itself.
+    """
     if scale == 1.0:
         return images
     size = (max(round(images.shape[-2] * scale), 1), max(round(images.shape[-1] * scale), 1))
@@ -133,6 +137,9 @@ def predict_with_tta(
     """Per-pixel labels ``Int64[B, H, W]``: the argmax of :func:`tta_probabilities`.
 
     With ``mode="none"`` and ``scales=(1.0,)`` this is ``model.predict(images)``.
+
+    Raises:
+        ValueError: an unknown mode, no scale, or a scale <= 0.
     """
     if mode == "none" and tuple(scales) == (1.0,):
         return cast("Segmenter", model).predict(images)

@@ -15,8 +15,8 @@ whose size differs from its skip by the floor of an odd-sized pool is zero-padde
 cropped) to the skip's size, split evenly between both sides.
 
 ``UNetDecoder`` takes any ``out_channels``/``strides`` dicts, so it also runs on ResNet, VGG or
-MobileNet levels (``unet_resnet34`` etc. in ``model.py``); its logits come out at the finest
-level's stride, and the model upsamples them to the input.
+MobileNet levels (``unet_backbone`` in ``builders.py``, ``unet_resnet34`` in ``presets.py``);
+its logits come out at the finest level's stride, and the model upsamples them to the input.
 """
 
 from __future__ import annotations
@@ -53,6 +53,9 @@ class UNetDoubleConv(nn.Sequential):
         in_channels, out_channels: channels in and out.
         norm: ``"bn"`` or ``None`` (plain conv with bias, as in the paper).
         stride: stride of the first conv (2 halves the resolution).
+
+    Raises:
+        ValueError: ``norm`` is neither ``"bn"`` nor ``None``.
     """
 
     def __init__(
@@ -85,6 +88,10 @@ class UNetEncoder(Backbone):
         ``forward(x Float[B, in_channels, H, W]) -> OrderedDict`` with ``c<k>``
         ``Float[B, base * 2**j, ~H / 2**k, ~W / 2**k]`` for the ``j``-th level (sizes are the
         floors of successive halvings; a stride-2 conv rounds up).
+
+    Raises:
+        ValueError: ``depth < 1``, ``base_channels < 1``, ``stem_stride`` not 1 or 2, or a bad
+            ``norm``.
     """
 
     def __init__(
@@ -133,6 +140,9 @@ class UNetUpBlock(nn.Module):
         upsampling: ``"transpose"`` (2x2 stride-2 transposed conv to ``out_channels``; needs
             a stride ratio of 2) or ``"bilinear"`` (interpolation, channels unchanged).
         norm: ``"bn"`` or ``None``.
+
+    Raises:
+        ValueError: an unknown ``upsampling`` or ``norm``.
     """
 
     def __init__(
@@ -184,6 +194,11 @@ class UNetDecoder(nn.Module):
         ``forward(features) -> Float[B, num_logits, h_0, w_0]`` at the finest level's size.
         ``forward_with_sides(features) -> (logits, sides)``: ``sides`` lists
         ``Float[B, num_logits, h_k, w_k]`` of the up blocks before the last, finest first.
+
+    Raises:
+        ValueError: fewer than 2 levels, ``strides`` keys not those of ``in_channels``,
+            decreasing strides (or, with ``"transpose"``, a ratio other than 2), a wrong
+            number of ``decoder_channels``, or ``deep_supervision`` with fewer than 3 levels.
     """
 
     def __init__(
@@ -245,6 +260,8 @@ class UNetDecoder(nn.Module):
         return self._decode(features, with_sides=True)
 
     def _decode(self, features: dict[str, Tensor], with_sides: bool) -> tuple[Tensor, list[Tensor]]:
+        """Up blocks from the coarsest level; logits and (``with_sides``) side logits, finest
+        first (an empty list otherwise)."""
         x = features[self.in_features[-1]]
         sides = []
         for j, (block, skip) in enumerate(zip(self.blocks, self.in_features[-2::-1], strict=True)):
