@@ -32,6 +32,7 @@ from detseg.evaluation.coco import IOU_TYPES
 from detseg.evaluation.coco_checks import (
     check_detection,
     check_ground_truth,
+    check_segm_ground_truth,
     warn_about_ground_truth,
 )
 from detseg.evaluation.coco_format import segmentation_mask
@@ -100,7 +101,8 @@ def evaluate_prediction_files(
         _check_record(record, i, predictions, image_ids, segm)
     records = _known_categories(records, gt_dict, predictions)
     detections = match_file_names(gt_dict, records)
-    if segm:
+    if segm:  # the image sizes first: polygons are rasterised at them
+        check_segm_ground_truth(gt_dict, str(gt))
         detections = _with_mask_boxes(detections, gt_dict)
     if images_dir is not None and not Path(images_dir).is_dir():
         raise FileNotFoundError(f"images folder {images_dir} is not a folder")

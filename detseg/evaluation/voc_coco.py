@@ -123,9 +123,9 @@ def _per_image_inputs(
 ) -> tuple[list[dict[str, np.ndarray]], list[dict[str, np.ndarray]]]:
     """``voc_evaluate``'s per-image lists (xyxy px, labels = category ids), in gt image order.
 
-    Detections of categories outside ``cat_ids`` are dropped; gt annotations are kept
-    whatever their category, an annotation with ``difficult`` or ``iscrowd`` set marked
-    difficult.
+    Detections and gt annotations of categories outside ``cat_ids`` are dropped (the COCO
+    evaluation ignores them too); an annotation with ``difficult`` or ``iscrowd`` set is
+    marked difficult.
 
     Raises:
         ValueError: a malformed detection, or one naming an image absent from ``gt``.
@@ -133,7 +133,7 @@ def _per_image_inputs(
     position = {int(img["id"]): k for k, img in enumerate(gt["images"])}
     gts: list[list[tuple[list[float], int, bool]]] = [[] for _ in position]
     for ann in gt["annotations"]:
-        if int(ann["image_id"]) in position:
+        if int(ann["image_id"]) in position and int(ann["category_id"]) in cat_ids:
             difficult = bool(ann.get("difficult", 0)) or bool(ann.get("iscrowd", 0))
             item = (_xyxy(ann["bbox"]), int(ann["category_id"]), difficult)
             gts[position[int(ann["image_id"])]].append(item)

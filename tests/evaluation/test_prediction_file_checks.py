@@ -196,3 +196,18 @@ def test_the_eval_tool_says_it_in_one_line(tmp_path, run_tool):
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "pred.json: detection 1 has bbox [1, 1, -5, 5] of negative size" in result.stderr
+
+
+def test_segm_needs_image_sizes_before_polygons_are_read(tmp_path):
+    """A segm evaluation names an image without ``height`` / ``width`` first: its polygons
+    would otherwise be rasterised at 0 x 0."""
+    no_size = copy.deepcopy(GT)
+    for image in no_size["images"]:
+        del image["height"], image["width"]
+    for ann in no_size["annotations"]:
+        ann["segmentation"] = [[4, 4, 24, 4, 24, 14, 4, 14]]
+    polygon = {**GOOD, "segmentation": [[4, 4, 24, 4, 24, 14, 4, 14]]}
+    del polygon["bbox"]
+    gt, pred = _files(tmp_path, gt=no_size, detections=[polygon])
+    with pytest.raises(ValueError, match=r"gt.json: image 1 has no 'height' and 'width'"):
+        evaluate_prediction_files(gt, pred, out=tmp_path / "out", iou_type="segm")

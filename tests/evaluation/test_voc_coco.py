@@ -171,3 +171,14 @@ def test_report_with_a_voc_metric(tmp_path, check_report):
     write_detection_report(tmp_path, gt, dets, worst_k=0)  # coco: no VOC entry
     assert "voc" not in json.loads((tmp_path / "metrics.json").read_text())
     assert '<table id="voc">' not in (tmp_path / "report.html").read_text()
+
+
+def test_objects_of_an_unlisted_category_are_left_out_as_coco_does():
+    """An annotation whose category is not in ``categories`` is ignored (COCOeval ignores it
+    too): it adds no class of AP 0 to the mean."""
+    gt, dets = _hand_case()
+    clean = voc_evaluate_coco(gt, dets, "voc07")
+    stray = {"id": 99, "image_id": 1, "category_id": 7, "bbox": [60, 60, 10, 10], "area": 100,
+             "iscrowd": 0}  # fmt: skip
+    with_stray = voc_evaluate_coco({**gt, "annotations": [*gt["annotations"], stray]}, dets)
+    assert with_stray["mAP"] == clean["mAP"] and with_stray["per_class"] == clean["per_class"]
