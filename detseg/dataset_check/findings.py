@@ -20,7 +20,7 @@ A box counts as outside when it reaches more than
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -122,18 +122,35 @@ def _image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     return found
 
 
-def _unpaired_image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
-    """Images the reader left out for want of a label map (segmentation folders)."""
-    count = s.get("unpaired_images", 0)
+def _counted_warning(
+    split: str,
+    s: Mapping[str, Any],
+    code: str,
+    examples_key: str,
+    message: Callable[[int], str],
+) -> list[Finding]:
+    """One warning ``code`` when the summary counts ``s[code] > 0`` of it: the count, the
+    message written for that count, and the example files ``s[examples_key]``."""
+    count = s.get(code, 0)
     if not count:
         return []
-    message = (
-        f"{_plural(count, 'image')} without a label map of the same stem: training leaves "
-        f"{_them(count)} out and the counts above do not include {_them(count)}; add the label "
-        "maps, or check data.mask_suffix"
+    examples = s.get(examples_key, [])
+    return [Finding("warning", code, split, message(count), count, examples)]
+
+
+def _unpaired_image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Images the reader left out for want of a label map (segmentation folders)."""
+    return _counted_warning(
+        split,
+        s,
+        "unpaired_images",
+        "unpaired_image_examples",
+        lambda n: (
+            f"{_plural(n, 'image')} without a label map of the same stem: training leaves "
+            f"{_them(n)} out and the counts above do not include {_them(n)}; add the label "
+            "maps, or check data.mask_suffix"
+        ),
     )
-    examples = s.get("unpaired_image_examples", [])
-    return [Finding("warning", "unpaired_images", split, message, count, examples)]
 
 
 def _box_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
@@ -203,45 +220,47 @@ def _orphan_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
 
 def _unreadable_annotation_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     """Annotation files the reader could not read (a missing or malformed VOC xml)."""
-    count = s.get("unreadable_annotation_files", 0)
-    if not count:
-        return []
-    examples = s.get("unreadable_annotation_examples", [])
-    message = (
-        f"{_plural(count, 'annotation file')} missing or unreadable: training reads "
-        f"{'its image' if count == 1 else 'their images'} as images without objects; fix or "
-        "write the files, or take the images out of the split"
+    return _counted_warning(
+        split,
+        s,
+        "unreadable_annotation_files",
+        "unreadable_annotation_examples",
+        lambda n: (
+            f"{_plural(n, 'annotation file')} missing or unreadable: training reads "
+            f"{'its image' if n == 1 else 'their images'} as images without objects; fix or "
+            "write the files, or take the images out of the split"
+        ),
     )
-    return [Finding("warning", "unreadable_annotation_files", split, message, count, examples)]
 
 
 def _unmatched_label_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     """Label files of no image (a YOLO ``<stem>.txt`` without an image of that stem)."""
-    count = s.get("unmatched_label_files", 0)
-    if not count:
-        return []
-    message = (
-        f"{_plural(count, 'label file')} of no image (no image with the same stem, or a "
-        f"suffix other than lower-case .txt): training does not read {_them(count)}; rename "
-        f"{_them(count)} after {'its image' if count == 1 else 'their images'} or add the "
-        "images"
+    return _counted_warning(
+        split,
+        s,
+        "unmatched_label_files",
+        "unmatched_label_examples",
+        lambda n: (
+            f"{_plural(n, 'label file')} of no image (no image with the same stem, or a "
+            f"suffix other than lower-case .txt): training does not read {_them(n)}; rename "
+            f"{_them(n)} after {'its image' if n == 1 else 'their images'} or add the images"
+        ),
     )
-    examples = s.get("unmatched_label_examples", [])
-    return [Finding("warning", "unmatched_label_files", split, message, count, examples)]
 
 
 def _size_mismatch_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     """Images whose size in the annotations (COCO ``width`` / ``height``) is not the file's."""
-    count = s.get("size_mismatches", 0)
-    if not count:
-        return []
-    message = (
-        f"{_plural(count, 'image')} whose size in the annotations differs from the file: "
-        "training uses the file's size, but tools that trust the annotations (a COCO "
-        "evaluation of polygon masks, other frameworks) do not; correct the width and height"
+    return _counted_warning(
+        split,
+        s,
+        "size_mismatches",
+        "size_mismatch_examples",
+        lambda n: (
+            f"{_plural(n, 'image')} whose size in the annotations differs from the file: "
+            "training uses the file's size, but tools that trust the annotations (a COCO "
+            "evaluation of polygon masks, other frameworks) do not; correct the width and height"
+        ),
     )
-    examples = s.get("size_mismatch_examples", [])
-    return [Finding("warning", "size_mismatches", split, message, count, examples)]
 
 
 def _content_findings(split: str, s: Mapping[str, Any], settings: CheckSettings) -> list[Finding]:
