@@ -1,0 +1,59 @@
+"""``tools/gpu_checks.sh``: the GPU measurements in one command (run here without a GPU, so each
+stage is checked for how it starts, not for its figures)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "tools" / "gpu_checks.sh"
+
+pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+
+
+def _run(out: Path, *stages: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(SCRIPT), str(out), *stages],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PY": sys.executable, **env},
+        timeout=300,
+    )
+
+
+def test_an_unknown_stage_is_refused(tmp_path):
+    result = _run(tmp_path, "bench")
+    assert result.returncode == 2
+    assert "unknown stage 'bench': use suite, tests or demo" in result.stderr
+
+
+@pytest.mark.slow
+def test_the_tests_stage_collects_every_test_file(tmp_path):
+    """The CUDA tests run without pytest-xdist's options but in the importlib import mode: test
+    files of one name in several folders are all collected (none here has a GPU: skipped)."""
+    result = _run(tmp_path, "tests", TESTS_S="200")
+    log = (tmp_path / "cuda_tests.log").read_text()
+    assert result.returncode == 0, log[-2000:]
+    assert "error" not in log.lower()
+    assert "skipped" in log and "deselected" in log
+    assert "tests: exit 0 after" in (tmp_path / "machine.txt").read_text()
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_the_demo_stage_is_make_demo_with_the_given_python(tmp_path):
+    """``make demo``'s own recipe runs with ``$PY`` and builds no virtual environment (a dry run
+    through MAKEFLAGS=n shows the commands)."""
+    result = _run(tmp_path, "demo", MAKEFLAGS="n")
+    log = (tmp_path / "demo.log").read_text()
+    assert result.returncode == 0, log
+    assert f"{sys.executable} tools/train.py configs/demo.yaml --nproc" in log
+    assert "--work-dir runs/demo_gpu" in log
+    assert "pip install" not in log and "-m venv" not in log
+    assert "demo: exit 0 after" in (tmp_path / "machine.txt").read_text()

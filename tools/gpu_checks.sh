@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The GPU figures of docs/benchmarks.md, measured by one command on a CUDA machine:
+#
+#   bash tools/gpu_checks.sh OUT_DIR [suite] [tests] [demo]     (default: all three, in order)
+#
+#   suite  tools/benchmark.py suite --device cuda: the target table (detseg vs torchvision,
+#          train and infer), and the host syncs and kernel launches of a Faster R-CNN step
+#          -> OUT_DIR/suite_cuda.md, suite_cuda.json, suite.log
+#   tests  the CUDA tests (pytest -m cuda): parity of every torchvision twin on CUDA, an AMP
+#          training step of every family, the Triton NMS against torchvision.ops.nms, the
+#          sync counts -> OUT_DIR/cuda_tests.log
+#   demo   `make demo` on the GPU (one process per GPU, bf16 by train.amp: auto), timed, with
+#          its COCO metrics on the held-out test split -> OUT_DIR/demo.log, demo_metrics.json
+#
+# Machine facts (GPU, driver, torch, commit) go to OUT_DIR/machine.txt. Every stage has a time
+# limit in seconds (SUITE_S, TESTS_S, DEMO_S; default 330, 200, 600), so that a cut stage
+# still leaves its log, and the next stage runs. PY is the Python to use (default python3; it
+# needs detseg's dependencies: albumentations, pycocotools, faster-coco-eval). `make demo` runs
+# with that Python in place of the project's .venv. Exit status: 1 when a stage failed or was
+# cut, else 0.
+set -u
+out=${1:?usage: bash tools/gpu_checks.sh OUT_DIR [suite] [tests] [demo]}
+shift
+stages=${*:-suite tests demo}
+PY=${PY:-python3}
+mkdir -p "$out"
+export PYTHONUNBUFFERED=1 NO_ALBUMENTATIONS_UPDATE=1
+status=0
+
+{
+  date -u
+  git rev-parse --short HEAD 2>/dev/null || echo "commit unknown (not a git checkout)"
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+  nproc
+  "$PY" -c "import torch, torchvision; print('torch', torch.__version__, 'torchvision', \
+torchvision.__version__, 'cuda', torch.version.cuda)"
+} >"$out/machine.txt" 2>&1
+
+run_stage() {  # run_stage NAME LIMIT_S LOG COMMAND...: time-limited, logged, timed
+  local name=$1 limit=$2 log=$3
+  shift 3
+  local start=$SECONDS
+  timeout --signal=INT --kill-after=20 "$limit" "$@" >"$log" 2>&1
+  local rc=$?
+  echo "$name: exit $rc after $((SECONDS - start)) s (limit $limit s)" | tee -a "$out/machine.txt"
+  [ "$rc" -eq 0 ] || status=1
+}
+
+for stage in $stages; do
+  case $stage in
+    suite)
+      run_stage suite "${SUITE_S:-330}" "$out/suite.log" \
+        "$PY" tools/benchmark.py suite --device cuda --out "$out/suite_cuda.md"
+      ;;
+    tests)
+      # The project's addopts without xdist's -n (pytest-xdist may be missing there); the
+      # importlib import mode stays: test files of the same name live in several folders.
+      run_stage tests "${TESTS_S:-200}" "$out/cuda_tests.log" \
+        "$PY" -m pytest -q -o addopts="-ra --import-mode=importlib" -m cuda tests
+      ;;
+    demo)
+      # `make demo`'s own recipe with $PY: its setup step is satisfied by a marker file, so
+      # make neither builds a virtual environment nor installs anything.
+      venv=$(mktemp -d)
+      touch "$venv/.installed"
+      run_stage demo "${DEMO_S:-600}" "$out/demo.log" \
+        make demo VENV="$venv" PY="$PY" DEMO_DIR=runs/demo_gpu
+      cp runs/demo_gpu/eval/metrics.json "$out/demo_metrics.json" 2>/dev/null || true
+      ;;
+    *)
+      echo "unknown stage '$stage': use suite, tests or demo" >&2
+      exit 2
+      ;;
+  esac
+done
+exit $status
