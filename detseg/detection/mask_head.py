@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from torchvision.ops import roi_align
 
 from detseg.detection.roi_pooling import RoIPooler
+from detseg.ops.padding import host_reads_are_free
 
 MASK_NORMS = (None, "bn")
 # pixels of one block of image rows in paste_masks_in_image: on the CPU a block small enough to
@@ -105,6 +106,7 @@ class MaskRCNNHead(nn.Module):
         matched_gt: Tensor,
         gt_masks: list[Tensor],
         image_sizes: list[tuple[int, int]],
+        max_foreground: int | None = None,
     ) -> Tensor:
         """:func:`mask_rcnn_loss` of the foreground RoIs of the batch.
 
@@ -115,12 +117,20 @@ class MaskRCNNHead(nn.Module):
             matched_gt: ``Int64[B, S_r]`` index of the gt box of each foreground RoI.
             gt_masks: per image ``UInt8[N_i, H_i, W_i]`` instance masks of the input image.
             image_sizes: ``(h, w)`` of each resized image.
+            max_foreground: the most foreground RoIs an image can have (the sampler's bound;
+                ``None``: ``S_r``); it sizes the padded path of a GPU.
 
         Returns:
             the scalar loss (``loss_roi_mask`` of :class:`~detseg.detection.mask_rcnn.MaskRCNN`).
         """
         foreground = labels > 0
-        boxes = [r[f] for r, f in zip(rois, foreground, strict=True)]  # one sync per image
+        if not host_reads_are_free(rois.device):
+            slots = rois.shape[1] if max_foreground is None else min(max_foreground, rois.shape[1])
+            return self._padded_losses(
+                features, rois, labels, matched_gt, gt_masks, image_sizes, slots
+            )
+        # torchvision's path: the foreground RoIs of each image, cut by a read of their count
+        boxes = [r[f] for r, f in zip(rois, foreground, strict=True)]
         logits = self(features, boxes)
         targets = [
             project_masks_on_boxes(masks, size, b, m[f], self.mask_size)
@@ -129,6 +139,39 @@ class MaskRCNNHead(nn.Module):
             )
         ]
         return mask_rcnn_loss(logits, self.channels_of(labels[foreground]), torch.cat(targets))
+
+    def _padded_losses(
+        self,
+        features: OrderedDict[str, Tensor],
+        rois: Tensor,
+        labels: Tensor,
+        matched_gt: Tensor,
+        gt_masks: list[Tensor],
+        image_sizes: list[tuple[int, int]],
+        slots: int,
+    ) -> Tensor:
+        """:meth:`losses` without a host read (a GPU's path): every image keeps ``F = slots``
+        RoI slots, its foreground RoIs first (in their order); ``F`` is at least the number of
+        foreground RoIs of any image. The mask head runs on all ``B * F`` slots and the loss
+        is the mean over the foreground slots' pixels: :meth:`losses`' value, up to float
+        rounding.
+        """
+        foreground = labels > 0
+        order = torch.argsort(~foreground, dim=1, stable=True)[:, :slots]  # [B, F]
+        fg_rois = rois.gather(1, order[..., None].expand(-1, -1, 4))
+        is_foreground = foreground.gather(1, order)
+        logits = self(features, list(fg_rois))  # [B * F, C_m, M, M]
+        targets = []
+        for masks, size, boxes, matched in zip(
+            gt_masks, image_sizes, fg_rois, matched_gt.gather(1, order), strict=True
+        ):
+            if masks.shape[0] == 0:  # an image without objects: its slots are all background
+                masks = masks.new_zeros((1, *masks.shape[1:]))
+            targets.append(project_masks_on_boxes(masks, size, boxes, matched, self.mask_size))
+        channels = self.channels_of(labels.gather(1, order))
+        return mask_rcnn_loss(
+            logits, channels.flatten(), torch.cat(targets), is_foreground.flatten()
+        )
 
     def predict(
         self, features: OrderedDict[str, Tensor], boxes: list[Tensor], labels: list[Tensor]
@@ -170,15 +213,21 @@ def project_masks_on_boxes(
     """
     if boxes.shape[0] == 0:
         return boxes.new_zeros((0, size, size))
-    used, index = torch.unique(matched_gt, return_inverse=True)  # resize only the used masks
-    masks = gt_masks[used.to(gt_masks.device)].to(boxes.device, boxes.dtype)[:, None]  # [U,1,H,W]
+    if host_reads_are_free(boxes.device):  # resize only the used masks (torch.unique reads)
+        used, index = torch.unique(matched_gt, return_inverse=True)
+        masks = gt_masks[used.to(gt_masks.device)]
+    else:  # resize every mask, as torchvision's transform does: no count is read
+        masks, index = gt_masks, matched_gt
+    masks = masks.to(boxes.device, boxes.dtype)[:, None]  # [U, 1, H, W]
     if tuple(masks.shape[-2:]) != tuple(image_size):
         masks = F.interpolate(masks, size=image_size, mode="nearest")
     rois = torch.cat([index[:, None].to(boxes.dtype), boxes], dim=1)
     return roi_align(masks, rois, (size, size), 1.0, aligned=False)[:, 0]
 
 
-def mask_rcnn_loss(mask_logits: Tensor, channels: Tensor, mask_targets: Tensor) -> Tensor:
+def mask_rcnn_loss(
+    mask_logits: Tensor, channels: Tensor, mask_targets: Tensor, valid: Tensor | None = None
+) -> Tensor:
     """Binary cross-entropy of each foreground RoI's mask channel against its target.
 
     Mean over every pixel of every foreground RoI of the batch (``P * M * M`` terms); exactly
@@ -188,6 +237,8 @@ def mask_rcnn_loss(mask_logits: Tensor, channels: Tensor, mask_targets: Tensor) 
         mask_logits: ``Float[P, C_m, M, M]``.
         channels: ``Int64[P]`` the channel of each RoI (its label, or 0 class-agnostic).
         mask_targets: ``Float[P, M, M]`` in ``[0, 1]``.
+        valid: ``Bool[P]``, the rows that are foreground RoIs (the others are padding and do
+            not count); ``None``: every row.
 
     Returns:
         The scalar loss.
@@ -196,7 +247,12 @@ def mask_rcnn_loss(mask_logits: Tensor, channels: Tensor, mask_targets: Tensor) 
         return mask_logits.sum() * 0
     size = mask_logits.shape[-1]
     picked = mask_logits.gather(1, channels[:, None, None, None].expand(-1, 1, size, size))
-    return F.binary_cross_entropy_with_logits(picked[:, 0], mask_targets)
+    if valid is None:
+        return F.binary_cross_entropy_with_logits(picked[:, 0], mask_targets)
+    pixels = F.binary_cross_entropy_with_logits(picked[:, 0], mask_targets, reduction="none")
+    # the count stays on the device; no foreground row: 0 / 1, still attached to the logits
+    total = torch.where(valid[:, None, None], pixels, 0.0).sum()
+    return total / (valid.sum() * size * size).clamp(min=1)
 
 
 def _expand_boxes(boxes: Tensor, scale: float) -> Tensor:

@@ -116,7 +116,13 @@ class MaskRCNN(FasterRCNN):
             sample.valid.flatten(),
         )
         mask_loss = self.mask_head.losses(
-            features, sample.rois, sample.labels, sample.matched_gt, gt_masks, batch.image_sizes
+            features,
+            sample.rois,
+            sample.labels,
+            sample.matched_gt,
+            gt_masks,
+            batch.image_sizes,
+            max_foreground=heads.sampler.max_positives,
         )
         return {**rpn_losses, **roi_losses, "loss_roi_mask": mask_loss}
 

@@ -134,6 +134,11 @@ class BalancedSampler:
         self.batch_size_per_image = batch_size_per_image
         self.positive_fraction = positive_fraction
 
+    @property
+    def max_positives(self) -> int:
+        """The most positives a draw keeps in one image."""
+        return int(self.batch_size_per_image * self.positive_fraction)
+
     @overload
     def __call__(self, labels_per_image: Tensor) -> tuple[Tensor, Tensor]: ...
 
@@ -173,7 +178,7 @@ class BalancedSampler:
         for labels in labels_per_image:
             positive = torch.where(labels >= 1)[0]
             negative = torch.where(labels == 0)[0]
-            num_pos = min(positive.numel(), int(self.batch_size_per_image * self.positive_fraction))
+            num_pos = min(positive.numel(), self.max_positives)
             num_neg = min(negative.numel(), self.batch_size_per_image - num_pos)
             pos_pick = positive[torch.randperm(positive.numel(), device=labels.device)[:num_pos]]
             neg_pick = negative[torch.randperm(negative.numel(), device=labels.device)[:num_neg]]
@@ -193,7 +198,7 @@ class BalancedSampler:
         batch, n = labels.shape
         positive, negative = labels >= 1, labels == 0
         keys = torch.rand(labels.shape, device=labels.device)  # uniform in [0, 1)
-        max_pos = min(int(self.batch_size_per_image * self.positive_fraction), n)
+        max_pos = min(self.max_positives, n)
         # the positives with the smallest keys: a uniform sample of min(#positives, max_pos)
         picked = keys.masked_fill(~positive, 2.0).topk(max_pos, dim=1, largest=False).indices
         pos_mask = torch.zeros_like(positive).scatter_(1, picked, True) & positive

@@ -118,9 +118,9 @@ def test_mask_loss_uses_the_sampled_matches():
         samples.append(sample(*args, **kwargs))
         return samples[-1]
 
-    def recording_mask_losses(features, rois, labels, matched_gt, *args):
+    def recording_mask_losses(features, rois, labels, matched_gt, *args, **kwargs):
         mask_matches.append(matched_gt)
-        return mask_losses(features, rois, labels, matched_gt, *args)
+        return mask_losses(features, rois, labels, matched_gt, *args, **kwargs)
 
     heads.matcher = counting_matcher
     heads.sample = recording_sample
