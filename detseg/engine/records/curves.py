@@ -44,6 +44,7 @@ def curves_figure(records: list[dict[str, Any]], score_key: str) -> Figure:
             drawn too when the run has them.
     """
     from matplotlib.figure import Figure  # no pyplot: no global state, no display backend
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(11, 4), dpi=80)
     loss_ax, score_ax = figure.subplots(1, 2)
@@ -57,12 +58,23 @@ def curves_figure(records: list[dict[str, Any]], score_key: str) -> Figure:
         if steps:
             loss_ax.plot(steps, values, label=label, **style)
     loss_ax.set(xlabel="iteration", ylabel="loss", title="loss")
+    highest = 0.0
     for kind, label in (("val", score_key), ("val_ema", f"{score_key} (EMA)")):
         steps, values = _series(records, kind, score_key)
         if steps:
             score_ax.plot(steps, values, marker="o", label=label)
+            highest = max(highest, *values)
     score_ax.set(xlabel="iteration", ylabel=score_key, title=f"validation {score_key}")
+    # AP and mIoU lie in [0, 1]: the axis starts at 0 (1 on top while every score is 0), and
+    # tiny early scores get plain tick labels, not an offset such as "1e-6"
+    score_ax.set_ylim(0.0, 1.0 if highest <= 0 else min(1.0, highest * 1.1))
+    score_ax.ticklabel_format(axis="y", useOffset=False)
     for ax, missing in ((loss_ax, "no loss recorded"), (score_ax, f"no validation {score_key}")):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # iterations are whole numbers
+        low, high = ax.get_xlim()
+        if high - low < 2:  # a single iteration: a range wide enough for whole-number ticks
+            middle = round((low + high) / 2)
+            ax.set_xlim(middle - 1, middle + 1)
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend()

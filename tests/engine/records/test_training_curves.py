@@ -53,3 +53,25 @@ def test_empty_panels_say_what_is_missing() -> None:
     assert not loss_ax.get_lines() and not score_ax.get_lines()
     assert [t.get_text() for t in loss_ax.texts] == ["no loss recorded"]
     assert [t.get_text() for t in score_ax.texts] == ["no validation mIoU"]
+
+
+def test_the_score_axis_starts_at_zero_with_plain_labels() -> None:
+    """Early scores as small as 1e-6 are drawn on an axis from 0, labelled without an offset;
+    a run whose every score is 0 gets the whole [0, 1] range."""
+    tiny = [{"type": "val", "iteration": 100 * i, "AP": v} for i, v in enumerate([1e-6, 4e-4])]
+    score_ax = curves_figure(tiny, "AP").axes[1]
+    low, high = score_ax.get_ylim()
+    assert low == 0.0 and 4e-4 < high <= 1.0
+    formatter = score_ax.yaxis.get_major_formatter()
+    assert formatter.get_useOffset() is False
+    zero = curves_figure([{"type": "val", "iteration": 5, "AP": 0.0}], "AP").axes[1]
+    assert zero.get_ylim() == (0.0, 1.0)
+
+
+def test_a_single_iteration_gets_whole_number_ticks() -> None:
+    figure = curves_figure([{"type": "epoch", "iteration": 3, "loss": 2.4}], "AP")
+    figure.canvas.draw()
+    ticks = figure.axes[0].get_xticks()
+    low, high = figure.axes[0].get_xlim()
+    visible = [t for t in ticks if low <= t <= high]
+    assert 3 in visible and all(float(t).is_integer() for t in visible)
