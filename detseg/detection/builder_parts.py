@@ -87,17 +87,25 @@ _CONTRACT = (
 )
 
 
-def refuse_named_backbone_options(options: Mapping[str, Any]) -> None:
+def refuse_named_backbone_options(**given: Any) -> None:
     """Raise ``ValueError`` for an option of :data:`NAMED_BACKBONE_OPTIONS` set to another
     value than its default together with a backbone module.
 
     Args:
-        options: option name -> the value the builder was given.
+        given: every option of :data:`NAMED_BACKBONE_OPTIONS` (no other) as a keyword
+            argument, with the value the builder was given.
 
     Raises:
-        ValueError: naming the first such option.
+        TypeError: ``given`` does not name exactly the options of
+            :data:`NAMED_BACKBONE_OPTIONS` (a builder out of step with the table).
+        ValueError: naming the first option that differs from its default.
     """
-    for name, value in options.items():
+    if given.keys() != NAMED_BACKBONE_OPTIONS.keys():
+        raise TypeError(
+            f"refuse_named_backbone_options needs exactly {list(NAMED_BACKBONE_OPTIONS)}, "
+            f"got {list(given)}"
+        )
+    for name, value in given.items():
         if value != NAMED_BACKBONE_OPTIONS[name]:
             raise ValueError(
                 f"{name}={value!r} applies only to a backbone given by name, not to a backbone "

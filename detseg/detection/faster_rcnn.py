@@ -247,14 +247,12 @@ def faster_rcnn(
         )
     else:
         refuse_named_backbone_options(
-            {
-                "backbone_weights": backbone_weights,
-                "trainable_layers": trainable_layers,
-                "norm": norm,
-                "norm_eps": norm_eps,
-                "norm_momentum": norm_momentum,
-                "width_mult": width_mult,
-            }
+            backbone_weights=backbone_weights,
+            trainable_layers=trainable_layers,
+            norm=norm,
+            norm_eps=norm_eps,
+            norm_momentum=norm_momentum,
+            width_mult=width_mult,
         )
         body, pooled = module_detection_backbone(
             backbone, fpn, return_layers, fpn_channels, fpn_norm

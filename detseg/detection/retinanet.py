@@ -343,14 +343,12 @@ def retinanet(
         )
     else:
         refuse_named_backbone_options(
-            {
-                "backbone_weights": backbone_weights,
-                "trainable_layers": trainable_layers,
-                "norm": norm,
-                "norm_eps": norm_eps,
-                "norm_momentum": norm_momentum,
-                "width_mult": width_mult,
-            }
+            backbone_weights=backbone_weights,
+            trainable_layers=trainable_layers,
+            norm=norm,
+            norm_eps=norm_eps,
+            norm_momentum=norm_momentum,
+            width_mult=width_mult,
         )
         body = retinanet_module_fpn_backbone(backbone, return_layers, fpn_channels, p6p7_from)
     strides = list(body.strides.values())

@@ -199,13 +199,13 @@ class YOLOv3Head(nn.Module):
         """:func:`yolov3_loss` for a batch (targets in input pixels), assigned batch-wise."""
         raw, priors, sizes = self(features)
         decoded = decode_yolov3_boxes(raw[..., :4], priors)  # [B, T, 4]
-        gt_boxes, _, valid = padded_boxes_and_labels(targets)
+        gt_boxes, gt_labels, valid = padded_boxes_and_labels(targets)
         config = self.loss_config
         matched = assign_yolov3_targets(
             gt_boxes, valid, self.priors_per_level(), self.strides, sizes, config.assign_thresh
         )
         ignore = yolov3_ignore_mask(decoded, gt_boxes, valid, matched, config.ignore_thresh)
-        return yolov3_loss(raw, priors, decoded, matched, ignore, targets, config)
+        return yolov3_loss(raw, priors, decoded, matched, ignore, gt_boxes, gt_labels, config)
 
     def candidates(
         self, features: list[Tensor], image_size: tuple[int, int]

@@ -13,18 +13,13 @@ step never waits for the device.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from detseg.detection.yolo_targets import (
-    YOLOv1Targets,
-    padded_boxes_and_labels,
-    yolov1_responsible,
-)
+from detseg.detection.yolo_targets import YOLOv1Targets, yolov1_responsible
 from detseg.losses import giou_loss, smooth_l1_loss
 from detseg.ops.yolo_priors import decode_yolov3_boxes, encode_yolov3_boxes
 
@@ -159,7 +154,8 @@ def yolov3_loss(
     pred_boxes: Tensor,
     matched: Tensor,
     ignore: Tensor,
-    targets: Sequence[dict[str, Tensor]],
+    gt_boxes: Tensor,
+    gt_labels: Tensor,
     config: YOLOv3LossConfig,
 ) -> dict[str, Tensor]:
     """The YOLOv3 loss, averaged over the batch.
@@ -176,8 +172,10 @@ def yolov3_loss(
         pred_boxes: ``Float[B, T, 4]`` decoded xyxy boxes (input pixels).
         matched: ``Int64[B, T]`` assigned ground-truth index or ``-1``.
         ignore: ``Bool[B, T]`` predictions left out of the objectness loss.
-        targets: per image ``boxes`` ``Float[N, 4]`` (input pixels) and ``labels`` ``Int64[N]``
-            (padded into one batch here).
+        gt_boxes: ``Float[B, N, 4]`` xyxy ground-truth boxes (input pixels), padded per image
+            as :func:`~detseg.detection.yolo_targets.padded_boxes_and_labels` pads them (the
+            rows that ``matched`` indexes; ``N = 0`` allowed).
+        gt_labels: ``Int64[B, N]`` their labels ``1..K`` (padded alike).
         config: loss settings.
 
     Returns:
@@ -185,7 +183,7 @@ def yolov3_loss(
     """
     batch_size, num_classes = raw.shape[0], raw.shape[-1] - 5
     positive = matched >= 0  # [B, T]
-    gt_boxes, gt_labels = matched_ground_truths(matched, targets, priors)
+    gt_boxes, gt_labels = matched_ground_truths(matched, gt_boxes, gt_labels, priors)
     gt_boxes = gt_boxes.to(raw.dtype)
     if config.box_loss == "giou":
         box_error = giou_loss(pred_boxes, gt_boxes, reduction="none")  # [B, T]
@@ -214,7 +212,7 @@ def yolov3_loss(
 
 
 def matched_ground_truths(
-    matched: Tensor, targets: Sequence[dict[str, Tensor]], priors: Tensor
+    matched: Tensor, boxes: Tensor, labels: Tensor, priors: Tensor
 ) -> tuple[Tensor, Tensor]:
     """The assigned ground truth of every prediction, gathered from the padded targets.
 
@@ -223,14 +221,17 @@ def matched_ground_truths(
 
     Args:
         matched: ``Int64[B, T]`` assigned ground-truth index or ``-1``.
-        targets: per image ``boxes`` ``Float[N, 4]`` (input pixels) and ``labels`` ``Int64[N]``.
+        boxes: ``Float[B, N, 4]`` padded xyxy ground-truth boxes (input pixels); ``N = 0``
+            allowed.
+        labels: ``Int64[B, N]`` their labels.
         priors: ``Float[T, 5]`` rows of :func:`~detseg.ops.yolo_priors.yolo_grid_priors`.
 
     Returns:
         ``Float[B, T, 4]`` xyxy boxes (input pixels) and ``Int64[B, T]`` labels.
     """
-    # at least one row, so that a batch without any ground truth still gathers
-    boxes, labels, _ = padded_boxes_and_labels(targets, min_width=1)
+    if boxes.shape[1] == 0:  # one zero row, so that a batch without any ground truth gathers
+        boxes = boxes.new_zeros(boxes.shape[0], 1, 4)
+        labels = labels.new_zeros(labels.shape[0], 1)
     positive = matched >= 0
     index = matched.clamp(min=0)  # [B, T]
     gathered = boxes.gather(1, index[..., None].expand(-1, -1, 4))

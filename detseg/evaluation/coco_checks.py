@@ -25,10 +25,12 @@ _GT_ANN_KEYS = ("image_id", "category_id", "bbox", "area", "iscrowd")
 def check_ground_truth(gt: dict, source: str = "the ground truth") -> None:
     """Check what the evaluation reads of a COCO ground truth, naming the first bad entry.
 
-    ``gt`` needs ``images``, ``annotations`` and ``categories`` lists; ``images`` entries a
-    unique ``id``; every annotation an ``image_id`` and ``category_id`` (an integer, a whole
-    float or a string), ``bbox`` (``[x, y, w, h]``, four finite numbers), ``area`` (a finite
-    number) and ``iscrowd`` (0 or 1).
+    ``gt`` needs ``images``, ``annotations`` and ``categories`` lists; ``images`` and
+    ``categories`` entries a unique integer ``id``; every annotation an integer ``image_id``
+    and ``category_id``, ``bbox`` (``[x, y, w, h]``, four finite numbers), ``area`` (a finite
+    number) and ``iscrowd`` (0 or 1). An integer id may be written as a whole float (``3.0``);
+    a string id (``"3"``, ``"img_01"``) is refused: the COCO format's ids are integers, and the
+    evaluation matches, sorts and reports images and categories by integer id.
 
     Raises:
         ValueError: ``"<source>: annotation 7 has bbox [10, 10, 20]; expected ..."``.
@@ -38,18 +40,30 @@ def check_ground_truth(gt: dict, source: str = "the ground truth") -> None:
             raise ValueError(
                 f"{source}: COCO ground truth has no {key!r} list; add it (it may be empty)"
             )
-    seen: set[Any] = set()
-    for i, image in enumerate(gt["images"]):
-        if not isinstance(image, dict) or "id" not in image:
-            raise ValueError(f"{source}: images[{i}] is not an object with an 'id'")
-        if image["id"] in seen:
-            raise ValueError(
-                f"{source}: images[{i}] has id {image['id']!r}, which an earlier image has; "
-                "give every image a unique id"
-            )
-        seen.add(image["id"])
+    _check_entry_ids(gt["images"], "images", "image", source)
+    _check_entry_ids(gt["categories"], "categories", "category", source)
     for i, ann in enumerate(gt["annotations"]):
         _check_gt_annotation(ann, i, source)
+
+
+def _check_entry_ids(entries: list, key: str, kind: str, source: str) -> None:
+    """Raise a ``ValueError`` naming the first entry of ``gt[key]`` without a unique integer
+    ``id`` (``kind`` names what the entries are: ``"image"``, ``"category"``)."""
+    seen: set[Any] = set()
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or "id" not in entry:
+            raise ValueError(f"{source}: {key}[{i}] is not an object with an 'id'")
+        if not _is_id(entry["id"]):
+            raise ValueError(
+                f"{source}: {key}[{i}] has id {entry['id']!r}; COCO ids are integers: give "
+                f"every {kind} an integer id (and name it by that id in the annotations)"
+            )
+        if entry["id"] in seen:
+            raise ValueError(
+                f"{source}: {key}[{i}] has id {entry['id']!r}, which an earlier {kind} has; "
+                f"give every {kind} a unique id"
+            )
+        seen.add(entry["id"])
 
 
 def _check_gt_annotation(ann: Any, index: int, source: str) -> None:
@@ -65,7 +79,10 @@ def _check_gt_annotation(ann: Any, index: int, source: str) -> None:
         )
     for key in ("image_id", "category_id"):
         if not _is_id(ann[key]):
-            raise ValueError(f"{source}: {name} has {key} {ann[key]!r}; expected an integer")
+            raise ValueError(
+                f"{source}: {name} has {key} {ann[key]!r}; expected an integer "
+                f"(COCO ids are integers: use the integer id of its {key[:-3]} entry)"
+            )
     if not is_xywh(ann["bbox"]):
         raise ValueError(
             f"{source}: {name} has bbox {ann['bbox']!r}; expected [x, y, w, h] numbers"
@@ -82,8 +99,8 @@ def _is_number(value: Any) -> bool:
 
 
 def _is_id(value: Any) -> bool:
-    """An integer (a whole float too) or a string: what the libraries can use as an id."""
-    return isinstance(value, str) or (_is_number(value) and float(value).is_integer())
+    """A COCO id: an integer, or a whole float such as ``3.0`` (not a bool, not a string)."""
+    return _is_number(value) and float(value).is_integer()
 
 
 def is_xywh(bbox: Any) -> bool:
@@ -95,8 +112,8 @@ def check_detection(det: Any, index: int, source: str = "") -> None:
     """Check the fields of one COCO result record that are present.
 
     ``score`` must be a finite number, ``category_id`` and ``image_id`` integers (whole floats
-    and strings pass too) and ``bbox`` ``[x, y, w, h]`` finite numbers (which fields must be
-    present is the caller's check).
+    such as ``3.0`` pass too; strings do not: COCO ids are integers) and ``bbox``
+    ``[x, y, w, h]`` finite numbers (which fields must be present is the caller's check).
 
     Raises:
         ValueError: ``"<source>: detection 0 has bbox [1, 2, 3]; expected [x, y, w, h] numbers"``.
@@ -110,7 +127,10 @@ def check_detection(det: Any, index: int, source: str = "") -> None:
         raise ValueError(f"{where} has score {det['score']!r}; expected a number")
     for key in ("category_id", "image_id"):
         if key in det and not _is_id(det[key]):
-            raise ValueError(f"{where} has {key} {det[key]!r}; expected an integer")
+            raise ValueError(
+                f"{where} has {key} {det[key]!r}; expected an integer "
+                f"(COCO ids are integers: use the ground truth's {key[:-3]} id)"
+            )
 
 
 def check_required_fields(det: dict, index: int, fields: Sequence[str]) -> None:

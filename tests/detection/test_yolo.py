@@ -93,7 +93,8 @@ def _v3_case(box_loss: str) -> dict[str, torch.Tensor]:
     ignore = yolov3_ignore_mask_per_image(decoded[0], target["boxes"], matched, 0.3)
     assert matched.tolist() == [0, -1, -1, -1] and ignore.tolist() == [False, True, False, False]
     config = YOLOv3LossConfig(box_loss=box_loss, ignore_thresh=0.3)
-    return yolov3_loss(raw, priors, decoded, matched[None], ignore[None], [target], config)
+    boxes, labels = target["boxes"][None], target["labels"][None]  # one image, padded
+    return yolov3_loss(raw, priors, decoded, matched[None], ignore[None], boxes, labels, config)
 
 
 def test_yolov3_loss_hand_computed_giou():

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from detseg.detection import yolo_targets
 from detseg.detection.yolo_heads import YOLOv1GridHead, YOLOv3Head
 from detseg.detection.yolo_loss import YOLOv1LossConfig, YOLOv3LossConfig, yolov1_loss, yolov3_loss
 from detseg.detection.yolo_targets import (
@@ -32,6 +33,7 @@ from detseg.detection.yolo_targets import (
 )
 from detseg.losses import giou_loss, smooth_l1_loss
 from detseg.ops.boxes import _check_boxes, box_area, box_iou
+from detseg.ops.padding import pad_rows
 from detseg.ops.yolo_priors import (
     decode_yolov1_boxes,
     decode_yolov3_boxes,
@@ -450,8 +452,9 @@ def test_yolov3_loss_equals_the_reference(config):
                 for d, t, m in zip(decoded, targets, matched, strict=True)
             ]
         )
-        args = (raw, priors, decoded, matched, ignore, targets, cfg)
-        new, ref = yolov3_loss(*args), ref_yolov3_loss(*args)
+        gt_boxes, gt_labels, _ = padded_boxes_and_labels(targets)
+        new = yolov3_loss(raw, priors, decoded, matched, ignore, gt_boxes, gt_labels, cfg)
+        ref = ref_yolov3_loss(raw, priors, decoded, matched, ignore, targets, cfg)
         _assert_losses_close(new, ref)
         _assert_gradients_close(new, ref, (raw,))
 
@@ -464,7 +467,8 @@ def test_yolov3_loss_of_a_batch_without_boxes_is_objectness_only():
     decoded = decode_yolov3_boxes(raw[..., :4], priors)
     for box_loss in ("giou", "smooth_l1"):
         config = YOLOv3LossConfig(box_loss=box_loss)
-        losses = yolov3_loss(raw, priors, decoded, matched, ignore, [EMPTY, EMPTY], config)
+        gt_boxes, gt_labels, _ = padded_boxes_and_labels([EMPTY, EMPTY])  # N = 0
+        losses = yolov3_loss(raw, priors, decoded, matched, ignore, gt_boxes, gt_labels, config)
         assert losses["loss_box"].item() == 0.0 and losses["loss_cls"].item() == 0.0
         expected = F.binary_cross_entropy_with_logits(
             raw[..., 4], torch.zeros(2, 4), reduction="sum"
@@ -509,6 +513,25 @@ def test_yolov3_head_losses_equal_the_per_image_loop(config):
         features = [torch.randn(3, 8, h, w, generator=generator) for h, w in SIZES]
         new = head.losses(features, targets, IMAGE)
         _assert_losses_close(new, _ref_yolov3_head_losses(head, features, targets))
+
+
+def test_yolov3_head_pads_the_targets_once(monkeypatch):
+    """The head pads boxes and labels once and hands the padded tensors to the loss."""
+    calls = []
+
+    def counting_pad_rows(*args, **kwargs):
+        calls.append(kwargs.get("min_width", 0))
+        return pad_rows(*args, **kwargs)
+
+    monkeypatch.setattr(yolo_targets, "pad_rows", counting_pad_rows)
+    torch.manual_seed(0)
+    head = YOLOv3Head([8, 8, 8], STRIDES, [p.tolist() for p in PRIORS], NUM_CLASSES, 8, 8)
+    features = [torch.randn(2, 8, h, w) for h, w in SIZES]
+    for targets in (_random_targets(SEEDS[0], 2), [EMPTY, EMPTY]):
+        calls.clear()
+        losses = head.losses(features, targets, IMAGE)
+        assert calls == [0, 0]  # boxes, labels
+        assert all(torch.isfinite(v) for v in losses.values())
 
 
 def test_yolov1_head_losses_equal_the_reference():

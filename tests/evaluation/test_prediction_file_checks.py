@@ -60,7 +60,12 @@ def _files(tmp_path, gt=GT, detections=DETECTIONS):
         ("bbox", [1, 2, 3], "detection 1 has bbox [1, 2, 3]; expected [x, y, w, h] numbers"),
         ("bbox", "1 2 3 4", "detection 1 has bbox '1 2 3 4'; expected [x, y, w, h] numbers"),
         ("score", "high", "detection 1 has score 'high'; expected a number"),
-        ("category_id", [3], "detection 1 has category_id [3]; expected an integer"),
+        (
+            "category_id",
+            [3],
+            "detection 1 has category_id [3]; expected an integer (COCO ids are integers: "
+            "use the ground truth's category id)",
+        ),
     ],
 )
 def test_bad_prediction_record(tmp_path, field, value, expected):
@@ -180,12 +185,12 @@ def test_segm_names_the_missing_segmentation(tmp_path):
 def test_unknown_categories_are_ignored_with_their_ids_named(tmp_path, caplog):
     gt, pred = _files(tmp_path, detections=[GOOD])
     base = evaluate_prediction_files(gt, pred, out=tmp_path / "base", worst_k=0)
-    records = [GOOD, {**GOOD, "category_id": 77}, {**GOOD, "image_id": 2, "category_id": "circle"}]
+    records = [GOOD, {**GOOD, "category_id": 77}, {**GOOD, "image_id": 2, "category_id": 78}]
     gt, pred = _files(tmp_path, detections=records)
     with caplog.at_level(logging.WARNING):
         summary = evaluate_prediction_files(gt, pred, out=tmp_path / "out", worst_k=0)
     assert f"{pred}: 2 detection(s) have a category_id absent from the gt" in caplog.text
-    assert "category_id 77: 1" in caplog.text and "category_id 'circle': 1" in caplog.text
+    assert "category_id 77: 1" in caplog.text and "category_id 78: 1" in caplog.text
     assert "first: detection 1" in caplog.text
     assert summary.metrics["AP"] == base.metrics["AP"]
 
