@@ -4,6 +4,7 @@
     python tools/train.py configs/demo.yaml --data configs/datasets/voc.yaml --set data.root=VOC2007
     python tools/train.py configs/yolo/yolov3_shapes.yaml --data my_dataset/data.yaml  # Ultralytics
     python tools/train.py configs/demo.yaml --work-dir runs/demo --resume
+    python tools/train.py configs/demo.yaml --profile 20  # where a step's time goes
     python tools/train.py configs/segmentation/unet_shapes.yaml
     python tools/train.py configs/faster_rcnn/faster_rcnn_r50_fpn_coco.yaml --nproc 4  # 4 GPUs
     torchrun --nnodes 2 --nproc_per_node 8 ... tools/train.py CONFIG  # several machines
@@ -11,7 +12,8 @@
 The recipe lives in :func:`detseg.engine.training.trainer.train` (read it top to bottom).
 Everything lands in the work dir: ``config.yaml`` (the resolved config), ``metrics.jsonl``
 (one JSON record per log step and per evaluation), ``tb/`` (TensorBoard), ``last.pt``
-(resumable, with ``last.1.pt`` ... older copies) and ``best.pt``, and ``curves.png``. Ctrl-C
+(resumable, with ``last.1.pt`` ... older copies) and ``best.pt``, ``curves.png``, and with
+``--profile N`` ``profile/`` (``ops.txt``, ``trace.json``, ``summary.json``). Ctrl-C
 or SIGTERM stops after the current step with a ``last.pt`` that ``--resume`` continues exactly.
 """
 
@@ -79,7 +81,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "unless set). Ctrl-C stops every process after its step with a last.pt, as with one "
         "process. For several machines use torchrun instead (default: 1)",
     )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=None,
+        metavar="N",
+        help="profile N training steps (rank 0) with torch.profiler after train.profile_warmup "
+        "steps (default 10; a shorter run profiles its last steps) and write WORK_DIR/profile/: "
+        "ops.txt (top ops by self CUDA or CPU time), trace.json (chrome://tracing or "
+        "ui.perfetto.dev) and summary.json (ms/step, data-wait share; on CUDA kernel launches "
+        "and host syncs per step). Sets train.profile_steps=N; the other steps run unchanged",
+    )
     args = parser.parse_args(argv)
+    if args.profile is not None:  # a config key like any other: --set train.profile_steps=N
+        args.set = [*args.set, f"train.profile_steps={args.profile}"]
     if args.nproc < 1:
         parser.error(f"--nproc must be at least 1, got {args.nproc}")
     if args.nproc > 1 and "TORCHELASTIC_RUN_ID" in os.environ:
@@ -145,7 +160,7 @@ def print_summary(result: TrainResult) -> None:
         print(f"Steps skipped for a non-finite loss: {run.skipped_steps}.")
     if result.exit_code > 128:
         print(f"Interrupted: resume with --resume --work-dir {result.work_dir}")
-    names = ("config.yaml", "metrics.jsonl", "tb", "last.pt", "best.pt", "curves.png")
+    names = ("config.yaml", "metrics.jsonl", "tb", "last.pt", "best.pt", "curves.png", "profile")
     outputs = ", ".join(name for name in names if (result.work_dir / name).exists())
     print(f"Outputs in {result.work_dir}/: {outputs}")
 

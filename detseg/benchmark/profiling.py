@@ -11,42 +11,42 @@ kind after one unprofiled warm-up call, under ``torch.profiler``. On CUDA it cou
   (``.item()``, ``nonzero``, blocking copies to the host, ...) during the calls;
 
 and ranks the ops by self device time. On the CPU the two counts are ``None`` and the ops are
-ranked by self CPU time. The profiler slows every call down: the timings come from
-:mod:`detseg.benchmark.throughput`, never from here.
+ranked by self CPU time. The counting lives in :mod:`detseg.engine.runtime.profile_counts`,
+shared with the training profiler (``tools/train.py --profile N``). The profiler slows every
+call down: the timings come from :mod:`detseg.benchmark.throughput`, never from here.
 """
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
-from torch.autograd import DeviceType
-from torch.autograd.profiler_util import FunctionEventAvg
 from torch.profiler import ProfilerActivity, profile
 
 from detseg.benchmark.throughput import sgd_training_step, under_autocast
+from detseg.engine.runtime.profile_counts import (
+    LAUNCH_MARK,
+    SYNC_MARK,
+    OpTime,
+    SyncCounter,
+    count_launches,
+    top_ops,
+)
 
-LAUNCH_MARK = "LaunchKernel"  # in the name of every CUDA runtime / driver kernel launch
-SYNC_MARK = "synchroniz"  # in the message of every sync-debug-mode warning
 CALL_KINDS = {"train": "training step", "infer": "inference"}
-
-
-@dataclass
-class OpTime:
-    """One op of a profile.
-
-    Attributes:
-        name: the profiler's name of the op (``aten::addmm``, ``aten::cudnn_convolution``).
-        ms_per_call: its self time (device time on CUDA, CPU time on the CPU) per call, in ms.
-        share: that time over the self time of everything profiled, in [0, 1].
-    """
-
-    name: str
-    ms_per_call: float
-    share: float
+__all__ = [
+    "CALL_KINDS",
+    "LAUNCH_MARK",
+    "SYNC_MARK",
+    "CallProfile",
+    "OpTime",
+    "format_profile",
+    "format_profiles",
+    "profile_call",
+    "profile_models",
+]
 
 
 @dataclass
@@ -104,13 +104,13 @@ def profile_call(
         _run(call, calls)
         if cuda:
             torch.cuda.synchronize(device)
-    launches = sum(LAUNCH_MARK in event.name for event in prof.events()) if cuda else None
+    launches = count_launches(prof.events()) if cuda else None
     return CallProfile(
         calls=calls,
         device_type=device.type,
         launches_per_call=None if launches is None else launches / calls,
         syncs_per_call=None if syncs is None else syncs / calls,
-        top_ops=_top_ops(prof.key_averages(), cuda, calls, top),
+        top_ops=top_ops(prof.key_averages(), cuda, calls, top),
     )
 
 
@@ -121,45 +121,9 @@ def _run(call: Callable[[], object], calls: int) -> None:
 
 def _run_counting_syncs(call: Callable[[], object], calls: int) -> int:
     """Run ``call()`` ``calls`` times on CUDA; the number of synchronising operations seen."""
-    previous = torch.cuda.get_sync_debug_mode()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        torch.cuda.set_sync_debug_mode("warn")
-        try:
-            _run(call, calls)
-        finally:
-            torch.cuda.set_sync_debug_mode(previous)
-    return sum(SYNC_MARK in str(warning.message) for warning in caught)
-
-
-def _top_ops(events: Sequence[FunctionEventAvg], cuda: bool, calls: int, top: int) -> list[OpTime]:
-    """The ``top`` ops of ``prof.key_averages()`` by self device (CUDA) or CPU time."""
-    if cuda:
-        # CPU-side ops carry the time of the kernels they launched; the kernels, copies and
-        # memsets themselves (device events, less user annotations) make the total, as in
-        # the profiler's own table
-        total = sum(
-            e.self_device_time_total
-            for e in events
-            if e.device_type != DeviceType.CPU and not e.is_user_annotation
-        )
-        ops = [e for e in events if e.device_type == DeviceType.CPU]
-
-        def self_us(event: FunctionEventAvg) -> float:
-            return event.self_device_time_total
-    else:
-        total = sum(e.self_cpu_time_total for e in events)
-        ops = list(events)
-
-        def self_us(event: FunctionEventAvg) -> float:
-            return event.self_cpu_time_total
-
-    ranked = sorted((e for e in ops if self_us(e) > 0), key=self_us, reverse=True)[:top]
-    op_times = []
-    for e in ranked:
-        assert e.key is not None, "key_averages groups the events by their key"
-        op_times.append(OpTime(e.key, self_us(e) / 1000 / calls, self_us(e) / total))
-    return op_times
+    with SyncCounter() as counter:
+        _run(call, calls)
+    return counter.syncs
 
 
 def profile_models(

@@ -106,6 +106,8 @@ TRAIN_AT_LEAST: dict[str, float] = {
     "keep_checkpoints": 0,
     "tensorboard_images": 0,
     "weight_decay": 0.0,
+    "profile_steps": 0,
+    "profile_warmup": 0,
 }
 
 
@@ -118,6 +120,11 @@ class TrainConfig:
     float32 elsewhere). ``channels_last`` is ``auto`` (on CUDA only), ``true`` or ``false``: the
     weights of the model in ``torch.channels_last`` memory format. ``prefetch_factor``: batches
     each loader worker prepares ahead (with ``num_workers > 0``).
+
+    Profiling (``tools/train.py --profile N``): ``profile_steps`` steps of rank 0 run under
+    ``torch.profiler`` after ``profile_warmup`` steps of this process (0 = off; a shorter run
+    profiles its last steps); the files land in ``WORK_DIR/profile/``
+    (:mod:`detseg.engine.training.step_profiler`).
     """
 
     epochs: int = 12
@@ -161,6 +168,9 @@ class TrainConfig:
     tensorboard: bool = True
     tensorboard_images: int = 4
     debug_ranks: bool = False
+    # Profiling (detseg.engine.training.step_profiler)
+    profile_steps: int = 0
+    profile_warmup: int = 10
 
     def __post_init__(self) -> None:
         check_at_least(self, "train", TRAIN_AT_LEAST)

@@ -9,6 +9,8 @@
   SyncBatchNorm, the collectives of the training code (a no-op on one process).
 - :mod:`~detseg.engine.runtime.launcher`: the worker processes of ``tools/train.py --nproc N``
   on one machine (torchrun's environment, one Ctrl-C, one error line).
+- :mod:`~detseg.engine.runtime.profile_counts`: what a ``torch.profiler`` record counts (kernel
+  launches, host-device syncs, top ops), for the training profiler and the benchmark's.
 - :mod:`~detseg.engine.runtime.model_api`: the ``losses`` and ``predict`` methods the engine
   calls on a model, as typing protocols (``Detector``, ``Segmenter``, ``DetsegModel``).
 """

@@ -16,6 +16,9 @@
   :class:`BufferSnapshot` (a dropped step puts the buffers back).
 - :mod:`~detseg.engine.training.data_wait`: :class:`DataWaitClock`, the share of the loop's
   time spent waiting for data.
+- :mod:`~detseg.engine.training.step_profiler`: :class:`StepProfiler`, ``train.profile_steps``
+  steps of the run under ``torch.profiler`` (``tools/train.py --profile N``) into
+  ``WORK_DIR/profile/``.
 - :mod:`~detseg.engine.training.train_data`: datasets and loaders of the train and val splits.
 - :mod:`~detseg.engine.training.model_setup`: the run's model on its device, and its
   :class:`DeviceSettings` (``train.amp``, ``train.channels_last``, ``model.compile`` resolved).

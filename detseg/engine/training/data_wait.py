@@ -22,11 +22,13 @@ class DataWaitClock:
     Attributes:
         start: ``time.perf_counter()`` when the clock was made (the epoch's start).
         total, step, window: seconds waited in the epoch, the step, the window.
+        last_step: wall seconds of the step that :meth:`end_step` ended last (0 before).
     """
 
     def __init__(self) -> None:
         self.start = self.step_start = self.window_start = time.perf_counter()
         self.total = self.step = self.window = 0.0
+        self.last_step = 0.0
 
     def batches(self, loader: Iterable[Any]) -> Iterator[Any]:
         """The loader's batches, each ``next()`` timed."""
@@ -49,7 +51,9 @@ class DataWaitClock:
         return min(max(waited / elapsed, 0.0), 1.0) if elapsed > 0 else 0.0
 
     def end_step(self) -> float:
-        """The share of the step that ends now spent waiting; the next step starts now."""
+        """The share of the step that ends now spent waiting; the next step starts now.
+        The step's wall time is kept in ``last_step``."""
+        self.last_step = time.perf_counter() - self.step_start
         share = self._share(self.step, self.step_start)
         self.step, self.step_start = 0.0, time.perf_counter()
         return share

@@ -102,6 +102,7 @@ class StepInfo:
         skipped: the step was dropped for a non-finite loss.
         data_wait: share of the step's wall time (from the end of the previous step) spent
             waiting for its batches, in ``[0, 1]``.
+        seconds: that wall time (from the end of the previous step, or the call's start).
     """
 
     epoch: int
@@ -111,6 +112,7 @@ class StepInfo:
     image_ids: list[int]
     skipped: bool = False
     data_wait: float = 0.0
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,7 @@ def train_one_epoch(
             continue
         info = _finish_step(setup, group, scheduler, ema, epoch, iteration, consumed)
         info.data_wait = clock.end_step()
+        info.seconds = clock.last_step
         stats.iterations += 1
         stats.images += group.images
         stats.skipped_steps += int(info.skipped)

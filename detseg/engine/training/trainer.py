@@ -7,6 +7,8 @@ learning rate) and schedule -> work-dir check -> (resume) -> DDP -> ``torch.comp
 each epoch: train, evaluate (COCO AP, VOC mAP for a VOC ``eval.metric``, or mIoU, and the
 validation loss; the EMA model too), save ``last.pt`` (and ``best.pt`` when the score
 improves), stop early when it has not improved for ``train.patience`` evaluations -> curves.
+With ``train.profile_steps`` (``--profile N``) rank 0 profiles that many steps of the loop
+into ``WORK_DIR/profile/`` (:mod:`~detseg.engine.training.step_profiler`).
 No checkpoint is written from a model whose weights or buffers (or its EMA's) hold NaN or
 infinity: the run stops with exit code 1 and one error line naming the tensor, and the last
 good checkpoint stays in place.
@@ -59,6 +61,13 @@ from detseg.engine.training.finite_checks import (
 from detseg.engine.training.model_setup import build_run_model, data_task, device_settings
 from detseg.engine.training.run_start import check_resumable, prepare_work_dir, resume_run
 from detseg.engine.training.run_state import RunState
+from detseg.engine.training.step_profiler import (
+    PROFILE_DIR,
+    profiled_epoch,
+    profiling,
+    start_profiler,
+    steps_left,
+)
 from detseg.engine.training.train_data import build_data
 from detseg.engine.training.train_loop import (
     EpochPosition,
@@ -195,9 +204,12 @@ def _train(
         seed_everything(cfg.seed + dist.rank)  # own random draws; weights come from rank 0
     run.train_model = wrap_for_training(model, dist, device, t.find_unused_parameters)
     compile_for_training(model, run.train_model, settings.compile)  # after the EMA's copy
+    left = steps_left(t, len(data.train_loader), run.state.iteration)
+    run.profiler = start_profiler(t, work_dir / PROFILE_DIR, device, dist, left)
     with run.records:
         run.records.log(setup_record(run, resumed=resume))
-        exit_code = run_epochs(run)
+        with profiling(run.profiler):
+            exit_code = run_epochs(run)
         finish_run(run)
     return TrainResult(
         exit_code=exit_code,
@@ -296,7 +308,8 @@ def epoch_loop(run: TrainingRun) -> int:
     t, state = run.cfg.train, run.state
     while not finished(run):
         epoch = state.epoch
-        stats = train_epoch(run)
+        with profiled_epoch(run.profiler):  # train.profile_steps: collects in the steps only
+            stats = train_epoch(run)
         if stats is None:
             return 1
         if stats.interrupted:
@@ -424,6 +437,8 @@ def end_of_step(run: TrainingRun, info: StepInfo) -> bool:
         save_last_checked(run)
     if run.after_step is not None:
         run.after_step(state)
+    if run.profiler is not None:
+        run.profiler.after_step(info)
     return stop
 
 

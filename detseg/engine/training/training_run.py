@@ -23,6 +23,7 @@ from detseg.engine.runtime.distributed import DistInfo
 from detseg.engine.solver.ema import ModelEMA
 from detseg.engine.training.model_setup import DeviceSettings
 from detseg.engine.training.run_state import RunState, score_key
+from detseg.engine.training.step_profiler import StepProfiler
 from detseg.engine.training.train_data import TrainData
 from detseg.evaluation.voc_coco import resolve_metric
 
@@ -62,6 +63,7 @@ class TrainingRun:
         train_model: the module whose ``forward`` returns the losses (the DDP wrapper of a
             distributed run); set once the run starts.
         totals: ``iterations``, ``skipped_images``, ``dropped_boxes`` of this invocation.
+        profiler: the profiler of ``train.profile_steps`` steps (rank 0), or ``None``.
     """
 
     cfg: Config
@@ -83,6 +85,7 @@ class TrainingRun:
     state: RunState = field(default_factory=RunState)
     train_model: nn.Module | None = None
     totals: dict[str, int] = field(default_factory=_zero_totals)
+    profiler: StepProfiler | None = None
 
     @property
     def metric(self) -> str:
