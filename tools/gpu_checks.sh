@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU figures of docs/benchmarks.md, measured by one command on a CUDA machine:
 #
-#   bash tools/gpu_checks.sh OUT_DIR [suite] [tests] [demo]     (default: all three, in order)
+#   bash tools/gpu_checks.sh OUT_DIR [suite] [tests] [demo] [loop]   (default: suite tests demo)
 #
 #   suite  tools/benchmark.py suite --device cuda: the target table (detseg vs torchvision,
 #          train and infer), and the host syncs and kernel launches of a Faster R-CNN step
@@ -11,15 +11,18 @@
 #          sync counts -> OUT_DIR/cuda_tests.log
 #   demo   `make demo` on the GPU (one process per GPU, bf16 by train.amp: auto), timed, with
 #          its COCO metrics on the held-out test split -> OUT_DIR/demo.log, demo_metrics.json
+#   loop   the training loop's speed: the demo model at batch 32 for 3 epochs on one GPU, its
+#          `train` records (img_per_s, data_wait, gpu_util) and 20 profiled steps (--profile)
+#          -> OUT_DIR/loop.log, loop_metrics.jsonl, loop_profile.json, loop_ops.txt
 #
 # Machine facts (GPU, driver, torch, commit) go to OUT_DIR/machine.txt. Every stage has a time
-# limit in seconds (SUITE_S, TESTS_S, DEMO_S; default 330, 200, 600), so that a cut stage
-# still leaves its log, and the next stage runs. PY is the Python to use (default python3; it
-# needs detseg's dependencies: albumentations, pycocotools, faster-coco-eval). `make demo` runs
-# with that Python in place of the project's .venv. Exit status: 1 when a stage failed or was
-# cut, else 0.
+# limit in seconds (SUITE_S, TESTS_S, DEMO_S, LOOP_S; default 330, 200, 600, 300), so that a
+# cut stage still leaves its log, and the next stage runs. PY is the Python to use (default
+# python3; it needs detseg's dependencies: albumentations, pycocotools, faster-coco-eval).
+# `make demo` runs with that Python in place of the project's .venv. Exit status: 1 when a
+# stage failed or was cut, else 0.
 set -u
-out=${1:?usage: bash tools/gpu_checks.sh OUT_DIR [suite] [tests] [demo]}
+out=${1:?usage: bash tools/gpu_checks.sh OUT_DIR [suite] [tests] [demo] [loop]}
 shift
 stages=${*:-suite tests demo}
 PY=${PY:-python3}
@@ -67,8 +70,19 @@ for stage in $stages; do
         make demo VENV="$venv" PY="$PY" DEMO_DIR=runs/demo_gpu
       cp runs/demo_gpu/eval/metrics.json "$out/demo_metrics.json" 2>/dev/null || true
       ;;
+    loop)
+      [ -f datasets/shapes/annotations/instances_test.json ] ||
+        "$PY" tools/make_shapes.py --out datasets/shapes >"$out/loop.log" 2>&1
+      run_stage loop "${LOOP_S:-300}" "$out/loop.log" \
+        "$PY" tools/train.py configs/demo.yaml --work-dir runs/loop_gpu --profile 20 \
+        --set data.root=datasets/shapes device=cuda train.batch_size=32 train.epochs=3 \
+        train.num_workers=8 train.log_every=10 train.eval_every=3 eval.max_images=200
+      cp runs/loop_gpu/metrics.jsonl "$out/loop_metrics.jsonl" 2>/dev/null || true
+      cp runs/loop_gpu/profile/summary.json "$out/loop_profile.json" 2>/dev/null || true
+      cp runs/loop_gpu/profile/ops.txt "$out/loop_ops.txt" 2>/dev/null || true
+      ;;
     *)
-      echo "unknown stage '$stage': use suite, tests or demo" >&2
+      echo "unknown stage '$stage': use suite, tests, demo or loop" >&2
       exit 2
       ;;
   esac

@@ -31,7 +31,7 @@ def _run(out: Path, *stages: str, **env: str) -> subprocess.CompletedProcess[str
 def test_an_unknown_stage_is_refused(tmp_path):
     result = _run(tmp_path, "bench")
     assert result.returncode == 2
-    assert "unknown stage 'bench': use suite, tests or demo" in result.stderr
+    assert "unknown stage 'bench': use suite, tests, demo or loop" in result.stderr
 
 
 @pytest.mark.slow
