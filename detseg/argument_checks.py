@@ -5,7 +5,9 @@ A bad ``--score-thr`` or ``--out`` is refused before any work starts, in the sam
 :func:`detseg.predict_images.predict_checkpoint` or :func:`detseg.export.export_model`; an
 output never overwrites the file it is made from, and a generated or converted dataset goes
 into a new or empty folder only. A ``--k`` of ``tools/anchors.py`` that does not fill whole
-levels is refused by the tool and by :func:`detseg.data.anchor_kmeans.anchors_yaml` alike.
+levels is refused by the tool and by :func:`detseg.data.anchor_kmeans.anchors_yaml` alike. A
+``--classes`` file of ``tools/convert_dataset.py`` or ``convert_torchvision.py`` that is missing
+is refused by the flag's name before any data is read.
 """
 
 from __future__ import annotations
@@ -47,6 +49,23 @@ def priors_per_level_problem(
         f"{names[0]} {k} is not a multiple of {names[1]} {per_level}: every level gets "
         f"{per_level} priors; use {names[0]} {nearest}, or another {names[1]}"
     )
+
+
+def check_classes_file(path: str | os.PathLike | None, name: str = "--classes") -> None:
+    """Refuse a class-names file (one name per line, or a yaml with ``names``) that is not a file.
+
+    ``None`` (no file given) is fine.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        IsADirectoryError: ``path`` is a folder.
+    """
+    if path is None or Path(path).is_file():
+        return
+    what = "give a text file with one class name per line (or a yaml with 'names')"
+    if Path(path).is_dir():
+        raise IsADirectoryError(f"{name} {path}: is a folder; {what}")
+    raise FileNotFoundError(f"{name} {path}: no such file; {what}")
 
 
 def check_output_folder(out: str | os.PathLike, name: str = "--out") -> Path:

@@ -16,6 +16,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from detseg.argument_checks import check_classes_file
 from detseg.choices.dataset_formats import DATASET_FORMAT_NAMES
 from detseg.command_line import declare_output, run_command
 
@@ -63,26 +64,6 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def check_classes_file(path: Path | None) -> None:
-    """Refuse a ``--classes`` that is not a file before any dataset is read.
-
-    Raises:
-        FileNotFoundError: ``path`` does not exist.
-        IsADirectoryError: ``path`` is a folder.
-    """
-    if path is None or path.is_file():
-        return
-    if path.is_dir():
-        raise IsADirectoryError(
-            f"--classes {path}: is a folder; give a text file with one class name per line "
-            "(or a yaml with 'names')"
-        )
-    raise FileNotFoundError(
-        f"--classes {path}: no such file; give a text file with one class name per line "
-        "(or a yaml with 'names')"
-    )
-
-
 def main() -> int:
     args = parse_args()
     declare_output(args.dst, "DST_ROOT")
@@ -114,7 +95,7 @@ def main() -> int:
 
 
 def cli() -> None:
-    """The ``detseg-convert-dataset`` command (``pip install`` puts it on the PATH)."""
+    """The ``detseg-convert`` command (``pip install`` puts it on the PATH)."""
     run_command(main, "convert_dataset")
 
 

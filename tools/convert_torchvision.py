@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from detseg.argument_checks import check_output_file
+from detseg.argument_checks import check_classes_file, check_output_file
 from detseg.choices.torchvision_archs import TORCHVISION_ARCHS
 from detseg.command_line import run_command
 
@@ -57,6 +57,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> int:
     args = parse_args()
     check_output_file(args.out, args.checkpoint, name="OUT")
+    check_classes_file(args.classes)
     from detseg.convert.checkpoint_file import torchvision_file_checkpoint
     from detseg.data.yolo import read_class_names
     from detseg.engine.checkpointing import save_checkpoint

@@ -104,6 +104,10 @@ def main() -> int:
     size = args.input_size
     if size is not None and len(size) not in (1, 2):
         raise ValueError(f"--input-size takes H or H W, got {size}")
+    if size is not None and min(size) < 1:
+        raise ValueError(f"--input-size must be >= 1, got {' '.join(map(str, size))}")
+    if args.batch_size < 1:
+        raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
     suffix = ".onnx" if args.format == "onnx" else ".torchscript.pt"
     out = check_output_file(args.out or args.checkpoint.with_suffix(suffix), args.checkpoint)
     from detseg.export import export_model, verify_export

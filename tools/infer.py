@@ -124,6 +124,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     problem = score_threshold_problem(args.score_thr)
     if problem:
         parser.error(problem)
+    for flag, count in (("--batch-size", args.batch_size), ("--max-frames", args.max_frames)):
+        if count is not None and count < 1:
+            parser.error(f"{flag} must be >= 1, got {count}")
     if args.plain and args.tta is not None:
         parser.error(f"--plain runs one pass without TTA; drop --plain or --tta {args.tta}")
     return args

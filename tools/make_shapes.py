@@ -57,7 +57,19 @@ def parse_args() -> argparse.Namespace:
         default=2,
         help="processes drawing in parallel; output does not depend on it (default: %(default)s)",
     )
-    return parser.parse_args()
+    args = parser.parse_args()
+    for flag, value in (
+        ("--num-train", args.num_train),
+        ("--num-val", args.num_val),
+        ("--num-test", args.num_test),
+    ):
+        if value < 0:
+            parser.error(f"{flag} must be >= 0, got {value}")
+    if args.size < 32:
+        parser.error(f"--size must be >= 32 (shapes of 8 px and more must fit), got {args.size}")
+    if args.workers < 1:
+        parser.error(f"--workers must be >= 1, got {args.workers}")
+    return args
 
 
 def main() -> None:

@@ -4,7 +4,7 @@
 
     predictor = detseg.load("runs/demo/best.pt")
     result = predictor.predict("photo.jpg")          # or an array, a PIL image, a tensor
-    print(result)                                    # DetectionResult(3 boxes: 2 circle, 1 star)
+    print(result)                        # DetectionResult(3 boxes: 2 circle, 1 star, photo.jpg)
     result.save("photo_pred.jpg")
     for frame in predictor.stream("clip.mp4"):       # a video file, camera 0, an rtsp:// URL
         print(frame.frame, frame.names)

@@ -14,8 +14,9 @@ upsamples it, which the other sizes do not test); with a static one, three diffe
 the export size.
 
 A detector's check that compares no detection (the model and the file detect nothing above the
-score threshold on any image, e.g. an early checkpoint) passes but shows little: the report then
-ends with a warning line.
+score threshold on any image, e.g. an early checkpoint; or every detection ties with the lowest
+kept score, e.g. an untrained model's) passes but shows little: the report then ends with a
+warning line that says which, and what gives detections to compare.
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ class VerificationReport:
     def _nothing_compared(self) -> str:
         """The warning of a detector's check that paired no detection."""
         detections = [c for c in self.comparisons if isinstance(c, DetectionComparison)]
+        advice = "a lower score threshold, --score-thr, gives detections to compare"
         if all(c.count == 0 and c.reference_count == 0 for c in detections):
             reason = (
                 f"neither the file nor the PyTorch model detected anything above the score "
@@ -113,11 +115,16 @@ class VerificationReport:
                 "images"
             )
         else:
-            reason = "no exported detection was paired with one of the PyTorch model's"
+            reason = (
+                "no exported detection was paired with one of the PyTorch model's: every "
+                f"detection scores within {self.tolerance.score:g} of the lowest kept score, "
+                "ties at the detection limit or the score threshold where each runtime may "
+                "keep other boxes"
+            )
+            advice = "a trained checkpoint, whose scores differ, gives detections to compare"
         return (
             f"warning: no detection was compared ({reason}), so this check is weak: it does "
-            "not show that boxes and scores match (a lower score threshold, --score-thr, "
-            "gives detections to compare)"
+            f"not show that boxes and scores match ({advice})"
         )
 
 

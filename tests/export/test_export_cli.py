@@ -52,3 +52,18 @@ def test_export_refuses_a_batch_for_a_detector_in_one_line(demo_checkpoint, tmp_
         "once per image"
     ]
     assert not list(demo_checkpoint.parent.glob("*.torchscript.pt"))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--input-size", "100", "-3"], "--input-size must be >= 1, got 100 -3"),
+        (["--input-size", "0"], "--input-size must be >= 1, got 0"),
+        (["--batch-size", "0"], "--batch-size must be >= 1, got 0"),
+    ],
+)
+def test_export_names_the_flag_of_a_size_below_one(demo_checkpoint, run_tool, args, message):
+    result = run_tool("export.py", demo_checkpoint, "--format", "torchscript", *args)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"export: error: {message}"]
+    assert not list(demo_checkpoint.parent.glob("*.torchscript.pt"))

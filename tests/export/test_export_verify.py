@@ -62,3 +62,26 @@ def test_a_failed_check_is_not_called_weak(torchscript_export):
     failed = dataclasses.replace(report, comparisons=(unpaired,) * len(report.shapes))
     assert not failed.passed and failed.detections_compared == 0
     assert failed.lines()[-1].startswith("torchscript export does NOT match the PyTorch model")
+
+
+def test_a_check_of_ties_only_does_not_advise_a_lower_threshold(torchscript_export):
+    report = verify_export(torchscript_export)
+    tied = DetectionComparison(
+        count=4,
+        reference_count=4,
+        paired=0,
+        unmatched=8,
+        at_cut=8,
+        max_box_diff=0.0,
+        max_score_diff=0.0,
+        box_tolerance=0.1,
+    )
+    ties = dataclasses.replace(report, comparisons=(tied,) * len(report.shapes))
+    assert ties.passed and ties.detections_compared == 0
+    warning = ties.lines()[-1]
+    assert warning.startswith("warning: no detection was compared (no exported detection was")
+    assert "ties at the detection limit or the score threshold" in warning
+    assert "--score-thr" not in warning
+    assert warning.endswith(
+        "(a trained checkpoint, whose scores differ, gives detections to compare)"
+    )

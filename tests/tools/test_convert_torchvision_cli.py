@@ -32,3 +32,30 @@ def test_writes_a_checkpoint_with_the_given_class_names(tmp_path, run_tool):
     result = run_tool("convert_torchvision.py", *argv)
     assert result.returncode == 2
     assert "1 class names for 2 foreground classes" in result.stderr
+
+
+def test_a_missing_classes_file_is_one_line_naming_the_flag(tmp_path, run_tool):
+    missing = tmp_path / "nope.txt"
+    result = run_tool(
+        "convert_torchvision.py",
+        "auto",
+        tmp_path / "tv.pth",
+        tmp_path / "o.pt",
+        "--classes",
+        missing,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"convert_torchvision: error: --classes {missing}: no such file; give a text file with "
+        "one class name per line (or a yaml with 'names')"
+    )
+    result = run_tool(
+        "convert_torchvision.py",
+        "auto",
+        tmp_path / "tv.pth",
+        tmp_path / "o.pt",
+        "--classes",
+        tmp_path,
+    )
+    assert result.returncode == 2
+    assert f"--classes {tmp_path}: is a folder" in result.stderr

@@ -110,6 +110,14 @@ def test_a_forgotten_checkpoint_is_named(inputs, run_tool, first):
     )
 
 
+@pytest.mark.parametrize("flag", ["--batch-size", "--max-frames"])
+def test_a_count_below_one_names_its_flag(checkpoint, inputs, tmp_path, run_tool, flag):
+    result = run_tool("infer.py", checkpoint, inputs["a.png"], "--out", tmp_path, flag, 0)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines()[-1] == f"infer.py: error: {flag} must be >= 1, got 0"
+    assert not (tmp_path / "predictions.json").exists()
+
+
 def test_exit_code_zero_when_every_input_is_read(checkpoint, inputs, tmp_path, run_tool):
     out = tmp_path / "out"
     result = run_tool("infer.py", checkpoint, inputs["a.png"], inputs["clip.mp4"], "--out", out)
