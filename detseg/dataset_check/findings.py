@@ -291,7 +291,12 @@ def _content_findings(split: str, s: Mapping[str, Any], settings: CheckSettings)
         share = empty / max(readable, 1)
         severity = "warning" if share > settings.empty_share else "info"
         what = "objects" if detection else "foreground"
-        message = f"{_plural(empty, 'image')} ({share:.0%}) without {what}; trained as negatives"
+        use = (
+            "trained as negatives"
+            if split == "train"
+            else "any detection on them is a false positive"
+        )
+        message = f"{_plural(empty, 'image')} ({share:.0%}) without {what}; {use}"
         found.append(Finding(severity, "empty_images", split, message, empty, s["empty_files"]))
     return found
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from detseg.command_line import USER_ERRORS
-from detseg.data.shapes import SHAPE_CLASSES
+from detseg.data.shapes import SHAPE_CLASSES, generate_shapes
 from detseg.dataset_check import CheckSettings, DatasetCheck, Finding, check_dataset
 from detseg.dataset_check.findings import split_findings
 
@@ -190,3 +190,19 @@ def test_segmentation_bad_label_maps(shapes_root: Path, tmp_path: Path):
 def test_missing_root_is_a_user_error(tmp_path: Path):
     with pytest.raises(USER_ERRORS, match="data.root .* is not a folder"):
         check_dataset(_coco(tmp_path / "missing"))
+
+
+def test_empty_images_are_negatives_to_train_and_false_positives_to_score(tmp_path: Path):
+    """Images without objects are trained on as negatives; in val (never trained on) a
+    detection on them counts as a false positive."""
+    generate_shapes(tmp_path, num_train=4, num_val=2, size=64, seed=3)
+    for split in ("train", "val"):  # the first image of each split loses its objects
+        path = tmp_path / "annotations" / f"instances_{split}.json"
+        coco = json.loads(path.read_text())
+        first = coco["images"][0]["id"]
+        coco["annotations"] = [a for a in coco["annotations"] if a["image_id"] != first]
+        path.write_text(json.dumps(coco))
+    check = check_dataset(_coco(tmp_path), ("train", "val"))
+    train, val = (_one(check, "empty_images", split) for split in ("train", "val"))
+    assert train.message.endswith("without objects; trained as negatives")
+    assert val.message.endswith("without objects; any detection on them is a false positive")

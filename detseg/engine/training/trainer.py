@@ -288,6 +288,18 @@ def finished(run: TrainingRun) -> bool:
     return state.epoch >= t.epochs or (t.max_iters is not None and state.iteration >= t.max_iters)
 
 
+def nothing_left(run: TrainingRun) -> str:
+    """Why a (resumed) run trains no step: the limit it has already reached."""
+    t, state = run.cfg.train, run.state
+    if t.max_iters is not None and state.iteration >= t.max_iters:
+        reached = f"iteration {state.iteration} already reaches train.max_iters={t.max_iters}"
+        key = "train.max_iters"
+    else:
+        reached = f"{state.epoch} epochs already reach train.epochs={t.epochs}"
+        key = "train.epochs"
+    return f"nothing to train: {reached}; raise {key} (with --resume) to train further"
+
+
 def run_epochs(run: TrainingRun) -> int:
     """The epoch loop; returns the exit code (0, 1 non-finite loss or weights, 128 + signal)."""
     try:
@@ -306,6 +318,8 @@ def epoch_loop(run: TrainingRun) -> int:
         NonFiniteStateError: the model became non-finite (checked before every save).
     """
     t, state = run.cfg.train, run.state
+    if finished(run) and run.dist.is_main:  # a resumed run that has nothing left to do
+        logger.warning("%s", nothing_left(run))
     while not finished(run):
         epoch = state.epoch
         with profiled_epoch(run.profiler):  # train.profile_steps: collects in the steps only

@@ -228,3 +228,21 @@ def test_a_full_disk_is_reported_before_training(shapes, train_main, tmp_path, m
     with pytest.raises(WorkDirError, match="not enough free space"):
         train_main(tmp_path, shapes, "train.num_workers=0")
     assert not (tmp_path / "metrics.jsonl").exists() and not (tmp_path / "last.pt").exists()
+
+
+def test_resuming_a_finished_run_says_there_is_nothing_to_train(
+    reference, shapes, train_main, tmp_path, caplog
+):
+    """A resumed run at its limit already trains no step, and says which limit and what to
+    raise (it used to finish silently with 0 iterations)."""
+    shutil.copytree(reference, tmp_path / "run")
+    with caplog.at_level(logging.WARNING):
+        assert train_main(tmp_path / "run", shapes, "train.num_workers=0", resume=True) == 0
+        assert train_main(tmp_path / "run", shapes, "train.max_iters=4", resume=True) == 0
+    said = [r.getMessage() for r in caplog.records if "nothing to train" in r.getMessage()]
+    assert said == [
+        "nothing to train: 2 epochs already reach train.epochs=2; raise train.epochs "
+        "(with --resume) to train further",
+        "nothing to train: iteration 6 already reaches train.max_iters=4; raise "
+        "train.max_iters (with --resume) to train further",
+    ]
