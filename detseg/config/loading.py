@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import typing
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -113,10 +114,28 @@ def config_from_dict(
     others = [item for item in items if item[0] != FORMAT_OVERRIDE]
     for key_path, value, where in [*formats, *others]:
         _set_override(raw, key_path, value, source, where)
-    config = _build(Config, raw, source, "")
-    check_model_section(config.model, source)
-    _check_data_options(config.data, source)
+    try:
+        config = _build(Config, raw, source, "")
+        check_model_section(config.model, source)
+        _check_data_options(config.data, source)
+    except ConfigError as err:
+        raise _blame_override(err, source, items) from None
     return config
+
+
+def _blame_override(
+    err: ConfigError, source: str, items: list[tuple[str, Any, str]]
+) -> ConfigError:
+    """``err`` naming the override that set its key (``--set train.epochs=two: ...``) instead
+    of the file, whose value it is not; ``err`` itself when no override set that key."""
+    message = str(err)
+    if not message.startswith(f"{source}: "):
+        return err
+    for key_path, _, where in reversed(items):  # the last override of a key wins
+        # the key, or a key inside it (an override of a section sets its keys), or an item
+        if re.search(rf"(?<![\w.]){re.escape(key_path)}(?![\w])", message):
+            return ConfigError(f"{where}: {message.removeprefix(f'{source}: ')}")
+    return err
 
 
 # --------------------------------------------------------------------------- validation

@@ -46,7 +46,8 @@ def test_a_key_of_another_format_says_which_format_takes_it():
     with pytest.raises(ConfigError) as info:
         load_config(DEMO, ["data.format=voc", "data.train_images=x"])
     message = str(info.value)
-    assert message.startswith(f"{DEMO}: data.train_images is a key of format coco/yolo, not voc: ")
+    given = "--set data.train_images=x"  # the override that brought the key, not the file
+    assert message.startswith(f"{given}: data.train_images is a key of format coco/yolo, not voc: ")
     assert "remove it, or use data.format=coco" in message
     assert "valid keys of voc: format, root, augmentations, train_split, val_split" in message
 

@@ -72,7 +72,8 @@ def _load(*sets: str, **model: Any):
     ],
 )
 def test_a_value_of_a_wrong_type_names_the_key(override, message):
-    with pytest.raises(ConfigError, match="^" + re.escape(f"exp.yaml: {message}")):
+    """The error names the ``--set`` that gave the value (not the file, whose value it is not)."""
+    with pytest.raises(ConfigError, match="^" + re.escape(f"--set {override}: {message}")):
         _load(override)
 
 
@@ -87,7 +88,7 @@ def test_a_value_of_a_wrong_type_names_the_key(override, message):
     ],
 )
 def test_declared_bounds_and_section_checks_apply_at_load(override, message):
-    with pytest.raises(ConfigError, match="^" + re.escape(f"exp.yaml: {message}")):
+    with pytest.raises(ConfigError, match="^" + re.escape(f"--set {override}: {message}")):
         _load(override)
 
 
@@ -160,5 +161,5 @@ def test_coerce_keeps_strict_types_for_the_schema():
 )
 def test_real_builders_and_presets_check_their_values(name, override, message):
     """Presets resolve the annotations of their base builder's signature."""
-    with pytest.raises(ConfigError, match=re.escape(f"exp.yaml: {message}")):
+    with pytest.raises(ConfigError, match="^" + re.escape(f"--set {override}: {message}")):
         config_from_dict({"model": {"name": name}}, "exp.yaml", overrides=[override])

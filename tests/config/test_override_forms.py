@@ -97,7 +97,7 @@ def test_set_errors_say_an_int_and_lists_of_ints():
 def test_backbone_arguments_name_their_key_when_the_config_loads(override, message):
     with pytest.raises(ConfigError) as info:
         load_config(DEMO, [override])
-    assert str(info.value).startswith(f"{DEMO}: {message}"), str(info.value)
+    assert str(info.value).startswith(f"--set {override}: {message}"), str(info.value)
 
 
 @pytest.mark.parametrize("name", ["segmentation/fcn_shapes.yaml", "yolo/yolov1_shapes.yaml"])
@@ -118,4 +118,5 @@ def test_train_stops_on_a_bad_width_before_the_data_loads(tmp_path, run_tool):
         tmp_path / "run",
     )
     assert result.returncode == 2, result.stderr
-    assert result.stderr == f"train: error: {DEMO}: 'model.width_mult' must be > 0, got -1.0\n"
+    expected = "--set model.width_mult=-1: 'model.width_mult' must be > 0, got -1.0"
+    assert result.stderr == f"train: error: {expected}\n"

@@ -52,7 +52,8 @@ def _load(*sets: str):
     ],
 )
 def test_out_of_bounds_names_the_source_and_the_key(override, message):
-    with pytest.raises(ConfigError, match="^" + re.escape(f"exp.yaml: {message}") + "$"):
+    """The source of the value is the ``--set`` that gave it."""
+    with pytest.raises(ConfigError, match="^" + re.escape(f"--set {override}: {message}") + "$"):
         _load(override)
 
 
