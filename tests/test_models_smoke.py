@@ -139,6 +139,7 @@ def _smoke_segmentation(model: torch.nn.Module) -> None:
         labels = model.predict(images)
     assert logits.shape == (2, NUM_CLASSES + 1, 64, 64)
     assert labels.shape == (2, 64, 64) and labels.dtype == torch.int64
+    assert torch.equal(labels, logits.argmax(dim=1))  # each pixel's best-scoring class
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))

@@ -244,7 +244,21 @@ def test_every_config_file_loads(path):
 )
 def test_base_files_have_valid_keys(path, tmp_path):
     model = load_config(REPO / "configs" / "demo.yaml").to_dict()["model"]
-    load_config(_write(tmp_path / "exp.yaml", {"_base_": str(path), "model": model}))
+    cfg = load_config(_write(tmp_path / "exp.yaml", {"_base_": str(path), "model": model}))
+    # and every value the base file sets reaches the config
+    loaded, own = _leaves(cfg.to_dict()), _leaves(yaml.safe_load(path.read_text()))
+    assert own and {key: loaded.get(key, "<missing>") for key in own} == own
+
+
+def _leaves(tree: dict, prefix: str = "") -> dict:
+    """``{"a.b": value}`` of the non-mapping values of a nested dict (empty mappings too)."""
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict) and value:
+            out.update(_leaves(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
 
 
 def test_segmentation_inference_keys(tmp_path):

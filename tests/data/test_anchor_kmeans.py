@@ -26,9 +26,16 @@ def _three_size_boxes(n_per: int = 200, seed: int = 0) -> torch.Tensor:
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_kmeans_recovers_three_sizes(seed):
-    result = kmeans_anchors(_three_size_boxes(), k=3, seed=seed)
+    boxes = _three_size_boxes()
+    result = kmeans_anchors(boxes, k=3, seed=seed)
     # sorted by area: (10, 20) < (60, 30) < (150, 160); the noise has mean 1
     torch.testing.assert_close(result.anchors, SIZES, rtol=0.02, atol=0)
+    # the three groups are far apart: each prior ends as the mean size of its own group
+    means = boxes.view(3, -1, 2).mean(dim=1)
+    torch.testing.assert_close(result.anchors, means, rtol=1e-12, atol=0)
+    inter = torch.minimum(boxes[:, None], means[None]).prod(dim=2)  # [N, 3]
+    iou = inter / (boxes.prod(dim=1)[:, None] + means.prod(dim=1)[None] - inter)
+    assert result.mean_best_iou == pytest.approx(iou.amax(dim=1).mean().item(), abs=1e-12)
     assert result.mean_best_iou > 0.85
 
 

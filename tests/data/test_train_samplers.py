@@ -79,8 +79,11 @@ def test_loader_records_the_image_ids_of_each_batch():
     dataset = RandomDataset(5)
     loader = build_train_loader(dataset, 2, 0, seed=0, collate_fn=_collate)
     loader.batch_sampler.set_epoch(0)
-    for batch in loader:
+    batches = list(loader)
+    assert [len(batch) for batch in batches] == [2, 2, 1]
+    for batch in batches:
         assert batch.source_ids == [100 + i for i, _ in batch]
+    assert sorted(i for batch in batches for i in batch.source_ids) == dataset.image_ids
 
 
 def test_shards_of_two_ranks_are_disjoint_and_cover_the_epoch():

@@ -45,6 +45,11 @@ def test_annotation_of_an_absent_image_is_a_warning(shapes_root, tmp_path):
 def test_clean_dataset_has_no_orphans(shapes_root):
     check = check_dataset({"format": "coco", "root": str(shapes_root)}, decode=False)
     assert not [f for f in check.findings if f.code == "orphan_annotations"]
+    assert {split: counts["orphan_annotations"] for split, counts in check.splits.items()} == {
+        "train": 0,
+        "val": 0,
+    }
+    assert check.exit_code == 0
 
 
 def test_duplicate_image_id_stops_the_check_with_a_clear_error(shapes_root, tmp_path):

@@ -98,7 +98,9 @@ def _check_model(model, num_classes):
     with torch.no_grad():
         detections = model.predict(images)
     for det, image in zip(detections, images, strict=True):
-        assert det["boxes"].shape[1] == 4 and det["boxes"].shape[0] == det["scores"].shape[0]
+        # the head's prior bias scores every anchor ~0.01: about half of the thousands pass
+        # score_thresh=0.01, so the per-image cap is what limits the detections
+        assert det["boxes"].shape == (20, 4) and det["scores"].shape == det["labels"].shape == (20,)
         assert det["labels"].min() >= 1 and det["labels"].max() <= num_classes
         # clipped to the resized image, then mapped back with float32 ratios
         assert (det["boxes"] >= 0).all()

@@ -81,8 +81,15 @@ def test_resize_boxes_by_hand():
 def test_empty_targets_are_valid():
     transform = DetectionTransform(32, 64, MEAN, STD, num_classes=3).eval()
     empty = {"boxes": torch.zeros(0, 4), "labels": torch.zeros(0, dtype=torch.int64)}
-    _, targets = transform([torch.rand(3, 32, 32)], [empty])
-    assert targets[0]["boxes"].shape == (0, 4)
+    image = torch.rand(3, 24, 40)
+    batch, targets = transform([image], [empty])
+    assert targets[0]["boxes"].shape == (0, 4) and targets[0]["boxes"].dtype == torch.float32
+    assert targets[0]["labels"].shape == (0,) and targets[0]["labels"].dtype == torch.int64
+    # the image goes through as an image with an object does
+    one = {"boxes": torch.tensor([[1.0, 2.0, 9.0, 8.0]]), "labels": torch.tensor([1])}
+    with_object, _ = transform([image], [one])
+    assert batch.image_sizes == with_object.image_sizes == [(32, 53)]
+    assert torch.equal(batch.tensors, with_object.tensors)
 
 
 @pytest.mark.parametrize(

@@ -155,7 +155,10 @@ def test_the_report_of_whole_float_ids_lists_the_worst_image(tmp_path):
     (tmp_path / "gt.json").write_text(json.dumps(gt))
     (tmp_path / "pred.json").write_text(json.dumps(dets))
     summary = evaluate_prediction_files(tmp_path / "gt.json", tmp_path / "pred.json", worst_k=2)
-    assert summary.metrics["AP50"] == pytest.approx(0.5, abs=0.01)
+    # image a: found (score 0.9); image b: the one detection has IoU 50 / 1050 with its object.
+    # Ranks [TP, FP] over 2 objects: precision 1 up to recall 0.5, the 51 recall points
+    # 0, 0.01, .., 0.5 of 101.
+    assert summary.metrics["AP50"] == pytest.approx(51 / 101, abs=1e-12)
     assert "b.png" in (tmp_path / "eval" / "report.html").read_text(encoding="utf-8")
 
 

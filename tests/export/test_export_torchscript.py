@@ -20,6 +20,7 @@ def test_detector_torchscript_equals_predict(tiny_model, family, tmp_path):
     )
     assert result.opset is None and result.path.is_file()
     report = verify_export(result)
+    assert len(report.comparisons) == len(report.shapes) == 4  # passed is all() of them
     assert report.passed, "\n".join(report.lines())
     for comparison in report.comparisons:
         assert isinstance(comparison, DetectionComparison)
@@ -37,6 +38,7 @@ def test_segmenter_torchscript_equals_forward(tiny_model, family, tmp_path):
         input_size=(64, 80),
     )
     report = verify_export(result)
+    assert len(report.comparisons) == len(report.shapes) == 4  # passed is all() of them
     assert report.passed, "\n".join(report.lines())
     assert [shape[0] for shape in report.shapes] == [1, 2, 1, 1]
     for comparison in report.comparisons:

@@ -7,6 +7,7 @@ import inspect
 import pytest
 import torch
 import torch.nn.functional as F
+from torchvision.models._utils import _make_divisible
 
 from detseg.losses import boundary_weighted_cross_entropy, dice_loss
 from detseg.segmentation import SEGMENTATION_MODELS, deeplabv3_mobilenet_v3_large, lraspp, unet
@@ -183,9 +184,13 @@ def test_width_mult_thins_a_mobilenet_backbone(name):
         kwargs["output_stride"] = 16
     full = SEGMENTATION_MODELS[name](NUM_CLASSES, **kwargs)
     half = SEGMENTATION_MODELS[name](NUM_CLASSES, width_mult=0.5, **kwargs)
-    for level, channels in full.backbone.out_channels.items():
-        assert half.backbone.out_channels[level] < channels, level
+    # MobileNetV3's rule: half the channels, rounded to a multiple of 8 (never 10% below)
+    half_channels = {k: _make_divisible(c * 0.5, 8) for k, c in full.backbone.out_channels.items()}
+    assert half.backbone.out_channels == half_channels
+    assert all(half_channels[k] < c for k, c in full.backbone.out_channels.items())
     images = torch.rand(1, 3, 64, 48)
+    features = half.backbone(images)
+    assert {k: f.shape[1] for k, f in features.items()} == half_channels
     assert half(images).shape == (1, NUM_CLASSES + 1, 64, 48)
 
 

@@ -12,7 +12,7 @@ from random_checkpoints import write_checkpoint
 from tiny_detector import tiny_faster_rcnn
 
 from detseg.config import load_config
-from detseg.engine.checkpointing import CheckpointError
+from detseg.engine.checkpointing import CheckpointError, load_checkpoint
 from detseg.engine.runtime.distributed import DistInfo
 from detseg.engine.training.model_setup import DeviceSettings, build_run_model
 
@@ -62,16 +62,32 @@ def test_a_config_that_does_not_fit_last_pt_is_one_line(tmp_path, overrides, num
     assert (work_dir / "config.yaml").read_text() == "the run's own config\n"
 
 
+def _shapes(state: dict) -> dict:
+    return {name: tuple(tensor.shape) for name, tensor in state.items()}
+
+
 def test_a_fitting_config_resumes_and_a_new_run_is_not_checked(tmp_path):
     work_dir = _run_dir(tmp_path)
-    _build(work_dir, [], 5)
-    _build(work_dir, [], 2, resume=False)  # a new run's model is not last.pt's
+    before = (work_dir / "last.pt").read_bytes()
+    saved = load_checkpoint(work_dir / "last.pt")["model"]
+    resumed = _build(work_dir, [], 5)
+    assert _shapes(resumed.state_dict()) == _shapes(saved)
+    resumed.load_state_dict(saved)  # strict: the resume can load it
+    new = _build(work_dir, [], 2, resume=False)  # a new run's model is not last.pt's
+    assert _shapes(new.state_dict()).keys() == _shapes(saved).keys()
+    assert _shapes(new.state_dict()) != _shapes(saved)  # it would have been refused
+    assert (work_dir / "last.pt").read_bytes() == before
 
 
 def test_an_unreadable_last_pt_is_left_to_the_resume(tmp_path):
     work_dir = _run_dir(tmp_path)
     (work_dir / "last.pt").write_bytes(b"")
-    _build(work_dir, [], 2)
+    model = _build(work_dir, [], 2)
+    with pytest.raises(CheckpointError):  # the resume itself reports it, then falls back
+        load_checkpoint(work_dir / "last.pt")
+    assert isinstance(model, torch.nn.Module)
+    assert (work_dir / "last.pt").read_bytes() == b""  # only read, never replaced
+    assert (work_dir / "config.yaml").read_text() == "the run's own config\n"
 
 
 def test_an_older_copy_that_does_not_fit_is_one_line(tmp_path):
