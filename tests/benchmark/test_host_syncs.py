@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from gpu_choices import device_reads, force_gpu_choices
 from torchvision.models import detection as tvd
-from torchvision.ops import roi_align
 
 from detseg.benchmark.host_syncs import HostSyncRecorder
 from detseg.benchmark.throughput import random_detection_batch
-from detseg.detection import roi_pooling, rpn, validation
 from detseg.models import from_torchvision
-from detseg.ops import roi_align_triton
-from detseg.ops.matching import BalancedSampler
 
 
 def test_recorder_sees_reads_and_data_dependent_shapes_only():
@@ -68,41 +65,6 @@ def test_faster_rcnn_losses_on_the_cpu_read_where_named():
     }
 
 
-def _pool_every_level_then_pick(features, rois, levels, output_size, scales, sampling_ratio):
-    """Stands in for the Triton kernel on the CPU: torchvision's RoIAlign of every RoI on every
-    level, each RoI's own level kept (same values, no host read; tested against the kernel in
-    tests/ops/test_roi_align_triton.py)."""
-    pooled = None
-    for level, (feature, scale) in enumerate(zip(features, scales, strict=True)):
-        rows = roi_align(feature, rois, output_size, scale, sampling_ratio, aligned=False)
-        mine = (levels == level)[:, None, None, None]
-        pooled = rows if pooled is None else torch.where(mine, rows, pooled)
-    return pooled
-
-
-def _force_gpu_choices(monkeypatch):
-    """The choices the models make on a GPU, forced on the CPU: the padded proposal cut and the
-    key draw of the samplers, target values left to the data pipeline, and one RoIAlign kernel
-    for every level (its stand-in above). The NMS stays torchvision's (the CUDA path is Triton
-    kernels, checked sync-free in tests/ops/test_nms_triton.py); its reads are left out."""
-
-    def draw_with_keys(self, labels):
-        return self.sample_with_keys(labels)
-
-    monkeypatch.setattr(BalancedSampler, "__call__", draw_with_keys)
-    for module in (rpn, validation):
-        monkeypatch.setattr(module, "host_reads_are_free", lambda device: False)
-    monkeypatch.setattr(roi_pooling.RoIPooler, "_uses_one_kernel", lambda self, feature: True)
-    monkeypatch.setattr(roi_align_triton, "multi_level_roi_align", _pool_every_level_then_pick)
-
-
-def _device_reads(sites: dict[str, int]) -> dict[str, int]:
-    """The recorded reads but the CPU-only ones: the reference NMS, the CPU generator draw."""
-    sites.pop("ops.nms._grouped_nms_torchvision", None)
-    sites.pop("detection.transform._pick_min_size", None)
-    return sites
-
-
 @pytest.mark.parametrize(
     ("builder", "kwargs"),
     [
@@ -114,8 +76,8 @@ def _device_reads(sites: dict[str, int]) -> dict[str, int]:
 def test_losses_on_a_gpu_read_nothing(monkeypatch, builder, kwargs):
     """With the GPU's choices, the training losses of the two-stage and single-stage detectors
     never read a value on the host: no host synchronisation in the step's forward."""
-    _force_gpu_choices(monkeypatch)
-    assert _device_reads(_sync_sites_of_losses(builder, 2, **kwargs)) == {}
+    force_gpu_choices(monkeypatch)
+    assert device_reads(_sync_sites_of_losses(builder, 2, **kwargs)) == {}
 
 
 def test_gpu_choices_give_the_cpu_losses_when_nothing_is_drawn(monkeypatch):
@@ -139,7 +101,7 @@ def test_gpu_choices_give_the_cpu_losses_when_nothing_is_drawn(monkeypatch):
     ).train()
     images, targets = random_detection_batch(2, 256, 90, torch.device("cpu"), 0)
     on_cpu = model.losses(images, targets)
-    _force_gpu_choices(monkeypatch)
+    force_gpu_choices(monkeypatch)
     on_gpu_paths = model.losses(images, targets)
     assert set(on_cpu) == set(on_gpu_paths)
     for name, value in on_cpu.items():

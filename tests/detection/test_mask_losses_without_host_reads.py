@@ -4,20 +4,18 @@ give the CPU path's losses.
 On the CPU the mask loss cuts each image's foreground RoIs out of the sample (a read of their
 count per image) and resizes only the gt masks they use (``torch.unique``). On a GPU every
 image keeps a fixed number of RoI slots, its foreground first, and the loss is a mean over the
-foreground slots. The tests force the GPU's choices on the CPU (as
-``tests/benchmark/test_host_syncs.py`` does for Faster R-CNN, with the same RoIAlign stand-in).
+foreground slots. The tests force the GPU's choices on the CPU (``tests/gpu_choices.py``, as
+``tests/benchmark/test_host_syncs.py`` does for Faster R-CNN).
 """
 
 from __future__ import annotations
 
 import torch
-from torchvision.ops import roi_align
+from gpu_choices import device_reads, force_gpu_choices
 
 from detseg.benchmark.host_syncs import HostSyncRecorder
-from detseg.detection import mask_head, roi_pooling, rpn, validation
+from detseg.detection import mask_head
 from detseg.detection.mask_rcnn import mask_rcnn
-from detseg.ops import roi_align_triton
-from detseg.ops.matching import BalancedSampler
 
 SMALL = {
     "backbone": "resnet18",
@@ -27,26 +25,6 @@ SMALL = {
     "mask_layers": (16, 16),
     "mask_dim_reduced": 16,
 }
-
-
-def _pool_every_level_then_pick(features, rois, levels, output_size, scales, sampling_ratio):
-    """Stands in for the Triton RoIAlign kernel on the CPU (same values, no host read)."""
-    pooled = None
-    for level, (feature, scale) in enumerate(zip(features, scales, strict=True)):
-        rows = roi_align(feature, rois, output_size, scale, sampling_ratio, aligned=False)
-        mine = (levels == level)[:, None, None, None]
-        pooled = rows if pooled is None else torch.where(mine, rows, pooled)
-    return pooled
-
-
-def _force_gpu_choices(monkeypatch) -> None:
-    monkeypatch.setattr(
-        BalancedSampler, "__call__", lambda self, labels: self.sample_with_keys(labels)
-    )
-    for module in (rpn, validation, mask_head):
-        monkeypatch.setattr(module, "host_reads_are_free", lambda device: False)
-    monkeypatch.setattr(roi_pooling.RoIPooler, "_uses_one_kernel", lambda self, feature: True)
-    monkeypatch.setattr(roi_align_triton, "multi_level_roi_align", _pool_every_level_then_pick)
 
 
 def _batch(with_negative: bool) -> tuple[list[torch.Tensor], list[dict[str, torch.Tensor]]]:
@@ -82,11 +60,6 @@ def _batch(with_negative: bool) -> tuple[list[torch.Tensor], list[dict[str, torc
     return images, [first, second]
 
 
-#: host reads of the CPU only: torchvision's NMS (a GPU runs the Triton kernels, checked
-#: sync-free in tests/ops/test_nms_triton.py) and the multi-scale draw of torch's CPU generator
-CPU_ONLY_READS = ("ops.nms._grouped_nms_torchvision", "detection.transform._pick_min_size")
-
-
 def _model(rpn_sample: dict | None = None, **roi_heads):
     torch.manual_seed(0)
     rpn_settings = {"pre_nms_top_n_train": 60, "post_nms_top_n_train": 30, **(rpn_sample or {})}
@@ -94,13 +67,12 @@ def _model(rpn_sample: dict | None = None, **roi_heads):
 
 
 def test_the_losses_read_nothing_with_a_gpus_choices(monkeypatch):
-    _force_gpu_choices(monkeypatch)
+    force_gpu_choices(monkeypatch)
     for with_negative in (False, True):
         images, targets = _batch(with_negative)
         with HostSyncRecorder() as recorder:
             losses = _model(batch_size_per_image=32).losses(images, targets)
-        device_reads = {k: v for k, v in recorder.sites.items() if k not in CPU_ONLY_READS}
-        assert device_reads == {}, with_negative
+        assert device_reads(dict(recorder.sites)) == {}, with_negative
         assert all(torch.isfinite(v) for v in losses.values())
         assert losses["loss_roi_mask"] > 0
 
@@ -117,7 +89,7 @@ def test_a_gpus_choices_give_the_cpu_losses_when_nothing_is_drawn(monkeypatch):
         grads_cpu = [p.grad.clone() for p in model.mask_head.parameters()]
         model.zero_grad()
         with monkeypatch.context() as patch:
-            _force_gpu_choices(patch)
+            force_gpu_choices(patch)
             padded = model.losses(images, targets)
             padded["loss_roi_mask"].backward()
         for name, value in on_cpu.items():
