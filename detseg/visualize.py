@@ -270,6 +270,7 @@ def draw_segmentation(
     class_names: Sequence[str],
     alpha: float = 0.5,
     ignore_index: int = 255,
+    legend: str = "present",
 ) -> np.ndarray:
     """Blend one colour per class over an image and add a legend panel on its right.
 
@@ -277,7 +278,9 @@ def draw_segmentation(
     ``k`` is blended with ``class_colors(K)[k - 1]`` and its regions are outlined in that
     colour unblended (the swatch's colour; none when ``alpha`` is 0). The legend lists the classes
     present in ``label_map`` (colour swatch and name), so a 20-class model does not
-    fill the panel with classes that are not in the picture.
+    fill the panel with classes that are not in the picture; ``legend="all"`` lists every
+    class, those absent in grey, in a panel whose size depends only on the class names and the
+    image size (the frames of a video keep one size).
 
     Args:
         image: ``uint8 [H, W, 3]`` RGB; not modified.
@@ -285,14 +288,17 @@ def draw_segmentation(
         class_names: the ``K`` foreground class names (label ``k`` is ``class_names[k - 1]``).
         alpha: opacity of the class colours (0 = image only, 1 = colours only).
         ignore_index: label drawn like background (void pixels of a ground truth).
+        legend: ``"present"`` (the classes in ``label_map``) or ``"all"`` (every class).
 
     Returns:
         A new ``uint8 [max(H, legend height), W + legend width, 3]`` RGB image.
 
     Raises:
-        ValueError: a wrongly shaped image or label map, a label above ``K``, or
-            ``alpha`` outside ``[0, 1]``.
+        ValueError: a wrongly shaped image or label map, a label above ``K``, ``alpha``
+            outside ``[0, 1]``, or another ``legend``.
     """
+    if legend not in ("present", "all"):
+        raise ValueError(f"legend must be 'present' or 'all', got {legend!r}")
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(
             f"expected a uint8 [H, W, 3] image, got {image.dtype} {tuple(image.shape)}"
@@ -323,17 +329,24 @@ def draw_segmentation(
             region = np.ascontiguousarray(labels == k, dtype=np.uint8)
             contours, _ = cv2.findContours(region, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
             cv2.drawContours(overlay, contours, -1, rgb[k - 1], thickness)
-    entries: list[tuple[str, tuple[int, int, int] | None]] = [
-        (class_names[k - 1], rgb[k - 1]) for k in present
-    ]
+    if legend == "all" and class_names:
+        entries: list[tuple[str, tuple[int, int, int] | None]] = list(
+            zip(class_names, rgb, strict=True)
+        )
+        absent = {name for k, name in enumerate(class_names, 1) if k not in present}
+        return _with_legend(overlay, entries, absent)
+    entries = [(class_names[k - 1], rgb[k - 1]) for k in present]
     return _with_legend(overlay, entries or [("no foreground", None)])
 
 
 def _with_legend(
-    image: np.ndarray, entries: list[tuple[str, tuple[int, int, int] | None]]
+    image: np.ndarray,
+    entries: list[tuple[str, tuple[int, int, int] | None]],
+    dimmed: set[str] | frozenset[str] = frozenset(),
 ) -> np.ndarray:
     """``image`` with a white panel on its right: one swatch + name row per entry, the text
-    sized like the captions of :func:`draw_detections` (:func:`text_style`), at least 0.4."""
+    sized like the captions of :func:`draw_detections` (:func:`text_style`), at least 0.4;
+    the names in ``dimmed`` grey."""
     font = cv2.FONT_HERSHEY_SIMPLEX
     scale, stroke = text_style(image.shape)
     scale = max(0.4, scale)
@@ -355,7 +368,8 @@ def _with_legend(
             cv2.rectangle(out, (x0, top), (x0 + swatch, top + swatch), color, cv2.FILLED)
             cv2.rectangle(out, (x0, top), (x0 + swatch, top + swatch), (0, 0, 0), 1)
         origin = (x0 + swatch + pad, top + text_h)
-        cv2.putText(out, name, origin, font, scale, (0, 0, 0), stroke, cv2.LINE_AA)
+        ink = (150, 150, 150) if name in dimmed else (0, 0, 0)
+        cv2.putText(out, name, origin, font, scale, ink, stroke, cv2.LINE_AA)
     return out
 
 

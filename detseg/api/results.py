@@ -175,15 +175,18 @@ class SegmentationResult:
         }
         return dict(sorted(shares.items(), key=lambda item: -item[1]))
 
-    def plot(self, alpha: float = 0.5, legend: bool = True) -> np.ndarray:
+    def plot(self, alpha: float = 0.5, legend: bool | str = True) -> np.ndarray:
         """The image with one colour per class blended in, ``uint8`` RGB.
 
         Args:
             alpha: opacity of the class colours.
             legend: add a panel on the right naming the classes present (the image is then
-                wider than the input); ``False``: ``[H, W, 3]`` like the input.
+                wider than the input); ``"all"``: naming every class, the absent ones in
+                grey (a panel of one size for every image of one size: video frames);
+                ``False``: ``[H, W, 3]`` like the input.
         """
-        drawn = draw_segmentation(self.image, self.mask, self.classes, alpha=alpha)
+        kind = "all" if legend == "all" else "present"
+        drawn = draw_segmentation(self.image, self.mask, self.classes, alpha=alpha, legend=kind)
         if legend:
             return drawn
         height, width = self.image.shape[:2]

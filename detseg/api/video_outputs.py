@@ -4,7 +4,8 @@
 :func:`~detseg.api.video.source_stem`):
 
 * ``OUT/<stem>.mp4``: every frame with its detections drawn (and their instance masks, for a
-  model with masks; a segmenter: its classes blended in), at the source's frame rate;
+  model with masks; a segmenter: its classes blended in, and a legend of every class on the
+  right, those absent from the frame in grey), at the source's frame rate;
 * ``OUT/<stem>.jsonl``: one record per frame, ``{"frame": index from 0, "time": seconds,
   "detections": [{"box": [x1, y1, x2, y2] pixels, "score", "label" (1..K), "name"}, ...]}``;
   a model with masks adds ``"area"`` (the mask's pixels) to each detection: the masks
@@ -128,7 +129,8 @@ def _write_frame(result: Result, writer: VideoWriter, records: TextIO) -> None:
     if isinstance(result, DetectionResult):
         writer.write(result.plot())
     else:
-        writer.write(result.plot(legend=False))  # one frame size for the whole video
+        # every class in the legend (absent ones grey): one frame size for the whole video
+        writer.write(result.plot(legend="all"))
     records.write(json.dumps(frame_record(result)) + "\n")
     records.flush()
 

@@ -76,7 +76,7 @@ def _rows(
 def plot_class_counts(
     names: Sequence[str], objects: Sequence[int], images: Sequence[int], title: str
 ) -> bytes:
-    """Horizontal bars of the objects and the images of each class.
+    """Horizontal bars of the objects and the images of each class, the legend beside them.
 
     Args:
         names: Class names (``K``).
@@ -99,7 +99,8 @@ def plot_class_counts(
     ax.set_xlabel("count")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title(title)
-    ax.legend(loc="lower right", fontsize=8)
+    # beside the axes: inside, it would cover the end of the longest bars it sits on
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, borderaxespad=0.0)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return _png(fig)

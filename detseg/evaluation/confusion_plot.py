@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["confusion_figure", "row_normalized", "save_confusion_matrix"]
+__all__ = ["confusion_figure", "row_normalized", "save_confusion_matrix", "wrap_title"]
 
 #: Above this many classes the cells carry no text (it would not fit).
 MAX_ANNOTATED_CLASSES = 30
@@ -36,6 +36,21 @@ def row_normalized(matrix: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray
         raise ValueError(f"a confusion matrix is square [C, C], got shape {counts.shape}")
     sums = counts.sum(axis=1, keepdims=True)
     return np.divide(counts, sums, out=np.zeros_like(counts), where=sums > 0)
+
+
+def wrap_title(title: str, width: int) -> str:
+    """``title`` in as few lines of at most ``width`` characters as it needs, of about equal
+    length (no last line holding a lone word, as a plain ``textwrap.fill`` leaves)."""
+    lines = textwrap.wrap(title, width=width)
+    if len(lines) <= 1:
+        return title
+    balanced = width
+    # the narrowest width that needs no more lines (a long word may make it wider)
+    for narrower in range(len(title) // len(lines), width + 1):
+        if len(textwrap.wrap(title, width=narrower)) == len(lines):
+            balanced = narrower
+            break
+    return textwrap.fill(title, width=balanced)
 
 
 def confusion_figure(
@@ -65,7 +80,7 @@ def confusion_figure(
     ax.set_xlabel("predicted")
     ax.set_ylabel("ground truth")
     title = title or "Confusion matrix, normalised per row"
-    ax.set_title(textwrap.fill(title, width=max(30, int(side * 9))), fontsize=10)
+    ax.set_title(wrap_title(title, max(30, int(side * 9))), fontsize=10)
     if n <= MAX_ANNOTATED_CLASSES:
         for (i, j), share in np.ndenumerate(shares):
             color = "white" if share > 0.5 else "black"

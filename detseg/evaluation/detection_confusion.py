@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import os
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from pycocotools import mask as mask_utils
 
 from detseg.evaluation.coco import category_names, load_coco_gt
 from detseg.evaluation.coco_checks import check_detection, check_required_fields
+from detseg.evaluation.confusion_plot import wrap_title
 
 logger = logging.getLogger(__name__)
 
@@ -264,7 +264,7 @@ def detection_confusion_figure(
     ax.set_xlabel("predicted\n(background: missed objects)")
     ax.set_ylabel("ground truth\n(background: false positives)")
     title = title or "Detection confusion matrix: counts, colour = share of the row"
-    ax.set_title(textwrap.fill(title, width=max(30, int(side * 8))), fontsize=10)
+    ax.set_title(wrap_title(title, max(30, int(side * 11))), fontsize=10)
     if n <= 30:
         for (i, j), count in np.ndenumerate(matrix):
             if i == j == n - 1:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from detseg.evaluation.coco import category_names, run_coco_evaluation
 from detseg.visualize import class_colors
@@ -134,6 +135,9 @@ MAX_LEGEND_CLASSES = 12
 def pr_curve_figure(curves: PRCurves, iou: float) -> Figure:
     """The overall PR curve at one IoU threshold, the per-class curves thinner behind it.
 
+    Each curve ends where its recall does (the precision drops to 0 there): COCOeval's
+    zeros past the highest recall reached are not drawn along the x axis.
+
     Up to :data:`MAX_LEGEND_CLASSES` classes each curve has its class colour (that of
     :func:`detseg.visualize.class_colors`, as in the drawn detections) and a legend entry
     with the class's AP at ``iou``, in a legend beside the axes; with more classes the
@@ -148,25 +152,37 @@ def pr_curve_figure(curves: PRCurves, iou: float) -> Figure:
     """
     per_class = curves.per_class(iou)
     named = len(curves.class_names) <= MAX_LEGEND_CLASSES
-    fig = Figure(figsize=(7.5 if named else 5.5, 4.5), dpi=100)
+    fig = Figure(figsize=(7.5, 4.5), dpi=100)  # one legend entry is as wide: keep the axes square
     ax = fig.add_subplot()
     colors = class_colors(len(curves.class_names))
     ap_name = f"AP{round(iou * 100)}"
     for k, name in enumerate(curves.class_names):
         if per_class[0, k] <= -1:
             continue
+        reached = _reached(per_class[:, k])
+        recall, precision = curves.recall[:reached], per_class[:reached, k]
         if named:
             color = tuple(c / 255 for c in colors[k])
             label = f"{name} ({ap_name} {per_class[:, k].mean():.3f})"
-            ax.plot(curves.recall, per_class[:, k], color=color, linewidth=1.1, label=label)
+            ax.plot(recall, precision, color=color, linewidth=1.1, label=label)
         else:
-            ax.plot(curves.recall, per_class[:, k], color="0.75", linewidth=0.8)
+            ax.plot(recall, precision, color="0.75", linewidth=0.8)
     mean = curves.overall(iou)
     if np.isnan(mean).all():
         ax.text(0.5, 0.5, "no ground truth", ha="center", va="center")
     else:
         label = f"mean over classes ({ap_name} = {mean.mean():.3f})"
-        ax.plot(curves.recall, mean, color="black", linewidth=2.4, label=label, zorder=3)
+        reached = _reached(mean)
+        ax.plot(
+            curves.recall[:reached],
+            mean[:reached],
+            color="black",
+            linewidth=2.4,
+            label=label,
+            zorder=3,
+        )
+        if reached == 0:
+            ax.text(0.5, 0.5, "no true positive", ha="center", va="center")
     if ax.lines:
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, borderaxespad=0.0)
     _style_axes(ax, f"Precision-recall, IoU = {iou:.2f}, area all")
@@ -194,7 +210,7 @@ def plot_pr_curve(curves: PRCurves, iou: float, path: str | os.PathLike) -> Path
 def plot_pr_per_class(
     curves: PRCurves, path: str | os.PathLike, ious: Sequence[float] = (0.5, 0.75)
 ) -> Path:
-    """Draws one small PR plot per class (a grid, up to 5 columns), one line per IoU.
+    """Writes :func:`pr_per_class_figure` as a PNG (folders are created).
 
     Args:
         curves: from :func:`evaluate_with_arrays`.
@@ -207,26 +223,60 @@ def plot_pr_per_class(
     Raises:
         ValueError: one of ``ious`` was not evaluated.
     """
+    return _save(pr_per_class_figure(curves, ious), path)
+
+
+def pr_per_class_figure(curves: PRCurves, ious: Sequence[float] = (0.5, 0.75)) -> Figure:
+    """One small PR plot per class (a grid, up to 5 columns), one line per IoU threshold.
+
+    Each panel's title gives the class's AP at each threshold; the line colours are
+    explained once, in a legend above the grid, so nothing covers the curves (a weak class's
+    curves run along the bottom left, where a legend inside the panel would sit).
+
+    Args:
+        curves: from :func:`evaluate_with_arrays`.
+        ious: evaluated IoU thresholds to draw in every panel.
+
+    Raises:
+        ValueError: one of ``ious`` was not evaluated.
+    """
     num = max(1, len(curves.class_names))
     cols = min(5, num)
     rows = math.ceil(num / cols)
-    fig = Figure(figsize=(2.6 * cols, 2.4 * rows), dpi=90)
+    fig = Figure(figsize=(max(2.6 * cols, 4.0), 2.6 * rows + 0.4), dpi=90)
+    colors = [f"C{i}" for i in range(len(ious))]
     for k, name in enumerate(curves.class_names):
         ax = fig.add_subplot(rows, cols, k + 1)
-        for iou in ious:
+        aps = []
+        matched = False  # a curve with a point above 0 was drawn
+        for iou, color in zip(ious, colors, strict=True):
             precision = curves.per_class(iou)[:, k]
             if precision[0] > -1:
-                label = f"IoU {iou:.2f}: AP {precision.mean():.2f}"
-                ax.plot(curves.recall, precision, linewidth=1.5, label=label)
-        if ax.lines:
-            ax.legend(loc="lower left", fontsize=7)
-        else:
+                reached = _reached(precision)
+                matched = matched or reached > 0
+                ax.plot(curves.recall[:reached], precision[:reached], color=color, linewidth=1.5)
+                aps.append(f"AP{round(iou * 100)} {precision.mean():.2f}")
+        if not aps:
             ax.text(0.5, 0.5, "no ground truth", ha="center", va="center", fontsize=8)
-        _style_axes(ax, name, fontsize=8)
+        elif not matched:
+            ax.text(0.5, 0.5, "no true positive", ha="center", va="center", fontsize=8)
+        _style_axes(ax, "\n".join([name, "  ".join(aps)]) if aps else name, fontsize=8)
     if not curves.class_names:
         fig.add_subplot().text(0.5, 0.5, "no categories", ha="center", va="center")
-    fig.tight_layout()
-    return _save(fig, path)
+    else:
+        handles = [Line2D([], [], color=c, linewidth=1.5) for c in colors]
+        labels = [f"IoU {iou:.2f}" for iou in ious]
+        fig.legend(handles, labels, loc="upper center", ncol=len(ious), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0.0, 0.0, 1.0, 1.0 - 0.3 / fig.get_figheight()))
+    return fig
+
+
+def _reached(precision: np.ndarray) -> int:
+    """How many leading recall thresholds of a class's curve to draw: up to its highest
+    recall and the drop to 0 after it; COCOeval's zeros past that are left out (they would
+    run along the x axis as if precision were 0 there, and hide each other)."""
+    positive = np.flatnonzero(precision > 0)
+    return 0 if positive.size == 0 else min(len(precision), int(positive[-1]) + 2)
 
 
 def _style_axes(ax: Any, title: str, fontsize: int = 10) -> None:

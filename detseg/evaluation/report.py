@@ -15,8 +15,9 @@ images with the lowest per-image F1 and writes everything into one folder::
 
 With ``segm=True`` (instance masks: detections with an RLE ``segmentation``) the masks are
 scored too (COCO ``iou_type="segm"``), shown in their own tables, and drawn in the gallery: the
-ground-truth outlines in green, each detection's mask filled in its class colour. The PR curves,
-the confusion matrix and the choice of the worst images stay those of the boxes.
+ground-truth outlines in white (edged in black), each detection's mask filled in its class
+colour. The PR curves, the confusion matrix and the choice of the worst images stay those of
+the boxes.
 """
 
 from __future__ import annotations
@@ -47,7 +48,11 @@ from detseg.visualize import draw_detections
 
 logger = logging.getLogger(__name__)
 
-GT_COLOR = (0, 255, 0)  # RGB green; predictions use the per-class colours of detseg.visualize
+# Ground truth is drawn in white with a black edge on each side: no class colour of
+# detseg.visualize (saturated hues, green among them) can be mistaken for it, and one of its two
+# tones stands out on any background.
+GT_COLOR = (255, 255, 255)
+GT_EDGE_COLOR = (0, 0, 0)
 MATCH_IOU = 0.5
 GALLERY_SIDES = (320, 512)  # longer side of a gallery picture, scaled into [min, max] px
 PLOT_FILES = {
@@ -249,8 +254,8 @@ def _draw_image(
     confusion: DetectionConfusion,
     segm: bool = False,
 ) -> str | None:
-    """JPEG data URI of the image with gt (green) and kept detections (class colours); with
-    ``segm`` the detections' masks filled and the gt masks outlined.
+    """JPEG data URI of the image with gt (white lines edged in black) and kept detections
+    (class colours); with ``segm`` the detections' masks filled and the gt masks outlined.
 
     The picture is resized so its longer side lies in :data:`GALLERY_SIDES`; ``None`` when
     the file cannot be read or encoded.
@@ -281,7 +286,8 @@ def _draw_image(
     masks = _outline_gt_masks(rgb, mine_gt, mine, (height, width)) if segm else None
     for ann in mine_gt:
         x1, y1, x2, y2 = (round(v * scale) for v in _xywh_to_xyxy(ann["bbox"]))
-        cv2.rectangle(rgb, (x1, y1), (x2, y2), GT_COLOR, 1 if segm else 2)
+        for color, thickness in ((GT_EDGE_COLOR, 3), (GT_COLOR, 1)):
+            cv2.rectangle(rgb, (x1, y1), (x2, y2), color, thickness)
     drawn = draw_detections(
         rgb, boxes * scale, labels, scores, confusion.class_names[:-1], masks=masks
     )
@@ -294,15 +300,16 @@ def _draw_image(
 def _outline_gt_masks(
     rgb: np.ndarray, gt_anns: list[dict], dets: list[dict], image_size: tuple[int, int]
 ) -> np.ndarray:
-    """Outline the gt masks on ``rgb`` (in place, green); return the detections' masks
-    ``Bool[D, h, w]`` at the size of ``rgb`` (an image of ``image_size`` (H, W) resized)."""
+    """Outline the gt masks on ``rgb`` (in place, white edged in black); return the detections'
+    masks ``Bool[D, h, w]`` at the size of ``rgb`` (an image of ``image_size`` (H, W) resized)."""
     drawn_size = (rgb.shape[0], rgb.shape[1])
     for ann in gt_anns:
         outline = _scaled_mask(ann.get("segmentation"), image_size, drawn_size)
         contours, _ = cv2.findContours(
             outline.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
         )
-        cv2.drawContours(rgb, contours, -1, GT_COLOR, 1)
+        for color, thickness in ((GT_EDGE_COLOR, 3), (GT_COLOR, 1)):
+            cv2.drawContours(rgb, contours, -1, color, thickness)
     masks = np.zeros((len(dets), *drawn_size), dtype=bool)
     for k, det in enumerate(dets):
         masks[k] = _scaled_mask(det.get("segmentation"), image_size, drawn_size)

@@ -39,6 +39,7 @@ figure { margin: 0; } figcaption { font-size: .9em; color: #555; }
 .gallery img { max-width: 380px; border: 1px solid #ccc; }
 .note { color: #8a6d3b; background: #fcf8e3; padding: .5em; }
 .legend span { display: inline-block; padding: 0 .5em; margin-right: .5em; }
+.legend .gt { border: 1px solid #fff; outline: 1px solid #000; box-shadow: inset 0 0 0 1px #000; }
 """
 
 
@@ -213,10 +214,10 @@ def _gallery(items: Sequence[GalleryItem], note: str, masks: bool = False) -> st
     """The worst-images section: legend, ``note``, table of counts, drawn pictures."""
     predictions = "predictions: one colour per class, with scores"
     if masks:
-        predictions += "; masks filled in that colour, ground-truth masks outlined in green"
+        predictions += "; masks filled in that colour, ground-truth masks outlined in white"
     parts = [
         "<p>Images with the lowest F1 of the boxes at IoU 0.50 (detections above the score "
-        'threshold). <span class="legend"><span style="border:2px solid #0f0">ground truth'
+        'threshold). <span class="legend"><span class="gt">ground truth'
         f"</span><span>{predictions}</span></span></p>"
     ]
     if note:
