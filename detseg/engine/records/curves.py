@@ -38,6 +38,9 @@ def curves_figure(records: list[dict[str, Any]], score_key: str) -> Figure:
     iterations) and, as points, from the ``epoch`` records (each epoch's mean), so a run
     shorter than ``log_every`` still has its loss curve; a panel with nothing to draw says so.
 
+    Both panels share the iteration axis. A Mask R-CNN run's mask AP (``segm_AP``) is drawn
+    beside its box AP.
+
     Args:
         records: the records of :func:`detseg.engine.records.metric_log.read_metrics`.
         score_key: validation metric to plot (``AP`` or ``mIoU``); ``val_ema`` records are
@@ -47,7 +50,7 @@ def curves_figure(records: list[dict[str, Any]], score_key: str) -> Figure:
     from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(11, 4), dpi=80)
-    loss_ax, score_ax = figure.subplots(1, 2)
+    loss_ax, score_ax = figure.subplots(1, 2, sharex=True)
     series: tuple[tuple[str, str, dict[str, str]], ...] = (
         ("train", "train loss", {}),
         ("epoch", "train loss, epoch mean", {"marker": "s", "linestyle": "--"}),
@@ -59,8 +62,14 @@ def curves_figure(records: list[dict[str, Any]], score_key: str) -> Figure:
             loss_ax.plot(steps, values, label=label, **style)
     loss_ax.set(xlabel="iteration", ylabel="loss", title="loss")
     highest = 0.0
-    for kind, label in (("val", score_key), ("val_ema", f"{score_key} (EMA)")):
-        steps, values = _series(records, kind, score_key)
+    name = score_key
+    scores = []
+    if score_key == "AP" and _series(records, "val", "segm_AP")[0]:  # a model with masks
+        name = "box AP"
+        scores = [("val", "segm_AP", "mask AP"), ("val_ema", "segm_AP", "mask AP (EMA)")]
+    scores = [("val", score_key, name), ("val_ema", score_key, f"{name} (EMA)"), *scores]
+    for kind, key, label in scores:
+        steps, values = _series(records, kind, key)
         if steps:
             score_ax.plot(steps, values, marker="o", label=label)
             highest = max(highest, *values)

@@ -75,3 +75,18 @@ def test_a_single_iteration_gets_whole_number_ticks() -> None:
     low, high = figure.axes[0].get_xlim()
     visible = [t for t in ticks if low <= t <= high]
     assert 3 in visible and all(float(t).is_integer() for t in visible)
+
+
+def test_panels_share_the_iterations_and_mask_ap_is_drawn() -> None:
+    records = [
+        {"type": "train", "iteration": 0, "loss": 3.0},
+        {"type": "train", "iteration": 500, "loss": 1.0},
+        {"type": "val", "iteration": 480, "AP": 0.4, "segm_AP": 0.3, "loss": 1.2},
+    ]
+    loss_ax, score_ax = curves_figure(records, "AP").axes
+    assert loss_ax.get_xlim() == score_ax.get_xlim()  # one iteration axis for both panels
+    assert loss_ax.get_xlim()[1] >= 500
+    labels = [line.get_label() for line in score_ax.get_lines()]
+    assert labels == ["box AP", "mask AP"]
+    no_masks = curves_figure(records[:2] + [{"type": "val", "iteration": 480, "AP": 0.4}], "AP")
+    assert [line.get_label() for line in no_masks.axes[1].get_lines()] == ["AP"]
