@@ -11,11 +11,12 @@ DEMO_DIR := runs/demo
 setup: $(VENV)/.installed
 
 # torch/torchvision are pinned to the releases that lie on this machine's disk.
-$(VENV)/.installed: pyproject.toml setup.py
+# The other packages at the versions of constraints.txt (those the measured figures ran with).
+$(VENV)/.installed: pyproject.toml setup.py constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.14.1 torchvision==0.29.1
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
 # train (fitting), val (checkpoint choice) and the held-out test split (the reported numbers).
