@@ -38,24 +38,7 @@ GT = {
         {"id": 1, "file_name": "a.png", "width": 64, "height": 48},
         {"id": 2, "file_name": "b.png", "width": 64, "height": 48},
     ],
-    "annotations": [
-        {
-            "id": 1,
-            "image_id": 1,
-            "category_id": 3,
-            "bbox": [4, 4, 20, 10],
-            "area": 200,
-            "iscrowd": 0,
-        },
-        {
-            "id": 2,
-            "image_id": 2,
-            "category_id": 3,
-            "bbox": [10, 5, 30, 30],
-            "area": 900,
-            "iscrowd": 0,
-        },
-    ],
+    "annotations": [_box(1, 1, [4, 4, 20, 10]), _box(2, 2, [10, 5, 30, 30])],
     "categories": [{"id": 3, "name": "cat"}],
 }
 DETECTIONS = [
