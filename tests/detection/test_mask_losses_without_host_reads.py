@@ -121,3 +121,17 @@ def test_the_padded_loss_is_the_mean_over_the_valid_rows():
     expected = mask_head.mask_rcnn_loss(logits[valid], channels[valid], targets[valid])
     padded = mask_head.mask_rcnn_loss(logits, channels, targets, valid)
     torch.testing.assert_close(padded, expected, rtol=1e-6, atol=1e-7)
+
+
+def test_under_bf16_autocast_the_padded_loss_is_the_cpu_paths(monkeypatch):
+    """The padded path's dtypes hold under autocast (as a GPU trains by default): RoIAlign of
+    the gt masks, the masked mean; its mask loss is the CPU path's (every candidate sampled)."""
+    images, targets = _batch(False)
+    take_all = {"batch_size_per_image": 100_000, "positive_fraction": 1.0}
+    model = _model(rpn_sample=take_all, **take_all)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        on_cpu = model.losses(images, targets)["loss_roi_mask"]
+        force_gpu_choices(monkeypatch)
+        padded = model.losses(images, targets)["loss_roi_mask"]
+    assert padded.dtype == on_cpu.dtype == torch.float32
+    torch.testing.assert_close(padded, on_cpu, rtol=1e-5, atol=1e-6)
