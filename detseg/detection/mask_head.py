@@ -123,13 +123,13 @@ class MaskRCNNHead(nn.Module):
         Returns:
             the scalar loss (``loss_roi_mask`` of :class:`~detseg.detection.mask_rcnn.MaskRCNN`).
         """
-        foreground = labels > 0
         if not host_reads_are_free(rois.device):
             slots = rois.shape[1] if max_foreground is None else min(max_foreground, rois.shape[1])
             return self._padded_losses(
                 features, rois, labels, matched_gt, gt_masks, image_sizes, slots
             )
         # torchvision's path: the foreground RoIs of each image, cut by a read of their count
+        foreground = labels > 0
         boxes = [r[f] for r, f in zip(rois, foreground, strict=True)]
         logits = self(features, boxes)
         targets = [

@@ -129,17 +129,24 @@ def build_scheduler(
     return LambdaLR(optimizer, lr_lambda)
 
 
+def run_iterations(train: TrainConfig, iters_per_epoch: int) -> int:
+    """Optimizer steps of a whole run: ``train.epochs * iters_per_epoch``, or
+    ``train.max_iters`` if that is smaller."""
+    total_iters = train.epochs * iters_per_epoch
+    if train.max_iters is not None:
+        total_iters = min(total_iters, train.max_iters)
+    return total_iters
+
+
 def scheduler_from_config(
     optimizer: Optimizer, train: TrainConfig, iters_per_epoch: int
 ) -> LambdaLR:
     """:func:`build_scheduler` for a config's ``train`` section.
 
-    The run lasts ``train.epochs * iters_per_epoch`` iterations, or ``train.max_iters``
-    if that is smaller (the cosine and poly schedules then reach 0 at ``max_iters``).
+    The run lasts :func:`run_iterations` iterations (the cosine and poly schedules reach 0 at
+    ``train.max_iters`` when that ends it).
     """
-    total_iters = train.epochs * iters_per_epoch
-    if train.max_iters is not None:
-        total_iters = min(total_iters, train.max_iters)
+    total_iters = run_iterations(train, iters_per_epoch)
     return build_scheduler(
         optimizer,
         train.schedule,

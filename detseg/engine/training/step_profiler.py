@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import time
 import warnings
 from collections.abc import Iterator
@@ -46,6 +47,7 @@ from detseg.config.schema import TrainConfig
 from detseg.engine.records.metric_log import keep_previous_log
 from detseg.engine.runtime.distributed import DistInfo
 from detseg.engine.runtime.profile_counts import SyncCounter, count_launches, top_ops
+from detseg.engine.solver.schedules import run_iterations
 from detseg.engine.training.train_loop import StepInfo
 
 logger = logging.getLogger(__name__)
@@ -95,9 +97,7 @@ def profile_window(steps: int, warmup: int, steps_left: int) -> ProfileWindow:
 def steps_left(train: TrainConfig, batches_per_epoch: int, iteration: int) -> int:
     """Optimizer steps a run of ``train`` still takes from global ``iteration`` on (all
     epochs, at most ``train.max_iters`` in total), with ``batches_per_epoch`` batches an epoch."""
-    total = train.epochs * -(-batches_per_epoch // train.accumulate)
-    if train.max_iters is not None:
-        total = min(total, train.max_iters)
+    total = run_iterations(train, math.ceil(batches_per_epoch / train.accumulate))
     return max(total - iteration, 0)
 
 
