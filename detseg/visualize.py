@@ -21,6 +21,9 @@ _GOLDEN_RATIO = 0.618033988749895
 #: File extensions :func:`save_label_map` writes: lossless formats, which keep class indices.
 LOSSLESS_SUFFIXES = frozenset({".png", ".bmp", ".tif", ".tiff", ".pgm", ".pnm"})
 
+#: Tab colour of the "no detections" note of :func:`draw_detections` (no class has grey).
+NO_DETECTIONS_COLOR = (96, 96, 96)
+
 
 def class_colors(num_classes: int) -> list[tuple[int, int, int]]:
     """One distinct, saturated RGB colour per class, stable across runs.
@@ -79,7 +82,9 @@ def draw_detections(
         mask_alpha: opacity of the mask colours (0 = outlines only, 1 = opaque).
 
     Returns:
-        A new ``uint8 [H, W, 3]`` RGB image.
+        A new ``uint8 [H, W, 3]`` RGB image. Detections (``scores`` given) of which none is
+        drawn leave a grey "no detections" tab in the top-left corner, so that a picture with
+        nothing found is not mistaken for one that was never annotated.
 
     Raises:
         ValueError: a wrongly shaped image or masks, or ``mask_alpha`` outside ``[0, 1]``.
@@ -120,6 +125,12 @@ def draw_detections(
     rects = place_captions(image.shape, boxes[drawn[::-1]], captions[::-1])[::-1]
     for i, caption, rect in zip(drawn, captions, rects, strict=True):
         _draw_caption(canvas, caption, rect, colors[i])
+    if scores_np is not None and not drawn:  # an empty picture is told apart from a blank one
+        note = "no detections"
+        if score_threshold > 0 and len(boxes):
+            note += f" >= {score_threshold:g}"
+        rect = place_captions(image.shape, np.zeros((1, 4)), [note])[0]  # the top-left corner
+        _draw_caption(canvas, note, rect, NO_DETECTIONS_COLOR)
     return canvas
 
 

@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from detseg.visualize import class_colors, draw_detections, save_rgb, tensor_to_rgb
+from detseg.visualize import (
+    NO_DETECTIONS_COLOR,
+    class_colors,
+    draw_detections,
+    save_rgb,
+    tensor_to_rgb,
+)
 
 
 def test_class_colors_are_distinct_and_stable() -> None:
@@ -81,3 +87,27 @@ def test_draw_detections_checks_the_masks() -> None:
     probabilities[0, 0, 2:6, 2:6] = 1
     out = draw_detections(image, boxes, labels, None, ["a"], masks=probabilities, mask_alpha=1)
     assert tuple(out[3, 3]) == class_colors(1)[0]
+
+
+def test_draw_detections_marks_a_picture_without_detections() -> None:
+    image = np.full((120, 160, 3), 200, np.uint8)
+    no_boxes = np.zeros((0, 4))
+    empty = draw_detections(image, no_boxes, np.zeros(0, np.int64), np.zeros(0), ["a"])
+    changed = np.argwhere((empty != image).any(axis=2))
+    assert len(changed) > 0  # the note is drawn ...
+    assert changed[:, 0].max() < 20 and changed[:, 1].max() < 110  # ... in the top-left corner
+    assert (empty[2, 2] == NO_DETECTIONS_COLOR).all()
+    # every detection under the threshold: the same kind of note, longer (it names the threshold)
+    below = draw_detections(
+        image, np.array([[60.0, 60.0, 100.0, 100.0]]), np.array([1]), np.array([0.2]), ["a"], 0.5
+    )
+    below_changed = np.argwhere((below != image).any(axis=2))
+    assert below_changed[:, 0].max() < 20
+    assert below_changed[:, 1].max() > changed[:, 1].max()
+    # ground truth (no scores) without boxes is the image itself, and one drawn detection
+    # leaves the corner clear
+    assert np.array_equal(draw_detections(image, no_boxes, np.zeros(0), None, ["a"]), image)
+    one = draw_detections(
+        image, np.array([[60.0, 60.0, 100.0, 100.0]]), np.array([1]), np.array([0.9]), ["a"]
+    )
+    assert np.array_equal(one[:20, :50], image[:20, :50])
