@@ -9,6 +9,13 @@ process, so the training code has a single path.
 The model trains inside ``DistributedDataParallel``, which only synchronises gradients of
 calls that go through its ``forward``; :class:`LossForward` therefore makes ``forward`` call
 ``model.losses`` (the detseg training API).
+
+Values the host holds (a flag such as "this process's batch is empty", counts, Python objects)
+are exchanged over gloo even when the gradients go over NCCL: a NCCL collective needs a CUDA
+tensor, and reading its result (``.item()``) waits until the GPU has run every kernel queued
+before it. The training loop asks such questions a few times per step, so over NCCL they would
+drain the GPU's queue a few times per step; over a gloo group of the same processes
+(:func:`init_distributed` makes it) they cost a message between the processes.
 """
 
 from __future__ import annotations
@@ -28,6 +35,11 @@ from detseg.engine.runtime.device import resolve_device
 from detseg.engine.runtime.model_api import DetsegModel
 
 logger = logging.getLogger(__name__)
+
+#: The gloo group of every process beside a NCCL default group, for the collectives of host
+#: values (see the module docstring); ``None`` on one process and where the default group is
+#: gloo already (the CPU).
+_host_group: torch_dist.ProcessGroup | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +137,11 @@ def init_distributed(device_name: str, timeout_s: float = 1800.0) -> tuple[DistI
         torch_dist.init_process_group(
             backend, timeout=datetime.timedelta(seconds=timeout_s), device_id=_device_id(device)
         )
+    global _host_group
+    if _needs_host_group(torch_dist.get_backend()):  # every process makes it, in one order
+        _host_group = torch_dist.new_group(
+            backend="gloo", timeout=datetime.timedelta(seconds=timeout_s)
+        )
     info = DistInfo(rank=rank, world_size=world_size, local_rank=local_rank)
     logger.info("process %d of %d (%s, %s)", rank, world_size, backend, device)
     return info, device
@@ -134,35 +151,37 @@ def _device_id(device: torch.device) -> torch.device | None:
     return device if device.type == "cuda" else None
 
 
+def _needs_host_group(backend: str) -> bool:
+    """Whether a run on ``backend`` needs a gloo group of its own for host values."""
+    return backend != "gloo"
+
+
 def destroy_distributed(dist: DistInfo) -> None:
-    """Leave the process group (a no-op on one process)."""
+    """Leave the process group, and the gloo group beside it (a no-op on one process)."""
+    global _host_group
     if dist.enabled and torch_dist.is_initialized():
-        torch_dist.destroy_process_group()
-
-
-def _collective_device(dist: DistInfo) -> torch.device:
-    """NCCL reduces CUDA tensors only; gloo CPU tensors."""
-    if torch_dist.is_initialized() and torch_dist.get_backend() == "nccl":
-        return torch.device("cuda", torch.cuda.current_device())
-    return torch.device("cpu")
+        torch_dist.destroy_process_group()  # every group
+    _host_group = None
 
 
 def any_true(flag: bool, dist: DistInfo) -> bool:
-    """``True`` on every process when ``flag`` is true on at least one."""
+    """``True`` on every process when ``flag`` is true on at least one (over gloo: no GPU
+    synchronisation)."""
     if not dist.enabled:
         return bool(flag)
-    value = torch.tensor([1.0 if flag else 0.0], device=_collective_device(dist))
-    torch_dist.all_reduce(value, op=torch_dist.ReduceOp.MAX)
+    value = torch.tensor([1.0 if flag else 0.0])
+    torch_dist.all_reduce(value, op=torch_dist.ReduceOp.MAX, group=_host_group)
     return bool(value.item() > 0)
 
 
 def sum_across(values: torch.Tensor, dist: DistInfo) -> torch.Tensor:
-    """Element-wise sum of ``values`` over the processes (a CPU copy; the input is unchanged)."""
+    """Element-wise sum of ``values`` over the processes, over gloo (a CPU copy; the input is
+    unchanged)."""
     if not dist.enabled:
         return values.clone()
-    on_device = values.to(_collective_device(dist))
-    torch_dist.all_reduce(on_device, op=torch_dist.ReduceOp.SUM)
-    return on_device.cpu()
+    on_host = values.detach().to("cpu", copy=True)
+    torch_dist.all_reduce(on_host, op=torch_dist.ReduceOp.SUM, group=_host_group)
+    return on_host
 
 
 def gather_to_main(obj: Any, dist: DistInfo) -> list[Any] | None:
@@ -170,7 +189,7 @@ def gather_to_main(obj: Any, dist: DistInfo) -> list[Any] | None:
     if not dist.enabled:
         return [obj]
     gathered: list[Any] | None = [None] * dist.world_size if dist.is_main else None
-    torch_dist.gather_object(obj, gathered, dst=0)
+    torch_dist.gather_object(obj, gathered, dst=0, group=_host_group)
     return gathered
 
 
@@ -179,7 +198,7 @@ def all_gather(obj: Any, dist: DistInfo) -> list[Any]:
     if not dist.enabled:
         return [obj]
     gathered: list[Any] = [None] * dist.world_size
-    torch_dist.all_gather_object(gathered, obj)
+    torch_dist.all_gather_object(gathered, obj, group=_host_group)
     return gathered
 
 
@@ -188,7 +207,7 @@ def broadcast_from_main(obj: Any, dist: DistInfo) -> Any:
     if not dist.enabled:
         return obj
     box = [obj]
-    torch_dist.broadcast_object_list(box, src=0)
+    torch_dist.broadcast_object_list(box, src=0, group=_host_group)
     return box[0]
 
 
