@@ -302,7 +302,7 @@ def decode_segmentation(ann: dict, height: int, width: int, source: Path) -> np.
 def _segmentation_rle(segm: Any, height: int, width: int) -> Any:
     """The compressed RLE (a pycocotools ``dict(size, counts)``) of a COCO ``segmentation``."""
     if isinstance(segm, list):  # polygons: [[x1, y1, x2, y2, ...], ...]
-        return mask_utils.merge(mask_utils.frPyObjects(segm, height, width))
+        return mask_utils.merge(mask_utils.frPyObjects(_polygons(segm), height, width))
     if not isinstance(segm, dict):
         raise ValueError(f"expected a list of polygons or an RLE dict, got {type(segm).__name__}")
     if isinstance(segm.get("counts"), list):  # uncompressed RLE
@@ -314,10 +314,30 @@ def _segmentation_rle(segm: Any, height: int, width: int) -> Any:
     return segm
 
 
+def _polygons(segm: list) -> list:
+    """The parts of a polygon ``segmentation`` with at least 3 points (6 numbers).
+
+    COCO has a few annotations with a degenerate part (2 points, 4 numbers). pycocotools would
+    read a list whose first part has 4 numbers as ``[x, y, w, h]`` boxes (and fail on the
+    others), so one such part would cost the whole instance; it is left out instead, as
+    Detectron2 does.
+
+    Raises:
+        ValueError: No part has 3 points.
+    """
+    polygons = [part for part in segm if isinstance(part, (list, tuple)) and len(part) >= 6]
+    if not polygons:
+        raise ValueError("no polygon has 3 or more points")
+    return polygons
+
+
 def _box_mask(bbox: Any, height: int, width: int) -> np.ndarray:
     """``UInt8[H, W]`` filled COCO box ``[x, y, w, h]`` (empty for a malformed box)."""
     x1, y1, x2, y2 = _xywh_to_xyxy(bbox)
     mask = np.zeros((height, width), dtype=np.uint8)
     if np.isfinite([x1, y1, x2, y2]).all():
-        mask[max(int(y1), 0) : int(np.ceil(y2)), max(int(x1), 0) : int(np.ceil(x2))] = 1
+        # clamp both ends at 0: a negative end would index from the far side of the image
+        rows = slice(max(int(np.floor(y1)), 0), max(int(np.ceil(y2)), 0))
+        cols = slice(max(int(np.floor(x1)), 0), max(int(np.ceil(x2)), 0))
+        mask[rows, cols] = 1
     return mask

@@ -12,7 +12,11 @@ image: ``BboxParams(format="pascal_voc", clip=True, min_width=1, min_height=1,
 min_visibility=0)``. That is, boxes are ``xyxy`` pixels, boxes pushed partly outside the image
 by a geometric transform are clipped to it, and a box is removed only when less than 1 px of
 width or height is left (a crop that cuts an object to a sliver keeps the sliver). Instance
-masks, when the sample has them, go through the same geometric transforms.
+masks, when the sample has them, go through the same geometric transforms; a transform that
+cuts part of an object away (a crop, a translation) moves the box by its corners only, so
+:func:`apply_augmentations` then fits each box to what is left of its mask and drops the
+instances whose mask is gone (as Detectron2's ``recompute_boxes`` and
+``filter_empty_instances`` do).
 
 Augmentations run on the ``Float32[H, W, 3]`` RGB image in ``[0, 1]`` before it becomes a tensor.
 Nothing here normalizes or resizes to the network's input size: the model's transform does that.
@@ -36,6 +40,8 @@ __all__ = [
     "build_augmentations",
     "check_detection_pipeline",
     "detection_bbox_params",
+    "fit_boxes_to_masks",
+    "mask_extents",
     "seed_augmentations",
 ]
 
@@ -233,7 +239,10 @@ def apply_augmentations(
     Returns:
         ``(image Float32[H', W', 3], boxes Float32[M, 4] xyxy px, kept Int64[M], masks)`` where
         ``kept`` indexes the surviving input instances and ``masks`` is ``UInt8[M, H', W']``
-        (``None`` when no masks were given).
+        (``None`` when no masks were given). With masks, an instance whose mask the
+        transforms emptied is not kept, and a box side that lies more than
+        :data:`MASK_BOX_TOLERANCE` px outside its mask is moved onto the mask (see
+        :func:`fit_boxes_to_masks`).
     """
     data: dict[str, Any] = {
         "image": image,
@@ -254,6 +263,68 @@ def apply_augmentations(
     if masks is not None:
         if "masks" in data:
             new_masks = np.asarray(out["masks"], dtype=np.uint8)[kept]
+            new_boxes, fits = fit_boxes_to_masks(new_boxes, new_masks)
+            new_boxes, kept, new_masks = new_boxes[fits], kept[fits], new_masks[fits]
         else:
             new_masks = np.zeros((0, height, width), dtype=np.uint8)
     return new_image, new_boxes, kept, new_masks
+
+
+#: Largest distance (px) by which a box side may lie outside its mask's extent after the
+#: augmentations before :func:`fit_boxes_to_masks` moves it onto the mask (polygon
+#: rasterisation and resampling differ from the box by up to about a pixel).
+MASK_BOX_TOLERANCE = 1.0
+
+
+def mask_extents(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel extent of each instance mask.
+
+    Args:
+        masks: ``UInt8[N, H, W]`` (0/1) instance masks.
+
+    Returns:
+        ``(extents Float32[N, 4], nonempty Bool[N])``: ``xyxy`` px pixel-edge extent
+        ``(first column, first row, last column + 1, last row + 1)`` of each mask (zeros for an
+        empty one), and whether the mask has any pixel.
+    """
+    extents = np.zeros((len(masks), 4), dtype=np.float32)
+    cols = masks.any(axis=1)  # [N, W]
+    rows = masks.any(axis=2)  # [N, H]
+    nonempty = cols.any(axis=1)
+    for i in np.flatnonzero(nonempty):
+        xs, ys = np.flatnonzero(cols[i]), np.flatnonzero(rows[i])
+        extents[i] = (xs[0], ys[0], xs[-1] + 1, ys[-1] + 1)
+    return extents, nonempty
+
+
+def fit_boxes_to_masks(
+    boxes: np.ndarray, masks: np.ndarray, tolerance: float = MASK_BOX_TOLERANCE
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fit augmented boxes to their augmented masks.
+
+    A crop or translation that cuts part of an object away moves the box by its corners and
+    clips it to the image, so the box can keep a region the object's mask no longer reaches
+    (the far end of a diagonal object), or no mask pixel at all. Each box side that lies more
+    than ``tolerance`` px outside the mask's pixel extent is moved onto that extent; sides
+    within the tolerance are kept (a box from the annotation, not from the mask, differs from
+    the rasterised mask by up to about a pixel). Boxes never grow.
+
+    Args:
+        boxes: ``Float32[N, 4]`` boxes, ``xyxy`` px.
+        masks: ``UInt8[N, H, W]`` (0/1) instance masks aligned with ``boxes``.
+        tolerance: See above, in pixels.
+
+    Returns:
+        ``(boxes Float32[N, 4] xyxy px, keep Bool[N])``: the fitted boxes and, per instance,
+        whether its mask still has a pixel and its fitted box is non-empty (``x1 < x2`` and
+        ``y1 < y2``).
+    """
+    boxes = np.array(boxes, dtype=np.float32).reshape(-1, 4)
+    extents, nonempty = mask_extents(masks)
+    fitted = boxes.copy()
+    lower = boxes[:, :2] < extents[:, :2] - tolerance  # x1, y1 too far left / up
+    upper = boxes[:, 2:] > extents[:, 2:] + tolerance  # x2, y2 too far right / down
+    fitted[:, :2] = np.where(lower, extents[:, :2], boxes[:, :2])
+    fitted[:, 2:] = np.where(upper, extents[:, 2:], boxes[:, 2:])
+    keep = nonempty & (fitted[:, 2] > fitted[:, 0]) & (fitted[:, 3] > fitted[:, 1])
+    return fitted, keep

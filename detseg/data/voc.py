@@ -232,8 +232,10 @@ class VOCDetection(DetectionDataset):
                 unknown += 1  # reported once, when the dataset was built
             elif self.keep_difficult or not obj.difficult:
                 kept.append(obj)
-        if not kept:
-            return Annotations.empty(dropped=unknown)
+        if not kept:  # still a VOC target: an empty ``difficult`` entry, as documented
+            empty = Annotations.empty(dropped=unknown)
+            empty.difficult = np.zeros(0, dtype=np.int64)
+            return empty
         return Annotations(
             boxes=np.array([obj.box for obj in kept], dtype=np.float64),
             labels=np.array([self._label_of[obj.name] for obj in kept], dtype=np.int64),
