@@ -3,9 +3,9 @@
 Layout (the VOCdevkit ``VOC2007`` / ``VOC2012`` folder)::
 
     <root>/Annotations/<id>.xml          one xml per image
-    <root>/JPEGImages/<id>.jpg           the image (``<filename>`` in the xml when present;
-                                         else ``<id>.jpg``, or ``<id>`` with another image
-                                         suffix when only that file exists)
+    <root>/JPEGImages/<id>.jpg           the image (``<filename>`` in the xml when that file
+                                         exists; else ``<id>.jpg``, or ``<id>`` with another
+                                         image suffix when only that file exists)
     <root>/ImageSets/Main/<split>.txt    image ids of the split, one per line
 
 VOC stores 1-based inclusive pixel indices: ``xmin = 1`` is the first pixel column and
@@ -249,8 +249,9 @@ def _parse_split(
 ) -> tuple[list[_VOCImage], list[tuple[Path, str]]]:
     """Read the xml of every image id; an unreadable one is an image without objects.
 
-    An image whose xml is unreadable or names no ``<filename>`` is found by its id
-    (:func:`_image_file_name`).
+    An image whose xml is unreadable, names no ``<filename>`` or names a file that is not in
+    ``JPEGImages`` (a stale name, common after files were renamed) is found by its id
+    (:func:`_image_of`); the stale names are counted in one warning.
 
     Returns:
         One image per id, in split order, and ``(xml path, reason)`` of every xml that is
@@ -263,6 +264,7 @@ def _parse_split(
     folder = root / "Annotations"
     images: list[_VOCImage] = []
     problems: list[tuple[Path, str]] = []
+    stale: list[tuple[Path, str, str]] = []  # (xml, the <filename> it names, the file read)
     missing = 0
     for name in names:
         xml_file = folder / f"{name}.xml"
@@ -273,8 +275,23 @@ def _parse_split(
             missing += absent
             problems.append((xml_file, "missing file" if absent else str(exc)))
             image = _VOCImage("")
-        image.filename = image.filename or _image_file_name(root / "JPEGImages", name)
+        named = image.filename
+        image.filename = _image_of(root / "JPEGImages", name, named)
+        if named and image.filename != named:
+            stale.append((xml_file, named, image.filename))
         images.append(image)
+    if stale:
+        xml_file, named, found = stale[0]
+        logger.warning(
+            "%d of %d VOC annotation files name an image that is not in %s; each was found "
+            "by its id instead. First: %s names %s, read %s",
+            len(stale),
+            len(names),
+            root / "JPEGImages",
+            xml_file,
+            named,
+            found,
+        )
     first = f"{problems[0][0]} ({problems[0][1]})" if problems else ""
     if missing == len(names):
         raise FileNotFoundError(
@@ -296,6 +313,18 @@ def _parse_split(
             first,
         )
     return images, problems
+
+
+def _image_of(images: Path, name: str, named: str) -> str:
+    """The file name of image ``name``: ``named`` (the xml's ``<filename>``) when that file
+    exists in the ``images`` folder, else the one found by the id (:func:`_image_file_name`)
+    when that exists, else ``named`` or the id's ``.jpg`` (reported missing when read)."""
+    if named and (images / named).is_file():
+        return named
+    by_id = _image_file_name(images, name)
+    if named and not (images / by_id).is_file():
+        return named
+    return by_id
 
 
 def _image_file_name(images: Path, name: str) -> str:

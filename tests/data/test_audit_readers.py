@@ -86,3 +86,26 @@ def test_a_box_outside_the_image_paints_nothing_into_the_label_map(tmp_path):
     (tmp_path / "ann.json").write_text(json.dumps(data))
     _, label_map = CocoSegmentation(tmp_path / "images", tmp_path / "ann.json")[0]
     assert int((label_map == 1).sum()) == 400  # the inside box only
+
+
+def test_a_stale_voc_filename_is_found_by_the_image_id(tmp_path, caplog):
+    """An xml whose <filename> names a file that is not there (renamed images) reads <id>.*;
+    a <filename> that exists wins over the id, and one warning counts the stale names."""
+    for sub in ("Annotations", "JPEGImages", "ImageSets/Main"):
+        (tmp_path / sub).mkdir(parents=True)
+    for stem, value in (("a", 10), ("b", 20), ("other", 30)):
+        image = np.full((H, W, 3), value, np.uint8)
+        assert cv2.imwrite(str(tmp_path / "JPEGImages" / f"{stem}.png"), image)
+    xml = "<annotation><filename>{}</filename></annotation>"
+    (tmp_path / "Annotations" / "a.xml").write_text(xml.format("IMG_0001.jpg"))  # stale
+    (tmp_path / "Annotations" / "b.xml").write_text(xml.format("other.png"))  # exists
+    (tmp_path / "Annotations" / "c.xml").write_text(xml.format("gone.jpg"))  # nothing by id
+    (tmp_path / "ImageSets/Main/train.txt").write_text("a\nb\nc\n")
+    with caplog.at_level("WARNING", logger="detseg.data.voc"):
+        dataset = VOCDetection(tmp_path, "train", classes=["cat"])
+    assert dataset.image_path(0).name == "a.png"
+    assert dataset.image_path(1).name == "other.png"
+    assert dataset.image_path(2).name == "gone.jpg"  # reported missing when read
+    (warning,) = [r.getMessage() for r in caplog.records if "name an image" in r.getMessage()]
+    assert warning.startswith("1 of 3 VOC annotation files name an image that is not in")
+    assert "a.xml names IMG_0001.jpg, read a.png" in warning
