@@ -104,6 +104,7 @@ def predict_checkpoint(
     overrides: Sequence[str] = (),
     max_frames: int | None = None,
     on_error: Callable[[str], None] | None = None,
+    classes: Sequence[str | int] | None = None,
 ) -> PredictionRun:
     """Run ``checkpoint`` on the images and videos named by ``inputs``; write into ``out``.
 
@@ -129,11 +130,14 @@ def predict_checkpoint(
         on_error: called with the message of each input that names nothing or cannot be
             read, as it fails (default: the message is logged as an error). The messages are
             also in :attr:`PredictionRun.errors`.
+        classes: detection only: keep the detections of these classes (names or labels
+            ``1..K``; default: every class).
 
     Raises:
         ValueError: ``batch_size`` or ``max_frames`` below 1, ``score_threshold`` outside
-            ``[0, 1]``, a setting of the other task (``score_threshold`` for a segmenter,
-            ``tta`` or ``plain`` for a detector), raised before anything is written.
+            ``[0, 1]``, a setting of the other task (``score_threshold`` or ``classes`` for a
+            segmenter, ``tta`` or ``plain`` for a detector), a class the model does not have,
+            raised before anything is written.
         NotADirectoryError: ``out`` is a file.
         ConfigError: a bad override.
         CheckpointError: an unreadable checkpoint.
@@ -147,7 +151,8 @@ def predict_checkpoint(
         raise ValueError(f"max_frames must be >= 1, got {max_frames}")
     out = check_output_folder(out)
     predictor = load(checkpoint, device, overrides)
-    check_task_settings(predictor, checkpoint, score_threshold, tta, plain)
+    check_task_settings(predictor, checkpoint, score_threshold, tta, plain, classes)
+    predictor.labels_of(classes)  # a class the model does not have: before anything is written
     threshold = _configure(predictor, score_threshold, tta, plain)
     paths, videos, missing = split_inputs(inputs)
     out.mkdir(parents=True, exist_ok=True)
@@ -165,13 +170,15 @@ def predict_checkpoint(
         else:
             assert threshold is not None
             run.images, run.detections = detect_images(
-                predictor, images, out, threshold, batch_size
+                predictor, images, out, threshold, batch_size, classes
             )
     used: set[str] = set()
     for source in videos:
         stem = video_output_stem(source, out, used)
         try:
-            run.videos.append(predict_video(predictor, source, out, threshold, max_frames, stem))
+            run.videos.append(
+                predict_video(predictor, source, out, threshold, max_frames, stem, classes)
+            )
         except (ValueError, FileNotFoundError) as err:
             run.failed.append(source)
             report(str(err))
@@ -232,10 +239,11 @@ def check_task_settings(
     score_threshold: float | None,
     tta: str | None,
     plain: bool,
+    classes: Sequence[str | int] | None = None,
 ) -> None:
     """Refuse settings that the checkpoint's task would ignore: ``score_threshold``
-    (``--score-thr``) for a segmenter, ``tta`` (``--tta``) or ``plain`` (``--plain``) for a
-    detector.
+    (``--score-thr``) or ``classes`` (``--classes``) for a segmenter, ``tta`` (``--tta``) or
+    ``plain`` (``--plain``) for a detector.
 
     Raises:
         ValueError: naming the setting, the checkpoint, its model and task, and saying to
@@ -246,6 +254,10 @@ def check_task_settings(
         raise ValueError(
             f"--score-thr {score_threshold:g} is for detectors; {model}, which keeps "
             "every pixel's class: drop --score-thr"
+        )
+    if predictor.task == "segmentation" and classes is not None:
+        raise ValueError(
+            f"--classes is for detectors; {model}, which labels every pixel: drop --classes"
         )
     if predictor.task != "segmentation" and (tta is not None or plain):
         flag = f"--tta {tta}" if tta is not None else "--plain"
@@ -301,6 +313,7 @@ def detect_images(
     out: Path,
     score_threshold: float,
     batch_size: int = 1,
+    classes: Sequence[str | int] | None = None,
 ) -> tuple[int, int]:
     """Write the drawn detections (and masks) of each image and ``out/predictions.json``.
 
@@ -310,6 +323,7 @@ def detect_images(
         out: output folder.
         score_threshold: detections scoring below it are dropped.
         batch_size: images per ``model.predict`` call.
+        classes: keep the detections of these classes only (names or labels; default: all).
 
     Returns:
         ``(images, detections)``: how many of each were written.
@@ -317,7 +331,9 @@ def detect_images(
     records: list[dict] = []
     used_names: set[str] = set()
     image_id = 0
-    found = predictor.predict_images(images, score_threshold, batch_size, mask_probabilities=False)
+    found = predictor.predict_images(
+        images, score_threshold, batch_size, mask_probabilities=False, classes=classes
+    )
     for result in found:
         result = cast(DetectionResult, result)
         image_id += 1

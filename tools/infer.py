@@ -2,6 +2,7 @@
 
     python tools/infer.py runs/demo/best.pt datasets/shapes/val/images/00000*.png --out out/
     python tools/infer.py runs/demo/best.pt photos/ --score-thr 0.5 --device cpu
+    python tools/infer.py runs/demo/best.pt photos/ --classes circle star   # those classes only
     python tools/infer.py runs/demo/best.pt photos/ --set model.roi_heads.nms_thresh=0.6
     python tools/infer.py runs/unet_shapes/best.pt datasets/shapes/val/images --out seg/
     python tools/infer.py runs/demo/best.pt clip.mp4 --out out/
@@ -80,6 +81,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "eval.score_threshold); below the model's own inference threshold it lowers that "
         "one for this run (0.001 gives what COCO AP needs); detectors only (refused for a "
         "segmentation checkpoint)",
+    )
+    parser.add_argument(
+        "--classes",
+        nargs="+",
+        default=None,
+        metavar="NAME",
+        help="keep the detections of these classes only: names (circle star) or labels "
+        "1..K (default: every class); detectors only (refused for a segmentation checkpoint)",
     )
     parser.add_argument(
         "--set",
@@ -176,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides=args.set,
         max_frames=args.max_frames,
         on_error=report_error,
+        classes=args.classes,
     )
     summary = run.summary()
     if summary:

@@ -37,6 +37,7 @@ from detseg.api.results import DetectionResult, SegmentationResult
 from detseg.api.video import VIDEO_SUFFIXES, VideoName, VideoSource
 from detseg.argument_checks import score_threshold_problem
 from detseg.config import Config, config_from_dict
+from detseg.config.suggest import did_you_mean
 from detseg.engine.checkpointing import CheckpointError, load_checkpoint, model_from_checkpoint
 from detseg.engine.runtime import Detector, resolve_device
 from detseg.evaluation.coco_format import MASK_THRESHOLD
@@ -132,6 +133,7 @@ class Predictor:
         bgr: bool = False,
         batch_size: int = 8,
         mask_probabilities: bool = True,
+        classes: Sequence[str | int] | None = None,
     ) -> list[Result]: ...
 
     @overload
@@ -142,6 +144,7 @@ class Predictor:
         bgr: bool = False,
         batch_size: int = 8,
         mask_probabilities: bool = True,
+        classes: Sequence[str | int] | None = None,
     ) -> Result: ...
 
     @overload
@@ -152,6 +155,7 @@ class Predictor:
         bgr: bool = False,
         batch_size: int = 8,
         mask_probabilities: bool = True,
+        classes: Sequence[str | int] | None = None,
     ) -> Result | list[Result]: ...
 
     def predict(
@@ -161,6 +165,7 @@ class Predictor:
         bgr: bool = False,
         batch_size: int = 8,
         mask_probabilities: bool = True,
+        classes: Sequence[str | int] | None = None,
     ) -> Result | list[Result]:
         """Detections (or label maps) of one image or many.
 
@@ -178,6 +183,10 @@ class Predictor:
             mask_probabilities: a model with masks: keep each detection's probabilities
                 (``Float[N, H, W]``, four bytes a pixel: 100 detections of a 1333 x 800
                 image take 430 MB); ``False`` keeps the binarised ``masks`` only (one byte).
+            classes: detection only: keep the detections of these classes, given by name
+                (``["person", "car"]``) or label ``1..K`` (default: every class). They are
+                picked from the model's output, which holds at most its
+                ``detections_per_img`` detections of all classes.
 
         Returns:
             One :class:`DetectionResult` / :class:`SegmentationResult` for one image, a list
@@ -189,12 +198,14 @@ class Predictor:
             ValueError: an input of a type, shape or dtype not listed above, an empty image,
                 float pixels that are NaN, inf or outside ``[0, 1]`` (the message names the
                 input), an image file that cannot be read, ``score_thr`` outside ``[0, 1]``
-                or given to a segmenter, ``batch_size`` below 1.
+                or given to a segmenter, ``batch_size`` below 1, a class the model does not
+                have (or any ``classes`` for a segmenter).
         """
         self._check_score_thr(score_thr)
         _check_at_least_one(batch_size, "batch_size")
+        self.labels_of(classes)
         images, single = as_images(x, bgr=bgr)
-        found = self.predict_images(images, score_thr, batch_size, mask_probabilities)
+        found = self.predict_images(images, score_thr, batch_size, mask_probabilities, classes)
         results = list(found)
         return results[0] if single else results
 
@@ -204,6 +215,7 @@ class Predictor:
         score_thr: float | None = None,
         batch_size: int = 8,
         mask_probabilities: bool = True,
+        classes: Sequence[str | int] | None = None,
     ) -> Iterator[Result]:
         """:meth:`predict` on :class:`~detseg.api.inputs.InputImage` items, one result each, as
         each batch is done (``images`` is read one batch at a time).
@@ -213,11 +225,54 @@ class Predictor:
 
         Raises:
             ValueError: ``score_thr`` outside ``[0, 1]`` or given to a segmenter, ``batch_size``
-                below 1 (here, before any image is read).
+                below 1, a class the model does not have (here, before any image is read).
         """
         self._check_score_thr(score_thr)
         _check_at_least_one(batch_size, "batch_size")
-        return self._predict_batches(images, score_thr, batch_size, mask_probabilities)
+        labels = self.labels_of(classes)
+        return self._predict_batches(images, score_thr, batch_size, mask_probabilities, labels)
+
+    def labels_of(self, classes: Sequence[str | int] | None) -> frozenset[int] | None:
+        """The labels ``1..K`` of ``classes``, given by name or label (an int, or its digits
+        as text where no class has that name); ``None`` (every class) for ``None``.
+
+        Raises:
+            ValueError: a name the model does not have (with the closest one), a label outside
+                ``1..K``, an empty list, a single string (give a list), or classes given to a
+                segmenter (which labels every pixel).
+        """
+        if classes is None:
+            return None
+        if self.task == "segmentation":
+            raise ValueError(
+                f"classes are for detectors; this {self.config.model.name} segmenter labels "
+                "every pixel: leave classes out (result.mask == label picks a class's pixels)"
+            )
+        if isinstance(classes, str) or not isinstance(classes, Sequence) or not classes:
+            raise ValueError(
+                f"classes must be a non-empty list of class names or labels, got {classes!r}"
+            )
+        labels = set()
+        for item in classes:
+            if isinstance(item, str) and item not in self.classes and item.isdigit():
+                item = int(item)  # a label written as text (the command line's --classes 2)
+            if isinstance(item, str):
+                if item not in self.classes:
+                    raise ValueError(
+                        f"unknown class {item!r} (the model's classes: "
+                        f"{_short_list(self.classes)}){did_you_mean(item, self.classes)}"
+                    )
+                labels.add(self.classes.index(item) + 1)
+            elif isinstance(item, numbers.Integral) and not isinstance(item, bool):
+                if not 1 <= item <= len(self.classes):
+                    raise ValueError(
+                        f"class label {item} is outside 1..{len(self.classes)} (the model has "
+                        f"{len(self.classes)} classes; label k is classes[k - 1])"
+                    )
+                labels.add(int(item))
+            else:
+                raise ValueError(f"a class is a name or a label 1..K, got {item!r}")
+        return frozenset(labels)
 
     def _check_score_thr(self, score_thr: float | None) -> None:
         """Refuse a ``score_thr`` outside ``[0, 1]``, or any ``score_thr`` for a segmenter
@@ -236,18 +291,20 @@ class Predictor:
         score_thr: float | None,
         batch_size: int,
         mask_probabilities: bool,
+        labels: frozenset[int] | None = None,
     ) -> Iterator[Result]:
         for batch in batched(images, batch_size):
             if self.task == "segmentation":
                 yield from self._segment(batch)
             else:
-                yield from self._detect(batch, score_thr, mask_probabilities)
+                yield from self._detect(batch, score_thr, mask_probabilities, labels)
 
     def stream(
         self,
         source: VideoName | VideoSource,
         score_thr: float | None = None,
         max_frames: int | None = None,
+        classes: Sequence[str | int] | None = None,
     ) -> Iterator[Result]:
         """Results of the frames of a video file, a camera or a stream, as they are read.
 
@@ -257,6 +314,7 @@ class Predictor:
             score_thr: as in :meth:`predict`.
             max_frames: stop after this many frames, at least 1 (default: a video to its end,
                 a camera or a stream until it ends or the loop stops).
+            classes: as in :meth:`predict`.
 
         Returns:
             An iterator of results whose ``frame`` and ``time`` are set; detections keep their
@@ -266,22 +324,29 @@ class Predictor:
             FileNotFoundError: a video file that does not exist.
             ValueError: a video that cannot be decoded, a camera that cannot be opened, a
                 stream that cannot be reached, ``score_thr`` outside ``[0, 1]`` or given to a
-                segmenter, ``max_frames`` below 1 (raised here, before the first frame).
+                segmenter, ``max_frames`` below 1, a class the model does not have (raised
+                here, before the first frame).
         """
         self._check_score_thr(score_thr)
         if max_frames is not None:
             _check_at_least_one(max_frames, "max_frames")
+        self.labels_of(classes)
         video = source if isinstance(source, VideoSource) else VideoSource(source)
-        return self._frames(video, score_thr, max_frames, close=video is not source)
+        return self._frames(video, score_thr, max_frames, classes, close=video is not source)
 
     def _frames(
-        self, video: VideoSource, score_thr: float | None, max_frames: int | None, close: bool
+        self,
+        video: VideoSource,
+        score_thr: float | None,
+        max_frames: int | None,
+        classes: Sequence[str | int] | None,
+        close: bool,
     ) -> Iterator[Result]:
         try:
             for frame in itertools.islice(video, max_frames):
                 images, _ = as_images(frame.image)
                 for result in self.predict_images(
-                    images, score_thr, batch_size=1, mask_probabilities=False
+                    images, score_thr, batch_size=1, mask_probabilities=False, classes=classes
                 ):
                     result.frame, result.time = frame.index, frame.time
                     yield result
@@ -290,15 +355,26 @@ class Predictor:
                 video.close()
 
     def _detect(
-        self, batch: list[InputImage], score_thr: float | None, mask_probabilities: bool = True
+        self,
+        batch: list[InputImage],
+        score_thr: float | None,
+        mask_probabilities: bool = True,
+        kept_labels: frozenset[int] | None = None,
     ) -> list[Result]:
+        """The detections of ``batch`` scoring at least ``score_thr`` (default: the config's),
+        of the classes ``kept_labels`` (default: every class)."""
         threshold = self.score_threshold if score_thr is None else score_thr
         detector = cast(Detector, self.model)
         with self._model_threshold(threshold), torch.inference_mode():
             outputs = detector.predict([item.image.to(self.device) for item in batch])
+        wanted = None
+        if kept_labels is not None:
+            wanted = torch.tensor(sorted(kept_labels), device=self.device)
         results: list[Result] = []
         for item, output in zip(batch, outputs, strict=True):
             keep = output["scores"] >= threshold
+            if wanted is not None:
+                keep &= torch.isin(output["labels"], wanted)
             boxes, scores, labels = (output[k][keep].cpu() for k in ("boxes", "scores", "labels"))
             result = DetectionResult(
                 boxes=_normal(boxes),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,28 @@ class DetectionResult:
 
     def __len__(self) -> int:
         return len(self.boxes)
+
+    def __getitem__(self, index: Any) -> DetectionResult:
+        """The detections at ``index`` as a new result of the same image: an int, a slice, a
+        list or tensor of indices, or a boolean mask over the ``N`` detections, e.g.
+        ``result[result.scores > 0.5]``; ``result[0]`` is a result with the best detection.
+
+        Raises:
+            IndexError: an index out of range, or a mask whose length is not ``N``.
+        """
+        if isinstance(index, (list, tuple, np.ndarray)):
+            index = torch.as_tensor(np.asarray(index, dtype=None if len(index) else np.int64))
+        rows = torch.arange(len(self))[index].reshape(-1)
+        return replace(
+            self,
+            boxes=self.boxes[rows],
+            scores=self.scores[rows],
+            labels=self.labels[rows],
+            masks=None if self.masks is None else self.masks[rows],
+            mask_probabilities=(
+                None if self.mask_probabilities is None else self.mask_probabilities[rows]
+            ),
+        )
 
     @property
     def names(self) -> list[str]:

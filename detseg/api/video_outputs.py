@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -70,6 +71,7 @@ def predict_video(
     score_thr: float | None = None,
     max_frames: int | None = None,
     stem: str | None = None,
+    classes: Sequence[str | int] | None = None,
 ) -> VideoRun:
     """Run ``predictor`` on each frame of ``source``; write ``OUT/<stem>.mp4`` and ``.jsonl``.
 
@@ -81,6 +83,7 @@ def predict_video(
         max_frames: stop after this many frames, at least 1 (a camera or a stream otherwise
             runs until it ends; Ctrl-C then ends it, and the files hold the frames so far).
         stem: the output file names' stem (default: :func:`~detseg.api.video.source_stem`).
+        classes: as in :meth:`Predictor.predict`.
 
     The run's :meth:`VideoRun.summary` is logged at ``DEBUG`` level only: the caller reports
     it (``tools/infer.py`` prints it once, with the other inputs' summaries).
@@ -88,14 +91,15 @@ def predict_video(
     Raises:
         FileNotFoundError: a video file that does not exist.
         ValueError: a video that cannot be decoded, a camera or stream that cannot be opened,
-            ``score_thr`` outside ``[0, 1]``, ``max_frames`` below 1 (before any file is
-            written).
+            ``score_thr`` outside ``[0, 1]``, ``max_frames`` below 1, a class the model does
+            not have (before any file is written).
     """
     if max_frames is not None and max_frames < 1:
         raise ValueError(f"max_frames must be >= 1, got {max_frames}")
     problem = score_threshold_problem(score_thr, "score_thr")
     if problem:
         raise ValueError(problem)
+    predictor.labels_of(classes)
     video = source if isinstance(source, VideoSource) else VideoSource(source)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -111,7 +115,7 @@ def predict_video(
         tqdm(total=total, desc=stem, unit="frame", dynamic_ncols=True, disable=None) as bar,
     ):
         try:
-            for result in predictor.stream(video, score_thr, max_frames):
+            for result in predictor.stream(video, score_thr, max_frames, classes):
                 _write_frame(result, writer, records)
                 run.frames += 1
                 run.detections += len(result) if isinstance(result, DetectionResult) else 0

@@ -288,9 +288,9 @@ def mask_extents(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         empty one), and whether the mask has any pixel.
     """
     extents = np.zeros((len(masks), 4), dtype=np.float32)
-    cols = masks.any(axis=1)  # [N, W]
-    rows = masks.any(axis=2)  # [N, H]
-    nonempty = cols.any(axis=1)
+    cols: np.ndarray = np.any(masks, axis=1)  # [N, W]
+    rows: np.ndarray = np.any(masks, axis=2)  # [N, H]
+    nonempty: np.ndarray = np.any(cols, axis=1)
     for i in np.flatnonzero(nonempty):
         xs, ys = np.flatnonzero(cols[i]), np.flatnonzero(rows[i])
         extents[i] = (xs[0], ys[0], xs[-1] + 1, ys[-1] + 1)

@@ -139,8 +139,9 @@ def init_distributed(device_name: str, timeout_s: float = 1800.0) -> tuple[DistI
         )
     global _host_group
     if _needs_host_group(torch_dist.get_backend()):  # every process makes it, in one order
-        _host_group = torch_dist.new_group(
-            backend="gloo", timeout=datetime.timedelta(seconds=timeout_s)
+        _host_group = cast(
+            torch_dist.ProcessGroup,
+            torch_dist.new_group(backend="gloo", timeout=datetime.timedelta(seconds=timeout_s)),
         )
     info = DistInfo(rank=rank, world_size=world_size, local_rank=local_rank)
     logger.info("process %d of %d (%s, %s)", rank, world_size, backend, device)

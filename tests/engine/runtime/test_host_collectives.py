@@ -16,7 +16,7 @@ from pathlib import Path
 
 from detseg.engine.runtime.launcher import free_port
 
-SCRIPT = '''
+SCRIPT = """
 import json, sys
 import torch
 import torch.distributed as torch_dist
@@ -49,7 +49,7 @@ out = {
 d.destroy_distributed(dist)
 out["after_destroy"] = d._host_group is None
 print(json.dumps(out))
-'''
+"""
 
 
 def test_host_values_go_through_the_gloo_side_group(tmp_path: Path) -> None:
