@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -94,12 +95,15 @@ def _check_gt_annotation(ann: Any, index: int, source: str) -> None:
 
 
 def _is_number(value: Any) -> bool:
-    """A finite int or float (not a bool, not a string)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite real number: a Python int or float or a numpy scalar such as ``np.int64`` or
+    ``np.float32``, which pycocotools and faster-coco-eval read like the Python ones (not a
+    bool, not a string)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _is_id(value: Any) -> bool:
-    """A COCO id: an integer, or a whole float such as ``3.0`` (not a bool, not a string)."""
+    """A COCO id: an integer (numpy integers too), or a whole float such as ``3.0`` (not a
+    bool, not a string)."""
     return _is_number(value) and float(value).is_integer()
 
 
@@ -114,6 +118,7 @@ def check_detection(det: Any, index: int, source: str = "") -> None:
     ``score`` must be a finite number, ``category_id`` and ``image_id`` integers (whole floats
     such as ``3.0`` pass too; strings do not: COCO ids are integers) and ``bbox``
     ``[x, y, w, h]`` finite numbers (which fields must be present is the caller's check).
+    Numpy scalars (``np.int64``, ``np.float32``, ...) count as the numbers they hold.
 
     Raises:
         ValueError: ``"<source>: detection 0 has bbox [1, 2, 3]; expected [x, y, w, h] numbers"``.
