@@ -237,7 +237,44 @@ def load_coco_gt(gt: str | os.PathLike | dict) -> dict:
     # Both libraries write keys ("ignore", RLEs) into the annotation dicts: copy them.
     copied = dict(gt)
     copied["annotations"] = [dict(ann) for ann in gt["annotations"]]
+    _renumber_annotation_ids(copied["annotations"], source)
     return copied
+
+
+def _renumber_annotation_ids(annotations: list[dict], source: str) -> None:
+    """Give the annotations ids ``1..N`` (in place) when their own ids would mislead the
+    libraries, with one warning naming ``source``.
+
+    Both libraries mark a matched detection with the id of its ground-truth box and count it
+    as a true positive when that id is non-zero: a box of id 0 is never matched. They also
+    index the boxes by id, so of two boxes with one id, one is evaluated twice and the other
+    never; and a box without an id fails. The evaluation does not read annotation ids
+    otherwise, so renumbering changes nothing else.
+    """
+    ids = [ann.get("id") for ann in annotations]
+    zero = sum(1 for i in ids if i is not None and not isinstance(i, bool) and i == 0)
+    missing = ids.count(None)
+    repeated = len(ids) - missing - len({i for i in ids if i is not None})
+    if not (zero or missing or repeated):
+        return
+    problems = [
+        f"{count} {what}"
+        for count, what in (
+            (zero, "of id 0 (the libraries' mark for 'no match')"),
+            (missing, "without an id"),
+            (repeated, "whose id an earlier annotation has"),
+        )
+        if count
+    ]
+    logger.warning(
+        "%s: %s annotations; evaluated with the annotations numbered 1..%d instead (give "
+        "every annotation a unique id from 1 to keep your own ids)",
+        source,
+        ", ".join(problems),
+        len(annotations),
+    )
+    for number, ann in enumerate(annotations, start=1):
+        ann["id"] = number
 
 
 def _copy_detections(detections: Sequence[dict], gt: dict, iou_type: str) -> list[dict]:
