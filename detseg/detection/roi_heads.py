@@ -390,8 +390,9 @@ class RoIHeads(nn.Module):
             image_scores.transpose(1, 2).reshape(batch * num_classes, width),
             self.config.nms_thresh,
             valid.transpose(1, 2).reshape(batch * num_classes, width),
-            rows_per_call=num_classes,  # CPU: one batched_nms per image, as torchvision's
+            rows_per_call=num_classes,  # CPU: one batched_nms per image, as torchvision's,
             max_kept_per_call=self.config.detections_per_img,
+            first_group_id=1,  # with the labels 1..K as group ids
         )
         keep = keep.view(batch, num_classes, width).transpose(1, 2).reshape(batch, -1)
         # candidates in (RoI, class) order, as torchvision's twin lists them

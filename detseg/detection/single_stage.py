@@ -172,8 +172,9 @@ def postprocess_softmax(
         top_scores.reshape(batch * num_classes, k),
         nms_thresh,
         valid.reshape(batch * num_classes, k),
-        rows_per_call=num_classes,  # CPU: one batched_nms per image, as torchvision's SSD
+        rows_per_call=num_classes,  # CPU: one batched_nms per image, as torchvision's SSD,
         max_kept_per_call=detections_per_img,
+        first_group_id=1,  # with the labels 1..K as group ids
     ).view(batch, -1)
     # candidates class-major, by decreasing score within a class, as torchvision's SSD
     flat_scores = top_scores.flatten(1)

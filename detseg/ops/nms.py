@@ -61,6 +61,7 @@ def grouped_nms(
     backend: str = "auto",
     rows_per_call: int = 1,
     max_kept_per_call: int | None = None,
+    first_group_id: int = 0,
 ) -> Tensor:
     """NMS inside each row of a padded batch: the boxes of one row never suppress another's.
 
@@ -89,6 +90,10 @@ def grouped_nms(
             NMS may then stop early (see :func:`_nms_of_score_prefix`): the returned mask
             holds those top kept boxes, exactly, and possibly not the lower-scoring ones.
             ``None``: every kept box.
+        first_group_id: torchvision path only: the group id of a block's first row in its
+            ``batched_nms`` call (the next rows count on from it). The id sets the offset of
+            the coordinate trick, so a detector passes the ids its twin passes: the class
+            labels ``1..K`` of a model with a background class (Faster R-CNN, SSD) start at 1.
 
     Returns:
         Bool ``[G, N]``: the kept boxes. The Triton path makes no host synchronisation.
@@ -116,7 +121,7 @@ def grouped_nms(
         keep_sorted = grouped_nms_keep_sorted(sorted_boxes, valid.gather(1, order), iou_threshold)
         return torch.zeros_like(valid).scatter_(1, order, keep_sorted)
     return _grouped_nms_torchvision(
-        boxes, scores, iou_threshold, valid, rows_per_call, max_kept_per_call
+        boxes, scores, iou_threshold, valid, rows_per_call, max_kept_per_call, first_group_id
     )
 
 
@@ -138,11 +143,13 @@ def _grouped_nms_torchvision(
     valid: Tensor,
     rows_per_call: int,
     max_kept_per_call: int | None = None,
+    first_group_id: int = 0,
 ) -> Tensor:
     """The reference path of :func:`grouped_nms`: ``torchvision.ops.batched_nms`` on the valid
-    boxes of each block of ``rows_per_call`` rows, the rows as its groups (a detector's
-    per-image call, with the same candidates in the same order). With ``max_kept_per_call``
-    a block may be answered by :func:`_nms_of_score_prefix` instead."""
+    boxes of each block of ``rows_per_call`` rows, the rows as its groups ``first_group_id,
+    first_group_id + 1, ...`` (a detector's per-image call, with the same candidates and group
+    ids in the same order). With ``max_kept_per_call`` a block may be answered by
+    :func:`_nms_of_score_prefix` instead."""
     groups, width = valid.shape
     if groups % rows_per_call:
         raise ValueError(f"rows_per_call={rows_per_call} does not divide the {groups} rows")
@@ -150,7 +157,8 @@ def _grouped_nms_torchvision(
     if width == 0:  # no candidate in any row (view(-1, 0) below would be ambiguous)
         return keep
     flat_keep = keep.view(-1, rows_per_call * width)
-    row_ids = torch.arange(rows_per_call, device=boxes.device).repeat_interleave(width)
+    row_ids = torch.arange(first_group_id, first_group_id + rows_per_call, device=boxes.device)
+    row_ids = row_ids.repeat_interleave(width)
     blocks = zip(
         boxes.reshape(-1, rows_per_call * width, 4),
         scores.reshape(-1, rows_per_call * width),
