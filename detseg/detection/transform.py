@@ -154,6 +154,11 @@ class DetectionTransform(nn.Module):
     def _resize_per_image(self, image: Tensor) -> Tensor:
         """``Float[3, H, W]`` -> ``Float[3, h, w]`` resized (bilinear) as torchvision's R-CNN."""
         if self.fixed_size is not None:
+            if self.training:
+                # the min_size draw of _pick_min_size, unused but made as torchvision's transform
+                # makes it even with a fixed size: the RNG stream (hence the RPN and RoI
+                # samplers' picks) stays the twin's. Not read: no host read.
+                torch.empty(1).uniform_(0.0, float(len(self.min_size)))
             size, scale = list(self.fixed_size), None
         else:
             h, w = image.shape[-2:]
