@@ -12,7 +12,10 @@ Every transposed conv starts as bilinear interpolation (and stays learnable). Th
 the first conv by 100 px and crops every sum at hand-computed offsets; here the *model* pads
 the normalised image with zeros to a multiple of 32 (``SegmentationModel(size_divisible=32)``)
 and ``fc6`` uses "same" padding, so every map is exactly 2x the next and the skip sums align
-without offsets; the logits are cropped back to ``H x W``.
+without offsets; the logits are cropped back to ``H x W``. With ``input.scale`` below 1 the
+network sees the padded image resized, no longer a multiple of 32: the head's pools keep an
+odd last row/column (``ceil_mode``) and each upsampled map is cropped to its skip's size, at
+the bottom/right, as the paper crops its sums.
 
 Backbone levels (``VGGBackbone``, before each block's pool): ``c3`` (stride 4), ``c4`` (8),
 ``c5`` (16); the head applies the 2x2 pools itself: ``pool3 = pool(c3)`` (stride 8), ``pool4``
@@ -73,7 +76,8 @@ class FCNVGGHead(nn.Module):
 
     Shape:
         ``forward(features) -> Float[B, num_logits, H, W]`` for ``c3`` of size ``H/4 x W/4`` with
-        ``H, W`` multiples of 32 (``in_features`` names the levels the variant reads).
+        ``H, W`` multiples of 32 (``in_features`` names the levels the variant reads); other
+        sizes give about ``H x W`` (the pools round up, the skip sums crop).
 
     Raises:
         ValueError: an unknown ``variant``.
@@ -108,13 +112,31 @@ class FCNVGGHead(nn.Module):
 
     def forward(self, features: dict[str, Tensor]) -> Tensor:
         """See the class docstring."""
-        pool5 = F.max_pool2d(features["c5"], 2)
+        pool5 = _pool(features["c5"])
         x = self.dropout(F.relu(self.fc6(pool5)))
         x = self.dropout(F.relu(self.fc7(x)))
         scores = self.score_fr(x)  # [B, K + 1, H / 32, W / 32]
         if self.variant in ("16s", "8s"):
-            scores = self.upscore2(scores) + self.score_pool4(F.max_pool2d(features["c4"], 2))
+            skip = self.score_pool4(_pool(features["c4"]))
+            scores = _crop_to(self.upscore2(scores), skip) + skip
         if self.variant == "8s":
-            pool3 = F.max_pool2d(features["c3"], 2)
-            scores = self.upscore_pool4(scores) + self.score_pool3(pool3)  # stride 8
+            skip = self.score_pool3(_pool(features["c3"]))
+            scores = _crop_to(self.upscore_pool4(scores), skip) + skip  # stride 8
         return self.upscore_final(scores)
+
+
+def _pool(x: Tensor) -> Tensor:
+    """The 2x2 max pool of a VGG block. ``ceil_mode``: an odd side keeps its last row/column
+    (and a 1-pixel side its pixel); on even sides (inputs a multiple of 32) it is the plain
+    pool."""
+    return F.max_pool2d(x, 2, ceil_mode=True)
+
+
+def _crop_to(x: Tensor, skip: Tensor) -> Tensor:
+    """``x`` (an upsampled coarser map) cropped at the bottom/right to ``skip``'s size. After
+    :func:`_pool` on an odd side the coarser map covers one more row/column than the skip.
+    Equal sizes (inputs a multiple of 32) return ``x`` itself; a traced export always crops
+    (its sizes are traced tensors there, and the crop follows each input's sizes)."""
+    if not torch.jit.is_tracing() and x.shape[-2:] == skip.shape[-2:]:
+        return x
+    return x[..., : skip.shape[-2], : skip.shape[-1]]

@@ -22,6 +22,7 @@ from scratch).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import cast
 
@@ -155,10 +156,9 @@ class SegmentationModel(nn.Module):
         """Backbone features of the checked, normalised, padded batch; also returns it."""
         images = check_images(images)
         x = self.normalize(images)
-        if self.size_divisible > 1:
-            h, w = x.shape[-2:]
-            pad_h, pad_w = (-h) % self.size_divisible, (-w) % self.size_divisible
-            x = F.pad(x, [0, pad_w, 0, pad_h])
+        padded_h, padded_w = self._padded_size(images)
+        if (padded_h, padded_w) != tuple(x.shape[-2:]):
+            x = F.pad(x, [0, padded_w - x.shape[-1], 0, padded_h - x.shape[-2]])
         if self.input_scale != 1.0:
             x = F.interpolate(
                 x,
@@ -177,10 +177,14 @@ class SegmentationModel(nn.Module):
         return logits[..., : crop[0], : crop[1]]
 
     def _padded_size(self, images: Tensor) -> tuple[int, int]:
-        """``(H, W)`` of ``images`` rounded up to multiples of ``size_divisible``."""
+        """``(H, W)`` of ``images`` rounded up to multiples of ``size_divisible`` (and, for an
+        image a few pixels high or wide, up to what ``input_scale`` keeps a pixel of: see
+        :func:`padded_side`)."""
         h, w = images.shape[-2:]
-        d = max(self.size_divisible, 1)
-        return (h + (-h) % d, w + (-w) % d)
+        return (
+            padded_side(int(h), self.size_divisible, self.input_scale),
+            padded_side(int(w), self.size_divisible, self.input_scale),
+        )
 
     def forward(self, images: Tensor | Sequence[Tensor]) -> Tensor:
         """Logits ``Float[B, K + 1, H, W]`` for images ``Float[B, 3, H, W]`` in ``[0, 1]``.
@@ -284,6 +288,20 @@ class SegmentationModel(nn.Module):
 def network_size(padded: tuple[int, int], input_scale: float) -> tuple[int, int]:
     """``H x W`` of a padded batch after ``F.interpolate(scale_factor=input_scale)`` (floors)."""
     return (int(padded[0] * input_scale), int(padded[1] * input_scale))
+
+
+def padded_side(side: int, size_divisible: int, input_scale: float) -> int:
+    """``side`` rounded up to a multiple of ``size_divisible``, then, if the ``input_scale``
+    resize would leave no pixel of it (a 1-pixel-high image at scale 0.5:
+    ``F.interpolate`` refuses an empty output), by further multiples until it leaves one."""
+    divisor = max(int(size_divisible), 1)
+    padded = side + (-side) % divisor
+    if int(padded * input_scale) < 1:
+        least = math.ceil(1.0 / input_scale)
+        padded = least + (-least) % divisor
+        while int(padded * input_scale) < 1:  # float rounding of 1 / input_scale
+            padded += divisor
+    return padded
 
 
 def check_images(images: Tensor | Sequence[Tensor]) -> Tensor:

@@ -125,9 +125,18 @@ class UNetEncoder(Backbone):
         """See the class docstring."""
         features: OrderedDict[str, Tensor] = OrderedDict()
         for j, (name, stage) in enumerate(zip(self.level_names, self.stages, strict=True)):
-            x = stage(x if j == 0 else F.max_pool2d(x, 2))
+            x = stage(x if j == 0 else _halve(x))
             features[name] = x
         return features
+
+
+def _halve(x: Tensor) -> Tensor:
+    """The encoder's 2x2 max pool (sizes floor). A map 1 pixel high or wide (an image smaller
+    than ``2**depth`` pixels) would pool to nothing: it rounds up instead (``ceil_mode``),
+    keeping its pixel; the decoder aligns the sizes as for any odd size. A traced export keeps
+    the plain pool (its sizes are traced tensors there, not Python ints)."""
+    tiny = not torch.jit.is_tracing() and min(x.shape[-2:]) < 2
+    return F.max_pool2d(x, 2, ceil_mode=tiny)
 
 
 class UNetUpBlock(nn.Module):
