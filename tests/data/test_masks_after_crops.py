@@ -1,4 +1,4 @@
-"""Audit: instance masks and boxes stay consistent after crops and translations.
+"""Instance masks and boxes stay consistent after crops and translations.
 
 A crop moves a box by its corners and clips it to the image; the object's mask may no longer
 reach the kept part of the box, or be gone altogether. The box must then follow the mask, and

@@ -1,4 +1,5 @@
-"""Audit: reader edge cases (COCO polygons with a degenerate part, VOC negatives)."""
+"""Reader edge cases: COCO polygons with a degenerate part, VOC negatives and stale file names,
+box masks outside the image."""
 
 import json
 
@@ -28,7 +29,7 @@ def _write_coco(root, segmentation):
 
 
 def test_a_degenerate_polygon_part_does_not_cost_the_instance(tmp_path):
-    """pycocotools reads [[x, y, x, y], [...]] as boxes and fails: the square was lost."""
+    """pycocotools reads [[x, y, x, y], [...]] as boxes and fails: the square must survive."""
     for name, segmentation in {
         "first": [[1, 1, 3, 3], SQUARE],
         "last": [SQUARE, [1, 1, 3, 3]],
