@@ -9,15 +9,10 @@ polygon and RLE masks, and (in some cases) scores with many ties.
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import io
-
 import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
-from pycocotools.coco import COCO
-from pycocotools.cocoeval import COCOeval
+from pycocotools_reference import pycocotools_eval
 
 from detseg.evaluation import coco_evaluate
 
@@ -118,26 +113,8 @@ def make_case(seed: int, segm: bool = False, ties: bool = False, with_bbox: bool
     return {"images": images, "annotations": anns, "categories": categories}, dets
 
 
-def _reference(gt: dict, dets: list, iou_type: str, cat_ids=None, max_dets=None) -> COCOeval:
-    """pycocotools used the documented way, on deep copies."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        coco_gt = COCO()
-        coco_gt.dataset = copy.deepcopy(gt)
-        coco_gt.createIndex()
-        coco_dt = coco_gt.loadRes(copy.deepcopy(dets))
-        evaluator = COCOeval(coco_gt, coco_dt, iouType=iou_type)
-        if cat_ids is not None:
-            evaluator.params.catIds = cat_ids
-        if max_dets is not None:
-            evaluator.params.maxDets = max_dets
-        evaluator.evaluate()
-        evaluator.accumulate()
-        evaluator.summarize()
-    return evaluator
-
-
 def _check_case(gt: dict, dets: list, iou_type: str) -> None:
-    reference = _reference(gt, dets, iou_type).stats
+    reference = pycocotools_eval(gt, dets, iou_type).stats
     ours = coco_evaluate(gt, dets, iou_type=iou_type, backend="pycocotools")
     fast = coco_evaluate(gt, dets, iou_type=iou_type, backend="faster")
     assert [ours[k] for k in KEYS] == [float(v) for v in reference]
@@ -145,7 +122,7 @@ def _check_case(gt: dict, dets: list, iou_type: str) -> None:
         assert abs(fast[key] - ref) <= TOL, key
     # Per class: pycocotools' own summarize restricted to one category.
     for cat in gt["categories"]:
-        single = _reference(gt, dets, iou_type, cat_ids=[cat["id"]]).stats
+        single = pycocotools_eval(gt, dets, iou_type, cat_ids=[cat["id"]]).stats
         expected = {"AP": single[0], "AP50": single[1], "AR100": single[8]}
         for result in (ours, fast):
             got = result["per_class"][cat["name"]]

@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 import torch
 from pycocotools import mask as mask_utils
-from pycocotools.coco import COCO
-from pycocotools.cocoeval import COCOeval
+from pycocotools_reference import pycocotools_eval
 
 from detseg.engine.validation import COCO_KEYS, SEGM_KEYS
 from detseg.evaluation import coco_evaluate, predictions_to_coco_results, write_detection_report
@@ -97,18 +96,6 @@ EXPECTED = {
 }
 
 
-def _pycocotools_segm(gt: dict, dets: list[dict]) -> np.ndarray:
-    """COCOeval's 12 stats, run here exactly as its README does."""
-    coco_gt = COCO()
-    coco_gt.dataset = copy.deepcopy(gt)
-    coco_gt.createIndex()
-    evaluator = COCOeval(coco_gt, coco_gt.loadRes(copy.deepcopy(dets)), iouType="segm")
-    evaluator.evaluate()
-    evaluator.accumulate()
-    evaluator.summarize()
-    return evaluator.stats
-
-
 def test_mask_ious_of_the_hand_case():
     def iou(det: int, gt: int) -> float:
         pair = [DETS[det]["segmentation"]], [GT["annotations"][gt]["segmentation"]]
@@ -120,7 +107,7 @@ def test_mask_ious_of_the_hand_case():
 @pytest.mark.parametrize("backend", ["faster", "pycocotools"])
 def test_hand_computed_mask_ap_equals_pycocotools(backend):
     metrics = coco_evaluate(GT, DETS, iou_type="segm", backend=backend)
-    stats = _pycocotools_segm(GT, DETS)
+    stats = pycocotools_eval(GT, DETS, "segm").stats
     for key, expected in EXPECTED.items():
         assert metrics[key] == pytest.approx(expected, abs=1e-12), key
     for key, value in zip(COCO_KEYS, stats, strict=True):
@@ -147,7 +134,7 @@ def test_both_backends_give_the_same_mask_numbers_with_crowds_and_an_empty_image
         dets.append(_det(image_id, cat, _rect(y, y + h, x, x + w), float(rng.random())))
     faster = coco_evaluate(gt, dets, iou_type="segm", backend="faster")
     reference = coco_evaluate(gt, dets, iou_type="segm", backend="pycocotools")
-    stats = _pycocotools_segm(gt, dets)
+    stats = pycocotools_eval(gt, dets, "segm").stats
     for key, value in zip(COCO_KEYS, stats, strict=True):
         assert reference[key] == float(value), key
         assert faster[key] == pytest.approx(float(value), abs=1e-12), key

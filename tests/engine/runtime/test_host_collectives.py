@@ -9,12 +9,11 @@ side group, and every collective call records the group it was given.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from detseg.engine.runtime.launcher import free_port
+from detseg.engine.runtime.launcher import free_port, worker_environment
 
 SCRIPT = """
 import json, sys
@@ -58,15 +57,8 @@ def test_host_values_go_through_the_gloo_side_group(tmp_path: Path) -> None:
     port = free_port()
     runs = []
     for rank in range(2):
-        env = dict(
-            os.environ,
-            RANK=str(rank),
-            LOCAL_RANK=str(rank),
-            WORLD_SIZE="2",
-            MASTER_ADDR="127.0.0.1",
-            MASTER_PORT=str(port),
-            OMP_NUM_THREADS="1",
-        )
+        env = worker_environment(rank, 2, port)
+        env["OMP_NUM_THREADS"] = "1"
         runs.append(
             subprocess.Popen(
                 [sys.executable, str(script)], env=env, stdout=subprocess.PIPE, text=True
