@@ -4,9 +4,11 @@ Detections are compared as sets: an exported model runs other kernels (onnxrunti
 convolutions, ``NonMaxSuppression``, ``TopK``), so detections of nearly equal score may come in
 another order. Each exported detection is paired with an unused reference detection of the same
 label whose box and score are within tolerance (the closest box first). A detection left
-without a partner fails the check, unless its score is within the score tolerance of the lowest
-score of its list: there the detection limit (or the score threshold) cuts between nearly equal
-scores, and which of them stays is rounding.
+without a partner fails the check, unless it lies at a cut, where which of two nearly equal
+scores stays is rounding: its score is within the score tolerance of the score threshold, or
+its list holds as many detections as the detection limit and its score is within the score
+tolerance of the list's lowest. Anywhere else an unpaired detection is a mismatch: a list that
+is not cut by the limit (one detection, say) is not excused for its lowest-scoring one.
 
 The same rounding decides between two overlapping boxes of one label whose scores differ by a
 rounding error (1e-8): whichever ranks first suppresses the other. Such near-ties are rare on
@@ -47,8 +49,8 @@ class DetectionComparison:
         count: exported detections. reference_count: the model's.
         paired: exported detections paired with one of the model's (what was compared).
         unmatched: detections of either list without a partner within tolerance.
-        at_cut: unmatched detections scoring within the score tolerance of their list's lowest
-            score (see the module docstring); they do not fail the check.
+        at_cut: unmatched detections at the score threshold or the detection limit (see the
+            module docstring); they do not fail the check.
         max_box_diff: largest box-coordinate difference (pixels) over the pairs.
         max_score_diff: largest score difference over the pairs.
         box_tolerance: the allowed box difference in pixels for this image.
@@ -68,11 +70,23 @@ class DetectionComparison:
         return self.unmatched == self.at_cut
 
 
-def _at_cut(scores: Tensor, paired: Tensor, tolerance: float) -> int:
-    """Unpaired detections scoring within ``tolerance`` of the lowest score of ``scores``."""
+def _at_cut(
+    scores: Tensor,
+    paired: Tensor,
+    tolerance: float,
+    score_thresh: float | None,
+    limit: int | None,
+) -> int:
+    """Unpaired detections at a cut: scoring within ``tolerance`` of ``score_thresh``, or (a
+    list of ``limit`` detections or more) within ``tolerance`` of the list's lowest score."""
     if scores.numel() == 0:
         return 0
-    return int(((scores <= scores.min() + tolerance) & ~paired).sum())
+    at_cut = torch.zeros_like(paired)
+    if score_thresh is not None:
+        at_cut |= scores <= score_thresh + tolerance
+    if limit is not None and scores.numel() >= limit:
+        at_cut |= scores <= scores.min() + tolerance
+    return int((at_cut & ~paired).sum())
 
 
 def compare_detections(
@@ -80,6 +94,8 @@ def compare_detections(
     reference: dict[str, Tensor],
     image_size: tuple[int, int],
     tolerance: Tolerance,
+    score_thresh: float | None = None,
+    limit: int | None = None,
 ) -> DetectionComparison:
     """Pair exported detections with the model's (see the module docstring).
 
@@ -88,6 +104,10 @@ def compare_detections(
         reference: ``model.predict`` of the same image: ``boxes``, ``scores``, ``labels``.
         image_size: ``(H, W)`` of the input image (the box tolerance scales with it).
         tolerance: the :class:`Tolerance`.
+        score_thresh: the detector's score threshold (``None``: no detection is excused for
+            lying at it).
+        limit: the detector's detection limit per image (``None``: no detection is excused for
+            lying at it).
     """
     boxes, scores, labels = (t.detach().cpu() for t in exported)
     ref_boxes, ref_scores, ref_labels = (
@@ -120,8 +140,8 @@ def compare_detections(
         reference_count=ref_boxes.shape[0],
         paired=len(pairs),
         unmatched=int((~paired).sum() + (~ref_paired).sum()),
-        at_cut=_at_cut(scores, paired, tolerance.score)
-        + _at_cut(ref_scores, ref_paired, tolerance.score),
+        at_cut=_at_cut(scores, paired, tolerance.score, score_thresh, limit)
+        + _at_cut(ref_scores, ref_paired, tolerance.score, score_thresh, limit),
         max_box_diff=max_box,
         max_score_diff=max_score,
         box_tolerance=box_tolerance,

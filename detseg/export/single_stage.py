@@ -106,17 +106,19 @@ class SSDExport(nn.Module):
         top_scores, top_index = masked.topk(k, dim=-1)  # [K, k]
         flat_scores = top_scores.reshape(-1)  # class-major, decreasing within a class
         flat_boxes = boxes[top_index.reshape(-1)]
-        classes = torch.arange(model.num_classes).repeat_interleave(k)
+        # labels 1..K, also the NMS groups: the model's NMS offsets each class's boxes by its
+        # label (first_group_id=1), and other offsets round the IoUs differently
+        labels = torch.arange(1, model.num_classes + 1).repeat_interleave(k)
         candidates = torch.where(flat_scores > cfg.score_thresh)[0]
         keep = batched_nms(
             flat_boxes[candidates],
             flat_scores[candidates],
-            classes[candidates],
+            labels[candidates],
             cfg.nms_thresh,
         )
         kept = candidates[keep[: cfg.detections_per_img]]
         final = clip_boxes(scale_boxes(flat_boxes[kept], resized, original), original)
-        return final, flat_scores[kept], classes[kept] + 1
+        return final, flat_scores[kept], labels[kept]
 
 
 def adaptive_avg_pool_matrix(size: int, output_size: int) -> Tensor:

@@ -140,13 +140,16 @@ class FasterRCNNExport(nn.Module):
         class_logits, box_deltas = heads.predictor(heads.box_head(pooled))
         boxes = clip_boxes(heads.box_coder.decode(box_deltas, proposals)[:, 1:], resized)
         probs = F.softmax(class_logits, -1)[:, 1:]  # [P, K]
-        classes = torch.arange(probs.shape[1], device=probs.device).expand_as(probs).reshape(-1)
+        # labels 1..K, also the NMS groups: the model's NMS offsets each class's boxes by its
+        # label (first_group_id=1), and other offsets round the IoUs differently
+        labels = torch.arange(1, probs.shape[1] + 1, device=probs.device)
+        labels = labels.expand_as(probs).reshape(-1)
         boxes, scores = boxes.reshape(-1, 4), probs.reshape(-1)
         sides = boxes[:, 2:] - boxes[:, :2]
         valid = (scores > cfg.score_thresh) & (sides >= cfg.min_box_size).all(dim=1)
         candidates = torch.where(valid)[0]
         keep = batched_nms(
-            boxes[candidates], scores[candidates], classes[candidates], cfg.nms_thresh
+            boxes[candidates], scores[candidates], labels[candidates], cfg.nms_thresh
         )
         kept = candidates[keep[: cfg.detections_per_img]]
-        return boxes[kept], scores[kept], classes[kept] + 1
+        return boxes[kept], scores[kept], labels[kept]

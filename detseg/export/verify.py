@@ -5,7 +5,8 @@ TorchScript) on a few generated images, and its outputs are compared with the mo
 ``model.predict([image])`` for a detector, ``model(images)`` for a segmenter, within a
 :class:`~detseg.export.comparison.Tolerance`: detections paired as sets (same labels, boxes
 within ``box`` times the longer image side, scores within ``score``; only detections at the
-detection limit or the score threshold may go unpaired), logits within ``logits_rel`` of their
+detection limit or the score threshold may go unpaired: see
+:mod:`~detseg.export.comparison`), logits within ``logits_rel`` of their
 largest magnitude.
 
 The images: with a dynamic export, four sizes: the export size, two around it (one with a batch
@@ -27,8 +28,12 @@ from dataclasses import dataclass
 from typing import cast
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
+from detseg.detection.faster_rcnn import FasterRCNN
+from detseg.detection.retinanet import RetinaNet
+from detseg.detection.ssd import SSD
+from detseg.detection.yolo import YOLO
 from detseg.engine.runtime.model_api import Detector
 from detseg.export.comparison import (
     DetectionComparison,
@@ -149,6 +154,18 @@ def verification_images(result: ExportResult, seed: int = 0) -> list[Tensor]:
     ]
 
 
+def detection_limit(model: nn.Module) -> int:
+    """The most detections a detector's ``predict`` returns for one image (its
+    ``detections_per_img``, YOLO's ``max_detections``)."""
+    if isinstance(model, FasterRCNN):
+        return int(model.roi_heads.config.detections_per_img)
+    if isinstance(model, YOLO):
+        return int(model.inference.max_detections)
+    if isinstance(model, (RetinaNet, SSD)):
+        return int(model.config.detections_per_img)
+    raise ExportError(f"{type(model).__name__} is not an exportable detector")
+
+
 def load_exported(result: ExportResult) -> Runner:
     """A function ``images -> outputs`` that runs the exported file (on the CPU)."""
     if result.format == "onnx":
@@ -204,7 +221,14 @@ def verify_export(
                 boxes, scores, labels = outputs
                 size = (int(batch.shape[-2]), int(batch.shape[-1]))
                 comparisons.append(
-                    compare_detections((boxes, scores, labels), reference, size, tolerance)
+                    compare_detections(
+                        (boxes, scores, labels),
+                        reference,
+                        size,
+                        tolerance,
+                        score_thresh=cast(Detector, result.model).score_thresh,
+                        limit=detection_limit(result.model),
+                    )
                 )
             else:
                 comparisons.append(compare_logits(outputs[0], result.model(batch), tolerance))

@@ -17,6 +17,7 @@ post-processing (decoding, score threshold, NMS), so it takes raw images.
 
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
@@ -25,9 +26,9 @@ from detseg.detection.retinanet import RetinaNet
 from detseg.detection.ssd import SSD
 from detseg.detection.yolo import YOLO
 from detseg.export.single_stage import RetinaNetExport, SSDExport, YOLOExport
-from detseg.export.traceable import as_int, image_size, pad_to_multiple
+from detseg.export.traceable import as_int, image_size
 from detseg.export.two_stage import FasterRCNNExport
-from detseg.segmentation.model import SegmentationModel
+from detseg.segmentation.model import SegmentationModel, padded_side
 
 DETECTION_OUTPUTS = ("boxes", "scores", "labels")
 SEGMENTATION_OUTPUTS = ("logits",)
@@ -39,7 +40,8 @@ class ExportError(ValueError):
 
 class SegmenterExport(nn.Module):
     """``SegmentationModel.forward`` as a traceable module: normalise, pad to
-    ``size_divisible``, rescale by ``input_scale`` (antialiased), backbone and head, logits
+    ``size_divisible`` (and, for an image a few pixels high or wide, to what ``input_scale``
+    keeps a pixel of), rescale by ``input_scale`` (antialiased), backbone and head, logits
     upsampled to the padded size and cropped to the input.
 
     ``forward(images Float[B, 3, H, W] in [0, 1]) -> logits Float[B, K + 1, H, W]``.
@@ -49,10 +51,32 @@ class SegmenterExport(nn.Module):
         super().__init__()
         self.model = model
 
+    def padded_size(self, images: Tensor) -> Tensor:
+        """``Int64[2]`` ``(H, W)`` the model pads ``images`` to: its
+        :func:`~detseg.segmentation.model.padded_side` of each side, on tensors.
+
+        ``padded_side`` rounds a side up to a multiple of ``size_divisible``; where the
+        ``input_scale`` resize would leave no pixel of that, it returns the side that keeps one,
+        which does not depend on the image (it is ``padded_side(1, ...)``, a constant of the
+        graph). The test is the model's ``int(padded * input_scale) < 1``, in float64 as Python
+        computes it.
+        """
+        model = self.model
+        divisor = max(model.size_divisible, 1)
+        hw = image_size(images)
+        rounded = torch.div(hw + divisor - 1, divisor, rounding_mode="floor") * divisor
+        if model.input_scale == 1.0:
+            return rounded
+        least = padded_side(1, model.size_divisible, model.input_scale)
+        scaled = rounded.to(torch.float64) * torch.tensor(model.input_scale, dtype=torch.float64)
+        return torch.where(torch.floor(scaled) < 1, torch.full_like(rounded, least), rounded)
+
     def forward(self, images: Tensor) -> Tensor:
         model = self.model
-        x = pad_to_multiple(model.normalize(images), model.size_divisible)
-        padded = image_size(x)
+        size = image_size(images)
+        padded = self.padded_size(images)
+        pad = padded - size
+        x = F.pad(model.normalize(images), [0, as_int(pad[1]), 0, as_int(pad[0])])
         if model.input_scale != 1.0:
             x = F.interpolate(
                 x,
@@ -65,8 +89,7 @@ class SegmenterExport(nn.Module):
         # always resized: the eager model skips an equal size, where bilinear is the identity
         padded_size = (as_int(padded[0]), as_int(padded[1]))
         logits = F.interpolate(logits, size=padded_size, mode="bilinear", align_corners=False)
-        size = image_size(images)
-        return logits[..., : size[0], : size[1]]
+        return logits[..., : as_int(size[0]), : as_int(size[1])]
 
 
 def model_task(model: nn.Module) -> str:
