@@ -103,6 +103,8 @@ class StepInfo:
         data_wait: share of the step's wall time (from the end of the previous step) spent
             waiting for its batches, in ``[0, 1]``.
         seconds: that wall time (from the end of the previous step, or the call's start).
+        lr: learning rate of the first parameter group *used by* this step (read before the
+            scheduler moves on to the next iteration's rate).
     """
 
     epoch: int
@@ -113,6 +115,7 @@ class StepInfo:
     skipped: bool = False
     data_wait: float = 0.0
     seconds: float = 0.0
+    lr: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,9 @@ class StepSettings:
             ``train.amp``, see :func:`~detseg.engine.runtime.device.resolve_amp`).
         grad_clip: clip the global gradient norm to this value; ``None`` = no clipping.
         on_nonfinite: ``"stop"`` raises :class:`NonFiniteLossError`; ``"skip"`` drops the step.
-        log_every: write a ``metric_log`` record every this many steps.
+        log_every: write a ``metric_log`` record after every global iteration ``i`` with
+            ``(i + 1) % log_every == 0`` (counted over the run, not the call, so a resumed run
+            writes the records an uninterrupted one does, at the iterations of TensorBoard's).
 
     Raises:
         ValueError: ``accumulate`` is below 1.
@@ -152,7 +157,8 @@ class EpochPosition:
         start_batch: batches of this epoch consumed before the call (the loader already
             skips them); accumulation groups and the epoch's length count from the epoch's
             start.
-        max_iters: stop after this many steps in this call; ``None`` = the whole epoch.
+        max_iters: stop after this many steps in this call (0 or less: none, and no batch is
+            read); ``None`` = the whole epoch.
     """
 
     epoch: int = 0
@@ -253,10 +259,10 @@ def train_one_epoch(
     sums: dict[str, float] = {}
     clock = DataWaitClock()
     epoch_len = len(loader) if isinstance(loader, Sized) else None
-    bar = _epoch_bar(loader, epoch_len, position, accumulate, setup.dist.is_main)
+    is_main = setup.dist.is_main
+    nothing_to_do = max_iters is not None and max_iters <= 0  # the run's last step is done
+    bar = () if nothing_to_do else _epoch_bar(loader, epoch_len, position, accumulate, is_main)
     for batch in clock.batches(bar):
-        if max_iters is not None and stats.iterations >= max_iters:
-            break  # only reached with max_iters == 0
         stats.batches += 1
         consumed = start_batch + stats.batches  # batches of the epoch consumed, this one included
         stats.skipped_images += int(batch.skipped_images)
@@ -280,9 +286,9 @@ def train_one_epoch(
         group = _Group()
         rate = stats.images * setup.dist.world_size / (time.perf_counter() - clock.start)
         _show_step(bar, info, rate, clock)
-        if metric_log is not None and (stats.iterations % max(settings.log_every, 1) == 0):
+        if metric_log is not None and (iteration + 1) % max(settings.log_every, 1) == 0:
             throughput = {"img_per_s": rate, "data_wait": clock.end_window()}
-            _log_step(metric_log, epoch, iteration, info.terms, optimizer, throughput, device)
+            _log_step(metric_log, info, throughput, device)
         if after_step is not None and after_step(info):
             stats.interrupted = True
             break
@@ -410,11 +416,18 @@ def _finish_step(
     iteration: int,
     epoch_batches: int,
 ) -> StepInfo:
-    """Optimizer step (or the drop of a bad group), scheduler step, EMA update."""
+    """Optimizer step (or the drop of a bad group), scheduler step, EMA update.
+
+    The returned :class:`StepInfo` carries the learning rate this step used, read before
+    ``scheduler.step()`` sets the next iteration's.
+    """
+    lr = float(s.optimizer.param_groups[0]["lr"])
     if group.bad_terms is not None:
         s.optimizer.zero_grad(set_to_none=True)
         scheduler.step()
-        return StepInfo(epoch, iteration, epoch_batches, group.bad_terms, group.image_ids, True)
+        return StepInfo(
+            epoch, iteration, epoch_batches, group.bad_terms, group.image_ids, True, lr=lr
+        )
     if s.scaler is not None and s.scaler.is_enabled():
         s.scaler.unscale_(s.optimizer)
         _clip(s.model, s.settings.grad_clip)
@@ -427,7 +440,7 @@ def _finish_step(
     if ema is not None:
         ema.update(s.model)
     terms = {name: value / group.batches for name, value in group.terms.items()}
-    return StepInfo(epoch, iteration, epoch_batches, terms, group.image_ids)
+    return StepInfo(epoch, iteration, epoch_batches, terms, group.image_ids, lr=lr)
 
 
 def _clip(model: nn.Module, grad_clip: float | None) -> None:
@@ -437,20 +450,19 @@ def _clip(model: nn.Module, grad_clip: float | None) -> None:
 
 def _log_step(
     metric_log: MetricLogger,
-    epoch: int,
-    iteration: int,
-    terms: dict[str, float],
-    optimizer: torch.optim.Optimizer,
+    info: StepInfo,
     throughput: dict[str, float],
     device: torch.device,
 ) -> None:
-    """A ``train`` record and its log line; ``throughput`` holds ``img_per_s`` (images per
-    second over the epoch so far) and ``data_wait`` (share since the last record)."""
+    """A ``train`` record of the step ``info`` (its loss terms and the learning rate it used)
+    and its log line; ``throughput`` holds ``img_per_s`` (images per second over the epoch so
+    far) and ``data_wait`` (share since the last record)."""
+    epoch, iteration, terms = info.epoch, info.iteration, info.terms
     record: dict[str, Any] = {
         "type": "train",
         "epoch": epoch,
         "iteration": iteration,
-        "lr": optimizer.param_groups[0]["lr"],
+        "lr": info.lr,
         "img_per_s": round(throughput["img_per_s"], 2),
         "data_wait": round(throughput["data_wait"], 4),
         **terms,

@@ -283,9 +283,20 @@ def setup_record(run: TrainingRun, resumed: bool) -> dict[str, Any]:
 
 
 def finished(run: TrainingRun) -> bool:
-    """All epochs done, or ``train.max_iters`` steps."""
+    """Nothing is left to do: all epochs done, ``train.max_iters`` steps done with their epoch
+    closed, or ``train.patience`` evaluations without improvement (an early stop).
+
+    An epoch whose training ended (its batches or ``max_iters`` reached) but that was not
+    closed (epoch record, evaluation, ``best.pt``, ``last.pt`` of the next epoch) because a
+    signal came during its last step or its evaluation still has ``epoch_batches > 0``: a
+    resumed run closes it, as the uninterrupted run did (``epoch_loop`` trains no step then).
+    """
     t, state = run.cfg.train, run.state
-    return state.epoch >= t.epochs or (t.max_iters is not None and state.iteration >= t.max_iters)
+    if state.epoch >= t.epochs:
+        return True
+    if t.max_iters is not None and state.iteration >= t.max_iters and state.epoch_batches == 0:
+        return True
+    return state.should_stop_early(t.patience)
 
 
 def nothing_left(run: TrainingRun) -> str:
@@ -294,9 +305,15 @@ def nothing_left(run: TrainingRun) -> str:
     if t.max_iters is not None and state.iteration >= t.max_iters:
         reached = f"iteration {state.iteration} already reaches train.max_iters={t.max_iters}"
         key = "train.max_iters"
-    else:
+    elif state.epoch >= t.epochs:
         reached = f"{state.epoch} epochs already reach train.epochs={t.epochs}"
         key = "train.epochs"
+    else:
+        reached = (
+            f"the run stopped early after {state.evals_since_best} evaluations without "
+            f"improvement (train.patience={t.patience})"
+        )
+        key = "train.patience"
     return f"nothing to train: {reached}; raise {key} (with --resume) to train further"
 
 
@@ -314,6 +331,11 @@ def run_epochs(run: TrainingRun) -> int:
 def epoch_loop(run: TrainingRun) -> int:
     """Train, evaluate and save epoch after epoch; returns the exit code of :func:`run_epochs`.
 
+    Each epoch gets one ``epoch`` record, written by the invocation that ends its training
+    (:func:`close_epoch_training`): a run stopped by a signal during an epoch's last step or
+    its evaluation has written it, and its ``--resume`` (which then trains no batch of that
+    epoch) only evaluates and saves.
+
     Raises:
         NonFiniteStateError: the model became non-finite (checked before every save).
     """
@@ -327,10 +349,12 @@ def epoch_loop(run: TrainingRun) -> int:
         if stats is None:
             return 1
         if stats.interrupted:
+            if epoch_trained(run):  # the signal came during the epoch's last step
+                close_epoch_training(run, epoch, stats)
             save_last_checked(run)
             return run.stop.exit_code
-        run.records.log(epoch_record(epoch, state.iteration, stats))
-        warn_if_all_skipped(epoch, stats)
+        if stats.batches > 0:  # else a resumed run whose epoch was trained (and recorded)
+            close_epoch_training(run, epoch, stats)
         check_finite(run, "last.pt")  # before the evaluation of a broken model
         done = epoch + 1 >= t.epochs or (t.max_iters is not None and state.iteration >= t.max_iters)
         metrics = None
@@ -351,6 +375,21 @@ def epoch_loop(run: TrainingRun) -> int:
             run.records.log({"type": "early_stop", "epoch": epoch, "iteration": state.iteration})
             break
     return 0
+
+
+def epoch_trained(run: TrainingRun) -> bool:
+    """The training part of the epoch in progress is over: all its batches consumed, or
+    ``train.max_iters`` steps done."""
+    t, state = run.cfg.train, run.state
+    limit_reached = t.max_iters is not None and state.iteration >= t.max_iters
+    return limit_reached or state.epoch_batches >= len(run.data.train_loader)
+
+
+def close_epoch_training(run: TrainingRun, epoch: int, stats: EpochStats) -> None:
+    """The ``epoch`` record of an epoch whose training is over (and its warning when every
+    step was skipped)."""
+    run.records.log(epoch_record(epoch, run.state.iteration, stats))
+    warn_if_all_skipped(epoch, stats)
 
 
 def warn_if_all_skipped(epoch: int, stats: EpochStats) -> None:
@@ -434,8 +473,7 @@ def end_of_step(run: TrainingRun, info: StepInfo) -> bool:
     state.iteration, state.epoch_batches = info.iteration + 1, info.epoch_batches
     state.skipped_steps += int(info.skipped)
     if (info.iteration + 1) % max(t.log_every, 1) == 0:
-        lr = run.optimizer.param_groups[0]["lr"]
-        scalars = {**info.terms, "lr": lr, "data_wait": info.data_wait}
+        scalars = {**info.terms, "lr": info.lr, "data_wait": info.data_wait}
         run.records.scalars("train", scalars, info.iteration)
     step_event = {
         "event": "step",
