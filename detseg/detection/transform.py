@@ -152,7 +152,11 @@ class DetectionTransform(nn.Module):
         return self.min_size[index]
 
     def _resize_per_image(self, image: Tensor) -> Tensor:
-        """``Float[3, H, W]`` -> ``Float[3, h, w]`` resized (bilinear) as torchvision's R-CNN."""
+        """``Float[3, H, W]`` -> ``Float[3, h, w]`` resized (bilinear) as torchvision's R-CNN.
+
+        An image so thin that the scale leaves it no row or column (2 x 300 px with
+        ``max_size=128``; torchvision's transform fails there) keeps one.
+        """
         if self.fixed_size is not None:
             if self.training:
                 # the min_size draw of _pick_min_size, unused but made as torchvision's transform
@@ -164,6 +168,8 @@ class DetectionTransform(nn.Module):
             h, w = image.shape[-2:]
             min_size = self._pick_min_size()
             size, scale = None, min(min_size / min(h, w), self.max_size / max(h, w))
+            if min(int(h * scale), int(w * scale)) < 1:  # a thin strip: keep one row (column)
+                size, scale = [max(int(h * scale), 1), max(int(w * scale), 1)], None
         return F.interpolate(
             image[None],
             size=size,
