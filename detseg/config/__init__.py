@@ -9,7 +9,8 @@ Inheritance: ``_base_`` names a file or a list of files (relative to the file
 that names them), loaded first; this file is merged over them (nested dicts are
 merged key by key, lists and scalars are replaced; a list of bases merges in
 order, later wins). Bases may have bases of their own, to any depth; a cycle is
-an error showing the chain. See :mod:`detseg.config.bases`.
+an error showing the chain. A key written twice in one YAML mapping is an error too
+(PyYAML alone keeps the last one). See :mod:`detseg.config.bases`.
 
 Switching formats: a file or ``--set data.format=X`` that sets another data
 format than the section it lands on replaces that section (only
@@ -24,9 +25,11 @@ the config's data section, keeping its ``augmentations`` unless the data file
 has its own. ``configs/datasets/`` holds some. See :mod:`detseg.config.data_file`.
 
 Overrides from the command line (``--set train.lr=0.01``) are parsed according
-to the type of the field they set, e.g. ``train.max_iters=null`` gives ``None``
-and ``train.milestones=[8,11]`` a list of ints. From Python, ``load_config`` also takes
-them as a mapping of dotted keys to values (``{"train.epochs": 1}``), checked the same way.
+to the type of the field they set, e.g. ``train.max_iters=null`` gives ``None``,
+``train.milestones=[8,11]`` a list of ints and ``work_dir=2024`` the string ``"2024"`` (a
+string field keeps the text; ``null``, ``none`` or ``~`` set an optional one to ``None``).
+From Python, ``load_config`` also takes them as a mapping of dotted keys to values
+(``{"train.epochs": 1}``), checked the same way.
 
 The ``model`` section is ``name`` plus the keyword arguments of the builder
 ``detseg.models.MODELS[name]``, and the run keys ``init_from`` and ``compile``

@@ -15,6 +15,11 @@ exception, the ``data`` section: when the upper layer sets ``data.format`` to an
 than the section below it has, the lower section is replaced by
 :func:`detseg.config.data_section.switch_format` (only ``augmentations`` kept) before the
 merge, so no key of the old format is left behind.
+
+YAML is read with ``yaml.safe_load`` semantics plus one check PyYAML leaves out: a key
+written twice in one mapping (two ``train:`` blocks, ``epochs`` twice) is an error naming
+both lines, where PyYAML would silently keep the last one (:class:`UniqueKeyLoader`).
+Keys brought in by a ``<<: *anchor`` merge may still be overridden by the mapping's own keys.
 """
 
 from __future__ import annotations
@@ -34,14 +39,51 @@ BASE_KEY = "_base_"
 #: ``check(raw, source)``: validates one file's own keys (its ``_base_`` removed).
 FileCheck = Callable[[dict[str, Any], str], None]
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that rejects a key written twice in one mapping.
+
+    PyYAML keeps the last of duplicate keys without a word, so a second ``train:`` block
+    would silently drop the first one's settings. Keys merged in with ``<<: *anchor`` are not
+    the mapping's own and may be overridden, as YAML's merge key intends.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, yaml.Node] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node)
+                except TypeError:  # an unhashable key: SafeLoader's own error follows
+                    continue
+                if first is not key_node:
+                    raise yaml.constructor.ConstructorError(
+                        f"first at line {first.start_mark.line + 1}",
+                        node.start_mark,
+                        f"found duplicate key {key!r}",
+                        key_node.start_mark,
+                    )
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml_text(text: str) -> Any:
+    """``yaml.safe_load(text)``, but a key written twice in one mapping is a
+    ``yaml.YAMLError`` (:class:`UniqueKeyLoader`)."""
+    return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+
 
 def read_yaml(path: Path, what: str = "config file") -> dict[str, Any]:
     """Read a YAML file whose top level is a mapping (an empty file is ``{}``).
 
     Raises:
         ConfigError: no such file ("<what> not found: <path>"), a file that is not UTF-8 text
-            (an image given as the config), a YAML syntax error (naming its line and column),
-            or a top level that is not a mapping.
+            (an image given as the config), a YAML syntax error or a key written twice in one
+            mapping (naming its line and column), or a top level that is not a mapping.
     """
     if not path.is_file():
         raise ConfigError(f"{what} not found: {path}")
@@ -51,7 +93,7 @@ def read_yaml(path: Path, what: str = "config file") -> dict[str, Any]:
         why = f"byte {err.object[err.start]:#04x} at offset {err.start} is not UTF-8"
         raise ConfigError(_not_text(path, what, why)) from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml_text(text)
     except yaml.YAMLError as err:
         raise ConfigError(_yaml_error_text(path, what, err)) from None
     if data is None:

@@ -6,7 +6,8 @@
    to the file that names them; bases may have bases of their own, to any depth. A list merges
    in order (later wins), then the file itself on top: nested dicts merge key by key, lists and
    scalars are replaced. A cycle is an error showing the chain (``a.yaml -> b.yaml ->
-   a.yaml``); each file's unknown keys are reported naming that file.
+   a.yaml``); each file's unknown keys are reported naming that file, and so is a key
+   written twice in one mapping (which plain ``yaml.safe_load`` would let the last one win).
 2. **Data file** (:mod:`detseg.config.data_file`, ``data_file=`` / ``tools/train.py --data``).
    A detseg data file or an Ultralytics data yaml replaces the merged ``data`` section; the
    config's ``augmentations`` stay unless the data file has its own.
@@ -39,7 +40,7 @@ from typing import Any, Literal
 
 import yaml
 
-from detseg.config.bases import BASE_KEY, compose, deep_merge
+from detseg.config.bases import BASE_KEY, compose, deep_merge, load_yaml_text
 from detseg.config.checks import coerce, unknown_key_error
 from detseg.config.data_file import load_data_file, replace_data_section
 from detseg.config.data_section import check_data_keys, switch_format
@@ -131,11 +132,18 @@ def _blame_override(
     message = str(err)
     if not message.startswith(f"{source}: "):
         return err
+    # A "did you mean" hint names a valid key, not the wrong one: a typo in the file
+    # ('model.min_sise') must not be blamed on a correct --set of the key it suggests.
+    named = _SUGGESTION.sub("", message)
     for key_path, _, where in reversed(items):  # the last override of a key wins
         # the key, or a key inside it (an override of a section sets its keys), or an item
-        if re.search(rf"(?<![\w.]){re.escape(key_path)}(?![\w])", message):
+        if re.search(rf"(?<![\w.]){re.escape(key_path)}(?![\w])", named):
             return ConfigError(f"{where}: {message.removeprefix(f'{source}: ')}")
     return err
+
+
+#: The hint of :func:`detseg.config.suggest.did_you_mean` in an error message.
+_SUGGESTION = re.compile(r"; did you mean '[^']*'\?")
 
 
 # --------------------------------------------------------------------------- validation
@@ -225,7 +233,9 @@ def _override_items(overrides: Overrides) -> list[tuple[str, Any, str]]:
 
 def _parse_override(item: str) -> tuple[str, Any, str]:
     """``("a.b", value, "--set a.b=value")`` of ``item = "a.b=value"``, the value parsed by
-    the field's type."""
+    the field's type: the text itself for a string field (``str | None``: null for
+    ``null``, ``none``, ``~`` or nothing), so that ``work_dir=2024`` or ``data.root=yes`` stay
+    names; a choice as written; YAML otherwise."""
     key_path, sep, text = item.partition("=")
     key_path = key_path.strip()
     if not sep or not key_path:
@@ -234,6 +244,8 @@ def _parse_override(item: str) -> tuple[str, Any, str]:
     tp = _field_type(key_path.split("."), where)
     if tp is str:
         value: Any = text
+    elif tp == str | None:  # a path (work_dir, model.init_from): text, unless it says null
+        value = None if _parse_scalar(text) is None else text
     elif typing.get_origin(tp) is Literal and text.strip() in typing.get_args(tp):
         value = text.strip()  # a choice such as eval.tta=none stays a string, not null
     else:
@@ -301,6 +313,6 @@ def _parse_scalar(text: str) -> Any:
     if text.strip() in {"none", "None"}:
         return None
     try:
-        return yaml.safe_load(text)
+        return load_yaml_text(text)
     except yaml.YAMLError:
         return text
