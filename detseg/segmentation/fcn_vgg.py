@@ -14,8 +14,11 @@ the normalised image with zeros to a multiple of 32 (``SegmentationModel(size_di
 and ``fc6`` uses "same" padding, so every map is exactly 2x the next and the skip sums align
 without offsets; the logits are cropped back to ``H x W``. With ``input.scale`` below 1 the
 network sees the padded image resized, no longer a multiple of 32: the head's pools keep an
-odd last row/column (``ceil_mode``) and each upsampled map is cropped to its skip's size, at
-the bottom/right, as the paper crops its sums.
+odd last row/column (``ceil_mode``) and each upsampled map is brought to its skip's size at the
+bottom/right: cropped, as the paper crops its sums, when it covers more, or extended by
+repeating its last row/column when it covers one less (the backbone's own pools floor, so the
+next level can lack the skip's kept odd row: ``c4`` of 9 rows pools to 5 in the head, but
+``c5`` has 4 rows, whose pool upsamples to 4).
 
 Backbone levels (``VGGBackbone``, before each block's pool): ``c3`` (stride 4), ``c4`` (8),
 ``c5`` (16); the head applies the 2x2 pools itself: ``pool3 = pool(c3)`` (stride 8), ``pool4``
@@ -133,10 +136,18 @@ def _pool(x: Tensor) -> Tensor:
 
 
 def _crop_to(x: Tensor, skip: Tensor) -> Tensor:
-    """``x`` (an upsampled coarser map) cropped at the bottom/right to ``skip``'s size. After
-    :func:`_pool` on an odd side the coarser map covers one more row/column than the skip.
-    Equal sizes (inputs a multiple of 32) return ``x`` itself; a traced export always crops
-    (its sizes are traced tensors there, and the crop follows each input's sizes)."""
-    if not torch.jit.is_tracing() and x.shape[-2:] == skip.shape[-2:]:
-        return x
+    """``x`` (an upsampled coarser map) brought at the bottom/right to ``skip``'s size.
+
+    After :func:`_pool` on an odd side the coarser map may cover one more row/column than the
+    skip (it is cropped) or one less (the backbone's pool before the coarser level floors an
+    odd side that the head's pool of the skip keeps): its last row/column is then repeated
+    once. It is never short by more: ``2 * ceil(floor(n / 2) / 2) >= ceil(n / 2) - 1``.
+    Equal sizes (inputs a multiple of 32) return ``x`` itself; a traced export always pads and
+    crops (its sizes are traced tensors there, and the crop follows each input's sizes)."""
+    if not torch.jit.is_tracing():
+        if x.shape[-2:] == skip.shape[-2:]:
+            return x
+        if x.shape[-2] >= skip.shape[-2] and x.shape[-1] >= skip.shape[-1]:
+            return x[..., : skip.shape[-2], : skip.shape[-1]]
+    x = F.pad(x, [0, 1, 0, 1], mode="replicate")  # one more row and column, then the crop
     return x[..., : skip.shape[-2], : skip.shape[-1]]
