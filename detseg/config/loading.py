@@ -228,10 +228,10 @@ def _override_items(overrides: Overrides) -> list[tuple[str, Any, str]]:
             "overrides must be a list of 'key=value' strings (as --set takes them) or a "
             f"mapping of dotted keys to values, got {overrides!r}"
         )
-    return [_parse_override(item) for item in overrides]
+    return [parse_override(item) for item in overrides]
 
 
-def _parse_override(item: str) -> tuple[str, Any, str]:
+def parse_override(item: str) -> tuple[str, Any, str]:
     """``("a.b", value, "--set a.b=value")`` of ``item = "a.b=value"``, the value parsed by
     the field's type: the text itself for a string field (``str | None``: null for
     ``null``, ``none``, ``~`` or nothing), so that ``work_dir=2024`` or ``data.root=yes`` stay

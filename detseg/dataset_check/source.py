@@ -18,11 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from detseg.config import ConfigError, load_config, load_data_file
 from detseg.config.bases import BASE_KEY, read_yaml
 from detseg.config.data_section import DEFAULT_FORMAT, check_data_keys, switch_format
+from detseg.config.loading import parse_override
 from detseg.data.registry import DATA_DEFAULTS
 
 __all__ = ["default_out_dir", "is_experiment_config", "load_data_section", "held_out_section"]
@@ -46,28 +45,18 @@ def is_experiment_config(path: str | os.PathLike[str]) -> bool:
     return any(key in raw for key in CONFIG_KEYS)
 
 
-def _parse_value(text: str) -> Any:
-    """A ``--set`` value as YAML (``none`` / ``None`` are null too)."""
-    if text.strip() in ("none", "None"):
-        return None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-
-
 def _apply_data_overrides(section: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
     """``section`` with ``data.KEY=VALUE`` overrides applied (``data.format`` first)."""
     parsed = []
     for item in overrides:
-        key, sep, text = item.partition("=")
+        key, sep, _ = item.partition("=")
         key = key.strip()
         if not sep or not key.startswith("data.") or "." in key[len("data.") :]:
             raise ConfigError(
                 f"--set {item!r}: a data file takes only data.KEY=VALUE overrides "
                 "(e.g. data.root=datasets/shapes)"
             )
-        parsed.append((key[len("data.") :], _parse_value(text)))
+        parsed.append((key[len("data.") :], parse_override(item)[1]))  # as load_config does
     for key, value in sorted(parsed, key=lambda kv: kv[0] != "format"):  # stable: format first
         if key == "format":
             section = switch_format(section, str(value))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from detseg.config import ConfigError
+from detseg.config import ConfigError, load_config
 from detseg.dataset_check import default_out_dir, is_experiment_config, load_data_section
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,6 +30,15 @@ def test_data_file_with_overrides(tmp_path: Path):
     assert data == {"format": "coco", "root": "/data/x", "val_images": "v/img"}
     switched, _ = load_data_section(path, ["data.root=/data/y", "data.format=yolo"])
     assert switched == {"format": "yolo", "root": "/data/y"}  # a new format starts afresh
+
+
+def test_data_file_overrides_are_read_as_load_config_reads_them(tmp_path: Path):
+    """A folder named 2024 stays a name (not the int 2024), as in a training run's --set."""
+    path = tmp_path / "data.yaml"
+    path.write_text("data:\n  format: coco\n  root: somewhere\n")
+    data, _ = load_data_section(path, ["data.root=2024"])
+    assert data["root"] == "2024"
+    assert load_config(DEMO, ["data.root=2024"]).data.root == "2024"
 
 
 def test_ultralytics_data_yaml(tmp_path: Path):
