@@ -251,7 +251,7 @@ def _parse_split(
 
     An image whose xml is unreadable, names no ``<filename>`` or names a file that is not in
     ``JPEGImages`` (a stale name, common after files were renamed) is found by its id
-    (:func:`_image_of`); the stale names are counted in one warning.
+    (:func:`image_file_of`); the stale names are counted in one warning.
 
     Returns:
         One image per id, in split order, and ``(xml path, reason)`` of every xml that is
@@ -276,7 +276,7 @@ def _parse_split(
             problems.append((xml_file, "missing file" if absent else str(exc)))
             image = _VOCImage("")
         named = image.filename
-        image.filename = _image_of(root / "JPEGImages", name, named)
+        image.filename = image_file_of(root / "JPEGImages", name, named)
         if named and image.filename != named:
             stale.append((xml_file, named, image.filename))
         images.append(image)
@@ -315,7 +315,7 @@ def _parse_split(
     return images, problems
 
 
-def _image_of(images: Path, name: str, named: str) -> str:
+def image_file_of(images: Path, name: str, named: str) -> str:
     """The file name of image ``name``: ``named`` (the xml's ``<filename>``) when that file
     exists in the ``images`` folder, else the one found by the id (:func:`_image_file_name`)
     when that exists, else ``named`` or the id's ``.jpg`` (reported missing when read)."""

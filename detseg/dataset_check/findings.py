@@ -3,8 +3,9 @@
 Three severities:
 
 * ``error``: training would stop or learn nothing useful: a split without images, every image
-  of a split unreadable, no classes, no object (no foreground pixel) in ``train``, annotations
-  or label maps the reader cannot use (training raises when it reaches them).
+  of a split unreadable, no classes, no object that training keeps (boxes its checks drop do
+  not count; segmentation: no foreground pixel) in ``train``, annotations or label maps the
+  reader cannot use (training raises when it reaches them).
 * ``warning``: training runs but not on what the data says: some unreadable images (skipped),
   boxes outside the image (clipped) or degenerate (dropped), annotations the reader rejected
   (those naming an image the annotation file does not list among them),
@@ -270,12 +271,17 @@ def _content_findings(split: str, s: Mapping[str, Any], settings: CheckSettings)
     if s["num_classes"] == 0:
         found.append(Finding("error", "no_classes", split, "the dataset defines no classes"))
     detection = s["kind"] == "detection"
-    has_content = s["objects"] > 0 if detection else s["foreground_pixels"] > 0
+    # detection: the objects training keeps; boxes its checks drop (degenerate) do not count
+    kept = s.get("kept_objects", s["objects"]) if detection else s["foreground_pixels"]
+    has_content = kept > 0
     if readable and not has_content:
         what = "object" if detection else "foreground pixel"
         use = "nothing to learn from" if split == "train" else "nothing to evaluate"
         severity: Severity = "error" if split == "train" else "warning"
         message = f"not a single {what} in the {split} split: {use}"
+        if detection and s["objects"]:
+            boxes = _plural(s["objects"], "box")
+            message += f" ({boxes} in all, every one dropped by training's box checks)"
         found.append(Finding(severity, "no_objects", split, message, readable))
     counts = s["classes"] if detection else s["class_pixels"]
     key = "objects" if detection else "pixels"

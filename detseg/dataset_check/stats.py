@@ -81,6 +81,8 @@ def _detection_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
     mismatched = [r for r in readable if r.stated_size not in (None, r.size)]
     return {
         "objects": int(sum(len(r.labels) for r in readable)),
+        # what training learns from: the boxes its box checks keep (outside ones clipped)
+        "kept_objects": int(sum(int((~f.dropped).sum()) for _, f in flagged)),
         "empty_images": sum(1 for r in readable if len(r.labels) == 0),
         "empty_files": _files((r for r in readable if len(r.labels) == 0), limit),
         "classes": {
@@ -159,7 +161,9 @@ def split_summary(scan: SplitScan, limit: int = 5) -> dict[str, Any]:
         ``images``, ``unreadable`` (+ ``unreadable_files`` as ``"file: reason"``),
         ``label_problems`` ``{"invalid", "unreadable"}`` counts (+ ``label_problem_files``
         ``"file: reason"`` lists by kind), duplicate name and content counts and groups, and the
-        counts of the task (detection: objects, classes, box problems, annotations of images
+        counts of the task (detection: objects (every annotation the reader yields, as the
+        class histogram counts them) and ``kept_objects`` (those training keeps after its box
+        checks), classes, box problems, annotations of images
         absent from the dataset (``orphan_annotations``), annotation files the reader could
         not read (``unreadable_annotation_files``, with ``unreadable_annotation_examples``
         as ``"file: reason"``), label files of no image (``unmatched_label_files``, with

@@ -32,8 +32,9 @@ What carries over, and how:
   ``"difficult": 1`` field: COCO tools count them as ordinary objects (as training does), and a
   conversion back to VOC restores the flag. YOLO output writes them as ordinary objects.
 - Instance masks (COCO ``segmentation``) are not carried: the output is boxes only.
-- VOC output ids are the image file stems, prefixed with the split (``train_000000``) when two
-  splits share a stem; ``trainval.txt`` is written when both ``train`` and ``val`` are, and VOC
+- VOC output ids are the image file stems (whitespace replaced by ``_``: a split file line
+  is read up to its first space), prefixed with the split (``train_000000``) when two splits
+  share a stem; ``trainval.txt`` is written when both ``train`` and ``val`` are, and VOC
   input leaves ``trainval`` out of its default splits when ``train`` and ``val`` are there.
 """
 

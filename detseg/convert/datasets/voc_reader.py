@@ -3,7 +3,7 @@
 Layout (as :mod:`detseg.data.voc` reads it)::
 
     <root>/Annotations/<id>.xml
-    <root>/JPEGImages/<filename of the xml>          (``<id>.jpg`` when the xml names none)
+    <root>/JPEGImages/<filename of the xml>          (else found by the id, see below)
     <root>/ImageSets/Main/<split>.txt                one image id per line
 
 The splits of a root are its ``ImageSets/Main/*.txt`` files, except VOCdevkit's per-class
@@ -11,9 +11,11 @@ lists (``<class>_<split>.txt``) and ``trainval`` when ``train`` and ``val`` are 
 their union). VOC's 1-based inclusive pixel indices become ``xyxy = (xmin - 1, ymin - 1, xmax,
 ymax)`` (see :mod:`detseg.data.voc`). Classes: the names of ``<root>/classes.txt`` (one per
 line; this package's VOC writer puts it there) when present, else the sorted names found in the
-xml files of the converted splits. Image sizes come from the image headers (a ``<size>`` that
-differs is reported and not used). An id whose xml or image is missing or unreadable is skipped
-and counted.
+xml files of the converted splits. The image is the file the xml's ``<filename>`` names; when
+that file is not in ``JPEGImages`` (or the xml names none) it is found by the id (``<id>.jpg``,
+or ``<id>`` with another image suffix), as :mod:`detseg.data.voc` finds it for training. Image
+sizes come from the image headers (a ``<size>`` that differs is reported and not used). An id
+whose xml or image is missing or unreadable is skipped and counted.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from detseg.convert.datasets.records import (
     sort_splits,
 )
 from detseg.data import read_class_names
-from detseg.data.voc import read_split_ids
+from detseg.data.voc import image_file_of, read_split_ids
 
 __all__ = ["read_voc", "voc_splits"]
 
@@ -107,7 +109,10 @@ def _read_image(root: Path, image_id: str) -> tuple[ImageRecord, list[_RawObject
     except (OSError, ET.ParseError) as error:
         logger.warning("%s: cannot read the annotation (%s); image skipped", xml_file, error)
         return None
-    file_name = (root_el.findtext("filename") or "").strip() or f"{image_id}.jpg"
+    named = (root_el.findtext("filename") or "").strip()
+    file_name = image_file_of(root / "JPEGImages", image_id, named)
+    if named and file_name != named:
+        logger.info("%s: <filename> %s is not in JPEGImages; read %s", xml_file, named, file_name)
     path = root / "JPEGImages" / file_name
     if not path.is_file():
         logger.warning("%s: image %s not found; skipped", xml_file, path)

@@ -8,20 +8,22 @@ Output (the layout :mod:`detseg.data.voc` reads)::
     <dst>/ImageSets/Main/trainval.txt     train then val ids, when both are written
     <dst>/classes.txt                     the class names, one per line
 
-Ids are the image file stems; they are unique across splits: when two images of the written
-splits share a stem, every id gets its split as a prefix (``train_000000``), and a stem still
-repeated gets ``_1``, ``_2``, ... . VOC boxes are 1-based inclusive pixel indices: a ``xyxy`` box
-becomes ``xmin = round(x1) + 1``, ``ymin = round(y1) + 1``, ``xmax = round(x2)``, ``ymax =
+Ids are the image file stems, with each run of whitespace replaced by ``_`` (a VOC split file holds
+one id per line and readers take its first word); they are unique across splits: when two images of
+the written splits share a stem, every id gets its split as a prefix (``train_000000``), and a stem
+still repeated gets ``_1``, ``_2``, ... . VOC boxes are 1-based inclusive pixel indices: a ``xyxy``
+box becomes ``xmin = round(x1) + 1``, ``ymin = round(y1) + 1``, ``xmax = round(x2)``, ``ymax =
 round(y2)`` (each edge to the nearest pixel edge, at least one pixel wide), so reading it back
-(``(xmin - 1, ymin - 1, xmax, ymax)``) moves no edge by more than half a pixel (a box thinner
-than one pixel grows to one). Crowd regions become ``difficult`` objects (VOC evaluation ignores
-both); ``<depth>`` is the channel count of the image file.
+(``(xmin - 1, ymin - 1, xmax, ymax)``) moves no edge by more than half a pixel (a box thinner than
+one pixel grows to one). Crowd regions become ``difficult`` objects (VOC evaluation ignores both);
+``<depth>`` is the channel count of the image file.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path, PurePosixPath
 
@@ -58,9 +60,17 @@ def voc_box(box: Box, width: int, height: int) -> tuple[int, int, int, int]:
     return xmin, ymin, xmax, ymax
 
 
+def _without_whitespace(name: str) -> str:
+    """``name`` with each run of whitespace replaced by ``_`` (``"a b.png"`` -> ``"a_b.png"``)."""
+    return re.sub(r"\s+", "_", name)
+
+
 def voc_ids(dataset: DatasetRecord) -> list[list[str]]:
     """Output file names (``<id><suffix>``) of each split's images (rule: module docstring)."""
-    flat = [[flat_name(image.file_name) for image in split.images] for split in dataset.splits]
+    flat = [
+        [_without_whitespace(flat_name(image.file_name)) for image in split.images]
+        for split in dataset.splits
+    ]
     stems = [PurePosixPath(name).stem for names in flat for name in names]
     if len(set(stems)) < len(stems):
         flat = [

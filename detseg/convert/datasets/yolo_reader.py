@@ -18,6 +18,7 @@ converted (one warning names such files).
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 
 from detseg.convert.datasets.records import (
@@ -63,7 +64,8 @@ def _parse_line(line: str, num_classes: int) -> tuple[int, list[float]] | str:
     if len(values) < 5 or (len(values) > 5 and len(values) % 2 == 0):
         return "expected 'class cx cy w h' or 'class x1 y1 x2 y2 x3 y3 ...'"
     cls = values[0]
-    if cls != int(cls) or not 0 <= cls < num_classes:
+    # a non-finite class ("nan", "inf") is checked first: int() of it raises
+    if not math.isfinite(cls) or cls != int(cls) or not 0 <= cls < num_classes:
         return f"class index {line.split()[0]} is not in 0..{num_classes - 1}"
     coords = values[1:]
     if len(coords) > 4:  # segment polygon -> its extent
