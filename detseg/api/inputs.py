@@ -4,11 +4,15 @@ detseg images.
 One image is any of:
 
 * a path (``str`` or :class:`os.PathLike`) of an image file, read with
-  :func:`detseg.data.image_io.read_image`;
+  :func:`detseg.data.image_io.read_image` as training reads it: pixels in stored order, EXIF
+  orientation not applied (``cv2.imread(path)`` applies it, so give the path, or read with
+  ``cv2.IMREAD_UNCHANGED``, to predict on what training saw);
 * a numpy array ``[H, W, 3]``: RGB (BGR with ``bgr=True``, as OpenCV gives frames), ``uint8``
   in ``0..255`` or float in ``[0, 1]``;
 * a PIL image (any mode; converted to RGB; 16-bit grayscale scaled by 1/65535 as a 16-bit
-  file is, float grayscale (mode ``F``) taken as ``[0, 1]``: see :func:`_from_pil`);
+  file is, float grayscale (mode ``F``) taken as ``[0, 1]``: see :func:`_from_pil`), as its
+  pixels are (``Image.open`` does not apply EXIF orientation either); a file it cannot decode
+  (truncated, corrupt) is an :class:`~detseg.data.image_io.ImageReadError` naming the file;
 * a tensor ``[3, H, W]``: RGB (BGR with ``bgr=True``), float in ``[0, 1]`` or ``uint8``.
 
 An image has at least one pixel, and float pixels are finite. Many images are a list (or
@@ -29,7 +33,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from detseg.data.image_io import read_image
+from detseg.data.image_io import ImageReadError, read_image
 
 __all__ = ["ACCEPTED", "InputImage", "as_images"]
 
@@ -134,9 +138,13 @@ def _from_pil(image: Any, where: str) -> torch.Tensor:
     through ``convert("RGB")``.
 
     Raises:
-        ValueError: mode ``I`` pixels outside ``0..65535``, mode ``F`` pixels outside
-            ``[0, 1]`` or not finite.
+        ImageReadError: Pillow cannot decode the file the image was opened from (it decodes
+            lazily, on first use: a truncated or corrupt file fails here); the message names
+            the file and, in a list, the item.
+        ValueError: the same for an image without a file name; mode ``I`` pixels outside
+            ``0..65535``, mode ``F`` pixels outside ``[0, 1]`` or not finite.
     """
+    _load_pil(image, where)
     mode = str(image.mode)
     if not (mode.startswith("I;16") or mode in ("I", "F")):
         rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
@@ -157,6 +165,18 @@ def _from_pil(image: Any, where: str) -> torch.Tensor:
     return _from_array(np.repeat(unit[:, :, None], 3, axis=2), False, where)
 
 
+def _load_pil(image: Any, where: str) -> None:
+    """Decode a lazily opened PIL image now, turning Pillow's bare errors into one naming it."""
+    try:
+        image.load()
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        reason = f"{where}Pillow could not decode it ({type(exc).__name__}: {exc})"
+        filename = getattr(image, "filename", "")
+        if filename:
+            raise ImageReadError(filename, reason) from exc
+        raise ValueError(f"cannot read PIL image: {reason}") from exc
+
+
 def _from_array(array: np.ndarray, bgr: bool, where: str) -> torch.Tensor:
     """``Float32[3, H, W]`` RGB in ``[0, 1]`` of an ``[H, W, 3]`` array."""
     if array.ndim != 3 or array.shape[2] != 3:
@@ -168,6 +188,8 @@ def _from_array(array: np.ndarray, bgr: bool, where: str) -> torch.Tensor:
         )
     _check_dtype(array.dtype, np.issubdtype(array.dtype, np.floating), array.shape, where)
     _check_size(array.shape[0], array.shape[1], "numpy image", array.shape, where)
+    if not array.dtype.isnative:  # big-endian data (e.g. from FITS files): torch needs native
+        array = array.astype(array.dtype.newbyteorder("="))
     if bgr:
         array = array[:, :, ::-1]
     tensor = torch.from_numpy(np.ascontiguousarray(array).transpose(2, 0, 1).copy())

@@ -12,20 +12,51 @@ depth and the channel count of the file are seen as stored:
 * ``uint8`` is divided by 255, ``uint16`` (16-bit PNG/TIFF) by 65535, floating point files are
   clipped to ``[0, 1]``.
 
-``IMREAD_UNCHANGED`` ignores EXIF orientation tags: pixels come out in stored order, matching
-the usual COCO/VOC tooling whose annotations refer to the stored pixel grid.
+EXIF orientation is **not applied**: a JPEG (or PNG, WebP) that a phone or camera tagged as
+rotated is read in its stored pixel order, so its boxes, masks and the ``width``/``height`` of
+an annotation file must refer to that stored grid. The training datasets, the predictor
+(paths, and PIL images, which ``Image.open`` does not rotate either), ``check_data``'s size
+check and the converter (Pillow's header size) all take it so. Many annotation tools (CVAT,
+Label Studio, browsers) show such a photo rotated, and their annotations then follow the
+displayed image; bake the rotation into the files (``PIL.ImageOps.exif_transpose``) before
+training on them. To make this visible, the first JPEG with a rotating or mirroring
+orientation (2..8) that a process reads is logged as a warning naming it. TIFF is the
+exception: its own orientation tag is applied by OpenCV and Pillow alike, so the pixels and the
+header size agree there too.
 """
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
+from PIL import Image
 
 __all__ = ["ImageNotFoundError", "ImageReadError", "read_image", "read_image_array"]
+
+
+logger = logging.getLogger(__name__)
+
+#: EXIF tag of the orientation, and what its values 2..8 do to the displayed image.
+_ORIENTATION_TAG = 0x0112
+_ORIENTATIONS = {
+    2: "mirrored",
+    3: "rotated 180 degrees",
+    4: "mirrored vertically",
+    5: "mirrored and rotated",
+    6: "rotated 90 degrees clockwise",
+    7: "mirrored and rotated",
+    8: "rotated 90 degrees counter-clockwise",
+}
+# A JPEG's EXIF block (at most 64 KiB) comes first among its header segments, before the pixels.
+_EXIF_SEARCH_BYTES = 1 << 18
+# Only the first such file of a process is reported: a dataset of phone photos has thousands.
+_orientation_reported = False
 
 
 class ImageReadError(ValueError):
@@ -62,7 +93,45 @@ def _decode(path: Path) -> np.ndarray:
         raise ImageReadError(path, f"OpenCV failed to decode it ({exc})") from exc
     if array is None or array.size == 0:
         raise ImageReadError(path, "not a valid or supported image (OpenCV could not decode it)")
+    if not _orientation_reported:
+        _report_orientation(data, path)
     return array
+
+
+def exif_orientation(data: np.ndarray | bytes) -> int:
+    """The EXIF orientation (``1..8``) of a JPEG's bytes; ``1`` (as stored) for other files,
+    a JPEG without the tag, or unreadable EXIF.
+
+    Cheap: the bytes are only handed to Pillow (which parses the header, not the pixels) when
+    they start like a JPEG and hold an ``Exif`` block near the start, where JPEG keeps it.
+    """
+    head = bytes(data[:_EXIF_SEARCH_BYTES])
+    if not head.startswith(b"\xff\xd8") or b"Exif\x00\x00" not in head:
+        return 1
+    try:  # Pillow reads the JPEG's header segments only: the head is enough
+        with Image.open(io.BytesIO(head)) as image:
+            value = image.getexif().get(_ORIENTATION_TAG, 1)
+    except (OSError, ValueError, SyntaxError):  # unreadable EXIF: taken as upright
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _report_orientation(data: np.ndarray, path: Path) -> None:
+    """Warn (once per process) that a JPEG's EXIF orientation is not applied."""
+    global _orientation_reported
+    orientation = exif_orientation(data)
+    if orientation == 1:
+        return
+    _orientation_reported = True
+    logger.warning(
+        "%s has EXIF orientation %d (viewers show it %s); detseg reads images as stored and "
+        "does not apply it, so its boxes, masks and annotated size must refer to the stored "
+        "pixels (if they were drawn on the displayed image, apply PIL.ImageOps.exif_transpose "
+        "to the files first); further such images are not reported",
+        path,
+        orientation,
+        _ORIENTATIONS[orientation],
+    )
 
 
 def _check_pixel_type(array: np.ndarray, path: str | os.PathLike) -> None:
@@ -71,6 +140,16 @@ def _check_pixel_type(array: np.ndarray, path: str | os.PathLike) -> None:
         raise ImageReadError(
             path, f"unsupported pixel type {array.dtype} (expected 8/16-bit or float)"
         )
+
+
+def to_uint8(rgb: np.ndarray) -> np.ndarray:
+    """Stored pixels (``uint8``, ``uint16``, or float in ``[0, 1]``) as ``uint8``, for drawing
+    (16-bit values divided by 257, floats clipped to ``[0, 1]`` and scaled by 255)."""
+    if rgb.dtype == np.uint8:
+        return rgb
+    if rgb.dtype == np.uint16:
+        return (rgb // 257).astype(np.uint8)
+    return (np.clip(np.nan_to_num(rgb.astype(np.float32)), 0, 1) * 255).round().astype(np.uint8)
 
 
 def to_unit_float(array: np.ndarray, path: str | os.PathLike) -> np.ndarray:

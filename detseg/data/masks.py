@@ -12,10 +12,12 @@ for pixels without a label (ignored by the loss and by mIoU). Four layouts are r
 Label maps are PNGs (any format Pillow reads) of class *indices*: palette (``P``) images give
 their palette indices, not their colours (OpenCV would return the colours, so Pillow reads
 them), grayscale gives its values. An RGB file is accepted only when its three channels are
-equal. Bad data: an unreadable image or label-map file gives ``None`` and a warning naming
-the file (the loader counts it in ``SegBatch.skipped_images``); a label map whose size differs
-from its image, or which holds a value outside ``0..K`` and ``255``, is a ``ValueError`` naming
-the file and the bad values, since it means the dataset or its class list is wrong.
+equal. Images and label maps are both read in their stored pixel order (EXIF orientation is not
+applied, see :mod:`detseg.data.image_io`), so they line up as stored. Bad data: an unreadable
+image or label-map file gives ``None`` and a warning naming the file (the loader counts it in
+``SegBatch.skipped_images``); a label map whose size differs from its image, or which holds a
+value outside ``0..K`` and ``255``, is a ``ValueError`` naming the file and the bad values, since
+it means the dataset or its class list is wrong.
 """
 
 from __future__ import annotations
@@ -111,9 +113,17 @@ def check_label_map(
         ValueError: The sizes differ, or a value is outside ``0..K`` and ``255``.
     """
     if mask.shape != tuple(image_size):
+        hint = ""
+        if mask.shape == tuple(image_size)[::-1]:  # the classic cause: a rotated phone photo
+            hint = (
+                " (height and width are swapped: if the image is a photo with an EXIF "
+                "orientation, the label map was drawn on the displayed, rotated image, while "
+                "detseg reads the stored pixels; apply PIL.ImageOps.exif_transpose to the image)"
+            )
         raise ValueError(
             f"{source}: label map is {mask.shape[0]}x{mask.shape[1]} (HxW) but its image is "
-            f"{image_size[0]}x{image_size[1]}; each label map must match its image pixel for pixel"
+            f"{image_size[0]}x{image_size[1]}; each label map must match its image pixel for "
+            f"pixel{hint}"
         )
     if mask.dtype == np.uint8:
         values = np.flatnonzero(np.bincount(mask.ravel(), minlength=256))

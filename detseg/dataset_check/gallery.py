@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from detseg.data.image_io import ImageReadError, read_rgb_array
+from detseg.data.image_io import ImageReadError, read_rgb_array, to_uint8
 from detseg.data.masks import SegmentationDataset
 from detseg.dataset_check.scan import ImageRecord, SplitScan
 from detseg.visualize import draw_detections, draw_segmentation
@@ -62,15 +62,6 @@ def pick_grid_records(scan: SplitScan, count: int) -> list[ImageRecord]:
     return flagged + rest
 
 
-def _to_uint8(rgb: np.ndarray) -> np.ndarray:
-    """Stored pixels (``uint8``, ``uint16`` or float in ``[0, 1]``) as ``uint8``."""
-    if rgb.dtype == np.uint8:
-        return rgb
-    if rgb.dtype == np.uint16:
-        return (rgb // 257).astype(np.uint8)
-    return (np.clip(np.nan_to_num(rgb.astype(np.float32)), 0, 1) * 255).round().astype(np.uint8)
-
-
 def _resize(image: np.ndarray, scale: float, nearest: bool = False) -> np.ndarray:
     """Scale an image or label map: area averaging to shrink, nearest neighbour to enlarge
     (pixels stay visible) and for label maps (``nearest=True``)."""
@@ -115,7 +106,7 @@ def _draw_mask(
 def _draw_record(record: ImageRecord, scan: SplitScan) -> GridImage | None:
     """Draw one record; ``None`` when its file cannot be read now."""
     try:
-        rgb = _to_uint8(read_rgb_array(record.path))
+        rgb = to_uint8(read_rgb_array(record.path))
         scale = GRID_SIDE / max(rgb.shape[:2])
         rgb = np.ascontiguousarray(_resize(rgb, scale))
         if isinstance(scan.dataset, SegmentationDataset):

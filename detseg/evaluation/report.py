@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 
 from detseg.argument_checks import check_output_folder
+from detseg.data.image_io import ImageReadError, read_rgb_array, to_uint8
 from detseg.evaluation.coco import coco_evaluate, segm_metrics
 from detseg.evaluation.coco_format import segmentation_mask
 from detseg.evaluation.detection_confusion import (
@@ -260,17 +261,19 @@ def _draw_image(
     The picture is resized so its longer side lies in :data:`GALLERY_SIDES`; ``None`` when
     the file cannot be read or encoded.
     """
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR) if path.is_file() else None
-    if bgr is None:
-        logger.warning("gallery: cannot read image %s; shown without picture", path)
+    try:  # the pixels as training and evaluation read them (stored order, no EXIF rotation)
+        rgb = to_uint8(read_rgb_array(path))
+    except ImageReadError as error:
+        logger.warning("gallery: cannot read image %s (%s); shown without picture", path, error)
         return None
-    height, width = bgr.shape[:2]
+    height, width = rgb.shape[:2]
     longest = max(height, width)
     scale = min(max(longest, GALLERY_SIDES[0]), GALLERY_SIDES[1]) / longest
     if scale != 1.0:
         interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
-        bgr = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=interpolation)
-    rgb = np.ascontiguousarray(bgr[:, :, ::-1])
+        rgb = np.ascontiguousarray(
+            cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=interpolation)
+        )
     label_of = {cat_id: k + 1 for k, cat_id in enumerate(confusion.cat_ids)}
     mine = [
         d
