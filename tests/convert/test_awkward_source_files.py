@@ -89,3 +89,37 @@ def test_yolo_line_with_a_non_finite_class_is_skipped_not_fatal(tmp_path):
     assert (summary.splits[0].objects, summary.splits[0].skipped_objects) == (1, 2)
     bbox = _coco_json(tmp_path / "coco")["annotations"][0]["bbox"]
     np.testing.assert_allclose(bbox, [15.0, 10.0, 30.0, 20.0])
+
+
+def test_a_file_name_that_climbs_out_is_written_inside_the_output(tmp_path):
+    """A VOC ``<filename>`` with ``..`` or an absolute path: the COCO copy lands in the
+    output's images folder under one flat name, and no file outside the output is replaced."""
+    src = tmp_path / "s1" / "s2" / "voc"
+    climbing = "../../../victim.png"  # from src/JPEGImages: tmp_path/s1/victim.png
+    _image(tmp_path / "s1" / "victim.png")
+    _image(src / "elsewhere" / "abs.png")
+    (src / "JPEGImages").mkdir()
+    absolute = str((src / "elsewhere" / "abs.png").resolve())
+    (src / "Annotations").mkdir(parents=True)
+    for image_id, name in (("a", climbing), ("b", absolute)):
+        (src / "Annotations" / f"{image_id}.xml").write_text(
+            f"<annotation><filename>{name}</filename></annotation>"
+        )
+    (src / "ImageSets" / "Main").mkdir(parents=True)
+    (src / "ImageSets" / "Main" / "train.txt").write_text("a\nb\n")
+    dst = tmp_path / "d1" / "out"
+    victim = tmp_path / "d1" / "victim.png"  # where the climbing name would have gone
+    victim.parent.mkdir(parents=True)
+    victim.write_bytes(b"keep me")
+
+    convert_dataset(src, dst, "voc", "coco", progress=False)
+    names = [image["file_name"] for image in _coco_json(dst)["images"]]
+    assert names == [".._.._.._victim.png", "_".join(Path(absolute).parts[1:])]
+    for name in names:
+        assert (dst / "train" / "images" / name).is_file()
+    assert victim.read_bytes() == b"keep me"
+
+    convert_dataset(src, tmp_path / "yolo", "voc", "yolo", progress=False)  # flat names too
+    written = sorted(p.name for p in (tmp_path / "yolo").rglob("*.png"))
+    assert written == sorted(names)
+    assert victim.read_bytes() == b"keep me"

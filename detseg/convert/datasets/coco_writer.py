@@ -5,6 +5,10 @@ Output, per split (the layout :mod:`detseg.data.coco` reads with its default key
     <dst>/<split>/images/<file_name>
     <dst>/annotations/instances_<split>.json
 
+A ``file_name`` that is absolute or climbs with ``..`` becomes one flat name inside ``images/``
+(:func:`~detseg.convert.datasets.output_files.contained_name`): nothing is written outside
+``dst``.
+
 Image ids are ``1..N`` and annotation ids ``1..M`` in record order; category ids are ``1..K`` in
 class order. ``bbox`` is ``[x, y, w, h]`` in float pixels, ``area`` its ``w * h``; ``iscrowd``
 is kept, and a difficult object gets ``"difficult": 1`` next to ``iscrowd: 0`` (ignored by COCO
@@ -17,7 +21,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from detseg.convert.datasets.output_files import Progress, WrittenSplit, place_image
+from detseg.convert.datasets.output_files import (
+    Progress,
+    WrittenSplit,
+    contained_name,
+    place_image,
+)
 from detseg.convert.datasets.records import DatasetRecord, ObjectRecord
 
 __all__ = ["write_coco"]
@@ -60,12 +69,13 @@ def write_coco(
         images: list[dict[str, Any]] = []
         annotations: list[dict[str, Any]] = []
         for image in progress(split.name, split.images):
-            place_image(image.path, dst / split.name / "images" / image.file_name, link)
+            file_name = contained_name(image.file_name)
+            place_image(image.path, dst / split.name / "images" / file_name, link)
             image_id = len(images) + 1
             images.append(
                 {
                     "id": image_id,
-                    "file_name": image.file_name,
+                    "file_name": file_name,
                     "width": image.width,
                     "height": image.height,
                 }

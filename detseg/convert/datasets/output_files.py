@@ -50,8 +50,18 @@ class WrittenSplit:
 
 def flat_name(file_name: str) -> str:
     """A source ``file_name`` as one file name: sub-folders joined with ``_`` (``a/b.jpg`` ->
-    ``a_b.jpg``)."""
-    return "_".join(PurePosixPath(file_name.replace("\\", "/")).parts)
+    ``a_b.jpg``; an absolute path without its root: ``/data/x.jpg`` -> ``data_x.jpg``)."""
+    path = PurePosixPath(file_name.replace("\\", "/"))
+    return "_".join(path.relative_to(path.anchor).parts if path.is_absolute() else path.parts)
+
+
+def contained_name(file_name: str) -> str:
+    """A source ``file_name`` as a path that stays inside the output's image folder: kept as it
+    is (``a/b.jpg``), unless it is absolute or climbs with ``..`` (``../x.jpg``,
+    ``/data/x.jpg``), which would write (and first delete) a file outside the output: then one
+    flat name (:func:`flat_name` of it without its root: ``.._x.jpg``, ``data_x.jpg``)."""
+    path = PurePosixPath(file_name.replace("\\", "/"))
+    return flat_name(file_name) if path.is_absolute() or ".." in path.parts else file_name
 
 
 def unique_names(names: list[str]) -> list[str]:
