@@ -48,6 +48,19 @@ def _from_xyxy(boxes: Tensor, fmt: str) -> Tensor:
     return torch.stack(((x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1), dim=-1)
 
 
+def upcast_for_area(t: Tensor) -> Tensor:
+    """``t`` in a dtype where products of coordinates do not overflow.
+
+    float16/bfloat16 -> float32 and integers narrower than 32 bits -> int32; float32, float64,
+    int32 and int64 are returned as they are. This is ``torchvision.ops``' upcast before the
+    area products of ``box_area`` and ``box_iou``: a float16 area overflows to ``inf`` from
+    256 x 256 pixels (65504 is the largest float16), and bfloat16 keeps 8 significant bits.
+    """
+    if t.is_floating_point():
+        return t if t.dtype in (torch.float32, torch.float64) else t.float()
+    return t if t.dtype in (torch.int32, torch.int64) else t.int()
+
+
 def box_convert(boxes: Tensor, in_fmt: str, out_fmt: str) -> Tensor:
     """Convert boxes between the ``xyxy``, ``xywh`` and ``cxcywh`` formats.
 
@@ -185,7 +198,8 @@ def batched_box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
         boxes2: ``[B, M, 4]`` xyxy boxes, or ``[M, 4]`` shared by every image.
 
     Returns:
-        Float ``[B, N, M]`` IoU in ``[0, 1]`` (NaN where both boxes have zero area).
+        Float ``[B, N, M]`` IoU in ``[0, 1]`` (NaN where both boxes have zero area);
+        float16/bfloat16 boxes are computed and returned in float32, as by ``box_iou``.
 
     Raises:
         ValueError: If ``boxes1`` or ``boxes2`` is not a tensor ``[..., 4]``.
@@ -194,11 +208,14 @@ def batched_box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     _check_boxes(boxes2, "boxes2")
     if boxes2.dim() == 2:
         boxes2 = boxes2[None]
-    area1 = (boxes1[..., 2] - boxes1[..., 0]) * (boxes1[..., 3] - boxes1[..., 1])
-    area2 = (boxes2[..., 2] - boxes2[..., 0]) * (boxes2[..., 3] - boxes2[..., 1])
+    # torchvision's order: areas of the upcast boxes, corner differences upcast after the
+    # subtraction (a float16 area overflows from 256 x 256 pixels)
+    wide1, wide2 = upcast_for_area(boxes1), upcast_for_area(boxes2)
+    area1 = (wide1[..., 2] - wide1[..., 0]) * (wide1[..., 3] - wide1[..., 1])
+    area2 = (wide2[..., 2] - wide2[..., 0]) * (wide2[..., 3] - wide2[..., 1])
     top_left = torch.max(boxes1[:, :, None, :2], boxes2[:, None, :, :2])
     bottom_right = torch.min(boxes1[:, :, None, 2:], boxes2[:, None, :, 2:])
-    wh = (bottom_right - top_left).clamp(min=0)
+    wh = upcast_for_area(bottom_right - top_left).clamp(min=0)
     inter = wh[..., 0] * wh[..., 1]
     union = area1[:, :, None] + area2[:, None, :] - inter
     return inter / union

@@ -22,7 +22,7 @@ import math
 import torch
 from torch import Tensor
 
-from detseg.ops.boxes import _check_boxes
+from detseg.ops.boxes import _check_boxes, upcast_for_area
 
 #: YOLOv3's COCO priors (width, height) in pixels of a 416 x 416 input, three per level from
 #: the finest (stride 8) to the coarsest (stride 32).
@@ -60,12 +60,14 @@ def wh_iou(wh1: Tensor, wh2: Tensor) -> Tensor:
         wh2: ``[M, 2]`` positive widths and heights.
 
     Returns:
-        ``[N, M]`` IoU ``min(w) * min(h) / (w1 * h1 + w2 * h2 - min(w) * min(h))``.
+        ``[N, M]`` IoU ``min(w) * min(h) / (w1 * h1 + w2 * h2 - min(w) * min(h))``;
+        float16/bfloat16 sizes are computed and returned in float32 (no overflowing area).
     """
     if wh1.dim() != 2 or wh1.shape[-1] != 2 or wh2.dim() != 2 or wh2.shape[-1] != 2:
         raise ValueError(
             f"wh1 and wh2 must be [N, 2] and [M, 2], got {tuple(wh1.shape)}, {tuple(wh2.shape)}"
         )
+    wh1, wh2 = upcast_for_area(wh1), upcast_for_area(wh2)
     inter = torch.min(wh1[:, None], wh2[None]).prod(dim=-1)  # [N, M]
     union = wh1.prod(dim=-1)[:, None] + wh2.prod(dim=-1)[None] - inter
     return inter / union
@@ -79,13 +81,15 @@ def paired_box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
         boxes2: ``[..., 4]`` xyxy boxes, broadcastable against ``boxes1``.
 
     Returns:
-        ``[...]`` IoU in ``[0, 1]`` (0 where both boxes are empty).
+        ``[...]`` IoU in ``[0, 1]`` (0 where both boxes are empty); float16/bfloat16 boxes
+        are computed and returned in float32, as by ``torchvision.ops.box_iou``.
     """
     _check_boxes(boxes1, "boxes1")
     _check_boxes(boxes2, "boxes2")
     top_left = torch.max(boxes1[..., :2], boxes2[..., :2])
     bottom_right = torch.min(boxes1[..., 2:], boxes2[..., 2:])
-    inter = (bottom_right - top_left).clamp(min=0).prod(dim=-1)
+    inter = upcast_for_area(bottom_right - top_left).clamp(min=0).prod(dim=-1)
+    boxes1, boxes2 = upcast_for_area(boxes1), upcast_for_area(boxes2)
     area1 = (boxes1[..., 2:] - boxes1[..., :2]).clamp(min=0).prod(dim=-1)
     area2 = (boxes2[..., 2:] - boxes2[..., :2]).clamp(min=0).prod(dim=-1)
     union = area1 + area2 - inter
