@@ -176,7 +176,9 @@ def run_suite_command(args: argparse.Namespace) -> int:
 
     rows = select_rows(suite_rows(args.device), args.only or ())
     out = args.out or Path("runs/benchmark") / f"suite_{torch.device(args.device).type}.md"
-    declare_output(out)  # the default too, for the error line of an unwritable output
+    # the default too, and the JSON beside it, for the error line of an unwritable output
+    declare_output(out)
+    declare_output(out.with_suffix(".json"))
     results = run_suite(
         rows,
         args.device,

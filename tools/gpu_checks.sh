@@ -13,11 +13,14 @@
 #          its COCO metrics on the held-out test split -> OUT_DIR/demo.log, demo_metrics.json
 #   loop   the training loop's speed: the demo model at batch 32 for 3 epochs on one GPU, its
 #          `train` records (img_per_s, data_wait, gpu_util) and 20 profiled steps (--profile)
-#          -> OUT_DIR/loop.log, loop_metrics.jsonl, loop_profile.json, loop_ops.txt
+#          -> OUT_DIR/loop.log, loop_metrics.jsonl, loop_profile.json, loop_ops.txt (and
+#          loop_data.log when it makes the shapes dataset first)
 #
 # Machine facts (GPU, driver, torch, commit) go to OUT_DIR/machine.txt. Every stage has a time
 # limit in seconds (SUITE_S, TESTS_S, DEMO_S, LOOP_S; default 330, 200, 600, 300), so that a
-# cut stage still leaves its log, and the next stage runs. PY is the Python to use (default
+# cut stage still leaves its log, and the next stage runs. A session lent 15 minutes of device
+# time, the machine's start included, fits `suite tests` (about 9 minutes with the start) and
+# then `loop`; `demo` needs a session of its own (or the time left after `suite tests` alone). PY is the Python to use (default
 # python3; it needs detseg's dependencies: albumentations, pycocotools, faster-coco-eval).
 # `make demo` runs with that Python in place of the project's .venv. Exit status: 1 when a
 # stage failed or was cut, else 0.
@@ -66,13 +69,15 @@ for stage in $stages; do
       # make neither builds a virtual environment nor installs anything.
       venv=$(mktemp -d)
       touch "$venv/.installed"
+      rm -rf runs/demo_gpu  # no figure of an earlier run passed off as this one's
       run_stage demo "${DEMO_S:-600}" "$out/demo.log" \
         make demo VENV="$venv" PY="$PY" DEMO_DIR=runs/demo_gpu
       cp runs/demo_gpu/eval/metrics.json "$out/demo_metrics.json" 2>/dev/null || true
       ;;
     loop)
+      # the dataset first (about 10 s, untimed), logged apart: run_stage rewrites loop.log
       [ -f datasets/shapes/annotations/instances_test.json ] ||
-        "$PY" tools/make_shapes.py --out datasets/shapes >"$out/loop.log" 2>&1
+        "$PY" tools/make_shapes.py --out datasets/shapes >"$out/loop_data.log" 2>&1
       run_stage loop "${LOOP_S:-300}" "$out/loop.log" \
         "$PY" tools/train.py configs/demo.yaml --work-dir runs/loop_gpu --profile 20 \
         --set data.root=datasets/shapes device=cuda train.batch_size=32 train.epochs=3 \

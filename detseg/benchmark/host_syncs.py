@@ -2,7 +2,9 @@
 
 On a GPU, a training step runs ahead of the device only while the host never needs a value
 that the device computes: every ``.item()``, ``.tolist()``, ``bool(tensor)``, ``nonzero`` /
-one-argument ``torch.where``, boolean-mask indexing or ``unique`` makes the host wait.
+one-argument ``torch.where``, boolean-mask indexing, ``unique``, ``torch.equal`` /
+``torch.allclose`` or ``repeat_interleave`` by a tensor without ``output_size`` makes the host
+wait.
 :class:`HostSyncRecorder` records those calls while code runs on the CPU, with the detseg
 function they come from, so a test can hold a model's ``losses`` to a short, named list of
 synchronisations without a GPU. (``tools/benchmark.py model --profile`` counts the real ones on
@@ -28,9 +30,15 @@ _SYNCING_OPS = {
     "aten::_unique2",
     "aten::unique_dim",
     "aten::unique_consecutive",
-    "aten::repeat_interleave",
+    "aten::unique_dim_consecutive",
+    "aten::_unique",
     "aten::bincount",  # on a GPU it reads the largest value to size its output
+    "aten::equal",  # torch.equal: a Python bool
+    "aten::allclose",  # torch.allclose: a Python bool
 }
+# ops that sync unless told their output size (``output_size=``): with it the GPU need not
+# read the total of the repeats back
+_SIZED_BY_THEIR_INPUT = {"aten::repeat_interleave"}
 # ops that sync when one of their indices is a boolean mask
 _MASK_INDEXED_OPS = {"aten::index", "aten::index_put", "aten::index_put_", "aten::_index_put_impl_"}
 _PACKAGE = str(Path(__file__).resolve().parents[1])  # .../detseg
@@ -96,7 +104,11 @@ class HostSyncRecorder(TorchDispatchMode):
         kwargs: dict[str, Any] | None = None,
     ) -> Any:
         name = func._schema.name
-        if name in _SYNCING_OPS or (name in _MASK_INDEXED_OPS and _has_mask_index(args)):
+        if (
+            name in _SYNCING_OPS
+            or (name in _MASK_INDEXED_OPS and _has_mask_index(args))
+            or (name in _SIZED_BY_THEIR_INPUT and (kwargs or {}).get("output_size") is None)
+        ):
             self.sites[_caller()] += 1
         return func(*args, **(kwargs or {}))
 

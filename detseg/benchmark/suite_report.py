@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import subprocess
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,7 +28,7 @@ from detseg.benchmark.comparison import ModelComparison
 from detseg.benchmark.model_vs_torchvision import outputs_agree
 from detseg.benchmark.profiling import CallProfile
 from detseg.benchmark.segmentation_vs_torchvision import SegmentationComparison
-from detseg.benchmark.suite import LAUNCH_FACTOR, SYNC_TARGET, RowResult
+from detseg.benchmark.suite import LAUNCH_FACTOR, SYNC_TARGET, RowResult, SuiteRow
 
 _REPO = Path(__file__).resolve().parents[2]  # the checkout detseg runs from, if it is one
 CALLS = {"train": "training step", "infer": "inference"}
@@ -248,8 +249,26 @@ def _profile_section(results: list[RowResult], device: str) -> list[str]:
     return lines
 
 
-def format_suite_markdown(environment: SuiteEnvironment, results: list[RowResult]) -> str:
-    """The markdown report of the rows run so far."""
+def _not_run_lines(not_run: Sequence[SuiteRow], device: str) -> list[str]:
+    """The rows not measured yet, and the command that runs them (none: no line)."""
+    if not not_run:
+        return []
+    names = " ".join(row.name for row in not_run)
+    return [
+        "",
+        f"**Not run: {len(not_run)} row(s)** ({', '.join(f'`{row.name}`' for row in not_run)}): "
+        "the suite is still running, or it was cut short during the first of them. Run them "
+        f"with `python tools/benchmark.py suite --device {device} --only {names}`.",
+    ]
+
+
+def format_suite_markdown(
+    environment: SuiteEnvironment,
+    results: list[RowResult],
+    not_run: Sequence[SuiteRow] = (),
+) -> str:
+    """The markdown report of the rows run so far; ``not_run``: the rows still to run, named
+    under the table (a suite cut short says which rows it lacks)."""
     env = environment
     lines = [
         f"# detseg vs torchvision: the target table on {env.device}",
@@ -267,6 +286,7 @@ def format_suite_markdown(environment: SuiteEnvironment, results: list[RowResult
         "|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [_row_line(result) for result in results]
+    lines += _not_run_lines(not_run, env.device)
     lines += _profile_section(results, env.device)
     return "\n".join(lines) + "\n"
 
@@ -278,8 +298,13 @@ def _comparison_json(comparison: ModelComparison) -> dict[str, Any]:
     return data
 
 
-def suite_json(environment: SuiteEnvironment, results: list[RowResult]) -> dict[str, Any]:
-    """The raw figures of the rows run so far, as plain JSON-able data."""
+def suite_json(
+    environment: SuiteEnvironment,
+    results: list[RowResult],
+    not_run: Sequence[SuiteRow] = (),
+) -> dict[str, Any]:
+    """The raw figures of the rows run so far, as plain JSON-able data; ``"not_run"``: the
+    names of the rows still to run (empty once the suite has finished)."""
     rows = []
     for result in results:
         c = result.comparison
@@ -297,12 +322,39 @@ def suite_json(environment: SuiteEnvironment, results: list[RowResult]) -> dict[
         if c is not None and c.profiles is not None:
             entry["profile_checks"] = [asdict(check) for check in profile_checks(c.profiles)]
         rows.append(entry)
-    return {"environment": asdict(environment), "rows": rows}
+    return {
+        "environment": asdict(environment),
+        "rows": rows,
+        "not_run": [row.name for row in not_run],
+    }
 
 
-def write_suite_report(out: Path, environment: SuiteEnvironment, results: list[RowResult]) -> None:
-    """Write ``out`` (markdown) and ``out.with_suffix(".json")``, creating the folder."""
+def write_suite_report(
+    out: Path,
+    environment: SuiteEnvironment,
+    results: list[RowResult],
+    not_run: Sequence[SuiteRow] = (),
+) -> None:
+    """Write ``out`` (markdown) and ``out.with_suffix(".json")``, creating the folder.
+
+    ``not_run``: the rows still to run; both files name them, so that a suite cut short (a
+    time limit, Ctrl-C, a killed process) is not taken for a complete table.
+    """
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(format_suite_markdown(environment, results), encoding="utf-8")
-    data = json.dumps(suite_json(environment, results), indent=2)
-    out.with_suffix(".json").write_text(data + "\n", encoding="utf-8")
+    _replace_text(out, format_suite_markdown(environment, results, not_run))
+    data = json.dumps(suite_json(environment, results, not_run), indent=2)
+    _replace_text(out.with_suffix(".json"), data + "\n")
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file beside it: a run stopped while
+    writing (a time limit's signal) leaves the previous report whole, never half a file."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)  # e.g. ``path`` is a folder: no stray file is left
+        # the error names the report, not the temporary file (the tools' error line names
+        # the output that cannot be written); OSError picks the subclass of the errno
+        raise OSError(error.errno, error.strerror, str(path)) from error

@@ -5,7 +5,7 @@ path of ``tools/benchmark.py model``. A row that raises (out of memory, an error
 failed row with its error, and the next row runs. The markdown and JSON reports
 (:mod:`detseg.benchmark.suite_report`) are written before the first row (a header without
 rows: an output that cannot be written fails before any time is spent) and rewritten after
-every row, so an interrupted run keeps what it measured.
+every row, so an interrupted run keeps what it measured, and names the rows it did not run.
 """
 
 from __future__ import annotations
@@ -117,13 +117,15 @@ def run_suite(
     say = progress or (lambda line: None)
     environment = describe_environment(device)
     results: list[RowResult] = []
-    write_suite_report(out, environment, results)  # an unwritable --out fails before any row
+    # an unwritable --out fails before any row; until a row has run, the report names it
+    # among the rows not run (what a run cut short by a time limit leaves says so)
+    write_suite_report(out, environment, results, rows)
     for index, row in enumerate(rows, 1):
         say(f"[{index}/{len(rows)}] {row.name}: {row.flags(repeats)} --device {device}")
         result = run_row(row, device, repeats, seed, compile_backend)
         results.append(result)
         say(f"[{index}/{len(rows)}] {row.name}: {summarize(result)}")
-        write_suite_report(out, environment, results)
+        write_suite_report(out, environment, results, rows[index:])
     say(f"wrote {out} and {out.with_suffix('.json')}")
     return results
 
