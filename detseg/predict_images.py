@@ -31,7 +31,7 @@ import glob
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -163,14 +163,14 @@ def predict_checkpoint(
         report(missing_input_message(item))
     run.wrote_images = bool(paths) or not videos
     if run.wrote_images:
-        read = read_images(paths, run.failed, report)
-        images = (InputImage(image, path) for path, image in read)
+        positions: list[int] = []  # of each readable image in ``paths``, from 1
+        images = _numbered_images(paths, positions, run.failed, report)
         if predictor.task == "segmentation":
             run.images = segment_images(predictor, images, out, batch_size)
         else:
             assert threshold is not None
             run.images, run.detections = detect_images(
-                predictor, images, out, threshold, batch_size, classes
+                predictor, images, out, threshold, batch_size, classes, positions
             )
     used: set[str] = set()
     for source in videos:
@@ -183,6 +183,18 @@ def predict_checkpoint(
             run.failed.append(source)
             report(str(err))
     return run
+
+
+def _numbered_images(
+    paths: Sequence[Path], positions: list[int], failed: list[str], report: Callable[[str], None]
+) -> Iterator[InputImage]:
+    """The readable images of ``paths``, read one at a time; the position (from 1) in ``paths``
+    of each is appended to ``positions`` as it is yielded (an unreadable image keeps its
+    position: the images after it keep theirs)."""
+    for position, path in enumerate(paths, 1):
+        for read_path, image in read_images([path], failed, report):
+            positions.append(position)
+            yield InputImage(image, read_path)
 
 
 def _reporter(run: PredictionRun, on_error: Callable[[str], None] | None) -> Callable[[str], None]:
@@ -314,6 +326,7 @@ def detect_images(
     score_threshold: float,
     batch_size: int = 1,
     classes: Sequence[str | int] | None = None,
+    image_ids: Sequence[int] | None = None,
 ) -> tuple[int, int]:
     """Write the drawn detections (and masks) of each image and ``out/predictions.json``.
 
@@ -324,24 +337,27 @@ def detect_images(
         score_threshold: detections scoring below it are dropped.
         batch_size: images per ``model.predict`` call.
         classes: keep the detections of these classes only (names or labels; default: all).
+        image_ids: the ``image_id`` of each image, in order (read as the results come, so it
+            may grow while ``images`` is read); default: ``1, 2, ...``.
 
     Returns:
         ``(images, detections)``: how many of each were written.
     """
     records: list[dict] = []
     used_names: set[str] = set()
-    image_id = 0
+    count = 0
     found = predictor.predict_images(
         images, score_threshold, batch_size, mask_probabilities=False, classes=classes
     )
     for result in found:
         result = cast(DetectionResult, result)
-        image_id += 1
-        path = result.path or Path(f"image{image_id}.png")
+        count += 1
+        image_id = count if image_ids is None else int(image_ids[count - 1])
+        path = result.path or Path(f"image{count}.png")
         name = output_name(path, used_names)
         result.save(out / name)
         for record in result.to_coco(image_id):
             records.append({**record, "file_name": str(path)})
         logger.info("%s: %d detections -> %s", path, len(result), out / name)
     (out / "predictions.json").write_text(json.dumps(records, indent=1))
-    return image_id, len(records)
+    return count, len(records)

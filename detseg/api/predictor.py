@@ -380,10 +380,10 @@ class Predictor:
                 boxes=_normal(boxes),
                 scores=_normal(scores),
                 labels=_normal(labels),
-                classes=self.classes,
+                classes=list(self.classes),  # own lists: editing one result edits no other
                 image=tensor_to_rgb(item.image),
                 path=item.path,
-                category_ids=self.category_ids,
+                category_ids=list(self.category_ids),
             )
             if output.get("masks") is not None:
                 self._add_masks(result, output["masks"][keep], mask_probabilities)
@@ -424,10 +424,10 @@ class Predictor:
                     SegmentationResult(
                         mask=_normal(masks[i].cpu()),
                         probabilities=_normal(probabilities[i].cpu()),
-                        classes=self.classes,
+                        classes=list(self.classes),
                         image=tensor_to_rgb(item.image),
                         path=item.path,
-                        category_ids=self.category_ids,
+                        category_ids=list(self.category_ids),
                     )
                 )
         return results

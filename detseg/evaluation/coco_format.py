@@ -140,8 +140,9 @@ def masks_to_rles(masks: Any, num: int, threshold: float = MASK_THRESHOLD) -> li
     """Encode instance masks as COCO compressed RLEs (``counts`` a ``str``, json-ready).
 
     Args:
-        masks: ``[N, H, W]`` or ``[N, 1, H, W]`` (tensor or array): 0/1 or bool, or
-            probabilities (floating point), foreground where ``> threshold``.
+        masks: ``[N, H, W]`` or ``[N, 1, H, W]`` (tensor or array): bool or integers
+            (foreground where non-zero), or probabilities (floating point), foreground where
+            ``> threshold``.
         num: ``N``, the number of detections the masks belong to (checked).
         threshold: the probability threshold of floating-point masks.
 
@@ -159,8 +160,9 @@ def masks_to_rles(masks: Any, num: int, threshold: float = MASK_THRESHOLD) -> li
             f"masks must be [N, H, W] or [N, 1, H, W] with N={num} detections, "
             f"got shape {tuple(array.shape)}"
         )
-    if array.dtype.kind == "f":
-        array = array > threshold
+    # foreground: a probability above the threshold, any non-zero value otherwise (a cast to
+    # uint8 would wrap 256 to 0)
+    array = array > threshold if array.dtype.kind == "f" else array != 0
     binary = np.asfortranarray(array.transpose(1, 2, 0).astype(np.uint8))  # [H, W, N]
     # encode of an [H, W, N] array gives N RLEs (the pycocotools stubs know [H, W] only)
     rles: list[dict] = mask_utils.encode(binary) if num else []  # type: ignore[assignment]
