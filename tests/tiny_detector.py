@@ -2,7 +2,8 @@
 
 ``configs/demo.yaml`` trains a MobileNetV3 FPN Faster R-CNN on 256 px images; these overrides
 turn it into a ResNet-18 Faster R-CNN without FPN on small images, a few steps of which run in
-seconds. Each test adds its own RPN / RoI head sizes and ``train.*`` keys.
+seconds. Each test adds its own RPN / RoI head sizes (or :data:`SMALL_HEADS`) and ``train.*``
+keys.
 (``pyproject.toml`` puts ``tests/`` on the import path: ``from tiny_detector import ...``.)
 """
 
@@ -28,3 +29,11 @@ def tiny_faster_rcnn(size: int = 64, representation_size: int = 32) -> list[str]
         f"model.max_size={size}",
         f"model.representation_size={representation_size}",
     ]
+
+
+#: RPN and RoI head sizes of the resume and device-settings tests: a few proposals per image.
+SMALL_HEADS = [
+    "model.rpn={batch_size_per_image: 32, pre_nms_top_n_train: 100, post_nms_top_n_train: 30,"
+    " pre_nms_top_n_test: 50, post_nms_top_n_test: 10}",
+    "model.roi_heads={batch_size_per_image: 16}",
+]

@@ -203,9 +203,9 @@ class Predictor:
         """
         self._check_score_thr(score_thr)
         _check_at_least_one(batch_size, "batch_size")
-        self.labels_of(classes)
+        labels = self.labels_of(classes)
         images, single = as_images(x, bgr=bgr)
-        found = self.predict_images(images, score_thr, batch_size, mask_probabilities, classes)
+        found = self._predict_batches(images, score_thr, batch_size, mask_probabilities, labels)
         results = list(found)
         return results[0] if single else results
 
@@ -330,23 +330,24 @@ class Predictor:
         self._check_score_thr(score_thr)
         if max_frames is not None:
             _check_at_least_one(max_frames, "max_frames")
-        self.labels_of(classes)
+        labels = self.labels_of(classes)
         video = source if isinstance(source, VideoSource) else VideoSource(source)
-        return self._frames(video, score_thr, max_frames, classes, close=video is not source)
+        return self._frames(video, score_thr, max_frames, labels, close=video is not source)
 
     def _frames(
         self,
         video: VideoSource,
         score_thr: float | None,
         max_frames: int | None,
-        classes: Sequence[str | int] | None,
+        labels: frozenset[int] | None,
         close: bool,
     ) -> Iterator[Result]:
+        """Results of the frames, one at a time (the arguments checked by :meth:`stream`)."""
         try:
             for frame in itertools.islice(video, max_frames):
                 images, _ = as_images(frame.image)
-                for result in self.predict_images(
-                    images, score_thr, batch_size=1, mask_probabilities=False, classes=classes
+                for result in self._predict_batches(
+                    images, score_thr, 1, mask_probabilities=False, labels=labels
                 ):
                     result.frame, result.time = frame.index, frame.time
                     yield result

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from tiny_detector import tiny_faster_rcnn
+from tiny_detector import SMALL_HEADS, tiny_faster_rcnn
 
 from detseg.config import load_config
 from detseg.data.shapes import generate_shapes
@@ -27,9 +27,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 TINY = [
     *tiny_faster_rcnn(size=64, representation_size=32),
-    "model.rpn={batch_size_per_image: 32, pre_nms_top_n_train: 100, post_nms_top_n_train: 30,"
-    " pre_nms_top_n_test: 50, post_nms_top_n_test: 10}",
-    "model.roi_heads={batch_size_per_image: 16}",
+    *SMALL_HEADS,
     "train.epochs=1",
     "train.batch_size=2",
     "train.num_workers=0",
