@@ -4,8 +4,9 @@ Images of one batch must share a size to be stacked. :func:`collate_segmentation
 sample at the bottom and right to the largest height and width of the batch: the image with
 ``0`` and the mask with ``255`` (ignore), so padding never counts as background in the loss or
 in mIoU. Training is faster and steadier with a fixed-size crop in the augmentations (e.g.
-``PadIfNeeded`` + ``RandomCrop``), which makes this padding a no-op; validation on images of
-different sizes works as is (``SegBatch.image_sizes`` tells where each image ends).
+``PadIfNeeded`` + ``RandomCrop``), which makes this padding a no-op. Validation on images of
+different sizes works as is: ``SegBatch.image_sizes`` tells where each image ends, and the
+evaluation labels each image at its own size.
 Samples that are ``None`` (unreadable files) are dropped and counted.
 """
 

@@ -16,6 +16,7 @@ The plain answer is ``model.predict(images)``: one forward pass, argmax of the l
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -95,3 +96,36 @@ class SegmentationInference:
         if self.is_plain:
             return cast("Segmenter", model).predict(images)
         return self.probabilities(model, images).max(dim=1).indices  # see model.predict
+
+    @torch.no_grad()
+    def padded_batch_labels(
+        self, model: nn.Module, images: Tensor, image_sizes: Sequence[tuple[int, int]]
+    ) -> Tensor:
+        """Label maps ``Int64[B, H, W]`` of a batch padded at the bottom / right, each image
+        labelled at its own size, as if it were alone.
+
+        A padded image is not the image: the convolutions near its border see the padding, the
+        flips of the TTA move the padding to the other side, a per-image normalisation and the
+        CRF see its pixels. So the images are cropped to their sizes and labelled in groups of
+        one size; the label maps are then padded back with ``0`` (the masks mark padding as
+        ignored). A batch of one size is one pass, as ``self(model, images)``.
+
+        Args:
+            model: a segmenter.
+            images: ``Float[B, 3, H, W]`` in ``[0, 1]``, image ``i`` in its top-left
+                ``image_sizes[i]`` corner.
+            image_sizes: ``(h, w)`` of each image before padding; empty: all are ``H x W``.
+        """
+        height, width = images.shape[-2:]
+        sizes = [tuple(size) for size in image_sizes] or [(height, width)] * len(images)
+        if len(sizes) != len(images):
+            raise ValueError(f"{len(sizes)} image sizes for a batch of {len(images)} images")
+        if set(sizes) == {(height, width)}:
+            return self(model, images)
+        labels = images.new_zeros((len(images), height, width), dtype=torch.int64)
+        for size in dict.fromkeys(sizes):  # each size once, in batch order
+            members = [i for i, s in enumerate(sizes) if s == size]
+            h, w = size
+            index = torch.tensor(members, device=images.device)
+            labels[index, :h, :w] = self(model, images[index, :, :h, :w])
+        return labels

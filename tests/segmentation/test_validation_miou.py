@@ -2,8 +2,9 @@
 
 Batches of images of different sizes (padded by ``collate_segmentation``, some unreadable):
 ``validate`` (the training-time validation) and ``evaluate_segmentation`` must give exactly
-``segmentation_metrics`` of each image's prediction cropped to its own size, and the confusion
-matrices of a split into shards must sum to the matrix of the whole.
+``segmentation_metrics`` of each image predicted alone, at its own size (whatever the batch and
+its padding), and the confusion matrices of a split into shards must sum to the matrix of the
+whole.
 """
 
 import math
@@ -16,12 +17,17 @@ from detseg.data.seg_loader import collate_segmentation
 from detseg.engine.validation.segmentation import evaluate_segmentation
 from detseg.engine.validation.sharded import validate
 from detseg.evaluation.segmentation import ConfusionMatrix, segmentation_metrics
+from detseg.segmentation.inference import SegmentationInference
 
 NUM_LOGITS = 4
 
 
 class ConvSegmenter(nn.Module):
-    """A one-conv segmenter with the segmenter contract (forward, predict, losses)."""
+    """A one-conv segmenter with the segmenter contract (forward, predict, losses).
+
+    It centres its input first, as real segmenters normalise: the batch's zero padding is then
+    not the conv's own zero padding, and pixels at an image's border see which one they get.
+    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -29,7 +35,7 @@ class ConvSegmenter(nn.Module):
         self.conv = nn.Conv2d(3, NUM_LOGITS, 3, padding=1)
 
     def forward(self, images):
-        return self.conv(images)
+        return self.conv(images - 0.5)
 
     def predict(self, images):
         return self.forward(images).argmax(dim=1)
@@ -49,13 +55,13 @@ def batches_of_different_sizes():
     return [collate_segmentation([*samples[i : i + 3], None]) for i in range(0, 7, 3)]
 
 
-def per_image_reference(model, batches):
+def per_image_reference(model, batches, inference=None):
+    inference = inference or SegmentationInference()
     preds, targets = [], []
     with torch.no_grad():
         for batch in batches:
-            labels = model.predict(batch.images)
             for k, (h, w) in enumerate(batch.image_sizes):
-                preds.append(labels[k, :h, :w])
+                preds.append(inference(model, batch.images[k : k + 1, :, :h, :w])[0])
                 targets.append(batch.masks[k, :h, :w])
     return segmentation_metrics(preds, targets, NUM_LOGITS)
 
@@ -85,6 +91,38 @@ def test_training_validation_and_eval_equal_the_per_image_metrics():
     assert_same_metrics(evaluate_segmentation(model, batches, device, NUM_LOGITS), expected)
 
 
+def test_padded_batch_prediction_is_not_the_per_image_prediction():
+    """Why the evaluation crops: the padded batch labels some border pixels otherwise."""
+    model, batches = ConvSegmenter(), batches_of_different_sizes()
+    changed = 0
+    with torch.no_grad():
+        for batch in batches:
+            padded = model.predict(batch.images)
+            alone = SegmentationInference().padded_batch_labels(
+                model, batch.images, batch.image_sizes
+            )
+            for k, (h, w) in enumerate(batch.image_sizes):
+                changed += int((padded[k, :h, :w] != alone[k, :h, :w]).sum())
+    assert changed > 0
+
+
+def test_eval_with_test_time_flips_equals_each_image_alone_for_any_batch_size():
+    model = ConvSegmenter()
+    inference = SegmentationInference(tta="flips")
+    batches = batches_of_different_sizes()
+    expected = per_image_reference(model, batches, inference)
+    device = torch.device("cpu")
+    got = evaluate_segmentation(model, batches, device, NUM_LOGITS, inference=inference)
+    assert_same_metrics(got, expected)
+    one_per_batch = [
+        collate_segmentation([(batch.images[k, :, :h, :w], batch.masks[k, :h, :w])])
+        for batch in batches
+        for k, (h, w) in enumerate(batch.image_sizes)
+    ]
+    single = evaluate_segmentation(model, one_per_batch, device, NUM_LOGITS, inference=inference)
+    assert_same_metrics(single, expected)
+
+
 def test_shard_confusion_matrices_sum_to_the_whole():
     model, batches = ConvSegmenter(), batches_of_different_sizes()
     expected = per_image_reference(model, batches)
@@ -93,6 +131,9 @@ def test_shard_confusion_matrices_sum_to_the_whole():
         part = ConfusionMatrix(NUM_LOGITS)
         with torch.no_grad():
             for batch in shard:
-                part.update(model.predict(batch.images), batch.masks)
+                labels = SegmentationInference().padded_batch_labels(
+                    model, batch.images, batch.image_sizes
+                )
+                part.update(labels, batch.masks)
         total.matrix += part.matrix
     assert_same_metrics(total.compute(), expected)

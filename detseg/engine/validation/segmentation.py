@@ -4,8 +4,11 @@
 :class:`~detseg.data.seg_loader.SegBatch` es (eval mode, no gradients) and adds the
 label maps to one streaming :class:`~detseg.evaluation.segmentation.ConfusionMatrix`,
 so memory does not grow with the dataset. Padding pixels (mask value 255) and
-void pixels are ignored. ``segmentation_table`` and ``write_segmentation_metrics``
-present the result (``tools/eval.py``).
+void pixels are ignored. The images of a batch are labelled at their own sizes
+(:meth:`~detseg.segmentation.inference.SegmentationInference.padded_batch_labels`), so the
+numbers do not depend on ``eval.batch_size`` or on which images share a batch.
+``segmentation_table`` and ``write_segmentation_metrics`` present the result
+(``tools/eval.py``).
 """
 
 from __future__ import annotations
@@ -69,7 +72,8 @@ def evaluate_segmentation(
         if len(batch) == 0:
             continue
         with autocast_context(device, amp):
-            labels = inference(model, batch.images.to(device, non_blocking=True))
+            images_on_device = batch.images.to(device, non_blocking=True)
+            labels = inference.padded_batch_labels(model, images_on_device, batch.image_sizes)
         matrix.update(labels.cpu(), batch.masks)
         images += len(batch)
     model.train(was_training)

@@ -29,10 +29,11 @@ from detseg.engine.runtime.distributed import (
     gather_to_main,
     sum_across,
 )
-from detseg.engine.runtime.model_api import DetsegModel, Segmenter
+from detseg.engine.runtime.model_api import DetsegModel
 from detseg.engine.validation.detection import detection_metrics, has_masks, predict_batch
 from detseg.evaluation.coco_format import predictions_to_coco_results
 from detseg.evaluation.segmentation import ConfusionMatrix
+from detseg.segmentation.inference import SegmentationInference
 
 logger = logging.getLogger(__name__)
 
@@ -134,8 +135,8 @@ def _validate_batch(
     if task == "segmentation":
         assert acc.matrix is not None, "a segmentation accumulator has a confusion matrix"
         images = batch.images.to(device, non_blocking=True)
-        with autocast_context(device, amp):
-            labels = cast(Segmenter, model).predict(images)
+        with autocast_context(device, amp):  # one plain pass per image size
+            labels = SegmentationInference().padded_batch_labels(model, images, batch.image_sizes)
         acc.matrix.update(labels.cpu(), batch.masks)
     else:
         ids, predictions = predict_batch(model, batch, device, amp)

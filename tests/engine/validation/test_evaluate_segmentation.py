@@ -48,9 +48,11 @@ def test_evaluate_segmentation_streams_batches_and_ignores_padding():
         ]
     )
     assert batch1.masks[1, 1].tolist() == [255, 255]
-    pred1 = torch.tensor([[[0, 1], [2, 2]], [[2, 0], [1, 1]]])  # row [1, 1] is padding
+    # Each image is labelled at its own size: one predict call per size.
+    pred_2x2 = torch.tensor([[[0, 1], [2, 2]]])
+    pred_1x2 = torch.tensor([[[2, 0]]])
     batch2 = collate_segmentation([None])  # an unreadable image: empty batch, skipped
-    model = FixedPredictor([pred1])
+    model = FixedPredictor([pred_2x2, pred_1x2])
     model.train()
     metrics = evaluate_segmentation(model, [batch1, batch2], torch.device("cpu"), num_classes=3)
     # Counted pixels (gt -> pred): 0->0, 1->1, 1->2, 2->2, 2->2, 2->0.
@@ -62,7 +64,7 @@ def test_evaluate_segmentation_streams_batches_and_ignores_padding():
     assert metrics["mean_acc"] == pytest.approx((1 + 0.5 + 2 / 3) / 3)
     assert metrics["fwIoU"] == pytest.approx((1 * 0.5 + 2 * 0.5 + 3 * 0.5) / 6)
     assert metrics["images"] == 2 and metrics["absent_classes"] == []
-    assert model.seen_training == [False] and model.training  # eval inside, mode restored
+    assert model.seen_training == [False, False] and model.training  # eval inside, mode restored
 
 
 def test_absent_class_is_nan_named_in_the_table_and_written_as_nan(tmp_path):
