@@ -53,13 +53,24 @@ def test_onnx_segmenter_at_half_scale_takes_a_one_pixel_high_image(tiny_model, t
     assert report.passed, "\n".join(report.lines())
 
 
-def test_torchscript_segmenter_at_half_scale_takes_a_one_pixel_high_image(tiny_model, tmp_path):
-    # DeepLabv3 at input.scale 0.5 (a U-Net's trace keeps its plain 2x2 pool, which a map
-    # of one pixel does not survive: see detseg/segmentation/unet.py's _halve)
-    model = copy.deepcopy(tiny_model("deeplabv3"))
+def _at_half_scale(tiny_model, family):
+    model = copy.deepcopy(tiny_model(family))
     model.input_scale = 0.5
+    return model
+
+
+@pytest.mark.parametrize("family", ["deeplabv3", "unet"])
+def test_torchscript_segmenter_at_half_scale_takes_a_one_pixel_high_image(
+    tiny_model, tmp_path, family
+):
+    # the U-Net's encoder pools maps of one pixel with ceil_mode, also in a traced graph
+    # (detseg/segmentation/unet.py's _halve)
     result = export_model(
-        model, tmp_path / "d.pt", format="torchscript", dynamic=True, input_size=(64, 80)
+        _at_half_scale(tiny_model, family),
+        tmp_path / f"{family}.pt",
+        format="torchscript",
+        dynamic=True,
+        input_size=(64, 80),
     )
     report = verify_export(result, images=_images(ODD_SIZES))
     assert report.passed, "\n".join(report.lines())
