@@ -126,6 +126,13 @@ class DetectionDataset(ImageDataset):
 
     Subclasses set ``classes``, ``image_ids`` and implement :meth:`image_path` and
     :meth:`annotations` (and :meth:`instance_masks` when they support ``load_masks``).
+
+    Attributes:
+        drop_crowd: leave crowd regions (``iscrowd == 1``) out of the targets, before the
+            augmentations. Off by default: evaluation reads them as regions that neither count
+            as a miss nor make a detection a false positive. A training run turns it on: a
+            crowd region is neither a positive nor a negative example, and torchvision's
+            references and Detectron2 drop them before their transforms too.
     """
 
     def __init__(self, augmentations: Any | None = None, load_masks: bool = False) -> None:
@@ -133,6 +140,7 @@ class DetectionDataset(ImageDataset):
             check_detection_pipeline(augmentations)
         super().__init__(augmentations)
         self.load_masks = load_masks
+        self.drop_crowd = False
 
     def annotations(self, index: int, image_size: tuple[int, int]) -> Annotations:
         """Raw annotations of image ``index`` whose decoded size is ``image_size = (H, W)``."""
@@ -168,6 +176,10 @@ class DetectionDataset(ImageDataset):
         masks = self.instance_masks(index, size) if self.load_masks else None
         if masks is not None:  # an instance whose mask does not fit its box is dropped too
             keep = check_masks(masks, boxes, keep, source=str(path))
+        dropped = ann.dropped + int(num - keep.sum())  # bad boxes only: crowd is not bad
+        if self.drop_crowd:
+            keep = keep & (fields["iscrowd"] == 0)
+        if masks is not None:
             masks = masks[keep]
         boxes = boxes[keep]
         fields = {key: value[keep] for key, value in fields.items()}
@@ -179,7 +191,7 @@ class DetectionDataset(ImageDataset):
         if "area" not in fields:
             fields["area"] = _areas(boxes, masks)
         target = _to_target(boxes, fields, masks, self.image_ids[index])
-        target["dropped_boxes"] = ann.dropped + int(num - keep.sum())
+        target["dropped_boxes"] = dropped
         return torch.from_numpy(image.transpose(2, 0, 1).copy()), target
 
 

@@ -13,7 +13,8 @@ subset: counted in one log line, and left out of :meth:`CocoDetection.coco_gt` t
 evaluation scores the chosen categories only). ``cat_ids`` keeps the json's ids, so written
 results keep them as well.
 Boxes are read from ``bbox = [x, y, w, h]`` (pixels) and become ``xyxy``. Crowd annotations
-are kept with ``iscrowd = 1`` (see :func:`detseg.data.target_checks.remove_crowd`).
+are kept with ``iscrowd = 1``; a training run's train split leaves them out
+(:attr:`~detseg.data.base.DetectionDataset.drop_crowd`).
 """
 
 from __future__ import annotations

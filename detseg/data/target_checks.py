@@ -17,9 +17,11 @@ one with fewer than :data:`MIN_MASK_FRACTION_IN_BOX` of its pixels inside its bo
 instance would teach the mask head a wrong target; each is logged as a warning that names the
 file, the box and the reason, and counted in ``target["dropped_boxes"]`` with the bad boxes.
 
-Crowd regions (COCO ``iscrowd=1``) are kept in the targets; :func:`remove_crowd` drops them.
-Training code calls it (crowd boxes are neither positives nor negatives there, as in the
-torchvision references), while evaluation reads crowd regions from the COCO ground truth.
+Crowd regions (COCO ``iscrowd=1``) are kept in the targets; :func:`remove_crowd` drops them
+from a target (the validation loss calls it), and a dataset with ``drop_crowd`` leaves them out
+before its augmentations (a training run's train split). Crowd boxes are neither positives nor
+negatives in training, as in the torchvision references, while evaluation reads crowd regions
+from the COCO ground truth.
 """
 
 from __future__ import annotations

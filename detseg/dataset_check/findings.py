@@ -7,13 +7,15 @@ Three severities:
   not count; segmentation: no foreground pixel) in ``train``, annotations or label maps the
   reader cannot use (training raises when it reaches them).
 * ``warning``: training runs but not on what the data says: some unreadable images (skipped),
-  boxes outside the image (clipped) or degenerate (dropped), annotations the reader rejected
+  boxes outside the image (clipped) or degenerate (dropped), instances whose mask training
+  drops (``load_masks``: empty, or mostly outside the box), annotations the reader rejected
   (those naming an image the annotation file does not list among them),
   classes without a single object in ``train``, no object in ``val``, more empty images than
   ``CheckSettings.empty_share``, duplicate files in a split, the same file in two splits.
 * ``info``: worth knowing, often intended: a few empty images (negatives), classes without
   an object in ``val``, file names that occur in two splits with different contents (files
-  numbered per split).
+  numbered per split), crowd annotations (COCO ``iscrowd``: training ignores them, so no count
+  of objects includes them).
 
 A box counts as outside when it reaches more than
 :data:`~detseg.dataset_check.scan.OUTSIDE_TOLERANCE` px beyond the image.
@@ -198,6 +200,17 @@ def _box_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
                 s["rejected_files"],
             )
         )
+    found += _counted_warning(
+        split,
+        s,
+        "bad_masks",
+        "bad_mask_files",
+        lambda n: (
+            f"{_plural(n, 'instance')} whose mask is empty or lies mostly outside its box: "
+            f"training drops {_them(n)} (the log above names each)"
+        ),
+    )
+    found += _crowd_findings(split, s)
     found += _orphan_findings(split, s)
     found += _unreadable_annotation_findings(split, s)
     found += _unmatched_label_findings(split, s)
@@ -280,8 +293,7 @@ def _content_findings(split: str, s: Mapping[str, Any], settings: CheckSettings)
         severity: Severity = "error" if split == "train" else "warning"
         message = f"not a single {what} in the {split} split: {use}"
         if detection and s["objects"]:
-            boxes = _plural(s["objects"], "box")
-            message += f" ({boxes} in all, every one dropped by training's box checks)"
+            message += f" ({_no_kept_object_reason(s)})"
         found.append(Finding(severity, "no_objects", split, message, readable))
     counts = s["classes"] if detection else s["class_pixels"]
     key = "objects" if detection else "pixels"
@@ -305,6 +317,35 @@ def _content_findings(split: str, s: Mapping[str, Any], settings: CheckSettings)
         message = f"{_plural(empty, 'image')} ({share:.0%}) without {what}; {use}"
         found.append(Finding(severity, "empty_images", split, message, empty, s["empty_files"]))
     return found
+
+
+def _no_kept_object_reason(s: Mapping[str, Any]) -> str:
+    """Why annotations are there but no object is: ``"2 boxes in all, every one dropped by
+    training's box checks"``, ``"3 boxes in all: 3 crowd regions, which training ignores"``."""
+    crowd = s.get("crowd_annotations", 0)
+    reason = f"{_plural(s['objects'], 'box')} in all"
+    checks = "box and mask checks" if s.get("bad_masks", 0) else "box checks"
+    if not crowd:
+        return f"{reason}, every one dropped by training's {checks}"
+    reason += f": {_plural(crowd, 'crowd region')}, which training ignores"
+    others = s["objects"] - crowd
+    if others:
+        reason += f", and {others} dropped by training's {checks}"
+    return reason
+
+
+def _crowd_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Crowd regions (COCO ``iscrowd: 1``): not objects to training, so not in the counts."""
+    count = s.get("crowd_annotations", 0)
+    if not count:
+        return []
+    message = (
+        f"{_plural(count, 'crowd annotation')} (iscrowd set): training ignores "
+        f"{_them(count)} (neither object nor background) and evaluation does not score "
+        f"detections on {_them(count)}; the object, class, empty-image and box-size counts "
+        f"leave {_them(count)} out"
+    )
+    return [Finding("info", "crowd_annotations", split, message, count, s.get("crowd_files", []))]
 
 
 def _content_group(files: list[str]) -> str:

@@ -84,7 +84,9 @@ def _draw_boxes(
     boxes[:, 0::2] = boxes[:, 0::2].clip(0, width)
     boxes[:, 1::2] = boxes[:, 1::2].clip(0, height)
     drawn = draw_detections(rgb, boxes * scale, record.labels[drawable], None, classes)
-    caption = f"{len(record.labels)} objects"
+    caption = f"{len(record.labels) - int(record.crowd.sum())} objects"
+    if record.crowd.any():
+        caption += f", {int(record.crowd.sum())} crowd"
     if record.flags.outside.any():
         caption += f", {int(record.flags.outside.sum())} outside"
     if record.flags.degenerate.any():

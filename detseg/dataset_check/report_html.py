@@ -75,6 +75,9 @@ def _counts_table(split: str, s: Mapping[str, Any]) -> str:
     if s["kind"] == "detection":
         keys += [
             "objects",
+            "kept_objects",
+            "crowd_annotations",
+            "bad_masks",
             "outside_boxes",
             "outside_dropped",
             "degenerate_boxes",

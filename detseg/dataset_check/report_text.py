@@ -36,7 +36,7 @@ def _split_rows(splits: Mapping[str, Mapping[str, Any]]) -> list[str]:
         row = [name, str(s["images"]), str(s["unreadable"])]
         if s["kind"] == "detection":
             bad = s["outside_boxes"] + s["degenerate_boxes"]
-            row += [str(s["objects"]), str(s["empty_images"]), str(bad)]
+            row += [str(s["kept_objects"]), str(s["empty_images"]), str(bad)]
         else:
             problems = sum(s["label_problems"].values())
             row += [str(problems), _foreground_share(s), str(s["empty_images"])]
@@ -67,6 +67,8 @@ def _class_lines(name: str, s: Mapping[str, Any]) -> list[str]:
     more = len(items) - _MAX_CLASSES
     text = ", ".join(items[:_MAX_CLASSES]) + (f", ... ({more} more)" if more > 0 else "")
     lines = [title, f"  {text}" if items else "  (no classes)"]
+    if s["kind"] == "detection" and s["crowd_annotations"]:
+        lines.append(f"  crowd annotations (not counted as objects): {s['crowd_annotations']}")
     if s["kind"] == "detection" and s["box_width"] is not None:
         lines.append(
             f"  box width min/median/max {_describe(s['box_width'])} px, "

@@ -9,6 +9,9 @@ uses (:func:`detseg.data.image_io.read_rgb_array`), which finds truncated and co
 Detection annotations are the reader's raw ones (:meth:`DetectionDataset.annotations`), before
 :func:`detseg.data.target_checks.sanitize_boxes`, so boxes outside the image and degenerate
 boxes can be counted; :func:`classify_boxes` applies the same rules as that function.
+Crowd regions (a COCO ``iscrowd`` other than 0) are recorded as such: a training run leaves
+them out of its train targets (:attr:`detseg.data.base.DetectionDataset.drop_crowd`), so they
+are not objects.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from detseg.data.base import DetectionDataset, ImageDataset
 from detseg.data.image_io import ImageReadError, read_rgb_array
 from detseg.data.masks import SegmentationDataset, check_label_map
 from detseg.data.seg_transforms import IGNORE_INDEX
+from detseg.data.target_checks import check_masks
 
 __all__ = [
     "OUTSIDE_TOLERANCE",
@@ -124,6 +128,12 @@ class ImageRecord:
         labels: ``Int64[N]`` labels ``1..K`` of the raw annotations (detection).
         boxes: ``Float64[N, 4]`` raw boxes, ``xyxy`` absolute pixels (detection).
         flags: What the training box checks would do with each box (detection).
+        crowd: ``Bool[N]``: the crowd regions among the raw annotations (``iscrowd`` other
+            than 0, the ones :func:`~detseg.data.target_checks.remove_crowd` removes);
+            training learns them neither as objects nor as background (detection).
+        bad_masks: ``Bool[N]``: instances whose boxes the box checks keep but whose mask is
+            empty or lies mostly outside the box; training drops them (detection with
+            ``load_masks``, :func:`~detseg.data.target_checks.check_masks`).
         rejected: Annotations the reader rejected before the box checks (malformed line,
             unknown class id).
         class_pixels: ``Int64[K + 1]`` pixel count of each label map value ``0..K``
@@ -142,6 +152,8 @@ class ImageRecord:
     labels: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
     flags: BoxFlags | None = None
+    crowd: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    bad_masks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     rejected: int = 0
     class_pixels: np.ndarray | None = None
     ignore_pixels: int = 0
@@ -151,6 +163,15 @@ class ImageRecord:
     def readable(self) -> bool:
         """Whether the image file is present and readable."""
         return self.error is None
+
+    @property
+    def kept(self) -> np.ndarray:
+        """``Bool[N]``: the annotations training learns as objects: neither dropped by its
+        box checks (or mask checks) nor crowd regions (all false without box flags)."""
+        if self.flags is None:
+            return np.zeros(len(self.labels), dtype=bool)
+        kept = ~self.flags.dropped & ~self.crowd
+        return kept & ~self.bad_masks if len(self.bad_masks) else kept
 
 
 @dataclass
@@ -241,8 +262,28 @@ def _read_boxes(record: ImageRecord, dataset: DetectionDataset) -> None:
     record.stated_size = dataset.stated_size(record.index)
     record.boxes = np.asarray(ann.boxes, dtype=np.float64).reshape(-1, 4)
     record.labels = np.asarray(ann.labels, dtype=np.int64).reshape(-1)
+    iscrowd = np.zeros(len(record.labels)) if ann.iscrowd is None else ann.iscrowd
+    record.crowd = np.asarray(iscrowd, dtype=np.int64).reshape(len(record.labels)) != 0
     record.rejected = int(ann.dropped)
     record.flags = classify_boxes(record.boxes, record.size)
+    if dataset.load_masks and len(record.labels):
+        _check_instance_masks(record, dataset)
+
+
+def _check_instance_masks(record: ImageRecord, dataset: DetectionDataset) -> None:
+    """Flag the instances whose mask training drops (empty, or mostly outside its box)."""
+    assert record.size is not None and record.flags is not None
+    height, width = record.size
+    try:
+        masks = dataset.instance_masks(record.index, record.size)
+    except (OSError, ValueError) as exc:
+        record.label_problem = ("invalid", f"{type(exc).__name__}: {exc}")
+        return
+    clipped = np.nan_to_num(record.boxes.copy())
+    clipped[:, 0::2] = clipped[:, 0::2].clip(0.0, width)
+    clipped[:, 1::2] = clipped[:, 1::2].clip(0.0, height)
+    box_kept = ~record.flags.dropped
+    record.bad_masks = box_kept & ~check_masks(masks, clipped, box_kept, source=str(record.path))
 
 
 def _read_label_map(record: ImageRecord, dataset: SegmentationDataset) -> None:

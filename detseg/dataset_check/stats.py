@@ -21,15 +21,25 @@ _STATS = ("min", "p05", "median", "p95", "max")
 
 
 def box_sizes(scan: SplitScan) -> dict[str, np.ndarray]:
-    """Raw widths, heights and aspect ratios (w / h) of the boxes training keeps, in px.
+    """Widths, heights and aspect ratios (w / h) of the boxes training keeps, in px, as it
+    keeps them: clipped to the image, without the dropped boxes and the crowd regions.
 
     Returns:
         ``{"width": Float64[M], "height": Float64[M], "aspect": Float64[M]}``.
     """
-    rows = [r.boxes[~r.flags.dropped] for r in scan.records if r.flags is not None]
+    rows = [_clipped(r.boxes[r.kept], r.size) for r in scan.records if r.size is not None]
     boxes = np.concatenate(rows) if rows else np.zeros((0, 4))
     width, height = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     return {"width": width, "height": height, "aspect": width / height}
+
+
+def _clipped(boxes: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``boxes`` clipped to an image of ``size = (H, W)``, as the training box checks do."""
+    height, width = size
+    clipped = np.asarray(boxes, dtype=np.float64).reshape(-1, 4).copy()
+    clipped[:, 0::2] = clipped[:, 0::2].clip(0.0, width)
+    clipped[:, 1::2] = clipped[:, 1::2].clip(0.0, height)
+    return clipped
 
 
 def _describe(values: np.ndarray) -> dict[str, float] | None:
@@ -64,27 +74,40 @@ def _files(records: Iterable[ImageRecord], limit: int) -> list[str]:
 
 
 def _detection_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
-    """Objects, empty images, classes and box problems of a detection split."""
+    """Objects, empty images, classes and box problems of a detection split.
+
+    Objects, classes, empty images and box sizes count what training learns from: the boxes
+    its box checks keep, without the crowd regions (counted apart as ``crowd_annotations``).
+    """
     readable = [r for r in scan.records if r.readable and r.label_problem is None]
     num = len(scan.classes)
     objects = np.zeros(num + 1, dtype=np.int64)
     images = np.zeros(num + 1, dtype=np.int64)
     for record in readable:
-        labels = record.labels[(record.labels >= 1) & (record.labels <= num)]
+        labels = record.labels[record.kept]
+        labels = labels[(labels >= 1) & (labels <= num)]
         objects += np.bincount(labels, minlength=num + 1)
         images[np.unique(labels)] += 1
     flagged = [(r, r.flags) for r in readable if r.flags is not None]
     outside = [(r, f) for r, f in flagged if f.outside.any()]
     degenerate = [(r, f) for r, f in flagged if f.degenerate.any()]
+    crowded = [r for r in readable if r.crowd.any()]
+    bad_masks = [r for r in readable if r.bad_masks.any()]
     rejected = [r for r in readable if r.rejected]
+    empty = [r for r in readable if not r.kept.any()]
     sizes = box_sizes(scan)
     mismatched = [r for r in readable if r.stated_size not in (None, r.size)]
     return {
         "objects": int(sum(len(r.labels) for r in readable)),
-        # what training learns from: the boxes its box checks keep (outside ones clipped)
-        "kept_objects": int(sum(int((~f.dropped).sum()) for _, f in flagged)),
-        "empty_images": sum(1 for r in readable if len(r.labels) == 0),
-        "empty_files": _files((r for r in readable if len(r.labels) == 0), limit),
+        # what training learns from: the boxes its box checks keep (outside ones clipped),
+        # crowd regions left out
+        "kept_objects": int(sum(int(r.kept.sum()) for r in readable)),
+        "crowd_annotations": int(sum(int(r.crowd.sum()) for r in crowded)),
+        "bad_masks": int(sum(int(r.bad_masks.sum()) for r in bad_masks)),
+        "bad_mask_files": _files(bad_masks, limit),
+        "crowd_files": _files(crowded, limit),
+        "empty_images": len(empty),
+        "empty_files": _files(empty, limit),
         "classes": {
             name: {"objects": int(objects[k + 1]), "images": int(images[k + 1])}
             for k, name in enumerate(scan.classes)
@@ -161,14 +184,17 @@ def split_summary(scan: SplitScan, limit: int = 5) -> dict[str, Any]:
         ``images``, ``unreadable`` (+ ``unreadable_files`` as ``"file: reason"``),
         ``label_problems`` ``{"invalid", "unreadable"}`` counts (+ ``label_problem_files``
         ``"file: reason"`` lists by kind), duplicate name and content counts and groups, and the
-        counts of the task (detection: objects (every annotation the reader yields, as the
-        class histogram counts them) and ``kept_objects`` (those training keeps after its box
-        checks), classes, box problems, annotations of images
-        absent from the dataset (``orphan_annotations``), annotation files the reader could
-        not read (``unreadable_annotation_files``, with ``unreadable_annotation_examples``
-        as ``"file: reason"``), label files of no image (``unmatched_label_files``, with
-        ``unmatched_label_examples``), images whose stated size is not the file's
-        (``size_mismatches``, with ``size_mismatch_examples``), box size statistics;
+        counts of the task (detection: objects (every annotation the reader yields) and
+        ``kept_objects`` (those training learns from: kept by its box and mask checks, not
+        crowd regions; the class histogram, ``empty_images`` and the box sizes count these),
+        ``crowd_annotations`` (with ``crowd_files``), instances dropped for their mask
+        (``bad_masks``, with ``bad_mask_files``; ``load_masks`` only), classes, box
+        problems, annotations of images absent from the dataset (``orphan_annotations``),
+        annotation files the reader could not read (``unreadable_annotation_files``, with
+        ``unreadable_annotation_examples`` as ``"file: reason"``), label files of no image
+        (``unmatched_label_files``, with ``unmatched_label_examples``), images whose stated
+        size is not the file's (``size_mismatches``, with ``size_mismatch_examples``), box
+        size statistics;
         segmentation: class pixel frequencies, images left out for want of a label map
         (``unpaired_images``, with ``unpaired_image_examples``)).
     """

@@ -106,13 +106,17 @@ def test_class_histogram_counts_readable_images(broken_root: Path, broken_check:
         img["id"] for img in coco["images"] if img["file_name"] in ("000001.png", "000007.png")
     }
     anns = [a for a in coco["annotations"] if a["image_id"] not in skipped]
-    objects = Counter(a["category_id"] for a in anns)
-    images = Counter(c for c, _ in {(a["category_id"], a["image_id"]) for a in anns})
+    # the class histogram counts what training keeps: not the zero-width box of 000003.png
+    kept = [a for a in anns if min(a["bbox"][2:]) >= 1]
+    assert len(kept) == len(anns) - 1
+    objects = Counter(a["category_id"] for a in kept)
+    images = Counter(c for c, _ in {(a["category_id"], a["image_id"]) for a in kept})
     classes = broken_check.splits["train"]["classes"]
     assert list(classes) == list(SHAPE_CLASSES)
     for k, name in enumerate(SHAPE_CLASSES, start=1):
         assert classes[name] == {"objects": objects[k], "images": images[k]}
     assert broken_check.splits["train"]["objects"] == len(anns)
+    assert broken_check.splits["train"]["kept_objects"] == len(kept)
 
 
 def test_train_without_objects_is_an_error(shapes_root: Path, tmp_path: Path):

@@ -5,6 +5,10 @@ The train loader shards, shuffles and seeds by epoch
 (``train.aspect_ratio_groups``, detection only); the val loader reads this process's shard of
 the val split in order (every image once over all processes).
 
+The train split leaves COCO crowd regions out of its targets
+(:attr:`~detseg.data.base.DetectionDataset.drop_crowd`, as torchvision's references do); the
+val split keeps them for the COCO evaluation, and the validation loss leaves them out.
+
 A model with a mask head (Mask R-CNN) trains on instance masks: on COCO data
 :func:`require_instance_masks` turns ``data.load_masks`` on; VOC and YOLO data have no masks, a
 :class:`~detseg.config.ConfigError`.
@@ -89,6 +93,8 @@ def build_data(
     data_cfg = cfg.data.dataset_kwargs()
     augmentations = make_augmentations(cfg.data.augmentations, seed=cfg.seed)
     train_set = build_dataset(data_cfg, "train", augmentations)
+    if isinstance(train_set, DetectionDataset):
+        train_set.drop_crowd = True  # crowd regions are neither positives nor negatives
     val_cfg = with_known_classes(data_cfg, list(train_set.classes))
     val_set: DetectionDataset | SegmentationDataset | DatasetHead = build_dataset(val_cfg, "val")
     if list(val_set.classes) != list(train_set.classes):

@@ -13,6 +13,7 @@ over images: each batch's loss terms weigh by its image count.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any, cast
@@ -20,6 +21,7 @@ from typing import Any, cast
 import torch
 from torch import nn
 
+from detseg.data.target_checks import remove_crowd
 from detseg.engine.records.metric_log import progress
 from detseg.engine.runtime.device import AmpMode, autocast_context, batch_on_device
 from detseg.engine.runtime.distributed import (
@@ -142,7 +144,9 @@ def _validate_batch(
         ids, predictions = predict_batch(model, batch, device, amp)
         acc.results.extend(predictions_to_coco_results(ids, predictions, cat_ids))
     acc.images += len(batch)
-    if val_loss:
+    if val_loss:  # on the train split's terms: crowd regions are not targets
+        if task == "detection":
+            batch = dataclasses.replace(batch, targets=[remove_crowd(t) for t in batch.targets])
         images, targets = batch_on_device(batch, device)
         with autocast_context(device, amp):
             acc.add_losses(cast(DetsegModel, model).losses(images, targets), len(batch))
