@@ -8,7 +8,8 @@ the file, the key path and the closest valid key.
 Inheritance: ``_base_`` names a file or a list of files (relative to the file
 that names them), loaded first; this file is merged over them (nested dicts are
 merged key by key, lists and scalars are replaced; a list of bases merges in
-order, later wins). Bases may have bases of their own, to any depth; a cycle is
+order, later wins). A section written empty or null (``eval:`` alone, ``train: null``)
+changes nothing: the base's values stay. Bases may have bases of their own, to any depth; a cycle is
 an error showing the chain. A key written twice in one YAML mapping is an error too
 (PyYAML alone keeps the last one). See :mod:`detseg.config.bases`.
 
@@ -28,6 +29,11 @@ Overrides from the command line (``--set train.lr=0.01``) are parsed according
 to the type of the field they set, e.g. ``train.max_iters=null`` gives ``None``,
 ``train.milestones=[8,11]`` a list of ints and ``work_dir=2024`` the string ``"2024"`` (a
 string field keeps the text; ``null``, ``none`` or ``~`` set an optional one to ``None``).
+A data format key is typed by the formats' defaults (``data.val_split=2007`` stays a name,
+``data.load_masks=yes`` is true); a model builder argument or ``data.classes`` is read as YAML
+for lists, mappings, numbers, ``true``/``false`` and null, but a word or name that YAML 1.1
+would turn into another type (``yes``, ``off``, ``010``, ``2024-01-01``) stays text (a bool
+argument takes ``yes``/``no`` too). A key with an empty part (``train..lr``) is an error.
 From Python, ``load_config`` also takes them as a mapping of dotted keys to values
 (``{"train.epochs": 1}``), checked the same way.
 

@@ -10,11 +10,18 @@ depth. A file resolves to ``merge(merge(base_1, base_2), ...)`` with the file it
 (later wins). A cycle (``a.yaml -> b.yaml -> a.yaml``) is an error; a file reached twice
 along different branches (two bases sharing a base) is not.
 
-The merge is recursive: nested dicts merge key by key, lists and scalars are replaced. One
-exception, the ``data`` section: when the upper layer sets ``data.format`` to another format
-than the section below it has, the lower section is replaced by
-:func:`detseg.config.data_section.switch_format` (only ``augmentations`` kept) before the
-merge, so no key of the old format is left behind.
+The merge is recursive: nested dicts merge key by key, lists and scalars are replaced.
+A section written empty or null (``eval:`` with nothing under it, ``train: null``,
+``eval: {crf: }``) changes nothing: it is dropped from its file before the merge
+(:func:`drop_empty_sections`), so the base's values stay, as they do for ``eval: {}``. A
+section is a key whose schema field is a section dataclass (``model``, ``data``, ``train``,
+``eval``, ``eval.crf``); a null *value* (``train.max_iters: null``, ``model.rpn: null``) is
+still a value and replaces the base's. To go back to a section's defaults, write its keys.
+
+One exception to the merge rule, the ``data`` section: when the upper layer sets
+``data.format`` to another format than the section below it has, the lower section is
+replaced by :func:`detseg.config.data_section.switch_format` (only ``augmentations`` kept)
+before the merge, so no key of the old format is left behind.
 
 YAML is read with ``yaml.safe_load`` semantics plus one check PyYAML leaves out: a key
 written twice in one mapping (two ``train:`` blocks, ``epochs`` twice) is an error naming
@@ -24,7 +31,9 @@ Keys brought in by a ``<<: *anchor`` merge may still be overridden by the mappin
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,7 +41,7 @@ from typing import Any
 import yaml
 
 from detseg.config.data_section import switch_format
-from detseg.config.schema import ConfigError
+from detseg.config.schema import Config, ConfigError
 
 BASE_KEY = "_base_"
 
@@ -138,6 +147,37 @@ def deep_merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def drop_empty_sections(raw: dict[str, Any], schema: type = Config) -> dict[str, Any]:
+    """``raw`` (one file's keys) without the sections written empty or null, at any depth.
+
+    YAML reads a section with nothing under it (``eval:``) as null; merged as it is, that null
+    would replace the whole section of the base, and validation would fill in the schema's
+    defaults, silently undoing the base. Dropping it makes an empty section mean what an
+    empty mapping means: no change. Only the keys that :class:`~detseg.config.schema.Config`
+    declares as sections (dataclass fields) are dropped; other nulls are values.
+
+    Args:
+        raw: a file's keys (not modified).
+        schema: the dataclass whose section fields are looked at (recursively).
+
+    Returns:
+        A new dict (nested sections copied where one of their own sections was dropped).
+    """
+    sections = {
+        name: tp
+        for name, tp in typing.get_type_hints(schema).items()
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp)
+    }
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in sections and value is None:
+            continue
+        if key in sections and isinstance(value, dict):
+            value = drop_empty_sections(value, sections[key])
+        out[key] = value
+    return out
+
+
 def merge_layers(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     """:func:`deep_merge` of two config layers, switching the data format when ``child``
     sets ``data.format`` (see the module docstring)."""
@@ -169,6 +209,7 @@ def compose(path: str | os.PathLike[str], check: FileCheck | None = None) -> dic
 def _compose(path: Path, chain: list[Path], check: FileCheck | None) -> dict[str, Any]:
     raw = read_yaml(path)
     refs = _base_refs(raw.pop(BASE_KEY, None), path)
+    raw = drop_empty_sections(raw)
     if check is not None:
         check(raw, str(path))
     here = [*chain, path.resolve()]

@@ -3,8 +3,9 @@
 :func:`coerce` checks a value from YAML or ``--set`` against a type annotation (of a schema
 dataclass field, or of a model builder's parameter) and converts what YAML gives to what
 the field holds: an int where a float is wanted, a numeric string (YAML 1.1 reads ``1e-4``
-as a string) to a float, a list where a sequence or tuple is wanted (kept a list, so the
-config stays plain YAML).
+as a string) to a float, a bool word as text (``yes``, ``off``: what ``--set`` of a builder
+argument keeps as text, see :func:`detseg.config.loading.parse_open_value`) to a bool, a
+list where a sequence or tuple is wanted (kept a list, so the config stays plain YAML).
 
 Bounds are declared where the parameter is, with :class:`Range` in ``typing.Annotated``
 (``nms_thresh: Annotated[float, Range(0, 1)] = 0.5``, ``max_size: Annotated[int, Range(1)]``):
@@ -21,6 +22,15 @@ from typing import Annotated, Any, Literal
 
 from detseg.config.schema import ConfigError
 from detseg.config.suggest import did_you_mean
+
+#: The words YAML 1.1 reads as a bool, as text. ``--set`` of a key whose type is known only
+#: once the section is complete (a model builder's argument) keeps them as text, since they
+#: may be names; where the type turns out to be ``bool`` they mean the bool, as they do in a
+#: ``--set`` of a bool field of the schema (``train.ema=yes``).
+_BOOL_WORDS: dict[str, bool] = {
+    **dict.fromkeys(("true", "yes", "on", "y"), True),
+    **dict.fromkeys(("false", "no", "off", "n"), False),
+}
 
 #: Annotations of a sequence of any length (YAML gives a list, a Python caller may pass a tuple).
 _SEQUENCES = (list, tuple, collections.abc.Sequence)
@@ -118,6 +128,8 @@ def coerce(value: Any, tp: Any, source: str, key_path: str, lenient: bool = Fals
         if not isinstance(value, dict):
             raise bad
         return dict(value)
+    if tp is bool and isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
+        return _BOOL_WORDS[value.strip().lower()]
     if tp in (bool, int, float, str):
         return _coerce_scalar(value, tp, bad)
     if lenient:

@@ -28,6 +28,10 @@ COMMON_KEYS: tuple[str, ...] = ("format", "root", "augmentations")
 #: Keys that survive a switch to another format.
 KEPT_ON_SWITCH: tuple[str, ...] = ("augmentations",)
 
+#: Format keys that take a list (of class names) as well as a file name or null, so that their
+#: ``--set`` value is read as YAML (``data.classes=[cat, dog]``) rather than kept as text.
+LIST_KEYS: tuple[str, ...] = ("classes",)
+
 
 def section_format(data: Mapping[str, Any] | None) -> str:
     """The format of a (raw) data section: its ``format``, or :data:`DEFAULT_FORMAT`."""
@@ -54,6 +58,33 @@ def switch_format(data: Mapping[str, Any] | None, fmt: str) -> dict[str, Any]:
         return {**data, "format": fmt}
     kept = {k: data[k] for k in KEPT_ON_SWITCH if k in data}
     return {**kept, "format": fmt}
+
+
+def option_type(key: str) -> Any:
+    """The type of format key ``key`` as the formats' defaults (``DATA_DEFAULTS``) declare it,
+    which ``--set data.<key>=...`` parses by (as it parses a field of the schema).
+
+    The format keys are paths, split names and switches: a key whose defaults are all bools is
+    a ``bool``; one whose defaults are strings or null takes text, ``str | None`` where a
+    default is null (``data.train_labels=null`` derives the labels folder) and ``str``
+    otherwise, so ``data.val_split=2007`` or ``data.train_images=no`` stay names. A key of
+    :data:`LIST_KEYS`, one the formats disagree on, an unknown key (an error later) or any key
+    when ``detseg.data`` cannot be imported is ``Any``.
+    """
+    try:
+        from detseg.data.registry import DATA_DEFAULTS
+    except ImportError:  # data readers not importable (partial install)
+        return Any
+    defaults = [keys[key] for keys in DATA_DEFAULTS.values() if key in keys]
+    if key in LIST_KEYS or not defaults:
+        return Any
+    if all(isinstance(d, bool) for d in defaults):
+        return bool
+    if all(isinstance(d, str) for d in defaults):
+        return str
+    if all(d is None or isinstance(d, str) for d in defaults):
+        return str | None
+    return Any
 
 
 def check_data_keys(fmt: str, keys: Iterable[str], source: str) -> None:

@@ -5,9 +5,11 @@
 1. **Files** (:mod:`detseg.config.bases`). ``_base_`` names a file or a list of files, relative
    to the file that names them; bases may have bases of their own, to any depth. A list merges
    in order (later wins), then the file itself on top: nested dicts merge key by key, lists and
-   scalars are replaced. A cycle is an error showing the chain (``a.yaml -> b.yaml ->
-   a.yaml``); each file's unknown keys are reported naming that file, and so is a key
-   written twice in one mapping (which plain ``yaml.safe_load`` would let the last one win).
+   scalars are replaced; a section written empty or null (``eval:`` with nothing under it,
+   ``train: null``) changes nothing, so the base's values stay. A cycle is an error showing
+   the chain (``a.yaml -> b.yaml -> a.yaml``); each file's unknown keys are reported naming
+   that file, and so is a key written twice in one mapping (which plain ``yaml.safe_load``
+   would let the last one win).
 2. **Data file** (:mod:`detseg.config.data_file`, ``data_file=`` / ``tools/train.py --data``).
    A detseg data file or an Ultralytics data yaml replaces the merged ``data`` section; the
    config's ``augmentations`` stay unless the data file has its own.
@@ -32,6 +34,7 @@ which format takes it.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import os
 import re
 import typing
@@ -43,9 +46,9 @@ import yaml
 from detseg.config.bases import BASE_KEY, compose, deep_merge, load_yaml_text
 from detseg.config.checks import coerce, unknown_key_error
 from detseg.config.data_file import load_data_file, replace_data_section
-from detseg.config.data_section import check_data_keys, switch_format
+from detseg.config.data_section import check_data_keys, option_type, switch_format
 from detseg.config.model_section import check_model_section
-from detseg.config.schema import OPEN_SECTIONS, Config, ConfigError, DataConfig
+from detseg.config.schema import OPEN_SECTIONS, Config, ConfigError, DataConfig, ModelConfig
 
 #: The key of ``--set`` overrides applied before the others (a format switch).
 FORMAT_OVERRIDE = "data.format"
@@ -235,7 +238,14 @@ def parse_override(item: str) -> tuple[str, Any, str]:
     """``("a.b", value, "--set a.b=value")`` of ``item = "a.b=value"``, the value parsed by
     the field's type: the text itself for a string field (``str | None``: null for
     ``null``, ``none``, ``~`` or nothing), so that ``work_dir=2024`` or ``data.root=yes`` stay
-    names; a choice as written; YAML otherwise."""
+    names; a choice as written; YAML for the other typed fields (``train.ema=yes`` is true).
+
+    A data format key is typed by the formats' defaults
+    (:func:`~detseg.config.data_section.option_type`: ``data.val_split=no`` stays a name,
+    ``data.load_masks=yes`` is true). A key of an open section whose type is not known here
+    (a model builder's argument, ``data.classes``) is read by :func:`parse_open_value`: YAML
+    for lists, mappings, numbers, ``true``/``false`` and null, the text for a word or a name
+    that YAML 1.1 would turn into another type."""
     key_path, sep, text = item.partition("=")
     key_path = key_path.strip()
     if not sep or not key_path:
@@ -248,9 +258,42 @@ def parse_override(item: str) -> tuple[str, Any, str]:
         value = None if _parse_scalar(text) is None else text
     elif typing.get_origin(tp) is Literal and text.strip() in typing.get_args(tp):
         value = text.strip()  # a choice such as eval.tta=none stays a string, not null
+    elif tp is Any:
+        value = parse_open_value(text)
     else:
         value = _parse_scalar(text)
     return key_path, value, where
+
+
+#: Numbers as YAML 1.1 reads them that are more likely names: a leading zero (``010`` is
+#: octal 8 there) or sexagesimal (``12:30`` is 750).
+_NAME_LIKE_NUMBER = re.compile(
+    r"[-+]?(0[0-9_]+(\.[0-9_]*)?|[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?)"
+)
+
+
+def parse_open_value(text: str) -> Any:
+    """An override value of an open section (model builder arguments, ``data.classes``),
+    whose type the loader does not know when it parses the text.
+
+    YAML, for what is written on purpose as YAML: a list or mapping (``[480, 512]``,
+    ``{nms_thresh: 0.5}``), a number (``800``, ``0.5``, ``-3``), ``true`` / ``false`` and
+    a null spelling (``null``, ``none``, ``~``, nothing). YAML 1.1 also reads some names as
+    another type; those stay the text as written (stripped), so no name turns into a bool, a
+    date or an unexpected number without a word: ``yes``/``no``/``on``/``off``,
+    ``2024-01-01`` (a date), ``010`` (octal 8), ``12:30`` (750). The value is then checked
+    against the builder parameter's type (a string where an int or a bool is wanted is an
+    error there).
+    """
+    value = _parse_scalar(text)
+    stripped = text.strip()
+    if isinstance(value, bool) and stripped.lower() not in {"true", "false"}:
+        return stripped
+    if isinstance(value, datetime.date):  # a datetime is a date too
+        return stripped
+    if isinstance(value, int | float) and _NAME_LIKE_NUMBER.fullmatch(stripped):
+        return stripped
+    return value
 
 
 def _set_override(
@@ -286,7 +329,14 @@ def _not_a_mapping(source: str, key: str, value: Any, where: str) -> ConfigError
 
 
 def _field_type(keys: list[str], source: str) -> Any:
-    """Type of the field at ``keys``; ``Any`` inside open sections (model kwargs, data options)."""
+    """Type of the field at ``keys``: a schema field's annotation; a data format key's type
+    (:func:`~detseg.config.data_section.option_type`); ``Any`` for a model builder argument
+    (its type is checked once the section is complete) or a key inside one."""
+    if "" in keys:  # "train..epochs", "model.": no key to look up or to blame an error on
+        raise ConfigError(
+            f"{source}: '{'.'.join(keys)}' has an empty part; write a dotted name such as "
+            "'train.lr' or 'model.rpn.nms_thresh'"
+        )
     cls: Any = Config
     for depth, key in enumerate(keys):
         path, rest = ".".join(keys[: depth + 1]), keys[depth + 1 :]
@@ -302,8 +352,10 @@ def _field_type(keys: list[str], source: str) -> Any:
             if rest:
                 raise ConfigError(f"{source}: '{path}' has no sub-keys")
             return tp
-        if open_field is not None:  # builder kwargs / dataset options: any key, any YAML value
+        if open_field is not None and cls is ModelConfig:  # builder kwargs: checked later
             return Any
+        if open_field is not None:  # a data format key: typed by the formats' defaults
+            return option_type(key) if not rest else Any
         raise unknown_key_error(source, path, hints)
     raise ConfigError(f"{source}: empty key")
 
