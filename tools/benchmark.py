@@ -186,6 +186,8 @@ def run_suite_command(args: argparse.Namespace) -> int:
         args.repeats,
         args.seed,
         progress=lambda line: print(line, flush=True),
+        # --only reruns rows of the report: the others measured before on this device stay
+        table=suite_rows(args.device) if args.only else None,
     )
     failed = [r for r in results if r.comparison is None or not outputs_agree(r.comparison)]
     return 1 if failed else 0
@@ -273,7 +275,10 @@ def add_suite_command(commands: argparse._SubParsersAction) -> None:
         "--only",
         nargs="+",
         metavar="NAME",
-        help="run only these rows (names listed below; default: every row of the device's table)",
+        help="run only these rows (names listed below; default: every row of the device's "
+        "table) and replace them in the existing --out report: its other rows stay, each "
+        "with its own date and commit; a report from another device, or one that cannot be "
+        "read back, is replaced by a fresh table",
     )
     sub.add_argument(
         "--repeats",

@@ -18,12 +18,12 @@
 #
 # Machine facts (GPU, driver, torch, commit) go to OUT_DIR/machine.txt. Every stage has a time
 # limit in seconds (SUITE_S, TESTS_S, DEMO_S, LOOP_S; default 330, 200, 600, 300), so that a
-# cut stage still leaves its log, and the next stage runs. A session lent 15 minutes of device
-# time, the machine's start included, fits `suite tests` (about 9 minutes with the start) and
-# then `loop`; `demo` needs a session of its own (or the time left after `suite tests` alone). PY is the Python to use (default
-# python3; it needs detseg's dependencies: albumentations, pycocotools, faster-coco-eval).
-# `make demo` runs with that Python in place of the project's .venv. Exit status: 1 when a
-# stage failed or was cut, else 0.
+# cut stage still leaves its log, and the next stage runs. 15 minutes of device time, the
+# machine's start included, fit `suite tests` (about 9 minutes with the start) and then `loop`;
+# `demo` needs 15 minutes of its own. PY is the Python to use (default python3; it needs
+# detseg's dependencies: albumentations, pycocotools, faster-coco-eval). `make demo` runs
+# with that Python in place of the project's .venv. Exit status: 1 when a stage failed or was
+# cut, else 0.
 set -u
 out=${1:?usage: bash tools/gpu_checks.sh OUT_DIR [suite] [tests] [demo] [loop]}
 shift

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from detseg.benchmark.comparison import ModelComparison
+    from detseg.benchmark.suite_report import SuiteEnvironment
 
 # The table is plain data that ``tools/benchmark.py`` shows in its --help without importing
 # torch: the two functions below that need torch (or the benchmarks) import it when called.
@@ -167,6 +168,8 @@ class RowResult:
         comparison: the measurement, or ``None`` when the row failed.
         error: ``"<ExceptionType>: <first line>"`` when it failed, else ``None``.
         peak_memory_gib: the largest CUDA memory allocated during the row (``None`` off CUDA).
+        environment: where and when the row was measured, for a row kept from an earlier run
+            (``suite --only`` reruns other rows); ``None``: measured by the run that reports it.
     """
 
     row: SuiteRow
@@ -175,6 +178,7 @@ class RowResult:
     comparison: ModelComparison | None
     error: str | None
     peak_memory_gib: float | None = None
+    environment: SuiteEnvironment | None = None
 
     @property
     def met(self) -> dict[str, bool | None]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
+import shlex
 import subprocess
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -26,7 +28,7 @@ import torchvision
 
 from detseg.benchmark.comparison import ModelComparison
 from detseg.benchmark.model_vs_torchvision import outputs_agree
-from detseg.benchmark.profiling import CallProfile
+from detseg.benchmark.profiling import CallProfile, OpTime
 from detseg.benchmark.segmentation_vs_torchvision import SegmentationComparison
 from detseg.benchmark.suite import LAUNCH_FACTOR, SYNC_TARGET, RowResult, SuiteRow
 
@@ -197,13 +199,32 @@ def _notes(comparison: ModelComparison) -> str:
     return "; ".join(notes)
 
 
-def _row_line(result: RowResult) -> str:
+def _measured_before(result: RowResult, environment: SuiteEnvironment) -> str:
+    """``"measured <date>, commit <commit>"`` (and its versions where they differ) for a row
+    kept from an earlier run; ``""`` for a row of this run."""
+    earlier = result.environment
+    if earlier is None or _facts(earlier) == _facts(environment):
+        return ""
+    note = f"measured {earlier.date}, commit {earlier.commit}"
+    if (earlier.torch, earlier.torchvision) != (environment.torch, environment.torchvision):
+        note += f", torch {earlier.torch}, torchvision {earlier.torchvision}"
+    return note
+
+
+def _facts(environment: SuiteEnvironment) -> tuple[str, ...]:
+    """What a row's note states when it differs from the header's."""
+    env = environment
+    return env.date, env.commit, env.torch, env.torchvision
+
+
+def _row_line(result: RowResult, environment: SuiteEnvironment) -> str:
     row = result.row
     cells = [f"{row.title} (`{row.name}`)", f"`{row.flags(result.repeats)}`"]
     c = result.comparison
+    earlier = _measured_before(result, environment)
     if c is None:
         cells += ["-", "-", "-", "-", _target(result), _met(result)]
-        cells.append(_cell(f"failed: {result.error}"))
+        cells.append(_cell("; ".join(filter(None, [f"failed: {result.error}", earlier]))))
     else:
         for numbers, ratio in (
             (c.train_images_per_s, c.train_ratio),
@@ -213,22 +234,30 @@ def _row_line(result: RowResult) -> str:
                 f"{numbers['torchvision']:.1f} → {numbers['detseg']:.1f}",
                 f"**{ratio:.2f}x**",
             ]
-        cells += [_target(result), _met(result), _cell(_notes(c))]
+        cells += [
+            _target(result),
+            _met(result),
+            _cell("; ".join(filter(None, [_notes(c), earlier]))),
+        ]
     return "| " + " | ".join(cells) + " |"
 
 
-def _profile_section(results: list[RowResult], device: str) -> list[str]:
+def _profile_section(results: list[RowResult], environment: SuiteEnvironment) -> list[str]:
+    device = environment.device
     lines = []
     for result in results:
         if not result.row.profile:
             continue
         row = result.row
+        earlier = _measured_before(result, environment)
         lines += [
             "",
             f"## Kernel launches and host syncs per call: {row.title}, {row.size} px, "
             f"batch {row.batch}, amp {row.amp} (`{row.name}`)",
             "",
         ]
+        if earlier:
+            lines += [f"Kept from an earlier run: {earlier}.", ""]
         c = result.comparison
         if c is None or c.profiles is None:
             lines.append(f"Not measured: the row failed ({_cell(str(result.error))}).")
@@ -249,16 +278,18 @@ def _profile_section(results: list[RowResult], device: str) -> list[str]:
     return lines
 
 
-def _not_run_lines(not_run: Sequence[SuiteRow], device: str) -> list[str]:
-    """The rows not measured yet, and the command that runs them (none: no line)."""
+def _not_run_lines(not_run: Sequence[SuiteRow], device: str, out: Path | None = None) -> list[str]:
+    """The rows not measured yet, and the command that runs them into this report (``out``;
+    ``None``: the command names no ``--out``) (none: no line)."""
     if not not_run:
         return []
     names = " ".join(row.name for row in not_run)
+    where = "" if out is None else f" --out {shlex.quote(str(out))}"
     return [
         "",
         f"**Not run: {len(not_run)} row(s)** ({', '.join(f'`{row.name}`' for row in not_run)}): "
         "the suite is still running, or it was cut short during the first of them. Run them "
-        f"with `python tools/benchmark.py suite --device {device} --only {names}`.",
+        f"with `python tools/benchmark.py suite --device {device}{where} --only {names}`.",
     ]
 
 
@@ -266,10 +297,19 @@ def format_suite_markdown(
     environment: SuiteEnvironment,
     results: list[RowResult],
     not_run: Sequence[SuiteRow] = (),
+    out: Path | None = None,
 ) -> str:
     """The markdown report of the rows run so far; ``not_run``: the rows still to run, named
-    under the table (a suite cut short says which rows it lacks)."""
+    under the table (a suite cut short says which rows it lacks) with the command that runs
+    them into ``out``. A row kept from an earlier run (its own ``environment``) says in its
+    notes when and at which commit it was measured."""
     env = environment
+    mixed = []
+    if any(_measured_before(result, env) for result in results):
+        mixed = [
+            "- the date, commit and versions above are this run's; a row kept from an earlier "
+            "run (`--only` reran other rows) names its own in its notes"
+        ]
     lines = [
         f"# detseg vs torchvision: the target table on {env.device}",
         "",
@@ -277,6 +317,7 @@ def format_suite_markdown(
         f"- commit: {env.commit}",
         f"- torch {env.torch}, torchvision {env.torchvision}, Python {env.python}",
         f"- device: {env.device_name} ({env.device}), {env.threads} torch CPU threads",
+        *mixed,
         f"- each row: `python tools/benchmark.py model --device {env.device}` plus its flags; "
         "ratios are detseg / torchvision images/s (median of the timed calls); a target is met "
         "when the ratio reaches it",
@@ -285,9 +326,9 @@ def format_suite_markdown(
         "| infer ratio | target (train / infer) | met | notes |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    lines += [_row_line(result) for result in results]
-    lines += _not_run_lines(not_run, env.device)
-    lines += _profile_section(results, env.device)
+    lines += [_row_line(result, env) for result in results]
+    lines += _not_run_lines(not_run, env.device, out)
+    lines += _profile_section(results, env)
     return "\n".join(lines) + "\n"
 
 
@@ -304,14 +345,18 @@ def suite_json(
     not_run: Sequence[SuiteRow] = (),
 ) -> dict[str, Any]:
     """The raw figures of the rows run so far, as plain JSON-able data; ``"not_run"``: the
-    names of the rows still to run (empty once the suite has finished)."""
+    names of the rows still to run (empty once the suite has finished). Each row has the
+    ``"environment"`` it was measured in (the file's own, or an earlier run's for a row kept
+    from it)."""
     rows = []
     for result in results:
         c = result.comparison
         entry: dict[str, Any] = {
             "name": result.row.name,
             "row": asdict(result.row),
+            "repeats": result.repeats,
             "flags": result.row.flags(result.repeats),
+            "environment": asdict(result.environment or environment),
             "status": "failed" if c is None else "ok",
             "error": result.error,
             "seconds": result.seconds,
@@ -341,9 +386,11 @@ def write_suite_report(
     time limit, Ctrl-C, a killed process) is not taken for a complete table.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
-    _replace_text(out, format_suite_markdown(environment, results, not_run))
+    # the JSON first: it is what a later ``--only`` run keeps rows from, so a run stopped
+    # between the two files leaves the markdown behind the JSON, never ahead of it
     data = json.dumps(suite_json(environment, results, not_run), indent=2)
     _replace_text(out.with_suffix(".json"), data + "\n")
+    _replace_text(out, format_suite_markdown(environment, results, not_run, out))
 
 
 def _replace_text(path: Path, text: str) -> None:
@@ -358,3 +405,97 @@ def _replace_text(path: Path, text: str) -> None:
         # the error names the report, not the temporary file (the tools' error line names
         # the output that cannot be written); OSError picks the subclass of the errno
         raise OSError(error.errno, error.strerror, str(path)) from error
+    except BaseException:
+        partial.unlink(missing_ok=True)  # Ctrl-C or a time limit's SIGINT while writing
+        raise
+
+
+@dataclass
+class EarlierRows:
+    """What a report written before holds for a ``suite --only`` run of the same device.
+
+    Attributes:
+        results: its rows, each with the ``environment`` it was measured in.
+        not_run: the names of the rows it lists as not run.
+        message: one line saying why nothing is kept (another device, an unreadable file),
+            or ``None``.
+    """
+
+    results: list[RowResult]
+    not_run: list[str]
+    message: str | None = None
+
+
+def read_earlier_rows(out: Path, environment: SuiteEnvironment) -> EarlierRows:
+    """The rows of the report ``out`` (its JSON) measured on ``environment``'s device.
+
+    Nothing is kept, with a ``message``, when the JSON is from another device (its ``device``
+    or ``device_name`` differ) or cannot be read back; nothing, silently, when neither file
+    exists.
+    """
+    path = out.with_suffix(".json")
+    if not path.exists():
+        if out.exists():
+            return EarlierRows([], [], f"{out} has no {path.name} beside it to keep rows from: "
+                               "writing a fresh table")  # fmt: skip
+        return EarlierRows([], [])
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        earlier = SuiteEnvironment(**data["environment"])
+        if (earlier.device, earlier.device_name) != (environment.device, environment.device_name):
+            return EarlierRows([], [], (
+                f"{path} was measured on {earlier.device_name} ({earlier.device}), not on "
+                f"{environment.device_name} ({environment.device}): writing a fresh table "
+                "rather than mixing devices"
+            ))  # fmt: skip
+        results = [_result_from_json(entry, earlier) for entry in data["rows"]]
+        not_run = [str(name) for name in data["not_run"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        reason = str(error).strip().splitlines()
+        why = f"{type(error).__name__}: {reason[0]}" if reason else type(error).__name__
+        return EarlierRows([], [], f"{path} cannot be read back ({why}): writing a fresh table")
+    return EarlierRows(results, not_run)
+
+
+def _result_from_json(entry: dict[str, Any], file_environment: SuiteEnvironment) -> RowResult:
+    """A row of :func:`suite_json` back as a :class:`RowResult` (its own ``environment``, or
+    the file's for a report written before rows had their own)."""
+    row = SuiteRow(**entry["row"])
+    if entry["name"] != row.name:
+        raise ValueError(f"row {entry['name']!r} holds the settings of {row.name!r}")
+    environment = file_environment
+    if entry.get("environment") is not None:
+        environment = SuiteEnvironment(**entry["environment"])
+    repeats = entry.get("repeats")
+    if repeats is None:  # a report written before rows stored their repeats
+        found = re.search(r"--repeats (\d+)", entry["flags"])
+        repeats = int(found.group(1)) if found else row.repeats
+    comparison = None if entry["result"] is None else _comparison_from_json(entry["result"])
+    if comparison is None and entry["error"] is None:
+        raise ValueError(f"row {row.name!r} has neither a result nor an error")
+    return RowResult(
+        row,
+        int(repeats),
+        float(entry["seconds"]),
+        comparison,
+        entry["error"],
+        entry["peak_memory_gib"],
+        environment,
+    )
+
+
+def _comparison_from_json(data: dict[str, Any]) -> ModelComparison:
+    """:func:`_comparison_json` undone: a detector's or a segmenter's comparison."""
+    fields = {k: v for k, v in data.items() if k not in ("train_ratio", "infer_ratio")}
+    fields.pop("outputs_agree", None)
+    if fields.get("profiles") is not None:
+        fields["profiles"] = {
+            name: {
+                kind: CallProfile(**{**p, "top_ops": [OpTime(**op) for op in p["top_ops"]]})
+                for kind, p in calls.items()
+            }
+            for name, calls in fields["profiles"].items()
+        }
+    if "logits_agree" in fields:
+        return SegmentationComparison(**fields)
+    return ModelComparison(**fields)

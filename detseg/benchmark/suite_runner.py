@@ -6,6 +6,9 @@ failed row with its error, and the next row runs. The markdown and JSON reports
 (:mod:`detseg.benchmark.suite_report`) are written before the first row (a header without
 rows: an output that cannot be written fails before any time is spent) and rewritten after
 every row, so an interrupted run keeps what it measured, and names the rows it did not run.
+Given the device's whole ``table`` (``suite --only``), the rows of the report written before on
+the same device that this run does not rerun are kept, in table order, each with its own date
+and commit (see :func:`~detseg.benchmark.suite_report.read_earlier_rows`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,11 @@ import torch
 
 from detseg.benchmark.model_vs_torchvision import benchmark_model, outputs_agree
 from detseg.benchmark.suite import RowResult, SuiteRow
-from detseg.benchmark.suite_report import describe_environment, write_suite_report
+from detseg.benchmark.suite_report import (
+    describe_environment,
+    read_earlier_rows,
+    write_suite_report,
+)
 
 
 def _describe_error(error: BaseException) -> str:
@@ -88,6 +95,7 @@ def run_suite(
     seed: int = 0,
     compile_backend: str = "inductor",
     progress: Callable[[str], None] | None = None,
+    table: Sequence[SuiteRow] | None = None,
 ) -> list[RowResult]:
     """Run ``rows`` in turn; write ``out`` (markdown) and ``out`` with ``.json`` after each.
 
@@ -98,7 +106,12 @@ def run_suite(
         repeats: timed calls of every row (``None``: each row's own).
         seed: seed of the weights and inputs of every row.
         compile_backend: ``torch.compile`` backend of rows that compile.
-        progress: called with one line before and after each row.
+        progress: called with one line before and after each row (and one before the first
+            row about the rows kept from ``out``, or why none are).
+        table: the device's whole table, when ``rows`` reruns some of its rows: the other
+            rows of ``out``'s JSON (measured on the same device) are kept, with their own
+            date and commit, and the rows it listed as not run stay listed; the report has
+            them in table order. ``None``: the report holds ``rows`` alone.
 
     Returns:
         One :class:`RowResult` per row, in order.
@@ -116,18 +129,46 @@ def run_suite(
         raise ValueError(f"--out {out}: give the markdown file (.md); the JSON goes next to it.")
     say = progress or (lambda line: None)
     environment = describe_environment(device)
+    order = tuple(rows) if table is None else tuple(table)
+    kept: list[RowResult] = []
+    still_not_run: set[str] = set()
+    message = None
+    if table is not None:
+        earlier = read_earlier_rows(out, environment)
+        others = {row.name for row in table} - {row.name for row in rows}
+        kept = [result for result in earlier.results if result.row.name in others]
+        still_not_run = (set(earlier.not_run) & others) - {r.row.name for r in kept}
+        message = earlier.message
+        if kept and message is None:
+            names = ", ".join(r.row.name for r in _in_order(kept, order))
+            message = f"keeping {len(kept)} row(s) of {out.with_suffix('.json')}: {names}"
+
+    def report(done: list[RowResult], pending: Sequence[SuiteRow]) -> None:
+        waiting = {row.name for row in pending} | still_not_run
+        not_run = [row for row in order if row.name in waiting]
+        write_suite_report(out, environment, _in_order([*kept, *done], order), not_run)
+
     results: list[RowResult] = []
     # an unwritable --out fails before any row; until a row has run, the report names it
     # among the rows not run (what a run cut short by a time limit leaves says so)
-    write_suite_report(out, environment, results, rows)
+    report(results, rows)
+    if message is not None:
+        say(message)
     for index, row in enumerate(rows, 1):
         say(f"[{index}/{len(rows)}] {row.name}: {row.flags(repeats)} --device {device}")
         result = run_row(row, device, repeats, seed, compile_backend)
         results.append(result)
         say(f"[{index}/{len(rows)}] {row.name}: {summarize(result)}")
-        write_suite_report(out, environment, results, rows[index:])
+        report(results, rows[index:])
     say(f"wrote {out} and {out.with_suffix('.json')}")
     return results
+
+
+def _in_order(results: Sequence[RowResult], order: Sequence[SuiteRow]) -> list[RowResult]:
+    """``results`` in the order of their rows' names in ``order`` (the later result of a
+    name that occurs twice)."""
+    by_name = {result.row.name: result for result in results}
+    return [by_name[row.name] for row in order if row.name in by_name]
 
 
 def summarize(result: RowResult) -> str:
