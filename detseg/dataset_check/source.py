@@ -23,6 +23,7 @@ from detseg.config.bases import BASE_KEY, read_yaml
 from detseg.config.data_section import DEFAULT_FORMAT, check_data_keys, switch_format
 from detseg.config.loading import parse_override
 from detseg.data.registry import DATA_DEFAULTS
+from detseg.detection.mask_rcnn import MASK_RCNN_MODELS
 
 __all__ = ["default_out_dir", "is_experiment_config", "load_data_section", "held_out_section"]
 
@@ -77,13 +78,19 @@ def load_data_section(
 
     Returns:
         ``({"format", "root", **format keys}, kind)`` without ``augmentations`` (the check
-        reads the data as stored), ``kind`` being ``"config"`` or ``"data file"``.
+        reads the data as stored), ``kind`` being ``"config"`` or ``"data file"``. The
+        config of a mask model (Mask R-CNN) on COCO data gets ``load_masks: true``, as its
+        training run does (:func:`detseg.engine.training.train_data.require_instance_masks`),
+        so that the instance masks are checked.
 
     Raises:
         ConfigError: The file is missing or invalid, or an override is.
     """
     if is_experiment_config(path):
-        section = load_config(path, overrides).data.dataset_kwargs()
+        cfg = load_config(path, overrides)
+        section = cfg.data.dataset_kwargs()
+        if cfg.model.name in MASK_RCNN_MODELS and section.get("format") == "coco":
+            section["load_masks"] = True  # training reads the masks of a mask model's data
         kind = "config"
     else:
         section = _apply_data_overrides(load_data_file(path), overrides)

@@ -73,3 +73,13 @@ def test_missing_file_is_a_config_error(tmp_path: Path):
 def test_default_out_dir_is_named_after_the_root():
     assert default_out_dir({"root": "datasets/shapes/"}) == Path("runs/check_data/shapes")
     assert default_out_dir({"root": "/data/VOCdevkit/VOC2007"}, "out") == Path("out/VOC2007")
+
+
+def test_a_mask_model_config_checks_its_instance_masks(tmp_path: Path):
+    """Training turns data.load_masks on for a mask model, so the check reads the masks too."""
+    config = REPO / "configs/mask_rcnn/mask_rcnn_shapes.yaml"
+    sets = [f"data.root={tmp_path}", "data.load_masks=false"]
+    data, _ = load_data_section(config, sets)
+    assert data["load_masks"] is True
+    box_model, _ = load_data_section(DEMO, [f"data.root={tmp_path}", "data.load_masks=false"])
+    assert box_model["load_masks"] is False
