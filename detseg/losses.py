@@ -29,6 +29,11 @@ def _reduce(loss: Tensor, reduction: str, pred: Tensor) -> Tensor:
     return loss.sum() if reduction == "sum" else loss.mean()
 
 
+def _float32_or_wider(t: Tensor) -> Tensor:
+    """``t`` as float32 unless it is float32 or float64 (``torchvision.ops``' upcast)."""
+    return t if t.dtype in (torch.float32, torch.float64) else t.float()
+
+
 def _check_same_shape(pred: Tensor, target: Tensor, names: str) -> None:
     if pred.shape != target.shape:
         raise ValueError(
@@ -61,12 +66,12 @@ def smooth_l1_loss(
     _check_same_shape(pred, target, "pred and target")
     if beta < 0:
         raise ValueError(f"beta must be >= 0, got {beta}")
-    diff = torch.abs(pred - target)
-    if beta == 0:
-        loss = diff
-    else:
-        loss = torch.where(diff < beta, 0.5 * diff * diff / beta, diff - 0.5 * beta)
-    return _reduce(loss, reduction, pred)
+    if reduction != "none" and pred.numel() == 0:
+        return _reduce(pred, reduction, pred)
+    # torch's kernel with its reduction (torchvision's detection heads call it): float16 and
+    # bfloat16 are computed in float32 and rounded once, where the same formula in tensor ops
+    # (or a separate .mean()) would round at every step, in forward and in backward
+    return F.smooth_l1_loss(pred, target, reduction=reduction, beta=beta)
 
 
 def cross_entropy(
@@ -219,7 +224,8 @@ def giou_loss(
         eps: Added to the union and enclosing areas against division by zero.
 
     Returns:
-        A scalar, or ``Float[N]`` for ``"none"``.
+        A scalar, or ``Float[N]`` for ``"none"``; float32 for float16, bfloat16 or integer
+        boxes (as ``torchvision.ops.generalized_box_iou_loss``).
 
     Raises:
         ValueError: If ``reduction`` is unknown, the shapes differ or are not ``[..., 4]``.
@@ -228,6 +234,9 @@ def giou_loss(
     _check_same_shape(pred_boxes, target_boxes, "pred_boxes and target_boxes")
     if pred_boxes.shape[-1] != 4:
         raise ValueError(f"boxes must be [N, 4] xyxy, got {tuple(pred_boxes.shape)}")
+    # torchvision's upcast: a float16 area overflows from 256 x 256 pixels (65504 is the
+    # largest float16), so float16/bfloat16 (and integer) boxes are computed in float32
+    pred_boxes, target_boxes = _float32_or_wider(pred_boxes), _float32_or_wider(target_boxes)
     x1, y1, x2, y2 = pred_boxes.unbind(-1)
     u1, v1, u2, v2 = target_boxes.unbind(-1)
     inter_w = (torch.min(x2, u2) - torch.max(x1, u1)).clamp(min=0)

@@ -184,12 +184,16 @@ def yolov3_loss(
     batch_size, num_classes = raw.shape[0], raw.shape[-1] - 5
     positive = matched >= 0  # [B, T]
     gt_boxes, gt_labels = matched_ground_truths(matched, gt_boxes, gt_labels, priors)
-    gt_boxes = gt_boxes.to(raw.dtype)
+    # the box term in float32 at least: under float16 autocast the areas of GIoU overflow
+    # (65504 is 256 x 256 px), and its enclosing box turns the loss to NaN for a large object
+    box_dtype = torch.promote_types(raw.dtype, torch.float32)
+    gt_boxes = gt_boxes.to(box_dtype)
     if config.box_loss == "giou":
-        box_error = giou_loss(pred_boxes, gt_boxes, reduction="none")  # [B, T]
+        box_error = giou_loss(pred_boxes.to(box_dtype), gt_boxes, reduction="none")  # [B, T]
     else:
-        box_target = encode_yolov3_boxes(gt_boxes, priors)  # [B, T, 4]
-        box_pred = torch.cat((raw[..., 0:2].sigmoid(), raw[..., 2:4]), dim=-1)
+        box_target = encode_yolov3_boxes(gt_boxes, priors.to(box_dtype))  # [B, T, 4]
+        box_raw = raw[..., :4].to(box_dtype)
+        box_pred = torch.cat((box_raw[..., 0:2].sigmoid(), box_raw[..., 2:4]), dim=-1)
         box_error = smooth_l1_loss(
             box_pred, box_target, beta=config.smooth_l1_beta, reduction="none"
         ).sum(dim=-1)

@@ -132,7 +132,8 @@ def clip_boxes_to_sizes(boxes: Tensor, image_sizes: list[tuple[int, int]]) -> Te
 
     Returns:
         A new ``[B, ..., 4]`` tensor (dtype of ``boxes``) with x in ``[0, w]`` and y in
-        ``[0, h]`` of their image (the same values as clipping image by image).
+        ``[0, h]`` of their image (the same values, and in backward the same gradient, as
+        clipping image by image).
 
     Raises:
         ValueError: If ``boxes`` is not a tensor ``[..., 4]``.
@@ -144,13 +145,26 @@ def clip_boxes_to_sizes(boxes: Tensor, image_sizes: list[tuple[int, int]]) -> Te
     x1, y1, x2, y2 = boxes.unbind(-1)
     return torch.stack(
         (
-            x1.clamp(min=0).minimum(widths),
-            y1.clamp(min=0).minimum(heights),
-            x2.clamp(min=0).minimum(widths),
-            y2.clamp(min=0).minimum(heights),
+            _clamp_to(x1, widths),
+            _clamp_to(y1, heights),
+            _clamp_to(x2, widths),
+            _clamp_to(y2, heights),
         ),
         dim=-1,
     )
+
+
+def _clamp_to(values: Tensor, upper: Tensor) -> Tensor:
+    """``values.clamp(min=0, max=upper)`` for a tensor ``upper``, with the gradient of the clamp
+    by numbers: 1 strictly inside ``(0, upper)``, 0 elsewhere (at both bounds and for NaN).
+
+    ``Tensor.minimum`` and ``clamp`` by tensors split the gradient in two where the value equals
+    the bound; torchvision's ``clip_boxes_to_image`` gives such a coordinate no gradient.
+    """
+    clamped = values.detach().clamp(min=0).minimum(upper)
+    if not values.requires_grad:  # detached proposals, inference: the values alone
+        return clamped
+    return torch.where((values > 0) & (values < upper), values, clamped)
 
 
 def remove_small_boxes(boxes: Tensor, min_size: float) -> Tensor:

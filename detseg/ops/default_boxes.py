@@ -127,7 +127,8 @@ class DefaultBoxGenerator:
         image_size: tuple[int, int],
         dtype: torch.dtype,
     ) -> Tensor:
-        """``[h * w * P, 4]`` boxes of level ``k`` in ``dtype``: cxcywh, fractions of the image."""
+        """``[h * w * P, 4]`` boxes of level ``k``: cxcywh, fractions of the image; centers
+        rounded to ``dtype``, the result in ``dtype`` promoted with float32."""
         h, w = feature_size
         if self.steps is not None:
             f_x, f_y = image_size[1] / self.steps[k], image_size[0] / self.steps[k]
@@ -141,7 +142,9 @@ class DefaultBoxGenerator:
         centers = torch.stack((grid_x.reshape(-1), grid_y.reshape(-1)), dim=-1)  # [h*w, 2]
         centers = centers.repeat_interleave(num_per_cell, dim=0)  # [h*w*P, 2]
         sizes = sizes.clamp(min=0, max=1) if self.clip else sizes
-        return torch.cat((centers, sizes.to(dtype).repeat(h * w, 1)), dim=1)
+        # the sizes stay float32 and the concatenation promotes, as in torchvision: float16 or
+        # bfloat16 centers with float32 sizes give float32 boxes
+        return torch.cat((centers, sizes.repeat(h * w, 1)), dim=1)
 
     def __call__(
         self,
@@ -159,7 +162,8 @@ class DefaultBoxGenerator:
             device: Device of the result.
 
         Returns:
-            ``[sum_k h_k * w_k * P_k, 4]`` xyxy boxes in ``dtype``, in pixels of
+            ``[sum_k h_k * w_k * P_k, 4]`` xyxy boxes in ``dtype`` (float32 for float16 and
+            bfloat16, whose centers are rounded to ``dtype``, as torchvision's), in pixels of
             ``image_size`` (not clipped to it), ordered level -> y -> x -> box (``s_k``,
             ``s'_k``, then the ratio pairs).
 
