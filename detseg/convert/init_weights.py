@@ -4,12 +4,18 @@ The fine-tuning workflow of torchvision's tutorial: take a COCO-trained model an
 new classes. ``model.init_from`` names the weights:
 
 - a detseg checkpoint (``best.pt`` / ``last.pt`` of a run, or a ``tools/convert_torchvision.py``
-  output);
+  output): the weights that ``detseg.load`` and ``tools/eval.py`` use (``best.pt`` of a run
+  with ``train.ema`` holds the EMA weights; ``last.pt`` the training weights, its EMA copy
+  being for ``--resume``);
 - a torchvision state-dict file (e.g. ``fasterrcnn_resnet50_fpn_coco-258fb6c6.pth``), converted
   through ``from_torchvision``'s key mapping (:mod:`detseg.convert.torchvision_archs`);
 - ``torchvision:<builder name>`` (``torchvision:fasterrcnn_resnet50_fpn``): that builder's default
   weights, read from the torch hub cache. Nothing is downloaded: an absent file is an error that
   says how to get it.
+
+A file may hold the state dict itself or a dict with it under ``model`` or ``state_dict``;
+the ``module.`` / ``_orig_mod.`` prefixes of a model saved wrapped in DDP or ``torch.compile``
+are removed (:func:`~detseg.convert.torchvision_archs.read_weights`).
 
 Every tensor whose name and shape match the freshly built model is copied. A tensor with the
 right name but another shape (the class layers, when the class count differs) keeps its fresh
@@ -30,6 +36,7 @@ from detseg.convert.torchvision_archs import (
     convert_torchvision_state,
     hub_weights_file,
     read_state_dict,
+    read_weights,
 )
 
 __all__ = ["InitReport", "init_source_state", "load_init_weights"]
@@ -109,7 +116,7 @@ def init_source_state(source: str) -> tuple[dict[str, Tensor], str]:
         converted = convert_torchvision_state(read_state_dict(path), arch, source=str(path))
         return converted.state, f"torchvision {arch}, {converted.num_classes} classes"
     try:
-        state = read_state_dict(source, give=INIT_SOURCES)
+        state, _ = read_weights(source, give=INIT_SOURCES)
     except FileNotFoundError:
         raise FileNotFoundError(
             f"model.init_from: file not found: {source}; give {INIT_SOURCES}"

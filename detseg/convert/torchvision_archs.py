@@ -35,6 +35,8 @@ __all__ = [
     "convert_torchvision_state",
     "hub_weights_file",
     "read_state_dict",
+    "read_weights",
+    "strip_wrapper_prefixes",
 ]
 
 _WITH_AUX_HEAD = {"fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_resnet101"}
@@ -74,12 +76,39 @@ def build_torchvision(arch: str, num_classes: int, aux_loss: bool = False) -> nn
 STATE_DICT_FILE = "a torchvision state-dict file (.pth)"
 
 
+#: Entries of a checkpoint dict that hold its state dict (detseg and torchvision's references
+#: write ``model``, Lightning and many training scripts ``state_dict``), tried in order.
+WEIGHT_ENTRIES = ("model", "state_dict")
+#: Name prefixes of a wrapped model's tensors: ``DistributedDataParallel`` / ``DataParallel``
+#: (``module.``) and ``torch.compile`` (``_orig_mod.``).
+WRAPPER_PREFIXES = ("module.", "_orig_mod.")
+
+
 def read_state_dict(path: str | os.PathLike, give: str = STATE_DICT_FILE) -> dict[str, Tensor]:
-    """The tensors of a checkpoint file: a state dict, or a dict holding one under ``model``.
+    """The tensors of a checkpoint file: a state dict, or a dict holding one under ``model``
+    or ``state_dict`` (see :func:`read_weights`)."""
+    return read_weights(path, give)[0]
+
+
+def read_weights(
+    path: str | os.PathLike, give: str = STATE_DICT_FILE
+) -> tuple[dict[str, Tensor], str | None]:
+    """The tensors of a checkpoint file, and the entry of the file's dict that held them.
+
+    The file holds a state dict, or a dict holding one under ``model`` or ``state_dict``
+    (:data:`WEIGHT_ENTRIES`). A prefix every tensor name has because the model was saved
+    wrapped (:data:`WRAPPER_PREFIXES`: ``module.`` of DDP, ``_orig_mod.`` of
+    ``torch.compile``) is removed.
 
     Args:
-        path: The file.
+        path: The file (``~`` is expanded).
         give: What to give instead, ending the messages of a file that is not one.
+
+    Returns:
+        ``(state dict, entry)``: ``entry`` is ``None`` for a bare state dict, else the key of
+        :data:`WEIGHT_ENTRIES` that held them (a detseg checkpoint's ``model``: the weights
+        ``detseg.load`` and ``tools/eval.py`` use, also for a ``last.pt`` that holds EMA
+        weights beside them).
 
     Raises:
         FileNotFoundError: No such file.
@@ -87,15 +116,33 @@ def read_state_dict(path: str | os.PathLike, give: str = STATE_DICT_FILE) -> dic
             ``CheckpointError``, one line, see
             :func:`detseg.torch_files.read_torch_file`).
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     if not path.is_file() and not path.is_dir():
         raise FileNotFoundError(f"weights file not found: {path}")
     data = read_torch_file(path, give)
-    if isinstance(data, Mapping) and isinstance(data.get("model"), Mapping):
-        data = data["model"]
-    if not isinstance(data, Mapping) or not any(isinstance(v, Tensor) for v in data.values()):
+    entry: str | None = None
+    if isinstance(data, Mapping):
+        entry = next((k for k in WEIGHT_ENTRIES if _holds_tensors(data.get(k))), None)
+        data = data[entry] if entry is not None else data
+    if not _holds_tensors(data):
         raise ValueError(f"{path} holds no state dict (a mapping of names to tensors); give {give}")
-    return {str(k): v for k, v in data.items() if isinstance(v, Tensor)}
+    state = {str(k): v for k, v in data.items() if isinstance(v, Tensor)}
+    return strip_wrapper_prefixes(state), entry
+
+
+def _holds_tensors(data: Any) -> bool:
+    return isinstance(data, Mapping) and any(isinstance(v, Tensor) for v in data.values())
+
+
+def strip_wrapper_prefixes(state: dict[str, Tensor]) -> dict[str, Tensor]:
+    """``state`` without the :data:`WRAPPER_PREFIXES` that every one of its names has
+    (``module._orig_mod.backbone...`` -> ``backbone...``); other names are left alone."""
+    while state:
+        prefix = next((p for p in WRAPPER_PREFIXES if all(k.startswith(p) for k in state)), None)
+        if prefix is None:
+            break
+        state = {key[len(prefix) :]: value for key, value in state.items()}
+    return state
 
 
 def _keys_without_counters(keys: Any) -> set[str]:
