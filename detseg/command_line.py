@@ -11,10 +11,11 @@ detseg itself). An error type with an ``exit_code`` attribute exits with that co
 
 An output that cannot be written (``--out`` under a file, in a read-only folder, on a full disk)
 is a user error too, whatever ``OSError`` it raises: an ``OSError`` about the tool's output path
-(the path itself, a file or folder inside it, or a folder above it that could not be made)
-becomes ``cannot write <output>: <reason>; choose a writable folder with --out``, naming the
-path the user gave. The output is the last ``--out`` of the command line, or what the tool
-names with :func:`declare_output` (a positional output, or a default).
+(the path itself, a file or folder inside it, a folder above it that could not be made, or the
+temporary file beside it that an atomic write makes first) becomes ``cannot write <output>:
+<reason>; choose a writable folder with --out``, naming the path the user gave. The output is
+the last ``--out`` of the command line, or what the tool names with :func:`declare_output` (a
+positional output, or a default).
 
 Importing this module imports no torch (the tools import it before they parse their
 arguments, and ``--help`` does not wait for torch): the detseg exception types of
@@ -133,7 +134,8 @@ def _output_error_message(error: BaseException) -> str | None:
         target = Path(os.path.abspath(output))
         for path in failed:
             inside = target in path.parents
-            if not (path == target or path in target.parents or inside):
+            beside = _temporary(path, target)
+            if not (path == target or path in target.parents or inside or beside):
                 continue
             if inside and error.errno == errno.ENOENT:
                 continue
@@ -144,6 +146,16 @@ def _output_error_message(error: BaseException) -> str | None:
                 f"{kind} {where} {argument}"
             )
     return None
+
+
+def _temporary(path: Path, target: Path) -> bool:
+    """Whether ``path`` is the temporary file an atomic write of ``target`` makes beside it
+    (``.<name>.<random>.tmp``, see ``detseg.engine.checkpointing.save_checkpoint``)."""
+    return (
+        path.parent == target.parent
+        and path.name.startswith(f".{target.name}.")
+        and path.name.endswith(".tmp")
+    )
 
 
 def _write_problem(error: OSError, path: Path) -> str:

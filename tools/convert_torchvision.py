@@ -21,7 +21,7 @@ from pathlib import Path
 
 from detseg.argument_checks import check_classes_file, check_output_file
 from detseg.choices.torchvision_archs import TORCHVISION_ARCHS
-from detseg.command_line import run_command
+from detseg.command_line import declare_output, run_command
 
 # The modules that do the work (torch, torchvision, the converters) are imported by main, after
 # the arguments are parsed: --help and argument errors come back at once.
@@ -56,6 +56,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
+    declare_output(args.out, "OUT")  # an OUT that cannot be written is named in the error line
     check_output_file(args.out, args.checkpoint, name="OUT")
     check_classes_file(args.classes)
     from detseg.convert.checkpoint_file import torchvision_file_checkpoint

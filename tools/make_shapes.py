@@ -49,7 +49,7 @@ def parse_args() -> argparse.Namespace:
         "--seed",
         type=int,
         default=0,
-        help="base seed; same arguments give identical files (default: %(default)s)",
+        help="base seed, >= 0; same arguments give identical files (default: %(default)s)",
     )
     parser.add_argument(
         "--workers",
@@ -67,6 +67,8 @@ def parse_args() -> argparse.Namespace:
             parser.error(f"{flag} must be >= 0, got {value}")
     if args.size < 32:
         parser.error(f"--size must be >= 32 (shapes of 8 px and more must fit), got {args.size}")
+    if args.seed < 0:
+        parser.error(f"--seed must be >= 0, got {args.seed}")
     if args.workers < 1:
         parser.error(f"--workers must be >= 1, got {args.workers}")
     return args

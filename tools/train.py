@@ -93,6 +93,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "and host syncs per step). Sets train.profile_steps=N; the other steps run unchanged",
     )
     args = parser.parse_args(argv)
+    if args.profile is not None and args.profile < 0:
+        parser.error(
+            f"--profile {args.profile}: train.profile_steps must be >= 0, got {args.profile}; "
+            "give the number of steps to profile"
+        )
     if args.profile is not None:  # a config key like any other: --set train.profile_steps=N
         args.set = [*args.set, f"train.profile_steps={args.profile}"]
     if args.nproc < 1:

@@ -107,9 +107,12 @@ def find_splits(root: str | os.PathLike, fmt: str) -> list[str]:
 
     Raises:
         ValueError: Unknown format.
-        FileNotFoundError: ``root`` is not a folder.
+        FileNotFoundError: ``root`` does not exist.
+        NotADirectoryError: ``root`` is a file.
     """
     _check_format(fmt, "dataset")
+    if Path(root).exists() and not Path(root).is_dir():
+        raise NotADirectoryError(f"{root} is a file, not a dataset folder; give the {fmt} folder")
     if not Path(root).is_dir():
         raise FileNotFoundError(f"dataset folder not found: {root}")
     return DATASET_FORMATS[fmt][0](Path(root))

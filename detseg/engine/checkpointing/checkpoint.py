@@ -274,8 +274,23 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"{path}: expected a dict, got {type(state).__name__}")
     missing = [key for key in REQUIRED_KEYS if key not in state]
     if missing:
-        raise CheckpointError(f"{path}: not a detseg checkpoint, missing {missing}")
+        raise CheckpointError(
+            f"{path}: not a detseg checkpoint, missing {missing}; {_not_a_checkpoint_advice(state)}"
+        )
     return state
+
+
+def _not_a_checkpoint_advice(state: dict[str, Any]) -> str:
+    """What to do with a dict that is not a detseg checkpoint: convert a bare state dict (a
+    torchvision ``.pth``, or one under ``"model"``), else give a file written by training."""
+    weights = state["model"] if isinstance(state.get("model"), dict) else state
+    if weights and all(isinstance(value, torch.Tensor) for value in weights.values()):
+        return (
+            "it holds bare weights (a torchvision state dict?): convert it with "
+            "tools/convert_torchvision.py first, or give a best.pt / last.pt written by "
+            "tools/train.py"
+        )
+    return "give a best.pt / last.pt written by tools/train.py"
 
 
 def training_state(

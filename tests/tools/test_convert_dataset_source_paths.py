@@ -1,0 +1,26 @@
+"""``tools/convert_dataset.py`` with a source that is not a dataset folder: one line saying what
+it is, exit code 2."""
+
+from __future__ import annotations
+
+
+def test_a_file_given_as_source_is_named_a_file(tmp_path, run_tool):
+    source = tmp_path / "instances_train.json"
+    source.write_text("{}")
+    result = run_tool(
+        "convert_dataset.py", "--from", "coco", "--to", "yolo", source, tmp_path / "out"
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"convert_dataset: error: {source} is a file, not a dataset folder; give the coco folder"
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_source_is_not_found(tmp_path, run_tool):
+    source = tmp_path / "nowhere"
+    result = run_tool("convert_dataset.py", "--from", "voc", "--to", "coco", source, tmp_path / "o")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"convert_dataset: error: dataset folder not found: {source}"
+    ]
