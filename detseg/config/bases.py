@@ -90,10 +90,13 @@ def read_yaml(path: Path, what: str = "config file") -> dict[str, Any]:
     """Read a YAML file whose top level is a mapping (an empty file is ``{}``).
 
     Raises:
-        ConfigError: no such file ("<what> not found: <path>"), a file that is not UTF-8 text
-            (an image given as the config), a YAML syntax error or a key written twice in one
-            mapping (naming its line and column), or a top level that is not a mapping.
+        ConfigError: no such file ("<what> not found: <path>"), a folder, a file that is not
+            UTF-8 text (an image given as the config), a YAML syntax error or a key written
+            twice in one mapping (naming its line and column), or a top level that is not a
+            mapping.
     """
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder, not a {what}; give the YAML file inside it")
     if not path.is_file():
         raise ConfigError(f"{what} not found: {path}")
     try:

@@ -62,3 +62,11 @@ def test_a_tool_prints_one_line_and_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     why = "not a YAML text file (byte 0x89 at offset 0 is not UTF-8)"
     assert err == f"train: error: {path}: {why}; give a config file in YAML\n"
+
+
+def test_a_folder_given_as_the_config_or_data_file_says_it_is_a_folder(tmp_path):
+    (tmp_path / "configs").mkdir()
+    with pytest.raises(ConfigError, match="configs is a folder, not a config file; give the YAML"):
+        load_config(tmp_path / "configs")
+    with pytest.raises(ConfigError, match="configs is a folder, not a data file"):
+        load_data_file(tmp_path / "configs")
