@@ -23,6 +23,7 @@ from detseg.convert.torchvision_archs import (
     convert_torchvision_state,
     read_state_dict,
 )
+from detseg.torch_files import read_torch_file
 
 __all__ = ["TORCHVISION_ARCHS", "coco_class_names", "torchvision_file_checkpoint"]
 
@@ -60,7 +61,17 @@ def torchvision_file_checkpoint(
         raise ValueError(
             f"unknown architecture {arch!r}; choose one of {', '.join(TORCHVISION_ARCHS)}"
         )
-    converted = convert_torchvision_state(read_state_dict(path), arch, source=str(path))
+    state = read_state_dict(path)
+    try:
+        converted = convert_torchvision_state(state, arch, source=str(path))
+    except ValueError:
+        if _is_detseg_checkpoint(path):
+            raise ValueError(
+                f"{path} is already a detseg checkpoint (it has a config and classes): give it "
+                "to infer.py / eval.py / export.py as it is, or name it in model.init_from to "
+                "fine-tune from it"
+            ) from None
+        raise
     if num_classes is not None and num_classes != converted.num_classes:
         raise ValueError(
             f"{path}: --num-classes {num_classes}, but the file's class layers hold "
@@ -82,3 +93,9 @@ def torchvision_file_checkpoint(
             "torchvision_version": torchvision.__version__,
         },
     }
+
+
+def _is_detseg_checkpoint(path: str | os.PathLike) -> bool:
+    """Whether ``path`` holds a detseg checkpoint's dict (``model``, ``config``, ``classes``)."""
+    data = read_torch_file(os.fspath(path))
+    return isinstance(data, dict) and {"model", "config", "classes"} <= data.keys()
