@@ -95,12 +95,15 @@ def draw_detections(
         )
     boxes = np.asarray(_numpy(boxes), dtype=np.float64).reshape(-1, 4)
     labels = np.asarray(_numpy(labels), dtype=np.int64).reshape(-1)
-    scores_np = None if scores is None else np.asarray(_numpy(scores), dtype=np.float64)
+    scores_np = None if scores is None else np.asarray(_numpy(scores), dtype=np.float64).reshape(-1)
     palette = class_colors(len(class_names))
     colors = [palette[k - 1] if 1 <= k <= len(palette) else (255, 255, 255) for k in labels]
     order = np.argsort(scores_np, kind="stable") if scores_np is not None else np.arange(len(boxes))
     if scores_np is not None:  # lowest score first, so the best ones end up on top
         order = order[scores_np[order] >= score_threshold]
+    # a box with a non-finite corner, or with no pixel in the image, is not drawn: its caption
+    # would otherwise sit in a corner of the picture with no box to point at
+    order = order[_visible(boxes[order], image.shape)]
     canvas = image.copy()
     thickness = line_thickness(image.shape)
     if masks is not None:
@@ -116,8 +119,9 @@ def draw_detections(
     for i in order:
         label = int(labels[i])
         name = class_names[label - 1] if 1 <= label <= len(class_names) else f"class {label}"
-        captions.append(name if scores_np is None else f"{name} {scores_np[i]:.2f}")
-        x1, y1, x2, y2 = (int(round(v)) for v in boxes[i])
+        score = "" if scores_np is None else f" {scores_np[i]:.2f}"
+        captions.append(fit_caption(name, score, image.shape))
+        x1, y1, x2, y2 = _pixel_box(boxes[i], image.shape)
         cv2.rectangle(canvas, (x1, y1), (x2, y2), colors[i], thickness)
     # Captions after every box (no box line crosses a caption); placed best score first, so
     # the best detection keeps the spot above its box, and drawn best score last (on top).
@@ -132,6 +136,56 @@ def draw_detections(
         rect = place_captions(image.shape, np.zeros((1, 4)), [note])[0]  # the top-left corner
         _draw_caption(canvas, note, rect, NO_DETECTIONS_COLOR)
     return canvas
+
+
+def fit_caption(name: str, suffix: str, shape: Sequence[int]) -> str:
+    """``name + suffix``, the name shortened with ``"..."`` where the caption tab would be
+    wider than an image of ``shape`` ``(H, W, ...)``, so that the score (``suffix``) stays in
+    the picture."""
+    scale, stroke = text_style(shape)
+
+    def tab_width(text: str) -> int:
+        return cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, stroke)[0][0] + 2 * stroke
+
+    width = int(shape[1])
+    if tab_width(name + suffix) <= width:
+        return name + suffix
+    low, high = 0, len(name)  # the longest prefix that fits, by bisection
+    while low < high:
+        middle = (low + high + 1) // 2
+        if tab_width(name[:middle] + "..." + suffix) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return name[:low] + "..." + suffix
+
+
+def _visible(boxes: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    """``Bool[N]``: which xyxy ``boxes`` have finite corners and a pixel in an image of
+    ``shape`` (a box given with its corners swapped counts as the box they span)."""
+    finite = np.isfinite(boxes).all(axis=1)
+    safe = np.where(finite[:, None], boxes, 0.0)
+    x_low, x_high = np.minimum(safe[:, 0], safe[:, 2]), np.maximum(safe[:, 0], safe[:, 2])
+    y_low, y_high = np.minimum(safe[:, 1], safe[:, 3]), np.maximum(safe[:, 1], safe[:, 3])
+    height, width = int(shape[0]), int(shape[1])
+    inside = (
+        (np.round(x_high) >= 0)
+        & (np.round(y_high) >= 0)
+        & (np.round(x_low) <= width - 1)
+        & (np.round(y_low) <= height - 1)
+    )
+    return finite & inside
+
+
+def _pixel_box(box: np.ndarray, shape: Sequence[int]) -> tuple[int, int, int, int]:
+    """The finite xyxy ``box`` in whole pixels, corners far outside an image of ``shape``
+    brought to just outside it (OpenCV takes 32-bit coordinates; the visible lines stay)."""
+    height, width = int(shape[0]), int(shape[1])
+    margin = height + width  # wider than any line: a clipped corner draws nothing inside
+    x1, y1, x2, y2 = box
+    xs = np.clip(np.round([x1, x2]), -margin, width + margin).astype(int)
+    ys = np.clip(np.round([y1, y2]), -margin, height + margin).astype(int)
+    return int(xs[0]), int(ys[0]), int(xs[1]), int(ys[1])
 
 
 def text_style(shape: Sequence[int]) -> tuple[float, int]:

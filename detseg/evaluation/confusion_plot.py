@@ -16,7 +16,13 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["confusion_figure", "row_normalized", "save_confusion_matrix", "wrap_title"]
+__all__ = [
+    "confusion_figure",
+    "row_normalized",
+    "save_confusion_matrix",
+    "short_label",
+    "wrap_title",
+]
 
 #: Above this many classes the cells carry no text (it would not fit).
 MAX_ANNOTATED_CLASSES = 30
@@ -36,6 +42,20 @@ def row_normalized(matrix: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray
         raise ValueError(f"a confusion matrix is square [C, C], got shape {counts.shape}")
     sums = counts.sum(axis=1, keepdims=True)
     return np.divide(counts, sums, out=np.zeros_like(counts), where=sums > 0)
+
+
+#: Longest class name shown whole on a figure's axes and legends (:func:`short_label`).
+MAX_LABEL_CHARS = 32
+
+
+def short_label(name: str, limit: int = MAX_LABEL_CHARS) -> str:
+    """``name`` as a figure shows it: whole up to ``limit`` characters, else its start and its
+    last 8 characters around an ellipsis (names that differ only at the end stay apart), so
+    that one very long class name does not push the plot out of its figure."""
+    if len(name) <= limit:
+        return name
+    tail = 8
+    return name[: limit - tail - 1] + "\u2026" + name[-tail:]
 
 
 def wrap_title(title: str, width: int) -> str:
@@ -75,8 +95,9 @@ def confusion_figure(
     ax = fig.add_subplot()
     image = ax.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the row")
-    ax.set_xticks(range(n), labels=list(class_names), rotation=45, ha="right")
-    ax.set_yticks(range(n), labels=list(class_names))
+    labels = [short_label(name) for name in class_names]
+    ax.set_xticks(range(n), labels=labels, rotation=45, ha="right")
+    ax.set_yticks(range(n), labels=labels)
     ax.set_xlabel("predicted")
     ax.set_ylabel("ground truth")
     title = title or "Confusion matrix, normalised per row"

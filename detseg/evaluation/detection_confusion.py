@@ -34,7 +34,7 @@ from pycocotools import mask as mask_utils
 
 from detseg.evaluation.coco import category_names, load_coco_gt
 from detseg.evaluation.coco_checks import check_detection, check_required_fields
-from detseg.evaluation.confusion_plot import wrap_title
+from detseg.evaluation.confusion_plot import short_label, wrap_title
 
 logger = logging.getLogger(__name__)
 
@@ -259,8 +259,9 @@ def detection_confusion_figure(
     ax = fig.add_subplot()
     image = ax.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the row")
-    ax.set_xticks(range(n), labels=class_names, rotation=45, ha="right")
-    ax.set_yticks(range(n), labels=class_names)
+    labels = [short_label(name) for name in class_names]
+    ax.set_xticks(range(n), labels=labels, rotation=45, ha="right")
+    ax.set_yticks(range(n), labels=labels)
     ax.set_xlabel("predicted\n(background: missed objects)")
     ax.set_ylabel("ground truth\n(background: false positives)")
     title = title or "Detection confusion matrix: counts, colour = share of the row"

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from detseg.evaluation.coco import category_names, run_coco_evaluation
+from detseg.evaluation.confusion_plot import short_label
 from detseg.visualize import class_colors
 
 logger = logging.getLogger(__name__)
@@ -163,7 +164,7 @@ def pr_curve_figure(curves: PRCurves, iou: float) -> Figure:
         recall, precision = curves.recall[:reached], per_class[:reached, k]
         if named:
             color = tuple(c / 255 for c in colors[k])
-            label = f"{name} ({ap_name} {per_class[:, k].mean():.3f})"
+            label = f"{short_label(name)} ({ap_name} {per_class[:, k].mean():.3f})"
             ax.plot(recall, precision, color=color, linewidth=1.1, label=label)
         else:
             ax.plot(recall, precision, color="0.75", linewidth=0.8)
@@ -260,7 +261,8 @@ def pr_per_class_figure(curves: PRCurves, ious: Sequence[float] = (0.5, 0.75)) -
             ax.text(0.5, 0.5, "no ground truth", ha="center", va="center", fontsize=8)
         elif not matched:
             ax.text(0.5, 0.5, "no true positive", ha="center", va="center", fontsize=8)
-        _style_axes(ax, "\n".join([name, "  ".join(aps)]) if aps else name, fontsize=8)
+        title = short_label(name, 24)  # a panel is about 24 characters wide
+        _style_axes(ax, "\n".join([title, "  ".join(aps)]) if aps else title, fontsize=8)
     if not curves.class_names:
         fig.add_subplot().text(0.5, 0.5, "no categories", ha="center", va="center")
     else:

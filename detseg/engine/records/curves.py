@@ -1,8 +1,10 @@
 """``WORK_DIR/curves.png``: training and validation loss, and the validation metric, against
 iterations, drawn from ``metrics.jsonl`` after training.
 
-A resumed run may log some iterations twice (those after the checkpoint it resumed from); the
-last record of each iteration wins.
+A resumed run may log some iterations twice (those after the checkpoint it resumed from): the
+records of the interrupted run past the iteration a ``setup`` record resumes from are left out
+(the resumed run trained those steps again), and the last record of each iteration wins.
+A non-finite loss (logged as the text ``"nan"``) is marked where it happened.
 """
 
 from __future__ import annotations
@@ -17,17 +19,67 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
+def _iteration(record: dict[str, Any]) -> int | None:
+    """The record's ``iteration``, ``None`` when it has none (or not a number)."""
+    value = record.get("iteration")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return int(value)
+
+
+def _current(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``records`` without those a later ``setup`` record supersedes: the ones past the
+    iteration it (re)starts from, which the run trained again after resuming."""
+    kept: list[dict[str, Any]] = []
+    for record in records:
+        start = _iteration(record) if record.get("type") == "setup" else None
+        if start is not None:
+            kept = [r for r in kept if (_iteration(r) or 0) <= start]
+        kept.append(record)
+    return kept
+
+
+def _number(value: Any) -> float | None:
+    """A logged number as a float (non-finite ones are logged as text: ``"nan"``, ``"inf"``);
+    ``None`` for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str) and value.strip().lower() in ("nan", "inf", "-inf", "+inf"):
+        return float(value)
+    return None
+
+
 def _series(records: list[dict[str, Any]], kind: str, key: str) -> tuple[list[int], list[float]]:
-    """``(iterations, values)`` of ``key`` in the records of type ``kind``, one per iteration."""
+    """``(iterations, values)`` of ``key`` in the records of type ``kind``, one per iteration;
+    a value may be non-finite."""
     by_iteration: dict[int, float] = {}
     for record in records:
-        value = record.get(key)
-        if record.get("type") != kind or not isinstance(value, int | float):
-            continue
-        if math.isfinite(value):
-            by_iteration[int(record["iteration"])] = float(value)
+        value, step = _number(record.get(key)), _iteration(record)
+        if record.get("type") == kind and value is not None and step is not None:
+            by_iteration[step] = value
     steps = sorted(by_iteration)
     return steps, [by_iteration[s] for s in steps]
+
+
+def _finite(steps: list[int], values: list[float]) -> tuple[list[int], list[float]]:
+    pairs = [(s, v) for s, v in zip(steps, values, strict=True) if math.isfinite(v)]
+    return [s for s, _ in pairs], [v for _, v in pairs]
+
+
+def _mark_non_finite(ax: Any, steps: list[int], label: str) -> None:
+    """Red dashed lines across ``ax`` at the ``steps`` whose value was not finite."""
+    if steps:
+        ax.vlines(
+            steps,
+            0,
+            1,
+            transform=ax.get_xaxis_transform(),
+            colors="red",
+            linestyles=":",
+            label=label,
+        )
 
 
 def curves_figure(records: list[dict[str, Any]], score_key: str) -> Figure:
@@ -56,10 +108,16 @@ def curves_figure(records: list[dict[str, Any]], score_key: str) -> Figure:
         ("epoch", "train loss, epoch mean", {"marker": "s", "linestyle": "--"}),
         ("val", "val loss", {"marker": "o"}),
     )
+    records = _current(records)
+    non_finite: set[int] = set()
     for kind, label, style in series:
-        steps, values = _series(records, kind, "loss")
+        all_steps, all_values = _series(records, kind, "loss")
+        pairs = zip(all_steps, all_values, strict=True)
+        non_finite.update(s for s, v in pairs if not math.isfinite(v))
+        steps, values = _finite(all_steps, all_values)
         if steps:
             loss_ax.plot(steps, values, label=label, **style)
+    _mark_non_finite(loss_ax, sorted(non_finite), "non-finite loss")
     loss_ax.set(xlabel="iteration", ylabel="loss", title="loss")
     highest = 0.0
     name = score_key
@@ -69,7 +127,7 @@ def curves_figure(records: list[dict[str, Any]], score_key: str) -> Figure:
         scores = [("val", "segm_AP", "mask AP"), ("val_ema", "segm_AP", "mask AP (EMA)")]
     scores = [("val", score_key, name), ("val_ema", score_key, f"{name} (EMA)"), *scores]
     for kind, key, label in scores:
-        steps, values = _series(records, kind, key)
+        steps, values = _finite(*_series(records, kind, key))
         if steps:
             score_ax.plot(steps, values, marker="o", label=label)
             highest = max(highest, *values)
