@@ -87,7 +87,8 @@ def draw_detections(
         nothing found is not mistaken for one that was never annotated.
 
     Raises:
-        ValueError: a wrongly shaped image or masks, or ``mask_alpha`` outside ``[0, 1]``.
+        ValueError: a wrongly shaped image or masks, boxes, labels and scores of different
+            lengths, or ``mask_alpha`` outside ``[0, 1]``.
     """
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
         raise ValueError(
@@ -96,6 +97,11 @@ def draw_detections(
     boxes = np.asarray(_numpy(boxes), dtype=np.float64).reshape(-1, 4)
     labels = np.asarray(_numpy(labels), dtype=np.int64).reshape(-1)
     scores_np = None if scores is None else np.asarray(_numpy(scores), dtype=np.float64).reshape(-1)
+    counts = {"boxes": len(boxes), "labels": len(labels)}
+    if scores_np is not None:
+        counts["scores"] = len(scores_np)
+    if len(set(counts.values())) > 1:  # a zip would silently draw the shortest list
+        raise ValueError(f"one label and score per box expected, got {counts}")
     palette = class_colors(len(class_names))
     colors = [palette[k - 1] if 1 <= k <= len(palette) else (255, 255, 255) for k in labels]
     order = np.argsort(scores_np, kind="stable") if scores_np is not None else np.arange(len(boxes))

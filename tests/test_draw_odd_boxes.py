@@ -62,3 +62,12 @@ def test_scores_given_as_a_column_are_read_as_one_per_box() -> None:
     boxes = np.array([[20.0, 30.0, 60.0, 80.0]])
     out = draw_detections(image, boxes, np.array([1]), np.array([[0.9]]), ["a"])
     assert tuple(out[55, 60]) == class_colors(1)[0]
+
+
+def test_boxes_labels_and_scores_of_different_lengths_are_refused():
+    image = np.zeros((32, 32, 3), dtype=np.uint8)
+    boxes = np.array([[1.0, 1.0, 10.0, 10.0], [5.0, 5.0, 20.0, 20.0]])
+    with pytest.raises(ValueError, match=r"one label and score per box expected, got \{'boxes'"):
+        draw_detections(image, boxes, np.array([1]), np.array([0.9, 0.8]), ["a"])
+    with pytest.raises(ValueError, match="'scores': 1"):
+        draw_detections(image, boxes, np.array([1, 1]), np.array([0.9]), ["a"])
