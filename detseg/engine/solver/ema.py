@@ -7,7 +7,10 @@ BatchNorm running statistics) moves towards the trained model's value::
 
 The ramp ``1 - exp(-updates / warmup)`` keeps early averages from being dominated by the
 random initial weights (as in Ultralytics' ModelEMA); ``warmup = 0`` uses ``decay`` from the
-start. Integer entries (``num_batches_tracked``) are copied. The EMA model is evaluated and
+start. Integer entries (``num_batches_tracked``) are copied. The update is computed as
+``ema + (1 - d) * (value - ema)`` (``lerp``), so an entry that does not change in the trained
+model (a frozen weight, a constant buffer) stays exactly equal to it, and a tensor shared by
+several names (tied weights) is averaged once per update. The EMA model is evaluated and
 checkpointed alongside the trained one; it is the model ``best.pt`` holds when EMA is on.
 """
 
@@ -58,12 +61,17 @@ class ModelEMA:
         self.updates += 1
         d = self.decay_at(self.updates)
         current = model.state_dict()
-        for name, averaged in self.model.state_dict().items():
+        done: set[int] = set()
+        for name, averaged in self.model.state_dict(keep_vars=True).items():
+            if id(averaged) in done:  # a tied tensor under a second name: averaged once
+                continue
+            done.add(id(averaged))
             value = current[name].detach()
             if averaged.is_floating_point():
-                averaged.mul_(d).add_(value.to(averaged.dtype), alpha=1.0 - d)
+                # ema + (1 - d) * (value - ema): an entry equal to the model's stays bit-exact
+                averaged.data.lerp_(value.to(averaged.dtype), 1.0 - d)
             else:
-                averaged.copy_(value)
+                averaged.data.copy_(value)
 
     def state_dict(self) -> dict[str, Any]:
         """``{"model": averaged state dict, "updates": int}`` for ``last.pt``."""
