@@ -5,10 +5,12 @@ python tools/anchors.py configs/demo.yaml --k 6   # the training split of a conf
 python tools/anchors.py datasets/shapes_yolo/data.yaml --k 6   # ... or of a data file's
 
 The source is a COCO json, an experiment config (its data section) or a data file (a detseg
-data file or an Ultralytics data yaml); the boxes of its training split are clustered.
-Prints the priors (input pixels, by increasing area, --per-level per scale; --k must be a
-multiple of it) as a YAML snippet for the ``model`` section of a config, and the mean IoU of
-each box with its best prior.
+data file or an Ultralytics data yaml); the boxes of its training split are clustered, scaled
+to the square input of --input-size pixels (default: the model.input_size of a YOLO
+experiment config, else 416). Prints the priors (input pixels, by increasing area,
+--per-level per scale; --k must be a multiple of it, and give a YOLOv3 config's model its
+number of levels) as a YAML snippet for the ``model`` section of a config, and the mean IoU
+of each box with its best prior.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ import argparse
 
 from detseg.argument_checks import priors_per_level_problem
 from detseg.command_line import run_command
+
+#: Side of the square input the boxes are scaled to when neither --input-size nor a YOLO
+#: experiment config gives one (YOLOv3's).
+DEFAULT_INPUT_SIZE = 416
 
 # The modules that do the work (torch, the dataset readers) are imported by main, after the
 # arguments are parsed: --help and argument errors come back at once.
@@ -41,8 +47,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--input-size",
         type=int,
-        default=416,
-        help="side of the square network input the boxes are scaled to (default: %(default)s)",
+        default=None,
+        help="side of the square network input the boxes are scaled to (default: the "
+        "model.input_size of a YOLO experiment config, else 416)",
     )
     parser.add_argument(
         "--per-level", type=int, default=3, help="priors per scale (default: %(default)s)"
@@ -66,7 +73,7 @@ def check_flags(args: argparse.Namespace) -> None:
         ("--input-size", args.input_size),
         ("--per-level", args.per_level),
     ):
-        if value < 1:
+        if value is not None and value < 1:
             raise ValueError(f"{flag} must be >= 1, got {value}")
     problem = priors_per_level_problem(args.k, args.per_level)
     if problem is not None:
@@ -77,16 +84,34 @@ def main() -> int:
     args = parse_args()
     check_flags(args)
     from detseg.data.anchor_kmeans import anchors_yaml, kmeans_anchors
-    from detseg.dataset_check.box_sizes import training_box_sizes
+    from detseg.dataset_check.box_sizes import (
+        config_input_size,
+        config_prior_levels,
+        training_box_sizes,
+    )
 
-    sizes = training_box_sizes(args.source, args.input_size)
+    levels = config_prior_levels(args.source)
+    if levels is not None and args.k != levels * args.per_level:
+        raise ValueError(
+            f"the model of {args.source} has {levels} levels, each with --per-level "
+            f"{args.per_level} priors: use --k {levels * args.per_level} (or another "
+            "--per-level), so that the printed anchors fit it"
+        )
+    input_size = args.input_size or config_input_size(args.source) or DEFAULT_INPUT_SIZE
+    sizes = training_box_sizes(args.source, input_size)
     if sizes.shape[0] < args.k:
         raise ValueError(
             f"{args.source} has {sizes.shape[0]} usable boxes, fewer than --k {args.k}; "
             "give a lower --k or a dataset with more boxes"
         )
+    distinct = sizes.unique(dim=0).shape[0]
+    if distinct < args.k:
+        raise ValueError(
+            f"{args.source} has {distinct} distinct box sizes, fewer than --k {args.k}: some "
+            "priors would be copies of others; give a lower --k or a dataset with more boxes"
+        )
     result = kmeans_anchors(sizes, k=args.k, seed=args.seed)
-    print(f"# {sizes.shape[0]} boxes, input {args.input_size}x{args.input_size}, k={args.k}")
+    print(f"# {sizes.shape[0]} boxes, input {input_size}x{input_size}, k={args.k}")
     print(f"# mean best IoU: {result.mean_best_iou:.4f} ({result.iterations} iterations)")
     print(anchors_yaml(result.anchors, per_level=args.per_level))
     return 0

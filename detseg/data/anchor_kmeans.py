@@ -9,6 +9,7 @@ transform resizes), so the priors come out in the input pixels the ``anchors`` c
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +20,10 @@ from torch import Tensor
 from detseg.argument_checks import priors_per_level_problem
 from detseg.data.json_files import read_json
 from detseg.ops.yolo_priors import wh_iou
+
+#: Smallest side (pixels of the stored image) of a box the dataset readers keep, once clipped
+#: to the image (:func:`detseg.data.target_checks.sanitize_boxes`).
+MIN_BOX_SIDE = 1.0
 
 
 @dataclass
@@ -39,7 +44,9 @@ class AnchorClustering:
 def coco_box_sizes(ann_file: str | os.PathLike, input_size: int) -> Tensor:
     """Box sizes of a COCO json, scaled to an ``input_size x input_size`` input.
 
-    Crowd annotations and boxes with a non-positive side are left out.
+    The boxes are those a training run reads (:class:`detseg.data.coco.CocoDetection` with
+    ``drop_crowd``): crowd annotations are left out, each box is clipped to its image, and a
+    malformed or non-finite box, or one under ``MIN_BOX_SIDE`` px once clipped, is dropped.
 
     Args:
         ann_file: COCO detection json (``images`` with ``width``/``height``, ``annotations``
@@ -52,7 +59,7 @@ def coco_box_sizes(ann_file: str | os.PathLike, input_size: int) -> Tensor:
     Raises:
         FileNotFoundError: the file does not exist.
         ValueError: not a JSON file, or the json has no images / annotations entry or an
-            image lacks its size.
+            image lacks its size or has one that is not a number > 0.
     """
     if not os.path.isfile(ann_file):
         raise FileNotFoundError(f"COCO annotation file not found: {ann_file}")
@@ -63,25 +70,57 @@ def coco_box_sizes(ann_file: str | os.PathLike, input_size: int) -> Tensor:
     for image in data["images"]:
         if not isinstance(image, dict) or "width" not in image or "height" not in image:
             raise ValueError(f"{ann_file}: image {str(image)[:80]} has no width/height")
-        sizes[image.get("id")] = (float(image["width"]), float(image["height"]))
+        width, height = _image_side(image["width"]), _image_side(image["height"])
+        if width is None or height is None:
+            raise ValueError(
+                f"{ann_file}: image {str(image)[:80]} has width {image['width']!r} and height "
+                f"{image['height']!r}; both must be numbers > 0"
+            )
+        sizes[image.get("id")] = (width, height)
     pairs = []
     for ann in data["annotations"]:
         if not isinstance(ann, dict) or ann.get("iscrowd", 0) or ann.get("image_id") not in sizes:
             continue
         width, height = sizes[ann["image_id"]]
-        bbox = ann.get("bbox")
-        if not isinstance(bbox, list) or len(bbox) != 4:
-            continue  # a malformed box: the readers drop it as well
-        w, h = float(bbox[2]), float(bbox[3])
-        if w > 0 and h > 0:
-            pairs.append((w * input_size / width, h * input_size / height))
+        wh = _clipped_size(ann.get("bbox"), width, height)
+        if wh is not None:
+            pairs.append((wh[0] * input_size / width, wh[1] * input_size / height))
     return torch.tensor(pairs, dtype=torch.float64).reshape(-1, 2)
+
+
+def _image_side(value: object) -> float | None:
+    """An image entry's ``width`` or ``height`` as a float, ``None`` unless a finite number > 0."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    side = float(value)
+    return side if math.isfinite(side) and side > 0 else None
+
+
+def _clipped_size(bbox: object, width: float, height: float) -> tuple[float, float] | None:
+    """``(w, h)`` of a COCO ``[x, y, w, h]`` box clipped to the ``width x height`` image, or
+    ``None`` for a box the dataset readers drop (:func:`detseg.data.target_checks.sanitize_boxes`):
+    malformed, not finite, with a non-positive side, or under ``MIN_BOX_SIDE`` px once clipped."""
+    if not isinstance(bbox, (list, tuple)) or len(bbox) != 4:
+        return None
+    try:
+        x, y, w, h = (float(v) for v in bbox)
+    except (TypeError, ValueError):
+        return None
+    if not all(math.isfinite(v) for v in (x, y, w, h)) or w <= 0 or h <= 0:
+        return None
+    clipped_w = min(max(x + w, 0.0), width) - min(max(x, 0.0), width)
+    clipped_h = min(max(y + h, 0.0), height) - min(max(y, 0.0), height)
+    if clipped_w < MIN_BOX_SIDE or clipped_h < MIN_BOX_SIDE:
+        return None
+    return clipped_w, clipped_h
 
 
 def dataset_box_sizes(samples: Iterable, input_size: int) -> Tensor:
     """Box sizes from ``(image Float[3, H, W], target)`` samples (any detseg dataset).
 
-    Unreadable samples (``None``) are skipped. Sizes are scaled to ``input_size`` pixels.
+    Unreadable samples (``None``) are skipped, and so are crowd regions (``iscrowd == 1``:
+    a training run leaves them out of its targets, ``drop_crowd``). Sizes are scaled to
+    ``input_size`` pixels.
 
     Returns:
         ``Float64[N, 2]`` ``(width, height)`` in input pixels.
@@ -94,6 +133,9 @@ def dataset_box_sizes(samples: Iterable, input_size: int) -> Tensor:
         height, width = image.shape[-2:]
         boxes = target["boxes"].to(torch.float64)
         wh = boxes[:, 2:] - boxes[:, :2]
+        crowd = target.get("iscrowd")
+        if crowd is not None:
+            wh = wh[torch.as_tensor(crowd).reshape(-1) == 0]
         scale = torch.tensor([input_size / width, input_size / height], dtype=torch.float64)
         sizes.append(wh[(wh > 0).all(dim=1)] * scale)
     return torch.cat(sizes) if sizes else torch.zeros((0, 2), dtype=torch.float64)
@@ -130,14 +172,14 @@ def kmeans_anchors(wh: Tensor, k: int = 9, seed: int = 0, max_iter: int = 300) -
         The :class:`AnchorClustering` (anchors sorted by area).
 
     Raises:
-        ValueError: ``k < 1``, fewer boxes than ``k``, or a non-positive size.
+        ValueError: ``k < 1``, fewer boxes than ``k``, or a size that is not finite and > 0.
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     if wh.dim() != 2 or wh.shape[-1] != 2 or wh.shape[0] < k:
         raise ValueError(f"need at least k={k} box sizes [N, 2], got {tuple(wh.shape)}")
-    if not bool((wh > 0).all()):
-        raise ValueError("every box width and height must be > 0")
+    if not bool(((wh > 0) & torch.isfinite(wh)).all()):
+        raise ValueError("every box width and height must be finite and > 0")
     wh = wh.to(torch.float64)
     generator = torch.Generator().manual_seed(seed)
     centres = _init_plus_plus(wh, k, generator)

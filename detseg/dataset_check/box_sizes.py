@@ -8,15 +8,84 @@ of :mod:`detseg.data.anchor_kmeans`.
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
+from typing import Any
 
 from torch import Tensor
 
+from detseg.config import load_config
 from detseg.data.anchor_kmeans import coco_box_sizes, dataset_box_sizes
 from detseg.data.json_files import check_text_file
 from detseg.data.registry import DATASETS, SEG_DATASETS, build_dataset
-from detseg.dataset_check.source import load_data_section
+from detseg.dataset_check.source import is_experiment_config, load_data_section
+from detseg.detection.yolo import YOLO_MODELS
+
+
+def _check_text_source(source: str | os.PathLike) -> None:
+    """Refuse a source file that is no text (an image given by mistake), naming what it is."""
+    if Path(source).is_file():
+        check_text_file(
+            source,
+            expected="JSON or YAML",
+            fix="give a COCO .json file, an experiment config or a data file",
+        )
+
+
+def _yolo_settings(source: str | os.PathLike) -> dict[str, Any] | None:
+    """The builder arguments (defaults filled in) of the YOLO model of an experiment config;
+    ``None`` for a COCO json, a data file, or a config of another model."""
+    path = Path(source)
+    if path.suffix.lower() == ".json" or not path.is_file():
+        return None
+    _check_text_source(path)
+    if not is_experiment_config(path):
+        return None
+    model = load_config(path).model
+    if model.name not in YOLO_MODELS:
+        return None
+    parameters = inspect.signature(YOLO_MODELS[model.name]).parameters
+    defaults = {name: p.default for name, p in parameters.items() if p.default is not p.empty}
+    return {**defaults, **model.kwargs}
+
+
+def config_input_size(source: str | os.PathLike) -> int | None:
+    """Side of the square input of the YOLO model of an experiment config, or ``None``.
+
+    The priors of a YOLO model are in pixels of its ``input_size x input_size`` input (the
+    image is resized to it, aspect ratio not kept), so the boxes are scaled to that size.
+
+    Args:
+        source: what :func:`training_box_sizes` takes.
+
+    Returns:
+        The config's ``model.input_size``, or its builder's default (416 for YOLOv3, 448 for
+        YOLOv1); ``None`` for a COCO json, a data file, or a config of another model.
+
+    Raises:
+        ConfigError: a config that is not valid.
+    """
+    settings = _yolo_settings(source)
+    if settings is None:
+        return None
+    size = settings.get("input_size")
+    if size is None:  # the plain builder: its default depends on the version
+        size = 448 if settings.get("version") == "v1" else 416
+    return int(size)
+
+
+def config_prior_levels(source: str | os.PathLike) -> int | None:
+    """Number of levels of the YOLOv3 model of an experiment config (one group of priors
+    each, finest first), or ``None`` (not a YOLOv3 config).
+
+    Raises:
+        ConfigError: a config that is not valid.
+    """
+    settings = _yolo_settings(source)
+    if settings is None or settings.get("version", "v3") != "v3":
+        return None
+    return len(settings.get("return_layers") or ("c3", "c4", "c5"))
 
 
 def training_box_sizes(source: str | os.PathLike, input_size: int) -> Tensor:
@@ -41,12 +110,7 @@ def training_box_sizes(source: str | os.PathLike, input_size: int) -> Tensor:
     """
     if Path(source).suffix.lower() == ".json":
         return coco_box_sizes(source, input_size)
-    if Path(source).is_file():
-        check_text_file(
-            source,
-            expected="JSON or YAML",
-            fix="give a COCO .json file, an experiment config or a data file",
-        )
+    _check_text_source(source)
     section, _ = load_data_section(Path(source))
     fmt = section.get("format")
     if fmt in SEG_DATASETS:
