@@ -15,8 +15,10 @@ A data file is one of:
   becomes ``format: yolo`` with ``root`` = ``path`` (relative to the yaml's folder; the yaml's
   folder when absent), ``train_images`` / ``val_images`` = ``train`` / ``val`` and ``classes`` =
   the names in index order (``nc`` is checked against them; ``test``, ``download`` and other
-  keys are not read). The labels are found by the yolo reader's rule (``images`` ->
-  ``labels`` in the path).
+  keys are not read). As in Ultralytics, a ``train`` / ``val`` of ``../x`` that does not exist
+  under the root reads ``x`` when that exists: Roboflow exports write ``train: ../train/images``
+  in a ``data.yaml`` next to ``train/``. The labels are found by the yolo reader's rule
+  (``images`` -> ``labels`` in the path).
 
 The data file's section replaces the config's ``data`` section; the config's ``augmentations``
 stay unless the data file has its own (:func:`replace_data_section`).
@@ -114,9 +116,14 @@ def _from_ultralytics(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     root = os.path.normpath(path.parent / root_value)  # absolute 'path' stays as it is
     section: dict[str, Any] = {"format": "yolo", "root": root}
     for split in ("train", "val"):
-        section[f"{split}_images"] = _images_folder(raw.get(split), split, where)
+        folder = _images_folder(raw.get(split), split, where)
+        section[f"{split}_images"] = _without_parent_step(Path(root), folder)
     section["classes"] = _ultralytics_names(raw["names"], where)
     count = raw.get("nc")
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
+        raise ConfigError(
+            f"{where}: 'nc' must be the number of classes (an integer), got {count!r}"
+        )
     if count is not None and count != len(section["classes"]):
         raise ConfigError(
             f"{where}: 'nc' is {count} but 'names' has {len(section['classes'])} names"
@@ -140,6 +147,18 @@ def _images_folder(value: Any, split: str, where: str) -> str:
             "folder: give the folder (e.g. images/train)"
         )
     return value
+
+
+def _without_parent_step(root: Path, folder: str) -> str:
+    """``folder`` without a leading ``../`` when only that form exists under ``root``.
+
+    Ultralytics reads ``path / folder`` and, when that does not exist and ``folder`` starts
+    with ``../``, ``path / folder[3:]``: Roboflow exports put ``train: ../train/images`` in the
+    ``data.yaml`` at the top of the dataset folder.
+    """
+    if folder.startswith("../") and not (root / folder).exists() and (root / folder[3:]).exists():
+        return folder[3:]
+    return folder
 
 
 def _ultralytics_names(names: Any, where: str) -> list[str]:

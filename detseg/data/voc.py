@@ -362,12 +362,23 @@ def _parse_xml(xml_file: Path) -> _VOCImage:
             except ValueError:
                 pass
         x1, y1, x2, y2 = coords
-        difficult = (obj.findtext("difficult") or "0").strip()
         image.objects.append(
             _VOCObject(
                 name=(obj.findtext("name") or "").strip(),
                 box=[x1 - 1.0, y1 - 1.0, x2, y2],
-                difficult=int(difficult in ("1", "true", "True")),
+                difficult=voc_flag(obj.findtext("difficult")),
             )
         )
     return image
+
+
+def voc_flag(text: str | None) -> int:
+    """A VOC 0/1 flag (``<difficult>``): 1 for a non-zero number (``1``, ``1.0``, as some
+    converters write it) or ``true``; 0 when it is absent, zero or anything else."""
+    text = (text or "").strip()
+    if text.lower() == "true":
+        return 1
+    try:
+        return int(float(text) != 0)
+    except ValueError:
+        return 0

@@ -35,7 +35,7 @@ from detseg.convert.datasets.records import (
     sort_splits,
 )
 from detseg.data import read_class_names
-from detseg.data.voc import image_file_of, read_split_ids
+from detseg.data.voc import image_file_of, read_split_ids, voc_flag
 
 __all__ = ["read_voc", "voc_splits"]
 
@@ -96,7 +96,7 @@ def _raw_objects(root_el: ET.Element, xml_file: Path) -> tuple[list[_RawObject],
             logger.warning("%s: object %d has no name or no numeric box; skipped", xml_file, index)
             bad += 1
             continue
-        difficult = (obj.findtext("difficult") or "0").strip() in ("1", "true", "True")
+        difficult = bool(voc_flag(obj.findtext("difficult")))  # the training reader's rule
         objects.append(_RawObject(name, (xmin - 1.0, ymin - 1.0, xmax, ymax), difficult))
     return objects, bad
 
