@@ -15,11 +15,14 @@ batch's loss is divided by its group's length and back-propagated, and one optim
 (one *iteration*) follows each group. Under ``DistributedDataParallel`` only the last batch of
 a group synchronises gradients (``no_sync``). A non-finite loss either stops training
 (``NonFiniteLossError``) or, with ``on_nonfinite="skip"``, drops its whole group: no update,
-but the iteration (and the learning-rate schedule) moves on and the skip is counted. The forward
-passes of a dropped group have already moved the model's buffers (BatchNorm running statistics,
-perhaps to NaN), so under ``skip`` a :class:`BufferSnapshot` saves every buffer before a group's
-first forward and puts it back when the group is dropped: weights and buffers end exactly as
-they were before the group.
+but the iteration (and the learning-rate schedule) moves on and the skip is counted (the epoch's
+mean losses leave a skipped step out). A batch whose images were all unreadable is left out of
+its group: the group's summed gradient is rescaled to the mean over the batches that ran, and
+under DDP, where that batch was the one to synchronise, averaged over the processes by hand.
+The forward passes of a dropped group have already moved the model's buffers (BatchNorm running
+statistics, perhaps to NaN), so under ``skip`` a :class:`BufferSnapshot` saves every buffer
+before a group's first forward and puts it back when the group is dropped: weights and buffers
+end exactly as they were before the group.
 
 Waiting for data: the loop times every ``next()`` on the loader (host time; on a GPU the
 device may still be busy with the previous step, which is the point of prefetching) and
@@ -52,7 +55,7 @@ from detseg.engine.runtime.device import (
     batch_on_device,
     gpu_utilization,
 )
-from detseg.engine.runtime.distributed import DistInfo, all_gather, any_true
+from detseg.engine.runtime.distributed import DistInfo, all_gather, any_true, sum_across
 from detseg.engine.runtime.model_api import DetsegModel
 from detseg.engine.training.data_wait import DataWaitClock
 from detseg.engine.training.nonfinite_losses import BufferSnapshot, NonFiniteLossError
@@ -72,7 +75,8 @@ class EpochStats:
         dropped_boxes: invalid boxes the datasets dropped.
         skipped_steps: steps dropped for a non-finite loss (``on_nonfinite="skip"``).
         interrupted: ``after_step`` asked to stop before the end of the epoch.
-        losses: mean of each loss term (and ``loss``, their sum) over the epoch.
+        losses: mean of each loss term (and ``loss``, their sum) over the epoch's steps that
+            were not skipped (empty when every step was skipped).
         seconds: wall time of the epoch.
         data_wait: share of ``seconds`` spent waiting for the loader's batches, in ``[0, 1]``.
     """
@@ -173,6 +177,8 @@ class _Group:
 
     terms: dict[str, float] = field(default_factory=dict)
     batches: int = 0
+    length: int = 1  # batches the group spans (the last group of an epoch may be shorter)
+    synced: bool = False  # the backward of the group's last batch ran (DDP all-reduced)
     images: int = 0
     image_ids: list[int] = field(default_factory=list)
     bad_terms: dict[str, float] | None = None
@@ -257,6 +263,7 @@ def train_one_epoch(
     model.train()
     stats, group = EpochStats(), _Group()
     sums: dict[str, float] = {}
+    finite_steps = 0
     clock = DataWaitClock()
     epoch_len = len(loader) if isinstance(loader, Sized) else None
     is_main = setup.dist.is_main
@@ -281,8 +288,10 @@ def train_one_epoch(
         stats.iterations += 1
         stats.images += group.images
         stats.skipped_steps += int(info.skipped)
-        for name, value in info.terms.items():
-            sums[name] = sums.get(name, 0.0) + value
+        if not info.skipped:  # a dropped step's terms are the non-finite ones
+            finite_steps += 1
+            for name, value in info.terms.items():
+                sums[name] = sums.get(name, 0.0) + value
         group = _Group()
         rate = stats.images * setup.dist.world_size / (time.perf_counter() - clock.start)
         _show_step(bar, info, rate, clock)
@@ -296,7 +305,7 @@ def train_one_epoch(
             break
     stats.seconds = time.perf_counter() - clock.start
     stats.data_wait = clock.epoch_share()
-    stats.losses = {name: value / max(stats.iterations, 1) for name, value in sums.items()}
+    stats.losses = {name: value / finite_steps for name, value in sums.items()}
     return stats
 
 
@@ -351,6 +360,7 @@ def _micro_step(
     """Forward and backward of one batch of the group (gradients summed into ``.grad``)."""
     ids = _batch_ids(batch)
     group.image_ids.extend(ids)
+    group.length = group_len
     if group.bad_terms is not None:  # the group is dropped already
         return
     # Every process must take the same path (DDP's backward is collective): a batch whose
@@ -381,6 +391,7 @@ def _micro_step(
             scaled = s.scaler.scale(scaled)
         scaled.backward()
     group.batches += 1
+    group.synced = sync
     group.images += len(batch.images)
     for name, value in terms.items():
         group.terms[name] = group.terms.get(name, 0.0) + value
@@ -428,6 +439,7 @@ def _finish_step(
         return StepInfo(
             epoch, iteration, epoch_batches, group.bad_terms, group.image_ids, True, lr=lr
         )
+    _complete_gradients(s, group)
     if s.scaler is not None and s.scaler.is_enabled():
         s.scaler.unscale_(s.optimizer)
         _clip(s.model, s.settings.grad_clip)
@@ -441,6 +453,35 @@ def _finish_step(
         ema.update(s.model)
     terms = {name: value / group.batches for name, value in group.terms.items()}
     return StepInfo(epoch, iteration, epoch_batches, terms, group.image_ids, lr=lr)
+
+
+def _complete_gradients(s: _StepSetup, group: _Group) -> None:
+    """The gradient of a group some of whose batches were left out (all their images
+    unreadable, on some process).
+
+    Each batch's loss was divided by the group's length, so the sum over the batches that ran
+    is rescaled to their mean (the gradient of the batches trained on, as a full group's is).
+    Under DDP the batch left out may be the group's last, the one whose backward all-reduces:
+    the gradients are then averaged over the processes here (every process left out the same
+    batches, so all of them take this path).
+    """
+    if group.batches == group.length:
+        return
+    params = [p for p in s.model.parameters() if p.requires_grad]
+    if not group.synced and s.dist.enabled and hasattr(s.train_model, "no_sync"):
+        # a gradient some process lacks counts as zeros there, as DDP's reduction does
+        has_grad = torch.tensor([float(p.grad is not None) for p in params])
+        present = sum_across(has_grad, s.dist) > 0
+        for p, needed in zip(params, present.tolist(), strict=True):
+            if needed and p.grad is None:
+                p.grad = torch.zeros_like(p)
+        grads = [p.grad for p in params if p.grad is not None]
+        for grad in grads:
+            torch.distributed.all_reduce(grad)
+        torch._foreach_div_(grads, float(s.dist.world_size))
+    grads = [p.grad for p in params if p.grad is not None]
+    if grads:
+        torch._foreach_mul_(grads, group.length / group.batches)
 
 
 def _clip(model: nn.Module, grad_clip: float | None) -> None:
