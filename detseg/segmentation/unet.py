@@ -131,16 +131,18 @@ class UNetEncoder(Backbone):
 
 
 def _halve(x: Tensor) -> Tensor:
-    """The encoder's 2x2 max pool (sizes floor). A map 1 pixel high or wide (an image smaller
-    than ``2**depth`` pixels) would pool to nothing: it rounds up instead (``ceil_mode``),
-    keeping its pixel; the decoder aligns the sizes as for any odd size.
+    """The encoder's 2x2 max pool (sizes floor). A side of 1 pixel (an image smaller than
+    ``2**depth`` pixels) would pool to nothing: that side alone keeps its pixel (a window of 1
+    along it, what a ``ceil_mode`` pool gives there), while the other side still floors (1 x 7
+    pools to 1 x 3); the decoder aligns the sizes as for any odd size.
 
     A traced export (ONNX, TorchScript) sees sizes as traced tensors, where a Python test on
     them would be frozen at the example's answer: it pools with ``ceil_mode`` always and crops
-    to ``side // 2 + (side < 2)`` rows and columns, the same numbers (a ceil pool only adds a
-    last row / column)."""
+    to ``side // 2 + (side < 2)`` rows and columns, the same numbers and values (a ceil pool
+    only adds a last row / column)."""
     if not torch.jit.is_tracing():
-        return F.max_pool2d(x, 2, ceil_mode=min(x.shape[-2:]) < 2)
+        kernel = tuple(1 if side < 2 else 2 for side in x.shape[-2:])
+        return F.max_pool2d(x, kernel)
     pooled = F.max_pool2d(x, 2, ceil_mode=True)
     height, width = (torch.as_tensor(side) for side in x.shape[-2:])
     rows = height // 2 + (height < 2).to(height.dtype)
