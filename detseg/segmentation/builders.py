@@ -381,4 +381,7 @@ def unet_backbone(
         upsampling,
         deep_supervision=deep_supervision,
     )
-    return _assemble(body, decoder, num_classes, loss, input)
+    # VGG's plain 2x2 pools (floor, no padding) leave nothing of a side under 16 px: the
+    # normalised image is padded to a multiple of the pyramid's stride, as FCN-VGG's is to 32
+    size_divisible = max(body.strides.values()) if family == "vgg" else 1
+    return _assemble(body, decoder, num_classes, loss, input, size_divisible=size_divisible)
