@@ -26,6 +26,7 @@ import copy
 import inspect
 from typing import Any
 
+import cv2
 import numpy as np
 
 from detseg.data.albumentations_import import A
@@ -53,6 +54,12 @@ def _with_ignore_fill(item: Any) -> Any:
     if not isinstance(item, dict):
         return item  # malformed; build_augmentations names it
     item = copy.copy(item)
+    mask_interpolation = item.get("mask_interpolation", cv2.INTER_NEAREST)
+    if mask_interpolation != cv2.INTER_NEAREST:
+        raise ValueError(
+            f"augmentation {item.get('name')!r}: mask_interpolation must be 0 (nearest) for a "
+            f"label map, got {mask_interpolation!r}: another interpolation invents labels"
+        )
     if "fill_mask" not in item and _takes_fill_mask(item.get("name")):
         item["fill_mask"] = IGNORE_INDEX
     if isinstance(item.get("transforms"), list):

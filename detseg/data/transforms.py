@@ -11,8 +11,9 @@ A config names augmentations as a list of dicts, e.g.::
 image: ``BboxParams(format="pascal_voc", clip=True, min_width=1, min_height=1,
 min_visibility=0)``. That is, boxes are ``xyxy`` pixels, boxes pushed partly outside the image
 by a geometric transform are clipped to it, and a box is removed only when less than 1 px of
-width or height is left (a crop that cuts an object to a sliver keeps the sliver). Instance
-masks, when the sample has them, go through the same geometric transforms; a transform that
+width or height is left (less :data:`BOX_ROUND_OFF` of float round-off, so that a flip keeps a
+box of exactly 1 px; a crop that cuts an object to a sliver keeps the sliver). Instance masks,
+when the sample has them, go through the same geometric transforms; a transform that
 cuts part of an object away (a crop, a translation) moves the box by its corners only, so
 :func:`apply_augmentations` then fits each box to what is left of its mask and drops the
 instances whose mask is gone (as Detectron2's ``recompute_boxes`` and
@@ -47,6 +48,19 @@ __all__ = [
 
 _LABEL_FIELDS = ("labels", "instance_index")
 
+#: Float round-off (px) that the library's box arithmetic adds (it works on boxes divided by the
+#: image size, in float32): a flip moves a coordinate by up to about 2e-6 px, so a box of exactly
+#: 1 px would fall below ``min_width`` without this margin.
+BOX_ROUND_OFF = 1e-3
+
+#: Transforms a detseg pipeline refuses: the model normalises the ``[0, 1]`` image itself, and
+#: the loader makes the tensor; these would normalise twice, rescale or transpose the image.
+REFUSED_AUGMENTATIONS = {
+    "Normalize": "the model normalises its input itself; Normalize here would normalise twice",
+    "ToTensorV2": "the dataset makes the tensor itself; ToTensorV2 would transpose the image",
+    "FromFloat": "images are float32 in [0, 1]; FromFloat would scale them to [0, 255]",
+}
+
 
 @functools.cache
 def available_augmentations() -> tuple[str, ...]:
@@ -61,7 +75,7 @@ def available_augmentations() -> tuple[str, ...]:
 
 
 def _check_kwargs(
-    name: str, cls: type[A.BasicTransform | A.BaseCompose], kwargs: dict[str, Any]
+    where: str, name: str, cls: type[A.BasicTransform | A.BaseCompose], kwargs: dict[str, Any]
 ) -> None:
     """Reject keyword arguments that ``cls`` does not take (albumentations only warns)."""
     params = inspect.signature(cls.__init__).parameters
@@ -72,7 +86,7 @@ def _check_kwargs(
         if key not in params:
             hint = did_you_mean(key, valid, cutoff=0.3)  # arguments as short as "p"
             raise ValueError(
-                f"augmentation {name!r}: unknown argument {key!r}{hint} (valid: {', '.join(valid)})"
+                f"{where} ({name}): unknown argument {key!r}{hint} (valid: {', '.join(valid)})"
             )
 
 
@@ -86,6 +100,10 @@ def _build_one(item: dict[str, Any], where: str) -> A.BasicTransform | A.BaseCom
     if name not in names:
         hint = did_you_mean(name, names) or "; see albumentations' transform list"
         raise ValueError(f"{where}: unknown augmentation {name!r}{hint}")
+    if name in REFUSED_AUGMENTATIONS:
+        raise ValueError(
+            f"{where}: augmentation {name!r} is not allowed: {REFUSED_AUGMENTATIONS[name]}"
+        )
     cls = getattr(A, name)
     if "transforms" in kwargs:
         inner = kwargs.pop("transforms")
@@ -94,11 +112,35 @@ def _build_one(item: dict[str, Any], where: str) -> A.BasicTransform | A.BaseCom
         kwargs["transforms"] = [
             _build_one(sub, f"{where}.{name}[{i}]") for i, sub in enumerate(inner)
         ]
-    _check_kwargs(name, cls, kwargs)
+    _check_kwargs(where, name, cls, kwargs)
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{where}: bad arguments for augmentation {name!r}: {exc}") from exc
+        raise ValueError(f"{where} ({name}): {_one_line(exc)}") from exc
+
+
+def _one_line(exc: Exception) -> str:
+    """The argument errors of a transform's constructor on one line, each naming its key
+    (the library's validation message spans lines and ends in a link)."""
+    source: BaseException | None = exc
+    while source is not None and not callable(getattr(source, "errors", None)):
+        source = source.__cause__ or source.__context__  # the library re-raises the schema's
+    errors = getattr(source, "errors", None)
+    if not callable(errors):
+        return "bad arguments: " + " ".join(str(exc).split())
+    parts = []
+    for error in errors():
+        loc = [str(part) for part in error.get("loc", ()) if isinstance(part, str)]
+        key = loc[0] if loc else "arguments"
+        if error.get("type") == "missing":
+            parts.append(f"missing argument {key!r}")
+            continue
+        text = f"bad value for {key!r}: {error.get('msg', '')}"
+        if "input" in error and error.get("type") != "value_error":
+            text += f" (got {error['input']!r})"
+        if text not in parts:
+            parts.append(text)
+    return "; ".join(parts) or " ".join(str(exc).split())
 
 
 def build_augmentations(
@@ -151,8 +193,8 @@ def detection_bbox_params() -> Any:
         format="pascal_voc",
         label_fields=list(_LABEL_FIELDS),
         clip=True,
-        min_width=1.0,
-        min_height=1.0,
+        min_width=1.0 - BOX_ROUND_OFF,
+        min_height=1.0 - BOX_ROUND_OFF,
         min_visibility=0.0,
     )
 
@@ -185,6 +227,10 @@ def check_detection_pipeline(pipeline: Any) -> None:
             f"the augmentation pipeline has no bbox_params: it would move the image and not its "
             f"boxes; {advice}"
         )
+    for transform in _transforms_preorder(pipeline):
+        if type(transform).__name__ in REFUSED_AUGMENTATIONS:
+            name = type(transform).__name__
+            raise ValueError(f"the augmentation pipeline has {name}: {REFUSED_AUGMENTATIONS[name]}")
     params = processor.params
     fields = tuple(params.label_fields or ())
     if params.format != "pascal_voc" or not set(_LABEL_FIELDS) <= set(fields):
