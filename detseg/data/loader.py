@@ -21,9 +21,11 @@ GPU runs asynchronously (``non_blocking=True``). :class:`Batch` and
 
 from __future__ import annotations
 
+import atexit
 import copy
 import random
 import signal
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +46,7 @@ __all__ = [
     "build_loader",
     "build_train_loader",
     "collate_detection",
+    "end_workers_at_exit",
     "reseed_augmentations",
     "sample_seed",
     "seed_worker",
@@ -237,7 +240,7 @@ def build_loader(
         generator.manual_seed(seed)
         if num_workers == 0:
             reseed_augmentations(dataset, seed)
-    return DataLoader(
+    loader = DataLoader(
         dataset,
         batch_size=batch_size,
         shuffle=shuffle,
@@ -247,6 +250,7 @@ def build_loader(
         generator=generator,
         **options,
     )
+    return end_workers_at_exit(loader)
 
 
 class ShardSampler(Sampler[int]):
@@ -399,13 +403,14 @@ def build_train_loader(
         )
     else:
         batches = GroupedBatchSampler(index_sampler, group_ids, batch_size)
-    return DataLoader(
+    loader = DataLoader(
         _SeededItems(dataset),
         batch_sampler=EpochBatchSampler(batches, index_sampler, seed),
         collate_fn=_CollateWithIds(collate_fn, dataset.image_ids),
         generator=torch.Generator().manual_seed(seed),
         **options,
     )
+    return end_workers_at_exit(loader)
 
 
 def shutdown_workers(loader: DataLoader) -> None:
@@ -421,3 +426,25 @@ def shutdown_workers(loader: DataLoader) -> None:
     if iterator is not None and hasattr(iterator, "_shutdown_workers"):
         iterator._shutdown_workers()
     loader._iterator = None
+
+
+def end_workers_at_exit(loader: DataLoader) -> DataLoader:
+    """Make the process end the workers of ``loader`` when it exits; returns ``loader``.
+
+    The workers ignore SIGTERM (:func:`seed_worker`), and ``multiprocessing``'s exit handler
+    ends the children it knows with SIGTERM and then waits for them. A loader still alive at
+    exit (held by the traceback of an error that ends the process, say) would leave it waiting
+    for its workers for ever: a failed training process that never exits, and in a
+    distributed run peers that wait for it in their next collective. This exit handler, which
+    runs before ``multiprocessing``'s (exit handlers run last registered first), ends the
+    workers as :func:`shutdown_workers` does. It holds the loader by a weak reference only.
+    """
+    if loader.num_workers > 0:
+        atexit.register(_shutdown_if_alive, weakref.ref(loader))
+    return loader
+
+
+def _shutdown_if_alive(ref: weakref.ref[DataLoader]) -> None:
+    loader = ref()
+    if loader is not None:
+        shutdown_workers(loader)

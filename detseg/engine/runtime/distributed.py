@@ -252,8 +252,8 @@ def convert_sync_batchnorm(
     """``train.sync_bn``: BatchNorm layers share their batch statistics across processes.
 
     Frozen BatchNorm layers are left alone. Where the option changes nothing (one process, or
-    a model without a trainable BatchNorm layer) a warning says so and the model is returned
-    as it is.
+    a model without a trainable BatchNorm layer) a warning of rank 0 says so and the model is
+    returned as it is.
 
     Raises:
         ConfigError: asked for on the CPU with several processes (SyncBatchNorm has CUDA
@@ -262,10 +262,11 @@ def convert_sync_batchnorm(
     if not enabled:
         return model
     if not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules()):
-        logger.warning(
-            "train.sync_bn=true has no effect: the model has no trainable BatchNorm layer "
-            "(frozen BatchNorm keeps fixed statistics); set train.sync_bn=false"
-        )
+        if dist.is_main:  # every process gets here: one warning for the run
+            logger.warning(
+                "train.sync_bn=true has no effect: the model has no trainable BatchNorm layer "
+                "(frozen BatchNorm keeps fixed statistics); set train.sync_bn=false"
+            )
         return model
     if not dist.enabled:
         logger.warning(
