@@ -48,6 +48,7 @@ from detseg.engine.runtime.distributed import (
     destroy_distributed,
     init_distributed,
     peer_lost,
+    sum_across,
     wrap_for_training,
 )
 from detseg.engine.solver.ema import ModelEMA
@@ -457,9 +458,18 @@ def train_epoch(run: TrainingRun) -> EpochStats | None:
         run.records.log({"type": "error", "epoch": state.epoch, "message": str(err)})
         return None
     state.epoch_batches = start_batch + stats.batches
+    _count_over_processes(stats, run.dist)
     for key in run.totals:
         run.totals[key] += getattr(stats, key)
     return stats
+
+
+def _count_over_processes(stats: EpochStats, dist: DistInfo) -> None:
+    """Sum the epoch's unreadable images and dropped boxes over the processes: each process
+    counted those of its own shard, and the epoch record and the summary report the run's."""
+    if dist.enabled:
+        counts = sum_across(torch.tensor([stats.skipped_images, stats.dropped_boxes]), dist)
+        stats.skipped_images, stats.dropped_boxes = (int(n) for n in counts.tolist())
 
 
 def end_of_step(run: TrainingRun, info: StepInfo) -> bool:
