@@ -29,14 +29,19 @@ class StopSignals:
 
     Outside the main thread (where Python cannot install handlers) it does nothing.
 
+    Args:
+        announce: log the stop request (a distributed run's rank 0 only: the signal reaches
+            every process, and one line says it).
+
     Attributes:
         signum: the signal received, or ``None``.
     """
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-    def __init__(self) -> None:
+    def __init__(self, announce: bool = True) -> None:
         self.signum: int | None = None
+        self.announce = announce
         self._previous: dict[int, Any] = {}
 
     @property
@@ -57,6 +62,8 @@ class StopSignals:
             os.kill(os.getpid(), signum)
             return
         self.signum = signum
+        if not self.announce:
+            return
         logger.warning(
             "%s received: stopping after the current step and writing last.pt "
             "(send it again to stop at once)",

@@ -139,7 +139,7 @@ def train(
         check_resumable(Path(work_dir))
     dist, device = init_distributed(cfg.device)
     try:
-        with StopSignals() as stop:
+        with StopSignals(announce=dist.is_main) as stop:
             result = _train(cfg, Path(work_dir), resume, dist, device, stop, after_step)
     except RuntimeError as err:  # another process ended: one line, not a collective's trace
         lost = peer_lost(err, dist)
