@@ -26,6 +26,7 @@ from detseg.engine.records.metric_log import progress
 from detseg.engine.runtime.device import AmpMode, autocast_context, batch_on_device
 from detseg.engine.runtime.distributed import (
     DistInfo,
+    all_gather,
     any_true,
     broadcast_from_main,
     gather_to_main,
@@ -184,8 +185,8 @@ def _segmentation_metrics(acc: _Accumulator, dist: DistInfo) -> dict[str, Any]:
 
 def _mean_losses(acc: _Accumulator, dist: DistInfo) -> dict[str, float]:
     """Image-weighted mean of each loss term over all processes (same keys everywhere)."""
-    names = sorted(acc.loss_sums)
-    names_everywhere = broadcast_from_main(names, dist)
+    # the union of every process's names: a process whose shard had no readable image has none
+    names_everywhere = sorted(set().union(*all_gather(sorted(acc.loss_sums), dist)))
     if not names_everywhere:
         return {}
     sums = torch.tensor(

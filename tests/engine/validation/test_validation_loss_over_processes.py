@@ -1,0 +1,63 @@
+"""The validation loss of a distributed run has every loss term even when one process's shard
+had no readable image (its accumulator has no names): the names are the union over the
+processes, not rank 0's."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+
+_WORKER = textwrap.dedent(
+    """
+    import torch
+    import torch.distributed as torch_dist
+
+    from detseg.engine.runtime.distributed import DistInfo
+    from detseg.engine.validation.sharded import _Accumulator, _mean_losses
+
+    torch_dist.init_process_group("gloo")
+    rank = torch_dist.get_rank()
+    acc = _Accumulator(None)
+    if rank == 1:  # rank 0's images were all unreadable: nothing accumulated there
+        acc.images = 2
+        acc.add_losses({"loss_a": torch.tensor(3.0), "loss_b": torch.tensor(1.0)}, 2)
+    losses = _mean_losses(acc, DistInfo(rank=rank, world_size=2))
+    print("losses", sorted(losses.items()))
+    torch_dist.destroy_process_group()
+    """
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_every_process_gets_the_terms_of_the_shards_that_had_images(tmp_path):
+    script = tmp_path / "worker.py"
+    script.write_text(_WORKER)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(_free_port()), WORLD_SIZE="2")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script)],
+            env={**env, "RANK": str(rank), "LOCAL_RANK": str(rank)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+        )
+        for rank in range(2)
+    ]
+    expected = "[('loss', 4.0), ('loss_a', 3.0), ('loss_b', 1.0)]"
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        assert out.split("losses ")[-1].strip() == expected
