@@ -152,7 +152,16 @@ def masks_to_rles(masks: Any, num: int, threshold: float = MASK_THRESHOLD) -> li
     Raises:
         ValueError: ``masks`` is not ``[num, H, W]`` or ``[num, 1, H, W]``.
     """
-    array = masks.detach().cpu().numpy() if isinstance(masks, torch.Tensor) else np.asarray(masks)
+    # foreground: a probability above the threshold, any non-zero value otherwise (a cast to
+    # uint8 would wrap 256 to 0); a tensor is binarised before numpy sees it, which has no
+    # bfloat16 (the masks of a model run under bf16 autocast)
+    if isinstance(masks, torch.Tensor):
+        masks = masks.detach()
+        binary = masks > threshold if masks.is_floating_point() else masks != 0
+        array = binary.cpu().numpy()
+    else:
+        array = np.asarray(masks)
+        array = array > threshold if array.dtype.kind == "f" else array != 0
     if array.ndim == 4 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim != 3 or array.shape[0] != num:
@@ -160,12 +169,9 @@ def masks_to_rles(masks: Any, num: int, threshold: float = MASK_THRESHOLD) -> li
             f"masks must be [N, H, W] or [N, 1, H, W] with N={num} detections, "
             f"got shape {tuple(array.shape)}"
         )
-    # foreground: a probability above the threshold, any non-zero value otherwise (a cast to
-    # uint8 would wrap 256 to 0)
-    array = array > threshold if array.dtype.kind == "f" else array != 0
-    binary = np.asfortranarray(array.transpose(1, 2, 0).astype(np.uint8))  # [H, W, N]
+    columns = np.asfortranarray(array.transpose(1, 2, 0).astype(np.uint8))  # [H, W, N]
     # encode of an [H, W, N] array gives N RLEs (the pycocotools stubs know [H, W] only)
-    rles: list[dict] = mask_utils.encode(binary) if num else []  # type: ignore[assignment]
+    rles: list[dict] = mask_utils.encode(columns) if num else []  # type: ignore[assignment]
     for rle in rles:
         rle["counts"] = rle["counts"].decode("ascii")
     return rles
@@ -189,7 +195,10 @@ def segmentation_mask(segmentation: Any, height: int, width: int) -> np.ndarray:
 
 def _as_numpy(values: Any, dtype: type) -> np.ndarray:
     if isinstance(values, torch.Tensor):
-        values = values.detach().cpu().numpy()
+        values = values.detach().cpu()
+        # numpy has no bfloat16 (the boxes and scores of a bf16 autocast run); float32 holds
+        # every bfloat16 value exactly
+        values = (values.float() if values.dtype == torch.bfloat16 else values).numpy()
     return np.asarray(values, dtype=dtype)
 
 
