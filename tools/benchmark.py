@@ -13,7 +13,8 @@ Sub-commands:
            on a synthetic ground truth and check that they give the same numbers.
     model  training-step and inference throughput (images/s) of a torchvision model and of
            the detseg model converted from it (same weights, same inputs), and their ratio.
-           Detection archs time ``tv(images, targets)`` / ``tv(images)`` against
+           Detection archs first check that both detect the same on the batch (exit status 1
+           if not), then time ``tv(images, targets)`` / ``tv(images)`` against
            ``losses`` / ``predict``. Segmentation archs (FCN, DeepLabV3, LR-ASPP) time
            cross-entropy training steps and ``tv(normalised x)["out"]`` against ``model(x)``,
            and first check that the logits and losses agree (exit status 1 if not). Options
@@ -133,8 +134,8 @@ def run_eval(args: argparse.Namespace) -> int:
 def run_model(args: argparse.Namespace) -> int:
     """The ``model`` sub-command: detseg vs torchvision throughput for one architecture.
 
-    Returns the exit status: 1 when a segmenter's logits or losses disagree with
-    torchvision's, else 0.
+    Returns the exit status: 1 when a segmenter's logits or losses, or a detector's
+    detections, disagree with torchvision's, else 0.
 
     Raises:
         ValueError: Arguments the architecture cannot take (``run_command`` exits with 2).
@@ -167,7 +168,7 @@ def run_model(args: argparse.Namespace) -> int:
 
 
 def run_suite_command(args: argparse.Namespace) -> int:
-    """The ``suite`` sub-command: 1 when a row failed or a segmenter's outputs differ, else 0
+    """The ``suite`` sub-command: 1 when a row failed or a model's outputs differ, else 0
     (targets that are not met do not change the exit status)."""
     import torch
 
@@ -243,8 +244,8 @@ of the raw figures next to it. A row that fails (out of memory, an error) is rep
 row and the next one runs. The profiled row also gives kernel launches and host syncs per
 call against their targets (at most {SYNC_TARGET} syncs per detseg training step,
 {LAUNCH_FACTOR:g}x fewer launches than torchvision; counted on CUDA only). Exit status 1 when
-a row failed or a segmenter's outputs differ from torchvision's; targets not met do not
-change it."""
+a row failed or a model's outputs (a segmenter's logits and losses, a detector's detections)
+differ from torchvision's; targets not met do not change it."""
 
 
 def add_suite_command(commands: argparse._SubParsersAction) -> None:
@@ -301,7 +302,10 @@ def add_model_command(commands: argparse._SubParsersAction) -> None:
         help="throughput of a detseg model vs its torchvision twin (same weights, same inputs)",
         description="Training-step and inference images/s of a torchvision detection or "
         "segmentation model (random weights) and of the detseg model converted from it, and "
-        "their ratio. Segmentation archs first check that the logits and losses agree.",
+        "their ratio (detseg / torchvision; above 1: detseg is faster), each the median of "
+        "--repeats timed calls taken in turn with the other model's, after an untimed warm-up "
+        "call. Detection archs first check that both detect the same (eval mode, float32), "
+        "segmentation archs that the logits and losses agree; exit status 1 if not.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     sub.add_argument(
@@ -329,7 +333,7 @@ def add_model_command(commands: argparse._SubParsersAction) -> None:
         help="run the timed training steps and inference calls of both models under "
         "torch.autocast with this dtype (bf16 also works on the CPU; fp16 training steps go "
         "through a gradient scaler, which checks the gradients on the host once per step); "
-        "none = float32. Segmentation archs check agreement in float32 first",
+        "none = float32. The agreement checks (detections, logits, losses) run in float32 first",
     )
     sub.add_argument(
         "--channels-last",

@@ -8,7 +8,7 @@ Ratios are detseg / torchvision, so a ratio above 1 means detseg is faster.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
@@ -41,6 +41,9 @@ class ModelComparison:
         train_images_per_s, infer_images_per_s: ``{"torchvision": ..., "detseg": ...}``.
         profiles: ``{"torchvision" | "detseg": {"train" | "infer": CallProfile}}`` when
             profiled, else ``None``.
+        detections_agree: for a detector, whether both models' eval-mode float32 detections on
+            the benchmark's batch were the same before any timed call (``None``: not checked,
+            e.g. a segmenter, which checks its logits and losses instead).
     """
 
     arch: str
@@ -57,6 +60,7 @@ class ModelComparison:
     train_images_per_s: dict[str, float]
     infer_images_per_s: dict[str, float]
     profiles: dict[str, dict[str, CallProfile]] | None
+    detections_agree: bool | None = field(default=None, kw_only=True)
 
     @property
     def train_ratio(self) -> float:
@@ -82,6 +86,7 @@ def measure_twins(
     profile: bool,
     compile_mode: str = "none",
     compile_backend: str = "inductor",
+    detections_agree: bool | None = None,
 ) -> ModelComparison:
     """Time (and with ``profile``, profile) both models' training and inference calls.
 
@@ -95,6 +100,7 @@ def measure_twins(
         compile_mode, compile_backend: compile both models alike first
             (:func:`detseg.benchmark.compilation.compile_models`); the compiled calls get
             ``COMPILE_WARMUP`` untimed warm-up calls instead of one.
+        detections_agree: recorded in the result (a detector's parity check, made before).
     """
     models = compile_models(models, compile_mode, compile_backend)
     compiled = compile_mode != "none"
@@ -122,6 +128,7 @@ def measure_twins(
         train_images_per_s={name: t.images_per_s for name, t in train.items()},
         infer_images_per_s={name: t.images_per_s for name, t in infer.items()},
         profiles=profiles,
+        detections_agree=detections_agree,
     )
 
 
@@ -158,6 +165,8 @@ def format_comparison(
     )
     if result.compile_seconds is not None:
         lines.append(format_compile_seconds(result.compile_seconds))
+    if result.detections_agree is not None:
+        lines.append(f"same detections: {result.detections_agree} (eval mode, float32)")
     lines.extend(checks)
     if result.profiles is not None:
         lines.extend(format_profiles(result.profiles))

@@ -2,7 +2,9 @@
 
 Both models are built by :func:`detseg.benchmark.twins.detection_twins` (same random weights)
 and get the same random batch (:func:`detseg.benchmark.throughput.random_detection_batch`:
-90 classes, a few xyxy boxes per image). Timed, interleaved:
+90 classes, a few xyxy boxes per image). First, in eval mode, float32, before any training
+step, both models' detections on that batch are compared (``tv(images)`` vs
+``detseg.predict(images)``: same labels, scores and boxes); then, timed, interleaved:
 
 - a training step: ``tv(images, targets)`` vs ``detseg.losses(images, targets)``, summed,
   backward, SGD step;
@@ -16,12 +18,19 @@ profiled after the timings (:mod:`detseg.benchmark.profiling`).
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
+from torch import Tensor
 
 from detseg.benchmark.comparison import ModelComparison, measure_twins
 from detseg.benchmark.compilation import check_compile_mode
 from detseg.benchmark.throughput import random_detection_batch
 from detseg.benchmark.twins import MASK_TWINS, detection_twins
+
+# detections are "the same" within float rounding: equal labels, scores within 1e-5 relative,
+# boxes within 1e-4 px (plus 1e-5 relative)
+SCORE_TOL, BOX_ATOL = 1e-5, 1e-4
 
 NUM_CLASSES = 90  # labels of the random targets (torchvision's COCO heads: 1..90)
 
@@ -54,6 +63,10 @@ def benchmark_detection(
             ``"backbone"`` (each model's ``backbone`` in place) or ``"all"`` (the timed calls);
             see :mod:`detseg.benchmark.compilation`.
         compile_backend: the ``torch.compile`` backend (``"inductor"``; ``"eager"`` in tests).
+
+    Returns:
+        The comparison; its ``detections_agree`` says whether both models detected the same
+        (:func:`detections_agree`) before the timings.
     """
     check_compile_mode(compile_mode)
     torch.manual_seed(seed)
@@ -62,6 +75,10 @@ def benchmark_detection(
     twin, ours = detection_twins(arch, size, where, memory_format)
     masks = arch in MASK_TWINS
     images, targets = random_detection_batch(batch, size, NUM_CLASSES, where, seed, masks)
+    twin.eval()
+    ours.eval()
+    with torch.no_grad():
+        agree = detections_agree(twin(images), ours.predict(images))
     models = {
         "torchvision": (twin, lambda: twin(images, targets), lambda: twin(images)),
         "detseg": (ours, lambda: ours.losses(images, targets), lambda: ours.predict(images)),
@@ -78,4 +95,22 @@ def benchmark_detection(
         profile=profile,
         compile_mode=compile_mode,
         compile_backend=compile_backend,
+        detections_agree=agree,
     )
+
+
+def detections_agree(reference: list[dict[str, Tensor]], ours: list[Any]) -> bool:
+    """Whether every image has the same detections: as many, equal labels, scores and boxes
+    equal within float rounding (``SCORE_TOL``, ``BOX_ATOL``)."""
+    if len(reference) != len(ours):
+        return False
+    for ref, det in zip(reference, ours, strict=True):
+        if ref["labels"].shape != det["labels"].shape:
+            return False
+        if not torch.equal(ref["labels"], det["labels"]):
+            return False
+        if not torch.allclose(det["scores"], ref["scores"], rtol=SCORE_TOL, atol=SCORE_TOL):
+            return False
+        if not torch.allclose(det["boxes"], ref["boxes"], rtol=SCORE_TOL, atol=BOX_ATOL):
+            return False
+    return True

@@ -80,11 +80,11 @@ def benchmark_model(
 
 
 def outputs_agree(result: ModelComparison) -> bool:
-    """Whether a segmenter's logits and losses agree with torchvision's (always True for a
-    detector, whose benchmark does not compare outputs)."""
+    """Whether a segmenter's logits and losses, or a detector's detections, agree with
+    torchvision's (True for a comparison that checked neither)."""
     if isinstance(result, SegmentationComparison):
         return result.logits_agree and result.losses_agree
-    return True
+    return result.detections_agree is not False
 
 
 def format_model_report(result: ModelComparison) -> list[str]:

@@ -10,6 +10,7 @@ With ``amp`` (a dtype from :data:`AMP_DTYPES`) the timed forward passes run unde
 from __future__ import annotations
 
 import contextlib
+import statistics
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +25,8 @@ class Throughput:
     """Images per second of one measured call, the median over the timed repetitions.
 
     Attributes:
-        images_per_s: images of one call over the median of ``seconds_per_call``.
+        images_per_s: images of one call over the median of ``seconds_per_call`` (for an even
+            count the mean of the two middle calls).
         seconds_per_call: the timed calls, in order.
         warmup_seconds: the untimed warm-up calls before them, in order (empty if unrecorded).
     """
@@ -39,7 +41,7 @@ class Throughput:
 
         With ``torch.compile`` this is the compilation time (tracing, code generation).
         """
-        median = sorted(self.seconds_per_call)[len(self.seconds_per_call) // 2]
+        median = statistics.median(self.seconds_per_call)
         return max(0.0, sum(self.warmup_seconds) - len(self.warmup_seconds) * median)
 
 
@@ -108,8 +110,7 @@ def measure(
         call()
         _synchronize(device)
         seconds.append(time.perf_counter() - start)
-    median = sorted(seconds)[len(seconds) // 2]
-    return Throughput(images_per_s=batch_size / median, seconds_per_call=seconds)
+    return Throughput(batch_size / statistics.median(seconds), seconds)
 
 
 def measure_interleaved(
@@ -136,8 +137,7 @@ def measure_interleaved(
             seconds[name].append(_timed(call, device))
     results = {}
     for name, times in seconds.items():
-        median = sorted(times)[len(times) // 2]
-        results[name] = Throughput(batch_size / median, times, warmups[name])
+        results[name] = Throughput(batch_size / statistics.median(times), times, warmups[name])
     return results
 
 
