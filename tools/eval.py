@@ -14,7 +14,11 @@ numbers, ``per_class`` AP/AP50/AR100, the confusion matrix and run facts), PR cu
 (``pr_curve_iou50.png``, ``pr_curve_iou75.png``, ``pr_per_class.png``),
 ``confusion_matrix.png`` and ``report.html`` (self-contained, with a gallery of the
 worst images). The checkpoint form also writes ``OUT/detections.json`` (COCO results);
-the checkpoint holds everything it needs: model settings, classes and data config.
+the checkpoint holds everything it needs: model settings, classes and data config. The files
+an earlier evaluation wrote into ``OUT`` are removed first (other files stay, and so do the
+``--gt`` / ``--pred`` inputs), so none of them is left beside the new report. A number
+COCOeval cannot compute (no ground truth of a class or an area range; -1 in ``metrics.json``)
+is printed and shown as ``n/a``.
 
 Instance masks: a Mask R-CNN checkpoint on COCO data is scored on its boxes and on its masks
 (``segm_AP`` ... ``segm_ARl`` and ``segm_per_class`` in ``metrics.json``, a second table on

@@ -53,6 +53,7 @@ from detseg.engine.validation import (
 )
 from detseg.evaluation.coco_format import predictions_to_coco_results
 from detseg.evaluation.confusion_plot import save_confusion_matrix
+from detseg.evaluation.report import remove_stale_outputs
 from detseg.evaluation.summary import EvaluationSummary, write_coco_report
 from detseg.evaluation.voc_coco import is_voc_metric, resolve_metric
 from detseg.segmentation.inference import SegmentationInference
@@ -169,6 +170,7 @@ def evaluate_detector(
     Returns:
         The report's summary, ``detections.json`` added to its ``wrote`` lines.
     """
+    remove_stale_outputs(out)  # no file of an earlier evaluation stays beside the new ones
     metric = resolve_metric(cfg.eval.metric, cfg.data.format)
     gt = coco_ground_truth(val_set)
     segm = scores_masks(model, cfg.data.format)
@@ -245,6 +247,7 @@ def evaluate_segmenter(
     Returns:
         The mIoU table and the content of ``metrics.json``.
     """
+    remove_stale_outputs(out)  # an earlier detector's report.html, PR curves, detections.json
     inference = SegmentationInference.from_config(cfg.eval)
     amp = resolve_amp(cfg.train.amp, device)
     with _evaluation_loader(build_segmentation_loader, val_set, cfg, device) as loader:

@@ -3,7 +3,8 @@
 Rows are ground-truth classes and columns predicted classes, as in
 :class:`~detseg.evaluation.segmentation.ConfusionMatrix`. Each cell's colour and text are its
 share of the row (of the class's ground-truth pixels), so a rare class reads as clearly as a
-frequent one; the diagonal is each class's recall.
+frequent one; the diagonal is each class's recall. The cells of a class without ground truth (an
+empty row) read ``-`` instead of shares, explained by :data:`EMPTY_ROW_NOTE` under the plot.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ __all__ = [
     "short_label",
     "wrap_title",
 ]
+
+#: The note under a matrix whose cells show ``-`` for a class without ground truth.
+EMPTY_ROW_NOTE = "-: no ground truth of this class (no share to show)"
 
 #: Above this many classes the cells carry no text (it would not fit).
 MAX_ANNOTATED_CLASSES = 30
@@ -96,6 +100,7 @@ def confusion_figure(
     image = ax.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the row")
     labels = [short_label(name) for name in class_names]
+    empty = np.asarray(matrix, dtype=np.float64).sum(axis=1) == 0
     ax.set_xticks(range(n), labels=labels, rotation=45, ha="right")
     ax.set_yticks(range(n), labels=labels)
     ax.set_xlabel("predicted")
@@ -104,8 +109,13 @@ def confusion_figure(
     ax.set_title(wrap_title(title, max(30, int(side * 9))), fontsize=10)
     if n <= MAX_ANNOTATED_CLASSES:
         for (i, j), share in np.ndenumerate(shares):
+            if empty[i]:  # no ground truth: a share of nothing, not 0.00
+                ax.text(j, i, "-", ha="center", va="center", color="gray", fontsize=7)
+                continue
             color = "white" if share > 0.5 else "black"
             ax.text(j, i, f"{share:.2f}", ha="center", va="center", color=color, fontsize=7)
+        if empty.any():
+            fig.text(0.01, 0.01, EMPTY_ROW_NOTE, fontsize=8, color="gray", ha="left", va="bottom")
     fig.tight_layout()
     return fig
 

@@ -37,6 +37,7 @@ from detseg.evaluation.coco_checks import (
 )
 from detseg.evaluation.coco_format import segmentation_mask
 from detseg.evaluation.file_names import match_file_names
+from detseg.evaluation.report import remove_stale_outputs
 from detseg.evaluation.summary import EvaluationSummary, write_coco_report
 from detseg.evaluation.voc_coco import is_voc_metric, resolve_metric
 
@@ -118,6 +119,7 @@ def evaluate_prediction_files(
     what = "bbox and segm" if segm else "bbox"
     heading = f"{kind} {what} evaluation of {predictions} against {gt}"
     images = Path(images_dir) if images_dir is not None else None
+    remove_stale_outputs(out, keep=[gt, predictions])  # e.g. an earlier run's detections.json
     return write_coco_report(
         out,
         heading,

@@ -62,6 +62,34 @@ PLOT_FILES = {
     "pr_per_class.png": "Precision-recall per class",
     "confusion_matrix.png": "Confusion matrix at IoU 0.50",
 }
+#: Every file an evaluation (``tools/eval.py``) may write into its output folder, of a detector
+#: (this report and ``detections.json``) or of a segmenter (``metrics.json`` and
+#: ``confusion_matrix.png``).
+EVALUATION_FILES = ("metrics.json", *PLOT_FILES, "report.html", "detections.json")
+
+
+def remove_stale_outputs(
+    out_dir: str | os.PathLike, keep: Sequence[str | os.PathLike] = ()
+) -> list[Path]:
+    """Delete the :data:`EVALUATION_FILES` an earlier evaluation left in ``out_dir``, so that a
+    new evaluation into the same folder leaves no file of the old one beside its own (a
+    detector's ``report.html`` beside a segmenter's ``metrics.json``). Files named in ``keep``
+    (the inputs of the new evaluation) stay; other files of the folder are never touched.
+
+    Returns:
+        The deleted paths.
+    """
+    out = Path(out_dir)
+    kept = {Path(path).resolve() for path in keep}
+    removed = []
+    for name in EVALUATION_FILES:
+        path = out / name
+        if path.is_file() and path.resolve() not in kept:
+            path.unlink()
+            removed.append(path)
+    if removed:
+        logger.info("removed the earlier evaluation's %s", ", ".join(str(p) for p in removed))
+    return removed
 
 
 def write_detection_report(
@@ -236,7 +264,9 @@ def _worst_images(
             path = Path(images_dir) / file_name
             uri = _draw_image(path, image_id, gt, dets, confusion, segm)
         items.append(GalleryItem(image_id, file_name, f1[image_id], tp, fp, fn, uri))
-    if not imperfect:
+    if not gt["images"]:
+        note = "The ground truth lists no images: nothing was evaluated (every number is n/a)."
+    elif not imperfect:
         note = "Every image is perfect at these thresholds (F1 = 1)."
     elif images_dir is None:
         note = "No images folder was given: the worst images are listed without pictures."

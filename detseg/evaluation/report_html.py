@@ -190,14 +190,20 @@ def _per_class_table(
         counts = [_number(class_counts.get(name, {}).get(k, "")) for k in count_keys]
         cells = "".join(f"<td>{v}</td>" for v in [_esc(name), *values, *counts])
         rows.append(f'<tr class="class-row">{cells}</tr>')
+    absent = (
+        "<p>n/a: no ground-truth object of this class in the evaluated images (AP -1 in "
+        "metrics.json, as pycocotools reports it); listed last.</p>"
+        if any(per_class[n]["AP"] < 0 for n in per_class)
+        else ""
+    )
     if prefix:
-        return f'<table id="per-class-segm"><tr>{header}</tr>{"".join(rows)}</table>'
+        return f'<table id="per-class-segm"><tr>{header}</tr>{"".join(rows)}</table>{absent}'
     caption = (
         "<p>TP / FP / FN: matches at IoU 0.50 among detections above the score threshold "
         "(a wrong-class match counts as an FN of its gt class and an FP of its predicted class)."
         "</p>"
     )
-    return f'<table id="per-class"><tr>{header}</tr>{"".join(rows)}</table>{caption}'
+    return f'<table id="per-class"><tr>{header}</tr>{"".join(rows)}</table>{absent}{caption}'
 
 
 def figures_html(plots: Mapping[str, str]) -> str:

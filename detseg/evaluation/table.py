@@ -34,15 +34,30 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], digits: 
     return "\n".join(lines)
 
 
+#: The line under a COCO table that shows ``n/a``.
+COCO_NA_NOTE = (
+    "n/a: no ground truth to average over (a class with no object in these images, or an "
+    "area range without objects); -1 in metrics.json, as pycocotools reports it."
+)
+
+
 def coco_table(result: dict[str, Any], digits: int = 3) -> str:
-    """The overall COCO numbers of ``coco_evaluate`` on one line, then per-class AP."""
-    overall = {k: v for k, v in result.items() if k != "per_class"}
+    """The overall COCO numbers of ``coco_evaluate`` on one line, then per-class AP.
+
+    A number COCOeval could not compute (-1: no ground truth of that class or area range)
+    shows ``n/a``, explained by :data:`COCO_NA_NOTE` under the table.
+    """
+    overall = {k: _or_na(v) for k, v in result.items() if k != "per_class"}
     text = format_table(list(overall), [list(overall.values())], digits)
+    cells = list(overall.values())
     per_class = result.get("per_class") or {}
     if per_class:
         metrics = list(next(iter(per_class.values())))
-        rows = [[name, *values.values()] for name, values in per_class.items()]
+        rows = [[name, *map(_or_na, values.values())] for name, values in per_class.items()]
+        cells += [cell for row in rows for cell in row[1:]]
         text += "\n\n" + format_table(["class", *metrics], rows, digits)
+    if "n/a" in cells:
+        text += "\n" + COCO_NA_NOTE
     return text
 
 
@@ -60,8 +75,8 @@ def voc_table(result: dict[str, Any], digits: int = 3) -> str:
     return text
 
 
-def _or_na(value: float) -> float | str:
-    return "n/a" if value < 0 else value
+def _or_na(value: Any) -> Any:
+    return "n/a" if isinstance(value, (int, float)) and value < 0 else value
 
 
 def _format_cell(value: Any, digits: int) -> str:
