@@ -139,6 +139,20 @@ def check_label_map(
     return mask.astype(np.uint8)
 
 
+_BACKGROUND_NAMES = ("background", "_background_", "__background__", "bg")
+
+
+def _refuse_listed_background(classes: list[str], source: str) -> list[str]:
+    """Refuse a class list whose first name is background: label 0 is background and is not
+    listed, so listing it would shift every name by one."""
+    if classes and classes[0].strip().lower() in _BACKGROUND_NAMES:
+        raise ValueError(
+            f"{source}: the first class is {classes[0]!r}, but label 0 is always background "
+            "and is not listed (value k is classes[k - 1]); remove it from the class list"
+        )
+    return classes
+
+
 def _check_classes(classes: list[str], source: str) -> list[str]:
     classes = [str(c) for c in classes]
     if not classes or len(set(classes)) != len(classes):
@@ -218,6 +232,23 @@ class SegmentationDataset(ImageDataset):
         return image_tensor, torch.from_numpy(mask.astype(np.int64))
 
 
+def _other_mask_suffix_hint(images: list[Path], masks_dir: Path) -> str:
+    """``"; its files are named <stem>X: set data.mask_suffix=X"`` when the label maps of the
+    images are there under another ending, else ``""``."""
+    stems = {image.stem for image in images}
+    endings: dict[str, int] = {}
+    for path in masks_dir.iterdir():
+        for stem in stems:
+            if path.name.startswith(stem) and path.name != stem:
+                ending = path.name[len(stem) :]
+                endings[ending] = endings.get(ending, 0) + 1
+                break
+    if not endings:
+        return ""
+    ending = max(endings, key=lambda key: endings[key])
+    return f"; its files are named <stem>{ending}: set data.mask_suffix={ending}"
+
+
 def _pair_by_stem(
     images_dir: Path, masks_dir: Path, mask_suffix: str
 ) -> tuple[list[tuple[Path, Path]], list[Path]]:
@@ -247,6 +278,7 @@ def _pair_by_stem(
         raise FileNotFoundError(
             f"no image in {images_dir} (suffixes {', '.join(IMAGE_SUFFIXES)}) has a label map "
             f"of the same stem in {masks_dir} (<stem>{mask_suffix})"
+            + _other_mask_suffix_hint(images, masks_dir)
         )
     return pairs, missing
 
@@ -284,7 +316,10 @@ class FolderSegmentation(SegmentationDataset):
     ) -> None:
         super().__init__(augmentations)
         self.images_dir, self.masks_dir = Path(images_dir), Path(masks_dir)
-        self.classes = _check_classes(read_class_names(classes), str(self.masks_dir))
+        self.classes = _refuse_listed_background(
+            _check_classes(read_class_names(classes), str(self.masks_dir)),
+            str(classes) if isinstance(classes, (str, os.PathLike)) else "data.classes",
+        )
         self._pairs, self.images_without_label_map = _pair_by_stem(
             self.images_dir, self.masks_dir, mask_suffix
         )
@@ -379,7 +414,9 @@ class VOCSegmentation(SegmentationDataset):
         for folder in (self.root / "JPEGImages", self.root / "SegmentationClass"):
             if not folder.is_dir():
                 raise FileNotFoundError(f"VOC folder not found: {folder}; {_VOC_SEG_HINT}")
-        self.classes = _check_classes(VOC_CLASSES if classes is None else classes, str(root))
+        self.classes = _refuse_listed_background(
+            _check_classes(VOC_CLASSES if classes is None else classes, str(root)), "data.classes"
+        )
         candidate = Path(image_set)
         split_file = (
             candidate

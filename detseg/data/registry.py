@@ -51,12 +51,13 @@ An unknown key is a ``ValueError`` naming the key and the closest valid one.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from detseg.config.suggest import did_you_mean
 from detseg.data.base import DetectionDataset
-from detseg.data.class_names import read_class_names
+from detseg.data.class_names import read_class_names, resolve_class_file
 from detseg.data.coco import CocoDetection
 from detseg.data.coco_seg import CocoSegmentation
 from detseg.data.masks import (
@@ -353,7 +354,10 @@ def _segmentation_dataset(
     return FolderSegmentation(
         root / opt[f"{split}_images"],
         root / opt[f"{split}_masks"],
-        read_class_names(opt["classes"], root),
+        # a class file is handed over as its path, so that messages name it
+        resolve_class_file(opt["classes"], root)
+        if isinstance(opt["classes"], (str, os.PathLike))
+        else read_class_names(opt["classes"], root),
         augmentations=augmentations,
         mask_suffix=str(opt["mask_suffix"]),
     )

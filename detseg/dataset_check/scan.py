@@ -286,7 +286,9 @@ def _check_instance_masks(record: ImageRecord, dataset: DetectionDataset) -> Non
     record.bad_masks = box_kept & ~check_masks(masks, clipped, box_kept, source=str(record.path))
 
 
-def _read_label_map(record: ImageRecord, dataset: SegmentationDataset) -> None:
+def _read_label_map(
+    record: ImageRecord, dataset: SegmentationDataset, root: Path | None = None
+) -> None:
     """Fill the pixel counts of a readable segmentation image."""
     assert record.size is not None
     try:
@@ -298,7 +300,8 @@ def _read_label_map(record: ImageRecord, dataset: SegmentationDataset) -> None:
         record.label_problem = ("invalid", str(exc))
         return
     try:
-        mask = check_label_map(raw, record.size, dataset.num_classes, "label map")
+        source = f"label map {_display_name(Path(dataset.mask_path(record.index)), root)}"
+        mask = check_label_map(raw, record.size, dataset.num_classes, source)
     except ValueError as exc:
         record.label_problem = ("invalid", str(exc))
         return
@@ -345,7 +348,7 @@ def scan_split(
         if record.readable and isinstance(dataset, DetectionDataset):
             _read_boxes(record, dataset)
         elif record.readable and isinstance(dataset, SegmentationDataset):
-            _read_label_map(record, dataset)
+            _read_label_map(record, dataset, root_path)
         records.append(record)
     orphans = int(getattr(dataset, "missing_image_annotations", 0))
     orphan_ids = list(getattr(dataset, "missing_image_ids", []))

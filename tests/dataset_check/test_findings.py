@@ -188,7 +188,9 @@ def test_segmentation_bad_label_maps(shapes_root: Path, tmp_path: Path):
     unreadable = _one(check, "unreadable_labels")
     assert unreadable.severity == "warning" and unreadable.count == 1
     assert unreadable.files[0].startswith("train/images/000001.png: cannot read image")
-    assert invalid.files[0].startswith("train/images/000002.png: label map: label values [9]")
+    assert invalid.files[0].startswith(
+        "train/images/000002.png: label map masks/train/000002.png: label values [9]"
+    )
 
 
 def test_missing_root_is_a_user_error(tmp_path: Path):
