@@ -374,7 +374,7 @@ def _micro_step(
     context = no_sync() if (no_sync is not None and not sync) else contextlib.nullcontext()
     with context:
         with autocast_context(s.device, s.settings.amp):
-            loss_dict = s.train_model(images, targets)
+            loss_dict = _forward(s.train_model, images, targets)
         loss = sum(loss_dict.values())
         assert isinstance(loss, torch.Tensor), "a model has at least one loss term"
         # one read of every term (one host synchronisation per step on a GPU, not one a term)
@@ -416,6 +416,25 @@ def _non_finite(
         ", ".join(f"{k}={v:.6g}" for k, v in group.bad_terms.items()),
         [i for _, rank_ids in reports for i in rank_ids],
     )
+
+
+#: The start of the error BatchNorm raises in training mode on one value per channel.
+_ONE_VALUE_PER_CHANNEL = "Expected more than 1 value per channel when training"
+
+
+def _forward(train_model: nn.Module, images: Any, targets: Any) -> dict[str, torch.Tensor]:
+    """``train_model(images, targets)``; BatchNorm's error on a single value per channel gets
+    what to do (it names a tensor size, not the cause)."""
+    try:
+        return train_model(images, targets)
+    except ValueError as err:
+        if not str(err).startswith(_ONE_VALUE_PER_CHANNEL):
+            raise
+        raise ValueError(
+            f"{err}: a BatchNorm layer in training mode saw one value per channel (a batch "
+            "of one image whose feature map shrank to 1 x 1); use train.batch_size >= 2, "
+            "larger images or a larger crop in data.augmentations"
+        ) from None
 
 
 def _finish_step(
