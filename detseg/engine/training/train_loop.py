@@ -422,7 +422,9 @@ def _non_finite(
 _ONE_VALUE_PER_CHANNEL = "Expected more than 1 value per channel when training"
 
 
-def _forward(train_model: nn.Module, images: Any, targets: Any) -> dict[str, torch.Tensor]:
+def _forward(
+    train_model: Callable[..., dict[str, torch.Tensor]], images: Any, targets: Any
+) -> dict[str, torch.Tensor]:
     """``train_model(images, targets)``; BatchNorm's error on a single value per channel gets
     what to do (it names a tensor size, not the cause)."""
     try:
