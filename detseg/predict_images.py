@@ -215,6 +215,13 @@ def missing_input_message(item: str) -> str:
     """Why the command-line input ``item`` gave no image or video, and what to give instead."""
     if Path(item).is_dir():
         suffixes = " ".join(sorted(IMAGE_SUFFIXES))
+        nested = _images_in_subfolders(Path(item))
+        if nested:
+            return (
+                f"no image in folder {item} itself, but its subfolders hold {nested} image "
+                "file(s) (folders are not searched recursively); give the pattern "
+                f"'{Path(item) / '**' / '*'}' (quoted) or the subfolders"
+            )
         return (
             f"no image in folder {item} (image files end in {suffixes}); give a folder of "
             "images, image files, video files or a glob pattern"
@@ -224,6 +231,15 @@ def missing_input_message(item: str) -> str:
     return (
         f"input not found: {item} (no such file or folder, and not a camera index or a stream "
         "URL); check the path"
+    )
+
+
+def _images_in_subfolders(folder: Path) -> int:
+    """How many image files the subfolders of ``folder`` hold, at any depth."""
+    return sum(
+        1
+        for path in folder.rglob("*")
+        if path.suffix.lower() in IMAGE_SUFFIXES and path.parent != folder and path.is_file()
     )
 
 

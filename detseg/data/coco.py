@@ -211,11 +211,17 @@ class CocoDetection(DetectionDataset):
         With ``classes`` given, its ``categories`` and ``annotations`` are those of the chosen
         categories only. Annotations the dataset cannot use are left out, as training skips
         them: those naming an image absent from ``images`` and those whose ``bbox`` is not four
-        finite numbers.
+        finite numbers. An annotation without ``area`` or ``iscrowd`` gets the values training
+        reads for it (the box's ``w * h``, ``0``), which the evaluation needs.
         """
         if self._gt_checked is None:
-            annotations = [a for a in self._gt["annotations"] if self._usable_gt(a)]
-            if len(annotations) == len(self._gt["annotations"]):
+            annotations = [
+                _with_eval_defaults(a) for a in self._gt["annotations"] if self._usable_gt(a)
+            ]
+            originals = self._gt["annotations"]
+            if len(annotations) == len(originals) and all(
+                a is b for a, b in zip(annotations, originals, strict=True)
+            ):
                 self._gt_checked = self._gt
             else:
                 self._gt_checked = {**self._gt, "annotations": annotations}
@@ -265,6 +271,15 @@ class CocoDetection(DetectionDataset):
         for i, ann in enumerate(anns):
             masks[i] = decode_segmentation(ann, height, width, self.image_path(index))
         return masks
+
+
+def _with_eval_defaults(ann: dict) -> dict:
+    """``ann`` itself, or a copy with the ``area`` (box ``w * h``) and ``iscrowd`` (0) the
+    reader assumes when the json leaves them out."""
+    if "area" in ann and "iscrowd" in ann:
+        return ann
+    x1, y1, x2, y2 = _xywh_to_xyxy(ann.get("bbox"))
+    return {"area": (x2 - x1) * (y2 - y1), "iscrowd": 0, **ann}
 
 
 def _xywh_to_xyxy(bbox: Any) -> list[float]:

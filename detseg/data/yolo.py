@@ -34,6 +34,23 @@ _LAYOUT_HINT = (
     "expected <root>/images/<split>/*.png and <root>/labels/<split>/*.txt (see datasets/README.md)"
 )
 
+
+def _missing_images_message(images_dir: Path) -> str:
+    """The error for a missing images folder; for a ``root/../split/images`` path (a Roboflow
+    ``data.yaml`` entry such as ``val: ../valid/images``) it names both folders looked for."""
+    message = f"YOLO images folder not found: {images_dir}"
+    parts = images_dir.parts
+    if ".." in parts:
+        step = parts.index("..")
+        resolved = os.path.normpath(images_dir)
+        inside = Path(*parts[:step], *parts[step + 1 :])
+        message += (
+            f" (neither {resolved} nor {inside} exists): create that split, or point the data "
+            "yaml's entry at an existing images folder"
+        )
+    return f"{message}; {_LAYOUT_HINT}"
+
+
 #: File extensions listed as images (case-insensitive).
 IMAGE_EXTENSIONS = (".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
 
@@ -92,9 +109,7 @@ class YoloTxtDetection(DetectionDataset):
         super().__init__(augmentations)
         self.images_dir = Path(images_dir)
         if not self.images_dir.is_dir():
-            raise FileNotFoundError(
-                f"YOLO images folder not found: {self.images_dir}; {_LAYOUT_HINT}"
-            )
+            raise FileNotFoundError(_missing_images_message(self.images_dir))
         self.labels_dir = (
             Path(labels_dir) if labels_dir is not None else _default_labels_dir(self.images_dir)
         )
