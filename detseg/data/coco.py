@@ -23,7 +23,7 @@ import logging
 import os
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 import numpy as np
@@ -241,7 +241,7 @@ class CocoDetection(DetectionDataset):
         return None
 
     def image_path(self, index: int) -> Path:
-        return self.images_dir / self._images[self.image_ids[index]]["file_name"]
+        return coco_image_file(self.images_dir, self._images[self.image_ids[index]]["file_name"])
 
     def _known_anns(self, index: int) -> tuple[list[dict], int]:
         """Annotations of image ``index`` with a known category, and how many were not
@@ -271,6 +271,19 @@ class CocoDetection(DetectionDataset):
         for i, ann in enumerate(anns):
             masks[i] = decode_segmentation(ann, height, width, self.image_path(index))
         return masks
+
+
+def coco_image_file(images_dir: Path, file_name: Any) -> Path:
+    """``images_dir / file_name``; a ``file_name`` written with Windows separators
+    (``batch_b\\0001.png``, as annotation tools on Windows write it) is also looked up with
+    ``/`` separators, and that path is returned when only it exists."""
+    name = str(file_name)
+    path = images_dir / name
+    if "\\" in name and not path.exists():
+        posix = images_dir / PureWindowsPath(name).as_posix()
+        if posix.exists():
+            return posix
+    return path
 
 
 def _with_eval_defaults(ann: dict) -> dict:

@@ -18,7 +18,7 @@ list the same categories. ``bbox = [x, y, w, h]`` becomes ``xyxy``; ``iscrowd`` 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 from detseg.convert.datasets.records import (
@@ -31,6 +31,7 @@ from detseg.convert.datasets.records import (
     file_image_size,
     sort_splits,
 )
+from detseg.data.coco import coco_image_file
 from detseg.data.coco_json import load_coco_json
 
 __all__ = ["coco_split_paths", "coco_splits", "read_coco"]
@@ -79,7 +80,7 @@ def _category_names(data: dict[str, Any], ann_file: Path) -> tuple[list[int], li
 
 def _image_record(entry: dict[str, Any], images_dir: Path, ann_file: Path) -> ImageRecord | None:
     """The record of one ``images`` entry (objects added later), or ``None`` if unusable."""
-    path = images_dir / str(entry.get("file_name", ""))
+    path = coco_image_file(images_dir, entry.get("file_name", ""))  # the training reader's rule
     if not path.is_file():
         logger.warning("%s: image %s of id %s not found; skipped", ann_file, path, entry.get("id"))
         return None
@@ -87,7 +88,10 @@ def _image_record(entry: dict[str, Any], images_dir: Path, ann_file: Path) -> Im
     size = file_image_size(path, stated, f"{ann_file} (image id {entry.get('id')})")
     if size is None:
         return None
-    return ImageRecord(path, str(entry["file_name"]), *size)
+    name = str(entry["file_name"])
+    if path != images_dir / name:  # found with "/" for Windows separators: name it so
+        name = PureWindowsPath(name).as_posix()
+    return ImageRecord(path, name, *size)
 
 
 def _int_or_zero(value: Any) -> int:
