@@ -4,22 +4,13 @@ to do."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 import torch
+from fake_batches import FakeBatch
 from torch import nn
 
 from detseg.engine.solver import build_scheduler
 from detseg.engine.training import StepSettings, train_one_epoch
-
-
-@dataclass
-class _Batch:
-    images: list[torch.Tensor]
-    targets: list[dict] = field(default_factory=list)
-    skipped_images: int = 0
-    dropped_boxes: int = 0
 
 
 class _PooledNorm(nn.Module):
@@ -38,7 +29,7 @@ def _train(batch_size: int) -> None:
     model = _PooledNorm()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     scheduler = build_scheduler(optimizer, "constant", iters_per_epoch=1, total_iters=1)
-    batch = _Batch([torch.rand(3, 4, 4) for _ in range(batch_size)])
+    batch = FakeBatch([torch.rand(3, 4, 4) for _ in range(batch_size)])
     train_one_epoch(
         model, [batch], optimizer, scheduler, torch.device("cpu"), settings=StepSettings()
     )

@@ -5,23 +5,15 @@ does not turn the epoch's means into NaN, and the means are those of the steps t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import pytest
 import torch
+from fake_batches import FakeBatch
 from torch import nn
 
 from detseg.engine.solver import build_scheduler
 from detseg.engine.training import StepSettings, train_one_epoch
 from detseg.engine.training.trainer import epoch_record
-
-
-@dataclass
-class _Batch:
-    images: list[torch.Tensor]
-    targets: list[dict] = field(default_factory=list)
-    skipped_images: int = 0
-    dropped_boxes: int = 0
 
 
 class _NaNOnOnes(nn.Module):
@@ -36,8 +28,8 @@ class _NaNOnOnes(nn.Module):
         return {"loss_a": (self.w - 3.0) ** 2 * scale}
 
 
-def _batch(value: float) -> _Batch:
-    return _Batch([torch.full((3, 2, 2), value)])
+def _batch(value: float) -> FakeBatch:
+    return FakeBatch([torch.full((3, 2, 2), value)])
 
 
 def _epoch(values: list[float], accumulate: int = 1):

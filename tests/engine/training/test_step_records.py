@@ -11,24 +11,15 @@ for a run resumed mid-epoch as for an uninterrupted one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 import torch
+from fake_batches import FakeBatch
 from torch import nn
 
 from detseg.engine.records import MetricLogger, read_metrics
 from detseg.engine.solver import build_scheduler
 from detseg.engine.solver.schedules import WarmupSchedule
 from detseg.engine.training import EpochPosition, StepSettings, train_one_epoch
-
-
-@dataclass
-class _Batch:
-    images: list[torch.Tensor]
-    targets: list[dict] = field(default_factory=list)
-    skipped_images: int = 0
-    dropped_boxes: int = 0
 
 
 class _Quadratic(nn.Module):
@@ -46,7 +37,7 @@ class _EpochRest(list):
     """The batches of an epoch left after a resume's skip; its length is the whole epoch's,
     as the training loader's is."""
 
-    def __init__(self, batches: list[_Batch], epoch_batches: int) -> None:
+    def __init__(self, batches: list[FakeBatch], epoch_batches: int) -> None:
         super().__init__(batches)
         self.epoch_batches = epoch_batches
 
@@ -54,8 +45,8 @@ class _EpochRest(list):
         return self.epoch_batches
 
 
-def _batches(n: int) -> list[_Batch]:
-    return [_Batch([torch.zeros(3, 4, 4)]) for _ in range(n)]
+def _batches(n: int) -> list[FakeBatch]:
+    return [FakeBatch([torch.zeros(3, 4, 4)]) for _ in range(n)]
 
 
 def _train_records(tmp_path, calls, settings, schedule="cosine", total=6, warmup=3):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import torch
+from fake_batches import FakeBatch
 from torch import nn
 
 from detseg.engine.records import MetricLogger, read_metrics
@@ -16,14 +17,6 @@ from detseg.engine.training import (
     StepSettings,
     train_one_epoch,
 )
-
-
-@dataclass
-class FakeBatch:
-    images: list[torch.Tensor]
-    targets: list[dict] = field(default_factory=list)
-    skipped_images: int = 0
-    dropped_boxes: int = 0
 
 
 class QuadraticModel(nn.Module):

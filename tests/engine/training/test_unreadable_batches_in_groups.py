@@ -8,30 +8,16 @@ replicas must still step with the same, averaged gradient.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import textwrap
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 import torch
+from fake_batches import FakeBatch
 from torch import nn
+from two_processes import run_two_processes
 
 from detseg.engine.solver import build_scheduler
 from detseg.engine.training import StepSettings, train_one_epoch
-
-REPO = Path(__file__).resolve().parents[3]
-
-
-@dataclass
-class _Batch:
-    images: list[torch.Tensor]
-    targets: list[dict] = field(default_factory=list)
-    skipped_images: int = 0
-    dropped_boxes: int = 0
 
 
 class _Linear(nn.Module):
@@ -46,15 +32,15 @@ class _Linear(nn.Module):
         return {"loss_a": ((self.w * x - 1.0) ** 2).mean()}
 
 
-def _image(value: float) -> _Batch:
-    return _Batch([torch.full((3, 2, 2), value)])
+def _image(value: float) -> FakeBatch:
+    return FakeBatch([torch.full((3, 2, 2), value)])
 
 
-def _unreadable() -> _Batch:
-    return _Batch([], skipped_images=1)
+def _unreadable() -> FakeBatch:
+    return FakeBatch([], skipped_images=1)
 
 
-def _train(batches: list[_Batch], accumulate: int) -> float:
+def _train(batches: list[FakeBatch], accumulate: int) -> float:
     model = _Linear()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
     scheduler = build_scheduler(optimizer, "constant", iters_per_epoch=10, total_iters=10)
@@ -133,33 +119,8 @@ _WORKER = textwrap.dedent(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_ddp_replicas_agree_when_the_synchronising_batch_is_left_out(tmp_path):
-    script = tmp_path / "worker.py"
-    script.write_text(_WORKER)
-    port = str(_free_port())
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
-    env.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=port, WORLD_SIZE="2")
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(script)],
-            env={**env, "RANK": str(rank), "LOCAL_RANK": str(rank)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=REPO,
-        )
-        for rank in range(2)
-    ]
-    weights = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        weights.append(float(out.split("w ")[-1]))
+    outputs = run_two_processes(_WORKER, tmp_path)
+    weights = [float(out.split("w ")[-1]) for out in outputs]
     # DDP's mean of the two processes' gradients: (-2 * 1 - 2 * 2) / 2 = -3 -> w = 0.15
     assert weights == pytest.approx([0.15, 0.15])
