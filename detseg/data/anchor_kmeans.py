@@ -13,17 +13,17 @@ import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from detseg.argument_checks import priors_per_level_problem
+from detseg.data.coco import coco_box_xyxy
 from detseg.data.json_files import read_json
+from detseg.data.target_checks import sanitize_boxes
 from detseg.ops.yolo_priors import wh_iou
-
-#: Smallest side (pixels of the stored image) of a box the dataset readers keep, once clipped
-#: to the image (:func:`detseg.data.target_checks.sanitize_boxes`).
-MIN_BOX_SIDE = 1.0
 
 
 @dataclass
@@ -45,8 +45,9 @@ def coco_box_sizes(ann_file: str | os.PathLike, input_size: int) -> Tensor:
     """Box sizes of a COCO json, scaled to an ``input_size x input_size`` input.
 
     The boxes are those a training run reads (:class:`detseg.data.coco.CocoDetection` with
-    ``drop_crowd``): crowd annotations are left out, each box is clipped to its image, and a
-    malformed or non-finite box, or one under ``MIN_BOX_SIDE`` px once clipped, is dropped.
+    ``drop_crowd``): crowd annotations are left out, and each image's boxes go through
+    :func:`detseg.data.target_checks.sanitize_boxes` (clipped to the image; a malformed or
+    non-finite box, or one under 1 px once clipped, is dropped with a warning).
 
     Args:
         ann_file: COCO detection json (``images`` with ``width``/``height``, ``annotations``
@@ -77,15 +78,22 @@ def coco_box_sizes(ann_file: str | os.PathLike, input_size: int) -> Tensor:
                 f"{image['height']!r}; both must be numbers > 0"
             )
         sizes[image.get("id")] = (width, height)
-    pairs = []
+    boxes: dict[Any, list[list[float]]] = {}  # xyxy boxes of each image, in json order
+    order: list[tuple[Any, int]] = []  # (image id, row in its boxes) of each annotation
     for ann in data["annotations"]:
         if not isinstance(ann, dict) or ann.get("iscrowd", 0) or ann.get("image_id") not in sizes:
             continue
-        width, height = sizes[ann["image_id"]]
-        wh = _clipped_size(ann.get("bbox"), width, height)
-        if wh is not None:
-            pairs.append((wh[0] * input_size / width, wh[1] * input_size / height))
-    return torch.tensor(pairs, dtype=torch.float64).reshape(-1, 2)
+        rows = boxes.setdefault(ann["image_id"], [])
+        order.append((ann["image_id"], len(rows)))
+        rows.append(coco_box_xyxy(ann.get("bbox")))
+    scaled = {}  # image id -> (Float64[n, 2] sizes in input pixels, Bool[n] kept)
+    for image_id, rows in boxes.items():
+        width, height = sizes[image_id]
+        clipped, keep = sanitize_boxes(np.array(rows), (height, width), source=str(ann_file))
+        wh = (clipped[:, 2:] - clipped[:, :2]).astype(np.float64)
+        scaled[image_id] = (wh * [input_size / width, input_size / height], keep)
+    pairs = [scaled[i][0][row] for i, row in order if scaled[i][1][row]]
+    return torch.tensor(np.array(pairs), dtype=torch.float64).reshape(-1, 2)
 
 
 def _image_side(value: object) -> float | None:
@@ -94,25 +102,6 @@ def _image_side(value: object) -> float | None:
         return None
     side = float(value)
     return side if math.isfinite(side) and side > 0 else None
-
-
-def _clipped_size(bbox: object, width: float, height: float) -> tuple[float, float] | None:
-    """``(w, h)`` of a COCO ``[x, y, w, h]`` box clipped to the ``width x height`` image, or
-    ``None`` for a box the dataset readers drop (:func:`detseg.data.target_checks.sanitize_boxes`):
-    malformed, not finite, with a non-positive side, or under ``MIN_BOX_SIDE`` px once clipped."""
-    if not isinstance(bbox, (list, tuple)) or len(bbox) != 4:
-        return None
-    try:
-        x, y, w, h = (float(v) for v in bbox)
-    except (TypeError, ValueError):
-        return None
-    if not all(math.isfinite(v) for v in (x, y, w, h)) or w <= 0 or h <= 0:
-        return None
-    clipped_w = min(max(x + w, 0.0), width) - min(max(x, 0.0), width)
-    clipped_h = min(max(y + h, 0.0), height) - min(max(y, 0.0), height)
-    if clipped_w < MIN_BOX_SIDE or clipped_h < MIN_BOX_SIDE:
-        return None
-    return clipped_w, clipped_h
 
 
 def dataset_box_sizes(samples: Iterable, input_size: int) -> Tensor:

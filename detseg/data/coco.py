@@ -229,7 +229,7 @@ class CocoDetection(DetectionDataset):
 
     def _usable_gt(self, ann: dict) -> bool:
         return ann["image_id"] in self._images and bool(
-            np.isfinite(_xywh_to_xyxy(ann.get("bbox"))).all()
+            np.isfinite(coco_box_xyxy(ann.get("bbox"))).all()
         )
 
     def stated_size(self, index: int) -> tuple[int, int] | None:
@@ -253,7 +253,7 @@ class CocoDetection(DetectionDataset):
         anns, unknown = self._known_anns(index)
         if not anns:
             return Annotations.empty(dropped=unknown)
-        boxes = np.array([_xywh_to_xyxy(a.get("bbox")) for a in anns], dtype=np.float64)
+        boxes = np.array([coco_box_xyxy(a.get("bbox")) for a in anns], dtype=np.float64)
         box_area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
         area = [float(a["area"]) if "area" in a else box_area[i] for i, a in enumerate(anns)]
         return Annotations(
@@ -291,11 +291,11 @@ def _with_eval_defaults(ann: dict) -> dict:
     reader assumes when the json leaves them out."""
     if "area" in ann and "iscrowd" in ann:
         return ann
-    x1, y1, x2, y2 = _xywh_to_xyxy(ann.get("bbox"))
+    x1, y1, x2, y2 = coco_box_xyxy(ann.get("bbox"))
     return {"area": (x2 - x1) * (y2 - y1), "iscrowd": 0, **ann}
 
 
-def _xywh_to_xyxy(bbox: Any) -> list[float]:
+def coco_box_xyxy(bbox: Any) -> list[float]:
     """COCO ``[x, y, w, h]`` to ``[x1, y1, x2, y2]``; a malformed bbox becomes NaNs (dropped)."""
     if not isinstance(bbox, (list, tuple)) or len(bbox) != 4:
         return [float("nan")] * 4
@@ -362,7 +362,7 @@ def _polygons(segm: list) -> list:
 
 def _box_mask(bbox: Any, height: int, width: int) -> np.ndarray:
     """``UInt8[H, W]`` filled COCO box ``[x, y, w, h]`` (empty for a malformed box)."""
-    x1, y1, x2, y2 = _xywh_to_xyxy(bbox)
+    x1, y1, x2, y2 = coco_box_xyxy(bbox)
     mask = np.zeros((height, width), dtype=np.uint8)
     if np.isfinite([x1, y1, x2, y2]).all():
         # clamp both ends at 0: a negative end would index from the far side of the image

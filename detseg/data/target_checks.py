@@ -47,7 +47,7 @@ PER_INSTANCE_KEYS = ("boxes", "labels", "iscrowd", "area", "masks", "difficult")
 
 def sanitize_boxes(
     boxes: np.ndarray,
-    image_size: tuple[int, int],
+    image_size: tuple[float, float],
     source: str = "",
     min_size: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
