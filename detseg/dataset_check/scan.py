@@ -66,11 +66,14 @@ class BoxFlags:
             tolerance outside ``[0, W] x [0, H]``; training clips it to the image.
         dropped: ``Bool[N]``: every box training drops (the degenerate ones and the outside
             ones with less than ``min_size`` px left inside the image).
+        clipped: ``Float64[N, 4]`` the boxes clipped to the image, as training clips the ones it
+            keeps (a box with a non-finite coordinate is all zeros).
     """
 
     degenerate: np.ndarray
     outside: np.ndarray
     dropped: np.ndarray
+    clipped: np.ndarray
 
 
 def classify_boxes(
@@ -109,7 +112,9 @@ def classify_boxes(
         (clipped[:, 3] - clipped[:, 1]) < min_size
     )
     degenerate = ~ordered | (too_small & ~outside)
-    return BoxFlags(degenerate=degenerate, outside=outside, dropped=degenerate | too_small)
+    return BoxFlags(
+        degenerate=degenerate, outside=outside, dropped=degenerate | too_small, clipped=clipped
+    )
 
 
 @dataclass
@@ -273,17 +278,14 @@ def _read_boxes(record: ImageRecord, dataset: DetectionDataset) -> None:
 def _check_instance_masks(record: ImageRecord, dataset: DetectionDataset) -> None:
     """Flag the instances whose mask training drops (empty, or mostly outside its box)."""
     assert record.size is not None and record.flags is not None
-    height, width = record.size
     try:
         masks = dataset.instance_masks(record.index, record.size)
     except (OSError, ValueError) as exc:
         record.label_problem = ("invalid", f"{type(exc).__name__}: {exc}")
         return
-    clipped = np.nan_to_num(record.boxes.copy())
-    clipped[:, 0::2] = clipped[:, 0::2].clip(0.0, width)
-    clipped[:, 1::2] = clipped[:, 1::2].clip(0.0, height)
     box_kept = ~record.flags.dropped
-    record.bad_masks = box_kept & ~check_masks(masks, clipped, box_kept, source=str(record.path))
+    kept_by_masks = check_masks(masks, record.flags.clipped, box_kept, source=str(record.path))
+    record.bad_masks = box_kept & ~kept_by_masks
 
 
 def _read_label_map(

@@ -27,19 +27,10 @@ def box_sizes(scan: SplitScan) -> dict[str, np.ndarray]:
     Returns:
         ``{"width": Float64[M], "height": Float64[M], "aspect": Float64[M]}``.
     """
-    rows = [_clipped(r.boxes[r.kept], r.size) for r in scan.records if r.size is not None]
+    rows = [r.flags.clipped[r.kept] for r in scan.records if r.flags is not None]
     boxes = np.concatenate(rows) if rows else np.zeros((0, 4))
     width, height = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
     return {"width": width, "height": height, "aspect": width / height}
-
-
-def _clipped(boxes: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """``boxes`` clipped to an image of ``size = (H, W)``, as the training box checks do."""
-    height, width = size
-    clipped = np.asarray(boxes, dtype=np.float64).reshape(-1, 4).copy()
-    clipped[:, 0::2] = clipped[:, 0::2].clip(0.0, width)
-    clipped[:, 1::2] = clipped[:, 1::2].clip(0.0, height)
-    return clipped
 
 
 def _describe(values: np.ndarray) -> dict[str, float] | None:
