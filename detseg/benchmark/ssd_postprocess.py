@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 from detseg.benchmark.comparison import counted
+from detseg.benchmark.detection_vs_torchvision import detections_agree
 from detseg.benchmark.throughput import measure, random_detection_batch
 from detseg.benchmark.twins import SSD_TWINS, detection_twins
 
@@ -40,7 +41,8 @@ class PostprocessComparison:
         score_thresh: the twin's score threshold.
         postprocess_ms, inference_ms: ``{"torchvision" | "detseg": ms per image}`` of
             post-processing alone and of whole-model inference.
-        same_detections: whether both give the same detections (:func:`same_detections`).
+        same_detections: whether both give the same detections
+            (:func:`~detseg.benchmark.detection_vs_torchvision.detections_agree`).
     """
 
     arch: str
@@ -78,18 +80,6 @@ def ssd_head_outputs(
     if not all(torch.equal(a, anchors[0]) for a in anchors):
         raise RuntimeError("torchvision gave different default boxes per image")
     return outputs, anchors[0], batch.image_sizes
-
-
-def same_detections(reference: list[dict], ours: list[dict]) -> bool:
-    """Equal labels and scores, boxes within 1e-4 px, for every image."""
-    for ref, det in zip(reference, ours, strict=True):
-        if not torch.equal(ref["labels"], det["labels"]):
-            return False
-        if not torch.allclose(ref["scores"], det["scores"], rtol=1e-5, atol=1e-6):
-            return False
-        if not torch.allclose(ref["boxes"], det["boxes"], rtol=1e-5, atol=1e-4):
-            return False
-    return True
 
 
 def benchmark_ssd_postprocess(
@@ -132,7 +122,7 @@ def benchmark_ssd_postprocess(
     with torch.no_grad():
         for name, (post_fn, infer_fn) in calls.items():
             post[name], whole[name] = ms_per_image(post_fn), ms_per_image(infer_fn)
-        same = same_detections(calls["torchvision"][0](), calls["detseg"][0]())
+        same = detections_agree(calls["torchvision"][0](), calls["detseg"][0]())
     return PostprocessComparison(
         arch=arch,
         batch=batch,
