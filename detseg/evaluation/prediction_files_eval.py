@@ -12,7 +12,8 @@ ignored (:func:`detseg.evaluation.voc_coco.voc_evaluate_coco`).
 
 With ``iou_type="segm"`` the masks are scored as well: every record needs a ``segmentation``
 (an RLE, or polygons) and every ground-truth annotation too; a record without a ``bbox`` gets
-the box of its mask, so the box numbers come beside the mask numbers.
+the box of its mask, so the box numbers come beside the mask numbers
+(:func:`detseg.evaluation.report.write_detection_report`).
 """
 
 from __future__ import annotations
@@ -23,10 +24,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from pycocotools import mask as mask_utils
-
 from detseg.argument_checks import check_output_folder
+from detseg.data.coco import _with_eval_defaults
 from detseg.data.json_files import read_json
 from detseg.evaluation.coco import IOU_TYPES
 from detseg.evaluation.coco_checks import (
@@ -35,7 +34,6 @@ from detseg.evaluation.coco_checks import (
     check_segm_ground_truth,
     warn_about_ground_truth,
 )
-from detseg.evaluation.coco_format import segmentation_mask
 from detseg.evaluation.file_names import match_file_names
 from detseg.evaluation.report import remove_stale_outputs
 from detseg.evaluation.summary import EvaluationSummary, write_coco_report
@@ -61,7 +59,9 @@ def evaluate_prediction_files(
     ignored by the evaluation, with a warning (as predictions of unknown categories are).
 
     Args:
-        gt: COCO ground-truth json (``images``, ``annotations``, ``categories``).
+        gt: COCO ground-truth json (``images``, ``annotations``, ``categories``). An
+            annotation without ``area`` or ``iscrowd`` is read as training reads it (box
+            ``w * h`` px², ``0``).
         predictions: json list of COCO results (``bbox`` xywh pixels), e.g. the
             ``predictions.json`` of ``tools/infer.py``.
         out: output folder (default: the folder of ``predictions`` plus ``/eval``).
@@ -91,7 +91,7 @@ def evaluate_prediction_files(
     resolved = resolve_metric(metric)
     gt, predictions = Path(gt), Path(predictions)
     out = check_output_folder(out if out is not None else predictions.parent / "eval")
-    gt_dict = _read_json(gt, dict, "ground truth")
+    gt_dict = _with_reader_defaults(_read_json(gt, dict, "ground truth"))
     check_ground_truth(gt_dict, str(gt))
     warn_about_ground_truth(gt_dict, str(gt))
     records = _read_json(predictions, list, "predictions")
@@ -102,9 +102,8 @@ def evaluate_prediction_files(
         _check_record(record, i, predictions, image_ids, segm)
     records = _known_categories(records, gt_dict, predictions)
     detections = match_file_names(gt_dict, records)
-    if segm:  # the image sizes first: polygons are rasterised at them
+    if segm:  # the image sizes first: the report rasterises polygons at them
         check_segm_ground_truth(gt_dict, str(gt))
-        detections = _with_mask_boxes(detections, gt_dict)
     if images_dir is not None and not Path(images_dir).is_dir():
         raise FileNotFoundError(f"images folder {images_dir} is not a folder")
     info = {
@@ -133,21 +132,6 @@ def evaluate_prediction_files(
         resolved,
         segm,
     )
-
-
-def _with_mask_boxes(detections: list[dict], gt: dict) -> list[dict]:
-    """``detections`` (each with a ``segmentation``: :func:`_check_record`) where a record
-    without ``bbox`` has the box of its ``segmentation``."""
-    sizes = {img.get("id"): (img.get("height"), img.get("width")) for img in gt["images"]}
-    out = []
-    for det in detections:
-        if "bbox" not in det:
-            height, width = sizes.get(det["image_id"], (None, None))
-            mask = segmentation_mask(det["segmentation"], int(height or 0), int(width or 0))
-            rle = mask_utils.encode(np.asfortranarray(mask))
-            det = {**det, "bbox": [float(v) for v in mask_utils.toBbox(rle)]}
-        out.append(det)
-    return out
 
 
 def _check_record(record: dict, index: int, source: Path, image_ids: set, segm: bool) -> None:
@@ -207,6 +191,18 @@ def _known_categories(records: list[dict], gt: dict, source: Path) -> list[dict]
         sorted(cat_ids, key=str)[:10],
     )
     return [r for r in records if r["category_id"] in cat_ids]
+
+
+def _with_reader_defaults(gt: dict) -> dict:
+    """``gt`` where an annotation without ``area`` or ``iscrowd`` has the values the COCO reader
+    gives it in training and in a checkpoint's evaluation (box ``w * h`` px², ``0``:
+    :func:`detseg.data.coco._with_eval_defaults`); ``gt`` itself when it has no annotation list
+    (:func:`~detseg.evaluation.coco_checks.check_ground_truth` names that)."""
+    annotations = gt.get("annotations")
+    if not isinstance(annotations, list):
+        return gt
+    filled = [_with_eval_defaults(a) if isinstance(a, dict) else a for a in annotations]
+    return {**gt, "annotations": filled}
 
 
 def _read_json(path: Path, kind: type, what: str) -> Any:

@@ -32,8 +32,10 @@ from typing import Any
 
 import cv2
 import numpy as np
+from pycocotools import mask as mask_utils
 
 from detseg.argument_checks import check_output_folder
+from detseg.data.coco import coco_image_file
 from detseg.data.image_io import ImageReadError, read_rgb_array, to_uint8
 from detseg.evaluation.coco import coco_evaluate, segm_metrics
 from detseg.evaluation.coco_format import segmentation_mask
@@ -133,9 +135,13 @@ def write_detection_report(
             (``metric``, ``iou_threshold``, ``mAP``, ``per_class``) and shown first on
             the page, the COCO numbers beside it.
         segm: also score the masks (every detection needs a ``segmentation``, every gt
-            annotation too): ``segm_AP`` ... ``segm_ARl`` and ``segm_per_class`` in
-            ``metrics.json`` and on the page, masks drawn in the gallery (see the module
-            docstring). ``metrics``, when given, must then hold them too.
+            annotation too, and every gt image its ``height`` and ``width``): ``segm_AP`` ...
+            ``segm_ARl`` and ``segm_per_class`` in ``metrics.json`` and on the page, masks
+            drawn in the gallery (see the module docstring). A detection without ``bbox`` gets
+            the box of its mask for the box numbers, the confusion matrix and the gallery;
+            when no detection has a ``bbox``, the mask numbers take each detection's area
+            from its mask, as pycocotools does for such results. ``metrics``, when given, must
+            then hold the mask numbers too.
 
     Returns:
         The path of ``report.html``.
@@ -151,11 +157,15 @@ def write_detection_report(
     out = check_output_folder(out_dir, name="report folder")
     out.mkdir(parents=True, exist_ok=True)
     gt_dict = _load_json(gt, "gt", dict)
-    dets = _load_json(detections, "detections", list)
+    records = _load_json(detections, "detections", list)
+    dets = _with_mask_boxes(records, gt_dict) if segm else records
     computed, curves = evaluate_with_arrays(gt_dict, dets, "bbox", backend)
     metrics = _check_metrics(metrics) if metrics is not None else computed
     if segm and metrics is computed:
-        metrics = {**metrics, **segm_metrics(coco_evaluate(gt_dict, dets, "segm", backend))}
+        # records without boxes are scored as pycocotools scores them: the area of a detection
+        # (small, medium, large) is its mask's, not that of the box it got for the box numbers
+        scored = dets if any("bbox" in r for r in records) else records
+        metrics = {**metrics, **segm_metrics(coco_evaluate(gt_dict, scored, "segm", backend))}
     if is_voc_metric(metric):
         metrics = {**metrics, "voc": voc_evaluate_coco(gt_dict, dets, metric)}
     confusion = detection_confusion(gt_dict, dets, MATCH_IOU, score_threshold)
@@ -178,6 +188,21 @@ def write_detection_report(
     path.write_text(page, encoding="utf-8")
     logger.info("wrote the evaluation report %s", path)
     return path
+
+
+def _with_mask_boxes(detections: list[dict], gt: dict) -> list[dict]:
+    """``detections`` where a record without ``bbox`` but with a ``segmentation`` has the box
+    (xywh px) of its mask, rasterised at its gt image's ``height`` x ``width``."""
+    sizes = {img.get("id"): (img.get("height"), img.get("width")) for img in gt["images"]}
+    out = []
+    for det in detections:
+        if "bbox" not in det and det.get("segmentation"):
+            height, width = sizes.get(det.get("image_id"), (None, None))
+            mask = segmentation_mask(det["segmentation"], int(height or 0), int(width or 0))
+            rle = mask_utils.encode(np.asfortranarray(mask))
+            det = {**det, "bbox": [float(v) for v in mask_utils.toBbox(rle)]}
+        out.append(det)
+    return out
 
 
 def _load_json(value: Any, name: str, kind: type) -> Any:
@@ -261,7 +286,7 @@ def _worst_images(
         tp, fp, fn = counts[image_id]
         uri = None
         if images_dir is not None and file_name:
-            path = Path(images_dir) / file_name
+            path = coco_image_file(Path(images_dir), file_name)  # the COCO reader's rule
             uri = _draw_image(path, image_id, gt, dets, confusion, segm)
         items.append(GalleryItem(image_id, file_name, f1[image_id], tp, fp, fn, uri))
     if not gt["images"]:
