@@ -333,8 +333,10 @@ def restore_training_state(
 
     The scheduler keeps its own (current config's) schedule and base learning
     rate and only takes its position (``last_epoch``) from the checkpoint, so a
-    resumed run may change e.g. ``train.epochs`` or ``train.lr``. Process ``rank`` of a
-    distributed run gets its own random state from ``rng_ranks`` when the checkpoint has it.
+    resumed run may change e.g. ``train.epochs`` or ``train.lr`` (``--resume`` first gives it
+    the saved run's warmup, see :func:`~detseg.engine.solver.schedules.keep_saved_warmup`).
+    Process ``rank`` of a distributed run gets its own random state from ``rng_ranks`` when
+    the checkpoint has it.
 
     Raises:
         CheckpointError: the checkpoint has no training state (e.g. ``best.pt``), or EMA is

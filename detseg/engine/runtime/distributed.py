@@ -203,6 +203,18 @@ def all_gather(obj: Any, dist: DistInfo) -> list[Any]:
     return gathered
 
 
+def mean_across(values: dict[str, float], dist: DistInfo) -> dict[str, float]:
+    """Each entry of ``values`` (e.g. ``{"loss": 0.7, ...}``) averaged over the processes that
+    hold it: one gather of the dicts (call it on every process)."""
+    reports = [report for report in all_gather(values, dist) if report]
+    names = dict.fromkeys(name for report in reports for name in report)
+    means = {}
+    for name in names:
+        held = [report[name] for report in reports if name in report]
+        means[name] = sum(held) / len(held)
+    return means
+
+
 def broadcast_from_main(obj: Any, dist: DistInfo) -> Any:
     """Rank 0's ``obj`` on every process."""
     if not dist.enabled:

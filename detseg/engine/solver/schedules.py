@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from typing import Any
 
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LambdaLR
@@ -158,3 +159,30 @@ def scheduler_from_config(
         train.warmup_factor,
         train.power,
     )
+
+
+def keep_saved_warmup(scheduler: LambdaLR, saved: dict[str, Any], warmup_iters: int) -> None:
+    """Give a resumed run's ``scheduler`` the warmup its checkpoint's run had, where shorter.
+
+    :func:`build_scheduler` caps the warmup at the run's length, so a run resumed with a
+    longer schedule (``train.epochs`` or ``train.max_iters`` raised) would recompute a longer
+    warmup and fall back into the ramp: the learning rate drops, a finished warmup starts
+    again. The warmup of the saved run goes on instead (same config: nothing changes). A
+    ``train.warmup_iters`` changed on resume (``warmup_iters`` differs from the saved
+    config's) is the user's choice and applies as configured.
+
+    Args:
+        scheduler: the resumed run's schedule, built from the current config (before its
+            position is restored).
+        saved: the ``last.pt`` dict: ``saved["scheduler"]`` is ``LambdaLR.state_dict()`` (each
+            ``lr_lambdas`` entry a :class:`WarmupSchedule`'s attributes), ``saved["config"]``
+            the resolved config of the run that wrote it.
+        warmup_iters: the current config's ``train.warmup_iters``.
+    """
+    if saved.get("config", {}).get("train", {}).get("warmup_iters") != warmup_iters:
+        return
+    saved_lambdas = saved.get("scheduler", {}).get("lr_lambdas") or []
+    for lr_lambda, saved_lambda in zip(scheduler.lr_lambdas, saved_lambdas, strict=False):
+        if isinstance(lr_lambda, WarmupSchedule) and isinstance(saved_lambda, dict):
+            saved_warmup = saved_lambda.get("warmup_iters", lr_lambda.warmup_iters)
+            lr_lambda.warmup_iters = min(lr_lambda.warmup_iters, int(saved_warmup))

@@ -34,6 +34,7 @@ from detseg.engine.checkpointing.disk_check import (
 from detseg.engine.checkpointing.random_states import seed_everything
 from detseg.engine.records.metric_log import keep_previous_log
 from detseg.engine.runtime.distributed import broadcast_from_main
+from detseg.engine.solver.schedules import keep_saved_warmup
 from detseg.engine.training.run_state import RunState
 from detseg.engine.training.training_run import TrainingRun
 from detseg.torch_files import load_state_error, state_mismatch
@@ -127,6 +128,7 @@ def resume_run(run: TrainingRun) -> None:
             f"cannot resume from {source}: its weights do not fit the configured model ({why}); "
             f"resume with the config the run was started with ({run.work_dir / 'config.yaml'})"
         ) from err
+    keep_saved_warmup(run.scheduler, saved, run.cfg.train.warmup_iters)
     restore_training_state(
         saved, run.optimizer, run.scheduler, run.scaler, ema=run.ema, rank=run.dist.rank
     )

@@ -55,7 +55,13 @@ from detseg.engine.runtime.device import (
     batch_on_device,
     gpu_utilization,
 )
-from detseg.engine.runtime.distributed import DistInfo, all_gather, any_true, sum_across
+from detseg.engine.runtime.distributed import (
+    DistInfo,
+    all_gather,
+    any_true,
+    mean_across,
+    sum_across,
+)
 from detseg.engine.runtime.model_api import DetsegModel
 from detseg.engine.training.data_wait import DataWaitClock
 from detseg.engine.training.nonfinite_losses import BufferSnapshot, NonFiniteLossError
@@ -101,7 +107,8 @@ class StepInfo:
         epoch: 0-based epoch.
         iteration: global 0-based iteration of this step.
         epoch_batches: batches of the epoch consumed so far (the resume position).
-        terms: loss terms (mean over the group's batches) and ``loss``.
+        terms: loss terms (mean over the group's batches) and ``loss``; on a logged step
+            (``log_every``) of a distributed run, averaged over the processes.
         image_ids: image ids of the group's batches (this process).
         skipped: the step was dropped for a non-finite loss.
         data_wait: share of the step's wall time (from the end of the previous step) spent
@@ -134,7 +141,8 @@ class StepSettings:
         on_nonfinite: ``"stop"`` raises :class:`NonFiniteLossError`; ``"skip"`` drops the step.
         log_every: write a ``metric_log`` record after every global iteration ``i`` with
             ``(i + 1) % log_every == 0`` (counted over the run, not the call, so a resumed run
-            writes the records an uninterrupted one does, at the iterations of TensorBoard's).
+            writes the records an uninterrupted one does, at the iterations of TensorBoard's);
+            its loss terms are the mean over the processes (one gather, on logged steps only).
 
     Raises:
         ValueError: ``accumulate`` is below 1.
@@ -234,7 +242,8 @@ def train_one_epoch(
         ema: a :class:`~detseg.engine.solver.ema.ModelEMA` updated after every optimizer step.
         train_model: module whose ``forward(images, targets)`` returns the loss dict (the
             DDP wrapper of a distributed run); default ``model.losses``.
-        dist: the process group (agreement on non-finite losses); default one process.
+        dist: the process group (agreement on non-finite losses, the logged steps' mean
+            losses); default one process.
         metric_log: where to write ``{"type": "train", ...}`` records.
         after_step: called after every step; returning ``True`` ends the epoch early
             (``EpochStats.interrupted``).
@@ -295,9 +304,11 @@ def train_one_epoch(
         group = _Group()
         rate = stats.images * setup.dist.world_size / (time.perf_counter() - clock.start)
         _show_step(bar, info, rate, clock)
-        if metric_log is not None and (iteration + 1) % max(settings.log_every, 1) == 0:
-            throughput = {"img_per_s": rate, "data_wait": clock.end_window()}
-            _log_step(metric_log, info, throughput, device)
+        if (iteration + 1) % max(settings.log_every, 1) == 0:  # the same steps on every process
+            info.terms = mean_across(info.terms, setup.dist)  # the loss of every process's batches
+            if metric_log is not None:
+                throughput = {"img_per_s": rate, "data_wait": clock.end_window()}
+                _log_step(metric_log, info, throughput, device)
         if after_step is not None and after_step(info):
             stats.interrupted = True
             break

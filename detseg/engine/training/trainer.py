@@ -5,8 +5,10 @@ segmentation) -> device settings (``train.amp``, ``train.channels_last``, ``mode
 resolved for the device) -> data -> model (channels-last, SyncBatchNorm) -> optimizer (scaled
 learning rate) and schedule -> work-dir check -> (resume) -> DDP -> ``torch.compile`` -> for
 each epoch: train, evaluate (COCO AP, VOC mAP for a VOC ``eval.metric``, or mIoU, and the
-validation loss; the EMA model too), save ``last.pt`` (and ``best.pt`` when the score
-improves), stop early when it has not improved for ``train.patience`` evaluations -> curves.
+validation loss; the EMA model too), save ``best.pt`` when the score improves, then
+``last.pt`` (which records it as the best: a kill between the two writes leaves no ``last.pt``
+that claims a best the ``best.pt`` does not hold), stop early when it has not improved for
+``train.patience`` evaluations -> curves.
 With ``train.profile_steps`` (``--profile N``) rank 0 profiles that many steps of the loop
 into ``WORK_DIR/profile/`` (:mod:`~detseg.engine.training.step_profiler`).
 No checkpoint is written from a model whose weights or buffers (or its EMA's) hold NaN or
@@ -47,6 +49,7 @@ from detseg.engine.runtime.distributed import (
     any_true,
     destroy_distributed,
     init_distributed,
+    mean_across,
     peer_lost,
     sum_across,
     wrap_for_training,
@@ -368,9 +371,9 @@ def epoch_loop(run: TrainingRun) -> int:
         state.last_metrics = metrics
         score = None if metrics is None else metrics[run.score_key]
         improved = state.record_score(score, epoch)
+        if improved:  # before last.pt records this epoch as the best (the weights are checked)
+            save_best(run)
         save_last_checked(run)
-        if improved:
-            save_best(run)  # the weights save_last_checked just found finite
         if state.should_stop_early(t.patience):
             logger.info("no improvement for %d evaluations: stopping early", t.patience)
             run.records.log({"type": "early_stop", "epoch": epoch, "iteration": state.iteration})
@@ -465,11 +468,17 @@ def train_epoch(run: TrainingRun) -> EpochStats | None:
 
 
 def _count_over_processes(stats: EpochStats, dist: DistInfo) -> None:
-    """Sum the epoch's unreadable images and dropped boxes over the processes: each process
-    counted those of its own shard, and the epoch record and the summary report the run's."""
+    """Sum the epoch's unreadable images and dropped boxes over the processes, and average its
+    mean losses: each process counted those of its own shard and averaged its own batches' loss
+    terms, and the epoch record and the summary report the run's (collectives once an epoch).
+
+    Every process takes the same steps (a skipped step is skipped everywhere), so the mean
+    over the processes of their means is the mean over all the epoch's batches.
+    """
     if dist.enabled:
         counts = sum_across(torch.tensor([stats.skipped_images, stats.dropped_boxes]), dist)
         stats.skipped_images, stats.dropped_boxes = (int(n) for n in counts.tolist())
+        stats.losses = mean_across(stats.losses, dist)
 
 
 def end_of_step(run: TrainingRun, info: StepInfo) -> bool:

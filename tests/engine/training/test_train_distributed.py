@@ -107,7 +107,7 @@ def test_replicas_hold_identical_weights(ddp_run):
 
 def test_only_rank_zero_writes_checkpoints_and_logs(ddp_run):
     saves = {r: [e for e in _rank_records(ddp_run, r) if e["event"] == "save"] for r in (0, 1)}
-    assert [e["file"] for e in saves[0]] == ["last.pt", "best.pt"]
+    assert [e["file"] for e in saves[0]] == ["best.pt", "last.pt"]  # best.pt first
     assert saves[1] == []
     train = [r for r in read_metrics(ddp_run / "metrics.jsonl") if r["type"] == "train"]
     assert [r["iteration"] for r in train] == [0, 1, 2]  # one writer: no duplicated record
