@@ -5,13 +5,14 @@
     python tools/check_data.py my_ultralytics_data.yaml --out runs/check_data/mine --grid 32
     python tools/check_data.py datasets/shapes_yolo/data.yaml --splits train val test
 
-The argument is an experiment config (a file with a `model` or `_base_` key: its data
-section is checked) or a data file (a `data:` mapping, the keys of a data section, or an
-Ultralytics data yaml). Prints a short report and writes to OUT (default:
-runs/check_data/<name of the data root>): report.txt, summary.json (every count and
-finding), report.html (self-contained: numbers, histograms, a grid of drawn images per split)
-and the histograms as PNG files. The held-out `test` split (--splits test) is found where
-`val` lies with val changed to test (test/images and annotations/instances_test.json,
+The argument is an experiment config (a file with a `model` or `_base_` key, or a `data`
+section beside `train` / `eval`: its data section is checked; it needs no model, so a base
+fragment or a file composing only `_base_` fragments works) or a data file (a `data:` mapping,
+the keys of a data section, or an Ultralytics data yaml). Prints a short report and writes to
+OUT (default: runs/check_data/<name of the data root>): report.txt, summary.json (every count
+and finding), report.html (self-contained: numbers, histograms, a grid of drawn images per
+split) and the histograms as PNG files. The held-out `test` split (--splits test) is found
+where `val` lies with val changed to test (test/images and annotations/instances_test.json,
 images/test, a VOC split test), as make_shapes.py and convert_dataset.py write it.
 
 Errors are what would stop training or make it meaningless (a split without images, no

@@ -2,14 +2,16 @@
 
 Layout::
 
-    <root>/images/train/<stem>.<png|jpg|...>
-    <root>/labels/train/<stem>.txt       one object per line: "class cx cy w h"
+    <root>/images/train/[<subfolder>/]<stem>.<png|jpg|...>
+    <root>/labels/train/[<subfolder>/]<stem>.txt    one object per line: "class cx cy w h"
     <root>/classes.txt                   one class name per line (or a data yaml with `names`)
 
 ``class`` is 0-based (label = class + 1); ``cx cy w h`` are normalized to ``[0, 1]`` by the
 image width and height and become ``xyxy`` pixels here. A line with more than five numbers is
 read as an Ultralytics segment (``class x1 y1 x2 y2 ...``) and its box is the polygon's extent.
-An image without a label file, or with an empty one, is a negative.
+An image without a label file, or with an empty one, is a negative. As in Ultralytics, the
+images folder is listed with its subfolders, and an image's label file has the same path
+under the labels folder.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ import numpy as np
 from detseg.data.base import Annotations, DetectionDataset
 from detseg.data.class_names import check_unknown_classes, read_class_names
 
-__all__ = ["IMAGE_EXTENSIONS", "YoloTxtDetection", "label_files_without_image", "read_class_names"]
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "YoloTxtDetection",
+    "label_files_without_image",
+    "list_files",
+    "read_class_names",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +63,21 @@ def _missing_images_message(images_dir: Path) -> str:
 IMAGE_EXTENSIONS = (".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
 
 
+def list_files(folder: Path, suffixes: Sequence[str]) -> list[Path]:
+    """The files under ``folder`` and its subfolders (symbolic links to folders followed) whose
+    suffix (any case) is one of ``suffixes``, sorted by path; hidden files and folders
+    (``.name``) are skipped, as Ultralytics' ``glob("**/*.*", recursive=True)`` skips them."""
+    found = []
+    for parent, folders, names in os.walk(folder, followlinks=True):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        found += [
+            Path(parent, name)
+            for name in names
+            if not name.startswith(".") and Path(name).suffix.lower() in suffixes
+        ]
+    return sorted(found)
+
+
 def _default_labels_dir(images_dir: Path) -> Path:
     """Ultralytics rule: the last ``images`` path component becomes ``labels``."""
     parts = list(images_dir.parts)
@@ -77,9 +100,9 @@ class YoloTxtDetection(DetectionDataset):
     :func:`detseg.data.class_names.check_unknown_classes`).
 
     Args:
-        images_dir: Folder of images (listed non-recursively, sorted by name).
-        labels_dir: Folder of ``<stem>.txt`` labels; default: ``images_dir`` with its last
-            ``images`` component replaced by ``labels``.
+        images_dir: Folder of images (listed with its subfolders, sorted by path).
+        labels_dir: Folder of ``<stem>.txt`` labels, in the subfolders of the images;
+            default: ``images_dir`` with its last ``images`` component replaced by ``labels``.
         classes: Names, or a ``classes.txt`` / data yaml (see
             :func:`~detseg.data.class_names.read_class_names`; a relative path is looked up in
             the current directory).
@@ -87,9 +110,9 @@ class YoloTxtDetection(DetectionDataset):
 
     Attributes:
         classes: Class names in label order (labels ``1..K``).
-        image_ids: ``1..N`` in file-name order.
+        image_ids: ``1..N`` in file-path order.
         files: The image files.
-        unmatched_label_files: Files of ``labels_dir`` that are no ``<stem>.txt`` of an image
+        unmatched_label_files: Files under ``labels_dir`` that are no ``<stem>.txt`` of an image
             (a label file of a missing image, an image of an unlisted type, ``.TXT``): their
             objects are not read (one warning names them).
 
@@ -118,9 +141,7 @@ class YoloTxtDetection(DetectionDataset):
                 f"YOLO labels folder not found: {self.labels_dir}; {_LAYOUT_HINT}"
             )
         self.classes = read_class_names(classes)
-        self.files = sorted(
-            p for p in self.images_dir.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS
-        )
+        self.files = list_files(self.images_dir, IMAGE_EXTENSIONS)
         if not self.files:
             raise FileNotFoundError(
                 f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {self.images_dir}; {_LAYOUT_HINT}"
@@ -132,7 +153,7 @@ class YoloTxtDetection(DetectionDataset):
         self._check_class_indices()
 
     def _label_file(self, index: int) -> Path:
-        return self.labels_dir / f"{self.files[index].stem}.txt"
+        return _label_path(self.files[index], self.images_dir, self.labels_dir)
 
     def _check_class_indices(self) -> None:
         """Count the objects of every label file by class index; apply the unknown-class guard."""
@@ -176,18 +197,20 @@ class YoloTxtDetection(DetectionDataset):
         return Annotations(np.array(boxes), np.array(labels, dtype=np.int64), dropped=dropped)
 
 
+def _label_path(image: Path, images_dir: Path, labels_dir: Path) -> Path:
+    """The label file of ``image`` (a file under ``images_dir``): its path under
+    ``labels_dir`` with the suffix ``.txt``."""
+    return (labels_dir / image.relative_to(images_dir)).with_suffix(".txt")
+
+
 def label_files_without_image(labels_dir: Path, images_dir: Path, images: list[Path]) -> list[Path]:
-    """The ``.txt`` files of ``labels_dir`` (any case of the suffix) that are not the
-    ``<stem>.txt`` of one of ``images`` (the images listed in ``images_dir``), sorted; logs
-    one warning naming the first few."""
-    expected = {f"{image.stem}.txt" for image in images}
-    unmatched = sorted(
-        p
-        for p in labels_dir.iterdir()
-        if p.suffix.lower() == ".txt" and p.name not in expected and p.is_file()
-    )
+    """The ``.txt`` files under ``labels_dir`` and its subfolders (any case of the suffix) that
+    are not the label file of one of ``images`` (files under ``images_dir``: ``<stem>.txt`` at
+    the same path under ``labels_dir``), sorted; logs one warning naming the first few."""
+    expected = {_label_path(image, images_dir, labels_dir) for image in images}
+    unmatched = [p for p in list_files(labels_dir, (".txt",)) if p not in expected]
     if unmatched:
-        shown = ", ".join(p.name for p in unmatched[:5])
+        shown = ", ".join(p.relative_to(labels_dir).as_posix() for p in unmatched[:5])
         logger.warning(
             "%s: %d label file(s) match no image of %s and are not read: %s%s; each image "
             "<stem>.<%s> reads labels <stem>.txt (same stem, lower-case .txt)",

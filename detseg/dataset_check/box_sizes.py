@@ -16,6 +16,7 @@ from typing import Any
 from torch import Tensor
 
 from detseg.config import load_config
+from detseg.config.bases import compose
 from detseg.data.anchor_kmeans import coco_box_sizes, dataset_box_sizes
 from detseg.data.json_files import check_text_file
 from detseg.data.registry import DATASETS, SEG_DATASETS, build_dataset
@@ -35,12 +36,13 @@ def _check_text_source(source: str | os.PathLike) -> None:
 
 def _yolo_settings(source: str | os.PathLike) -> dict[str, Any] | None:
     """The builder arguments (defaults filled in) of the YOLO model of an experiment config;
-    ``None`` for a COCO json, a data file, or a config of another model."""
+    ``None`` for a COCO json, a data file, a config without a model, or a config of another
+    model."""
     path = Path(source)
     if path.suffix.lower() == ".json" or not path.is_file():
         return None
     _check_text_source(path)
-    if not is_experiment_config(path):
+    if not is_experiment_config(path) or "model" not in compose(path):
         return None
     model = load_config(path).model
     if model.name not in YOLO_MODELS:

@@ -294,6 +294,11 @@ def _content_findings(split: str, s: Mapping[str, Any], settings: CheckSettings)
         message = f"not a single {what} in the {split} split: {use}"
         if detection and s["objects"]:
             message += f" ({_no_kept_object_reason(s)})"
+        if not detection and s["ignore_pixels"]:
+            message += (
+                f" ({_plural(s['ignore_pixels'], 'pixel', 'hold')} 255, the ignore value: if "
+                "the label maps are binary masks, store their foreground as 1, not 255)"
+            )
         found.append(Finding(severity, "no_objects", split, message, readable))
     counts = s["classes"] if detection else s["class_pixels"]
     key = "objects" if detection else "pixels"

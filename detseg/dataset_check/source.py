@@ -1,9 +1,12 @@
 """The data section to check: from an experiment config or from a data file.
 
-An experiment config (a file with a ``model`` or ``_base_`` key) is read with
-:func:`detseg.config.load_config`, overrides and all; anything else is a data file (a detseg
-data file or an Ultralytics data yaml, :func:`detseg.config.load_data_file`), to which
-``--set data.KEY=VALUE`` overrides apply as they do to a config's data section.
+An experiment config (a file with a ``model`` or ``_base_`` key, or a ``data`` section beside
+other config sections such as ``train``) is read with :func:`detseg.config.load_config`,
+overrides and all. A config that has no ``model`` once its bases are merged (a base fragment
+such as ``configs/_base_/voc_0712.yaml``, or a file composing only such fragments) needs none
+for a data check: its merged ``data`` section is taken as it stands. Anything else is a data
+file (a detseg data file or an Ultralytics data yaml, :func:`detseg.config.load_data_file`).
+``--set data.KEY=VALUE`` overrides apply to these sections as they do to a config's.
 
 A data section names a ``train`` and a ``val`` split; the held-out ``test`` split is found
 where the val split lies with ``val`` changed to ``test`` (:func:`held_out_section`), the
@@ -12,6 +15,7 @@ layout ``tools/make_shapes.py`` and ``tools/convert_dataset.py`` write.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Sequence
@@ -19,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from detseg.config import ConfigError, load_config, load_data_file
-from detseg.config.bases import BASE_KEY, read_yaml
+from detseg.config.bases import BASE_KEY, compose, read_yaml
 from detseg.config.data_section import DEFAULT_FORMAT, check_data_keys, switch_format
 from detseg.config.loading import parse_override
+from detseg.config.schema import Config
 from detseg.data.registry import DATA_DEFAULTS
 from detseg.detection.mask_rcnn import MASK_RCNN_MODELS
 
@@ -30,6 +35,9 @@ __all__ = ["default_out_dir", "is_experiment_config", "load_data_section", "held
 #: Top-level keys that make a YAML file an experiment config rather than a data file.
 CONFIG_KEYS = ("model", BASE_KEY)
 
+#: The top-level keys of an experiment config (``model``, ``data``, ``train``, ...).
+_CONFIG_SECTIONS = frozenset(f.name for f in dataclasses.fields(Config))
+
 #: A name of the validation split inside a path (a whole word: ``val/images``,
 #: ``instances_val.json``, ``images/valid``), changed to ``test`` for the test split.
 _VAL_WORD = re.compile(r"(?<![A-Za-z0-9])(val|valid|validation)(?![A-Za-z0-9])")
@@ -37,13 +45,36 @@ _TEST_WORD = re.compile(r"(?<![A-Za-z0-9])test(?![A-Za-z0-9])")
 
 
 def is_experiment_config(path: str | os.PathLike[str]) -> bool:
-    """Whether ``path`` is an experiment config (it has a ``model`` or ``_base_`` key).
+    """Whether ``path`` is an experiment config: it has a ``model`` or ``_base_`` key, or a
+    ``data`` section beside other config sections only (a base fragment with ``data`` and
+    ``train``).
 
     Raises:
         ConfigError: the file is missing, not YAML, or not a mapping.
     """
     raw = read_yaml(Path(path), what="config or data file")
-    return any(key in raw for key in CONFIG_KEYS)
+    if any(key in raw for key in CONFIG_KEYS):
+        return True
+    return "data" in raw and len(raw) > 1 and set(raw) <= _CONFIG_SECTIONS
+
+
+def _modelless_data_section(
+    raw: dict[str, Any], path: str | os.PathLike[str], overrides: Sequence[str]
+) -> dict[str, Any]:
+    """The data section of a composed config ``raw`` without ``model``, overrides applied."""
+    unknown = sorted(str(key) for key in raw if key not in _CONFIG_SECTIONS)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown top-level key(s) {', '.join(unknown)} (with its bases); a config "
+            f"has {', '.join(sorted(_CONFIG_SECTIONS))}"
+        )
+    data = raw.get("data")
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}: no 'data:' section in the file or its bases: name a data file in "
+            f"'{BASE_KEY}' (configs/datasets/) or write the section"
+        )
+    return _apply_data_overrides({"format": DEFAULT_FORMAT, "root": "", **data}, overrides)
 
 
 def _apply_data_overrides(section: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
@@ -74,7 +105,8 @@ def load_data_section(
 
     Args:
         path: An experiment config or a data file.
-        overrides: ``--set`` strings (``"data.root=/data/x"``; any config key for a config).
+        overrides: ``--set`` strings (``"data.root=/data/x"``; any config key for a config
+            with a model, ``data.*`` keys for the others).
 
     Returns:
         ``({"format", "root", **format keys}, kind)`` without ``augmentations`` (the check
@@ -87,10 +119,14 @@ def load_data_section(
         ConfigError: The file is missing or invalid, or an override is.
     """
     if is_experiment_config(path):
-        cfg = load_config(path, overrides)
-        section = cfg.data.dataset_kwargs()
-        if cfg.model.name in MASK_RCNN_MODELS and section.get("format") == "coco":
-            section["load_masks"] = True  # training reads the masks of a mask model's data
+        raw = compose(path)
+        if "model" in raw:
+            cfg = load_config(path, overrides)
+            section = cfg.data.dataset_kwargs()
+            if cfg.model.name in MASK_RCNN_MODELS and section.get("format") == "coco":
+                section["load_masks"] = True  # training reads the masks of a mask model's data
+        else:
+            section = _modelless_data_section(raw, path, overrides)
         kind = "config"
     else:
         section = _apply_data_overrides(load_data_file(path), overrides)

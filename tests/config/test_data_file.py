@@ -171,7 +171,14 @@ DETECTION_CONFIGS = sorted(
 def test_the_shipped_data_files():
     assert {p.stem for p in SHIPPED} >= {"coco", "voc", "yolo", "shapes"}
     formats = {p.stem: load_data_file(p)["format"] for p in SHIPPED}
-    assert formats == {"coco": "coco", "voc": "voc", "yolo": "yolo", "shapes": "coco"}
+    assert formats == {
+        "coco": "coco",
+        "voc": "voc",
+        "yolo": "yolo",
+        "shapes": "coco",
+        "voc_seg": "voc_seg",
+        "folder_seg": "folder_seg",
+    }
     for path in SHIPPED:
         header = [line for line in path.read_text().splitlines() if line.startswith("#")]
         assert 3 <= len(header) <= 6, path
