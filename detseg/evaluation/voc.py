@@ -122,19 +122,25 @@ def _match_class(
     return tp, fp, num_pos
 
 
+# ``np.arange(0.0, 1.1, 0.1)`` as in py-faster-rcnn's ``voc_eval.py``, Detectron2 and MMDetection:
+# its float steps are 0.30000000000000004, 0.6000000000000001 and 0.7000000000000001, not k / 10.
+VOC07_RECALL_THRESHOLDS = np.arange(0.0, 1.1, 0.1)
+
+
 def voc07_ap(recall: np.ndarray, precision: np.ndarray) -> float:
     """VOC2007 11-point AP: mean over t = 0, 0.1, ..., 1 of max precision at recall >= t.
 
-    The thresholds are ``k / 10`` (exact decimal doubles), so a recall of
-    exactly 0.3 counts for t = 0.3.
+    The thresholds are :data:`VOC07_RECALL_THRESHOLDS`, those of the Python
+    implementations the published VOC07 numbers come from: a recall of exactly
+    0.3, 0.6 or 0.7 (e.g. 3 of 10 positives found) does not reach that threshold.
 
     Args:
         recall: ``Float64[D]`` cumulative recall by descending score, in ``[0, 1]``.
         precision: ``Float64[D]`` cumulative precision, same order.
     """
     total = 0.0
-    for k in range(11):
-        reached = recall >= k / 10
+    for threshold in VOC07_RECALL_THRESHOLDS:
+        reached = recall >= threshold
         total += float(precision[reached].max()) if reached.any() else 0.0
     return total / 11
 

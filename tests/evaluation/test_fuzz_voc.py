@@ -77,8 +77,8 @@ def _devkit_ap(gts: list, dets: list, label: int, threshold: float, use_07: bool
     prec = tp_cum / np.maximum(tp_cum + fp_cum, np.finfo(np.float64).eps)
     if use_07:
         ap = 0.0
-        for k in range(11):
-            above = rec >= k / 10
+        for t in np.arange(0.0, 1.1, 0.1):  # voc_eval.py's thresholds
+            above = rec >= t
             ap += (float(np.max(prec[above])) if above.any() else 0.0) / 11.0
         return ap
     mrec, mpre = [0.0, *rec, 1.0], [0.0, *prec, 0.0]

@@ -116,8 +116,10 @@ def test_no_detections_and_no_positives() -> None:
 
 def test_ap_curves_by_hand() -> None:
     recall, precision = np.array([0.3, 0.3, 0.6]), np.array([1.0, 0.5, 0.75])
-    # 11-point: t <= 0.3 -> max(1, .5, .75) = 1 (4 points); 0.4..0.6 -> 0.75 (3); rest 0.
-    assert voc07_ap(recall, precision) == pytest.approx((4 + 3 * 0.75) / 11, abs=1e-12)
+    # 11-point at voc_eval.py's thresholds np.arange(0, 1.1, 0.1): t = 0, 0.1, 0.2 -> max(1, .5,
+    # .75) = 1 (3 points); its 0.30000000000000004, 0.4, 0.5 -> 0.75 (3: recall 0.3 is below its
+    # fourth threshold); 0.6000000000000001 and above -> 0 (recall 0.6 is below it too).
+    assert voc07_ap(recall, precision) == pytest.approx((3 + 3 * 0.75) / 11, abs=1e-12)
     # all-point: 0.3 * 1 + 0.3 * 0.75
     assert all_point_ap(recall, precision) == pytest.approx(0.3 + 0.3 * 0.75, abs=1e-12)
 
