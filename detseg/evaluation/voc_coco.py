@@ -79,8 +79,8 @@ def voc_evaluate_coco(
 
     Args:
         gt: COCO ground truth, a json path or dict (``images``, ``annotations`` with
-            ``image_id``, ``category_id``, ``bbox`` xywh px and optionally ``difficult`` /
-            ``iscrowd``, ``categories``). An annotation with ``difficult`` or ``iscrowd`` set
+            ``image_id``, ``category_id``, ``bbox`` xywh px, ``area``, ``iscrowd`` and optionally
+            ``difficult``, ``categories``). An annotation with ``difficult`` or ``iscrowd`` set
             is difficult: ignored, as the VOC devkit ignores difficult objects.
         detections: COCO results, one dict per detection with ``image_id``, ``category_id``,
             ``score`` and ``bbox`` (xywh px). Detections of categories absent from ``gt`` are
