@@ -1,12 +1,16 @@
-"""Detection models: Faster R-CNN (transform, RPN, RoI heads), Mask R-CNN and their builders.
+"""Detection models: the parts of Faster R-CNN, Mask R-CNN, RetinaNet, SSD and YOLO.
 
-RetinaNet, SSD and YOLO live in their own modules (``retinanet.py``, ``ssd.py``, ``yolo.py``).
+Faster and Mask R-CNN share the transform, the RPN and the RoI heads; RetinaNet, SSD and YOLO keep
+their own parts in their modules (``retinanet.py``, ``ssd.py``, ``yolo.py``).
+The builder functions are imported from their modules (``from detseg.detection.faster_rcnn import
+faster_rcnn``) or reached by name through ``detseg.models.MODELS``: re-exported here, each would
+hide its module of the same name (``import detseg.detection.yolo as m`` would give the function).
 """
 
-from detseg.detection.faster_rcnn import FasterRCNN, faster_rcnn
+from detseg.detection.faster_rcnn import FasterRCNN
 from detseg.detection.mask_head import MaskRCNNHead, paste_masks_in_image
-from detseg.detection.mask_rcnn import MaskRCNN, mask_rcnn
-from detseg.detection.retinanet import RetinaNet, RetinaNetConfig, retinanet
+from detseg.detection.mask_rcnn import MaskRCNN
+from detseg.detection.retinanet import RetinaNet, RetinaNetConfig
 from detseg.detection.retinanet_head import RetinaNetHead
 from detseg.detection.roi_heads import (
     FastRCNNConvFCHead,
@@ -18,10 +22,10 @@ from detseg.detection.roi_heads import (
 from detseg.detection.roi_pooling import RoIPooler
 from detseg.detection.rpn import RegionProposalNetwork, RPNConfig, RPNHead
 from detseg.detection.single_stage import match_anchors, matched_values
-from detseg.detection.ssd import SSD, SSDConfig, ssd
+from detseg.detection.ssd import SSD, SSDConfig
 from detseg.detection.ssd_head import SSDHead
 from detseg.detection.transform import DetectionTransform, ImageBatch
-from detseg.detection.yolo import YOLO, yolo
+from detseg.detection.yolo import YOLO
 
 __all__ = [
     "DetectionTransform",
@@ -45,12 +49,7 @@ __all__ = [
     "SSDConfig",
     "SSDHead",
     "YOLO",
-    "faster_rcnn",
-    "mask_rcnn",
     "match_anchors",
     "matched_values",
     "paste_masks_in_image",
-    "retinanet",
-    "ssd",
-    "yolo",
 ]

@@ -23,9 +23,10 @@ __all__ = [
 ]
 
 # Readable reports: PR curves from COCOeval's arrays, detection confusion matrix, HTML page.
+# (``detection_confusion``, the function, is imported from its module: here it would hide the
+# module of the same name)
 from detseg.evaluation.detection_confusion import (  # noqa: E402
     DetectionConfusion,
-    detection_confusion,
     detection_confusion_matrix,
     plot_confusion_matrix,
 )
@@ -40,7 +41,6 @@ from detseg.evaluation.report import write_detection_report  # noqa: E402
 __all__ += [
     "DetectionConfusion",
     "PRCurves",
-    "detection_confusion",
     "detection_confusion_matrix",
     "evaluate_with_arrays",
     "plot_confusion_matrix",

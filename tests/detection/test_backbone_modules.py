@@ -12,7 +12,9 @@ import torch
 from torch import Tensor, nn
 
 from detseg.backbones import Backbone, build_backbone, build_model_backbone
-from detseg.detection import faster_rcnn, mask_rcnn, retinanet
+from detseg.detection.faster_rcnn import faster_rcnn
+from detseg.detection.mask_rcnn import mask_rcnn
+from detseg.detection.retinanet import retinanet
 
 SIZE = 64
 SMALL = {"min_size": SIZE, "max_size": SIZE}
