@@ -2,7 +2,8 @@
 
 :func:`expand_inputs` turns the names into image paths, :func:`read_images` reads them
 (skipping and recording the unreadable ones), :func:`batched` groups them, and
-:func:`output_name` gives each a unique file name in an output folder.
+:func:`output_name` gives each a unique file name in an output folder (never that of an input
+there: :func:`names_in_folder`).
 """
 
 from __future__ import annotations
@@ -82,11 +83,24 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
 def output_name(path: Path, used: set[str]) -> str:
     """``path``'s file name (``.png`` for unusual suffixes), made unique within ``used``.
 
-    The name is added to ``used``; a repeated stem gets ``_1``, ``_2``, ... appended.
+    ``used`` holds the names given so far case-folded (``x.JPG`` and ``x.jpg`` are one file on
+    Windows and macOS); the name is added to it. A name already there gets ``_1``, ``_2``, ...
+    appended to its stem.
     """
     suffix = path.suffix.lower() if path.suffix.lower() in IMAGE_SUFFIXES else ".png"
     name, n = f"{path.stem}{suffix}", 1
-    while name in used:
+    while name.casefold() in used:
         name, n = f"{path.stem}_{n}{suffix}", n + 1
-    used.add(name)
+    used.add(name.casefold())
     return name
+
+
+def names_in_folder(paths: Iterable[Path], folder: Path) -> set[str]:
+    """The file names of the ``paths`` that ``folder`` holds (the file itself, or a link to it),
+    case-folded as :func:`output_name` keeps them: given as its ``used``, no output written into
+    ``folder`` replaces an input."""
+    return {
+        path.name.casefold()
+        for path in paths
+        if (folder / path.name).exists() and (folder / path.name).samefile(path)
+    }

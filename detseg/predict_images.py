@@ -16,6 +16,10 @@ as an 8-bit PNG (0 background, ``k`` the k-th class of the checkpoint), made as 
 checkpoint config's ``eval.tta``, ``eval.tta_scales`` and ``eval.crf`` say (``plain``: one
 forward pass).
 
+``<name>`` is the image's file name (``.png`` for other suffixes), with ``_1``, ``_2`` ...
+after its stem where names repeat or ``OUT`` holds an input image of that name (an input is
+never written over).
+
 A video file (by suffix, :data:`detseg.api.video.VIDEO_SUFFIXES`), a camera index (``"0"``)
 or a stream URL (``rtsp://``, ``http://`` ...) gives ``OUT/<stem>.mp4``, the frames drawn as
 above at the source's frame rate, and ``OUT/<stem>.jsonl``, one record per frame (see
@@ -43,7 +47,13 @@ from detseg.api.video import VIDEO_SUFFIXES, is_camera, is_url
 from detseg.api.video_outputs import VideoRun, predict_video, video_output_stem
 from detseg.argument_checks import check_output_folder, score_threshold_problem
 from detseg.engine.runtime import Detector
-from detseg.image_inputs import IMAGE_SUFFIXES, expand_inputs, output_name, read_images
+from detseg.image_inputs import (
+    IMAGE_SUFFIXES,
+    expand_inputs,
+    names_in_folder,
+    output_name,
+    read_images,
+)
 from detseg.segmentation.inference import SegmentationInference
 
 logger = logging.getLogger(__name__)
@@ -165,12 +175,13 @@ def predict_checkpoint(
     if run.wrote_images:
         positions: list[int] = []  # of each readable image in ``paths``, from 1
         images = _numbered_images(paths, positions, run.failed, report)
+        inputs_there = names_in_folder(paths, out)  # --out the images' folder: not overwritten
         if predictor.task == "segmentation":
-            run.images = segment_images(predictor, images, out, batch_size)
+            run.images = segment_images(predictor, images, out, batch_size, inputs_there)
         else:
             assert threshold is not None
             run.images, run.detections = detect_images(
-                predictor, images, out, threshold, batch_size, classes, positions
+                predictor, images, out, threshold, batch_size, classes, positions, inputs_there
             )
     used: set[str] = set()
     for source in videos:
@@ -310,7 +321,11 @@ def split_inputs(inputs: Sequence[str]) -> tuple[list[Path], list[str], list[str
 
 
 def segment_images(
-    predictor: Predictor, images: Iterable[InputImage], out: Path, batch_size: int = 1
+    predictor: Predictor,
+    images: Iterable[InputImage],
+    out: Path,
+    batch_size: int = 1,
+    taken: Iterable[str] = (),
 ) -> int:
     """Write an overlay with a legend and the label-map PNG of each image; the image count.
 
@@ -318,15 +333,23 @@ def segment_images(
         predictor: a segmenter (its :attr:`~detseg.api.predictor.Predictor.inference` chain
             makes the label maps).
         images: the images, with their paths.
-        out: output folder: ``out/<name>`` overlays, ``out/labels/<stem>.png`` label maps.
+        out: output folder: ``out/<name>`` overlays, ``out/labels/<stem>.png`` label maps
+            (the overlay's stem, one per image: ``x.jpg`` then ``x.png`` give the overlays
+            ``x.jpg`` and ``x_1.png``).
         batch_size: images per forward pass (images of one size share one).
+        taken: file names in ``out`` no overlay may take, case-folded (the input images
+            there: :func:`~detseg.image_inputs.names_in_folder`).
     """
-    used_names: set[str] = set()
+    used_names = set(taken)
+    used_stems: set[str] = set()  # of the label maps, all .png
     count = 0
     for result in predictor.predict_images(images, batch_size=batch_size):
         result = cast(SegmentationResult, result)
         path = result.path or Path(f"image{count + 1}.png")
         name = output_name(path, used_names)
+        while Path(name).stem.casefold() in used_stems:  # x.jpg after x.png: the next name
+            name = output_name(path, used_names)
+        used_stems.add(Path(name).stem.casefold())
         result.save(out / name)
         result.save_mask(out / "labels" / f"{Path(name).stem}.png")
         count += 1
@@ -343,6 +366,7 @@ def detect_images(
     batch_size: int = 1,
     classes: Sequence[str | int] | None = None,
     image_ids: Sequence[int] | None = None,
+    taken: Iterable[str] = (),
 ) -> tuple[int, int]:
     """Write the drawn detections (and masks) of each image and ``out/predictions.json``.
 
@@ -355,12 +379,14 @@ def detect_images(
         classes: keep the detections of these classes only (names or labels; default: all).
         image_ids: the ``image_id`` of each image, in order (read as the results come, so it
             may grow while ``images`` is read); default: ``1, 2, ...``.
+        taken: file names in ``out`` no drawing may take, case-folded (the input images
+            there: :func:`~detseg.image_inputs.names_in_folder`).
 
     Returns:
         ``(images, detections)``: how many of each were written.
     """
     records: list[dict] = []
-    used_names: set[str] = set()
+    used_names = set(taken)
     count = 0
     found = predictor.predict_images(
         images, score_threshold, batch_size, mask_probabilities=False, classes=classes

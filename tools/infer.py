@@ -23,7 +23,9 @@ checkpoint gives ``OUT/<name>``: the image with one colour per class blended in 
 (class names and colours) on its right, and ``OUT/labels/<stem>.png``: the predicted label map
 as an 8-bit PNG (0 background, ``k`` the k-th class of the checkpoint), made as the
 checkpoint config's ``eval.tta``, ``eval.tta_scales`` and ``eval.crf`` say (``--plain``: one
-forward pass).
+forward pass). ``<name>`` is the image's file name, with ``_1``, ``_2`` ... after its stem
+where names repeat or ``OUT`` holds an input image of that name (an input is never written
+over: ``--out`` may be the images' folder).
 
 A video, camera or stream gives ``OUT/<stem>.mp4``, its frames drawn the same way at the
 source's frame rate, and ``OUT/<stem>.jsonl``, one JSON record per frame: ``frame`` (from 0),

@@ -12,7 +12,8 @@ One image is any of:
 * a PIL image (any mode; converted to RGB; 16-bit grayscale scaled by 1/65535 as a 16-bit
   file is, float grayscale (mode ``F``) taken as ``[0, 1]``: see :func:`_from_pil`), as its
   pixels are (``Image.open`` does not apply EXIF orientation either); a file it cannot decode
-  (truncated, corrupt) is an :class:`~detseg.data.image_io.ImageReadError` naming the file;
+  (truncated, corrupt), or one closed before the pixels were read (after its ``with
+  Image.open(...)`` block), is an :class:`~detseg.data.image_io.ImageReadError` naming the file;
 * a tensor ``[3, H, W]``: RGB (BGR with ``bgr=True``), float in ``[0, 1]`` or ``uint8``.
 
 An image has at least one pixel, and float pixels are finite. Many images are a list (or
@@ -28,11 +29,12 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import torch
 
+from detseg.api.video import VIDEO_SUFFIXES
 from detseg.data.image_io import ImageReadError, read_image
 
 __all__ = ["ACCEPTED", "InputImage", "as_images"]
@@ -78,7 +80,8 @@ def as_images(x: Any, bgr: bool = False) -> tuple[list[InputImage], bool]:
         ValueError: an input of another type, shape or dtype, without pixels (``H`` or ``W``
             is 0), or with float pixels that are not finite (NaN, inf) or outside ``[0, 1]``
             (the message names it: its position in a list or a batch, its shape), a folder
-            given as an image path;
+            or a video file (by suffix: :data:`~detseg.api.video.VIDEO_SUFFIXES`) given as an
+            image path;
             :class:`~detseg.data.image_io.ImageReadError` (a ``ValueError``) for an image file
             that cannot be read.
     """
@@ -100,6 +103,11 @@ def _one_or_batch(x: Any, bgr: bool, where: str) -> tuple[list[InputImage], bool
             raise ValueError(
                 f"{where}{x} is a folder, not an image file; give its images, e.g. "
                 f"predict(sorted(Path({str(x)!r}).glob('*.jpg')))"
+            )
+        if Path(x).suffix.lower() in VIDEO_SUFFIXES:
+            raise ValueError(
+                f"{where}{x} is a video, not an image file; predict takes images: "
+                f"predictor.stream({str(x)!r}) gives the results of its frames"
             )
         return [InputImage(read_image(x), Path(x))], True
     if isinstance(x, torch.Tensor):
@@ -166,15 +174,31 @@ def _from_pil(image: Any, where: str) -> torch.Tensor:
 
 
 def _load_pil(image: Any, where: str) -> None:
-    """Decode a lazily opened PIL image now, turning Pillow's bare errors into one naming it."""
+    """Decode a lazily opened PIL image now, turning Pillow's bare errors into one naming it: a
+    file it cannot decode, or a file closed before the pixels were read (Pillow then fails on
+    an ``assert``, or an ``AttributeError`` under ``python -O``)."""
     try:
         image.load()
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        reason = f"{where}Pillow could not decode it ({type(exc).__name__}: {exc})"
-        filename = getattr(image, "filename", "")
-        if filename:
-            raise ImageReadError(filename, reason) from exc
-        raise ValueError(f"cannot read PIL image: {reason}") from exc
+        _pil_error(image, f"{where}Pillow could not decode it ({type(exc).__name__}: {exc})", exc)
+    except (AssertionError, AttributeError) as exc:
+        if getattr(image, "fp", True) is not None:  # not a closed file
+            raise
+        reason = (
+            f"{where}its file is closed and its pixels were never read (Image.open reads them "
+            "on first use); predict inside the `with Image.open(...)` block, or call "
+            "image.load() in it"
+        )
+        _pil_error(image, reason, exc)
+
+
+def _pil_error(image: Any, reason: str, cause: BaseException) -> NoReturn:
+    """Raise :class:`ImageReadError` naming the file ``image`` was opened from (``ValueError``
+    for an image without a file name) with ``reason``."""
+    filename = getattr(image, "filename", "")
+    if filename:
+        raise ImageReadError(filename, reason) from cause
+    raise ValueError(f"cannot read PIL image: {reason}") from cause
 
 
 def _from_array(array: np.ndarray, bgr: bool, where: str) -> torch.Tensor:

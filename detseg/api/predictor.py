@@ -197,9 +197,10 @@ class Predictor:
         Raises:
             ValueError: an input of a type, shape or dtype not listed above, an empty image,
                 float pixels that are NaN, inf or outside ``[0, 1]`` (the message names the
-                input), an image file that cannot be read, ``score_thr`` outside ``[0, 1]``
-                or given to a segmenter, ``batch_size`` below 1, a class the model does not
-                have (or any ``classes`` for a segmenter).
+                input), an image file that cannot be read, a video file (:meth:`stream` takes
+                those), ``score_thr`` outside ``[0, 1]`` or given to a segmenter,
+                ``batch_size`` below 1, a class the model does not have (or any ``classes``
+                for a segmenter).
         """
         self._check_score_thr(score_thr)
         _check_at_least_one(batch_size, "batch_size")

@@ -291,11 +291,27 @@ def video_file_problem(path: Path) -> str:
 #: Suffixes of the ISO base media (MP4/QuickTime) family, whose files are boxes ("atoms").
 _MP4_SUFFIXES = {".mp4", ".m4v", ".mov", ".3gp"}
 
+#: Types of the box such a file starts with: ``ftyp``; in older QuickTime files ``moov`` ...
+#: ``pnot``; in a segment of a fragmented MP4 ``styp``, ``sidx`` or ``moof`` (text, such as an
+#: error page saved under a video's name, starts with none of them).
+_FIRST_BOXES = {
+    b"ftyp",
+    b"moov",
+    b"mdat",
+    b"free",
+    b"skip",
+    b"wide",
+    b"pnot",
+    b"styp",
+    b"sidx",
+    b"moof",
+}
+
 
 def _mp4_boxes(path: Path, size: int, limit: int = 64) -> tuple[list[str], bool]:
     """The types of the top-level boxes of an MP4/MOV file, as far as their headers are sound
-    (``[]``: the file does not start with one), and whether the last one runs past the end of
-    the file."""
+    (``[]``: the file does not start with one of :data:`_FIRST_BOXES`), and whether the last
+    one runs past the end of the file."""
     boxes: list[str] = []
     with path.open("rb") as file:
         position = 0
@@ -308,6 +324,8 @@ def _mp4_boxes(path: Path, size: int, limit: int = 64) -> tuple[list[str], bool]
             elif length == 0:  # the box runs to the end of the file
                 length = size - position
             if length < 8 or not all(48 <= c < 123 or c == 32 for c in kind):
+                break
+            if not boxes and kind not in _FIRST_BOXES:
                 break
             boxes.append(kind.decode("ascii"))
             position += length

@@ -91,8 +91,8 @@ def predict_video(
     Raises:
         FileNotFoundError: a video file that does not exist.
         ValueError: a video that cannot be decoded, a camera or stream that cannot be opened,
-            ``score_thr`` outside ``[0, 1]``, ``max_frames`` below 1, a class the model does
-            not have (before any file is written).
+            ``score_thr`` outside ``[0, 1]`` or given to a segmenter, ``max_frames`` below 1
+            or not an integer, a class the model does not have (before any file is written).
     """
     if max_frames is not None and max_frames < 1:
         raise ValueError(f"max_frames must be >= 1, got {max_frames}")
@@ -101,6 +101,11 @@ def predict_video(
         raise ValueError(problem)
     predictor.labels_of(classes)
     video = source if isinstance(source, VideoSource) else VideoSource(source)
+    try:  # the predictor's checks of the arguments, before the files are opened
+        results = predictor.stream(video, score_thr, max_frames, classes)
+    except ValueError:
+        video.close()
+        raise
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     stem = stem or source_stem(video.source)
@@ -115,7 +120,7 @@ def predict_video(
         tqdm(total=total, desc=stem, unit="frame", dynamic_ncols=True, disable=None) as bar,
     ):
         try:
-            for result in predictor.stream(video, score_thr, max_frames, classes):
+            for result in results:
                 _write_frame(result, writer, records)
                 run.frames += 1
                 run.detections += len(result) if isinstance(result, DetectionResult) else 0
@@ -170,7 +175,9 @@ def video_output_stem(source: VideoName, out: Path, used: set[str]) -> str:
 
 
 def _is_source(path: Path, source: VideoName) -> bool:
+    """``path`` is the file ``source`` names: by a link, or by a name differing in case only
+    (one file on Windows and macOS: ``CLIP.mp4`` for ``CLIP.MP4``)."""
     if isinstance(source, int) or not path.exists():
         return False
     source_path = Path(source)
-    return source_path.exists() and path.resolve() == source_path.resolve()
+    return source_path.exists() and path.samefile(source_path)

@@ -1,0 +1,27 @@
+"""``Predictor.predict`` given a video file's path (alone or in a list) says that it is a video
+and that ``stream`` takes it, instead of calling it an image OpenCV cannot decode."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import detseg
+
+
+@pytest.fixture(scope="module")
+def predictor(detector_checkpoint):
+    return detseg.load(detector_checkpoint, device="cpu")
+
+
+def test_a_video_path_points_to_stream(predictor, video):
+    with pytest.raises(ValueError, match=re.escape(f"{video} is a video, not an image file")):
+        predictor.predict(video)
+    with pytest.raises(ValueError, match=re.escape(f"predictor.stream('{video}')")):
+        predictor.predict(str(video))
+
+
+def test_a_video_in_a_list_is_named_by_its_position(predictor, video, image_file):
+    with pytest.raises(ValueError, match=r"^item 1 of the input list: .* is a video"):
+        predictor.predict([image_file, video])
