@@ -125,6 +125,11 @@ class RoIPooler(nn.Module):
             return align(
                 feature, rois, self.output_size, 1.0 / stride, self.sampling_ratio, aligned=False
             )
+        if torch.is_autocast_enabled(feature.device.type):
+            # torchvision's RoIPool has an autocast kernel on CUDA only (RoIAlign has one on every
+            # device): under CPU autocast, pool in float32 as those kernels do
+            pooled = roi_pool(feature.float(), rois.float(), self.output_size, 1.0 / stride)
+            return pooled.to(feature.dtype)
         return roi_pool(feature, rois, self.output_size, 1.0 / stride)
 
     def _uses_one_kernel(self, feature: Tensor) -> bool:

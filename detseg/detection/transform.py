@@ -138,9 +138,14 @@ class DetectionTransform(nn.Module):
         return ImageBatch(self.pad_batch(resized), image_sizes), targets
 
     def normalize(self, image: Tensor) -> Tensor:
-        """``(image - mean) / std`` per channel; ``image`` is ``Float[3, H, W]`` in ``[0, 1]``."""
-        mean = self._mean.to(dtype=image.dtype, device=image.device)
-        std = self._std.to(dtype=image.dtype, device=image.device)
+        """``(image - mean) / std`` per channel; ``image`` is ``Float[3, H, W]`` in ``[0, 1]``.
+
+        The result has the dtype of the model's buffers (float32 unless the model was cast), so
+        that a float64 image (``torch.from_numpy(array / 255)``) meets float32 weights.
+        """
+        image = image.to(self._mean.dtype)
+        mean = self._mean.to(device=image.device)
+        std = self._std.to(device=image.device)
         return (image - mean) / std
 
     def _pick_min_size(self) -> int:

@@ -58,12 +58,19 @@ VERSIONS = ("v1", "v3")
 @dataclass
 class YOLOInferenceConfig:
     """Post-processing: keep ``score > score_thresh``, the ``pre_nms_top_n`` best (box, class)
-    pairs, class-wise NMS at ``nms_thresh``, then at most ``max_detections`` per image."""
+    pairs, class-wise NMS at ``nms_thresh``, then at most ``max_detections`` per image.
+
+    Boxes narrower or shorter than ``min_box_size`` pixels once clipped to the image are dropped
+    first (as torchvision's R-CNN box head drops them): cells past the image's right or bottom
+    edge (an ``input_size`` that is not a multiple of the coarsest stride) decode to boxes that
+    clipping flattens to zero width or height.
+    """
 
     score_thresh: float = 0.05
     nms_thresh: float = 0.45
     pre_nms_top_n: int = 1000
     max_detections: int = 100
+    min_box_size: float = 1e-2
 
 
 class YOLO(nn.Module):
@@ -156,12 +163,16 @@ class YOLO(nn.Module):
     ) -> dict[str, Tensor]:
         """Boxes ``Float[N, 4]`` and scores ``Float[N, K]`` -> final detections (resized px)."""
         cfg, num_classes = self.inference, scores.shape[-1]
+        boxes = clip_boxes_to_image(boxes, image_size)
+        has_area = (boxes[:, 2:] - boxes[:, :2] >= cfg.min_box_size).all(dim=1)  # [N]
         flat = scores.flatten()  # [N * K], box-major
-        candidates = torch.where(flat > cfg.score_thresh)[0]
+        candidates = torch.where(
+            (flat > cfg.score_thresh) & has_area.repeat_interleave(num_classes)
+        )[0]
         top, order = flat[candidates].topk(min(cfg.pre_nms_top_n, candidates.numel()))
         candidates = candidates[order]
         box_index = torch.div(candidates, num_classes, rounding_mode="floor")
-        kept_boxes = clip_boxes_to_image(boxes[box_index], image_size)
+        kept_boxes = boxes[box_index]
         labels = candidates % num_classes + 1
         keep = filter_detections(
             kept_boxes, top, labels, cfg.score_thresh, cfg.nms_thresh, cfg.max_detections

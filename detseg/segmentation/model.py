@@ -140,11 +140,12 @@ class SegmentationModel(nn.Module):
 
     def normalize(self, images: Tensor) -> Tensor:
         """``(images - mean) / std`` for ``Float[B, 3, H, W]`` in ``[0, 1]``; with
-        ``per_image_norm`` the mean and std are each image's own, per channel."""
+        ``per_image_norm`` the mean and std are each image's own, per channel. The result has
+        the dtype of the model's buffers (a float64 image meets float32 weights)."""
         # On [B, 3, H * W] so that every statistic broadcasts along the last dimension: on a
         # CPU this is several times faster than Tensor.std and a [B, 3, 1, 1] broadcast over
         # H x W (same values).
-        flat = images.flatten(2)
+        flat = images.flatten(2).to(self.image_mean.dtype)
         if self.per_image_norm:
             centred = flat - flat.mean(dim=2, keepdim=True)  # [B, 3, H * W]
             dof = max(flat.shape[2] - 1, 1)  # sample standard deviation, as Tensor.std
