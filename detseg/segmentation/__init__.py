@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from . import builders
 from .builders import (
     deeplabv3,
     deeplabv3plus,
@@ -19,7 +20,6 @@ from .builders import (
     fcn_vgg16,
     lraspp,
     segmentation_backbone,
-    unet,
     unet_backbone,
 )
 from .crf import LocalCRF
@@ -57,7 +57,7 @@ SEGMENTATION_MODELS: dict[str, Callable[..., SegmentationModel]] = {
     "deeplabv3plus": deeplabv3plus,
     "lraspp": lraspp,
     "fcn_vgg16": fcn_vgg16,
-    "unet": unet,
+    "unet": builders.unet,  # not imported by name: ``detseg.segmentation.unet`` is the module
     "unet_backbone": unet_backbone,
     # presets
     "fcn_resnet50": fcn_resnet50,

@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from torchvision.models._utils import _make_divisible
 
 from detseg.losses import boundary_weighted_cross_entropy, dice_loss
-from detseg.segmentation import SEGMENTATION_MODELS, deeplabv3_mobilenet_v3_large, lraspp, unet
+from detseg.segmentation import SEGMENTATION_MODELS, deeplabv3_mobilenet_v3_large, lraspp
+from detseg.segmentation.builders import unet
 from detseg.segmentation.loss import SoftTargets, area_targets
 from detseg.segmentation.model import PER_IMAGE_EPS
 

@@ -8,7 +8,8 @@ import pytest
 
 from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
 from detseg.models import build_model
-from detseg.segmentation import SEGMENTATION_MODELS, SegmentationInputConfig, unet
+from detseg.segmentation import SEGMENTATION_MODELS, SegmentationInputConfig
+from detseg.segmentation.builders import unet
 from detseg.segmentation.settings import (
     MOVED_KEYS,
     SegmentationLossConfig,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from detseg.segmentation import UNetDecoder, UNetEncoder, unet, unet_backbone
+from detseg.segmentation import UNetDecoder, UNetEncoder, unet_backbone
+from detseg.segmentation.builders import unet
 from detseg.segmentation.unet import align_to
 
 
