@@ -45,7 +45,8 @@ def parse_args() -> argparse.Namespace:
         default=None,
         metavar="SPLIT",
         help="splits to convert, e.g. train val (default: every split found in SRC_ROOT: coco "
-        "annotations/instances_<split>.json, voc ImageSets/Main/<split>.txt, yolo images/<split>)",
+        "annotations/instances_<split>.json, voc ImageSets/Main/<split>.txt, yolo images/<split> "
+        "or the train/val/test of an Ultralytics SRC_ROOT/data.yaml)",
     )
     parser.add_argument(
         "--link",

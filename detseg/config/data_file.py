@@ -116,8 +116,8 @@ def _from_ultralytics(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     root = os.path.normpath(path.parent / root_value)  # absolute 'path' stays as it is
     section: dict[str, Any] = {"format": "yolo", "root": root}
     for split in ("train", "val"):
-        folder = _images_folder(raw.get(split), split, where)
-        section[f"{split}_images"] = _without_parent_step(Path(root), folder)
+        folder = images_folder(raw.get(split), split, where)
+        section[f"{split}_images"] = without_parent_step(Path(root), folder)
     section["classes"] = _ultralytics_names(raw["names"], where)
     count = raw.get("nc")
     if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
@@ -131,7 +131,7 @@ def _from_ultralytics(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     return section
 
 
-def _images_folder(value: Any, split: str, where: str) -> str:
+def images_folder(value: Any, split: str, where: str) -> str:
     """One images folder from an Ultralytics ``train`` / ``val`` entry."""
     if isinstance(value, list) and len(value) == 1:
         value = value[0]
@@ -149,7 +149,7 @@ def _images_folder(value: Any, split: str, where: str) -> str:
     return value
 
 
-def _without_parent_step(root: Path, folder: str) -> str:
+def without_parent_step(root: Path, folder: str) -> str:
     """``folder`` without a leading ``../`` when only that form exists under ``root``.
 
     Ultralytics reads ``path / folder`` and, when that does not exist and ``folder`` starts

@@ -34,7 +34,7 @@ from detseg.data.base import Annotations, DetectionDataset
 from detseg.data.class_names import check_unknown_classes, format_counts, read_class_names
 from detseg.data.coco_json import LAYOUT_HINT, check_unique_names, load_coco_json
 
-__all__ = ["CocoDetection", "decode_segmentation"]
+__all__ = ["CocoDetection", "decode_segmentation", "with_eval_defaults"]
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ class CocoDetection(DetectionDataset):
         """
         if self._gt_checked is None:
             annotations = [
-                _with_eval_defaults(a) for a in self._gt["annotations"] if self._usable_gt(a)
+                with_eval_defaults(a) for a in self._gt["annotations"] if self._usable_gt(a)
             ]
             originals = self._gt["annotations"]
             if len(annotations) == len(originals) and all(
@@ -286,7 +286,7 @@ def coco_image_file(images_dir: Path, file_name: Any) -> Path:
     return path
 
 
-def _with_eval_defaults(ann: dict) -> dict:
+def with_eval_defaults(ann: dict) -> dict:
     """``ann`` itself, or a copy with the ``area`` (box ``w * h``) and ``iscrowd`` (0) the
     reader assumes when the json leaves them out."""
     if "area" in ann and "iscrowd" in ann:

@@ -31,7 +31,9 @@ from detseg.data.class_names import check_unknown_classes, read_class_names
 __all__ = [
     "IMAGE_EXTENSIONS",
     "YoloTxtDetection",
+    "default_labels_dir",
     "label_files_without_image",
+    "label_path",
     "list_files",
     "read_class_names",
 ]
@@ -78,7 +80,7 @@ def list_files(folder: Path, suffixes: Sequence[str]) -> list[Path]:
     return sorted(found)
 
 
-def _default_labels_dir(images_dir: Path) -> Path:
+def default_labels_dir(images_dir: Path) -> Path:
     """Ultralytics rule: the last ``images`` path component becomes ``labels``."""
     parts = list(images_dir.parts)
     for i in range(len(parts) - 1, -1, -1):
@@ -134,7 +136,7 @@ class YoloTxtDetection(DetectionDataset):
         if not self.images_dir.is_dir():
             raise FileNotFoundError(_missing_images_message(self.images_dir))
         self.labels_dir = (
-            Path(labels_dir) if labels_dir is not None else _default_labels_dir(self.images_dir)
+            Path(labels_dir) if labels_dir is not None else default_labels_dir(self.images_dir)
         )
         if not self.labels_dir.is_dir():
             raise FileNotFoundError(
@@ -153,7 +155,7 @@ class YoloTxtDetection(DetectionDataset):
         self._check_class_indices()
 
     def _label_file(self, index: int) -> Path:
-        return _label_path(self.files[index], self.images_dir, self.labels_dir)
+        return label_path(self.files[index], self.images_dir, self.labels_dir)
 
     def _check_class_indices(self) -> None:
         """Count the objects of every label file by class index; apply the unknown-class guard."""
@@ -197,7 +199,7 @@ class YoloTxtDetection(DetectionDataset):
         return Annotations(np.array(boxes), np.array(labels, dtype=np.int64), dropped=dropped)
 
 
-def _label_path(image: Path, images_dir: Path, labels_dir: Path) -> Path:
+def label_path(image: Path, images_dir: Path, labels_dir: Path) -> Path:
     """The label file of ``image`` (a file under ``images_dir``): its path under
     ``labels_dir`` with the suffix ``.txt``."""
     return (labels_dir / image.relative_to(images_dir)).with_suffix(".txt")
@@ -207,7 +209,7 @@ def label_files_without_image(labels_dir: Path, images_dir: Path, images: list[P
     """The ``.txt`` files under ``labels_dir`` and its subfolders (any case of the suffix) that
     are not the label file of one of ``images`` (files under ``images_dir``: ``<stem>.txt`` at
     the same path under ``labels_dir``), sorted; logs one warning naming the first few."""
-    expected = {_label_path(image, images_dir, labels_dir) for image in images}
+    expected = {label_path(image, images_dir, labels_dir) for image in images}
     unmatched = [p for p in list_files(labels_dir, (".txt",)) if p not in expected]
     if unmatched:
         shown = ", ".join(p.relative_to(labels_dir).as_posix() for p in unmatched[:5])

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from detseg.argument_checks import check_output_folder
-from detseg.data.coco import _with_eval_defaults
+from detseg.data.coco import with_eval_defaults
 from detseg.data.json_files import read_json
 from detseg.evaluation.coco import IOU_TYPES
 from detseg.evaluation.coco_checks import (
@@ -196,12 +196,12 @@ def _known_categories(records: list[dict], gt: dict, source: Path) -> list[dict]
 def _with_reader_defaults(gt: dict) -> dict:
     """``gt`` where an annotation without ``area`` or ``iscrowd`` has the values the COCO reader
     gives it in training and in a checkpoint's evaluation (box ``w * h`` px², ``0``:
-    :func:`detseg.data.coco._with_eval_defaults`); ``gt`` itself when it has no annotation list
+    :func:`detseg.data.coco.with_eval_defaults`); ``gt`` itself when it has no annotation list
     (:func:`~detseg.evaluation.coco_checks.check_ground_truth` names that)."""
     annotations = gt.get("annotations")
     if not isinstance(annotations, list):
         return gt
-    filled = [_with_eval_defaults(a) if isinstance(a, dict) else a for a in annotations]
+    filled = [with_eval_defaults(a) if isinstance(a, dict) else a for a in annotations]
     return {**gt, "annotations": filled}
 
 

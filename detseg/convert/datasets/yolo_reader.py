@@ -2,17 +2,24 @@
 
 Layout (as :mod:`detseg.data.yolo` reads it)::
 
-    <root>/images/<split>/<stem>.<png|jpg|...>
-    <root>/labels/<split>/<stem>.txt          "class cx cy w h" per object, normalised
-    <root>/classes.txt                        one class name per line
+    <root>/images/<split>/[<subfolder>/]<stem>.<png|jpg|...>
+    <root>/labels/<split>/[<subfolder>/]<stem>.txt   "class cx cy w h" per object, normalised
+    <root>/classes.txt                               one class name per line
 
-The splits of a root are the sub-folders of ``<root>/images``. Class names come from
-``classes.txt`` (else a ``data.yaml`` with Ultralytics ``names``); ``class`` is 0-based.
-``cx cy w h`` are normalised by the image width and height, read from the image header (YOLO
-stores no sizes), and become ``xyxy`` pixels. A line with more than five numbers is an
-Ultralytics segment (``class x1 y1 x2 y2 ...``) whose box is the polygon's extent. An image
-without a label file, or with an empty one, has no objects; a label file of no image is not
-converted (one warning names such files).
+The splits of a root are the sub-folders of ``<root>/images`` (hidden ones left out). Without
+them, a ``<root>/data.yaml`` in the Ultralytics form (a Roboflow export: ``train:
+../train/images``, ``val: ../valid/images``, ``test: ../test/images`` beside ``train/``,
+``valid/``, ``test/``; or ``train: images`` for one flat images folder) names the splits
+``train``, ``val`` and ``test``: each entry is resolved as training resolves it
+(:mod:`detseg.config.data_file`) and its labels are the folder with ``images`` replaced by
+``labels``. As in training, each images folder is listed with its subfolders, and an image's
+label file has the same path under the labels folder. Class names come from ``classes.txt``
+(else the ``data.yaml`` ``names``); ``class`` is 0-based. ``cx cy w h`` are normalised by the
+image width and height, read from the image header (YOLO stores no sizes), and become ``xyxy``
+pixels. A line with more than five numbers is an Ultralytics segment (``class x1 y1 x2 y2 ...``)
+whose box is the polygon's extent. An image without a label file, or with an empty one, has no
+objects; a label file of no image is not converted (one warning names such files). An image's
+``file_name`` is its path under the split's images folder (``sub/000001.jpg``).
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ import logging
 import math
 from pathlib import Path
 
+from detseg.config.bases import read_yaml
+from detseg.config.data_file import images_folder, without_parent_step, load_data_file
 from detseg.convert.datasets.records import (
     DatasetRecord,
     ImageRecord,
@@ -32,7 +41,13 @@ from detseg.convert.datasets.records import (
     sort_splits,
 )
 from detseg.data import read_class_names
-from detseg.data.yolo import IMAGE_EXTENSIONS, label_files_without_image
+from detseg.data.yolo import (
+    IMAGE_EXTENSIONS,
+    default_labels_dir,
+    label_path,
+    label_files_without_image,
+    list_files,
+)
 
 __all__ = ["read_yolo", "yolo_class_names", "yolo_splits"]
 
@@ -41,10 +56,40 @@ logger = logging.getLogger(__name__)
 _NAME_FILES = ("classes.txt", "data.yaml")
 
 
-def yolo_splits(root: Path) -> list[str]:
-    """Split names of ``root``: the sub-folders of ``<root>/images``."""
+def _ultralytics_folders(data_file: Path) -> dict[str, Path]:
+    """``{split: images folder}`` of the ``train``, ``val`` and (when given) ``test`` entries
+    of an Ultralytics data yaml, resolved by training's rules; ``{}`` for another yaml.
+
+    Raises:
+        ConfigError: A malformed Ultralytics data yaml (named).
+    """
+    raw = read_yaml(data_file, what="data file")
+    if "data" in raw or "format" in raw or not {"names", "train"} <= raw.keys():
+        return {}
+    section = load_data_file(data_file)
+    root = Path(section["root"])
+    folders = {split: root / section[f"{split}_images"] for split in ("train", "val")}
+    if raw.get("test"):
+        test = images_folder(raw["test"], "test", f"{data_file} (an Ultralytics data yaml)")
+        folders["test"] = root / without_parent_step(root, test)
+    return folders
+
+
+def _split_folders(root: Path) -> dict[str, Path]:
+    """``{split: images folder}`` of ``root`` (rules in the module docstring); the folders of a
+    ``data.yaml`` may be missing."""
     images = root / "images"
-    return sort_splits([p.name for p in images.iterdir() if p.is_dir()] if images.is_dir() else [])
+    found = [p for p in images.iterdir() if p.is_dir()] if images.is_dir() else []
+    folders = {p.name: p for p in found if not p.name.startswith(".")}  # as list_files skips
+    if not folders and (root / "data.yaml").is_file():
+        return _ultralytics_folders(root / "data.yaml")
+    return folders
+
+
+def yolo_splits(root: Path) -> list[str]:
+    """Split names of ``root``: the sub-folders of ``<root>/images``, else the entries of an
+    Ultralytics ``<root>/data.yaml`` whose folder exists."""
+    return sort_splits([name for name, folder in _split_folders(root).items() if folder.is_dir()])
 
 
 def yolo_class_names(root: Path) -> list[str] | None:
@@ -110,15 +155,16 @@ def _objects(
 
 
 def _read_split(root: Path, split: str, targets: list[int | None]) -> SplitRecord:
-    images_dir, labels_dir = root / "images" / split, root / "labels" / split
+    images_dir = _split_folders(root).get(split, root / "images" / split)
     if not images_dir.is_dir():
         found = ", ".join(yolo_splits(root)) or "none"
         raise FileNotFoundError(
             f"YOLO split {split!r} not found: no folder {images_dir} (splits found in {root}: "
             f"{found})"
         )
+    labels_dir = default_labels_dir(images_dir)
     record = SplitRecord(split, [])
-    files = sorted(p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+    files = list_files(images_dir, IMAGE_EXTENSIONS)
     if labels_dir.is_dir():
         label_files_without_image(labels_dir, images_dir, files)  # logs them: not converted
     for path in files:
@@ -126,8 +172,9 @@ def _read_split(root: Path, split: str, targets: list[int | None]) -> SplitRecor
         if size is None:
             record.skipped_images += 1
             continue
-        image = ImageRecord(path, path.name, *size)
-        image.objects, skipped = _objects(labels_dir / f"{path.stem}.txt", image, targets)
+        image = ImageRecord(path, path.relative_to(images_dir).as_posix(), *size)
+        label_file = label_path(path, images_dir, labels_dir)
+        image.objects, skipped = _objects(label_file, image, targets)
         record.skipped_objects += skipped
         record.images.append(image)
     return record
