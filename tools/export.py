@@ -8,7 +8,9 @@ post-processing (box decoding, score threshold, NMS). Detectors take one image p
 images Float[1, 3, H, W] RGB in [0, 1], and return boxes [N, 4] (xyxy pixels of the input
 image), scores [N] and labels [N] (1..K); segmenters take images [B, 3, H, W] and return logits
 [B, K + 1, H, W] (the plain forward pass, without test-time augmentation or CRF). OUT.json
-describes the input, the outputs, the class names and the score threshold.
+describes the input, the outputs, the class names and the score threshold. A detector's
+TorchScript file calls torchvision's nms and roi_align: import torchvision before
+torch.jit.load.
 
 Unless --no-verify, the file is run (onnxruntime, or torch.jit.load) on generated images and
 compared with the PyTorch model: three images of the export size, or with --dynamic four sizes

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -173,7 +176,9 @@ def export_model(
         model_or_checkpoint: a detseg model (not modified: a CPU copy is exported) or a
             checkpoint file.
         path: the file to write (its folder is created); ``<path>.json`` is written next to it.
-            Neither may be a folder, nor the checkpoint exported.
+            Neither may be a folder, nor the checkpoint exported. Each is written to a
+            temporary file beside it that replaces it once complete: a failed export leaves
+            an earlier one as it was.
         format: ``"onnx"`` (torch's TorchScript-based exporter, opset ``opset``) or
             ``"torchscript"`` (``torch.jit.trace``).
         dynamic: free ``H, W`` (and a segmenter's batch size) in the ONNX graph instead of
@@ -193,7 +198,8 @@ def export_model(
     Raises:
         ExportError: a model or a combination of settings that cannot be exported (a
             detector with ``batch_size > 1``, a mask head, an opset out of range, a score
-            threshold outside ``[0, 1]`` or given for a segmenter, ...).
+            threshold outside ``[0, 1]`` or given for a segmenter, an operation the ONNX opset
+            lacks, ...).
         IsADirectoryError: ``path`` or ``<path>.json`` is a folder.
         ValueError: ``path`` or ``<path>.json`` is the checkpoint file.
     """
@@ -216,11 +222,12 @@ def export_model(
     graph = export_graph(model, name)
     example = torch.rand(batch_size, 3, height, width, generator=torch.Generator().manual_seed(0))
     path.parent.mkdir(parents=True, exist_ok=True)
-    if format == "onnx":
-        outputs = DETECTION_OUTPUTS if task == "detection" else SEGMENTATION_OUTPUTS
-        write_onnx(graph, example, path, outputs, onnx_dynamic_axes(task, dynamic), opset)
-    else:
-        write_torchscript(graph, example, path)
+    with replaced_on_success(path) as partial:
+        if format == "onnx":
+            outputs = DETECTION_OUTPUTS if task == "detection" else SEGMENTATION_OUTPUTS
+            write_onnx(graph, example, partial, outputs, onnx_dynamic_axes(task, dynamic), opset)
+        else:
+            write_torchscript(graph, example, partial)
     result = ExportResult(
         path=path,
         sidecar=Path(f"{path}.json"),
@@ -235,8 +242,22 @@ def export_model(
         score_thresh=cast(Detector, model).score_thresh if task == "detection" else None,
         model=model,
     )
-    result.sidecar.write_text(json.dumps(sidecar(result), indent=2) + "\n")
+    with replaced_on_success(result.sidecar) as partial:
+        partial.write_text(json.dumps(sidecar(result), indent=2) + "\n")
     return result
+
+
+@contextmanager
+def replaced_on_success(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` (``.<name>.<pid>.tmp``) for the block to write; moved
+    over ``path`` when the block ends, removed when it raises: a failed or interrupted export
+    leaves neither a partial file nor a changed ``path``."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield partial
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def check_output_paths(source: nn.Module | str | Path, path: str | Path) -> Path:

@@ -30,6 +30,8 @@ import torch
 from torch import Tensor, nn
 from torch.onnx import symbolic_helper
 
+from detseg.export.wrappers import ExportError
+
 MIN_OPSET = 11  # NonMaxSuppression
 MAX_OPSET = 20  # the TorchScript-based exporter's newest
 ANTIALIAS_MIN_OPSET = 18  # Resize(antialias=1)
@@ -100,6 +102,9 @@ def write_onnx(
         dynamic_axes: ``{input or output name: {axis: symbolic name}}``; axes not named are
             fixed to the example's size.
         opset: ONNX opset, ``MIN_OPSET..MAX_OPSET``.
+
+    Raises:
+        ExportError: an operation of ``graph`` that the exporter cannot write in ``opset``.
     """
     with custom_symbolics(opset), warnings.catch_warnings():
         # the exporter's deprecation notice and the tracer's notes on Python values; the
@@ -107,14 +112,17 @@ def write_onnx(
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.onnx")
-        torch.onnx.export(
-            graph,
-            (example,),
-            str(path),
-            dynamo=False,
-            opset_version=opset,
-            input_names=["images"],
-            output_names=list(output_names),
-            dynamic_axes=dynamic_axes,
-            do_constant_folding=True,
-        )
+        try:
+            torch.onnx.export(
+                graph,
+                (example,),
+                str(path),
+                dynamo=False,
+                opset_version=opset,
+                input_names=["images"],
+                output_names=list(output_names),
+                dynamic_axes=dynamic_axes,
+                do_constant_folding=True,
+            )
+        except torch.onnx.errors.UnsupportedOperatorError as error:
+            raise ExportError(f"cannot export to ONNX opset {opset}: {error}") from error

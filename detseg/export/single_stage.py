@@ -13,6 +13,7 @@ the input image), ``scores`` ``Float[N]`` (decreasing) and ``labels`` ``Int64[N]
 
 from __future__ import annotations
 
+import math
 from typing import cast
 
 import torch
@@ -132,8 +133,9 @@ def adaptive_avg_pool_matrix(size: int, output_size: int) -> Tensor:
 
 
 class YOLOExport(nn.Module):
-    """``YOLO.predict`` of one image: candidates above ``score_thresh``, the ``pre_nms_top_n``
-    best (box, class) pairs, class-wise NMS, the ``max_detections`` best.
+    """``YOLO.predict`` of one image: boxes clipped, candidates above ``score_thresh`` whose
+    boxes keep ``min_box_size``, the ``pre_nms_top_n`` best (box, class) pairs, class-wise NMS,
+    the ``max_detections`` best.
 
     The v1 head pools its last feature map to ``S x S`` with an adaptive average pool; the
     ONNX exporter only writes one whose input size is a multiple of ``S``, so here the pool is
@@ -148,10 +150,14 @@ class YOLOExport(nn.Module):
         self.model = model
         size = model.transform.fixed_size
         assert size is not None, "a YOLO transform has a fixed size"
-        self.input_size = (int(size[0]), int(size[1]))
+        # the padded batch's size (the input size rounded up to size_divisible), against which
+        # YOLO.predict decodes the boxes: the same for every image
+        divisor = model.transform.size_divisible
+        height, width = (int(math.ceil(int(side) / divisor) * divisor) for side in size)
+        self.padded_size = (height, width)
         if isinstance(model.head, YOLOv1GridHead):
             with torch.no_grad():
-                last = self.features(torch.zeros(1, 3, *self.input_size))[-1]
+                last = self.features(torch.zeros(1, 3, *self.padded_size))[-1]
             grid = model.head.grid_size
             self.register_buffer("pool_h", adaptive_avg_pool_matrix(last.shape[-2], grid), False)
             self.register_buffer("pool_w", adaptive_avg_pool_matrix(last.shape[-1], grid), False)
@@ -165,14 +171,16 @@ class YOLOExport(nn.Module):
         """Boxes ``Float[T, 4]`` (network-input pixels) and scores ``Float[T, K]``."""
         head = self.model.head
         if not isinstance(head, YOLOv1GridHead):
-            boxes, scores = head.candidates(features, self.input_size)
+            boxes, scores = head.candidates(features, self.padded_size)
             return boxes[0], scores[0]
         grid = self.pool_h @ features[-1] @ self.pool_w.t()  # [1, C, S, S]
         out = head.predictor(head.convs(grid)).permute(0, 2, 3, 1)  # [1, S, S, 5P + K]
         num_box_values = 5 * head.boxes_per_cell
-        raw = out[..., :num_box_values].unflatten(-1, (head.boxes_per_cell, 5))
+        # reshape, not unflatten: the exporter writes unflatten from opset 13 only
+        cells = (1, head.grid_size, head.grid_size, head.boxes_per_cell, 5)
+        raw = out[..., :num_box_values].reshape(cells)
         class_probs = out[..., num_box_values:].softmax(dim=-1)
-        decoded = decode_yolov1_boxes(raw[..., :4].sigmoid(), self.input_size).flatten(1, 3)
+        decoded = decode_yolov1_boxes(raw[..., :4].sigmoid(), self.padded_size).flatten(1, 3)
         confidence = raw[..., 4].clamp(0.0, 1.0).unsqueeze(-1)
         scores = (confidence * class_probs.unsqueeze(-2)).flatten(1, 3)  # [1, S*S*P, K]
         return decoded[0], scores[0]
@@ -181,12 +189,16 @@ class YOLOExport(nn.Module):
         model, cfg = self.model, self.model.inference
         batch, resized, original = detection_input(model.transform, images)
         boxes, scores = self.candidates(self.features(batch))
+        boxes = clip_boxes(boxes, resized)
+        # boxes that clipping flattens below min_box_size (cells past the image) are dropped
+        has_area = (boxes[:, 2:] - boxes[:, :2] >= cfg.min_box_size).all(dim=1)
         flat = scores.flatten()  # box-major
-        candidates = torch.where(flat > cfg.score_thresh)[0]
+        valid = (flat > cfg.score_thresh) & has_area[:, None].expand_as(scores).flatten()
+        candidates = torch.where(valid)[0]
         top, order = topk_at_most(flat[candidates], cfg.pre_nms_top_n)
         candidates = candidates[order]
         box_index = torch.div(candidates, model.num_classes, rounding_mode="floor")
-        kept_boxes = clip_boxes(boxes[box_index], resized)
+        kept_boxes = boxes[box_index]
         labels = candidates % model.num_classes + 1
         keep = batched_nms(kept_boxes, top, labels, cfg.nms_thresh)[: cfg.max_detections]
         return scale_boxes(kept_boxes[keep], resized, original), top[keep], labels[keep]

@@ -3,7 +3,10 @@
 The graph modules compute sizes, counts and anchor grids on tensors (see
 :mod:`detseg.export.traceable`), so the trace records them as operations and the saved module
 follows the size of each input. ``torch.jit.load(path)(images)`` runs it without detseg (torch
-2.14 marks ``torch.jit`` deprecated in favour of ``torch.export``; it still saves and loads).
+2.14 marks ``torch.jit`` deprecated in favour of ``torch.export``; it still saves and loads). A
+detector's graph calls torchvision's operators (``torchvision::nms``, ``roi_align``), which
+``import torchvision`` registers: without that import, ``torch.jit.load`` fails with ``Unknown
+builtin op: torchvision::nms``.
 """
 
 from __future__ import annotations

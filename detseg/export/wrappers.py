@@ -28,7 +28,7 @@ from detseg.detection.yolo import YOLO
 from detseg.export.single_stage import RetinaNetExport, SSDExport, YOLOExport
 from detseg.export.traceable import as_int, image_size
 from detseg.export.two_stage import FasterRCNNExport
-from detseg.segmentation.model import SegmentationModel, padded_side
+from detseg.segmentation.model import SegmentationModel, padded_side, standardized_per_image
 
 DETECTION_OUTPUTS = ("boxes", "scores", "labels")
 SEGMENTATION_OUTPUTS = ("logits",)
@@ -71,12 +71,23 @@ class SegmenterExport(nn.Module):
         scaled = rounded.to(torch.float64) * torch.tensor(model.input_scale, dtype=torch.float64)
         return torch.where(torch.floor(scaled) < 1, torch.full_like(rounded, least), rounded)
 
+    def normalize(self, images: Tensor) -> Tensor:
+        """``model.normalize(images)``, with a per-image standard deviation's ``max(H * W - 1,
+        1)`` computed on tensors: a Python ``max`` of the traced size would keep the example's
+        branch, and a one-pixel image would divide by zero (NaN logits)."""
+        model = self.model
+        if not model.per_image_norm:
+            return model.normalize(images)
+        flat = images.flatten(2).to(model.image_mean.dtype)  # [B, 3, H * W]
+        dof = torch.clamp(torch._shape_as_tensor(flat)[2] - 1, min=1).to(torch.float64)
+        return standardized_per_image(flat, dof.sqrt().to(flat.dtype)).view_as(images)
+
     def forward(self, images: Tensor) -> Tensor:
         model = self.model
         size = image_size(images)
         padded = self.padded_size(images)
         pad = padded - size
-        x = F.pad(model.normalize(images), [0, as_int(pad[1]), 0, as_int(pad[0])])
+        x = F.pad(self.normalize(images), [0, as_int(pad[1]), 0, as_int(pad[0])])
         if model.input_scale != 1.0:
             x = F.interpolate(
                 x,

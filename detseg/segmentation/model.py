@@ -47,6 +47,15 @@ LOSS_SIZES = ("input", "network", "logits")
 PER_IMAGE_EPS = 0.02
 
 
+def standardized_per_image(flat: Tensor, sqrt_dof: float | Tensor) -> Tensor:
+    """``Float[B, 3, N]`` pixels centred and divided by their standard deviation (plus
+    ``PER_IMAGE_EPS``), per image and channel; ``sqrt_dof`` is ``sqrt(max(N - 1, 1))`` (a
+    tensor in a traced graph, where a Python ``max`` would keep the example's branch)."""
+    centred = flat - flat.mean(dim=2, keepdim=True)
+    std = torch.linalg.vector_norm(centred, dim=2, keepdim=True) / sqrt_dof
+    return centred / (std + PER_IMAGE_EPS)
+
+
 class SegmentationModel(nn.Module):
     """A semantic segmenter assembled from parts.
 
@@ -147,10 +156,8 @@ class SegmentationModel(nn.Module):
         # H x W (same values).
         flat = images.flatten(2).to(self.image_mean.dtype)
         if self.per_image_norm:
-            centred = flat - flat.mean(dim=2, keepdim=True)  # [B, 3, H * W]
             dof = max(flat.shape[2] - 1, 1)  # sample standard deviation, as Tensor.std
-            std = torch.linalg.vector_norm(centred, dim=2, keepdim=True) / dof**0.5
-            return (centred / (std + PER_IMAGE_EPS)).view_as(images)
+            return standardized_per_image(flat, dof**0.5).view_as(images)
         return ((flat - self.image_mean.view(3, 1)) / self.image_std.view(3, 1)).view_as(images)
 
     def _features(self, images: Tensor | Sequence[Tensor]) -> tuple[dict[str, Tensor], Tensor]:
