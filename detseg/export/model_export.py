@@ -5,7 +5,7 @@ The exported graph takes raw images and holds the model's own pre- and post-proc
 
 - detectors: ``images Float[1, 3, H, W]`` RGB in ``[0, 1]`` -> ``boxes Float[N, 4]`` (xyxy
   pixels of the input image), ``scores Float[N]`` (decreasing), ``labels Int64[N]`` (``1..K``,
-  ``classes[k - 1]``); one image per call;
+  ``classes[k - 1]``); one image per call (a batch of several is a runtime error of the graph);
 - segmenters: ``images Float[B, 3, H, W]`` -> ``logits Float[B, K + 1, H, W]`` (channel 0 is
   background).
 

@@ -82,7 +82,9 @@ def detection_input(transform: DetectionTransform, images: Tensor) -> tuple[Tens
         (``Int64[2]`` ``(h, w)`` each).
     """
     original = image_size(images)
-    x = transform.normalize(images[0])[None]
+    # a reshape to one image, not images[0]: a batch of several fails in the saved graph
+    # (the shape does not fit) instead of giving the first image's detections alone
+    x = transform.normalize(images.reshape(images.shape[-3:]))[None]
     if transform.fixed_size is not None:
         size = list(transform.fixed_size)
         x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
