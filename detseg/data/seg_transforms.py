@@ -13,7 +13,9 @@ handling. Geometric transforms move the ``[H, W]`` label map with the image (alb
 resamples masks with nearest-neighbour interpolation, so no new label values appear), and every
 transform that fills new pixels (``PadIfNeeded``, ``Rotate``, ``Affine``, ``RandomCrop`` with
 ``pad_if_needed``, ...) fills the label map with ``255`` (ignore) unless the config sets
-``fill_mask`` itself: padding is not background.
+``fill_mask`` itself: padding is not background. Dropout transforms (``CoarseDropout``,
+``GridDropout``, ...) fill the image only and keep the labels under their holes, as in
+albumentations.
 
 :func:`apply_segmentation_augmentations` also accepts a detection pipeline from
 :func:`detseg.data.transforms.build_augmentations` (it then passes an empty box list), but such
@@ -41,26 +43,43 @@ __all__ = [
 #: Label-map value of pixels that carry no label (VOC borders, padding, COCO crowd regions).
 IGNORE_INDEX = 255
 
+#: Transforms that read the boxes of a sample, which a label map does not have.
+BOX_TRANSFORMS = ("BBoxSafeRandomCrop", "RandomSizedBBoxSafeCrop")
 
-def _takes_fill_mask(name: Any) -> bool:
+
+def _fills_mask(name: Any) -> bool:
+    """True when transform ``name`` writes its ``fill_mask`` into the label map by default.
+
+    Dropout transforms (``CoarseDropout``, ``GridDropout``, ``XYMasking``, ``Erasing``, ...)
+    default to ``fill_mask=None``: the labels under their holes stay as they are (the model
+    learns to label what is hidden), so they keep that default.
+    """
     cls = getattr(A, str(name), None)
     if not inspect.isclass(cls):
         return False  # unknown names are reported by build_augmentations
-    return "fill_mask" in inspect.signature(cls.__init__).parameters
+    parameter = inspect.signature(cls.__init__).parameters.get("fill_mask")
+    return parameter is not None and parameter.default is not None
 
 
 def _with_ignore_fill(item: Any) -> Any:
-    """Copy of a spec item with ``fill_mask = 255`` where the transform takes it and it is unset."""
+    """Copy of a spec item with ``fill_mask = 255`` where the transform fills the label map
+    (see :func:`_fills_mask`) and the item does not set it; a box-guided crop or a mask
+    interpolation other than nearest is a ``ValueError``."""
     if not isinstance(item, dict):
         return item  # malformed; build_augmentations names it
     item = copy.copy(item)
+    if item.get("name") in BOX_TRANSFORMS:
+        raise ValueError(
+            f"augmentation {item['name']!r} keeps boxes inside its crop, and a segmentation "
+            "sample has no boxes; use RandomCrop or RandomSizedCrop"
+        )
     mask_interpolation = item.get("mask_interpolation", cv2.INTER_NEAREST)
     if mask_interpolation != cv2.INTER_NEAREST:
         raise ValueError(
             f"augmentation {item.get('name')!r}: mask_interpolation must be 0 (nearest) for a "
             f"label map, got {mask_interpolation!r}: another interpolation invents labels"
         )
-    if "fill_mask" not in item and _takes_fill_mask(item.get("name")):
+    if "fill_mask" not in item and _fills_mask(item.get("name")):
         item["fill_mask"] = IGNORE_INDEX
     if isinstance(item.get("transforms"), list):
         item["transforms"] = [_with_ignore_fill(sub) for sub in item["transforms"]]
@@ -84,7 +103,9 @@ def build_segmentation_augmentations(
         ``fill_mask`` is given.
 
     Raises:
-        ValueError: An unknown transform name, argument or argument value (as for detection).
+        ValueError: An unknown transform name, argument or argument value (as for detection),
+            a box-guided crop (:data:`BOX_TRANSFORMS`) or a mask interpolation other than
+            nearest.
     """
     if not spec:
         return None
