@@ -30,6 +30,7 @@ from detseg.detection.mask_head import MaskRCNNHead, paste_masks_in_image
 from detseg.detection.roi_heads import RoIHeads, fast_rcnn_loss
 from detseg.detection.roi_pooling import RoIPooler
 from detseg.detection.rpn import RegionProposalNetwork
+from detseg.detection.settings_checks import require_fractions
 from detseg.detection.transform import DetectionTransform
 from detseg.detection.validation import images_to_list
 
@@ -51,7 +52,7 @@ class MaskRCNN(FasterRCNN):
 
     Raises:
         ValueError: If the mask head's channels do not fit ``K`` (``K + 1``, or 1 when
-            class-agnostic).
+            class-agnostic), or ``mask_threshold`` is outside ``[0, 1]``.
     """
 
     has_masks = True
@@ -75,6 +76,8 @@ class MaskRCNN(FasterRCNN):
             )
         self.mask_head = mask_head
         self.mask_threshold = float(mask_threshold)
+        # above 1 every mask would be empty, below 0 every one would fill its image
+        require_fractions(self, "mask_threshold")
 
     def losses(
         self, images: list[Tensor] | Tensor, targets: list[dict[str, Tensor]]
@@ -232,7 +235,7 @@ def mask_rcnn(
     Raises:
         ValueError: for an invalid Faster R-CNN setting (see :func:`faster_rcnn`: a backbone
             module that breaks the contract, or a named backbone's option set with one, too)
-            or ``mask_norm``.
+            or ``mask_norm``, or ``mask_threshold`` outside ``[0, 1]``.
     """
     base = faster_rcnn(num_classes, **kwargs)
     box_pooler = base.roi_heads.pooler

@@ -180,12 +180,18 @@ def masks_to_rles(masks: Any, num: int, threshold: float = MASK_THRESHOLD) -> li
 def segmentation_mask(segmentation: Any, height: int, width: int) -> np.ndarray:
     """``UInt8[H, W]`` (0/1) mask of a COCO ``segmentation``.
 
-    Polygons ``[[x1, y1, ...], ...]`` (absolute pixels) are rasterised at ``height x width``;
-    an RLE, compressed (``counts`` str or bytes) or not (``counts`` a list, as crowd regions
-    have it), is decoded at its own ``size`` ``[H, W]`` (``height`` and ``width`` unused).
+    Polygons ``[[x1, y1, ...], ...]`` (absolute pixels) are rasterised at ``height x width``,
+    leaving out the parts of fewer than 3 points, as the dataset reader does (pycocotools would
+    read a list whose first part has 4 numbers as ``[x, y, w, h]`` boxes, and fail on the
+    others); without a part of 3 points the mask is empty. An RLE, compressed (``counts`` str
+    or bytes) or not (``counts`` a list, as crowd regions have it), is decoded at its own
+    ``size`` ``[H, W]`` (``height`` and ``width`` unused).
     """
     if isinstance(segmentation, list):
-        rle: Any = mask_utils.merge(mask_utils.frPyObjects(segmentation, height, width))
+        polygons = [p for p in segmentation if isinstance(p, (list, tuple)) and len(p) >= 6]
+        if not polygons:
+            return np.zeros((height, width), dtype=np.uint8)
+        rle: Any = mask_utils.merge(mask_utils.frPyObjects(polygons, height, width))
     elif isinstance(segmentation.get("counts"), list):
         rle = mask_utils.frPyObjects(segmentation, *segmentation["size"])
     else:
