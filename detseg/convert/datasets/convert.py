@@ -138,7 +138,7 @@ def read_dataset(
         FileNotFoundError: ``root``, a split or a file the layout needs is missing (named).
     """
     found = find_splits(root, fmt)
-    chosen = list(splits) if splits else found
+    chosen = list(dict.fromkeys(splits)) if splits else found  # a split named twice is read once
     if not chosen:
         raise FileNotFoundError(
             f"no {fmt} splits found in {root} (see datasets/README.md for the {fmt} layout)"

@@ -18,8 +18,9 @@ label file has the same path under the labels folder. Class names come from ``cl
 image width and height, read from the image header (YOLO stores no sizes), and become ``xyxy``
 pixels. A line with more than five numbers is an Ultralytics segment (``class x1 y1 x2 y2 ...``)
 whose box is the polygon's extent. An image without a label file, or with an empty one, has no
-objects; a label file of no image is not converted (one warning names such files). An image's
-``file_name`` is its path under the split's images folder (``sub/000001.jpg``).
+objects; a label file of no image is not converted (one warning names such files); a split
+without its labels folder is an error, as in training. An image's ``file_name`` is its path
+under the split's images folder (``sub/000001.jpg``).
 """
 
 from __future__ import annotations
@@ -163,10 +164,15 @@ def _read_split(root: Path, split: str, targets: list[int | None]) -> SplitRecor
             f"{found})"
         )
     labels_dir = default_labels_dir(images_dir)
+    if not labels_dir.is_dir():  # as training refuses it: not a split of negatives
+        raise FileNotFoundError(
+            f"YOLO split {split!r}: labels folder {labels_dir} not found (the images folder "
+            f"{images_dir} with its last 'images' changed to 'labels'); an image without "
+            "objects has an empty label file or none, in that folder"
+        )
     record = SplitRecord(split, [])
     files = list_files(images_dir, IMAGE_EXTENSIONS)
-    if labels_dir.is_dir():
-        label_files_without_image(labels_dir, images_dir, files)  # logs them: not converted
+    label_files_without_image(labels_dir, images_dir, files)  # logs them: not converted
     for path in files:
         size = image_size(path)
         if size is None:
