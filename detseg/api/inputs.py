@@ -149,14 +149,21 @@ def _from_pil(image: Any, where: str) -> torch.Tensor:
         ImageReadError: Pillow cannot decode the file the image was opened from (it decodes
             lazily, on first use: a truncated or corrupt file fails here); the message names
             the file and, in a list, the item.
-        ValueError: the same for an image without a file name; mode ``I`` pixels outside
+        ValueError: the same for an image without a file name; a mode Pillow cannot convert
+            to RGB (``La``); mode ``I`` pixels outside
             ``0..65535``, mode ``F`` pixels outside ``[0, 1]`` or not finite.
     """
     _load_pil(image, where)
     mode = str(image.mode)
     if not (mode.startswith("I;16") or mode in ("I", "F")):
-        rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
-        return _from_array(rgb, False, where)
+        try:
+            converted = image.convert("RGB")
+        except ValueError as exc:  # e.g. premultiplied "La": Pillow has no direct conversion
+            raise ValueError(
+                f"{where}PIL image of mode {mode}: Pillow cannot convert it to RGB ({exc}); "
+                "convert it first, e.g. image.convert('LA') for mode La"
+            ) from exc
+        return _from_array(np.asarray(converted, dtype=np.uint8), False, where)
     gray = np.asarray(image)
     if mode == "F":
         rgb = np.repeat(gray.astype(np.float32)[:, :, None], 3, axis=2)
