@@ -188,7 +188,9 @@ def segmentation_mask(segmentation: Any, height: int, width: int) -> np.ndarray:
     ``size`` ``[H, W]`` (``height`` and ``width`` unused).
     """
     if isinstance(segmentation, list):
-        polygons = [p for p in segmentation if isinstance(p, (list, tuple)) and len(p) >= 6]
+        polygons: list[Any] = [
+            p for p in segmentation if isinstance(p, (list, tuple)) and len(p) >= 6
+        ]
         if not polygons:
             return np.zeros((height, width), dtype=np.uint8)
         rle: Any = mask_utils.merge(mask_utils.frPyObjects(polygons, height, width))
