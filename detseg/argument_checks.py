@@ -7,13 +7,28 @@ output never overwrites the file it is made from, and a generated or converted d
 into a new or empty folder only. A ``--k`` of ``tools/anchors.py`` that does not fill whole
 levels is refused by the tool and by :func:`detseg.data.anchor_kmeans.anchors_yaml` alike. A
 ``--classes`` file of ``tools/convert_dataset.py`` or ``convert_torchvision.py`` that is missing
-is refused by the flag's name before any data is read.
+is refused by the flag's name before any data is read. A count of the Python API
+(``batch_size``, ``max_frames``) is an integer of at least 1.
 """
 
 from __future__ import annotations
 
+import numbers
 import os
 from pathlib import Path
+
+
+def check_at_least_one(value: int, name: str) -> None:
+    """Refuse a count that is not an integer (``2.5``, ``"2"``, a bool) or is below 1
+    (``batch_size``, ``max_frames`` of the Python API), as the tools refuse it.
+
+    Raises:
+        ValueError: naming ``name``, the value and its type.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r} ({type(value).__name__})")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value}")
 
 
 def score_threshold_problem(value: float | None, name: str = "--score-thr") -> str | None:

@@ -35,7 +35,7 @@ from torch import Tensor, nn
 from detseg.api.inputs import InputImage, as_images
 from detseg.api.results import DetectionResult, SegmentationResult
 from detseg.api.video import VIDEO_SUFFIXES, VideoName, VideoSource
-from detseg.argument_checks import score_threshold_problem
+from detseg.argument_checks import check_at_least_one, score_threshold_problem
 from detseg.config import Config, config_from_dict
 from detseg.config.suggest import did_you_mean
 from detseg.engine.checkpointing import CheckpointError, load_checkpoint, model_from_checkpoint
@@ -203,7 +203,7 @@ class Predictor:
                 for a segmenter).
         """
         self._check_score_thr(score_thr)
-        _check_at_least_one(batch_size, "batch_size")
+        check_at_least_one(batch_size, "batch_size")
         labels = self.labels_of(classes)
         images, single = as_images(x, bgr=bgr)
         found = self._predict_batches(images, score_thr, batch_size, mask_probabilities, labels)
@@ -229,7 +229,7 @@ class Predictor:
                 below 1, a class the model does not have (here, before any image is read).
         """
         self._check_score_thr(score_thr)
-        _check_at_least_one(batch_size, "batch_size")
+        check_at_least_one(batch_size, "batch_size")
         labels = self.labels_of(classes)
         return self._predict_batches(images, score_thr, batch_size, mask_probabilities, labels)
 
@@ -330,7 +330,7 @@ class Predictor:
         """
         self._check_score_thr(score_thr)
         if max_frames is not None:
-            _check_at_least_one(max_frames, "max_frames")
+            check_at_least_one(max_frames, "max_frames")
         labels = self.labels_of(classes)
         video = source if isinstance(source, VideoSource) else VideoSource(source)
         return self._frames(video, score_thr, max_frames, labels, close=video is not source)
@@ -481,15 +481,6 @@ def _check_score_thr(score_thr: float | None) -> None:
     problem = score_threshold_problem(score_thr, "score_thr")
     if problem:
         raise ValueError(problem)
-
-
-def _check_at_least_one(value: int, name: str) -> None:
-    """Refuse a count that is not an integer (``2.5``, ``"2"``, a bool) or is below 1
-    (``batch_size``, ``max_frames``), as the tools refuse it."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r} ({type(value).__name__})")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
 
 
 def _normal(tensor: Tensor) -> Tensor:

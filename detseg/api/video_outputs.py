@@ -33,7 +33,7 @@ from tqdm import tqdm
 from detseg.api.predictor import Predictor, Result
 from detseg.api.results import DetectionResult
 from detseg.api.video import VideoName, VideoSource, VideoWriter, source_stem
-from detseg.argument_checks import score_threshold_problem
+from detseg.argument_checks import check_at_least_one, score_threshold_problem
 
 __all__ = ["VideoRun", "frame_record", "predict_video", "video_output_stem"]
 
@@ -94,8 +94,8 @@ def predict_video(
             ``score_thr`` outside ``[0, 1]`` or given to a segmenter, ``max_frames`` below 1
             or not an integer, a class the model does not have (before any file is written).
     """
-    if max_frames is not None and max_frames < 1:
-        raise ValueError(f"max_frames must be >= 1, got {max_frames}")
+    if max_frames is not None:
+        check_at_least_one(max_frames, "max_frames")
     problem = score_threshold_problem(score_thr, "score_thr")
     if problem:
         raise ValueError(problem)

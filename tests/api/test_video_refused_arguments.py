@@ -12,7 +12,11 @@ from detseg.api import predict_video
 
 @pytest.mark.parametrize(
     ("which", "arguments"),
-    [("segmenter", {"score_thr": 0.5}), ("detector", {"max_frames": True})],
+    [
+        ("segmenter", {"score_thr": 0.5}),
+        ("detector", {"max_frames": True}),
+        ("detector", {"max_frames": "2"}),  # a TypeError of `"2" < 1` otherwise
+    ],
 )
 def test_a_refused_call_writes_no_file(
     which, arguments, segmenter_checkpoint, detector_checkpoint, video, tmp_path
