@@ -59,6 +59,12 @@ def test_anchors_yaml_groups_per_level():
         "  - [[1.0, 2.0], [3.0, 4.0]]  # level 0",
         "  - [[5.0, 6.0], [7.2, 8.0]]  # level 1",
     ]
+    # per_level 1, the smallest accepted: one prior a level
+    assert anchors_yaml(torch.tensor([[1.0, 2.0], [3.0, 4.0]]), 1).splitlines() == [
+        "anchors:",
+        "  - [[1.0, 2.0]]  # level 0",
+        "  - [[3.0, 4.0]]  # level 1",
+    ]
 
 
 def test_anchors_yaml_refuses_an_uneven_last_level():

@@ -135,3 +135,27 @@ def test_plot_explains_the_background_row_and_column() -> None:
     n = len(result.class_names)
     cells = [t for t in ax.texts if t.get_text().isdigit()]
     assert len(cells) == n * n - 1  # background x background is left blank
+
+
+def test_plot_colours_are_the_row_shares_and_cells_the_counts() -> None:
+    result = detection_confusion(_gt(), _detections(), iou_threshold=0.5, score_threshold=0.3)
+    fig = detection_confusion_figure(result.matrix, result.class_names)
+    (ax,) = [a for a in fig.axes if a.get_xlabel()]
+    # the hand-computed matrix of test_hand_computed_matrix, each row over its sum (3, 2, 1, 2)
+    shares = np.array(
+        [
+            [1 / 3, 1 / 3, 0, 1 / 3],  # gt A
+            [0, 1 / 2, 1 / 2, 0],  # gt B
+            [0, 0, 0, 1],  # gt C
+            [1, 0, 0, 0],  # background
+        ]
+    )
+    (image,) = ax.images
+    np.testing.assert_array_equal(np.asarray(image.get_array()), shares)
+    cells = {(round(t.get_position()[1]), round(t.get_position()[0])): t for t in ax.texts}
+    expected = {(i, j): str(count) for (i, j), count in np.ndenumerate(result.matrix)}
+    del expected[(3, 3)]  # background x background: blank
+    assert {cell: text.get_text() for cell, text in cells.items()} == expected
+    # a count over more than half of its row is written in white on the dark blue
+    white = {cell for cell, text in cells.items() if text.get_color() == "white"}
+    assert white == {(2, 3), (3, 0)}

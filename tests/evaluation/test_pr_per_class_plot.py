@@ -38,6 +38,14 @@ def test_curves_end_where_their_recall_does() -> None:
     assert ends["mean over classes"] == pytest.approx(0.51)
     for line in ax.get_lines():  # no run of zeros along the x axis
         assert (np.asarray(line.get_ydata())[:-1] > 0).all()
+    assert list(ax.texts) == []  # a mean curve was drawn: no "no true positive" note
+
+
+def test_overall_figure_without_any_match_says_so() -> None:
+    curves = _weak_curves()
+    curves.precision[:] = 0.0  # ground truth of every class, nothing found
+    (ax,) = pr_curve_figure(curves, 0.5).axes
+    assert [t.get_text() for t in ax.texts] == ["no true positive"]
 
 
 def test_per_class_grid_keeps_its_legend_off_the_curves() -> None:

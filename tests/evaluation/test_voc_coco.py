@@ -67,13 +67,20 @@ def test_difficult_objects_are_ignored_by_voc_and_coco(tmp_path, write_voc):
         assert coco["faster"][key] == pytest.approx(coco["pycocotools"][key], abs=1e-12), key
 
     # The same gt without the flag (difficult objects as ordinary ones): both fall below 1.
+    # "dog": 3 objects, 3 exact detections (AP 1); "cat": 3 objects, 2 exact detections
+    # (the cat of 000002 is missed): precision 1 up to recall 2/3, then nothing. VOC07 reads
+    # the 7 recall points 0, 0.1, ..., 0.6 of its 11; COCO the 67 points 0, 0.01, ..., 0.66
+    # of its 101.
     plain = copy.deepcopy(gt)
     for ann in plain["annotations"]:
         ann.pop("difficult", None)
         ann["iscrowd"] = 0
-    assert voc_evaluate_coco(plain, detections, "voc07")["mAP"] < 0.95
+    voc = voc_evaluate_coco(plain, detections, "voc07")
+    assert voc["per_class"] == pytest.approx({"cat": 7 / 11, "dog": 1.0}, abs=1e-12)
+    assert voc["mAP"] == pytest.approx((7 / 11 + 1) / 2, abs=1e-12)
     for backend in BACKENDS:
-        assert coco_evaluate(plain, detections, backend=backend)["AP50"] < 0.95
+        ap50 = coco_evaluate(plain, detections, backend=backend)["AP50"]
+        assert ap50 == pytest.approx((67 / 101 + 1) / 2, abs=1e-12), backend
 
 
 def _hand_case() -> tuple[dict, list[dict]]:
