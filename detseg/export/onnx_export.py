@@ -52,15 +52,22 @@ def _upsample_bilinear2d_aa(
 ) -> Any:
     """``aten::_upsample_bilinear2d_aa`` as ``Resize`` (linear, half-pixel, antialias): the
     same triangle filter stretched by ``1 / scale`` with the weights renormalised at the
-    borders (``exclude_outside=1``) as torch's kernel."""
-    if symbolic_helper._is_none(scale_factors):  # detseg resizes by a factor only
-        symbolic_helper._onnx_unsupported("antialiased resize to a given size", input)
-    scales = symbolic_helper._maybe_get_const(scale_factors, "fs")
+    borders (``exclude_outside=1``) as torch's kernel. The output size (a traced value) is
+    ``sizes``, ``Int64[4]`` with the input's batch and channels: both torch and ``Resize``
+    take the ratio of the sizes as the scale."""
+    if not symbolic_helper._is_none(scale_factors):  # detseg resizes to a size only
+        symbolic_helper._onnx_unsupported("antialiased resize by a scale factor", input)
+    batch_channels = symbolic_helper._slice_helper(
+        g, g.op("Shape", input), axes=[0], starts=[0], ends=[2]
+    )
+    size = g.op("Cast", output_size, to_i=torch.onnx.TensorProtoDataType.INT64)
+    empty = g.op("Constant", value_t=torch.tensor([], dtype=torch.float32))
     return g.op(
         "Resize",
         input,
-        g.op("Constant", value_t=torch.tensor([], dtype=torch.float32)),  # no roi
-        g.op("Constant", value_t=torch.tensor([1.0, 1.0, *scales], dtype=torch.float32)),
+        empty,  # no roi
+        empty,  # no scales
+        g.op("Concat", batch_channels, size, axis_i=0),
         mode_s="linear",
         coordinate_transformation_mode_s="half_pixel",
         antialias_i=1,

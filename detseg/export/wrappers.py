@@ -71,6 +71,13 @@ class SegmenterExport(nn.Module):
         scaled = rounded.to(torch.float64) * torch.tensor(model.input_scale, dtype=torch.float64)
         return torch.where(torch.floor(scaled) < 1, torch.full_like(rounded, least), rounded)
 
+    def network_size(self, padded: Tensor) -> Tensor:
+        """``Int64[2]`` ``(h, w)`` the network sees for the ``padded`` size ``Int64[2]``: the
+        model's :func:`~detseg.segmentation.model.network_size`, ``floor(side *
+        input_scale)`` in float64 as Python computes it, on tensors."""
+        scale = torch.tensor(self.model.input_scale, dtype=torch.float64)
+        return torch.floor(padded.to(torch.float64) * scale).to(torch.int64)
+
     def normalize(self, images: Tensor) -> Tensor:
         """``model.normalize(images)``, with a per-image standard deviation's ``max(H * W - 1,
         1)`` computed on tensors: a Python ``max`` of the traced size would keep the example's
@@ -89,9 +96,10 @@ class SegmenterExport(nn.Module):
         pad = padded - size
         x = F.pad(self.normalize(images), [0, as_int(pad[1]), 0, as_int(pad[0])])
         if model.input_scale != 1.0:
+            network = self.network_size(padded)
             x = F.interpolate(
                 x,
-                scale_factor=model.input_scale,
+                size=(as_int(network[0]), as_int(network[1])),
                 mode="bilinear",
                 align_corners=False,
                 antialias=True,

@@ -73,9 +73,11 @@ class SegmentationModel(nn.Module):
             deviation (plus ``PER_IMAGE_EPS``) instead of ``image_mean`` / ``image_std``. The
             statistics cover the whole ``H x W`` of the tensor, padding included.
         input_scale: the normalised (padded) batch is resized by this factor (bilinear with
-            antialiasing) before the backbone; the logits are still upsampled to the input
-            size. 0.5 runs the network on a quarter of the pixels: on a CPU, four times the
-            training steps for the same time, at the cost of detail finer than 2 pixels.
+            antialiasing) before the backbone, to ``floor(side * input_scale)`` pixels a side
+            and by the ratio of the sizes, which the upsampling of the logits to the input
+            size inverts. 0.5 runs the network on a quarter of the pixels: on a CPU, four
+            times the training steps for the same time, at the cost of detail finer than 2
+            pixels.
         loss_size: where ``losses`` compares the logits with the masks. ``"input"``: the
             logits are upsampled to the input size (the usual way). ``"network"``: at the
             size the network sees (``input_scale`` times the input size): the masks are
@@ -168,9 +170,11 @@ class SegmentationModel(nn.Module):
         if (padded_h, padded_w) != tuple(x.shape[-2:]):
             x = F.pad(x, [0, padded_w - x.shape[-1], 0, padded_h - x.shape[-2]])
         if self.input_scale != 1.0:
+            # to a size, not by the factor: the logits go back to the padded size by the ratio
+            # of the sizes, so both resizes map pixel centres by it (37 -> 18 -> 37 px)
             x = F.interpolate(
                 x,
-                scale_factor=self.input_scale,
+                size=network_size((padded_h, padded_w), self.input_scale),
                 mode="bilinear",
                 align_corners=False,
                 antialias=True,
@@ -294,7 +298,8 @@ class SegmentationModel(nn.Module):
 
 
 def network_size(padded: tuple[int, int], input_scale: float) -> tuple[int, int]:
-    """``H x W`` of a padded batch after ``F.interpolate(scale_factor=input_scale)`` (floors)."""
+    """``H x W`` the network sees for a ``padded`` batch: ``input_scale`` times each side,
+    floored (``F.interpolate(scale_factor=input_scale)``'s output size)."""
     return (int(padded[0] * input_scale), int(padded[1] * input_scale))
 
 
