@@ -211,16 +211,15 @@ class CocoDetection(DetectionDataset):
         With ``classes`` given, its ``categories`` and ``annotations`` are those of the chosen
         categories only. Annotations the dataset cannot use are left out, as training skips
         them: those naming an image absent from ``images`` and those whose ``bbox`` is not four
-        finite numbers. An annotation without ``area``, ``iscrowd`` or ``segmentation`` gets
-        the values training reads for it (the box's ``w * h``, ``0``, the box as a polygon
-        ``[[x1, y1, x2, y1, x2, y2, x1, y2]]``), which the evaluation needs (mask AP reads a
-        segmentation of every annotation).
+        finite numbers. An annotation without ``area`` or ``iscrowd`` gets the values training
+        reads for it (the box's ``w * h``, ``0``), which the evaluation needs. One without
+        ``segmentation`` keeps none: mask AP refuses such a ground truth by name
+        (:func:`~detseg.evaluation.coco_checks.check_segm_ground_truth`, before a Mask R-CNN
+        run trains) rather than score masks against boxes.
         """
         if self._gt_checked is None:
             annotations = [
-                _with_box_segmentation(with_eval_defaults(a))
-                for a in self._gt["annotations"]
-                if self._usable_gt(a)
+                with_eval_defaults(a) for a in self._gt["annotations"] if self._usable_gt(a)
             ]
             originals = self._gt["annotations"]
             if len(annotations) == len(originals) and all(
@@ -297,16 +296,6 @@ def with_eval_defaults(ann: dict) -> dict:
         return ann
     x1, y1, x2, y2 = coco_box_xyxy(ann.get("bbox"))
     return {"area": (x2 - x1) * (y2 - y1), "iscrowd": 0, **ann}
-
-
-def _with_box_segmentation(ann: dict) -> dict:
-    """``ann`` itself, or a copy whose missing or empty ``segmentation`` is its box as a polygon
-    (training reads the box-filled mask of :func:`decode_segmentation`: the same pixels for a
-    box on whole pixels)."""
-    if ann.get("segmentation"):
-        return ann
-    x1, y1, x2, y2 = coco_box_xyxy(ann.get("bbox"))
-    return {**ann, "segmentation": [[x1, y1, x2, y1, x2, y2, x1, y2]]}
 
 
 def coco_box_xyxy(bbox: Any) -> list[float]:
