@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -30,6 +27,7 @@ from torch import nn
 
 from detseg.argument_checks import check_output_file, score_threshold_problem
 from detseg.choices.export_formats import DEFAULT_OPSET, FORMATS
+from detseg.engine.checkpointing.checkpoint import written_atomically
 from detseg.engine.runtime.model_api import Detector
 from detseg.export.onnx_export import ANTIALIAS_MIN_OPSET, MAX_OPSET, MIN_OPSET, write_onnx
 from detseg.export.torchscript_export import write_torchscript
@@ -222,7 +220,7 @@ def export_model(
     graph = export_graph(model, name)
     example = torch.rand(batch_size, 3, height, width, generator=torch.Generator().manual_seed(0))
     path.parent.mkdir(parents=True, exist_ok=True)
-    with replaced_on_success(path) as partial:
+    with written_atomically(path) as partial:
         if format == "onnx":
             outputs = DETECTION_OUTPUTS if task == "detection" else SEGMENTATION_OUTPUTS
             write_onnx(graph, example, partial, outputs, onnx_dynamic_axes(task, dynamic), opset)
@@ -242,22 +240,9 @@ def export_model(
         score_thresh=cast(Detector, model).score_thresh if task == "detection" else None,
         model=model,
     )
-    with replaced_on_success(result.sidecar) as partial:
+    with written_atomically(result.sidecar) as partial:
         partial.write_text(json.dumps(sidecar(result), indent=2) + "\n")
     return result
-
-
-@contextmanager
-def replaced_on_success(path: Path) -> Iterator[Path]:
-    """A temporary file beside ``path`` (``.<name>.<pid>.tmp``) for the block to write; moved
-    over ``path`` when the block ends, removed when it raises: a failed or interrupted export
-    leaves neither a partial file nor a changed ``path``."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        yield partial
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def check_output_paths(source: nn.Module | str | Path, path: str | Path) -> Path:

@@ -1,9 +1,9 @@
 """What keeps a run's work: checkpoint files, a clean stop on a signal, work-dir checks.
 
-- :mod:`~detseg.engine.checkpointing.checkpoint`: atomic ``save_checkpoint``,
-  ``load_checkpoint``, rotation (``last.1.pt`` ..., a previous run's ``best.1.pt`` ...) and
-  fallback (damaged files moved aside as ``last.pt.corrupt``), the training state that
-  ``--resume`` restores.
+- :mod:`~detseg.engine.checkpointing.checkpoint`: atomic ``save_checkpoint``
+  (``written_atomically``, also for exported models), ``load_checkpoint``, rotation
+  (``last.1.pt`` ..., a previous run's ``best.1.pt`` ...) and fallback (damaged files moved
+  aside as ``last.pt.corrupt``), the training state that ``--resume`` restores.
 - :mod:`~detseg.engine.checkpointing.model_files`: ``load_model`` / ``model_from_checkpoint``
   (the model a checkpoint names, rebuilt) and ``model_checkpoint`` (the checkpoint dict of a
   model trained in your own code).
@@ -32,6 +32,7 @@ from detseg.engine.checkpointing.checkpoint import (
     save_rotating,
     set_aside,
     training_state,
+    written_atomically,
 )
 from detseg.engine.checkpointing.disk_check import (
     LOG_RESERVE_BYTES,
@@ -84,4 +85,5 @@ __all__ = [
     "set_rng_state",
     "state_mismatch",
     "training_state",
+    "written_atomically",
 ]

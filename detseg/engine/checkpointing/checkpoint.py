@@ -27,6 +27,8 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,18 +58,27 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
         path: destination file; its folder is created if needed.
         state: checkpoint dict (tensors, dicts, lists, str, numbers only).
     """
-    path = Path(path)
+    with written_atomically(Path(path)) as partial, open(partial, "wb") as file:
+        torch.save(state, file)
+
+
+@contextmanager
+def written_atomically(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` (``.<name>.<random>.tmp``, its folder created) for the
+    block to write; fsynced and moved over ``path`` when the block ends, removed when it raises
+    (a signal included): an interrupted or failed write leaves the previous ``path`` intact.
+    Checkpoints and exported models are written through it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    partial = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as file:
-            torch.save(state, file)
-            file.flush()
+        yield partial
+        with open(partial, "rb") as file:
             os.fsync(file.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     _fsync_dir(path.parent)
 
 
