@@ -16,11 +16,10 @@ from typing import TypeVar
 
 import torch
 
-from detseg.data.image_io import ImageReadError, read_image
+from detseg.data.image_io import IMAGE_SUFFIXES, ImageReadError, read_image
 
 logger = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 
 T = TypeVar("T")
 

@@ -46,9 +46,9 @@ from detseg.api.results import DetectionResult, SegmentationResult
 from detseg.api.video import VIDEO_SUFFIXES, is_camera, is_url
 from detseg.api.video_outputs import VideoRun, predict_video, video_output_stem
 from detseg.argument_checks import check_output_folder, score_threshold_problem
+from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.engine.runtime import Detector
 from detseg.image_inputs import (
-    IMAGE_SUFFIXES,
     expand_inputs,
     names_in_folder,
     output_name,

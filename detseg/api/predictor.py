@@ -38,10 +38,11 @@ from detseg.api.video import VIDEO_SUFFIXES, VideoName, VideoSource
 from detseg.argument_checks import check_at_least_one, score_threshold_problem
 from detseg.config import Config, config_from_dict
 from detseg.config.suggest import did_you_mean
+from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.engine.checkpointing import CheckpointError, load_checkpoint, model_from_checkpoint
 from detseg.engine.runtime import Detector, resolve_device
 from detseg.evaluation.coco_format import MASK_THRESHOLD
-from detseg.image_inputs import IMAGE_SUFFIXES, batched
+from detseg.image_inputs import batched
 from detseg.segmentation.inference import SegmentationInference
 from detseg.visualize import tensor_to_rgb
 
@@ -71,7 +72,7 @@ def load(
         ValueError: an unknown or unavailable device.
     """
     path = Path(checkpoint)
-    if path.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
+    if path.suffix.lower() in (*IMAGE_SUFFIXES, *VIDEO_SUFFIXES):
         kind = "an image" if path.suffix.lower() in IMAGE_SUFFIXES else "a video"
         raise CheckpointError(
             f"{path} is {kind}, not a checkpoint; give a best.pt / last.pt written by train.py"

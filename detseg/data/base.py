@@ -141,6 +141,7 @@ class DetectionDataset(ImageDataset):
         super().__init__(augmentations)
         self.load_masks = load_masks
         self.drop_crowd = False
+        self._size_mismatch_reported = False
 
     def annotations(self, index: int, image_size: tuple[int, int]) -> Annotations:
         """Raw annotations of image ``index`` whose decoded size is ``image_size = (H, W)``."""
@@ -152,9 +153,31 @@ class DetectionDataset(ImageDataset):
 
     def stated_size(self, index: int) -> tuple[int, int] | None:
         """``(H, W)`` that the annotations state for image ``index`` (a COCO image entry's
-        ``height`` and ``width``), or ``None`` when they state none. Training uses the decoded
-        size; ``tools/check_data.py`` reports a stated size that differs from it."""
+        ``height`` and ``width``, a VOC xml's ``<size>``), or ``None`` when they state none.
+        Training uses the decoded size; the first image whose stated size differs from it is
+        logged as a warning (once per dataset object and process), and
+        ``tools/check_data.py`` reports every such image."""
         return None
+
+    def _check_stated_size(self, index: int, size: tuple[int, int]) -> None:
+        """Warn once when image ``index`` decodes to another ``size = (H, W)`` than its
+        annotations state: its boxes were likely drawn on other pixels (a resized copy, or a
+        photo shown rotated by its EXIF orientation)."""
+        stated = self.stated_size(index)
+        if getattr(self, "_size_mismatch_reported", False) or stated in (None, size):
+            return
+        self._size_mismatch_reported = True
+        logger.warning(
+            "%s is %d x %d (W x H) but its annotations say %d x %d: its boxes are read against "
+            "the decoded pixels, so they may be off (an image resized after annotation, or one "
+            "shown rotated by its EXIF orientation?); python tools/check_data.py lists every "
+            "such image; further mismatches are not reported",
+            self.image_path(index),
+            size[1],
+            size[0],
+            stated[1],
+            stated[0],
+        )
 
     def __getitem__(self, index: int) -> Sample:
         image = self.read_image(index)
@@ -162,6 +185,7 @@ class DetectionDataset(ImageDataset):
             return None
         path = self.image_path(index)
         size = (image.shape[0], image.shape[1])
+        self._check_stated_size(index, size)
         ann = self.annotations(index, size)
         boxes, keep = sanitize_boxes(ann.boxes, size, source=str(path))
         num = len(keep)

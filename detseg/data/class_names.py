@@ -122,7 +122,31 @@ def _names_from_file(path: Path) -> list[str]:
         raise ValueError(f"{path} is not a UTF-8 text file ({exc.reason}): give {_FORMS}") from exc
     if path.suffix.lower() in (".yaml", ".yml"):
         return _names_from_yaml(path, text)
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    return _names_from_lines(path, text)
+
+
+def _names_from_lines(path: Path, text: str) -> list[str]:
+    """The names of a ``classes.txt``: one per line (line ``k`` is class index ``k - 1``),
+    blank lines at the end ignored.
+
+    A blank line before a name is refused rather than skipped: skipping it would move every
+    later name to the index one below the one its line gives it.
+
+    Raises:
+        ValueError: A blank line comes before a name (the message names the file and line).
+    """
+    lines = [line.strip() for line in text.splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    if "" in lines:
+        blank = lines.index("") + 1
+        shifted = next(k for k in range(blank, len(lines)) if lines[k]) + 1
+        raise ValueError(
+            f"{path}:{blank}: blank line before the class name on line {shifted}; names are "
+            "read one per line in label order, so skipping it would shift the ids of every "
+            "later class: delete the line, or write the missing class name on it"
+        )
+    return lines
 
 
 def _names_from_yaml(path: Path, text: str) -> list[str]:
@@ -141,13 +165,19 @@ def _names_from_yaml(path: Path, text: str) -> list[str]:
                 f"{path}: the keys of 'names' must be the indices 0..{len(names) - 1}, "
                 f"got {list(names)}"
             )
-        return [str(index[k]).strip() for k in range(len(index))]
+        return [_yaml_name(index[k]) for k in range(len(index))]
     if isinstance(names, list):
-        return [str(n).strip() for n in names]
+        return [_yaml_name(n) for n in names]
     raise ValueError(
         f"{path}: expected a 'names' list or {{index: name}} dict, got {names!r}; "
         "write e.g. 'names: [cat, dog]'"
     )
+
+
+def _yaml_name(value: Any) -> str:
+    """One entry of a yaml ``names``; an empty entry (``null``) is ``""``, which
+    :func:`_check_names` refuses by its position, rather than a class named ``"None"``."""
+    return "" if value is None else str(value).strip()
 
 
 def format_counts(counts: Mapping[Any, int], limit: int = 12) -> str:

@@ -19,6 +19,7 @@ are kept with ``iscrowd = 1``; a training run's train split leaves them out
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections import Counter, defaultdict
@@ -64,6 +65,9 @@ class CocoDetection(DetectionDataset):
             ``image_ids[i]``.
         unknown_category_annotations: Annotations whose ``category_id`` is not among the
             json's categories (skipped, counted in ``target["dropped_boxes"]``).
+        malformed_box_annotations: Annotations whose ``bbox`` is not ``[x, y, w, h]`` as four
+            finite numbers (skipped, reported in one log line naming the first ids, counted in
+            ``target["dropped_boxes"]``).
         missing_image_annotations: Annotations whose ``image_id`` is not among the json's
             images (skipped, reported in one log line); ``missing_image_ids`` lists the first
             few such ids.
@@ -146,8 +150,9 @@ class CocoDetection(DetectionDataset):
     def _index_annotations(self, json_cat_ids: set[int]) -> None:
         """Group the annotations of the chosen categories by image; count and report the rest."""
         self._anns: dict[int, list[dict]] = defaultdict(list)
-        self._unknown_per_image: dict[int, int] = defaultdict(int)
+        self._skipped_per_image: dict[int, int] = defaultdict(int)
         unknown: Counter[str] = Counter()
+        malformed: list[dict] = []
         left_out: Counter[str] = Counter()
         names = {int(c["id"]): str(c["name"]) for c in self._gt["categories"]}
         self._count_missing_images()
@@ -155,13 +160,19 @@ class CocoDetection(DetectionDataset):
             cat_id = ann.get("category_id")
             if ann["image_id"] not in self._images:
                 continue
-            if cat_id in self._label_of:
-                self._anns[int(ann["image_id"])].append(ann)
-            elif cat_id in json_cat_ids:
+            if cat_id in json_cat_ids and cat_id not in self._label_of:
                 left_out[names[cat_id]] += 1
-            else:
-                self._unknown_per_image[int(ann["image_id"])] += 1
+            elif cat_id not in json_cat_ids:
+                self._skipped_per_image[int(ann["image_id"])] += 1
                 unknown[f"category_id {cat_id!r}"] += 1
+            elif not np.isfinite(coco_box_xyxy(ann.get("bbox"))).all():
+                self._skipped_per_image[int(ann["image_id"])] += 1
+                malformed.append(ann)
+            else:
+                self._anns[int(ann["image_id"])].append(ann)
+        self.malformed_box_annotations = len(malformed)
+        if malformed:
+            self._report_malformed_boxes(malformed)
         self.left_out_annotations = sum(left_out.values())
         if left_out:
             logger.info(
@@ -183,6 +194,20 @@ class CocoDetection(DetectionDataset):
             [f"{cat_id} {names[cat_id]}" for cat_id in sorted(json_cat_ids)],
             fix="add the missing categories to its 'categories' list or fix the annotations' "
             "category_id",
+        )
+
+    def _report_malformed_boxes(self, malformed: list[dict]) -> None:
+        """One warning naming the first few annotations whose ``bbox`` is unusable."""
+        shown = "; ".join(
+            f"id {ann.get('id')}: {_short_json(ann.get('bbox'))}" for ann in malformed[:3]
+        )
+        logger.warning(
+            "%s: skipping %d annotation(s) whose bbox is not [x, y, w, h] as 4 finite numbers "
+            "(%s%s): fix their bbox",
+            self.ann_file,
+            len(malformed),
+            shown,
+            "; ..." if len(malformed) > 3 else "",
         )
 
     def _count_missing_images(self) -> None:
@@ -247,10 +272,10 @@ class CocoDetection(DetectionDataset):
         return coco_image_file(self.images_dir, self._images[self.image_ids[index]]["file_name"])
 
     def _known_anns(self, index: int) -> tuple[list[dict], int]:
-        """Annotations of image ``index`` with a known category, and how many were not
-        (those were reported once, when the json was loaded)."""
+        """Annotations of image ``index`` with a known category, and how many had an unknown one
+        or a malformed ``bbox`` (those were reported once, when the json was loaded)."""
         image_id = self.image_ids[index]
-        return self._anns.get(image_id, []), self._unknown_per_image.get(image_id, 0)
+        return self._anns.get(image_id, []), self._skipped_per_image.get(image_id, 0)
 
     def annotations(self, index: int, image_size: tuple[int, int]) -> Annotations:
         anns, unknown = self._known_anns(index)
@@ -299,14 +324,23 @@ def with_eval_defaults(ann: dict) -> dict:
 
 
 def coco_box_xyxy(bbox: Any) -> list[float]:
-    """COCO ``[x, y, w, h]`` to ``[x1, y1, x2, y2]``; a malformed bbox becomes NaNs (dropped)."""
-    if not isinstance(bbox, (list, tuple)) or len(bbox) != 4:
+    """COCO ``[x, y, w, h]`` to ``[x1, y1, x2, y2]``; a malformed bbox (not a list of four
+    numbers: another length, strings, ``null``) becomes NaNs (dropped)."""
+    if not isinstance(bbox, (list, tuple)) or len(bbox) != 4 or not all(map(_is_number, bbox)):
         return [float("nan")] * 4
-    try:
-        x, y, w, h = (float(v) for v in bbox)
-    except (TypeError, ValueError):
-        return [float("nan")] * 4
+    x, y, w, h = (float(v) for v in bbox)
     return [x, y, x + w, y + h]
+
+
+def _is_number(value: Any) -> bool:
+    """A JSON number (``true`` / ``false`` are not)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _short_json(value: Any) -> str:
+    """``value`` as JSON writes it, cut to 40 characters."""
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def decode_segmentation(ann: dict, height: int, width: int, source: Path) -> np.ndarray:

@@ -59,27 +59,35 @@ def aspect_ratio_group_ids(sizes: Sequence[tuple[int, int]], num_groups: int) ->
 def image_sizes(dataset: Any) -> list[tuple[int, int]]:
     """``(height, width)`` of every image of a detection or segmentation dataset.
 
-    COCO-json datasets give them from their ``images`` entries; other formats read the image
-    file headers with Pillow (no decoding). An unreadable file counts as square (it is
-    skipped at load time anyway).
+    COCO-json datasets give them from their ``images`` entries where those state a positive
+    integer ``height`` and ``width``; other images (other formats, or an entry whose size is
+    missing, ``null`` or ``0``) have their file header read with Pillow (no decoding). An
+    unreadable file counts as square (it is skipped at load time anyway).
     """
     coco = dataset.coco_gt() if hasattr(dataset, "coco_gt") else None
+    stated: dict[int, tuple[int, int]] = {}
     if coco is not None:
-        by_id = {int(img["id"]): img for img in coco["images"]}
-        entries = [by_id.get(int(i), {}) for i in dataset.image_ids]
-        if all("height" in e and "width" in e for e in entries):
-            return [(int(e["height"]), int(e["width"])) for e in entries]
+        for entry in coco["images"]:
+            sides = (entry.get("height"), entry.get("width"))
+            if all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in sides):
+                stated[int(entry["id"])] = (int(sides[0]), int(sides[1]))
+    ids = dataset.image_ids if stated else [None] * len(dataset)
     sizes = []
-    for index in range(len(dataset)):
-        path = dataset.image_path(index)
-        try:
-            with Image.open(path) as image:
-                width, height = image.size
-        except OSError as err:
-            logger.warning("cannot read the size of %s (%s); grouped as square", path, err)
-            width = height = 1
-        sizes.append((height, width))
+    for index, image_id in enumerate(ids):
+        size = stated.get(int(image_id)) if image_id is not None else None
+        sizes.append(size if size is not None else _header_size(dataset.image_path(index)))
     return sizes
+
+
+def _header_size(path: Any) -> tuple[int, int]:
+    """``(height, width)`` from the header of an image file; ``(1, 1)`` when unreadable."""
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except OSError as err:
+        logger.warning("cannot read the size of %s (%s); grouped as square", path, err)
+        return 1, 1
+    return height, width
 
 
 class SizedIndices(Protocol):

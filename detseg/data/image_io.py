@@ -37,7 +37,17 @@ import numpy as np
 import torch
 from PIL import Image
 
-__all__ = ["ImageNotFoundError", "ImageReadError", "read_image", "read_image_array"]
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "ImageNotFoundError",
+    "ImageReadError",
+    "read_image",
+    "read_image_array",
+]
+
+#: The image files detseg lists in a folder (lower case; compared with ``suffix.lower()``):
+#: the training datasets, ``check_data``, the converter and the predictor use this one list.
+IMAGE_SUFFIXES: tuple[str, ...] = (".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
 
 
 logger = logging.getLogger(__name__)

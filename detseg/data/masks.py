@@ -33,13 +33,12 @@ from PIL import Image
 
 from detseg.data.base import ImageDataset
 from detseg.data.coco_json import load_coco_json
-from detseg.data.image_io import ImageReadError, to_unit_float
+from detseg.data.image_io import IMAGE_SUFFIXES, ImageReadError, to_unit_float
 from detseg.data.seg_transforms import IGNORE_INDEX, apply_segmentation_augmentations
 from detseg.data.voc import VOC_CLASSES, read_split_ids
 from detseg.data.yolo import read_class_names
 
 __all__ = [
-    "IMAGE_SUFFIXES",
     "FolderSegmentation",
     "SegmentationDataset",
     "ShapesSegmentation",
@@ -51,7 +50,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: File suffixes taken as images when a folder is listed.
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 #: What a dataset yields: ``(image Float32[3, H, W], mask Int64[H, W])`` or ``None``.
 SegSample = tuple[torch.Tensor, torch.Tensor] | None

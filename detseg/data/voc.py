@@ -11,7 +11,9 @@ Layout (the VOCdevkit ``VOC2007`` / ``VOC2012`` folder)::
 VOC stores 1-based inclusive pixel indices: ``xmin = 1`` is the first pixel column and
 ``xmax`` the last covered column. detseg's continuous ``xyxy`` box of that region is
 ``(xmin - 1, ymin - 1, xmax, ymax)`` (the convention of Detectron2), so a 10 px wide object
-gets a 10 px wide box. Writers do the inverse.
+gets a 10 px wide box. Writers do the inverse. ``<size>`` may be absent: boxes are read
+against the decoded image, and a ``<size>`` that differs from it is reported
+(:meth:`~detseg.data.base.DetectionDataset.stated_size`).
 
 Every xml of the split is read when the dataset is built: the class names can come from them
 (``classes=None``), and a class list that does not fit the objects is caught at once (see
@@ -33,7 +35,7 @@ import numpy as np
 
 from detseg.data.base import Annotations, DetectionDataset
 from detseg.data.class_names import SET_CLASSES_HINT, check_unknown_classes, read_class_names
-from detseg.data.yolo import IMAGE_EXTENSIONS
+from detseg.data.image_io import IMAGE_SUFFIXES
 
 __all__ = ["VOC_CLASSES", "VOCDetection"]
 
@@ -130,6 +132,7 @@ class _VOCObject:
 class _VOCImage:
     filename: str
     objects: list[_VOCObject] = field(default_factory=list)
+    size: tuple[int, int] | None = None  # (H, W) of <size>, when it states both
 
 
 class VOCDetection(DetectionDataset):
@@ -224,6 +227,10 @@ class VOCDetection(DetectionDataset):
 
     def image_path(self, index: int) -> Path:
         return self.root / "JPEGImages" / self._images[index].filename
+
+    def stated_size(self, index: int) -> tuple[int, int] | None:
+        """The xml's ``(<height>, <width>)`` of ``<size>``, when both are positive numbers."""
+        return self._images[index].size
 
     def annotations(self, index: int, image_size: tuple[int, int]) -> Annotations:
         kept, unknown = [], 0
@@ -331,7 +338,7 @@ def _image_file_name(images: Path, name: str) -> str:
     """The image file of the id ``name`` in the ``images`` folder: ``<name>.jpg`` (the VOC
     convention), else the first existing ``<name>`` with another image suffix (a converted
     dataset keeps its PNGs), else ``<name>.jpg`` (reported missing when read)."""
-    for suffix in (".jpg", *IMAGE_EXTENSIONS, *(ext.upper() for ext in IMAGE_EXTENSIONS)):
+    for suffix in (".jpg", *IMAGE_SUFFIXES, *(ext.upper() for ext in IMAGE_SUFFIXES)):
         if (images / f"{name}{suffix}").is_file():
             return f"{name}{suffix}"
     return f"{name}.jpg"
@@ -349,7 +356,7 @@ def _parse_xml(xml_file: Path) -> _VOCImage:
         xml.etree.ElementTree.ParseError: The file is not well-formed xml.
     """
     root = ET.parse(xml_file).getroot()
-    image = _VOCImage((root.findtext("filename") or "").strip())
+    image = _VOCImage((root.findtext("filename") or "").strip(), size=_stated_size(root))
     for obj in root.iter("object"):
         bndbox = obj.find("bndbox")
         coords = [float("nan")] * 4
@@ -370,6 +377,21 @@ def _parse_xml(xml_file: Path) -> _VOCImage:
             )
         )
     return image
+
+
+def _stated_size(root: ET.Element) -> tuple[int, int] | None:
+    """``(H, W)`` of an annotation's ``<size>``; ``None`` when it is missing, or a side is not
+    a positive whole number (some tools write ``0`` for an unknown size)."""
+    sides = []
+    for tag in ("height", "width"):
+        try:
+            side = float(root.findtext(f"size/{tag}", ""))
+        except ValueError:
+            return None
+        if not (side > 0 and side.is_integer()):  # inf and nan are not
+            return None
+        sides.append(int(side))
+    return sides[0], sides[1]
 
 
 def voc_flag(text: str | None) -> int:

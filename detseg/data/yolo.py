@@ -9,9 +9,10 @@ Layout::
 ``class`` is 0-based (label = class + 1); ``cx cy w h`` are normalized to ``[0, 1]`` by the
 image width and height and become ``xyxy`` pixels here. A line with more than five numbers is
 read as an Ultralytics segment (``class x1 y1 x2 y2 ...``) and its box is the polygon's extent.
-An image without a label file, or with an empty one, is a negative. As in Ultralytics, the
-images folder is listed with its subfolders, and an image's label file has the same path
-under the labels folder.
+An image without a label file, or with an empty one, is a negative. A line that repeats an
+earlier one (same class and box) is dropped and counted, as Ultralytics removes duplicates.
+As in Ultralytics, the images folder is listed with its subfolders, and an image's label file
+has the same path under the labels folder.
 """
 
 from __future__ import annotations
@@ -27,9 +28,9 @@ import numpy as np
 
 from detseg.data.base import Annotations, DetectionDataset
 from detseg.data.class_names import check_unknown_classes, read_class_names
+from detseg.data.image_io import IMAGE_SUFFIXES
 
 __all__ = [
-    "IMAGE_EXTENSIONS",
     "YoloTxtDetection",
     "default_labels_dir",
     "label_files_without_image",
@@ -62,7 +63,6 @@ def _missing_images_message(images_dir: Path) -> str:
 
 
 #: File extensions listed as images (case-insensitive).
-IMAGE_EXTENSIONS = (".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
 
 
 def list_files(folder: Path, suffixes: Sequence[str]) -> list[Path]:
@@ -143,10 +143,10 @@ class YoloTxtDetection(DetectionDataset):
                 f"YOLO labels folder not found: {self.labels_dir}; {_LAYOUT_HINT}"
             )
         self.classes = read_class_names(classes)
-        self.files = list_files(self.images_dir, IMAGE_EXTENSIONS)
+        self.files = list_files(self.images_dir, IMAGE_SUFFIXES)
         if not self.files:
             raise FileNotFoundError(
-                f"no images ({', '.join(IMAGE_EXTENSIONS)}) in {self.images_dir}; {_LAYOUT_HINT}"
+                f"no images ({', '.join(IMAGE_SUFFIXES)}) in {self.images_dir}; {_LAYOUT_HINT}"
             )
         self.image_ids = list(range(1, len(self.files) + 1))
         self.unmatched_label_files = label_files_without_image(
@@ -178,8 +178,17 @@ class YoloTxtDetection(DetectionDataset):
         return self.files[index]
 
     def annotations(self, index: int, image_size: tuple[int, int]) -> Annotations:
+        """Boxes (``xyxy`` px of the ``(H, W)`` image) of the label file's lines.
+
+        A malformed line, a line whose class index is outside ``0..K-1`` and a repeat of an
+        earlier line (the same class and box; a segment's box is its extent, as Ultralytics
+        compares them) are dropped and counted in ``dropped``; malformed and repeated lines
+        are logged with the file and line.
+        """
         label_file = self._label_file(index)
         boxes, labels, dropped = [], [], 0
+        first_line: dict[tuple[float, ...], int] = {}
+        repeats: list[tuple[int, int]] = []  # (line, line it repeats)
         for lineno, line in enumerate(_read_lines(label_file, keep_empty=True), 1):
             if not line.strip():
                 continue
@@ -192,11 +201,32 @@ class YoloTxtDetection(DetectionDataset):
             if not 0 <= cls < len(self.classes):
                 dropped += 1  # reported once, when the dataset was built
                 continue
+            values = (float(cls), *norm_box.tolist())  # a segment's: its extent
+            if values in first_line:
+                repeats.append((lineno, first_line[values]))
+                dropped += 1
+                continue
+            first_line[values] = lineno
             boxes.append(_normalized_to_pixels(norm_box, image_size))
             labels.append(cls + 1)
+        if repeats:
+            _report_repeats(label_file, repeats)
         if not boxes:
             return Annotations.empty(dropped=dropped)
         return Annotations(np.array(boxes), np.array(labels, dtype=np.int64), dropped=dropped)
+
+
+def _report_repeats(label_file: Path, repeats: list[tuple[int, int]]) -> None:
+    """One warning naming the repeated lines of ``label_file`` (each kept once)."""
+    shown = ", ".join(f"line {line} repeats line {first}" for line, first in repeats[:5])
+    logger.warning(
+        "%s: dropped %d duplicate label line(s), each kept once as Ultralytics does (%s%s); "
+        "delete the repeated lines",
+        label_file,
+        len(repeats),
+        shown,
+        ", ..." if len(repeats) > 5 else "",
+    )
 
 
 def label_path(image: Path, images_dir: Path, labels_dir: Path) -> Path:
@@ -221,7 +251,7 @@ def label_files_without_image(labels_dir: Path, images_dir: Path, images: list[P
             images_dir,
             shown,
             ", ..." if len(unmatched) > 5 else "",
-            "|".join(ext.lstrip(".") for ext in IMAGE_EXTENSIONS),
+            "|".join(ext.lstrip(".") for ext in IMAGE_SUFFIXES),
         )
     return unmatched
 
@@ -229,12 +259,15 @@ def label_files_without_image(labels_dir: Path, images_dir: Path, images: list[P
 def _read_lines(label_file: Path, keep_empty: bool = False) -> list[str]:
     """The lines of a label file (none when it does not exist: the image is a negative).
 
-    The file is read as UTF-8 without a leading byte-order mark; undecodable bytes become
-    U+FFFD, so their line is dropped as not numeric.
+    The file is read as UTF-8 without a leading byte-order mark, or as UTF-16 when it starts
+    with a UTF-16 byte-order mark (Windows PowerShell's ``>`` writes label files so);
+    undecodable bytes become U+FFFD, so their line is dropped as not numeric.
     """
     if not label_file.is_file():
         return []
-    lines = label_file.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+    data = label_file.read_bytes()
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    lines = data.decode(encoding, errors="replace").splitlines()
     return lines if keep_empty else [line for line in lines if line.strip()]
 
 

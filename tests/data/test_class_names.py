@@ -83,7 +83,7 @@ def _labels(dataset):
 @pytest.mark.parametrize(
     ("file_name", "content"),
     [
-        ("classes.txt", "dog\n\n cat \n"),
+        ("classes.txt", "dog\n cat \n\n"),
         ("data.yaml", "names: [dog, cat]\n"),
         ("data.yml", "path: x\nnames: {1: cat, 0: dog}\n"),
     ],

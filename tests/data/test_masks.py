@@ -130,7 +130,7 @@ def _folder_tree(tmp_path):
 def test_folder_layout_with_yaml_and_txt_classes(tmp_path, caplog):
     masks = _folder_tree(tmp_path)
     (tmp_path / "data.yaml").write_text("names: [cat, dog, bird]\n")
-    (tmp_path / "classes.txt").write_text("cat\ndog\n\nbird\n")
+    (tmp_path / "classes.txt").write_text("cat\ndog\nbird\n\n")
     with caplog.at_level(logging.WARNING):
         by_yaml = FolderSegmentation(tmp_path / "img", tmp_path / "lab", tmp_path / "data.yaml")
     assert "no_label.png" in caplog.text  # left out, with a warning naming it

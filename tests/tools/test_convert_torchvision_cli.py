@@ -19,7 +19,7 @@ def test_writes_a_checkpoint_with_the_given_class_names(tmp_path, run_tool):
     )
     torch.save({"model": tv_model.state_dict()}, tmp_path / "tv.pth")  # a training checkpoint
     names = tmp_path / "classes.txt"
-    names.write_text("cat\n\ndog\n")
+    names.write_text("cat\ndog\n")
     out = tmp_path / "converted.pt"
     argv = [ARCH, tmp_path / "tv.pth", out, "--num-classes", "3", "--classes", names]
     result = run_tool("convert_torchvision.py", *argv)
