@@ -8,7 +8,9 @@
 The argument is an experiment config (a file with a `model` or `_base_` key, or a `data`
 section beside `train` / `eval`: its data section is checked; it needs no model, so a base
 fragment or a file composing only `_base_` fragments works) or a data file (a `data:` mapping,
-the keys of a data section, or an Ultralytics data yaml). Prints a short report and writes to
+the keys of a data section, or an Ultralytics data yaml), or a dataset folder: its data.yaml,
+else the default keys of the layout it has (coco annotations/instances_<split>.json, voc
+Annotations/ + ImageSets/Main/, yolo images/ + labels/). Prints a short report and writes to
 OUT (default: runs/check_data/<name of the data root>): report.txt, summary.json (every count
 and finding), report.html (self-contained: numbers, histograms, a grid of drawn images per
 split) and the histograms as PNG files. The held-out `test` split (--splits test) is found
@@ -42,15 +44,18 @@ def parse_args() -> argparse.Namespace:
         "source",
         type=Path,
         metavar="CONFIG_OR_DATA_YAML",
-        help="an experiment config (its data section is checked) or a data file",
+        help="an experiment config (its data section is checked), a data file, or a dataset "
+        "folder (its data.yaml, else its layout's default keys)",
     )
     parser.add_argument(
         "--set",
         nargs="+",
+        action="extend",  # --set a=1 --set b=2 keeps both, as one --set a=1 b=2 does
         default=[],
         metavar="KEY=VALUE",
         help="override config keys, e.g. --set data.root=datasets/shapes data.format=yolo "
-        "(a data file takes data.* keys only)",
+        "(a data file takes data.* keys only); may be given several times (the last value of a "
+        "key wins)",
     )
     parser.add_argument(
         "--out",

@@ -4,6 +4,8 @@
     python tools/convert_dataset.py --from voc --to coco VOC2007 voc_coco --splits trainval test
     python tools/train.py configs/demo.yaml --data datasets/shapes_yolo/data.yaml
 
+SRC may also be a data file: an Ultralytics data yaml (`--from yolo`, as Ultralytics takes
+`data=coco8.yaml`) or a detseg data.yaml such as this tool writes (its `root` is read).
 Both folders use the format's default detseg layout (datasets/README.md); the output also gets
 a data.yaml with the `data:` section of the result, for `tools/train.py --data` (with `classes`
 for VOC, which keeps their order). How boxes, classes, crowd and difficult flags carry over:
@@ -35,7 +37,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--to", dest="dst_format", required=True, choices=formats, help="target format"
     )
-    parser.add_argument("src", type=Path, help="source dataset folder (SRC_ROOT)")
+    parser.add_argument(
+        "src",
+        type=Path,
+        help="source dataset folder (SRC_ROOT), or a data file of it: an Ultralytics data yaml "
+        "(yolo, e.g. coco8.yaml) or a detseg data.yaml (read at its root)",
+    )
     parser.add_argument(
         "dst", type=Path, help="output folder (DST_ROOT); created, must be new or empty"
     )
@@ -59,8 +66,9 @@ def parse_args() -> argparse.Namespace:
         default=None,
         metavar="FILE",
         help="class names in output order (one per line, or a yaml with 'names'); source "
-        "objects of other classes are skipped. Default: coco categories in id order, yolo "
-        "classes.txt, voc SRC_ROOT/classes.txt or else the sorted names found in the xml files",
+        "objects of other classes are skipped. Default: the classes of a data file SRC, else "
+        "coco categories in id order, yolo classes.txt, voc SRC_ROOT/classes.txt or else the "
+        "sorted names found in the xml files",
     )
     return parser.parse_args()
 

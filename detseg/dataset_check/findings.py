@@ -27,6 +27,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from detseg.data.image_io import IMAGE_SUFFIXES
+
 __all__ = ["SEVERITIES", "CheckSettings", "Finding", "overlap_findings", "split_findings"]
 
 Severity = Literal["error", "warning", "info"]
@@ -188,7 +190,8 @@ def _box_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     if s["rejected_annotations"]:
         message = (
             f"{_plural(s['rejected_annotations'], 'annotation')} rejected by the reader "
-            "(malformed line or unknown class id); the log above names each"
+            "(a malformed line or bbox, an unknown class id, a repeated YOLO line); the log above "
+            "names each"
         )
         found.append(
             Finding(
@@ -214,6 +217,7 @@ def _box_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     found += _orphan_findings(split, s)
     found += _unreadable_annotation_findings(split, s)
     found += _unmatched_label_findings(split, s)
+    found += _unread_image_findings(split, s)
     found += _size_mismatch_findings(split, s)
     return found
 
@@ -258,6 +262,21 @@ def _unmatched_label_findings(split: str, s: Mapping[str, Any]) -> list[Finding]
             f"{_plural(n, 'label file')} of no image (no image with the same stem, or a "
             f"suffix other than lower-case .txt): training does not read {_them(n)}; rename "
             f"{_them(n)} after {'its image' if n == 1 else 'their images'} or add the images"
+        ),
+    )
+
+
+def _unread_image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Image files in a YOLO images folder of a type training does not list (a ``.gif``)."""
+    return _counted_warning(
+        split,
+        s,
+        "unread_image_files",
+        "unread_image_examples",
+        lambda n: (
+            f"{_plural(n, 'image file')} of a type YOLO training does not read (it reads "
+            f"{', '.join(IMAGE_SUFFIXES)}): {_them(n)} and {'its' if n == 1 else 'their'} "
+            f"labels are left out; save {_them(n)} as one of those types"
         ),
     )
 

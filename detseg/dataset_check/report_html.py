@@ -85,6 +85,7 @@ def _counts_table(split: str, s: Mapping[str, Any]) -> str:
             "orphan_annotations",
             "unreadable_annotation_files",
             "unmatched_label_files",
+            "unread_image_files",
             "size_mismatches",
         ]
     else:

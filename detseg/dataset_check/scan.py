@@ -29,10 +29,11 @@ from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
 from detseg.data.base import DetectionDataset, ImageDataset
-from detseg.data.image_io import ImageReadError, read_rgb_array
+from detseg.data.image_io import IMAGE_SUFFIXES, ImageReadError, read_rgb_array
 from detseg.data.masks import SegmentationDataset, check_label_map
 from detseg.data.seg_transforms import IGNORE_INDEX
 from detseg.data.target_checks import check_masks
+from detseg.data.yolo import YoloTxtDetection, list_files
 
 __all__ = [
     "OUTSIDE_TOLERANCE",
@@ -200,6 +201,9 @@ class SplitScan:
             ``<stem>.txt`` without an image of that stem), relative to the data root.
         unpaired_images: Images the reader left out for want of a label map (segmentation
             folders), relative to the data root.
+        unread_image_files: Files of an image type (one Pillow knows) in a YOLO images folder
+            that training does not list (``detseg.data.image_io.IMAGE_SUFFIXES``: a ``.gif``),
+            relative to the data root.
     """
 
     split: str
@@ -213,6 +217,7 @@ class SplitScan:
     unreadable_annotation_files: list[str] = field(default_factory=list)
     unmatched_label_files: list[str] = field(default_factory=list)
     unpaired_images: list[str] = field(default_factory=list)
+    unread_image_files: list[str] = field(default_factory=list)
 
 
 def _display_name(path: Path, root: Path | None) -> str:
@@ -366,6 +371,7 @@ def scan_split(
         _display_name(Path(file), root_path)
         for file in getattr(dataset, "images_without_label_map", [])
     ]
+    unread = [_display_name(file, root_path) for file in _unread_image_files(dataset)]
     return SplitScan(
         split,
         kind,
@@ -378,4 +384,14 @@ def scan_split(
         unreadable_annotations,
         unmatched_labels,
         unpaired,
+        unread,
     )
+
+
+def _unread_image_files(dataset: ImageDataset) -> list[Path]:
+    """Image files (by a suffix Pillow knows) in a YOLO images folder that training does not
+    list; ``[]`` for the other formats, which read the files their annotations name."""
+    if not isinstance(dataset, YoloTxtDetection):
+        return []
+    other = set(Image.registered_extensions()) - set(IMAGE_SUFFIXES)
+    return list_files(dataset.images_dir, tuple(sorted(other)))

@@ -6,6 +6,7 @@ overrides and all. A config that has no ``model`` once its bases are merged (a b
 such as ``configs/_base_/voc_0712.yaml``, or a file composing only such fragments) needs none
 for a data check: its merged ``data`` section is taken as it stands. Anything else is a data
 file (a detseg data file or an Ultralytics data yaml, :func:`detseg.config.load_data_file`).
+A dataset folder stands for its ``data.yaml``, else for the default keys of its layout.
 ``--set data.KEY=VALUE`` overrides apply to these sections as they do to a config's.
 
 A data section names a ``train`` and a ``val`` split; the held-out ``test`` split is found
@@ -104,20 +105,24 @@ def load_data_section(
     """The flat data section described by ``path``.
 
     Args:
-        path: An experiment config or a data file.
+        path: An experiment config, a data file, or a dataset folder (:func:`_folder_section`).
         overrides: ``--set`` strings (``"data.root=/data/x"``; any config key for a config
             with a model, ``data.*`` keys for the others).
 
     Returns:
         ``({"format", "root", **format keys}, kind)`` without ``augmentations`` (the check
-        reads the data as stored), ``kind`` being ``"config"`` or ``"data file"``. The
+        reads the data as stored), ``kind`` being ``"config"``, ``"data file"`` or
+        ``"<format> folder"``. The
         config of a mask model (Mask R-CNN) on COCO data gets ``load_masks: true``, as its
         training run does (:func:`detseg.engine.training.train_data.require_instance_masks`),
         so that the instance masks are checked.
 
     Raises:
-        ConfigError: The file is missing or invalid, or an override is.
+        ConfigError: The file is missing or invalid, or an override is; a folder without a
+            ``data.yaml`` in none of the default layouts.
     """
+    if Path(path).is_dir():
+        return _folder_section(Path(path), overrides)
     if is_experiment_config(path):
         raw = compose(path)
         if "model" in raw:
@@ -133,6 +138,40 @@ def load_data_section(
         kind = "data file"
     section.pop("augmentations", None)
     return section, kind
+
+
+def _layout_format(folder: Path) -> str | None:
+    """The detection format whose default layout ``folder`` has, or ``None``."""
+    if any((folder / "annotations").glob("instances_*.json")):
+        return "coco"
+    if (folder / "Annotations").is_dir() and (folder / "ImageSets" / "Main").is_dir():
+        return "voc"
+    if (folder / "images").is_dir() and (folder / "labels").is_dir():
+        return "yolo"
+    return None
+
+
+def _folder_section(folder: Path, overrides: Sequence[str]) -> tuple[dict[str, Any], str]:
+    """The data section of a dataset folder: its ``data.yaml`` (as ``tools/convert_dataset.py``
+    and Ultralytics exports put there), else the default keys of the format whose layout the
+    folder has (``annotations/instances_<split>.json``: coco; ``Annotations/`` and
+    ``ImageSets/Main/``: voc, with its ``classes.txt`` when there; ``images/`` and ``labels/``:
+    yolo)."""
+    if (folder / "data.yaml").is_file():
+        from_file = _apply_data_overrides(load_data_file(folder / "data.yaml"), overrides)
+        from_file.pop("augmentations", None)
+        return from_file, f"data file {folder / 'data.yaml'}"
+    fmt = _layout_format(folder)
+    if fmt is None:
+        raise ConfigError(
+            f"{folder} is a folder without a data.yaml and in no default layout "
+            "(coco annotations/instances_<split>.json, voc Annotations/ + ImageSets/Main/, "
+            "yolo images/ + labels/): give a config or data file"
+        )
+    section: dict[str, Any] = {"format": fmt, "root": str(folder)}
+    if fmt == "voc" and (folder / "classes.txt").is_file():
+        section["classes"] = "classes.txt"
+    return _apply_data_overrides(section, overrides), f"{fmt} folder"
 
 
 def default_out_dir(

@@ -116,6 +116,8 @@ def _detection_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
         "unreadable_annotation_examples": scan.unreadable_annotation_files[:limit],
         "unmatched_label_files": len(scan.unmatched_label_files),
         "unmatched_label_examples": scan.unmatched_label_files[:limit],
+        "unread_image_files": len(scan.unread_image_files),
+        "unread_image_examples": scan.unread_image_files[:limit],
         "size_mismatches": len(mismatched),
         "size_mismatch_examples": [_size_mismatch(r) for r in mismatched[:limit]],
         "box_width": _describe(sizes["width"]),
@@ -183,7 +185,9 @@ def split_summary(scan: SplitScan, limit: int = 5) -> dict[str, Any]:
         problems, annotations of images absent from the dataset (``orphan_annotations``),
         annotation files the reader could not read (``unreadable_annotation_files``, with
         ``unreadable_annotation_examples`` as ``"file: reason"``), label files of no image
-        (``unmatched_label_files``, with ``unmatched_label_examples``), images whose stated
+        (``unmatched_label_files``, with ``unmatched_label_examples``), image files of a type
+        YOLO training does not list (``unread_image_files``, with ``unread_image_examples``),
+        images whose stated
         size is not the file's (``size_mismatches``, with ``size_mismatch_examples``), box
         size statistics;
         segmentation: class pixel frequencies, images left out for want of a label map

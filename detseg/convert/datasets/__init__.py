@@ -31,7 +31,9 @@ What carries over, and how:
 - VOC ``difficult`` objects become COCO annotations with ``iscrowd: 0`` and an extra
   ``"difficult": 1`` field: COCO tools count them as ordinary objects (as training does), and a
   conversion back to VOC restores the flag. YOLO output writes them as ordinary objects.
-- Instance masks (COCO ``segmentation``) are not carried: the output is boxes only.
+- Instance masks: a YOLO segment line (``class x1 y1 x2 y2 ...``) becomes a COCO polygon
+  ``segmentation`` (its box is the polygon's extent). COCO ``segmentation`` is not read: other
+  output is boxes only.
 - VOC output ids are the image file stems (whitespace replaced by ``_``: a split file line
   is read up to its first space), prefixed with the split (``train_000000``) when two splits
   share a stem; ``trainval.txt`` is written when both ``train`` and ``val`` are, and VOC

@@ -7,12 +7,15 @@ Output, per split (the layout :mod:`detseg.data.coco` reads with its default key
 
 A ``file_name`` that is absolute or climbs with ``..`` becomes one flat name inside ``images/``
 (:func:`~detseg.convert.datasets.output_files.contained_name`): nothing is written outside
-``dst``.
+``dst``. A name that another source image of the split already took (two such flattened
+names) gets ``_1``, ``_2``, ... (:func:`~detseg.convert.datasets.output_files.unique_files`):
+no image is written over another.
 
 Image ids are ``1..N`` and annotation ids ``1..M`` in record order; category ids are ``1..K`` in
 class order. ``bbox`` is ``[x, y, w, h]`` in float pixels, ``area`` its ``w * h``; ``iscrowd``
 is kept, and a difficult object gets ``"difficult": 1`` next to ``iscrowd: 0`` (ignored by COCO
-tools, read back by this package). No ``segmentation`` is written.
+tools, read back by this package). An object with an outline (a YOLO segment) gets it as its
+polygon ``segmentation`` (``[[x1, y1, x2, y2, ...]]`` pixels); other objects get none.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from detseg.convert.datasets.output_files import (
     WrittenSplit,
     contained_name,
     place_image,
+    unique_files,
 )
 from detseg.convert.datasets.records import DatasetRecord, ObjectRecord
 
@@ -44,6 +48,8 @@ def _annotation(obj: ObjectRecord, ann_id: int, image_id: int) -> dict[str, Any]
     }
     if obj.difficult:
         ann["difficult"] = 1
+    if obj.polygon:
+        ann["segmentation"] = [list(obj.polygon)]
     return ann
 
 
@@ -68,8 +74,12 @@ def write_coco(
         counts = WrittenSplit(split.name)
         images: list[dict[str, Any]] = []
         annotations: list[dict[str, Any]] = []
-        for image in progress(split.name, split.images):
-            file_name = contained_name(image.file_name)
+        names = unique_files(
+            [contained_name(image.file_name) for image in split.images],
+            [image.path for image in split.images],
+        )
+        for k, image in enumerate(progress(split.name, split.images)):
+            file_name = names[k]
             place_image(image.path, dst / split.name / "images" / file_name, link)
             image_id = len(images) + 1
             images.append(

@@ -10,6 +10,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from detseg.argument_checks import check_new_folder
+from detseg.config.bases import read_yaml
+from detseg.config.data_file import load_data_file
+from detseg.config.schema import ConfigError
 from detseg.convert.datasets.coco_reader import coco_splits, read_coco
 from detseg.convert.datasets.coco_writer import write_coco
 from detseg.convert.datasets.data_file import write_data_file
@@ -19,6 +22,7 @@ from detseg.convert.datasets.voc_reader import read_voc, voc_splits
 from detseg.convert.datasets.voc_writer import write_voc
 from detseg.convert.datasets.yolo_reader import read_yolo, yolo_splits
 from detseg.convert.datasets.yolo_writer import write_yolo
+from detseg.data.class_names import read_class_names
 
 __all__ = [
     "DATASET_FORMATS",
@@ -53,7 +57,8 @@ class SplitSummary:
         classes: Classes with at least one written object.
         skipped_objects: Objects not written: unreadable, of another class, or not
             expressible in the target format (YOLO: crowd regions).
-        skipped_images: Images not written (missing or unreadable).
+        skipped_images: Images not written (missing or unreadable, or of a file type the
+            target format's training does not read).
     """
 
     name: str
@@ -102,20 +107,75 @@ def _check_format(fmt: str, role: str) -> None:
         raise ValueError(f"unknown {role} format {fmt!r}: use one of {', '.join(DATASET_FORMATS)}")
 
 
-def find_splits(root: str | os.PathLike, fmt: str) -> list[str]:
-    """Split names present in the ``fmt`` dataset at ``root`` (train, val, test first).
+def _is_ultralytics_yaml(path: Path) -> bool:
+    """Whether ``path`` holds an Ultralytics data yaml (``names`` and ``train``, no ``format``)."""
+    raw = read_yaml(path, what="data file")
+    return "data" not in raw and "format" not in raw and {"names", "train"} <= raw.keys()
+
+
+def dataset_root(root: str | os.PathLike, fmt: str) -> Path:
+    """The ``fmt`` dataset that ``root`` names: a dataset folder, or a data file of it.
+
+    A data file stands for its dataset: an Ultralytics data yaml (``coco8.yaml``, as
+    Ultralytics takes ``data=coco8.yaml``) is read by the YOLO reader itself; a detseg data
+    file (``<dst>/data.yaml`` of a conversion) stands for its ``root`` folder, read in the
+    format's default layout.
 
     Raises:
-        ValueError: Unknown format.
+        ValueError: Unknown format; a file that is no data file, or a data file of another
+            format or without a ``root`` (the message says what to give instead).
         FileNotFoundError: ``root`` does not exist.
-        NotADirectoryError: ``root`` is a file.
+        NotADirectoryError: ``root`` is a file other than a yaml.
     """
     _check_format(fmt, "dataset")
-    if Path(root).exists() and not Path(root).is_dir():
-        raise NotADirectoryError(f"{root} is a file, not a dataset folder; give the {fmt} folder")
-    if not Path(root).is_dir():
+    path = Path(root)
+    if not path.exists():
         raise FileNotFoundError(f"dataset folder not found: {root}")
-    return DATASET_FORMATS[fmt][0](Path(root))
+    if path.is_dir():
+        return path
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        raise NotADirectoryError(f"{root} is a file, not a dataset folder; give the {fmt} folder")
+    try:
+        section = load_data_file(path)
+    except ConfigError as error:
+        raise ValueError(f"{error}; give the {fmt} dataset folder instead") from None
+    if section["format"] != fmt:
+        raise ValueError(
+            f"{root} is a data file of a {section['format']} dataset, not {fmt}: "
+            f"pass --from {section['format']} (or give the {fmt} dataset folder)"
+        )
+    if fmt == "yolo" and _is_ultralytics_yaml(path):
+        return path
+    if not section.get("root"):
+        raise ValueError(f"{root} is a data file without a 'root': give the {fmt} dataset folder")
+    folder = Path(section["root"])
+    if not folder.is_dir():
+        raise FileNotFoundError(f"dataset folder not found: {folder} (the root of {root})")
+    return folder
+
+
+def _data_file_classes(src: Path) -> list[str] | None:
+    """The class names a data file ``src`` gives its dataset (``classes``: a list, or a file
+    under its root), in training's label order; ``None`` for a folder or a data file
+    without them."""
+    if not src.is_file():
+        return None
+    section = load_data_file(src)
+    if not section.get("classes"):
+        return None
+    return read_class_names(section["classes"], section.get("root") or None)
+
+
+def find_splits(root: str | os.PathLike, fmt: str) -> list[str]:
+    """Split names present in the ``fmt`` dataset at ``root`` (train, val, test first);
+    ``root`` is a dataset folder or a data file of it (:func:`dataset_root`).
+
+    Raises:
+        ValueError: Unknown format, or a yaml that names no ``fmt`` dataset.
+        FileNotFoundError: ``root`` does not exist.
+        NotADirectoryError: ``root`` is a file other than a data file.
+    """
+    return DATASET_FORMATS[fmt][0](dataset_root(root, fmt))
 
 
 def read_dataset(
@@ -127,7 +187,8 @@ def read_dataset(
     """Read the ``fmt`` dataset at ``root`` into the format-neutral record.
 
     Args:
-        root: Dataset folder in the default detseg layout of ``fmt``.
+        root: Dataset folder in the default detseg layout of ``fmt``, or a data file of it
+            (:func:`dataset_root`).
         fmt: ``"coco"``, ``"voc"`` or ``"yolo"``.
         splits: Splits to read (default: all found, :func:`find_splits`).
         classes: Output class names, matched by name to the source's classes (see each
@@ -137,6 +198,7 @@ def read_dataset(
         ValueError: Unknown format, or a malformed annotation file (named).
         FileNotFoundError: ``root``, a split or a file the layout needs is missing (named).
     """
+    root = dataset_root(root, fmt)
     found = find_splits(root, fmt)
     chosen = list(dict.fromkeys(splits)) if splits else found  # a split named twice is read once
     if not chosen:
@@ -147,6 +209,7 @@ def read_dataset(
 
 
 def _check_target(src: Path, dst: Path) -> None:
+    src = Path(load_data_file(src)["root"]) if src.is_file() else src  # a data file's dataset
     if dst.resolve() == src.resolve():
         raise ValueError(f"the output folder {dst} is the source folder: choose another one")
     if src.resolve() in dst.resolve().parents:
@@ -171,7 +234,7 @@ def _summary(split: SplitRecord, written: WrittenSplit) -> SplitSummary:
         objects=written.objects,
         classes=len(written.class_indices),
         skipped_objects=split.skipped_objects + written.dropped,
-        skipped_images=split.skipped_images,
+        skipped_images=split.skipped_images + written.skipped_images,
     )
 
 
@@ -192,14 +255,15 @@ def convert_dataset(
     :mod:`detseg.convert.datasets` for how boxes, classes and flags carry over.
 
     Args:
-        src: Source dataset folder.
+        src: Source dataset folder, or a data file of it (an Ultralytics data yaml, a
+            detseg ``data.yaml``; :func:`dataset_root`).
         dst: Output folder; created, and must be new or empty.
         src_format: ``"coco"``, ``"voc"`` or ``"yolo"``.
         dst_format: Another of those.
         splits: Splits to convert (default: every split found in ``src``).
         link: Symlink the images instead of copying them.
         classes: Output class names; source objects of other classes are skipped (default:
-            the source's classes).
+            the ``classes`` of a data file ``src``, else the source's classes).
         progress: Show a tqdm progress bar per split.
 
     Returns:
@@ -214,7 +278,9 @@ def convert_dataset(
     _check_format(dst_format, "target")
     if src_format == dst_format:
         raise ValueError(f"source and target format are both {src_format!r}: nothing to convert")
-    src_path, dst_path = Path(src), Path(dst)
+    src_path, dst_path = dataset_root(src, src_format), Path(dst)
+    if classes is None:  # a data file's classes: the order training gives them
+        classes = _data_file_classes(Path(src))
     _check_target(src_path, dst_path)
     dataset = read_dataset(src_path, src_format, splits, classes)
     for split in dataset.splits:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections import Counter
@@ -11,7 +12,18 @@ from pathlib import Path, PurePosixPath
 
 from detseg.convert.datasets.records import ImageRecord, ObjectRecord
 
-__all__ = ["Progress", "WrittenSplit", "flat_name", "no_progress", "place_image", "unique_names"]
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "Progress",
+    "WrittenSplit",
+    "contained_name",
+    "flat_name",
+    "no_progress",
+    "place_image",
+    "unique_files",
+    "unique_names",
+]
 
 #: ``progress(split name, images)`` -> the images, iterated with a progress bar (or without).
 Progress = Callable[[str, list[ImageRecord]], Iterable[ImageRecord]]
@@ -32,6 +44,7 @@ class WrittenSplit:
         objects: Objects written.
         dropped: Objects the target format cannot hold (YOLO: crowd regions).
         class_indices: Classes with at least one written object.
+        skipped_images: Images the target format cannot hold (each logged).
     """
 
     name: str
@@ -39,6 +52,7 @@ class WrittenSplit:
     objects: int = 0
     dropped: int = 0
     class_indices: set[int] = field(default_factory=set)
+    skipped_images: int = 0
 
     def add_image(self, written: list[ObjectRecord], dropped: int = 0) -> None:
         """Count one written image with its written objects and the objects it dropped."""
@@ -46,6 +60,11 @@ class WrittenSplit:
         self.objects += len(written)
         self.dropped += dropped
         self.class_indices.update(obj.class_index for obj in written)
+
+    def skip_image(self, path: Path, reason: str) -> None:
+        """Count (and log, naming ``path``) one image not written, for ``reason``."""
+        logger.warning("%s: %s", path, reason)
+        self.skipped_images += 1
 
 
 def flat_name(file_name: str) -> str:
@@ -84,6 +103,31 @@ def unique_names(names: list[str]) -> list[str]:
             k += 1
         taken.add(f"{stem}_{k}")
         result.append(f"{stem}_{k}{PurePosixPath(name).suffix}")
+    return result
+
+
+def unique_files(names: list[str], sources: list[Path]) -> list[str]:
+    """``names`` (output paths, ``a/b.jpg``) made one per source file: a name already given to
+    another source gets ``_1``, ``_2``, ... before its suffix (``a/b_1.jpg``), avoiding every
+    name in ``names``; a source listed again keeps its first name.
+
+    Two sources can share an output name: absolute or climbing names made flat
+    (``/d/a/x.jpg`` and ``d_a_x.jpg`` both become ``d_a_x.jpg``); one file would overwrite the
+    other and two entries would show the same image.
+    """
+    taken = set(names)
+    owner: dict[str, Path] = {}
+    result = []
+    for name, source in zip(names, sources, strict=True):
+        if owner.setdefault(name, source) != source:
+            path = PurePosixPath(name)
+            k = 1
+            while str(path.with_name(f"{path.stem}_{k}{path.suffix}")) in taken:
+                k += 1
+            name = str(path.with_name(f"{path.stem}_{k}{path.suffix}"))
+            taken.add(name)
+            owner[name] = source
+        result.append(name)
     return result
 
 

@@ -46,12 +46,16 @@ class ObjectRecord:
         class_index: 0-based index into :attr:`DatasetRecord.classes`.
         iscrowd: A COCO crowd region.
         difficult: A VOC ``difficult`` object (or a COCO annotation with ``"difficult": 1``).
+        polygon: The object's outline, ``(x1, y1, x2, y2, ...)`` absolute pixels inside the
+            image (a YOLO segment line), or ``()``: the formats that hold outlines (COCO
+            ``segmentation``) write it.
     """
 
     box: Box
     class_index: int
     iscrowd: bool = False
     difficult: bool = False
+    polygon: tuple[float, ...] = ()
 
 
 @dataclass

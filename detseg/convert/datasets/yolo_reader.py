@@ -10,14 +10,16 @@ The splits of a root are the sub-folders of ``<root>/images`` (hidden ones left 
 them, a ``<root>/data.yaml`` in the Ultralytics form (a Roboflow export: ``train:
 ../train/images``, ``val: ../valid/images``, ``test: ../test/images`` beside ``train/``,
 ``valid/``, ``test/``; or ``train: images`` for one flat images folder) names the splits
-``train``, ``val`` and ``test``: each entry is resolved as training resolves it
+``train``, ``val`` and ``test``; ``root`` may also be such a yaml itself (``coco8.yaml``, whose
+``path`` names the dataset folder, as Ultralytics takes ``data=coco8.yaml``): each entry is resolved as training resolves it
 (:mod:`detseg.config.data_file`) and its labels are the folder with ``images`` replaced by
 ``labels``. As in training, each images folder is listed with its subfolders, and an image's
 label file has the same path under the labels folder. Class names come from ``classes.txt``
 (else the ``data.yaml`` ``names``); ``class`` is 0-based. ``cx cy w h`` are normalised by the
 image width and height, read from the image header (YOLO stores no sizes), and become ``xyxy``
 pixels. A line with more than five numbers is an Ultralytics segment (``class x1 y1 x2 y2 ...``)
-whose box is the polygon's extent. An image without a label file, or with an empty one, has no
+whose box is the polygon's extent; the polygon is kept (in pixels, clipped to the image) for
+the formats that hold outlines (COCO ``segmentation``). An image without a label file, or with an empty one, has no
 objects; a label file of no image is not converted (one warning names such files); a split
 without its labels folder is an error, as in training. An image's ``file_name`` is its path
 under the split's images folder (``sub/000001.jpg``).
@@ -42,8 +44,8 @@ from detseg.convert.datasets.records import (
     sort_splits,
 )
 from detseg.data import read_class_names
+from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.data.yolo import (
-    IMAGE_EXTENSIONS,
     default_labels_dir,
     label_path,
     label_files_without_image,
@@ -78,7 +80,9 @@ def _ultralytics_folders(data_file: Path) -> dict[str, Path]:
 
 def _split_folders(root: Path) -> dict[str, Path]:
     """``{split: images folder}`` of ``root`` (rules in the module docstring); the folders of a
-    ``data.yaml`` may be missing."""
+    ``data.yaml`` may be missing. ``root`` may also be an Ultralytics data yaml itself."""
+    if root.is_file():
+        return _ultralytics_folders(root)
     images = root / "images"
     found = [p for p in images.iterdir() if p.is_dir()] if images.is_dir() else []
     folders = {p.name: p for p in found if not p.name.startswith(".")}  # as list_files skips
@@ -89,20 +93,25 @@ def _split_folders(root: Path) -> dict[str, Path]:
 
 def yolo_splits(root: Path) -> list[str]:
     """Split names of ``root``: the sub-folders of ``<root>/images``, else the entries of an
-    Ultralytics ``<root>/data.yaml`` whose folder exists."""
+    Ultralytics ``<root>/data.yaml`` (or of ``root``, an Ultralytics data yaml) whose folder
+    exists."""
     return sort_splits([name for name, folder in _split_folders(root).items() if folder.is_dir()])
 
 
 def yolo_class_names(root: Path) -> list[str] | None:
-    """Class names from ``<root>/classes.txt`` (else ``<root>/data.yaml``), or ``None``."""
+    """Class names from ``<root>/classes.txt`` (else ``<root>/data.yaml``), or ``None``; the
+    ``names`` of ``root`` when it is an Ultralytics data yaml (as training reads them)."""
+    if root.is_file():
+        return read_class_names(root)
     for name in _NAME_FILES:
         if (root / name).is_file():
             return read_class_names(root / name)
     return None
 
 
-def _parse_line(line: str, num_classes: int) -> tuple[int, list[float]] | str:
-    """``(class, [cx, cy, w, h] normalised)`` of one label line, or why it is unusable."""
+def _parse_line(line: str, num_classes: int) -> tuple[int, list[float], list[float]] | str:
+    """``(class, [cx, cy, w, h] normalised, segment [x1, y1, ...] normalised or [])`` of one
+    label line, or why it is unusable."""
     try:
         values = [float(v) for v in line.split()]
     except ValueError:
@@ -113,12 +122,19 @@ def _parse_line(line: str, num_classes: int) -> tuple[int, list[float]] | str:
     # a non-finite class ("nan", "inf") is checked first: int() of it raises
     if not math.isfinite(cls) or cls != int(cls) or not 0 <= cls < num_classes:
         return f"class index {line.split()[0]} is not in 0..{num_classes - 1}"
-    coords = values[1:]
+    coords, segment = values[1:], []
     if len(coords) > 4:  # segment polygon -> its extent
+        segment = coords
         xs, ys = coords[0::2], coords[1::2]
         coords = [(min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2, max(xs) - min(xs)]
         coords.append(max(ys) - min(ys))
-    return int(cls), coords
+    return int(cls), coords, segment
+
+
+def _pixel_polygon(segment: list[float], width: int, height: int) -> tuple[float, ...]:
+    """A normalised ``[x1, y1, ...]`` segment as pixels clipped to the image (``()`` for none)."""
+    sides = (width, height)
+    return tuple(min(max(v * sides[k % 2], 0.0), sides[k % 2]) for k, v in enumerate(segment))
 
 
 def _objects(
@@ -139,7 +155,7 @@ def _objects(
             logger.warning("%s: label %r skipped: %s", where, line, parsed)
             skipped += 1
             continue
-        cls, (cx, cy, w, h) = parsed
+        cls, (cx, cy, w, h), segment = parsed
         scaled = (
             (cx - w / 2) * image.width,
             (cy - h / 2) * image.height,
@@ -151,12 +167,14 @@ def _objects(
         if box is None or target is None:
             skipped += 1
             continue
-        objects.append(ObjectRecord(box, target))
+        polygon = _pixel_polygon(segment, image.width, image.height)
+        objects.append(ObjectRecord(box, target, polygon=polygon))
     return objects, skipped
 
 
 def _read_split(root: Path, split: str, targets: list[int | None]) -> SplitRecord:
-    images_dir = _split_folders(root).get(split, root / "images" / split)
+    default = root / "images" / split if root.is_dir() else root.parent / "images" / split
+    images_dir = _split_folders(root).get(split, default)
     if not images_dir.is_dir():
         found = ", ".join(yolo_splits(root)) or "none"
         raise FileNotFoundError(
@@ -171,7 +189,7 @@ def _read_split(root: Path, split: str, targets: list[int | None]) -> SplitRecor
             "objects has an empty label file or none, in that folder"
         )
     record = SplitRecord(split, [])
-    files = list_files(images_dir, IMAGE_EXTENSIONS)
+    files = list_files(images_dir, IMAGE_SUFFIXES)
     label_files_without_image(labels_dir, images_dir, files)  # logs them: not converted
     for path in files:
         size = image_size(path)

@@ -10,7 +10,9 @@ Output (the layout :mod:`detseg.data.yolo` reads)::
 image width and height, written with 8 decimals. YOLO labels have no crowd or difficult flag:
 crowd regions are dropped (counted, and a warning says how many), difficult objects are written
 as ordinary objects. Sub-folders of a source file name are joined into the name with ``_``, and
-stems repeated within a split get ``_1``, ``_2``, ... .
+stems repeated within a split get ``_1``, ``_2``, ... . An image whose file type YOLO training
+does not list (:data:`detseg.data.image_io.IMAGE_SUFFIXES`: a ``.gif`` of a COCO source) is
+skipped, logged and counted: written, it would be an image training never reads.
 """
 
 from __future__ import annotations
@@ -26,10 +28,17 @@ from detseg.convert.datasets.output_files import (
     unique_names,
 )
 from detseg.convert.datasets.records import DatasetRecord, ImageRecord, ObjectRecord
+from detseg.data.image_io import IMAGE_SUFFIXES
 
 __all__ = ["yolo_line", "write_yolo"]
 
 logger = logging.getLogger(__name__)
+
+#: Why an image of another file type is not written (training lists only these suffixes).
+_UNLISTED = (
+    f"YOLO training reads only {', '.join(IMAGE_SUFFIXES)} files from an images folder; "
+    "image skipped (save it in one of those types to keep it)"
+)
 
 
 def yolo_line(obj: ObjectRecord, width: int, height: int) -> str:
@@ -70,6 +79,9 @@ def write_yolo(
         labels_dir = dst / "labels" / split.name
         labels_dir.mkdir(parents=True, exist_ok=True)
         for k, image in enumerate(progress(split.name, split.images)):
+            if PurePosixPath(names[k]).suffix.lower() not in IMAGE_SUFFIXES:
+                counts.skip_image(image.path, _UNLISTED)
+                continue
             place_image(image.path, dst / "images" / split.name / names[k], link)
             kept = _write_labels(image, labels_dir / f"{PurePosixPath(names[k]).stem}.txt")
             counts.add_image(kept, dropped=len(image.objects) - len(kept))
