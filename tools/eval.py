@@ -96,6 +96,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--set",
         nargs="+",
+        action="extend",  # --set a=1 --set b=2 keeps both, as one --set a=1 b=2 does
         default=[],
         metavar="KEY=VALUE",
         help="checkpoint form: override keys of the checkpoint's config, e.g. data.root=... "
@@ -103,7 +104,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "model.roi_heads.score_thresh=0.001; segmentation: eval.tta=dihedral (or hflip, "
         "flips, none) averages the probabilities over flipped/rotated views, "
         "eval.tta_scales=[1.0,1.25] also over resized images, eval.crf.iterations=5 "
-        "(0: off) refines them with a CRF on colour edges",
+        "(0: off) refines them with a CRF on colour edges; may be given several times (the "
+        "last value of a key wins)",
     )
     parser.add_argument(
         "--data",

@@ -95,11 +95,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--set",
         nargs="+",
+        action="extend",  # --set a=1 --set b=2 keeps both, as one --set a=1 b=2 does
         default=[],
         metavar="KEY=VALUE",
         help="override keys of the checkpoint's config for this run, e.g. "
         "model.roi_heads.nms_thresh=0.6 model.roi_heads.detections_per_img=300 "
-        "eval.crf.iterations=0 device=cpu",
+        "eval.crf.iterations=0 device=cpu; may be given several times (the last value of a key "
+        "wins)",
     )
     parser.add_argument(
         "--tta",
@@ -156,7 +158,7 @@ def check_checkpoint_argument(checkpoint: Path) -> None:
         ValueError: ``checkpoint`` has an image or video suffix.
     """
     from detseg.api.video import VIDEO_SUFFIXES
-    from detseg.image_inputs import IMAGE_SUFFIXES
+    from detseg.data.image_io import IMAGE_SUFFIXES
 
     suffix = checkpoint.suffix.lower()
     if suffix in IMAGE_SUFFIXES or suffix in VIDEO_SUFFIXES:

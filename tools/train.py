@@ -24,7 +24,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from detseg.command_line import run_command
 
@@ -35,8 +35,42 @@ if TYPE_CHECKING:
 # after the arguments are parsed: --help and argument errors come back at once.
 
 
+class _TrainArgumentParser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` whose error for a missing CONFIG says when ``--set`` took it.
+
+    ``--set`` takes every word up to the next flag, so ``train.py --set train.epochs=2
+    configs/demo.yaml`` gives the config to ``--set``, and argparse alone would only say that
+    CONFIG is missing.
+    """
+
+    def __init__(self, argv: list[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.argv = argv
+
+    def error(self, message: str) -> NoReturn:
+        taken = _set_word_without_value(self.argv)
+        if "required: config" in message and taken is not None:
+            message = (
+                f"the config {taken!r} was read as a --set item (--set takes every word up to "
+                "the next flag); put CONFIG before --set: train.py CONFIG --set KEY=VALUE ..."
+            )
+        super().error(message)
+
+
+def _set_word_without_value(argv: list[str]) -> str | None:
+    """The first word after a ``--set`` flag that is no ``KEY=VALUE`` (``None`` if none)."""
+    in_set = False
+    for word in argv:
+        if word.startswith("-"):
+            in_set = word == "--set"
+        elif in_set and "=" not in word:
+            return word
+    return None
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = _TrainArgumentParser(
+        sys.argv[1:] if argv is None else argv,
         description="Train a detector or a segmenter; see configs/_base_/shapes_cpu.yaml for "
         "every config key. Several processes or GPUs of this machine: --nproc N; several "
         "machines: launch with torchrun.",
@@ -45,10 +79,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--set",
         nargs="+",
+        action="extend",  # --set a=1 --set b=2 keeps both, as one --set a=1 b=2 does
         default=[],
         metavar="KEY=VALUE",
         help="override config keys, parsed by the key's type, e.g. --set train.epochs=2 "
-        "train.max_iters=null data.root=datasets/shapes device=cpu model.min_size=256",
+        "train.max_iters=null data.root=datasets/shapes device=cpu model.min_size=256; "
+        "may be given several times (the last value of a key wins); write it after CONFIG",
     )
     parser.add_argument(
         "--data",

@@ -190,13 +190,20 @@ def merge_layers(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
     return deep_merge(base, child)
 
 
-def compose(path: str | os.PathLike[str], check: FileCheck | None = None) -> dict[str, Any]:
+def compose(
+    path: str | os.PathLike[str],
+    check: FileCheck | None = None,
+    origins: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Read a config file and everything its ``_base_`` names, merged into one raw dict.
 
     Args:
         path: the file.
         check: called on each file's own keys before merging (unknown keys are reported
             naming the file that has them).
+        origins: when given, filled with the file that wrote each value, by dotted key path
+            (``{"train.epochs": "configs/_base_/coco_1x.yaml"}``; the last file in merge order
+            wins), so that an error found after merging can name the file to edit.
 
     Returns:
         The merged config, without ``_base_``.
@@ -206,10 +213,12 @@ def compose(path: str | os.PathLike[str], check: FileCheck | None = None) -> dic
             a missing base (naming it and the file that references it), or a cycle (showing
             the chain).
     """
-    return _compose(Path(path), [], check)
+    return _compose(Path(path), [], check, origins)
 
 
-def _compose(path: Path, chain: list[Path], check: FileCheck | None) -> dict[str, Any]:
+def _compose(
+    path: Path, chain: list[Path], check: FileCheck | None, origins: dict[str, str] | None
+) -> dict[str, Any]:
     raw = read_yaml(path)
     refs = _base_refs(raw.pop(BASE_KEY, None), path)
     raw = drop_empty_sections(raw)
@@ -225,11 +234,28 @@ def _compose(path: Path, chain: list[Path], check: FileCheck | None) -> dict[str
                 f"{path}: '{BASE_KEY}' cycle: {_chain_text(names)}; "
                 f"remove one of these '{BASE_KEY}' entries"
             )
+        if base.is_dir():
+            raise ConfigError(
+                f"{path}: {BASE_KEY} {ref!r} is a folder ({os.path.normpath(base)}); name a YAML "
+                "file inside it"
+            )
         if not base.is_file():
             looked = os.path.normpath(base)
             raise ConfigError(f"{path}: {BASE_KEY} {ref!r} not found (looked for {looked})")
-        merged = merge_layers(merged, _compose(base, here, check))
+        merged = merge_layers(merged, _compose(base, here, check, origins))
+    if origins is not None:
+        origins.update(dict.fromkeys(value_paths(raw), str(path)))
     return merge_layers(merged, raw)
+
+
+def value_paths(raw: dict[str, Any], prefix: str = "") -> list[str]:
+    """The dotted key paths of the values of ``raw`` that are no mappings, at any depth
+    (``{"train": {"lr": 0.1}, "seed": 1}`` -> ``["train.lr", "seed"]``)."""
+    paths = []
+    for key, value in raw.items():
+        path = f"{prefix}{key}"
+        paths.extend(value_paths(value, f"{path}.") if isinstance(value, dict) else [path])
+    return paths
 
 
 def _base_refs(value: Any, path: Path) -> list[str]:

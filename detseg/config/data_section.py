@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from detseg.config.checks import coerce
 from detseg.config.schema import ConfigError, DataConfig
 from detseg.config.suggest import did_you_mean
 
@@ -126,6 +127,25 @@ def check_data_keys(fmt: str, keys: Iterable[str], source: str) -> None:
             f"{source} (data.format={fmt}): unknown key 'data.{key}'{hint} "
             f"(valid keys here: {', '.join(sorted(valid))})"
         )
+
+
+def check_data_switches(options: dict[str, Any], source: str) -> dict[str, Any]:
+    """``options`` (a data section's format keys) with each switch checked as a bool.
+
+    A key whose defaults are all bools (``load_masks``, ``keep_difficult``, ``cache``:
+    :func:`option_type`) takes ``true`` / ``false`` (or ``yes``, ``no``, ``on``, ``off``); the
+    readers take ``bool(value)``, which would read ``"false"`` or ``maybe`` as true.
+
+    Returns:
+        A new dict, the switches as bools.
+
+    Raises:
+        ConfigError: ``'data.load_masks' must be a bool, got 'maybe'``.
+    """
+    return {
+        key: coerce(value, bool, source, f"data.{key}") if option_type(key) is bool else value
+        for key, value in options.items()
+    }
 
 
 def _formats_with_key(

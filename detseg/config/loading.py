@@ -21,7 +21,9 @@
 4. **Validation** into the dataclasses (types, then each section's ranges), the model kwargs
    against the builder's signature and its parameters' types
    (:mod:`detseg.config.model_section`), the data keys against the format's
-   (``detseg.data.registry.DATA_DEFAULTS``).
+   (``detseg.data.registry.DATA_DEFAULTS``; its switches such as ``load_masks`` must be
+   bools). An error names the file that wrote the wrong value (a ``_base_`` file, when the
+   experiment file does not write that key itself), or the ``--set`` item that set it.
 
 Switching formats (:mod:`detseg.config.data_section`): when a file merged over its bases, or a
 ``--set data.format=X``, sets ``data.format`` to another format than the section it lands on
@@ -46,7 +48,12 @@ import yaml
 from detseg.config.bases import BASE_KEY, compose, deep_merge, load_yaml_text
 from detseg.config.checks import coerce, unknown_key_error
 from detseg.config.data_file import load_data_file, replace_data_section
-from detseg.config.data_section import check_data_keys, option_type, switch_format
+from detseg.config.data_section import (
+    check_data_keys,
+    check_data_switches,
+    option_type,
+    switch_format,
+)
 from detseg.config.model_section import check_model_section
 from detseg.config.schema import OPEN_SECTIONS, Config, ConfigError, DataConfig, ModelConfig
 
@@ -88,8 +95,16 @@ def load_config(
             key, a key of another data format, a wrong type.
         TypeError: ``overrides`` is neither a list of strings nor a mapping.
     """
-    raw = compose(path, check=lambda layer, source: _check_keys(layer, Config, source, ""))
-    return config_from_dict(raw, source=str(path), overrides=overrides, data_file=data_file)
+    origins: dict[str, str] = {}
+    raw = compose(
+        path, check=lambda layer, source: _check_keys(layer, Config, source, ""), origins=origins
+    )
+    if data_file is not None:  # the data section is the data file's, which names itself
+        origins = {k: v for k, v in origins.items() if k.split(".")[0] != "data"}
+    try:
+        return config_from_dict(raw, source=str(path), overrides=overrides, data_file=data_file)
+    except ConfigError as err:
+        raise _blame_base(err, str(path), origins) from None
 
 
 def config_from_dict(
@@ -132,17 +147,56 @@ def _blame_override(
 ) -> ConfigError:
     """``err`` naming the override that set its key (``--set train.epochs=two: ...``) instead
     of the file, whose value it is not; ``err`` itself when no override set that key."""
-    message = str(err)
-    if not message.startswith(f"{source}: "):
+    rest = _after_source(str(err), source)
+    if rest is None:
         return err
-    # A "did you mean" hint names a valid key, not the wrong one: a typo in the file
-    # ('model.min_sise') must not be blamed on a correct --set of the key it suggests.
-    named = _SUGGESTION.sub("", message)
-    for key_path, _, where in reversed(items):  # the last override of a key wins
-        # the key, or a key inside it (an override of a section sets its keys), or an item
-        if re.search(rf"(?<![\w.]){re.escape(key_path)}(?![\w])", named):
-            return ConfigError(f"{where}: {message.removeprefix(f'{source}: ')}")
-    return err
+    named = _named_part(rest)
+    # The key the message names first (an advice may name another: 'use data.format=coco'),
+    # or a key inside it (an override of a section sets its keys), or an item of it; of the
+    # overrides of one key, the last, which wins.
+    found = [
+        (at, -index, where)
+        for index, (key_path, _, where) in enumerate(items)
+        if (at := _names_key(named, key_path)) is not None
+    ]
+    return ConfigError(f"{min(found)[2]}{rest}") if found else err
+
+
+def _blame_base(err: ConfigError, source: str, origins: dict[str, str]) -> ConfigError:
+    """``err`` naming the ``_base_`` file that wrote the wrong value, when it is not the top
+    file ``source``: the key the message names first (the longest of those at one place), as
+    written in ``origins`` (dotted key path -> file, from :func:`compose`)."""
+    rest = _after_source(str(err), source)
+    if rest is None:
+        return err
+    named = _named_part(rest)
+    found = [(at, -len(key), key) for key in origins if (at := _names_key(named, key)) is not None]
+    if not found:
+        return err
+    origin = origins[min(found)[2]]
+    return err if origin == source else ConfigError(f"{origin}{rest}")
+
+
+def _after_source(message: str, source: str) -> str | None:
+    """What follows ``source`` at the start of ``message`` (``": unknown key ..."``, or
+    ``" (data.format=coco): ..."``); ``None`` when the message does not start with it."""
+    rest = message.removeprefix(source)
+    return rest if rest != message and rest[:2] in {": ", " ("} else None
+
+
+def _named_part(rest: str) -> str:
+    """The part of an error message (after its source) that names the wrong key: without the
+    context in parentheses before the colon (``(data.format=coco): ...``) and without a "did you
+    mean" hint, which names a valid key, not the wrong one: a typo in the file
+    ('model.min_sise') must not be blamed on a correct --set of the key it suggests."""
+    return _SUGGESTION.sub("", rest.partition(": ")[2])
+
+
+def _names_key(message: str, key_path: str) -> int | None:
+    """Where ``message`` names ``key_path``, or a key inside it or an item of it
+    (``train.milestones[1]``), as a whole dotted name; ``None`` when it does not."""
+    found = re.search(rf"(?<![\w.]){re.escape(key_path)}(?![\w])", message)
+    return None if found is None else found.start()
 
 
 #: The hint of :func:`detseg.config.suggest.did_you_mean` in an error message.
@@ -203,6 +257,7 @@ def _check_data_options(data: DataConfig, source: str) -> None:
     """Validate ``data.format`` and its option keys against ``detseg.data``, when importable:
     a key of another format says which format takes it, a typo gets the closest valid key."""
     check_data_keys(data.format, data.options, source)
+    data.options = check_data_switches(data.options, source)
 
 
 # --------------------------------------------------------------------------- overrides

@@ -182,10 +182,25 @@ class TrainConfig:
                 f"train.aspect_ratio_groups must be 0 (off) or >= 2, got {self.aspect_ratio_groups}"
             )
         check_in_range(self, "train", "ema_decay", 0.0, 1.0, high_open=True)
+        check_milestones(self.milestones)
         if not isinstance(self.channels_last, bool) and self.channels_last != "auto":
             raise ConfigError(
                 f"train.channels_last must be auto, true or false, got {self.channels_last!r}"
             )
+
+
+def check_milestones(milestones: list[int]) -> None:
+    """``train.milestones`` (epochs) are ``>= 0`` and in increasing order (repeats allowed: two
+    decays at one epoch), as the multistep schedule takes them.
+
+    Raises:
+        ConfigError: ``train.milestones must be increasing epochs >= 0, got [11, 8] ...``.
+    """
+    if list(milestones) != sorted(milestones) or any(m < 0 for m in milestones):
+        raise ConfigError(
+            f"train.milestones must be increasing epochs >= 0, got {list(milestones)}; "
+            f"write them in order, e.g. {sorted(m for m in milestones if m >= 0)}"
+        )
 
 
 def check_at_least(section: Any, name: str, lows: dict[str, float]) -> None:
