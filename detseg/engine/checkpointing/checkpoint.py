@@ -45,6 +45,15 @@ logger = logging.getLogger(__name__)
 
 REQUIRED_KEYS = ("model", "config", "classes", "meta")
 
+#: What each required entry holds: the state dict, the resolved config and ``meta`` are dicts,
+#: the class names a list (another framework's file may keep e.g. its config as YAML text).
+REQUIRED_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "model": ((dict,), "state dict"),
+    "config": ((dict,), "config dict"),
+    "classes": ((list, tuple), "list of class names"),
+    "meta": ((dict,), "dict"),
+}
+
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
     """Write ``state`` to ``path`` atomically.
@@ -277,7 +286,8 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 
     Raises:
         CheckpointError: the file is missing, unreadable, not a detseg checkpoint,
-            or lacks one of ``model``, ``config``, ``classes``, ``meta``.
+            lacks one of ``model``, ``config``, ``classes``, ``meta``, or one of them is not
+            what training writes (:data:`REQUIRED_TYPES`).
     """
     path = Path(path)
     state = read_torch_file(path)
@@ -287,6 +297,16 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if missing:
         raise CheckpointError(
             f"{path}: not a detseg checkpoint, missing {missing}; {_not_a_checkpoint_advice(state)}"
+        )
+    wrong = [
+        f"{key!r} is of type {type(state[key]).__name__}, not a {kind}"
+        for key, (types, kind) in REQUIRED_TYPES.items()
+        if not isinstance(state[key], types)
+    ]
+    if wrong:
+        raise CheckpointError(
+            f"{path}: not a detseg checkpoint, {'; '.join(wrong)}; give a best.pt / last.pt "
+            "written by tools/train.py"
         )
     return state
 
@@ -350,14 +370,21 @@ def restore_training_state(
     the checkpoint has it.
 
     Raises:
-        CheckpointError: the checkpoint has no training state (e.g. ``best.pt``), or EMA is
-            on but the checkpoint has no EMA state.
+        CheckpointError: the checkpoint has no training state (e.g. ``best.pt``), EMA is on
+            but the checkpoint has no EMA state, or its optimizer state is another optimizer's
+            or has other parameter groups (:func:`optimizer_mismatch`).
     """
     missing = [k for k in ("optimizer", "scheduler", "scaler", "rng") if k not in state]
     if missing:
         raise CheckpointError(f"cannot resume: the checkpoint lacks {missing} (use last.pt)")
     if ema is not None and "ema" not in state:
         raise CheckpointError("cannot resume with train.ema=true: the checkpoint has no EMA state")
+    mismatch = optimizer_mismatch(state["optimizer"], optimizer)
+    if mismatch is not None:
+        raise CheckpointError(
+            f"cannot resume: the checkpoint's optimizer state does not fit the configured "
+            f"optimizer ({mismatch}); {_saved_optimizer_keys(state)}"
+        )
     base_lrs = list(scheduler.base_lrs)
     optimizer.load_state_dict(state["optimizer"])
     sched = dict(state["scheduler"])
@@ -376,3 +403,50 @@ def restore_training_state(
         loader_generator.set_state(state["rng"]["loader"])
     if ema is not None:
         ema.load_state_dict(state["ema"])
+
+
+def _optimizer_kind(group: dict[str, Any]) -> str:
+    """``"adamw"`` for a parameter group of the Adam family (it has ``betas``), else ``"sgd"``
+    (``train.optimizer``'s two choices)."""
+    return "adamw" if "betas" in group else "sgd"
+
+
+def optimizer_mismatch(saved: dict[str, Any], optimizer: torch.optim.Optimizer) -> str | None:
+    """Why the optimizer state ``saved`` (``Optimizer.state_dict()`` of ``last.pt``) cannot be
+    loaded into ``optimizer``; ``None`` when it can.
+
+    ``train.optimizer`` changed (an SGD state has momentum buffers where AdamW needs ``step``
+    and moments: loading it fails only at the first step, with ``KeyError: 'step'``) or
+    ``train.no_decay_norm_bias`` changed (1 parameter group against 2) is reported as such.
+    """
+    groups = saved.get("param_groups") or []
+    current = optimizer.param_groups
+    if len(groups) != len(current):
+        return f"{len(groups)} parameter group(s) saved, {len(current)} configured"
+    saved_sizes = [len(group.get("params", ())) for group in groups]
+    sizes = [len(group["params"]) for group in current]
+    if saved_sizes != sizes:
+        return (
+            f"parameter groups of {saved_sizes} tensors saved, {sizes} configured: other "
+            "parameters are trainable (a changed model.trainable_layers?)"
+        )
+    saved_kinds = [_optimizer_kind(group) for group in groups]
+    kinds = [_optimizer_kind(group) for group in current]
+    if saved_kinds != kinds:
+        return f"saved for {saved_kinds[0]}, configured for {kinds[0]}"
+    return None
+
+
+def _saved_optimizer_keys(state: dict[str, Any]) -> str:
+    """What to do about :func:`optimizer_mismatch`: resume with the optimizer keys of the run
+    that wrote ``state`` (named from its ``config`` when it has them)."""
+    config = state.get("config")
+    train = config.get("train") if isinstance(config, dict) else None
+    train = train if isinstance(train, dict) else {}
+    keys = ("optimizer", "no_decay_norm_bias")
+    saved = ", ".join(f"train.{key}={train[key]}" for key in keys if key in train)
+    run = f" (the run has {saved})" if saved else ""
+    return (
+        f"resume with the run's train.optimizer and train.no_decay_norm_bias{run}, "
+        "or start a new run in another --work-dir"
+    )

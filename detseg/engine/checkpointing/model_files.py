@@ -54,6 +54,11 @@ def model_from_checkpoint(
     from detseg.models import build_model
 
     config, classes = state["config"], list(state["classes"])
+    if model_cfg is None and not isinstance(config.get("model"), dict):
+        raise CheckpointError(
+            f"{source}: its config has no model section to rebuild the model from; give a "
+            "best.pt / last.pt written by tools/train.py"
+        )
     section = builder_section(model_cfg if model_cfg is not None else config["model"])
     try:
         model = build_model(section, len(classes))

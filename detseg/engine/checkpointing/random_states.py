@@ -37,7 +37,12 @@ def rng_state() -> dict[str, Any]:
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
-    """Restore what :func:`rng_state` saved."""
+    """Restore what :func:`rng_state` saved.
+
+    The CUDA states go to the GPUs this process sees, by index: a checkpoint written where more
+    GPUs were visible (a resume on a smaller machine, or with fewer ``CUDA_VISIBLE_DEVICES``)
+    restores the first ones, and a GPU it has no state for keeps its own.
+    """
     py = state["python"]
     random.setstate((py["version"], tuple(py["state"]), py["gauss"]))
     npy = state["numpy"]
@@ -45,7 +50,9 @@ def set_rng_state(state: dict[str, Any]) -> None:
     np.random.set_state((npy["name"], keys, npy["pos"], npy["has_gauss"], npy["gauss"]))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        visible = torch.cuda.device_count()
+        for index, device_state in enumerate(state["cuda"][:visible]):
+            torch.cuda.set_rng_state(device_state, index)
 
 
 def seed_everything(seed: int) -> None:

@@ -11,6 +11,7 @@ compile_for_training`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,7 +97,7 @@ def build_run_model(
     model = build_model(cfg.model.builder_dict(), num_classes=num_classes)
     check_task(model, task, cfg)
     if resume and cfg.work_dir:
-        check_resume_weights(model, Path(cfg.work_dir) / "last.pt")
+        check_resume_weights(model, Path(cfg.work_dir) / "last.pt", dataclasses.asdict(cfg.train))
     if cfg.model.init_from is not None and not resume:
         report = load_init_weights(model, cfg.model.init_from)
         for line in report.lines() if dist.is_main else []:
@@ -107,16 +108,18 @@ def build_run_model(
     return convert_sync_batchnorm(model, dist, device, cfg.train.sync_bn)
 
 
-def check_resume_weights(model: nn.Module, last: Path) -> None:
+def check_resume_weights(model: nn.Module, last: Path, train: dict[str, Any] | None = None) -> None:
     """The weights of ``last`` (a ``last.pt`` to resume) must fit ``model``, the model of the
     config a resumed run got: a different model or other classes is one line, not torch's
-    page of tensor names. Checked before the work dir's ``config.yaml`` is rewritten, so the
-    message can point to it; the checkpoint is only read. An unreadable ``last.pt`` is left to
-    the resume itself (which falls back to the older copies and says why).
+    page of tensor names. With ``train`` (the config's ``train`` section as a dict) its
+    optimizer keys must be the run's too (:data:`OPTIMIZER_KEYS`: the optimizer state would
+    not load). Checked before the work dir's ``config.yaml`` is rewritten, so the message can
+    point to it; the checkpoint is only read. An unreadable ``last.pt`` is left to the resume
+    itself (which falls back to the older copies and says why).
 
     Raises:
         CheckpointError: naming ``last``, the mismatch (:func:`~detseg.torch_files.
-            state_mismatch`) and the config to resume with.
+            state_mismatch`, or the optimizer keys) and the config to resume with.
     """
     try:
         saved = load_checkpoint(last)
@@ -128,14 +131,41 @@ def check_resume_weights(model: nn.Module, last: Path) -> None:
         if isinstance(weights, dict)
         else f"'model' is a {type(weights).__name__}, not a state dict"
     )
-    if mismatch is None:
-        return
     config = last.parent / "config.yaml"
+    if mismatch is None:
+        changed = _changed_optimizer_keys(saved, train or {})
+        if changed:
+            raise CheckpointError(
+                f"cannot resume from {last}: its optimizer state was written with {changed}; "
+                f"resume with the config the run was started with, e.g. tools/train.py "
+                f"{config} --work-dir {last.parent} --resume, or start a new run in another "
+                "--work-dir"
+            )
+        return
     raise CheckpointError(
         f"cannot resume from {last}: its weights do not fit the configured model ({mismatch}); "
         f"the config differs from the run's (model or classes): resume with the config the run "
         f"was started with, e.g. tools/train.py {config} --work-dir {last.parent} --resume, "
         "or start a new run in another --work-dir"
+    )
+
+
+#: ``train`` keys that shape the optimizer state of ``last.pt`` (its kind, its parameter
+#: groups): a resumed run cannot change them.
+OPTIMIZER_KEYS = ("optimizer", "no_decay_norm_bias")
+
+
+def _changed_optimizer_keys(saved: dict[str, Any], train: dict[str, Any]) -> str:
+    """The :data:`OPTIMIZER_KEYS` whose value in the config of ``saved`` (a checkpoint) differs
+    from ``train``'s, as ``"train.optimizer=sgd (the config gives adamw)"``; ``""`` when none
+    does (or the checkpoint does not record them)."""
+    saved_train = saved["config"].get("train")
+    if not isinstance(saved_train, dict):
+        return ""
+    return ", ".join(
+        f"train.{key}={saved_train[key]} (the config gives {train[key]})"
+        for key in OPTIMIZER_KEYS
+        if key in saved_train and key in train and saved_train[key] != train[key]
     )
 
 

@@ -1,10 +1,13 @@
-"""What training does about a NaN or infinite loss.
+"""What training does about a NaN or infinite loss (or gradient).
 
 With ``train.on_nonfinite: stop`` the step raises :class:`NonFiniteLossError`, whose message
 names the iteration, every loss term and the batch's image ids. With ``skip`` the step's group
-is dropped; its forward passes have already moved the model's buffers (BatchNorm running
-statistics, perhaps to NaN), so a :class:`BufferSnapshot` taken before the group's first
-forward puts them back.
+is dropped. A finite loss whose gradient norm is not finite (an infinite slope, e.g. a square
+root at 0) is treated the same way where the norm is measured: with ``train.grad_clip`` set or
+with ``skip`` (without fp16's gradient scaler, which skips such steps itself); its terms then
+carry ``grad_norm``. A dropped group's forward passes have already moved the model's buffers
+(BatchNorm running statistics, perhaps to NaN), so a :class:`BufferSnapshot` taken before the
+group's first forward puts them back.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from torch import nn
 
 
 class NonFiniteLossError(RuntimeError):
-    """The loss became NaN or infinite; the message names the iteration, every loss term
-    and the image ids of the batch.
+    """The loss (or the gradient) became NaN or infinite; the message names the iteration,
+    every loss term and the image ids of the batch.
 
     Attributes:
         iteration: global iteration (0-based) of the bad step.
-        loss_terms: value of each loss term at that step.
+        loss_terms: value of each loss term at that step (and ``grad_norm`` for a gradient).
         image_ids: image ids of the bad batch (of every process whose batch was bad).
+        what: ``"loss"``, or ``"gradient"`` for a finite loss whose gradient norm is not.
     """
 
     def __init__(
@@ -30,10 +34,12 @@ class NonFiniteLossError(RuntimeError):
         image_ids: list[int] | None = None,
         *,
         checkpoint_kept: bool = True,
+        what: str = "loss",
     ) -> None:
         self.iteration = iteration
         self.loss_terms = dict(loss_terms)
         self.image_ids = list(image_ids or [])
+        self.what = what
         terms = ", ".join(f"{name}={value:.6g}" for name, value in loss_terms.items())
         kept = (
             "the last good checkpoint is kept"
@@ -41,7 +47,7 @@ class NonFiniteLossError(RuntimeError):
             else "no checkpoint was written yet"
         )
         super().__init__(
-            f"non-finite loss at iteration {iteration}: {terms}; batch image ids "
+            f"non-finite {what} at iteration {iteration}: {terms}; batch image ids "
             f"{self.image_ids}. Training stopped; {kept}. Try a lower train.lr, a longer "
             "train.warmup_iters or train.grad_clip, or train.on_nonfinite=skip."
         )
@@ -50,7 +56,7 @@ class NonFiniteLossError(RuntimeError):
         """The same error, saying that no checkpoint was written yet (a stop before the
         run's first save)."""
         return NonFiniteLossError(
-            self.iteration, self.loss_terms, self.image_ids, checkpoint_kept=False
+            self.iteration, self.loss_terms, self.image_ids, checkpoint_kept=False, what=self.what
         )
 
 

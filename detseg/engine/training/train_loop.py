@@ -16,7 +16,9 @@ batch's loss is divided by its group's length and back-propagated, and one optim
 a group synchronises gradients (``no_sync``). A non-finite loss either stops training
 (``NonFiniteLossError``) or, with ``on_nonfinite="skip"``, drops its whole group: no update,
 but the iteration (and the learning-rate schedule) moves on and the skip is counted (the epoch's
-mean losses leave a skipped step out). A batch whose images were all unreadable is left out of
+mean losses leave a skipped step out). A finite loss whose gradient norm is not finite is
+treated alike wherever the norm is measured (``grad_clip`` set, or ``"skip"``): an optimizer
+step would write NaN into the weights. A batch whose images were all unreadable is left out of
 its group: the group's summed gradient is rescaled to the mean over the batches that ran, and
 under DDP, where that batch was the one to synchronise, averaged over the processes by hand.
 The forward passes of a dropped group have already moved the model's buffers (BatchNorm running
@@ -40,6 +42,7 @@ import contextlib
 import logging
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -139,6 +142,9 @@ class StepSettings:
             ``train.amp``, see :func:`~detseg.engine.runtime.device.resolve_amp`).
         grad_clip: clip the global gradient norm to this value; ``None`` = no clipping.
         on_nonfinite: ``"stop"`` raises :class:`NonFiniteLossError`; ``"skip"`` drops the step.
+            A non-finite gradient norm of a finite loss is handled alike where the norm is
+            measured: with ``grad_clip`` set, or under ``"skip"`` (not under fp16's scaler,
+            which skips such a step itself).
         log_every: write a ``metric_log`` record after every global iteration ``i`` with
             ``(i + 1) % log_every == 0`` (counted over the run, not the call, so a resumed run
             writes the records an uninterrupted one does, at the iterations of TensorBoard's);
@@ -467,24 +473,73 @@ def _finish_step(
     lr = float(s.optimizer.param_groups[0]["lr"])
     if group.bad_terms is not None:
         s.optimizer.zero_grad(set_to_none=True)
-        scheduler.step()
+        _schedule_past(scheduler)
         return StepInfo(
             epoch, iteration, epoch_batches, group.bad_terms, group.image_ids, True, lr=lr
         )
     _complete_gradients(s, group)
+    terms = {name: value / group.batches for name, value in group.terms.items()}
     if s.scaler is not None and s.scaler.is_enabled():
         s.scaler.unscale_(s.optimizer)
         _clip(s.model, s.settings.grad_clip)
-        s.scaler.step(s.optimizer)
+        s.scaler.step(s.optimizer)  # (skips a step whose gradients are not finite)
         s.scaler.update()
     else:
-        _clip(s.model, s.settings.grad_clip)
+        norm = _clip_or_measure(s.model, s.settings)  # measured on every process or none
+        if norm is not None and any_true(not math.isfinite(norm), s.dist):
+            _drop_non_finite_gradient(s, group, {**terms, "grad_norm": norm}, iteration)
+            _schedule_past(scheduler)
+            return StepInfo(
+                epoch, iteration, epoch_batches, group.bad_terms or {}, group.image_ids, True, lr=lr
+            )
         s.optimizer.step()
     scheduler.step()
     if ema is not None:
         ema.update(s.model)
-    terms = {name: value / group.batches for name, value in group.terms.items()}
     return StepInfo(epoch, iteration, epoch_batches, terms, group.image_ids, lr=lr)
+
+
+def _schedule_past(scheduler: torch.optim.lr_scheduler.LRScheduler) -> None:
+    """``scheduler.step()`` for a dropped step: the schedule moves on without an update (no
+    rate is lost, ``LambdaLR`` computes it from the iteration), so torch's warning about a
+    scheduler stepped before its optimizer (when the run's first steps are dropped) is
+    silenced."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Detected call of `lr_scheduler\.step\(\)`")
+        scheduler.step()
+
+
+def _clip_or_measure(model: nn.Module, settings: StepSettings) -> float | None:
+    """The global L2 norm of the gradients, clipped to ``settings.grad_clip`` when set;
+    measured without clipping under ``on_nonfinite="skip"``; ``None`` (not measured: no host
+    read) otherwise."""
+    if settings.grad_clip is not None:
+        return float(torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip))
+    if settings.on_nonfinite != "skip":
+        return None
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    return float(torch.nn.utils.get_total_norm(grads)) if grads else 0.0
+
+
+def _drop_non_finite_gradient(
+    s: _StepSetup, group: _Group, terms: dict[str, float], iteration: int
+) -> None:
+    """A finite loss with a non-finite gradient norm (``terms["grad_norm"]``): stop everywhere,
+    or drop the group as a non-finite loss is dropped (no update, buffers put back)."""
+    ids = [i for rank_ids in all_gather(group.image_ids, s.dist) for i in rank_ids]
+    if s.settings.on_nonfinite == "stop":
+        raise NonFiniteLossError(iteration, terms, ids, what="gradient")
+    s.optimizer.zero_grad(set_to_none=True)
+    group.bad_terms = terms
+    if s.buffers is not None:
+        s.buffers.restore()
+    if s.dist.is_main:
+        logger.warning(
+            "non-finite gradient norm at iteration %d (%s; image ids %s): step skipped",
+            iteration,
+            ", ".join(f"{k}={v:.6g}" for k, v in terms.items()),
+            ids,
+        )
 
 
 def _complete_gradients(s: _StepSetup, group: _Group) -> None:
