@@ -51,6 +51,7 @@ from detseg.engine.validation import (
     segmentation_table,
     write_segmentation_metrics,
 )
+from detseg.evaluation.coco_checks import check_segm_ground_truth
 from detseg.evaluation.coco_format import predictions_to_coco_results
 from detseg.evaluation.confusion_plot import save_confusion_matrix
 from detseg.evaluation.report import remove_stale_outputs
@@ -174,6 +175,8 @@ def evaluate_detector(
     metric = resolve_metric(cfg.eval.metric, cfg.data.format)
     gt = coco_ground_truth(val_set)
     segm = scores_masks(model, cfg.data.format)
+    if segm:  # before predicting: mask AP needs every instance's mask and image size
+        check_segm_ground_truth(gt.gt, _annotation_source(val_set, cfg))
     amp = resolve_amp(cfg.train.amp, device)
     with _evaluation_loader(build_loader, val_set, cfg, device) as loader:
         image_ids, predictions = predict_batches(model, loader, device, amp)
@@ -206,6 +209,14 @@ def evaluate_detector(
     (out / "detections.json").write_text(json.dumps(detections))
     summary.wrote.append(f"Wrote {out / 'detections.json'}")
     return summary
+
+
+def _annotation_source(val_set: Any, cfg: Any) -> str:
+    """The val split's annotation file (of a :class:`DatasetHead`'s dataset too), or
+    ``data.root`` for a dataset without one: what messages about its ground truth name."""
+    dataset = val_set.dataset if isinstance(val_set, DatasetHead) else val_set
+    ann_file = getattr(dataset, "ann_file", None)
+    return str(ann_file) if ann_file is not None else f"the val split ({cfg.data.root})"
 
 
 def scores_masks(model: nn.Module, data_format: str) -> bool:

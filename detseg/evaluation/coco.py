@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 import numpy as np
+from pycocotools import mask as mask_utils
 
 from detseg.data.json_files import read_json
 from detseg.evaluation.coco_checks import (
@@ -23,6 +24,7 @@ from detseg.evaluation.coco_checks import (
     check_ground_truth,
     check_required_fields,
     check_segm_ground_truth,
+    check_uncompressed_rle,
 )
 
 logger = logging.getLogger(__name__)
@@ -34,6 +36,9 @@ _AP_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl")
 _AR_AREA_KEYS = ("ARs", "ARm", "ARl")
 #: Prefix of the mask numbers where they sit beside the box numbers (``segm_AP``, ...).
 SEGM_PREFIX = "segm_"
+#: ``pycocotools.mask``, untyped: its stubs list fewer argument forms than it reads (polygon
+#: lists, uncompressed RLEs) and type RLE ``counts`` as bytes only.
+_MASK_API: Any = mask_utils
 
 
 def coco_evaluate(
@@ -85,6 +90,10 @@ def coco_evaluate(
           ``eps``, so single precisions can differ by one ulp.
         * ``"segm"`` needs a ``segmentation`` in every ground-truth annotation and the
           ``height`` and ``width`` of every image (:func:`check_segm_ground_truth`).
+        * ``"segm"`` results may carry polygons or an uncompressed RLE: they are scored as
+          their compressed RLEs at the image size (the libraries read only those). Polygon
+          parts of fewer than 3 points, results' and ground truth's, are left out (pycocotools
+          draws no pixel for them, or fails when one comes first).
         * ``"segm"`` results that also carry a ``bbox``: both libraries take the
           detection's area (for the small / medium / large ranges) from the box
           (w * h), not from the mask.
@@ -132,7 +141,10 @@ def run_coco_evaluation(
     gt_dict = load_coco_gt(gt)
     if checked_iou_type == "segm":
         check_segm_ground_truth(gt_dict)
+        _drop_short_polygon_parts(gt_dict)
     dets = _copy_detections(detections, gt_dict, checked_iou_type)
+    if checked_iou_type == "segm":
+        _compress_segmentations(dets, gt_dict)
     run = _run_faster if backend == "faster" else _run_pycocotools
     stats, evaluator = run(gt_dict, dets, checked_iou_type, max_dets)
     result = _stats_to_dict(stats, max_dets)
@@ -275,6 +287,107 @@ def _renumber_annotation_ids(annotations: list[dict], source: str) -> None:
     )
     for number, ann in enumerate(annotations, start=1):
         ann["id"] = number
+
+
+def _drop_short_polygon_parts(gt: dict) -> None:
+    """Leave the polygon parts of fewer than 3 points (fewer than 6 numbers) out of the
+    ground-truth ``segmentation`` s (in place; ``gt`` from :func:`load_coco_gt`, whose annotation
+    dicts are copies), with one warning.
+
+    pycocotools rasterises such a part to no pixel when another part comes first, but reads a
+    list whose first part has 4 numbers as ``[x, y, w, h]`` boxes (``frPyObjects``) and fails
+    on it with a ``TypeError``; faster-coco-eval draws it as a polygon. Without the short parts
+    both give pycocotools' numbers, and the masks are those the dataset reader trains on and
+    the report draws (:func:`~detseg.evaluation.coco_format.segmentation_mask`). An annotation
+    left with no part gets an empty RLE at its image's ``height`` x ``width``.
+    """
+    sizes = {img["id"]: (int(img["height"]), int(img["width"])) for img in gt["images"]}
+    changed = []
+    for ann in gt["annotations"]:
+        segmentation = ann["segmentation"]
+        if not isinstance(segmentation, list):
+            continue
+        kept = [p for p in segmentation if isinstance(p, (list, tuple)) and len(p) >= 6]
+        if len(kept) == len(segmentation):
+            continue
+        changed.append(ann.get("id"))
+        if kept or ann["image_id"] not in sizes:
+            ann["segmentation"] = kept
+        else:
+            ann["segmentation"] = _empty_rle(*sizes[ann["image_id"]])
+    if changed:
+        logger.warning(
+            "%d ground-truth annotation(s) (ids %s) have polygon parts of fewer than 3 points: "
+            "evaluated without those parts (an annotation with no other part as an empty mask)",
+            len(changed),
+            ", ".join(str(i) for i in changed[:5]) + (", ..." if len(changed) > 5 else ""),
+        )
+
+
+def _compress_segmentations(dets: list[dict], gt: dict) -> None:
+    """Give every detection (in place; copies from :func:`_copy_detections`) whose
+    ``segmentation`` is polygons or an uncompressed RLE (``counts`` a list) the compressed
+    RLE of that mask.
+
+    Both libraries read a result's area (and its box, when it has none) from a compressed RLE
+    only and fail with a ``TypeError`` on the other forms. Polygons are rasterised at the
+    image's ``height`` x ``width`` as pycocotools rasterises those of results that have a box
+    (``frPyObjects`` and ``merge``; parts of fewer than 3 points left out, as in the ground
+    truth), so the numbers are those pycocotools gives the polygons wherever it reads them.
+    """
+    sizes = {img["id"]: (int(img["height"]), int(img["width"])) for img in gt["images"]}
+    for i, det in enumerate(dets):
+        segmentation = det["segmentation"]
+        if isinstance(segmentation, list):
+            det["segmentation"] = _polygons_rle(segmentation, *sizes[det["image_id"]])
+        elif isinstance(segmentation, dict) and isinstance(segmentation.get("counts"), list):
+            check_uncompressed_rle(segmentation, f"detection {i} (image {det['image_id']})")
+            rle = _MASK_API.frPyObjects(segmentation, *segmentation["size"])
+            det["segmentation"] = {**rle, "counts": rle["counts"].decode("ascii")}
+    _warn_about_mask_sizes(dets, sizes)
+
+
+def _warn_about_mask_sizes(dets: list[dict], sizes: dict) -> None:
+    """One warning when RLEs of ``dets`` differ in size from their images (``sizes``:
+    ``{image id: (height, width)}``): both libraries then give such a mask IoU 0 with every
+    ground truth, so the masks were most likely made at another resolution."""
+    wrong = [
+        (i, det["image_id"], list(det["segmentation"].get("size", [])))
+        for i, det in enumerate(dets)
+        if isinstance(det["segmentation"], dict)
+        and list(det["segmentation"].get("size", [])) != list(sizes[det["image_id"]])
+    ]
+    if wrong:
+        i, image_id, size = wrong[0]
+        height, width = sizes[image_id]
+        logger.warning(
+            "%d detection mask(s) differ in size from their image and overlap no ground truth "
+            "(first: detection %d, RLE size %s, image %s is %d x %d): give masks at the size of "
+            "images[].height, width",
+            len(wrong),
+            i,
+            size,
+            image_id,
+            height,
+            width,
+        )
+
+
+def _polygons_rle(polygons: list, height: int, width: int) -> dict:
+    """Compressed RLE (``counts`` str) of COCO polygons ``[[x1, y1, x2, y2, ...], ...]``
+    (absolute pixels) drawn at ``height`` x ``width``, without the parts of fewer than 3 points."""
+    kept = [p for p in polygons if isinstance(p, (list, tuple)) and len(p) >= 6]
+    if not kept:
+        return _empty_rle(height, width)
+    rle = _MASK_API.merge(_MASK_API.frPyObjects(kept, height, width))
+    return {**rle, "counts": rle["counts"].decode("ascii")}
+
+
+def _empty_rle(height: int, width: int) -> dict:
+    """Compressed RLE (``counts`` str) of an all-zero ``height`` x ``width`` mask."""
+    rle = _MASK_API.encode(np.zeros((height, width), dtype=np.uint8, order="F"))
+    rle["counts"] = rle["counts"].decode("ascii")
+    return rle
 
 
 def _copy_detections(detections: Sequence[dict], gt: dict, iou_type: str) -> list[dict]:

@@ -180,8 +180,10 @@ def warn_about_ground_truth(gt: dict, source: str) -> None:
 def check_segm_ground_truth(gt: dict, source: str = "the ground truth") -> None:
     """Check that a COCO ground truth holds what mask AP (``iou_type="segm"``) reads.
 
-    Every annotation needs a ``segmentation`` (polygons or an RLE) and every image its
-    ``height`` and ``width`` (both libraries decode the masks at that size).
+    Every annotation needs a ``segmentation`` (polygons or an RLE of its image's size; an
+    uncompressed RLE's ``counts`` must cover its ``size``) and every image its ``height`` and
+    ``width`` (both libraries decode the masks at that size; an RLE of another size overlaps
+    no mask: IoU 0).
 
     Raises:
         ValueError: naming ``source`` and the first annotation or image that lacks them.
@@ -192,9 +194,46 @@ def check_segm_ground_truth(gt: dict, source: str = "the ground truth") -> None:
                 f"{source}: image {image.get('id')} has no 'height' and 'width'; mask AP "
                 "decodes the masks at the image size: add them to its images[] entry"
             )
+    sizes = {image["id"]: [image["height"], image["width"]] for image in gt["images"]}
     for ann in gt["annotations"]:
-        if not ann.get("segmentation"):
+        segmentation = ann.get("segmentation")
+        where = f"{source}: annotation {ann.get('id')} (image {ann.get('image_id')})"
+        if not segmentation:
             raise ValueError(
-                f"{source}: annotation {ann.get('id')} (image {ann.get('image_id')}) has no "
-                "'segmentation'; mask AP needs polygons or an RLE for every annotation"
+                f"{where} has no 'segmentation'; mask AP needs polygons or an RLE for every "
+                "annotation"
             )
+        if not isinstance(segmentation, dict):
+            continue
+        if isinstance(segmentation.get("counts"), list):
+            check_uncompressed_rle(segmentation, where)
+        size = sizes.get(ann.get("image_id"))
+        if size is not None and list(segmentation.get("size", size)) != size:
+            raise ValueError(
+                f"{where} has an RLE of size {segmentation['size']} ([height, width]), but its "
+                f"image is {size[0]} x {size[1]} (images[].height, width): mask AP compares "
+                "masks at the image size; give the RLE of the mask at that size"
+            )
+
+
+def check_uncompressed_rle(rle: dict, where: str) -> None:
+    """Raise a ``ValueError`` naming ``where`` unless the ``counts`` of uncompressed RLE ``rle``
+    are non-negative integers that add up to its ``size`` ``[H, W]`` (faster-coco-eval never
+    returns on counts that fall short)."""
+    size: Any = rle.get("size")
+    counts: list = rle["counts"]
+    valid_size = isinstance(size, (list, tuple)) and len(size) == 2
+    valid_size = valid_size and all(_is_count(v) for v in size)
+    if not valid_size:
+        raise ValueError(f"{where}: RLE size {size!r} is not [height, width]")
+    if not all(map(_is_count, counts)) or sum(counts) != size[0] * size[1]:
+        raise ValueError(
+            f"{where}: the RLE counts add up to {sum(c for c in counts if _is_count(c))}, "
+            f"not {size[0]} x {size[1]} = {size[0] * size[1]} pixels; give the runs of the "
+            "whole mask (column by column) as non-negative integers"
+        )
+
+
+def _is_count(value: Any) -> bool:
+    """A non-negative integer (numpy integers too, not a bool): an RLE run or side."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) >= 0

@@ -96,8 +96,10 @@ def detection_confusion(
         detections: COCO results, each with ``image_id``, ``category_id``,
             ``score`` and ``bbox`` (xywh absolute pixels). Detections of a
             category absent from the gt are ignored (as COCOeval does).
-        iou_threshold: minimum IoU for a detection to match a gt.
-        score_threshold: detections with a lower score are left out.
+        iou_threshold: minimum IoU for a detection to match a gt; one at exactly this IoU
+            matches (COCOeval's rule; Ultralytics' confusion matrix needs IoU > it).
+        score_threshold: detections with a lower score are left out (one at exactly this
+            score is kept; Ultralytics keeps only scores > its ``conf``).
 
     Returns:
         The :class:`DetectionConfusion`; every gt image has an entry in
