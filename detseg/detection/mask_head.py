@@ -316,7 +316,8 @@ def paste_masks_in_image(
 
     Returns:
         ``Float[N, 1, H, W]`` in the dtype of ``masks``, values in ``[0, 1]`` for
-        probabilities.
+        probabilities; with a gradient to ``masks`` when they need one (a ``predict`` outside
+        ``torch.no_grad``, as torchvision's).
     """
     height, width = image_size
     num, size = masks.shape[0], masks.shape[-1]
@@ -333,6 +334,12 @@ def paste_masks_in_image(
     first_row = torch.arange(0, num * source, source, device=masks.device)[:, None]
     lower, upper = (yl + first_row).flatten(), (yu + first_row).flatten()  # [N * H]
     lower_weight, upper_weight = wyl.reshape(-1, 1), wyu.reshape(-1, 1)
+    if torch.is_grad_enabled() and rows.requires_grad:
+        # eval-mode predict outside no_grad: the same sums without the in-place block writes
+        # (``index_select(out=...)`` refuses tensors that need a gradient)
+        pasted = rows.index_select(0, lower) * lower_weight
+        pasted = pasted + rows.index_select(0, upper) * upper_weight
+        return pasted.view(num, 1, height, width).to(masks.dtype)
     out = rows.new_empty((num, 1, height, width))  # every pixel is written below
     image_rows = out.view(num * height, width)
     block_elements = _PASTE_BLOCK_ELEMENTS.get(masks.device.type, _PASTE_BLOCK_ELEMENTS_DEFAULT)

@@ -175,6 +175,7 @@ def target_masks(
 
     Raises:
         ValueError: naming the image whose masks are missing or of the wrong shape.
+        TypeError: naming the image whose masks are not a tensor.
     """
     masks = []
     for i, (target, size) in enumerate(zip(targets, image_sizes, strict=True)):
@@ -188,6 +189,11 @@ def target_masks(
                 "UInt8[N, H, W] (load the dataset with its masks, e.g. load_masks: true)"
             )
         mask = target["masks"]
+        if not isinstance(mask, Tensor):
+            raise TypeError(
+                f"image {i}: 'masks' must be a torch.Tensor UInt8[N, H, W], got "
+                f"{type(mask).__name__}; convert it with torch.as_tensor"
+            )
         if mask.dim() != 3 or mask.shape[0] != num or tuple(mask.shape[1:]) != size:
             raise ValueError(
                 f"image {i}: masks must be [N, H, W] = [{num}, {size[0]}, {size[1]}] (one per "

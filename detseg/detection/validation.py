@@ -30,8 +30,8 @@ def images_to_list(images: list[Tensor] | Tensor) -> list[Tensor]:
         list of ``Float[3, H, W]`` tensors (views, not copies).
 
     Raises:
-        ValueError: if an image is not 3-D with 3 channels, a batched tensor is not 4-D, or
-            the list is empty.
+        ValueError: if an image is not 3-D with 3 channels or has a side of 0 pixels, a
+            batched tensor is not 4-D, or the list is empty.
         TypeError: if an image is not a floating point tensor.
     """
     if isinstance(images, Tensor):
@@ -47,6 +47,10 @@ def images_to_list(images: list[Tensor] | Tensor) -> list[Tensor]:
         if not isinstance(image, Tensor) or image.dim() != 3 or image.shape[0] != 3:
             shape = tuple(image.shape) if isinstance(image, Tensor) else type(image).__name__
             raise ValueError(f"image {i} must be a [3, H, W] tensor, got {shape}")
+        if image.shape[1] == 0 or image.shape[2] == 0:
+            raise ValueError(
+                f"image {i} has no pixels (shape {tuple(image.shape)}); drop it from the batch"
+            )
         if not image.is_floating_point():
             raise TypeError(
                 f"image {i} has dtype {image.dtype}; convert it to float32 in [0, 1] "
@@ -71,7 +75,8 @@ def check_targets(
 
     Raises:
         ValueError: naming the image index and the bad box / label.
-        TypeError: when boxes are not floating point or labels not int64.
+        TypeError: when boxes or labels are not tensors, boxes are not floating point or
+            labels not int64.
     """
     if len(targets) != num_images:
         raise ValueError(f"got {len(targets)} targets for {num_images} images; pass one per image")
@@ -93,7 +98,13 @@ def check_targets(
 
 
 def _check_layout(index: int, boxes: Tensor, labels: Tensor) -> None:
-    """Dtypes and shapes (host metadata only)."""
+    """Types, dtypes and shapes (host metadata only)."""
+    for key, value in (("boxes", boxes), ("labels", labels)):
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"image {index}: '{key}' must be a torch.Tensor, got {type(value).__name__}; "
+                "convert it with torch.as_tensor (boxes float32 [N, 4], labels int64 [N])"
+            )
     if not boxes.is_floating_point():
         raise TypeError(f"image {index}: boxes must be floating point, got {boxes.dtype}")
     if boxes.dim() != 2 or boxes.shape[-1] != 4:

@@ -195,9 +195,10 @@ def encode_yolov1_boxes(
         image_size: ``(H, W)`` of the network input.
 
     Returns:
-        ``Int64[N, 2]`` cell ``(row, col)`` (centres on the far border go to the last cell) and
-        ``Float[N, 4]`` targets: offsets in ``[0, 1]`` inside that cell and the square roots
-        of the width/height divided by the image width/height.
+        ``Int64[N, 2]`` cell ``(row, col)`` (centres on the far border, or outside the image,
+        go to the nearest border cell) and
+        ``Float[N, 4]`` targets in ``[0, 1]``: offsets inside that cell and the square roots
+        of the width/height divided by the image width/height (at most 1).
     """
     _check_boxes(boxes)
     height, width = image_size
@@ -209,5 +210,9 @@ def encode_yolov1_boxes(
     cell_xy = centre.floor().clamp(0, grid_size - 1)
     wh = boxes[:, 2:4] - boxes[:, 0:2]
     wh = torch.stack((wh[:, 0] / width, wh[:, 1] / height), dim=-1)
-    targets = torch.cat((centre - cell_xy, wh.clamp(min=0).sqrt()), dim=-1)
+    # the head's outputs are sigmoids, in [0, 1]: a centre outside the image (a box more than
+    # half out) gets the offset of the nearest edge of its border cell, and a side longer than
+    # the image the whole image's
+    offset = (centre - cell_xy).clamp(0, 1)
+    targets = torch.cat((offset, wh.clamp(0, 1).sqrt()), dim=-1)
     return cell_xy.flip(-1).long(), targets

@@ -321,10 +321,13 @@ def check_images(images: Tensor | Sequence[Tensor]) -> Tensor:
     """Return ``Float[B, 3, H, W]`` from a batch tensor or a list of same-size ``[3, H, W]``.
 
     Raises:
-        ValueError: wrong rank, channel count, dtype, or list images of different sizes.
+        ValueError: wrong rank, channel count, dtype, an empty list, or list images of
+            different sizes.
     """
     if not isinstance(images, Tensor):
         images = list(images)
+        if not images:
+            raise ValueError("images is empty: pass at least one [3, H, W] tensor.")
         sizes = {tuple(image.shape) for image in images}
         if len(sizes) != 1:
             raise ValueError(

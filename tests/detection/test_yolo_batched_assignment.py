@@ -65,7 +65,7 @@ def ref_encode_yolov1_boxes(
     centre = 0.5 * (boxes[:, 0:2] + boxes[:, 2:4]) * scale  # in cells, (x, y)
     cell_xy = centre.floor().clamp(0, grid_size - 1)
     wh = (boxes[:, 2:4] - boxes[:, 0:2]) / boxes.new_tensor([width, height])
-    targets = torch.cat((centre - cell_xy, wh.clamp(min=0).sqrt()), dim=-1)
+    targets = torch.cat(((centre - cell_xy).clamp(0, 1), wh.clamp(0, 1).sqrt()), dim=-1)
     return cell_xy.flip(-1).long(), targets
 
 
