@@ -102,6 +102,8 @@ def draw_detections(
         counts["scores"] = len(scores_np)
     if len(set(counts.values())) > 1:  # a zip would silently draw the shortest list
         raise ValueError(f"one label and score per box expected, got {counts}")
+    if not image.size:  # no pixel to draw on (OpenCV refuses an empty canvas)
+        return image.copy()
     palette = class_colors(len(class_names))
     colors = [palette[k - 1] if 1 <= k <= len(palette) else (255, 255, 255) for k in labels]
     order = np.argsort(scores_np, kind="stable") if scores_np is not None else np.arange(len(boxes))
@@ -228,6 +230,9 @@ def place_captions(
     height, width = int(shape[0]), int(shape[1])
     scale, stroke = text_style(shape)
     placed: list[tuple[int, int, int, int]] = []
+    # the placed tabs as columns (x, y, width, height): each check is one numpy comparison,
+    # so that thousands of boxes (a crowded ground truth) take seconds, not minutes
+    table = np.zeros((len(captions), 4), dtype=np.int64)
     for box, caption in zip(np.asarray(boxes).reshape(-1, 4), captions, strict=True):
         (text_w, text_h), baseline = cv2.getTextSize(
             caption, cv2.FONT_HERSHEY_SIMPLEX, scale, stroke
@@ -236,24 +241,42 @@ def place_captions(
         x1, y1, _, y2 = (int(round(v)) for v in box)
         x = max(0, min(x1, width - tab_w))
         first = y1 - tab_h if y1 - tab_h >= 0 else y1
-        below = sorted((r[1] + r[3] for r in placed), key=lambda y: abs(y - first))
-        above = sorted((r[1] - tab_h for r in placed), key=lambda y: abs(y - first))
-        near = [y for y in below + above if abs(y - y1) <= 3 * tab_h]  # by its box's top
-        candidates = [first, y1, *near, y2]
-        chosen = None
-        for y in candidates:
-            y = max(0, min(y, height - tab_h))
-            rect = (x, y, tab_w, tab_h)
-            if not any(_overlap(rect, other) for other in placed):
-                chosen = rect
-                break
-        placed.append(chosen or (x, max(0, min(first, height - tab_h)), tab_w, tab_h))
+        others = table[: len(placed)]
+        tops = np.concatenate(
+            [
+                [first, y1],
+                _nearest(others[:, 1] + others[:, 3], first, y1, 3 * tab_h),  # below a tab
+                _nearest(others[:, 1] - tab_h, first, y1, 3 * tab_h),  # above one
+                [y2],
+            ]
+        )
+        candidates = np.maximum(np.minimum(tops, height - tab_h), 0)  # inside, top first
+        # only tabs sharing a column with this one can cover it
+        column = others[(x < others[:, 0] + others[:, 2]) & (others[:, 0] < x + tab_w)]
+        free = np.flatnonzero(~_covered(candidates, tab_h, column[:, 1], column[:, 3]))
+        y = int(candidates[free[0]]) if len(free) else max(0, min(first, height - tab_h))
+        placed.append((x, y, tab_w, tab_h))
+        table[len(placed) - 1] = placed[-1]
     return placed
 
 
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    """Whether two ``(x, y, width, height)`` rectangles share a pixel."""
-    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+def _nearest(tops: np.ndarray, first: int, top: int, reach: int) -> np.ndarray:
+    """``Int[M']``: the values of ``tops`` (``Int[M]``, in placing order) within ``reach`` px of
+    ``top``, nearest to ``first`` first (ties in placing order)."""
+    tops = tops[np.abs(tops - top) <= reach]
+    return tops[np.argsort(np.abs(tops - first), kind="stable")]
+
+
+def _covered(ys: np.ndarray, height: int, tops: np.ndarray, heights: np.ndarray) -> np.ndarray:
+    """``Bool[C]``: whether the rows ``[y, y + height)`` of each of ``ys`` (``Int[C]``) meet one
+    of the row ranges ``[tops[i], tops[i] + heights[i])`` (``Int[M]``)."""
+    if not len(tops):
+        return np.zeros(len(ys), dtype=bool)
+    order = np.argsort(tops, kind="stable")
+    starts, reach = tops[order], np.maximum.accumulate((tops + heights)[order])
+    # the ranges starting above y + height; they meet [y, y + height) when one reaches below y
+    count = np.searchsorted(starts, ys + height, side="left")
+    return (count > 0) & (reach[np.maximum(count - 1, 0)] > ys)
 
 
 def text_color(background: Sequence[int]) -> tuple[int, int, int]:
@@ -475,19 +498,69 @@ def save_label_map(path: str | Path, label_map: torch.Tensor | np.ndarray) -> No
         raise OSError(f"could not write label map {path} (unsupported extension or unwritable)")
 
 
-def save_rgb(path: str | Path, image: np.ndarray) -> None:
-    """Write a ``uint8 [H, W, 3]`` RGB image; the format follows the file extension.
+def save_rgb(path: str | Path, image: np.ndarray | torch.Tensor) -> None:
+    """Write an RGB image; the format follows the file extension.
+
+    Args:
+        path: the image file (its folder is created).
+        image: ``uint8 [H, W, 3]`` RGB (what the drawing functions return), ``float
+            [H, W, 3]`` RGB in ``[0, 1]`` (:func:`detseg.data.image_io.read_image_array`), a
+            detseg image tensor ``Float[3, H, W]`` in ``[0, 1]`` (:func:`tensor_to_rgb`), or a
+            ``uint8 [H, W]`` grey image.
 
     Raises:
         ValueError: a file name without an image extension OpenCV writes (``.png``, ``.jpg``
-            ...).
+            ...); an image of another shape or type, or a float image with values outside
+            ``[0, 1]``.
         IsADirectoryError: ``path`` is a folder.
         OSError: OpenCV could not write the file (an unwritable folder).
     """
     path = _check_image_path(Path(path), "image")
+    rgb = _rgb_to_save(image, path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
+    bgr = rgb if rgb.ndim == 2 else cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    if not cv2.imwrite(str(path), bgr):
         raise OSError(f"could not write image {path} (unsupported extension or unwritable)")
+
+
+def _rgb_to_save(image: np.ndarray | torch.Tensor, path: Path) -> np.ndarray:
+    """``image`` as ``uint8 [H, W, 3]`` (or ``[H, W]`` grey) for :func:`save_rgb`: a float image
+    in ``[0, 1]`` scaled to ``0..255`` (OpenCV would cut its values to 0 and 1: a black
+    picture), anything else refused with one line naming ``path``."""
+    if isinstance(image, torch.Tensor):
+        if image.ndim != 3 or image.shape[0] != 3:
+            raise ValueError(
+                f"cannot write image {path}: a tensor must be a detseg image [3, H, W], got "
+                f"shape {tuple(image.shape)}"
+            )
+        if not image.is_floating_point():
+            raise ValueError(
+                f"cannot write image {path}: a tensor must hold floats in [0, 1], got {image.dtype}"
+            )
+        image = image.detach().cpu().permute(1, 2, 0).float().numpy()
+    array = np.asarray(image)
+    expected = "a uint8 [H, W, 3] RGB array, a float one in [0, 1] or a [3, H, W] image tensor"
+    if not (array.ndim == 3 and array.shape[2] == 3) and not (
+        array.ndim == 2 and array.dtype == np.uint8
+    ):
+        raise ValueError(
+            f"cannot write image {path}: expected {expected}, got {array.dtype} "
+            f"{tuple(array.shape)}"
+        )
+    if array.dtype == np.uint8:
+        return array
+    if not np.issubdtype(array.dtype, np.floating):
+        raise ValueError(
+            f"cannot write image {path}: expected {expected}, got {array.dtype}; convert it "
+            "with .astype(np.uint8) if its values are 0..255"
+        )
+    low, high = (float(array.min()), float(array.max())) if array.size else (0.0, 0.0)
+    if not (np.isfinite([low, high]).all() and 0.0 <= low and high <= 1.0):
+        raise ValueError(
+            f"cannot write image {path}: a float image must hold values in [0, 1], got "
+            f"{low:g}..{high:g}; divide a 0..255 image by 255 or give it as uint8"
+        )
+    return np.ascontiguousarray((array * 255.0).round().astype(np.uint8))
 
 
 def _check_image_path(path: Path, what: str) -> Path:

@@ -10,7 +10,7 @@ to the square input of --input-size pixels (default: the model.input_size of a Y
 experiment config, else 416). Prints the priors (input pixels, by increasing area,
 --per-level per scale; --k must be a multiple of it, and give a YOLOv3 config's model its
 number of levels) as a YAML snippet for the ``model`` section of a config, and the mean IoU
-of each box with its best prior.
+of each box with its best prior. A YOLOv1 config is refused (its model takes no priors).
 """
 
 from __future__ import annotations
@@ -91,13 +91,20 @@ def main() -> int:
     )
 
     levels = config_prior_levels(args.source)
+    config_size = config_input_size(args.source)
+    if config_size is not None and levels is None:  # a YOLO config, but not a YOLOv3 one
+        raise ValueError(
+            f"the model of {args.source} is a YOLOv1 (model.version: v1), which has no priors: "
+            "it would ignore the printed anchors; give a YOLOv3 config, or the data alone "
+            "(its COCO json or data file) with --input-size"
+        )
     if levels is not None and args.k != levels * args.per_level:
         raise ValueError(
             f"the model of {args.source} has {levels} levels, each with --per-level "
             f"{args.per_level} priors: use --k {levels * args.per_level} (or another "
             "--per-level), so that the printed anchors fit it"
         )
-    input_size = args.input_size or config_input_size(args.source) or DEFAULT_INPUT_SIZE
+    input_size = args.input_size or config_size or DEFAULT_INPUT_SIZE
     sizes = training_box_sizes(args.source, input_size)
     if sizes.shape[0] < args.k:
         raise ValueError(

@@ -343,8 +343,10 @@ class VideoWriter:
     """Writes ``uint8 [H, W, 3]`` RGB frames into an ``.mp4`` file (``mp4v`` codec).
 
     The file is opened at the first frame (its size fixes the video's); every frame must have
-    that size. Use it as a context manager or call :meth:`close` (the file is complete only
-    then).
+    that size. The codec stores even sides only (it would drop the last row or column of an
+    odd one): a frame of odd width or height gets one black column on its right or row at
+    its bottom, so the video is :attr:`video_size` and every pixel keeps its coordinates.
+    Use it as a context manager or call :meth:`close` (the file is complete only then).
 
     Args:
         path: the output file (its folder is created).
@@ -357,31 +359,58 @@ class VideoWriter:
         self.frames = 0
         self._writer: cv2.VideoWriter | None = None
         self._size: tuple[int, int] | None = None
+        #: ``(width, height)`` of the video file: the frames' size rounded up to even sides
+        self.video_size: tuple[int, int] | None = None
 
     def write(self, image: np.ndarray) -> None:
         """Append one ``uint8 [H, W, 3]`` RGB frame.
 
         Raises:
-            ValueError: a frame of another size than the first.
+            ValueError: a frame that is not ``uint8 [H, W, 3]`` or of another size than the
+                first.
             OSError: the file cannot be written.
         """
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or not image.size:
+            raise ValueError(
+                f"{self.path}: frame {self.frames} must be a uint8 [H, W, 3] RGB image, got "
+                f"{image.dtype} {tuple(image.shape)}"
+            )
         height, width = image.shape[:2]
         if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fourcc = cv2.VideoWriter.fourcc(*"mp4v")
-            with quiet_opencv():
-                self._writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, (width, height))
-            if not self._writer.isOpened():
-                raise OSError(f"cannot write video {self.path} (unwritable folder or no codec)")
-            self._size = (width, height)
+            self._writer = self._open(width, height)
         elif self._size != (width, height):
             video_w, video_h = self._size or (0, 0)
             raise ValueError(
                 f"{self.path}: frame {self.frames} is {width}x{height}, the video is "
                 f"{video_w}x{video_h}"
             )
-        self._writer.write(np.ascontiguousarray(image[:, :, ::-1]))
+        writer, (video_w, video_h) = self._writer, self.video_size or (width, height)
+        # pad an odd side with black on the right/bottom: pixels keep their coordinates
+        bgr = np.pad(image[:, :, ::-1], ((0, video_h - height), (0, video_w - width), (0, 0)))
+        writer.write(np.ascontiguousarray(bgr))
         self.frames += 1
+
+    def _open(self, width: int, height: int) -> cv2.VideoWriter:
+        """Open the file for frames of ``width x height`` (the video's sides rounded up to even
+        numbers: see the class docstring)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        video_size = (width + width % 2, height + height % 2)
+        if video_size != (width, height):
+            logger.info(
+                "%s: frames are %dx%d, the mp4v codec takes even sides only: written as "
+                "%dx%d with a black border on the right/bottom",
+                self.path,
+                width,
+                height,
+                *video_size,
+            )
+        fourcc = cv2.VideoWriter.fourcc(*"mp4v")
+        with quiet_opencv():
+            writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, video_size)
+        if not writer.isOpened():
+            raise OSError(f"cannot write video {self.path} (unwritable folder or no codec)")
+        self._size, self.video_size = (width, height), video_size
+        return writer
 
     def close(self) -> None:
         """Finish the file."""

@@ -5,7 +5,9 @@
 
 * ``OUT/<stem>.mp4``: every frame with its detections drawn (and their instance masks, for a
   model with masks; a segmenter: its classes blended in, and a legend of every class on the
-  right, those absent from the frame in grey), at the source's frame rate;
+  right, those absent from the frame in grey), at the source's frame rate; a frame of odd
+  width or height gets one black column on the right or row at the bottom (the codec stores
+  even sides only: :class:`~detseg.api.video.VideoWriter`), its pixels where they were;
 * ``OUT/<stem>.jsonl``: one record per frame, ``{"frame": index from 0, "time": seconds,
   "detections": [{"box": [x1, y1, x2, y2] pixels, "score", "label" (1..K), "name"}, ...]}``;
   a model with masks adds ``"area"`` (the mask's pixels) to each detection: the masks

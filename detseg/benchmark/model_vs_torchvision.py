@@ -67,16 +67,31 @@ def benchmark_model(
         "compile_mode": compile_mode,
         "compile_backend": compile_backend,
     }
-    if arch in SEGMENTATION_TWINS:
-        return benchmark_segmentation(arch, aux_loss=aux_loss, **settings)
-    if arch not in DETECTION_TWINS:
+    if arch not in SEGMENTATION_TWINS and arch not in DETECTION_TWINS:
         raise ValueError(
             f"unknown architecture {arch!r}; choose a detection ({', '.join(DETECTION_TWINS)}) "
             f"or segmentation ({', '.join(SEGMENTATION_TWINS)}) builder."
         )
-    if aux_loss:
+    if aux_loss and arch not in SEGMENTATION_TWINS:
         raise ValueError(f"--aux-loss is for segmentation archs, not {arch}")
-    return benchmark_detection(arch, **settings)
+    try:
+        if arch in SEGMENTATION_TWINS:
+            return benchmark_segmentation(arch, aux_loss=aux_loss, **settings)
+        return benchmark_detection(arch, **settings)
+    except ValueError as error:
+        if _BATCH_NORM_SINGLE_VALUE not in str(error):
+            raise
+        # a detector resizes its images to its own size: only the batch helps there
+        bigger = ", or a larger --size" if arch in SEGMENTATION_TWINS else ""
+        raise ValueError(
+            f"{arch} with --batch {batch} --size {size}: a BatchNorm layer gets one value per "
+            f"channel in a training step (a 1x1 feature map of a single image: {error}); use "
+            f"--batch 2 or more{bigger}"
+        ) from error
+
+
+#: What PyTorch's BatchNorm says when a training batch has one value per channel.
+_BATCH_NORM_SINGLE_VALUE = "Expected more than 1 value per channel when training"
 
 
 def outputs_agree(result: ModelComparison) -> bool:
