@@ -68,6 +68,12 @@ def _set_word_without_value(argv: list[str]) -> str | None:
     return None
 
 
+def _user_path(text: str) -> Path:
+    """A path argument with ``~`` expanded: a shell leaves ``--work-dir=~/runs`` (and a quoted
+    ``"~/runs"``) as it is, and the config's paths expand it too."""
+    return Path(text).expanduser()
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = _TrainArgumentParser(
         sys.argv[1:] if argv is None else argv,
@@ -75,7 +81,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "every config key. Several processes or GPUs of this machine: --nproc N; several "
         "machines: launch with torchrun.",
     )
-    parser.add_argument("config", type=Path, help="experiment YAML, e.g. configs/demo.yaml")
+    parser.add_argument("config", type=_user_path, help="experiment YAML, e.g. configs/demo.yaml")
     parser.add_argument(
         "--set",
         nargs="+",
@@ -84,11 +90,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="KEY=VALUE",
         help="override config keys, parsed by the key's type, e.g. --set train.epochs=2 "
         "train.max_iters=null data.root=datasets/shapes device=cpu model.min_size=256; "
-        "may be given several times (the last value of a key wins); write it after CONFIG",
+        "may be given several times (the last value of a key wins); a mapping merges into "
+        "the section (model.rpn={nms_thresh: 0.6} keeps the other rpn keys; model.rpn=null "
+        "first replaces it); after model.name=X, KEY=null drops a key of the config's model "
+        "that X does not take; ~ in a path is the home folder; write it after CONFIG",
     )
     parser.add_argument(
         "--data",
-        type=Path,
+        type=_user_path,
         default=None,
         metavar="FILE",
         help="train on this dataset: a data yaml (configs/datasets/*.yaml, or an Ultralytics "
@@ -97,9 +106,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--work-dir",
-        type=Path,
+        type=_user_path,
         default=None,
-        help="output folder (default: the config's work_dir, else runs/<config file stem>)",
+        help="output folder (default: the config's work_dir, else runs/<config file stem>; "
+        "~ is the home folder)",
     )
     parser.add_argument(
         "--resume",

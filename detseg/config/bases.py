@@ -5,10 +5,10 @@ A config file may name bases::
     _base_: ../_base_/shapes_cpu.yaml                       # one file
     _base_: [../faster_rcnn/x.yaml, ../datasets/voc.yaml]   # several, merged in order
 
-Paths are relative to the file that names them. A base may have its own ``_base_``, to any
-depth. A file resolves to ``merge(merge(base_1, base_2), ...)`` with the file itself on top
-(later wins). A cycle (``a.yaml -> b.yaml -> a.yaml``) is an error; a file reached twice
-along different branches (two bases sharing a base) is not.
+Paths are relative to the file that names them (``~`` is the home folder). A base may have
+its own ``_base_``, to any depth. A file resolves to ``merge(merge(base_1, base_2), ...)``
+with the file itself on top (later wins). A cycle (``a.yaml -> b.yaml -> a.yaml``) is an
+error; a file reached twice along different branches (two bases sharing a base) is not.
 
 The merge is recursive: nested dicts merge key by key, lists and scalars are replaced.
 A section written empty or null (``eval:`` with nothing under it, ``train: null``,
@@ -213,7 +213,7 @@ def compose(
             a missing base (naming it and the file that references it), or a cycle (showing
             the chain).
     """
-    return _compose(Path(path), [], check, origins)
+    return _compose(Path(path).expanduser(), [], check, origins)
 
 
 def _compose(
@@ -227,7 +227,7 @@ def _compose(
     here = [*chain, path.resolve()]
     merged: dict[str, Any] = {}
     for ref in refs:
-        base = path.parent / ref
+        base = path.parent / Path(ref).expanduser()  # '~/configs/x.yaml': under the home
         if base.resolve() in here:
             names = [*here[here.index(base.resolve()) :], base.resolve()]
             raise ConfigError(

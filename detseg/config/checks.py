@@ -3,9 +3,10 @@
 :func:`coerce` checks a value from YAML or ``--set`` against a type annotation (of a schema
 dataclass field, or of a model builder's parameter) and converts what YAML gives to what
 the field holds: an int where a float is wanted, a numeric string (YAML 1.1 reads ``1e-4``
-as a string) to a float, a bool word as text (``yes``, ``off``: what ``--set`` of a builder
-argument keeps as text, see :func:`detseg.config.loading.parse_open_value`) to a bool, a
-list where a sequence or tuple is wanted (kept a list, so the config stays plain YAML).
+as a string) to a float (a finite one: ``.inf`` and ``.nan`` are refused), a bool word as
+text (``yes``, ``off``: what ``--set`` of a builder argument keeps as text, see
+:func:`detseg.config.loading.parse_open_value`) to a bool, a list where a sequence or tuple
+is wanted (kept a list, so the config stays plain YAML).
 
 Bounds are declared where the parameter is, with :class:`Range` in ``typing.Annotated``
 (``nms_thresh: Annotated[float, Range(0, 1)] = 0.5``, ``max_size: Annotated[int, Range(1)]``):
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import collections.abc
 import dataclasses
+import math
 import types
 import typing
 from typing import Annotated, Any, Literal
@@ -105,7 +107,9 @@ def coerce(value: Any, tp: Any, source: str, key_path: str, lenient: bool = Fals
         UnsupportedType: ``tp`` is not in the list above, unless ``lenient``.
     """
     origin, args = typing.get_origin(tp), typing.get_args(tp)
-    bad = ConfigError(f"{source}: '{key_path}' must be {type_name(tp)}, got {value!r}")
+    bad = ConfigError(
+        f"{source}: '{key_path}' must be {type_name(tp)}, got {value!r}{_quote_hint(value, tp)}"
+    )
     if tp is Any:
         return value
     if origin is Annotated:
@@ -131,7 +135,7 @@ def coerce(value: Any, tp: Any, source: str, key_path: str, lenient: bool = Fals
     if tp is bool and isinstance(value, str) and value.strip().lower() in _BOOL_WORDS:
         return _BOOL_WORDS[value.strip().lower()]
     if tp in (bool, int, float, str):
-        return _coerce_scalar(value, tp, bad)
+        return _coerce_scalar(value, tp, bad, f"{source}: '{key_path}'")
     if lenient:
         return value
     raise UnsupportedType(f"unsupported config field type {tp!r} at {key_path}")
@@ -150,11 +154,23 @@ def _coerce_annotated(value: Any, tp: Any, source: str, key_path: str, lenient: 
 def _coerce_union(
     value: Any, tp: Any, source: str, key_path: str, lenient: bool, bad: ConfigError
 ) -> Any:
-    """The value as the first alternative of union ``tp`` that takes it (``None`` for null)."""
+    """The value as the first alternative of union ``tp`` that takes it (``None`` for null).
+    A union of one type and null (``float | None``) gives that type's own error (a bound, a
+    number that is not finite), which says more than "a float or null"."""
     args = typing.get_args(tp)
     if value is None and type(None) in args:
         return None
-    for alternative in (a for a in args if a is not type(None)):
+    alternatives = [a for a in args if a is not type(None)]
+    if len(alternatives) == 1 and value is not None:
+        try:
+            return coerce(value, alternatives[0], source, key_path, lenient)
+        except ConfigError as err:  # a bound of this key, else the union's words ("or null")
+            own_key = str(err).startswith(f"{source}: '{key_path}' must be ")
+            wrong_type = str(err).startswith(
+                f"{source}: '{key_path}' must be {type_name(alternatives[0])}, got"
+            )
+            raise err if own_key and not wrong_type else bad from None
+    for alternative in alternatives:
         try:
             return coerce(value, alternative, source, key_path, lenient)
         except ConfigError:
@@ -182,18 +198,32 @@ def _coerce_sequence(
     ]
 
 
-def _coerce_scalar(value: Any, tp: type, bad: ConfigError) -> Any:
-    """A bool, int, float or str (an int or a numeric string is taken as a float)."""
+def _coerce_scalar(value: Any, tp: type, bad: ConfigError, where: str) -> Any:
+    """A bool, int, float or str (an int or a numeric string is taken as a float; a float
+    must be finite: no setting of detseg means anything at ``inf`` or NaN, and the range
+    checks would let ``inf`` through). ``where`` (``"<source>: '<key>'"``) starts an error."""
     if isinstance(value, bool) and tp is not bool:
         raise bad
     if tp is float:
         try:  # YAML 1.1 reads "1e-4" as a string; accept it as a float.
-            return float(value)
+            number = float(value)
         except (TypeError, ValueError):
             raise bad from None
+        if not math.isfinite(number):
+            raise ConfigError(f"{where} must be a finite number, got {value!r}")
+        return number
     if not isinstance(value, tp):
         raise bad
     return value
+
+
+def _quote_hint(value: Any, tp: Any) -> str:
+    """A hint for a number where text is wanted (``work_dir: 2017``, ``data.train_images:
+    2017``): YAML reads an unquoted ``2017`` as a number, a folder of that name is quoted."""
+    wants_text = tp is str or str in typing.get_args(tp)
+    if wants_text and isinstance(value, int | float) and not isinstance(value, bool):
+        return f" (YAML reads {value!r} as a number; write '{value}' in quotes for the name)"
+    return ""
 
 
 #: How :func:`type_name` says the plain types: ``(one, several)``.

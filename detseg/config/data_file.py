@@ -52,7 +52,7 @@ def load_data_file(path: str | os.PathLike[str]) -> dict[str, Any]:
             unknown format or key, a ``root`` that is not a string, ...); the message names the
             file.
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     raw = read_yaml(path, what="data file")
     if "data" in raw:
         others = sorted(str(k) for k in raw if k != "data")
@@ -113,7 +113,8 @@ def _from_ultralytics(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     root_value = raw.get("path") or ""
     if not isinstance(root_value, str):
         raise ConfigError(f"{where}: 'path' must be a folder, got {root_value!r}")
-    root = os.path.normpath(path.parent / root_value)  # absolute 'path' stays as it is
+    # an absolute 'path' stays as it is; '~/datasets/x' is under the home folder
+    root = os.path.normpath(path.parent / os.path.expanduser(root_value))
     section: dict[str, Any] = {"format": "yolo", "root": root}
     for split in ("train", "val"):
         folder = images_folder(raw.get(split), split, where)

@@ -130,22 +130,33 @@ def check_data_keys(fmt: str, keys: Iterable[str], source: str) -> None:
 
 
 def check_data_switches(options: dict[str, Any], source: str) -> dict[str, Any]:
-    """``options`` (a data section's format keys) with each switch checked as a bool.
+    """``options`` (a data section's format keys) with each switch checked as a bool and each
+    path or split name as text.
 
     A key whose defaults are all bools (``load_masks``, ``keep_difficult``, ``cache``:
     :func:`option_type`) takes ``true`` / ``false`` (or ``yes``, ``no``, ``on``, ``off``); the
-    readers take ``bool(value)``, which would read ``"false"`` or ``maybe`` as true.
+    readers take ``bool(value)``, which would read ``"false"`` or ``maybe`` as true. A key whose
+    defaults are text (``train_images``, ``val_split``; null too where a default is null) takes
+    a string: YAML reads ``train_images: 2017`` as a number, which the reader could not join
+    to the root, so it is refused with the advice to quote it (``'2017'``); ``--set
+    data.train_images=2017`` is the text already.
 
     Returns:
         A new dict, the switches as bools.
 
     Raises:
-        ConfigError: ``'data.load_masks' must be a bool, got 'maybe'``.
+        ConfigError: ``'data.load_masks' must be a bool, got 'maybe'``, ``'data.train_images'
+            must be a string, got 2017 (YAML reads 2017 as a number; ...)``.
     """
-    return {
-        key: coerce(value, bool, source, f"data.{key}") if option_type(key) is bool else value
-        for key, value in options.items()
-    }
+    checked = {}
+    for key, value in options.items():
+        tp = option_type(key)
+        checked[key] = coerce(value, tp, source, f"data.{key}") if tp in _TYPED else value
+    return checked
+
+
+#: The option types :func:`check_data_switches` checks (:func:`option_type`'s typed results).
+_TYPED: tuple[Any, ...] = (bool, str, str | None)
 
 
 def _formats_with_key(

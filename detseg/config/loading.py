@@ -13,7 +13,13 @@
 2. **Data file** (:mod:`detseg.config.data_file`, ``data_file=`` / ``tools/train.py --data``).
    A detseg data file or an Ultralytics data yaml replaces the merged ``data`` section; the
    config's ``augmentations`` stay unless the data file has its own.
-3. **Overrides** (``--set a.b=value``), parsed by the type of the field they set. Those of
+3. **Overrides** (``--set a.b=value``), parsed by the type of the field they set; a mapping
+   (``--set model.rpn={nms_thresh: 0.6}``) merges into the mapping it lands on, as a file
+   merges over its bases (``--set model.rpn=null model.rpn={...}`` replaces it). An empty
+   value of a key that takes no null (``--set train.epochs=``) is an error saying so. After
+   ``--set model.name=retinanet`` on another model's config, a file's model key set to null
+   (``--set model.fpn=null``) is dropped when the new model does not take it; the error of
+   such a key says the model was switched and names that way. Those of
    ``data.format`` are applied first, whatever their place on the command line, so
    ``--set data.root=/x data.format=voc`` keeps the root. From Python, a mapping of dotted
    keys to values (``{"train.epochs": 1}``) works too: its values are taken as they are (not
@@ -24,6 +30,8 @@
    (``detseg.data.registry.DATA_DEFAULTS``; its switches such as ``load_masks`` must be
    bools). An error names the file that wrote the wrong value (a ``_base_`` file, when the
    experiment file does not write that key itself), or the ``--set`` item that set it.
+   Then ``~`` is expanded in the path-valued keys (``work_dir: ~/runs``; the keys are listed
+   in :mod:`detseg.config.paths`), so the resolved config names the real folders.
 
 Switching formats (:mod:`detseg.config.data_section`): when a file merged over its bases, or a
 ``--set data.format=X``, sets ``data.format`` to another format than the section it lands on
@@ -41,12 +49,13 @@ import os
 import re
 import typing
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
-from detseg.config.bases import BASE_KEY, compose, deep_merge, load_yaml_text
-from detseg.config.checks import coerce, unknown_key_error
+from detseg.config.bases import BASE_KEY, compose, deep_merge, load_yaml_text, read_yaml
+from detseg.config.checks import coerce, type_name, unknown_key_error
 from detseg.config.data_file import load_data_file, replace_data_section
 from detseg.config.data_section import (
     check_data_keys,
@@ -55,6 +64,7 @@ from detseg.config.data_section import (
     switch_format,
 )
 from detseg.config.model_section import check_model_section
+from detseg.config.paths import expand_user_paths
 from detseg.config.schema import OPEN_SECTIONS, Config, ConfigError, DataConfig, ModelConfig
 
 #: The key of ``--set`` overrides applied before the others (a format switch).
@@ -96,9 +106,14 @@ def load_config(
         TypeError: ``overrides`` is neither a list of strings nor a mapping.
     """
     origins: dict[str, str] = {}
-    raw = compose(
-        path, check=lambda layer, source: _check_keys(layer, Config, source, ""), origins=origins
-    )
+    try:
+        raw = compose(
+            path,
+            check=lambda layer, source: _check_keys(layer, Config, source, ""),
+            origins=origins,
+        )
+    except ConfigError as err:
+        raise _data_file_given_as_config(err, path) from None
     if data_file is not None:  # the data section is the data file's, which names itself
         origins = {k: v for k, v in origins.items() if k.split(".")[0] != "data"}
     try:
@@ -131,15 +146,83 @@ def config_from_dict(
     items = _override_items(overrides)
     formats = [item for item in items if item[0] == FORMAT_OVERRIDE]
     others = [item for item in items if item[0] != FORMAT_OVERRIDE]
+    file_model = _model_name(raw)
+    file_keys = set(raw["model"]) if isinstance(raw.get("model"), dict) else set()
+    droppable = _nulled_model_keys(items) & file_keys  # another model's keys, set to null
+    data_only = set(raw) == {"data"}
     for key_path, value, where in [*formats, *others]:
         _set_override(raw, key_path, value, source, where)
+    if data_only and _model_name(raw) is None:
+        raise _data_file_as_config(source)
     try:
         config = _build(Config, raw, source, "")
-        check_model_section(config.model, source)
+        check_model_section(config.model, source, droppable=droppable)
         _check_data_options(config.data, source)
     except ConfigError as err:
-        raise _blame_override(err, source, items) from None
+        err = _blame_override(err, source, items)
+        raise _model_switch_hint(err, file_model, _model_name(raw), items) from None
+    expand_user_paths(config)
     return config
+
+
+def _model_name(raw: dict[str, Any]) -> Any:
+    """``raw['model']['name']`` of a raw config (``None`` when it has none)."""
+    model = raw.get("model")
+    return model.get("name") if isinstance(model, dict) else None
+
+
+def _nulled_model_keys(items: list[tuple[str, Any, str]]) -> set[str]:
+    """The builder keys that an override sets to null (``--set model.fpn=null``): a key of
+    the files that the model does not take (one of another model, after ``model.name`` is
+    switched) is dropped; a key of no file is checked as any other (a typo stays an error)."""
+    paths = [key_path.split(".") for key_path, value, _ in items if value is None]
+    return {parts[1] for parts in paths if len(parts) == 2 and parts[0] == "model"}
+
+
+def _model_switch_hint(
+    err: ConfigError, old: Any, new: Any, items: list[tuple[str, Any, str]]
+) -> ConfigError:
+    """``err`` about an unknown model key, saying that an override switched ``model.name``
+    from ``old`` (the file's) to ``new`` and how to drop the keys of the other model."""
+    found = re.search(r"unknown key 'model\.(\w+)'", str(err))
+    if found is None or old is None or old == new:
+        return err
+    setter = next(where for key_path, _, where in items if key_path == "model.name")
+    key = found.group(1)
+    return ConfigError(
+        f"{err}; {setter} switched the model from '{old}' to '{new}' and the config's other "
+        f"model keys stay: drop those of {old} that {new} does not take with "
+        f"--set model.{key}=null (one per key), or start from a config of {new}"
+    )
+
+
+def _data_file_as_config(source: str, what: str = "") -> ConfigError:
+    """The error of a data file given as the experiment config: it goes with ``--data``,
+    after a model config. ``what``: what the file holds, when it is not a ``data:`` section."""
+    found = what or "'model.name' is required, and this file has only a data section"
+    return ConfigError(
+        f"{source}: {found}: a data file goes with a model config, e.g. tools/train.py "
+        f"configs/demo.yaml --data {source}"
+    )
+
+
+def _data_file_given_as_config(err: ConfigError, path: str | os.PathLike[str]) -> ConfigError:
+    """``err`` (an unknown top-level key of the experiment file ``path``), or, when the file
+    is the keys of a data section (``format: coco``) or an Ultralytics data yaml, the error
+    saying to give it with ``--data``."""
+    if not str(err).startswith(f"{Path(path).expanduser()}: unknown key '"):
+        return err
+    try:
+        keys = set(read_yaml(Path(path).expanduser()))
+    except ConfigError:
+        return err
+    if "format" in keys:
+        return _data_file_as_config(
+            str(path), "this is a data section (format, root, ...), not a config"
+        )
+    if {"names", "train"} <= keys:
+        return _data_file_as_config(str(path), "this is an Ultralytics data yaml, not a config")
+    return err
 
 
 def _blame_override(
@@ -307,6 +390,11 @@ def parse_override(item: str) -> tuple[str, Any, str]:
         raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. train.lr=0.01")
     where = f"--set {item}"
     tp = _field_type(key_path.split("."), where)
+    if not text.strip() and not _takes_null(tp):
+        raise ConfigError(
+            f"{where}: the value of '{key_path}' is empty; write {type_name(tp)} after '=' "
+            f"(e.g. {key_path}={_example(tp)})"
+        )
     if tp is str:
         value: Any = text
     elif tp == str | None:  # a path (work_dir, model.init_from): text, unless it says null
@@ -355,7 +443,10 @@ def _set_override(
     raw: dict[str, Any], key_path: str, value: Any, source: str = "<dict>", where: str = ""
 ) -> None:
     """Set ``raw[a][b] = value`` for ``key_path = "a.b"`` (a format switch first replaces
-    the data section). A missing or null section becomes a mapping, as it is when read.
+    the data section). A missing or null section becomes a mapping, as it is when read. A
+    mapping set on a mapping merges into it key by key, as a file merges over its ``_base_``
+    (and as MMDetection's ``--cfg-options`` merge): ``model.rpn={nms_thresh: 0.6}`` keeps the
+    other ``rpn`` keys; ``model.rpn=null`` before it starts that section from nothing.
 
     Raises:
         ConfigError: a section on the way is set to something else than a mapping
@@ -374,6 +465,8 @@ def _set_override(
         elif not isinstance(child, dict):
             raise _not_a_mapping(source, ".".join(keys[: depth + 1]), child, where)
         node = child
+    if isinstance(value, dict) and isinstance(node.get(keys[-1]), dict):
+        value = deep_merge(node[keys[-1]], value)  # a section merges, as a _base_ file's does
     node[keys[-1]] = value
 
 
@@ -413,6 +506,19 @@ def _field_type(keys: list[str], source: str) -> Any:
             return option_type(key) if not rest else Any
         raise unknown_key_error(source, path, hints)
     raise ConfigError(f"{source}: empty key")
+
+
+def _takes_null(tp: Any) -> bool:
+    """Whether an empty ``--set`` value means something for a field of type ``tp``: the text
+    ``""`` (``str``), null (a union with ``None``), or a builder argument, checked later."""
+    return tp is str or tp is Any or type(None) in typing.get_args(tp)
+
+
+def _example(tp: Any) -> str:
+    """A value of type ``tp`` for a message: the first choice, ``true``, ``1``, ``0.1``."""
+    if typing.get_origin(tp) is Literal:
+        return str(typing.get_args(tp)[0]).lower()
+    return {bool: "true", int: "1", float: "0.1"}.get(tp, "[1, 2]")
 
 
 def _parse_scalar(text: str) -> Any:

@@ -56,9 +56,18 @@ PARAMETER_BOUNDS: dict[str, Range] = {"width_mult": Range(0, low_open=True)}
 _ANNOTATION_ERRORS = (NameError, AttributeError, SyntaxError, TypeError)
 
 
-def check_model_section(model: ModelConfig, source: str) -> None:
+def check_model_section(
+    model: ModelConfig, source: str, droppable: typing.Collection[str] = ()
+) -> None:
     """Validate ``model.name`` and its kwargs against the builder, when importable; replace
     ``model.kwargs`` by the checked values (``1e-4`` a float, ...).
+
+    Args:
+        model: the section.
+        source: the file named in errors.
+        droppable: keys that are removed when they are null and the builder does not take
+            them (``--set model.fpn=null`` after ``--set model.name=retinanet`` on a Faster
+            R-CNN config drops the key of the other model).
 
     Raises:
         ConfigError: no or an unknown ``model.name``, ``model.num_classes``, a flat
@@ -90,6 +99,12 @@ def check_model_section(model: ModelConfig, source: str) -> None:
             check_moved_keys(model.kwargs)
         except ValueError as err:
             raise ConfigError(f"{source}: {err}") from None
+    params = inspect.signature(MODELS[model.name]).parameters
+    model.kwargs = {
+        key: value
+        for key, value in model.kwargs.items()
+        if not (key in droppable and value is None and key not in params)
+    }
     model.kwargs = check_builder_kwargs(MODELS[model.name], model.kwargs, source)
 
 
