@@ -5,7 +5,8 @@
     python tools/train.py configs/demo.yaml --data datasets/shapes_yolo/data.yaml
 
 SRC may also be a data file: an Ultralytics data yaml (`--from yolo`, as Ultralytics takes
-`data=coco8.yaml`) or a detseg data.yaml such as this tool writes (its `root` is read).
+`data=coco8.yaml`) or a detseg data.yaml (read at its `root` by the keys training reads:
+train_images / train_ann / train_labels / train_split and the val ones, else the default layout).
 Both folders use the format's default detseg layout (datasets/README.md); the output also gets
 a data.yaml with the `data:` section of the result, for `tools/train.py --data` (with `classes`
 for VOC, which keeps their order). How boxes, classes, crowd and difficult flags carry over:
@@ -41,7 +42,8 @@ def parse_args() -> argparse.Namespace:
         "src",
         type=Path,
         help="source dataset folder (SRC_ROOT), or a data file of it: an Ultralytics data yaml "
-        "(yolo, e.g. coco8.yaml) or a detseg data.yaml (read at its root)",
+        "(yolo, e.g. coco8.yaml) or a detseg data.yaml (its train/val keys are read, the other "
+        "splits of its root in the default layout)",
     )
     parser.add_argument(
         "dst", type=Path, help="output folder (DST_ROOT); created, must be new or empty"
@@ -70,6 +72,14 @@ def parse_args() -> argparse.Namespace:
         "coco categories in id order, yolo classes.txt, voc SRC_ROOT/classes.txt or else the "
         "sorted names found in the xml files",
     )
+    parser.add_argument(
+        "--segments",
+        action="store_true",
+        help="--from coco --to yolo only: write each object's COCO segmentation as an "
+        "Ultralytics segment line 'class x1 y1 x2 y2 ...' (polygon parts joined into one "
+        "ring; an RLE mask's largest outer contour); objects without one stay 'class cx cy w h' "
+        "boxes, crowd regions are dropped. Default: boxes only",
+    )
     return parser.parse_args()
 
 
@@ -93,6 +103,7 @@ def main() -> int:
             splits=args.splits,
             link=args.link,
             classes=classes,
+            segments=args.segments,
         )
     for line in summary.lines():
         print(line)

@@ -10,7 +10,8 @@ The guard: a reader counts the objects of its split whose class it does not know
 ``<name>`` outside the classes, a YOLO class index ``>= K``, a COCO ``category_id`` outside the
 categories). When more than :data:`UNKNOWN_CLASS_LIMIT` of them are unknown the class list is
 surely wrong, and :func:`check_unknown_classes` raises a ``ValueError`` listing what was found;
-below it they are skipped with one warning.
+below it they are skipped with one warning. Both name the first few places (``file:line``) of
+the unknown objects when the reader gives them (the YOLO reader does).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 import yaml
 
 __all__ = [
+    "EXAMPLE_LIMIT",
     "SET_CLASSES_HINT",
     "UNKNOWN_CLASS_LIMIT",
     "check_unknown_classes",
@@ -39,6 +41,9 @@ logger = logging.getLogger(__name__)
 UNKNOWN_CLASS_LIMIT = 0.5
 
 _FORMS = "a list of names, a classes.txt (one name per line) or a data yaml with 'names'"
+
+#: How many places of unknown objects the warning or error names.
+EXAMPLE_LIMIT = 5
 
 #: The advice of the unknown-class error when the class list comes from ``data.classes``.
 SET_CLASSES_HINT = (
@@ -194,6 +199,15 @@ def format_counts(counts: Mapping[Any, int], limit: int = 12) -> str:
     return text
 
 
+def _where(examples: Sequence[str], count: int) -> str:
+    """``" (at a.txt:3, b.txt:1, ...)"``: the first places of the ``count`` unknown objects;
+    ``""`` without places."""
+    if not examples:
+        return ""
+    more = ", ..." if count > min(len(examples), EXAMPLE_LIMIT) else ""
+    return f" (at {', '.join(examples[:EXAMPLE_LIMIT])}{more})"
+
+
 def check_unknown_classes(
     unknown: Mapping[Any, int],
     total: int,
@@ -201,6 +215,7 @@ def check_unknown_classes(
     what: str,
     classes: Sequence[str],
     fix: str = SET_CLASSES_HINT,
+    examples: Sequence[str] = (),
 ) -> int:
     """Fail when most objects of a split have an unknown class; otherwise warn once.
 
@@ -211,6 +226,8 @@ def check_unknown_classes(
         what: What "unknown" means here, e.g. ``"class not in data.classes"``.
         classes: The known class names (quoted in the messages).
         fix: What the error tells the user to do (default: set ``data.classes``).
+        examples: Where the first unknown objects are (``"labels/a.txt:3"``); the first
+            :data:`EXAMPLE_LIMIT` are named in the warning or error.
 
     Returns:
         The number of unknown objects (they are skipped by the reader).
@@ -222,7 +239,7 @@ def check_unknown_classes(
     count = sum(unknown.values())
     if count == 0:
         return 0
-    found = format_counts(unknown)
+    found = format_counts(unknown) + _where(examples, count)
     known = ", ".join(classes[:20]) + (", ..." if len(classes) > 20 else "")
     share = f"{count} of {total} objects ({100 * count / max(total, 1):.0f}%)"
     if count > UNKNOWN_CLASS_LIMIT * total:

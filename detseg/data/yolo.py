@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from detseg.data.base import Annotations, DetectionDataset
-from detseg.data.class_names import check_unknown_classes, read_class_names
+from detseg.data.class_names import EXAMPLE_LIMIT, check_unknown_classes, read_class_names
 from detseg.data.image_io import IMAGE_SUFFIXES
 
 __all__ = [
@@ -160,18 +160,24 @@ class YoloTxtDetection(DetectionDataset):
     def _check_class_indices(self) -> None:
         """Count the objects of every label file by class index; apply the unknown-class guard."""
         counts: Counter[int] = Counter()
-        for index in range(len(self.files)):
-            for line in _read_lines(self._label_file(index)):
-                parsed = _parse_line(line)
-                if not isinstance(parsed, str):
-                    counts[parsed[0]] += 1
         num_classes = len(self.classes)
+        places: list[str] = []  # "file:line" of the first unknown class indices
+        for index in range(len(self.files)):
+            label_file = self._label_file(index)
+            for lineno, line in enumerate(_read_lines(label_file, keep_empty=True), 1):
+                parsed = _parse_line(line) if line.strip() else "blank"
+                if isinstance(parsed, str):
+                    continue
+                counts[parsed[0]] += 1
+                if not 0 <= parsed[0] < num_classes and len(places) < EXAMPLE_LIMIT:
+                    places.append(f"{label_file.relative_to(self.labels_dir).as_posix()}:{lineno}")
         check_unknown_classes(
             {f"class {k}": n for k, n in counts.items() if not 0 <= k < num_classes},
             sum(counts.values()),
             f"YOLO labels in {self.labels_dir}",
             f"class index outside 0..{len(self.classes) - 1}",
             self.classes,
+            examples=places,
         )
 
     def image_path(self, index: int) -> Path:

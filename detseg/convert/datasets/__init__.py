@@ -31,9 +31,14 @@ What carries over, and how:
 - VOC ``difficult`` objects become COCO annotations with ``iscrowd: 0`` and an extra
   ``"difficult": 1`` field: COCO tools count them as ordinary objects (as training does), and a
   conversion back to VOC restores the flag. YOLO output writes them as ordinary objects.
+- VOC ``truncated`` objects get an extra ``"truncated": 1`` COCO field the same way and keep
+  ``<truncated>1</truncated>`` in VOC output; YOLO output has no such flag.
 - Instance masks: a YOLO segment line (``class x1 y1 x2 y2 ...``) becomes a COCO polygon
-  ``segmentation`` (its box is the polygon's extent). COCO ``segmentation`` is not read: other
-  output is boxes only.
+  ``segmentation`` (its box is the polygon's extent). COCO ``segmentation`` is read only for
+  YOLO output with ``segments=True`` (``--segments``): Ultralytics segment lines, a polygon's
+  parts joined into one ring, an RLE mask's largest contour. Other output is boxes only.
+- A detseg data file as the source is read by its split keys
+  (:mod:`detseg.convert.datasets.source_layout`).
 - VOC output ids are the image file stems (whitespace replaced by ``_``: a split file line
   is read up to its first space), prefixed with the split (``train_000000``) when two splits
   share a stem; ``trainval.txt`` is written when both ``train`` and ``val`` are, and VOC

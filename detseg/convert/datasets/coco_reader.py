@@ -9,21 +9,28 @@ When ``<root>/<split>/images`` is absent the images are looked for in ``<root>/<
 COCO 2017 layout: ``train2017/`` with ``annotations/instances_train2017.json``). The splits of a
 root are the ``<split>`` of its ``annotations/instances_<split>.json`` files.
 
-Classes are the category names in increasing id order (detseg's label order); every split must
-list the same categories. ``bbox = [x, y, w, h]`` becomes ``xyxy``; ``iscrowd`` and an optional
-``"difficult": 1`` field are kept as flags. Image sizes come from the image headers (a json
-``width`` / ``height`` that differs is reported and not used); an unreadable image is skipped.
+Classes are the category names in increasing id order (detseg's label order); every split must list
+the same categories. ``bbox = [x, y, w, h]`` becomes ``xyxy``; ``iscrowd`` and the optional
+``"difficult": 1`` and ``"truncated": 1`` fields (VOC flags) are kept as flags. ``segmentation`` is
+read only when asked (``segments``, for YOLO segment lines), as one outline per object. Image sizes
+come from the image headers (a json ``width`` / ``height`` that differs is reported and not used);
+an unreadable image is skipped.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path, PureWindowsPath
 from typing import Any
+
+import cv2
+import numpy as np
 
 from detseg.convert.datasets.records import (
     DatasetRecord,
     ImageRecord,
+    Layout,
     ObjectRecord,
     SplitRecord,
     checked_box,
@@ -31,7 +38,7 @@ from detseg.convert.datasets.records import (
     file_image_size,
     sort_splits,
 )
-from detseg.data.coco import coco_image_file
+from detseg.data.coco import coco_image_file, decode_segmentation
 from detseg.data.coco_json import load_coco_json
 
 __all__ = ["coco_split_paths", "coco_splits", "read_coco"]
@@ -102,8 +109,67 @@ def _int_or_zero(value: Any) -> int:
         return 0
 
 
-def _object(ann: dict[str, Any], image: ImageRecord, class_index: int) -> ObjectRecord | None:
-    """The object of one annotation, or ``None`` (logged) for a malformed box."""
+def _joined_parts(parts: list[list[float]]) -> list[float]:
+    """One ring ``[x1, y1, ...]`` of the polygon parts ``[[x1, y1, ...], ...]``.
+
+    Each part is walked round (back to its first point), the parts in order, and the path
+    comes back through the parts' first points: the bridges between parts are walked both
+    ways, so they add no area, and the ring's extent is that of all parts.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    ring: list[float] = []
+    for part in parts:
+        ring += part + part[:2]
+    for part in reversed(parts[1:-1]):
+        ring += part[:2]
+    return ring
+
+
+def _polygon_outline(segm: list[Any], image: ImageRecord) -> tuple[float, ...]:
+    """A polygon ``segmentation`` as one ring in pixels clipped to the image; ``()`` when no
+    part has 3 points with finite coordinates."""
+    parts = []
+    for part in segm:
+        try:
+            values = [float(v) for v in part]
+        except (TypeError, ValueError):
+            continue
+        if len(values) >= 6 and len(values) % 2 == 0 and all(map(math.isfinite, values)):
+            sides = (image.width, image.height)
+            parts.append([min(max(v, 0.0), sides[k % 2]) for k, v in enumerate(values)])
+    return tuple(_joined_parts(parts)) if parts else ()
+
+
+def _mask_outline(ann: dict[str, Any], image: ImageRecord) -> tuple[float, ...]:
+    """The largest outer contour of an RLE ``segmentation`` (OpenCV, pixel indices, so its
+    extent is up to one pixel inside the mask's box); ``()`` for an empty mask."""
+    mask = decode_segmentation(ann, image.height, image.width, image.path)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contours = [c for c in contours if len(c) >= 3]
+    if not contours:
+        return ()
+    largest = max(contours, key=cv2.contourArea)
+    return tuple(float(v) for v in np.asarray(largest, dtype=np.float64).reshape(-1))
+
+
+def _outline(ann: dict[str, Any], image: ImageRecord) -> tuple[float, ...]:
+    """The object's outline ``(x1, y1, x2, y2, ...)`` pixels of its ``segmentation``
+    (polygons: their parts joined into one ring; RLE: the mask's largest contour); ``()`` for
+    none, a crowd region (not written as a segment) or an unusable one."""
+    segm = ann.get("segmentation")
+    if not segm or ann.get("iscrowd"):
+        return ()
+    if isinstance(segm, list):
+        return _polygon_outline(segm, image)
+    return _mask_outline(ann, image) if isinstance(segm, dict) else ()
+
+
+def _object(
+    ann: dict[str, Any], image: ImageRecord, class_index: int, segments: bool = False
+) -> ObjectRecord | None:
+    """The object of one annotation (with its outline when ``segments``), or ``None``
+    (logged) for a malformed box."""
     where = f"{image.path} (annotation {ann.get('id')})"
     try:
         x, y, w, h = (float(v) for v in ann["bbox"])
@@ -114,12 +180,20 @@ def _object(ann: dict[str, Any], image: ImageRecord, class_index: int) -> Object
     if box is None:
         return None
     crowd, difficult = bool(ann.get("iscrowd", 0)), bool(ann.get("difficult", 0))
-    return ObjectRecord(box, class_index, iscrowd=crowd, difficult=difficult)
+    truncated = bool(ann.get("truncated", 0))
+    polygon = _outline(ann, image) if segments else ()
+    return ObjectRecord(box, class_index, crowd, difficult, polygon=polygon, truncated=truncated)
 
 
-def _read_split(root: Path, split: str, classes: list[str] | None) -> tuple[SplitRecord, list[str]]:
+def _read_split(
+    root: Path, split: str, classes: list[str] | None, layout: Layout, segments: bool
+) -> tuple[SplitRecord, list[str]]:
     """One split and its category names (``classes`` given: objects mapped by name)."""
-    images_dir, ann_file = coco_split_paths(root, split)
+    files = layout.get(split)
+    if files is not None and files.images is not None and files.annotations is not None:
+        images_dir, ann_file = files.images, files.annotations
+    else:
+        images_dir, ann_file = coco_split_paths(root, split)
     data = load_coco_json(ann_file)
     cat_ids, names = _category_names(data, ann_file)
     targets = class_index_map(names, classes if classes is not None else names)
@@ -139,7 +213,9 @@ def _read_split(root: Path, split: str, classes: list[str] | None) -> tuple[Spli
         class_index = index_of.get(ann.get("category_id"))
         if class_index is None:
             other_classes += 1
-        obj = None if image is None or class_index is None else _object(ann, image, class_index)
+        obj = None
+        if image is not None and class_index is not None:
+            obj = _object(ann, image, class_index, segments)
         if image is None or obj is None:  # image None: an annotation of a skipped image
             record.skipped_objects += 1
         else:
@@ -154,7 +230,13 @@ def _read_split(root: Path, split: str, classes: list[str] | None) -> tuple[Spli
     return record, names
 
 
-def read_coco(root: Path, splits: list[str], classes: list[str] | None = None) -> DatasetRecord:
+def read_coco(
+    root: Path,
+    splits: list[str],
+    classes: list[str] | None = None,
+    layout: Layout | None = None,
+    segments: bool = False,
+) -> DatasetRecord:
     """Read ``splits`` of the COCO dataset at ``root``.
 
     Args:
@@ -162,6 +244,11 @@ def read_coco(root: Path, splits: list[str], classes: list[str] | None = None) -
         splits: Split names to read.
         classes: Output class names; objects are mapped to them by category name and objects of
             other categories are skipped. ``None``: the categories, in id order.
+        layout: The images folder and json of the splits a data file names (read there, not
+            in the default layout; :mod:`detseg.convert.datasets.source_layout`).
+        segments: Also read each object's outline (``ObjectRecord.polygon``) from its
+            ``segmentation``: polygon parts joined into one ring, an RLE mask's largest
+            contour; crowd regions get none.
 
     Raises:
         FileNotFoundError: A split's json or images folder is missing.
@@ -169,7 +256,7 @@ def read_coco(root: Path, splits: list[str], classes: list[str] | None = None) -
     """
     records, first_names = [], None
     for split in splits:
-        record, names = _read_split(root, split, classes)
+        record, names = _read_split(root, split, classes, layout or {}, segments)
         if first_names is not None and names != first_names and classes is None:
             raise ValueError(
                 f"COCO split {split!r} of {root} has categories {names}, split {splits[0]!r} "

@@ -12,10 +12,11 @@ names) gets ``_1``, ``_2``, ... (:func:`~detseg.convert.datasets.output_files.un
 no image is written over another.
 
 Image ids are ``1..N`` and annotation ids ``1..M`` in record order; category ids are ``1..K`` in
-class order. ``bbox`` is ``[x, y, w, h]`` in float pixels, ``area`` its ``w * h``; ``iscrowd``
-is kept, and a difficult object gets ``"difficult": 1`` next to ``iscrowd: 0`` (ignored by COCO
-tools, read back by this package). An object with an outline (a YOLO segment) gets it as its
-polygon ``segmentation`` (``[[x1, y1, x2, y2, ...]]`` pixels); other objects get none.
+class order. ``bbox`` is ``[x, y, w, h]`` in float pixels, ``area`` its ``w * h``; ``iscrowd`` is
+kept, and a difficult object gets ``"difficult": 1`` next to ``iscrowd: 0`` (ignored by COCO tools,
+read back by this package); a truncated VOC object gets ``"truncated": 1`` the same way. An object
+with an outline (a YOLO segment) gets it as its polygon ``segmentation`` (``[[x1, y1, x2, y2,
+...]]`` pixels); other objects get none.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ def _annotation(obj: ObjectRecord, ann_id: int, image_id: int) -> dict[str, Any]
     }
     if obj.difficult:
         ann["difficult"] = 1
+    if obj.truncated:
+        ann["truncated"] = 1
     if obj.polygon:
         ann["segmentation"] = [list(obj.polygon)]
     return ann

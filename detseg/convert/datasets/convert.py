@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -17,7 +18,14 @@ from detseg.convert.datasets.coco_reader import coco_splits, read_coco
 from detseg.convert.datasets.coco_writer import write_coco
 from detseg.convert.datasets.data_file import write_data_file
 from detseg.convert.datasets.output_files import Progress, WrittenSplit, no_progress
-from detseg.convert.datasets.records import DatasetRecord, ImageRecord, SplitRecord
+from detseg.convert.datasets.records import (
+    DatasetRecord,
+    ImageRecord,
+    Layout,
+    SplitRecord,
+    sort_splits,
+)
+from detseg.convert.datasets.source_layout import data_file_layout
 from detseg.convert.datasets.voc_reader import read_voc, voc_splits
 from detseg.convert.datasets.voc_writer import write_voc
 from detseg.convert.datasets.yolo_reader import read_yolo, yolo_splits
@@ -33,7 +41,7 @@ __all__ = [
     "read_dataset",
 ]
 
-Reader = Callable[[Path, list[str], "list[str] | None"], DatasetRecord]
+Reader = Callable[[Path, list[str], "list[str] | None", "Layout | None"], DatasetRecord]
 Writer = Callable[[DatasetRecord, Path, bool, Progress], list[WrittenSplit]]
 
 #: Format name -> (split finder, reader, writer); the names are those of
@@ -118,8 +126,9 @@ def dataset_root(root: str | os.PathLike, fmt: str) -> Path:
 
     A data file stands for its dataset: an Ultralytics data yaml (``coco8.yaml``, as
     Ultralytics takes ``data=coco8.yaml``) is read by the YOLO reader itself; a detseg data
-    file (``<dst>/data.yaml`` of a conversion) stands for its ``root`` folder, read in the
-    format's default layout.
+    file (``<dst>/data.yaml`` of a conversion) stands for its ``root`` folder, read by the
+    file's keys (:mod:`detseg.convert.datasets.source_layout`) and else in the format's
+    default layout.
 
     Raises:
         ValueError: Unknown format; a file that is no data file, or a data file of another
@@ -175,7 +184,17 @@ def find_splits(root: str | os.PathLike, fmt: str) -> list[str]:
         FileNotFoundError: ``root`` does not exist.
         NotADirectoryError: ``root`` is a file other than a data file.
     """
-    return DATASET_FORMATS[fmt][0](dataset_root(root, fmt))
+    return _splits_and_layout(root, fmt)[0]
+
+
+def _splits_and_layout(root: str | os.PathLike, fmt: str) -> tuple[list[str], Layout | None]:
+    """The splits of ``root`` (a folder or data file) and the files of those a detseg data
+    file names (``None`` for a folder or an Ultralytics data yaml)."""
+    found = DATASET_FORMATS[fmt][0](dataset_root(root, fmt))
+    layout = data_file_layout(Path(root), fmt, found)
+    if not layout:
+        return found, layout
+    return sort_splits(list(dict.fromkeys([*found, *layout]))), layout
 
 
 def read_dataset(
@@ -183,29 +202,34 @@ def read_dataset(
     fmt: str,
     splits: list[str] | None = None,
     classes: list[str] | None = None,
+    segments: bool = False,
 ) -> DatasetRecord:
     """Read the ``fmt`` dataset at ``root`` into the format-neutral record.
 
     Args:
         root: Dataset folder in the default detseg layout of ``fmt``, or a data file of it
-            (:func:`dataset_root`).
+            (:func:`dataset_root`; a detseg data file's split keys are honoured).
         fmt: ``"coco"``, ``"voc"`` or ``"yolo"``.
         splits: Splits to read (default: all found, :func:`find_splits`).
         classes: Output class names, matched by name to the source's classes (see each
             reader); ``None``: the source's classes.
+        segments: Read the objects' outlines too (COCO ``segmentation``; other formats refuse).
 
     Raises:
         ValueError: Unknown format, or a malformed annotation file (named).
         FileNotFoundError: ``root``, a split or a file the layout needs is missing (named).
     """
-    root = dataset_root(root, fmt)
-    found = find_splits(root, fmt)
+    found, layout = _splits_and_layout(root, fmt)
+    folder = dataset_root(root, fmt)
     chosen = list(dict.fromkeys(splits)) if splits else found  # a split named twice is read once
     if not chosen:
         raise FileNotFoundError(
             f"no {fmt} splits found in {root} (see datasets/README.md for the {fmt} layout)"
         )
-    return DATASET_FORMATS[fmt][1](Path(root), chosen, classes)
+    if segments and fmt != "coco":
+        raise ValueError(f"segments are read from a coco source only, not {fmt}")
+    reader = functools.partial(read_coco, segments=True) if segments else DATASET_FORMATS[fmt][1]
+    return reader(folder, chosen, classes, layout)
 
 
 def _check_target(src: Path, dst: Path) -> None:
@@ -247,6 +271,7 @@ def convert_dataset(
     link: bool = False,
     classes: list[str] | None = None,
     progress: bool = True,
+    segments: bool = False,
 ) -> ConversionSummary:
     """Convert the detection dataset at ``src`` from ``src_format`` to ``dst_format`` at ``dst``.
 
@@ -265,6 +290,9 @@ def convert_dataset(
         classes: Output class names; source objects of other classes are skipped (default:
             the ``classes`` of a data file ``src``, else the source's classes).
         progress: Show a tqdm progress bar per split.
+        segments: COCO -> YOLO only: write each object's ``segmentation`` as an Ultralytics
+            segment line (polygons joined into one ring, an RLE mask's largest contour);
+            objects without one stay boxes.
 
     Returns:
         What was written, per split.
@@ -278,11 +306,16 @@ def convert_dataset(
     _check_format(dst_format, "target")
     if src_format == dst_format:
         raise ValueError(f"source and target format are both {src_format!r}: nothing to convert")
+    if segments and (src_format, dst_format) != ("coco", "yolo"):
+        raise ValueError(
+            f"--segments writes segment lines of a coco source into yolo labels only "
+            f"(--from coco --to yolo), not {src_format} -> {dst_format}: leave it out"
+        )
     src_path, dst_path = dataset_root(src, src_format), Path(dst)
     if classes is None:  # a data file's classes: the order training gives them
         classes = _data_file_classes(Path(src))
     _check_target(src_path, dst_path)
-    dataset = read_dataset(src_path, src_format, splits, classes)
+    dataset = read_dataset(src, src_format, splits, classes, segments)
     for split in dataset.splits:
         if not split.images:
             raise ValueError(
@@ -291,7 +324,10 @@ def convert_dataset(
                 "fix the layout (see datasets/README.md) or leave the split out with --splits"
             )
     wrap = _tqdm_progress(dst_format) if progress else no_progress
-    written = DATASET_FORMATS[dst_format][2](dataset, dst_path, link, wrap)
+    writer = (
+        functools.partial(write_yolo, segments=True) if segments else DATASET_FORMATS[dst_format][2]
+    )
+    written = writer(dataset, dst_path, link, wrap)
     names = [split.name for split in dataset.splits]
     data_file = write_data_file(dst_format, dst_path, names, dataset.classes)
     summaries = [_summary(s, w) for s, w in zip(dataset.splits, written, strict=True)]

@@ -22,6 +22,7 @@ __all__ = [
     "DatasetRecord",
     "ImageRecord",
     "ObjectRecord",
+    "SplitFiles",
     "SplitRecord",
     "checked_box",
     "class_index_map",
@@ -46,6 +47,8 @@ class ObjectRecord:
         class_index: 0-based index into :attr:`DatasetRecord.classes`.
         iscrowd: A COCO crowd region.
         difficult: A VOC ``difficult`` object (or a COCO annotation with ``"difficult": 1``).
+        truncated: A VOC ``truncated`` object (or a COCO annotation with ``"truncated": 1``);
+            kept for VOC and COCO output, training does not read it.
         polygon: The object's outline, ``(x1, y1, x2, y2, ...)`` absolute pixels inside the
             image (a YOLO segment line), or ``()``: the formats that hold outlines (COCO
             ``segmentation``) write it.
@@ -56,6 +59,7 @@ class ObjectRecord:
     iscrowd: bool = False
     difficult: bool = False
     polygon: tuple[float, ...] = ()
+    truncated: bool = False
 
 
 @dataclass
@@ -94,6 +98,27 @@ class SplitRecord:
     images: list[ImageRecord]
     skipped_objects: int = 0
     skipped_images: int = 0
+
+
+@dataclass(frozen=True)
+class SplitFiles:
+    """Where one split is when a data file names it (in place of the format's default layout).
+
+    Attributes:
+        images: The images folder (COCO ``<role>_images``, YOLO ``<role>_images``); ``None``
+            for VOC, whose images are ``<root>/JPEGImages``.
+        annotations: The COCO json (``<role>_ann``), the YOLO labels folder (``<role>_labels``;
+            ``None``: ``images`` with its last ``images`` changed to ``labels``) or the VOC
+            split file (``<role>_split``).
+    """
+
+    images: Path | None
+    annotations: Path | None
+
+
+#: ``{split: files}`` of the splits a data file names; readers read the other splits from the
+#: format's default layout.
+Layout = dict[str, SplitFiles]
 
 
 @dataclass

@@ -28,6 +28,7 @@ from pathlib import Path
 from detseg.convert.datasets.records import (
     DatasetRecord,
     ImageRecord,
+    Layout,
     ObjectRecord,
     SplitRecord,
     checked_box,
@@ -49,6 +50,7 @@ class _RawObject:
     name: str
     box: tuple[float, float, float, float]  # xyxy pixels
     difficult: bool
+    truncated: bool
 
 
 def voc_splits(root: Path) -> list[str]:
@@ -61,8 +63,10 @@ def voc_splits(root: Path) -> list[str]:
     return sort_splits(sorted(splits))
 
 
-def _split_ids(root: Path, split: str) -> list[str]:
+def _split_ids(root: Path, split: str, layout: Layout) -> list[str]:
+    files = layout.get(split)
     split_file = root / "ImageSets" / "Main" / f"{split}.txt"
+    split_file = files.annotations if files and files.annotations else split_file
     if not split_file.is_file():
         found = ", ".join(voc_splits(root)) or "none"
         raise FileNotFoundError(
@@ -97,7 +101,9 @@ def _raw_objects(root_el: ET.Element, xml_file: Path) -> tuple[list[_RawObject],
             bad += 1
             continue
         difficult = bool(voc_flag(obj.findtext("difficult")))  # the training reader's rule
-        objects.append(_RawObject(name, (xmin - 1.0, ymin - 1.0, xmax, ymax), difficult))
+        truncated = bool(voc_flag(obj.findtext("truncated")))
+        box = (xmin - 1.0, ymin - 1.0, xmax, ymax)
+        objects.append(_RawObject(name, box, difficult, truncated))
     return objects, bad
 
 
@@ -124,7 +130,9 @@ def _read_image(root: Path, image_id: str) -> tuple[ImageRecord, list[_RawObject
     return ImageRecord(path, file_name, *size), objects, bad
 
 
-def read_voc(root: Path, splits: list[str], classes: list[str] | None = None) -> DatasetRecord:
+def read_voc(
+    root: Path, splits: list[str], classes: list[str] | None = None, layout: Layout | None = None
+) -> DatasetRecord:
     """Read ``splits`` of the VOC dataset at ``root``.
 
     Args:
@@ -133,6 +141,8 @@ def read_voc(root: Path, splits: list[str], classes: list[str] | None = None) ->
         classes: Output class names; objects of other names are skipped. ``None``: the names
             of ``<root>/classes.txt``, else the sorted names found in the xml files of
             ``splits``.
+        layout: The split files of the splits a data file names (``<role>_split``; read
+            there, not in ``ImageSets/Main``; :mod:`detseg.convert.datasets.source_layout`).
 
     Raises:
         FileNotFoundError: The ``Annotations`` or ``JPEGImages`` folder or a split file is
@@ -149,7 +159,7 @@ def read_voc(root: Path, splits: list[str], classes: list[str] | None = None) ->
     for split in splits:
         record = SplitRecord(split, [])
         images = []
-        for image_id in _split_ids(root, split):
+        for image_id in _split_ids(root, split, layout or {}):
             result = _read_image(root, image_id)
             if result is None:
                 record.skipped_images += 1
@@ -174,7 +184,11 @@ def read_voc(root: Path, splits: list[str], classes: list[str] | None = None) ->
                 if box is None:
                     record.skipped_objects += 1
                     continue
-                image.objects.append(ObjectRecord(box, position[raw.name], False, raw.difficult))
+                image.objects.append(
+                    ObjectRecord(
+                        box, position[raw.name], difficult=raw.difficult, truncated=raw.truncated
+                    )
+                )
             record.images.append(image)
     if other_names:
         logger.warning(

@@ -15,7 +15,8 @@ still repeated gets ``_1``, ``_2``, ... . VOC boxes are 1-based inclusive pixel 
 box becomes ``xmin = round(x1) + 1``, ``ymin = round(y1) + 1``, ``xmax = round(x2)``, ``ymax =
 round(y2)`` (each edge to the nearest pixel edge, at least one pixel wide), so reading it back
 (``(xmin - 1, ymin - 1, xmax, ymax)``) moves no edge by more than half a pixel (a box thinner than
-one pixel grows to one). Crowd regions become ``difficult`` objects (VOC evaluation ignores both);
+one pixel grows to one). Crowd regions become ``difficult`` objects (VOC evaluation ignores both),
+``truncated`` is the object's flag (a VOC or COCO source's, else 0);
 ``<depth>`` is the channel count of the image file.
 """
 
@@ -110,7 +111,7 @@ def _xml(image: ImageRecord, file_name: str, classes: list[str]) -> ET.ElementTr
         element = ET.SubElement(root, "object")
         ET.SubElement(element, "name").text = classes[obj.class_index]
         ET.SubElement(element, "pose").text = "Unspecified"
-        ET.SubElement(element, "truncated").text = "0"
+        ET.SubElement(element, "truncated").text = str(int(obj.truncated))
         ET.SubElement(element, "difficult").text = str(int(obj.difficult or obj.iscrowd))
         bndbox = ET.SubElement(element, "bndbox")
         values = voc_box(obj.box, image.width, image.height)

@@ -6,23 +6,23 @@ Layout (as :mod:`detseg.data.yolo` reads it)::
     <root>/labels/<split>/[<subfolder>/]<stem>.txt   "class cx cy w h" per object, normalised
     <root>/classes.txt                               one class name per line
 
-The splits of a root are the sub-folders of ``<root>/images`` (hidden ones left out). Without
-them, a ``<root>/data.yaml`` in the Ultralytics form (a Roboflow export: ``train:
-../train/images``, ``val: ../valid/images``, ``test: ../test/images`` beside ``train/``,
-``valid/``, ``test/``; or ``train: images`` for one flat images folder) names the splits
-``train``, ``val`` and ``test``; ``root`` may also be such a yaml itself (``coco8.yaml``, whose
-``path`` names the dataset folder, as Ultralytics takes ``data=coco8.yaml``): each entry is resolved as training resolves it
+The splits of a root are the sub-folders of ``<root>/images`` (hidden ones left out). Without them,
+a ``<root>/data.yaml`` in the Ultralytics form (a Roboflow export: ``train: ../train/images``,
+``val: ../valid/images``, ``test: ../test/images`` beside ``train/``, ``valid/``, ``test/``; or
+``train: images`` for one flat images folder) names the splits ``train``, ``val`` and ``test``;
+``root`` may also be such a yaml itself (``coco8.yaml``, whose ``path`` names the dataset folder, as
+Ultralytics takes ``data=coco8.yaml``): each entry is resolved as training resolves it
 (:mod:`detseg.config.data_file`) and its labels are the folder with ``images`` replaced by
-``labels``. As in training, each images folder is listed with its subfolders, and an image's
-label file has the same path under the labels folder. Class names come from ``classes.txt``
-(else the ``data.yaml`` ``names``); ``class`` is 0-based. ``cx cy w h`` are normalised by the
-image width and height, read from the image header (YOLO stores no sizes), and become ``xyxy``
-pixels. A line with more than five numbers is an Ultralytics segment (``class x1 y1 x2 y2 ...``)
-whose box is the polygon's extent; the polygon is kept (in pixels, clipped to the image) for
-the formats that hold outlines (COCO ``segmentation``). An image without a label file, or with an empty one, has no
-objects; a label file of no image is not converted (one warning names such files); a split
-without its labels folder is an error, as in training. An image's ``file_name`` is its path
-under the split's images folder (``sub/000001.jpg``).
+``labels``. As in training, each images folder is listed with its subfolders, and an image's label
+file has the same path under the labels folder. Class names come from ``classes.txt`` (else the
+``data.yaml`` ``names``); ``class`` is 0-based. ``cx cy w h`` are normalised by the image width and
+height, read from the image header (YOLO stores no sizes), and become ``xyxy`` pixels. A line with
+more than five numbers is an Ultralytics segment (``class x1 y1 x2 y2 ...``) whose box is the
+polygon's extent; the polygon is kept (in pixels, clipped to the image) for the formats that hold
+outlines (COCO ``segmentation``). An image without a label file, or with an empty one, has no
+objects; a label file of no image is not converted (one warning names such files); a split without
+its labels folder is an error, as in training. An image's ``file_name`` is its path under the
+split's images folder (``sub/000001.jpg``).
 """
 
 from __future__ import annotations
@@ -32,10 +32,11 @@ import math
 from pathlib import Path
 
 from detseg.config.bases import read_yaml
-from detseg.config.data_file import images_folder, without_parent_step, load_data_file
+from detseg.config.data_file import images_folder, load_data_file, without_parent_step
 from detseg.convert.datasets.records import (
     DatasetRecord,
     ImageRecord,
+    Layout,
     ObjectRecord,
     SplitRecord,
     checked_box,
@@ -47,8 +48,8 @@ from detseg.data import read_class_names
 from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.data.yolo import (
     default_labels_dir,
-    label_path,
     label_files_without_image,
+    label_path,
     list_files,
 )
 
@@ -172,16 +173,20 @@ def _objects(
     return objects, skipped
 
 
-def _read_split(root: Path, split: str, targets: list[int | None]) -> SplitRecord:
+def _read_split(root: Path, split: str, targets: list[int | None], layout: Layout) -> SplitRecord:
     default = root / "images" / split if root.is_dir() else root.parent / "images" / split
-    images_dir = _split_folders(root).get(split, default)
+    keyed = layout.get(split)
+    images_dir = (
+        keyed.images if keyed and keyed.images else _split_folders(root).get(split, default)
+    )
     if not images_dir.is_dir():
         found = ", ".join(yolo_splits(root)) or "none"
         raise FileNotFoundError(
             f"YOLO split {split!r} not found: no folder {images_dir} (splits found in {root}: "
             f"{found})"
         )
-    labels_dir = default_labels_dir(images_dir)
+    labels_dir = keyed.annotations if keyed and keyed.annotations else None
+    labels_dir = labels_dir or default_labels_dir(images_dir)
     if not labels_dir.is_dir():  # as training refuses it: not a split of negatives
         raise FileNotFoundError(
             f"YOLO split {split!r}: labels folder {labels_dir} not found (the images folder "
@@ -204,7 +209,9 @@ def _read_split(root: Path, split: str, targets: list[int | None]) -> SplitRecor
     return record
 
 
-def read_yolo(root: Path, splits: list[str], classes: list[str] | None = None) -> DatasetRecord:
+def read_yolo(
+    root: Path, splits: list[str], classes: list[str] | None = None, layout: Layout | None = None
+) -> DatasetRecord:
     """Read ``splits`` of the YOLO dataset at ``root``.
 
     Args:
@@ -214,6 +221,8 @@ def read_yolo(root: Path, splits: list[str], classes: list[str] | None = None) -
             index and objects of other classes are skipped. Without a ``classes.txt`` in
             ``root`` these are the names of the class indices ``0..K-1``. ``None``: the names
             of ``classes.txt``.
+        layout: The images and labels folders of the splits a data file names (read there,
+            not in the default layout; :mod:`detseg.convert.datasets.source_layout`).
 
     Raises:
         FileNotFoundError: A split's images folder is missing, or no class names (neither a
@@ -228,4 +237,5 @@ def read_yolo(root: Path, splits: list[str], classes: list[str] | None = None) -
         )
     names = list(classes if classes is not None else source or [])
     targets = class_index_map(source if source is not None else names, names)
-    return DatasetRecord(names, [_read_split(root, split, targets) for split in splits])
+    splits_read = [_read_split(root, split, targets, layout or {}) for split in splits]
+    return DatasetRecord(names, splits_read)

@@ -6,12 +6,14 @@ Output (the layout :mod:`detseg.data.yolo` reads)::
     <dst>/labels/<split>/<stem>.txt        "class cx cy w h" per object; empty for no objects
     <dst>/classes.txt                      the class names, one per line
 
-``class`` is the 0-based class index; ``cx cy w h`` are the box centre and size divided by the
-image width and height, written with 8 decimals. YOLO labels have no crowd or difficult flag:
-crowd regions are dropped (counted, and a warning says how many), difficult objects are written
-as ordinary objects. Sub-folders of a source file name are joined into the name with ``_``, and
-stems repeated within a split get ``_1``, ``_2``, ... . An image whose file type YOLO training
-does not list (:data:`detseg.data.image_io.IMAGE_SUFFIXES`: a ``.gif`` of a COCO source) is
+``class`` is the 0-based class index; ``cx cy w h`` are the box centre and size divided by the image
+width and height, written with 8 decimals. With ``segments`` (``--segments``, COCO source) an object
+with an outline is an Ultralytics segment line ``class x1 y1 x2 y2 ...`` instead (its points
+normalised the same way; YOLO readers take its extent as the box). YOLO labels have no crowd or
+difficult flag: crowd regions are dropped (counted, and a warning says how many), difficult objects
+are written as ordinary objects. Sub-folders of a source file name are joined into the name with
+``_``, and stems repeated within a split get ``_1``, ``_2``, ... . An image whose file type YOLO
+training does not list (:data:`detseg.data.image_io.IMAGE_SUFFIXES`: a ``.gif`` of a COCO source) is
 skipped, logged and counted: written, it would be an image training never reads.
 """
 
@@ -41,23 +43,29 @@ _UNLISTED = (
 )
 
 
-def yolo_line(obj: ObjectRecord, width: int, height: int) -> str:
-    """``"class cx cy w h"`` of one object (``obj.box`` is ``xyxy`` pixels; output normalised)."""
+def yolo_line(obj: ObjectRecord, width: int, height: int, segments: bool = False) -> str:
+    """``"class cx cy w h"`` of one object (``obj.box`` is ``xyxy`` pixels; output normalised),
+    or with ``segments`` and an outline, the segment ``"class x1 y1 x2 y2 ..."`` of
+    ``obj.polygon`` (pixels; output normalised)."""
+    if segments and len(obj.polygon) >= 6:
+        sides = (width, height)
+        points = [v / sides[k % 2] for k, v in enumerate(obj.polygon)]
+        return " ".join([str(obj.class_index), *(f"{v:.8f}" for v in points)])
     x1, y1, x2, y2 = obj.box
     values = ((x1 + x2) / 2 / width, (y1 + y2) / 2 / height, (x2 - x1) / width, (y2 - y1) / height)
     return " ".join([str(obj.class_index), *(f"{v:.8f}" for v in values)])
 
 
-def _write_labels(image: ImageRecord, label_file: Path) -> list[ObjectRecord]:
+def _write_labels(image: ImageRecord, label_file: Path, segments: bool) -> list[ObjectRecord]:
     """Write the label file of ``image``; return the objects written (crowd regions are not)."""
     kept = [obj for obj in image.objects if not obj.iscrowd]
-    lines = [yolo_line(obj, image.width, image.height) for obj in kept]
+    lines = [yolo_line(obj, image.width, image.height, segments) for obj in kept]
     label_file.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     return kept
 
 
 def write_yolo(
-    dataset: DatasetRecord, dst: Path, link: bool, progress: Progress
+    dataset: DatasetRecord, dst: Path, link: bool, progress: Progress, segments: bool = False
 ) -> list[WrittenSplit]:
     """Write every split of ``dataset`` under ``dst`` (layout in the module docstring).
 
@@ -66,6 +74,7 @@ def write_yolo(
         dst: Output root.
         link: Symlink the images instead of copying them.
         progress: Wraps each split's images (a progress bar).
+        segments: Write an object with an outline as a segment line (``--segments``).
 
     Returns:
         What was written, per split (``dropped``: the crowd regions).
@@ -83,7 +92,8 @@ def write_yolo(
                 counts.skip_image(image.path, _UNLISTED)
                 continue
             place_image(image.path, dst / "images" / split.name / names[k], link)
-            kept = _write_labels(image, labels_dir / f"{PurePosixPath(names[k]).stem}.txt")
+            label_file = labels_dir / f"{PurePosixPath(names[k]).stem}.txt"
+            kept = _write_labels(image, label_file, segments)
             counts.add_image(kept, dropped=len(image.objects) - len(kept))
         if counts.dropped:
             logger.warning(
