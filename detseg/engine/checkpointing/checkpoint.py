@@ -351,6 +351,39 @@ def training_state(
     return state
 
 
+def check_resume_entries(state: dict[str, Any], source: str | Path) -> None:
+    """Refuse a ``last.pt`` whose run position or schedule position is missing, before
+    anything is loaded from it: ``meta["run"]`` (the :class:`RunState` dict), and the
+    scheduler's ``lr_lambdas`` (list) and ``last_epoch`` (int; without it the schedule would
+    silently start again from its warmup).
+
+    Raises:
+        CheckpointError: one line naming ``source`` and every missing or mistyped entry.
+    """
+    expected = {
+        ("meta", "run"): (dict, "dict"),
+        ("scheduler", "lr_lambdas"): (list, "list"),
+        ("scheduler", "last_epoch"): (int, "int"),
+    }
+    problems = []
+    for (entry, key), (kind, name) in expected.items():
+        holder = state.get(entry)
+        if not isinstance(holder, dict):
+            if entry in state:  # a missing entry is restore_training_state's message
+                problems.append(f"{entry!r} is of type {type(holder).__name__}, not a dict")
+            continue
+        if key not in holder:
+            problems.append(f"{entry}[{key!r}] is missing")
+        elif not isinstance(holder[key], kind) or isinstance(holder[key], bool):
+            problems.append(f"{entry}[{key!r}] is of type {type(holder[key]).__name__}, not {name}")
+    if problems:
+        raise CheckpointError(
+            f"cannot resume from {source}: {'; '.join(dict.fromkeys(problems))}; it was not "
+            "written by tools/train.py (or was edited): resume from an older copy renamed to "
+            "last.pt, or start without --resume"
+        )
+
+
 def restore_training_state(
     state: dict[str, Any],
     optimizer: torch.optim.Optimizer,

@@ -1,9 +1,9 @@
 """TensorBoard records of a run (``WORK_DIR/tb/``), next to ``metrics.jsonl``.
 
-Scalars: the training loss terms and learning rate every ``train.log_every`` steps, the
-validation metrics and losses after every evaluation. Images: the first
-``train.tensorboard_images`` validation images with the model's predictions drawn on them
-(boxes with scores, or the class overlay of a segmenter), after every evaluation.
+Scalars: the training loss terms, learning rate and (where measured) gradient norm every
+``train.log_every`` steps, the validation metrics and losses after every evaluation. Images:
+the first ``train.tensorboard_images`` validation images with the model's predictions drawn on
+them (boxes with scores, or the class overlay of a segmenter), after every evaluation.
 ``tensorboard --logdir WORK_DIR/tb`` shows them.
 """
 

@@ -19,6 +19,7 @@ import yaml
 
 from detseg.engine.checkpointing.checkpoint import (
     CheckpointError,
+    check_resume_entries,
     keep_previous,
     load_resumable,
     remove_stale_temp_files,
@@ -117,7 +118,8 @@ def resume_run(run: TrainingRun) -> None:
     files aside (``last.pt.corrupt``) so that no later save rotates them over the good copy.
 
     Raises:
-        CheckpointError: no readable checkpoint, or it lacks the training state.
+        CheckpointError: no readable checkpoint, or it lacks the training state or the run's
+            position (:func:`~detseg.engine.checkpointing.checkpoint.check_resume_entries`).
     """
     saved, source = load_resumable(run.work_dir / "last.pt", set_aside_damaged=run.dist.is_main)
     try:
@@ -128,6 +130,7 @@ def resume_run(run: TrainingRun) -> None:
             f"cannot resume from {source}: its weights do not fit the configured model ({why}); "
             f"resume with the config the run was started with ({run.work_dir / 'config.yaml'})"
         ) from err
+    check_resume_entries(saved, source)  # before any state is restored from it
     keep_saved_warmup(run.scheduler, saved, run.cfg.train.warmup_iters)
     restore_training_state(
         saved, run.optimizer, run.scheduler, run.scaler, ema=run.ema, rank=run.dist.rank

@@ -8,6 +8,7 @@ interrupted mid-epoch continues with the next batch of that epoch.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -38,8 +39,10 @@ class RunState:
         epoch_batches: batches of ``epoch`` already trained on (0 at an epoch's start).
         iteration: optimizer steps done.
         best_score: best validation score so far (:func:`score_key`: AP or VOC mAP of a
-            detector, mIoU of a segmenter).
-        best_epoch: the epoch that reached it.
+            detector, mIoU of a segmenter); ``-inf`` before the first evaluation.
+        best_epoch: the epoch that reached it (``None`` before the first evaluation: whatever
+            that evaluation scores, -1 or nan included, makes it the best so far, so every
+            evaluated run has a ``best.pt``).
         evals_since_best: evaluations since the last improvement (early stopping).
         skipped_steps: steps dropped for a non-finite loss (``train.on_nonfinite=skip``).
         last_metrics: metrics of the last evaluation (not stored in ``run``; in ``metrics``).
@@ -50,7 +53,7 @@ class RunState:
     epoch: int = 0
     epoch_batches: int = 0
     iteration: int = 0
-    best_score: float = -1.0
+    best_score: float = -math.inf
     best_epoch: int | None = None
     evals_since_best: int = 0
     skipped_steps: int = 0
@@ -83,15 +86,36 @@ class RunState:
         }
 
     def record_score(self, score: float | None, epoch: int) -> bool:
-        """Count an evaluation; ``True`` when ``score`` beats the best so far (nan never does)."""
+        """Count an evaluation; ``True`` for the run's first evaluation (whatever it scores)
+        and for a ``score`` above the best so far (nan is below every number).
+
+        An evaluation that scored nothing (:func:`is_unscored`: -1) is no evaluation without
+        improvement for early stopping: a val split without ground truth does not end the run
+        after ``train.patience`` evaluations (nan, a model's failure, counts).
+        """
         if score is None:
             return False
-        if score > self.best_score:
+        if self.best_epoch is None or _beats(score, self.best_score):
             self.best_score, self.best_epoch, self.evals_since_best = score, epoch, 0
             return True
-        self.evals_since_best += 1
+        if not is_unscored(score):
+            self.evals_since_best += 1
         return False
 
     def should_stop_early(self, patience: int | None) -> bool:
         """``True`` after ``patience`` evaluations in a row without improvement."""
         return patience is not None and self.evals_since_best >= patience
+
+
+def is_unscored(score: float) -> bool:
+    """The validation score says nothing was scored: -1, COCO / VOC AP without a ground-truth
+    object."""
+    return score == -1
+
+
+def _beats(score: float, best: float) -> bool:
+    """``score > best`` where nan ranks below every number (a nan best is beaten by any
+    number; a nan score beats nothing)."""
+    if math.isnan(score):
+        return False
+    return math.isnan(best) or score > best

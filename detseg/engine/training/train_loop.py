@@ -119,6 +119,10 @@ class StepInfo:
         seconds: that wall time (from the end of the previous step, or the call's start).
         lr: learning rate of the first parameter group *used by* this step (read before the
             scheduler moves on to the next iteration's rate).
+        grad_norm: global L2 norm of the step's gradients before clipping, where the step
+            measures it (``grad_clip`` set, or ``on_nonfinite="skip"``); ``None`` elsewhere.
+            Under fp16's scaler it stays a 0-d tensor on the device (no host read) until a
+            logged step reads it; on the logged steps it is a float.
     """
 
     epoch: int
@@ -130,6 +134,7 @@ class StepInfo:
     data_wait: float = 0.0
     seconds: float = 0.0
     lr: float = 0.0
+    grad_norm: float | torch.Tensor | None = None
 
 
 @dataclass(frozen=True)
@@ -148,7 +153,8 @@ class StepSettings:
         log_every: write a ``metric_log`` record after every global iteration ``i`` with
             ``(i + 1) % log_every == 0`` (counted over the run, not the call, so a resumed run
             writes the records an uninterrupted one does, at the iterations of TensorBoard's);
-            its loss terms are the mean over the processes (one gather, on logged steps only).
+            its loss terms are the mean over the processes (one gather, on logged steps only),
+            with ``grad_norm`` (the gradient norm before clipping) where the step measures it.
 
     Raises:
         ValueError: ``accumulate`` is below 1.
@@ -312,6 +318,7 @@ def train_one_epoch(
         _show_step(bar, info, rate, clock)
         if (iteration + 1) % max(settings.log_every, 1) == 0:  # the same steps on every process
             info.terms = mean_across(info.terms, setup.dist)  # the loss of every process's batches
+            info.grad_norm = _read_norm(info.grad_norm)  # the same on every process (all-reduced)
             if metric_log is not None:
                 throughput = {"img_per_s": rate, "data_wait": clock.end_window()}
                 _log_step(metric_log, info, throughput, device)
@@ -479,9 +486,10 @@ def _finish_step(
         )
     _complete_gradients(s, group)
     terms = {name: value / group.batches for name, value in group.terms.items()}
+    norm: float | torch.Tensor | None
     if s.scaler is not None and s.scaler.is_enabled():
         s.scaler.unscale_(s.optimizer)
-        _clip(s.model, s.settings.grad_clip)
+        norm = _clip(s.model, s.settings.grad_clip)  # a device tensor, not read here
         s.scaler.step(s.optimizer)  # (skips a step whose gradients are not finite)
         s.scaler.update()
     else:
@@ -489,14 +497,21 @@ def _finish_step(
         if norm is not None and any_true(not math.isfinite(norm), s.dist):
             _drop_non_finite_gradient(s, group, {**terms, "grad_norm": norm}, iteration)
             _schedule_past(scheduler)
+            bad: dict[str, float] = group.bad_terms or {}
             return StepInfo(
-                epoch, iteration, epoch_batches, group.bad_terms or {}, group.image_ids, True, lr=lr
+                epoch, iteration, epoch_batches, bad, group.image_ids, True, lr=lr, grad_norm=norm
             )
         s.optimizer.step()
     scheduler.step()
     if ema is not None:
         ema.update(s.model)
-    return StepInfo(epoch, iteration, epoch_batches, terms, group.image_ids, lr=lr)
+    return StepInfo(epoch, iteration, epoch_batches, terms, group.image_ids, lr=lr, grad_norm=norm)
+
+
+def _read_norm(norm: float | torch.Tensor | None) -> float | None:
+    """A step's gradient norm as a float (the host read of a device tensor: logged steps
+    only)."""
+    return float(norm) if isinstance(norm, torch.Tensor) else norm
 
 
 def _schedule_past(scheduler: torch.optim.lr_scheduler.LRScheduler) -> None:
@@ -571,9 +586,12 @@ def _complete_gradients(s: _StepSetup, group: _Group) -> None:
         torch._foreach_mul_(grads, group.length / group.batches)
 
 
-def _clip(model: nn.Module, grad_clip: float | None) -> None:
-    if grad_clip is not None:
-        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=grad_clip)
+def _clip(model: nn.Module, grad_clip: float | None) -> torch.Tensor | None:
+    """Clip the global gradient norm to ``grad_clip`` (when set); returns the norm before
+    clipping as a 0-d tensor on the gradients' device (unread: no host synchronisation)."""
+    if grad_clip is None:
+        return None
+    return torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=grad_clip)
 
 
 def _log_step(
@@ -582,9 +600,10 @@ def _log_step(
     throughput: dict[str, float],
     device: torch.device,
 ) -> None:
-    """A ``train`` record of the step ``info`` (its loss terms and the learning rate it used)
-    and its log line; ``throughput`` holds ``img_per_s`` (images per second over the epoch so
-    far) and ``data_wait`` (share since the last record)."""
+    """A ``train`` record of the step ``info`` (its loss terms, the learning rate it used and,
+    where measured, its ``grad_norm`` before clipping) and its log line; ``throughput`` holds
+    ``img_per_s`` (images per second over the epoch so far) and ``data_wait`` (share since the
+    last record)."""
     epoch, iteration, terms = info.epoch, info.iteration, info.terms
     record: dict[str, Any] = {
         "type": "train",
@@ -595,6 +614,8 @@ def _log_step(
         "data_wait": round(throughput["data_wait"], 4),
         **terms,
     }
+    if isinstance(info.grad_norm, float):
+        record["grad_norm"] = info.grad_norm
     utilization = gpu_utilization(device)
     gpu = ""
     if utilization is not None:

@@ -19,6 +19,7 @@ from detseg.engine.checkpointing.random_states import rng_state
 from detseg.engine.records.curves import plot_curves
 from detseg.engine.records.tensorboard_log import prediction_images
 from detseg.engine.runtime.distributed import broadcast_buffers, broadcast_from_main, gather_to_main
+from detseg.engine.training.run_state import is_unscored
 from detseg.engine.training.training_run import TrainingRun
 from detseg.engine.validation.sharded import validate
 
@@ -72,6 +73,31 @@ def evaluate_epoch(run: TrainingRun) -> dict[str, Any] | None:
         chosen, chosen_model = ema_metrics, run.ema.model
     _log_images(run, chosen_model, iteration)
     return chosen
+
+
+def unscored_note(run: TrainingRun, score: float) -> str | None:
+    """Why a validation ``score`` (``run.score_key``) is -1, the value COCO / VOC AP take when
+    there is nothing to score; ``None`` for any other score.
+
+    The run still writes ``best.pt`` (its first evaluated model) and early stopping does not
+    count such evaluations, so the note says so.
+    """
+    if not is_unscored(score):
+        return None
+    key, root = run.score_key, run.cfg.data.root
+    kept = (
+        "best.pt holds the first evaluated model (train.patience does not count such evaluations)"
+    )
+    gt = None if run.data.val_gt is None else run.data.val_gt.gt
+    if gt is not None and not any(not a.get("iscrowd", 0) for a in gt["annotations"]):
+        return (
+            f"validation {key} is {score:g} because the val split ({root}) has no ground-truth "
+            f"object to score; {kept}: annotate the val split to pick the best model"
+        )
+    return (
+        f"validation {key} is {score:g}: nothing of the val split ({root}) could be scored "
+        f"(no object or class of the ground truth to score); {kept}"
+    )
 
 
 def _log_images(run: TrainingRun, model: nn.Module, iteration: int) -> None:

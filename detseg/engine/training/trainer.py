@@ -5,7 +5,8 @@ segmentation) -> device settings (``train.amp``, ``train.channels_last``, ``mode
 resolved for the device) -> data -> model (channels-last, SyncBatchNorm) -> optimizer (scaled
 learning rate) and schedule -> work-dir check -> (resume) -> DDP -> ``torch.compile`` -> for
 each epoch: train, evaluate (COCO AP, VOC mAP for a VOC ``eval.metric``, or mIoU, and the
-validation loss; the EMA model too), save ``best.pt`` when the score improves, then
+validation loss; the EMA model too), save ``best.pt`` at the first evaluation and whenever the
+score improves (a score of -1, nothing to score, gets one warning saying why), then
 ``last.pt`` (which records it as the best: a kill between the two writes leaves no ``last.pt``
 that claims a best the ``best.pt`` does not hold), stop early when it has not improved for
 ``train.patience`` evaluations -> curves.
@@ -81,7 +82,12 @@ from detseg.engine.training.train_loop import (
     StepSettings,
     train_one_epoch,
 )
-from detseg.engine.training.train_steps import evaluate_epoch, finish_run, save_best
+from detseg.engine.training.train_steps import (
+    evaluate_epoch,
+    finish_run,
+    save_best,
+    unscored_note,
+)
 from detseg.engine.training.training_run import AfterStep, TrainingRun
 
 logger = logging.getLogger(__name__)
@@ -370,6 +376,9 @@ def epoch_loop(run: TrainingRun) -> int:
         state.epoch, state.epoch_batches = epoch + 1, 0
         state.last_metrics = metrics
         score = None if metrics is None else metrics[run.score_key]
+        note = None if score is None or state.best_epoch is not None else unscored_note(run, score)
+        if note is not None and run.dist.is_main:  # the run's first evaluation
+            logger.warning("%s", note)
         improved = state.record_score(score, epoch)
         if improved:  # before last.pt records this epoch as the best (the weights are checked)
             save_best(run)
@@ -493,6 +502,8 @@ def end_of_step(run: TrainingRun, info: StepInfo) -> bool:
     state.skipped_steps += int(info.skipped)
     if (info.iteration + 1) % max(t.log_every, 1) == 0:
         scalars = {**info.terms, "lr": info.lr, "data_wait": info.data_wait}
+        if isinstance(info.grad_norm, float):  # read by the loop on this logged step
+            scalars["grad_norm"] = info.grad_norm
         run.records.scalars("train", scalars, info.iteration)
     step_event = {
         "event": "step",
