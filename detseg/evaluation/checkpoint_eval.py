@@ -43,6 +43,7 @@ from detseg.engine.runtime import resolve_amp, resolve_device
 from detseg.engine.training.model_setup import check_model_task
 from detseg.engine.validation import (
     DatasetHead,
+    annotation_source,
     class_names_with_background,
     coco_ground_truth,
     evaluate_segmentation,
@@ -176,7 +177,7 @@ def evaluate_detector(
     gt = coco_ground_truth(val_set)
     segm = scores_masks(model, cfg.data.format)
     if segm:  # before predicting: mask AP needs every instance's mask and image size
-        check_segm_ground_truth(gt.gt, _annotation_source(val_set, cfg))
+        check_segm_ground_truth(gt.gt, annotation_source(val_set, cfg.data.root))
     amp = resolve_amp(cfg.train.amp, device)
     with _evaluation_loader(build_loader, val_set, cfg, device) as loader:
         image_ids, predictions = predict_batches(model, loader, device, amp)
@@ -209,14 +210,6 @@ def evaluate_detector(
     (out / "detections.json").write_text(json.dumps(detections))
     summary.wrote.append(f"Wrote {out / 'detections.json'}")
     return summary
-
-
-def _annotation_source(val_set: Any, cfg: Any) -> str:
-    """The val split's annotation file (of a :class:`DatasetHead`'s dataset too), or
-    ``data.root`` for a dataset without one: what messages about its ground truth name."""
-    dataset = val_set.dataset if isinstance(val_set, DatasetHead) else val_set
-    ann_file = getattr(dataset, "ann_file", None)
-    return str(ann_file) if ann_file is not None else f"the val split ({cfg.data.root})"
 
 
 def scores_masks(model: nn.Module, data_format: str) -> bool:

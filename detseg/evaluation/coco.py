@@ -2,8 +2,10 @@
 
 Both libraries are wrapped behind one function, :func:`coco_evaluate`, that
 returns the twelve standard numbers plus a per-class summary. The numbers are
-the libraries' own ``stats`` (nothing is recomputed), so they match pycocotools
-to the last bit; ``tests/evaluation/test_coco_parity.py`` checks it.
+the libraries' own ``stats``, so they match pycocotools to the last bit;
+``tests/evaluation/test_coco_parity.py`` checks it. The one number read otherwise is
+``AP`` at a ``max_dets`` whose last limit is not 100, where pycocotools' summarize gives
+-1 (see :func:`coco_evaluate`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from detseg.evaluation.coco_checks import (
     check_ground_truth,
     check_required_fields,
     check_segm_ground_truth,
+    check_segmentation,
     check_uncompressed_rle,
 )
 
@@ -39,6 +42,9 @@ SEGM_PREFIX = "segm_"
 #: ``pycocotools.mask``, untyped: its stubs list fewer argument forms than it reads (polygon
 #: lists, uncompressed RLEs) and type RLE ``counts`` as bytes only.
 _MASK_API: Any = mask_utils
+#: The ground-truth warnings this process has logged: a validation during training evaluates
+#: the same ground truth every time, so each is said once (:func:`_warn_once`).
+_WARNED: set[str] = set()
 
 
 def coco_evaluate(
@@ -81,10 +87,15 @@ def coco_evaluate(
           so an empty result set is built directly; the evaluation then runs as
           normal and gives 0.0 for every number that has ground truth and -1.0
           for those that have none (e.g. ``APl`` without large objects).
-        * Custom ``max_dets``: pycocotools' summarize computes ``AP`` at
-          ``maxDets=100`` whatever ``max_dets`` says (so ``AP`` is -1.0 when 100
-          is not among them) and everything else at ``max_dets[2]``;
-          faster-coco-eval uses ``max_dets[-1]`` everywhere.
+        * Custom ``max_dets``: every number but ``AR<m>`` is computed at
+          ``max_dets[-1]`` detections per image, by both backends. This departs from
+          pycocotools where ``max_dets[-1]`` is not 100: its summarize reads ``AP``
+          (and only ``AP``) at ``maxDets=100`` whatever ``max_dets`` says, so it reports
+          -1.0 ("no ground truth") when 100 is not among them and mixes two limits when
+          100 is not the last. ``AP`` is then pycocotools' own average (the entries
+          > -1 of ``precision[:, :, :, area all, -1]``) at ``max_dets[-1]``, as
+          faster-coco-eval (and detectron2's evaluator) compute it; with the default
+          ``(1, 10, 100)`` all twelve numbers are pycocotools' ``stats``.
         * The backends agree to ~1e-16, not bit for bit: pycocotools computes
           precision as ``tp / (tp + fp + eps)``, faster-coco-eval without the
           ``eps``, so single precisions can differ by one ulp.
@@ -101,7 +112,9 @@ def coco_evaluate(
     Raises:
         ValueError: on an unknown ``iou_type`` / ``backend``, bad ``max_dets``,
             a malformed ground truth, or a detection that names an image absent
-            from the ground truth or lacks the field ``iou_type`` needs.
+            from the ground truth or lacks the field ``iou_type`` needs; for ``"segm"``
+            a ``segmentation`` (a result's or the ground truth's) that is neither polygons
+            nor an RLE, or an image size that is no whole number.
     """
     result, _, _ = run_coco_evaluation(gt, detections, iou_type, backend, max_dets)
     return result
@@ -141,6 +154,7 @@ def run_coco_evaluation(
     gt_dict = load_coco_gt(gt)
     if checked_iou_type == "segm":
         check_segm_ground_truth(gt_dict)
+        gt_dict["images"] = _with_int_image_sizes(gt_dict["images"])
         _drop_short_polygon_parts(gt_dict)
     dets = _copy_detections(detections, gt_dict, checked_iou_type)
     if checked_iou_type == "segm":
@@ -261,7 +275,7 @@ def _renumber_annotation_ids(annotations: list[dict], source: str) -> None:
     as a true positive when that id is non-zero: a box of id 0 is never matched. They also
     index the boxes by id, so of two boxes with one id, one is evaluated twice and the other
     never; and a box without an id fails. The evaluation does not read annotation ids
-    otherwise, so renumbering changes nothing else.
+    otherwise, so renumbering changes nothing else. The warning is logged once per process.
     """
     ids = [ann.get("id") for ann in annotations]
     zero = sum(1 for i in ids if i is not None and not isinstance(i, bool) and i == 0)
@@ -278,7 +292,7 @@ def _renumber_annotation_ids(annotations: list[dict], source: str) -> None:
         )
         if count
     ]
-    logger.warning(
+    _warn_once(
         "%s: %s annotations; evaluated with the annotations numbered 1..%d instead (give "
         "every annotation a unique id from 1 to keep your own ids)",
         source,
@@ -287,6 +301,12 @@ def _renumber_annotation_ids(annotations: list[dict], source: str) -> None:
     )
     for number, ann in enumerate(annotations, start=1):
         ann["id"] = number
+
+
+def _with_int_image_sizes(images: list[dict]) -> list[dict]:
+    """Copies of the ground truth's ``images`` whose ``height`` and ``width`` are Python ints:
+    faster-coco-eval fails on a whole float such as ``480.0``, which pycocotools reads as 480."""
+    return [{**img, "height": int(img["height"]), "width": int(img["width"])} for img in images]
 
 
 def _drop_short_polygon_parts(gt: dict) -> None:
@@ -299,7 +319,8 @@ def _drop_short_polygon_parts(gt: dict) -> None:
     on it with a ``TypeError``; faster-coco-eval draws it as a polygon. Without the short parts
     both give pycocotools' numbers, and the masks are those the dataset reader trains on and
     the report draws (:func:`~detseg.evaluation.coco_format.segmentation_mask`). An annotation
-    left with no part gets an empty RLE at its image's ``height`` x ``width``.
+    left with no part gets an empty RLE at its image's ``height`` x ``width``. The warning is
+    logged once per process (the same ground truth is evaluated at every validation).
     """
     sizes = {img["id"]: (int(img["height"]), int(img["width"])) for img in gt["images"]}
     changed = []
@@ -316,12 +337,22 @@ def _drop_short_polygon_parts(gt: dict) -> None:
         else:
             ann["segmentation"] = _empty_rle(*sizes[ann["image_id"]])
     if changed:
-        logger.warning(
+        _warn_once(
             "%d ground-truth annotation(s) (ids %s) have polygon parts of fewer than 3 points: "
             "evaluated without those parts (an annotation with no other part as an empty mask)",
             len(changed),
             ", ".join(str(i) for i in changed[:5]) + (", ..." if len(changed) > 5 else ""),
         )
+
+
+def _warn_once(message: str, *args: Any) -> None:
+    """``logger.warning(message, *args)`` unless this process has logged the same text: the
+    warnings about a ground truth, which a training run evaluates at every validation."""
+    text = message % args
+    if text in _WARNED:
+        return
+    _WARNED.add(text)
+    logger.warning("%s", text)
 
 
 def _compress_segmentations(dets: list[dict], gt: dict) -> None:
@@ -398,6 +429,8 @@ def _copy_detections(detections: Sequence[dict], gt: dict, iou_type: str) -> lis
     for i, det in enumerate(detections):
         check_detection(det, i)
         check_required_fields(det, i, ("image_id", "category_id", "score", field))
+        if iou_type == "segm":
+            check_segmentation(det["segmentation"], f"detection {i} (image {det['image_id']!r})")
         if det["image_id"] not in image_ids:
             raise ValueError(
                 f"detection {i} has image_id {det['image_id']!r}, which is not an image of "
@@ -435,7 +468,23 @@ def _run_pycocotools(
         evaluator.evaluate()
         evaluator.accumulate()
         evaluator.summarize()
+    if max_dets[-1] != 100:
+        evaluator.stats = _ap_at_last_max_dets(evaluator.stats, evaluator.eval["precision"])
     return evaluator.stats, evaluator
+
+
+def _ap_at_last_max_dets(stats: np.ndarray, precision: np.ndarray) -> np.ndarray:
+    """A copy of pycocotools' ``stats`` whose ``AP`` (``stats[0]``) is read at the last
+    ``maxDets``, as its summarize reads ``AP50`` ... ``APl``, instead of at ``maxDets=100``
+    (-1 when 100 is not among them).
+
+    Args:
+        stats: ``Float[12]`` of pycocotools' ``summarize``.
+        precision: ``Float[T, R, K, A, M]`` of its ``accumulate`` (area ``"all"`` at ``A = 0``).
+    """
+    fixed = np.array(stats, dtype=np.float64)
+    fixed[0] = _mean_valid(precision[:, :, :, 0, -1])
+    return fixed
 
 
 def _run_faster(

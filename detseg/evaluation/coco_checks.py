@@ -138,6 +138,55 @@ def check_detection(det: Any, index: int, source: str = "") -> None:
             )
 
 
+def check_segmentation(segmentation: Any, where: str) -> None:
+    """Raise a ``ValueError`` naming ``where`` unless ``segmentation`` is COCO polygons (a list
+    of parts, each a list of numbers ``[x1, y1, x2, y2, ...]``) or an RLE (a dict with ``size``
+    ``[height, width]`` and ``counts``, a string or a list of runs).
+
+    pycocotools fails on any other value with a ``TypeError`` deep inside (a flat list
+    ``[x1, y1, ...]`` too: it reads every part as a list); faster-coco-eval draws a flat list
+    as no mask at all.
+
+    Raises:
+        ValueError: ``"detection 3 (image 7) has segmentation 'abc'; expected ..."``.
+    """
+    problem = _segmentation_problem(segmentation)
+    if problem:
+        raise ValueError(
+            f"{where} has segmentation {_short(segmentation)}: {problem}; expected polygons "
+            "[[x1, y1, x2, y2, ...], ...] (a list of lists of pixels) or an RLE "
+            '{"size": [height, width], "counts": ...}'
+        )
+
+
+def _segmentation_problem(segmentation: Any) -> str | None:
+    """What keeps ``segmentation`` from being COCO polygons or an RLE, or ``None``."""
+    if isinstance(segmentation, list):
+        for part in segmentation:
+            if not isinstance(part, (list, tuple)):
+                return "a polygon part is not a list (a flat [x1, y1, ...] list needs [] around it)"
+            if not all(map(_is_number, part)):
+                return "a polygon part holds something other than finite numbers"
+        return None
+    if isinstance(segmentation, dict):
+        missing = [key for key in ("size", "counts") if key not in segmentation]
+        if missing:
+            return f"the RLE lacks {' and '.join(repr(key) for key in missing)}"
+        if not isinstance(segmentation["counts"], (str, bytes, list)):
+            return "the RLE counts are neither a string nor a list of runs"
+        size = segmentation["size"]
+        if not (isinstance(size, (list, tuple)) and len(size) == 2 and all(map(_is_count, size))):
+            return "the RLE size is not [height, width]"
+        return None
+    return f"a value of type {type(segmentation).__name__}, neither polygons nor an RLE"
+
+
+def _short(value: Any) -> str:
+    """``repr(value)``, cut to 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def check_required_fields(det: dict, index: int, fields: Sequence[str]) -> None:
     """Raise unless detection record ``index`` has every key of ``fields``.
 
@@ -180,10 +229,10 @@ def warn_about_ground_truth(gt: dict, source: str) -> None:
 def check_segm_ground_truth(gt: dict, source: str = "the ground truth") -> None:
     """Check that a COCO ground truth holds what mask AP (``iou_type="segm"``) reads.
 
-    Every annotation needs a ``segmentation`` (polygons or an RLE of its image's size; an
-    uncompressed RLE's ``counts`` must cover its ``size``) and every image its ``height`` and
-    ``width`` (both libraries decode the masks at that size; an RLE of another size overlaps
-    no mask: IoU 0).
+    Every annotation needs a ``segmentation`` (polygons or an RLE of its image's size,
+    :func:`check_segmentation`; an uncompressed RLE's ``counts`` must cover its ``size``) and
+    every image its ``height`` and ``width``, whole numbers (both libraries decode the masks at
+    that size; an RLE of another size overlaps no mask: IoU 0).
 
     Raises:
         ValueError: naming ``source`` and the first annotation or image that lacks them.
@@ -194,6 +243,12 @@ def check_segm_ground_truth(gt: dict, source: str = "the ground truth") -> None:
                 f"{source}: image {image.get('id')} has no 'height' and 'width'; mask AP "
                 "decodes the masks at the image size: add them to its images[] entry"
             )
+        if not all(_is_id(image[key]) and image[key] >= 0 for key in ("height", "width")):
+            raise ValueError(
+                f"{source}: image {image.get('id')} has height {image['height']!r} and width "
+                f"{image['width']!r}; expected whole numbers of pixels (mask AP decodes the "
+                "masks at that size)"
+            )
     sizes = {image["id"]: [image["height"], image["width"]] for image in gt["images"]}
     for ann in gt["annotations"]:
         segmentation = ann.get("segmentation")
@@ -203,6 +258,7 @@ def check_segm_ground_truth(gt: dict, source: str = "the ground truth") -> None:
                 f"{where} has no 'segmentation'; mask AP needs polygons or an RLE for every "
                 "annotation"
             )
+        check_segmentation(segmentation, where)
         if not isinstance(segmentation, dict):
             continue
         if isinstance(segmentation.get("counts"), list):

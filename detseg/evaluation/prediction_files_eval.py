@@ -32,6 +32,7 @@ from detseg.evaluation.coco_checks import (
     check_detection,
     check_ground_truth,
     check_segm_ground_truth,
+    check_segmentation,
     warn_about_ground_truth,
 )
 from detseg.evaluation.file_names import match_file_names
@@ -137,8 +138,8 @@ def evaluate_prediction_files(
 def _check_record(record: dict, index: int, source: Path, image_ids: set, segm: bool) -> None:
     """What the evaluation needs of record ``index`` of ``source`` (whose present fields
     :func:`~detseg.evaluation.coco_checks.check_detection` has checked): ``score``, ``category_id``,
-    ``bbox`` (``segmentation`` with ``segm``, the box then optional) of a size >= 0, and an
-    ``image_id`` of a gt image (or a ``file_name``, matched later).
+    ``bbox`` (``segmentation`` with ``segm``, the box then optional, polygons or an RLE) of a
+    size >= 0, and an ``image_id`` of a gt image (or a ``file_name`` string, matched later).
 
     Raises:
         ValueError: naming ``source``, the detection's position and the missing or bad field.
@@ -148,6 +149,13 @@ def _check_record(record: dict, index: int, source: Path, image_ids: set, segm: 
         raise ValueError(
             f"{where} has no 'segmentation'; --iou-type segm scores masks: "
             "give each record an RLE or polygons (tools/eval.py's detections.json has them)"
+        )
+    if segm:
+        check_segmentation(record["segmentation"], f"{where} (image {record.get('image_id')!r})")
+    if "file_name" in record and not isinstance(record["file_name"], str):
+        raise ValueError(
+            f"{where} has file_name {record['file_name']!r}; expected the image's path as a "
+            "string (or no 'file_name', to keep its image_id)"
         )
     needed = ["score", "category_id", *([] if segm else ["bbox"])]
     needed += [] if "file_name" in record else ["image_id"]

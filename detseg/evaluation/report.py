@@ -38,6 +38,7 @@ from detseg.argument_checks import check_output_folder
 from detseg.data.coco import coco_image_file
 from detseg.data.image_io import ImageReadError, read_rgb_array, to_uint8
 from detseg.evaluation.coco import coco_evaluate, segm_metrics
+from detseg.evaluation.coco_checks import check_segmentation
 from detseg.evaluation.coco_format import segmentation_mask
 from detseg.evaluation.detection_confusion import (
     DetectionConfusion,
@@ -195,8 +196,10 @@ def _with_mask_boxes(detections: list[dict], gt: dict) -> list[dict]:
     (xywh px) of its mask, rasterised at its gt image's ``height`` x ``width``."""
     sizes = {img.get("id"): (img.get("height"), img.get("width")) for img in gt["images"]}
     out = []
-    for det in detections:
+    for i, det in enumerate(detections):
         if "bbox" not in det and det.get("segmentation"):
+            where = f"detection {i} (image {det.get('image_id')!r})"
+            check_segmentation(det["segmentation"], where)
             height, width = sizes.get(det.get("image_id"), (None, None))
             mask = segmentation_mask(det["segmentation"], int(height or 0), int(width or 0))
             rle = mask_utils.encode(np.asfortranarray(mask))

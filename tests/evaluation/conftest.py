@@ -1,5 +1,6 @@
 """``check_report``: the files every detection evaluation report has, checked; ``write_voc``: a
-small VOC-layout dataset."""
+small VOC-layout dataset. Every test starts with no ground-truth warning said yet (the
+evaluation says each once per process)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ import cv2
 import numpy as np
 import pytest
 
+import detseg.evaluation.coco as coco_module
 from detseg.engine.validation import COCO_KEYS
+
+
+@pytest.fixture(autouse=True)
+def _ground_truth_warnings_unsaid(monkeypatch):
+    """Each test sees the warnings about its ground truth, whatever earlier tests evaluated."""
+    monkeypatch.setattr(coco_module, "_WARNED", set(), raising=False)
+
 
 PNGS = ("pr_curve_iou50.png", "pr_curve_iou75.png", "pr_per_class.png", "confusion_matrix.png")
 

@@ -87,17 +87,33 @@ def test_empty_detections_give_zero_where_gt_exists(backend: str) -> None:
     assert result["per_class"]["cat"] == {"AP": 0.0, "AP50": 0.0, "AR100": 0.0}
 
 
-def test_custom_max_dets_differences_are_pinned() -> None:
+@pytest.mark.parametrize("max_dets", [(1, 10, 300), (1, 5, 20)])
+def test_custom_max_dets_give_the_same_numbers_on_both_backends(max_dets) -> None:
+    # pycocotools' summarize reads AP at maxDets=100 (-1 without it); both backends read it
+    # at max_dets[-1], like AP50 ... APl
     gt, dets = _gt(), _perfect()
-    reference = coco_evaluate(gt, dets, backend="pycocotools", max_dets=(1, 10, 300))
-    fast = coco_evaluate(gt, dets, backend="faster", max_dets=(1, 10, 300))
-    assert "AR300" in reference and "AR100" not in reference
-    assert reference["AP"] == -1.0  # pycocotools' summarize reads AP at maxDets=100
-    assert fast["AP"] == pytest.approx(1.0, abs=EPS)  # faster-coco-eval reads it at max_dets[-1]
-    for key in reference.keys() - {"AP", "per_class"}:
+    reference = coco_evaluate(gt, dets, backend="pycocotools", max_dets=max_dets)
+    fast = coco_evaluate(gt, dets, backend="faster", max_dets=max_dets)
+    assert f"AR{max_dets[-1]}" in reference and "AR100" not in reference
+    assert reference["AP"] == pytest.approx(1.0, abs=EPS)
+    assert reference.keys() == fast.keys()
+    for key in reference.keys() - {"per_class"}:
         assert reference[key] == pytest.approx(fast[key], abs=EPS), key
-    expected = {"AP": 1.0, "AP50": 1.0, "AR300": 1.0}
+    expected = {"AP": 1.0, "AP50": 1.0, f"AR{max_dets[-1]}": 1.0}
     assert reference["per_class"]["cat"] == pytest.approx(expected, abs=EPS)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_ap_is_read_at_the_last_max_dets_like_ap50(backend: str) -> None:
+    # 100 misses scored above the one hit: AP at 100 detections would be 0, at 101 it is not
+    gt = _gt()
+    misses = [
+        {"image_id": 1, "category_id": 1, "bbox": [60, 60, 5, 5], "score": 0.9} for _ in range(100)
+    ]
+    hit = {"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "score": 0.1}
+    result = coco_evaluate(gt, [*misses, hit], backend=backend, max_dets=(1, 100, 101))
+    assert result["AP50"] > 0 and result["AR101"] == 0.5
+    assert result["AP"] == pytest.approx(result["AP50"], abs=EPS)  # the hit's IoU is 1
 
 
 def test_max_dets_limits_recall() -> None:

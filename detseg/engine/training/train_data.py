@@ -34,7 +34,12 @@ from detseg.data.seg_transforms import build_segmentation_augmentations
 from detseg.data.transforms import build_augmentations
 from detseg.detection.mask_rcnn import MASK_RCNN_MODELS
 from detseg.engine.runtime.distributed import DistInfo
-from detseg.engine.validation.detection import CocoGroundTruth, DatasetHead, coco_ground_truth
+from detseg.engine.validation.detection import (
+    CocoGroundTruth,
+    DatasetHead,
+    annotation_source,
+    coco_ground_truth,
+)
 from detseg.evaluation.coco_checks import check_segm_ground_truth
 
 logger = logging.getLogger(__name__)
@@ -133,7 +138,7 @@ def build_data(
     )
     val_gt = None if seg else coco_ground_truth(val_set)
     if masks and val_gt is not None:  # mask AP needs every val instance's mask
-        check_segm_ground_truth(val_gt.gt, f"the val split ({cfg.data.root})")
+        check_segm_ground_truth(val_gt.gt, annotation_source(val_set, cfg.data.root))
     return TrainData(train_set, val_set, val_gt, train_loader, val_loader)
 
 

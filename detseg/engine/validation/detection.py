@@ -112,6 +112,15 @@ def coco_ground_truth(dataset: Any) -> CocoGroundTruth:
     return CocoGroundTruth(gt=gt, cat_ids=cat_ids)
 
 
+def annotation_source(val_set: Any, root: Any) -> str:
+    """The annotation file of a val split (of a :class:`DatasetHead`'s dataset too), or
+    ``"the val split (<root>)"`` for a dataset without one (VOC, YOLO: ``root`` is
+    ``data.root``): what messages about its ground truth name."""
+    dataset = val_set.dataset if isinstance(val_set, DatasetHead) else val_set
+    ann_file = getattr(dataset, "ann_file", None)
+    return str(ann_file) if ann_file is not None else f"the val split ({root})"
+
+
 def has_masks(model: nn.Module) -> bool:
     """Whether ``model`` predicts instance masks (``model.has_masks``, e.g. Mask R-CNN)."""
     return bool(getattr(model, "has_masks", False))

@@ -3,6 +3,7 @@ YOLO data (no masks) are a ConfigError naming the model and the format."""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -49,5 +50,19 @@ def test_build_data_gives_masks_and_checks_the_val_segmentations(tmp_path):
     # a val json without segmentations cannot give mask AP: said before training starts
     ann_file = tmp_path / "annotations/instances_val.json"
     ann_file.write_text(ann_file.read_text().replace('"segmentation"', '"no_segmentation"'))
-    with pytest.raises(ValueError, match="the val split .* has no 'segmentation'"):
+    with pytest.raises(ValueError, match=r"instances_val\.json: annotation \d+ .* has no 'seg"):
         build_data(load_config(MASK_CONFIG, sets), "detection")
+
+
+def test_build_data_names_the_val_file_and_the_image_without_a_size(tmp_path):
+    generate_shapes(tmp_path, num_train=1, num_val=2, size=32, seed=0)
+    ann_file = tmp_path / "annotations/instances_val.json"
+    gt = json.loads(ann_file.read_text())
+    del gt["images"][1]["height"]
+    ann_file.write_text(json.dumps(gt))
+    sets = [f"data.root={tmp_path}", "train.num_workers=0"]
+    with pytest.raises(ValueError) as error:
+        build_data(load_config(MASK_CONFIG, sets), "detection")
+    message = str(error.value)
+    assert message.startswith(f"{ann_file}: image {gt['images'][1]['id']} has no 'height'")
+    assert "\n" not in message
