@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from detseg.ops.padding import host_reads_are_free
+
 REDUCTIONS = ("none", "sum", "mean")
 
 
@@ -267,20 +269,47 @@ def dice_loss(
         A scalar in ``[0, 1]``; ``logits.sum() * 0`` when there is no pixel at all.
 
     Raises:
-        ValueError: If ``logits`` is not 4-D or ``target`` not ``[B, H, W]``.
+        ValueError: If ``logits`` is not 4-D, ``target`` not an integer ``[B, H, W]``, or
+            (for a CPU ``target`` only) a label is outside ``[0, C)`` and not
+            ``ignore_index``. The label range is read on the host, so on a GPU (and under
+            ``torch.compile``) it is not checked, to keep the step free of host syncs; there
+            such a label counts as no class, and the datasets check the label maps they read.
     """
     if logits.dim() != 4 or target.shape != logits.shape[:1] + logits.shape[2:]:
         raise ValueError(
             "logits must be [B, C, H, W] and target [B, H, W], got "
             f"{tuple(logits.shape)} and {tuple(target.shape)}"
         )
+    if target.is_floating_point() or target.dtype == torch.bool:
+        raise ValueError(
+            f"dice_loss: target must hold integer class indices (Int64), got {target.dtype}; "
+            "round or cast the label map with .long() first"
+        )
     if target.numel() == 0:
         return logits.sum() * 0
+    if host_reads_are_free(target.device) and not torch.compiler.is_compiling():
+        _check_labels(target, logits.shape[1], ignore_index)
     valid = target != ignore_index  # [B, H, W]
     classes = torch.arange(logits.shape[1], device=target.device).view(1, -1, 1, 1)
     # one-hot by comparison: F.one_hot reads the labels' range back to the host on a CPU
     one_hot = (target.unsqueeze(1) == classes).to(logits.dtype)  # ignored pixels: all zero
     return soft_dice_loss(logits, one_hot, valid.to(logits.dtype), smooth)
+
+
+def _check_labels(target: Tensor, num_classes: int, ignore_index: int) -> None:
+    """Raise ``ValueError`` if ``target`` (any shape) holds a label outside ``[0, C)``.
+
+    ``ignore_index`` is allowed. Reads the values on the host: call it on CPU tensors only.
+    """
+    bad = (target != ignore_index) & ((target < 0) | (target >= num_classes))
+    if not bool(bad.any()):
+        return
+    values = target[bad]
+    raise ValueError(
+        f"dice_loss: target has labels outside 0..{num_classes - 1} (C={num_classes} classes "
+        f"in the logits): largest {int(values.max())}, smallest {int(values.min())}, "
+        f"and ignore_index={ignore_index}; remap them or pass their value as ignore_index"
+    )
 
 
 def soft_cross_entropy(

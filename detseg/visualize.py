@@ -53,7 +53,7 @@ def tensor_to_rgb(image: torch.Tensor) -> np.ndarray:
 
 
 def draw_detections(
-    image: np.ndarray,
+    image: np.ndarray | torch.Tensor,
     boxes: torch.Tensor | np.ndarray,
     labels: torch.Tensor | np.ndarray,
     scores: torch.Tensor | np.ndarray | None,
@@ -71,7 +71,9 @@ def draw_detections(
     image (:func:`text_style`, :func:`line_thickness`).
 
     Args:
-        image: ``uint8 [H, W, 3]`` RGB; not modified.
+        image: ``uint8 [H, W, 3]`` RGB, ``float [H, W, 3]`` RGB in ``[0, 1]`` or a detseg
+            image tensor ``Float[3, H, W]`` in ``[0, 1]`` (the forms :func:`save_rgb` takes,
+            float ones scaled to ``0..255``); not modified.
         boxes: ``[N, 4]`` xyxy absolute pixels.
         labels: ``[N]`` in ``1..K`` (``K = len(class_names)``).
         scores: ``[N]`` confidences, or ``None`` (ground truth: no score shown).
@@ -87,13 +89,11 @@ def draw_detections(
         nothing found is not mistaken for one that was never annotated.
 
     Raises:
-        ValueError: a wrongly shaped image or masks, boxes, labels and scores of different
-            lengths, or ``mask_alpha`` outside ``[0, 1]``.
+        ValueError: a wrongly shaped or typed image (or a float one outside ``[0, 1]``) or
+            masks, boxes, labels and scores of different lengths, or ``mask_alpha`` outside
+            ``[0, 1]``.
     """
-    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(
-            f"expected a uint8 [H, W, 3] image, got {image.dtype} {tuple(image.shape)}"
-        )
+    image = _uint8_rgb(image, "draw_detections")
     boxes = np.asarray(_numpy(boxes), dtype=np.float64).reshape(-1, 4)
     labels = np.asarray(_numpy(labels), dtype=np.int64).reshape(-1)
     scores_np = None if scores is None else np.asarray(_numpy(scores), dtype=np.float64).reshape(-1)
@@ -359,7 +359,7 @@ def _draw_caption(
 
 
 def draw_segmentation(
-    image: np.ndarray,
+    image: np.ndarray | torch.Tensor,
     label_map: torch.Tensor | np.ndarray,
     class_names: Sequence[str],
     alpha: float = 0.5,
@@ -377,8 +377,11 @@ def draw_segmentation(
     image size (the frames of a video keep one size).
 
     Args:
-        image: ``uint8 [H, W, 3]`` RGB; not modified.
-        label_map: integer ``[H, W]`` labels in ``0..K`` (or ``ignore_index``).
+        image: ``uint8 [H, W, 3]`` RGB, ``float [H, W, 3]`` RGB in ``[0, 1]`` or a detseg
+            image tensor ``Float[3, H, W]`` in ``[0, 1]`` (as :func:`draw_detections`); not
+            modified.
+        label_map: integer ``[H, W]`` labels in ``0..K`` (or ``ignore_index``); a float map
+            is taken only when every value is a whole number.
         class_names: the ``K`` foreground class names (label ``k`` is ``class_names[k - 1]``).
         alpha: opacity of the class colours (0 = image only, 1 = colours only).
         ignore_index: label drawn like background (void pixels of a ground truth).
@@ -388,16 +391,20 @@ def draw_segmentation(
         A new ``uint8 [max(H, legend height), W + legend width, 3]`` RGB image.
 
     Raises:
-        ValueError: a wrongly shaped image or label map, a label above ``K``, ``alpha``
-            outside ``[0, 1]``, or another ``legend``.
+        ValueError: a wrongly shaped image or label map, a label above ``K``, a negative
+            label other than ``ignore_index``, a float label map with a fractional value,
+            ``alpha`` outside ``[0, 1]``, or another ``legend``.
     """
     if legend not in ("present", "all"):
         raise ValueError(f"legend must be 'present' or 'all', got {legend!r}")
-    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+    image = _uint8_rgb(image, "draw_segmentation")
+    labels = _integer_labels(label_map, "draw_segmentation")
+    negative = (labels < 0) & (labels != ignore_index)
+    if negative.any():
         raise ValueError(
-            f"expected a uint8 [H, W, 3] image, got {image.dtype} {tuple(image.shape)}"
+            f"draw_segmentation: label map holds negative label {int(labels[negative].min())} "
+            f"and ignore_index is {ignore_index}; pass it as ignore_index or map it to 0"
         )
-    labels = np.asarray(_numpy(label_map)).astype(np.int64)
     if labels.shape != image.shape[:2]:
         raise ValueError(
             f"label map shape {labels.shape} differs from the image's {image.shape[:2]}"
@@ -473,7 +480,8 @@ def save_label_map(path: str | Path, label_map: torch.Tensor | np.ndarray) -> No
     The file reads back with :func:`detseg.data.masks.read_label_map` (values ``0..K``).
 
     Raises:
-        ValueError: a label outside ``0..255`` or not ``[H, W]``; a file name whose extension
+        ValueError: a label outside ``0..255``, a fractional one, or a map that is not
+            ``[H, W]``; a file name whose extension
             is not a lossless image format (:data:`LOSSLESS_SUFFIXES`: a ``.jpg`` would change
             the class indices).
         IsADirectoryError: ``path`` is a folder.
@@ -485,7 +493,7 @@ def save_label_map(path: str | Path, label_map: torch.Tensor | np.ndarray) -> No
             f"cannot write label map {path}: {path.suffix} is lossy and would change class "
             f"indices; use a lossless format: {', '.join(sorted(LOSSLESS_SUFFIXES))} (.png)"
         )
-    labels = np.asarray(_numpy(label_map))
+    labels = _integer_labels(label_map, f"cannot write label map {path}")
     if labels.ndim != 2:
         raise ValueError(f"expected a label map [H, W], got shape {labels.shape}")
     if labels.size and (labels.min() < 0 or labels.max() > 255):
@@ -524,43 +532,62 @@ def save_rgb(path: str | Path, image: np.ndarray | torch.Tensor) -> None:
 
 
 def _rgb_to_save(image: np.ndarray | torch.Tensor, path: Path) -> np.ndarray:
-    """``image`` as ``uint8 [H, W, 3]`` (or ``[H, W]`` grey) for :func:`save_rgb`: a float image
-    in ``[0, 1]`` scaled to ``0..255`` (OpenCV would cut its values to 0 and 1: a black
-    picture), anything else refused with one line naming ``path``."""
+    """``image`` as ``uint8 [H, W, 3]`` (or ``[H, W]`` grey) for :func:`save_rgb`
+    (:func:`_uint8_rgb`, errors naming ``path``)."""
+    return _uint8_rgb(image, f"cannot write image {path}", grey=True)
+
+
+def _uint8_rgb(image: np.ndarray | torch.Tensor, where: str, grey: bool = False) -> np.ndarray:
+    """``image`` as ``uint8 [H, W, 3]`` RGB (or, with ``grey``, a ``uint8 [H, W]`` as it is).
+
+    Takes ``uint8 [H, W, 3]``, ``float [H, W, 3]`` in ``[0, 1]`` and a detseg image tensor
+    ``Float[3, H, W]`` in ``[0, 1]``; a float image is scaled to ``0..255`` (OpenCV would cut its
+    values to 0 and 1: a black picture). Anything else is refused with one line starting with
+    ``where`` (the function or the file).
+    """
     if isinstance(image, torch.Tensor):
         if image.ndim != 3 or image.shape[0] != 3:
             raise ValueError(
-                f"cannot write image {path}: a tensor must be a detseg image [3, H, W], got "
+                f"{where}: a tensor must be a detseg image [3, H, W], got "
                 f"shape {tuple(image.shape)}"
             )
         if not image.is_floating_point():
-            raise ValueError(
-                f"cannot write image {path}: a tensor must hold floats in [0, 1], got {image.dtype}"
-            )
+            raise ValueError(f"{where}: a tensor must hold floats in [0, 1], got {image.dtype}")
         image = image.detach().cpu().permute(1, 2, 0).float().numpy()
     array = np.asarray(image)
     expected = "a uint8 [H, W, 3] RGB array, a float one in [0, 1] or a [3, H, W] image tensor"
     if not (array.ndim == 3 and array.shape[2] == 3) and not (
-        array.ndim == 2 and array.dtype == np.uint8
+        grey and array.ndim == 2 and array.dtype == np.uint8
     ):
-        raise ValueError(
-            f"cannot write image {path}: expected {expected}, got {array.dtype} "
-            f"{tuple(array.shape)}"
-        )
+        raise ValueError(f"{where}: expected {expected}, got {array.dtype} {tuple(array.shape)}")
     if array.dtype == np.uint8:
         return array
     if not np.issubdtype(array.dtype, np.floating):
         raise ValueError(
-            f"cannot write image {path}: expected {expected}, got {array.dtype}; convert it "
+            f"{where}: expected {expected}, got {array.dtype}; convert it "
             "with .astype(np.uint8) if its values are 0..255"
         )
     low, high = (float(array.min()), float(array.max())) if array.size else (0.0, 0.0)
     if not (np.isfinite([low, high]).all() and 0.0 <= low and high <= 1.0):
         raise ValueError(
-            f"cannot write image {path}: a float image must hold values in [0, 1], got "
+            f"{where}: a float image must hold values in [0, 1], got "
             f"{low:g}..{high:g}; divide a 0..255 image by 255 or give it as uint8"
         )
     return np.ascontiguousarray((array * 255.0).round().astype(np.uint8))
+
+
+def _integer_labels(label_map: torch.Tensor | np.ndarray, where: str) -> np.ndarray:
+    """``label_map`` (any shape) as int64; a float map only when every value is whole (a cast
+    would turn 0.7 into 0 and draw a class as background). Errors start with ``where``."""
+    values = np.asarray(_numpy(label_map))
+    if np.issubdtype(values.dtype, np.floating):
+        fractional = ~np.isfinite(values) | (values != np.round(values))
+        if fractional.any():
+            raise ValueError(
+                f"{where}: label map holds non-integer value {values[fractional].flat[0]:g}; "
+                "give class indices (argmax of the logits, or round the map)"
+            )
+    return values.astype(np.int64)
 
 
 def _check_image_path(path: Path, what: str) -> Path:

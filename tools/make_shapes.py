@@ -65,6 +65,11 @@ def parse_args() -> argparse.Namespace:
     ):
         if value < 0:
             parser.error(f"{flag} must be >= 0, got {value}")
+    if args.num_train == args.num_val == args.num_test == 0:
+        parser.error(
+            "--num-train, --num-val and --num-test are all 0: nothing to write; give at least "
+            "one of them a positive count"
+        )
     if args.size < 32:
         parser.error(f"--size must be >= 32 (shapes of 8 px and more must fit), got {args.size}")
     if args.seed < 0:

@@ -4,6 +4,17 @@ With several FPN levels, each RoI is pooled from level
 ``k = floor(k0 + log2(sqrt(w * h) / 224) + 1e-6)`` clamped to the available levels (eq. 1 of the
 FPN paper, Lin et al. 2017; the same rule and epsilon as ``torchvision.ops.MultiScaleRoIAlign``).
 
+Each level's spatial scale is ``1 / stride`` of its declared stride. ``MultiScaleRoIAlign``
+instead infers it from the sizes: ``2 ** round(log2(feature height / largest image height))``,
+the height being that of the resized image before padding. The two agree unless the padding
+(to a multiple of 32 in torchvision's detectors) makes up more than ~41% of that height, i.e.
+on images resized to less than ~75 px high: a 20 x 400 image at torchvision's 800 / 1333 sizes
+becomes 66 x 1333, padded to 96 x 1344; one resized to 12 x 256, padded to 32 x 256, has a
+stride-4 map 8 px high, which torchvision pools at scale 8 / 12 -> 0.5 and detseg at 0.25.
+There torchvision's scales are twice the true ones (and with several levels each RoI goes to
+the next coarser map), so detseg's converted twins, pooling at the true strides, give other
+detections than torchvision on such images.
+
 Two ways to pool several levels:
 
 - the RoIs grouped by level and ``torchvision.ops.roi_align`` called once per level, as

@@ -231,7 +231,7 @@ def yolo(
         input_size: side of the square network input; ``None``: 448 (v1) or 416 (v3).
         anchors: v3 priors, per level (finest first) a list of ``[w, h]`` in input pixels
             (``tools/anchors.py`` prints them); ``None``: YOLOv3's COCO priors scaled from
-            416 px to ``input_size``.
+            416 px to ``input_size``. v1 has no anchors and refuses any value.
         grid_size, boxes_per_cell: v1 ``S`` and ``B``.
         backbone_weights: ``None``, ``"imagenet"`` or a local file.
         trainable_layers: backbone stages that train; ``None``: 3 with weights, else all.
@@ -250,6 +250,11 @@ def yolo(
     """
     if version not in VERSIONS:
         raise ValueError(f"version='{version}' is not one of {VERSIONS}")
+    if version == "v1" and anchors is not None:
+        raise ValueError(
+            "anchors is a YOLOv3 setting: YOLOv1 predicts boxes without anchors (grid_size "
+            "and boxes_per_cell set its grid); drop anchors or use version='v3'"
+        )
     check_num_classes(num_classes)
     input_size = input_size or (448 if version == "v1" else 416)
     if input_size <= 0:

@@ -17,10 +17,24 @@ from detseg.ops.padding import host_values
 BOX_FORMATS = ("xyxy", "xywh", "cxcywh")
 
 
-def _check_boxes(boxes: Tensor, name: str = "boxes") -> None:
-    """Raise ``ValueError`` unless ``boxes`` is a tensor whose last dimension is 4."""
+_RANK_SHAPES = {1: "[4]", 2: "[N, 4]", 3: "[B, N, 4]"}
+
+
+def _check_boxes(boxes: Tensor, name: str = "boxes", ranks: tuple[int, ...] = ()) -> None:
+    """Raise ``ValueError`` unless ``boxes`` is a tensor whose last dimension is 4.
+
+    ``ranks`` (when given) are the accepted numbers of dimensions, e.g. ``(2,)`` for
+    ``[N, 4]``: the pairwise ops index ``boxes[:, k]`` and give NaN or meaningless numbers
+    on a ``[4]`` box or a ``[B, N, 4]`` batch. Only shapes are read: no host sync.
+    """
     if not isinstance(boxes, Tensor):
         raise ValueError(f"{name} must be a torch.Tensor, got {type(boxes).__name__}")
+    if ranks and boxes.dim() not in ranks:
+        wanted = " or ".join(_RANK_SHAPES.get(r, f"{r}-D [..., 4]") for r in ranks)
+        hint = f" (add the missing dimension: {name}[None])" if boxes.dim() == ranks[0] - 1 else ""
+        raise ValueError(
+            f"{name} must have shape {wanted} (x1, y1, x2, y2), got {tuple(boxes.shape)}{hint}"
+        )
     if boxes.dim() == 0 or boxes.shape[-1] != 4:
         raise ValueError(
             f"{name} must have shape [..., 4] (x1, y1, x2, y2), got {tuple(boxes.shape)}"
@@ -98,9 +112,9 @@ def box_area(boxes: Tensor) -> Tensor:
         ``[N]`` areas; float16/bfloat16 inputs are computed and returned in float32.
 
     Raises:
-        ValueError: If ``boxes`` is not a tensor ``[..., 4]``.
+        ValueError: If ``boxes`` is not a tensor ``[N, 4]``.
     """
-    _check_boxes(boxes)
+    _check_boxes(boxes, ranks=(2,))
     return torchvision.ops.box_area(boxes)
 
 
@@ -178,9 +192,9 @@ def remove_small_boxes(boxes: Tensor, min_size: float) -> Tensor:
         Int64 ``[K]`` indices of the kept boxes, in increasing order.
 
     Raises:
-        ValueError: If ``boxes`` is not a tensor ``[..., 4]``.
+        ValueError: If ``boxes`` is not a tensor ``[N, 4]``.
     """
-    _check_boxes(boxes)
+    _check_boxes(boxes, ranks=(2,))
     return torchvision.ops.remove_small_boxes(boxes, min_size)
 
 
@@ -195,10 +209,10 @@ def box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
         Float ``[N, M]`` IoU in ``[0, 1]`` (NaN where both boxes have zero area).
 
     Raises:
-        ValueError: If ``boxes1`` or ``boxes2`` is not a tensor ``[..., 4]``.
+        ValueError: If ``boxes1`` or ``boxes2`` is not a tensor ``[N, 4]``.
     """
-    _check_boxes(boxes1, "boxes1")
-    _check_boxes(boxes2, "boxes2")
+    _check_boxes(boxes1, "boxes1", ranks=(2,))
+    _check_boxes(boxes2, "boxes2", ranks=(2,))
     return torchvision.ops.box_iou(boxes1, boxes2)
 
 
@@ -216,10 +230,11 @@ def batched_box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
         float16/bfloat16 boxes are computed and returned in float32, as by ``box_iou``.
 
     Raises:
-        ValueError: If ``boxes1`` or ``boxes2`` is not a tensor ``[..., 4]``.
+        ValueError: If ``boxes1`` is not a tensor ``[B, N, 4]`` or ``boxes2`` not
+            ``[B, M, 4]`` or ``[M, 4]``.
     """
-    _check_boxes(boxes1, "boxes1")
-    _check_boxes(boxes2, "boxes2")
+    _check_boxes(boxes1, "boxes1", ranks=(3,))
+    _check_boxes(boxes2, "boxes2", ranks=(3, 2))
     if boxes2.dim() == 2:
         boxes2 = boxes2[None]
     # torchvision's order: areas of the upcast boxes, corner differences upcast after the
@@ -246,10 +261,10 @@ def generalized_box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
         Float ``[N, M]`` GIoU in ``[-1, 1]``.
 
     Raises:
-        ValueError: If ``boxes1`` or ``boxes2`` is not a tensor ``[..., 4]``.
+        ValueError: If ``boxes1`` or ``boxes2`` is not a tensor ``[N, 4]``.
     """
-    _check_boxes(boxes1, "boxes1")
-    _check_boxes(boxes2, "boxes2")
+    _check_boxes(boxes1, "boxes1", ranks=(2,))
+    _check_boxes(boxes2, "boxes2", ranks=(2,))
     return torchvision.ops.generalized_box_iou(boxes1, boxes2)
 
 

@@ -200,7 +200,7 @@ def encode_yolov1_boxes(
         ``Float[N, 4]`` targets in ``[0, 1]``: offsets inside that cell and the square roots
         of the width/height divided by the image width/height (at most 1).
     """
-    _check_boxes(boxes)
+    _check_boxes(boxes, ranks=(2,))
     height, width = image_size
     # per-column Python scales: no constant tensor is copied to the device
     centre = 0.5 * (boxes[:, 0:2] + boxes[:, 2:4])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+import detseg.losses
 import detseg.segmentation.model as segmentation_model
 from detseg.benchmark.host_syncs import HostSyncRecorder
 from detseg.segmentation import SEGMENTATION_MODELS, SegmentationLossConfig
@@ -32,6 +33,7 @@ def _batch() -> tuple[torch.Tensor, torch.Tensor]:
 @pytest.mark.parametrize("name", ["fcn_resnet50", "lraspp_mobilenet_v3_large", "unet"])
 def test_no_host_read_with_the_gpu_choice(monkeypatch, name, loss):
     monkeypatch.setattr(segmentation_model, "host_reads_are_free", lambda device: False)
+    monkeypatch.setattr(detseg.losses, "host_reads_are_free", lambda device: False)
     model = SEGMENTATION_MODELS[name](3, loss=LOSS_OPTIONS[loss]).train()
     with HostSyncRecorder() as recorder:
         losses = model.losses(*_batch())
