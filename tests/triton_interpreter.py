@@ -27,9 +27,10 @@ DEVICES = [
 
 def assert_cpu_cases_pass_under_the_interpreter(test_file: str | Path) -> None:
     """Run ``test_file -k cpu`` with ``TRITON_INTERPRET=1``; every selected case must pass
-    (none skipped)."""
+    (none skipped). The cases run in that pytest process itself (``-n 0``): xdist workers
+    would each import torch and triton again for one file's cases."""
     env = {**os.environ, "TRITON_INTERPRET": "1", "PYTHONWARNINGS": "ignore"}
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    command = [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider"]
     result = subprocess.run(
         [*command, str(test_file), "-k", "cpu"],
         env=env,

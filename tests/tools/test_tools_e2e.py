@@ -3,9 +3,9 @@
 The scripts run as commands (as a user runs them, each in a process of its own: ``run_tool`` of
 tests/conftest.py) with a tiny Faster R-CNN (ResNet-18 C4, 128 px images) for a couple of
 iterations. ``OMP_NUM_THREADS=1`` keeps torch from oversubscribing the shared CPU cores, and
-the work done in this process runs on one thread too. Every detection config then trains one
-iteration on the same set, in this process, through ``detseg.engine.training.train`` (the
-function tools/train.py runs).
+the work done in this process runs on one thread too. Every detection config trains one
+iteration in test_config_trains_on_shapes.py and test_config_trains_on_layouts.py (files of
+their own, so that pytest-xdist runs them beside this one).
 """
 
 from __future__ import annotations
@@ -18,14 +18,12 @@ import torch
 import yaml
 from tiny_detector import tiny_faster_rcnn
 
-from detseg.config import ConfigError, load_config
-from detseg.convert.datasets import convert_dataset
+from detseg.config import load_config
 from detseg.data.shapes import generate_shapes
-from detseg.data.shapes_draw import SHAPE_CLASSES
 from detseg.engine.checkpointing import load_checkpoint
 from detseg.engine.records import read_metrics
 from detseg.engine.training import train
-from detseg.engine.validation import COCO_KEYS, SEGM_KEYS
+from detseg.engine.validation import COCO_KEYS
 from detseg.predict_images import predict_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
@@ -149,77 +147,6 @@ def test_infer_exit_code_zero_when_all_inputs_are_readable(run_dir, shapes, tmp_
     assert len(list(tmp_path.glob("*.png"))) == 8
 
 
-# Every experiment file must train on the shapes dataset with only the overrides its header
-# comment documents (plus small sizes to keep this cheap). A new config needs an entry here.
-SHAPES_COCO_PATHS = [
-    "data.train_images=train/images",
-    "data.train_ann=annotations/instances_train.json",
-    "data.val_images=val/images",
-    "data.val_ann=annotations/instances_val.json",
-]
-ON_SHAPES = {
-    "configs/demo.yaml": [],
-    "configs/faster_rcnn/faster_rcnn_mobilenet_v3_fpn_shapes.yaml": [],
-    "configs/faster_rcnn/faster_rcnn_r50_fpn_coco.yaml": [
-        *SHAPES_COCO_PATHS,
-        "model.backbone_weights=null",
-    ],
-    "configs/faster_rcnn/faster_rcnn_r50_fpn_finetune.yaml": ["model.init_from=null"],
-    "configs/faster_rcnn/faster_rcnn_vgg16_voc.yaml": [
-        "data.format=coco",
-        "model.backbone_weights=null",
-    ],
-    "configs/mask_rcnn/mask_rcnn_r50_fpn_coco.yaml": [
-        *SHAPES_COCO_PATHS,
-        "model.backbone_weights=null",
-    ],
-    "configs/mask_rcnn/mask_rcnn_shapes.yaml": [],
-    "configs/retinanet/retinanet_r50_fpn_coco.yaml": [
-        *SHAPES_COCO_PATHS,
-        "model.backbone_weights=null",
-    ],
-    "configs/retinanet/retinanet_r50_fpn_voc.yaml": [
-        "data.format=coco",
-        "model.backbone_weights=null",
-    ],
-    "configs/retinanet/retinanet_shapes.yaml": [],
-    "configs/ssd/ssd300_vgg16_coco.yaml": [*SHAPES_COCO_PATHS, "model.backbone_weights=null"],
-    "configs/ssd/ssd300_vgg16_voc.yaml": ["data.format=coco", "model.backbone_weights=null"],
-    "configs/ssd/ssdlite320_coco.yaml": [*SHAPES_COCO_PATHS, "model.backbone_weights=null"],
-    "configs/ssd/ssdlite320_shapes.yaml": [],
-    "configs/yolo/yolov1_shapes.yaml": [],
-    "configs/yolo/yolov1_voc.yaml": ["data.format=coco", "model.backbone_weights=null"],
-    "configs/yolo/yolov3_coco.yaml": [*SHAPES_COCO_PATHS, "model.backbone_weights=null"],
-    "configs/yolo/yolov3_shapes.yaml": [],
-    "configs/yolo/yolov3_voc.yaml": ["data.format=coco", "model.backbone_weights=null"],
-}
-# Small inputs per model family (the first prefix of the model name that matches).
-SMOKE_MODEL = {
-    "faster_rcnn": ["model.min_size=64", "model.max_size=64", "model.representation_size=128"],
-    "mask_rcnn": ["model.min_size=64", "model.max_size=64", "model.representation_size=128"],
-    "retinanet": ["model.min_size=64", "model.max_size=64"],
-    "ssd300": [],  # the VGG16 SSD is built for 300 px only
-    "ssdlite": ["model.size=64"],
-    "yolo": ["model.input_size=64"],
-}
-SMOKE = [
-    "train.max_iters=1",
-    "train.batch_size=2",
-    "train.num_workers=0",
-    "eval.max_images=2",
-    "eval.batch_size=2",
-    "device=cpu",
-]
-
-
-def test_every_config_has_shapes_overrides():
-    """Detection configs; configs/segmentation/ has its table in test_tools_seg_e2e.py."""
-    configs = {str(p.relative_to(REPO)) for p in (REPO / "configs").rglob("*.yaml")}
-    detection = {c for c in configs if not c.startswith(("configs/_base_/", "configs/datasets/"))}
-    detection = {c for c in detection if "/segmentation/" not in c}
-    assert detection == set(ON_SHAPES)
-
-
 @pytest.fixture
 def train_config():
     """``train_config(config, work_dir, sets, resume=False)``: the exit code of a training run
@@ -229,76 +156,6 @@ def train_config():
         return train(load_config(REPO / config, sets), work_dir, resume=resume).exit_code
 
     return run
-
-
-@pytest.mark.parametrize("config", sorted(ON_SHAPES))
-def test_config_trains_on_shapes(config, shapes, tmp_path, train_config):
-    name = yaml.safe_load((REPO / config).read_text())["model"]["name"]
-    smoke_model = next(v for k, v in SMOKE_MODEL.items() if name.startswith(k))
-    sets = [f"data.root={shapes}", *ON_SHAPES[config], *SMOKE, *smoke_model]
-    assert train_config(config, tmp_path, sets) == 0
-    last = load_checkpoint(tmp_path / "last.pt")
-    assert last["meta"]["iteration"] == 1
-    assert (
-        last["config"]["model"]["name"]
-        == yaml.safe_load((REPO / config).read_text())["model"]["name"]
-    )
-    [val] = [r for r in read_metrics(tmp_path / "metrics.jsonl") if r["type"] == "val"]
-    assert set(COCO_KEYS) <= set(val)
-    if name.startswith("mask_rcnn"):  # box AP and mask AP; best.pt chosen on the box AP
-        assert set(SEGM_KEYS) <= set(val) and last["config"]["data"]["load_masks"] is True
-        assert load_checkpoint(tmp_path / "best.pt")["meta"]["metrics"]["AP"] == val["AP"]
-    else:
-        assert not set(SEGM_KEYS) & set(val)
-
-
-@pytest.fixture(scope="module")
-def voc_and_yolo(shapes, tmp_path_factory) -> dict[str, Path]:
-    """The shapes train/val splits converted to a VOC and a YOLO layout, and an Ultralytics
-    data yaml for the YOLO one."""
-    out = tmp_path_factory.mktemp("layouts")
-    convert_dataset(shapes, out / "voc", "coco", "voc", splits=["train", "val"], progress=False)
-    convert_dataset(shapes, out / "yolo", "coco", "yolo", splits=["train", "val"], progress=False)
-    names = (out / "yolo" / "classes.txt").read_text().split()
-    data_yaml = out / "shapes_yolo.yaml"
-    data_yaml.write_text(
-        yaml.safe_dump(
-            {"path": "yolo", "train": "images/train", "val": "images/val", "names": names}
-        )
-    )
-    return {"voc": out / "voc", "yolo": data_yaml}
-
-
-@pytest.mark.parametrize("layout", ["voc", "yolo"])
-@pytest.mark.parametrize("config", sorted(ON_SHAPES))
-def test_config_trains_on_voc_and_yolo_layouts(config, layout, voc_and_yolo, tmp_path):
-    """Every detection config trains on a VOC and a YOLO dataset with command-line settings
-    only: ``--set data.format=voc data.root=...`` and ``--data <Ultralytics data yaml>``."""
-    name = yaml.safe_load((REPO / config).read_text())["model"]["name"]
-    smoke_model = next(v for k, v in SMOKE_MODEL.items() if name.startswith(k))
-    model_sets = [s for s in ON_SHAPES[config] if s.startswith("model.")]
-    sets = [*model_sets, *SMOKE, *smoke_model]
-    data_file = None
-    if layout == "voc":
-        root = voc_and_yolo["voc"]
-        sets += ["data.format=voc", f"data.root={root}", "data.train_split=train"]
-        sets += ["data.val_split=val"]
-    else:
-        data_file = voc_and_yolo["yolo"]
-    cfg = load_config(REPO / config, sets, data_file=data_file)
-    assert cfg.data.format == layout
-    if name.startswith("mask_rcnn"):  # VOC and YOLO boxes have no instance masks
-        message = f"model {name} needs instance masks: data.format coco with data.load_masks"
-        with pytest.raises(ConfigError, match=message):
-            train(cfg, tmp_path)
-        return
-    result = train(cfg, tmp_path)
-    assert result.exit_code == 0
-    last = load_checkpoint(tmp_path / "last.pt")
-    # VOC without data.classes: the names of its xml files, sorted; YOLO: the yaml's names
-    expected = sorted(SHAPE_CLASSES) if layout == "voc" else list(SHAPE_CLASSES)
-    assert last["classes"] == expected
-    assert result.score_key == ("voc_mAP" if layout == "voc" else "AP")
 
 
 def test_non_finite_loss_stops_training_and_keeps_the_last_good_checkpoint(

@@ -67,6 +67,13 @@ def _train(prefix: list[str], work_dir: Path, *args: str) -> subprocess.Complete
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
 
 
+def _train_nproc(run_tool, work_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    """``python tools/train.py configs/demo.yaml --work-dir work_dir --nproc 2 *args`` as a
+    ``run_tool`` command: the launcher process is a fork of a process that has imported torch
+    (its 2 workers are ``python tools/train.py`` processes of their own, as from a terminal)."""
+    return run_tool("train.py", "configs/demo.yaml", "--work-dir", work_dir, "--nproc", "2", *args)
+
+
 @pytest.fixture(scope="module")
 def ddp_run(tmp_path_factory, shapes_root) -> Path:
     """The tiny run in 2 processes started by torchrun."""
@@ -142,10 +149,10 @@ def _check_one_process_evaluation(ddp_run: Path) -> None:
     assert val[0]["loss"] > 0 and "loss_rpn_cls" in val[0]  # validation loss, all shards
 
 
-def test_nproc_trains_what_torchrun_trains(ddp_run, shapes_root, tmp_path):
+def test_nproc_trains_what_torchrun_trains(ddp_run, shapes_root, tmp_path, run_tool):
     """``tools/train.py --nproc 2`` (its own launcher) gives the torchrun run's weights."""
     overrides = ["--set", *TINY_DDP, f"data.root={shapes_root}"]
-    result = _train([sys.executable], tmp_path, "--nproc", "2", *overrides)
+    result = _train_nproc(run_tool, tmp_path, *overrides)
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
     for rank in (0, 1):
         ours = torch.load(tmp_path / "ranks" / f"rank{rank}_final.pt", weights_only=True)
@@ -154,17 +161,9 @@ def test_nproc_trains_what_torchrun_trains(ddp_run, shapes_root, tmp_path):
         assert all(torch.equal(ours[k], theirs[k]) for k in ours), rank
 
 
-def test_nproc_prints_an_error_every_process_meets_once(tmp_path):
+def test_nproc_prints_an_error_every_process_meets_once(tmp_path, run_tool):
     missing = tmp_path / "no_dataset"
-    result = _train(
-        [sys.executable],
-        tmp_path / "run",
-        "--nproc",
-        "2",
-        "--set",
-        f"data.root={missing}",
-        "device=cpu",
-    )
+    result = _train_nproc(run_tool, tmp_path / "run", "--set", f"data.root={missing}", "device=cpu")
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if "error:" in line]
     assert len(errors) == 1, result.stderr
