@@ -88,6 +88,36 @@ class ImageDataset(Dataset):
         """Path of image ``index``."""
         raise NotImplementedError
 
+    #: What the size-mismatch warning adds for this kind of dataset (where to see every image).
+    size_check_hint = ""
+
+    def stated_size(self, index: int) -> tuple[int, int] | None:
+        """``(H, W)`` that the annotations state for image ``index`` (a COCO image entry's
+        ``height`` and ``width``, a VOC xml's ``<size>``), or ``None`` when they state none.
+        Training uses the decoded size; the first image whose stated size differs from it is
+        logged as a warning (once per dataset object and process, :meth:`check_stated_size`)."""
+        return None
+
+    def check_stated_size(self, index: int, size: tuple[int, int]) -> None:
+        """Warn once when image ``index`` decodes to another ``size = (H, W)`` than its
+        annotations state: its boxes or polygons were likely drawn on other pixels (a resized
+        copy, or a photo shown rotated by its EXIF orientation)."""
+        stated = self.stated_size(index)
+        if getattr(self, "_size_mismatch_reported", False) or stated is None or stated == size:
+            return
+        self._size_mismatch_reported = True
+        logger.warning(
+            "%s is %d x %d (W x H) but its annotations say %d x %d: they are read against the "
+            "decoded pixels, so they may be off (an image resized after annotation, or one "
+            "shown rotated by its EXIF orientation?)%s; further mismatches are not reported",
+            self.image_path(index),
+            size[1],
+            size[0],
+            stated[1],
+            stated[0],
+            self.size_check_hint,
+        )
+
     def read_rgb(self, index: int) -> np.ndarray | None:
         """``[H, W, 3]`` RGB pixels of image ``index`` as stored (``uint8`` for most files).
 
@@ -135,13 +165,14 @@ class DetectionDataset(ImageDataset):
             references and Detectron2 drop them before their transforms too.
     """
 
+    size_check_hint = "; python tools/check_data.py lists every such image"
+
     def __init__(self, augmentations: Any | None = None, load_masks: bool = False) -> None:
         if augmentations is not None:  # a pipeline without box settings would leave boxes behind
             check_detection_pipeline(augmentations)
         super().__init__(augmentations)
         self.load_masks = load_masks
         self.drop_crowd = False
-        self._size_mismatch_reported = False
 
     def annotations(self, index: int, image_size: tuple[int, int]) -> Annotations:
         """Raw annotations of image ``index`` whose decoded size is ``image_size = (H, W)``."""
@@ -151,41 +182,13 @@ class DetectionDataset(ImageDataset):
         """``UInt8[N, H, W]`` masks aligned with :meth:`annotations` (formats with masks only)."""
         raise NotImplementedError(f"{type(self).__name__} has no instance masks")
 
-    def stated_size(self, index: int) -> tuple[int, int] | None:
-        """``(H, W)`` that the annotations state for image ``index`` (a COCO image entry's
-        ``height`` and ``width``, a VOC xml's ``<size>``), or ``None`` when they state none.
-        Training uses the decoded size; the first image whose stated size differs from it is
-        logged as a warning (once per dataset object and process), and
-        ``tools/check_data.py`` reports every such image."""
-        return None
-
-    def _check_stated_size(self, index: int, size: tuple[int, int]) -> None:
-        """Warn once when image ``index`` decodes to another ``size = (H, W)`` than its
-        annotations state: its boxes were likely drawn on other pixels (a resized copy, or a
-        photo shown rotated by its EXIF orientation)."""
-        stated = self.stated_size(index)
-        if getattr(self, "_size_mismatch_reported", False) or stated in (None, size):
-            return
-        self._size_mismatch_reported = True
-        logger.warning(
-            "%s is %d x %d (W x H) but its annotations say %d x %d: its boxes are read against "
-            "the decoded pixels, so they may be off (an image resized after annotation, or one "
-            "shown rotated by its EXIF orientation?); python tools/check_data.py lists every "
-            "such image; further mismatches are not reported",
-            self.image_path(index),
-            size[1],
-            size[0],
-            stated[1],
-            stated[0],
-        )
-
     def __getitem__(self, index: int) -> Sample:
         image = self.read_image(index)
         if image is None:
             return None
         path = self.image_path(index)
         size = (image.shape[0], image.shape[1])
-        self._check_stated_size(index, size)
+        self.check_stated_size(index, size)
         ann = self.annotations(index, size)
         boxes, keep = sanitize_boxes(ann.boxes, size, source=str(path))
         num = len(keep)

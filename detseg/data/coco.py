@@ -261,12 +261,7 @@ class CocoDetection(DetectionDataset):
         )
 
     def stated_size(self, index: int) -> tuple[int, int] | None:
-        """The image entry's ``(height, width)``, when it has both as integers."""
-        entry = self._images[self.image_ids[index]]
-        height, width = entry.get("height"), entry.get("width")
-        if isinstance(height, int) and isinstance(width, int):
-            return height, width
-        return None
+        return entry_size(self._images[self.image_ids[index]])
 
     def image_path(self, index: int) -> Path:
         return coco_image_file(self.images_dir, self._images[self.image_ids[index]]["file_name"])
@@ -321,6 +316,14 @@ def with_eval_defaults(ann: dict) -> dict:
         return ann
     x1, y1, x2, y2 = coco_box_xyxy(ann.get("bbox"))
     return {"area": (x2 - x1) * (y2 - y1), "iscrowd": 0, **ann}
+
+
+def entry_size(entry: dict) -> tuple[int, int] | None:
+    """A COCO image entry's ``(height, width)``, when it states both as integers."""
+    height, width = entry.get("height"), entry.get("width")
+    if isinstance(height, int) and isinstance(width, int):
+        return height, width
+    return None
 
 
 def coco_box_xyxy(bbox: Any) -> list[float]:

@@ -12,6 +12,10 @@ paints each image's instances into one ``[H, W]`` label map when the sample is l
   one winning. An instance therefore overrides a crowd region it lies in.
 
 Annotations whose ``category_id`` is not in ``categories`` are left out (one warning at load).
+Image entries are read as :class:`~detseg.data.coco.CocoDetection` reads them: a ``file_name``
+with Windows separators is also looked up with ``/``, and the first image whose decoded size
+differs from its entry's ``height`` / ``width`` is a warning (its polygons were drawn on other
+pixels: an image resized after annotation); the label map is painted at the decoded size.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from detseg.data.coco import decode_segmentation
+from detseg.data.coco import coco_image_file, decode_segmentation, entry_size
 from detseg.data.coco_json import load_coco_json
 from detseg.data.masks import SegmentationDataset, _check_classes
 from detseg.data.seg_transforms import IGNORE_INDEX
@@ -125,11 +129,15 @@ class CocoSegmentation(SegmentationDataset):
             )
 
     def image_path(self, index: int) -> Path:
-        return self.images_dir / self._images[self.image_ids[index]]["file_name"]
+        return coco_image_file(self.images_dir, self._images[self.image_ids[index]]["file_name"])
+
+    def stated_size(self, index: int) -> tuple[int, int] | None:
+        return entry_size(self._images[self.image_ids[index]])
 
     def mask_path(self, index: int) -> Path:
         return self.ann_file
 
     def label_map(self, index: int, image_size: tuple[int, int]) -> np.ndarray:
+        self.check_stated_size(index, image_size)
         anns = self._anns.get(self.image_ids[index], [])
         return rasterize_instances(anns, self._label_of, image_size, self.image_path(index))

@@ -247,6 +247,23 @@ def _other_mask_suffix_hint(images: list[Path], masks_dir: Path) -> str:
     return f"; its files are named <stem>{ending}: set data.mask_suffix={ending}"
 
 
+def _refuse_shared_stems(images: list[Path], masks_dir: Path, mask_suffix: str) -> None:
+    """Refuse images of one stem (``a.jpg`` and ``a.png``): both would take the label map
+    ``<stem><mask_suffix>`` and the name ``<stem>`` (where predictions are saved)."""
+    by_stem: dict[str, list[str]] = {}
+    for image in images:
+        by_stem.setdefault(image.stem, []).append(image.name)
+    shared = {stem: names for stem, names in by_stem.items() if len(names) > 1}
+    if not shared:
+        return
+    stem, names = next(iter(shared.items()))
+    raise ValueError(
+        f"images {' and '.join(names)} in {images[0].parent} share the stem {stem!r} and so "
+        f"the label map {masks_dir / f'{stem}{mask_suffix}'} ({len(shared)} stem(s) shared, "
+        f"e.g. {', '.join(list(shared)[:5])}); keep one image per stem or move the others out"
+    )
+
+
 def _pair_by_stem(
     images_dir: Path, masks_dir: Path, mask_suffix: str
 ) -> tuple[list[tuple[Path, Path]], list[Path]]:
@@ -256,6 +273,7 @@ def _pair_by_stem(
         if not folder.is_dir():
             raise FileNotFoundError(f"folder of {what} not found: {folder}")
     images = sorted(p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    _refuse_shared_stems(images, masks_dir, mask_suffix)
     pairs, missing = [], []
     for image in images:
         mask = masks_dir / f"{image.stem}{mask_suffix}"
@@ -301,7 +319,8 @@ class FolderSegmentation(SegmentationDataset):
 
     Raises:
         FileNotFoundError: A folder or the class file is missing, or no image has a label map.
-        ValueError: The class list is empty, has duplicates or more than 254 names.
+        ValueError: The class list is empty, has duplicates or more than 254 names, or two
+            images share a stem (``a.jpg`` and ``a.png``: one label map for both).
     """
 
     def __init__(
