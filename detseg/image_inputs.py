@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import glob
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -24,11 +24,17 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def expand_inputs(inputs: Iterable[str]) -> tuple[list[Path], list[str]]:
+def expand_inputs(
+    inputs: Iterable[str], media_suffixes: Collection[str] = IMAGE_SUFFIXES
+) -> tuple[list[Path], list[str]]:
     """Image paths named by files, folders and globs (in order), and the inputs matching none.
 
     A folder gives its images (files with a suffix of :data:`IMAGE_SUFFIXES`), sorted; an
-    existing file is taken as it is; anything else is a glob pattern (its files, sorted).
+    existing file is taken as it is; anything else is a glob pattern (its files, sorted), in
+    which ``**`` matches any depth of subfolders (``photos/**/*.jpg``), as a shell's
+    ``globstar`` does. A pattern matching files with ``media_suffixes`` (lower case) gives
+    those only (``data/**/*`` skips the annotation files beside the images); one matching no
+    such file gives all its files, to be reported as unreadable.
     """
     paths: list[Path] = []
     missing: list[str] = []
@@ -39,11 +45,18 @@ def expand_inputs(inputs: Iterable[str]) -> tuple[list[Path], list[str]]:
         elif path.exists():
             found = [path]
         else:
-            found = [Path(p) for p in sorted(glob.glob(item)) if Path(p).is_file()]
+            matches = sorted(glob.glob(item, recursive=True))
+            found = _media_first([Path(p) for p in matches if Path(p).is_file()], media_suffixes)
         if not found:
             missing.append(item)
         paths.extend(found)
     return paths, missing
+
+
+def _media_first(files: list[Path], media_suffixes: Collection[str]) -> list[Path]:
+    """The ``files`` with one of ``media_suffixes``, or all of them when none has one."""
+    media = [path for path in files if path.suffix.lower() in media_suffixes]
+    return media or files
 
 
 def read_images(

@@ -314,7 +314,8 @@ def split_inputs(inputs: Sequence[str]) -> tuple[list[Path], list[str], list[str
     (:data:`~detseg.api.video.VIDEO_SUFFIXES`) are videos too.
     """
     videos = [item for item in inputs if is_camera(item) or is_url(item)]
-    paths, missing = expand_inputs([item for item in inputs if item not in videos])
+    named = [item for item in inputs if item not in videos]
+    paths, missing = expand_inputs(named, media_suffixes={*IMAGE_SUFFIXES, *VIDEO_SUFFIXES})
     videos += [str(p) for p in paths if p.suffix.lower() in VIDEO_SUFFIXES]
     images = [p for p in paths if p.suffix.lower() not in VIDEO_SUFFIXES]
     return images, videos, missing

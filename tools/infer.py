@@ -9,9 +9,11 @@
     python tools/infer.py runs/demo/best.pt 0 --max-frames 300            # camera 0
     python tools/infer.py runs/demo/best.pt rtsp://192.168.1.10/stream --max-frames 1000
 
-Inputs are image files, folders (their images, sorted), glob patterns, video files (by
-suffix: .mp4 .avi .mov .mkv .webm ...), camera indices (``0``) or stream URLs (rtsp://,
-http:// ...).
+Inputs are image files, folders (their images, sorted), glob patterns (quoted; ``**`` matches
+any depth of subfolders; the image and video files they match, other files skipped), video
+files (by suffix: .mp4 .avi .mov .mkv .webm ...), camera indices (``0``) or stream URLs
+(rtsp://, http:// ...). A leading ``~`` in a path (``--out=~/x``, which the shell leaves as it
+is) is the home folder.
 
 For each readable image the script writes ``OUT/<name>`` with boxes, class names and scores
 drawn (one colour per class), and ``OUT/predictions.json``: every detection at or above the
@@ -47,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -60,12 +63,20 @@ TOOL = "infer"
 # parsed: --help and argument errors come back at once.
 
 
+def _user_path(text: str) -> Path:
+    """A path argument with ``~`` expanded: a shell leaves ``--out=~/x`` (and a quoted
+    ``"~/x"``) as it is."""
+    return Path(text).expanduser()
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Detect objects (with their masks, for a Mask R-CNN checkpoint) in, or "
         "segment, images, videos, cameras and streams with a detseg checkpoint.",
     )
-    parser.add_argument("checkpoint", type=Path, help="a best.pt / last.pt written by train.py")
+    parser.add_argument(
+        "checkpoint", type=_user_path, help="a best.pt / last.pt written by train.py"
+    )
     parser.add_argument(
         "inputs",
         nargs="+",
@@ -73,7 +84,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "camera indices (0) or stream URLs (rtsp://, http://)",
     )
     parser.add_argument(
-        "--out", type=Path, default=Path("runs/infer"), help="output folder (default: runs/infer)"
+        "--out",
+        type=_user_path,
+        default=Path("runs/infer"),
+        help="output folder (default: runs/infer)",
     )
     parser.add_argument(
         "--score-thr",
@@ -134,6 +148,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "a camera or stream until it ends or Ctrl-C)",
     )
     args = parser.parse_args(argv)
+    # a quoted "~/photos/*.jpg" reaches here unexpanded; URLs and camera indices keep their text
+    args.inputs = [os.path.expanduser(item) for item in args.inputs]
     problem = score_threshold_problem(args.score_thr)
     if problem:
         parser.error(problem)

@@ -99,17 +99,18 @@ def as_images(x: Any, bgr: bool = False) -> tuple[list[InputImage], bool]:
 
 def _one_or_batch(x: Any, bgr: bool, where: str) -> tuple[list[InputImage], bool]:
     if isinstance(x, (str, os.PathLike)):
-        if Path(x).is_dir():
+        path = Path(x).expanduser()  # "~/photos/a.jpg": under the home folder
+        if path.is_dir():
             raise ValueError(
                 f"{where}{x} is a folder, not an image file; give its images, e.g. "
                 f"predict(sorted(Path({str(x)!r}).glob('*.jpg')))"
             )
-        if Path(x).suffix.lower() in VIDEO_SUFFIXES:
+        if path.suffix.lower() in VIDEO_SUFFIXES:
             raise ValueError(
                 f"{where}{x} is a video, not an image file; predict takes images: "
                 f"predictor.stream({str(x)!r}) gives the results of its frames"
             )
-        return [InputImage(read_image(x), Path(x))], True
+        return [InputImage(read_image(path), path)], True
     if isinstance(x, torch.Tensor):
         if x.ndim == 4 and x.shape[1] == 3:
             return [

@@ -71,7 +71,7 @@ def load(
         ConfigError: a bad override.
         ValueError: an unknown or unavailable device.
     """
-    path = Path(checkpoint)
+    path = Path(checkpoint).expanduser()  # "~/runs/x/best.pt": under the home folder
     if path.suffix.lower() in (*IMAGE_SUFFIXES, *VIDEO_SUFFIXES):
         kind = "an image" if path.suffix.lower() in IMAGE_SUFFIXES else "a video"
         raise CheckpointError(

@@ -105,7 +105,7 @@ class DetectionResult:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write :meth:`plot` to ``path`` (the format follows the extension: .png, .jpg ...)."""
-        save_rgb(Path(path), self.plot())
+        save_rgb(Path(path).expanduser(), self.plot())
 
     def to_coco(
         self, image_id: int = 1, category_ids: Sequence[int] | None = None
@@ -216,11 +216,11 @@ class SegmentationResult:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write :meth:`plot` (with its legend) to ``path``."""
-        save_rgb(Path(path), self.plot())
+        save_rgb(Path(path).expanduser(), self.plot())
 
     def save_mask(self, path: str | os.PathLike) -> None:
         """Write :attr:`mask` as an 8-bit PNG of class indices (0 background)."""
-        save_label_map(Path(path), self.mask)
+        save_label_map(Path(path).expanduser(), self.mask)
 
     def to_coco(
         self, image_id: int = 1, category_ids: Sequence[int] | None = None

@@ -164,7 +164,7 @@ class VideoSource:
             self.name, what = str(source), f"stream {source}"
             fix = "check the URL and that the stream is running"
         else:
-            path = Path(source)
+            path = Path(source).expanduser()  # "~/clip.mp4": under the home folder
             if not path.is_file():
                 found = "a folder" if path.is_dir() else "no such file"
                 raise FileNotFoundError(f"video not found: {path} ({found}); check the path")
@@ -354,7 +354,7 @@ class VideoWriter:
     """
 
     def __init__(self, path: str | os.PathLike, fps: float) -> None:
-        self.path = Path(path)
+        self.path = Path(path).expanduser()
         self.fps = fps
         self.frames = 0
         self._writer: cv2.VideoWriter | None = None
