@@ -3,8 +3,10 @@
 With ``train.on_nonfinite: stop`` the step raises :class:`NonFiniteLossError`, whose message
 names the iteration, every loss term and the batch's image ids. With ``skip`` the step's group
 is dropped. A finite loss whose gradient norm is not finite (an infinite slope, e.g. a square
-root at 0) is treated the same way where the norm is measured: with ``train.grad_clip`` set or
-with ``skip`` (without fp16's gradient scaler, which skips such steps itself); its terms then
+root at 0) is treated the same way where the norm is read on the host before the update: with
+``skip``, and with ``train.grad_clip`` set on the CPU (on a GPU, ``stop`` leaves the clipped
+norm unread, so a NaN gradient stops the run at the next step's NaN loss; fp16's gradient
+scaler skips such steps itself); its terms then
 carry ``grad_norm``. A dropped group's forward passes have already moved the model's buffers
 (BatchNorm running statistics, perhaps to NaN), so a :class:`BufferSnapshot` taken before the
 group's first forward puts them back.

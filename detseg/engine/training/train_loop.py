@@ -17,10 +17,11 @@ a group synchronises gradients (``no_sync``). A non-finite loss either stops tra
 (``NonFiniteLossError``) or, with ``on_nonfinite="skip"``, drops its whole group: no update,
 but the iteration (and the learning-rate schedule) moves on and the skip is counted (the epoch's
 mean losses leave a skipped step out). A finite loss whose gradient norm is not finite is
-treated alike wherever the norm is measured (``grad_clip`` set, or ``"skip"``): an optimizer
-step would write NaN into the weights. A batch whose images were all unreadable is left out of
-its group: the group's summed gradient is rescaled to the mean over the batches that ran, and
-under DDP, where that batch was the one to synchronise, averaged over the processes by hand.
+treated alike wherever the norm is read before the update (``"skip"``, or ``grad_clip`` set on
+the CPU; see :func:`_clip_or_measure`): an optimizer step would write NaN into the weights.
+A batch whose images were all unreadable is left out of its group: the group's summed
+gradient is rescaled to the mean over the batches that ran, and under DDP, where that batch
+was the one to synchronise, averaged over the processes by hand.
 The forward passes of a dropped group have already moved the model's buffers (BatchNorm running
 statistics, perhaps to NaN), so under ``skip`` a :class:`BufferSnapshot` saves every buffer
 before a group's first forward and puts it back when the group is dropped: weights and buffers
@@ -68,6 +69,7 @@ from detseg.engine.runtime.distributed import (
 from detseg.engine.runtime.model_api import DetsegModel
 from detseg.engine.training.data_wait import DataWaitClock
 from detseg.engine.training.nonfinite_losses import BufferSnapshot, NonFiniteLossError
+from detseg.ops.padding import host_reads_are_free
 
 logger = logging.getLogger(__name__)
 
@@ -148,8 +150,8 @@ class StepSettings:
         grad_clip: clip the global gradient norm to this value; ``None`` = no clipping.
         on_nonfinite: ``"stop"`` raises :class:`NonFiniteLossError`; ``"skip"`` drops the step.
             A non-finite gradient norm of a finite loss is handled alike where the norm is
-            measured: with ``grad_clip`` set, or under ``"skip"`` (not under fp16's scaler,
-            which skips such a step itself).
+            read before the update: under ``"skip"``, or with ``grad_clip`` set on the CPU
+            (not under fp16's scaler, which skips such a step itself).
         log_every: write a ``metric_log`` record after every global iteration ``i`` with
             ``(i + 1) % log_every == 0`` (counted over the run, not the call, so a resumed run
             writes the records an uninterrupted one does, at the iterations of TensorBoard's);
@@ -494,7 +496,7 @@ def _finish_step(
         s.scaler.update()
     else:
         norm = _clip_or_measure(s.model, s.settings)  # measured on every process or none
-        if norm is not None and any_true(not math.isfinite(norm), s.dist):
+        if isinstance(norm, float) and any_true(not math.isfinite(norm), s.dist):
             _drop_non_finite_gradient(s, group, {**terms, "grad_norm": norm}, iteration)
             _schedule_past(scheduler)
             bad: dict[str, float] = group.bad_terms or {}
@@ -524,12 +526,21 @@ def _schedule_past(scheduler: torch.optim.lr_scheduler.LRScheduler) -> None:
         scheduler.step()
 
 
-def _clip_or_measure(model: nn.Module, settings: StepSettings) -> float | None:
+def _clip_or_measure(model: nn.Module, settings: StepSettings) -> float | torch.Tensor | None:
     """The global L2 norm of the gradients, clipped to ``settings.grad_clip`` when set;
     measured without clipping under ``on_nonfinite="skip"``; ``None`` (not measured: no host
-    read) otherwise."""
+    read) otherwise.
+
+    The norm is read on the host (a float, checked for a non-finite gradient before the
+    update) under ``"skip"``, which must drop such a step, and where host reads are free (the
+    CPU). With ``grad_clip`` under ``"stop"`` on a GPU it stays an unread device tensor, read on
+    logged steps only: no host synchronisation per step (a NaN gradient then shows as a NaN
+    loss at the next step, which stops the run)."""
     if settings.grad_clip is not None:
-        return float(torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip))
+        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
+        if settings.on_nonfinite != "skip" and not host_reads_are_free(norm.device):
+            return norm
+        return float(norm)
     if settings.on_nonfinite != "skip":
         return None
     grads = [p.grad for p in model.parameters() if p.grad is not None]
