@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-__all__ = ["USER_ERROR_EXIT_CODE", "USER_ERRORS", "declare_output", "run_command"]
+__all__ = ["USER_ERROR_EXIT_CODE", "USER_ERRORS", "declare_output", "run_command", "user_path"]
 
 #: Exit code of a run stopped by bad input (argparse uses 2 for bad flags as well).
 USER_ERROR_EXIT_CODE = 2
@@ -89,6 +89,12 @@ def _is_user_error(error: BaseException) -> bool:
 
 #: ``(path, argument)`` of the outputs the running tool named with :func:`declare_output`.
 _declared_outputs: list[tuple[Path, str]] = []
+
+
+def user_path(text: str) -> Path:
+    """The ``type`` of the tools' path arguments: the path with a leading ``~`` expanded to the
+    home folder, which a shell leaves as it is in ``--out=~/x`` (and in a quoted ``"~/x"``)."""
+    return Path(text).expanduser()
 
 
 def declare_output(path: str | os.PathLike, argument: str = "--out") -> None:

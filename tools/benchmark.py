@@ -54,7 +54,7 @@ from detseg.benchmark.suite import (
 )
 from detseg.choices.compile_modes import COMPILE_MODES
 from detseg.choices.torchvision_archs import DETECTION_TWINS, SEGMENTATION_TWINS, SSD_TWINS
-from detseg.command_line import declare_output, run_command
+from detseg.command_line import declare_output, run_command, user_path
 
 # The modules that do the work (torch, the benchmarks) are imported by the sub-commands' run_*
 # functions, after the arguments are parsed: --help and argument errors come back at once.
@@ -267,7 +267,7 @@ def add_suite_command(commands: argparse._SubParsersAction) -> None:
     )
     sub.add_argument(
         "--out",
-        type=Path,
+        type=user_path,
         default=None,
         help="markdown file to write; the JSON goes next to it with the suffix .json "
         "(default: runs/benchmark/suite_<cuda|cpu>.md)",

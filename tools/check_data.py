@@ -28,9 +28,8 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 
-from detseg.command_line import declare_output, run_command
+from detseg.command_line import declare_output, run_command, user_path
 
 # The modules that do the work (torch, the dataset readers) are imported by main, after the
 # arguments are parsed: --help and argument errors come back at once.
@@ -42,7 +41,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "source",
-        type=Path,
+        type=user_path,
         metavar="CONFIG_OR_DATA_YAML",
         help="an experiment config (its data section is checked), a data file, or a dataset "
         "folder (its data.yaml, else its layout's default keys)",
@@ -59,7 +58,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--out",
-        type=Path,
+        type=user_path,
         default=None,
         help="output folder (default: runs/check_data/<name of the data root>)",
     )

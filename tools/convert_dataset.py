@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 
 from detseg.argument_checks import check_classes_file
 from detseg.choices.dataset_formats import DATASET_FORMAT_NAMES
-from detseg.command_line import declare_output, run_command
+from detseg.command_line import declare_output, run_command, user_path
 
 # The modules that do the work (torch, the readers and writers) are imported by main, after the
 # arguments are parsed: --help and argument errors come back at once.
@@ -40,13 +39,13 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "src",
-        type=Path,
+        type=user_path,
         help="source dataset folder (SRC_ROOT), or a data file of it: an Ultralytics data yaml "
         "(yolo, e.g. coco8.yaml) or a detseg data.yaml (its train/val keys are read, the other "
         "splits of its root in the default layout)",
     )
     parser.add_argument(
-        "dst", type=Path, help="output folder (DST_ROOT); created, must be new or empty"
+        "dst", type=user_path, help="output folder (DST_ROOT); created, must be new or empty"
     )
     parser.add_argument(
         "--splits",
@@ -64,7 +63,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--classes",
-        type=Path,
+        type=user_path,
         default=None,
         metavar="FILE",
         help="class names in output order (one per line, or a yaml with 'names'); source "

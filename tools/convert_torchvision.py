@@ -17,11 +17,10 @@ set ``model.init_from`` in a training config.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from detseg.argument_checks import check_classes_file, check_output_file
 from detseg.choices.torchvision_archs import TORCHVISION_ARCHS
-from detseg.command_line import declare_output, run_command
+from detseg.command_line import declare_output, run_command, user_path
 
 # The modules that do the work (torch, torchvision, the converters) are imported by main, after
 # the arguments are parsed: --help and argument errors come back at once.
@@ -35,8 +34,8 @@ def parse_args() -> argparse.Namespace:
         help="torchvision builder the file belongs to (auto: found from the tensor names; name "
         "it for fasterrcnn_mobilenet_v3_large_320_fpn, whose tensors equal the 800 px model's)",
     )
-    parser.add_argument("checkpoint", type=Path, help="torchvision state-dict file (.pth)")
-    parser.add_argument("out", type=Path, help="detseg checkpoint to write (.pt)")
+    parser.add_argument("checkpoint", type=user_path, help="torchvision state-dict file (.pth)")
+    parser.add_argument("out", type=user_path, help="detseg checkpoint to write (.pt)")
     parser.add_argument(
         "--num-classes",
         type=int,
@@ -46,7 +45,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--classes",
-        type=Path,
+        type=user_path,
         default=None,
         help="foreground class names: a text file with one per line or a data yaml with "
         "'names' (default: torchvision's names for its own class count, else class_<i>)",

@@ -60,12 +60,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
 from typing import Any
 
 from detseg.argument_checks import check_output_folder, score_threshold_problem
 from detseg.choices.detection_metrics import METRIC_CHOICES
-from detseg.command_line import run_command
+from detseg.command_line import run_command, user_path
 
 # The modules that do the work (torch, the evaluation) are imported by main, after the arguments
 # are parsed: --help and argument errors come back at once.
@@ -88,7 +87,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "checkpoint",
-        type=Path,
+        type=user_path,
         nargs="?",
         default=None,
         help="a best.pt / last.pt written by train.py (leave out for the --gt/--pred form)",
@@ -109,7 +108,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--data",
-        type=Path,
+        type=user_path,
         default=None,
         metavar="FILE",
         help="checkpoint form: evaluate on this dataset instead, a data yaml "
@@ -136,7 +135,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--out",
-        type=Path,
+        type=user_path,
         default=None,
         help="output folder (default: the folder of CHECKPOINT or of --pred, plus /eval)",
     )
@@ -159,16 +158,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def _add_model_free_args(form: Any) -> None:
     """Adds --gt, --pred, --images and --iou-type to an argparse group."""
-    form.add_argument("--gt", type=Path, help="COCO ground-truth json (images, annotations, ...)")
+    form.add_argument(
+        "--gt", type=user_path, help="COCO ground-truth json (images, annotations, ...)"
+    )
     form.add_argument(
         "--pred",
-        type=Path,
+        type=user_path,
         help="detections json: COCO results, e.g. predictions.json of tools/infer.py "
         "(file_name matching: see below)",
     )
     form.add_argument(
         "--images",
-        type=Path,
+        type=user_path,
         help="folder the gt's images[].file_name are relative to; draws the worst images in "
         "report.html (without it they are listed without pictures)",
     )

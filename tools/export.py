@@ -26,11 +26,10 @@ exported (e.g. --batch-size 2 for a detector). A detector's check that compared 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from detseg.argument_checks import check_output_file, score_threshold_problem
 from detseg.choices.export_formats import DEFAULT_OPSET, FORMATS
-from detseg.command_line import run_command
+from detseg.command_line import run_command, user_path
 
 # The modules that do the work (torch, the exporters) are imported by main, after the arguments
 # are parsed: --help and argument errors come back at once.
@@ -42,13 +41,15 @@ def parse_args() -> argparse.Namespace:
         epilog=__doc__.split("\n\n", 2)[2],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("checkpoint", type=Path, help="detseg checkpoint (e.g. runs/x/best.pt)")
+    parser.add_argument(
+        "checkpoint", type=user_path, help="detseg checkpoint (e.g. runs/x/best.pt)"
+    )
     parser.add_argument(
         "--format", choices=FORMATS, default="onnx", help="file format (default: onnx)"
     )
     parser.add_argument(
         "--out",
-        type=Path,
+        type=user_path,
         default=None,
         help="file to write (default: the checkpoint's name with .onnx or .torchscript.pt)",
     )

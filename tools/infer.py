@@ -55,18 +55,12 @@ from pathlib import Path
 
 from detseg.argument_checks import score_threshold_problem
 from detseg.choices.tta_modes import TTA_MODES
-from detseg.command_line import USER_ERROR_EXIT_CODE, declare_output, run_command
+from detseg.command_line import USER_ERROR_EXIT_CODE, declare_output, run_command, user_path
 
 TOOL = "infer"
 
 # The modules that do the work (torch, the models) are imported by main, after the arguments are
 # parsed: --help and argument errors come back at once.
-
-
-def _user_path(text: str) -> Path:
-    """A path argument with ``~`` expanded: a shell leaves ``--out=~/x`` (and a quoted
-    ``"~/x"``) as it is."""
-    return Path(text).expanduser()
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -75,7 +69,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "segment, images, videos, cameras and streams with a detseg checkpoint.",
     )
     parser.add_argument(
-        "checkpoint", type=_user_path, help="a best.pt / last.pt written by train.py"
+        "checkpoint", type=user_path, help="a best.pt / last.pt written by train.py"
     )
     parser.add_argument(
         "inputs",
@@ -85,7 +79,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--out",
-        type=_user_path,
+        type=user_path,
         default=Path("runs/infer"),
         help="output folder (default: runs/infer)",
     )

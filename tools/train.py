@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from detseg.command_line import run_command
+from detseg.command_line import run_command, user_path
 
 if TYPE_CHECKING:
     from detseg.engine import TrainResult
@@ -68,12 +68,6 @@ def _set_word_without_value(argv: list[str]) -> str | None:
     return None
 
 
-def _user_path(text: str) -> Path:
-    """A path argument with ``~`` expanded: a shell leaves ``--work-dir=~/runs`` (and a quoted
-    ``"~/runs"``) as it is, and the config's paths expand it too."""
-    return Path(text).expanduser()
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = _TrainArgumentParser(
         sys.argv[1:] if argv is None else argv,
@@ -81,7 +75,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "every config key. Several processes or GPUs of this machine: --nproc N; several "
         "machines: launch with torchrun.",
     )
-    parser.add_argument("config", type=_user_path, help="experiment YAML, e.g. configs/demo.yaml")
+    parser.add_argument("config", type=user_path, help="experiment YAML, e.g. configs/demo.yaml")
     parser.add_argument(
         "--set",
         nargs="+",
@@ -97,7 +91,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--data",
-        type=_user_path,
+        type=user_path,
         default=None,
         metavar="FILE",
         help="train on this dataset: a data yaml (configs/datasets/*.yaml, or an Ultralytics "
@@ -106,7 +100,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--work-dir",
-        type=_user_path,
+        type=user_path,
         default=None,
         help="output folder (default: the config's work_dir, else runs/<config file stem>; "
         "~ is the home folder)",

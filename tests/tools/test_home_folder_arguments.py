@@ -1,0 +1,51 @@
+"""The tools' path arguments expand a leading ``~``: a shell leaves ``--out=~/x`` (and a quoted
+``"~/x"``) as it is, and argparse alone would make a folder named ``~`` in the current one."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _tool(name: str):
+    spec = importlib.util.spec_from_file_location(f"tool_{name}_home", REPO / "tools" / name)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    "tool, argv, expanded",
+    [
+        ("eval.py", ["~/best.pt", "--out=~/eval"], ("checkpoint", "out")),
+        ("export.py", ["~/best.pt", "--out=~/model.onnx"], ("checkpoint", "out")),
+        (
+            "convert_dataset.py",
+            ["~/src", "~/dst", "--from", "coco", "--to", "yolo"],
+            ("src", "dst"),
+        ),
+        ("check_data.py", ["~/data.yaml", "--out=~/report"], ("source", "out")),
+        (
+            "convert_torchvision.py",
+            ["fasterrcnn_resnet50_fpn", "~/a.pth", "~/a.pt"],
+            ("checkpoint", "out"),
+        ),
+    ],
+)
+def test_home_folder_is_expanded(monkeypatch, tmp_path, tool, argv, expanded):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    module = _tool(tool)
+    if tool == "eval.py":
+        args = module.parse_args(argv)
+    else:
+        monkeypatch.setattr(sys, "argv", [tool, *argv])
+        args = module.parse_args()
+    for name in expanded:
+        value = getattr(args, name)
+        assert Path(value).parts[: len(tmp_path.parts)] == tmp_path.parts, (name, value)
