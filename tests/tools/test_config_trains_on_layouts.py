@@ -8,13 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 import yaml
 from detection_config_smoke import ON_SHAPES, SMOKE, SMOKE_MODEL
 
 from detseg.config import ConfigError, load_config
 from detseg.convert.datasets import convert_dataset
-from detseg.data.shapes import generate_shapes
 from detseg.data.shapes_draw import SHAPE_CLASSES
 from detseg.engine.checkpointing import load_checkpoint
 from detseg.engine.training import train
@@ -22,20 +20,7 @@ from detseg.engine.training import train
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Torch on one thread in this process while this module's tests run."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="session")
-def shapes(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("shapes")
-    generate_shapes(root, num_train=16, num_val=8, size=128, seed=0)
-    return root
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/tools/conftest.py
 
 
 @pytest.fixture(scope="module")

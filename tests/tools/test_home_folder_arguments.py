@@ -3,21 +3,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
+from tool_modules import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _tool(name: str):
-    spec = importlib.util.spec_from_file_location(f"tool_{name}_home", REPO / "tools" / name)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize(
@@ -40,7 +32,7 @@ def _tool(name: str):
 )
 def test_home_folder_is_expanded(monkeypatch, tmp_path, tool, argv, expanded):
     monkeypatch.setenv("HOME", str(tmp_path))
-    module = _tool(tool)
+    module = load_tool(tool)
     if tool == "eval.py":
         args = module.parse_args(argv)
     else:

@@ -7,21 +7,13 @@ silently run without ``a=1``; the tools extend the list instead, as ``tools/trai
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
+from tool_modules import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _tool(name: str):
-    spec = importlib.util.spec_from_file_location(f"tool_{name}_set_flags", REPO / "tools" / name)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize(
@@ -32,7 +24,7 @@ def _tool(name: str):
     ],
 )
 def test_set_given_twice_keeps_every_item(tool, argv):
-    args = _tool(tool).parse_args(
+    args = load_tool(tool).parse_args(
         [*argv, "--set", "device=cpu", "--set", "eval.max_images=3", "seed=1"]
     )
     assert args.set == ["device=cpu", "eval.max_images=3", "seed=1"]
@@ -41,4 +33,4 @@ def test_set_given_twice_keeps_every_item(tool, argv):
 def test_check_data_set_given_twice_keeps_every_item(monkeypatch):
     argv = ["check_data.py", "configs/demo.yaml", "--set", "data.root=a", "--set", "seed=1"]
     monkeypatch.setattr(sys, "argv", argv)
-    assert _tool("check_data.py").parse_args().set == ["data.root=a", "seed=1"]
+    assert load_tool("check_data.py").parse_args().set == ["data.root=a", "seed=1"]

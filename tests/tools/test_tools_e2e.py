@@ -19,7 +19,6 @@ import yaml
 from tiny_detector import tiny_faster_rcnn
 
 from detseg.config import load_config
-from detseg.data.shapes import generate_shapes
 from detseg.engine.checkpointing import load_checkpoint
 from detseg.engine.records import read_metrics
 from detseg.engine.training import train
@@ -50,20 +49,7 @@ def check(result):
     return result
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Torch on one thread in this process while this module's tests run."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="session")
-def shapes(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("shapes")
-    generate_shapes(root, num_train=16, num_val=8, size=128, seed=0)
-    return root
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/tools/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -7,31 +7,23 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from tool_modules import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _train_tool():
-    spec = importlib.util.spec_from_file_location("tool_train_set_flags", REPO / "tools/train.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_set_given_twice_keeps_every_override():
-    args = _train_tool().parse_args(
+    args = load_tool("train.py").parse_args(
         ["configs/demo.yaml", "--set", "train.epochs=1", "--set", "device=cpu", "seed=3"]
     )
     assert args.set == ["train.epochs=1", "device=cpu", "seed=3"]
 
 
 def test_profile_adds_to_every_set():
-    args = _train_tool().parse_args(
+    args = load_tool("train.py").parse_args(
         ["configs/demo.yaml", "--set", "train.epochs=1", "--profile", "2", "--set", "seed=3"]
     )
     assert args.set == ["train.epochs=1", "seed=3", "train.profile_steps=2"]
@@ -39,7 +31,7 @@ def test_profile_adds_to_every_set():
 
 def test_a_config_after_set_is_named(capsys):
     with pytest.raises(SystemExit) as stop:
-        _train_tool().parse_args(["--set", "train.epochs=1", "configs/demo.yaml"])
+        load_tool("train.py").parse_args(["--set", "train.epochs=1", "configs/demo.yaml"])
     assert stop.value.code == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert "'configs/demo.yaml' was read as a --set item" in error
@@ -48,5 +40,5 @@ def test_a_config_after_set_is_named(capsys):
 
 def test_a_missing_config_is_still_reported_as_missing(capsys):
     with pytest.raises(SystemExit):
-        _train_tool().parse_args(["--set", "train.epochs=1"])
+        load_tool("train.py").parse_args(["--set", "train.epochs=1"])
     assert "required: config" in capsys.readouterr().err
