@@ -2,8 +2,9 @@
 
 - :mod:`~detseg.engine.checkpointing.checkpoint`: atomic ``save_checkpoint``
   (``written_atomically``, also for exported models), ``load_checkpoint``, rotation
-  (``last.1.pt`` ..., a previous run's ``best.1.pt`` ...) and fallback (damaged files moved
-  aside as ``last.pt.corrupt``), the training state that ``--resume`` restores.
+  (``last.1.pt`` ..., a previous run's ``best.1.pt`` ... and ``previous_last.1/``) and
+  fallback (damaged files moved aside as ``last.pt.corrupt``), the training state that
+  ``--resume`` restores.
 - :mod:`~detseg.engine.checkpointing.model_files`: ``load_model`` / ``model_from_checkpoint``
   (the model a checkpoint names, rebuilt) and ``model_checkpoint`` (the checkpoint dict of a
   model trained in your own code).
@@ -23,6 +24,7 @@
 from detseg.engine.checkpointing.checkpoint import (
     REQUIRED_KEYS,
     keep_previous,
+    keep_previous_last,
     load_checkpoint,
     load_resumable,
     older_copy,
@@ -66,6 +68,7 @@ __all__ = [
     "check_work_dir",
     "checkpoint_bytes",
     "keep_previous",
+    "keep_previous_last",
     "load_checkpoint",
     "load_model",
     "load_resumable",

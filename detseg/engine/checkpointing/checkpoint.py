@@ -17,7 +17,9 @@ strings and numbers, so it loads with ``torch.load(weights_only=True)``::
 ``last.pt`` is damaged, and moves the damaged files aside (``last.pt.corrupt``) so that no
 later rotation puts them over the good copy. A new run (not ``--resume``) in a used work dir
 keeps the previous run's ``best.pt`` the same way (:func:`keep_previous`: ``best.1.pt``,
-``best.2.pt``, ... up to ``train.keep_checkpoints``) before it writes its own.
+``best.2.pt``, ... up to ``train.keep_checkpoints``) before it writes its own, and moves the
+previous run's ``last.pt`` and ``last.<k>.pt`` into ``previous_last.1/``
+(:func:`keep_previous_last`), where no ``--resume`` of the new run falls back to them.
 """
 
 from __future__ import annotations
@@ -104,7 +106,8 @@ def save_rotating(path: str | Path, state: dict[str, Any], keep: int) -> None:
     hard-linked (copied where links are not supported) to ``path.1`` before the new file
     replaces it, so a good ``path`` exists at every moment. A current ``path`` that is not a
     complete checkpoint (cut short: its zip directory is unreadable) is never rotated over
-    the good older copies: it is moved aside (:func:`set_aside`) instead.
+    the good older copies: it is moved aside (:func:`set_aside`) instead. Once the new file is
+    written, copies beyond ``keep`` (left by a run saved with a higher ``keep``) are deleted.
     """
     path = Path(path)
     if keep > 0 and path.is_file():
@@ -121,15 +124,36 @@ def save_rotating(path: str | Path, state: dict[str, Any], keep: int) -> None:
                 shutil.copyfile(path, link)
             os.replace(link, older_copy(path, 1))
     save_checkpoint(path, state)
+    _drop_copies_beyond(path, keep)
+
+
+def older_copies(path: Path) -> list[Path]:
+    """The older copies of ``path`` in its folder (``last.1.pt``, ``last.2.pt``, ...), newest
+    (lowest ``k``) first."""
+    copies = (p for p in path.parent.glob(f"{path.stem}.*{path.suffix}") if _copy_number(path, p))
+    return sorted(copies, key=lambda p: _copy_number(path, p))
+
+
+def _drop_copies_beyond(path: Path, keep: int) -> None:
+    """Delete the copies ``path.<k>`` with ``k > keep`` (``train.keep_checkpoints`` lowered
+    on a resumed run); called after a new ``path`` is written, so a good file is always left."""
+    beyond = [p for p in older_copies(path) if _copy_number(path, p) > keep]
+    for copy in beyond:
+        copy.unlink(missing_ok=True)
+    if beyond:
+        logger.info(
+            "removed %s (train.keep_checkpoints=%d)", ", ".join(p.name for p in beyond), keep
+        )
 
 
 def keep_previous(path: str | Path, keep: int) -> Path | None:
     """Move a previous run's ``path`` (``best.pt``) to ``path.1`` before a new run writes one.
 
     The older copies shift as in :func:`save_rotating` (``best.1.pt`` becomes ``best.2.pt``
-    ... up to ``keep``, the oldest dropped); a damaged ``path`` is moved aside instead
-    (:func:`set_aside`). With ``keep == 0`` nothing moves: the new run's first save replaces
-    ``path``. One log line says what was done (a warning when a copy is dropped or replaced).
+    ... up to ``keep``, the oldest dropped, as are copies beyond a lowered ``keep``); a damaged
+    ``path`` is moved aside instead (:func:`set_aside`). With ``keep == 0`` nothing moves: the
+    new run's first save replaces ``path``. One log line says what was done (a warning when a
+    copy is dropped or replaced).
 
     Returns:
         Where ``path`` went, or ``None`` (no ``path``, or ``keep == 0``).
@@ -151,6 +175,7 @@ def keep_previous(path: str | Path, keep: int) -> Path | None:
     dropped = older_copy(path, keep).is_file()
     _shift_older_copies(path, keep)
     os.replace(path, older_copy(path, 1))
+    _drop_copies_beyond(path, keep)
     _fsync_dir(path.parent)
     kept = f"{previous} is kept as {older_copy(path, 1).name}"
     if dropped:
@@ -163,6 +188,82 @@ def keep_previous(path: str | Path, keep: int) -> Path | None:
     else:
         logger.info("%s", kept)
     return older_copy(path, 1)
+
+
+def _previous_run_folder(path: Path, k: int) -> Path:
+    """The ``k``-th folder of a previous run's ``path`` and its copies (``last.pt`` ->
+    ``previous_last.1``)."""
+    return path.with_name(f"previous_{path.stem}.{k}")
+
+
+def _previous_run_folders(path: Path) -> list[Path]:
+    """The folders ``previous_<stem>.<k>`` beside ``path``, lowest ``k`` first."""
+    folders = (f for f in path.parent.glob(f"previous_{path.stem}.*") if f.is_dir())
+    return sorted(
+        (f for f in folders if _folder_number(path, f)), key=lambda f: _folder_number(path, f)
+    )
+
+
+def _folder_number(path: Path, folder: Path) -> int:
+    """``k`` of ``previous_last.k``, 0 for other names."""
+    match = re.fullmatch(rf"previous_{re.escape(path.stem)}\.(\d+)", folder.name)
+    return int(match.group(1)) if match else 0
+
+
+def keep_previous_last(path: str | Path, keep: int) -> Path | None:
+    """Move a previous run's ``path`` (``last.pt``) and its copies (``last.<k>.pt``) into
+    ``previous_last.1/`` before a new run writes its own.
+
+    Left in place, they would become the new run's older copies, and ``--resume`` of the new
+    run could fall back to (or, killed before its first save, start from) the other run's
+    checkpoint. Older folders shift (``previous_last.1`` -> ``previous_last.2`` ... up to
+    ``keep``, the oldest deleted); the copies move first and ``path`` last, so a crash part way
+    leaves in the work dir only the previous run's newest files, still a coherent run. With
+    ``keep == 0`` the files are deleted. One log line says what was done (a warning when
+    something is deleted).
+
+    Returns:
+        The folder they went to, or ``None`` (no ``path`` nor copy, or ``keep == 0``).
+    """
+    path = Path(path)
+    files = [*reversed(older_copies(path)), *([path] if path.is_file() else [])]
+    if not files:
+        return None
+    names = ", ".join(p.name for p in reversed(files))
+    previous = f"a previous run's {names} in {path.parent}"
+    if keep == 0:
+        for file in files:
+            file.unlink()
+        logger.warning(
+            "deleted %s (train.keep_checkpoints=0 keeps no copies; a new run never resumes "
+            "from another run's checkpoints)",
+            previous,
+        )
+        return None
+    dropped = [f for f in _previous_run_folders(path) if _folder_number(path, f) >= keep]
+    for old in dropped:  # the oldest, and any beyond a lowered keep
+        shutil.rmtree(old)
+    for k in range(keep, 1, -1):
+        if _previous_run_folder(path, k - 1).is_dir():
+            os.replace(_previous_run_folder(path, k - 1), _previous_run_folder(path, k))
+    folder = _previous_run_folder(path, 1)
+    folder.mkdir()
+    for file in files:
+        os.replace(file, folder / file.name)
+    _fsync_dir(folder)
+    _fsync_dir(path.parent)
+    kept = f"{previous} moved to {folder.name}/ (a new run never resumes from them)"
+    if dropped:
+        logger.warning(
+            "%s; deleted the oldest such folder(s) %s (train.keep_checkpoints=%d; raise it to "
+            "keep more)",
+            kept,
+            ", ".join(f.name for f in dropped),
+            keep,
+        )
+    else:
+        logger.info("%s", kept)
+    return folder
 
 
 def set_aside(path: str | Path) -> Path:
@@ -214,12 +315,8 @@ def load_resumable(path: str | Path, set_aside_damaged: bool = True) -> tuple[di
             names every file tried and why.
     """
     path = Path(path)
-    copies = sorted(
-        (p for p in path.parent.glob(f"{path.stem}.*{path.suffix}") if _copy_number(path, p)),
-        key=lambda p: _copy_number(path, p),
-    )
     errors, damaged = [], []
-    for candidate in [path, *copies]:
+    for candidate in [path, *older_copies(path)]:
         try:
             state = load_checkpoint(candidate)
         except CheckpointError as err:

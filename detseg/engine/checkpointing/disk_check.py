@@ -43,6 +43,23 @@ def required_bytes(last_bytes: int, weights_bytes: int, keep_checkpoints: int) -
     return last_bytes * (keep_checkpoints + 2) + weights_bytes * 2 + LOG_RESERVE_BYTES
 
 
+def held_bytes(work_dir: str | Path, keep_checkpoints: int) -> int:
+    """Bytes the checkpoints a resumed run goes on with already take in ``work_dir``:
+    ``last.pt``, ``last.1.pt`` ... ``last.<keep_checkpoints>.pt`` and ``best.pt`` (a file
+    hard-linked under two names counted once). The run replaces them, so they count towards
+    :func:`required_bytes` rather than needing that much free space besides."""
+    work_dir = Path(work_dir)
+    names = ["last.pt", *(f"last.{k}.pt" for k in range(1, keep_checkpoints + 1)), "best.pt"]
+    sizes: dict[tuple[int, int], int] = {}
+    for name in names:
+        try:
+            info = (work_dir / name).stat()
+        except OSError:
+            continue
+        sizes[(info.st_dev, info.st_ino)] = info.st_size
+    return sum(sizes.values())
+
+
 def check_work_dir(work_dir: str | Path, needed_bytes: int) -> None:
     """Make sure ``work_dir`` exists, is writable and has ``needed_bytes`` free.
 

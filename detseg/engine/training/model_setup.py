@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,7 @@ def build_run_model(
     *,
     settings: DeviceSettings,
     resume: bool = False,
+    classes: Sequence[str] | None = None,
 ) -> nn.Module:
     """The model of ``cfg`` for ``num_classes`` classes, ready for its optimizer.
 
@@ -87,17 +89,20 @@ def build_run_model(
         dist: this process's place in the run (rank 0 logs the ``init_from`` report).
         settings: the resolved device settings (``channels_last``).
         resume: a resumed run has its own weights: ``model.init_from`` is not loaded.
+        classes: the data's class names, in label order; a resumed run's ``last.pt`` must have
+            been trained on the same (:func:`check_resume_weights`).
 
     Raises:
         ConfigError: the model does not fit the data's task, or ``train.sync_bn`` on the CPU
             with several processes.
-        CheckpointError: ``resume`` and the weights in the work dir's ``last.pt`` do not fit
-            the model (see :func:`check_resume_weights`).
+        CheckpointError: ``resume`` and the weights or classes in the work dir's ``last.pt``
+            do not fit the model and data (see :func:`check_resume_weights`).
     """
     model = build_model(cfg.model.builder_dict(), num_classes=num_classes)
     check_task(model, task, cfg)
     if resume and cfg.work_dir:
-        check_resume_weights(model, Path(cfg.work_dir) / "last.pt", dataclasses.asdict(cfg.train))
+        last, train = Path(cfg.work_dir) / "last.pt", dataclasses.asdict(cfg.train)
+        check_resume_weights(model, last, train, classes=classes)
     if cfg.model.init_from is not None and not resume:
         report = load_init_weights(model, cfg.model.init_from)
         for line in report.lines() if dist.is_main else []:
@@ -108,18 +113,26 @@ def build_run_model(
     return convert_sync_batchnorm(model, dist, device, cfg.train.sync_bn)
 
 
-def check_resume_weights(model: nn.Module, last: Path, train: dict[str, Any] | None = None) -> None:
+def check_resume_weights(
+    model: nn.Module,
+    last: Path,
+    train: dict[str, Any] | None = None,
+    classes: Sequence[str] | None = None,
+) -> None:
     """The weights of ``last`` (a ``last.pt`` to resume) must fit ``model``, the model of the
     config a resumed run got: a different model or other classes is one line, not torch's
     page of tensor names. With ``train`` (the config's ``train`` section as a dict) its
     optimizer keys must be the run's too (:data:`OPTIMIZER_KEYS`: the optimizer state would
-    not load). Checked before the work dir's ``config.yaml`` is rewritten, so the message can
-    point to it; the checkpoint is only read. An unreadable ``last.pt`` is left to the resume
-    itself (which falls back to the older copies and says why).
+    not load); with ``classes`` (the data's names, in label order) the names ``last`` was
+    trained on must be the same (as many classes under other names or in another order fit
+    the weights, but the resumed run would label them wrongly). Checked before the work dir's
+    ``config.yaml`` is rewritten, so the message can point to it; the checkpoint is only read.
+    An unreadable ``last.pt`` is left to the resume itself (which falls back to the older
+    copies and says why).
 
     Raises:
         CheckpointError: naming ``last``, the mismatch (:func:`~detseg.torch_files.
-            state_mismatch`, or the optimizer keys) and the config to resume with.
+            state_mismatch`, the classes or the optimizer keys) and the config to resume with.
     """
     try:
         saved = load_checkpoint(last)
@@ -133,6 +146,7 @@ def check_resume_weights(model: nn.Module, last: Path, train: dict[str, Any] | N
     )
     config = last.parent / "config.yaml"
     if mismatch is None:
+        _check_resume_classes(saved, last, classes)
         changed = _changed_optimizer_keys(saved, train or {})
         if changed:
             raise CheckpointError(
@@ -147,6 +161,23 @@ def check_resume_weights(model: nn.Module, last: Path, train: dict[str, Any] | N
         f"the config differs from the run's (model or classes): resume with the config the run "
         f"was started with, e.g. tools/train.py {config} --work-dir {last.parent} --resume, "
         "or start a new run in another --work-dir"
+    )
+
+
+def _check_resume_classes(saved: dict[str, Any], last: Path, classes: Sequence[str] | None) -> None:
+    """The class names of ``saved`` (the checkpoint ``last``) must be ``classes`` (when given).
+
+    Raises:
+        CheckpointError: naming ``last``, both lists and the config to resume with.
+    """
+    if classes is None or list(saved["classes"]) == list(classes):
+        return
+    config = last.parent / "config.yaml"
+    raise CheckpointError(
+        f"cannot resume from {last}: it was trained on the classes {list(saved['classes'])}, "
+        f"the data gives {list(classes)} (another data.root or data.classes?): resume with "
+        f"the run's data, e.g. tools/train.py {config} --work-dir {last.parent} --resume, or "
+        "start a new run in another --work-dir"
     )
 
 

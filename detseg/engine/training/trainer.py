@@ -64,7 +64,12 @@ from detseg.engine.training.finite_checks import (
     save_last_checked,
 )
 from detseg.engine.training.model_setup import build_run_model, data_task, device_settings
-from detseg.engine.training.run_start import check_resumable, prepare_work_dir, resume_run
+from detseg.engine.training.run_start import (
+    check_resumable,
+    prepare_work_dir,
+    resume_run,
+    write_config,
+)
 from detseg.engine.training.run_state import RunState
 from detseg.engine.training.step_profiler import (
     PROFILE_DIR,
@@ -186,7 +191,9 @@ def _train(
     )
     data = build_data(cfg, task, dist, device)
     classes = list(data.train_set.classes)  # num_classes comes from the dataset, never typed
-    model = build_run_model(cfg, len(classes), task, device, dist, settings=settings, resume=resume)
+    model = build_run_model(
+        cfg, len(classes), task, device, dist, settings=settings, resume=resume, classes=classes
+    )
     optimizer, scheduler = build_optimization(cfg, model, len(data.train_loader), dist)
     t = cfg.train
     run = TrainingRun(
@@ -210,6 +217,7 @@ def _train(
     prepare_work_dir(run, resume=resume)
     if resume:
         resume_run(run)
+        write_config(run)  # once last.pt is loaded: a refused resume keeps the run's own
     elif dist.rank > 0:
         seed_everything(cfg.seed + dist.rank)  # own random draws; weights come from rank 0
     run.train_model = wrap_for_training(model, dist, device, t.find_unused_parameters)
@@ -383,7 +391,7 @@ def epoch_loop(run: TrainingRun) -> int:
         if improved:  # before last.pt records this epoch as the best (the weights are checked)
             save_best(run)
         save_last_checked(run)
-        if state.should_stop_early(t.patience):
+        if not done and state.should_stop_early(t.patience):  # else the run simply finished
             logger.info("no improvement for %d evaluations: stopping early", t.patience)
             run.records.log({"type": "early_stop", "epoch": epoch, "iteration": state.iteration})
             break

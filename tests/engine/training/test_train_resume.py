@@ -11,7 +11,7 @@ weights and optimizer state; so must a resume from the older ``last.1.pt`` after
 is truncated (which is moved aside as ``last.pt.corrupt``, never rotated over ``last.1.pt``).
 The state it stopped in must equal the reference's own mid-epoch checkpoint of iteration 5
 (``train.checkpoint_every=5``). A new run (no ``--resume``) in the reference's folder keeps
-its ``best.pt`` as ``best.1.pt``.
+its ``best.pt`` as ``best.1.pt`` and moves its ``last.pt`` into ``previous_last.1/``.
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ def test_damaged_last_pt_falls_back_to_the_older_copy(
     assert load_checkpoint(work_dir / "last.1.pt")["meta"]["iteration"] == 3
 
 
-def test_a_new_run_in_a_used_work_dir_keeps_the_previous_best_pt(
+def test_a_new_run_in_a_used_work_dir_keeps_the_previous_best_pt_and_last_pt(
     reference, shapes, train_main, tmp_path, caplog
 ):
     work_dir = tmp_path / "used"
@@ -201,7 +201,9 @@ def test_a_new_run_in_a_used_work_dir_keeps_the_previous_best_pt(
     with caplog.at_level(logging.INFO):
         assert train_main(work_dir, shapes, *new_run, "train.tensorboard=false") == 0
     assert (work_dir / "best.1.pt").read_bytes() == best_bytes  # kept, as last.pt is
-    assert (work_dir / "last.1.pt").read_bytes() == last_bytes
+    # the previous last.pt (and last.1.pt) moved where no --resume of the new run falls back to
+    assert (work_dir / "previous_last.1" / "last.pt").read_bytes() == last_bytes
+    assert not (work_dir / "last.1.pt").exists()
     assert load_checkpoint(work_dir / "best.pt")["meta"]["iteration"] == 1  # the new run's
     kept = [r.getMessage() for r in caplog.records if "kept as best.1.pt" in r.getMessage()]
     assert kept == [f"a previous run's best.pt in {work_dir} is kept as best.1.pt"]

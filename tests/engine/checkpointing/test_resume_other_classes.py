@@ -1,0 +1,36 @@
+"""Resuming with data whose class names differ from the run's (``data.classes`` reordered or
+renamed, another dataset with as many classes) is one line naming ``last.pt``, both class
+lists and the run's ``config.yaml``, before anything is written: the weights would fit, but
+the resumed run would label them with the other names."""
+
+from __future__ import annotations
+
+import pytest
+from torch import nn
+
+from detseg.engine.checkpointing import CheckpointError, save_checkpoint
+from detseg.engine.training.model_setup import check_resume_weights
+
+
+@pytest.fixture
+def last(tmp_path):
+    model = nn.Linear(2, 3)
+    state = {"model": model.state_dict(), "config": {}, "classes": ["cat", "dog"], "meta": {}}
+    save_checkpoint(tmp_path / "last.pt", state)
+    return model, tmp_path / "last.pt"
+
+
+def test_other_class_names_are_refused_in_one_line(last):
+    model, path = last
+    with pytest.raises(CheckpointError) as info:
+        check_resume_weights(model, path, {}, classes=["dog", "cat"])
+    message = str(info.value)
+    assert message.startswith(f"cannot resume from {path}: ")
+    assert "['cat', 'dog']" in message and "['dog', 'cat']" in message
+    assert str(path.parent / "config.yaml") in message and "\n" not in message
+
+
+def test_the_same_class_names_resume(last):
+    model, path = last
+    check_resume_weights(model, path, {}, classes=["cat", "dog"])
+    check_resume_weights(model, path, {})  # no classes given: not compared
