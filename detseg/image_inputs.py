@@ -1,9 +1,9 @@
 """Image files named on a command line: files, folders and glob patterns, read in batches.
 
-:func:`expand_inputs` turns the names into image paths, :func:`read_images` reads them
-(skipping and recording the unreadable ones), :func:`batched` groups them, and
-:func:`output_name` gives each a unique file name in an output folder (never that of an input
-there: :func:`names_in_folder`).
+:func:`expand_inputs` turns the names into image paths, :func:`read_images` reads them (as
+displayed: EXIF orientation applied; skipping and recording the unreadable ones),
+:func:`batched` groups them, and :func:`output_name` gives each a unique file name in an output
+folder (never that of an input there: :func:`names_in_folder`).
 """
 
 from __future__ import annotations
@@ -64,13 +64,15 @@ def read_images(
 ) -> Iterator[tuple[Path, torch.Tensor]]:
     """``(path, image Float[3, H, W] in [0, 1])`` for each readable path, read one at a time.
 
+    A JPEG is read as its EXIF orientation displays it (a phone photo tagged as rotated comes
+    upright, as image viewers show it; boxes and masks predicted on it refer to that view).
     A path that cannot be read is appended to ``failed`` and its error message (naming it and
     saying why) given to ``report`` (default: logged as an error); the paths after it are still
     read.
     """
     for path in paths:
         try:
-            yield path, read_image(path)
+            yield path, read_image(path, apply_exif_orientation=True)
         except ImageReadError as err:
             failed.append(str(path))
             (report or _log_error)(str(err))

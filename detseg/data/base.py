@@ -21,7 +21,14 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from detseg.data.image_io import ImageReadError, read_rgb_array, to_unit_float
+from detseg.data.image_io import (
+    ImageReadError,
+    apply_orientation,
+    labels_follow_orientation,
+    read_stored_rgb,
+    report_stored_orientation,
+    to_unit_float,
+)
 from detseg.data.target_checks import check_masks, sanitize_boxes
 from detseg.data.transforms import apply_augmentations, check_detection_pipeline
 
@@ -118,8 +125,20 @@ class ImageDataset(Dataset):
             self.size_check_hint,
         )
 
+    def labelled_size(self, index: int) -> tuple[int, int] | None:
+        """``(H, W)`` of the image the labels of image ``index`` were drawn on, where the
+        dataset tells: :meth:`stated_size` here; the label map's size for segmentation files.
+        Consulted only for a JPEG whose EXIF orientation swaps width and height."""
+        return self.stated_size(index)
+
     def read_rgb(self, index: int) -> np.ndarray | None:
-        """``[H, W, 3]`` RGB pixels of image ``index`` as stored (``uint8`` for most files).
+        """``[H, W, 3]`` RGB pixels of image ``index`` (``uint8`` for most files), in stored
+        order, or as displayed where the labels were drawn on the displayed image.
+
+        A JPEG whose EXIF orientation swaps width and height (5..8) is read as displayed when
+        :meth:`labelled_size` is its stored size transposed
+        (:func:`~detseg.data.image_io.labels_follow_orientation`; the first such image is
+        logged); any other image is read as stored (see :mod:`detseg.data.image_io`).
 
         ``None`` when the file is unreadable or of an unsupported pixel type; the warning names
         it (the loader counts the ``None``).
@@ -129,11 +148,36 @@ class ImageDataset(Dataset):
         """
         if not 0 <= index < len(self):
             raise IndexError(f"index {index} out of range for a dataset of {len(self)} images")
+        path = self.image_path(index)
         try:
-            return read_rgb_array(self.image_path(index))
+            rgb, orientation = read_stored_rgb(path)
         except ImageReadError as exc:
             logger.warning("skipping unreadable image (index %d): %s", index, exc)
             return None
+        stored = (rgb.shape[0], rgb.shape[1])
+        if orientation in (5, 6, 7, 8) and labels_follow_orientation(
+            orientation, stored, self.labelled_size(index)
+        ):
+            self._report_displayed(path, orientation, stored)
+            return np.ascontiguousarray(apply_orientation(rgb, orientation))
+        report_stored_orientation(path, orientation)
+        return np.ascontiguousarray(rgb)
+
+    def _report_displayed(self, path: Path, orientation: int, stored: tuple[int, int]) -> None:
+        """Log (once per dataset object and process) the first image read as displayed."""
+        if getattr(self, "_displayed_reported", False):
+            return
+        self._displayed_reported = True
+        logger.info(
+            "%s is stored %d x %d (W x H) with EXIF orientation %d, and its labels state the "
+            "displayed size %d x %d: it is read as displayed, as are further such images",
+            path,
+            stored[1],
+            stored[0],
+            orientation,
+            stored[0],
+            stored[1],
+        )
 
     def read_image(self, index: int) -> np.ndarray | None:
         """``Float32[H, W, 3]`` RGB image ``index`` in ``[0, 1]``, or ``None`` when unreadable.

@@ -39,6 +39,9 @@ __all__ = ["CocoDetection", "decode_segmentation", "with_eval_defaults"]
 
 logger = logging.getLogger(__name__)
 
+#: A polygon coordinate farther than this (px) from the origin makes a segmentation malformed.
+MAX_POLYGON_COORDINATE = 1e6
+
 
 class CocoDetection(DetectionDataset):
     """A COCO-json dataset: ``dataset[i] -> (image Float32[3, H, W], target)`` or ``None``.
@@ -350,8 +353,12 @@ def decode_segmentation(ann: dict, height: int, width: int, source: Path) -> np.
     """``UInt8[H, W]`` mask of one annotation: its polygons, its RLE (compressed, or
     uncompressed as crowd regions have it), or its box when it has no segmentation.
 
-    A malformed segmentation, or an RLE of another size than the image, gives an empty mask
-    and a warning naming the annotation (the reader then drops the instance and counts it).
+    A malformed segmentation (a polygon coordinate that is not a finite number within
+    :data:`MAX_POLYGON_COORDINATE` px, no part with 3 points), a flat polygon (every part's
+    points collinear or repeated: no area), or an RLE of another size than the image gives an
+    empty mask and a warning naming the file and the annotation id (the detection reader then
+    drops the instance and counts it in ``target["dropped_boxes"]``; the semantic reader paints
+    nothing for it).
     """
     segm = ann.get("segmentation")
     if not segm:
@@ -360,11 +367,22 @@ def decode_segmentation(ann: dict, height: int, width: int, source: Path) -> np.
         rle = _segmentation_rle(segm, height, width)
         size = tuple(int(v) for v in rle["size"])
         if size == (height, width):
-            return mask_utils.decode(rle).astype(np.uint8)
-        problem = f"an RLE of size {list(size)} but the image is {height}x{width}"
+            mask = mask_utils.decode(rle).astype(np.uint8)
+            if isinstance(segm, list) and not mask.any() and _flat(segm):
+                problem = "a flat polygon (its points are collinear or repeated, so it has no area)"
+            else:
+                return mask
+        else:
+            problem = f"an RLE of size {list(size)} but the image is {height}x{width}"
     except Exception as exc:  # pycocotools raises plain Exceptions on malformed input
         problem = f"a malformed segmentation ({type(exc).__name__}: {exc})"
-    logger.warning("%s: annotation %s has %s: its mask is empty", source, ann.get("id"), problem)
+    logger.warning(
+        "%s: annotation %s has %s: its mask is empty (fix its segmentation, or remove it to use "
+        "the box)",
+        source,
+        ann.get("id"),
+        problem,
+    )
     return np.zeros((height, width), dtype=np.uint8)
 
 
@@ -391,13 +409,51 @@ def _polygons(segm: list) -> list:
     others), so one such part would cost the whole instance; it is left out instead, as
     Detectron2 does.
 
+    A coordinate that is not a finite number within :data:`MAX_POLYGON_COORDINATE` of the
+    origin is refused: pycocotools turns NaN, infinity or a huge value into an integer overflow
+    or a path of billions of points, and the process dies (segmentation fault, or out of memory)
+    without naming the file.
+
     Raises:
-        ValueError: No part has 3 points.
+        ValueError: No part has 3 points, a coordinate is not such a number, or the polygon
+            is a flat ``[x1, y1, ...]`` list without its enclosing list.
     """
+    if segm and all(map(_is_number, segm)):
+        raise ValueError(
+            "it is one flat list of numbers; COCO polygons are a list of parts: "
+            "[[x1, y1, x2, y2, ...]]"
+        )
     polygons = [part for part in segm if isinstance(part, (list, tuple)) and len(part) >= 6]
     if not polygons:
         raise ValueError("no polygon has 3 or more points")
+    for part in polygons:
+        if not all(map(_is_number, part)):
+            bad = next(v for v in part if not _is_number(v))
+            raise ValueError(f"polygon coordinate {_short_json(bad)} is not a number")
+        coords = np.asarray(part, dtype=np.float64)
+        if not (np.abs(coords) <= MAX_POLYGON_COORDINATE).all():  # NaN compares False too
+            bad = coords[~(np.abs(coords) <= MAX_POLYGON_COORDINATE)][0]
+            raise ValueError(
+                f"polygon coordinate {bad} is not a finite number within "
+                f"{MAX_POLYGON_COORDINATE:g} px"
+            )
     return polygons
+
+
+def _flat(segm: list) -> bool:
+    """Whether every part of a polygon ``segmentation`` (``[[x1, y1, x2, y2, ...], ...]``, as
+    :func:`_polygons` keeps them) has all its points on one line (or all on one point)."""
+    for part in _polygons(segm):
+        points = np.asarray(part[: len(part) // 2 * 2], dtype=np.float64).reshape(-1, 2)
+        edges = points[1:] - points[0]  # from the first point to each other one
+        reach = np.abs(edges).max(axis=1)
+        if reach.max() == 0:  # all on one point
+            continue
+        direction = edges[reach.argmax()]  # the longest: the line the points would lie on
+        cross = direction[0] * edges[:, 1] - direction[1] * edges[:, 0]
+        if np.abs(cross).max() > 1e-9 * max(1.0, float(reach.max()) ** 2):
+            return False
+    return True
 
 
 def _box_mask(bbox: Any, height: int, width: int) -> np.ndarray:

@@ -12,24 +12,33 @@ depth and the channel count of the file are seen as stored:
 * ``uint8`` is divided by 255, ``uint16`` (16-bit PNG/TIFF) by 65535, floating point files are
   clipped to ``[0, 1]``.
 
-EXIF orientation is **not applied**: a JPEG (or PNG, WebP) that a phone or camera tagged as
-rotated is read in its stored pixel order, so its boxes, masks and the ``width``/``height`` of
-an annotation file must refer to that stored grid. The training datasets, the predictor
-(paths, and PIL images, which ``Image.open`` does not rotate either), ``check_data``'s size
-check and the converter (Pillow's header size) all take it so. Many annotation tools (CVAT,
-Label Studio, browsers) show such a photo rotated, and their annotations then follow the
-displayed image; bake the rotation into the files (``PIL.ImageOps.exif_transpose``) before
-training on them. To make this visible, the first JPEG with a rotating or mirroring
-orientation (2..8) that a process reads is logged as a warning naming it. TIFF is the
-exception: its own orientation tag is applied by OpenCV and Pillow alike, so the pixels and the
-header size agree there too.
+EXIF orientation of a JPEG (the tag a phone or camera writes instead of rotating the pixels,
+:func:`exif_orientation`) is applied only where it is asked for (``apply_exif_orientation``, the
+option's name in ``torchvision.io.decode_image``, off by default as there):
+
+* prediction on image files (``tools/infer.py``, :func:`detseg.image_inputs.read_images`)
+  applies it, as image viewers, ``cv2.imread``, Ultralytics and Detectron2 do: the model sees
+  the photo upright, and boxes and masks refer to the image as displayed;
+* a training dataset follows its annotations: they were drawn on the displayed image when they
+  state its displayed size, which tells the two apart for the orientations that swap width and
+  height (5..8, the 90-degree rotations): such an image is read as displayed when its stated
+  ``(height, width)`` (a COCO image entry, a VOC ``<size>``) or its label map (segmentation) is
+  the stored size transposed (:func:`labels_follow_orientation`), and as stored otherwise.
+  Without a stated size (YOLO), and for orientations 2..4 (a mirror or a half turn keeps the
+  size), it is read as stored, as Pillow's header size and ``torchvision`` read it.
+
+The first JPEG of a process read as stored although it is tagged as rotated or mirrored (2..8)
+is named in one warning: if its labels were drawn on the displayed image, bake the rotation into
+the files (``PIL.ImageOps.exif_transpose``) before training. TIFF is the exception: its own
+orientation tag is applied by OpenCV and Pillow alike, so the pixels and the header size agree
+there too.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import os
+import struct
 from pathlib import Path
 
 import cv2
@@ -41,8 +50,12 @@ __all__ = [
     "IMAGE_SUFFIXES",
     "ImageNotFoundError",
     "ImageReadError",
+    "apply_orientation",
+    "exif_orientation",
+    "labels_follow_orientation",
     "read_image",
     "read_image_array",
+    "read_rgb_array",
 ]
 
 #: The image files detseg lists in a folder (lower case; compared with ``suffix.lower()``):
@@ -86,8 +99,9 @@ class ImageNotFoundError(ImageReadError, FileNotFoundError):
     FileNotFoundError`` catches too."""
 
 
-def _decode(path: Path) -> np.ndarray:
-    """Decode ``path`` with OpenCV (``IMREAD_UNCHANGED``) or raise :class:`ImageReadError`."""
+def _decode(path: Path) -> tuple[np.ndarray, int]:
+    """Decode ``path`` with OpenCV (``IMREAD_UNCHANGED``, stored pixel order): the array and the
+    file's EXIF orientation (``1..8``), or raise :class:`ImageReadError`."""
     try:
         # imdecode on the raw bytes instead of imread: same decoder, but the failure reason
         # (missing file vs. undecodable content) can be told apart, and any path encoding works.
@@ -100,48 +114,112 @@ def _decode(path: Path) -> np.ndarray:
     try:
         array = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
     except cv2.error as exc:
-        raise ImageReadError(path, f"OpenCV failed to decode it ({exc})") from exc
+        raise ImageReadError(path, _opencv_failure(exc)) from exc
     if array is None or array.size == 0:
         raise ImageReadError(path, "not a valid or supported image (OpenCV could not decode it)")
-    if not _orientation_reported:
-        _report_orientation(data, path)
-    return array
+    return array, exif_orientation(data)
+
+
+def _opencv_failure(exc: cv2.error) -> str:
+    """Why OpenCV refused a file, on one line; its pixel limit (``2**30`` unless the
+    environment variable ``OPENCV_IO_MAX_IMAGE_PIXELS`` sets another) said as such."""
+    text = " ".join(str(exc).split())
+    if "CV_IO_MAX_IMAGE_PIXELS" in text:
+        limit = os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS", str(1 << 30))
+        return (
+            f"it has more pixels than OpenCV reads ({limit}); set the environment variable "
+            "OPENCV_IO_MAX_IMAGE_PIXELS to a larger number (before Python starts), or tile the "
+            "image"
+        )
+    return f"OpenCV failed to decode it ({text})"
 
 
 def exif_orientation(data: np.ndarray | bytes) -> int:
     """The EXIF orientation (``1..8``) of a JPEG's bytes; ``1`` (as stored) for other files,
     a JPEG without the tag, or unreadable EXIF.
 
-    Cheap: the bytes are only handed to Pillow (which parses the header, not the pixels) when
-    they start like a JPEG and hold an ``Exif`` block near the start, where JPEG keeps it.
+    Cheap, and independent of the image size: the JPEG's header segments are walked up to its
+    EXIF block (which JPEG keeps before the pixels), and only that block is parsed (by Pillow's
+    ``Image.Exif``). ``Image.open`` would refuse a photo of over 179 million pixels as a
+    "decompression bomb" before its EXIF could be read.
     """
-    head = bytes(data[:_EXIF_SEARCH_BYTES])
-    if not head.startswith(b"\xff\xd8") or b"Exif\x00\x00" not in head:
+    if bytes(data[:2]) != b"\xff\xd8":  # not a JPEG: nothing copied
         return 1
-    try:  # Pillow reads the JPEG's header segments only: the head is enough
-        with Image.open(io.BytesIO(head)) as image:
-            value = image.getexif().get(_ORIENTATION_TAG, 1)
-    except (OSError, ValueError, SyntaxError):  # unreadable EXIF: taken as upright
+    block = _jpeg_exif_block(bytes(data[:_EXIF_SEARCH_BYTES]))
+    if block is None:
+        return 1
+    try:
+        exif = Image.Exif()
+        exif.load(block)
+        value = exif.get(_ORIENTATION_TAG, 1)
+    except (OSError, ValueError, SyntaxError, struct.error):  # unreadable EXIF: taken as upright
         return 1
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
-def _report_orientation(data: np.ndarray, path: Path) -> None:
-    """Warn (once per process) that a JPEG's EXIF orientation is not applied."""
+def _jpeg_exif_block(head: bytes) -> bytes | None:
+    """The ``Exif\\0\\0...`` payload of the APP1 segment among the header segments of a JPEG
+    whose first bytes are ``head``; ``None`` for another file or a JPEG without one."""
+    if not head.startswith(b"\xff\xd8"):
+        return None
+    pos = 2
+    while pos + 4 <= len(head) and head[pos] == 0xFF:
+        marker = head[pos + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            pos += 1
+            continue
+        if marker == 0xDA:  # start of scan: the pixels follow, no more header segments
+            return None
+        length = int.from_bytes(head[pos + 2 : pos + 4], "big")
+        payload = head[pos + 4 : pos + 2 + length]
+        if marker == 0xE1 and payload.startswith(b"Exif\x00\x00"):
+            return payload
+        pos += 2 + length
+    return None
+
+
+def report_stored_orientation(path: str | os.PathLike, orientation: int) -> None:
+    """Warn (once per process) that an image tagged with a rotating or mirroring EXIF
+    ``orientation`` (2..8) is read as stored; nothing for ``1``."""
     global _orientation_reported
-    orientation = exif_orientation(data)
-    if orientation == 1:
+    if orientation == 1 or _orientation_reported:
         return
     _orientation_reported = True
     logger.warning(
-        "%s has EXIF orientation %d (viewers show it %s); detseg reads images as stored and "
-        "does not apply it, so its boxes, masks and annotated size must refer to the stored "
-        "pixels (if they were drawn on the displayed image, apply PIL.ImageOps.exif_transpose "
-        "to the files first); further such images are not reported",
+        "%s has EXIF orientation %d (viewers show it %s) and is read as stored, not as "
+        "displayed: its boxes, masks and annotated size must refer to the stored pixels (if "
+        "they were drawn on the displayed image, apply PIL.ImageOps.exif_transpose to the "
+        "files first); further such images are not reported",
         path,
         orientation,
         _ORIENTATIONS[orientation],
     )
+
+
+def apply_orientation(array: np.ndarray, orientation: int) -> np.ndarray:
+    """The stored pixels ``[H, W, ...]`` as a viewer displays them under EXIF ``orientation``
+    (``1..8``), as ``PIL.ImageOps.exif_transpose`` turns them; 5..8 give ``[W, H, ...]``.
+
+    A view (not a copy) of ``array``.
+    """
+    if orientation in (5, 6, 7, 8):
+        array = array.swapaxes(0, 1)  # transpose: 5 as is; 6, 7, 8 flip it further below
+    if orientation in (2, 3, 6, 7):
+        array = array[:, ::-1]
+    if orientation in (3, 4, 7, 8):
+        array = array[::-1]
+    return array
+
+
+def labels_follow_orientation(
+    orientation: int, stored: tuple[int, int], stated: tuple[int, int] | None
+) -> bool:
+    """Whether labels stating the size ``stated = (H, W)`` were drawn on the displayed image of
+    a file of ``stored = (H, W)`` pixels and EXIF ``orientation``: only an orientation that
+    swaps the axes (5..8) on a non-square image tells, by a stated size that is the stored one
+    transposed."""
+    swapped = (stored[1], stored[0])
+    return orientation in (5, 6, 7, 8) and stated == swapped and swapped != stored
 
 
 def _check_pixel_type(array: np.ndarray, path: str | os.PathLike) -> None:
@@ -196,11 +274,35 @@ def _to_rgb(array: np.ndarray, path: Path) -> np.ndarray:
     raise ImageReadError(path, f"unsupported channel count {channels} (expected 1, 3 or 4)")
 
 
-def read_rgb_array(path: str | os.PathLike) -> np.ndarray:
+def read_stored_rgb(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """An image file's RGB pixels in stored order and type, and its EXIF orientation.
+
+    For a caller that decides per image whether to apply the orientation
+    (:func:`labels_follow_orientation`, :func:`apply_orientation`); nothing is logged.
+
+    Returns:
+        ``([H, W, 3]`` RGB array as :func:`read_rgb_array` gives it, orientation ``1..8``).
+
+    Raises:
+        ImageReadError: As :func:`read_rgb_array`.
+    """
+    path = Path(path)
+    array, orientation = _decode(path)
+    rgb = _to_rgb(array, path)
+    _check_pixel_type(rgb, path)
+    return rgb, orientation
+
+
+def read_rgb_array(path: str | os.PathLike, apply_exif_orientation: bool = False) -> np.ndarray:
     """Read an image file as RGB pixels in their stored type (``uint8`` for most files).
 
     Four times smaller than :func:`read_image_array`'s floats for 8-bit files, which is what a
     dataset keeps when it caches decoded images; :func:`to_unit_float` turns it into that.
+
+    Args:
+        path: Image file.
+        apply_exif_orientation: Turn a JPEG's pixels as its EXIF orientation says (as
+            displayed); else stored order, and the first tagged file is named in a warning.
 
     Returns:
         ``[H, W, 3]`` RGB array, C-contiguous (``uint8``, ``uint16`` or float).
@@ -209,17 +311,21 @@ def read_rgb_array(path: str | os.PathLike) -> np.ndarray:
         ImageReadError: The file is missing, empty, corrupt, or of an unsupported kind or
             pixel type.
     """
-    path = Path(path)
-    rgb = _to_rgb(_decode(path), path)
-    _check_pixel_type(rgb, path)
+    rgb, orientation = read_stored_rgb(path)
+    if apply_exif_orientation:
+        rgb = apply_orientation(rgb, orientation)
+    else:
+        report_stored_orientation(path, orientation)
     return np.ascontiguousarray(rgb)
 
 
-def read_image_array(path: str | os.PathLike) -> np.ndarray:
+def read_image_array(path: str | os.PathLike, apply_exif_orientation: bool = False) -> np.ndarray:
     """Read an image file as an RGB ``float32`` numpy array.
 
     Args:
         path: Image file (any format OpenCV decodes: PNG, JPEG, BMP, TIFF, WebP, ...).
+        apply_exif_orientation: Return a JPEG as its EXIF orientation displays it (see
+            :func:`read_rgb_array`).
 
     Returns:
         ``Float32[H, W, 3]`` RGB array in ``[0, 1]``, C-contiguous.
@@ -227,15 +333,17 @@ def read_image_array(path: str | os.PathLike) -> np.ndarray:
     Raises:
         ImageReadError: The file is missing, empty, corrupt, or of an unsupported kind.
     """
-    path = Path(path)
-    return np.ascontiguousarray(to_unit_float(_to_rgb(_decode(path), path), path))
+    rgb = read_rgb_array(path, apply_exif_orientation)
+    return np.ascontiguousarray(to_unit_float(rgb, path))
 
 
-def read_image(path: str | os.PathLike) -> torch.Tensor:
+def read_image(path: str | os.PathLike, apply_exif_orientation: bool = False) -> torch.Tensor:
     """Read an image file as a detseg image tensor.
 
     Args:
         path: Image file.
+        apply_exif_orientation: Return a JPEG as its EXIF orientation displays it (what a
+            user's photo needs for prediction); else in stored order (module docstring).
 
     Returns:
         ``Float32[3, H, W]`` RGB tensor with values in ``[0, 1]`` (not normalized).
@@ -243,4 +351,6 @@ def read_image(path: str | os.PathLike) -> torch.Tensor:
     Raises:
         ImageReadError: The file is missing, empty, corrupt, or of an unsupported kind.
     """
-    return torch.from_numpy(read_image_array(path).transpose(2, 0, 1).copy())
+    return torch.from_numpy(
+        read_image_array(path, apply_exif_orientation).transpose(2, 0, 1).copy()
+    )

@@ -12,8 +12,10 @@ for pixels without a label (ignored by the loss and by mIoU). Four layouts are r
 Label maps are PNGs (any format Pillow reads) of class *indices*: palette (``P``) images give
 their palette indices, not their colours (OpenCV would return the colours, so Pillow reads
 them), grayscale gives its values. An RGB file is accepted only when its three channels are
-equal. Images and label maps are both read in their stored pixel order (EXIF orientation is not
-applied, see :mod:`detseg.data.image_io`), so they line up as stored. Bad data: an unreadable
+equal. Label maps are read in their stored pixel order; an image too, except a JPEG whose EXIF
+orientation swaps width and height and whose label map has the displayed size (the stored size
+transposed: it was drawn on the photo as displayed), which is read as displayed (see
+:mod:`detseg.data.image_io`). Bad data: an unreadable
 image or label-map file gives ``None`` and a warning naming the file (the loader counts it in
 ``SegBatch.skipped_images``); a label map whose size differs from its image, or which holds a
 value outside ``0..K`` and ``255``, is a ``ValueError`` naming the file and the bad values, since
@@ -114,9 +116,10 @@ def check_label_map(
         hint = ""
         if mask.shape == tuple(image_size)[::-1]:  # the classic cause: a rotated phone photo
             hint = (
-                " (height and width are swapped: if the image is a photo with an EXIF "
-                "orientation, the label map was drawn on the displayed, rotated image, while "
-                "detseg reads the stored pixels; apply PIL.ImageOps.exif_transpose to the image)"
+                " (height and width are swapped: it was drawn on a rotated view of the image, "
+                "e.g. a photo shown by its EXIF orientation; detseg reads an image as displayed "
+                "only when it is a JPEG that still carries that orientation, so rotate one of "
+                "the two files, e.g. PIL.ImageOps.exif_transpose on the original photo)"
             )
         raise ValueError(
             f"{source}: label map is {mask.shape[0]}x{mask.shape[1]} (HxW) but its image is "
@@ -199,6 +202,18 @@ class SegmentationDataset(ImageDataset):
     def label_map(self, index: int, image_size: tuple[int, int]) -> np.ndarray:
         """Raw ``[H, W]`` integer label map of image ``index`` (not yet checked)."""
         return read_label_map(self.mask_path(index))
+
+    def labelled_size(self, index: int) -> tuple[int, int] | None:
+        """:meth:`stated_size` where the dataset states one, else the ``(H, W)`` of the label
+        map file's header (``None`` when it cannot be read: the label map read says why)."""
+        stated = self.stated_size(index)
+        if stated is not None:
+            return stated
+        try:
+            with Image.open(self.mask_path(index)) as label_map:
+                return label_map.height, label_map.width
+        except (OSError, ValueError, Image.DecompressionBombError):
+            return None
 
     def _read_pair(self, index: int) -> tuple[np.ndarray, np.ndarray] | None:
         """``(RGB [H, W, 3] as stored, checked label map UInt8[H, W])``, or ``None`` (skipped)."""

@@ -27,7 +27,12 @@ from typing import Any
 import numpy as np
 
 from detseg.data.base import Annotations, DetectionDataset
-from detseg.data.class_names import EXAMPLE_LIMIT, check_unknown_classes, read_class_names
+from detseg.data.class_names import (
+    EXAMPLE_LIMIT,
+    UNKNOWN_CLASS_LIMIT,
+    check_unknown_classes,
+    read_class_names,
+)
 from detseg.data.image_io import IMAGE_SUFFIXES
 
 __all__ = [
@@ -40,6 +45,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+#: A label coordinate above this is taken as a pixel value, not a normalized one (``0..1``).
+MAX_NORMALIZED = 2.0
+_NOT_NORMALIZED = "coordinates are not normalized to 0..1"
 
 _LAYOUT_HINT = (
     "expected <root>/images/<split>/*.png and <root>/labels/<split>/*.txt (see datasets/README.md)"
@@ -158,19 +167,25 @@ class YoloTxtDetection(DetectionDataset):
         return label_path(self.files[index], self.images_dir, self.labels_dir)
 
     def _check_class_indices(self) -> None:
-        """Count the objects of every label file by class index; apply the unknown-class guard."""
+        """Count the objects of every label file by class index; apply the unknown-class guard
+        and refuse labels that are mostly in pixels (:func:`_refuse_pixel_labels`)."""
         counts: Counter[int] = Counter()
         num_classes = len(self.classes)
         places: list[str] = []  # "file:line" of the first unknown class indices
+        in_pixels: list[str] = []  # "file:line: line" of the lines with pixel coordinates
         for index in range(len(self.files)):
             label_file = self._label_file(index)
             for lineno, line in enumerate(_read_lines(label_file, keep_empty=True), 1):
                 parsed = _parse_line(line) if line.strip() else "blank"
                 if isinstance(parsed, str):
+                    if parsed.startswith(_NOT_NORMALIZED):
+                        where = label_file.relative_to(self.labels_dir).as_posix()
+                        in_pixels.append(f"{where}:{lineno}: {line.strip()!r}")
                     continue
                 counts[parsed[0]] += 1
                 if not 0 <= parsed[0] < num_classes and len(places) < EXAMPLE_LIMIT:
                     places.append(f"{label_file.relative_to(self.labels_dir).as_posix()}:{lineno}")
+        _refuse_pixel_labels(self.labels_dir, in_pixels, sum(counts.values()))
         check_unknown_classes(
             {f"class {k}": n for k, n in counts.items() if not 0 <= k < num_classes},
             sum(counts.values()),
@@ -220,6 +235,20 @@ class YoloTxtDetection(DetectionDataset):
         if not boxes:
             return Annotations.empty(dropped=dropped)
         return Annotations(np.array(boxes), np.array(labels, dtype=np.int64), dropped=dropped)
+
+
+def _refuse_pixel_labels(labels_dir: Path, in_pixels: list[str], usable: int) -> None:
+    """Raise a ``ValueError`` when most label lines under ``labels_dir`` hold pixel coordinates
+    (``in_pixels``: ``"file:line: text"`` of each; ``usable``: the other parsed lines): the
+    dataset would train on almost no box. A few such lines are dropped when read, each named."""
+    if not in_pixels or len(in_pixels) <= UNKNOWN_CLASS_LIMIT * (len(in_pixels) + usable):
+        return
+    raise ValueError(
+        f"YOLO labels in {labels_dir}: {len(in_pixels)} of {len(in_pixels) + usable} label "
+        f"lines have a coordinate above {MAX_NORMALIZED:g} (first: {in_pixels[0]}): they look "
+        "like pixels, but YOLO labels are normalized to 0..1 (x and w divided by the image "
+        "width, y and h by its height); convert them"
+    )
 
 
 def _report_repeats(label_file: Path, repeats: list[tuple[int, int]]) -> None:
@@ -281,7 +310,9 @@ def _parse_line(line: str) -> tuple[int, np.ndarray] | str:
     """``(class, [cx, cy, w, h] normalized)`` of one label line, or why it is unusable.
 
     The class index is not checked against the class list here (see
-    ``YoloTxtDetection.annotations``).
+    ``YoloTxtDetection.annotations``). A coordinate above :data:`MAX_NORMALIZED` cannot be a
+    normalized one (a box reaching a little outside the image is clipped later): such a line
+    holds pixels, which would otherwise be read as boxes far outside the image.
     """
     fields = line.split()
     try:
@@ -294,6 +325,12 @@ def _parse_line(line: str) -> tuple[int, np.ndarray] | str:
     if not np.isfinite(cls) or cls != int(cls):
         return f"class index {fields[0]} is not a whole number"
     coords = np.array(values[1:], dtype=np.float64)
+    too_large = coords[np.isfinite(coords) & (coords > MAX_NORMALIZED)]
+    if too_large.size:  # a non-finite one is dropped later, with the box checks
+        return (
+            f"{_NOT_NORMALIZED} ({too_large.max():g} > {MAX_NORMALIZED:g}: pixels?); YOLO "
+            "labels divide x and w by the image width, y and h by its height"
+        )
     if len(coords) == 4:
         return int(cls), coords
     xs, ys = coords[0::2], coords[1::2]  # segment polygon -> its extent
