@@ -3,7 +3,8 @@
 Images here are ``uint8`` numpy arrays ``[H, W, 3]`` in RGB order (convert a
 detseg image tensor with :func:`tensor_to_rgb`); :func:`save_rgb` writes one to
 disk (OpenCV wants BGR, the conversion happens there and nowhere else).
-Label ``k`` (``1..K``) has colour ``class_colors(K)[k - 1]`` in both drawings.
+Label ``k`` (``1..K``) has colour ``class_colors(K)[k - 1]`` in both drawings. Class names in
+any script are drawn (non-ASCII ones with a system font, :mod:`detseg.text_drawing`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
+
+from detseg.text_drawing import put_text, text_size
 
 _GOLDEN_RATIO = 0.618033988749895
 
@@ -61,6 +64,7 @@ def draw_detections(
     score_threshold: float = 0.0,
     masks: torch.Tensor | np.ndarray | None = None,
     mask_alpha: float = 0.45,
+    mask_threshold: float = 0.5,
 ) -> np.ndarray:
     """Draw boxes with ``"<class> <score>"`` captions, one colour per class, over their masks.
 
@@ -80,8 +84,12 @@ def draw_detections(
         class_names: the dataset's foreground classes.
         score_threshold: detections scoring below it are not drawn.
         masks: ``Bool[N, H, W]`` instance masks in the image's pixels (non-zero is the
-            object), or ``None`` (boxes only).
+            object), ``Float[N, H, W]`` or ``Float[N, 1, H, W]`` mask probabilities (what
+            Mask R-CNN's ``predict`` gives; the object is above ``mask_threshold``), or
+            ``None`` (boxes only).
         mask_alpha: opacity of the mask colours (0 = outlines only, 1 = opaque).
+        mask_threshold: probability above which a pixel of a float mask is the object (the
+            model's ``mask_threshold``).
 
     Returns:
         A new ``uint8 [H, W, 3]`` RGB image. Detections (``scores`` given) of which none is
@@ -117,7 +125,7 @@ def draw_detections(
     if masks is not None:
         _draw_masks(
             canvas,
-            _binary_masks(masks, len(boxes), image.shape[:2]),
+            _binary_masks(masks, len(boxes), image.shape[:2], mask_threshold),
             order,
             colors,
             mask_alpha,
@@ -153,7 +161,7 @@ def fit_caption(name: str, suffix: str, shape: Sequence[int]) -> str:
     scale, stroke = text_style(shape)
 
     def tab_width(text: str) -> int:
-        return cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, stroke)[0][0] + 2 * stroke
+        return text_size(text, scale, stroke)[0][0] + 2 * stroke
 
     width = int(shape[1])
     if tab_width(name + suffix) <= width:
@@ -234,9 +242,7 @@ def place_captions(
     # so that thousands of boxes (a crowded ground truth) take seconds, not minutes
     table = np.zeros((len(captions), 4), dtype=np.int64)
     for box, caption in zip(np.asarray(boxes).reshape(-1, 4), captions, strict=True):
-        (text_w, text_h), baseline = cv2.getTextSize(
-            caption, cv2.FONT_HERSHEY_SIMPLEX, scale, stroke
-        )
+        (text_w, text_h), baseline = text_size(caption, scale, stroke)
         tab_w, tab_h = text_w + 2 * stroke, text_h + baseline + stroke
         x1, y1, _, y2 = (int(round(v)) for v in box)
         x = max(0, min(x1, width - tab_w))
@@ -288,8 +294,12 @@ def text_color(background: Sequence[int]) -> tuple[int, int, int]:
     return (0, 0, 0) if luminance > 0.179 else (255, 255, 255)
 
 
-def _binary_masks(masks: torch.Tensor | np.ndarray, num: int, size: tuple[int, ...]) -> np.ndarray:
-    """``masks`` as ``Bool[N, H, W]`` (C order), checked against ``N`` boxes and ``size``."""
+def _binary_masks(
+    masks: torch.Tensor | np.ndarray, num: int, size: tuple[int, ...], threshold: float = 0.5
+) -> np.ndarray:
+    """``masks`` as ``Bool[N, H, W]`` (C order), checked against ``N`` boxes and ``size``; a
+    float mask (probabilities) is the object above ``threshold``, others where non-zero (a
+    cast to bool would make every pixel of a soft mask with a small probability the object)."""
     array = np.asarray(_numpy(masks))
     if array.ndim == 4 and array.shape[1] == 1:
         array = array[:, 0]
@@ -298,6 +308,8 @@ def _binary_masks(masks: torch.Tensor | np.ndarray, num: int, size: tuple[int, .
             f"masks must be [N, H, W] = [{num}, {size[0]}, {size[1]}] (one per box, the "
             f"image's size), got {tuple(array.shape)}"
         )
+    if np.issubdtype(array.dtype, np.floating):
+        return np.ascontiguousarray(array > threshold)
     return np.ascontiguousarray(array.astype(bool, copy=False))
 
 
@@ -343,19 +355,10 @@ def _draw_caption(
     """A filled tab in ``color`` at ``rect`` (from :func:`place_captions`) with ``caption``."""
     x, y, tab_w, tab_h = rect
     scale, stroke = text_style(canvas.shape)
-    (_, text_h), _ = cv2.getTextSize(caption, cv2.FONT_HERSHEY_SIMPLEX, scale, stroke)
+    (_, text_h), _ = text_size(caption, scale, stroke)
     cv2.rectangle(canvas, (x, y), (x + tab_w - 1, y + tab_h - 1), color, cv2.FILLED)
     origin = (x + stroke, y + text_h + stroke // 2)
-    cv2.putText(
-        canvas,
-        caption,
-        origin,
-        cv2.FONT_HERSHEY_SIMPLEX,
-        scale,
-        text_color(color),
-        stroke,
-        lineType=cv2.LINE_AA,
-    )
+    put_text(canvas, caption, origin, scale, text_color(color), stroke)
 
 
 def draw_segmentation(
@@ -448,14 +451,13 @@ def _with_legend(
     """``image`` with a white panel on its right: one swatch + name row per entry, the text
     sized like the captions of :func:`draw_detections` (:func:`text_style`), at least 0.4;
     the names in ``dimmed`` grey."""
-    font = cv2.FONT_HERSHEY_SIMPLEX
     scale, stroke = text_style(image.shape)
     scale = max(0.4, scale)
-    (_, text_h), baseline = cv2.getTextSize("Ag", font, scale, stroke)
+    (_, text_h), baseline = text_size("Ag", scale, stroke)
     pad = max(4, text_h // 2)
     row = text_h + baseline + pad
     swatch = text_h + baseline
-    names_w = max(cv2.getTextSize(name, font, scale, stroke)[0][0] for name, _ in entries)
+    names_w = max(text_size(name, scale, stroke)[0][0] for name, _ in entries)
     width = 3 * pad + swatch + names_w
     height = max(image.shape[0], pad + row * len(entries))
     out = np.full((height, image.shape[1] + width, 3), 255, dtype=np.uint8)
@@ -470,7 +472,7 @@ def _with_legend(
             cv2.rectangle(out, (x0, top), (x0 + swatch, top + swatch), (0, 0, 0), 1)
         origin = (x0 + swatch + pad, top + text_h)
         ink = (150, 150, 150) if name in dimmed else (0, 0, 0)
-        cv2.putText(out, name, origin, font, scale, ink, stroke, cv2.LINE_AA)
+        put_text(out, name, origin, scale, ink, stroke)
     return out
 
 
@@ -608,6 +610,9 @@ def _check_image_path(path: Path, what: str) -> Path:
 
 
 def _numpy(values: torch.Tensor | np.ndarray) -> np.ndarray:
+    """``values`` as a numpy array; a bfloat16 tensor (autocast outputs) as float32, a type
+    numpy lacks."""
     if isinstance(values, torch.Tensor):
-        return values.detach().cpu().numpy()
+        values = values.detach().cpu()
+        return (values.float() if values.dtype == torch.bfloat16 else values).numpy()
     return np.asarray(values)

@@ -142,12 +142,14 @@ def run_model(args: argparse.Namespace) -> int:
     """
     import torch
 
+    from detseg.benchmark.compilation import check_compiler
     from detseg.benchmark.model_vs_torchvision import (
         benchmark_model,
         format_model_report,
         outputs_agree,
     )
 
+    check_compiler(args.compile, args.device)  # before minutes of building and checking
     if args.threads:
         torch.set_num_threads(args.threads)
     result = benchmark_model(

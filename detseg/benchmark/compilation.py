@@ -46,6 +46,35 @@ def check_compile_mode(mode: str) -> None:
         raise ValueError(f"unknown compile mode {mode!r}; choose one of {COMPILE_MODES}.")
 
 
+def check_compiler(mode: str, device: str | torch.device, backend: str = "inductor") -> None:
+    """Raise ``ValueError`` (one line) when ``mode`` compiles with inductor on the CPU and no
+    working C++ compiler is found (inductor's ``CXX`` or ``g++``): the first call would fail
+    deep inside ``torch.compile``, after the models were built and checked.
+
+    Args:
+        mode: one of :data:`COMPILE_MODES`; ``"none"`` needs no compiler.
+        device: where the models run; on CUDA inductor writes Triton kernels instead.
+        backend: ``torch.compile`` backend; only ``"inductor"`` compiles C++.
+    """
+    if mode == "none" or backend != "inductor" or torch.device(device).type != "cpu":
+        return
+    from torch._inductor import config, exc
+    from torch._inductor.cpp_builder import get_cpp_compiler
+
+    try:
+        get_cpp_compiler()
+    except RuntimeError as error:  # exc.InvalidCxxCompiler; on Windows a missing cl.exe
+        if isinstance(error, exc.InvalidCxxCompiler):
+            tried = ", ".join(str(c) for c in config.cpp.cxx if c)
+        else:
+            tried = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(
+            f"--compile {mode} on the CPU needs a C++ compiler (inductor generates C++) and "
+            f"none works (tried: {tried}); install g++ or point the CXX environment variable "
+            "at one, or use --compile none"
+        ) from None
+
+
 def compile_models(
     models: dict[str, ModelCalls], mode: str, backend: str = "inductor"
 ) -> dict[str, ModelCalls]:

@@ -18,6 +18,7 @@ call down: the timings come from :mod:`detseg.benchmark.throughput`, never from 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,6 +37,13 @@ from detseg.engine.runtime.profile_counts import (
 )
 
 CALL_KINDS = {"train": "training step", "infer": "inference"}
+
+# The profiler's C++ library (Kineto) writes its log lines to stderr, read from this variable
+# when it first starts in a process. Off CUDA they are noise (a "profiler_start" /
+# "profiler_stop" pair per profile, a "gpuGetDeviceCount failed" error without a GPU):
+# ``CPU_KINETO_LOG_LEVEL`` silences them. On CUDA they stay (a CUPTI error explains a count of 0).
+KINETO_LOG_LEVEL = "KINETO_LOG_LEVEL"
+CPU_KINETO_LOG_LEVEL = "6"
 __all__ = [
     "CALL_KINDS",
     "LAUNCH_MARK",
@@ -89,10 +97,15 @@ def profile_call(
         calls: profiled calls; every number is per call.
         warmup: calls before profiling (allocator, cudnn autotuning, optimizer state).
         top: how many ops to keep.
+
+    Off CUDA, the profiler's own log lines on stderr are silenced (``KINETO_LOG_LEVEL`` set to
+    :data:`CPU_KINETO_LOG_LEVEL` unless set already; read at the first profile of a process).
     """
     for _ in range(warmup):
         call()
     cuda = device.type == "cuda"
+    if not cuda:  # a level the user set stays
+        os.environ.setdefault(KINETO_LOG_LEVEL, CPU_KINETO_LOG_LEVEL)
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
     if cuda:
         torch.cuda.synchronize(device)  # the warm-up's kernels stay out of the profile

@@ -85,8 +85,40 @@ def test_segments_are_written_and_read_back_as_their_extents(coco_source, tmp_pa
     boxes = dataset.annotations(0, (48, 64)).boxes
     np.testing.assert_allclose(boxes[0], [10, 8, 50, 40], atol=1e-4)  # polygon extent
     np.testing.assert_allclose(boxes[1], [2, 2, 60, 47], atol=1e-4)  # both parts
-    np.testing.assert_allclose(boxes[2], [5, 20, 24, 29], atol=1e-4)  # mask outline
+    np.testing.assert_allclose(boxes[2], [5, 20, 25, 30], atol=1e-4)  # the mask's own box
     np.testing.assert_allclose(boxes[3], [30, 30, 35, 35], atol=1e-4)
+
+
+def test_an_rle_outline_has_the_mask_box_and_area(tmp_path):
+    """The outline runs along the pixels' outer edges: its extent is pycocotools' box of the
+    mask, its area the mask's pixel count, and pycocotools draws it back as the mask."""
+    root = tmp_path / "coco"
+    (root / "train" / "images").mkdir(parents=True)
+    (root / "annotations").mkdir()
+    Image.new("RGB", (40, 30)).save(root / "train" / "images" / "a.png")
+    mask = np.zeros((30, 40), dtype=np.uint8)
+    mask[5:20, 3:12] = 1  # an L: a concave corner, and a one-pixel step
+    mask[15:20, 12:30] = 1
+    mask[14, 29] = 1
+    rle = mask_utils.encode(np.asfortranarray(mask))
+    x, y, w, h = (float(v) for v in mask_utils.toBbox(rle))
+    rle["counts"] = rle["counts"].decode("ascii")
+    ann = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [x, y, w, h], "iscrowd": 0}
+    coco = {
+        "images": [{"id": 1, "file_name": "a.png", "width": 40, "height": 30}],
+        "annotations": [{**ann, "segmentation": rle}],
+        "categories": [{"id": 1, "name": "p"}],
+    }
+    (root / "annotations" / "instances_train.json").write_text(json.dumps(coco))
+    convert_dataset(root, tmp_path / "yolo", "coco", "yolo", progress=False, segments=True)
+    values = [float(v) for v in _lines(tmp_path / "yolo")[0].split()[1:]]
+    xs, ys = np.array(values[0::2]) * 40, np.array(values[1::2]) * 30
+    np.testing.assert_allclose([xs.min(), ys.min(), xs.max(), ys.max()], [x, y, x + w, y + h])
+    area = abs(np.dot(xs, np.roll(ys, 1)) - np.dot(ys, np.roll(xs, 1))) / 2
+    assert area == pytest.approx(float(mask_utils.area(rle)), abs=1e-3)
+    polygon = [float(v) for point in zip(xs, ys, strict=True) for v in point]
+    redrawn = mask_utils.decode(mask_utils.frPyObjects([polygon], 30, 40)[0])
+    assert (redrawn != mask).sum() <= 2  # pycocotools' own polygon rounding at most
 
 
 def test_segments_only_for_coco_to_yolo(coco_source, tmp_path):

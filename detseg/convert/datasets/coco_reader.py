@@ -142,15 +142,35 @@ def _polygon_outline(segm: list[Any], image: ImageRecord) -> tuple[float, ...]:
 
 
 def _mask_outline(ann: dict[str, Any], image: ImageRecord) -> tuple[float, ...]:
-    """The largest outer contour of an RLE ``segmentation`` (OpenCV, pixel indices, so its
-    extent is up to one pixel inside the mask's box); ``()`` for an empty mask."""
+    """The largest outer outline of an RLE ``segmentation``, along the pixels' edges (pixel
+    ``(x, y)`` spans ``[x, x + 1] x [y, y + 1]``, COCO's polygon coordinates): its extent is
+    the mask's box (``pycocotools.mask.toBbox``) and it encloses the mask's pixels; ``()`` for
+    an empty mask."""
     mask = decode_segmentation(ann, image.height, image.width, image.path)
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    contours = [c for c in contours if len(c) >= 3]
+    return _pixel_edge_outline(mask)
+
+
+def _pixel_edge_outline(mask: np.ndarray) -> tuple[float, ...]:
+    """``(x1, y1, x2, y2, ...)``: the largest outer contour of ``mask`` (``uint8 [H, W]``,
+    non-zero = object) on the pixel corners, ``()`` when it has no pixel.
+
+    OpenCV traces the centres of the boundary pixels, half a pixel inside the object's edge.
+    Traced on the mask upsampled 2x (each pixel a 2 x 2 block), the centres of a block's
+    left/top sub-pixels (even index ``u``) lie next to the pixel's left/top edge and those of
+    its right/bottom ones (odd ``u``) next to its right/bottom edge: ``(u + 1) // 2`` is that
+    edge's coordinate.
+    """
+    upsampled = np.ascontiguousarray(np.kron(mask != 0, np.ones((2, 2), dtype=bool)), np.uint8)
+    contours, _ = cv2.findContours(upsampled, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
         return ()
-    largest = max(contours, key=cv2.contourArea)
-    return tuple(float(v) for v in np.asarray(largest, dtype=np.float64).reshape(-1))
+    largest = max(contours, key=lambda c: (cv2.contourArea(c), len(c)))
+    corners = (np.asarray(largest, dtype=np.int64).reshape(-1, 2) + 1) // 2
+    keep = np.any(corners != np.roll(corners, 1, axis=0), axis=1)  # repeated corners once
+    corners = corners[keep] if keep.any() else corners[:1]
+    if len(corners) < 3:  # every sub-pixel trace of a pixel has 3 corners or more
+        return ()
+    return tuple(float(v) for v in corners.reshape(-1))
 
 
 def _outline(ann: dict[str, Any], image: ImageRecord) -> tuple[float, ...]:
