@@ -38,7 +38,7 @@ from torchvision.ops import roi_align, roi_pool
 
 from detseg.ops.boxes import box_area
 from detseg.ops.nms import triton_installed
-from detseg.ops.roi_align import roi_align_fast_backward
+from detseg.ops.roi_align import check_roi_rows, roi_align_fast_backward
 
 POOLER_KINDS = ("align", "pool")
 
@@ -174,9 +174,15 @@ class RoIPooler(nn.Module):
 
         Returns:
             ``Float[sum R_i, C, S, S]`` pooled features, in the order of the concatenated boxes.
+
+        Raises:
+            ValueError: for boxes on the CPU, a NaN or infinite coordinate or more box lists
+                than images (:func:`~detseg.ops.roi_align.check_roi_rows`; boxes on a GPU are
+                not checked, which would wait for the device).
         """
         maps = [features[name] for name in self.featmap_names]
         rois = rois_from_boxes(boxes)
+        check_roi_rows(rois, maps[0].shape[0])
         if len(maps) == 1:
             return self._pool_per_level(maps[0], rois, self.strides[0])
         levels = self.map_levels(rois[:, 1:])

@@ -20,6 +20,8 @@ followed by a score threshold, a top-n, class-wise NMS and ``max_detections``.
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +33,7 @@ from detseg.backbones import build_model_backbone
 from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
 from detseg.config.sections import dataclass_from_dict
 from detseg.detection.builder_parts import backbone_defaults, check_num_classes, preset_signature
+from detseg.detection.settings_checks import require_at_least, require_fractions
 from detseg.detection.transform import DetectionTransform
 from detseg.detection.validation import images_to_list
 from detseg.detection.yolo_heads import YOLOv1GridHead, YOLOv3Head, YOLOv3Neck
@@ -60,6 +63,9 @@ class YOLOInferenceConfig:
     """Post-processing: keep ``score > score_thresh``, the ``pre_nms_top_n`` best (box, class)
     pairs, class-wise NMS at ``nms_thresh``, then at most ``max_detections`` per image.
 
+    The thresholds lie in ``[0, 1]``, ``pre_nms_top_n >= 1``, ``max_detections >= 0`` (0: no
+    detections) and ``min_box_size >= 0``; other values are refused at construction.
+
     Boxes narrower or shorter than ``min_box_size`` pixels once clipped to the image are dropped
     first (as torchvision's R-CNN box head drops them): cells past the image's right or bottom
     edge (an ``input_size`` that is not a multiple of the coarsest stride) decode to boxes that
@@ -71,6 +77,11 @@ class YOLOInferenceConfig:
     pre_nms_top_n: int = 1000
     max_detections: int = 100
     min_box_size: float = 1e-2
+
+    def __post_init__(self) -> None:
+        require_fractions(self, "score_thresh", "nms_thresh")
+        require_at_least(self, 1, "pre_nms_top_n")
+        require_at_least(self, 0, "max_detections", "min_box_size")
 
 
 class YOLO(nn.Module):
@@ -185,19 +196,73 @@ class YOLO(nn.Module):
 
 def _check_priors(anchors: Sequence[Sequence[Sequence[float]]], num_levels: int) -> list:
     """Validate ``anchors`` (per level a list of ``[w, h]`` in pixels) against the levels."""
-    groups = [[[float(v) for v in pair] for pair in level] for level in anchors]
+    try:
+        groups = [[[float(v) for v in pair] for pair in level] for level in anchors]
+    except (TypeError, ValueError):  # a level of numbers, or a value that is not a number
+        raise ValueError(
+            f"anchors = {anchors!r} is not a list of levels of [width, height] pairs: give per "
+            "backbone level (finest first) a list of pairs in pixels, e.g. [[[10, 13], [16, 30]], "
+            "[[33, 23], [30, 61]], [[62, 45], [59, 119]]]"
+        ) from None
     if len(groups) != num_levels:
         raise ValueError(
             f"anchors has {len(groups)} level groups but the backbone gives "
             f"{num_levels} levels; give one list of [w, h] pairs per level"
         )
     for level, group in enumerate(groups):
-        if not group or any(len(p) != 2 or min(p) <= 0 for p in group):
+        if not group or any(len(p) != 2 or not all(0 < v < math.inf for v in p) for p in group):
             raise ValueError(
                 f"anchors level {level} = {group}: need a non-empty list of "
-                "[width, height] pairs in pixels, both > 0"
+                "[width, height] pairs in pixels, both finite and > 0"
             )
     return groups
+
+
+def _default_priors(input_size: int, levels: Sequence[str]) -> Sequence[Sequence[Sequence[float]]]:
+    """YOLOv3's priors for ``input_size``; they have three levels, so other backbone
+    ``levels`` (the distinct ``return_layers``) need their own ``anchors``."""
+    priors = default_yolov3_priors(input_size)
+    if len(levels) != len(priors):
+        raise ValueError(
+            f"return_layers give {len(levels)} backbone levels {list(levels)} but YOLOv3's "
+            f"default priors have {len(priors)}: give anchors, one list of [w, h] pairs per "
+            f"level (tools/anchors.py --k {3 * len(levels)} prints them), or "
+            f"{len(priors)} distinct return_layers"
+        )
+    return priors
+
+
+def _check_version_settings(
+    version: str,
+    anchors: Sequence[Sequence[Sequence[float]]] | None,
+    grid_size: int | None,
+    boxes_per_cell: int | None,
+) -> None:
+    """Refuse the settings of the other YOLO version (they would be ignored) and an empty
+    ``anchors`` list (it would not mean the default priors, ``None`` does)."""
+    if version not in VERSIONS:
+        raise ValueError(f"version='{version}' is not one of {VERSIONS}")
+    if version == "v1" and anchors is not None:
+        raise ValueError(
+            "anchors is a YOLOv3 setting: YOLOv1 predicts boxes without anchors (grid_size "
+            "and boxes_per_cell set its grid); drop anchors or use version='v3'"
+        )
+    if version == "v3":
+        for name, value in (("grid_size", grid_size), ("boxes_per_cell", boxes_per_cell)):
+            if value is not None:
+                raise ValueError(
+                    f"{name} is a YOLOv1 setting: YOLOv3 predicts on one grid per backbone "
+                    f"level with the priors of anchors; drop {name} or use version='v1'"
+                )
+        if anchors is not None and len(anchors) == 0:
+            raise ValueError(
+                "anchors is empty: give per backbone level a list of [w, h] pairs in input "
+                "pixels (tools/anchors.py prints them), or drop anchors for YOLOv3's priors"
+            )
+    if version == "v1":
+        for name, value in (("grid_size", grid_size), ("boxes_per_cell", boxes_per_cell)):
+            if value is not None and not (isinstance(value, numbers.Integral) and value >= 1):
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
 
 
 def yolo(
@@ -206,8 +271,8 @@ def yolo(
     version: str = "v3",
     input_size: int | None = None,
     anchors: Sequence[Sequence[Sequence[float]]] | None = None,
-    grid_size: int = 7,
-    boxes_per_cell: int = 2,
+    grid_size: int | None = None,
+    boxes_per_cell: int | None = None,
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
     norm: str | None = None,
@@ -232,7 +297,8 @@ def yolo(
         anchors: v3 priors, per level (finest first) a list of ``[w, h]`` in input pixels
             (``tools/anchors.py`` prints them); ``None``: YOLOv3's COCO priors scaled from
             416 px to ``input_size``. v1 has no anchors and refuses any value.
-        grid_size, boxes_per_cell: v1 ``S`` and ``B``.
+        grid_size, boxes_per_cell: v1 ``S`` and ``B``; ``None``: 7 and 2. v3 has no single
+            grid (its grids follow the backbone levels) and refuses any value.
         backbone_weights: ``None``, ``"imagenet"`` or a local file.
         trainable_layers: backbone stages that train; ``None``: 3 with weights, else all.
         norm: ``"frozen_bn"`` or ``"bn"``; ``None``: frozen with weights, else ``"bn"``.
@@ -248,17 +314,22 @@ def yolo(
             ``{"box_loss": "smooth_l1", "ignore_thresh": 0.7}``).
         inference: fields of :class:`YOLOInferenceConfig`.
     """
-    if version not in VERSIONS:
-        raise ValueError(f"version='{version}' is not one of {VERSIONS}")
-    if version == "v1" and anchors is not None:
-        raise ValueError(
-            "anchors is a YOLOv3 setting: YOLOv1 predicts boxes without anchors (grid_size "
-            "and boxes_per_cell set its grid); drop anchors or use version='v3'"
-        )
+    _check_version_settings(version, anchors, grid_size, boxes_per_cell)
     check_num_classes(num_classes)
-    input_size = input_size or (448 if version == "v1" else 416)
+    if input_size is None:
+        input_size = 448 if version == "v1" else 416
     if input_size <= 0:
         raise ValueError(f"input_size must be positive, got {input_size}")
+    if head_channels < 1 or (neck_channels or 0) < 0:
+        raise ValueError(
+            f"head_channels must be >= 1 and neck_channels >= 1 or null (no neck), got "
+            f"{head_channels} and {neck_channels}"
+        )
+    if return_layers is not None and len(return_layers) == 0:
+        raise ValueError(
+            "return_layers is empty: name the backbone levels to use (e.g. ['c3', 'c4', 'c5']) "
+            "or drop return_layers for the version's default"
+        )
     levels = list(return_layers or (("c5",) if version == "v1" else ("c3", "c4", "c5")))
     norm, trainable_layers = backbone_defaults(backbone_weights, norm, trainable_layers)
     body = build_model_backbone(
@@ -276,14 +347,17 @@ def yolo(
         head: YOLOv1GridHead | YOLOv3Head = YOLOv1GridHead(
             channels[-1],
             num_classes,
-            grid_size,
-            boxes_per_cell,
+            7 if grid_size is None else grid_size,
+            2 if boxes_per_cell is None else boxes_per_cell,
             head_channels,
             dataclass_from_dict(YOLOv1LossConfig, loss, "loss"),
         )
         in_features = in_features[-1:]
     else:
-        priors = _check_priors(anchors or default_yolov3_priors(input_size), len(in_features))
+        priors = _check_priors(
+            _default_priors(input_size, in_features) if anchors is None else anchors,
+            len(in_features),
+        )
         head = YOLOv3Head(
             channels,
             [body.strides[n] for n in in_features],

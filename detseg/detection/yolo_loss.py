@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from detseg.detection.settings_checks import require_at_least
 from detseg.detection.yolo_targets import YOLOv1Targets, yolov1_responsible
 from detseg.losses import giou_loss, smooth_l1_loss
 from detseg.ops.yolo_priors import decode_yolov3_boxes, encode_yolov3_boxes
@@ -64,6 +65,10 @@ class YOLOv1LossConfig:
     lambda_noobj: float = 0.5
     rescore: bool = True
 
+    def __post_init__(self) -> None:
+        # a negative weight would train its term upwards
+        require_at_least(self, 0, "lambda_coord", "lambda_noobj")
+
 
 @dataclass
 class YOLOv3LossConfig:
@@ -101,6 +106,9 @@ class YOLOv3LossConfig:
                 f"assign_thresh must be in [0, 1) or null (best prior only), "
                 f"got {self.assign_thresh}"
             )
+        # a negative weight would train its term upwards
+        weights = ("box_weight", "obj_weight", "noobj_weight", "cls_weight", "smooth_l1_beta")
+        require_at_least(self, 0, *weights)
 
 
 def yolov1_loss(

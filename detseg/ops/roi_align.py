@@ -18,6 +18,12 @@ when ``aligned``. It is cut into ``S_h x S_w`` bins; without ``aligned`` each si
 1 feature pixel. Each bin is the mean of ``r x r`` bilinear samples at the centres of an
 ``r x r`` split of the bin. A sample more than one pixel outside the map adds nothing; one
 within that margin takes the border value.
+
+torchvision's kernels trust the RoI rows: a NaN or infinite coordinate turns into a pixel index
+far outside the features (on the CPU, a segmentation fault), and so does an image index outside
+``0..B-1``. :func:`check_roi_rows` refuses such rows. It reads the rows on the host, which on
+the CPU costs no wait; on a GPU it would wait for the device, so CUDA rows are not checked
+there and the caller keeps them valid (detseg's proposals are finite: the RPN drops the rest).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from typing import Any
 import torch
 import torchvision.ops
 from torch import Tensor
+
+from detseg.ops.padding import host_reads_are_free
 
 # products held at once by the backward, in elements (16 MiB of float32): large enough for
 # vectorised adds, small enough to stay in cache
@@ -46,7 +54,8 @@ def _axis_corners(position: Tensor, size: int) -> tuple[Tensor, Tensor, Tensor, 
         sample is within the 1-pixel margin (outside it, the sample adds nothing).
     """
     inside = (position >= -1.0) & (position <= size)
-    position = position.clamp(min=0.0)
+    # clamped to the map on both sides: a sample past it (weight 0) still gets valid indices
+    position = position.clamp(min=0.0, max=float(size))
     low = position.floor().to(torch.int64)
     at_edge = low >= size - 1
     low = torch.where(at_edge, size - 1, low)
@@ -138,6 +147,41 @@ def bilinear_taps(
     return pixels.reshape(shape), weights.reshape(shape)
 
 
+def check_roi_rows(rois: Tensor, num_images: int) -> None:
+    """Refuse RoI rows that torchvision's CPU kernels would read outside the features for.
+
+    Only CPU rows are checked (reading them on the host costs no device wait); rows on
+    another device, and rows under ``torch.compile`` (where the host read would break the
+    graph), pass unchecked.
+
+    Args:
+        rois: ``Float[R, 5]`` rows ``(image_index, x1, y1, x2, y2)`` in input pixels (xyxy).
+        num_images: ``B``, images in the feature maps.
+
+    Raises:
+        ValueError: naming the first row with a NaN or infinite value, or with an image index
+            outside ``0..B-1``.
+    """
+    if not host_reads_are_free(rois.device) or torch.compiler.is_compiling() or not len(rois):
+        return
+    bad = ~torch.isfinite(rois).all(dim=1)
+    if bool(bad.any()):
+        row = int(bad.nonzero()[0, 0])
+        raise ValueError(
+            f"RoI row {row} = {rois[row].tolist()} is not finite: RoIs must be finite "
+            "(image_index, x1, y1, x2, y2) rows in input pixels; drop or fix that box"
+        )
+    # torchvision truncates the index to an integer, so (-1, B) is the valid open range
+    index = rois[:, 0]
+    outside = (index <= -1) | (index >= num_images)
+    if bool(outside.any()):
+        row = int(outside.nonzero()[0, 0])
+        raise ValueError(
+            f"RoI row {row} has image index {rois[row, 0].item():g} but the features hold "
+            f"{num_images} images: give each image's boxes in the batch order"
+        )
+
+
 class _RoIAlignFastBackward(torch.autograd.Function):
     """``torchvision.ops.roi_align`` forward; backward by :func:`bilinear_taps` and
     ``index_add_`` (see the module docstring)."""
@@ -216,13 +260,15 @@ def roi_align_fast_backward(
         values, and in backward torchvision's gradient, bit for bit.
 
     Raises:
-        ValueError: If ``sampling_ratio < 1``.
+        ValueError: If ``sampling_ratio < 1``; for CPU ``rois``, a row that is not finite or
+            whose image index is outside ``0..B-1`` (see :func:`check_roi_rows`).
     """
     if sampling_ratio < 1:
         raise ValueError(
             f"roi_align_fast_backward needs a fixed sampling_ratio >= 1, got {sampling_ratio}; "
             "use torchvision.ops.roi_align for the adaptive one."
         )
+    check_roi_rows(rois, features.shape[0])
     size = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
     return _RoIAlignFastBackward.apply(
         features, rois.detach(), size, spatial_scale, sampling_ratio, aligned

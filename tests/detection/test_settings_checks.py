@@ -39,3 +39,16 @@ def test_a_config_names_the_whole_key():
         load_config(DEMO, ["model.roi_heads.nms_thresh=2"])
     with pytest.raises(ConfigError, match=r"model\.rpn\.post_nms_top_n_train must be >= 1"):
         load_config(DEMO, ["model.rpn.post_nms_top_n_train=0"])
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"detections_per_img": None}, r"detections_per_img must be a number >= 1, got None"),
+        ({"nms_thresh": "0.5"}, r"nms_thresh must be a number in \[0, 1\], got '0.5'"),
+        ({"score_thresh": True}, r"score_thresh must be a number in \[0, 1\], got True"),
+    ],
+)
+def test_values_that_are_not_numbers_name_the_setting(values, message):
+    with pytest.raises(ValueError, match=message):
+        RoIHeadsConfig(**values)

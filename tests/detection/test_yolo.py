@@ -197,10 +197,10 @@ def test_builder_gradients_empty_targets_and_predict(version):
         backbone="resnet18",
         version=version,
         input_size=64,
-        grid_size=3,
         head_channels=16,
         neck_channels=16,
         inference={"score_thresh": 0.0},
+        **({"grid_size": 3} if version == "v1" else {}),
     )
     images = [torch.rand(3, 50, 80), torch.rand(3, 70, 60)]
     targets = [

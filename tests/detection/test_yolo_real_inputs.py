@@ -17,7 +17,6 @@ def test_no_zero_area_boxes_from_cells_past_the_image(version):
         2,
         version=version,
         input_size=100,
-        grid_size=7,
         head_channels=16,
         neck_channels=16,
         inference={"score_thresh": 0.0, "pre_nms_top_n": 10**6, "max_detections": 10**6},
