@@ -14,6 +14,7 @@ from typing import Any
 
 from torch import nn
 
+from detseg.config.model_section import models_taking
 from detseg.config.schema import MODEL_RUN_KEYS
 from detseg.config.suggest import did_you_mean
 from detseg.detection.faster_rcnn import (
@@ -51,8 +52,8 @@ def check_model_kwargs(name: str, kwargs: dict[str, Any]) -> Callable[..., nn.Mo
 
     Raises:
         ValueError: unknown model name, or a keyword the builder does not take (the message
-            names the key and the closest valid parameter, or the section a segmentation
-            setting belongs to).
+            names the key and the closest valid parameter, the other models that take it, or
+            the section a segmentation setting belongs to).
     """
     if name not in MODELS:
         hint = did_you_mean(name, MODELS)
@@ -71,7 +72,11 @@ def check_model_kwargs(name: str, kwargs: dict[str, Any]) -> Callable[..., nn.Mo
                 "'num_classes' is derived from the dataset; remove it from the model config"
             )
         if key not in valid:
+            others = [other for other in models_taking(key, MODELS) if other != name]
             hint = did_you_mean(key, valid)
+            if others:  # a key left from another model's settings, not a typo
+                more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+                hint = f", a key of other models ({', '.join(others[:3])}{more})"
             raise ValueError(f"model '{name}' has no parameter '{key}'{hint} (valid: {valid})")
     return builder
 

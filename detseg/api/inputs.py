@@ -4,27 +4,32 @@ detseg images.
 One image is any of:
 
 * a path (``str`` or :class:`os.PathLike`) of an image file, read with
-  :func:`detseg.data.image_io.read_image` as training reads it: pixels in stored order, EXIF
-  orientation not applied (``cv2.imread(path)`` applies it, so give the path, or read with
-  ``cv2.IMREAD_UNCHANGED``, to predict on what training saw);
+  :func:`detseg.data.image_io.read_image` as ``tools/infer.py`` reads it: a JPEG as its EXIF
+  orientation displays it (as photo viewers and ``cv2.imread(path)`` show it);
 * a numpy array ``[H, W, 3]``: RGB (BGR with ``bgr=True``, as OpenCV gives frames), ``uint8``
-  in ``0..255`` or float in ``[0, 1]``;
+  in ``0..255``, ``uint16`` in ``0..65535`` (scaled by 1/65535 as a 16-bit file is) or float in
+  ``[0, 1]``;
 * a PIL image (any mode; converted to RGB; 16-bit grayscale scaled by 1/65535 as a 16-bit
   file is, float grayscale (mode ``F``) taken as ``[0, 1]``: see :func:`_from_pil`), as its
-  pixels are (``Image.open`` does not apply EXIF orientation either); a file it cannot decode
+  pixels are (``Image.open`` does not apply EXIF orientation: ``ImageOps.exif_transpose``
+  does); a file it cannot decode
   (truncated, corrupt), or one closed before the pixels were read (after its ``with
   Image.open(...)`` block), is an :class:`~detseg.data.image_io.ImageReadError` naming the file;
-* a tensor ``[3, H, W]``: RGB (BGR with ``bgr=True``), float in ``[0, 1]`` or ``uint8``.
+* a tensor ``[3, H, W]``: RGB (BGR with ``bgr=True``), float in ``[0, 1]``, ``uint8`` or
+  ``uint16``.
 
 An image has at least one pixel, and float pixels are finite. Many images are a list (or
-tuple, or an iterator such as a generator or ``Path.glob(...)``) of these, or a tensor
-``[B, 3, H, W]``. :func:`as_images` turns either into
-:class:`InputImage` items, each holding the detseg image ``Float[3, H, W]`` RGB in ``[0, 1]``,
-and says whether one image was given (one result) or many (a list).
+tuple, or an iterator such as a generator or ``Path.glob(...)``) of these, a tensor
+``[B, 3, H, W]``, or a glob pattern (a string, ``"photos/*.jpg"``; ``**`` matches any depth of
+subfolders): its image files, sorted, as ``tools/infer.py`` expands one (other files skipped).
+:func:`as_images` turns any of these into :class:`InputImage` items, each holding the detseg
+image ``Float[3, H, W]`` RGB in ``[0, 1]``, and says whether one image was given (one result) or
+many (a list).
 """
 
 from __future__ import annotations
 
+import glob
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -34,16 +39,16 @@ from typing import Any, NoReturn
 import numpy as np
 import torch
 
-from detseg.api.video import VIDEO_SUFFIXES
-from detseg.data.image_io import ImageReadError, read_image
+from detseg.api.video import VIDEO_SUFFIXES, is_camera, is_url
+from detseg.data.image_io import IMAGE_SUFFIXES, ImageReadError, read_image
 
 __all__ = ["ACCEPTED", "InputImage", "as_images"]
 
 #: What one image may be, for error messages.
 ACCEPTED = (
-    "accepted: an image path, a numpy array [H, W, 3] (uint8 0..255 or float 0..1, RGB; "
-    "bgr=True for OpenCV frames), a PIL image, a tensor [3, H, W] or [B, 3, H, W] "
-    "(float 0..1 or uint8), or a list (or an iterator) of these"
+    "accepted: an image path or a glob pattern, a numpy array [H, W, 3] (uint8 0..255, uint16 "
+    "or float 0..1, RGB; bgr=True for OpenCV frames), a PIL image, a tensor [3, H, W] or "
+    "[B, 3, H, W] (float 0..1, uint8 or uint16), or a list (or an iterator) of these"
 )
 
 # float pixels may overshoot 1 by rounding (e.g. after a resize); more means 0..255 values
@@ -74,14 +79,16 @@ def as_images(x: Any, bgr: bool = False) -> tuple[list[InputImage], bool]:
     Returns:
         ``(images, single)``: ``single`` is ``True`` when ``x`` is one image (a path, an array,
         a PIL image or a ``[3, H, W]`` tensor), ``False`` for a list, a tuple, an iterator (a
-        generator, ``Path.glob(...)``: read to its end) or a ``[B, 3, H, W]`` tensor.
+        generator, ``Path.glob(...)``: read to its end), a ``[B, 3, H, W]`` tensor or a glob
+        pattern that is not an existing file's name (``"photos/*.jpg"``).
 
     Raises:
         ValueError: an input of another type, shape or dtype, without pixels (``H`` or ``W``
             is 0), or with float pixels that are not finite (NaN, inf) or outside ``[0, 1]``
             (the message names it: its position in a list or a batch, its shape), a folder
             or a video file (by suffix: :data:`~detseg.api.video.VIDEO_SUFFIXES`) given as an
-            image path;
+            image path, a glob pattern matching no image file, a URL or a camera index
+            (:meth:`~detseg.api.predictor.Predictor.stream` takes streams and cameras);
             :class:`~detseg.data.image_io.ImageReadError` (a ``ValueError``) for an image file
             that cannot be read.
     """
@@ -98,6 +105,9 @@ def as_images(x: Any, bgr: bool = False) -> tuple[list[InputImage], bool]:
 
 
 def _one_or_batch(x: Any, bgr: bool, where: str) -> tuple[list[InputImage], bool]:
+    _refuse_video_source(x, where)
+    if isinstance(x, (str, os.PathLike)) and _is_pattern(str(os.fspath(x))):
+        return _pattern_images(str(os.fspath(x)), where), False
     if isinstance(x, (str, os.PathLike)):
         path = Path(x).expanduser()  # "~/photos/a.jpg": under the home folder
         if path.is_dir():
@@ -110,7 +120,7 @@ def _one_or_batch(x: Any, bgr: bool, where: str) -> tuple[list[InputImage], bool
                 f"{where}{x} is a video, not an image file; predict takes images: "
                 f"predictor.stream({str(x)!r}) gives the results of its frames"
             )
-        return [InputImage(read_image(path), path)], True
+        return [InputImage(read_image(path, apply_exif_orientation=True), path)], True
     if isinstance(x, torch.Tensor):
         if x.ndim == 4 and x.shape[1] == 3:
             return [
@@ -125,6 +135,53 @@ def _one_or_batch(x: Any, bgr: bool, where: str) -> tuple[list[InputImage], bool
     raise ValueError(
         f"{where}cannot predict on a {type(x).__module__}.{type(x).__name__}; {ACCEPTED}"
     )
+
+
+def _refuse_video_source(x: Any, where: str) -> None:
+    """Refuse a URL (``https://.../bus.jpg``, ``rtsp://...``) or a camera index (``0``, or
+    ``"0"`` naming no file), which Ultralytics' ``predict`` takes, saying where they go."""
+    if isinstance(x, str) and is_url(x):
+        raise ValueError(
+            f"{where}{x} is a URL; predict reads image files and downloads nothing: download the "
+            f"image first (urllib.request.urlretrieve), or for a video stream use "
+            f"predictor.stream({x!r})"
+        )
+    if isinstance(x, str) and is_camera(x):
+        raise ValueError(
+            f"{where}{x!r} names no file; a camera index goes to predictor.stream({x!r}), which "
+            "gives the results of the camera's frames"
+        )
+    if isinstance(x, int) and is_camera(x):
+        raise ValueError(
+            f"{where}cannot predict on a builtins.int ({x!r}: a camera index goes to "
+            f"predictor.stream({x!r}), which gives the results of its frames); {ACCEPTED}"
+        )
+
+
+def _is_pattern(name: str) -> bool:
+    """``name`` is a glob pattern (``*``, ``?`` or ``[``) and no existing file's name."""
+    return glob.has_magic(name) and not Path(name).expanduser().exists()
+
+
+def _pattern_images(pattern: str, where: str) -> list[InputImage]:
+    """The image files (suffix of :data:`~detseg.data.image_io.IMAGE_SUFFIXES`) matching the
+    glob ``pattern``, sorted and read, as ``tools/infer.py`` expands one: ``**`` matches any
+    depth of subfolders, other files (annotations, videos) are skipped.
+
+    Raises:
+        ValueError: no image file matches (the message names the pattern and what it matched).
+        ImageReadError: a matching image file cannot be read.
+    """
+    matches = sorted(glob.glob(os.path.expanduser(pattern), recursive=True))
+    files = [Path(match) for match in matches if Path(match).is_file()]
+    images = [path for path in files if path.suffix.lower() in IMAGE_SUFFIXES]
+    if not images:
+        found = f"it matches {len(files)} other file(s)" if files else "it matches nothing"
+        raise ValueError(
+            f"{where}no image file matches the pattern {pattern}; {found} (image files end in "
+            f"{' '.join(sorted(IMAGE_SUFFIXES))}): check the folder and the pattern"
+        )
+    return [InputImage(read_image(path, apply_exif_orientation=True), path) for path in images]
 
 
 def _is_pil_image(x: Any) -> bool:
@@ -218,10 +275,10 @@ def _from_array(array: np.ndarray, bgr: bool, where: str) -> torch.Tensor:
         raise ValueError(
             f"{where}numpy image of shape {array.shape} is not [H, W, 3]{hint}; {ACCEPTED}"
         )
-    _check_dtype(array.dtype, np.issubdtype(array.dtype, np.floating), array.shape, where)
-    _check_size(array.shape[0], array.shape[1], "numpy image", array.shape, where)
     if not array.dtype.isnative:  # big-endian data (e.g. from FITS files): torch needs native
         array = array.astype(array.dtype.newbyteorder("="))
+    _check_dtype(array.dtype, np.issubdtype(array.dtype, np.floating), array.shape, where)
+    _check_size(array.shape[0], array.shape[1], "numpy image", array.shape, where)
     if bgr:
         array = array[:, :, ::-1]
     tensor = torch.from_numpy(np.ascontiguousarray(array).transpose(2, 0, 1).copy())
@@ -244,10 +301,11 @@ def _from_tensor(tensor: torch.Tensor, bgr: bool, where: str) -> torch.Tensor:
 
 
 def _check_dtype(dtype: Any, floating: bool, shape: Sequence[int], where: str) -> None:
-    if not floating and dtype not in (np.uint8, torch.uint8):
+    """Refuse pixels that are neither float nor ``uint8`` / ``uint16``."""
+    if not floating and dtype not in (np.uint8, torch.uint8, np.uint16, torch.uint16):
         raise ValueError(
             f"{where}image of shape {tuple(shape)} has dtype {dtype}; pixels must be uint8 "
-            f"(0..255) or float (0..1); {ACCEPTED}"
+            f"(0..255), uint16 (0..65535) or float (0..1); {ACCEPTED}"
         )
 
 
@@ -261,10 +319,12 @@ def _check_size(height: int, width: int, kind: str, shape: Sequence[int], where:
 
 
 def _to_unit_float(tensor: torch.Tensor, where: str, shape: Sequence[int]) -> torch.Tensor:
-    """``uint8`` divided by 255; float checked to be finite and to lie in ``[0, 1]``, and made
-    ``float32``."""
+    """``uint8`` divided by 255, ``uint16`` by 65535 (as a 16-bit file is read); float checked
+    to be finite and to lie in ``[0, 1]``, and made ``float32``."""
     if tensor.dtype == torch.uint8:
         return tensor.float() / 255.0
+    if tensor.dtype == torch.uint16:
+        return tensor.float() / 65535.0
     image = tensor.float()
     finite = torch.isfinite(tensor)  # before the cast: a float64 1e300 is finite, not inf
     if not bool(finite.all()):

@@ -24,7 +24,7 @@ import itertools
 import logging
 import numbers
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast, overload
 
@@ -55,7 +55,9 @@ Result = DetectionResult | SegmentationResult
 
 
 def load(
-    checkpoint: str | os.PathLike, device: str = "auto", overrides: Sequence[str] = ()
+    checkpoint: str | os.PathLike,
+    device: str = "auto",
+    overrides: Sequence[str] | Mapping[str, Any] = (),
 ) -> Predictor:
     """The model of a checkpoint file, ready to predict.
 
@@ -64,7 +66,9 @@ def load(
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
         overrides: ``"key=value"`` changes of the checkpoint's config, e.g.
             ``"model.roi_heads.nms_thresh=0.6"``, ``"eval.score_threshold=0.5"``,
-            ``"eval.tta=hflip"``; ``"device=cpu"`` applies when ``device`` is ``"auto"``.
+            ``"eval.tta=hflip"``, or a mapping of dotted keys to values
+            (``{"eval.score_threshold": 0.5}``); ``"device=cpu"`` (``{"device": "cpu"}``)
+            applies when ``device`` is ``"auto"``.
 
     Raises:
         CheckpointError: a missing or unreadable checkpoint, or weights that do not fit.
@@ -79,7 +83,7 @@ def load(
         )
     state = load_checkpoint(path)
     cfg = config_from_dict(state["config"], source=str(checkpoint), overrides=overrides)
-    if device == "auto" and any(item.strip().startswith("device=") for item in overrides):
+    if device == "auto" and _sets_device(overrides):
         device = cfg.device
     where = resolve_device(device)
     model, _, classes = model_from_checkpoint(
@@ -87,6 +91,13 @@ def load(
     )
     category_ids = (state.get("meta") or {}).get("cat_ids") or None
     return Predictor(model, classes, cfg, where, category_ids=category_ids)
+
+
+def _sets_device(overrides: Sequence[str] | Mapping[str, Any]) -> bool:
+    """Whether ``overrides`` (``"key=value"`` strings or a mapping) set ``device``."""
+    if isinstance(overrides, Mapping):
+        return "device" in overrides
+    return any(isinstance(item, str) and item.strip().startswith("device=") for item in overrides)
 
 
 class Predictor:
@@ -171,11 +182,12 @@ class Predictor:
         """Detections (or label maps) of one image or many.
 
         Args:
-            x: one image: a path, a numpy array ``[H, W, 3]`` (``uint8`` or float in
-                ``[0, 1]``), a PIL image, a tensor ``[3, H, W]`` (float in ``[0, 1]`` or
-                ``uint8``); or many: a list of these (or an iterator: a generator,
-                ``Path(folder).glob("*.jpg")``) or a tensor ``[B, 3, H, W]``. RGB unless
-                ``bgr``.
+            x: one image: a path, a numpy array ``[H, W, 3]`` (``uint8``, ``uint16`` or
+                float in ``[0, 1]``), a PIL image, a tensor ``[3, H, W]`` (float in ``[0, 1]``,
+                ``uint8`` or ``uint16``); or many: a list of these (or an iterator: a generator,
+                ``Path(folder).glob("*.jpg")``), a tensor ``[B, 3, H, W]`` or a glob pattern
+                (``"photos/*.jpg"``, ``"photos/**/*.png"``: its image files, sorted). RGB
+                unless ``bgr``.
             score_thr: detection only: keep detections scoring at least this (default:
                 :attr:`score_threshold`). Below the model's own inference threshold
                 (``model.score_thresh``), that one is lowered to it during the call.
@@ -191,17 +203,18 @@ class Predictor:
 
         Returns:
             One :class:`DetectionResult` / :class:`SegmentationResult` for one image, a list
-            of them (in input order) for a list, an iterator or a batch. The detections of a
-            model with masks carry ``masks`` and (unless ``mask_probabilities=False``)
-            ``mask_probabilities``.
+            of them (in input order) for a list, an iterator, a batch or a glob pattern. The
+            detections of a model with masks carry ``masks`` and (unless
+            ``mask_probabilities=False``) ``mask_probabilities``.
 
         Raises:
             ValueError: an input of a type, shape or dtype not listed above, an empty image,
                 float pixels that are NaN, inf or outside ``[0, 1]`` (the message names the
-                input), an image file that cannot be read, a video file (:meth:`stream` takes
-                those), ``score_thr`` outside ``[0, 1]`` or given to a segmenter,
-                ``batch_size`` below 1, a class the model does not have (or any ``classes``
-                for a segmenter).
+                input), an image file that cannot be read, a glob pattern matching no image
+                file, a video file, a URL or a camera index (:meth:`stream` takes videos,
+                stream URLs and cameras; an image URL is downloaded first), ``score_thr`` outside
+                ``[0, 1]`` or given to a segmenter, ``batch_size`` below 1, a class the model
+                does not have (or any ``classes`` for a segmenter).
         """
         self._check_score_thr(score_thr)
         check_at_least_one(batch_size, "batch_size")
@@ -307,6 +320,9 @@ class Predictor:
         score_thr: float | None = None,
         max_frames: int | None = None,
         classes: Sequence[str | int] | None = None,
+        batch_size: int = 1,
+        mask_probabilities: bool = False,
+        bgr: bool = False,
     ) -> Iterator[Result]:
         """Results of the frames of a video file, a camera or a stream, as they are read.
 
@@ -317,40 +333,56 @@ class Predictor:
             max_frames: stop after this many frames, at least 1 (default: a video to its end,
                 a camera or a stream until it ends or the loop stops).
             classes: as in :meth:`predict`.
+            batch_size: frames per forward pass (the results of a batch come once its last
+                frame is read: keep 1 for a camera's lowest latency).
+            mask_probabilities: as in :meth:`predict`; off by default, since a long video's
+                probabilities would fill the memory of whoever keeps the results.
+            bgr: taken for symmetry with :meth:`predict`, and ``False`` only: each frame is
+                decoded to RGB (:class:`VideoSource`).
 
         Returns:
             An iterator of results whose ``frame`` and ``time`` are set; detections keep their
-            binarised ``masks`` only (``mask_probabilities`` is ``None``).
+            binarised ``masks`` only (``mask_probabilities`` is ``None``) unless
+            ``mask_probabilities``.
 
         Raises:
             FileNotFoundError: a video file that does not exist.
             ValueError: a video that cannot be decoded, a camera that cannot be opened, a
                 stream that cannot be reached, ``score_thr`` outside ``[0, 1]`` or given to a
-                segmenter, ``max_frames`` below 1, a class the model does not have (raised
-                here, before the first frame).
+                segmenter, ``max_frames`` or ``batch_size`` below 1, ``bgr=True``, a class the
+                model does not have (raised here, before the first frame).
         """
         self._check_score_thr(score_thr)
         if max_frames is not None:
             check_at_least_one(max_frames, "max_frames")
+        check_at_least_one(batch_size, "batch_size")
+        if bgr:
+            raise ValueError(
+                "bgr=True is for numpy arrays and tensors given to predict; stream decodes each "
+                "frame to RGB itself: leave bgr out"
+            )
         labels = self.labels_of(classes)
         video = source if isinstance(source, VideoSource) else VideoSource(source)
-        return self._frames(video, score_thr, max_frames, labels, close=video is not source)
+        settings = (score_thr, labels, batch_size, mask_probabilities)
+        return self._frames(video, settings, max_frames, close=video is not source)
 
     def _frames(
         self,
         video: VideoSource,
-        score_thr: float | None,
+        settings: tuple[float | None, frozenset[int] | None, int, bool],
         max_frames: int | None,
-        labels: frozenset[int] | None,
         close: bool,
     ) -> Iterator[Result]:
-        """Results of the frames, one at a time (the arguments checked by :meth:`stream`)."""
+        """Results of the frames, a batch at a time (``settings``: ``score_thr``, the kept
+        labels, ``batch_size`` and ``mask_probabilities``, checked by :meth:`stream`)."""
+        score_thr, labels, batch_size, probabilities = settings
         try:
-            for frame in itertools.islice(video, max_frames):
-                images, _ = as_images(frame.image)
-                for result in self._predict_batches(
-                    images, score_thr, 1, mask_probabilities=False, labels=labels
-                ):
+            for frames in batched(itertools.islice(video, max_frames), batch_size):
+                images, _ = as_images([frame.image for frame in frames])
+                results = self._predict_batches(
+                    images, score_thr, batch_size, probabilities, labels=labels
+                )
+                for frame, result in zip(frames, results, strict=True):
                     result.frame, result.time = frame.index, frame.time
                     yield result
         finally:

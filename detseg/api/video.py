@@ -148,7 +148,8 @@ class VideoSource:
     Raises:
         FileNotFoundError: a video file that does not exist.
         ValueError: a file OpenCV cannot decode, a camera that cannot be opened, a stream that
-            cannot be reached, or one that gives no frame.
+            cannot be reached, or one that gives no frame; a source that is not a path, a
+            camera index or a URL (an image array, a list).
     """
 
     def __init__(self, source: VideoName) -> None:
@@ -160,6 +161,11 @@ class VideoSource:
             fix = "check that it is connected and not used by another program"
         elif isinstance(source, int):  # a bool
             raise ValueError(f"not a video source: {source!r}; give a file, a camera or a URL")
+        elif not isinstance(source, (str, os.PathLike)):  # an image, a list of frames ...
+            raise ValueError(
+                f"not a video source: a {type(source).__name__}; give a video file, a camera "
+                "index or a stream URL (predictor.predict takes images, arrays and tensors)"
+            )
         elif is_url(source):
             self.name, what = str(source), f"stream {source}"
             fix = "check the URL and that the stream is running"

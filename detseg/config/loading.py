@@ -19,7 +19,9 @@
    value of a key that takes no null (``--set train.epochs=``) is an error saying so. After
    ``--set model.name=retinanet`` on another model's config, a file's model key set to null
    (``--set model.fpn=null``) is dropped when the new model does not take it; the error of
-   such a key says the model was switched and names that way. Those of
+   such a key says the model was switched and names that way. So is a key of another model
+   set to null in a file that sets ``model.name`` over a ``_base_`` of another model
+   (``fpn: null`` under ``model:``), whose error says so too. Those of
    ``data.format`` are applied first, whatever their place on the command line, so
    ``--set data.root=/x data.format=voc`` keeps the root. From Python, a mapping of dotted
    keys to values (``{"train.epochs": 1}``) works too: its values are taken as they are (not
@@ -119,7 +121,8 @@ def load_config(
     try:
         return config_from_dict(raw, source=str(path), overrides=overrides, data_file=data_file)
     except ConfigError as err:
-        raise _blame_base(err, str(path), origins) from None
+        err = _blame_base(err, str(path), origins)
+        raise _file_model_switch_hint(err, _model_name(raw), origins) from None
 
 
 def config_from_dict(
@@ -196,6 +199,32 @@ def _model_switch_hint(
     )
 
 
+def _file_model_switch_hint(err: ConfigError, new: Any, origins: dict[str, str]) -> ConfigError:
+    """``err`` about an unknown model key written by a ``_base_`` file of another model than
+    ``new``, the one a later file sets (``origins``: the file of each key, from
+    :func:`compose`), saying so and how to drop the key; ``err`` itself otherwise."""
+    found = re.search(r"unknown key 'model\.(\w+)'", str(err))
+    if found is None or "switched the model" in str(err):
+        return err
+    key = found.group(1)
+    written = [file for path, file in origins.items() if path.startswith(f"model.{key}.")]
+    key_file = origins.get(f"model.{key}", written[0] if written else None)  # or a section's
+    name_file = origins.get("model.name")
+    if key_file is None or name_file is None or key_file == name_file:
+        return err
+    try:
+        old = _model_name(compose(key_file))
+    except ConfigError:
+        return err
+    if old is None or old == new:
+        return err
+    return ConfigError(
+        f"{err}; {name_file} sets model.name to '{new}' over the {old} of {key_file}, whose "
+        f"other model keys stay: drop those {new} does not take with null in {name_file} "
+        f"('{key}: null' under 'model:'), or start from a config of {new}"
+    )
+
+
 def _data_file_as_config(source: str, what: str = "") -> ConfigError:
     """The error of a data file given as the experiment config: it goes with ``--data``,
     after a model config. ``what``: what the file holds, when it is not a ``data:`` section."""
@@ -253,11 +282,24 @@ def _blame_base(err: ConfigError, source: str, origins: dict[str, str]) -> Confi
     if rest is None:
         return err
     named = _named_part(rest)
+    origins = _with_sections(origins)
     found = [(at, -len(key), key) for key in origins if (at := _names_key(named, key)) is not None]
     if not found:
         return err
     origin = origins[min(found)[2]]
     return err if origin == source else ConfigError(f"{origin}{rest}")
+
+
+def _with_sections(origins: dict[str, str]) -> dict[str, str]:
+    """``origins`` plus each nested section (``model.rpn``, not a top-level one) that only its
+    keys name (``model.rpn.nms_thresh``), as written by the file of its first key: an error
+    about the whole section (another model's ``rpn``) names the file that wrote it."""
+    full = dict(origins)
+    for path, file in origins.items():
+        parts = path.split(".")
+        for depth in range(2, len(parts)):
+            full.setdefault(".".join(parts[:depth]), file)
+    return full
 
 
 def _after_source(message: str, source: str) -> str | None:

@@ -3,7 +3,8 @@ and by type.
 
 The keys of ``model`` (but ``name``, ``init_from`` and ``compile``) are the keyword arguments
 of the builder ``detseg.models.MODELS[name]``. Each is checked against the builder's signature
-(an unknown key gets the closest parameter) and against the parameter's type annotation
+(an unknown key gets the closest parameter, or, when other builders take it, those models:
+a key left from another model's config is no typo) and against the parameter's type annotation
 (:func:`detseg.config.checks.coerce`): ``model.min_size=abc`` is an error when the config is
 loaded, not a traceback when the model is built. A parameter whose default is ``None`` takes
 null; an annotation the checks do not know is not checked. Bounds are checked where the
@@ -67,11 +68,14 @@ def check_model_section(
         source: the file named in errors.
         droppable: keys that are removed when they are null and the builder does not take
             them (``--set model.fpn=null`` after ``--set model.name=retinanet`` on a Faster
-            R-CNN config drops the key of the other model).
+            R-CNN config drops the key of the other model). A null key that the builder does
+            not take but another model's does (``fpn: null`` in a file that sets
+            ``model.name`` over a base of another model) is removed too.
 
     Raises:
         ConfigError: no or an unknown ``model.name``, ``model.num_classes``, a flat
-            segmentation key that moved to a section, an unknown key, a value of a wrong type
+            segmentation key that moved to a section, an unknown key (naming the model's
+            keys, and the closest one or the other models that take it), a value of a wrong type
             or out of its settings dataclass's range.
     """
     if not model.name:
@@ -103,28 +107,68 @@ def check_model_section(
     model.kwargs = {
         key: value
         for key, value in model.kwargs.items()
-        if not (key in droppable and value is None and key not in params)
+        if not (
+            value is None and key not in params and (key in droppable or models_taking(key, MODELS))
+        )
     }
-    model.kwargs = check_builder_kwargs(MODELS[model.name], model.kwargs, source)
+    model.kwargs = check_builder_kwargs(MODELS[model.name], model.kwargs, source, model.name)
+
+
+def models_taking(key: str, models: typing.Mapping[str, Callable[..., Any]]) -> list[str]:
+    """The names of ``models`` (``detseg.models.MODELS``) whose builder takes ``key``, in
+    their order there."""
+    return [name for name, builder in models.items() if key in _builder_keys(builder)]
+
+
+def _builder_keys(builder: Callable[..., Any]) -> list[str]:
+    """The config keys of a builder: its parameters but ``num_classes`` and ``**kwargs``."""
+    params = inspect.signature(builder).parameters
+    return [n for n, p in params.items() if n != "num_classes" and p.kind != p.VAR_KEYWORD]
+
+
+def unknown_model_key_error(
+    source: str, key: str, valid: typing.Iterable[str], name: str = ""
+) -> ConfigError:
+    """``<source>: unknown key 'model.<key>'`` with the keys of model ``name``, and either the
+    closest of them (a typo) or, for a key that other builders take (one left from another
+    model's config: a "did you mean" would name a key it is no typo of), those models."""
+    valid = sorted(valid)
+    others: list[str] = []
+    try:
+        from detseg.models import MODELS
+
+        others = [other for other in models_taking(key, MODELS) if other != name]
+    except ImportError:  # models not importable (partial install): a plain suggestion
+        pass
+    if others:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        reason = f": model {name or 'in use'} does not take model.{key}, a key of other models "
+        reason += f"({shown})"
+    else:
+        reason = did_you_mean(key, valid, prefix="model.")
+    listed = f"valid keys of {name}" if name else "valid keys here"
+    return ConfigError(
+        f"{source}: unknown key 'model.{key}'{reason} ({listed}: {', '.join(valid)})"
+    )
 
 
 def check_builder_kwargs(
-    builder: Callable[..., Any], kwargs: dict[str, Any], source: str
+    builder: Callable[..., Any], kwargs: dict[str, Any], source: str, name: str = ""
 ) -> dict[str, Any]:
     """``kwargs`` checked against ``builder``'s parameters: names (unless it takes
-    ``**kwargs``) and types.
+    ``**kwargs``) and types. ``name``: the model's (``model.name``), named in errors.
 
     Returns:
         The checked values (a new dict).
     """
     params = inspect.signature(builder).parameters
     open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    valid = [n for n, p in params.items() if n != "num_classes" and p.kind != p.VAR_KEYWORD]
+    valid = _builder_keys(builder)
     checked: dict[str, Any] = {}
     for key, value in kwargs.items():
         if key not in valid:
             if not open_ended:
-                raise unknown_key_error(source, f"model.{key}", valid)
+                raise unknown_model_key_error(source, key, valid, name)
             checked[key] = value
             continue
         param = params[key]
