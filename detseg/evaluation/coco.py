@@ -2,10 +2,11 @@
 
 Both libraries are wrapped behind one function, :func:`coco_evaluate`, that
 returns the twelve standard numbers plus a per-class summary. The numbers are
-the libraries' own ``stats``, so they match pycocotools to the last bit;
-``tests/evaluation/test_coco_parity.py`` checks it. The one number read otherwise is
-``AP`` at a ``max_dets`` whose last limit is not 100, where pycocotools' summarize gives
--1 (see :func:`coco_evaluate`).
+the libraries' own ``stats``: with ``backend="pycocotools"`` pycocotools' to the last bit,
+with ``backend="faster"`` (the default) within 1e-15 of them, equal in every printed digit
+(``tests/evaluation/test_coco_parity.py`` and ``test_coco_backend_differences.py`` check both).
+The one number read otherwise is ``AP`` at a ``max_dets`` whose last limit is not 100, where
+pycocotools' summarize gives -1 (see :func:`coco_evaluate`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from detseg.evaluation.coco_checks import (
     check_detection,
     check_ground_truth,
     check_required_fields,
+    check_rle_strings,
     check_segm_ground_truth,
     check_segmentation,
     check_uncompressed_rle,
@@ -96,9 +98,12 @@ def coco_evaluate(
           > -1 of ``precision[:, :, :, area all, -1]``) at ``max_dets[-1]``, as
           faster-coco-eval (and detectron2's evaluator) compute it; with the default
           ``(1, 10, 100)`` all twelve numbers are pycocotools' ``stats``.
-        * The backends agree to ~1e-16, not bit for bit: pycocotools computes
-          precision as ``tp / (tp + fp + eps)``, faster-coco-eval without the
-          ``eps``, so single precisions can differ by one ulp.
+        * The backends agree to within 1e-15, not bit for bit: pycocotools computes
+          precision as ``tp / (tp + fp + eps)``, faster-coco-eval without the ``eps``. The
+          two differ only where ``tp + fp`` is 1 (a top-ranked detection that is a true
+          positive): pycocotools' ``1 - 2**-52`` against ``1.0`` in the accumulated
+          ``precision``, which moves a mean by a few units in its 16th decimal at most. For
+          pycocotools' numbers to the last bit pass ``backend="pycocotools"``.
         * ``"segm"`` needs a ``segmentation`` in every ground-truth annotation and the
           ``height`` and ``width`` of every image (:func:`check_segm_ground_truth`).
         * ``"segm"`` results may carry polygons or an uncompressed RLE: they are scored as
@@ -114,7 +119,8 @@ def coco_evaluate(
             a malformed ground truth, or a detection that names an image absent
             from the ground truth or lacks the field ``iou_type`` needs; for ``"segm"``
             a ``segmentation`` (a result's or the ground truth's) that is neither polygons
-            nor an RLE, or an image size that is no whole number.
+            nor an RLE (or an RLE whose ``counts`` string is malformed or does not cover its
+            ``size``), or an image size that is no whole number.
     """
     result, _, _ = run_coco_evaluation(gt, detections, iou_type, backend, max_dets)
     return result
@@ -437,6 +443,11 @@ def _copy_detections(detections: Sequence[dict], gt: dict, iou_type: str) -> lis
                 "the ground truth; evaluate only images listed in gt['images']"
             )
         copied.append(dict(det))
+    if iou_type == "segm":
+        check_rle_strings(
+            [det["segmentation"] for det in copied],
+            lambda i: f"detection {i} (image {copied[i]['image_id']!r})",
+        )
     if len({"bbox" in det for det in copied}) > 1:
         raise ValueError(
             "some detections have a 'bbox' and some do not; loadRes reads them all like the "

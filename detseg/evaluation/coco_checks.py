@@ -4,7 +4,8 @@ pycocotools and faster-coco-eval fail on malformed input with a ``KeyError`` or 
 ``TypeError`` deep inside, or silently skip it. These checks name the first bad entry instead:
 the ground truth's images and annotations (:func:`check_ground_truth`, and the masks of a
 ``segm`` evaluation, :func:`check_segm_ground_truth`) and each detection record
-(:func:`check_detection`, :func:`check_required_fields`). What the libraries ignore on purpose
+(:func:`check_detection`, :func:`check_required_fields`), and the compressed RLE strings of
+masks (:func:`check_rle_strings`). What the libraries ignore on purpose
 (annotations of unknown categories or images) gets one warning
 (:func:`warn_about_ground_truth`).
 """
@@ -15,8 +16,10 @@ import logging
 import math
 import numbers
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
+
+import numpy as np
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +144,8 @@ def check_detection(det: Any, index: int, source: str = "") -> None:
 def check_segmentation(segmentation: Any, where: str) -> None:
     """Raise a ``ValueError`` naming ``where`` unless ``segmentation`` is COCO polygons (a list
     of parts, each a list of numbers ``[x1, y1, x2, y2, ...]``) or an RLE (a dict with ``size``
-    ``[height, width]`` and ``counts``, a string or a list of runs).
+    ``[height, width]`` and ``counts``, a string or a list of runs). What a ``counts`` string
+    decodes to is :func:`check_rle_strings`' check, over all the RLEs at once.
 
     pycocotools fails on any other value with a ``TypeError`` deep inside (a flat list
     ``[x1, y1, ...]`` too: it reads every part as a list); faster-coco-eval draws a flat list
@@ -179,6 +183,38 @@ def _segmentation_problem(segmentation: Any) -> str | None:
             return "the RLE size is not [height, width]"
         return None
     return f"a value of type {type(segmentation).__name__}, neither polygons nor an RLE"
+
+
+def check_rle_strings(segmentations: Sequence[Any], where: Callable[[int], str]) -> None:
+    """Raise a ``ValueError`` naming ``where(i)`` for the first of ``segmentations`` that is an
+    RLE whose ``counts`` string does not decode to non-negative runs covering its ``size``
+    (:func:`_first_rle_string_problem`: both libraries read past
+    such a string, never return on it, or read it as another mask). Polygons, uncompressed RLEs
+    and values :func:`check_segmentation` refuses are passed over. The strings are decoded
+    together in a few numpy passes: a few microseconds per mask (a few percent of a mask AP).
+
+    Raises:
+        ValueError: ``"preds.json: detection 3 (image 7) has segmentation {...}: the RLE counts
+            string is cut short (it ends inside a run); ..."``.
+    """
+    indices, counts, pixels = [], [], []
+    for i, segmentation in enumerate(segmentations):
+        if not isinstance(segmentation, dict):
+            continue
+        size = segmentation.get("size")
+        if not isinstance(segmentation.get("counts"), (str, bytes)):
+            continue
+        if isinstance(size, (list, tuple)) and len(size) == 2 and all(map(_is_count, size)):
+            indices.append(i)
+            counts.append(segmentation["counts"])
+            pixels.append(int(size[0]) * int(size[1]))
+    found = _first_rle_string_problem(counts, pixels)
+    if found is not None:
+        k, problem = found
+        raise ValueError(
+            f"{where(indices[k])} has segmentation {_short(segmentations[indices[k]])}: "
+            f"{problem}; give the RLE that pycocotools' mask.encode writes for the mask"
+        )
 
 
 def _short(value: Any) -> str:
@@ -230,7 +266,8 @@ def check_segm_ground_truth(gt: dict, source: str = "the ground truth") -> None:
     """Check that a COCO ground truth holds what mask AP (``iou_type="segm"``) reads.
 
     Every annotation needs a ``segmentation`` (polygons or an RLE of its image's size,
-    :func:`check_segmentation`; an uncompressed RLE's ``counts`` must cover its ``size``) and
+    :func:`check_segmentation`; an RLE's ``counts``, a list or a string, must cover its
+    ``size``, :func:`check_rle_strings`) and
     every image its ``height`` and ``width``, whole numbers (both libraries decode the masks at
     that size; an RLE of another size overlaps no mask: IoU 0).
 
@@ -270,6 +307,14 @@ def check_segm_ground_truth(gt: dict, source: str = "the ground truth") -> None:
                 f"image is {size[0]} x {size[1]} (images[].height, width): mask AP compares "
                 "masks at the image size; give the RLE of the mask at that size"
             )
+    annotations = gt["annotations"]
+    check_rle_strings(
+        [ann.get("segmentation") for ann in annotations],
+        lambda i: (
+            f"{source}: annotation {annotations[i].get('id')} "
+            f"(image {annotations[i].get('image_id')})"
+        ),
+    )
 
 
 def check_uncompressed_rle(rle: dict, where: str) -> None:
@@ -293,3 +338,142 @@ def check_uncompressed_rle(rle: dict, where: str) -> None:
 def _is_count(value: Any) -> bool:
     """A non-negative integer (numpy integers too, not a bool): an RLE run or side."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) >= 0
+
+
+# Compressed RLE strings (the ``counts`` of a COCO RLE as a ``str`` or ``bytes``): each run is a
+# group of characters ``'0'`` .. ``'o'`` holding 5 bits each (bit 0x20 set on every character
+# but the group's last, bit 0x10 of the last the sign); the runs from the fourth on are stored
+# as the difference to the run two before (pycocotools' ``rleFrString``).
+
+#: Strings decoded per numpy pass: bounds the memory (a few int64 per character).
+_CHUNK = 4096
+#: The most characters of one run: 7 x 5 bits hold more than any mask's pixels.
+_MAX_RUN_CHARS = 7
+
+
+def _first_rle_string_problem(
+    counts: Sequence[str | bytes], pixels: Sequence[int]
+) -> tuple[int, str] | None:
+    """``(index, what is wrong)`` of the first of ``counts`` that is not the compressed RLE
+    string of a mask of ``pixels[index]`` pixels (``height * width`` of its ``size``), or
+    ``None`` when all are.
+
+    Args:
+        counts: N compressed RLE strings (``str`` or ``bytes``).
+        pixels: N pixel counts, the product of each RLE's ``size``.
+    """
+    for start in range(0, len(counts), _CHUNK):
+        chunk = slice(start, start + _CHUNK)
+        bad = _first_bad_string(list(counts[chunk]), np.asarray(pixels[chunk], dtype=np.int64))
+        if bad is not None:
+            problem = _rle_string_problem(counts[start + bad], int(pixels[start + bad]))
+            return start + bad, problem or "the RLE counts string is malformed"
+    return None
+
+
+def _rle_string_problem(counts: str | bytes, pixels: int) -> str | None:
+    """What keeps ``counts`` from being the compressed RLE string of a mask of ``pixels``
+    pixels, or ``None``."""
+    data = _as_bytes(counts)
+    chars = np.frombuffer(data, dtype=np.uint8).astype(np.int64) - 48  # Int64[L]
+    if chars.size and (chars.min() < 0 or chars.max() > 63):
+        bad = int(np.flatnonzero((chars < 0) | (chars > 63))[0])
+        return (
+            f"the RLE counts string holds {_character(counts, bad)!r} at position {bad}, which "
+            "no compressed RLE holds (its characters are '0' to 'o')"
+        )
+    if chars.size and chars[-1] & 0x20:
+        return "the RLE counts string is cut short (it ends inside a run)"
+    owner = np.zeros(chars.size, dtype=np.int64)
+    runs, run_owner, too_long = _decoded_runs(chars, owner)
+    if too_long.any():
+        return "the RLE counts string holds a run of more than 7 characters (a corrupt string)"
+    if runs.size and runs.min() < 0:
+        return "the RLE counts string decodes to a negative run (a corrupt string)"
+    if int(runs.sum()) != pixels:
+        return (
+            f"the RLE counts string decodes to runs of {int(runs.sum())} pixels, not the "
+            f"{pixels} of its size (a cut or corrupt string, or the RLE of another size)"
+        )
+    return None
+
+
+def _character(counts: str | bytes, position: int) -> str:
+    """The character at ``position`` of ``counts`` (a byte of ``bytes`` as latin-1)."""
+    return counts[position] if isinstance(counts, str) else chr(counts[position])
+
+
+def _as_bytes(counts: str | bytes) -> bytes:
+    """The bytes of a counts string, UTF-8 as pycocotools encodes a ``str`` (every character
+    of an RLE is ASCII, so the first other character's bytes are at its position)."""
+    return counts.encode("utf-8", "surrogatepass") if isinstance(counts, str) else bytes(counts)
+
+
+def _first_bad_string(counts: list[str | bytes], pixels: np.ndarray) -> int | None:
+    """Index of the first of ``counts`` that is no RLE string of ``pixels`` (``Int64[N]``)
+    pixels, or ``None``."""
+    data = [_as_bytes(c) for c in counts]
+    lengths = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
+    chars = np.frombuffer(b"".join(data), dtype=np.uint8).astype(np.int64) - 48  # Int64[L]
+    owner = np.repeat(np.arange(len(data)), lengths)  # the string of each character
+    ends = np.cumsum(lengths) - 1
+    cut = (lengths > 0) & (chars[np.maximum(ends, 0)] & 0x20 != 0) if chars.size else lengths < 0
+    foreign = np.zeros(len(data), dtype=bool)
+    foreign[owner[(chars < 0) | (chars > 63)]] = True
+    broken = np.flatnonzero(cut | foreign)
+    # strings before the first broken one end their last run: decode those together
+    limit = int(broken[0]) if broken.size else len(data)
+    kept = owner < limit
+    runs, run_owner, too_long = _decoded_runs(chars[kept], owner[kept])
+    bad = np.zeros(limit, dtype=bool)
+    bad[run_owner[runs < 0]] = True
+    bad[run_owner[too_long]] = True
+    # float64 sums are exact here: a string's runs add up to far less than 2**53
+    totals = np.bincount(run_owner, weights=runs.astype(np.float64), minlength=limit)
+    bad |= totals != pixels[:limit]
+    found = np.flatnonzero(bad)
+    if found.size:
+        return int(found[0])
+    return limit if broken.size else None
+
+
+def _decoded_runs(
+    chars: np.ndarray, owner: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The runs of RLE strings given as their concatenated character values.
+
+    Args:
+        chars: ``Int64[L]`` characters minus ``'0'``, each in ``0..63``; every string ends its
+            last run (its last character has bit 0x20 clear).
+        owner: ``Int64[L]`` the string of each character, non-decreasing.
+
+    Returns:
+        ``(runs Int64[R], run_owner Int64[R], too_long Bool[R])``: each run's pixel count, its
+        string, and whether it takes more than 7 characters (its count is then meaningless).
+    """
+    if chars.size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=bool)
+    ends = np.flatnonzero(chars & 0x20 == 0)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    lengths = ends - starts + 1
+    too_long = lengths > _MAX_RUN_CHARS
+    position = np.minimum(np.arange(chars.size) - np.repeat(starts, lengths), _MAX_RUN_CHARS)
+    values = np.add.reduceat((chars & 0x1F) << (5 * position), starts)
+    sign = 1 << (5 * np.minimum(lengths, _MAX_RUN_CHARS + 1))
+    values = np.where(chars[ends] & 0x10 != 0, values - sign, values)
+    run_owner = owner[ends]
+    index = np.arange(len(ends))
+    string_start = np.concatenate(([True], run_owner[1:] != run_owner[:-1]))
+    first = np.maximum.accumulate(np.where(string_start, index, 0))  # each string's run 0
+    index -= first
+    # run j >= 3 is run j - 2 plus its value: runs 1, 3, 5, ... of a string are a running sum
+    # of their values, and so are runs 2, 4, 6, ...; run 0 is its value
+    odd = index % 2 == 1
+    even = (index % 2 == 0) & (index > 0)
+    runs = values.copy()
+    for chain in (odd, even):
+        sums = np.cumsum(np.where(chain, values, 0))
+        before = sums[first] - np.where(chain[first], values[first], 0)  # sum before the string
+        runs[chain] = (sums - before)[chain]
+    return runs, run_owner, too_long

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -225,8 +225,9 @@ def dataset_to_coco_gt(dataset: Any) -> dict:
     Returns:
         ``{"images": [{id, width, height}], "annotations": [{id, image_id,
         category_id, bbox (xywh px), area, iscrowd[, difficult][, segmentation]}],
-        "categories": [{id, name}]}``. ``area`` is ``target["area"]`` when given
-        (e.g. the mask area of COCO), else the box area; ``segmentation`` (RLE)
+        "categories": [{id, name}]}``. ``area`` (which sorts objects into small, medium and
+        large) is ``target["area"]`` when given (e.g. the mask area of COCO), else the mask's
+        pixel count when the target has ``masks``, else the box area; ``segmentation`` (RLE)
         is written only when the target has ``masks``. An object flagged in
         ``target["difficult"]`` (VOC) gets ``iscrowd: 1`` and ``difficult: 1``:
         the COCO evaluation treats it as an ignored region (a detection on it is
@@ -269,10 +270,15 @@ def _annotations_per_image(image_id: int, target: dict, cat_ids: Sequence[int]) 
     categories = _labels_to_category_ids(labels, cat_ids, image_id)
     num = len(boxes)
     widths, heights = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
-    area = _as_numpy(target["area"], np.float64) if "area" in target else widths * heights
     iscrowd = _as_numpy(target.get("iscrowd", np.zeros(num)), np.int64).reshape(-1)
     difficult = _as_numpy(target.get("difficult", np.zeros(num)), np.int64).reshape(-1)
     rles = masks_to_rles(target["masks"], num) if target.get("masks") is not None else None
+    if "area" in target:
+        area = _as_numpy(target["area"], np.float64).reshape(-1)
+    elif rles is not None:  # the mask's pixels, as COCO's area and the dataset readers' are
+        area = np.asarray(mask_utils.area(cast(Any, rles)), dtype=np.float64).reshape(-1)
+    else:
+        area = widths * heights
     anns = []
     for i in range(num):
         ann = {

@@ -31,6 +31,7 @@ from detseg.evaluation.coco import IOU_TYPES
 from detseg.evaluation.coco_checks import (
     check_detection,
     check_ground_truth,
+    check_rle_strings,
     check_segm_ground_truth,
     check_segmentation,
     warn_about_ground_truth,
@@ -101,6 +102,11 @@ def evaluate_prediction_files(
     for i, record in enumerate(records):
         check_detection(record, i, str(predictions))
         _check_record(record, i, predictions, image_ids, segm)
+    if segm:
+        check_rle_strings(
+            [record["segmentation"] for record in records],
+            lambda i: f"{predictions}: detection {i} (image {_image_of(records[i])!r})",
+        )
     records = _known_categories(records, gt_dict, predictions)
     detections = match_file_names(gt_dict, records)
     if segm:  # the image sizes first: the report rasterises polygons at them
@@ -177,6 +183,11 @@ def _check_record(record: dict, index: int, source: Path, image_ids: set, segm: 
             f"{where} has image_id {record['image_id']!r}, which is not an image of the ground "
             f"truth (ids e.g. {some}); give the gt's images[].id (or a 'file_name')"
         )
+
+
+def _image_of(record: dict) -> Any:
+    """The image a prediction record names: its ``image_id``, else its ``file_name``."""
+    return record.get("image_id", record.get("file_name"))
 
 
 def _known_categories(records: list[dict], gt: dict, source: Path) -> list[dict]:

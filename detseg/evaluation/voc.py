@@ -49,8 +49,8 @@ def voc_evaluate(
         ``mAP`` is ``nan`` when no label has a positive.
 
     Raises:
-        ValueError: when the two lists differ in length or a dict's fields differ
-            in length.
+        ValueError: when the two lists differ in length, a dict's fields differ
+            in length, or a box or score is not finite (NaN, inf).
     """
     if len(ground_truths) != len(detections):
         raise ValueError(
@@ -174,7 +174,7 @@ def _gt_arrays(index: int, gt: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, 
     """``(boxes Float64[G, 4], labels Int64[G], difficult Bool[G])`` of ground truth ``index``.
 
     Raises:
-        ValueError: the three differ in length.
+        ValueError: the three differ in length, or a box is not finite.
     """
     boxes = _as_numpy(gt.get("boxes", np.zeros((0, 4))), np.float64).reshape(-1, 4)
     labels = _as_numpy(gt.get("labels", np.zeros(0)), np.int64).reshape(-1)
@@ -186,6 +186,12 @@ def _gt_arrays(index: int, gt: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, 
             f"ground truth of image {index}: boxes ({len(boxes)}), labels ({len(labels)}) and "
             f"difficult ({len(difficult)}) differ in length"
         )
+    if not np.isfinite(boxes).all():
+        bad = int(np.flatnonzero(~np.isfinite(boxes).all(axis=1))[0])
+        raise ValueError(
+            f"ground truth of image {index}: box {bad} is {boxes[bad].tolist()}; ground-truth "
+            "boxes must be finite xyxy pixels"
+        )
     return boxes, labels, difficult
 
 
@@ -193,7 +199,7 @@ def _det_arrays(index: int, det: dict[str, Any]) -> tuple[np.ndarray, np.ndarray
     """``(boxes Float64[D, 4], scores Float64[D], labels Int64[D])`` of detections ``index``.
 
     Raises:
-        ValueError: the three differ in length.
+        ValueError: the three differ in length, or a score or box is not finite.
     """
     boxes = _as_numpy(det.get("boxes", np.zeros((0, 4))), np.float64).reshape(-1, 4)
     scores = _as_numpy(det.get("scores", np.zeros(0)), np.float64).reshape(-1)
@@ -202,6 +208,14 @@ def _det_arrays(index: int, det: dict[str, Any]) -> tuple[np.ndarray, np.ndarray
         raise ValueError(
             f"detections of image {index}: boxes ({len(boxes)}), scores ({len(scores)}) and "
             f"labels ({len(labels)}) differ in length"
+        )
+    finite = np.isfinite(scores) & np.isfinite(boxes).all(axis=1)
+    if not finite.all():
+        bad = int(np.flatnonzero(~finite)[0])
+        raise ValueError(
+            f"detections of image {index}: detection {bad} has score {scores[bad]} and box "
+            f"{boxes[bad].tolist()}; scores and boxes must be finite (a NaN score would rank "
+            "it anywhere): check the model's outputs"
         )
     return boxes, scores, labels
 
