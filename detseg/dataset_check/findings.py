@@ -15,7 +15,8 @@ Three severities:
 * ``info``: worth knowing, often intended: a few empty images (negatives), classes without
   an object in ``val``, file names that occur in two splits with different contents (files
   numbered per split), crowd annotations (COCO ``iscrowd``: training ignores them, so no count
-  of objects includes them).
+  of objects includes them), JPEGs read as displayed by their EXIF orientation (their labels
+  state the displayed size) or tagged as rotated or mirrored but read as stored.
 
 A box counts as outside when it reaches more than
 :data:`~detseg.dataset_check.scan.OUTSIDE_TOLERANCE` px beyond the image.
@@ -124,6 +125,33 @@ def _image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
             Finding("warning", "unreadable_labels", split, message, unreadable_labels, files)
         )
     found += _unpaired_image_findings(split, s)
+    found += _orientation_findings(split, s)
+    return found
+
+
+def _orientation_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """JPEGs whose EXIF orientation training applies, and tagged JPEGs it reads as stored."""
+    found = []
+    displayed = s.get("displayed_images", 0)
+    if displayed:
+        message = (
+            f"{_plural(displayed, 'JPEG')} whose EXIF orientation swaps width and height, with "
+            f"labels stating the displayed size: training reads {_them(displayed)} as "
+            "displayed, and the checks and drawings here do too"
+        )
+        files = s.get("displayed_examples", [])
+        found.append(Finding("info", "displayed_images", split, message, displayed, files))
+    stored = s.get("stored_orientation_images", 0)
+    if stored:
+        message = (
+            f"{_plural(stored, 'JPEG')} tagged as rotated or mirrored by EXIF orientation, read "
+            "as stored (no stated size, the stored size stated, a square image, or a mirror or "
+            "half turn, which keep the size): the labels must refer to the stored pixels; if "
+            "they were drawn on the photo as viewers show it, apply "
+            "PIL.ImageOps.exif_transpose to the files"
+        )
+        files = s.get("stored_orientation_examples", [])
+        found.append(Finding("info", "stored_orientation_images", split, message, stored, files))
     return found
 
 
@@ -282,7 +310,8 @@ def _unread_image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
 
 
 def _size_mismatch_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
-    """Images whose size in the annotations (COCO ``width`` / ``height``) is not the file's."""
+    """Images whose size in the annotations (COCO ``width`` / ``height``, VOC ``<size>``) is
+    not the one training reads the file at."""
     return _counted_warning(
         split,
         s,
@@ -411,7 +440,9 @@ def split_findings(
     found = _image_findings(split, summary)
     if summary["images"] > summary["unreadable"]:
         if summary["kind"] == "detection":
-            found += _box_findings(split, summary)
+            found += _box_findings(split, summary)  # with the size mismatches
+        else:
+            found += _size_mismatch_findings(split, summary)
         found += _content_findings(split, summary, settings)
     found += _duplicate_findings(split, summary)
     return found

@@ -3,7 +3,9 @@
 Detection images show their raw boxes with class names (:func:`detseg.visualize.draw_detections`;
 boxes that reach outside are drawn clipped, degenerate ones are left out); segmentation images
 show their label map blended over the image (:func:`detseg.visualize.draw_segmentation`).
-Images with box problems come first, then images spread evenly over the split.
+Images with box problems come first, then images spread evenly over the split. Each image is
+drawn as training reads it: as displayed where the scan found its EXIF orientation followed
+(:attr:`~detseg.dataset_check.scan.ImageRecord.displayed`), else as stored.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from detseg.data.image_io import ImageReadError, read_rgb_array, to_uint8
+from detseg.data.image_io import ImageReadError, apply_orientation, read_stored_rgb, to_uint8
 from detseg.data.masks import SegmentationDataset
 from detseg.dataset_check.scan import ImageRecord, SplitScan
 from detseg.visualize import draw_detections, draw_segmentation
@@ -105,10 +107,19 @@ def _draw_mask(
     return drawn, f"{present} classes present"
 
 
+def _read_as_trained(record: ImageRecord) -> np.ndarray:
+    """``UInt8[H, W, 3]`` RGB pixels of a record's file as training reads them: turned as its
+    EXIF orientation says where the record is read as displayed, else as stored."""
+    rgb, orientation = read_stored_rgb(record.path)
+    if record.displayed:
+        rgb = apply_orientation(rgb, orientation)
+    return to_uint8(np.ascontiguousarray(rgb))
+
+
 def _draw_record(record: ImageRecord, scan: SplitScan) -> GridImage | None:
     """Draw one record; ``None`` when its file cannot be read now."""
     try:
-        rgb = to_uint8(read_rgb_array(record.path))
+        rgb = _read_as_trained(record)
         scale = GRID_SIDE / max(rgb.shape[:2])
         rgb = np.ascontiguousarray(_resize(rgb, scale))
         if isinstance(scan.dataset, SegmentationDataset):

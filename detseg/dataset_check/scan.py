@@ -4,7 +4,13 @@
 what the checks need in an :class:`ImageRecord`; nothing here decides what is a problem (that
 is :mod:`detseg.dataset_check.findings`). The image size comes from the file header (Pillow
 reads only the header); with ``decode=True`` the file is also decoded by the reader training
-uses (:func:`detseg.data.image_io.read_rgb_array`), which finds truncated and corrupt files.
+uses (:func:`detseg.data.image_io.read_stored_rgb`), which finds truncated and corrupt files.
+
+The size kept is the one training reads the image at: a JPEG whose EXIF orientation swaps
+width and height (5..8) is read as displayed, its size transposed, when its labels state the
+displayed size (:meth:`~detseg.data.base.ImageDataset.labelled_size`,
+:func:`~detseg.data.image_io.labels_follow_orientation`), as the dataset readers do; boxes,
+masks and the stated size are checked against that size.
 
 Detection annotations are the reader's raw ones (:meth:`DetectionDataset.annotations`), before
 :func:`detseg.data.target_checks.sanitize_boxes`, so boxes outside the image and degenerate
@@ -29,7 +35,13 @@ from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
 from detseg.data.base import DetectionDataset, ImageDataset
-from detseg.data.image_io import IMAGE_SUFFIXES, ImageReadError, read_rgb_array
+from detseg.data.image_io import (
+    IMAGE_SUFFIXES,
+    ImageReadError,
+    exif_orientation,
+    labels_follow_orientation,
+    read_stored_rgb,
+)
 from detseg.data.masks import SegmentationDataset, check_label_map
 from detseg.data.seg_transforms import IGNORE_INDEX
 from detseg.data.target_checks import check_masks
@@ -126,9 +138,14 @@ class ImageRecord:
         index: Position in the dataset.
         path: The image file.
         file: The file as shown in reports (relative to the data root when under it).
-        size: ``(H, W)`` from the file header; ``None`` when unreadable.
+        size: ``(H, W)`` training reads the image at: the file header's, transposed when the
+            image is read as displayed (``displayed``); ``None`` when unreadable.
         stated_size: ``(H, W)`` the annotations state (a COCO image entry's ``height`` and
-            ``width``); ``None`` when they state none (detection).
+            ``width``, a VOC ``<size>``); ``None`` when they state none.
+        orientation: The file's EXIF orientation ``1..8`` (``1`` for an upright or untagged
+            JPEG and for other files).
+        displayed: Whether training reads the image as displayed (its orientation swaps
+            width and height and its labels state the displayed size), not as stored.
         error: Why the image is unreadable (missing, not an image, corrupt); ``None`` if fine.
         digest: Hash of the file's bytes; ``None`` when the file is missing or empty.
         labels: ``Int64[N]`` labels ``1..K`` of the raw annotations (detection).
@@ -153,6 +170,8 @@ class ImageRecord:
     file: str
     size: tuple[int, int] | None = None
     stated_size: tuple[int, int] | None = None
+    orientation: int = 1
+    displayed: bool = False
     error: str | None = None
     digest: str | None = None
     labels: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -231,7 +250,8 @@ def _display_name(path: Path, root: Path | None) -> str:
 
 
 def _read_file(record: ImageRecord, decode: bool) -> None:
-    """Fill ``digest``, ``size`` and ``error`` of ``record`` from its file."""
+    """Fill ``digest``, ``size`` (as stored), ``orientation`` and ``error`` of ``record`` from
+    its file."""
     try:
         data = record.path.read_bytes()
     except OSError as exc:
@@ -243,22 +263,51 @@ def _read_file(record: ImageRecord, decode: bool) -> None:
         return
     record.digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
+        width, height = _header_size(data)
     except UnidentifiedImageError:
         record.error = "not an image (Pillow does not recognise the file's header)"
         return
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+    except (OSError, ValueError, SyntaxError) as exc:
         record.error = f"not an image ({type(exc).__name__}: {exc})"
         return
     if decode:
-        try:
-            read_rgb_array(record.path)
+        try:  # read as stored without the stored-orientation warning: the report counts those
+            read_stored_rgb(record.path)
         except ImageReadError as exc:
             reason = str(exc).removeprefix(f"cannot read image {exc.path}: ")
             record.error = f"cannot be decoded: {reason}"
             return
     record.size = (height, width)
+    record.orientation = exif_orientation(data)
+
+
+def _header_size(data: bytes) -> tuple[int, int]:
+    """``(W, H)`` of an image file's bytes from its header (Pillow reads only the header).
+
+    Pillow's decompression-bomb limit (``Image.MAX_IMAGE_PIXELS``, ~179 million pixels) is
+    lifted for this read: training decodes with OpenCV, whose own limit (``2**30`` pixels) the
+    full decode finds, so a large aerial or slide image is not taken for a broken file.
+    """
+    limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+
+
+def _follow_orientation(record: ImageRecord, dataset: ImageDataset) -> None:
+    """Transpose ``record.size`` and set ``displayed`` where training reads the image as
+    displayed: an orientation that swaps width and height (5..8) and labels that state the
+    displayed size (:meth:`ImageDataset.labelled_size`, as :meth:`ImageDataset.read_rgb`)."""
+    if record.size is None or record.orientation not in (5, 6, 7, 8):
+        return
+    if labels_follow_orientation(
+        record.orientation, record.size, dataset.labelled_size(record.index)
+    ):
+        record.size = (record.size[1], record.size[0])
+        record.displayed = True
 
 
 def _read_boxes(record: ImageRecord, dataset: DetectionDataset) -> None:
@@ -296,8 +345,9 @@ def _check_instance_masks(record: ImageRecord, dataset: DetectionDataset) -> Non
 def _read_label_map(
     record: ImageRecord, dataset: SegmentationDataset, root: Path | None = None
 ) -> None:
-    """Fill the pixel counts of a readable segmentation image."""
+    """Fill the stated size and the pixel counts of a readable segmentation image."""
     assert record.size is not None
+    record.stated_size = dataset.stated_size(record.index)
     try:
         raw = dataset.label_map(record.index, record.size)
     except ImageReadError as exc:
@@ -352,6 +402,7 @@ def scan_split(
         path = Path(dataset.image_path(index))
         record = ImageRecord(index, path, _display_name(path, root_path))
         _read_file(record, decode)
+        _follow_orientation(record, dataset)
         if record.readable and isinstance(dataset, DetectionDataset):
             _read_boxes(record, dataset)
         elif record.readable and isinstance(dataset, SegmentationDataset):

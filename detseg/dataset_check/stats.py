@@ -87,7 +87,6 @@ def _detection_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
     rejected = [r for r in readable if r.rejected]
     empty = [r for r in readable if not r.kept.any()]
     sizes = box_sizes(scan)
-    mismatched = [r for r in readable if r.stated_size not in (None, r.size)]
     return {
         "objects": int(sum(len(r.labels) for r in readable)),
         # what training learns from: the boxes its box checks keep (outside ones clipped),
@@ -118,11 +117,20 @@ def _detection_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
         "unmatched_label_examples": scan.unmatched_label_files[:limit],
         "unread_image_files": len(scan.unread_image_files),
         "unread_image_examples": scan.unread_image_files[:limit],
-        "size_mismatches": len(mismatched),
-        "size_mismatch_examples": [_size_mismatch(r) for r in mismatched[:limit]],
+        **_size_mismatch_counts(scan, limit),
         "box_width": _describe(sizes["width"]),
         "box_height": _describe(sizes["height"]),
         "box_aspect": _describe(sizes["aspect"]),
+    }
+
+
+def _size_mismatch_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
+    """Readable images whose stated size (a COCO entry's, a VOC ``<size>``) is not the size
+    training reads the file at."""
+    mismatched = [r for r in scan.records if r.readable and r.stated_size not in (None, r.size)]
+    return {
+        "size_mismatches": len(mismatched),
+        "size_mismatch_examples": [_size_mismatch(r) for r in mismatched[:limit]],
     }
 
 
@@ -132,6 +140,29 @@ def _size_mismatch(record: ImageRecord) -> str:
     (stated_h, stated_w), (h, w) = record.stated_size, record.size
     return (
         f"{record.file}: the annotations say {stated_w} x {stated_h} (W x H), the file is {w} x {h}"
+    )
+
+
+def _orientation_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
+    """JPEGs with an EXIF orientation other than upright: read as displayed (their labels state
+    the displayed size) or as stored (the reader's rule, :mod:`detseg.data.image_io`)."""
+    tagged = [r for r in scan.records if r.readable and r.orientation != 1]
+    displayed = [r for r in tagged if r.displayed]
+    stored = [r for r in tagged if not r.displayed]
+    return {
+        "displayed_images": len(displayed),
+        "displayed_examples": [_orientation_example(r) for r in displayed[:limit]],
+        "stored_orientation_images": len(stored),
+        "stored_orientation_examples": [_orientation_example(r) for r in stored[:limit]],
+    }
+
+
+def _orientation_example(record: ImageRecord) -> str:
+    """``"a.jpg: EXIF orientation 6, read as 20 x 40 (W x H)"``."""
+    assert record.size is not None
+    height, width = record.size
+    return (
+        f"{record.file}: EXIF orientation {record.orientation}, read as {width} x {height} (W x H)"
     )
 
 
@@ -149,6 +180,7 @@ def _segmentation_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
     names = ["background", *scan.classes]
     empty = [r for r in maps if r.class_pixels is not None and not r.class_pixels[1:].any()]
     return {
+        **_size_mismatch_counts(scan, limit),
         "unpaired_images": len(scan.unpaired_images),
         "unpaired_image_examples": scan.unpaired_images[:limit],
         "foreground_pixels": int(pixels[1:].sum()),
@@ -176,7 +208,10 @@ def split_summary(scan: SplitScan, limit: int = 5) -> dict[str, Any]:
     Returns:
         ``images``, ``unreadable`` (+ ``unreadable_files`` as ``"file: reason"``),
         ``label_problems`` ``{"invalid", "unreadable"}`` counts (+ ``label_problem_files``
-        ``"file: reason"`` lists by kind), duplicate name and content counts and groups, and the
+        ``"file: reason"`` lists by kind), duplicate name and content counts and groups, JPEGs
+        read as displayed by their EXIF orientation (``displayed_images``, with
+        ``displayed_examples``) and JPEGs tagged as rotated or mirrored but read as stored
+        (``stored_orientation_images``, with ``stored_orientation_examples``), and the
         counts of the task (detection: objects (every annotation the reader yields) and
         ``kept_objects`` (those training learns from: kept by its box and mask checks, not
         crowd regions; the class histogram, ``empty_images`` and the box sizes count these),
@@ -187,11 +222,11 @@ def split_summary(scan: SplitScan, limit: int = 5) -> dict[str, Any]:
         ``unreadable_annotation_examples`` as ``"file: reason"``), label files of no image
         (``unmatched_label_files``, with ``unmatched_label_examples``), image files of a type
         YOLO training does not list (``unread_image_files``, with ``unread_image_examples``),
-        images whose stated
-        size is not the file's (``size_mismatches``, with ``size_mismatch_examples``), box
-        size statistics;
-        segmentation: class pixel frequencies, images left out for want of a label map
-        (``unpaired_images``, with ``unpaired_image_examples``)).
+        images whose stated size is not the one training reads the file at
+        (``size_mismatches``, with ``size_mismatch_examples``), box size statistics;
+        segmentation: the size mismatches as for detection (``coco_seg``), class pixel
+        frequencies, images left out for want of a label map (``unpaired_images``, with
+        ``unpaired_image_examples``)).
     """
     unreadable = [r for r in scan.records if not r.readable]
     problems: dict[str, list[str]] = {"invalid": [], "unreadable": []}
@@ -214,6 +249,7 @@ def split_summary(scan: SplitScan, limit: int = 5) -> dict[str, Any]:
         "duplicate_name_groups": names[:limit],
         "duplicate_contents": sum(len(g) - 1 for g in contents),
         "duplicate_content_groups": contents[:limit],
+        **_orientation_counts(scan, limit),
     }
     if scan.kind == "detection":
         summary.update(_detection_counts(scan, limit))
@@ -228,7 +264,8 @@ def split_overlap(first: SplitScan, second: SplitScan, limit: int = 5) -> dict[s
     Returns:
         ``same_content`` (files of ``second`` identical to a file of ``first``) with
         ``same_content_files`` (``"second file = first file"``), and ``same_name`` (files of
-        ``second`` whose name occurs in ``first`` with other contents) with examples.
+        ``second`` whose name occurs in ``first`` with other contents; a missing file is
+        not among them) with examples.
     """
     by_digest = {r.digest: r.file for r in first.records if r.digest is not None}
     digests_by_name: dict[str, set[str | None]] = defaultdict(set)
@@ -239,10 +276,12 @@ def split_overlap(first: SplitScan, second: SplitScan, limit: int = 5) -> dict[s
         for r in second.records
         if r.digest is not None and r.digest in by_digest
     ]
-    same_name = [
+    same_name = [  # a missing or empty file has no contents to compare (it is unreadable)
         r
         for r in second.records
-        if r.path.name in digests_by_name and r.digest not in digests_by_name[r.path.name]
+        if r.digest is not None
+        and r.path.name in digests_by_name
+        and r.digest not in digests_by_name[r.path.name]
     ]
     return {
         "same_content": len(same_content),
