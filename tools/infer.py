@@ -69,7 +69,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "segment, images, videos, cameras and streams with a detseg checkpoint.",
     )
     parser.add_argument(
-        "checkpoint", type=user_path, help="a best.pt / last.pt written by train.py"
+        "checkpoint",
+        type=user_path,
+        help="a best.pt / last.pt written by train.py, or a run folder (its best.pt, else last.pt)",
     )
     parser.add_argument(
         "inputs",

@@ -8,7 +8,10 @@ One image is any of:
   orientation displays it (as photo viewers and ``cv2.imread(path)`` show it);
 * a numpy array ``[H, W, 3]``: RGB (BGR with ``bgr=True``, as OpenCV gives frames), ``uint8``
   in ``0..255``, ``uint16`` in ``0..65535`` (scaled by 1/65535 as a 16-bit file is) or float in
-  ``[0, 1]``;
+  ``[0, 1]``; grayscale ``[H, W]`` or ``[H, W, 1]`` (``cv2.IMREAD_GRAYSCALE``) is repeated into
+  three channels and RGBA ``[H, W, 4]`` (BGRA with ``bgr=True``: a PNG with alpha) drops its
+  alpha channel, without compositing, as :func:`~detseg.data.image_io.read_image` reads such
+  files;
 * a PIL image (any mode; converted to RGB; 16-bit grayscale scaled by 1/65535 as a 16-bit
   file is, float grayscale (mode ``F``) taken as ``[0, 1]``: see :func:`_from_pil`), as its
   pixels are (``Image.open`` does not apply EXIF orientation: ``ImageOps.exif_transpose``
@@ -16,11 +19,13 @@ One image is any of:
   (truncated, corrupt), or one closed before the pixels were read (after its ``with
   Image.open(...)`` block), is an :class:`~detseg.data.image_io.ImageReadError` naming the file;
 * a tensor ``[3, H, W]``: RGB (BGR with ``bgr=True``), float in ``[0, 1]``, ``uint8`` or
-  ``uint16``.
+  ``uint16``; grayscale ``[1, H, W]`` and RGBA ``[4, H, W]`` (as ``torchvision.io.decode_image``
+  gives them) are turned into RGB as arrays are.
 
 An image has at least one pixel, and float pixels are finite. Many images are a list (or
 tuple, or an iterator such as a generator or ``Path.glob(...)``) of these, a tensor
-``[B, 3, H, W]``, or a glob pattern (a string, ``"photos/*.jpg"``; ``**`` matches any depth of
+``[B, 3, H, W]`` (or ``[B, 1, H, W]``, ``[B, 4, H, W]``), a numpy array ``[B, H, W, 3]``, or a
+glob pattern (a string, ``"photos/*.jpg"``; ``**`` matches any depth of
 subfolders): its image files, sorted, as ``tools/infer.py`` expands one (other files skipped).
 :func:`as_images` turns any of these into :class:`InputImage` items, each holding the detseg
 image ``Float[3, H, W]`` RGB in ``[0, 1]``, and says whether one image was given (one result) or
@@ -47,9 +52,13 @@ __all__ = ["ACCEPTED", "InputImage", "as_images"]
 #: What one image may be, for error messages.
 ACCEPTED = (
     "accepted: an image path or a glob pattern, a numpy array [H, W, 3] (uint8 0..255, uint16 "
-    "or float 0..1, RGB; bgr=True for OpenCV frames), a PIL image, a tensor [3, H, W] or "
-    "[B, 3, H, W] (float 0..1, uint8 or uint16), or a list (or an iterator) of these"
+    "or float 0..1, RGB; bgr=True for OpenCV frames; also gray [H, W] / [H, W, 1], RGBA "
+    "[H, W, 4] or a batch [B, H, W, 3]), a PIL image, a tensor [3, H, W] or [B, 3, H, W] "
+    "(float 0..1, uint8 or uint16; also 1 or 4 channels), or a list (or an iterator) of these"
 )
+
+#: Channel counts of an image: gray, RGB (BGR), RGBA (BGRA).
+_CHANNELS = (1, 3, 4)
 
 # float pixels may overshoot 1 by rounding (e.g. after a resize); more means 0..255 values
 _FLOAT_TOLERANCE = 1e-3
@@ -79,7 +88,8 @@ def as_images(x: Any, bgr: bool = False) -> tuple[list[InputImage], bool]:
     Returns:
         ``(images, single)``: ``single`` is ``True`` when ``x`` is one image (a path, an array,
         a PIL image or a ``[3, H, W]`` tensor), ``False`` for a list, a tuple, an iterator (a
-        generator, ``Path.glob(...)``: read to its end), a ``[B, 3, H, W]`` tensor or a glob
+        generator, ``Path.glob(...)``: read to its end), a ``[B, 3, H, W]`` tensor, a
+        ``[B, H, W, 3]`` array or a glob
         pattern that is not an existing file's name (``"photos/*.jpg"``).
 
     Raises:
@@ -90,7 +100,7 @@ def as_images(x: Any, bgr: bool = False) -> tuple[list[InputImage], bool]:
             image path, a glob pattern matching no image file, a URL or a camera index
             (:meth:`~detseg.api.predictor.Predictor.stream` takes streams and cameras);
             :class:`~detseg.data.image_io.ImageReadError` (a ``ValueError``) for an image file
-            that cannot be read.
+            that cannot be read (in a list or a pattern's matches: with its position).
     """
     if isinstance(x, Iterator):  # a generator, Path.glob(...), map(...): taken as a list
         x = list(x)
@@ -99,7 +109,12 @@ def as_images(x: Any, bgr: bool = False) -> tuple[list[InputImage], bool]:
         for i, item in enumerate(x):
             if isinstance(item, (list, tuple)):
                 raise ValueError(f"item {i} of the input list is itself a list; {ACCEPTED}")
-            images.extend(_one_or_batch(item, bgr, where=f"item {i} of the input list: ")[0])
+            try:
+                images.extend(_one_or_batch(item, bgr, where=f"item {i} of the input list: ")[0])
+            except ImageReadError as exc:
+                if not isinstance(item, (str, os.PathLike)) or exc.path != _as_path(item):
+                    raise  # a PIL image (its message names the item) or a pattern's file
+                raise _named_in_list(exc, f"item {i} of the {len(x)} inputs") from exc
         return images, False
     return _one_or_batch(x, bgr, where="")
 
@@ -122,19 +137,40 @@ def _one_or_batch(x: Any, bgr: bool, where: str) -> tuple[list[InputImage], bool
             )
         return [InputImage(read_image(path, apply_exif_orientation=True), path)], True
     if isinstance(x, torch.Tensor):
-        if x.ndim == 4 and x.shape[1] == 3:
+        if x.ndim == 4 and x.shape[1] in _CHANNELS:
             return [
                 InputImage(_from_tensor(image, bgr, f"{where}image {i} of the batch tensor: "))
                 for i, image in enumerate(x)
             ], False
         return [InputImage(_from_tensor(x, bgr, where))], True
     if isinstance(x, np.ndarray):
+        if x.ndim == 4 and x.shape[3] == 3:  # [B, H, W, 3]: a batch, e.g. np.stack of frames
+            return [
+                InputImage(_from_array(image, bgr, f"{where}image {i} of the batch array: "))
+                for i, image in enumerate(x)
+            ], False
         return [InputImage(_from_array(x, bgr, where))], True
     if _is_pil_image(x):
         return [InputImage(_from_pil(x, where))], True
     raise ValueError(
         f"{where}cannot predict on a {type(x).__module__}.{type(x).__name__}; {ACCEPTED}"
     )
+
+
+def _as_path(item: str | os.PathLike) -> Path:
+    return Path(item).expanduser()
+
+
+def _named_in_list(exc: ImageReadError, position: str) -> ImageReadError:
+    """``exc`` (of its own class: :class:`~detseg.data.image_io.ImageNotFoundError` stays one)
+    with its ``position`` among many inputs and what to do when some files are unreadable."""
+    error = type(exc)(exc.path, "")
+    error.args = (
+        f"{position}: {exc}; predict returns no result when one of its images cannot be read: "
+        "remove the file, or use tools/infer.py (or predictor.predict_images on "
+        "detseg.image_inputs.read_images), which skips unreadable files and carries on",
+    )
+    return error
 
 
 def _refuse_video_source(x: Any, where: str) -> None:
@@ -170,7 +206,8 @@ def _pattern_images(pattern: str, where: str) -> list[InputImage]:
 
     Raises:
         ValueError: no image file matches (the message names the pattern and what it matched).
-        ImageReadError: a matching image file cannot be read.
+        ImageReadError: a matching image file cannot be read (the message names it and its
+            position among the matches).
     """
     matches = sorted(glob.glob(os.path.expanduser(pattern), recursive=True))
     files = [Path(match) for match in matches if Path(match).is_file()]
@@ -181,7 +218,14 @@ def _pattern_images(pattern: str, where: str) -> list[InputImage]:
             f"{where}no image file matches the pattern {pattern}; {found} (image files end in "
             f"{' '.join(sorted(IMAGE_SUFFIXES))}): check the folder and the pattern"
         )
-    return [InputImage(read_image(path, apply_exif_orientation=True), path) for path in images]
+    read: list[InputImage] = []
+    for i, path in enumerate(images):
+        try:
+            read.append(InputImage(read_image(path, apply_exif_orientation=True), path))
+        except ImageReadError as exc:
+            where_in = f"{where}file {i} of the {len(images)} matching {pattern}"
+            raise _named_in_list(exc, where_in) from exc
+    return read
 
 
 def _is_pil_image(x: Any) -> bool:
@@ -267,14 +311,18 @@ def _pil_error(image: Any, reason: str, cause: BaseException) -> NoReturn:
 
 
 def _from_array(array: np.ndarray, bgr: bool, where: str) -> torch.Tensor:
-    """``Float32[3, H, W]`` RGB in ``[0, 1]`` of an ``[H, W, 3]`` array."""
-    if array.ndim != 3 or array.shape[2] != 3:
+    """``Float32[3, H, W]`` RGB in ``[0, 1]`` of an ``[H, W, 3]`` array (``[H, W]`` /
+    ``[H, W, 1]`` gray and ``[H, W, 4]`` RGBA first made ``[H, W, 3]``: :func:`_three_channels`)."""
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.ndim != 3 or array.shape[2] not in _CHANNELS:
         hint = ""
-        if array.ndim == 3 and array.shape[0] == 3:
+        if array.ndim == 3 and array.shape[0] in _CHANNELS:
             hint = " (channels first? numpy images are [H, W, 3]; use a tensor for [3, H, W])"
         raise ValueError(
             f"{where}numpy image of shape {array.shape} is not [H, W, 3]{hint}; {ACCEPTED}"
         )
+    array = _three_channels(array, channel_axis=2)
     if not array.dtype.isnative:  # big-endian data (e.g. from FITS files): torch needs native
         array = array.astype(array.dtype.newbyteorder("="))
     _check_dtype(array.dtype, np.issubdtype(array.dtype, np.floating), array.shape, where)
@@ -286,18 +334,34 @@ def _from_array(array: np.ndarray, bgr: bool, where: str) -> torch.Tensor:
 
 
 def _from_tensor(tensor: torch.Tensor, bgr: bool, where: str) -> torch.Tensor:
-    """``Float32[3, H, W]`` RGB in ``[0, 1]`` of a ``[3, H, W]`` tensor."""
+    """``Float32[3, H, W]`` RGB in ``[0, 1]`` of a ``[3, H, W]`` tensor (``[1, H, W]`` gray and
+    ``[4, H, W]`` RGBA first made ``[3, H, W]``: :func:`_three_channels`)."""
     shape = tuple(tensor.shape)
-    if tensor.ndim != 3 or tensor.shape[0] != 3:
+    if tensor.ndim != 3 or tensor.shape[0] not in _CHANNELS:
         hint = ""
-        if tensor.ndim == 3 and tensor.shape[2] == 3:
+        if tensor.ndim == 3 and tensor.shape[2] in _CHANNELS:
             hint = " (channels last? tensors are [3, H, W]: use image.permute(2, 0, 1))"
         raise ValueError(f"{where}tensor of shape {shape} is not [3, H, W]{hint}; {ACCEPTED}")
+    tensor = _three_channels(tensor, channel_axis=0)
     _check_dtype(tensor.dtype, tensor.dtype.is_floating_point, shape, where)
     _check_size(shape[1], shape[2], "tensor", shape, where)
     if bgr:
         tensor = tensor.flip(0)
     return _to_unit_float(tensor.detach(), where, shape)
+
+
+def _three_channels(image: Any, channel_axis: int) -> Any:
+    """``image`` (numpy array or tensor) with 3 channels on ``channel_axis``: one gray channel
+    repeated, the 4th (alpha) channel dropped without compositing, as
+    :func:`~detseg.data.image_io.read_image` reads gray and RGBA files."""
+    channels = image.shape[channel_axis]
+    if channels == 1:
+        if isinstance(image, torch.Tensor):
+            return image.expand(3, -1, -1) if channel_axis == 0 else image.expand(-1, -1, 3)
+        return np.repeat(image, 3, axis=channel_axis)
+    if channels == 4:
+        return image[:3] if channel_axis == 0 else image[:, :, :3]
+    return image
 
 
 def _check_dtype(dtype: Any, floating: bool, shape: Sequence[int], where: str) -> None:

@@ -62,7 +62,9 @@ def load(
     """The model of a checkpoint file, ready to predict.
 
     Args:
-        checkpoint: a ``best.pt`` / ``last.pt`` written by training.
+        checkpoint: a ``best.pt`` / ``last.pt`` written by training, or a run folder
+            holding them: its ``best.pt``, else its ``last.pt`` is loaded (a log line names
+            the file).
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
         overrides: ``"key=value"`` changes of the checkpoint's config, e.g.
             ``"model.roi_heads.nms_thresh=0.6"``, ``"eval.score_threshold=0.5"``,
@@ -71,7 +73,8 @@ def load(
             applies when ``device`` is ``"auto"``.
 
     Raises:
-        CheckpointError: a missing or unreadable checkpoint, or weights that do not fit.
+        CheckpointError: a missing or unreadable checkpoint, a folder without ``best.pt`` or
+            ``last.pt``, or weights that do not fit.
         ConfigError: a bad override.
         ValueError: an unknown or unavailable device.
     """
@@ -81,6 +84,8 @@ def load(
         raise CheckpointError(
             f"{path} is {kind}, not a checkpoint; give a best.pt / last.pt written by train.py"
         )
+    if path.is_dir():
+        path = _run_checkpoint(path)
     state = load_checkpoint(path)
     cfg = config_from_dict(state["config"], source=str(checkpoint), overrides=overrides)
     if device == "auto" and _sets_device(overrides):
@@ -91,6 +96,24 @@ def load(
     )
     category_ids = (state.get("meta") or {}).get("cat_ids") or None
     return Predictor(model, classes, cfg, where, category_ids=category_ids)
+
+
+def _run_checkpoint(folder: Path) -> Path:
+    """The checkpoint of the run folder ``folder``: its ``best.pt``, else its ``last.pt``.
+
+    Raises:
+        CheckpointError: the folder holds neither.
+    """
+    for name, why in (("best.pt", "its best checkpoint"), ("last.pt", "it has no best.pt")):
+        if (folder / name).is_file():
+            logger.info("loading %s (%s is a run folder; %s)", folder / name, folder, why)
+            return folder / name
+    others = sorted(path.name for path in folder.glob("*.pt"))
+    found = f" (it holds {', '.join(others[:5])})" if others else ""
+    raise CheckpointError(
+        f"{folder} is a folder without best.pt or last.pt{found}; give a checkpoint file "
+        "written by tools/train.py, e.g. runs/<name>/best.pt"
+    )
 
 
 def _sets_device(overrides: Sequence[str] | Mapping[str, Any]) -> bool:
@@ -183,9 +206,12 @@ class Predictor:
 
         Args:
             x: one image: a path, a numpy array ``[H, W, 3]`` (``uint8``, ``uint16`` or
-                float in ``[0, 1]``), a PIL image, a tensor ``[3, H, W]`` (float in ``[0, 1]``,
-                ``uint8`` or ``uint16``); or many: a list of these (or an iterator: a generator,
-                ``Path(folder).glob("*.jpg")``), a tensor ``[B, 3, H, W]`` or a glob pattern
+                float in ``[0, 1]``; gray ``[H, W]`` / ``[H, W, 1]`` and RGBA ``[H, W, 4]`` are
+                made RGB as such files are), a PIL image, a tensor ``[3, H, W]`` (float in
+                ``[0, 1]``, ``uint8`` or ``uint16``; also ``[1, H, W]`` / ``[4, H, W]``); or
+                many: a list of these (or an iterator: a generator,
+                ``Path(folder).glob("*.jpg")``), a tensor ``[B, 3, H, W]``, a numpy array
+                ``[B, H, W, 3]`` or a glob pattern
                 (``"photos/*.jpg"``, ``"photos/**/*.png"``: its image files, sorted). RGB
                 unless ``bgr``.
             score_thr: detection only: keep detections scoring at least this (default:
@@ -210,7 +236,8 @@ class Predictor:
         Raises:
             ValueError: an input of a type, shape or dtype not listed above, an empty image,
                 float pixels that are NaN, inf or outside ``[0, 1]`` (the message names the
-                input), an image file that cannot be read, a glob pattern matching no image
+                input), an image file that cannot be read (in a list: its position; nothing
+                is returned, tools/infer.py skips such files), a glob pattern matching no image
                 file, a video file, a URL or a camera index (:meth:`stream` takes videos,
                 stream URLs and cameras; an image URL is downloaded first), ``score_thr`` outside
                 ``[0, 1]`` or given to a segmenter, ``batch_size`` below 1, a class the model

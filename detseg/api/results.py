@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -104,8 +104,12 @@ class DetectionResult:
         )
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write :meth:`plot` to ``path`` (the format follows the extension: .png, .jpg ...)."""
-        save_rgb(Path(path).expanduser(), self.plot())
+        """Write :meth:`plot` to ``path`` (the format follows the extension: .png, .jpg ...).
+
+        Raises:
+            ValueError: ``path`` has no extension (and is no folder) or one OpenCV cannot write.
+        """
+        save_rgb(_image_file(path), self.plot())
 
     def to_coco(
         self, image_id: int = 1, category_ids: Sequence[int] | None = None
@@ -197,7 +201,7 @@ class SegmentationResult:
         }
         return dict(sorted(shares.items(), key=lambda item: -item[1]))
 
-    def plot(self, alpha: float = 0.5, legend: bool | str = True) -> np.ndarray:
+    def plot(self, alpha: float = 0.5, legend: bool | Literal["all"] = True) -> np.ndarray:
         """The image with one colour per class blended in, ``uint8`` RGB.
 
         Args:
@@ -206,7 +210,15 @@ class SegmentationResult:
                 wider than the input); ``"all"``: naming every class, the absent ones in
                 grey (a panel of one size for every image of one size: video frames);
                 ``False``: ``[H, W, 3]`` like the input.
+
+        Raises:
+            ValueError: a ``legend`` other than ``True``, ``False`` or ``"all"``.
         """
+        if not (isinstance(legend, (bool, np.bool_)) or legend == "all"):
+            raise ValueError(
+                f"legend must be True, False or 'all', got {legend!r}: True names the classes "
+                "present, 'all' every class, False draws no legend"
+            )
         kind = "all" if legend == "all" else "present"
         drawn = draw_segmentation(self.image, self.mask, self.classes, alpha=alpha, legend=kind)
         if legend:
@@ -215,12 +227,20 @@ class SegmentationResult:
         return np.ascontiguousarray(drawn[:height, :width])
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write :meth:`plot` (with its legend) to ``path``."""
-        save_rgb(Path(path).expanduser(), self.plot())
+        """Write :meth:`plot` (with its legend) to ``path`` (the format follows the extension).
+
+        Raises:
+            ValueError: ``path`` has no extension (and is no folder) or one OpenCV cannot write.
+        """
+        save_rgb(_image_file(path), self.plot())
 
     def save_mask(self, path: str | os.PathLike) -> None:
-        """Write :attr:`mask` as an 8-bit PNG of class indices (0 background)."""
-        save_label_map(Path(path).expanduser(), self.mask)
+        """Write :attr:`mask` as an 8-bit PNG of class indices (0 background).
+
+        Raises:
+            ValueError: ``path`` has no extension (and is no folder) or a lossy one (``.jpg``).
+        """
+        save_label_map(_image_file(path), self.mask)
 
     def to_coco(
         self, image_id: int = 1, category_ids: Sequence[int] | None = None
@@ -268,6 +288,22 @@ class SegmentationResult:
         where = f", {self.path.name}" if self.path is not None else ""
         frame = f", frame {self.frame}" if self.frame is not None else ""
         return f"SegmentationResult({width}x{height}: {shares}{where}{frame})"
+
+
+def _image_file(path: str | os.PathLike) -> Path:
+    """``path`` (``~`` expanded) to write an image to.
+
+    Raises:
+        ValueError: a name without an extension that is not a folder (a folder is refused,
+            with an example file name, by :func:`~detseg.visualize.save_rgb`).
+    """
+    file = Path(path).expanduser()
+    if not file.suffix and not file.is_dir():
+        raise ValueError(
+            f"cannot write {file}: it has no extension; give a file name ending in .png or "
+            f".jpg, e.g. {file.with_name(file.name + '.png')}"
+        )
+    return file
 
 
 def _class_name(classes: Sequence[str], label: int) -> str:

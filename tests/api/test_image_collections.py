@@ -32,7 +32,7 @@ def test_a_glob_and_a_generator_are_many_images(folder):
 
 
 def test_a_bad_item_of_a_generator_is_named_by_its_position():
-    items = (x for x in [torch.rand(3, 4, 4), np.zeros((4, 4))])
+    items = (x for x in [torch.rand(3, 4, 4), np.zeros((4, 4, 2))])
     with pytest.raises(ValueError, match=r"^item 1 of the input list: numpy image of shape"):
         as_images(items)
 
