@@ -10,6 +10,7 @@ any script are drawn (non-ASCII ones with a system font, :mod:`detseg.text_drawi
 from __future__ import annotations
 
 import colorsys
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,19 +20,24 @@ import torch
 
 from detseg.text_drawing import put_text, text_size
 
-_GOLDEN_RATIO = 0.618033988749895
-
 #: File extensions :func:`save_label_map` writes: lossless formats, which keep class indices.
 LOSSLESS_SUFFIXES = frozenset({".png", ".bmp", ".tif", ".tiff", ".pgm", ".pnm"})
 
 #: Tab colour of the "no detections" note of :func:`draw_detections` (no class has grey).
 NO_DETECTIONS_COLOR = (96, 96, 96)
 
+#: How many distinct colours :func:`class_colors` has (then they repeat).
+PALETTE_SIZE = 577
+
 
 def class_colors(num_classes: int) -> list[tuple[int, int, int]]:
     """One distinct, saturated RGB colour per class, stable across runs.
 
-    Hues are spread by the golden ratio so neighbouring labels differ clearly.
+    The colours come from :func:`_palette`: each next colour is the one farthest (RGB
+    distance) from all colours before it, so any two of the first 150 classes (ADE20K) differ
+    by more than 30 and of the first 256 by more than 25; the list for ``K`` classes is the
+    start of the list for more classes. No colour is grey or near white (the report's
+    ground-truth colour). Beyond :data:`PALETTE_SIZE` classes the colours repeat.
 
     Args:
         num_classes: number of foreground classes K (labels ``1..K``).
@@ -39,12 +45,29 @@ def class_colors(num_classes: int) -> list[tuple[int, int, int]]:
     Returns:
         ``colors[k - 1]`` is the ``(r, g, b)`` colour of label ``k``.
     """
-    colors = []
-    for k in range(num_classes):
-        hue = (k * _GOLDEN_RATIO) % 1.0
-        r, g, b = colorsys.hsv_to_rgb(hue, 0.85, 0.95)
-        colors.append((int(r * 255), int(g * 255), int(b * 255)))
-    return colors
+    palette = _palette()
+    return [palette[k % len(palette)] for k in range(num_classes)]
+
+
+@functools.cache
+def _palette() -> tuple[tuple[int, int, int], ...]:
+    """All :data:`PALETTE_SIZE` class colours, in order: farthest-point selection over an
+    HSV grid (48 hues x saturations x values), starting from red ``(242, 36, 36)``."""
+    grid = [(242, 36, 36)]
+    for saturation in (1.0, 0.8, 0.6, 0.45):
+        for value in (1.0, 0.8, 0.6):
+            for hue in range(48):
+                rgb = colorsys.hsv_to_rgb(hue / 48, saturation, value)
+                grid.append((round(rgb[0] * 255), round(rgb[1] * 255), round(rgb[2] * 255)))
+    candidates = np.array(grid, dtype=np.float64)
+    candidates = candidates[np.abs(candidates - 255).max(axis=1) > 100]  # not near white
+    order = [0]
+    nearest = np.linalg.norm(candidates - candidates[0], axis=1)
+    for _ in range(len(candidates) - 1):
+        pick = int(nearest.argmax())
+        order.append(pick)
+        nearest = np.minimum(nearest, np.linalg.norm(candidates - candidates[pick], axis=1))
+    return tuple((int(r), int(g), int(b)) for r, g, b in candidates[order])
 
 
 def tensor_to_rgb(image: torch.Tensor) -> np.ndarray:
@@ -159,17 +182,22 @@ def fit_caption(name: str, suffix: str, shape: Sequence[int]) -> str:
     wider than an image of ``shape`` ``(H, W, ...)``, so that the score (``suffix``) stays in
     the picture."""
     scale, stroke = text_style(shape)
+    return shorten_text(name, suffix, scale, stroke, int(shape[1]) - 2 * stroke)
 
-    def tab_width(text: str) -> int:
-        return text_size(text, scale, stroke)[0][0] + 2 * stroke
 
-    width = int(shape[1])
-    if tab_width(name + suffix) <= width:
+def shorten_text(name: str, suffix: str, scale: float, stroke: int, width: int) -> str:
+    """``name + suffix``, the name cut to its longest prefix followed by ``"..."`` where the
+    text drawn at ``scale``/``stroke`` would be wider than ``width`` pixels."""
+
+    def text_width(text: str) -> int:
+        return text_size(text, scale, stroke)[0][0]
+
+    if text_width(name + suffix) <= width:
         return name + suffix
     low, high = 0, len(name)  # the longest prefix that fits, by bisection
     while low < high:
         middle = (low + high + 1) // 2
-        if tab_width(name[:middle] + "..." + suffix) <= width:
+        if text_width(name[:middle] + "..." + suffix) <= width:
             low = middle
         else:
             high = middle - 1
@@ -437,7 +465,7 @@ def draw_segmentation(
         entries: list[tuple[str, tuple[int, int, int] | None]] = list(
             zip(class_names, rgb, strict=True)
         )
-        absent = {name for k, name in enumerate(class_names, 1) if k not in present}
+        absent = {k - 1 for k in range(1, len(class_names) + 1) if k not in present}
         return _with_legend(overlay, entries, absent)
     entries = [(class_names[k - 1], rgb[k - 1]) for k in present]
     return _with_legend(overlay, entries or [("no foreground", None)])
@@ -446,18 +474,22 @@ def draw_segmentation(
 def _with_legend(
     image: np.ndarray,
     entries: list[tuple[str, tuple[int, int, int] | None]],
-    dimmed: set[str] | frozenset[str] = frozenset(),
+    dimmed: set[int] | frozenset[int] = frozenset(),
 ) -> np.ndarray:
     """``image`` with a white panel on its right: one swatch + name row per entry, the text
     sized like the captions of :func:`draw_detections` (:func:`text_style`), at least 0.4;
-    the names in ``dimmed`` grey."""
+    the entries at the indices in ``dimmed`` grey (by index: two classes may share a name).
+    A name wider than the image (or than 12 text heights, for a small image) is shortened
+    with ``"..."`` (:func:`shorten_text`), as box captions are."""
     scale, stroke = text_style(image.shape)
     scale = max(0.4, scale)
     (_, text_h), baseline = text_size("Ag", scale, stroke)
     pad = max(4, text_h // 2)
     row = text_h + baseline + pad
     swatch = text_h + baseline
-    names_w = max(text_size(name, scale, stroke)[0][0] for name, _ in entries)
+    longest = max(image.shape[1], 12 * text_h)  # as wide as the image, 12 rows at least
+    shown = [shorten_text(name, "", scale, stroke, longest) for name, _ in entries]
+    names_w = max(text_size(name, scale, stroke)[0][0] for name in shown)
     width = 3 * pad + swatch + names_w
     height = max(image.shape[0], pad + row * len(entries))
     out = np.full((height, image.shape[1] + width, 3), 255, dtype=np.uint8)
@@ -465,14 +497,14 @@ def _with_legend(
     if height > image.shape[0]:
         out[image.shape[0] :, : image.shape[1]] = 0  # below a short image: black, not legend
     x0 = image.shape[1] + pad
-    for i, (name, color) in enumerate(entries):
+    for i, ((_, color), text) in enumerate(zip(entries, shown, strict=True)):
         top = pad + i * row
         if color is not None:
             cv2.rectangle(out, (x0, top), (x0 + swatch, top + swatch), color, cv2.FILLED)
             cv2.rectangle(out, (x0, top), (x0 + swatch, top + swatch), (0, 0, 0), 1)
         origin = (x0 + swatch + pad, top + text_h)
-        ink = (150, 150, 150) if name in dimmed else (0, 0, 0)
-        put_text(out, name, origin, scale, ink, stroke)
+        ink = (150, 150, 150) if i in dimmed else (0, 0, 0)
+        put_text(out, text, origin, scale, ink, stroke)
     return out
 
 

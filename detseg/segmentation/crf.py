@@ -125,8 +125,9 @@ class LocalCRF:
             ``probabilities`` itself, not copied or cast, when ``iterations == 0``.
 
         Raises:
-            ValueError: either tensor is not 4-D, ``images`` does not have 3 channels, or the
-                two do not share ``B``, ``H`` and ``W``.
+            ValueError: either tensor is not 4-D, ``images`` does not have 3 channels or is
+                not float (a ``uint8`` image, as pydensecrf takes), or the two do not share
+                ``B``, ``H`` and ``W``.
         """
         if probabilities.dim() != 4 or images.dim() != 4 or images.shape[1] != 3:
             raise ValueError(
@@ -139,6 +140,11 @@ class LocalCRF:
             raise ValueError(
                 f"probabilities {tuple(probabilities.shape)} and images {tuple(images.shape)} "
                 "must share batch size, height and width"
+            )
+        if not images.is_floating_point():  # colours are scaled by 255: uint8 would be 255x
+            raise ValueError(
+                f"CRF images must be float in [0, 1], got {images.dtype}; divide uint8 images "
+                "by 255 (as detseg's image tensors are)"
             )
         if self.iterations == 0:
             return probabilities

@@ -42,7 +42,10 @@ def default_atrous_rates(output_stride: int) -> tuple[int, int, int]:
         return (6, 12, 18)
     if output_stride == 8:
         return (12, 24, 36)
-    raise ValueError(f"ASPP rates are defined for output_stride 8 or 16, got {output_stride}.")
+    raise ValueError(
+        f"ASPP rates are defined for output_stride 8 or 16, got {output_stride}; pass "
+        f"atrous_rates (model.atrous_rates) for it, e.g. [3, 6, 9] at output_stride 32."
+    )
 
 
 class ConvBNReLU(nn.Sequential):

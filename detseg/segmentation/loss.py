@@ -11,6 +11,7 @@ subsampling would drop.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -58,7 +59,8 @@ class SegmentationLoss:
         ignore_index: mask value that is ignored by every loss.
 
     Raises:
-        ValueError: ``kind`` not in :data:`LOSS_KINDS`, or ``boundary_weight <= 0``.
+        ValueError: ``kind`` not in :data:`LOSS_KINDS`, ``boundary_weight <= 0``, or an
+            ``aux_weight`` / ``dice_weight`` that is negative or not finite.
     """
 
     kind: str = "ce"
@@ -72,6 +74,11 @@ class SegmentationLoss:
             raise ValueError(f"loss must be one of {LOSS_KINDS}, got {self.kind!r}.")
         if self.boundary_weight <= 0:
             raise ValueError(f"boundary_weight must be > 0, got {self.boundary_weight!r}.")
+        for name in ("aux_weight", "dice_weight"):  # a negative weight ascends its loss
+            if not math.isfinite(getattr(self, name)) or getattr(self, name) < 0:
+                raise ValueError(
+                    f"model.loss.{name} must be a finite number >= 0, got {getattr(self, name)!r}."
+                )
 
     def __call__(
         self,

@@ -96,7 +96,8 @@ class SegmentationModel(nn.Module):
             mIoU 0.944 on the shapes masks, perfect area targets 0.982.
 
     Raises:
-        ValueError: ``input_scale`` outside ``(0, 1]``, ``num_classes < 1``, an unknown
+        ValueError: ``input_scale`` outside ``(0, 1]``, ``num_classes < 1`` or so large
+            that the loss's ``ignore_index`` (255) would be a class label, an unknown
             ``loss_size`` or ``target_downsampling``, or ``image_mean`` / ``image_std`` not 3
             values (std > 0).
     """
@@ -125,6 +126,13 @@ class SegmentationModel(nn.Module):
             raise ValueError(f"input_scale must be in (0, 1], got {input_scale!r}.")
         if num_classes < 1:
             raise ValueError(f"num_classes must be >= 1 (foreground classes), got {num_classes}.")
+        self.loss = loss or SegmentationLoss()
+        if 0 <= self.loss.ignore_index <= num_classes:
+            raise ValueError(
+                f"num_classes={num_classes} reaches ignore_index {self.loss.ignore_index}: label "
+                f"{self.loss.ignore_index} marks void pixels and would never be trained as a "
+                f"class; use at most {self.loss.ignore_index - 1} foreground classes."
+            )
         if loss_size not in LOSS_SIZES:
             raise ValueError(f"loss_size must be one of {LOSS_SIZES}, got {loss_size!r}.")
         if target_downsampling not in TARGET_DOWNSAMPLING:
@@ -140,7 +148,6 @@ class SegmentationModel(nn.Module):
         self.head = head
         self.aux_head = aux_head
         self.num_classes = num_classes
-        self.loss = loss or SegmentationLoss()
         self.size_divisible = int(size_divisible)
         self.per_image_norm = bool(per_image_norm)
         self.input_scale = float(input_scale)
