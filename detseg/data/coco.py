@@ -240,14 +240,17 @@ class CocoDetection(DetectionDataset):
         categories only. Annotations the dataset cannot use are left out, as training skips
         them: those naming an image absent from ``images`` and those whose ``bbox`` is not four
         finite numbers. An annotation without ``area`` or ``iscrowd`` gets the values training
-        reads for it (the box's ``w * h``, ``0``), which the evaluation needs. One without
+        reads for it (the mask's pixel count where it has a ``segmentation``, else the box's
+        ``w * h``; ``0``: :func:`with_eval_defaults`), which the evaluation needs. One without
         ``segmentation`` keeps none: mask AP refuses such a ground truth by name
         (:func:`~detseg.evaluation.coco_checks.check_segm_ground_truth`, before a Mask R-CNN
         run trains) rather than score masks against boxes.
         """
         if self._gt_checked is None:
             annotations = [
-                with_eval_defaults(a) for a in self._gt["annotations"] if self._usable_gt(a)
+                with_eval_defaults(a, entry_size(self._images[a["image_id"]]))
+                for a in self._gt["annotations"]
+                if self._usable_gt(a)
             ]
             originals = self._gt["annotations"]
             if len(annotations) == len(originals) and all(
@@ -280,8 +283,7 @@ class CocoDetection(DetectionDataset):
         if not anns:
             return Annotations.empty(dropped=unknown)
         boxes = np.array([coco_box_xyxy(a.get("bbox")) for a in anns], dtype=np.float64)
-        box_area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-        area = [float(a["area"]) if "area" in a else box_area[i] for i, a in enumerate(anns)]
+        area = [float(a["area"]) if "area" in a else default_area(a, image_size) for a in anns]
         return Annotations(
             boxes=boxes,
             labels=np.array([self._label_of[a["category_id"]] for a in anns], dtype=np.int64),
@@ -312,20 +314,72 @@ def coco_image_file(images_dir: Path, file_name: Any) -> Path:
     return path
 
 
-def with_eval_defaults(ann: dict) -> dict:
-    """``ann`` itself, or a copy with the ``area`` (box ``w * h``) and ``iscrowd`` (0) the
-    reader assumes when the json leaves them out."""
+def with_eval_defaults(ann: dict, image_size: tuple[int, int] | None = None) -> dict:
+    """``ann`` itself, or a copy with the ``area`` and ``iscrowd`` (0) the reader assumes when
+    the json leaves them out.
+
+    The ``area`` is COCO's: for an annotation with a ``segmentation``, the pixel count of its
+    mask (pycocotools' ``maskUtils.area`` of its RLE, or of its polygons rasterised at
+    ``image_size = (H, W)``, the image entry's size; the readers' training targets count mask
+    pixels too); the box's ``w * h`` otherwise, or when the segmentation cannot be read.
+    """
     if "area" in ann and "iscrowd" in ann:
         return ann
-    x1, y1, x2, y2 = coco_box_xyxy(ann.get("bbox"))
-    return {"area": (x2 - x1) * (y2 - y1), "iscrowd": 0, **ann}
+    area = ann["area"] if "area" in ann else default_area(ann, image_size)
+    return {"iscrowd": 0, **ann, "area": area}
+
+
+def default_area(ann: dict, image_size: tuple[int, int] | None = None) -> float:
+    """The area (px²) of an annotation that states none: its mask's pixel count
+    (:func:`_segmentation_area`), or its box's ``w * h`` without a readable segmentation."""
+    area = _segmentation_area(ann, image_size)
+    if area is None:
+        x1, y1, x2, y2 = coco_box_xyxy(ann.get("bbox"))
+        area = (x2 - x1) * (y2 - y1)
+    return area
+
+
+def _segmentation_area(ann: dict, image_size: tuple[int, int] | None = None) -> float | None:
+    """Pixel count of ``ann``'s ``segmentation`` (``None`` without a readable one).
+
+    An RLE states its own size. Polygons are rasterised on an image large enough to hold them
+    (pycocotools' polygon area does not depend on the canvas past the polygon's extent) when
+    ``image_size = (H, W)`` is ``None`` or not positive, else on that size (clipping what lies
+    outside).
+    """
+    segm = ann.get("segmentation")
+    if not segm:
+        return None
+    try:
+        if isinstance(segm, list):
+            polygons = _polygons(segm)
+            if image_size is None or min(image_size) <= 0:  # some tools write 0: unknown
+                extent = max(max(part[0::2] + part[1::2]) for part in polygons)
+                side = max(int(np.ceil(float(extent))) + 1, 1)
+                image_size = (side, side)
+            rle = _segmentation_rle(polygons, *image_size)
+        else:
+            rle = _segmentation_rle(segm, 0, 0)
+        return float(mask_utils.area(rle))
+    except Exception:  # pycocotools raises plain Exceptions on malformed input
+        return None
 
 
 def entry_size(entry: dict) -> tuple[int, int] | None:
-    """A COCO image entry's ``(height, width)``, when it states both as integers."""
-    height, width = entry.get("height"), entry.get("width")
-    if isinstance(height, int) and isinstance(width, int):
-        return height, width
+    """A COCO image entry's ``(height, width)``, when it states both as whole numbers (``480``
+    or ``480.0``, as some exporters write it); ``None`` otherwise."""
+    sides = [_whole(entry.get("height")), _whole(entry.get("width"))]
+    if sides[0] is None or sides[1] is None:
+        return None
+    return sides[0], sides[1]
+
+
+def _whole(value: Any) -> int | None:
+    """``value`` as an ``int`` when it is a JSON number with no fractional part."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     return None
 
 

@@ -113,7 +113,10 @@ def _annotation_value_problem(ann: dict) -> str | None:
         return f"'iscrowd' {_json(ann['iscrowd'])}; it must be 0 or 1 (or leave it out: 0)"
     area = ann.get("area", 0)
     if isinstance(area, bool) or not isinstance(area, (int, float)) or not math.isfinite(area):
-        return f"'area' {_json(area)}; it must be a number (or leave it out: the box area is used)"
+        return (
+            f"'area' {_json(area)}; it must be a number (or leave it out: the mask's area is "
+            "used, or the box's without a segmentation)"
+        )
     return None
 
 

@@ -24,8 +24,10 @@ it means the dataset or its class list is wrong.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,15 +69,21 @@ def read_label_map(path: str | os.PathLike) -> np.ndarray:
     Returns:
         ``[H, W]`` integer array of the stored indices (``uint8`` for 8-bit files).
 
+    Label maps are read up to the pixel count images are (OpenCV's limit, ``2**30`` unless
+    the environment variable ``OPENCV_IO_MAX_IMAGE_PIXELS`` sets another), not Pillow's
+    smaller decompression-bomb limit, so the label map of a large aerial or slide image reads
+    as its image does.
+
     Raises:
-        ImageReadError: The file is missing or not a decodable image.
+        ImageReadError: The file is missing, not a decodable image, or over that pixel limit.
         ValueError: The file is an RGB image with differing channels (colours, not indices) or
             has a pixel type that cannot hold indices.
     """
     path = Path(path)
     try:
-        with Image.open(path) as image:
+        with _unlimited_pillow(), Image.open(path) as image:
             mode = image.mode
+            _check_pixel_count(image.width * image.height, path)
             array = np.array(image)
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ImageReadError(path, f"{type(exc).__name__}: {exc}") from exc
@@ -118,8 +126,10 @@ def check_label_map(
             hint = (
                 " (height and width are swapped: it was drawn on a rotated view of the image, "
                 "e.g. a photo shown by its EXIF orientation; detseg reads an image as displayed "
-                "only when it is a JPEG that still carries that orientation, so rotate one of "
-                "the two files, e.g. PIL.ImageOps.exif_transpose on the original photo)"
+                "only when it is a JPEG whose EXIF orientation (5..8) swaps width and height "
+                "and its label map has that displayed size, the stored size transposed, which "
+                "this pair is not: rotate one of the two files, e.g. "
+                "PIL.ImageOps.exif_transpose on the original photo)"
             )
         raise ValueError(
             f"{source}: label map is {mask.shape[0]}x{mask.shape[1]} (HxW) but its image is "
@@ -205,15 +215,12 @@ class SegmentationDataset(ImageDataset):
 
     def labelled_size(self, index: int) -> tuple[int, int] | None:
         """:meth:`stated_size` where the dataset states one, else the ``(H, W)`` of the label
-        map file's header (``None`` when it cannot be read: the label map read says why)."""
+        map file's header, whatever its pixel count (``None`` when it cannot be read: the
+        label map read says why)."""
         stated = self.stated_size(index)
         if stated is not None:
             return stated
-        try:
-            with Image.open(self.mask_path(index)) as label_map:
-                return label_map.height, label_map.width
-        except (OSError, ValueError, Image.DecompressionBombError):
-            return None
+        return _header_size(self.mask_path(index))
 
     def _read_pair(self, index: int) -> tuple[np.ndarray, np.ndarray] | None:
         """``(RGB [H, W, 3] as stored, checked label map UInt8[H, W])``, or ``None`` (skipped)."""
@@ -243,6 +250,43 @@ class SegmentationDataset(ImageDataset):
             image, mask = apply_segmentation_augmentations(self.augmentations, image, mask.copy())
         image_tensor = torch.from_numpy(image.transpose(2, 0, 1).copy())
         return image_tensor, torch.from_numpy(mask.astype(np.int64))
+
+
+def _header_size(path: Path) -> tuple[int, int] | None:
+    """``(H, W)`` of an image file from its header, ``None`` when Pillow cannot open it.
+
+    Pillow's decompression-bomb limit (``Image.MAX_IMAGE_PIXELS``) is lifted for this read,
+    which decodes no pixels: a label map of a large aerial or slide image still tells its size
+    (the label-map read itself names a file too large to decode).
+    """
+    try:
+        with _unlimited_pillow(), Image.open(path) as label_map:
+            return label_map.height, label_map.width
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+@contextlib.contextmanager
+def _unlimited_pillow() -> Iterator[None]:
+    """Pillow's decompression-bomb limit lifted inside the block, restored after it."""
+    limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+
+
+def _check_pixel_count(pixels: int, path: Path) -> None:
+    """Refuse a label map of more ``pixels`` than images are decoded with (OpenCV's limit)."""
+    setting = os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS", "")
+    limit = int(setting) if setting.strip().isdigit() else 1 << 30
+    if pixels > limit:
+        raise ValueError(
+            f"it has {pixels} pixels, more than images are read with ({limit}); set the "
+            "environment variable OPENCV_IO_MAX_IMAGE_PIXELS to a larger number (before Python "
+            "starts), or tile the image and its label map"
+        )
 
 
 def _other_mask_suffix_hint(images: list[Path], masks_dir: Path) -> str:

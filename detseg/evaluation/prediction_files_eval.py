@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from detseg.argument_checks import check_output_folder
-from detseg.data.coco import with_eval_defaults
+from detseg.data.coco import entry_size, with_eval_defaults
 from detseg.data.json_files import read_json
 from detseg.evaluation.coco import IOU_TYPES
 from detseg.evaluation.coco_checks import (
@@ -62,8 +62,8 @@ def evaluate_prediction_files(
 
     Args:
         gt: COCO ground-truth json (``images``, ``annotations``, ``categories``). An
-            annotation without ``area`` or ``iscrowd`` is read as training reads it (box
-            ``w * h`` px², ``0``).
+            annotation without ``area`` or ``iscrowd`` is read as training reads it (its
+            mask's pixel count, or its box's ``w * h`` px² without a segmentation; ``0``).
         predictions: json list of COCO results (``bbox`` xywh pixels), e.g. the
             ``predictions.json`` of ``tools/infer.py``.
         out: output folder (default: the folder of ``predictions`` plus ``/eval``).
@@ -214,13 +214,23 @@ def _known_categories(records: list[dict], gt: dict, source: Path) -> list[dict]
 
 def _with_reader_defaults(gt: dict) -> dict:
     """``gt`` where an annotation without ``area`` or ``iscrowd`` has the values the COCO reader
-    gives it in training and in a checkpoint's evaluation (box ``w * h`` px², ``0``:
+    gives it in training and in a checkpoint's evaluation (its mask's pixel count, or its box's
+    ``w * h`` px² without a segmentation; ``0``:
     :func:`detseg.data.coco.with_eval_defaults`); ``gt`` itself when it has no annotation list
     (:func:`~detseg.evaluation.coco_checks.check_ground_truth` names that)."""
     annotations = gt.get("annotations")
     if not isinstance(annotations, list):
         return gt
-    filled = [with_eval_defaults(a) if isinstance(a, dict) else a for a in annotations]
+    images = gt.get("images")
+    sizes = {
+        entry.get("id"): entry_size(entry)
+        for entry in (images if isinstance(images, list) else [])
+        if isinstance(entry, dict) and isinstance(entry.get("id"), int)
+    }
+    filled = [
+        with_eval_defaults(a, sizes.get(a.get("image_id"))) if isinstance(a, dict) else a
+        for a in annotations
+    ]
     return {**gt, "annotations": filled}
 
 

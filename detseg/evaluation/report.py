@@ -17,7 +17,8 @@ With ``segm=True`` (instance masks: detections with an RLE ``segmentation``) the
 scored too (COCO ``iou_type="segm"``), shown in their own tables, and drawn in the gallery: the
 ground-truth outlines in white (edged in black), each detection's mask filled in its class
 colour. The PR curves, the confusion matrix and the choice of the worst images stay those of
-the boxes.
+the boxes. Each gallery image is drawn as the COCO reader reads it: as displayed where its EXIF
+orientation swaps width and height and its entry states the displayed size, else as stored.
 """
 
 from __future__ import annotations
@@ -35,8 +36,14 @@ import numpy as np
 from pycocotools import mask as mask_utils
 
 from detseg.argument_checks import check_output_folder
-from detseg.data.coco import coco_image_file
-from detseg.data.image_io import ImageReadError, read_rgb_array, to_uint8
+from detseg.data.coco import coco_image_file, entry_size
+from detseg.data.image_io import (
+    ImageReadError,
+    apply_orientation,
+    labels_follow_orientation,
+    read_stored_rgb,
+    to_uint8,
+)
 from detseg.evaluation.coco import coco_evaluate, segm_metrics
 from detseg.evaluation.coco_checks import check_segmentation
 from detseg.evaluation.coco_format import segmentation_mask
@@ -290,7 +297,8 @@ def _worst_images(
         uri = None
         if images_dir is not None and file_name:
             path = coco_image_file(Path(images_dir), file_name)  # the COCO reader's rule
-            uri = _draw_image(path, image_id, gt, dets, confusion, segm)
+            stated = entry_size(images[image_id])
+            uri = _draw_image(path, image_id, gt, dets, confusion, segm, stated)
         items.append(GalleryItem(image_id, file_name, f1[image_id], tp, fp, fn, uri))
     if not gt["images"]:
         note = "The ground truth lists no images: nothing was evaluated (every number is n/a)."
@@ -312,15 +320,18 @@ def _draw_image(
     dets: list[dict],
     confusion: DetectionConfusion,
     segm: bool = False,
+    stated: tuple[int, int] | None = None,
 ) -> str | None:
     """JPEG data URI of the image with gt (white lines edged in black) and kept detections
     (class colours); with ``segm`` the detections' masks filled and the gt masks outlined.
 
-    The picture is resized so its longer side lies in :data:`GALLERY_SIDES`; ``None`` when
-    the file cannot be read or encoded.
+    The image is drawn as the COCO reader reads it for training and evaluation
+    (:func:`_read_as_evaluated`, by its entry's ``stated = (H, W)``), so the boxes land on the
+    pixels they were drawn on. The picture is resized so its longer side lies in
+    :data:`GALLERY_SIDES`; ``None`` when the file cannot be read or encoded.
     """
-    try:  # the pixels as training and evaluation read them (stored order, no EXIF rotation)
-        rgb = to_uint8(read_rgb_array(path))
+    try:
+        rgb = _read_as_evaluated(path, stated)
     except ImageReadError as error:
         logger.warning("gallery: cannot read image %s (%s); shown without picture", path, error)
         return None
@@ -356,6 +367,16 @@ def _draw_image(
     if not ok:
         return None
     return "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode("ascii")
+
+
+def _read_as_evaluated(path: Path, stated: tuple[int, int] | None) -> np.ndarray:
+    """``UInt8[H, W, 3]`` RGB pixels of ``path`` as the dataset readers read them: turned as
+    its EXIF orientation says where the image entry states the displayed size
+    (:func:`~detseg.data.image_io.labels_follow_orientation`), else in stored order."""
+    rgb, orientation = read_stored_rgb(path)
+    if labels_follow_orientation(orientation, (rgb.shape[0], rgb.shape[1]), stated):
+        rgb = apply_orientation(rgb, orientation)
+    return to_uint8(np.ascontiguousarray(rgb))
 
 
 def _outline_gt_masks(
