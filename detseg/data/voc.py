@@ -355,7 +355,7 @@ def _parse_xml(xml_file: Path) -> _VOCImage:
         OSError: The file cannot be read.
         xml.etree.ElementTree.ParseError: The file is not well-formed xml.
     """
-    root = _without_namespaces(ET.parse(xml_file).getroot())
+    root = without_namespaces(ET.parse(xml_file).getroot())
     image = _VOCImage((root.findtext("filename") or "").strip(), size=_stated_size(root))
     for obj in root.iter("object"):
         bndbox = obj.find("bndbox")
@@ -379,7 +379,7 @@ def _parse_xml(xml_file: Path) -> _VOCImage:
     return image
 
 
-def _without_namespaces(root: ET.Element) -> ET.Element:
+def without_namespaces(root: ET.Element) -> ET.Element:
     """``root`` with every ``{namespace}tag`` renamed ``tag``: an xml written with a default
     namespace (``<annotation xmlns="...">``) would otherwise match no ``object`` or
     ``filename`` and read as an image without objects."""

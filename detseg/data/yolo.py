@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 
 #: A label coordinate above this is taken as a pixel value, not a normalized one (``0..1``).
 MAX_NORMALIZED = 2.0
-_NOT_NORMALIZED = "coordinates are not normalized to 0..1"
+NOT_NORMALIZED = "coordinates are not normalized to 0..1"
 
 _LAYOUT_HINT = (
     "expected <root>/images/<split>/*.png and <root>/labels/<split>/*.txt (see datasets/README.md)"
@@ -168,24 +168,24 @@ class YoloTxtDetection(DetectionDataset):
 
     def _check_class_indices(self) -> None:
         """Count the objects of every label file by class index; apply the unknown-class guard
-        and refuse labels that are mostly in pixels (:func:`_refuse_pixel_labels`)."""
+        and refuse labels that are mostly in pixels (:func:`refuse_pixel_labels`)."""
         counts: Counter[int] = Counter()
         num_classes = len(self.classes)
         places: list[str] = []  # "file:line" of the first unknown class indices
         in_pixels: list[str] = []  # "file:line: line" of the lines with pixel coordinates
         for index in range(len(self.files)):
             label_file = self._label_file(index)
-            for lineno, line in enumerate(_read_lines(label_file, keep_empty=True), 1):
-                parsed = _parse_line(line) if line.strip() else "blank"
+            for lineno, line in enumerate(read_label_lines(label_file, keep_empty=True), 1):
+                parsed = parse_label_line(line) if line.strip() else "blank"
                 if isinstance(parsed, str):
-                    if parsed.startswith(_NOT_NORMALIZED):
+                    if parsed.startswith(NOT_NORMALIZED):
                         where = label_file.relative_to(self.labels_dir).as_posix()
                         in_pixels.append(f"{where}:{lineno}: {line.strip()!r}")
                     continue
                 counts[parsed[0]] += 1
                 if not 0 <= parsed[0] < num_classes and len(places) < EXAMPLE_LIMIT:
                     places.append(f"{label_file.relative_to(self.labels_dir).as_posix()}:{lineno}")
-        _refuse_pixel_labels(self.labels_dir, in_pixels, sum(counts.values()))
+        refuse_pixel_labels(self.labels_dir, in_pixels, sum(counts.values()))
         check_unknown_classes(
             {f"class {k}": n for k, n in counts.items() if not 0 <= k < num_classes},
             sum(counts.values()),
@@ -210,10 +210,10 @@ class YoloTxtDetection(DetectionDataset):
         boxes, labels, dropped = [], [], 0
         first_line: dict[tuple[float, ...], int] = {}
         repeats: list[tuple[int, int]] = []  # (line, line it repeats)
-        for lineno, line in enumerate(_read_lines(label_file, keep_empty=True), 1):
+        for lineno, line in enumerate(read_label_lines(label_file, keep_empty=True), 1):
             if not line.strip():
                 continue
-            parsed = _parse_line(line)
+            parsed = parse_label_line(line)
             if isinstance(parsed, str):
                 logger.warning("%s:%d: dropped label %r: %s", label_file, lineno, line, parsed)
                 dropped += 1
@@ -231,13 +231,13 @@ class YoloTxtDetection(DetectionDataset):
             boxes.append(_normalized_to_pixels(norm_box, image_size))
             labels.append(cls + 1)
         if repeats:
-            _report_repeats(label_file, repeats)
+            report_repeated_lines(label_file, repeats)
         if not boxes:
             return Annotations.empty(dropped=dropped)
         return Annotations(np.array(boxes), np.array(labels, dtype=np.int64), dropped=dropped)
 
 
-def _refuse_pixel_labels(labels_dir: Path, in_pixels: list[str], usable: int) -> None:
+def refuse_pixel_labels(labels_dir: Path, in_pixels: list[str], usable: int) -> None:
     """Raise a ``ValueError`` when most label lines under ``labels_dir`` hold pixel coordinates
     (``in_pixels``: ``"file:line: text"`` of each; ``usable``: the other parsed lines): the
     dataset would train on almost no box. A few such lines are dropped when read, each named."""
@@ -251,7 +251,7 @@ def _refuse_pixel_labels(labels_dir: Path, in_pixels: list[str], usable: int) ->
     )
 
 
-def _report_repeats(label_file: Path, repeats: list[tuple[int, int]]) -> None:
+def report_repeated_lines(label_file: Path, repeats: list[tuple[int, int]]) -> None:
     """One warning naming the repeated lines of ``label_file`` (each kept once)."""
     shown = ", ".join(f"line {line} repeats line {first}" for line, first in repeats[:5])
     logger.warning(
@@ -291,7 +291,7 @@ def label_files_without_image(labels_dir: Path, images_dir: Path, images: list[P
     return unmatched
 
 
-def _read_lines(label_file: Path, keep_empty: bool = False) -> list[str]:
+def read_label_lines(label_file: Path, keep_empty: bool = False) -> list[str]:
     """The lines of a label file (none when it does not exist: the image is a negative).
 
     The file is read as UTF-8 without a leading byte-order mark, or as UTF-16 when it starts
@@ -306,7 +306,7 @@ def _read_lines(label_file: Path, keep_empty: bool = False) -> list[str]:
     return lines if keep_empty else [line for line in lines if line.strip()]
 
 
-def _parse_line(line: str) -> tuple[int, np.ndarray] | str:
+def parse_label_line(line: str) -> tuple[int, np.ndarray] | str:
     """``(class, [cx, cy, w, h] normalized)`` of one label line, or why it is unusable.
 
     The class index is not checked against the class list here (see
@@ -328,7 +328,7 @@ def _parse_line(line: str) -> tuple[int, np.ndarray] | str:
     too_large = coords[np.isfinite(coords) & (coords > MAX_NORMALIZED)]
     if too_large.size:  # a non-finite one is dropped later, with the box checks
         return (
-            f"{_NOT_NORMALIZED} ({too_large.max():g} > {MAX_NORMALIZED:g}: pixels?); YOLO "
+            f"{NOT_NORMALIZED} ({too_large.max():g} > {MAX_NORMALIZED:g}: pixels?); YOLO "
             "labels divide x and w by the image width, y and h by its height"
         )
     if len(coords) == 4:

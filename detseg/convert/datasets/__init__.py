@@ -24,6 +24,17 @@ What carries over, and how:
   found in the xml files. Given ``classes``, objects are matched to them by name and other
   objects are skipped and counted (for a YOLO source without ``classes.txt`` they name the class
   indices). COCO output numbers categories ``1..K`` in class order; YOLO output uses ``0..K-1``.
+- Sources are read by the training readers' rules: a YOLO label line with a coordinate above 2
+  (pixels, not normalised) is skipped and named, and a split mostly of such lines is an error;
+  VOC xml tag namespaces are ignored.
+- Image sizes and EXIF orientation: a size is the stored pixels' (the image header's), except
+  for a JPEG whose EXIF orientation turns it a quarter (5..8) and whose COCO ``width`` /
+  ``height`` or VOC ``<size>`` is the stored size transposed: training reads that image as
+  displayed (:func:`detseg.data.image_io.labels_follow_orientation`), so its boxes are taken as
+  drawn on the displayed image, COCO and VOC output state the displayed size (read as
+  displayed again), and YOLO output, which states no size and is read as stored, gets its
+  boxes and outlines moved to the stored pixels. Any other EXIF orientation is read as stored,
+  as training reads it.
 - Images without objects are kept: a COCO image with no annotations, a VOC xml without
   ``<object>``, an empty YOLO label file.
 - COCO ``iscrowd`` regions stay crowd in COCO output, become ``difficult`` objects in VOC output

@@ -98,7 +98,8 @@ def _image_record(entry: dict[str, Any], images_dir: Path, ann_file: Path) -> Im
     name = str(entry["file_name"])
     if path != images_dir / name:  # found with "/" for Windows separators: name it so
         name = PureWindowsPath(name).as_posix()
-    return ImageRecord(path, name, *size)
+    width, height, orientation = size
+    return ImageRecord(path, name, width, height, orientation=orientation)
 
 
 def _int_or_zero(value: Any) -> int:
@@ -228,11 +229,15 @@ def _read_split(
         by_id[entry.get("id")] = image
         record.images.append(image)
     other_classes = 0
+    listed = {entry.get("id") for entry in data["images"]}
+    unlisted: list[Any] = []  # ids of the annotations of an image id no images entry has
     for ann in data["annotations"]:
         image = by_id.get(ann.get("image_id"))
         class_index = index_of.get(ann.get("category_id"))
         if class_index is None:
             other_classes += 1
+        if ann.get("image_id") not in listed:
+            unlisted.append(ann.get("id"))
         obj = None
         if image is not None and class_index is not None:
             obj = _object(ann, image, class_index, segments)
@@ -246,6 +251,15 @@ def _read_split(
             "classes were skipped",
             ann_file,
             other_classes,
+        )
+    if unlisted:
+        logger.warning(
+            "%s: %d annotation(s) name an image_id that no 'images' entry has and were skipped "
+            "(annotation ids %s%s); add the image entries or fix their image_id",
+            ann_file,
+            len(unlisted),
+            ", ".join(str(ann_id) for ann_id in unlisted[:5]),
+            ", ..." if len(unlisted) > 5 else "",
         )
     return record, names
 

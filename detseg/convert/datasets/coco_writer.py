@@ -12,7 +12,9 @@ names) gets ``_1``, ``_2``, ... (:func:`~detseg.convert.datasets.output_files.un
 no image is written over another.
 
 Image ids are ``1..N`` and annotation ids ``1..M`` in record order; category ids are ``1..K`` in
-class order. ``bbox`` is ``[x, y, w, h]`` in float pixels, ``area`` its ``w * h``; ``iscrowd`` is
+class order. ``bbox`` is ``[x, y, w, h]`` in float pixels, ``area`` the area of the object's
+polygon ``segmentation`` when it has one (COCO's ``area`` is the segmentation's, and the
+small / medium / large ranges of COCO evaluation are taken from it), else ``w * h``; ``iscrowd`` is
 kept, and a difficult object gets ``"difficult": 1`` next to ``iscrowd: 0`` (ignored by COCO tools,
 read back by this package); a truncated VOC object gets ``"truncated": 1`` the same way. An object
 with an outline (a YOLO segment) gets it as its polygon ``segmentation`` (``[[x1, y1, x2, y2,
@@ -37,6 +39,13 @@ from detseg.convert.datasets.records import DatasetRecord, ObjectRecord
 __all__ = ["write_coco"]
 
 
+def _polygon_area(polygon: tuple[float, ...]) -> float:
+    """Area in square pixels of the closed ring ``(x1, y1, x2, y2, ...)`` (shoelace formula)."""
+    xs, ys = polygon[0::2], polygon[1::2]
+    twice = sum(xs[k - 1] * ys[k] - xs[k] * ys[k - 1] for k in range(len(xs)))
+    return abs(twice) / 2
+
+
 def _annotation(obj: ObjectRecord, ann_id: int, image_id: int) -> dict[str, Any]:
     x1, y1, x2, y2 = obj.box
     ann: dict[str, Any] = {
@@ -44,7 +53,7 @@ def _annotation(obj: ObjectRecord, ann_id: int, image_id: int) -> dict[str, Any]
         "image_id": image_id,
         "category_id": obj.class_index + 1,
         "bbox": [x1, y1, x2 - x1, y2 - y1],
-        "area": (x2 - x1) * (y2 - y1),
+        "area": _polygon_area(obj.polygon) if obj.polygon else (x2 - x1) * (y2 - y1),
         "iscrowd": int(obj.iscrowd),
     }
     if obj.difficult:

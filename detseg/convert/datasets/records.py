@@ -18,6 +18,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from detseg.data.image_io import exif_orientation, labels_follow_orientation
+
 __all__ = [
     "DatasetRecord",
     "ImageRecord",
@@ -28,6 +30,7 @@ __all__ = [
     "class_index_map",
     "image_size",
     "sort_splits",
+    "to_stored_pixels",
 ]
 
 logger = logging.getLogger(__name__)
@@ -73,6 +76,12 @@ class ImageRecord:
         width: Image width in pixels.
         height: Image height in pixels.
         objects: The image's objects; empty for an image without objects (a negative).
+        orientation: ``1``: ``width``, ``height`` and the boxes refer to the stored pixels.
+            ``5..8``: the file is a JPEG with this EXIF orientation (a quarter turn) and they
+            refer to the image as displayed, as its annotation stated the displayed size
+            (:func:`file_image_size`); training reads such an image as displayed when its
+            annotation states that size (COCO, VOC) and as stored otherwise (YOLO, see
+            :func:`to_stored_pixels`).
     """
 
     path: Path
@@ -80,6 +89,7 @@ class ImageRecord:
     width: int
     height: int
     objects: list[ObjectRecord] = field(default_factory=list)
+    orientation: int = 1
 
 
 @dataclass
@@ -143,23 +153,35 @@ def sort_splits(names: list[str]) -> list[str]:
 def image_size(path: Path) -> tuple[int, int] | None:
     """``(width, height)`` from the image file's header (PIL), or ``None`` (logged) if unreadable.
 
-    EXIF orientation is not applied, as detseg's image reading does not apply it either.
+    EXIF orientation is not applied (see :func:`file_image_size`). Pillow's decompression-bomb
+    limit (``Image.MAX_IMAGE_PIXELS``, ~179 million pixels) is lifted for this read, which
+    decodes no pixels: training decodes with OpenCV, whose own limit (``2**30`` pixels) is
+    larger, so a large aerial or slide image is converted, not skipped as unreadable.
     """
+    limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
     try:
         with Image.open(path) as image:
             width, height = image.size
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
+    except (OSError, ValueError) as error:
         logger.warning("%s: cannot read the image size (%s); image skipped", path, error)
         return None
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
     return int(width), int(height)
 
 
-def file_image_size(path: Path, stated: tuple[int, int], where: str) -> tuple[int, int] | None:
-    """``(width, height)`` of the image file's header, or ``None`` (logged) if unreadable.
+def file_image_size(path: Path, stated: tuple[int, int], where: str) -> tuple[int, int, int] | None:
+    """``(width, height, orientation)`` the annotations of the image file refer to, or ``None``
+    (logged) if the file is unreadable.
 
     Boxes are clipped to this size and YOLO output is normalised by it, so the file is the
-    reference: a ``stated`` size (COCO ``width`` / ``height``, VOC ``<size>``) that differs is
-    logged, naming ``where``, and not used.
+    reference, read as training reads it (:func:`detseg.data.image_io.labels_follow_orientation`):
+    a JPEG whose EXIF orientation turns it a quarter (5..8) and whose ``stated`` size is its
+    stored size transposed was annotated as displayed, and gives the displayed size with its
+    orientation; any other file gives the header's (stored) size and orientation ``1``. A
+    ``stated`` size (COCO ``width`` / ``height``, VOC ``<size>``) that differs is logged,
+    naming ``where``, and not used.
 
     Args:
         path: The image file.
@@ -168,7 +190,13 @@ def file_image_size(path: Path, stated: tuple[int, int], where: str) -> tuple[in
         where: What to name in the warning (the annotation file and entry).
     """
     size = image_size(path)
-    if size is not None and min(stated) > 0 and tuple(stated) != size:
+    if size is None:
+        return None
+    if tuple(stated) == (size[1], size[0]) != size:  # perhaps annotated as displayed
+        orientation = exif_orientation(path.read_bytes())
+        if labels_follow_orientation(orientation, (size[1], size[0]), (stated[1], stated[0])):
+            return stated[0], stated[1], orientation
+    if min(stated) > 0 and tuple(stated) != size:
         logger.warning(
             "%s: the annotation gives the size %dx%d (WxH) but %s is %dx%d; its boxes are "
             "read against the image's size (fix the annotation's width/height)",
@@ -179,7 +207,21 @@ def file_image_size(path: Path, stated: tuple[int, int], where: str) -> tuple[in
             size[0],
             size[1],
         )
-    return size
+    return size[0], size[1], 1
+
+
+def to_stored_pixels(values: tuple[float, ...], image: ImageRecord) -> tuple[float, ...]:
+    """Points ``(x1, y1, x2, y2, ...)`` in pixels of ``image`` as annotated (displayed under
+    ``image.orientation``) moved to its stored pixels, whose size is ``(height, width)`` for
+    5..8 (swapped): the inverse of :func:`detseg.data.image_io.apply_orientation` (which
+    transposes for 5..8, then mirrors x for 2, 3, 6, 7 and y for 3, 4, 7, 8). A box's corners
+    come back in any order: take their min and max."""
+    orientation, moved = image.orientation, list[float]()
+    for x, y in zip(values[0::2], values[1::2], strict=True):
+        x = image.width - x if orientation in (2, 3, 6, 7) else x
+        y = image.height - y if orientation in (3, 4, 7, 8) else y
+        moved.extend((y, x) if orientation in (5, 6, 7, 8) else (x, y))
+    return tuple(moved)
 
 
 def checked_box(box: Box, width: int, height: int, where: str) -> Box | None:

@@ -15,7 +15,8 @@ xml files of the converted splits. The image is the file the xml's ``<filename>`
 that file is not in ``JPEGImages`` (or the xml names none) it is found by the id (``<id>.jpg``,
 or ``<id>`` with another image suffix), as :mod:`detseg.data.voc` finds it for training. Image
 sizes come from the image headers (a ``<size>`` that differs is reported and not used). An id
-whose xml or image is missing or unreadable is skipped and counted.
+whose xml or image is missing or unreadable is skipped and counted. Tag namespaces are ignored,
+as in training (an xml written as ``<annotation xmlns="...">``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from detseg.convert.datasets.records import (
     sort_splits,
 )
 from detseg.data import read_class_names
-from detseg.data.voc import image_file_of, read_split_ids, voc_flag
+from detseg.data.voc import without_namespaces, image_file_of, read_split_ids, voc_flag
 
 __all__ = ["read_voc", "voc_splits"]
 
@@ -76,12 +77,12 @@ def _split_ids(root: Path, split: str, layout: Layout) -> list[str]:
 
 
 def _size(root_el: ET.Element) -> tuple[int, int]:
-    """``(width, height)`` of ``<size>``; ``(0, 0)`` when missing or not numbers."""
+    """``(width, height)`` of ``<size>``; ``(0, 0)`` when missing or not finite numbers."""
     try:
         return int(float(root_el.findtext("size/width", ""))), int(
             float(root_el.findtext("size/height", ""))
         )
-    except ValueError:
+    except (ValueError, OverflowError):  # int() of "inf" overflows
         return 0, 0
 
 
@@ -111,7 +112,8 @@ def _read_image(root: Path, image_id: str) -> tuple[ImageRecord, list[_RawObject
     """The image (no objects yet), its raw objects and the bad ones, or ``None`` (logged)."""
     xml_file = root / "Annotations" / f"{image_id}.xml"
     try:
-        root_el = ET.parse(xml_file).getroot()
+        # tag namespaces stripped as training strips them (<annotation xmlns="...">)
+        root_el = without_namespaces(ET.parse(xml_file).getroot())
     except (OSError, ET.ParseError) as error:
         logger.warning("%s: cannot read the annotation (%s); image skipped", xml_file, error)
         return None
@@ -127,7 +129,8 @@ def _read_image(root: Path, image_id: str) -> tuple[ImageRecord, list[_RawObject
     if size is None:
         return None
     objects, bad = _raw_objects(root_el, xml_file)
-    return ImageRecord(path, file_name, *size), objects, bad
+    width, height, orientation = size
+    return ImageRecord(path, file_name, width, height, orientation=orientation), objects, bad
 
 
 def read_voc(

@@ -16,7 +16,10 @@ Ultralytics takes ``data=coco8.yaml``): each entry is resolved as training resol
 ``labels``. As in training, each images folder is listed with its subfolders, and an image's label
 file has the same path under the labels folder. Class names come from ``classes.txt`` (else the
 ``data.yaml`` ``names``); ``class`` is 0-based. ``cx cy w h`` are normalised by the image width and
-height, read from the image header (YOLO stores no sizes), and become ``xyxy`` pixels. A line with
+height, read from the image header (YOLO stores no sizes), and become ``xyxy`` pixels. As in
+training, a line with a coordinate above 2 (pixels, not normalised) is skipped with a warning
+naming its file and line, and a split whose lines are mostly such is an error; a line that
+repeats an earlier one of its file (same class and box) is skipped (logged). A line with
 more than five numbers is an Ultralytics segment (``class x1 y1 x2 y2 ...``) whose box is the
 polygon's extent; the polygon is kept (in pixels, clipped to the image) for the formats that hold
 outlines (COCO ``segmentation``). An image without a label file, or with an empty one, has no
@@ -28,7 +31,7 @@ split's images folder (``sub/000001.jpg``).
 from __future__ import annotations
 
 import logging
-import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from detseg.config.bases import read_yaml
@@ -45,6 +48,7 @@ from detseg.convert.datasets.records import (
     sort_splits,
 )
 from detseg.data import read_class_names
+from detseg.data import yolo as yolo_data
 from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.data.yolo import (
     default_labels_dir,
@@ -112,24 +116,20 @@ def yolo_class_names(root: Path) -> list[str] | None:
 
 def _parse_line(line: str, num_classes: int) -> tuple[int, list[float], list[float]] | str:
     """``(class, [cx, cy, w, h] normalised, segment [x1, y1, ...] normalised or [])`` of one
-    label line, or why it is unusable."""
-    try:
-        values = [float(v) for v in line.split()]
-    except ValueError:
-        return "not all fields are numbers"
-    if len(values) < 5 or (len(values) > 5 and len(values) % 2 == 0):
-        return "expected 'class cx cy w h' or 'class x1 y1 x2 y2 x3 y3 ...'"
-    cls = values[0]
-    # a non-finite class ("nan", "inf") is checked first: int() of it raises
-    if not math.isfinite(cls) or cls != int(cls) or not 0 <= cls < num_classes:
+    label line, or why it is unusable.
+
+    The line is checked by training's rules (:mod:`detseg.data.yolo`: numbers, field count,
+    a whole class index, no coordinate above ``MAX_NORMALIZED``, which would be pixels), so a
+    line is converted exactly when training would read it.
+    """
+    checked = yolo_data.parse_label_line(line)
+    if isinstance(checked, str):
+        return checked
+    cls, extent = checked  # a segment's box is its extent
+    if not 0 <= cls < num_classes:
         return f"class index {line.split()[0]} is not in 0..{num_classes - 1}"
-    coords, segment = values[1:], []
-    if len(coords) > 4:  # segment polygon -> its extent
-        segment = coords
-        xs, ys = coords[0::2], coords[1::2]
-        coords = [(min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2, max(xs) - min(xs)]
-        coords.append(max(ys) - min(ys))
-    return int(cls), coords, segment
+    coords = [float(v) for v in line.split()[1:]]
+    return cls, [float(v) for v in extent], coords if len(coords) > 4 else []
 
 
 def _pixel_polygon(segment: list[float], width: int, height: int) -> tuple[float, ...]:
@@ -138,25 +138,43 @@ def _pixel_polygon(segment: list[float], width: int, height: int) -> tuple[float
     return tuple(min(max(v * sides[k % 2], 0.0), sides[k % 2]) for k, v in enumerate(segment))
 
 
+@dataclass
+class _LabelLines:
+    """What the label files of one split held, for training's pixel-label refusal."""
+
+    in_pixels: list[str] = field(default_factory=list)  # "file:line: 'text'" of each
+    usable: int = 0  # the other lines that parsed
+
+
 def _objects(
-    label_file: Path, image: ImageRecord, targets: list[int | None]
+    label_file: Path, image: ImageRecord, targets: list[int | None], lines: _LabelLines
 ) -> tuple[list[ObjectRecord], int]:
-    """Objects of one label file and how many lines were skipped (logged)."""
-    if not label_file.is_file():
-        return [], 0
+    """Objects of one label file and how many lines were skipped (logged); ``lines`` counts
+    the lines in pixels and the usable ones."""
     objects, skipped = [], 0
-    # undecodable bytes become U+FFFD: their line is skipped (logged) as not numeric
-    text = label_file.read_text(encoding="utf-8-sig", errors="replace")
-    for lineno, line in enumerate(text.splitlines(), 1):
+    first_line: dict[tuple[float, ...], int] = {}  # (class, *box) -> its first line
+    repeats: list[tuple[int, int]] = []  # (line, line it repeats): dropped, as in training
+    # read as training reads it: UTF-8 or UTF-16 (a byte-order mark); undecodable bytes
+    # become U+FFFD and their line is skipped (logged) as not numeric
+    for lineno, line in enumerate(yolo_data.read_label_lines(label_file, keep_empty=True), 1):
         if not line.strip():
             continue
         where = f"{label_file}:{lineno}"
         parsed = _parse_line(line, len(targets))
         if isinstance(parsed, str):
             logger.warning("%s: label %r skipped: %s", where, line, parsed)
+            if parsed.startswith(yolo_data.NOT_NORMALIZED):
+                lines.in_pixels.append(f"{where}: {line.strip()!r}")
             skipped += 1
             continue
+        lines.usable += 1
         cls, (cx, cy, w, h), segment = parsed
+        key = (float(cls), cx, cy, w, h)  # a segment's: its extent, as training compares them
+        if key in first_line:
+            repeats.append((lineno, first_line[key]))
+            skipped += 1
+            continue
+        first_line[key] = lineno
         scaled = (
             (cx - w / 2) * image.width,
             (cy - h / 2) * image.height,
@@ -170,6 +188,8 @@ def _objects(
             continue
         polygon = _pixel_polygon(segment, image.width, image.height)
         objects.append(ObjectRecord(box, target, polygon=polygon))
+    if repeats:
+        yolo_data.report_repeated_lines(label_file, repeats)
     return objects, skipped
 
 
@@ -194,6 +214,7 @@ def _read_split(root: Path, split: str, targets: list[int | None], layout: Layou
             "objects has an empty label file or none, in that folder"
         )
     record = SplitRecord(split, [])
+    lines = _LabelLines()
     files = list_files(images_dir, IMAGE_SUFFIXES)
     label_files_without_image(labels_dir, images_dir, files)  # logs them: not converted
     for path in files:
@@ -203,9 +224,11 @@ def _read_split(root: Path, split: str, targets: list[int | None], layout: Layou
             continue
         image = ImageRecord(path, path.relative_to(images_dir).as_posix(), *size)
         label_file = label_path(path, images_dir, labels_dir)
-        image.objects, skipped = _objects(label_file, image, targets)
+        image.objects, skipped = _objects(label_file, image, targets, lines)
         record.skipped_objects += skipped
         record.images.append(image)
+    # as training refuses it: a split mostly in pixels would convert to almost no box
+    yolo_data.refuse_pixel_labels(labels_dir, lines.in_pixels, lines.usable)
     return record
 
 
