@@ -17,10 +17,11 @@ compared with the PyTorch model: three images of the export size, or with --dyna
 (the export size, two around it, one a batch of two for segmenters, and half the export size);
 every detection paired with one of the same label (only those at the detection limit or the
 score threshold may differ), boxes within 1e-3 of the longer image side, scores within 1e-3;
-logits within 1e-4 of their largest magnitude. The command prints the largest differences and
-exits with 1 when they exceed the tolerance, with 2 when the model or the settings cannot be
-exported (e.g. --batch-size 2 for a detector). A detector's check that compared no detection
-(nothing above the score threshold, e.g. an early checkpoint) ends with a warning line.
+logits within 1e-4 of their largest magnitude (at least 1). The command prints the largest
+differences and exits with 1 when they exceed the tolerance, with 2 when the model or the
+settings cannot be exported (e.g. --batch-size 2 for a detector). A detector's check that
+compared no detection (nothing above the score threshold, e.g. an early checkpoint) ends with
+a warning line.
 """
 
 from __future__ import annotations

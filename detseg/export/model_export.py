@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -195,12 +196,14 @@ def export_model(
 
     Raises:
         ExportError: a model or a combination of settings that cannot be exported (a
-            detector with ``batch_size > 1``, a mask head, an opset out of range, a score
+            detector with ``batch_size > 1``, a mask head, an opset out of range, an opset,
+            ``batch_size`` or ``input_size`` side that is not an integer, a score
             threshold outside ``[0, 1]`` or given for a segmenter, an operation the ONNX opset
             lacks, ...).
         IsADirectoryError: ``path`` or ``<path>.json`` is a folder.
         ValueError: ``path`` or ``<path>.json`` is the checkpoint file.
     """
+    check_integer_settings(opset if format == "onnx" else None, input_size, batch_size)
     path = check_output_paths(model_or_checkpoint, path)
     problem = score_threshold_problem(score_thresh, "score_thresh")
     if problem:
@@ -243,6 +246,25 @@ def export_model(
     with written_atomically(result.sidecar) as partial:
         partial.write_text(json.dumps(sidecar(result), indent=2) + "\n")
     return result
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_integer_settings(opset: object, input_size: object, batch_size: object) -> None:
+    """Raise :class:`ExportError` for an ``opset``, ``batch_size`` or ``input_size`` side that
+    is not an integer (``18.5``, ``"18"``, ``True``), or an ``input_size`` that is not
+    ``(H, W)``; their ranges are checked with the model (:func:`check_export_settings`). An
+    ``opset`` of ``None`` (a TorchScript export, which has none) is not checked."""
+    for key, value in (("opset", opset), ("batch_size", batch_size)):
+        if value is not None and not _is_integer(value):
+            raise ExportError(f"{key} must be an integer, got {value!r} ({type(value).__name__})")
+    if input_size is None:
+        return
+    sides = tuple(input_size) if isinstance(input_size, (tuple, list)) else None
+    if sides is None or len(sides) != 2 or not all(_is_integer(side) for side in sides):
+        raise ExportError(f"input_size must be (H, W), two integers, got {input_size!r}")
 
 
 def check_output_paths(source: nn.Module | str | Path, path: str | Path) -> Path:

@@ -45,7 +45,9 @@ def resize_min_max(image: Tensor, min_size: int, max_size: int) -> Tensor:
 
     The scale is ``min(min_size / min(h, w), max_size / max(h, w))`` and the output size
     ``floor(h * scale)``, both in float64 as Python computes them, so the output size (and the
-    pixels) equal ``F.interpolate(..., scale_factor=scale, recompute_scale_factor=True)``.
+    pixels) equal ``F.interpolate(..., scale_factor=scale, recompute_scale_factor=True)``. A
+    side that the scale leaves no pixel of (a 2 x 300 strip with ``max_size=128``) keeps one, as
+    the transform keeps one.
 
     Args:
         image: ``Float[1, 3, H, W]``.
@@ -57,7 +59,7 @@ def resize_min_max(image: Tensor, min_size: int, max_size: int) -> Tensor:
     # float64 tensors: with Python numbers the ONNX exporter would divide in float32
     sizes = torch.tensor([min_size, max_size], dtype=torch.float64)
     scale = (sizes / torch.stack((hw.min(), hw.max()))).min()
-    size = torch.floor(hw * scale).to(torch.int64)
+    size = torch.clamp(torch.floor(hw * scale), min=1).to(torch.int64)
     output_size = (as_int(size[0]), as_int(size[1]))
     return F.interpolate(image, size=output_size, mode="bilinear", align_corners=False)
 
@@ -82,9 +84,10 @@ def detection_input(transform: DetectionTransform, images: Tensor) -> tuple[Tens
         (``Int64[2]`` ``(h, w)`` each).
     """
     original = image_size(images)
-    # a reshape to one image, not images[0]: a batch of several fails in the saved graph
-    # (the shape does not fit) instead of giving the first image's detections alone
-    x = transform.normalize(images.reshape(images.shape[-3:]))[None]
+    # a reshape to one RGB image, not images[0]: a batch of several, or a grey [1, 1, H, W]
+    # image (which the normalisation would broadcast to three channels), fails in the saved
+    # graph (the shape does not fit) as the model refuses it
+    x = transform.normalize(images.reshape(3, images.shape[-2], images.shape[-1]))[None]
     if transform.fixed_size is not None:
         size = list(transform.fixed_size)
         x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)

@@ -119,6 +119,8 @@ class VerificationReport:
                 f"threshold {self.result.score_thresh:g} on the {len(detections)} check "
                 "images"
             )
+            if not self.result.score_thresh:  # no threshold to lower: the model finds nothing
+                advice = "a trained checkpoint, which detects objects, gives detections to compare"
         else:
             reason = (
                 "no exported detection was paired with one of the PyTorch model's: every "

@@ -1,0 +1,45 @@
+"""The warning of a detector's check that compared no detection gives advice that can be
+followed: a lower ``--score-thr`` only where the threshold is above 0."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from torch import nn
+
+from detseg.export import ExportResult, Tolerance, VerificationReport
+from detseg.export.comparison import DetectionComparison
+
+EMPTY = DetectionComparison(0, 0, 0, 0, 0, 0.0, 0.0, 0.1)
+
+
+def report(score_thresh: float) -> VerificationReport:
+    result = ExportResult(
+        path=Path("f.onnx"),
+        sidecar=Path("f.onnx.json"),
+        format="onnx",
+        opset=18,
+        model_name="faster_rcnn",
+        task="detection",
+        input_size=(96, 96),
+        batch_size=1,
+        dynamic=False,
+        classes=("a",),
+        score_thresh=score_thresh,
+        model=nn.Identity(),
+    )
+    return VerificationReport(result, Tolerance(), ((1, 3, 96, 96),) * 2, (EMPTY, EMPTY))
+
+
+def test_a_threshold_of_zero_is_not_advised_lower():
+    warning = report(0.0).lines()[-1]
+    assert "above the score threshold 0 on the 2 check images" in warning
+    assert "--score-thr" not in warning
+    assert warning.endswith(
+        "(a trained checkpoint, which detects objects, gives detections to compare)"
+    )
+
+
+def test_a_threshold_above_zero_is_advised_lower():
+    warning = report(0.5).lines()[-1]
+    assert warning.endswith("(a lower score threshold, --score-thr, gives detections to compare)")
