@@ -191,6 +191,12 @@ def print_summary(result: TrainResult) -> None:
     )
     if run.best_epoch is not None:
         print(f"Best validation {result.score_key} {run.best_score:.4f} at epoch {run.best_epoch}.")
+    if run.early_stop_epoch is not None:
+        print(
+            f"Stopped early after epoch {run.early_stop_epoch} (train.patience): no improvement "
+            f"in the {run.evals_since_best} evaluations since the best {result.score_key} at "
+            f"epoch {run.best_epoch}."
+        )
     if run.last_metrics:
         keys = SEG_KEYS if result.task == "segmentation" else COCO_KEYS
         if result.score_key not in keys:  # voc_mAP picks best.pt under a VOC eval.metric

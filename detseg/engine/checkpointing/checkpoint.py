@@ -337,6 +337,19 @@ def load_resumable(path: str | Path, set_aside_damaged: bool = True) -> tuple[di
     )
 
 
+def newest_readable(path: str | Path) -> tuple[dict[str, Any], Path] | None:
+    """The checkpoint :func:`load_resumable` would resume from, read quietly (nothing logged,
+    nothing moved): ``(state, file)`` of ``path`` or of its newest readable older copy, ``None``
+    when none can be read."""
+    path = Path(path)
+    for candidate in [path, *older_copies(path)]:
+        try:
+            return load_checkpoint(candidate), candidate
+        except CheckpointError:
+            continue
+    return None
+
+
 def _set_aside_unreadable(path: Path) -> str:
     """:func:`set_aside` for :func:`load_resumable`; returns the note for its warning.
 

@@ -186,3 +186,15 @@ def keep_saved_warmup(scheduler: LambdaLR, saved: dict[str, Any], warmup_iters: 
         if isinstance(lr_lambda, WarmupSchedule) and isinstance(saved_lambda, dict):
             saved_warmup = saved_lambda.get("warmup_iters", lr_lambda.warmup_iters)
             lr_lambda.warmup_iters = min(lr_lambda.warmup_iters, int(saved_warmup))
+
+
+def set_schedule_position(scheduler: LambdaLR, iteration: int) -> None:
+    """Move ``scheduler`` to ``iteration`` (its ``last_epoch``): the learning rate of each
+    parameter group (and ``get_last_lr()``) becomes the one its schedule gives there."""
+    scheduler.last_epoch = iteration
+    groups = scheduler.optimizer.param_groups
+    for group, base_lr, lr_lambda in zip(
+        groups, scheduler.base_lrs, scheduler.lr_lambdas, strict=True
+    ):
+        group["lr"] = base_lr * lr_lambda(iteration)
+    scheduler._last_lr = [group["lr"] for group in groups]  # what get_last_lr() returns

@@ -25,7 +25,7 @@ from detseg.choices.compile_modes import CompileMode
 from detseg.config import Config, ConfigError
 from detseg.convert.init_weights import load_init_weights
 from detseg.data.registry import SEG_DATASETS
-from detseg.engine.checkpointing import CheckpointError, load_checkpoint
+from detseg.engine.checkpointing import CheckpointError, newest_readable
 from detseg.engine.runtime.device import (
     AmpMode,
     resolve_amp,
@@ -33,6 +33,8 @@ from detseg.engine.runtime.device import (
     to_channels_last,
 )
 from detseg.engine.runtime.distributed import DistInfo, convert_sync_batchnorm
+from detseg.engine.training.run_state import score_name
+from detseg.evaluation.voc_coco import resolve_metric
 from detseg.models import build_model
 from detseg.torch_files import state_mismatch
 
@@ -102,7 +104,8 @@ def build_run_model(
     check_task(model, task, cfg)
     if resume and cfg.work_dir:
         last, train = Path(cfg.work_dir) / "last.pt", dataclasses.asdict(cfg.train)
-        check_resume_weights(model, last, train, classes=classes)
+        score_by = score_name(task, resolve_metric(cfg.eval.metric, cfg.data.format))
+        check_resume_weights(model, last, train, classes=classes, score_by=score_by)
     if cfg.model.init_from is not None and not resume:
         report = load_init_weights(model, cfg.model.init_from)
         for line in report.lines() if dist.is_main else []:
@@ -118,6 +121,7 @@ def check_resume_weights(
     last: Path,
     train: dict[str, Any] | None = None,
     classes: Sequence[str] | None = None,
+    score_by: str | None = None,
 ) -> None:
     """The weights of ``last`` (a ``last.pt`` to resume) must fit ``model``, the model of the
     config a resumed run got: a different model or other classes is one line, not torch's
@@ -125,19 +129,23 @@ def check_resume_weights(
     optimizer keys must be the run's too (:data:`OPTIMIZER_KEYS`: the optimizer state would
     not load); with ``classes`` (the data's names, in label order) the names ``last`` was
     trained on must be the same (as many classes under other names or in another order fit
-    the weights, but the resumed run would label them wrongly). Checked before the work dir's
+    the weights, but the resumed run would label them wrongly); with ``score_by`` (what picks
+    the run's ``best.pt``, :func:`~detseg.engine.training.run_state.score_name`) the checkpoint's
+    ``meta["score_by"]`` must be the same (another ``eval.metric`` would compare its scores with
+    the recorded best score; checkpoints without it are not checked). Checked before the work dir's
     ``config.yaml`` is rewritten, so the message can point to it; the checkpoint is only read.
-    An unreadable ``last.pt`` is left to the resume itself (which falls back to the older
-    copies and says why).
+    The file checked is the one the resume loads: ``last`` or, when it is unreadable, its
+    newest readable older copy (``last.1.pt`` ...; the resume itself says why it falls back);
+    the messages name it.
 
     Raises:
         CheckpointError: naming ``last``, the mismatch (:func:`~detseg.torch_files.
             state_mismatch`, the classes or the optimizer keys) and the config to resume with.
     """
-    try:
-        saved = load_checkpoint(last)
-    except CheckpointError:
+    found = newest_readable(last)
+    if found is None:
         return
+    saved, last = found
     weights = saved["model"]
     mismatch = (
         state_mismatch(model.state_dict(), weights, ())
@@ -147,6 +155,7 @@ def check_resume_weights(
     config = last.parent / "config.yaml"
     if mismatch is None:
         _check_resume_classes(saved, last, classes)
+        _check_resume_score(saved, last, score_by)
         changed = _changed_optimizer_keys(saved, train or {})
         if changed:
             raise CheckpointError(
@@ -178,6 +187,25 @@ def _check_resume_classes(saved: dict[str, Any], last: Path, classes: Sequence[s
         f"the data gives {list(classes)} (another data.root or data.classes?): resume with "
         f"the run's data, e.g. tools/train.py {config} --work-dir {last.parent} --resume, or "
         "start a new run in another --work-dir"
+    )
+
+
+def _check_resume_score(saved: dict[str, Any], last: Path, score_by: str | None) -> None:
+    """What picks ``best.pt`` in ``saved`` (the checkpoint ``last``: ``meta["score_by"]``) must
+    be ``score_by`` (when both are known).
+
+    Raises:
+        CheckpointError: naming ``last``, both scores and the config to resume with.
+    """
+    saved_by = saved["meta"].get("score_by")
+    if score_by is None or not isinstance(saved_by, str) or saved_by == score_by:
+        return
+    config = last.parent / "config.yaml"
+    raise CheckpointError(
+        f"cannot resume from {last}: the run picks best.pt by {saved_by}, the config by "
+        f"{score_by} (another eval.metric?), and its best score would be compared with the "
+        f"other number: resume with the run's eval.metric, e.g. tools/train.py {config} "
+        f"--work-dir {last.parent} --resume, or start a new run in another --work-dir"
     )
 
 

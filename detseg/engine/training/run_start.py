@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from detseg.engine.checkpointing.checkpoint import (
     check_resume_entries,
     keep_previous,
     keep_previous_last,
+    load_checkpoint,
     load_resumable,
     remove_stale_temp_files,
     restore_training_state,
@@ -40,7 +42,7 @@ from detseg.engine.checkpointing.disk_check import (
 from detseg.engine.checkpointing.random_states import seed_everything
 from detseg.engine.records.metric_log import keep_previous_log
 from detseg.engine.runtime.distributed import broadcast_from_main
-from detseg.engine.solver.schedules import keep_saved_warmup
+from detseg.engine.solver.schedules import keep_saved_warmup, set_schedule_position
 from detseg.engine.training.run_state import RunState
 from detseg.engine.training.training_run import TrainingRun
 from detseg.torch_files import load_state_error, state_mismatch
@@ -179,10 +181,13 @@ def resume_run(run: TrainingRun) -> None:
     )
     if run.dist.rank >= len(saved.get("rng_ranks") or [None]):
         seed_everything(run.cfg.seed + run.dist.rank + saved["meta"]["iteration"])
-    run.state = RunState.from_meta(saved["meta"]["run"])
+    run.state = RunState.from_meta(saved["meta"]["run"], saved["meta"].get("run_id"))
     state = run.state
     state.saved_iteration = state.iteration
+    keep_best_pt_score(run)
+    state.early_stop_epoch = state.epoch - 1 if stopped_early(state, saved) else None
     continue_epoch_at_same_images(run, saved)
+    continue_schedule_at_same_images(run, saved)
     logger.info(
         "resumed from %s: epoch %d (batch %d), iteration %d",
         source,
@@ -192,34 +197,147 @@ def resume_run(run: TrainingRun) -> None:
     )
 
 
+def stopped_early(state: RunState, saved: dict[str, Any]) -> bool:
+    """``train.patience`` of the run that wrote ``saved`` (a checkpoint at ``state``) ended
+    it before its ``train.epochs`` (or ``train.max_iters``) were done; a run that finished them
+    with its patience used up did not stop early."""
+    train = saved["config"].get("train")
+    train = train if isinstance(train, dict) else {}
+    epochs, max_iters, patience = (train.get(k) for k in ("epochs", "max_iters", "patience"))
+    if (
+        state.epoch_batches
+        or not isinstance(patience, int)
+        or not state.should_stop_early(patience)
+    ):
+        return False
+    epochs_left = not isinstance(epochs, int) or state.epoch < epochs
+    steps_left = not isinstance(max_iters, int) or state.iteration < max_iters
+    return epochs_left and steps_left
+
+
+def keep_best_pt_score(run: TrainingRun) -> None:
+    """A resumed run goes on with the best score of its own ``best.pt`` when that is higher
+    than the one its checkpoint recorded: a run resumed from an older copy (``last.1.pt``, its
+    ``last.pt`` damaged), or killed between the writes of ``best.pt`` and ``last.pt``, would
+    otherwise replace a better ``best.pt`` with a re-run epoch that scores between the two.
+
+    ``best.pt`` is the run's own when its ``meta["run_id"]`` is the checkpoint's (a new run
+    under ``train.keep_checkpoints=0`` leaves the previous run's in place). Rank 0 reads it and
+    every process takes the same score, so that all of them stop early at the same evaluation.
+    """
+    best = _own_best_run_meta(run) if run.dist.is_main else None
+    best = broadcast_from_main(best, run.dist)
+    if best is not None and run.state.take_best_of(RunState.from_meta(best)):
+        logger.info(
+            "best.pt holds a higher %s than the checkpoint recorded: going on with %.4f of "
+            "epoch %s",
+            run.score_key,
+            run.state.best_score,
+            run.state.best_epoch,
+        )
+
+
+def _own_best_run_meta(run: TrainingRun) -> dict[str, Any] | None:
+    """``meta["run"]`` of the work dir's ``best.pt`` when it belongs to the run (the same
+    ``meta["run_id"]``); ``None`` when there is no such readable file."""
+    path = run.work_dir / "best.pt"
+    if not path.is_file():
+        return None
+    try:
+        meta = load_checkpoint(path)["meta"]
+    except CheckpointError as err:  # a damaged best.pt: the next improvement replaces it
+        logger.warning("%s; the next best model replaces it", err)
+        return None
+    own = run.state.run_id is not None and meta.get("run_id") == run.state.run_id
+    return meta["run"] if own and isinstance(meta.get("run"), dict) else None
+
+
+def saved_batching(saved: dict[str, Any], train: Any) -> tuple[int, int, int]:
+    """``(processes, train.batch_size, train.accumulate)`` of the run that wrote ``saved`` (a
+    checkpoint); a value its config lacks is taken from ``train`` (the current config's
+    ``train`` section)."""
+    saved_train = saved["config"].get("train")
+    saved_train = saved_train if isinstance(saved_train, dict) else {}
+    batch, accumulate = (
+        value if isinstance(value, int) and value > 0 else current
+        for value, current in (
+            (saved_train.get("batch_size"), train.batch_size),
+            (saved_train.get("accumulate"), train.accumulate),
+        )
+    )
+    return int(saved.get("world_size", 1)), batch, accumulate
+
+
+def continue_schedule_at_same_images(run: TrainingRun, saved: dict[str, Any]) -> None:
+    """Move a resumed run's learning-rate schedule to the same share of the run, in this run's
+    optimizer steps, when a step now takes another number of images (another number of
+    processes, ``train.batch_size`` or ``train.accumulate``; call it after
+    :func:`continue_epoch_at_same_images`): the schedule is counted in steps, and the saved
+    step count would put a run with larger steps near (or past) the end of its shorter cosine,
+    with a learning rate near 0 for the rest of the run. ``run.state.iteration`` keeps
+    counting the steps done (the records, ``train.max_iters``). One warning says so.
+    """
+    train, state = run.cfg.train, run.state
+    world, batch, accumulate = saved_batching(saved, train)
+    images = run.dist.world_size * train.batch_size * train.accumulate
+    if world * batch * accumulate == images:
+        return
+    steps_per_epoch = math.ceil(len(run.data.train_loader) / train.accumulate)
+    position = state.epoch * steps_per_epoch + math.ceil(state.epoch_batches / train.accumulate)
+    saved_position = run.scheduler.last_epoch
+    set_schedule_position(run.scheduler, position)
+    logger.warning(
+        "last.pt was written with %d images per optimizer step, this run takes %d (processes x "
+        "batch size x train.accumulate): the learning-rate schedule continues at step %d "
+        "(epoch %d, batch %d, in this run's steps; the saved run was at step %d), not bit for "
+        "bit",
+        world * batch * accumulate,
+        images,
+        position,
+        state.epoch,
+        state.epoch_batches,
+        saved_position,
+    )
+
+
 def continue_epoch_at_same_images(run: TrainingRun, saved: dict[str, Any]) -> None:
     """Move a resumed run's position inside its epoch (``run.state.epoch_batches``, counted in
     batches of the run that wrote ``saved``) to the batch after the same share of the epoch's
     images, when the batches now hold another number of images (another number of processes
     or ``train.batch_size``): resumed at the saved batch count, the epoch would leave images
-    out or train some twice. One warning says so (the result is then not bit for bit).
+    out or train some twice. Under ``train.accumulate`` the position moves back to the start
+    of its accumulation group (groups count from the epoch's start: a group begun half-way
+    would step on fewer batches than it divides its loss by); the epoch's end stays its end.
+    One warning says so (the result is then not bit for bit).
     """
     state, train = run.state, run.cfg.train
     if not state.epoch_batches:  # at an epoch's start: nothing to move
         return
-    saved_world = int(saved.get("world_size", 1))
-    saved_train = saved["config"].get("train")
-    saved_batch = saved_train.get("batch_size") if isinstance(saved_train, dict) else None
-    saved_batch = saved_batch if isinstance(saved_batch, int) else train.batch_size
+    saved_world, saved_batch, saved_accumulate = saved_batching(saved, train)
     saved_images, images = saved_world * saved_batch, run.dist.world_size * train.batch_size
-    if saved_images == images:
+    epoch_len = len(run.data.train_loader)
+    share = min(state.epoch_batches * saved_images // images, epoch_len)
+    position = share if share == epoch_len else share - share % max(train.accumulate, 1)
+    if position == state.epoch_batches:
         return
-    position = min(state.epoch_batches * saved_images // images, len(run.data.train_loader))
+    moved = (
+        f", moved back to the start of its train.accumulate={train.accumulate} group"
+        if position != share
+        else ""
+    )
     logger.warning(
-        "last.pt was written with batches of %d images (%d processes x train.batch_size %d), "
-        "this run's hold %d (%d x %d): the epoch continues at batch %d (after the same share "
-        "of its images), not bit for bit",
+        "last.pt was written with batches of %d images (%d processes x train.batch_size %d, "
+        "train.accumulate=%d), this run's hold %d (%d x %d, train.accumulate=%d): the epoch "
+        "continues at batch %d (after the same share of its images%s), not bit for bit",
         saved_images,
         saved_world,
         saved_batch,
+        saved_accumulate,
         images,
         run.dist.world_size,
         train.batch_size,
+        train.accumulate,
         position,
+        moved,
     )
     state.epoch_batches = position

@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from dataclasses import asdict, dataclass
+import uuid
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import detseg
@@ -28,6 +29,19 @@ def score_key(task: str, metric: str = "coco") -> str:
     if task == "detection" and is_voc_metric(metric):
         return VOC_MAP_KEY
     return SCORE_KEY[task]
+
+
+def score_name(task: str, metric: str = "coco") -> str:
+    """What picks ``best.pt``, as checkpoints record it (``meta["score_by"]``): the
+    :func:`score_key` and, for a detector, the metric that computes it (``"AP (coco)"``,
+    ``"voc_mAP (voc07)"``, ``"voc_mAP (voc12)"``; ``"mIoU"`` for a segmenter). Best scores of
+    two names do not compare."""
+    key = score_key(task, metric)
+    return f"{key} ({metric})" if task == "detection" else key
+
+
+#: :class:`RunState` fields that ``meta["run"]`` does not hold (``run_id`` is ``meta["run_id"]``).
+_UNSTORED = ("last_metrics", "saved_iteration", "run_id", "early_stop_epoch")
 
 
 @dataclass
@@ -48,6 +62,13 @@ class RunState:
         last_metrics: metrics of the last evaluation (not stored in ``run``; in ``metrics``).
         saved_iteration: iteration of the newest checkpoint this run wrote or resumed from;
             ``None`` while there is none (not stored).
+        run_id: the run's identity, a random hex string drawn when a new run starts and kept
+            by ``--resume``; stored as ``meta["run_id"]`` (beside ``run``), so that a resumed
+            run knows the ``best.pt`` it finds is its own (checkpoints of older versions have
+            none).
+        early_stop_epoch: the epoch whose evaluation ended the run through ``train.patience``
+            before its epochs (or ``train.max_iters``) were done; ``None`` otherwise (not
+            stored: ``--resume`` derives it from the saved run's config).
     """
 
     epoch: int = 0
@@ -59,21 +80,26 @@ class RunState:
     skipped_steps: int = 0
     last_metrics: dict[str, Any] | None = None
     saved_iteration: int | None = None
+    run_id: str | None = field(default_factory=lambda: uuid.uuid4().hex)
+    early_stop_epoch: int | None = None
 
     @classmethod
-    def from_meta(cls, run: dict[str, Any]) -> RunState:
-        """The state stored by :meth:`meta` (older checkpoints call the score ``best_ap`` and
-        lack the newer fields, which then take their defaults)."""
+    def from_meta(cls, run: dict[str, Any], run_id: Any = None) -> RunState:
+        """The state stored by :meth:`meta`: ``run`` is ``meta["run"]``, ``run_id`` is
+        ``meta.get("run_id")`` (older checkpoints call the score ``best_ap`` and lack the newer
+        fields, which then take their defaults; without a ``run_id`` a new one is drawn)."""
         run = dict(run)
         if "best_ap" in run:
             run["best_score"] = run.pop("best_ap")
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in run.items() if k in known})
+        known = {f.name for f in dataclasses.fields(cls)} - set(_UNSTORED)
+        state = cls(**{k: v for k, v in run.items() if k in known})
+        if isinstance(run_id, str) and run_id:
+            state.run_id = run_id
+        return state
 
     def meta(self, cat_ids: list[int] | None, **extra: Any) -> dict[str, Any]:
         """The checkpoint's ``meta`` entry (``extra`` adds keys, e.g. ``weights="ema"``)."""
-        unstored = ("last_metrics", "saved_iteration")
-        run = {k: v for k, v in asdict(self).items() if k not in unstored}
+        run = {k: v for k, v in asdict(self).items() if k not in _UNSTORED}
         return {
             "detseg_version": detseg.__version__,
             "epoch": self.epoch,
@@ -82,6 +108,7 @@ class RunState:
             "time": time.time(),
             "cat_ids": cat_ids,
             "run": run,
+            "run_id": self.run_id,
             **extra,
         }
 
@@ -101,6 +128,22 @@ class RunState:
         if not is_unscored(score):
             self.evals_since_best += 1
         return False
+
+    def take_best_of(self, best: RunState) -> bool:
+        """Go on with the best score of ``best`` (the state in the run's ``best.pt``) when it
+        beats this one's (nan below every number): a run resumed from an older ``last.<k>.pt``
+        than the one that recorded ``best.pt``. Its evaluations without improvement count from
+        that best again. Returns whether it was taken."""
+        if best.best_epoch is None or not (
+            self.best_epoch is None or _beats(best.best_score, self.best_score)
+        ):
+            return False
+        self.best_score, self.best_epoch, self.evals_since_best = (
+            best.best_score,
+            best.best_epoch,
+            0,
+        )
+        return True
 
     def should_stop_early(self, patience: int | None) -> bool:
         """``True`` after ``patience`` evaluations in a row without improvement."""

@@ -142,7 +142,7 @@ def save_last(run: TrainingRun) -> None:
             "config": run.cfg.to_dict(),
             "classes": run.classes,
             "model": run.model.state_dict(),
-            "meta": run.state.meta(run.data.cat_ids),
+            "meta": run.state.meta(run.data.cat_ids, score_by=run.score_by),
             **training_state(run.optimizer, run.scheduler, run.scaler, ema=run.ema),
             "world_size": run.dist.world_size,
         }
@@ -165,7 +165,8 @@ def save_best(run: TrainingRun) -> None:
     if not run.dist.is_main:
         return
     weights = run.ema.model if run.ema is not None else run.model
-    meta = run.state.meta(run.data.cat_ids, weights="ema" if run.ema is not None else "model")
+    weights_kind = "ema" if run.ema is not None else "model"
+    meta = run.state.meta(run.data.cat_ids, weights=weights_kind, score_by=run.score_by)
     state = {
         "config": run.cfg.to_dict(),
         "classes": run.classes,

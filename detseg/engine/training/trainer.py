@@ -326,10 +326,17 @@ def nothing_left(run: TrainingRun) -> str:
     elif state.epoch >= t.epochs:
         reached = f"{state.epoch} epochs already reach train.epochs={t.epochs}"
         key = "train.epochs"
-    else:
+    elif state.early_stop_epoch is not None:
         reached = (
             f"the run stopped early after {state.evals_since_best} evaluations without "
             f"improvement (train.patience={t.patience})"
+        )
+        key = "train.patience"
+    else:  # finished its epochs as its patience ran out, or a lowered train.patience
+        reached = (
+            f"the run did not stop early, but its last {state.evals_since_best} evaluations "
+            f"(to epoch {state.epoch - 1}) brought no improvement, which uses up "
+            f"train.patience={t.patience}"
         )
         key = "train.patience"
     return f"nothing to train: {reached}; raise {key} (with --resume) to train further"
@@ -362,6 +369,7 @@ def epoch_loop(run: TrainingRun) -> int:
         logger.warning("%s", nothing_left(run))
     while not finished(run):
         epoch = state.epoch
+        state.early_stop_epoch = None  # training goes on (a resume with a raised patience)
         with profiled_epoch(run.profiler):  # train.profile_steps: collects in the steps only
             stats = train_epoch(run)
         if stats is None:
@@ -393,6 +401,7 @@ def epoch_loop(run: TrainingRun) -> int:
         save_last_checked(run)
         if not done and state.should_stop_early(t.patience):  # else the run simply finished
             logger.info("no improvement for %d evaluations: stopping early", t.patience)
+            state.early_stop_epoch = epoch
             run.records.log({"type": "early_stop", "epoch": epoch, "iteration": state.iteration})
             break
     return 0

@@ -22,7 +22,7 @@ from detseg.engine.records.run_records import RunRecords
 from detseg.engine.runtime.distributed import DistInfo
 from detseg.engine.solver.ema import ModelEMA
 from detseg.engine.training.model_setup import DeviceSettings
-from detseg.engine.training.run_state import RunState, score_key
+from detseg.engine.training.run_state import RunState, score_key, score_name
 from detseg.engine.training.step_profiler import StepProfiler
 from detseg.engine.training.train_data import TrainData
 from detseg.evaluation.voc_coco import resolve_metric
@@ -97,3 +97,8 @@ class TrainingRun:
     def score_key(self) -> str:
         """The validation number that picks ``best.pt`` (``AP``, ``voc_mAP`` or ``mIoU``)."""
         return score_key(self.task, self.metric)
+
+    @property
+    def score_by(self) -> str:
+        """What picks ``best.pt``, recorded in the checkpoints (:func:`score_name`)."""
+        return score_name(self.task, self.metric)

@@ -21,7 +21,7 @@ def _run(work_dir):
     model = nn.Linear(2, 1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda it: 1.0)
-    train = SimpleNamespace(warmup_iters=0)
+    train = SimpleNamespace(warmup_iters=0, batch_size=2, accumulate=1)
     return SimpleNamespace(
         work_dir=work_dir,
         dist=DistInfo(),

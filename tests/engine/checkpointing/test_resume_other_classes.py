@@ -34,3 +34,15 @@ def test_the_same_class_names_resume(last):
     model, path = last
     check_resume_weights(model, path, {}, classes=["cat", "dog"])
     check_resume_weights(model, path, {})  # no classes given: not compared
+
+
+def test_the_older_copy_a_damaged_last_pt_falls_back_to_is_checked(tmp_path):
+    model = nn.Linear(2, 3)
+    state = {"model": model.state_dict(), "config": {}, "classes": ["cat", "dog"], "meta": {}}
+    save_checkpoint(tmp_path / "last.1.pt", state)
+    (tmp_path / "last.pt").write_bytes(b"cut short")
+    refused = r"cannot resume from .*last\.1\.pt: .*\['dog', 'cat'\]"
+    with pytest.raises(CheckpointError, match=refused):
+        check_resume_weights(model, tmp_path / "last.pt", {}, classes=["dog", "cat"])
+    assert (tmp_path / "last.pt").read_bytes() == b"cut short"  # only read: the resume moves it
+    check_resume_weights(model, tmp_path / "last.pt", {}, classes=["cat", "dog"])

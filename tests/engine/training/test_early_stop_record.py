@@ -76,3 +76,12 @@ def test_patience_running_out_at_the_last_evaluation_is_no_early_stop(
         assert loop(run) == []
     assert not [r for r in caplog.records if "stopping early" in r.getMessage()]
     assert (run.state.epoch, run.state.iteration) == (2, 6)
+
+
+def test_the_run_state_names_the_epoch_of_an_early_stop(loop):
+    run = _run(epochs=4, patience=1)
+    loop(run)
+    assert run.state.early_stop_epoch == 1
+    finished_run = _run(epochs=2, patience=1)
+    loop(finished_run)
+    assert finished_run.state.early_stop_epoch is None

@@ -124,6 +124,7 @@ def test_a_signal_on_the_max_iters_step_still_closes_the_epoch_on_resume(
     assert [r["iteration"] for r in _records(resumed, "train")] == [0, 1, 2, 3, 4]  # no step
     assert _epoch_records(resumed) == _epoch_records(reference) == [(0, 3), (1, 5)]
     best_expected, best_got = (load_checkpoint(d / "best.pt") for d in (reference, resumed))
+    assert got["meta"]["score_by"] == best_got["meta"]["score_by"] == "AP (coco)"
     assert best_got["meta"]["run"] == best_expected["meta"]["run"]
     _assert_same_weights(best_expected, best_got)
     # resumed once more, the run has nothing left

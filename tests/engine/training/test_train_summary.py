@@ -46,3 +46,15 @@ def test_a_voc_metric_run_shows_its_score_key(tool, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Best validation voc_mAP 0.5000 at epoch 1." in out
     assert "Last evaluation: voc_mAP 0.500  AP 0.250" in out
+
+
+def test_an_early_stop_is_said_with_its_epoch_and_the_best_epoch(tool, tmp_path, capsys):
+    run = {"best_score": 0.5, "best_epoch": 1, "evals_since_best": 2, "early_stop_epoch": 3}
+    tool.print_summary(_result(tmp_path, 0, **run))
+    out = capsys.readouterr().out
+    assert (
+        "Stopped early after epoch 3 (train.patience): no improvement in the 2 evaluations "
+        "since the best AP at epoch 1." in out
+    )
+    tool.print_summary(_result(tmp_path, 0, best_score=0.5, best_epoch=1, evals_since_best=2))
+    assert "Stopped early" not in capsys.readouterr().out
