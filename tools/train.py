@@ -194,7 +194,8 @@ def print_summary(result: TrainResult) -> None:
     if run.early_stop_epoch is not None:
         print(
             f"Stopped early after epoch {run.early_stop_epoch} (train.patience): no improvement "
-            f"in the {run.evals_since_best} evaluations since the best {result.score_key} at "
+            f"in the {run.evals_since_best} evaluation{'' if run.evals_since_best == 1 else 's'} "
+            f"since the best {result.score_key} at "
             f"epoch {run.best_epoch}."
         )
     if run.last_metrics:

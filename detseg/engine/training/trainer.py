@@ -328,18 +328,23 @@ def nothing_left(run: TrainingRun) -> str:
         key = "train.epochs"
     elif state.early_stop_epoch is not None:
         reached = (
-            f"the run stopped early after {state.evals_since_best} evaluations without "
+            f"the run stopped early after {_evaluations(state.evals_since_best)} without "
             f"improvement (train.patience={t.patience})"
         )
         key = "train.patience"
     else:  # finished its epochs as its patience ran out, or a lowered train.patience
         reached = (
-            f"the run did not stop early, but its last {state.evals_since_best} evaluations "
+            f"the run did not stop early, but its last {_evaluations(state.evals_since_best)} "
             f"(to epoch {state.epoch - 1}) brought no improvement, which uses up "
             f"train.patience={t.patience}"
         )
         key = "train.patience"
     return f"nothing to train: {reached}; raise {key} (with --resume) to train further"
+
+
+def _evaluations(count: int) -> str:
+    """``"1 evaluation"``, ``"3 evaluations"``."""
+    return f"{count} evaluation{'' if count == 1 else 's'}"
 
 
 def run_epochs(run: TrainingRun) -> int:

@@ -65,7 +65,7 @@ def test_a_run_that_finished_its_epochs_did_not_stop_early(tmp_path):
     run = _resumed(tmp_path, saved_epochs=2)
     assert finished(run) and run.state.early_stop_epoch is None
     assert nothing_left(run) == (
-        "nothing to train: the run did not stop early, but its last 1 evaluations (to epoch 1) "
+        "nothing to train: the run did not stop early, but its last 1 evaluation (to epoch 1) "
         "brought no improvement, which uses up train.patience=1; raise train.patience (with "
         "--resume) to train further"
     )
@@ -76,6 +76,6 @@ def test_a_run_stopped_by_patience_stopped_early(tmp_path, saved_epochs):
     run = _resumed(tmp_path, saved_epochs)
     assert finished(run) and run.state.early_stop_epoch == 1
     assert nothing_left(run) == (
-        "nothing to train: the run stopped early after 1 evaluations without improvement "
+        "nothing to train: the run stopped early after 1 evaluation without improvement "
         "(train.patience=1); raise train.patience (with --resume) to train further"
     )
