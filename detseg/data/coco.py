@@ -365,6 +365,28 @@ def _segmentation_area(ann: dict, image_size: tuple[int, int] | None = None) -> 
         return None
 
 
+def ground_truth_with_eval_defaults(gt: dict) -> dict:
+    """``gt`` where an annotation without ``area`` or ``iscrowd`` has the values the COCO reader
+    gives it in training and in a checkpoint's evaluation (its mask's pixel count, or its box's
+    ``w * h`` px² without a segmentation; ``0``:
+    :func:`with_eval_defaults`); ``gt`` itself when it has no annotation list
+    (:func:`~detseg.evaluation.coco_checks.check_ground_truth` names that)."""
+    annotations = gt.get("annotations")
+    if not isinstance(annotations, list):
+        return gt
+    images = gt.get("images")
+    sizes = {
+        entry.get("id"): entry_size(entry)
+        for entry in (images if isinstance(images, list) else [])
+        if isinstance(entry, dict) and isinstance(entry.get("id"), int)
+    }
+    filled = [
+        with_eval_defaults(a, sizes.get(a.get("image_id"))) if isinstance(a, dict) else a
+        for a in annotations
+    ]
+    return {**gt, "annotations": filled}
+
+
 def entry_size(entry: dict) -> tuple[int, int] | None:
     """A COCO image entry's ``(height, width)``, when it states both as whole numbers (``480``
     or ``480.0``, as some exporters write it); ``None`` otherwise."""

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from detseg.argument_checks import check_output_folder
-from detseg.data.coco import entry_size, with_eval_defaults
+from detseg.data.coco import ground_truth_with_eval_defaults
 from detseg.data.json_files import read_json
 from detseg.evaluation.coco import IOU_TYPES
 from detseg.evaluation.coco_checks import (
@@ -93,7 +93,7 @@ def evaluate_prediction_files(
     resolved = resolve_metric(metric)
     gt, predictions = Path(gt), Path(predictions)
     out = check_output_folder(out if out is not None else predictions.parent / "eval")
-    gt_dict = _with_reader_defaults(_read_json(gt, dict, "ground truth"))
+    gt_dict = ground_truth_with_eval_defaults(_read_json(gt, dict, "ground truth"))
     check_ground_truth(gt_dict, str(gt))
     warn_about_ground_truth(gt_dict, str(gt))
     records = _read_json(predictions, list, "predictions")
@@ -210,28 +210,6 @@ def _known_categories(records: list[dict], gt: dict, source: Path) -> list[dict]
         sorted(cat_ids, key=str)[:10],
     )
     return [r for r in records if r["category_id"] in cat_ids]
-
-
-def _with_reader_defaults(gt: dict) -> dict:
-    """``gt`` where an annotation without ``area`` or ``iscrowd`` has the values the COCO reader
-    gives it in training and in a checkpoint's evaluation (its mask's pixel count, or its box's
-    ``w * h`` px² without a segmentation; ``0``:
-    :func:`detseg.data.coco.with_eval_defaults`); ``gt`` itself when it has no annotation list
-    (:func:`~detseg.evaluation.coco_checks.check_ground_truth` names that)."""
-    annotations = gt.get("annotations")
-    if not isinstance(annotations, list):
-        return gt
-    images = gt.get("images")
-    sizes = {
-        entry.get("id"): entry_size(entry)
-        for entry in (images if isinstance(images, list) else [])
-        if isinstance(entry, dict) and isinstance(entry.get("id"), int)
-    }
-    filled = [
-        with_eval_defaults(a, sizes.get(a.get("image_id"))) if isinstance(a, dict) else a
-        for a in annotations
-    ]
-    return {**gt, "annotations": filled}
 
 
 def _read_json(path: Path, kind: type, what: str) -> Any:

@@ -9,7 +9,7 @@ images with the lowest per-image F1 and writes everything into one folder::
                             the 12 mask numbers "segm_AP" ... and "segm_per_class" (segm only)
     pr_curve_iou50.png      overall PR curve at IoU 0.50 (per-class curves faint)
     pr_curve_iou75.png      the same at IoU 0.75
-    pr_per_class.png        one small PR plot per class
+    pr_per_class.png        one small PR plot per class (at most 60: those of lowest AP50)
     confusion_matrix.png    detection confusion matrix at IoU 0.50
     report.html             self-contained page: every image is an inline data URI
 
@@ -32,11 +32,12 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+import matplotlib
 import numpy as np
 from pycocotools import mask as mask_utils
 
 from detseg.argument_checks import check_output_folder
-from detseg.data.coco import coco_image_file, entry_size
+from detseg.data.coco import coco_image_file, entry_size, ground_truth_with_eval_defaults
 from detseg.data.image_io import (
     ImageReadError,
     apply_orientation,
@@ -44,6 +45,7 @@ from detseg.data.image_io import (
     read_stored_rgb,
     to_uint8,
 )
+from detseg.data.json_files import read_json
 from detseg.evaluation.coco import coco_evaluate, segm_metrics
 from detseg.evaluation.coco_checks import check_segmentation
 from detseg.evaluation.coco_format import segmentation_mask
@@ -52,7 +54,12 @@ from detseg.evaluation.detection_confusion import (
     detection_confusion,
     plot_confusion_matrix,
 )
-from detseg.evaluation.pr_curves import evaluate_with_arrays, plot_pr_curve, plot_pr_per_class
+from detseg.evaluation.pr_curves import (
+    PRCurves,
+    evaluate_with_arrays,
+    plot_pr_curve,
+    plot_pr_per_class,
+)
 from detseg.evaluation.report_html import GalleryItem, render_report_html
 from detseg.evaluation.voc_coco import is_voc_metric, voc_evaluate_coco
 from detseg.visualize import draw_detections
@@ -72,6 +79,8 @@ PLOT_FILES = {
     "pr_per_class.png": "Precision-recall per class",
     "confusion_matrix.png": "Confusion matrix at IoU 0.50",
 }
+#: Most panels of ``pr_per_class.png``: with more classes it shows those of lowest AP50.
+MAX_PR_PANELS = 60
 #: Every file an evaluation (``tools/eval.py``) may write into its output folder, of a detector
 #: (this report and ``detections.json``) or of a segmenter (``metrics.json`` and
 #: ``confusion_matrix.png``).
@@ -121,7 +130,9 @@ def write_detection_report(
     Args:
         out_dir: output folder (created); existing report files are overwritten.
         gt: COCO ground truth, a json path or dict (``images`` with ``id``,
-            ``file_name``, ``width``, ``height``; ``annotations``; ``categories``).
+            ``file_name``, ``width``, ``height``; ``annotations``; ``categories``); an
+            annotation without ``area`` / ``iscrowd`` gets the COCO reader's values (its
+            mask's pixel count or its box's ``w * h``; ``0``).
         detections: COCO results (a list, or the path of a results json file),
             each with ``image_id``, ``category_id``, ``score``, ``bbox`` (xywh px).
         images_dir: folder that ``images[].file_name`` is relative to; without
@@ -164,7 +175,7 @@ def write_detection_report(
         raise ValueError(f"worst_k must be >= 0, got {worst_k}")
     out = check_output_folder(out_dir, name="report folder")
     out.mkdir(parents=True, exist_ok=True)
-    gt_dict = _load_json(gt, "gt", dict)
+    gt_dict = ground_truth_with_eval_defaults(_load_json(gt, "gt", dict))
     records = _load_json(detections, "detections", list)
     dets = _with_mask_boxes(records, gt_dict) if segm else records
     computed, curves = evaluate_with_arrays(gt_dict, dets, "bbox", backend)
@@ -177,17 +188,14 @@ def write_detection_report(
     if is_voc_metric(metric):
         metrics = {**metrics, "voc": voc_evaluate_coco(gt_dict, dets, metric)}
     confusion = detection_confusion(gt_dict, dets, MATCH_IOU, score_threshold)
-    plot_pr_curve(curves, 0.5, out / "pr_curve_iou50.png")
-    plot_pr_curve(curves, 0.75, out / "pr_curve_iou75.png")
-    plot_pr_per_class(curves, out / "pr_per_class.png")
-    plot_confusion_matrix(confusion.matrix, confusion.class_names, out / "confusion_matrix.png")
+    captions = _draw_plots(out, curves, confusion)
     _write_metrics_json(out / "metrics.json", metrics, confusion, info)
     gallery, note = _worst_images(gt_dict, dets, confusion, images_dir, worst_k, segm)
     page = render_report_html(
         title=title,
         metrics=metrics,
         class_counts=_class_counts(confusion),
-        plots={caption: _data_uri(out / name, "image/png") for name, caption in PLOT_FILES.items()},
+        plots={caption: _data_uri(out / name, "image/png") for name, caption in captions.items()},
         gallery=gallery,
         gallery_note=note,
         info={**(info or {}), "score threshold": score_threshold, "match IoU": MATCH_IOU},
@@ -196,6 +204,47 @@ def write_detection_report(
     path.write_text(page, encoding="utf-8")
     logger.info("wrote the evaluation report %s", path)
     return path
+
+
+def _draw_plots(out: Path, curves: PRCurves, confusion: DetectionConfusion) -> dict[str, str]:
+    """Write the :data:`PLOT_FILES` into ``out``; return ``{file name: caption}``.
+
+    Class names are drawn as written: a name with ``$`` signs (``"$5 box"``, ``"$x$"``) is no
+    TeX formula to matplotlib, and one that is no valid formula does not stop the report. The
+    per-class PR plot has at most :data:`MAX_PR_PANELS` panels (:func:`_pr_panels`).
+    """
+    panels, caption = _pr_panels(curves)
+    with matplotlib.rc_context({"text.parse_math": False}):
+        plot_pr_curve(curves, 0.5, out / "pr_curve_iou50.png")
+        plot_pr_curve(curves, 0.75, out / "pr_curve_iou75.png")
+        plot_pr_per_class(panels, out / "pr_per_class.png")
+        plot_confusion_matrix(confusion.matrix, confusion.class_names, out / "confusion_matrix.png")
+    return {**PLOT_FILES, "pr_per_class.png": caption}
+
+
+def _pr_panels(curves: PRCurves) -> tuple[PRCurves, str]:
+    """The classes of the per-class PR plot and its caption: every class, or with more than
+    :data:`MAX_PR_PANELS` classes the :data:`MAX_PR_PANELS` classes with ground truth of lowest
+    AP50, lowest first (a panel per class of a large vocabulary takes minutes to draw, and past
+    about 1,400 classes the picture is taller than a PNG can be)."""
+    num_classes = len(curves.class_names)
+    if num_classes <= MAX_PR_PANELS:
+        return curves, PLOT_FILES["pr_per_class.png"]
+    precision = curves.per_class(0.5)  # Float64[R, K]; -1 for a class without ground truth
+    ap50 = precision.mean(axis=0)
+    with_gt = np.flatnonzero(precision[0] > -1)
+    keep = sorted(with_gt, key=lambda k: (ap50[k], k))[:MAX_PR_PANELS]
+    subset = PRCurves(
+        recall=curves.recall,
+        precision=curves.precision[:, :, keep],
+        iou_thresholds=curves.iou_thresholds,
+        class_names=[curves.class_names[k] for k in keep],
+    )
+    caption = (
+        f"Precision-recall per class: the {len(keep)} classes of lowest AP50, of "
+        f"{num_classes} ({len(with_gt)} with ground truth; every AP in metrics.json)"
+    )
+    return subset, caption
 
 
 def _with_mask_boxes(detections: list[dict], gt: dict) -> list[dict]:
@@ -219,15 +268,18 @@ def _load_json(value: Any, name: str, kind: type) -> Any:
     """``value``, or the json of the file it names, as a ``kind`` (a tuple passes as a list).
 
     Raises:
-        ValueError: the value is not a ``kind`` (``name`` names it).
+        FileNotFoundError: the path is not a file.
+        ValueError: the file is not UTF-8 JSON, or the value is not a ``kind`` (the message
+            names ``name`` and the file).
     """
+    where = name
     if isinstance(value, (str, os.PathLike)):
-        with open(value, encoding="utf-8") as f:
-            value = json.load(f)
+        where = f"{name} {value}"
+        value = read_json(value, name)
     if kind is list and isinstance(value, tuple):
         value = list(value)
     if not isinstance(value, kind):
-        raise ValueError(f"{name} must be a {kind.__name__} or a json file holding one")
+        raise ValueError(f"{where} must be a {kind.__name__} or a json file holding one")
     return value
 
 
@@ -304,13 +356,24 @@ def _worst_images(
         note = "The ground truth lists no images: nothing was evaluated (every number is n/a)."
     elif not imperfect:
         note = "Every image is perfect at these thresholds (F1 = 1)."
+    elif not worst_k:
+        note = f"{len(imperfect)} image(s) have F1 < 1; none is shown (worst_k = 0)."
     elif images_dir is None:
         note = "No images folder was given: the worst images are listed without pictures."
     elif any(item.data_uri is None for item in items):
-        note = f"Some image files were not found under {images_dir}: listed without pictures."
+        unread = [item.file_name for item in items if item.data_uri is None]
+        note = (
+            f"{len(unread)} image file(s) under {images_dir} were not found or could not be "
+            f"read ({_first_few(unread)}): listed without pictures."
+        )
     else:
         note = ""
     return items, note
+
+
+def _first_few(names: list[str], count: int = 5) -> str:
+    """The first ``count`` of ``names``, comma-separated, ``", ..."`` after when there are more."""
+    return ", ".join(names[:count]) + (", ..." if len(names) > count else "")
 
 
 def _draw_image(
@@ -333,7 +396,7 @@ def _draw_image(
     try:
         rgb = _read_as_evaluated(path, stated)
     except ImageReadError as error:
-        logger.warning("gallery: cannot read image %s (%s); shown without picture", path, error)
+        logger.warning("gallery: %s; shown without picture", error)  # the error names path
         return None
     height, width = rgb.shape[:2]
     longest = max(height, width)

@@ -7,6 +7,7 @@ escaped; every image is an inline ``data:`` URI given by the caller.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -116,10 +117,15 @@ def _esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _undefined(value: float) -> bool:
+    """Whether a metric has no value: negative (pycocotools' -1) or not finite (NaN, inf)."""
+    return not (math.isfinite(value) and value >= 0)
+
+
 def _number(value: Any) -> str:
-    """A float with 3 decimals, ``n/a`` when negative (pycocotools' -1); else escaped text."""
+    """A float with 3 decimals, ``n/a`` when :func:`_undefined`; else escaped text."""
     if isinstance(value, float):
-        return "n/a" if value < 0 else f"{value:.3f}"
+        return "n/a" if _undefined(value) else f"{value:.3f}"
     return _esc(value)
 
 
@@ -176,14 +182,14 @@ def _per_class_table(
     class_counts: Mapping[str, Mapping[str, int]],
     prefix: str = "",
 ) -> str:
-    """Classes by AP, lowest first; classes without ground truth (AP -1) last. The box table
-    (``prefix=""``) has the TP / FP / FN counts too, the mask one (``"segm_"``) does not."""
+    """Classes by AP, lowest first; classes without an AP (-1: no ground truth; NaN) last. The
+    box table (``prefix=""``) has the TP / FP / FN counts too, the mask one does not."""
     if not per_class:
         return "<p>No categories.</p>"
     metric_keys = list(next(iter(per_class.values())))
     count_keys = [] if prefix else ["gt", "TP", "FP", "FN"]
     header = "".join(f"<th>{_esc(k)}</th>" for k in ["class", *metric_keys, *count_keys])
-    order = sorted(per_class, key=lambda n: (per_class[n]["AP"] < 0, per_class[n]["AP"], n))
+    order = sorted(per_class, key=lambda n: _ap_order(float(per_class[n]["AP"]), n))
     rows = []
     for name in order:
         values = [_number(float(per_class[name][k])) for k in metric_keys]
@@ -193,7 +199,7 @@ def _per_class_table(
     absent = (
         "<p>n/a: no ground-truth object of this class in the evaluated images (AP -1 in "
         "metrics.json, as pycocotools reports it); listed last.</p>"
-        if any(per_class[n]["AP"] < 0 for n in per_class)
+        if any(_undefined(float(per_class[n]["AP"])) for n in per_class)
         else ""
     )
     if prefix:
@@ -204,6 +210,12 @@ def _per_class_table(
         "</p>"
     )
     return f'<table id="per-class"><tr>{header}</tr>{"".join(rows)}</table>{absent}{caption}'
+
+
+def _ap_order(ap: float, name: str) -> tuple[bool, float, str]:
+    """Sort key of a class: defined APs ascending, then the :func:`_undefined` ones, by name."""
+    undefined = _undefined(ap)
+    return undefined, 0.0 if undefined else ap, name
 
 
 def figures_html(plots: Mapping[str, str]) -> str:

@@ -12,7 +12,7 @@ import pytest
 from pycocotools import mask as mask_utils
 
 from detseg.data import CocoDetection
-from detseg.data.coco import with_eval_defaults
+from detseg.data.coco import ground_truth_with_eval_defaults, with_eval_defaults
 
 TRIANGLE = [[2.0, 2.0, 28.0, 2.0, 2.0, 18.0]]  # box 26 x 16 = 416, mask about half of it
 RLE = mask_utils.encode(np.asfortranarray(np.pad(np.ones((3, 5), np.uint8), ((1, 16), (2, 23)))))
@@ -85,14 +85,12 @@ def test_coco_gt_and_training_targets_use_the_mask_area(tmp_path):
 def test_prediction_file_evaluation_rasterises_at_the_image_size():
     """A polygon running past its 20 x 30 image counts the pixels inside it, as COCOeval's
     ``annToRLE`` rasterises it."""
-    from detseg.evaluation.prediction_files_eval import _with_reader_defaults
-
     wide = [[2.0, 2.0, 60.0, 2.0, 2.0, 18.0]]
     gt = {
         "images": [{"id": 7, "height": 20.0, "width": 30.0}],
         "annotations": [{"id": 1, "image_id": 7, "bbox": [2, 2, 58, 16], "segmentation": wide}],
     }
-    (filled,) = _with_reader_defaults(gt)["annotations"]
+    (filled,) = ground_truth_with_eval_defaults(gt)["annotations"]
     clipped = mask_utils.area(mask_utils.merge(mask_utils.frPyObjects(wide, 20, 30)))
     assert filled["area"] == float(clipped)
 

@@ -12,7 +12,8 @@ root are the ``<split>`` of its ``annotations/instances_<split>.json`` files.
 Classes are the category names in increasing id order (detseg's label order); every split must list
 the same categories. ``bbox = [x, y, w, h]`` becomes ``xyxy``; ``iscrowd`` and the optional
 ``"difficult": 1`` and ``"truncated": 1`` fields (VOC flags) are kept as flags. ``segmentation`` is
-read only when asked (``segments``, for YOLO segment lines), as one outline per object. Image sizes
+read only when asked (``segments``, for YOLO segment lines), as one outline per object (an object
+whose polygons have no usable part keeps its box, and its annotation id is reported). Image sizes
 come from the image headers (a json ``width`` / ``height`` that differs is reported and not used);
 an unreadable image is skipped.
 """
@@ -228,14 +229,15 @@ def _read_split(
             continue
         by_id[entry.get("id")] = image
         record.images.append(image)
-    other_classes = 0
+    other_classes: list[dict[str, Any]] = []  # annotations of a category not converted
     listed = {entry.get("id") for entry in data["images"]}
     unlisted: list[Any] = []  # ids of the annotations of an image id no images entry has
+    no_outline: list[Any] = []  # ids of the objects whose polygons are unusable: boxes
     for ann in data["annotations"]:
         image = by_id.get(ann.get("image_id"))
         class_index = index_of.get(ann.get("category_id"))
         if class_index is None:
-            other_classes += 1
+            other_classes.append(ann)
         if ann.get("image_id") not in listed:
             unlisted.append(ann.get("id"))
         obj = None
@@ -245,23 +247,69 @@ def _read_split(
             record.skipped_objects += 1
         else:
             image.objects.append(obj)
-    if other_classes:
-        logger.warning(
-            "%s: %d annotation(s) whose category is unknown or not among the converted "
-            "classes were skipped",
-            ann_file,
-            other_classes,
-        )
+            if segments and not obj.polygon and _has_polygons(ann):
+                no_outline.append(ann.get("id"))
+    _warn_other_classes(ann_file, other_classes, dict(zip(cat_ids, names, strict=True)))
     if unlisted:
         logger.warning(
             "%s: %d annotation(s) name an image_id that no 'images' entry has and were skipped "
-            "(annotation ids %s%s); add the image entries or fix their image_id",
+            "(annotation ids %s); add the image entries or fix their image_id",
             ann_file,
             len(unlisted),
-            ", ".join(str(ann_id) for ann_id in unlisted[:5]),
-            ", ..." if len(unlisted) > 5 else "",
+            _first_few(unlisted),
+        )
+    if no_outline:
+        logger.warning(
+            "%s: %d annotation(s) have a polygon segmentation with no usable part (each part "
+            "a list [x1, y1, x2, y2, ...] of 3 points or more) and keep only their box "
+            "(annotation ids %s); fix their segmentation",
+            ann_file,
+            len(no_outline),
+            _first_few(no_outline),
         )
     return record, names
+
+
+def _has_polygons(ann: dict[str, Any]) -> bool:
+    """Whether ``ann`` states a segmentation that is not an RLE (which reports its own
+    problems when decoded) and is no crowd region (which gets no outline)."""
+    segm = ann.get("segmentation")
+    return bool(segm) and not isinstance(segm, dict) and not ann.get("iscrowd")
+
+
+def _first_few(values: list[Any], count: int = 5) -> str:
+    """The first ``count`` of ``values``, comma-separated, ``", ..."`` after when there are more."""
+    return ", ".join(str(v) for v in values[:count]) + (", ..." if len(values) > count else "")
+
+
+def _warn_other_classes(
+    ann_file: Path, skipped: list[dict[str, Any]], names_of: dict[int, str]
+) -> None:
+    """Log the annotations skipped for their category, naming a few annotation and category
+    ids: those whose ``category_id`` no ``categories`` entry has (a data error), apart from
+    those of a listed category left out of the converted classes (``--classes``)."""
+    unknown = [ann for ann in skipped if ann.get("category_id") not in names_of]
+    if unknown:
+        logger.warning(
+            "%s: %d annotation(s) have a category_id that no 'categories' entry has and were "
+            "skipped (category ids %s; annotation ids %s); add the categories or fix their "
+            "category_id",
+            ann_file,
+            len(unknown),
+            _first_few(list(dict.fromkeys(ann.get("category_id") for ann in unknown))),
+            _first_few([ann.get("id") for ann in unknown]),
+        )
+    excluded = [ann for ann in skipped if ann.get("category_id") in names_of]
+    if excluded:
+        categories = dict.fromkeys(ann["category_id"] for ann in excluded)
+        logger.warning(
+            "%s: %d annotation(s) of categories not among the converted classes were skipped "
+            "(categories %s; annotation ids %s)",
+            ann_file,
+            len(excluded),
+            _first_few([f"{cat_id} {names_of[cat_id]!r}" for cat_id in categories]),
+            _first_few([ann.get("id") for ann in excluded]),
+        )
 
 
 def read_coco(
