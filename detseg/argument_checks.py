@@ -32,11 +32,14 @@ def check_at_least_one(value: int, name: str) -> None:
 
 
 def score_threshold_problem(value: float | None, name: str = "--score-thr") -> str | None:
-    """Why ``value`` is no score threshold (outside ``[0, 1]``, or nan), or ``None`` if it is one.
+    """Why ``value`` is no score threshold (not a number: a string, a bool; outside ``[0, 1]``,
+    or nan), or ``None`` if it is one.
 
     ``None`` (the default threshold) is fine. The tools give the message to ``parser.error``,
     the library functions raise it as a ``ValueError``.
     """
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+        return f"{name} must be a number in [0, 1], got {value!r} ({type(value).__name__})"
     if value is None or 0.0 <= value <= 1.0:
         return None
     return f"{name} must lie in [0, 1], got {value}"

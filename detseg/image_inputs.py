@@ -32,25 +32,45 @@ def expand_inputs(
     A folder gives its images (files with a suffix of :data:`IMAGE_SUFFIXES`), sorted; an
     existing file is taken as it is; anything else is a glob pattern (its files, sorted), in
     which ``**`` matches any depth of subfolders (``photos/**/*.jpg``), as a shell's
-    ``globstar`` does. A pattern matching files with ``media_suffixes`` (lower case) gives
-    those only (``data/**/*`` skips the annotation files beside the images); one matching no
-    such file gives all its files, to be reported as unreadable.
+    ``globstar`` does; a pattern that matches nothing is tried again with its leading
+    existing folders taken literally (``shots [1]/*.jpg``: the folder ``shots [1]``). A
+    pattern matching files with ``media_suffixes`` (lower case) gives those only
+    (``data/**/*`` skips the annotation files beside the images); one matching no such file
+    gives all its files, to be reported as unreadable.
     """
     paths: list[Path] = []
     missing: list[str] = []
     for item in inputs:
         path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if path.is_dir():  # its files (a broken link too: reported unreadable), no subfolder
+            found = sorted(
+                p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir()
+            )
         elif path.exists():
             found = [path]
         else:
-            matches = sorted(glob.glob(item, recursive=True))
-            found = _media_first([Path(p) for p in matches if Path(p).is_file()], media_suffixes)
+            matches = glob.glob(item, recursive=True) or _literal_folder_matches(item)
+            files = [Path(p) for p in sorted(matches) if Path(p).is_file()]
+            found = _media_first(files, media_suffixes)
         if not found:
             missing.append(item)
         paths.extend(found)
     return paths, missing
+
+
+def _literal_folder_matches(pattern: str) -> list[str]:
+    """The files of ``pattern`` read with its leading existing folders taken literally: in
+    ``shots [1]/*.jpg``, ``[1]`` is a character class matching ``shots 1`` only, but the
+    folder ``shots [1]`` holds the images meant (``[]`` for nothing when no folder of such a
+    name exists)."""
+    parts = Path(pattern).parts
+    folders = 0
+    while folders < len(parts) - 1 and Path(*parts[: folders + 1]).is_dir():
+        folders += 1
+    if not folders or not any(glob.has_magic(part) for part in parts[:folders]):
+        return []
+    literal = [glob.escape(part) for part in parts[:folders]]
+    return glob.glob(str(Path(*literal, *parts[folders:])), recursive=True)
 
 
 def _media_first(files: list[Path], media_suffixes: Collection[str]) -> list[Path]:

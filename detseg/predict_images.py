@@ -73,7 +73,7 @@ class PredictionRun:
         errors: one message per input of ``failed``, naming it and saying why.
         videos: one record per video, camera or stream processed.
         wrote_images: the image outputs (``predictions.json``, overlays) were written; not
-            when the inputs were videos only.
+            when the inputs were videos only, or when no image could be read.
     """
 
     task: str
@@ -104,7 +104,7 @@ class PredictionRun:
 
 def predict_checkpoint(
     checkpoint: str | os.PathLike,
-    inputs: Sequence[str],
+    inputs: str | os.PathLike | Sequence[str | os.PathLike],
     out: str | os.PathLike,
     device: str = "auto",
     score_threshold: float | None = None,
@@ -122,7 +122,7 @@ def predict_checkpoint(
         checkpoint: a ``best.pt`` / ``last.pt`` written by training.
         inputs: image files, folders or glob patterns (see
             :func:`detseg.image_inputs.expand_inputs`), video files, camera indices
-            (``"0"``) and stream URLs.
+            (``"0"``) and stream URLs, as strings or paths; one string or path is one input.
         out: output folder (created).
         device: ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
         score_threshold: detection only: keep detections scoring at least this (default:
@@ -159,12 +159,13 @@ def predict_checkpoint(
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if max_frames is not None and max_frames < 1:
         raise ValueError(f"max_frames must be >= 1, got {max_frames}")
+    names = _input_names(inputs)
     out = check_output_folder(out)
     predictor = load(checkpoint, device, overrides)
     check_task_settings(predictor, checkpoint, score_threshold, tta, plain, classes)
     predictor.labels_of(classes)  # a class the model does not have: before anything is written
     threshold = _configure(predictor, score_threshold, tta, plain)
-    paths, videos, missing = split_inputs(inputs)
+    paths, videos, missing = split_inputs(names)
     out.mkdir(parents=True, exist_ok=True)
     run = PredictionRun(predictor.task, 0, out, score_threshold=threshold)
     report = _reporter(run, on_error)
@@ -183,9 +184,10 @@ def predict_checkpoint(
             run.images, run.detections = detect_images(
                 predictor, images, out, threshold, batch_size, classes, positions, inputs_there
             )
+        run.wrote_images = run.images > 0  # none read: nothing written, no "0 images" summary
     used: set[str] = set()
     for source in videos:
-        stem = video_output_stem(source, out, used)
+        stem = video_output_stem(source, out, used, videos)  # no input video written over
         try:
             run.videos.append(
                 predict_video(predictor, source, out, threshold, max_frames, stem, classes)
@@ -194,6 +196,13 @@ def predict_checkpoint(
             run.failed.append(source)
             report(str(err))
     return run
+
+
+def _input_names(inputs: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
+    """The inputs as strings; a single string or path is one input (not its characters)."""
+    if isinstance(inputs, (str, os.PathLike)):
+        return [os.fspath(inputs)]
+    return [os.fspath(item) for item in inputs]
 
 
 def _numbered_images(
@@ -369,7 +378,9 @@ def detect_images(
     image_ids: Sequence[int] | None = None,
     taken: Iterable[str] = (),
 ) -> tuple[int, int]:
-    """Write the drawn detections (and masks) of each image and ``out/predictions.json``.
+    """Write the drawn detections (and masks) of each image and ``out/predictions.json`` (not
+    when ``images`` gives no image: nothing is written then; after Ctrl-C, it holds the images
+    drawn so far, and the ``KeyboardInterrupt`` goes on).
 
     Args:
         predictor: a detector.
@@ -392,15 +403,29 @@ def detect_images(
     found = predictor.predict_images(
         images, score_threshold, batch_size, mask_probabilities=False, classes=classes
     )
-    for result in found:
-        result = cast(DetectionResult, result)
-        count += 1
-        image_id = count if image_ids is None else int(image_ids[count - 1])
-        path = result.path or Path(f"image{count}.png")
-        name = output_name(path, used_names)
-        result.save(out / name)
-        for record in result.to_coco(image_id):
-            records.append({**record, "file_name": str(path)})
-        logger.info("%s: %d detections -> %s", path, len(result), out / name)
-    (out / "predictions.json").write_text(json.dumps(records, indent=1))
+    try:
+        for result in found:
+            result = cast(DetectionResult, result)
+            count += 1
+            image_id = count if image_ids is None else int(image_ids[count - 1])
+            path = result.path or Path(f"image{count}.png")
+            name = output_name(path, used_names)
+            result.save(out / name)
+            for record in result.to_coco(image_id):
+                records.append({**record, "file_name": str(path)})
+            logger.info("%s: %d detections -> %s", path, len(result), out / name)
+    except KeyboardInterrupt:  # Ctrl-C: the images drawn so far keep their records
+        _write_predictions(out, records, count)
+        logger.info(
+            "stopped by Ctrl-C: %s holds the %d images done", out / "predictions.json", count
+        )
+        raise
+    _write_predictions(out, records, count)
     return count, len(records)
+
+
+def _write_predictions(out: Path, records: list[dict], images: int) -> None:
+    """``out/predictions.json``: the COCO result ``records`` of ``images`` images; not written
+    when no image was read (all unreadable: an earlier run's file is kept)."""
+    if images:
+        (out / "predictions.json").write_text(json.dumps(records, indent=1))

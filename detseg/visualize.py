@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import colorsys
 import functools
+import numbers
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -341,6 +342,24 @@ def _binary_masks(
     return np.ascontiguousarray(array.astype(bool, copy=False))
 
 
+def check_opacity(alpha: object, name: str) -> None:
+    """Refuse an ``alpha`` (the opacity of colours blended over an image) that is no number in
+    ``[0, 1]``: a string, a bool (``plot(False)`` meant as the legend), ``None`` or nan.
+
+    Raises:
+        ValueError: naming ``name`` and the value.
+    """
+    fits = (
+        isinstance(alpha, numbers.Real)
+        and not isinstance(alpha, (bool, np.bool_))
+        and 0.0 <= float(alpha) <= 1.0
+    )
+    if not fits:
+        raise ValueError(
+            f"{name} must be a number in [0, 1] (0 the image only, 1 opaque colours), got {alpha!r}"
+        )
+
+
 def _draw_masks(
     canvas: np.ndarray,
     masks: np.ndarray,
@@ -351,8 +370,7 @@ def _draw_masks(
 ) -> None:
     """Blend ``masks[i]`` (``Bool[N, H, W]``) in ``colors[i]`` for ``i`` in ``order`` (later on
     top), then outline each; ``canvas`` (``uint8 [H, W, 3]``) is drawn on in place."""
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"mask_alpha must lie in [0, 1], got {alpha}")
+    check_opacity(alpha, "mask_alpha")
     layer = np.zeros_like(canvas)
     covered = np.zeros(canvas.shape[:2], dtype=bool)
     outlines = []
@@ -440,8 +458,7 @@ def draw_segmentation(
         raise ValueError(
             f"label map shape {labels.shape} differs from the image's {image.shape[:2]}"
         )
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+    check_opacity(alpha, "alpha")
     foreground = (labels > 0) & (labels != ignore_index)
     if foreground.any() and labels[foreground].max() > len(class_names):
         raise ValueError(

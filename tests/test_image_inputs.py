@@ -49,3 +49,24 @@ def test_output_names_are_unique_and_keep_image_suffixes():
     names = [output_name(Path(p), used) for p in ("a/x.png", "b/x.png", "c/x.JPG", "d/y.gif")]
     assert names == ["x.png", "x_1.png", "x.jpg", "y.png"]
     assert used == set(names)
+
+
+def test_a_subfolder_named_like_an_image_is_no_image_of_its_folder(tmp_path):
+    folder = tmp_path / "folder"
+    image = _write_png(folder / "a.png")
+    (folder / "2024.jpg").mkdir()  # a folder, however it is named: not searched, not read
+    paths, missing = expand_inputs([str(folder)])
+    assert paths == [image] and missing == []
+
+
+def test_a_pattern_inside_a_folder_named_with_brackets_finds_its_images(tmp_path):
+    folder = tmp_path / "shots [1]"  # "[1]" in a pattern is a character class matching "1"
+    images = [_write_png(folder / name) for name in ("a.png", "b.png")]
+    paths, missing = expand_inputs([str(folder / "*.png")])
+    assert paths == images and missing == []
+
+
+def test_a_bracket_class_still_matches_as_a_pattern_where_it_matches(tmp_path):
+    image = _write_png(tmp_path / "shots1" / "a.png")
+    paths, missing = expand_inputs([str(tmp_path / "shots[0-9]" / "*.png")])
+    assert paths == [image] and missing == []

@@ -40,6 +40,8 @@ An input that cannot be read (a missing file, an empty or corrupt image, a broke
 camera that cannot be opened, a glob matching nothing) is reported on one line,
 ``infer: error: <message>`` naming it and saying why; the others are still processed and
 written, and the exit code is then 2 (as for any user error; 0 when every input was read).
+A run that reads no image writes no ``predictions.json`` (that of an earlier run is kept);
+one stopped by Ctrl-C writes the records of the images drawn so far.
 
 The work is done by ``detseg.predict_images.predict_checkpoint`` on ``detseg.load``'s
 predictor (``detseg.api``).
@@ -52,6 +54,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 from detseg.argument_checks import score_threshold_problem
 from detseg.choices.tta_modes import TTA_MODES
@@ -63,8 +66,58 @@ TOOL = "infer"
 # parsed: --help and argument errors come back at once.
 
 
+class _InferArgumentParser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` whose error for a missing checkpoint or input says when
+    ``--classes`` or ``--set`` took it.
+
+    Both take every word up to the next flag, so ``infer.py best.pt --classes circle photos/``
+    gives ``photos/`` to ``--classes``, and argparse alone would only say that the inputs are
+    missing.
+    """
+
+    def __init__(self, argv: list[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.argv = argv
+
+    def error(self, message: str) -> NoReturn:
+        taken = _input_read_as_list_item(self.argv)
+        if "arguments are required" in message and taken is not None:
+            word, flag = taken
+            message = (
+                f"{word!r} was read as a {flag} item ({flag} takes every word up to the next "
+                "flag); put the checkpoint and the inputs before it: infer.py CHECKPOINT "
+                f"INPUT ... {flag} ..."
+            )
+        super().error(message)
+
+
+def _input_read_as_list_item(argv: list[str]) -> tuple[str, str] | None:
+    """``(word, flag)``: the first word after ``--classes`` that names a file, a folder, a
+    pattern or a URL (a path separator, a suffix, ``*``, or an existing path), or after
+    ``--set`` that is no ``KEY=VALUE``; ``None`` if there is none."""
+    flag = None
+    for word in argv:
+        if word.startswith("-"):
+            flag = word if word in ("--classes", "--set") else None
+        elif flag == "--set" and "=" not in word:
+            return word, flag
+        elif flag == "--classes" and _names_a_path(word):
+            return word, flag
+    return None
+
+
+def _names_a_path(word: str) -> bool:
+    """``word`` looks like a file, folder, glob pattern or URL rather than a class name."""
+    return (
+        any(mark in word for mark in ("/", os.sep, "*", "?"))
+        or bool(Path(word).suffix)
+        or os.path.exists(word)
+    )
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = _InferArgumentParser(
+        sys.argv[1:] if argv is None else argv,
         description="Detect objects (with their masks, for a Mask R-CNN checkpoint) in, or "
         "segment, images, videos, cameras and streams with a detseg checkpoint.",
     )
@@ -100,7 +153,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         metavar="NAME",
         help="keep the detections of these classes only: names (circle star) or labels "
-        "1..K (default: every class); detectors only (refused for a segmentation checkpoint)",
+        "1..K (default: every class); detectors only (refused for a segmentation checkpoint); "
+        "it takes every word up to the next flag: give the inputs before it",
     )
     parser.add_argument(
         "--set",
@@ -111,7 +165,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="override keys of the checkpoint's config for this run, e.g. "
         "model.roi_heads.nms_thresh=0.6 model.roi_heads.detections_per_img=300 "
         "eval.crf.iterations=0 device=cpu; may be given several times (the last value of a key "
-        "wins)",
+        "wins); it takes every word up to the next flag: give the inputs before it",
     )
     parser.add_argument(
         "--tta",

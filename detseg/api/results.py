@@ -9,6 +9,7 @@ carry them too, binarised with the model's ``mask_threshold``.
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -71,9 +72,20 @@ class DetectionResult:
 
         Raises:
             IndexError: an index out of range, or a mask whose length is not ``N``.
+            TypeError: an index of another kind: a string (the fields are attributes:
+                ``result.boxes``), a float, or a list of them.
         """
+        given = index
         if isinstance(index, (list, tuple, np.ndarray)):
-            index = torch.as_tensor(np.asarray(index, dtype=None if len(index) else np.int64))
+            index = np.asarray(index, dtype=None if len(index) else np.int64)
+        if isinstance(index, np.ndarray) and index.dtype.kind in "biu":
+            index = torch.as_tensor(index)
+        if not _detection_index(index):
+            raise TypeError(
+                f"cannot index the detections with {given!r}: give an int, a slice, a list or "
+                "tensor of ints, or a boolean mask of one value per detection (the fields are "
+                "attributes: result.boxes, result.scores, result.labels ...)"
+            )
         rows = torch.arange(len(self))[index].reshape(-1)
         return replace(
             self,
@@ -117,7 +129,8 @@ class DetectionResult:
         """The detections in the COCO results format.
 
         Args:
-            image_id: the ``image_id`` of every record.
+            image_id: the ``image_id`` of every record, a whole number (COCO image ids are
+                integers).
             category_ids: the category id of each label ``1..K``; default: the checkpoint's
                 dataset ids (:attr:`category_ids`), else the labels themselves.
 
@@ -126,6 +139,7 @@ class DetectionResult:
             ``score``; with masks also ``segmentation``, the mask as compressed RLE
             (``{"size": [H, W], "counts": str}``, ``pycocotools.mask.decode`` reads it).
         """
+        image_id = _coco_image_id(image_id)
         ids = category_ids if category_ids is not None else self.category_ids
         prediction = {"boxes": self.boxes, "scores": self.scores, "labels": self.labels}
         if self.masks is not None:
@@ -259,8 +273,10 @@ class SegmentationResult:
             reads it). Background (index 0) has no record.
 
         Raises:
-            ValueError: a class index outside ``0..len(category_ids)``.
+            ValueError: ``image_id`` is no whole number, or a class index outside
+                ``0..len(category_ids)``.
         """
+        image_id = _coco_image_id(image_id)
         ids = category_ids if category_ids is not None else self.category_ids
         present = [k for k in self.mask.unique().tolist() if k != 0]
         if ids is not None:
@@ -288,6 +304,32 @@ class SegmentationResult:
         where = f", {self.path.name}" if self.path is not None else ""
         frame = f", frame {self.frame}" if self.frame is not None else ""
         return f"SegmentationResult({width}x{height}: {shares}{where}{frame})"
+
+
+def _detection_index(index: Any) -> bool:
+    """``index`` is no string, float, or array of them (other numpy arrays are tensors by
+    now); what it selects is then torch's indexing of the ``N`` rows."""
+    if isinstance(index, torch.Tensor):
+        return not (index.is_floating_point() or index.is_complex())
+    return not isinstance(index, (str, bytes, float, np.floating, np.ndarray))
+
+
+def _coco_image_id(image_id: Any) -> int:
+    """``image_id`` as the ``int`` a COCO record holds: an integer (numpy and 0-d tensors too)
+    or a float with no fraction.
+
+    Raises:
+        ValueError: a string, a bool, ``None``, a fraction or anything else.
+    """
+    if isinstance(image_id, torch.Tensor) and image_id.numel() == 1:
+        image_id = image_id.item()
+    if isinstance(image_id, numbers.Real) and not isinstance(image_id, (bool, np.bool_)):
+        if float(image_id).is_integer():
+            return int(float(image_id))
+    raise ValueError(
+        f"image_id must be a whole number (the COCO image id), got {image_id!r}; "
+        "give the int id of the image in the dataset's annotations"
+    )
 
 
 def _image_file(path: str | os.PathLike) -> Path:

@@ -21,6 +21,7 @@ A source is named as on a command line:
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import math
 import os
@@ -120,6 +121,30 @@ def source_stem(source: VideoName) -> str:
     return Path(source).stem
 
 
+#: The largest camera index ``cv2.VideoCapture`` takes (a C ``int``; the index of a camera
+#: plus an API's ``CAP_*`` constant, e.g. ``200`` for V4L2's camera 0, is one too).
+_MAX_CAMERA_INDEX = 2**31 - 1
+
+
+def _check_camera_index(index: int) -> None:
+    """Refuse a camera index ``cv2.VideoCapture`` cannot take: a negative one (OpenCV's "any
+    camera" ``-1`` crashes the process when none is connected) or one beyond a C ``int``.
+
+    Raises:
+        ValueError: naming the index and saying what to give.
+    """
+    if index < 0:
+        raise ValueError(
+            f"camera index {index} is negative; give 0 for the first camera, 1 for the second ..."
+        )
+    if index > _MAX_CAMERA_INDEX:
+        raise ValueError(
+            f"camera index {index} is too large (at most {_MAX_CAMERA_INDEX}), and there is no "
+            "file of that name; give 0 for the first camera, 1 for the second ..., or the path "
+            "of a video file"
+        )
+
+
 @dataclass
 class Frame:
     """One decoded frame.
@@ -147,9 +172,9 @@ class VideoSource:
 
     Raises:
         FileNotFoundError: a video file that does not exist.
-        ValueError: a file OpenCV cannot decode, a camera that cannot be opened, a stream that
-            cannot be reached, or one that gives no frame; a source that is not a path, a
-            camera index or a URL (an image array, a list).
+        ValueError: a file OpenCV cannot decode, a camera that cannot be opened (or a negative
+            or too large index), a stream that cannot be reached, or one that gives no frame;
+            a source that is not a path, a camera index or a URL (an image array, a list).
     """
 
     def __init__(self, source: VideoName) -> None:
@@ -157,6 +182,7 @@ class VideoSource:
         index = camera_index(source)
         self.live = index is not None or is_url(source)
         if index is not None:
+            _check_camera_index(index)
             self.name, what = str(index), f"camera {index}"
             fix = "check that it is connected and not used by another program"
         elif isinstance(source, int):  # a bool
@@ -413,8 +439,13 @@ class VideoWriter:
         fourcc = cv2.VideoWriter.fourcc(*"mp4v")
         with quiet_opencv():
             writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, video_size)
-        if not writer.isOpened():
-            raise OSError(f"cannot write video {self.path} (unwritable folder or no codec)")
+        if not writer.isOpened():  # errno and file name: the tools name the output
+            raise OSError(
+                errno.EIO,
+                f"OpenCV cannot open {self.path.name} for writing (an unwritable folder, a "
+                "full disk or no mp4v codec)",
+                str(self.path),
+            )
         self._size, self.video_size = (width, height), video_size
         return writer
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -94,7 +94,9 @@ def predict_video(
         FileNotFoundError: a video file that does not exist.
         ValueError: a video that cannot be decoded, a camera or stream that cannot be opened,
             ``score_thr`` outside ``[0, 1]`` or given to a segmenter, ``max_frames`` below 1
-            or not an integer, a class the model does not have (before any file is written).
+            or not an integer, a class the model does not have, a folder where an output
+            file goes (all before any file is written).
+        OSError: the annotated video cannot be opened for writing.
     """
     if max_frames is not None:
         check_at_least_one(max_frames, "max_frames")
@@ -109,9 +111,16 @@ def predict_video(
         video.close()
         raise
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     stem = stem or source_stem(video.source)
     run = VideoRun(video.name, 0, 0, out / f"{stem}.mp4", out / f"{stem}.jsonl")
+    blocked = [path for path in (run.video, run.records) if path.is_dir()]
+    if blocked:  # before either file is written: no half of the outputs left behind
+        video.close()
+        raise ValueError(
+            f"cannot write the outputs of {video.name}: {blocked[0]} is a folder; move it "
+            "away or choose another output folder"
+        )
+    out.mkdir(parents=True, exist_ok=True)
     total = video.frame_count
     if max_frames is not None:
         total = max_frames if total is None else min(total, max_frames)
@@ -165,14 +174,19 @@ def frame_record(result: Result) -> dict[str, Any]:
     return record
 
 
-def video_output_stem(source: VideoName, out: Path, used: set[str]) -> str:
-    """The outputs' stem of ``source``: unique within ``used`` (added to it), and never the
-    name of the input video itself (when ``out`` is the video's folder)."""
+def video_output_stem(
+    source: VideoName, out: Path, used: set[str], inputs: Iterable[VideoName] = ()
+) -> str:
+    """The outputs' stem of ``source``: unique within ``used`` (case-folded, as one file on
+    Windows and macOS; the stem is added to it), and never the name of an input video
+    (``source`` itself, or one of ``inputs``, when ``out`` is its folder: written over, it
+    would be lost before it is read)."""
     base = source_stem(source)
+    videos = [source, *inputs]
     stem, n = base, 1
-    while stem in used or _is_source(out / f"{stem}.mp4", source):
+    while stem.casefold() in used or any(_is_source(out / f"{stem}.mp4", v) for v in videos):
         stem, n = f"{base}_{n}", n + 1
-    used.add(stem)
+    used.add(stem.casefold())
     return stem
 
 
