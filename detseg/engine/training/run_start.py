@@ -29,6 +29,7 @@ from detseg.engine.checkpointing.checkpoint import (
     load_resumable,
     remove_stale_temp_files,
     restore_training_state,
+    set_aside,
 )
 from detseg.engine.checkpointing.disk_check import (
     LOG_RESERVE_BYTES,
@@ -245,11 +246,26 @@ def _own_best_run_meta(run: TrainingRun) -> dict[str, Any] | None:
         return None
     try:
         meta = load_checkpoint(path)["meta"]
-    except CheckpointError as err:  # a damaged best.pt: the next improvement replaces it
-        logger.warning("%s; the next best model replaces it", err)
+    except CheckpointError as err:
+        logger.warning("%s; %s", err, _set_aside_damaged_best(path))
         return None
     own = run.state.run_id is not None and meta.get("run_id") == run.state.run_id
     return meta["run"] if own and isinstance(meta.get("run"), dict) else None
+
+
+def _set_aside_damaged_best(path: Path) -> str:
+    """Move a damaged ``best.pt`` aside (``best.pt.corrupt``, see
+    :func:`~detseg.engine.checkpointing.checkpoint.set_aside`), so that loading the run folder
+    (which prefers ``best.pt``) falls back to ``last.pt`` until the next best model is written;
+    returns the note for the warning."""
+    try:
+        moved = set_aside(path)
+    except OSError as err:
+        return (
+            f"cannot move it aside ({err.strerror or err}): move or delete it, else loading the "
+            "run folder fails until the next best model replaces it"
+        )
+    return f"moved it to {moved.name}; the next best model is written as best.pt"
 
 
 def saved_batching(saved: dict[str, Any], train: Any) -> tuple[int, int, int]:

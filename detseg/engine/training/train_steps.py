@@ -152,18 +152,39 @@ def save_last(run: TrainingRun) -> None:
             save_rotating(run.work_dir / "last.pt", state, run.cfg.train.keep_checkpoints)
         except OSError as err:
             error = f"cannot write {run.work_dir / 'last.pt'}: {err}"
-        run.records.rank_event(
-            {"event": "save", "file": "last.pt", "iteration": run.state.iteration}
-        )
+        else:  # the debug records list only the files that were written
+            run.records.rank_event(
+                {"event": "save", "file": "last.pt", "iteration": run.state.iteration}
+            )
     error = broadcast_from_main(error, run.dist)
     if error is not None:
         raise WorkDirError(error)
 
 
 def save_best(run: TrainingRun) -> None:
-    """Write ``best.pt`` (rank 0): the weights that scored best (the EMA's when EMA is on)."""
-    if not run.dist.is_main:
-        return
+    """Write ``best.pt`` (rank 0): the weights that scored best (the EMA's when EMA is on).
+
+    Every process calls it (an improvement is the same on all of them): rank 0 shares whether
+    the write failed, so that all of them stop with the same message.
+
+    Raises:
+        WorkDirError: rank 0 could not write it (every process raises).
+    """
+    error = _write_best(run) if run.dist.is_main else None
+    error = broadcast_from_main(error, run.dist)
+    if error is not None:
+        raise WorkDirError(error)
+    if run.dist.is_main:
+        logger.info(
+            "epoch %d: new best %s %.4f -> best.pt",
+            run.state.best_epoch,
+            run.score_key,
+            run.state.best_score,
+        )
+
+
+def _write_best(run: TrainingRun) -> str | None:
+    """Rank 0's write of ``best.pt``; returns the one-line error when it fails, else ``None``."""
     weights = run.ema.model if run.ema is not None else run.model
     weights_kind = "ema" if run.ema is not None else "model"
     meta = run.state.meta(run.data.cat_ids, weights=weights_kind, score_by=run.score_by)
@@ -173,12 +194,10 @@ def save_best(run: TrainingRun) -> None:
         "model": weights.state_dict(),
         "meta": meta,
     }
-    save_checkpoint(run.work_dir / "best.pt", state)
+    path = run.work_dir / "best.pt"
+    try:
+        save_checkpoint(path, state)
+    except OSError as err:
+        return f"cannot write {path}: {err}"
     run.records.rank_event({"event": "save", "file": "best.pt", "iteration": run.state.iteration})
-    score_key = run.score_key
-    logger.info(
-        "epoch %d: new best %s %.4f -> best.pt",
-        run.state.best_epoch,
-        score_key,
-        run.state.best_score,
-    )
+    return None
