@@ -5,7 +5,8 @@ target values left to the data pipeline, one RoIAlign kernel for every FPN level
 padded mask loss. :func:`force_gpu_choices` makes a CPU run take those paths, so that
 ``HostSyncRecorder`` can show they read nothing. The NMS stays torchvision's (the CUDA path is
 Triton kernels, checked sync-free in tests/ops/test_nms_triton.py): its reads, and the
-multi-scale draw of torch's CPU generator, are :data:`CPU_ONLY_READS`.
+multi-scale draw of torch's CPU generator, and the RoI row check (CPU rows only:
+``detseg.ops.roi_align.check_roi_rows``), are :data:`CPU_ONLY_READS`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ from detseg.ops import roi_align_triton
 from detseg.ops.matching import BalancedSampler
 
 #: the reads that happen on the CPU only (the sites ``HostSyncRecorder`` names)
-CPU_ONLY_READS = ("ops.nms._grouped_nms_torchvision", "detection.transform._pick_min_size")
+CPU_ONLY_READS = (
+    "ops.nms._grouped_nms_torchvision",
+    "detection.transform._pick_min_size",
+    "ops.roi_align.check_roi_rows",
+)
 
 
 def pool_every_level_then_pick(features, rois, levels, output_size, scales, sampling_ratio):

@@ -11,10 +11,17 @@ null; an annotation the checks do not know is not checked. Bounds are checked wh
 annotation declares them: ``nms_thresh: Annotated[float, Range(0, 1)]``
 (:class:`detseg.config.checks.Range`), on a builder parameter or a settings dataclass field.
 
-Two parameters that many builders share are checked by name, whatever their annotation
+A builder parameter that the builder takes only to refuse one value (LR-ASPP's ``aux_loss``:
+no auxiliary head, as torchvision's ``lraspp_mobilenet_v3_large`` refuses it) declares it as
+``Annotated[bool, Refused(True, reason)]`` (:class:`Refused`): that value is an error when the
+config is loaded, with the reason; null drops the key (the builder's default).
+
+Parameters that many builders share are checked by name, whatever their annotation
 (:data:`PARAMETER_BOUNDS`, :func:`check_backbone_args`): ``model.backbone`` must be a name of
 ``detseg.backbones.BACKBONES`` (a typo gets the closest name), ``model.width_mult`` be > 0, and
-other than 1 only on a MobileNet; so their errors name the key and come before the data loads.
+other than 1 only on a MobileNet, and the layer widths (``model.fpn_channels``,
+``model.representation_size``, ...) be >= 1; so their errors name the key and come before the
+data loads.
 
 A nested section (Faster R-CNN's ``rpn``, a segmenter's ``loss``) is a dict of the fields of
 a settings dataclass, which the builder makes with
@@ -51,10 +58,54 @@ PLAIN_DICT_SECTIONS: dict[str, str] = {
 }
 
 #: Bounds of builder parameters, by name, for every builder that takes one (the builders
-#: annotate them as a plain ``float``).
-PARAMETER_BOUNDS: dict[str, Range] = {"width_mult": Range(0, low_open=True)}
+#: annotate them as a plain ``float`` or ``int``): the layer widths are at least 1 channel
+#: (a 0-channel layer builds, then fails at the first call or gives a head of no features).
+PARAMETER_BOUNDS: dict[str, Range] = {
+    "width_mult": Range(0, low_open=True),
+    **dict.fromkeys(
+        (
+            "fpn_channels",
+            "representation_size",
+            "mask_dim_reduced",
+            "head_channels",
+            "neck_channels",
+            "inter_channels",
+            "fc_channels",
+            "base_channels",
+        ),
+        Range(1),
+    ),
+}
 
 _ANNOTATION_ERRORS = (NameError, AttributeError, SyntaxError, TypeError)
+
+
+@dataclasses.dataclass(frozen=True)
+class Refused:
+    """A value of a builder parameter that the builder refuses, as metadata of
+    ``typing.Annotated`` (``Annotated[bool, Refused(True, "lraspp has no auxiliary head")]``),
+    so that a config giving it fails when loaded.
+
+    Attributes:
+        value: the refused value. reason: one line saying why and what to do instead.
+    """
+
+    value: Any
+    reason: str
+
+
+def _refusals(tp: Any) -> list[Refused]:
+    """The :class:`Refused` metadata of annotation ``tp`` (none unless ``Annotated``)."""
+    metadata = getattr(tp, "__metadata__", ()) if typing.get_origin(tp) is typing.Annotated else ()
+    return [m for m in metadata if isinstance(m, Refused)]
+
+
+def check_refused(value: Any, tp: Any, source: str, key_path: str) -> None:
+    """Raise ``ConfigError`` (``<source>: 'model.aux_loss' = True: <reason>``) when ``value``
+    is a :class:`Refused` value of annotation ``tp``."""
+    for refused in _refusals(tp):
+        if type(value) is type(refused.value) and value == refused.value:
+            raise ConfigError(f"{source}: '{key_path}' = {value!r}: {refused.reason}")
 
 
 def check_model_section(
@@ -176,9 +227,12 @@ def check_builder_kwargs(
             checked[key] = None
             continue
         tp = _annotation(builder, param)
+        if value is None and _refusals(tp):  # null: dropped, the builder's default stays
+            continue
         if key in PARAMETER_BOUNDS:
             tp = typing.Annotated[tp, PARAMETER_BOUNDS[key]]
         checked[key] = check_value(value, tp, source, f"model.{key}", key)
+        check_refused(checked[key], tp, source, f"model.{key}")
     defaults = {k: p.default for k, p in params.items() if p.default is not p.empty}
     check_backbone_args(checked, defaults, source)
     check_anchor_levels(checked, source)

@@ -8,6 +8,8 @@
   itself.
 - :func:`preset_signature`: a preset builder's signature, so ``build_model`` can check the
   keyword arguments of a config against it.
+- :func:`check_anchors_fit_levels`: ``anchor_sizes`` / ``aspect_ratios`` against the
+  backbone's levels (RPN, RetinaNet), when the model is built rather than at its first call.
 - A backbone passed as a module instead of a name (Faster R-CNN, Mask R-CNN, RetinaNet):
   :func:`check_backbone_module` (the contract), :func:`refuse_named_backbone_options`,
   :func:`backbone_module_levels` (the levels used) and :class:`BackboneLevels` (a module's
@@ -31,12 +33,21 @@ from detseg.backbones.base import (  # noqa: F401 (re-exported for the builders)
 from detseg.backbones.mobilenet import MobileNetBackbone
 from detseg.backbones.resnet import ResNetBackbone
 from detseg.backbones.vgg import VGGBackbone
+from detseg.ops.anchors import AnchorGenerator
 
 
 def check_num_classes(num_classes: int) -> None:
     """Raise ``ValueError`` unless ``num_classes`` (foreground classes ``K``) is >= 1."""
     if num_classes < 1:
         raise ValueError(f"num_classes must be >= 1 (foreground classes), got {num_classes}")
+
+
+def check_widths(**widths: int) -> None:
+    """Raise ``ValueError`` naming the first of ``widths`` (a layer's channels) below 1: a
+    0-channel layer builds, then fails at the first call or feeds a head no features."""
+    for name, value in widths.items():
+        if not value >= 1:
+            raise ValueError(f"{name} must be >= 1 (channels of a layer), got {value}")
 
 
 def backbone_defaults(
@@ -65,6 +76,25 @@ def preset_signature(builder: Callable[..., Any], defaults: dict[str, Any]) -> i
         p.replace(default=defaults.get(p.name, p.default)) for p in signature.parameters.values()
     ]
     return signature.replace(parameters=params)
+
+
+def check_anchors_fit_levels(anchors: AnchorGenerator, strides: Sequence[int]) -> None:
+    """Raise ``ValueError`` naming ``anchor_sizes`` unless ``anchors`` has one level per
+    backbone feature level (of ``strides``) and as many anchors per location at each level
+    (the head, shared by the levels, predicts that many per cell)."""
+    if len(anchors.sizes) != len(strides):
+        raise ValueError(
+            f"anchor_sizes has {len(anchors.sizes)} levels but the backbone gives "
+            f"{len(strides)} feature levels (strides {list(strides)}): give one tuple of sizes "
+            "(and of aspect_ratios) per level, or drop anchor_sizes for the defaults"
+        )
+    counts = anchors.num_anchors_per_location()
+    if len(set(counts)) > 1:
+        raise ValueError(
+            f"anchor_sizes x aspect_ratios give {counts} anchors per location at the "
+            f"{len(counts)} levels, but one head shared by the levels predicts the same count "
+            "at each: give every level as many sizes and as many aspect ratios"
+        )
 
 
 # ----------------------------------------------------------------------------- backbone modules

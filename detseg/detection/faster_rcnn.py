@@ -12,7 +12,9 @@ from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
 from detseg.config.sections import dataclass_from_dict
 from detseg.detection.builder_parts import (
     backbone_defaults,
+    check_anchors_fit_levels,
     check_num_classes,
+    check_widths,
     preset_signature,
     refuse_named_backbone_options,
 )
@@ -25,6 +27,7 @@ from detseg.detection.roi_heads import (
 )
 from detseg.detection.roi_pooling import POOLER_KINDS, RoIPooler
 from detseg.detection.rpn import RegionProposalNetwork, RPNConfig, RPNHead
+from detseg.detection.settings_checks import checked_score_thresh
 from detseg.detection.transform import DetectionTransform
 from detseg.detection.two_stage_backbone import (
     default_anchors,
@@ -99,7 +102,7 @@ class FasterRCNN(nn.Module):
 
     @score_thresh.setter
     def score_thresh(self, value: float) -> None:
-        self.roi_heads.config.score_thresh = float(value)
+        self.roi_heads.config.score_thresh = checked_score_thresh(value)
 
     def predict(self, images: list[Tensor] | Tensor) -> list[dict[str, Tensor]]:
         """Detect objects; call ``model.eval()`` first (train mode uses training top-n and BN).
@@ -145,6 +148,7 @@ def build_rpn(
     elif aspect_ratios is None:
         aspect_ratios = ((0.5, 1.0, 2.0),) * len(anchor_sizes)
     anchors = AnchorGenerator(tuple(map(tuple, anchor_sizes)), tuple(map(tuple, aspect_ratios)))
+    check_anchors_fit_levels(anchors, strides)
     config = dataclass_from_dict(RPNConfig, rpn, "rpn")
     head = RPNHead(channels, anchors.num_anchors_per_location()[0], config.conv_depth)
     return RegionProposalNetwork(anchors, head, config)
@@ -220,10 +224,12 @@ def faster_rcnn(
 
     Raises:
         ValueError: for ``num_classes < 1``, an unknown ``pooler``, ``box_head`` or backbone,
-            an invalid backbone, RPN or RoI-head setting, a backbone module that breaks the
-            contract, or a named backbone's option set with a backbone module.
+            an invalid backbone, RPN or RoI-head setting, a width below 1, anchors that do
+            not fit the backbone levels, a backbone module that breaks the contract, or a
+            named backbone's option set with a backbone module.
     """
     check_num_classes(num_classes)
+    check_widths(fpn_channels=fpn_channels, representation_size=representation_size)
     for key, value, choices in (
         ("pooler", pooler, POOLER_KINDS),
         ("box_head", box_head, ("mlp", "conv")),

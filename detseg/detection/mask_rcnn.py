@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from detseg.backbones.base import Backbone
-from detseg.detection.builder_parts import preset_signature
+from detseg.detection.builder_parts import check_widths, preset_signature
 from detseg.detection.faster_rcnn import (
     _RESNET50_FPN,
     _RESNET50_FPN_V2,
@@ -241,8 +241,11 @@ def mask_rcnn(
     Raises:
         ValueError: for an invalid Faster R-CNN setting (see :func:`faster_rcnn`: a backbone
             module that breaks the contract, or a named backbone's option set with one, too)
-            or ``mask_norm``, or ``mask_threshold`` outside ``[0, 1]``.
+            or ``mask_norm``, ``mask_threshold`` outside ``[0, 1]``, or a mask head width
+            (``mask_layers``, ``mask_dim_reduced``) below 1.
     """
+    layer_widths = {f"mask_layers[{i}]": width for i, width in enumerate(mask_layers)}
+    check_widths(mask_dim_reduced=mask_dim_reduced, **layer_widths)
     base = faster_rcnn(num_classes, **kwargs)
     box_pooler = base.roi_heads.pooler
     pooler = RoIPooler(

@@ -25,8 +25,10 @@ from detseg.detection.builder_parts import (
     backbone_defaults,
     backbone_family,
     backbone_module_levels,
+    check_anchors_fit_levels,
     check_backbone_module,
     check_num_classes,
+    check_widths,
     preset_signature,
     refuse_named_backbone_options,
 )
@@ -35,6 +37,11 @@ from detseg.detection.retinanet_head import (
     RetinaNetHead,
     retinanet_box_loss,
     retinanet_cls_loss,
+)
+from detseg.detection.settings_checks import (
+    require_at_least,
+    require_fractions,
+    require_iou_order,
 )
 from detseg.detection.single_stage import (
     HeadOutputs,
@@ -64,8 +71,9 @@ class RetinaNetConfig:
         detections_per_img: Most detections per image.
 
     Raises:
-        ValueError: (at construction) for an unknown ``box_loss``, ``topk_candidates < 1`` or
-            ``detections_per_img < 0``.
+        ValueError: (at construction) for an unknown ``box_loss``, a threshold outside
+            ``[0, 1]``, ``smooth_l1_beta < 0``, ``topk_candidates < 1`` or
+            ``detections_per_img < 1``.
     """
 
     fg_iou_thresh: float = 0.5
@@ -83,8 +91,10 @@ class RetinaNetConfig:
     def __post_init__(self) -> None:
         if self.box_loss not in BOX_LOSSES:
             raise ValueError(f"box_loss={self.box_loss!r} is not one of {BOX_LOSSES}")
-        if self.topk_candidates < 1 or self.detections_per_img < 0:
-            raise ValueError("topk_candidates must be >= 1 and detections_per_img >= 0")
+        require_fractions(self, "fg_iou_thresh", "bg_iou_thresh", "score_thresh", "nms_thresh")
+        require_iou_order(self)
+        require_at_least(self, 0, "smooth_l1_beta")
+        require_at_least(self, 1, "topk_candidates", "detections_per_img")
 
 
 class RetinaNet(SingleStageDetector):
@@ -323,10 +333,12 @@ def retinanet(
 
     Raises:
         ValueError: for ``num_classes < 1``, an unknown backbone, an invalid backbone,
-            head or :class:`RetinaNetConfig` setting, a backbone module that breaks the
-            contract, or a named backbone's option set with a backbone module.
+            head or :class:`RetinaNetConfig` setting, ``fpn_channels < 1``, anchors that do
+            not fit the backbone levels, a backbone module that breaks the contract, or a
+            named backbone's option set with a backbone module.
     """
     check_num_classes(num_classes)
+    check_widths(fpn_channels=fpn_channels)
     if isinstance(backbone, str):
         norm, trainable_layers = backbone_defaults(backbone_weights, norm, trainable_layers)
         body = retinanet_fpn_backbone(
@@ -355,6 +367,7 @@ def retinanet(
     sizes = anchor_sizes or retinanet_anchor_sizes(strides)
     ratios = aspect_ratios or ((0.5, 1.0, 2.0),) * len(sizes)
     anchors = AnchorGenerator(tuple(map(tuple, sizes)), tuple(map(tuple, ratios)))
+    check_anchors_fit_levels(anchors, strides)
     head = RetinaNetHead(
         fpn_channels,
         anchors.num_anchors_per_location()[0],

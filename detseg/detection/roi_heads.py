@@ -16,7 +16,11 @@ from torch import Tensor, nn
 
 from detseg.detection.proposals import Proposals
 from detseg.detection.roi_pooling import RoIPooler
-from detseg.detection.settings_checks import require_at_least, require_fractions
+from detseg.detection.settings_checks import (
+    require_at_least,
+    require_fractions,
+    require_iou_order,
+)
 from detseg.losses import smooth_l1_loss
 from detseg.ops.box_coder import BoxCoder
 from detseg.ops.boxes import batched_box_iou, clip_boxes_to_sizes
@@ -57,6 +61,7 @@ class RoIHeadsConfig:
 
     def __post_init__(self) -> None:
         require_fractions(self, "fg_iou_thresh", "bg_iou_thresh", "positive_fraction")
+        require_iou_order(self)
         require_fractions(self, "nms_thresh", "score_thresh")
         require_at_least(self, 1, "batch_size_per_image", "detections_per_img")
         require_at_least(self, 0, "min_box_size")

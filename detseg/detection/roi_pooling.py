@@ -87,8 +87,8 @@ class RoIPooler(nn.Module):
         canonical_level: pyramid level ``k0`` of a ``canonical_scale`` RoI.
 
     Raises:
-        ValueError: If ``kind`` is unknown, ``strides`` does not have one entry per map, or
-            several levels have strides that are not powers of two.
+        ValueError: If ``kind`` is unknown, ``strides`` does not have one entry per map, a
+            stride is below 1, or several levels have strides that are not powers of two.
     """
 
     def __init__(
@@ -108,6 +108,11 @@ class RoIPooler(nn.Module):
             raise ValueError(f"need one stride per feature map, got {featmap_names} / {strides}")
         self.featmap_names = list(featmap_names)
         self.strides = [int(s) for s in strides]
+        if any(s < 1 for s in self.strides):
+            raise ValueError(
+                f"RoIPooler strides {list(strides)} of feature maps {list(featmap_names)}: each "
+                "stride is the map's step in input pixels and must be >= 1 (e.g. 4, 8, 16, 32)"
+            )
         self.output_size = (output_size, output_size)
         self.kind = kind
         self.sampling_ratio = sampling_ratio
@@ -158,6 +163,16 @@ class RoIPooler(nn.Module):
 
         return matches_torchvision_on(str(feature.device))
 
+    @staticmethod
+    def _feature(features: OrderedDict[str, Tensor], name: str) -> Tensor:
+        """The map ``name`` of ``features``; ``ValueError`` naming the maps there if missing."""
+        if name not in features:
+            raise ValueError(
+                f"RoIPooler pools feature map '{name}' but the backbone gives {list(features)}: "
+                "set the pooler's featmap_names to names of those maps"
+            )
+        return features[name]
+
     def map_levels(self, boxes: Tensor) -> Tensor:
         """Level index (0 = finest pooled map) of each ``Float[R, 4]`` xyxy box -> ``Int64[R]``."""
         scale = torch.sqrt(box_area(boxes))
@@ -176,11 +191,12 @@ class RoIPooler(nn.Module):
             ``Float[sum R_i, C, S, S]`` pooled features, in the order of the concatenated boxes.
 
         Raises:
-            ValueError: for boxes on the CPU, a NaN or infinite coordinate or more box lists
+            ValueError: a name of ``featmap_names`` missing from ``features``; for boxes on
+                the CPU, a NaN or infinite coordinate or more box lists
                 than images (:func:`~detseg.ops.roi_align.check_roi_rows`; boxes on a GPU are
                 not checked, which would wait for the device).
         """
-        maps = [features[name] for name in self.featmap_names]
+        maps = [self._feature(features, name) for name in self.featmap_names]
         rois = rois_from_boxes(boxes)
         check_roi_rows(rois, maps[0].shape[0])
         if len(maps) == 1:

@@ -14,7 +14,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from detseg.detection.proposals import Proposals
-from detseg.detection.settings_checks import require_at_least, require_fractions
+from detseg.detection.settings_checks import (
+    require_at_least,
+    require_fractions,
+    require_iou_order,
+)
 from detseg.detection.transform import ImageBatch
 from detseg.losses import smooth_l1_loss
 from detseg.ops.anchors import AnchorGenerator
@@ -64,6 +68,7 @@ class RPNConfig:
 
     def __post_init__(self) -> None:
         require_fractions(self, "fg_iou_thresh", "bg_iou_thresh", "positive_fraction")
+        require_iou_order(self)
         require_fractions(self, "nms_thresh", "score_thresh")
         require_at_least(self, 1, "batch_size_per_image", "conv_depth")
         require_at_least(self, 1, "pre_nms_top_n_train", "pre_nms_top_n_test")

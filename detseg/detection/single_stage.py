@@ -16,6 +16,7 @@ from typing import Protocol
 import torch
 from torch import Tensor, nn
 
+from detseg.detection.settings_checks import checked_score_thresh
 from detseg.detection.transform import DetectionTransform
 from detseg.detection.validation import images_to_list
 from detseg.ops.anchors import AnchorGenerator
@@ -274,7 +275,7 @@ class SingleStageDetector(nn.Module):
 
     @score_thresh.setter
     def score_thresh(self, value: float) -> None:
-        self.config.score_thresh = float(value)
+        self.config.score_thresh = checked_score_thresh(value)
 
     def predict(self, images: list[Tensor] | Tensor) -> list[dict[str, Tensor]]:
         """Detect objects; call ``model.eval()`` first (BatchNorm layers).

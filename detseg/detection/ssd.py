@@ -20,6 +20,7 @@ from detseg.detection.builder_parts import (
     preset_signature,
     scratch_norm_momentum,
 )
+from detseg.detection.settings_checks import require_at_least, require_fractions
 from detseg.detection.single_stage import (
     HeadOutputs,
     SingleStageDetector,
@@ -51,7 +52,7 @@ class SSDConfig:
     Raises:
         ValueError: (at construction) a threshold outside ``[0, 1]`` (``iou_thresh`` must be
             above 0), a negative ratio or beta, ``topk_candidates < 1`` or
-            ``detections_per_img < 0``.
+            ``detections_per_img < 1``.
     """
 
     iou_thresh: float = 0.5
@@ -71,8 +72,8 @@ class SSDConfig:
             )
         if self.neg_pos_ratio < 0 or self.smooth_l1_beta < 0:
             raise ValueError("neg_pos_ratio and smooth_l1_beta must be >= 0")
-        if self.topk_candidates < 1 or self.detections_per_img < 0:
-            raise ValueError("topk_candidates must be >= 1 and detections_per_img >= 0")
+        require_fractions(self, "score_thresh")
+        require_at_least(self, 1, "topk_candidates", "detections_per_img")
 
 
 class SSD(SingleStageDetector):

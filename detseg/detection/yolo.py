@@ -20,8 +20,6 @@ followed by a score threshold, a top-n, class-wise NMS and ``max_detections``.
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,14 +31,24 @@ from detseg.backbones import build_model_backbone
 from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
 from detseg.config.sections import dataclass_from_dict
 from detseg.detection.builder_parts import backbone_defaults, check_num_classes, preset_signature
-from detseg.detection.settings_checks import require_at_least, require_fractions
+from detseg.detection.settings_checks import (
+    checked_score_thresh,
+    require_at_least,
+    require_fractions,
+)
 from detseg.detection.transform import DetectionTransform
 from detseg.detection.validation import images_to_list
 from detseg.detection.yolo_heads import YOLOv1GridHead, YOLOv3Head, YOLOv3Neck
 from detseg.detection.yolo_loss import YOLOv1LossConfig, YOLOv3LossConfig
+from detseg.detection.yolo_settings import (
+    DEFAULT_NECK_CHANNELS,
+    check_priors,
+    check_version_settings,
+    check_widths,
+    default_priors,
+)
 from detseg.ops.boxes import clip_boxes_to_image
 from detseg.ops.nms import filter_detections
-from detseg.ops.yolo_priors import default_yolov3_priors
 
 __all__ = [
     "YOLO",
@@ -55,16 +63,14 @@ __all__ = [
     "yolov3_resnet18",
 ]
 
-VERSIONS = ("v1", "v3")
-
 
 @dataclass
 class YOLOInferenceConfig:
     """Post-processing: keep ``score > score_thresh``, the ``pre_nms_top_n`` best (box, class)
     pairs, class-wise NMS at ``nms_thresh``, then at most ``max_detections`` per image.
 
-    The thresholds lie in ``[0, 1]``, ``pre_nms_top_n >= 1``, ``max_detections >= 0`` (0: no
-    detections) and ``min_box_size >= 0``; other values are refused at construction.
+    The thresholds lie in ``[0, 1]``, ``pre_nms_top_n >= 1``, ``max_detections >= 1`` and
+    ``min_box_size >= 0``; other values are refused at construction.
 
     Boxes narrower or shorter than ``min_box_size`` pixels once clipped to the image are dropped
     first (as torchvision's R-CNN box head drops them): cells past the image's right or bottom
@@ -80,8 +86,8 @@ class YOLOInferenceConfig:
 
     def __post_init__(self) -> None:
         require_fractions(self, "score_thresh", "nms_thresh")
-        require_at_least(self, 1, "pre_nms_top_n")
-        require_at_least(self, 0, "max_detections", "min_box_size")
+        require_at_least(self, 1, "pre_nms_top_n", "max_detections")
+        require_at_least(self, 0, "min_box_size")
 
 
 class YOLO(nn.Module):
@@ -145,7 +151,7 @@ class YOLO(nn.Module):
 
     @score_thresh.setter
     def score_thresh(self, value: float) -> None:
-        self.inference.score_thresh = float(value)
+        self.inference.score_thresh = checked_score_thresh(value)
 
     def predict(self, images: list[Tensor] | Tensor) -> list[dict[str, Tensor]]:
         """Detect objects (call ``model.eval()`` first if the backbone has BatchNorm).
@@ -194,77 +200,6 @@ class YOLO(nn.Module):
 # ----------------------------------------------------------------------------- builders
 
 
-def _check_priors(anchors: Sequence[Sequence[Sequence[float]]], num_levels: int) -> list:
-    """Validate ``anchors`` (per level a list of ``[w, h]`` in pixels) against the levels."""
-    try:
-        groups = [[[float(v) for v in pair] for pair in level] for level in anchors]
-    except (TypeError, ValueError):  # a level of numbers, or a value that is not a number
-        raise ValueError(
-            f"anchors = {anchors!r} is not a list of levels of [width, height] pairs: give per "
-            "backbone level (finest first) a list of pairs in pixels, e.g. [[[10, 13], [16, 30]], "
-            "[[33, 23], [30, 61]], [[62, 45], [59, 119]]]"
-        ) from None
-    if len(groups) != num_levels:
-        raise ValueError(
-            f"anchors has {len(groups)} level groups but the backbone gives "
-            f"{num_levels} levels; give one list of [w, h] pairs per level"
-        )
-    for level, group in enumerate(groups):
-        if not group or any(len(p) != 2 or not all(0 < v < math.inf for v in p) for p in group):
-            raise ValueError(
-                f"anchors level {level} = {group}: need a non-empty list of "
-                "[width, height] pairs in pixels, both finite and > 0"
-            )
-    return groups
-
-
-def _default_priors(input_size: int, levels: Sequence[str]) -> Sequence[Sequence[Sequence[float]]]:
-    """YOLOv3's priors for ``input_size``; they have three levels, so other backbone
-    ``levels`` (the distinct ``return_layers``) need their own ``anchors``."""
-    priors = default_yolov3_priors(input_size)
-    if len(levels) != len(priors):
-        raise ValueError(
-            f"return_layers give {len(levels)} backbone levels {list(levels)} but YOLOv3's "
-            f"default priors have {len(priors)}: give anchors, one list of [w, h] pairs per "
-            f"level (tools/anchors.py --k {3 * len(levels)} prints them), or "
-            f"{len(priors)} distinct return_layers"
-        )
-    return priors
-
-
-def _check_version_settings(
-    version: str,
-    anchors: Sequence[Sequence[Sequence[float]]] | None,
-    grid_size: int | None,
-    boxes_per_cell: int | None,
-) -> None:
-    """Refuse the settings of the other YOLO version (they would be ignored) and an empty
-    ``anchors`` list (it would not mean the default priors, ``None`` does)."""
-    if version not in VERSIONS:
-        raise ValueError(f"version='{version}' is not one of {VERSIONS}")
-    if version == "v1" and anchors is not None:
-        raise ValueError(
-            "anchors is a YOLOv3 setting: YOLOv1 predicts boxes without anchors (grid_size "
-            "and boxes_per_cell set its grid); drop anchors or use version='v3'"
-        )
-    if version == "v3":
-        for name, value in (("grid_size", grid_size), ("boxes_per_cell", boxes_per_cell)):
-            if value is not None:
-                raise ValueError(
-                    f"{name} is a YOLOv1 setting: YOLOv3 predicts on one grid per backbone "
-                    f"level with the priors of anchors; drop {name} or use version='v1'"
-                )
-        if anchors is not None and len(anchors) == 0:
-            raise ValueError(
-                "anchors is empty: give per backbone level a list of [w, h] pairs in input "
-                "pixels (tools/anchors.py prints them), or drop anchors for YOLOv3's priors"
-            )
-    if version == "v1":
-        for name, value in (("grid_size", grid_size), ("boxes_per_cell", boxes_per_cell)):
-            if value is not None and not (isinstance(value, numbers.Integral) and value >= 1):
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-
-
 def yolo(
     num_classes: int,
     backbone: str = "resnet18",
@@ -279,7 +214,7 @@ def yolo(
     norm_momentum: float | None = None,
     width_mult: float = 1.0,
     return_layers: Sequence[str] | None = None,
-    neck_channels: int | None = 128,
+    neck_channels: int | None = DEFAULT_NECK_CHANNELS,
     head_channels: int = 128,
     image_mean: Sequence[float] = IMAGENET_MEAN,
     image_std: Sequence[float] = IMAGENET_STD,
@@ -306,25 +241,24 @@ def yolo(
             without ``backbone_weights`` (from scratch), else the backbone's own (torchvision's
             MobileNets: 0.01).
         width_mult: MobileNet channel multiplier (other backbones: must be 1).
-        return_layers: backbone levels used; ``None``: ``("c5",)`` (v1), ``("c3", "c4",
-            "c5")`` (v3).
-        neck_channels: v3 neck width, ``None`` for no neck. head_channels: head conv width.
+        return_layers: backbone levels used; ``None``: ``("c5",)`` (v1, which takes one
+            level), ``("c3", "c4", "c5")`` (v3).
+        neck_channels: v3 neck width (128), ``None`` for no neck; v1 has no neck and refuses
+            a width. head_channels: head conv width.
         image_mean, image_std: input normalisation.
         loss: fields of :class:`YOLOv1LossConfig` or :class:`YOLOv3LossConfig` (e.g.
             ``{"box_loss": "smooth_l1", "ignore_thresh": 0.7}``).
         inference: fields of :class:`YOLOInferenceConfig`.
     """
-    _check_version_settings(version, anchors, grid_size, boxes_per_cell)
+    check_version_settings(
+        version, anchors, grid_size, boxes_per_cell, neck_channels, return_layers
+    )
     check_num_classes(num_classes)
     if input_size is None:
         input_size = 448 if version == "v1" else 416
     if input_size <= 0:
         raise ValueError(f"input_size must be positive, got {input_size}")
-    if head_channels < 1 or (neck_channels or 0) < 0:
-        raise ValueError(
-            f"head_channels must be >= 1 and neck_channels >= 1 or null (no neck), got "
-            f"{head_channels} and {neck_channels}"
-        )
+    check_widths(head_channels, neck_channels)
     if return_layers is not None and len(return_layers) == 0:
         raise ValueError(
             "return_layers is empty: name the backbone levels to use (e.g. ['c3', 'c4', 'c5']) "
@@ -354,8 +288,8 @@ def yolo(
         )
         in_features = in_features[-1:]
     else:
-        priors = _check_priors(
-            _default_priors(input_size, in_features) if anchors is None else anchors,
+        priors = check_priors(
+            default_priors(input_size, in_features) if anchors is None else anchors,
             len(in_features),
         )
         head = YOLOv3Head(
@@ -363,7 +297,7 @@ def yolo(
             [body.strides[n] for n in in_features],
             priors,
             num_classes,
-            neck_channels,
+            None if neck_channels is None else int(neck_channels),
             head_channels,
             dataclass_from_dict(YOLOv3LossConfig, loss, "loss"),
         )

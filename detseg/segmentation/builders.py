@@ -26,10 +26,12 @@ Dilated backbones (``output_stride``) and the levels each family reads: see
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Annotated
 
 from torch import nn
 
 from detseg.backbones.base import Backbone
+from detseg.config.model_section import Refused
 
 from .backbone_levels import LEVEL_ROLES, UNET_LEVELS, backbone_family, segmentation_backbone
 from .fcn_vgg import FCNVGGHead
@@ -232,6 +234,13 @@ def deeplabv3plus(
     return _assemble(body, head, num_classes, loss, input, aux)
 
 
+#: Why :func:`lraspp` refuses ``aux_loss=True`` (from Python and from a config).
+LRASPP_HAS_NO_AUX = (
+    "lraspp has no auxiliary head (LR-ASPP trains on its one output): set aux_loss to false "
+    "or drop it, or use fcn, deeplabv3 or deeplabv3plus for an auxiliary FCN head"
+)
+
+
 def lraspp(
     num_classes: int,
     backbone: str = "mobilenet_v3_large",
@@ -243,17 +252,24 @@ def lraspp(
     width_mult: float = 1.0,
     loss: LossSection = None,
     input: InputSection = None,
+    aux_loss: Annotated[bool, Refused(True, LRASPP_HAS_NO_AUX)] = False,
 ) -> SegmentationModel:
     """Lite R-ASPP on MobileNetV3-Large (low level ``c3``, stride 8; high ``c5``, stride 16).
 
     Args:
         inter_channels: width of the high branch (128).
-        Others: as :func:`fcn` (no aux head).
+        aux_loss: LR-ASPP has no auxiliary head; ``True`` is refused (as torchvision's
+            ``lraspp_mobilenet_v3_large`` refuses it), ``False`` is accepted.
+        Others: as :func:`fcn`.
 
     Raises:
-        ValueError: as :func:`fcn`, or a backbone that is not a MobileNet.
+        ValueError: as :func:`fcn`, ``aux_loss=True``, or a backbone that is not a MobileNet.
     """
+    if aux_loss:
+        raise ValueError(f"aux_loss=True: {LRASPP_HAS_NO_AUX}")
     _check_num_classes(num_classes)
+    if inter_channels < 1:
+        raise ValueError(f"inter_channels must be >= 1 (channels of a layer), got {inter_channels}")
     loss, input = loss_config(loss), input_config(input)
     if backbone_family(backbone) != "mobilenet":
         raise ValueError(f"lraspp needs a MobileNet backbone, got {backbone!r}.")
@@ -287,6 +303,8 @@ def fcn_vgg16(
             ``input`` section.
     """
     _check_num_classes(num_classes)
+    if fc_channels < 1:
+        raise ValueError(f"fc_channels must be >= 1 (channels of a layer), got {fc_channels}")
     loss, input = loss_config(loss), input_config(input)
     head = FCNVGGHead(num_classes + 1, variant, fc_channels)
     body = segmentation_backbone("vgg16", head.in_features, 16, backbone_weights, trainable_layers)

@@ -155,7 +155,7 @@ class ASPP(nn.Module):
     ) -> None:
         super().__init__()
         rates = tuple(int(rate) for rate in atrous_rates)
-        if not rates or min(rates) < 1:
+        if not rates or min(rates) < 1 or list(rates) != list(atrous_rates):  # 2.5 is no rate
             raise ValueError(f"atrous_rates must be positive integers, got {atrous_rates!r}.")
         self.atrous_rates = rates
         branches = [ConvBNReLU(in_channels, out_channels, 1)]

@@ -249,9 +249,9 @@ class UNetDecoder(nn.Module):
         skips = levels[-2::-1]  # coarse to fine
         if decoder_channels is None:
             decoder_channels = [in_channels[level] for level in skips]
-        if len(decoder_channels) != len(skips):
+        if len(decoder_channels) != len(skips) or any(w < 1 for w in decoder_channels):
             raise ValueError(
-                f"decoder_channels needs {len(skips)} values (one per up block), "
+                f"decoder_channels needs {len(skips)} values >= 1 (one width per up block), "
                 f"got {list(decoder_channels)}."
             )
         self.in_features = tuple(levels)

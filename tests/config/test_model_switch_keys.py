@@ -14,6 +14,7 @@ from detseg.config import ConfigError, load_config
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "configs" / "demo.yaml"
 FCN = REPO / "configs" / "segmentation" / "fcn_shapes.yaml"
+DEEPLAB = REPO / "configs" / "segmentation" / "deeplabv3_mobilenet_v3_shapes.yaml"
 
 #: The keys of configs/demo.yaml's Faster R-CNN that RetinaNet does not take.
 FASTER_RCNN_ONLY = ("fpn", "representation_size", "sampling_ratio", "rpn", "roi_heads")
@@ -29,7 +30,7 @@ def _message(path: Path, overrides: list[str] | None = None) -> str:
     ("config", "model", "key", "not_meant"),
     [
         (FCN, "ssd", "output_stride", "iou_thresh"),
-        (FCN, "lraspp", "aux_loss", "loss"),
+        (DEEPLAB, "unet_backbone", "aux_loss", "loss"),
         (DEMO, "fcn_vgg16", "backbone", "backbone_weights"),
     ],
 )

@@ -54,7 +54,6 @@ DETECTOR_CONFIGS = {
         "version": "v1",
         "input_size": IMAGE_SIZE,
         "grid_size": 4,
-        "neck_channels": 32,
         "head_channels": 32,
     },
     "yolo_v3": {

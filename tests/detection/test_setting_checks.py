@@ -15,7 +15,7 @@ from detseg.detection.ssd import SSDConfig
         ({"nms_thresh": 1.5}, "nms_thresh in"),
         ({"neg_pos_ratio": -1.0}, "neg_pos_ratio and smooth_l1_beta must be >= 0"),
         ({"topk_candidates": 0}, "topk_candidates must be >= 1"),
-        ({"detections_per_img": -1}, "detections_per_img >= 0"),
+        ({"detections_per_img": -1}, "detections_per_img must be >= 1"),
     ],
 )
 def test_out_of_range_settings_are_refused(change, message):

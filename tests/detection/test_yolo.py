@@ -198,9 +198,8 @@ def test_builder_gradients_empty_targets_and_predict(version):
         version=version,
         input_size=64,
         head_channels=16,
-        neck_channels=16,
         inference={"score_thresh": 0.0},
-        **({"grid_size": 3} if version == "v1" else {}),
+        **({"grid_size": 3} if version == "v1" else {"neck_channels": 16}),
     )
     images = [torch.rand(3, 50, 80), torch.rand(3, 70, 60)]
     targets = [

@@ -33,8 +33,8 @@ def test_builder_refuses_a_negative_top_n() -> None:
 
 
 def test_edge_values_are_kept() -> None:
-    config = YOLOInferenceConfig(score_thresh=0.0, nms_thresh=1.0, max_detections=0)
-    assert (config.score_thresh, config.nms_thresh, config.max_detections) == (0.0, 1.0, 0)
+    config = YOLOInferenceConfig(score_thresh=0.0, nms_thresh=1.0, max_detections=1)
+    assert (config.score_thresh, config.nms_thresh, config.max_detections) == (0.0, 1.0, 1)
 
 
 @pytest.mark.parametrize(
