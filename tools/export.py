@@ -8,7 +8,9 @@ post-processing (box decoding, score threshold, NMS). Detectors take one image p
 images Float[1, 3, H, W] RGB in [0, 1], and return boxes [N, 4] (xyxy pixels of the input
 image), scores [N] and labels [N] (1..K); segmenters take images [B, 3, H, W] and return logits
 [B, K + 1, H, W] (the plain forward pass, without test-time augmentation or CRF). OUT.json
-describes the input, the outputs, the class names and the score threshold. A detector's
+describes the input, the outputs, the class names, the score threshold and category_ids, the
+dataset's category id of each label (a COCO-trained model's label k is COCO category
+category_ids[k - 1]; 1..K where the checkpoint stores none). A detector's
 TorchScript file calls torchvision's nms and roi_align: import torchvision before
 torch.jit.load.
 
@@ -16,10 +18,12 @@ Unless --no-verify, the file is run (onnxruntime, or torch.jit.load) on generate
 compared with the PyTorch model: three images of the export size, or with --dynamic four sizes
 (the export size, two around it, one a batch of two for segmenters, and half the export size);
 every detection paired with one of the same label (only those at the detection limit or the
-score threshold may differ), boxes within 1e-3 of the longer image side, scores within 1e-3;
-logits within 1e-4 of their largest magnitude (at least 1). The command prints the largest
-differences and exits with 1 when they exceed the tolerance, with 2 when the model or the
-settings cannot be exported (e.g. --batch-size 2 for a detector). A detector's check that
+score threshold may differ, and those that NMS ranked among exactly equal scores, which
+onnxruntime and torchvision order differently), boxes within 1e-3 of the longer image side,
+scores within 1e-3; logits within 1e-4 of their largest magnitude (at least 1). The command
+prints the largest differences and exits with 1 when they exceed the tolerance, with 2 when the
+model or the settings cannot be exported (e.g. --batch-size 2 for a detector, or an --out
+suffix of the other format). A detector's check that
 compared no detection (nothing above the score threshold, e.g. an early checkpoint) ends with
 a warning line.
 """
@@ -46,7 +50,11 @@ def parse_args() -> argparse.Namespace:
         "checkpoint", type=user_path, help="detseg checkpoint (e.g. runs/x/best.pt)"
     )
     parser.add_argument(
-        "--format", choices=FORMATS, default="onnx", help="file format (default: onnx)"
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="file format (default: the one --out's suffix names, .onnx: onnx, .pt, .pth or "
+        ".torchscript: torchscript; else onnx). An --out suffix of the other format is refused",
     )
     parser.add_argument(
         "--out",
@@ -112,14 +120,16 @@ def main() -> int:
         raise ValueError(f"--input-size must be >= 1, got {' '.join(map(str, size))}")
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
-    suffix = ".onnx" if args.format == "onnx" else ".torchscript.pt"
-    out = check_output_file(args.out or args.checkpoint.with_suffix(suffix), args.checkpoint)
     from detseg.export import export_model, verify_export
+    from detseg.export.model_export import format_of
 
+    export_format = args.format or (format_of(args.out) if args.out else None) or "onnx"
+    suffix = ".onnx" if export_format == "onnx" else ".torchscript.pt"
+    out = check_output_file(args.out or args.checkpoint.with_suffix(suffix), args.checkpoint)
     result = export_model(
         args.checkpoint,
         out,
-        format=args.format,
+        format=export_format,
         dynamic=args.dynamic,
         opset=args.opset,
         input_size=None if size is None else (size[0], size[-1]),

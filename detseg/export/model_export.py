@@ -11,7 +11,12 @@ The exported graph takes raw images and holds the model's own pre- and post-proc
 
 A static export fixes ``H, W`` (and ``B``) to ``input_size`` (and ``batch_size``); a dynamic one
 leaves them free. Next to the file, ``<file>.json`` describes the input, the outputs, the class
-names and the score threshold.
+names, the dataset's category id of each label (``category_ids``: a COCO-trained model's label
+``k`` is COCO category ``category_ids[k - 1]``) and the score threshold.
+
+The file's suffix names its format: ``.onnx`` for ONNX, ``.pt``, ``.pth`` or ``.torchscript``
+for TorchScript (:data:`FORMAT_SUFFIXES`); a path whose suffix names the other format is
+refused, and other suffixes are free.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from __future__ import annotations
 import copy
 import json
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -28,7 +34,8 @@ from torch import nn
 
 from detseg.argument_checks import check_output_file, score_threshold_problem
 from detseg.choices.export_formats import DEFAULT_OPSET, FORMATS
-from detseg.engine.checkpointing.checkpoint import written_atomically
+from detseg.engine.checkpointing.checkpoint import load_checkpoint, written_atomically
+from detseg.engine.checkpointing.model_files import model_from_checkpoint
 from detseg.engine.runtime.model_api import Detector
 from detseg.export.onnx_export import ANTIALIAS_MIN_OPSET, MAX_OPSET, MIN_OPSET, write_onnx
 from detseg.export.torchscript_export import write_torchscript
@@ -42,6 +49,13 @@ from detseg.export.wrappers import (
 
 #: Traced (and, for a static export, fixed) size of a segmenter's input by default.
 DEFAULT_SEGMENTATION_SIZE = (512, 512)
+
+#: The file suffixes (lower case) that name each format; a path with another format's suffix
+#: is refused (a TorchScript file named ``.onnx`` fails in onnxruntime, and the reverse).
+FORMAT_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "onnx": (".onnx",),
+    "torchscript": (".pt", ".pth", ".torchscript"),
+}
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,9 @@ class ExportResult:
         batch_size: images per call of a static export (1 for detectors).
         dynamic: ``H, W`` (and a segmenter's batch) are free.
         classes: foreground class names (label ``k`` is ``classes[k - 1]``).
+        category_ids: the dataset's category id of each label (label ``k`` is category
+            ``category_ids[k - 1]``, e.g. a COCO ``category_id``); ``1..K`` where the
+            checkpoint stores none.
         score_thresh: the detector's score threshold in the graph (``None``: segmenter).
         model: the exported model (an eval-mode CPU copy), the reference of
             :func:`~detseg.export.verify.verify_export`.
@@ -74,6 +91,7 @@ class ExportResult:
     classes: tuple[str, ...]
     score_thresh: float | None
     model: nn.Module = field(repr=False, compare=False)
+    category_ids: tuple[int, ...] = ()
 
     @property
     def input_shape(self) -> list[int | str]:
@@ -96,16 +114,75 @@ def load_for_export(
         name: the model's name (default: the checkpoint config's ``model.name``, else the
             class name).
     """
-    if isinstance(source, (str, Path)):
-        from detseg.engine.checkpointing import load_model
+    model, name, classes, _ = _load_source(source, classes, name)
+    return model, name, classes
 
-        model, config, stored = load_model(source, "cpu")
+
+def _load_source(
+    source: nn.Module | str | Path, classes: list[str] | None, name: str | None
+) -> tuple[nn.Module, str, list[str], list[int] | None]:
+    """:func:`load_for_export`, and the category ids a checkpoint's ``meta["cat_ids"]`` stores
+    (``None`` for a model, or a checkpoint without them)."""
+    if isinstance(source, (str, Path)):
+        state = load_checkpoint(source)
+        model, config, stored = model_from_checkpoint(state, "cpu", source=str(source))
         name = name or str(config.get("model", {}).get("name", type(model).__name__))
-        return model.eval(), name, list(classes or stored)
+        cat_ids = (state.get("meta") or {}).get("cat_ids") or None
+        return model.eval(), name, list(classes or stored), cat_ids
     model = copy.deepcopy(source).cpu().eval()
     num_classes = int(getattr(model, "num_classes", 0))
     default = [f"class_{k}" for k in range(1, num_classes + 1)]
-    return model, name or type(model).__name__, list(classes or default)
+    return model, name or type(model).__name__, list(classes or default), None
+
+
+def check_class_count(model: nn.Module, name: str, classes: Sequence[str]) -> None:
+    """Raise :class:`ExportError` for class names that are not one per foreground class of
+    ``model`` (its ``num_classes``): the sidecar would describe labels (and a segmenter's
+    ``K + 1`` logit channels) that the file does not output."""
+    num_classes = getattr(model, "num_classes", None)
+    if isinstance(num_classes, int) and len(classes) != num_classes:
+        raise ExportError(
+            f"{name}: {len(classes)} class names {list(classes)[:10]} for a model of "
+            f"{num_classes} classes; give one name per class, in label order"
+        )
+
+
+def checked_category_ids(
+    category_ids: Sequence[object] | None, num_classes: int, source: str
+) -> tuple[int, ...]:
+    """The category id of each of ``num_classes`` labels (default ``1..K``), checked: one
+    distinct integer per class. ``source`` names where they came from in the message."""
+    if category_ids is None:
+        return tuple(range(1, num_classes + 1))
+    ids = list(category_ids) if isinstance(category_ids, (list, tuple)) else None
+    if ids is None or not all(_is_integer(i) for i in ids):
+        raise ExportError(
+            f"{source}: category ids must be a list of integers, got {category_ids!r}"
+        )
+    if len(ids) != num_classes or len(set(ids)) != len(ids):
+        raise ExportError(
+            f"{source}: {len(ids)} category ids {ids[:10]} for {num_classes} classes; give one "
+            "distinct id per class, in label order"
+        )
+    return tuple(int(cast(int, i)) for i in ids)
+
+
+def format_of(path: str | Path) -> str | None:
+    """The format a file's suffix names (:data:`FORMAT_SUFFIXES`), ``None`` for another."""
+    suffix = Path(path).suffix.lower()
+    return next((f for f, suffixes in FORMAT_SUFFIXES.items() if suffix in suffixes), None)
+
+
+def check_format_suffix(path: Path, format: str) -> None:
+    """Raise :class:`ExportError` for a file whose suffix names another format than ``format``
+    (``x.onnx`` for TorchScript, ``x.pt`` for ONNX; see :data:`FORMAT_SUFFIXES`)."""
+    named = format_of(path)
+    if named is not None and named != format:
+        expected = FORMAT_SUFFIXES.get(format, ("",))[0]
+        raise ExportError(
+            f"{path}: a {path.suffix} file is {named}, but the format is {format}; name the "
+            f"file {path.stem}{expected} or export with format {named} (--format {named})"
+        )
 
 
 def default_input_size(model: nn.Module) -> tuple[int, int]:
@@ -168,6 +245,7 @@ def export_model(
     score_thresh: float | None = None,
     classes: list[str] | None = None,
     name: str | None = None,
+    category_ids: Sequence[int] | None = None,
 ) -> ExportResult:
     """Export a detector or segmenter for inference on raw images.
 
@@ -175,7 +253,8 @@ def export_model(
         model_or_checkpoint: a detseg model (not modified: a CPU copy is exported) or a
             checkpoint file.
         path: the file to write (its folder is created); ``<path>.json`` is written next to it.
-            Neither may be a folder, nor the checkpoint exported. Each is written to a
+            Neither may be a folder, nor the checkpoint exported; its suffix may not name the
+            other format (:data:`FORMAT_SUFFIXES`). Each is written to a
             temporary file beside it that replaces it once complete: a failed export leaves
             an earlier one as it was.
         format: ``"onnx"`` (torch's TorchScript-based exporter, opset ``opset``) or
@@ -190,6 +269,8 @@ def export_model(
         score_thresh: a detector's score threshold in the graph, in ``[0, 1]`` (default: the
             model's); ``None`` for a segmenter.
         classes, name: see :func:`load_for_export`.
+        category_ids: the dataset's category id of each label, in label order (default: the
+            checkpoint's ``meta["cat_ids"]``, else ``1..K``); the sidecar's ``category_ids``.
 
     Returns:
         The :class:`ExportResult`.
@@ -199,16 +280,24 @@ def export_model(
             detector with ``batch_size > 1``, a mask head, an opset out of range, an opset,
             ``batch_size`` or ``input_size`` side that is not an integer, a score
             threshold outside ``[0, 1]`` or given for a segmenter, an operation the ONNX opset
-            lacks, ...).
+            lacks, a suffix of the other format, class names or category ids that are not one
+            per class, ...).
         IsADirectoryError: ``path`` or ``<path>.json`` is a folder.
         ValueError: ``path`` or ``<path>.json`` is the checkpoint file.
     """
     check_integer_settings(opset if format == "onnx" else None, input_size, batch_size)
     path = check_output_paths(model_or_checkpoint, path)
+    check_format_suffix(path, format)
     problem = score_threshold_problem(score_thresh, "score_thresh")
     if problem:
         raise ExportError(problem)
-    model, name, classes = load_for_export(model_or_checkpoint, classes, name)
+    model, name, classes, stored_ids = _load_source(model_or_checkpoint, classes, name)
+    check_class_count(model, name, classes)
+    if category_ids is not None:
+        ids = checked_category_ids(category_ids, len(classes), "category_ids")
+    else:
+        where = f"{model_or_checkpoint}: meta.cat_ids"  # stored_ids come from a checkpoint
+        ids = checked_category_ids(stored_ids, len(classes), where)
     task = check_export_settings(model, name, format, opset, batch_size)
     if score_thresh is not None:
         if task != "detection":
@@ -242,6 +331,7 @@ def export_model(
         classes=tuple(classes),
         score_thresh=cast(Detector, model).score_thresh if task == "detection" else None,
         model=model,
+        category_ids=ids,
     )
     with written_atomically(result.sidecar) as partial:
         partial.write_text(json.dumps(sidecar(result), indent=2) + "\n")
@@ -297,6 +387,7 @@ def sidecar(result: ExportResult) -> dict[str, Any]:
         "model": result.model_name,
         "task": result.task,
         "classes": list(result.classes),
+        "category_ids": list(result.category_ids),
         "score_thresh": result.score_thresh,
         "input": {
             "name": "images",
@@ -310,11 +401,19 @@ def sidecar(result: ExportResult) -> dict[str, Any]:
         description["outputs"] = [
             _output("boxes", ["detections", 4], "float32", "xyxy, pixels of the input image"),
             _output("scores", ["detections"], "float32", "decreasing"),
-            _output("labels", ["detections"], "int64", "1..K; label k is classes[k - 1]"),
+            _output(
+                "labels",
+                ["detections"],
+                "int64",
+                "1..K; label k is classes[k - 1], dataset category id category_ids[k - 1]",
+            ),
         ]
         return description
     channels = len(result.classes) + 1
-    meaning = "channel 0 is background, channel k is classes[k - 1]; argmax gives the label map"
+    meaning = (
+        "channel 0 is background, channel k is classes[k - 1] (dataset category id "
+        "category_ids[k - 1]); argmax gives the label map"
+    )
     description["outputs"] = [
         _output("logits", [batch, channels, height, width], "float32", meaning)
     ]

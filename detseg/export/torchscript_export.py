@@ -21,15 +21,16 @@ from torch import Tensor, nn
 def write_torchscript(graph: nn.Module, example: Tensor, path: Path) -> None:
     """Trace ``graph`` on ``example`` (``Float[B, 3, H, W]``) and save it to ``path``."""
     with warnings.catch_warnings():
-        # torch.jit's deprecation notices and the tracer's notes on Python values; the
-        # export is checked against the model instead (detseg.export.verify)
+        # torch.jit's deprecation notices (of trace and save) and the tracer's notes on Python
+        # values; the export is checked against the model instead (detseg.export.verify)
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
         traced = torch.jit.trace(graph, (example,), check_trace=False)
-    # opened here, so that a path that cannot be written is an OSError naming it (torch.jit.save
-    # given a name raises a RuntimeError that names neither the file nor the reason)
-    with open(path, "wb") as file:
-        torch.jit.save(traced, file)
+        # opened here, so that a path that cannot be written is an OSError naming it
+        # (torch.jit.save given a name raises a RuntimeError that names neither the file nor
+        # the reason)
+        with open(path, "wb") as file:
+            torch.jit.save(traced, file)
 
 
 def load_torchscript(path: Path) -> torch.jit.ScriptModule:

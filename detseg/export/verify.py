@@ -5,8 +5,8 @@ TorchScript) on a few generated images, and its outputs are compared with the mo
 ``model.predict([image])`` for a detector, ``model(images)`` for a segmenter, within a
 :class:`~detseg.export.comparison.Tolerance`: detections paired as sets (same labels, boxes
 within ``box`` times the longer image side, scores within ``score``; only detections at the
-detection limit or the score threshold may go unpaired: see
-:mod:`~detseg.export.comparison`), logits within ``logits_rel`` of their
+detection limit or the score threshold, or that NMS ranked among exactly equal scores, may go
+unpaired: see :mod:`~detseg.export.comparison`), logits within ``logits_rel`` of their
 largest magnitude.
 
 The images: with a dynamic export, four sizes: the export size, two around it (one with a batch
@@ -83,7 +83,9 @@ class VerificationReport:
         for shape, c in zip(self.shapes, self.comparisons, strict=True):
             status = "ok" if c.passed else "FAILED"
             if isinstance(c, DetectionComparison):
-                cut = f" ({c.at_cut} at the cut)" if c.at_cut else ""
+                excused = [f"{c.at_cut} at the cut"] if c.at_cut else []
+                excused += [f"{c.tied} among equal scores"] if c.tied else []
+                cut = f" ({', '.join(excused)})" if excused else ""
                 out.append(
                     f"  {list(shape)}: {c.count} detections (PyTorch {c.reference_count}), "
                     f"{c.unmatched} unmatched{cut}, max box diff {c.max_box_diff:.2e} px (allowed "
@@ -168,6 +170,17 @@ def detection_limit(model: nn.Module) -> int:
     raise ExportError(f"{type(model).__name__} is not an exportable detector")
 
 
+def nms_threshold(model: nn.Module) -> float:
+    """The IoU threshold of a detector's class-wise NMS (Faster R-CNN's box head's)."""
+    if isinstance(model, FasterRCNN):
+        return float(model.roi_heads.config.nms_thresh)
+    if isinstance(model, YOLO):
+        return float(model.inference.nms_thresh)
+    if isinstance(model, (RetinaNet, SSD)):
+        return float(model.config.nms_thresh)
+    raise ExportError(f"{type(model).__name__} is not an exportable detector")
+
+
 def load_exported(result: ExportResult) -> Runner:
     """A function ``images -> outputs`` that runs the exported file (on the CPU)."""
     if result.format == "onnx":
@@ -230,6 +243,7 @@ def verify_export(
                         tolerance,
                         score_thresh=cast(Detector, result.model).score_thresh,
                         limit=detection_limit(result.model),
+                        nms_thresh=nms_threshold(result.model),
                     )
                 )
             else:
