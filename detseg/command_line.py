@@ -93,7 +93,15 @@ _declared_outputs: list[tuple[Path, str]] = []
 
 def user_path(text: str) -> Path:
     """The ``type`` of the tools' path arguments: the path with a leading ``~`` expanded to the
-    home folder, which a shell leaves as it is in ``--out=~/x`` (and in a quoted ``"~/x"``)."""
+    home folder, which a shell leaves as it is in ``--out=~/x`` (and in a quoted ``"~/x"``).
+
+    Raises:
+        ValueError: an empty or blank text (an unset shell variable, ``--out "$DIR"``), which
+            ``Path`` would read as the current folder; argparse names the argument and the
+            value in one line.
+    """
+    if not text.strip():
+        raise ValueError("empty path")
     return Path(text).expanduser()
 
 

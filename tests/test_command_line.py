@@ -7,12 +7,14 @@ paths in ``tests/tools/test_unwritable_outputs.py``.
 
 from __future__ import annotations
 
+import argparse
 import errno
 import sys
+from pathlib import Path
 
 import pytest
 
-from detseg.command_line import USER_ERROR_EXIT_CODE, declare_output, run_command
+from detseg.command_line import USER_ERROR_EXIT_CODE, declare_output, run_command, user_path
 
 
 def run(main, *argv: str) -> int:
@@ -118,3 +120,18 @@ def test_detseg_traceback_shows_the_output_error(tmp_path, monkeypatch):
     error = PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "out"))
     with pytest.raises(PermissionError):
         run(raising(error), "--out", str(tmp_path / "out"))
+
+
+@pytest.mark.parametrize("text", ["", "  "])
+def test_an_empty_path_argument_is_refused_not_read_as_the_current_folder(text, capsys):
+    """``--out "$UNSET"`` must not write into the current folder."""
+    parser = argparse.ArgumentParser(prog="tool")
+    parser.add_argument("--out", type=user_path)
+    with pytest.raises(SystemExit) as stopped:
+        parser.parse_args(["--out", text])
+    assert stopped.value.code == 2
+    assert "argument --out: invalid user_path value" in capsys.readouterr().err
+
+
+def test_a_path_argument_expands_the_home_folder():
+    assert user_path("~/runs") == Path.home() / "runs"
