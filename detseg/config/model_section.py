@@ -20,8 +20,9 @@ Parameters that many builders share are checked by name, whatever their annotati
 (:data:`PARAMETER_BOUNDS`, :func:`check_backbone_args`): ``model.backbone`` must be a name of
 ``detseg.backbones.BACKBONES`` (a typo gets the closest name), ``model.width_mult`` be > 0, and
 other than 1 only on a MobileNet, and the layer widths (``model.fpn_channels``,
-``model.representation_size``, ...) be >= 1; so their errors name the key and come before the
-data loads.
+``model.representation_size``, ...) be >= 1, as each item of the lists of widths or
+dilations (:data:`ITEM_BOUNDS`: ``model.mask_layers``, ``model.decoder_channels``,
+``model.atrous_rates``); so their errors name the key and come before the data loads.
 
 A nested section (Faster R-CNN's ``rpn``, a segmenter's ``loss``) is a dict of the fields of
 a settings dataclass, which the builder makes with
@@ -76,6 +77,15 @@ PARAMETER_BOUNDS: dict[str, Range] = {
         Range(1),
     ),
 }
+
+#: Bounds of each item of list-valued builder parameters, by name (the builders annotate them
+#: as ``Sequence[int]``, which checks the type of each item only): the widths of a head's
+#: layers and the dilations of ASPP's branches are whole numbers of at least 1 (a 0 builds a
+#: 0-channel layer or a 0-dilation convolution, which fails only when the model is built or
+#: first called, after the data loads).
+ITEM_BOUNDS: dict[str, Range] = dict.fromkeys(
+    ("mask_layers", "decoder_channels", "atrous_rates"), Range(1)
+)
 
 _ANNOTATION_ERRORS = (NameError, AttributeError, SyntaxError, TypeError)
 
@@ -232,11 +242,33 @@ def check_builder_kwargs(
         if key in PARAMETER_BOUNDS:
             tp = typing.Annotated[tp, PARAMETER_BOUNDS[key]]
         checked[key] = check_value(value, tp, source, f"model.{key}", key)
+        check_item_bounds(checked[key], source, key)
         check_refused(checked[key], tp, source, f"model.{key}")
     defaults = {k: p.default for k, p in params.items() if p.default is not p.empty}
     check_backbone_args(checked, defaults, source)
     check_anchor_levels(checked, source)
     return checked
+
+
+def check_item_bounds(value: Any, source: str, key: str) -> None:
+    """Each item of list ``value`` of builder parameter ``key`` is a whole number within
+    :data:`ITEM_BOUNDS` ``[key]`` (no bounds for other keys; null or a non-list is not checked
+    here, its type is).
+
+    Raises:
+        ConfigError: ``'model.atrous_rates' must be a list of whole numbers >= 1, got
+            [0, 6, 9] (item 0 is 0)``.
+    """
+    bounds = ITEM_BOUNDS.get(key)
+    if bounds is None or not isinstance(value, list | tuple):
+        return
+    for index, item in enumerate(value):
+        whole = isinstance(item, int) and not isinstance(item, bool)
+        if not whole or not bounds.contains(item):
+            raise ConfigError(
+                f"{source}: 'model.{key}' must be a list of whole numbers {bounds.describe()}, "
+                f"got {list(value)!r} (item {index} is {item!r})"
+            )
 
 
 def check_anchor_levels(kwargs: dict[str, Any], source: str) -> None:

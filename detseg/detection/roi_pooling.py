@@ -28,6 +28,7 @@ Two ways to pool several levels:
 from __future__ import annotations
 
 import math
+import numbers
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -72,13 +73,31 @@ class _RowsInRoIOrder(torch.autograd.Function):
         return (None, None, *(grad.index_select(0, index) for index in ctx.indices))
 
 
+def _whole_strides(strides: Sequence[float], featmap_names: Sequence[str]) -> list[int]:
+    """The strides as ints, each a whole number >= 1 (``4.0`` is taken as ``4``).
+
+    Raises:
+        ValueError: one line naming the strides and maps, for a stride that is fractional
+            (``2.5``: truncating it would pool at the wrong scale), below 1 or not a number.
+    """
+    for stride in strides:
+        number = isinstance(stride, numbers.Real) and not isinstance(stride, bool)
+        if not number or not math.isfinite(stride) or stride != int(stride) or stride < 1:
+            raise ValueError(
+                f"RoIPooler strides {list(strides)} of feature maps {list(featmap_names)}: stride "
+                f"{stride!r} is the map's step in input pixels and must be >= 1 and a whole "
+                "number (e.g. 4, 8, 16, 32)"
+            )
+    return [int(s) for s in strides]
+
+
 class RoIPooler(nn.Module):
     """Pool a fixed-size feature for every RoI from one or several feature maps.
 
     Args:
         featmap_names: names of the feature maps to pool from, finest first.
         strides: stride (in input pixels) of each of those maps, e.g. ``(4, 8, 16, 32)``;
-            each must be a power of two when more than one level is used.
+            each a whole number >= 1, and a power of two when more than one level is used.
         output_size: pooled height/width (7 for Faster R-CNN).
         kind: ``"align"`` (bilinear RoIAlign, ``aligned=False`` like torchvision's detectors)
             or ``"pool"`` (max RoIPool, as in the Faster R-CNN paper).
@@ -88,7 +107,8 @@ class RoIPooler(nn.Module):
 
     Raises:
         ValueError: If ``kind`` is unknown, ``strides`` does not have one entry per map, a
-            stride is below 1, or several levels have strides that are not powers of two.
+            stride is not a whole number >= 1 (a fractional one is refused, not truncated), or
+            several levels have strides that are not powers of two.
     """
 
     def __init__(
@@ -107,12 +127,7 @@ class RoIPooler(nn.Module):
         if len(featmap_names) != len(strides) or not featmap_names:
             raise ValueError(f"need one stride per feature map, got {featmap_names} / {strides}")
         self.featmap_names = list(featmap_names)
-        self.strides = [int(s) for s in strides]
-        if any(s < 1 for s in self.strides):
-            raise ValueError(
-                f"RoIPooler strides {list(strides)} of feature maps {list(featmap_names)}: each "
-                "stride is the map's step in input pixels and must be >= 1 (e.g. 4, 8, 16, 32)"
-            )
+        self.strides = _whole_strides(strides, featmap_names)
         self.output_size = (output_size, output_size)
         self.kind = kind
         self.sampling_ratio = sampling_ratio

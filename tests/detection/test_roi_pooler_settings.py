@@ -1,6 +1,6 @@
 """``RoIPooler`` names its setting or feature map in one line: a stride below 1 (which gave
-``math domain error``) and a feature map name the backbone does not give (a bare
-``KeyError``)."""
+``math domain error``), a fractional stride (which ``int()`` truncated: 2.5 pooled at scale
+1/2), and a feature map name the backbone does not give (a bare ``KeyError``)."""
 
 from collections import OrderedDict
 
@@ -29,3 +29,14 @@ def test_the_maps_named_are_pooled() -> None:
     pooler = RoIPooler(["p2"], [4], output_size=2)
     features = OrderedDict(p2=torch.rand(1, 4, 8, 8), extra=torch.rand(1, 4, 2, 2))
     assert pooler(features, [torch.tensor([[0.0, 0.0, 16.0, 16.0]])]).shape == (1, 4, 2, 2)
+
+
+@pytest.mark.parametrize("strides", [[2.5], [4, 8.5], [4.0, 7.999]])
+def test_fractional_strides_are_refused_not_truncated(strides) -> None:
+    names = [f"p{i + 2}" for i in range(len(strides))]
+    with pytest.raises(ValueError, match=r"RoIPooler strides .* must be >= 1 and a whole number"):
+        RoIPooler(names, strides)
+
+
+def test_whole_float_strides_are_taken_as_ints() -> None:
+    assert RoIPooler(["p2", "p3"], [4.0, 8.0]).strides == [4, 8]
