@@ -5,15 +5,18 @@ Rows are ground-truth classes and columns predicted classes, as in
 share of the row (of the class's ground-truth pixels), so a rare class reads as clearly as a
 frequent one; the diagonal is each class's recall. The cells of a class without ground truth (an
 empty row) read ``-`` instead of shares, explained by :data:`EMPTY_ROW_NOTE` under the plot.
+Class names and titles are drawn as written (:func:`plain_text`: no mathtext), ``$`` included.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -21,6 +24,7 @@ __all__ = [
     "confusion_figure",
     "row_normalized",
     "save_confusion_matrix",
+    "plain_text",
     "short_label",
     "wrap_title",
 ]
@@ -30,6 +34,17 @@ EMPTY_ROW_NOTE = "-: no ground truth of this class (no share to show)"
 
 #: Above this many classes the cells carry no text (it would not fit).
 MAX_ANNOTATED_CLASSES = 30
+
+
+@contextlib.contextmanager
+def plain_text() -> Iterator[None]:
+    """Matplotlib settings under which every text is drawn as written, also as a decorator
+    (``@plain_text()``): a class name with ``$`` (or a title holding one) is shown as typed, not
+    parsed as mathtext (``$x^2$`` drawn as x squared, ``$\\bad{$`` raising
+    ``ParseFatalException``). Figures are built and saved under it: tick labels are made while
+    drawing."""
+    with matplotlib.rc_context({"text.parse_math": False}):
+        yield
 
 
 def row_normalized(matrix: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
@@ -77,6 +92,7 @@ def wrap_title(title: str, width: int) -> str:
     return textwrap.fill(title, width=balanced)
 
 
+@plain_text()
 def confusion_figure(
     matrix: np.ndarray | Sequence[Sequence[float]], class_names: Sequence[str], title: str = ""
 ) -> Figure:
@@ -120,6 +136,7 @@ def confusion_figure(
     return fig
 
 
+@plain_text()
 def save_confusion_matrix(
     matrix: np.ndarray | Sequence[Sequence[float]],
     class_names: Sequence[str],

@@ -17,7 +17,8 @@ and K + 1 columns (predicted class, then "background"):
 IoUs come from ``pycocotools.mask.iou`` on COCO ``xywh`` boxes, with COCO's
 rule for crowd regions (intersection over the detection's area). Crowd gts are
 never counted as missed, and a detection that matches only a crowd region is
-ignored (neither true nor false), as COCOeval does.
+ignored (neither true nor false), as COCOeval does. The plot draws class names as written
+(:func:`~detseg.evaluation.confusion_plot.plain_text`: no mathtext), ``$`` included.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from pycocotools import mask as mask_utils
 
 from detseg.evaluation.coco import category_names, load_coco_gt
 from detseg.evaluation.coco_checks import check_detection, check_required_fields
-from detseg.evaluation.confusion_plot import short_label, wrap_title
+from detseg.evaluation.confusion_plot import plain_text, short_label, wrap_title
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +216,7 @@ def _outcomes_per_image(gts: list, dets: list, iou_threshold: float, background:
     return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
 
 
+@plain_text()
 def plot_confusion_matrix(
     matrix: np.ndarray, class_names: Sequence[str], path: str | os.PathLike, title: str = ""
 ) -> Path:
@@ -239,6 +241,7 @@ def plot_confusion_matrix(
     return path
 
 
+@plain_text()
 def detection_confusion_figure(
     matrix: np.ndarray, class_names: Sequence[str], title: str = ""
 ) -> Figure:

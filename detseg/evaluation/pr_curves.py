@@ -8,6 +8,8 @@ under the IoU=0.5 overall curve is the reported AP50, not a re-computation.
 
 Plots are drawn on ``matplotlib.figure.Figure`` objects (the Agg renderer),
 never through ``pyplot``: no window opens and no global backend is changed.
+Class names are drawn as written (:func:`~detseg.evaluation.confusion_plot.plain_text`: no
+mathtext), ``$`` included.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from detseg.evaluation.coco import category_names, run_coco_evaluation
-from detseg.evaluation.confusion_plot import short_label
+from detseg.evaluation.confusion_plot import plain_text, short_label
 from detseg.visualize import class_colors
 
 logger = logging.getLogger(__name__)
@@ -133,6 +135,7 @@ def evaluate_with_arrays(
 MAX_LEGEND_CLASSES = 12
 
 
+@plain_text()
 def pr_curve_figure(curves: PRCurves, iou: float) -> Figure:
     """The overall PR curve at one IoU threshold, the per-class curves thinner behind it.
 
@@ -191,6 +194,7 @@ def pr_curve_figure(curves: PRCurves, iou: float) -> Figure:
     return fig
 
 
+@plain_text()
 def plot_pr_curve(curves: PRCurves, iou: float, path: str | os.PathLike) -> Path:
     """Writes :func:`pr_curve_figure` as a PNG (folders are created).
 
@@ -208,6 +212,7 @@ def plot_pr_curve(curves: PRCurves, iou: float, path: str | os.PathLike) -> Path
     return _save(pr_curve_figure(curves, iou), path)
 
 
+@plain_text()
 def plot_pr_per_class(
     curves: PRCurves, path: str | os.PathLike, ious: Sequence[float] = (0.5, 0.75)
 ) -> Path:
@@ -227,6 +232,7 @@ def plot_pr_per_class(
     return _save(pr_per_class_figure(curves, ious), path)
 
 
+@plain_text()
 def pr_per_class_figure(curves: PRCurves, ious: Sequence[float] = (0.5, 0.75)) -> Figure:
     """One small PR plot per class (a grid, up to 5 columns), one line per IoU threshold.
 

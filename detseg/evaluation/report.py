@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import matplotlib
 import numpy as np
 from pycocotools import mask as mask_utils
 
@@ -209,16 +208,15 @@ def write_detection_report(
 def _draw_plots(out: Path, curves: PRCurves, confusion: DetectionConfusion) -> dict[str, str]:
     """Write the :data:`PLOT_FILES` into ``out``; return ``{file name: caption}``.
 
-    Class names are drawn as written: a name with ``$`` signs (``"$5 box"``, ``"$x$"``) is no
-    TeX formula to matplotlib, and one that is no valid formula does not stop the report. The
-    per-class PR plot has at most :data:`MAX_PR_PANELS` panels (:func:`_pr_panels`).
+    Class names are drawn as written (the plotting functions turn matplotlib's TeX parsing
+    off: a name with ``$`` signs is no formula). The per-class PR plot has at most
+    :data:`MAX_PR_PANELS` panels (:func:`_pr_panels`).
     """
     panels, caption = _pr_panels(curves)
-    with matplotlib.rc_context({"text.parse_math": False}):
-        plot_pr_curve(curves, 0.5, out / "pr_curve_iou50.png")
-        plot_pr_curve(curves, 0.75, out / "pr_curve_iou75.png")
-        plot_pr_per_class(panels, out / "pr_per_class.png")
-        plot_confusion_matrix(confusion.matrix, confusion.class_names, out / "confusion_matrix.png")
+    plot_pr_curve(curves, 0.5, out / "pr_curve_iou50.png")
+    plot_pr_curve(curves, 0.75, out / "pr_curve_iou75.png")
+    plot_pr_per_class(panels, out / "pr_per_class.png")
+    plot_confusion_matrix(confusion.matrix, confusion.class_names, out / "confusion_matrix.png")
     return {**PLOT_FILES, "pr_per_class.png": caption}
 
 
