@@ -25,7 +25,9 @@ T = TypeVar("T")
 
 
 def expand_inputs(
-    inputs: Iterable[str], media_suffixes: Collection[str] = IMAGE_SUFFIXES
+    inputs: Iterable[str],
+    media_suffixes: Collection[str] = IMAGE_SUFFIXES,
+    out: Path | None = None,
 ) -> tuple[list[Path], list[str]]:
     """Image paths named by files, folders and globs (in order), and the inputs matching none.
 
@@ -37,9 +39,15 @@ def expand_inputs(
     pattern matching files with ``media_suffixes`` (lower case) gives those only
     (``data/**/*`` skips the annotation files beside the images); one matching no such file
     gives all its files, to be reported as unreadable.
+
+    ``out`` (the output folder) inside a folder scanned or a pattern's leading folder: the
+    files under ``out`` that the scan or pattern finds are skipped (an earlier run's
+    drawings are no inputs), with one info line counting them; ``out`` that is the folder
+    itself is not skipped (its images are the inputs). A file named as it is is kept.
     """
     paths: list[Path] = []
     missing: list[str] = []
+    skipped = 0
     for item in inputs:
         path = Path(item)
         if path.is_dir():  # its files (a broken link too: reported unreadable), no subfolder
@@ -52,10 +60,41 @@ def expand_inputs(
             matches = glob.glob(item, recursive=True) or _literal_folder_matches(item)
             files = [Path(p) for p in sorted(matches) if Path(p).is_file()]
             found = _media_first(files, media_suffixes)
+        if path.is_dir() or not path.exists():  # a scan or a pattern, not a file named
+            kept = _outside_output(found, out, path if path.is_dir() else _leading_folder(item))
+            skipped, found = skipped + len(found) - len(kept), kept
         if not found:
             missing.append(item)
         paths.extend(found)
+    if skipped:
+        logger.info(
+            "skipped %d file%s under the output folder %s (an earlier run's outputs)",
+            skipped,
+            "" if skipped == 1 else "s",
+            out,
+        )
     return paths, missing
+
+
+def _leading_folder(pattern: str) -> Path:
+    """The folder a glob pattern searches: its leading parts without a wildcard."""
+    literal: list[str] = []
+    for part in Path(pattern).parts[:-1]:
+        if glob.has_magic(part):
+            break
+        literal.append(part)
+    return Path(*literal) if literal else Path(".")
+
+
+def _outside_output(found: list[Path], out: Path | None, scanned: Path) -> list[Path]:
+    """The ``found`` files (of a scan of the folder ``scanned``) not under ``out``: all of
+    them when there is no ``out``, or ``out`` is ``scanned`` itself or not inside it."""
+    if out is None or not out.is_dir():
+        return found
+    out, scanned = out.resolve(), scanned.resolve()
+    if out == scanned or not out.is_relative_to(scanned):
+        return found
+    return [path for path in found if not path.resolve().is_relative_to(out)]
 
 
 def _literal_folder_matches(pattern: str) -> list[str]:

@@ -44,7 +44,7 @@ from detseg.api.inputs import InputImage
 from detseg.api.predictor import Predictor, load
 from detseg.api.results import DetectionResult, SegmentationResult
 from detseg.api.video import VIDEO_SUFFIXES, is_camera, is_url
-from detseg.api.video_outputs import VideoRun, predict_video, video_output_stem
+from detseg.api.video_outputs import VideoRun, count, predict_video, video_output_stem
 from detseg.argument_checks import check_output_folder, score_threshold_problem
 from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.engine.runtime import Detector
@@ -91,15 +91,23 @@ class PredictionRun:
         lines = [video.summary() for video in self.videos]
         if self.wrote_images and self.task == "segmentation":
             lines.append(
-                f"{self.images} images segmented: overlays in {self.out}/, label maps in "
+                f"{count(self.images, 'image')} segmented: overlays in {self.out}/, label maps in "
                 f"{self.out / 'labels'}/"
             )
         elif self.wrote_images:
             lines.append(
-                f"{self.images} images, {self.detections} detections "
-                f"(score >= {self.score_threshold}) in {self.out}/"
+                f"{count(self.images, 'image')}, {count(self.detections, 'detection')} "
+                f"(score >= {_number(self.score_threshold)}) in {self.out}/"
             )
         return "\n".join(lines)
+
+
+def _number(value: float | None) -> str:
+    """``value`` as a summary shows it: ``-0.0`` and ``0.0`` as ``0``, ``0.5`` as ``0.5``."""
+    if value is None:
+        return "None"
+    value += 0.0  # -0.0 + 0.0 is 0.0
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def predict_checkpoint(
@@ -165,7 +173,7 @@ def predict_checkpoint(
     check_task_settings(predictor, checkpoint, score_threshold, tta, plain, classes)
     predictor.labels_of(classes)  # a class the model does not have: before anything is written
     threshold = _configure(predictor, score_threshold, tta, plain)
-    paths, videos, missing = split_inputs(names)
+    paths, videos, missing = split_inputs(names, out)
     out.mkdir(parents=True, exist_ok=True)
     run = PredictionRun(predictor.task, 0, out, score_threshold=threshold)
     report = _reporter(run, on_error)
@@ -275,6 +283,7 @@ def _configure(
         logger.info("segmentation inference: %s", predictor.inference.describe())
         return None
     threshold = predictor.score_threshold if score_threshold is None else score_threshold
+    threshold += 0.0  # -0.0 (``--score-thr -0``) as 0.0: the log and the summary show 0
     own = cast(Detector, predictor.model).score_thresh
     if threshold < own:
         logger.info("model score threshold %g lowered to %g for this run", own, threshold)
@@ -315,16 +324,20 @@ def check_task_settings(
         )
 
 
-def split_inputs(inputs: Sequence[str]) -> tuple[list[Path], list[str], list[str]]:
+def split_inputs(
+    inputs: Sequence[str], out: Path | None = None
+) -> tuple[list[Path], list[str], list[str]]:
     """``(image paths, videos, inputs naming nothing)`` of command-line inputs, in order.
 
     Camera indices and URLs are videos; everything else goes through
-    :func:`~detseg.image_inputs.expand_inputs`, and the files it finds with a video suffix
-    (:data:`~detseg.api.video.VIDEO_SUFFIXES`) are videos too.
+    :func:`~detseg.image_inputs.expand_inputs` (which skips the files under the output
+    folder ``out`` when it lies inside a folder scanned), and the files it finds with a video
+    suffix (:data:`~detseg.api.video.VIDEO_SUFFIXES`) are videos too.
     """
     videos = [item for item in inputs if is_camera(item) or is_url(item)]
     named = [item for item in inputs if item not in videos]
-    paths, missing = expand_inputs(named, media_suffixes={*IMAGE_SUFFIXES, *VIDEO_SUFFIXES})
+    media = {*IMAGE_SUFFIXES, *VIDEO_SUFFIXES}
+    paths, missing = expand_inputs(named, media_suffixes=media, out=out)
     videos += [str(p) for p in paths if p.suffix.lower() in VIDEO_SUFFIXES]
     images = [p for p in paths if p.suffix.lower() not in VIDEO_SUFFIXES]
     return images, videos, missing

@@ -27,7 +27,11 @@ as an 8-bit PNG (0 background, ``k`` the k-th class of the checkpoint), made as 
 checkpoint config's ``eval.tta``, ``eval.tta_scales`` and ``eval.crf`` say (``--plain``: one
 forward pass). ``<name>`` is the image's file name, with ``_1``, ``_2`` ... after its stem
 where names repeat or ``OUT`` holds an input image of that name (an input is never written
-over: ``--out`` may be the images' folder).
+over: ``--out`` may be the images' folder, though a second run then reads the first one's
+drawings as inputs too). With ``OUT`` inside an input folder (``photos/ --out photos/out``)
+or below a pattern's folder, the files under ``OUT`` that the folder or pattern finds are
+skipped (one info line counts them), so a second run does not read the first one's outputs;
+an image under ``OUT`` named as a file is read.
 
 A video, camera or stream gives ``OUT/<stem>.mp4``, its frames drawn the same way at the
 source's frame rate, and ``OUT/<stem>.jsonl``, one JSON record per frame: ``frame`` (from 0),
@@ -136,7 +140,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--out",
         type=user_path,
         default=Path("runs/infer"),
-        help="output folder (default: runs/infer)",
+        help="output folder (default: runs/infer); inside an input folder, the files under it "
+        "that the folder or a pattern finds are skipped (an earlier run's outputs)",
     )
     parser.add_argument(
         "--score-thr",

@@ -37,7 +37,7 @@ from detseg.api.results import DetectionResult
 from detseg.api.video import VideoName, VideoSource, VideoWriter, source_stem
 from detseg.argument_checks import check_at_least_one, score_threshold_problem
 
-__all__ = ["VideoRun", "frame_record", "predict_video", "video_output_stem"]
+__all__ = ["VideoRun", "count", "frame_record", "predict_video", "video_output_stem"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,8 @@ class VideoRun:
         detections: detections over all frames (a segmenter: 0).
         video: the annotated video file.
         records: the JSON-lines file.
+        task: the predictor's task, ``"detection"`` or ``"segmentation"`` (no detection
+            count in the summary).
     """
 
     source: str
@@ -59,11 +61,20 @@ class VideoRun:
     detections: int
     video: Path
     records: Path
+    task: str = "detection"
 
     def summary(self) -> str:
         """One line: the source, what was found, where it was written."""
-        found = f", {self.detections} detections" if self.detections else ""
-        return f"{self.source}: {self.frames} frames{found} -> {self.video}, {self.records}"
+        found = count(self.frames, "frame")
+        if self.task != "segmentation":  # every detector's line counts them, 0 too
+            found += f", {count(self.detections, 'detection')}"
+        return f"{self.source}: {found} -> {self.video}, {self.records}"
+
+
+def count(number: int, noun: str) -> str:
+    """``"1 frame"``, ``"0 frames"``, ``"2 frames"``: ``number`` and ``noun``, plural but
+    for 1."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def predict_video(
@@ -112,7 +123,9 @@ def predict_video(
         raise
     out = Path(out)
     stem = stem or source_stem(video.source)
-    run = VideoRun(video.name, 0, 0, out / f"{stem}.mp4", out / f"{stem}.jsonl")
+    run = VideoRun(
+        video.name, 0, 0, out / f"{stem}.mp4", out / f"{stem}.jsonl", task=predictor.task
+    )
     blocked = [path for path in (run.video, run.records) if path.is_dir()]
     if blocked:  # before either file is written: no half of the outputs left behind
         video.close()

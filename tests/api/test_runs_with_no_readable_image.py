@@ -43,4 +43,4 @@ def test_images_without_detections_still_write_an_empty_list(detector_checkpoint
     run = predict_checkpoint(detector_checkpoint, [str(photo)], out, "cpu", score_threshold=1.0)
     assert run.images == 1 and run.wrote_images
     assert json.loads((out / "predictions.json").read_text()) == []
-    assert run.summary().startswith("1 images, 0 detections")
+    assert run.summary().startswith("1 image, 0 detections")

@@ -99,7 +99,7 @@ def test_a_corrupt_video_is_named_and_the_image_still_processed(
     assert predictions and {r["file_name"] for r in predictions} == {str(image)}
     assert len((out / "clip.jsonl").read_text().splitlines()) == 2  # --max-frames
     assert not list(out.glob("broken*"))
-    assert result.stdout.splitlines()[-1].startswith("1 images, ")
+    assert result.stdout.splitlines()[-1].startswith("1 image, ")
 
 
 def test_mask_rcnn_masks_are_drawn_and_written_as_rle_and_areas(

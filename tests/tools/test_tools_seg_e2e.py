@@ -159,7 +159,7 @@ def test_infer_writes_overlays_and_label_maps_and_reports_a_corrupt_input(
     result = run_tool("infer.py", run_dir / "best.pt", good, corrupt, "--out", out)
     assert result.returncode == 2, result.stderr
     assert f"infer: error: cannot read image {corrupt}: " in result.stderr
-    assert result.stdout.splitlines()[-1].startswith("1 images segmented: overlays in")
+    assert result.stdout.splitlines()[-1].startswith("1 image segmented: overlays in")
     assert [p.name for p in out.glob("*.png")] == [good.name]
     [line] = [x for x in result.stderr.splitlines() if f"{good}: " in x and " -> " in x]
     logged = line.split(f"{good}: ")[1].split(" -> ")[0].split(", ")  # class names, not ids
