@@ -36,9 +36,11 @@ there too.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -220,6 +222,19 @@ def labels_follow_orientation(
     transposed."""
     swapped = (stored[1], stored[0])
     return orientation in (5, 6, 7, 8) and stated == swapped and swapped != stored
+
+
+@contextlib.contextmanager
+def pillow_pixel_limit_lifted() -> Iterator[None]:
+    """Pillow's decompression-bomb limit (``Image.MAX_IMAGE_PIXELS``, ~179 million pixels)
+    lifted inside the block, restored after it: for header reads, which decode no pixels, of
+    large aerial or slide images that OpenCV decodes (its limit is ``2**30`` pixels)."""
+    limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
 
 
 def _check_pixel_type(array: np.ndarray, path: str | os.PathLike) -> None:

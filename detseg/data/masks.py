@@ -24,10 +24,8 @@ it means the dataset or its class list is wrong.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +35,12 @@ from PIL import Image
 
 from detseg.data.base import ImageDataset
 from detseg.data.coco_json import load_coco_json
-from detseg.data.image_io import IMAGE_SUFFIXES, ImageReadError, to_unit_float
+from detseg.data.image_io import (
+    IMAGE_SUFFIXES,
+    ImageReadError,
+    pillow_pixel_limit_lifted,
+    to_unit_float,
+)
 from detseg.data.seg_transforms import IGNORE_INDEX, apply_segmentation_augmentations
 from detseg.data.voc import VOC_CLASSES, read_split_ids
 from detseg.data.yolo import read_class_names
@@ -81,7 +84,7 @@ def read_label_map(path: str | os.PathLike) -> np.ndarray:
     """
     path = Path(path)
     try:
-        with _unlimited_pillow(), Image.open(path) as image:
+        with pillow_pixel_limit_lifted(), Image.open(path) as image:
             mode = image.mode
             _check_pixel_count(image.width * image.height, path)
             array = np.array(image)
@@ -260,21 +263,10 @@ def _header_size(path: Path) -> tuple[int, int] | None:
     (the label-map read itself names a file too large to decode).
     """
     try:
-        with _unlimited_pillow(), Image.open(path) as label_map:
+        with pillow_pixel_limit_lifted(), Image.open(path) as label_map:
             return label_map.height, label_map.width
     except (OSError, ValueError, Image.DecompressionBombError):
         return None
-
-
-@contextlib.contextmanager
-def _unlimited_pillow() -> Iterator[None]:
-    """Pillow's decompression-bomb limit lifted inside the block, restored after it."""
-    limit = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = None
-    try:
-        yield
-    finally:
-        Image.MAX_IMAGE_PIXELS = limit
 
 
 def _check_pixel_count(pixels: int, path: Path) -> None:

@@ -40,6 +40,7 @@ from detseg.data.image_io import (
     ImageReadError,
     exif_orientation,
     labels_follow_orientation,
+    pillow_pixel_limit_lifted,
     read_stored_rgb,
 )
 from detseg.data.masks import SegmentationDataset, check_label_map
@@ -288,13 +289,8 @@ def _header_size(data: bytes) -> tuple[int, int]:
     lifted for this read: training decodes with OpenCV, whose own limit (``2**30`` pixels) the
     full decode finds, so a large aerial or slide image is not taken for a broken file.
     """
-    limit = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = None
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return image.size
-    finally:
-        Image.MAX_IMAGE_PIXELS = limit
+    with pillow_pixel_limit_lifted(), Image.open(io.BytesIO(data)) as image:
+        return image.size
 
 
 def _follow_orientation(record: ImageRecord, dataset: ImageDataset) -> None:

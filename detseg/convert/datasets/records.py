@@ -18,7 +18,11 @@ from pathlib import Path
 
 from PIL import Image
 
-from detseg.data.image_io import exif_orientation, labels_follow_orientation
+from detseg.data.image_io import (
+    exif_orientation,
+    labels_follow_orientation,
+    pillow_pixel_limit_lifted,
+)
 
 __all__ = [
     "DatasetRecord",
@@ -158,16 +162,12 @@ def image_size(path: Path) -> tuple[int, int] | None:
     decodes no pixels: training decodes with OpenCV, whose own limit (``2**30`` pixels) is
     larger, so a large aerial or slide image is converted, not skipped as unreadable.
     """
-    limit = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = None
     try:
-        with Image.open(path) as image:
+        with pillow_pixel_limit_lifted(), Image.open(path) as image:
             width, height = image.size
     except (OSError, ValueError) as error:
         logger.warning("%s: cannot read the image size (%s); image skipped", path, error)
         return None
-    finally:
-        Image.MAX_IMAGE_PIXELS = limit
     return int(width), int(height)
 
 
