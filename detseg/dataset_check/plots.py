@@ -1,37 +1,26 @@
 """The report's histograms as PNG bytes (``matplotlib.figure.Figure``, the Agg renderer).
 
 No pyplot: figures are built and saved without global state, so plotting works in any
-process (no display needed). Class names and titles are drawn as written (:func:`_plain_text`:
-no mathtext), ``$`` included.
+process (no display needed). Class names and titles are drawn as written, ``$`` included
+(:func:`~detseg.evaluation.confusion_plot.plain_text`: no mathtext).
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
-import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
+from detseg.evaluation.confusion_plot import plain_text
+
 __all__ = ["plot_box_sizes", "plot_class_counts", "plot_pixel_shares"]
 
 _BAR_HEIGHT_IN = 0.22  # inches per class row of a bar chart
 _MAX_BAR_ROWS = 90  # classes beyond this are summed into one "other" row
-
-
-@contextlib.contextmanager
-def _plain_text() -> Iterator[None]:
-    """Matplotlib settings under which every text is drawn as written, also as a decorator
-    (``@_plain_text()``): a class name with ``$`` (or a title holding one) is shown as typed, not
-    parsed as mathtext (``$x^2$`` drawn as x squared, ``$\\bad{$`` raising
-    ``ParseFatalException``). Figures are built and saved under it: tick labels are made while
-    drawing."""
-    with matplotlib.rc_context({"text.parse_math": False}):
-        yield
 
 
 def _png(fig: Figure) -> bytes:
@@ -87,7 +76,7 @@ def _rows(
     return [*names[:keep], other], [np.append(c[:keep], c[keep:].sum()) for c in columns]
 
 
-@_plain_text()
+@plain_text()
 def plot_class_counts(
     names: Sequence[str], objects: Sequence[int], images: Sequence[int], title: str
 ) -> bytes:
@@ -121,7 +110,7 @@ def plot_class_counts(
     return _png(fig)
 
 
-@_plain_text()
+@plain_text()
 def plot_box_sizes(sizes: Mapping[str, np.ndarray], title: str) -> bytes:
     """Histograms of box width, height (px, log-spaced bins) and aspect ratio (w / h).
 
@@ -161,7 +150,7 @@ def plot_box_sizes(sizes: Mapping[str, np.ndarray], title: str) -> bytes:
     return _png(fig)
 
 
-@_plain_text()
+@plain_text()
 def plot_pixel_shares(names: Sequence[str], shares: Sequence[float], title: str) -> bytes:
     """Horizontal bars of each class's share of the labelled pixels (background included).
 
