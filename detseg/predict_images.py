@@ -20,40 +20,36 @@ forward pass).
 after its stem where names repeat or ``OUT`` holds an input image of that name (an input is
 never written over).
 
-A video file (by suffix, :data:`detseg.api.video.VIDEO_SUFFIXES`), a camera index (``"0"``)
+A video file (by suffix, :data:`detseg.api.video_names.VIDEO_SUFFIXES`), a camera index (``"0"``)
 or a stream URL (``rtsp://``, ``http://`` ...) gives ``OUT/<stem>.mp4``, the frames drawn as
 above at the source's frame rate, and ``OUT/<stem>.jsonl``, one record per frame (see
 :mod:`detseg.api.video_outputs`).
 
 Inputs that name nothing, and images or videos that cannot be read, are reported by name, one
 message each saying why (:attr:`PredictionRun.errors`); the others are processed.
+
+The inputs are sorted into images and videos by :mod:`detseg.prediction_inputs`; the image
+files are written by :mod:`detseg.api.image_outputs`, the video files by
+:mod:`detseg.api.video_outputs`.
 """
 
 from __future__ import annotations
 
-import glob
-import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+from detseg.api.image_outputs import detect_images, segment_images
 from detseg.api.inputs import InputImage
 from detseg.api.predictor import Predictor, load
-from detseg.api.results import DetectionResult, SegmentationResult
-from detseg.api.video import VIDEO_SUFFIXES, is_camera, is_url
 from detseg.api.video_outputs import VideoRun, count, predict_video, video_output_stem
 from detseg.argument_checks import check_output_folder, score_threshold_problem
-from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.engine.runtime import Detector
-from detseg.image_inputs import (
-    expand_inputs,
-    names_in_folder,
-    output_name,
-    read_images,
-)
+from detseg.image_inputs import names_in_folder, read_images
+from detseg.prediction_inputs import missing_input_message, split_inputs
 from detseg.segmentation.inference import SegmentationInference
 
 logger = logging.getLogger(__name__)
@@ -239,38 +235,6 @@ def _reporter(run: PredictionRun, on_error: Callable[[str], None] | None) -> Cal
     return report
 
 
-def missing_input_message(item: str) -> str:
-    """Why the command-line input ``item`` gave no image or video, and what to give instead."""
-    if Path(item).is_dir():
-        suffixes = " ".join(sorted(IMAGE_SUFFIXES))
-        nested = _images_in_subfolders(Path(item))
-        if nested:
-            return (
-                f"no image in folder {item} itself, but its subfolders hold {nested} image "
-                "file(s) (folders are not searched recursively); give the pattern "
-                f"'{Path(item) / '**' / '*'}' (quoted) or the subfolders"
-            )
-        return (
-            f"no image in folder {item} (image files end in {suffixes}); give a folder of "
-            "images, image files, video files or a glob pattern"
-        )
-    if glob.has_magic(item):
-        return f"no file matches the pattern {item}; check the folder and the pattern"
-    return (
-        f"input not found: {item} (no such file or folder, and not a camera index or a stream "
-        "URL); check the path"
-    )
-
-
-def _images_in_subfolders(folder: Path) -> int:
-    """How many image files the subfolders of ``folder`` hold, at any depth."""
-    return sum(
-        1
-        for path in folder.rglob("*")
-        if path.suffix.lower() in IMAGE_SUFFIXES and path.parent != folder and path.is_file()
-    )
-
-
 def _configure(
     predictor: Predictor, score_threshold: float | None, tta: str | None, plain: bool
 ) -> float | None:
@@ -322,123 +286,3 @@ def check_task_settings(
             f"{flag} is for segmentation (test-time augmentation, CRF); {model}, "
             f"which has one plain forward pass: drop {flag.split()[0]}"
         )
-
-
-def split_inputs(
-    inputs: Sequence[str], out: Path | None = None
-) -> tuple[list[Path], list[str], list[str]]:
-    """``(image paths, videos, inputs naming nothing)`` of command-line inputs, in order.
-
-    Camera indices and URLs are videos; everything else goes through
-    :func:`~detseg.image_inputs.expand_inputs` (which skips the files under the output
-    folder ``out`` when it lies inside a folder scanned), and the files it finds with a video
-    suffix (:data:`~detseg.api.video.VIDEO_SUFFIXES`) are videos too.
-    """
-    videos = [item for item in inputs if is_camera(item) or is_url(item)]
-    named = [item for item in inputs if item not in videos]
-    media = {*IMAGE_SUFFIXES, *VIDEO_SUFFIXES}
-    paths, missing = expand_inputs(named, media_suffixes=media, out=out)
-    videos += [str(p) for p in paths if p.suffix.lower() in VIDEO_SUFFIXES]
-    images = [p for p in paths if p.suffix.lower() not in VIDEO_SUFFIXES]
-    return images, videos, missing
-
-
-def segment_images(
-    predictor: Predictor,
-    images: Iterable[InputImage],
-    out: Path,
-    batch_size: int = 1,
-    taken: Iterable[str] = (),
-) -> int:
-    """Write an overlay with a legend and the label-map PNG of each image; the image count.
-
-    Args:
-        predictor: a segmenter (its :attr:`~detseg.api.predictor.Predictor.inference` chain
-            makes the label maps).
-        images: the images, with their paths.
-        out: output folder: ``out/<name>`` overlays, ``out/labels/<stem>.png`` label maps
-            (the overlay's stem, one per image: ``x.jpg`` then ``x.png`` give the overlays
-            ``x.jpg`` and ``x_1.png``).
-        batch_size: images per forward pass (images of one size share one).
-        taken: file names in ``out`` no overlay may take, case-folded (the input images
-            there: :func:`~detseg.image_inputs.names_in_folder`).
-    """
-    used_names = set(taken)
-    used_stems: set[str] = set()  # of the label maps, all .png
-    count = 0
-    for result in predictor.predict_images(images, batch_size=batch_size):
-        result = cast(SegmentationResult, result)
-        path = result.path or Path(f"image{count + 1}.png")
-        name = output_name(path, used_names)
-        while Path(name).stem.casefold() in used_stems:  # x.jpg after x.png: the next name
-            name = output_name(path, used_names)
-        used_stems.add(Path(name).stem.casefold())
-        result.save(out / name)
-        result.save_mask(out / "labels" / f"{Path(name).stem}.png")
-        count += 1
-        names = [result.names[int(k)] for k in result.mask.unique()]
-        logger.info("%s: %s -> %s", path, ", ".join(names), out / name)
-    return count
-
-
-def detect_images(
-    predictor: Predictor,
-    images: Iterable[InputImage],
-    out: Path,
-    score_threshold: float,
-    batch_size: int = 1,
-    classes: Sequence[str | int] | None = None,
-    image_ids: Sequence[int] | None = None,
-    taken: Iterable[str] = (),
-) -> tuple[int, int]:
-    """Write the drawn detections (and masks) of each image and ``out/predictions.json`` (not
-    when ``images`` gives no image: nothing is written then; after Ctrl-C, it holds the images
-    drawn so far, and the ``KeyboardInterrupt`` goes on).
-
-    Args:
-        predictor: a detector.
-        images: the images, with their paths.
-        out: output folder.
-        score_threshold: detections scoring below it are dropped.
-        batch_size: images per ``model.predict`` call.
-        classes: keep the detections of these classes only (names or labels; default: all).
-        image_ids: the ``image_id`` of each image, in order (read as the results come, so it
-            may grow while ``images`` is read); default: ``1, 2, ...``.
-        taken: file names in ``out`` no drawing may take, case-folded (the input images
-            there: :func:`~detseg.image_inputs.names_in_folder`).
-
-    Returns:
-        ``(images, detections)``: how many of each were written.
-    """
-    records: list[dict] = []
-    used_names = set(taken)
-    count = 0
-    found = predictor.predict_images(
-        images, score_threshold, batch_size, mask_probabilities=False, classes=classes
-    )
-    try:
-        for result in found:
-            result = cast(DetectionResult, result)
-            count += 1
-            image_id = count if image_ids is None else int(image_ids[count - 1])
-            path = result.path or Path(f"image{count}.png")
-            name = output_name(path, used_names)
-            result.save(out / name)
-            for record in result.to_coco(image_id):
-                records.append({**record, "file_name": str(path)})
-            logger.info("%s: %d detections -> %s", path, len(result), out / name)
-    except KeyboardInterrupt:  # Ctrl-C: the images drawn so far keep their records
-        _write_predictions(out, records, count)
-        logger.info(
-            "stopped by Ctrl-C: %s holds the %d images done", out / "predictions.json", count
-        )
-        raise
-    _write_predictions(out, records, count)
-    return count, len(records)
-
-
-def _write_predictions(out: Path, records: list[dict], images: int) -> None:
-    """``out/predictions.json``: the COCO result ``records`` of ``images`` images; not written
-    when no image was read (all unreadable: an earlier run's file is kept)."""
-    if images:
-        (out / "predictions.json").write_text(json.dumps(records, indent=1))

@@ -39,7 +39,7 @@ def test_the_output_folder_scanned_itself_or_named_files_are_kept(tmp_path):
 
 
 def test_split_inputs_skips_the_output_folder_s_images_and_videos(tmp_path):
-    from detseg.predict_images import split_inputs
+    from detseg.prediction_inputs import split_inputs
 
     photos, out = _photos(tmp_path)
     (out / "clip.mp4").write_bytes(b"")

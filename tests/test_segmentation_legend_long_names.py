@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from detseg.visualize import draw_segmentation, shorten_text, text_size, text_style
+from detseg.text_drawing import text_size
+from detseg.visualize import draw_segmentation, shorten_text, text_style
 
 
 def _square_scene() -> tuple[np.ndarray, np.ndarray]:

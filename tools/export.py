@@ -121,7 +121,7 @@ def main() -> int:
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
     from detseg.export import export_model, verify_export
-    from detseg.export.model_export import format_of
+    from detseg.export.export_settings import format_of
 
     export_format = args.format or (format_of(args.out) if args.out else None) or "onnx"
     suffix = ".onnx" if export_format == "onnx" else ".torchscript.pt"

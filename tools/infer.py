@@ -228,7 +228,7 @@ def check_checkpoint_argument(checkpoint: Path) -> None:
     Raises:
         ValueError: ``checkpoint`` has an image or video suffix.
     """
-    from detseg.api.video import VIDEO_SUFFIXES
+    from detseg.api.video_names import VIDEO_SUFFIXES
     from detseg.data.image_io import IMAGE_SUFFIXES
 
     suffix = checkpoint.suffix.lower()

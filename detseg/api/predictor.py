@@ -15,36 +15,35 @@ a segmenter through the config's test-time augmentation and CRF
 (:class:`~detseg.segmentation.inference.SegmentationInference`). A detector with instance
 masks (``model.has_masks``, Mask R-CNN) gives each detection's mask too, binarised with
 ``model.mask_threshold``.
+
+The work on each batch is :mod:`detseg.api.batch_prediction`; the checks of ``score_thr`` and
+``classes``, :mod:`detseg.api.prediction_checks`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import logging
-import numbers
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast, overload
+from typing import Any, overload
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import nn
 
+from detseg.api.batch_prediction import predict_batches, stream_results
 from detseg.api.inputs import InputImage, as_images
+from detseg.api.prediction_checks import check_score_thr, labels_of_classes, short_list
 from detseg.api.results import DetectionResult, SegmentationResult
-from detseg.api.video import VIDEO_SUFFIXES, VideoName, VideoSource
-from detseg.argument_checks import check_at_least_one, score_threshold_problem
+from detseg.api.video import VideoSource
+from detseg.api.video_names import VIDEO_SUFFIXES, VideoName
+from detseg.argument_checks import check_at_least_one
 from detseg.config import Config, config_from_dict
-from detseg.config.suggest import did_you_mean
 from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.engine.checkpointing import CheckpointError, load_checkpoint, model_from_checkpoint
-from detseg.engine.runtime import Detector, resolve_device
-from detseg.evaluation.coco_format import MASK_THRESHOLD
-from detseg.image_inputs import batched
+from detseg.engine.runtime import resolve_device
 from detseg.segmentation.inference import SegmentationInference
-from detseg.visualize import tensor_to_rgb
 
 __all__ = ["Predictor", "Result", "load"]
 
@@ -247,7 +246,7 @@ class Predictor:
         check_at_least_one(batch_size, "batch_size")
         labels = self.labels_of(classes)
         images, single = as_images(x, bgr=bgr)
-        found = self._predict_batches(images, score_thr, batch_size, mask_probabilities, labels)
+        found = predict_batches(self, images, score_thr, batch_size, mask_probabilities, labels)
         results = list(found)
         return results[0] if single else results
 
@@ -272,7 +271,7 @@ class Predictor:
         self._check_score_thr(score_thr)
         check_at_least_one(batch_size, "batch_size")
         labels = self.labels_of(classes)
-        return self._predict_batches(images, score_thr, batch_size, mask_probabilities, labels)
+        return predict_batches(self, images, score_thr, batch_size, mask_probabilities, labels)
 
     def labels_of(self, classes: Sequence[str | int] | None) -> frozenset[int] | None:
         """The labels ``1..K`` of ``classes``, given by name or label (an int, or its digits
@@ -283,63 +282,18 @@ class Predictor:
                 ``1..K``, an empty list, a single string (give a list), or classes given to a
                 segmenter (which labels every pixel).
         """
-        if classes is None:
-            return None
-        if self.task == "segmentation":
-            raise ValueError(
-                f"classes are for detectors; this {self.config.model.name} segmenter labels "
-                "every pixel: leave classes out (result.mask == label picks a class's pixels)"
-            )
-        if isinstance(classes, str) or not isinstance(classes, Sequence) or not classes:
-            raise ValueError(
-                f"classes must be a non-empty list of class names or labels, got {classes!r}"
-            )
-        labels = set()
-        for item in classes:
-            if isinstance(item, str) and item not in self.classes and item.isdigit():
-                item = int(item)  # a label written as text (the command line's --classes 2)
-            if isinstance(item, str):
-                if item not in self.classes:
-                    raise ValueError(
-                        f"unknown class {item!r} (the model's classes: "
-                        f"{_short_list(self.classes)}){did_you_mean(item, self.classes)}"
-                    )
-                labels.add(self.classes.index(item) + 1)
-            elif isinstance(item, numbers.Integral) and not isinstance(item, bool):
-                if not 1 <= item <= len(self.classes):
-                    raise ValueError(
-                        f"class label {item} is outside 1..{len(self.classes)} (the model has "
-                        f"{len(self.classes)} classes; label k is classes[k - 1])"
-                    )
-                labels.add(int(item))
-            else:
-                raise ValueError(f"a class is a name or a label 1..K, got {item!r}")
-        return frozenset(labels)
+        return labels_of_classes(classes, self.classes, self.task, self.config.model.name)
 
     def _check_score_thr(self, score_thr: float | None) -> None:
         """Refuse a ``score_thr`` outside ``[0, 1]``, or any ``score_thr`` for a segmenter
         (which keeps every pixel's class: the threshold would be ignored)."""
-        _check_score_thr(score_thr)
+        check_score_thr(score_thr)
         if score_thr is not None and self.task == "segmentation":
             raise ValueError(
                 f"score_thr={score_thr:g} is for detectors; this {self.config.model.name} "
                 "segmenter keeps every pixel's class: leave score_thr out (result.probabilities "
                 "holds each pixel's class probabilities)"
             )
-
-    def _predict_batches(
-        self,
-        images: Iterable[InputImage],
-        score_thr: float | None,
-        batch_size: int,
-        mask_probabilities: bool,
-        labels: frozenset[int] | None = None,
-    ) -> Iterator[Result]:
-        for batch in batched(images, batch_size):
-            if self.task == "segmentation":
-                yield from self._segment(batch)
-            else:
-                yield from self._detect(batch, score_thr, mask_probabilities, labels)
 
     def stream(
         self,
@@ -391,117 +345,7 @@ class Predictor:
         labels = self.labels_of(classes)
         video = source if isinstance(source, VideoSource) else VideoSource(source)
         settings = (score_thr, labels, batch_size, mask_probabilities)
-        return self._frames(video, settings, max_frames, close=video is not source)
-
-    def _frames(
-        self,
-        video: VideoSource,
-        settings: tuple[float | None, frozenset[int] | None, int, bool],
-        max_frames: int | None,
-        close: bool,
-    ) -> Iterator[Result]:
-        """Results of the frames, a batch at a time (``settings``: ``score_thr``, the kept
-        labels, ``batch_size`` and ``mask_probabilities``, checked by :meth:`stream`)."""
-        score_thr, labels, batch_size, probabilities = settings
-        try:
-            for frames in batched(itertools.islice(video, max_frames), batch_size):
-                images, _ = as_images([frame.image for frame in frames])
-                results = self._predict_batches(
-                    images, score_thr, batch_size, probabilities, labels=labels
-                )
-                for frame, result in zip(frames, results, strict=True):
-                    result.frame, result.time = frame.index, frame.time
-                    yield result
-        finally:
-            if close:
-                video.close()
-
-    def _detect(
-        self,
-        batch: list[InputImage],
-        score_thr: float | None,
-        mask_probabilities: bool = True,
-        kept_labels: frozenset[int] | None = None,
-    ) -> list[Result]:
-        """The detections of ``batch`` scoring at least ``score_thr`` (default: the config's),
-        of the classes ``kept_labels`` (default: every class)."""
-        threshold = self.score_threshold if score_thr is None else score_thr
-        detector = cast(Detector, self.model)
-        with self._model_threshold(threshold), torch.inference_mode():
-            outputs = detector.predict([item.image.to(self.device) for item in batch])
-        wanted = None
-        if kept_labels is not None:
-            wanted = torch.tensor(sorted(kept_labels), device=self.device)
-        results: list[Result] = []
-        for item, output in zip(batch, outputs, strict=True):
-            keep = output["scores"] >= threshold
-            if wanted is not None:
-                keep &= torch.isin(output["labels"], wanted)
-            boxes, scores, labels = (output[k][keep].cpu() for k in ("boxes", "scores", "labels"))
-            result = DetectionResult(
-                boxes=_normal(boxes),
-                scores=_normal(scores),
-                labels=_normal(labels),
-                classes=list(self.classes),  # own lists: editing one result edits no other
-                image=tensor_to_rgb(item.image),
-                path=item.path,
-                category_ids=list(self.category_ids),
-            )
-            if output.get("masks") is not None:
-                self._add_masks(result, output["masks"][keep], mask_probabilities)
-            results.append(result)
-        return results
-
-    def _add_masks(self, result: DetectionResult, masks: Tensor, probabilities: bool) -> None:
-        """Set ``result.masks`` (binarised on the model's device, then moved: one byte a pixel)
-        and, if ``probabilities``, ``result.mask_probabilities`` from ``Float[N, 1, H, W]``."""
-        masks = masks.flatten(0, 1) if masks.dim() == 4 else masks  # [N, H, W]
-        threshold = float(getattr(self.model, "mask_threshold", MASK_THRESHOLD))
-        result.masks = _normal((masks > threshold).cpu())
-        if probabilities:
-            result.mask_probabilities = _normal(masks.float().cpu())
-
-    @contextlib.contextmanager
-    def _model_threshold(self, threshold: float) -> Iterator[None]:
-        """The detector's own ``score_thresh`` lowered to ``threshold`` (if lower) inside."""
-        detector = cast(Detector, self.model)
-        own = detector.score_thresh
-        if threshold < own:
-            logger.debug("model score threshold %g lowered to %g", own, threshold)
-            detector.score_thresh = threshold
-        try:
-            yield
-        finally:
-            detector.score_thresh = own
-
-    def _segment(self, batch: list[InputImage]) -> list[Result]:
-        same_size = len({tuple(item.image.shape) for item in batch}) == 1
-        groups = [batch] if same_size else [[item] for item in batch]
-        results: list[Result] = []
-        for group in groups:
-            images = torch.stack([item.image.to(self.device) for item in group])
-            probabilities, masks = self._segment_batch(images)
-            for i, item in enumerate(group):
-                results.append(
-                    SegmentationResult(
-                        mask=_normal(masks[i].cpu()),
-                        probabilities=_normal(probabilities[i].cpu()),
-                        classes=list(self.classes),
-                        image=tensor_to_rgb(item.image),
-                        path=item.path,
-                        category_ids=list(self.category_ids),
-                    )
-                )
-        return results
-
-    def _segment_batch(self, images: Tensor) -> tuple[Tensor, Tensor]:
-        """``(probabilities Float[B, C, H, W], labels Int64[B, H, W])`` of ``Float[B, 3, H, W]``."""
-        with torch.inference_mode():
-            if self.inference.is_plain:  # exactly model.predict: argmax of the logits
-                logits = self.model(images)
-                return logits.softmax(dim=1), logits.max(dim=1).indices
-            probabilities = self.inference.probabilities(self.model, images)
-            return probabilities, probabilities.max(dim=1).indices
+        return stream_results(self, video, settings, max_frames, close=video is not source)
 
     def __repr__(self) -> str:
         """One line, e.g. ``Predictor(mask_rcnn detection with masks, 80 classes ['person',
@@ -515,34 +359,5 @@ class Predictor:
             if self.task == "segmentation"
             else f"score >= {self.score_threshold:g}"
         )
-        classes = f"{len(self.classes)} classes {_short_list(self.classes)}"
+        classes = f"{len(self.classes)} classes {short_list(self.classes)}"
         return f"Predictor({kind}, {classes}, {settings}, on {self.device})"
-
-
-def _short_list(names: Sequence[str], head: int = 3, most: int = 8) -> str:
-    """``names`` as a list literal, or its first ``head`` and its last past ``most`` names:
-    ``['person', 'bicycle', 'car', ..., 'toothbrush']``."""
-    if len(names) <= most:
-        return repr(list(names))
-    shown = [repr(name) for name in names[:head]]
-    return f"[{', '.join(shown)}, ..., {names[-1]!r}]"
-
-
-def _check_score_thr(score_thr: float | None) -> None:
-    """Refuse a score threshold that is not a number (a string, a bool), or outside
-    ``[0, 1]`` (or NaN), as ``--score-thr`` is refused."""
-    if score_thr is not None and (
-        isinstance(score_thr, bool) or not isinstance(score_thr, numbers.Real)
-    ):
-        raise ValueError(
-            f"score_thr must be a number in [0, 1] or None, got {score_thr!r} "
-            f"({type(score_thr).__name__})"
-        )
-    problem = score_threshold_problem(score_thr, "score_thr")
-    if problem:
-        raise ValueError(problem)
-
-
-def _normal(tensor: Tensor) -> Tensor:
-    """A tensor made under ``inference_mode`` as a normal one (in-place edits allowed)."""
-    return tensor.clone() if tensor.is_inference() else tensor

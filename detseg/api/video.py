@@ -10,12 +10,14 @@ raises one error that names it and says why instead.
 A source is named as on a command line:
 
 * a video file (``.mp4``, ``.avi``, ``.mov``, ``.mkv``, ``.webm``, ... see
-  :data:`VIDEO_SUFFIXES`);
+  :data:`~detseg.api.video_names.VIDEO_SUFFIXES`);
 * a camera index: an ``int`` or a string of digits such as ``"0"``;
-* a stream URL (``rtsp://``, ``http://``, ... see :data:`STREAM_SCHEMES`).
+* a stream URL (``rtsp://``, ``http://``, ... see :data:`~detseg.api.video_names.STREAM_SCHEMES`).
 
 :class:`VideoSource` opens it and yields :class:`Frame` items (``uint8 [H, W, 3]`` RGB);
-:class:`VideoWriter` writes RGB frames into an ``.mp4`` file.
+:class:`VideoWriter` writes RGB frames into an ``.mp4`` file. How a source is named
+(``VIDEO_SUFFIXES``, ``is_video_source``, ``source_stem`` ...) is
+:mod:`detseg.api.video_names`; why a file cannot be opened, :mod:`detseg.api.video_file_problems`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ import errno
 import logging
 import math
 import os
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,114 +36,20 @@ from types import TracebackType
 import cv2
 import numpy as np
 
+from detseg.api.video_file_problems import video_file_problem
+from detseg.api.video_names import VideoName, camera_index, check_camera_index, is_url
+
 __all__ = [
-    "STREAM_SCHEMES",
-    "VIDEO_SUFFIXES",
     "Frame",
     "VideoSource",
     "VideoWriter",
-    "camera_index",
-    "is_camera",
-    "is_url",
-    "is_video_source",
     "quiet_opencv",
-    "source_stem",
-    "video_file_problem",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: File suffixes read as videos (lower case).
-VIDEO_SUFFIXES = {
-    ".mp4",
-    ".m4v",
-    ".avi",
-    ".mov",
-    ".mkv",
-    ".webm",
-    ".mpg",
-    ".mpeg",
-    ".wmv",
-    ".flv",
-    ".ts",
-    ".3gp",
-}
-
-#: URL schemes read as streams.
-STREAM_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://")
-
 #: Frame rate of an output video when the source does not tell its own (some cameras).
 DEFAULT_FPS = 25.0
-
-VideoName = str | int | os.PathLike
-
-
-def is_url(source: VideoName) -> bool:
-    """``source`` is a stream URL (one of :data:`STREAM_SCHEMES`)."""
-    return isinstance(source, str) and source.lower().startswith(STREAM_SCHEMES)
-
-
-def camera_index(source: VideoName) -> int | None:
-    """The camera index ``source`` names (an ``int``, or digits naming no existing file), or
-    ``None``."""
-    if isinstance(source, bool):
-        return None
-    if isinstance(source, int):
-        return source
-    if isinstance(source, str) and source.isdigit() and not Path(source).exists():
-        return int(source)
-    return None
-
-
-def is_camera(source: VideoName) -> bool:
-    """``source`` is a camera index (see :func:`camera_index`)."""
-    return camera_index(source) is not None
-
-
-def is_video_source(source: VideoName) -> bool:
-    """``source`` names a video file (by suffix), a camera index or a stream URL."""
-    if isinstance(source, int):
-        return not isinstance(source, bool)
-    return is_camera(source) or is_url(source) or Path(source).suffix.lower() in VIDEO_SUFFIXES
-
-
-def source_stem(source: VideoName) -> str:
-    """A file-name stem for the outputs of ``source``: the file's stem, ``camera0``, or the
-    URL's last path part (or host) with unusual characters replaced by ``_``."""
-    index = camera_index(source)
-    if index is not None:
-        return f"camera{index}"
-    if isinstance(source, int):  # a bool
-        return f"camera{int(source)}"
-    if is_url(source):
-        rest = str(source).split("://", 1)[1].split("?", 1)[0].rstrip("/")
-        tail = rest.rsplit("/", 1)[-1]
-        return re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(tail).stem or tail) or "stream"
-    return Path(source).stem
-
-
-#: The largest camera index ``cv2.VideoCapture`` takes (a C ``int``; the index of a camera
-#: plus an API's ``CAP_*`` constant, e.g. ``200`` for V4L2's camera 0, is one too).
-_MAX_CAMERA_INDEX = 2**31 - 1
-
-
-def _check_camera_index(index: int) -> None:
-    """Refuse a camera index ``cv2.VideoCapture`` cannot take: a negative one (OpenCV's "any
-    camera" ``-1`` crashes the process when none is connected) or one beyond a C ``int``.
-
-    Raises:
-        ValueError: naming the index and saying what to give.
-    """
-    if index < 0:
-        raise ValueError(
-            f"camera index {index} is negative; give 0 for the first camera, 1 for the second ..."
-        )
-    if index > _MAX_CAMERA_INDEX:
-        raise ValueError(
-            f"camera index {index} is too large (at most {_MAX_CAMERA_INDEX}), and there is no "
-            "file of that name; give 0 for the first camera, 1 for the second ..., or the path "
-            "of a video file"
-        )
 
 
 @dataclass
@@ -182,7 +89,7 @@ class VideoSource:
         index = camera_index(source)
         self.live = index is not None or is_url(source)
         if index is not None:
-            _check_camera_index(index)
+            check_camera_index(index)
             self.name, what = str(index), f"camera {index}"
             fix = "check that it is connected and not used by another program"
         elif isinstance(source, int):  # a bool
@@ -288,80 +195,6 @@ def quiet_opencv() -> Iterator[None]:
         yield
     finally:
         cv2.utils.logging.setLogLevel(previous)
-
-
-def video_file_problem(path: Path) -> str:
-    """Why FFmpeg may fail to open the video file ``path``, and what to do (for the error of a
-    file that cannot be opened): an empty file, an MP4/MOV without its ``moov`` index (a
-    recording cut short) or cut inside a box, or a generic reason."""
-    size = path.stat().st_size
-    if size == 0:
-        return "the file is empty (0 bytes); give a complete video file"
-    if path.suffix.lower() in _MP4_SUFFIXES:
-        boxes, cut = _mp4_boxes(path, size)
-        if not boxes:
-            return (
-                f"it is not an MP4/MOV file (it does not start with an MP4 box) although its "
-                f"name ends in {path.suffix}; give a video file, or rename it to its format"
-            )
-        if "moov" not in boxes:
-            return (
-                "its 'moov' atom (the index of an MP4/MOV file) is missing: the recording "
-                "was cut short or the file is incomplete; record, export or copy it again"
-            )
-        if cut:
-            return (
-                f"the file ends inside its '{boxes[-1]}' box: it was cut short (an interrupted "
-                "copy or download?); copy or download it again"
-            )
-    return (
-        "FFmpeg cannot decode it (a damaged or incomplete file, not a video, or a codec this "
-        "OpenCV build lacks); check that a video player plays it, or convert it to .mp4"
-    )
-
-
-#: Suffixes of the ISO base media (MP4/QuickTime) family, whose files are boxes ("atoms").
-_MP4_SUFFIXES = {".mp4", ".m4v", ".mov", ".3gp"}
-
-#: Types of the box such a file starts with: ``ftyp``; in older QuickTime files ``moov`` ...
-#: ``pnot``; in a segment of a fragmented MP4 ``styp``, ``sidx`` or ``moof`` (text, such as an
-#: error page saved under a video's name, starts with none of them).
-_FIRST_BOXES = {
-    b"ftyp",
-    b"moov",
-    b"mdat",
-    b"free",
-    b"skip",
-    b"wide",
-    b"pnot",
-    b"styp",
-    b"sidx",
-    b"moof",
-}
-
-
-def _mp4_boxes(path: Path, size: int, limit: int = 64) -> tuple[list[str], bool]:
-    """The types of the top-level boxes of an MP4/MOV file, as far as their headers are sound
-    (``[]``: the file does not start with one of :data:`_FIRST_BOXES`), and whether the last
-    one runs past the end of the file."""
-    boxes: list[str] = []
-    with path.open("rb") as file:
-        position = 0
-        while position + 8 <= size and len(boxes) < limit:
-            file.seek(position)
-            header = file.read(16)
-            length, kind = int.from_bytes(header[:4], "big"), header[4:8]
-            if length == 1 and len(header) == 16:  # a 64-bit length follows the type
-                length = int.from_bytes(header[8:16], "big")
-            elif length == 0:  # the box runs to the end of the file
-                length = size - position
-            if length < 8 or not all(48 <= c < 123 or c == 32 for c in kind):
-                break
-            if not boxes and kind not in _FIRST_BOXES:
-                break
-            boxes.append(kind.decode("ascii"))
-            position += length
-    return boxes, position > size
 
 
 def _to_rgb(frame: np.ndarray) -> np.ndarray:

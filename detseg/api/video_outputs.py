@@ -1,7 +1,7 @@
 """A predictor run over a video, written as an annotated video and one JSON line per frame.
 
 :func:`predict_video` writes, for a source named ``<stem>`` (see
-:func:`~detseg.api.video.source_stem`):
+:func:`~detseg.api.video_names.source_stem`):
 
 * ``OUT/<stem>.mp4``: every frame with its detections drawn (and their instance masks, for a
   model with masks; a segmenter: its classes blended in, and a legend of every class on the
@@ -34,7 +34,8 @@ from tqdm import tqdm
 
 from detseg.api.predictor import Predictor, Result
 from detseg.api.results import DetectionResult
-from detseg.api.video import VideoName, VideoSource, VideoWriter, source_stem
+from detseg.api.video import VideoSource, VideoWriter
+from detseg.api.video_names import VideoName, source_stem
 from detseg.argument_checks import check_at_least_one, score_threshold_problem
 
 __all__ = ["VideoRun", "count", "frame_record", "predict_video", "video_output_stem"]
@@ -95,7 +96,7 @@ def predict_video(
         score_thr: as in :meth:`Predictor.predict`.
         max_frames: stop after this many frames, at least 1 (a camera or a stream otherwise
             runs until it ends; Ctrl-C then ends it, and the files hold the frames so far).
-        stem: the output file names' stem (default: :func:`~detseg.api.video.source_stem`).
+        stem: the output file names' stem (default: :func:`~detseg.api.video_names.source_stem`).
         classes: as in :meth:`Predictor.predict`.
 
     The run's :meth:`VideoRun.summary` is logged at ``DEBUG`` level only: the caller reports

@@ -21,7 +21,9 @@ inputs; ``tools/benchmark.py`` prints them.
   backbones, or the whole timed calls).
 - :mod:`~detseg.benchmark.suite` / :mod:`~detseg.benchmark.suite_runner` /
   :mod:`~detseg.benchmark.suite_report`: the target table as data, run in one process, written
-  as markdown and JSON.
+  as markdown and JSON (the markdown by :mod:`~detseg.benchmark.suite_markdown`, its head by
+  :mod:`~detseg.benchmark.suite_environment`, the profiled row's counts against their targets
+  by :mod:`~detseg.benchmark.suite_profile_checks`).
 - :mod:`~detseg.benchmark.ssd_postprocess`: SSD post-processing alone beside torchvision's.
 - :mod:`~detseg.benchmark.synthetic_coco` / :mod:`~detseg.benchmark.coco_backends`: a random
   COCO set, and the faster-coco-eval and pycocotools backends timed and compared on it.

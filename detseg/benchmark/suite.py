@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from detseg.benchmark.comparison import ModelComparison
-    from detseg.benchmark.suite_report import SuiteEnvironment
+    from detseg.benchmark.suite_environment import SuiteEnvironment
 
 # The table is plain data that ``tools/benchmark.py`` shows in its --help without importing
 # torch: the two functions below that need torch (or the benchmarks) import it when called.

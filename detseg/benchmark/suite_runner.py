@@ -22,11 +22,8 @@ import torch
 
 from detseg.benchmark.model_vs_torchvision import benchmark_model, outputs_agree
 from detseg.benchmark.suite import RowResult, SuiteRow
-from detseg.benchmark.suite_report import (
-    describe_environment,
-    read_earlier_rows,
-    write_suite_report,
-)
+from detseg.benchmark.suite_environment import describe_environment
+from detseg.benchmark.suite_report import read_earlier_rows, write_suite_report
 
 
 def _describe_error(error: BaseException) -> str:

@@ -5,7 +5,7 @@ dataclass field, or of a model builder's parameter) and converts what YAML gives
 the field holds: an int where a float is wanted, a numeric string (YAML 1.1 reads ``1e-4``
 as a string) to a float (a finite one: ``.inf`` and ``.nan`` are refused), a bool word as
 text (``yes``, ``off``: what ``--set`` of a builder argument keeps as text, see
-:func:`detseg.config.loading.parse_open_value`) to a bool, a list where a sequence or tuple
+:func:`detseg.config.overrides.parse_open_value`) to a bool, a list where a sequence or tuple
 is wanted (kept a list, so the config stays plain YAML).
 
 Bounds are declared where the parameter is, with :class:`Range` in ``typing.Annotated``

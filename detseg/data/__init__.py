@@ -16,13 +16,13 @@ from detseg.data.class_names import UNKNOWN_CLASS_LIMIT, read_class_names
 from detseg.data.coco import CocoDetection
 from detseg.data.coco_seg import CocoSegmentation
 from detseg.data.image_io import ImageReadError, read_image, read_image_array
+from detseg.data.label_maps import read_label_map
 from detseg.data.loader import Batch, build_loader, collate_detection
 from detseg.data.masks import (
     FolderSegmentation,
     SegmentationDataset,
     ShapesSegmentation,
     VOCSegmentation,
-    read_label_map,
 )
 from detseg.data.registry import (
     DATA_DEFAULTS,

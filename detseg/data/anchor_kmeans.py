@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 
 from detseg.argument_checks import priors_per_level_problem
-from detseg.data.coco import coco_box_xyxy
+from detseg.data.coco_fields import coco_box_xyxy
 from detseg.data.json_files import read_json
 from detseg.data.target_checks import sanitize_boxes
 from detseg.ops.yolo_priors import wh_iou

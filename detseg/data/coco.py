@@ -19,28 +19,26 @@ are kept with ``iscrowd = 1``; a training run's train split leaves them out
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pycocotools import mask as mask_utils
 
 from detseg.config.suggest import did_you_mean
 from detseg.data.base import Annotations, DetectionDataset
 from detseg.data.class_names import check_unknown_classes, format_counts, read_class_names
+from detseg.data.coco_eval_defaults import default_area, with_eval_defaults
+from detseg.data.coco_fields import coco_box_xyxy, coco_image_file, entry_size, short_json
 from detseg.data.coco_json import LAYOUT_HINT, check_unique_names, load_coco_json
+from detseg.data.coco_masks import decode_segmentation
 
-__all__ = ["CocoDetection", "decode_segmentation", "with_eval_defaults"]
+__all__ = ["CocoDetection"]
 
 logger = logging.getLogger(__name__)
-
-#: A polygon coordinate farther than this (px) from the origin makes a segmentation malformed.
-MAX_POLYGON_COORDINATE = 1e6
 
 
 class CocoDetection(DetectionDataset):
@@ -202,7 +200,7 @@ class CocoDetection(DetectionDataset):
     def _report_malformed_boxes(self, malformed: list[dict]) -> None:
         """One warning naming the first few annotations whose ``bbox`` is unusable."""
         shown = "; ".join(
-            f"id {ann.get('id')}: {_short_json(ann.get('bbox'))}" for ann in malformed[:3]
+            f"id {ann.get('id')}: {short_json(ann.get('bbox'))}" for ann in malformed[:3]
         )
         logger.warning(
             "%s: skipping %d annotation(s) whose bbox is not [x, y, w, h] as 4 finite numbers "
@@ -241,10 +239,10 @@ class CocoDetection(DetectionDataset):
         them: those naming an image absent from ``images`` and those whose ``bbox`` is not four
         finite numbers. An annotation without ``area`` or ``iscrowd`` gets the values training
         reads for it (the mask's pixel count where it has a ``segmentation``, else the box's
-        ``w * h``; ``0``: :func:`with_eval_defaults`), which the evaluation needs. One without
-        ``segmentation`` keeps none: mask AP refuses such a ground truth by name
-        (:func:`~detseg.evaluation.coco_checks.check_segm_ground_truth`, before a Mask R-CNN
-        run trains) rather than score masks against boxes.
+        ``w * h``; ``0``: :func:`~detseg.data.coco_eval_defaults.with_eval_defaults`), which the
+        evaluation needs. One without ``segmentation`` keeps none: mask AP refuses such a ground
+        truth by name (:func:`~detseg.evaluation.coco_checks.check_segm_ground_truth`, before a
+        Mask R-CNN run trains) rather than score masks against boxes.
         """
         if self._gt_checked is None:
             annotations = [
@@ -299,246 +297,3 @@ class CocoDetection(DetectionDataset):
         for i, ann in enumerate(anns):
             masks[i] = decode_segmentation(ann, height, width, self.image_path(index))
         return masks
-
-
-def coco_image_file(images_dir: Path, file_name: Any) -> Path:
-    """``images_dir / file_name``; a ``file_name`` written with Windows separators
-    (``batch_b\\0001.png``, as annotation tools on Windows write it) is also looked up with
-    ``/`` separators, and that path is returned when only it exists."""
-    name = str(file_name)
-    path = images_dir / name
-    if "\\" in name and not path.exists():
-        posix = images_dir / PureWindowsPath(name).as_posix()
-        if posix.exists():
-            return posix
-    return path
-
-
-def with_eval_defaults(ann: dict, image_size: tuple[int, int] | None = None) -> dict:
-    """``ann`` itself, or a copy with the ``area`` and ``iscrowd`` (0) the reader assumes when
-    the json leaves them out.
-
-    The ``area`` is COCO's: for an annotation with a ``segmentation``, the pixel count of its
-    mask (pycocotools' ``maskUtils.area`` of its RLE, or of its polygons rasterised at
-    ``image_size = (H, W)``, the image entry's size; the readers' training targets count mask
-    pixels too); the box's ``w * h`` otherwise, or when the segmentation cannot be read.
-    """
-    if "area" in ann and "iscrowd" in ann:
-        return ann
-    area = ann["area"] if "area" in ann else default_area(ann, image_size)
-    return {"iscrowd": 0, **ann, "area": area}
-
-
-def default_area(ann: dict, image_size: tuple[int, int] | None = None) -> float:
-    """The area (px²) of an annotation that states none: its mask's pixel count
-    (:func:`_segmentation_area`), or its box's ``w * h`` without a readable segmentation."""
-    area = _segmentation_area(ann, image_size)
-    if area is None:
-        x1, y1, x2, y2 = coco_box_xyxy(ann.get("bbox"))
-        area = (x2 - x1) * (y2 - y1)
-    return area
-
-
-def _segmentation_area(ann: dict, image_size: tuple[int, int] | None = None) -> float | None:
-    """Pixel count of ``ann``'s ``segmentation`` (``None`` without a readable one).
-
-    An RLE states its own size. Polygons are rasterised on an image large enough to hold them
-    (pycocotools' polygon area does not depend on the canvas past the polygon's extent) when
-    ``image_size = (H, W)`` is ``None`` or not positive, else on that size (clipping what lies
-    outside).
-    """
-    segm = ann.get("segmentation")
-    if not segm:
-        return None
-    try:
-        if isinstance(segm, list):
-            polygons = _polygons(segm)
-            if image_size is None or min(image_size) <= 0:  # some tools write 0: unknown
-                extent = max(max(part[0::2] + part[1::2]) for part in polygons)
-                side = max(int(np.ceil(float(extent))) + 1, 1)
-                image_size = (side, side)
-            rle = _segmentation_rle(polygons, *image_size)
-        else:
-            rle = _segmentation_rle(segm, 0, 0)
-        return float(mask_utils.area(rle))
-    except Exception:  # pycocotools raises plain Exceptions on malformed input
-        return None
-
-
-def ground_truth_with_eval_defaults(gt: dict) -> dict:
-    """``gt`` where an annotation without ``area`` or ``iscrowd`` has the values the COCO reader
-    gives it in training and in a checkpoint's evaluation (its mask's pixel count, or its box's
-    ``w * h`` px² without a segmentation; ``0``:
-    :func:`with_eval_defaults`); ``gt`` itself when it has no annotation list
-    (:func:`~detseg.evaluation.coco_checks.check_ground_truth` names that)."""
-    annotations = gt.get("annotations")
-    if not isinstance(annotations, list):
-        return gt
-    images = gt.get("images")
-    sizes = {
-        entry.get("id"): entry_size(entry)
-        for entry in (images if isinstance(images, list) else [])
-        if isinstance(entry, dict) and isinstance(entry.get("id"), int)
-    }
-    filled = [
-        with_eval_defaults(a, sizes.get(a.get("image_id"))) if isinstance(a, dict) else a
-        for a in annotations
-    ]
-    return {**gt, "annotations": filled}
-
-
-def entry_size(entry: dict) -> tuple[int, int] | None:
-    """A COCO image entry's ``(height, width)``, when it states both as whole numbers (``480``
-    or ``480.0``, as some exporters write it); ``None`` otherwise."""
-    sides = [_whole(entry.get("height")), _whole(entry.get("width"))]
-    if sides[0] is None or sides[1] is None:
-        return None
-    return sides[0], sides[1]
-
-
-def _whole(value: Any) -> int | None:
-    """``value`` as an ``int`` when it is a JSON number with no fractional part."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
-
-
-def coco_box_xyxy(bbox: Any) -> list[float]:
-    """COCO ``[x, y, w, h]`` to ``[x1, y1, x2, y2]``; a malformed bbox (not a list of four
-    numbers: another length, strings, ``null``) becomes NaNs (dropped)."""
-    if not isinstance(bbox, (list, tuple)) or len(bbox) != 4 or not all(map(_is_number, bbox)):
-        return [float("nan")] * 4
-    x, y, w, h = (float(v) for v in bbox)
-    return [x, y, x + w, y + h]
-
-
-def _is_number(value: Any) -> bool:
-    """A JSON number (``true`` / ``false`` are not)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _short_json(value: Any) -> str:
-    """``value`` as JSON writes it, cut to 40 characters."""
-    text = json.dumps(value, default=str)
-    return text if len(text) <= 40 else f"{text[:37]}..."
-
-
-def decode_segmentation(ann: dict, height: int, width: int, source: Path) -> np.ndarray:
-    """``UInt8[H, W]`` mask of one annotation: its polygons, its RLE (compressed, or
-    uncompressed as crowd regions have it), or its box when it has no segmentation.
-
-    A malformed segmentation (a polygon coordinate that is not a finite number within
-    :data:`MAX_POLYGON_COORDINATE` px, no part with 3 points), a flat polygon (every part's
-    points collinear or repeated: no area), or an RLE of another size than the image gives an
-    empty mask and a warning naming the file and the annotation id (the detection reader then
-    drops the instance and counts it in ``target["dropped_boxes"]``; the semantic reader paints
-    nothing for it).
-    """
-    segm = ann.get("segmentation")
-    if not segm:
-        return _box_mask(ann.get("bbox"), height, width)
-    try:
-        rle = _segmentation_rle(segm, height, width)
-        size = tuple(int(v) for v in rle["size"])
-        if size == (height, width):
-            mask = mask_utils.decode(rle).astype(np.uint8)
-            if isinstance(segm, list) and not mask.any() and _flat(segm):
-                problem = "a flat polygon (its points are collinear or repeated, so it has no area)"
-            else:
-                return mask
-        else:
-            problem = f"an RLE of size {list(size)} but the image is {height}x{width}"
-    except Exception as exc:  # pycocotools raises plain Exceptions on malformed input
-        problem = f"a malformed segmentation ({type(exc).__name__}: {exc})"
-    logger.warning(
-        "%s: annotation %s has %s: its mask is empty (fix its segmentation, or remove it to use "
-        "the box)",
-        source,
-        ann.get("id"),
-        problem,
-    )
-    return np.zeros((height, width), dtype=np.uint8)
-
-
-def _segmentation_rle(segm: Any, height: int, width: int) -> Any:
-    """The compressed RLE (a pycocotools ``dict(size, counts)``) of a COCO ``segmentation``."""
-    if isinstance(segm, list):  # polygons: [[x1, y1, x2, y2, ...], ...]
-        return mask_utils.merge(mask_utils.frPyObjects(_polygons(segm), height, width))
-    if not isinstance(segm, dict):
-        raise ValueError(f"expected a list of polygons or an RLE dict, got {type(segm).__name__}")
-    if isinstance(segm.get("counts"), list):  # uncompressed RLE
-        rows, cols = (int(v) for v in segm["size"])
-        uncompressed: Any = segm
-        if sum(segm["counts"]) != rows * cols:
-            raise ValueError(f"its RLE counts do not add up to its size {rows}x{cols}")
-        return mask_utils.frPyObjects(uncompressed, rows, cols)
-    return segm
-
-
-def _polygons(segm: list) -> list:
-    """The parts of a polygon ``segmentation`` with at least 3 points (6 numbers).
-
-    COCO has a few annotations with a degenerate part (2 points, 4 numbers). pycocotools would
-    read a list whose first part has 4 numbers as ``[x, y, w, h]`` boxes (and fail on the
-    others), so one such part would cost the whole instance; it is left out instead, as
-    Detectron2 does.
-
-    A coordinate that is not a finite number within :data:`MAX_POLYGON_COORDINATE` of the
-    origin is refused: pycocotools turns NaN, infinity or a huge value into an integer overflow
-    or a path of billions of points, and the process dies (segmentation fault, or out of memory)
-    without naming the file.
-
-    Raises:
-        ValueError: No part has 3 points, a coordinate is not such a number, or the polygon
-            is a flat ``[x1, y1, ...]`` list without its enclosing list.
-    """
-    if segm and all(map(_is_number, segm)):
-        raise ValueError(
-            "it is one flat list of numbers; COCO polygons are a list of parts: "
-            "[[x1, y1, x2, y2, ...]]"
-        )
-    polygons = [part for part in segm if isinstance(part, (list, tuple)) and len(part) >= 6]
-    if not polygons:
-        raise ValueError("no polygon has 3 or more points")
-    for part in polygons:
-        if not all(map(_is_number, part)):
-            bad = next(v for v in part if not _is_number(v))
-            raise ValueError(f"polygon coordinate {_short_json(bad)} is not a number")
-        coords = np.asarray(part, dtype=np.float64)
-        if not (np.abs(coords) <= MAX_POLYGON_COORDINATE).all():  # NaN compares False too
-            bad = coords[~(np.abs(coords) <= MAX_POLYGON_COORDINATE)][0]
-            raise ValueError(
-                f"polygon coordinate {bad} is not a finite number within "
-                f"{MAX_POLYGON_COORDINATE:g} px"
-            )
-    return polygons
-
-
-def _flat(segm: list) -> bool:
-    """Whether every part of a polygon ``segmentation`` (``[[x1, y1, x2, y2, ...], ...]``, as
-    :func:`_polygons` keeps them) has all its points on one line (or all on one point)."""
-    for part in _polygons(segm):
-        points = np.asarray(part[: len(part) // 2 * 2], dtype=np.float64).reshape(-1, 2)
-        edges = points[1:] - points[0]  # from the first point to each other one
-        reach = np.abs(edges).max(axis=1)
-        if reach.max() == 0:  # all on one point
-            continue
-        direction = edges[reach.argmax()]  # the longest: the line the points would lie on
-        cross = direction[0] * edges[:, 1] - direction[1] * edges[:, 0]
-        if np.abs(cross).max() > 1e-9 * max(1.0, float(reach.max()) ** 2):
-            return False
-    return True
-
-
-def _box_mask(bbox: Any, height: int, width: int) -> np.ndarray:
-    """``UInt8[H, W]`` filled COCO box ``[x, y, w, h]`` (empty for a malformed box)."""
-    x1, y1, x2, y2 = coco_box_xyxy(bbox)
-    mask = np.zeros((height, width), dtype=np.uint8)
-    if np.isfinite([x1, y1, x2, y2]).all():
-        # clamp both ends at 0: a negative end would index from the far side of the image
-        rows = slice(max(int(np.floor(y1)), 0), max(int(np.ceil(y2)), 0))
-        cols = slice(max(int(np.floor(x1)), 0), max(int(np.ceil(x2)), 0))
-        mask[rows, cols] = 1
-    return mask

@@ -28,8 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from detseg.data.coco import coco_image_file, decode_segmentation, entry_size
+from detseg.data.coco_fields import coco_image_file, entry_size
 from detseg.data.coco_json import load_coco_json
+from detseg.data.coco_masks import decode_segmentation
 from detseg.data.masks import SegmentationDataset, _check_classes
 from detseg.data.seg_transforms import IGNORE_INDEX
 

@@ -19,7 +19,9 @@ transposed: it was drawn on the photo as displayed), which is read as displayed 
 image or label-map file gives ``None`` and a warning naming the file (the loader counts it in
 ``SegBatch.skipped_images``); a label map whose size differs from its image, or which holds a
 value outside ``0..K`` and ``255``, is a ``ValueError`` naming the file and the bad values, since
-it means the dataset or its class list is wrong.
+it means the dataset or its class list is wrong. Reading and checking one label-map file is
+:mod:`detseg.data.label_maps`; pairing images with label maps by stem,
+:mod:`detseg.data.label_map_pairing`.
 """
 
 from __future__ import annotations
@@ -31,16 +33,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 
 from detseg.data.base import ImageDataset
 from detseg.data.coco_json import load_coco_json
-from detseg.data.image_io import (
-    IMAGE_SUFFIXES,
-    ImageReadError,
-    pillow_pixel_limit_lifted,
-    to_unit_float,
-)
+from detseg.data.image_io import ImageReadError, to_unit_float
+from detseg.data.label_map_pairing import pair_by_stem
+from detseg.data.label_maps import check_label_map, header_size, read_label_map
 from detseg.data.seg_transforms import IGNORE_INDEX, apply_segmentation_augmentations
 from detseg.data.voc import VOC_CLASSES, read_split_ids
 from detseg.data.yolo import read_class_names
@@ -50,8 +48,6 @@ __all__ = [
     "SegmentationDataset",
     "ShapesSegmentation",
     "VOCSegmentation",
-    "check_label_map",
-    "read_label_map",
 ]
 
 logger = logging.getLogger(__name__)
@@ -60,97 +56,6 @@ logger = logging.getLogger(__name__)
 
 #: What a dataset yields: ``(image Float32[3, H, W], mask Int64[H, W])`` or ``None``.
 SegSample = tuple[torch.Tensor, torch.Tensor] | None
-
-
-def read_label_map(path: str | os.PathLike) -> np.ndarray:
-    """Read a label-map file as class indices.
-
-    Args:
-        path: A PNG (or other Pillow-readable file) of class indices: palette, grayscale
-            (8 or 16 bit), or RGB with three equal channels.
-
-    Returns:
-        ``[H, W]`` integer array of the stored indices (``uint8`` for 8-bit files).
-
-    Label maps are read up to the pixel count images are (OpenCV's limit, ``2**30`` unless
-    the environment variable ``OPENCV_IO_MAX_IMAGE_PIXELS`` sets another), not Pillow's
-    smaller decompression-bomb limit, so the label map of a large aerial or slide image reads
-    as its image does.
-
-    Raises:
-        ImageReadError: The file is missing, not a decodable image, or over that pixel limit.
-        ValueError: The file is an RGB image with differing channels (colours, not indices) or
-            has a pixel type that cannot hold indices.
-    """
-    path = Path(path)
-    try:
-        with pillow_pixel_limit_lifted(), Image.open(path) as image:
-            mode = image.mode
-            _check_pixel_count(image.width * image.height, path)
-            array = np.array(image)
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise ImageReadError(path, f"{type(exc).__name__}: {exc}") from exc
-    if mode in ("LA", "PA", "RGB", "RGBA"):
-        colours = array[..., :3] if mode in ("RGB", "RGBA") else array[..., :1]
-        if (colours != colours[..., :1]).any():
-            raise ValueError(
-                f"label map {path} is a colour image ({mode}); store class indices as a palette "
-                "or grayscale PNG (for VOC-style colour maps, save them with a palette)"
-            )
-        array = colours[..., 0]
-    if array.ndim != 2 or not (np.issubdtype(array.dtype, np.integer) or array.dtype == bool):
-        raise ValueError(
-            f"label map {path} has mode {mode} (dtype {array.dtype}, shape {array.shape}); "
-            "expected a single-channel image of integer class indices"
-        )
-    return array.astype(np.uint8) if array.dtype == bool else array
-
-
-def check_label_map(
-    mask: np.ndarray, image_size: tuple[int, int], num_classes: int, source: str
-) -> np.ndarray:
-    """Check a label map against its image and the class count.
-
-    Args:
-        mask: ``[H, W]`` integer label map.
-        image_size: ``(H, W)`` of the decoded image.
-        num_classes: ``K``, the number of foreground classes.
-        source: Name for messages (the label-map file).
-
-    Returns:
-        The mask as ``UInt8[H, W]``.
-
-    Raises:
-        ValueError: The sizes differ, or a value is outside ``0..K`` and ``255``.
-    """
-    if mask.shape != tuple(image_size):
-        hint = ""
-        if mask.shape == tuple(image_size)[::-1]:  # the classic cause: a rotated phone photo
-            hint = (
-                " (height and width are swapped: it was drawn on a rotated view of the image, "
-                "e.g. a photo shown by its EXIF orientation; detseg reads an image as displayed "
-                "only when it is a JPEG whose EXIF orientation (5..8) swaps width and height "
-                "and its label map has that displayed size, the stored size transposed, which "
-                "this pair is not: rotate one of the two files, e.g. "
-                "PIL.ImageOps.exif_transpose on the original photo)"
-            )
-        raise ValueError(
-            f"{source}: label map is {mask.shape[0]}x{mask.shape[1]} (HxW) but its image is "
-            f"{image_size[0]}x{image_size[1]}; each label map must match its image pixel for "
-            f"pixel{hint}"
-        )
-    if mask.dtype == np.uint8:
-        values = np.flatnonzero(np.bincount(mask.ravel(), minlength=256))
-    else:
-        values = np.unique(mask)
-    bad = values[((values < 0) | (values > num_classes)) & (values != IGNORE_INDEX)]
-    if bad.size:
-        raise ValueError(
-            f"{source}: label values {bad[:10].tolist()} are outside 0..{num_classes} "
-            f"(background and {num_classes} classes) and {IGNORE_INDEX} (ignore); "
-            "is the class list complete?"
-        )
-    return mask.astype(np.uint8)
 
 
 _BACKGROUND_NAMES = ("background", "_background_", "__background__", "bg")
@@ -223,7 +128,7 @@ class SegmentationDataset(ImageDataset):
         stated = self.stated_size(index)
         if stated is not None:
             return stated
-        return _header_size(self.mask_path(index))
+        return header_size(self.mask_path(index))
 
     def _read_pair(self, index: int) -> tuple[np.ndarray, np.ndarray] | None:
         """``(RGB [H, W, 3] as stored, checked label map UInt8[H, W])``, or ``None`` (skipped)."""
@@ -253,101 +158,6 @@ class SegmentationDataset(ImageDataset):
             image, mask = apply_segmentation_augmentations(self.augmentations, image, mask.copy())
         image_tensor = torch.from_numpy(image.transpose(2, 0, 1).copy())
         return image_tensor, torch.from_numpy(mask.astype(np.int64))
-
-
-def _header_size(path: Path) -> tuple[int, int] | None:
-    """``(H, W)`` of an image file from its header, ``None`` when Pillow cannot open it.
-
-    Pillow's decompression-bomb limit (``Image.MAX_IMAGE_PIXELS``) is lifted for this read,
-    which decodes no pixels: a label map of a large aerial or slide image still tells its size
-    (the label-map read itself names a file too large to decode).
-    """
-    try:
-        with pillow_pixel_limit_lifted(), Image.open(path) as label_map:
-            return label_map.height, label_map.width
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return None
-
-
-def _check_pixel_count(pixels: int, path: Path) -> None:
-    """Refuse a label map of more ``pixels`` than images are decoded with (OpenCV's limit)."""
-    setting = os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS", "")
-    limit = int(setting) if setting.strip().isdigit() else 1 << 30
-    if pixels > limit:
-        raise ValueError(
-            f"it has {pixels} pixels, more than images are read with ({limit}); set the "
-            "environment variable OPENCV_IO_MAX_IMAGE_PIXELS to a larger number (before Python "
-            "starts), or tile the image and its label map"
-        )
-
-
-def _other_mask_suffix_hint(images: list[Path], masks_dir: Path) -> str:
-    """``"; its files are named <stem>X: set data.mask_suffix=X"`` when the label maps of the
-    images are there under another ending, else ``""``."""
-    stems = {image.stem for image in images}
-    endings: dict[str, int] = {}
-    for path in masks_dir.iterdir():
-        for stem in stems:
-            if path.name.startswith(stem) and path.name != stem:
-                ending = path.name[len(stem) :]
-                endings[ending] = endings.get(ending, 0) + 1
-                break
-    if not endings:
-        return ""
-    ending = max(endings, key=lambda key: endings[key])
-    return f"; its files are named <stem>{ending}: set data.mask_suffix={ending}"
-
-
-def _refuse_shared_stems(images: list[Path], masks_dir: Path, mask_suffix: str) -> None:
-    """Refuse images of one stem (``a.jpg`` and ``a.png``): both would take the label map
-    ``<stem><mask_suffix>`` and the name ``<stem>`` (where predictions are saved)."""
-    by_stem: dict[str, list[str]] = {}
-    for image in images:
-        by_stem.setdefault(image.stem, []).append(image.name)
-    shared = {stem: names for stem, names in by_stem.items() if len(names) > 1}
-    if not shared:
-        return
-    stem, names = next(iter(shared.items()))
-    raise ValueError(
-        f"images {' and '.join(names)} in {images[0].parent} share the stem {stem!r} and so "
-        f"the label map {masks_dir / f'{stem}{mask_suffix}'} ({len(shared)} stem(s) shared, "
-        f"e.g. {', '.join(list(shared)[:5])}); keep one image per stem or move the others out"
-    )
-
-
-def _pair_by_stem(
-    images_dir: Path, masks_dir: Path, mask_suffix: str
-) -> tuple[list[tuple[Path, Path]], list[Path]]:
-    """``(image, label map)`` pairs with the same stem, and the images without a label map
-    (left out; one warning names the first few)."""
-    for folder, what in ((images_dir, "images"), (masks_dir, "label maps")):
-        if not folder.is_dir():
-            raise FileNotFoundError(f"folder of {what} not found: {folder}")
-    images = sorted(p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    _refuse_shared_stems(images, masks_dir, mask_suffix)
-    pairs, missing = [], []
-    for image in images:
-        mask = masks_dir / f"{image.stem}{mask_suffix}"
-        if mask.is_file():
-            pairs.append((image, mask))
-        else:
-            missing.append(image)
-    if missing:
-        logger.warning(
-            "%d image(s) in %s have no label map %s and are left out: %s%s",
-            len(missing),
-            images_dir,
-            os.path.join(masks_dir, f"<stem>{mask_suffix}"),
-            ", ".join(image.name for image in missing[:5]),
-            " ..." if len(missing) > 5 else "",
-        )
-    if not pairs:
-        raise FileNotFoundError(
-            f"no image in {images_dir} (suffixes {', '.join(IMAGE_SUFFIXES)}) has a label map "
-            f"of the same stem in {masks_dir} (<stem>{mask_suffix})"
-            + _other_mask_suffix_hint(images, masks_dir)
-        )
-    return pairs, missing
 
 
 class FolderSegmentation(SegmentationDataset):
@@ -388,7 +198,7 @@ class FolderSegmentation(SegmentationDataset):
             _check_classes(read_class_names(classes), str(self.masks_dir)),
             str(classes) if isinstance(classes, (str, os.PathLike)) else "data.classes",
         )
-        self._pairs, self.images_without_label_map = _pair_by_stem(
+        self._pairs, self.images_without_label_map = pair_by_stem(
             self.images_dir, self.masks_dir, mask_suffix
         )
         self.names = [image.stem for image, _ in self._pairs]

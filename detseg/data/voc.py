@@ -15,9 +15,9 @@ gets a 10 px wide box. Writers do the inverse. ``<size>`` may be absent: boxes a
 against the decoded image, and a ``<size>`` that differs from it is reported
 (:meth:`~detseg.data.base.DetectionDataset.stated_size`).
 
-Every xml of the split is read when the dataset is built: the class names can come from them
-(``classes=None``), and a class list that does not fit the objects is caught at once (see
-:func:`detseg.data.class_names.check_unknown_classes`).
+Every xml of the split is read when the dataset is built (:mod:`detseg.data.voc_xml` reads
+one): the class names can come from them (``classes=None``), and a class list that does not fit
+the objects is caught at once (see :func:`detseg.data.class_names.check_unknown_classes`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import os
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ import numpy as np
 from detseg.data.base import Annotations, DetectionDataset
 from detseg.data.class_names import SET_CLASSES_HINT, check_unknown_classes, read_class_names
 from detseg.data.image_io import IMAGE_SUFFIXES
+from detseg.data.voc_xml import VOCImage, parse_xml
 
 __all__ = ["VOC_CLASSES", "VOCDetection"]
 
@@ -119,20 +119,6 @@ def _read_split(split_file: Path) -> list[str]:
     if not ids:
         raise ValueError(f"VOC split file {split_file} lists no image ids: write one id per line")
     return ids
-
-
-@dataclass
-class _VOCObject:
-    name: str
-    box: list[float]  # xyxy px, NaN where the xml has no usable coordinate
-    difficult: int
-
-
-@dataclass
-class _VOCImage:
-    filename: str
-    objects: list[_VOCObject] = field(default_factory=list)
-    size: tuple[int, int] | None = None  # (H, W) of <size>, when it states both
 
 
 class VOCDetection(DetectionDataset):
@@ -253,7 +239,7 @@ class VOCDetection(DetectionDataset):
 
 def _parse_split(
     root: Path, names: list[str], split_file: Path
-) -> tuple[list[_VOCImage], list[tuple[Path, str]]]:
+) -> tuple[list[VOCImage], list[tuple[Path, str]]]:
     """Read the xml of every image id; an unreadable one is an image without objects.
 
     An image whose xml is unreadable, names no ``<filename>`` or names a file that is not in
@@ -269,19 +255,19 @@ def _parse_split(
         ValueError: No xml of the split is readable.
     """
     folder = root / "Annotations"
-    images: list[_VOCImage] = []
+    images: list[VOCImage] = []
     problems: list[tuple[Path, str]] = []
     stale: list[tuple[Path, str, str]] = []  # (xml, the <filename> it names, the file read)
     missing = 0
     for name in names:
         xml_file = folder / f"{name}.xml"
         try:
-            image = _parse_xml(xml_file)
+            image = parse_xml(xml_file)
         except (OSError, ET.ParseError) as exc:
             absent = not xml_file.is_file()
             missing += absent
             problems.append((xml_file, "missing file" if absent else str(exc)))
-            image = _VOCImage("")
+            image = VOCImage("")
         named = image.filename
         image.filename = image_file_of(root / "JPEGImages", name, named)
         if named and image.filename != named:
@@ -342,75 +328,3 @@ def _image_file_name(images: Path, name: str) -> str:
         if (images / f"{name}{suffix}").is_file():
             return f"{name}{suffix}"
     return f"{name}.jpg"
-
-
-def _parse_xml(xml_file: Path) -> _VOCImage:
-    """Read one VOC annotation: the image file name (``""`` when the xml names none) and its
-    objects.
-
-    A box with missing or non-numeric coordinates gets NaNs, so the box checks drop and count
-    it.
-
-    Raises:
-        OSError: The file cannot be read.
-        xml.etree.ElementTree.ParseError: The file is not well-formed xml.
-    """
-    root = without_namespaces(ET.parse(xml_file).getroot())
-    image = _VOCImage((root.findtext("filename") or "").strip(), size=_stated_size(root))
-    for obj in root.iter("object"):
-        bndbox = obj.find("bndbox")
-        coords = [float("nan")] * 4
-        if bndbox is not None:
-            try:
-                # a missing tag reads as "", which float() rejects like a non-numeric value
-                coords = [
-                    float(bndbox.findtext(tag, "")) for tag in ("xmin", "ymin", "xmax", "ymax")
-                ]
-            except ValueError:
-                pass
-        x1, y1, x2, y2 = coords
-        image.objects.append(
-            _VOCObject(
-                name=(obj.findtext("name") or "").strip(),
-                box=[x1 - 1.0, y1 - 1.0, x2, y2],
-                difficult=voc_flag(obj.findtext("difficult")),
-            )
-        )
-    return image
-
-
-def without_namespaces(root: ET.Element) -> ET.Element:
-    """``root`` with every ``{namespace}tag`` renamed ``tag``: an xml written with a default
-    namespace (``<annotation xmlns="...">``) would otherwise match no ``object`` or
-    ``filename`` and read as an image without objects."""
-    for element in root.iter():
-        if isinstance(element.tag, str) and element.tag.startswith("{"):
-            element.tag = element.tag.split("}", 1)[1]
-    return root
-
-
-def _stated_size(root: ET.Element) -> tuple[int, int] | None:
-    """``(H, W)`` of an annotation's ``<size>``; ``None`` when it is missing, or a side is not
-    a positive whole number (some tools write ``0`` for an unknown size)."""
-    sides = []
-    for tag in ("height", "width"):
-        try:
-            side = float(root.findtext(f"size/{tag}", ""))
-        except ValueError:
-            return None
-        if not (side > 0 and side.is_integer()):  # inf and nan are not
-            return None
-        sides.append(int(side))
-    return sides[0], sides[1]
-
-
-def voc_flag(text: str | None) -> int:
-    """A VOC 0/1 flag (``<difficult>``): 1 for a non-zero number (``1``, ``1.0``, as some
-    converters write it) or ``true``; 0 when it is absent, zero or anything else."""
-    text = (text or "").strip()
-    if text.lower() == "true":
-        return 1
-    try:
-        return int(float(text) != 0)
-    except ValueError:
-        return 0

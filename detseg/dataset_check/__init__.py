@@ -17,11 +17,13 @@ warnings do not) and writes a text, JSON and HTML report (:mod:`~detseg.dataset_
 for ``tools/anchors.py``.
 """
 
+from detseg.dataset_check.box_flags import classify_boxes
 from detseg.dataset_check.check import DatasetCheck, check_dataset, check_scans
-from detseg.dataset_check.findings import CheckSettings, Finding
+from detseg.dataset_check.finding_record import CheckSettings, Finding
 from detseg.dataset_check.report import write_reports
 from detseg.dataset_check.report_text import format_text_report
-from detseg.dataset_check.scan import ImageRecord, SplitScan, classify_boxes, scan_split
+from detseg.dataset_check.scan import scan_split
+from detseg.dataset_check.scan_records import ImageRecord, SplitScan
 from detseg.dataset_check.source import default_out_dir, is_experiment_config, load_data_section
 
 __all__ = [

@@ -15,14 +15,10 @@ from typing import Any
 from detseg.data.base import DetectionDataset
 from detseg.data.masks import SegmentationDataset
 from detseg.data.registry import build_dataset
-from detseg.dataset_check.findings import (
-    SEVERITIES,
-    CheckSettings,
-    Finding,
-    overlap_findings,
-    split_findings,
-)
-from detseg.dataset_check.scan import SplitScan, scan_split
+from detseg.dataset_check.finding_record import SEVERITIES, CheckSettings, Finding
+from detseg.dataset_check.findings import overlap_findings, split_findings
+from detseg.dataset_check.scan import scan_split
+from detseg.dataset_check.scan_records import SplitScan
 from detseg.dataset_check.source import held_out_section
 from detseg.dataset_check.stats import split_overlap, split_summary
 

@@ -19,74 +19,25 @@ Three severities:
   state the displayed size) or tagged as rotated or mirrored but read as stored.
 
 A box counts as outside when it reaches more than
-:data:`~detseg.dataset_check.scan.OUTSIDE_TOLERANCE` px beyond the image.
+:data:`~detseg.dataset_check.box_flags.OUTSIDE_TOLERANCE` px beyond the image.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any
 
-from detseg.data.image_io import IMAGE_SUFFIXES
+from detseg.dataset_check.annotation_findings import box_findings, size_mismatch_findings
+from detseg.dataset_check.finding_record import (
+    CheckSettings,
+    Finding,
+    Severity,
+    counted_warning,
+    plural,
+    them,
+)
 
-__all__ = ["SEVERITIES", "CheckSettings", "Finding", "overlap_findings", "split_findings"]
-
-Severity = Literal["error", "warning", "info"]
-
-#: Severities, most serious first (the order of the reports).
-SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
-
-
-@dataclass
-class CheckSettings:
-    """Thresholds of the checks.
-
-    Attributes:
-        empty_share: Images without objects above this share of a split are a warning.
-        max_files: File names kept per finding (the counts cover every file).
-    """
-
-    empty_share: float = 0.5
-    max_files: int = 5
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem found in the data.
-
-    Attributes:
-        severity: ``"error"``, ``"warning"`` or ``"info"``.
-        code: Stable identifier, e.g. ``"outside_boxes"`` (for scripts reading summary.json).
-        split: The split, ``"train/val"`` for an overlap, or ``None`` for the whole dataset.
-        message: One sentence for people: what is wrong and what training does with it.
-        count: How many images, boxes or files are concerned.
-        files: The first few files concerned (as shown in reports).
-    """
-
-    severity: Severity
-    code: str
-    split: str | None
-    message: str
-    count: int = 0
-    files: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON form."""
-        return asdict(self)
-
-
-def _plural(count: int, word: str, verb: str = "") -> str:
-    """``"1 box reaches"`` / ``"2 boxes reach"`` (``verb`` given in its plural form)."""
-    if count != 1:
-        word = f"{word}es" if word.endswith(("x", "s")) else f"{word}s"
-    elif verb:
-        verb = f"{verb}es" if verb.endswith(("h", "s", "x")) else f"{verb}s"
-    return " ".join(part for part in (str(count), word, verb) if part)
-
-
-def _them(count: int) -> str:
-    return "it" if count == 1 else "them"
+__all__ = ["overlap_findings", "split_findings"]
 
 
 def _image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
@@ -101,8 +52,8 @@ def _image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
         found.append(Finding("error", "all_unreadable", split, message, unreadable, files))
     elif unreadable:
         message = (
-            f"{_plural(unreadable, 'image')} of {images} missing or unreadable; "
-            f"training skips {_them(unreadable)}"
+            f"{plural(unreadable, 'image')} of {images} missing or unreadable; "
+            f"training skips {them(unreadable)}"
         )
         found.append(Finding("warning", "unreadable_images", split, message, unreadable, files))
     problems, problem_files = s["label_problems"], s["label_problem_files"]
@@ -110,15 +61,15 @@ def _image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     what = "annotations" if s["kind"] == "detection" else "label maps"
     if invalid:
         message = (
-            f"{_plural(invalid, 'image')} with invalid {what}: training stops with an error "
-            f"when it reaches {_them(invalid)}"
+            f"{plural(invalid, 'image')} with invalid {what}: training stops with an error "
+            f"when it reaches {them(invalid)}"
         )
         files = problem_files["invalid"]
         found.append(Finding("error", "invalid_labels", split, message, invalid, files))
     if unreadable_labels:
         message = (
-            f"{_plural(unreadable_labels, 'image')} with a missing or unreadable label map; "
-            f"training skips {_them(unreadable_labels)}"
+            f"{plural(unreadable_labels, 'image')} with a missing or unreadable label map; "
+            f"training skips {them(unreadable_labels)}"
         )
         files = problem_files["unreadable"]
         found.append(
@@ -135,8 +86,8 @@ def _orientation_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     displayed = s.get("displayed_images", 0)
     if displayed:
         message = (
-            f"{_plural(displayed, 'JPEG')} whose EXIF orientation swaps width and height, with "
-            f"labels stating the displayed size: training reads {_them(displayed)} as "
+            f"{plural(displayed, 'JPEG')} whose EXIF orientation swaps width and height, with "
+            f"labels stating the displayed size: training reads {them(displayed)} as "
             "displayed, and the checks and drawings here do too"
         )
         files = s.get("displayed_examples", [])
@@ -144,7 +95,7 @@ def _orientation_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     stored = s.get("stored_orientation_images", 0)
     if stored:
         message = (
-            f"{_plural(stored, 'JPEG')} tagged as rotated or mirrored by EXIF orientation, read "
+            f"{plural(stored, 'JPEG')} tagged as rotated or mirrored by EXIF orientation, read "
             "as stored (no stated size, the stored size stated, a square image, or a mirror or "
             "half turn, which keep the size): the labels must refer to the stored pixels; if "
             "they were drawn on the photo as viewers show it, apply "
@@ -155,172 +106,17 @@ def _orientation_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     return found
 
 
-def _counted_warning(
-    split: str,
-    s: Mapping[str, Any],
-    code: str,
-    examples_key: str,
-    message: Callable[[int], str],
-) -> list[Finding]:
-    """One warning ``code`` when the summary counts ``s[code] > 0`` of it: the count, the
-    message written for that count, and the example files ``s[examples_key]``."""
-    count = s.get(code, 0)
-    if not count:
-        return []
-    examples = s.get(examples_key, [])
-    return [Finding("warning", code, split, message(count), count, examples)]
-
-
 def _unpaired_image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     """Images the reader left out for want of a label map (segmentation folders)."""
-    return _counted_warning(
+    return counted_warning(
         split,
         s,
         "unpaired_images",
         "unpaired_image_examples",
         lambda n: (
-            f"{_plural(n, 'image')} without a label map of the same stem: training leaves "
-            f"{_them(n)} out and the counts above do not include {_them(n)}; add the label "
+            f"{plural(n, 'image')} without a label map of the same stem: training leaves "
+            f"{them(n)} out and the counts above do not include {them(n)}; add the label "
             "maps, or check data.mask_suffix"
-        ),
-    )
-
-
-def _box_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
-    """Boxes outside the image, degenerate boxes, rejected annotations (detection)."""
-    found = []
-    if s["outside_boxes"]:
-        dropped = s["outside_dropped"]
-        message = f"{_plural(s['outside_boxes'], 'box', 'reach')} outside the image: training "
-        message += f"clips {_them(s['outside_boxes'])}" + (
-            f" ({dropped} wholly outside: dropped)" if dropped else ""
-        )
-        found.append(
-            Finding(
-                "warning", "outside_boxes", split, message, s["outside_boxes"], s["outside_files"]
-            )
-        )
-    if s["degenerate_boxes"]:
-        message = (
-            f"{_plural(s['degenerate_boxes'], 'degenerate box')} (zero or negative size, under "
-            f"1 px, or not finite): training drops {_them(s['degenerate_boxes'])}"
-        )
-        found.append(
-            Finding(
-                "warning",
-                "degenerate_boxes",
-                split,
-                message,
-                s["degenerate_boxes"],
-                s["degenerate_files"],
-            )
-        )
-    if s["rejected_annotations"]:
-        message = (
-            f"{_plural(s['rejected_annotations'], 'annotation')} rejected by the reader "
-            "(a malformed line or bbox, an unknown class id, a repeated YOLO line); the log above "
-            "names each"
-        )
-        found.append(
-            Finding(
-                "warning",
-                "rejected_annotations",
-                split,
-                message,
-                s["rejected_annotations"],
-                s["rejected_files"],
-            )
-        )
-    found += _counted_warning(
-        split,
-        s,
-        "bad_masks",
-        "bad_mask_files",
-        lambda n: (
-            f"{_plural(n, 'instance')} whose mask is empty or lies mostly outside its box: "
-            f"training drops {_them(n)} (the log above names each)"
-        ),
-    )
-    found += _crowd_findings(split, s)
-    found += _orphan_findings(split, s)
-    found += _unreadable_annotation_findings(split, s)
-    found += _unmatched_label_findings(split, s)
-    found += _unread_image_findings(split, s)
-    found += _size_mismatch_findings(split, s)
-    return found
-
-
-def _orphan_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
-    """Annotations of an image the dataset does not list (a COCO ``image_id`` not in images)."""
-    count = s.get("orphan_annotations", 0)
-    if not count:
-        return []
-    ids = ", ".join(str(i) for i in s.get("orphan_image_ids", []))
-    message = (
-        f"{_plural(count, 'annotation', 'name')} an image_id absent from the images of the "
-        f"annotation file (e.g. image_id {ids}): training and evaluation skip {_them(count)}; "
-        "fix the image_id or list the image"
-    )
-    return [Finding("warning", "orphan_annotations", split, message, count)]
-
-
-def _unreadable_annotation_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
-    """Annotation files the reader could not read (a missing or malformed VOC xml)."""
-    return _counted_warning(
-        split,
-        s,
-        "unreadable_annotation_files",
-        "unreadable_annotation_examples",
-        lambda n: (
-            f"{_plural(n, 'annotation file')} missing or unreadable: training reads "
-            f"{'its image' if n == 1 else 'their images'} as images without objects; fix or "
-            "write the files, or take the images out of the split"
-        ),
-    )
-
-
-def _unmatched_label_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
-    """Label files of no image (a YOLO ``<stem>.txt`` without an image of that stem)."""
-    return _counted_warning(
-        split,
-        s,
-        "unmatched_label_files",
-        "unmatched_label_examples",
-        lambda n: (
-            f"{_plural(n, 'label file')} of no image (no image with the same stem, or a "
-            f"suffix other than lower-case .txt): training does not read {_them(n)}; rename "
-            f"{_them(n)} after {'its image' if n == 1 else 'their images'} or add the images"
-        ),
-    )
-
-
-def _unread_image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
-    """Image files in a YOLO images folder of a type training does not list (a ``.gif``)."""
-    return _counted_warning(
-        split,
-        s,
-        "unread_image_files",
-        "unread_image_examples",
-        lambda n: (
-            f"{_plural(n, 'image file')} of a type YOLO training does not read (it reads "
-            f"{', '.join(IMAGE_SUFFIXES)}): {_them(n)} and {'its' if n == 1 else 'their'} "
-            f"labels are left out; save {_them(n)} as one of those types"
-        ),
-    )
-
-
-def _size_mismatch_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
-    """Images whose size in the annotations (COCO ``width`` / ``height``, VOC ``<size>``) is
-    not the one training reads the file at."""
-    return _counted_warning(
-        split,
-        s,
-        "size_mismatches",
-        "size_mismatch_examples",
-        lambda n: (
-            f"{_plural(n, 'image')} whose size in the annotations differs from the file: "
-            "training uses the file's size, but tools that trust the annotations (a COCO "
-            "evaluation of polygon masks, other frameworks) do not; correct the width and height"
         ),
     )
 
@@ -344,7 +140,7 @@ def _content_findings(split: str, s: Mapping[str, Any], settings: CheckSettings)
             message += f" ({_no_kept_object_reason(s)})"
         if not detection and s["ignore_pixels"]:
             message += (
-                f" ({_plural(s['ignore_pixels'], 'pixel', 'hold')} 255, the ignore value: if "
+                f" ({plural(s['ignore_pixels'], 'pixel', 'hold')} 255, the ignore value: if "
                 "the label maps are binary masks, store their foreground as 1, not 255)"
             )
         found.append(Finding(severity, "no_objects", split, message, readable))
@@ -354,7 +150,7 @@ def _content_findings(split: str, s: Mapping[str, Any], settings: CheckSettings)
     if has_content and missing:
         # train: the model never sees the class; val: the class has no AP / IoU to report
         severity = "warning" if split == "train" else "info"
-        message = f"{_plural(len(missing), 'class')} without a single {key[:-1]} in {split}: "
+        message = f"{plural(len(missing), 'class')} without a single {key[:-1]} in {split}: "
         message += ", ".join(missing[: settings.max_files])
         found.append(Finding(severity, "classes_without_objects", split, message, len(missing)))
     empty = s["empty_images"]
@@ -367,7 +163,7 @@ def _content_findings(split: str, s: Mapping[str, Any], settings: CheckSettings)
             if split == "train"
             else "any detection on them is a false positive"
         )
-        message = f"{_plural(empty, 'image')} ({share:.0%}) without {what}; {use}"
+        message = f"{plural(empty, 'image')} ({share:.0%}) without {what}; {use}"
         found.append(Finding(severity, "empty_images", split, message, empty, s["empty_files"]))
     return found
 
@@ -376,29 +172,15 @@ def _no_kept_object_reason(s: Mapping[str, Any]) -> str:
     """Why annotations are there but no object is: ``"2 boxes in all, every one dropped by
     training's box checks"``, ``"3 boxes in all: 3 crowd regions, which training ignores"``."""
     crowd = s.get("crowd_annotations", 0)
-    reason = f"{_plural(s['objects'], 'box')} in all"
+    reason = f"{plural(s['objects'], 'box')} in all"
     checks = "box and mask checks" if s.get("bad_masks", 0) else "box checks"
     if not crowd:
         return f"{reason}, every one dropped by training's {checks}"
-    reason += f": {_plural(crowd, 'crowd region')}, which training ignores"
+    reason += f": {plural(crowd, 'crowd region')}, which training ignores"
     others = s["objects"] - crowd
     if others:
         reason += f", and {others} dropped by training's {checks}"
     return reason
-
-
-def _crowd_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
-    """Crowd regions (COCO ``iscrowd: 1``): not objects to training, so not in the counts."""
-    count = s.get("crowd_annotations", 0)
-    if not count:
-        return []
-    message = (
-        f"{_plural(count, 'crowd annotation')} (iscrowd set): training ignores "
-        f"{_them(count)} (neither object nor background) and evaluation does not score "
-        f"detections on {_them(count)}; the object, class, empty-image and box-size counts "
-        f"leave {_them(count)} out"
-    )
-    return [Finding("info", "crowd_annotations", split, message, count, s.get("crowd_files", []))]
 
 
 def _content_group(files: list[str]) -> str:
@@ -416,7 +198,7 @@ def _duplicate_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     if s["duplicate_contents"]:
         files = [_content_group(g) for g in s["duplicate_content_groups"]]
         message = (
-            f"{_plural(s['duplicate_contents'], 'file', 'repeat')} another file's contents (or "
+            f"{plural(s['duplicate_contents'], 'file', 'repeat')} another file's contents (or "
             "the same file is listed again): training sees those images more than once"
         )
         found.append(
@@ -424,7 +206,7 @@ def _duplicate_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
         )
     if s["duplicate_names"]:
         files = [", ".join(g) for g in s["duplicate_name_groups"]]
-        message = f"{_plural(s['duplicate_names'], 'file', 'share')} a file name with a file in "
+        message = f"{plural(s['duplicate_names'], 'file', 'share')} a file name with a file in "
         message += "another folder"
         found.append(
             Finding("warning", "duplicate_names", split, message, s["duplicate_names"], files)
@@ -440,9 +222,9 @@ def split_findings(
     found = _image_findings(split, summary)
     if summary["images"] > summary["unreadable"]:
         if summary["kind"] == "detection":
-            found += _box_findings(split, summary)  # with the size mismatches
+            found += box_findings(split, summary)  # with the size mismatches
         else:
-            found += _size_mismatch_findings(split, summary)
+            found += size_mismatch_findings(split, summary)
         found += _content_findings(split, summary, settings)
     found += _duplicate_findings(split, summary)
     return found
@@ -454,7 +236,7 @@ def overlap_findings(first: str, second: str, overlap: Mapping[str, Any]) -> lis
     pair = f"{first}/{second}"
     if overlap["same_content"]:
         message = (
-            f"{_plural(overlap['same_content'], 'file')} of {second} also in {first} "
+            f"{plural(overlap['same_content'], 'file')} of {second} also in {first} "
             "(same contents): the validation numbers overstate the model"
         )
         found.append(
@@ -469,7 +251,7 @@ def overlap_findings(first: str, second: str, overlap: Mapping[str, Any]) -> lis
         )
     if overlap["same_name"]:
         message = (
-            f"{_plural(overlap['same_name'], 'file name')} of {second} also in {first} with "
+            f"{plural(overlap['same_name'], 'file name')} of {second} also in {first} with "
             "other contents (usual when files are numbered per split)"
         )
         found.append(

@@ -5,7 +5,7 @@ boxes that reach outside are drawn clipped, degenerate ones are left out); segme
 show their label map blended over the image (:func:`detseg.visualize.draw_segmentation`).
 Images with box problems come first, then images spread evenly over the split. Each image is
 drawn as training reads it: as displayed where the scan found its EXIF orientation followed
-(:attr:`~detseg.dataset_check.scan.ImageRecord.displayed`), else as stored.
+(:attr:`~detseg.dataset_check.scan_records.ImageRecord.displayed`), else as stored.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 
 from detseg.data.image_io import ImageReadError, apply_orientation, read_stored_rgb, to_uint8
 from detseg.data.masks import SegmentationDataset
-from detseg.dataset_check.scan import ImageRecord, SplitScan
+from detseg.dataset_check.scan_records import ImageRecord, SplitScan
 from detseg.visualize import draw_detections, draw_segmentation
 
 __all__ = ["GridImage", "draw_grid", "pick_grid_records"]

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from detseg.dataset_check.check import DatasetCheck
-from detseg.dataset_check.findings import Finding
+from detseg.dataset_check.finding_record import Finding
 
 __all__ = ["format_text_report"]
 

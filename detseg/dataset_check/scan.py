@@ -1,10 +1,11 @@
 """Gathering the facts of every image of a split: file, size, content hash, raw annotations.
 
 :func:`scan_split` visits each image of a detection or segmentation dataset once and keeps
-what the checks need in an :class:`ImageRecord`; nothing here decides what is a problem (that
-is :mod:`detseg.dataset_check.findings`). The image size comes from the file header (Pillow
-reads only the header); with ``decode=True`` the file is also decoded by the reader training
-uses (:func:`detseg.data.image_io.read_stored_rgb`), which finds truncated and corrupt files.
+what the checks need in an :class:`~detseg.dataset_check.scan_records.ImageRecord`; nothing
+here decides what is a problem (that is :mod:`detseg.dataset_check.findings`). The image size
+comes from the file header (Pillow reads only the header); with ``decode=True`` the file is
+also decoded by the reader training uses (:func:`detseg.data.image_io.read_stored_rgb`), which
+finds truncated and corrupt files.
 
 The size kept is the one training reads the image at: a JPEG whose EXIF orientation swaps
 width and height (5..8) is read as displayed, its size transposed, when its labels state the
@@ -14,10 +15,10 @@ masks and the stated size are checked against that size.
 
 Detection annotations are the reader's raw ones (:meth:`DetectionDataset.annotations`), before
 :func:`detseg.data.target_checks.sanitize_boxes`, so boxes outside the image and degenerate
-boxes can be counted; :func:`classify_boxes` applies the same rules as that function.
-Crowd regions (a COCO ``iscrowd`` other than 0) are recorded as such: a training run leaves
-them out of its train targets (:attr:`detseg.data.base.DetectionDataset.drop_crowd`), so they
-are not objects.
+boxes can be counted; :func:`~detseg.dataset_check.box_flags.classify_boxes` applies the same
+rules as that function. Crowd regions (a COCO ``iscrowd`` other than 0) are recorded as such:
+a training run leaves them out of its train targets
+(:attr:`detseg.data.base.DetectionDataset.drop_crowd`), so they are not objects.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import hashlib
 import io
 import logging
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -43,201 +43,17 @@ from detseg.data.image_io import (
     pillow_pixel_limit_lifted,
     read_stored_rgb,
 )
-from detseg.data.masks import SegmentationDataset, check_label_map
+from detseg.data.label_maps import check_label_map
+from detseg.data.masks import SegmentationDataset
 from detseg.data.seg_transforms import IGNORE_INDEX
 from detseg.data.target_checks import check_masks
 from detseg.data.yolo import YoloTxtDetection, list_files
+from detseg.dataset_check.box_flags import classify_boxes
+from detseg.dataset_check.scan_records import ImageRecord, SplitScan
 
-__all__ = [
-    "OUTSIDE_TOLERANCE",
-    "BoxFlags",
-    "ImageRecord",
-    "SplitScan",
-    "classify_boxes",
-    "scan_split",
-]
+__all__ = ["scan_split"]
 
 logger = logging.getLogger(__name__)
-
-#: Kind of a label problem: ``"unreadable"`` (training skips the image) or ``"invalid"``
-#: (training stops with an error when it reaches the image).
-LabelProblem = Literal["unreadable", "invalid"]
-
-
-#: How far (px) a box may reach beyond the image before it counts as outside: rounding of
-#: normalized coordinates leaves boxes a fraction of a pixel out, which clipping fixes.
-OUTSIDE_TOLERANCE = 0.5
-
-
-@dataclass
-class BoxFlags:
-    """What the training box checks would do with each box of an image.
-
-    Attributes:
-        degenerate: ``Bool[N]``: a non-finite coordinate, ``x2 <= x1`` or ``y2 <= y1``, or
-            under ``min_size`` px wide or high inside the image; training drops it.
-        outside: ``Bool[N]``: a finite box of positive size that reaches more than the
-            tolerance outside ``[0, W] x [0, H]``; training clips it to the image.
-        dropped: ``Bool[N]``: every box training drops (the degenerate ones and the outside
-            ones with less than ``min_size`` px left inside the image).
-        clipped: ``Float64[N, 4]`` the boxes clipped to the image, as training clips the ones it
-            keeps (a box with a non-finite coordinate is all zeros).
-    """
-
-    degenerate: np.ndarray
-    outside: np.ndarray
-    dropped: np.ndarray
-    clipped: np.ndarray
-
-
-def classify_boxes(
-    boxes: np.ndarray,
-    image_size: tuple[int, int],
-    min_size: float = 1.0,
-    tolerance: float = OUTSIDE_TOLERANCE,
-) -> BoxFlags:
-    """Flag degenerate and outside boxes by the rules of ``sanitize_boxes`` (without logging).
-
-    Args:
-        boxes: ``[N, 4]`` boxes, ``xyxy`` absolute pixels (may be invalid).
-        image_size: ``(H, W)`` of the image.
-        min_size: Smallest width and height (px) a clipped box may keep.
-        tolerance: How far (px) a box may reach beyond the image without being flagged as
-            outside (normalized YOLO coordinates and annotation tools round a little).
-
-    Returns:
-        The flags; ``dropped`` equals ``~keep`` of ``sanitize_boxes`` with the same arguments.
-    """
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    height, width = image_size
-    finite = np.all(np.isfinite(boxes), axis=1)
-    safe = np.where(finite[:, None], boxes, 0.0)
-    ordered = finite & (safe[:, 2] > safe[:, 0]) & (safe[:, 3] > safe[:, 1])
-    outside = ordered & (
-        (safe[:, 0] < -tolerance)
-        | (safe[:, 1] < -tolerance)
-        | (safe[:, 2] > width + tolerance)
-        | (safe[:, 3] > height + tolerance)
-    )
-    clipped = safe.copy()
-    clipped[:, 0::2] = safe[:, 0::2].clip(0.0, width)
-    clipped[:, 1::2] = safe[:, 1::2].clip(0.0, height)
-    too_small = ((clipped[:, 2] - clipped[:, 0]) < min_size) | (
-        (clipped[:, 3] - clipped[:, 1]) < min_size
-    )
-    degenerate = ~ordered | (too_small & ~outside)
-    return BoxFlags(
-        degenerate=degenerate, outside=outside, dropped=degenerate | too_small, clipped=clipped
-    )
-
-
-@dataclass
-class ImageRecord:
-    """The facts of one image of a split.
-
-    Attributes:
-        index: Position in the dataset.
-        path: The image file.
-        file: The file as shown in reports (relative to the data root when under it).
-        size: ``(H, W)`` training reads the image at: the file header's, transposed when the
-            image is read as displayed (``displayed``); ``None`` when unreadable.
-        stated_size: ``(H, W)`` the annotations state (a COCO image entry's ``height`` and
-            ``width``, a VOC ``<size>``); ``None`` when they state none.
-        orientation: The file's EXIF orientation ``1..8`` (``1`` for an upright or untagged
-            JPEG and for other files).
-        displayed: Whether training reads the image as displayed (its orientation swaps
-            width and height and its labels state the displayed size), not as stored.
-        error: Why the image is unreadable (missing, not an image, corrupt); ``None`` if fine.
-        digest: Hash of the file's bytes; ``None`` when the file is missing or empty.
-        labels: ``Int64[N]`` labels ``1..K`` of the raw annotations (detection).
-        boxes: ``Float64[N, 4]`` raw boxes, ``xyxy`` absolute pixels (detection).
-        flags: What the training box checks would do with each box (detection).
-        crowd: ``Bool[N]``: the crowd regions among the raw annotations (``iscrowd`` other
-            than 0, the ones :func:`~detseg.data.target_checks.remove_crowd` removes);
-            training learns them neither as objects nor as background (detection).
-        bad_masks: ``Bool[N]``: instances whose boxes the box checks keep but whose mask is
-            empty or lies mostly outside the box; training drops them (detection with
-            ``load_masks``, :func:`~detseg.data.target_checks.check_masks`).
-        rejected: Annotations the reader rejected before the box checks (malformed line,
-            unknown class id).
-        class_pixels: ``Int64[K + 1]`` pixel count of each label map value ``0..K``
-            (segmentation; ``None`` for detection or without a valid label map).
-        ignore_pixels: Pixels with the ignore value 255 (segmentation).
-        label_problem: ``(kind, message)`` when the annotations or label map cannot be used.
-    """
-
-    index: int
-    path: Path
-    file: str
-    size: tuple[int, int] | None = None
-    stated_size: tuple[int, int] | None = None
-    orientation: int = 1
-    displayed: bool = False
-    error: str | None = None
-    digest: str | None = None
-    labels: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
-    flags: BoxFlags | None = None
-    crowd: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    bad_masks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    rejected: int = 0
-    class_pixels: np.ndarray | None = None
-    ignore_pixels: int = 0
-    label_problem: tuple[LabelProblem, str] | None = None
-
-    @property
-    def readable(self) -> bool:
-        """Whether the image file is present and readable."""
-        return self.error is None
-
-    @property
-    def kept(self) -> np.ndarray:
-        """``Bool[N]``: the annotations training learns as objects: neither dropped by its
-        box checks (or mask checks) nor crowd regions (all false without box flags)."""
-        if self.flags is None:
-            return np.zeros(len(self.labels), dtype=bool)
-        kept = ~self.flags.dropped & ~self.crowd
-        return kept & ~self.bad_masks if len(self.bad_masks) else kept
-
-
-@dataclass
-class SplitScan:
-    """The records of one split and what describes the dataset as a whole.
-
-    Attributes:
-        split: ``"train"`` or ``"val"``.
-        kind: ``"detection"`` or ``"segmentation"``.
-        classes: Foreground class names (label ``k`` is ``classes[k - 1]``).
-        records: One record per image, in dataset order.
-        dataset: The scanned dataset (used to draw the report's images).
-        decoded: Whether every image was fully decoded (not only its header read).
-        orphan_annotations: Annotations the reader skipped because their image is not in the
-            dataset (a COCO ``image_id`` absent from ``images``), with ``orphan_image_ids``,
-            the first few such ids.
-        unreadable_annotation_files: ``"<file>: <reason>"`` of each annotation file the
-            reader could not read and took as an image without objects (a missing or
-            malformed VOC xml).
-        unmatched_label_files: Label files that belong to no image of the split (a YOLO
-            ``<stem>.txt`` without an image of that stem), relative to the data root.
-        unpaired_images: Images the reader left out for want of a label map (segmentation
-            folders), relative to the data root.
-        unread_image_files: Files of an image type (one Pillow knows) in a YOLO images folder
-            that training does not list (``detseg.data.image_io.IMAGE_SUFFIXES``: a ``.gif``),
-            relative to the data root.
-    """
-
-    split: str
-    kind: Literal["detection", "segmentation"]
-    classes: list[str]
-    records: list[ImageRecord]
-    dataset: ImageDataset
-    decoded: bool
-    orphan_annotations: int = 0
-    orphan_image_ids: list[int] = field(default_factory=list)
-    unreadable_annotation_files: list[str] = field(default_factory=list)
-    unmatched_label_files: list[str] = field(default_factory=list)
-    unpaired_images: list[str] = field(default_factory=list)
-    unread_image_files: list[str] = field(default_factory=list)
 
 
 def _display_name(path: Path, root: Path | None) -> str:
@@ -386,53 +202,60 @@ def scan_split(
     Raises:
         TypeError: ``dataset`` is neither a detection nor a segmentation dataset.
     """
-    if isinstance(dataset, DetectionDataset):
-        kind: Literal["detection", "segmentation"] = "detection"
-    elif isinstance(dataset, SegmentationDataset):
-        kind = "segmentation"
-    else:
-        raise TypeError(f"cannot scan a {type(dataset).__name__}: not a detseg dataset")
+    kind = _dataset_kind(dataset)
     root_path = Path(os.path.abspath(root)) if root is not None else None
-    records = []
-    for index in tqdm(range(len(dataset)), desc=f"check {split}", unit="img", disable=not progress):
-        path = Path(dataset.image_path(index))
-        record = ImageRecord(index, path, _display_name(path, root_path))
-        _read_file(record, decode)
-        _follow_orientation(record, dataset)
-        if record.readable and isinstance(dataset, DetectionDataset):
-            _read_boxes(record, dataset)
-        elif record.readable and isinstance(dataset, SegmentationDataset):
-            _read_label_map(record, dataset, root_path)
-        records.append(record)
-    orphans = int(getattr(dataset, "missing_image_annotations", 0))
-    orphan_ids = list(getattr(dataset, "missing_image_ids", []))
-    unreadable_annotations = [
+    indices = tqdm(range(len(dataset)), desc=f"check {split}", unit="img", disable=not progress)
+    records = [_scan_image(dataset, index, root_path, decode) for index in indices]
+    scan = SplitScan(split, kind, list(dataset.classes), records, dataset, decode)
+    _add_reader_leftovers(scan, dataset, root_path)
+    return scan
+
+
+def _dataset_kind(dataset: ImageDataset) -> Literal["detection", "segmentation"]:
+    """``"detection"`` or ``"segmentation"``; ``TypeError`` for any other dataset."""
+    if isinstance(dataset, DetectionDataset):
+        return "detection"
+    if isinstance(dataset, SegmentationDataset):
+        return "segmentation"
+    raise TypeError(f"cannot scan a {type(dataset).__name__}: not a detseg dataset")
+
+
+def _scan_image(
+    dataset: ImageDataset, index: int, root_path: Path | None, decode: bool
+) -> ImageRecord:
+    """The record of image ``index``: its file, then its annotations or label map."""
+    path = Path(dataset.image_path(index))
+    record = ImageRecord(index, path, _display_name(path, root_path))
+    _read_file(record, decode)
+    _follow_orientation(record, dataset)
+    if record.readable and isinstance(dataset, DetectionDataset):
+        _read_boxes(record, dataset)
+    elif record.readable and isinstance(dataset, SegmentationDataset):
+        _read_label_map(record, dataset, root_path)
+    return record
+
+
+def _add_reader_leftovers(scan: SplitScan, dataset: ImageDataset, root_path: Path | None) -> None:
+    """Fill what the dataset's reader left out or skipped: annotations of unlisted images,
+    unreadable annotation files, label files of no image, images without a label map, and
+    image files of a type training does not read (file names relative to ``root_path``)."""
+    scan.orphan_annotations = int(getattr(dataset, "missing_image_annotations", 0))
+    scan.orphan_image_ids = list(getattr(dataset, "missing_image_ids", []))
+    scan.unreadable_annotation_files = [
         f"{_display_name(Path(file), root_path)}: {reason}"
         for file, reason in getattr(dataset, "unreadable_annotation_files", [])
     ]
-    unmatched_labels = [
+    scan.unmatched_label_files = [
         _display_name(Path(file), root_path)
         for file in getattr(dataset, "unmatched_label_files", [])
     ]
-    unpaired = [
+    scan.unpaired_images = [
         _display_name(Path(file), root_path)
         for file in getattr(dataset, "images_without_label_map", [])
     ]
-    unread = [_display_name(file, root_path) for file in _unread_image_files(dataset)]
-    return SplitScan(
-        split,
-        kind,
-        list(dataset.classes),
-        records,
-        dataset,
-        decode,
-        orphans,
-        orphan_ids,
-        unreadable_annotations,
-        unmatched_labels,
-        unpaired,
-        unread,
-    )
+    scan.unread_image_files = [
+        _display_name(file, root_path) for file in _unread_image_files(dataset)
+    ]
 
 
 def _unread_image_files(dataset: ImageDataset) -> list[Path]:

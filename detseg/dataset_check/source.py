@@ -26,7 +26,7 @@ from typing import Any
 from detseg.config import ConfigError, load_config, load_data_file
 from detseg.config.bases import BASE_KEY, compose, read_yaml
 from detseg.config.data_section import DEFAULT_FORMAT, check_data_keys, switch_format
-from detseg.config.loading import parse_override
+from detseg.config.overrides import parse_override
 from detseg.config.schema import Config
 from detseg.data.registry import DATA_DEFAULTS
 from detseg.detection.mask_rcnn import MASK_RCNN_MODELS

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from detseg.dataset_check.scan import ImageRecord, SplitScan
+from detseg.dataset_check.scan_records import ImageRecord, SplitScan
 
 __all__ = ["box_sizes", "duplicate_groups", "split_overlap", "split_summary"]
 

@@ -19,7 +19,8 @@ subpackages, each depending only on those listed before it:
 - :mod:`~detseg.engine.validation`: COCO mAP of a detector (``detection``) and mIoU of a
   segmenter (``segmentation``), also behind ``tools/eval.py``; the sharded validation with the
   validation loss during training (``sharded``).
-- :mod:`~detseg.engine.training`: ``train`` and the epoch loop (``trainer``), the state a run
+- :mod:`~detseg.engine.training`: ``train`` (``trainer``) and the epoch loop (``epoch_loop``,
+  ``epoch_training``), the state a run
   holds (``training_run``: :class:`~detseg.engine.training.TrainingRun`), checkpoint and
   evaluation steps (``train_steps``), ``train_one_epoch`` with accumulation and non-finite
   losses (``train_loop``), datasets and loaders (``train_data``), where a run stands

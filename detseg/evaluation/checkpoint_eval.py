@@ -35,7 +35,8 @@ from torch.utils.data import DataLoader
 
 from detseg.argument_checks import check_output_folder
 from detseg.config import config_from_dict
-from detseg.data.loader import build_loader, shutdown_workers
+from detseg.data.loader import build_loader
+from detseg.data.loader_workers import shutdown_workers
 from detseg.data.registry import build_dataset, with_known_classes
 from detseg.data.seg_loader import build_segmentation_loader
 from detseg.engine.checkpointing import load_checkpoint, model_from_checkpoint
@@ -132,7 +133,7 @@ def _evaluation_loader(
     of ``eval.batch_size``, the run's workers and prefetching, pinned on CUDA.
 
     A context manager: its worker processes end with the block, by an error too (see
-    :func:`~detseg.data.loader.shutdown_workers`).
+    :func:`~detseg.data.loader_workers.shutdown_workers`).
     """
     loader = build(
         val_set,

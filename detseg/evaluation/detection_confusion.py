@@ -33,8 +33,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from pycocotools import mask as mask_utils
 
-from detseg.evaluation.coco import category_names, load_coco_gt
 from detseg.evaluation.coco_checks import check_detection, check_required_fields
+from detseg.evaluation.coco_ground_truth import load_coco_gt
+from detseg.evaluation.coco_per_class import category_names
 from detseg.evaluation.confusion_plot import plain_text, short_label, wrap_title
 
 logger = logging.getLogger(__name__)

@@ -26,7 +26,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from detseg.evaluation.coco import category_names, run_coco_evaluation
+from detseg.evaluation.coco import run_coco_evaluation
+from detseg.evaluation.coco_per_class import category_names
 from detseg.evaluation.confusion_plot import plain_text, short_label
 from detseg.visualize import class_colors
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from detseg.argument_checks import check_output_folder
-from detseg.data.coco import ground_truth_with_eval_defaults
+from detseg.data.coco_eval_defaults import ground_truth_with_eval_defaults
 from detseg.data.json_files import read_json
 from detseg.evaluation.coco import IOU_TYPES
 from detseg.evaluation.coco_checks import (

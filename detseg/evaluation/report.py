@@ -18,7 +18,8 @@ scored too (COCO ``iou_type="segm"``), shown in their own tables, and drawn in t
 ground-truth outlines in white (edged in black), each detection's mask filled in its class
 colour. The PR curves, the confusion matrix and the choice of the worst images stay those of
 the boxes. Each gallery image is drawn as the COCO reader reads it: as displayed where its EXIF
-orientation swaps width and height and its entry states the displayed size, else as stored.
+orientation swaps width and height and its entry states the displayed size, else as stored
+(:mod:`detseg.evaluation.report_gallery`).
 """
 
 from __future__ import annotations
@@ -31,19 +32,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
 from detseg.argument_checks import check_output_folder
-from detseg.data.coco import coco_image_file, entry_size, ground_truth_with_eval_defaults
-from detseg.data.image_io import (
-    ImageReadError,
-    apply_orientation,
-    labels_follow_orientation,
-    read_stored_rgb,
-    to_uint8,
-)
+from detseg.data.coco_eval_defaults import ground_truth_with_eval_defaults
 from detseg.data.json_files import read_json
 from detseg.evaluation.coco import coco_evaluate, segm_metrics
 from detseg.evaluation.coco_checks import check_segmentation
@@ -59,19 +52,13 @@ from detseg.evaluation.pr_curves import (
     plot_pr_curve,
     plot_pr_per_class,
 )
-from detseg.evaluation.report_html import GalleryItem, render_report_html
+from detseg.evaluation.report_gallery import worst_images
+from detseg.evaluation.report_html import render_report_html
 from detseg.evaluation.voc_coco import is_voc_metric, voc_evaluate_coco
-from detseg.visualize import draw_detections
 
 logger = logging.getLogger(__name__)
 
-# Ground truth is drawn in white with a black edge on each side: no class colour of
-# detseg.visualize (saturated hues, green among them) can be mistaken for it, and one of its two
-# tones stands out on any background.
-GT_COLOR = (255, 255, 255)
-GT_EDGE_COLOR = (0, 0, 0)
 MATCH_IOU = 0.5
-GALLERY_SIDES = (320, 512)  # longer side of a gallery picture, scaled into [min, max] px
 PLOT_FILES = {
     "pr_curve_iou50.png": "Precision-recall at IoU 0.50",
     "pr_curve_iou75.png": "Precision-recall at IoU 0.75",
@@ -189,7 +176,7 @@ def write_detection_report(
     confusion = detection_confusion(gt_dict, dets, MATCH_IOU, score_threshold)
     captions = _draw_plots(out, curves, confusion)
     _write_metrics_json(out / "metrics.json", metrics, confusion, info)
-    gallery, note = _worst_images(gt_dict, dets, confusion, images_dir, worst_k, segm)
+    gallery, note = worst_images(gt_dict, dets, confusion, images_dir, worst_k, segm)
     page = render_report_html(
         title=title,
         metrics=metrics,
@@ -323,155 +310,3 @@ def _class_counts(confusion: DetectionConfusion) -> dict[str, dict[str, int]]:
 
 def _data_uri(path: Path, mime: str) -> str:
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
-
-
-def _worst_images(
-    gt: dict,
-    dets: list[dict],
-    confusion: DetectionConfusion,
-    images_dir: str | os.PathLike | None,
-    worst_k: int,
-    segm: bool = False,
-) -> tuple[list[GalleryItem], str]:
-    """The ``worst_k`` imperfect images by F1 (ties: most errors first), drawn when possible
-    (with their masks when ``segm``)."""
-    f1 = confusion.f1_per_image()
-    counts = confusion.counts_per_image()
-    imperfect = [i for i in f1 if f1[i] < 1.0]
-    imperfect.sort(key=lambda i: (f1[i], -(counts[i][1] + counts[i][2]), i))
-    images = {int(img["id"]): img for img in gt["images"]}
-    items = []
-    for image_id in imperfect[:worst_k]:
-        file_name = str(images[image_id].get("file_name", ""))
-        tp, fp, fn = counts[image_id]
-        uri = None
-        if images_dir is not None and file_name:
-            path = coco_image_file(Path(images_dir), file_name)  # the COCO reader's rule
-            stated = entry_size(images[image_id])
-            uri = _draw_image(path, image_id, gt, dets, confusion, segm, stated)
-        items.append(GalleryItem(image_id, file_name, f1[image_id], tp, fp, fn, uri))
-    if not gt["images"]:
-        note = "The ground truth lists no images: nothing was evaluated (every number is n/a)."
-    elif not imperfect:
-        note = "Every image is perfect at these thresholds (F1 = 1)."
-    elif not worst_k:
-        note = f"{len(imperfect)} image(s) have F1 < 1; none is shown (worst_k = 0)."
-    elif images_dir is None:
-        note = "No images folder was given: the worst images are listed without pictures."
-    elif any(item.data_uri is None for item in items):
-        unread = [item.file_name for item in items if item.data_uri is None]
-        note = (
-            f"{len(unread)} image file(s) under {images_dir} were not found or could not be "
-            f"read ({_first_few(unread)}): listed without pictures."
-        )
-    else:
-        note = ""
-    return items, note
-
-
-def _first_few(names: list[str], count: int = 5) -> str:
-    """The first ``count`` of ``names``, comma-separated, ``", ..."`` after when there are more."""
-    return ", ".join(names[:count]) + (", ..." if len(names) > count else "")
-
-
-def _draw_image(
-    path: Path,
-    image_id: int,
-    gt: dict,
-    dets: list[dict],
-    confusion: DetectionConfusion,
-    segm: bool = False,
-    stated: tuple[int, int] | None = None,
-) -> str | None:
-    """JPEG data URI of the image with gt (white lines edged in black) and kept detections
-    (class colours); with ``segm`` the detections' masks filled and the gt masks outlined.
-
-    The image is drawn as the COCO reader reads it for training and evaluation
-    (:func:`_read_as_evaluated`, by its entry's ``stated = (H, W)``), so the boxes land on the
-    pixels they were drawn on. The picture is resized so its longer side lies in
-    :data:`GALLERY_SIDES`; ``None`` when the file cannot be read or encoded.
-    """
-    try:
-        rgb = _read_as_evaluated(path, stated)
-    except ImageReadError as error:
-        logger.warning("gallery: %s; shown without picture", error)  # the error names path
-        return None
-    height, width = rgb.shape[:2]
-    longest = max(height, width)
-    scale = min(max(longest, GALLERY_SIDES[0]), GALLERY_SIDES[1]) / longest
-    if scale != 1.0:
-        interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
-        rgb = np.ascontiguousarray(
-            cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=interpolation)
-        )
-    label_of = {cat_id: k + 1 for k, cat_id in enumerate(confusion.cat_ids)}
-    mine = [
-        d
-        for d in dets
-        if d["image_id"] == image_id
-        and d["category_id"] in label_of
-        and d["score"] >= confusion.score_threshold
-    ]
-    boxes = np.asarray([_xywh_to_xyxy(d["bbox"]) for d in mine], dtype=np.float64).reshape(-1, 4)
-    labels = np.asarray([label_of[d["category_id"]] for d in mine], dtype=np.int64)
-    scores = np.asarray([d["score"] for d in mine], dtype=np.float64)
-    mine_gt = [ann for ann in gt["annotations"] if ann["image_id"] == image_id]
-    masks = _outline_gt_masks(rgb, mine_gt, mine, (height, width)) if segm else None
-    for ann in mine_gt:
-        x1, y1, x2, y2 = (round(v * scale) for v in _xywh_to_xyxy(ann["bbox"]))
-        for color, thickness in ((GT_EDGE_COLOR, 3), (GT_COLOR, 1)):
-            cv2.rectangle(rgb, (x1, y1), (x2, y2), color, thickness)
-    drawn = draw_detections(
-        rgb, boxes * scale, labels, scores, confusion.class_names[:-1], masks=masks
-    )
-    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
-    if not ok:
-        return None
-    return "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode("ascii")
-
-
-def _read_as_evaluated(path: Path, stated: tuple[int, int] | None) -> np.ndarray:
-    """``UInt8[H, W, 3]`` RGB pixels of ``path`` as the dataset readers read them: turned as
-    its EXIF orientation says where the image entry states the displayed size
-    (:func:`~detseg.data.image_io.labels_follow_orientation`), else in stored order."""
-    rgb, orientation = read_stored_rgb(path)
-    if labels_follow_orientation(orientation, (rgb.shape[0], rgb.shape[1]), stated):
-        rgb = apply_orientation(rgb, orientation)
-    return to_uint8(np.ascontiguousarray(rgb))
-
-
-def _outline_gt_masks(
-    rgb: np.ndarray, gt_anns: list[dict], dets: list[dict], image_size: tuple[int, int]
-) -> np.ndarray:
-    """Outline the gt masks on ``rgb`` (in place, white edged in black); return the detections'
-    masks ``Bool[D, h, w]`` at the size of ``rgb`` (an image of ``image_size`` (H, W) resized)."""
-    drawn_size = (rgb.shape[0], rgb.shape[1])
-    for ann in gt_anns:
-        outline = _scaled_mask(ann.get("segmentation"), image_size, drawn_size)
-        contours, _ = cv2.findContours(
-            outline.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
-        )
-        for color, thickness in ((GT_EDGE_COLOR, 3), (GT_COLOR, 1)):
-            cv2.drawContours(rgb, contours, -1, color, thickness)
-    masks = np.zeros((len(dets), *drawn_size), dtype=bool)
-    for k, det in enumerate(dets):
-        masks[k] = _scaled_mask(det.get("segmentation"), image_size, drawn_size)
-    return masks
-
-
-def _scaled_mask(
-    segmentation: Any, image_size: tuple[int, int], drawn_size: tuple[int, int]
-) -> np.ndarray:
-    """``Bool[h, w]`` mask of a COCO ``segmentation`` of an ``image_size`` (H, W) image, resized
-    to the drawn picture's ``(h, w)`` (all false without a segmentation)."""
-    if not segmentation:
-        return np.zeros(drawn_size, dtype=bool)
-    mask = segmentation_mask(segmentation, *image_size)
-    if mask.shape != drawn_size:
-        mask = cv2.resize(mask, drawn_size[::-1], interpolation=cv2.INTER_NEAREST)
-    return mask.astype(bool)
-
-
-def _xywh_to_xyxy(box: Sequence[float]) -> list[float]:
-    x, y, w, h = (float(v) for v in box)
-    return [x, y, x + w, y + h]

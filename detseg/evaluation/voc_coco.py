@@ -26,8 +26,9 @@ from typing import Any, Literal
 import numpy as np
 
 from detseg.choices.detection_metrics import METRIC_CHOICES
-from detseg.evaluation.coco import category_names, load_coco_gt
 from detseg.evaluation.coco_checks import check_detection, check_required_fields
+from detseg.evaluation.coco_ground_truth import load_coco_gt
+from detseg.evaluation.coco_per_class import category_names
 from detseg.evaluation.voc import voc_evaluate
 
 DetectionMetric = Literal["coco", "voc07", "voc12"]

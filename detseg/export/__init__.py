@@ -3,7 +3,9 @@
     result = export_model("runs/demo/best.pt", "demo.onnx", format="onnx", dynamic=True)
     report = verify_export(result)    # onnxruntime vs model.predict on generated images
 
-- :mod:`~detseg.export.model_export`: :func:`export_model`, the sidecar ``<file>.json``.
+- :mod:`~detseg.export.model_export`: :func:`export_model`; :mod:`~detseg.export.sidecar`:
+  the sidecar ``<file>.json``; :mod:`~detseg.export.export_settings`: the checks of the
+  settings before anything is written.
 - :mod:`~detseg.export.wrappers`: the traced module of each model family (what the graph
   computes) and :class:`ExportError`; :mod:`~detseg.export.two_stage` (Faster R-CNN) and
   :mod:`~detseg.export.single_stage` (RetinaNet, SSD, YOLO) hold the detectors' graphs,
@@ -13,10 +15,10 @@
   its tolerances.
 """
 
+from detseg.choices.export_formats import FORMATS
 from detseg.export.comparison import Tolerance
 from detseg.export.model_export import (
     DEFAULT_OPSET,
-    FORMATS,
     ExportResult,
     default_input_size,
     export_model,

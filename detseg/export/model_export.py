@@ -12,50 +12,51 @@ The exported graph takes raw images and holds the model's own pre- and post-proc
 A static export fixes ``H, W`` (and ``B``) to ``input_size`` (and ``batch_size``); a dynamic one
 leaves them free. Next to the file, ``<file>.json`` describes the input, the outputs, the class
 names, the dataset's category id of each label (``category_ids``: a COCO-trained model's label
-``k`` is COCO category ``category_ids[k - 1]``) and the score threshold.
+``k`` is COCO category ``category_ids[k - 1]``) and the score threshold
+(:mod:`detseg.export.sidecar`).
 
 The file's suffix names its format: ``.onnx`` for ONNX, ``.pt``, ``.pth`` or ``.torchscript``
-for TorchScript (:data:`FORMAT_SUFFIXES`); a path whose suffix names the other format is
-refused, and other suffixes are free.
+for TorchScript (:data:`~detseg.export.export_settings.FORMAT_SUFFIXES`); a path whose suffix
+names the other format is refused, and other suffixes are free. That check and the others made
+before anything is written are :mod:`detseg.export.export_settings`.
 """
 
 from __future__ import annotations
 
 import copy
-import json
-import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
-from detseg.argument_checks import check_output_file, score_threshold_problem
-from detseg.choices.export_formats import DEFAULT_OPSET, FORMATS
+from detseg.argument_checks import score_threshold_problem
+from detseg.choices.export_formats import DEFAULT_OPSET
 from detseg.engine.checkpointing.checkpoint import load_checkpoint, written_atomically
 from detseg.engine.checkpointing.model_files import model_from_checkpoint
 from detseg.engine.runtime.model_api import Detector
-from detseg.export.onnx_export import ANTIALIAS_MIN_OPSET, MAX_OPSET, MIN_OPSET, write_onnx
+from detseg.export.export_settings import (
+    check_class_count,
+    check_export_settings,
+    check_format_suffix,
+    check_integer_settings,
+    check_output_paths,
+    checked_category_ids,
+)
+from detseg.export.onnx_export import write_onnx
+from detseg.export.sidecar import write_sidecar
 from detseg.export.torchscript_export import write_torchscript
 from detseg.export.wrappers import (
     DETECTION_OUTPUTS,
     SEGMENTATION_OUTPUTS,
     ExportError,
     export_graph,
-    model_task,
 )
 
 #: Traced (and, for a static export, fixed) size of a segmenter's input by default.
 DEFAULT_SEGMENTATION_SIZE = (512, 512)
-
-#: The file suffixes (lower case) that name each format; a path with another format's suffix
-#: is refused (a TorchScript file named ``.onnx`` fails in onnxruntime, and the reverse).
-FORMAT_SUFFIXES: dict[str, tuple[str, ...]] = {
-    "onnx": (".onnx",),
-    "torchscript": (".pt", ".pth", ".torchscript"),
-}
 
 
 @dataclass(frozen=True)
@@ -135,56 +136,6 @@ def _load_source(
     return model, name or type(model).__name__, list(classes or default), None
 
 
-def check_class_count(model: nn.Module, name: str, classes: Sequence[str]) -> None:
-    """Raise :class:`ExportError` for class names that are not one per foreground class of
-    ``model`` (its ``num_classes``): the sidecar would describe labels (and a segmenter's
-    ``K + 1`` logit channels) that the file does not output."""
-    num_classes = getattr(model, "num_classes", None)
-    if isinstance(num_classes, int) and len(classes) != num_classes:
-        raise ExportError(
-            f"{name}: {len(classes)} class names {list(classes)[:10]} for a model of "
-            f"{num_classes} classes; give one name per class, in label order"
-        )
-
-
-def checked_category_ids(
-    category_ids: Sequence[object] | None, num_classes: int, source: str
-) -> tuple[int, ...]:
-    """The category id of each of ``num_classes`` labels (default ``1..K``), checked: one
-    distinct integer per class. ``source`` names where they came from in the message."""
-    if category_ids is None:
-        return tuple(range(1, num_classes + 1))
-    ids = list(category_ids) if isinstance(category_ids, (list, tuple)) else None
-    if ids is None or not all(_is_integer(i) for i in ids):
-        raise ExportError(
-            f"{source}: category ids must be a list of integers, got {category_ids!r}"
-        )
-    if len(ids) != num_classes or len(set(ids)) != len(ids):
-        raise ExportError(
-            f"{source}: {len(ids)} category ids {ids[:10]} for {num_classes} classes; give one "
-            "distinct id per class, in label order"
-        )
-    return tuple(int(cast(int, i)) for i in ids)
-
-
-def format_of(path: str | Path) -> str | None:
-    """The format a file's suffix names (:data:`FORMAT_SUFFIXES`), ``None`` for another."""
-    suffix = Path(path).suffix.lower()
-    return next((f for f, suffixes in FORMAT_SUFFIXES.items() if suffix in suffixes), None)
-
-
-def check_format_suffix(path: Path, format: str) -> None:
-    """Raise :class:`ExportError` for a file whose suffix names another format than ``format``
-    (``x.onnx`` for TorchScript, ``x.pt`` for ONNX; see :data:`FORMAT_SUFFIXES`)."""
-    named = format_of(path)
-    if named is not None and named != format:
-        expected = FORMAT_SUFFIXES.get(format, ("",))[0]
-        raise ExportError(
-            f"{path}: a {path.suffix} file is {named}, but the format is {format}; name the "
-            f"file {path.stem}{expected} or export with format {named} (--format {named})"
-        )
-
-
 def default_input_size(model: nn.Module) -> tuple[int, int]:
     """The size a model works at: a fixed-size detector's input size, a resizing detector's
     ``min_size`` (square), :data:`DEFAULT_SEGMENTATION_SIZE` for a segmenter."""
@@ -194,44 +145,6 @@ def default_input_size(model: nn.Module) -> tuple[int, int]:
     if transform.fixed_size is not None:
         return int(transform.fixed_size[0]), int(transform.fixed_size[1])
     return int(transform.min_size[-1]), int(transform.min_size[-1])
-
-
-def check_export_settings(
-    model: nn.Module, name: str, format: str, opset: int, batch_size: int
-) -> str:
-    """Raise :class:`ExportError` for a combination that cannot be exported; returns the task."""
-    if format not in FORMATS:
-        raise ExportError(f"unknown export format {format!r}; choose one of {FORMATS}")
-    task = model_task(model)
-    if getattr(model, "has_masks", False):
-        raise ExportError(
-            f"{name}: instance masks are not part of the export graphs (boxes, scores and "
-            "labels only), so a model with a mask head is not exported; predict its boxes and "
-            "masks with detseg.load(checkpoint).predict(...) or tools/infer.py, or export a "
-            "detector without masks (faster_rcnn)"
-        )
-    if batch_size < 1:
-        raise ExportError(f"batch_size must be >= 1, got {batch_size}")
-    if task == "detection" and batch_size != 1:
-        raise ExportError(
-            f"{name}: a detector exports for one image per call ([1, 3, H, W], as "
-            f"torchvision's detectors do); batch_size={batch_size} is not supported: run the "
-            "exported model once per image"
-        )
-    if format == "onnx":
-        if not MIN_OPSET <= opset <= MAX_OPSET:
-            raise ExportError(
-                f"opset {opset} is outside {MIN_OPSET}..{MAX_OPSET} (NonMaxSuppression needs "
-                f"{MIN_OPSET}; torch's TorchScript-based exporter writes up to {MAX_OPSET})"
-            )
-        scale = float(getattr(model, "input_scale", 1.0))
-        if scale != 1.0 and opset < ANTIALIAS_MIN_OPSET:
-            raise ExportError(
-                f"{name}: input scale {scale} resizes with antialiasing, which ONNX has from "
-                f"opset {ANTIALIAS_MIN_OPSET} (Resize antialias=1); export with opset >= "
-                f"{ANTIALIAS_MIN_OPSET}"
-            )
-    return task
 
 
 def export_model(
@@ -254,9 +167,9 @@ def export_model(
             checkpoint file.
         path: the file to write (its folder is created); ``<path>.json`` is written next to it.
             Neither may be a folder, nor the checkpoint exported; its suffix may not name the
-            other format (:data:`FORMAT_SUFFIXES`). Each is written to a
-            temporary file beside it that replaces it once complete: a failed export leaves
-            an earlier one as it was.
+            other format (:data:`~detseg.export.export_settings.FORMAT_SUFFIXES`). Each is
+            written to a temporary file beside it that replaces it once complete: a failed
+            export leaves an earlier one as it was.
         format: ``"onnx"`` (torch's TorchScript-based exporter, opset ``opset``) or
             ``"torchscript"`` (``torch.jit.trace``).
         dynamic: free ``H, W`` (and a segmenter's batch size) in the ONNX graph instead of
@@ -293,31 +206,13 @@ def export_model(
         raise ExportError(problem)
     model, name, classes, stored_ids = _load_source(model_or_checkpoint, classes, name)
     check_class_count(model, name, classes)
-    if category_ids is not None:
-        ids = checked_category_ids(category_ids, len(classes), "category_ids")
-    else:
-        where = f"{model_or_checkpoint}: meta.cat_ids"  # stored_ids come from a checkpoint
-        ids = checked_category_ids(stored_ids, len(classes), where)
+    ids = _category_ids(model_or_checkpoint, classes, category_ids, stored_ids)
     task = check_export_settings(model, name, format, opset, batch_size)
-    if score_thresh is not None:
-        if task != "detection":
-            raise ExportError(
-                f"{name}: a segmenter's graph returns logits and has no score threshold; "
-                f"drop the score threshold ({score_thresh:g}, --score-thr)"
-            )
-        cast(Detector, model).score_thresh = float(score_thresh)
-    height, width = input_size or default_input_size(model)
-    if height < 1 or width < 1:
-        raise ExportError(f"input size must be positive, got {(height, width)}")
+    _set_score_thresh(model, name, task, score_thresh)
+    height, width = _traced_size(model, input_size)
     graph = export_graph(model, name)
-    example = torch.rand(batch_size, 3, height, width, generator=torch.Generator().manual_seed(0))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with written_atomically(path) as partial:
-        if format == "onnx":
-            outputs = DETECTION_OUTPUTS if task == "detection" else SEGMENTATION_OUTPUTS
-            write_onnx(graph, example, partial, outputs, onnx_dynamic_axes(task, dynamic), opset)
-        else:
-            write_torchscript(graph, example, partial)
+    example = _example_images(batch_size, height, width)
+    _write_graph(graph, example, path, format, task, dynamic, opset)
     result = ExportResult(
         path=path,
         sidecar=Path(f"{path}.json"),
@@ -333,36 +228,68 @@ def export_model(
         model=model,
         category_ids=ids,
     )
-    with written_atomically(result.sidecar) as partial:
-        partial.write_text(json.dumps(sidecar(result), indent=2) + "\n")
+    write_sidecar(result)
     return result
 
 
-def _is_integer(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+def _category_ids(
+    source: nn.Module | str | Path,
+    classes: Sequence[str],
+    category_ids: Sequence[int] | None,
+    stored_ids: list[int] | None,
+) -> tuple[int, ...]:
+    """The category id of each label, checked (:func:`checked_category_ids`): ``category_ids``
+    as given, else the checkpoint's ``meta["cat_ids"]`` (``stored_ids``), else ``1..K``."""
+    if category_ids is not None:
+        return checked_category_ids(category_ids, len(classes), "category_ids")
+    where = f"{source}: meta.cat_ids"  # stored_ids come from a checkpoint
+    return checked_category_ids(stored_ids, len(classes), where)
 
 
-def check_integer_settings(opset: object, input_size: object, batch_size: object) -> None:
-    """Raise :class:`ExportError` for an ``opset``, ``batch_size`` or ``input_size`` side that
-    is not an integer (``18.5``, ``"18"``, ``True``), or an ``input_size`` that is not
-    ``(H, W)``; their ranges are checked with the model (:func:`check_export_settings`). An
-    ``opset`` of ``None`` (a TorchScript export, which has none) is not checked."""
-    for key, value in (("opset", opset), ("batch_size", batch_size)):
-        if value is not None and not _is_integer(value):
-            raise ExportError(f"{key} must be an integer, got {value!r} ({type(value).__name__})")
-    if input_size is None:
-        return
-    sides = tuple(input_size) if isinstance(input_size, (tuple, list)) else None
-    if sides is None or len(sides) != 2 or not all(_is_integer(side) for side in sides):
-        raise ExportError(f"input_size must be (H, W), two integers, got {input_size!r}")
+def _set_score_thresh(model: nn.Module, name: str, task: str, score_thresh: float | None) -> None:
+    """Set a detector's ``score_thresh`` in the graph to ``score_thresh`` (``None``: keep the
+    model's); refuse one for a segmenter, whose graph returns logits."""
+    if score_thresh is not None:
+        if task != "detection":
+            raise ExportError(
+                f"{name}: a segmenter's graph returns logits and has no score threshold; "
+                f"drop the score threshold ({score_thresh:g}, --score-thr)"
+            )
+        cast(Detector, model).score_thresh = float(score_thresh)
 
 
-def check_output_paths(source: nn.Module | str | Path, path: str | Path) -> Path:
-    """``path`` as a ``Path``, checked before any work: neither it nor its ``<path>.json``
-    sidecar is a folder or the checkpoint ``source`` (the same file through links too)."""
-    checkpoint = source if isinstance(source, (str, Path)) else None
-    check_output_file(f"{path}.json", checkpoint, name="sidecar")
-    return check_output_file(path, checkpoint, name="output")
+def _traced_size(model: nn.Module, input_size: tuple[int, int] | None) -> tuple[int, int]:
+    """``(H, W)`` of the traced example: ``input_size``, else :func:`default_input_size`;
+    refused unless both sides are positive."""
+    height, width = input_size or default_input_size(model)
+    if height < 1 or width < 1:
+        raise ExportError(f"input size must be positive, got {(height, width)}")
+    return height, width
+
+
+def _example_images(batch_size: int, height: int, width: int) -> Tensor:
+    """The traced example ``Float[B, 3, H, W]``: uniform noise, the same at every export."""
+    return torch.rand(batch_size, 3, height, width, generator=torch.Generator().manual_seed(0))
+
+
+def _write_graph(
+    graph: nn.Module,
+    example: Tensor,
+    path: Path,
+    format: str,
+    task: str,
+    dynamic: bool,
+    opset: int,
+) -> None:
+    """Write ``graph`` traced on ``example`` to ``path`` in ``format`` (its folder created; a
+    temporary file beside it replaces it once complete)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with written_atomically(path) as partial:
+        if format == "onnx":
+            outputs = DETECTION_OUTPUTS if task == "detection" else SEGMENTATION_OUTPUTS
+            write_onnx(graph, example, partial, outputs, onnx_dynamic_axes(task, dynamic), opset)
+        else:
+            write_torchscript(graph, example, partial)
 
 
 def onnx_dynamic_axes(task: str, dynamic: bool) -> dict[str, dict[int, str]]:
@@ -376,53 +303,3 @@ def onnx_dynamic_axes(task: str, dynamic: bool) -> dict[str, dict[int, str]]:
         return {}
     free = {0: "batch", 2: "height", 3: "width"}
     return {"images": dict(free), "logits": dict(free)}
-
-
-def sidecar(result: ExportResult) -> dict[str, Any]:
-    """The ``<file>.json`` description of an export: input, outputs, classes, threshold."""
-    batch, _, height, width = result.input_shape
-    description: dict[str, Any] = {
-        "format": result.format,
-        "opset": result.opset,
-        "model": result.model_name,
-        "task": result.task,
-        "classes": list(result.classes),
-        "category_ids": list(result.category_ids),
-        "score_thresh": result.score_thresh,
-        "input": {
-            "name": "images",
-            "shape": result.input_shape,
-            "dtype": "float32",
-            "layout": "NCHW, RGB",
-            "range": [0.0, 1.0],
-        },
-    }
-    if result.task == "detection":
-        description["outputs"] = [
-            _output("boxes", ["detections", 4], "float32", "xyxy, pixels of the input image"),
-            _output("scores", ["detections"], "float32", "decreasing"),
-            _output(
-                "labels",
-                ["detections"],
-                "int64",
-                "1..K; label k is classes[k - 1], dataset category id category_ids[k - 1]",
-            ),
-        ]
-        return description
-    channels = len(result.classes) + 1
-    meaning = (
-        "channel 0 is background, channel k is classes[k - 1] (dataset category id "
-        "category_ids[k - 1]); argmax gives the label map"
-    )
-    description["outputs"] = [
-        _output("logits", [batch, channels, height, width], "float32", meaning)
-    ]
-    description["notes"] = (
-        "the plain forward pass: a checkpoint's test-time augmentation and CRF are not part of "
-        "the graph"
-    )
-    return description
-
-
-def _output(name: str, shape: list[Any], dtype: str, meaning: str) -> dict[str, Any]:
-    return {"name": name, "shape": shape, "dtype": dtype, "format": meaning}

@@ -31,7 +31,7 @@ from typing import Annotated
 from torch import nn
 
 from detseg.backbones.base import Backbone
-from detseg.config.model_section import Refused
+from detseg.config.model_arg_rules import Refused
 
 from .backbone_levels import LEVEL_ROLES, UNET_LEVELS, backbone_family, segmentation_backbone
 from .fcn_vgg import FCNVGGHead

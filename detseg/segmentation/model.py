@@ -234,7 +234,7 @@ class SegmentationModel(nn.Module):
                 dtype, or (masks on the CPU) with a label outside ``0..K`` that is not
                 ``ignore_index``. On a GPU that check would make
                 the host wait for the device in every step; the datasets check every label
-                map when they read it (``detseg.data.masks.check_label_map``).
+                map when they read it (``detseg.data.label_maps.check_label_map``).
         """
         features, images = self._features(images)
         self._check_masks(images, masks)

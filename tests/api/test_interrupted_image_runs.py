@@ -11,8 +11,8 @@ import pytest
 import torch
 
 import detseg
+from detseg.api.image_outputs import detect_images
 from detseg.api.inputs import InputImage
-from detseg.predict_images import detect_images
 
 
 def _two_images_then_ctrl_c(tmp_path) -> Iterator[InputImage]:

@@ -5,14 +5,14 @@ inference chain)."""
 from __future__ import annotations
 
 import detseg
-from detseg.api.predictor import _short_list
+from detseg.api.prediction_checks import short_list
 
 COCO_LIKE = [f"class{k}" for k in range(1, 81)]
 
 
 def test_many_classes_are_shortened():
-    assert _short_list(COCO_LIKE) == "['class1', 'class2', 'class3', ..., 'class80']"
-    assert _short_list(["a", "b"]) == "['a', 'b']"
+    assert short_list(COCO_LIKE) == "['class1', 'class2', 'class3', ..., 'class80']"
+    assert short_list(["a", "b"]) == "['a', 'b']"
 
 
 def test_a_detector_shows_its_threshold_and_masks(detector_checkpoint, mask_checkpoint):

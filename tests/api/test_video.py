@@ -12,9 +12,9 @@ import pytest
 
 import detseg
 from detseg.api import DetectionResult, SegmentationResult, VideoSource, predict_video
-from detseg.api.video import is_video_source, source_stem
+from detseg.api.video_names import is_video_source, source_stem
 from detseg.api.video_outputs import video_output_stem
-from detseg.predict_images import split_inputs
+from detseg.prediction_inputs import split_inputs
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,8 @@ import cv2
 import pytest
 
 from detseg.api import VideoSource
-from detseg.api.video import quiet_opencv, video_file_problem
+from detseg.api.video import quiet_opencv
+from detseg.api.video_file_problems import video_file_problem
 
 
 def mp4_parts(video: Path) -> tuple[bytes, int]:

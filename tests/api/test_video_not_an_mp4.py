@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from detseg.api.video import VideoSource, video_file_problem
+from detseg.api.video import VideoSource
+from detseg.api.video_file_problems import video_file_problem
 
 ERROR_PAGES = [
     '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code></Error>\n',

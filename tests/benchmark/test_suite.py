@@ -14,7 +14,7 @@ import torch
 import detseg.benchmark.suite_runner as suite_runner
 from detseg.benchmark.profiling import CallProfile
 from detseg.benchmark.suite import CPU_ROWS, GPU_ROWS, SuiteRow, select_rows, suite_rows
-from detseg.benchmark.suite_report import profile_checks
+from detseg.benchmark.suite_profile_checks import profile_checks
 from detseg.benchmark.suite_runner import run_suite
 from detseg.benchmark.twins import DETECTION_TWINS, SEGMENTATION_TWINS
 

@@ -20,12 +20,9 @@ from detseg.benchmark.comparison import ModelComparison
 from detseg.benchmark.profiling import CallProfile, OpTime
 from detseg.benchmark.segmentation_vs_torchvision import SegmentationComparison
 from detseg.benchmark.suite import CPU_ROWS, GPU_ROWS, RowResult
-from detseg.benchmark.suite_report import (
-    SuiteEnvironment,
-    format_suite_markdown,
-    read_earlier_rows,
-    write_suite_report,
-)
+from detseg.benchmark.suite_environment import SuiteEnvironment
+from detseg.benchmark.suite_markdown import format_suite_markdown
+from detseg.benchmark.suite_report import read_earlier_rows, write_suite_report
 from detseg.benchmark.suite_runner import run_suite
 
 NAMES = [row.name for row in CPU_ROWS]  # lraspp deeplabv3_mbv3 fcn fasterrcnn_mbv3 maskrcnn

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from detseg.config import ConfigError, load_config
-from detseg.config.loading import parse_open_value, parse_override
+from detseg.config.overrides import parse_open_value, parse_override
 
 DEMO = Path(__file__).resolve().parents[2] / "configs" / "demo.yaml"
 

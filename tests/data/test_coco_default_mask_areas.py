@@ -12,7 +12,7 @@ import pytest
 from pycocotools import mask as mask_utils
 
 from detseg.data import CocoDetection
-from detseg.data.coco import ground_truth_with_eval_defaults, with_eval_defaults
+from detseg.data.coco_eval_defaults import ground_truth_with_eval_defaults, with_eval_defaults
 
 TRIANGLE = [[2.0, 2.0, 28.0, 2.0, 2.0, 18.0]]  # box 26 x 16 = 416, mask about half of it
 RLE = mask_utils.encode(np.asfortranarray(np.pad(np.ones((3, 5), np.uint8), ((1, 16), (2, 23)))))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from detseg.data import CocoDetection
-from detseg.data.coco import decode_segmentation
+from detseg.data.coco_masks import decode_segmentation
 from detseg.data.coco_seg import CocoSegmentation
 
 H, W = 48, 64
@@ -47,13 +47,13 @@ def _write_coco(root, segmentations):
 
 
 def _coco_warnings(caplog):
-    return [r.getMessage() for r in caplog.records if r.name == "detseg.data.coco"]
+    return [r.getMessage() for r in caplog.records if r.name == "detseg.data.coco_masks"]
 
 
 def test_flat_polygons_are_dropped_counted_and_named(tmp_path, caplog):
     _write_coco(tmp_path, {1: [SQUARE], **FLAT})
     dataset = CocoDetection(tmp_path / "images", tmp_path / "ann.json", load_masks=True)
-    with caplog.at_level(logging.WARNING, logger="detseg.data.coco"):
+    with caplog.at_level(logging.WARNING, logger="detseg.data.coco_masks"):
         _, target = dataset[0]
     assert target["masks"].shape == (1, H, W) and int(target["masks"][0].sum()) == 400
     assert target["dropped_boxes"] == len(FLAT)
@@ -66,7 +66,7 @@ def test_flat_polygons_are_dropped_counted_and_named(tmp_path, caplog):
 
 def test_semantic_reader_names_a_flat_polygon_it_cannot_paint(tmp_path, caplog):
     _write_coco(tmp_path, {1: [SQUARE], 12: FLAT[12]})
-    with caplog.at_level(logging.WARNING, logger="detseg.data.coco"):
+    with caplog.at_level(logging.WARNING, logger="detseg.data.coco_masks"):
         _, label_map = CocoSegmentation(tmp_path / "images", tmp_path / "ann.json")[0]
     assert int((label_map == 1).sum()) == 400
     assert any("annotation 12 has a flat polygon" in m for m in _coco_warnings(caplog))
@@ -75,7 +75,7 @@ def test_semantic_reader_names_a_flat_polygon_it_cannot_paint(tmp_path, caplog):
 def test_thin_but_not_flat_and_bow_tie_polygons_keep_their_masks(tmp_path, caplog):
     thin = [[10, 10, 30, 10, 30, 11]]  # a sliver of area 10 px²
     bow_tie = [[0, 0, 10, 10, 10, 0, 0, 10]]  # signed area 0, but it covers pixels
-    with caplog.at_level(logging.WARNING, logger="detseg.data.coco"):
+    with caplog.at_level(logging.WARNING, logger="detseg.data.coco_masks"):
         for segmentation in (thin, bow_tie):
             ann = {"id": 3, "segmentation": segmentation}
             assert decode_segmentation(ann, H, W, tmp_path / "a.png").any()
@@ -89,7 +89,7 @@ def test_a_coordinate_pycocotools_cannot_rasterise_is_a_named_malformed_segmenta
     """NaN, infinity or 1e12 made pycocotools crash the process (segmentation fault or out of
     memory); Python's json reads NaN and Infinity."""
     ann = {"id": 21, "segmentation": [[10, 10, 30, bad, 30, 30, 10, 30]]}
-    with caplog.at_level(logging.WARNING, logger="detseg.data.coco"):
+    with caplog.at_level(logging.WARNING, logger="detseg.data.coco_masks"):
         mask = decode_segmentation(ann, H, W, tmp_path / "a.png")
     assert mask.shape == (H, W) and not mask.any()
     (message,) = _coco_warnings(caplog)
@@ -99,7 +99,7 @@ def test_a_coordinate_pycocotools_cannot_rasterise_is_a_named_malformed_segmenta
 
 def test_a_polygon_without_its_enclosing_list_is_named_as_such(tmp_path, caplog):
     ann = {"id": 31, "segmentation": SQUARE}  # [x1, y1, ...] instead of [[x1, y1, ...]]
-    with caplog.at_level(logging.WARNING, logger="detseg.data.coco"):
+    with caplog.at_level(logging.WARNING, logger="detseg.data.coco_masks"):
         assert not decode_segmentation(ann, H, W, tmp_path / "a.png").any()
     (message,) = _coco_warnings(caplog)
     assert "annotation 31" in message and "[[x1, y1, x2, y2, ...]]" in message

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from detseg.data import CocoDetection, image_io
-from detseg.data.coco import entry_size
+from detseg.data.coco_fields import entry_size
 
 
 def _dataset(root, height, width):

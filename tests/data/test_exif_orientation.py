@@ -17,7 +17,8 @@ from PIL import Image, ImageOps
 
 from detseg.data import CocoDetection, VOCDetection, image_io
 from detseg.data.image_io import read_image
-from detseg.data.masks import FolderSegmentation, check_label_map
+from detseg.data.label_maps import check_label_map
+from detseg.data.masks import FolderSegmentation
 from detseg.image_inputs import read_images
 
 # Stored 20 x 40 (H x W): left half white. Orientation 6 shows it 40 x 20, rotated clockwise,

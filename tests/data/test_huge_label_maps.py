@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from detseg.data.image_io import ImageReadError
-from detseg.data.masks import FolderSegmentation, check_label_map, read_label_map
+from detseg.data.label_maps import check_label_map, read_label_map
+from detseg.data.masks import FolderSegmentation
 
 
 def _png_stating(width: int, height: int) -> bytes:

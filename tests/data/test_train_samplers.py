@@ -14,12 +14,9 @@ from detseg.data.group_sampler import (
     aspect_ratio_group_ids,
     padding_fraction,
 )
-from detseg.data.loader import (
-    ShardSampler,
-    build_train_loader,
-    reseed_augmentations,
-    sample_seed,
-)
+from detseg.data.loader import ShardSampler
+from detseg.data.loader_workers import reseed_augmentations
+from detseg.data.train_loader import build_train_loader, sample_seed
 
 
 class RandomDataset(Dataset):

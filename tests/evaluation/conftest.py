@@ -13,14 +13,14 @@ import cv2
 import numpy as np
 import pytest
 
-import detseg.evaluation.coco as coco_module
+import detseg.evaluation.coco_ground_truth as coco_ground_truth
 from detseg.engine.validation import COCO_KEYS
 
 
 @pytest.fixture(autouse=True)
 def _ground_truth_warnings_unsaid(monkeypatch):
     """Each test sees the warnings about its ground truth, whatever earlier tests evaluated."""
-    monkeypatch.setattr(coco_module, "_WARNED", set(), raising=False)
+    monkeypatch.setattr(coco_ground_truth, "_WARNED", set(), raising=False)
 
 
 PNGS = ("pr_curve_iou50.png", "pr_curve_iou75.png", "pr_per_class.png", "confusion_matrix.png")

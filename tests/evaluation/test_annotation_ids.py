@@ -10,7 +10,7 @@ import logging
 import pytest
 
 from detseg.evaluation import coco_evaluate
-from detseg.evaluation.coco import load_coco_gt
+from detseg.evaluation.coco_ground_truth import load_coco_gt
 
 BOXES = [[4, 4, 20, 20], [30, 10, 16, 24], [10, 30, 12, 12]]
 
@@ -48,7 +48,7 @@ DETECTIONS = [
 def test_misleading_annotation_ids_are_renumbered(backend, ids, problem, caplog):
     proper = coco_evaluate(_gt([1, 2, 3]), copy.deepcopy(DETECTIONS), backend=backend)
     assert proper["AP"] == pytest.approx(1.0)  # every box found, best scores first
-    with caplog.at_level(logging.WARNING, logger="detseg.evaluation.coco"):
+    with caplog.at_level(logging.WARNING, logger="detseg.evaluation.coco_ground_truth"):
         renumbered = coco_evaluate(_gt(ids), copy.deepcopy(DETECTIONS), backend=backend)
     assert renumbered == proper
     (warning,) = [r.getMessage() for r in caplog.records]

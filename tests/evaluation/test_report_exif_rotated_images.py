@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from detseg.evaluation.report import _read_as_evaluated, write_detection_report
+from detseg.evaluation.report import write_detection_report
+from detseg.evaluation.report_gallery import _read_as_evaluated
 
 # Stored 32 x 64 (H x W), left half white; orientation 6 shows it 64 x 32 with the white on top.
 STORED = np.zeros((32, 64, 3), dtype=np.uint8)

@@ -10,7 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from detseg.evaluation.report import GT_COLOR, GT_EDGE_COLOR, write_detection_report
+from detseg.evaluation.report import write_detection_report
+from detseg.evaluation.report_gallery import GT_COLOR, GT_EDGE_COLOR
 from detseg.visualize import class_colors
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from detseg.data.coco import decode_segmentation
+from detseg.data.coco_masks import decode_segmentation
 from detseg.evaluation.coco_format import masks_to_rles, segmentation_mask
 from detseg.evaluation.report import write_detection_report
 

@@ -46,7 +46,7 @@ def test_ground_truth_rle_of_another_size_is_named():
 
 def test_detection_rle_of_another_size_is_warned_about(caplog):
     detection = {"image_id": 1, "category_id": 1, "score": 0.9, "segmentation": _rle(64, 64)}
-    with caplog.at_level(logging.WARNING, logger="detseg.evaluation.coco"):
+    with caplog.at_level(logging.WARNING, logger="detseg.evaluation.coco_mask_compression"):
         result = coco_evaluate(_gt(_rle(40, 50)), [detection], "segm", "pycocotools")
     assert result["AP"] == 0.0  # pycocotools' number
     (record,) = [r for r in caplog.records if "differ in size" in r.getMessage()]

@@ -18,7 +18,7 @@ import torch
 import detseg
 from detseg.config import load_config
 from detseg.data.image_io import read_image
-from detseg.data.masks import read_label_map
+from detseg.data.label_maps import read_label_map
 from detseg.data.shapes import SHAPE_CLASSES, generate_shapes
 from detseg.engine.checkpointing import save_checkpoint
 from detseg.evaluation import checkpoint_eval

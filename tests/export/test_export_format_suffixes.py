@@ -9,7 +9,7 @@ import json
 import pytest
 
 from detseg.export import ExportError, export_model
-from detseg.export.model_export import format_of
+from detseg.export.export_settings import format_of
 from detseg.export.torchscript_export import load_torchscript
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import glob
 
-from detseg.predict_images import missing_input_message
+from detseg.prediction_inputs import missing_input_message
 
 
 def test_folder_of_subfolders_names_the_recursive_pattern(tmp_path):

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from detseg.image_inputs import expand_inputs
-from detseg.predict_images import missing_input_message, split_inputs
+from detseg.prediction_inputs import missing_input_message, split_inputs
 
 
 def _nested(root: Path) -> list[Path]:

@@ -21,7 +21,7 @@ import yaml
 
 from detseg.config import ConfigError, load_config
 from detseg.data.image_io import read_image
-from detseg.data.masks import read_label_map
+from detseg.data.label_maps import read_label_map
 from detseg.data.registry import build_dataset
 from detseg.data.seg_transforms import (
     apply_segmentation_augmentations,

@@ -39,8 +39,9 @@ from detseg.convert.datasets.records import (
     file_image_size,
     sort_splits,
 )
-from detseg.data.coco import coco_image_file, decode_segmentation
+from detseg.data.coco_fields import coco_image_file
 from detseg.data.coco_json import load_coco_json
+from detseg.data.coco_masks import decode_segmentation
 
 __all__ = ["coco_split_paths", "coco_splits", "read_coco"]
 

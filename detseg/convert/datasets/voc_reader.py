@@ -37,7 +37,8 @@ from detseg.convert.datasets.records import (
     sort_splits,
 )
 from detseg.data import read_class_names
-from detseg.data.voc import without_namespaces, image_file_of, read_split_ids, voc_flag
+from detseg.data.voc import image_file_of, read_split_ids
+from detseg.data.voc_xml import voc_flag, without_namespaces
 
 __all__ = ["read_voc", "voc_splits"]
 

@@ -1,10 +1,14 @@
 """What keeps a run's work: checkpoint files, a clean stop on a signal, work-dir checks.
 
 - :mod:`~detseg.engine.checkpointing.checkpoint`: atomic ``save_checkpoint``
-  (``written_atomically``, also for exported models), ``load_checkpoint``, rotation
-  (``last.1.pt`` ..., a previous run's ``best.1.pt`` ... and ``previous_last.1/``) and
-  fallback (damaged files moved aside as ``last.pt.corrupt``), the training state that
-  ``--resume`` restores.
+  (``written_atomically``, also for exported models), ``load_checkpoint``.
+- :mod:`~detseg.engine.checkpointing.rotation`: rotation (``last.1.pt`` ..., a previous run's
+  ``best.1.pt`` ...) and fallback (``load_resumable``; damaged files moved aside as
+  ``last.pt.corrupt``).
+- :mod:`~detseg.engine.checkpointing.previous_run_folders`: a previous run's ``last.pt`` and
+  its copies moved into ``previous_last.1/`` (``keep_previous_last``).
+- :mod:`~detseg.engine.checkpointing.resume_state`: the training state that ``--resume``
+  restores (``training_state``, ``restore_training_state``).
 - :mod:`~detseg.engine.checkpointing.model_files`: ``load_model`` / ``model_from_checkpoint``
   (the model a checkpoint names, rebuilt) and ``model_checkpoint`` (the checkpoint dict of a
   model trained in your own code).
@@ -23,18 +27,9 @@
 
 from detseg.engine.checkpointing.checkpoint import (
     REQUIRED_KEYS,
-    keep_previous,
-    keep_previous_last,
     load_checkpoint,
-    load_resumable,
-    newest_readable,
-    older_copy,
     remove_stale_temp_files,
-    restore_training_state,
     save_checkpoint,
-    save_rotating,
-    set_aside,
-    training_state,
     written_atomically,
 )
 from detseg.engine.checkpointing.disk_check import (
@@ -51,7 +46,17 @@ from detseg.engine.checkpointing.model_files import (
     model_checkpoint,
     model_from_checkpoint,
 )
+from detseg.engine.checkpointing.previous_run_folders import keep_previous_last
 from detseg.engine.checkpointing.random_states import rng_state, seed_everything, set_rng_state
+from detseg.engine.checkpointing.resume_state import restore_training_state, training_state
+from detseg.engine.checkpointing.rotation import (
+    keep_previous,
+    load_resumable,
+    newest_readable,
+    older_copy,
+    save_rotating,
+    set_aside,
+)
 from detseg.torch_files import (
     CheckpointError,
     check_checkpoint_file,

@@ -1,7 +1,11 @@
 """The training loop and the state of a run.
 
 - :mod:`~detseg.engine.training.trainer`: ``train(cfg, work_dir, resume, *, after_step)``, the
-  recipe behind ``tools/train.py``, top to bottom, and the epoch loop.
+  recipe behind ``tools/train.py``, top to bottom.
+- :mod:`~detseg.engine.training.epoch_loop`: the epoch loop (train, evaluate, save, stop early)
+  and whether a run has anything left to train.
+- :mod:`~detseg.engine.training.epoch_training`: one epoch of the run (``train_one_epoch`` from
+  the run's position) and the run's bookkeeping after every step.
 - :mod:`~detseg.engine.training.training_run`: :class:`TrainingRun`, everything one run holds
   (config, data, model, optimizer, ...), passed to the step functions.
 - :mod:`~detseg.engine.training.train_steps`: ``save_last`` / ``save_best``, the evaluation
@@ -11,7 +15,10 @@
 - :mod:`~detseg.engine.training.finite_checks`: no checkpoint from a model with a NaN or
   infinite weight or buffer.
 - :mod:`~detseg.engine.training.train_loop`: ``train_one_epoch`` (accumulation, non-finite
-  losses) with its :class:`StepSettings` and :class:`EpochPosition`.
+  losses); its settings :class:`StepSettings` and :class:`EpochPosition` (``loop_settings``),
+  its reports :class:`StepInfo` and :class:`EpochStats` (``loop_results``), one batch's
+  forward and backward into its group (``accumulation``), the optimizer step that closes a
+  group (``optimizer_step``), the progress bar and ``train`` records (``step_reporting``).
 - :mod:`~detseg.engine.training.nonfinite_losses`: :class:`NonFiniteLossError` (stop) and
   :class:`BufferSnapshot` (a dropped step puts the buffers back).
 - :mod:`~detseg.engine.training.data_wait`: :class:`DataWaitClock`, the share of the loop's
@@ -26,17 +33,13 @@
   position inside it, best score, early stopping), saved in every checkpoint.
 """
 
+from detseg.engine.training.loop_results import EpochStats, StepInfo
+from detseg.engine.training.loop_settings import EpochPosition, StepSettings
 from detseg.engine.training.model_setup import DeviceSettings, data_task, device_settings
+from detseg.engine.training.nonfinite_losses import NonFiniteLossError
 from detseg.engine.training.run_state import SCORE_KEY, RunState, score_key
 from detseg.engine.training.train_data import TrainData, build_data
-from detseg.engine.training.train_loop import (
-    EpochPosition,
-    EpochStats,
-    NonFiniteLossError,
-    StepInfo,
-    StepSettings,
-    train_one_epoch,
-)
+from detseg.engine.training.train_loop import train_one_epoch
 from detseg.engine.training.train_steps import evaluate_epoch, finish_run, save_best, save_last
 from detseg.engine.training.trainer import TrainResult, train
 from detseg.engine.training.training_run import AfterStep, TrainingRun

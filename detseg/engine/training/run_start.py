@@ -22,14 +22,8 @@ import yaml
 
 from detseg.engine.checkpointing.checkpoint import (
     CheckpointError,
-    check_resume_entries,
-    keep_previous,
-    keep_previous_last,
     load_checkpoint,
-    load_resumable,
     remove_stale_temp_files,
-    restore_training_state,
-    set_aside,
 )
 from detseg.engine.checkpointing.disk_check import (
     LOG_RESERVE_BYTES,
@@ -40,7 +34,10 @@ from detseg.engine.checkpointing.disk_check import (
     optimizer_state_count,
     required_bytes,
 )
+from detseg.engine.checkpointing.previous_run_folders import keep_previous_last
 from detseg.engine.checkpointing.random_states import seed_everything
+from detseg.engine.checkpointing.resume_state import check_resume_entries, restore_training_state
+from detseg.engine.checkpointing.rotation import keep_previous, load_resumable, set_aside
 from detseg.engine.records.metric_log import keep_previous_log
 from detseg.engine.runtime.distributed import broadcast_from_main
 from detseg.engine.solver.schedules import keep_saved_warmup, set_schedule_position
@@ -94,11 +91,11 @@ def prepare_work_dir(run: TrainingRun, resume: bool = False) -> None:
 
     A new run (not ``resume``) in a used work dir loses nothing: the previous run's ``best.pt``
     is kept as ``best.1.pt`` (older copies shift up to ``train.keep_checkpoints``, see
-    :func:`~detseg.engine.checkpointing.checkpoint.keep_previous`) and one line says so; its
+    :func:`~detseg.engine.checkpointing.rotation.keep_previous`) and one line says so; its
     ``last.pt`` and ``last.<k>.pt`` move into ``previous_last.1/`` (older such folders shift up
     to ``train.keep_checkpoints``, see
-    :func:`~detseg.engine.checkpointing.checkpoint.keep_previous_last`), so that ``--resume`` of
-    the new run never falls back to the other run's checkpoints. Its
+    :func:`~detseg.engine.checkpointing.previous_run_folders.keep_previous_last`), so that
+    ``--resume`` of the new run never falls back to the other run's checkpoints. Its
     logs (:data:`RUN_LOGS`) move aside: ``metrics.jsonl`` becomes ``metrics.1.jsonl``, ``tb/``
     ``tb.1/`` and ``ranks/`` ``ranks.1/`` (:func:`keep_previous_log`): the new run starts fresh
     logs, while a resumed run appends to its own.
@@ -164,7 +161,7 @@ def resume_run(run: TrainingRun) -> None:
 
     Raises:
         CheckpointError: no readable checkpoint, or it lacks the training state or the run's
-            position (:func:`~detseg.engine.checkpointing.checkpoint.check_resume_entries`).
+            position (:func:`~detseg.engine.checkpointing.resume_state.check_resume_entries`).
     """
     saved, source = load_resumable(run.work_dir / "last.pt", set_aside_damaged=run.dist.is_main)
     try:
@@ -255,7 +252,7 @@ def _own_best_run_meta(run: TrainingRun) -> dict[str, Any] | None:
 
 def _set_aside_damaged_best(path: Path) -> str:
     """Move a damaged ``best.pt`` aside (``best.pt.corrupt``, see
-    :func:`~detseg.engine.checkpointing.checkpoint.set_aside`), so that loading the run folder
+    :func:`~detseg.engine.checkpointing.rotation.set_aside`), so that loading the run folder
     (which prefers ``best.pt``) falls back to ``last.pt`` until the next best model is written;
     returns the note for the warning."""
     try:

@@ -48,7 +48,7 @@ from detseg.engine.records.metric_log import keep_previous_log
 from detseg.engine.runtime.distributed import DistInfo
 from detseg.engine.runtime.profile_counts import SyncCounter, count_launches, top_ops
 from detseg.engine.solver.schedules import run_iterations
-from detseg.engine.training.train_loop import StepInfo
+from detseg.engine.training.loop_results import StepInfo
 
 logger = logging.getLogger(__name__)
 

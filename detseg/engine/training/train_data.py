@@ -1,7 +1,7 @@
 """The data of a training run: datasets and loaders of the train and val splits.
 
 The train loader shards, shuffles and seeds by epoch
-(:func:`detseg.data.loader.build_train_loader`), optionally in aspect-ratio groups
+(:func:`detseg.data.train_loader.build_train_loader`), optionally in aspect-ratio groups
 (``train.aspect_ratio_groups``, detection only); the val loader reads this process's shard of
 the val split in order (every image once over all processes).
 
@@ -26,11 +26,12 @@ from torch.utils.data import DataLoader
 from detseg.config import Config, ConfigError
 from detseg.data.base import DetectionDataset
 from detseg.data.group_sampler import aspect_ratio_group_ids, image_sizes
-from detseg.data.loader import ShardSampler, build_loader, build_train_loader, collate_detection
+from detseg.data.loader import ShardSampler, build_loader, collate_detection
 from detseg.data.masks import SegmentationDataset
 from detseg.data.registry import build_dataset, with_known_classes
 from detseg.data.seg_loader import collate_segmentation
 from detseg.data.seg_transforms import build_segmentation_augmentations
+from detseg.data.train_loader import build_train_loader
 from detseg.data.transforms import build_augmentations
 from detseg.detection.mask_rcnn import MASK_RCNN_MODELS
 from detseg.engine.runtime.distributed import DistInfo
@@ -54,7 +55,7 @@ class TrainData:
         val_set: the val split as stored (its first ``eval.max_images`` images).
         val_gt: COCO ground truth of ``val_set`` (detection only).
         train_loader: this process's training batches (``batch_sampler`` is an
-            :class:`~detseg.data.loader.EpochBatchSampler`).
+            :class:`~detseg.data.train_loader.EpochBatchSampler`).
         val_loader: this process's shard of ``val_set``.
     """
 
@@ -82,7 +83,7 @@ def build_data(
 
     Both loaders use ``train.num_workers`` persistent workers that prepare
     ``train.prefetch_factor`` batches ahead; for a CUDA ``device`` they hand out batches in
-    pinned memory (:func:`detseg.data.loader.worker_options`).
+    pinned memory (:func:`detseg.data.loader_workers.worker_options`).
 
     Args:
         cfg: the run's config.

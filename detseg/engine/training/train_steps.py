@@ -13,9 +13,11 @@ from typing import Any
 
 from torch import nn
 
-from detseg.engine.checkpointing.checkpoint import save_checkpoint, save_rotating, training_state
+from detseg.engine.checkpointing.checkpoint import save_checkpoint
 from detseg.engine.checkpointing.disk_check import WorkDirError
 from detseg.engine.checkpointing.random_states import rng_state
+from detseg.engine.checkpointing.resume_state import training_state
+from detseg.engine.checkpointing.rotation import save_rotating
 from detseg.engine.records.curves import plot_curves
 from detseg.engine.records.tensorboard_log import prediction_images
 from detseg.engine.runtime.distributed import broadcast_buffers, broadcast_from_main, gather_to_main

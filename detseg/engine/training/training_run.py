@@ -2,9 +2,9 @@
 
 :func:`~detseg.engine.training.trainer.train` builds it once (config, data, model, optimizer,
 schedule, gradient scaler, EMA, stop signals, records, device settings), then the epoch loop of
-:mod:`~detseg.engine.training.trainer` and the checkpoint and evaluation steps of
-:mod:`~detseg.engine.training.train_steps` read and update it. Both import it from here, so
-neither imports the other back.
+:mod:`~detseg.engine.training.epoch_loop` (and :mod:`~detseg.engine.training.epoch_training`)
+and the checkpoint and evaluation steps of :mod:`~detseg.engine.training.train_steps` read and
+update it. All import it from here, so none imports the other back.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ import torch
 from torch import nn
 
 from detseg.engine.checkpointing import CheckpointError
-from detseg.engine.checkpointing.checkpoint import save_checkpoint, training_state
+from detseg.engine.checkpointing.checkpoint import save_checkpoint
+from detseg.engine.checkpointing.resume_state import training_state
 from detseg.engine.runtime.distributed import DistInfo
 from detseg.engine.training.run_start import resume_run
 from detseg.engine.training.run_state import RunState

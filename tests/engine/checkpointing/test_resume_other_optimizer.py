@@ -13,7 +13,7 @@ from torch import nn
 
 from detseg.config import TrainConfig
 from detseg.engine.checkpointing import CheckpointError, save_checkpoint
-from detseg.engine.checkpointing.checkpoint import restore_training_state, training_state
+from detseg.engine.checkpointing.resume_state import restore_training_state, training_state
 from detseg.engine.solver.optim import build_optimizer
 from detseg.engine.solver.schedules import scheduler_from_config
 from detseg.engine.training.model_setup import check_resume_weights

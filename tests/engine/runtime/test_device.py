@@ -10,7 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from detseg.data.loader import build_loader, seed_worker, worker_options
+from detseg.data.loader import build_loader
+from detseg.data.loader_workers import seed_worker, worker_options
 from detseg.engine.runtime import device as device_module
 from detseg.engine.runtime.device import (
     autocast_context,

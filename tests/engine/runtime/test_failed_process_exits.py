@@ -18,7 +18,8 @@ SCRIPT = textwrap.dedent(
     """
     import sys
     import torch
-    from detseg.data.loader import build_loader, build_train_loader
+    from detseg.data.loader import build_loader
+    from detseg.data.train_loader import build_train_loader
 
 
     class Items:

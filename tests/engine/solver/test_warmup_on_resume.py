@@ -22,7 +22,7 @@ from tiny_detector import SMALL_HEADS, tiny_faster_rcnn
 from detseg.config import TrainConfig, load_config
 from detseg.data.shapes import generate_shapes
 from detseg.engine import train
-from detseg.engine.checkpointing.checkpoint import restore_training_state, training_state
+from detseg.engine.checkpointing.resume_state import restore_training_state, training_state
 from detseg.engine.records import read_metrics
 from detseg.engine.solver.schedules import keep_saved_warmup, scheduler_from_config
 

@@ -13,8 +13,8 @@ _WORKER = textwrap.dedent(
     import torch.distributed as torch_dist
 
     from detseg.engine.runtime.distributed import DistInfo
-    from detseg.engine.training.train_loop import EpochStats
-    from detseg.engine.training.trainer import _count_over_processes
+    from detseg.engine.training.loop_results import EpochStats
+    from detseg.engine.training.epoch_training import _count_over_processes
 
     torch_dist.init_process_group("gloo")
     rank = torch_dist.get_rank()

@@ -14,7 +14,7 @@ from detseg.config import load_config
 from detseg.data.shapes import generate_shapes
 from detseg.engine import train
 from detseg.engine.checkpointing import load_checkpoint
-from detseg.engine.training import trainer
+from detseg.engine.training import epoch_loop
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -43,7 +43,7 @@ def test_kill_while_writing_best_leaves_a_resumable_best(tmp_path, monkeypatch):
     torch.set_num_threads(1)
     try:
         with monkeypatch.context() as patch:
-            patch.setattr(trainer, "save_best", _killed)
+            patch.setattr(epoch_loop, "save_best", _killed)
             with pytest.raises(KeyboardInterrupt):
                 train(cfg, tmp_path / "run")
         result = train(cfg, tmp_path / "run", resume=True)

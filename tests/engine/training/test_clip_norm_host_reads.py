@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from detseg.engine.training import StepSettings, train_loop
+from detseg.engine.training import StepSettings, optimizer_step
 
 
 def _model_with_gradient() -> nn.Module:
@@ -24,23 +24,23 @@ def _model_with_gradient() -> nn.Module:
 
 @pytest.mark.parametrize("reads_free", [True, False])
 def test_skip_reads_the_clipped_norm(monkeypatch, reads_free):
-    monkeypatch.setattr(train_loop, "host_reads_are_free", lambda device: reads_free)
+    monkeypatch.setattr(optimizer_step, "host_reads_are_free", lambda device: reads_free)
     settings = StepSettings(grad_clip=1.0, on_nonfinite="skip")
-    assert isinstance(train_loop._clip_or_measure(_model_with_gradient(), settings), float)
+    assert isinstance(optimizer_step._clip_or_measure(_model_with_gradient(), settings), float)
 
 
 def test_stop_reads_the_clipped_norm_on_the_cpu(monkeypatch):
-    monkeypatch.setattr(train_loop, "host_reads_are_free", lambda device: True)
-    norm = train_loop._clip_or_measure(_model_with_gradient(), StepSettings(grad_clip=1.0))
+    monkeypatch.setattr(optimizer_step, "host_reads_are_free", lambda device: True)
+    norm = optimizer_step._clip_or_measure(_model_with_gradient(), StepSettings(grad_clip=1.0))
     assert isinstance(norm, float)
 
 
 def test_stop_leaves_the_clipped_norm_on_the_device_where_reads_wait(monkeypatch):
-    monkeypatch.setattr(train_loop, "host_reads_are_free", lambda device: False)
+    monkeypatch.setattr(optimizer_step, "host_reads_are_free", lambda device: False)
     model = _model_with_gradient()
     expected = torch.linalg.vector_norm(
         torch.stack([torch.linalg.vector_norm(p.grad) for p in model.parameters()])
     )
-    norm = train_loop._clip_or_measure(model, StepSettings(grad_clip=1.0))
+    norm = optimizer_step._clip_or_measure(model, StepSettings(grad_clip=1.0))
     assert isinstance(norm, torch.Tensor) and norm.dim() == 0
     torch.testing.assert_close(norm, expected)

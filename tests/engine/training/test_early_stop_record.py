@@ -11,9 +11,9 @@ from types import SimpleNamespace
 import pytest
 
 from detseg.engine.runtime.distributed import DistInfo
-from detseg.engine.training import trainer
+from detseg.engine.training import epoch_loop
+from detseg.engine.training.loop_results import EpochStats
 from detseg.engine.training.run_state import RunState
-from detseg.engine.training.train_loop import EpochStats
 
 STEPS = 3  # optimizer steps per epoch
 
@@ -35,7 +35,7 @@ def _run(epochs: int, patience: int, max_iters: int | None = None) -> SimpleName
 
 @pytest.fixture
 def loop(monkeypatch):
-    """``loop(run) -> records``: :func:`trainer.epoch_loop` with every epoch trained in
+    """``loop(run) -> records``: :func:`epoch_loop.epoch_loop` with every epoch trained in
     ``STEPS`` steps and evaluated at AP 0 (never an improvement after the first)."""
 
     def train_epoch(run):
@@ -43,17 +43,17 @@ def loop(monkeypatch):
         run.state.epoch_batches += STEPS
         return EpochStats(iterations=STEPS, batches=STEPS)
 
-    monkeypatch.setattr(trainer, "profiled_epoch", lambda profiler: contextlib.nullcontext())
-    monkeypatch.setattr(trainer, "train_epoch", train_epoch)
-    monkeypatch.setattr(trainer, "close_epoch_training", lambda run, epoch, stats: None)
-    monkeypatch.setattr(trainer, "check_finite", lambda run, name: None)
-    monkeypatch.setattr(trainer, "evaluate_epoch", lambda run: {"AP": 0.0})
-    monkeypatch.setattr(trainer, "unscored_note", lambda run, score: None)
-    monkeypatch.setattr(trainer, "save_best", lambda run: None)
-    monkeypatch.setattr(trainer, "save_last_checked", lambda run: None)
+    monkeypatch.setattr(epoch_loop, "profiled_epoch", lambda profiler: contextlib.nullcontext())
+    monkeypatch.setattr(epoch_loop, "train_epoch", train_epoch)
+    monkeypatch.setattr(epoch_loop, "close_epoch_training", lambda run, epoch, stats: None)
+    monkeypatch.setattr(epoch_loop, "check_finite", lambda run, name: None)
+    monkeypatch.setattr(epoch_loop, "evaluate_epoch", lambda run: {"AP": 0.0})
+    monkeypatch.setattr(epoch_loop, "unscored_note", lambda run, score: None)
+    monkeypatch.setattr(epoch_loop, "save_best", lambda run: None)
+    monkeypatch.setattr(epoch_loop, "save_last_checked", lambda run: None)
 
     def run_loop(run):
-        assert trainer.epoch_loop(run) == 0
+        assert epoch_loop.epoch_loop(run) == 0
         return [r for r in run.records.logged if r["type"] == "early_stop"]
 
     return run_loop

@@ -17,9 +17,9 @@ from detseg.engine.records import MetricLogger, read_metrics
 from detseg.engine.runtime.distributed import DistInfo
 from detseg.engine.solver import build_scheduler
 from detseg.engine.training import StepSettings, train_one_epoch
+from detseg.engine.training.epoch_training import end_of_step
+from detseg.engine.training.loop_results import StepInfo
 from detseg.engine.training.run_state import RunState
-from detseg.engine.training.train_loop import StepInfo
-from detseg.engine.training.trainer import end_of_step
 
 
 class QuadraticModel(nn.Module):

@@ -12,7 +12,13 @@ from torch import nn
 
 from detseg.engine.runtime.distributed import DistInfo
 from detseg.engine.solver import build_scheduler
-from detseg.engine.training import RunState, StepSettings, finite_checks, train_one_epoch, trainer
+from detseg.engine.training import (
+    RunState,
+    StepSettings,
+    epoch_loop,
+    finite_checks,
+    train_one_epoch,
+)
 from detseg.engine.training.nonfinite_losses import BufferSnapshot, NonFiniteLossError
 
 
@@ -148,8 +154,8 @@ def test_a_non_finite_model_ends_the_epoch_loop_with_exit_code_1(monkeypatch, ca
         finite_checks.check_finite(run, "last.pt")
         return 0
 
-    monkeypatch.setattr(trainer, "epoch_loop", broken_loop)
-    assert trainer.run_epochs(run) == 1
+    monkeypatch.setattr(epoch_loop, "epoch_loop", broken_loop)
+    assert epoch_loop.run_epochs(run) == 1
     assert records[0]["type"] == "error" and "model conv.bias" in records[0]["message"]
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 1 and "last good checkpoint (iteration 3) is kept" in errors[0]

@@ -16,9 +16,9 @@ from detseg.config.schema import TrainConfig
 from detseg.engine.checkpointing import save_checkpoint, training_state
 from detseg.engine.runtime.distributed import DistInfo
 from detseg.engine.solver.schedules import scheduler_from_config
+from detseg.engine.training.epoch_loop import finished, nothing_left
 from detseg.engine.training.run_start import resume_run
 from detseg.engine.training.run_state import RunState
-from detseg.engine.training.trainer import finished, nothing_left
 
 
 def _run(work_dir, epochs: int) -> SimpleNamespace:

@@ -13,7 +13,7 @@ from torch import nn
 
 from detseg.engine.solver import build_scheduler
 from detseg.engine.training import StepSettings, train_one_epoch
-from detseg.engine.training.trainer import epoch_record
+from detseg.engine.training.epoch_loop import epoch_record
 
 
 class _NaNOnOnes(nn.Module):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from detseg.data.masks import read_label_map
+from detseg.data.label_maps import read_label_map
 from detseg.data.seg_loader import SegBatch, collate_segmentation
 from detseg.engine.validation import (
     evaluate_segmentation,

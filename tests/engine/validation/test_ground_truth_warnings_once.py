@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-import detseg.evaluation.coco as coco_module
+import detseg.evaluation.coco_ground_truth as coco_ground_truth
 from detseg.engine.validation import detection_metrics
 
 SQUARE = [5.0, 3.0, 30.0, 3.0, 30.0, 25.0, 5.0, 25.0]
@@ -47,12 +47,12 @@ RESULTS = [
 
 @pytest.fixture(autouse=True)
 def _nothing_said_yet(monkeypatch):
-    monkeypatch.setattr(coco_module, "_WARNED", set(), raising=False)
+    monkeypatch.setattr(coco_ground_truth, "_WARNED", set(), raising=False)
 
 
 def _warnings(caplog, gt: dict) -> list[str]:
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="detseg.evaluation.coco"):
+    with caplog.at_level(logging.WARNING, logger="detseg.evaluation.coco_ground_truth"):
         metrics = detection_metrics(copy.deepcopy(gt), copy.deepcopy(RESULTS), masks=True)
     assert metrics["segm_AP"] == pytest.approx(1.0)
     return [r.getMessage() for r in caplog.records]

@@ -1,0 +1,130 @@
+"""Numpy arrays and tensors as detseg images: ``Float32[3, H, W]`` RGB in ``[0, 1]``.
+
+The pixel rules of :mod:`detseg.api.inputs` for arrays and tensors (and for the pixels of PIL
+images, :mod:`detseg.api.pil_images`): channels first or last, gray and RGBA made RGB, BGR
+reversed, ``uint8`` / ``uint16`` scaled, float checked to be finite and in ``[0, 1]``, each
+refusal naming the input. They are apart from the dispatch over input kinds (paths, patterns,
+lists) because they are about pixels only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+__all__ = ["ACCEPTED", "CHANNELS", "from_array", "from_tensor"]
+
+#: What one image may be, for error messages.
+ACCEPTED = (
+    "accepted: an image path or a glob pattern, a numpy array [H, W, 3] (uint8 0..255, uint16 "
+    "or float 0..1, RGB; bgr=True for OpenCV frames; also gray [H, W] / [H, W, 1], RGBA "
+    "[H, W, 4] or a batch [B, H, W, 3]), a PIL image, a tensor [3, H, W] or [B, 3, H, W] "
+    "(float 0..1, uint8 or uint16; also 1 or 4 channels), or a list (or an iterator) of these"
+)
+
+#: Channel counts of an image: gray, RGB (BGR), RGBA (BGRA).
+CHANNELS = (1, 3, 4)
+
+# float pixels may overshoot 1 by rounding (e.g. after a resize); more means 0..255 values
+_FLOAT_TOLERANCE = 1e-3
+
+
+def from_array(array: np.ndarray, bgr: bool, where: str) -> torch.Tensor:
+    """``Float32[3, H, W]`` RGB in ``[0, 1]`` of an ``[H, W, 3]`` array (``[H, W]`` /
+    ``[H, W, 1]`` gray and ``[H, W, 4]`` RGBA first made ``[H, W, 3]``: :func:`_three_channels`)."""
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.ndim != 3 or array.shape[2] not in CHANNELS:
+        hint = ""
+        if array.ndim == 3 and array.shape[0] in CHANNELS:
+            hint = " (channels first? numpy images are [H, W, 3]; use a tensor for [3, H, W])"
+        raise ValueError(
+            f"{where}numpy image of shape {array.shape} is not [H, W, 3]{hint}; {ACCEPTED}"
+        )
+    array = _three_channels(array, channel_axis=2)
+    if not array.dtype.isnative:  # big-endian data (e.g. from FITS files): torch needs native
+        array = array.astype(array.dtype.newbyteorder("="))
+    _check_dtype(array.dtype, np.issubdtype(array.dtype, np.floating), array.shape, where)
+    _check_size(array.shape[0], array.shape[1], "numpy image", array.shape, where)
+    if bgr:
+        array = array[:, :, ::-1]
+    tensor = torch.from_numpy(np.ascontiguousarray(array).transpose(2, 0, 1).copy())
+    return _to_unit_float(tensor, where, array.shape)
+
+
+def from_tensor(tensor: torch.Tensor, bgr: bool, where: str) -> torch.Tensor:
+    """``Float32[3, H, W]`` RGB in ``[0, 1]`` of a ``[3, H, W]`` tensor (``[1, H, W]`` gray and
+    ``[4, H, W]`` RGBA first made ``[3, H, W]``: :func:`_three_channels`)."""
+    shape = tuple(tensor.shape)
+    if tensor.ndim != 3 or tensor.shape[0] not in CHANNELS:
+        hint = ""
+        if tensor.ndim == 3 and tensor.shape[2] in CHANNELS:
+            hint = " (channels last? tensors are [3, H, W]: use image.permute(2, 0, 1))"
+        raise ValueError(f"{where}tensor of shape {shape} is not [3, H, W]{hint}; {ACCEPTED}")
+    tensor = _three_channels(tensor, channel_axis=0)
+    _check_dtype(tensor.dtype, tensor.dtype.is_floating_point, shape, where)
+    _check_size(shape[1], shape[2], "tensor", shape, where)
+    if bgr:
+        tensor = tensor.flip(0)
+    return _to_unit_float(tensor.detach(), where, shape)
+
+
+def _three_channels(image: Any, channel_axis: int) -> Any:
+    """``image`` (numpy array or tensor) with 3 channels on ``channel_axis``: one gray channel
+    repeated, the 4th (alpha) channel dropped without compositing, as
+    :func:`~detseg.data.image_io.read_image` reads gray and RGBA files."""
+    channels = image.shape[channel_axis]
+    if channels == 1:
+        if isinstance(image, torch.Tensor):
+            return image.expand(3, -1, -1) if channel_axis == 0 else image.expand(-1, -1, 3)
+        return np.repeat(image, 3, axis=channel_axis)
+    if channels == 4:
+        return image[:3] if channel_axis == 0 else image[:, :, :3]
+    return image
+
+
+def _check_dtype(dtype: Any, floating: bool, shape: Sequence[int], where: str) -> None:
+    """Refuse pixels that are neither float nor ``uint8`` / ``uint16``."""
+    if not floating and dtype not in (np.uint8, torch.uint8, np.uint16, torch.uint16):
+        raise ValueError(
+            f"{where}image of shape {tuple(shape)} has dtype {dtype}; pixels must be uint8 "
+            f"(0..255), uint16 (0..65535) or float (0..1); {ACCEPTED}"
+        )
+
+
+def _check_size(height: int, width: int, kind: str, shape: Sequence[int], where: str) -> None:
+    """Refuse an image without pixels (the model's resize would divide by its size)."""
+    if height < 1 or width < 1:
+        raise ValueError(
+            f"{where}{kind} of shape {tuple(shape)} is empty ({width}x{height} pixels); give an "
+            "image of at least 1x1 pixels"
+        )
+
+
+def _to_unit_float(tensor: torch.Tensor, where: str, shape: Sequence[int]) -> torch.Tensor:
+    """``uint8`` divided by 255, ``uint16`` by 65535 (as a 16-bit file is read); float checked
+    to be finite and to lie in ``[0, 1]``, and made ``float32``."""
+    if tensor.dtype == torch.uint8:
+        return tensor.float() / 255.0
+    if tensor.dtype == torch.uint16:
+        return tensor.float() / 65535.0
+    image = tensor.float()
+    finite = torch.isfinite(tensor)  # before the cast: a float64 1e300 is finite, not inf
+    if not bool(finite.all()):
+        bad = int(finite.numel() - finite.sum())
+        raise ValueError(
+            f"{where}float image of shape {tuple(shape)} has {bad} non-finite pixel value(s) "
+            "(NaN or inf); float pixels must lie in [0, 1] (replace them, e.g. with "
+            "torch.nan_to_num or np.nan_to_num, before predicting)"
+        )
+    if image.numel():
+        low, high = float(image.min()), float(image.max())
+        if low < -_FLOAT_TOLERANCE or high > 1 + _FLOAT_TOLERANCE:
+            raise ValueError(
+                f"{where}float image of shape {tuple(shape)} has values in {low:g}..{high:g}; "
+                "float pixels must lie in [0, 1] (divide 0..255 values by 255, or pass uint8)"
+            )
+    return image.clamp(0.0, 1.0)

@@ -1,0 +1,176 @@
+"""The model of a :class:`~detseg.api.predictor.Predictor` on batches of images or video
+frames, and the results built from its outputs.
+
+A detector runs with its own score threshold lowered to the one asked for (if lower); its
+detections are kept by score and class, and a mask head's masks are binarised on the model's
+device. A segmenter runs through the predictor's inference chain (test-time augmentation, CRF)
+or one plain forward pass. Everything runs under ``torch.inference_mode``; the result tensors
+are made normal ones. This is the work behind ``predict``, ``predict_images`` and ``stream``,
+apart from the checks of their arguments and from loading a checkpoint
+(:mod:`detseg.api.predictor`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, cast
+
+import torch
+from torch import Tensor, nn
+
+from detseg.api.inputs import InputImage, as_images
+from detseg.api.results import DetectionResult, SegmentationResult
+from detseg.api.video import VideoSource
+from detseg.engine.runtime import Detector
+from detseg.evaluation.coco_format import MASK_THRESHOLD
+from detseg.image_inputs import batched
+from detseg.visualize import tensor_to_rgb
+
+if TYPE_CHECKING:
+    from detseg.api.predictor import Predictor, Result
+
+__all__ = ["detect", "predict_batches", "segment", "stream_results"]
+
+logger = logging.getLogger(__name__)
+
+
+def predict_batches(
+    predictor: Predictor,
+    images: Iterable[InputImage],
+    score_thr: float | None,
+    batch_size: int,
+    mask_probabilities: bool,
+    labels: frozenset[int] | None = None,
+) -> Iterator[Result]:
+    for batch in batched(images, batch_size):
+        if predictor.task == "segmentation":
+            yield from segment(predictor, batch)
+        else:
+            yield from detect(predictor, batch, score_thr, mask_probabilities, labels)
+
+
+def stream_results(
+    predictor: Predictor,
+    video: VideoSource,
+    settings: tuple[float | None, frozenset[int] | None, int, bool],
+    max_frames: int | None,
+    close: bool,
+) -> Iterator[Result]:
+    """Results of the frames, a batch at a time (``settings``: ``score_thr``, the kept
+    labels, ``batch_size`` and ``mask_probabilities``, checked by
+    :meth:`~detseg.api.predictor.Predictor.stream`)."""
+    score_thr, labels, batch_size, probabilities = settings
+    try:
+        for frames in batched(itertools.islice(video, max_frames), batch_size):
+            images, _ = as_images([frame.image for frame in frames])
+            results = predict_batches(
+                predictor, images, score_thr, batch_size, probabilities, labels=labels
+            )
+            for frame, result in zip(frames, results, strict=True):
+                result.frame, result.time = frame.index, frame.time
+                yield result
+    finally:
+        if close:
+            video.close()
+
+
+def detect(
+    predictor: Predictor,
+    batch: list[InputImage],
+    score_thr: float | None,
+    mask_probabilities: bool = True,
+    kept_labels: frozenset[int] | None = None,
+) -> list[Result]:
+    """The detections of ``batch`` scoring at least ``score_thr`` (default: the config's),
+    of the classes ``kept_labels`` (default: every class)."""
+    threshold = predictor.score_threshold if score_thr is None else score_thr
+    detector = cast(Detector, predictor.model)
+    with _model_threshold(predictor.model, threshold), torch.inference_mode():
+        outputs = detector.predict([item.image.to(predictor.device) for item in batch])
+    wanted = None
+    if kept_labels is not None:
+        wanted = torch.tensor(sorted(kept_labels), device=predictor.device)
+    results: list[Result] = []
+    for item, output in zip(batch, outputs, strict=True):
+        keep = output["scores"] >= threshold
+        if wanted is not None:
+            keep &= torch.isin(output["labels"], wanted)
+        boxes, scores, labels = (output[k][keep].cpu() for k in ("boxes", "scores", "labels"))
+        result = DetectionResult(
+            boxes=_normal(boxes),
+            scores=_normal(scores),
+            labels=_normal(labels),
+            classes=list(predictor.classes),  # own lists: editing one result edits no other
+            image=tensor_to_rgb(item.image),
+            path=item.path,
+            category_ids=list(predictor.category_ids),
+        )
+        if output.get("masks") is not None:
+            _add_masks(predictor.model, result, output["masks"][keep], mask_probabilities)
+        results.append(result)
+    return results
+
+
+def _add_masks(
+    model: nn.Module, result: DetectionResult, masks: Tensor, probabilities: bool
+) -> None:
+    """Set ``result.masks`` (binarised on the model's device, then moved: one byte a pixel)
+    and, if ``probabilities``, ``result.mask_probabilities`` from ``Float[N, 1, H, W]``."""
+    masks = masks.flatten(0, 1) if masks.dim() == 4 else masks  # [N, H, W]
+    threshold = float(getattr(model, "mask_threshold", MASK_THRESHOLD))
+    result.masks = _normal((masks > threshold).cpu())
+    if probabilities:
+        result.mask_probabilities = _normal(masks.float().cpu())
+
+
+@contextlib.contextmanager
+def _model_threshold(model: nn.Module, threshold: float) -> Iterator[None]:
+    """The detector's own ``score_thresh`` lowered to ``threshold`` (if lower) inside."""
+    detector = cast(Detector, model)
+    own = detector.score_thresh
+    if threshold < own:
+        logger.debug("model score threshold %g lowered to %g", own, threshold)
+        detector.score_thresh = threshold
+    try:
+        yield
+    finally:
+        detector.score_thresh = own
+
+
+def segment(predictor: Predictor, batch: list[InputImage]) -> list[Result]:
+    same_size = len({tuple(item.image.shape) for item in batch}) == 1
+    groups = [batch] if same_size else [[item] for item in batch]
+    results: list[Result] = []
+    for group in groups:
+        images = torch.stack([item.image.to(predictor.device) for item in group])
+        probabilities, masks = _segment_batch(predictor, images)
+        for i, item in enumerate(group):
+            results.append(
+                SegmentationResult(
+                    mask=_normal(masks[i].cpu()),
+                    probabilities=_normal(probabilities[i].cpu()),
+                    classes=list(predictor.classes),
+                    image=tensor_to_rgb(item.image),
+                    path=item.path,
+                    category_ids=list(predictor.category_ids),
+                )
+            )
+    return results
+
+
+def _segment_batch(predictor: Predictor, images: Tensor) -> tuple[Tensor, Tensor]:
+    """``(probabilities Float[B, C, H, W], labels Int64[B, H, W])`` of ``Float[B, 3, H, W]``."""
+    with torch.inference_mode():
+        if predictor.inference.is_plain:  # exactly model.predict: argmax of the logits
+            logits = predictor.model(images)
+            return logits.softmax(dim=1), logits.max(dim=1).indices
+        probabilities = predictor.inference.probabilities(predictor.model, images)
+        return probabilities, probabilities.max(dim=1).indices
+
+
+def _normal(tensor: Tensor) -> Tensor:
+    """A tensor made under ``inference_mode`` as a normal one (in-place edits allowed)."""
+    return tensor.clone() if tensor.is_inference() else tensor

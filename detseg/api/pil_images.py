@@ -1,0 +1,102 @@
+"""PIL images as detseg images, read as image files are: 16-bit and float grayscale scaled rather
+than clipped by Pillow's ``convert("RGB")``, and a file Pillow cannot decode (or one closed
+before its pixels were read) reported by name.
+
+Pillow decodes lazily and fails with bare errors (an ``assert``, an ``OSError`` without the
+file's name): turning those into one :class:`~detseg.data.image_io.ImageReadError` is the topic
+here, apart from the dispatch over input kinds in :mod:`detseg.api.inputs`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import numpy as np
+import torch
+
+from detseg.api.array_images import from_array
+from detseg.data.image_io import ImageReadError
+
+__all__ = ["from_pil", "is_pil_image"]
+
+
+def is_pil_image(x: Any) -> bool:
+    try:
+        from PIL import Image
+    except ImportError:  # no Pillow installed: nothing can be a PIL image
+        return False
+    return isinstance(x, Image.Image)
+
+
+def from_pil(image: Any, where: str) -> torch.Tensor:
+    """``Float32[3, H, W]`` RGB in ``[0, 1]`` of a PIL image of any mode.
+
+    Pillow's own ``convert("RGB")`` clips 16-bit and float pixels to ``0..255`` (a white or a
+    black image), so grayscale modes of more than 8 bits are read here, then repeated over the
+    three channels: 16-bit (``I;16*``) is scaled by 1/65535, as
+    :func:`~detseg.data.image_io.read_image` scales a 16-bit file; 32-bit integers (``I``,
+    which holds 16-bit PNGs in some Pillow versions) are 16-bit when a value exceeds 255 and
+    8-bit otherwise; float (``F``) is taken as ``[0, 1]``, like a float array. Other modes go
+    through ``convert("RGB")``.
+
+    Raises:
+        ImageReadError: Pillow cannot decode the file the image was opened from (it decodes
+            lazily, on first use: a truncated or corrupt file fails here); the message names
+            the file and, in a list, the item.
+        ValueError: the same for an image without a file name; a mode Pillow cannot convert
+            to RGB (``La``); mode ``I`` pixels outside
+            ``0..65535``, mode ``F`` pixels outside ``[0, 1]`` or not finite.
+    """
+    _load_pil(image, where)
+    mode = str(image.mode)
+    if not (mode.startswith("I;16") or mode in ("I", "F")):
+        try:
+            converted = image.convert("RGB")
+        except ValueError as exc:  # e.g. premultiplied "La": Pillow has no direct conversion
+            raise ValueError(
+                f"{where}PIL image of mode {mode}: Pillow cannot convert it to RGB ({exc}); "
+                "convert it first, e.g. image.convert('LA') for mode La"
+            ) from exc
+        return from_array(np.asarray(converted, dtype=np.uint8), False, where)
+    gray = np.asarray(image)
+    if mode == "F":
+        rgb = np.repeat(gray.astype(np.float32)[:, :, None], 3, axis=2)
+        return from_array(rgb, False, f"{where}PIL image of mode F: ")
+    low, high = (int(gray.min()), int(gray.max())) if gray.size else (0, 0)
+    if low < 0 or high > 65535:
+        raise ValueError(
+            f"{where}PIL image of mode {mode} has values in {low}..{high}; integer pixels "
+            "are read as 8-bit (0..255) or 16-bit (0..65535): scale them to 0..65535, or "
+            "pass a float array in [0, 1]"
+        )
+    scale = 255.0 if mode == "I" and high <= 255 else 65535.0
+    unit = gray.astype(np.float32) / scale
+    return from_array(np.repeat(unit[:, :, None], 3, axis=2), False, where)
+
+
+def _load_pil(image: Any, where: str) -> None:
+    """Decode a lazily opened PIL image now, turning Pillow's bare errors into one naming it: a
+    file it cannot decode, or a file closed before the pixels were read (Pillow then fails on
+    an ``assert``, or an ``AttributeError`` under ``python -O``)."""
+    try:
+        image.load()
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        _pil_error(image, f"{where}Pillow could not decode it ({type(exc).__name__}: {exc})", exc)
+    except (AssertionError, AttributeError) as exc:
+        if getattr(image, "fp", True) is not None:  # not a closed file
+            raise
+        reason = (
+            f"{where}its file is closed and its pixels were never read (Image.open reads them "
+            "on first use); predict inside the `with Image.open(...)` block, or call "
+            "image.load() in it"
+        )
+        _pil_error(image, reason, exc)
+
+
+def _pil_error(image: Any, reason: str, cause: BaseException) -> NoReturn:
+    """Raise :class:`ImageReadError` naming the file ``image`` was opened from (``ValueError``
+    for an image without a file name) with ``reason``."""
+    filename = getattr(image, "filename", "")
+    if filename:
+        raise ImageReadError(filename, reason) from cause
+    raise ValueError(f"cannot read PIL image: {reason}") from cause

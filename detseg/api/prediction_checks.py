@@ -1,0 +1,88 @@
+"""The checks of what ``predict``, ``predict_images`` and ``stream`` are asked for, made before any
+image is read: a score threshold in ``[0, 1]``, and classes given by name or label turned into
+the model's labels ``1..K``.
+
+They are apart from :class:`~detseg.api.predictor.Predictor` because they are about arguments
+only: each refusal is a ``ValueError`` that names the argument and says what to give.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+
+from detseg.argument_checks import score_threshold_problem
+from detseg.config.suggest import did_you_mean
+
+__all__ = ["check_score_thr", "labels_of_classes", "short_list"]
+
+
+def labels_of_classes(
+    classes: Sequence[str | int] | None, names: Sequence[str], task: str, model_name: str
+) -> frozenset[int] | None:
+    """The labels ``1..K`` of ``classes``, given by name or label (an int, or its digits
+    as text where no class has that name); ``None`` (every class) for ``None``. ``names`` are
+    the model's class names, ``task`` and ``model_name`` what the messages say of it
+    (:meth:`Predictor.labels_of <detseg.api.predictor.Predictor.labels_of>`).
+
+    Raises:
+        ValueError: a name the model does not have (with the closest one), a label outside
+            ``1..K``, an empty list, a single string (give a list), or classes given to a
+            segmenter (which labels every pixel).
+    """
+    if classes is None:
+        return None
+    if task == "segmentation":
+        raise ValueError(
+            f"classes are for detectors; this {model_name} segmenter labels "
+            "every pixel: leave classes out (result.mask == label picks a class's pixels)"
+        )
+    if isinstance(classes, str) or not isinstance(classes, Sequence) or not classes:
+        raise ValueError(
+            f"classes must be a non-empty list of class names or labels, got {classes!r}"
+        )
+    labels = set()
+    for item in classes:
+        if isinstance(item, str) and item not in names and item.isdigit():
+            item = int(item)  # a label written as text (the command line's --classes 2)
+        if isinstance(item, str):
+            if item not in names:
+                raise ValueError(
+                    f"unknown class {item!r} (the model's classes: "
+                    f"{short_list(names)}){did_you_mean(item, names)}"
+                )
+            labels.add(names.index(item) + 1)
+        elif isinstance(item, numbers.Integral) and not isinstance(item, bool):
+            if not 1 <= item <= len(names):
+                raise ValueError(
+                    f"class label {item} is outside 1..{len(names)} (the model has "
+                    f"{len(names)} classes; label k is classes[k - 1])"
+                )
+            labels.add(int(item))
+        else:
+            raise ValueError(f"a class is a name or a label 1..K, got {item!r}")
+    return frozenset(labels)
+
+
+def short_list(names: Sequence[str], head: int = 3, most: int = 8) -> str:
+    """``names`` as a list literal, or its first ``head`` and its last past ``most`` names:
+    ``['person', 'bicycle', 'car', ..., 'toothbrush']``."""
+    if len(names) <= most:
+        return repr(list(names))
+    shown = [repr(name) for name in names[:head]]
+    return f"[{', '.join(shown)}, ..., {names[-1]!r}]"
+
+
+def check_score_thr(score_thr: float | None) -> None:
+    """Refuse a score threshold that is not a number (a string, a bool), or outside
+    ``[0, 1]`` (or NaN), as ``--score-thr`` is refused."""
+    if score_thr is not None and (
+        isinstance(score_thr, bool) or not isinstance(score_thr, numbers.Real)
+    ):
+        raise ValueError(
+            f"score_thr must be a number in [0, 1] or None, got {score_thr!r} "
+            f"({type(score_thr).__name__})"
+        )
+    problem = score_threshold_problem(score_thr, "score_thr")
+    if problem:
+        raise ValueError(problem)

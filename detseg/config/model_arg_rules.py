@@ -1,0 +1,163 @@
+"""Rules on model builder arguments checked by name or by annotation metadata: bounds of
+layer widths, ``model.backbone`` / ``model.width_mult``, anchor levels, refused values.
+
+A builder parameter that the builder takes only to refuse one value (LR-ASPP's ``aux_loss``:
+no auxiliary head, as torchvision's ``lraspp_mobilenet_v3_large`` refuses it) declares it as
+``Annotated[bool, Refused(True, reason)]`` (:class:`Refused`): that value is an error when the
+config is loaded, with the reason; null drops the key (the builder's default).
+
+Parameters that many builders share are checked by name, whatever their annotation
+(:data:`PARAMETER_BOUNDS`, :func:`check_backbone_args`): ``model.backbone`` must be a name of
+``detseg.backbones.BACKBONES`` (a typo gets the closest name), ``model.width_mult`` be > 0, and
+other than 1 only on a MobileNet, and the layer widths (``model.fpn_channels``,
+``model.representation_size``, ...) be >= 1, as each item of the lists of widths or
+dilations (:data:`ITEM_BOUNDS`: ``model.mask_layers``, ``model.decoder_channels``,
+``model.atrous_rates``); so their errors name the key and come before the data loads.
+Separate from :mod:`detseg.config.model_section`, which checks each key against the builder's
+signature and annotations and applies these rules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from typing import Any
+
+from detseg.config.checks import Range
+from detseg.config.schema import ConfigError
+from detseg.config.suggest import did_you_mean
+
+#: Bounds of builder parameters, by name, for every builder that takes one (the builders
+#: annotate them as a plain ``float`` or ``int``): the layer widths are at least 1 channel
+#: (a 0-channel layer builds, then fails at the first call or gives a head of no features).
+PARAMETER_BOUNDS: dict[str, Range] = {
+    "width_mult": Range(0, low_open=True),
+    **dict.fromkeys(
+        (
+            "fpn_channels",
+            "representation_size",
+            "mask_dim_reduced",
+            "head_channels",
+            "neck_channels",
+            "inter_channels",
+            "fc_channels",
+            "base_channels",
+        ),
+        Range(1),
+    ),
+}
+
+#: Bounds of each item of list-valued builder parameters, by name (the builders annotate them
+#: as ``Sequence[int]``, which checks the type of each item only): the widths of a head's
+#: layers and the dilations of ASPP's branches are whole numbers of at least 1 (a 0 builds a
+#: 0-channel layer or a 0-dilation convolution, which fails only when the model is built or
+#: first called, after the data loads).
+ITEM_BOUNDS: dict[str, Range] = dict.fromkeys(
+    ("mask_layers", "decoder_channels", "atrous_rates"), Range(1)
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Refused:
+    """A value of a builder parameter that the builder refuses, as metadata of
+    ``typing.Annotated`` (``Annotated[bool, Refused(True, "lraspp has no auxiliary head")]``),
+    so that a config giving it fails when loaded.
+
+    Attributes:
+        value: the refused value. reason: one line saying why and what to do instead.
+    """
+
+    value: Any
+    reason: str
+
+
+def refusals(tp: Any) -> list[Refused]:
+    """The :class:`Refused` metadata of annotation ``tp`` (none unless ``Annotated``)."""
+    metadata = getattr(tp, "__metadata__", ()) if typing.get_origin(tp) is typing.Annotated else ()
+    return [m for m in metadata if isinstance(m, Refused)]
+
+
+def check_refused(value: Any, tp: Any, source: str, key_path: str) -> None:
+    """Raise ``ConfigError`` (``<source>: 'model.aux_loss' = True: <reason>``) when ``value``
+    is a :class:`Refused` value of annotation ``tp``."""
+    for refused in refusals(tp):
+        if type(value) is type(refused.value) and value == refused.value:
+            raise ConfigError(f"{source}: '{key_path}' = {value!r}: {refused.reason}")
+
+
+def check_item_bounds(value: Any, source: str, key: str) -> None:
+    """Each item of list ``value`` of builder parameter ``key`` is a whole number within
+    :data:`ITEM_BOUNDS` ``[key]`` (no bounds for other keys; null or a non-list is not checked
+    here, its type is).
+
+    Raises:
+        ConfigError: ``'model.atrous_rates' must be a list of whole numbers >= 1, got
+            [0, 6, 9] (item 0 is 0)``.
+    """
+    bounds = ITEM_BOUNDS.get(key)
+    if bounds is None or not isinstance(value, list | tuple):
+        return
+    for index, item in enumerate(value):
+        whole = isinstance(item, int) and not isinstance(item, bool)
+        if not whole or not bounds.contains(item):
+            raise ConfigError(
+                f"{source}: 'model.{key}' must be a list of whole numbers {bounds.describe()}, "
+                f"got {list(value)!r} (item {index} is {item!r})"
+            )
+
+
+def check_anchor_levels(kwargs: dict[str, Any], source: str) -> None:
+    """``model.anchor_sizes`` and ``model.aspect_ratios``, when both are given as lists, have
+    one entry per feature level each, so as many entries.
+
+    Raises:
+        ConfigError: ``'model.anchor_sizes' has 1 levels but 'model.aspect_ratios' has 4 ...``.
+    """
+    sizes, ratios = kwargs.get("anchor_sizes"), kwargs.get("aspect_ratios")
+    if isinstance(sizes, list | tuple) and isinstance(ratios, list | tuple):
+        if len(sizes) != len(ratios):
+            raise ConfigError(
+                f"{source}: 'model.anchor_sizes' has {len(sizes)} levels but "
+                f"'model.aspect_ratios' has {len(ratios)}; give one list of each per feature "
+                "level (or remove model.aspect_ratios: (0.5, 1.0, 2.0) at every level)"
+            )
+
+
+def check_backbone_args(kwargs: dict[str, Any], defaults: dict[str, Any], source: str) -> None:
+    """``backbone`` and ``width_mult`` of a builder whose default ``backbone`` is a name of
+    ``detseg.backbones.BACKBONES`` (every detseg builder that takes a name).
+
+    ``backbone`` must be such a name too (a builder may take fewer, which it checks);
+    ``width_mult`` other than 1 needs a MobileNet (as ``build_model_backbone`` says).
+
+    Args:
+        kwargs: The checked arguments.
+        defaults: The builder's defaults.
+
+    Raises:
+        ConfigError: ``unknown model.backbone 'resnt50'; did you mean 'resnet50'? (known: ...)``,
+            a backbone that is not a string, or ``'model.width_mult' is 0.5, which needs a
+            MobileNet backbone ...``.
+    """
+    from detseg.backbones import BACKBONES, PLAIN_BACKBONES  # importable with the builders
+
+    if defaults.get("backbone") not in BACKBONES:  # no backbone name, or not detseg's
+        return
+    merged = defaults | kwargs
+    name, width_mult = merged["backbone"], merged.get("width_mult", 1.0)
+    if not isinstance(name, str):  # a module is for the Python API: a config names one
+        raise ConfigError(
+            f"{source}: 'model.backbone' must be a string, a name of detseg.backbones.BACKBONES, "
+            f"got {type(name).__name__} {name!r}"
+        )
+    if name not in BACKBONES:
+        raise ConfigError(
+            f"{source}: unknown model.backbone '{name}'{did_you_mean(name, BACKBONES)} "
+            f"(known: {', '.join(PLAIN_BACKBONES)})"
+        )
+    if width_mult != 1.0 and not name.startswith("mobilenet"):
+        raise ConfigError(
+            f"{source}: 'model.width_mult' is {width_mult}, which needs a MobileNet backbone, "
+            f"but model.backbone is '{name}'; set model.width_mult to 1.0 (or remove it) or "
+            "pick mobilenet_v2 / mobilenet_v3_large"
+        )

@@ -1,0 +1,88 @@
+"""Pairing the images of a folder with the label maps of another by file stem.
+
+The folder layout of :class:`~detseg.data.masks.FolderSegmentation`: image ``<stem>.<ext>``
+takes the label map ``<stem><mask_suffix>``. Separate from the dataset because most of the work
+is saying what went wrong: images without a label map, two images of one stem, label maps named
+with another suffix.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from detseg.data.image_io import IMAGE_SUFFIXES
+
+__all__ = ["pair_by_stem"]
+
+logger = logging.getLogger(__name__)
+
+
+def _other_mask_suffix_hint(images: list[Path], masks_dir: Path) -> str:
+    """``"; its files are named <stem>X: set data.mask_suffix=X"`` when the label maps of the
+    images are there under another ending, else ``""``."""
+    stems = {image.stem for image in images}
+    endings: dict[str, int] = {}
+    for path in masks_dir.iterdir():
+        for stem in stems:
+            if path.name.startswith(stem) and path.name != stem:
+                ending = path.name[len(stem) :]
+                endings[ending] = endings.get(ending, 0) + 1
+                break
+    if not endings:
+        return ""
+    ending = max(endings, key=lambda key: endings[key])
+    return f"; its files are named <stem>{ending}: set data.mask_suffix={ending}"
+
+
+def _refuse_shared_stems(images: list[Path], masks_dir: Path, mask_suffix: str) -> None:
+    """Refuse images of one stem (``a.jpg`` and ``a.png``): both would take the label map
+    ``<stem><mask_suffix>`` and the name ``<stem>`` (where predictions are saved)."""
+    by_stem: dict[str, list[str]] = {}
+    for image in images:
+        by_stem.setdefault(image.stem, []).append(image.name)
+    shared = {stem: names for stem, names in by_stem.items() if len(names) > 1}
+    if not shared:
+        return
+    stem, names = next(iter(shared.items()))
+    raise ValueError(
+        f"images {' and '.join(names)} in {images[0].parent} share the stem {stem!r} and so "
+        f"the label map {masks_dir / f'{stem}{mask_suffix}'} ({len(shared)} stem(s) shared, "
+        f"e.g. {', '.join(list(shared)[:5])}); keep one image per stem or move the others out"
+    )
+
+
+def pair_by_stem(
+    images_dir: Path, masks_dir: Path, mask_suffix: str
+) -> tuple[list[tuple[Path, Path]], list[Path]]:
+    """``(image, label map)`` pairs with the same stem, and the images without a label map
+    (left out; one warning names the first few)."""
+    for folder, what in ((images_dir, "images"), (masks_dir, "label maps")):
+        if not folder.is_dir():
+            raise FileNotFoundError(f"folder of {what} not found: {folder}")
+    images = sorted(p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    _refuse_shared_stems(images, masks_dir, mask_suffix)
+    pairs, missing = [], []
+    for image in images:
+        mask = masks_dir / f"{image.stem}{mask_suffix}"
+        if mask.is_file():
+            pairs.append((image, mask))
+        else:
+            missing.append(image)
+    if missing:
+        logger.warning(
+            "%d image(s) in %s have no label map %s and are left out: %s%s",
+            len(missing),
+            images_dir,
+            os.path.join(masks_dir, f"<stem>{mask_suffix}"),
+            ", ".join(image.name for image in missing[:5]),
+            " ..." if len(missing) > 5 else "",
+        )
+    if not pairs:
+        raise FileNotFoundError(
+            f"no image in {images_dir} (suffixes {', '.join(IMAGE_SUFFIXES)}) has a label map "
+            f"of the same stem in {masks_dir} (<stem>{mask_suffix})"
+            + _other_mask_suffix_hint(images, masks_dir)
+        )
+    return pairs, missing

@@ -1,0 +1,137 @@
+"""Label-map files: reading them as class indices and checking them against their image.
+
+A label map is a PNG (or another file Pillow reads) of class indices, ``0`` background, ``1..K``
+the classes, ``255`` ignored. Palette images give their indices, not their colours; an RGB file
+is accepted only when its three channels are equal. Separate from the datasets because the
+dataset check, the evaluation and the tools read and check label maps with the same rules.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from detseg.data.image_io import ImageReadError, pillow_pixel_limit_lifted
+from detseg.data.seg_transforms import IGNORE_INDEX
+
+__all__ = ["check_label_map", "header_size", "read_label_map"]
+
+
+def read_label_map(path: str | os.PathLike) -> np.ndarray:
+    """Read a label-map file as class indices.
+
+    Args:
+        path: A PNG (or other Pillow-readable file) of class indices: palette, grayscale
+            (8 or 16 bit), or RGB with three equal channels.
+
+    Returns:
+        ``[H, W]`` integer array of the stored indices (``uint8`` for 8-bit files).
+
+    Label maps are read up to the pixel count images are (OpenCV's limit, ``2**30`` unless
+    the environment variable ``OPENCV_IO_MAX_IMAGE_PIXELS`` sets another), not Pillow's
+    smaller decompression-bomb limit, so the label map of a large aerial or slide image reads
+    as its image does.
+
+    Raises:
+        ImageReadError: The file is missing, not a decodable image, or over that pixel limit.
+        ValueError: The file is an RGB image with differing channels (colours, not indices) or
+            has a pixel type that cannot hold indices.
+    """
+    path = Path(path)
+    try:
+        with pillow_pixel_limit_lifted(), Image.open(path) as image:
+            mode = image.mode
+            _check_pixel_count(image.width * image.height, path)
+            array = np.array(image)
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ImageReadError(path, f"{type(exc).__name__}: {exc}") from exc
+    if mode in ("LA", "PA", "RGB", "RGBA"):
+        colours = array[..., :3] if mode in ("RGB", "RGBA") else array[..., :1]
+        if (colours != colours[..., :1]).any():
+            raise ValueError(
+                f"label map {path} is a colour image ({mode}); store class indices as a palette "
+                "or grayscale PNG (for VOC-style colour maps, save them with a palette)"
+            )
+        array = colours[..., 0]
+    if array.ndim != 2 or not (np.issubdtype(array.dtype, np.integer) or array.dtype == bool):
+        raise ValueError(
+            f"label map {path} has mode {mode} (dtype {array.dtype}, shape {array.shape}); "
+            "expected a single-channel image of integer class indices"
+        )
+    return array.astype(np.uint8) if array.dtype == bool else array
+
+
+def check_label_map(
+    mask: np.ndarray, image_size: tuple[int, int], num_classes: int, source: str
+) -> np.ndarray:
+    """Check a label map against its image and the class count.
+
+    Args:
+        mask: ``[H, W]`` integer label map.
+        image_size: ``(H, W)`` of the decoded image.
+        num_classes: ``K``, the number of foreground classes.
+        source: Name for messages (the label-map file).
+
+    Returns:
+        The mask as ``UInt8[H, W]``.
+
+    Raises:
+        ValueError: The sizes differ, or a value is outside ``0..K`` and ``255``.
+    """
+    if mask.shape != tuple(image_size):
+        hint = ""
+        if mask.shape == tuple(image_size)[::-1]:  # the classic cause: a rotated phone photo
+            hint = (
+                " (height and width are swapped: it was drawn on a rotated view of the image, "
+                "e.g. a photo shown by its EXIF orientation; detseg reads an image as displayed "
+                "only when it is a JPEG whose EXIF orientation (5..8) swaps width and height "
+                "and its label map has that displayed size, the stored size transposed, which "
+                "this pair is not: rotate one of the two files, e.g. "
+                "PIL.ImageOps.exif_transpose on the original photo)"
+            )
+        raise ValueError(
+            f"{source}: label map is {mask.shape[0]}x{mask.shape[1]} (HxW) but its image is "
+            f"{image_size[0]}x{image_size[1]}; each label map must match its image pixel for "
+            f"pixel{hint}"
+        )
+    if mask.dtype == np.uint8:
+        values = np.flatnonzero(np.bincount(mask.ravel(), minlength=256))
+    else:
+        values = np.unique(mask)
+    bad = values[((values < 0) | (values > num_classes)) & (values != IGNORE_INDEX)]
+    if bad.size:
+        raise ValueError(
+            f"{source}: label values {bad[:10].tolist()} are outside 0..{num_classes} "
+            f"(background and {num_classes} classes) and {IGNORE_INDEX} (ignore); "
+            "is the class list complete?"
+        )
+    return mask.astype(np.uint8)
+
+
+def header_size(path: Path) -> tuple[int, int] | None:
+    """``(H, W)`` of an image file from its header, ``None`` when Pillow cannot open it.
+
+    Pillow's decompression-bomb limit (``Image.MAX_IMAGE_PIXELS``) is lifted for this read,
+    which decodes no pixels: a label map of a large aerial or slide image still tells its size
+    (the label-map read itself names a file too large to decode).
+    """
+    try:
+        with pillow_pixel_limit_lifted(), Image.open(path) as label_map:
+            return label_map.height, label_map.width
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def _check_pixel_count(pixels: int, path: Path) -> None:
+    """Refuse a label map of more ``pixels`` than images are decoded with (OpenCV's limit)."""
+    setting = os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS", "")
+    limit = int(setting) if setting.strip().isdigit() else 1 << 30
+    if pixels > limit:
+        raise ValueError(
+            f"it has {pixels} pixels, more than images are read with ({limit}); set the "
+            "environment variable OPENCV_IO_MAX_IMAGE_PIXELS to a larger number (before Python "
+            "starts), or tile the image and its label map"
+        )

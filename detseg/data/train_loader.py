@@ -1,0 +1,168 @@
+"""The resumable training loader: every batch a pure function of ``(seed, epoch, position)``.
+
+:func:`build_train_loader` takes the order of an epoch from a ``DistributedSampler`` (seeded
+with ``seed + epoch``; one shard per process, a single shard without ``torchrun``) and re-seeds
+the augmentations of a sample from ``(seed, epoch, index)`` right before it is loaded, in
+whichever process loads it. So the batches do not depend on ``num_workers``, and a run resumed
+in the middle of an epoch (:meth:`EpochBatchSampler.skip_next`) sees exactly the batches an
+uninterrupted run sees. Separate from :mod:`detseg.data.loader` (batching and the plain loader)
+because only training needs this sampling and seeding machinery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import BatchSampler, DataLoader, Dataset, DistributedSampler, Sampler
+
+from detseg.data.base import ImageDataset
+from detseg.data.group_sampler import GroupedBatchSampler
+from detseg.data.loader import collate_detection
+from detseg.data.loader_workers import end_workers_at_exit, reseed_augmentations, worker_options
+
+__all__ = ["EpochBatchSampler", "build_train_loader", "sample_seed"]
+
+
+def sample_seed(seed: int, epoch: int, index: int) -> int:
+    """The augmentation seed of dataset item ``index`` in ``epoch`` (a uint32)."""
+    entropy = [int(seed) % 2**32, int(epoch), int(index)]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
+
+
+class EpochBatchSampler(Sampler[list[tuple[int, int]]]):
+    """Batches of ``(index, augmentation seed)`` pairs whose order depends only on the epoch.
+
+    Args:
+        batch_sampler: Yields lists of dataset indices (``BatchSampler`` or
+            :class:`~detseg.data.group_sampler.GroupedBatchSampler`) over ``index_sampler``.
+        index_sampler: The ``DistributedSampler`` below ``batch_sampler`` (gets ``set_epoch``).
+        seed: Base of the per-sample augmentation seeds (:func:`sample_seed`).
+    """
+
+    def __init__(
+        self,
+        batch_sampler: BatchSampler | GroupedBatchSampler,
+        index_sampler: DistributedSampler[int],
+        seed: int,
+    ) -> None:
+        self.batch_sampler = batch_sampler
+        self.index_sampler = index_sampler
+        self.seed = seed
+        self.epoch = 0
+        self._skip = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the order (and augmentation seeds) of ``epoch``."""
+        self.epoch = epoch
+        self.index_sampler.set_epoch(epoch)
+
+    def skip_next(self, batches: int) -> None:
+        """Leave out the first ``batches`` batches of the next pass (mid-epoch resume).
+
+        The skipped batches are index lists only: no image is read or augmented.
+        """
+        if batches < 0:
+            raise ValueError(f"cannot skip a negative number of batches ({batches})")
+        self._skip = batches
+
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+        skip, self._skip = self._skip, 0
+        for position, indices in enumerate(self.batch_sampler):
+            if position >= skip:
+                yield [(int(i), sample_seed(self.seed, self.epoch, int(i))) for i in indices]
+
+    def __len__(self) -> int:
+        """Batches of a whole epoch (the skipped ones included)."""
+        return len(self.batch_sampler)
+
+
+class _SeededItems(Dataset):
+    """``dataset[(index, seed)]``: re-seed the augmentations with ``seed``, return the item."""
+
+    def __init__(self, dataset: ImageDataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key: tuple[int, int]) -> tuple[int, Any]:
+        index, seed = key
+        reseed_augmentations(self.dataset, seed)
+        return index, self.dataset[index]
+
+
+class _CollateWithIds:
+    """Collate the samples and add ``batch.source_ids``: the image ids of every item asked for
+    (unreadable ones included), for error messages and per-rank records."""
+
+    def __init__(self, collate_fn: Callable[[list[Any]], Any], image_ids: Sequence[int]) -> None:
+        self.collate_fn = collate_fn
+        self.image_ids = list(image_ids)
+
+    def __call__(self, items: list[tuple[int, Any]]) -> Any:
+        batch = self.collate_fn([sample for _, sample in items])
+        batch.source_ids = [int(self.image_ids[index]) for index, _ in items]
+        return batch
+
+
+def build_train_loader(
+    dataset: ImageDataset,
+    batch_size: int,
+    num_workers: int,
+    seed: int,
+    rank: int = 0,
+    world_size: int = 1,
+    group_ids: Sequence[int] | None = None,
+    collate_fn: Callable[[list[Any]], Any] = collate_detection,
+    *,
+    device: torch.device | str = "cpu",
+    prefetch_factor: int = 2,
+) -> DataLoader:
+    """The training ``DataLoader``: shuffled, sharded per process, resumable mid-epoch.
+
+    Each process reads ``ceil(len(dataset) / world_size)`` items per epoch (the
+    ``DistributedSampler`` repeats a few items so every shard has that length, which keeps
+    the processes in step); batches keep the last incomplete one. Call
+    ``loader.batch_sampler.set_epoch(epoch)`` before each epoch.
+
+    Args:
+        dataset: Training dataset with ``image_ids`` (items ``(image, target)`` or ``None``).
+        batch_size: Items per batch in this process.
+        num_workers: Loader processes (0 = load in this process); the batches do not depend
+            on it.
+        seed: Seeds the order of every epoch and every sample's augmentations.
+        rank: This process's rank.
+        world_size: Number of processes.
+        group_ids: Optional group of every item (e.g. its aspect-ratio group): batches are then
+            made of one group (see :class:`~detseg.data.group_sampler.GroupedBatchSampler`).
+        collate_fn: Turns a list of samples into a batch.
+        device: Where the batches go (pinned memory for CUDA; see :func:`worker_options`).
+        prefetch_factor: Batches each worker prepares ahead.
+
+    Returns:
+        A ``DataLoader`` whose ``batch_sampler`` is an :class:`EpochBatchSampler` and whose
+        batches carry ``source_ids`` (image ids of their items).
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    options = worker_options(num_workers, device, prefetch_factor)
+    index_sampler: DistributedSampler[int] = DistributedSampler(
+        dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=seed, drop_last=False
+    )
+    if group_ids is None:
+        batches: BatchSampler | GroupedBatchSampler = BatchSampler(
+            index_sampler, batch_size, drop_last=False
+        )
+    else:
+        batches = GroupedBatchSampler(index_sampler, group_ids, batch_size)
+    loader = DataLoader(
+        _SeededItems(dataset),
+        batch_sampler=EpochBatchSampler(batches, index_sampler, seed),
+        collate_fn=_CollateWithIds(collate_fn, dataset.image_ids),
+        generator=torch.Generator().manual_seed(seed),
+        **options,
+    )
+    return end_workers_at_exit(loader)

@@ -1,0 +1,101 @@
+"""Reading one Pascal VOC annotation xml: its image file name, stated size and objects.
+
+VOC stores 1-based inclusive pixel indices; an object's box is read as detseg's continuous
+``xyxy`` ``(xmin - 1, ymin - 1, xmax, ymax)`` (see :mod:`detseg.data.voc`), NaN where a
+coordinate is missing or not a number. Separate from the dataset because the VOC converter
+reads the xml files with the same rules (:func:`without_namespaces`, :func:`voc_flag`).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["VOCImage", "parse_xml", "voc_flag", "without_namespaces"]
+
+
+@dataclass
+class _VOCObject:
+    name: str
+    box: list[float]  # xyxy px, NaN where the xml has no usable coordinate
+    difficult: int
+
+
+@dataclass
+class VOCImage:
+    filename: str
+    objects: list[_VOCObject] = field(default_factory=list)
+    size: tuple[int, int] | None = None  # (H, W) of <size>, when it states both
+
+
+def parse_xml(xml_file: Path) -> VOCImage:
+    """Read one VOC annotation: the image file name (``""`` when the xml names none) and its
+    objects.
+
+    A box with missing or non-numeric coordinates gets NaNs, so the box checks drop and count
+    it.
+
+    Raises:
+        OSError: The file cannot be read.
+        xml.etree.ElementTree.ParseError: The file is not well-formed xml.
+    """
+    root = without_namespaces(ET.parse(xml_file).getroot())
+    image = VOCImage((root.findtext("filename") or "").strip(), size=_stated_size(root))
+    for obj in root.iter("object"):
+        bndbox = obj.find("bndbox")
+        coords = [float("nan")] * 4
+        if bndbox is not None:
+            try:
+                # a missing tag reads as "", which float() rejects like a non-numeric value
+                coords = [
+                    float(bndbox.findtext(tag, "")) for tag in ("xmin", "ymin", "xmax", "ymax")
+                ]
+            except ValueError:
+                pass
+        x1, y1, x2, y2 = coords
+        image.objects.append(
+            _VOCObject(
+                name=(obj.findtext("name") or "").strip(),
+                box=[x1 - 1.0, y1 - 1.0, x2, y2],
+                difficult=voc_flag(obj.findtext("difficult")),
+            )
+        )
+    return image
+
+
+def without_namespaces(root: ET.Element) -> ET.Element:
+    """``root`` with every ``{namespace}tag`` renamed ``tag``: an xml written with a default
+    namespace (``<annotation xmlns="...">``) would otherwise match no ``object`` or
+    ``filename`` and read as an image without objects."""
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.tag.startswith("{"):
+            element.tag = element.tag.split("}", 1)[1]
+    return root
+
+
+def _stated_size(root: ET.Element) -> tuple[int, int] | None:
+    """``(H, W)`` of an annotation's ``<size>``; ``None`` when it is missing, or a side is not
+    a positive whole number (some tools write ``0`` for an unknown size)."""
+    sides = []
+    for tag in ("height", "width"):
+        try:
+            side = float(root.findtext(f"size/{tag}", ""))
+        except ValueError:
+            return None
+        if not (side > 0 and side.is_integer()):  # inf and nan are not
+            return None
+        sides.append(int(side))
+    return sides[0], sides[1]
+
+
+def voc_flag(text: str | None) -> int:
+    """A VOC 0/1 flag (``<difficult>``): 1 for a non-zero number (``1``, ``1.0``, as some
+    converters write it) or ``true``; 0 when it is absent, zero or anything else."""
+    text = (text or "").strip()
+    if text.lower() == "true":
+        return 1
+    try:
+        return int(float(text) != 0)
+    except ValueError:
+        return 0

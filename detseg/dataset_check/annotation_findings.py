@@ -1,0 +1,172 @@
+"""The findings about the annotations of a detection split, and about sizes they state.
+
+Boxes outside the image (clipped) or degenerate (dropped), annotations the reader rejected,
+instances whose mask training drops, crowd regions, annotations of an image the dataset does not
+list, annotation files the reader could not read, label files of no image, image files of a
+type training does not read, and stated image sizes that differ from the files (this last one
+for segmentation too). Separate from :mod:`~detseg.dataset_check.findings`, which judges the
+images, the content and the duplicates of a split and gathers every finding of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from detseg.data.image_io import IMAGE_SUFFIXES
+from detseg.dataset_check.finding_record import Finding, counted_warning, plural, them
+
+__all__ = ["box_findings", "size_mismatch_findings"]
+
+
+def box_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Boxes outside the image, degenerate boxes, rejected annotations (detection)."""
+    found = []
+    if s["outside_boxes"]:
+        dropped = s["outside_dropped"]
+        message = f"{plural(s['outside_boxes'], 'box', 'reach')} outside the image: training "
+        message += f"clips {them(s['outside_boxes'])}" + (
+            f" ({dropped} wholly outside: dropped)" if dropped else ""
+        )
+        found.append(
+            Finding(
+                "warning", "outside_boxes", split, message, s["outside_boxes"], s["outside_files"]
+            )
+        )
+    if s["degenerate_boxes"]:
+        message = (
+            f"{plural(s['degenerate_boxes'], 'degenerate box')} (zero or negative size, under "
+            f"1 px, or not finite): training drops {them(s['degenerate_boxes'])}"
+        )
+        found.append(
+            Finding(
+                "warning",
+                "degenerate_boxes",
+                split,
+                message,
+                s["degenerate_boxes"],
+                s["degenerate_files"],
+            )
+        )
+    if s["rejected_annotations"]:
+        message = (
+            f"{plural(s['rejected_annotations'], 'annotation')} rejected by the reader "
+            "(a malformed line or bbox, an unknown class id, a repeated YOLO line); the log above "
+            "names each"
+        )
+        found.append(
+            Finding(
+                "warning",
+                "rejected_annotations",
+                split,
+                message,
+                s["rejected_annotations"],
+                s["rejected_files"],
+            )
+        )
+    found += counted_warning(
+        split,
+        s,
+        "bad_masks",
+        "bad_mask_files",
+        lambda n: (
+            f"{plural(n, 'instance')} whose mask is empty or lies mostly outside its box: "
+            f"training drops {them(n)} (the log above names each)"
+        ),
+    )
+    found += _crowd_findings(split, s)
+    found += _orphan_findings(split, s)
+    found += _unreadable_annotation_findings(split, s)
+    found += _unmatched_label_findings(split, s)
+    found += _unread_image_findings(split, s)
+    found += size_mismatch_findings(split, s)
+    return found
+
+
+def _orphan_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Annotations of an image the dataset does not list (a COCO ``image_id`` not in images)."""
+    count = s.get("orphan_annotations", 0)
+    if not count:
+        return []
+    ids = ", ".join(str(i) for i in s.get("orphan_image_ids", []))
+    message = (
+        f"{plural(count, 'annotation', 'name')} an image_id absent from the images of the "
+        f"annotation file (e.g. image_id {ids}): training and evaluation skip {them(count)}; "
+        "fix the image_id or list the image"
+    )
+    return [Finding("warning", "orphan_annotations", split, message, count)]
+
+
+def _unreadable_annotation_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Annotation files the reader could not read (a missing or malformed VOC xml)."""
+    return counted_warning(
+        split,
+        s,
+        "unreadable_annotation_files",
+        "unreadable_annotation_examples",
+        lambda n: (
+            f"{plural(n, 'annotation file')} missing or unreadable: training reads "
+            f"{'its image' if n == 1 else 'their images'} as images without objects; fix or "
+            "write the files, or take the images out of the split"
+        ),
+    )
+
+
+def _unmatched_label_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Label files of no image (a YOLO ``<stem>.txt`` without an image of that stem)."""
+    return counted_warning(
+        split,
+        s,
+        "unmatched_label_files",
+        "unmatched_label_examples",
+        lambda n: (
+            f"{plural(n, 'label file')} of no image (no image with the same stem, or a "
+            f"suffix other than lower-case .txt): training does not read {them(n)}; rename "
+            f"{them(n)} after {'its image' if n == 1 else 'their images'} or add the images"
+        ),
+    )
+
+
+def _unread_image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Image files in a YOLO images folder of a type training does not list (a ``.gif``)."""
+    return counted_warning(
+        split,
+        s,
+        "unread_image_files",
+        "unread_image_examples",
+        lambda n: (
+            f"{plural(n, 'image file')} of a type YOLO training does not read (it reads "
+            f"{', '.join(IMAGE_SUFFIXES)}): {them(n)} and {'its' if n == 1 else 'their'} "
+            f"labels are left out; save {them(n)} as one of those types"
+        ),
+    )
+
+
+def size_mismatch_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Images whose size in the annotations (COCO ``width`` / ``height``, VOC ``<size>``) is
+    not the one training reads the file at."""
+    return counted_warning(
+        split,
+        s,
+        "size_mismatches",
+        "size_mismatch_examples",
+        lambda n: (
+            f"{plural(n, 'image')} whose size in the annotations differs from the file: "
+            "training uses the file's size, but tools that trust the annotations (a COCO "
+            "evaluation of polygon masks, other frameworks) do not; correct the width and height"
+        ),
+    )
+
+
+def _crowd_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Crowd regions (COCO ``iscrowd: 1``): not objects to training, so not in the counts."""
+    count = s.get("crowd_annotations", 0)
+    if not count:
+        return []
+    message = (
+        f"{plural(count, 'crowd annotation')} (iscrowd set): training ignores "
+        f"{them(count)} (neither object nor background) and evaluation does not score "
+        f"detections on {them(count)}; the object, class, empty-image and box-size counts "
+        f"leave {them(count)} out"
+    )
+    return [Finding("info", "crowd_annotations", split, message, count, s.get("crowd_files", []))]

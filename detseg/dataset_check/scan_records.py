@@ -1,0 +1,136 @@
+"""What a scan keeps: the facts of each image of a split, and of the split as a whole.
+
+:class:`ImageRecord` (one image: file, size, orientation, hash, raw annotations and what the
+training checks would do with them, or its label map's pixel counts) and :class:`SplitScan`
+(every record of a split, with what the dataset's reader left out). The scan
+(:mod:`~detseg.dataset_check.scan`) fills them; the counts
+(:mod:`~detseg.dataset_check.stats`) and the report's images
+(:mod:`~detseg.dataset_check.gallery`) read them. Separate from the scan so that the readers of
+the records do not depend on how the files are read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from detseg.data.base import ImageDataset
+from detseg.dataset_check.box_flags import BoxFlags
+
+__all__ = ["ImageRecord", "LabelProblem", "SplitScan"]
+
+#: Kind of a label problem: ``"unreadable"`` (training skips the image) or ``"invalid"``
+#: (training stops with an error when it reaches the image).
+LabelProblem = Literal["unreadable", "invalid"]
+
+
+@dataclass
+class ImageRecord:
+    """The facts of one image of a split.
+
+    Attributes:
+        index: Position in the dataset.
+        path: The image file.
+        file: The file as shown in reports (relative to the data root when under it).
+        size: ``(H, W)`` training reads the image at: the file header's, transposed when the
+            image is read as displayed (``displayed``); ``None`` when unreadable.
+        stated_size: ``(H, W)`` the annotations state (a COCO image entry's ``height`` and
+            ``width``, a VOC ``<size>``); ``None`` when they state none.
+        orientation: The file's EXIF orientation ``1..8`` (``1`` for an upright or untagged
+            JPEG and for other files).
+        displayed: Whether training reads the image as displayed (its orientation swaps
+            width and height and its labels state the displayed size), not as stored.
+        error: Why the image is unreadable (missing, not an image, corrupt); ``None`` if fine.
+        digest: Hash of the file's bytes; ``None`` when the file is missing or empty.
+        labels: ``Int64[N]`` labels ``1..K`` of the raw annotations (detection).
+        boxes: ``Float64[N, 4]`` raw boxes, ``xyxy`` absolute pixels (detection).
+        flags: What the training box checks would do with each box (detection).
+        crowd: ``Bool[N]``: the crowd regions among the raw annotations (``iscrowd`` other
+            than 0, the ones :func:`~detseg.data.target_checks.remove_crowd` removes);
+            training learns them neither as objects nor as background (detection).
+        bad_masks: ``Bool[N]``: instances whose boxes the box checks keep but whose mask is
+            empty or lies mostly outside the box; training drops them (detection with
+            ``load_masks``, :func:`~detseg.data.target_checks.check_masks`).
+        rejected: Annotations the reader rejected before the box checks (malformed line,
+            unknown class id).
+        class_pixels: ``Int64[K + 1]`` pixel count of each label map value ``0..K``
+            (segmentation; ``None`` for detection or without a valid label map).
+        ignore_pixels: Pixels with the ignore value 255 (segmentation).
+        label_problem: ``(kind, message)`` when the annotations or label map cannot be used.
+    """
+
+    index: int
+    path: Path
+    file: str
+    size: tuple[int, int] | None = None
+    stated_size: tuple[int, int] | None = None
+    orientation: int = 1
+    displayed: bool = False
+    error: str | None = None
+    digest: str | None = None
+    labels: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    boxes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
+    flags: BoxFlags | None = None
+    crowd: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    bad_masks: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    rejected: int = 0
+    class_pixels: np.ndarray | None = None
+    ignore_pixels: int = 0
+    label_problem: tuple[LabelProblem, str] | None = None
+
+    @property
+    def readable(self) -> bool:
+        """Whether the image file is present and readable."""
+        return self.error is None
+
+    @property
+    def kept(self) -> np.ndarray:
+        """``Bool[N]``: the annotations training learns as objects: neither dropped by its
+        box checks (or mask checks) nor crowd regions (all false without box flags)."""
+        if self.flags is None:
+            return np.zeros(len(self.labels), dtype=bool)
+        kept = ~self.flags.dropped & ~self.crowd
+        return kept & ~self.bad_masks if len(self.bad_masks) else kept
+
+
+@dataclass
+class SplitScan:
+    """The records of one split and what describes the dataset as a whole.
+
+    Attributes:
+        split: ``"train"`` or ``"val"``.
+        kind: ``"detection"`` or ``"segmentation"``.
+        classes: Foreground class names (label ``k`` is ``classes[k - 1]``).
+        records: One record per image, in dataset order.
+        dataset: The scanned dataset (used to draw the report's images).
+        decoded: Whether every image was fully decoded (not only its header read).
+        orphan_annotations: Annotations the reader skipped because their image is not in the
+            dataset (a COCO ``image_id`` absent from ``images``), with ``orphan_image_ids``,
+            the first few such ids.
+        unreadable_annotation_files: ``"<file>: <reason>"`` of each annotation file the
+            reader could not read and took as an image without objects (a missing or
+            malformed VOC xml).
+        unmatched_label_files: Label files that belong to no image of the split (a YOLO
+            ``<stem>.txt`` without an image of that stem), relative to the data root.
+        unpaired_images: Images the reader left out for want of a label map (segmentation
+            folders), relative to the data root.
+        unread_image_files: Files of an image type (one Pillow knows) in a YOLO images folder
+            that training does not list (``detseg.data.image_io.IMAGE_SUFFIXES``: a ``.gif``),
+            relative to the data root.
+    """
+
+    split: str
+    kind: Literal["detection", "segmentation"]
+    classes: list[str]
+    records: list[ImageRecord]
+    dataset: ImageDataset
+    decoded: bool
+    orphan_annotations: int = 0
+    orphan_image_ids: list[int] = field(default_factory=list)
+    unreadable_annotation_files: list[str] = field(default_factory=list)
+    unmatched_label_files: list[str] = field(default_factory=list)
+    unpaired_images: list[str] = field(default_factory=list)
+    unread_image_files: list[str] = field(default_factory=list)

@@ -1,0 +1,180 @@
+"""The resumable training state of ``last.pt``: what is saved, checked and restored.
+
+:func:`training_state` gathers the optimizer, scheduler, scaler, RNG (and EMA) states that
+``tools/train.py --resume`` needs beside the model; :func:`check_resume_entries` and
+:func:`optimizer_mismatch` refuse a state that does not fit before anything is loaded;
+:func:`restore_training_state` loads it into freshly built objects. Separate from the file
+handling (:mod:`~detseg.engine.checkpointing.checkpoint`,
+:mod:`~detseg.engine.checkpointing.rotation`): this is about the objects of a run, not files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from detseg.engine.checkpointing.random_states import rng_state, set_rng_state
+from detseg.torch_files import CheckpointError
+
+
+def training_state(
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    scaler: torch.amp.GradScaler,
+    loader_generator: torch.Generator | None = None,
+    ema: Any | None = None,
+) -> dict[str, Any]:
+    """The resumable part of ``last.pt``: optimizer, scheduler, scaler, RNG (and EMA) states.
+
+    ``loader_generator`` is a ``DataLoader``'s shuffling generator, for loaders whose order
+    depends on it (the training loader of ``tools/train.py`` does not: its order is a function
+    of the seed and the epoch). ``ema`` is a :class:`~detseg.engine.solver.ema.ModelEMA`.
+    """
+    rng = rng_state()
+    if loader_generator is not None:
+        rng["loader"] = loader_generator.get_state()
+    state = {
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "scaler": scaler.state_dict(),
+        "rng": rng,
+    }
+    if ema is not None:
+        state["ema"] = ema.state_dict()
+    return state
+
+
+def check_resume_entries(state: dict[str, Any], source: str | Path) -> None:
+    """Refuse a ``last.pt`` whose run position or schedule position is missing, before
+    anything is loaded from it: ``meta["run"]`` (the :class:`RunState` dict), and the
+    scheduler's ``lr_lambdas`` (list) and ``last_epoch`` (int; without it the schedule would
+    silently start again from its warmup).
+
+    Raises:
+        CheckpointError: one line naming ``source`` and every missing or mistyped entry.
+    """
+    expected = {
+        ("meta", "run"): (dict, "dict"),
+        ("scheduler", "lr_lambdas"): (list, "list"),
+        ("scheduler", "last_epoch"): (int, "int"),
+    }
+    problems = []
+    for (entry, key), (kind, name) in expected.items():
+        holder = state.get(entry)
+        if not isinstance(holder, dict):
+            if entry in state:  # a missing entry is restore_training_state's message
+                problems.append(f"{entry!r} is of type {type(holder).__name__}, not a dict")
+            continue
+        if key not in holder:
+            problems.append(f"{entry}[{key!r}] is missing")
+        elif not isinstance(holder[key], kind) or isinstance(holder[key], bool):
+            problems.append(f"{entry}[{key!r}] is of type {type(holder[key]).__name__}, not {name}")
+    if problems:
+        raise CheckpointError(
+            f"cannot resume from {source}: {'; '.join(dict.fromkeys(problems))}; it was not "
+            "written by tools/train.py (or was edited): resume from an older copy renamed to "
+            "last.pt, or start without --resume"
+        )
+
+
+def restore_training_state(
+    state: dict[str, Any],
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LambdaLR,
+    scaler: torch.amp.GradScaler,
+    loader_generator: torch.Generator | None = None,
+    ema: Any | None = None,
+    rank: int = 0,
+) -> None:
+    """Load what :func:`training_state` saved into freshly built objects.
+
+    The scheduler keeps its own (current config's) schedule and base learning
+    rate and only takes its position (``last_epoch``) from the checkpoint, so a
+    resumed run may change e.g. ``train.epochs`` or ``train.lr`` (``--resume`` first gives it
+    the saved run's warmup, see :func:`~detseg.engine.solver.schedules.keep_saved_warmup`).
+    Process ``rank`` of a distributed run gets its own random state from ``rng_ranks`` when
+    the checkpoint has it.
+
+    Raises:
+        CheckpointError: the checkpoint has no training state (e.g. ``best.pt``), EMA is on
+            but the checkpoint has no EMA state, or its optimizer state is another optimizer's
+            or has other parameter groups (:func:`optimizer_mismatch`).
+    """
+    missing = [k for k in ("optimizer", "scheduler", "scaler", "rng") if k not in state]
+    if missing:
+        raise CheckpointError(f"cannot resume: the checkpoint lacks {missing} (use last.pt)")
+    if ema is not None and "ema" not in state:
+        raise CheckpointError("cannot resume with train.ema=true: the checkpoint has no EMA state")
+    mismatch = optimizer_mismatch(state["optimizer"], optimizer)
+    if mismatch is not None:
+        raise CheckpointError(
+            f"cannot resume: the checkpoint's optimizer state does not fit the configured "
+            f"optimizer ({mismatch}); {_saved_optimizer_keys(state)}"
+        )
+    base_lrs = list(scheduler.base_lrs)
+    optimizer.load_state_dict(state["optimizer"])
+    sched = dict(state["scheduler"])
+    if "lr_lambdas" in sched:  # keep the schedule (and base lr) of the current config
+        sched["lr_lambdas"] = [None] * len(sched["lr_lambdas"])
+    scheduler.load_state_dict({**sched, "base_lrs": base_lrs})
+    for group, base_lr, lr_lambda in zip(
+        optimizer.param_groups, base_lrs, scheduler.lr_lambdas, strict=True
+    ):
+        group["initial_lr"] = base_lr
+        group["lr"] = base_lr * lr_lambda(scheduler.last_epoch)
+    scaler.load_state_dict(state["scaler"])
+    ranks = state.get("rng_ranks") or []
+    set_rng_state(ranks[rank] if rank < len(ranks) else state["rng"])
+    if loader_generator is not None and "loader" in state["rng"]:
+        loader_generator.set_state(state["rng"]["loader"])
+    if ema is not None:
+        ema.load_state_dict(state["ema"])
+
+
+def _optimizer_kind(group: dict[str, Any]) -> str:
+    """``"adamw"`` for a parameter group of the Adam family (it has ``betas``), else ``"sgd"``
+    (``train.optimizer``'s two choices)."""
+    return "adamw" if "betas" in group else "sgd"
+
+
+def optimizer_mismatch(saved: dict[str, Any], optimizer: torch.optim.Optimizer) -> str | None:
+    """Why the optimizer state ``saved`` (``Optimizer.state_dict()`` of ``last.pt``) cannot be
+    loaded into ``optimizer``; ``None`` when it can.
+
+    ``train.optimizer`` changed (an SGD state has momentum buffers where AdamW needs ``step``
+    and moments: loading it fails only at the first step, with ``KeyError: 'step'``) or
+    ``train.no_decay_norm_bias`` changed (1 parameter group against 2) is reported as such.
+    """
+    groups = saved.get("param_groups") or []
+    current = optimizer.param_groups
+    if len(groups) != len(current):
+        return f"{len(groups)} parameter group(s) saved, {len(current)} configured"
+    saved_sizes = [len(group.get("params", ())) for group in groups]
+    sizes = [len(group["params"]) for group in current]
+    if saved_sizes != sizes:
+        return (
+            f"parameter groups of {saved_sizes} tensors saved, {sizes} configured: other "
+            "parameters are trainable (a changed model.trainable_layers?)"
+        )
+    saved_kinds = [_optimizer_kind(group) for group in groups]
+    kinds = [_optimizer_kind(group) for group in current]
+    if saved_kinds != kinds:
+        return f"saved for {saved_kinds[0]}, configured for {kinds[0]}"
+    return None
+
+
+def _saved_optimizer_keys(state: dict[str, Any]) -> str:
+    """What to do about :func:`optimizer_mismatch`: resume with the optimizer keys of the run
+    that wrote ``state`` (named from its ``config`` when it has them)."""
+    config = state.get("config")
+    train = config.get("train") if isinstance(config, dict) else None
+    train = train if isinstance(train, dict) else {}
+    keys = ("optimizer", "no_decay_norm_bias")
+    saved = ", ".join(f"train.{key}={train[key]}" for key in keys if key in train)
+    run = f" (the run has {saved})" if saved else ""
+    return (
+        f"resume with the run's train.optimizer and train.no_decay_norm_bias{run}, "
+        "or start a new run in another --work-dir"
+    )

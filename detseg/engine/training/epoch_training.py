@@ -1,0 +1,132 @@
+"""One (part of an) epoch of a training run, and the run's bookkeeping after every step.
+
+:func:`train_epoch` calls :func:`~detseg.engine.training.train_loop.train_one_epoch` from the
+run's position (epoch, batches already consumed, ``train.max_iters``) with the run's
+:func:`step_settings`, turns a non-finite loss into an ``error`` record, and sums the epoch's
+counts over the processes. :func:`end_of_step` is the loop's ``after_step``: it moves the run's
+position on, writes TensorBoard's ``train`` scalars and the per-rank step event, agrees over
+the processes on a stop request, writes the periodic ``last.pt`` and calls the run's hooks.
+This is the seam between the plain loop (which knows no run) and the run's state.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+import torch
+
+from detseg.data.train_loader import EpochBatchSampler
+from detseg.engine.runtime.distributed import DistInfo, any_true, mean_across, sum_across
+from detseg.engine.training.finite_checks import save_last_checked
+from detseg.engine.training.loop_results import EpochStats, StepInfo
+from detseg.engine.training.loop_settings import EpochPosition, StepSettings
+from detseg.engine.training.nonfinite_losses import NonFiniteLossError
+from detseg.engine.training.train_loop import train_one_epoch
+from detseg.engine.training.training_run import TrainingRun
+
+logger = logging.getLogger(__name__)
+
+
+def step_settings(run: TrainingRun) -> StepSettings:
+    """The ``train.*`` keys that shape every optimizer step (``amp`` resolved)."""
+    t = run.cfg.train
+    return StepSettings(
+        accumulate=t.accumulate,
+        amp=run.settings.amp,
+        grad_clip=t.grad_clip,
+        on_nonfinite=t.on_nonfinite,
+        log_every=t.log_every,
+    )
+
+
+def train_epoch(run: TrainingRun) -> EpochStats | None:
+    """One (part of an) epoch from the run's position; ``None`` after a non-finite loss."""
+    t, state = run.cfg.train, run.state
+    sampler = run.data.train_loader.batch_sampler
+    assert isinstance(sampler, EpochBatchSampler), "build_train_loader batches by epoch"
+    sampler.set_epoch(state.epoch)
+    sampler.skip_next(state.epoch_batches)
+    start_batch = state.epoch_batches
+    position = EpochPosition(
+        epoch=state.epoch,
+        start_iteration=state.iteration,
+        start_batch=start_batch,
+        max_iters=None if t.max_iters is None else t.max_iters - state.iteration,
+    )
+    try:
+        stats = train_one_epoch(
+            run.model,
+            run.data.train_loader,
+            run.optimizer,
+            run.scheduler,
+            run.device,
+            position=position,
+            settings=step_settings(run),
+            scaler=run.scaler,
+            ema=run.ema,
+            train_model=run.train_model,
+            dist=run.dist,
+            metric_log=run.records.metrics,
+            after_step=lambda info: end_of_step(run, info),
+        )
+    except NonFiniteLossError as err:  # last.pt / best.pt keep the last good state
+        if state.saved_iteration is None:
+            err = err.without_checkpoint()
+        if run.dist.is_main:  # every process raised it, with the same message
+            logger.error("%s", err)
+        run.records.log({"type": "error", "epoch": state.epoch, "message": str(err)})
+        return None
+    state.epoch_batches = start_batch + stats.batches
+    _count_over_processes(stats, run.dist)
+    for key in run.totals:
+        run.totals[key] += getattr(stats, key)
+    return stats
+
+
+def _count_over_processes(stats: EpochStats, dist: DistInfo) -> None:
+    """Sum the epoch's unreadable images and dropped boxes over the processes, and average its
+    mean losses: each process counted those of its own shard and averaged its own batches' loss
+    terms, and the epoch record and the summary report the run's (collectives once an epoch).
+
+    Every process takes the same steps (a skipped step is skipped everywhere), so the mean
+    over the processes of their means is the mean over all the epoch's batches.
+    """
+    if dist.enabled:
+        counts = sum_across(torch.tensor([stats.skipped_images, stats.dropped_boxes]), dist)
+        stats.skipped_images, stats.dropped_boxes = (int(n) for n in counts.tolist())
+        stats.losses = mean_across(stats.losses, dist)
+
+
+def end_of_step(run: TrainingRun, info: StepInfo) -> bool:
+    """Bookkeeping after every optimizer step; ``True`` stops the epoch (a signal came).
+
+    Moves the run's position on, logs the step, agrees over the processes on a stop request,
+    writes the periodic ``last.pt`` (``train.checkpoint_every``), then calls the run's
+    ``after_step`` hook.
+    """
+    t, state = run.cfg.train, run.state
+    state.iteration, state.epoch_batches = info.iteration + 1, info.epoch_batches
+    state.skipped_steps += int(info.skipped)
+    if (info.iteration + 1) % max(t.log_every, 1) == 0:
+        scalars = {**info.terms, "lr": info.lr, "data_wait": info.data_wait}
+        if isinstance(info.grad_norm, float):  # read by the loop on this logged step
+            scalars["grad_norm"] = info.grad_norm
+        run.records.scalars("train", scalars, info.iteration)
+    step_event = {
+        "event": "step",
+        "epoch": info.epoch,
+        "iteration": info.iteration,
+        "image_ids": info.image_ids,
+    }
+    run.records.rank_event(step_event)
+    stop = any_true(run.stop.requested, run.dist)
+    if stop:
+        run.stop.signum = run.stop.signum or signal.SIGINT  # the signal reached another process
+    elif t.checkpoint_every is not None and state.iteration % t.checkpoint_every == 0:
+        save_last_checked(run)
+    if run.after_step is not None:
+        run.after_step(state)
+    if run.profiler is not None:
+        run.profiler.after_step(info)
+    return stop

@@ -1,0 +1,135 @@
+"""A COCO ground truth loaded, checked and made safe to hand to pycocotools and faster-coco-eval.
+
+:func:`load_coco_gt` reads and checks the ground truth and copies what the libraries write into;
+where annotation ids would mislead them it renumbers the annotations. For mask AP
+(``"segm"``) the image sizes become ints (:func:`with_int_image_sizes`) and polygon parts of
+fewer than 3 points are left out (:func:`drop_short_polygon_parts`). Each warning about a ground
+truth is said once per process (:func:`_warn_once`): a training run evaluates the same ground
+truth at every validation.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from detseg.data.json_files import read_json
+from detseg.evaluation.coco_checks import check_ground_truth
+from detseg.evaluation.coco_mask_compression import empty_rle
+
+logger = logging.getLogger(__name__)
+
+#: The ground-truth warnings this process has logged: a validation during training evaluates
+#: the same ground truth every time, so each is said once (:func:`_warn_once`).
+_WARNED: set[str] = set()
+
+
+def load_coco_gt(gt: str | os.PathLike | dict) -> dict:
+    """Loads and checks a COCO ground truth; returns a copy safe to hand to the libraries.
+
+    Raises:
+        FileNotFoundError: ``gt`` is a path that is not a file.
+        ValueError: the file is not JSON, or the ground truth is malformed
+            (:func:`check_ground_truth`).
+    """
+    source = "the ground truth"
+    if isinstance(gt, (str, os.PathLike)):
+        source = str(gt)
+        gt = read_json(gt, "ground truth")
+    if not isinstance(gt, dict):
+        raise ValueError(f"gt must be a COCO json path or dict, got {type(gt).__name__}")
+    check_ground_truth(gt, source)
+    # Both libraries write keys ("ignore", RLEs) into the annotation dicts: copy them.
+    copied = dict(gt)
+    copied["annotations"] = [dict(ann) for ann in gt["annotations"]]
+    _renumber_annotation_ids(copied["annotations"], source)
+    return copied
+
+
+def _renumber_annotation_ids(annotations: list[dict], source: str) -> None:
+    """Give the annotations ids ``1..N`` (in place) when their own ids would mislead the
+    libraries, with one warning naming ``source``.
+
+    Both libraries mark a matched detection with the id of its ground-truth box and count it
+    as a true positive when that id is non-zero: a box of id 0 is never matched. They also
+    index the boxes by id, so of two boxes with one id, one is evaluated twice and the other
+    never; and a box without an id fails. The evaluation does not read annotation ids
+    otherwise, so renumbering changes nothing else. The warning is logged once per process.
+    """
+    ids = [ann.get("id") for ann in annotations]
+    zero = sum(1 for i in ids if i is not None and not isinstance(i, bool) and i == 0)
+    missing = ids.count(None)
+    repeated = len(ids) - missing - len({i for i in ids if i is not None})
+    if not (zero or missing or repeated):
+        return
+    problems = [
+        f"{count} {what}"
+        for count, what in (
+            (zero, "of id 0 (the libraries' mark for 'no match')"),
+            (missing, "without an id"),
+            (repeated, "whose id an earlier annotation has"),
+        )
+        if count
+    ]
+    _warn_once(
+        "%s: %s annotations; evaluated with the annotations numbered 1..%d instead (give "
+        "every annotation a unique id from 1 to keep your own ids)",
+        source,
+        ", ".join(problems),
+        len(annotations),
+    )
+    for number, ann in enumerate(annotations, start=1):
+        ann["id"] = number
+
+
+def with_int_image_sizes(images: list[dict]) -> list[dict]:
+    """Copies of the ground truth's ``images`` whose ``height`` and ``width`` are Python ints:
+    faster-coco-eval fails on a whole float such as ``480.0``, which pycocotools reads as 480."""
+    return [{**img, "height": int(img["height"]), "width": int(img["width"])} for img in images]
+
+
+def drop_short_polygon_parts(gt: dict) -> None:
+    """Leave the polygon parts of fewer than 3 points (fewer than 6 numbers) out of the
+    ground-truth ``segmentation`` s (in place; ``gt`` from :func:`load_coco_gt`, whose annotation
+    dicts are copies), with one warning.
+
+    pycocotools rasterises such a part to no pixel when another part comes first, but reads a
+    list whose first part has 4 numbers as ``[x, y, w, h]`` boxes (``frPyObjects``) and fails
+    on it with a ``TypeError``; faster-coco-eval draws it as a polygon. Without the short parts
+    both give pycocotools' numbers, and the masks are those the dataset reader trains on and
+    the report draws (:func:`~detseg.evaluation.coco_format.segmentation_mask`). An annotation
+    left with no part gets an empty RLE at its image's ``height`` x ``width``. The warning is
+    logged once per process (the same ground truth is evaluated at every validation).
+    """
+    sizes = {img["id"]: (int(img["height"]), int(img["width"])) for img in gt["images"]}
+    changed = []
+    for ann in gt["annotations"]:
+        segmentation = ann["segmentation"]
+        if not isinstance(segmentation, list):
+            continue
+        kept = [p for p in segmentation if isinstance(p, (list, tuple)) and len(p) >= 6]
+        if len(kept) == len(segmentation):
+            continue
+        changed.append(ann.get("id"))
+        if kept or ann["image_id"] not in sizes:
+            ann["segmentation"] = kept
+        else:
+            ann["segmentation"] = empty_rle(*sizes[ann["image_id"]])
+    if changed:
+        _warn_once(
+            "%d ground-truth annotation(s) (ids %s) have polygon parts of fewer than 3 points: "
+            "evaluated without those parts (an annotation with no other part as an empty mask)",
+            len(changed),
+            ", ".join(str(i) for i in changed[:5]) + (", ..." if len(changed) > 5 else ""),
+        )
+
+
+def _warn_once(message: str, *args: Any) -> None:
+    """``logger.warning(message, *args)`` unless this process has logged the same text: the
+    warnings about a ground truth, which a training run evaluates at every validation."""
+    text = message % args
+    if text in _WARNED:
+        return
+    _WARNED.add(text)
+    logger.warning("%s", text)

@@ -1,0 +1,155 @@
+"""The checks of an export's settings, made before anything is written: the format and the
+file's suffix, integer settings, the output paths, class names and category ids, and the
+combinations a model cannot be exported with.
+
+Each refusal is an :class:`~detseg.export.wrappers.ExportError` that names the setting and says
+what to give; :func:`~detseg.export.model_export.export_model` runs them in turn, and
+``tools/export.py`` uses :func:`format_of` to take the format from the output's suffix.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from pathlib import Path
+from typing import cast
+
+from torch import nn
+
+from detseg.argument_checks import check_output_file
+from detseg.choices.export_formats import FORMATS
+from detseg.export.onnx_export import ANTIALIAS_MIN_OPSET, MAX_OPSET, MIN_OPSET
+from detseg.export.wrappers import ExportError, model_task
+
+__all__ = [
+    "FORMAT_SUFFIXES",
+    "check_class_count",
+    "check_export_settings",
+    "check_format_suffix",
+    "check_integer_settings",
+    "check_output_paths",
+    "checked_category_ids",
+    "format_of",
+]
+
+#: The file suffixes (lower case) that name each format; a path with another format's suffix
+#: is refused (a TorchScript file named ``.onnx`` fails in onnxruntime, and the reverse).
+FORMAT_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "onnx": (".onnx",),
+    "torchscript": (".pt", ".pth", ".torchscript"),
+}
+
+
+def check_class_count(model: nn.Module, name: str, classes: Sequence[str]) -> None:
+    """Raise :class:`ExportError` for class names that are not one per foreground class of
+    ``model`` (its ``num_classes``): the sidecar would describe labels (and a segmenter's
+    ``K + 1`` logit channels) that the file does not output."""
+    num_classes = getattr(model, "num_classes", None)
+    if isinstance(num_classes, int) and len(classes) != num_classes:
+        raise ExportError(
+            f"{name}: {len(classes)} class names {list(classes)[:10]} for a model of "
+            f"{num_classes} classes; give one name per class, in label order"
+        )
+
+
+def checked_category_ids(
+    category_ids: Sequence[object] | None, num_classes: int, source: str
+) -> tuple[int, ...]:
+    """The category id of each of ``num_classes`` labels (default ``1..K``), checked: one
+    distinct integer per class. ``source`` names where they came from in the message."""
+    if category_ids is None:
+        return tuple(range(1, num_classes + 1))
+    ids = list(category_ids) if isinstance(category_ids, (list, tuple)) else None
+    if ids is None or not all(_is_integer(i) for i in ids):
+        raise ExportError(
+            f"{source}: category ids must be a list of integers, got {category_ids!r}"
+        )
+    if len(ids) != num_classes or len(set(ids)) != len(ids):
+        raise ExportError(
+            f"{source}: {len(ids)} category ids {ids[:10]} for {num_classes} classes; give one "
+            "distinct id per class, in label order"
+        )
+    return tuple(int(cast(int, i)) for i in ids)
+
+
+def format_of(path: str | Path) -> str | None:
+    """The format a file's suffix names (:data:`FORMAT_SUFFIXES`), ``None`` for another."""
+    suffix = Path(path).suffix.lower()
+    return next((f for f, suffixes in FORMAT_SUFFIXES.items() if suffix in suffixes), None)
+
+
+def check_format_suffix(path: Path, format: str) -> None:
+    """Raise :class:`ExportError` for a file whose suffix names another format than ``format``
+    (``x.onnx`` for TorchScript, ``x.pt`` for ONNX; see :data:`FORMAT_SUFFIXES`)."""
+    named = format_of(path)
+    if named is not None and named != format:
+        expected = FORMAT_SUFFIXES.get(format, ("",))[0]
+        raise ExportError(
+            f"{path}: a {path.suffix} file is {named}, but the format is {format}; name the "
+            f"file {path.stem}{expected} or export with format {named} (--format {named})"
+        )
+
+
+def check_export_settings(
+    model: nn.Module, name: str, format: str, opset: int, batch_size: int
+) -> str:
+    """Raise :class:`ExportError` for a combination that cannot be exported; returns the task."""
+    if format not in FORMATS:
+        raise ExportError(f"unknown export format {format!r}; choose one of {FORMATS}")
+    task = model_task(model)
+    if getattr(model, "has_masks", False):
+        raise ExportError(
+            f"{name}: instance masks are not part of the export graphs (boxes, scores and "
+            "labels only), so a model with a mask head is not exported; predict its boxes and "
+            "masks with detseg.load(checkpoint).predict(...) or tools/infer.py, or export a "
+            "detector without masks (faster_rcnn)"
+        )
+    if batch_size < 1:
+        raise ExportError(f"batch_size must be >= 1, got {batch_size}")
+    if task == "detection" and batch_size != 1:
+        raise ExportError(
+            f"{name}: a detector exports for one image per call ([1, 3, H, W], as "
+            f"torchvision's detectors do); batch_size={batch_size} is not supported: run the "
+            "exported model once per image"
+        )
+    if format == "onnx":
+        if not MIN_OPSET <= opset <= MAX_OPSET:
+            raise ExportError(
+                f"opset {opset} is outside {MIN_OPSET}..{MAX_OPSET} (NonMaxSuppression needs "
+                f"{MIN_OPSET}; torch's TorchScript-based exporter writes up to {MAX_OPSET})"
+            )
+        scale = float(getattr(model, "input_scale", 1.0))
+        if scale != 1.0 and opset < ANTIALIAS_MIN_OPSET:
+            raise ExportError(
+                f"{name}: input scale {scale} resizes with antialiasing, which ONNX has from "
+                f"opset {ANTIALIAS_MIN_OPSET} (Resize antialias=1); export with opset >= "
+                f"{ANTIALIAS_MIN_OPSET}"
+            )
+    return task
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_integer_settings(opset: object, input_size: object, batch_size: object) -> None:
+    """Raise :class:`ExportError` for an ``opset``, ``batch_size`` or ``input_size`` side that
+    is not an integer (``18.5``, ``"18"``, ``True``), or an ``input_size`` that is not
+    ``(H, W)``; their ranges are checked with the model (:func:`check_export_settings`). An
+    ``opset`` of ``None`` (a TorchScript export, which has none) is not checked."""
+    for key, value in (("opset", opset), ("batch_size", batch_size)):
+        if value is not None and not _is_integer(value):
+            raise ExportError(f"{key} must be an integer, got {value!r} ({type(value).__name__})")
+    if input_size is None:
+        return
+    sides = tuple(input_size) if isinstance(input_size, (tuple, list)) else None
+    if sides is None or len(sides) != 2 or not all(_is_integer(side) for side in sides):
+        raise ExportError(f"input_size must be (H, W), two integers, got {input_size!r}")
+
+
+def check_output_paths(source: nn.Module | str | Path, path: str | Path) -> Path:
+    """``path`` as a ``Path``, checked before any work: neither it nor its ``<path>.json``
+    sidecar is a folder or the checkpoint ``source`` (the same file through links too)."""
+    checkpoint = source if isinstance(source, (str, Path)) else None
+    check_output_file(f"{path}.json", checkpoint, name="sidecar")
+    return check_output_file(path, checkpoint, name="output")

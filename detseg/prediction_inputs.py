@@ -1,0 +1,69 @@
+"""The command-line inputs of a prediction run: images, videos, and inputs naming nothing.
+
+:func:`split_inputs` tells image files (files, folders, glob patterns:
+:mod:`detseg.image_inputs`) from videos (video files, camera indices, stream URLs:
+:mod:`detseg.api.video_names`); :func:`missing_input_message` says why an input gave neither and
+what to give instead. Naming the inputs is apart from running the model on them
+(:mod:`detseg.predict_images`).
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Sequence
+from pathlib import Path
+
+from detseg.api.video_names import VIDEO_SUFFIXES, is_camera, is_url
+from detseg.data.image_io import IMAGE_SUFFIXES
+from detseg.image_inputs import expand_inputs
+
+
+def split_inputs(
+    inputs: Sequence[str], out: Path | None = None
+) -> tuple[list[Path], list[str], list[str]]:
+    """``(image paths, videos, inputs naming nothing)`` of command-line inputs, in order.
+
+    Camera indices and URLs are videos; everything else goes through
+    :func:`~detseg.image_inputs.expand_inputs` (which skips the files under the output
+    folder ``out`` when it lies inside a folder scanned), and the files it finds with a video
+    suffix (:data:`~detseg.api.video_names.VIDEO_SUFFIXES`) are videos too.
+    """
+    videos = [item for item in inputs if is_camera(item) or is_url(item)]
+    named = [item for item in inputs if item not in videos]
+    media = {*IMAGE_SUFFIXES, *VIDEO_SUFFIXES}
+    paths, missing = expand_inputs(named, media_suffixes=media, out=out)
+    videos += [str(p) for p in paths if p.suffix.lower() in VIDEO_SUFFIXES]
+    images = [p for p in paths if p.suffix.lower() not in VIDEO_SUFFIXES]
+    return images, videos, missing
+
+
+def missing_input_message(item: str) -> str:
+    """Why the command-line input ``item`` gave no image or video, and what to give instead."""
+    if Path(item).is_dir():
+        suffixes = " ".join(sorted(IMAGE_SUFFIXES))
+        nested = _images_in_subfolders(Path(item))
+        if nested:
+            return (
+                f"no image in folder {item} itself, but its subfolders hold {nested} image "
+                "file(s) (folders are not searched recursively); give the pattern "
+                f"'{Path(item) / '**' / '*'}' (quoted) or the subfolders"
+            )
+        return (
+            f"no image in folder {item} (image files end in {suffixes}); give a folder of "
+            "images, image files, video files or a glob pattern"
+        )
+    if glob.has_magic(item):
+        return f"no file matches the pattern {item}; check the folder and the pattern"
+    return (
+        f"input not found: {item} (no such file or folder, and not a camera index or a stream "
+        "URL); check the path"
+    )
+
+
+def _images_in_subfolders(folder: Path) -> int:
+    """How many image files the subfolders of ``folder`` hold, at any depth."""
+    return sum(
+        1
+        for path in folder.rglob("*")
+        if path.suffix.lower() in IMAGE_SUFFIXES and path.parent != folder and path.is_file()
+    )

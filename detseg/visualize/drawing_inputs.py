@@ -1,0 +1,104 @@
+"""The inputs of the drawing and saving functions, checked and turned into numpy arrays.
+
+Images come as ``uint8 [H, W, 3]`` RGB, ``float [H, W, 3]`` RGB in ``[0, 1]`` or a detseg
+image tensor ``Float[3, H, W]`` in ``[0, 1]`` (:func:`uint8_rgb`); label maps as integer
+arrays or whole-valued float ones (:func:`integer_labels`); boxes, scores and masks as tensors
+(bfloat16 too) or arrays (:func:`as_numpy`); opacities as numbers in ``[0, 1]``
+(:func:`check_opacity`). Every drawing and :func:`~detseg.visualize.saving.save_rgb` refuse a
+bad input with the same words, so the checks live in one place apart from the drawing.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+
+
+def tensor_to_rgb(image: torch.Tensor) -> np.ndarray:
+    """``Float[3, H, W]`` in [0, 1] (detseg image) -> ``uint8 [H, W, 3]`` RGB array."""
+    if image.ndim != 3 or image.shape[0] != 3:
+        raise ValueError(f"expected an image tensor [3, H, W], got shape {tuple(image.shape)}")
+    array = (image.detach().float().clamp(0, 1) * 255).round().to(torch.uint8)
+    return np.ascontiguousarray(array.permute(1, 2, 0).cpu().numpy())
+
+
+def uint8_rgb(image: np.ndarray | torch.Tensor, where: str, grey: bool = False) -> np.ndarray:
+    """``image`` as ``uint8 [H, W, 3]`` RGB (or, with ``grey``, a ``uint8 [H, W]`` as it is).
+
+    Takes ``uint8 [H, W, 3]``, ``float [H, W, 3]`` in ``[0, 1]`` and a detseg image tensor
+    ``Float[3, H, W]`` in ``[0, 1]``; a float image is scaled to ``0..255`` (OpenCV would cut its
+    values to 0 and 1: a black picture). Anything else is refused with one line starting with
+    ``where`` (the function or the file).
+    """
+    if isinstance(image, torch.Tensor):
+        if image.ndim != 3 or image.shape[0] != 3:
+            raise ValueError(
+                f"{where}: a tensor must be a detseg image [3, H, W], got "
+                f"shape {tuple(image.shape)}"
+            )
+        if not image.is_floating_point():
+            raise ValueError(f"{where}: a tensor must hold floats in [0, 1], got {image.dtype}")
+        image = image.detach().cpu().permute(1, 2, 0).float().numpy()
+    array = np.asarray(image)
+    expected = "a uint8 [H, W, 3] RGB array, a float one in [0, 1] or a [3, H, W] image tensor"
+    if not (array.ndim == 3 and array.shape[2] == 3) and not (
+        grey and array.ndim == 2 and array.dtype == np.uint8
+    ):
+        raise ValueError(f"{where}: expected {expected}, got {array.dtype} {tuple(array.shape)}")
+    if array.dtype == np.uint8:
+        return array
+    if not np.issubdtype(array.dtype, np.floating):
+        raise ValueError(
+            f"{where}: expected {expected}, got {array.dtype}; convert it "
+            "with .astype(np.uint8) if its values are 0..255"
+        )
+    low, high = (float(array.min()), float(array.max())) if array.size else (0.0, 0.0)
+    if not (np.isfinite([low, high]).all() and 0.0 <= low and high <= 1.0):
+        raise ValueError(
+            f"{where}: a float image must hold values in [0, 1], got "
+            f"{low:g}..{high:g}; divide a 0..255 image by 255 or give it as uint8"
+        )
+    return np.ascontiguousarray((array * 255.0).round().astype(np.uint8))
+
+
+def integer_labels(label_map: torch.Tensor | np.ndarray, where: str) -> np.ndarray:
+    """``label_map`` (any shape) as int64; a float map only when every value is whole (a cast
+    would turn 0.7 into 0 and draw a class as background). Errors start with ``where``."""
+    values = np.asarray(as_numpy(label_map))
+    if np.issubdtype(values.dtype, np.floating):
+        fractional = ~np.isfinite(values) | (values != np.round(values))
+        if fractional.any():
+            raise ValueError(
+                f"{where}: label map holds non-integer value {values[fractional].flat[0]:g}; "
+                "give class indices (argmax of the logits, or round the map)"
+            )
+    return values.astype(np.int64)
+
+
+def as_numpy(values: torch.Tensor | np.ndarray) -> np.ndarray:
+    """``values`` as a numpy array; a bfloat16 tensor (autocast outputs) as float32, a type
+    numpy lacks."""
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu()
+        return (values.float() if values.dtype == torch.bfloat16 else values).numpy()
+    return np.asarray(values)
+
+
+def check_opacity(alpha: object, name: str) -> None:
+    """Refuse an ``alpha`` (the opacity of colours blended over an image) that is no number in
+    ``[0, 1]``: a string, a bool (``plot(False)`` meant as the legend), ``None`` or nan.
+
+    Raises:
+        ValueError: naming ``name`` and the value.
+    """
+    fits = (
+        isinstance(alpha, numbers.Real)
+        and not isinstance(alpha, (bool, np.bool_))
+        and 0.0 <= float(alpha) <= 1.0
+    )
+    if not fits:
+        raise ValueError(
+            f"{name} must be a number in [0, 1] (0 the image only, 1 opaque colours), got {alpha!r}"
+        )
