@@ -358,6 +358,8 @@ class RoIHeads(nn.Module):
         ``Float[R, K]`` of the ``R`` concatenated proposals (background column dropped)."""
         class_logits, box_deltas = self._predict_raw(features, proposals)
         boxes = self.box_coder.decode(box_deltas, torch.cat(proposals))  # [R, K+1, 4]
+        # float32 for half-precision logits (autocast), as the decoded boxes
+        class_logits = class_logits.to(torch.promote_types(class_logits.dtype, torch.float32))
         return boxes[:, 1:], F.softmax(class_logits, -1)[:, 1:]
 
     def _postprocess_batch(

@@ -151,6 +151,11 @@ class RoIPooler(nn.Module):
 
     def _pool_per_level(self, feature: Tensor, rois: Tensor, stride: int) -> Tensor:
         """Pool ``Float[R, 5]`` rois from one ``Float[B, C, H, W]`` map -> ``Float[R, C, S, S]``."""
+        if rois.dtype != feature.dtype and not torch.is_autocast_enabled(feature.device.type):
+            # a model cast to float16 / bfloat16 gets float32 RoIs (the box coder decodes half
+            # precision in float32): pool in float32, as torchvision's autocast kernels do
+            dtype = torch.promote_types(feature.dtype, rois.dtype)
+            return self._pool_per_level(feature.to(dtype), rois.to(dtype), stride).to(feature.dtype)
         if self.kind == "align":
             align = roi_align_fast_backward if self._uses_fast_backward(feature) else roi_align
             return align(

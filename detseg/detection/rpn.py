@@ -191,10 +191,11 @@ class RegionProposalNetwork(nn.Module):
         """
         feature_list = list(features.values())
         logits, deltas, counts = flatten_predictions(*self.head(feature_list))
+        # float32 anchors under autocast: bfloat16 would round them by up to 2 px at 800 px
         anchors = self.anchor_generator(
             (images.tensors.shape[-2], images.tensors.shape[-1]),
             [(f.shape[-2], f.shape[-1]) for f in feature_list],
-            dtype=feature_list[0].dtype,
+            dtype=torch.promote_types(feature_list[0].dtype, torch.float32),
             device=feature_list[0].device,
         )  # [N, 4], shared by every image
         batch, num_anchors = logits.shape
@@ -243,7 +244,9 @@ class RegionProposalNetwork(nn.Module):
             offset += level_logits.shape[1]
         top_idx = torch.cat(level_top_idx, dim=1)  # [B, K]
         batch_idx = torch.arange(boxes.shape[0], device=boxes.device)[:, None]
-        scores = torch.sigmoid(logits[batch_idx, top_idx])  # [B, K]
+        # float32 scores for half-precision logits, as the decoded boxes: NMS takes one dtype
+        top_logits = logits[batch_idx, top_idx]
+        scores = torch.sigmoid(top_logits.to(torch.promote_types(top_logits.dtype, torch.float32)))
         boxes = clip_boxes_to_sizes(boxes[batch_idx, top_idx], image_sizes)  # [B, K, 4]
         sides = boxes[..., 2:] - boxes[..., :2]
         valid = (sides >= self.config.min_box_size).all(dim=-1)

@@ -118,6 +118,8 @@ def postprocess_sigmoid_per_image(
     boxes, scores, labels = [], [], []
     for logits, deltas, level_anchors in zip(cls_logits, box_deltas, anchors, strict=True):
         num_classes = logits.shape[-1]
+        # float32 for half-precision logits, as the decoded boxes
+        logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
         level_scores = torch.sigmoid(logits).flatten()  # [A_l * K], anchor-major
         candidates = torch.where(level_scores > score_thresh)[0]
         top_scores, order = level_scores[candidates].topk(min(topk_candidates, len(candidates)))
@@ -161,6 +163,8 @@ def postprocess_softmax(
         Per image ``boxes`` ``Float[D, 4]``, ``scores`` ``Float[D]`` (decreasing) and
         ``labels`` ``Int64[D]`` in ``1..K``.
     """
+    # float32 for half-precision logits, as the decoded boxes
+    cls_logits = cls_logits.to(torch.promote_types(cls_logits.dtype, torch.float32))
     scores = torch.softmax(cls_logits, dim=-1)[..., 1:].transpose(1, 2)  # [B, K, A]
     num_classes = scores.shape[1]
     masked = torch.where(scores > score_thresh, scores, torch.full_like(scores, -1.0))
@@ -239,9 +243,9 @@ class SingleStageDetector(nn.Module):
         outputs = self.head(features)
         feature_sizes = [(f.shape[-2], f.shape[-1]) for f in features]
         image_size = (batch_tensor.shape[-2], batch_tensor.shape[-1])
-        anchors = self.anchor_generator(
-            image_size, feature_sizes, features[0].dtype, features[0].device
-        )
+        # float32 anchors (and SSD default-box centres) under autocast, not rounded to bfloat16
+        dtype = torch.promote_types(features[0].dtype, torch.float32)
+        anchors = self.anchor_generator(image_size, feature_sizes, dtype, features[0].device)
         per_cell = self.anchor_generator.num_anchors_per_location()
         level_counts = [h * w * a for (h, w), a in zip(feature_sizes, per_cell, strict=True)]
         return outputs, anchors, level_counts

@@ -96,8 +96,11 @@ class YOLOv1GridHead(nn.Module):
         self, features: list[Tensor], image_size: tuple[int, int]
     ) -> tuple[Tensor, Tensor]:
         """``Float[B, S*S*P, 4]`` xyxy boxes and ``Float[B, S*S*P, K]`` class-specific scores
-        ``confidence x P(class | object)`` (confidence clamped to ``[0, 1]``)."""
+        ``confidence x P(class | object)`` (confidence clamped to ``[0, 1]``); both float32
+        for half-precision outputs (autocast)."""
         boxes, confidence, class_probs = self(features)
+        dtype = torch.promote_types(boxes.dtype, torch.float32)
+        confidence, class_probs = confidence.to(dtype), class_probs.to(dtype)
         decoded = decode_yolov1_boxes(boxes, image_size).flatten(1, 3)
         confidence = confidence.clamp(0.0, 1.0).unsqueeze(-1)
         scores = confidence * class_probs.unsqueeze(-2)  # [B, S, S, P, K]
@@ -188,7 +191,10 @@ class YOLOv3Head(nn.Module):
             b, _, h, w = out.shape
             out = out.view(b, -1, 5 + self.num_classes, h, w).permute(0, 3, 4, 1, 2)
             rows.append(out.reshape(b, -1, 5 + self.num_classes))  # [B, h*w*A, 5 + K]
-            level_priors = self.priors_per_level()[level].to(out.dtype)
+            # float32 under autocast: bfloat16 would round a 373 px prior to 372
+            level_priors = self.priors_per_level()[level].to(
+                torch.promote_types(out.dtype, torch.float32)
+            )
             priors.append(yolo_grid_priors((h, w), self.strides[level], level_priors))
             sizes.append((h, w))
         return torch.cat(rows, dim=1), torch.cat(priors), sizes
@@ -211,7 +217,9 @@ class YOLOv3Head(nn.Module):
         self, features: list[Tensor], image_size: tuple[int, int]
     ) -> tuple[Tensor, Tensor]:
         """``Float[B, T, 4]`` xyxy boxes and ``Float[B, T, K]`` scores
-        ``sigmoid(objectness) x sigmoid(class logit)``."""
+        ``sigmoid(objectness) x sigmoid(class logit)``; both float32 for half-precision
+        outputs (autocast)."""
         raw, priors, _ = self(features)
-        scores = raw[..., 4:5].sigmoid() * raw[..., 5:].sigmoid()
+        logits = raw[..., 4:].to(torch.promote_types(raw.dtype, torch.float32))
+        scores = logits[..., :1].sigmoid() * logits[..., 1:].sigmoid()
         return decode_yolov3_boxes(raw[..., :4], priors), scores

@@ -9,6 +9,11 @@ For an anchor with center ``(ax, ay)`` and size ``(aw, ah)`` and a box with cent
 The order of the floating-point operations (centers as ``x1 + 0.5 * w``, the weight
 applied before the division, the clamp of ``dw, dh`` before ``exp``) is the one of
 torchvision's detection models, so that converted models decode identical boxes.
+
+Float16 and bfloat16 inputs (a head's outputs under autocast) are computed in float32 and
+give float32 results: bfloat16 keeps 8 significant bits, a 4-pixel step at 800 px, which
+would move every decoded box (torchvision decodes them in the deltas' dtype). Float32 and
+float64 inputs are computed in their own dtype.
 """
 
 from __future__ import annotations
@@ -21,6 +26,11 @@ from torch import Tensor
 from detseg.ops.boxes import _check_boxes
 
 
+def _compute_dtype(dtype: torch.dtype) -> torch.dtype:
+    """``dtype`` promoted to at least float32: float32 for float16 and bfloat16."""
+    return torch.promote_types(dtype, torch.float32)
+
+
 def _widths_heights_centers(boxes: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """``(w, h, cx, cy)``, each ``[N]``, of ``[N, 4]`` xyxy boxes."""
     widths = boxes[:, 2] - boxes[:, 0]
@@ -30,6 +40,11 @@ def _widths_heights_centers(boxes: Tensor) -> tuple[Tensor, Tensor, Tensor, Tens
 
 class BoxCoder:
     """Encode boxes as deltas to anchors and decode deltas back to boxes.
+
+    Half-precision inputs are computed in float32: :meth:`decode` of float16 or bfloat16
+    deltas (autocast) returns float32 boxes, equal to the float32 decoding of the same
+    (rounded) deltas with the anchors at their own precision; :meth:`encode` of float16 or
+    bfloat16 ``gt_boxes`` returns float32 deltas. Float32 and float64 inputs keep their dtype.
 
     Args:
         weights: ``(wx, wy, ww, wh)`` multiplying the deltas at encoding time (and dividing
@@ -60,7 +75,8 @@ class BoxCoder:
                 ``gt_boxes[i]``.
 
         Returns:
-            Float ``[N, 4]`` deltas ``(dx, dy, dw, dh)`` in the dtype of ``gt_boxes``.
+            Float ``[N, 4]`` deltas ``(dx, dy, dw, dh)`` in the dtype of ``gt_boxes``
+            (float32 for float16 and bfloat16 ``gt_boxes``).
 
         Raises:
             ValueError: If the inputs are not both ``[N, 4]`` with the same ``N``.
@@ -72,6 +88,7 @@ class BoxCoder:
                 "gt_boxes and anchors must both be [N, 4] with the same N, got "
                 f"{tuple(gt_boxes.shape)} and {tuple(anchors.shape)}"
             )
+        gt_boxes = gt_boxes.to(_compute_dtype(gt_boxes.dtype))
         # 0-dim CPU tensors act as scalars on any device: no copy to the GPU
         wx, wy, ww, wh = torch.as_tensor(self.weights, dtype=gt_boxes.dtype)
         aw, ah, ax, ay = _widths_heights_centers(anchors)
@@ -88,11 +105,12 @@ class BoxCoder:
         Args:
             deltas: ``[N, 4 * K]`` deltas, ``K`` sets of ``(dx, dy, dw, dh)`` per anchor
                 (``K = 1`` for class-agnostic regression, ``K = num_classes`` per class).
-            anchors: ``[N, 4]`` xyxy anchors or proposals; cast to the dtype of ``deltas``.
+            anchors: ``[N, 4]`` xyxy anchors or proposals; cast to the dtype of the result.
 
         Returns:
             Float ``[N, K, 4]`` xyxy boxes in the pixels of ``anchors`` (not clipped to the
-            image).
+            image), in the dtype of ``deltas``, float32 for float16 and bfloat16 ``deltas``
+            (computed in float32, so that autocast outputs keep sub-pixel accuracy).
 
         Raises:
             ValueError: If ``anchors`` is not ``[N, 4]`` or ``deltas`` not ``[N, 4 * K]``.
@@ -103,7 +121,8 @@ class BoxCoder:
                 f"deltas must be [N, 4 * K] with N = len(anchors) = {anchors.shape[0]}, "
                 f"got {tuple(deltas.shape)}"
             )
-        anchors = anchors.to(deltas.dtype)
+        dtype = _compute_dtype(deltas.dtype)
+        deltas, anchors = deltas.to(dtype), anchors.to(dtype)
         widths, heights, ctr_x, ctr_y = _widths_heights_centers(anchors)
         wx, wy, ww, wh = self.weights
         dx = deltas[:, 0::4] / wx  # [N, K]

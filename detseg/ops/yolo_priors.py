@@ -134,8 +134,10 @@ def decode_yolov3_boxes(raw: Tensor, priors: Tensor) -> Tensor:
 
     Returns:
         ``Float[..., N, 4]`` xyxy boxes in input pixels (``tw``, ``th`` clamped at
-        :data:`WH_LOG_CLIP`).
+        :data:`WH_LOG_CLIP`), in the dtype of ``raw`` promoted with ``priors``; float16 and
+        bfloat16 ``raw`` (autocast) are decoded in float32.
     """
+    raw = raw.to(torch.promote_types(raw.dtype, torch.float32))
     cell, size, stride = priors[:, 0:2], priors[:, 2:4], priors[:, 4:5]
     centre = (cell + raw[..., 0:2].sigmoid()) * stride
     half = 0.5 * size * raw[..., 2:4].clamp(max=WH_LOG_CLIP).exp()
@@ -171,8 +173,10 @@ def decode_yolov1_boxes(pred: Tensor, image_size: tuple[int, int]) -> Tensor:
         image_size: ``(H, W)`` of the network input the grid covers.
 
     Returns:
-        ``Float[..., S, S, B, 4]`` xyxy boxes in input pixels.
+        ``Float[..., S, S, B, 4]`` xyxy boxes in input pixels, in the dtype of ``pred``
+        (float32 for float16 and bfloat16 ``pred``: bfloat16 rounds 448 px boxes by up to 1 px).
     """
+    pred = pred.to(torch.promote_types(pred.dtype, torch.float32))
     rows, cols = pred.shape[-4], pred.shape[-3]
     height, width = image_size
     ys = torch.arange(rows, dtype=pred.dtype, device=pred.device).view(rows, 1, 1)
