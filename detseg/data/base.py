@@ -131,14 +131,29 @@ class ImageDataset(Dataset):
         Consulted only for a JPEG whose EXIF orientation swaps width and height."""
         return self.stated_size(index)
 
+    #: How the first image read as displayed is explained in the log (:meth:`read_rgb`).
+    displayed_reason = "its labels state the displayed size"
+
+    def reads_as_displayed(self, index: int, orientation: int, stored: tuple[int, int]) -> bool:
+        """Whether image ``index``, a file of ``stored = (H, W)`` pixels with EXIF
+        ``orientation`` (``1..8``), is read as displayed (the orientation applied).
+
+        Here: only when the orientation swaps width and height (5..8) and
+        :meth:`labelled_size` is the stored size transposed
+        (:func:`~detseg.data.image_io.labels_follow_orientation`); a format whose labels
+        always refer to the displayed image (YOLO) says so for every tagged file.
+        """
+        return orientation in (5, 6, 7, 8) and labels_follow_orientation(
+            orientation, stored, self.labelled_size(index)
+        )
+
     def read_rgb(self, index: int) -> np.ndarray | None:
         """``[H, W, 3]`` RGB pixels of image ``index`` (``uint8`` for most files), in stored
         order, or as displayed where the labels were drawn on the displayed image.
 
-        A JPEG whose EXIF orientation swaps width and height (5..8) is read as displayed when
-        :meth:`labelled_size` is its stored size transposed
-        (:func:`~detseg.data.image_io.labels_follow_orientation`; the first such image is
-        logged); any other image is read as stored (see :mod:`detseg.data.image_io`).
+        An image tagged with an EXIF orientation is read as displayed where
+        :meth:`reads_as_displayed` says so (the first such image is logged), else as stored
+        (see :mod:`detseg.data.image_io`; the first tagged JPEG read so is named in a warning).
 
         ``None`` when the file is unreadable or of an unsupported pixel type; the warning names
         it (the loader counts the ``None``).
@@ -155,9 +170,7 @@ class ImageDataset(Dataset):
             logger.warning("skipping unreadable image (index %d): %s", index, exc)
             return None
         stored = (rgb.shape[0], rgb.shape[1])
-        if orientation in (5, 6, 7, 8) and labels_follow_orientation(
-            orientation, stored, self.labelled_size(index)
-        ):
+        if orientation != 1 and self.reads_as_displayed(index, orientation, stored):
             self._report_displayed(path, orientation, stored)
             return np.ascontiguousarray(apply_orientation(rgb, orientation))
         report_stored_orientation(path, orientation)
@@ -169,14 +182,13 @@ class ImageDataset(Dataset):
             return
         self._displayed_reported = True
         logger.info(
-            "%s is stored %d x %d (W x H) with EXIF orientation %d, and its labels state the "
-            "displayed size %d x %d: it is read as displayed, as are further such images",
+            "%s is stored %d x %d (W x H) with EXIF orientation %d (%s): it is read as "
+            "displayed, as are further such images",
             path,
             stored[1],
             stored[0],
             orientation,
-            stored[0],
-            stored[1],
+            self.displayed_reason,
         )
 
     def read_image(self, index: int) -> np.ndarray | None:

@@ -19,13 +19,18 @@ option's name in ``torchvision.io.decode_image``, off by default as there):
 * prediction on image files (``tools/infer.py``, :func:`detseg.image_inputs.read_images`)
   applies it, as image viewers, ``cv2.imread``, Ultralytics and Detectron2 do: the model sees
   the photo upright, and boxes and masks refer to the image as displayed;
-* a training dataset follows its annotations: they were drawn on the displayed image when they
-  state its displayed size, which tells the two apart for the orientations that swap width and
-  height (5..8, the 90-degree rotations): such an image is read as displayed when its stated
-  ``(height, width)`` (a COCO image entry, a VOC ``<size>``) or its label map (segmentation) is
-  the stored size transposed (:func:`labels_follow_orientation`), and as stored otherwise.
-  Without a stated size (YOLO), and for orientations 2..4 (a mirror or a half turn keeps the
-  size), it is read as stored, as Pillow's header size and ``torchvision`` read it.
+* a YOLO dataset reads every image as displayed, as Ultralytics (the reference of the format)
+  reads its training images with ``cv2.imread`` and sizes them with ``exif_size``: YOLO labels
+  state no image size and are normalized by the displayed image's width and height
+  (:func:`displayed_size`);
+* a COCO or VOC dataset, or a segmentation dataset, follows its annotations: they were drawn on
+  the displayed image when they state its displayed size, which tells the two apart for the
+  orientations that swap width and height (5..8, the 90-degree rotations): such an image is
+  read as displayed when its stated ``(height, width)`` (a COCO image entry, a VOC ``<size>``)
+  or its label map (segmentation) is the stored size transposed
+  (:func:`labels_follow_orientation`), and as stored otherwise. For orientations 2..4 (a
+  mirror or a half turn keeps the size) it is read as stored, as Pillow's header size and
+  ``torchvision`` read it.
 
 The first JPEG of a process read as stored although it is tagged as rotated or mirrored (2..8)
 is named in one warning: if its labels were drawn on the displayed image, bake the rotation into
@@ -53,7 +58,9 @@ __all__ = [
     "ImageNotFoundError",
     "ImageReadError",
     "apply_orientation",
+    "displayed_size",
     "exif_orientation",
+    "file_exif_orientation",
     "labels_follow_orientation",
     "read_image",
     "read_image_array",
@@ -157,6 +164,31 @@ def exif_orientation(data: np.ndarray | bytes) -> int:
     except (OSError, ValueError, SyntaxError, struct.error):  # unreadable EXIF: taken as upright
         return 1
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def file_exif_orientation(path: str | os.PathLike) -> int:
+    """The EXIF orientation (``1..8``) of an image file (:func:`exif_orientation` of its first
+    bytes, which hold a JPEG's EXIF block); ``1`` for an unreadable file."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(_EXIF_SEARCH_BYTES)
+    except OSError:
+        return 1
+    return exif_orientation(head)
+
+
+def displayed_size(path: str | os.PathLike) -> tuple[int, int] | None:
+    """``(H, W)`` of an image file as displayed: its header's (stored) size, transposed when
+    its EXIF orientation swaps width and height (5..8), as ``cv2.imread`` turns the pixels.
+    ``None`` for a missing or unreadable file (no pixels are decoded)."""
+    try:
+        with pillow_pixel_limit_lifted(), Image.open(path) as image:
+            width, height = image.size
+    except (OSError, ValueError, SyntaxError):
+        return None
+    if file_exif_orientation(path) in (5, 6, 7, 8):
+        return width, height
+    return height, width
 
 
 def _jpeg_exif_block(head: bytes) -> bytes | None:

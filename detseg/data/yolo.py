@@ -13,6 +13,10 @@ An image without a label file, or with an empty one, is a negative. A line that 
 earlier one (same class and box) is dropped and counted, as Ultralytics removes duplicates.
 As in Ultralytics, the images folder is listed with its subfolders, and an image's label file
 has the same path under the labels folder.
+
+Images are read as displayed: a JPEG's EXIF orientation (a phone photo tagged as rotated) is
+applied, as Ultralytics reads its training images (``cv2.imread``) and sizes them (``exif_size``),
+so the labels are normalized by the displayed image's width and height.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from detseg.data.class_names import (
     check_unknown_classes,
     read_class_names,
 )
-from detseg.data.image_io import IMAGE_SUFFIXES
+from detseg.data.image_io import IMAGE_SUFFIXES, displayed_size
 
 __all__ = [
     "YoloTxtDetection",
@@ -105,7 +109,8 @@ def default_labels_dir(images_dir: Path) -> Path:
 class YoloTxtDetection(DetectionDataset):
     """A YOLO-txt dataset: ``dataset[i] -> (image Float32[3, H, W], target)`` or ``None``.
 
-    Every label file is scanned for its class indices when the dataset is built: lines whose
+    Images are read as displayed (EXIF orientation applied, module docstring). Every label
+    file is scanned for its class indices when the dataset is built: lines whose
     class index is not in ``0..K-1`` are skipped and counted (one warning naming the indices),
     and when they are more than half of the split's objects building fails (see
     :func:`detseg.data.class_names.check_unknown_classes`).
@@ -197,6 +202,19 @@ class YoloTxtDetection(DetectionDataset):
 
     def image_path(self, index: int) -> Path:
         return self.files[index]
+
+    displayed_reason = "YOLO labels refer to the displayed image, as Ultralytics reads it"
+
+    def reads_as_displayed(self, index: int, orientation: int, stored: tuple[int, int]) -> bool:
+        """Every image is read as displayed: its EXIF ``orientation`` applied, as
+        ``cv2.imread`` does in Ultralytics."""
+        return True
+
+    def labelled_size(self, index: int) -> tuple[int, int] | None:
+        """``(H, W)`` of the image as displayed (the labels are normalized by it): the file
+        header's size, transposed for an EXIF orientation that swaps the sides (5..8);
+        ``None`` for an unreadable file."""
+        return displayed_size(self.files[index])
 
     def annotations(self, index: int, image_size: tuple[int, int]) -> Annotations:
         """Boxes (``xyxy`` px of the ``(H, W)`` image) of the label file's lines.

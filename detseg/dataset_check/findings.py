@@ -15,8 +15,9 @@ Three severities:
 * ``info``: worth knowing, often intended: a few empty images (negatives), classes without
   an object in ``val``, file names that occur in two splits with different contents (files
   numbered per split), crowd annotations (COCO ``iscrowd``: training ignores them, so no count
-  of objects includes them), JPEGs read as displayed by their EXIF orientation (their labels
-  state the displayed size) or tagged as rotated or mirrored but read as stored.
+  of objects includes them), JPEGs read as displayed by their EXIF orientation (a YOLO
+  dataset's, or labels that state the displayed size) or tagged as rotated or mirrored but
+  read as stored.
 
 A box counts as outside when it reaches more than
 :data:`~detseg.dataset_check.box_flags.OUTSIDE_TOLERANCE` px beyond the image.
@@ -86,9 +87,10 @@ def _orientation_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     displayed = s.get("displayed_images", 0)
     if displayed:
         message = (
-            f"{plural(displayed, 'JPEG')} whose EXIF orientation swaps width and height, with "
-            f"labels stating the displayed size: training reads {them(displayed)} as "
-            "displayed, and the checks and drawings here do too"
+            f"{plural(displayed, 'JPEG')} tagged with an EXIF orientation whose labels refer "
+            "to the displayed image (YOLO labels, or a stated size that is the stored one "
+            f"transposed): training reads {them(displayed)} as displayed, and the checks and "
+            "drawings here do too"
         )
         files = s.get("displayed_examples", [])
         found.append(Finding("info", "displayed_images", split, message, displayed, files))
@@ -96,10 +98,10 @@ def _orientation_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     if stored:
         message = (
             f"{plural(stored, 'JPEG')} tagged as rotated or mirrored by EXIF orientation, read "
-            "as stored (no stated size, the stored size stated, a square image, or a mirror or "
-            "half turn, which keep the size): the labels must refer to the stored pixels; if "
-            "they were drawn on the photo as viewers show it, apply "
-            "PIL.ImageOps.exif_transpose to the files"
+            "as stored (a COCO entry, VOC <size> or label map that does not state the "
+            "displayed size, a square image, or a mirror or half turn, which keep the size): "
+            "the labels must refer to the stored pixels; if they were drawn on the photo as "
+            "viewers show it, apply PIL.ImageOps.exif_transpose to the files"
         )
         files = s.get("stored_orientation_examples", [])
         found.append(Finding("info", "stored_orientation_images", split, message, stored, files))

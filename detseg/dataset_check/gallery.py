@@ -5,7 +5,9 @@ boxes that reach outside are drawn clipped, degenerate ones are left out); segme
 show their label map blended over the image (:func:`detseg.visualize.draw_segmentation`).
 Images with box problems come first, then images spread evenly over the split. Each image is
 drawn as training reads it: as displayed where the scan found its EXIF orientation followed
-(:attr:`~detseg.dataset_check.scan_records.ImageRecord.displayed`), else as stored.
+(:attr:`~detseg.dataset_check.scan_records.ImageRecord.displayed`) or the dataset's reader applies
+it (:meth:`~detseg.data.base.ImageDataset.reads_as_displayed`: every tagged image of a YOLO
+dataset), else as stored.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from detseg.data.base import ImageDataset
 from detseg.data.image_io import ImageReadError, apply_orientation, read_stored_rgb, to_uint8
 from detseg.data.masks import SegmentationDataset
 from detseg.dataset_check.scan_records import ImageRecord, SplitScan
@@ -107,11 +110,15 @@ def _draw_mask(
     return drawn, f"{present} classes present"
 
 
-def _read_as_trained(record: ImageRecord) -> np.ndarray:
+def _read_as_trained(record: ImageRecord, dataset: ImageDataset) -> np.ndarray:
     """``UInt8[H, W, 3]`` RGB pixels of a record's file as training reads them: turned as its
-    EXIF orientation says where the record is read as displayed, else as stored."""
+    EXIF orientation says where the record or ``dataset`` reads it as displayed, else as
+    stored."""
     rgb, orientation = read_stored_rgb(record.path)
-    if record.displayed:
+    stored = (rgb.shape[0], rgb.shape[1])
+    if record.displayed or (
+        orientation != 1 and dataset.reads_as_displayed(record.index, orientation, stored)
+    ):
         rgb = apply_orientation(rgb, orientation)
     return to_uint8(np.ascontiguousarray(rgb))
 
@@ -119,7 +126,7 @@ def _read_as_trained(record: ImageRecord) -> np.ndarray:
 def _draw_record(record: ImageRecord, scan: SplitScan) -> GridImage | None:
     """Draw one record; ``None`` when its file cannot be read now."""
     try:
-        rgb = _read_as_trained(record)
+        rgb = _read_as_trained(record, scan.dataset)
         scale = GRID_SIDE / max(rgb.shape[:2])
         rgb = np.ascontiguousarray(_resize(rgb, scale))
         if isinstance(scan.dataset, SegmentationDataset):

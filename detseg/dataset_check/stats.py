@@ -143,12 +143,23 @@ def _size_mismatch(record: ImageRecord) -> str:
     )
 
 
+def _read_as_displayed(record: ImageRecord, scan: SplitScan) -> bool:
+    """Whether training reads a tagged record as displayed: the scan found its labels state the
+    displayed size, or the reader applies every orientation (YOLO,
+    :meth:`~detseg.data.base.ImageDataset.reads_as_displayed`)."""
+    assert record.size is not None
+    return record.displayed or scan.dataset.reads_as_displayed(
+        record.index, record.orientation, record.size
+    )
+
+
 def _orientation_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
-    """JPEGs with an EXIF orientation other than upright: read as displayed (their labels state
-    the displayed size) or as stored (the reader's rule, :mod:`detseg.data.image_io`)."""
+    """JPEGs with an EXIF orientation other than upright: read as displayed (a YOLO dataset's,
+    or labels that state the displayed size) or as stored (the reader's rule,
+    :mod:`detseg.data.image_io`)."""
     tagged = [r for r in scan.records if r.readable and r.orientation != 1]
-    displayed = [r for r in tagged if r.displayed]
-    stored = [r for r in tagged if not r.displayed]
+    displayed = [r for r in tagged if _read_as_displayed(r, scan)]
+    stored = [r for r in tagged if not _read_as_displayed(r, scan)]
     return {
         "displayed_images": len(displayed),
         "displayed_examples": [_orientation_example(r) for r in displayed[:limit]],

@@ -1,7 +1,7 @@
 """A JPEG whose EXIF orientation turns it a quarter (5..8) and whose COCO / VOC annotation
 states the displayed size is read as displayed by training: converted, its boxes must still
 cover the same pixels as training reads the converted dataset (COCO and VOC keep the displayed
-size; YOLO, which states no size and is read as stored, gets its boxes in the stored pixels)."""
+size; YOLO, which states no size and is read as displayed, keeps the displayed boxes)."""
 
 from __future__ import annotations
 

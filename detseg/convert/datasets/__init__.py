@@ -27,14 +27,17 @@ What carries over, and how:
 - Sources are read by the training readers' rules: a YOLO label line with a coordinate above 2
   (pixels, not normalised) is skipped and named, and a split mostly of such lines is an error;
   VOC xml tag namespaces are ignored.
-- Image sizes and EXIF orientation: a size is the stored pixels' (the image header's), except
-  for a JPEG whose EXIF orientation turns it a quarter (5..8) and whose COCO ``width`` /
-  ``height`` or VOC ``<size>`` is the stored size transposed: training reads that image as
-  displayed (:func:`detseg.data.image_io.labels_follow_orientation`), so its boxes are taken as
-  drawn on the displayed image, COCO and VOC output state the displayed size (read as
-  displayed again), and YOLO output, which states no size and is read as stored, gets its
-  boxes and outlines moved to the stored pixels. Any other EXIF orientation is read as stored,
-  as training reads it.
+- Image sizes and EXIF orientation follow the training readers. A COCO / VOC source's size
+  is the stored pixels' (the image header's), except for a JPEG whose EXIF orientation turns it
+  a quarter (5..8) and whose COCO ``width`` / ``height`` or VOC ``<size>`` is the stored size
+  transposed: training reads that image as displayed
+  (:func:`detseg.data.image_io.labels_follow_orientation`), so its boxes are taken as drawn on
+  the displayed image. A YOLO source is read as displayed (every EXIF orientation applied, as
+  Ultralytics and the YOLO training reader do; the size is the displayed one). COCO and VOC
+  output state the displayed size of a non-square quarter turn (read as displayed again) and
+  move the boxes and outlines of any other image annotated as displayed to its stored pixels
+  (:func:`~detseg.convert.datasets.records.for_stated_size`); YOLO output is normalised to the
+  displayed image (:func:`~detseg.convert.datasets.records.in_displayed_pixels`).
 - Images without objects are kept: a COCO image with no annotations, a VOC xml without
   ``<object>``, an empty YOLO label file.
 - COCO ``iscrowd`` regions stay crowd in COCO output, become ``difficult`` objects in VOC output

@@ -34,7 +34,7 @@ from detseg.convert.datasets.output_files import (
     place_image,
     unique_files,
 )
-from detseg.convert.datasets.records import DatasetRecord, ObjectRecord
+from detseg.convert.datasets.records import DatasetRecord, ObjectRecord, for_stated_size
 
 __all__ = ["write_coco"]
 
@@ -90,7 +90,8 @@ def write_coco(
             [contained_name(image.file_name) for image in split.images],
             [image.path for image in split.images],
         )
-        for k, image in enumerate(progress(split.name, split.images)):
+        for k, listed in enumerate(progress(split.name, split.images)):
+            image = for_stated_size(listed)
             file_name = names[k]
             place_image(image.path, dst / split.name / "images" / file_name, link)
             image_id = len(images) + 1

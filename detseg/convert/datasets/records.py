@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PIL import Image
 
 from detseg.data.image_io import (
-    exif_orientation,
+    file_exif_orientation,
     labels_follow_orientation,
     pillow_pixel_limit_lifted,
 )
@@ -32,8 +33,12 @@ __all__ = [
     "SplitRecord",
     "checked_box",
     "class_index_map",
+    "for_stated_size",
     "image_size",
+    "in_displayed_pixels",
+    "in_stored_pixels",
     "sort_splits",
+    "to_displayed_pixels",
     "to_stored_pixels",
 ]
 
@@ -81,11 +86,11 @@ class ImageRecord:
         height: Image height in pixels.
         objects: The image's objects; empty for an image without objects (a negative).
         orientation: ``1``: ``width``, ``height`` and the boxes refer to the stored pixels.
-            ``5..8``: the file is a JPEG with this EXIF orientation (a quarter turn) and they
-            refer to the image as displayed, as its annotation stated the displayed size
-            (:func:`file_image_size`); training reads such an image as displayed when its
-            annotation states that size (COCO, VOC) and as stored otherwise (YOLO, see
-            :func:`to_stored_pixels`).
+            ``2..8``: the file is a JPEG with this EXIF orientation and they refer to the image
+            as displayed: a COCO / VOC annotation that stated the displayed size of a quarter
+            turn (5..8, :func:`file_image_size`), or any tagged image of a YOLO source (YOLO
+            labels refer to the displayed image). Writers move them to the pixels their format
+            is read in (:func:`for_stated_size`, :func:`in_displayed_pixels`).
     """
 
     path: Path
@@ -175,8 +180,9 @@ def file_image_size(path: Path, stated: tuple[int, int], where: str) -> tuple[in
     """``(width, height, orientation)`` the annotations of the image file refer to, or ``None``
     (logged) if the file is unreadable.
 
-    Boxes are clipped to this size and YOLO output is normalised by it, so the file is the
-    reference, read as training reads it (:func:`detseg.data.image_io.labels_follow_orientation`):
+    Boxes are clipped to this size (and YOLO output is normalised by it, turned to the
+    displayed image, :func:`in_displayed_pixels`), so the file is the reference, read as the
+    COCO / VOC training readers read it (:func:`detseg.data.image_io.labels_follow_orientation`):
     a JPEG whose EXIF orientation turns it a quarter (5..8) and whose ``stated`` size is its
     stored size transposed was annotated as displayed, and gives the displayed size with its
     orientation; any other file gives the header's (stored) size and orientation ``1``. A
@@ -193,7 +199,7 @@ def file_image_size(path: Path, stated: tuple[int, int], where: str) -> tuple[in
     if size is None:
         return None
     if tuple(stated) == (size[1], size[0]) != size:  # perhaps annotated as displayed
-        orientation = exif_orientation(path.read_bytes())
+        orientation = file_exif_orientation(path)
         if labels_follow_orientation(orientation, (size[1], size[0]), (stated[1], stated[0])):
             return stated[0], stated[1], orientation
     if min(stated) > 0 and tuple(stated) != size:
@@ -222,6 +228,82 @@ def to_stored_pixels(values: tuple[float, ...], image: ImageRecord) -> tuple[flo
         y = image.height - y if orientation in (3, 4, 7, 8) else y
         moved.extend((y, x) if orientation in (5, 6, 7, 8) else (x, y))
     return tuple(moved)
+
+
+def to_displayed_pixels(
+    values: tuple[float, ...], orientation: int, width: int, height: int
+) -> tuple[float, ...]:
+    """Points ``(x1, y1, x2, y2, ...)`` in the stored pixels (``width`` x ``height``) of a file
+    with EXIF ``orientation`` moved to the image as displayed, as
+    :func:`detseg.data.image_io.apply_orientation` turns the pixels: transposed for 5..8, then
+    mirrored in x for 2, 3, 6, 7 and in y for 3, 4, 7, 8 (the inverse of
+    :func:`to_stored_pixels`). A box's corners come back in any order: take their min and
+    max."""
+    swap = orientation in (5, 6, 7, 8)
+    shown_w, shown_h = (height, width) if swap else (width, height)
+    moved = list[float]()
+    for x, y in zip(values[0::2], values[1::2], strict=True):
+        x, y = (y, x) if swap else (x, y)
+        x = shown_w - x if orientation in (2, 3, 6, 7) else x
+        y = shown_h - y if orientation in (3, 4, 7, 8) else y
+        moved.extend((x, y))
+    return tuple(moved)
+
+
+def _moved_objects(
+    image: ImageRecord, move: Callable[[tuple[float, ...]], tuple[float, ...]]
+) -> list[ObjectRecord]:
+    """The objects of ``image`` with their boxes and outlines passed through ``move``."""
+    moved = []
+    for obj in image.objects:
+        corners = move(obj.box)
+        xs, ys = corners[0::2], corners[1::2]
+        box = (min(xs), min(ys), max(xs), max(ys))
+        moved.append(replace(obj, box=box, polygon=move(obj.polygon)))
+    return moved
+
+
+def in_stored_pixels(image: ImageRecord) -> ImageRecord:
+    """``image`` (annotated as displayed under ``image.orientation``) with its size, boxes and
+    outlines in the stored pixels, and ``orientation`` ``1``; ``image`` itself when it already
+    refers to the stored pixels."""
+    if image.orientation == 1:
+        return image
+    swap = image.orientation in (5, 6, 7, 8)
+    width, height = (image.height, image.width) if swap else (image.width, image.height)
+    objects = _moved_objects(image, lambda values: to_stored_pixels(values, image))
+    return replace(image, width=width, height=height, objects=objects, orientation=1)
+
+
+def in_displayed_pixels(image: ImageRecord) -> ImageRecord:
+    """``image`` with its size, boxes and outlines in the pixels of the file as displayed (its
+    EXIF orientation applied, as a YOLO dataset reads it), ``orientation`` the file's;
+    ``image`` itself when it already refers to them or the file is not tagged."""
+    if image.orientation != 1:
+        return image
+    orientation = file_exif_orientation(image.path)
+    if orientation == 1:
+        return image
+    swap = orientation in (5, 6, 7, 8)
+    width, height = (image.height, image.width) if swap else (image.width, image.height)
+    objects = _moved_objects(
+        image, lambda values: to_displayed_pixels(values, orientation, image.width, image.height)
+    )
+    return replace(image, width=width, height=height, objects=objects, orientation=orientation)
+
+
+def for_stated_size(image: ImageRecord) -> ImageRecord:
+    """``image`` as a COCO / VOC output states and annotates it: a record annotated as
+    displayed stays so only where that format's reader reads it as displayed (a quarter turn
+    of a non-square image, whose stated displayed size tells,
+    :func:`detseg.data.image_io.labels_follow_orientation`); any other (a mirror or half turn,
+    a square image) is moved to its stored pixels, which that reader reads."""
+    stored = (image.width, image.height)  # (H, W) of the stored pixels of a quarter turn
+    if image.orientation == 1 or labels_follow_orientation(
+        image.orientation, stored, (image.height, image.width)
+    ):
+        return image
+    return in_stored_pixels(image)
 
 
 def checked_box(box: Box, width: int, height: int, where: str) -> Box | None:

@@ -37,7 +37,7 @@ from detseg.convert.datasets.output_files import (
     place_image,
     unique_names,
 )
-from detseg.convert.datasets.records import Box, DatasetRecord, ImageRecord
+from detseg.convert.datasets.records import Box, DatasetRecord, ImageRecord, for_stated_size
 
 __all__ = ["voc_box", "voc_ids", "write_voc"]
 
@@ -145,7 +145,7 @@ def write_voc(
         for k, image in enumerate(progress(split.name, split.images)):
             name = names[k]
             place_image(image.path, dst / "JPEGImages" / name, link)
-            tree = _xml(image, name, dataset.classes)
+            tree = _xml(for_stated_size(image), name, dataset.classes)
             tree.write(dst / "Annotations" / f"{PurePosixPath(name).stem}.xml", encoding="utf-8")
             counts.add_image(image.objects)
         ids_of[split.name] = [PurePosixPath(name).stem for name in names]

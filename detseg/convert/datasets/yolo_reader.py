@@ -16,7 +16,9 @@ Ultralytics takes ``data=coco8.yaml``): each entry is resolved as training resol
 ``labels``. As in training, each images folder is listed with its subfolders, and an image's label
 file has the same path under the labels folder. Class names come from ``classes.txt`` (else the
 ``data.yaml`` ``names``); ``class`` is 0-based. ``cx cy w h`` are normalised by the image width and
-height, read from the image header (YOLO stores no sizes), and become ``xyxy`` pixels. As in
+height as displayed, read from the image header (YOLO stores no sizes) and transposed for a JPEG
+whose EXIF orientation swaps the sides, and become ``xyxy`` pixels of the displayed image (the
+record keeps the orientation; training reads YOLO images as displayed, as Ultralytics does). As in
 training, a line with a coordinate above 2 (pixels, not normalised) is skipped with a warning
 naming its file and line, and a split whose lines are mostly such is an error; a line that
 repeats an earlier one of its file (same class and box) is skipped (logged). A line with
@@ -49,7 +51,7 @@ from detseg.convert.datasets.records import (
 )
 from detseg.data import read_class_names
 from detseg.data import yolo as yolo_data
-from detseg.data.image_io import IMAGE_SUFFIXES
+from detseg.data.image_io import IMAGE_SUFFIXES, file_exif_orientation
 from detseg.data.yolo import (
     default_labels_dir,
     label_files_without_image,
@@ -193,6 +195,19 @@ def _objects(
     return objects, skipped
 
 
+def _displayed_image(path: Path, images_dir: Path) -> ImageRecord | None:
+    """The record (no objects yet) of an image file as training reads it, displayed: its
+    header's size, transposed for an EXIF orientation that swaps the sides (5..8), with that
+    orientation; ``None`` (logged) for an unreadable file."""
+    size = image_size(path)
+    if size is None:
+        return None
+    orientation = file_exif_orientation(path)
+    width, height = (size[1], size[0]) if orientation in (5, 6, 7, 8) else size
+    name = path.relative_to(images_dir).as_posix()
+    return ImageRecord(path, name, width, height, orientation=orientation)
+
+
 def _read_split(root: Path, split: str, targets: list[int | None], layout: Layout) -> SplitRecord:
     default = root / "images" / split if root.is_dir() else root.parent / "images" / split
     keyed = layout.get(split)
@@ -218,11 +233,10 @@ def _read_split(root: Path, split: str, targets: list[int | None], layout: Layou
     files = list_files(images_dir, IMAGE_SUFFIXES)
     label_files_without_image(labels_dir, images_dir, files)  # logs them: not converted
     for path in files:
-        size = image_size(path)
-        if size is None:
+        image = _displayed_image(path, images_dir)
+        if image is None:
             record.skipped_images += 1
             continue
-        image = ImageRecord(path, path.relative_to(images_dir).as_posix(), *size)
         label_file = label_path(path, images_dir, labels_dir)
         image.objects, skipped = _objects(label_file, image, targets, lines)
         record.skipped_objects += skipped

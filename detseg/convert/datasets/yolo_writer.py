@@ -15,9 +15,10 @@ are written as ordinary objects. Sub-folders of a source file name are joined in
 ``_``, and stems repeated within a split get ``_1``, ``_2``, ... . An image whose file type YOLO
 training does not list (:data:`detseg.data.image_io.IMAGE_SUFFIXES`: a ``.gif`` of a COCO source) is
 skipped, logged and counted: written, it would be an image training never reads. YOLO training
-reads every image as stored (its labels state no size), so the boxes and outlines of a JPEG that
-its COCO / VOC source annotated as displayed under an EXIF quarter turn are moved to the stored
-pixels and normalised by the stored size.
+reads every image as displayed (EXIF orientation applied, as Ultralytics reads it), so the boxes
+and outlines of a tagged JPEG that its COCO / VOC source annotated on the stored pixels are moved to
+the displayed image and normalised by its size
+(:func:`~detseg.convert.datasets.records.in_displayed_pixels`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from detseg.convert.datasets.records import (
     DatasetRecord,
     ImageRecord,
     ObjectRecord,
-    to_stored_pixels,
+    in_displayed_pixels,
 )
 from detseg.data.image_io import IMAGE_SUFFIXES
 
@@ -65,24 +66,12 @@ def yolo_line(obj: ObjectRecord, width: int, height: int, segments: bool = False
     return " ".join([str(obj.class_index), *(f"{v:.8f}" for v in values)])
 
 
-def _in_stored_pixels(obj: ObjectRecord, image: ImageRecord) -> ObjectRecord:
-    """``obj`` of an image annotated as displayed (``image.orientation``) with its box and
-    outline moved to the stored pixels, which a YOLO dataset's images are read as."""
-    xs_ys = to_stored_pixels(obj.box, image)
-    box = (min(xs_ys[0::2]), min(xs_ys[1::2]), max(xs_ys[0::2]), max(xs_ys[1::2]))
-    return replace(obj, box=box, polygon=to_stored_pixels(obj.polygon, image))
-
-
 def _write_labels(image: ImageRecord, label_file: Path, segments: bool) -> list[ObjectRecord]:
-    """Write the label file of ``image``; return the objects written (crowd regions are not)."""
+    """Write the label file of ``image``, normalised to the image as displayed (as YOLO
+    training reads it); return the objects written (crowd regions are not)."""
     kept = [obj for obj in image.objects if not obj.iscrowd]
-    width, height = image.width, image.height
-    written = kept
-    if image.orientation != 1:  # annotated as displayed: training reads YOLO images as stored
-        written = [_in_stored_pixels(obj, image) for obj in kept]
-        if image.orientation in (5, 6, 7, 8):
-            width, height = height, width
-    lines = [yolo_line(obj, width, height, segments) for obj in written]
+    shown = in_displayed_pixels(replace(image, objects=kept))
+    lines = [yolo_line(obj, shown.width, shown.height, segments) for obj in shown.objects]
     label_file.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
     return kept
 
