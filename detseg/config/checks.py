@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections.abc
 import dataclasses
+import enum
 import math
 import types
 import typing
@@ -141,6 +142,15 @@ def coerce(value: Any, tp: Any, source: str, key_path: str, lenient: bool = Fals
     raise UnsupportedType(f"unsupported config field type {tp!r} at {key_path}")
 
 
+def _config_alternatives(tp: Any) -> tuple[Any, ...]:
+    """The alternatives of union ``tp`` that a config value can be: all but the ``Enum``
+    markers of a builder's Python API (e.g. ``int | None | VersionDefault``: a default that
+    depends on another argument), which YAML cannot give."""
+    return tuple(
+        a for a in typing.get_args(tp) if not (isinstance(a, type) and issubclass(a, enum.Enum))
+    )
+
+
 def _coerce_annotated(value: Any, tp: Any, source: str, key_path: str, lenient: bool) -> Any:
     """The value checked against the type of ``Annotated[type, ...]``, then its
     :class:`Range` metadata (a null value has no bounds)."""
@@ -157,7 +167,7 @@ def _coerce_union(
     """The value as the first alternative of union ``tp`` that takes it (``None`` for null).
     A union of one type and null (``float | None``) gives that type's own error (a bound, a
     number that is not finite), which says more than "a float or null"."""
-    args = typing.get_args(tp)
+    args = _config_alternatives(tp)
     if value is None and type(None) in args:
         return None
     alternatives = [a for a in args if a is not type(None)]
@@ -244,7 +254,7 @@ def type_name(tp: Any, plural: bool = False) -> str:
     if origin is Annotated:
         return type_name(args[0], plural)
     if origin in (typing.Union, types.UnionType):
-        return " or ".join(type_name(a, plural) for a in args)
+        return " or ".join(type_name(a, plural) for a in _config_alternatives(tp))
     if origin is Literal:
         return f"{'values from' if plural else 'one of'} " + ", ".join(repr(a) for a in args)
     if origin is tuple and args and args[-1] is not Ellipsis:

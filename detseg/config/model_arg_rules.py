@@ -56,6 +56,10 @@ ITEM_BOUNDS: dict[str, Range] = dict.fromkeys(
     ("mask_layers", "decoder_channels", "atrous_rates"), Range(1)
 )
 
+#: List-valued builder parameters that need at least one item: ASPP without a dilated branch
+#: has no ``atrous_rates`` to build (the builder refuses ``[]`` only after the data loads).
+NON_EMPTY: frozenset[str] = frozenset({"atrous_rates"})
+
 
 @dataclasses.dataclass(frozen=True)
 class Refused:
@@ -92,11 +96,17 @@ def check_item_bounds(value: Any, source: str, key: str) -> None:
 
     Raises:
         ConfigError: ``'model.atrous_rates' must be a list of whole numbers >= 1, got
-            [0, 6, 9] (item 0 is 0)``.
+            [0, 6, 9] (item 0 is 0)``, or an empty list of a :data:`NON_EMPTY` key.
     """
     bounds = ITEM_BOUNDS.get(key)
     if bounds is None or not isinstance(value, list | tuple):
         return
+    if not value and key in NON_EMPTY:
+        raise ConfigError(
+            f"{source}: 'model.{key}' must be a non-empty list of whole numbers "
+            f"{bounds.describe()}, got []; give at least one (e.g. [6, 12, 18]) or remove the key "
+            "for the model's default"
+        )
     for index, item in enumerate(value):
         whole = isinstance(item, int) and not isinstance(item, bool)
         if not whole or not bounds.contains(item):
@@ -106,12 +116,19 @@ def check_item_bounds(value: Any, source: str, key: str) -> None:
             )
 
 
-def check_anchor_levels(kwargs: dict[str, Any], source: str) -> None:
-    """``model.anchor_sizes`` and ``model.aspect_ratios``, when both are given as lists, have
-    one entry per feature level each, so as many entries.
+def check_anchor_levels(kwargs: dict[str, Any], defaults: dict[str, Any], source: str) -> None:
+    """``model.anchor_sizes`` and ``model.aspect_ratios``, where given as lists, have as many
+    entries, and these (or a preset's defaults) one per feature level of the model
+    (:func:`feature_levels`, where known before the build), as the builder requires once the
+    data has loaded.
+
+    Args:
+        kwargs: the checked arguments.
+        defaults: the builder's defaults.
 
     Raises:
-        ConfigError: ``'model.anchor_sizes' has 1 levels but 'model.aspect_ratios' has 4 ...``.
+        ConfigError: ``'model.anchor_sizes' has 3 levels but the model has 5 feature levels
+            ...``, or ``'model.anchor_sizes' has 1 levels but 'model.aspect_ratios' has 4``.
     """
     sizes, ratios = kwargs.get("anchor_sizes"), kwargs.get("aspect_ratios")
     if isinstance(sizes, list | tuple) and isinstance(ratios, list | tuple):
@@ -121,6 +138,60 @@ def check_anchor_levels(kwargs: dict[str, Any], source: str) -> None:
                 f"'model.aspect_ratios' has {len(ratios)}; give one list of each per feature "
                 "level (or remove model.aspect_ratios: (0.5, 1.0, 2.0) at every level)"
             )
+    merged = defaults | kwargs
+    levels = feature_levels(merged)
+    if levels is None:
+        return
+    for key in ("anchor_sizes", "aspect_ratios"):
+        value = merged.get(key)
+        if isinstance(value, list | tuple) and len(value) != levels:
+            given = "" if key in kwargs else " (the model's default)"
+            raise ConfigError(
+                f"{source}: 'model.{key}'{given} has {len(value)} levels but the model has "
+                f"{levels} feature levels ({_levels_from(merged)}); give one list per level"
+                + (f", or remove model.{key} for the defaults" if given == "" else "")
+            )
+
+
+def _backbone_levels(merged: dict[str, Any]) -> tuple[list[str], int] | None:
+    """``(the backbone levels used, the levels the FPN adds)`` of a detector builder's
+    arguments ``merged`` (its defaults updated by the config), for a named detseg backbone of
+    a builder that takes ``fpn`` (Faster / Mask R-CNN: the FPN adds a max-pool level) or
+    ``p6p7_from`` (RetinaNet: P6 and P7); ``None`` otherwise (not known before the build)."""
+    from detseg.detection.retinanet_backbone import RETINANET_LEVELS
+    from detseg.detection.two_stage_backbone import _FPN_LEVELS, _SINGLE_LEVEL, BACKBONE_FAMILY
+
+    family = BACKBONE_FAMILY.get(merged.get("backbone"))  # type: ignore[arg-type]
+    layers = merged.get("return_layers")
+    layers = [layers] if isinstance(layers, str) else layers
+    if family is None or not (layers is None or isinstance(layers, list | tuple)):
+        return None
+    if "p6p7_from" in merged:
+        return list(layers or RETINANET_LEVELS[family]), 2
+    if "fpn" not in merged:
+        return None
+    if merged["fpn"]:
+        return list(layers or _FPN_LEVELS[family]), 1
+    return list(layers or _SINGLE_LEVEL[family]), 0
+
+
+def feature_levels(merged: dict[str, Any]) -> int | None:
+    """The number of feature levels the anchors of a detector built with the arguments
+    ``merged`` (builder defaults updated by the config) are laid on: the backbone levels
+    (``model.return_layers``, else the family's default) plus those an FPN adds; ``None``
+    where that is not known before the build (a builder of another kind)."""
+    found = _backbone_levels(merged)
+    return None if found is None else len(found[0]) + found[1]
+
+
+def _levels_from(merged: dict[str, Any]) -> str:
+    """Where :func:`feature_levels` comes from, for its messages."""
+    found = _backbone_levels(merged)
+    if found is None:
+        return "unknown"
+    layers, extra = found
+    added = {1: " + the FPN's max-pool level", 2: " + P6 and P7"}.get(extra, "")
+    return f"{merged.get('backbone')} levels {layers} (model.return_layers){added}"
 
 
 def check_backbone_args(kwargs: dict[str, Any], defaults: dict[str, Any], source: str) -> None:

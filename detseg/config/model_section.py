@@ -169,7 +169,7 @@ def check_builder_kwargs(
         check_refused(checked[key], tp, source, f"model.{key}")
     defaults = {k: p.default for k, p in params.items() if p.default is not p.empty}
     check_backbone_args(checked, defaults, source)
-    check_anchor_levels(checked, source)
+    check_anchor_levels(checked, defaults, source)
     return checked
 
 

@@ -42,10 +42,12 @@ from detseg.detection.yolo_heads import YOLOv1GridHead, YOLOv3Head, YOLOv3Neck
 from detseg.detection.yolo_loss import YOLOv1LossConfig, YOLOv3LossConfig
 from detseg.detection.yolo_settings import (
     DEFAULT_NECK_CHANNELS,
+    VersionDefault,
     check_priors,
     check_version_settings,
     check_widths,
     default_priors,
+    neck_width,
 )
 from detseg.ops.boxes import clip_boxes_to_image
 from detseg.ops.nms import filter_detections
@@ -214,7 +216,7 @@ def yolo(
     norm_momentum: float | None = None,
     width_mult: float = 1.0,
     return_layers: Sequence[str] | None = None,
-    neck_channels: int | None = DEFAULT_NECK_CHANNELS,
+    neck_channels: int | None | VersionDefault = DEFAULT_NECK_CHANNELS,
     head_channels: int = 128,
     image_mean: Sequence[float] = IMAGENET_MEAN,
     image_std: Sequence[float] = IMAGENET_STD,
@@ -243,8 +245,8 @@ def yolo(
         width_mult: MobileNet channel multiplier (other backbones: must be 1).
         return_layers: backbone levels used; ``None``: ``("c5",)`` (v1, which takes one
             level), ``("c3", "c4", "c5")`` (v3).
-        neck_channels: v3 neck width (128), ``None`` for no neck; v1 has no neck and refuses
-            a width. head_channels: head conv width.
+        neck_channels: v3 neck width (left out: 128), ``None`` for no neck; v1 has no neck
+            and refuses a width. head_channels: head conv width.
         image_mean, image_std: input normalisation.
         loss: fields of :class:`YOLOv1LossConfig` or :class:`YOLOv3LossConfig` (e.g.
             ``{"box_loss": "smooth_l1", "ignore_thresh": 0.7}``).
@@ -258,6 +260,7 @@ def yolo(
         input_size = 448 if version == "v1" else 416
     if input_size <= 0:
         raise ValueError(f"input_size must be positive, got {input_size}")
+    neck_channels = neck_width(version, neck_channels)
     check_widths(head_channels, neck_channels)
     if return_layers is not None and len(return_layers) == 0:
         raise ValueError(

@@ -8,13 +8,16 @@
 - :func:`check_priors` and :func:`default_priors`: the v3 priors, per backbone level a list
   of ``[w, h]`` pairs in input pixels.
 
-``neck_channels`` defaults to :data:`DEFAULT_NECK_CHANNELS`, an ``int`` (128) of its own type,
-so that v1 tells the default (no neck to set) from a width a caller gave; ``None`` already
-means "no neck" and cannot serve as that marker.
+``neck_channels`` defaults to :data:`DEFAULT_NECK_CHANNELS`, a marker of its own
+(:class:`VersionDefault`) rather than a width, so that v1 tells the default (no neck to set)
+from a width a caller gave, 128 included; ``None`` already means "no neck" and cannot serve as
+that marker. :func:`neck_width` resolves it, in one place: :data:`V3_NECK_CHANNELS` on v3,
+no neck on v1.
 """
 
 from __future__ import annotations
 
+import enum
 import math
 import numbers
 from collections.abc import Sequence
@@ -24,12 +27,28 @@ from detseg.ops.yolo_priors import default_yolov3_priors
 VERSIONS = ("v1", "v3")
 
 
-class DefaultNeckChannels(int):
-    """The type of :data:`DEFAULT_NECK_CHANNELS`: an ``int`` a caller's value never is."""
+#: YOLOv3's default neck width.
+V3_NECK_CHANNELS = 128
 
 
-#: YOLOv3's default neck width (128), marked as the default (see the module docstring).
-DEFAULT_NECK_CHANNELS: int = DefaultNeckChannels(128)
+class VersionDefault(enum.Enum):
+    """A builder argument left out, whose value depends on the YOLO version (``None`` has a
+    meaning of its own). A config never holds it: its values are YAML's."""
+
+    NECK_CHANNELS = "the version's neck width"
+
+
+#: ``neck_channels`` not given: :data:`V3_NECK_CHANNELS` on v3, no neck on v1.
+DEFAULT_NECK_CHANNELS = VersionDefault.NECK_CHANNELS
+
+
+def neck_width(version: str, neck_channels: int | None | VersionDefault) -> int | None:
+    """The width of the v3 neck for the ``neck_channels`` a caller gave (``None``: no neck;
+    :data:`DEFAULT_NECK_CHANNELS`: :data:`V3_NECK_CHANNELS` on v3, no neck on v1, which has
+    none)."""
+    if isinstance(neck_channels, VersionDefault):
+        return V3_NECK_CHANNELS if version == "v3" else None
+    return neck_channels
 
 
 def check_priors(anchors: Sequence[Sequence[Sequence[float]]], num_levels: int) -> list:
@@ -76,7 +95,7 @@ def default_priors(input_size: int, levels: Sequence[str]) -> Sequence[Sequence[
 
 def _check_v1_settings(
     anchors: Sequence[Sequence[Sequence[float]]] | None,
-    neck_channels: int | None,
+    neck_channels: int | None | VersionDefault,
     grid_size: int | None,
     boxes_per_cell: int | None,
     return_layers: Sequence[str] | None,
@@ -93,7 +112,7 @@ def _check_v1_settings(
             "anchors is a YOLOv3 setting: YOLOv1 predicts boxes without anchors (grid_size "
             "and boxes_per_cell set its grid); drop anchors or use version='v3'"
         )
-    if neck_channels is not None and not isinstance(neck_channels, DefaultNeckChannels):
+    if neck_channels is not None and not isinstance(neck_channels, VersionDefault):
         raise ValueError(
             f"neck_channels={neck_channels!r} is a YOLOv3 setting: YOLOv1 has no neck (its "
             "head reads the last backbone level; head_channels sets its width); drop "
@@ -109,7 +128,7 @@ def check_version_settings(
     anchors: Sequence[Sequence[Sequence[float]]] | None,
     grid_size: int | None,
     boxes_per_cell: int | None,
-    neck_channels: int | None = DEFAULT_NECK_CHANNELS,
+    neck_channels: int | None | VersionDefault = DEFAULT_NECK_CHANNELS,
     return_layers: Sequence[str] | None = None,
 ) -> None:
     """Refuse the settings of the other YOLO version (they would be ignored), an empty

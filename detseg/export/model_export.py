@@ -24,6 +24,7 @@ before anything is written are :mod:`detseg.export.export_settings`.
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,11 @@ from torch import Tensor, nn
 
 from detseg.argument_checks import score_threshold_problem
 from detseg.choices.export_formats import DEFAULT_OPSET
-from detseg.engine.checkpointing.checkpoint import load_checkpoint, written_atomically
+from detseg.engine.checkpointing.checkpoint import (
+    load_checkpoint,
+    remove_stale_temp_files_of,
+    written_atomically,
+)
 from detseg.engine.checkpointing.model_files import model_from_checkpoint
 from detseg.engine.runtime.model_api import Detector
 from detseg.export.export_settings import (
@@ -54,6 +59,8 @@ from detseg.export.wrappers import (
     ExportError,
     export_graph,
 )
+
+logger = logging.getLogger(__name__)
 
 #: Traced (and, for a static export, fixed) size of a segmenter's input by default.
 DEFAULT_SEGMENTATION_SIZE = (512, 512)
@@ -169,7 +176,8 @@ def export_model(
             Neither may be a folder, nor the checkpoint exported; its suffix may not name the
             other format (:data:`~detseg.export.export_settings.FORMAT_SUFFIXES`). Each is
             written to a temporary file beside it that replaces it once complete: a failed
-            export leaves an earlier one as it was.
+            export leaves an earlier one as it was, and the temporary files that a killed
+            export of the same ``path`` left are removed.
         format: ``"onnx"`` (torch's TorchScript-based exporter, opset ``opset``) or
             ``"torchscript"`` (``torch.jit.trace``).
         dynamic: free ``H, W`` (and a segmenter's batch size) in the ONNX graph instead of
@@ -212,6 +220,7 @@ def export_model(
     height, width = _traced_size(model, input_size)
     graph = export_graph(model, name)
     example = _example_images(batch_size, height, width)
+    remove_stale_exports(Path(f"{path}.json"))
     _write_graph(graph, example, path, format, task, dynamic, opset)
     result = ExportResult(
         path=path,
@@ -282,14 +291,23 @@ def _write_graph(
     opset: int,
 ) -> None:
     """Write ``graph`` traced on ``example`` to ``path`` in ``format`` (its folder created; a
-    temporary file beside it replaces it once complete)."""
+    temporary file beside it replaces it once complete; those a killed export of ``path``
+    left are removed first)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_exports(path)
     with written_atomically(path) as partial:
         if format == "onnx":
             outputs = DETECTION_OUTPUTS if task == "detection" else SEGMENTATION_OUTPUTS
             write_onnx(graph, example, partial, outputs, onnx_dynamic_axes(task, dynamic), opset)
         else:
             write_torchscript(graph, example, partial)
+
+
+def remove_stale_exports(path: Path) -> None:
+    """Delete the temporary files that killed exports of ``path`` (the model or its sidecar)
+    left beside it, with one log line each."""
+    for stale in remove_stale_temp_files_of(path):
+        logger.info("removed %s, left by an interrupted export", stale)
 
 
 def onnx_dynamic_axes(task: str, dynamic: bool) -> dict[str, dict[int, str]]:

@@ -61,6 +61,8 @@ def test_a_file_switching_the_model_over_its_base_says_so(tmp_path):
 def test_the_other_model_keys_set_to_null_in_the_file_are_dropped(tmp_path):
     top = tmp_path / "top.yaml"
     nulls = "".join(f"  {key}: null\n" for key in FASTER_RCNN_ONLY)
+    # the demo's anchors (4 levels) do not fit RetinaNet's 5 (P3-P7): its defaults
+    nulls += "  anchor_sizes: null\n  aspect_ratios: null\n"
     top.write_text(f"_base_: {DEMO}\nmodel:\n  name: retinanet\n{nulls}")
     cfg = load_config(top)
     assert cfg.model.name == "retinanet"

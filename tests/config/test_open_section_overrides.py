@@ -59,7 +59,10 @@ def test_classes_take_a_list_null_or_a_name(text, value):
 
 @pytest.mark.parametrize(("text", "value"), [("yes", True), ("true", True), ("off", False)])
 def test_a_bool_builder_argument_reads_bool_words(text, value):
-    cfg = load_config(DEMO, [f"model.fpn={text}"])
+    # without the FPN's levels the demo's anchors would not fit: the default anchors then
+    cfg = load_config(
+        DEMO, [f"model.fpn={text}", "model.anchor_sizes=null", "model.aspect_ratios=null"]
+    )
     assert cfg.model.kwargs["fpn"] is value
 
 

@@ -87,6 +87,19 @@ def remove_stale_temp_files(folder: str | Path) -> list[Path]:
     return stale
 
 
+def remove_stale_temp_files_of(path: str | Path) -> list[Path]:
+    """Delete the temporary files that killed :func:`written_atomically` writes of ``path``
+    left beside it (``.<name>.<random>.tmp``), e.g. an exported model's: a writer of files
+    outside a run's work dir calls it before it writes ``path`` again (the temporary file of
+    a write in progress of the same ``path`` by another process would go too)."""
+    path = Path(path)
+    pattern = rf"\.{re.escape(path.name)}\.[A-Za-z0-9_]+\.tmp"
+    stale = [p for p in path.parent.glob(".*.tmp") if re.fullmatch(pattern, p.name)]
+    for tmp in stale:
+        tmp.unlink(missing_ok=True)
+    return stale
+
+
 def fsync_dir(folder: Path) -> None:
     """Persist the rename itself (POSIX); a no-op where folders cannot be opened."""
     try:

@@ -39,7 +39,7 @@ from detseg.engine.checkpointing.random_states import seed_everything
 from detseg.engine.checkpointing.resume_state import check_resume_entries, restore_training_state
 from detseg.engine.checkpointing.rotation import keep_previous, load_resumable, set_aside
 from detseg.engine.records.metric_log import keep_previous_log
-from detseg.engine.runtime.distributed import broadcast_from_main
+from detseg.engine.runtime.distributed import all_gather, broadcast_from_main
 from detseg.engine.solver.schedules import keep_saved_warmup, set_schedule_position
 from detseg.engine.training.run_state import RunState
 from detseg.engine.training.training_run import TrainingRun
@@ -159,9 +159,37 @@ def resume_run(run: TrainingRun) -> None:
     """Load ``last.pt`` (or its newest good copy) into the run; rank 0 moves the damaged newer
     files aside (``last.pt.corrupt``) so that no later save rotates them over the good copy.
 
+    Every process learns of a failure on any of them (e.g. only rank 0 moves the damaged files
+    aside, and only it fails when it cannot) and raises the same message, that of the lowest
+    rank that failed: no process goes on to wait for the others at the next collective.
+
     Raises:
-        CheckpointError: no readable checkpoint, or it lacks the training state or the run's
-            position (:func:`~detseg.engine.checkpointing.resume_state.check_resume_entries`).
+        CheckpointError: no readable checkpoint, a damaged one that cannot be moved aside, or
+            it lacks the training state or the run's position
+            (:func:`~detseg.engine.checkpointing.resume_state.check_resume_entries`).
+    """
+    failure = None
+    try:
+        saved, source = _load_training_state(run)
+    except CheckpointError as err:
+        failure = err
+    errors = [e for e in all_gather(None if failure is None else str(failure), run.dist) if e]
+    if errors:
+        if failure is not None and str(failure) == errors[0]:
+            raise failure
+        raise CheckpointError(errors[0]) from failure
+    _continue_run(run, saved, source)
+
+
+def _load_training_state(run: TrainingRun) -> tuple[dict[str, Any], Path]:
+    """This process's part of :func:`resume_run` that may fail (no collectives): read the
+    checkpoint and load the weights, optimizer, schedule, scaler, EMA and random states.
+
+    Returns:
+        ``(the checkpoint's state, the file it came from)``.
+
+    Raises:
+        CheckpointError: see :func:`resume_run`.
     """
     saved, source = load_resumable(run.work_dir / "last.pt", set_aside_damaged=run.dist.is_main)
     try:
@@ -179,6 +207,13 @@ def resume_run(run: TrainingRun) -> None:
     )
     if run.dist.rank >= len(saved.get("rng_ranks") or [None]):
         seed_everything(run.cfg.seed + run.dist.rank + saved["meta"]["iteration"])
+    return saved, source
+
+
+def _continue_run(run: TrainingRun, saved: dict[str, Any], source: Path) -> None:
+    """The run's position from the loaded checkpoint ``saved`` (read from ``source``): its
+    :class:`RunState`, the best score of its ``best.pt`` and the place in the epoch and the
+    schedule (every process, together)."""
     run.state = RunState.from_meta(saved["meta"]["run"], saved["meta"].get("run_id"))
     state = run.state
     state.saved_iteration = state.iteration
@@ -288,7 +323,10 @@ def continue_schedule_at_same_images(run: TrainingRun, saved: dict[str, Any]) ->
     :func:`continue_epoch_at_same_images`): the schedule is counted in steps, and the saved
     step count would put a run with larger steps near (or past) the end of its shorter cosine,
     with a learning rate near 0 for the rest of the run. ``run.state.iteration`` keeps
-    counting the steps done (the records, ``train.max_iters``). One warning says so.
+    counting the steps done, whatever their size (the records, ``train.max_iters``): when
+    ``train.max_iters`` ends the run before its epochs do, the schedule continues at the
+    step that leaves it as many steps as the run has left (:func:`schedule_position`), so
+    that it ends where the run ends. One warning says so.
     """
     train, state = run.cfg.train, run.state
     world, batch, accumulate = saved_batching(saved, train)
@@ -296,20 +334,48 @@ def continue_schedule_at_same_images(run: TrainingRun, saved: dict[str, Any]) ->
     if world * batch * accumulate == images:
         return
     steps_per_epoch = math.ceil(len(run.data.train_loader) / train.accumulate)
-    position = state.epoch * steps_per_epoch + math.ceil(state.epoch_batches / train.accumulate)
+    position, counted = schedule_position(train, state, steps_per_epoch)
     saved_position = run.scheduler.last_epoch
     set_schedule_position(run.scheduler, position)
     logger.warning(
         "last.pt was written with %d images per optimizer step, this run takes %d (processes x "
         "batch size x train.accumulate): the learning-rate schedule continues at step %d "
-        "(epoch %d, batch %d, in this run's steps; the saved run was at step %d), not bit for "
-        "bit",
+        "(%s, in this run's steps; the saved run was at step %d), not bit for bit",
         world * batch * accumulate,
         images,
         position,
-        state.epoch,
-        state.epoch_batches,
+        counted,
         saved_position,
+    )
+
+
+def schedule_position(train: Any, state: RunState, steps_per_epoch: int) -> tuple[int, str]:
+    """The schedule step of a resumed run whose steps take another number of images than
+    the saved run's, and what it is counted from (for the warning).
+
+    The schedule lasts ``min(train.epochs * steps_per_epoch, train.max_iters)`` steps
+    (:func:`~detseg.engine.solver.schedules.run_iterations`). The epochs end after the same
+    images as before (the epoch continues after the same share of its images:
+    ``state.epoch``, ``state.epoch_batches`` in this run's batches), ``train.max_iters`` after
+    that many steps done in all (``state.iteration``, the saved run's steps included): the
+    schedule continues as many steps before its end as the run has left until the first of
+    the two.
+
+    Args:
+        train: the current config's ``train`` section.
+        state: the resumed run's position, moved by :func:`continue_epoch_at_same_images`.
+        steps_per_epoch: optimizer steps of an epoch of this run.
+    """
+    by_images = state.epoch * steps_per_epoch + math.ceil(state.epoch_batches / train.accumulate)
+    until_epochs = train.epochs * steps_per_epoch - by_images
+    where = f"epoch {state.epoch}, batch {state.epoch_batches}"
+    if train.max_iters is None or train.max_iters - state.iteration >= until_epochs:
+        return by_images, where
+    length = min(train.epochs * steps_per_epoch, train.max_iters)
+    left = max(train.max_iters - state.iteration, 0)
+    return max(length - left, 0), (
+        f"{left} step(s) before its end: train.max_iters={train.max_iters} counts the steps "
+        f"done, {state.iteration} so far, whatever their size"
     )
 
 
