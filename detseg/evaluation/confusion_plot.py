@@ -122,7 +122,8 @@ def confusion_figure(
     ax.set_xlabel("predicted")
     ax.set_ylabel("ground truth")
     title = title or "Confusion matrix, normalised per row"
-    ax.set_title(wrap_title(title, max(30, int(side * 9))), fontsize=10)
+    # on the figure, not the axes: long class names narrow the axes, a title over them is cut
+    fig.suptitle(wrap_title(title, max(30, int(side * 9))), fontsize=10)
     if n <= MAX_ANNOTATED_CLASSES:
         for (i, j), share in np.ndenumerate(shares):
             if empty[i]:  # no ground truth: a share of nothing, not 0.00

@@ -217,9 +217,86 @@ def _outcomes_per_image(gts: list, dets: list, iou_threshold: float, background:
     return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
 
 
+#: Most classes :func:`detection_confusion_figure` gives a row and a column of their own; past
+#: it the classes with the most errors are drawn and the others summed (a 1,000-class matrix
+#: took about half a minute to draw, in cells of 2 px under unreadable labels).
+MAX_PLOTTED_CLASSES = 28
+
+
+@dataclass
+class PlottedConfusion:
+    """The part of a detection confusion matrix that a figure draws.
+
+    Attributes:
+        matrix: ``Int64[N + 1, N + 1]`` (or ``[N + 2, N + 2]`` with an "other classes" row and
+            column), rows gt class, columns predicted class, background last.
+        class_names: the N + 1 (or N + 2) labels, background last.
+        note: what was left out (empty when every class is drawn).
+    """
+
+    matrix: np.ndarray
+    class_names: list[str]
+    note: str = ""
+
+
+def most_confused_classes(
+    matrix: np.ndarray, class_names: Sequence[str], limit: int = MAX_PLOTTED_CLASSES
+) -> PlottedConfusion:
+    """The matrix reduced to the ``limit`` classes with the most errors, the rest summed.
+
+    Classes are ranked by their wrong-class matches (off-diagonal cells of their row and column
+    between classes), then by all their errors (those plus false positives and missed gts),
+    then by index; the kept ones stay in category id order. The other classes become one
+    "other" row and column holding their sums (their own diagonal and the confusions among
+    them included), so every row and column total is that of the full matrix.
+
+    Args:
+        matrix: ``Int64[K + 1, K + 1]`` counts, background last (:class:`DetectionConfusion`).
+        class_names: the K + 1 labels, background last.
+        limit: most classes kept; with ``K <= limit`` the matrix comes back whole.
+
+    Raises:
+        ValueError: ``matrix`` is not ``[len(class_names), len(class_names)]`` or ``limit < 1``.
+    """
+    matrix = np.asarray(matrix)
+    n = len(class_names)
+    if matrix.shape != (n, n):
+        raise ValueError(f"matrix has shape {matrix.shape}, expected ({n}, {n}) for the names")
+    if limit < 1:
+        raise ValueError(f"limit must be >= 1, got {limit}")
+    num_classes = n - 1
+    if num_classes <= limit:
+        return PlottedConfusion(matrix, list(class_names))
+    between = matrix[:num_classes, :num_classes]
+    diagonal = np.diagonal(between)
+    confusions = between.sum(axis=0) + between.sum(axis=1) - 2 * diagonal
+    errors = confusions + matrix[num_classes, :num_classes] + matrix[:num_classes, num_classes]
+    ranked = np.lexsort((np.arange(num_classes), -errors, -confusions))
+    kept = np.sort(ranked[:limit])
+    other = num_classes - limit
+    group = np.full(n, limit, dtype=np.int64)  # the "other" row / column
+    group[kept] = np.arange(limit)
+    group[num_classes] = limit + 1  # background stays last
+    rows = np.zeros((limit + 2, n), dtype=np.int64)
+    np.add.at(rows, group, matrix)
+    reduced = np.zeros((limit + 2, limit + 2), dtype=np.int64)
+    np.add.at(reduced.T, group, rows.T)
+    names = [class_names[k] for k in kept] + [f"other {other} classes", class_names[-1]]
+    note = (
+        f"The {limit} of {num_classes} classes with the most wrong-class matches (then errors); "
+        f"'other {other} classes' sums the rest, its diagonal cell holding their true positives "
+        "and confusions among them (a report's metrics.json holds the whole matrix)"
+    )
+    return PlottedConfusion(reduced, names, note)
+
+
 @plain_text()
 def plot_confusion_matrix(
-    matrix: np.ndarray, class_names: Sequence[str], path: str | os.PathLike, title: str = ""
+    matrix: np.ndarray,
+    class_names: Sequence[str],
+    path: str | os.PathLike,
+    title: str = "",
+    max_classes: int = MAX_PLOTTED_CLASSES,
 ) -> Path:
     """Writes :func:`detection_confusion_figure` as a PNG.
 
@@ -228,6 +305,8 @@ def plot_confusion_matrix(
         class_names: K + 1 labels, background last.
         path: the PNG to write (folders are created).
         title: figure title; a default naming the axes is used when empty.
+        max_classes: past this many classes only those with the most errors are drawn, the
+            others summed (:func:`most_confused_classes`).
 
     Returns:
         ``path`` as a ``Path``.
@@ -235,7 +314,7 @@ def plot_confusion_matrix(
     Raises:
         ValueError: ``matrix`` is not ``[len(class_names), len(class_names)]``.
     """
-    fig = detection_confusion_figure(matrix, class_names, title)
+    fig = detection_confusion_figure(matrix, class_names, title, max_classes)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="png")
@@ -244,20 +323,25 @@ def plot_confusion_matrix(
 
 @plain_text()
 def detection_confusion_figure(
-    matrix: np.ndarray, class_names: Sequence[str], title: str = ""
+    matrix: np.ndarray,
+    class_names: Sequence[str],
+    title: str = "",
+    max_classes: int = MAX_PLOTTED_CLASSES,
 ) -> Figure:
     """The matrix as a heatmap (colour = share of the row, text = count).
 
     The background row holds the false positives (detections matching no ground truth) and
     the background column the missed objects; their crossing counts nothing and stays blank.
+    With more than ``max_classes`` classes only the ``max_classes`` with the most errors have a
+    row and a column, the others summed in one "other" row and column, as a note under the
+    plot says (:func:`most_confused_classes`).
 
     Raises:
         ValueError: ``matrix`` is not ``[len(class_names), len(class_names)]``.
     """
-    matrix = np.asarray(matrix)
+    plotted = most_confused_classes(matrix, class_names, max_classes)
+    matrix, class_names = plotted.matrix, plotted.class_names
     n = len(class_names)
-    if matrix.shape != (n, n):
-        raise ValueError(f"matrix has shape {matrix.shape}, expected ({n}, {n}) for the names")
     row_sums = matrix.sum(axis=1, keepdims=True)
     shares = np.divide(matrix, row_sums, out=np.zeros(matrix.shape), where=row_sums > 0)
     side = min(24.0, 4.0 + 0.55 * n)
@@ -271,12 +355,18 @@ def detection_confusion_figure(
     ax.set_xlabel("predicted\n(background: missed objects)")
     ax.set_ylabel("ground truth\n(background: false positives)")
     title = title or "Detection confusion matrix: counts, colour = share of the row"
-    ax.set_title(wrap_title(title, max(30, int(side * 11))), fontsize=10)
+    # on the figure, not the axes: long class names narrow the axes, a title over them is cut
+    fig.suptitle(wrap_title(title, max(30, int(side * 11))), fontsize=10)
     if n <= 30:
         for (i, j), count in np.ndenumerate(matrix):
             if i == j == n - 1:
                 continue  # background seen as background: not counted
             color = "white" if shares[i, j] > 0.5 else "black"
             ax.text(j, i, str(int(count)), ha="center", va="center", color=color, fontsize=8)
-    fig.tight_layout()
+    bottom = 0.0
+    if plotted.note:
+        text = wrap_title(plotted.note, int(side * 14))
+        fig.text(0.01, 0.01, text, fontsize=9, color="dimgray", ha="left", va="bottom")
+        bottom = (0.25 + 0.16 * text.count("\n")) / fig.get_figheight()
+    fig.tight_layout(rect=(0.0, bottom, 1.0, 1.0))
     return fig

@@ -10,7 +10,8 @@ images with the lowest per-image F1 and writes everything into one folder::
     pr_curve_iou50.png      overall PR curve at IoU 0.50 (per-class curves faint)
     pr_curve_iou75.png      the same at IoU 0.75
     pr_per_class.png        one small PR plot per class (at most 60: those of lowest AP50)
-    confusion_matrix.png    detection confusion matrix at IoU 0.50
+    confusion_matrix.png    detection confusion matrix at IoU 0.50 (past 28 classes: the 28
+                            with most errors, the rest summed in an "other" row/column)
     report.html             self-contained page: every image is an inline data URI
 
 With ``segm=True`` (instance masks: detections with an RLE ``segmentation``) the masks are
@@ -279,18 +280,27 @@ def _check_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:
 def _write_metrics_json(
     path: Path, metrics: dict, confusion: DetectionConfusion, info: Mapping[str, Any] | None
 ) -> None:
-    """Write ``metrics`` plus ``confusion_matrix`` and ``info`` entries as indented json."""
+    """Write ``metrics`` plus ``confusion_matrix`` and ``info`` entries as indented json, each
+    row of the matrix on one line (indented, a 1,000-class matrix took a million lines)."""
     data = dict(metrics)
     data["confusion_matrix"] = {
         "classes": confusion.class_names,
-        "matrix": confusion.matrix.tolist(),
+        "matrix": None,  # the marker below, which no other value of data spells
         "rows": "ground truth (last: background = false positives)",
         "columns": "predicted (last: background = missed)",
         "iou_threshold": confusion.iou_threshold,
         "score_threshold": confusion.score_threshold,
     }
     data["info"] = dict(info or {})
-    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    marker, others = "matrix rows", json.dumps(data)
+    while json.dumps(marker) in others:
+        marker += "_"
+    data["confusion_matrix"]["matrix"] = marker
+    rows = ",\n".join(f"      {json.dumps(row)}" for row in confusion.matrix.tolist())
+    text = json.dumps(data, indent=2).replace(
+        f'"matrix": {json.dumps(marker)}', f'"matrix": [\n{rows}\n    ]', 1
+    )
+    path.write_text(text, encoding="utf-8")
 
 
 def _class_counts(confusion: DetectionConfusion) -> dict[str, dict[str, int]]:

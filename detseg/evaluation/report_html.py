@@ -34,6 +34,7 @@ h2 { margin-top: 2em; border-bottom: 1px solid #eee; }
 table { border-collapse: collapse; margin: .5em 0; }
 th, td { border: 1px solid #ddd; padding: .25em .7em; text-align: right; }
 th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; }
+td:first-child { max-width: 30em; overflow-wrap: anywhere; }  /* a long class name wraps */
 .plots, .gallery { display: flex; flex-wrap: wrap; gap: 1em; }
 figure { margin: 0; } figcaption { font-size: .9em; color: #555; }
 .plots img { max-width: 100%; border: 1px solid #eee; }

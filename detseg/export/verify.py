@@ -112,29 +112,54 @@ class VerificationReport:
         return out
 
     def _nothing_compared(self) -> str:
-        """The warning of a detector's check that paired no detection."""
+        """The warning of a detector's check that paired no detection: why (nothing detected,
+        or every detection at a cut or among tied scores) and what gives detections to compare.
+        """
         detections = [c for c in self.comparisons if isinstance(c, DetectionComparison)]
-        advice = "a lower score threshold, --score-thr, gives detections to compare"
+        threshold = self.result.score_thresh or 0.0
         if all(c.count == 0 and c.reference_count == 0 for c in detections):
             reason = (
                 f"neither the file nor the PyTorch model detected anything above the score "
-                f"threshold {self.result.score_thresh:g} on the {len(detections)} check "
-                "images"
+                f"threshold {threshold:g} on the {len(detections)} random-noise check images"
             )
-            if not self.result.score_thresh:  # no threshold to lower: the model finds nothing
-                advice = "a trained checkpoint, which detects objects, gives detections to compare"
+            advice = _lower_threshold_advice(threshold)
         else:
-            reason = (
-                "no exported detection was paired with one of the PyTorch model's: every "
-                f"detection scores within {self.tolerance.score:g} of the lowest kept score, "
-                "ties at the detection limit or the score threshold where each runtime may "
-                "keep other boxes"
-            )
+            excused = _excused_reason(detections, self.tolerance.score)
+            reason = f"no exported detection was paired with one of the PyTorch model's: {excused}"
             advice = "a trained checkpoint, whose scores differ, gives detections to compare"
         return (
             f"warning: no detection was compared ({reason}), so this check is weak: it does "
             f"not show that boxes and scores match ({advice})"
         )
+
+
+def _lower_threshold_advice(threshold: float) -> str:
+    """What gives a check detections when ``threshold`` (the exported score threshold) kept
+    none: a lower ``--score-thr`` (built into the file), or a trained checkpoint."""
+    if threshold <= 0:  # no threshold to lower: the model finds nothing
+        return "a trained checkpoint, which detects objects, gives detections to compare"
+    lower = 0.01 if threshold > 0.01 else 0.0
+    return (
+        f"a copy exported with a lower score threshold, e.g. --score-thr {lower:g} (it is built "
+        "into the file), or a trained checkpoint gives detections to compare"
+    )
+
+
+def _excused_reason(detections: Sequence[DetectionComparison], score_tolerance: float) -> str:
+    """Why a passed check paired no detection: its unpaired detections lie at a cut (the score
+    threshold or the detection limit) or among exactly equal scores, where each runtime may keep
+    other boxes."""
+    at_cut = sum(c.at_cut for c in detections)
+    tied = sum(c.tied for c in detections)
+    parts = []
+    if at_cut:
+        parts.append(
+            f"{at_cut} within {score_tolerance:g} of the score threshold or of the lowest score "
+            "kept at the detection limit"
+        )
+    if tied:
+        parts.append(f"{tied} among exactly equal scores that NMS ranks in another order")
+    return "every detection lies where each runtime may keep other boxes, " + " and ".join(parts)
 
 
 def verification_images(result: ExportResult, seed: int = 0) -> list[Tensor]:

@@ -6,6 +6,7 @@ panel of the classes on its right; a topic of its own beside drawn detections.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import cv2
@@ -34,7 +35,8 @@ def draw_segmentation(
     present in ``label_map`` (colour swatch and name), so a 20-class model does not
     fill the panel with classes that are not in the picture; ``legend="all"`` lists every
     class, those absent in grey, in a panel whose size depends only on the class names and the
-    image size (the frames of a video keep one size).
+    image size (the frames of a video keep one size). A legend longer than the image is tall
+    fills several columns side by side (:func:`_with_legend`).
 
     Args:
         image: ``uint8 [H, W, 3]`` RGB, ``float [H, W, 3]`` RGB in ``[0, 1]`` or a detseg
@@ -99,6 +101,10 @@ def draw_segmentation(
     return _with_legend(overlay, entries or [("no foreground", None)])
 
 
+#: Most legend columns: beyond them the legend grows taller than the image (a thin image).
+MAX_LEGEND_COLUMNS = 12
+
+
 def _with_legend(
     image: np.ndarray,
     entries: list[tuple[str, tuple[int, int, int] | None]],
@@ -107,26 +113,34 @@ def _with_legend(
     """``image`` with a white panel on its right: one swatch + name row per entry, the text
     sized like the captions of :func:`draw_detections` (:func:`text_style`), at least 0.4;
     the entries at the indices in ``dimmed`` grey (by index: two classes may share a name).
-    A name wider than the image (or than 12 text heights, for a small image) is shortened
-    with ``"..."`` (:func:`shorten_text`), as box captions are."""
+
+    The rows fill columns as tall as the image, side by side (top to bottom, then left to
+    right), so that a long class list (150 ADE20K classes) widens the picture instead of making
+    it many times taller than the image; only past :data:`MAX_LEGEND_COLUMNS` columns do the
+    columns grow taller than the image. A name wider than the image divided among the columns
+    (or than 12 text heights) is shortened with ``"..."`` (:func:`shorten_text`), as box
+    captions are."""
     scale, stroke = text_style(image.shape)
     scale = max(0.4, scale)
     (_, text_h), baseline = text_size("Ag", scale, stroke)
     pad = max(4, text_h // 2)
     row = text_h + baseline + pad
     swatch = text_h + baseline
-    longest = max(image.shape[1], 12 * text_h)  # as wide as the image, 12 rows at least
+    fit = max(1, (image.shape[0] - pad) // row)  # rows in a column as tall as the image
+    per_column = max(fit, math.ceil(len(entries) / MAX_LEGEND_COLUMNS))
+    columns = math.ceil(len(entries) / per_column)
+    longest = max(image.shape[1] // columns, 12 * text_h)
     shown = [shorten_text(name, "", scale, stroke, longest) for name, _ in entries]
-    names_w = max(text_size(name, scale, stroke)[0][0] for name in shown)
-    width = 3 * pad + swatch + names_w
-    height = max(image.shape[0], pad + row * len(entries))
+    column_w = 2 * pad + swatch + max(text_size(name, scale, stroke)[0][0] for name in shown)
+    width = pad + columns * column_w
+    height = max(image.shape[0], pad + row * min(per_column, len(entries)))
     out = np.full((height, image.shape[1] + width, 3), 255, dtype=np.uint8)
     out[: image.shape[0], : image.shape[1]] = image
     if height > image.shape[0]:
         out[image.shape[0] :, : image.shape[1]] = 0  # below a short image: black, not legend
-    x0 = image.shape[1] + pad
     for i, ((_, color), text) in enumerate(zip(entries, shown, strict=True)):
-        top = pad + i * row
+        x0 = image.shape[1] + pad + (i // per_column) * column_w
+        top = pad + (i % per_column) * row
         if color is not None:
             cv2.rectangle(out, (x0, top), (x0 + swatch, top + swatch), color, cv2.FILLED)
             cv2.rectangle(out, (x0, top), (x0 + swatch, top + swatch), (0, 0, 0), 1)

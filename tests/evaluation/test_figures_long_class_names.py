@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from detseg.evaluation.confusion_plot import confusion_figure
 from detseg.evaluation.detection_confusion import detection_confusion_figure
@@ -46,3 +47,20 @@ def test_confusion_matrix_tick_labels_are_shortened() -> None:
         assert labels[0] == "person"
         assert len(labels[1]) <= 32 and labels[1].endswith("x_end")
         assert "\u2026" in labels[1]
+
+
+def test_confusion_matrix_titles_stay_in_the_picture() -> None:
+    """Long tick labels narrow the axes: a title centred over them ran past the right edge."""
+    title = "A custom title naming the run, the checkpoint and the epoch of the model, 12"
+    for figure in (
+        confusion_figure(np.eye(3) * 5 + 1, NAMES),
+        confusion_figure(np.eye(3) * 5 + 1, NAMES, title),
+        detection_confusion_figure(np.eye(3, dtype=int) * 5 + 1, NAMES),
+    ):
+        renderer = FigureCanvasAgg(figure).get_renderer()
+        figure.draw(renderer)
+        titles = [t for t in [*figure.texts, figure.axes[0].title] if t.get_text()]
+        assert titles
+        for text in titles:
+            box = text.get_window_extent(renderer)
+            assert box.x0 >= 0 and box.x1 <= figure.bbox.x1 + 1, text.get_text()

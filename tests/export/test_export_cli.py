@@ -39,7 +39,8 @@ def test_export_warns_when_no_detection_was_compared(demo_checkpoint, tmp_path, 
     assert "torchscript export matches the PyTorch model" in lines[-2]
     assert lines[-1].startswith(
         "warning: no detection was compared (neither the file nor the PyTorch model detected "
-        "anything above the score threshold 1 on the 3 check images), so this check is weak"
+        "anything above the score threshold 1 on the 3 random-noise check images), so this check "
+        "is weak"
     )
 
 

@@ -8,7 +8,8 @@ import dataclasses
 import pytest
 
 from detseg.export import export_model, verification_images, verify_export
-from detseg.export.comparison import DetectionComparison
+from detseg.export.comparison import DetectionComparison, Tolerance
+from detseg.export.verify import VerificationReport
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +42,10 @@ def test_a_check_without_detections_warns_that_it_is_weak(tiny_model, tmp_path):
     assert lines[-2].startswith("torchscript export matches the PyTorch model")
     assert lines[-1] == (
         "warning: no detection was compared (neither the file nor the PyTorch model detected "
-        "anything above the score threshold 1 on the 3 check images), so this check is weak: "
-        "it does not show that boxes and scores match (a lower score threshold, --score-thr, "
-        "gives detections to compare)"
+        "anything above the score threshold 1 on the 3 random-noise check images), so this "
+        "check is weak: it does not show that boxes and scores match (a copy exported with a "
+        "lower score threshold, e.g. --score-thr 0.01 (it is built into the file), or a "
+        "trained checkpoint gives detections to compare)"
     )
 
 
@@ -80,8 +82,55 @@ def test_a_check_of_ties_only_does_not_advise_a_lower_threshold(torchscript_expo
     assert ties.passed and ties.detections_compared == 0
     warning = ties.lines()[-1]
     assert warning.startswith("warning: no detection was compared (no exported detection was")
-    assert "ties at the detection limit or the score threshold" in warning
+    assert "32 within 0.001 of the score threshold or of the lowest score kept at" in warning
+    assert "equal scores" not in warning
     assert "--score-thr" not in warning
     assert warning.endswith(
         "(a trained checkpoint, whose scores differ, gives detections to compare)"
     )
+
+
+def _report_of(result, comparison: DetectionComparison) -> VerificationReport:
+    """A report of ``result`` whose every check image gave ``comparison`` (nothing is run)."""
+    shapes = ((1, 3, 96, 96),) * 3
+    return VerificationReport(result, Tolerance(), shapes, (comparison,) * 3)
+
+
+def _unpaired(count: int, at_cut: int = 0, tied: int = 0) -> DetectionComparison:
+    """``count`` detections in each list, none paired; ``at_cut`` and ``tied`` of them excused."""
+    return DetectionComparison(
+        count=count,
+        reference_count=count,
+        paired=0,
+        unmatched=2 * count,
+        at_cut=at_cut,
+        max_box_diff=0.0,
+        max_score_diff=0.0,
+        box_tolerance=0.1,
+        tied=tied,
+    )
+
+
+def test_a_check_of_equal_score_ties_says_so(torchscript_export):
+    report = _report_of(torchscript_export, _unpaired(3, tied=6))
+    assert report.passed and report.detections_compared == 0
+    warning = report.lines()[-1]
+    assert "every detection lies where each runtime may keep other boxes, 18 among exactly " in (
+        warning
+    )
+    assert "detection limit" not in warning and "score threshold" not in warning
+    report = _report_of(torchscript_export, _unpaired(3, at_cut=4, tied=2))
+    both = "12 within 0.001 of the score threshold or of the lowest score kept at the detection "
+    assert both + "limit and 6 among exactly equal scores" in report.lines()[-1]
+
+
+def test_a_threshold_that_kept_nothing_gives_one_line_of_advice(torchscript_export):
+    low = dataclasses.replace(torchscript_export, score_thresh=0.005)
+    report = _report_of(low, _unpaired(0))
+    lines = report.lines()
+    assert len(lines) == 3 + 2  # a line per image, the verdict, one warning line
+    assert "above the score threshold 0.005 on the 3 random-noise check images" in lines[-1]
+    assert "e.g. --score-thr 0 (it is built into the file), or a trained checkpoint" in lines[-1]
+    zero = dataclasses.replace(torchscript_export, score_thresh=0.0)
+    advice = "(a trained checkpoint, which detects objects, gives detections to compare)"
+    assert _report_of(zero, _unpaired(0)).lines()[-1].endswith(advice)
