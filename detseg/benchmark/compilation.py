@@ -31,6 +31,7 @@ import torch._dynamo
 from torch import Tensor, nn
 
 from detseg.choices.compile_modes import COMPILE_MODES
+from detseg.engine.runtime.compiling import missing_cpp_compiler
 
 # untimed calls of each kind before the timings when something is compiled: the first call
 # compiles, the next ones recompile where shapes turned out to vary (numbers of proposals)
@@ -56,23 +57,13 @@ def check_compiler(mode: str, device: str | torch.device, backend: str = "induct
         device: where the models run; on CUDA inductor writes Triton kernels instead.
         backend: ``torch.compile`` backend; only ``"inductor"`` compiles C++.
     """
-    if mode == "none" or backend != "inductor" or torch.device(device).type != "cpu":
-        return
-    from torch._inductor import config, exc
-    from torch._inductor.cpp_builder import get_cpp_compiler
-
-    try:
-        get_cpp_compiler()
-    except RuntimeError as error:  # exc.InvalidCxxCompiler; on Windows a missing cl.exe
-        if isinstance(error, exc.InvalidCxxCompiler):
-            tried = ", ".join(str(c) for c in config.cpp.cxx if c)
-        else:
-            tried = str(error).splitlines()[0] if str(error) else type(error).__name__
+    tried = None if mode == "none" else missing_cpp_compiler(device, backend)
+    if tried is not None:
         raise ValueError(
             f"--compile {mode} on the CPU needs a C++ compiler (inductor generates C++) and "
             f"none works (tried: {tried}); install g++ or point the CXX environment variable "
             "at one, or use --compile none"
-        ) from None
+        )
 
 
 def compile_models(

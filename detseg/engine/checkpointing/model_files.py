@@ -49,8 +49,11 @@ def model_from_checkpoint(
     """:func:`load_model` for an already loaded checkpoint dict.
 
     The model section's run keys (``init_from``, ``compile``) are left out: the model is
-    built as configured and runs uncompiled.
+    built as configured and runs uncompiled. Weights saved from a model wrapped in
+    ``torch.compile`` or DDP load without the wrapper's name prefix (``_orig_mod.``,
+    ``module.``).
     """
+    from detseg.convert.torchvision_archs import strip_wrapper_prefixes
     from detseg.models import build_model
 
     config, classes = state["config"], list(state["classes"])
@@ -64,10 +67,12 @@ def model_from_checkpoint(
         model = build_model(section, len(classes))
     except ValueError as err:  # an unknown model name, an option its builder does not take
         raise CheckpointError(f"{source}: {err}") from err
+    weights = state["model"]
+    if isinstance(weights, dict):  # saved from a torch.compile / DDP wrapped model
+        weights = strip_wrapper_prefixes(weights)
     try:
-        model.load_state_dict(state["model"])
+        model.load_state_dict(weights)
     except (RuntimeError, TypeError) as err:  # a summary, not a line per tensor
-        weights = state["model"]
         mismatch = isinstance(weights, dict) and state_mismatch(model.state_dict(), weights, ())
         reason = mismatch or load_state_error(err)
         raise CheckpointError(
@@ -94,7 +99,9 @@ def model_checkpoint(
     as ``model``; this is checked here, by building that model once.
 
     Args:
-        model: the trained model (its ``state_dict`` is stored).
+        model: the trained model (its ``state_dict`` is stored), also wrapped in
+            ``torch.compile`` or ``DistributedDataParallel``: the wrapper's name prefix
+            (``_orig_mod.``, ``module.``) is not stored, as the tools load into the bare model.
         config: a :class:`~detseg.config.Config` or a config dict (validated and completed
             with defaults, as ``config_from_dict`` does); its ``model`` section names a key
             of ``detseg.models.MODELS``.
@@ -112,6 +119,7 @@ def model_checkpoint(
         ConfigError: the config dict is invalid (e.g. an unknown ``model.name``).
     """
     import detseg
+    from detseg.convert.torchvision_archs import strip_wrapper_prefixes
     from detseg.models import MODELS, build_model
 
     names = [str(name) for name in classes]
@@ -130,7 +138,7 @@ def model_checkpoint(
             "detseg.models.MODELS, which the tools rebuild checkpoints from"
         )
     rebuilt = build_model(builder_section(section), len(names))
-    weights = model.state_dict()
+    weights = strip_wrapper_prefixes(model.state_dict())  # torch.compile / DDP wrapped models
     mismatch = state_mismatch(rebuilt.state_dict(), weights, ())
     if mismatch:
         raise CheckpointError(

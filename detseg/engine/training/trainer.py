@@ -44,7 +44,11 @@ from detseg.engine.checkpointing.disk_check import WorkDirError
 from detseg.engine.checkpointing.interrupt import StopSignals
 from detseg.engine.checkpointing.random_states import seed_everything
 from detseg.engine.records.run_records import RunRecords
-from detseg.engine.runtime.compiling import compile_for_training
+from detseg.engine.runtime.compiling import (
+    check_compile_toolchain,
+    compile_failure,
+    compile_for_training,
+)
 from detseg.engine.runtime.device import build_grad_scaler
 from detseg.engine.runtime.distributed import (
     DistInfo,
@@ -127,7 +131,9 @@ def train(
     Raises:
         ConfigError, CheckpointError, WorkDirError, FileNotFoundError: at start-up; with
             ``resume``, a ``work_dir`` without a checkpoint is a ``CheckpointError`` before
-            anything is read or written.
+            anything is read or written. ``model.compile`` that cannot work (no C++ compiler
+            for inductor on the CPU at start-up, a backend failing on the model's graph at
+            the step that compiles it) is a one-line ``ConfigError`` too.
         PeerLostError: another process of a distributed run ended while this one waited for it.
     """
     if resume:
@@ -140,6 +146,9 @@ def train(
         lost = peer_lost(err, dist)
         if lost is None:
             destroy_distributed(dist)
+            failed = compile_failure(err, cfg.model.compile)
+            if failed is not None:  # model.compile on a model the backend cannot compile
+                raise failed from err
             raise
         raise lost from err  # (leaving the process group would wait for the lost process)
     destroy_distributed(dist)
@@ -190,6 +199,7 @@ def _build_run(
     seed_everything(cfg.seed)
     task = data_task(cfg)
     settings = device_settings(cfg, device)
+    check_compile_toolchain(settings.compile, device)  # before minutes of data and model
     logger.info(
         "%s on %s, %d process(es): amp %s (train.amp %s), channels_last %s, compile %s",
         task,
