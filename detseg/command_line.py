@@ -5,9 +5,12 @@ the user gave (a config key, a checkpoint, a dataset layout, a file that is miss
 corrupt) is printed as ``error: <message>`` on stderr, without a traceback, and the process
 exits with code 2. Such errors are the exception types of :data:`USER_ERRORS`; their messages
 name the file, key or id and say what to do. Any other exception is a bug in detseg and keeps
-its traceback. ``DETSEG_TRACEBACK=1`` shows the traceback of user errors too (for debugging
-detseg itself). An error type with an ``exit_code`` attribute exits with that code instead of 2
-(``PeerLostError``, 1: a distributed run lost another process, whose own output says why).
+its traceback. A user error raised inside a ``DataLoader`` worker (a bad label map read with
+``train.num_workers > 0``) is the same one line: the worker's traceback that the main process
+wraps around its message is left out. ``DETSEG_TRACEBACK=1`` shows the traceback of user
+errors too (for debugging detseg itself). An error type with an ``exit_code`` attribute exits
+with that code instead of 2 (``PeerLostError``, 1: a distributed run lost another process,
+whose own output says why).
 
 An output that cannot be written (``--out`` under a file, in a read-only folder, on a full disk)
 is a user error too, whatever ``OSError`` it raises: an ``OSError`` about the tool's output path
@@ -27,6 +30,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -182,6 +186,30 @@ def _write_problem(error: OSError, path: Path) -> str:
     return error.strerror or str(error)
 
 
+#: The message of an error a ``DataLoader`` worker raised, as the main process re-raises it:
+#: ``Caught <Type> in DataLoader worker process <n>.``, the worker's traceback, and last the
+#: ``[module.]<Type>: <message>`` line(s) that the error would have printed without workers.
+_WORKER_ERROR = re.compile(
+    r"\ACaught (?P<type>\w+) in DataLoader worker process \d+\.\s*\n"
+    r"Original Traceback \(most recent call last\):\n"
+)
+
+
+def _worker_error_message(text: str) -> str | None:
+    """The message of the error inside a ``DataLoader`` worker's re-raised error ``text``
+    (:data:`_WORKER_ERROR`): what the same error says with ``num_workers: 0``, so a bad label
+    map or annotation is one line naming its file whatever the number of workers; ``None`` for
+    any other text."""
+    match = _WORKER_ERROR.match(text)
+    if match is None:
+        return None
+    last = re.compile(rf"^(?:[\w.]+\.)?{match['type']}: ", re.MULTILINE)
+    starts = list(last.finditer(text, match.end()))
+    if not starts:
+        return None
+    return text[starts[-1].end() :].strip() or None
+
+
 def run_command(main: Callable[[], int | None], name: str) -> NoReturn:
     """Run a tool's ``main`` and exit with its code; user errors become one line and code 2
     (or the error type's ``exit_code``).
@@ -202,7 +230,8 @@ def run_command(main: Callable[[], int | None], name: str) -> NoReturn:
             raise
         if os.environ.get("DETSEG_TRACEBACK") == "1":
             raise
-        message = " ".join((message or str(error)).split()) or type(error).__name__
+        message = message or _worker_error_message(str(error)) or str(error)
+        message = " ".join(message.split()) or type(error).__name__
         sys.stderr.write(f"{name}: error: {message}\n")
         sys.exit(getattr(error, "exit_code", USER_ERROR_EXIT_CODE))
     sys.exit(code or 0)

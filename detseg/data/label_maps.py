@@ -1,13 +1,15 @@
 """Label-map files: reading them as class indices and checking them against their image.
 
-A label map is a PNG (or another file Pillow reads) of class indices, ``0`` background, ``1..K``
-the classes, ``255`` ignored. Palette images give their indices, not their colours; an RGB file
-is accepted only when its three channels are equal. Separate from the datasets because the
-dataset check, the evaluation and the tools read and check label maps with the same rules.
+A label map is a PNG (or another lossless file Pillow reads; JPEG is refused) of class indices,
+``0`` background, ``1..K`` the classes, ``255`` ignored. Palette images give their indices, not
+their colours; an RGB file is accepted only when its three channels are equal. Separate from the
+datasets because the dataset check, the evaluation and the tools read and check label maps with
+the same rules.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -19,13 +21,18 @@ from detseg.data.seg_transforms import IGNORE_INDEX
 
 __all__ = ["check_label_map", "header_size", "read_label_map"]
 
+logger = logging.getLogger(__name__)
+
+#: Whether this process has warned about a label map of background and ignored pixels only.
+_void_only_reported = False
+
 
 def read_label_map(path: str | os.PathLike) -> np.ndarray:
     """Read a label-map file as class indices.
 
     Args:
-        path: A PNG (or other Pillow-readable file) of class indices: palette, grayscale
-            (8 or 16 bit), or RGB with three equal channels.
+        path: A PNG (or other lossless Pillow-readable file) of class indices: palette,
+            grayscale (8 or 16 bit), or RGB with three equal channels.
 
     Returns:
         ``[H, W]`` integer array of the stored indices (``uint8`` for 8-bit files).
@@ -37,15 +44,20 @@ def read_label_map(path: str | os.PathLike) -> np.ndarray:
 
     Raises:
         ImageReadError: The file is missing, not a decodable image, or over that pixel limit.
-        ValueError: The file is an RGB image with differing channels (colours, not indices) or
-            has a pixel type that cannot hold indices.
+        ValueError: The file is a JPEG (lossy compression turns the indices along every
+            border into other indices, most of them valid classes), an RGB image with
+            differing channels (colours, not indices) or has a pixel type that cannot hold
+            indices.
     """
     path = Path(path)
     try:
         with pillow_pixel_limit_lifted(), Image.open(path) as image:
-            mode = image.mode
+            mode, file_format = image.mode, image.format
+            _refuse_lossy(file_format, path)
             _check_pixel_count(image.width * image.height, path)
             array = np.array(image)
+    except LossyLabelMapError:
+        raise
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ImageReadError(path, f"{type(exc).__name__}: {exc}") from exc
     if mode in ("LA", "PA", "RGB", "RGBA"):
@@ -62,6 +74,25 @@ def read_label_map(path: str | os.PathLike) -> np.ndarray:
             "expected a single-channel image of integer class indices"
         )
     return array.astype(np.uint8) if array.dtype == bool else array
+
+
+#: Pillow formats whose compression is lossy: their pixel values are not the indices written.
+LOSSY_FORMATS = ("JPEG", "MPO")
+
+
+class LossyLabelMapError(ValueError):
+    """A label map stored in a lossy format (:data:`LOSSY_FORMATS`)."""
+
+
+def _refuse_lossy(file_format: str | None, path: Path) -> None:
+    """Raise :class:`LossyLabelMapError` for a label map in a lossy format: JPEG compression
+    moves the indices along class borders to neighbouring values (a class ``15`` becomes
+    ``14`` or ``16`` there), which pass every range check as wrong classes."""
+    if file_format in LOSSY_FORMATS:
+        raise LossyLabelMapError(
+            f"label map {path} is a JPEG: lossy compression changes the class indices along "
+            "every border (into other, valid classes); store label maps as PNG"
+        )
 
 
 def check_label_map(
@@ -108,7 +139,29 @@ def check_label_map(
             f"(background and {num_classes} classes) and {IGNORE_INDEX} (ignore); "
             "is the class list complete?"
         )
+    _report_void_only(values, num_classes, source)
     return mask.astype(np.uint8)
+
+
+def _report_void_only(values: np.ndarray, num_classes: int, source: str) -> None:
+    """Warn, once per process, about a label map whose values are ``255`` (ignored) and at most
+    ``0``: the binary masks of many tools store their foreground as 255, which is never trained
+    or scored, so a dataset of them trains on background alone without another sign."""
+    global _void_only_reported
+    if _void_only_reported or IGNORE_INDEX not in values:
+        return
+    if ((values >= 1) & (values <= num_classes)).any():
+        return
+    _void_only_reported = True
+    logger.warning(
+        "%s: label map holds only background (0) and ignored (%d) pixels; if it is a binary "
+        "mask with its foreground stored as %d, store the foreground as 1 (class 1): %d is "
+        "ignored by the loss and by mIoU (tools/check_data.py counts such files)",
+        source,
+        IGNORE_INDEX,
+        IGNORE_INDEX,
+        IGNORE_INDEX,
+    )
 
 
 def header_size(path: Path) -> tuple[int, int] | None:
