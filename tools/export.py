@@ -90,7 +90,7 @@ def parse_args() -> argparse.Namespace:
         "--batch-size",
         type=int,
         default=1,
-        help="images per call of a static segmenter export (detectors take one image)",
+        help="images per call of a static segmenter export (default: 1; detectors take one image)",
     )
     parser.add_argument(
         "--score-thr",

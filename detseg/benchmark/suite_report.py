@@ -1,7 +1,7 @@
 """The target table's report: a markdown table for people, a JSON file of the raw figures.
 
 :func:`write_suite_report` writes both after every row of
-:func:`~detseg.benchmark.suite.run_suite`. The markdown starts with where and when it was
+:func:`~detseg.benchmark.suite_runner.run_suite`. The markdown starts with where and when it was
 measured (date, commit, torch / torchvision versions, device), then one line per row: the
 ``benchmark.py model`` flags, images/s of torchvision and detseg, their ratio, the target and
 whether it is met; then the kernel launches and host-device syncs per call of the profiled row

@@ -35,13 +35,13 @@ import numpy as np
 import torch
 
 from detseg.data.base import ImageDataset
+from detseg.data.class_names import read_class_names
 from detseg.data.coco_json import load_coco_json
 from detseg.data.image_io import ImageReadError, to_unit_float
 from detseg.data.label_map_pairing import pair_by_stem
 from detseg.data.label_maps import check_label_map, header_size, read_label_map
 from detseg.data.seg_transforms import IGNORE_INDEX, apply_segmentation_augmentations
 from detseg.data.voc import VOC_CLASSES, read_split_ids
-from detseg.data.yolo import read_class_names
 
 __all__ = [
     "FolderSegmentation",
@@ -51,8 +51,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: File suffixes taken as images when a folder is listed.
 
 #: What a dataset yields: ``(image Float32[3, H, W], mask Int64[H, W])`` or ``None``.
 SegSample = tuple[torch.Tensor, torch.Tensor] | None

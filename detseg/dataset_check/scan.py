@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import logging
 import os
 from pathlib import Path
 from typing import Literal
@@ -52,8 +51,6 @@ from detseg.dataset_check.box_flags import classify_boxes
 from detseg.dataset_check.scan_records import ImageRecord, SplitScan
 
 __all__ = ["scan_split"]
-
-logger = logging.getLogger(__name__)
 
 
 def _display_name(path: Path, root: Path | None) -> str:

@@ -20,7 +20,7 @@ from detseg.engine.validation import COCO_KEYS
 @pytest.fixture(autouse=True)
 def _ground_truth_warnings_unsaid(monkeypatch):
     """Each test sees the warnings about its ground truth, whatever earlier tests evaluated."""
-    monkeypatch.setattr(coco_ground_truth, "_WARNED", set(), raising=False)
+    monkeypatch.setattr(coco_ground_truth, "_WARNED", set())
 
 
 PNGS = ("pr_curve_iou50.png", "pr_curve_iou75.png", "pr_per_class.png", "confusion_matrix.png")

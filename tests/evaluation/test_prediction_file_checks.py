@@ -129,7 +129,7 @@ def test_gt_annotations_the_evaluation_ignores_are_warned_about(tmp_path, caplog
     gt_dict["annotations"][0]["category_id"] = 99
     gt_dict["annotations"].append({**GT["annotations"][1], "id": 3, "image_id": 12345})
     gt, pred = _files(tmp_path, gt=gt_dict)
-    with caplog.at_level(logging.WARNING, logger="detseg.evaluation.coco"):
+    with caplog.at_level(logging.WARNING, logger="detseg.evaluation.coco_checks"):
         evaluate_prediction_files(gt, pred, out=tmp_path / "out")
     assert "1 ground-truth annotation(s) have a category_id absent from its categories" in (
         caplog.text

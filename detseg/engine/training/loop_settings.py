@@ -23,7 +23,9 @@ class StepSettings:
         amp: ``"bf16"`` / ``"fp16"`` autocast on CUDA; ignored elsewhere (the resolved
             ``train.amp``, see :func:`~detseg.engine.runtime.device.resolve_amp`).
         grad_clip: clip the global gradient norm to this value; ``None`` = no clipping.
-        on_nonfinite: ``"stop"`` raises :class:`NonFiniteLossError`; ``"skip"`` drops the step.
+        on_nonfinite: ``"stop"`` raises
+            :class:`~detseg.engine.training.nonfinite_losses.NonFiniteLossError`; ``"skip"``
+            drops the step.
             A non-finite gradient norm of a finite loss is handled alike where the norm is
             read before the update: under ``"skip"``, or with ``grad_clip`` set on the CPU
             (not under fp16's scaler, which skips such a step itself).
@@ -50,7 +52,8 @@ class StepSettings:
 
 @dataclass(frozen=True)
 class EpochPosition:
-    """Where a call of :func:`train_one_epoch` starts inside the run, and how far it may go.
+    """Where a call of :func:`~detseg.engine.training.train_loop.train_one_epoch` starts
+    inside the run, and how far it may go.
 
     Attributes:
         epoch: 0-based epoch number (for the bar and the log).

@@ -47,7 +47,7 @@ RESULTS = [
 
 @pytest.fixture(autouse=True)
 def _nothing_said_yet(monkeypatch):
-    monkeypatch.setattr(coco_ground_truth, "_WARNED", set(), raising=False)
+    monkeypatch.setattr(coco_ground_truth, "_WARNED", set())
 
 
 def _warnings(caplog, gt: dict) -> list[str]:
