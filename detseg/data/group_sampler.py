@@ -26,6 +26,8 @@ import numpy as np
 from PIL import Image
 from torch.utils.data import Sampler
 
+from detseg.data.image_io import file_exif_orientation, pillow_pixel_limit_lifted
+
 __all__ = ["GroupedBatchSampler", "aspect_ratio_group_ids", "image_sizes", "padding_fraction"]
 
 logger = logging.getLogger(__name__)
@@ -57,12 +59,16 @@ def aspect_ratio_group_ids(sizes: Sequence[tuple[int, int]], num_groups: int) ->
 
 
 def image_sizes(dataset: Any) -> list[tuple[int, int]]:
-    """``(height, width)`` of every image of a detection or segmentation dataset.
+    """``(height, width)`` of every image of a detection or segmentation dataset, as the
+    dataset reads it.
 
     COCO-json datasets give them from their ``images`` entries where those state a positive
     integer ``height`` and ``width``; other images (other formats, or an entry whose size is
-    missing, ``null`` or ``0``) have their file header read with Pillow (no decoding). An
-    unreadable file counts as square (it is skipped at load time anyway).
+    missing, ``null`` or ``0``) have their file header read with Pillow (no decoding), and
+    the size is transposed where the dataset reads the image as displayed and its EXIF
+    orientation swaps width and height (:func:`_read_size`: a quarter-turned photo of a YOLO
+    dataset is grouped by its displayed shape). An unreadable file counts as square (it is
+    skipped at load time anyway).
     """
     coco = dataset.coco_gt() if hasattr(dataset, "coco_gt") else None
     stated: dict[int, tuple[int, int]] = {}
@@ -75,16 +81,33 @@ def image_sizes(dataset: Any) -> list[tuple[int, int]]:
     sizes = []
     for index, image_id in enumerate(ids):
         size = stated.get(int(image_id)) if image_id is not None else None
-        sizes.append(size if size is not None else _header_size(dataset.image_path(index)))
+        sizes.append(size if size is not None else _read_size(dataset, index))
     return sizes
 
 
+def _read_size(dataset: Any, index: int) -> tuple[int, int]:
+    """``(height, width)`` image ``index`` of ``dataset`` is read at, from its file's header and
+    EXIF orientation only: the stored size, transposed where the orientation swaps width and
+    height (5..8) and the dataset's ``reads_as_displayed`` hook
+    (:meth:`~detseg.data.base.ImageDataset.reads_as_displayed`) says it is read as displayed."""
+    path = dataset.image_path(index)
+    stored = _header_size(path)
+    orientation = file_exif_orientation(path)
+    hook = getattr(dataset, "reads_as_displayed", None)
+    if orientation in (5, 6, 7, 8) and hook is not None and hook(index, orientation, stored):
+        return stored[1], stored[0]
+    return stored
+
+
 def _header_size(path: Any) -> tuple[int, int]:
-    """``(height, width)`` from the header of an image file; ``(1, 1)`` when unreadable."""
+    """``(height, width)`` from the header of an image file; ``(1, 1)`` when unreadable.
+
+    Pillow's decompression-bomb limit is lifted for this read (no pixels are decoded): a large
+    aerial or slide image that OpenCV decodes for training is sized, not refused."""
     try:
-        with Image.open(path) as image:
+        with pillow_pixel_limit_lifted(), Image.open(path) as image:
             width, height = image.size
-    except OSError as err:
+    except (OSError, ValueError, SyntaxError) as err:
         logger.warning("cannot read the size of %s (%s); grouped as square", path, err)
         return 1, 1
     return height, width

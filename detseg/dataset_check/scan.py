@@ -7,11 +7,13 @@ comes from the file header (Pillow reads only the header); with ``decode=True`` 
 also decoded by the reader training uses (:func:`detseg.data.image_io.read_stored_rgb`), which
 finds truncated and corrupt files.
 
-The size kept is the one training reads the image at: a JPEG whose EXIF orientation swaps
-width and height (5..8) is read as displayed, its size transposed, when its labels state the
-displayed size (:meth:`~detseg.data.base.ImageDataset.labelled_size`,
-:func:`~detseg.data.image_io.labels_follow_orientation`), as the dataset readers do; boxes,
-masks and the stated size are checked against that size.
+The size kept is the one training reads the image at: a JPEG tagged with an EXIF orientation
+is read as displayed where the dataset's
+:meth:`~detseg.data.base.ImageDataset.reads_as_displayed` says so, as the dataset readers do
+(every tagged JPEG of a YOLO dataset; for COCO, VOC and label maps an orientation that swaps
+width and height, 5..8, whose labels state the displayed size), its size transposed where the
+orientation swaps width and height; boxes, masks and the stated size are checked against that
+size.
 
 Detection annotations are the reader's raw ones (:meth:`DetectionDataset.annotations`), before
 :func:`detseg.data.target_checks.sanitize_boxes`, so boxes outside the image and degenerate
@@ -38,7 +40,6 @@ from detseg.data.image_io import (
     IMAGE_SUFFIXES,
     ImageReadError,
     exif_orientation,
-    labels_follow_orientation,
     pillow_pixel_limit_lifted,
     read_stored_rgb,
 )
@@ -107,16 +108,16 @@ def _header_size(data: bytes) -> tuple[int, int]:
 
 
 def _follow_orientation(record: ImageRecord, dataset: ImageDataset) -> None:
-    """Transpose ``record.size`` and set ``displayed`` where training reads the image as
-    displayed: an orientation that swaps width and height (5..8) and labels that state the
-    displayed size (:meth:`ImageDataset.labelled_size`, as :meth:`ImageDataset.read_rgb`)."""
-    if record.size is None or record.orientation not in (5, 6, 7, 8):
+    """Set ``record.displayed`` where training reads the tagged image as displayed (the
+    dataset's :meth:`ImageDataset.reads_as_displayed`, as :meth:`ImageDataset.read_rgb`
+    asks it), and then transpose ``record.size`` for an orientation that swaps width and
+    height (5..8)."""
+    if record.size is None or record.orientation == 1:
         return
-    if labels_follow_orientation(
-        record.orientation, record.size, dataset.labelled_size(record.index)
-    ):
-        record.size = (record.size[1], record.size[0])
+    if dataset.reads_as_displayed(record.index, record.orientation, record.size):
         record.displayed = True
+        if record.orientation in (5, 6, 7, 8):
+            record.size = (record.size[1], record.size[0])
 
 
 def _read_boxes(record: ImageRecord, dataset: DetectionDataset) -> None:

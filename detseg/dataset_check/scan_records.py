@@ -41,11 +41,10 @@ class ImageRecord:
             ``width``, a VOC ``<size>``); ``None`` when they state none.
         orientation: The file's EXIF orientation ``1..8`` (``1`` for an upright or untagged
             JPEG and for other files).
-        displayed: Whether training reads the image as displayed (its orientation swaps
-            width and height and its labels state the displayed size, a YOLO dataset's
-            labelled size included), not as stored; a YOLO dataset also reads a tagged image
-            of another orientation as displayed
-            (:meth:`~detseg.data.base.ImageDataset.reads_as_displayed`).
+        displayed: Whether training reads the image as displayed, not as stored: the
+            dataset's :meth:`~detseg.data.base.ImageDataset.reads_as_displayed` (every tagged
+            image of a YOLO dataset; elsewhere an orientation that swaps width and height
+            whose labels state the displayed size).
         error: Why the image is unreadable (missing, not an image, corrupt); ``None`` if fine.
         digest: Hash of the file's bytes; ``None`` when the file is missing or empty.
         labels: ``Int64[N]`` labels ``1..K`` of the raw annotations (detection).

@@ -57,6 +57,7 @@ from detseg.evaluation.coco_checks import check_segm_ground_truth
 from detseg.evaluation.coco_format import predictions_to_coco_results
 from detseg.evaluation.confusion_plot import save_confusion_matrix
 from detseg.evaluation.report import remove_stale_outputs
+from detseg.evaluation.report_gallery import DisplayedRule
 from detseg.evaluation.summary import EvaluationSummary, write_coco_report
 from detseg.evaluation.voc_coco import is_voc_metric, resolve_metric
 from detseg.segmentation.inference import SegmentationInference
@@ -207,6 +208,7 @@ def evaluate_detector(
         score_threshold,
         metric,
         segm,
+        gallery_orientation_rule(val_set),
     )
     (out / "detections.json").write_text(json.dumps(detections))
     summary.wrote.append(f"Wrote {out / 'detections.json'}")
@@ -284,6 +286,26 @@ def evaluate_segmenter(
         metrics=json.loads(path.read_text(encoding="utf-8")),
         wrote=[f"Wrote {plot}", f"Wrote {path}"],
     )
+
+
+def gallery_orientation_rule(dataset: Any) -> DisplayedRule | None:
+    """The dataset's rule of which images it reads as displayed (EXIF orientation applied), by
+    gt image id, for the report gallery: its
+    :meth:`~detseg.data.base.ImageDataset.reads_as_displayed` (of the dataset under a
+    :class:`DatasetHead`), so each picture is drawn as the model saw it and its boxes land on
+    the pixels they refer to. ``None`` for a dataset without the hook (the gallery then uses
+    the COCO reader's rule)."""
+    base = dataset.dataset if isinstance(dataset, DatasetHead) else dataset
+    hook = getattr(base, "reads_as_displayed", None)
+    if hook is None:
+        return None
+    index_of = {int(image_id): k for k, image_id in enumerate(dataset.image_ids)}
+
+    def displayed(image_id: int, orientation: int, stored: tuple[int, int]) -> bool:
+        index = index_of.get(int(image_id))
+        return index is not None and bool(hook(index, orientation, stored))
+
+    return displayed
 
 
 def gallery_sources(dataset: Any, gt: dict) -> tuple[dict, Path | None]:

@@ -18,9 +18,10 @@ With ``segm=True`` (instance masks: detections with an RLE ``segmentation``) the
 scored too (COCO ``iou_type="segm"``), shown in their own tables, and drawn in the gallery: the
 ground-truth outlines in white (edged in black), each detection's mask filled in its class
 colour. The PR curves, the confusion matrix and the choice of the worst images stay those of
-the boxes. Each gallery image is drawn as the COCO reader reads it: as displayed where its EXIF
-orientation swaps width and height and its entry states the displayed size, else as stored
-(:mod:`detseg.evaluation.report_gallery`).
+the boxes. Each gallery image is drawn as the evaluated dataset reads it: turned by its EXIF
+orientation where the dataset's rule (``displayed``) says so, by default as the COCO reader
+reads it: as displayed where its EXIF orientation swaps width and height and its entry states
+the displayed size, else as stored (:mod:`detseg.evaluation.report_gallery`).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from detseg.evaluation.pr_curves import (
     plot_pr_curve,
     plot_pr_per_class,
 )
-from detseg.evaluation.report_gallery import worst_images
+from detseg.evaluation.report_gallery import DisplayedRule, worst_images
 from detseg.evaluation.report_html import render_report_html
 from detseg.evaluation.voc_coco import is_voc_metric, voc_evaluate_coco
 
@@ -111,6 +112,7 @@ def write_detection_report(
     info: Mapping[str, Any] | None = None,
     metric: str = "coco",
     segm: bool = False,
+    displayed: DisplayedRule | None = None,
 ) -> Path:
     """Writes the evaluation report of one set of detections into ``out_dir``.
 
@@ -148,6 +150,11 @@ def write_detection_report(
             when no detection has a ``bbox``, the mask numbers take each detection's area
             from its mask, as pycocotools does for such results. ``metrics``, when given, must
             then hold the mask numbers too.
+        displayed: whether a gallery image tagged with an EXIF orientation is drawn as
+            displayed, ``displayed(image_id, orientation, stored (H, W))``: the evaluated
+            dataset's rule (:meth:`~detseg.data.base.ImageDataset.reads_as_displayed`; a YOLO
+            dataset reads every tagged image as displayed). ``None``: the COCO reader's rule,
+            by the size the image's entry states.
 
     Returns:
         The path of ``report.html``.
@@ -177,7 +184,7 @@ def write_detection_report(
     confusion = detection_confusion(gt_dict, dets, MATCH_IOU, score_threshold)
     captions = _draw_plots(out, curves, confusion)
     _write_metrics_json(out / "metrics.json", metrics, confusion, info)
-    gallery, note = worst_images(gt_dict, dets, confusion, images_dir, worst_k, segm)
+    gallery, note = worst_images(gt_dict, dets, confusion, images_dir, worst_k, segm, displayed)
     page = render_report_html(
         title=title,
         metrics=metrics,
@@ -226,6 +233,11 @@ def _pr_panels(curves: PRCurves) -> tuple[PRCurves, str]:
         iou_thresholds=curves.iou_thresholds,
         class_names=[curves.class_names[k] for k in keep],
     )
+    if not keep:
+        return subset, (
+            f"Precision-recall per class: none of the {num_classes} classes has ground truth "
+            "(every AP in metrics.json)"
+        )
     caption = (
         f"Precision-recall per class: the {len(keep)} classes of lowest AP50, of "
         f"{num_classes} ({len(with_gt)} with ground truth; every AP in metrics.json)"

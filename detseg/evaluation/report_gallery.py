@@ -1,9 +1,11 @@
 """The report's gallery: the images of lowest F1, drawn with their ground truth and detections.
 
 :func:`worst_images` picks the imperfect images of a detection evaluation by per-image F1 and
-draws each as the COCO reader reads it (its EXIF orientation applied where its entry states the
-displayed size): ground-truth boxes (and with masks their outlines) in white edged in black,
-the kept detections in their class colours. It is separate from
+draws each as the evaluated dataset reads it: its EXIF orientation applied where the dataset's
+rule says so (:meth:`~detseg.data.base.ImageDataset.reads_as_displayed`, passed as a
+:data:`DisplayedRule`: every tagged image of a YOLO dataset), by default where its entry states
+the displayed size (the COCO reader's rule). Ground-truth boxes (and with masks their outlines)
+are drawn in white edged in black, the kept detections in their class colours. It is separate from
 :mod:`detseg.evaluation.report`, which writes the numbers and plots, because it is the part
 that reads and draws image files.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,10 @@ GT_COLOR = (255, 255, 255)
 GT_EDGE_COLOR = (0, 0, 0)
 GALLERY_SIDES = (320, 512)  # longer side of a gallery picture, scaled into [min, max] px
 
+#: Whether the image of a gt ``image_id``, a file of ``stored = (H, W)`` pixels with EXIF
+#: ``orientation`` (``2..8``), is read as displayed: ``rule(image_id, orientation, stored)``.
+DisplayedRule = Callable[[int, int, tuple[int, int]], bool]
+
 
 def worst_images(
     gt: dict,
@@ -50,9 +56,11 @@ def worst_images(
     images_dir: str | os.PathLike | None,
     worst_k: int,
     segm: bool = False,
+    displayed: DisplayedRule | None = None,
 ) -> tuple[list[GalleryItem], str]:
     """The ``worst_k`` imperfect images by F1 (ties: most errors first), drawn when possible
-    (with their masks when ``segm``)."""
+    (with their masks when ``segm``), each turned by its EXIF orientation where ``displayed``
+    says so (``None``: where its entry states the displayed size, the COCO reader's rule)."""
     f1 = confusion.f1_per_image()
     counts = confusion.counts_per_image()
     imperfect = [i for i in f1 if f1[i] < 1.0]
@@ -65,8 +73,8 @@ def worst_images(
         uri = None
         if images_dir is not None and file_name:
             path = coco_image_file(Path(images_dir), file_name)  # the COCO reader's rule
-            stated = entry_size(images[image_id])
-            uri = _draw_image(path, image_id, gt, dets, confusion, segm, stated)
+            rule = displayed or _stated_size_rule(entry_size(images[image_id]))
+            uri = _draw_image(path, image_id, gt, dets, confusion, segm, rule)
         items.append(GalleryItem(image_id, file_name, f1[image_id], tp, fp, fn, uri))
     if not gt["images"]:
         note = "The ground truth lists no images: nothing was evaluated (every number is n/a)."
@@ -99,18 +107,19 @@ def _draw_image(
     dets: list[dict],
     confusion: DetectionConfusion,
     segm: bool = False,
-    stated: tuple[int, int] | None = None,
+    displayed: DisplayedRule | None = None,
 ) -> str | None:
     """JPEG data URI of the image with gt (white lines edged in black) and kept detections
     (class colours); with ``segm`` the detections' masks filled and the gt masks outlined.
 
-    The image is drawn as the COCO reader reads it for training and evaluation
-    (:func:`_read_as_evaluated`, by its entry's ``stated = (H, W)``), so the boxes land on the
-    pixels they were drawn on. The picture is resized so its longer side lies in
-    :data:`GALLERY_SIDES`; ``None`` when the file cannot be read or encoded.
+    The image is drawn as the dataset reads it for training and evaluation
+    (:func:`_read_as_evaluated`: as displayed where the rule ``displayed`` says so, as stored
+    without a rule), so the boxes land on the pixels they were drawn on. The picture is
+    resized so its longer side lies in :data:`GALLERY_SIDES`; ``None`` when the file cannot be
+    read or encoded.
     """
     try:
-        rgb = _read_as_evaluated(path, stated)
+        rgb = _read_as_evaluated(path, image_id, displayed)
     except ImageReadError as error:
         logger.warning("gallery: %s; shown without picture", error)  # the error names path
         return None
@@ -148,12 +157,22 @@ def _draw_image(
     return "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode("ascii")
 
 
-def _read_as_evaluated(path: Path, stated: tuple[int, int] | None) -> np.ndarray:
-    """``UInt8[H, W, 3]`` RGB pixels of ``path`` as the dataset readers read them: turned as
-    its EXIF orientation says where the image entry states the displayed size
-    (:func:`~detseg.data.image_io.labels_follow_orientation`), else in stored order."""
+def _stated_size_rule(stated: tuple[int, int] | None) -> DisplayedRule:
+    """The COCO reader's rule for an image whose entry states ``stated = (H, W)`` (or no
+    size): as displayed only where the orientation swaps width and height and ``stated`` is
+    the stored size transposed (:func:`~detseg.data.image_io.labels_follow_orientation`)."""
+    return lambda image_id, orientation, stored: labels_follow_orientation(
+        orientation, stored, stated
+    )
+
+
+def _read_as_evaluated(path: Path, image_id: int, displayed: DisplayedRule | None) -> np.ndarray:
+    """``UInt8[H, W, 3]`` RGB pixels of ``path`` (the file of gt image ``image_id``) as the
+    dataset reads them: turned as its EXIF orientation says where ``displayed`` says so, else
+    (and without a rule) in stored order."""
     rgb, orientation = read_stored_rgb(path)
-    if labels_follow_orientation(orientation, (rgb.shape[0], rgb.shape[1]), stated):
+    stored = (rgb.shape[0], rgb.shape[1])
+    if orientation != 1 and displayed is not None and displayed(image_id, orientation, stored):
         rgb = apply_orientation(rgb, orientation)
     return to_uint8(np.ascontiguousarray(rgb))
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from detseg.engine.validation import COCO_KEYS, SEGM_KEYS, SEGM_PER_CLASS_KEY
 from detseg.evaluation.report import write_detection_report
+from detseg.evaluation.report_gallery import DisplayedRule
 from detseg.evaluation.table import coco_table, voc_table
 
 
@@ -52,6 +53,7 @@ def write_coco_report(
     score_threshold: float = 0.3,
     metric: str = "coco",
     segm: bool = False,
+    displayed: DisplayedRule | None = None,
 ) -> EvaluationSummary:
     """Write the report of one COCO bbox evaluation (VOC AP, mask AP too) into ``out``;
     summarise it.
@@ -73,6 +75,9 @@ def write_coco_report(
             then the first table and the ``voc`` entry of ``metrics.json``.
         segm: also score the detections' masks (RLE ``segmentation``) against the gt's: the
             12 mask numbers (``segm_AP`` ...) follow the box table.
+        displayed: the evaluated dataset's rule of which gallery images are drawn as
+            displayed (EXIF orientation applied); ``None``: the COCO reader's rule (see
+            :func:`detseg.evaluation.report.write_detection_report`).
 
     Returns:
         The summary: ``heading``, the text tables, ``metrics.json``'s content, one ``wrote``
@@ -94,6 +99,7 @@ def write_coco_report(
         info=info,
         metric=metric,
         segm=segm,
+        displayed=displayed,
     )
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     table = coco_table({k: metrics[k] for k in (*COCO_KEYS, "per_class")})

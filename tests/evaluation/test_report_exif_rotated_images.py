@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from detseg.evaluation.report import write_detection_report
-from detseg.evaluation.report_gallery import _read_as_evaluated
+from detseg.evaluation.report_gallery import _read_as_evaluated, _stated_size_rule
 
 # Stored 32 x 64 (H x W), left half white; orientation 6 shows it 64 x 32 with the white on top.
 STORED = np.zeros((32, 64, 3), dtype=np.uint8)
@@ -39,8 +39,9 @@ def _photo(folder):
 
 @pytest.mark.parametrize(("stated", "shape"), [((64, 32), (64, 32, 3)), ((32, 64), (32, 64, 3))])
 def test_images_are_read_as_the_coco_reader_reads_them(tmp_path, stated, shape):
-    assert _read_as_evaluated(_photo(tmp_path / "images"), stated).shape == shape
-    assert _read_as_evaluated(tmp_path / "images" / "a.jpg", None).shape == (32, 64, 3)
+    photo = _photo(tmp_path / "images")
+    assert _read_as_evaluated(photo, 1, _stated_size_rule(stated)).shape == shape
+    assert _read_as_evaluated(photo, 1, _stated_size_rule(None)).shape == (32, 64, 3)
 
 
 def test_gallery_draws_the_photo_as_displayed_when_its_entry_says_so(tmp_path):

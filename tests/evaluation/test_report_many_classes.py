@@ -70,3 +70,15 @@ def test_per_class_plot_of_few_classes_shows_all(tmp_path, drawn):
 
     assert drawn[0].class_names == NAMES
     assert "<figcaption>Precision-recall per class</figcaption>" in page
+
+
+def test_per_class_caption_when_no_class_has_ground_truth(tmp_path, monkeypatch, drawn):
+    monkeypatch.setattr(report, "MAX_PR_PANELS", 2)
+    gt, detections = _gt_and_detections()
+    gt["annotations"] = []
+
+    page = report.write_detection_report(tmp_path, gt, detections).read_text(encoding="utf-8")
+
+    assert drawn[0].class_names == []
+    assert "none of the 5 classes has ground truth (every AP in metrics.json)" in page
+    assert "the 0 classes" not in page
