@@ -28,6 +28,7 @@ def run_two_processes(script: str, folder: Path, timeout: float = 120) -> list[s
 
     Raises:
         AssertionError: a process exited with an error (its stderr is the message).
+        subprocess.TimeoutExpired: a process ran past ``timeout`` seconds (both are killed).
     """
     path = folder / "worker.py"
     path.write_text(script)
@@ -45,8 +46,14 @@ def run_two_processes(script: str, folder: Path, timeout: float = 120) -> list[s
         for rank in range(2)
     ]
     outputs = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=timeout)
-        assert proc.returncode == 0, err
-        outputs.append(out)
+    try:
+        for proc in procs:
+            out, err = proc.communicate(timeout=timeout)
+            assert proc.returncode == 0, err
+            outputs.append(out)
+    finally:  # a process that waits for the other (a hang, a failure) must not outlive the test
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
     return outputs

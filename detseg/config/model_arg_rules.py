@@ -116,11 +116,24 @@ def check_item_bounds(value: Any, source: str, key: str) -> None:
             )
 
 
+#: The per-level anchor keys of the detector builders and how many entries each takes beyond
+#: one per feature level: SSD's ``scales`` has the extra ``s_m`` of its largest boxes.
+ANCHOR_LEVEL_KEYS: dict[str, int] = {
+    "anchor_sizes": 0,
+    "aspect_ratios": 0,
+    "scales": 1,
+    "steps": 0,
+    "anchors": 0,
+}
+
+
 def check_anchor_levels(kwargs: dict[str, Any], defaults: dict[str, Any], source: str) -> None:
     """``model.anchor_sizes`` and ``model.aspect_ratios``, where given as lists, have as many
     entries, and these (or a preset's defaults) one per feature level of the model
     (:func:`feature_levels`, where known before the build), as the builder requires once the
-    data has loaded.
+    data has loaded; so do SSD's ``model.aspect_ratios``, ``model.steps`` and
+    ``model.scales`` (one more) and YOLOv3's ``model.anchors`` (where not given, YOLOv3's
+    three levels of COCO priors).
 
     Args:
         kwargs: the checked arguments.
@@ -142,15 +155,61 @@ def check_anchor_levels(kwargs: dict[str, Any], defaults: dict[str, Any], source
     levels = feature_levels(merged)
     if levels is None:
         return
-    for key in ("anchor_sizes", "aspect_ratios"):
+    for key, extra in ANCHOR_LEVEL_KEYS.items():
         value = merged.get(key)
-        if isinstance(value, list | tuple) and len(value) != levels:
+        if _is_yolo_v3(merged) and key == "anchors" and value is None:
+            _check_default_yolo_priors(merged, levels, source)
+        if isinstance(value, list | tuple) and len(value) != levels + extra:
             given = "" if key in kwargs else " (the model's default)"
+            entries = f"{len(value)} entries" if extra else f"{len(value)} levels"
+            per_level = f"{levels + extra} entries" if extra else "one list per level"
             raise ConfigError(
-                f"{source}: 'model.{key}'{given} has {len(value)} levels but the model has "
-                f"{levels} feature levels ({_levels_from(merged)}); give one list per level"
+                f"{source}: 'model.{key}'{given} has {entries} but the model has "
+                f"{levels} feature levels ({_levels_from(merged)}); give {per_level}"
                 + (f", or remove model.{key} for the defaults" if given == "" else "")
             )
+
+
+def _check_default_yolo_priors(merged: dict[str, Any], levels: int, source: str) -> None:
+    """YOLOv3 without ``model.anchors`` takes YOLOv3's COCO priors, of three levels: another
+    number of ``model.return_layers`` needs anchors of its own."""
+    if levels != _YOLOV3_PRIOR_LEVELS:
+        raise ConfigError(
+            f"{source}: 'model.anchors' is not given, and YOLOv3's default priors have "
+            f"{_YOLOV3_PRIOR_LEVELS} levels but the model has {levels} feature levels "
+            f"({_levels_from(merged)}); give model.anchors, one list of [w, h] pairs per level "
+            f"(tools/anchors.py --k {3 * levels} prints them), or {_YOLOV3_PRIOR_LEVELS} "
+            "distinct model.return_layers"
+        )
+
+
+#: Levels of YOLOv3's COCO priors (:func:`~detseg.ops.yolo_priors.default_yolov3_priors`).
+_YOLOV3_PRIOR_LEVELS = 3
+
+
+def _is_yolo_v3(merged: dict[str, Any]) -> bool:
+    """Whether ``merged`` are the arguments of the YOLO builder for a v3 model (the one that
+    lays ``anchors`` on its levels; v1 refuses them)."""
+    return "anchors" in merged and merged.get("version") == "v3"
+
+
+def _head_levels(merged: dict[str, Any]) -> tuple[str, int] | None:
+    """``(where the levels come from, their number)`` for the SSD builders (their backbones'
+    six levels) and YOLOv3 (the distinct ``model.return_layers``, else ``c3, c4, c5``);
+    ``None`` for other builders."""
+    from detseg.detection.ssd import SSD_BACKBONES, SSD_FEATURE_LEVELS
+
+    if "min_ratio" in merged and "steps" in merged and merged.get("backbone") in SSD_BACKBONES:
+        return f"the SSD {merged['backbone']} backbone's levels", SSD_FEATURE_LEVELS
+    if not _is_yolo_v3(merged):
+        return None
+    layers = merged.get("return_layers")
+    if layers is None:
+        layers = ["c3", "c4", "c5"]
+    if not isinstance(layers, list | tuple) or not layers:
+        return None  # the builder's own message names what is wrong with return_layers
+    distinct = list(dict.fromkeys(layers))
+    return f"{merged.get('backbone')} levels {distinct} (model.return_layers)", len(distinct)
 
 
 def _backbone_levels(merged: dict[str, Any]) -> tuple[list[str], int] | None:
@@ -178,14 +237,21 @@ def _backbone_levels(merged: dict[str, Any]) -> tuple[list[str], int] | None:
 def feature_levels(merged: dict[str, Any]) -> int | None:
     """The number of feature levels the anchors of a detector built with the arguments
     ``merged`` (builder defaults updated by the config) are laid on: the backbone levels
-    (``model.return_layers``, else the family's default) plus those an FPN adds; ``None``
-    where that is not known before the build (a builder of another kind)."""
+    (``model.return_layers``, else the family's default) plus those an FPN adds; SSD's six;
+    YOLOv3's distinct ``model.return_layers``; ``None`` where that is not known before the
+    build (a builder of another kind)."""
+    head = _head_levels(merged)
+    if head is not None:
+        return head[1]
     found = _backbone_levels(merged)
     return None if found is None else len(found[0]) + found[1]
 
 
 def _levels_from(merged: dict[str, Any]) -> str:
     """Where :func:`feature_levels` comes from, for its messages."""
+    head = _head_levels(merged)
+    if head is not None:
+        return head[0]
     found = _backbone_levels(merged)
     if found is None:
         return "unknown"

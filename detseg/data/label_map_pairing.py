@@ -21,18 +21,24 @@ logger = logging.getLogger(__name__)
 
 def _other_mask_suffix_hint(images: list[Path], masks_dir: Path) -> str:
     """``"; its files are named <stem>X: set data.mask_suffix=X"`` when the label maps of the
-    images are there under another ending, else ``""``."""
+    images are there under another ending, else ``""``.
+
+    Every stem that starts a file name of ``masks_dir`` (``a`` and ``ab`` both start
+    ``ab_mask.png``) gives that name's ending; the ending that completes the most stems wins
+    (ties: the shortest, that of the longest stem, then the first in sorted order), so a stem
+    that is the start of another does not decide it. Each name is looked up by its prefixes
+    in a set of the stems: linear in the number of files (times the name length).
+    """
     stems = {image.stem for image in images}
-    endings: dict[str, int] = {}
+    stems_by_ending: dict[str, set[str]] = {}
     for path in masks_dir.iterdir():
-        for stem in stems:
-            if path.name.startswith(stem) and path.name != stem:
-                ending = path.name[len(stem) :]
-                endings[ending] = endings.get(ending, 0) + 1
-                break
-    if not endings:
+        name = path.name
+        for end in range(1, len(name)):
+            if name[:end] in stems:
+                stems_by_ending.setdefault(name[end:], set()).add(name[:end])
+    if not stems_by_ending:
         return ""
-    ending = max(endings, key=lambda key: endings[key])
+    ending = max(sorted(stems_by_ending), key=lambda key: (len(stems_by_ending[key]), -len(key)))
     return f"; its files are named <stem>{ending}: set data.mask_suffix={ending}"
 
 

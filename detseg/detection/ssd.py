@@ -145,6 +145,10 @@ class SSD(SingleStageDetector):
 # ----------------------------------------------------------------------------- builders
 
 SSD_BACKBONES = ("vgg16", "mobilenet_v3_large")
+#: Feature levels of both SSD backbones (SSD300's VGG16 and SSDlite's MobileNetV3-Large): the
+#: default boxes take one ``aspect_ratios`` entry and one ``steps`` entry per level, and
+#: ``scales`` one more.
+SSD_FEATURE_LEVELS = 6
 VGG_MEAN, VGG_STD = (0.48235, 0.45882, 0.40784), (1.0 / 255.0,) * 3
 _SSD300_BOXES: dict[str, Any] = {
     "aspect_ratios": [[2], [2, 3], [2, 3], [2, 3], [2], [2]],

@@ -20,9 +20,11 @@ drain the GPU's queue a few times per step; over a gloo group of the same proces
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -222,6 +224,63 @@ def broadcast_from_main(obj: Any, dist: DistInfo) -> Any:
     box = [obj]
     torch_dist.broadcast_object_list(box, src=0, group=_host_group)
     return box[0]
+
+
+@contextlib.contextmanager
+def failing_together(dist: DistInfo, error_type: Callable[[str], Exception]) -> Iterator[None]:
+    """Around a step that each process takes on its own, with no collective inside (rank 0
+    writing a file, each process loading its random state): when the step raises on any
+    process, every process raises once all of them are through it, with one and the same line,
+    instead of the others going on to wait at their next collective for the one that failed.
+
+    The line is the message of the lowest rank that failed (on one line); an exception that is
+    no user error of :data:`detseg.command_line.USER_ERRORS` (a ``KeyError`` of a damaged
+    state, say) is named with its type and process instead. That process raises its own user
+    error; every other raise is ``error_type(line)``, from the process's own error where it
+    failed too (``DETSEG_TRACEBACK=1`` shows it). On one process the step's exception simply
+    passes.
+
+    Args:
+        dist: this process's place in the run; every process enters the block.
+        error_type: the user error the other processes raise (e.g. ``WorkDirError``).
+    """
+    if not dist.enabled:
+        yield
+        return
+    failure: Exception | None = None
+    try:
+        yield
+    except Exception as err:
+        failure = err
+    user_error = failure is not None and _is_user_error(failure)
+    line = None if failure is None else _failure_line(failure, user_error, dist)
+    lines = all_gather(line, dist)
+    failed = next((rank for rank, text in enumerate(lines) if text is not None), None)
+    if failed is None:
+        return
+    if failed == dist.rank and failure is not None and user_error and line == str(failure):
+        raise failure  # its message is the line already
+    raise error_type(lines[failed]) from failure
+
+
+def _is_user_error(error: Exception) -> bool:
+    """Whether ``error`` is one of :data:`detseg.command_line.USER_ERRORS` (a one-line message
+    meant for the user)."""
+    from detseg.command_line import USER_ERRORS
+
+    return isinstance(error, USER_ERRORS)
+
+
+def _failure_line(error: Exception, user_error: bool, dist: DistInfo) -> str:
+    """The one line that every process of the run raises for ``error``, raised in this one
+    (see :func:`failing_together`)."""
+    message = " ".join(str(error).split())
+    if user_error and message:
+        return message
+    return (
+        f"process {dist.rank} of {dist.world_size} failed with {type(error).__name__}: "
+        f"{message or '(no message)'} (DETSEG_TRACEBACK=1 shows where)"
+    )
 
 
 def broadcast_buffers(module: nn.Module, dist: DistInfo) -> None:

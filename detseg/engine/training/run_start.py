@@ -39,7 +39,7 @@ from detseg.engine.checkpointing.random_states import seed_everything
 from detseg.engine.checkpointing.resume_state import check_resume_entries, restore_training_state
 from detseg.engine.checkpointing.rotation import keep_previous, load_resumable, set_aside
 from detseg.engine.records.metric_log import keep_previous_log
-from detseg.engine.runtime.distributed import all_gather, broadcast_from_main
+from detseg.engine.runtime.distributed import broadcast_from_main, failing_together
 from detseg.engine.solver.schedules import keep_saved_warmup, set_schedule_position
 from detseg.engine.training.run_state import RunState
 from detseg.engine.training.training_run import TrainingRun
@@ -101,34 +101,41 @@ def prepare_work_dir(run: TrainingRun, resume: bool = False) -> None:
     logs, while a resumed run appends to its own.
 
     Raises:
+        WorkDirError: the folder is not writable or its disk too full (any other failure of
+            rank 0 is raised by every process too, see :func:`failing_together`).
+    """
+    with failing_together(run.dist, WorkDirError):
+        if run.dist.is_main:
+            _prepare_main_work_dir(run, resume)
+
+
+def _prepare_main_work_dir(run: TrainingRun, resume: bool) -> None:
+    """Rank 0's part of :func:`prepare_work_dir` (no collectives).
+
+    Raises:
         WorkDirError: the folder is not writable or its disk too full.
     """
-    error = None
-    if run.dist.is_main:
-        optimizer_states = optimizer_state_count(run.optimizer)
-        last = checkpoint_bytes(run.model, optimizer_states, run.ema is not None)
-        weights = checkpoint_bytes(run.model, 0, False)
-        keep = run.cfg.train.keep_checkpoints
-        needed = required_bytes(last, weights, keep)
-        if resume:  # its checkpoints replace the ones it goes on with (one temp file more)
-            needed = max(needed - held_bytes(run.work_dir, keep), last + LOG_RESERVE_BYTES)
-        try:
-            check_work_dir(run.work_dir, needed)
-            for stale in remove_stale_temp_files(run.work_dir):
-                logger.info("removed %s, left by an interrupted checkpoint write", stale)
-            if not resume:
-                keep_previous(run.work_dir / "best.pt", keep)
-                keep_previous_last(run.work_dir / "last.pt", keep)
-                for name in RUN_LOGS:
-                    log = keep_previous_log(run.work_dir / name)
-                    if log is not None:
-                        logger.info("a previous run's %s is kept as %s", name, log.name)
-                _write_config_file(run)
-        except (WorkDirError, OSError) as err:
-            error = str(err)
-    error = broadcast_from_main(error, run.dist)
-    if error is not None:
-        raise WorkDirError(error)
+    optimizer_states = optimizer_state_count(run.optimizer)
+    last = checkpoint_bytes(run.model, optimizer_states, run.ema is not None)
+    weights = checkpoint_bytes(run.model, 0, False)
+    keep = run.cfg.train.keep_checkpoints
+    needed = required_bytes(last, weights, keep)
+    if resume:  # its checkpoints replace the ones it goes on with (one temp file more)
+        needed = max(needed - held_bytes(run.work_dir, keep), last + LOG_RESERVE_BYTES)
+    try:
+        check_work_dir(run.work_dir, needed)
+        for stale in remove_stale_temp_files(run.work_dir):
+            logger.info("removed %s, left by an interrupted checkpoint write", stale)
+        if not resume:
+            keep_previous(run.work_dir / "best.pt", keep)
+            keep_previous_last(run.work_dir / "last.pt", keep)
+            for name in RUN_LOGS:
+                log = keep_previous_log(run.work_dir / name)
+                if log is not None:
+                    logger.info("a previous run's %s is kept as %s", name, log.name)
+            _write_config_file(run)
+    except OSError as err:
+        raise WorkDirError(str(err)) from err
 
 
 def write_config(run: TrainingRun) -> None:
@@ -136,17 +143,17 @@ def write_config(run: TrainingRun) -> None:
     :func:`resume_run`); every process learns of a failure.
 
     Raises:
-        WorkDirError: the file cannot be written.
+        WorkDirError: the file cannot be written (any other failure of rank 0 is raised by
+            every process too, see :func:`failing_together`).
     """
-    error = None
-    if run.dist.is_main:
-        try:
-            _write_config_file(run)
-        except OSError as err:
-            error = f"cannot write {run.work_dir / 'config.yaml'}: {err.strerror or err}"
-    error = broadcast_from_main(error, run.dist)
-    if error is not None:
-        raise WorkDirError(error)
+    with failing_together(run.dist, WorkDirError):
+        if run.dist.is_main:
+            try:
+                _write_config_file(run)
+            except OSError as err:
+                raise WorkDirError(
+                    f"cannot write {run.work_dir / 'config.yaml'}: {err.strerror or err}"
+                ) from err
 
 
 def _write_config_file(run: TrainingRun) -> None:
@@ -160,25 +167,22 @@ def resume_run(run: TrainingRun) -> None:
     files aside (``last.pt.corrupt``) so that no later save rotates them over the good copy.
 
     Every process learns of a failure on any of them (e.g. only rank 0 moves the damaged files
-    aside, and only it fails when it cannot) and raises the same message, that of the lowest
-    rank that failed: no process goes on to wait for the others at the next collective.
+    aside, and only it fails when it cannot; one process's random state or optimizer state
+    does not load) and raises the same message, that of the lowest rank that failed
+    (:func:`failing_together`): no process goes on to wait for the others at the next
+    collective.
 
     Raises:
         CheckpointError: no readable checkpoint, a damaged one that cannot be moved aside, or
             it lacks the training state or the run's position
             (:func:`~detseg.engine.checkpointing.resume_state.check_resume_entries`).
     """
-    failure = None
-    try:
+    with failing_together(run.dist, CheckpointError):
         saved, source = _load_training_state(run)
-    except CheckpointError as err:
-        failure = err
-    errors = [e for e in all_gather(None if failure is None else str(failure), run.dist) if e]
-    if errors:
-        if failure is not None and str(failure) == errors[0]:
-            raise failure
-        raise CheckpointError(errors[0]) from failure
-    _continue_run(run, saved, source)
+        run.state = RunState.from_meta(saved["meta"]["run"], saved["meta"].get("run_id"))
+    keep_best_pt_score(run)
+    with failing_together(run.dist, CheckpointError):
+        _continue_run(run, saved, source)
 
 
 def _load_training_state(run: TrainingRun) -> tuple[dict[str, Any], Path]:
@@ -211,13 +215,12 @@ def _load_training_state(run: TrainingRun) -> tuple[dict[str, Any], Path]:
 
 
 def _continue_run(run: TrainingRun, saved: dict[str, Any], source: Path) -> None:
-    """The run's position from the loaded checkpoint ``saved`` (read from ``source``): its
-    :class:`RunState`, the best score of its ``best.pt`` and the place in the epoch and the
-    schedule (every process, together)."""
-    run.state = RunState.from_meta(saved["meta"]["run"], saved["meta"].get("run_id"))
+    """The run's position from the loaded checkpoint ``saved`` (read from ``source``), once
+    ``run.state`` is the checkpoint's :class:`RunState` with the best score of its
+    ``best.pt`` (:func:`keep_best_pt_score`): the place in the epoch and the schedule (each
+    process on its own, no collectives)."""
     state = run.state
     state.saved_iteration = state.iteration
-    keep_best_pt_score(run)
     state.early_stop_epoch = state.epoch - 1 if stopped_early(state, saved) else None
     continue_epoch_at_same_images(run, saved)
     continue_schedule_at_same_images(run, saved)
@@ -258,7 +261,10 @@ def keep_best_pt_score(run: TrainingRun) -> None:
     under ``train.keep_checkpoints=0`` leaves the previous run's in place). Rank 0 reads it and
     every process takes the same score, so that all of them stop early at the same evaluation.
     """
-    best = _own_best_run_meta(run) if run.dist.is_main else None
+    best = None
+    with failing_together(run.dist, CheckpointError):
+        if run.dist.is_main:
+            best = _own_best_run_meta(run)
     best = broadcast_from_main(best, run.dist)
     if best is not None and run.state.take_best_of(RunState.from_meta(best)):
         logger.info(

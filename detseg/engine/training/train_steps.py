@@ -20,7 +20,7 @@ from detseg.engine.checkpointing.resume_state import training_state
 from detseg.engine.checkpointing.rotation import save_rotating
 from detseg.engine.records.curves import plot_curves
 from detseg.engine.records.tensorboard_log import prediction_images
-from detseg.engine.runtime.distributed import broadcast_buffers, broadcast_from_main, gather_to_main
+from detseg.engine.runtime.distributed import broadcast_buffers, failing_together, gather_to_main
 from detseg.engine.training.run_state import is_unscored
 from detseg.engine.training.training_run import TrainingRun
 from detseg.engine.validation.sharded import validate
@@ -117,10 +117,24 @@ def _log_images(run: TrainingRun, model: nn.Module, iteration: int) -> None:
 
 
 def finish_run(run: TrainingRun) -> None:
-    """Per-rank final weights (``train.debug_ranks``) and ``curves.png`` (rank 0)."""
+    """Per-rank final weights (``train.debug_ranks``) and ``curves.png`` (rank 0); a failure
+    on one process fails every process, with the same line (:func:`failing_together`).
+
+    Raises:
+        WorkDirError: a process could not write its final weights.
+    """
     if run.cfg.train.debug_ranks:
         broadcast_buffers(run.model, run.dist)
-    run.records.rank_final_weights(run.model)
+    with failing_together(run.dist, WorkDirError):
+        _write_final_files(run)
+
+
+def _write_final_files(run: TrainingRun) -> None:
+    """This process's part of :func:`finish_run` (no collectives)."""
+    try:
+        run.records.rank_final_weights(run.model)
+    except OSError as err:
+        raise WorkDirError(f"cannot write this process's final weights: {err}") from err
     if run.records.metrics is None:
         return
     score_key = run.score_key
@@ -138,44 +152,49 @@ def save_last(run: TrainingRun) -> None:
         WorkDirError: rank 0 could not write it (every process raises).
     """
     rngs = gather_to_main(rng_state(), run.dist)  # collective: every process takes part
-    error = None
-    if run.dist.is_main:
-        state = {
-            "config": run.cfg.to_dict(),
-            "classes": run.classes,
-            "model": run.model.state_dict(),
-            "meta": run.state.meta(run.data.cat_ids, score_by=run.score_by),
-            **training_state(run.optimizer, run.scheduler, run.scaler, ema=run.ema),
-            "world_size": run.dist.world_size,
-        }
-        if run.dist.enabled:
-            state["rng_ranks"] = rngs
-        try:
-            save_rotating(run.work_dir / "last.pt", state, run.cfg.train.keep_checkpoints)
-        except OSError as err:
-            error = f"cannot write {run.work_dir / 'last.pt'}: {err}"
-        else:  # the debug records list only the files that were written
-            run.records.rank_event(
-                {"event": "save", "file": "last.pt", "iteration": run.state.iteration}
-            )
-    error = broadcast_from_main(error, run.dist)
-    if error is not None:
-        raise WorkDirError(error)
+    with failing_together(run.dist, WorkDirError):  # any failure of rank 0 stops them all
+        if run.dist.is_main:
+            _write_last(run, rngs)
+
+
+def _write_last(run: TrainingRun, rngs: list[Any] | None) -> None:
+    """Rank 0's write of ``last.pt``, with the random states ``rngs`` of every process.
+
+    Raises:
+        WorkDirError: the file could not be written.
+    """
+    state = {
+        "config": run.cfg.to_dict(),
+        "classes": run.classes,
+        "model": run.model.state_dict(),
+        "meta": run.state.meta(run.data.cat_ids, score_by=run.score_by),
+        **training_state(run.optimizer, run.scheduler, run.scaler, ema=run.ema),
+        "world_size": run.dist.world_size,
+    }
+    if run.dist.enabled:
+        state["rng_ranks"] = rngs
+    try:
+        save_rotating(run.work_dir / "last.pt", state, run.cfg.train.keep_checkpoints)
+    except OSError as err:
+        raise WorkDirError(f"cannot write {run.work_dir / 'last.pt'}: {err}") from err
+    # the debug records list only the files that were written
+    run.records.rank_event({"event": "save", "file": "last.pt", "iteration": run.state.iteration})
 
 
 def save_best(run: TrainingRun) -> None:
     """Write ``best.pt`` (rank 0): the weights that scored best (the EMA's when EMA is on).
 
     Every process calls it (an improvement is the same on all of them): rank 0 shares whether
-    the write failed, so that all of them stop with the same message.
+    the write failed (any error, :func:`failing_together`), so that all of them stop with the
+    same message.
 
     Raises:
         WorkDirError: rank 0 could not write it (every process raises).
     """
-    error = _write_best(run) if run.dist.is_main else None
-    error = broadcast_from_main(error, run.dist)
-    if error is not None:
-        raise WorkDirError(error)
+    with failing_together(run.dist, WorkDirError):
+        error = _write_best(run) if run.dist.is_main else None
+        if error is not None:
+            raise WorkDirError(error)
     if run.dist.is_main:
         logger.info(
             "epoch %d: new best %s %.4f -> best.pt",

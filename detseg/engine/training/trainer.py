@@ -38,7 +38,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from detseg.config import Config
+from detseg.config import Config, ConfigError
 from detseg.engine.checkpointing.checkpoint import CheckpointError
 from detseg.engine.checkpointing.disk_check import WorkDirError
 from detseg.engine.checkpointing.interrupt import StopSignals
@@ -53,6 +53,7 @@ from detseg.engine.runtime.device import build_grad_scaler
 from detseg.engine.runtime.distributed import (
     DistInfo,
     destroy_distributed,
+    failing_together,
     init_distributed,
     peer_lost,
     wrap_for_training,
@@ -166,13 +167,18 @@ def _train(
 ) -> TrainResult:
     cfg.work_dir = str(work_dir)
     start = time.time()
-    run = _build_run(cfg, work_dir, resume, dist, device, stop, after_step)
+    with failing_together(dist, ConfigError):  # each process builds its own data and model
+        run = _build_run(cfg, work_dir, resume, dist, device, stop, after_step)
     _start_run(run, resume)
-    with run.records:
-        run.records.log(setup_record(run, resumed=resume))
+    try:
+        with failing_together(dist, WorkDirError):  # rank 0 opens metrics.jsonl and tb/
+            run.records.open()
+            run.records.log(setup_record(run, resumed=resume))
         with profiling(run.profiler):
             exit_code = run_epochs(run)
         finish_run(run)
+    finally:
+        run.records.close()
     return TrainResult(
         exit_code=exit_code,
         task=run.task,
@@ -239,7 +245,9 @@ def _build_run(
 
 def _start_run(run: TrainingRun, resume: bool) -> None:
     """Work-dir check -> (resume) -> DDP -> ``torch.compile`` -> the profiler: the run ready
-    for its first step."""
+    for its first step. A step that one process takes on its own and that fails there fails
+    on every process, with the same line (:func:`failing_together`): none waits for it at
+    the next collective."""
     cfg, dist, device, t = run.cfg, run.dist, run.device, run.cfg.train
     model, data, settings = run.model, run.data, run.settings
     prepare_work_dir(run, resume=resume)
@@ -249,9 +257,10 @@ def _start_run(run: TrainingRun, resume: bool) -> None:
     elif dist.rank > 0:
         seed_everything(cfg.seed + dist.rank)  # own random draws; weights come from rank 0
     run.train_model = wrap_for_training(model, dist, device, t.find_unused_parameters)
-    compile_for_training(model, run.train_model, settings.compile)  # after the EMA's copy
-    left = steps_left(t, len(data.train_loader), run.state.iteration)
-    run.profiler = start_profiler(t, run.work_dir / PROFILE_DIR, device, dist, left)
+    with failing_together(dist, ConfigError):  # each process's own, before the first step
+        compile_for_training(model, run.train_model, settings.compile)  # after the EMA's copy
+        left = steps_left(t, len(data.train_loader), run.state.iteration)
+        run.profiler = start_profiler(t, run.work_dir / PROFILE_DIR, device, dist, left)
 
 
 def effective_batch_size(cfg: Config, dist: DistInfo) -> int:

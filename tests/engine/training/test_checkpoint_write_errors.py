@@ -11,6 +11,7 @@ import pytest
 from torch import nn
 
 from detseg.engine.checkpointing import WorkDirError
+from detseg.engine.runtime import distributed
 from detseg.engine.runtime.distributed import DistInfo
 from detseg.engine.training import RunState, train_steps
 
@@ -47,15 +48,15 @@ def test_a_full_disk_while_writing_best_pt_is_one_work_dir_error(tmp_path, monke
 
 
 def test_every_rank_raises_when_rank_0_cannot_write_best_pt(tmp_path, monkeypatch):
-    shared = []  # what rank 0 broadcasts, handed to the other rank
+    shared = []  # rank 0's failure line, handed to the other rank (which has none)
 
-    def broadcast(obj, dist):
+    def gather(obj, dist):
         if dist.is_main:
             shared.append(obj)
-        return shared[-1]
+        return [shared[-1], None]
 
     monkeypatch.setattr(train_steps, "save_checkpoint", _disk_full)
-    monkeypatch.setattr(train_steps, "broadcast_from_main", broadcast)
+    monkeypatch.setattr(distributed, "all_gather", gather)
     with pytest.raises(WorkDirError, match="best.pt"):
         train_steps.save_best(_run(tmp_path, DistInfo(rank=0, world_size=2)))
     with pytest.raises(WorkDirError, match="best.pt"):
