@@ -22,10 +22,10 @@ score threshold may differ, and those that NMS ranked among exactly equal scores
 onnxruntime and torchvision order differently), boxes within 1e-3 of the longer image side,
 scores within 1e-3; logits within 1e-4 of their largest magnitude (at least 1). The command
 prints the largest differences and exits with 1 when they exceed the tolerance, with 2 when the
-model or the settings cannot be exported (e.g. --batch-size 2 for a detector, or an --out
-suffix of the other format). A detector's check that
-compared no detection (nothing above the score threshold, e.g. an early checkpoint) ends with
-a warning line.
+model or the settings cannot be exported (e.g. --batch-size 2 for a detector, a Mask R-CNN,
+whose masks are not part of the graphs, or an --out suffix of the other format). A
+detector's check that compared no detection (nothing above the score threshold, e.g. an early
+checkpoint) ends with a warning line.
 """
 
 from __future__ import annotations

@@ -30,7 +30,8 @@ def decode_segmentation(ann: dict, height: int, width: int, source: Path) -> np.
     uncompressed as crowd regions have it), or its box when it has no segmentation.
 
     A malformed segmentation (a polygon coordinate that is not a finite number within
-    :data:`MAX_POLYGON_COORDINATE` px, no part with 3 points), a flat polygon (every part's
+    :data:`MAX_POLYGON_COORDINATE` px, no part with 3 points, an uncompressed RLE run that is not
+    a non-negative whole number), a flat polygon (every part's
     points collinear or repeated: no area), or an RLE of another size than the image gives an
     empty mask and a warning naming the file and the annotation id (the detection reader then
     drops the instance and counts it in ``target["dropped_boxes"]``; the semantic reader paints
@@ -71,10 +72,21 @@ def segmentation_rle(segm: Any, height: int, width: int) -> Any:
     if isinstance(segm.get("counts"), list):  # uncompressed RLE
         rows, cols = (int(v) for v in segm["size"])
         uncompressed: Any = segm
+        bad = next((c for c in segm["counts"] if not _is_run(c)), None)
+        if bad is not None:  # pycocotools truncates a fraction and overflows on a negative run
+            raise ValueError(
+                f"its RLE counts hold {short_json(bad)}; runs are non-negative whole numbers"
+            )
         if sum(segm["counts"]) != rows * cols:
             raise ValueError(f"its RLE counts do not add up to its size {rows}x{cols}")
         return mask_utils.frPyObjects(uncompressed, rows, cols)
     return segm
+
+
+def _is_run(value: Any) -> bool:
+    """A run of an uncompressed RLE: a non-negative whole number (``3`` or ``3.0``, which
+    pycocotools reads alike; not a bool, a fraction or a negative number)."""
+    return is_number(value) and value >= 0 and float(value).is_integer()
 
 
 def polygon_parts(segm: list) -> list:

@@ -9,7 +9,9 @@ for pixels without a label (ignored by the loss and by mIoU). Four layouts are r
 * :class:`VOCSegmentation`: ``JPEGImages`` + ``SegmentationClass`` palette PNGs of Pascal VOC;
 * :class:`CocoSegmentation`: COCO instance annotations painted into a label map on the fly.
 
-Label maps are PNGs (any format Pillow reads) of class *indices*: palette (``P``) images give
+Label maps are PNGs (or another lossless format Pillow reads; a JPEG label map is refused with a
+``ValueError`` naming the file, since lossy compression turns the indices along every border
+into other, valid classes) of class *indices*: palette (``P``) images give
 their palette indices, not their colours (OpenCV would return the colours, so Pillow reads
 them), grayscale gives its values. An RGB file is accepted only when its three channels are
 equal. Label maps are read in their stored pixel order; an image too, except a JPEG whose EXIF
@@ -19,7 +21,9 @@ transposed: it was drawn on the photo as displayed), which is read as displayed 
 image or label-map file gives ``None`` and a warning naming the file (the loader counts it in
 ``SegBatch.skipped_images``); a label map whose size differs from its image, or which holds a
 value outside ``0..K`` and ``255``, is a ``ValueError`` naming the file and the bad values, since
-it means the dataset or its class list is wrong. Reading and checking one label-map file is
+it means the dataset or its class list is wrong. A label map holding only ``0`` and ``255`` gets a
+warning (once per process): ``255`` is ignored, so a binary mask with its foreground stored as
+255 trains on background alone. Reading and checking one label-map file is
 :mod:`detseg.data.label_maps`; pairing images with label maps by stem,
 :mod:`detseg.data.label_map_pairing`.
 """

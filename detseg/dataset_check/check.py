@@ -22,7 +22,7 @@ from detseg.dataset_check.scan_records import SplitScan
 from detseg.dataset_check.source import held_out_section
 from detseg.dataset_check.stats import split_overlap, split_summary
 
-__all__ = ["DatasetCheck", "check_dataset", "check_scans"]
+__all__ = ["DatasetCheck", "check_dataset", "check_scans", "mask_ground_truth_findings"]
 
 
 @dataclass
@@ -134,7 +134,34 @@ def check_dataset(
         split: scan_split(dataset, split, data.get("root") or None, decode, progress)
         for split, dataset in datasets.items()
     }
-    return check_scans(scans, data, settings, source)
+    check = check_scans(scans, data, settings, source)
+    for split, dataset in datasets.items():
+        check.findings += mask_ground_truth_findings(split, dataset)
+    check.findings.sort(key=lambda f: SEVERITIES.index(f.severity))
+    return check
+
+
+def mask_ground_truth_findings(split: str, dataset: Any) -> list[Finding]:
+    """An error when an evaluated split (``val``, ``test``) of a dataset read with its masks
+    (``load_masks``, the data of a mask model) has a ground truth mask AP cannot score: an
+    annotation without a ``segmentation``, a malformed one, an RLE of another size. Training
+    refuses such a val split before its first step, and ``tools/eval.py`` such a split
+    (:func:`~detseg.evaluation.coco_checks.check_segm_ground_truth`); the message is its one
+    line, naming the annotation file and the first annotation id."""
+    if split == "train" or not getattr(dataset, "load_masks", False):
+        return []
+    coco_gt = getattr(dataset, "coco_gt", None)
+    if coco_gt is None:
+        return []
+    from detseg.evaluation.coco_checks import check_segm_ground_truth
+
+    source = str(getattr(dataset, "ann_file", f"the {split} split"))
+    try:
+        check_segm_ground_truth(coco_gt(), source)
+    except ValueError as error:
+        message = f"{error} (mask AP cannot score this split: training and tools/eval.py refuse it)"
+        return [Finding("error", "segm_ground_truth", split, message, 1)]
+    return []
 
 
 def _build_split(data: dict[str, Any], split: str) -> DetectionDataset | SegmentationDataset:

@@ -34,6 +34,7 @@ from detseg.evaluation.coco_checks import (
     check_rle_strings,
     check_segm_ground_truth,
     check_segmentation,
+    check_uncompressed_rle,
     warn_about_ground_truth,
 )
 from detseg.evaluation.file_names import match_file_names
@@ -157,7 +158,11 @@ def _check_record(record: dict, index: int, source: Path, image_ids: set, segm: 
             "give each record an RLE or polygons (tools/eval.py's detections.json has them)"
         )
     if segm:
-        check_segmentation(record["segmentation"], f"{where} (image {record.get('image_id')!r})")
+        segmentation = record["segmentation"]
+        check_segmentation(segmentation, f"{where} (image {record.get('image_id')!r})")
+        if isinstance(segmentation, dict) and isinstance(segmentation["counts"], list):
+            # runs that do not cover the mask: named here, with the file, before the evaluation
+            check_uncompressed_rle(segmentation, f"{where} (image {record.get('image_id')!r})")
     if "file_name" in record and not isinstance(record["file_name"], str):
         raise ValueError(
             f"{where} has file_name {record['file_name']!r}; expected the image's path as a "
