@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import sys
 import warnings
 import zipfile
 from collections.abc import Mapping
@@ -146,11 +147,31 @@ def load_error(err: Exception) -> str:
     ``weights_only`` (wrong for a file that is not a checkpoint, and unsafe)."""
     text = str(err)
     if "WeightsUnpickler error:" in text:
+        module = _pickled_module(text)
+        if module is not None:
+            return (
+                f"it holds a whole pickled model ({module}), not its weights: save "
+                "model.state_dict() with torch.save and give that file"
+            )
         text = text.split("WeightsUnpickler error:", 1)[1].strip()
         text = re.split(r"\.\s|\n", text, maxsplit=1)[0]
     elif isinstance(err, OSError) and err.strerror:
         text = err.strerror
     return " ".join(text.split()) or type(err).__name__
+
+
+def _pickled_module(text: str) -> str | None:
+    """The ``nn.Module`` class that ``torch.load``'s refusal ``Unsupported global: GLOBAL
+    <module>.<Class>`` names (a file written by ``torch.save(model)``), else ``None``.
+
+    Only classes of modules already imported are looked at: nothing named in the file is
+    imported."""
+    found = re.search(r"GLOBAL ([\w.]+)\.(\w+) was not an allowed global", text)
+    module = sys.modules.get(found.group(1)) if found else None
+    cls = getattr(module, found.group(2), None) if found and module else None
+    if isinstance(cls, type) and issubclass(cls, torch.nn.Module):
+        return f"{cls.__module__}.{cls.__qualname__}"
+    return None
 
 
 def state_mismatch(

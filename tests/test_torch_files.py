@@ -89,3 +89,13 @@ def test_weights_that_do_not_fit_the_model_are_summed_up(monkeypatch):
         "best.pt: weights do not fit the configured model (2 tensors differ: 1 missing, "
         "1 of another shape, e.g. weight [4, 3] in the file, [2, 3] here)"
     )
+
+
+def test_a_whole_pickled_model_says_to_save_its_state_dict(tmp_path):
+    path = tmp_path / "model.pth"
+    torch.save(torch.nn.Conv2d(1, 1, 1), path)  # torch.save(model), not model.state_dict()
+    with pytest.raises(CheckpointError) as info:
+        read_torch_file(path, "weights")
+    message = str(info.value)
+    assert "whole pickled model (torch.nn.modules.conv.Conv2d)" in message
+    assert "model.state_dict()" in message and str(path) in message and "\n" not in message

@@ -21,12 +21,17 @@ Every tensor whose name and shape match the freshly built model is copied. A ten
 right name but another shape (the class layers, when the class count differs) keeps its fresh
 initialisation: it is *re-initialised*. Source tensors the model does not have are *ignored*.
 A source that matches no tensor at all is an error naming it.
+
+A detseg checkpoint states the classes it was trained on. When they are as many as the run's
+but other names or in another order, its class layers fit by shape and are loaded, scoring
+other classes than the run's labels: the report warns (:meth:`InitReport.class_warning`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -36,7 +41,7 @@ from detseg.convert.torchvision_archs import (
     convert_torchvision_state,
     hub_weights_file,
     read_state_dict,
-    read_weights,
+    read_weights_and_classes,
 )
 
 __all__ = ["InitReport", "init_source_state", "load_init_weights"]
@@ -61,6 +66,9 @@ class InitReport:
             initialisation because the shapes differ (class layers for another class count).
         not_in_source: Model keys the source does not have (fresh initialisation).
         ignored: Source keys the model does not have.
+        source_classes: The foreground names in label order the source was trained on (a
+            detseg checkpoint's ``classes``), ``None`` where it states none.
+        classes: The run's foreground names in label order, ``None`` where not given.
     """
 
     source: str
@@ -69,6 +77,8 @@ class InitReport:
     reinitialised: list[tuple[str, tuple[int, ...], tuple[int, ...]]] = field(default_factory=list)
     not_in_source: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    source_classes: list[str] | None = None
+    classes: list[str] | None = None
 
     def lines(self) -> list[str]:
         """A short account for the training log: counts per module, every re-initialised key."""
@@ -88,6 +98,26 @@ class InitReport:
                 f"  ignored (not in this model): {len(self.ignored)} {_by_module(self.ignored)}"
             )
         return out
+
+    def class_warning(self) -> str | None:
+        """One line when the source's class layers were loaded for other classes: the source
+        states as many classes as the run's but other names or another order (a class count
+        that differs re-initialises them instead); else ``None``."""
+        src, run = self.source_classes, self.classes
+        if src is None or run is None or len(src) != len(run) or src == run:
+            return None
+        reordered = sorted(src) == sorted(run)
+        what = "the same classes in another order" if reordered else "others"
+        advice = (
+            "give data.classes in the source's order to keep their meaning"
+            if reordered
+            else "fine-tuning retrains them from there"
+        )
+        return (
+            f"model.init_from {self.source} was trained on classes {src}, this run's are {run} "
+            f"({what}): its class layers fit by shape and were loaded, so label k starts from "
+            f"the source's class k; {advice}"
+        )
 
 
 def _by_module(keys: list[str], depth: int = 2) -> str:
@@ -110,32 +140,46 @@ def init_source_state(source: str) -> tuple[dict[str, Tensor], str]:
         FileNotFoundError: No such file, or torchvision weights absent from the hub cache.
         ValueError: Not a checkpoint, or an unknown torchvision builder.
     """
+    state, origin, _ = _source_state_and_classes(source)
+    return state, origin
+
+
+def _source_state_and_classes(source: str) -> tuple[dict[str, Tensor], str, list[str] | None]:
+    """:func:`init_source_state`, and the class names a detseg checkpoint states (else
+    ``None``)."""
     if source.startswith(TORCHVISION_PREFIX):
         arch = source[len(TORCHVISION_PREFIX) :]
         path = hub_weights_file(arch)
         converted = convert_torchvision_state(read_state_dict(path), arch, source=str(path))
-        return converted.state, f"torchvision {arch}, {converted.num_classes} classes"
+        return converted.state, f"torchvision {arch}, {converted.num_classes} classes", None
     try:
-        state, _ = read_weights(source, give=INIT_SOURCES)
+        state, _, classes = read_weights_and_classes(source, give=INIT_SOURCES)
     except FileNotFoundError:
         raise FileNotFoundError(
             f"model.init_from: file not found: {source}; give {INIT_SOURCES}"
         ) from None
     except ValueError as err:  # one line naming the file and what to give (CheckpointError)
         raise type(err)(f"model.init_from: {err}") from None
+    if classes is not None:  # a detseg checkpoint: detseg names, no torchvision builder to find
+        return state, "detseg state dict", classes
     try:
         converted = convert_torchvision_state(state, source=source)
     except ValueError:  # not a torchvision model's exact key set: detseg names
-        return state, "detseg state dict"
-    return converted.state, f"torchvision {converted.arch}, {converted.num_classes} classes"
+        return state, "detseg state dict", classes
+    origin = f"torchvision {converted.arch}, {converted.num_classes} classes"
+    return converted.state, origin, None
 
 
-def load_init_weights(model: nn.Module, source: str) -> InitReport:
+def load_init_weights(
+    model: nn.Module, source: str, classes: Sequence[str] | None = None
+) -> InitReport:
     """Copy every tensor of ``source`` whose name and shape match into ``model``.
 
     Args:
         model: A freshly built detseg model (its own initialisation stays where nothing fits).
         source: ``model.init_from`` (see :func:`init_source_state`).
+        classes: The run's foreground names in label order, compared with those a detseg
+            checkpoint states (:meth:`InitReport.class_warning`).
 
     Returns:
         The :class:`InitReport` of what was loaded, re-initialised and ignored.
@@ -144,8 +188,9 @@ def load_init_weights(model: nn.Module, source: str) -> InitReport:
         ValueError: No tensor of the source fits the model.
         FileNotFoundError: See :func:`init_source_state`.
     """
-    state, origin = init_source_state(source)
-    report = InitReport(source=source, origin=origin)
+    state, origin, source_classes = _source_state_and_classes(source)
+    report = InitReport(source=source, origin=origin, source_classes=source_classes)
+    report.classes = list(classes) if classes is not None else None
     target = model.state_dict()
     matched: dict[str, Tensor] = {}
     for key, value in target.items():
@@ -163,7 +208,8 @@ def load_init_weights(model: nn.Module, source: str) -> InitReport:
         raise ValueError(
             f"model.init_from {source}: no tensor fits this model ({type(model).__name__}); "
             f"the source has {len(state)} tensors such as {example}: is it the weights of "
-            "another architecture?"
+            "another architecture? (the ImageNet weights of a backbone alone, e.g. "
+            "resnet50-0676ba61.pth, go in model.backbone_weights=<file>)"
         )
     with torch.no_grad():
         model.load_state_dict(matched, strict=False)

@@ -36,6 +36,7 @@ __all__ = [
     "hub_weights_file",
     "read_state_dict",
     "read_weights",
+    "read_weights_and_classes",
     "strip_wrapper_prefixes",
 ]
 
@@ -116,10 +117,28 @@ def read_weights(
             ``CheckpointError``, one line, see
             :func:`detseg.torch_files.read_torch_file`).
     """
+    state, entry, _ = read_weights_and_classes(path, give)
+    return state, entry
+
+
+def read_weights_and_classes(
+    path: str | os.PathLike, give: str = STATE_DICT_FILE
+) -> tuple[dict[str, Tensor], str | None, list[str] | None]:
+    """:func:`read_weights`, and the ``classes`` a detseg checkpoint states.
+
+    Returns:
+        ``(state dict, entry, classes)``: ``classes`` is the foreground names in label order
+        of a detseg checkpoint (``model``, ``config`` and ``classes``), ``None`` for any other
+        file.
+
+    Raises:
+        FileNotFoundError, ValueError: See :func:`read_weights`.
+    """
     path = Path(path).expanduser()
     if not path.is_file() and not path.is_dir():
         raise FileNotFoundError(f"weights file not found: {path}")
     data = read_torch_file(path, give)
+    classes = _class_names(data)
     entry: str | None = None
     if isinstance(data, Mapping):
         entry = next((k for k in WEIGHT_ENTRIES if _holds_tensors(data.get(k))), None)
@@ -127,7 +146,17 @@ def read_weights(
     if not _holds_tensors(data):
         raise ValueError(f"{path} holds no state dict (a mapping of names to tensors); give {give}")
     state = {str(k): v for k, v in data.items() if isinstance(v, Tensor)}
-    return strip_wrapper_prefixes(state), entry
+    return strip_wrapper_prefixes(state), entry, classes
+
+
+def _class_names(data: Any) -> list[str] | None:
+    """The ``classes`` list of a detseg checkpoint (a dict with ``model``, ``config`` and
+    ``classes``, whose weights have detseg names), else ``None``."""
+    detseg = isinstance(data, Mapping) and {"model", "config", "classes"} <= data.keys()
+    names = data["classes"] if detseg else None
+    if isinstance(names, (list, tuple)) and all(isinstance(n, str) for n in names):
+        return list(names)
+    return None
 
 
 def _holds_tensors(data: Any) -> bool:

@@ -208,7 +208,8 @@ class VOCDetection(DetectionDataset):
                 "data.classes cannot be read from them: set data.classes (a list of names, a "
                 "classes.txt, or 'voc' for the 20 VOC classes)"
             )
-        logger.info("VOC classes from %d annotation files: %s", len(self._images), ", ".join(found))
+        read = len(self._images) - len(self.unreadable_annotation_files)
+        logger.info("VOC classes from %d annotation files: %s", read, ", ".join(found))
         return found
 
     def image_path(self, index: int) -> Path:

@@ -43,7 +43,10 @@ def not_checkpoints(tmp_path_factory):
         "fake.pt": (folder / "fake.pt", "is not a checkpoint (a text file?)"),
         "random.pt": (folder / "random.pt", "is not a checkpoint (Unsupported operand"),
         "model.onnx": (folder / "model.onnx", "is an ONNX export, not a checkpoint"),
-        "module.pt": (folder / "module.pt", "is not a checkpoint (Unsupported global"),
+        "module.pt": (
+            folder / "module.pt",
+            "is not a checkpoint (it holds a whole pickled model (torch.nn.modules.linear.Linear)",
+        ),
     }
 
 

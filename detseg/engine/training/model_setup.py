@@ -107,9 +107,12 @@ def build_run_model(
         score_by = score_name(task, resolve_metric(cfg.eval.metric, cfg.data.format))
         check_resume_weights(model, last, train, classes=classes, score_by=score_by)
     if cfg.model.init_from is not None and not resume:
-        report = load_init_weights(model, cfg.model.init_from)
+        report = load_init_weights(model, cfg.model.init_from, classes=classes)
         for line in report.lines() if dist.is_main else []:
             logger.info("%s", line)
+        warning = report.class_warning()
+        if warning and dist.is_main:
+            logger.warning("%s", warning)
     model = model.to(device)
     if settings.channels_last:
         to_channels_last(model)
