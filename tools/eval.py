@@ -14,11 +14,13 @@ numbers, ``per_class`` AP/AP50/AR100, the confusion matrix and run facts), PR cu
 (``pr_curve_iou50.png``, ``pr_curve_iou75.png``, ``pr_per_class.png``),
 ``confusion_matrix.png`` and ``report.html`` (self-contained, with a gallery of the
 worst images). The checkpoint form also writes ``OUT/detections.json`` (COCO results);
-the checkpoint holds everything it needs: model settings, classes and data config. The files
-an earlier evaluation wrote into ``OUT`` are removed first (other files stay, and so do the
-``--gt`` / ``--pred`` inputs), so none of them is left beside the new report. A number
-COCOeval cannot compute (no ground truth of a class or an area range; -1 in ``metrics.json``)
-is printed and shown as ``n/a``.
+the checkpoint holds everything it needs: model settings, classes and data config. The new
+files are written into a hidden folder inside ``OUT`` and replace the earlier evaluation's only
+once all are made; the files an earlier evaluation wrote that the new one does not write are
+then removed (other files stay, and so do the ``--gt`` / ``--pred`` inputs), so none of them is
+left beside the new report. An evaluation that fails (bad data, Ctrl-C) leaves ``OUT`` as it
+was. A number COCOeval cannot compute (no ground truth of a class or an area range; -1 in
+``metrics.json``) is printed and shown as ``n/a``.
 
 Instance masks: a Mask R-CNN checkpoint on COCO data is scored on its boxes and on its masks
 (``segm_AP`` ... ``segm_ARl`` and ``segm_per_class`` in ``metrics.json``, a second table on
@@ -60,6 +62,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 from typing import Any
 
 from detseg.argument_checks import check_output_folder, score_threshold_problem
@@ -70,6 +73,14 @@ from detseg.command_line import run_command, user_path
 # are parsed: --help and argument errors come back at once.
 
 BACKENDS = ("faster", "pycocotools")
+WORST_K, SCORE_THR = 8, 0.3  # defaults of --worst-k and --score-thr
+#: The flags of a detection report, of no use for a segmenter (scored by mIoU).
+DETECTION_FLAGS = {
+    "--backend": "backend",
+    "--metric": "metric",
+    "--worst-k": "worst_k",
+    "--score-thr": "score_thr",
+}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -141,14 +152,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="output folder (default: the folder of CHECKPOINT or of --pred, plus /eval)",
     )
     parser.add_argument(
-        "--worst-k", type=int, default=8, help="worst images shown in report.html (default: 8)"
+        "--worst-k",
+        type=int,
+        default=None,
+        help=f"worst images shown in report.html (default: {WORST_K})",
     )
     parser.add_argument(
         "--score-thr",
         type=float,
-        default=0.3,
+        default=None,
         help="detections below it are left out of the confusion matrix and the gallery; "
-        "COCO AP uses them all (default: 0.3)",
+        f"COCO AP uses them all (default: {SCORE_THR})",
     )
     args = parser.parse_args(argv)
     problem = _form_problem(args)
@@ -204,43 +218,59 @@ def _form_problem(args: argparse.Namespace) -> str | None:
         return "--set overrides a checkpoint's config; it has no use with --gt/--pred"
     if args.checkpoint is None and args.data is not None:
         return "--data replaces a checkpoint's data section; --gt names the ground truth here"
-    if args.worst_k < 0:
+    if args.worst_k is not None and args.worst_k < 0:
         return f"--worst-k must be >= 0, got {args.worst_k}"
     return score_threshold_problem(args.score_thr)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.out is not None:
-        check_output_folder(args.out)
+    source = args.checkpoint if args.checkpoint is not None else args.pred
+    out = check_output_folder(args.out if args.out is not None else source.parent / "eval")
+    from detseg.evaluation.output_staging import moved_paths, staged_outputs
+
+    inputs = [args.gt, args.pred] if args.checkpoint is None else []
+    # the earlier evaluation's files stay until every new one is written
+    with staged_outputs(out, keep=inputs) as stage:
+        summary = _evaluate(args, stage)
+    summary.wrote = moved_paths(summary.wrote, stage, out)
+    unused = [flag for flag, key in DETECTION_FLAGS.items() if getattr(args, key) is not None]
+    if "mIoU" in summary.metrics and unused:
+        logging.getLogger("eval").warning(
+            "%s: no use for a segmentation checkpoint (scored by mIoU, pixel by pixel); ignored",
+            ", ".join(unused),
+        )
+    print(summary.text())
+    return 0
+
+
+def _evaluate(args: argparse.Namespace, out: Path) -> Any:
+    """The evaluation the arguments ask for, written into ``out``; its ``EvaluationSummary``."""
     from detseg.evaluation.checkpoint_eval import evaluate_checkpoint
     from detseg.evaluation.prediction_files_eval import evaluate_prediction_files
 
     if args.checkpoint is not None:
-        summary = evaluate_checkpoint(
+        return evaluate_checkpoint(
             args.checkpoint,
-            out=args.out,
+            out=out,
             overrides=args.set,
             backend=args.backend,
-            worst_k=args.worst_k,
-            score_threshold=args.score_thr,
+            worst_k=WORST_K if args.worst_k is None else args.worst_k,
+            score_threshold=SCORE_THR if args.score_thr is None else args.score_thr,
             metric=args.metric,
             data_file=args.data,
         )
-    else:
-        summary = evaluate_prediction_files(
-            args.gt,
-            args.pred,
-            out=args.out,
-            images_dir=args.images,
-            backend=args.backend or "faster",
-            iou_type=args.iou_type or "bbox",
-            worst_k=args.worst_k,
-            score_threshold=args.score_thr,
-            metric=args.metric or "coco",
-        )
-    print(summary.text())
-    return 0
+    return evaluate_prediction_files(
+        args.gt,
+        args.pred,
+        out=out,
+        images_dir=args.images,
+        backend=args.backend or "faster",
+        iou_type=args.iou_type or "bbox",
+        worst_k=WORST_K if args.worst_k is None else args.worst_k,
+        score_threshold=SCORE_THR if args.score_thr is None else args.score_thr,
+        metric=args.metric or "coco",
+    )
 
 
 def cli() -> None:

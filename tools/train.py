@@ -207,7 +207,11 @@ def print_summary(result: TrainResult) -> None:
         if all(k in run.last_metrics for k in SEGM_KEYS):  # a mask model: mask AP too
             numbers = "  ".join(f"{k} {run.last_metrics[k]:.3f}" for k in SEGM_KEYS)
             print(f"Last mask evaluation: {numbers}")
-    print(f"Skipped images: {totals['skipped_images']}, dropped boxes: {totals['dropped_boxes']}.")
+    skipped = f"Skipped images: {totals['skipped_images']}"
+    if result.task == "segmentation":  # label maps: a segmenter has no boxes to drop
+        print(f"{skipped}.")
+    else:
+        print(f"{skipped}, dropped boxes: {totals['dropped_boxes']}.")
     if run.skipped_steps:
         print(f"Steps skipped for a non-finite loss: {run.skipped_steps}.")
     if result.exit_code > 128:

@@ -11,6 +11,7 @@ Class names and titles are drawn as written (:func:`plain_text`: no mathtext), `
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import textwrap
 from collections.abc import Iterator, Sequence
@@ -19,6 +20,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import TightLayoutEngine
 
 __all__ = [
     "confusion_figure",
@@ -26,6 +28,7 @@ __all__ = [
     "save_confusion_matrix",
     "plain_text",
     "short_label",
+    "tight_layout_once",
     "wrap_title",
 ]
 
@@ -133,7 +136,7 @@ def confusion_figure(
             ax.text(j, i, f"{share:.2f}", ha="center", va="center", color=color, fontsize=7)
         if empty.any():
             fig.text(0.01, 0.01, EMPTY_ROW_NOTE, fontsize=8, color="gray", ha="left", va="bottom")
-    fig.tight_layout()
+    tight_layout_once(fig)
     return fig
 
 
@@ -153,3 +156,26 @@ def save_confusion_matrix(
     path.parent.mkdir(parents=True, exist_ok=True)
     confusion_figure(matrix, class_names, title).savefig(path, format="png")
     return path
+
+
+def tight_layout_once(
+    fig: Figure, rect: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
+) -> None:
+    """The subplot spacing of ``fig.tight_layout(rect=rect)``, each axes measured once, and
+    no layout engine left on ``fig``.
+
+    Given a ``rect``, matplotlib measures the extent (tick labels, axis labels, title) of every
+    axes twice, both times at the same place (the axes move only once the layout is set);
+    measuring lays out every tick label, most of the time of a figure of many panels. The
+    first measurement of each axes is kept for the second pass, so the layout is the same.
+    ``fig.tight_layout`` also leaves a placeholder layout engine on the figure, for which
+    ``savefig`` draws the whole figure once more before drawing it into the file: the engine
+    is run here without being set.
+    """
+    for ax in fig.axes:
+        vars(ax)["get_tightbbox"] = functools.lru_cache(maxsize=None)(ax.get_tightbbox)
+    try:
+        TightLayoutEngine(rect=rect).execute(fig)
+    finally:
+        for ax in fig.axes:  # measured afresh when drawn, at the new place
+            vars(ax).pop("get_tightbbox", None)

@@ -36,7 +36,12 @@ from pycocotools import mask as mask_utils
 from detseg.evaluation.coco_checks import check_detection, check_required_fields
 from detseg.evaluation.coco_ground_truth import load_coco_gt
 from detseg.evaluation.coco_per_class import category_names
-from detseg.evaluation.confusion_plot import plain_text, short_label, wrap_title
+from detseg.evaluation.confusion_plot import (
+    plain_text,
+    short_label,
+    tight_layout_once,
+    wrap_title,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -368,5 +373,5 @@ def detection_confusion_figure(
         text = wrap_title(plotted.note, int(side * 14))
         fig.text(0.01, 0.01, text, fontsize=9, color="dimgray", ha="left", va="bottom")
         bottom = (0.25 + 0.16 * text.count("\n")) / fig.get_figheight()
-    fig.tight_layout(rect=(0.0, bottom, 1.0, 1.0))
+    tight_layout_once(fig, rect=(0.0, bottom, 1.0, 1.0))
     return fig

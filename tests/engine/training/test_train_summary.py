@@ -58,3 +58,14 @@ def test_an_early_stop_is_said_with_its_epoch_and_the_best_epoch(tool, tmp_path,
     )
     tool.print_summary(_result(tmp_path, 0, best_score=0.5, best_epoch=1, evals_since_best=2))
     assert "Stopped early" not in capsys.readouterr().out
+
+
+def test_only_a_detector_run_reports_dropped_boxes(tool, tmp_path, capsys):
+    detector = _result(tmp_path, 0)
+    tool.print_summary(detector)
+    assert "Skipped images: 0, dropped boxes: 0." in capsys.readouterr().out
+    segmenter = TrainResult(0, "segmentation", RunState(), detector.totals, 6.0, tmp_path)
+    tool.print_summary(segmenter)
+    out = capsys.readouterr().out
+    assert "Skipped images: 0." in out
+    assert "dropped boxes" not in out
