@@ -33,7 +33,7 @@ def report(score_thresh: float) -> VerificationReport:
 
 def test_a_threshold_of_zero_is_not_advised_lower():
     warning = report(0.0).lines()[-1]
-    assert "above the score threshold 0 on the 2 check images" in warning
+    assert "above the score threshold 0 on the 2 random-noise check images" in warning
     assert "--score-thr" not in warning
     assert warning.endswith(
         "(a trained checkpoint, which detects objects, gives detections to compare)"
@@ -42,4 +42,8 @@ def test_a_threshold_of_zero_is_not_advised_lower():
 
 def test_a_threshold_above_zero_is_advised_lower():
     warning = report(0.5).lines()[-1]
-    assert warning.endswith("(a lower score threshold, --score-thr, gives detections to compare)")
+    assert "above the score threshold 0.5 on the 2 random-noise check images" in warning
+    assert warning.endswith(
+        "(a copy exported with a lower score threshold, e.g. --score-thr 0.01 (it is built into "
+        "the file), or a trained checkpoint gives detections to compare)"
+    )
