@@ -19,8 +19,10 @@ files are written into a hidden folder inside ``OUT`` and replace the earlier ev
 once all are made; the files an earlier evaluation wrote that the new one does not write are
 then removed (other files stay, and so do the ``--gt`` / ``--pred`` inputs), so none of them is
 left beside the new report. An evaluation that fails (bad data, Ctrl-C) leaves ``OUT`` as it
-was. A number COCOeval cannot compute (no ground truth of a class or an area range; -1 in
-``metrics.json``) is printed and shown as ``n/a``.
+was (the folders it created are removed again); one killed outright (``kill -9``, out of
+memory) leaves its hidden ``OUT/.eval-in-progress-*`` folder, which the next evaluation into
+``OUT`` deletes. A number COCOeval cannot compute (no ground truth of a class or an area
+range; -1 in ``metrics.json``) is printed and shown as ``n/a``.
 
 Instance masks: a Mask R-CNN checkpoint on COCO data is scored on its boxes and on its masks
 (``segm_AP`` ... ``segm_ARl`` and ``segm_per_class`` in ``metrics.json``, a second table on
@@ -227,13 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     source = args.checkpoint if args.checkpoint is not None else args.pred
     out = check_output_folder(args.out if args.out is not None else source.parent / "eval")
-    from detseg.evaluation.output_staging import moved_paths, staged_outputs
-
-    inputs = [args.gt, args.pred] if args.checkpoint is None else []
-    # the earlier evaluation's files stay until every new one is written
-    with staged_outputs(out, keep=inputs) as stage:
-        summary = _evaluate(args, stage)
-    summary.wrote = moved_paths(summary.wrote, stage, out)
+    summary = _evaluate(args, out)  # staged: a failure leaves the earlier files of OUT
     unused = [flag for flag, key in DETECTION_FLAGS.items() if getattr(args, key) is not None]
     if "mIoU" in summary.metrics and unused:
         logging.getLogger("eval").warning(

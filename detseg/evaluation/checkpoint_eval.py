@@ -16,6 +16,10 @@ The checkpoint holds everything needed: model settings, classes and the data con
   ``eval.crf`` say) are compared pixel by pixel with the val split's (void pixels, 255,
   ignored); :func:`evaluate_segmenter` writes ``metrics.json`` and ``confusion_matrix.png``
   (the pixel confusion matrix, each row normalised, class names on the axes).
+
+Both write into a hidden folder of the output folder and move the files out only once all are
+written (:mod:`detseg.evaluation.output_staging`): a failed evaluation leaves the earlier
+results as they were.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ from detseg.engine.validation import (
 from detseg.evaluation.coco_checks import check_segm_ground_truth
 from detseg.evaluation.coco_format import predictions_to_coco_results
 from detseg.evaluation.confusion_plot import save_confusion_matrix
-from detseg.evaluation.report import remove_stale_outputs
+from detseg.evaluation.output_staging import evaluate_staged
 from detseg.evaluation.report_gallery import DisplayedRule
 from detseg.evaluation.summary import EvaluationSummary, write_coco_report
 from detseg.evaluation.voc_coco import is_voc_metric, resolve_metric
@@ -79,7 +83,10 @@ def evaluate_checkpoint(
 
     Args:
         checkpoint: a ``best.pt`` / ``last.pt`` written by training.
-        out: output folder (default: the checkpoint's folder plus ``/eval``).
+        out: output folder (default: the checkpoint's folder plus ``/eval``; created). The
+            files of an earlier evaluation there stay until the new ones are all written, and
+            stay as they were when the evaluation fails
+            (:mod:`detseg.evaluation.output_staging`).
         overrides: ``"key=value"`` changes of the checkpoint's config.
         backend: COCOeval implementation, ``"faster"`` or ``"pycocotools"`` (default: the
             config's ``eval.backend``); detection only.
@@ -168,13 +175,32 @@ def evaluate_detector(
         model: the detector, on ``device``.
         val_set: the val split (or its first ``eval.max_images`` images).
         device: where the model runs.
-        out: output folder.
+        out: output folder, staged (:func:`~detseg.evaluation.output_staging.evaluate_staged`).
         worst_k, score_threshold: see :func:`detseg.evaluation.summary.write_coco_report`.
 
     Returns:
         The report's summary, ``detections.json`` added to its ``wrote`` lines.
     """
-    remove_stale_outputs(out)  # no file of an earlier evaluation stays beside the new ones
+    # the earlier evaluation's files in ``out`` stay until all the new ones are written
+    return evaluate_staged(
+        out,
+        lambda stage: _write_detector_evaluation(
+            checkpoint, cfg, model, val_set, device, stage, worst_k, score_threshold
+        ),
+    )
+
+
+def _write_detector_evaluation(
+    checkpoint: Path,
+    cfg: Any,
+    model: nn.Module,
+    val_set: Any,
+    device: torch.device,
+    out: Path,
+    worst_k: int,
+    score_threshold: float,
+) -> EvaluationSummary:
+    """:func:`evaluate_detector` writing straight into ``out`` (a staging folder)."""
     metric = resolve_metric(cfg.eval.metric, cfg.data.format)
     gt = coco_ground_truth(val_set)
     segm = scores_masks(model, cfg.data.format)
@@ -249,12 +275,31 @@ def evaluate_segmenter(
         val_set: the val split (or its first ``eval.max_images`` images).
         classes: the ``K`` foreground class names (labels ``1..K``; 0 is background).
         device: where the model runs.
-        out: output folder.
+        out: output folder, staged (:func:`~detseg.evaluation.output_staging.evaluate_staged`).
 
     Returns:
         The mIoU table and the content of ``metrics.json``.
     """
-    remove_stale_outputs(out)  # an earlier detector's report.html, PR curves, detections.json
+    # the earlier evaluation's files in ``out`` (an earlier detector's report.html, PR curves,
+    # detections.json) stay until both new files are written, and are then removed
+    return evaluate_staged(
+        out,
+        lambda stage: _write_segmenter_evaluation(
+            checkpoint, cfg, model, val_set, classes, device, stage
+        ),
+    )
+
+
+def _write_segmenter_evaluation(
+    checkpoint: Path,
+    cfg: Any,
+    model: nn.Module,
+    val_set: Any,
+    classes: list[str],
+    device: torch.device,
+    out: Path,
+) -> EvaluationSummary:
+    """:func:`evaluate_segmenter` writing straight into ``out`` (a staging folder)."""
     inference = SegmentationInference.from_config(cfg.eval)
     amp = resolve_amp(cfg.train.amp, device)
     with _evaluation_loader(build_segmentation_loader, val_set, cfg, device) as loader:

@@ -38,7 +38,9 @@ from detseg.evaluation.coco_checks import (
     warn_about_ground_truth,
 )
 from detseg.evaluation.file_names import match_file_names
-from detseg.evaluation.report import remove_stale_outputs
+from detseg.evaluation.output_staging import evaluate_staged
+from detseg.evaluation.prediction_orientation import warn_about_display_frame
+from detseg.evaluation.report import EVALUATION_FILES
 from detseg.evaluation.summary import EvaluationSummary, write_coco_report
 from detseg.evaluation.voc_coco import is_voc_metric, resolve_metric
 
@@ -67,7 +69,11 @@ def evaluate_prediction_files(
             mask's pixel count, or its box's ``w * h`` px² without a segmentation; ``0``).
         predictions: json list of COCO results (``bbox`` xywh pixels), e.g. the
             ``predictions.json`` of ``tools/infer.py``.
-        out: output folder (default: the folder of ``predictions`` plus ``/eval``).
+        out: output folder (default: the folder of ``predictions`` plus ``/eval``; created).
+            The files of an earlier evaluation there stay until the new ones are all written,
+            and stay as they were when the evaluation fails
+            (:mod:`detseg.evaluation.output_staging`); ``gt`` and ``predictions`` are never
+            removed.
         images_dir: folder the gt's ``images[].file_name`` are relative to, for the gallery of
             the worst images (``None``: listed without pictures).
         backend: ``"faster"`` or ``"pycocotools"``.
@@ -87,13 +93,15 @@ def evaluate_prediction_files(
             gt annotation (e.g. a bbox that is not four numbers: the message names the file,
             the record's position or the annotation's id, and the field), a duplicate gt image
             id, no prediction names a gt image, an unknown ``metric``, ``iou_type`` or
-            ``backend``, or (``segm``) a record or annotation without a ``segmentation``.
+            ``backend``, or (``segm``) a record or annotation without a ``segmentation``,
+            or ``gt`` / ``predictions`` is a file the report writes (``out/metrics.json``).
     """
     if iou_type not in IOU_TYPES:
         raise ValueError(f"iou_type must be one of {IOU_TYPES}, got {iou_type!r}")
     resolved = resolve_metric(metric)
     gt, predictions = Path(gt), Path(predictions)
     out = check_output_folder(out if out is not None else predictions.parent / "eval")
+    _check_not_overwritten(out, {"ground truth": gt, "predictions": predictions})
     gt_dict = ground_truth_with_eval_defaults(_read_json(gt, dict, "ground truth"))
     check_ground_truth(gt_dict, str(gt))
     warn_about_ground_truth(gt_dict, str(gt))
@@ -114,6 +122,8 @@ def evaluate_prediction_files(
         check_segm_ground_truth(gt_dict, str(gt))
     if images_dir is not None and not Path(images_dir).is_dir():
         raise FileNotFoundError(f"images folder {images_dir} is not a folder")
+    if images_dir is not None:  # tools/infer.py predicts on photos as their EXIF displays them
+        warn_about_display_frame(gt_dict, records, images_dir, gt)
     info = {
         "ground truth": str(gt),
         "predictions": str(predictions),
@@ -126,20 +136,45 @@ def evaluate_prediction_files(
     what = "bbox and segm" if segm else "bbox"
     heading = f"{kind} {what} evaluation of {predictions} against {gt}"
     images = Path(images_dir) if images_dir is not None else None
-    remove_stale_outputs(out, keep=[gt, predictions])  # e.g. an earlier run's detections.json
-    return write_coco_report(
+    # the earlier evaluation's files in ``out`` stay until all the new ones are written; then
+    # those not rewritten (e.g. an earlier checkpoint run's detections.json) are removed
+    return evaluate_staged(
         out,
-        heading,
-        gt_dict,
-        detections,
-        images,
-        info,
-        backend,
-        worst_k,
-        score_threshold,
-        resolved,
-        segm,
+        lambda stage: write_coco_report(
+            stage,
+            heading,
+            gt_dict,
+            detections,
+            images,
+            info,
+            backend,
+            worst_k,
+            score_threshold,
+            resolved,
+            segm,
+        ),
+        keep=[gt, predictions],
     )
+
+
+def _check_not_overwritten(out: Path, inputs: dict[str, Path]) -> None:
+    """Refuse an input file (``{what: path}``) that the report would replace: one of the
+    :data:`~detseg.evaluation.report.EVALUATION_FILES` of ``out`` it writes (all but
+    ``detections.json``), e.g. predictions saved as ``out/metrics.json``.
+
+    Raises:
+        ValueError: naming the input file and what to do.
+    """
+    written = {
+        (out / name).resolve(): name for name in EVALUATION_FILES if name != "detections.json"
+    }
+    for what, path in inputs.items():
+        name = written.get(path.resolve())
+        if name is not None:
+            raise ValueError(
+                f"{what} file {path} would be replaced by the report's {name} in {out}: give "
+                "another output folder (or move the file)"
+            )
 
 
 def _check_record(record: dict, index: int, source: Path, image_ids: set, segm: bool) -> None:

@@ -1,5 +1,7 @@
 """``tools/eval.py`` keeps the earlier evaluation's files of its --out folder until the new ones
-are all written: an evaluation that fails half-way (bad data, Ctrl-C) leaves them as they were."""
+are all written: an evaluation that fails half-way (bad data, Ctrl-C) leaves them as they were,
+a detector's or a segmenter's, and a failed first evaluation leaves none of the folders it
+created."""
 
 from __future__ import annotations
 
@@ -8,8 +10,11 @@ import json
 from pathlib import Path
 
 import pytest
+from random_checkpoints import write_checkpoint
 
+import detseg.evaluation.checkpoint_eval as checkpoint_eval
 import detseg.evaluation.summary as summary_module
+from detseg.data.shapes import generate_shapes
 from detseg.evaluation.output_staging import STAGING_PREFIX
 
 TOOL = Path(__file__).resolve().parents[2] / "tools" / "eval.py"
@@ -21,6 +26,13 @@ GT = {
     "categories": [{"id": 3, "name": "cat"}],
 }
 RECORD = {"image_id": 1, "category_id": 3, "bbox": [4, 4, 20, 10], "score": 0.9}
+SEGMENTER = [
+    "model.base_channels=8",
+    "model.depth=2",
+    "eval.crf.iterations=0",
+    "eval.tta=none",
+    "device=cpu",
+]
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +96,30 @@ def test_stale_files_go_and_the_predictions_input_stays(tool, tmp_path):
     assert json.loads((out / "detections.json").read_text(encoding="utf-8")) == [RECORD]
     assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
     assert not [p for p in out.iterdir() if p.name.startswith(STAGING_PREFIX)]
+
+
+def test_a_failed_segmenter_evaluation_keeps_the_earlier_results(
+    tool, tmp_path, monkeypatch, capsys
+):
+    root = tmp_path / "shapes"
+    generate_shapes(root, num_train=1, num_val=1, size=64, seed=0)
+    checkpoint = write_checkpoint(
+        tmp_path / "seg.pt", "configs/segmentation/unet_shapes.yaml", SEGMENTER
+    )
+    out = tmp_path / "a" / "b" / "eval"
+    args = [str(checkpoint), "--set", f"data.root={root}", "--out", str(out)]
+    assert tool.main(args) == 0
+    printed = capsys.readouterr().out
+    assert f"Wrote {out / 'metrics.json'}" in printed and STAGING_PREFIX not in printed
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def failing(*args, **kwargs):
+        raise ValueError("bad label map")
+
+    monkeypatch.setattr(checkpoint_eval, "write_segmentation_metrics", failing)
+    with pytest.raises(ValueError, match="bad label map"):
+        tool.main(args)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    with pytest.raises(ValueError, match="bad label map"):
+        tool.main([*args[:-1], str(tmp_path / "new" / "eval")])
+    assert not (tmp_path / "new").exists()

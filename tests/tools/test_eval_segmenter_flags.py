@@ -29,6 +29,7 @@ def _evaluated_as(tool, monkeypatch, metrics: dict) -> list:
 
     def evaluate(args, out):
         calls.append(args)
+        out.mkdir(parents=True, exist_ok=True)  # as the library's evaluations create it
         (out / "metrics.json").write_text("{}", encoding="utf-8")
         return EvaluationSummary("evaluation", "table", metrics)
 
