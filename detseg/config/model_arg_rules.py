@@ -12,7 +12,9 @@ Parameters that many builders share are checked by name, whatever their annotati
 other than 1 only on a MobileNet, and the layer widths (``model.fpn_channels``,
 ``model.representation_size``, ...) be >= 1, as each item of the lists of widths or
 dilations (:data:`ITEM_BOUNDS`: ``model.mask_layers``, ``model.decoder_channels``,
-``model.atrous_rates``); so their errors name the key and come before the data loads.
+``model.atrous_rates``); so their errors name the key and come before the data loads. The YOLO
+builders' settings of one version are refused on the other (:func:`check_yolo_version_args`:
+``model.anchors`` on v1, ``model.grid_size`` on v3, ...) when the config is loaded too.
 Separate from :mod:`detseg.config.model_section`, which checks each key against the builder's
 signature and annotations and applies these rules.
 """
@@ -20,6 +22,7 @@ signature and annotations and applies these rules.
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from typing import Any
 
@@ -132,8 +135,9 @@ def check_anchor_levels(kwargs: dict[str, Any], defaults: dict[str, Any], source
     entries, and these (or a preset's defaults) one per feature level of the model
     (:func:`feature_levels`, where known before the build), as the builder requires once the
     data has loaded; so do SSD's ``model.aspect_ratios``, ``model.steps`` and
-    ``model.scales`` (one more) and YOLOv3's ``model.anchors`` (where not given, YOLOv3's
-    three levels of COCO priors).
+    ``model.scales`` (one more) and YOLOv3's ``model.anchors``. A YOLOv3 without
+    ``model.anchors`` whose ``model.return_layers`` are not three is refused by its builder,
+    not here: ``tools/anchors.py`` reads such a config to print the anchors it needs.
 
     Args:
         kwargs: the checked arguments.
@@ -157,8 +161,6 @@ def check_anchor_levels(kwargs: dict[str, Any], defaults: dict[str, Any], source
         return
     for key, extra in ANCHOR_LEVEL_KEYS.items():
         value = merged.get(key)
-        if _is_yolo_v3(merged) and key == "anchors" and value is None:
-            _check_default_yolo_priors(merged, levels, source)
         if isinstance(value, list | tuple) and len(value) != levels + extra:
             given = "" if key in kwargs else " (the model's default)"
             entries = f"{len(value)} entries" if extra else f"{len(value)} levels"
@@ -168,23 +170,6 @@ def check_anchor_levels(kwargs: dict[str, Any], defaults: dict[str, Any], source
                 f"{levels} feature levels ({_levels_from(merged)}); give {per_level}"
                 + (f", or remove model.{key} for the defaults" if given == "" else "")
             )
-
-
-def _check_default_yolo_priors(merged: dict[str, Any], levels: int, source: str) -> None:
-    """YOLOv3 without ``model.anchors`` takes YOLOv3's COCO priors, of three levels: another
-    number of ``model.return_layers`` needs anchors of its own."""
-    if levels != _YOLOV3_PRIOR_LEVELS:
-        raise ConfigError(
-            f"{source}: 'model.anchors' is not given, and YOLOv3's default priors have "
-            f"{_YOLOV3_PRIOR_LEVELS} levels but the model has {levels} feature levels "
-            f"({_levels_from(merged)}); give model.anchors, one list of [w, h] pairs per level "
-            f"(tools/anchors.py --k {3 * levels} prints them), or {_YOLOV3_PRIOR_LEVELS} "
-            "distinct model.return_layers"
-        )
-
-
-#: Levels of YOLOv3's COCO priors (:func:`~detseg.ops.yolo_priors.default_yolov3_priors`).
-_YOLOV3_PRIOR_LEVELS = 3
 
 
 def _is_yolo_v3(merged: dict[str, Any]) -> bool:
@@ -298,3 +283,37 @@ def check_backbone_args(kwargs: dict[str, Any], defaults: dict[str, Any], source
             f"but model.backbone is '{name}'; set model.width_mult to 1.0 (or remove it) or "
             "pick mobilenet_v2 / mobilenet_v3_large"
         )
+
+
+def check_yolo_version_args(kwargs: dict[str, Any], defaults: dict[str, Any], source: str) -> None:
+    """The arguments of a YOLO builder (one that takes ``version`` and ``boxes_per_cell``)
+    that the other YOLO version owns, checked as the builder does
+    (:func:`~detseg.detection.yolo_settings.check_version_settings`) but when the config is
+    loaded: ``model.anchors`` or ``model.neck_channels`` or several ``model.return_layers`` on
+    v1, ``model.grid_size`` or ``model.boxes_per_cell`` on v3, a v1 grid below 1.
+
+    Args:
+        kwargs: the checked arguments.
+        defaults: the builder's defaults.
+
+    Raises:
+        ConfigError: ``'model.anchors' is a YOLOv3 setting: ...; drop anchors or use
+            version='v3'`` (one line naming the key).
+    """
+    if "version" not in defaults or "boxes_per_cell" not in defaults:
+        return  # not a YOLO builder
+    from detseg.detection.yolo_settings import DEFAULT_NECK_CHANNELS, check_version_settings
+
+    merged = defaults | kwargs
+    try:
+        check_version_settings(
+            merged["version"],
+            merged.get("anchors"),
+            merged.get("grid_size"),
+            merged.get("boxes_per_cell"),
+            merged.get("neck_channels", DEFAULT_NECK_CHANNELS),
+            merged.get("return_layers"),
+        )
+    except ValueError as err:  # the builder's message starts with the argument's name
+        message = re.sub(r"^(\w+)", r"'model.\1'", " ".join(str(err).split()))
+        raise ConfigError(f"{source}: {message}") from None

@@ -30,6 +30,7 @@ from detseg.config.model_arg_rules import (
     check_backbone_args,
     check_item_bounds,
     check_refused,
+    check_yolo_version_args,
     refusals,
 )
 from detseg.config.nested_section_checks import check_value
@@ -169,6 +170,7 @@ def check_builder_kwargs(
         check_refused(checked[key], tp, source, f"model.{key}")
     defaults = {k: p.default for k, p in params.items() if p.default is not p.empty}
     check_backbone_args(checked, defaults, source)
+    check_yolo_version_args(checked, defaults, source)  # before anchors laid on v3's levels
     check_anchor_levels(checked, defaults, source)
     return checked
 

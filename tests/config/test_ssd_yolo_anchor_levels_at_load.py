@@ -1,8 +1,8 @@
 """SSD's default-box lists (``model.aspect_ratios``, ``model.steps``: one entry per level of
-its backbone's six, ``model.scales``: one more) and YOLOv3's priors (``model.anchors``, or its
-three levels of COCO priors when not given: one list per distinct ``model.return_layers``)
-that do not fit the model's levels are refused when the config is loaded, in one line naming
-the key, not when the model is built after the data loads."""
+its backbone's six, ``model.scales``: one more) and YOLOv3's ``model.anchors`` (one list per
+distinct ``model.return_layers``) that do not fit the model's levels are refused when the
+config is loaded, in one line naming the key, not when the model is built after the data
+loads."""
 
 from __future__ import annotations
 
@@ -41,12 +41,6 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
             "yolo/yolov3_shapes.yaml",
             ["model.anchors=[[[10,13]],[[30,61]]]"],
             "'model.anchors' has 2 levels but the model has 3 feature levels",
-        ),
-        (
-            "yolo/yolov3_coco.yaml",
-            ["model.return_layers=[c4,c5]"],
-            "'model.anchors' is not given, and YOLOv3's default priors have 3 levels but the "
-            "model has 2 feature levels",
         ),
     ],
 )

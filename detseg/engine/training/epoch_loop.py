@@ -22,7 +22,12 @@ from detseg.engine.training.finite_checks import (
 )
 from detseg.engine.training.loop_results import EpochStats
 from detseg.engine.training.step_profiler import profiled_epoch
-from detseg.engine.training.train_steps import evaluate_epoch, save_best, unscored_note
+from detseg.engine.training.train_steps import (
+    evaluate_epoch,
+    save_best,
+    unscored_note,
+    writing_records,
+)
 from detseg.engine.training.training_run import TrainingRun
 
 logger = logging.getLogger(__name__)
@@ -82,7 +87,8 @@ def run_epochs(run: TrainingRun) -> int:
     except NonFiniteStateError as err:
         if run.dist.is_main:  # every process raised it, with the same message
             logger.error("%s", err)
-        run.records.log({"type": "error", "epoch": run.state.epoch, "message": str(err)})
+        with writing_records(run):  # finish_run's collective follows
+            run.records.log({"type": "error", "epoch": run.state.epoch, "message": str(err)})
         return 1
 
 
@@ -135,7 +141,10 @@ def epoch_loop(run: TrainingRun) -> int:
         if not done and state.should_stop_early(t.patience):  # else the run simply finished
             logger.info("no improvement for %d evaluations: stopping early", t.patience)
             state.early_stop_epoch = epoch
-            run.records.log({"type": "early_stop", "epoch": epoch, "iteration": state.iteration})
+            with writing_records(run):  # finish_run's collective follows
+                run.records.log(
+                    {"type": "early_stop", "epoch": epoch, "iteration": state.iteration}
+                )
             break
     return 0
 
@@ -150,8 +159,10 @@ def epoch_trained(run: TrainingRun) -> bool:
 
 def close_epoch_training(run: TrainingRun, epoch: int, stats: EpochStats) -> None:
     """The ``epoch`` record of an epoch whose training is over (and its warning when every
-    step was skipped)."""
-    run.records.log(epoch_record(epoch, run.state.iteration, stats))
+    step was skipped); a failed write fails every process (:func:`writing_records`: the
+    finiteness check or ``last.pt``, collectives, follow)."""
+    with writing_records(run):
+        run.records.log(epoch_record(epoch, run.state.iteration, stats))
     warn_if_all_skipped(epoch, stats)
 
 

@@ -23,6 +23,7 @@ from detseg.engine.training.loop_results import EpochStats, StepInfo
 from detseg.engine.training.loop_settings import EpochPosition, StepSettings
 from detseg.engine.training.nonfinite_losses import NonFiniteLossError
 from detseg.engine.training.train_loop import train_one_epoch
+from detseg.engine.training.train_steps import writing_records
 from detseg.engine.training.training_run import TrainingRun
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ def train_epoch(run: TrainingRun) -> EpochStats | None:
             err = err.without_checkpoint()
         if run.dist.is_main:  # every process raised it, with the same message
             logger.error("%s", err)
-        run.records.log({"type": "error", "epoch": state.epoch, "message": str(err)})
+        with writing_records(run):  # finish_run's collective follows
+            run.records.log({"type": "error", "epoch": state.epoch, "message": str(err)})
         return None
     state.epoch_batches = start_batch + stats.batches
     _count_over_processes(stats, run.dist)

@@ -378,7 +378,9 @@ def profiled_epoch(profiler: StepProfiler | None) -> Iterator[None]:
 
 @contextlib.contextmanager
 def profiling(profiler: StepProfiler | None) -> Iterator[None]:
-    """Around the epoch loop: the profile is written when it ends (or dropped on an error)."""
+    """Around the epoch loop: the profile is dropped on an error; once the loop has ended,
+    :meth:`StepProfiler.finish` writes what the window left unwritten (the trainer calls it
+    where every process learns of a failed write)."""
     if profiler is None:
         yield
         return
@@ -387,4 +389,3 @@ def profiling(profiler: StepProfiler | None) -> Iterator[None]:
     except BaseException:
         profiler.close()
         raise
-    profiler.finish()

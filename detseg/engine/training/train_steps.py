@@ -8,7 +8,9 @@ loss, logs the records and TensorBoard scalars and images; ``finish_run`` draws 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from torch import nn
@@ -47,6 +49,30 @@ def _validate(run: TrainingRun, model: nn.Module) -> dict[str, Any] | None:
     )
 
 
+@contextlib.contextmanager
+def writing_records(run: TrainingRun, what: str = "metrics.jsonl, tb/") -> Iterator[None]:
+    """Around rank 0's writes of the run's records (``what``: ``metrics.jsonl``, ``tb/``,
+    ``profile/``) at the end of an epoch, an evaluation or the epoch loop, where a collective
+    follows: a failure there (a full disk, a folder that became read-only) fails every process
+    with the same line (:func:`failing_together`) instead of rank 0 stopping alone while the
+    others wait for it at their next collective. An ``OSError`` becomes a one-line
+    :class:`WorkDirError` naming ``what`` and the work dir.
+
+    Every process enters it; it costs one gather of the processes, so it marks the end of an
+    epoch or an evaluation, never a training step (whose host-synchronisation budget it would
+    break). Keep collectives out of the block.
+    """
+    with failing_together(run.dist, WorkDirError):
+        try:
+            yield
+        except OSError as err:
+            raise WorkDirError(
+                f"cannot write the run's records ({what}) in {run.work_dir}: "
+                f"{' '.join(str(err).split())}; free disk space or fix the folder's "
+                "permissions, then continue with --resume"
+            ) from err
+
+
 def evaluate_epoch(run: TrainingRun) -> dict[str, Any] | None:
     """Validate the model (and the EMA model) after an epoch; log and draw.
 
@@ -61,20 +87,23 @@ def evaluate_epoch(run: TrainingRun) -> dict[str, Any] | None:
     metrics = _validate(run, run.model)
     if metrics is None:
         return None
-    run.records.log({"type": "val", "epoch": epoch, "iteration": iteration, **metrics})
-    run.records.scalars("val", metrics, iteration)
-    chosen, chosen_model = metrics, run.model
-    if run.ema is not None:
-        ema_metrics = _validate(run, run.ema.model)
-        if ema_metrics is None:
-            return None
+    with writing_records(run):  # before the EMA's validation or the saves (collectives)
+        run.records.log({"type": "val", "epoch": epoch, "iteration": iteration, **metrics})
+        run.records.scalars("val", metrics, iteration)
+        if run.ema is None:
+            _log_images(run, run.model, iteration)
+    if run.ema is None:
+        return metrics
+    ema_metrics = _validate(run, run.ema.model)
+    if ema_metrics is None:
+        return None
+    with writing_records(run):
         run.records.log({"type": "val_ema", "epoch": epoch, "iteration": iteration, **ema_metrics})
         run.records.scalars("val_ema", ema_metrics, iteration)
         key = run.score_key
         logger.info("EMA %s %.4f (model %.4f)", key, ema_metrics[key], metrics[key])
-        chosen, chosen_model = ema_metrics, run.ema.model
-    _log_images(run, chosen_model, iteration)
-    return chosen
+        _log_images(run, run.ema.model, iteration)
+    return ema_metrics
 
 
 def unscored_note(run: TrainingRun, score: float) -> str | None:

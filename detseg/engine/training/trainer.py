@@ -78,7 +78,7 @@ from detseg.engine.training.step_profiler import (
     steps_left,
 )
 from detseg.engine.training.train_data import build_data
-from detseg.engine.training.train_steps import finish_run
+from detseg.engine.training.train_steps import finish_run, writing_records
 from detseg.engine.training.training_run import AfterStep, TrainingRun
 
 logger = logging.getLogger(__name__)
@@ -135,9 +135,17 @@ def train(
             anything is read or written. ``model.compile`` that cannot work (no C++ compiler
             for inductor on the CPU at start-up, a backend failing on the model's graph at
             the step that compiles it) is a one-line ``ConfigError`` too.
+        WorkDirError: during the run too: a checkpoint or a record (``metrics.jsonl``,
+            ``tb/``) that rank 0 could not write, raised by every process with the same line.
         PeerLostError: another process of a distributed run ended while this one waited for it.
     """
     if resume:
+        # Each process checks on its own, before the process group exists (no collective can
+        # share a failure yet). The processes of one machine read one folder, so they pass or
+        # fail alike (nothing of the run writes there before this; ``--nproc`` checks it
+        # before it starts them). The work dir of a run over several machines must
+        # be one shared folder: a machine that does not see last.pt fails here while the
+        # others wait to join the process group until torchrun ends them (init's timeout).
         check_resumable(Path(work_dir))
     dist, device = init_distributed(cfg.device)
     try:
@@ -176,6 +184,10 @@ def _train(
             run.records.log(setup_record(run, resumed=resume))
         with profiling(run.profiler):
             exit_code = run_epochs(run)
+        if cfg.train.profile_steps > 0:  # every process: finish_run's collective follows
+            with writing_records(run, "profile/"):
+                if run.profiler is not None:  # rank 0's
+                    run.profiler.finish()
         finish_run(run)
     finally:
         run.records.close()
