@@ -64,7 +64,9 @@ def main() -> int:
 
     classes = read_class_names(args.classes) if args.classes is not None else None
     arch = None if args.arch == "auto" else args.arch
-    state = torchvision_file_checkpoint(arch, args.checkpoint, args.num_classes, classes)
+    state = torchvision_file_checkpoint(
+        arch, args.checkpoint, args.num_classes, classes, classes_source=args.classes
+    )
     save_checkpoint(args.out, state)
     num_classes = len(state["classes"])
     print(f"wrote {args.out} ({state['config']['model']['name']}, {num_classes} classes)")

@@ -68,6 +68,7 @@ from detseg.config.model_switch import (
 from detseg.config.overrides import FORMAT_OVERRIDE, Overrides, override_items, set_override
 from detseg.config.paths import expand_user_paths
 from detseg.config.schema import Config, ConfigError, DataConfig
+from detseg.config.task_keys import warn_ignored_segmentation_keys
 
 
 def load_config(
@@ -155,6 +156,7 @@ def config_from_dict(
         err = blame_override(err, source, items)
         raise model_switch_hint(err, file_model, model_name(raw), items) from None
     expand_user_paths(config)
+    warn_ignored_segmentation_keys(config.eval, config.model.name, source)
     return config
 
 

@@ -39,6 +39,7 @@ def torchvision_file_checkpoint(
     path: str | os.PathLike,
     num_classes: int | None = None,
     classes: Sequence[str] | None = None,
+    classes_source: str | os.PathLike | None = None,
 ) -> dict[str, Any]:
     """The detseg checkpoint dict of a torchvision state-dict file.
 
@@ -51,6 +52,8 @@ def torchvision_file_checkpoint(
             reads it from the class layers' shapes (a given value is checked against them).
         classes: The foreground class names (default: torchvision's names when the file has
             the class count of torchvision's weights, else ``class_<i>``).
+        classes_source: Where ``classes`` were read (the ``--classes`` file), named in the
+            error about their count.
 
     Raises:
         ValueError: Unknown ``arch``, tensors that do not fit it, a wrong ``num_classes``, or
@@ -81,7 +84,7 @@ def torchvision_file_checkpoint(
     if classes is None:
         classes = converted.categories or [f"class_{i}" for i in range(1, foreground + 1)]
     if len(classes) != foreground:
-        raise ValueError(f"{len(classes)} class names for {foreground} foreground classes")
+        raise ValueError(_class_count_message(len(classes), classes_source, path, foreground))
     family = tv_models.get_model_builder(converted.arch).__module__.split(".")[2]
     return {
         "model": converted.state,
@@ -93,6 +96,19 @@ def torchvision_file_checkpoint(
             "torchvision_version": torchvision.__version__,
         },
     }
+
+
+def _class_count_message(
+    given: int, source: str | os.PathLike | None, path: str | os.PathLike, foreground: int
+) -> str:
+    """One line: ``given`` class names (read from ``source``) do not fit the ``foreground``
+    classes of checkpoint ``path``, whose class layers also hold background (not named)."""
+    names = f"--classes {source}" if source is not None else "classes"
+    return (
+        f"{names} has {given} class name(s), but {path} has {foreground} foreground classes (its "
+        f"{foreground + 1} class outputs include background, which is not named): give one "
+        "name per foreground class, without background"
+    )
 
 
 def _is_detseg_checkpoint(path: str | os.PathLike) -> bool:

@@ -11,9 +11,10 @@ Layout (the VOCdevkit ``VOC2007`` / ``VOC2012`` folder)::
 VOC stores 1-based inclusive pixel indices: ``xmin = 1`` is the first pixel column and
 ``xmax`` the last covered column. detseg's continuous ``xyxy`` box of that region is
 ``(xmin - 1, ymin - 1, xmax, ymax)`` (the convention of Detectron2), so a 10 px wide object
-gets a 10 px wide box. Writers do the inverse. ``<size>`` may be absent: boxes are read
-against the decoded image, and a ``<size>`` that differs from it is reported
-(:meth:`~detseg.data.base.DetectionDataset.stated_size`).
+gets a 10 px wide box. Writers do the inverse. Files with an ``xmin`` or ``ymin`` of 0 look
+0-based: the first is named in one warning, and their boxes are read by the same rule.
+``<size>`` may be absent: boxes are read against the decoded image, and a ``<size>`` that
+differs from it is reported (:meth:`~detseg.data.base.DetectionDataset.stated_size`).
 
 Every xml of the split is read when the dataset is built (:mod:`detseg.data.voc_xml` reads
 one): the class names can come from them (``classes=None``), and a class list that does not fit
@@ -35,7 +36,7 @@ import numpy as np
 from detseg.data.base import Annotations, DetectionDataset
 from detseg.data.class_names import SET_CLASSES_HINT, check_unknown_classes, read_class_names
 from detseg.data.image_io import IMAGE_SUFFIXES
-from detseg.data.voc_xml import VOCImage, parse_xml
+from detseg.data.voc_xml import VOCImage, looks_zero_based, parse_xml, warn_zero_based
 
 __all__ = ["VOC_CLASSES", "VOCDetection"]
 
@@ -274,6 +275,7 @@ def _parse_split(
         if named and image.filename != named:
             stale.append((xml_file, named, image.filename))
         images.append(image)
+    _report_zero_based(folder, names, images)
     if stale:
         xml_file, named, found = stale[0]
         logger.warning(
@@ -307,6 +309,17 @@ def _parse_split(
             first,
         )
     return images, problems
+
+
+def _report_zero_based(folder: Path, names: list[str], images: list[VOCImage]) -> None:
+    """Warn once when objects have ``xmin`` or ``ymin`` of 0 (:func:`warn_zero_based`)."""
+    zero_based = [
+        name
+        for name, image in zip(names, images, strict=True)
+        if looks_zero_based([obj.box for obj in image.objects])
+    ]
+    if zero_based:
+        warn_zero_based(folder / f"{zero_based[0]}.xml", len(zero_based), len(names))
 
 
 def image_file_of(images: Path, name: str, named: str) -> str:

@@ -8,11 +8,22 @@ reads the xml files with the same rules (:func:`without_namespaces`, :func:`voc_
 
 from __future__ import annotations
 
+import logging
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["VOCImage", "parse_xml", "voc_flag", "without_namespaces"]
+__all__ = [
+    "VOCImage",
+    "looks_zero_based",
+    "parse_xml",
+    "voc_flag",
+    "warn_zero_based",
+    "without_namespaces",
+]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -62,6 +73,27 @@ def parse_xml(xml_file: Path) -> VOCImage:
             )
         )
     return image
+
+
+def looks_zero_based(boxes: Sequence[Sequence[float]]) -> bool:
+    """Whether an xml's read boxes (xyxy ``(xmin - 1, ymin - 1, xmax, ymax)``) have an ``xmin``
+    or ``ymin`` below 1 (``x1`` or ``y1`` below 0): VOC is 1-based, a 0-based file has 0 there."""
+    return any(box[0] < 0 or box[1] < 0 for box in boxes)
+
+
+def warn_zero_based(first: Path, count: int, total: int) -> None:
+    """One warning: ``count`` of ``total`` xml files (the first is ``first``) look 0-based
+    (:func:`looks_zero_based`); their boxes are read by the 1-based rule all the same."""
+    logger.warning(
+        "%s has an object with xmin or ymin 0 (%d of %d VOC annotation files have such "
+        "objects): the annotations look 0-based, but detseg reads VOC as 1-based like the VOC "
+        "devkit and Detectron2 (box = xmin - 1, ymin - 1, xmax, ymax), so these boxes are off "
+        "by one pixel and clipped at the image border; if the files are 0-based, add 1 to all "
+        "four coordinates",
+        first,
+        count,
+        total,
+    )
 
 
 def without_namespaces(root: ET.Element) -> ET.Element:

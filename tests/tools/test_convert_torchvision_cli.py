@@ -31,7 +31,12 @@ def test_writes_a_checkpoint_with_the_given_class_names(tmp_path, run_tool):
     names.write_text("cat\n")
     result = run_tool("convert_torchvision.py", *argv)
     assert result.returncode == 2
-    assert "1 class names for 2 foreground classes" in result.stderr
+    message = result.stderr.strip().splitlines()[-1]
+    assert message.endswith(
+        f"--classes {names} has 1 class name(s), but {tmp_path / 'tv.pth'} has 2 foreground "
+        "classes (its 3 class outputs include background, which is not named): give one name "
+        "per foreground class, without background"
+    )
 
 
 def test_a_missing_classes_file_is_one_line_naming_the_flag(tmp_path, run_tool):

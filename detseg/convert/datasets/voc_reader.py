@@ -9,7 +9,8 @@ Layout (as :mod:`detseg.data.voc` reads it)::
 The splits of a root are its ``ImageSets/Main/*.txt`` files, except VOCdevkit's per-class
 lists (``<class>_<split>.txt``) and ``trainval`` when ``train`` and ``val`` are both there (it is
 their union). VOC's 1-based inclusive pixel indices become ``xyxy = (xmin - 1, ymin - 1, xmax,
-ymax)`` (see :mod:`detseg.data.voc`). Classes: the names of ``<root>/classes.txt`` (one per
+ymax)`` (see :mod:`detseg.data.voc`; files with an ``xmin`` or ``ymin`` of 0 look 0-based and
+the first is named in one warning). Classes: the names of ``<root>/classes.txt`` (one per
 line; this package's VOC writer puts it there) when present, else the sorted names found in the
 xml files of the converted splits. The image is the file the xml's ``<filename>`` names; when
 that file is not in ``JPEGImages`` (or the xml names none) it is found by the id (``<id>.jpg``,
@@ -38,7 +39,7 @@ from detseg.convert.datasets.records import (
 )
 from detseg.data import read_class_names
 from detseg.data.voc import image_file_of, read_split_ids
-from detseg.data.voc_xml import voc_flag, without_namespaces
+from detseg.data.voc_xml import looks_zero_based, voc_flag, warn_zero_based, without_namespaces
 
 __all__ = ["read_voc", "voc_splits"]
 
@@ -160,6 +161,8 @@ def read_voc(
                 "<root>/JPEGImages/ and <root>/ImageSets/Main/<split>.txt"
             )
     parsed = []
+    zero_based: list[str] = []  # ids of the xml files that look 0-based
+    read = 0
     for split in splits:
         record = SplitRecord(split, [])
         images = []
@@ -170,7 +173,12 @@ def read_voc(
                 continue
             record.skipped_objects += result[2]
             images.append(result)
+            read += 1
+            if looks_zero_based([raw.box for raw in result[1]]):
+                zero_based.append(image_id)
         parsed.append((record, images))
+    if zero_based:
+        warn_zero_based(root / "Annotations" / f"{zero_based[0]}.xml", len(zero_based), read)
     if classes is None and (root / "classes.txt").is_file():
         classes = read_class_names(root / "classes.txt")
     if classes is None:
