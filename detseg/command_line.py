@@ -20,6 +20,10 @@ temporary file beside it that an atomic write makes first) becomes ``cannot writ
 the last ``--out`` of the command line, or what the tool names with :func:`declare_output` (a
 positional output, or a default).
 
+A standard output whose reader has gone (``detseg-anchors ... | head -1``) ends the tool
+quietly with exit code 141, that of a process ended by SIGPIPE, instead of a broken pipe
+traceback.
+
 Importing this module imports no torch (the tools import it before they parse their
 arguments, and ``--help`` does not wait for torch): the detseg exception types of
 :data:`USER_ERRORS` live in modules that import it, so the tuple is made on first use.
@@ -31,6 +35,7 @@ import errno
 import functools
 import os
 import re
+import select
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +45,10 @@ __all__ = ["USER_ERROR_EXIT_CODE", "USER_ERRORS", "declare_output", "run_command
 
 #: Exit code of a run stopped by bad input (argparse uses 2 for bad flags as well).
 USER_ERROR_EXIT_CODE = 2
+
+#: Exit code of a tool whose standard output was closed by its reader (``tool | head``): that
+#: of a process ended by SIGPIPE (128 + 13), as a C program in the same pipe would have.
+CLOSED_OUTPUT_EXIT_CODE = 141
 
 #: The built-in exceptions among :data:`USER_ERRORS`. ``ValueError`` covers the readers' checks
 #: (bad classes, empty split files, corrupt json), and with them ``ConfigError``,
@@ -210,9 +219,34 @@ def _worker_error_message(text: str) -> str | None:
     return text[starts[-1].end() :].strip() or None
 
 
+def _stdout_closed() -> bool:
+    """Whether the standard output is a pipe whose reader has gone (``tool | head`` after
+    ``head`` ended): polling its descriptor reports an error (``POLLERR``). ``False`` where
+    that cannot be told (no ``poll``, a stream without a descriptor): the broken pipe is then
+    reported as any other error."""
+    try:
+        descriptor = sys.stdout.fileno()
+        poller = select.poll()
+    except (AttributeError, OSError, ValueError):
+        return False
+    poller.register(descriptor, select.POLLOUT)
+    return any(events & select.POLLERR for _, events in poller.poll(0))
+
+
+def _exit_on_closed_output() -> NoReturn:
+    """End quietly with :data:`CLOSED_OUTPUT_EXIT_CODE` once the reader of the standard output
+    has gone: the output still buffered goes nowhere (Python would otherwise print a broken
+    pipe error when it flushes the stream at exit)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    sys.exit(CLOSED_OUTPUT_EXIT_CODE)
+
+
 def run_command(main: Callable[[], int | None], name: str) -> NoReturn:
     """Run a tool's ``main`` and exit with its code; user errors become one line and code 2
-    (or the error type's ``exit_code``).
+    (or the error type's ``exit_code``). A standard output closed by its reader
+    (``tool | head``) ends the tool quietly with :data:`CLOSED_OUTPUT_EXIT_CODE`.
 
     Args:
         main: The tool's entry point; returns the exit code (``None`` means 0).
@@ -221,10 +255,13 @@ def run_command(main: Callable[[], int | None], name: str) -> NoReturn:
     _declared_outputs.clear()
     try:
         code = main()
+        sys.stdout.flush()  # a closed reader is found here rather than at the exit
     except KeyboardInterrupt:
         sys.stderr.write(f"{name}: interrupted\n")
         sys.exit(130)
     except Exception as error:
+        if isinstance(error, BrokenPipeError) and _stdout_closed():
+            _exit_on_closed_output()
         message = _output_error_message(error)
         if message is None and not _is_user_error(error):
             raise

@@ -3,6 +3,7 @@
 python tools/anchors.py datasets/shapes/annotations/instances_train.json --k 9 --input-size 416
 python tools/anchors.py configs/demo.yaml --k 6   # the training split of a config's data
 python tools/anchors.py datasets/shapes_yolo/data.yaml --k 6   # ... or of a data file's
+python tools/anchors.py configs/yolo/yolov3_shapes.yaml --set data.root=/data/shapes
 
 The source is a COCO json, an experiment config (its data section) or a data file (a detseg
 data file or an Ultralytics data yaml); the boxes of its training split are clustered, scaled
@@ -18,7 +19,7 @@ from __future__ import annotations
 import argparse
 
 from detseg.argument_checks import priors_per_level_problem
-from detseg.command_line import run_command
+from detseg.command_line import run_command, user_path
 
 #: Side of the square input the boxes are scaled to when neither --input-size nor a YOLO
 #: experiment config gives one (YOLOv3's).
@@ -34,9 +35,20 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "source",
+        type=user_path,
         metavar="COCO_JSON_CONFIG_OR_DATA_YAML",
         help="a COCO json file, an experiment config or a data file (detseg or Ultralytics "
         "data yaml); the boxes of its training split are used",
+    )
+    parser.add_argument(
+        "--set",
+        nargs="+",
+        action="extend",  # --set a=1 --set b=2 keeps both, as one --set a=1 b=2 does
+        default=[],
+        metavar="KEY=VALUE",
+        help="override keys of an experiment config or a data file, e.g. --set "
+        "data.root=datasets/shapes (a data file takes data.* keys only; a COCO json none); "
+        "may be given several times",
     )
     parser.add_argument(
         "--k",
@@ -90,8 +102,8 @@ def main() -> int:
         training_box_sizes,
     )
 
-    levels = config_prior_levels(args.source)
-    config_size = config_input_size(args.source)
+    levels = config_prior_levels(args.source, args.set)
+    config_size = config_input_size(args.source, args.set)
     if config_size is not None and levels is None:  # a YOLO config, but not a YOLOv3 one
         raise ValueError(
             f"the model of {args.source} is a YOLOv1 (model.version: v1), which has no priors: "
@@ -105,7 +117,7 @@ def main() -> int:
             "--per-level), so that the printed anchors fit it"
         )
     input_size = args.input_size or config_size or DEFAULT_INPUT_SIZE
-    sizes = training_box_sizes(args.source, input_size)
+    sizes = training_box_sizes(args.source, input_size, args.set)
     if sizes.shape[0] < args.k:
         raise ValueError(
             f"{args.source} has {sizes.shape[0]} usable boxes, fewer than --k {args.k}; "

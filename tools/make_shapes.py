@@ -14,7 +14,7 @@ import argparse
 import logging
 import time
 
-from detseg.command_line import declare_output, run_command
+from detseg.command_line import declare_output, run_command, user_path
 
 # The modules that do the work (the dataset generator) are imported by main, after the arguments
 # are parsed: --help and argument errors come back at once.
@@ -26,6 +26,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--out",
+        type=user_path,
         default="datasets/shapes",
         help="output folder, new or empty; it appears when the whole dataset is written "
         "(default: %(default)s)",
@@ -82,19 +83,25 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     declare_output(args.out)  # the default too: an unwritable one is named with --out
-    from detseg.data.shapes import SHAPE_CLASSES, generate_shapes
+    from detseg.data.shapes import MAX_OBJECT_SIZE, SHAPE_CLASSES, generate_shapes
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     start = time.perf_counter()
-    counts = generate_shapes(
-        args.out,
-        num_train=args.num_train,
-        num_val=args.num_val,
-        num_test=args.num_test,
-        size=args.size,
-        seed=args.seed,
-        workers=args.workers,
-    )
+    try:
+        counts = generate_shapes(
+            args.out,
+            num_train=args.num_train,
+            num_val=args.num_val,
+            num_test=args.num_test,
+            size=args.size,
+            seed=args.seed,
+            workers=args.workers,
+        )
+    except MemoryError as error:  # each image and its pixel grids are drawn in memory
+        raise ValueError(
+            f"--size {args.size}: an image of {args.size} x {args.size} px does not fit in "
+            f"memory; give a smaller --size (objects are at most {MAX_OBJECT_SIZE:.0f} px wide)"
+        ) from error
     elapsed = time.perf_counter() - start
     splits = [s for s in ("train", "val", "test") if f"{s}_images" in counts]
     images = " / ".join(f"{counts[f'{s}_images']} {s}" for s in splits)

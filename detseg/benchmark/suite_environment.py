@@ -18,7 +18,9 @@ from pathlib import Path
 import torch
 import torchvision
 
-_REPO = Path(__file__).resolve().parents[2]  # the checkout detseg runs from, if it is one
+# The checkout detseg runs from, if it is one; for an installed wheel, the site-packages folder
+# (which may lie inside another project's repository: its commit is not detseg's).
+_REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -37,8 +39,13 @@ class SuiteEnvironment:
 
 def git_commit(directory: Path = _REPO) -> str:
     """``git rev-parse --short HEAD`` of ``directory`` (``"+ uncommitted changes"`` when tracked
-    files differ from it), or ``"unknown (not a git checkout)"``."""
+    files differ from it), or ``"unknown (not a git checkout)"`` when ``directory`` is not the
+    top folder of a repository (a folder inside one, such as a virtual environment's
+    site-packages in a project's checkout, belongs to that project's history)."""
     try:
+        top = Path(_git(directory, "rev-parse", "--show-toplevel"))
+        if top.resolve() != directory.resolve():
+            return "unknown (not a git checkout)"
         commit = _git(directory, "rev-parse", "--short", "HEAD")
         changes = _git(directory, "status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,17 +35,19 @@ def _check_text_source(source: str | os.PathLike) -> None:
         )
 
 
-def _yolo_settings(source: str | os.PathLike) -> dict[str, Any] | None:
-    """The builder arguments (defaults filled in) of the YOLO model of an experiment config;
-    ``None`` for a COCO json, a data file, a config without a model, or a config of another
-    model."""
+def _yolo_settings(
+    source: str | os.PathLike, overrides: Sequence[str] = ()
+) -> dict[str, Any] | None:
+    """The builder arguments (defaults filled in) of the YOLO model of an experiment config,
+    ``--set`` ``overrides`` applied; ``None`` for a COCO json, a data file, a config without a
+    model, or a config of another model."""
     path = Path(source)
     if path.suffix.lower() == ".json" or not path.is_file():
         return None
     _check_text_source(path)
     if not is_experiment_config(path) or "model" not in compose(path):
         return None
-    model = load_config(path).model
+    model = load_config(path, list(overrides)).model
     if model.name not in YOLO_MODELS:
         return None
     parameters = inspect.signature(YOLO_MODELS[model.name]).parameters
@@ -52,7 +55,7 @@ def _yolo_settings(source: str | os.PathLike) -> dict[str, Any] | None:
     return {**defaults, **model.kwargs}
 
 
-def config_input_size(source: str | os.PathLike) -> int | None:
+def config_input_size(source: str | os.PathLike, overrides: Sequence[str] = ()) -> int | None:
     """Side of the square input of the YOLO model of an experiment config, or ``None``.
 
     The priors of a YOLO model are in pixels of its ``input_size x input_size`` input (the
@@ -60,6 +63,7 @@ def config_input_size(source: str | os.PathLike) -> int | None:
 
     Args:
         source: what :func:`training_box_sizes` takes.
+        overrides: ``--set`` strings applied to an experiment config.
 
     Returns:
         The config's ``model.input_size``, or its builder's default (416 for YOLOv3, 448 for
@@ -68,7 +72,7 @@ def config_input_size(source: str | os.PathLike) -> int | None:
     Raises:
         ConfigError: a config that is not valid.
     """
-    settings = _yolo_settings(source)
+    settings = _yolo_settings(source, overrides)
     if settings is None:
         return None
     size = settings.get("input_size")
@@ -77,20 +81,22 @@ def config_input_size(source: str | os.PathLike) -> int | None:
     return int(size)
 
 
-def config_prior_levels(source: str | os.PathLike) -> int | None:
-    """Number of levels of the YOLOv3 model of an experiment config (one group of priors
-    each, finest first), or ``None`` (not a YOLOv3 config).
+def config_prior_levels(source: str | os.PathLike, overrides: Sequence[str] = ()) -> int | None:
+    """Number of levels of the YOLOv3 model of an experiment config (``--set`` ``overrides``
+    applied; one group of priors each, finest first), or ``None`` (not a YOLOv3 config).
 
     Raises:
         ConfigError: a config that is not valid.
     """
-    settings = _yolo_settings(source)
+    settings = _yolo_settings(source, overrides)
     if settings is None or settings.get("version", "v3") != "v3":
         return None
     return len(settings.get("return_layers") or ("c3", "c4", "c5"))
 
 
-def training_box_sizes(source: str | os.PathLike, input_size: int) -> Tensor:
+def training_box_sizes(
+    source: str | os.PathLike, input_size: int, overrides: Sequence[str] = ()
+) -> Tensor:
     """Box sizes of a COCO json, or of the training split of a config's or data file's dataset.
 
     Args:
@@ -100,6 +106,9 @@ def training_box_sizes(source: str | os.PathLike, input_size: int) -> Tensor:
             detseg data file or an Ultralytics data yaml
             (:func:`detseg.dataset_check.load_data_section`).
         input_size: side of the square network input, in pixels.
+        overrides: ``--set`` strings for a YAML source (``"data.root=/data/x"``; any config
+            key for an experiment config, ``data.*`` keys for a data file); a COCO json takes
+            none.
 
     Returns:
         ``Float64[N, 2]`` ``(width, height)`` in input pixels.
@@ -107,13 +116,18 @@ def training_box_sizes(source: str | os.PathLike, input_size: int) -> Tensor:
     Raises:
         FileNotFoundError: ``source`` does not exist.
         ValueError: ``source`` is not a text file (an image given by mistake), not JSON, or
-            names a segmentation dataset (no boxes).
+            names a segmentation dataset (no boxes); ``overrides`` given with a COCO json.
         ConfigError: a config or data file that is not valid.
     """
     if Path(source).suffix.lower() == ".json":
+        if overrides:
+            raise ValueError(
+                f"--set {' '.join(overrides)}: {source} is a COCO json, which has no config keys; "
+                "drop --set, or give an experiment config or a data file"
+            )
         return coco_box_sizes(source, input_size)
     _check_text_source(source)
-    section, _ = load_data_section(Path(source))
+    section, _ = load_data_section(Path(source), overrides)
     fmt = section.get("format")
     if fmt in SEG_DATASETS:
         raise ValueError(

@@ -23,6 +23,8 @@ REPO = Path(__file__).resolve().parents[2]
             ("src", "dst"),
         ),
         ("check_data.py", ["~/data.yaml", "--out=~/report"], ("source", "out")),
+        ("make_shapes.py", ["--out=~/shapes"], ("out",)),
+        ("anchors.py", ["~/instances_train.json"], ("source",)),
         (
             "convert_torchvision.py",
             ["fasterrcnn_resnet50_fpn", "~/a.pth", "~/a.pt"],
