@@ -4,17 +4,10 @@ dir) must not leave rank 1 waiting for rank 0 at the next collective."""
 
 from __future__ import annotations
 
-import dataclasses
 import textwrap
 
-import torch
-from torch import nn
+from tiny_resumable_checkpoint import save_tiny_resumable
 from two_processes import run_two_processes
-
-from detseg.config.schema import TrainConfig
-from detseg.engine.checkpointing import save_checkpoint, training_state
-from detseg.engine.solver.schedules import scheduler_from_config
-from detseg.engine.training.run_state import RunState
 
 _WORKER = textwrap.dedent(
     """
@@ -67,22 +60,7 @@ _WORKER = textwrap.dedent(
 
 def _save_good_copy(path) -> None:
     """A resumable ``last.1.pt`` of the worker's run."""
-    train = TrainConfig(batch_size=2, epochs=2, warmup_iters=0)
-    model = nn.Linear(2, 2)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    scheduler = scheduler_from_config(optimizer, train, 4)
-    scaler = torch.amp.GradScaler("cpu", enabled=False)
-    save_checkpoint(
-        path,
-        {
-            "model": model.state_dict(),
-            "config": {"train": dataclasses.asdict(train)},
-            "classes": ["a"],
-            "meta": RunState(epoch=1, iteration=4).meta(None),
-            **training_state(optimizer, scheduler, scaler),
-            "world_size": 2,
-        },
-    )
+    save_tiny_resumable(path)
 
 
 def test_every_process_fails_with_rank_0s_message(tmp_path):

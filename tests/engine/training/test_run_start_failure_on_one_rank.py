@@ -6,18 +6,12 @@ config into YAML for ``config.yaml`` (only rank 0 writes it)."""
 
 from __future__ import annotations
 
-import dataclasses
 import textwrap
 
-import torch
-from torch import nn
+from tiny_resumable_checkpoint import save_tiny_resumable
 from two_processes import run_two_processes
 
-from detseg.config.schema import TrainConfig
-from detseg.engine.checkpointing import save_checkpoint, training_state
 from detseg.engine.checkpointing.random_states import rng_state
-from detseg.engine.solver.schedules import scheduler_from_config
-from detseg.engine.training.run_state import RunState
 
 _WORKER = textwrap.dedent(
     """
@@ -66,23 +60,7 @@ _WORKER = textwrap.dedent(
 
 def _save_last(path) -> None:
     """A ``last.pt`` of the worker's run whose random state of rank 1 is damaged."""
-    train = TrainConfig(batch_size=2, epochs=2, warmup_iters=0)
-    model = nn.Linear(2, 2)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    scheduler = scheduler_from_config(optimizer, train, 4)
-    scaler = torch.amp.GradScaler("cpu", enabled=False)
-    save_checkpoint(
-        path,
-        {
-            "model": model.state_dict(),
-            "config": {"train": dataclasses.asdict(train)},
-            "classes": ["a"],
-            "meta": RunState(epoch=1, iteration=4).meta(None),
-            **training_state(optimizer, scheduler, scaler),
-            "world_size": 2,
-            "rng_ranks": [rng_state(), {}],
-        },
-    )
+    save_tiny_resumable(path, rng_ranks=[rng_state(), {}])
 
 
 def test_every_process_fails_with_the_same_line(tmp_path):
