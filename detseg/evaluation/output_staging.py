@@ -90,7 +90,7 @@ def staged_outputs(
         written = [path.name for path in sorted(stage.iterdir()) if path.is_file()]
         for name in written:
             os.replace(stage / name, out / name)
-        logger.info("moved the new evaluation's files from %s into %s", stage, out)
+        logger.debug("moved the new evaluation's files from %s into %s", stage, out)
         remove_stale_outputs(out, keep=[*keep, *(out / name for name in written)])
     finally:
         shutil.rmtree(stage, ignore_errors=True)

@@ -196,7 +196,9 @@ def write_detection_report(
     )
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
-    logger.info("wrote the evaluation report %s", path)
+    # Debug level: inside evaluate_staged ``out`` is the hidden staging folder; the summary's
+    # ``wrote`` lines name the report at its final path once it is moved there.
+    logger.debug("wrote the evaluation report %s", path)
     return path
 
 

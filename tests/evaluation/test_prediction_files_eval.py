@@ -7,12 +7,14 @@ tools/infer.py writes) take the id of the gt image their path ends with.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from detseg.evaluation.output_staging import STAGING_PREFIX
 from detseg.evaluation.prediction_files_eval import evaluate_prediction_files
 
 GT_BOXES = [(1, 3, [4, 4, 20, 10]), (1, 7, [30, 20, 16, 16]), (2, 3, [10, 5, 30, 30])]
@@ -125,3 +127,19 @@ def test_missing_and_malformed_inputs(tmp_path):
         evaluate_prediction_files(gt, gt)
     with pytest.raises(FileNotFoundError, match="is not a folder"):
         evaluate_prediction_files(gt, pred, images_dir=tmp_path / "nowhere")
+
+
+def test_the_log_names_the_output_folder_not_the_staging_folder(tmp_path: Path, caplog) -> None:
+    # The report is written into a hidden staging folder, then moved into ``out``: a logged
+    # staging path would name a file that no longer exists.
+    records = [dict(ann, score=0.9) for ann in GT["annotations"]]
+    gt, pred, images = write_inputs(tmp_path, records)
+    out = tmp_path / "out"
+    with caplog.at_level(logging.DEBUG, logger="detseg"):
+        summary = evaluate_prediction_files(gt, pred, out, images_dir=images, worst_k=1)
+    info = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    debug = [r.getMessage() for r in caplog.records if r.levelno < logging.INFO]
+    assert any(STAGING_PREFIX in line for line in debug)  # the staging did happen
+    assert not [line for line in info if STAGING_PREFIX in line]
+    assert not [line for line in summary.wrote if STAGING_PREFIX in line]
+    assert any(str(out / "report.html") in line for line in summary.wrote)
