@@ -42,7 +42,7 @@ from detseg.evaluation.output_staging import evaluate_staged
 from detseg.evaluation.prediction_orientation import warn_about_display_frame
 from detseg.evaluation.report import EVALUATION_FILES
 from detseg.evaluation.summary import EvaluationSummary, write_coco_report
-from detseg.evaluation.voc_coco import is_voc_metric, resolve_metric
+from detseg.evaluation.voc_coco import check_difficult_flags, is_voc_metric, resolve_metric
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,8 @@ def evaluate_prediction_files(
     _check_not_overwritten(out, {"ground truth": gt, "predictions": predictions})
     gt_dict = ground_truth_with_eval_defaults(_read_json(gt, dict, "ground truth"))
     check_ground_truth(gt_dict, str(gt))
+    if is_voc_metric(resolved):
+        check_difficult_flags(gt_dict["annotations"], str(gt))
     warn_about_ground_truth(gt_dict, str(gt))
     records = _read_json(predictions, list, "predictions")
     segm = iou_type == "segm"

@@ -19,6 +19,7 @@ Metrics (``eval.metric`` of a config, ``--metric`` of ``tools/eval.py``):
 from __future__ import annotations
 
 import math
+import numbers
 import os
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -81,8 +82,8 @@ def voc_evaluate_coco(
     Args:
         gt: COCO ground truth, a json path or dict (``images``, ``annotations`` with
             ``image_id``, ``category_id``, ``bbox`` xywh px, ``area``, ``iscrowd`` and optionally
-            ``difficult``, ``categories``). An annotation with ``difficult`` or ``iscrowd`` set
-            is difficult: ignored, as the VOC devkit ignores difficult objects.
+            ``difficult`` 0 or 1, ``categories``). An annotation with ``difficult`` or
+            ``iscrowd`` set is difficult: ignored, as the VOC devkit ignores difficult objects.
         detections: COCO results, one dict per detection with ``image_id``, ``category_id``,
             ``score`` and ``bbox`` (xywh px). Detections of categories absent from ``gt`` are
             ignored, as the COCO evaluation ignores them.
@@ -97,13 +98,16 @@ def voc_evaluate_coco(
         has one.
 
     Raises:
-        ValueError: a metric other than voc07 / voc12, a malformed ground truth, or a
+        ValueError: a metric other than voc07 / voc12, a malformed ground truth (a
+            ``difficult`` other than 0 or 1, such as the string ``"0"``, too), or a
             detection that names an image absent from ``gt``, lacks a field or has a malformed
             one (a bbox that is not four numbers, a score that is not a number).
     """
     if not is_voc_metric(metric):
         raise ValueError(f"metric must be one of {VOC_METRICS}, got {metric!r}")
     gt_dict = load_coco_gt(gt)
+    source = str(gt) if isinstance(gt, (str, os.PathLike)) else "the ground truth"
+    check_difficult_flags(gt_dict["annotations"], source)
     cat_ids = [int(c["id"]) for c in gt_dict["categories"]]
     ground_truths, per_image_dets = _per_image_inputs(gt_dict, detections, set(cat_ids))
     result = voc_evaluate(
@@ -117,6 +121,24 @@ def voc_evaluate_coco(
         "mAP": _or_minus_one(result["mAP"]),
         "per_class": per_class,
     }
+
+
+def check_difficult_flags(annotations: list, source: str) -> None:
+    """Raise a ``ValueError`` naming ``source`` and the first annotation whose ``difficult`` is
+    neither absent, ``null``, 0 nor 1 (``false`` and ``true`` count as 0 and 1): a string such
+    as ``"0"`` would otherwise read as set, and make every object of the file difficult.
+
+    Raises:
+        ValueError: ``"gt.json: annotations[0] (id 7) has difficult '0'; expected 0 or 1 ..."``.
+    """
+    for index, ann in enumerate(annotations):
+        flag = ann.get("difficult") if isinstance(ann, dict) else None
+        if flag is None or (isinstance(flag, numbers.Real) and flag in (0, 1)):
+            continue
+        raise ValueError(
+            f"{source}: annotations[{index}] (id {ann.get('id')!r}) has difficult {flag!r}; "
+            "expected 0 or 1 (a number, not a string), or no 'difficult'"
+        )
 
 
 def _per_image_inputs(

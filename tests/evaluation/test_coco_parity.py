@@ -4,10 +4,15 @@ Each case is drawn with a seeded numpy generator and mixes: crowd objects,
 images without ground truth, images without detections, detections of a listed
 category that has no ground truth and of a category that is not listed at all,
 objects in all three area ranges, one image with more than 100 detections,
-polygon and RLE masks, and (in some cases) scores with many ties.
+polygon and RLE masks, and (in some cases) scores with many ties. The same cases are
+also scored at detection limits other than ``(1, 10, 100)`` (which cut that image's
+detections, per category by score) and with image and category ids listed in any order and
+of any size (tied scores across images rank in pycocotools' image id order).
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 import pytest
@@ -15,6 +20,7 @@ from pycocotools import mask as mask_utils
 from pycocotools_reference import pycocotools_eval
 
 from detseg.evaluation import coco_evaluate
+from detseg.evaluation.coco_per_class import mean_valid
 
 KEYS = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"]
 NUM_CATS = 3
@@ -159,3 +165,100 @@ def test_generated_case_covers_the_corner_cases() -> None:
     segm_gt, _ = make_case(3, segm=True)
     kinds = {type(a["segmentation"]).__name__ for a in segm_gt["annotations"]}
     assert kinds == {"list", "dict"}
+
+
+def _keys(max_dets: list[int]) -> list[str]:
+    """The twelve keys of ``coco_evaluate`` at the detection limits ``max_dets``."""
+    return [*KEYS[:6], *(f"AR{m}" for m in max_dets), *KEYS[9:]]
+
+
+def _expected(gt: dict, dets: list, iou_type: str, max_dets: list[int]) -> list[float]:
+    """pycocotools' ``stats``, with ``AP`` read from its own ``precision`` array at the last
+    limit (its summarize reads ``AP`` at 100 detections only, -1 without that limit)."""
+    reference = pycocotools_eval(gt, dets, iou_type, max_dets=max_dets)
+    expected = [float(v) for v in reference.stats]
+    expected[0] = mean_valid(reference.eval["precision"][:, :, :, 0, -1])
+    if max_dets[-1] == 100:
+        assert expected[0] == float(reference.stats[0])
+    return expected
+
+
+def _check(gt: dict, dets: list, iou_type: str, max_dets: list[int]) -> None:
+    keys = _keys(max_dets)
+    expected = _expected(gt, dets, iou_type, max_dets)
+    ours = coco_evaluate(gt, dets, iou_type=iou_type, backend="pycocotools", max_dets=max_dets)
+    fast = coco_evaluate(gt, dets, iou_type=iou_type, backend="faster", max_dets=max_dets)
+    assert [ours[k] for k in keys] == expected
+    for key, value in zip(keys, expected, strict=True):
+        assert abs(fast[key] - value) <= TOL, key
+    for cat in gt["categories"]:
+        single = pycocotools_eval(gt, dets, iou_type, cat_ids=[cat["id"]], max_dets=max_dets)
+        want = {
+            "AP": mean_valid(single.eval["precision"][:, :, :, 0, -1]),
+            "AP50": float(single.stats[1]),
+            f"AR{max_dets[-1]}": float(single.stats[8]),
+        }
+        for result in (ours, fast):
+            got = result["per_class"][cat["name"]]
+            assert got.keys() == want.keys()
+            for key, value in want.items():
+                assert abs(got[key] - value) <= TOL, (cat["name"], key)
+
+
+@pytest.mark.parametrize("max_dets", [[1, 10, 300], [1, 5, 50], [2, 20, 100]])
+@pytest.mark.parametrize("iou_type", ["bbox", "segm"])
+def test_custom_limits_match_pycocotools(max_dets: list[int], iou_type: str) -> None:
+    gt, dets = make_case(5, segm=iou_type == "segm", ties=True)
+    per_image = np.bincount([d["image_id"] for d in dets])
+    assert per_image.max() > max(max_dets[1], 100)  # the limits cut detections
+    _check(gt, dets, iou_type, max_dets)
+
+
+def _renamed(gt: dict, dets: list, image_id, category_id, seed: int) -> tuple[dict, list]:
+    """The case with image and category ids mapped, and every list shuffled."""
+    gt, dets = copy.deepcopy(gt), copy.deepcopy(dets)
+    for image in gt["images"]:
+        image["id"] = image_id(image["id"])
+    for category in gt["categories"]:
+        category["id"] = category_id(category["id"])
+    for record in (*gt["annotations"], *dets):
+        record["image_id"] = image_id(record["image_id"])
+        record["category_id"] = category_id(record["category_id"])
+    rng = np.random.default_rng(seed)
+    for key in ("images", "annotations", "categories"):
+        rng.shuffle(gt[key])
+    rng.shuffle(dets)
+    return gt, dets
+
+
+@pytest.mark.parametrize(
+    "image_id,category_id",
+    [
+        (lambda i: 1000 - i, lambda c: 100 - c),  # listed in descending id order
+        (lambda i: 2**40 + (97 * i) % 31, lambda c: 2**33 + c),  # beyond 32 bits
+        (lambda i: i - 100, lambda c: c),  # image id 0
+    ],
+)
+def test_id_order_and_size_match_pycocotools(image_id, category_id) -> None:
+    gt, dets = make_case(1, ties=True)
+    _check(*_renamed(gt, dets, image_id, category_id, seed=1), "bbox", [1, 10, 100])
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_more_than_100_detections_of_one_category_on_an_image(ties: bool) -> None:
+    # pycocotools keeps each image's 100 best of each category (input order among tied
+    # scores): 250 of category 1 on one image, a third of them near its objects
+    gt, dets = make_case(2, ties=ties)
+    rng = np.random.default_rng(2)
+    image = gt["images"][6]
+    objects = [a["bbox"] for a in gt["annotations"] if a["image_id"] == image["id"]]
+    assert objects
+    for k in range(250):
+        if k % 3 == 0:
+            box = np.asarray(objects[k % len(objects)]) + rng.normal(0, 3, 4)
+        else:
+            box = np.concatenate([rng.uniform(0, 100, 2), rng.uniform(5, 80, 2)])
+        score = round(float(rng.uniform()), 1) if ties else float(rng.uniform())
+        bbox = [float(v) for v in box]
+        dets.append({"image_id": image["id"], "category_id": 1, "bbox": bbox, "score": score})
+    _check(gt, dets, "bbox", [1, 10, 100])

@@ -84,3 +84,53 @@ def test_bad_inputs_raise() -> None:
         matrix.update(torch.zeros(2, 2), torch.full((2, 2), 7))
     with pytest.raises(ValueError, match="num_classes"):
         ConfusionMatrix(0)
+
+
+def _mmseg_style(preds: list, targets: list, num_classes: int, ignore_index: int) -> dict:
+    """MMSegmentation's ``intersect_and_union`` summed over images, then its
+    ``total_area_to_metrics`` (nan where a class has no union / no ground truth, nan-means),
+    and the FCN paper's frequency-weighted IoU."""
+    inter, pred_area, label_area = (np.zeros(num_classes) for _ in range(3))
+    for pred, target in zip(preds, targets, strict=True):
+        keep = target != ignore_index
+        pred, target = pred[keep], target[keep]
+        bins = np.arange(num_classes + 1)
+        inter += np.histogram(pred[pred == target], bins)[0]
+        pred_area += np.histogram(pred, bins)[0]
+        label_area += np.histogram(target, bins)[0]
+    union = pred_area + label_area - inter
+    with np.errstate(divide="ignore", invalid="ignore"):
+        iou, acc = inter / union, inter / label_area
+    total = label_area.sum()
+    return {
+        "IoU": iou,
+        "mIoU": np.nanmean(iou) if (union > 0).any() else math.nan,
+        "pixel_acc": inter.sum() / total if total else math.nan,
+        "mean_acc": np.nanmean(acc) if (label_area > 0).any() else math.nan,
+        "fwIoU": np.nansum(label_area * iou) / total if total else math.nan,
+    }
+
+
+@pytest.mark.parametrize("ignore_index", [255, 0, -1])
+def test_generated_label_maps_match_an_mmseg_style_reference(ignore_index: int) -> None:
+    # Each case: 1-3 maps of random sizes over a random subset of the classes (so some are
+    # absent from both), a fifth of the pixels ignored, and now and then a map ignored whole.
+    rng = np.random.default_rng(ignore_index % 7)
+    for case in range(60):
+        num_classes = int(rng.integers(2, 7))
+        preds, targets = [], []
+        for _ in range(int(rng.integers(1, 4))):
+            shape = tuple(int(s) for s in rng.integers(1, 12, 2))
+            used = rng.choice(num_classes, size=int(rng.integers(1, num_classes + 1)))
+            target, pred = rng.choice(used, shape), rng.choice(used, shape)
+            target[rng.random(shape) < (1.0 if rng.random() < 0.2 else 0.2)] = ignore_index
+            preds.append(pred)
+            targets.append(target)
+        tensors = [torch.from_numpy(p) for p in preds], [torch.from_numpy(t) for t in targets]
+        result = segmentation_metrics(*tensors, num_classes, ignore_index)
+        expected = _mmseg_style(preds, targets, num_classes, ignore_index)
+        assert np.allclose(result["IoU"], expected["IoU"], rtol=0, atol=1e-15, equal_nan=True)
+        for key in ("mIoU", "pixel_acc", "mean_acc", "fwIoU"):
+            got, want = result[key], float(expected[key])
+            assert (math.isnan(got) and math.isnan(want)) or abs(got - want) <= 1e-15, (case, key)
+        assert result["absent_classes"] == np.flatnonzero(np.isnan(expected["IoU"])).tolist()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pytest
 import torch
@@ -12,6 +13,7 @@ from detseg.data.voc import VOCDetection
 from detseg.engine.validation import COCO_KEYS, coco_ground_truth
 from detseg.evaluation import coco_evaluate, voc_evaluate, voc_table
 from detseg.evaluation.coco_format import predictions_to_coco_results
+from detseg.evaluation.prediction_files_eval import evaluate_prediction_files
 from detseg.evaluation.report import write_detection_report
 from detseg.evaluation.voc_coco import resolve_metric, voc_evaluate_coco
 
@@ -189,3 +191,31 @@ def test_objects_of_an_unlisted_category_are_left_out_as_coco_does():
              "iscrowd": 0}  # fmt: skip
     with_stray = voc_evaluate_coco({**gt, "annotations": [*gt["annotations"], stray]}, dets)
     assert with_stray["mAP"] == clean["mAP"] and with_stray["per_class"] == clean["per_class"]
+
+
+@pytest.mark.parametrize("flag", ["0", "1", 2, [1]])
+def test_a_difficult_flag_other_than_0_or_1_is_refused(flag, tmp_path):
+    # a string "0" read as set would make every object of the file difficult: VOC mAP n/a
+    gt, dets = _hand_case()
+    gt["annotations"][0]["difficult"] = flag
+    with pytest.raises(ValueError, match=re.escape("annotations[0] (id 1) has difficult")):
+        voc_evaluate_coco(gt, dets, "voc07")
+    gt_path, pred_path = tmp_path / "gt.json", tmp_path / "pred.json"
+    gt_path.write_text(json.dumps(gt))
+    pred_path.write_text(json.dumps(dets[:-1]))
+    named = re.escape(f"{gt_path}: annotations[0] (id 1) has difficult")
+    with pytest.raises(ValueError, match=f"^{named}"):
+        evaluate_prediction_files(gt_path, pred_path, tmp_path / "out", metric="voc12")
+    assert not (tmp_path / "out" / "metrics.json").exists()
+    evaluate_prediction_files(gt_path, pred_path, tmp_path / "out", metric="coco")  # not read
+
+
+def test_difficult_flags_of_0_1_false_true_and_null_are_read():
+    gt, dets = _hand_case()
+    expected = voc_evaluate_coco(gt, dets, "voc07")
+    for plain, other in ((0, False), (0, None), (0, 0.0), (1, True), (1, 1.0)):
+        changed = copy.deepcopy(gt)
+        for ann in changed["annotations"]:
+            if ann.get("difficult", 0) == plain and ann["id"] != 5:  # 5: the iscrowd one
+                ann["difficult"] = other
+        assert voc_evaluate_coco(changed, dets, "voc07") == expected, other
