@@ -7,18 +7,13 @@ faster_rcnn``) or reached by name through ``detseg.models.MODELS``: re-exported 
 hide its module of the same name (``import detseg.detection.yolo as m`` would give the function).
 """
 
+from detseg.detection.fast_rcnn_heads import FastRCNNConvFCHead, FastRCNNMLPHead, FastRCNNPredictor
 from detseg.detection.faster_rcnn import FasterRCNN
 from detseg.detection.mask_head import MaskRCNNHead, paste_masks_in_image
 from detseg.detection.mask_rcnn import MaskRCNN
 from detseg.detection.retinanet import RetinaNet, RetinaNetConfig
 from detseg.detection.retinanet_head import RetinaNetHead
-from detseg.detection.roi_heads import (
-    FastRCNNConvFCHead,
-    FastRCNNMLPHead,
-    FastRCNNPredictor,
-    RoIHeads,
-    RoIHeadsConfig,
-)
+from detseg.detection.roi_heads import RoIHeads, RoIHeadsConfig
 from detseg.detection.roi_pooling import RoIPooler
 from detseg.detection.rpn import RegionProposalNetwork, RPNConfig, RPNHead
 from detseg.detection.single_stage import match_anchors, matched_values

@@ -18,13 +18,8 @@ from detseg.detection.builder_parts import (
     preset_signature,
     refuse_named_backbone_options,
 )
-from detseg.detection.roi_heads import (
-    FastRCNNConvFCHead,
-    FastRCNNMLPHead,
-    FastRCNNPredictor,
-    RoIHeads,
-    RoIHeadsConfig,
-)
+from detseg.detection.fast_rcnn_heads import FastRCNNConvFCHead, FastRCNNMLPHead, FastRCNNPredictor
+from detseg.detection.roi_heads import RoIHeads, RoIHeadsConfig
 from detseg.detection.roi_pooling import POOLER_KINDS, RoIPooler
 from detseg.detection.rpn import RegionProposalNetwork, RPNConfig, RPNHead
 from detseg.detection.settings_checks import checked_score_thresh

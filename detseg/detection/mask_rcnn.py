@@ -19,6 +19,7 @@ from torch import Tensor
 
 from detseg.backbones.base import Backbone
 from detseg.detection.builder_parts import check_widths, preset_signature
+from detseg.detection.fast_rcnn_loss import fast_rcnn_loss
 from detseg.detection.faster_rcnn import (
     _RESNET50_FPN,
     _RESNET50_FPN_V2,
@@ -27,7 +28,7 @@ from detseg.detection.faster_rcnn import (
     faster_rcnn,
 )
 from detseg.detection.mask_head import MaskRCNNHead, paste_masks_in_image
-from detseg.detection.roi_heads import RoIHeads, fast_rcnn_loss
+from detseg.detection.roi_heads import RoIHeads
 from detseg.detection.roi_pooling import RoIPooler
 from detseg.detection.rpn import RegionProposalNetwork
 from detseg.detection.settings_checks import require_fractions

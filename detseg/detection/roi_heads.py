@@ -1,4 +1,8 @@
-"""Fast R-CNN stage of Faster R-CNN: box heads, predictor, sampling, loss and post-processing.
+"""Fast R-CNN stage of Faster R-CNN: proposals sampled for the loss, RoIs pooled, classified
+and refined, detections post-processed.
+
+The box heads and the predictor are in :mod:`~detseg.detection.fast_rcnn_heads`, the loss in
+:mod:`~detseg.detection.fast_rcnn_loss`.
 
 Shapes: ``R`` RoIs over the batch, ``K`` foreground classes, ``C = K + 1`` scores per RoI
 (index 0 is background), ``S`` pooled size.
@@ -14,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from detseg.detection.fast_rcnn_heads import FastRCNNPredictor
+from detseg.detection.fast_rcnn_loss import fast_rcnn_loss
 from detseg.detection.proposals import Proposals
 from detseg.detection.roi_pooling import RoIPooler
 from detseg.detection.settings_checks import (
@@ -21,7 +27,6 @@ from detseg.detection.settings_checks import (
     require_fractions,
     require_iou_order,
 )
-from detseg.losses import smooth_l1_loss
 from detseg.ops.box_coder import BoxCoder
 from detseg.ops.boxes import batched_box_iou, clip_boxes_to_sizes
 from detseg.ops.matching import BalancedSampler, Matcher
@@ -85,121 +90,6 @@ class RoISample(NamedTuple):
     regression_targets: Tensor
     valid: Tensor
     matched_gt: Tensor
-
-
-class FastRCNNMLPHead(nn.Module):
-    """Two fully connected layers with ReLU (the "2fc" head of FPN Faster R-CNN).
-
-    Args:
-        in_features: ``C * S * S`` of the pooled features.
-        representation_size: width of both layers.
-    """
-
-    def __init__(self, in_features: int, representation_size: int = 1024) -> None:
-        super().__init__()
-        self.fc6 = nn.Linear(in_features, representation_size)
-        self.fc7 = nn.Linear(representation_size, representation_size)
-        self.out_features = representation_size
-
-    def forward(self, x: Tensor) -> Tensor:
-        """``Float[R, C, S, S]`` -> ``Float[R, representation_size]``."""
-        return F.relu(self.fc7(F.relu(self.fc6(x.flatten(1)), inplace=True)), inplace=True)
-
-
-class FastRCNNConvFCHead(nn.Module):
-    """3x3 conv + BatchNorm + ReLU blocks, then fully connected + ReLU layers ("4conv1fc").
-
-    Args:
-        in_channels: channels ``C`` of the pooled features.
-        pooled_size: ``S``.
-        conv_channels: output channels of each conv block (``(256,) * 4`` for the v2 model).
-        fc_features: output width of each fully connected layer (``(1024,)``).
-    """
-
-    def __init__(
-        self,
-        in_channels: int,
-        pooled_size: int,
-        conv_channels: tuple[int, ...] = (256, 256, 256, 256),
-        fc_features: tuple[int, ...] = (1024,),
-    ) -> None:
-        super().__init__()
-        blocks = []
-        for channels in conv_channels:
-            conv = nn.Conv2d(in_channels, channels, 3, padding=1, bias=False)
-            nn.init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
-            blocks.append(nn.Sequential(conv, nn.BatchNorm2d(channels), nn.ReLU(inplace=True)))
-            in_channels = channels
-        self.convs = nn.Sequential(*blocks)
-        features = in_channels * pooled_size * pooled_size
-        fcs = []
-        for width in fc_features:
-            fcs.append(nn.Linear(features, width))
-            features = width
-        self.fcs = nn.ModuleList(fcs)
-        self.out_features = features
-
-    def forward(self, x: Tensor) -> Tensor:
-        """``Float[R, C, S, S]`` -> ``Float[R, fc_features[-1]]``."""
-        x = self.convs(x).flatten(1)
-        for fc in self.fcs:
-            x = F.relu(fc(x), inplace=True)
-        return x
-
-
-class FastRCNNPredictor(nn.Module):
-    """Class scores (``K + 1``) and class-specific box deltas (``4 * (K + 1)``).
-
-    Args:
-        in_features: width of the box head output.
-        num_classes: ``K + 1``, background included.
-    """
-
-    def __init__(self, in_features: int, num_classes: int) -> None:
-        super().__init__()
-        self.cls_score = nn.Linear(in_features, num_classes)
-        self.bbox_pred = nn.Linear(in_features, num_classes * 4)
-
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """``Float[R, F]`` -> logits ``Float[R, K+1]``, deltas ``Float[R, 4(K+1)]``."""
-        x = x.flatten(1)
-        return self.cls_score(x), self.bbox_pred(x)
-
-
-def fast_rcnn_loss(
-    class_logits: Tensor,
-    box_deltas: Tensor,
-    labels: Tensor,
-    regression_targets: Tensor,
-    valid: Tensor | None = None,
-) -> dict[str, Tensor]:
-    """Fast R-CNN loss over the sampled RoIs of the batch.
-
-    ``loss_roi_cls``: cross-entropy, mean over sampled RoIs. ``loss_roi_box``: smooth-L1
-    (beta 1/9) of the true class's deltas, summed over foreground RoIs and divided by the number
-    of sampled RoIs; exactly zero when no RoI is foreground. Both are masked sums, so the number
-    of sampled RoIs never has to be read on the host.
-
-    Args:
-        class_logits: ``Float[R, K+1]``; box_deltas: ``Float[R, 4(K+1)]``.
-        labels: ``Int64[R]`` (0 background); regression_targets: ``Float[R, 4]`` (finite).
-        valid: Bool ``[R]``: the sampled RoIs (``None``: all); the others (padding) do not count.
-
-    Returns:
-        ``{"loss_roi_cls", "loss_roi_box"}``, scalars.
-    """
-    if valid is None:
-        valid = torch.ones_like(labels, dtype=torch.bool)
-    num_sampled = valid.sum().clamp(min=1)
-    labels = labels.where(valid, 0)
-    cls_loss = F.cross_entropy(class_logits, labels, reduction="none")
-    cls_loss = torch.where(valid, cls_loss, 0.0).sum() / num_sampled
-    deltas = box_deltas.reshape(box_deltas.shape[0], -1, 4)  # [R, K+1, 4]
-    class_deltas = deltas.gather(1, labels[:, None, None].expand(-1, 1, 4))[:, 0]  # [R, 4]
-    box_loss = smooth_l1_loss(class_deltas, regression_targets, beta=1 / 9, reduction="none")
-    foreground = (labels > 0)[:, None]
-    box_loss = torch.where(foreground, box_loss, 0.0).sum() / num_sampled
-    return {"loss_roi_cls": cls_loss, "loss_roi_box": box_loss}
 
 
 class RoIHeads(nn.Module):

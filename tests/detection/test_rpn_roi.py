@@ -9,13 +9,9 @@ import torch
 import torch.nn.functional as F
 from torchvision.ops import MultiScaleRoIAlign, roi_pool
 
-from detseg.detection.roi_heads import (
-    FastRCNNMLPHead,
-    FastRCNNPredictor,
-    RoIHeads,
-    RoIHeadsConfig,
-    fast_rcnn_loss,
-)
+from detseg.detection.fast_rcnn_heads import FastRCNNMLPHead, FastRCNNPredictor
+from detseg.detection.fast_rcnn_loss import fast_rcnn_loss
+from detseg.detection.roi_heads import RoIHeads, RoIHeadsConfig
 from detseg.detection.roi_pooling import RoIPooler
 from detseg.detection.rpn import RegionProposalNetwork, RPNConfig, RPNHead, flatten_predictions
 from detseg.detection.transform import ImageBatch

@@ -12,6 +12,8 @@
   after an epoch, the wrap-up.
 - :mod:`~detseg.engine.training.run_start`: a new run's work dir (checked, the previous run's
   logs moved aside) or a resumed one (``last.pt`` loaded).
+- :mod:`~detseg.engine.training.resume_at_same_images`: a run resumed with batches or optimizer
+  steps of another number of images goes on after the same images (epoch position, schedule).
 - :mod:`~detseg.engine.training.finite_checks`: no checkpoint from a model with a NaN or
   infinite weight or buffer.
 - :mod:`~detseg.engine.training.train_loop`: ``train_one_epoch`` (accumulation, non-finite
