@@ -51,7 +51,7 @@ _WORKER = textwrap.dedent(
 
 
 def test_every_process_fails_with_the_same_line(tmp_path):
-    outputs = run_two_processes(_WORKER, tmp_path, timeout=60)
+    outputs = run_two_processes(_WORKER, tmp_path, timeout=240)
     lines = [out.strip() for out in outputs]
     assert lines[0] == lines[1]
     assert lines[0].startswith("error WorkDirError cannot write the run's records")

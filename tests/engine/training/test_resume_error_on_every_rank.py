@@ -66,7 +66,7 @@ def _save_good_copy(path) -> None:
 def test_every_process_fails_with_rank_0s_message(tmp_path):
     _save_good_copy(tmp_path / "last.1.pt")
     (tmp_path / "last.pt").write_bytes(b"cut short")
-    outputs = run_two_processes(_WORKER, tmp_path, timeout=60)
+    outputs = run_two_processes(_WORKER, tmp_path, timeout=240)
     errors = [out.split("error ")[-1].strip() for out in outputs]
     assert errors[0] == errors[1]
     assert errors[0].startswith(f"cannot move the unreadable {tmp_path / 'last.pt'} aside")

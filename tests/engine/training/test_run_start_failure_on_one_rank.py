@@ -65,7 +65,7 @@ def _save_last(path) -> None:
 
 def test_every_process_fails_with_the_same_line(tmp_path):
     _save_last(tmp_path / "last.pt")
-    outputs = run_two_processes(_WORKER, tmp_path, timeout=60)
+    outputs = run_two_processes(_WORKER, tmp_path, timeout=240)
     lines = [out.strip().splitlines() for out in outputs]
     assert lines[0] == lines[1]
     resumed, config = lines[0]
