@@ -43,6 +43,10 @@ logger = logging.getLogger(__name__)
 #: gloo already (the CPU).
 _host_group: torch_dist.ProcessGroup | None = None
 
+#: The first failure that :func:`deferring_failure` kept on this process, until the processes'
+#: next agreement (:func:`agree_to_stop` or :func:`failing_together`) shares it.
+_deferred: Exception | None = None
+
 
 @dataclass(frozen=True)
 class DistInfo:
@@ -161,10 +165,10 @@ def _needs_host_group(backend: str) -> bool:
 
 def destroy_distributed(dist: DistInfo) -> None:
     """Leave the process group, and the gloo group beside it (a no-op on one process)."""
-    global _host_group
+    global _host_group, _deferred
     if dist.enabled and torch_dist.is_initialized():
         torch_dist.destroy_process_group()  # every group
-    _host_group = None
+    _host_group = _deferred = None
 
 
 def any_true(flag: bool, dist: DistInfo) -> bool:
@@ -238,7 +242,8 @@ def failing_together(dist: DistInfo, error_type: Callable[[str], Exception]) -> 
     state, say) is named with its type and process instead. That process raises its own user
     error; every other raise is ``error_type(line)``, from the process's own error where it
     failed too (``DETSEG_TRACEBACK=1`` shows it). On one process the step's exception simply
-    passes.
+    passes. A failure that :func:`deferring_failure` kept on a process since the processes last
+    agreed counts as that process's failure here (before one of the block, which came later).
 
     Args:
         dist: this process's place in the run; every process enters the block.
@@ -252,6 +257,72 @@ def failing_together(dist: DistInfo, error_type: Callable[[str], Exception]) -> 
         yield
     except Exception as err:
         failure = err
+    deferred = _take_deferred()
+    failure = failure if deferred is None else deferred  # the earlier one
+    _raise_together(failure, dist, error_type)
+
+
+@contextlib.contextmanager
+def deferring_failure(dist: DistInfo) -> Iterator[None]:
+    """Around a step that one process takes on its own between two collectives of a training
+    step (rank 0 writing the step's record or its TensorBoard scalars): a failure there is kept,
+    and the process goes on as if the step had passed, taking part in the collectives that
+    follow, until the processes' next agreement shares it: :func:`agree_to_stop` (once a
+    training step, no collective of its own) or, where none comes first, the next
+    :func:`failing_together`. There every process raises with one and the same line, as
+    :func:`failing_together` says; none stops alone while the others wait for it.
+
+    The first failure is kept; a later one before the agreement is dropped (the same cause,
+    most often: a full disk fails every write). On one process the exception simply passes.
+    """
+    global _deferred
+    if not dist.enabled:
+        yield
+        return
+    try:
+        yield
+    except Exception as err:
+        if _deferred is None:
+            _deferred = err
+        else:
+            logger.debug("a further failure before the processes agree: %s", err)
+
+
+def agree_to_stop(requested: bool, dist: DistInfo, error_type: Callable[[str], Exception]) -> bool:
+    """``True`` on every process when a stop was ``requested`` on at least one; first, every
+    process raises when one of them kept a failure (:func:`deferring_failure`).
+
+    One all-reduce of the two flags over gloo (as :func:`any_true`); only when a failure was
+    kept does a gather of its line follow.
+
+    Raises:
+        Exception: the kept failure, the same line on every process (see
+            :func:`failing_together`; ``error_type(line)`` on the processes other than the one
+            whose own user error it is).
+    """
+    if not dist.enabled:
+        return bool(requested)
+    failure = _take_deferred()
+    value = torch.tensor([1.0 if requested else 0.0, 0.0 if failure is None else 1.0])
+    torch_dist.all_reduce(value, op=torch_dist.ReduceOp.MAX, group=_host_group)
+    stop, failed = (bool(flag > 0) for flag in value.tolist())
+    if failed:
+        _raise_together(failure, dist, error_type)
+    return stop
+
+
+def _take_deferred() -> Exception | None:
+    """The failure that :func:`deferring_failure` kept on this process (now no longer kept)."""
+    global _deferred
+    failure, _deferred = _deferred, None
+    return failure
+
+
+def _raise_together(
+    failure: Exception | None, dist: DistInfo, error_type: Callable[[str], Exception]
+) -> None:
+    """Every process raises the line of the lowest rank whose ``failure`` is not ``None``, or
+    none of them raises (one gather; see :func:`failing_together`)."""
     user_error = failure is not None and _is_user_error(failure)
     line = None if failure is None else _failure_line(failure, user_error, dist)
     lines = all_gather(line, dist)

@@ -7,23 +7,34 @@ counts over the processes. :func:`end_of_step` is the loop's ``after_step``: it 
 position on, writes TensorBoard's ``train`` scalars and the per-rank step event, agrees over
 the processes on a stop request, writes the periodic ``last.pt`` and calls the run's hooks.
 This is the seam between the plain loop (which knows no run) and the run's state.
+
+The writes that one process takes on its own inside a step (rank 0's ``train`` record, its
+TensorBoard scalars, the profile; a process's ``ranks/`` event) run under
+:func:`~detseg.engine.training.train_steps.writing_step_records`: where one fails (a full disk,
+a folder made read-only or deleted), the step's stop agreement (one all-reduce, there anyway)
+carries the failure too, and every process raises the same one-line ``WorkDirError``, instead of
+the failed process stopping alone while the others wait for it at their next collective.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 from detseg.data.train_loader import EpochBatchSampler
-from detseg.engine.runtime.distributed import DistInfo, any_true, mean_across, sum_across
+from detseg.engine.checkpointing.disk_check import WorkDirError
+from detseg.engine.runtime.distributed import DistInfo, agree_to_stop, mean_across, sum_across
 from detseg.engine.training.finite_checks import save_last_checked
 from detseg.engine.training.loop_results import EpochStats, StepInfo
 from detseg.engine.training.loop_settings import EpochPosition, StepSettings
 from detseg.engine.training.nonfinite_losses import NonFiniteLossError
+from detseg.engine.training.step_reporting import RecordLog
 from detseg.engine.training.train_loop import train_one_epoch
-from detseg.engine.training.train_steps import writing_records
+from detseg.engine.training.train_steps import writing_records, writing_step_records
 from detseg.engine.training.training_run import TrainingRun
 
 logger = logging.getLogger(__name__)
@@ -68,7 +79,7 @@ def train_epoch(run: TrainingRun) -> EpochStats | None:
             ema=run.ema,
             train_model=run.train_model,
             dist=run.dist,
-            metric_log=run.records.metrics,
+            metric_log=step_record_log(run),
             after_step=lambda info: end_of_step(run, info),
         )
     except NonFiniteLossError as err:  # last.pt / best.pt keep the last good state
@@ -84,6 +95,25 @@ def train_epoch(run: TrainingRun) -> EpochStats | None:
     for key in run.totals:
         run.totals[key] += getattr(stats, key)
     return stats
+
+
+@dataclass
+class _StepRecordLog:
+    """The run's ``metrics.jsonl`` for the loop's ``train`` records, each written under
+    :func:`writing_step_records`."""
+
+    run: TrainingRun
+
+    def log(self, record: dict[str, Any]) -> None:
+        with writing_step_records(self.run, "metrics.jsonl"):
+            self.run.records.log(record)
+
+
+def step_record_log(run: TrainingRun) -> RecordLog | None:
+    """Where the training loop writes its ``train`` records: the run's ``metrics.jsonl``
+    (rank 0; ``None`` elsewhere), a failed write shared by every process at the step's stop
+    agreement (:func:`end_of_step`)."""
+    return None if run.records.metrics is None else _StepRecordLog(run)
 
 
 def _count_over_processes(stats: EpochStats, dist: DistInfo) -> None:
@@ -103,9 +133,12 @@ def _count_over_processes(stats: EpochStats, dist: DistInfo) -> None:
 def end_of_step(run: TrainingRun, info: StepInfo) -> bool:
     """Bookkeeping after every optimizer step; ``True`` stops the epoch (a signal came).
 
-    Moves the run's position on, logs the step, agrees over the processes on a stop request,
-    writes the periodic ``last.pt`` (``train.checkpoint_every``), then calls the run's
-    ``after_step`` hook.
+    Moves the run's position on, logs the step, agrees over the processes on a stop request
+    (and on a failed write of the step's records), writes the periodic ``last.pt``
+    (``train.checkpoint_every``), then calls the run's ``after_step`` hook.
+
+    Raises:
+        WorkDirError: a process could not write the step's records (every process raises).
     """
     t, state = run.cfg.train, run.state
     state.iteration, state.epoch_batches = info.iteration + 1, info.epoch_batches
@@ -114,21 +147,24 @@ def end_of_step(run: TrainingRun, info: StepInfo) -> bool:
         scalars = {**info.terms, "lr": info.lr, "data_wait": info.data_wait}
         if isinstance(info.grad_norm, float):  # read by the loop on this logged step
             scalars["grad_norm"] = info.grad_norm
-        run.records.scalars("train", scalars, info.iteration)
+        with writing_step_records(run, "tb/"):
+            run.records.scalars("train", scalars, info.iteration)
     step_event = {
         "event": "step",
         "epoch": info.epoch,
         "iteration": info.iteration,
         "image_ids": info.image_ids,
     }
-    run.records.rank_event(step_event)
-    stop = any_true(run.stop.requested, run.dist)
+    with writing_step_records(run, "ranks/"):
+        run.records.rank_event(step_event)
+    stop = agree_to_stop(run.stop.requested, run.dist, WorkDirError)  # raises a failed write
     if stop:
         run.stop.signum = run.stop.signum or signal.SIGINT  # the signal reached another process
     elif t.checkpoint_every is not None and state.iteration % t.checkpoint_every == 0:
         save_last_checked(run)
     if run.after_step is not None:
         run.after_step(state)
-    if run.profiler is not None:
-        run.profiler.after_step(info)
+    if run.profiler is not None:  # a failed write: shared at the next agreement
+        with writing_step_records(run, "profile/"):
+            run.profiler.after_step(info)
     return stop

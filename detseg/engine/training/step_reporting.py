@@ -10,17 +10,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
-from detseg.engine.records.metric_log import MetricLogger, progress
+from detseg.engine.records.metric_log import progress
 from detseg.engine.runtime.device import gpu_utilization
 from detseg.engine.training.data_wait import DataWaitClock
 from detseg.engine.training.loop_results import StepInfo
 from detseg.engine.training.loop_settings import EpochPosition
 
 logger = logging.getLogger(__name__)
+
+
+class RecordLog(Protocol):
+    """Where the ``train`` records go: a
+    :class:`~detseg.engine.records.metric_log.MetricLogger`, or the run's
+    :func:`~detseg.engine.training.epoch_training.step_record_log` around it."""
+
+    def log(self, record: dict[str, Any]) -> None: ...
 
 
 def epoch_bar(
@@ -56,7 +64,7 @@ def read_norm(norm: float | torch.Tensor | None) -> float | None:
 
 
 def log_step(
-    metric_log: MetricLogger,
+    metric_log: RecordLog,
     info: StepInfo,
     throughput: dict[str, float],
     device: torch.device,

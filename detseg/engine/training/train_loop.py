@@ -54,7 +54,6 @@ from typing import Any, cast
 import torch
 from torch import nn
 
-from detseg.engine.records.metric_log import MetricLogger
 from detseg.engine.runtime.distributed import DistInfo, mean_across
 from detseg.engine.runtime.model_api import DetsegModel
 from detseg.engine.training.accumulation import (
@@ -68,7 +67,13 @@ from detseg.engine.training.loop_results import EpochStats, StepInfo
 from detseg.engine.training.loop_settings import EpochPosition, StepSettings
 from detseg.engine.training.nonfinite_losses import BufferSnapshot
 from detseg.engine.training.optimizer_step import finish_step
-from detseg.engine.training.step_reporting import epoch_bar, log_step, read_norm, show_step
+from detseg.engine.training.step_reporting import (
+    RecordLog,
+    epoch_bar,
+    log_step,
+    read_norm,
+    show_step,
+)
 
 
 def train_one_epoch(
@@ -84,7 +89,7 @@ def train_one_epoch(
     ema: Any | None = None,
     train_model: nn.Module | None = None,
     dist: DistInfo | None = None,
-    metric_log: MetricLogger | None = None,
+    metric_log: RecordLog | None = None,
     after_step: Callable[[StepInfo], bool] | None = None,
 ) -> EpochStats:
     """Train ``model`` for one pass over ``loader`` (or ``position.max_iters`` steps, if fewer).
@@ -109,7 +114,8 @@ def train_one_epoch(
             DDP wrapper of a distributed run); default ``model.losses``.
         dist: the process group (agreement on non-finite losses, the logged steps' mean
             losses); default one process.
-        metric_log: where to write ``{"type": "train", ...}`` records.
+        metric_log: where to write ``{"type": "train", ...}`` records (a
+            :class:`~detseg.engine.records.metric_log.MetricLogger`).
         after_step: called after every step; returning ``True`` ends the epoch early
             (``EpochStats.interrupted``).
 
@@ -210,7 +216,7 @@ def _log_if_due(
     iteration: int,
     rate: float,
     clock: DataWaitClock,
-    metric_log: MetricLogger | None,
+    metric_log: RecordLog | None,
 ) -> None:
     """On a logged step (``settings.log_every``): the loss terms averaged over the processes,
     the gradient norm read, and the ``train`` record with its log line."""

@@ -4,6 +4,9 @@
 ``save_last`` / ``save_best`` write the checkpoints (rank 0, with every process's random
 state); ``evaluate_epoch`` scores the model (and its EMA) on the val split with the validation
 loss, logs the records and TensorBoard scalars and images; ``finish_run`` draws ``curves.png``.
+A failed write of the run's records fails every process with the same line: at once around
+the writes of an epoch's end (``writing_records``), at the step's stop agreement for those
+inside a training step (``writing_step_records``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,12 @@ from detseg.engine.checkpointing.resume_state import training_state
 from detseg.engine.checkpointing.rotation import save_rotating
 from detseg.engine.records.curves import plot_curves
 from detseg.engine.records.tensorboard_log import prediction_images
-from detseg.engine.runtime.distributed import broadcast_buffers, failing_together, gather_to_main
+from detseg.engine.runtime.distributed import (
+    broadcast_buffers,
+    deferring_failure,
+    failing_together,
+    gather_to_main,
+)
 from detseg.engine.training.run_state import is_unscored
 from detseg.engine.training.training_run import TrainingRun
 from detseg.engine.validation.sharded import validate
@@ -62,15 +70,37 @@ def writing_records(run: TrainingRun, what: str = "metrics.jsonl, tb/") -> Itera
     epoch or an evaluation, never a training step (whose host-synchronisation budget it would
     break). Keep collectives out of the block.
     """
-    with failing_together(run.dist, WorkDirError):
-        try:
-            yield
-        except OSError as err:
-            raise WorkDirError(
-                f"cannot write the run's records ({what}) in {run.work_dir}: "
-                f"{' '.join(str(err).split())}; free disk space or fix the folder's "
-                "permissions, then continue with --resume"
-            ) from err
+    with failing_together(run.dist, WorkDirError), _records_error(run, what):
+        yield
+
+
+@contextlib.contextmanager
+def writing_step_records(run: TrainingRun, what: str) -> Iterator[None]:
+    """Around a write of the run's records that one process takes on its own inside a training
+    step (``what``: rank 0's ``train`` record in ``metrics.jsonl``, its ``tb/`` scalars, the
+    ``profile/`` files, a process's ``ranks/`` event), where no collective of its own may come
+    (the step's host-synchronisation budget): an ``OSError`` becomes the one-line
+    :class:`WorkDirError` of :func:`writing_records`. On one process it is raised at once;
+    on several, the process keeps it and goes on with the step (:func:`deferring_failure`)
+    until the step's stop agreement (:func:`agree_to_stop`, in ``end_of_step``) or the run's
+    next :func:`failing_together`, where every process raises it with the same line.
+    """
+    with deferring_failure(run.dist), _records_error(run, what):
+        yield
+
+
+@contextlib.contextmanager
+def _records_error(run: TrainingRun, what: str) -> Iterator[None]:
+    """An ``OSError`` inside becomes a one-line :class:`WorkDirError` naming ``what`` and the
+    work dir, and what to do."""
+    try:
+        yield
+    except OSError as err:
+        raise WorkDirError(
+            f"cannot write the run's records ({what}) in {run.work_dir}: "
+            f"{' '.join(str(err).split())}; free disk space or fix the folder's "
+            "permissions, then continue with --resume"
+        ) from err
 
 
 def evaluate_epoch(run: TrainingRun) -> dict[str, Any] | None:

@@ -1,0 +1,116 @@
+"""A write of the run's records that rank 0 takes alone inside a training step (the ``train``
+record of a logged step in ``metrics.jsonl``, its TensorBoard scalars, the profile) and that
+fails there (a full disk) fails every process of a distributed run with the same one line, at
+the step's stop agreement: rank 1 must not go on to wait at its next collective for a rank 0
+that has stopped. The agreement stays one all-reduce per step. On one process the error is
+raised at once."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from step_write_run import FailingProfiler, Square, full_disk, make_run, train
+from two_processes import run_two_processes
+
+from detseg.engine.checkpointing.disk_check import WorkDirError
+from detseg.engine.runtime.distributed import DistInfo
+
+_WORKER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, "tests")  # the helpers; the workers run from the checkout
+    import torch
+    import torch.distributed as torch_dist
+    from step_write_run import (
+        FailingProfiler, FullTensorBoard, Square, full_disk, make_run, train
+    )
+
+    from detseg.engine.runtime.distributed import DistInfo, wrap_for_training
+    from detseg.engine.training.epoch_training import end_of_step
+    from detseg.engine.training.train_steps import writing_records
+
+    calls = []
+    for name in ("all_reduce", "all_gather_object", "gather_object", "broadcast_object_list"):
+        original = getattr(torch_dist, name)
+        def recorded(*args, _original=original, _name=name, **kwargs):
+            calls.append(_name)
+            return _original(*args, **kwargs)
+        setattr(torch_dist, name, recorded)
+
+    torch_dist.init_process_group("gloo")
+    dist = DistInfo(rank=torch_dist.get_rank(), world_size=2)
+    folder = Path(sys.argv[0]).parent
+    FAILURES = {  # rank 0's failed write
+        "clean": lambda run: None,
+        "record": lambda run: setattr(run.records.metrics, "log", full_disk),
+        "tb": lambda run: setattr(run.records, "tb", FullTensorBoard()),
+        "profile": lambda run: setattr(run, "profiler", FailingProfiler(1)),
+        "profile_last": lambda run: setattr(run, "profiler", FailingProfiler(3)),
+    }
+    for case, fail in FAILURES.items():
+        run = make_run(folder / case, dist)
+        if dist.is_main:
+            fail(run)
+        agreements = []
+
+        def counted(info):  # the collectives of each step's bookkeeping
+            start = len(calls)
+            stop = end_of_step(run, info)
+            agreements.append(calls[start:])
+            return stop
+
+        model = Square()
+        try:
+            train(run, model, wrap_for_training(model, dist, torch.device("cpu")), counted)
+            with writing_records(run):  # the epoch's end
+                run.records.log({"type": "epoch"})
+            print(case, run.state.iteration, "none", agreements)
+        except Exception as err:
+            print(case, run.state.iteration, type(err).__name__, " ".join(str(err).split()))
+        run.records.close()
+    torch_dist.destroy_process_group()
+    """
+)
+
+
+def _line(folder: Path, what: str) -> str:
+    return (
+        f"cannot write the run's records ({what}) in {folder}: [Errno 28] No space left on "
+        "device; free disk space or fix the folder's permissions, then continue with --resume"
+    )
+
+
+def test_a_failed_step_write_of_rank_zero_fails_every_process_with_one_line(tmp_path):
+    outputs = run_two_processes(_WORKER, tmp_path, timeout=240)
+    lines = [out.strip().splitlines() for out in outputs]
+    assert lines[0] == lines[1]
+    clean, record, tb, profile, profile_last = lines[0]
+    # no failure: each step's bookkeeping agrees in one all-reduce, and nothing else
+    assert clean == "clean 4 none " + str([["all_reduce"]] * 4)
+    # the logged step 1's record and scalars: at that step's agreement (iteration 2)
+    assert record == "record 2 WorkDirError " + _line(tmp_path / "record", "metrics.jsonl")
+    assert tb == "tb 2 WorkDirError " + _line(tmp_path / "tb", "tb/")
+    # the profile written after step 1's agreement: at step 2's
+    assert profile == "profile 3 WorkDirError " + _line(tmp_path / "profile", "profile/")
+    # after the last step's agreement: at the epoch's end
+    assert profile_last == "profile_last 4 WorkDirError " + _line(
+        tmp_path / "profile_last", "profile/"
+    )
+
+
+@pytest.mark.parametrize("what", ["metrics.jsonl", "profile/"])
+def test_one_process_raises_a_failed_step_write_at_once(tmp_path, what):
+    run = make_run(tmp_path, DistInfo())
+    if what == "metrics.jsonl":
+        run.records.metrics.log = full_disk  # the logged step 1's record
+    else:
+        run.profiler = FailingProfiler(1)  # after step 1's bookkeeping
+    with pytest.raises(WorkDirError) as raised:
+        train(run, Square())
+    run.records.close()
+    assert run.state.iteration == (1 if what == "metrics.jsonl" else 2)  # no later step ran
+    assert str(raised.value) == _line(tmp_path, what)
