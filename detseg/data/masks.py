@@ -44,7 +44,11 @@ from detseg.data.coco_json import load_coco_json
 from detseg.data.image_io import ImageReadError, to_unit_float
 from detseg.data.label_map_pairing import pair_by_stem
 from detseg.data.label_maps import check_label_map, header_size, read_label_map
-from detseg.data.seg_transforms import IGNORE_INDEX, apply_segmentation_augmentations
+from detseg.data.seg_transforms import (
+    IGNORE_INDEX,
+    apply_segmentation_augmentations,
+    check_segmentation_pipeline,
+)
 from detseg.data.voc import VOC_CLASSES, read_split_ids
 
 __all__ = [
@@ -95,7 +99,9 @@ class SegmentationDataset(ImageDataset):
 
     Args:
         augmentations: Optional pipeline from
-            :func:`detseg.data.seg_transforms.build_segmentation_augmentations`.
+            :func:`detseg.data.seg_transforms.build_segmentation_augmentations`, or an
+            ``albumentations.Compose`` of one's own without ``Normalize`` or ``ToTensorV2``
+            (refused with a ``ValueError``: the model normalises, the dataset makes the tensor).
 
     Decoding the image and its label map is most of the cost of an item on a CPU.
     :meth:`enable_cache` keeps each decoded and checked pair in memory after its
@@ -103,6 +109,11 @@ class SegmentationDataset(ImageDataset):
     """
 
     _cache: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
+
+    def __init__(self, augmentations: Any | None = None) -> None:
+        if augmentations is not None:  # Normalize or ToTensorV2 in it would break the contract
+            check_segmentation_pipeline(augmentations)
+        super().__init__(augmentations)
 
     def enable_cache(self) -> None:
         """Keep every decoded image (as stored, ``uint8`` for most files) and checked label map.

@@ -15,7 +15,8 @@ transform that fills new pixels (``PadIfNeeded``, ``Rotate``, ``Affine``, ``Rand
 ``pad_if_needed``, ...) fills the label map with ``255`` (ignore) unless the config sets
 ``fill_mask`` itself: padding is not background. Dropout transforms (``CoarseDropout``,
 ``GridDropout``, ...) fill the image only and keep the labels under their holes, as in
-albumentations.
+albumentations. ``CropNonEmptyMaskIfExists`` places its crop on labelled pixels: ``255`` is
+among its ``ignore_values`` (with background ``0``) unless the config sets them.
 
 :func:`apply_segmentation_augmentations` also accepts a detection pipeline from
 :func:`detseg.data.transforms.build_augmentations` (it then passes an empty box list), but such
@@ -32,12 +33,17 @@ import cv2
 import numpy as np
 
 from detseg.data.albumentations_import import A
-from detseg.data.transforms import build_augmentations, seed_augmentations
+from detseg.data.transforms import (
+    build_augmentations,
+    check_refused_transforms,
+    seed_augmentations,
+)
 
 __all__ = [
     "IGNORE_INDEX",
     "apply_segmentation_augmentations",
     "build_segmentation_augmentations",
+    "check_segmentation_pipeline",
 ]
 
 #: Label-map value of pixels that carry no label (VOC borders, padding, COCO crowd regions).
@@ -81,6 +87,8 @@ def _with_ignore_fill(item: Any) -> Any:
         )
     if "fill_mask" not in item and _fills_mask(item.get("name")):
         item["fill_mask"] = IGNORE_INDEX
+    if item.get("name") == "CropNonEmptyMaskIfExists" and "ignore_values" not in item:
+        item["ignore_values"] = [IGNORE_INDEX]  # a crop on unlabelled pixels is no object crop
     if isinstance(item.get("transforms"), list):
         item["transforms"] = [_with_ignore_fill(sub) for sub in item["transforms"]]
     return item
@@ -117,6 +125,25 @@ def build_segmentation_augmentations(
     if seed is not None:
         seed_augmentations(pipeline, seed)
     return pipeline
+
+
+def check_segmentation_pipeline(pipeline: Any) -> None:
+    """Refuse a pipeline that a segmentation dataset cannot run as the model expects.
+
+    The model normalises its ``[0, 1]`` input itself and the dataset makes the tensor, so a
+    pipeline of one's own with ``Normalize`` (the usual albumentations recipe) would train on
+    images normalised twice, and one with ``ToTensorV2`` would hand back a transposed image.
+
+    Raises:
+        ValueError: ``pipeline`` is not an ``albumentations.Compose``, or holds one of
+            :data:`detseg.data.transforms.REFUSED_AUGMENTATIONS`.
+    """
+    if not isinstance(pipeline, A.Compose):
+        raise ValueError(
+            f"segmentation augmentations must be an albumentations.Compose, got "
+            f"{type(pipeline).__name__}; build one with build_segmentation_augmentations"
+        )
+    check_refused_transforms(pipeline)
 
 
 def apply_segmentation_augmentations(

@@ -6,7 +6,10 @@ through :func:`sanitize_boxes`:
 
 * a box with a non-finite coordinate, or with ``x2 <= x1`` or ``y2 <= y1``, is dropped;
 * a box that reaches outside the image is clipped to ``[0, W] x [0, H]`` (logged at DEBUG);
-* a box whose clipped width or height is under ``min_size`` (1 px) is dropped.
+* a box whose clipped width or height is under ``min_size`` (1 px) is dropped; a box of
+  exactly ``min_size`` is kept even when the float arithmetic that made its pixel coordinates
+  (YOLO's normalised centres and sizes, a decimal step such as 0.1) left it a few ulps short
+  (:data:`SIZE_ROUND_OFF`).
 
 Every dropped box is logged as a warning that names the file and the box, and counted in
 ``target["dropped_boxes"]`` so the training loop can report it.
@@ -34,12 +37,17 @@ import torch
 __all__ = [
     "MIN_MASK_FRACTION_IN_BOX",
     "PER_INSTANCE_KEYS",
+    "SIZE_ROUND_OFF",
     "check_masks",
     "remove_crowd",
     "sanitize_boxes",
 ]
 
 logger = logging.getLogger(__name__)
+
+#: Float round-off (px) forgiven when a box's width or height is compared with ``min_size``:
+#: ``(cx + w / 2) * W - (cx - w / 2) * W`` for a 1-px YOLO box is often ``0.9999999999999``.
+SIZE_ROUND_OFF = 1e-3
 
 #: Target entries with one row per instance (filtered together when instances are removed).
 PER_INSTANCE_KEYS = ("boxes", "labels", "iscrowd", "area", "masks", "difficult")
@@ -71,8 +79,9 @@ def sanitize_boxes(
     clipped = safe.copy()
     clipped[:, 0::2] = safe[:, 0::2].clip(0.0, width)
     clipped[:, 1::2] = safe[:, 1::2].clip(0.0, height)
-    big_enough = ((clipped[:, 2] - clipped[:, 0]) >= min_size) & (
-        (clipped[:, 3] - clipped[:, 1]) >= min_size
+    least = min_size - SIZE_ROUND_OFF
+    big_enough = ((clipped[:, 2] - clipped[:, 0]) >= least) & (
+        (clipped[:, 3] - clipped[:, 1]) >= least
     )
     keep = ordered & big_enough
     for i in np.flatnonzero(~keep):

@@ -17,7 +17,11 @@ when the sample has them, go through the same geometric transforms; a transform 
 cuts part of an object away (a crop, a translation) moves the box by its corners only, so
 :func:`apply_augmentations` then fits each box to what is left of its mask and drops the
 instances whose mask is gone (as Detectron2's ``recompute_boxes`` and
-``filter_empty_instances`` do).
+``filter_empty_instances`` do). A transform that places its crop on a mask
+(``CropNonEmptyMaskIfExists``, see :data:`MASK_GUIDED_TRANSFORMS`) reads the instance masks, or,
+for a sample without them (``load_masks`` off, or an image without objects), the boxes painted
+into one mask: a random crop for an image without objects, as the library describes the
+transform, instead of its error.
 
 Augmentations run on the ``Float32[H, W, 3]`` RGB image in ``[0, 1]`` before it becomes a tensor.
 Nothing here normalizes or resizes to the network's input size: the model's transform does that.
@@ -36,10 +40,14 @@ from detseg.config.suggest import did_you_mean
 from detseg.data.albumentations_import import A, BaseCompose
 
 __all__ = [
+    "MASK_GUIDED_TRANSFORMS",
+    "SAMPLE_KEYS",
     "apply_augmentations",
     "available_augmentations",
+    "box_mask",
     "build_augmentations",
     "check_detection_pipeline",
+    "check_refused_transforms",
     "detection_bbox_params",
     "fit_boxes_to_masks",
     "mask_extents",
@@ -53,6 +61,9 @@ _LABEL_FIELDS = ("labels", "instance_index")
 #: 1 px would fall below ``min_width`` without this margin.
 BOX_ROUND_OFF = 1e-3
 
+#: Transforms that choose their crop from a ``mask`` or ``masks`` entry and raise without one.
+MASK_GUIDED_TRANSFORMS: tuple[type, ...] = (A.CropNonEmptyMaskIfExists,)
+
 #: Transforms a detseg pipeline refuses: the model normalises the ``[0, 1]`` image itself, and
 #: the loader makes the tensor; these would normalise twice, rescale or transpose the image.
 REFUSED_AUGMENTATIONS = {
@@ -62,16 +73,34 @@ REFUSED_AUGMENTATIONS = {
 }
 
 
+#: What :func:`apply_augmentations` and
+#: :func:`~detseg.data.seg_transforms.apply_segmentation_augmentations` may pass a pipeline with
+#: each sample; a transform that needs another entry (other images to mix in) cannot run here.
+SAMPLE_KEYS = frozenset({"image", "bboxes", "mask", "masks", *_LABEL_FIELDS})
+
+
 @functools.cache
 def available_augmentations() -> tuple[str, ...]:
-    """Names accepted by :func:`build_augmentations` (albumentations transforms and composers)."""
+    """Names accepted by :func:`build_augmentations` (albumentations transforms and composers).
+
+    Left out: the library's base classes and its 3-D volume transforms, which transform no
+    image (their ``apply`` is the base class's).
+    """
     names = []
     for name in dir(A):
         obj = getattr(A, name)
         if inspect.isclass(obj) and issubclass(obj, (A.BasicTransform, A.BaseCompose)):
-            if not name.startswith("_") and not inspect.isabstract(obj):
+            if not name.startswith("_") and not inspect.isabstract(obj) and _transforms_images(obj):
                 names.append(name)
     return tuple(sorted(names))
+
+
+def _transforms_images(cls: type) -> bool:
+    """Whether albumentations class ``cls`` is a composer or a transform with its own
+    ``apply`` (an image transform), not a base class or a 3-D volume transform."""
+    return not issubclass(cls, A.BasicTransform) or getattr(cls, "apply", None) is not (
+        A.BasicTransform.apply
+    )
 
 
 def _check_kwargs(
@@ -98,6 +127,11 @@ def _build_one(item: dict[str, Any], where: str) -> A.BasicTransform | A.BaseCom
     name = kwargs.pop("name")
     names = available_augmentations()
     if name not in names:
+        if inspect.isclass(getattr(A, name, None)) and not _transforms_images(getattr(A, name)):
+            raise ValueError(
+                f"{where}: augmentation {name!r} transforms no 2-D image (a base class or a 3-D "
+                "volume transform); use an image transform"
+            )
         hint = did_you_mean(name, names) or "; see albumentations' transform list"
         raise ValueError(f"{where}: unknown augmentation {name!r}{hint}")
     if name in REFUSED_AUGMENTATIONS:
@@ -114,9 +148,16 @@ def _build_one(item: dict[str, Any], where: str) -> A.BasicTransform | A.BaseCom
         ]
     _check_kwargs(where, name, cls, kwargs)
     try:
-        return cls(**kwargs)
+        transform = cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where} ({name}): {_one_line(exc)}") from exc
+    needed = sorted(set(getattr(transform, "targets_as_params", None) or ()) - SAMPLE_KEYS)
+    if needed:
+        raise ValueError(
+            f"{where}: augmentation {name!r} needs {', '.join(map(repr, needed))} with every "
+            "sample (other images to mix in), which detseg's datasets do not pass; leave it out"
+        )
+    return transform
 
 
 def _one_line(exc: Exception) -> str:
@@ -227,10 +268,7 @@ def check_detection_pipeline(pipeline: Any) -> None:
             f"the augmentation pipeline has no bbox_params: it would move the image and not its "
             f"boxes; {advice}"
         )
-    for transform in _transforms_preorder(pipeline):
-        if type(transform).__name__ in REFUSED_AUGMENTATIONS:
-            name = type(transform).__name__
-            raise ValueError(f"the augmentation pipeline has {name}: {REFUSED_AUGMENTATIONS[name]}")
+    check_refused_transforms(pipeline)
     params = processor.params
     fields = tuple(params.label_fields or ())
     if params.format != "pascal_voc" or not set(_LABEL_FIELDS) <= set(fields):
@@ -239,6 +277,18 @@ def check_detection_pipeline(pipeline: Any) -> None:
             f"{list(fields)}; detseg passes 'pascal_voc' boxes (xyxy pixels) with "
             f"{list(_LABEL_FIELDS)}; {advice}"
         )
+
+
+def check_refused_transforms(pipeline: BaseCompose) -> None:
+    """Refuse a pipeline holding one of :data:`REFUSED_AUGMENTATIONS` (nested ones included).
+
+    Raises:
+        ValueError: Naming the first such transform and why it is refused.
+    """
+    for transform in _transforms_preorder(pipeline):
+        name = type(transform).__name__
+        if name in REFUSED_AUGMENTATIONS:
+            raise ValueError(f"the augmentation pipeline has {name}: {REFUSED_AUGMENTATIONS[name]}")
 
 
 def seed_augmentations(pipeline: BaseCompose, seed: int) -> None:
@@ -298,6 +348,8 @@ def apply_augmentations(
     }
     if masks is not None and len(masks) > 0:
         data["masks"] = np.asarray(masks, dtype=np.uint8)
+    elif any(isinstance(t, MASK_GUIDED_TRANSFORMS) for t in _transforms_preorder(pipeline)):
+        data["mask"] = box_mask(data["bboxes"], image.shape[:2])
     out = pipeline(**data)
     new_image = np.ascontiguousarray(out["image"], dtype=np.float32)
     height, width = new_image.shape[:2]
@@ -314,6 +366,27 @@ def apply_augmentations(
         else:
             new_masks = np.zeros((0, height, width), dtype=np.uint8)
     return new_image, new_boxes, kept, new_masks
+
+
+def box_mask(boxes: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+    """``UInt8[H, W]`` mask with the pixels of every box set to 1.
+
+    Args:
+        boxes: ``[N, 4]`` boxes, ``xyxy`` px (``N = 0`` gives an empty mask).
+        image_size: ``(H, W)`` of the image.
+
+    Returns:
+        The union of the boxes' pixels ``floor(x1) <= column < ceil(x2)`` (rows alike),
+        clipped to the image.
+    """
+    height, width = image_size
+    mask = np.zeros((height, width), dtype=np.uint8)
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    low = np.floor(boxes[:, :2]).astype(np.int64).clip(0, [width, height])
+    high = np.ceil(boxes[:, 2:]).astype(np.int64).clip(0, [width, height])
+    for (x1, y1), (x2, y2) in zip(low, high, strict=True):
+        mask[y1:y2, x1:x2] = 1
+    return mask
 
 
 #: Largest distance (px) by which a box side may lie outside its mask's extent after the

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detseg.data.target_checks import SIZE_ROUND_OFF
+
 __all__ = ["OUTSIDE_TOLERANCE", "BoxFlags", "classify_boxes"]
 
 #: How far (px) a box may reach beyond the image before it counts as outside: rounding of
@@ -73,8 +75,9 @@ def classify_boxes(
     clipped = safe.copy()
     clipped[:, 0::2] = safe[:, 0::2].clip(0.0, width)
     clipped[:, 1::2] = safe[:, 1::2].clip(0.0, height)
-    too_small = ((clipped[:, 2] - clipped[:, 0]) < min_size) | (
-        (clipped[:, 3] - clipped[:, 1]) < min_size
+    least = min_size - SIZE_ROUND_OFF  # a box of exactly min_size, up to float round-off
+    too_small = ((clipped[:, 2] - clipped[:, 0]) < least) | (
+        (clipped[:, 3] - clipped[:, 1]) < least
     )
     degenerate = ~ordered | (too_small & ~outside)
     return BoxFlags(
