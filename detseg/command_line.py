@@ -1,11 +1,13 @@
 """The error boundary of the command-line tools: bad input is one clear line and exit code 2.
 
-Every ``tools/*.py`` script ends with ``run_command(main, "name")``. An error caused by what
-the user gave (a config key, a checkpoint, a dataset layout, a file that is missing or
-corrupt) is printed as ``error: <message>`` on stderr, without a traceback, and the process
-exits with code 2. Such errors are the exception types of :data:`USER_ERRORS`; their messages
-name the file, key or id and say what to do. Any other exception is a bug in detseg and keeps
-its traceback. A user error raised inside a ``DataLoader`` worker (a bad label map read with
+Every ``tools/*.py`` script ends with ``run_command(main, name)``, ``name`` the tool as the user
+started it (``detseg-train`` for the installed command, ``train`` for ``python tools/train.py``:
+``tools/command_names.py``), as in argparse's error lines. An error caused by what the user gave
+(a config key, a checkpoint, a dataset layout, a file that is missing or corrupt) is printed as
+``<name>: error: <message>`` on stderr, without a traceback, and the process exits with code 2.
+Such errors are the exception types of :data:`USER_ERRORS`; their messages name the file, key or
+id and say what to do. Any other exception is a bug in detseg and keeps its traceback. A user
+error raised inside a ``DataLoader`` worker (a bad label map read with
 ``train.num_workers > 0``) is the same one line: the worker's traceback that the main process
 wraps around its message is left out. ``DETSEG_TRACEBACK=1`` shows the traceback of user
 errors too (for debugging detseg itself). An error type with an ``exit_code`` attribute exits
@@ -250,7 +252,8 @@ def run_command(main: Callable[[], int | None], name: str) -> NoReturn:
 
     Args:
         main: The tool's entry point; returns the exit code (``None`` means 0).
-        name: The tool's name, the prefix of the error line (``"train: error: ..."``).
+        name: The tool's name as the user started it, the prefix of the error line
+            (``"train: error: ..."``, ``"detseg-train: error: ..."``).
     """
     _declared_outputs.clear()
     try:

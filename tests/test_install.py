@@ -1,4 +1,5 @@
-"""``pip install .`` (not editable) into a fresh venv gives every ``detseg-*`` command.
+"""``pip install .`` (not editable) into a fresh venv gives every ``detseg-*`` command, each
+naming itself by its command in its usage and error lines, and the LICENSE file.
 
 The venv sees this environment's site-packages through a ``.pth`` file, so the dependencies
 (torch, ...) are not installed again; detseg itself and ``detseg_tools`` (tools/) come from the
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SOURCES = ("pyproject.toml", "setup.py", "README.md", "detseg", "tools")
+SOURCES = ("pyproject.toml", "setup.py", "README.md", "LICENSE", "detseg", "tools")
 
 pytestmark = pytest.mark.slow
 
@@ -87,9 +88,9 @@ def test_every_command_answers_help(venv):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["OMP_NUM_THREADS"] = "1"
 
-    def run(command: str) -> subprocess.CompletedProcess:
+    def run(command: str, flag: str = "--help") -> subprocess.CompletedProcess:
         return subprocess.run(
-            [str(venv / "bin" / command), "--help"],
+            [str(venv / "bin" / command), flag],
             capture_output=True,
             text=True,
             env=env,
@@ -107,9 +108,52 @@ def test_every_command_answers_help(venv):
     } <= set(commands)
     with ThreadPoolExecutor(4) as pool:
         results = dict(zip(commands, pool.map(run, commands), strict=True))
+        errors = dict(
+            zip(commands, pool.map(lambda c: run(c, "--no-such-flag"), commands), strict=True)
+        )
     for command, result in results.items():
         assert result.returncode == 0, f"{command}: {result.stderr[-1500:]}"
         assert result.stdout.startswith(f"usage: {command} "), result.stdout[:200]
+        assert "python tools/" not in result.stdout, f"{command}: {result.stdout}"
+    for command, result in errors.items():
+        assert result.returncode == 2, f"{command}: {result.stderr[-1500:]}"
+        assert result.stderr.startswith(f"usage: {command} "), result.stderr[:200]
+        last = result.stderr.splitlines()[-1]
+        assert last.startswith(f"{command}: error: "), f"{command}: {last}"
+
+
+def test_installed_user_error_names_the_command(venv, tmp_path):
+    """An error line of ``run_command`` (not argparse's) names the installed command too."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    missing = tmp_path / "missing.pt"
+    result = subprocess.run(
+        [str(venv / "bin" / "detseg-export"), str(missing)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=venv.parent,
+        timeout=300,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.startswith("detseg-export: error: "), result.stderr[-2000:]
+    assert str(missing) in result.stderr
+
+
+def test_license_file_is_in_the_distribution(venv):
+    code = (
+        "from importlib.metadata import distribution\n"
+        "dist = distribution('detseg')\n"
+        "print(dist.metadata.get_all('License-File'))\n"
+        "print(dist.read_text('licenses/LICENSE').splitlines()[0])"
+    )
+    result = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=venv.parent,  # not a checkout, whose metadata folders -c would see first
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.splitlines() == ["['LICENSE']", "MIT License"]
 
 
 def test_installed_train_command_starts_its_own_processes(venv, tmp_path):

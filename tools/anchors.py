@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import argparse
 
+from detseg_tools.command_names import tool_name, tool_parser
+from detseg_tools.config_flags import add_set_flag
+
 from detseg.argument_checks import priors_per_level_problem
 from detseg.command_line import run_command, user_path
 
@@ -30,8 +33,8 @@ DEFAULT_INPUT_SIZE = 416
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    parser = tool_parser(
+        "anchors", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
         "source",
@@ -40,15 +43,10 @@ def parse_args() -> argparse.Namespace:
         help="a COCO json file, an experiment config or a data file (detseg or Ultralytics "
         "data yaml); the boxes of its training split are used",
     )
-    parser.add_argument(
-        "--set",
-        nargs="+",
-        action="extend",  # --set a=1 --set b=2 keeps both, as one --set a=1 b=2 does
-        default=[],
-        metavar="KEY=VALUE",
-        help="override keys of an experiment config or a data file, e.g. --set "
-        "data.root=datasets/shapes (a data file takes data.* keys only; a COCO json none); "
-        "may be given several times",
+    add_set_flag(
+        parser,
+        "override keys of an experiment config or a data file",
+        "--set data.root=datasets/shapes (a data file takes data.* keys only; a COCO json none)",
     )
     parser.add_argument(
         "--k",
@@ -138,7 +136,7 @@ def main() -> int:
 
 def cli() -> None:
     """The ``detseg-anchors`` command (``pip install`` puts it on the PATH)."""
-    run_command(main, "anchors")
+    run_command(main, tool_name("anchors").error_name)
 
 
 if __name__ == "__main__":

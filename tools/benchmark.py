@@ -43,6 +43,8 @@ import argparse
 import time
 from pathlib import Path
 
+from detseg_tools.command_names import tool_name, tool_parser
+
 from detseg.benchmark.suite import (
     CPU_ROWS,
     GPU_ROWS,
@@ -228,7 +230,7 @@ def add_postprocess_command(commands: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = tool_parser("benchmark", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_eval_command(commands)
     add_model_command(commands)
@@ -399,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def cli() -> None:
     """The ``detseg-benchmark`` command (``pip install`` puts it on the PATH)."""
-    run_command(main, "benchmark")
+    run_command(main, tool_name("benchmark").error_name)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,9 @@ from __future__ import annotations
 import argparse
 import logging
 
+from detseg_tools.command_names import tool_name, tool_parser
+from detseg_tools.config_flags import add_set_flag
+
 from detseg.command_line import declare_output, run_command, user_path
 
 # The modules that do the work (torch, the dataset readers) are imported by main, after the
@@ -36,8 +39,8 @@ from detseg.command_line import declare_output, run_command, user_path
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    parser = tool_parser(
+        "check_data", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
         "source",
@@ -46,15 +49,10 @@ def parse_args() -> argparse.Namespace:
         help="an experiment config (its data section is checked), a data file, or a dataset "
         "folder (its data.yaml, else its layout's default keys)",
     )
-    parser.add_argument(
-        "--set",
-        nargs="+",
-        action="extend",  # --set a=1 --set b=2 keeps both, as one --set a=1 b=2 does
-        default=[],
-        metavar="KEY=VALUE",
-        help="override config keys, e.g. --set data.root=datasets/shapes data.format=yolo "
-        "(a data file takes data.* keys only); may be given several times (the last value of a "
-        "key wins)",
+    add_set_flag(
+        parser,
+        "override config keys",
+        "--set data.root=datasets/shapes data.format=yolo (a data file takes data.* keys only)",
     )
     parser.add_argument(
         "--out",
@@ -120,7 +118,7 @@ def main() -> int:
 
 def cli() -> None:
     """The ``detseg-check-data`` command (``pip install`` puts it on the PATH)."""
-    run_command(main, "check_data")
+    run_command(main, tool_name("check_data").error_name)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import logging
 
+from detseg_tools.command_names import tool_name, tool_parser
+
 from detseg.argument_checks import check_classes_file
 from detseg.choices.dataset_formats import DATASET_FORMAT_NAMES
 from detseg.command_line import declare_output, run_command, user_path
@@ -27,8 +29,8 @@ from detseg.command_line import declare_output, run_command, user_path
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    parser = tool_parser(
+        "convert_dataset", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     formats = list(DATASET_FORMAT_NAMES)
     parser.add_argument(
@@ -115,7 +117,7 @@ def main() -> int:
 
 def cli() -> None:
     """The ``detseg-convert`` command (``pip install`` puts it on the PATH)."""
-    run_command(main, "convert_dataset")
+    run_command(main, tool_name("convert_dataset").error_name)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 
+from detseg_tools.command_names import tool_name, tool_parser
+
 from detseg.argument_checks import check_classes_file, check_output_file
 from detseg.choices.torchvision_archs import TORCHVISION_ARCHS
 from detseg.command_line import declare_output, run_command, user_path
@@ -27,7 +29,7 @@ from detseg.command_line import declare_output, run_command, user_path
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = tool_parser("convert_torchvision", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "arch",
         choices=["auto", *TORCHVISION_ARCHS],
@@ -75,7 +77,7 @@ def main() -> int:
 
 def cli() -> None:
     """The ``detseg-convert-torchvision`` command (``pip install`` puts it on the PATH)."""
-    run_command(main, "convert_torchvision")
+    run_command(main, tool_name("convert_torchvision").error_name)
 
 
 if __name__ == "__main__":

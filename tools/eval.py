@@ -67,6 +67,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from detseg_tools.command_names import tool_name, tool_parser
+from detseg_tools.config_flags import add_set_flag
+
 from detseg.argument_checks import check_output_folder, score_threshold_problem
 from detseg.choices.detection_metrics import METRIC_CHOICES
 from detseg.command_line import run_command, user_path
@@ -86,7 +89,8 @@ DETECTION_FLAGS = {
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = tool_parser(
+        "eval",
         description="Evaluation report of a detseg checkpoint on its validation split, or of a "
         "predictions file against a COCO ground truth (give CHECKPOINT, or --gt and --pred). "
         "A detector: COCO (or VOC, see --metric) box AP, metrics.json, PR curves, confusion "
@@ -105,19 +109,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="a best.pt / last.pt written by train.py (leave out for the --gt/--pred form)",
     )
-    parser.add_argument(
-        "--set",
-        nargs="+",
-        action="extend",  # --set a=1 --set b=2 keeps both, as one --set a=1 b=2 does
-        default=[],
-        metavar="KEY=VALUE",
-        help="checkpoint form: override keys of the checkpoint's config, e.g. data.root=... "
-        "data.val_ann=... eval.max_images=100 eval.backend=pycocotools device=cpu "
-        "model.roi_heads.score_thresh=0.001; segmentation: eval.tta=dihedral (or hflip, "
-        "flips, none) averages the probabilities over flipped/rotated views, "
-        "eval.tta_scales=[1.0,1.25] also over resized images, eval.crf.iterations=5 "
-        "(0: off) refines them with a CRF on colour edges; may be given several times (the "
-        "last value of a key wins)",
+    add_set_flag(
+        parser,
+        "checkpoint form: override keys of the checkpoint's config",
+        "data.root=... data.val_ann=... eval.max_images=100 eval.backend=pycocotools "
+        "device=cpu model.roi_heads.score_thresh=0.001; segmentation: eval.tta=dihedral (or "
+        "hflip, flips, none) averages the probabilities over flipped/rotated views, "
+        "eval.tta_scales=[1.0,1.25] also over resized images, eval.crf.iterations=5 (0: off) "
+        "refines them with a CRF on colour edges",
     )
     parser.add_argument(
         "--data",
@@ -272,7 +271,7 @@ def _evaluate(args: argparse.Namespace, out: Path) -> Any:
 def cli() -> None:
     """The ``detseg-eval`` command (``pip install`` puts it on the PATH)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    run_command(main, "eval")
+    run_command(main, tool_name("eval").error_name)
 
 
 if __name__ == "__main__":

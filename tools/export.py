@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import argparse
 
+from detseg_tools.command_names import tool_name, tool_parser
+
 from detseg.argument_checks import check_output_file, score_threshold_problem
 from detseg.choices.export_formats import DEFAULT_OPSET, FORMATS
 from detseg.command_line import run_command, user_path
@@ -41,7 +43,8 @@ from detseg.command_line import run_command, user_path
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = tool_parser(
+        "export",
         description=__doc__.split("\n\n")[0],
         epilog=__doc__.split("\n\n", 2)[2],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -151,7 +154,7 @@ def main() -> int:
 
 def cli() -> None:
     """The ``detseg-export`` command (``pip install`` puts it on the PATH)."""
-    run_command(main, "export")
+    run_command(main, tool_name("export").error_name)
 
 
 if __name__ == "__main__":

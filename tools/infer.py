@@ -60,6 +60,9 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
+from detseg_tools.command_names import ToolArgumentParser, tool_name, tool_parser
+from detseg_tools.config_flags import add_set_flag
+
 from detseg.argument_checks import score_threshold_problem
 from detseg.choices.tta_modes import TTA_MODES
 from detseg.command_line import USER_ERROR_EXIT_CODE, declare_output, run_command, user_path
@@ -70,8 +73,8 @@ TOOL = "infer"
 # parsed: --help and argument errors come back at once.
 
 
-class _InferArgumentParser(argparse.ArgumentParser):
-    """``argparse.ArgumentParser`` whose error for a missing checkpoint or input says when
+class _InferArgumentParser(ToolArgumentParser):
+    """A :class:`ToolArgumentParser` whose error for a missing checkpoint or input says when
     ``--classes`` or ``--set`` took it.
 
     Both take every word up to the next flag, so ``infer.py best.pt --classes circle photos/``
@@ -89,7 +92,7 @@ class _InferArgumentParser(argparse.ArgumentParser):
             word, flag = taken
             message = (
                 f"{word!r} was read as a {flag} item ({flag} takes every word up to the next "
-                "flag); put the checkpoint and the inputs before it: infer.py CHECKPOINT "
+                f"flag); put the checkpoint and the inputs before it: {self.prog} CHECKPOINT "
                 f"INPUT ... {flag} ..."
             )
         super().error(message)
@@ -120,8 +123,10 @@ def _names_a_path(word: str) -> bool:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = _InferArgumentParser(
-        sys.argv[1:] if argv is None else argv,
+    parser = tool_parser(
+        "infer",
+        _InferArgumentParser,
+        argv=sys.argv[1:] if argv is None else argv,
         description="Detect objects (with their masks, for a Mask R-CNN checkpoint) in, or "
         "segment, images, videos, cameras and streams with a detseg checkpoint.",
     )
@@ -161,16 +166,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "1..K (default: every class); detectors only (refused for a segmentation checkpoint); "
         "it takes every word up to the next flag: give the inputs before it",
     )
-    parser.add_argument(
-        "--set",
-        nargs="+",
-        action="extend",  # --set a=1 --set b=2 keeps both, as one --set a=1 b=2 does
-        default=[],
-        metavar="KEY=VALUE",
-        help="override keys of the checkpoint's config for this run, e.g. "
+    add_set_flag(
+        parser,
+        "override keys of the checkpoint's config for this run",
         "model.roi_heads.nms_thresh=0.6 model.roi_heads.detections_per_img=300 "
-        "eval.crf.iterations=0 device=cpu; may be given several times (the last value of a key "
-        "wins); it takes every word up to the next flag: give the inputs before it",
+        "eval.crf.iterations=0 device=cpu",
+        "it takes every word up to the next flag: give the inputs before it",
     )
     parser.add_argument(
         "--tta",
@@ -217,8 +218,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def report_error(message: str) -> None:
-    """One line on stderr for an input that cannot be read: ``infer: error: <message>``."""
-    sys.stderr.write(f"{TOOL}: error: {' '.join(message.split())}\n")
+    """One line on stderr for an input that cannot be read: ``infer: error: <message>`` (the
+    name of :func:`~detseg_tools.command_names.tool_name`: ``detseg-infer`` for the command)."""
+    sys.stderr.write(f"{tool_name(TOOL).error_name}: error: {' '.join(message.split())}\n")
     sys.stderr.flush()
 
 
@@ -234,10 +236,11 @@ def check_checkpoint_argument(checkpoint: Path) -> None:
     suffix = checkpoint.suffix.lower()
     if suffix in IMAGE_SUFFIXES or suffix in VIDEO_SUFFIXES:
         kind = "an image" if suffix in IMAGE_SUFFIXES else "a video"
+        name = tool_name(TOOL)  # the commands as the user starts them
         raise ValueError(
             f"the first argument must be a checkpoint (.pt), but {checkpoint} is {kind}; "
-            "give a best.pt / last.pt written by train.py first, then the inputs: "
-            "infer.py runs/demo/best.pt IMAGE ..."
+            + name.examples("give a best.pt / last.pt written by train.py first, ")
+            + f"then the inputs: {name.command} runs/demo/best.pt IMAGE ..."
         )
 
 
@@ -271,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
 def cli() -> None:
     """The ``detseg-infer`` command (``pip install`` puts it on the PATH)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    run_command(main, TOOL)
+    run_command(main, tool_name(TOOL).error_name)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ import argparse
 import logging
 import time
 
+from detseg_tools.command_names import tool_name, tool_parser
+
 from detseg.command_line import declare_output, run_command, user_path
 
 # The modules that do the work (the dataset generator) are imported by main, after the arguments
@@ -21,8 +23,8 @@ from detseg.command_line import declare_output, run_command, user_path
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    parser = tool_parser(
+        "make_shapes", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
         "--out",
@@ -114,7 +116,7 @@ def main() -> None:
 
 def cli() -> None:
     """The ``detseg-make-shapes`` command (``pip install`` puts it on the PATH)."""
-    run_command(main, "make_shapes")
+    run_command(main, tool_name("make_shapes").error_name)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from detseg_tools.command_names import STARTED_AS_ENV, ToolArgumentParser, tool_name, tool_parser
+from detseg_tools.config_flags import add_set_flag
+
 from detseg.command_line import run_command, user_path
 
 if TYPE_CHECKING:
@@ -35,8 +38,8 @@ if TYPE_CHECKING:
 # after the arguments are parsed: --help and argument errors come back at once.
 
 
-class _TrainArgumentParser(argparse.ArgumentParser):
-    """``argparse.ArgumentParser`` whose error for a missing CONFIG says when ``--set`` took it.
+class _TrainArgumentParser(ToolArgumentParser):
+    """A :class:`ToolArgumentParser` whose error for a missing CONFIG says when ``--set`` took it.
 
     ``--set`` takes every word up to the next flag, so ``train.py --set train.epochs=2
     configs/demo.yaml`` gives the config to ``--set``, and argparse alone would only say that
@@ -52,7 +55,7 @@ class _TrainArgumentParser(argparse.ArgumentParser):
         if "required: config" in message and taken is not None:
             message = (
                 f"the config {taken!r} was read as a --set item (--set takes every word up to "
-                "the next flag); put CONFIG before --set: train.py CONFIG --set KEY=VALUE ..."
+                f"the next flag); put CONFIG before --set: {self.prog} CONFIG --set KEY=VALUE ..."
             )
         super().error(message)
 
@@ -69,25 +72,24 @@ def _set_word_without_value(argv: list[str]) -> str | None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = _TrainArgumentParser(
-        sys.argv[1:] if argv is None else argv,
+    parser = tool_parser(
+        "train",
+        _TrainArgumentParser,
+        argv=sys.argv[1:] if argv is None else argv,
         description="Train a detector or a segmenter; see configs/_base_/shapes_cpu.yaml for "
         "every config key. Several processes or GPUs of this machine: --nproc N; several "
         "machines: launch with torchrun.",
     )
     parser.add_argument("config", type=user_path, help="experiment YAML, e.g. configs/demo.yaml")
-    parser.add_argument(
-        "--set",
-        nargs="+",
-        action="extend",  # --set a=1 --set b=2 keeps both, as one --set a=1 b=2 does
-        default=[],
-        metavar="KEY=VALUE",
-        help="override config keys, parsed by the key's type, e.g. --set train.epochs=2 "
-        "train.max_iters=null data.root=datasets/shapes device=cpu model.min_size=256; "
-        "may be given several times (the last value of a key wins); a mapping merges into "
-        "the section (model.rpn={nms_thresh: 0.6} keeps the other rpn keys; model.rpn=null "
-        "first replaces it); after model.name=X, KEY=null drops a key of the config's model "
-        "that X does not take; ~ in a path is the home folder; write it after CONFIG",
+    add_set_flag(
+        parser,
+        "override config keys, parsed by the key's type",
+        "--set train.epochs=2 train.max_iters=null data.root=datasets/shapes device=cpu "
+        "model.min_size=256",
+        "a mapping merges into the section (model.rpn={nms_thresh: 0.6} keeps the other rpn "
+        "keys; model.rpn=null first replaces it); after model.name=X, KEY=null drops a key of "
+        "the config's model that X does not take; ~ in a path is the home folder; write it "
+        "after CONFIG",
     )
     parser.add_argument(
         "--data",
@@ -178,7 +180,9 @@ def launch_workers(
         check_resumable(work_dir)
     logging.getLogger("train").info("starting %d processes", args.nproc)
     command = [sys.executable, str(Path(__file__).resolve()), *argv]
-    return launch_local(command, args.nproc, name="train")
+    name = tool_name("train")  # the workers' error lines name the command the user started
+    env = {**os.environ, STARTED_AS_ENV: name.command} if name.installed else None
+    return launch_local(command, args.nproc, name=name.error_name, env=env)
 
 
 def print_summary(result: TrainResult) -> None:
@@ -231,7 +235,7 @@ def cli() -> None:
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     with logging_redirect_tqdm():
-        run_command(main, "train")
+        run_command(main, tool_name("train").error_name)
 
 
 if __name__ == "__main__":

@@ -147,11 +147,13 @@ class VOCDetection(DetectionDataset):
         image_ids: ``1..N``, the position of each image in the split plus one.
         names: The VOC image ids (file stems) in split order.
         unreadable_annotation_files: ``(xml path, reason)`` of each xml of the split that is
-            missing or not well-formed (its image is read as an image without objects).
+            not well-formed (its image is read as an image without objects).
 
     Raises:
         FileNotFoundError: The root, its ``Annotations`` / ``JPEGImages`` folder, the split
-            file, a class-names file, or every xml of the split is missing.
+            file, a class-names file, or the xml of an image of the split is missing (the
+            message names the first few and says to remove their ids from the split file
+            or to add the xml files).
         ValueError: An empty split, a bad class list, no object names to take the classes
             from, or mostly objects of unknown classes.
     """
@@ -242,39 +244,51 @@ class VOCDetection(DetectionDataset):
 def _parse_split(
     root: Path, names: list[str], split_file: Path
 ) -> tuple[list[VOCImage], list[tuple[Path, str]]]:
-    """Read the xml of every image id; an unreadable one is an image without objects.
+    """Read the xml of every image id; a malformed one is an image without objects.
 
-    An image whose xml is unreadable, names no ``<filename>`` or names a file that is not in
-    ``JPEGImages`` (a stale name, common after files were renamed) is found by its id
-    (:func:`image_file_of`); the stale names are counted in one warning.
+    Every image of the split must have its xml: a missing one is an error rather than an image
+    without objects (which a val split would score as all of its objects missed); an image
+    without objects has an xml without ``<object>``. An image whose xml is malformed, names no
+    ``<filename>`` or names a file that is not in ``JPEGImages`` (a stale name, common after
+    files were renamed) is found by its id (:func:`image_file_of`); the stale names are
+    counted in one warning.
 
     Returns:
         One image per id, in split order, and ``(xml path, reason)`` of every xml that is
-        missing or unreadable.
+        unreadable.
 
     Raises:
-        FileNotFoundError: No xml of the split exists (the split does not fit the folder).
+        FileNotFoundError: An xml of the split is missing (:func:`_missing_xml_message`; no
+            xml at all: the split does not fit the folder).
         ValueError: No xml of the split is readable.
     """
     folder = root / "Annotations"
     images: list[VOCImage] = []
     problems: list[tuple[Path, str]] = []
     stale: list[tuple[Path, str, str]] = []  # (xml, the <filename> it names, the file read)
-    missing = 0
+    missing: list[Path] = []
     for name in names:
         xml_file = folder / f"{name}.xml"
         try:
             image = parse_xml(xml_file)
         except (OSError, ET.ParseError) as exc:
-            absent = not xml_file.is_file()
-            missing += absent
-            problems.append((xml_file, "missing file" if absent else str(exc)))
+            if not xml_file.is_file():
+                missing.append(xml_file)
+                continue
+            problems.append((xml_file, str(exc)))
             image = VOCImage("")
         named = image.filename
         image.filename = image_file_of(root / "JPEGImages", name, named)
         if named and image.filename != named:
             stale.append((xml_file, named, image.filename))
         images.append(image)
+    if len(missing) == len(names):
+        raise FileNotFoundError(
+            f"none of the {len(names)} annotation files listed by {split_file} exists (first: "
+            f"{missing[0]}): is the split file meant for this data.root? {_LAYOUT_HINT}"
+        )
+    if missing:
+        raise FileNotFoundError(_missing_xml_message(missing, len(names), split_file))
     _report_zero_based(folder, names, images)
     if stale:
         xml_file, named, found = stale[0]
@@ -289,12 +303,6 @@ def _parse_split(
             found,
         )
     first = f"{problems[0][0]} ({problems[0][1]})" if problems else ""
-    if missing == len(names):
-        raise FileNotFoundError(
-            f"none of the {len(names)} annotation files listed by {split_file} exists (first: "
-            f"{folder / names[0]}.xml): is the split file meant for this data.root? "
-            f"{_LAYOUT_HINT}"
-        )
     if len(problems) == len(names):
         raise ValueError(
             f"none of the {len(names)} annotation files listed by {split_file} is readable "
@@ -302,13 +310,28 @@ def _parse_split(
         )
     if problems:
         logger.warning(
-            "%d of %d VOC annotation files are missing or unreadable; their images are read "
+            "%d of %d VOC annotation files cannot be read; their images are read "
             "as images without objects. First: %s",
             len(problems),
             len(names),
             first,
         )
     return images, problems
+
+
+def _missing_xml_message(missing: list[Path], total: int, split_file: Path, shown: int = 3) -> str:
+    """The error line for images of ``split_file`` without their xml: the count, the first
+    ``shown`` files, and the two ways out."""
+    files = ", ".join(str(path) for path in missing[:shown])
+    more = f" and {len(missing) - shown} more" if len(missing) > shown else ""
+    ids = "its id" if len(missing) == 1 else "their ids"
+    return (
+        f"{len(missing)} of the {total} images listed by {split_file} "
+        f"{'has' if len(missing) == 1 else 'have'} no annotation file: {files}{more}; remove "
+        f"{ids} from {split_file.name} or add the xml "
+        f"{'file' if len(missing) == 1 else 'files'} (an image without objects is an xml "
+        "without <object>)"
+    )
 
 
 def _report_zero_based(folder: Path, names: list[str], images: list[VOCImage]) -> None:

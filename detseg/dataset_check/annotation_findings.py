@@ -98,16 +98,17 @@ def _orphan_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
 
 
 def _unreadable_annotation_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
-    """Annotation files the reader could not read (a missing or malformed VOC xml)."""
+    """Annotation files the reader could not read (a malformed VOC xml; a missing one stops
+    the reader with an error naming it)."""
     return counted_warning(
         split,
         s,
         "unreadable_annotation_files",
         "unreadable_annotation_examples",
         lambda n: (
-            f"{plural(n, 'annotation file')} missing or unreadable: training reads "
-            f"{'its image' if n == 1 else 'their images'} as images without objects; fix or "
-            "write the files, or take the images out of the split"
+            f"{plural(n, 'annotation file')} unreadable: training reads "
+            f"{'its image' if n == 1 else 'their images'} as images without objects; fix the "
+            "files, or take the images out of the split"
         ),
     )
 

@@ -1,5 +1,5 @@
 """VOC ``classes: null``: the log line counts the xml files the names were read from, not the
-split's missing or unreadable ones."""
+split's malformed ones."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ def _voc(root, xml_ids, split_ids):
 
 
 def test_class_names_log_counts_only_read_files(tmp_path, caplog):
-    _voc(tmp_path, ["a", "b"], ["a", "b", "c"])  # c has no xml
+    _voc(tmp_path, ["a", "b"], ["a", "b", "c"])
+    (tmp_path / "Annotations" / "c.xml").write_text("<annotation><object>")  # cut short
     with caplog.at_level(logging.INFO, logger="detseg.data.voc"):
         dataset = VOCDetection(tmp_path, "trainval")
     assert dataset.classes == ["cat"]

@@ -17,7 +17,7 @@ from tool_modules import load_tool
 TOOLS = sorted(
     path.name
     for path in (Path(__file__).resolve().parents[2] / "tools").glob("*.py")
-    if path.name != "__init__.py"
+    if "\ndef cli(" in path.read_text()  # a command's script, not a module they share
 )
 
 

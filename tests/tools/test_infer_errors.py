@@ -106,7 +106,7 @@ def test_a_forgotten_checkpoint_is_named(inputs, run_tool, first):
     assert result.stderr == (
         f"infer: error: the first argument must be a checkpoint (.pt), but {inputs[first]} is "
         f"{kind}; give a best.pt / last.pt written by train.py first, then the inputs: "
-        "infer.py runs/demo/best.pt IMAGE ...\n"
+        "python tools/infer.py runs/demo/best.pt IMAGE ...\n"
     )
 
 
@@ -114,7 +114,7 @@ def test_a_forgotten_checkpoint_is_named(inputs, run_tool, first):
 def test_a_count_below_one_names_its_flag(checkpoint, inputs, tmp_path, run_tool, flag):
     result = run_tool("infer.py", checkpoint, inputs["a.png"], "--out", tmp_path, flag, 0)
     assert result.returncode == 2, result.stderr
-    assert result.stderr.splitlines()[-1] == f"infer.py: error: {flag} must be >= 1, got 0"
+    assert result.stderr.splitlines()[-1] == f"infer: error: {flag} must be >= 1, got 0"
     assert not (tmp_path / "predictions.json").exists()
 
 

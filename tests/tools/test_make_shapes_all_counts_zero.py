@@ -9,6 +9,6 @@ def test_all_counts_zero_names_the_flags(tmp_path, run_tool):
     result = run_tool("make_shapes.py", "--out", out, *args)
     assert result.returncode == 2, result.stderr
     last = result.stderr.splitlines()[-1]
-    assert last.startswith("make_shapes.py: error: --num-train, --num-val and --num-test are all 0")
+    assert last.startswith("make_shapes: error: --num-train, --num-val and --num-test are all 0")
     assert "num_train" not in result.stderr
     assert not out.exists()

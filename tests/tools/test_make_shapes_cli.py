@@ -20,5 +20,5 @@ def test_a_bad_count_or_size_names_its_flag(tmp_path, run_tool, args, message):
     out = tmp_path / "shapes"
     result = run_tool("make_shapes.py", "--out", out, *args)
     assert result.returncode == 2, result.stderr
-    assert result.stderr.splitlines()[-1] == f"make_shapes.py: error: {message}"
+    assert result.stderr.splitlines()[-1] == f"make_shapes: error: {message}"
     assert not out.exists()

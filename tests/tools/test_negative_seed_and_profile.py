@@ -27,6 +27,6 @@ def test_a_negative_value_names_its_flag(tmp_path, run_tool, script, args, messa
     result = run_tool(script, *args, *out)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines()[-1] == f"{script}: error: {message}"
+    assert result.stderr.strip().splitlines()[-1] == f"{script[:-3]}: error: {message}"
     assert "--set train" not in result.stderr
     assert not (tmp_path / "out").exists()

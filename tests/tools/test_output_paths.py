@@ -54,10 +54,10 @@ def tool(capsys):
 
 def assert_one_error_line(code: int, lines: list[str], tool: str, *words: object) -> None:
     """Exit code 2, no traceback, the last stderr line ``tool: error: ...`` naming ``words``
-    (``tool.py: error: ...`` after argparse's usage lines for a bad flag)."""
+    (after argparse's usage lines for a bad flag)."""
     assert code == 2, lines
     assert not any("Traceback" in line for line in lines), lines
-    assert lines[-1].startswith((f"{tool}: error: ", f"{tool}.py: error: ")), lines
+    assert lines[-1].startswith(f"{tool}: error: "), lines
     for word in words:
         assert str(word) in lines[-1], lines
 
