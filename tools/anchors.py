@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import argparse
 
-from detseg_tools.command_names import tool_name, tool_parser
-from detseg_tools.config_flags import add_set_flag
-
 from detseg.argument_checks import priors_per_level_problem
 from detseg.command_line import run_command, user_path
+from detseg_tools.command_names import tool_name, tool_parser
+from detseg_tools.config_flags import add_set_flag
 
 #: Side of the square input the boxes are scaled to when neither --input-size nor a YOLO
 #: experiment config gives one (YOLOv3's).

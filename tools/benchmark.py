@@ -43,8 +43,6 @@ import argparse
 import time
 from pathlib import Path
 
-from detseg_tools.command_names import tool_name, tool_parser
-
 from detseg.benchmark.suite import (
     CPU_ROWS,
     GPU_ROWS,
@@ -57,6 +55,7 @@ from detseg.benchmark.suite import (
 from detseg.choices.compile_modes import COMPILE_MODES
 from detseg.choices.torchvision_archs import DETECTION_TWINS, SEGMENTATION_TWINS, SSD_TWINS
 from detseg.command_line import declare_output, run_command, user_path
+from detseg_tools.command_names import tool_name, tool_parser
 
 # The modules that do the work (torch, the benchmarks) are imported by the sub-commands' run_*
 # functions, after the arguments are parsed: --help and argument errors come back at once.

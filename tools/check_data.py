@@ -29,10 +29,9 @@ from __future__ import annotations
 import argparse
 import logging
 
+from detseg.command_line import declare_output, run_command, user_path
 from detseg_tools.command_names import tool_name, tool_parser
 from detseg_tools.config_flags import add_set_flag
-
-from detseg.command_line import declare_output, run_command, user_path
 
 # The modules that do the work (torch, the dataset readers) are imported by main, after the
 # arguments are parsed: --help and argument errors come back at once.

@@ -18,11 +18,10 @@ from __future__ import annotations
 import argparse
 import logging
 
-from detseg_tools.command_names import tool_name, tool_parser
-
 from detseg.argument_checks import check_classes_file
 from detseg.choices.dataset_formats import DATASET_FORMAT_NAMES
 from detseg.command_line import declare_output, run_command, user_path
+from detseg_tools.command_names import tool_name, tool_parser
 
 # The modules that do the work (torch, the readers and writers) are imported by main, after the
 # arguments are parsed: --help and argument errors come back at once.

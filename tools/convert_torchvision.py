@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import argparse
 
-from detseg_tools.command_names import tool_name, tool_parser
-
 from detseg.argument_checks import check_classes_file, check_output_file
 from detseg.choices.torchvision_archs import TORCHVISION_ARCHS
 from detseg.command_line import declare_output, run_command, user_path
+from detseg_tools.command_names import tool_name, tool_parser
 
 # The modules that do the work (torch, torchvision, the converters) are imported by main, after
 # the arguments are parsed: --help and argument errors come back at once.

@@ -67,12 +67,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from detseg_tools.command_names import tool_name, tool_parser
-from detseg_tools.config_flags import add_set_flag
-
 from detseg.argument_checks import check_output_folder, score_threshold_problem
 from detseg.choices.detection_metrics import METRIC_CHOICES
 from detseg.command_line import run_command, user_path
+from detseg_tools.command_names import tool_name, tool_parser
+from detseg_tools.config_flags import add_set_flag
 
 # The modules that do the work (torch, the evaluation) are imported by main, after the arguments
 # are parsed: --help and argument errors come back at once.

@@ -32,11 +32,10 @@ from __future__ import annotations
 
 import argparse
 
-from detseg_tools.command_names import tool_name, tool_parser
-
 from detseg.argument_checks import check_output_file, score_threshold_problem
 from detseg.choices.export_formats import DEFAULT_OPSET, FORMATS
 from detseg.command_line import run_command, user_path
+from detseg_tools.command_names import tool_name, tool_parser
 
 # The modules that do the work (torch, the exporters) are imported by main, after the arguments
 # are parsed: --help and argument errors come back at once.

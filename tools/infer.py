@@ -60,12 +60,11 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
-from detseg_tools.command_names import ToolArgumentParser, tool_name, tool_parser
-from detseg_tools.config_flags import add_set_flag
-
 from detseg.argument_checks import score_threshold_problem
 from detseg.choices.tta_modes import TTA_MODES
 from detseg.command_line import USER_ERROR_EXIT_CODE, declare_output, run_command, user_path
+from detseg_tools.command_names import ToolArgumentParser, tool_name, tool_parser
+from detseg_tools.config_flags import add_set_flag
 
 TOOL = "infer"
 

@@ -14,9 +14,8 @@ import argparse
 import logging
 import time
 
-from detseg_tools.command_names import tool_name, tool_parser
-
 from detseg.command_line import declare_output, run_command, user_path
+from detseg_tools.command_names import tool_name, tool_parser
 
 # The modules that do the work (the dataset generator) are imported by main, after the arguments
 # are parsed: --help and argument errors come back at once.

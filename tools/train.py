@@ -26,10 +26,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from detseg.command_line import run_command, user_path
 from detseg_tools.command_names import STARTED_AS_ENV, ToolArgumentParser, tool_name, tool_parser
 from detseg_tools.config_flags import add_set_flag
-
-from detseg.command_line import run_command, user_path
 
 if TYPE_CHECKING:
     from detseg.engine import TrainResult

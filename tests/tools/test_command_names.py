@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from detseg_tools.command_names import COMMANDS, STARTED_AS_ENV, ToolName, tool_name
 from tool_modules import load_tool
+
+from detseg_tools.command_names import COMMANDS, STARTED_AS_ENV, ToolName, tool_name
 
 REPO = Path(__file__).resolve().parents[2]
 
