@@ -9,7 +9,7 @@ xyxy boxes and per-class scores for the model's common filtering. See
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -171,6 +171,18 @@ class YOLOv3Head(nn.Module):
             assert predictor.bias is not None  # nn.Conv2d's default bias=True
             bias = predictor.bias.detach().view(len(group), 5 + num_classes)
             bias[:, 4] = -math.log((1 - prior_prob) / prior_prob)
+
+    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> YOLOv3Head:
+        """``nn.Module._apply`` (behind ``.to()``, ``.cuda()``, ``.half()``...) that moves the
+        prior buffers but keeps them float32: a model cast to bfloat16 would round a 373 px
+        prior to 372 (and float16 a 2049 px one to 2048)."""
+        before = {name: self._buffers[name] for name in self._buffers if name.startswith("priors_")}
+        super()._apply(fn, recurse)
+        for name, prior in before.items():
+            moved = self._buffers[name]
+            if prior is not None and moved is not None and moved.dtype != prior.dtype:
+                self._buffers[name] = prior.to(device=moved.device)
+        return self
 
     def priors_per_level(self) -> list[Tensor]:
         """``Float[A_l, 2]`` prior sizes of each level."""

@@ -76,7 +76,8 @@ class YOLOv3LossConfig:
 
     Attributes:
         box_loss: ``"giou"`` (``1 - GIoU`` of the decoded box) or ``"smooth_l1"`` (on
-            ``(sigmoid(tx), sigmoid(ty), tw, th)`` against :func:`encode_yolov3_boxes`).
+            ``(sigmoid(tx), sigmoid(ty), tw, th)`` against :func:`encode_yolov3_boxes`, its
+            centre offsets clamped to ``[0, 1]``).
         ignore_thresh: unassigned predictions whose box has IoU ``> ignore_thresh`` with a
             ground truth are not penalised as negatives.
         assign_thresh: ``None``: each ground truth is assigned to its best prior only
@@ -139,9 +140,14 @@ def yolov1_loss(
         config: the loss weights.
 
     Returns:
-        ``loss_box``, ``loss_obj``, ``loss_cls`` scalars.
+        ``loss_box``, ``loss_obj``, ``loss_cls`` scalars, float32 for float16 and bfloat16
+        outputs.
     """
     batch_size = boxes.shape[0]
+    # in float32 at least, as the v3 loss: half-precision outputs (autocast or a model cast
+    # with .to(torch.bfloat16)) give float32 losses
+    dtype = torch.promote_types(boxes.dtype, torch.float32)
+    boxes, confidence, class_probs = boxes.to(dtype), confidence.to(dtype), class_probs.to(dtype)
     responsible, iou = yolov1_responsible(pred_boxes, targets)
     coord_target = targets.encoded.unsqueeze(-2).expand_as(boxes)  # [B, S, S, P, 4]
     coord_error = (boxes - coord_target).square().sum(dim=-1)  # [B, S, S, P]
@@ -187,20 +193,28 @@ def yolov3_loss(
         config: loss settings.
 
     Returns:
-        ``loss_box``, ``loss_obj``, ``loss_cls`` scalars.
+        ``loss_box``, ``loss_obj``, ``loss_cls`` scalars, float32 for float16 and bfloat16
+        outputs.
     """
     batch_size, num_classes = raw.shape[0], raw.shape[-1] - 5
     positive = matched >= 0  # [B, T]
     gt_boxes, gt_labels = matched_ground_truths(matched, gt_boxes, gt_labels, priors)
-    # the box term in float32 at least: under float16 autocast the areas of GIoU overflow
-    # (65504 is 256 x 256 px), and its enclosing box turns the loss to NaN for a large object
-    box_dtype = torch.promote_types(raw.dtype, torch.float32)
-    gt_boxes = gt_boxes.to(box_dtype)
+    # every term in float32 at least (half-precision outputs: autocast or a model cast with
+    # .to(torch.bfloat16)). Under float16 the areas of GIoU overflow (65504 is 256 x 256 px),
+    # and its enclosing box turns the loss to NaN for a large object; in bfloat16 the BCE of
+    # a negative at the initial objectness logit -4.6 is -4.6 + log(1 + e^4.6), about 0.01,
+    # which cancels to 0 and drops most of the objectness loss
+    dtype = torch.promote_types(raw.dtype, torch.float32)
+    raw, gt_boxes = raw.to(dtype), gt_boxes.to(dtype)
     if config.box_loss == "giou":
-        box_error = giou_loss(pred_boxes.to(box_dtype), gt_boxes, reduction="none")  # [B, T]
+        box_error = giou_loss(pred_boxes.to(dtype), gt_boxes, reduction="none")  # [B, T]
     else:
-        box_target = encode_yolov3_boxes(gt_boxes, priors.to(box_dtype))  # [B, T, 4]
-        box_raw = raw[..., :4].to(box_dtype)
+        box_target = encode_yolov3_boxes(gt_boxes, priors.to(dtype))  # [B, T, 4]
+        # sigmoid(tx), sigmoid(ty) live in [0, 1]: a centre outside the image (a box more than
+        # half out, in a border cell) gets the offset of the nearest edge of its cell, not an
+        # unreachable target that swamps the loss (as the v1 targets)
+        box_target = torch.cat((box_target[..., 0:2].clamp(0, 1), box_target[..., 2:4]), dim=-1)
+        box_raw = raw[..., :4]
         box_pred = torch.cat((box_raw[..., 0:2].sigmoid(), box_raw[..., 2:4]), dim=-1)
         box_error = smooth_l1_loss(
             box_pred, box_target, beta=config.smooth_l1_beta, reduction="none"

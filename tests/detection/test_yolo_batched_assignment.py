@@ -206,6 +206,7 @@ def ref_yolov3_loss(
     else:
         prior_index = positive.nonzero()[:, 1]
         box_target = encode_yolov3_boxes(gt_boxes.to(raw.dtype), priors[prior_index])
+        box_target[:, 0:2] = box_target[:, 0:2].clamp(0, 1)  # centres outside the image
         box_pred = torch.cat((raw_pos[:, 0:2].sigmoid(), raw_pos[:, 2:4]), dim=-1)
         box = smooth_l1_loss(box_pred, box_target, beta=config.smooth_l1_beta, reduction="sum")
     objectness = raw[..., 4]
