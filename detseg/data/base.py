@@ -7,7 +7,9 @@ A reader subclasses :class:`DetectionDataset` and says only where image ``i`` is
 target dict of the detseg contract, so every format behaves the same on bad data:
 an unreadable image gives ``None`` plus a warning naming the file; bad boxes are clipped or
 dropped and counted (with ``load_masks``, so are instances whose mask is empty or lies outside
-their box); images without objects are kept as negatives.
+their box); images without objects are kept as negatives. A transform that cannot run on an
+image (a crop larger than it) stops with an error naming the file and the transform
+(:mod:`detseg.data.augmentation_errors`).
 """
 
 from __future__ import annotations
@@ -268,7 +270,7 @@ class DetectionDataset(ImageDataset):
         fields = {key: value[keep] for key, value in fields.items()}
         if self.augmentations is not None:
             image, boxes, kept, masks = apply_augmentations(
-                self.augmentations, image, boxes, fields["labels"], masks
+                self.augmentations, image, boxes, fields["labels"], masks, source=path
             )
             fields = {key: value[kept] for key, value in fields.items() if key != "area"}
         if "area" not in fields:

@@ -21,9 +21,10 @@ transposed: it was drawn on the photo as displayed), which is read as displayed 
 image or label-map file gives ``None`` and a warning naming the file (the loader counts it in
 ``SegBatch.skipped_images``); a label map whose size differs from its image, or which holds a
 value outside ``0..K`` and ``255``, is a ``ValueError`` naming the file and the bad values, since
-it means the dataset or its class list is wrong. A label map holding only ``0`` and ``255`` gets a
-warning (once per process): ``255`` is ignored, so a binary mask with its foreground stored as
-255 trains on background alone. Reading and checking one label-map file is
+it means the dataset or its class list is wrong; so is a transform that cannot run on an image
+(a crop larger than it: :mod:`detseg.data.augmentation_errors`). A label map holding only ``0``
+and ``255`` gets a warning (once per process): ``255`` is ignored, so a binary mask with its
+foreground stored as 255 trains on background alone. Reading and checking one label-map file is
 :mod:`detseg.data.label_maps`; pairing images with label maps by stem,
 :mod:`detseg.data.label_map_pairing`.
 """
@@ -168,7 +169,9 @@ class SegmentationDataset(ImageDataset):
         rgb, mask = pair
         image = to_unit_float(rgb, self.image_path(index))
         if self.augmentations is not None:
-            image, mask = apply_segmentation_augmentations(self.augmentations, image, mask.copy())
+            image, mask = apply_segmentation_augmentations(
+                self.augmentations, image, mask.copy(), source=self.image_path(index)
+            )
         image_tensor = torch.from_numpy(image.transpose(2, 0, 1).copy())
         return image_tensor, torch.from_numpy(mask.astype(np.int64))
 

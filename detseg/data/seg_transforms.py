@@ -27,14 +27,16 @@ from __future__ import annotations
 
 import copy
 import inspect
+import os
 from typing import Any
 
 import cv2
 import numpy as np
 
 from detseg.data.albumentations_import import A
+from detseg.data.augmentation_errors import AugmentationError, run_pipeline
 from detseg.data.transforms import (
-    build_augmentations,
+    build_transforms,
     check_refused_transforms,
     seed_augmentations,
 )
@@ -119,9 +121,7 @@ def build_segmentation_augmentations(
         return None
     if not isinstance(spec, list):
         raise ValueError(f"augmentations must be a list of dicts, got {type(spec).__name__}")
-    detection_pipeline = build_augmentations([_with_ignore_fill(item) for item in spec])
-    assert detection_pipeline is not None  # built from a non-empty spec
-    pipeline = A.Compose(list(detection_pipeline.transforms), seed=seed)
+    pipeline = A.Compose(build_transforms([_with_ignore_fill(item) for item in spec]), seed=seed)
     if seed is not None:
         seed_augmentations(pipeline, seed)
     return pipeline
@@ -147,7 +147,10 @@ def check_segmentation_pipeline(pipeline: Any) -> None:
 
 
 def apply_segmentation_augmentations(
-    pipeline: A.Compose, image: np.ndarray, mask: np.ndarray
+    pipeline: A.Compose,
+    image: np.ndarray,
+    mask: np.ndarray,
+    source: str | os.PathLike | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run a pipeline on one image and its label map.
 
@@ -155,25 +158,30 @@ def apply_segmentation_augmentations(
         pipeline: From :func:`build_segmentation_augmentations` (or a detection pipeline).
         image: ``Float32[H, W, 3]`` RGB in ``[0, 1]``.
         mask: ``UInt8[H, W]`` label map (``0`` background, ``1..K``, ``255`` ignore).
+        source: The image file, named in the error of a transform that cannot run on it.
 
     Returns:
         ``(image Float32[H', W', 3], mask UInt8[H', W'])``.
 
     Raises:
-        ValueError: The pipeline returned an image and a mask of different sizes (a transform
-            that does not move masks, e.g. one applied to the image only).
+        AugmentationError: A transform failed on this sample (a crop larger than the image),
+            naming ``source``, the transform's place and what to change (see
+            :mod:`detseg.data.augmentation_errors`); or the pipeline returned an image and a
+            mask of different sizes (a transform that does not move masks, e.g. one applied to
+            the image only).
     """
     data: dict[str, Any] = {"image": image, "mask": np.ascontiguousarray(mask, dtype=np.uint8)}
     if "bboxes" in pipeline.processors:  # a detection pipeline needs its box fields
         data["bboxes"] = np.zeros((0, 4), dtype=np.float32)
         for field in pipeline.processors["bboxes"].params.label_fields or []:
             data[field] = np.zeros(0, dtype=np.int64)
-    out = pipeline(**data)
+    out = run_pipeline(pipeline, data, source)
     new_image = np.ascontiguousarray(out["image"], dtype=np.float32)
     new_mask = np.ascontiguousarray(out["mask"], dtype=np.uint8)
     if new_image.shape[:2] != new_mask.shape[:2]:
-        raise ValueError(
-            f"augmentations gave an image of size {new_image.shape[:2]} but a label map of size "
-            f"{new_mask.shape[:2]}; use transforms that apply to masks as well"
+        head = f"{source}: " if source is not None else ""
+        raise AugmentationError(
+            f"{head}augmentations gave an image of size {new_image.shape[:2]} but a label map of "
+            f"size {new_mask.shape[:2]}; use transforms that apply to masks as well"
         )
     return new_image, new_mask

@@ -21,7 +21,14 @@ instances whose mask is gone (as Detectron2's ``recompute_boxes`` and
 (``CropNonEmptyMaskIfExists``, see :data:`MASK_GUIDED_TRANSFORMS`) reads the instance masks, or,
 for a sample without them (``load_masks`` off, or an image without objects), the boxes painted
 into one mask: a random crop for an image without objects, as the library describes the
-transform, instead of its error.
+transform, instead of its error. A transform that reads a single ``mask`` entry for itself
+(``MaskDropout``, see :data:`DETECTION_UNUSABLE`) cannot run on a detection sample and is
+refused when the pipeline is built.
+
+A transform that fails on one sample at run time (a fixed-size crop larger than the image) is
+an :class:`~detseg.data.augmentation_errors.AugmentationError` naming the image file, the
+transform's place in the config list and what to change; it stops the run (see
+:mod:`detseg.data.augmentation_errors` for why it is not skipped as an unreadable image is).
 
 Augmentations run on the ``Float32[H, W, 3]`` RGB image in ``[0, 1]`` before it becomes a tensor.
 Nothing here normalizes or resizes to the network's input size: the model's transform does that.
@@ -31,6 +38,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import warnings
 from typing import Any
 
@@ -38,15 +46,19 @@ import numpy as np
 
 from detseg.config.suggest import did_you_mean
 from detseg.data.albumentations_import import A, BaseCompose
+from detseg.data.augmentation_errors import run_pipeline, transform_places
 
 __all__ = [
+    "DETECTION_UNUSABLE",
     "MASK_GUIDED_TRANSFORMS",
     "SAMPLE_KEYS",
     "apply_augmentations",
     "available_augmentations",
     "box_mask",
     "build_augmentations",
+    "build_transforms",
     "check_detection_pipeline",
+    "check_detection_transforms",
     "check_refused_transforms",
     "detection_bbox_params",
     "fit_boxes_to_masks",
@@ -77,6 +89,17 @@ REFUSED_AUGMENTATIONS = {
 #: :func:`~detseg.data.seg_transforms.apply_segmentation_augmentations` may pass a pipeline with
 #: each sample; a transform that needs another entry (other images to mix in) cannot run here.
 SAMPLE_KEYS = frozenset({"image", "bboxes", "mask", "masks", *_LABEL_FIELDS})
+
+#: Transforms a detection pipeline refuses, with why: they read a single ``mask`` entry (a
+#: segmentation label map) that :func:`apply_augmentations` does not pass, so they would fail on
+#: the first sample. A segmentation pipeline takes them.
+DETECTION_UNUSABLE = {
+    "MaskDropout": (
+        "it drops the objects of a single label map ('mask'), which a detection sample does not "
+        "have (its objects are boxes and instance masks), so it would fail on every image; use "
+        "CoarseDropout or GridDropout here, or MaskDropout in a segmentation config"
+    ),
+}
 
 
 @functools.cache
@@ -184,6 +207,22 @@ def _one_line(exc: Exception) -> str:
     return "; ".join(parts) or " ".join(str(exc).split())
 
 
+def build_transforms(spec: list[dict[str, Any]]) -> list[A.BasicTransform | A.BaseCompose]:
+    """The transforms of a config list, for a pipeline of either task.
+
+    The checks of :func:`build_augmentations` less the detection-only ones
+    (:data:`DETECTION_UNUSABLE`);
+    :func:`~detseg.data.seg_transforms.build_segmentation_augmentations` puts them in a
+    pipeline without box handling.
+
+    Raises:
+        ValueError: As :func:`build_augmentations`, naming the item.
+    """
+    if not isinstance(spec, list):
+        raise ValueError(f"augmentations must be a list of dicts, got {type(spec).__name__}")
+    return [_build_one(item, f"augmentations[{i}]") for i, item in enumerate(spec)]
+
+
 def build_augmentations(
     spec: list[dict[str, Any]] | None, seed: int | None = None
 ) -> A.Compose | None:
@@ -203,21 +242,43 @@ def build_augmentations(
 
     Raises:
         ValueError: An unknown transform name (the message lists close names), an argument the
-            transform does not take, or an invalid argument value (the message names the transform).
+            transform does not take, an invalid argument value (the message names the transform),
+            or a transform that cannot run on a detection sample (:data:`DETECTION_UNUSABLE`).
     """
     if not spec:
         return None
-    if not isinstance(spec, list):
-        raise ValueError(f"augmentations must be a list of dicts, got {type(spec).__name__}")
-    transforms = [_build_one(item, f"augmentations[{i}]") for i, item in enumerate(spec)]
+    transforms = build_transforms(spec)
     bbox_params = detection_bbox_params()
     with warnings.catch_warnings():
         # A pipeline of photometric transforms only has no box to move; that is fine here.
         warnings.filterwarnings("ignore", message="Got processor for bboxes", category=UserWarning)
         pipeline = A.Compose(transforms, bbox_params=bbox_params, seed=seed)
+    check_detection_transforms(pipeline)
     if seed is not None:
         seed_augmentations(pipeline, seed)
     return pipeline
+
+
+def check_detection_transforms(pipeline: BaseCompose) -> None:
+    """Refuse a transform of :data:`DETECTION_UNUSABLE` (nested ones included), or any other
+    that needs a ``mask`` entry for itself (``targets_as_params``).
+
+    Raises:
+        ValueError: Naming the first such transform by its place (``augmentations[1]``,
+            ``augmentations[0].OneOf[1]``) and why it is refused.
+    """
+    for place, transform in transform_places(pipeline):
+        name = type(transform).__name__
+        needs_mask = "mask" in (getattr(transform, "targets_as_params", None) or ())
+        if name in DETECTION_UNUSABLE or (
+            needs_mask and not isinstance(transform, MASK_GUIDED_TRANSFORMS)
+        ):
+            reason = DETECTION_UNUSABLE.get(
+                name, "it reads a single label map ('mask'), which a detection sample does not have"
+            )
+            raise ValueError(
+                f"{place}: augmentation {name!r} cannot run in a detection pipeline: {reason}"
+            )
 
 
 def detection_bbox_params() -> Any:
@@ -250,7 +311,8 @@ def check_detection_pipeline(pipeline: Any) -> None:
 
     Raises:
         ValueError: ``pipeline`` is not an ``albumentations.Compose`` with
-            :func:`detection_bbox_params`' box format and label fields.
+            :func:`detection_bbox_params`' box format and label fields, or it holds a transform
+            that cannot run on a detection sample (:func:`check_detection_transforms`).
     """
     advice = (
         "build it with bbox_params=detseg.data.transforms.detection_bbox_params() (xyxy pixel "
@@ -269,6 +331,7 @@ def check_detection_pipeline(pipeline: Any) -> None:
             f"boxes; {advice}"
         )
     check_refused_transforms(pipeline)
+    check_detection_transforms(pipeline)
     params = processor.params
     fields = tuple(params.label_fields or ())
     if params.format != "pascal_voc" or not set(_LABEL_FIELDS) <= set(fields):
@@ -322,6 +385,7 @@ def apply_augmentations(
     boxes: np.ndarray,
     labels: np.ndarray,
     masks: np.ndarray | None = None,
+    source: str | os.PathLike | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Run a pipeline on one sample and report which instances survived.
 
@@ -331,6 +395,7 @@ def apply_augmentations(
         boxes: ``[N, 4]`` valid boxes, ``xyxy`` pixels inside the image.
         labels: ``Int64[N]``.
         masks: Optional ``UInt8[N, H, W]`` instance masks.
+        source: The image file, named in the error of a transform that cannot run on it.
 
     Returns:
         ``(image Float32[H', W', 3], boxes Float32[M, 4] xyxy px, kept Int64[M], masks)`` where
@@ -339,6 +404,11 @@ def apply_augmentations(
         transforms emptied is not kept, and a box side that lies more than
         :data:`MASK_BOX_TOLERANCE` px outside its mask is moved onto the mask (see
         :func:`fit_boxes_to_masks`).
+
+    Raises:
+        AugmentationError: A transform failed on this sample (a crop larger than the image);
+            the message names ``source``, the transform's place and what to change (see
+            :mod:`detseg.data.augmentation_errors`).
     """
     data: dict[str, Any] = {
         "image": image,
@@ -350,7 +420,7 @@ def apply_augmentations(
         data["masks"] = np.asarray(masks, dtype=np.uint8)
     elif any(isinstance(t, MASK_GUIDED_TRANSFORMS) for t in _transforms_preorder(pipeline)):
         data["mask"] = box_mask(data["bboxes"], image.shape[:2])
-    out = pipeline(**data)
+    out = run_pipeline(pipeline, data, source)
     new_image = np.ascontiguousarray(out["image"], dtype=np.float32)
     height, width = new_image.shape[:2]
     new_boxes = np.asarray(out["bboxes"], dtype=np.float32).reshape(-1, 4)
