@@ -38,7 +38,7 @@ from detseg.data.class_names import SET_CLASSES_HINT, check_unknown_classes, rea
 from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.data.voc_xml import VOCImage, looks_zero_based, parse_xml, warn_zero_based
 
-__all__ = ["VOC_CLASSES", "VOCDetection"]
+__all__ = ["VOC_CLASSES", "VOCDetection", "missing_annotation_error"]
 
 logger = logging.getLogger(__name__)
 
@@ -258,8 +258,7 @@ def _parse_split(
         unreadable.
 
     Raises:
-        FileNotFoundError: An xml of the split is missing (:func:`_missing_xml_message`; no
-            xml at all: the split does not fit the folder).
+        FileNotFoundError: An xml of the split is missing (:func:`missing_annotation_error`).
         ValueError: No xml of the split is readable.
     """
     folder = root / "Annotations"
@@ -282,13 +281,8 @@ def _parse_split(
         if named and image.filename != named:
             stale.append((xml_file, named, image.filename))
         images.append(image)
-    if len(missing) == len(names):
-        raise FileNotFoundError(
-            f"none of the {len(names)} annotation files listed by {split_file} exists (first: "
-            f"{missing[0]}): is the split file meant for this data.root? {_LAYOUT_HINT}"
-        )
     if missing:
-        raise FileNotFoundError(_missing_xml_message(missing, len(names), split_file))
+        raise missing_annotation_error(missing, len(names), split_file)
     _report_zero_based(folder, names, images)
     if stale:
         xml_file, named, found = stale[0]
@@ -319,13 +313,33 @@ def _parse_split(
     return images, problems
 
 
-def _missing_xml_message(missing: list[Path], total: int, split_file: Path, shown: int = 3) -> str:
-    """The error line for images of ``split_file`` without their xml: the count, the first
-    ``shown`` files, and the two ways out."""
+def missing_annotation_error(
+    missing: list[Path], total: int, split_file: Path, shown: int = 3
+) -> FileNotFoundError:
+    """The error for images of ``split_file`` whose ``Annotations/<id>.xml`` is missing.
+
+    Every image of a split must have its xml (an image without objects has an xml without
+    ``<object>``); the dataset and the dataset converter refuse a split that breaks this.
+
+    Args:
+        missing: The missing xml paths, in split order (at least one).
+        total: How many ids the split lists.
+        split_file: The split file.
+        shown: How many of ``missing`` the message names.
+
+    Returns:
+        The error: none of the xml files exists (the split does not fit the folder), else the
+        count, the first ``shown`` files, and the two ways out.
+    """
+    if len(missing) == total:
+        return FileNotFoundError(
+            f"none of the {total} annotation files listed by {split_file} exists (first: "
+            f"{missing[0]}): is the split file meant for this data.root? {_LAYOUT_HINT}"
+        )
     files = ", ".join(str(path) for path in missing[:shown])
     more = f" and {len(missing) - shown} more" if len(missing) > shown else ""
     ids = "its id" if len(missing) == 1 else "their ids"
-    return (
+    return FileNotFoundError(
         f"{len(missing)} of the {total} images listed by {split_file} "
         f"{'has' if len(missing) == 1 else 'have'} no annotation file: {files}{more}; remove "
         f"{ids} from {split_file.name} or add the xml "

@@ -24,6 +24,8 @@ What carries over, and how:
   found in the xml files. Given ``classes``, objects are matched to them by name and other
   objects are skipped and counted (for a YOLO source without ``classes.txt`` they name the class
   indices). COCO output numbers categories ``1..K`` in class order; YOLO output uses ``0..K-1``.
+  YOLO and VOC output write the names one per line (``classes.txt``): a blank name or one with
+  a line break is refused, naming it (it would shift or drop the names after it).
 - Sources are read by the training readers' rules: a YOLO label line with a coordinate above 2
   (pixels, not normalised) is skipped and named, and a split mostly of such lines is an error;
   VOC xml tag namespaces are ignored.

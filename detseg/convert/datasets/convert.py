@@ -244,6 +244,25 @@ def _check_target(src: Path, dst: Path) -> None:
     check_new_folder(dst)
 
 
+def _check_line_names(classes: list[str], src: Path, dst_format: str) -> None:
+    """Refuse class names that a ``classes.txt`` (one name per line, each stripped; YOLO and
+    VOC output) cannot hold: an empty or blank name, or one with a line break, would shift or
+    drop the names after it when read back.
+
+    Raises:
+        ValueError: The first such name, its position, and what to do.
+    """
+    for k, name in enumerate(classes):
+        if name.strip() and name.splitlines() == [name]:
+            continue
+        problem = "is blank" if not name.strip() else "holds a line break"
+        raise ValueError(
+            f"{src}: class {k + 1} of {len(classes)}, {name!r}, {problem}, so the {dst_format} "
+            "output's classes.txt (one name per line) cannot hold it: rename it in the source, "
+            "or leave its objects out with --classes FILE listing the other names"
+        )
+
+
 def _tqdm_progress(fmt: str) -> Progress:
     def wrap(split: str, images: list[ImageRecord]) -> Iterable[ImageRecord]:
         return tqdm(images, desc=f"{fmt} {split}", unit="img", leave=False)
@@ -299,7 +318,9 @@ def convert_dataset(
 
     Raises:
         ValueError: Unknown or equal formats, ``dst`` not empty or equal to ``src``, a
-            malformed source file (named), or a split without one readable image.
+            malformed source file (named), a split without one readable image, or (YOLO and
+            VOC output) a class name that is blank or holds a line break
+            (:func:`_check_line_names`).
         FileNotFoundError: ``src``, a split or a file of the source layout is missing (named).
     """
     _check_format(src_format, "source")
@@ -316,6 +337,8 @@ def convert_dataset(
         classes = _data_file_classes(Path(src))
     _check_target(src_path, dst_path)
     dataset = read_dataset(src, src_format, splits, classes, segments)
+    if dst_format in ("yolo", "voc"):  # the formats with a classes.txt
+        _check_line_names(dataset.classes, src_path, dst_format)
     for split in dataset.splits:
         if not split.images:
             raise ValueError(

@@ -15,9 +15,11 @@ line; this package's VOC writer puts it there) when present, else the sorted nam
 xml files of the converted splits. The image is the file the xml's ``<filename>`` names; when
 that file is not in ``JPEGImages`` (or the xml names none) it is found by the id (``<id>.jpg``,
 or ``<id>`` with another image suffix), as :mod:`detseg.data.voc` finds it for training. Image
-sizes come from the image headers (a ``<size>`` that differs is reported and not used). An id
-whose xml or image is missing or unreadable is skipped and counted. Tag namespaces are ignored,
-as in training (an xml written as ``<annotation xmlns="...">``).
+sizes come from the image headers (a ``<size>`` that differs is reported and not used). A
+split that lists an id without its ``Annotations/<id>.xml`` is refused, as :mod:`detseg.data.voc`
+refuses it (an image without objects has an xml without ``<object>``); an id whose xml is
+unreadable or whose image is missing or unreadable is skipped and counted. Tag namespaces are
+ignored, as in training (an xml written as ``<annotation xmlns="...">``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from detseg.convert.datasets.records import (
     sort_splits,
 )
 from detseg.data import read_class_names
-from detseg.data.voc import image_file_of, read_split_ids
+from detseg.data.voc import image_file_of, missing_annotation_error, read_split_ids
 from detseg.data.voc_xml import looks_zero_based, voc_flag, warn_zero_based, without_namespaces
 
 __all__ = ["read_voc", "voc_splits"]
@@ -67,6 +69,13 @@ def voc_splits(root: Path) -> list[str]:
 
 
 def _split_ids(root: Path, split: str, layout: Layout) -> list[str]:
+    """The image ids of ``split``, each with its ``Annotations/<id>.xml``.
+
+    Raises:
+        FileNotFoundError: The split file or an xml of the split is missing (as
+            :class:`~detseg.data.voc.VOCDetection` refuses it: an image without objects has
+            an xml without ``<object>``; :func:`~detseg.data.voc.missing_annotation_error`).
+    """
     files = layout.get(split)
     split_file = root / "ImageSets" / "Main" / f"{split}.txt"
     split_file = files.annotations if files and files.annotations else split_file
@@ -75,7 +84,15 @@ def _split_ids(root: Path, split: str, layout: Layout) -> list[str]:
         raise FileNotFoundError(
             f"VOC split {split!r} not found: no {split_file} (splits found in {root}: {found})"
         )
-    return read_split_ids(split_file)
+    ids = read_split_ids(split_file)
+    missing = [
+        xml_file
+        for xml_file in (root / "Annotations" / f"{image_id}.xml" for image_id in ids)
+        if not xml_file.is_file()
+    ]
+    if missing:
+        raise missing_annotation_error(missing, len(ids), split_file)
+    return ids
 
 
 def _size(root_el: ET.Element) -> tuple[int, int]:
@@ -150,8 +167,8 @@ def read_voc(
             there, not in ``ImageSets/Main``; :mod:`detseg.convert.datasets.source_layout`).
 
     Raises:
-        FileNotFoundError: The ``Annotations`` or ``JPEGImages`` folder or a split file is
-            missing.
+        FileNotFoundError: The ``Annotations`` or ``JPEGImages`` folder, a split file or the
+            xml of an id of a split is missing.
         ValueError: A ``classes.txt`` without names or with duplicate names.
     """
     for folder in (root / "Annotations", root / "JPEGImages"):
