@@ -70,7 +70,18 @@ def collate_segmentation(samples: list[tuple[torch.Tensor, torch.Tensor] | None]
 
     Returns:
         The :class:`SegBatch` (images padded with 0, masks with 255).
+
+    Raises:
+        ValueError: a sample whose mask is not ``[h, w]`` of its image's size (a dataset or
+            transform that resizes the image only).
     """
+    for i, sample in enumerate(samples):
+        if sample is not None and tuple(sample[1].shape) != tuple(sample[0].shape[1:]):
+            raise ValueError(
+                f"segmentation sample {i} of the batch: mask shape {tuple(sample[1].shape)} "
+                f"does not match its image's {tuple(sample[0].shape[1:])} (H, W); resize masks "
+                "with their images (nearest) in the dataset and its transforms."
+            )
     kept = [s for s in samples if s is not None]
     skipped = len(samples) - len(kept)
     if not kept:

@@ -40,9 +40,10 @@ class ExportError(ValueError):
 
 class SegmenterExport(nn.Module):
     """``SegmentationModel.forward`` as a traceable module: normalise, pad to
-    ``size_divisible`` (and, for an image a few pixels high or wide, to what ``input_scale``
-    keeps a pixel of), rescale by ``input_scale`` (antialiased), backbone and head, logits
-    upsampled to the padded size and cropped to the input.
+    ``size_divisible`` (and, for an image a few pixels high or wide, to what keeps
+    ``size_divisible`` pixels a side after the ``input_scale`` resize), rescale by
+    ``input_scale`` (antialiased), backbone and head, logits upsampled to the padded size and
+    cropped to the input.
 
     ``forward(images Float[B, 3, H, W] in [0, 1]) -> logits Float[B, K + 1, H, W]``.
     """
@@ -56,10 +57,10 @@ class SegmenterExport(nn.Module):
         :func:`~detseg.segmentation.model.padded_side` of each side, on tensors.
 
         ``padded_side`` rounds a side up to a multiple of ``size_divisible``; where the
-        ``input_scale`` resize would leave no pixel of that, it returns the side that keeps one,
-        which does not depend on the image (it is ``padded_side(1, ...)``, a constant of the
-        graph). The test is the model's ``int(padded * input_scale) < 1``, in float64 as Python
-        computes it.
+        ``input_scale`` resize would leave fewer than ``size_divisible`` pixels of that, it
+        returns the side that keeps that many, which does not depend on the image (it is
+        ``padded_side(1, ...)``, a constant of the graph). The test is the model's
+        ``int(padded * input_scale) < size_divisible``, in float64 as Python computes it.
         """
         model = self.model
         divisor = max(model.size_divisible, 1)
@@ -69,7 +70,8 @@ class SegmenterExport(nn.Module):
             return rounded
         least = padded_side(1, model.size_divisible, model.input_scale)
         scaled = rounded.to(torch.float64) * torch.tensor(model.input_scale, dtype=torch.float64)
-        return torch.where(torch.floor(scaled) < 1, torch.full_like(rounded, least), rounded)
+        too_small = torch.floor(scaled) < divisor
+        return torch.where(too_small, torch.full_like(rounded, least), rounded)
 
     def network_size(self, padded: Tensor) -> Tensor:
         """``Int64[2]`` ``(h, w)`` the network sees for the ``padded`` size ``Int64[2]``: the

@@ -68,7 +68,9 @@ class SegmentationModel(nn.Module):
         loss: a ``SegmentationLoss`` (default: cross-entropy, aux weight 0.5).
         image_mean, image_std: per-channel normalisation of ``[0, 1]`` RGB input.
         size_divisible: the normalised batch is zero-padded at the bottom/right to a multiple
-            of this before the backbone, and the logits are cropped back (FCN-VGG uses 32).
+            of this before the backbone, and the logits are cropped back (FCN-VGG uses 32, a
+            U-Net on VGG 16); with ``input_scale`` below 1 it is padded further where needed,
+            so that the network still sees at least this many pixels a side.
         per_image_norm: standardise each image by its own per-channel mean and standard
             deviation (plus ``PER_IMAGE_EPS``) instead of ``image_mean`` / ``image_std``. The
             statistics cover the whole ``H x W`` of the tensor, padding included.
@@ -197,8 +199,8 @@ class SegmentationModel(nn.Module):
 
     def _padded_size(self, images: Tensor) -> tuple[int, int]:
         """``(H, W)`` of ``images`` rounded up to multiples of ``size_divisible`` (and, for an
-        image a few pixels high or wide, up to what ``input_scale`` keeps a pixel of: see
-        :func:`padded_side`)."""
+        image a few pixels high or wide, up to what keeps ``size_divisible`` pixels a side after
+        the ``input_scale`` resize: see :func:`padded_side`)."""
         h, w = images.shape[-2:]
         return (
             padded_side(int(h), self.size_divisible, self.input_scale),
@@ -312,14 +314,20 @@ def network_size(padded: tuple[int, int], input_scale: float) -> tuple[int, int]
 
 def padded_side(side: int, size_divisible: int, input_scale: float) -> int:
     """``side`` rounded up to a multiple of ``size_divisible``, then, if the ``input_scale``
-    resize would leave no pixel of it (a 1-pixel-high image at scale 0.5:
-    ``F.interpolate`` refuses an empty output), by further multiples until it leaves one."""
+    resize would leave the network fewer than ``size_divisible`` pixels of it, by further
+    multiples until it leaves that many.
+
+    At scale 1 the rounding alone does it. Below 1, a 1-pixel-high image at scale 0.5 would
+    be resized to 0 rows (``F.interpolate`` refuses an empty output), and a 17 x 9 image
+    padded to 32 x 16 for a VGG pyramid (``size_divisible=16``) would reach it as 16 x 8,
+    which its floor pools empty before the stride-16 level (``Output size is too small``).
+    """
     divisor = max(int(size_divisible), 1)
     padded = side + (-side) % divisor
-    if int(padded * input_scale) < 1:
-        least = math.ceil(1.0 / input_scale)
+    if int(padded * input_scale) < divisor:
+        least = math.ceil(divisor / input_scale)
         padded = least + (-least) % divisor
-        while int(padded * input_scale) < 1:  # float rounding of 1 / input_scale
+        while int(padded * input_scale) < divisor:  # float rounding of divisor / input_scale
             padded += divisor
     return padded
 
