@@ -25,7 +25,12 @@
 # with that Python in place of the project's .venv. Exit status: 1 when a stage failed or was
 # cut, else 0.
 set -u
-out=${1:?usage: bash tools/gpu_checks.sh OUT_DIR [suite] [tests] [demo] [loop]}
+usage="usage: bash tools/gpu_checks.sh OUT_DIR [suite] [tests] [demo] [loop]"
+case "${1:-}" in
+  -h | --help) sed -n '2,/^set -u/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -*) echo "gpu_checks.sh: error: unknown option $1 ($usage)" >&2; exit 2 ;;
+esac
+out=${1:?$usage}
 shift
 stages=${*:-suite tests demo}
 PY=${PY:-python3}

@@ -34,6 +34,22 @@ def test_an_unknown_stage_is_refused(tmp_path):
     assert "unknown stage 'bench': use suite, tests, demo or loop" in result.stderr
 
 
+def test_help_prints_the_usage_and_starts_nothing(tmp_path):
+    # --help was taken for OUT_DIR: a folder named "--help" and the default stages started
+    result = subprocess.run(
+        ["bash", str(SCRIPT), "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and result.stderr == ""
+    assert "bash tools/gpu_checks.sh OUT_DIR [suite] [tests] [demo] [loop]" in result.stdout
+    assert "Exit status" in result.stdout and "set -u" not in result.stdout
+    assert list(tmp_path.iterdir()) == []
+    unknown = subprocess.run(
+        ["bash", str(SCRIPT), "-x"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert unknown.returncode == 2 and "unknown option -x" in unknown.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.slow
 def test_the_tests_stage_collects_every_test_file(tmp_path):
     """The CUDA tests run without pytest-xdist's options but in the importlib import mode: test
