@@ -23,7 +23,12 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from detseg.data.loader_workers import end_workers_at_exit, reseed_augmentations, worker_options
+from detseg.data.loader_workers import (
+    WorkerLoader,
+    end_workers_at_exit,
+    reseed_augmentations,
+    worker_options,
+)
 
 __all__ = [
     "Batch",
@@ -146,7 +151,7 @@ def build_loader(
         generator.manual_seed(seed)
         if num_workers == 0:
             reseed_augmentations(dataset, seed)
-    loader = DataLoader(
+    loader = WorkerLoader(
         dataset,
         batch_size=batch_size,
         shuffle=shuffle,

@@ -8,24 +8,34 @@ it ignore SIGINT / SIGTERM, which is why :func:`shutdown_workers` and
 :func:`end_workers_at_exit` exist: persistent workers that ignore SIGTERM must be ended by the
 process itself. Separate from the loaders because the detection, training and segmentation
 loaders and the evaluation all share these rules.
+
+The loaders are :class:`WorkerLoader` objects, whose workers end as soon as an error comes out
+of the loader (a worker's error re-raised in the main process, say) and never outlive the
+process: a worker left behind, e.g. by an iterator that the cyclic garbage collector frees (its
+queues are then closed before it can tell its workers to stop), is killed at exit instead of
+making the interpreter wait for it for ever.
 """
 
 from __future__ import annotations
 
 import atexit
+import multiprocessing.util  # noqa: F401  (registers its exit handler before this module does)
 import random
 import signal
 import weakref
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
+from torch.utils.data.dataloader import _BaseDataLoaderIter, _MultiProcessingDataLoaderIter
 
 from detseg.data.albumentations_import import BaseCompose
 from detseg.data.transforms import seed_augmentations
 
 __all__ = [
+    "WorkerLoader",
     "end_workers_at_exit",
     "reseed_augmentations",
     "seed_worker",
@@ -137,3 +147,72 @@ def _shutdown_if_alive(ref: weakref.ref[DataLoader]) -> None:
     loader = ref()
     if loader is not None:
         shutdown_workers(loader)
+
+
+#: The worker processes of every :class:`WorkerLoader`, killed at exit if still alive.
+_workers: weakref.WeakSet[BaseProcess] = weakref.WeakSet()
+
+#: The queues of every iterator whose workers run, kept reachable until the iterator has told
+#: its workers to stop: an iterator freed by the cyclic garbage collector would otherwise find
+#: its queues closed by their finalizers (weak-reference callbacks, which the collector runs
+#: before ``__del__``), its stop message would never reach the workers, and they would
+#: ignore the SIGTERM that follows.
+_queues: dict[int, tuple[Any, ...]] = {}
+
+
+class WorkerLoader(DataLoader):
+    """A ``DataLoader`` whose workers end after an error and never outlive the process.
+
+    An exception raised by ``next()`` (other than ``StopIteration``), a worker's error
+    re-raised in the main process among them, is re-raised unchanged after the workers have
+    ended; the next ``iter(loader)`` starts new ones. Workers still alive when the process
+    exits are ended by the exit handler of this module.
+    """
+
+    def __iter__(self) -> _BaseDataLoaderIter:
+        iterator = self._iterator
+        if isinstance(iterator, _EndingIterator) and iterator._shutdown:
+            self._iterator = None  # its workers ended after an error: start new ones
+        return super().__iter__()
+
+    def _get_iterator(self) -> _BaseDataLoaderIter:
+        if self.num_workers == 0:
+            return super()._get_iterator()
+        self.check_worker_number_rationality()
+        return _EndingIterator(self)
+
+
+class _EndingIterator(_MultiProcessingDataLoaderIter):
+    """The worker iterator of :class:`WorkerLoader`: ends its workers when ``next()`` fails."""
+
+    def __init__(self, loader: DataLoader) -> None:
+        super().__init__(loader)
+        _workers.update(self._workers)
+        _queues[id(self)] = (*self._index_queues, self._worker_result_queue)
+
+    def __next__(self) -> Any:
+        try:
+            return super().__next__()
+        except StopIteration:
+            raise
+        except Exception:
+            self._shutdown_workers()
+            raise
+
+    def _shutdown_workers(self) -> None:
+        try:
+            super()._shutdown_workers()
+        finally:
+            _queues.pop(id(self), None)
+
+
+def _kill_workers_left() -> None:
+    """Kill the loader workers still alive: they ignore the SIGTERM with which
+    ``multiprocessing``'s exit handler (which runs after this one) would end them."""
+    for worker in list(_workers):
+        if worker.is_alive():
+            worker.kill()
+            worker.join(timeout=5)
+
+
+atexit.register(_kill_workers_left)  # after multiprocessing.util's handler: runs before it

@@ -21,7 +21,12 @@ from torch.utils.data import BatchSampler, DataLoader, Dataset, DistributedSampl
 from detseg.data.base import ImageDataset
 from detseg.data.group_sampler import GroupedBatchSampler
 from detseg.data.loader import collate_detection
-from detseg.data.loader_workers import end_workers_at_exit, reseed_augmentations, worker_options
+from detseg.data.loader_workers import (
+    WorkerLoader,
+    end_workers_at_exit,
+    reseed_augmentations,
+    worker_options,
+)
 
 __all__ = ["EpochBatchSampler", "build_train_loader", "sample_seed"]
 
@@ -158,7 +163,7 @@ def build_train_loader(
         )
     else:
         batches = GroupedBatchSampler(index_sampler, group_ids, batch_size)
-    loader = DataLoader(
+    loader = WorkerLoader(
         _SeededItems(dataset),
         batch_sampler=EpochBatchSampler(batches, index_sampler, seed),
         collate_fn=_CollateWithIds(collate_fn, dataset.image_ids),
