@@ -18,7 +18,12 @@ differs from it is reported (:meth:`~detseg.data.base.DetectionDataset.stated_si
 
 Every xml of the split is read when the dataset is built (:mod:`detseg.data.voc_xml` reads
 one): the class names can come from them (``classes=None``), and a class list that does not fit
-the objects is caught at once (see :func:`detseg.data.class_names.check_unknown_classes`).
+the objects is caught at once (see :func:`detseg.data.class_names.check_unknown_classes`). An
+image whose xml cannot be read (not well-formed xml, or a file the system cannot read) is left
+out of the dataset and counted, as the dataset converter skips it: read as an image without
+objects, its objects would be trained as background and correct detections on it scored as
+false positives. An object without a usable ``<bndbox>`` is dropped and counted by the box
+checks.
 """
 
 from __future__ import annotations
@@ -144,18 +149,21 @@ class VOCDetection(DetectionDataset):
 
     Attributes:
         classes: Class names in label order.
-        image_ids: ``1..N``, the position of each image in the split plus one.
-        names: The VOC image ids (file stems) in split order.
-        unreadable_annotation_files: ``(xml path, reason)`` of each xml of the split that is
-            not well-formed (its image is read as an image without objects).
+        image_ids: ``1..N``, the position of each image in the dataset plus one.
+        names: The VOC image ids (file stems) of the dataset, in split order: the split's ids
+            less those whose xml cannot be read.
+        unreadable_annotation_files: ``(xml path, reason)`` of each xml of the split that
+            cannot be read (not well-formed xml); its image is left out of the dataset (one
+            warning names the first few and their count).
 
     Raises:
         FileNotFoundError: The root, its ``Annotations`` / ``JPEGImages`` folder, the split
             file, a class-names file, or the xml of an image of the split is missing (the
             message names the first few and says to remove their ids from the split file
             or to add the xml files).
-        ValueError: An empty split, a bad class list, no object names to take the classes
-            from, or mostly objects of unknown classes.
+        ValueError: An empty split, a split none of whose xml files can be read, a bad class
+            list, no object names to take the classes from, or mostly objects of unknown
+            classes.
     """
 
     def __init__(
@@ -174,11 +182,10 @@ class VOCDetection(DetectionDataset):
                     f"VOC folder not found: {folder}; {_LAYOUT_HINT}{_year_folder_hint(self.root)}"
                 )
         split_file = _split_file(self.root, image_set)
-        self.names = _read_split(split_file)
-        self.image_ids = list(range(1, len(self.names) + 1))
-        self._images, self.unreadable_annotation_files = _parse_split(
-            self.root, self.names, split_file
+        self.names, self._images, self.unreadable_annotation_files = _parse_split(
+            self.root, _read_split(split_file), split_file
         )
+        self.image_ids = list(range(1, len(self.names) + 1))
         self.classes = self._class_list(classes, split_file)
         self._label_of = {name: k + 1 for k, name in enumerate(self.classes)}
         self.keep_difficult = keep_difficult
@@ -211,8 +218,7 @@ class VOCDetection(DetectionDataset):
                 "data.classes cannot be read from them: set data.classes (a list of names, a "
                 "classes.txt, or 'voc' for the 20 VOC classes)"
             )
-        read = len(self._images) - len(self.unreadable_annotation_files)
-        logger.info("VOC classes from %d annotation files: %s", read, ", ".join(found))
+        logger.info("VOC classes from %d annotation files: %s", len(self._images), ", ".join(found))
         return found
 
     def image_path(self, index: int) -> Path:
@@ -243,25 +249,28 @@ class VOCDetection(DetectionDataset):
 
 def _parse_split(
     root: Path, names: list[str], split_file: Path
-) -> tuple[list[VOCImage], list[tuple[Path, str]]]:
-    """Read the xml of every image id; a malformed one is an image without objects.
+) -> tuple[list[str], list[VOCImage], list[tuple[Path, str]]]:
+    """Read the xml of every image id; an image whose xml cannot be read is left out.
 
     Every image of the split must have its xml: a missing one is an error rather than an image
     without objects (which a val split would score as all of its objects missed); an image
-    without objects has an xml without ``<object>``. An image whose xml is malformed, names no
-    ``<filename>`` or names a file that is not in ``JPEGImages`` (a stale name, common after
-    files were renamed) is found by its id (:func:`image_file_of`); the stale names are
-    counted in one warning.
+    without objects has an xml without ``<object>``. An xml that cannot be read leaves its
+    image out, skipped and counted in one warning (:func:`_unreadable_annotation_note`): read
+    as an image without objects, its objects would be taught as background. An image whose
+    xml names no ``<filename>`` or names a file that is not in ``JPEGImages`` (a stale name,
+    common after files were renamed) is found by its id (:func:`image_file_of`); the stale
+    names are counted in one warning.
 
     Returns:
-        One image per id, in split order, and ``(xml path, reason)`` of every xml that is
-        unreadable.
+        The ids whose xml was read and their images, in split order, and ``(xml path,
+        reason)`` of every xml that cannot be read.
 
     Raises:
         FileNotFoundError: An xml of the split is missing (:func:`missing_annotation_error`).
-        ValueError: No xml of the split is readable.
+        ValueError: No xml of the split can be read.
     """
     folder = root / "Annotations"
+    kept: list[str] = []
     images: list[VOCImage] = []
     problems: list[tuple[Path, str]] = []
     stale: list[tuple[Path, str, str]] = []  # (xml, the <filename> it names, the file read)
@@ -275,15 +284,20 @@ def _parse_split(
                 missing.append(xml_file)
                 continue
             problems.append((xml_file, str(exc)))
-            image = VOCImage("")
+            continue
         named = image.filename
         image.filename = image_file_of(root / "JPEGImages", name, named)
         if named and image.filename != named:
             stale.append((xml_file, named, image.filename))
+        kept.append(name)
         images.append(image)
     if missing:
         raise missing_annotation_error(missing, len(names), split_file)
-    _report_zero_based(folder, names, images)
+    if problems and not kept:
+        raise ValueError(_unreadable_annotation_note(problems, len(names), split_file))
+    if problems:
+        logger.warning("%s", _unreadable_annotation_note(problems, len(names), split_file))
+    _report_zero_based(folder, kept, images)
     if stale:
         xml_file, named, found = stale[0]
         logger.warning(
@@ -296,21 +310,7 @@ def _parse_split(
             named,
             found,
         )
-    first = f"{problems[0][0]} ({problems[0][1]})" if problems else ""
-    if len(problems) == len(names):
-        raise ValueError(
-            f"none of the {len(names)} annotation files listed by {split_file} is readable "
-            f"VOC xml; first: {first}"
-        )
-    if problems:
-        logger.warning(
-            "%d of %d VOC annotation files cannot be read; their images are read "
-            "as images without objects. First: %s",
-            len(problems),
-            len(names),
-            first,
-        )
-    return images, problems
+    return kept, images, problems
 
 
 def missing_annotation_error(
@@ -336,16 +336,56 @@ def missing_annotation_error(
             f"none of the {total} annotation files listed by {split_file} exists (first: "
             f"{missing[0]}): is the split file meant for this data.root? {_LAYOUT_HINT}"
         )
-    files = ", ".join(str(path) for path in missing[:shown])
-    more = f" and {len(missing) - shown} more" if len(missing) > shown else ""
+    files = _first_few([str(path) for path in missing], shown)
     ids = "its id" if len(missing) == 1 else "their ids"
     return FileNotFoundError(
         f"{len(missing)} of the {total} images listed by {split_file} "
-        f"{'has' if len(missing) == 1 else 'have'} no annotation file: {files}{more}; remove "
+        f"{'has' if len(missing) == 1 else 'have'} no annotation file: {files}; remove "
         f"{ids} from {split_file.name} or add the xml "
         f"{'file' if len(missing) == 1 else 'files'} (an image without objects is an xml "
         "without <object>)"
     )
+
+
+def _unreadable_annotation_note(
+    unreadable: list[tuple[Path, str]], total: int, split_file: Path, shown: int = 3
+) -> str:
+    """The message for images of ``split_file`` whose ``Annotations/<id>.xml`` cannot be read.
+
+    Such images are left out of the dataset (a warning), or, when that leaves none, the split
+    is refused (an error).
+
+    Args:
+        unreadable: ``(xml path, reason)`` of each xml that cannot be read, in split order
+            (at least one).
+        total: How many ids the split lists.
+        split_file: The split file.
+        shown: How many of ``unreadable`` the message names.
+
+    Returns:
+        The count, the first ``shown`` files with their reasons, and what to do: fix the xml
+        files, or (when others can be read) remove their ids from the split file.
+    """
+    one = len(unreadable) == 1
+    files = _first_few([f"{path} ({reason})" for path, reason in unreadable], shown)
+    if len(unreadable) == total:
+        return (
+            f"none of the {total} annotation files listed by {split_file} can be read: "
+            f"{files}; fix the xml {'file' if one else 'files'}"
+        )
+    return (
+        f"{len(unreadable)} of the {total} images listed by {split_file} "
+        f"{'is' if one else 'are'} left out: {'its' if one else 'their'} annotation "
+        f"{'file' if one else 'files'} cannot be read: {files}; fix the xml "
+        f"{'file' if one else 'files'} or remove {'its id' if one else 'their ids'} from "
+        f"{split_file.name}"
+    )
+
+
+def _first_few(items: list[str], shown: int) -> str:
+    """The first ``shown`` of ``items`` joined by commas, then ``and N more`` when longer."""
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
 
 
 def _report_zero_based(folder: Path, names: list[str], images: list[VOCImage]) -> None:

@@ -98,17 +98,19 @@ def _orphan_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
 
 
 def _unreadable_annotation_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
-    """Annotation files the reader could not read (a malformed VOC xml; a missing one stops
-    the reader with an error naming it)."""
+    """Annotation files the reader could not read (a VOC xml that is not well-formed; a
+    missing one stops the reader with an error naming it). Their images are not in the split's
+    counts: the reader leaves them out."""
     return counted_warning(
         split,
         s,
         "unreadable_annotation_files",
         "unreadable_annotation_examples",
         lambda n: (
-            f"{plural(n, 'annotation file')} unreadable: training reads "
-            f"{'its image' if n == 1 else 'their images'} as images without objects; fix the "
-            "files, or take the images out of the split"
+            f"{plural(n, 'annotation file')} unreadable: training and evaluation leave "
+            f"{'its image' if n == 1 else 'their images'} out and the counts above do not "
+            f"include {them(n)}; fix the {'file' if n == 1 else 'files'}, or remove "
+            f"{'its id' if n == 1 else 'their ids'} from the split file"
         ),
     )
 

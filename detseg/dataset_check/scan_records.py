@@ -113,8 +113,8 @@ class SplitScan:
             dataset (a COCO ``image_id`` absent from ``images``), with ``orphan_image_ids``,
             the first few such ids.
         unreadable_annotation_files: ``"<file>: <reason>"`` of each annotation file the
-            reader could not read and took as an image without objects (a malformed VOC
-            xml; a missing one is an error of the reader).
+            reader could not read and whose image it left out (a VOC xml that is not
+            well-formed; a missing one is an error of the reader).
         unmatched_label_files: Label files that belong to no image of the split (a YOLO
             ``<stem>.txt`` without an image of that stem), relative to the data root.
         unpaired_images: Images the reader left out for want of a label map (segmentation

@@ -1,5 +1,6 @@
-"""A VOC split with malformed xml files: the check reports them as a warning. A split that
-lists an image without its xml is an error of the reader, in training and in the check."""
+"""A VOC split with xml files that are not well-formed: the reader leaves their images out and
+the check reports them as a warning. A split that lists an image without its xml is an error of
+the reader, in training and in the check."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ def test_reader_lists_the_malformed_xml_files(tmp_path):
     problems = dict(dataset.unreadable_annotation_files)
     assert sorted(problems) == [root / "Annotations" / "b.xml"]
     assert "line 1" in problems[root / "Annotations" / "b.xml"]
+    assert dataset.names == ["a", "c", "d"] and len(dataset) == 3
 
 
 def test_check_warns_about_malformed_xml_files(tmp_path):
@@ -55,9 +57,37 @@ def test_check_warns_about_malformed_xml_files(tmp_path):
     finding = found[0]
     assert finding.severity == "warning" and finding.count == 1
     assert finding.files[0].startswith("Annotations/b.xml: ")
-    assert "without objects" in finding.message
+    assert "training and evaluation leave its image out" in finding.message
+    assert "fix the file, or remove its id from the split file" in finding.message
     assert check.splits["train"]["unreadable_annotation_files"] == 1
+    assert check.splits["train"]["images"] == 3  # b.jpg is not scanned
+    assert check.splits["train"]["empty_images"] == 0  # nor counted as an image without objects
     assert check.exit_code == 0
+
+
+def test_check_data_reports_a_split_of_unreadable_xml_files_as_training_does(tmp_path):
+    """tools/check_data.py: every xml unreadable is the reader's error naming the split file,
+    exit code 2, no traceback."""
+    root = _voc(tmp_path / "voc", ["b"])
+    data_file = tmp_path / "data.yaml"
+    data_file.write_text(
+        f"data:\n  format: voc\n  root: {root}\n  train_split: train\n  val_split: train\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "check_data.py"), str(data_file)]
+        + ["--splits", "train", "--no-decode", "--out", str(tmp_path / "report")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"check_data: error: none of the 1 annotation files listed by \S+train\.txt can be "
+        r"read: \S+b\.xml \(.*line 1.*\); fix the xml file",
+        line,
+    ), line
 
 
 def test_missing_xml_is_an_error_naming_it(tmp_path):
