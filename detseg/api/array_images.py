@@ -21,8 +21,9 @@ __all__ = ["ACCEPTED", "CHANNELS", "from_array", "from_tensor"]
 ACCEPTED = (
     "accepted: an image path or a glob pattern, a numpy array [H, W, 3] (uint8 0..255, uint16 "
     "or float 0..1, RGB; bgr=True for OpenCV frames; also gray [H, W] / [H, W, 1], RGBA "
-    "[H, W, 4] or a batch [B, H, W, 3]), a PIL image, a tensor [3, H, W] or [B, 3, H, W] "
-    "(float 0..1, uint8 or uint16; also 1 or 4 channels), or a list (or an iterator) of these"
+    "[H, W, 4], or a batch [B, H, W, 3 / 1 / 4]), a PIL image, a tensor [3, H, W] or "
+    "[B, 3, H, W] (float 0..1, uint8 or uint16; also 1 or 4 channels), or a list (or an "
+    "iterator) of these"
 )
 
 #: Channel counts of an image: gray, RGB (BGR), RGBA (BGRA).

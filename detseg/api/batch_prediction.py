@@ -4,7 +4,8 @@ frames, and the results built from its outputs.
 A detector runs with its own score threshold lowered to the one asked for (if lower); its
 detections are kept by score and class, and a mask head's masks are binarised on the model's
 device. A segmenter runs through the predictor's inference chain (test-time augmentation, CRF)
-or one plain forward pass. Everything runs under ``torch.inference_mode``; the result tensors
+or one plain forward pass. Everything runs under ``torch.inference_mode`` with the model in
+eval mode (a model in train mode gets its mode back after each batch); the result tensors
 are made normal ones. This is the work behind ``predict``, ``predict_images`` and ``stream``,
 apart from the checks of their arguments and from loading a checkpoint
 (:mod:`detseg.api.predictor`).
@@ -88,7 +89,7 @@ def detect(
     of the classes ``kept_labels`` (default: every class)."""
     threshold = predictor.score_threshold if score_thr is None else score_thr
     detector = cast(Detector, predictor.model)
-    with _model_threshold(predictor.model, threshold), torch.inference_mode():
+    with _model_threshold(predictor.model, threshold), _eval_mode(predictor.model):
         outputs = detector.predict([item.image.to(predictor.device) for item in batch])
     wanted = None
     if kept_labels is not None:
@@ -140,6 +141,23 @@ def _model_threshold(model: nn.Module, threshold: float) -> Iterator[None]:
         detector.score_thresh = own
 
 
+@contextlib.contextmanager
+def _eval_mode(model: nn.Module) -> Iterator[None]:
+    """``model`` in eval mode under ``torch.inference_mode`` inside, its own mode restored
+    after: a model left in train mode (``predictor.model.train()`` to fine-tune it) would
+    otherwise predict with batch statistics and dropout, and overwrite its batch-norm running
+    statistics with those of the images predicted on. Each submodule gets its own mode back
+    (a fine-tuning loop may keep some, e.g. batch norms, in eval mode)."""
+    modes = [(module, module.training) for module in model.modules()]
+    model.eval()
+    try:
+        with torch.inference_mode():
+            yield
+    finally:
+        for module, training in modes:
+            module.training = training
+
+
 def segment(predictor: Predictor, batch: list[InputImage]) -> list[Result]:
     same_size = len({tuple(item.image.shape) for item in batch}) == 1
     groups = [batch] if same_size else [[item] for item in batch]
@@ -163,7 +181,7 @@ def segment(predictor: Predictor, batch: list[InputImage]) -> list[Result]:
 
 def _segment_batch(predictor: Predictor, images: Tensor) -> tuple[Tensor, Tensor]:
     """``(probabilities Float[B, C, H, W], labels Int64[B, H, W])`` of ``Float[B, 3, H, W]``."""
-    with torch.inference_mode():
+    with _eval_mode(predictor.model):
         if predictor.inference.is_plain:  # exactly model.predict: argmax of the logits
             logits = predictor.model(images)
             return logits.softmax(dim=1), logits.max(dim=1).indices

@@ -24,7 +24,8 @@ One image is any of:
 
 An image has at least one pixel, and float pixels are finite. Many images are a list (or
 tuple, or an iterator such as a generator or ``Path.glob(...)``) of these, a tensor
-``[B, 3, H, W]`` (or ``[B, 1, H, W]``, ``[B, 4, H, W]``), a numpy array ``[B, H, W, 3]``, or a
+``[B, 3, H, W]`` (or ``[B, 1, H, W]``, ``[B, 4, H, W]``), a numpy array ``[B, H, W, 3]`` (or
+``[B, H, W, 1]``, ``[B, H, W, 4]``), or a
 glob pattern (a string, ``"photos/*.jpg"``; ``**`` matches any depth of
 subfolders): its image files, sorted, as ``tools/infer.py`` expands one (other files skipped).
 :func:`as_images` turns any of these into :class:`InputImage` items, each holding the detseg
@@ -133,7 +134,7 @@ def _one_or_batch(x: Any, bgr: bool, where: str) -> tuple[list[InputImage], bool
             ], False
         return [InputImage(from_tensor(x, bgr, where))], True
     if isinstance(x, np.ndarray):
-        if x.ndim == 4 and x.shape[3] == 3:  # [B, H, W, 3]: a batch, e.g. np.stack of frames
+        if x.ndim == 4 and x.shape[3] in CHANNELS:  # [B, H, W, 3]: e.g. np.stack of frames
             return [
                 InputImage(from_array(image, bgr, f"{where}image {i} of the batch array: "))
                 for i, image in enumerate(x)

@@ -210,7 +210,7 @@ class Predictor:
                 ``[0, 1]``, ``uint8`` or ``uint16``; also ``[1, H, W]`` / ``[4, H, W]``); or
                 many: a list of these (or an iterator: a generator,
                 ``Path(folder).glob("*.jpg")``), a tensor ``[B, 3, H, W]``, a numpy array
-                ``[B, H, W, 3]`` or a glob pattern
+                ``[B, H, W, 3]`` (1 or 4 channels too) or a glob pattern
                 (``"photos/*.jpg"``, ``"photos/**/*.png"``: its image files, sorted). RGB
                 unless ``bgr``.
             score_thr: detection only: keep detections scoring at least this (default:
@@ -329,9 +329,10 @@ class Predictor:
         Raises:
             FileNotFoundError: a video file that does not exist.
             ValueError: a video that cannot be decoded, a camera that cannot be opened, a
-                stream that cannot be reached, ``score_thr`` outside ``[0, 1]`` or given to a
-                segmenter, ``max_frames`` or ``batch_size`` below 1, ``bgr=True``, a class the
-                model does not have (raised here, before the first frame).
+                stream that cannot be reached, a closed :class:`VideoSource`, ``score_thr``
+                outside ``[0, 1]`` or given to a segmenter, ``max_frames`` or ``batch_size``
+                below 1, ``bgr=True``, a class the model does not have (raised here, before
+                the first frame).
         """
         self._check_score_thr(score_thr)
         if max_frames is not None:
@@ -343,6 +344,8 @@ class Predictor:
                 "frame to RGB itself: leave bgr out"
             )
         labels = self.labels_of(classes)
+        if isinstance(source, VideoSource):
+            source.check_open()
         video = source if isinstance(source, VideoSource) else VideoSource(source)
         settings = (score_thr, labels, batch_size, mask_probabilities)
         return stream_results(self, video, settings, max_frames, close=video is not source)

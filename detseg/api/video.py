@@ -116,11 +116,17 @@ class VideoSource:
             self._start = time.monotonic()
             ok, first = capture.read() if opened else (False, None)
         if not opened or not ok or first is None:
+            if opened and not fix and capture.get(cv2.CAP_PROP_FRAME_COUNT) == 0:
+                fix = "it holds no frame (its header counts 0): a recording that wrote none; "
+                fix += "give a video with at least one frame"
             capture.release()
             fix = fix or video_file_problem(Path(self.name))
             verb = "open" if not opened else "read a frame of"
             raise ValueError(f"cannot {verb} {what}: {fix}")
         self._first: np.ndarray | None = first
+        self._given = 0  # frames given so far, over every iteration
+        #: whether :meth:`close` was called (the source gives no more frames)
+        self.closed = False
         self.height, self.width = int(first.shape[0]), int(first.shape[1])
         fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
         #: frames per second the source declares, or :data:`DEFAULT_FPS` if it declares none
@@ -130,24 +136,32 @@ class VideoSource:
         self.frame_count: int | None = count if count > 0 and not self.live else None
 
     def __iter__(self) -> Iterator[Frame]:
-        """The frames, from the first, until the source ends (or is closed).
+        """The frames, from the first not yet given, until the source ends (or is closed).
 
-        A video file that ends before the frame count of its header (a truncated or damaged
-        file) logs one warning naming it; its frames so far are still given.
+        Iterating again (a second ``for`` loop, a second ``predictor.stream`` of this source)
+        goes on where the last one stopped, the frames keeping their index and time in the
+        video. A video file that ends before the frame count of its header (a truncated or
+        damaged file) logs one warning naming it; its frames so far are still given. Closing the
+        source ends a loop over it.
+
+        Raises:
+            ValueError: the source was closed before the loop began (see :meth:`check_open`).
         """
-        index = 0
+        self.check_open()
         while True:
+            index = self._given
             if self._first is not None:
                 bgr, self._first = self._first, None
             else:
                 with quiet_opencv():
                     ok, bgr = self._capture.read()
                 if not ok or bgr is None:
-                    self._warn_if_short(index)
+                    if not self.closed:  # the file ended, rather than the loop was stopped
+                        self._warn_if_short(index)
                     return
             seconds = time.monotonic() - self._start if self.live else index / self.fps
+            self._given = index + 1  # counted before the yield: a loop may stop at any frame
             yield Frame(index, seconds, _to_rgb(bgr))
-            index += 1
 
     def _warn_if_short(self, frames_read: int) -> None:
         """Warn when the file ended after fewer frames than its header announced."""
@@ -160,8 +174,23 @@ class VideoSource:
                 self.frame_count,
             )
 
+    def check_open(self) -> None:
+        """Refuse a closed source (a ``with VideoSource(...)`` block left, :meth:`close` called).
+
+        Raises:
+            ValueError: the source is closed; the message names it and says to open it again.
+        """
+        if self.closed:
+            raise ValueError(
+                f"VideoSource({self.name!r}) is closed (its `with` block ended or close() was "
+                "called) and gives no more frames; open it again, or give its name: "
+                f"predictor.stream({self.source!r})"
+            )
+
     def close(self) -> None:
-        """Release the capture."""
+        """Release the capture; a loop over the frames then ends."""
+        self.closed = True
+        self._first = None
         self._capture.release()
 
     def __enter__(self) -> VideoSource:
@@ -254,6 +283,11 @@ class VideoWriter:
         bgr = np.pad(image[:, :, ::-1], ((0, video_h - height), (0, video_w - width), (0, 0)))
         writer.write(np.ascontiguousarray(bgr))
         self.frames += 1
+
+    @property
+    def frame_size(self) -> tuple[int, int] | None:
+        """``(width, height)`` every frame must have (the first one's), or ``None`` before it."""
+        return self._size
 
     def _open(self, width: int, height: int) -> cv2.VideoWriter:
         """Open the file for frames of ``width x height`` (the video's sides rounded up to even

@@ -1,5 +1,6 @@
-"""Why FFmpeg cannot open a video file: an empty file, an MP4/MOV without its ``moov`` index or
-cut inside a box, or a file that is not the MP4 its name says.
+"""Why FFmpeg cannot open a video file: an empty file, an MP4/MOV without its ``moov`` index,
+cut inside a box or without a track (a recording that wrote no frame), or a file that is not
+the MP4 its name says.
 
 :class:`~detseg.api.video.VideoSource` asks :func:`video_file_problem` only once OpenCV has
 failed on a file, to say why in its error; the look at the file's MP4 boxes is its own topic,
@@ -16,7 +17,8 @@ __all__ = ["video_file_problem"]
 def video_file_problem(path: Path) -> str:
     """Why FFmpeg may fail to open the video file ``path``, and what to do (for the error of a
     file that cannot be opened): an empty file, an MP4/MOV without its ``moov`` index (a
-    recording cut short) or cut inside a box, or a generic reason."""
+    recording cut short), cut inside a box or without a track (no frame was recorded), or a
+    generic reason."""
     size = path.stat().st_size
     if size == 0:
         return "the file is empty (0 bytes); give a complete video file"
@@ -36,6 +38,11 @@ def video_file_problem(path: Path) -> str:
             return (
                 f"the file ends inside its '{boxes[-1]}' box: it was cut short (an interrupted "
                 "copy or download?); copy or download it again"
+            )
+        if "trak" not in _moov_children(path):
+            return (
+                "it holds no video track (its 'moov' index lists no 'trak'): a recording that "
+                "wrote no frame; give a video with at least one frame"
             )
     return (
         "FFmpeg cannot decode it (a damaged or incomplete file, not a video, or a codec this "
@@ -72,16 +79,58 @@ def _mp4_boxes(path: Path, size: int, limit: int = 64) -> tuple[list[str], bool]
         position = 0
         while position + 8 <= size and len(boxes) < limit:
             file.seek(position)
-            header = file.read(16)
-            length, kind = int.from_bytes(header[:4], "big"), header[4:8]
-            if length == 1 and len(header) == 16:  # a 64-bit length follows the type
-                length = int.from_bytes(header[8:16], "big")
-            elif length == 0:  # the box runs to the end of the file
-                length = size - position
-            if length < 8 or not all(48 <= c < 123 or c == 32 for c in kind):
+            length, kind = _box_header(file.read(16), size - position)
+            if not length or (not boxes and kind.encode("ascii") not in _FIRST_BOXES):
                 break
-            if not boxes and kind not in _FIRST_BOXES:
-                break
-            boxes.append(kind.decode("ascii"))
+            boxes.append(kind)
             position += length
     return boxes, position > size
+
+
+def _moov_children(path: Path) -> list[str]:
+    """The types of the boxes directly inside the top-level ``moov`` box of an MP4/MOV file
+    (``mvhd``, ``trak`` ...; ``[]`` without one): it holds one ``trak`` per track."""
+    size = path.stat().st_size
+    with path.open("rb") as file:
+        position = 0
+        while position + 8 <= size:
+            file.seek(position)
+            length, kind = _box_header(file.read(16), size - position)
+            if not length:
+                return []
+            if kind == "moov":
+                file.seek(position + 8)
+                return _child_types(file.read(min(length - 8, _MOOV_READ_LIMIT)))
+            position += length
+    return []
+
+
+#: Bytes of a ``moov`` box read to list its children (its ``trak`` boxes follow ``mvhd``).
+_MOOV_READ_LIMIT = 1 << 20
+
+
+def _child_types(body: bytes) -> list[str]:
+    """The types of the boxes laid one after another in ``body``, as far as they are sound."""
+    types: list[str] = []
+    position = 0
+    while position + 8 <= len(body):
+        length, kind = _box_header(body[position : position + 16], len(body) - position)
+        if not length:
+            break
+        types.append(kind)
+        position += length
+    return types
+
+
+def _box_header(header: bytes, room: int) -> tuple[int, str]:
+    """``(length, type)`` of the box whose first (up to 16) bytes are ``header``, ``room`` bytes
+    from its start to the end of what holds it; ``(0, "")`` for no sound box header (a length
+    below 8, a type of other than letters, digits and spaces)."""
+    length, kind = int.from_bytes(header[:4], "big"), header[4:8]
+    if length == 1 and len(header) == 16:  # a 64-bit length follows the type
+        length = int.from_bytes(header[8:16], "big")
+    elif length == 0:  # the box runs to the end of what holds it
+        length = room
+    if length < 8 or len(kind) < 4 or not all(48 <= c < 123 or c == 32 for c in kind):
+        return 0, ""
+    return length, kind.decode("ascii")

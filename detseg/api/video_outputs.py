@@ -15,6 +15,11 @@
   ``DetectionResult.to_coco`` give them as RLE); a segmenter's records hold
   ``"classes": {name: share of the pixels}`` instead.
 
+A source whose frame size changes on the way (a stream switching resolution) keeps the first
+frame's size in ``OUT/<stem>.mp4``: each frame of another size is drawn scaled to fit it,
+keeping its aspect ratio, with black borders (one warning says so); the records keep the
+pixels of each frame as it came.
+
 A camera or a stream runs until it ends, ``max_frames`` or Ctrl-C (which ends it cleanly: the
 files hold the frames so far). A progress bar (frames and frames per second) is shown while
 stderr is a terminal.
@@ -30,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+import cv2
+import numpy as np
 from tqdm import tqdm
 
 from detseg.api.predictor import Predictor, Result
@@ -55,6 +62,8 @@ class VideoRun:
         records: the JSON-lines file.
         task: the predictor's task, ``"detection"`` or ``"segmentation"`` (no detection
             count in the summary).
+        fitted_frames: frames of another size than the first (a stream switching
+            resolution), drawn scaled to fit the video.
     """
 
     source: str
@@ -63,6 +72,7 @@ class VideoRun:
     video: Path
     records: Path
     task: str = "detection"
+    fitted_frames: int = 0
 
     def summary(self) -> str:
         """One line: the source, what was found, where it was written."""
@@ -146,7 +156,10 @@ def predict_video(
     ):
         try:
             for result in results:
-                _write_frame(result, writer, records)
+                if _write_frame(result, writer, records):
+                    if not run.fitted_frames:
+                        _warn_size_change(video.name, result, writer, run.records)
+                    run.fitted_frames += 1
                 run.frames += 1
                 run.detections += len(result) if isinstance(result, DetectionResult) else 0
                 bar.update()
@@ -158,15 +171,53 @@ def predict_video(
     return run
 
 
-def _write_frame(result: Result, writer: VideoWriter, records: TextIO) -> None:
-    """Append the drawn frame to the video and its record to the JSON lines."""
+def _write_frame(result: Result, writer: VideoWriter, records: TextIO) -> bool:
+    """Append the drawn frame to the video and its record to the JSON lines; whether the
+    drawing was of another size than the video's frames, and scaled to fit (:func:`_fitted`)."""
     if isinstance(result, DetectionResult):
-        writer.write(result.plot())
+        drawn = result.plot()
     else:
         # every class in the legend (absent ones grey): one frame size for the whole video
-        writer.write(result.plot(legend="all"))
+        drawn = result.plot(legend="all")
+    size = writer.frame_size
+    fitted = size is not None and size != (drawn.shape[1], drawn.shape[0])
+    writer.write(_fitted(drawn, size) if size is not None and fitted else drawn)
     records.write(json.dumps(frame_record(result)) + "\n")
     records.flush()
+    return fitted
+
+
+def _warn_size_change(source: str, result: Result, writer: VideoWriter, records: Path) -> None:
+    """Say, once a run, that the frames of ``source`` changed size and are scaled to fit."""
+    height, width = result.image.shape[:2]
+    video_w, video_h = writer.frame_size or (0, 0)
+    logger.warning(
+        "%s: frame %s is %dx%d, not the size of the frames before it; %s keeps its frames "
+        "%dx%d: the drawings of frames of another size are scaled to fit, with black borders "
+        "(%s records each frame in its own pixels)",
+        source,
+        result.frame,
+        width,
+        height,
+        writer.path.name,
+        video_w,
+        video_h,
+        records.name,
+    )
+
+
+def _fitted(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``uint8 [H, W, 3]`` ``image`` scaled to fit ``size`` (``(width, height)``) keeping its
+    aspect ratio, centred on black."""
+    width, height = size
+    scale = min(width / image.shape[1], height / image.shape[0])
+    new_w = min(width, max(1, round(image.shape[1] * scale)))
+    new_h = min(height, max(1, round(image.shape[0] * scale)))
+    scaled = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
+    canvas = np.zeros((height, width, 3), dtype=np.uint8)
+    top, left = (height - new_h) // 2, (width - new_w) // 2
+    canvas[top : top + new_h, left : left + new_w] = scaled
+    return canvas
 
 
 def frame_record(result: Result) -> dict[str, Any]:
