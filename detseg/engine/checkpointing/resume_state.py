@@ -94,6 +94,10 @@ def restore_training_state(
     rate and only takes its position (``last_epoch``) from the checkpoint, so a
     resumed run may change e.g. ``train.epochs`` or ``train.lr`` (``--resume`` first gives it
     the saved run's warmup, see :func:`~detseg.engine.solver.schedules.keep_saved_warmup`).
+    Likewise the optimizer takes only its state (momentum buffers, Adam moments) from the
+    checkpoint: each parameter group keeps the settings it was built with (``weight_decay``,
+    ``momentum`` or AdamW's ``betas`` of the current config), as the config the resumed run
+    writes says.
     Process ``rank`` of a distributed run gets its own random state from ``rng_ranks`` when
     the checkpoint has it.
 
@@ -114,7 +118,10 @@ def restore_training_state(
             f"optimizer ({mismatch}); {_saved_optimizer_keys(state)}"
         )
     base_lrs = list(scheduler.base_lrs)
-    optimizer.load_state_dict(state["optimizer"])
+    settings = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
+    optimizer.load_state_dict(state["optimizer"])  # (it sets the saved groups' settings too)
+    for group, built in zip(optimizer.param_groups, settings, strict=True):
+        group.update(built)
     sched = dict(state["scheduler"])
     if "lr_lambdas" in sched:  # keep the schedule (and base lr) of the current config
         sched["lr_lambdas"] = [None] * len(sched["lr_lambdas"])

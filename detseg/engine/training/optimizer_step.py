@@ -127,7 +127,8 @@ def _drop_non_finite_gradient(
 
 def _complete_gradients(s: StepSetup, group: AccumulationGroup) -> None:
     """The gradient of a group some of whose batches were left out (all their images
-    unreadable, on some process).
+    unreadable, on some process) or never came (the last group of a loader without a length,
+    whose batches divided their loss by ``train.accumulate``).
 
     Each batch's loss was divided by the group's length, so the sum over the batches that ran
     is rescaled to their mean (the gradient of the batches trained on, as a full group's is).

@@ -12,8 +12,11 @@ as a :class:`StepSettings` (the ``train.*`` keys), where the call starts inside 
 Gradient accumulation (``accumulate = A``): the batches of an epoch form groups of ``A``
 consecutive batches counted from the epoch's start (the last group may be shorter); each
 batch's loss is divided by its group's length and back-propagated, and one optimizer step
-(one *iteration*) follows each group. Under ``DistributedDataParallel`` only the last batch of
-a group synchronises gradients (``no_sync``). A non-finite loss either stops training
+(one *iteration*) follows each group. A loader without a length does not tell which group is
+its last: the batches left after its last full group are stepped once it ends, their summed
+gradient rescaled to their mean (the shorter group's rule). Under ``DistributedDataParallel``
+only the last batch of a group synchronises gradients (``no_sync``; by hand for the batches left
+by a loader without a length). A non-finite loss either stops training
 (``NonFiniteLossError``) or, with ``on_nonfinite="skip"``, drops its whole group: no update,
 but the iteration (and the learning-rate schedule) moves on and the skip is counted (the epoch's
 mean losses leave a skipped step out). A finite loss whose gradient norm is not finite is
@@ -101,6 +104,7 @@ def train_one_epoch(
             images ``Float[3, H, W]`` in [0, 1], targets with ``boxes`` (xyxy px)
             and ``labels``; or ``SegBatch(images Float[B, 3, H, W], masks Int64[B, H, W],
             skipped_images, ...)``. A batch whose images were all unreadable is skipped.
+            It may have no length (a generator, an ``IterableDataset``'s loader).
         optimizer: its ``step`` is called once per group of ``settings.accumulate`` batches.
         scheduler: per-iteration scheduler, stepped after each optimizer step.
         device: where the model lives.
@@ -136,10 +140,29 @@ def train_one_epoch(
     sums: dict[str, float] = {}
     finite_steps = 0
     clock = DataWaitClock()
-    epoch_len = len(loader) if isinstance(loader, Sized) else None
+    epoch_len = _length(loader)
     is_main = setup.dist.is_main
     nothing_to_do = max_iters is not None and max_iters <= 0  # the run's last step is done
     bar = () if nothing_to_do else epoch_bar(loader, epoch_len, position, accumulate, is_main)
+
+    def close_group(closed: AccumulationGroup, iteration: int, consumed: int) -> bool:
+        """The optimizer step of the group ``closed`` and its bookkeeping (none for a group
+        whose images were all unreadable); ``True`` ends the epoch."""
+        nonlocal finite_steps
+        if closed.batches == 0 and closed.bad_terms is None:  # all images unreadable: no step
+            return False
+        info = finish_step(setup, closed, scheduler, ema, epoch, iteration, consumed)
+        info.data_wait = clock.end_step()
+        info.seconds = clock.last_step
+        finite_steps += _count_step(stats, closed, info, sums)
+        rate = stats.images * setup.dist.world_size / (time.perf_counter() - clock.start)
+        show_step(bar, info, rate, clock)
+        _log_if_due(setup, info, iteration, rate, clock, metric_log)
+        if after_step is not None and after_step(info):
+            stats.interrupted = True
+            return True
+        return max_iters is not None and stats.iterations >= max_iters
+
     for batch in clock.batches(bar):
         stats.batches += 1
         consumed = start_batch + stats.batches  # batches of the epoch consumed, this one included
@@ -150,26 +173,28 @@ def train_one_epoch(
         micro_step(setup, batch, group, group_len, last_in_group, iteration)
         if not last_in_group:
             continue
-        if group.batches == 0 and group.bad_terms is None:  # all images unreadable: no step
-            group = AccumulationGroup()
-            continue
-        info = finish_step(setup, group, scheduler, ema, epoch, iteration, consumed)
-        info.data_wait = clock.end_step()
-        info.seconds = clock.last_step
-        finite_steps += _count_step(stats, group, info, sums)
+        ended = close_group(group, iteration, consumed)
         group = AccumulationGroup()
-        rate = stats.images * setup.dist.world_size / (time.perf_counter() - clock.start)
-        show_step(bar, info, rate, clock)
-        _log_if_due(setup, info, iteration, rate, clock, metric_log)
-        if after_step is not None and after_step(info):
-            stats.interrupted = True
+        if ended:
             break
-        if max_iters is not None and stats.iterations >= max_iters:
-            break
+    else:  # a loader without a length ends without telling which group is its last
+        if group.batches or group.bad_terms is not None:  # its gradient: the mean of its batches
+            close_group(group, start_iteration + stats.iterations, start_batch + stats.batches)
     stats.seconds = time.perf_counter() - clock.start
     stats.data_wait = clock.epoch_share()
     stats.losses = {name: value / finite_steps for name, value in sums.items()}
     return stats
+
+
+def _length(loader: Iterable[Any]) -> int | None:
+    """Batches of ``loader``; ``None`` when it has no length (a generator, or a ``DataLoader``
+    over an ``IterableDataset`` without ``__len__``, whose ``len()`` raises ``TypeError``)."""
+    if not isinstance(loader, Sized):
+        return None
+    try:
+        return len(loader)
+    except TypeError:
+        return None
 
 
 def _step_setup(
