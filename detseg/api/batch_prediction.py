@@ -46,11 +46,16 @@ def predict_batches(
     mask_probabilities: bool,
     labels: frozenset[int] | None = None,
 ) -> Iterator[Result]:
+    """The results of ``images``, taken ``batch_size`` at a time from the iterable: a batch's
+    images are let go before the next batch is taken (``images`` may decode each file as it is
+    reached: at most ``batch_size`` decoded images are then held at once)."""
     for batch in batched(images, batch_size):
         if predictor.task == "segmentation":
-            yield from segment(predictor, batch)
+            results = segment(predictor, batch)
         else:
-            yield from detect(predictor, batch, score_thr, mask_probabilities, labels)
+            results = detect(predictor, batch, score_thr, mask_probabilities, labels)
+        del batch  # not held while the next batch is read
+        yield from results
 
 
 def stream_results(

@@ -32,13 +32,18 @@ subfolders): its image files, sorted, as ``tools/infer.py`` expands one (other f
 image ``Float[3, H, W]`` RGB in ``[0, 1]``, and says whether one image was given (one result) or
 many (a list). The pixel rules of arrays and tensors are :mod:`detseg.api.array_images`, those
 of PIL images :mod:`detseg.api.pil_images`; this module dispatches over the kinds of input.
+
+:func:`pending_images` is the same dispatch with image files left unread: each is an
+:class:`ImageFile`, checked up-front (it exists, is a readable, non-empty file) and decoded by
+:func:`read_pending` when its batch comes, so ``predict`` on a folder of photos holds one
+batch of decoded images at a time, not the whole folder.
 """
 
 from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,9 +54,9 @@ import torch
 from detseg.api.array_images import ACCEPTED, CHANNELS, from_array, from_tensor
 from detseg.api.pil_images import from_pil, is_pil_image
 from detseg.api.video_names import VIDEO_SUFFIXES, is_camera, is_url
-from detseg.data.image_io import IMAGE_SUFFIXES, ImageReadError, read_image
+from detseg.data.image_io import IMAGE_SUFFIXES, ImageNotFoundError, ImageReadError, read_image
 
-__all__ = ["ACCEPTED", "InputImage", "as_images"]
+__all__ = ["ACCEPTED", "ImageFile", "InputImage", "as_images", "pending_images", "read_pending"]
 
 
 @dataclass
@@ -65,6 +70,43 @@ class InputImage:
 
     image: torch.Tensor
     path: Path | None = None
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """An image file to read when its batch comes (:func:`read_pending`).
+
+    Attributes:
+        path: the file, checked to exist and to be a readable, non-empty file.
+        position: where it is among the inputs (``"item 3 of the 10 inputs"``, ``"file 2 of
+            the 5 matching photos/*.jpg"``), named by a read error; ``""`` for a single path.
+    """
+
+    path: Path
+    position: str = ""
+
+    def read(self) -> InputImage:
+        """The decoded image (``Float32[3, H, W]``, EXIF orientation applied).
+
+        Raises:
+            ImageReadError: the file cannot be decoded (with :attr:`position`, if any).
+        """
+        try:
+            return InputImage(read_image(self.path, apply_exif_orientation=True), self.path)
+        except ImageReadError as exc:
+            if not self.position:
+                raise
+            raise _named_in_list(exc, self.position) from exc
+
+
+#: An input of :func:`pending_images`: decoded (arrays, tensors, PIL images) or to be read.
+PendingImage = InputImage | ImageFile
+
+
+def read_pending(items: Iterable[PendingImage]) -> Iterator[InputImage]:
+    """``items`` as images, each file read as it is reached (one at a time)."""
+    for item in items:
+        yield item.read() if isinstance(item, ImageFile) else item
 
 
 def as_images(x: Any, bgr: bool = False) -> tuple[list[InputImage], bool]:
@@ -92,24 +134,59 @@ def as_images(x: Any, bgr: bool = False) -> tuple[list[InputImage], bool]:
             :class:`~detseg.data.image_io.ImageReadError` (a ``ValueError``) for an image file
             that cannot be read (in a list or a pattern's matches: with its position).
     """
+    items, single = pending_images(x, bgr)
+    return list(read_pending(items)), single
+
+
+def pending_images(x: Any, bgr: bool = False) -> tuple[list[PendingImage], bool]:
+    """:func:`as_images` with image files left unread: each an :class:`ImageFile`, checked
+    here (it exists, is a readable file, is not empty) and decoded by
+    :func:`read_pending` (or :meth:`ImageFile.read`). Arrays, tensors and PIL images are
+    checked and converted here, as :func:`as_images` does.
+
+    Raises:
+        ValueError: as :func:`as_images`, for every input but a file that exists and cannot
+            be decoded (that one when it is read).
+    """
     if isinstance(x, Iterator):  # a generator, Path.glob(...), map(...): taken as a list
         x = list(x)
     if isinstance(x, (list, tuple)):
-        images: list[InputImage] = []
+        images: list[PendingImage] = []
         for i, item in enumerate(x):
             if isinstance(item, (list, tuple)):
                 raise ValueError(f"item {i} of the input list is itself a list; {ACCEPTED}")
-            try:
-                images.extend(_one_or_batch(item, bgr, where=f"item {i} of the input list: ")[0])
-            except ImageReadError as exc:
-                if not isinstance(item, (str, os.PathLike)) or exc.path != _as_path(item):
-                    raise  # a PIL image (its message names the item) or a pattern's file
-                raise _named_in_list(exc, f"item {i} of the {len(x)} inputs") from exc
+            where = f"item {i} of the input list: "
+            images.extend(_one_or_batch(item, bgr, where, f"item {i} of the {len(x)} inputs")[0])
         return images, False
-    return _one_or_batch(x, bgr, where="")
+    return _one_or_batch(x, bgr, where="", position="")
 
 
-def _one_or_batch(x: Any, bgr: bool, where: str) -> tuple[list[InputImage], bool]:
+def _checked_file(path: Path, position: str) -> ImageFile:
+    """``path`` to read later, refused now, as reading it would refuse it, when it is missing,
+    cannot be read or is empty (:class:`~detseg.data.image_io.ImageNotFoundError` /
+    ``ImageReadError``, naming ``position`` if any): a ``stat`` each, so a typo in the last of
+    many paths is found before the first image is decoded."""
+    problem: ImageReadError | None = None
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        kind = ImageNotFoundError if isinstance(exc, FileNotFoundError) else ImageReadError
+        problem = kind(path, f"{type(exc).__name__}: {exc.strerror or exc}")
+    else:
+        if not os.access(path, os.R_OK):
+            problem = ImageReadError(path, "PermissionError: Permission denied")
+        elif size == 0:
+            problem = ImageReadError(path, "the file is empty")
+    if problem is None:
+        return ImageFile(path, position)
+    if position:
+        raise _named_in_list(problem, position)
+    raise problem
+
+
+def _one_or_batch(x: Any, bgr: bool, where: str, position: str) -> tuple[list[PendingImage], bool]:
+    """The images of one input of a list (or the input): ``where`` starts the messages about
+    its pixels, ``position`` names a path among the inputs when it cannot be read."""
     _refuse_video_source(x, where)
     if isinstance(x, (str, os.PathLike)) and _is_pattern(str(os.fspath(x))):
         return _pattern_images(str(os.fspath(x)), where), False
@@ -125,7 +202,7 @@ def _one_or_batch(x: Any, bgr: bool, where: str) -> tuple[list[InputImage], bool
                 f"{where}{x} is a video, not an image file; predict takes images: "
                 f"predictor.stream({str(x)!r}) gives the results of its frames"
             )
-        return [InputImage(read_image(path, apply_exif_orientation=True), path)], True
+        return [_checked_file(path, position)], True
     if isinstance(x, torch.Tensor):
         if x.ndim == 4 and x.shape[1] in CHANNELS:
             return [
@@ -145,10 +222,6 @@ def _one_or_batch(x: Any, bgr: bool, where: str) -> tuple[list[InputImage], bool
     raise ValueError(
         f"{where}cannot predict on a {type(x).__module__}.{type(x).__name__}; {ACCEPTED}"
     )
-
-
-def _as_path(item: str | os.PathLike) -> Path:
-    return Path(item).expanduser()
 
 
 def _named_in_list(exc: ImageReadError, position: str) -> ImageReadError:
@@ -189,15 +262,16 @@ def _is_pattern(name: str) -> bool:
     return glob.has_magic(name) and not Path(name).expanduser().exists()
 
 
-def _pattern_images(pattern: str, where: str) -> list[InputImage]:
+def _pattern_images(pattern: str, where: str) -> list[PendingImage]:
     """The image files (suffix of :data:`~detseg.data.image_io.IMAGE_SUFFIXES`) matching the
-    glob ``pattern``, sorted and read, as ``tools/infer.py`` expands one: ``**`` matches any
-    depth of subfolders, other files (annotations, videos) are skipped.
+    glob ``pattern``, sorted, as ``tools/infer.py`` expands one: ``**`` matches any depth of
+    subfolders, other files (annotations, videos) are skipped. Each is an :class:`ImageFile`
+    naming its position among the matches, checked by :func:`_checked_file`.
 
     Raises:
         ValueError: no image file matches (the message names the pattern and what it matched).
-        ImageReadError: a matching image file cannot be read (the message names it and its
-            position among the matches).
+        ImageReadError: a matching image file cannot be opened or is empty (the message names
+            it and its position among the matches).
     """
     matches = sorted(glob.glob(os.path.expanduser(pattern), recursive=True))
     files = [Path(match) for match in matches if Path(match).is_file()]
@@ -208,11 +282,8 @@ def _pattern_images(pattern: str, where: str) -> list[InputImage]:
             f"{where}no image file matches the pattern {pattern}; {found} (image files end in "
             f"{' '.join(sorted(IMAGE_SUFFIXES))}): check the folder and the pattern"
         )
-    read: list[InputImage] = []
+    files_of_pattern: list[PendingImage] = []
     for i, path in enumerate(images):
-        try:
-            read.append(InputImage(read_image(path, apply_exif_orientation=True), path))
-        except ImageReadError as exc:
-            where_in = f"{where}file {i} of the {len(images)} matching {pattern}"
-            raise _named_in_list(exc, where_in) from exc
-    return read
+        position = f"{where}file {i} of the {len(images)} matching {pattern}"
+        files_of_pattern.append(_checked_file(path, position))
+    return files_of_pattern

@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from detseg.api.batch_prediction import predict_batches, stream_results
-from detseg.api.inputs import InputImage, as_images
+from detseg.api.inputs import InputImage, pending_images, read_pending
 from detseg.api.prediction_checks import check_score_thr, labels_of_classes, short_list
 from detseg.api.results import DetectionResult, SegmentationResult
 from detseg.api.video import VideoSource
@@ -212,7 +212,8 @@ class Predictor:
                 ``Path(folder).glob("*.jpg")``), a tensor ``[B, 3, H, W]``, a numpy array
                 ``[B, H, W, 3]`` (1 or 4 channels too) or a glob pattern
                 (``"photos/*.jpg"``, ``"photos/**/*.png"``: its image files, sorted). RGB
-                unless ``bgr``.
+                unless ``bgr``. Image files are decoded a batch at a time (each result keeps
+                its image as ``uint8``, a quarter of the decoded ``float32`` one).
             score_thr: detection only: keep detections scoring at least this (default:
                 :attr:`score_threshold`). Below the model's own inference threshold
                 (``model.score_thresh``), that one is lowered to it during the call.
@@ -236,7 +237,9 @@ class Predictor:
             ValueError: an input of a type, shape or dtype not listed above, an empty image,
                 float pixels that are NaN, inf or outside ``[0, 1]`` (the message names the
                 input), an image file that cannot be read (in a list: its position; nothing
-                is returned, tools/infer.py skips such files), a glob pattern matching no image
+                is returned, tools/infer.py skips such files; a missing, unreadable or empty
+                file is found before any image is decoded, one that cannot be decoded when its
+                batch comes), a glob pattern matching no image
                 file, a video file, a URL or a camera index (:meth:`stream` takes videos,
                 stream URLs and cameras; an image URL is downloaded first), ``score_thr`` outside
                 ``[0, 1]`` or given to a segmenter, ``batch_size`` below 1, a class the model
@@ -245,7 +248,8 @@ class Predictor:
         self._check_score_thr(score_thr)
         check_at_least_one(batch_size, "batch_size")
         labels = self.labels_of(classes)
-        images, single = as_images(x, bgr=bgr)
+        items, single = pending_images(x, bgr=bgr)  # files checked, not decoded yet
+        images = read_pending(items)  # each file decoded when its batch comes
         found = predict_batches(self, images, score_thr, batch_size, mask_probabilities, labels)
         results = list(found)
         return results[0] if single else results

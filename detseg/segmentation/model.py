@@ -43,6 +43,8 @@ from detseg.segmentation.unet import UNetDecoder
 
 #: Where ``SegmentationModel.losses`` compares logits and masks (see ``SegmentationModel``).
 LOSS_SIZES = ("input", "network", "logits")
+#: Half-precision dtypes: logits and antialiased resizes are computed in float32 for them.
+HALF_DTYPES = (torch.float16, torch.bfloat16)
 #: Added to a per-image standard deviation (images in [0, 1]) so a flat image stays finite.
 PER_IMAGE_EPS = 0.02
 
@@ -181,13 +183,7 @@ class SegmentationModel(nn.Module):
         if self.input_scale != 1.0:
             # to a size, not by the factor: the logits go back to the padded size by the ratio
             # of the sizes, so both resizes map pixel centres by it (37 -> 18 -> 37 px)
-            x = F.interpolate(
-                x,
-                size=network_size((padded_h, padded_w), self.input_scale),
-                mode="bilinear",
-                align_corners=False,
-                antialias=True,
-            )
+            x = antialiased_resize(x, network_size((padded_h, padded_w), self.input_scale))
         return self.backbone(x), images
 
     @staticmethod
@@ -210,14 +206,20 @@ class SegmentationModel(nn.Module):
     def forward(self, images: Tensor | Sequence[Tensor]) -> Tensor:
         """Logits ``Float[B, K + 1, H, W]`` for images ``Float[B, 3, H, W]`` in ``[0, 1]``.
 
-        ``images`` may also be a list of same-size ``Float[3, H, W]``.
+        ``images`` may also be a list of same-size ``Float[3, H, W]``. A model cast to half
+        precision (``model.to(torch.bfloat16)``, ``model.half()``) gives ``Float32`` logits:
+        its head's output is upsampled and returned in float32, so the probabilities, the
+        test-time augmentation and the CRF after it work in float32.
 
         Raises:
             ValueError: images that are not float ``[B, 3, H, W]`` (see :func:`check_images`).
         """
         features, images = self._features(images)
         padded = self._padded_size(images)
-        return self._resize_logits(self.head(features), padded, images.shape[-2:])
+        logits = self.head(features)
+        if logits.dtype in HALF_DTYPES:
+            logits = logits.float()
+        return self._resize_logits(logits, padded, images.shape[-2:])
 
     @torch.no_grad()
     def predict(self, images: Tensor | Sequence[Tensor]) -> Tensor:
@@ -304,6 +306,18 @@ class SegmentationModel(nn.Module):
                 f"mask {index} has labels {values} outside 0..{self.num_classes} "
                 f"(ignore_index={self.loss.ignore_index})."
             )
+
+
+def antialiased_resize(x: Tensor, size: tuple[int, int]) -> Tensor:
+    """``x`` ``[B, C, H, W]`` resized to ``size`` (bilinear, antialiased), in its own dtype.
+
+    The CPU kernel of the antialiased resize has no float16 / bfloat16 version: half
+    precision input (a model cast with ``model.to(torch.bfloat16)``) is resized in float32 and
+    cast back.
+    """
+    source = x.float() if x.dtype in HALF_DTYPES else x
+    resized = F.interpolate(source, size=size, mode="bilinear", align_corners=False, antialias=True)
+    return resized.to(x.dtype)
 
 
 def network_size(padded: tuple[int, int], input_scale: float) -> tuple[int, int]:

@@ -1,0 +1,119 @@
+"""``predict`` on many image files (a list, a glob pattern) decodes them a batch at a time: at
+most ``batch_size`` decoded images are alive at once, the results are those of images read
+up-front, and a missing file is still refused before any image is decoded."""
+
+from __future__ import annotations
+
+import weakref
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+import detseg
+from detseg.api import Predictor
+from detseg.api import inputs as api_inputs
+from detseg.api.inputs import as_images
+from detseg.data.image_io import ImageNotFoundError, ImageReadError, read_image
+from detseg.segmentation.inference import SegmentationInference
+
+FILES = 10
+BATCH = 2
+
+
+class CountingReader:
+    """``read_image`` counting the decoded images alive (by weak reference) and the most alive
+    at once."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.alive = 0
+        self.most_alive = 0
+
+    def __call__(self, path, apply_exif_orientation=False) -> torch.Tensor:
+        image = read_image(path, apply_exif_orientation)
+        self.reads += 1
+        self.alive += 1
+        self.most_alive = max(self.most_alive, self.alive)
+        weakref.finalize(image, self._freed)
+        return image
+
+    def _freed(self) -> None:
+        self.alive -= 1
+
+
+@pytest.fixture
+def reader(monkeypatch) -> CountingReader:
+    counting = CountingReader()
+    monkeypatch.setattr(api_inputs, "read_image", counting)
+    return counting
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory) -> list[Path]:
+    """Ten 48 x 64 PNGs, each with a rectangle of its own colour and place."""
+    folder = tmp_path_factory.mktemp("photos")
+    paths = []
+    for i in range(FILES):
+        rgb = np.full((48, 64, 3), 20 + 10 * i, np.uint8)
+        rgb[4 + i : 30 + i, 3 * i : 20 + 3 * i] = (230 - 15 * i, 40 + 15 * i, 90)
+        path = folder / f"p{i:02d}.png"
+        assert cv2.imwrite(str(path), rgb[:, :, ::-1])
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="module", params=["detector", "segmenter"])
+def predictor(request, detector_checkpoint, segmenter_checkpoint) -> Predictor:
+    checkpoint = {"detector": detector_checkpoint, "segmenter": segmenter_checkpoint}
+    predictor = detseg.load(checkpoint[request.param], device="cpu")
+    predictor.inference = SegmentationInference()  # one pass: no TTA or CRF to wait for
+    return predictor
+
+
+def _same(a, b) -> None:
+    assert type(a) is type(b) and a.path == b.path
+    assert np.array_equal(a.image, b.image)
+    if isinstance(a, detseg.api.DetectionResult):
+        assert torch.equal(a.boxes, b.boxes) and torch.equal(a.scores, b.scores)
+        assert torch.equal(a.labels, b.labels)
+    else:
+        assert torch.equal(a.mask, b.mask) and torch.equal(a.probabilities, b.probabilities)
+
+
+@pytest.mark.parametrize("given", ["list", "pattern"])
+def test_files_are_decoded_a_batch_at_a_time(predictor, photos, reader, given):
+    eager_images, _ = as_images(photos)  # every file decoded up-front
+    eager = list(predictor.predict_images(eager_images, batch_size=BATCH))
+    del eager_images
+    reader.__init__()  # count predict's reads only
+
+    x = photos if given == "list" else str(photos[0].parent / "*.png")
+    results = predictor.predict(x, batch_size=BATCH)
+
+    assert reader.reads == FILES
+    assert reader.most_alive <= BATCH
+    assert reader.alive == 0  # the results keep uint8 images, not the decoded tensors
+    assert len(results) == FILES
+    for result, expected in zip(results, eager, strict=True):
+        assert result.image.dtype == np.uint8
+        _same(result, expected)
+
+
+def test_a_missing_file_is_refused_before_any_image_is_decoded(predictor, photos, reader):
+    missing = photos[0].parent / "p09.pgn"  # a typo in the last path
+    with pytest.raises(ImageNotFoundError, match=r"^item 9 of the 10 inputs: cannot read image"):
+        predictor.predict([*photos[:9], missing], batch_size=BATCH)
+    assert reader.reads == 0
+
+
+def test_a_file_that_cannot_be_decoded_is_named_when_its_batch_comes(
+    predictor, photos, reader, tmp_path
+):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a png")
+    with pytest.raises(ImageReadError, match=r"^item 6 of the 10 inputs: cannot read image"):
+        predictor.predict([*photos[:6], broken, *photos[7:]], batch_size=BATCH)
+    assert reader.reads == 6  # the three batches before it
