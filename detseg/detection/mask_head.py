@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.ops import roi_align
 
+from detseg.detection.batch_statistics import uses_batch_statistics
 from detseg.detection.roi_pooling import RoIPooler
 from detseg.ops.padding import host_reads_are_free
 
@@ -123,7 +124,9 @@ class MaskRCNNHead(nn.Module):
         Returns:
             the scalar loss (``loss_roi_mask`` of :class:`~detseg.detection.mask_rcnn.MaskRCNN`).
         """
-        if not host_reads_are_free(rois.device):
+        # a BatchNorm head in training would take its statistics over the background slots
+        # too: it pools the foreground RoIs only, as torchvision's
+        if not host_reads_are_free(rois.device) and not uses_batch_statistics(self):
             slots = rois.shape[1] if max_foreground is None else min(max_foreground, rois.shape[1])
             return self._padded_losses(
                 features, rois, labels, matched_gt, gt_masks, image_sizes, slots
@@ -154,7 +157,8 @@ class MaskRCNNHead(nn.Module):
         RoI slots, its foreground RoIs first (in their order); ``F`` is at least the number of
         foreground RoIs of any image. The mask head runs on all ``B * F`` slots and the loss
         is the mean over the foreground slots' pixels: :meth:`losses`' value, up to float
-        rounding.
+        rounding, for a head without BatchNorm in training (:meth:`losses` never takes this
+        path for one: the background slots would enter its statistics).
         """
         foreground = labels > 0
         order = torch.argsort(~foreground, dim=1, stable=True)[:, :slots]  # [B, F]

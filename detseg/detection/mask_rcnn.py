@@ -19,7 +19,6 @@ from torch import Tensor
 
 from detseg.backbones.base import Backbone
 from detseg.detection.builder_parts import check_widths, preset_signature
-from detseg.detection.fast_rcnn_loss import fast_rcnn_loss
 from detseg.detection.faster_rcnn import (
     _RESNET50_FPN,
     _RESNET50_FPN_V2,
@@ -109,16 +108,7 @@ class MaskRCNN(FasterRCNN):
         proposals, rpn_losses = self.rpn(batch, features, resized)
         heads = self.roi_heads
         sample = heads.sample(proposals, resized)
-        class_logits, box_deltas = heads.predictor(
-            heads.box_head(heads.pooler(features, list(sample.rois)))
-        )
-        roi_losses = fast_rcnn_loss(
-            class_logits,
-            box_deltas,
-            sample.labels.flatten(),
-            sample.regression_targets.flatten(0, 1),
-            sample.valid.flatten(),
-        )
+        roi_losses = heads.sample_losses(features, sample)
         mask_loss = self.mask_head.losses(
             features,
             sample.rois,

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from detseg.detection.batch_statistics import uses_batch_statistics
 from detseg.detection.fast_rcnn_heads import FastRCNNPredictor
 from detseg.detection.fast_rcnn_loss import fast_rcnn_loss
 from detseg.detection.proposals import Proposals
@@ -135,9 +136,8 @@ class RoIHeads(nn.Module):
     ) -> dict[str, Tensor]:
         """Sample proposals (gt boxes appended), then compute :func:`fast_rcnn_loss`.
 
-        Matching and sampling run on the padded batch (no host synchronisation); each image
-        then pools ``min(batch_size_per_image, candidates)`` RoIs, the sampled ones first and
-        padding (not counted in the loss) after them when it has fewer.
+        Matching and sampling run on the padded batch (no host synchronisation); see
+        :meth:`sample_losses` for the RoIs that are pooled.
 
         Args:
             features: feature maps by name.
@@ -148,7 +148,35 @@ class RoIHeads(nn.Module):
         Returns:
             ``{"loss_roi_cls", "loss_roi_box"}``, scalars (see :func:`fast_rcnn_loss`).
         """
-        sample = self.sample(proposals, targets)
+        return self.sample_losses(features, self.sample(proposals, targets))
+
+    def sample_losses(
+        self, features: OrderedDict[str, Tensor], sample: RoISample
+    ) -> dict[str, Tensor]:
+        """:func:`fast_rcnn_loss` of the RoIs :meth:`sample` chose.
+
+        The ``[B, S]`` padded rows are pooled whole (no count read on the host; the filler
+        rows do not count in the loss), but for a box head that normalises with the statistics
+        of its batch of RoIs (BatchNorm in training, see
+        :func:`~detseg.detection.batch_statistics.uses_batch_statistics`): it gets the sampled
+        RoIs only, image by image, as torchvision's does (one read of the counts), since filler
+        rows would change those statistics, hence every RoI's loss and the running mean and
+        variance.
+
+        Args:
+            features: feature maps by name.
+            sample: the :class:`RoISample` (``Float[B, S, 4]`` RoIs, resized-image pixels).
+
+        Returns:
+            ``{"loss_roi_cls", "loss_roi_box"}``, scalars.
+        """
+        if uses_batch_statistics(self.box_head):
+            valid = sample.valid
+            rois = [r[v] for r, v in zip(sample.rois, valid, strict=True)]
+            class_logits, box_deltas = self._predict_raw(features, rois)
+            return fast_rcnn_loss(
+                class_logits, box_deltas, sample.labels[valid], sample.regression_targets[valid]
+            )
         class_logits, box_deltas = self._predict_raw(features, list(sample.rois))
         return fast_rcnn_loss(
             class_logits,
