@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import torch
-from fake_batches import FakeBatch
+from fake_batches import FakeBatch, LinearModel
 from torch import nn
 
 from detseg.engine.records import MetricLogger, read_metrics
@@ -107,18 +107,6 @@ def test_metric_log_records(tmp_path):
 @dataclass
 class IdBatch(FakeBatch):
     image_ids: list[int] = field(default_factory=list)
-
-
-class LinearModel(nn.Module):
-    """losses = mean over the batch's images of (w * x_i - 1)^2 with x_i = image.mean()."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.w = nn.Parameter(torch.zeros(()))
-
-    def losses(self, images, targets):
-        x = torch.stack([image.mean() for image in images])
-        return {"loss_a": ((self.w * x - 1.0) ** 2).mean()}
 
 
 def _image(value: float) -> torch.Tensor:

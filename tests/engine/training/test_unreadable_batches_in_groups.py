@@ -12,24 +12,11 @@ import textwrap
 
 import pytest
 import torch
-from fake_batches import FakeBatch
-from torch import nn
+from fake_batches import FakeBatch, LinearModel
 from two_processes import run_two_processes
 
 from detseg.engine.solver import build_scheduler
 from detseg.engine.training import StepSettings, train_one_epoch
-
-
-class _Linear(nn.Module):
-    """losses = mean over the batch's images of (w * x_i - 1)^2 with x_i = image.mean()."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.w = nn.Parameter(torch.zeros(()))
-
-    def losses(self, images, targets):
-        x = torch.stack([image.mean() for image in images])
-        return {"loss_a": ((self.w * x - 1.0) ** 2).mean()}
 
 
 def _image(value: float) -> FakeBatch:
@@ -41,7 +28,7 @@ def _unreadable() -> FakeBatch:
 
 
 def _train(batches: list[FakeBatch], accumulate: int) -> float:
-    model = _Linear()
+    model = LinearModel()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
     scheduler = build_scheduler(optimizer, "constant", iters_per_epoch=10, total_iters=10)
     settings = StepSettings(accumulate=accumulate)

@@ -13,24 +13,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from fake_batches import FakeBatch
-from torch import nn
+from fake_batches import FakeBatch, LinearModel
 from torch.utils.data import DataLoader, IterableDataset
 
 from detseg.engine.solver import build_scheduler
 from detseg.engine.training import StepSettings, train_one_epoch
-
-
-class LinearModel(nn.Module):
-    """loss = mean over the batch's images of (w x - 1)^2, x the image's mean value."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.w = nn.Parameter(torch.zeros(()))
-
-    def losses(self, images, targets):
-        x = torch.stack([image.mean() for image in images])
-        return {"loss_a": ((self.w * x - 1.0) ** 2).mean()}
 
 
 def _batches(values: list[float]) -> list[FakeBatch]:
