@@ -196,29 +196,45 @@ def _outcomes_per_image(gts: list, dets: list, iou_threshold: float, background:
     detection that only overlaps a crowd region adds no pair.
     """
     gt_boxes = np.asarray([g[0] for g in gts], dtype=np.float64).reshape(-1, 4)
-    gt_classes = np.asarray([g[1] for g in gts], dtype=np.int64)
-    crowd = np.asarray([g[2] for g in gts], dtype=bool)
+    gt_classes = [int(g[1]) for g in gts]
+    crowd = [bool(g[2]) for g in gts]
     dets = sorted(dets, key=lambda d: -d[2])  # stable: ties keep their input order
     det_boxes = np.asarray([d[0] for d in dets], dtype=np.float64).reshape(-1, 4)
     iou = np.zeros((len(dets), len(gts)))
     if len(dets) and len(gts):
-        is_crowd = crowd.astype(np.uint8).tolist()
+        is_crowd = [int(c) for c in crowd]
         # float64 [N, 4] boxes, which the pycocotools stubs do not list (uint32 arrays only)
         iou = np.asarray(mask_utils.iou(det_boxes, gt_boxes, is_crowd))  # type: ignore[arg-type]
-    matched = np.zeros(len(gts), dtype=bool)
+    # the (detection, gt) pairs at IoU >= the threshold, detection by detection (gt order
+    # within one): a detection overlaps a few gts at most, so the greedy matching below walks
+    # these short lists in plain Python instead of a numpy pass over all gts per detection
+    det_index, gt_index = np.nonzero(iou >= iou_threshold)
+    starts = np.searchsorted(det_index, np.arange(len(dets) + 1)).tolist()
+    hit_gts, hit_ious = gt_index.tolist(), iou[det_index, gt_index].tolist()
+    matched = [False] * len(gts)
     pairs = []
     for d, (_, det_class, _) in enumerate(dets):
-        overlaps = iou[d] >= iou_threshold
-        free = overlaps & ~matched & ~crowd
-        same_class = free & (gt_classes == det_class)
-        candidates = np.flatnonzero(same_class if same_class.any() else free)
-        if candidates.size:
-            g = candidates[np.argmax(iou[d, candidates])]
-            matched[g] = True
-            pairs.append((gt_classes[g], det_class))
-        elif not (overlaps & crowd).any():
+        # the free gt of highest IoU, of the detection's class if one overlaps enough, else of
+        # any class; the first of equal IoUs (gt order), as np.argmax picks
+        best, best_iou, same, same_iou, on_crowd = -1, -1.0, -1, -1.0, False
+        for k in range(starts[d], starts[d + 1]):
+            g = hit_gts[k]
+            if crowd[g]:
+                on_crowd = True
+            elif not matched[g]:
+                if hit_ious[k] > best_iou:
+                    best, best_iou = g, hit_ious[k]
+                if gt_classes[g] == det_class and hit_ious[k] > same_iou:
+                    same, same_iou = g, hit_ious[k]
+        chosen = same if same >= 0 else best
+        if chosen >= 0:
+            matched[chosen] = True
+            pairs.append((gt_classes[chosen], det_class))
+        elif not on_crowd:
             pairs.append((background, det_class))
-    pairs.extend((gt_classes[g], background) for g in np.flatnonzero(~matched & ~crowd))
+    pairs.extend(
+        (gt_classes[g], background) for g in range(len(gts)) if not (matched[g] or crowd[g])
+    )
     return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
 
 
