@@ -351,7 +351,8 @@ def add_model_command(commands: argparse._SubParsersAction) -> None:
         help="after the timings, profile 3 more training steps and 3 inference calls of each "
         "model (after one warm-up call each) and print per call: kernel launches and "
         "host-device synchronisations (CUDA only, 'n/a (cpu)' otherwise) and the top 10 ops by "
-        "self CUDA time (CPU time on the CPU) with their share",
+        "self CUDA time (CPU time on the CPU) with their share; with --amp bf16 on a CPU this "
+        "takes minutes (torch's bf16 CPU convolutions record millions of profiler events)",
     )
     sub.add_argument(
         "--compile",
