@@ -86,6 +86,13 @@ class PeerLostError(RuntimeError):
     exit_code = 1
 
 
+class SharedFailure(Exception):
+    """A failure of one process whose message is the one line that every process of the run
+    raises for it, with the same type (a subclass names what failed), where the processes
+    agree (:func:`failing_together`, :func:`agree_to_stop`); the process where it happened
+    raises it itself."""
+
+
 #: Parts of the messages of gloo and NCCL when the process at the other end has gone.
 _PEER_LOST_MESSAGES = (
     "Connection closed by peer",
@@ -247,7 +254,8 @@ def failing_together(dist: DistInfo, error_type: Callable[[str], Exception]) -> 
 
     Args:
         dist: this process's place in the run; every process enters the block.
-        error_type: the user error the other processes raise (e.g. ``WorkDirError``).
+        error_type: the user error the other processes raise (e.g. ``WorkDirError``); a
+            :class:`SharedFailure` keeps its own type.
     """
     if not dist.enabled:
         yield
@@ -322,16 +330,21 @@ def _raise_together(
     failure: Exception | None, dist: DistInfo, error_type: Callable[[str], Exception]
 ) -> None:
     """Every process raises the line of the lowest rank whose ``failure`` is not ``None``, or
-    none of them raises (one gather; see :func:`failing_together`)."""
-    user_error = failure is not None and _is_user_error(failure)
-    line = None if failure is None else _failure_line(failure, user_error, dist)
-    lines = all_gather(line, dist)
-    failed = next((rank for rank, text in enumerate(lines) if text is not None), None)
+    none of them raises (one gather; see :func:`failing_together`); a :class:`SharedFailure`
+    is raised with its own type, anything else as ``error_type``."""
+    own_line = failure is not None and (
+        _is_user_error(failure) or isinstance(failure, SharedFailure)
+    )
+    line = None if failure is None else _failure_line(failure, own_line, dist)
+    shared = type(failure) if isinstance(failure, SharedFailure) else None
+    reports = all_gather(None if line is None else (line, shared), dist)
+    failed = next((rank for rank, report in enumerate(reports) if report is not None), None)
     if failed is None:
         return
-    if failed == dist.rank and failure is not None and user_error and line == str(failure):
+    if failed == dist.rank and failure is not None and own_line and line == str(failure):
         raise failure  # its message is the line already
-    raise error_type(lines[failed]) from failure
+    failed_line, failed_type = reports[failed]
+    raise (failed_type or error_type)(failed_line) from failure
 
 
 def _is_user_error(error: Exception) -> bool:
@@ -342,11 +355,12 @@ def _is_user_error(error: Exception) -> bool:
     return isinstance(error, USER_ERRORS)
 
 
-def _failure_line(error: Exception, user_error: bool, dist: DistInfo) -> str:
+def _failure_line(error: Exception, own_line: bool, dist: DistInfo) -> str:
     """The one line that every process of the run raises for ``error``, raised in this one
-    (see :func:`failing_together`)."""
+    (see :func:`failing_together`): its message where ``own_line`` (a user error, a
+    :class:`SharedFailure`)."""
     message = " ".join(str(error).split())
-    if user_error and message:
+    if own_line and message:
         return message
     return (
         f"process {dist.rank} of {dist.world_size} failed with {type(error).__name__}: "

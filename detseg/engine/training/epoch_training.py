@@ -14,12 +14,18 @@ TensorBoard scalars, the profile; a process's ``ranks/`` event) run under
 a folder made read-only or deleted), the step's stop agreement (one all-reduce, there anyway)
 carries the failure too, and every process raises the same one-line ``WorkDirError``, instead of
 the failed process stopping alone while the others wait for it at their next collective.
+The run's ``after_step`` hook (user code) is called the same way: an exception it raises on one
+process is kept until the next step's stop agreement, where every process raises one
+:class:`AfterStepError` naming the hook's error and the process (on one process the hook's own
+exception passes at once).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +33,14 @@ import torch
 
 from detseg.data.train_loader import EpochBatchSampler
 from detseg.engine.checkpointing.disk_check import WorkDirError
-from detseg.engine.runtime.distributed import DistInfo, agree_to_stop, mean_across, sum_across
+from detseg.engine.runtime.distributed import (
+    DistInfo,
+    SharedFailure,
+    agree_to_stop,
+    deferring_failure,
+    mean_across,
+    sum_across,
+)
 from detseg.engine.training.finite_checks import save_last_checked
 from detseg.engine.training.loop_results import EpochStats, StepInfo
 from detseg.engine.training.loop_settings import EpochPosition, StepSettings
@@ -130,6 +143,33 @@ def _count_over_processes(stats: EpochStats, dist: DistInfo) -> None:
         stats.losses = mean_across(stats.losses, dist)
 
 
+class AfterStepError(SharedFailure):
+    """The run's ``after_step`` hook raised on one process of a distributed run: every process
+    raises this, with one line naming the hook's error (type and message) and the process; the
+    hook's own exception is the cause on the process where it was raised (its traceback)."""
+
+
+@contextlib.contextmanager
+def _calling_hook(dist: DistInfo) -> Iterator[None]:
+    """Around the run's ``after_step`` hook: on several processes, its exception becomes an
+    :class:`AfterStepError` kept until the processes' next agreement (the next step's stop
+    agreement, or the epoch's end), where every process raises it; the failed process takes
+    part in the collectives until then instead of stopping alone while the others wait for it.
+    On one process the hook's exception passes as it is."""
+    if not dist.enabled:
+        yield
+        return
+    with deferring_failure(dist):
+        try:
+            yield
+        except Exception as err:
+            message = " ".join(str(err).split()) or "(no message)"
+            raise AfterStepError(
+                f"process {dist.rank} of {dist.world_size}: the after_step hook raised "
+                f"{type(err).__name__}: {message}"
+            ) from err
+
+
 def end_of_step(run: TrainingRun, info: StepInfo) -> bool:
     """Bookkeeping after every optimizer step; ``True`` stops the epoch (a signal came).
 
@@ -139,6 +179,9 @@ def end_of_step(run: TrainingRun, info: StepInfo) -> bool:
 
     Raises:
         WorkDirError: a process could not write the step's records (every process raises).
+        AfterStepError: the hook raised on a process of a distributed run, at the previous
+            step (every process raises, here or at the epoch's end).
+        Exception: on one process, what the hook raised, at once.
     """
     t, state = run.cfg.train, run.state
     state.iteration, state.epoch_batches = info.iteration + 1, info.epoch_batches
@@ -163,7 +206,8 @@ def end_of_step(run: TrainingRun, info: StepInfo) -> bool:
     elif t.checkpoint_every is not None and state.iteration % t.checkpoint_every == 0:
         save_last_checked(run)
     if run.after_step is not None:
-        run.after_step(state)
+        with _calling_hook(run.dist):  # a failure: shared at the next agreement
+            run.after_step(state)
     if run.profiler is not None:  # a failed write: shared at the next agreement
         with writing_step_records(run, "profile/"):
             run.profiler.after_step(info)

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from detseg.engine.runtime.distributed import all_gather, any_true, sum_across
+from detseg.engine.runtime.distributed import DistInfo, all_gather, any_true, sum_across
 from detseg.engine.training.accumulation import AccumulationGroup, StepSetup
 from detseg.engine.training.loop_results import StepInfo
 from detseg.engine.training.loop_settings import StepSettings
@@ -134,7 +134,7 @@ def _complete_gradients(s: StepSetup, group: AccumulationGroup) -> None:
     is rescaled to their mean (the gradient of the batches trained on, as a full group's is).
     Under DDP the batch left out may be the group's last, the one whose backward all-reduces:
     the gradients are then averaged over the processes here (every process left out the same
-    batches, so all of them take this path).
+    batches, so all of them take this path), in one all-reduce (:func:`average_over_processes`).
     """
     if group.batches == group.length:
         return
@@ -146,13 +146,27 @@ def _complete_gradients(s: StepSetup, group: AccumulationGroup) -> None:
         for p, needed in zip(params, present.tolist(), strict=True):
             if needed and p.grad is None:
                 p.grad = torch.zeros_like(p)
-        grads = [p.grad for p in params if p.grad is not None]
-        for grad in grads:
-            torch.distributed.all_reduce(grad)
-        torch._foreach_div_(grads, float(s.dist.world_size))
+        average_over_processes([p.grad for p in params if p.grad is not None], s.dist)
     grads = [p.grad for p in params if p.grad is not None]
     if grads:
         torch._foreach_mul_(grads, group.length / group.batches)
+
+
+def average_over_processes(grads: list[torch.Tensor], dist: DistInfo) -> None:
+    """Average ``grads`` (dense tensors of any shapes, the same list on every process) over
+    the processes, in place: one all-reduce of a flat copy per dtype and device (one for a
+    model of one dtype, as DDP's buckets; not one per tensor), the same sums as an all-reduce
+    of each tensor. The copy costs the gradients' size in memory while it lasts."""
+    kinds: dict[tuple[torch.dtype, torch.device], list[torch.Tensor]] = {}
+    for grad in grads:
+        kinds.setdefault((grad.dtype, grad.device), []).append(grad)
+    for same_kind in kinds.values():
+        flat = torch.cat([grad.reshape(-1) for grad in same_kind])
+        torch.distributed.all_reduce(flat)
+        flat.div_(dist.world_size)
+        parts = flat.split([grad.numel() for grad in same_kind])
+        for grad, part in zip(same_kind, parts, strict=True):
+            grad.copy_(part.view_as(grad))
 
 
 def _clip(model: nn.Module, grad_clip: float | None) -> torch.Tensor | None:
