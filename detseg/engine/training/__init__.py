@@ -35,6 +35,7 @@
   position inside it, best score, early stopping), saved in every checkpoint.
 """
 
+from detseg.engine.training.epoch_training import AfterStepError
 from detseg.engine.training.loop_results import EpochStats, StepInfo
 from detseg.engine.training.loop_settings import EpochPosition, StepSettings
 from detseg.engine.training.model_setup import DeviceSettings, data_task, device_settings
@@ -50,6 +51,7 @@ __all__ = [
     "data_task",
     "SCORE_KEY",
     "AfterStep",
+    "AfterStepError",
     "DeviceSettings",
     "EpochPosition",
     "EpochStats",

@@ -138,6 +138,8 @@ def train(
         WorkDirError: during the run too: a checkpoint or a record (``metrics.jsonl``,
             ``tb/``) that rank 0 could not write, raised by every process with the same line.
         PeerLostError: another process of a distributed run ended while this one waited for it.
+        AfterStepError: ``after_step`` raised on one process of a distributed run (every
+            process raises it, one step later); on one process its own exception passes.
     """
     if resume:
         # Each process checks on its own, before the process group exists (no collective can
