@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, IterableDataset, Sampler
 
 from detseg.data.loader_workers import (
     WorkerLoader,
@@ -29,6 +29,7 @@ from detseg.data.loader_workers import (
     reseed_augmentations,
     worker_options,
 )
+from detseg.data.sample_checks import CheckedItems
 
 __all__ = [
     "Batch",
@@ -130,11 +131,15 @@ def build_loader(
         prefetch_factor: Batches each worker prepares ahead.
 
     Returns:
-        The ``DataLoader``.
+        The ``DataLoader``. With the default ``collate_fn``, every item is checked against the
+        target contract where it is loaded (:mod:`detseg.data.sample_checks`): its ``dataset``
+        is then a :class:`~detseg.data.sample_checks.CheckedItems` view of ``dataset``.
 
     Raises:
         ValueError: ``batch_size < 1``, ``num_workers < 0``, ``prefetch_factor < 1``, or
-            ``shuffle`` with a ``sampler``.
+            ``shuffle`` with a ``sampler``. Iterating raises
+            :class:`~detseg.data.sample_checks.TargetError` (a ``ValueError``) for the first
+            target that breaks the contract (a mask of 0/255, a label 0, an ``xywh`` box ...).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -151,6 +156,8 @@ def build_loader(
         generator.manual_seed(seed)
         if num_workers == 0:
             reseed_augmentations(dataset, seed)
+    if collate_fn is collate_detection and not isinstance(dataset, IterableDataset):
+        dataset = CheckedItems(dataset)
     loader = WorkerLoader(
         dataset,
         batch_size=batch_size,

@@ -27,6 +27,7 @@ from detseg.data.loader_workers import (
     reseed_augmentations,
     worker_options,
 )
+from detseg.data.sample_checks import check_sample, dataset_num_classes
 
 __all__ = ["EpochBatchSampler", "build_train_loader", "sample_seed"]
 
@@ -85,10 +86,14 @@ class EpochBatchSampler(Sampler[list[tuple[int, int]]]):
 
 
 class _SeededItems(Dataset):
-    """``dataset[(index, seed)]``: re-seed the augmentations with ``seed``, return the item."""
+    """``dataset[(index, seed)]``: re-seed the augmentations with ``seed``, return the item
+    (checked against the detection target contract when ``check`` is set:
+    :func:`~detseg.data.sample_checks.check_sample`)."""
 
-    def __init__(self, dataset: ImageDataset) -> None:
+    def __init__(self, dataset: ImageDataset, check: bool = False) -> None:
         self.dataset = dataset
+        self.check = check
+        self.num_classes = dataset_num_classes(dataset)
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -96,7 +101,10 @@ class _SeededItems(Dataset):
     def __getitem__(self, key: tuple[int, int]) -> tuple[int, Any]:
         index, seed = key
         reseed_augmentations(self.dataset, seed)
-        return index, self.dataset[index]
+        sample = self.dataset[index]
+        if self.check:
+            check_sample(sample, index, self.dataset, self.num_classes)
+        return index, sample
 
 
 class _CollateWithIds:
@@ -149,7 +157,10 @@ def build_train_loader(
 
     Returns:
         A ``DataLoader`` whose ``batch_sampler`` is an :class:`EpochBatchSampler` and whose
-        batches carry ``source_ids`` (image ids of their items).
+        batches carry ``source_ids`` (image ids of their items). With the default
+        ``collate_fn``, every item is checked where it is loaded
+        (:mod:`detseg.data.sample_checks`: a target that breaks the contract stops the run with
+        a :class:`~detseg.data.sample_checks.TargetError` naming its index).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -164,7 +175,7 @@ def build_train_loader(
     else:
         batches = GroupedBatchSampler(index_sampler, group_ids, batch_size)
     loader = WorkerLoader(
-        _SeededItems(dataset),
+        _SeededItems(dataset, check=collate_fn is collate_detection),
         batch_sampler=EpochBatchSampler(batches, index_sampler, seed),
         collate_fn=_CollateWithIds(collate_fn, dataset.image_ids),
         generator=torch.Generator().manual_seed(seed),

@@ -1,0 +1,247 @@
+"""Detection targets checked against the target contract where the loader fetches them.
+
+A dataset of one's own (any ``torch.utils.data.Dataset`` passed to
+:func:`~detseg.data.loader.build_loader` or :func:`~detseg.data.train_loader.build_train_loader`)
+may return targets that break the contract of ``docs/ARCHITECTURE.md``: instance masks read from
+PNG files with values ``0/255``, 0-based labels, ``xywh`` boxes, one box as ``[4]``. Some of
+these make a model fail far from their cause (on a GPU a label above ``K`` is a device-side
+assert), others train without a word on wrong targets (a ``0/255`` mask gives a mask loss of
+hundreds; a label ``0`` is trained as background). The loaders of detseg detection batches
+therefore pass every sample through :func:`check_sample` in the process that loads it (a loader
+worker: the check reads host memory only and adds no GPU synchronisation), and a target that
+breaks the contract is a :class:`TargetError` of one line naming the dataset index, the image
+file where the dataset tells it (``image_path``), the key, what was found and the fix::
+
+    dataset item 3 (data/img3.png): target['masks'] values are 0..255; instance masks must be
+    0/1: divide by 255 or compare > 0 (masks = (masks > 0).to(torch.uint8))
+
+Such a target stops the run; it is not a bad sample to skip and count as an unreadable image
+is. detseg's own readers never return one: they drop and count the bad boxes and unknown
+category ids of an annotation file while they read it (:mod:`detseg.data.target_checks`), so a
+target that reaches the loader broken comes from a dataset's code, breaks every sample the same
+way (a mask read as 0/255, labels counted from 0) and would, skipped, leave nothing or a biased
+subset to train on. It is a ``ValueError``, which the command-line tools print as one line, from
+a loader worker too. Nothing is converted: the fix belongs in the dataset.
+
+What is checked, of the entries a target dict has (``N = 0`` is valid; a target without
+``boxes`` and ``labels``, e.g. of images to predict on, passes, and a training step's model
+names the missing entry):
+
+* ``boxes``: a floating-point tensor ``[N, 4]``, finite, ``xyxy`` absolute pixels with
+  ``x1 < x2`` and ``y1 < y2``;
+* ``labels``: an ``int64`` tensor ``[N]`` in ``1..K`` (``K`` from the dataset's ``num_classes``
+  or ``classes`` where it has them; otherwise only ``>= 1``);
+* ``masks`` (optional, read for ``N > 0``): a tensor ``[N, H, W]`` of the image's ``H, W`` with
+  values in ``[0, 1]`` (a max over a ``uint8`` mask).
+
+Values are read from CPU tensors only (a dataset that returns tensors on a GPU gets the layout
+checks: reading them would wait for the device).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+__all__ = ["CheckedItems", "TargetError", "check_sample", "dataset_num_classes"]
+
+
+class TargetError(ValueError):
+    """A dataset's target breaks the detection target contract (one line: index, key, fix)."""
+
+
+def dataset_num_classes(dataset: Any) -> int | None:
+    """``K`` of ``dataset``: its ``num_classes``, else ``len(classes)``; ``None`` when unknown."""
+    for read in (lambda: dataset.num_classes, lambda: len(dataset.classes)):
+        try:
+            value = read()
+        except Exception:  # noqa: BLE001  (a dataset of one's own may have neither)
+            continue
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+    return None
+
+
+def check_sample(sample: Any, index: int, dataset: Any, num_classes: int | None = None) -> None:
+    """Check one detection sample ``(image Float[3, H, W], target)`` (``None`` passes).
+
+    Args:
+        sample: What ``dataset[index]`` returned.
+        index: The dataset index, named in the error.
+        dataset: The dataset (its ``image_path(index)``, where it has one, is named too).
+        num_classes: ``K``: labels must be ``1..K``; ``None`` checks ``>= 1`` only.
+
+    Raises:
+        TargetError: one line naming the index, the key, what was found and the fix.
+    """
+    if sample is None:
+        return
+    try:
+        _check(sample, num_classes)
+    except TargetError as error:  # named here: the file is read only for a broken target
+        raise TargetError(f"{_where(index, dataset)}: {error}") from None
+
+
+def _check(sample: Any, num_classes: int | None) -> None:
+    """:func:`check_sample` without the item's name (the messages start with the key)."""
+    if not isinstance(sample, (tuple, list)) or len(sample) != 2:
+        raise TargetError(
+            f"a detection dataset returns (image, target) or None, got {type(sample).__name__}"
+        )
+    image, target = sample
+    if not isinstance(target, dict):  # not a detection target: the model's own checks name it
+        return
+    if "boxes" in target:
+        boxes = _tensor(target, "boxes", "torch.as_tensor(boxes, dtype=torch.float32)")
+        _check_boxes(boxes)
+    if "labels" in target:
+        labels = _tensor(target, "labels", "torch.as_tensor(labels, dtype=torch.int64)")
+        num = target["boxes"].shape[0] if "boxes" in target else labels.shape[0]
+        _check_labels(labels, num, num_classes)
+    if "masks" in target and "boxes" in target and target["boxes"].shape[0] > 0:
+        size = tuple(image.shape[-2:]) if isinstance(image, Tensor) and image.dim() == 3 else None
+        masks = _tensor(target, "masks", "torch.as_tensor(masks, dtype=torch.uint8)")
+        _check_masks(masks, target["boxes"].shape[0], size)
+
+
+def _where(index: int, dataset: Any) -> str:
+    """``dataset item <index>``, with the image file where the dataset tells it."""
+    image_path = getattr(dataset, "image_path", None)
+    if callable(image_path):
+        try:
+            return f"dataset item {index} ({image_path(index)})"
+        except Exception:  # noqa: BLE001  (the file is a courtesy: the index is enough)
+            pass
+    return f"dataset item {index}"
+
+
+def _tensor(target: dict[str, Any], key: str, fix: str) -> Tensor:
+    value = target[key]
+    if not isinstance(value, Tensor):
+        raise TargetError(
+            f"target['{key}'] is a {type(value).__name__}, not a torch.Tensor; "
+            f"convert it with {fix}"
+        )
+    return value
+
+
+def _check_boxes(boxes: Tensor) -> None:
+    """``Float[N, 4]``, finite, ``x1 < x2`` and ``y1 < y2``."""
+    if not boxes.is_floating_point():
+        raise TargetError(
+            f"target['boxes'] has dtype {boxes.dtype}; boxes must be floating point (boxes.float())"
+        )
+    if boxes.dim() != 2 or boxes.shape[1] != 4:
+        fix = "one box is boxes[None], no box torch.zeros((0, 4))"
+        if boxes.dim() != 1 or boxes.shape[0] != 4:
+            fix = "one row x1, y1, x2, y2 per object; no box is torch.zeros((0, 4))"
+        raise TargetError(
+            f"target['boxes'] has shape {tuple(boxes.shape)}; boxes must be [N, 4] ({fix})"
+        )
+    if boxes.device.type != "cpu":  # reading values would wait for the device
+        return
+    finite = torch.isfinite(boxes).all(dim=1)
+    if not bool(finite.all()):
+        j = int((~finite).nonzero()[0])
+        raise TargetError(
+            f"target['boxes'] row {j} {boxes[j].tolist()} is not finite; drop or fix "
+            "that object in the dataset"
+        )
+    bad = (boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1])
+    if bool(bad.any()):
+        j = int(bad.nonzero()[0])
+        raise TargetError(
+            f"target['boxes'] row {j} {boxes[j].tolist()} has x2 <= x1 or y2 <= y1; "
+            "boxes must be xyxy absolute pixels (xywh boxes: "
+            "torchvision.ops.box_convert(boxes, 'xywh', 'xyxy')); drop empty boxes"
+        )
+
+
+def _check_labels(labels: Tensor, num_boxes: int, num_classes: int | None) -> None:
+    """``Int64[N]`` in ``1..K``."""
+    if labels.dtype != torch.int64:
+        raise TargetError(
+            f"target['labels'] has dtype {labels.dtype}; labels must be int64 class "
+            "numbers 1..K (labels.long())"
+        )
+    if labels.dim() != 1 or labels.shape[0] != num_boxes:
+        raise TargetError(
+            f"target['labels'] has shape {tuple(labels.shape)}; labels must be [N] "
+            f"with N = {num_boxes}, one per box"
+        )
+    if num_boxes == 0 or labels.device.type != "cpu":
+        return
+    low, high = int(labels.min()), int(labels.max())
+    if low < 1:
+        raise TargetError(
+            f"target['labels'] holds {low}; labels are 1..K for K foreground classes, "
+            "0 is background (0-based class numbers: add 1)"
+        )
+    if num_classes is not None and high > num_classes:
+        raise TargetError(
+            f"target['labels'] holds {high}, above K = {num_classes} (the dataset's "
+            f"classes); labels are 1..{num_classes}"
+        )
+
+
+def _check_masks(masks: Tensor, num_boxes: int, size: tuple[int, ...] | None) -> None:
+    """``[N, H, W]`` of the image's size, values in ``[0, 1]``."""
+    expected = (
+        f"[{num_boxes}, {size[0]}, {size[1]}]" if size is not None else f"[{num_boxes}, H, W]"
+    )
+    if (
+        masks.dim() != 3
+        or masks.shape[0] != num_boxes
+        or (size is not None and tuple(masks.shape[1:]) != size)
+    ):
+        raise TargetError(
+            f"target['masks'] has shape {tuple(masks.shape)}; instance masks must be "
+            f"{expected}: one per box, of the image's height and width"
+        )
+    if masks.dtype == torch.bool or masks.numel() == 0 or masks.device.type != "cpu":
+        return
+    # numpy's reductions: one pass, single-threaded (torch's max over 5 MB of uint8 costs more
+    # in a process whose threads share the cores with the loader workers)
+    values = masks.detach().numpy()
+    low = 0 if masks.dtype == torch.uint8 else values.min().item()
+    high = values.max().item()
+    if not (0 <= low and high <= 1):  # also false for NaN
+        raise TargetError(
+            f"target['masks'] values are {_number(low)}..{_number(high)}; instance "
+            "masks must be 0/1: divide by 255 or compare > 0 "
+            "(masks = (masks > 0).to(torch.uint8))"
+        )
+
+
+def _number(value: float | int) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+class CheckedItems(Dataset):
+    """``dataset[i]`` passed through :func:`check_sample` (the loaders' view of a dataset).
+
+    Other attributes (``classes``, ``augmentations``, ``image_ids``, ...) are the dataset's.
+
+    Args:
+        dataset: A detection dataset (items ``(image, target)`` or ``None``).
+    """
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self._labels_up_to = dataset_num_classes(dataset)
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # type: ignore[arg-type]
+
+    def __getitem__(self, index: int) -> Any:
+        sample = self.dataset[index]
+        check_sample(sample, index, self.dataset, self._labels_up_to)
+        return sample
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "dataset":  # unpickling: no dataset yet
+            raise AttributeError(name)
+        return getattr(self.dataset, name)
