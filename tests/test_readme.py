@@ -56,12 +56,13 @@ def demo_outputs(tmp_path, monkeypatch) -> Path:
     return tmp_path
 
 
-def test_the_readme_has_the_two_python_examples():
+def test_the_readme_has_the_three_python_examples():
     blocks = python_blocks()
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     assert 'detseg.load("runs/demo/best.pt")' in blocks[0]
     assert len([line for line in blocks[0].splitlines() if line.strip()]) == 5
-    assert "build_model(" in blocks[1]
+    assert "predictor.stream(" in blocks[1] and len(blocks[1].splitlines()) == 3
+    assert "build_model(" in blocks[2]
 
 
 def test_detecting_with_the_demo_checkpoint(demo_outputs, capsys):
@@ -75,12 +76,15 @@ def test_detecting_with_the_demo_checkpoint(demo_outputs, capsys):
     printed = capsys.readouterr().out
     assert printed.startswith("DetectionResult(")
     assert (demo_outputs / "prediction.png").is_file()
+    exec(python_blocks()[1], namespace)  # streaming over the folder of test images
+    assert capsys.readouterr().out.startswith("000000.png [")
+    assert (demo_outputs / "predictions" / "000000.png").is_file()
 
 
 def test_losses_and_predict_of_a_model_built_by_name():
     torch.manual_seed(0)
     namespace: dict = {}
-    exec(python_blocks()[1], namespace)
+    exec(python_blocks()[2], namespace)
     losses = namespace["losses"]
     assert set(losses) == {"loss_cls", "loss_box"}
     assert all(torch.isfinite(value) for value in losses.values())

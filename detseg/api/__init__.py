@@ -1,7 +1,8 @@
 """The Python API: ``detseg.load(checkpoint).predict(image)``, its results, videos and cameras.
 
 - :mod:`~detseg.api.predictor`: :func:`load` and :class:`Predictor` (``predict`` on paths,
-  numpy arrays, PIL images, tensors and lists of them; ``stream`` over video frames);
+  numpy arrays, PIL images, tensors and lists of them; ``stream`` over video frames, or over
+  images one batch at a time: :mod:`~detseg.api.image_stream`);
   :mod:`~detseg.api.batch_prediction` runs the model on each batch,
   :mod:`~detseg.api.prediction_checks` checks ``score_thr`` and ``classes``.
 - :mod:`~detseg.api.results`: :class:`DetectionResult` (with instance ``masks`` from a model

@@ -48,14 +48,29 @@ def predict_batches(
 ) -> Iterator[Result]:
     """The results of ``images``, taken ``batch_size`` at a time from the iterable: a batch's
     images are let go before the next batch is taken (``images`` may decode each file as it is
-    reached: at most ``batch_size`` decoded images are then held at once)."""
-    for batch in batched(images, batch_size):
+    reached: at most ``batch_size`` decoded images are then held at once), and each result
+    once it is given (a result the caller does not keep is freed)."""
+    for batch in _batches(images, batch_size):
         if predictor.task == "segmentation":
             results = segment(predictor, batch)
         else:
             results = detect(predictor, batch, score_thr, mask_probabilities, labels)
         del batch  # not held while the next batch is read
-        yield from results
+        results.reverse()
+        while results:
+            yield results.pop()
+
+
+def _batches(items: Iterable[InputImage], size: int) -> Iterator[list[InputImage]]:
+    """Lists of ``size`` consecutive items (the last one may be shorter), holding no item of
+    a batch once the next one is being taken."""
+    iterator = iter(items)
+    while True:
+        batch = list(itertools.islice(iterator, size))
+        if not batch:
+            return
+        yield batch
+        del batch
 
 
 def stream_results(

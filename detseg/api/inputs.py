@@ -56,7 +56,16 @@ from detseg.api.pil_images import from_pil, is_pil_image
 from detseg.api.video_names import VIDEO_SUFFIXES, is_camera, is_url
 from detseg.data.image_io import IMAGE_SUFFIXES, ImageNotFoundError, ImageReadError, read_image
 
-__all__ = ["ACCEPTED", "ImageFile", "InputImage", "as_images", "pending_images", "read_pending"]
+__all__ = [
+    "ACCEPTED",
+    "ImageFile",
+    "InputImage",
+    "PendingImage",
+    "as_images",
+    "one_input",
+    "pending_images",
+    "read_pending",
+]
 
 
 @dataclass
@@ -80,10 +89,13 @@ class ImageFile:
         path: the file, checked to exist and to be a readable, non-empty file.
         position: where it is among the inputs (``"item 3 of the 10 inputs"``, ``"file 2 of
             the 5 matching photos/*.jpg"``), named by a read error; ``""`` for a single path.
+        caller: ``"predict"`` or ``"stream"``, whose behaviour on an unreadable file a read
+            error among many inputs describes.
     """
 
     path: Path
     position: str = ""
+    caller: str = "predict"
 
     def read(self) -> InputImage:
         """The decoded image (``Float32[3, H, W]``, EXIF orientation applied).
@@ -96,7 +108,7 @@ class ImageFile:
         except ImageReadError as exc:
             if not self.position:
                 raise
-            raise _named_in_list(exc, self.position) from exc
+            raise _named_in_list(exc, self.position, self.caller) from exc
 
 
 #: An input of :func:`pending_images`: decoded (arrays, tensors, PIL images) or to be read.
@@ -156,12 +168,12 @@ def pending_images(x: Any, bgr: bool = False) -> tuple[list[PendingImage], bool]
             if isinstance(item, (list, tuple)):
                 raise ValueError(f"item {i} of the input list is itself a list; {ACCEPTED}")
             where = f"item {i} of the input list: "
-            images.extend(_one_or_batch(item, bgr, where, f"item {i} of the {len(x)} inputs")[0])
+            images.extend(one_input(item, bgr, where, f"item {i} of the {len(x)} inputs")[0])
         return images, False
-    return _one_or_batch(x, bgr, where="", position="")
+    return one_input(x, bgr, where="", position="")
 
 
-def _checked_file(path: Path, position: str) -> ImageFile:
+def _checked_file(path: Path, position: str, caller: str = "predict") -> ImageFile:
     """``path`` to read later, refused now, as reading it would refuse it, when it is missing,
     cannot be read or is empty (:class:`~detseg.data.image_io.ImageNotFoundError` /
     ``ImageReadError``, naming ``position`` if any): a ``stat`` each, so a typo in the last of
@@ -178,31 +190,36 @@ def _checked_file(path: Path, position: str) -> ImageFile:
         elif size == 0:
             problem = ImageReadError(path, "the file is empty")
     if problem is None:
-        return ImageFile(path, position)
+        return ImageFile(path, position, caller)
     if position:
-        raise _named_in_list(problem, position)
+        raise _named_in_list(problem, position, caller)
     raise problem
 
 
-def _one_or_batch(x: Any, bgr: bool, where: str, position: str) -> tuple[list[PendingImage], bool]:
-    """The images of one input of a list (or the input): ``where`` starts the messages about
-    its pixels, ``position`` names a path among the inputs when it cannot be read."""
+def one_input(
+    x: Any, bgr: bool, where: str, position: str, caller: str = "predict"
+) -> tuple[list[PendingImage], bool]:
+    """The images of one input of a list (or the input) and whether it is one image:
+    ``where`` starts the messages about its pixels, ``position`` names a path among the inputs
+    when it cannot be read, ``caller`` (``"predict"``, ``"stream"``) says what such a read
+    error stops."""
     _refuse_video_source(x, where)
     if isinstance(x, (str, os.PathLike)) and _is_pattern(str(os.fspath(x))):
-        return _pattern_images(str(os.fspath(x)), where), False
+        return _pattern_images(str(os.fspath(x)), where, caller), False
     if isinstance(x, (str, os.PathLike)):
         path = Path(x).expanduser()  # "~/photos/a.jpg": under the home folder
         if path.is_dir():
             raise ValueError(
                 f"{where}{x} is a folder, not an image file; give its images, e.g. "
-                f"predict(sorted(Path({str(x)!r}).glob('*.jpg')))"
+                f"predict(sorted(Path({str(x)!r}).glob('*.jpg'))), or go through them a batch "
+                f"at a time with predictor.stream({str(x)!r})"
             )
         if path.suffix.lower() in VIDEO_SUFFIXES:
             raise ValueError(
                 f"{where}{x} is a video, not an image file; predict takes images: "
                 f"predictor.stream({str(x)!r}) gives the results of its frames"
             )
-        return [_checked_file(path, position)], True
+        return [_checked_file(path, position, caller)], True
     if isinstance(x, torch.Tensor):
         if x.ndim == 4 and x.shape[1] in CHANNELS:
             return [
@@ -224,14 +241,21 @@ def _one_or_batch(x: Any, bgr: bool, where: str, position: str) -> tuple[list[Pe
     )
 
 
-def _named_in_list(exc: ImageReadError, position: str) -> ImageReadError:
+#: What ``predict`` and ``stream`` do when one of many images cannot be read.
+_STOPS = {
+    "predict": "predict returns no result when one of its images cannot be read",
+    "stream": "stream stops at an image that cannot be read (after the results before it)",
+}
+
+
+def _named_in_list(exc: ImageReadError, position: str, caller: str = "predict") -> ImageReadError:
     """``exc`` (of its own class: :class:`~detseg.data.image_io.ImageNotFoundError` stays one)
     with its ``position`` among many inputs and what to do when some files are unreadable."""
     error = type(exc)(exc.path, "")
     error.args = (
-        f"{position}: {exc}; predict returns no result when one of its images cannot be read: "
-        "remove the file, or use tools/infer.py (or predictor.predict_images on "
-        "detseg.image_inputs.read_images), which skips unreadable files and carries on",
+        f"{position}: {exc}; {_STOPS[caller]}: remove the file, or use tools/infer.py (or "
+        "predictor.predict_images on detseg.image_inputs.read_images), which skips unreadable "
+        "files and carries on",
     )
     return error
 
@@ -262,7 +286,7 @@ def _is_pattern(name: str) -> bool:
     return glob.has_magic(name) and not Path(name).expanduser().exists()
 
 
-def _pattern_images(pattern: str, where: str) -> list[PendingImage]:
+def _pattern_images(pattern: str, where: str, caller: str = "predict") -> list[PendingImage]:
     """The image files (suffix of :data:`~detseg.data.image_io.IMAGE_SUFFIXES`) matching the
     glob ``pattern``, sorted, as ``tools/infer.py`` expands one: ``**`` matches any depth of
     subfolders, other files (annotations, videos) are skipped. Each is an :class:`ImageFile`
@@ -285,5 +309,5 @@ def _pattern_images(pattern: str, where: str) -> list[PendingImage]:
     files_of_pattern: list[PendingImage] = []
     for i, path in enumerate(images):
         position = f"{where}file {i} of the {len(images)} matching {pattern}"
-        files_of_pattern.append(_checked_file(path, position))
+        files_of_pattern.append(_checked_file(path, position, caller))
     return files_of_pattern

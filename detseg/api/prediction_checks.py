@@ -73,9 +73,11 @@ def short_list(names: Sequence[str], head: int = 3, most: int = 8) -> str:
     return f"[{', '.join(shown)}, ..., {names[-1]!r}]"
 
 
-def check_score_thr(score_thr: float | None) -> None:
+def check_score_thr(score_thr: float | None, task: str = "detection", model_name: str = "") -> None:
     """Refuse a score threshold that is not a number (a string, a bool), or outside
-    ``[0, 1]`` (or NaN), as ``--score-thr`` is refused."""
+    ``[0, 1]`` (or NaN), as ``--score-thr`` is refused; or any one given for a segmenter
+    (``task``, the ``model_name`` the message says), which keeps every pixel's class: the
+    threshold would be ignored."""
     if score_thr is not None and (
         isinstance(score_thr, bool) or not isinstance(score_thr, numbers.Real)
     ):
@@ -86,3 +88,9 @@ def check_score_thr(score_thr: float | None) -> None:
     problem = score_threshold_problem(score_thr, "score_thr")
     if problem:
         raise ValueError(problem)
+    if score_thr is not None and task == "segmentation":
+        raise ValueError(
+            f"score_thr={score_thr:g} is for detectors; this {model_name} segmenter keeps "
+            "every pixel's class: leave score_thr out (result.probabilities holds each pixel's "
+            "class probabilities)"
+        )

@@ -8,6 +8,8 @@
     result.save("photo_pred.jpg")
     for frame in predictor.stream("clip.mp4"):       # a video file, camera 0, an rtsp:// URL
         print(frame.frame, frame.names)
+    for result in predictor.stream("photos/"):       # images, a batch at a time: a folder,
+        result.save(f"out/{result.path.name}")     # a glob, a list or a generator of them
 
 :class:`Predictor` runs the model under ``torch.inference_mode`` in batches, keeps the
 detections scoring at least the config's ``eval.score_threshold`` (or ``score_thr``), and runs
@@ -32,12 +34,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from detseg.api.batch_prediction import predict_batches, stream_results
+from detseg.api.batch_prediction import predict_batches
+from detseg.api.image_stream import stream_source
 from detseg.api.inputs import InputImage, pending_images, read_pending
 from detseg.api.prediction_checks import check_score_thr, labels_of_classes, short_list
 from detseg.api.results import DetectionResult, SegmentationResult
-from detseg.api.video import VideoSource
-from detseg.api.video_names import VIDEO_SUFFIXES, VideoName
+from detseg.api.video_names import VIDEO_SUFFIXES
 from detseg.argument_checks import check_at_least_one
 from detseg.config import Config, config_from_dict
 from detseg.data.image_io import IMAGE_SUFFIXES
@@ -245,7 +247,7 @@ class Predictor:
                 ``[0, 1]`` or given to a segmenter, ``batch_size`` below 1, a class the model
                 does not have (or any ``classes`` for a segmenter).
         """
-        self._check_score_thr(score_thr)
+        check_score_thr(score_thr, self.task, self.config.model.name)
         check_at_least_one(batch_size, "batch_size")
         labels = self.labels_of(classes)
         items, single = pending_images(x, bgr=bgr)  # files checked, not decoded yet
@@ -272,7 +274,7 @@ class Predictor:
             ValueError: ``score_thr`` outside ``[0, 1]`` or given to a segmenter, ``batch_size``
                 below 1, a class the model does not have (here, before any image is read).
         """
-        self._check_score_thr(score_thr)
+        check_score_thr(score_thr, self.task, self.config.model.name)
         check_at_least_one(batch_size, "batch_size")
         labels = self.labels_of(classes)
         return predict_batches(self, images, score_thr, batch_size, mask_probabilities, labels)
@@ -288,20 +290,9 @@ class Predictor:
         """
         return labels_of_classes(classes, self.classes, self.task, self.config.model.name)
 
-    def _check_score_thr(self, score_thr: float | None) -> None:
-        """Refuse a ``score_thr`` outside ``[0, 1]``, or any ``score_thr`` for a segmenter
-        (which keeps every pixel's class: the threshold would be ignored)."""
-        check_score_thr(score_thr)
-        if score_thr is not None and self.task == "segmentation":
-            raise ValueError(
-                f"score_thr={score_thr:g} is for detectors; this {self.config.model.name} "
-                "segmenter keeps every pixel's class: leave score_thr out (result.probabilities "
-                "holds each pixel's class probabilities)"
-            )
-
     def stream(
         self,
-        source: VideoName | VideoSource,
+        source: Any,
         score_thr: float | None = None,
         max_frames: int | None = None,
         classes: Sequence[str | int] | None = None,
@@ -309,50 +300,52 @@ class Predictor:
         mask_probabilities: bool = False,
         bgr: bool = False,
     ) -> Iterator[Result]:
-        """Results of the frames of a video file, a camera or a stream, as they are read.
+        """Results one at a time, as they are made, of the frames of a video, a camera or a
+        stream, or of many images read a batch at a time (memory-bounded, unlike
+        :meth:`predict`'s list), e.g. ``for result in predictor.stream("photos/"): ...``.
 
         Args:
-            source: a video file, a camera index (``0`` or ``"0"``), a stream URL
-                (``rtsp://``, ``http://`` ...), or an open :class:`VideoSource`.
+            source: a video file (by suffix: ``.mp4``, ``.avi`` ...), a camera index (``0`` or
+                ``"0"``), a stream URL (``rtsp://`` ...) or an open :class:`VideoSource`; or
+                images: a folder (its image files, sorted, no subfolders, videos skipped, as
+                ``tools/infer.py`` reads one), or anything :meth:`predict` takes (a glob
+                pattern, a path, an array, a PIL image, a tensor, a list, tuple, iterator or
+                generator of these): :mod:`detseg.api.image_stream`.
             score_thr: as in :meth:`predict`.
-            max_frames: stop after this many frames, at least 1 (default: a video to its end,
-                a camera or a stream until it ends or the loop stops).
+            max_frames: stop after this many results, at least 1 (default: every image, a
+                video to its end, a camera or a stream until it ends or the loop stops).
             classes: as in :meth:`predict`.
-            batch_size: frames per forward pass (the results of a batch come once its last
-                frame is read: keep 1 for a camera's lowest latency).
-            mask_probabilities: as in :meth:`predict`; off by default, since a long video's
-                probabilities would fill the memory of whoever keeps the results.
-            bgr: taken for symmetry with :meth:`predict`, and ``False`` only: each frame is
-                decoded to RGB (:class:`VideoSource`).
+            batch_size: images or frames per forward pass (the results of a batch come once
+                its last image is read: keep 1 for a camera's lowest latency).
+            mask_probabilities: as in :meth:`predict`; off by default (many images'
+                probabilities would fill the memory of whoever keeps them).
+            bgr: arrays and tensors hold BGR channels; ``True`` is refused for a video.
 
         Returns:
-            An iterator of results whose ``frame`` and ``time`` are set; detections keep their
-            binarised ``masks`` only (``mask_probabilities`` is ``None``) unless
-            ``mask_probabilities``.
+            An iterator of results in input order; those of images are :meth:`predict`'s
+            (same ``path``, boxes, labels, scores), a frame's has ``frame`` and ``time`` set.
+            Only the batch being predicted is held: a result the loop drops is freed.
 
         Raises:
-            FileNotFoundError: a video file that does not exist.
-            ValueError: a video that cannot be decoded, a camera that cannot be opened, a
-                stream that cannot be reached, a closed :class:`VideoSource`, ``score_thr``
-                outside ``[0, 1]`` or given to a segmenter, ``max_frames`` or ``batch_size``
-                below 1, ``bgr=True``, a class the model does not have (raised here, before
-                the first frame).
+            ValueError: here, before the first result: ``score_thr`` outside ``[0, 1]`` or
+                given to a segmenter, ``max_frames`` or ``batch_size`` below 1, a class the
+                model does not have, ``bgr=True`` for a video; a video that cannot be decoded,
+                a camera or stream that cannot be opened, a closed :class:`VideoSource`; a
+                source or list item of a kind :meth:`predict` refuses, a video among images,
+                a folder or a glob pattern without images; an image file named by the source
+                that is missing, unreadable or empty (``ImageReadError``, as :meth:`predict`).
+                When its batch is read, naming the item: an image file that cannot be decoded
+                (``ImageReadError``, as :meth:`predict` raises it; the stream stops there,
+                after the results before it; ``tools/infer.py`` skips such files), the pixels
+                of an array, tensor or PIL image, any problem of an iterator's item.
+            FileNotFoundError: here: a video file that does not exist.
         """
-        self._check_score_thr(score_thr)
+        check_score_thr(score_thr, self.task, self.config.model.name)
         if max_frames is not None:
             check_at_least_one(max_frames, "max_frames")
         check_at_least_one(batch_size, "batch_size")
-        if bgr:
-            raise ValueError(
-                "bgr=True is for numpy arrays and tensors given to predict; stream decodes each "
-                "frame to RGB itself: leave bgr out"
-            )
-        labels = self.labels_of(classes)
-        if isinstance(source, VideoSource):
-            source.check_open()
-        video = source if isinstance(source, VideoSource) else VideoSource(source)
-        settings = (score_thr, labels, batch_size, mask_probabilities)
-        return stream_results(self, video, settings, max_frames, close=video is not source)
+        settings = (score_thr, self.labels_of(classes), batch_size, mask_probabilities)
+        return stream_source(self, source, settings, max_frames, bgr)
 
     def __repr__(self) -> str:
         """One line, e.g. ``Predictor(mask_rcnn detection with masks, 80 classes ['person',

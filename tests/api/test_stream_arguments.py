@@ -1,8 +1,11 @@
 """``Predictor.stream`` takes the keyword arguments of ``predict`` that mean something for video
 frames (``batch_size``, ``mask_probabilities``), and ``bgr``, which does not (each frame is
-decoded to RGB), is one error saying why instead of a ``TypeError``."""
+decoded to RGB), is one error saying why instead of a ``TypeError``; a source that is neither a
+video nor images is one error naming it."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 import torch
@@ -44,9 +47,19 @@ def test_mask_probabilities_can_be_kept(mask_checkpoint, video):
 
 
 @pytest.mark.parametrize(
-    "source", [torch.zeros(3, 8, 8), [0], 1.5], ids=["tensor", "list", "float"]
+    ("source", "expected"),
+    [
+        ([0], "item 0 of the input list: 0 is a video, a camera or a stream URL among images"),
+        (1.5, "cannot predict on a builtins.float; accepted: an image path"),
+        (True, "not a video source: True; give a file, a camera or a URL"),
+    ],
+    ids=["camera in a list", "float", "bool"],
 )
-def test_a_source_that_is_no_video_is_one_error(detector, source):
-    kind = type(source).__name__
-    with pytest.raises(ValueError, match=rf"^not a video source: a {kind}; give a video file, "):
+def test_a_source_that_is_neither_video_nor_images_is_one_error(detector, source, expected):
+    with pytest.raises(ValueError, match=re.escape(expected)):
         detector.stream(source)
+
+
+def test_a_tensor_is_streamed_as_an_image(detector):
+    [result] = detector.stream(torch.zeros(3, 8, 8))
+    assert result.image.shape == (8, 8, 3) and result.frame is None and result.path is None
