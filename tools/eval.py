@@ -240,10 +240,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _evaluate(args: argparse.Namespace, out: Path) -> Any:
     """The evaluation the arguments ask for, written into ``out``; its ``EvaluationSummary``."""
-    from detseg.evaluation.checkpoint_eval import evaluate_checkpoint
-    from detseg.evaluation.prediction_files_eval import evaluate_prediction_files
-
     if args.checkpoint is not None:
+        from detseg.evaluation.checkpoint_eval import evaluate_checkpoint
+
         return evaluate_checkpoint(
             args.checkpoint,
             out=out,
@@ -254,6 +253,9 @@ def _evaluate(args: argparse.Namespace, out: Path) -> Any:
             metric=args.metric,
             data_file=args.data,
         )
+    # the model-free form needs no torch: only its own modules are imported
+    from detseg.evaluation.prediction_files_eval import evaluate_prediction_files
+
     return evaluate_prediction_files(
         args.gt,
         args.pred,

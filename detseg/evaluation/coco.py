@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from detseg.evaluation.checked_detections import checked_fields
 from detseg.evaluation.coco_backend_runs import run_faster, run_pycocotools
 from detseg.evaluation.coco_checks import (
     check_detection,
@@ -47,6 +48,11 @@ _AP_KEYS = ("AP", "AP50", "AP75", "APs", "APm", "APl")
 _AR_AREA_KEYS = ("ARs", "ARm", "ARl")
 #: Prefix of the mask numbers where they sit beside the box numbers (``segm_AP``, ...).
 SEGM_PREFIX = "segm_"
+#: The 12 numbers of :func:`coco_evaluate` at the default ``max_dets`` (1, 10, 100), in
+#: ``COCOeval.stats`` order; the mask numbers beside them; the per-class mask numbers' key.
+COCO_KEYS = (*_AP_KEYS, "AR1", "AR10", "AR100", *_AR_AREA_KEYS)
+SEGM_KEYS = tuple(SEGM_PREFIX + key for key in COCO_KEYS)
+SEGM_PER_CLASS_KEY = SEGM_PREFIX + "per_class"
 
 
 def coco_evaluate(
@@ -194,22 +200,29 @@ def _check_max_dets(max_dets: Sequence[int]) -> list[int]:
 
 
 def _copy_detections(detections: Sequence[dict], gt: dict, iou_type: str) -> list[dict]:
-    """Checks detections and copies them (``loadRes`` writes into each dict)."""
+    """Checks detections and copies them (``loadRes`` writes into each dict).
+
+    :class:`~detseg.evaluation.checked_detections.CheckedDetections` holding the fields
+    ``iou_type`` needs are not checked again, but for their images (those of ``gt``)."""
     image_ids = {img["id"] for img in gt["images"]}
     field = "bbox" if iou_type == "bbox" else "segmentation"
+    required = ("image_id", "category_id", "score", field)
+    checked = checked_fields(detections, required)
     copied = []
     for i, det in enumerate(detections):
-        check_detection(det, i)
-        check_required_fields(det, i, ("image_id", "category_id", "score", field))
-        if iou_type == "segm":
-            check_segmentation(det["segmentation"], f"detection {i} (image {det['image_id']!r})")
+        if not checked:
+            check_detection(det, i)
+            check_required_fields(det, i, required)
+            if iou_type == "segm":
+                where = f"detection {i} (image {det['image_id']!r})"
+                check_segmentation(det["segmentation"], where)
         if det["image_id"] not in image_ids:
             raise ValueError(
                 f"detection {i} has image_id {det['image_id']!r}, which is not an image of "
                 "the ground truth; evaluate only images listed in gt['images']"
             )
         copied.append(dict(det))
-    if iou_type == "segm":
+    if iou_type == "segm" and not checked:
         check_rle_strings(
             [det["segmentation"] for det in copied],
             lambda i: f"detection {i} (image {copied[i]['image_id']!r})",

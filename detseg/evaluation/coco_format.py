@@ -2,7 +2,8 @@
 
 This module is the one place where model outputs become COCO results
 (``xyxy`` -> ``xywh``, labels ``1..K`` -> category ids, masks -> RLE) and where
-a detection dataset becomes a COCO ground-truth dict.
+a detection dataset becomes a COCO ground-truth dict. torch is imported by the functions that
+read tensors: :func:`segmentation_mask` (the report of a predictions file) runs without it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 import numpy as np
-import torch
 from pycocotools import mask as mask_utils
 
 logger = logging.getLogger(__name__)
@@ -155,6 +155,8 @@ def masks_to_rles(masks: Any, num: int, threshold: float = MASK_THRESHOLD) -> li
     # foreground: a probability above the threshold, any non-zero value otherwise (a cast to
     # uint8 would wrap 256 to 0); a tensor is binarised before numpy sees it, which has no
     # bfloat16 (the masks of a model run under bf16 autocast)
+    import torch
+
     if isinstance(masks, torch.Tensor):
         masks = masks.detach()
         binary = masks > threshold if masks.is_floating_point() else masks != 0
@@ -202,6 +204,8 @@ def segmentation_mask(segmentation: Any, height: int, width: int) -> np.ndarray:
 
 
 def _as_numpy(values: Any, dtype: type) -> np.ndarray:
+    import torch
+
     if isinstance(values, torch.Tensor):
         values = values.detach().cpu()
         # numpy has no bfloat16 (the boxes and scores of a bf16 autocast run); float32 holds

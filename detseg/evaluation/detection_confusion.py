@@ -33,6 +33,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from pycocotools import mask as mask_utils
 
+from detseg.evaluation.checked_detections import checked_fields
 from detseg.evaluation.coco_checks import check_detection, check_required_fields
 from detseg.evaluation.coco_ground_truth import load_coco_gt
 from detseg.evaluation.coco_per_class import category_names
@@ -171,9 +172,12 @@ def _group_by_image(
             item = (ann["bbox"], index_of[ann["category_id"]], bool(ann.get("iscrowd", 0)))
             gts[ann["image_id"]].append(item)
     unknown = 0
+    required = ("image_id", "category_id", "score", "bbox")
+    checked = checked_fields(detections, required)  # CheckedDetections: checked once before
     for i, det in enumerate(detections):
-        check_detection(det, i)
-        check_required_fields(det, i, ("image_id", "category_id", "score", "bbox"))
+        if not checked:
+            check_detection(det, i)
+            check_required_fields(det, i, required)
         if det["image_id"] not in gts:
             raise ValueError(
                 f"detection {i} has image_id {det['image_id']!r}, which is not an image of "

@@ -27,6 +27,7 @@ from typing import Any
 from detseg.argument_checks import check_output_folder
 from detseg.data.coco_eval_defaults import ground_truth_with_eval_defaults
 from detseg.data.json_files import read_json
+from detseg.evaluation.checked_detections import CheckedDetections
 from detseg.evaluation.coco import IOU_TYPES
 from detseg.evaluation.coco_checks import (
     check_detection,
@@ -39,7 +40,6 @@ from detseg.evaluation.coco_checks import (
 )
 from detseg.evaluation.file_names import match_file_names
 from detseg.evaluation.output_staging import evaluate_staged
-from detseg.evaluation.prediction_orientation import warn_about_display_frame
 from detseg.evaluation.report import EVALUATION_FILES
 from detseg.evaluation.summary import EvaluationSummary, write_coco_report
 from detseg.evaluation.voc_coco import check_difficult_flags, is_voc_metric, resolve_metric
@@ -121,12 +121,17 @@ def evaluate_prediction_files(
             lambda i: f"{predictions}: detection {i} (image {_image_of(records[i])!r})",
         )
     records = _known_categories(records, gt_dict, predictions)
-    detections = match_file_names(gt_dict, records)
+    # every record is checked above, once: the evaluation's steps do not check them again
+    fields = ("image_id", "category_id", "score", "segmentation" if segm else "bbox")
+    detections = CheckedDetections(match_file_names(gt_dict, records), fields)
     if segm:  # the image sizes first: the report rasterises polygons at them
         check_segm_ground_truth(gt_dict, str(gt))
     if images_dir is not None and not Path(images_dir).is_dir():
         raise FileNotFoundError(f"images folder {images_dir} is not a folder")
     if images_dir is not None:  # tools/infer.py predicts on photos as their EXIF displays them
+        # imported here: it reads the images with detseg.data.image_io, which loads torch
+        from detseg.evaluation.prediction_orientation import warn_about_display_frame
+
         warn_about_display_frame(gt_dict, records, images_dir, gt)
     info = {
         "ground truth": str(gt),

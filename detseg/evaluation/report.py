@@ -40,6 +40,7 @@ from pycocotools import mask as mask_utils
 from detseg.argument_checks import check_output_folder
 from detseg.data.coco_eval_defaults import ground_truth_with_eval_defaults
 from detseg.data.json_files import read_json
+from detseg.evaluation.checked_detections import CheckedDetections, checked_fields
 from detseg.evaluation.coco import coco_evaluate, segm_metrics
 from detseg.evaluation.coco_checks import check_segmentation
 from detseg.evaluation.coco_format import segmentation_mask
@@ -249,18 +250,26 @@ def _pr_panels(curves: PRCurves) -> tuple[PRCurves, str]:
 
 def _with_mask_boxes(detections: list[dict], gt: dict) -> list[dict]:
     """``detections`` where a record without ``bbox`` but with a ``segmentation`` has the box
-    (xywh px) of its mask, rasterised at its gt image's ``height`` x ``width``."""
+    (xywh px) of its mask, rasterised at its gt image's ``height`` x ``width``. Of
+    :class:`~detseg.evaluation.checked_detections.CheckedDetections` (their masks checked) it
+    is one too, holding ``bbox`` where every record then has one."""
     sizes = {img.get("id"): (img.get("height"), img.get("width")) for img in gt["images"]}
+    checked = checked_fields(detections, ("segmentation",))
+    boxed = True  # whether every record has a bbox
     out = []
     for i, det in enumerate(detections):
         if "bbox" not in det and det.get("segmentation"):
-            where = f"detection {i} (image {det.get('image_id')!r})"
-            check_segmentation(det["segmentation"], where)
+            if not checked:
+                where = f"detection {i} (image {det.get('image_id')!r})"
+                check_segmentation(det["segmentation"], where)
             height, width = sizes.get(det.get("image_id"), (None, None))
             mask = segmentation_mask(det["segmentation"], int(height or 0), int(width or 0))
             rle = mask_utils.encode(np.asfortranarray(mask))
             det = {**det, "bbox": [float(v) for v in mask_utils.toBbox(rle)]}
+        boxed = boxed and "bbox" in det
         out.append(det)
+    if isinstance(detections, CheckedDetections):
+        return CheckedDetections(out, detections.fields | ({"bbox"} if boxed else set()))
     return out
 
 

@@ -7,7 +7,8 @@ rule says so (:meth:`~detseg.data.base.ImageDataset.reads_as_displayed`, passed 
 the displayed size (the COCO reader's rule). Ground-truth boxes (and with masks their outlines)
 are drawn in white edged in black, the kept detections in their class colours. It is separate from
 :mod:`detseg.evaluation.report`, which writes the numbers and plots, because it is the part
-that reads and draws image files.
+that reads and draws image files. The image reader and the drawing (both on torch) are imported
+when a picture is drawn: a gallery listed without pictures (no images folder) needs no torch.
 """
 
 from __future__ import annotations
@@ -23,17 +24,9 @@ import cv2
 import numpy as np
 
 from detseg.data.coco_fields import coco_image_file, entry_size
-from detseg.data.image_io import (
-    ImageReadError,
-    apply_orientation,
-    labels_follow_orientation,
-    read_stored_rgb,
-    to_uint8,
-)
 from detseg.evaluation.coco_format import segmentation_mask
 from detseg.evaluation.detection_confusion import DetectionConfusion
 from detseg.evaluation.report_html import GalleryItem
-from detseg.visualize import draw_detections
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +111,9 @@ def _draw_image(
     resized so its longer side lies in :data:`GALLERY_SIDES`; ``None`` when the file cannot be
     read or encoded.
     """
+    from detseg.data.image_io import ImageReadError
+    from detseg.visualize import draw_detections
+
     try:
         rgb = _read_as_evaluated(path, image_id, displayed)
     except ImageReadError as error:
@@ -161,6 +157,8 @@ def _stated_size_rule(stated: tuple[int, int] | None) -> DisplayedRule:
     """The COCO reader's rule for an image whose entry states ``stated = (H, W)`` (or no
     size): as displayed only where the orientation swaps width and height and ``stated`` is
     the stored size transposed (:func:`~detseg.data.image_io.labels_follow_orientation`)."""
+    from detseg.data.image_io import labels_follow_orientation
+
     return lambda image_id, orientation, stored: labels_follow_orientation(
         orientation, stored, stated
     )
@@ -170,6 +168,8 @@ def _read_as_evaluated(path: Path, image_id: int, displayed: DisplayedRule | Non
     """``UInt8[H, W, 3]`` RGB pixels of ``path`` (the file of gt image ``image_id``) as the
     dataset reads them: turned as its EXIF orientation says where ``displayed`` says so, else
     (and without a rule) in stored order."""
+    from detseg.data.image_io import apply_orientation, read_stored_rgb, to_uint8
+
     rgb, orientation = read_stored_rgb(path)
     stored = (rgb.shape[0], rgb.shape[1])
     if orientation != 1 and displayed is not None and displayed(image_id, orientation, stored):

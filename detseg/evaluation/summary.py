@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from detseg.engine.validation import COCO_KEYS, SEGM_KEYS, SEGM_PER_CLASS_KEY
+from detseg.evaluation.coco import COCO_KEYS, SEGM_KEYS, SEGM_PER_CLASS_KEY
 from detseg.evaluation.report import write_detection_report
 from detseg.evaluation.report_gallery import DisplayedRule
 from detseg.evaluation.table import coco_table, voc_table

@@ -27,6 +27,7 @@ from typing import Any, Literal
 import numpy as np
 
 from detseg.choices.detection_metrics import METRIC_CHOICES
+from detseg.evaluation.checked_detections import checked_fields
 from detseg.evaluation.coco_checks import check_detection, check_required_fields
 from detseg.evaluation.coco_ground_truth import load_coco_gt
 from detseg.evaluation.coco_per_class import category_names
@@ -161,9 +162,12 @@ def _per_image_inputs(
             item = (_xyxy(ann["bbox"]), int(ann["category_id"]), difficult)
             gts[position[int(ann["image_id"])]].append(item)
     dets: list[list[tuple[list[float], float, int]]] = [[] for _ in position]
+    required = ("image_id", "category_id", "score", "bbox")
+    checked = checked_fields(detections, required)  # CheckedDetections: checked once before
     for i, det in enumerate(detections):
-        check_detection(det, i)
-        check_required_fields(det, i, ("image_id", "category_id", "score", "bbox"))
+        if not checked:
+            check_detection(det, i)
+            check_required_fields(det, i, required)
         if det.get("image_id") not in position:
             raise ValueError(
                 f"detection {i} has image_id {det.get('image_id')!r}, which is not an image of "

@@ -18,18 +18,56 @@ any script are drawn (non-ASCII ones with a system font, :mod:`detseg.text_drawi
 - :mod:`~detseg.visualize.saving`: :func:`save_rgb` and :func:`save_label_map`.
 """
 
-from detseg.visualize.captions import (
-    fit_caption,
-    line_thickness,
-    place_captions,
-    shorten_text,
-    text_style,
-)
-from detseg.visualize.detections import NO_DETECTIONS_COLOR, draw_detections
-from detseg.visualize.drawing_inputs import check_opacity, tensor_to_rgb
-from detseg.visualize.palette import PALETTE_SIZE, class_colors, text_color
-from detseg.visualize.saving import LOSSLESS_SUFFIXES, save_label_map, save_rgb
-from detseg.visualize.segmentation import draw_segmentation
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from detseg.visualize.captions import (
+        fit_caption,
+        line_thickness,
+        place_captions,
+        shorten_text,
+        text_style,
+    )
+    from detseg.visualize.detections import NO_DETECTIONS_COLOR, draw_detections
+    from detseg.visualize.drawing_inputs import check_opacity, tensor_to_rgb
+    from detseg.visualize.palette import PALETTE_SIZE, class_colors, text_color
+    from detseg.visualize.saving import LOSSLESS_SUFFIXES, save_label_map, save_rgb
+    from detseg.visualize.segmentation import draw_segmentation
+
+#: The module of each public name, imported when the name is first read (the palette's
+#: colours load without torch, e.g. for the plots of a predictions-file evaluation).
+_MODULES = {
+    "fit_caption": "captions",
+    "line_thickness": "captions",
+    "place_captions": "captions",
+    "shorten_text": "captions",
+    "text_style": "captions",
+    "NO_DETECTIONS_COLOR": "detections",
+    "draw_detections": "detections",
+    "check_opacity": "drawing_inputs",
+    "tensor_to_rgb": "drawing_inputs",
+    "PALETTE_SIZE": "palette",
+    "class_colors": "palette",
+    "text_color": "palette",
+    "LOSSLESS_SUFFIXES": "saving",
+    "save_label_map": "saving",
+    "save_rgb": "saving",
+    "draw_segmentation": "segmentation",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The public name ``name``, imported from its module on first use."""
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "LOSSLESS_SUFFIXES",
