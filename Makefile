@@ -31,7 +31,9 @@ DEMO_IMAGES := $(SHAPES)/test/images/00000[0-7].png
 # equal share of the cores. Two processes of one thread beat one process of two threads on a
 # 2-core CPU (~1.5x: some CPU kernels, e.g. RoIAlign's backward, use one thread).
 # These are recursive variables: they are read after `setup` has made the environment.
-DEMO_GPUS     = $(shell $(PY) -c "import torch; print(torch.cuda.device_count())" 2>/dev/null || echo 0)
+# DEMO_GPUS imports torch on its first use and keeps the count (a plain recursive variable
+# would import torch again at each use).
+DEMO_GPUS     = $(eval DEMO_GPUS := $$(shell $(PY) -c "import torch; print(torch.cuda.device_count())" 2>/dev/null || echo 0))$(DEMO_GPUS)
 DEMO_ON_GPU   = $(filter-out 0,$(DEMO_GPUS))
 DEMO_PROCS   ?= $(if $(DEMO_ON_GPU),$(DEMO_GPUS),2)
 DEMO_DEVICE   = $(if $(DEMO_ON_GPU),device=cuda,device=cpu)

@@ -7,12 +7,10 @@ the same error says with ``num_workers: 0`` (e.g. a label map with a value above
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 from torch._utils import ExceptionWrapper
+from user_error_line import user_error_line
 
-from detseg.command_line import USER_ERROR_EXIT_CODE, run_command
 from detseg.config import ConfigError
 
 LABEL_MAP_ERROR = (
@@ -36,29 +34,15 @@ def worker_main(error: Exception):
     return main
 
 
-def error_line(main, capsys) -> str:
-    saved = sys.argv
-    sys.argv = ["train.py"]
-    try:
-        with pytest.raises(SystemExit) as stop:
-            run_command(main, "train")
-    finally:
-        sys.argv = saved
-    assert stop.value.code == USER_ERROR_EXIT_CODE
-    lines = capsys.readouterr().err.splitlines()
-    assert len(lines) == 1, lines
-    return lines[0]
-
-
 @pytest.mark.parametrize("error", [ValueError(LABEL_MAP_ERROR), ConfigError(LABEL_MAP_ERROR)])
 def test_a_worker_error_is_its_own_message(capsys, error):
-    assert error_line(worker_main(error), capsys) == f"train: error: {LABEL_MAP_ERROR}"
+    assert user_error_line(worker_main(error), capsys) == f"train: error: {LABEL_MAP_ERROR}"
 
 
 def test_an_error_in_the_main_process_is_unchanged(capsys):
     def main() -> int:
         raise ValueError("Caught nothing: a message that only looks like a worker's")
 
-    assert error_line(main, capsys) == (
+    assert user_error_line(main, capsys) == (
         "train: error: Caught nothing: a message that only looks like a worker's"
     )

@@ -1,18 +1,17 @@
 """docs/extending.md runs as written.
 
-Its Python blocks run in order in one namespace, and its shell commands (``python tools/...``)
-after them, in a temporary folder that stands in for the repository root (the guide writes
-``datasets/tiny_shapes/`` and ``runs/`` there). ``detseg.models.MODELS``, which the guide
-extends, is restored afterwards.
+Its Python blocks run in order in one namespace, and its shell commands (``python tools/...``,
+each script run as ``__main__`` in this process) after them, in a temporary folder that stands
+in for the repository root (the guide writes ``datasets/tiny_shapes/`` and ``runs/`` there).
+``detseg.models.MODELS``, which the guide extends, is restored afterwards.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import re
+import runpy
 import shlex
-import subprocess
 import sys
 from pathlib import Path
 
@@ -66,7 +65,7 @@ def test_the_guide_has_its_blocks():
     ]
 
 
-def test_the_guide_runs_as_written(guide_run):
+def test_the_guide_runs_as_written(guide_run, monkeypatch, capsys):
     folder, namespace = guide_run
     # training from parts, evaluation, own loop
     assert namespace["stats"].iterations == 3
@@ -90,13 +89,13 @@ def test_the_guide_runs_as_written(guide_run):
     assert namespace["run"].exit_code == 0
     assert (folder / "runs" / "tiny" / "best.pt").is_file()
     assert namespace["tiny"].model.__class__.__name__ == "FasterRCNN"
-    # the shell commands, on the checkpoint the guide wrote
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    # the shell commands, on the checkpoint the guide wrote: each script run as __main__ in
+    # this process, as `python` would run it
     for command in shell_commands():
-        argv = [sys.executable, str(REPO / command[1]), *command[2:]]
-        done = subprocess.run(
-            argv, cwd=folder, env=env, capture_output=True, text=True, timeout=300
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
+        script = REPO / command[1]
+        monkeypatch.setattr(sys, "argv", [str(script), *command[2:]])
+        with pytest.raises(SystemExit) as done:
+            runpy.run_path(str(script), run_name="__main__")
+        assert done.value.code == 0, capsys.readouterr()
     assert (folder / "runs" / "mine_infer" / "predictions.json").is_file()
     assert (folder / "runs" / "mine_eval" / "metrics.json").is_file()

@@ -2,8 +2,8 @@
 naming itself by its command in its usage and error lines, and the LICENSE file.
 
 The venv sees this environment's site-packages through a ``.pth`` file, so the dependencies
-(torch, ...) are not installed again; detseg itself and ``detseg_tools`` (tools/) come from the
-wheel built from a copy of the sources.
+(torch, ...) and pip are not installed again; detseg itself and
+``detseg_tools`` (tools/) come from the wheel built from a copy of the sources.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def venv(tmp_path_factory) -> Path:
         else:
             shutil.copy2(REPO / name, source / name)
     env_dir = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
+    # pip comes from this environment too (through the .pth file): none is installed there
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env_dir)], check=True)
     python = env_dir / "bin" / "python"
     purelib = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
@@ -61,8 +62,11 @@ def venv(tmp_path_factory) -> Path:
     Path(purelib, "detseg_test_dependencies.pth").write_text(
         sysconfig.get_paths()["purelib"] + "\n"
     )
+    # a plain `pip install .` (its isolated build environment checks pyproject's build
+    # requirements); the installed modules are byte-compiled when they are first imported
+    pip = [str(python), "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
     result = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", str(source)],
+        [*pip, "--no-compile", str(source)],
         capture_output=True,
         text=True,
         cwd=root,

@@ -16,14 +16,14 @@
 #          -> OUT_DIR/loop.log, loop_metrics.jsonl, loop_profile.json, loop_ops.txt (and
 #          loop_data.log when it makes the shapes dataset first)
 #
-# Machine facts (GPU, driver, torch, commit) go to OUT_DIR/machine.txt. Every stage has a time
-# limit in seconds (SUITE_S, TESTS_S, DEMO_S, LOOP_S; default 330, 200, 600, 300), so that a
-# cut stage still leaves its log, and the next stage runs. 15 minutes of device time, the
-# machine's start included, fit `suite tests` (about 9 minutes with the start) and then `loop`;
-# `demo` needs 15 minutes of its own. PY is the Python to use (default python3; it needs
-# detseg's dependencies: albumentations, pycocotools, faster-coco-eval). `make demo` runs
-# with that Python in place of the project's .venv. Exit status: 1 when a stage failed or was
-# cut, else 0.
+# Machine facts (GPU, driver, torch, GPU count, commit) go to OUT_DIR/machine.txt. Every stage has a
+# time limit in seconds (SUITE_S, TESTS_S, DEMO_S, LOOP_S; default 330, 200, 600, 300), so that a
+# cut stage still leaves its log, and the next stage runs. 15 minutes of device time, the machine's
+# start included, fit `suite tests` (about 9 minutes with the start) and then `loop`; `demo` needs
+# 15 minutes of its own. PY is the Python to use (default python3; it needs detseg's dependencies:
+# albumentations, pycocotools, faster-coco-eval). `make demo` runs with that Python in place of the
+# project's .venv. Exit status: 2 for an unknown option or stage (nothing runs), 1 when a stage
+# failed or was cut, else 0.
 set -u
 usage="usage: bash tools/gpu_checks.sh OUT_DIR [suite] [tests] [demo] [loop]"
 case "${1:-}" in
@@ -33,6 +33,13 @@ esac
 out=${1:?$usage}
 shift
 stages=${*:-suite tests demo}
+for stage in $stages; do  # all refused before anything starts: no half-run measurements
+  case $stage in
+    suite | tests | demo | loop) ;;
+    *) echo "gpu_checks.sh: error: unknown stage '$stage': use suite, tests, demo or loop" >&2
+       exit 2 ;;
+  esac
+done
 PY=${PY:-python3}
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1 NO_ALBUMENTATIONS_UPDATE=1
@@ -44,7 +51,7 @@ status=0
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
   nproc
   "$PY" -c "import torch, torchvision; print('torch', torch.__version__, 'torchvision', \
-torchvision.__version__, 'cuda', torch.version.cuda)"
+torchvision.__version__, 'cuda', torch.version.cuda); print('gpus', torch.cuda.device_count())"
 } >"$out/machine.txt" 2>&1
 
 run_stage() {  # run_stage NAME LIMIT_S LOG COMMAND...: time-limited, logged, timed
@@ -75,8 +82,11 @@ for stage in $stages; do
       venv=$(mktemp -d)
       touch "$venv/.installed"
       rm -rf runs/demo_gpu  # no figure of an earlier run passed off as this one's
+      # machine.txt's GPU count: the Makefile's recursive DEMO_GPUS imports torch at each use
+      gpus=$(sed -n 's/^gpus \([0-9][0-9]*\)$/\1/p' "$out/machine.txt")
       run_stage demo "${DEMO_S:-600}" "$out/demo.log" \
-        make demo VENV="$venv" PY="$PY" DEMO_DIR=runs/demo_gpu
+        make demo VENV="$venv" PY="$PY" DEMO_DIR=runs/demo_gpu DEMO_GPUS="${gpus:-0}"
+      rm -r "$venv"
       cp runs/demo_gpu/eval/metrics.json "$out/demo_metrics.json" 2>/dev/null || true
       ;;
     loop)
@@ -90,10 +100,6 @@ for stage in $stages; do
       cp runs/loop_gpu/metrics.jsonl "$out/loop_metrics.jsonl" 2>/dev/null || true
       cp runs/loop_gpu/profile/summary.json "$out/loop_profile.json" 2>/dev/null || true
       cp runs/loop_gpu/profile/ops.txt "$out/loop_ops.txt" 2>/dev/null || true
-      ;;
-    *)
-      echo "unknown stage '$stage': use suite, tests, demo or loop" >&2
-      exit 2
       ;;
   esac
 done

@@ -99,6 +99,13 @@ def test_compiled_backbones_give_a_ratio_and_the_same_outputs(monkeypatch):
             compile_mode="backbone",
             compile_backend="eager",
         )
+        # after the timings both compiled backbones still compute the same logits (eval mode),
+        # on the thread count they were compiled for (dynamo guards on it: no recompile)
+        twin, ours = seen["torchvision"][0], seen["detseg"][0]
+        images, masks = torch.rand(1, 3, 64, 64), torch.zeros(1, 64, 64, dtype=torch.long)
+        tv_logits, _ = torchvision_calls(twin, images, masks)
+        with torch.no_grad():
+            have, want = ours(images), tv_logits()
     finally:
         torch.set_num_threads(threads)
     assert (result.compile_mode, result.compile_backend) == ("backbone", "eager")
@@ -110,11 +117,6 @@ def test_compiled_backbones_give_a_ratio_and_the_same_outputs(monkeypatch):
     assert lines[0].endswith("contiguous weights, torch.compile backbone (eager)")
     assert lines[4].startswith("compile time (warm-up calls beyond steady state): torchvision")
     assert COMPILE_WARMUP > 1
-    # after the timings both compiled backbones still compute the same logits (eval mode)
-    twin, ours = seen["torchvision"][0], seen["detseg"][0]
     assert twin.backbone._compiled_call_impl is not None
     assert ours.backbone._compiled_call_impl is not None
-    images, masks = torch.rand(1, 3, 64, 64), torch.zeros(1, 64, 64, dtype=torch.long)
-    tv_logits, _ = torchvision_calls(twin, images, masks)
-    with torch.no_grad():
-        torch.testing.assert_close(ours(images), tv_logits(), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(have, want, rtol=1e-4, atol=1e-5)

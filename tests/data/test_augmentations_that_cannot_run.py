@@ -9,11 +9,9 @@ sample does not have: a detection pipeline refuses it when it is built.
 
 from __future__ import annotations
 
-import sys
-
 import pytest
+from user_error_line import user_error_line
 
-from detseg.command_line import USER_ERROR_EXIT_CODE, run_command
 from detseg.data.albumentations_import import A
 from detseg.data.augmentation_errors import AugmentationError
 from detseg.data.coco import CocoDetection
@@ -98,18 +96,9 @@ def test_loader_error_is_one_line_in_the_tools(shapes, capsys, num_workers, task
         next(iter(loader(dataset, 1, False, num_workers)))
         return 0
 
-    saved = sys.argv
-    sys.argv = ["train.py"]
-    try:
-        with pytest.raises(SystemExit) as stop:
-            run_command(main, "train")
-    finally:
-        sys.argv = saved
-    assert stop.value.code == USER_ERROR_EXIT_CODE
-    lines = capsys.readouterr().err.splitlines()
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("train: error: ")
-    check_line(lines[0].removeprefix("train: error: "), dataset)
+    line = user_error_line(main, capsys)
+    assert line.startswith("train: error: ")
+    check_line(line.removeprefix("train: error: "), dataset)
 
 
 @pytest.mark.parametrize(

@@ -5,18 +5,16 @@ the reader, in training and in the check."""
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from tool_modules import load_tool
 
 from detseg.data import VOCDetection
 from detseg.dataset_check import check_dataset
-
-REPO = Path(__file__).resolve().parents[2]
 
 _XML = (
     "<annotation><filename>{name}.jpg</filename><object><name>cat</name><bndbox><xmin>3</xmin>"
@@ -37,6 +35,25 @@ def _voc(root: Path, names: list[str], absent: tuple[str, ...] = ()) -> Path:
         (root / "Annotations" / "b.xml").write_text("<annotation><object><name>cat")
     (root / "ImageSets" / "Main" / "train.txt").write_text("\n".join(names) + "\n")
     return root
+
+
+def _check_data_error_line(root: Path, tmp_path: Path, monkeypatch, capsys) -> str:
+    """``check_data DATA_YAML --splits train --no-decode`` on the VOC folder ``root``, run in
+    process as the command (its ``cli``, which the script's ``__main__`` calls): exit code 2
+    and no traceback; returns the last stderr line."""
+    data_file = tmp_path / "data.yaml"
+    data_file.write_text(
+        f"data:\n  format: voc\n  root: {root}\n  train_split: train\n  val_split: train\n"
+    )
+    argv = [str(data_file), "--splits", "train", "--no-decode", "--out", str(tmp_path / "report")]
+    monkeypatch.setattr(sys, "argv", ["check_data.py", *argv])
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as stop:
+        load_tool("check_data.py").cli()
+    err = capsys.readouterr().err
+    assert stop.value.code == 2, err
+    assert "Traceback" not in err
+    return err.strip().splitlines()[-1]
 
 
 def test_reader_lists_the_malformed_xml_files(tmp_path):
@@ -65,24 +82,13 @@ def test_check_warns_about_malformed_xml_files(tmp_path):
     assert check.exit_code == 0
 
 
-def test_check_data_reports_a_split_of_unreadable_xml_files_as_training_does(tmp_path):
+def test_check_data_reports_a_split_of_unreadable_xml_files_as_training_does(
+    tmp_path, monkeypatch, capsys
+):
     """tools/check_data.py: every xml unreadable is the reader's error naming the split file,
     exit code 2, no traceback."""
     root = _voc(tmp_path / "voc", ["b"])
-    data_file = tmp_path / "data.yaml"
-    data_file.write_text(
-        f"data:\n  format: voc\n  root: {root}\n  train_split: train\n  val_split: train\n"
-    )
-    result = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "check_data.py"), str(data_file)]
-        + ["--splits", "train", "--no-decode", "--out", str(tmp_path / "report")],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    line = result.stderr.strip().splitlines()[-1]
+    line = _check_data_error_line(root, tmp_path, monkeypatch, capsys)
     assert re.fullmatch(
         r"check_data: error: none of the 1 annotation files listed by \S+train\.txt can be "
         r"read: \S+b\.xml \(.*line 1.*\); fix the xml file",
@@ -116,23 +122,10 @@ def test_missing_xml_files_are_counted_and_the_first_named(tmp_path):
     assert f"annotation file: {shown} and 2 more; remove their ids from train.txt" in message
 
 
-def test_check_data_reports_a_missing_xml_as_training_does(tmp_path):
+def test_check_data_reports_a_missing_xml_as_training_does(tmp_path, monkeypatch, capsys):
     """tools/check_data.py: the reader's line, exit code 2, no traceback."""
     root = _voc(tmp_path / "voc", ["a", "c", "d"], absent=("c",))
-    data_file = tmp_path / "data.yaml"
-    data_file.write_text(
-        f"data:\n  format: voc\n  root: {root}\n  train_split: train\n  val_split: train\n"
-    )
-    result = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "check_data.py"), str(data_file)]
-        + ["--splits", "train", "--no-decode", "--out", str(tmp_path / "report")],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert result.returncode == 2, result.stderr
-    assert "Traceback" not in result.stderr
-    line = result.stderr.strip().splitlines()[-1]
+    line = _check_data_error_line(root, tmp_path, monkeypatch, capsys)
     assert re.fullmatch(
         r"check_data: error: 1 of the 3 images listed by \S+train\.txt has no annotation file: "
         r"\S+c\.xml; remove its id from train\.txt or add the xml file .*",

@@ -28,10 +28,16 @@ def _run(out: Path, *stages: str, **env: str) -> subprocess.CompletedProcess[str
     )
 
 
-def test_an_unknown_stage_is_refused(tmp_path):
-    result = _run(tmp_path, "bench")
+def test_an_unknown_stage_is_refused_before_any_stage_starts(tmp_path):
+    """A misspelt stage after a valid one stops the script before the first stage (and before
+    machine.txt, whose Python imports torch): nothing is measured, nothing is written."""
+    out = tmp_path / "out"
+    result = _run(out, "tests", "bench")
     assert result.returncode == 2
-    assert "unknown stage 'bench': use suite, tests, demo or loop" in result.stderr
+    assert result.stderr == (
+        "gpu_checks.sh: error: unknown stage 'bench': use suite, tests, demo or loop\n"
+    )
+    assert not out.exists()
 
 
 def test_help_prints_the_usage_and_starts_nothing(tmp_path):
@@ -66,10 +72,17 @@ def test_the_tests_stage_collects_every_test_file(tmp_path):
 def test_the_demo_stage_is_make_demo_with_the_given_python(tmp_path):
     """``make demo``'s own recipe runs with ``$PY`` and builds no virtual environment (a dry run
     through MAKEFLAGS=n shows the commands)."""
-    result = _run(tmp_path, "demo", MAKEFLAGS="n")
-    log = (tmp_path / "demo.log").read_text()
+    scratch = tmp_path / "tmp"  # mktemp's folder: the marker folder is removed afterwards
+    scratch.mkdir()
+    result = _run(tmp_path / "out", "demo", MAKEFLAGS="n", TMPDIR=str(scratch))
+    log = (tmp_path / "out" / "demo.log").read_text()
     assert result.returncode == 0, log
     assert f"{sys.executable} tools/train.py configs/demo.yaml --nproc" in log
     assert "--work-dir runs/demo_gpu" in log
+    # the GPU count of machine.txt decides processes and device (no GPU here: the CPU's)
+    machine = (tmp_path / "out" / "machine.txt").read_text()
+    assert "gpus 0" in machine.splitlines()
+    assert "--nproc 2" in log and "device=cpu" in log
     assert "pip install" not in log and "-m venv" not in log
-    assert "demo: exit 0 after" in (tmp_path / "machine.txt").read_text()
+    assert "demo: exit 0 after" in machine
+    assert list(scratch.glob("tmp.*")) == []  # mktemp -d names
