@@ -8,33 +8,23 @@ every 2nd step, ``metrics.jsonl`` in the run's folder. In the two processes of
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import torch
+from fake_batches import FakeBatch, train_on_cpu
 from torch import nn
 
 from detseg.engine.records.run_records import RunRecords
 from detseg.engine.runtime.distributed import DistInfo
-from detseg.engine.solver import build_scheduler
-from detseg.engine.training import StepSettings, train_one_epoch
+from detseg.engine.training import StepSettings
 from detseg.engine.training.epoch_training import end_of_step, step_record_log
 from detseg.engine.training.loop_results import StepInfo
 from detseg.engine.training.run_state import RunState
 
 STEPS = 4
-
-
-@dataclass
-class Batch:
-    """The loader's ``Batch``: ``images`` (``Float[3, H, W]`` each), no boxes needed."""
-
-    images: list[torch.Tensor]
-    targets: list[dict] = field(default_factory=list)
-    skipped_images: int = 0
-    dropped_boxes: int = 0
 
 
 class Square(nn.Module):
@@ -97,15 +87,11 @@ def train(
 ) -> None:
     """One epoch of :data:`STEPS` steps, rank ``r``'s images all ``1 + r``; ``after_step``
     defaults to the run's ``end_of_step``."""
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    scheduler = build_scheduler(optimizer, "constant", iters_per_epoch=STEPS, total_iters=STEPS)
-    batches = [Batch([torch.full((3, 2, 2), 1.0 + run.dist.rank)]) for _ in range(STEPS)]
-    train_one_epoch(
+    batches = [FakeBatch([torch.full((3, 2, 2), 1.0 + run.dist.rank)]) for _ in range(STEPS)]
+    train_on_cpu(
         model,
         batches,
-        optimizer,
-        scheduler,
-        torch.device("cpu"),
+        total_iters=STEPS,
         settings=StepSettings(log_every=2),
         train_model=train_model,
         dist=run.dist,

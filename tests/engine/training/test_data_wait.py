@@ -4,24 +4,15 @@ record and per epoch."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 import torch
+from fake_batches import FakeBatch, train_on_cpu
 from torch import nn
 
 from detseg.engine.records import MetricLogger, read_metrics
-from detseg.engine.solver import build_scheduler
-from detseg.engine.training import StepSettings, train_one_epoch
+from detseg.engine.training import StepSettings
 
 PAUSE = 0.05  # seconds: far above the cost of a toy step
-
-
-@dataclass
-class FakeBatch:
-    images: list[torch.Tensor]
-    targets: list[dict] = field(default_factory=list)
-    skipped_images: int = 0
-    dropped_boxes: int = 0
 
 
 class SlowLoader:
@@ -50,16 +41,10 @@ class Quadratic(nn.Module):
         return {"loss_a": (self.w - 3.0) ** 2}
 
 
-def _run(model, loader, **kwargs):
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    scheduler = build_scheduler(optimizer, "constant", iters_per_epoch=10, total_iters=10)
-    return train_one_epoch(model, loader, optimizer, scheduler, torch.device("cpu"), **kwargs)
-
-
 def test_a_slow_loader_shows_as_waiting(tmp_path):
     steps = []
     with MetricLogger(tmp_path / "metrics.jsonl") as log:
-        stats = _run(
+        stats = train_on_cpu(
             Quadratic(),
             SlowLoader(4, PAUSE),
             settings=StepSettings(log_every=2),
@@ -75,7 +60,7 @@ def test_a_slow_loader_shows_as_waiting(tmp_path):
 
 def test_a_slow_model_shows_as_not_waiting():
     steps = []
-    stats = _run(
+    stats = train_on_cpu(
         Quadratic(delay=PAUSE),
         SlowLoader(3, 0.0),
         after_step=lambda info: steps.append(info.data_wait) and False,
@@ -86,7 +71,7 @@ def test_a_slow_model_shows_as_not_waiting():
 
 def test_accumulated_batches_all_count_towards_their_step():
     steps = []
-    stats = _run(
+    stats = train_on_cpu(
         Quadratic(),
         SlowLoader(4, PAUSE),
         settings=StepSettings(accumulate=2),

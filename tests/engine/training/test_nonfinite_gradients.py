@@ -12,11 +12,10 @@ import warnings
 
 import pytest
 import torch
-from fake_batches import FakeBatch
+from fake_batches import FakeBatch, train_on_cpu
 from torch import nn
 
-from detseg.engine.solver import build_scheduler
-from detseg.engine.training import EpochPosition, NonFiniteLossError, StepSettings, train_one_epoch
+from detseg.engine.training import EpochPosition, NonFiniteLossError, StepSettings
 
 
 class SlopeModel(nn.Module):
@@ -46,17 +45,7 @@ def _batch(image_id: int, bad: bool = False, nan: bool = False) -> FakeBatch:
 
 
 def _run(model: SlopeModel, loader: list[FakeBatch], settings: StepSettings):
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    scheduler = build_scheduler(optimizer, "constant", iters_per_epoch=10, total_iters=10)
-    return train_one_epoch(
-        model,
-        loader,
-        optimizer,
-        scheduler,
-        torch.device("cpu"),
-        position=EpochPosition(start_iteration=4),
-        settings=settings,
-    )
+    return train_on_cpu(model, loader, position=EpochPosition(start_iteration=4), settings=settings)
 
 
 @pytest.mark.parametrize("grad_clip", [None, 100.0])

@@ -3,31 +3,21 @@ from a model that holds NaN or infinity."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 import pytest
 import torch
+from fake_batches import FakeBatch, train_on_cpu
 from torch import nn
 
 from detseg.engine.runtime.distributed import DistInfo
-from detseg.engine.solver import build_scheduler
 from detseg.engine.training import (
     RunState,
     StepSettings,
     epoch_loop,
     finite_checks,
-    train_one_epoch,
 )
 from detseg.engine.training.nonfinite_losses import BufferSnapshot, NonFiniteLossError
-
-
-@dataclass
-class Batch:
-    images: list[torch.Tensor]
-    targets: list[dict] = field(default_factory=list)
-    skipped_images: int = 0
-    dropped_boxes: int = 0
 
 
 class ConvBN(nn.Module):
@@ -43,8 +33,8 @@ class ConvBN(nn.Module):
         return {"loss": (out.mean() - 1.0) ** 2 + self.conv.weight.sum() ** 2}
 
 
-def _batch(value: float) -> Batch:
-    return Batch([torch.full((3, 4, 4), value), torch.rand(3, 4, 4)])
+def _batch(value: float) -> FakeBatch:
+    return FakeBatch([torch.full((3, 4, 4), value), torch.rand(3, 4, 4)])
 
 
 def _state(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -52,15 +42,10 @@ def _state(model: nn.Module) -> dict[str, torch.Tensor]:
 
 
 def _train(model, loader, accumulate=1):
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    scheduler = build_scheduler(optimizer, "constant", iters_per_epoch=10, total_iters=10)
     seen: list[dict[str, torch.Tensor]] = []
-    stats = train_one_epoch(
+    stats = train_on_cpu(
         model,
         loader,
-        optimizer,
-        scheduler,
-        torch.device("cpu"),
         settings=StepSettings(on_nonfinite="skip", accumulate=accumulate),
         after_step=lambda info: seen.append(_state(model)) and False,
     )

@@ -1,13 +1,14 @@
 """Data-parallel training: 2 CPU processes (gloo) train the tiny Faster R-CNN for 3 iterations.
 
-One launch of ``python -m torch.distributed.run --standalone --nproc_per_node 2 tools/train.py``
-with ``train.debug_ranks=true`` (each process records the image ids of its steps, the
-checkpoints it writes, and its final weights under ``ranks/``). Checked: the two shards are
-disjoint and together cover the epoch's first images, the replicas hold identical weights,
-only rank 0 writes checkpoints and logs, and the sharded evaluation gives exactly the COCO
-numbers of a one-process evaluation of the same checkpoint. ``tools/train.py --nproc 2`` (the
-launcher of :mod:`detseg.engine.runtime.launcher`) trains the same weights, and prints an error
-that both processes meet once.
+One launch of ``torchrun --standalone --nproc_per_node 2 tools/train.py`` (torch's
+``torch/distributed/run.py`` as a ``run_tool`` command: its 2 workers are ``python
+tools/train.py`` processes of their own) with ``train.debug_ranks=true`` (each process records
+the image ids of its steps, the checkpoints it writes, and its final weights under
+``ranks/``). Checked: the two shards are disjoint and together cover the epoch's first
+images, the replicas hold identical weights, only rank 0 writes checkpoints and logs, and the
+sharded evaluation gives exactly the COCO numbers of a one-process evaluation of the same
+checkpoint. ``tools/train.py --nproc 2`` (the launcher of :mod:`detseg.engine.runtime.launcher`)
+trains the same weights, and prints an error that both processes meet once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.distributed.run
 from tiny_detector import tiny_faster_rcnn
 
 from detseg.data.loader import build_loader
@@ -49,7 +51,7 @@ TINY_DDP = [
 ]
 
 
-TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+TORCHRUN = Path(torch.distributed.run.__file__)  # what ``python -m torch.distributed.run`` runs
 
 
 @pytest.fixture(scope="module")
@@ -75,10 +77,13 @@ def _train_nproc(run_tool, work_dir: Path, *args: str) -> subprocess.CompletedPr
 
 
 @pytest.fixture(scope="module")
-def ddp_run(tmp_path_factory, shapes_root) -> Path:
-    """The tiny run in 2 processes started by torchrun."""
+def ddp_run(tmp_path_factory, shapes_root, run_tool) -> Path:
+    """The tiny run in 2 processes started by torchrun (a ``run_tool`` command: an absolute
+    path stays itself under ``tools/``)."""
     work_dir = tmp_path_factory.mktemp("ddp_run")
-    result = _train(TORCHRUN, work_dir, "--set", *TINY_DDP, f"data.root={shapes_root}")
+    train_py = [REPO / "tools" / "train.py", "configs/demo.yaml", "--work-dir", work_dir]
+    torchrun = [TORCHRUN, "--standalone", "--nproc_per_node", "2", *train_py]
+    result = run_tool(*torchrun, "--set", *TINY_DDP, f"data.root={shapes_root}")
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
     return work_dir
 
