@@ -52,20 +52,31 @@ ON_SHAPES = {
     "configs/yolo/yolov3_shapes.yaml": [],
     "configs/yolo/yolov3_voc.yaml": ["data.format=coco", "model.backbone_weights=null"],
 }
-# Small inputs per model family (the first prefix of the model name that matches).
+# Small inputs per model family (the first prefix of the model name that matches). The R-CNN
+# heads sample 64 RoIs per image and keep 10 detections: an untrained Mask R-CNN otherwise
+# runs its mask head on 100 detections per image in validation.
+SMALL_RCNN = [
+    "model.min_size=64",
+    "model.max_size=64",
+    "model.representation_size=128",
+    "model.roi_heads.batch_size_per_image=64",
+    "model.roi_heads.detections_per_img=10",
+]
 SMOKE_MODEL = {
-    "faster_rcnn": ["model.min_size=64", "model.max_size=64", "model.representation_size=128"],
-    "mask_rcnn": ["model.min_size=64", "model.max_size=64", "model.representation_size=128"],
+    "faster_rcnn": SMALL_RCNN,
+    "mask_rcnn": SMALL_RCNN,
     "retinanet": ["model.min_size=64", "model.max_size=64"],
-    "ssd300": [],  # the VGG16 SSD is built for 300 px only
+    # the VGG16 SSD is built for 300 px only: one image per step instead (it has no BatchNorm)
+    "ssd300": ["train.batch_size=1"],
     "ssdlite": ["model.size=64"],
     "yolo": ["model.input_size=64"],
 }
+# One iteration of two images, then validation (and the TensorBoard drawing) of one image.
 SMOKE = [
     "train.max_iters=1",
     "train.batch_size=2",
     "train.num_workers=0",
-    "eval.max_images=2",
-    "eval.batch_size=2",
+    "eval.max_images=1",
+    "eval.batch_size=1",
     "device=cpu",
 ]

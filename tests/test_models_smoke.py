@@ -1,12 +1,16 @@
 """One smoke test per entry of ``MODELS``: losses, gradients, empty targets, bad boxes, predict.
 
 Generic over the model table: small-size keyword arguments are applied when the builder takes
-them, and the checks branch on ``model.task`` (``"detection"`` or ``"segmentation"``).
+them, and the checks branch on ``model.task`` (``"detection"`` or ``"segmentation"``). An entry
+of ``SAME_AS`` builds the very model of another entry (same classes, settings and weights at
+the same seed, checked by ``test_model_is_its_twin``), so the smoke of that entry covers it.
 """
 
 from __future__ import annotations
 
 import inspect
+import io
+import pickle
 
 import pytest
 import torch
@@ -30,6 +34,10 @@ SMALL_KWARGS = {
     },
     "roi_heads": {"batch_size_per_image": 32, "detections_per_img": 20, "score_thresh": 0.0},
 }
+
+
+# entry -> the entry that builds the same model: the ssd builder's defaults are SSD300 on VGG16
+SAME_AS = {"ssd": "ssd300_vgg16"}
 
 
 def _small_model(name: str) -> torch.nn.Module:
@@ -142,7 +150,7 @@ def _smoke_segmentation(model: torch.nn.Module) -> None:
     assert torch.equal(labels, logits.argmax(dim=1))  # each pixel's best-scoring class
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("name", sorted(set(MODELS) - set(SAME_AS)))
 def test_model_smoke(name):
     model = _small_model(name)
     if model.task == "detection":
@@ -151,6 +159,34 @@ def test_model_smoke(name):
         _smoke_segmentation(model)
     else:
         pytest.fail(f"{name}: unknown task {model.task!r}")
+
+
+class _PicklerWithoutTensors(pickle.Pickler):
+    """Pickles a model's classes and settings; every tensor stands for its dtype and shape."""
+
+    def persistent_id(self, obj: object) -> tuple[str, str, tuple[int, ...]] | None:
+        if isinstance(obj, torch.Tensor):
+            return type(obj).__name__, str(obj.dtype), tuple(obj.shape)
+        return None
+
+
+def _structure(model: torch.nn.Module) -> bytes:
+    buffer = io.BytesIO()
+    _PicklerWithoutTensors(buffer).dump(model)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("name", "twin"), sorted(SAME_AS.items()))
+def test_model_is_its_twin(name, twin):
+    """``name`` builds what ``twin`` builds: the same modules, attributes and settings, and the
+    same weights and buffers at the same seed; ``test_model_smoke[twin]`` then covers it."""
+    assert twin in MODELS and twin not in SAME_AS
+    model, twin_model = _small_model(name), _small_model(twin)
+    assert _structure(model) == _structure(twin_model)
+    state, twin_state = model.state_dict(), twin_model.state_dict()
+    assert list(state) == list(twin_state)
+    for key, value in state.items():
+        assert torch.equal(value, twin_state[key]), key
 
 
 def test_unknown_kwarg_names_the_closest_parameter():
