@@ -20,8 +20,9 @@ any script are drawn (non-ASCII ones with a system font, :mod:`detseg.text_drawi
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from detseg.lazy_names import names_on_first_use
 
 if TYPE_CHECKING:
     from detseg.visualize.captions import (
@@ -59,14 +60,7 @@ _MODULES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """The public name ``name``, imported from its module on first use."""
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = names_on_first_use(__name__, _MODULES, globals())
 
 
 __all__ = [
