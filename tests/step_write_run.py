@@ -14,15 +14,17 @@ from types import SimpleNamespace
 from typing import Any
 
 import torch
+import torch.distributed as torch_dist
 from fake_batches import FakeBatch, train_on_cpu
 from torch import nn
 
 from detseg.engine.records.run_records import RunRecords
-from detseg.engine.runtime.distributed import DistInfo
+from detseg.engine.runtime.distributed import DistInfo, wrap_for_training
 from detseg.engine.training import StepSettings
 from detseg.engine.training.epoch_training import end_of_step, step_record_log
 from detseg.engine.training.loop_results import StepInfo
 from detseg.engine.training.run_state import RunState
+from detseg.engine.training.train_steps import writing_records
 
 STEPS = 4
 
@@ -98,3 +100,41 @@ def train(
         metric_log=step_record_log(run),  # type: ignore[arg-type]
         after_step=after_step or (lambda info: end_of_step(run, info)),  # type: ignore[arg-type]
     )
+
+
+def record_collectives() -> list[str]:
+    """The names of the collectives this process calls from now on, in order (torch.distributed's
+    ``all_reduce``, ``all_gather_object``, ``gather_object``, ``broadcast_object_list`` wrapped)."""
+    calls: list[str] = []
+    for name in ("all_reduce", "all_gather_object", "gather_object", "broadcast_object_list"):
+        original = getattr(torch_dist, name)
+
+        def recorded(
+            *args: Any, _original: Any = original, _name: str = name, **kwargs: Any
+        ) -> Any:
+            calls.append(_name)
+            return _original(*args, **kwargs)
+
+        setattr(torch_dist, name, recorded)
+    return calls
+
+
+def train_counting_agreements(
+    run: SimpleNamespace, calls: list[str], end_of_step: Callable[[Any, StepInfo], bool]
+) -> list[list[str]]:
+    """:func:`train` of a :class:`Square` wrapped for the run's processes, then the epoch's end
+    record; the collectives of each step's bookkeeping (``end_of_step(run, info)``), from
+    ``calls`` (:func:`record_collectives`)."""
+    agreements: list[list[str]] = []
+
+    def counted(info: StepInfo) -> bool:
+        start = len(calls)
+        stop = end_of_step(run, info)
+        agreements.append(calls[start:])
+        return stop
+
+    model = Square()
+    train(run, model, wrap_for_training(model, run.dist, torch.device("cpu")), counted)
+    with writing_records(run):  # type: ignore[arg-type]  # the epoch's end
+        run.records.log({"type": "epoch"})
+    return agreements

@@ -1,14 +1,20 @@
 """Checkpoints with random weights (a small detector, a small Mask R-CNN, a tiny U-Net; see
-``tests/random_checkpoints.py``) and a short generated video."""
+``tests/random_checkpoints.py``), a short generated video, and ``reader``: the image reader
+counting the decoded images alive."""
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+import torch
 from random_checkpoints import DETECTOR, write_checkpoint
+
+from detseg.api import inputs as api_inputs
+from detseg.data.image_io import read_image
 
 MASK_DETECTOR = [
     "model.name=mask_rcnn",  # demo.yaml's Faster R-CNN settings plus a small mask head
@@ -68,3 +74,32 @@ def image_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("api_image") / "two_boxes.png"
     assert cv2.imwrite(str(path), rgb[:, :, ::-1])
     return path
+
+
+class CountingReader:
+    """``read_image`` counting the decoded images alive (by weak reference) and the most alive
+    at once."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.alive = 0
+        self.most_alive = 0
+
+    def __call__(self, path, apply_exif_orientation=False) -> torch.Tensor:
+        image = read_image(path, apply_exif_orientation)
+        self.reads += 1
+        self.alive += 1
+        self.most_alive = max(self.most_alive, self.alive)
+        weakref.finalize(image, self._freed)
+        return image
+
+    def _freed(self) -> None:
+        self.alive -= 1
+
+
+@pytest.fixture
+def reader(monkeypatch) -> CountingReader:
+    """The API's image reader replaced by a :class:`CountingReader` for one test."""
+    counting = CountingReader()
+    monkeypatch.setattr(api_inputs, "read_image", counting)
+    return counting

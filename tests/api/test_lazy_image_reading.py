@@ -4,7 +4,6 @@ up-front, and a missing file is still refused before any image is decoded."""
 
 from __future__ import annotations
 
-import weakref
 from pathlib import Path
 
 import cv2
@@ -14,41 +13,12 @@ import torch
 
 import detseg
 from detseg.api import Predictor
-from detseg.api import inputs as api_inputs
 from detseg.api.inputs import as_images
-from detseg.data.image_io import ImageNotFoundError, ImageReadError, read_image
+from detseg.data.image_io import ImageNotFoundError, ImageReadError
 from detseg.segmentation.inference import SegmentationInference
 
 FILES = 10
 BATCH = 2
-
-
-class CountingReader:
-    """``read_image`` counting the decoded images alive (by weak reference) and the most alive
-    at once."""
-
-    def __init__(self) -> None:
-        self.reads = 0
-        self.alive = 0
-        self.most_alive = 0
-
-    def __call__(self, path, apply_exif_orientation=False) -> torch.Tensor:
-        image = read_image(path, apply_exif_orientation)
-        self.reads += 1
-        self.alive += 1
-        self.most_alive = max(self.most_alive, self.alive)
-        weakref.finalize(image, self._freed)
-        return image
-
-    def _freed(self) -> None:
-        self.alive -= 1
-
-
-@pytest.fixture
-def reader(monkeypatch) -> CountingReader:
-    counting = CountingReader()
-    monkeypatch.setattr(api_inputs, "read_image", counting)
-    return counting
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from two_image_ground_truth import GT, SQUARE
 
 import detseg.data
 import detseg.evaluation
@@ -25,20 +26,6 @@ from detseg.evaluation import coco
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(REPO)}
-SQUARE = [[4, 4, 24, 4, 24, 24, 4, 24]]
-GT = {
-    "images": [
-        {"id": 1, "file_name": "a.png", "width": 64, "height": 48},
-        {"id": 2, "file_name": "b.png", "width": 64, "height": 48},
-    ],
-    "annotations": [
-        {"id": 1, "image_id": 1, "category_id": 1, "bbox": [4, 4, 20, 20], "area": 400,
-         "iscrowd": 0, "segmentation": SQUARE},
-        {"id": 2, "image_id": 2, "category_id": 2, "bbox": [4, 4, 20, 20], "area": 400,
-         "iscrowd": 0, "segmentation": SQUARE},
-    ],
-    "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
-}  # fmt: skip
 PREDICTIONS = [
     {"image_id": 1, "category_id": 1, "bbox": [5, 5, 20, 20], "score": 0.9, "segmentation": SQUARE},
     {"file_name": "x/b.png", "category_id": 2, "bbox": [4, 4, 20, 20], "score": 0.8},

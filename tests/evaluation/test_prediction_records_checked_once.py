@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from two_image_ground_truth import GT, SQUARE
 
 import detseg.evaluation.coco_checks as coco_checks
 from detseg.evaluation.checked_detections import CheckedDetections, checked_fields
@@ -22,20 +23,6 @@ from detseg.evaluation.coco import coco_evaluate
 from detseg.evaluation.detection_confusion import detection_confusion
 from detseg.evaluation.prediction_files_eval import evaluate_prediction_files
 
-SQUARE = [[4, 4, 24, 4, 24, 24, 4, 24]]
-GT = {
-    "images": [
-        {"id": 1, "file_name": "a.png", "width": 64, "height": 48},
-        {"id": 2, "file_name": "b.png", "width": 64, "height": 48},
-    ],
-    "annotations": [
-        {"id": 1, "image_id": 1, "category_id": 1, "bbox": [4, 4, 20, 20], "area": 400,
-         "iscrowd": 0, "segmentation": SQUARE},
-        {"id": 2, "image_id": 2, "category_id": 2, "bbox": [4, 4, 20, 20], "area": 400,
-         "iscrowd": 0, "segmentation": SQUARE},
-    ],
-    "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
-}  # fmt: skip
 RECORDS = [
     {"image_id": 1, "category_id": 1, "bbox": [5, 5, 20, 20], "score": 0.9},
     {"file_name": "x/b.png", "category_id": 2, "bbox": [4, 4, 20, 20], "score": 0.8},

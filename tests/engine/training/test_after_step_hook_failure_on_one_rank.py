@@ -24,21 +24,13 @@ _WORKER = textwrap.dedent(
     from pathlib import Path
 
     sys.path.insert(0, "tests")  # the helpers; the workers run from the checkout
-    import torch
     import torch.distributed as torch_dist
-    from step_write_run import Square, make_run, train
+    from step_write_run import make_run, record_collectives, train_counting_agreements
 
-    from detseg.engine.runtime.distributed import DistInfo, wrap_for_training
+    from detseg.engine.runtime.distributed import DistInfo
     from detseg.engine.training import epoch_training
-    from detseg.engine.training.train_steps import writing_records
 
-    calls = []
-    for name in ("all_reduce", "all_gather_object", "gather_object", "broadcast_object_list"):
-        original = getattr(torch_dist, name)
-        def recorded(*args, _original=original, _name=name, **kwargs):
-            calls.append(_name)
-            return _original(*args, **kwargs)
-        setattr(torch_dist, name, recorded)
+    calls = record_collectives()
 
     saves = []  # the iterations of the periodic last.pt (train.checkpoint_every=1)
     epoch_training.save_last_checked = lambda run: saves.append(run.state.iteration)
@@ -65,19 +57,8 @@ _WORKER = textwrap.dedent(
         run.cfg.train.checkpoint_every = 1
         run.after_step = hook
         saves.clear()
-        agreements = []
-
-        def counted(info):  # the collectives of each step's bookkeeping
-            start = len(calls)
-            stop = epoch_training.end_of_step(run, info)
-            agreements.append(calls[start:])
-            return stop
-
-        model = Square()
         try:
-            train(run, model, wrap_for_training(model, dist, torch.device("cpu")), counted)
-            with writing_records(run):  # the epoch's end
-                run.records.log({"type": "epoch"})
+            agreements = train_counting_agreements(run, calls, epoch_training.end_of_step)
             print(case, run.state.iteration, saves, "none", agreements)
         except Exception as err:
             line = " ".join(str(err).split())

@@ -24,23 +24,16 @@ _WORKER = textwrap.dedent(
     from pathlib import Path
 
     sys.path.insert(0, "tests")  # the helpers; the workers run from the checkout
-    import torch
     import torch.distributed as torch_dist
     from step_write_run import (
-        FailingProfiler, FullTensorBoard, Square, full_disk, make_run, train
+        FailingProfiler, FullTensorBoard, full_disk, make_run, record_collectives,
+        train_counting_agreements,
     )
 
-    from detseg.engine.runtime.distributed import DistInfo, wrap_for_training
+    from detseg.engine.runtime.distributed import DistInfo
     from detseg.engine.training.epoch_training import end_of_step
-    from detseg.engine.training.train_steps import writing_records
 
-    calls = []
-    for name in ("all_reduce", "all_gather_object", "gather_object", "broadcast_object_list"):
-        original = getattr(torch_dist, name)
-        def recorded(*args, _original=original, _name=name, **kwargs):
-            calls.append(_name)
-            return _original(*args, **kwargs)
-        setattr(torch_dist, name, recorded)
+    calls = record_collectives()
 
     torch_dist.init_process_group("gloo")
     dist = DistInfo(rank=torch_dist.get_rank(), world_size=2)
@@ -56,19 +49,8 @@ _WORKER = textwrap.dedent(
         run = make_run(folder / case, dist)
         if dist.is_main:
             fail(run)
-        agreements = []
-
-        def counted(info):  # the collectives of each step's bookkeeping
-            start = len(calls)
-            stop = end_of_step(run, info)
-            agreements.append(calls[start:])
-            return stop
-
-        model = Square()
         try:
-            train(run, model, wrap_for_training(model, dist, torch.device("cpu")), counted)
-            with writing_records(run):  # the epoch's end
-                run.records.log({"type": "epoch"})
+            agreements = train_counting_agreements(run, calls, end_of_step)
             print(case, run.state.iteration, "none", agreements)
         except Exception as err:
             print(case, run.state.iteration, type(err).__name__, " ".join(str(err).split()))
