@@ -1,6 +1,6 @@
 """Checkpoints with random weights (a small detector, a small Mask R-CNN, a tiny U-Net; see
-``tests/random_checkpoints.py``), a short generated video, and ``reader``: the image reader
-counting the decoded images alive."""
+``tests/random_checkpoints.py``), a short generated video, ``predictor`` (the detector, then
+the U-Net, loaded), and ``reader``: the image reader counting the decoded images alive."""
 
 from __future__ import annotations
 
@@ -13,8 +13,11 @@ import pytest
 import torch
 from random_checkpoints import DETECTOR, write_checkpoint
 
+import detseg
+from detseg.api import Predictor
 from detseg.api import inputs as api_inputs
 from detseg.data.image_io import read_image
+from detseg.segmentation.inference import SegmentationInference
 
 MASK_DETECTOR = [
     "model.name=mask_rcnn",  # demo.yaml's Faster R-CNN settings plus a small mask head
@@ -103,3 +106,13 @@ def reader(monkeypatch) -> CountingReader:
     counting = CountingReader()
     monkeypatch.setattr(api_inputs, "read_image", counting)
     return counting
+
+
+@pytest.fixture(scope="module", params=["detector", "segmenter"])
+def predictor(request, detector_checkpoint, segmenter_checkpoint) -> Predictor:
+    """The small detector, then the tiny U-Net (one pass: no TTA or CRF to wait for); a test
+    file's own ``predictor`` fixture takes its place there."""
+    checkpoint = {"detector": detector_checkpoint, "segmenter": segmenter_checkpoint}
+    predictor = detseg.load(checkpoint[request.param], device="cpu")
+    predictor.inference = SegmentationInference()
+    return predictor

@@ -9,13 +9,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import torch
+from same_results import assert_same_results
 
-import detseg
-from detseg.api import Predictor
 from detseg.api.inputs import as_images
 from detseg.data.image_io import ImageNotFoundError, ImageReadError
-from detseg.segmentation.inference import SegmentationInference
 
 FILES = 10
 BATCH = 2
@@ -35,24 +32,6 @@ def photos(tmp_path_factory) -> list[Path]:
     return paths
 
 
-@pytest.fixture(scope="module", params=["detector", "segmenter"])
-def predictor(request, detector_checkpoint, segmenter_checkpoint) -> Predictor:
-    checkpoint = {"detector": detector_checkpoint, "segmenter": segmenter_checkpoint}
-    predictor = detseg.load(checkpoint[request.param], device="cpu")
-    predictor.inference = SegmentationInference()  # one pass: no TTA or CRF to wait for
-    return predictor
-
-
-def _same(a, b) -> None:
-    assert type(a) is type(b) and a.path == b.path
-    assert np.array_equal(a.image, b.image)
-    if isinstance(a, detseg.api.DetectionResult):
-        assert torch.equal(a.boxes, b.boxes) and torch.equal(a.scores, b.scores)
-        assert torch.equal(a.labels, b.labels)
-    else:
-        assert torch.equal(a.mask, b.mask) and torch.equal(a.probabilities, b.probabilities)
-
-
 @pytest.mark.parametrize("given", ["list", "pattern"])
 def test_files_are_decoded_a_batch_at_a_time(predictor, photos, reader, given):
     eager_images, _ = as_images(photos)  # every file decoded up-front
@@ -69,7 +48,7 @@ def test_files_are_decoded_a_batch_at_a_time(predictor, photos, reader, given):
     assert len(results) == FILES
     for result, expected in zip(results, eager, strict=True):
         assert result.image.dtype == np.uint8
-        _same(result, expected)
+        assert_same_results(result, expected)
 
 
 def test_a_missing_file_is_refused_before_any_image_is_decoded(predictor, photos, reader):

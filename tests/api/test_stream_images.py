@@ -12,11 +12,11 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from same_results import assert_same_results
 
 import detseg
-from detseg.api import DetectionResult, Predictor
+from detseg.api import DetectionResult
 from detseg.data.shapes import render_image
-from detseg.segmentation.inference import SegmentationInference
 
 SHAPES = 5
 
@@ -29,24 +29,6 @@ def shapes_folder(tmp_path_factory) -> Path:
         rgb = render_image(0, "val", i, size=64).image
         assert cv2.imwrite(str(folder / f"s{i}.png"), rgb[:, :, ::-1])
     return folder
-
-
-@pytest.fixture(scope="module", params=["detector", "segmenter"])
-def predictor(request, detector_checkpoint, segmenter_checkpoint) -> Predictor:
-    checkpoint = {"detector": detector_checkpoint, "segmenter": segmenter_checkpoint}
-    predictor = detseg.load(checkpoint[request.param], device="cpu")
-    predictor.inference = SegmentationInference()  # one pass: no TTA or CRF to wait for
-    return predictor
-
-
-def _same(a, b) -> None:
-    assert type(a) is type(b) and a.path == b.path
-    assert np.array_equal(a.image, b.image)
-    if isinstance(a, DetectionResult):
-        assert torch.equal(a.labels, b.labels) and torch.equal(a.boxes, b.boxes)
-        assert torch.equal(a.scores, b.scores)
-    else:
-        assert torch.equal(a.mask, b.mask) and torch.equal(a.probabilities, b.probabilities)
 
 
 @pytest.mark.parametrize("given", ["folder", "folder name", "pattern", "list", "generator"])
@@ -68,7 +50,7 @@ def test_a_folder_of_images_streams_as_predict_predicts(predictor, shapes_folder
     if isinstance(expected[0], DetectionResult):
         assert sum(len(r) for r in expected) > 0  # there are detections to compare
     for a, b in zip(streamed, expected, strict=True):
-        _same(a, b)
+        assert_same_results(a, b)
 
 
 def test_arrays_tensors_and_pil_images_stream_as_predict_predicts(predictor, shapes_folder):
@@ -87,13 +69,13 @@ def test_arrays_tensors_and_pil_images_stream_as_predict_predicts(predictor, sha
         streamed = list(predictor.stream(source, batch_size=2, **options))
         assert len(streamed) == SHAPES, name
         for a, b in zip(streamed, expected, strict=True):
-            _same(a, b)
+            assert_same_results(a, b)
 
 
 def test_one_image_streams_one_result_and_max_frames_stops_early(predictor, shapes_folder):
     one = list(predictor.stream(shapes_folder / "s3.png"))
     assert len(one) == 1 and one[0].path == shapes_folder / "s3.png"
-    _same(one[0], predictor.predict(shapes_folder / "s3.png"))
+    assert_same_results(one[0], predictor.predict(shapes_folder / "s3.png"))
     assert [r.path.name for r in predictor.stream(shapes_folder, max_frames=2)] == [
         "s0.png",
         "s1.png",
