@@ -9,6 +9,7 @@ folder (never that of an input there: :func:`names_in_folder`).
 from __future__ import annotations
 
 import glob
+import itertools
 import logging
 from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
@@ -50,10 +51,8 @@ def expand_inputs(
     skipped = 0
     for item in inputs:
         path = Path(item)
-        if path.is_dir():  # its files (a broken link too: reported unreadable), no subfolder
-            found = sorted(
-                p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir()
-            )
+        if path.is_dir():
+            found = folder_images(path)
         elif path.exists():
             found = [path]
         else:
@@ -74,6 +73,14 @@ def expand_inputs(
             out,
         )
     return paths, missing
+
+
+def folder_images(folder: Path) -> list[Path]:
+    """The image files of ``folder`` (a suffix of :data:`IMAGE_SUFFIXES`; a broken link too, to
+    be reported unreadable), sorted, without its subfolders."""
+    return sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir()
+    )
 
 
 def _leading_folder(pattern: str) -> Path:
@@ -142,15 +149,12 @@ def _log_error(message: str) -> None:
 
 
 def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    """Lists of ``size`` consecutive items; the last one may be shorter."""
-    batch: list[T] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
+    """Lists of ``size`` consecutive items; the last one may be shorter. No item of a batch is
+    held here once the next batch is being taken (decoded images are freed a batch at a time)."""
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
         yield batch
+        del batch
 
 
 def output_name(path: Path, used: set[str]) -> str:

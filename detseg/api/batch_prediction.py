@@ -50,7 +50,7 @@ def predict_batches(
     images are let go before the next batch is taken (``images`` may decode each file as it is
     reached: at most ``batch_size`` decoded images are then held at once), and each result
     once it is given (a result the caller does not keep is freed)."""
-    for batch in _batches(images, batch_size):
+    for batch in batched(images, batch_size):
         if predictor.task == "segmentation":
             results = segment(predictor, batch)
         else:
@@ -59,18 +59,6 @@ def predict_batches(
         results.reverse()
         while results:
             yield results.pop()
-
-
-def _batches(items: Iterable[InputImage], size: int) -> Iterator[list[InputImage]]:
-    """Lists of ``size`` consecutive items (the last one may be shorter), holding no item of
-    a batch once the next one is being taken."""
-    iterator = iter(items)
-    while True:
-        batch = list(itertools.islice(iterator, size))
-        if not batch:
-            return
-        yield batch
-        del batch
 
 
 def stream_results(

@@ -45,6 +45,7 @@ from detseg.api.pil_images import is_pil_image
 from detseg.api.video import VideoSource
 from detseg.api.video_names import VIDEO_SUFFIXES, is_camera, is_url
 from detseg.data.image_io import IMAGE_SUFFIXES
+from detseg.image_inputs import folder_images
 
 if TYPE_CHECKING:
     from detseg.api.predictor import Predictor, Result
@@ -187,11 +188,7 @@ def _folder_images(folder: Path, where: str) -> list[PendingImage]:
         ValueError: the folder holds no image file.
         ImageReadError: one of them cannot be opened or is empty (naming it and its place).
     """
-    files = sorted(
-        path
-        for path in folder.iterdir()
-        if path.suffix.lower() in IMAGE_SUFFIXES and not path.is_dir()
-    )
+    files = folder_images(folder)
     if not files:
         raise ValueError(
             f"{where}no image in folder {folder} (image files end in "
