@@ -111,6 +111,7 @@ def build_loader(
     *,
     device: torch.device | str = "cpu",
     prefetch_factor: int = 2,
+    num_classes: int | None = None,
 ) -> DataLoader:
     """A ``DataLoader`` that yields :class:`Batch` objects (with the default ``collate_fn``).
 
@@ -129,6 +130,10 @@ def build_loader(
             (:func:`detseg.data.seg_loader.build_segmentation_loader`) passes its own.
         device: Where the batches go (pinned memory for CUDA; see :func:`worker_options`).
         prefetch_factor: Batches each worker prepares ahead.
+        num_classes: ``K`` the checks hold the labels to (``1..K``): the model's number of
+            foreground classes (the training engine passes it); ``None``: the dataset's
+            ``num_classes`` or ``len(classes)`` where it has them, else labels are only
+            checked to be ``>= 1``.
 
     Returns:
         The ``DataLoader``. With the default ``collate_fn``, every item is checked against the
@@ -136,10 +141,12 @@ def build_loader(
         is then a :class:`~detseg.data.sample_checks.CheckedItems` view of ``dataset``.
 
     Raises:
-        ValueError: ``batch_size < 1``, ``num_workers < 0``, ``prefetch_factor < 1``, or
-            ``shuffle`` with a ``sampler``. Iterating raises
+        ValueError: ``batch_size < 1``, ``num_workers < 0``, ``prefetch_factor < 1``,
+            ``num_classes < 1`` (with the default ``collate_fn``), or ``shuffle`` with a
+            ``sampler``. Iterating raises
             :class:`~detseg.data.sample_checks.TargetError` (a ``ValueError``) for the first
-            target that breaks the contract (a mask of 0/255, a label 0, an ``xywh`` box ...).
+            target that breaks the contract (a mask of 0/255, a label 0 or above ``K``, an
+            ``xywh`` box ...).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -157,7 +164,7 @@ def build_loader(
         if num_workers == 0:
             reseed_augmentations(dataset, seed)
     if collate_fn is collate_detection and not isinstance(dataset, IterableDataset):
-        dataset = CheckedItems(dataset)
+        dataset = CheckedItems(dataset, num_classes)
     loader = WorkerLoader(
         dataset,
         batch_size=batch_size,

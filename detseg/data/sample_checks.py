@@ -29,13 +29,16 @@ names the missing entry):
 
 * ``boxes``: a floating-point tensor ``[N, 4]``, finite, ``xyxy`` absolute pixels with
   ``x1 < x2`` and ``y1 < y2``;
-* ``labels``: an ``int64`` tensor ``[N]`` in ``1..K`` (``K`` from the dataset's ``num_classes``
-  or ``classes`` where it has them; otherwise only ``>= 1``);
+* ``labels``: an ``int64`` tensor ``[N]`` in ``1..K`` (``K`` the ``num_classes`` given to the
+  loader, e.g. the model's by the training engine; else the dataset's ``num_classes`` or
+  ``classes`` where it has them; otherwise only ``>= 1``);
 * ``masks`` (optional, read for ``N > 0``): a tensor ``[N, H, W]`` of the image's ``H, W`` with
   values in ``[0, 1]`` (a max over a ``uint8`` mask).
 
 Values are read from CPU tensors only (a dataset that returns tensors on a GPU gets the layout
-checks: reading them would wait for the device).
+checks: reading them would wait for the device). Which boxes and labels are broken is decided
+by :mod:`detseg.target_values`, as for the model's own check
+(:func:`detseg.detection.validation.check_targets`).
 """
 
 from __future__ import annotations
@@ -46,7 +49,19 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-__all__ = ["CheckedItems", "TargetError", "check_sample", "dataset_num_classes"]
+from detseg.argument_checks import check_at_least_one
+from detseg.target_values import (
+    boxes_are_n_by_4,
+    boxes_have_float_dtype,
+    degenerate_boxes,
+    labels_above_k,
+    labels_below_1,
+    labels_have_int64_dtype,
+    labels_match_boxes,
+    nonfinite_boxes,
+)
+
+__all__ = ["CheckedItems", "TargetError", "check_sample", "dataset_num_classes", "labels_limit"]
 
 
 class TargetError(ValueError):
@@ -65,7 +80,27 @@ def dataset_num_classes(dataset: Any) -> int | None:
     return None
 
 
-def check_sample(sample: Any, index: int, dataset: Any, num_classes: int | None = None) -> None:
+def labels_limit(dataset: Any, num_classes: int | None = None) -> tuple[int | None, str]:
+    """``K`` that a loader's checks hold the labels of ``dataset`` to, and what it is (named in
+    the error line): ``num_classes`` where the loader is given it (the model's number of
+    foreground classes; the training engine gives it), else :func:`dataset_num_classes`.
+
+    Raises:
+        ValueError: ``num_classes`` is given but is no integer ``>= 1``.
+    """
+    if num_classes is not None:
+        check_at_least_one(num_classes, "num_classes")
+        return num_classes, "the model's classes"
+    return dataset_num_classes(dataset), "the dataset's classes"
+
+
+def check_sample(
+    sample: Any,
+    index: int,
+    dataset: Any,
+    num_classes: int | None = None,
+    classes_of: str = "the dataset's classes",
+) -> None:
     """Check one detection sample ``(image Float[3, H, W], target)`` (``None`` passes).
 
     Args:
@@ -73,6 +108,7 @@ def check_sample(sample: Any, index: int, dataset: Any, num_classes: int | None 
         index: The dataset index, named in the error.
         dataset: The dataset (its ``image_path(index)``, where it has one, is named too).
         num_classes: ``K``: labels must be ``1..K``; ``None`` checks ``>= 1`` only.
+        classes_of: Where ``K`` comes from, named with a label above it (:func:`labels_limit`).
 
     Raises:
         TargetError: one line naming the index, the key, what was found and the fix.
@@ -80,12 +116,12 @@ def check_sample(sample: Any, index: int, dataset: Any, num_classes: int | None 
     if sample is None:
         return
     try:
-        _check(sample, num_classes)
+        _check(sample, num_classes, classes_of)
     except TargetError as error:  # named here: the file is read only for a broken target
         raise TargetError(f"{_where(index, dataset)}: {error}") from None
 
 
-def _check(sample: Any, num_classes: int | None) -> None:
+def _check(sample: Any, num_classes: int | None, classes_of: str) -> None:
     """:func:`check_sample` without the item's name (the messages start with the key)."""
     if not isinstance(sample, (tuple, list)) or len(sample) != 2:
         raise TargetError(
@@ -100,7 +136,7 @@ def _check(sample: Any, num_classes: int | None) -> None:
     if "labels" in target:
         labels = _tensor(target, "labels", "torch.as_tensor(labels, dtype=torch.int64)")
         num = target["boxes"].shape[0] if "boxes" in target else labels.shape[0]
-        _check_labels(labels, num, num_classes)
+        _check_labels(labels, num, num_classes, classes_of)
     if "masks" in target and "boxes" in target and target["boxes"].shape[0] > 0:
         size = tuple(image.shape[-2:]) if isinstance(image, Tensor) and image.dim() == 3 else None
         masks = _tensor(target, "masks", "torch.as_tensor(masks, dtype=torch.uint8)")
@@ -130,11 +166,11 @@ def _tensor(target: dict[str, Any], key: str, fix: str) -> Tensor:
 
 def _check_boxes(boxes: Tensor) -> None:
     """``Float[N, 4]``, finite, ``x1 < x2`` and ``y1 < y2``."""
-    if not boxes.is_floating_point():
+    if not boxes_have_float_dtype(boxes):
         raise TargetError(
             f"target['boxes'] has dtype {boxes.dtype}; boxes must be floating point (boxes.float())"
         )
-    if boxes.dim() != 2 or boxes.shape[1] != 4:
+    if not boxes_are_n_by_4(boxes):
         fix = "one box is boxes[None], no box torch.zeros((0, 4))"
         if boxes.dim() != 1 or boxes.shape[0] != 4:
             fix = "one row x1, y1, x2, y2 per object; no box is torch.zeros((0, 4))"
@@ -143,14 +179,14 @@ def _check_boxes(boxes: Tensor) -> None:
         )
     if boxes.device.type != "cpu":  # reading values would wait for the device
         return
-    finite = torch.isfinite(boxes).all(dim=1)
-    if not bool(finite.all()):
-        j = int((~finite).nonzero()[0])
+    nonfinite = nonfinite_boxes(boxes)
+    if bool(nonfinite.any()):
+        j = int(nonfinite.nonzero()[0])
         raise TargetError(
             f"target['boxes'] row {j} {boxes[j].tolist()} is not finite; drop or fix "
             "that object in the dataset"
         )
-    bad = (boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1])
+    bad = degenerate_boxes(boxes)
     if bool(bad.any()):
         j = int(bad.nonzero()[0])
         raise TargetError(
@@ -160,30 +196,30 @@ def _check_boxes(boxes: Tensor) -> None:
         )
 
 
-def _check_labels(labels: Tensor, num_boxes: int, num_classes: int | None) -> None:
+def _check_labels(labels: Tensor, num_boxes: int, num_classes: int | None, classes_of: str) -> None:
     """``Int64[N]`` in ``1..K``."""
-    if labels.dtype != torch.int64:
+    if not labels_have_int64_dtype(labels):
         raise TargetError(
             f"target['labels'] has dtype {labels.dtype}; labels must be int64 class "
             "numbers 1..K (labels.long())"
         )
-    if labels.dim() != 1 or labels.shape[0] != num_boxes:
+    if not labels_match_boxes(labels, num_boxes):
         raise TargetError(
             f"target['labels'] has shape {tuple(labels.shape)}; labels must be [N] "
             f"with N = {num_boxes}, one per box"
         )
     if num_boxes == 0 or labels.device.type != "cpu":
         return
-    low, high = int(labels.min()), int(labels.max())
-    if low < 1:
+    if bool(labels_below_1(labels).any()):
         raise TargetError(
-            f"target['labels'] holds {low}; labels are 1..K for K foreground classes, "
-            "0 is background (0-based class numbers: add 1)"
+            f"target['labels'] holds {int(labels.min())}; labels are 1..K for K foreground "
+            "classes, 0 is background (0-based class numbers: add 1)"
         )
-    if num_classes is not None and high > num_classes:
+    if num_classes is not None and bool(labels_above_k(labels, num_classes).any()):
+        high = int(labels.max())
         raise TargetError(
-            f"target['labels'] holds {high}, above K = {num_classes} (the dataset's "
-            f"classes); labels are 1..{num_classes}"
+            f"target['labels'] holds {high}, above K = {num_classes} ({classes_of}); "
+            f"labels are 1..{num_classes}"
         )
 
 
@@ -227,18 +263,19 @@ class CheckedItems(Dataset):
 
     Args:
         dataset: A detection dataset (items ``(image, target)`` or ``None``).
+        num_classes: ``K`` of the labels; ``None``: the dataset's (:func:`labels_limit`).
     """
 
-    def __init__(self, dataset: Dataset) -> None:
+    def __init__(self, dataset: Dataset, num_classes: int | None = None) -> None:
         self.dataset = dataset
-        self._labels_up_to = dataset_num_classes(dataset)
+        self._labels_up_to, self._classes_of = labels_limit(dataset, num_classes)
 
     def __len__(self) -> int:
         return len(self.dataset)  # type: ignore[arg-type]
 
     def __getitem__(self, index: int) -> Any:
         sample = self.dataset[index]
-        check_sample(sample, index, self.dataset, self._labels_up_to)
+        check_sample(sample, index, self.dataset, self._labels_up_to, self._classes_of)
         return sample
 
     def __getattr__(self, name: str) -> Any:

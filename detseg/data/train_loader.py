@@ -27,7 +27,7 @@ from detseg.data.loader_workers import (
     reseed_augmentations,
     worker_options,
 )
-from detseg.data.sample_checks import check_sample, dataset_num_classes
+from detseg.data.sample_checks import check_sample, labels_limit
 
 __all__ = ["EpochBatchSampler", "build_train_loader", "sample_seed"]
 
@@ -88,12 +88,15 @@ class EpochBatchSampler(Sampler[list[tuple[int, int]]]):
 class _SeededItems(Dataset):
     """``dataset[(index, seed)]``: re-seed the augmentations with ``seed``, return the item
     (checked against the detection target contract when ``check`` is set:
-    :func:`~detseg.data.sample_checks.check_sample`)."""
+    :func:`~detseg.data.sample_checks.check_sample`, labels up to ``num_classes``, else up to
+    the dataset's count: :func:`~detseg.data.sample_checks.labels_limit`)."""
 
-    def __init__(self, dataset: ImageDataset, check: bool = False) -> None:
+    def __init__(
+        self, dataset: ImageDataset, check: bool = False, num_classes: int | None = None
+    ) -> None:
         self.dataset = dataset
         self.check = check
-        self.num_classes = dataset_num_classes(dataset)
+        self.num_classes, self.classes_of = labels_limit(dataset, num_classes)
 
     def __len__(self) -> int:
         return len(self.dataset)
@@ -103,7 +106,7 @@ class _SeededItems(Dataset):
         reseed_augmentations(self.dataset, seed)
         sample = self.dataset[index]
         if self.check:
-            check_sample(sample, index, self.dataset, self.num_classes)
+            check_sample(sample, index, self.dataset, self.num_classes, self.classes_of)
         return index, sample
 
 
@@ -133,6 +136,7 @@ def build_train_loader(
     *,
     device: torch.device | str = "cpu",
     prefetch_factor: int = 2,
+    num_classes: int | None = None,
 ) -> DataLoader:
     """The training ``DataLoader``: shuffled, sharded per process, resumable mid-epoch.
 
@@ -154,6 +158,9 @@ def build_train_loader(
         collate_fn: Turns a list of samples into a batch.
         device: Where the batches go (pinned memory for CUDA; see :func:`worker_options`).
         prefetch_factor: Batches each worker prepares ahead.
+        num_classes: ``K`` the checks hold the labels to (``1..K``): the model's number of
+            foreground classes (the training engine passes it); ``None``: the dataset's
+            ``num_classes`` or ``len(classes)`` where it has them.
 
     Returns:
         A ``DataLoader`` whose ``batch_sampler`` is an :class:`EpochBatchSampler` and whose
@@ -175,7 +182,7 @@ def build_train_loader(
     else:
         batches = GroupedBatchSampler(index_sampler, group_ids, batch_size)
     loader = WorkerLoader(
-        _SeededItems(dataset, check=collate_fn is collate_detection),
+        _SeededItems(dataset, check=collate_fn is collate_detection, num_classes=num_classes),
         batch_sampler=EpochBatchSampler(batches, index_sampler, seed),
         collate_fn=_CollateWithIds(collate_fn, dataset.image_ids),
         generator=torch.Generator().manual_seed(seed),

@@ -9,6 +9,9 @@ for the device, so targets already on a GPU are checked where they were made: de
 readers drop and count bad boxes (:mod:`detseg.data.target_checks`) and map category ids to
 labels ``1..K`` before a batch leaves the loader, and a hand-written loop can call
 :func:`check_targets` on its CPU batch.
+
+Which boxes and labels are broken is decided by :mod:`detseg.target_values`, as for the loader's
+check of a dataset's items (:mod:`detseg.data.sample_checks`); the messages are this module's.
 """
 
 from __future__ import annotations
@@ -17,6 +20,15 @@ import torch
 from torch import Tensor
 
 from detseg.ops.padding import host_reads_are_free
+from detseg.target_values import (
+    boxes_are_n_by_4,
+    boxes_have_float_dtype,
+    degenerate_boxes,
+    labels_have_int64_dtype,
+    labels_match_boxes,
+    labels_outside_1_to_k,
+    nonfinite_boxes,
+)
 
 
 def images_to_list(images: list[Tensor] | Tensor) -> list[Tensor]:
@@ -89,12 +101,11 @@ def check_targets(
         return
     # the values: one test for the whole batch, and the image-by-image checks only to name
     # the first bad box or label
-    upper = num_classes if num_classes is not None else torch.iinfo(torch.int64).max
-    flags = [_has_bad_values(t["boxes"], t["labels"], upper) for t in targets]
+    flags = [_has_bad_values(t["boxes"], t["labels"], num_classes) for t in targets]
     if flags and bool(torch.stack(flags).any()):
         for i, target in enumerate(targets):
             _check_boxes_per_image(i, target["boxes"])
-            _check_labels_per_image(i, target["labels"], target["boxes"].shape[0], num_classes)
+            _check_labels_per_image(i, target["labels"], num_classes)
 
 
 def _check_layout(index: int, boxes: Tensor, labels: Tensor) -> None:
@@ -105,57 +116,46 @@ def _check_layout(index: int, boxes: Tensor, labels: Tensor) -> None:
                 f"image {index}: '{key}' must be a torch.Tensor, got {type(value).__name__}; "
                 "convert it with torch.as_tensor (boxes float32 [N, 4], labels int64 [N])"
             )
-    if not boxes.is_floating_point():
+    if not boxes_have_float_dtype(boxes):
         raise TypeError(f"image {index}: boxes must be floating point, got {boxes.dtype}")
-    if boxes.dim() != 2 or boxes.shape[-1] != 4:
+    if not boxes_are_n_by_4(boxes):
         raise ValueError(f"image {index}: boxes must be [N, 4] xyxy, got {tuple(boxes.shape)}")
-    if labels.dtype != torch.int64:
+    if not labels_have_int64_dtype(labels):
         raise TypeError(f"image {index}: labels must be int64, got {labels.dtype}")
-    if labels.dim() != 1 or labels.shape[0] != boxes.shape[0]:
+    if not labels_match_boxes(labels, boxes.shape[0]):
         raise ValueError(
             f"image {index}: labels must be [N] with N={boxes.shape[0]} (one per box), "
             f"got {tuple(labels.shape)}"
         )
 
 
-def _has_bad_values(boxes: Tensor, labels: Tensor, upper: int) -> Tensor:
-    """Bool scalar tensor: a non-finite or degenerate box, or a label outside ``1..upper``."""
-    bad_box = ~torch.isfinite(boxes).all(dim=1)
-    bad_box |= (boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1])
-    return bad_box.any() | ((labels < 1) | (labels > upper)).any().to(bad_box.device)
+def _has_bad_values(boxes: Tensor, labels: Tensor, num_classes: int | None) -> Tensor:
+    """Bool scalar tensor on ``boxes``' device (nothing read on the host): a non-finite or
+    degenerate box (``Float[N, 4]`` xyxy), or a label (``Int64[N]``) outside ``1..num_classes``
+    (below 1 when ``num_classes`` is ``None``)."""
+    bad_box = nonfinite_boxes(boxes) | degenerate_boxes(boxes)
+    bad_label = labels_outside_1_to_k(labels, num_classes)
+    return bad_box.any() | bad_label.any().to(bad_box.device)
 
 
 def _check_boxes_per_image(index: int, boxes: Tensor) -> None:
-    """Raise for image ``index``'s first non-finite or degenerate box (``Float[N, 4]`` xyxy)."""
-    if not boxes.is_floating_point():
-        raise TypeError(f"image {index}: boxes must be floating point, got {boxes.dtype}")
-    if boxes.dim() != 2 or boxes.shape[-1] != 4:
-        raise ValueError(f"image {index}: boxes must be [N, 4] xyxy, got {tuple(boxes.shape)}")
-    finite = torch.isfinite(boxes).all(dim=1)
-    degenerate = (boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1])
-    bad = torch.where(~finite | degenerate)[0]
+    """Raise for image ``index``'s first non-finite or degenerate box (``Float[N, 4]`` xyxy,
+    its layout checked by :func:`_check_layout`)."""
+    nonfinite = nonfinite_boxes(boxes)
+    bad = torch.where(nonfinite | degenerate_boxes(boxes))[0]
     if bad.numel() > 0:
         j = int(bad[0])
-        why = "is not finite" if not bool(finite[j]) else "has x2 <= x1 or y2 <= y1"
+        why = "is not finite" if bool(nonfinite[j]) else "has x2 <= x1 or y2 <= y1"
         raise ValueError(
             f"image {index}: box {j} {boxes[j].tolist()} {why}; boxes must be xyxy "
             "absolute pixels with x1 < x2 and y1 < y2 (drop or fix it in the dataset)"
         )
 
 
-def _check_labels_per_image(
-    index: int, labels: Tensor, num_boxes: int, num_classes: int | None
-) -> None:
-    """Raise for image ``index``'s labels if not ``Int64[num_boxes]`` in ``1..num_classes``."""
-    if labels.dtype != torch.int64:
-        raise TypeError(f"image {index}: labels must be int64, got {labels.dtype}")
-    if labels.dim() != 1 or labels.shape[0] != num_boxes:
-        raise ValueError(
-            f"image {index}: labels must be [N] with N={num_boxes} (one per box), "
-            f"got {tuple(labels.shape)}"
-        )
-    upper = num_classes if num_classes is not None else torch.iinfo(torch.int64).max
-    bad = torch.where((labels < 1) | (labels > upper))[0]
+def _check_labels_per_image(index: int, labels: Tensor, num_classes: int | None) -> None:
+    """Raise for image ``index``'s first label (``Int64[N]``, its layout checked by
+    :func:`_check_layout`) outside ``1..num_classes``."""
+    bad = torch.where(labels_outside_1_to_k(labels, num_classes))[0]
     if bad.numel() > 0:
         j = int(bad[0])
         allowed = f"outside 1..{num_classes}" if num_classes is not None else "below 1"

@@ -177,3 +177,73 @@ def test_items_to_predict_on_without_boxes_pass():
 
     [batch] = list(build_loader(Images(), batch_size=2, shuffle=False))
     assert batch.image_ids == [0, 1]
+
+
+class WithoutClasses(Dataset):
+    """A dataset of one's own that names no classes (no ``classes``, no ``num_classes``); item 1
+    holds a label 3, above K = 2 of the model it trains."""
+
+    image_ids = [10, 11]
+
+    def __len__(self) -> int:
+        return 2
+
+    def __getitem__(self, index: int):
+        target = good_target()
+        if index == 1:
+            target["labels"] = torch.tensor([1, 3])
+        return torch.rand(3, SIZE, SIZE), target
+
+
+ABOVE_THE_MODELS_K = (
+    r"^dataset item 1: target\['labels'\] holds 3, above K = 2 \(the model's classes\); "
+    r"labels are 1\.\.2$"
+)
+
+
+def test_a_label_above_the_given_class_count_is_named():
+    loader = build_loader(WithoutClasses(), batch_size=2, shuffle=False, num_classes=2)
+    with pytest.raises(TargetError, match=ABOVE_THE_MODELS_K):
+        next(iter(loader))
+
+
+def test_the_training_loader_takes_the_class_count_too():
+    loader = build_train_loader(
+        WithoutClasses(), batch_size=2, num_workers=0, seed=0, num_classes=2
+    )
+    with pytest.raises(TargetError, match=ABOVE_THE_MODELS_K):
+        next(iter(loader))
+
+
+def test_a_loader_worker_checks_with_the_given_class_count(capsys):
+    def main() -> int:
+        loader = build_loader(WithoutClasses(), 2, shuffle=False, num_workers=1, num_classes=2)
+        next(iter(loader))
+        return 0
+
+    line = user_error_line(main, capsys)
+    assert line == "train: error: dataset item 1: target['labels'] holds 3, above K = 2 " + (
+        "(the model's classes); labels are 1..2"
+    )
+
+
+def test_without_a_class_count_only_labels_below_1_are_refused():
+    [batch] = list(build_loader(WithoutClasses(), batch_size=2, shuffle=False))
+    assert batch.targets[1]["labels"].tolist() == [1, 3]
+
+
+def test_the_given_class_count_is_used_over_the_datasets():
+    """``classes`` of the dataset give K = 2; the model's K = 3 holds label 3, K = 1 not 2."""
+    [batch] = list(build_loader(UserDataset("label above K"), 2, shuffle=False, num_classes=3))
+    assert batch.targets[1]["labels"].tolist() == [1, 3]
+    loader = build_loader(UserDataset("label 0"), 2, shuffle=False, num_classes=1)
+    with pytest.raises(TargetError, match=r"^dataset item 0: .* holds 2, above K = 1 \(the mod"):
+        next(iter(loader))
+
+
+@pytest.mark.parametrize("bad", [0, -2, 2.5, True, "3"])
+def test_a_class_count_that_is_no_count_is_refused(bad):
+    with pytest.raises(ValueError, match=r"^num_classes must be (an integer )?>= 1, got"):
+        build_loader(UserDataset("label 0"), 2, shuffle=False, num_classes=bad)
+    with pytest.raises(ValueError, match=r"^num_classes must be (an integer )?>= 1, got"):
+        build_train_loader(UserDataset("label 0"), 2, num_workers=0, seed=0, num_classes=bad)

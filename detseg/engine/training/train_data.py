@@ -112,6 +112,9 @@ def build_data(
         val_set = DatasetHead(val_set, cfg.eval.max_images)
     t = cfg.train
     group_ids = _group_ids(train_set, t.aspect_ratio_groups, seg)
+    # the model's class count (len(classes), as the run builds it): the loaders' target checks
+    # hold the labels of both splits to 1..K, whatever count a dataset reports itself
+    num_classes = None if seg else len(train_set.classes)
     train_loader = build_train_loader(
         train_set,
         batch_size=t.batch_size,
@@ -123,6 +126,7 @@ def build_data(
         collate_fn=collate,
         device=device,
         prefetch_factor=t.prefetch_factor,
+        num_classes=num_classes,
     )
     val_loader = build_loader(
         val_set,
@@ -133,6 +137,7 @@ def build_data(
         collate_fn=collate,
         device=device,
         prefetch_factor=t.prefetch_factor,
+        num_classes=num_classes,
     )
     logger.info(
         "%d train / %d val images, classes %s", len(train_set), len(val_set), train_set.classes
