@@ -2,7 +2,8 @@
 
 - :mod:`~detseg.api.predictor`: :func:`load` and :class:`Predictor` (``predict`` on paths,
   numpy arrays, PIL images, tensors and lists of them; ``stream`` over video frames, or over
-  images one batch at a time: :mod:`~detseg.api.image_stream`);
+  images and videos one batch at a time: :mod:`~detseg.api.image_stream`,
+  :mod:`~detseg.api.media_stream`);
   :mod:`~detseg.api.batch_prediction` runs the model on each batch,
   :mod:`~detseg.api.prediction_checks` checks ``score_thr`` and ``classes``.
 - :mod:`~detseg.api.results`: :class:`DetectionResult` (with instance ``masks`` from a model

@@ -14,7 +14,6 @@ apart from the checks of their arguments and from loading a checkpoint
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, cast
@@ -22,9 +21,8 @@ from typing import TYPE_CHECKING, cast
 import torch
 from torch import Tensor, nn
 
-from detseg.api.inputs import InputImage, as_images
+from detseg.api.inputs import InputImage
 from detseg.api.results import DetectionResult, SegmentationResult
-from detseg.api.video import VideoSource
 from detseg.engine.runtime import Detector
 from detseg.evaluation.coco_format import MASK_THRESHOLD
 from detseg.image_inputs import batched
@@ -33,7 +31,7 @@ from detseg.visualize import tensor_to_rgb
 if TYPE_CHECKING:
     from detseg.api.predictor import Predictor, Result
 
-__all__ = ["detect", "predict_batches", "segment", "stream_results"]
+__all__ = ["detect", "predict_batches", "segment"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,31 +57,6 @@ def predict_batches(
         results.reverse()
         while results:
             yield results.pop()
-
-
-def stream_results(
-    predictor: Predictor,
-    video: VideoSource,
-    settings: tuple[float | None, frozenset[int] | None, int, bool],
-    max_frames: int | None,
-    close: bool,
-) -> Iterator[Result]:
-    """Results of the frames, a batch at a time (``settings``: ``score_thr``, the kept
-    labels, ``batch_size`` and ``mask_probabilities``, checked by
-    :meth:`~detseg.api.predictor.Predictor.stream`)."""
-    score_thr, labels, batch_size, probabilities = settings
-    try:
-        for frames in batched(itertools.islice(video, max_frames), batch_size):
-            images, _ = as_images([frame.image for frame in frames])
-            results = predict_batches(
-                predictor, images, score_thr, batch_size, probabilities, labels=labels
-            )
-            for frame, result in zip(frames, results, strict=True):
-                result.frame, result.time = frame.index, frame.time
-                yield result
-    finally:
-        if close:
-            video.close()
 
 
 def detect(

@@ -1,29 +1,31 @@
 """What :meth:`Predictor.stream <detseg.api.predictor.Predictor.stream>` runs on: a video, or
-images (a folder, a glob pattern, a path, a list, an iterator or a generator of images) read
-lazily, a batch at a time (:func:`stream_source`).
+images and video files (a folder, a glob pattern, a path, a list, an iterator or a generator of
+them) read lazily, a batch at a time (:func:`stream_source`).
 
-:func:`is_video_stream` tells a video source (its frames) from images, as ``tools/infer.py``
+:func:`is_video_stream` tells a video source (its frames) from the rest, as ``tools/infer.py``
 and :mod:`detseg.api.inputs` tell them: a camera index or a stream URL is a video; an existing
 folder gives its image files (sorted, no subfolders, videos skipped, as ``tools/infer.py``
-scans a folder); a glob pattern gives its image files (as ``predict`` expands one: videos
-skipped); any other path is a video by its suffix
+scans a folder); a glob pattern gives its image and video files, sorted (as ``tools/infer.py``
+expands one: other files skipped); any other path is a video by its suffix
 (:data:`~detseg.api.video_names.VIDEO_SUFFIXES`), else an image.
 
-:func:`stream_images` turns the images into :class:`~detseg.api.inputs.InputImage` items one
-at a time. What is checked when:
+:func:`stream_inputs` turns the source into images and video files one at a time, and
+:func:`~detseg.api.media_stream.stream_results` into results, in input order: each image's,
+then each video's frames, one video open at a time. What is checked when:
 
 * at the call, before the first result: the kind of the source and of each item of a list or
-  tuple (a video, URL or camera index among images is refused), the files named by a path, a
-  folder, a glob pattern or the paths of a list (each exists, is readable and not empty), as
-  ``predict`` checks them;
+  tuple (a camera index or a stream URL among other inputs is refused: it runs until it
+  ends), the files named by a path, a folder, a glob pattern or the paths of a list (an image
+  exists, is readable and not empty, as ``predict`` checks it; a video exists);
 * when its item is reached (its batch is taken): the pixels of an array, a tensor or a PIL
-  image (shape, dtype, values), the decoding of each file (a corrupt file raises
-  :class:`~detseg.data.image_io.ImageReadError` naming it, as ``predict`` does: the stream
-  stops there), and everything about each item of an iterator or a generator, which is read
-  one item at a time and never read ahead of the batch being filled.
+  image (shape, dtype, values), the decoding of each file (a corrupt image raises
+  :class:`~detseg.data.image_io.ImageReadError` naming it, as ``predict`` does; a video that
+  cannot be opened, :class:`~detseg.api.video.VideoSource`'s error naming it: the stream stops
+  there), and everything about each item of an iterator or a generator, which is read one
+  item at a time and never read ahead of the batch being filled.
 
 Nothing is decoded or converted before its batch: a ``[B, H, W, 3]`` array or a
-``[B, 3, H, W]`` tensor is converted one image at a time.
+``[B, 3, H, W]`` tensor is converted one image at a time, a video one frame at a time.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from __future__ import annotations
 import glob
 import os
 from collections.abc import Iterable, Iterator
-from itertools import chain, islice
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,8 +41,8 @@ import numpy as np
 import torch
 
 from detseg.api.array_images import ACCEPTED, CHANNELS, from_array, from_tensor
-from detseg.api.batch_prediction import predict_batches, stream_results
-from detseg.api.inputs import ImageFile, InputImage, PendingImage, one_input
+from detseg.api.inputs import InputImage, PendingImage, one_input
+from detseg.api.media_stream import StreamInput, VideoFile, stream_results, video_file
 from detseg.api.pil_images import is_pil_image
 from detseg.api.video import VideoSource
 from detseg.api.video_names import VIDEO_SUFFIXES, is_camera, is_url
@@ -50,7 +52,10 @@ from detseg.image_inputs import folder_images
 if TYPE_CHECKING:
     from detseg.api.predictor import Predictor, Result
 
-__all__ = ["is_video_stream", "stream_images", "stream_source"]
+__all__ = ["is_video_stream", "stream_inputs", "stream_source"]
+
+#: What :func:`stream_inputs` gives: an image, a file decoded when reached, a video file.
+_Pending = PendingImage | VideoFile
 
 
 def stream_source(
@@ -60,18 +65,16 @@ def stream_source(
     max_frames: int | None,
     bgr: bool,
 ) -> Iterator[Result]:
-    """The results of ``source``, a video's frames or images, one at a time (``settings``:
-    ``score_thr``, the kept labels, ``batch_size``, ``mask_probabilities``, checked by
-    :meth:`~detseg.api.predictor.Predictor.stream`).
+    """The results of ``source``, a video's frames, or images and videos, one at a time
+    (``settings``: ``score_thr``, the kept labels, ``batch_size``, ``mask_probabilities``,
+    checked by :meth:`~detseg.api.predictor.Predictor.stream`).
 
     Raises:
-        ValueError: ``bgr`` for a video, and what :func:`stream_images` or
+        ValueError: ``bgr`` for a video, and what :func:`stream_inputs` or
             :class:`~detseg.api.video.VideoSource` raise before the first result.
     """
     if not is_video_stream(source):
-        score_thr, labels, batch_size, probabilities = settings
-        images = islice(stream_images(source, bgr=bgr), max_frames)
-        return predict_batches(predictor, images, score_thr, batch_size, probabilities, labels)
+        return stream_results(predictor, stream_inputs(source, bgr=bgr), settings, max_frames)
     if bgr:
         raise ValueError(
             "bgr=True is for numpy arrays and tensors given to predict or stream; the frames "
@@ -80,14 +83,14 @@ def stream_source(
     if isinstance(source, VideoSource):
         source.check_open()
     video = source if isinstance(source, VideoSource) else VideoSource(source)
-    return stream_results(predictor, video, settings, max_frames, close=video is not source)
+    return stream_results(predictor, [video], settings, max_frames, close=video is not source)
 
 
 def is_video_stream(source: Any) -> bool:
     """``source`` is a video for :meth:`~detseg.api.predictor.Predictor.stream`: an open
     :class:`~detseg.api.video.VideoSource`, a camera index (an ``int``, or digits naming no
     file), a stream URL, or a path with a video suffix that is no folder and no glob pattern.
-    Everything else is images."""
+    Everything else is images (and the video files of a list or a glob pattern)."""
     if isinstance(source, (VideoSource, int)):  # a bool too: VideoSource refuses it
         return True
     if not isinstance(source, (str, os.PathLike)):
@@ -96,41 +99,46 @@ def is_video_stream(source: Any) -> bool:
         return True
     name = str(os.fspath(source))
     path = Path(name).expanduser()
-    if path.is_dir() or (glob.has_magic(name) and not path.exists()):
+    if path.is_dir() or _is_pattern(name):
         return False
     return path.suffix.lower() in VIDEO_SUFFIXES
 
 
-def stream_images(source: Any, bgr: bool = False) -> Iterator[InputImage]:
-    """The images of ``source`` (not a video: :func:`is_video_stream`), each decoded or
-    converted when it is reached.
+def _is_pattern(name: str) -> bool:
+    """``name`` is a glob pattern (``*``, ``?`` or ``[``) and no existing file's name."""
+    return glob.has_magic(name) and not Path(name).expanduser().exists()
+
+
+def stream_inputs(source: Any, bgr: bool = False) -> Iterator[StreamInput]:
+    """The images and video files of ``source`` (not a single video: :func:`is_video_stream`),
+    in order, each array, tensor or PIL image converted when it is reached; an image file is an
+    :class:`~detseg.api.inputs.ImageFile` and a video file a
+    :class:`~detseg.api.media_stream.VideoFile`, which
+    :func:`~detseg.api.media_stream.stream_results` decodes and opens when it reaches them.
 
     Args:
-        source: a folder, a glob pattern, an image path, a numpy array, a PIL image, a tensor
-            (one image or a batch), or a list, tuple, iterator or generator of these (a list
-            may hold folders and patterns too).
-        bgr: arrays and tensors hold BGR channels.
+        source: a folder (its images), a glob pattern (its images and videos), an image path,
+            a numpy array, a PIL image, a tensor (one image or a batch), or a list, tuple,
+            iterator or generator of these or of video files (a list may hold folders and
+            patterns too).
+        bgr: arrays and tensors hold BGR channels (files and videos are decoded RGB).
 
     Raises:
         ValueError: raised here, before the first image: a source or list item of another
-            kind, a video, URL or camera index in a list, a folder without image files, a
-            pattern matching none; :class:`~detseg.data.image_io.ImageReadError` for a named
-            file that is missing, unreadable or empty. Raised by the iterator when the item is
-            reached: the errors of its pixels (as ``predict``), a file that cannot be decoded,
-            and any of the above for an item of an iterator.
+            kind, a camera index or stream URL in a list, a folder without image files, a
+            pattern matching no image or video file;
+            :class:`~detseg.data.image_io.ImageReadError` for a named image file that is
+            missing, unreadable or empty; ``FileNotFoundError`` for a missing video file.
+            Raised by the iterator when the item is reached: the errors of its pixels (as
+            ``predict``), an image file that cannot be decoded, and any of the above for an
+            item of an iterator.
     """
-    return _read(_pending(source, bgr))
+    return iter(_pending(source, bgr))
 
 
-def _read(items: Iterable[PendingImage]) -> Iterator[InputImage]:
-    """``items`` as images, each file decoded as it is reached."""
-    for item in items:
-        yield item.read() if isinstance(item, ImageFile) else item
-
-
-def _pending(source: Any, bgr: bool) -> Iterable[PendingImage]:
-    """The images of ``source``, checked as far as the module docstring says before any is
-    read."""
+def _pending(source: Any, bgr: bool) -> Iterable[_Pending]:
+    """The images and videos of ``source``, checked as far as the module docstring says before
+    any is read."""
     if isinstance(source, Iterator):  # a generator, map(...), Path.glob(...): read lazily
         return _iterator_items(source, bgr)
     if isinstance(source, (list, tuple)):
@@ -143,26 +151,31 @@ def _pending(source: Any, bgr: bool) -> Iterable[PendingImage]:
     return _item(source, bgr, "", "")
 
 
-def _iterator_items(source: Iterator[Any], bgr: bool) -> Iterator[PendingImage]:
+def _iterator_items(source: Iterator[Any], bgr: bool) -> Iterator[_Pending]:
     for i, item in enumerate(source):
         yield from _item(item, bgr, f"item {i} of the input iterator: ", f"item {i} of the inputs")
 
 
-def _item(x: Any, bgr: bool, where: str, position: str) -> Iterable[PendingImage]:
-    """The images of one input: files checked (and patterns, folders expanded) now, arrays,
-    tensors and PIL images converted as they are reached."""
+def _item(x: Any, bgr: bool, where: str, position: str) -> Iterable[_Pending]:
+    """The images and videos of one input: files checked (and patterns, folders expanded)
+    now, arrays, tensors and PIL images converted as they are reached."""
     if isinstance(x, (list, tuple)):
         raise ValueError(f"{where}a list inside the input list; {ACCEPTED}")
     if isinstance(x, (torch.Tensor, np.ndarray)) or is_pil_image(x):
         return _converted(x, bgr, where)
     named = isinstance(x, (str, os.PathLike, int)) and not isinstance(x, bool)
-    if where and named and is_video_stream(x):
-        raise ValueError(
-            f"{where}{x} is a video, a camera or a stream URL among images; stream one of "
-            f"those on its own: predictor.stream({x!r})"
-        )
+    if named and is_video_stream(x):
+        if isinstance(x, int) or is_url(x) or is_camera(x):
+            raise ValueError(
+                f"{where}{x!r} is a camera index or a stream URL among other inputs (it runs until "
+                f"it ends, the inputs after it would wait); stream it on its own: "
+                f"predictor.stream({x!r})"
+            )
+        return [video_file(x)]  # FileNotFoundError (VideoSource's) now; opened when reached
     if isinstance(x, (str, os.PathLike)) and Path(x).expanduser().is_dir():
         return _folder_images(Path(x).expanduser(), where)
+    if isinstance(x, (str, os.PathLike)) and _is_pattern(str(os.fspath(x))):
+        return _pattern_files(str(os.fspath(x)), where)
     return one_input(x, bgr, where, position, caller="stream")[0]
 
 
@@ -200,3 +213,34 @@ def _folder_images(folder: Path, where: str) -> list[PendingImage]:
         position = f"{where}file {i} of the {len(files)} images in folder {folder}"
         images.extend(one_input(path, False, "", position, caller="stream")[0])
     return images
+
+
+def _pattern_files(pattern: str, where: str) -> list[_Pending]:
+    """The image and video files matching the glob ``pattern``, sorted, as ``tools/infer.py``
+    expands one (``**`` matches any depth of subfolders; other files, annotations, are
+    skipped): each image checked as ``predict`` checks a pattern's images, each video as
+    :func:`~detseg.api.media_stream.video_file` checks one.
+
+    Raises:
+        ValueError: no image or video file matches (naming the pattern and what it matched).
+        ImageReadError: a matching image cannot be opened or is empty (naming it and its
+            place among the matches).
+    """
+    matches = sorted(glob.glob(os.path.expanduser(pattern), recursive=True))
+    files = [Path(match) for match in matches if Path(match).is_file()]
+    media = [path for path in files if path.suffix.lower() in (*IMAGE_SUFFIXES, *VIDEO_SUFFIXES)]
+    if not media:
+        found = f"it matches {len(files)} other file(s)" if files else "it matches nothing"
+        raise ValueError(
+            f"{where}no image or video file matches the pattern {pattern}; {found} (image "
+            f"files end in {' '.join(sorted(IMAGE_SUFFIXES))}, videos in "
+            f"{' '.join(sorted(VIDEO_SUFFIXES))}): check the folder and the pattern"
+        )
+    items: list[_Pending] = []
+    for i, path in enumerate(media):
+        if path.suffix.lower() in VIDEO_SUFFIXES:
+            items.append(video_file(path))
+        else:
+            position = f"{where}file {i} of the {len(media)} matching {pattern}"
+            items.extend(one_input(path, False, "", position, caller="stream")[0])
+    return items

@@ -215,9 +215,14 @@ def one_input(
                 f"at a time with predictor.stream({str(x)!r})"
             )
         if path.suffix.lower() in VIDEO_SUFFIXES:
+            stream = (
+                "predictor.stream(the list) gives the images' results and the videos' frames, "
+                "in order"
+                if where
+                else f"predictor.stream({str(x)!r}) gives the results of its frames"
+            )
             raise ValueError(
-                f"{where}{x} is a video, not an image file; predict takes images: "
-                f"predictor.stream({str(x)!r}) gives the results of its frames"
+                f"{where}{x} is a video, not an image file; predict takes images: {stream}"
             )
         return [_checked_file(path, position, caller)], True
     if isinstance(x, torch.Tensor):
@@ -302,9 +307,11 @@ def _pattern_images(pattern: str, where: str, caller: str = "predict") -> list[P
     images = [path for path in files if path.suffix.lower() in IMAGE_SUFFIXES]
     if not images:
         found = f"it matches {len(files)} other file(s)" if files else "it matches nothing"
+        videos = sum(path.suffix.lower() in VIDEO_SUFFIXES for path in files)
+        stream = f"; predictor.stream({pattern!r}) gives the frames of its videos" if videos else ""
         raise ValueError(
             f"{where}no image file matches the pattern {pattern}; {found} (image files end in "
-            f"{' '.join(sorted(IMAGE_SUFFIXES))}): check the folder and the pattern"
+            f"{' '.join(sorted(IMAGE_SUFFIXES))}): check the folder and the pattern{stream}"
         )
     files_of_pattern: list[PendingImage] = []
     for i, path in enumerate(images):

@@ -10,6 +10,8 @@
         print(frame.frame, frame.names)
     for result in predictor.stream("photos/"):       # images, a batch at a time: a folder,
         result.save(f"out/{result.path.name}")     # a glob, a list or a generator of them
+    for result in predictor.stream("clips/*.mp4"):   # videos (and images) one after another
+        print(result.path.name, result.frame)
 
 :class:`Predictor` runs the model under ``torch.inference_mode`` in batches, keeps the
 detections scoring at least the config's ``eval.score_threshold`` (or ``score_thr``), and runs
@@ -301,44 +303,59 @@ class Predictor:
         bgr: bool = False,
     ) -> Iterator[Result]:
         """Results one at a time, as they are made, of the frames of a video, a camera or a
-        stream, or of many images read a batch at a time (memory-bounded, unlike
+        stream, or of many images and videos read a batch at a time (memory-bounded, unlike
         :meth:`predict`'s list), e.g. ``for result in predictor.stream("photos/"): ...``.
 
         Args:
             source: a video file (by suffix: ``.mp4``, ``.avi`` ...), a camera index (``0`` or
                 ``"0"``), a stream URL (``rtsp://`` ...) or an open :class:`VideoSource`; or
-                images: a folder (its image files, sorted, no subfolders, videos skipped, as
-                ``tools/infer.py`` reads one), or anything :meth:`predict` takes (a glob
-                pattern, a path, an array, a PIL image, a tensor, a list, tuple, iterator or
-                generator of these): :mod:`detseg.api.image_stream`.
+                images and videos: a folder (its image files, sorted, no subfolders, videos
+                skipped, as ``tools/infer.py`` reads one), a glob pattern (its image and video
+                files, sorted, other files skipped, as ``tools/infer.py`` expands one), or
+                anything :meth:`predict` takes (a path, an array, a PIL image, a tensor, a
+                list, tuple, iterator or generator of these), where video files may stand among
+                the images (``["a.mp4", "photo.jpg", "b.mp4"]``); a camera or a stream URL goes
+                on its own: :mod:`detseg.api.image_stream`.
             score_thr: as in :meth:`predict`.
-            max_frames: stop after this many results, at least 1 (default: every image, a
-                video to its end, a camera or a stream until it ends or the loop stops).
+            max_frames: stop after this many results in all, at least 1: over several videos
+                and images, the frames of every video and the images together count (the
+                frames of ``"clips/*.mp4"`` stop at the ``max_frames``-th, in whichever video;
+                ``tools/infer.py --max-frames`` counts each video apart). Default: every
+                image, every video to its end, a camera or a stream until it ends or the loop
+                stops.
             classes: as in :meth:`predict`.
             batch_size: images or frames per forward pass (the results of a batch come once
                 its last image is read: keep 1 for a camera's lowest latency).
             mask_probabilities: as in :meth:`predict`; off by default (many images'
                 probabilities would fill the memory of whoever keeps them).
-            bgr: arrays and tensors hold BGR channels; ``True`` is refused for a video.
+            bgr: arrays and tensors hold BGR channels; ``True`` is refused for a video given
+                alone (files and the frames of videos in a list are decoded RGB).
 
         Returns:
-            An iterator of results in input order; those of images are :meth:`predict`'s
-            (same ``path``, boxes, labels, scores), a frame's has ``frame`` and ``time`` set.
-            Only the batch being predicted is held: a result the loop drops is freed.
+            An iterator of results in input order, one per image and one per frame of each
+            video (one video open at a time, closed after its last frame or when the loop
+            stops);
+            those of images are :meth:`predict`'s (same ``path``, boxes, labels, scores), a
+            frame's has ``frame`` (index from 0) and ``time`` (seconds) set, and ``path``: its
+            video file (``None`` for a camera or a stream). Only the batch being predicted is
+            held: a result the loop drops is freed.
 
         Raises:
             ValueError: here, before the first result: ``score_thr`` outside ``[0, 1]`` or
                 given to a segmenter, ``max_frames`` or ``batch_size`` below 1, a class the
-                model does not have, ``bgr=True`` for a video; a video that cannot be decoded,
-                a camera or stream that cannot be opened, a closed :class:`VideoSource`; a
-                source or list item of a kind :meth:`predict` refuses, a video among images,
-                a folder or a glob pattern without images; an image file named by the source
-                that is missing, unreadable or empty (``ImageReadError``, as :meth:`predict`).
+                model does not have, ``bgr=True`` for a video; a video given alone that cannot
+                be decoded, a camera or stream that cannot be opened, a closed
+                :class:`VideoSource`; a source or list item of a kind :meth:`predict` refuses,
+                a camera or a stream URL among other inputs, a folder without images or a glob
+                pattern without images or videos; an image file named by the source that is
+                missing, unreadable or empty (``ImageReadError``, as :meth:`predict`).
                 When its batch is read, naming the item: an image file that cannot be decoded
-                (``ImageReadError``, as :meth:`predict` raises it; the stream stops there,
-                after the results before it; ``tools/infer.py`` skips such files), the pixels
-                of an array, tensor or PIL image, any problem of an iterator's item.
-            FileNotFoundError: here: a video file that does not exist.
+                (``ImageReadError``, as :meth:`predict` raises it), a video of a list or a
+                pattern that cannot be decoded (the error of that video given alone); the
+                stream stops there, after the results before it (``tools/infer.py`` reports
+                such a file and goes on with the others); the pixels of an array, tensor or PIL
+                image, any problem of an iterator's item.
+            FileNotFoundError: here: a video file that does not exist (alone or in a list).
         """
         check_score_thr(score_thr, self.task, self.config.model.name)
         if max_frames is not None:

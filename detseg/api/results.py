@@ -36,7 +36,8 @@ class DetectionResult:
         labels: ``Int64[N]`` in ``1..K``.
         classes: the model's ``K`` class names (label ``k`` is ``classes[k - 1]``).
         image: the input image, ``uint8 [H, W, 3]`` RGB.
-        path: the image file, or ``None`` (an array, a tensor, a video frame).
+        path: the image file, or the video file of a frame; ``None`` for an array, a tensor,
+            or a frame of a camera or a stream.
         category_ids: the dataset's category id of each label ``1..K`` (COCO ids), used by
             :meth:`to_coco`.
         frame: index of the video frame (from 0), or ``None``.
@@ -181,7 +182,8 @@ class SegmentationResult:
             test-time augmentation and CRF of the predictor; ``mask`` is their argmax.
         classes: the model's ``K`` foreground class names.
         image: the input image, ``uint8 [H, W, 3]`` RGB.
-        path: the image file, or ``None``.
+        path: the image file, or the video file of a frame (see :class:`DetectionResult`), or
+            ``None``.
         category_ids: the dataset's category id of each class ``1..K``, used by
             :meth:`to_coco`.
         frame: index of the video frame (from 0), or ``None``.

@@ -44,6 +44,7 @@ __all__ = [
     "VideoSource",
     "VideoWriter",
     "quiet_opencv",
+    "video_file_path",
 ]
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,21 @@ class Frame:
     index: int
     time: float
     image: np.ndarray
+
+
+def video_file_path(source: str | os.PathLike) -> Path:
+    """The video file ``source`` names (a leading ``~`` is the home folder), checked to exist
+    as :class:`VideoSource` checks it before opening it.
+
+    Raises:
+        FileNotFoundError: no such file, or a folder: ``video not found: <path> (no such
+            file); check the path``.
+    """
+    path = Path(source).expanduser()  # "~/clip.mp4": under the home folder
+    if not path.is_file():
+        found = "a folder" if path.is_dir() else "no such file"
+        raise FileNotFoundError(f"video not found: {path} ({found}); check the path")
+    return path
 
 
 class VideoSource:
@@ -103,10 +119,7 @@ class VideoSource:
             self.name, what = str(source), f"stream {source}"
             fix = "check the URL and that the stream is running"
         else:
-            path = Path(source).expanduser()  # "~/clip.mp4": under the home folder
-            if not path.is_file():
-                found = "a folder" if path.is_dir() else "no such file"
-                raise FileNotFoundError(f"video not found: {path} ({found}); check the path")
+            path = video_file_path(source)
             self.name, what = str(path), f"video {path}"
             fix = ""  # found when the file fails: see video_file_problem
         with quiet_opencv():

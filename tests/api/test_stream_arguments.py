@@ -49,7 +49,7 @@ def test_mask_probabilities_can_be_kept(mask_checkpoint, video):
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ([0], "item 0 of the input list: 0 is a video, a camera or a stream URL among images"),
+        ([0], "item 0 of the input list: 0 is a camera index or a stream URL among other"),
         (1.5, "cannot predict on a builtins.float; accepted: an image path"),
         (True, "not a video source: True; give a file, a camera or a URL"),
     ],

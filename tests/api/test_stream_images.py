@@ -1,7 +1,7 @@
 """``Predictor.stream`` over images (a folder, a glob pattern, a list, a generator, arrays) gives
 ``predict``'s results, in the same order, with the same paths; a folder gives its image files
-as ``tools/infer.py`` reads one (videos and subfolders skipped), while a video path is still
-streamed frame by frame."""
+as ``tools/infer.py`` reads one (videos and subfolders skipped), a pattern its images and
+videos (as ``tools/infer.py`` expands one), and a video path is streamed frame by frame."""
 
 from __future__ import annotations
 
@@ -82,7 +82,7 @@ def test_one_image_streams_one_result_and_max_frames_stops_early(predictor, shap
     ]
 
 
-def test_a_folder_skips_its_videos_and_subfolders_and_a_video_path_is_streamed(
+def test_a_folder_skips_its_videos_and_subfolders_a_pattern_keeps_them_as_infer_does(
     predictor, shapes_folder, video, tmp_path
 ):
     folder = tmp_path / "mixed"
@@ -91,11 +91,15 @@ def test_a_folder_skips_its_videos_and_subfolders_and_a_video_path_is_streamed(
     (folder / "nested").mkdir()
     shutil.copy(shapes_folder / "s0.png", folder / "nested" / "deep.png")
     (folder / "notes.txt").write_text("not an image")
-    for source in (folder, str(folder / "*")):
-        names = [r.path.name for r in predictor.stream(source)]
-        assert names == [f"s{i}.png" for i in range(SHAPES)], source
+    images = [f"s{i}.png" for i in range(SHAPES)]
+    assert [r.path.name for r in predictor.stream(folder)] == images
+    mixed = list(predictor.stream(str(folder / "*")))  # sorted: clip.mp4 first, notes skipped
+    assert [(r.path.name, r.frame) for r in mixed] == [("clip.mp4", i) for i in range(5)] + [
+        (name, None) for name in images
+    ]
     frames = list(predictor.stream(folder / "clip.mp4", max_frames=3))
-    assert [r.frame for r in frames] == [0, 1, 2] and all(r.path is None for r in frames)
+    assert [r.frame for r in frames] == [0, 1, 2]
+    assert all(r.path == folder / "clip.mp4" for r in frames)
 
 
 def test_predict_on_a_folder_points_to_stream(detector_checkpoint, shapes_folder):

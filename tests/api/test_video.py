@@ -27,7 +27,7 @@ def test_stream_yields_one_result_per_frame(detector, video):
     assert len(results) == 5 and all(isinstance(r, DetectionResult) for r in results)
     assert [r.frame for r in results] == [0, 1, 2, 3, 4]
     assert [r.time for r in results] == pytest.approx([0.0, 0.1, 0.2, 0.3, 0.4])  # 10 fps
-    assert all(r.image.shape == (64, 64, 3) and r.path is None for r in results)
+    assert all(r.image.shape == (64, 64, 3) and r.path == video for r in results)
     with VideoSource(video) as source:
         first = next(iter(source)).image
     assert np.array_equal(results[0].image, first)
