@@ -47,11 +47,14 @@ import os
 import struct
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-import torch
 from PIL import Image
+
+if TYPE_CHECKING:  # imported by read_image: the numpy readers serve torch-free evaluations
+    import torch
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -398,6 +401,10 @@ def read_image(path: str | os.PathLike, apply_exif_orientation: bool = False) ->
     Raises:
         ImageReadError: The file is missing, empty, corrupt, or of an unsupported kind.
     """
+    # imported here: the evaluation of a predictions file reads its images with the numpy
+    # readers above, and runs without torch
+    import torch
+
     return torch.from_numpy(
         read_image_array(path, apply_exif_orientation).transpose(2, 0, 1).copy()
     )

@@ -129,7 +129,7 @@ def evaluate_prediction_files(
     if images_dir is not None and not Path(images_dir).is_dir():
         raise FileNotFoundError(f"images folder {images_dir} is not a folder")
     if images_dir is not None:  # tools/infer.py predicts on photos as their EXIF displays them
-        # imported here: it reads the images with detseg.data.image_io, which loads torch
+        # imported here: only an evaluation with images reads the image files
         from detseg.evaluation.prediction_orientation import warn_about_display_frame
 
         warn_about_display_frame(gt_dict, records, images_dir, gt)

@@ -17,11 +17,12 @@ within the image) thanks to a stable sort.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from detseg.lazy_names import is_torch_tensor
 
 
 def voc_evaluate(
@@ -223,7 +224,6 @@ def _det_arrays(index: int, det: dict[str, Any]) -> tuple[np.ndarray, np.ndarray
 def _as_numpy(values: Any, dtype: type) -> np.ndarray:
     """``values`` (a tensor or anything numpy reads) as an array of ``dtype``. A tensor comes
     with torch already imported: numpy inputs (the VOC AP of a predictions file) need no torch."""
-    torch: Any = sys.modules.get("torch")
-    if torch is not None and isinstance(values, torch.Tensor):
+    if is_torch_tensor(values):
         values = values.detach().cpu().numpy()
     return np.asarray(values, dtype=dtype)

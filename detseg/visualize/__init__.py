@@ -38,8 +38,9 @@ if TYPE_CHECKING:
     from detseg.visualize.saving import LOSSLESS_SUFFIXES, save_label_map, save_rgb
     from detseg.visualize.segmentation import draw_segmentation
 
-#: The module of each public name, imported when the name is first read (the palette's
-#: colours load without torch, e.g. for the plots of a predictions-file evaluation).
+#: The module of each public name, imported when the name is first read. None of them imports
+#: torch: numpy inputs are drawn without it (the plots and the gallery of a predictions-file
+#: evaluation), and a tensor input comes with torch loaded already.
 _MODULES = {
     "fit_caption": "captions",
     "line_thickness": "captions",

@@ -8,15 +8,18 @@ truth (no scores); caption placement is in :mod:`detseg.visualize.captions`, the
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-import torch
 
 from detseg.visualize.captions import draw_caption, fit_caption, line_thickness, place_captions
 from detseg.visualize.drawing_inputs import as_numpy, uint8_rgb
 from detseg.visualize.instance_masks import binary_masks, draw_masks
 from detseg.visualize.palette import class_colors
+
+if TYPE_CHECKING:  # only the annotations name torch: numpy inputs draw without it
+    import torch
 
 #: Tab colour of the "no detections" note of :func:`draw_detections` (no class has grey).
 NO_DETECTIONS_COLOR = (96, 96, 96)

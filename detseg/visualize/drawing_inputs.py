@@ -11,13 +11,20 @@ bad input with the same words, so the checks live in one place apart from the dr
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+from detseg.lazy_names import is_torch_tensor
+
+if TYPE_CHECKING:  # numpy inputs (the gallery of a predictions-file evaluation) need no torch
+    import torch
 
 
 def tensor_to_rgb(image: torch.Tensor) -> np.ndarray:
     """``Float[3, H, W]`` in [0, 1] (detseg image) -> ``uint8 [H, W, 3]`` RGB array."""
+    import torch  # here: only a tensor's caller, which has torch loaded, comes here
+
     if image.ndim != 3 or image.shape[0] != 3:
         raise ValueError(f"expected an image tensor [3, H, W], got shape {tuple(image.shape)}")
     array = (image.detach().float().clamp(0, 1) * 255).round().to(torch.uint8)
@@ -32,7 +39,7 @@ def uint8_rgb(image: np.ndarray | torch.Tensor, where: str, grey: bool = False) 
     values to 0 and 1: a black picture). Anything else is refused with one line starting with
     ``where`` (the function or the file).
     """
-    if isinstance(image, torch.Tensor):
+    if is_torch_tensor(image):
         if image.ndim != 3 or image.shape[0] != 3:
             raise ValueError(
                 f"{where}: a tensor must be a detseg image [3, H, W], got "
@@ -80,7 +87,9 @@ def integer_labels(label_map: torch.Tensor | np.ndarray, where: str) -> np.ndarr
 def as_numpy(values: torch.Tensor | np.ndarray) -> np.ndarray:
     """``values`` as a numpy array; a bfloat16 tensor (autocast outputs) as float32, a type
     numpy lacks."""
-    if isinstance(values, torch.Tensor):
+    if is_torch_tensor(values):
+        import torch  # here: loaded already, as values is a tensor
+
         values = values.detach().cpu()
         return (values.float() if values.dtype == torch.bfloat16 else values).numpy()
     return np.asarray(values)

@@ -8,12 +8,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-import torch
 
 from detseg.visualize.drawing_inputs import as_numpy, check_opacity
+
+if TYPE_CHECKING:  # only the annotations name torch: numpy inputs draw without it
+    import torch
 
 
 def binary_masks(

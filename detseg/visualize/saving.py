@@ -9,12 +9,15 @@ drawings return arrays and write nothing.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-import torch
 
 from detseg.visualize.drawing_inputs import integer_labels, uint8_rgb
+
+if TYPE_CHECKING:  # only the annotations name torch: numpy inputs draw without it
+    import torch
 
 #: File extensions :func:`save_label_map` writes: lossless formats, which keep class indices.
 LOSSLESS_SUFFIXES = frozenset({".png", ".bmp", ".tif", ".tiff", ".pgm", ".pnm"})

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
-import torch
 
 from detseg.text_drawing import put_text, text_size
 from detseg.visualize.captions import line_thickness, shorten_text, text_style
 from detseg.visualize.drawing_inputs import check_opacity, integer_labels, uint8_rgb
 from detseg.visualize.palette import class_colors
+
+if TYPE_CHECKING:  # only the annotations name torch: numpy inputs draw without it
+    import torch
 
 
 def draw_segmentation(

@@ -15,7 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 from two_image_ground_truth import GT, SQUARE
 
 import detseg.data
@@ -72,6 +74,23 @@ def test_eval_tool_on_a_predictions_file_imports_no_torch(tmp_path, flags):
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["AP50"] > 0.5  # the files were evaluated
+    assert "torch" not in imported and "torchvision" not in imported
+
+
+@pytest.mark.parametrize("iou_type", ["bbox", "segm"])
+def test_gallery_of_worst_images_is_drawn_without_torch(tmp_path, iou_type):
+    """``--images``: the gallery reads the gt's images and draws boxes (and masks) with numpy,
+    OpenCV and PIL."""
+    gt, pred = write_inputs(tmp_path, segm=iou_type == "segm")
+    images = tmp_path / "images"
+    images.mkdir()
+    for name, grey in (("a.png", 60), ("b.png", 140)):
+        Image.fromarray(np.full((48, 64, 3), grey, np.uint8)).save(images / name)
+    out = tmp_path / "eval"
+    argv = ["tools/eval.py", "--gt", str(gt), "--pred", str(pred), "--images", str(images)]
+    result, imported = imported_packages(*argv, "--iou-type", iou_type, "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "data:image/jpeg;base64," in (out / "report.html").read_text()  # a picture drawn
     assert "torch" not in imported and "torchvision" not in imported
 
 
