@@ -35,6 +35,7 @@ from torch import Tensor, nn
 
 from detseg.argument_checks import score_threshold_problem
 from detseg.choices.export_formats import DEFAULT_OPSET
+from detseg.config import config_from_dict
 from detseg.engine.checkpointing.checkpoint import (
     load_checkpoint,
     remove_stale_temp_files_of,
@@ -133,7 +134,12 @@ def _load_source(
     (``None`` for a model, or a checkpoint without them)."""
     if isinstance(source, (str, Path)):
         state = load_checkpoint(source)
-        model, config, stored = model_from_checkpoint(state, "cpu", source=str(source))
+        # The config check of detseg.load and tools/eval.py: an unknown model.name or key is
+        # the same line in every tool, and the model built is the one they build.
+        cfg = config_from_dict(state["config"], source=str(source))
+        model, config, stored = model_from_checkpoint(
+            state, "cpu", cfg.model.to_dict(), source=str(source)
+        )
         name = name or str(config.get("model", {}).get("name", type(model).__name__))
         cat_ids = (state.get("meta") or {}).get("cat_ids") or None
         return model.eval(), name, list(classes or stored), cat_ids
@@ -203,6 +209,8 @@ def export_model(
             threshold outside ``[0, 1]`` or given for a segmenter, an operation the ONNX opset
             lacks, a suffix of the other format, class names or category ids that are not one
             per class, ...).
+        ConfigError: the checkpoint's config does not pass the config check of
+            :func:`detseg.load` and ``tools/eval.py`` (an unknown ``model.name`` or key).
         IsADirectoryError: ``path`` or ``<path>.json`` is a folder.
         ValueError: ``path`` or ``<path>.json`` is the checkpoint file.
     """
