@@ -1,7 +1,9 @@
 """Image files named on a command line: files, folders and glob patterns, read in batches.
 
-:func:`expand_inputs` turns the names into image paths, :func:`read_images` reads them (as
-displayed: EXIF orientation applied; skipping and recording the unreadable ones),
+:func:`expand_inputs` turns the names into image paths (a glob pattern through
+:func:`pattern_files`, which ``Predictor.predict`` and ``Predictor.stream`` expand theirs with
+too), :func:`read_images` reads them (as displayed: EXIF orientation applied; skipping and
+recording the unreadable ones),
 :func:`batched` groups them, and :func:`output_name` gives each a unique file name in an output
 folder (never that of an input there: :func:`names_in_folder`).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import glob
 import itertools
 import logging
+import os
 from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -32,14 +35,13 @@ def expand_inputs(
 ) -> tuple[list[Path], list[str]]:
     """Image paths named by files, folders and globs (in order), and the inputs matching none.
 
-    A folder gives its images (files with a suffix of :data:`IMAGE_SUFFIXES`), sorted; an
-    existing file is taken as it is; anything else is a glob pattern (its files, sorted), in
-    which ``**`` matches any depth of subfolders (``photos/**/*.jpg``), as a shell's
-    ``globstar`` does; a pattern that matches nothing is tried again with its leading
-    existing folders taken literally (``shots [1]/*.jpg``: the folder ``shots [1]``). A
-    pattern matching files with ``media_suffixes`` (lower case) gives those only
-    (``data/**/*`` skips the annotation files beside the images); one matching no such file
-    gives all its files, to be reported as unreadable.
+    A leading ``~`` is the home folder. A folder gives its images (files with a suffix of
+    :data:`IMAGE_SUFFIXES`), sorted; an existing file is taken as it is; anything else is a
+    glob pattern: its files, sorted, as :func:`pattern_files` finds them (``**`` for any depth
+    of subfolders; ``shots [1]/*.jpg`` in the folder ``shots [1]``). A pattern matching files
+    with ``media_suffixes`` (lower case) gives those only (``data/**/*`` skips the annotation
+    files beside the images); one matching no such file gives all its files, to be reported
+    as unreadable.
 
     ``out`` (the output folder) inside a folder scanned or a pattern's leading folder: the
     files under ``out`` that the scan or pattern finds are skipped (an earlier run's
@@ -50,17 +52,16 @@ def expand_inputs(
     missing: list[str] = []
     skipped = 0
     for item in inputs:
-        path = Path(item)
+        path = Path(item).expanduser()
         if path.is_dir():
             found = folder_images(path)
         elif path.exists():
             found = [path]
         else:
-            matches = glob.glob(item, recursive=True) or _literal_folder_matches(item)
-            files = [Path(p) for p in sorted(matches) if Path(p).is_file()]
-            found = _media_first(files, media_suffixes)
+            found = _media_first(pattern_files(item), media_suffixes)
         if path.is_dir() or not path.exists():  # a scan or a pattern, not a file named
-            kept = _outside_output(found, out, path if path.is_dir() else _leading_folder(item))
+            scanned = path if path.is_dir() else _leading_folder(str(path))
+            kept = _outside_output(found, out, scanned)
             skipped, found = skipped + len(found) - len(kept), kept
         if not found:
             missing.append(item)
@@ -73,6 +74,29 @@ def expand_inputs(
             out,
         )
     return paths, missing
+
+
+def is_glob_pattern(name: str) -> bool:
+    """Whether ``name`` is a glob pattern (``*``, ``?`` or ``[``) and no existing file's name
+    (a file named ``shots [1].jpg`` is that file, not a pattern); a leading ``~`` is the home
+    folder."""
+    return glob.has_magic(name) and not Path(name).expanduser().exists()
+
+
+def pattern_files(pattern: str) -> list[Path]:
+    """The files matching the glob ``pattern``, sorted (by path text), folders left out.
+
+    A leading ``~`` is the home folder (``~/photos/*.jpg``); ``**`` matches any depth of
+    subfolders (``photos/**/*.jpg``), as a shell's ``globstar`` does. A pattern that matches
+    nothing is tried again with its leading existing folders taken literally: in
+    ``shots [1]/*.jpg``, ``[1]`` is a character class (matching ``shots 1`` only), but the
+    folder ``shots [1]`` holds the images meant. Every file is given, whatever its suffix:
+    callers keep the kinds they take (:func:`expand_inputs`, ``Predictor.predict``: images,
+    ``Predictor.stream``: images and videos) and name the pattern in their own errors.
+    """
+    expanded = os.path.expanduser(pattern)
+    matches = glob.glob(expanded, recursive=True) or _literal_folder_matches(expanded)
+    return [Path(match) for match in sorted(matches) if Path(match).is_file()]
 
 
 def folder_images(folder: Path) -> list[Path]:

@@ -39,9 +39,10 @@ def split_inputs(
 
 def missing_input_message(item: str) -> str:
     """Why the command-line input ``item`` gave no image or video, and what to give instead."""
-    if Path(item).is_dir():
+    folder = Path(item).expanduser()  # "~/photos": under the home folder
+    if folder.is_dir():
         suffixes = " ".join(sorted(IMAGE_SUFFIXES))
-        nested = _images_in_subfolders(Path(item))
+        nested = _images_in_subfolders(folder)
         if nested:
             return (
                 f"no image in folder {item} itself, but its subfolders hold {nested} image "

@@ -30,7 +30,6 @@ Nothing is decoded or converted before its batch: a ``[B, H, W, 3]`` array or a
 
 from __future__ import annotations
 
-import glob
 import os
 from collections.abc import Iterable, Iterator
 from itertools import chain
@@ -47,7 +46,7 @@ from detseg.api.pil_images import is_pil_image
 from detseg.api.video import VideoSource
 from detseg.api.video_names import VIDEO_SUFFIXES, is_camera, is_url
 from detseg.data.image_io import IMAGE_SUFFIXES
-from detseg.image_inputs import folder_images
+from detseg.image_inputs import folder_images, is_glob_pattern, pattern_files
 
 if TYPE_CHECKING:
     from detseg.api.predictor import Predictor, Result
@@ -99,14 +98,9 @@ def is_video_stream(source: Any) -> bool:
         return True
     name = str(os.fspath(source))
     path = Path(name).expanduser()
-    if path.is_dir() or _is_pattern(name):
+    if path.is_dir() or is_glob_pattern(name):
         return False
     return path.suffix.lower() in VIDEO_SUFFIXES
-
-
-def _is_pattern(name: str) -> bool:
-    """``name`` is a glob pattern (``*``, ``?`` or ``[``) and no existing file's name."""
-    return glob.has_magic(name) and not Path(name).expanduser().exists()
 
 
 def stream_inputs(source: Any, bgr: bool = False) -> Iterator[StreamInput]:
@@ -174,7 +168,7 @@ def _item(x: Any, bgr: bool, where: str, position: str) -> Iterable[_Pending]:
         return [video_file(x)]  # FileNotFoundError (VideoSource's) now; opened when reached
     if isinstance(x, (str, os.PathLike)) and Path(x).expanduser().is_dir():
         return _folder_images(Path(x).expanduser(), where)
-    if isinstance(x, (str, os.PathLike)) and _is_pattern(str(os.fspath(x))):
+    if isinstance(x, (str, os.PathLike)) and is_glob_pattern(str(os.fspath(x))):
         return _pattern_files(str(os.fspath(x)), where)
     return one_input(x, bgr, where, position, caller="stream")[0]
 
@@ -216,18 +210,18 @@ def _folder_images(folder: Path, where: str) -> list[PendingImage]:
 
 
 def _pattern_files(pattern: str, where: str) -> list[_Pending]:
-    """The image and video files matching the glob ``pattern``, sorted, as ``tools/infer.py``
-    expands one (``**`` matches any depth of subfolders; other files, annotations, are
-    skipped): each image checked as ``predict`` checks a pattern's images, each video as
-    :func:`~detseg.api.media_stream.video_file` checks one.
+    """The image and video files among the files of the glob ``pattern``
+    (:func:`~detseg.image_inputs.pattern_files`, as ``tools/infer.py`` expands one: a leading
+    ``~``, ``**`` for any depth of subfolders, ``shots [1]/*.jpg`` in the folder ``shots [1]``;
+    other files, annotations, skipped): each image checked as ``predict`` checks a pattern's
+    images, each video as :func:`~detseg.api.media_stream.video_file` checks one.
 
     Raises:
         ValueError: no image or video file matches (naming the pattern and what it matched).
         ImageReadError: a matching image cannot be opened or is empty (naming it and its
             place among the matches).
     """
-    matches = sorted(glob.glob(os.path.expanduser(pattern), recursive=True))
-    files = [Path(match) for match in matches if Path(match).is_file()]
+    files = pattern_files(pattern)
     media = [path for path in files if path.suffix.lower() in (*IMAGE_SUFFIXES, *VIDEO_SUFFIXES)]
     if not media:
         found = f"it matches {len(files)} other file(s)" if files else "it matches nothing"

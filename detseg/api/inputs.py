@@ -41,7 +41,6 @@ batch of decoded images at a time, not the whole folder.
 
 from __future__ import annotations
 
-import glob
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -55,6 +54,7 @@ from detseg.api.array_images import ACCEPTED, CHANNELS, from_array, from_tensor
 from detseg.api.pil_images import from_pil, is_pil_image
 from detseg.api.video_names import VIDEO_SUFFIXES, is_camera, is_url
 from detseg.data.image_io import IMAGE_SUFFIXES, ImageNotFoundError, ImageReadError, read_image
+from detseg.image_inputs import is_glob_pattern, pattern_files
 
 __all__ = [
     "ACCEPTED",
@@ -204,7 +204,7 @@ def one_input(
     when it cannot be read, ``caller`` (``"predict"``, ``"stream"``) says what such a read
     error stops."""
     _refuse_video_source(x, where)
-    if isinstance(x, (str, os.PathLike)) and _is_pattern(str(os.fspath(x))):
+    if isinstance(x, (str, os.PathLike)) and is_glob_pattern(str(os.fspath(x))):
         return _pattern_images(str(os.fspath(x)), where, caller), False
     if isinstance(x, (str, os.PathLike)):
         path = Path(x).expanduser()  # "~/photos/a.jpg": under the home folder
@@ -286,15 +286,11 @@ def _refuse_video_source(x: Any, where: str) -> None:
         )
 
 
-def _is_pattern(name: str) -> bool:
-    """``name`` is a glob pattern (``*``, ``?`` or ``[``) and no existing file's name."""
-    return glob.has_magic(name) and not Path(name).expanduser().exists()
-
-
 def _pattern_images(pattern: str, where: str, caller: str = "predict") -> list[PendingImage]:
-    """The image files (suffix of :data:`~detseg.data.image_io.IMAGE_SUFFIXES`) matching the
-    glob ``pattern``, sorted, as ``tools/infer.py`` expands one: ``**`` matches any depth of
-    subfolders, other files (annotations, videos) are skipped. Each is an :class:`ImageFile`
+    """The image files (suffix of :data:`~detseg.data.image_io.IMAGE_SUFFIXES`) among the files
+    of the glob ``pattern`` (:func:`~detseg.image_inputs.pattern_files`, as ``tools/infer.py``
+    expands one: a leading ``~``, ``**`` for any depth of subfolders, ``shots [1]/*.jpg`` in the
+    folder ``shots [1]``), other files (annotations, videos) skipped. Each is an :class:`ImageFile`
     naming its position among the matches, checked by :func:`_checked_file`.
 
     Raises:
@@ -302,8 +298,7 @@ def _pattern_images(pattern: str, where: str, caller: str = "predict") -> list[P
         ImageReadError: a matching image file cannot be opened or is empty (the message names
             it and its position among the matches).
     """
-    matches = sorted(glob.glob(os.path.expanduser(pattern), recursive=True))
-    files = [Path(match) for match in matches if Path(match).is_file()]
+    files = pattern_files(pattern)
     images = [path for path in files if path.suffix.lower() in IMAGE_SUFFIXES]
     if not images:
         found = f"it matches {len(files)} other file(s)" if files else "it matches nothing"
