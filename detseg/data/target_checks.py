@@ -9,7 +9,13 @@ through :func:`sanitize_boxes`:
 * a box whose clipped width or height is under ``min_size`` (1 px) is dropped; a box of
   exactly ``min_size`` is kept even when the float arithmetic that made its pixel coordinates
   (YOLO's normalised centres and sizes, a decimal step such as 0.1) left it a few ulps short
-  (:data:`SIZE_ROUND_OFF`).
+  (:data:`SIZE_ROUND_OFF`);
+* whatever ``min_size``, a box kept has ``x1 < x2`` and ``y1 < y2`` in the ``Float32``
+  coordinates returned: the broken boxes of :mod:`detseg.target_values` (what the loader's
+  check of a dataset's items refuses) never leave a reader.
+
+The rule (:func:`clip_to_image`) is shared with the dataset check
+(:func:`detseg.dataset_check.box_flags.classify_boxes`), which counts what training will drop.
 
 Every dropped box is logged as a warning that names the file and the box, and counted in
 ``target["dropped_boxes"]`` so the training loop can report it.
@@ -30,15 +36,18 @@ from the COCO ground truth.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 __all__ = [
+    "ClippedBoxes",
     "MIN_MASK_FRACTION_IN_BOX",
     "PER_INSTANCE_KEYS",
     "SIZE_ROUND_OFF",
     "check_masks",
+    "clip_to_image",
     "remove_crowd",
     "sanitize_boxes",
 ]
@@ -53,23 +62,40 @@ SIZE_ROUND_OFF = 1e-3
 PER_INSTANCE_KEYS = ("boxes", "labels", "iscrowd", "area", "masks", "difficult")
 
 
-def sanitize_boxes(
-    boxes: np.ndarray,
-    image_size: tuple[float, float],
-    source: str = "",
-    min_size: float = 1.0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Clip boxes to the image and find those that must be dropped.
+@dataclass
+class ClippedBoxes:
+    """Boxes clipped to their image, and which of them a reader keeps (:func:`clip_to_image`).
+
+    Attributes:
+        clipped: ``Float64[N, 4]`` xyxy clipped to ``[0, W] x [0, H]`` (a box with a
+            non-finite coordinate is all zeros).
+        moved: ``Bool[N]``: clipping changed the box (it reached outside the image).
+        finite: ``Bool[N]``: every coordinate is finite.
+        ordered: ``Bool[N]``: finite with ``x1 < x2`` and ``y1 < y2`` before clipping.
+        big_enough: ``Bool[N]``: at least ``min_size`` px wide and high inside the image (up to
+            :data:`SIZE_ROUND_OFF`).
+        keep: ``Bool[N]``: ordered, big enough, and with ``x1 < x2`` and ``y1 < y2`` in
+            ``float32`` (a ``min_size`` under the round-off would let a box clipped to no area
+            through).
+    """
+
+    clipped: np.ndarray
+    moved: np.ndarray
+    finite: np.ndarray
+    ordered: np.ndarray
+    big_enough: np.ndarray
+    keep: np.ndarray
+
+
+def clip_to_image(
+    boxes: np.ndarray, image_size: tuple[float, float], min_size: float = 1.0
+) -> ClippedBoxes:
+    """The boxes clipped to the image and the reader's verdict on each (see the module's rules).
 
     Args:
         boxes: ``[N, 4]`` boxes, ``xyxy`` absolute pixels (any float dtype; may be invalid).
-        image_size: ``(H, W)`` of the image the boxes belong to.
-        source: Name of the file the boxes come from, used in the log messages.
+        image_size: ``(H, W)`` of the image.
         min_size: Smallest width and height (pixels) a clipped box may keep.
-
-    Returns:
-        ``(clipped, keep)``: ``Float32[N, 4]`` boxes clipped to the image (rows of dropped
-        boxes are meaningless) and ``Bool[N]``, true for the boxes to keep.
     """
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     height, width = image_size
@@ -83,19 +109,50 @@ def sanitize_boxes(
     big_enough = ((clipped[:, 2] - clipped[:, 0]) >= least) & (
         (clipped[:, 3] - clipped[:, 1]) >= least
     )
-    keep = ordered & big_enough
-    for i in np.flatnonzero(~keep):
-        if not finite[i]:
+    as_float32 = clipped.astype(np.float32)
+    has_area = (as_float32[:, 2] > as_float32[:, 0]) & (as_float32[:, 3] > as_float32[:, 1])
+    moved = (np.abs(clipped - safe) > 0).any(axis=1)
+    keep = ordered & big_enough & has_area
+    return ClippedBoxes(clipped, moved, finite, ordered, big_enough, keep)
+
+
+def sanitize_boxes(
+    boxes: np.ndarray,
+    image_size: tuple[float, float],
+    source: str = "",
+    min_size: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Clip boxes to the image and find those that must be dropped, logging each.
+
+    Args:
+        boxes: ``[N, 4]`` boxes, ``xyxy`` absolute pixels (any float dtype; may be invalid).
+        image_size: ``(H, W)`` of the image the boxes belong to.
+        source: Name of the file the boxes come from, used in the log messages.
+        min_size: Smallest width and height (pixels) a clipped box may keep.
+
+    Returns:
+        ``(clipped, keep)``: ``Float32[N, 4]`` boxes clipped to the image (rows of dropped
+        boxes are meaningless) and ``Bool[N]``, true for the boxes to keep (each with
+        ``x1 < x2`` and ``y1 < y2``).
+    """
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    height, width = image_size
+    verdict = clip_to_image(boxes, image_size, min_size)
+    for i in np.flatnonzero(~verdict.keep):
+        if not verdict.finite[i]:
             reason = "has a non-finite coordinate"
-        elif not ordered[i]:
+        elif not verdict.ordered[i]:
             reason = "has non-positive width or height"
-        else:
+        elif not verdict.big_enough[i]:
             reason = f"is under {min_size:g} px wide or high inside the {width}x{height} image"
+        else:
+            reason = f"has no area inside the {width}x{height} image"
         logger.warning("%s: dropped box %s (xyxy px): it %s", source, boxes[i].tolist(), reason)
-    moved = keep & (np.abs(clipped - safe) > 0).any(axis=1)
-    for i in np.flatnonzero(moved):
-        logger.debug("%s: clipped box %s to %s", source, boxes[i].tolist(), clipped[i].tolist())
-    return clipped.astype(np.float32), keep
+    for i in np.flatnonzero(verdict.keep & verdict.moved):
+        logger.debug(
+            "%s: clipped box %s to %s", source, boxes[i].tolist(), verdict.clipped[i].tolist()
+        )
+    return verdict.clipped.astype(np.float32), verdict.keep
 
 
 #: An instance mask with a smaller fraction of its pixels inside its box is dropped.

@@ -1,8 +1,9 @@
 """What training's box checks would do with each raw box of an image: keep, clip or drop it.
 
 :func:`classify_boxes` applies the rules of :func:`detseg.data.target_checks.sanitize_boxes`
-(without its logging) to the raw boxes a scan reads, so that the dataset check can count the
-boxes outside the image and the degenerate ones before training meets them. Separate from the
+(its :func:`~detseg.data.target_checks.clip_to_image`, without the logging) to the raw boxes a
+scan reads, so that the dataset check can count the boxes outside the image and the degenerate
+ones before training meets them. Separate from the
 scan (:mod:`~detseg.dataset_check.scan`): it is pure array arithmetic on one image's boxes,
 tested against ``sanitize_boxes`` on its own.
 """
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detseg.data.target_checks import SIZE_ROUND_OFF
+from detseg.data.target_checks import clip_to_image
 
 __all__ = ["OUTSIDE_TOLERANCE", "BoxFlags", "classify_boxes"]
 
@@ -63,23 +64,16 @@ def classify_boxes(
     """
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     height, width = image_size
-    finite = np.all(np.isfinite(boxes), axis=1)
-    safe = np.where(finite[:, None], boxes, 0.0)
-    ordered = finite & (safe[:, 2] > safe[:, 0]) & (safe[:, 3] > safe[:, 1])
-    outside = ordered & (
+    verdict = clip_to_image(boxes, image_size, min_size)
+    safe = np.where(verdict.finite[:, None], boxes, 0.0)
+    outside = verdict.ordered & (
         (safe[:, 0] < -tolerance)
         | (safe[:, 1] < -tolerance)
         | (safe[:, 2] > width + tolerance)
         | (safe[:, 3] > height + tolerance)
     )
-    clipped = safe.copy()
-    clipped[:, 0::2] = safe[:, 0::2].clip(0.0, width)
-    clipped[:, 1::2] = safe[:, 1::2].clip(0.0, height)
-    least = min_size - SIZE_ROUND_OFF  # a box of exactly min_size, up to float round-off
-    too_small = ((clipped[:, 2] - clipped[:, 0]) < least) | (
-        (clipped[:, 3] - clipped[:, 1]) < least
-    )
-    degenerate = ~ordered | (too_small & ~outside)
+    dropped = ~verdict.keep
+    degenerate = ~verdict.ordered | (dropped & ~outside)
     return BoxFlags(
-        degenerate=degenerate, outside=outside, dropped=degenerate | too_small, clipped=clipped
+        degenerate=degenerate, outside=outside, dropped=dropped, clipped=verdict.clipped
     )

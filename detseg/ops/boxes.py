@@ -275,6 +275,13 @@ def invalid_box_mask(boxes: Tensor, size: tuple[int, int] | None = None) -> Tens
     not positive (``x2 <= x1`` or ``y2 <= y1``), or, if ``size`` is given, when it leaves
     the image (``x1 < 0``, ``y1 < 0``, ``x2 > W`` or ``y2 > H``).
 
+    Without ``size`` this is the broken box of the target contract,
+    ``nonfinite_boxes | degenerate_boxes`` of :mod:`detseg.target_values`, restated because
+    ``ops/`` imports nothing outside ``ops/`` (``tests/test_target_values.py`` holds the two
+    equal). The image-bounds test is stricter than the contract on purpose: detseg's readers
+    clip such boxes to the image (:func:`detseg.data.target_checks.sanitize_boxes`), and every
+    box they keep passes it.
+
     Args:
         boxes: ``[N, 4]`` (or ``[..., 4]``) xyxy boxes in absolute pixels.
         size: Optional ``(H, W)`` of the image.

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from detseg.data import build_dataset, sanitize_boxes
 from detseg.dataset_check import classify_boxes, scan_split
@@ -33,13 +34,15 @@ def test_classify_boxes_by_hand():
     assert classify_boxes(boxes, (64, 64), tolerance=0.0).outside[-1]
 
 
-def test_classify_boxes_drops_what_sanitize_boxes_drops():
+@pytest.mark.parametrize("min_size", [1.0, 0.0])
+def test_classify_boxes_drops_what_sanitize_boxes_drops(min_size):
     rng = np.random.default_rng(0)
     boxes = rng.uniform(-20, 80, size=(500, 4))
     boxes[::7, 2] = boxes[::7, 0] + rng.uniform(0, 1.5, size=len(boxes[::7]))  # thin boxes
     boxes[::11, 1] = NAN
-    flags = classify_boxes(boxes, (48, 64))
-    _, keep = sanitize_boxes(boxes, (48, 64))
+    boxes[::13] = [70.0, 5.0, 75.0, 9.0]  # wholly right of the 64 px wide image: no area left
+    flags = classify_boxes(boxes, (48, 64), min_size=min_size)
+    _, keep = sanitize_boxes(boxes, (48, 64), min_size=min_size)
     np.testing.assert_array_equal(flags.dropped, ~keep)
     assert flags.outside.any() and flags.degenerate.any() and keep.any()
 
