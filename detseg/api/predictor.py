@@ -66,8 +66,8 @@ def load(
 
     Args:
         checkpoint: a ``best.pt`` / ``last.pt`` written by training, or a run folder
-            holding them: its ``best.pt``, else its ``last.pt`` is loaded (a log line names
-            the file).
+            holding them: its ``best.pt``, else its ``last.pt`` is loaded (the result's
+            ``checkpoint`` and a log line name the file).
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
         overrides: ``"key=value"`` changes of the checkpoint's config, e.g.
             ``"model.roi_heads.nms_thresh=0.6"``, ``"eval.score_threshold=0.5"``,
@@ -98,7 +98,7 @@ def load(
         state, where, cfg.model.to_dict(), source=str(checkpoint)
     )
     category_ids = (state.get("meta") or {}).get("cat_ids") or None
-    return Predictor(model, classes, cfg, where, category_ids=category_ids)
+    return Predictor(model, classes, cfg, where, category_ids=category_ids, checkpoint=path)
 
 
 def _run_checkpoint(folder: Path) -> Path:
@@ -135,6 +135,8 @@ class Predictor:
         config: the resolved config (``eval.score_threshold``, ``eval.tta`` ...).
         device: where the model is.
         category_ids: the dataset's category id of each label (COCO ids; default ``1..K``).
+        checkpoint: the file the model was loaded from (:func:`load` sets it: a run folder's
+            ``best.pt`` or ``last.pt``), ``None`` for a model built in Python.
 
     Attributes:
         task: ``"detection"`` or ``"segmentation"``.
@@ -151,8 +153,10 @@ class Predictor:
         config: Config,
         device: torch.device,
         category_ids: Sequence[int] | None = None,
+        checkpoint: Path | None = None,
     ) -> None:
         self.model = model
+        self.checkpoint = checkpoint
         self.classes = list(classes)
         self.config = config
         self.device = device

@@ -24,6 +24,7 @@ def test_a_run_folder_loads_its_best_checkpoint(detector_checkpoint, tmp_path, c
     with caplog.at_level(logging.INFO, logger="detseg.api.predictor"):
         predictor = detseg.load(run, device="cpu")
     assert predictor.task == "detection"
+    assert predictor.checkpoint == run / "best.pt"
     assert _loaded(caplog) == [
         f"loading {run / 'best.pt'} ({run} is a run folder; its best checkpoint)"
     ]
@@ -32,7 +33,9 @@ def test_a_run_folder_loads_its_best_checkpoint(detector_checkpoint, tmp_path, c
 def test_a_run_folder_without_best_loads_last_and_says_so(detector_checkpoint, tmp_path, caplog):
     shutil.copy(detector_checkpoint, tmp_path / "last.pt")
     with caplog.at_level(logging.INFO, logger="detseg.api.predictor"):
-        detseg.load(str(tmp_path), device="cpu")
+        predictor = detseg.load(str(tmp_path), device="cpu")
+    assert predictor.checkpoint == tmp_path / "last.pt"
+    assert detseg.load(tmp_path / "last.pt", device="cpu").checkpoint == tmp_path / "last.pt"
     assert _loaded(caplog) == [
         f"loading {tmp_path / 'last.pt'} ({tmp_path} is a run folder; it has no best.pt)"
     ]
