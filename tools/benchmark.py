@@ -1,12 +1,12 @@
 """Benchmarks for detseg, always side by side with the reference in one run.
 
-    python tools/benchmark.py eval --images 2000 --dets-per-image 32 [--iou-type bbox] [--seed 0]
-    python tools/benchmark.py model fasterrcnn_mobilenet_v3_large_320_fpn [--size 320 --batch 4]
-    python tools/benchmark.py model deeplabv3_mobilenet_v3_large [--size 256 --batch 2 --aux-loss]
-    python tools/benchmark.py model ARCH --device cuda [--amp bf16] [--channels-last] [--profile]
-    python tools/benchmark.py model ARCH --compile backbone|all
-    python tools/benchmark.py suite --device cuda [--out FILE.md] [--only NAME ...] [--repeats N]
-    python tools/benchmark.py postprocess ssd300_vgg16 [--batch 4 --threads 1]
+    python tools/benchmark.py eval --images 2000 --dets-per-image 32 --iou-type segm
+    python tools/benchmark.py model fasterrcnn_mobilenet_v3_large_320_fpn --size 320 --batch 4
+    python tools/benchmark.py model deeplabv3_mobilenet_v3_large --size 256 --batch 2 --aux-loss
+    python tools/benchmark.py model fasterrcnn_resnet50_fpn --device cuda --amp bf16 --profile
+    python tools/benchmark.py model fasterrcnn_resnet50_fpn --device cuda --compile backbone
+    python tools/benchmark.py suite --device cuda --only fasterrcnn_bf16 ssd300_bf16
+    python tools/benchmark.py postprocess ssd300_vgg16 --batch 4 --threads 1
 
 Sub-commands:
     eval   time COCO evaluation with both backends (faster-coco-eval, pycocotools)
@@ -55,7 +55,7 @@ from detseg.benchmark.suite import (
 from detseg.choices.compile_modes import COMPILE_MODES
 from detseg.choices.torchvision_archs import DETECTION_TWINS, SEGMENTATION_TWINS, SSD_TWINS
 from detseg.command_line import declare_output, run_command, user_path
-from detseg_tools.command_names import tool_name, tool_parser
+from detseg_tools.command_names import ExamplesDefaultsHelpFormatter, tool_name, tool_parser
 
 # The modules that do the work (torch, the benchmarks) are imported by the sub-commands' run_*
 # functions, after the arguments are parsed: --help and argument errors come back at once.
@@ -220,8 +220,9 @@ def add_postprocess_command(commands: argparse._SubParsersAction) -> None:
         description="SSD post-processing alone (softmax, box decoding, per-class top-k, NMS) of "
         "detseg and of torchvision on the same head outputs of a randomly initialised twin (so "
         "many boxes pass the score threshold), its share of whole-model inference, and the "
-        "ratios. Exit status 1 when the two keep different detections.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        "ratios. Exit status 1 when the two keep different detections.\n\n"
+        "    python tools/benchmark.py postprocess ssdlite320_mobilenet_v3_large --repeats 3",
+        formatter_class=ExamplesDefaultsHelpFormatter,
     )
     sub.add_argument("arch", choices=SSD_TWINS, help="torchvision SSD architecture")
     add_timing_arguments(sub, batch_help="images per call")
@@ -229,7 +230,9 @@ def add_postprocess_command(commands: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = tool_parser("benchmark", description=__doc__.split("\n\n")[0])
+    parser = tool_parser(  # the summary and the examples
+        "benchmark", description="\n\n".join(__doc__.split("\n\n")[:2])
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_eval_command(commands)
     add_model_command(commands)
@@ -248,7 +251,10 @@ row and the next one runs. The profiled row also gives kernel launches and host 
 call against their targets (at most {SYNC_TARGET} syncs per detseg training step,
 {LAUNCH_FACTOR:g}x fewer launches than torchvision; counted on CUDA only). Exit status 1 when
 a row failed or a model's outputs (a segmenter's logits and losses, a detector's detections)
-differ from torchvision's; targets not met do not change it."""
+differ from torchvision's; targets not met do not change it.
+
+    python tools/benchmark.py suite --device cpu --only lraspp --repeats 2
+    python tools/benchmark.py suite --device cuda --out runs/benchmark/suite_cuda.md"""
 
 
 def add_suite_command(commands: argparse._SubParsersAction) -> None:
@@ -308,8 +314,10 @@ def add_model_command(commands: argparse._SubParsersAction) -> None:
         "their ratio (detseg / torchvision; above 1: detseg is faster), each the median of "
         "--repeats timed calls taken in turn with the other model's, after an untimed warm-up "
         "call. Detection archs first check that both detect the same (eval mode, float32), "
-        "segmentation archs that the logits and losses agree; exit status 1 if not.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        "segmentation archs that the logits and losses agree; exit status 1 if not.\n\n"
+        "    python tools/benchmark.py model lraspp_mobilenet_v3_large --size 128 --repeats 2\n"
+        "    python tools/benchmark.py model retinanet_resnet50_fpn --device cuda --amp bf16",
+        formatter_class=ExamplesDefaultsHelpFormatter,
     )
     sub.add_argument(
         "arch",
@@ -374,8 +382,9 @@ def add_eval_command(commands: argparse._SubParsersAction) -> None:
         help="time COCO evaluation, faster-coco-eval vs pycocotools, on synthetic data",
         description="Time COCO evaluation with both backends (faster-coco-eval, pycocotools) "
         "on a synthetic ground truth and detections, and check that they give the same "
-        "numbers. Exit status 1 when they differ.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        "numbers. Exit status 1 when they differ.\n\n"
+        "    python tools/benchmark.py eval --images 500 --iou-type segm",
+        formatter_class=ExamplesDefaultsHelpFormatter,
     )
     sub.add_argument("--images", type=positive_int, default=2000, help="number of synthetic images")
     sub.add_argument(

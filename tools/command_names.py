@@ -25,6 +25,8 @@ from typing import Any, NoReturn
 __all__ = [
     "COMMANDS",
     "STARTED_AS_ENV",
+    "ExamplesDefaultsHelpFormatter",
+    "ExamplesHelpFormatter",
     "ToolArgumentParser",
     "ToolName",
     "tool_name",
@@ -90,13 +92,34 @@ def tool_name(tool: str) -> ToolName:
     return ToolName(f"python tools/{tool}.py", tool, installed=False)
 
 
+class ExamplesHelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, except that a paragraph of a description or epilog (text between
+    blank lines) with an indented line, such as a block of example command lines, is shown as
+    written; the other paragraphs are wrapped to the terminal's width."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        paragraphs = re.split(r"\n\s*\n", text.strip("\n"))
+        return "\n\n".join(
+            "\n".join(indent + line for line in part.splitlines())
+            if any(line[:1].isspace() for line in part.splitlines())
+            else super(ExamplesHelpFormatter, self)._fill_text(part, width, indent)
+            for part in paragraphs
+        )
+
+
+class ExamplesDefaultsHelpFormatter(ExamplesHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """:class:`ExamplesHelpFormatter` that also appends each flag's default to its help."""
+
+
 class ToolArgumentParser(argparse.ArgumentParser):
     """``argparse.ArgumentParser`` that names the tool as it was started (:class:`ToolName`):
     in the usage line (``prog``), in its error lines, and wherever its help or an error
-    message names a tool. Sub-command parsers are of the same kind."""
+    message names a tool. Sub-command parsers are of the same kind. Its help is formatted by
+    :class:`ExamplesHelpFormatter` unless ``formatter_class`` says otherwise."""
 
     def __init__(self, *args: Any, name: ToolName, **kwargs: Any) -> None:
         kwargs.setdefault("prog", name.command)
+        kwargs.setdefault("formatter_class", ExamplesHelpFormatter)
         super().__init__(*args, **kwargs)
         self.name = name
 

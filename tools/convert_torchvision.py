@@ -1,8 +1,9 @@
-"""Convert a torchvision checkpoint file into a detseg checkpoint.
+r"""Convert a torchvision checkpoint file into a detseg checkpoint.
 
     python tools/convert_torchvision.py fasterrcnn_resnet50_fpn \
         ~/.cache/torch/hub/checkpoints/fasterrcnn_resnet50_fpn_coco-258fb6c6.pth \
         weights/faster_rcnn_resnet50_fpn_coco.pt
+    python tools/convert_torchvision.py auto my_finetuned.pth weights/mine.pt --classes classes.txt
 
 Every torchvision model with a detseg twin converts: Faster R-CNN (R50-FPN v1/v2, MobileNetV3
 FPN and 320 FPN), RetinaNet (v1/v2), SSD300 VGG16, SSDlite320, Mask R-CNN (v1/v2), FCN and
@@ -28,7 +29,9 @@ from detseg_tools.command_names import tool_name, tool_parser
 
 
 def parse_args() -> argparse.Namespace:
-    parser = tool_parser("convert_torchvision", description=__doc__.split("\n\n")[0])
+    parser = tool_parser(  # the summary and the examples
+        "convert_torchvision", description="\n\n".join(__doc__.split("\n\n")[:2])
+    )
     parser.add_argument(
         "arch",
         choices=["auto", *TORCHVISION_ARCHS],

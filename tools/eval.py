@@ -87,6 +87,15 @@ DETECTION_FLAGS = {
 }
 
 
+#: The example command lines of ``--help``.
+EXAMPLES = """\
+    python tools/eval.py runs/demo/best.pt
+    python tools/eval.py runs/demo/best.pt --set data.root=datasets/shapes eval.backend=pycocotools
+    python tools/eval.py runs/demo/best.pt --metric voc12 --out runs/demo/eval_voc12
+    python tools/eval.py --gt datasets/shapes/annotations/instances_val.json \\
+        --pred runs/infer/predictions.json --images datasets/shapes/val/images --out runs/eval"""
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = tool_parser(
         "eval",
@@ -95,7 +104,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "A detector: COCO (or VOC, see --metric) box AP, metrics.json, PR curves, confusion "
         "matrix, report.html; mask AP too for a Mask R-CNN checkpoint or with --iou-type segm. "
         "A segmenter: mIoU, pixel accuracy, frequency-weighted IoU and per-class IoU, "
-        "metrics.json and confusion_matrix.png.",
+        "metrics.json and confusion_matrix.png.\n\n" + EXAMPLES,
         epilog="--pred records with a file_name (tools/infer.py's predictions.json) take the id "
         "of the gt image whose images[].file_name ends their path (their own image_id is "
         "ignored); records naming no gt image are dropped with a warning. infer.py keeps only "

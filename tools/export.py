@@ -1,7 +1,8 @@
 """Export a checkpoint to ONNX or TorchScript for inference on raw images, and check the file.
 
     python tools/export.py runs/demo/best.pt --format onnx --dynamic --out demo.onnx
-    python tools/export.py runs/unet/best.pt --format torchscript --input-size 256
+    python tools/export.py runs/demo/best.pt --out demo.onnx --input-size 320 --score-thr 0.3
+    python tools/export.py runs/unet_shapes/best.pt --format torchscript --input-size 256
 
 The exported graph holds the model's own preprocessing (normalisation, resizing) and
 post-processing (box decoding, score threshold, NMS). Detectors take one image per call,
@@ -44,7 +45,7 @@ from detseg_tools.command_names import tool_name, tool_parser
 def parse_args() -> argparse.Namespace:
     parser = tool_parser(
         "export",
-        description=__doc__.split("\n\n")[0],
+        description="\n\n".join(__doc__.split("\n\n")[:2]),  # the summary and the examples
         epilog=__doc__.split("\n\n", 2)[2],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

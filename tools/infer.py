@@ -121,13 +121,23 @@ def _names_a_path(word: str) -> bool:
     )
 
 
+#: The example command lines of ``--help``.
+EXAMPLES = """\
+    python tools/infer.py runs/demo/best.pt datasets/shapes/val/images --out runs/infer
+    python tools/infer.py runs/demo "photos/**/*.jpg" --score-thr 0.5 --device cpu
+    python tools/infer.py runs/demo/best.pt photos/ --classes circle star   # those classes only
+    python tools/infer.py runs/unet_shapes/best.pt datasets/shapes/val/images --plain
+    python tools/infer.py runs/demo/best.pt clip.mp4 --max-frames 300
+    python tools/infer.py runs/demo/best.pt 0 --max-frames 300              # camera 0"""
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = tool_parser(
         "infer",
         _InferArgumentParser,
         argv=sys.argv[1:] if argv is None else argv,
         description="Detect objects (with their masks, for a Mask R-CNN checkpoint) in, or "
-        "segment, images, videos, cameras and streams with a detseg checkpoint.",
+        "segment, images, videos, cameras and streams with a detseg checkpoint.\n\n" + EXAMPLES,
     )
     parser.add_argument(
         "checkpoint",

@@ -70,6 +70,16 @@ def _set_word_without_value(argv: list[str]) -> str | None:
     return None
 
 
+#: The example command lines of ``--help``.
+EXAMPLES = """\
+    python tools/train.py configs/demo.yaml --set data.root=datasets/shapes
+    python tools/train.py configs/demo.yaml --set train.max_iters=2 eval.max_images=2  # a quick try
+    python tools/train.py configs/demo.yaml --data datasets/shapes_yolo/data.yaml
+    python tools/train.py configs/demo.yaml --work-dir runs/demo --resume
+    python tools/train.py configs/demo.yaml --profile 20   # where a step's time goes
+    python tools/train.py configs/demo.yaml --nproc 2      # 2 CPU processes (or GPUs)"""
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = tool_parser(
         "train",
@@ -77,7 +87,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         argv=sys.argv[1:] if argv is None else argv,
         description="Train a detector or a segmenter; see configs/_base_/shapes_cpu.yaml for "
         "every config key. Several processes or GPUs of this machine: --nproc N; several "
-        "machines: launch with torchrun.",
+        "machines: launch with torchrun.\n\n" + EXAMPLES,
     )
     parser.add_argument("config", type=user_path, help="experiment YAML, e.g. configs/demo.yaml")
     add_set_flag(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from tqdm import tqdm
+
 from detseg.evaluation import coco_evaluate
 
 BACKENDS = ("faster", "pycocotools")  # the timed one first, the reference second
@@ -52,7 +54,7 @@ def result_differences(fast: dict, reference: dict) -> dict[str, float]:
 
 
 def compare_coco_backends(
-    gt: dict, detections: list[dict], iou_type: str = "bbox"
+    gt: dict, detections: list[dict], iou_type: str = "bbox", progress: bool | None = None
 ) -> BackendComparison:
     """Evaluate ``detections`` against ``gt`` with each backend; time and compare them.
 
@@ -61,12 +63,20 @@ def compare_coco_backends(
         detections: COCO results (``image_id``, ``category_id``, ``score``, ``bbox`` xywh,
             and ``segmentation`` for ``"segm"``).
         iou_type: ``"bbox"`` or ``"segm"``.
+        progress: A tqdm bar on stderr over the backends, naming the one that runs (drawn
+            outside the timed calls): ``None`` shows it only when stderr is a terminal,
+            ``True`` always, ``False`` never.
     """
     results, seconds = {}, {}
-    for backend in BACKENDS:
-        tic = time.perf_counter()
-        results[backend] = coco_evaluate(gt, detections, iou_type=iou_type, backend=backend)
-        seconds[backend] = time.perf_counter() - tic
+    hidden = None if progress is None else not progress  # None: shown on a terminal only
+    bar = tqdm(total=len(BACKENDS), desc="COCO evaluation", unit="run", leave=False, disable=hidden)
+    with bar:
+        for backend in BACKENDS:
+            bar.set_postfix_str(backend)
+            tic = time.perf_counter()
+            results[backend] = coco_evaluate(gt, detections, iou_type=iou_type, backend=backend)
+            seconds[backend] = time.perf_counter() - tic
+            bar.update()
     differences = result_differences(results["faster"], results["pycocotools"])
     return BackendComparison(seconds=seconds, results=results, differences=differences)
 

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 import torch
 from torch import Tensor, nn
+from tqdm import tqdm
 
 
 @dataclass
@@ -119,6 +120,8 @@ def measure_interleaved(
     device: torch.device,
     repeats: int = 5,
     warmup: int = 1,
+    desc: str = "timed calls",
+    progress: bool | None = None,
 ) -> dict[str, Throughput]:
     """:func:`measure` for several calls taken in turn (A, B, A, B, ...), one result each.
 
@@ -126,15 +129,25 @@ def measure_interleaved(
     call alike, so the ratio of two throughputs stays fair on a shared machine; timing one
     model completely and then the other does not. The warm-up calls are timed too (each
     result's ``warmup_seconds``) but do not count in ``images_per_s``.
+
+    ``progress``: a tqdm bar named ``desc`` on stderr over the ``(warmup + repeats) *
+    len(calls)`` calls; ``None`` shows it only when stderr is a terminal, ``True`` always,
+    ``False`` never (it is drawn between the timed calls, never inside one).
     """
+    hidden = None if progress is None else not progress  # None: shown on a terminal only
+    total = (warmup + repeats) * len(calls)
+    bar = tqdm(total=total, desc=desc, unit="call", leave=False, disable=hidden)
     warmups: dict[str, list[float]] = {name: [] for name in calls}
-    for _ in range(warmup):
-        for name, call in calls.items():
-            warmups[name].append(_timed(call, device))
     seconds: dict[str, list[float]] = {name: [] for name in calls}
-    for _ in range(repeats):
-        for name, call in calls.items():
-            seconds[name].append(_timed(call, device))
+    with bar:
+        for _ in range(warmup):
+            for name, call in calls.items():
+                warmups[name].append(_timed(call, device))
+                bar.update()
+        for _ in range(repeats):
+            for name, call in calls.items():
+                seconds[name].append(_timed(call, device))
+                bar.update()
     results = {}
     for name, times in seconds.items():
         results[name] = Throughput(batch_size / statistics.median(times), times, warmups[name])
@@ -200,14 +213,14 @@ def measure_models(
     for name, (model, train_fn, _) in models.items():
         model.train()
         steps[name] = sgd_training_step(model, train_fn, device, amp)
-    train = measure_interleaved(steps, batch_size, device, repeats, warmup)
+    train = measure_interleaved(steps, batch_size, device, repeats, warmup, "training steps")
     for model, _, _ in models.values():
         model.eval()
     with torch.no_grad():
         infers = {
             name: under_autocast(infer_fn, device, amp) for name, (_, _, infer_fn) in models.items()
         }
-        infer = measure_interleaved(infers, batch_size, device, repeats, warmup)
+        infer = measure_interleaved(infers, batch_size, device, repeats, warmup, "inference")
     return train, infer
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
+from tqdm import tqdm
 
 from detseg.argument_checks import priors_per_level_problem
 from detseg.data.coco_fields import coco_box_xyxy
@@ -144,7 +145,9 @@ def _init_plus_plus(wh: Tensor, k: int, generator: torch.Generator) -> Tensor:
     return centres
 
 
-def kmeans_anchors(wh: Tensor, k: int = 9, seed: int = 0, max_iter: int = 300) -> AnchorClustering:
+def kmeans_anchors(
+    wh: Tensor, k: int = 9, seed: int = 0, max_iter: int = 300, progress: bool | None = None
+) -> AnchorClustering:
     """Cluster box sizes into ``k`` priors with the distance ``1 - IoU(wh)``.
 
     k-means++ seeding, then Lloyd iterations (each box joins the prior of highest IoU; a
@@ -156,6 +159,9 @@ def kmeans_anchors(wh: Tensor, k: int = 9, seed: int = 0, max_iter: int = 300) -
         k: number of priors.
         seed: seed of the k-means++ draws.
         max_iter: most Lloyd iterations.
+        progress: A tqdm bar on stderr counting the iterations, with the boxes that changed
+            cluster in the last one: ``None`` shows it only when stderr is a terminal, ``True``
+            always, ``False`` never.
 
     Returns:
         The :class:`AnchorClustering` (anchors sorted by area).
@@ -174,14 +180,20 @@ def kmeans_anchors(wh: Tensor, k: int = 9, seed: int = 0, max_iter: int = 300) -
     centres = _init_plus_plus(wh, k, generator)
     assignment = torch.full((wh.shape[0],), -1, dtype=torch.int64)
     iterations = 0
-    while iterations < max_iter:
-        iterations += 1
-        iou = wh_iou(wh, centres)  # [N, k]
-        new_assignment = iou.argmax(dim=1)
-        if torch.equal(new_assignment, assignment):
-            break
-        assignment = new_assignment
-        centres = _update_centres(wh, assignment, iou, k)
+    hidden = None if progress is None else not progress  # None: shown on a terminal only
+    desc = f"k-means k={k}, {wh.shape[0]} boxes"
+    with tqdm(desc=desc, unit="iter", leave=False, disable=hidden) as bar:
+        while iterations < max_iter:
+            iterations += 1
+            iou = wh_iou(wh, centres)  # [N, k]
+            new_assignment = iou.argmax(dim=1)
+            moved = int((new_assignment != assignment).sum())
+            bar.set_postfix(moved=moved, refresh=False)
+            bar.update()
+            if moved == 0:
+                break
+            assignment = new_assignment
+            centres = _update_centres(wh, assignment, iou, k)
     best = wh_iou(wh, centres).amax(dim=1)
     order = centres.prod(dim=1).argsort()
     return AnchorClustering(centres[order], float(best.mean()), iterations)

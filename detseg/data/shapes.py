@@ -43,6 +43,7 @@ from typing import Any
 import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
+from tqdm import tqdm
 
 from detseg.argument_checks import check_new_folder
 from detseg.data.shapes_draw import (
@@ -214,17 +215,26 @@ def _write_image(job: tuple[Path, str, int, int, int]) -> list[dict[str, Any]]:
 
 
 def _generate_split(
-    out_dir: Path, split: str, num: int, size: int, seed: int, workers: int
+    out_dir: Path, split: str, num: int, size: int, seed: int, workers: int, progress: bool | None
 ) -> dict[str, Any]:
     """Write one split's images and semantic masks; return its COCO dict."""
     (out_dir / split / "images").mkdir(parents=True, exist_ok=True)
     (out_dir / "masks" / split).mkdir(parents=True, exist_ok=True)
     jobs = [(out_dir, split, index, size, seed) for index in range(num)]
-    if workers > 1 and num > 1:
-        with multiprocessing.Pool(workers) as pool:  # results come back in index order
-            per_image = pool.map(_write_image, jobs, chunksize=max(1, num // (8 * workers)))
-    else:
-        per_image = [_write_image(job) for job in jobs]
+    hidden = None if progress is None else not progress  # None: shown on a terminal only
+    bar = tqdm(total=num, desc=f"shapes {split}", unit="img", leave=False, disable=hidden)
+    per_image: list[list[dict[str, Any]]] = []
+    with bar:
+        if workers > 1 and num > 1:
+            with multiprocessing.Pool(workers) as pool:  # imap: results in index order
+                chunk = max(1, min(16, num // (8 * workers)))
+                for anns in pool.imap(_write_image, jobs, chunksize=chunk):
+                    per_image.append(anns)
+                    bar.update()
+        else:
+            for job in jobs:
+                per_image.append(_write_image(job))
+                bar.update()
     images: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     for index, anns in enumerate(per_image):
@@ -251,6 +261,7 @@ def generate_shapes(
     seed: int = 0,
     workers: int = 1,
     num_test: int = 0,
+    progress: bool | None = None,
 ) -> dict[str, int]:
     """Write the shapes dataset (layout in the module docstring).
 
@@ -263,6 +274,8 @@ def generate_shapes(
         seed: Base seed; the same arguments give byte-identical files.
         workers: Processes drawing images in parallel (the files do not depend on it).
         num_test: Held-out test images (0 = no test split; ``tools/make_shapes.py`` writes 300).
+        progress: A tqdm bar per split on stderr (images written): ``None`` shows it only when
+            stderr is a terminal, ``True`` always, ``False`` never.
 
     Returns:
         Counts: ``{"<split>_images", "<split>_annotations"}`` for train, val (and test).
@@ -300,7 +313,7 @@ def generate_shapes(
         splits = [("train", num_train), ("val", num_val)]
         splits += [("test", num_test)] if num_test else []
         for split, num in splits:
-            counts.update(_write_split(partial, split, num, size, seed, workers))
+            counts.update(_write_split(partial, split, num, size, seed, workers, progress))
         check_new_folder(out)  # nothing was put there meanwhile
         os.replace(partial, out)  # an empty folder is replaced as well
     except OSError as error:
@@ -331,10 +344,10 @@ def _naming_out(error: OSError, partial: Path, out: Path) -> OSError:
 
 
 def _write_split(
-    out: Path, split: str, num: int, size: int, seed: int, workers: int
+    out: Path, split: str, num: int, size: int, seed: int, workers: int, progress: bool | None
 ) -> dict[str, int]:
     """Write one split's images, label maps and COCO json into ``out``; its two counts."""
-    coco = _generate_split(out, split, num, size, seed, workers)
+    coco = _generate_split(out, split, num, size, seed, workers, progress)
     with open(out / "annotations" / f"instances_{split}.json", "w", encoding="utf-8") as f:
         json.dump(coco, f, sort_keys=True, separators=(",", ":"))
     logger.info("shapes %s: %d images, %d objects", split, num, len(coco["annotations"]))

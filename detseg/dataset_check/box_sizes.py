@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from torch import Tensor
+from tqdm import tqdm
 
 from detseg.config import load_config
 from detseg.config.bases import compose
@@ -95,7 +96,10 @@ def config_prior_levels(source: str | os.PathLike, overrides: Sequence[str] = ()
 
 
 def training_box_sizes(
-    source: str | os.PathLike, input_size: int, overrides: Sequence[str] = ()
+    source: str | os.PathLike,
+    input_size: int,
+    overrides: Sequence[str] = (),
+    progress: bool | None = None,
 ) -> Tensor:
     """Box sizes of a COCO json, or of the training split of a config's or data file's dataset.
 
@@ -109,6 +113,9 @@ def training_box_sizes(
         overrides: ``--set`` strings for a YAML source (``"data.root=/data/x"``; any config
             key for an experiment config, ``data.*`` keys for a data file); a COCO json takes
             none.
+        progress: A tqdm bar on stderr over the images of a YAML source's training split (each
+            is read): ``None`` shows it only when stderr is a terminal, ``True`` always,
+            ``False`` never.
 
     Returns:
         ``Float64[N, 2]`` ``(width, height)`` in input pixels.
@@ -135,4 +142,10 @@ def training_box_sizes(
             f"priors are computed from the boxes of a detection dataset ({', '.join(DATASETS)})"
         )
     dataset = build_dataset(section, "train")
-    return dataset_box_sizes((dataset[i] for i in range(len(dataset))), input_size)
+    hidden = None if progress is None else not progress  # None: shown on a terminal only
+    samples = (dataset[i] for i in range(len(dataset)))
+    bar = tqdm(
+        samples, desc="read train", total=len(dataset), unit="img", leave=False, disable=hidden
+    )
+    with bar:
+        return dataset_box_sizes(bar, input_size)

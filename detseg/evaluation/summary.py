@@ -8,6 +8,7 @@ returns its :class:`EvaluationSummary`; the segmentation evaluation of
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from detseg.evaluation.coco import COCO_KEYS, SEGM_KEYS, SEGM_PER_CLASS_KEY
 from detseg.evaluation.report import write_detection_report
 from detseg.evaluation.report_gallery import DisplayedRule
 from detseg.evaluation.table import coco_table, voc_table
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -87,6 +90,14 @@ def write_coco_report(
         ValueError: as :func:`detseg.evaluation.report.write_detection_report`.
         NotADirectoryError: ``out`` is a file.
     """
+    # COCOeval reports no progress of its own: say what the next seconds or minutes are spent on
+    logger.info(
+        "COCO %s evaluation (%s) of %d images, %d detections; then the report",
+        "bbox + segm" if segm else "bbox",
+        "faster-coco-eval" if backend == "faster" else backend,
+        len(gt.get("images", [])),
+        len(detections),
+    )
     page = write_detection_report(
         out,
         gt,

@@ -8,10 +8,12 @@ with the parser it was called on, so no tool runs.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 from tool_modules import load_tool
 
 TOOLS = sorted(
@@ -90,3 +92,48 @@ def test_every_flag_has_help_and_its_default(name, monkeypatch):
         for problem in _problems(parser)
     ]
     assert not problems, problems
+
+
+def _examples(prog: str, text: str) -> list[list[str]]:
+    """The example command lines in ``text`` that start with ``prog`` (a usage name), as
+    argument lists after ``prog`` (``\\`` joins lines, ``#`` starts a comment)."""
+    examples = []
+    for line in text.replace("\\\n", " ").splitlines():
+        if line.strip().startswith(prog + " "):
+            examples.append(shlex.split(line, comments=True)[len(prog.split()) :])
+    return examples
+
+
+def _needs_cuda(argv: list[str]) -> bool:
+    """An example for a GPU (``--device cuda``), refused by argparse on a machine without one."""
+    return any(word.startswith("cuda") for word in argv) and not torch.cuda.is_available()
+
+
+@pytest.mark.parametrize("name", TOOLS)
+def test_every_help_shows_example_command_lines_that_parse(name, monkeypatch):
+    top = _tool_parser(name, monkeypatch)
+    monkeypatch.undo()  # parse_args as it is again
+    top_prog = top.prog.split()
+    for prog, parser in _parsers(top):
+        help_text = parser.format_help()
+        examples = _examples(prog, help_text)
+        assert examples, f"{prog} --help shows no example command line"
+        written = _examples(prog, "\n".join(filter(None, (parser.description, parser.epilog))))
+        assert examples == written, f"{prog} --help rewraps its example command lines"
+        for argv in examples:
+            if _needs_cuda(argv):
+                continue
+            top.parse_args(prog.split()[len(top_prog) :] + argv)  # exits 2 on an argparse error
+
+
+@pytest.mark.parametrize("name", TOOLS)
+def test_every_choice_of_a_flag_is_in_the_help(name, monkeypatch):
+    missing = [
+        f"{prog} {'/'.join(action.option_strings) or action.dest}: {choice}"
+        for prog, parser in _parsers(_tool_parser(name, monkeypatch))
+        for action in parser._actions
+        if action.choices is not None and not isinstance(action, argparse._SubParsersAction)
+        for choice in action.choices
+        if str(choice) not in parser.format_help()
+    ]
+    assert not missing, missing

@@ -37,6 +37,7 @@ from detseg.convert.datasets.records import (
     checked_box,
     class_index_map,
     file_image_size,
+    reading,
     sort_splits,
 )
 from detseg.data.coco_fields import coco_image_file
@@ -209,7 +210,12 @@ def _object(
 
 
 def _read_split(
-    root: Path, split: str, classes: list[str] | None, layout: Layout, segments: bool
+    root: Path,
+    split: str,
+    classes: list[str] | None,
+    layout: Layout,
+    segments: bool,
+    progress: bool | None,
 ) -> tuple[SplitRecord, list[str]]:
     """One split and its category names (``classes`` given: objects mapped by name)."""
     files = layout.get(split)
@@ -223,7 +229,7 @@ def _read_split(
     index_of = dict(zip(cat_ids, targets, strict=True))
     record = SplitRecord(split, [])
     by_id: dict[Any, ImageRecord] = {}
-    for entry in data["images"]:
+    for entry in reading(data["images"], "coco", split, progress):
         image = _image_record(entry, images_dir, ann_file)
         if image is None:
             record.skipped_images += 1
@@ -318,6 +324,7 @@ def read_coco(
     splits: list[str],
     classes: list[str] | None = None,
     layout: Layout | None = None,
+    progress: bool | None = None,
     segments: bool = False,
 ) -> DatasetRecord:
     """Read ``splits`` of the COCO dataset at ``root``.
@@ -329,6 +336,8 @@ def read_coco(
             other categories are skipped. ``None``: the categories, in id order.
         layout: The images folder and json of the splits a data file names (read there, not
             in the default layout; :mod:`detseg.convert.datasets.source_layout`).
+        progress: A progress bar per split over its images
+            (:func:`~detseg.convert.datasets.records.reading`).
         segments: Also read each object's outline (``ObjectRecord.polygon``) from its
             ``segmentation``: polygon parts joined into one ring, an RLE mask's largest
             contour; crowd regions get none.
@@ -339,7 +348,7 @@ def read_coco(
     """
     records, first_names = [], None
     for split in splits:
-        record, names = _read_split(root, split, classes, layout or {}, segments)
+        record, names = _read_split(root, split, classes, layout or {}, segments, progress)
         if first_names is not None and names != first_names and classes is None:
             raise ValueError(
                 f"COCO split {split!r} of {root} has categories {names}, split {splits[0]!r} "

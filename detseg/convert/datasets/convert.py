@@ -17,7 +17,7 @@ from detseg.config.schema import ConfigError
 from detseg.convert.datasets.coco_reader import coco_splits, read_coco
 from detseg.convert.datasets.coco_writer import write_coco
 from detseg.convert.datasets.data_file import write_data_file
-from detseg.convert.datasets.output_files import Progress, WrittenSplit, no_progress
+from detseg.convert.datasets.output_files import Progress, WrittenSplit
 from detseg.convert.datasets.records import (
     DatasetRecord,
     ImageRecord,
@@ -41,7 +41,9 @@ __all__ = [
     "read_dataset",
 ]
 
-Reader = Callable[[Path, list[str], "list[str] | None", "Layout | None"], DatasetRecord]
+Reader = Callable[
+    [Path, list[str], "list[str] | None", "Layout | None", "bool | None"], DatasetRecord
+]  # (root, splits, classes, layout, progress)
 Writer = Callable[[DatasetRecord, Path, bool, Progress], list[WrittenSplit]]
 
 #: Format name -> (split finder, reader, writer); the names are those of
@@ -203,6 +205,7 @@ def read_dataset(
     splits: list[str] | None = None,
     classes: list[str] | None = None,
     segments: bool = False,
+    progress: bool | None = None,
 ) -> DatasetRecord:
     """Read the ``fmt`` dataset at ``root`` into the format-neutral record.
 
@@ -214,6 +217,8 @@ def read_dataset(
         classes: Output class names, matched by name to the source's classes (see each
             reader); ``None``: the source's classes.
         segments: Read the objects' outlines too (COCO ``segmentation``; other formats refuse).
+        progress: A tqdm bar per split over the images read (each is opened): ``None`` shows
+            it only when stderr is a terminal, ``True`` always, ``False`` never.
 
     Raises:
         ValueError: Unknown format, or a malformed annotation file (named).
@@ -229,7 +234,7 @@ def read_dataset(
     if segments and fmt != "coco":
         raise ValueError(f"segments are read from a coco source only, not {fmt}")
     reader = functools.partial(read_coco, segments=True) if segments else DATASET_FORMATS[fmt][1]
-    return reader(folder, chosen, classes, layout)
+    return reader(folder, chosen, classes, layout, progress)
 
 
 def _check_target(src: Path, dst: Path) -> None:
@@ -263,9 +268,11 @@ def _check_line_names(classes: list[str], src: Path, dst_format: str) -> None:
         )
 
 
-def _tqdm_progress(fmt: str) -> Progress:
+def _tqdm_progress(fmt: str, progress: bool | None) -> Progress:
+    hidden = None if progress is None else not progress  # None: shown on a terminal only
+
     def wrap(split: str, images: list[ImageRecord]) -> Iterable[ImageRecord]:
-        return tqdm(images, desc=f"{fmt} {split}", unit="img", leave=False)
+        return tqdm(images, desc=f"{fmt} {split}", unit="img", leave=False, disable=hidden)
 
     return wrap
 
@@ -289,7 +296,7 @@ def convert_dataset(
     splits: list[str] | None = None,
     link: bool = False,
     classes: list[str] | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     segments: bool = False,
 ) -> ConversionSummary:
     """Convert the detection dataset at ``src`` from ``src_format`` to ``dst_format`` at ``dst``.
@@ -308,7 +315,8 @@ def convert_dataset(
         link: Symlink the images instead of copying them.
         classes: Output class names; source objects of other classes are skipped (default:
             the ``classes`` of a data file ``src``, else the source's classes).
-        progress: Show a tqdm progress bar per split.
+        progress: A tqdm bar per split on stderr, as it is read and as it is written: ``None``
+            shows it only when stderr is a terminal, ``True`` always, ``False`` never.
         segments: COCO -> YOLO only: write each object's ``segmentation`` as an Ultralytics
             segment line (polygons joined into one ring, an RLE mask's largest contour);
             objects without one stay boxes.
@@ -336,7 +344,7 @@ def convert_dataset(
     if classes is None:  # a data file's classes: the order training gives them
         classes = _data_file_classes(Path(src))
     _check_target(src_path, dst_path)
-    dataset = read_dataset(src, src_format, splits, classes, segments)
+    dataset = read_dataset(src, src_format, splits, classes, segments, progress)
     if dst_format in ("yolo", "voc"):  # the formats with a classes.txt
         _check_line_names(dataset.classes, src_path, dst_format)
     for split in dataset.splits:
@@ -346,7 +354,7 @@ def convert_dataset(
                 f"({split.skipped_images} listed but missing or unreadable, logged above); "
                 "fix the layout (see datasets/README.md) or leave the split out with --splits"
             )
-    wrap = _tqdm_progress(dst_format) if progress else no_progress
+    wrap = _tqdm_progress(dst_format, progress)
     writer = (
         functools.partial(write_yolo, segments=True) if segments else DATASET_FORMATS[dst_format][2]
     )

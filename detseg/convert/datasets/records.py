@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 from PIL import Image
+from tqdm import tqdm
 
 from detseg.data.image_io import (
     file_exif_orientation,
@@ -37,6 +39,7 @@ __all__ = [
     "image_size",
     "in_displayed_pixels",
     "in_stored_pixels",
+    "reading",
     "sort_splits",
     "to_displayed_pixels",
     "to_stored_pixels",
@@ -48,6 +51,15 @@ logger = logging.getLogger(__name__)
 _SPLIT_ORDER = ("train", "trainval", "val", "test")
 
 Box = tuple[float, float, float, float]
+T = TypeVar("T")
+
+
+def reading(items: list[T], fmt: str, split: str, progress: bool | None) -> Iterable[T]:
+    """``items`` (the images of a split a reader opens one by one) with a tqdm bar on stderr
+    named ``read <fmt> <split>``: ``progress=None`` shows it only when stderr is a terminal,
+    ``True`` always, ``False`` never."""
+    hidden = None if progress is None else not progress
+    return tqdm(items, desc=f"read {fmt} {split}", unit="img", leave=False, disable=hidden)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from detseg.convert.datasets.records import (
     SplitRecord,
     checked_box,
     file_image_size,
+    reading,
     sort_splits,
 )
 from detseg.data import read_class_names
@@ -153,7 +154,11 @@ def _read_image(root: Path, image_id: str) -> tuple[ImageRecord, list[_RawObject
 
 
 def read_voc(
-    root: Path, splits: list[str], classes: list[str] | None = None, layout: Layout | None = None
+    root: Path,
+    splits: list[str],
+    classes: list[str] | None = None,
+    layout: Layout | None = None,
+    progress: bool | None = None,
 ) -> DatasetRecord:
     """Read ``splits`` of the VOC dataset at ``root``.
 
@@ -165,6 +170,8 @@ def read_voc(
             ``splits``.
         layout: The split files of the splits a data file names (``<role>_split``; read
             there, not in ``ImageSets/Main``; :mod:`detseg.convert.datasets.source_layout`).
+        progress: A progress bar per split over its images
+            (:func:`~detseg.convert.datasets.records.reading`).
 
     Raises:
         FileNotFoundError: The ``Annotations`` or ``JPEGImages`` folder, a split file or the
@@ -183,7 +190,7 @@ def read_voc(
     for split in splits:
         record = SplitRecord(split, [])
         images = []
-        for image_id in _split_ids(root, split, layout or {}):
+        for image_id in reading(_split_ids(root, split, layout or {}), "voc", split, progress):
             result = _read_image(root, image_id)
             if result is None:
                 record.skipped_images += 1

@@ -47,6 +47,7 @@ from detseg.convert.datasets.records import (
     checked_box,
     class_index_map,
     image_size,
+    reading,
     sort_splits,
 )
 from detseg.data import read_class_names
@@ -208,7 +209,9 @@ def _displayed_image(path: Path, images_dir: Path) -> ImageRecord | None:
     return ImageRecord(path, name, width, height, orientation=orientation)
 
 
-def _read_split(root: Path, split: str, targets: list[int | None], layout: Layout) -> SplitRecord:
+def _read_split(
+    root: Path, split: str, targets: list[int | None], layout: Layout, progress: bool | None
+) -> SplitRecord:
     default = root / "images" / split if root.is_dir() else root.parent / "images" / split
     keyed = layout.get(split)
     images_dir = (
@@ -232,7 +235,7 @@ def _read_split(root: Path, split: str, targets: list[int | None], layout: Layou
     lines = _LabelLines()
     files = list_files(images_dir, IMAGE_SUFFIXES)
     label_files_without_image(labels_dir, images_dir, files)  # logs them: not converted
-    for path in files:
+    for path in reading(files, "yolo", split, progress):
         image = _displayed_image(path, images_dir)
         if image is None:
             record.skipped_images += 1
@@ -247,7 +250,11 @@ def _read_split(root: Path, split: str, targets: list[int | None], layout: Layou
 
 
 def read_yolo(
-    root: Path, splits: list[str], classes: list[str] | None = None, layout: Layout | None = None
+    root: Path,
+    splits: list[str],
+    classes: list[str] | None = None,
+    layout: Layout | None = None,
+    progress: bool | None = None,
 ) -> DatasetRecord:
     """Read ``splits`` of the YOLO dataset at ``root``.
 
@@ -260,6 +267,8 @@ def read_yolo(
             of ``classes.txt``.
         layout: The images and labels folders of the splits a data file names (read there,
             not in the default layout; :mod:`detseg.convert.datasets.source_layout`).
+        progress: A progress bar per split over its images
+            (:func:`~detseg.convert.datasets.records.reading`).
 
     Raises:
         FileNotFoundError: A split's images folder is missing, or no class names (neither a
@@ -274,5 +283,5 @@ def read_yolo(
         )
     names = list(classes if classes is not None else source or [])
     targets = class_index_map(source if source is not None else names, names)
-    splits_read = [_read_split(root, split, targets, layout or {}) for split in splits]
+    splits_read = [_read_split(root, split, targets, layout or {}, progress) for split in splits]
     return DatasetRecord(names, splits_read)
