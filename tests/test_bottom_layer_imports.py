@@ -1,8 +1,8 @@
 """The bottom layer of docs/ARCHITECTURE.md's "Direction of dependencies" imports what it says.
 
 ``choices/`` imports nothing from detseg, ``ops/`` nothing outside ``ops/``, ``losses.py`` only
-``ops/padding``, ``argument_checks.py``, ``torch_files.py``, ``lazy_names.py`` and
-``target_values.py`` nothing from detseg. Every ``import`` statement counts, also those inside
+``ops/padding``, ``argument_checks.py``, ``torch_files.py``, ``lazy_names.py``,
+``target_values.py`` and ``progress_bars.py`` nothing from detseg. Every ``import`` statement counts, also those inside
 functions.
 """
 
@@ -39,6 +39,7 @@ def _detseg_imports(path: Path) -> set[str]:
         ("argument_checks.py", ()),
         ("torch_files.py", ()),
         ("lazy_names.py", ()),
+        ("progress_bars.py", ()),
         ("target_values.py", ()),
     ],
 )

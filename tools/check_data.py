@@ -107,7 +107,7 @@ def main() -> int:
     declare_output(out)  # the default too: an unwritable one is named with --out
     with logging_redirect_tqdm():
         check = check_dataset(
-            data, args.splits, decode=args.decode, progress=True, source=f"{args.source} ({kind})"
+            data, args.splits, decode=args.decode, progress=None, source=f"{args.source} ({kind})"
         )
     paths = write_reports(check, out, grid=args.grid)
     print(format_text_report(check), end="")

@@ -10,9 +10,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from tqdm import tqdm
-
 from detseg.evaluation import coco_evaluate
+from detseg.progress_bars import progress_bar
 
 BACKENDS = ("faster", "pycocotools")  # the timed one first, the reference second
 TOLERANCE = 1e-12
@@ -68,8 +67,7 @@ def compare_coco_backends(
             ``True`` always, ``False`` never.
     """
     results, seconds = {}, {}
-    hidden = None if progress is None else not progress  # None: shown on a terminal only
-    bar = tqdm(total=len(BACKENDS), desc="COCO evaluation", unit="run", leave=False, disable=hidden)
+    bar = progress_bar(total=len(BACKENDS), desc="COCO evaluation", unit="run", progress=progress)
     with bar:
         for backend in BACKENDS:
             bar.set_postfix_str(backend)

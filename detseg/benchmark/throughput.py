@@ -18,7 +18,8 @@ from typing import TypeVar
 
 import torch
 from torch import Tensor, nn
-from tqdm import tqdm
+
+from detseg.progress_bars import progress_bar
 
 
 @dataclass
@@ -134,9 +135,8 @@ def measure_interleaved(
     len(calls)`` calls; ``None`` shows it only when stderr is a terminal, ``True`` always,
     ``False`` never (it is drawn between the timed calls, never inside one).
     """
-    hidden = None if progress is None else not progress  # None: shown on a terminal only
     total = (warmup + repeats) * len(calls)
-    bar = tqdm(total=total, desc=desc, unit="call", leave=False, disable=hidden)
+    bar = progress_bar(total=total, desc=desc, unit="call", progress=progress)
     warmups: dict[str, list[float]] = {name: [] for name in calls}
     seconds: dict[str, list[float]] = {name: [] for name in calls}
     with bar:

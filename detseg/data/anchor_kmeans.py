@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
-from tqdm import tqdm
 
 from detseg.argument_checks import priors_per_level_problem
 from detseg.data.coco_fields import coco_box_xyxy
 from detseg.data.json_files import read_json
 from detseg.data.target_checks import sanitize_boxes
 from detseg.ops.yolo_priors import wh_iou
+from detseg.progress_bars import progress_bar
 
 
 @dataclass
@@ -180,9 +180,8 @@ def kmeans_anchors(
     centres = _init_plus_plus(wh, k, generator)
     assignment = torch.full((wh.shape[0],), -1, dtype=torch.int64)
     iterations = 0
-    hidden = None if progress is None else not progress  # None: shown on a terminal only
     desc = f"k-means k={k}, {wh.shape[0]} boxes"
-    with tqdm(desc=desc, unit="iter", leave=False, disable=hidden) as bar:
+    with progress_bar(desc=desc, unit="iter", progress=progress) as bar:
         while iterations < max_iter:
             iterations += 1
             iou = wh_iou(wh, centres)  # [N, k]

@@ -43,7 +43,6 @@ from typing import Any
 import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
-from tqdm import tqdm
 
 from detseg.argument_checks import check_new_folder
 from detseg.data.shapes_draw import (
@@ -54,6 +53,7 @@ from detseg.data.shapes_draw import (
     fill_shape,
     pick_contrasting_colour,
 )
+from detseg.progress_bars import progress_bar
 
 __all__ = [
     "MIN_VISIBLE_AREA",
@@ -221,8 +221,7 @@ def _generate_split(
     (out_dir / split / "images").mkdir(parents=True, exist_ok=True)
     (out_dir / "masks" / split).mkdir(parents=True, exist_ok=True)
     jobs = [(out_dir, split, index, size, seed) for index in range(num)]
-    hidden = None if progress is None else not progress  # None: shown on a terminal only
-    bar = tqdm(total=num, desc=f"shapes {split}", unit="img", leave=False, disable=hidden)
+    bar = progress_bar(total=num, desc=f"shapes {split}", unit="img", progress=progress)
     per_image: list[list[dict[str, Any]]] = []
     with bar:
         if workers > 1 and num > 1:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from torch import Tensor
-from tqdm import tqdm
 
 from detseg.config import load_config
 from detseg.config.bases import compose
@@ -24,6 +23,7 @@ from detseg.data.json_files import check_text_file
 from detseg.data.registry import DATASETS, SEG_DATASETS, build_dataset
 from detseg.dataset_check.source import is_experiment_config, load_data_section
 from detseg.detection.yolo import YOLO_MODELS
+from detseg.progress_bars import progress_bar
 
 
 def _check_text_source(source: str | os.PathLike) -> None:
@@ -142,10 +142,9 @@ def training_box_sizes(
             f"priors are computed from the boxes of a detection dataset ({', '.join(DATASETS)})"
         )
     dataset = build_dataset(section, "train")
-    hidden = None if progress is None else not progress  # None: shown on a terminal only
     samples = (dataset[i] for i in range(len(dataset)))
-    bar = tqdm(
-        samples, desc="read train", total=len(dataset), unit="img", leave=False, disable=hidden
+    bar = progress_bar(
+        samples, desc="read train", total=len(dataset), unit="img", progress=progress
     )
     with bar:
         return dataset_box_sizes(bar, input_size)

@@ -100,7 +100,7 @@ def check_dataset(
     data: dict[str, Any],
     splits: Sequence[str] = ("train", "val"),
     decode: bool = True,
-    progress: bool = False,
+    progress: bool | None = None,
     settings: CheckSettings | None = None,
     source: str = "",
 ) -> DatasetCheck:
@@ -115,7 +115,8 @@ def check_dataset(
         splits: The splits to check: ``"train"``, ``"val"``, ``"test"`` (where the val split
             lies, ``val`` changed to ``test``: :func:`.source.held_out_section`).
         decode: Decode every image fully (finds truncated files); else read headers only.
-        progress: Show a progress bar per split on stderr.
+        progress: A progress bar per split on stderr (``None``: only when stderr is a
+            terminal).
         settings: Thresholds of the checks.
         source: The file ``data`` came from (shown in the reports).
 

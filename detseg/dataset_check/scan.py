@@ -33,7 +33,6 @@ from typing import Literal
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
-from tqdm import tqdm
 
 from detseg.data.base import DetectionDataset, ImageDataset
 from detseg.data.image_io import (
@@ -50,6 +49,7 @@ from detseg.data.target_checks import check_masks
 from detseg.data.yolo import YoloTxtDetection, list_files
 from detseg.dataset_check.box_flags import classify_boxes
 from detseg.dataset_check.scan_records import ImageRecord, SplitScan
+from detseg.progress_bars import progress_bar
 
 __all__ = ["scan_split"]
 
@@ -182,7 +182,7 @@ def scan_split(
     split: str,
     root: str | os.PathLike | None = None,
     decode: bool = True,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> SplitScan:
     """Visit every image of ``dataset`` once and record its facts.
 
@@ -192,7 +192,8 @@ def scan_split(
         split: The split's name (``"train"`` / ``"val"``), kept in the result.
         root: The data root; file names in reports are relative to it.
         decode: Decode every image fully (finds truncated files); else read headers only.
-        progress: Show a tqdm progress bar on stderr.
+        progress: A tqdm bar on stderr: ``None`` shows it only when stderr is a terminal,
+            ``True`` always, ``False`` never (:func:`~detseg.progress_bars.progress_bar`).
 
     Returns:
         The split's records, in dataset order.
@@ -202,7 +203,9 @@ def scan_split(
     """
     kind = _dataset_kind(dataset)
     root_path = Path(os.path.abspath(root)) if root is not None else None
-    indices = tqdm(range(len(dataset)), desc=f"check {split}", unit="img", disable=not progress)
+    indices = progress_bar(
+        range(len(dataset)), desc=f"check {split}", unit="img", leave=True, progress=progress
+    )
     records = [_scan_image(dataset, index, root_path, decode) for index in indices]
     scan = SplitScan(split, kind, list(dataset.classes), records, dataset, decode)
     _add_reader_leftovers(scan, dataset, root_path)

@@ -102,3 +102,21 @@ def test_benchmark_eval_bar_names_the_backends_it_times(capsys):
     assert compare_coco_backends(GT, detections, progress=True).agree
     err = capsys.readouterr().err
     assert "COCO evaluation" in err and "0/2" in err and "faster" in err
+
+
+@pytest.mark.parametrize(("progress", "shown"), [(True, True), (None, False), (False, False)])
+def test_check_data_bar_is_shown_on_a_terminal_or_when_forced(shapes, capsys, progress, shown):
+    from detseg.dataset_check import check_dataset
+
+    check_dataset({"format": "coco", "root": str(shapes)}, ("val",), progress=progress)
+    err = capsys.readouterr().err
+    assert ("check val" in err and "0/8" in err) == shown  # pytest's stderr is no terminal
+
+
+def test_progress_bar_follows_the_terminal_unless_told(monkeypatch):
+    from detseg.progress_bars import progress_bar
+
+    assert progress_bar([1, 2], progress=False).disable
+    assert not progress_bar([1, 2], progress=True).disable
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False, raising=False)
+    assert progress_bar([1, 2]).disable  # None: no terminal, no bar

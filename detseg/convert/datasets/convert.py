@@ -8,8 +8,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm import tqdm
-
 from detseg.argument_checks import check_new_folder
 from detseg.config.bases import read_yaml
 from detseg.config.data_file import load_data_file
@@ -31,6 +29,7 @@ from detseg.convert.datasets.voc_writer import write_voc
 from detseg.convert.datasets.yolo_reader import read_yolo, yolo_splits
 from detseg.convert.datasets.yolo_writer import write_yolo
 from detseg.data.class_names import read_class_names
+from detseg.progress_bars import progress_bar
 
 __all__ = [
     "DATASET_FORMATS",
@@ -269,10 +268,10 @@ def _check_line_names(classes: list[str], src: Path, dst_format: str) -> None:
 
 
 def _tqdm_progress(fmt: str, progress: bool | None) -> Progress:
-    hidden = None if progress is None else not progress  # None: shown on a terminal only
+    """The bar of each split's images as the writer goes through them (:func:`progress_bar`)."""
 
     def wrap(split: str, images: list[ImageRecord]) -> Iterable[ImageRecord]:
-        return tqdm(images, desc=f"{fmt} {split}", unit="img", leave=False, disable=hidden)
+        return progress_bar(images, desc=f"{fmt} {split}", unit="img", progress=progress)
 
     return wrap
 

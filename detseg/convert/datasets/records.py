@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from PIL import Image
-from tqdm import tqdm
 
 from detseg.data.image_io import (
     file_exif_orientation,
     labels_follow_orientation,
     pillow_pixel_limit_lifted,
 )
+from detseg.progress_bars import progress_bar
 
 __all__ = [
     "DatasetRecord",
@@ -58,8 +58,7 @@ def reading(items: list[T], fmt: str, split: str, progress: bool | None) -> Iter
     """``items`` (the images of a split a reader opens one by one) with a tqdm bar on stderr
     named ``read <fmt> <split>``: ``progress=None`` shows it only when stderr is a terminal,
     ``True`` always, ``False`` never."""
-    hidden = None if progress is None else not progress
-    return tqdm(items, desc=f"read {fmt} {split}", unit="img", leave=False, disable=hidden)
+    return progress_bar(items, desc=f"read {fmt} {split}", unit="img", progress=progress)
 
 
 @dataclass(frozen=True)
