@@ -2,8 +2,8 @@
 
 ``choices/`` imports nothing from detseg, ``ops/`` nothing outside ``ops/``, ``losses.py`` only
 ``ops/padding``, ``argument_checks.py``, ``torch_files.py``, ``lazy_names.py``,
-``target_values.py`` and ``progress_bars.py`` nothing from detseg. Every ``import`` statement counts, also those inside
-functions.
+``target_values.py`` and ``progress_bars.py`` nothing from detseg. Every ``import`` statement
+counts, also those inside functions.
 """
 
 from __future__ import annotations

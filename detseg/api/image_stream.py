@@ -15,8 +15,9 @@ then each video's frames, one video open at a time. What is checked when:
 
 * at the call, before the first result: the kind of the source and of each item of a list or
   tuple (a camera index or a stream URL among other inputs is refused: it runs until it
-  ends), the files named by a path, a folder, a glob pattern or the paths of a list (an image
-  exists, is readable and not empty, as ``predict`` checks it; a video exists);
+  ends; so is an open ``VideoSource``: its file's path goes in the list), the files named by
+  a path, a folder, a glob pattern or the paths of a list (an image exists, is readable and
+  not empty, as ``predict`` checks it; a video exists);
 * when its item is reached (its batch is taken): the pixels of an array, a tensor or a PIL
   image (shape, dtype, values), the decoding of each file (a corrupt image raises
   :class:`~detseg.data.image_io.ImageReadError` naming it, as ``predict`` does; a video that
@@ -119,8 +120,8 @@ def stream_inputs(source: Any, bgr: bool = False) -> Iterator[StreamInput]:
 
     Raises:
         ValueError: raised here, before the first image: a source or list item of another
-            kind, a camera index or stream URL in a list, a folder without image files, a
-            pattern matching no image or video file;
+            kind, a camera index, stream URL or open ``VideoSource`` in a list, a folder
+            without image files, a pattern matching no image or video file;
             :class:`~detseg.data.image_io.ImageReadError` for a named image file that is
             missing, unreadable or empty; ``FileNotFoundError`` for a missing video file.
             Raised by the iterator when the item is reached: the errors of its pixels (as
@@ -155,6 +156,12 @@ def _item(x: Any, bgr: bool, where: str, position: str) -> Iterable[_Pending]:
     now, arrays, tensors and PIL images converted as they are reached."""
     if isinstance(x, (list, tuple)):
         raise ValueError(f"{where}a list inside the input list; {ACCEPTED}")
+    if isinstance(x, VideoSource):
+        raise ValueError(
+            f"{where}an open VideoSource among other inputs; give its file's path in the list "
+            "(opened when reached, one video at a time), or stream it on its own: "
+            "predictor.stream(video)"
+        )
     if isinstance(x, (torch.Tensor, np.ndarray)) or is_pil_image(x):
         return _converted(x, bgr, where)
     named = isinstance(x, (str, os.PathLike, int)) and not isinstance(x, bool)

@@ -83,23 +83,34 @@ def stream_results(
 
     Raises:
         ValueError: when it is reached: a video that cannot be opened (``VideoSource``'s
-            error naming it) or an image that cannot be decoded; the results before it were
-            given.
+            error naming it) or an image that cannot be decoded, once the results of the inputs
+            before it (in its batch too) were given.
     """
     score_thr, labels, batch_size, probabilities = settings
     marks: deque[_Mark] = deque()  # of the images read, not yet given as results
+    failures: list[Exception] = []  # the error of the input that ended the images
     images = _images(inputs, marks, close)
     try:
-        found = predict_batches(
-            predictor, islice(images, max_frames), score_thr, batch_size, probabilities, labels
-        )
+        taken = islice(_until_error(images, failures), max_frames)
+        found = predict_batches(predictor, taken, score_thr, batch_size, probabilities, labels)
         for result in found:
             mark = marks.popleft()
             if mark is not None:
                 result.frame, result.time = mark
             yield result
+        if failures:  # raised once the batch it cut short has given its results
+            raise failures[0]
     finally:
         images.close()  # the video being read, if any, is closed
+
+
+def _until_error(images: Iterator[InputImage], failures: list[Exception]) -> Iterator[InputImage]:
+    """``images`` up to the first error an input raises, which is appended to ``failures``
+    instead: the images before it, in its batch too, are predicted before it is raised."""
+    try:
+        yield from images
+    except Exception as error:  # an image that cannot be decoded, a video that cannot be opened
+        failures.append(error)
 
 
 def _images(

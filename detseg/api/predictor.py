@@ -139,6 +139,7 @@ class Predictor:
             ``best.pt`` or ``last.pt``), ``None`` for a model built in Python.
 
     Attributes:
+        checkpoint: the file the model was loaded from, or ``None`` (as given).
         task: ``"detection"`` or ``"segmentation"``.
         score_threshold: detections scoring below it are dropped unless ``score_thr`` says
             otherwise (the config's ``eval.score_threshold``).
@@ -318,8 +319,8 @@ class Predictor:
                 files, sorted, other files skipped, as ``tools/infer.py`` expands one), or
                 anything :meth:`predict` takes (a path, an array, a PIL image, a tensor, a
                 list, tuple, iterator or generator of these), where video files may stand among
-                the images (``["a.mp4", "photo.jpg", "b.mp4"]``); a camera or a stream URL goes
-                on its own: :mod:`detseg.api.image_stream`.
+                the images (``["a.mp4", "photo.jpg", "b.mp4"]``); a camera, a stream URL or an
+                open :class:`VideoSource` goes on its own: :mod:`detseg.api.image_stream`.
             score_thr: as in :meth:`predict`.
             max_frames: stop after this many results in all, at least 1: over several videos
                 and images, the frames of every video and the images together count (the
@@ -350,15 +351,16 @@ class Predictor:
                 model does not have, ``bgr=True`` for a video; a video given alone that cannot
                 be decoded, a camera or stream that cannot be opened, a closed
                 :class:`VideoSource`; a source or list item of a kind :meth:`predict` refuses,
-                a camera or a stream URL among other inputs, a folder without images or a glob
-                pattern without images or videos; an image file named by the source that is
-                missing, unreadable or empty (``ImageReadError``, as :meth:`predict`).
+                a camera, a stream URL or an open :class:`VideoSource` among other inputs, a
+                folder without images or a glob pattern without images or videos; an image
+                file named by the source that is missing, unreadable or empty
+                (``ImageReadError``, as :meth:`predict`).
                 When its batch is read, naming the item: an image file that cannot be decoded
                 (``ImageReadError``, as :meth:`predict` raises it), a video of a list or a
-                pattern that cannot be decoded (the error of that video given alone); the
-                stream stops there, after the results before it (``tools/infer.py`` reports
-                such a file and goes on with the others); the pixels of an array, tensor or PIL
-                image, any problem of an iterator's item.
+                pattern that cannot be decoded (the error of that video given alone), the
+                pixels of an array, tensor or PIL image, any problem of an iterator's item; the
+                stream stops there, after the results of the inputs before it, in its batch too
+                (``tools/infer.py`` reports an unreadable file and goes on with the others).
             FileNotFoundError: here: a video file that does not exist (alone or in a list).
         """
         check_score_thr(score_thr, self.task, self.config.model.name)

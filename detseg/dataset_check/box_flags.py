@@ -29,11 +29,12 @@ class BoxFlags:
 
     Attributes:
         degenerate: ``Bool[N]``: a non-finite coordinate, ``x2 <= x1`` or ``y2 <= y1``, or
-            under ``min_size`` px wide or high inside the image; training drops it.
+            under ``min_size`` px wide or high (or of no area) inside the image; training
+            drops it.
         outside: ``Bool[N]``: a finite box of positive size that reaches more than the
             tolerance outside ``[0, W] x [0, H]``; training clips it to the image.
         dropped: ``Bool[N]``: every box training drops (the degenerate ones and the outside
-            ones with less than ``min_size`` px left inside the image).
+            ones with less than ``min_size`` px, or no area, left inside the image).
         clipped: ``Float64[N, 4]`` the boxes clipped to the image, as training clips the ones it
             keeps (a box with a non-finite coordinate is all zeros).
     """

@@ -83,7 +83,7 @@ def check_targets(
         targets: one dict per image with ``boxes`` ``Float[N, 4]`` (xyxy, absolute pixels)
             and ``labels`` ``Int64[N]`` in ``1..num_classes``.
         num_images: number of images the targets must match.
-        num_classes: number of foreground classes; ``None`` skips the label range check.
+        num_classes: number of foreground classes; ``None`` checks labels ``>= 1`` only.
 
     Raises:
         ValueError: naming the image index and the bad box / label.

@@ -58,6 +58,11 @@ def test_a_corrupt_file_in_a_folder_stops_the_stream_when_its_batch_comes(detect
     assert message.startswith(f"file 2 of the 4 images in folder {photos}: cannot read image")
     assert "stream stops at an image that cannot be read" in message
     assert "tools/infer.py" in message and caught.value.path == photos / "p2.png"
+    given.clear()
+    with pytest.raises(ImageReadError, match=r"^file 2 of the 4 images"):
+        for result in detector.stream(photos, batch_size=4):  # p2 cuts its batch short
+            given.append(result.path.name)
+    assert given == ["p0.png", "p1.png"]  # the images of its batch before it
 
 
 @pytest.mark.parametrize(

@@ -122,3 +122,24 @@ def test_an_unreadable_video_in_a_list_is_the_error_of_a_single_one(detector, cl
         detector.stream(missing)
     with pytest.raises(FileNotFoundError, match=re.escape(str(alone_missing.value))):
         detector.stream([clips / "a.mp4", missing])  # at the call, before the first result
+
+
+def test_the_results_before_an_unreadable_video_in_its_batch_are_given(detector, clips, tmp_path):
+    """A batch the bad video cuts short is predicted first: the error comes after every result
+    of the inputs before it, whatever the ``batch_size``."""
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42 not really a video" * 4)
+    with pytest.raises(ValueError) as alone:
+        detector.stream(corrupt)
+    given = []
+    with pytest.raises(ValueError) as listed:
+        for result in detector.stream([clips / "a.mp4", corrupt, clips / "b.mp4"], batch_size=4):
+            given.append((result.path, result.frame))
+    assert given == [(clips / "a.mp4", i) for i in range(FRAMES)]
+    assert str(listed.value) == str(alone.value)
+
+
+def test_an_open_video_source_in_a_list_is_refused_naming_the_fix(detector, clips, photo):
+    with VideoSource(clips / "a.mp4") as video:
+        with pytest.raises(ValueError, match=r"^item 1 of the input list: an open VideoSource "):
+            detector.stream([photo, video])
