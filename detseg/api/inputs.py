@@ -216,8 +216,8 @@ def one_input(
             )
         if path.suffix.lower() in VIDEO_SUFFIXES:
             stream = (
-                "predictor.stream(the list) gives the images' results and the videos' frames, "
-                "in order"
+                "predictor.stream of the same inputs gives the images' results and the videos' "
+                "frames, in order"
                 if where
                 else f"predictor.stream({str(x)!r}) gives the results of its frames"
             )

@@ -26,7 +26,9 @@ def test_a_video_path_points_to_stream(predictor, video):
 def test_a_video_in_a_list_is_named_by_its_position(predictor, video, image_file):
     with pytest.raises(ValueError, match=r"^item 1 of the input list: .* is a video"):
         predictor.predict([image_file, video])
-    with pytest.raises(ValueError, match=re.escape("predictor.stream(the list) gives the images'")):
+    with pytest.raises(
+        ValueError, match=re.escape("predictor.stream of the same inputs gives the images'")
+    ):
         predictor.predict([image_file, video])
 
 
