@@ -42,6 +42,25 @@ def write_video(path: Path, frames: int = 5, size: int = 64) -> Path:
     return path
 
 
+def write_photos(folder: Path, count: int, height: int, width: int) -> list[Path]:
+    """``count`` PNGs ``p00.png`` ... of ``height x width``, each with a rectangle of its own
+    colour and place on a background of its own shade."""
+    paths = []
+    for i in range(count):
+        rgb = np.full((height, width, 3), 20 + 10 * i, np.uint8)
+        rgb[4 + i : 30 + i, 3 * i : 20 + 3 * i] = (230 - 15 * i, 40 + 15 * i, 90)
+        path = folder / f"p{i:02d}.png"
+        assert cv2.imwrite(str(path), rgb[:, :, ::-1])
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def photo_writer():
+    """:func:`write_photos`, for the module fixtures of the image-reading tests."""
+    return write_photos
+
+
 @pytest.fixture(scope="session")
 def detector_checkpoint(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("api_detector")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from same_results import assert_same_results
@@ -19,17 +18,9 @@ BATCH = 2
 
 
 @pytest.fixture(scope="module")
-def photos(tmp_path_factory) -> list[Path]:
+def photos(tmp_path_factory, photo_writer) -> list[Path]:
     """Ten 48 x 64 PNGs, each with a rectangle of its own colour and place."""
-    folder = tmp_path_factory.mktemp("photos")
-    paths = []
-    for i in range(FILES):
-        rgb = np.full((48, 64, 3), 20 + 10 * i, np.uint8)
-        rgb[4 + i : 30 + i, 3 * i : 20 + 3 * i] = (230 - 15 * i, 40 + 15 * i, 90)
-        path = folder / f"p{i:02d}.png"
-        assert cv2.imwrite(str(path), rgb[:, :, ::-1])
-        paths.append(path)
-    return paths
+    return photo_writer(tmp_path_factory.mktemp("photos"), FILES, 48, 64)
 
 
 @pytest.mark.parametrize("given", ["list", "pattern"])

@@ -9,7 +9,6 @@ import itertools
 import weakref
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -21,15 +20,8 @@ FILES = 7
 
 
 @pytest.fixture(scope="module")
-def photos(tmp_path_factory) -> list[Path]:
-    folder = tmp_path_factory.mktemp("stream_photos")
-    paths = []
-    for i in range(FILES):
-        rgb = np.full((40, 56, 3), 20 + 10 * i, np.uint8)
-        rgb[4 + i : 30 + i, 3 * i : 20 + 3 * i] = (230 - 15 * i, 40 + 15 * i, 90)
-        paths.append(folder / f"p{i}.png")
-        assert cv2.imwrite(str(paths[-1]), rgb[:, :, ::-1])
-    return paths
+def photos(tmp_path_factory, photo_writer) -> list[Path]:
+    return photo_writer(tmp_path_factory.mktemp("stream_photos"), FILES, 40, 56)
 
 
 @pytest.fixture(scope="module")
