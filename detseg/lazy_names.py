@@ -6,9 +6,6 @@ torch-free module of a package (the COCO json helpers, the evaluation of a predi
 then loads neither torch nor the rest. ``import detseg.data`` alone imports no submodule;
 ``detseg.data.CocoDetection`` imports ``detseg.data.coco`` when it is first read.
 
-:func:`is_torch_tensor` tells a tensor from a numpy array without importing torch, for the
-modules whose numpy path runs torch-free (drawing, the VOC AP of a predictions file).
-
 Usage, in a package's ``__init__.py``::
 
     _MODULES = {"CocoDetection": "coco", ...}  # public name -> its submodule
@@ -18,12 +15,8 @@ Usage, in a package's ``__init__.py``::
 from __future__ import annotations
 
 import importlib
-import sys
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeGuard
-
-if TYPE_CHECKING:
-    import torch
+from typing import Any
 
 
 def names_on_first_use(
@@ -46,10 +39,3 @@ def names_on_first_use(
         return value
 
     return __getattr__
-
-
-def is_torch_tensor(value: object) -> TypeGuard[torch.Tensor]:
-    """Whether ``value`` is a ``torch.Tensor``, without importing torch: a tensor exists only
-    once torch is loaded, so where torch is not loaded the answer is ``False``."""
-    torch_module: Any = sys.modules.get("torch")
-    return torch_module is not None and isinstance(value, torch_module.Tensor)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from detseg.lazy_names import is_torch_tensor
+from detseg.torch_tensors import is_torch_tensor
 
 
 def voc_evaluate(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from detseg.lazy_names import is_torch_tensor
+from detseg.torch_tensors import is_torch_tensor
 
 if TYPE_CHECKING:  # numpy inputs (the gallery of a predictions-file evaluation) need no torch
     import torch
