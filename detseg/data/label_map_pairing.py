@@ -2,8 +2,8 @@
 
 The folder layout of :class:`~detseg.data.masks.FolderSegmentation`: image ``<stem>.<ext>``
 takes the label map ``<stem><mask_suffix>``. Separate from the dataset because most of the work
-is saying what went wrong: images without a label map, two images of one stem, label maps named
-with another suffix.
+is saying what went wrong: images without a label map, label maps without an image, two images
+of one stem, label maps named with another suffix.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from detseg.data.image_io import IMAGE_SUFFIXES
 
-__all__ = ["pair_by_stem"]
+__all__ = ["label_maps_without_image", "pair_by_stem"]
 
 logger = logging.getLogger(__name__)
 
@@ -92,3 +92,33 @@ def pair_by_stem(
             + _other_mask_suffix_hint(images, masks_dir)
         )
     return pairs, missing
+
+
+def label_maps_without_image(
+    images_dir: Path, masks_dir: Path, mask_suffix: str, pairs: list[tuple[Path, Path]]
+) -> list[Path]:
+    """The label maps of ``masks_dir`` (files ending in ``mask_suffix``, any case) that no
+    image took in ``pairs``; one warning names the first few.
+
+    Such a file is left out of the dataset: its image is missing, has another stem, or has a
+    suffix that is not read as an image (not in :data:`IMAGE_SUFFIXES`).
+    """
+    paired = {mask.name for _, mask in pairs}
+    ending = mask_suffix.lower()
+    unpaired = sorted(
+        path
+        for path in masks_dir.iterdir()
+        if path.name.lower().endswith(ending) and path.name not in paired and path.is_file()
+    )
+    if unpaired:
+        logger.warning(
+            "%d label map(s) in %s have no image of the same stem in %s (suffixes %s) and are "
+            "left out: %s%s; add or rename their images, or remove them",
+            len(unpaired),
+            masks_dir,
+            images_dir,
+            " ".join(IMAGE_SUFFIXES),
+            ", ".join(path.name for path in unpaired[:5]),
+            " ..." if len(unpaired) > 5 else "",
+        )
+    return unpaired

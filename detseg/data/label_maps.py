@@ -63,10 +63,7 @@ def read_label_map(path: str | os.PathLike) -> np.ndarray:
     if mode in ("LA", "PA", "RGB", "RGBA"):
         colours = array[..., :3] if mode in ("RGB", "RGBA") else array[..., :1]
         if (colours != colours[..., :1]).any():
-            raise ValueError(
-                f"label map {path} is a colour image ({mode}); store class indices as a palette "
-                "or grayscale PNG (for VOC-style colour maps, save them with a palette)"
-            )
+            raise ValueError(_colour_map_message(path, mode, colours))
         array = colours[..., 0]
     if array.ndim != 2 or not (np.issubdtype(array.dtype, np.integer) or array.dtype == bool):
         raise ValueError(
@@ -74,6 +71,23 @@ def read_label_map(path: str | os.PathLike) -> np.ndarray:
             "expected a single-channel image of integer class indices"
         )
     return array.astype(np.uint8) if array.dtype == bool else array
+
+
+def _colour_map_message(path: Path, mode: str, colours: np.ndarray) -> str:
+    """The error for a label map stored as colours (``UInt8[H, W, 3]``), naming the colours
+    found: a colour map (CVAT's or LabelMe's RGB export, a VOC label map saved as RGB) needs its
+    colours mapped to class indices; converting it to a palette image (``convert("P")``) gives
+    indices of that palette, not classes."""
+    packed = (colours.astype(np.int64) @ np.array([1 << 16, 1 << 8, 1])).ravel()
+    found = np.unique(packed)
+    shown = ", ".join(str((int(c) >> 16, (int(c) >> 8) & 255, int(c) & 255)) for c in found[:6])
+    more = f" and {found.size - 6} more" if found.size > 6 else ""
+    return (
+        f"label map {path} is a colour image ({mode}) of {found.size} colours, {shown}{more}; "
+        "a label map holds class indices (0 background, k the k-th class, 255 ignore), not "
+        "colours: map each colour to its class index and save the indices as a single-channel "
+        "PNG (or as a palette PNG whose index k is class k, as VOC's SegmentationClass files)"
+    )
 
 
 #: Pillow formats whose compression is lossy: their pixel values are not the indices written.

@@ -21,7 +21,8 @@ transposed: it was drawn on the photo as displayed), which is read as displayed 
 image or label-map file gives ``None`` and a warning naming the file (the loader counts it in
 ``SegBatch.skipped_images``); a label map whose size differs from its image, or which holds a
 value outside ``0..K`` and ``255``, is a ``ValueError`` naming the file and the bad values, since
-it means the dataset or its class list is wrong; so is a transform that cannot run on an image
+it means the dataset or its class list is wrong (the message ends with :data:`LIST_ALL_HINT`:
+the dataset check lists every such file at once); so is a transform that cannot run on an image
 (a crop larger than it: :mod:`detseg.data.augmentation_errors`). A label map holding only ``0``
 and ``255`` gets a warning (once per process): ``255`` is ignored, so a binary mask with its
 foreground stored as 255 trains on background alone. Reading and checking one label-map file is
@@ -43,7 +44,7 @@ from detseg.data.base import ImageDataset
 from detseg.data.class_names import read_class_names
 from detseg.data.coco_json import load_coco_json
 from detseg.data.image_io import ImageReadError, to_unit_float
-from detseg.data.label_map_pairing import pair_by_stem
+from detseg.data.label_map_pairing import label_maps_without_image, pair_by_stem
 from detseg.data.label_maps import check_label_map, header_size, read_label_map
 from detseg.data.seg_transforms import (
     IGNORE_INDEX,
@@ -64,6 +65,9 @@ logger = logging.getLogger(__name__)
 #: What a dataset yields: ``(image Float32[3, H, W], mask Int64[H, W])`` or ``None``.
 SegSample = tuple[torch.Tensor, torch.Tensor] | None
 
+
+#: Ends the error of a label map that stops training or evaluation (wrong size, values, colours).
+LIST_ALL_HINT = "tools/check_data.py on the config or data file lists every such label map"
 
 _BACKGROUND_NAMES = ("background", "_background_", "__background__", "bg")
 
@@ -150,13 +154,14 @@ class SegmentationDataset(ImageDataset):
         if rgb is None:
             return None
         size = (rgb.shape[0], rgb.shape[1])
+        source = f"{self.mask_path(index)} (image {self.image_path(index)})"
         try:
-            raw = self.label_map(index, size)
+            return rgb, check_label_map(self.label_map(index, size), size, self.num_classes, source)
         except ImageReadError as exc:
             logger.warning("skipping image %d: unreadable label map: %s", index, exc)
             return None
-        source = f"{self.mask_path(index)} (image {self.image_path(index)})"
-        return rgb, check_label_map(raw, size, self.num_classes, source)
+        except ValueError as exc:  # the first bad label map stops the run: say how to find all
+            raise ValueError(f"{exc} ({LIST_ALL_HINT})") from exc
 
     def __getitem__(self, index: int) -> SegSample:
         pair = self._cache.get(index) if self._cache is not None else None
@@ -193,6 +198,8 @@ class FolderSegmentation(SegmentationDataset):
         names: Image file stems in dataset order.
         images_without_label_map: Images of ``images_dir`` left out for want of a label map
             ``<stem><mask_suffix>``.
+        label_maps_without_image: Label maps of ``masks_dir`` left out for want of an image of
+            their stem (one warning names them).
 
     Raises:
         FileNotFoundError: A folder or the class file is missing, or no image has a label map.
@@ -216,6 +223,9 @@ class FolderSegmentation(SegmentationDataset):
         )
         self._pairs, self.images_without_label_map = pair_by_stem(
             self.images_dir, self.masks_dir, mask_suffix
+        )
+        self.label_maps_without_image = label_maps_without_image(
+            self.images_dir, self.masks_dir, mask_suffix, self._pairs
         )
         self.names = [image.stem for image, _ in self._pairs]
         self.image_ids = list(range(len(self._pairs)))
