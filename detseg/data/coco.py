@@ -30,7 +30,12 @@ import numpy as np
 
 from detseg.config.suggest import did_you_mean
 from detseg.data.base import Annotations, DetectionDataset
-from detseg.data.class_names import check_unknown_classes, format_counts, read_class_names
+from detseg.data.class_names import (
+    EXAMPLE_LIMIT,
+    check_unknown_classes,
+    format_counts,
+    read_class_names,
+)
 from detseg.data.coco_eval_defaults import default_area, with_eval_defaults
 from detseg.data.coco_fields import coco_box_xyxy, coco_image_file, entry_size, short_json
 from detseg.data.coco_json import LAYOUT_HINT, check_unique_names, load_coco_json
@@ -153,6 +158,7 @@ class CocoDetection(DetectionDataset):
         self._anns: dict[int, list[dict]] = defaultdict(list)
         self._skipped_per_image: dict[int, int] = defaultdict(int)
         unknown: Counter[str] = Counter()
+        unknown_places: list[str] = []  # "annotation id 17" of the first unknown category ids
         malformed: list[dict] = []
         left_out: Counter[str] = Counter()
         names = {int(c["id"]): str(c["name"]) for c in self._gt["categories"]}
@@ -166,6 +172,8 @@ class CocoDetection(DetectionDataset):
             elif cat_id not in json_cat_ids:
                 self._skipped_per_image[int(ann["image_id"])] += 1
                 unknown[f"category_id {cat_id!r}"] += 1
+                if len(unknown_places) < EXAMPLE_LIMIT:
+                    unknown_places.append(f"annotation id {ann.get('id')!r}")
             elif not np.isfinite(coco_box_xyxy(ann.get("bbox"))).all():
                 self._skipped_per_image[int(ann["image_id"])] += 1
                 malformed.append(ann)
@@ -195,6 +203,7 @@ class CocoDetection(DetectionDataset):
             [f"{cat_id} {names[cat_id]}" for cat_id in sorted(json_cat_ids)],
             fix="add the missing categories to its 'categories' list or fix the annotations' "
             "category_id",
+            examples=unknown_places,
         )
 
     def _report_malformed_boxes(self, malformed: list[dict]) -> None:

@@ -35,6 +35,7 @@ __all__ = [
     "Batch",
     "ShardSampler",
     "build_loader",
+    "checks_targets",
     "collate_detection",
 ]
 
@@ -99,6 +100,32 @@ def collate_detection(samples: list[tuple[torch.Tensor, dict[str, Any]] | None])
     )
 
 
+def checks_targets(collate_fn: Callable[[list[Any]], Any], num_classes: int | None) -> bool:
+    """Whether a loader with ``collate_fn`` checks its items against the detection target
+    contract (:mod:`detseg.data.sample_checks`): with :func:`collate_detection` only.
+
+    ``num_classes`` is the ``K`` of those checks, so it is refused with another ``collate_fn``
+    rather than ignored. Segmentation label maps (``collate_segmentation``) are checked where
+    they are read: detseg's segmentation readers refuse a value outside ``0..K`` and ``255``,
+    naming the file, against the dataset's own classes; and a segmenter counts its classes with
+    background (``C = K + 1``), so a detection ``K`` would not fit there anyway.
+
+    Raises:
+        ValueError: ``num_classes`` is given with a ``collate_fn`` other than
+            :func:`collate_detection`.
+    """
+    if collate_fn is collate_detection:
+        return True
+    if num_classes is not None:
+        name = getattr(collate_fn, "__name__", type(collate_fn).__name__)
+        raise ValueError(
+            f"num_classes={num_classes} checks detection labels and is used only with "
+            f"collate_fn=collate_detection, not {name}: pass num_classes=None (segmentation "
+            "readers check their label maps against their classes themselves)"
+        )
+    return False
+
+
 def build_loader(
     dataset: Dataset,
     batch_size: int,
@@ -142,8 +169,8 @@ def build_loader(
 
     Raises:
         ValueError: ``batch_size < 1``, ``num_workers < 0``, ``prefetch_factor < 1``,
-            ``num_classes < 1`` (with the default ``collate_fn``), or ``shuffle`` with a
-            ``sampler``. Iterating raises
+            ``num_classes < 1``, ``num_classes`` with another ``collate_fn``
+            (:func:`checks_targets`), or ``shuffle`` with a ``sampler``. Iterating raises
             :class:`~detseg.data.sample_checks.TargetError` (a ``ValueError``) for the first
             target that breaks the contract (a mask of 0/255, a label 0 or above ``K``, an
             ``xywh`` box ...).
@@ -163,7 +190,7 @@ def build_loader(
         generator.manual_seed(seed)
         if num_workers == 0:
             reseed_augmentations(dataset, seed)
-    if collate_fn is collate_detection and not isinstance(dataset, IterableDataset):
+    if checks_targets(collate_fn, num_classes) and not isinstance(dataset, IterableDataset):
         dataset = CheckedItems(dataset, num_classes)
     loader = WorkerLoader(
         dataset,

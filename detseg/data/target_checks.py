@@ -69,6 +69,8 @@ class ClippedBoxes:
     Attributes:
         clipped: ``Float64[N, 4]`` xyxy clipped to ``[0, W] x [0, H]`` (a box with a
             non-finite coordinate is all zeros).
+        overhang: ``Float64[N]`` how far (px) the box reaches beyond ``[0, W] x [0, H]`` on its
+            farthest side (0 inside the image and for a box with a non-finite coordinate).
         moved: ``Bool[N]``: clipping changed the box (it reached outside the image).
         finite: ``Bool[N]``: every coordinate is finite.
         ordered: ``Bool[N]``: finite with ``x1 < x2`` and ``y1 < y2`` before clipping.
@@ -80,6 +82,7 @@ class ClippedBoxes:
     """
 
     clipped: np.ndarray
+    overhang: np.ndarray
     moved: np.ndarray
     finite: np.ndarray
     ordered: np.ndarray
@@ -111,9 +114,9 @@ def clip_to_image(
     )
     as_float32 = clipped.astype(np.float32)
     has_area = (as_float32[:, 2] > as_float32[:, 0]) & (as_float32[:, 3] > as_float32[:, 1])
-    moved = (np.abs(clipped - safe) > 0).any(axis=1)
+    overhang = np.abs(clipped - safe).max(axis=1, initial=0.0)
     keep = ordered & big_enough & has_area
-    return ClippedBoxes(clipped, moved, finite, ordered, big_enough, keep)
+    return ClippedBoxes(clipped, overhang, overhang > 0, finite, ordered, big_enough, keep)
 
 
 def sanitize_boxes(

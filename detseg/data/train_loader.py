@@ -20,7 +20,7 @@ from torch.utils.data import BatchSampler, DataLoader, Dataset, DistributedSampl
 
 from detseg.data.base import ImageDataset
 from detseg.data.group_sampler import GroupedBatchSampler
-from detseg.data.loader import collate_detection
+from detseg.data.loader import checks_targets, collate_detection
 from detseg.data.loader_workers import (
     WorkerLoader,
     end_workers_at_exit,
@@ -160,7 +160,8 @@ def build_train_loader(
         prefetch_factor: Batches each worker prepares ahead.
         num_classes: ``K`` the checks hold the labels to (``1..K``): the model's number of
             foreground classes (the training engine passes it); ``None``: the dataset's
-            ``num_classes`` or ``len(classes)`` where it has them.
+            ``num_classes`` or ``len(classes)`` where it has them. Only with the default
+            ``collate_fn`` (:func:`~detseg.data.loader.checks_targets`).
 
     Returns:
         A ``DataLoader`` whose ``batch_sampler`` is an :class:`EpochBatchSampler` and whose
@@ -168,6 +169,10 @@ def build_train_loader(
         ``collate_fn``, every item is checked where it is loaded
         (:mod:`detseg.data.sample_checks`: a target that breaks the contract stops the run with
         a :class:`~detseg.data.sample_checks.TargetError` naming its index).
+
+    Raises:
+        ValueError: ``batch_size < 1``, ``num_classes < 1``, or ``num_classes`` with another
+            ``collate_fn`` (e.g. the segmentation one, which has no label check to hold).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -182,7 +187,9 @@ def build_train_loader(
     else:
         batches = GroupedBatchSampler(index_sampler, group_ids, batch_size)
     loader = WorkerLoader(
-        _SeededItems(dataset, check=collate_fn is collate_detection, num_classes=num_classes),
+        _SeededItems(
+            dataset, check=checks_targets(collate_fn, num_classes), num_classes=num_classes
+        ),
         batch_sampler=EpochBatchSampler(batches, index_sampler, seed),
         collate_fn=_CollateWithIds(collate_fn, dataset.image_ids),
         generator=torch.Generator().manual_seed(seed),

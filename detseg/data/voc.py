@@ -28,18 +28,25 @@ checks.
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from detseg.data.base import Annotations, DetectionDataset
-from detseg.data.class_names import SET_CLASSES_HINT, check_unknown_classes, read_class_names
+from detseg.data.class_names import (
+    EXAMPLE_LIMIT,
+    SET_CLASSES_HINT,
+    check_unknown_classes,
+    read_class_names,
+)
 from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.data.voc_xml import VOCImage, looks_zero_based, parse_xml, warn_zero_based
 
@@ -201,7 +208,18 @@ class VOCDetection(DetectionDataset):
             self.classes,
             fix=f"{SET_CLASSES_HINT}, or leave data.classes unset (null) to take the names "
             "found in the xml files",
+            examples=self._unknown_class_places(),
         )
+
+    def _unknown_class_places(self) -> list[str]:
+        """``Annotations/<id>.xml object <j>`` (1-based) of the first objects of no known class."""
+        places = (
+            f"Annotations/{name}.xml object {j}"
+            for name, image in zip(self.names, self._images, strict=True)
+            for j, obj in enumerate(image.objects, start=1)
+            if obj.name not in self._label_of
+        )
+        return list(islice(places, EXAMPLE_LIMIT))
 
     def _class_list(
         self, classes: Sequence[str] | str | os.PathLike | None, split_file: Path
@@ -292,7 +310,9 @@ def _parse_split(
         kept.append(name)
         images.append(image)
     if missing:
-        raise missing_annotation_error(missing, len(names), split_file)
+        error = missing_annotation_error(missing, len(names), split_file)
+        hint = _spaced_name_hint(missing)
+        raise FileNotFoundError(f"{error}; {hint}") if hint else error
     if problems and not kept:
         raise ValueError(_unreadable_annotation_note(problems, len(names), split_file))
     if problems:
@@ -311,6 +331,19 @@ def _parse_split(
             found,
         )
     return kept, images, problems
+
+
+def _spaced_name_hint(missing: list[Path]) -> str:
+    """A hint when a missing ``<id>.xml`` has a namesake with a space (``<id> 2.xml``): a split
+    line ends its id at the first space (``<id> [flag]``), so such a file cannot be listed."""
+    for xml_file in missing:
+        spaced = sorted(xml_file.parent.glob(f"{glob.escape(xml_file.stem)} *.xml"))
+        if spaced:
+            return (
+                f"VOC image ids end at the first space of a split line, so {spaced[0].name!r} "
+                "cannot be listed: rename it and its image without spaces"
+            )
+    return ""
 
 
 def missing_annotation_error(

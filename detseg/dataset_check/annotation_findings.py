@@ -74,6 +74,7 @@ def box_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
             f"training drops {them(n)} (the log above names each)"
         ),
     )
+    found += _emptied_findings(split, s)
     found += _crowd_findings(split, s)
     found += _orphan_findings(split, s)
     found += _unreadable_annotation_findings(split, s)
@@ -81,6 +82,27 @@ def box_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     found += _unread_image_findings(split, s)
     found += size_mismatch_findings(split, s)
     return found
+
+
+def _emptied_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Images left without objects only by rejected or dropped annotations: what was drawn
+    there becomes background (train) or a false positive (val), not a missing label."""
+    use = (
+        "trained as negatives, so their objects are learnt as background"
+        if split == "train"
+        else "scored as images without objects, so detections of their objects are false positives"
+    )
+    return counted_warning(
+        split,
+        s,
+        "emptied_images",
+        "emptied_files",
+        lambda n: (
+            f"{plural(n, 'image')} without objects only because the reader rejected or the box "
+            f"checks dropped every annotation of {'it' if n == 1 else 'them'}: {use}; fix "
+            f"{'its' if n == 1 else 'their'} annotations (the log above names each)"
+        ),
+    )
 
 
 def _orphan_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:

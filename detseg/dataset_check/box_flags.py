@@ -63,16 +63,8 @@ def classify_boxes(
     Returns:
         The flags; ``dropped`` equals ``~keep`` of ``sanitize_boxes`` with the same arguments.
     """
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    height, width = image_size
     verdict = clip_to_image(boxes, image_size, min_size)
-    safe = np.where(verdict.finite[:, None], boxes, 0.0)
-    outside = verdict.ordered & (
-        (safe[:, 0] < -tolerance)
-        | (safe[:, 1] < -tolerance)
-        | (safe[:, 2] > width + tolerance)
-        | (safe[:, 3] > height + tolerance)
-    )
+    outside = verdict.ordered & (verdict.overhang > tolerance)
     dropped = ~verdict.keep
     degenerate = ~verdict.ordered | (dropped & ~outside)
     return BoxFlags(

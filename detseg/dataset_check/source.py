@@ -17,6 +17,7 @@ layout ``tools/make_shapes.py`` and ``tools/convert_dataset.py`` write.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import re
 from collections.abc import Sequence
@@ -32,6 +33,8 @@ from detseg.data.registry import DATA_DEFAULTS
 from detseg.detection.mask_rcnn import MASK_RCNN_MODELS
 
 __all__ = ["default_out_dir", "is_experiment_config", "load_data_section", "held_out_section"]
+
+logger = logging.getLogger(__name__)
 
 #: Top-level keys that make a YAML file an experiment config rather than a data file.
 CONFIG_KEYS = ("model", BASE_KEY)
@@ -151,6 +154,26 @@ def _layout_format(folder: Path) -> str | None:
     return None
 
 
+def _warn_root_elsewhere(folder: Path, section: dict[str, Any]) -> None:
+    """Warn when ``folder/data.yaml`` names another root while ``folder`` holds the layout
+    itself: a dataset folder copied or moved after ``tools/convert_dataset.py`` wrote its
+    data.yaml (whose ``root`` is absolute) still points at the original folder."""
+    root = Path(os.path.abspath(os.path.expanduser(str(section.get("root") or "."))))
+    if root == Path(os.path.abspath(folder)) or _layout_format(folder) != section.get("format"):
+        return
+    logger.warning(
+        "%s names root %s, while %s holds a %s dataset itself (copied or moved?): checking %s, "
+        "as training with this data file reads it; for this folder, set data.root=%s or "
+        "rewrite root in its data.yaml",
+        folder / "data.yaml",
+        root,
+        folder,
+        section.get("format"),
+        root,
+        folder,
+    )
+
+
 def _folder_section(folder: Path, overrides: Sequence[str]) -> tuple[dict[str, Any], str]:
     """The data section of a dataset folder: its ``data.yaml`` (as ``tools/convert_dataset.py``
     and Ultralytics exports put there), else the default keys of the format whose layout the
@@ -160,6 +183,7 @@ def _folder_section(folder: Path, overrides: Sequence[str]) -> tuple[dict[str, A
     if (folder / "data.yaml").is_file():
         from_file = _apply_data_overrides(load_data_file(folder / "data.yaml"), overrides)
         from_file.pop("augmentations", None)
+        _warn_root_elsewhere(folder, from_file)
         return from_file, f"data file {folder / 'data.yaml'}"
     fmt = _layout_format(folder)
     if fmt is None:

@@ -64,6 +64,13 @@ def _files(records: Iterable[ImageRecord], limit: int) -> list[str]:
     return [r.file for r in records][:limit]
 
 
+def _lost_annotations(record: ImageRecord) -> bool:
+    """Whether the reader rejected, or the box or mask checks dropped, an annotation of the
+    image (crowd regions are left out on purpose and do not count)."""
+    dropped = record.flags is not None and bool(record.flags.dropped.any())
+    return record.rejected > 0 or dropped or bool(record.bad_masks.any())
+
+
 def _detection_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
     """Objects, empty images, classes and box problems of a detection split.
 
@@ -86,6 +93,7 @@ def _detection_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
     bad_masks = [r for r in readable if r.bad_masks.any()]
     rejected = [r for r in readable if r.rejected]
     empty = [r for r in readable if not r.kept.any()]
+    emptied = [r for r in empty if _lost_annotations(r)]
     sizes = box_sizes(scan)
     return {
         "objects": int(sum(len(r.labels) for r in readable)),
@@ -98,6 +106,8 @@ def _detection_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
         "crowd_files": _files(crowded, limit),
         "empty_images": len(empty),
         "empty_files": _files(empty, limit),
+        "emptied_images": len(emptied),
+        "emptied_files": _files(emptied, limit),
         "classes": {
             name: {"objects": int(objects[k + 1]), "images": int(images[k + 1])}
             for k, name in enumerate(scan.classes)

@@ -234,6 +234,27 @@ def test_a_few_unknown_objects_are_skipped_with_one_warning(tmp_path, caplog):
         assert [t["dropped_boxes"] for t in targets] == [1, 0]
 
 
+def test_the_warning_names_where_the_unknown_objects_are(tmp_path, caplog):
+    """VOC names the xml file and object, COCO the annotation id, as YOLO names file:line."""
+    cases = [
+        (
+            write_voc(tmp_path / "voc", [["cat"], ["cat", "zebra"], ["cat"]]),
+            "zebra (1) (at Annotations/1.xml object 2)",
+        ),
+        (write_yolo(tmp_path / "yolo", [[0], [0, 9]]), "class 9 (1) (at 1.txt:2)"),
+        (
+            write_coco(tmp_path / "coco", [["cat", "cat"], ["cat", 42]]),
+            "category_id 42 (1) (at annotation id 4)",
+        ),
+    ]
+    for cfg, place in cases:
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            build_dataset({**cfg, "classes": ["cat", "dog"]}, "val")
+        [message] = [r.getMessage() for r in caplog.records]
+        assert message.endswith(place), message
+
+
 def test_exactly_half_unknown_is_still_a_warning(tmp_path, caplog):
     cfg = write_voc(tmp_path, [["cat", "zebra"]])
     with caplog.at_level(logging.WARNING):

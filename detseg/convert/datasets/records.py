@@ -334,6 +334,13 @@ def checked_box(box: Box, width: int, height: int, where: str) -> Box | None:
         logger.warning("%s: box %s is not finite; object skipped", where, list(box))
         return None
     x1, y1, x2, y2 = (float(v) for v in box)
+    if x2 <= x1 or y2 <= y1:
+        logger.warning(
+            "%s: box %s has x2 <= x1 or y2 <= y1 (xyxy px; corners swapped?); object skipped",
+            where,
+            [x1, y1, x2, y2],
+        )
+        return None
     clipped = (min(max(x1, 0.0), width), min(max(y1, 0.0), height))
     clipped_end = (min(max(x2, 0.0), width), min(max(y2, 0.0), height))
     if clipped_end[0] <= clipped[0] or clipped_end[1] <= clipped[1]:
