@@ -10,6 +10,8 @@ A data file is one of:
         root: datasets/VOCdevkit/VOC2007
 
   A relative ``root`` stays as written: relative to the current directory, as in configs.
+  A ``root`` naming another folder while the data file's own folder holds the dataset (a
+  copied dataset folder) is warned about by :func:`detseg.config.data_root.warn_root_elsewhere`.
 - an Ultralytics data yaml (``path``, ``train``, ``val``, optional ``test``, ``names`` as a list
   or an ``{index: name}`` dict; recognised by ``names`` and ``train`` without ``format``). It
   becomes ``format: yolo`` with ``root`` = ``path`` (relative to the yaml's folder; the yaml's

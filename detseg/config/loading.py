@@ -55,6 +55,7 @@ from typing import Any
 
 from detseg.config.bases import BASE_KEY, compose, deep_merge, read_yaml
 from detseg.config.data_file import load_data_file, replace_data_section
+from detseg.config.data_root import warn_root_elsewhere
 from detseg.config.data_section import check_data_keys, check_data_switches
 from detseg.config.dataclass_building import build, check_keys
 from detseg.config.error_blame import blame_base, blame_override
@@ -156,6 +157,8 @@ def config_from_dict(
         err = blame_override(err, source, items)
         raise model_switch_hint(err, file_model, model_name(raw), items) from None
     expand_user_paths(config)
+    if data_file is not None:  # a copied dataset folder whose data.yaml names the original
+        warn_root_elsewhere(data_file, {"format": config.data.format, "root": config.data.root})
     warn_ignored_segmentation_keys(config.eval, config.model.name, source)
     return config
 

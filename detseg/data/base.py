@@ -54,6 +54,9 @@ class Annotations:
         difficult: ``Int64[N]`` 0/1 VOC difficult flags (``None``: no ``difficult`` entry).
         dropped: Annotations the reader rejected before box checks (malformed line, unknown
             class id); they add to ``target["dropped_boxes"]``.
+        places: Where each box is written, ``N`` strings (``Annotations/<id>.xml object 2``,
+            ``labels/a.txt:3``, ``instances_train.json annotation id 17``), named by the
+            warning of a dropped box; ``None``: the image file is named.
     """
 
     boxes: np.ndarray
@@ -62,6 +65,7 @@ class Annotations:
     area: np.ndarray | None = None
     difficult: np.ndarray | None = None
     dropped: int = 0
+    places: list[str] | None = None
 
     @classmethod
     def empty(cls, dropped: int = 0) -> Annotations:
@@ -248,7 +252,7 @@ class DetectionDataset(ImageDataset):
         size = (image.shape[0], image.shape[1])
         self.check_stated_size(index, size)
         ann = self.annotations(index, size)
-        boxes, keep = sanitize_boxes(ann.boxes, size, source=str(path))
+        boxes, keep = sanitize_boxes(ann.boxes, size, source=str(path), places=ann.places)
         num = len(keep)
         fields = {
             "labels": np.asarray(ann.labels, dtype=np.int64).reshape(num),
@@ -260,7 +264,7 @@ class DetectionDataset(ImageDataset):
             fields["difficult"] = np.asarray(ann.difficult, dtype=np.int64).reshape(num)
         masks = self.instance_masks(index, size) if self.load_masks else None
         if masks is not None:  # an instance whose mask does not fit its box is dropped too
-            keep = check_masks(masks, boxes, keep, source=str(path))
+            keep = check_masks(masks, boxes, keep, source=str(path), places=ann.places)
         dropped = ann.dropped + int(num - keep.sum())  # bad boxes only: crowd is not bad
         if self.drop_crowd:
             keep = keep & (fields["iscrowd"] == 0)

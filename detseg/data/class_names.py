@@ -12,6 +12,12 @@ categories). When more than :data:`UNKNOWN_CLASS_LIMIT` of them are unknown the 
 surely wrong, and :func:`check_unknown_classes` raises a ``ValueError`` listing what was found;
 below it they are skipped with one warning. Both name the first few places (``file:line``) of
 the unknown objects when the reader gives them (the YOLO reader does).
+
+Classes taken from the annotations (VOC with ``classes: null``) include every name found, a
+typo among them (``dgo`` beside 1000 ``dog``) as a class of its own. :func:`log_found_classes`
+logs the list with each class's object count, at WARNING when a class is rare
+(:func:`rare_classes`: fewer than :data:`RARE_CLASS_OBJECTS` objects and under
+:data:`RARE_CLASS_SHARE` of the largest class's), naming its first files.
 """
 
 from __future__ import annotations
@@ -30,6 +36,9 @@ __all__ = [
     "UNKNOWN_CLASS_LIMIT",
     "check_unknown_classes",
     "format_counts",
+    "format_places",
+    "log_found_classes",
+    "rare_classes",
     "read_class_names",
     "resolve_class_file",
 ]
@@ -44,6 +53,11 @@ _FORMS = "a list of names, a classes.txt (one name per line) or a data yaml with
 
 #: How many places of unknown objects the warning or error names.
 EXAMPLE_LIMIT = 5
+
+#: A class found in the annotations is rare (a typo?) with fewer objects than this ...
+RARE_CLASS_OBJECTS = 5
+#: ... and under this fraction of the objects of the largest class.
+RARE_CLASS_SHARE = 0.01
 
 #: The advice of the unknown-class error when the class list comes from ``data.classes``.
 SET_CLASSES_HINT = (
@@ -199,7 +213,7 @@ def format_counts(counts: Mapping[Any, int], limit: int = 12) -> str:
     return text
 
 
-def _where(examples: Sequence[str], count: int) -> str:
+def format_places(examples: Sequence[str], count: int) -> str:
     """``" (at a.txt:3, b.txt:1, ...)"``: the first places of the ``count`` unknown objects;
     ``""`` without places."""
     if not examples:
@@ -239,7 +253,7 @@ def check_unknown_classes(
     count = sum(unknown.values())
     if count == 0:
         return 0
-    found = format_counts(unknown) + _where(examples, count)
+    found = format_counts(unknown) + format_places(examples, count)
     known = ", ".join(classes[:20]) + (", ..." if len(classes) > 20 else "")
     share = f"{count} of {total} objects ({100 * count / max(total, 1):.0f}%)"
     if count > UNKNOWN_CLASS_LIMIT * total:
@@ -249,3 +263,60 @@ def check_unknown_classes(
         )
     logger.warning("%s: skipping %s with a %s (%s): %s", source, share, what, known, found)
     return count
+
+
+def rare_classes(counts: Mapping[str, int]) -> list[str]:
+    """The classes of ``counts`` (name -> objects) with fewer than :data:`RARE_CLASS_OBJECTS`
+    objects and fewer than :data:`RARE_CLASS_SHARE` of the largest class's count (1 % of it):
+    beside 1000 ``dog``, a ``dgo`` of 3 objects is rare; 3 of each of 2 classes are not.
+    In the order of ``counts``."""
+    largest = max(counts.values(), default=0)
+    return [
+        name
+        for name, count in counts.items()
+        if count < RARE_CLASS_OBJECTS and count < RARE_CLASS_SHARE * largest
+    ]
+
+
+def log_found_classes(
+    counts: Mapping[str, int],
+    files: Mapping[str, Sequence[str]],
+    source: str,
+    log: logging.Logger = logger,
+) -> None:
+    """Log the class list taken from the annotations, with each class's object count.
+
+    INFO as a rule; WARNING when a class is rare (:func:`rare_classes`), naming each rare class
+    with its first :data:`EXAMPLE_LIMIT` files and saying to fix the name there or to set
+    ``data.classes``.
+
+    Args:
+        counts: Class name -> objects, in label order (the class list).
+        files: Class name -> the annotation files that hold its objects (``Annotations/a.xml``).
+        source: What was read (``"VOC classes from 12 annotation files"``).
+        log: The logger to write to (the reader's).
+    """
+    listed = ", ".join(f"{name} ({count})" for name, count in counts.items())
+    rare = rare_classes(counts)
+    if not rare:
+        log.info("%s: %s", source, listed)
+        return
+    where = "; ".join(
+        f"{name} in {', '.join(files.get(name, ())[:EXAMPLE_LIMIT])}"
+        + (", ..." if len(files.get(name, ())) > EXAMPLE_LIMIT else "")
+        for name in rare
+    )
+    log.warning(
+        "%s: %s. Class%s %s ha%s very few objects (under %d, and under %g%% of the largest "
+        "class): a misspelt name becomes a class of its own. Found %s; fix the name in those "
+        "files, or set data.classes to the class names (objects of other names are then "
+        "skipped and counted)",
+        source,
+        listed,
+        "es" if len(rare) > 1 else "",
+        ", ".join(rare),
+        "ve" if len(rare) > 1 else "s",
+        RARE_CLASS_OBJECTS,
+        100 * RARE_CLASS_SHARE,
+        where,
+    )

@@ -297,7 +297,15 @@ class CocoDetection(DetectionDataset):
             iscrowd=np.array([int(a.get("iscrowd", 0)) for a in anns], dtype=np.int64),
             area=np.array(area, dtype=np.float32),
             dropped=unknown,
+            places=[self._place(a) for a in anns],  # a dropped box names its annotation
         )
+
+    def _place(self, ann: dict) -> str:
+        """``"<json> annotation id <id>"`` (``"... an annotation of image id <id>"`` without an
+        ``id``): where a box is written."""
+        if "id" in ann:
+            return f"{self.ann_file} annotation id {ann['id']}"
+        return f"{self.ann_file} an annotation of image id {ann['image_id']}"
 
     def instance_masks(self, index: int, image_size: tuple[int, int]) -> np.ndarray:
         anns, _ = self._known_anns(index)

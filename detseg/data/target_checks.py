@@ -18,7 +18,10 @@ The rule (:func:`clip_to_image`) is shared with the dataset check
 (:func:`detseg.dataset_check.box_flags.classify_boxes`), which counts what training will drop.
 
 Every dropped box is logged as a warning that names the file and the box, and counted in
-``target["dropped_boxes"]`` so the training loop can report it.
+``target["dropped_boxes"]`` so the training loop can report it. Where the reader says where
+each box is written (``places``: the VOC xml and the object's index, the YOLO label file and
+line, the COCO annotation id), the warning names that place, the one to fix, and then the
+image.
 
 With instance masks (``load_masks``), :func:`check_masks` drops the instances whose mask does
 not fit: an empty mask (no pixel, or an RLE of another size than the image, decoded as empty), or
@@ -36,6 +39,7 @@ from the COCO ground truth.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,6 +128,7 @@ def sanitize_boxes(
     image_size: tuple[float, float],
     source: str = "",
     min_size: float = 1.0,
+    places: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Clip boxes to the image and find those that must be dropped, logging each.
 
@@ -132,6 +137,10 @@ def sanitize_boxes(
         image_size: ``(H, W)`` of the image the boxes belong to.
         source: Name of the file the boxes come from, used in the log messages.
         min_size: Smallest width and height (pixels) a clipped box may keep.
+        places: ``N`` strings, where each box is written (``Annotations/a.xml object 2``,
+            ``labels/a.txt:3``, ``instances_train.json annotation id 17``); a dropped box's
+            warning starts with its place and names ``source`` as the image. ``None``: the
+            warning starts with ``source``.
 
     Returns:
         ``(clipped, keep)``: ``Float32[N, 4]`` boxes clipped to the image (rows of dropped
@@ -150,7 +159,12 @@ def sanitize_boxes(
             reason = f"is under {min_size:g} px wide or high inside the {width}x{height} image"
         else:
             reason = f"has no area inside the {width}x{height} image"
-        logger.warning("%s: dropped box %s (xyxy px): it %s", source, boxes[i].tolist(), reason)
+        logger.warning(
+            "%s: dropped box %s (xyxy px): it %s",
+            _where(source, places, int(i)),
+            boxes[i].tolist(),
+            reason,
+        )
     for i in np.flatnonzero(verdict.keep & verdict.moved):
         logger.debug(
             "%s: clipped box %s to %s", source, boxes[i].tolist(), verdict.clipped[i].tolist()
@@ -158,12 +172,24 @@ def sanitize_boxes(
     return verdict.clipped.astype(np.float32), verdict.keep
 
 
+def _where(source: str, places: Sequence[str] | None, index: int) -> str:
+    """What a warning about box ``index`` starts with: ``"<place> (image <source>)"`` when the
+    reader gave the places, else ``source``."""
+    if places is None or index >= len(places):
+        return source
+    return f"{places[index]} (image {source})" if source else places[index]
+
+
 #: An instance mask with a smaller fraction of its pixels inside its box is dropped.
 MIN_MASK_FRACTION_IN_BOX = 0.5
 
 
 def check_masks(
-    masks: np.ndarray, boxes: np.ndarray, keep: np.ndarray, source: str = ""
+    masks: np.ndarray,
+    boxes: np.ndarray,
+    keep: np.ndarray,
+    source: str = "",
+    places: Sequence[str] | None = None,
 ) -> np.ndarray:
     """Find the instances whose mask does not fit their box (see the module docstring).
 
@@ -174,6 +200,7 @@ def check_masks(
         keep: ``Bool[N]``: the instances still kept (their boxes are valid); the others are
             neither checked nor reported again.
         source: Name of the file the annotations come from, used in the log messages.
+        places: Where each instance is written, as :func:`sanitize_boxes` takes them.
 
     Returns:
         ``Bool[N]``: ``keep`` without the instances whose mask is empty or lies mostly
@@ -197,7 +224,10 @@ def check_masks(
         else:
             reason = f"only {inside[i]} of its mask's {area[i]} pixels lie inside the box"
         logger.warning(
-            "%s: dropped instance with box %s (xyxy px): %s", source, boxes[i].tolist(), reason
+            "%s: dropped instance with box %s (xyxy px): %s",
+            _where(source, places, int(i)),
+            boxes[i].tolist(),
+            reason,
         )
     return keep & fits
 

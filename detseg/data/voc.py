@@ -45,6 +45,7 @@ from detseg.data.class_names import (
     EXAMPLE_LIMIT,
     SET_CLASSES_HINT,
     check_unknown_classes,
+    log_found_classes,
     read_class_names,
 )
 from detseg.data.image_io import IMAGE_SUFFIXES
@@ -144,11 +145,13 @@ class VOCDetection(DetectionDataset):
         image_set: Split name (``"trainval"`` reads ``ImageSets/Main/trainval.txt``) or the
             path of a split file with one image id per line.
         classes: Class names in label order (labels ``1..K``): ``None`` reads them from the
-            split's xml files (sorted); ``"voc"`` is the 20 VOC classes (:data:`VOC_CLASSES`);
-            otherwise a list, a ``classes.txt`` or a data yaml (a relative path is looked up
-            under ``root``, then in the current directory). Objects of other classes are
-            skipped and counted (one warning); when they are more than half of the split's
-            objects, building fails.
+            split's xml files (sorted; logged with each class's object count, at WARNING
+            when a class is rare, a typo perhaps:
+            :func:`detseg.data.class_names.rare_classes`); ``"voc"`` is the 20 VOC classes
+            (:data:`VOC_CLASSES`); otherwise a list, a ``classes.txt`` or a data yaml (a
+            relative path is looked up under ``root``, then in the current directory).
+            Objects of other classes are skipped and counted (one warning); when they are
+            more than half of the split's objects, building fails.
         augmentations: Optional albumentations pipeline.
         keep_difficult: Keep objects flagged ``difficult``. ``build_dataset`` applies
             ``data.keep_difficult`` to the train split only: the val split keeps them, and VOC
@@ -236,7 +239,19 @@ class VOCDetection(DetectionDataset):
                 "data.classes cannot be read from them: set data.classes (a list of names, a "
                 "classes.txt, or 'voc' for the 20 VOC classes)"
             )
-        logger.info("VOC classes from %d annotation files: %s", len(self._images), ", ".join(found))
+        counts = Counter(obj.name for image in self._images for obj in image.objects)
+        files: dict[str, list[str]] = {}
+        for name, image in zip(self.names, self._images, strict=True):
+            for found_name in dict.fromkeys(obj.name for obj in image.objects):
+                held = files.setdefault(found_name, [])
+                if len(held) <= EXAMPLE_LIMIT:  # the first few, and whether there are more
+                    held.append(f"Annotations/{name}.xml")
+        log_found_classes(
+            {name: counts[name] for name in found},
+            files,
+            f"VOC classes from {len(self._images)} annotation files",
+            logger,
+        )
         return found
 
     def image_path(self, index: int) -> Path:
@@ -247,12 +262,14 @@ class VOCDetection(DetectionDataset):
         return self._images[index].size
 
     def annotations(self, index: int, image_size: tuple[int, int]) -> Annotations:
-        kept, unknown = [], 0
-        for obj in self._images[index].objects:
+        kept, places, unknown = [], [], 0
+        xml_file = self.root / "Annotations" / f"{self.names[index]}.xml"
+        for j, obj in enumerate(self._images[index].objects, start=1):
             if obj.name not in self._label_of:
                 unknown += 1  # reported once, when the dataset was built
             elif self.keep_difficult or not obj.difficult:
                 kept.append(obj)
+                places.append(f"{xml_file} object {j}")  # a dropped box names its xml
         if not kept:  # still a VOC target: an empty ``difficult`` entry, as documented
             empty = Annotations.empty(dropped=unknown)
             empty.difficult = np.zeros(0, dtype=np.int64)
@@ -262,6 +279,7 @@ class VOCDetection(DetectionDataset):
             labels=np.array([self._label_of[obj.name] for obj in kept], dtype=np.int64),
             difficult=np.array([obj.difficult for obj in kept], dtype=np.int64),
             dropped=unknown,
+            places=places,
         )
 
 

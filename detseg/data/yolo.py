@@ -225,7 +225,7 @@ class YoloTxtDetection(DetectionDataset):
         are logged with the file and line.
         """
         label_file = self._label_file(index)
-        boxes, labels, dropped = [], [], 0
+        boxes, labels, places, dropped = [], [], [], 0
         first_line: dict[tuple[float, ...], int] = {}
         repeats: list[tuple[int, int]] = []  # (line, line it repeats)
         for lineno, line in enumerate(read_label_lines(label_file, keep_empty=True), 1):
@@ -248,11 +248,14 @@ class YoloTxtDetection(DetectionDataset):
             first_line[values] = lineno
             boxes.append(_normalized_to_pixels(norm_box, image_size))
             labels.append(cls + 1)
+            places.append(f"{label_file}:{lineno}")  # a dropped box names its label line
         if repeats:
             report_repeated_lines(label_file, repeats)
         if not boxes:
             return Annotations.empty(dropped=dropped)
-        return Annotations(np.array(boxes), np.array(labels, dtype=np.int64), dropped=dropped)
+        return Annotations(
+            np.array(boxes), np.array(labels, dtype=np.int64), dropped=dropped, places=places
+        )
 
 
 def refuse_pixel_labels(labels_dir: Path, in_pixels: list[str], usable: int) -> None:

@@ -6,7 +6,9 @@ overrides and all. A config that has no ``model`` once its bases are merged (a b
 such as ``configs/_base_/voc_0712.yaml``, or a file composing only such fragments) needs none
 for a data check: its merged ``data`` section is taken as it stands. Anything else is a data
 file (a detseg data file or an Ultralytics data yaml, :func:`detseg.config.load_data_file`).
-A dataset folder stands for its ``data.yaml``, else for the default keys of its layout.
+A dataset folder stands for its ``data.yaml``, else for the default keys of its layout. A data
+file whose ``root`` is another folder while its own folder holds the dataset (a copied folder)
+is warned about as training warns (:func:`detseg.config.data_root.warn_root_elsewhere`).
 ``--set data.KEY=VALUE`` overrides apply to these sections as they do to a config's.
 
 A data section names a ``train`` and a ``val`` split; the held-out ``test`` split is found
@@ -17,7 +19,6 @@ layout ``tools/make_shapes.py`` and ``tools/convert_dataset.py`` write.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 import re
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from typing import Any
 
 from detseg.config import ConfigError, load_config, load_data_file
 from detseg.config.bases import BASE_KEY, compose, read_yaml
+from detseg.config.data_root import layout_format, warn_root_elsewhere
 from detseg.config.data_section import DEFAULT_FORMAT, check_data_keys, switch_format
 from detseg.config.overrides import parse_override
 from detseg.config.schema import Config
@@ -34,7 +36,6 @@ from detseg.detection.mask_rcnn import MASK_RCNN_MODELS
 
 __all__ = ["default_out_dir", "is_experiment_config", "load_data_section", "held_out_section"]
 
-logger = logging.getLogger(__name__)
 
 #: Top-level keys that make a YAML file an experiment config rather than a data file.
 CONFIG_KEYS = ("model", BASE_KEY)
@@ -138,40 +139,10 @@ def load_data_section(
         kind = "config"
     else:
         section = _apply_data_overrides(load_data_file(path), overrides)
+        warn_root_elsewhere(path, section)
         kind = "data file"
     section.pop("augmentations", None)
     return section, kind
-
-
-def _layout_format(folder: Path) -> str | None:
-    """The detection format whose default layout ``folder`` has, or ``None``."""
-    if any((folder / "annotations").glob("instances_*.json")):
-        return "coco"
-    if (folder / "Annotations").is_dir() and (folder / "ImageSets" / "Main").is_dir():
-        return "voc"
-    if (folder / "images").is_dir() and (folder / "labels").is_dir():
-        return "yolo"
-    return None
-
-
-def _warn_root_elsewhere(folder: Path, section: dict[str, Any]) -> None:
-    """Warn when ``folder/data.yaml`` names another root while ``folder`` holds the layout
-    itself: a dataset folder copied or moved after ``tools/convert_dataset.py`` wrote its
-    data.yaml (whose ``root`` is absolute) still points at the original folder."""
-    root = Path(os.path.abspath(os.path.expanduser(str(section.get("root") or "."))))
-    if root == Path(os.path.abspath(folder)) or _layout_format(folder) != section.get("format"):
-        return
-    logger.warning(
-        "%s names root %s, while %s holds a %s dataset itself (copied or moved?): checking %s, "
-        "as training with this data file reads it; for this folder, set data.root=%s or "
-        "rewrite root in its data.yaml",
-        folder / "data.yaml",
-        root,
-        folder,
-        section.get("format"),
-        root,
-        folder,
-    )
 
 
 def _folder_section(folder: Path, overrides: Sequence[str]) -> tuple[dict[str, Any], str]:
@@ -183,9 +154,9 @@ def _folder_section(folder: Path, overrides: Sequence[str]) -> tuple[dict[str, A
     if (folder / "data.yaml").is_file():
         from_file = _apply_data_overrides(load_data_file(folder / "data.yaml"), overrides)
         from_file.pop("augmentations", None)
-        _warn_root_elsewhere(folder, from_file)
+        warn_root_elsewhere(folder / "data.yaml", from_file)
         return from_file, f"data file {folder / 'data.yaml'}"
-    fmt = _layout_format(folder)
+    fmt = layout_format(folder)
     if fmt is None:
         raise ConfigError(
             f"{folder} is a folder without a data.yaml and in no default layout "

@@ -150,7 +150,7 @@ def test_voc_classes_from_the_xml_files_sorted_and_logged_once(tmp_path, caplog)
         dataset = build_dataset(cfg, "val")
     assert dataset.classes == ["ant", "moth", "zebra"]
     [message] = [r.getMessage() for r in caplog.records]
-    assert message == "VOC classes from 3 annotation files: ant, moth, zebra"
+    assert message == "VOC classes from 3 annotation files: ant (1), moth (1), zebra (2)"
     assert _labels(dataset) == [[3, 1], [2, 3], []]
 
 

@@ -98,7 +98,8 @@ def test_instances_whose_mask_does_not_fit_are_dropped_and_counted(tmp_path, cap
     assert target["boxes"].tolist() == [BOX] and target["masks"].shape == (1, H, W)
     assert target["dropped_boxes"] == 5
     text = caplog.text
-    assert "a.png: dropped instance with box" in text and "its mask is empty" in text
+    assert "annotation id 2 (image " in text  # the annotation to fix, then the image
+    assert "a.png): dropped instance with box" in text and "its mask is empty" in text
     assert "only 0 of its mask's 60 pixels lie inside the box" in text
     assert "annotation 4 has an RLE of size [50, 64] but the image is 48x64" in text
     assert "annotation 5 has a malformed segmentation" in text

@@ -29,9 +29,9 @@ def test_a_copied_folder_that_points_at_its_original_is_named(tmp_path, caplog):
     [message] = [r.getMessage() for r in caplog.records]
     assert message == (
         f"{copy / 'data.yaml'} names root {tmp_path / 'original'}, while {copy} holds a yolo "
-        f"dataset itself (copied or moved?): checking {tmp_path / 'original'}, as training "
-        f"with this data file reads it; for this folder, set data.root={copy} or rewrite "
-        "root in its data.yaml"
+        f"dataset itself (copied or moved?): reading {tmp_path / 'original'}, as training, "
+        "evaluation and tools/check_data.py do with this data file; for this folder, set "
+        f"data.root={copy} or rewrite root in its data.yaml"
     )
 
 
@@ -47,3 +47,12 @@ def test_no_warning_where_the_root_is_the_folder_or_is_set(tmp_path, caplog):
         load_data_section(elsewhere)
     assert section["root"] == str(copy)
     assert not caplog.records
+
+
+def test_the_data_file_of_a_copied_folder_given_itself_is_named_too(tmp_path, caplog):
+    copy = _yolo_folder(tmp_path / "copy", tmp_path / "original")
+    with caplog.at_level(logging.WARNING):
+        section, kind = load_data_section(copy / "data.yaml")
+    assert kind == "data file" and section["root"] == str(tmp_path / "original")
+    [message] = [r.getMessage() for r in caplog.records]
+    assert message.startswith(f"{copy / 'data.yaml'} names root {tmp_path / 'original'}, ")

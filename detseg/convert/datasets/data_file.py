@@ -11,7 +11,9 @@ starts with ``train``, else the first split); ``val`` is ``val`` (else a split s
 ``root`` is absolute because the data-file loader keeps a relative ``root`` relative to the
 current directory (as in configs), not to the data file's folder: ``root: .`` would name
 wherever a tool is started. So a copied or moved dataset folder still points at the original
-one; give the copy ``--set data.root=<copy>`` or rewrite its ``root``.
+one (training, evaluation and ``tools/check_data.py`` say so in a warning,
+:func:`detseg.config.data_root.warn_root_elsewhere`); give the copy ``--set data.root=<copy>``
+or rewrite its ``root``.
 """
 
 from __future__ import annotations

@@ -12,9 +12,12 @@ their union). VOC's 1-based inclusive pixel indices become ``xyxy = (xmin - 1, y
 ymax)`` (see :mod:`detseg.data.voc`; files with an ``xmin`` or ``ymin`` of 0 look 0-based and
 the first is named in one warning). Classes: the names of ``<root>/classes.txt`` (one per
 line; this package's VOC writer puts it there) when present, else the sorted names found in the
-xml files of the converted splits. The image is the file the xml's ``<filename>`` names; when
-that file is not in ``JPEGImages`` (or the xml names none) it is found by the id (``<id>.jpg``,
-or ``<id>`` with another image suffix), as :mod:`detseg.data.voc` finds it for training. Image
+xml files of the converted splits; objects of other names are skipped, and one warning names
+them and the first few places (``Annotations/<id>.xml object <j>``, ``j`` counting the xml's
+``<object>`` elements from 1, as the training reader names them). The image is the file the
+xml's ``<filename>`` names; when that file is not in ``JPEGImages`` (or the xml names none) it
+is found by the id (``<id>.jpg``, or ``<id>`` with another image suffix), as
+:mod:`detseg.data.voc` finds it for training. Image
 sizes come from the image headers (a ``<size>`` that differs is reported and not used). A
 split that lists an id without its ``Annotations/<id>.xml`` is refused, as :mod:`detseg.data.voc`
 refuses it (an image without objects has an xml without ``<object>``); an id whose xml is
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import xml.etree.ElementTree as ET
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +45,7 @@ from detseg.convert.datasets.records import (
     sort_splits,
 )
 from detseg.data import read_class_names
+from detseg.data.class_names import EXAMPLE_LIMIT, format_places
 from detseg.data.voc import image_file_of, missing_annotation_error, read_split_ids
 from detseg.data.voc_xml import looks_zero_based, voc_flag, warn_zero_based, without_namespaces
 
@@ -57,6 +62,7 @@ class _RawObject:
     box: tuple[float, float, float, float]  # xyxy pixels
     difficult: bool
     truncated: bool
+    place: str  # "Annotations/<id>.xml object <j>" (j: 1-based among the xml's <object>s)
 
 
 def voc_splits(root: Path) -> list[str]:
@@ -109,7 +115,7 @@ def _size(root_el: ET.Element) -> tuple[int, int]:
 def _raw_objects(root_el: ET.Element, xml_file: Path) -> tuple[list[_RawObject], int]:
     """The xml's objects and how many had no usable name or box (logged)."""
     objects, bad = [], 0
-    for index, obj in enumerate(root_el.iter("object")):
+    for index, obj in enumerate(root_el.iter("object"), start=1):
         name = (obj.findtext("name") or "").strip()
         try:
             xmin, ymin, xmax, ymax = (
@@ -124,7 +130,8 @@ def _raw_objects(root_el: ET.Element, xml_file: Path) -> tuple[list[_RawObject],
         difficult = bool(voc_flag(obj.findtext("difficult")))  # the training reader's rule
         truncated = bool(voc_flag(obj.findtext("truncated")))
         box = (xmin - 1.0, ymin - 1.0, xmax, ymax)
-        objects.append(_RawObject(name, box, difficult, truncated))
+        place = f"Annotations/{xml_file.name} object {index}"
+        objects.append(_RawObject(name, box, difficult, truncated, place))
     return objects, bad
 
 
@@ -208,12 +215,15 @@ def read_voc(
     if classes is None:
         classes = sorted({o.name for _, images in parsed for _, objs, _ in images for o in objs})
     position = {name: k for k, name in enumerate(classes)}
-    other_names: set[str] = set()
+    other_names: Counter[str] = Counter()
+    other_places: list[str] = []  # where the first objects of other names are
     for record, images in parsed:
         for image, raw_objects, _ in images:
             for raw in raw_objects:
                 if raw.name not in position:
-                    other_names.add(raw.name)
+                    other_names[raw.name] += 1
+                    if len(other_places) < EXAMPLE_LIMIT:
+                        other_places.append(raw.place)
                     record.skipped_objects += 1
                     continue
                 box = checked_box(raw.box, image.width, image.height, str(image.path))
@@ -228,9 +238,10 @@ def read_voc(
             record.images.append(image)
     if other_names:
         logger.warning(
-            "%s: objects of classes %s, which are not in classes=%s, were skipped",
+            "%s: objects of classes %s, which are not in classes=%s, were skipped%s",
             root,
             sorted(other_names),
             classes,
+            format_places(other_places, other_names.total()),
         )
     return DatasetRecord(list(classes), [record for record, _ in parsed])
