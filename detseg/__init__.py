@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from detseg.api.predictor import load
 
 
+def __dir__() -> list[str]:
+    """The module's names with ``load`` (imported on first use), for ``dir(detseg)`` and a
+    notebook's tab completion."""
+    return sorted({*globals(), *__all__})
+
+
 def __getattr__(name: str) -> Any:
     if name == "load":
         from detseg.api.predictor import load

@@ -77,10 +77,17 @@ def check_score_thr(score_thr: float | None, task: str = "detection", model_name
     """Refuse a score threshold that is not a number (a string, a bool), or outside
     ``[0, 1]`` (or NaN), as ``--score-thr`` is refused; or any one given for a segmenter
     (``task``, the ``model_name`` the message says), which keeps every pixel's class: the
-    threshold would be ignored."""
-    if score_thr is not None and (
-        isinstance(score_thr, bool) or not isinstance(score_thr, numbers.Real)
-    ):
+    threshold would be ignored. A segmenter's refusal comes first, whatever the value (the
+    range of a value to leave out is no help)."""
+    number = isinstance(score_thr, numbers.Real) and not isinstance(score_thr, bool)
+    if score_thr is not None and task == "segmentation":
+        given = f"{score_thr:g}" if number else repr(score_thr)
+        raise ValueError(
+            f"score_thr={given} is for detectors; this {model_name} segmenter keeps "
+            "every pixel's class: leave score_thr out (result.probabilities holds each pixel's "
+            "class probabilities)"
+        )
+    if score_thr is not None and not number:
         raise ValueError(
             f"score_thr must be a number in [0, 1] or None, got {score_thr!r} "
             f"({type(score_thr).__name__})"
@@ -88,9 +95,3 @@ def check_score_thr(score_thr: float | None, task: str = "detection", model_name
     problem = score_threshold_problem(score_thr, "score_thr")
     if problem:
         raise ValueError(problem)
-    if score_thr is not None and task == "segmentation":
-        raise ValueError(
-            f"score_thr={score_thr:g} is for detectors; this {model_name} segmenter keeps "
-            "every pixel's class: leave score_thr out (result.probabilities holds each pixel's "
-            "class probabilities)"
-        )

@@ -45,7 +45,12 @@ from detseg.api.video_names import VIDEO_SUFFIXES
 from detseg.argument_checks import check_at_least_one
 from detseg.config import Config, config_from_dict
 from detseg.data.image_io import IMAGE_SUFFIXES
-from detseg.engine.checkpointing import CheckpointError, load_checkpoint, model_from_checkpoint
+from detseg.engine.checkpointing import (
+    CheckpointError,
+    check_checkpoint_file,
+    load_checkpoint,
+    model_from_checkpoint,
+)
 from detseg.engine.runtime import resolve_device
 from detseg.segmentation.inference import SegmentationInference
 
@@ -55,6 +60,9 @@ logger = logging.getLogger(__name__)
 
 #: What :meth:`Predictor.predict` gives for one image.
 Result = DetectionResult | SegmentationResult
+
+#: What :func:`load` takes, ending the messages of a path that is not one.
+LOADABLE = "a best.pt / last.pt written by tools/train.py, or its run folder"
 
 
 def load(
@@ -76,11 +84,18 @@ def load(
             applies when ``device`` is ``"auto"``.
 
     Raises:
-        CheckpointError: a missing or unreadable checkpoint, a folder without ``best.pt`` or
-            ``last.pt``, or weights that do not fit.
+        CheckpointError: a missing (``CheckpointNotFoundError``, a ``FileNotFoundError`` too),
+            empty, text or unreadable file, a folder without ``best.pt`` or ``last.pt``, or
+            weights that do not fit; the message names the path and what to give.
         ConfigError: a bad override.
+        TypeError: ``checkpoint`` is no path (a model, a state dict, ``None`` ...).
         ValueError: an unknown or unavailable device.
     """
+    if not isinstance(checkpoint, (str, os.PathLike)):
+        raise TypeError(
+            f"detseg.load takes the path of a checkpoint, got a {type(checkpoint).__module__}."
+            f"{type(checkpoint).__name__}; give {LOADABLE}"
+        )
     path = Path(checkpoint).expanduser()  # "~/runs/x/best.pt": under the home folder
     if path.suffix.lower() in (*IMAGE_SUFFIXES, *VIDEO_SUFFIXES):
         kind = "an image" if path.suffix.lower() in IMAGE_SUFFIXES else "a video"
@@ -89,6 +104,7 @@ def load(
         )
     if path.is_dir():
         path = _run_checkpoint(path)
+    _check_file(path)
     state = load_checkpoint(path)
     cfg = config_from_dict(state["config"], source=str(checkpoint), overrides=overrides)
     if device == "auto" and _sets_device(overrides):
@@ -117,6 +133,20 @@ def _run_checkpoint(folder: Path) -> Path:
         f"{folder} is a folder without best.pt or last.pt{found}; give a checkpoint file "
         "written by tools/train.py, e.g. runs/<name>/best.pt"
     )
+
+
+def _check_file(path: Path) -> None:
+    """Refuse a file that cannot be a checkpoint (missing, empty, text, an export, cut short)
+    as :func:`load_checkpoint` would, each message ending with what :func:`load` takes
+    (``runs/x/best.pt`` for ``runs/x/best``, given without its suffix).
+
+    Raises:
+        CheckpointError: see :func:`~detseg.torch_files.check_checkpoint_file`.
+    """
+    give = LOADABLE
+    if not path.exists() and not path.suffix and path.with_suffix(".pt").is_file():
+        give = f"{path.with_suffix('.pt')} (the file with its .pt suffix)"
+    check_checkpoint_file(path, give=give)
 
 
 def _sets_device(overrides: Sequence[str] | Mapping[str, Any]) -> bool:

@@ -20,7 +20,9 @@ are removed (:func:`~detseg.convert.torchvision_archs.read_weights`).
 Every tensor whose name and shape match the freshly built model is copied. A tensor with the
 right name but another shape (the class layers, when the class count differs) keeps its fresh
 initialisation: it is *re-initialised*. Source tensors the model does not have are *ignored*.
-A source that matches no tensor at all is an error naming it.
+A source that matches no tensor at all is an error naming it; one that matches under half of
+the model's tensors (another architecture's weights) is a warning
+(:meth:`InitReport.fit_warning`).
 
 A detseg checkpoint states the classes it was trained on. When they are as many as the run's
 but other names or in another order, its class layers fit by shape and are loaded, scoring
@@ -118,6 +120,31 @@ class InitReport:
             f"({what}): its class layers fit by shape and were loaded, so label k starts from "
             f"the source's class k; {advice}"
         )
+
+    def fit_warning(self) -> str | None:
+        """One line when the source fits under half of the model's tensors (BatchNorm
+        counters aside), so most of the model keeps its fresh initialisation, as when the source
+        is another architecture (a ResNet-50 Faster R-CNN's weights for a MobileNet one: only
+        a few head layers of equal shapes load); else ``None``."""
+        fitted = [key for key in self.loaded if not key.endswith("num_batches_tracked")]
+        unfit = [
+            key
+            for key in [k for k, _, _ in self.reinitialised] + self.not_in_source
+            if not key.endswith("num_batches_tracked")
+        ]
+        total = len(fitted) + len(unfit)
+        if 2 * len(fitted) >= total:
+            return None
+        return (
+            f"model.init_from {self.source} ({self.origin}) fits only {len(fitted)} of the "
+            f"model's {total} tensors; the other {len(unfit)} keep their fresh initialisation "
+            f"{_by_module(unfit)}: is it the weights of another architecture? give weights of "
+            "the model that model.name builds (same backbone and heads)"
+        )
+
+    def warnings(self) -> list[str]:
+        """The lines to log as warnings: :meth:`class_warning` and :meth:`fit_warning`."""
+        return [line for line in (self.class_warning(), self.fit_warning()) if line]
 
 
 def _by_module(keys: list[str], depth: int = 2) -> str:

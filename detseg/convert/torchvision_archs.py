@@ -284,7 +284,7 @@ def hub_weights_file(arch: str) -> Path:
             f"torchvision:{arch}: the weights {weights} are not in the torch hub cache "
             f"({path}); download them on a machine with internet access with "
             f"`python -c \"import torchvision; torchvision.models.get_model('{arch}', "
-            f"weights='DEFAULT')\"` or `curl -L {weights.url} -o {path}`, "
+            f"weights='DEFAULT')\"` or `curl -L {weights.url} --create-dirs -o {path}`, "
             "or set model.init_from to the file's path"
         )
     return path

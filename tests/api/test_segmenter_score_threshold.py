@@ -35,3 +35,11 @@ def test_a_segmenter_without_score_thr_and_a_detector_with_it_still_predict(
     assert segmenter.predict(IMAGE).mask.shape == (24, 32)
     detector = detseg.load(detector_checkpoint, "cpu")
     assert len(detector.predict(IMAGE, score_thr=1.0)) == 0
+
+
+@pytest.mark.parametrize(("score_thr", "shown"), [(50, "50"), (-1.0, "-1"), ("0.5", "'0.5'")])
+def test_a_segmenter_refuses_any_score_thr_as_detectors_only(segmenter, score_thr, shown):
+    """Not its range first: a value fixed into ``[0, 1]`` would then be refused anyway."""
+    message = rf"^score_thr={shown} is for detectors; this unet segmenter"
+    with pytest.raises(ValueError, match=message):
+        segmenter.predict(IMAGE, score_thr=score_thr)

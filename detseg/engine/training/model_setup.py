@@ -110,8 +110,7 @@ def build_run_model(
         report = load_init_weights(model, cfg.model.init_from, classes=classes)
         for line in report.lines() if dist.is_main else []:
             logger.info("%s", line)
-        warning = report.class_warning()
-        if warning and dist.is_main:
+        for warning in report.warnings() if dist.is_main else []:
             logger.warning("%s", warning)
     model = model.to(device)
     if settings.channels_last:
