@@ -10,6 +10,7 @@ Usage, in a package's ``__init__.py``::
 
     _MODULES = {"CocoDetection": "coco", ...}  # public name -> its submodule
     __getattr__ = names_on_first_use(__name__, _MODULES, globals())
+    __dir__ = names_listed(_MODULES, globals())  # dir() and tab completion show them all
 """
 
 from __future__ import annotations
@@ -39,3 +40,14 @@ def names_on_first_use(
         return value
 
     return __getattr__
+
+
+def names_listed(modules: Mapping[str, str], namespace: dict[str, Any]) -> Callable[[], list[str]]:
+    """The module ``__dir__`` of a package whose names ``modules`` imports on first use:
+    ``dir(package)`` (and a notebook's tab completion) lists them before they are read, along
+    with the names already in ``namespace``, and imports nothing."""
+
+    def __dir__() -> list[str]:
+        return sorted({*namespace, *modules})
+
+    return __dir__

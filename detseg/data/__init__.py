@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from detseg.lazy_names import names_on_first_use
+from detseg.lazy_names import names_listed, names_on_first_use
 
 if TYPE_CHECKING:
     from detseg.data.base import Annotations, DetectionDataset
@@ -91,6 +91,7 @@ _MODULES = {
 
 
 __getattr__ = names_on_first_use(__name__, _MODULES, globals())
+__dir__ = names_listed(_MODULES, globals())
 
 
 __all__ = [

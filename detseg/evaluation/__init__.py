@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from detseg.lazy_names import names_on_first_use
+from detseg.lazy_names import names_listed, names_on_first_use
 
 if TYPE_CHECKING:
     from detseg.evaluation.coco import coco_evaluate
@@ -61,6 +61,7 @@ _MODULES = {
 
 
 __getattr__ = names_on_first_use(__name__, _MODULES, globals())
+__dir__ = names_listed(_MODULES, globals())
 
 
 __all__ = [
