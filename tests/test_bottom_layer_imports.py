@@ -2,8 +2,8 @@
 
 ``choices/`` imports nothing from detseg, ``ops/`` nothing outside ``ops/``, ``losses.py`` only
 ``ops/padding``, ``argument_checks.py``, ``torch_files.py``, ``lazy_names.py``,
-``torch_tensors.py``, ``target_values.py`` and ``progress_bars.py`` nothing from detseg. Every
-``import`` statement counts, also those inside functions.
+``torch_tensors.py``, ``target_values.py``, ``progress_bars.py`` and ``timed_stages.py`` nothing
+from detseg. Every ``import`` statement counts, also those inside functions.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def _detseg_imports(path: Path) -> set[str]:
         ("lazy_names.py", ()),
         ("torch_tensors.py", ()),
         ("progress_bars.py", ()),
+        ("timed_stages.py", ()),
         ("target_values.py", ()),
     ],
 )

@@ -35,11 +35,15 @@ Sub-commands:
            boxes pass the score threshold), its share of whole-model inference, and the ratios.
 
 The measurements live in :mod:`detseg.benchmark`; this script parses the arguments and prints.
+The stages of a model comparison (building both models, copying the weights, the agreement
+check, the timings) log a line on stderr when they start and one with their seconds when they
+end; the standard output holds the report.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import time
 from pathlib import Path
 
@@ -409,8 +413,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cli() -> None:
-    """The ``detseg-benchmark`` command (``pip install`` puts it on the PATH)."""
-    run_command(main, tool_name("benchmark").error_name)
+    """The ``detseg-benchmark`` command (``pip install`` puts it on the PATH).
+
+    The stages of a model comparison (building both models, the agreement check, the timings)
+    log a line when they start and one with their seconds when they end, on stderr: the
+    standard output keeps the report."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    from tqdm.contrib.logging import logging_redirect_tqdm  # log lines above the timing bars
+
+    with logging_redirect_tqdm():
+        run_command(main, tool_name("benchmark").error_name)
 
 
 if __name__ == "__main__":

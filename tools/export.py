@@ -27,11 +27,16 @@ model or the settings cannot be exported (e.g. --batch-size 2 for a detector, a 
 whose masks are not part of the graphs, or an --out suffix of the other format). A
 detector's check that compared no detection (nothing above the score threshold, e.g. an early
 checkpoint) ends with a warning line.
+
+Each stage of the work (tracing, writing the file, loading it and checking it) logs a line on
+stderr when it starts and one with its seconds when it ends, and a bar counts the check's images
+where stderr is a terminal; the standard output holds the files written and the check's report.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 
 from detseg.argument_checks import check_output_file, score_threshold_problem
 from detseg.choices.export_formats import DEFAULT_OPSET, FORMATS
@@ -153,8 +158,16 @@ def main() -> int:
 
 
 def cli() -> None:
-    """The ``detseg-export`` command (``pip install`` puts it on the PATH)."""
-    run_command(main, tool_name("export").error_name)
+    """The ``detseg-export`` command (``pip install`` puts it on the PATH).
+
+    The stages of the work (tracing, writing, the check) log a line when they start and one
+    with their seconds when they end, on stderr: the standard output keeps the files written
+    and the check's report."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    from tqdm.contrib.logging import logging_redirect_tqdm  # log lines above the check's bar
+
+    with logging_redirect_tqdm():
+        run_command(main, tool_name("export").error_name)
 
 
 if __name__ == "__main__":

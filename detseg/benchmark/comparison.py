@@ -7,6 +7,7 @@ Ratios are detseg / torchvision, so a ratio above 1 means detseg is faster.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -16,6 +17,9 @@ from torch import Tensor, nn
 from detseg.benchmark.compilation import COMPILE_WARMUP, compile_models
 from detseg.benchmark.profiling import CallProfile, format_profiles, profile_models
 from detseg.benchmark.throughput import AMP_DTYPES, measure_models
+from detseg.timed_stages import timed_stage
+
+logger = logging.getLogger(__name__)
 
 MODEL_NAMES = ("torchvision", "detseg")
 
@@ -88,7 +92,8 @@ def measure_twins(
     compile_backend: str = "inductor",
     detections_agree: bool | None = None,
 ) -> ModelComparison:
-    """Time (and with ``profile``, profile) both models' training and inference calls.
+    """Time (and with ``profile``, profile) both models' training and inference calls; each of
+    the two stages logs a line when it starts and one with its seconds when it ends.
 
     Args:
         models: ``{"torchvision" | "detseg": (model, training-loss call, inference call)}``
@@ -105,8 +110,15 @@ def measure_twins(
     models = compile_models(models, compile_mode, compile_backend)
     compiled = compile_mode != "none"
     warmup = COMPILE_WARMUP if compiled else 1
-    train, infer = measure_models(models, batch, device, repeats, AMP_DTYPES[amp], warmup)
-    profiles = profile_models(models, device, AMP_DTYPES[amp]) if profile else None
+    calls = counted(warmup + repeats, "call")
+    compiling = " (the warm-up calls compile)" if compiled else ""
+    timing = f"timing training steps and inference: {calls} of each per model{compiling}"
+    with timed_stage(logger, timing):
+        train, infer = measure_models(models, batch, device, repeats, AMP_DTYPES[amp], warmup)
+    profiles = None
+    if profile:
+        with timed_stage(logger, "profiling 3 calls of each kind per model"):
+            profiles = profile_models(models, device, AMP_DTYPES[amp])
     compile_seconds = None
     if compiled:
         compile_seconds = {

@@ -18,6 +18,7 @@ profiled after the timings (:mod:`detseg.benchmark.profiling`).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import torch
@@ -27,6 +28,9 @@ from detseg.benchmark.comparison import ModelComparison, measure_twins
 from detseg.benchmark.compilation import check_compile_mode
 from detseg.benchmark.throughput import random_detection_batch
 from detseg.benchmark.twins import MASK_TWINS, detection_twins
+from detseg.timed_stages import timed_stage
+
+logger = logging.getLogger(__name__)
 
 # detections are "the same" within float rounding: equal labels, scores within 1e-5 relative,
 # boxes within 1e-4 px (plus 1e-5 relative)
@@ -77,7 +81,8 @@ def benchmark_detection(
     images, targets = random_detection_batch(batch, size, NUM_CLASSES, where, seed, masks)
     twin.eval()
     ours.eval()
-    with torch.no_grad():
+    checking = f"checking that both models detect the same on the batch of {batch} (float32)"
+    with timed_stage(logger, checking), torch.no_grad():
         agree = detections_agree(twin(images), ours.predict(images))
     models = {
         "torchvision": (twin, lambda: twin(images, targets), lambda: twin(images)),

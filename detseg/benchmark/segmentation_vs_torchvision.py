@@ -23,6 +23,7 @@ after the timings (:mod:`detseg.benchmark.profiling`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
@@ -35,6 +36,9 @@ from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
 from detseg.benchmark.comparison import ModelComparison, format_comparison, measure_twins
 from detseg.benchmark.compilation import check_compile_mode
 from detseg.benchmark.twins import NO_AUX, SEGMENTATION_TWINS, segmentation_twins
+from detseg.timed_stages import timed_stage
+
+logger = logging.getLogger(__name__)
 
 NUM_CLASSES = 21  # torchvision's default (VOC: background + 20)
 IGNORE_INDEX = 255
@@ -189,7 +193,9 @@ def benchmark_segmentation(
     twin, ours = segmentation_twins(arch, where, aux_loss, memory_format)
     images, masks = random_segmentation_batch(batch, size, where, seed)
     tv_logits, tv_losses = torchvision_calls(twin, images, masks)
-    agreement = _agreement(tv_logits, tv_losses, ours, images, masks)
+    checking = f"checking that both models' logits and losses agree on the batch of {batch}"
+    with timed_stage(logger, f"{checking} (float32)"):
+        agreement = _agreement(tv_logits, tv_losses, ours, images, masks)
     models = {
         "torchvision": (twin, tv_losses, tv_logits),
         "detseg": (ours, lambda: ours.losses(images, masks), lambda: ours(images)),

@@ -4,11 +4,14 @@ A twin pair is a torchvision model built with ``weights=None, weights_backbone=N
 weights, nothing downloaded) and the detseg model converted from it by
 :func:`detseg.models.from_torchvision`: same architecture, same weights, same train/eval mode.
 Both are ``nn.Module`` s, typed ``Any`` here: the benchmarks call their own methods
-(``losses``, ``predict``, ``postprocess``, torchvision's ``transform`` ...).
+(``losses``, ``predict``, ``postprocess``, torchvision's ``transform`` ...). Building them takes
+seconds (tens for a ResNet-50 on a CPU): each of the two steps logs a line when it starts and
+one with its seconds when it ends (:func:`detseg.timed_stages.timed_stage`).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import torch
@@ -22,6 +25,7 @@ from detseg.choices.torchvision_archs import (
     SSD_TWINS,
 )
 from detseg.models import from_torchvision
+from detseg.timed_stages import timed_stage
 
 __all__ = [
     "DETECTION_TWINS",
@@ -34,6 +38,8 @@ __all__ = [
     "segmentation_twins",
 ]
 
+logger = logging.getLogger(__name__)
+
 #: torchvision's LR-ASPP has no auxiliary head
 NO_AUX = ("lraspp_mobilenet_v3_large",)
 
@@ -42,6 +48,10 @@ NO_AUX = ("lraspp_mobilenet_v3_large",)
 # run the mask head or the mask pasting. With 0 both twins return ``box_detections_per_img``
 # (100) detections per image, masks included, as a trained model on a busy image does.
 MASK_TWIN_SCORE_THRESH = 0.0
+
+#: The stage that builds the detseg twin: ``from_torchvision`` builds detseg's modules and
+#: copies the torchvision weights into them by its state-dict mapping, in one call.
+_CONVERTING = "building detseg's model from it and copying the weights"
 
 
 def detection_twins(
@@ -68,8 +78,10 @@ def detection_twins(
         kwargs.update(min_size=size, max_size=size)
     if arch in MASK_TWINS:
         kwargs.update(box_score_thresh=MASK_TWIN_SCORE_THRESH)
-    twin = getattr(tv_detection, arch)(**kwargs).to(device)
-    ours = from_torchvision(twin).to(device)
+    with timed_stage(logger, f"building torchvision's {arch} (random weights) on {device}"):
+        twin = getattr(tv_detection, arch)(**kwargs).to(device)
+    with timed_stage(logger, _CONVERTING):
+        ours = from_torchvision(twin).to(device)
     return twin.to(memory_format=memory_format), ours.to(memory_format=memory_format)
 
 
@@ -94,6 +106,8 @@ def segmentation_twins(
         )
     kwargs = {"aux_loss": True} if aux_loss else {}
     builder = getattr(tv_segmentation, arch)
-    twin = builder(weights=None, weights_backbone=None, **kwargs).to(device).eval()
-    ours = from_torchvision(twin).to(device).eval()
+    with timed_stage(logger, f"building torchvision's {arch} (random weights) on {device}"):
+        twin = builder(weights=None, weights_backbone=None, **kwargs).to(device).eval()
+    with timed_stage(logger, _CONVERTING):
+        ours = from_torchvision(twin).to(device).eval()
     return twin.to(memory_format=memory_format), ours.to(memory_format=memory_format)

@@ -53,13 +53,14 @@ from detseg.export.export_settings import (
 )
 from detseg.export.onnx_export import write_onnx
 from detseg.export.sidecar import write_sidecar
-from detseg.export.torchscript_export import write_torchscript
+from detseg.export.torchscript_export import save_torchscript, trace_torchscript
 from detseg.export.wrappers import (
     DETECTION_OUTPUTS,
     SEGMENTATION_OUTPUTS,
     ExportError,
     export_graph,
 )
+from detseg.timed_stages import timed_stage
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +176,9 @@ def export_model(
 ) -> ExportResult:
     """Export a detector or segmenter for inference on raw images.
 
+    Tracing and writing the file (seconds to minutes) log an INFO line when they start and
+    one with their seconds when they end (:func:`~detseg.timed_stages.timed_stage`).
+
     Args:
         model_or_checkpoint: a detseg model (not modified: a CPU copy is exported) or a
             checkpoint file.
@@ -229,7 +233,7 @@ def export_model(
     graph = export_graph(model, name)
     example = _example_images(batch_size, height, width)
     remove_stale_exports(Path(f"{path}.json"))
-    _write_graph(graph, example, path, format, task, dynamic, opset)
+    _write_graph(graph, example, path, format, task, dynamic, opset, name)
     result = ExportResult(
         path=path,
         sidecar=Path(f"{path}.json"),
@@ -297,18 +301,27 @@ def _write_graph(
     task: str,
     dynamic: bool,
     opset: int,
+    name: str,
 ) -> None:
-    """Write ``graph`` traced on ``example`` to ``path`` in ``format`` (its folder created; a
-    temporary file beside it replaces it once complete; those a killed export of ``path``
-    left are removed first)."""
+    """Write ``graph`` (of the model called ``name``) traced on ``example`` to ``path`` in
+    ``format`` (its folder created; a temporary file beside it replaces it once complete; those
+    a killed export of ``path`` left are removed first), with a log line at the start and the
+    end of each stage (:func:`~detseg.timed_stages.timed_stage`): ``tracing ...`` and
+    ``writing ...`` (one stage for ONNX, whose exporter does both in one call)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_exports(path)
+    tracing = f"tracing {name} on a {list(example.shape)} example"
     with written_atomically(path) as partial:
         if format == "onnx":
             outputs = DETECTION_OUTPUTS if task == "detection" else SEGMENTATION_OUTPUTS
-            write_onnx(graph, example, partial, outputs, onnx_dynamic_axes(task, dynamic), opset)
+            axes = onnx_dynamic_axes(task, dynamic)
+            with timed_stage(logger, f"{tracing} and writing {path} (ONNX opset {opset})"):
+                write_onnx(graph, example, partial, outputs, axes, opset)
         else:
-            write_torchscript(graph, example, partial)
+            with timed_stage(logger, tracing):
+                traced = trace_torchscript(graph, example)
+            with timed_stage(logger, f"writing {path} (TorchScript)"):
+                save_torchscript(traced, partial)
 
 
 def remove_stale_exports(path: Path) -> None:

@@ -20,12 +20,23 @@ from torch import Tensor, nn
 
 def write_torchscript(graph: nn.Module, example: Tensor, path: Path) -> None:
     """Trace ``graph`` on ``example`` (``Float[B, 3, H, W]``) and save it to ``path``."""
+    save_torchscript(trace_torchscript(graph, example), path)
+
+
+def trace_torchscript(graph: nn.Module, example: Tensor) -> torch.jit.ScriptModule:
+    """``graph`` traced on ``example`` (``Float[B, 3, H, W]``)."""
     with warnings.catch_warnings():
-        # torch.jit's deprecation notices (of trace and save) and the tracer's notes on Python
-        # values; the export is checked against the model instead (detseg.export.verify)
+        # torch.jit's deprecation notices and the tracer's notes on Python values; the export
+        # is checked against the model instead (detseg.export.verify)
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        traced = torch.jit.trace(graph, (example,), check_trace=False)
+        return torch.jit.trace(graph, (example,), check_trace=False)
+
+
+def save_torchscript(traced: torch.jit.ScriptModule, path: Path) -> None:
+    """Save a traced module to ``path``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch.jit.save's deprecation notice
         # opened here, so that a path that cannot be written is an OSError naming it
         # (torch.jit.save given a name raises a RuntimeError that names neither the file nor
         # the reason)

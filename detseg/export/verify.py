@@ -23,6 +23,7 @@ warning line that says which, and what gives detections to compare.
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -45,6 +46,10 @@ from detseg.export.comparison import (
 from detseg.export.model_export import ExportResult
 from detseg.export.torchscript_export import load_torchscript
 from detseg.export.wrappers import ExportError
+from detseg.progress_bars import progress_bar
+from detseg.timed_stages import timed_stage
+
+logger = logging.getLogger(__name__)
 
 Runner = Callable[[Tensor], list[Tensor]]
 
@@ -206,6 +211,11 @@ def nms_threshold(model: nn.Module) -> float:
     raise ExportError(f"{type(model).__name__} is not an exportable detector")
 
 
+def runtime_name(result: ExportResult) -> str:
+    """What runs the exported file: ``"onnxruntime"`` or ``"torch.jit"``."""
+    return "onnxruntime" if result.format == "onnx" else "torch.jit"
+
+
 def load_exported(result: ExportResult) -> Runner:
     """A function ``images -> outputs`` that runs the exported file (on the CPU)."""
     if result.format == "onnx":
@@ -236,8 +246,14 @@ def verify_export(
     result: ExportResult,
     images: Sequence[Tensor] | None = None,
     tolerance: Tolerance | None = None,
+    progress: bool | None = None,
 ) -> VerificationReport:
     """Run the exported file and the model on the same images and compare.
+
+    Each stage logs a line when it starts and one with its seconds when it ends
+    (:func:`~detseg.timed_stages.timed_stage`): ``loading <file> with onnxruntime`` (or
+    ``torch.jit``), then ``checking <file> with onnxruntime on <n> inputs``, whose inputs a
+    :func:`~detseg.progress_bars.progress_bar` counts (``checking with onnxruntime: k/n``).
 
     Args:
         result: what :func:`~detseg.export.model_export.export_model` returned (its
@@ -245,33 +261,46 @@ def verify_export(
         images: ``Float[B, 3, H, W]`` inputs in ``[0, 1]`` (``B = 1`` for a detector; a static
             export needs its own size); default :func:`verification_images`.
         tolerance: default :class:`Tolerance`.
+        progress: the bar over the inputs, on stderr: ``None`` where stderr is a terminal,
+            ``True`` always, ``False`` never.
 
     Returns:
         The :class:`VerificationReport` (``passed``, ``lines()``).
     """
     tolerance = tolerance or Tolerance()
-    run = load_exported(result)
+    runtime = runtime_name(result)
+    with timed_stage(logger, f"loading {result.path} with {runtime}"):
+        run = load_exported(result)
     images = list(images) if images is not None else verification_images(result)
     comparisons: list[DetectionComparison | LogitsComparison] = []
-    with torch.no_grad():
-        for batch in images:
-            outputs = run(batch)
-            if result.task == "detection":
-                reference = cast(Detector, result.model).predict([batch[0]])[0]
-                boxes, scores, labels = outputs
-                size = (int(batch.shape[-2]), int(batch.shape[-1]))
-                comparisons.append(
-                    compare_detections(
-                        (boxes, scores, labels),
-                        reference,
-                        size,
-                        tolerance,
-                        score_thresh=cast(Detector, result.model).score_thresh,
-                        limit=detection_limit(result.model),
-                        nms_thresh=nms_threshold(result.model),
-                    )
-                )
-            else:
-                comparisons.append(compare_logits(outputs[0], result.model(batch), tolerance))
+    inputs = f"{len(images)} input{'' if len(images) == 1 else 's'}"
+    checking = f"checking {result.path} with {runtime} on {inputs}"
+    with timed_stage(logger, f"{checking} against the PyTorch model"), torch.no_grad():
+        desc = f"checking with {runtime}"
+        with progress_bar(images, desc=desc, unit="input", progress=progress) as bar:
+            for batch in bar:
+                comparisons.append(_compare(result, run, batch, tolerance))
     shapes = tuple(tuple(batch.shape) for batch in images)
     return VerificationReport(result, tolerance, shapes, tuple(comparisons))
+
+
+def _compare(
+    result: ExportResult, run: Runner, batch: Tensor, tolerance: Tolerance
+) -> DetectionComparison | LogitsComparison:
+    """The exported file's outputs on ``batch`` (``Float[B, 3, H, W]``) compared with the
+    model's: detections (``B = 1``; boxes xyxy pixels) or logits."""
+    outputs = run(batch)
+    if result.task != "detection":
+        return compare_logits(outputs[0], result.model(batch), tolerance)
+    reference = cast(Detector, result.model).predict([batch[0]])[0]
+    boxes, scores, labels = outputs
+    size = (int(batch.shape[-2]), int(batch.shape[-1]))
+    return compare_detections(
+        (boxes, scores, labels),
+        reference,
+        size,
+        tolerance,
+        score_thresh=cast(Detector, result.model).score_thresh,
+        limit=detection_limit(result.model),
+        nms_thresh=nms_threshold(result.model),
+    )
