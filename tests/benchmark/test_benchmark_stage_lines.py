@@ -11,9 +11,6 @@ from __future__ import annotations
 import logging
 import re
 
-import pytest
-import torch
-
 from detseg.benchmark.model_vs_torchvision import benchmark_model
 
 DONE = r": done in \d+\.\d s"
@@ -35,14 +32,6 @@ def stages(arch: str, check: str, calls: int = 2) -> list[str]:
         check,
         f"timing training steps and inference: {calls} calls of each per model",
     ]
-
-
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_a_segmentation_comparison_logs_each_stage_in_order(caplog, one_thread):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 
 from detseg.benchmark import detection_vs_torchvision
@@ -14,14 +13,6 @@ from detseg.benchmark.model_vs_torchvision import (
 from detseg.benchmark.twins import detection_twins
 
 ARCH = "ssdlite320_mobilenet_v3_large"
-
-
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def run(**settings):

@@ -16,14 +16,6 @@ PROFILED = ("torchvision training step", "torchvision inference")
 PROFILED += ("detseg training step", "detseg inference")
 
 
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def assert_profiled_on_cpu(out: str) -> None:
     """Each model's training step and inference were profiled, with CPU-time top ops."""
     assert "profile: 3 calls of each kind" in out

@@ -17,14 +17,6 @@ from detseg.benchmark.segmentation_vs_torchvision import (
 )
 
 
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.parametrize(
     ("arch", "aux_loss"), [("lraspp_mobilenet_v3_large", False), ("fcn_resnet50", True)]
 )
