@@ -327,9 +327,21 @@ def _write_segmenter_evaluation(
     path = write_segmentation_metrics(out, metrics, classes, info)
     return EvaluationSummary(
         heading=f"Segmentation evaluation of {checkpoint} on {metrics['images']} images",
-        table=segmentation_table(metrics, classes),
+        table=f"{label_maps_line(inference)}\n\n{segmentation_table(metrics, classes)}",
         metrics=json.loads(path.read_text(encoding="utf-8")),
         wrote=[f"Wrote {plot}", f"Wrote {path}"],
+    )
+
+
+def label_maps_line(inference: SegmentationInference) -> str:
+    """The line above a segmenter's table naming how its label maps were made, as
+    ``metrics.json``'s ``info.inference`` does: validation during training makes them in one
+    pass, so views, scales or a CRF change the mIoU from the one training recorded."""
+    if inference.is_plain:
+        return "Label maps: one pass, as in validation during training"
+    return (
+        f"Label maps: {inference.describe()} (eval.tta, eval.tta_scales, eval.crf); "
+        "validation during training makes them in one pass, so its mIoU differs"
     )
 
 

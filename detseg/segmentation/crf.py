@@ -25,8 +25,13 @@ image, it is the fully connected CRF (the tests check that against an explicit `
 kernel matrix).
 
 Cost: per iteration, one multiply-add of ``[B, C, H, W]`` per offset (80 offsets for radius
-4); memory: the ``[offsets, B, H, W]`` pairwise weights, ~21 MB per 256 x 256 image at radius
-4 (they are computed once and reused by every iteration).
+4). Memory: the ``[offsets, B, H, W]`` pairwise weights, ~21 MB per 256 x 256 image at radius
+4, computed once and reused by every iteration. A large image (a 12-megapixel photo would need
+~3.8 GB of them) is refined in horizontal bands (:meth:`LocalCRF.band_rows`): each band with
+``iterations x radius`` rows of the image above and below it, the reach of the mean-field
+updates, so that its rows come out as the whole image's would (to float round-off). A band's
+weights take at most twice the bytes of the probabilities (or :data:`MIN_BAND_BYTES`), so the
+peak extra memory is a small multiple of the probabilities.
 
 It is an inference-time step only: no parameter is learned. It helps where class borders
 follow colour edges; the parameters' defaults are DeepLab's small-window values, and
@@ -44,6 +49,13 @@ from torch import Tensor
 
 #: Probabilities are clamped to this before the log (a zero would give ``-inf``).
 PROBABILITY_FLOOR = 1e-6
+
+#: A band's pairwise weights take at most this many times the bytes of the probabilities ...
+BAND_WEIGHT_SHARE = 2
+
+#: ... or this many bytes, whichever is more: an image up to ~0.2 megapixels (radius 4) is
+#: refined in one band.
+MIN_BAND_BYTES = 64 * 2**20
 
 
 @dataclass(frozen=True)
@@ -96,10 +108,11 @@ class LocalCRF:
         :meth:`__call__` zero-pads the probabilities there.
         """
         colours = images.float() * 255.0
-        r, (h, w) = self.radius, colours.shape[-2:]
+        r, (b, _, h, w) = self.radius, colours.shape
         padded = F.pad(colours, (r, r, r, r), mode="replicate")
-        weights = []
-        for dy, dx in self.offsets():
+        offsets = self.offsets()
+        weights = colours.new_empty((len(offsets), b, h, w))  # filled in place: no stacked copy
+        for weight, (dy, dx) in zip(weights, offsets, strict=True):
             distance2 = float(dy * dy + dx * dx)
             neighbour = padded[:, :, r + dy : r + dy + h, r + dx : r + dx + w]
             colour2 = (neighbour - colours).square().sum(dim=1)  # [B, H, W]
@@ -107,10 +120,24 @@ class LocalCRF:
                 -distance2 / (2 * self.spatial_sigma**2) - colour2 / (2 * self.color_sigma**2)
             )
             smoothness = math.exp(-distance2 / (2 * self.smoothness_sigma**2))
-            weights.append(
-                self.appearance_weight * appearance + self.smoothness_weight * smoothness
-            )
-        return torch.stack(weights)
+            weight.copy_(self.appearance_weight * appearance + self.smoothness_weight * smoothness)
+        return weights
+
+    def band_rows(self, shape: tuple[int, ...]) -> int:
+        """How many rows of probabilities ``shape = (B, C, H, W)`` are refined per band.
+
+        A band is refined with ``iterations x radius`` more rows of the image above and below
+        it (the reach of the mean-field updates: row ``y``'s result depends on rows
+        ``y +- iterations x radius`` only), whose weights count too: its ``[O, B, rows + 2 x
+        iterations x radius, W]`` weights take at most :data:`BAND_WEIGHT_SHARE` times the
+        bytes of the probabilities, or :data:`MIN_BAND_BYTES`. ``>= H``: one band, the whole
+        image. At least ``iterations x radius`` rows (a very wide, short image).
+        """
+        batch, channels, height, width = shape
+        reach = self.iterations * self.radius
+        budget = max(BAND_WEIGHT_SHARE * batch * channels * height * width * 4, MIN_BAND_BYTES)
+        per_row = len(self.offsets()) * batch * width * 4
+        return max(budget // max(per_row, 1) - 2 * reach, reach, 1)
 
     def __call__(self, probabilities: Tensor, images: Tensor) -> Tensor:
         """Refined probabilities ``Float[B, C, H, W]`` (each pixel's sum is 1).
@@ -149,6 +176,22 @@ class LocalCRF:
         if self.iterations == 0:
             return probabilities
         probabilities = probabilities.float()
+        height = probabilities.shape[-2]
+        rows = self.band_rows(tuple(probabilities.shape))
+        if rows >= height:
+            return self._mean_field(probabilities, images)
+        reach = self.iterations * self.radius
+        refined = torch.empty_like(probabilities)
+        for top in range(0, height, rows):
+            bottom = min(top + rows, height)
+            start, stop = max(top - reach, 0), min(bottom + reach, height)
+            band = self._mean_field(probabilities[:, :, start:stop], images[:, :, start:stop])
+            refined[:, :, top:bottom] = band[:, :, top - start : bottom - start]
+        return refined
+
+    def _mean_field(self, probabilities: Tensor, images: Tensor) -> Tensor:
+        """``iterations`` mean-field updates of float32 ``probabilities`` ``[B, C, H, W]``
+        (images ``Float[B, 3, H, W]``), rows outside them taken as no neighbours."""
         unary = probabilities.clamp_min(PROBABILITY_FLOOR).log()
         weights = self.pairwise_weights(images)  # [O, B, H, W]
         offsets = self.offsets()  # the same order as the weights

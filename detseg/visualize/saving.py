@@ -1,9 +1,10 @@
-"""Writing drawn images and label maps to disk with OpenCV.
+"""Writing drawn images and label maps to disk.
 
-:func:`save_rgb` writes an RGB image (the one place where RGB becomes OpenCV's BGR);
-:func:`save_label_map` writes class indices to a lossless file. Both refuse a folder or a file
-name OpenCV cannot write before OpenCV sees it. Writing files is apart from drawing: the
-drawings return arrays and write nothing.
+:func:`save_rgb` writes an RGB image with OpenCV (the one place where RGB becomes OpenCV's BGR);
+:func:`save_label_map` writes class indices to a lossless file, a palette image (Pillow) that
+shows each class in its drawing colour. Both refuse a folder or a file name OpenCV cannot write
+before the writer sees it. Writing files is apart from drawing: the drawings return arrays and
+write nothing.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from detseg.visualize.drawing_inputs import integer_labels, uint8_rgb
+from detseg.visualize.palette import class_colors
 
 if TYPE_CHECKING:  # only the annotations name torch: numpy inputs draw without it
     import torch
@@ -22,11 +25,35 @@ if TYPE_CHECKING:  # only the annotations name torch: numpy inputs draw without 
 #: File extensions :func:`save_label_map` writes: lossless formats, which keep class indices.
 LOSSLESS_SUFFIXES = frozenset({".png", ".bmp", ".tif", ".tiff", ".pgm", ".pnm"})
 
+#: Of :data:`LOSSLESS_SUFFIXES`, those whose format has no palette: grayscale files of the indices.
+GRAYSCALE_SUFFIXES = frozenset({".pgm", ".pnm"})
+
+#: The palette entry of the ignored label ``255``: white, as in the VOC label maps.
+IGNORE_COLOR = (255, 255, 255)
+
+
+def label_map_palette() -> np.ndarray:
+    """The colours of a written label map's indices: ``UInt8[256, 3]`` RGB.
+
+    Index ``0`` (background) is black, index ``k`` in ``1..254`` the colour the drawings give
+    label ``k`` (``class_colors(K)[k - 1]``, the same for every ``K >= k``), ``255`` (ignored)
+    :data:`IGNORE_COLOR`.
+    """
+    palette = np.zeros((256, 3), dtype=np.uint8)
+    palette[1:255] = np.asarray(class_colors(254), dtype=np.uint8)
+    palette[255] = IGNORE_COLOR
+    return palette
+
 
 def save_label_map(path: str | Path, label_map: torch.Tensor | np.ndarray) -> None:
-    """Write an ``[H, W]`` label map as a single-channel 8-bit PNG of class indices.
+    """Write an ``[H, W]`` label map as an 8-bit palette image of class indices (VOC's form).
 
-    The file reads back with :func:`detseg.data.label_maps.read_label_map` (values ``0..K``).
+    The pixel values are the class indices: :func:`detseg.data.label_maps.read_label_map`,
+    ``np.array(PIL.Image.open(path))`` and VOC tools read them back (values ``0..K``). An image
+    viewer shows the palette (:func:`label_map_palette`): each class in the colour the
+    drawings give it, background black, ``255`` (ignored) white. ``.png``, ``.bmp`` and
+    ``.tif``/``.tiff`` hold the palette; ``.pgm``/``.pnm`` have none and are written as
+    grayscale indices.
 
     Raises:
         ValueError: a label outside ``0..255``, a fractional one, or a map that is not
@@ -49,10 +76,18 @@ def save_label_map(path: str | Path, label_map: torch.Tensor | np.ndarray) -> No
         raise ValueError(
             f"labels must lie in 0..255 for a uint8 PNG, got {labels.min()}..{labels.max()}"
         )
-    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(path), labels.astype(np.uint8)):
-        raise OSError(f"could not write label map {path} (unsupported extension or unwritable)")
+    indices = np.ascontiguousarray(labels, dtype=np.uint8)
+    if path.suffix.lower() in GRAYSCALE_SUFFIXES:
+        if not cv2.imwrite(str(path), indices):
+            raise OSError(f"could not write label map {path} (unwritable folder or file)")
+        return
+    image = Image.fromarray(indices)  # mode L; the palette makes it mode P, indices kept
+    image.putpalette(label_map_palette().tobytes())
+    try:
+        image.save(path)
+    except OSError as exc:
+        raise OSError(f"could not write label map {path}: {exc}") from exc
 
 
 def save_rgb(path: str | Path, image: np.ndarray | torch.Tensor) -> None:

@@ -14,19 +14,16 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from random_checkpoints import write_checkpoint
 
 import detseg
-from detseg.config import load_config
 from detseg.data.image_io import read_image
 from detseg.data.label_maps import read_label_map
 from detseg.data.shapes import SHAPE_CLASSES, generate_shapes
-from detseg.engine.checkpointing import save_checkpoint
 from detseg.evaluation import checkpoint_eval
 from detseg.evaluation.confusion_plot import confusion_figure, row_normalized
 from detseg.evaluation.segmentation import ConfusionMatrix, segmentation_metrics
-from detseg.models import build_model
 
-REPO = Path(__file__).resolve().parents[2]
 NAMES = ["background", "circle", "square"]
 
 
@@ -78,11 +75,7 @@ def segmenter(tmp_path_factory) -> tuple[Path, Path]:
         f"data.root={root / 'shapes'}",
         "device=cpu",
     ]
-    cfg = load_config(REPO / "configs" / "segmentation" / "unet_shapes.yaml", overrides)
-    torch.manual_seed(0)
-    model = build_model(cfg.model.to_dict(), num_classes=len(SHAPE_CLASSES))
-    state = {"config": cfg.to_dict(), "classes": list(SHAPE_CLASSES), "meta": {}}
-    save_checkpoint(root / "best.pt", {**state, "model": model.state_dict()})
+    write_checkpoint(root / "best.pt", "configs/segmentation/unet_shapes.yaml", overrides)
     return root / "best.pt", root / "shapes"
 
 
