@@ -82,8 +82,15 @@ class PredictionRun:
     videos: list[VideoRun] = field(default_factory=list)
     wrote_images: bool = True
 
-    def summary(self) -> str:
-        """What was processed and where the results are: a line per video, then the images."""
+    def summary(self, exit_code: int | None = None) -> str:
+        """What was processed and where the results are: a line per video, then the images,
+        the last line ending with the count of :attr:`failed` inputs (``"; 1 input failed
+        (see the errors above)"``) when there are any. Empty when nothing was processed.
+
+        Args:
+            exit_code: the exit code the failed inputs give the command (``tools/infer.py``:
+                2), named after their count; ``None`` names none.
+        """
         lines = [video.summary() for video in self.videos]
         if self.wrote_images and self.task == "segmentation":
             lines.append(
@@ -95,6 +102,10 @@ class PredictionRun:
                 f"{count(self.images, 'image')}, {count(self.detections, 'detection')} "
                 f"(score >= {_number(self.score_threshold)}) in {self.out}/"
             )
+        if lines and self.failed:
+            lines[-1] += f"; {count(len(self.failed), 'input')} failed (see the errors above)"
+            if exit_code is not None:
+                lines[-1] += f", hence exit code {exit_code}"
         return "\n".join(lines)
 
 

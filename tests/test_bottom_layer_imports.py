@@ -3,7 +3,8 @@
 ``choices/`` imports nothing from detseg, ``ops/`` nothing outside ``ops/``, ``losses.py`` only
 ``ops/padding``, ``argument_checks.py``, ``torch_files.py``, ``lazy_names.py``,
 ``torch_tensors.py``, ``target_values.py``, ``progress_bars.py`` and ``timed_stages.py`` nothing
-from detseg. Every ``import`` statement counts, also those inside functions.
+from detseg, ``run_folders.py`` only ``torch_files``. Every ``import`` statement counts, also
+those inside functions.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def _detseg_imports(path: Path) -> set[str]:
         ("torch_tensors.py", ()),
         ("progress_bars.py", ()),
         ("timed_stages.py", ()),
+        ("run_folders.py", ("detseg.torch_files",)),
         ("target_values.py", ()),
     ],
 )

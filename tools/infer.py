@@ -43,7 +43,8 @@ share of the pixels). A progress bar shows the frames per second. A camera runs 
 An input that cannot be read (a missing file, an empty or corrupt image, a broken video, a
 camera that cannot be opened, a glob matching nothing) is reported on one line,
 ``infer: error: <message>`` naming it and saying why; the others are still processed and
-written, and the exit code is then 2 (as for any user error; 0 when every input was read).
+written, the closing summary counts them, and the exit code is then 2 (as for any user
+error; 0 when every input was read).
 A run that reads no image writes no ``predictions.json`` (that of an earlier run is kept);
 one stopped by Ctrl-C writes the records of the images drawn so far.
 
@@ -274,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         on_error=report_error,
         classes=args.classes,
     )
-    summary = run.summary()
+    summary = run.summary(exit_code=USER_ERROR_EXIT_CODE if run.failed else None)
     if summary:
         print(summary)
     return USER_ERROR_EXIT_CODE if run.failed else 0

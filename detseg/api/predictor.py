@@ -52,6 +52,7 @@ from detseg.engine.checkpointing import (
     model_from_checkpoint,
 )
 from detseg.engine.runtime import resolve_device
+from detseg.run_folders import run_checkpoint
 from detseg.segmentation.inference import SegmentationInference
 
 __all__ = ["Predictor", "Result", "load"]
@@ -118,21 +119,17 @@ def load(
 
 
 def _run_checkpoint(folder: Path) -> Path:
-    """The checkpoint of the run folder ``folder``: its ``best.pt``, else its ``last.pt``.
+    """The checkpoint of the run folder ``folder`` (:func:`~detseg.run_folders.run_checkpoint`:
+    its ``best.pt``, else its ``last.pt``), logged.
 
     Raises:
         CheckpointError: the folder holds neither.
     """
-    for name, why in (("best.pt", "its best checkpoint"), ("last.pt", "it has no best.pt")):
-        if (folder / name).is_file():
-            logger.info("loading %s (%s is a run folder; %s)", folder / name, folder, why)
-            return folder / name
-    others = sorted(path.name for path in folder.glob("*.pt"))
-    found = f" (it holds {', '.join(others[:5])})" if others else ""
-    raise CheckpointError(
-        f"{folder} is a folder without best.pt or last.pt{found}; give a checkpoint file "
-        "written by tools/train.py, e.g. runs/<name>/best.pt"
+    path, why = run_checkpoint(
+        folder, give="a checkpoint file written by tools/train.py, e.g. runs/<name>/best.pt"
     )
+    logger.info("loading %s (%s is a run folder; %s)", path, folder, why)
+    return path
 
 
 def _check_file(path: Path) -> None:

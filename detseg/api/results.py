@@ -302,10 +302,20 @@ class SegmentationResult:
 
     def __repr__(self) -> str:
         height, width = self.mask.shape
-        shares = ", ".join(f"{name} {share:.0%}" for name, share in self.fractions().items())
+        shares = ", ".join(f"{name} {_percent(share)}" for name, share in self.fractions().items())
         where = f", {self.path.name}" if self.path is not None else ""
         frame = f", frame {self.frame}" if self.frame is not None else ""
         return f"SegmentationResult({width}x{height}: {shares}{where}{frame})"
+
+
+def _percent(share: float) -> str:
+    """``share`` of the pixels (``0 < share <= 1``) as a whole percentage that never reads as
+    absent or as all: ``"<1%"`` below 0.5 %, ``">99%"`` from 99.5 % up to (not at) 100 %."""
+    if share < 0.005:
+        return "<1%"
+    if 0.995 <= share < 1:
+        return ">99%"
+    return f"{share:.0%}"
 
 
 def _detection_index(index: Any) -> bool:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 from pathlib import Path
 
 import torch
@@ -53,11 +54,42 @@ def imagenet_file_name(arch: str, version: str = "IMAGENET1K_V1") -> str:
     Raises:
         ValueError: if torchvision has no such weights for ``arch``.
     """
+    return os.path.basename(imagenet_url(arch, version))
+
+
+def imagenet_url(arch: str, version: str = "IMAGENET1K_V1") -> str:
+    """Address torchvision downloads the ImageNet weights of ``arch`` from (its weight enum's).
+
+    Raises:
+        ValueError: if torchvision has no such weights for ``arch``.
+    """
     enum = torchvision.models.get_model_weights(arch)
     names = [member.name for member in enum]
     if version not in names:
         raise ValueError(f"torchvision has no {version!r} weights for {arch}; choose from {names}.")
-    return os.path.basename(enum[version].url)
+    return str(enum[version].url)
+
+
+def download_commands(builder: str, weights: str, url: str, path: str | os.PathLike) -> str:
+    """Two ways to put torchvision's weights file at ``path`` (detseg never downloads).
+
+    Args:
+        builder: torchvision builder name, e.g. ``"resnet50"`` or ``"fasterrcnn_resnet50_fpn"``.
+        weights: its weight enum member, e.g. ``"IMAGENET1K_V1"`` or ``"DEFAULT"``.
+        url: the file's address (the enum member's ``url``).
+        path: where the file goes (in the torch hub cache, ``<hub dir>/checkpoints/<name>``).
+
+    Returns:
+        ``"download them on a machine with internet access with `python -c ...` or
+        `curl -L <url> --create-dirs -o <path>`"``: torchvision's own download into the hub
+        cache, or the file alone (its folder created when missing).
+    """
+    python = (
+        f"python -c \"import torchvision; torchvision.models.get_model('{builder}', "
+        f"weights='{weights}')\""
+    )
+    curl = f"curl -L {url} --create-dirs -o {shlex.quote(os.fspath(path))}"
+    return f"download them on a machine with internet access with `{python}` or `{curl}`"
 
 
 def resolve_weights_path(weights: str | os.PathLike, arch: str) -> Path:
@@ -84,8 +116,10 @@ def resolve_weights_path(weights: str | os.PathLike, arch: str) -> Path:
         if not path.is_file():
             raise FileNotFoundError(
                 f"{arch} {version} weights not found: expected {file_name} in {folder}. "
-                f"detseg never downloads; copy torchvision's {file_name} there (or set "
-                f"TORCH_HOME), or set model.backbone_weights=<path to the file> (or "
+                "detseg never downloads; "
+                f"{download_commands(arch, version, imagenet_url(arch, version), path)}, "
+                f"or copy torchvision's {file_name} there (or set TORCH_HOME), or set "
+                "model.backbone_weights=<path to the file> (or "
                 f"model.backbone_weights=null: random init) in the config (from Python: "
                 f"weights='<path>' or weights=None)."
             )

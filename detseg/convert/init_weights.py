@@ -6,7 +6,9 @@ new classes. ``model.init_from`` names the weights:
 - a detseg checkpoint (``best.pt`` / ``last.pt`` of a run, or a ``tools/convert_torchvision.py``
   output): the weights that ``detseg.load`` and ``tools/eval.py`` use (``best.pt`` of a run
   with ``train.ema`` holds the EMA weights; ``last.pt`` the training weights, its EMA copy
-  being for ``--resume``);
+  being for ``--resume``), or its run folder: its ``best.pt``, else its ``last.pt``
+  (:func:`~detseg.run_folders.run_checkpoint`, the rule of ``detseg.load``; a log line names
+  the file);
 - a torchvision state-dict file (e.g. ``fasterrcnn_resnet50_fpn_coco-258fb6c6.pth``), converted
   through ``from_torchvision``'s key mapping (:mod:`detseg.convert.torchvision_archs`);
 - ``torchvision:<builder name>`` (``torchvision:fasterrcnn_resnet50_fpn``): that builder's default
@@ -35,6 +37,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch import Tensor, nn
@@ -45,6 +48,7 @@ from detseg.convert.torchvision_archs import (
     read_state_dict,
     read_weights_and_classes,
 )
+from detseg.run_folders import run_checkpoint
 
 __all__ = ["InitReport", "init_source_state", "load_init_weights"]
 
@@ -157,8 +161,9 @@ def init_source_state(source: str) -> tuple[dict[str, Tensor], str]:
     """The detseg state dict named by ``model.init_from``, and what the source was.
 
     Args:
-        source: A detseg checkpoint or state-dict file, a torchvision state-dict file, or
-            ``torchvision:<builder name>``.
+        source: A detseg checkpoint or state-dict file, a training run's folder (its
+            ``best.pt``, else its ``last.pt``; a log line names the file), a torchvision
+            state-dict file, or ``torchvision:<builder name>``.
 
     Returns:
         ``(state dict with detseg key names, description of the source)``.
@@ -180,7 +185,7 @@ def _source_state_and_classes(source: str) -> tuple[dict[str, Tensor], str, list
         converted = convert_torchvision_state(read_state_dict(path), arch, source=str(path))
         return converted.state, f"torchvision {arch}, {converted.num_classes} classes", None
     try:
-        state, _, classes = read_weights_and_classes(source, give=INIT_SOURCES)
+        state, _, classes = read_weights_and_classes(_run_file(source), give=INIT_SOURCES)
     except FileNotFoundError:
         raise FileNotFoundError(
             f"model.init_from: file not found: {source}; give {INIT_SOURCES}"
@@ -195,6 +200,22 @@ def _source_state_and_classes(source: str) -> tuple[dict[str, Tensor], str, list
         return state, "detseg state dict", classes
     origin = f"torchvision {converted.arch}, {converted.num_classes} classes"
     return converted.state, origin, None
+
+
+def _run_file(source: str) -> str:
+    """``source``, or the checkpoint it stands for when it is a run folder
+    (:func:`~detseg.run_folders.run_checkpoint`: its ``best.pt``, else its ``last.pt``),
+    logged.
+
+    Raises:
+        CheckpointError: a folder without ``best.pt`` or ``last.pt``.
+    """
+    folder = Path(source).expanduser()
+    if not folder.is_dir():
+        return source
+    path, why = run_checkpoint(folder, give=INIT_SOURCES)
+    logger.info("model.init_from %s: reading %s (a run folder; %s)", source, path, why)
+    return str(path)
 
 
 def load_init_weights(

@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 from torchvision import models as tv_models
 
+from detseg.backbones.weights import download_commands
 from detseg.choices.torchvision_archs import TORCHVISION_ARCHS
 from detseg.convert import convert_torchvision
 from detseg.torch_files import read_torch_file, state_mismatch
@@ -282,9 +283,7 @@ def hub_weights_file(arch: str) -> Path:
     if not path.is_file():
         raise FileNotFoundError(
             f"torchvision:{arch}: the weights {weights} are not in the torch hub cache "
-            f"({path}); download them on a machine with internet access with "
-            f"`python -c \"import torchvision; torchvision.models.get_model('{arch}', "
-            f"weights='DEFAULT')\"` or `curl -L {weights.url} --create-dirs -o {path}`, "
+            f"({path}); {download_commands(arch, 'DEFAULT', weights.url, path)}, "
             "or set model.init_from to the file's path"
         )
     return path
