@@ -38,11 +38,13 @@ if TYPE_CHECKING:
 
 
 class _TrainArgumentParser(ToolArgumentParser):
-    """A :class:`ToolArgumentParser` whose error for a missing CONFIG says when ``--set`` took it.
+    """A :class:`ToolArgumentParser` whose error for a missing CONFIG says when ``--set`` took it,
+    and whose error for ``KEY=VALUE`` words after another flag says to write ``--set`` there.
 
     ``--set`` takes every word up to the next flag, so ``train.py --set train.epochs=2
     configs/demo.yaml`` gives the config to ``--set``, and argparse alone would only say that
-    CONFIG is missing.
+    CONFIG is missing; ``train.py CONFIG --set a=1 --work-dir runs/x b=2`` leaves ``b=2`` to
+    no flag, and argparse alone would only say that it is unrecognized.
     """
 
     def __init__(self, argv: list[str], **kwargs: Any) -> None:
@@ -55,6 +57,13 @@ class _TrainArgumentParser(ToolArgumentParser):
             message = (
                 f"the config {taken!r} was read as a --set item (--set takes every word up to "
                 f"the next flag); put CONFIG before --set: {self.prog} CONFIG --set KEY=VALUE ..."
+            )
+        unread = message.removeprefix("unrecognized arguments: ").split()
+        overrides = all("=" in word and not word.startswith("-") for word in unread)
+        if message.startswith("unrecognized arguments: ") and overrides:
+            message = (
+                f"{message}: --set takes the words up to the next flag, so a KEY=VALUE after "
+                f"another flag is not read; write --set before it: --set {' '.join(unread)}"
             )
         super().error(message)
 

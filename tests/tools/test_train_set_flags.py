@@ -42,3 +42,21 @@ def test_a_missing_config_is_still_reported_as_missing(capsys):
     with pytest.raises(SystemExit):
         load_tool("train.py").parse_args(["--set", "train.epochs=1"])
     assert "required: config" in capsys.readouterr().err
+
+
+def test_an_override_after_another_flag_says_to_write_set_there(capsys):
+    argv = ["configs/demo.yaml", "--set", "seed=3", "--work-dir", "runs/x", "train.lr=0.1"]
+    with pytest.raises(SystemExit) as stop:
+        load_tool("train.py").parse_args(argv)
+    assert stop.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith("train: error: unrecognized arguments: train.lr=0.1")
+    assert "write --set before it: --set train.lr=0.1" in error
+
+
+@pytest.mark.parametrize("word", ["extra", "--lr=0.1"])
+def test_an_unrecognized_word_or_flag_gets_no_set_advice(capsys, word):
+    with pytest.raises(SystemExit):
+        load_tool("train.py").parse_args(["configs/demo.yaml", "--work-dir", "runs/x", word])
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"unrecognized arguments: {word}" in error and "--set" not in error

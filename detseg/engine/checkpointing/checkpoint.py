@@ -54,9 +54,32 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
     Args:
         path: destination file; its folder is created if needed.
         state: checkpoint dict (tensors, dicts, lists, str, numbers only).
+
+    Raises:
+        OSError: the file could not be written (a full disk, a read-only folder); torch's zip
+            writer reports a failed write as a ``RuntimeError`` ("unexpected pos ...") raised
+            while handling it, which is replaced by the ``OSError`` itself.
     """
     with written_atomically(Path(path)) as partial, open(partial, "wb") as file:
-        torch.save(state, file)
+        try:
+            torch.save(state, file)
+        except RuntimeError as err:
+            failed = _os_error(err)
+            if failed is None:
+                raise
+            raise OSError(failed.errno, failed.strerror, str(partial)) from err
+
+
+def _os_error(err: BaseException) -> OSError | None:
+    """The ``OSError`` among the exceptions ``err`` was raised from or while handling."""
+    seen: set[int] = set()
+    cause: BaseException | None = err
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, OSError):
+            return cause
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 @contextmanager

@@ -96,6 +96,8 @@ def train_epoch(run: TrainingRun) -> EpochStats | None:
             after_step=lambda info: end_of_step(run, info),
         )
     except NonFiniteLossError as err:  # last.pt / best.pt keep the last good state
+        if err.done is not None:  # the steps, skipped images and dropped boxes before it
+            _add_to_totals(run, err.done)
         if state.saved_iteration is None:
             err = err.without_checkpoint()
         if run.dist.is_main:  # every process raised it, with the same message
@@ -104,10 +106,16 @@ def train_epoch(run: TrainingRun) -> EpochStats | None:
             run.records.log({"type": "error", "epoch": state.epoch, "message": str(err)})
         return None
     state.epoch_batches = start_batch + stats.batches
+    _add_to_totals(run, stats)
+    return stats
+
+
+def _add_to_totals(run: TrainingRun, stats: EpochStats) -> None:
+    """Add what one call of the loop did (its steps; the skipped images and dropped boxes of
+    every process, :func:`_count_over_processes`) to the run's totals (the summary's counts)."""
     _count_over_processes(stats, run.dist)
     for key in run.totals:
         run.totals[key] += getattr(stats, key)
-    return stats
 
 
 @dataclass

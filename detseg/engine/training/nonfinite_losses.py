@@ -17,6 +17,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from detseg.engine.training.loop_results import EpochStats
+
 
 class NonFiniteLossError(RuntimeError):
     """The loss (or the gradient) became NaN or infinite; the message names the iteration,
@@ -27,6 +29,9 @@ class NonFiniteLossError(RuntimeError):
         loss_terms: value of each loss term at that step (and ``grad_norm`` for a gradient).
         image_ids: image ids of the bad batch (of every process whose batch was bad).
         what: ``"loss"``, or ``"gradient"`` for a finite loss whose gradient norm is not.
+        done: what the epoch's call of ``train_one_epoch`` did before the bad step (its steps,
+            skipped images and dropped boxes count in the run's totals), set by the loop;
+            ``None`` when raised outside it.
     """
 
     def __init__(
@@ -42,6 +47,7 @@ class NonFiniteLossError(RuntimeError):
         self.loss_terms = dict(loss_terms)
         self.image_ids = list(image_ids or [])
         self.what = what
+        self.done: EpochStats | None = None
         terms = ", ".join(f"{name}={value:.6g}" for name, value in loss_terms.items())
         kept = (
             "the last good checkpoint is kept"
@@ -57,9 +63,11 @@ class NonFiniteLossError(RuntimeError):
     def without_checkpoint(self) -> NonFiniteLossError:
         """The same error, saying that no checkpoint was written yet (a stop before the
         run's first save)."""
-        return NonFiniteLossError(
+        err = NonFiniteLossError(
             self.iteration, self.loss_terms, self.image_ids, checkpoint_kept=False, what=self.what
         )
+        err.done = self.done
+        return err
 
 
 class BufferSnapshot:

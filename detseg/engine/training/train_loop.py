@@ -68,7 +68,7 @@ from detseg.engine.training.accumulation import (
 from detseg.engine.training.data_wait import DataWaitClock
 from detseg.engine.training.loop_results import EpochStats, StepInfo
 from detseg.engine.training.loop_settings import EpochPosition, StepSettings
-from detseg.engine.training.nonfinite_losses import BufferSnapshot
+from detseg.engine.training.nonfinite_losses import BufferSnapshot, NonFiniteLossError
 from detseg.engine.training.optimizer_step import finish_step
 from detseg.engine.training.step_reporting import (
     RecordLog,
@@ -128,7 +128,8 @@ def train_one_epoch(
 
     Raises:
         NonFiniteLossError: a loss term is NaN or infinite and ``on_nonfinite="stop"``
-            (nothing is stepped; the bad forward may have moved the buffers).
+            (nothing is stepped; the bad forward may have moved the buffers); its ``done``
+            holds the :class:`EpochStats` of the steps before.
     """
     position = position or EpochPosition()
     settings = settings or StepSettings()
@@ -163,23 +164,27 @@ def train_one_epoch(
             return True
         return max_iters is not None and stats.iterations >= max_iters
 
-    for batch in clock.batches(bar):
-        stats.batches += 1
-        consumed = start_batch + stats.batches  # batches of the epoch consumed, this one included
-        stats.skipped_images += int(batch.skipped_images)
-        stats.dropped_boxes += int(getattr(batch, "dropped_boxes", 0))
-        group_len, last_in_group = group_of(consumed, accumulate, epoch_len)
-        iteration = start_iteration + stats.iterations
-        micro_step(setup, batch, group, group_len, last_in_group, iteration)
-        if not last_in_group:
-            continue
-        ended = close_group(group, iteration, consumed)
-        group = AccumulationGroup()
-        if ended:
-            break
-    else:  # a loader without a length ends without telling which group is its last
-        if group.batches or group.bad_terms is not None:  # its gradient: the mean of its batches
-            close_group(group, start_iteration + stats.iterations, start_batch + stats.batches)
+    try:
+        for batch in clock.batches(bar):
+            stats.batches += 1
+            consumed = start_batch + stats.batches  # the epoch's batches consumed, this one too
+            stats.skipped_images += int(batch.skipped_images)
+            stats.dropped_boxes += int(getattr(batch, "dropped_boxes", 0))
+            group_len, last_in_group = group_of(consumed, accumulate, epoch_len)
+            iteration = start_iteration + stats.iterations
+            micro_step(setup, batch, group, group_len, last_in_group, iteration)
+            if not last_in_group:
+                continue
+            ended = close_group(group, iteration, consumed)
+            group = AccumulationGroup()
+            if ended:
+                break
+        else:  # a loader without a length ends without telling which group is its last
+            if group.batches or group.bad_terms is not None:  # gradient: the mean of its batches
+                close_group(group, start_iteration + stats.iterations, start_batch + stats.batches)
+    except NonFiniteLossError as err:  # the steps before the bad one count in the run's totals
+        err.done = stats
+        raise
     stats.seconds = time.perf_counter() - clock.start
     stats.data_wait = clock.epoch_share()
     stats.losses = {name: value / finite_steps for name, value in sums.items()}

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from torch import nn
@@ -204,6 +205,15 @@ def _write_final_files(run: TrainingRun) -> None:
         logger.warning("could not draw curves.png: %s", err)
 
 
+def checkpoint_write_error(path: Path, err: OSError) -> str:
+    """The one line of a checkpoint ``path`` that could not be written: the OS's reason and
+    what to do (the previous checkpoints are left as they were)."""
+    return (
+        f"cannot write {path}: {err.strerror or err}; free disk space or fix the folder's "
+        "permissions, then continue with --resume (an earlier last.pt is left as it was)"
+    )
+
+
 def save_last(run: TrainingRun) -> None:
     """Write ``last.pt`` (rank 0) with the training state of every process.
 
@@ -235,7 +245,7 @@ def _write_last(run: TrainingRun, rngs: list[Any] | None) -> None:
     try:
         save_rotating(run.work_dir / "last.pt", state, run.cfg.train.keep_checkpoints)
     except OSError as err:
-        raise WorkDirError(f"cannot write {run.work_dir / 'last.pt'}: {err}") from err
+        raise WorkDirError(checkpoint_write_error(run.work_dir / "last.pt", err)) from err
     # the debug records list only the files that were written
     run.records.rank_event({"event": "save", "file": "last.pt", "iteration": run.state.iteration})
 
@@ -278,6 +288,6 @@ def _write_best(run: TrainingRun) -> str | None:
     try:
         save_checkpoint(path, state)
     except OSError as err:
-        return f"cannot write {path}: {err}"
+        return checkpoint_write_error(path, err)
     run.records.rank_event({"event": "save", "file": "best.pt", "iteration": run.state.iteration})
     return None
