@@ -1,8 +1,9 @@
-"""The choices the detectors make on a GPU, forced on the CPU (a shared test helper).
+"""The choices the models make on a GPU, forced on the CPU (a shared test helper).
 
 On a GPU the models avoid every host read: the padded proposal cut, the samplers' key draw,
-target values left to the data pipeline, one RoIAlign kernel for every FPN level, Mask R-CNN's
-padded mask loss. :func:`force_gpu_choices` makes a CPU run take those paths, so that
+target values (box targets, segmentation masks, Dice labels) left to the data pipeline, one
+RoIAlign kernel for every FPN level, Mask R-CNN's padded mask loss. :func:`force_gpu_choices`
+makes a CPU run of any family (detectors, YOLO, segmenters) take those paths, so that
 ``HostSyncRecorder`` can show they read nothing. The NMS stays torchvision's (the CUDA path is
 Triton kernels, checked sync-free in tests/ops/test_nms_triton.py): its reads, and the
 multi-scale draw of torch's CPU generator, and the RoI row check (CPU rows only:
@@ -15,9 +16,11 @@ import pytest
 import torch
 from torchvision.ops import roi_align
 
+import detseg.losses
 from detseg.detection import mask_head, roi_pooling, rpn, validation
 from detseg.ops import roi_align_triton
 from detseg.ops.matching import BalancedSampler
+from detseg.segmentation import model as segmentation_model
 
 #: the reads that happen on the CPU only (the sites ``HostSyncRecorder`` names)
 CPU_ONLY_READS = (
@@ -46,7 +49,7 @@ def force_gpu_choices(monkeypatch: pytest.MonkeyPatch) -> None:
         return self.sample_with_keys(labels)
 
     monkeypatch.setattr(BalancedSampler, "__call__", draw_with_keys)
-    for module in (rpn, validation, mask_head):
+    for module in (rpn, validation, mask_head, segmentation_model, detseg.losses):
         monkeypatch.setattr(module, "host_reads_are_free", lambda device: False)
     monkeypatch.setattr(roi_pooling.RoIPooler, "_uses_one_kernel", lambda self, feature: True)
     monkeypatch.setattr(roi_align_triton, "multi_level_roi_align", pool_every_level_then_pick)
