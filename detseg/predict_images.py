@@ -12,7 +12,7 @@ and gives each record its ``segmentation``, the mask as COCO compressed RLE.
 
 A segmenter gives ``OUT/<name>``: the image with one colour per class blended in and a legend
 (class names and colours) on its right, and ``OUT/labels/<stem>.png``: the predicted label map
-as an 8-bit PNG (0 background, ``k`` the k-th class of the checkpoint), made as the
+as an 8-bit palette PNG (0 background, ``k`` the k-th class of the checkpoint), made as the
 checkpoint config's ``eval.tta``, ``eval.tta_scales`` and ``eval.crf`` say (``plain``: one
 forward pass).
 

@@ -23,7 +23,7 @@ instance masks (Mask R-CNN) also draws each mask, translucent and outlined in it
 and adds ``segmentation`` (the mask as COCO compressed RLE) to each record. A segmentation
 checkpoint gives ``OUT/<name>``: the image with one colour per class blended in and a legend
 (class names and colours) on its right, and ``OUT/labels/<stem>.png``: the predicted label map
-as an 8-bit PNG (0 background, ``k`` the k-th class of the checkpoint), made as the
+as an 8-bit palette PNG (0 background, ``k`` the k-th class of the checkpoint), made as the
 checkpoint config's ``eval.tta``, ``eval.tta_scales`` and ``eval.crf`` say (``--plain``: one
 forward pass). ``<name>`` is the image's file name, with ``_1``, ``_2`` ... after its stem
 where names repeat or ``OUT`` holds an input image of that name (an input is never written

@@ -251,7 +251,8 @@ class SegmentationResult:
         save_rgb(_image_file(path), self.plot())
 
     def save_mask(self, path: str | os.PathLike) -> None:
-        """Write :attr:`mask` as an 8-bit PNG of class indices (0 background).
+        """Write :attr:`mask` as an 8-bit palette PNG of class indices (0 background; an image
+        viewer shows the class colours).
 
         Raises:
             ValueError: ``path`` has no extension (and is no folder) or a lossy one (``.jpg``).
