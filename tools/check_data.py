@@ -10,7 +10,10 @@ section beside `train` / `eval`: its data section is checked; it needs no model,
 fragment or a file composing only `_base_` fragments works) or a data file (a `data:` mapping,
 the keys of a data section, or an Ultralytics data yaml), or a dataset folder: its data.yaml,
 else the default keys of the layout it has (coco annotations/instances_<split>.json, voc
-Annotations/ + ImageSets/Main/, yolo images/ + labels/). Prints a short report and writes to
+Annotations/ + ImageSets/Main/, yolo images/ + labels/, voc_seg SegmentationClass/ +
+ImageSets/Segmentation/, folder_seg images/ + masks/; the detection layouts are tried first, so
+a VOC2012 folder that also has Annotations/ + ImageSets/Main/ is voc: add --set
+data.format=voc_seg to check its segmentation). Prints a short report and writes to
 OUT (default: runs/check_data/<name of the data root>): report.txt, summary.json (every count
 and finding), report.html (self-contained: numbers, histograms, a grid of drawn images per
 split) and the histograms as PNG files. The held-out `test` split (--splits test) is found

@@ -12,27 +12,62 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["layout_format", "warn_root_elsewhere"]
+__all__ = ["LAYOUTS", "layout_format", "layouts_text", "warn_root_elsewhere"]
 
 logger = logging.getLogger(__name__)
 
 
+def _has(folder: Path, *subfolders: str) -> bool:
+    """Whether every one of ``subfolders`` is a folder under ``folder``."""
+    return all((folder / sub).is_dir() for sub in subfolders)
+
+
+#: The default layouts of a dataset folder (``datasets/README.md``), in the order they are
+#: tried: ``(format, what the folder holds, test)``. The detection layouts come first, so a
+#: folder in a detection and a segmentation layout at once (a VOC2012 folder with
+#: ``Annotations/`` + ``ImageSets/Main/`` and ``SegmentationClass/`` +
+#: ``ImageSets/Segmentation/``; ``images/`` with ``labels/`` and ``masks/``) is the detection
+#: one; give a data file (or ``--set data.format=...``) for the other.
+LAYOUTS: tuple[tuple[str, str, Callable[[Path], bool]], ...] = (
+    (
+        "coco",
+        "annotations/instances_<split>.json",
+        lambda folder: any((folder / "annotations").glob("instances_*.json")),
+    ),
+    (
+        "voc",
+        "Annotations/ + ImageSets/Main/",
+        lambda folder: _has(folder, "Annotations", "ImageSets/Main"),
+    ),
+    ("yolo", "images/ + labels/", lambda folder: _has(folder, "images", "labels")),
+    (
+        "voc_seg",
+        "SegmentationClass/ + ImageSets/Segmentation/",
+        lambda folder: _has(folder, "SegmentationClass", "ImageSets/Segmentation"),
+    ),
+    ("folder_seg", "images/ + masks/", lambda folder: _has(folder, "images", "masks")),
+)
+
+
 def layout_format(folder: Path) -> str | None:
-    """The detection format whose default layout ``folder`` has, or ``None``.
+    """The format whose default layout ``folder`` has (the first of :data:`LAYOUTS`), or
+    ``None``.
 
     ``annotations/instances_*.json``: ``"coco"``; ``Annotations/`` and ``ImageSets/Main/``:
-    ``"voc"``; ``images/`` and ``labels/``: ``"yolo"`` (the layouts of ``datasets/README.md``).
+    ``"voc"``; ``images/`` and ``labels/``: ``"yolo"``; ``SegmentationClass/`` and
+    ``ImageSets/Segmentation/``: ``"voc_seg"``; ``images/`` and ``masks/``: ``"folder_seg"``.
+    A detection layout wins over a segmentation one in the same folder.
     """
-    if any((folder / "annotations").glob("instances_*.json")):
-        return "coco"
-    if (folder / "Annotations").is_dir() and (folder / "ImageSets" / "Main").is_dir():
-        return "voc"
-    if (folder / "images").is_dir() and (folder / "labels").is_dir():
-        return "yolo"
-    return None
+    return next((fmt for fmt, _, test in LAYOUTS if test(folder)), None)
+
+
+def layouts_text() -> str:
+    """Every layout of :data:`LAYOUTS` for a message: ``"coco annotations/..., voc ..."``."""
+    return ", ".join(f"{fmt} {holds}" for fmt, holds, _ in LAYOUTS)
 
 
 def warn_root_elsewhere(data_file: str | os.PathLike[str], section: dict[str, Any]) -> bool:

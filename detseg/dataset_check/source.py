@@ -6,7 +6,8 @@ overrides and all. A config that has no ``model`` once its bases are merged (a b
 such as ``configs/_base_/voc_0712.yaml``, or a file composing only such fragments) needs none
 for a data check: its merged ``data`` section is taken as it stands. Anything else is a data
 file (a detseg data file or an Ultralytics data yaml, :func:`detseg.config.load_data_file`).
-A dataset folder stands for its ``data.yaml``, else for the default keys of its layout. A data
+A dataset folder stands for its ``data.yaml``, else for the default keys of its layout (a
+detection layout, else a segmentation one: :data:`detseg.config.data_root.LAYOUTS`). A data
 file whose ``root`` is another folder while its own folder holds the dataset (a copied folder)
 is warned about as training warns (:func:`detseg.config.data_root.warn_root_elsewhere`).
 ``--set data.KEY=VALUE`` overrides apply to these sections as they do to a config's.
@@ -27,7 +28,7 @@ from typing import Any
 
 from detseg.config import ConfigError, load_config, load_data_file
 from detseg.config.bases import BASE_KEY, compose, read_yaml
-from detseg.config.data_root import layout_format, warn_root_elsewhere
+from detseg.config.data_root import layout_format, layouts_text, warn_root_elsewhere
 from detseg.config.data_section import DEFAULT_FORMAT, check_data_keys, switch_format
 from detseg.config.overrides import parse_override
 from detseg.config.schema import Config
@@ -147,10 +148,15 @@ def load_data_section(
 
 def _folder_section(folder: Path, overrides: Sequence[str]) -> tuple[dict[str, Any], str]:
     """The data section of a dataset folder: its ``data.yaml`` (as ``tools/convert_dataset.py``
-    and Ultralytics exports put there), else the default keys of the format whose layout the
-    folder has (``annotations/instances_<split>.json``: coco; ``Annotations/`` and
-    ``ImageSets/Main/``: voc, with its ``classes.txt`` when there; ``images/`` and ``labels/``:
-    yolo)."""
+    and Ultralytics exports put there), else ``{"format", "root"}`` of the format whose layout
+    the folder has (:data:`detseg.config.data_root.LAYOUTS`: ``annotations/instances_<split>.json``:
+    coco; ``Annotations/`` and ``ImageSets/Main/``: voc, with its ``classes.txt`` when there;
+    ``images/`` and ``labels/``: yolo; ``SegmentationClass/`` and ``ImageSets/Segmentation/``:
+    voc_seg; ``images/`` and ``masks/``: folder_seg), its other keys taking the format's
+    defaults (:data:`detseg.data.registry.DATA_DEFAULTS`) as a data file's do. The detection
+    layouts are tried first: a VOC2012 folder with ``Annotations/`` + ``ImageSets/Main/`` is
+    voc, a folder with ``labels/`` and ``masks/`` beside ``images/`` is yolo (``--set
+    data.format=voc_seg`` or a data file checks it as segmentation data)."""
     if (folder / "data.yaml").is_file():
         from_file = _apply_data_overrides(load_data_file(folder / "data.yaml"), overrides)
         from_file.pop("augmentations", None)
@@ -160,13 +166,13 @@ def _folder_section(folder: Path, overrides: Sequence[str]) -> tuple[dict[str, A
     if fmt is None:
         raise ConfigError(
             f"{folder} is a folder without a data.yaml and in no default layout "
-            "(coco annotations/instances_<split>.json, voc Annotations/ + ImageSets/Main/, "
-            "yolo images/ + labels/): give a config or data file"
+            f"({layouts_text()}): give a config or data file"
         )
     section: dict[str, Any] = {"format": fmt, "root": str(folder)}
     if fmt == "voc" and (folder / "classes.txt").is_file():
         section["classes"] = "classes.txt"
-    return _apply_data_overrides(section, overrides), f"{fmt} folder"
+    section = _apply_data_overrides(section, overrides)
+    return section, f"{section['format']} folder"  # the format checked (--set data.format)
 
 
 def default_out_dir(
