@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LAYOUTS", "layout_format", "layouts_text", "warn_root_elsewhere"]
+__all__ = ["LAYOUTS", "has_layout", "layout_format", "layouts_text", "warn_root_elsewhere"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,12 @@ def layout_format(folder: Path) -> str | None:
     return next((fmt for fmt, _, test in LAYOUTS if test(folder)), None)
 
 
+def has_layout(folder: Path, fmt: str) -> bool:
+    """Whether ``folder`` holds the default layout of ``fmt`` (one of :data:`LAYOUTS`), whatever
+    other layout it holds too; ``False`` for a format without a default layout."""
+    return any(test(folder) for name, _, test in LAYOUTS if name == fmt)
+
+
 def layouts_text() -> str:
     """Every layout of :data:`LAYOUTS` for a message: ``"coco annotations/..., voc ..."``."""
     return ", ".join(f"{fmt} {holds}" for fmt, holds, _ in LAYOUTS)
@@ -72,8 +78,9 @@ def layouts_text() -> str:
 
 def warn_root_elsewhere(data_file: str | os.PathLike[str], section: dict[str, Any]) -> bool:
     """Warn when ``section``'s ``root`` is another folder while the folder of ``data_file``
-    holds a dataset of ``section``'s format itself (:func:`layout_format`): the folder was
-    copied or moved after its data.yaml was written, and the original is what gets read.
+    holds a dataset of ``section``'s format itself (:func:`has_layout`, even where another
+    layout comes first: a VOC2012 folder's ``voc_seg`` data file): the folder was copied or
+    moved after its data.yaml was written, and the original is what gets read.
 
     Args:
         data_file: The data file the section comes from.
@@ -84,7 +91,7 @@ def warn_root_elsewhere(data_file: str | os.PathLike[str], section: dict[str, An
     """
     folder = Path(os.path.abspath(Path(data_file).expanduser().parent))
     root = Path(os.path.abspath(os.path.expanduser(str(section.get("root") or "."))))
-    if root == folder or layout_format(folder) != section.get("format"):
+    if root == folder or not has_layout(folder, str(section.get("format"))):
         return False
     logger.warning(
         "%s names root %s, while %s holds a %s dataset itself (copied or moved?): reading %s, "

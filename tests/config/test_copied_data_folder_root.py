@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 
 from detseg.config import config_from_dict, load_config
-from detseg.config.data_root import layout_format
+from detseg.config.data_root import layout_format, warn_root_elsewhere
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "configs" / "demo.yaml"
@@ -72,3 +72,18 @@ def test_layout_format_names_the_default_layouts(tmp_path):
     (tmp_path / "none").mkdir()
     found = [layout_format(tmp_path / name) for name in ("c", "v", "y", "none")]
     assert found == ["coco", "voc", "yolo", None]
+
+
+def test_a_data_file_is_tested_against_its_own_format_layout(tmp_path, caplog):
+    """A VOC2012 folder holds the detection layout (tried first) and the segmentation one: its
+    copied ``voc_seg`` data file is still warned about."""
+    copy = tmp_path / "VOC2012"
+    for sub in ("Annotations", "ImageSets/Main", "SegmentationClass", "ImageSets/Segmentation"):
+        (copy / sub).mkdir(parents=True)
+    assert layout_format(copy) == "voc"
+    caplog.set_level(logging.WARNING)
+    warned = warn_root_elsewhere(
+        copy / "data.yaml", {"format": "voc_seg", "root": str(tmp_path / "original")}
+    )
+    assert warned
+    assert any("copied or moved" in line for line in _warnings(caplog))
