@@ -204,6 +204,7 @@ def launch_workers(
 
 
 def print_summary(result: TrainResult) -> None:
+    from detseg.engine.training.nonfinite_losses import skipped_steps_summary
     from detseg.engine.validation import COCO_KEYS, SEG_KEYS, SEGM_KEYS
 
     run, totals = result.run, result.totals
@@ -234,8 +235,9 @@ def print_summary(result: TrainResult) -> None:
         print(f"{skipped}.")
     else:
         print(f"{skipped}, dropped boxes: {totals['dropped_boxes']}.")
-    if run.skipped_steps:
-        print(f"Steps skipped for a non-finite loss: {run.skipped_steps}.")
+    skipped_steps = skipped_steps_summary(run.skipped_steps, run.iteration)
+    if skipped_steps is not None:
+        print(skipped_steps)
     if result.exit_code > 128:
         print(f"Interrupted: resume with --resume --work-dir {result.work_dir}")
     names = ("config.yaml", "metrics.jsonl", "tb", "last.pt", "best.pt", "curves.png", "profile")

@@ -81,6 +81,8 @@ def parse_override(item: str) -> tuple[str, Any, str]:
             f"{where}: the value of '{key_path}' is empty; write {type_name(tp)} after '=' "
             f"(e.g. {key_path}={_example(tp)})"
         )
+    if tp is not str and tp != str | None and typing.get_origin(tp) is not Literal:
+        _check_flow_yaml(key_path, text, where)
     if tp is str:
         value: Any = text
     elif tp == str | None:  # a path (work_dir, model.init_from): text, unless it says null
@@ -205,6 +207,56 @@ def _example(tp: Any) -> str:
     if typing.get_origin(tp) is Literal:
         return str(typing.get_args(tp)[0]).lower()
     return {bool: "true", int: "1", float: "0.1"}.get(tp, "[1, 2]")
+
+
+def _check_flow_yaml(key_path: str, text: str, where: str) -> None:
+    """Refuse a value written as a YAML list or mapping (``[...]``, ``{...}``) that YAML
+    cannot read, e.g. an unclosed brace, instead of taking it as text (whose error would then
+    be about its type).
+
+    Raises:
+        ConfigError: one line with YAML's short reason and the fixed form where closing the
+            open brackets fixes it (else the advice to quote the whole ``--set`` argument).
+    """
+    stripped = text.strip()
+    if not stripped.startswith(("{", "[")):
+        return
+    try:
+        load_yaml_text(stripped)
+        return
+    except yaml.YAMLError as err:
+        reason = getattr(err, "problem", None) or str(err).splitlines()[0]
+    fixed = _closed_brackets(stripped)
+    if "duplicate key" in reason:
+        advice = "write each key once"
+    elif fixed is not None:
+        advice = f'write it as --set "{key_path}={fixed}"'
+    else:
+        advice = f'write a YAML mapping or list, e.g. --set "{key_path}={{name: value}}"'
+    raise ConfigError(
+        f"{where}: the value of '{key_path}' is not valid YAML ({reason}); {advice} "
+        "(quote the whole argument, so that the shell keeps it in one piece)"
+    )
+
+
+def _closed_brackets(text: str) -> str | None:
+    """``text`` with its unclosed ``{`` / ``[`` closed in order, when that makes valid YAML
+    (``{nms_thresh: 0.6`` -> ``{nms_thresh: 0.6}``); ``None`` otherwise."""
+    stack: list[str] = []
+    for char in text:
+        if char in "{[":
+            stack.append("}" if char == "{" else "]")
+        elif char in "}]":
+            if not stack or stack.pop() != char:
+                return None
+    if not stack or text.rstrip().endswith((":", ",")):  # cut short (a split argument?)
+        return None
+    fixed = text + "".join(reversed(stack))
+    try:
+        load_yaml_text(fixed)
+    except yaml.YAMLError:
+        return None
+    return fixed
 
 
 def _parse_scalar(text: str) -> Any:

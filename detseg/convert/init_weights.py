@@ -176,16 +176,18 @@ def init_source_state(source: str) -> tuple[dict[str, Tensor], str]:
     return state, origin
 
 
-def _source_state_and_classes(source: str) -> tuple[dict[str, Tensor], str, list[str] | None]:
+def _source_state_and_classes(
+    source: str, log: bool = True
+) -> tuple[dict[str, Tensor], str, list[str] | None]:
     """:func:`init_source_state`, and the class names a detseg checkpoint states (else
-    ``None``)."""
+    ``None``); ``log``: log the file a run folder stands for (:func:`_run_file`)."""
     if source.startswith(TORCHVISION_PREFIX):
         arch = source[len(TORCHVISION_PREFIX) :]
         path = hub_weights_file(arch)
         converted = convert_torchvision_state(read_state_dict(path), arch, source=str(path))
         return converted.state, f"torchvision {arch}, {converted.num_classes} classes", None
     try:
-        state, _, classes = read_weights_and_classes(_run_file(source), give=INIT_SOURCES)
+        state, _, classes = read_weights_and_classes(_run_file(source, log), give=INIT_SOURCES)
     except FileNotFoundError:
         raise FileNotFoundError(
             f"model.init_from: file not found: {source}; give {INIT_SOURCES}"
@@ -202,10 +204,10 @@ def _source_state_and_classes(source: str) -> tuple[dict[str, Tensor], str, list
     return converted.state, origin, None
 
 
-def _run_file(source: str) -> str:
+def _run_file(source: str, log: bool = True) -> str:
     """``source``, or the checkpoint it stands for when it is a run folder
     (:func:`~detseg.run_folders.run_checkpoint`: its ``best.pt``, else its ``last.pt``),
-    logged.
+    logged where ``log``.
 
     Raises:
         CheckpointError: a folder without ``best.pt`` or ``last.pt``.
@@ -214,12 +216,13 @@ def _run_file(source: str) -> str:
     if not folder.is_dir():
         return source
     path, why = run_checkpoint(folder, give=INIT_SOURCES)
-    logger.info("model.init_from %s: reading %s (a run folder; %s)", source, path, why)
+    if log:
+        logger.info("model.init_from %s: reading %s (a run folder; %s)", source, path, why)
     return str(path)
 
 
 def load_init_weights(
-    model: nn.Module, source: str, classes: Sequence[str] | None = None
+    model: nn.Module, source: str, classes: Sequence[str] | None = None, *, log: bool = True
 ) -> InitReport:
     """Copy every tensor of ``source`` whose name and shape match into ``model``.
 
@@ -228,6 +231,8 @@ def load_init_weights(
         source: ``model.init_from`` (see :func:`init_source_state`).
         classes: The run's foreground names in label order, compared with those a detseg
             checkpoint states (:meth:`InitReport.class_warning`).
+        log: log the file a run folder stands for (``False`` on the processes of a
+            distributed run other than rank 0, which report nothing).
 
     Returns:
         The :class:`InitReport` of what was loaded, re-initialised and ignored.
@@ -236,7 +241,7 @@ def load_init_weights(
         ValueError: No tensor of the source fits the model.
         FileNotFoundError: See :func:`init_source_state`.
     """
-    state, origin, source_classes = _source_state_and_classes(source)
+    state, origin, source_classes = _source_state_and_classes(source, log)
     report = InitReport(source=source, origin=origin, source_classes=source_classes)
     report.classes = list(classes) if classes is not None else None
     target = model.state_dict()

@@ -64,5 +64,5 @@ def test_a_merge_key_may_still_be_overridden(tmp_path):
 
 def test_a_duplicate_key_in_a_set_value_is_not_taken_silently(tmp_path):
     path = _write(tmp_path / "c.yaml", MODEL)
-    with pytest.raises(ConfigError, match=r"--set model.rpn=.*must be a mapping"):
+    with pytest.raises(ConfigError, match=r"model.rpn=.*not valid YAML \(found duplicate key"):
         load_config(path, ["model.rpn={nms_thresh: 0.6, nms_thresh: 0.7}"])

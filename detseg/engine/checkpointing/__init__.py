@@ -8,7 +8,8 @@
 - :mod:`~detseg.engine.checkpointing.previous_run_folders`: a previous run's ``last.pt`` and
   its copies moved into ``previous_last.1/`` (``keep_previous_last``).
 - :mod:`~detseg.engine.checkpointing.resume_state`: the training state that ``--resume``
-  restores (``training_state``, ``restore_training_state``).
+  restores (``training_state``, ``restore_training_state``), and the config keys a resumed
+  run changes (``log_config_changes``).
 - :mod:`~detseg.engine.checkpointing.model_files`: ``load_model`` / ``model_from_checkpoint``
   (the model a checkpoint names, rebuilt) and ``model_checkpoint`` (the checkpoint dict of a
   model trained in your own code).

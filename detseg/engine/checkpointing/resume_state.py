@@ -3,13 +3,15 @@
 :func:`training_state` gathers the optimizer, scheduler, scaler, RNG (and EMA) states that
 ``tools/train.py --resume`` needs beside the model; :func:`check_resume_entries` and
 :func:`optimizer_mismatch` refuse a state that does not fit before anything is loaded;
-:func:`restore_training_state` loads it into freshly built objects. Separate from the file
-handling (:mod:`~detseg.engine.checkpointing.checkpoint`,
+:func:`restore_training_state` loads it into freshly built objects; :func:`log_config_changes`
+names the config keys whose values a resumed run changes against the checkpoint's config.
+Separate from the file handling (:mod:`~detseg.engine.checkpointing.checkpoint`,
 :mod:`~detseg.engine.checkpointing.rotation`): this is about the objects of a run, not files.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,8 @@ import torch
 
 from detseg.engine.checkpointing.random_states import rng_state, set_rng_state
 from detseg.torch_files import CheckpointError
+
+logger = logging.getLogger(__name__)
 
 
 def training_state(
@@ -185,3 +189,62 @@ def _saved_optimizer_keys(state: dict[str, Any]) -> str:
         f"resume with the run's train.optimizer and train.no_decay_norm_bias{run}, "
         "or start a new run in another --work-dir"
     )
+
+
+#: How many changed keys the line names before it counts the rest ("and N more").
+MAX_NAMED_CHANGES = 10
+
+_ABSENT = object()
+
+
+def _flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"train.lr": 0.02, ...}``: the leaves of a nested config dict under dotted keys (a
+    list is one value; an empty mapping is one value too, so that it is not lost)."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def config_changes(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """``["train.lr 0.002 -> 0.02", ...]``: each dotted key whose value differs between the
+    checkpoint's config ``saved`` and the run's config ``current`` (both as ``to_dict()``
+    gives them), in the order of ``current`` then of the keys only ``saved`` has; a key one
+    of them lacks shows ``(none)`` on that side. Empty when the two are equal."""
+    old, new = _flatten(saved), _flatten(current)
+    changes = []
+    for key in [*new, *(k for k in old if k not in new)]:
+        before, after = old.get(key, _ABSENT), new.get(key, _ABSENT)
+        if before != after or isinstance(before, bool) != isinstance(after, bool):
+            changes.append(f"{key} {_shown(before)} -> {_shown(after)}")
+    return changes
+
+
+def _shown(value: Any) -> str:
+    """A config value as the log line shows it (``(none)`` for a key that side lacks)."""
+    return "(none)" if value is _ABSENT else str(value)
+
+
+def config_changes_line(saved: dict[str, Any], current: dict[str, Any]) -> str | None:
+    """The resume log line naming :func:`config_changes` (at most :data:`MAX_NAMED_CHANGES`
+    keys, then ``and N more``); ``None`` when the configs are equal."""
+    changes = config_changes(saved, current)
+    if not changes:
+        return None
+    named = ", ".join(changes[:MAX_NAMED_CHANGES])
+    more = len(changes) - MAX_NAMED_CHANGES
+    if more > 0:
+        named += f", and {more} more"
+    return f"the config differs from the checkpoint's: {named}"
+
+
+def log_config_changes(saved: dict[str, Any], current: dict[str, Any]) -> None:
+    """Log :func:`config_changes_line` (rank 0 calls it on ``--resume``); nothing when the
+    configs are equal."""
+    line = config_changes_line(saved, current)
+    if line is not None:
+        logger.info("%s", line)

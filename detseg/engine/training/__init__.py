@@ -22,7 +22,8 @@
   forward and backward into its group (``accumulation``), the optimizer step that closes a
   group (``optimizer_step``), the progress bar and ``train`` records (``step_reporting``).
 - :mod:`~detseg.engine.training.nonfinite_losses`: :class:`NonFiniteLossError` (stop) and
-  :class:`BufferSnapshot` (a dropped step puts the buffers back).
+  :class:`BufferSnapshot` (a dropped step puts the buffers back); the warning of an epoch
+  with most of its steps skipped, and the summary's share of skipped steps.
 - :mod:`~detseg.engine.training.data_wait`: :class:`DataWaitClock`, the share of the loop's
   time spent waiting for data.
 - :mod:`~detseg.engine.training.step_profiler`: :class:`StepProfiler`, ``train.profile_steps``

@@ -21,6 +21,7 @@ from detseg.engine.training.finite_checks import (
     save_last_checked,
 )
 from detseg.engine.training.loop_results import EpochStats
+from detseg.engine.training.nonfinite_losses import warn_if_mostly_skipped
 from detseg.engine.training.step_profiler import profiled_epoch
 from detseg.engine.training.train_steps import (
     evaluate_epoch,
@@ -158,23 +159,15 @@ def epoch_trained(run: TrainingRun) -> bool:
 
 
 def close_epoch_training(run: TrainingRun, epoch: int, stats: EpochStats) -> None:
-    """The ``epoch`` record of an epoch whose training is over (and its warning when every
-    step was skipped); a failed write fails every process (:func:`writing_records`: the
-    finiteness check or ``last.pt``, collectives, follow)."""
+    """The ``epoch`` record of an epoch whose training is over (and rank 0's warning when
+    more than half of its steps were skipped,
+    :func:`~detseg.engine.training.nonfinite_losses.warn_if_mostly_skipped`); a failed write fails
+    every process (:func:`writing_records`: the finiteness check or ``last.pt``, collectives,
+    follow)."""
     with writing_records(run):
         run.records.log(epoch_record(epoch, run.state.iteration, stats))
-    warn_if_all_skipped(epoch, stats)
-
-
-def warn_if_all_skipped(epoch: int, stats: EpochStats) -> None:
-    """One warning when every step of an epoch was dropped for a non-finite loss."""
-    if stats.iterations and stats.skipped_steps == stats.iterations:
-        logger.warning(
-            "every step of epoch %d (%d) was skipped for a non-finite loss: the model is not "
-            "learning; try a lower train.lr, a longer train.warmup_iters or train.grad_clip",
-            epoch,
-            stats.iterations,
-        )
+    if run.dist.is_main:  # every process skips the same steps
+        warn_if_mostly_skipped(epoch, stats)
 
 
 def epoch_record(epoch: int, iteration: int, stats: EpochStats) -> dict[str, Any]:

@@ -107,7 +107,7 @@ def build_run_model(
         score_by = score_name(task, resolve_metric(cfg.eval.metric, cfg.data.format))
         check_resume_weights(model, last, train, classes=classes, score_by=score_by)
     if cfg.model.init_from is not None and not resume:
-        report = load_init_weights(model, cfg.model.init_from, classes=classes)
+        report = load_init_weights(model, cfg.model.init_from, classes=classes, log=dist.is_main)
         for line in report.lines() if dist.is_main else []:
             logger.info("%s", line)
         for warning in report.warnings() if dist.is_main else []:

@@ -10,14 +10,23 @@ scaler skips such steps itself); its terms then
 carry ``grad_norm``. A dropped group's forward passes have already moved the model's buffers
 (BatchNorm running statistics, perhaps to NaN), so a :class:`BufferSnapshot` taken before the
 group's first forward puts them back.
+
+A step now and then is what ``skip`` is for; most of an epoch's steps dropped means the model
+has diverged (or the data is broken) and is hardly learning, while the run still ends with
+exit code 0: :func:`warn_if_mostly_skipped` warns at the end of such an epoch, and
+:func:`skipped_steps_summary` is the run summary's line with the run's share.
 """
 
 from __future__ import annotations
+
+import logging
 
 import torch
 from torch import nn
 
 from detseg.engine.training.loop_results import EpochStats
+
+logger = logging.getLogger(__name__)
 
 
 class NonFiniteLossError(RuntimeError):
@@ -109,3 +118,41 @@ def _same_layout(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
         x.shape == y.shape and x.dtype == y.dtype and x.device == y.device
         for x, y in zip(a, b, strict=True)
     )
+
+
+#: What to do about many skipped steps, in the warning and the summary.
+ADVICE = (
+    "lower train.lr (or a longer train.warmup_iters, train.grad_clip), check the data "
+    "(tools/check_data.py), or set train.on_nonfinite=stop to stop at the first one"
+)
+
+
+def mostly_skipped(skipped: int, steps: int) -> bool:
+    """More than half of ``steps`` optimizer steps were dropped."""
+    return steps > 0 and 2 * skipped > steps
+
+
+def warn_if_mostly_skipped(epoch: int, stats: EpochStats) -> None:
+    """One warning at the end of an epoch of which more than half of the steps
+    (``stats.iterations``, this call's) were dropped for a non-finite loss, naming the share
+    and what to do."""
+    skipped, steps = stats.skipped_steps, stats.iterations
+    if not mostly_skipped(skipped, steps):
+        return
+    if skipped == steps:
+        what = f"every step of epoch {epoch} ({steps}) was skipped"
+    else:
+        what = f"{skipped} of {steps} steps of epoch {epoch} ({skipped / steps:.0%}) were skipped"
+    logger.warning("%s for a non-finite loss: the model is hardly learning; %s", what, ADVICE)
+
+
+def skipped_steps_summary(skipped: int, steps: int) -> str | None:
+    """The summary's line on the run's steps dropped for a non-finite loss (``skipped`` of its
+    ``steps``, the whole run's); ``None`` when none were. More than half adds what to do."""
+    if skipped <= 0:
+        return None
+    share = f" ({skipped / steps:.0%})" if steps > 0 else ""
+    line = f"Steps skipped for a non-finite loss: {skipped} of {steps}{share}."
+    if mostly_skipped(skipped, steps):
+        line += f" The model is hardly learning: {ADVICE}."
+    return line

@@ -25,6 +25,8 @@ from detseg.engine.checkpointing.checkpoint import (
     CheckpointError,
     load_checkpoint,
     remove_stale_temp_files,
+    remove_stale_temp_files_of,
+    written_atomically,
 )
 from detseg.engine.checkpointing.disk_check import (
     LOG_RESERVE_BYTES,
@@ -131,6 +133,8 @@ def _prepare_main_work_dir(run: TrainingRun, resume: bool) -> None:
         check_work_dir(run.work_dir, needed)
         for stale in remove_stale_temp_files(run.work_dir):
             logger.info("removed %s, left by an interrupted checkpoint write", stale)
+        for stale in remove_stale_temp_files_of(run.work_dir / "config.yaml"):
+            logger.info("removed %s, left by an interrupted write of config.yaml", stale)
         if not resume:
             keep_previous(run.work_dir / "best.pt", keep)
             keep_previous_last(run.work_dir / "last.pt", keep)
@@ -162,12 +166,15 @@ def write_config(run: TrainingRun) -> None:
 
 
 def _write_config_file(run: TrainingRun) -> None:
-    """``config.yaml``: the resolved config, keys in their order."""
+    """``config.yaml``: the resolved config, keys in their order, written atomically
+    (:func:`~detseg.engine.checkpointing.checkpoint.written_atomically`): a run killed during
+    the write leaves the previous ``config.yaml`` whole."""
     config_text = yaml.safe_dump(run.cfg.to_dict(), sort_keys=False)
-    (run.work_dir / "config.yaml").write_text(config_text)
+    with written_atomically(run.work_dir / "config.yaml") as partial:
+        partial.write_text(config_text, encoding="utf-8")
 
 
-def resume_run(run: TrainingRun) -> None:
+def resume_run(run: TrainingRun) -> dict[str, Any] | None:
     """Load ``last.pt`` (or its newest good copy) into the run; rank 0 moves the damaged newer
     files aside (``last.pt.corrupt``) so that no later save rotates them over the good copy.
 
@@ -176,6 +183,10 @@ def resume_run(run: TrainingRun) -> None:
     does not load) and raises the same message, that of the lowest rank that failed
     (:func:`failing_together`): no process goes on to wait for the others at the next
     collective.
+
+    Returns:
+        the config stored in the checkpoint (``None`` when it has none), for
+        :func:`~detseg.engine.checkpointing.resume_state.log_config_changes`.
 
     Raises:
         CheckpointError: no readable checkpoint, a damaged one that cannot be moved aside, or
@@ -188,6 +199,8 @@ def resume_run(run: TrainingRun) -> None:
     keep_best_pt_score(run)
     with failing_together(run.dist, CheckpointError):
         _continue_run(run, saved, source)
+    config = saved.get("config")
+    return config if isinstance(config, dict) else None
 
 
 def _load_training_state(run: TrainingRun) -> tuple[dict[str, Any], Path]:

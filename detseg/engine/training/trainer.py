@@ -43,6 +43,7 @@ from detseg.engine.checkpointing.checkpoint import CheckpointError
 from detseg.engine.checkpointing.disk_check import WorkDirError
 from detseg.engine.checkpointing.interrupt import StopSignals
 from detseg.engine.checkpointing.random_states import seed_everything
+from detseg.engine.checkpointing.resume_state import log_config_changes
 from detseg.engine.records.run_records import RunRecords
 from detseg.engine.runtime.compiling import (
     check_compile_toolchain,
@@ -266,7 +267,9 @@ def _start_run(run: TrainingRun, resume: bool) -> None:
     model, data, settings = run.model, run.data, run.settings
     prepare_work_dir(run, resume=resume)
     if resume:
-        resume_run(run)
+        saved_config = resume_run(run)
+        if dist.is_main and saved_config is not None:
+            log_config_changes(saved_config, cfg.to_dict())
         write_config(run)  # once last.pt is loaded: a refused resume keeps the run's own
     elif dist.rank > 0:
         seed_everything(cfg.seed + dist.rank)  # own random draws; weights come from rank 0

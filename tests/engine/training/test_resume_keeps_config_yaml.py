@@ -1,9 +1,11 @@
 """A resumed run rewrites the work dir's ``config.yaml`` only once ``last.pt`` is loaded: a
 resume refused by :func:`resume_run` (another EMA setting, a fallback copy of another model,
-missing entries) leaves the run's own ``config.yaml``, which its message says to resume with."""
+missing entries) leaves the run's own ``config.yaml``, which its message says to resume with.
+The file is written atomically: a write killed midway leaves the previous one whole."""
 
 from __future__ import annotations
 
+import contextlib
 from types import SimpleNamespace
 
 import pytest
@@ -12,6 +14,7 @@ from torch import nn
 
 from detseg.engine.checkpointing import CheckpointError, save_checkpoint
 from detseg.engine.runtime.distributed import DistInfo
+from detseg.engine.training import run_start
 from detseg.engine.training.run_start import prepare_work_dir, resume_run, write_config
 
 RUN_CONFIG = "the run's own config\n"
@@ -49,3 +52,27 @@ def test_the_config_is_written_for_a_new_run_and_after_a_resume(tmp_path):
     (tmp_path / "config.yaml").write_text(RUN_CONFIG)
     write_config(run)  # what a resumed run does once last.pt is loaded
     assert (tmp_path / "config.yaml").read_text() == "changed: true\n"
+
+
+def test_a_write_killed_midway_leaves_the_previous_config_yaml_whole(tmp_path, monkeypatch):
+    (tmp_path / "config.yaml").write_text(RUN_CONFIG)
+    real = run_start.written_atomically
+
+    @contextlib.contextmanager
+    def killed_after_the_temp_file(path):
+        with real(path) as partial:
+            yield partial
+            assert partial.read_text() == "changed: true\n"  # the block wrote the temp file
+            raise KeyboardInterrupt  # (a signal) before the temp file replaces the file
+
+    monkeypatch.setattr(run_start, "written_atomically", killed_after_the_temp_file)
+    with pytest.raises(KeyboardInterrupt):
+        write_config(_run(tmp_path))
+    assert (tmp_path / "config.yaml").read_text() == RUN_CONFIG
+    assert [p.name for p in tmp_path.iterdir()] == ["config.yaml"]  # no temp file left
+
+
+def test_a_temp_file_of_a_killed_config_write_is_removed(tmp_path):
+    (tmp_path / ".config.yaml.ab12_x.tmp").write_text("changed: tr")
+    prepare_work_dir(_run(tmp_path), resume=False)
+    assert [p.name for p in tmp_path.iterdir()] == ["config.yaml"]
