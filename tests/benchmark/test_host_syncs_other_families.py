@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 import torch
 from gpu_choices import device_reads, force_gpu_choices
+from tiny_mask_rcnn import SMALL_MASK_RCNN
 
 from detseg.benchmark.host_syncs import HostSyncRecorder
 from detseg.benchmark.throughput import random_detection_batch
@@ -83,14 +84,7 @@ MASK_RCNN_CPU_READS = {
 }
 
 
-SMALL = {
-    "backbone": "resnet18",
-    "min_size": 64,
-    "max_size": 96,
-    "representation_size": 32,
-    "mask_layers": (16, 16),
-    "mask_dim_reduced": 16,
-}
+SMALL = SMALL_MASK_RCNN
 
 
 def _batch(with_negative: bool) -> tuple[list[torch.Tensor], list[dict[str, torch.Tensor]]]:
