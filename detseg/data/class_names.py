@@ -41,6 +41,7 @@ __all__ = [
     "rare_classes",
     "read_class_names",
     "resolve_class_file",
+    "root_class_file",
 ]
 
 logger = logging.getLogger(__name__)
@@ -90,6 +91,13 @@ def resolve_class_file(path: str | os.PathLike, root: str | os.PathLike | None =
     raise FileNotFoundError(
         f"class names file {str(path)!r} not found {tried}: set data.classes to {_FORMS}{hint}"
     )
+
+
+def root_class_file(root: str | os.PathLike) -> Path | None:
+    """``<root>/classes.txt`` when the dataset folder holds one (as the VOC writer puts there),
+    else ``None``: the class names of a VOC-layout folder when ``data.classes`` is not set."""
+    path = Path(root) / "classes.txt"
+    return path if path.is_file() else None
 
 
 def read_class_names(

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 from detseg.data.base import ImageDataset
-from detseg.data.class_names import read_class_names
+from detseg.data.class_names import read_class_names, root_class_file
 from detseg.data.coco_json import load_coco_json
 from detseg.data.image_io import ImageReadError, to_unit_float
 from detseg.data.label_map_pairing import label_maps_without_image, pair_by_stem
@@ -292,7 +292,8 @@ class VOCSegmentation(SegmentationDataset):
         root: The VOC folder (e.g. ``VOCdevkit/VOC2012``).
         image_set: Split name (``"train"`` reads ``ImageSets/Segmentation/train.txt``) or the
             path of a split file with one image id per line.
-        classes: Foreground names in label order; default the 20 VOC classes.
+        classes: Foreground names in label order; default the names of ``<root>/classes.txt``
+            (one per line) when the folder holds one, else the 20 VOC classes.
         augmentations: Optional albumentations pipeline.
 
     Attributes:
@@ -318,8 +319,12 @@ class VOCSegmentation(SegmentationDataset):
         for folder in (self.root / "JPEGImages", self.root / "SegmentationClass"):
             if not folder.is_dir():
                 raise FileNotFoundError(f"VOC folder not found: {folder}; {_VOC_SEG_HINT}")
+        class_file = root_class_file(self.root) if classes is None else None
+        if class_file is not None:
+            classes = read_class_names(class_file)
         self.classes = _refuse_listed_background(
-            _check_classes(VOC_CLASSES if classes is None else classes, str(root)), "data.classes"
+            _check_classes(VOC_CLASSES if classes is None else classes, str(root)),
+            str(class_file or "data.classes"),
         )
         candidate = Path(image_set)
         split_file = (

@@ -38,8 +38,9 @@ all         ``cache`` (False): keep the decoded images and label maps in memory 
             first read (~256 KB per 256 px image; ``SegmentationDataset.enable_cache``)
 shapes_seg  ``train_split`` ("train"), ``val_split`` ("val"; "test" for the held-out split),
             under ``root`` (the folder of ``generate_shapes``)
-voc_seg     ``train_split`` ("train"), ``val_split`` ("val"), ``classes`` (null: the 20 VOC
-            classes; a list, a file under root or a yaml with ``names``)
+voc_seg     ``train_split`` ("train"), ``val_split`` ("val"), ``classes`` (null: the names of
+            ``classes.txt`` under root when there, else the 20 VOC classes; a list, a file
+            under root or a yaml with ``names``)
 folder_seg  ``train_images`` ("images/train"), ``val_images`` ("images/val"), ``train_masks``
             ("masks/train"), ``val_masks`` ("masks/val"), ``classes`` ("classes.txt"; a file
             under root, a yaml with ``names``, or a list), ``mask_suffix`` (".png")

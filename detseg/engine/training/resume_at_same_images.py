@@ -47,7 +47,8 @@ def continue_schedule_at_same_images(run: TrainingRun, saved: dict[str, Any]) ->
     counting the steps done, whatever their size (the records, ``train.max_iters``): when
     ``train.max_iters`` ends the run before its epochs do, the schedule continues at the
     step that leaves it as many steps as the run has left (:func:`schedule_position`), so
-    that it ends where the run ends. One warning says so.
+    that it ends where the run ends. One warning (rank 0: every process moves the same way)
+    says so.
     """
     train, state = run.cfg.train, run.state
     world, batch, accumulate = saved_batching(saved, train)
@@ -58,6 +59,8 @@ def continue_schedule_at_same_images(run: TrainingRun, saved: dict[str, Any]) ->
     position, counted = schedule_position(train, state, steps_per_epoch)
     saved_position = run.scheduler.last_epoch
     set_schedule_position(run.scheduler, position)
+    if not run.dist.is_main:  # every process moves the same way; rank 0 tells
+        return
     logger.warning(
         "last.pt was written with %d images per optimizer step, this run takes %d (processes x "
         "batch size x train.accumulate): the learning-rate schedule continues at step %d "
@@ -108,7 +111,7 @@ def continue_epoch_at_same_images(run: TrainingRun, saved: dict[str, Any]) -> No
     out or train some twice. Under ``train.accumulate`` the position moves back to the start
     of its accumulation group (groups count from the epoch's start: a group begun half-way
     would step on fewer batches than it divides its loss by); the epoch's end stays its end.
-    One warning says so (the result is then not bit for bit).
+    One warning (rank 0) says so (the result is then not bit for bit).
     """
     state, train = run.state, run.cfg.train
     if not state.epoch_batches:  # at an epoch's start: nothing to move
@@ -125,6 +128,9 @@ def continue_epoch_at_same_images(run: TrainingRun, saved: dict[str, Any]) -> No
         if position != share
         else ""
     )
+    state.epoch_batches = position
+    if not run.dist.is_main:  # every process moves the same way; rank 0 tells
+        return
     logger.warning(
         "last.pt was written with batches of %d images (%d processes x train.batch_size %d, "
         "train.accumulate=%d), this run's hold %d (%d x %d, train.accumulate=%d): the epoch "
@@ -140,4 +146,3 @@ def continue_epoch_at_same_images(run: TrainingRun, saved: dict[str, Any]) -> No
         position,
         moved,
     )
-    state.epoch_batches = position
