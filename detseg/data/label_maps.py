@@ -19,7 +19,7 @@ from PIL import Image
 from detseg.data.image_io import ImageReadError, pillow_pixel_limit_lifted
 from detseg.data.seg_transforms import IGNORE_INDEX
 
-__all__ = ["check_label_map", "header_size", "read_label_map"]
+__all__ = ["check_label_map", "header_size", "is_void_only", "read_label_map"]
 
 logger = logging.getLogger(__name__)
 
@@ -157,14 +157,21 @@ def check_label_map(
     return mask.astype(np.uint8)
 
 
+def is_void_only(values: np.ndarray, num_classes: int) -> bool:
+    """Whether a label map of the values ``values`` (``[M]`` distinct stored values) holds
+    ignored pixels (``255``) and no class ``1..num_classes``: only ``0`` and ``255``, the
+    binary mask of a tool that stores its foreground as 255."""
+    if IGNORE_INDEX not in values:
+        return False
+    return not bool(((values >= 1) & (values <= num_classes)).any())
+
+
 def _report_void_only(values: np.ndarray, num_classes: int, source: str) -> None:
     """Warn, once per process, about a label map whose values are ``255`` (ignored) and at most
     ``0``: the binary masks of many tools store their foreground as 255, which is never trained
     or scored, so a dataset of them trains on background alone without another sign."""
     global _void_only_reported
-    if _void_only_reported or IGNORE_INDEX not in values:
-        return
-    if ((values >= 1) & (values <= num_classes)).any():
+    if _void_only_reported or not is_void_only(values, num_classes):
         return
     _void_only_reported = True
     logger.warning(

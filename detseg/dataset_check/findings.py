@@ -11,7 +11,8 @@ Three severities:
   drops (``load_masks``: empty, or mostly outside the box), annotations the reader rejected
   (those naming an image the annotation file does not list among them),
   classes without a single object in ``train``, no object in ``val``, more empty images than
-  ``CheckSettings.empty_share``, duplicate files in a split, the same file in two splits.
+  ``CheckSettings.empty_share``, duplicate files in a split, the same file in two splits,
+  label maps of only 0 and 255 (a binary mask whose foreground was saved as the ignore value).
 * ``info``: worth knowing, often intended: a few empty images (negatives), classes without
   an object in ``val``, file names that occur in two splits with different contents (files
   numbered per split), crowd annotations (COCO ``iscrowd``: training ignores them, so no count
@@ -167,7 +168,21 @@ def _content_findings(split: str, s: Mapping[str, Any], settings: CheckSettings)
         )
         message = f"{plural(empty, 'image')} ({share:.0%}) without {what}; {use}"
         found.append(Finding(severity, "empty_images", split, message, empty, s["empty_files"]))
+    if not detection and s.get("void_only_images", 0):
+        found.append(_void_only_finding(split, s))
     return found
+
+
+def _void_only_finding(split: str, s: Mapping[str, Any]) -> Finding:
+    """Label maps of only background (0) and ignored (255) pixels: binary masks whose
+    foreground was saved as 255, which training ignores (it warns when it reads one)."""
+    n, files = s["void_only_images"], s["void_only_files"]
+    message = (
+        f"{plural(n, 'image')} whose label map holds only 0 and 255 (e.g. {', '.join(files)}): "
+        f"if {'they are binary masks' if n > 1 else 'it is a binary mask'}, store the "
+        "foreground as 1 (class 1); 255 means ignore, so training learns background alone there"
+    )
+    return Finding("warning", "foreground_255", split, message, n, files)
 
 
 def _no_kept_object_reason(s: Mapping[str, Any]) -> str:

@@ -18,6 +18,8 @@ from typing import Literal
 import numpy as np
 
 from detseg.data.base import ImageDataset
+from detseg.data.label_maps import is_void_only
+from detseg.data.seg_transforms import IGNORE_INDEX
 from detseg.dataset_check.box_flags import BoxFlags
 
 __all__ = ["ImageRecord", "LabelProblem", "SplitScan"]
@@ -96,6 +98,18 @@ class ImageRecord:
             return np.zeros(len(self.labels), dtype=bool)
         kept = ~self.flags.dropped & ~self.crowd
         return kept & ~self.bad_masks if len(self.bad_masks) else kept
+
+    @property
+    def void_only(self) -> bool:
+        """Whether the label map holds only background (``0``) and ignored (``255``) pixels:
+        a binary mask with its foreground stored as 255 (training warns about it,
+        :func:`~detseg.data.label_maps.is_void_only`); false without a valid label map."""
+        if self.class_pixels is None:
+            return False
+        values = np.flatnonzero(self.class_pixels)
+        if self.ignore_pixels:
+            values = np.append(values, IGNORE_INDEX)
+        return is_void_only(values, len(self.class_pixels) - 1)
 
 
 @dataclass

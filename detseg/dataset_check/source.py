@@ -32,6 +32,7 @@ from detseg.config.data_root import layout_format, layouts_text, warn_root_elsew
 from detseg.config.data_section import DEFAULT_FORMAT, check_data_keys, switch_format
 from detseg.config.overrides import parse_override
 from detseg.config.schema import Config
+from detseg.data.class_names import root_class_file
 from detseg.data.registry import DATA_DEFAULTS
 from detseg.detection.mask_rcnn import MASK_RCNN_MODELS
 
@@ -169,8 +170,9 @@ def _folder_section(folder: Path, overrides: Sequence[str]) -> tuple[dict[str, A
             f"({layouts_text()}): give a config or data file"
         )
     section: dict[str, Any] = {"format": fmt, "root": str(folder)}
-    if fmt == "voc" and (folder / "classes.txt").is_file():
-        section["classes"] = "classes.txt"
+    class_file = root_class_file(folder) if fmt == "voc" else None
+    if class_file is not None:  # the rule the voc_seg reader follows without data.classes
+        section["classes"] = class_file.relative_to(folder).as_posix()
     section = _apply_data_overrides(section, overrides)
     return section, f"{section['format']} folder"  # the format checked (--set data.format)
 

@@ -200,6 +200,7 @@ def _segmentation_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
     labelled = max(int(pixels.sum()), 1)
     names = ["background", *scan.classes]
     empty = [r for r in maps if r.class_pixels is not None and not r.class_pixels[1:].any()]
+    void_only = [r for r in maps if r.void_only]
     return {
         **_size_mismatch_counts(scan, limit),
         "unpaired_images": len(scan.unpaired_images),
@@ -208,6 +209,8 @@ def _segmentation_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
         "ignore_pixels": int(sum(r.ignore_pixels for r in maps)),
         "empty_images": len(empty),
         "empty_files": _files(empty, limit),
+        "void_only_images": len(void_only),
+        "void_only_files": _files(void_only, limit),
         "class_pixels": {
             name: {
                 "pixels": int(pixels[k]),
@@ -247,7 +250,8 @@ def split_summary(scan: SplitScan, limit: int = 5) -> dict[str, Any]:
         (``size_mismatches``, with ``size_mismatch_examples``), box size statistics;
         segmentation: the size mismatches as for detection (``coco_seg``), class pixel
         frequencies, images left out for want of a label map (``unpaired_images``, with
-        ``unpaired_image_examples``)).
+        ``unpaired_image_examples``), label maps of only 0 and 255 (``void_only_images``,
+        with ``void_only_files``)).
     """
     unreadable = [r for r in scan.records if not r.readable]
     problems: dict[str, list[str]] = {"invalid": [], "unreadable": []}

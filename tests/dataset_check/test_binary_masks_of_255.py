@@ -35,3 +35,30 @@ def test_no_hint_without_ignore_pixels(tmp_path):
     check = check_dataset(_binary_masks(tmp_path / "zero", 0), ("train",))
     (error,) = [f for f in check.findings if f.code == "no_objects"]
     assert "255" not in error.message
+
+
+def _add_image(root: Path, name: str, foreground: int) -> None:
+    """One more 16x20 image of the ``train`` split whose mask has a 4x5 ``foreground`` block."""
+    cv2.imwrite(str(root / "images" / "train" / name), np.zeros((16, 20, 3), np.uint8))
+    mask = np.zeros((16, 20), np.uint8)
+    mask[2:6, 2:7] = foreground
+    cv2.imwrite(str(root / "masks" / "train" / name), mask)
+
+
+def test_masks_of_0_and_255_are_named_beside_foreground(tmp_path):
+    spec = _binary_masks(tmp_path / "mixed", 1)
+    _add_image(tmp_path / "mixed", "b.png", 255)
+    check = check_dataset(spec, ("train",))
+    assert not [f for f in check.findings if f.code == "no_objects"]
+    (finding,) = [f for f in check.findings if f.code == "foreground_255"]
+    assert finding.severity == "warning"
+    assert finding.count == 1
+    assert "b.png" in finding.message and "a.png" not in finding.message
+    assert "store the foreground as 1 (class 1); 255 means ignore" in finding.message
+
+
+def test_masks_with_foreground_are_not_named(tmp_path):
+    spec = _binary_masks(tmp_path / "ones", 1)
+    _add_image(tmp_path / "ones", "b.png", 0)
+    check = check_dataset(spec, ("train",))
+    assert not [f for f in check.findings if f.code == "foreground_255"]

@@ -54,3 +54,15 @@ def test_a_folder_in_no_layout_names_the_layouts(tmp_path):
     assert "\n" not in message
     assert message.startswith(f"{tmp_path} is a folder without a data.yaml and in no default")
     assert "yolo images/ + labels/" in message
+
+
+def test_a_voc_folder_takes_its_class_file_by_the_readers_rule(tmp_path, monkeypatch):
+    """The class file of a VOC folder is the one ``root_class_file`` names (the rule the
+    voc_seg reader follows), not a second test of the folder."""
+    from detseg.dataset_check import source
+
+    for name in ("Annotations", "ImageSets/Main"):
+        (tmp_path / name).mkdir(parents=True)
+    (tmp_path / "names.txt").write_text("cat\ndog\n")
+    monkeypatch.setattr(source, "root_class_file", lambda root: root / "names.txt", raising=False)
+    assert load_data_section(tmp_path)[0].get("classes") == "names.txt"
