@@ -3,8 +3,9 @@ for a data file whose ``root`` names another folder than the dataset beside it.
 
 ``tools/convert_dataset.py`` writes ``<dst>/data.yaml`` with an absolute ``root`` (see
 :mod:`detseg.convert.datasets.data_file`), so a copy or a move of that folder still reads the
-original. Every loader of a data file given by the user (training and evaluation with
-``--data``, ``tools/check_data.py`` with a folder or a data file) calls
+original. Every reader of a data file given by the user (training and evaluation with
+``--data``, ``tools/check_data.py`` with a folder or a data file, ``tools/convert_dataset.py``
+with a data file as its source) calls
 :func:`warn_root_elsewhere`, so all of them say so the same way.
 """
 
@@ -95,8 +96,8 @@ def warn_root_elsewhere(data_file: str | os.PathLike[str], section: dict[str, An
         return False
     logger.warning(
         "%s names root %s, while %s holds a %s dataset itself (copied or moved?): reading %s, "
-        "as training, evaluation and tools/check_data.py do with this data file; for this "
-        "folder, set data.root=%s or rewrite root in its data.yaml",
+        "as training, evaluation, tools/check_data.py and tools/convert_dataset.py do with "
+        "this data file; for this folder, set data.root=%s or rewrite root in its data.yaml",
         Path(data_file),
         root,
         folder,

@@ -11,6 +11,7 @@ from pathlib import Path
 from detseg.argument_checks import check_new_folder
 from detseg.config.bases import read_yaml
 from detseg.config.data_file import load_data_file
+from detseg.config.data_root import warn_root_elsewhere
 from detseg.config.schema import ConfigError
 from detseg.convert.datasets.coco_reader import coco_splits, read_coco
 from detseg.convert.datasets.coco_writer import write_coco
@@ -354,6 +355,8 @@ def convert_dataset(
             f"(--from coco --to yolo), not {src_format} -> {dst_format}: leave it out"
         )
     src_path, dst_path = dataset_root(src, src_format), Path(dst)
+    if Path(src).is_file() and src_path.is_dir():  # a detseg data file: read at its root
+        warn_root_elsewhere(src, {"format": src_format, "root": str(src_path)})
     if classes is None:  # a data file's classes: the order training gives them
         classes = _data_file_classes(Path(src))
     _check_target(src_path, dst_path)
