@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from tiny_mask_rcnn import SMALL_MASK_RCNN
 from torchvision.models.detection import roi_heads as tv_roi_heads
 
 from detseg.detection import mask_head
@@ -17,12 +18,7 @@ from detseg.detection.mask_rcnn import MaskRCNN, mask_rcnn
 from detseg.models import MODELS, build_model
 
 SMALL = {
-    "backbone": "resnet18",
-    "min_size": 64,
-    "max_size": 96,
-    "representation_size": 32,
-    "mask_layers": (16, 16),
-    "mask_dim_reduced": 16,
+    **SMALL_MASK_RCNN,
     "rpn": {"pre_nms_top_n_train": 100, "post_nms_top_n_train": 30, "post_nms_top_n_test": 30},
     "roi_heads": {"batch_size_per_image": 32, "detections_per_img": 10, "score_thresh": 0.0},
 }

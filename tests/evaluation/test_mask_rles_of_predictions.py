@@ -9,18 +9,14 @@ import pytest
 import torch
 from pycocotools import mask as mask_utils
 from pycocotools_reference import pycocotools_eval
+from tiny_mask_rcnn import SMALL_MASK_RCNN
 
 from detseg.engine.validation import COCO_KEYS
 from detseg.evaluation import coco_evaluate, predictions_to_coco_results
 from detseg.evaluation.coco_format import masks_to_rles
 
 SMALL = {
-    "backbone": "resnet18",
-    "min_size": 64,
-    "max_size": 96,
-    "representation_size": 32,
-    "mask_layers": (16, 16),
-    "mask_dim_reduced": 16,
+    **SMALL_MASK_RCNN,
     "rpn": {"post_nms_top_n_test": 30},
     "roi_heads": {"detections_per_img": 8, "score_thresh": 0.0},
 }
