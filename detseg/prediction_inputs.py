@@ -10,12 +10,22 @@ what to give instead. Naming the inputs is apart from running the model on them
 from __future__ import annotations
 
 import glob
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from detseg.api.video_names import VIDEO_SUFFIXES, is_camera, is_url
+from detseg.api.video_names import (
+    VIDEO_SUFFIXES,
+    folder_pattern,
+    is_camera,
+    is_url,
+    named_videos,
+    videos_in_folder,
+)
 from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.image_inputs import expand_inputs
+
+logger = logging.getLogger(__name__)
 
 
 def split_inputs(
@@ -26,12 +36,17 @@ def split_inputs(
     Camera indices and URLs are videos; everything else goes through
     :func:`~detseg.image_inputs.expand_inputs` (which skips the files under the output
     folder ``out`` when it lies inside a folder scanned), and the files it finds with a video
-    suffix (:data:`~detseg.api.video_names.VIDEO_SUFFIXES`) are videos too.
+    suffix (:data:`~detseg.api.video_names.VIDEO_SUFFIXES`) are videos too. A folder gives
+    its images only: one that also holds videos gets a warning naming them and the pattern
+    that gives them (``clips/*``).
     """
     videos = [item for item in inputs if is_camera(item) or is_url(item)]
     named = [item for item in inputs if item not in videos]
     media = {*IMAGE_SUFFIXES, *VIDEO_SUFFIXES}
     paths, missing = expand_inputs(named, media_suffixes=media, out=out)
+    for item in named:
+        if item not in missing and Path(item).expanduser().is_dir():
+            _warn_of_skipped_videos(item)
     videos += [str(p) for p in paths if p.suffix.lower() in VIDEO_SUFFIXES]
     images = [p for p in paths if p.suffix.lower() not in VIDEO_SUFFIXES]
     return images, videos, missing
@@ -42,6 +57,13 @@ def missing_input_message(item: str) -> str:
     folder = Path(item).expanduser()  # "~/photos": under the home folder
     if folder.is_dir():
         suffixes = " ".join(sorted(IMAGE_SUFFIXES))
+        folder_videos = videos_in_folder(folder)
+        if folder_videos:
+            return (
+                f"no image in folder {item}, but it holds {named_videos(folder_videos)}: a "
+                f"folder gives its images only; give the pattern '{folder_pattern(item)}' "
+                "(quoted) for its images and videos, or the videos by name"
+            )
         nested = _images_in_subfolders(folder)
         if nested:
             return (
@@ -68,3 +90,16 @@ def _images_in_subfolders(folder: Path) -> int:
         for path in folder.rglob("*")
         if path.suffix.lower() in IMAGE_SUFFIXES and path.parent != folder and path.is_file()
     )
+
+
+def _warn_of_skipped_videos(item: str) -> None:
+    """Warn that the folder ``item``, which gave images, holds videos that are not read."""
+    folder_videos = videos_in_folder(Path(item).expanduser())
+    if folder_videos:
+        logger.warning(
+            "folder %s holds %s, not read: a folder gives its images only; give the pattern "
+            "'%s' (quoted) for its images and videos, or the videos by name",
+            item,
+            named_videos(folder_videos),
+            folder_pattern(item),
+        )

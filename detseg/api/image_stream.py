@@ -4,10 +4,10 @@ them) read lazily, a batch at a time (:func:`stream_source`).
 
 :func:`is_video_stream` tells a video source (its frames) from the rest, as ``tools/infer.py``
 and :mod:`detseg.api.inputs` tell them: a camera index or a stream URL is a video; an existing
-folder gives its image files (sorted, no subfolders, videos skipped, as ``tools/infer.py``
-scans a folder); a glob pattern gives its image and video files, sorted (as ``tools/infer.py``
-expands one: other files skipped); any other path is a video by its suffix
-(:data:`~detseg.api.video_names.VIDEO_SUFFIXES`), else an image.
+folder gives its image files (sorted, no subfolders, videos skipped with a warning naming
+them, as ``tools/infer.py`` scans a folder); a glob pattern gives its image and video files,
+sorted (as ``tools/infer.py`` expands one: other files skipped); any other path is a video by
+its suffix (:data:`~detseg.api.video_names.VIDEO_SUFFIXES`), else an image.
 
 :func:`stream_inputs` turns the source into images and video files one at a time, and
 :func:`~detseg.api.media_stream.stream_results` into results, in input order: each image's,
@@ -31,6 +31,7 @@ Nothing is decoded or converted before its batch: a ``[B, H, W, 3]`` array or a
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from itertools import chain
@@ -45,7 +46,14 @@ from detseg.api.inputs import InputImage, PendingImage, one_input
 from detseg.api.media_stream import StreamInput, VideoFile, stream_results, video_file
 from detseg.api.pil_images import is_pil_image
 from detseg.api.video import VideoSource
-from detseg.api.video_names import VIDEO_SUFFIXES, is_camera, is_url
+from detseg.api.video_names import (
+    VIDEO_SUFFIXES,
+    folder_pattern,
+    is_camera,
+    is_url,
+    named_videos,
+    videos_in_folder,
+)
 from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.image_inputs import folder_images, is_glob_pattern, pattern_files
 
@@ -53,6 +61,8 @@ if TYPE_CHECKING:
     from detseg.api.predictor import Predictor, Result
 
 __all__ = ["is_video_stream", "stream_inputs", "stream_source"]
+
+logger = logging.getLogger(__name__)
 
 #: What :func:`stream_inputs` gives: an image, a file decoded when reached, a video file.
 _Pending = PendingImage | VideoFile
@@ -198,11 +208,31 @@ def _folder_images(folder: Path, where: str) -> list[PendingImage]:
     sorted, without its subfolders, as ``tools/infer.py`` scans a folder; each checked as
     ``predict`` checks a pattern's files (it exists, is readable, is not empty).
 
+    A folder that also holds video files gets one warning naming them and the pattern that
+    gives them (``predictor.stream("clips/*")``).
+
     Raises:
-        ValueError: the folder holds no image file.
+        ValueError: the folder holds no image file (naming its videos and that pattern, if
+            it holds videos).
         ImageReadError: one of them cannot be opened or is empty (naming it and its place).
     """
     files = folder_images(folder)
+    videos = videos_in_folder(folder)
+    pattern = folder_pattern(folder)
+    if not files and videos:
+        raise ValueError(
+            f"{where}no image in folder {folder}, but it holds {named_videos(videos)}: a folder "
+            f"gives its images only; predictor.stream({pattern!r}) gives its images and the "
+            "frames of its videos"
+        )
+    if videos:
+        logger.warning(
+            "folder %s holds %s, not read: a folder gives its images only; "
+            "predictor.stream(%r) gives its images and the frames of its videos",
+            folder,
+            named_videos(videos),
+            pattern,
+        )
     if not files:
         raise ValueError(
             f"{where}no image in folder {folder} (image files end in "

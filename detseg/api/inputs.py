@@ -42,6 +42,7 @@ batch of decoded images at a time, not the whole folder.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,9 +53,16 @@ import torch
 
 from detseg.api.array_images import ACCEPTED, CHANNELS, from_array, from_tensor
 from detseg.api.pil_images import from_pil, is_pil_image
-from detseg.api.video_names import VIDEO_SUFFIXES, is_camera, is_url
+from detseg.api.video_names import (
+    VIDEO_SUFFIXES,
+    folder_pattern,
+    is_camera,
+    is_url,
+    named_videos,
+    videos_in_folder,
+)
 from detseg.data.image_io import IMAGE_SUFFIXES, ImageNotFoundError, ImageReadError, read_image
-from detseg.image_inputs import is_glob_pattern, pattern_files
+from detseg.image_inputs import folder_images, is_glob_pattern, pattern_files
 
 __all__ = [
     "ACCEPTED",
@@ -209,11 +217,7 @@ def one_input(
     if isinstance(x, (str, os.PathLike)):
         path = Path(x).expanduser()  # "~/photos/a.jpg": under the home folder
         if path.is_dir():
-            raise ValueError(
-                f"{where}{x} is a folder, not an image file; give its images, e.g. "
-                f"predict(sorted(Path({str(x)!r}).glob('*.jpg'))), or go through them a batch "
-                f"at a time with predictor.stream({str(x)!r})"
-            )
+            raise ValueError(f"{where}{x} is a folder, not an image file; {_folder_hint(x, path)}")
         if path.suffix.lower() in VIDEO_SUFFIXES:
             stream = (
                 "predictor.stream of the same inputs gives the images' results and the videos' "
@@ -243,6 +247,28 @@ def one_input(
         return [InputImage(from_pil(x, where))], True
     raise ValueError(
         f"{where}cannot predict on a {type(x).__module__}.{type(x).__name__}; {ACCEPTED}"
+    )
+
+
+def _folder_hint(name: Any, folder: Path) -> str:
+    """What to give instead of the folder ``folder`` (named ``name``): its images by the
+    suffix most of them have (``*.png``; ``*.jpg`` without images), or the pattern of its
+    videos when it holds videos only."""
+    try:
+        images = folder_images(folder)
+    except OSError:  # a folder that cannot be listed: the example alone
+        images = []
+    videos = [] if images else videos_in_folder(folder)
+    if videos:
+        return (
+            f"it holds {named_videos(videos)}: predictor.stream("
+            f"{folder_pattern(str(name))!r}) gives the results of their frames"
+        )
+    suffixes = Counter(path.suffix for path in images)
+    glob = f"*{suffixes.most_common(1)[0][0]}" if suffixes else "*.jpg"
+    return (
+        f"give its images, e.g. predict(sorted(Path({str(name)!r}).glob({glob!r}))), or go "
+        f"through them a batch at a time with predictor.stream({str(name)!r})"
     )
 
 

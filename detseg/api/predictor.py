@@ -342,7 +342,8 @@ class Predictor:
             source: a video file (by suffix: ``.mp4``, ``.avi`` ...), a camera index (``0`` or
                 ``"0"``), a stream URL (``rtsp://`` ...) or an open :class:`VideoSource`; or
                 images and videos: a folder (its image files, sorted, no subfolders, videos
-                skipped, as ``tools/infer.py`` reads one), a glob pattern (its image and video
+                skipped with a warning naming them and the pattern ``folder/*`` that gives
+                them, as ``tools/infer.py`` reads one), a glob pattern (its image and video
                 files, sorted, other files skipped, as ``tools/infer.py`` expands one), or
                 anything :meth:`predict` takes (a path, an array, a PIL image, a tensor, a
                 list, tuple, iterator or generator of these), where video files may stand among

@@ -4,6 +4,12 @@ index, a stream URL; and the file-name stem of a source's outputs.
 These are plain string and path checks, without OpenCV: :mod:`detseg.api.inputs` and
 ``tools/infer.py`` use them to send a video, a camera or a stream to ``stream`` rather than to
 ``predict``, and :class:`~detseg.api.video.VideoSource` to decide how to open one.
+
+A folder given to ``tools/infer.py`` or ``Predictor.stream`` gives its image files only; a glob
+pattern (``clips/*``) gives its images and videos. :func:`videos_in_folder`,
+:func:`named_videos` and :func:`folder_pattern` name the videos such a folder leaves out, and
+the pattern that gives them, in a warning (a folder of images and videos) or in the error (a
+folder of videos only).
 """
 
 from __future__ import annotations
@@ -18,10 +24,13 @@ __all__ = [
     "VideoName",
     "camera_index",
     "check_camera_index",
+    "folder_pattern",
     "is_camera",
     "is_url",
     "is_video_source",
+    "named_videos",
     "source_stem",
+    "videos_in_folder",
 ]
 
 #: File suffixes read as videos (lower case).
@@ -112,3 +121,34 @@ def check_camera_index(index: int) -> None:
             "file of that name; give 0 for the first camera, 1 for the second ..., or the path "
             "of a video file"
         )
+
+
+# how many video names a message lists before "..."
+_NAMES_SHOWN = 3
+
+
+def videos_in_folder(folder: Path) -> list[Path]:
+    """The video files (a suffix of :data:`VIDEO_SUFFIXES`) of ``folder``, sorted, without its
+    subfolders: those a folder input leaves out; ``[]`` for a folder that cannot be listed."""
+    try:
+        return sorted(
+            path
+            for path in folder.iterdir()
+            if path.suffix.lower() in VIDEO_SUFFIXES and path.is_file()
+        )
+    except OSError:
+        return []
+
+
+def named_videos(videos: list[Path]) -> str:
+    """``"2 video files (a.mp4, b.avi)"``: the count and the first names of ``videos``."""
+    names = ", ".join(path.name for path in videos[:_NAMES_SHOWN])
+    more = ", ..." if len(videos) > _NAMES_SHOWN else ""
+    noun = "video file" if len(videos) == 1 else "video files"
+    return f"{len(videos)} {noun} ({names}{more})"
+
+
+def folder_pattern(folder: str | os.PathLike) -> str:
+    """The glob pattern of every file of ``folder`` (``clips/*``), which gives its images and
+    videos to ``tools/infer.py`` and ``Predictor.stream``."""
+    return str(Path(folder) / "*")
