@@ -45,8 +45,10 @@ from typing import cast
 from detseg.api.image_outputs import detect_images, segment_images
 from detseg.api.inputs import InputImage
 from detseg.api.predictor import Predictor, load
+from detseg.api.video_names import VIDEO_SUFFIXES
 from detseg.api.video_outputs import VideoRun, count, predict_video, video_output_stem
 from detseg.argument_checks import check_output_folder, score_threshold_problem
+from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.engine.runtime import Detector
 from detseg.image_inputs import names_in_folder, read_images
 from detseg.prediction_inputs import missing_input_message, split_inputs
@@ -164,6 +166,8 @@ def predict_checkpoint(
             segmenter, ``tta`` or ``plain`` for a detector), a class the model does not have,
             raised before anything is written.
         NotADirectoryError: ``out`` is a file.
+        ValueError: ``out`` does not exist and is named like an output file
+            (:func:`check_not_a_file_name`).
         ConfigError: a bad override.
         CheckpointError: an unreadable checkpoint.
     """
@@ -176,6 +180,7 @@ def predict_checkpoint(
         raise ValueError(f"max_frames must be >= 1, got {max_frames}")
     names = _input_names(inputs)
     out = check_output_folder(out)
+    check_not_a_file_name(out)
     predictor = load(checkpoint, device, overrides)
     check_task_settings(predictor, checkpoint, score_threshold, tta, plain, classes)
     predictor.labels_of(classes)  # a class the model does not have: before anything is written
@@ -211,6 +216,31 @@ def predict_checkpoint(
             run.failed.append(source)
             report(str(err))
     return run
+
+
+#: Suffixes of the files a run writes (drawn images, videos, records): an output folder that
+#: does not exist yet and ends in one of them is a file name given for the folder.
+_OUTPUT_FILE_SUFFIXES = frozenset({*IMAGE_SUFFIXES, *VIDEO_SUFFIXES, ".json", ".jsonl"})
+
+
+def check_not_a_file_name(out: Path) -> None:
+    """Refuse an output folder that does not exist yet and is named like one of the files a run
+    writes (``--out annotated.mp4``, ``--out result.png``, ``--out predictions.json``): it
+    would become a folder of that name holding the outputs. An existing folder of any name is
+    taken.
+
+    Raises:
+        ValueError: naming ``out``, what would be written in it, and what to give.
+    """
+    suffix = out.suffix.lower()
+    if out.exists() or suffix not in _OUTPUT_FILE_SUFFIXES:
+        return
+    raise ValueError(
+        f"--out {out} is named like a {suffix} file, but --out is the output folder: each "
+        "input's outputs are written in it under the input's name (clip.mp4 gives "
+        "OUT/clip.mp4 and OUT/clip.jsonl, photo.jpg gives OUT/photo.jpg); give a folder, "
+        f"e.g. --out {out.with_suffix('')}"
+    )
 
 
 def _input_names(inputs: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:

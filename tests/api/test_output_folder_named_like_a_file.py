@@ -1,0 +1,30 @@
+"""``--out annotated.mp4`` (an output *file* name given for the output folder) is refused before
+the checkpoint is loaded, rather than becoming a folder ``annotated.mp4/`` holding
+``clip.mp4``; an existing folder of any name is still taken."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from detseg.predict_images import check_not_a_file_name, predict_checkpoint
+
+
+@pytest.mark.parametrize("name", ["annotated.mp4", "result.PNG", "predictions.json", "a.jsonl"])
+def test_a_new_output_folder_named_like_a_file_is_refused(tmp_path, name):
+    out = tmp_path / name
+    expected = (
+        f"--out {out} is named like a {out.suffix.lower()} file, but --out is the output folder"
+    )
+    # the checkpoint is never read: the refusal comes first
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        predict_checkpoint(tmp_path / "missing.pt", ["clip.mp4"], out)
+    assert not out.exists()
+
+
+def test_an_existing_folder_or_a_plain_name_is_taken(tmp_path):
+    (tmp_path / "shots.jpg").mkdir()
+    check_not_a_file_name(tmp_path / "shots.jpg")
+    check_not_a_file_name(tmp_path / "runs" / "infer")
+    check_not_a_file_name(tmp_path / "v1.2")
