@@ -42,6 +42,11 @@ def from_array(array: np.ndarray, bgr: bool, where: str) -> torch.Tensor:
         hint = ""
         if array.ndim == 3 and array.shape[0] in CHANNELS:
             hint = " (channels first? numpy images are [H, W, 3]; use a tensor for [3, H, W])"
+        elif array.ndim == 4 and array.shape[1] in CHANNELS:
+            hint = (
+                " (a channels-first batch? numpy batches are [B, H, W, 3]: use "
+                "array.transpose(0, 2, 3, 1), or a tensor for [B, 3, H, W])"
+            )
         raise ValueError(
             f"{where}numpy image of shape {array.shape} is not [H, W, 3]{hint}; {ACCEPTED}"
         )
@@ -64,6 +69,11 @@ def from_tensor(tensor: torch.Tensor, bgr: bool, where: str) -> torch.Tensor:
         hint = ""
         if tensor.ndim == 3 and tensor.shape[2] in CHANNELS:
             hint = " (channels last? tensors are [3, H, W]: use image.permute(2, 0, 1))"
+        elif tensor.ndim == 4 and tensor.shape[3] in CHANNELS:
+            hint = (
+                " (a channels-last batch? tensor batches are [B, 3, H, W]: use "
+                "images.permute(0, 3, 1, 2))"
+            )
         raise ValueError(f"{where}tensor of shape {shape} is not [3, H, W]{hint}; {ACCEPTED}")
     tensor = _three_channels(tensor, channel_axis=0)
     _check_dtype(tensor.dtype, tensor.dtype.is_floating_point, shape, where)

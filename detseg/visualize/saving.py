@@ -61,6 +61,7 @@ def save_label_map(path: str | Path, label_map: torch.Tensor | np.ndarray) -> No
             is not a lossless image format (:data:`LOSSLESS_SUFFIXES`: a ``.jpg`` would change
             the class indices).
         IsADirectoryError: ``path`` is a folder.
+        NotADirectoryError: a file stands where one of ``path``'s folders would be.
         OSError: the file could not be written.
     """
     path = _check_image_path(Path(path), "label map")
@@ -105,6 +106,7 @@ def save_rgb(path: str | Path, image: np.ndarray | torch.Tensor) -> None:
             ...); an image of another shape or type, or a float image with values outside
             ``[0, 1]``.
         IsADirectoryError: ``path`` is a folder.
+        NotADirectoryError: a file stands where one of ``path``'s folders would be.
         OSError: OpenCV could not write the file (an unwritable folder).
     """
     path = _check_image_path(Path(path), "image")
@@ -123,7 +125,15 @@ def _rgb_to_save(image: np.ndarray | torch.Tensor, path: Path) -> np.ndarray:
 
 def _check_image_path(path: Path, what: str) -> Path:
     """``path``, refused before OpenCV sees it (whose own error is an unhelpful ``cv2.error``)
-    when it is a folder or its extension names no format OpenCV writes."""
+    when it is a folder, a file stands where one of its folders would be created (``mkdir``
+    would fail with a bare ``FileExistsError``), or its extension names no format OpenCV
+    writes."""
+    for folder in path.parents:
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(
+                f"cannot write {what} {path}: {folder} is a file, not a folder; give a path "
+                "in a folder"
+            )
     if path.is_dir():
         raise IsADirectoryError(
             f"cannot write {what} {path}: it is a folder; give a file name, e.g. "
