@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Annotated, Any, Literal, cast
 
 import torch
 from torch import Tensor
 
 from detseg.backbones.base import Backbone
+from detseg.config.checks import Range
 from detseg.detection.builder_parts import check_widths, preset_signature
 from detseg.detection.faster_rcnn import (
     _RESNET50_FPN,
@@ -200,14 +201,14 @@ def target_masks(
 def mask_rcnn(
     num_classes: int,
     *,
-    mask_pool_size: int = 14,
+    mask_pool_size: Annotated[int, Range(1)] = 14,
     mask_sampling_ratio: int = 2,
     mask_layers: Sequence[int] = (256, 256, 256, 256),
-    mask_dilation: int = 1,
-    mask_norm: str | None = None,
+    mask_dilation: Annotated[int, Range(1)] = 1,
+    mask_norm: Literal["bn"] | None = None,
     mask_dim_reduced: int = 256,
     mask_class_agnostic: bool = False,
-    mask_threshold: float = 0.5,
+    mask_threshold: Annotated[float, Range(0, 1)] = 0.5,
     **kwargs: Any,
 ) -> MaskRCNN:
     """Mask R-CNN on any Faster R-CNN configuration.
@@ -232,11 +233,18 @@ def mask_rcnn(
     Raises:
         ValueError: for an invalid Faster R-CNN setting (see :func:`faster_rcnn`: a backbone
             module that breaks the contract, or a named backbone's option set with one, too)
-            or ``mask_norm``, ``mask_threshold`` outside ``[0, 1]``, or a mask head width
-            (``mask_layers``, ``mask_dim_reduced``) below 1.
+            or ``mask_norm``, ``mask_threshold`` outside ``[0, 1]``, a mask head width
+            (``mask_layers``, ``mask_dim_reduced``) below 1, or a ``mask_pool_size`` or
+            ``mask_dilation`` that is not a whole number >= 1 (the config checks these bounds
+            when it is loaded: ``model.mask_pool_size``).
     """
     layer_widths = {f"mask_layers[{i}]": width for i, width in enumerate(mask_layers)}
     check_widths(mask_dim_reduced=mask_dim_reduced, **layer_widths)
+    for name, value in (("mask_pool_size", mask_pool_size), ("mask_dilation", mask_dilation)):
+        # 0 or less builds, then fails in the first forward pass (a kernel larger than its
+        # input, a non-positive dilation)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
     base = faster_rcnn(num_classes, **kwargs)
     box_pooler = base.roi_heads.pooler
     pooler = RoIPooler(
