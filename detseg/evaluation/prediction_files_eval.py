@@ -210,7 +210,9 @@ def _check_record(record: dict, index: int, source: Path, image_ids: set, segm: 
     if segm and not record.get("segmentation"):
         raise ValueError(
             f"{where} has no 'segmentation'; --iou-type segm scores masks: "
-            "give each record an RLE or polygons (tools/eval.py's detections.json has them)"
+            "give each record an RLE or polygons (a Mask R-CNN's detections.json from "
+            "tools/eval.py or predictions.json from tools/infer.py has them), or leave out "
+            "--iou-type segm to score the boxes"
         )
     if segm:
         segmentation = record["segmentation"]
