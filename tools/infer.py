@@ -132,13 +132,26 @@ EXAMPLES = """\
     python tools/infer.py runs/demo/best.pt 0 --max-frames 300              # camera 0"""
 
 
+#: What ``--help`` says the run writes (the module docstring has the details).
+OUTPUTS = (
+    "Writes to --out: each image drawn (boxes, class names and scores; a Mask R-CNN's masks "
+    "too) and predictions.json (COCO results: image_id, category_id, bbox [x, y, w, h] "
+    "pixels, score, file_name; a Mask R-CNN's masks as RLE segmentation); a video, camera or "
+    "stream: <stem>.mp4 drawn and <stem>.jsonl, one record per frame; a segmenter: the "
+    "images with the classes blended in and labels/<stem>.png label maps."
+)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = tool_parser(
         "infer",
         _InferArgumentParser,
         argv=sys.argv[1:] if argv is None else argv,
         description="Detect objects (with their masks, for a Mask R-CNN checkpoint) in, or "
-        "segment, images, videos, cameras and streams with a detseg checkpoint.\n\n" + EXAMPLES,
+        "segment, images, videos, cameras and streams with a detseg checkpoint. "
+        + OUTPUTS
+        + "\n\n"
+        + EXAMPLES,
     )
     parser.add_argument(
         "checkpoint",

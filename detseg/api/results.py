@@ -47,7 +47,8 @@ class DetectionResult:
             probabilities above its ``mask_threshold``), or ``None`` for a detector without
             masks.
         mask_probabilities: ``Float[N, H, W]`` the model's foreground probability of each
-            pixel, or ``None`` (a detector without masks, or a video frame: frames keep only
+            pixel, or ``None`` (a detector without masks, or a result made with
+            ``mask_probabilities=False``, the default of ``Predictor.stream``: it keeps only
             :attr:`masks`).
     """
 
