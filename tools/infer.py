@@ -9,9 +9,10 @@
     python tools/infer.py runs/demo/best.pt 0 --max-frames 300            # camera 0
     python tools/infer.py runs/demo/best.pt rtsp://192.168.1.10/stream --max-frames 1000
 
-Inputs are image files, folders (their images, sorted), glob patterns (quoted; ``**`` matches
-any depth of subfolders; the image and video files they match, other files skipped), video
-files (by suffix: .mp4 .avi .mov .mkv .webm ...), camera indices (``0``) or stream URLs
+Inputs are image files, folders (their images, sorted; video files in a folder are named in a
+warning, and the quoted pattern ``'folder/*'`` reads them too), glob patterns (quoted; ``**``
+matches any depth of subfolders; the image and video files they match, other files skipped),
+video files (by suffix: .mp4 .avi .mov .mkv .webm ...), camera indices (``0``) or stream URLs
 (rtsp://, http:// ...). A leading ``~`` in a path (``--out=~/x``, which the shell leaves as it
 is) is the home folder.
 
@@ -168,8 +169,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--out",
         type=user_path,
         default=Path("runs/infer"),
-        help="output folder (default: runs/infer); inside an input folder, the files under it "
-        "that the folder or a pattern finds are skipped (an earlier run's outputs)",
+        help="output folder (default: runs/infer; a new one named like a file, x.mp4 or "
+        "x.json, is refused); inside an input folder, the files under it that the folder or a "
+        "pattern finds are skipped (an earlier run's outputs)",
     )
     parser.add_argument(
         "--score-thr",
