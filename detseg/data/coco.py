@@ -39,7 +39,7 @@ from detseg.data.class_names import (
 from detseg.data.coco_eval_defaults import default_area, with_eval_defaults
 from detseg.data.coco_fields import coco_box_xyxy, coco_image_file, entry_size, short_json
 from detseg.data.coco_json import LAYOUT_HINT, check_unique_names, load_coco_json
-from detseg.data.coco_masks import decode_segmentation
+from detseg.data.coco_masks import count_box_masks, decode_segmentation
 
 __all__ = ["CocoDetection"]
 
@@ -56,7 +56,8 @@ class CocoDetection(DetectionDataset):
             :func:`detseg.data.transforms.build_augmentations`.
         load_masks: Also return ``target["masks"]`` (``UInt8[N, H, W]``) decoded from the
             polygon / RLE segmentations (compressed or not; crowd ones too), a box-filled mask
-            where an annotation has none. An instance whose mask is empty (an RLE of another
+            where an annotation has none (counted by :meth:`box_mask_count`; a training run
+            warns of them). An instance whose mask is empty (an RLE of another
             size than the image decodes as empty) or lies outside its box is dropped and
             counted (:func:`~detseg.data.target_checks.check_masks`).
         classes: ``None``: every category of the json, by increasing id. Otherwise category
@@ -251,7 +252,8 @@ class CocoDetection(DetectionDataset):
         ``w * h``; ``0``: :func:`~detseg.data.coco_eval_defaults.with_eval_defaults`), which the
         evaluation needs. One without ``segmentation`` keeps none: mask AP refuses such a ground
         truth by name (:func:`~detseg.evaluation.coco_checks.check_segm_ground_truth`, before a
-        Mask R-CNN run trains) rather than score masks against boxes.
+        Mask R-CNN run trains) rather than score masks against boxes; ``tools/eval.py`` scores
+        the boxes alone of a ground truth without any ``segmentation``, with a warning.
         """
         if self._gt_checked is None:
             annotations = [
@@ -306,6 +308,12 @@ class CocoDetection(DetectionDataset):
         if "id" in ann:
             return f"{self.ann_file} annotation id {ann['id']}"
         return f"{self.ann_file} an annotation of image id {ann['image_id']}"
+
+    def box_mask_count(self) -> tuple[int, int]:
+        """``(without, total)``: of the instances this dataset reads (crowd regions left out),
+        how many have no ``segmentation``: with ``load_masks`` their masks are their filled
+        boxes (:func:`~detseg.data.coco_masks.count_box_masks`)."""
+        return count_box_masks(ann for anns in self._anns.values() for ann in anns)
 
     def instance_masks(self, index: int, image_size: tuple[int, int]) -> np.ndarray:
         anns, _ = self._known_anns(index)

@@ -4,11 +4,15 @@ Polygons, RLEs (compressed, or uncompressed as crowd regions have them) and, wit
 segmentation, the box are turned into a ``UInt8[H, W]`` mask, refusing the malformed input that
 would crash pycocotools. Separate from the datasets because the detection and semantic COCO
 readers, the area defaults of the evaluation and the dataset converter all decode the same way.
+:func:`count_box_masks` and :func:`box_mask_message` say how many instances would train on
+their filled boxes (a mask model's data without ``segmentation``), in training's warning and in
+``tools/check_data.py``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +21,15 @@ from pycocotools import mask as mask_utils
 
 from detseg.data.coco_fields import coco_box_xyxy, is_number, short_json
 
-__all__ = ["MAX_POLYGON_COORDINATE", "decode_segmentation", "polygon_parts", "segmentation_rle"]
+__all__ = [
+    "MAX_POLYGON_COORDINATE",
+    "box_mask_message",
+    "count_box_masks",
+    "decode_segmentation",
+    "polygon_parts",
+    "segmentation_rle",
+    "warn_about_box_masks",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +73,41 @@ def decode_segmentation(ann: dict, height: int, width: int, source: Path) -> np.
         problem,
     )
     return np.zeros((height, width), dtype=np.uint8)
+
+
+def count_box_masks(anns: Iterable[dict]) -> tuple[int, int]:
+    """``(without, total)``: of the instances among ``anns`` (crowd regions left out: training
+    drops them), how many have no ``segmentation``, whose masks :func:`decode_segmentation`
+    makes from their boxes."""
+    without = total = 0
+    for ann in anns:
+        if ann.get("iscrowd", 0) == 1:
+            continue
+        total += 1
+        without += not ann.get("segmentation")
+    return without, total
+
+
+def box_mask_message(ann_file: Any, without: int, total: int) -> str:
+    """One line: ``without`` of the ``total`` instances of ``ann_file`` have no
+    ``segmentation``, so a mask model learns their filled boxes as masks; what to do."""
+    return (
+        f"{ann_file}: {without} of {total} instances have no 'segmentation': their masks are "
+        "their filled boxes, so a mask model learns boxes as masks; add each instance's mask "
+        "(polygons or an RLE) to the file, or train a box model (e.g. faster_rcnn) for boxes alone"
+    )
+
+
+def warn_about_box_masks(dataset: Any) -> None:
+    """Warn once (:func:`box_mask_message`) when instances of ``dataset`` (read with its masks)
+    have no ``segmentation``. A dataset without ``box_mask_count`` (no COCO json) is passed
+    over."""
+    count = getattr(dataset, "box_mask_count", None)
+    if count is None:
+        return
+    without, total = count()
+    if without:
+        logger.warning("%s", box_mask_message(dataset.ann_file, without, total))
 
 
 def segmentation_rle(segm: Any, height: int, width: int) -> Any:

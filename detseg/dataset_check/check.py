@@ -13,6 +13,7 @@ from itertools import combinations
 from typing import Any
 
 from detseg.data.base import DetectionDataset
+from detseg.data.coco_masks import box_mask_message
 from detseg.data.masks import SegmentationDataset
 from detseg.data.registry import build_dataset
 from detseg.dataset_check.finding_record import SEVERITIES, CheckSettings, Finding
@@ -143,24 +144,41 @@ def check_dataset(
 
 
 def mask_ground_truth_findings(split: str, dataset: Any) -> list[Finding]:
-    """An error when an evaluated split (``val``, ``test``) of a dataset read with its masks
-    (``load_masks``, the data of a mask model) has a ground truth mask AP cannot score: an
-    annotation without a ``segmentation``, a malformed one, an RLE of another size. Training
-    refuses such a val split before its first step, and ``tools/eval.py`` such a split
+    """The findings of a split of a dataset read with its masks (``load_masks``, the data of
+    a mask model) about its ``segmentation`` entries.
+
+    ``train``: a warning counting the instances without a ``segmentation``, whose masks are
+    their filled boxes (:func:`~detseg.data.coco_masks.box_mask_message`, the warning training
+    logs). An evaluated split (``val``, ``test``): an error when mask AP cannot score its
+    ground truth (an annotation without a ``segmentation``, a malformed one, an RLE of another
+    size): training refuses such a val split before its first step, and ``tools/eval.py`` too
+    unless no annotation has a ``segmentation`` (it then scores the boxes alone)
     (:func:`~detseg.evaluation.coco_checks.check_segm_ground_truth`); the message is its one
     line, naming the annotation file and the first annotation id."""
-    if split == "train" or not getattr(dataset, "load_masks", False):
+    if not getattr(dataset, "load_masks", False):
         return []
+    source = str(getattr(dataset, "ann_file", f"the {split} split"))
+    if split == "train":
+        count = getattr(dataset, "box_mask_count", None)
+        without, total = count() if count is not None else (0, 0)
+        if not without:
+            return []
+        message = box_mask_message(source, without, total)
+        return [Finding("warning", "box_masks", split, message, without)]
     coco_gt = getattr(dataset, "coco_gt", None)
     if coco_gt is None:
         return []
-    from detseg.evaluation.coco_checks import check_segm_ground_truth
+    from detseg.evaluation.coco_checks import check_segm_ground_truth, lacks_all_masks
 
-    source = str(getattr(dataset, "ann_file", f"the {split} split"))
     try:
         check_segm_ground_truth(coco_gt(), source)
     except ValueError as error:
-        message = f"{error} (mask AP cannot score this split: training and tools/eval.py refuse it)"
+        refused = (
+            "training refuses it, tools/eval.py scores its boxes alone"
+            if lacks_all_masks(coco_gt())
+            else "training and tools/eval.py refuse it"
+        )
+        message = f"{error} (mask AP cannot score this split: {refused})"
         return [Finding("error", "segm_ground_truth", split, message, 1)]
     return []
 

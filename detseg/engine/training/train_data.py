@@ -11,7 +11,8 @@ val split keeps them for the COCO evaluation, and the validation loss leaves the
 
 A model with a mask head (Mask R-CNN) trains on instance masks: on COCO data
 :func:`require_instance_masks` turns ``data.load_masks`` on; VOC and YOLO data have no masks, a
-:class:`~detseg.config.ConfigError`.
+:class:`~detseg.config.ConfigError`. Train instances without a ``segmentation`` (trained on their
+filled boxes) get one warning (:func:`~detseg.data.coco_masks.warn_about_box_masks`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from torch.utils.data import DataLoader
 
 from detseg.config import Config, ConfigError
 from detseg.data.base import DetectionDataset
+from detseg.data.coco_masks import warn_about_box_masks
 from detseg.data.group_sampler import aspect_ratio_group_ids, image_sizes
 from detseg.data.loader import ShardSampler, build_loader, collate_detection
 from detseg.data.masks import SegmentationDataset
@@ -101,6 +103,8 @@ def build_data(
     train_set = build_dataset(data_cfg, "train", augmentations)
     if isinstance(train_set, DetectionDataset):
         train_set.drop_crowd = True  # crowd regions are neither positives nor negatives
+    if masks and dist.is_main:  # instances without a segmentation train on their boxes
+        warn_about_box_masks(train_set)
     val_cfg = with_known_classes(data_cfg, list(train_set.classes))
     val_set: DetectionDataset | SegmentationDataset | DatasetHead = build_dataset(val_cfg, "val")
     if list(val_set.classes) != list(train_set.classes):
