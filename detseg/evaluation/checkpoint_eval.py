@@ -11,7 +11,8 @@ The checkpoint holds everything needed: model settings, classes and the data con
   lead the report, the COCO numbers beside them. A model with masks (Mask R-CNN) on COCO data
   is scored on its masks too (``segm_AP`` ... beside the box numbers; masks drawn in the
   gallery), and its detections carry RLE ``segmentation`` binarised at its
-  ``mask_threshold``.
+  ``mask_threshold``; on a COCO json without any ``segmentation`` (or VOC, YOLO data) on its
+  boxes alone, with a warning.
 - A segmenter's label maps (made as the config's ``eval.tta``, ``eval.tta_scales`` and
   ``eval.crf`` say) are compared pixel by pixel with the val split's (void pixels, 255,
   ignored); :func:`evaluate_segmenter` writes ``metrics.json`` and ``confusion_matrix.png``
@@ -57,7 +58,7 @@ from detseg.engine.validation import (
     segmentation_table,
     write_segmentation_metrics,
 )
-from detseg.evaluation.coco_checks import check_segm_ground_truth
+from detseg.evaluation.coco_checks import check_segm_ground_truth, lacks_all_masks
 from detseg.evaluation.coco_format import predictions_to_coco_results
 from detseg.evaluation.confusion_plot import save_confusion_matrix
 from detseg.evaluation.output_staging import evaluate_staged
@@ -203,9 +204,10 @@ def _write_detector_evaluation(
     """:func:`evaluate_detector` writing straight into ``out`` (a staging folder)."""
     metric = resolve_metric(cfg.eval.metric, cfg.data.format)
     gt = coco_ground_truth(val_set)
-    segm = scores_masks(model, cfg.data.format)
-    if segm:  # before predicting: mask AP needs every instance's mask and image size
-        check_segm_ground_truth(gt.gt, annotation_source(val_set, cfg.data.root))
+    # before predicting: mask AP needs every instance's mask and image size
+    segm = scores_masks(model, cfg.data.format) and ground_truth_has_masks(
+        gt.gt, annotation_source(val_set, cfg.data.root)
+    )
     amp = resolve_amp(cfg.train.amp, device)
     with _evaluation_loader(build_loader, val_set, cfg, device) as loader:
         image_ids, predictions = predict_batches(model, loader, device, amp)
@@ -253,6 +255,28 @@ def scores_masks(model: nn.Module, data_format: str) -> bool:
             data_format,
         )
         return False
+    return True
+
+
+def ground_truth_has_masks(gt: dict, source: str) -> bool:
+    """Whether the COCO ground truth ``gt`` (read from ``source``) can score masks. One without
+    any ``segmentation`` (a box-only file, :func:`~detseg.evaluation.coco_checks.lacks_all_masks`)
+    gives box AP only, with a warning naming ``source``, as VOC and YOLO data do; one with masks
+    is checked before predicting (every instance's mask and image size,
+    :func:`~detseg.evaluation.coco_checks.check_segm_ground_truth`).
+
+    Raises:
+        ValueError: some annotations have a ``segmentation`` and one has none, or a mask or an
+            image size is malformed (one line naming ``source`` and the entry).
+    """
+    if lacks_all_masks(gt):
+        logger.warning(
+            "%s: no annotation has a 'segmentation': the masks of this model are not scored "
+            "(box AP only); mask AP needs each instance's mask (polygons or an RLE) in the file",
+            source,
+        )
+        return False
+    check_segm_ground_truth(gt, source)
     return True
 
 

@@ -3,7 +3,8 @@
 pycocotools and faster-coco-eval fail on malformed input with a ``KeyError`` or a
 ``TypeError`` deep inside, or silently skip it. These checks name the first bad entry instead:
 the ground truth's images and annotations (:func:`check_ground_truth`, and the masks of a
-``segm`` evaluation, :func:`check_segm_ground_truth`) and each detection record
+``segm`` evaluation, :func:`check_segm_ground_truth`; a file without any, :func:`lacks_all_masks`,
+can have its boxes scored) and each detection record
 (:func:`check_detection`, :func:`check_required_fields`), and the compressed RLE strings of
 masks (:func:`check_rle_strings`; the strings are decoded by
 :mod:`detseg.evaluation.coco_rle_strings`). What the libraries ignore on purpose (annotations of
@@ -304,6 +305,16 @@ def warn_about_ground_truth(gt: dict, source: str) -> None:
                 key,
                 ", ".join(f"{what} {value!r}: {n}" for value, n in counts.most_common(5)),
             )
+
+
+def lacks_all_masks(gt: dict) -> bool:
+    """Whether a COCO ground truth has annotations but not one ``segmentation``: a box-only
+    file, whose boxes can be scored and its masks cannot (one annotation without a
+    ``segmentation`` among others with one is :func:`check_segm_ground_truth`'s error)."""
+    annotations = gt["annotations"]
+    return bool(annotations) and not any(
+        isinstance(ann, dict) and ann.get("segmentation") for ann in annotations
+    )
 
 
 def check_segm_ground_truth(gt: dict, source: str = "the ground truth") -> None:
