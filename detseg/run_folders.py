@@ -1,17 +1,26 @@
 """The checkpoint a run folder stands for: its ``best.pt``, else its ``last.pt``.
 
-``detseg.load("runs/demo")`` and ``model.init_from: runs/demo`` both take a training run's
+``detseg.load("runs/demo")``, ``model.init_from: runs/demo``, ``tools/eval.py runs/demo`` and
+``tools/export.py runs/demo`` (:func:`detseg.export.export_model`) all take a training run's
 folder (``tools/train.py`` writes ``best.pt`` and ``last.pt`` there) and read the file this
-rule picks; each caller logs the file it reads. Only :mod:`detseg.torch_files` is imported.
+rule picks; each caller logs the file it reads (:func:`checkpoint_of` does both for a caller
+that takes a file or a folder). Only :mod:`detseg.torch_files` is imported.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 
 from detseg.torch_files import CheckpointError
 
-__all__ = ["RUN_CHECKPOINTS", "run_checkpoint"]
+__all__ = ["RUN_CHECKPOINTS", "checkpoint_of", "run_checkpoint"]
+
+logger = logging.getLogger(__name__)
+
+#: What to give instead of a folder without checkpoints, as the tools that take one say it.
+CHECKPOINT_OR_RUN = "a best.pt / last.pt written by tools/train.py, or the run folder holding it"
 
 #: The files of a run folder that stand for it, in order, with why that one is read.
 RUN_CHECKPOINTS = (("best.pt", "its best checkpoint"), ("last.pt", "it has no best.pt"))
@@ -38,3 +47,25 @@ def run_checkpoint(folder: Path, give: str) -> tuple[Path, str]:
     others = sorted(path.name for path in folder.glob("*.pt"))
     found = f" (it holds {', '.join(others[:5])})" if others else ""
     raise CheckpointError(f"{folder} is a folder without best.pt or last.pt{found}; give {give}")
+
+
+def checkpoint_of(path: str | os.PathLike, action: str, give: str = CHECKPOINT_OR_RUN) -> Path:
+    """``path`` as a ``Path`` (``~`` expanded), or the checkpoint it stands for when it is a run
+    folder (:func:`run_checkpoint`), with an INFO line naming the file read and why:
+    ``evaluating runs/x/best.pt (runs/x is a run folder; its best checkpoint)``.
+
+    Args:
+        path: a checkpoint file, or a folder written by ``tools/train.py``. Anything else
+            (a missing path included) comes back as it is, for the reader's own checks.
+        action: the first word of the log line (``"evaluating"``, ``"exporting"``).
+        give: what to give instead, ending the message of a folder without checkpoints.
+
+    Raises:
+        CheckpointError: a folder without ``best.pt`` or ``last.pt``.
+    """
+    given = Path(path).expanduser()
+    if not given.is_dir():
+        return given
+    checkpoint, why = run_checkpoint(given, give)
+    logger.info("%s %s (%s is a run folder; %s)", action, checkpoint, given, why)
+    return checkpoint

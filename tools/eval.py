@@ -3,6 +3,7 @@
 A segmentation checkpoint is scored by mIoU instead (see the end of this text).
 
     python tools/eval.py runs/demo/best.pt
+    python tools/eval.py runs/demo      # a run folder: its best.pt, else its last.pt
     python tools/eval.py runs/demo/best.pt --set data.root=/data/shapes eval.backend=pycocotools
     python tools/eval.py runs/voc/best.pt --metric voc12
     python tools/eval.py --gt datasets/shapes/annotations/instances_val.json \\
@@ -90,6 +91,7 @@ DETECTION_FLAGS = {
 #: The example command lines of ``--help``.
 EXAMPLES = """\
     python tools/eval.py runs/demo/best.pt
+    python tools/eval.py runs/demo      # a run folder: its best.pt, else its last.pt
     python tools/eval.py runs/demo/best.pt --set data.root=datasets/shapes eval.backend=pycocotools
     python tools/eval.py runs/demo/best.pt --metric voc12 --out runs/demo/eval_voc12
     python tools/eval.py --gt datasets/shapes/annotations/instances_val.json \\
@@ -115,7 +117,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=user_path,
         nargs="?",
         default=None,
-        help="a best.pt / last.pt written by train.py (leave out for the --gt/--pred form)",
+        help="a best.pt / last.pt written by train.py, or a run folder (its best.pt, else "
+        "last.pt); leave out for the --gt/--pred form",
     )
     add_set_flag(
         parser,
@@ -158,7 +161,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--out",
         type=user_path,
         default=None,
-        help="output folder (default: the folder of CHECKPOINT or of --pred, plus /eval)",
+        help="output folder (default: the folder of CHECKPOINT or of --pred, plus /eval; "
+        "runs/x/eval for a run folder runs/x)",
     )
     parser.add_argument(
         "--worst-k",
@@ -220,8 +224,9 @@ def _form_problem(args: argparse.Namespace) -> str | None:
         return "--images is for the --gt/--pred form; a checkpoint uses its val split's images"
     if args.checkpoint is not None and args.iou_type is not None:
         return (
-            "--iou-type is for the --gt/--pred form; a checkpoint is scored on its masks "
-            "whenever its model predicts them"
+            "--iou-type is for the --gt/--pred form; drop it: a checkpoint whose model predicts "
+            "masks (Mask R-CNN) is scored on its masks by itself, and a box-only checkpoint "
+            "(Faster R-CNN, RetinaNet, SSD, YOLO) has no masks to score"
         )
     if args.checkpoint is None and args.set:
         return "--set overrides a checkpoint's config; it has no use with --gt/--pred"
@@ -234,6 +239,10 @@ def _form_problem(args: argparse.Namespace) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.checkpoint is not None:  # a run folder: its best.pt, else last.pt (logged)
+        from detseg.run_folders import checkpoint_of
+
+        args.checkpoint = checkpoint_of(args.checkpoint, "evaluating")
     source = args.checkpoint if args.checkpoint is not None else args.pred
     out = check_output_folder(args.out if args.out is not None else source.parent / "eval")
     summary = _evaluate(args, out)  # staged: a failure leaves the earlier files of OUT

@@ -3,6 +3,7 @@
     python tools/export.py runs/demo/best.pt --format onnx --dynamic --out demo.onnx
     python tools/export.py runs/demo/best.pt --out demo.onnx --input-size 320 --score-thr 0.3
     python tools/export.py runs/unet_shapes/best.pt --format torchscript --input-size 256
+    python tools/export.py runs/demo    # a run folder: its best.pt, else its last.pt
 
 The exported graph holds the model's own preprocessing (normalisation, resizing) and
 post-processing (box decoding, score threshold, NMS). Detectors take one image per call,
@@ -55,7 +56,10 @@ def parse_args() -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "checkpoint", type=user_path, help="detseg checkpoint (e.g. runs/x/best.pt)"
+        "checkpoint",
+        type=user_path,
+        help="detseg checkpoint (e.g. runs/x/best.pt), or a run folder (runs/x: its best.pt, "
+        "else last.pt)",
     )
     parser.add_argument(
         "--format",
@@ -68,7 +72,8 @@ def parse_args() -> argparse.Namespace:
         "--out",
         type=user_path,
         default=None,
-        help="file to write (default: the checkpoint's name with .onnx or .torchscript.pt)",
+        help="file to write (default: the checkpoint's name with .onnx or .torchscript.pt, "
+        "beside it: runs/x/best.onnx for runs/x or runs/x/best.pt)",
     )
     parser.add_argument(
         "--dynamic",
@@ -130,12 +135,14 @@ def main() -> int:
         raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
     from detseg.export import export_model, verify_export
     from detseg.export.export_settings import format_of
+    from detseg.run_folders import checkpoint_of
 
+    checkpoint = checkpoint_of(args.checkpoint, "exporting")  # a run folder: best.pt, else last.pt
     export_format = args.format or (format_of(args.out) if args.out else None) or "onnx"
     suffix = ".onnx" if export_format == "onnx" else ".torchscript.pt"
-    out = check_output_file(args.out or args.checkpoint.with_suffix(suffix), args.checkpoint)
+    out = check_output_file(args.out or checkpoint.with_suffix(suffix), checkpoint)
     result = export_model(
-        args.checkpoint,
+        checkpoint,
         out,
         format=export_format,
         dynamic=args.dynamic,

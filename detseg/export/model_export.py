@@ -60,6 +60,7 @@ from detseg.export.wrappers import (
     ExportError,
     export_graph,
 )
+from detseg.run_folders import checkpoint_of
 from detseg.timed_stages import timed_stage
 
 logger = logging.getLogger(__name__)
@@ -119,7 +120,9 @@ def load_for_export(
     """The model to export (an eval-mode CPU copy), its name and its class names.
 
     Args:
-        source: a detseg model, or a checkpoint file (``tools/train.py``'s ``best.pt``).
+        source: a detseg model, a checkpoint file (``tools/train.py``'s ``best.pt``) or a run
+            folder (its ``best.pt``, else its ``last.pt``, logged:
+            :func:`~detseg.run_folders.checkpoint_of`).
         classes: class names (default: the checkpoint's, else ``class_1 .. class_K``).
         name: the model's name (default: the checkpoint config's ``model.name``, else the
             class name).
@@ -134,6 +137,7 @@ def _load_source(
     """:func:`load_for_export`, and the category ids a checkpoint's ``meta["cat_ids"]`` stores
     (``None`` for a model, or a checkpoint without them)."""
     if isinstance(source, (str, Path)):
+        source = checkpoint_of(source, "exporting")  # a run folder: its best.pt, else last.pt
         state = load_checkpoint(source)
         # The config check of detseg.load and tools/eval.py: an unknown model.name or key is
         # the same line in every tool, and the model built is the one they build.
@@ -180,8 +184,9 @@ def export_model(
     one with their seconds when they end (:func:`~detseg.timed_stages.timed_stage`).
 
     Args:
-        model_or_checkpoint: a detseg model (not modified: a CPU copy is exported) or a
-            checkpoint file.
+        model_or_checkpoint: a detseg model (not modified: a CPU copy is exported), a
+            checkpoint file, or a run folder written by ``tools/train.py`` (its ``best.pt``,
+            else its ``last.pt``; an INFO line names the file read).
         path: the file to write (its folder is created); ``<path>.json`` is written next to it.
             Neither may be a folder, nor the checkpoint exported; its suffix may not name the
             other format (:data:`~detseg.export.export_settings.FORMAT_SUFFIXES`). Each is
@@ -215,10 +220,14 @@ def export_model(
             per class, ...).
         ConfigError: the checkpoint's config does not pass the config check of
             :func:`detseg.load` and ``tools/eval.py`` (an unknown ``model.name`` or key).
+        CheckpointError: a folder without ``best.pt`` or ``last.pt``, or a file that is no
+            checkpoint.
         IsADirectoryError: ``path`` or ``<path>.json`` is a folder.
         ValueError: ``path`` or ``<path>.json`` is the checkpoint file.
     """
     check_integer_settings(opset if format == "onnx" else None, input_size, batch_size)
+    if isinstance(model_or_checkpoint, (str, Path)):  # a run folder: its best.pt, else last.pt
+        model_or_checkpoint = checkpoint_of(model_or_checkpoint, "exporting")
     path = check_output_paths(model_or_checkpoint, path)
     check_format_suffix(path, format)
     problem = score_threshold_problem(score_thresh, "score_thresh")
