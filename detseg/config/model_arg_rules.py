@@ -14,7 +14,8 @@ other than 1 only on a MobileNet, and the layer widths (``model.fpn_channels``,
 dilations (:data:`ITEM_BOUNDS`: ``model.mask_layers``, ``model.decoder_channels``,
 ``model.atrous_rates``); so their errors name the key and come before the data loads. The YOLO
 builders' settings of one version are refused on the other (:func:`check_yolo_version_args`:
-``model.anchors`` on v1, ``model.grid_size`` on v3, ...) when the config is loaded too.
+``model.anchors`` on v1, ``model.grid_size`` on v3, ...) when the config is loaded too, and
+their ``model.loss`` is checked against the version's loss settings (:func:`check_yolo_loss`).
 Separate from :mod:`detseg.config.model_section`, which checks each key against the builder's
 signature and annotations and applies these rules.
 """
@@ -283,6 +284,35 @@ def check_backbone_args(kwargs: dict[str, Any], defaults: dict[str, Any], source
             f"but model.backbone is '{name}'; set model.width_mult to 1.0 (or remove it) or "
             "pick mobilenet_v2 / mobilenet_v3_large"
         )
+
+
+def check_yolo_loss(kwargs: dict[str, Any], defaults: dict[str, Any], source: str) -> None:
+    """The ``model.loss`` section of a YOLO builder (one that takes ``version`` and
+    ``boxes_per_cell``), checked field by field against its version's settings dataclass
+    (:data:`~detseg.detection.yolo_loss.LOSS_CONFIGS`: ``YOLOv1LossConfig`` or
+    ``YOLOv3LossConfig``) when the config is loaded, as the builder makes it later; the checked
+    values replace ``kwargs["loss"]``.
+
+    Args:
+        kwargs: the checked arguments (their version already checked by
+            :func:`check_yolo_version_args`).
+        defaults: the builder's defaults.
+
+    Raises:
+        ConfigError: ``'model.loss.box_weight' must be >= 0, got -1``, or an unknown key of the
+            version's loss (``model.loss.lambda_coord`` on v3), naming the valid ones.
+    """
+    if "version" not in defaults or "boxes_per_cell" not in defaults:
+        return  # not a YOLO builder
+    loss = kwargs.get("loss")
+    if not isinstance(loss, dict):
+        return  # null (the version's defaults); another type is the annotation's to refuse
+    from detseg.config.nested_section_checks import check_section
+    from detseg.detection.yolo_loss import LOSS_CONFIGS
+
+    settings = LOSS_CONFIGS.get(str((defaults | kwargs).get("version")))
+    if settings is not None:  # an unknown version is refused by check_yolo_version_args
+        kwargs["loss"] = check_section(loss, settings, source, "model.loss")
 
 
 def check_yolo_version_args(kwargs: dict[str, Any], defaults: dict[str, Any], source: str) -> None:

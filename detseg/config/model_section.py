@@ -30,6 +30,7 @@ from detseg.config.model_arg_rules import (
     check_backbone_args,
     check_item_bounds,
     check_refused,
+    check_yolo_loss,
     check_yolo_version_args,
     refusals,
 )
@@ -171,6 +172,7 @@ def check_builder_kwargs(
     defaults = {k: p.default for k, p in params.items() if p.default is not p.empty}
     check_backbone_args(checked, defaults, source)
     check_yolo_version_args(checked, defaults, source)  # before anchors laid on v3's levels
+    check_yolo_loss(checked, defaults, source)
     check_anchor_levels(checked, defaults, source)
     return checked
 

@@ -38,13 +38,17 @@ def check_value(value: Any, tp: Any, source: str, key_path: str, name: str = "")
     docstring; ``name`` is the parameter, for :data:`PLAIN_DICT_SECTIONS`) field by field."""
     section = _settings_class(tp, name)
     if section is not None and isinstance(value, dict):
-        return _check_section(value, section, source, key_path)
+        return check_section(value, section, source, key_path)
     return coerce(value, tp, source, key_path, lenient=True)
 
 
-def _check_section(values: dict[str, Any], cls: type, source: str, key_path: str) -> dict:
+def check_section(values: dict[str, Any], cls: type, source: str, key_path: str) -> dict:
     """The fields of settings dataclass ``cls``: names, types, then ``cls(**values)`` for
-    its own checks."""
+    its own checks; the checked values (a new dict).
+
+    Raises:
+        ConfigError: an unknown key or a bad value, naming ``<key_path>.<field>``.
+    """
     hints = typing.get_type_hints(cls, include_extras=True)
     fields = [f.name for f in dataclasses.fields(cls)]
     checked: dict[str, Any] = {}

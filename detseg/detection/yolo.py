@@ -22,13 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import torch
 from torch import Tensor, nn
 
 from detseg.backbones import build_model_backbone
 from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
+from detseg.config.checks import Range
 from detseg.config.sections import dataclass_from_dict
 from detseg.detection.builder_parts import backbone_defaults, check_num_classes, preset_signature
 from detseg.detection.settings_checks import (
@@ -206,7 +207,7 @@ def yolo(
     num_classes: int,
     backbone: str = "resnet18",
     version: str = "v3",
-    input_size: int | None = None,
+    input_size: Annotated[int, Range(1)] | None = None,
     anchors: Sequence[Sequence[Sequence[float]]] | None = None,
     grid_size: int | None = None,
     boxes_per_cell: int | None = None,

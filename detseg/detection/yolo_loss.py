@@ -112,6 +112,15 @@ class YOLOv3LossConfig:
         require_at_least(self, 0, *weights)
 
 
+#: The settings dataclass of ``model.loss`` of each YOLO version (the one the builder makes of
+#: it), against which the config loader checks the section's keys and values
+#: (:func:`detseg.config.model_arg_rules.check_yolo_loss`).
+LOSS_CONFIGS: dict[str, type[YOLOv1LossConfig] | type[YOLOv3LossConfig]] = {
+    "v1": YOLOv1LossConfig,
+    "v3": YOLOv3LossConfig,
+}
+
+
 def yolov1_loss(
     boxes: Tensor,
     confidence: Tensor,
