@@ -128,8 +128,22 @@ def _decode(path: Path) -> tuple[np.ndarray, int]:
     except cv2.error as exc:
         raise ImageReadError(path, _opencv_failure(exc)) from exc
     if array is None or array.size == 0:
-        raise ImageReadError(path, "not a valid or supported image (OpenCV could not decode it)")
+        raise ImageReadError(path, _undecodable(path))
     return array, exif_orientation(data)
+
+
+def _undecodable(path: Path) -> str:
+    """Why OpenCV decoded nothing from ``path``: a damaged file of an image format it reads, or
+    a format it does not read (HEIC, TGA, a text file ...), which the reason names with the
+    formats to convert it to."""
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        return "not a valid or supported image (OpenCV could not decode it)"
+    kind = f"a {suffix} file" if suffix else "a file without a suffix"
+    return (
+        f"{kind} that OpenCV could not decode: not an image format detseg reads; convert it to "
+        f"one of {' '.join(IMAGE_SUFFIXES)} (PNG or JPEG)"
+    )
 
 
 def _opencv_failure(exc: cv2.error) -> str:
