@@ -29,7 +29,7 @@ from detseg.detection.two_stage_backbone import (
     detection_backbone,
     module_detection_backbone,
 )
-from detseg.detection.validation import images_to_list
+from detseg.detection.validation import images_to_list, target_list
 from detseg.ops.anchors import AnchorGenerator
 
 
@@ -83,7 +83,7 @@ class FasterRCNN(nn.Module):
             ValueError: naming the image and box when an image or a target is invalid.
             TypeError: for non-float images or boxes, or labels that are not int64.
         """
-        batch, targets = self.transform(images_to_list(images), targets)
+        batch, targets = self.transform(images_to_list(images), target_list(targets))
         features = self.backbone(batch.tensors)
         proposals, rpn_losses = self.rpn(batch, features, targets)
         roi_losses = self.roi_heads.losses(features, proposals, targets)

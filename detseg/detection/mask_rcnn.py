@@ -33,7 +33,7 @@ from detseg.detection.roi_pooling import RoIPooler
 from detseg.detection.rpn import RegionProposalNetwork
 from detseg.detection.settings_checks import require_fractions
 from detseg.detection.transform import DetectionTransform
-from detseg.detection.validation import images_to_list
+from detseg.detection.validation import images_to_list, target_list
 
 
 class MaskRCNN(FasterRCNN):
@@ -102,7 +102,7 @@ class MaskRCNN(FasterRCNN):
             TypeError: for non-float images or boxes, or labels that are not int64.
         """
         images = images_to_list(images)
-        batch, resized = self.transform(images, targets)
+        batch, resized = self.transform(images, target_list(targets))
         assert resized is not None  # targets were given
         gt_masks = target_masks(resized, [(int(i.shape[-2]), int(i.shape[-1])) for i in images])
         features = self.backbone(batch.tensors)

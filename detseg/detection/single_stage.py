@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from detseg.detection.settings_checks import checked_score_thresh
 from detseg.detection.transform import DetectionTransform
-from detseg.detection.validation import images_to_list
+from detseg.detection.validation import images_to_list, target_list
 from detseg.ops.anchors import AnchorGenerator
 from detseg.ops.box_coder import BoxCoder
 from detseg.ops.boxes import batched_box_iou, clip_boxes_to_image
@@ -267,7 +267,7 @@ class SingleStageDetector(nn.Module):
             ValueError: naming the image and box when an image or a target is invalid.
             TypeError: for non-float images or boxes, or labels that are not int64.
         """
-        batch, targets = self.transform(images_to_list(images), targets)
+        batch, targets = self.transform(images_to_list(images), target_list(targets))
         outputs, anchors, _ = self._run(batch.tensors)
         return self.compute_losses(outputs, anchors, targets)
 

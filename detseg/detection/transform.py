@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
-from detseg.detection.validation import check_targets
+from detseg.detection.validation import check_devices, check_targets, target_list
 
 
 @dataclass
@@ -120,9 +120,12 @@ class DetectionTransform(nn.Module):
             The :class:`ImageBatch` and the resized targets (``None`` if none were given).
 
         Raises:
-            ValueError: naming the image and box or label when a target is invalid.
-            TypeError: when target boxes are not floating point or labels not int64.
+            ValueError: naming the image and box or label when a target is invalid, or the
+                image or target entry that is not on the model's device.
+            TypeError: when targets are not a list of dicts, or target boxes are not floating
+                point or labels not int64.
         """
+        check_devices(images, None if targets is None else target_list(targets), self._mean.device)
         if targets is not None:
             check_targets(targets, len(images), self.num_classes)
             targets = [dict(t) for t in targets]

@@ -16,6 +16,8 @@ check of a dataset's items (:mod:`detseg.data.sample_checks`); the messages are 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 from torch import Tensor
 
@@ -90,6 +92,7 @@ def check_targets(
         TypeError: when boxes or labels are not tensors, boxes are not floating point or
             labels not int64.
     """
+    target_list(targets)
     if len(targets) != num_images:
         raise ValueError(f"got {len(targets)} targets for {num_images} images; pass one per image")
     for i, target in enumerate(targets):
@@ -106,6 +109,45 @@ def check_targets(
         for i, target in enumerate(targets):
             _check_boxes_per_image(i, target["boxes"])
             _check_labels_per_image(i, target["labels"], num_classes)
+
+
+def target_list(targets: object) -> list[dict[str, Tensor]]:
+    """Return ``targets`` when it is a list (or tuple) of one dict per image.
+
+    Raises:
+        TypeError: for ``None``, a single dict (a batch of one needs ``[target]``) or a list
+            whose items are not dicts, naming the first such item.
+    """
+    if not isinstance(targets, (list, tuple)):
+        hint = "; wrap one image's dict in a list: [target]" if isinstance(targets, Mapping) else ""
+        raise TypeError(
+            "targets must be a list of dicts, one per image, with boxes Float[N, 4] (xyxy "
+            f"pixels) and labels Int64[N]; got {type(targets).__name__}{hint}"
+        )
+    for i, target in enumerate(targets):
+        if not isinstance(target, Mapping):
+            raise TypeError(
+                f"target of image {i} must be a dict with 'boxes' and 'labels', "
+                f"got {type(target).__name__}"
+            )
+    return list(targets)
+
+
+def check_devices(
+    images: list[Tensor], targets: list[dict[str, Tensor]] | None, device: torch.device
+) -> None:
+    """Raise ``ValueError`` naming the first image, or target ``boxes`` / ``labels`` /
+    ``masks`` (the entries a detector reads), that is not on ``device``, the model's device;
+    ``images`` are ``[3, H, W]`` tensors, ``targets`` dicts checked by :func:`check_targets`."""
+    where = f"the model is on {device}: move the inputs with .to({str(device)!r})"
+    for i, image in enumerate(images):
+        if image.device != device:
+            raise ValueError(f"image {i} is on {image.device} but {where}")
+    for i, target in enumerate(targets or ()):
+        for key in ("boxes", "labels", "masks"):
+            value = target.get(key)
+            if isinstance(value, Tensor) and value.device != device:
+                raise ValueError(f"target of image {i}: '{key}' is on {value.device} but {where}")
 
 
 def _check_layout(index: int, boxes: Tensor, labels: Tensor) -> None:

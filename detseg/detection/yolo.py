@@ -38,7 +38,7 @@ from detseg.detection.settings_checks import (
     require_fractions,
 )
 from detseg.detection.transform import DetectionTransform
-from detseg.detection.validation import images_to_list
+from detseg.detection.validation import images_to_list, target_list
 from detseg.detection.yolo_heads import YOLOv1GridHead, YOLOv3Head, YOLOv3Neck
 from detseg.detection.yolo_loss import YOLOv1LossConfig, YOLOv3LossConfig
 from detseg.detection.yolo_settings import (
@@ -142,7 +142,7 @@ class YOLO(nn.Module):
         Raises:
             ValueError: naming the image and box when a target is invalid.
         """
-        batch, targets = self.transform(images_to_list(images), targets)
+        batch, targets = self.transform(images_to_list(images), target_list(targets))
         image_size = (int(batch.tensors.shape[-2]), int(batch.tensors.shape[-1]))
         return self.head.losses(self._features(batch.tensors), targets, image_size)
 
