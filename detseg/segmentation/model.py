@@ -23,7 +23,7 @@ from scratch).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import cast
 
 import torch
@@ -148,6 +148,7 @@ class SegmentationModel(nn.Module):
             raise ValueError(
                 f"image_mean/image_std need 3 values (std > 0), got {image_mean}, {image_std}."
             )
+        _check_head_levels(backbone, head, aux_head)
         self.backbone = backbone
         self.head = head
         self.aux_head = aux_head
@@ -176,6 +177,12 @@ class SegmentationModel(nn.Module):
     def _features(self, images: Tensor | Sequence[Tensor]) -> tuple[dict[str, Tensor], Tensor]:
         """Backbone features of the checked, normalised, padded batch; also returns it."""
         images = check_images(images)
+        device = self.image_mean.device
+        if images.device != device:
+            raise ValueError(
+                f"images are on {images.device} but the model is on {device}: move them with "
+                f".to({str(device)!r})."
+            )
         x = self.normalize(images)
         padded_h, padded_w = self._padded_size(images)
         if (padded_h, padded_w) != tuple(x.shape[-2:]):
@@ -184,7 +191,14 @@ class SegmentationModel(nn.Module):
             # to a size, not by the factor: the logits go back to the padded size by the ratio
             # of the sizes, so both resizes map pixel centres by it (37 -> 18 -> 37 px)
             x = antialiased_resize(x, network_size((padded_h, padded_w), self.input_scale))
-        return self.backbone(x), images
+        features = self.backbone(x)
+        if not isinstance(features, dict):
+            raise ValueError(
+                f"backbone {type(self.backbone).__name__} returned {type(features).__name__}; "
+                "a backbone returns an OrderedDict[str, Tensor] of its levels, finest first "
+                "(the contract of detseg.backbones.Backbone)"
+            )
+        return features, images
 
     @staticmethod
     def _resize_logits(logits: Tensor, padded: tuple[int, int], crop: Sequence[int]) -> Tensor:
@@ -212,11 +226,13 @@ class SegmentationModel(nn.Module):
         test-time augmentation and the CRF after it work in float32.
 
         Raises:
-            ValueError: images that are not float ``[B, 3, H, W]`` (see :func:`check_images`).
+            ValueError: images that are not float ``[B, 3, H, W]`` (see :func:`check_images`)
+                or not on the model's device; a head whose logits are not ``[B, K + 1, h, w]``
+                or a backbone that returns no dict of levels.
         """
         features, images = self._features(images)
         padded = self._padded_size(images)
-        logits = self.head(features)
+        logits = self._checked_logits(self.head(features))
         if logits.dtype in HALF_DTYPES:
             logits = logits.float()
         return self._resize_logits(logits, padded, images.shape[-2:])
@@ -234,11 +250,13 @@ class SegmentationModel(nn.Module):
         """Loss dict (see the module docstring) for masks ``Int64[B, H, W]``.
 
         Raises:
-            ValueError: bad images (see :func:`check_images`), masks of the wrong shape or
-                dtype, or (masks on the CPU) with a label outside ``0..K`` that is not
-                ``ignore_index``. On a GPU that check would make
-                the host wait for the device in every step; the datasets check every label
-                map when they read it (``detseg.data.label_maps.check_label_map``).
+            ValueError: bad images (see :func:`check_images`), images or masks not on the
+                model's device, masks of the wrong shape or dtype, or (masks on the CPU) with
+                a label outside ``0..K`` that is not ``ignore_index``. On a GPU that check
+                would make the host wait for the device in every step; the datasets check
+                every label map when they read it (``detseg.data.label_maps.check_label_map``);
+                a head whose logits are not ``[B, K + 1, h, w]`` or a backbone that returns
+                no dict of levels.
         """
         features, images = self._features(images)
         self._check_masks(images, masks)
@@ -247,6 +265,7 @@ class SegmentationModel(nn.Module):
             logits, sides = cast(UNetDecoder, self.head).forward_with_sides(features)
         else:
             logits, sides = self.head(features), []
+        logits = self._checked_logits(logits)
         if self.loss_size == "input":  # masks as given (unpadded); logits up to the input
             size = padded
             crop: Sequence[int] = images.shape[-2:]
@@ -283,6 +302,18 @@ class SegmentationModel(nn.Module):
         assert isinstance(masks, Tensor), "soft targets come from area downsampling only"
         return subsample_masks(masks, padded, size, self.loss.ignore_index)
 
+    def _checked_logits(self, logits: Tensor) -> Tensor:
+        """``logits`` ``Float[B, K + 1, h, w]`` from the head, refused (``ValueError``) with
+        another channel count: a head built with ``K`` logits instead of ``K + 1``."""
+        if logits.dim() != 4 or logits.shape[1] != self.num_classes + 1:
+            raise ValueError(
+                f"head {type(self.head).__name__} gives logits of shape {tuple(logits.shape)}; "
+                f"a model of {self.num_classes} classes needs [B, {self.num_classes + 1}, h, w] "
+                "(num_classes + 1: background included): build the head with num_classes + 1 "
+                "logits"
+            )
+        return logits
+
     def _check_masks(self, images: Tensor, masks: Tensor) -> None:
         """Raise ``ValueError`` unless ``masks`` is ``Int64[B, H, W]`` matching ``images`` with
         labels in ``0..K`` or ``ignore_index`` (the labels only where reading them is free)."""
@@ -296,6 +327,11 @@ class SegmentationModel(nn.Module):
             raise ValueError(
                 f"masks shape {tuple(masks.shape)} does not match the images: expected {expected}."
             )
+        if masks.device != images.device:
+            raise ValueError(
+                f"masks are on {masks.device} but the images and the model on {images.device}: "
+                f"move them with .to({str(images.device)!r})."
+            )
         if not host_reads_are_free(masks.device) or torch.compiler.is_compiling():
             return  # no host read in a GPU step: the datasets check every label map they read
         bad = (masks != self.loss.ignore_index) & ((masks < 0) | (masks > self.num_classes))
@@ -305,6 +341,22 @@ class SegmentationModel(nn.Module):
             raise ValueError(
                 f"mask {index} has labels {values} outside 0..{self.num_classes} "
                 f"(ignore_index={self.loss.ignore_index})."
+            )
+
+
+def _check_head_levels(backbone: nn.Module, *heads: nn.Module | None) -> None:
+    """Raise ``ValueError`` when a head's ``in_features`` names a level that the backbone's
+    ``out_channels`` does not declare (checked where both attributes exist)."""
+    levels = getattr(backbone, "out_channels", None)
+    if not isinstance(levels, Mapping):
+        return
+    for head in heads:
+        missing = [name for name in getattr(head, "in_features", ()) if name not in levels]
+        if missing:
+            raise ValueError(
+                f"head {type(head).__name__} reads the level(s) {missing} but the backbone "
+                f"{type(backbone).__name__} gives {list(levels)}; build the head with "
+                "in_feature (low_feature / high_feature) among those"
             )
 
 
