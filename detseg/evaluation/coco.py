@@ -19,7 +19,7 @@ cleaning (:mod:`~detseg.evaluation.coco_ground_truth`), the input checks
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -126,7 +126,8 @@ def coco_evaluate(
             from the ground truth or lacks the field ``iou_type`` needs; for ``"segm"``
             a ``segmentation`` (a result's or the ground truth's) that is neither polygons
             nor an RLE (or an RLE whose ``counts`` string is malformed or does not cover its
-            ``size``), or an image size that is no whole number.
+            ``size``), or an image size that is no whole number; one record not in a list,
+            or ``model.predict``'s dicts in place of records.
     """
     result, _, _ = run_coco_evaluation(gt, detections, iou_type, backend, max_dets)
     return result
@@ -204,6 +205,7 @@ def _copy_detections(detections: Sequence[dict], gt: dict, iou_type: str) -> lis
 
     :class:`~detseg.evaluation.checked_detections.CheckedDetections` holding the fields
     ``iou_type`` needs are not checked again, but for their images (those of ``gt``)."""
+    _check_result_list(detections)
     image_ids = {img["id"] for img in gt["images"]}
     field = "bbox" if iou_type == "bbox" else "segmentation"
     required = ("image_id", "category_id", "score", field)
@@ -233,6 +235,26 @@ def _copy_detections(detections: Sequence[dict], gt: dict, iou_type: str) -> lis
             "first one, so give every detection a 'bbox' or none"
         )
     return copied
+
+
+def _check_result_list(detections: object) -> None:
+    """Raise ``ValueError`` for detections that are not a list of COCO result records: one
+    record not in a list, or ``model.predict``'s per-image dicts (``boxes``, ``scores``,
+    ``labels``), which :func:`~detseg.evaluation.coco_format.predictions_to_coco_results`
+    turns into records."""
+    if isinstance(detections, Mapping):
+        raise ValueError(
+            "detections must be a list of COCO result records (one dict per detection), got "
+            "one dict; wrap it in a list"
+        )
+    first = detections[0] if isinstance(detections, Sequence) and len(detections) else None
+    if isinstance(first, Mapping) and {"boxes", "labels"} <= first.keys():
+        raise ValueError(
+            "detection 0 is a model prediction (boxes, scores, labels of one image), "
+            "not a COCO result record; convert the predictions with "
+            "detseg.evaluation.coco_format.predictions_to_coco_results(image_ids, "
+            "predictions, cat_ids)"
+        )
 
 
 def _stats_to_dict(stats: np.ndarray, max_dets: list[int]) -> dict[str, Any]:
