@@ -9,6 +9,7 @@ write nothing.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,11 +61,12 @@ def save_label_map(path: str | Path, label_map: torch.Tensor | np.ndarray) -> No
             ``[H, W]``; a file name whose extension
             is not a lossless image format (:data:`LOSSLESS_SUFFIXES`: a ``.jpg`` would change
             the class indices).
+        TypeError: ``path`` is not a file name (an image given first).
         IsADirectoryError: ``path`` is a folder.
         NotADirectoryError: a file stands where one of ``path``'s folders would be.
         OSError: the file could not be written.
     """
-    path = _check_image_path(Path(path), "label map")
+    path = _check_image_path(_path_argument(path, "save_label_map(path, label_map)"), "label map")
     if path.suffix.lower() not in LOSSLESS_SUFFIXES:
         raise ValueError(
             f"cannot write label map {path}: {path.suffix} is lossy and would change class "
@@ -105,11 +107,12 @@ def save_rgb(path: str | Path, image: np.ndarray | torch.Tensor) -> None:
         ValueError: a file name without an image extension OpenCV writes (``.png``, ``.jpg``
             ...); an image of another shape or type, or a float image with values outside
             ``[0, 1]``.
+        TypeError: ``path`` is not a file name (an image given first).
         IsADirectoryError: ``path`` is a folder.
         NotADirectoryError: a file stands where one of ``path``'s folders would be.
         OSError: OpenCV could not write the file (an unwritable folder).
     """
-    path = _check_image_path(Path(path), "image")
+    path = _check_image_path(_path_argument(path, "save_rgb(path, image)"), "image")
     rgb = _rgb_to_save(image, path)
     path.parent.mkdir(parents=True, exist_ok=True)
     bgr = rgb if rgb.ndim == 2 else cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
@@ -121,6 +124,16 @@ def _rgb_to_save(image: np.ndarray | torch.Tensor, path: Path) -> np.ndarray:
     """``image`` as ``uint8 [H, W, 3]`` (or ``[H, W]`` grey) for :func:`save_rgb`
     (:func:`uint8_rgb`, errors naming ``path``)."""
     return uint8_rgb(image, f"cannot write image {path}", grey=True)
+
+
+def _path_argument(path: object, signature: str) -> Path:
+    """``path`` as a :class:`Path`; an array or tensor there (the arguments swapped) is a
+    ``TypeError`` that gives the ``signature``."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"{signature}: the file name comes first, got {type(path).__name__} as path"
+        )
+    return Path(path)
 
 
 def _check_image_path(path: Path, what: str) -> Path:
