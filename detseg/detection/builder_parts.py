@@ -33,6 +33,7 @@ from detseg.backbones.base import (  # noqa: F401 (re-exported for the builders)
 from detseg.backbones.mobilenet import MobileNetBackbone
 from detseg.backbones.resnet import ResNetBackbone
 from detseg.backbones.vgg import VGGBackbone
+from detseg.detection.backbone_probe import probe_backbone
 from detseg.ops.anchors import AnchorGenerator
 
 
@@ -155,7 +156,9 @@ def check_backbone_module(backbone: object) -> Backbone:
 
     Raises:
         ValueError: if it is not an ``nn.Module``, lacks the ``out_channels`` or ``strides``
-            dict, has no level, keys that differ between the two, or strides that decrease.
+            dict, has no level, keys that differ between the two, or strides that decrease;
+            or if one forward pass gives other levels, channels or strides than it declares
+            (:func:`~detseg.detection.backbone_probe.probe_backbone`).
     """
     if not isinstance(backbone, nn.Module):
         raise ValueError(
@@ -185,6 +188,7 @@ def check_backbone_module(backbone: object) -> Backbone:
     values = list(strides.values())
     if any(a > b for a, b in zip(values[:-1], values[1:], strict=True)):
         raise ValueError(f"backbone module {name}: strides {dict(strides)} decrease; {_CONTRACT}")
+    probe_backbone(backbone, _CONTRACT)  # one forward pass against what it declares
     return cast(Backbone, backbone)
 
 
