@@ -28,6 +28,19 @@ from detseg_tools.command_names import tool_name, tool_parser
 # the arguments are parsed: --help and argument errors come back at once.
 
 
+def class_count(text: str) -> int:
+    """argparse type of ``--num-classes``: an int of at least 2 (background and one class)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(
+            f"must be >= 2 (background included, so 2 = one class), got {value}"
+        )
+    return value
+
+
 def parse_args() -> argparse.Namespace:
     parser = tool_parser(  # the summary and the examples
         "convert_torchvision", description="\n\n".join(__doc__.split("\n\n")[:2])
@@ -42,7 +55,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("out", type=user_path, help="detseg checkpoint to write (.pt)")
     parser.add_argument(
         "--num-classes",
-        type=int,
+        type=class_count,
         default=None,
         help="torchvision num_classes of the file, background included (default: read from "
         "the class layers; a given value is checked)",
@@ -74,7 +87,23 @@ def main() -> int:
     save_checkpoint(args.out, state)
     num_classes = len(state["classes"])
     print(f"wrote {args.out} ({state['config']['model']['name']}, {num_classes} classes)")
+    if arch is None:  # say which builder's settings the tensors were converted with
+        print(auto_arch_line(state["meta"]["source"].rsplit(".", 1)[-1]))
     return 0
+
+
+def auto_arch_line(found: str) -> str:
+    """The line naming the builder that ``auto`` found, and those with the same tensors."""
+    from detseg.convert.torchvision_archs import SAME_TENSORS
+
+    line = f"auto: the tensors fit {found}, converted with its settings"
+    others = SAME_TENSORS.get(found, ())
+    if others:
+        line += (
+            f"; {', '.join(others)} has the same tensors with other settings (input size): "
+            "if the file comes from it, name it instead of auto"
+        )
+    return line
 
 
 def cli() -> None:

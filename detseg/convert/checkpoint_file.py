@@ -78,7 +78,8 @@ def torchvision_file_checkpoint(
     if num_classes is not None and num_classes != converted.num_classes:
         raise ValueError(
             f"{path}: --num-classes {num_classes}, but the file's class layers hold "
-            f"{converted.num_classes} classes (background included)"
+            f"{converted.num_classes} classes (background included); give --num-classes "
+            f"{converted.num_classes}, or leave it out to read it from the file"
         )
     foreground = converted.num_classes - 1
     if classes is None:

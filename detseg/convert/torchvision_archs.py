@@ -31,6 +31,7 @@ from detseg.torch_files import read_torch_file, state_mismatch
 
 __all__ = [
     "TORCHVISION_ARCHS",
+    "SAME_TENSORS",
     "TorchvisionState",
     "build_torchvision",
     "convert_torchvision_state",
@@ -43,6 +44,13 @@ __all__ = [
 
 _WITH_AUX_HEAD = {"fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_resnet101"}
 _WITH_AUX_HEAD |= {"deeplabv3_mobilenet_v3_large"}
+
+#: Builders whose state dicts have the same tensor names and shapes as the key's but other
+#: settings (the input size): finding the builder from the tensors (``arch=None``) names the
+#: key, and a file of one of these converts to the key's settings unless the builder is named.
+SAME_TENSORS: dict[str, tuple[str, ...]] = {
+    "fasterrcnn_mobilenet_v3_large_fpn": ("fasterrcnn_mobilenet_v3_large_320_fpn",),
+}
 
 
 @dataclass
