@@ -115,6 +115,11 @@ def main() -> int:
         )
     input_size = args.input_size or config_size or DEFAULT_INPUT_SIZE
     sizes = training_box_sizes(args.source, input_size, args.set)
+    if sizes.shape[0] == 0:  # no lower --k helps
+        raise ValueError(
+            f"{args.source} has no usable boxes (no annotations, or only crowd, empty or "
+            "unmatched ones); give a dataset whose training split has annotated objects"
+        )
     if sizes.shape[0] < args.k:
         raise ValueError(
             f"{args.source} has {sizes.shape[0]} usable boxes, fewer than --k {args.k}; "
