@@ -18,7 +18,7 @@ from detseg.benchmark.segmentation_vs_torchvision import (
     benchmark_segmentation,
     format_segmentation_report,
 )
-from detseg.benchmark.twins import DETECTION_TWINS, SEGMENTATION_TWINS
+from detseg.benchmark.twins import DETECTION_TWINS, SEGMENTATION_TWINS, SSD_TWINS
 
 
 def benchmark_model(
@@ -81,8 +81,9 @@ def benchmark_model(
     except ValueError as error:
         if _BATCH_NORM_SINGLE_VALUE not in str(error):
             raise
-        # a detector resizes its images to its own size: only the batch helps there
-        bigger = ", or a larger --size" if arch in SEGMENTATION_TWINS else ""
+        # an SSD resizes its images to its own fixed size: only the batch helps there; the
+        # other detectors resize to --size (min_size = max_size), as segmenters take it
+        bigger = "" if arch in SSD_TWINS else ", or a larger --size"
         raise ValueError(
             f"{arch} with --batch {batch} --size {size}: a BatchNorm layer gets one value per "
             f"channel in a training step (a 1x1 feature map of a single image: {error}); use "
