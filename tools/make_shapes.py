@@ -5,7 +5,14 @@ python tools/make_shapes.py --out /tmp/tiny --num-train 12 --num-val 6 --num-tes
 
 Three splits: `train` to fit, `val` to tune recipes and pick checkpoints, `test` held out
 for the numbers a recipe reports (each split drawn from its own random stream).
---out must be a new or an empty folder; the dataset appears there only once it is complete.
+--out must be a new or an empty folder; the dataset appears there only once it is complete:
+
+    OUT/train/images/000000.png ...         RGB images (--size x --size); val/, test/ alike
+    OUT/annotations/instances_train.json    COCO json (boxes, RLE masks); _val, _test alike
+    OUT/masks/train/000000.png ...          semantic label maps: 0 background, 1..5 classes
+
+--num-test 0 writes no test/ folder and no instances_test.json; train and val are always
+written (empty with a count of 0): the COCO layout that configs/datasets/shapes.yaml reads.
 """
 
 from __future__ import annotations
