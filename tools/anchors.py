@@ -132,7 +132,10 @@ def main() -> int:
             "priors would be copies of others; give a lower --k or a dataset with more boxes"
         )
     result = kmeans_anchors(sizes, k=args.k, seed=args.seed)
-    print(f"# {sizes.shape[0]} boxes, input {input_size}x{input_size}, k={args.k}")
+    print(
+        f"# {sizes.shape[0]} boxes, input {input_size}x{input_size} px, k={args.k}; "
+        "anchors as [width, height] in input pixels"
+    )
     print(f"# mean best IoU: {result.mean_best_iou:.4f} ({result.iterations} iterations)")
     print(anchors_yaml(result.anchors, per_level=args.per_level))
     return 0

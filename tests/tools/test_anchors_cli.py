@@ -21,7 +21,9 @@ def test_prints_the_priors_as_yaml(tmp_path, run_tool):
     result = run_tool("anchors.py", ann, "--k", "2", "--input-size", "100", "--per-level", "2")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "# 2 boxes, input 100x100, k=2"
+    assert (
+        lines[0] == "# 2 boxes, input 100x100 px, k=2; anchors as [width, height] in input pixels"
+    )
     assert "mean best IoU: 1.0000" in lines[1]
     assert lines[2:] == ["anchors:", "  - [[10.0, 20.0], [25.0, 25.0]]  # level 0"]
 
@@ -48,5 +50,5 @@ def test_priors_of_a_data_file(tmp_path, run_tool):
     result = run_tool("anchors.py", data_file, "--k", "3", "--input-size", "64")
     assert result.returncode == 0, result.stderr
     train = json.loads((root / "annotations" / "instances_train.json").read_text())
-    assert result.stdout.startswith(f"# {len(train['annotations'])} boxes, input 64x64, k=3\n")
+    assert result.stdout.startswith(f"# {len(train['annotations'])} boxes, input 64x64 px, k=3;")
     assert result.stdout.rstrip().endswith("# level 0")
