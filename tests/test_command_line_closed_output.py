@@ -18,7 +18,7 @@ CLOSED_OUTPUT_EXIT_CODE = 141
 
 
 def _printing_main() -> int:
-    print("# 6 boxes, input 416x416, k=3")
+    print("# 6 boxes, input 416x416 px, k=3; anchors as [width, height] in input pixels")
     return 0
 
 

@@ -36,9 +36,9 @@ def test_the_input_size_of_a_yolo_config_is_the_default(tmp_path, run_tool):
     config = _yolo_config(tmp_path, input_size=128)
     result = run_tool("anchors.py", config, "--k", "3", "--per-level", "1")
     assert result.returncode == 0, result.stderr
-    assert ", input 128x128, k=3" in result.stdout.splitlines()[0]
+    assert ", input 128x128 px, k=3;" in result.stdout.splitlines()[0]
     given = run_tool("anchors.py", config, "--k", "3", "--per-level", "1", "--input-size", "256")
-    assert ", input 256x256, k=3" in given.stdout.splitlines()[0]
+    assert ", input 256x256 px, k=3;" in given.stdout.splitlines()[0]
 
     # the printed snippet is the model's anchors: the config with it builds the model
     snippet = yaml.safe_load("\n".join(result.stdout.splitlines()[2:]))

@@ -47,14 +47,14 @@ def test_set_gives_a_config_its_data_root_and_input_size(tmp_path, shapes, monke
     config = _yolo_config(tmp_path)
     overrides = [f"data.root={shapes}", "model.input_size=64"]
     assert _run(monkeypatch, config, "--k", "3", "--per-level", "1", "--set", *overrides) == 0
-    assert ", input 64x64, k=3" in capsys.readouterr().out.splitlines()[0]
+    assert ", input 64x64 px, k=3;" in capsys.readouterr().out.splitlines()[0]
 
 
 def test_set_given_twice_keeps_every_item(tmp_path, shapes, monkeypatch, capsys):
     config = _yolo_config(tmp_path)
     argv = ["--k", "3", "--per-level", "1", "--set", f"data.root={shapes}"]
     assert _run(monkeypatch, config, *argv, "--set", "model.input_size=128") == 0
-    assert ", input 128x128, k=3" in capsys.readouterr().out.splitlines()[0]
+    assert ", input 128x128 px, k=3;" in capsys.readouterr().out.splitlines()[0]
 
 
 def test_set_overrides_a_data_file(tmp_path, shapes, monkeypatch, capsys):
