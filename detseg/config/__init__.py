@@ -54,7 +54,7 @@ unchanged.
 from detseg.config.bases import BASE_KEY
 from detseg.config.checks import Range
 from detseg.config.data_file import load_data_file
-from detseg.config.loading import config_from_dict, load_config
+from detseg.config.loading import as_config, config_from_dict, load_config
 from detseg.config.schema import (
     Config,
     ConfigError,
@@ -73,6 +73,7 @@ __all__ = [
     "EvalConfig",
     "ModelConfig",
     "Range",
+    "as_config",
     "TrainConfig",
     "builder_section",
     "config_from_dict",

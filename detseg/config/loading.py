@@ -117,6 +117,28 @@ def load_config(
         raise file_model_switch_hint(err, model_name(raw), origins) from None
 
 
+def as_config(cfg: Config | str | os.PathLike[str] | dict[str, Any]) -> Config:
+    """``cfg`` as a :class:`Config`: a config passes as it is, a path is read with
+    :func:`load_config` and a dict (the YAML layout, no ``_base_``) validated with
+    :func:`config_from_dict`, so that ``detseg.engine.train("configs/demo.yaml", "runs/x")``
+    works as ``tools/train.py`` does.
+
+    Raises:
+        ConfigError: what :func:`load_config` or :func:`config_from_dict` raise.
+        TypeError: ``cfg`` is none of these (naming its type and what to give).
+    """
+    if isinstance(cfg, Config):
+        return cfg
+    if isinstance(cfg, (str, os.PathLike)):
+        return load_config(cfg)
+    if isinstance(cfg, dict):
+        return config_from_dict(cfg)
+    raise TypeError(
+        f"a config is a detseg.config.Config, a YAML file path or a dict, got "
+        f"{type(cfg).__name__}; read a file with detseg.config.load_config(path, overrides)"
+    )
+
+
 def config_from_dict(
     raw: dict[str, Any],
     source: str = "<dict>",

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +39,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from detseg.config import Config, ConfigError
+from detseg.config import Config, ConfigError, as_config
 from detseg.engine.checkpointing.checkpoint import CheckpointError
 from detseg.engine.checkpointing.disk_check import WorkDirError
 from detseg.engine.checkpointing.interrupt import StopSignals
@@ -113,7 +114,7 @@ class TrainResult:
 
 
 def train(
-    cfg: Config,
+    cfg: Config | str | os.PathLike[str] | dict[str, Any],
     work_dir: str | Path,
     resume: bool = False,
     *,
@@ -122,7 +123,8 @@ def train(
     """Train the model of ``cfg`` into ``work_dir`` (one process, or one of ``torchrun``'s).
 
     Args:
-        cfg: the resolved config (``cfg.work_dir`` is set to ``work_dir``).
+        cfg: the resolved config (``cfg.work_dir`` is set to ``work_dir``), or a YAML file
+            path or a dict in the YAML layout, read as :func:`~detseg.config.as_config` does.
         work_dir: output folder: ``config.yaml``, ``metrics.jsonl``, ``tb/``, ``last.pt``,
             ``best.pt``, ``curves.png``.
         resume: continue from ``work_dir/last.pt`` (or its newest good older copy).
@@ -139,9 +141,11 @@ def train(
         WorkDirError: during the run too: a checkpoint or a record (``metrics.jsonl``,
             ``tb/``) that rank 0 could not write, raised by every process with the same line.
         PeerLostError: another process of a distributed run ended while this one waited for it.
+        TypeError: ``cfg`` is no config, path or dict.
         AfterStepError: ``after_step`` raised on one process of a distributed run (every
             process raises it, one step later); on one process its own exception passes.
     """
+    cfg = as_config(cfg)
     if resume:
         # Each process checks on its own, before the process group exists (no collective can
         # share a failure yet). The processes of one machine read one folder, so they pass or
