@@ -42,3 +42,18 @@ def test_a_difference_above_the_tolerance_is_disagreement():
     assert differences["AP"] == 0.0 and differences["cat/AP"] == pytest.approx(1e-9)
     result = BackendComparison({"faster": 1.0, "pycocotools": 2.0}, {}, differences)
     assert result.worst == "cat/AP" and not result.agree
+
+
+@pytest.mark.parametrize(
+    ("faster", "verdict"),
+    [
+        (1.0, "2.00x (faster-coco-eval is the faster"),
+        (4.0, "0.50x (faster-coco-eval is the slower"),
+    ],
+)
+def test_speed_line_names_the_library_and_which_is_faster(faster: float, verdict: str):
+    results = {backend: {"AP": 0.5} for backend in ("faster", "pycocotools")}
+    result = BackendComparison({"faster": faster, "pycocotools": 2.0}, results, {"AP": 0.0})
+    lines = format_backend_comparison(result)
+    assert lines[0].strip().startswith("faster-coco-eval:")
+    assert lines[2] == f"speed-up of faster-coco-eval over pycocotools: {verdict} one here)"

@@ -80,8 +80,9 @@ def test_eval_prints_both_backends_and_their_agreement(run_tool):
     argv = ["eval", "--images", "20", "--dets-per-image", "8", "--num-classes", "3"]
     lines = output(run_tool("benchmark.py", *argv)).splitlines()
     assert lines[0].startswith("synthetic COCO (bbox): 20 images,")
-    assert lines[1].strip().startswith("faster:") and lines[2].strip().startswith("pycocotools:")
-    assert lines[3].startswith("speed-up faster / pycocotools")
+    assert lines[1].strip().startswith("faster-coco-eval:")
+    assert lines[2].strip().startswith("pycocotools:")
+    assert lines[3].startswith("speed-up of faster-coco-eval over pycocotools: ")
     assert lines[4].startswith("numbers agree: True")
 
 
