@@ -7,30 +7,17 @@ tool runs in this process (``runpy``) with the conversion replaced by its result
 
 from __future__ import annotations
 
-import runpy
-import sys
-from pathlib import Path
-
 import pytest
 import torch
+from tool_in_process import run_tool_here
 
 from detseg.convert import checkpoint_file
 from detseg.convert.torchvision_archs import SAME_TENSORS, build_torchvision
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 def convert(capsys, *args: object) -> tuple[int, list[str]]:
     """``(exit code, stdout lines)`` of ``convert_torchvision.py ARGS`` run here."""
-    argv = sys.argv
-    sys.argv = ["convert_torchvision.py", *map(str, args)]
-    code = 0
-    try:
-        runpy.run_path(str(REPO / "tools" / "convert_torchvision.py"), run_name="__main__")
-    except SystemExit as stop:
-        code = int(stop.code or 0)
-    finally:
-        sys.argv = argv
+    code = run_tool_here("convert_torchvision.py", *args)
     return code, capsys.readouterr().out.splitlines()
 
 

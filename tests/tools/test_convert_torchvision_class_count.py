@@ -3,35 +3,18 @@ count that differs from the file's says which one to give."""
 
 from __future__ import annotations
 
-import runpy
-import sys
-from pathlib import Path
-
 import pytest
 import torch
+from tool_in_process import run_tool_here
 from torchvision.models import segmentation as tv_segmentation
 
 from detseg.convert.checkpoint_file import torchvision_file_checkpoint
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 @pytest.mark.parametrize("count", ["0", "-3", "1"])
 def test_a_count_below_two_is_refused_before_reading_the_file(count, tmp_path, capsys):
-    argv = sys.argv
-    sys.argv = [
-        "convert_torchvision.py",
-        "auto",
-        str(tmp_path / "nope.pth"),
-        str(tmp_path / "o.pt"),
-    ]
-    sys.argv += ["--num-classes", count]
-    try:
-        with pytest.raises(SystemExit) as stop:
-            runpy.run_path(str(REPO / "tools" / "convert_torchvision.py"), run_name="__main__")
-    finally:
-        sys.argv = argv
-    assert stop.value.code == 2
+    args = ["auto", tmp_path / "nope.pth", tmp_path / "o.pt", "--num-classes", count]
+    assert run_tool_here("convert_torchvision.py", *args) == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.endswith(
         f"argument --num-classes: must be >= 2 (background included, so 2 = one class), got {count}"

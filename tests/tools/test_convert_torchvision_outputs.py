@@ -8,15 +8,12 @@ the atomic write makes beside OUT fails first). The tool runs in this process (`
 
 from __future__ import annotations
 
-import runpy
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+from tool_in_process import run_tool_here
 from torchvision.models import detection as tv_detection
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -33,15 +30,7 @@ def state_dict_file(tmp_path_factory) -> Path:
 
 def convert(capsys, *args: object) -> tuple[int, list[str]]:
     """``(exit code, stderr lines)`` of ``convert_torchvision.py auto ARGS`` run here."""
-    argv = sys.argv
-    sys.argv = ["convert_torchvision.py", "auto", *map(str, args)]
-    code = 0
-    try:
-        runpy.run_path(str(REPO / "tools" / "convert_torchvision.py"), run_name="__main__")
-    except SystemExit as stop:
-        code = int(stop.code or 0)
-    finally:
-        sys.argv = argv
+    code = run_tool_here("convert_torchvision.py", "auto", *args)
     return code, capsys.readouterr().err.splitlines()
 
 

@@ -11,7 +11,6 @@ subprocess with a timeout, as a user runs it.
 
 from __future__ import annotations
 
-import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 from tiny_detector import tiny_faster_rcnn
+from tool_in_process import run_tool_here
 
 from detseg.config import load_config
 from detseg.data.shapes import SHAPE_CLASSES, generate_shapes
@@ -28,25 +28,12 @@ from detseg.models import build_model
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_in_process(script: str, *args: object) -> tuple[int, str]:
-    """``(exit code, stderr)`` of ``tools/<script> args`` run here, as its ``__main__``."""
-    argv = sys.argv
-    sys.argv = [script, *map(str, args)]
-    try:
-        runpy.run_path(str(REPO / "tools" / script), run_name="__main__")
-    except SystemExit as stop:
-        return int(stop.code or 0), ""
-    finally:
-        sys.argv = argv
-    return 0, ""
-
-
 @pytest.fixture
 def tool(capsys):
     """``tool("export.py", *args)``: ``(exit code, stderr lines)`` of the tool run here."""
 
     def run(script: str, *args: object) -> tuple[int, list[str]]:
-        code, _ = run_in_process(script, *args)
+        code = run_tool_here(script, *args)
         return code, capsys.readouterr().err.splitlines()
 
     return run

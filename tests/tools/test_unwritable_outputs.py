@@ -9,13 +9,12 @@ own. The tools run in this process (``runpy``), as in ``test_output_paths.py``.
 
 from __future__ import annotations
 
-import runpy
-import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
 from random_checkpoints import write_checkpoint
+from tool_in_process import run_tool_here
 
 from detseg.data.shapes import generate_shapes
 
@@ -28,15 +27,7 @@ def tool(capsys):
     """``tool("make_shapes.py", *args)``: ``(exit code, stderr lines)`` of the tool run here."""
 
     def run(script: str, *args: object) -> tuple[int, list[str]]:
-        argv = sys.argv
-        sys.argv = [script, *map(str, args)]
-        code = 0
-        try:
-            runpy.run_path(str(REPO / "tools" / script), run_name="__main__")
-        except SystemExit as stop:
-            code = int(stop.code or 0)
-        finally:
-            sys.argv = argv
+        code = run_tool_here(script, *args)
         return code, capsys.readouterr().err.splitlines()
 
     return run
