@@ -150,11 +150,12 @@ def mask_ground_truth_findings(split: str, dataset: Any) -> list[Finding]:
     ``train``: a warning counting the instances without a ``segmentation``, whose masks are
     their filled boxes (:func:`~detseg.data.coco_masks.box_mask_message`, the warning training
     logs). An evaluated split (``val``, ``test``): an error when mask AP cannot score its
-    ground truth (an annotation without a ``segmentation``, a malformed one, an RLE of another
-    size): training refuses such a val split before its first step, and ``tools/eval.py`` too
-    unless no annotation has a ``segmentation`` (it then scores the boxes alone)
+    ground truth (an annotation without a ``segmentation`` among others with one, a malformed
+    one, an RLE of another size): training and ``tools/eval.py`` refuse it
     (:func:`~detseg.evaluation.coco_checks.check_segm_ground_truth`); the message is its one
-    line, naming the annotation file and the first annotation id."""
+    line, naming the annotation file and the first annotation id. A split where no annotation
+    has a ``segmentation`` is a warning: training and ``tools/eval.py`` score its boxes alone
+    (:func:`~detseg.evaluation.coco_checks.ground_truth_has_masks`)."""
     if not getattr(dataset, "load_masks", False):
         return []
     source = str(getattr(dataset, "ann_file", f"the {split} split"))
@@ -170,15 +171,18 @@ def mask_ground_truth_findings(split: str, dataset: Any) -> list[Finding]:
         return []
     from detseg.evaluation.coco_checks import check_segm_ground_truth, lacks_all_masks
 
-    try:
-        check_segm_ground_truth(coco_gt(), source)
-    except ValueError as error:
-        refused = (
-            "training refuses it, tools/eval.py scores its boxes alone"
-            if lacks_all_masks(coco_gt())
-            else "training and tools/eval.py refuse it"
+    gt = coco_gt()
+    if lacks_all_masks(gt):
+        message = (
+            f"{source}: no annotation has a 'segmentation': mask AP is not computed for this "
+            "split, training and tools/eval.py score its boxes alone (add each instance's mask "
+            "to the file for mask AP)"
         )
-        message = f"{error} (mask AP cannot score this split: {refused})"
+        return [Finding("warning", "segm_ground_truth", split, message, 1)]
+    try:
+        check_segm_ground_truth(gt, source)
+    except ValueError as error:
+        message = f"{error} (mask AP cannot score this split: training and tools/eval.py refuse it)"
         return [Finding("error", "segm_ground_truth", split, message, 1)]
     return []
 

@@ -58,7 +58,7 @@ from detseg.engine.validation import (
     segmentation_table,
     write_segmentation_metrics,
 )
-from detseg.evaluation.coco_checks import check_segm_ground_truth, lacks_all_masks
+from detseg.evaluation.coco_checks import ground_truth_has_masks
 from detseg.evaluation.coco_format import predictions_to_coco_results
 from detseg.evaluation.confusion_plot import save_confusion_matrix
 from detseg.evaluation.output_staging import evaluate_staged
@@ -255,28 +255,6 @@ def scores_masks(model: nn.Module, data_format: str) -> bool:
             data_format,
         )
         return False
-    return True
-
-
-def ground_truth_has_masks(gt: dict, source: str) -> bool:
-    """Whether the COCO ground truth ``gt`` (read from ``source``) can score masks. One without
-    any ``segmentation`` (a box-only file, :func:`~detseg.evaluation.coco_checks.lacks_all_masks`)
-    gives box AP only, with a warning naming ``source``, as VOC and YOLO data do; one with masks
-    is checked before predicting (every instance's mask and image size,
-    :func:`~detseg.evaluation.coco_checks.check_segm_ground_truth`).
-
-    Raises:
-        ValueError: some annotations have a ``segmentation`` and one has none, or a mask or an
-            image size is malformed (one line naming ``source`` and the entry).
-    """
-    if lacks_all_masks(gt):
-        logger.warning(
-            "%s: no annotation has a 'segmentation': the masks of this model are not scored "
-            "(box AP only); mask AP needs each instance's mask (polygons or an RLE) in the file",
-            source,
-        )
-        return False
-    check_segm_ground_truth(gt, source)
     return True
 
 

@@ -4,7 +4,7 @@ pycocotools and faster-coco-eval fail on malformed input with a ``KeyError`` or 
 ``TypeError`` deep inside, or silently skip it. These checks name the first bad entry instead:
 the ground truth's images and annotations (:func:`check_ground_truth`, and the masks of a
 ``segm`` evaluation, :func:`check_segm_ground_truth`; a file without any, :func:`lacks_all_masks`,
-can have its boxes scored) and each detection record
+can have its boxes scored: :func:`ground_truth_has_masks` decides) and each detection record
 (:func:`check_detection`, :func:`check_required_fields`), and the compressed RLE strings of
 masks (:func:`check_rle_strings`; the strings are decoded by
 :mod:`detseg.evaluation.coco_rle_strings`). What the libraries ignore on purpose (annotations of
@@ -315,6 +315,31 @@ def lacks_all_masks(gt: dict) -> bool:
     return bool(annotations) and not any(
         isinstance(ann, dict) and ann.get("segmentation") for ann in annotations
     )
+
+
+def ground_truth_has_masks(gt: dict, source: str, note: str = "") -> bool:
+    """Whether the COCO ground truth ``gt`` (read from ``source``) can score masks: the one
+    answer of ``tools/eval.py`` and of validation during training for a model with masks.
+
+    One without any ``segmentation`` (a box-only file, :func:`lacks_all_masks`) gives box AP
+    only, with a warning naming ``source`` (``note``, e.g. what still ranks checkpoints, is
+    added to it); one with masks is checked before predicting (every instance's mask and image
+    size, :func:`check_segm_ground_truth`).
+
+    Raises:
+        ValueError: some annotations have a ``segmentation`` and one has none, or a mask or an
+            image size is malformed (one line naming ``source`` and the entry).
+    """
+    if lacks_all_masks(gt):
+        logger.warning(
+            "%s: no annotation has a 'segmentation': mask AP is not computed (box AP only%s); "
+            "mask AP needs each instance's mask (polygons or an RLE) in the file",
+            source,
+            f"; {note}" if note else "",
+        )
+        return False
+    check_segm_ground_truth(gt, source)
+    return True
 
 
 def check_segm_ground_truth(gt: dict, source: str = "the ground truth") -> None:

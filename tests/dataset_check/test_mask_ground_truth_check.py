@@ -1,6 +1,7 @@
 """The data of a mask model (``load_masks``) whose val annotations mask AP cannot score (one
-without a ``segmentation``) is an error of the dataset check: training refuses that val split
-before its first step, so the check must not call the dataset ready for training."""
+without a ``segmentation`` among others with one) is an error of the dataset check: training
+refuses that val split before its first step, so the check must not call the dataset ready for
+training."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ SQUARE = [[4, 4, 20, 4, 20, 20, 4, 20]]
 
 
 def _coco(root: Path, val_segmentation: list | None, load_masks: bool = True) -> dict:
-    """Train and val of one image and one square object; the val object's ``segmentation``
-    is ``val_segmentation`` (left out when ``None``)."""
+    """Train and val of one image and one square object; the val split has a second object
+    (with a ``segmentation``), and its first object's ``segmentation`` is ``val_segmentation``
+    (left out when ``None``)."""
     (root / "annotations").mkdir(parents=True)
     for split in ("train", "val"):
         (root / split / "images").mkdir(parents=True)
@@ -27,9 +29,13 @@ def _coco(root: Path, val_segmentation: list | None, load_masks: bool = True) ->
         segmentation = SQUARE if split == "train" else val_segmentation
         if segmentation is not None:
             ann["segmentation"] = segmentation
+        anns = [ann]
+        if split == "val":
+            other = [[30, 4, 46, 4, 46, 20, 30, 20]]
+            anns.append({**ann, "id": 8, "bbox": [30, 4, 16, 16], "segmentation": other})
         coco = {
             "images": [{"id": 1, "file_name": "1.png", "width": W, "height": H}],
-            "annotations": [ann],
+            "annotations": anns,
             "categories": [{"id": 1, "name": "a"}],
         }
         (root / "annotations" / f"instances_{split}.json").write_text(json.dumps(coco))

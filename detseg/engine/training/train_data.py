@@ -12,7 +12,11 @@ val split keeps them for the COCO evaluation, and the validation loss leaves the
 A model with a mask head (Mask R-CNN) trains on instance masks: on COCO data
 :func:`require_instance_masks` turns ``data.load_masks`` on; VOC and YOLO data have no masks, a
 :class:`~detseg.config.ConfigError`. Train instances without a ``segmentation`` (trained on their
-filled boxes) get one warning (:func:`~detseg.data.coco_masks.warn_about_box_masks`).
+filled boxes) get one warning (:func:`~detseg.data.coco_masks.warn_about_box_masks`). A val json
+without any ``segmentation`` is scored on its boxes alone (:attr:`TrainData.val_masks` is
+``False``; one warning, as ``tools/eval.py`` gives,
+:func:`~detseg.evaluation.coco_checks.ground_truth_has_masks`); one where some annotations have
+a ``segmentation`` and one lacks it is an error before the first step.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from detseg.engine.validation.detection import (
     annotation_source,
     coco_ground_truth,
 )
-from detseg.evaluation.coco_checks import check_segm_ground_truth
+from detseg.evaluation.coco_checks import ground_truth_has_masks, lacks_all_masks
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +63,8 @@ class TrainData:
         train_loader: this process's training batches (``batch_sampler`` is an
             :class:`~detseg.data.train_loader.EpochBatchSampler`).
         val_loader: this process's shard of ``val_set``.
+        val_masks: whether validation scores masks (``segm_AP`` ...): a model with masks and a
+            val json with ``segmentation``; ``False`` scores the boxes alone.
     """
 
     train_set: Any
@@ -66,6 +72,7 @@ class TrainData:
     val_gt: CocoGroundTruth | None
     train_loader: DataLoader
     val_loader: DataLoader
+    val_masks: bool = False
 
     @property
     def cat_ids(self) -> list[int] | None:
@@ -147,9 +154,24 @@ def build_data(
         "%d train / %d val images, classes %s", len(train_set), len(val_set), train_set.classes
     )
     val_gt = None if seg else coco_ground_truth(val_set)
+    val_masks = False
     if masks and val_gt is not None:  # mask AP needs every val instance's mask
-        check_segm_ground_truth(val_gt.gt, annotation_source(val_set, cfg.data.root))
-    return TrainData(train_set, val_set, val_gt, train_loader, val_loader)
+        val_masks = _val_has_masks(val_gt.gt, annotation_source(val_set, cfg.data.root), dist)
+    return TrainData(train_set, val_set, val_gt, train_loader, val_loader, val_masks)
+
+
+def _val_has_masks(gt: dict[str, Any], source: str, dist: DistInfo) -> bool:
+    """Whether validation can score the masks of the val ground truth ``gt`` (read from
+    ``source``): :func:`~detseg.evaluation.coco_checks.ground_truth_has_masks`, whose warning
+    about a json without any ``segmentation`` rank 0 alone logs.
+
+    Raises:
+        ValueError: some annotations have a ``segmentation`` and one has none, or a mask or an
+            image size is malformed (on every process, one line naming ``source``).
+    """
+    if not dist.is_main and lacks_all_masks(gt):
+        return False
+    return ground_truth_has_masks(gt, source, note="the box AP ranks checkpoints as always")
 
 
 def require_instance_masks(cfg: Config) -> bool:

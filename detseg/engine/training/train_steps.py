@@ -55,6 +55,7 @@ def _validate(run: TrainingRun, model: nn.Module) -> dict[str, Any] | None:
         val_loss=cfg.eval.val_loss,
         dist=run.dist,
         stop=lambda: run.stop.requested,
+        masks=run.data.val_masks,
     )
 
 

@@ -12,7 +12,9 @@ A model with masks (``model.has_masks``, Mask R-CNN) is scored twice: box AP und
 keys (``AP`` ... ``ARl``, ``per_class``; the box ``AP`` still ranks checkpoints) and mask AP
 under :data:`SEGM_KEYS` (``segm_AP`` ... ``segm_ARl``) and ``segm_per_class``. Its masks are
 binarised at ``model.mask_threshold`` and encoded as COCO RLEs batch by batch
-(:func:`predict_batch`), so memory does not grow with the image count.
+(:func:`predict_batch`), so memory does not grow with the image count; where they are not
+scored (a val json without any ``segmentation``) they are dropped unencoded, and the metrics
+hold the box numbers alone.
 """
 
 from __future__ import annotations
@@ -152,9 +154,17 @@ def predict_batches(
 
 @torch.no_grad()
 def predict_batch(
-    model: nn.Module, batch: Any, device: torch.device, amp: AmpMode = "none"
+    model: nn.Module,
+    batch: Any,
+    device: torch.device,
+    amp: AmpMode = "none",
+    masks: bool = True,
 ) -> tuple[list[int], list[dict[str, Any]]]:
     """``model.predict`` on one ``Batch`` (model already in eval mode).
+
+    Args:
+        masks: encode the ``masks`` of a model with masks; ``False`` drops them unencoded
+            (predictions whose masks are not scored: boxes only).
 
     Returns:
         ``(image_ids, predictions)`` of the batch's readable images, predictions on the CPU
@@ -169,13 +179,16 @@ def predict_batch(
         outputs = cast(Detector, model).predict(images)
     ids = [int(target["image_id"]) for target in batch.targets]
     threshold = float(getattr(model, "mask_threshold", MASK_THRESHOLD))
-    return ids, [_prediction_on_cpu(output, threshold) for output in outputs]
+    return ids, [_prediction_on_cpu(output, threshold, masks) for output in outputs]
 
 
-def _prediction_on_cpu(output: dict[str, torch.Tensor], mask_threshold: float) -> dict[str, Any]:
-    """CPU copy of one image's prediction, its ``masks`` (if any) as RLEs."""
+def _prediction_on_cpu(
+    output: dict[str, torch.Tensor], mask_threshold: float, masks: bool = True
+) -> dict[str, Any]:
+    """CPU copy of one image's prediction, its ``masks`` (if any) as RLEs (dropped without
+    ``masks``)."""
     prediction: dict[str, Any] = {k: _to_cpu(v) for k, v in output.items() if k != "masks"}
-    if "masks" in output:
+    if masks and "masks" in output:
         binary = output["masks"].detach() > mask_threshold  # [N, 1, H, W]: 1 byte per pixel
         prediction["segmentation"] = masks_to_rles(binary.cpu(), len(prediction["boxes"]))
     return prediction

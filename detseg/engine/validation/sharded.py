@@ -4,11 +4,11 @@ in one pass, sharded over the processes of a distributed run.
 Each process predicts its shard of the val split (a :class:`~detseg.data.loader.ShardSampler`:
 every image exactly once over all shards). Detections are gathered on rank 0, which scores
 them with :func:`~detseg.engine.validation.detection.detection_metrics` (COCO AP, mask AP
-for a model with masks, and VOC AP for a VOC ``metric``: the numbers of a one-process
-evaluation of the same images) and
-sends the metrics to every process; a segmenter's confusion matrices are summed over the
-processes. The validation loss is the ``losses`` API in eval mode (no gradients), averaged
-over images: each batch's loss terms weigh by its image count.
+for a model with masks unless the val ground truth has none, and VOC AP for a VOC ``metric``:
+the numbers of a one-process evaluation of the same images) and sends the metrics to every
+process; a segmenter's confusion matrices are summed over the processes. The validation loss
+is the ``losses`` API in eval mode (no gradients), averaged over images: each batch's loss
+terms weigh by its image count.
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ def validate(
     val_loss: bool = True,
     dist: DistInfo | None = None,
     stop: Callable[[], bool] | None = None,
+    masks: bool | None = None,
 ) -> dict[str, Any] | None:
     """Metric and validation loss of ``model`` on the val shards of every process.
 
@@ -94,15 +95,20 @@ def validate(
         dist: the process group; default one process.
         stop: polled between batches; when it returns ``True`` on any process, validation
             is abandoned.
+        masks: score the masks of a model with masks (detection); ``False`` scores its boxes
+            alone and does not encode its masks (a val json without any ``segmentation``,
+            :attr:`~detseg.engine.training.train_data.TrainData.val_masks`); ``None``:
+            whether the model has masks (:func:`~detseg.engine.validation.detection.has_masks`).
 
     Returns:
         The 12 COCO numbers and ``per_class`` (plus the 12 mask numbers ``segm_AP`` ...
-        ``segm_ARl`` and ``segm_per_class`` for a model with masks, ``voc_mAP`` and
+        ``segm_ARl`` and ``segm_per_class`` when its masks are scored, ``voc_mAP`` and
         ``voc_per_class`` for a VOC ``metric``) (detection) or the
         :meth:`~detseg.evaluation.segmentation.ConfusionMatrix.compute` dict and ``images``
         (segmentation), plus the mean loss terms; ``None`` when ``stop`` interrupted it.
     """
     dist = dist or DistInfo()
+    masks = has_masks(model) if masks is None else masks and has_masks(model)
     acc = _Accumulator(num_classes if task == "segmentation" else None)
     was_training = model.training
     model.eval()
@@ -114,14 +120,14 @@ def validate(
             break
         if len(batch) == 0:
             continue
-        _validate_batch(model, batch, device, acc, task, cat_ids, amp, val_loss)
+        _validate_batch(model, batch, device, acc, task, cat_ids, amp, val_loss, masks)
     model.train(was_training)
     if any_true(interrupted, dist):
         return None
     if task == "segmentation":
         metrics = _segmentation_metrics(acc, dist)
     else:
-        metrics = _detection_metrics(acc, gt, backend, metric, dist, has_masks(model))
+        metrics = _detection_metrics(acc, gt, backend, metric, dist, masks)
     return {**metrics, **_mean_losses(acc, dist)}
 
 
@@ -134,6 +140,7 @@ def _validate_batch(
     cat_ids: list[int] | None,
     amp: AmpMode,
     val_loss: bool,
+    masks: bool,
 ) -> None:
     if task == "segmentation":
         assert acc.matrix is not None, "a segmentation accumulator has a confusion matrix"
@@ -142,7 +149,7 @@ def _validate_batch(
             labels = SegmentationInference().padded_batch_labels(model, images, batch.image_sizes)
         acc.matrix.update(labels.cpu(), batch.masks)
     else:
-        ids, predictions = predict_batch(model, batch, device, amp)
+        ids, predictions = predict_batch(model, batch, device, amp, masks)
         acc.results.extend(predictions_to_coco_results(ids, predictions, cat_ids))
     acc.images += len(batch)
     if val_loss:  # on the train split's terms: crowd regions are not targets
