@@ -172,8 +172,8 @@ def build_loader(
             ``num_classes < 1``, ``num_classes`` with another ``collate_fn``
             (:func:`checks_targets`), or ``shuffle`` with a ``sampler``. Iterating raises
             :class:`~detseg.data.sample_checks.TargetError` (a ``ValueError``) for the first
-            target that breaks the contract (a mask of 0/255, a label 0 or above ``K``, an
-            ``xywh`` box ...).
+            item that breaks the contract (an image not ``Float[3, H, W]`` in ``[0, 1]``, a
+            mask of 0/255, a label 0 or above ``K``, an ``xywh`` box, boxes without labels ...).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")

@@ -1,31 +1,47 @@
-"""Detection targets checked against the target contract where the loader fetches them.
+"""Detection samples checked against the sample contract where the loader fetches them.
 
 A dataset of one's own (any ``torch.utils.data.Dataset`` passed to
 :func:`~detseg.data.loader.build_loader` or :func:`~detseg.data.train_loader.build_train_loader`)
-may return targets that break the contract of ``docs/ARCHITECTURE.md``: instance masks read from
-PNG files with values ``0/255``, 0-based labels, ``xywh`` boxes, one box as ``[4]``. Some of
-these make a model fail far from their cause (on a GPU a label above ``K`` is a device-side
-assert), others train without a word on wrong targets (a ``0/255`` mask gives a mask loss of
-hundreds; a label ``0`` is trained as background). The loaders of detseg detection batches
-therefore pass every sample through :func:`check_sample` in the process that loads it (a loader
-worker: the check reads host memory only and adds no GPU synchronisation), and a target that
-breaks the contract is a :class:`TargetError` of one line naming the dataset index, the image
-file where the dataset tells it (``image_path``), the key, what was found and the fix::
+may return items that break the contract of ``docs/ARCHITECTURE.md``: an image as a numpy array,
+a PIL image, ``[H, W, 3]`` or ``uint8`` (as read by an image library) or as ``0..255`` floats;
+instance masks read from PNG files with values ``0/255``, 0-based labels, ``xywh`` boxes, one
+box as ``[4]``, boxes without labels. Some of these make a model fail far from their cause (it
+names the batch position, not the dataset item; on a GPU a label above ``K`` is a device-side
+assert), others train without a word on wrong inputs (a ``0..255`` image is normalised as if it
+were ``[0, 1]``; a ``0/255`` mask gives a mask loss of hundreds; a label ``0`` is trained as
+background). The loaders of detseg detection batches therefore pass every sample through
+:func:`check_sample` in the process that loads it (a loader worker: the check reads host memory
+only and adds no GPU synchronisation), and a sample that breaks the contract is a
+:class:`TargetError` of one line naming the dataset index, the image file where the dataset
+tells it (``image_path``), the image or the target key, what was found and the fix::
 
     dataset item 3 (data/img3.png): target['masks'] values are 0..255; instance masks must be
     0/1: divide by 255 or compare > 0 (masks = (masks > 0).to(torch.uint8))
 
-Such a target stops the run; it is not a bad sample to skip and count as an unreadable image
-is. detseg's own readers never return one: they drop and count the bad boxes and unknown
-category ids of an annotation file while they read it (:mod:`detseg.data.target_checks`), so a
-target that reaches the loader broken comes from a dataset's code, breaks every sample the same
-way (a mask read as 0/255, labels counted from 0) and would, skipped, leave nothing or a biased
-subset to train on. It is a ``ValueError``, which the command-line tools print as one line, from
-a loader worker too. Nothing is converted: the fix belongs in the dataset.
+Such an item stops the run; it is not a bad sample to skip and count as an unreadable image
+is. detseg's own readers never return one: they return ``Float[3, H, W]`` images in ``[0, 1]``
+(:mod:`detseg.data.image_io`) and drop and count the bad boxes and unknown category ids of an
+annotation file while they read it (:mod:`detseg.data.target_checks`), so a sample that reaches
+the loader broken comes from a dataset's code, breaks every sample the same way (a mask read as
+0/255, labels counted from 0, an image left as the library read it) and would, skipped, leave
+nothing or a biased subset to train on. It is a ``ValueError``, which the command-line tools
+print as one line, from a loader worker too. Nothing is converted: the fix belongs in the
+dataset. Segmentation loaders (another ``collate_fn``) are not checked here.
 
-What is checked, of the entries a target dict has (``N = 0`` is valid; a target without
-``boxes`` and ``labels``, e.g. of images to predict on, passes, and a training step's model
-names the missing entry):
+What is checked:
+
+* the image: a ``torch.Tensor`` (not a numpy array or PIL image), ``[3, H, W]`` RGB (not
+  ``[H, W, 3]``, grayscale ``[H, W]`` or ``[1, H, W]``, ``[4, H, W]`` or a batch
+  ``[1, 3, H, W]``: every detector takes 3 channels), floating point (not ``uint8``), and, read
+  from CPU tensors, a max that is finite and at most :data:`IMAGE_MAX` (``0..255`` values as
+  floats are refused) and a min of at least :data:`IMAGE_MIN` (an ImageNet-normalised image is
+  refused: the model normalises itself); the ``[0, 1]`` scale is not held to the last digit:
+  resampling with cubic or Lanczos interpolation, as a pipeline's ``Affine`` or ``Resize`` may
+  do, rings to about ``-0.14`` and ``1.3``;
+
+and of the entries a target dict has (``N = 0`` is valid; a target without ``boxes`` and
+``labels``, e.g. of images to predict on, passes; one of the two without the other does not:
+training and evaluation ground truth read both):
 
 * ``boxes``: a floating-point tensor ``[N, 4]``, finite, ``xyxy`` absolute pixels with
   ``x1 < x2`` and ``y1 < y2``;
@@ -36,13 +52,15 @@ names the missing entry):
   values in ``[0, 1]`` (a max over a ``uint8`` mask).
 
 Values are read from CPU tensors only (a dataset that returns tensors on a GPU gets the layout
-checks: reading them would wait for the device). Which boxes and labels are broken is decided
-by :mod:`detseg.target_values`, as for the model's own check
-(:func:`detseg.detection.validation.check_targets`).
+checks: reading them would wait for the device); the image's values with numpy's ``max`` and
+``min``.
+Which boxes and labels are broken is decided by :mod:`detseg.target_values`, as for the model's
+own check (:func:`detseg.detection.validation.check_targets`).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -61,11 +79,35 @@ from detseg.target_values import (
     nonfinite_boxes,
 )
 
-__all__ = ["CheckedItems", "TargetError", "check_sample", "dataset_num_classes", "labels_limit"]
+__all__ = [
+    "IMAGE_MAX",
+    "IMAGE_MIN",
+    "CheckedItems",
+    "TargetError",
+    "check_sample",
+    "dataset_num_classes",
+    "labels_limit",
+]
+
+#: The largest image value the loaders' check lets through (:func:`check_sample`). Images are
+#: ``[0, 1]``, but a legitimate one may exceed 1 a little: albumentations clips its colour
+#: transforms to ``[0, 1]`` but not its cubic or Lanczos resampling (``Affine``, ``Resize``,
+#: ``RandomScale`` with ``interpolation: 2`` or ``4`` ring to about 1.27 at a black-white edge),
+#: nor does a ``torchvision`` bicubic resize in a dataset's own code (about 1.15). An
+#: ImageNet-normalised image (the model normalises itself) reaches about 2.64, for which the fix
+#: "divide by 255" would be wrong. ``image.float()`` of a ``uint8`` picture reaches its brightest
+#: pixel value: above 3 in every picture but a nearly black one (all pixels <= 3 / 255).
+IMAGE_MAX = 3.0
+#: The smallest image value the loaders' check lets through. Resampling rings below 0 as it
+#: rings above 1 (to about -0.14); an image normalised with the ImageNet mean and std, which the
+#: model applies itself (``image_mean`` / ``image_std``), goes down to about -2.1 wherever a
+#: pixel is darker than about 0.37 of full scale: nearly every picture.
+IMAGE_MIN = -0.5
 
 
 class TargetError(ValueError):
-    """A dataset's target breaks the detection target contract (one line: index, key, fix)."""
+    """A dataset's item (its image or target) breaks the detection sample contract (one line:
+    index, image or key, fix)."""
 
 
 def dataset_num_classes(dataset: Any) -> int | None:
@@ -111,7 +153,8 @@ def check_sample(
         classes_of: Where ``K`` comes from, named with a label above it (:func:`labels_limit`).
 
     Raises:
-        TargetError: one line naming the index, the key, what was found and the fix.
+        TargetError: one line naming the index, the image or the key, what was found and the
+            fix.
     """
     if sample is None:
         return
@@ -122,14 +165,18 @@ def check_sample(
 
 
 def _check(sample: Any, num_classes: int | None, classes_of: str) -> None:
-    """:func:`check_sample` without the item's name (the messages start with the key)."""
+    """:func:`check_sample` without the item's name (the messages start with the image or the
+    key)."""
     if not isinstance(sample, (tuple, list)) or len(sample) != 2:
         raise TargetError(
             f"a detection dataset returns (image, target) or None, got {type(sample).__name__}"
         )
     image, target = sample
+    _check_image(image)  # a detector's input whatever the target
     if not isinstance(target, dict):  # not a detection target: the model's own checks name it
         return
+    if ("boxes" in target) != ("labels" in target):
+        _check_pairing(target)
     if "boxes" in target:
         boxes = _tensor(target, "boxes", "torch.as_tensor(boxes, dtype=torch.float32)")
         _check_boxes(boxes)
@@ -141,6 +188,106 @@ def _check(sample: Any, num_classes: int | None, classes_of: str) -> None:
         size = tuple(image.shape[-2:]) if isinstance(image, Tensor) and image.dim() == 3 else None
         masks = _tensor(target, "masks", "torch.as_tensor(masks, dtype=torch.uint8)")
         _check_masks(masks, target["boxes"].shape[0], size)
+
+
+def _check_image(image: Any) -> None:
+    """A ``Float[3, H, W]`` tensor whose values (read on the CPU) are at most :data:`IMAGE_MAX`."""
+    if not isinstance(image, Tensor):
+        raise TargetError(_not_a_tensor(image))
+    shape = tuple(image.shape)
+    if image.dim() != 3 or shape[0] != 3:
+        raise TargetError(f"image has shape {shape}; images are [3, H, W] RGB{_layout_fix(shape)}")
+    if not image.is_floating_point():
+        scale = "255" if image.dtype == torch.uint8 else "255 (8-bit values) or 65535 (16-bit)"
+        raise TargetError(
+            f"image has dtype {image.dtype}; images are floating point in [0, 1]: "
+            f"image.float() / {scale}"
+        )
+    if image.device.type != "cpu" or image.numel() == 0:  # reading would wait for the device
+        return
+    values = image.detach()
+    # numpy's reductions: single-threaded, as for the masks (numpy has no bfloat16)
+    array = values.float().numpy() if values.dtype == torch.bfloat16 else values.numpy()
+    high, low = array.max().item(), array.min().item()
+    if not math.isfinite(high):
+        raise TargetError(
+            f"image holds {_number(high)}; images are finite values in [0, 1]: find where the "
+            "dataset divides by zero or reads an undefined value"
+        )
+    if high > IMAGE_MAX:
+        fix = (
+            "divide by 255 (image.float() / 255 of a uint8 picture)"
+            if high <= 255
+            else "divide by 65535 (16-bit pixel values)"
+        )
+        raise TargetError(
+            f"image values reach {_number(high)}; images are in [0, 1], not pixel values: {fix}"
+        )
+    if low < IMAGE_MIN:
+        raise TargetError(
+            f"image values go down to {_number(low)}; images are in [0, 1], not normalised: "
+            "the model subtracts image_mean and divides by image_std itself, so drop the "
+            "dataset's Normalize (mean/std) step"
+        )
+
+
+def _not_a_tensor(image: Any) -> str:
+    """What an image that is no tensor is, and the conversion to ``Float[3, H, W]``."""
+    kind = type(image)
+    if kind.__module__.startswith("PIL."):  # no import of PIL for the check
+        return (
+            f"image is a PIL {kind.__name__} (mode {getattr(image, 'mode', '?')}), not a "
+            "torch.Tensor; images are Float[3, H, W] RGB in [0, 1]: "
+            "torchvision.transforms.functional.to_tensor(image.convert('RGB'))"
+        )
+    if kind.__module__ == "numpy":
+        found = f"a numpy array of shape {tuple(image.shape)} and dtype {image.dtype}"
+        return (
+            f"image is {found}, not a torch.Tensor; images are Float[3, H, W] RGB in [0, 1]: "
+            "torchvision.transforms.functional.to_tensor(image) (uint8 [H, W, 3] to "
+            "[3, H, W] / 255)"
+        )
+    return (
+        f"image is a {kind.__name__}, not a torch.Tensor; a detection dataset returns "
+        "(image Float[3, H, W] RGB in [0, 1], target)"
+    )
+
+
+def _layout_fix(shape: tuple[int, ...]) -> str:
+    """The fix of an image tensor that is not ``[3, H, W]`` (``": ..."``, or ``""``)."""
+    if len(shape) == 2:
+        return ": a grayscale [H, W] image is image.expand(3, -1, -1) (or read the file as RGB)"
+    if len(shape) == 4 and shape[0] == 1:
+        return ": a dataset item is one image, not a batch: image[0]"
+    if len(shape) != 3:
+        return ""
+    if shape[-1] == 3:
+        return ": channels last [H, W, 3] is image.permute(2, 0, 1)"
+    if shape[0] == 1:
+        return ": a grayscale [1, H, W] image is image.expand(3, -1, -1) (or read the file as RGB)"
+    if shape[-1] == 1:
+        return ": a grayscale [H, W, 1] image is image.permute(2, 0, 1).expand(3, -1, -1)"
+    if shape[0] == 4:
+        return ": an RGBA [4, H, W] image without its alpha channel is image[:3]"
+    if shape[-1] == 4:
+        return (
+            ": an RGBA [H, W, 4] image without its alpha channel is image[..., :3].permute(2, 0, 1)"
+        )
+    return ""
+
+
+def _check_pairing(target: dict[str, Any]) -> None:
+    """Refuse ``boxes`` without ``labels`` and ``labels`` without ``boxes``."""
+    if "boxes" in target:
+        raise TargetError(
+            "target has 'boxes' but no 'labels'; a detection target gives both, labels an "
+            "int64 tensor [N] of class numbers 1..K, one per box (an image to predict on has "
+            "neither)"
+        )
+    raise TargetError(
+        "target has 'labels' but no 'boxes'; a detection target gives both, boxes a float32 "
+        "tensor [N, 4] of xyxy pixels, one per label (an image to predict on has neither)"
+    )
 
 
 def _where(index: int, dataset: Any) -> str:
