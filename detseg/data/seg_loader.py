@@ -8,20 +8,38 @@ in mIoU. Training is faster and steadier with a fixed-size crop in the augmentat
 different sizes works as is: ``SegBatch.image_sizes`` tells where each image ends, and the
 evaluation labels each image at its own size.
 Samples that are ``None`` (unreadable files) are dropped and counted.
+
+detseg's readers check every label map they read (:mod:`detseg.data.label_maps`); the samples of
+a dataset of one's own are checked here (:func:`check_segmentation_sample`), since some of its
+usual mistakes would train without a word or fail far from their cause: a mask made with
+``torchvision.transforms.functional.to_tensor`` (or ``/ 255``) holds the labels divided by 255,
+which as integer labels are all background; a numpy or PIL mask breaks the padding copy with a
+``TypeError``; an image as ``[H, W, 3]`` makes its mask's size look wrong; ``-1`` for ignored
+pixels (detseg's ignore value is ``255``) is a device-side assert of the cross-entropy on a GPU.
+Each is a ``ValueError`` of one line naming the batch position, what is wrong and the fix. The
+image's values are not read (the model refuses a non-float image); a mask's values are read from
+CPU tensors only (``min``, ``max`` and, for a float mask, whether they are whole).
 """
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
+from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from detseg.data.loader import build_loader
 from detseg.data.seg_transforms import IGNORE_INDEX
 
-__all__ = ["SegBatch", "build_segmentation_loader", "collate_segmentation"]
+__all__ = [
+    "SegBatch",
+    "build_segmentation_loader",
+    "check_segmentation_sample",
+    "collate_segmentation",
+]
 
 
 @dataclass
@@ -72,10 +90,13 @@ def collate_segmentation(samples: list[tuple[torch.Tensor, torch.Tensor] | None]
         The :class:`SegBatch` (images padded with 0, masks with 255).
 
     Raises:
-        ValueError: a sample whose mask is not ``[h, w]`` of its image's size (a dataset or
-            transform that resizes the image only).
+        ValueError: a sample that is not ``(image Tensor[3, h, w], mask Tensor[h, w])`` of
+            whole labels in ``0..255`` (:func:`check_segmentation_sample`: a mask made by
+            ``to_tensor``, a numpy mask, ``-1`` for ignored pixels, ...), or whose mask is not
+            its image's size (a dataset or transform that resizes the image only).
     """
     for i, sample in enumerate(samples):
+        check_segmentation_sample(sample, i)
         if sample is not None and tuple(sample[1].shape) != tuple(sample[0].shape[1:]):
             raise ValueError(
                 f"segmentation sample {i} of the batch: mask shape {tuple(sample[1].shape)} "
@@ -97,6 +118,91 @@ def collate_segmentation(samples: list[tuple[torch.Tensor, torch.Tensor] | None]
         images[i, :, :h, :w] = image
         masks[i, :h, :w] = mask
     return SegBatch(images, masks, skipped, sizes)
+
+
+#: The conversion of a label map read as a PIL image or a numpy array into the mask tensor.
+MASK_FROM_ARRAY = "torch.as_tensor(np.array(mask), dtype=torch.int64)"
+
+
+def check_segmentation_sample(sample: Any, position: int) -> None:
+    """Refuse a sample that is not ``(image Tensor[3, H, W], mask Tensor[H, W])`` of integer
+    labels in ``0..255`` (``None``, a skipped sample, passes).
+
+    Args:
+        sample: one item of a segmentation dataset.
+        position: its place in the batch, named in the error.
+
+    Raises:
+        ValueError: one line naming ``position``, what is wrong and the fix.
+    """
+    if sample is None:
+        return
+    problem = _problem(sample)
+    if problem:
+        raise ValueError(f"segmentation sample {position} of the batch: {problem}")
+
+
+def _problem(sample: Any) -> str:
+    """What is wrong with ``sample`` (``""``: nothing)."""
+    if not isinstance(sample, (tuple, list)) or len(sample) != 2:
+        found = f"{type(sample).__name__}" + (
+            f" of {len(sample)} items" if isinstance(sample, (tuple, list)) else ""
+        )
+        return (
+            f"a segmentation dataset returns (image Float[3, H, W], mask Int64[H, W]) or None, "
+            f"got a {found}"
+        )
+    image, mask = sample
+    return _image_problem(image) or _mask_problem(mask)
+
+
+def _image_problem(image: Any) -> str:
+    """The layout of the image: a tensor ``[3, H, W]`` (``[1, H, W]`` is broadcast to RGB)."""
+    if not isinstance(image, Tensor):
+        return (
+            f"image is a {type(image).__module__}.{type(image).__name__}, not a torch.Tensor; "
+            "images are Float[3, H, W] RGB in [0, 1]: "
+            "torchvision.transforms.functional.to_tensor(image)"
+        )
+    shape = tuple(image.shape)
+    if image.dim() != 3 or shape[0] not in (1, 3):
+        fix = ": channels last [H, W, 3] is image.permute(2, 0, 1)" if shape[-1:] == (3,) else ""
+        return f"image has shape {shape}; images are Float[3, H, W] RGB in [0, 1]{fix}"
+    return ""
+
+
+def _mask_problem(mask: Any) -> str:
+    """A tensor ``[H, W]`` of whole values in ``0..255``."""
+    if not isinstance(mask, Tensor):
+        kind = f"{type(mask).__module__}.{type(mask).__name__}"
+        return f"mask is a {kind}, not a torch.Tensor; masks are Int64[H, W]: {MASK_FROM_ARRAY}"
+    shape = tuple(mask.shape)
+    if mask.dim() == 3 and shape[0] == 1:
+        return f"mask has shape {shape}; masks are Int64[H, W] without a channel: mask[0]"
+    if mask.dim() != 2:
+        return f"mask has shape {shape}; masks are Int64[H, W] of class indices"
+    if mask.device.type != "cpu" or mask.numel() == 0:  # reading would wait for the device
+        return ""
+    if mask.is_floating_point() and bool((mask != mask.round()).any()):
+        return (
+            f"mask has fractional values (up to {float(mask.max()):g}); masks hold class indices, "
+            "0 background, k the k-th class: to_tensor(mask) and mask / 255 divide them by 255, "
+            f"use {MASK_FROM_ARRAY}"
+        )
+    if mask.dtype == torch.bool:
+        return ""
+    low, high = int(mask.min()), int(mask.max())
+    if low < 0:
+        return (
+            f"mask holds {low}; masks hold 0 background, 1..K the classes and {IGNORE_INDEX} for "
+            f"ignored pixels (not negative values): mask[mask < 0] = {IGNORE_INDEX}"
+        )
+    if high > IGNORE_INDEX:
+        return (
+            f"mask holds {high}; masks hold 0 background, 1..K the classes (K at most "
+            f"{IGNORE_INDEX - 1}) and {IGNORE_INDEX} for ignored pixels"
+        )
+    return ""
 
 
 def build_segmentation_loader(
