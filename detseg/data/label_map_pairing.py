@@ -1,9 +1,10 @@
 """Pairing the images of a folder with the label maps of another by file stem.
 
 The folder layout of :class:`~detseg.data.masks.FolderSegmentation`: image ``<stem>.<ext>``
-takes the label map ``<stem><mask_suffix>``. Separate from the dataset because most of the work
-is saying what went wrong: images without a label map, label maps without an image, two images
-of one stem, label maps named with another suffix.
+takes the label map ``<stem><mask_suffix>`` (the suffix in any case: ``a.PNG`` for ``.png``, as
+image suffixes are read). Separate from the dataset because most of the work is saying what went
+wrong: images without a label map, label maps without an image, two images of one stem, label
+maps named with another suffix.
 """
 
 from __future__ import annotations
@@ -59,6 +60,37 @@ def _refuse_shared_stems(images: list[Path], masks_dir: Path, mask_suffix: str) 
     )
 
 
+def _label_maps_by_stem(masks_dir: Path, mask_suffix: str) -> dict[str, Path]:
+    """The files of ``masks_dir`` whose name ends in ``mask_suffix`` in any case (``a.PNG``
+    for ``.png``, as image suffixes are read in any case), by the stem before it; a stem with
+    names of both cases takes the one written as ``mask_suffix``. Paths are as listed, so a
+    case-insensitive file system pairs the same files, under the names they have."""
+    ending, length = mask_suffix.lower(), len(mask_suffix)
+    found: dict[str, Path] = {}
+    for path in sorted(masks_dir.iterdir()):
+        name = path.name
+        if len(name) <= length or name[len(name) - length :].lower() != ending:
+            continue
+        stem = name[: len(name) - length]
+        if stem not in found or name.endswith(mask_suffix):
+            found[stem] = path
+    return found
+
+
+def _no_image_message(images_dir: Path) -> str:
+    """The error of an images folder without a single image file: it names the subfolders
+    there, since the images are read from the folder itself, not from folders inside it."""
+    folders = sorted(path.name for path in images_dir.iterdir() if path.is_dir())
+    where = (
+        f"; it holds the folder(s) {', '.join(folders[:5])}{' ...' if len(folders) > 5 else ''}:"
+        " images are read from the folder itself, not from folders inside it (point "
+        "data.train_images / data.val_images at the folder of the images)"
+        if folders
+        else ""
+    )
+    return f"no image in {images_dir} (suffixes {', '.join(IMAGE_SUFFIXES)}){where}"
+
+
 def pair_by_stem(
     images_dir: Path, masks_dir: Path, mask_suffix: str
 ) -> tuple[list[tuple[Path, Path]], list[Path]]:
@@ -68,11 +100,14 @@ def pair_by_stem(
         if not folder.is_dir():
             raise FileNotFoundError(f"folder of {what} not found: {folder}")
     images = sorted(p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not images:
+        raise FileNotFoundError(_no_image_message(images_dir))
     _refuse_shared_stems(images, masks_dir, mask_suffix)
+    label_maps = _label_maps_by_stem(masks_dir, mask_suffix)
     pairs, missing = [], []
     for image in images:
-        mask = masks_dir / f"{image.stem}{mask_suffix}"
-        if mask.is_file():
+        mask = label_maps.get(image.stem)
+        if mask is not None and mask.is_file():
             pairs.append((image, mask))
         else:
             missing.append(image)
