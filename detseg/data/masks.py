@@ -43,7 +43,7 @@ import torch
 from detseg.data.base import ImageDataset
 from detseg.data.class_names import read_class_names, root_class_file
 from detseg.data.coco_json import load_coco_json
-from detseg.data.image_io import ImageReadError, to_unit_float
+from detseg.data.image_io import IMAGE_SUFFIXES, ImageReadError, to_unit_float
 from detseg.data.label_map_pairing import label_maps_without_image, pair_by_stem
 from detseg.data.label_maps import check_label_map, header_size, read_label_map
 from detseg.data.seg_transforms import (
@@ -268,12 +268,35 @@ class ShapesSegmentation(FolderSegmentation):
                 f"from data.train_split / data.val_split; splits under {root}: "
                 f"{', '.join(found) or 'none'})"
             )
+        if not ann_file.is_file():
+            raise FileNotFoundError(_not_shapes_message(root, ann_file))
         categories = sorted(load_coco_json(ann_file)["categories"], key=lambda c: c["id"])
         if [int(c["id"]) for c in categories] != list(range(1, len(categories) + 1)):
             raise ValueError(f"{ann_file}: shapes category ids must be 1..K (the mask values)")
         names = [str(c["name"]) for c in categories]
         super().__init__(root / split / "images", root / "masks" / split, names, augmentations)
         self.root, self.split = root, split
+
+
+def _not_shapes_message(root: Path, ann_file: Path) -> str:
+    """The error of a ``shapes_seg`` root without ``annotations/``: it names the layout the
+    folder has where it is another segmentation format's (a config of the shapes data pointed
+    at one's own folders with ``data.root`` alone)."""
+    layouts = (
+        ("folder_seg", ("images", "masks")),
+        ("voc_seg", ("JPEGImages", "SegmentationClass")),
+    )
+    other = next((fmt for fmt, subs in layouts if all((root / sub).is_dir() for sub in subs)), None)
+    hint = (
+        f"; {root} has the {other} layout: set data.format={other} (or train with --data "
+        f"configs/datasets/{other}.yaml)"
+        if other
+        else "; python tools/make_shapes.py --out <root> writes the shapes dataset"
+    )
+    return (
+        f"data.format shapes_seg reads the class names from {ann_file}, which is missing "
+        f"(no annotations/ folder under {root}){hint}"
+    )
 
 
 _VOC_SEG_HINT = (
@@ -303,7 +326,8 @@ class VOCSegmentation(SegmentationDataset):
 
     Raises:
         FileNotFoundError: The root, ``JPEGImages``, ``SegmentationClass`` or the split file
-            is missing.
+            is missing, or none of the split's images is in ``JPEGImages`` (a missing image
+            among others is skipped and counted, as an unreadable one).
         ValueError: The split file is empty or the class list is invalid.
     """
 
@@ -338,6 +362,27 @@ class VOCSegmentation(SegmentationDataset):
         if not self.names:
             raise ValueError(f"VOC split file {split_file} lists no image ids")
         self.image_ids = list(range(len(self.names)))
+        if not any(self.image_path(i).is_file() for i in self.image_ids):  # stops at the first
+            raise FileNotFoundError(self._no_image_message(split_file))
+
+    def _no_image_message(self, split_file: Path) -> str:
+        """The error of a split none of whose images is in ``JPEGImages`` as ``<id>.jpg`` (every
+        sample would be skipped: a run of no step), naming another suffix found for its first
+        id."""
+        first = self.image_path(0)
+        others = [first.with_name(f"{self.names[0]}{s}") for s in IMAGE_SUFFIXES if s != ".jpg"]
+        found = [path.name for path in others if path.is_file()]
+        hint = (
+            f"; {found[0]} is there, but voc_seg reads <id>.jpg: convert the images to JPEG, or "
+            "read the folders as format folder_seg (data.train_images: JPEGImages, "
+            "data.train_masks: SegmentationClass, with split folders)"
+            if found
+            else f"; {_VOC_SEG_HINT}"
+        )
+        return (
+            f"none of the {len(self.names)} images of VOC split file {split_file} is in "
+            f"{first.parent} (e.g. {first.name}){hint}"
+        )
 
     def image_path(self, index: int) -> Path:
         return self.root / "JPEGImages" / f"{self.names[index]}.jpg"
