@@ -42,7 +42,7 @@ from detseg.argument_checks import check_output_folder
 from detseg.config import config_from_dict
 from detseg.data.loader import build_loader
 from detseg.data.loader_workers import shutdown_workers
-from detseg.data.registry import build_dataset, with_known_classes
+from detseg.data.registry import DATA_DEFAULTS, build_dataset, with_known_classes
 from detseg.data.seg_loader import build_segmentation_loader
 from detseg.engine.checkpointing import load_checkpoint, model_from_checkpoint
 from detseg.engine.runtime import resolve_amp, resolve_device
@@ -216,7 +216,7 @@ def _write_detector_evaluation(
     info = {
         "checkpoint": str(checkpoint),
         "model": cfg.model.name,
-        "dataset": f"{cfg.data.format} at {cfg.data.root} (val split)",
+        "dataset": evaluated_split(cfg.data),
         "images": len(val_set),
         "backend": cfg.eval.backend,
         "metric": metric,
@@ -256,6 +256,16 @@ def scores_masks(model: nn.Module, data_format: str) -> bool:
         )
         return False
     return True
+
+
+def evaluated_split(data: Any) -> str:
+    """The data a checkpoint is evaluated on, as its report names it: the format, the root and
+    the ``val`` keys (the format's defaults where the config sets none), e.g.
+    ``coco at datasets/shapes (val_images test/images, val_ann annotations/instances_test.json)``:
+    pointed at the held-out split, the report says so."""
+    keys = {**DATA_DEFAULTS.get(data.format, {}), **data.options}
+    split = ", ".join(f"{k} {v}" for k, v in keys.items() if k.startswith("val_") and v)
+    return f"{data.format} at {data.root} ({split or 'val split'})"
 
 
 def evaluate_segmenter(
@@ -311,7 +321,7 @@ def _write_segmenter_evaluation(
     info = {
         "checkpoint": str(checkpoint),
         "model": cfg.model.name,
-        "dataset": f"{cfg.data.format} at {cfg.data.root} (val split)",
+        "dataset": evaluated_split(cfg.data),
         "images": metrics["images"],
         "tta": cfg.eval.tta,
         "tta_scales": cfg.eval.tta_scales,
