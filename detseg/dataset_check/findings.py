@@ -161,11 +161,13 @@ def _content_findings(split: str, s: Mapping[str, Any], settings: CheckSettings)
         share = empty / max(readable, 1)
         severity = "warning" if share > settings.empty_share else "info"
         what = "objects" if detection else "foreground"
-        use = (
-            "trained as negatives"
-            if split == "train"
-            else "any detection on them is a false positive"
-        )
+        if split == "train":
+            use = "trained as negatives"
+        elif detection:
+            use = "any detection on them is a false positive"
+        else:
+            use = "any foreground predicted on them lowers its class's IoU"
+
         message = f"{plural(empty, 'image')} ({share:.0%}) without {what}; {use}"
         found.append(Finding(severity, "empty_images", split, message, empty, s["empty_files"]))
     if not detection and s.get("void_only_images", 0):

@@ -212,3 +212,16 @@ def test_empty_images_are_negatives_to_train_and_false_positives_to_score(tmp_pa
     train, val = (_one(check, "empty_images", split) for split in ("train", "val"))
     assert train.message.endswith("without objects; trained as negatives")
     assert val.message.endswith("without objects; any detection on them is a false positive")
+
+
+def test_empty_segmentation_val_images_lower_iou_rather_than_add_false_positives(tmp_path: Path):
+    """A val label map of background alone: no detection counts on it, the foreground a
+    segmenter predicts there lowers that class's IoU."""
+    generate_shapes(tmp_path, num_train=1, num_val=2, size=64, seed=3)
+    first = sorted((tmp_path / "masks" / "val").iterdir())[0]
+    cv2.imwrite(str(first), np.zeros((64, 64), dtype=np.uint8))
+    check = check_dataset({"format": "shapes_seg", "root": str(tmp_path)}, ("val",))
+    finding = _one(check, "empty_images", "val")
+    assert finding.message.endswith(
+        "without foreground; any foreground predicted on them lowers its class's IoU"
+    )
