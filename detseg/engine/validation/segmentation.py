@@ -84,6 +84,14 @@ def evaluate_segmentation(
     return metrics
 
 
+#: The table's last line when no pixel was scored (the confusion matrix is empty).
+NOTHING_SCORED = (
+    "No pixel was scored: the ground truth of the {images} image(s) is void (255) everywhere, "
+    "so every number is nan; check the label maps (tools/check_data.py counts each class's "
+    "pixels)"
+)
+
+
 def segmentation_table(metrics: dict[str, Any], classes: Sequence[str], digits: int = 3) -> str:
     """Text table: the overall numbers, then IoU per class, then the absent classes.
 
@@ -102,7 +110,14 @@ def segmentation_table(metrics: dict[str, Any], classes: Sequence[str], digits: 
     rows = [[name, iou] for name, iou in zip(names, metrics["IoU"], strict=True)]
     text += "\n\n" + format_table(["class", "IoU"], rows, digits)
     absent = [names[c] for c in metrics.get("absent_classes", [])]
-    if absent:
+    if len(absent) == len(names):  # an empty confusion matrix
+        images = metrics.get("images")
+        text += "\n\n" + (
+            "No image was scored (none could be read)"
+            if images == 0
+            else NOTHING_SCORED.format(images=images if images is not None else "the")
+        )
+    elif absent:
         text += (
             f"\n\nAbsent classes (in neither the ground truth nor the predictions; IoU nan, "
             f"left out of every mean): {', '.join(absent)}"
