@@ -3,10 +3,13 @@
 :func:`run_epochs` runs :func:`epoch_loop` and turns a non-finite model into exit code 1;
 :func:`epoch_loop` trains each epoch (:func:`~detseg.engine.training.epoch_training.train_epoch`),
 writes its ``epoch`` record, evaluates it, saves ``best.pt`` when the score improves and then
-``last.pt``, and stops early after ``train.patience`` evaluations without improvement. Whether
-anything is left to train (:func:`finished`, and why not: :func:`nothing_left`) is decided here
-too, so that a resumed run closes an interrupted epoch as the uninterrupted run did. The recipe
-that builds the run and calls this loop is :mod:`~detseg.engine.training.trainer`.
+``last.pt``, and stops early after ``train.patience`` evaluations without improvement. An epoch
+that trained on no image, or a validation that scored none, because every image it read was
+unreadable stops the run with one error line before ``best.pt``
+(:mod:`~detseg.engine.training.unreadable_images`). Whether anything is left to train
+(:func:`finished`, and why not: :func:`nothing_left`) is decided here too, so that a resumed
+run closes an interrupted epoch as the uninterrupted run did. The recipe that builds the run and
+calls this loop is :mod:`~detseg.engine.training.trainer`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from detseg.engine.training.train_steps import (
     writing_records,
 )
 from detseg.engine.training.training_run import TrainingRun
+from detseg.engine.training.unreadable_images import val_unreadable
+from detseg.engine.validation.sharded import NoImageScoredError
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +108,8 @@ def epoch_loop(run: TrainingRun) -> int:
 
     Raises:
         NonFiniteStateError: the model became non-finite (checked before every save).
+        UnreadableImagesError: an epoch trained on no image, or its validation scored none,
+            every image read being unreadable (before the epoch's ``best.pt``).
     """
     t, state = run.cfg.train, run.state
     if finished(run) and run.dist.is_main:  # a resumed run that has nothing left to do
@@ -125,7 +132,7 @@ def epoch_loop(run: TrainingRun) -> int:
         done = epoch + 1 >= t.epochs or (t.max_iters is not None and state.iteration >= t.max_iters)
         metrics = None
         if (epoch + 1) % t.eval_every == 0 or done:
-            metrics = evaluate_epoch(run)
+            metrics = _evaluate(run)
             if metrics is None:  # interrupted during evaluation: redo it on resume
                 save_last_checked(run)
                 return run.stop.exit_code
@@ -148,6 +155,19 @@ def epoch_loop(run: TrainingRun) -> int:
                 )
             break
     return 0
+
+
+def _evaluate(run: TrainingRun) -> dict[str, Any] | None:
+    """:func:`evaluate_epoch`; a validation that scored no image because every val image was
+    unreadable stops the run (before ``best.pt``), every process alike.
+
+    Raises:
+        UnreadableImagesError: :func:`~detseg.engine.training.unreadable_images.val_unreadable`.
+    """
+    try:
+        return evaluate_epoch(run)
+    except NoImageScoredError as err:
+        raise val_unreadable(run, err) from err
 
 
 def epoch_trained(run: TrainingRun) -> bool:

@@ -3,9 +3,12 @@
 :func:`train_epoch` calls :func:`~detseg.engine.training.train_loop.train_one_epoch` from the
 run's position (epoch, batches already consumed, ``train.max_iters``) with the run's
 :func:`step_settings`, turns a non-finite loss into an ``error`` record, and sums the epoch's
-counts over the processes. :func:`end_of_step` is the loop's ``after_step``: it moves the run's
-position on, writes TensorBoard's ``train`` scalars and the per-rank step event, agrees over
-the processes on a stop request, writes the periodic ``last.pt`` and calls the run's hooks.
+counts over the processes; an epoch that took no step because every image it read was
+unreadable stops the run there (:mod:`~detseg.engine.training.unreadable_images`), before
+its record, evaluation and checkpoints. :func:`end_of_step` is the loop's ``after_step``: it
+moves the run's position on, writes TensorBoard's ``train`` scalars and the per-rank step
+event, agrees over the processes on a stop request, writes the periodic ``last.pt`` and calls
+the run's hooks.
 This is the seam between the plain loop (which knows no run) and the run's state.
 
 The writes that one process takes on its own inside a step (rank 0's ``train`` record, its
@@ -49,6 +52,7 @@ from detseg.engine.training.step_reporting import RecordLog
 from detseg.engine.training.train_loop import train_one_epoch
 from detseg.engine.training.train_steps import writing_records, writing_step_records
 from detseg.engine.training.training_run import TrainingRun
+from detseg.engine.training.unreadable_images import check_epoch_trained
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +70,13 @@ def step_settings(run: TrainingRun) -> StepSettings:
 
 
 def train_epoch(run: TrainingRun) -> EpochStats | None:
-    """One (part of an) epoch from the run's position; ``None`` after a non-finite loss."""
+    """One (part of an) epoch from the run's position; ``None`` after a non-finite loss.
+
+    Raises:
+        UnreadableImagesError: the epoch took no step, every batch left out for unreadable
+            images (:func:`~detseg.engine.training.unreadable_images.check_epoch_trained`;
+            every process alike).
+    """
     t, state = run.cfg.train, run.state
     sampler = run.data.train_loader.batch_sampler
     assert isinstance(sampler, EpochBatchSampler), "build_train_loader batches by epoch"
@@ -107,6 +117,7 @@ def train_epoch(run: TrainingRun) -> EpochStats | None:
         return None
     state.epoch_batches = start_batch + stats.batches
     _add_to_totals(run, stats)
+    check_epoch_trained(run, stats, start_batch)  # the summed counts: every process alike
     return stats
 
 

@@ -9,6 +9,13 @@ the numbers of a one-process evaluation of the same images) and sends the metric
 process; a segmenter's confusion matrices are summed over the processes. The validation loss
 is the ``losses`` API in eval mode (no gradients), averaged over images: each batch's loss
 terms weigh by its image count.
+
+A validation that scored no image because every val image it read was unreadable (some skipped,
+none scored, both counts summed over the processes) raises :class:`NoImageScoredError` on every
+process instead of returning a metric of nothing (mIoU nan, AP 0) that would pick ``best.pt``;
+the training run turns it into one error line naming the val split's files
+(:mod:`~detseg.engine.training.unreadable_images`). Some unreadable images are skipped: the
+others are scored.
 """
 
 from __future__ import annotations
@@ -41,6 +48,20 @@ from detseg.segmentation.inference import SegmentationInference
 logger = logging.getLogger(__name__)
 
 
+class NoImageScoredError(ValueError):
+    """Every val image the processes read was unreadable: nothing was scored.
+
+    Attributes:
+        skipped: the unreadable images, summed over the processes.
+    """
+
+    def __init__(self, skipped: int) -> None:
+        super().__init__(
+            f"validation scored no image: all {skipped} val images it read were unreadable"
+        )
+        self.skipped = skipped
+
+
 class _Accumulator:
     """What one process collects over its shard."""
 
@@ -48,6 +69,7 @@ class _Accumulator:
         self.results: list[dict[str, Any]] = []  # COCO results (detection)
         self.matrix = None if num_classes is None else ConfusionMatrix(num_classes)
         self.images = 0
+        self.skipped = 0  # unreadable images the loader left out
         self.loss_sums: dict[str, float] = {}
 
     def add_losses(self, terms: dict[str, torch.Tensor], images: int) -> None:
@@ -106,6 +128,9 @@ def validate(
         ``voc_per_class`` for a VOC ``metric``) (detection) or the
         :meth:`~detseg.evaluation.segmentation.ConfusionMatrix.compute` dict and ``images``
         (segmentation), plus the mean loss terms; ``None`` when ``stop`` interrupted it.
+
+    Raises:
+        NoImageScoredError: every image the processes read was unreadable (on every process).
     """
     dist = dist or DistInfo()
     masks = has_masks(model) if masks is None else masks and has_masks(model)
@@ -118,17 +143,27 @@ def validate(
         if stop is not None and stop():
             interrupted = True
             break
+        acc.skipped += int(getattr(batch, "skipped_images", 0))
         if len(batch) == 0:
             continue
         _validate_batch(model, batch, device, acc, task, cat_ids, amp, val_loss, masks)
     model.train(was_training)
     if any_true(interrupted, dist):
         return None
+    _check_scored(acc, dist)
     if task == "segmentation":
         metrics = _segmentation_metrics(acc, dist)
     else:
         metrics = _detection_metrics(acc, gt, backend, metric, dist, masks)
     return {**metrics, **_mean_losses(acc, dist)}
+
+
+def _check_scored(acc: _Accumulator, dist: DistInfo) -> None:
+    """Raise :class:`NoImageScoredError` on every process when no process scored an image and
+    some skipped unreadable ones (the counts summed over the processes)."""
+    images, skipped = sum_across(torch.tensor([acc.images, acc.skipped]), dist).tolist()
+    if images == 0 and skipped > 0:
+        raise NoImageScoredError(int(skipped))
 
 
 def _validate_batch(
