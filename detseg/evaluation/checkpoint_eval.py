@@ -211,6 +211,7 @@ def _write_detector_evaluation(
     amp = resolve_amp(cfg.train.amp, device)
     with _evaluation_loader(build_loader, val_set, cfg, device) as loader:
         image_ids, predictions = predict_batches(model, loader, device, amp)
+    check_some_image_read(len(image_ids), len(val_set), cfg.data)
     detections = predictions_to_coco_results(image_ids, predictions, gt.cat_ids)
     gt_named, images_dir = gallery_sources(val_set, gt.gt)
     info = {
@@ -256,6 +257,21 @@ def scores_masks(model: nn.Module, data_format: str) -> bool:
         )
         return False
     return True
+
+
+def check_some_image_read(read: int, total: int, data: Any) -> None:
+    """Refuse to report on an evaluation that read none of its ``total`` images (each skipped
+    with a warning naming its file): its numbers (AP 0, mIoU nan) would score nothing.
+
+    Raises:
+        ValueError: ``read`` is 0 of ``total > 0``; one line naming the data.
+    """
+    if read == 0 and total > 0:
+        raise ValueError(
+            f"none of the {total} images of {evaluated_split(data)} could be read (the warnings "
+            "above name each file): nothing to score; replace or remove the broken files "
+            "(tools/check_data.py lists them)"
+        )
 
 
 def evaluated_split(data: Any) -> str:
@@ -318,6 +334,7 @@ def _write_segmenter_evaluation(
         metrics = evaluate_segmentation(
             model, loader, device, len(classes) + 1, amp, inference=inference
         )
+    check_some_image_read(metrics["images"], len(val_set), cfg.data)
     info = {
         "checkpoint": str(checkpoint),
         "model": cfg.model.name,
