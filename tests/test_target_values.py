@@ -58,8 +58,13 @@ def test_both_checks_refuse_a_broken_target(name):
 
 @pytest.mark.parametrize("name", list(GOOD))
 def test_both_checks_pass_a_target_of_the_contract(name):
-    check_sample((torch.rand(3, 8, 8), GOOD[name]), 0, object(), K)
-    check_targets([GOOD[name]], 1, num_classes=K)
+    """Both checks pass it, and none of :mod:`detseg.target_values` flags a box or label."""
+    boxes, labels = GOOD[name]["boxes"], GOOD[name]["labels"]
+    assert boxes_are_n_by_4(boxes) and labels_match_boxes(labels, len(boxes))
+    assert not nonfinite_boxes(boxes).any() and not degenerate_boxes(boxes).any()
+    assert not labels_outside_1_to_k(labels, K).any()
+    assert check_sample((torch.rand(3, 8, 8), GOOD[name]), 0, object(), K) is None
+    assert check_targets([GOOD[name]], 1, num_classes=K) is None
 
 
 def test_the_box_rows_flagged():

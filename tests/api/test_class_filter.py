@@ -111,8 +111,12 @@ def test_a_segmenter_refuses_classes(segmenter_checkpoint, image_file, tmp_path)
 def test_stream_keeps_the_named_classes(detector, video):
     every = list(detector.stream(video, score_thr=0.0, max_frames=2))
     kept = list(detector.stream(video, score_thr=0.0, max_frames=2, classes=["square"]))
+    assert len(every) == 2
     for all_of_frame, frame in zip(every, kept, strict=True):
         assert frame.labels.tolist() == [k for k in all_of_frame.labels.tolist() if k == 2]
+    # squares are kept and the other classes dropped: the filter has something to do
+    assert any(frame.labels.tolist() for frame in kept)
+    assert any(set(frame.labels.tolist()) - {2} for frame in every)
 
 
 def test_infer_writes_the_named_classes_only(detector_checkpoint, image_file, everything, tmp_path):

@@ -24,7 +24,13 @@ def test_a_new_output_folder_named_like_a_file_is_refused(tmp_path, name):
 
 
 def test_an_existing_folder_or_a_plain_name_is_taken(tmp_path):
+    """Nothing is refused, and the check only looks: no folder is made or removed."""
     (tmp_path / "shots.jpg").mkdir()
-    check_not_a_file_name(tmp_path / "shots.jpg")
-    check_not_a_file_name(tmp_path / "runs" / "infer")
-    check_not_a_file_name(tmp_path / "v1.2")
+    assert check_not_a_file_name(tmp_path / "shots.jpg") is None
+    assert check_not_a_file_name(tmp_path / "runs" / "infer") is None
+    assert check_not_a_file_name(tmp_path / "v1.2") is None
+    assert [p.name for p in tmp_path.iterdir()] == ["shots.jpg"]
+    assert (tmp_path / "shots.jpg").is_dir()
+    # the same name, not made yet, is refused: the existing folder is what lets it through
+    with pytest.raises(ValueError, match=r"is named like a \.jpg file"):
+        check_not_a_file_name(tmp_path / "other" / "shots.jpg")

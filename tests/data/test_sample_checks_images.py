@@ -183,7 +183,15 @@ def test_items_to_predict_on_pass_both_loaders():
     ],
 )
 def test_floating_point_images_up_to_the_limit_pass(image):
-    check_sample((image, good_target()), 0, None)
+    """Passed as given (the check only reads the image), while the same image with one pixel
+    over :data:`IMAGE_MAX` is refused."""
+    given = image.clone()
+    assert check_sample((image, good_target()), 0, None) is None
+    assert torch.equal(image, given) and image.dtype == given.dtype
+    over = image.clone()
+    over[1, 3, 3] = 6.0  # twice IMAGE_MAX
+    with pytest.raises(TargetError, match=r"^dataset item 0: image values reach 6; "):
+        check_sample((over, good_target()), 0, None)
 
 
 def test_the_limit_is_above_1_and_below_a_dark_pictures_max():

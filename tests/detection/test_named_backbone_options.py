@@ -21,7 +21,11 @@ def test_builders_default_to_the_table(builder):
 
 
 def test_the_defaults_pass():
-    refuse_named_backbone_options(**NAMED_BACKBONE_OPTIONS)
+    """The defaults pass, while any one of them changed is refused by its name."""
+    assert refuse_named_backbone_options(**NAMED_BACKBONE_OPTIONS) is None
+    for name in NAMED_BACKBONE_OPTIONS:
+        with pytest.raises(ValueError, match=f"^{name}="):
+            refuse_named_backbone_options(**{**NAMED_BACKBONE_OPTIONS, name: object()})
 
 
 def test_an_option_left_out_or_unknown_is_a_programming_error():

@@ -58,6 +58,7 @@ def test_yolov1_losses_under_autocast(dtype):
     features = [torch.randn(2, 8, 14, 14)]
     reference = _losses(head, features, (448, 448), None)
     losses = _losses(head, features, (448, 448), dtype)
+    assert len(reference) > 0 and losses.keys() == reference.keys()
     for name, value in losses.items():
         assert torch.isfinite(value), name
         torch.testing.assert_close(value.float(), reference[name], **_tolerance(dtype))

@@ -23,6 +23,7 @@ def test_no_zero_area_boxes_from_cells_past_the_image(version):
     ).eval()
     with torch.no_grad():
         detections = model([torch.rand(3, 50, 80), torch.rand(3, 70, 60)])
+    assert len(detections) == 2
     for det in detections:
         sides = det["boxes"][:, 2:] - det["boxes"][:, :2]
         assert len(sides) > 0

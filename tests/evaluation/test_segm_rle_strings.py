@@ -6,6 +6,7 @@ detection or annotation and what is wrong instead."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -105,7 +106,12 @@ def test_strings_of_real_masks_pass():
     rles = [_rle(rng.random((37, 53)) < fill) for fill in (0.0, 0.05, 0.5, 0.95, 1.0)]
     rles += [{"size": [0, 0], "counts": ""}, _rle(np.ones((400, 600)))]  # one run of 240000
     rles += [{**_square(), "counts": _square()["counts"].encode("ascii")}]
-    check_rle_strings(rles, _where)
+    assert check_rle_strings(rles, _where) is None
+    # each string is read, not passed over: the same one cut inside a run is refused by index
+    for i, rle in enumerate(rles):
+        cut = rle["counts"] + (b"P" if isinstance(rle["counts"], bytes) else "P")
+        with pytest.raises(ValueError, match=rf"^{re.escape(_where(i))} .*cut short"):
+            check_rle_strings([*rles[:i], {**rle, "counts": cut}, *rles[i + 1 :]], _where)
 
 
 def test_prediction_file_names_the_file(tmp_path):

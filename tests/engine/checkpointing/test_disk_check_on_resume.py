@@ -45,7 +45,11 @@ def nearly_full(tmp_path, monkeypatch):
 
 
 def test_a_resumed_run_counts_the_checkpoints_it_replaces(nearly_full):
+    """Not refused, and the checkpoints it goes on with stay where they are."""
+    assert held_bytes(nearly_full, 1) == 3 * HELD
     prepare_work_dir(_run(nearly_full), resume=True)
+    kept = {p.name: p.stat().st_size for p in nearly_full.iterdir()}
+    assert kept == {"last.pt": HELD, "last.1.pt": HELD, "best.pt": HELD}
 
 
 def test_a_new_run_needs_the_room_besides_the_previous_runs_files(nearly_full):

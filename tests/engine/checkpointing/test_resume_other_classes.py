@@ -31,9 +31,13 @@ def test_other_class_names_are_refused_in_one_line(last):
 
 
 def test_the_same_class_names_resume(last):
+    """Not refused, and ``last.pt`` is only read: nothing is written beside it."""
     model, path = last
-    check_resume_weights(model, path, {}, classes=["cat", "dog"])
-    check_resume_weights(model, path, {})  # no classes given: not compared
+    saved = path.read_bytes()
+    assert check_resume_weights(model, path, {}, classes=["cat", "dog"]) is None
+    assert check_resume_weights(model, path, {}) is None  # no classes given: not compared
+    assert path.read_bytes() == saved
+    assert [p.name for p in path.parent.iterdir()] == ["last.pt"]
 
 
 def test_the_older_copy_a_damaged_last_pt_falls_back_to_is_checked(tmp_path):

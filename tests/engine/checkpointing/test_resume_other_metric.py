@@ -41,9 +41,16 @@ def test_another_metric_is_refused_in_one_line(last, metric):
 
 
 def test_the_same_metric_and_older_checkpoints_resume(last, tmp_path):
+    """Not refused (a checkpoint without ``meta["score_by"]`` is not compared), and the
+    checkpoints are only read."""
     model, path = last
-    check_resume_weights(model, path, {}, score_by="AP (coco)")
-    check_resume_weights(model, path, {})  # not given: not compared
+    saved = path.read_bytes()
+    assert check_resume_weights(model, path, {}, score_by="AP (coco)") is None
+    assert check_resume_weights(model, path, {}) is None  # not given: not compared
     older = tmp_path / "older" / "last.pt"
     save_checkpoint(older, {"model": model.state_dict(), "config": {}, "classes": [], "meta": {}})
-    check_resume_weights(model, older, {}, score_by="voc_mAP (voc07)")
+    older_saved = older.read_bytes()
+    assert check_resume_weights(model, older, {}, score_by="voc_mAP (voc07)") is None
+    assert path.read_bytes() == saved and older.read_bytes() == older_saved
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last.pt", "older"]
+    assert [p.name for p in older.parent.iterdir()] == ["last.pt"]

@@ -62,11 +62,26 @@ def test_another_optimizer_is_one_line(saved, configured, mismatch):
 
 
 def test_the_same_optimizer_resumes_and_steps():
+    """The saved moments, step counts and schedule are loaded, and the next step updates."""
     state = _saved("adamw", True)
     model, optimizer, scheduler = _optimization("adamw", True)
+    for p in model.parameters():  # other moments than the saved ones, which must replace them
+        optimizer.state[p]["exp_avg"].fill_(7.0)
     restore_training_state(state, optimizer, scheduler, torch.amp.GradScaler("cpu", enabled=False))
+    saved = state["optimizer"]["state"]
+    loaded = optimizer.state_dict()["state"]
+    assert loaded.keys() == saved.keys() and len(loaded) == len(list(model.parameters()))
+    for i in saved:
+        assert torch.equal(loaded[i]["exp_avg"], saved[i]["exp_avg"])
+        assert float(loaded[i]["step"]) == 1.0
+    # the conv weight decays; its bias and the BatchNorm weight and bias do not
+    assert [len(g["params"]) for g in optimizer.param_groups] == [1, 3]
+    assert scheduler.last_epoch == state["scheduler"]["last_epoch"] == 1
+    before = [p.detach().clone() for p in model.parameters()]
     model(torch.randn(2, 3, 6, 6)).square().mean().backward()
     optimizer.step()
+    assert all(float(s["step"]) == 2.0 for s in optimizer.state.values())
+    assert all(not torch.equal(b, p) for b, p in zip(before, model.parameters(), strict=True))
 
 
 def test_the_run_start_names_the_changed_keys(tmp_path):

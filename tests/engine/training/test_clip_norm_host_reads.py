@@ -22,17 +22,30 @@ def _model_with_gradient() -> nn.Module:
     return model
 
 
+def _gradient_norm(model: nn.Module) -> float:
+    """The global L2 norm of ``model``'s gradients, before any clipping."""
+    norms = torch.stack([torch.linalg.vector_norm(p.grad) for p in model.parameters()])
+    return float(torch.linalg.vector_norm(norms))
+
+
 @pytest.mark.parametrize("reads_free", [True, False])
 def test_skip_reads_the_clipped_norm(monkeypatch, reads_free):
     monkeypatch.setattr(optimizer_step, "host_reads_are_free", lambda device: reads_free)
     settings = StepSettings(grad_clip=1.0, on_nonfinite="skip")
-    assert isinstance(optimizer_step._clip_or_measure(_model_with_gradient(), settings), float)
+    model = _model_with_gradient()
+    expected = _gradient_norm(model)  # sqrt(8), above grad_clip: clipped
+    norm = optimizer_step._clip_or_measure(model, settings)
+    assert isinstance(norm, float) and norm == pytest.approx(expected)
+    assert _gradient_norm(model) == pytest.approx(1.0)
 
 
 def test_stop_reads_the_clipped_norm_on_the_cpu(monkeypatch):
     monkeypatch.setattr(optimizer_step, "host_reads_are_free", lambda device: True)
-    norm = optimizer_step._clip_or_measure(_model_with_gradient(), StepSettings(grad_clip=1.0))
-    assert isinstance(norm, float)
+    model = _model_with_gradient()
+    expected = _gradient_norm(model)
+    norm = optimizer_step._clip_or_measure(model, StepSettings(grad_clip=1.0))
+    assert isinstance(norm, float) and norm == pytest.approx(expected)
+    assert _gradient_norm(model) == pytest.approx(1.0)
 
 
 def test_stop_leaves_the_clipped_norm_on_the_device_where_reads_wait(monkeypatch):
