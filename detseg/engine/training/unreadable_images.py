@@ -23,6 +23,7 @@ An epoch or a validation where only some images are unreadable goes on as before
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from detseg.engine.training.loop_results import EpochStats
@@ -42,13 +43,23 @@ def split_files(dataset: Any) -> str:
     ``ann_file``, where it has one); ``""`` when the dataset tells neither."""
     dataset = getattr(dataset, "dataset", dataset)  # the split under an eval.max_images head
     images_dir = getattr(dataset, "images_dir", None)
-    if images_dir is None and len(dataset) > 0 and hasattr(dataset, "image_path"):
-        images_dir = dataset.image_path(0).parent
+    if images_dir is None and hasattr(dataset, "image_path"):
+        images_dir = _first_image_folder(dataset)
     parts = [] if images_dir is None else [f"images in {images_dir}"]
     ann_file = getattr(dataset, "ann_file", None)
     if ann_file is not None:
         parts.append(f"listed in {ann_file}")
     return ", ".join(parts)
+
+
+def _first_image_folder(dataset: Any) -> Path | None:
+    """The folder of ``dataset.image_path(0)`` (a ``Path`` or a ``str``); ``None`` where the
+    dataset cannot tell: no item, no length, or an ``image_path`` that raises (the folder is a
+    courtesy of the message, which must not fail)."""
+    try:
+        return Path(dataset.image_path(0)).parent if len(dataset) > 0 else None
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def _what_to_do(run: TrainingRun) -> str:
