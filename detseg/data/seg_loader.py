@@ -18,7 +18,7 @@ which as integer labels are all background; a numpy or PIL mask breaks the paddi
 pixels (detseg's ignore value is ``255``) is a device-side assert of the cross-entropy on a GPU.
 Each is a ``ValueError`` of one line naming the batch position, what is wrong and the fix. The
 image's values are not read (the model refuses a non-float image); a mask's values are read from
-CPU tensors only (``min``, ``max`` and, for a float mask, whether they are whole).
+CPU tensors only (``min``, ``max`` and, for a float mask, whether they are finite and whole).
 """
 
 from __future__ import annotations
@@ -183,6 +183,12 @@ def _mask_problem(mask: Any) -> str:
         return f"mask has shape {shape}; masks are Int64[H, W] of class indices"
     if mask.device.type != "cpu" or mask.numel() == 0:  # reading would wait for the device
         return ""
+    if mask.is_floating_point() and not bool(torch.isfinite(mask).all()):
+        return (
+            "mask holds nan or inf; masks hold class indices, 0 background, 1..K the classes and "
+            f"{IGNORE_INDEX} for ignored pixels: find where the dataset divides by zero or reads "
+            "an undefined value"
+        )
     if mask.is_floating_point() and bool((mask != mask.round()).any()):
         return (
             f"mask has fractional values (up to {float(mask.max()):g}); masks hold class indices, "
