@@ -86,7 +86,7 @@ def evaluate_segmentation(
 
 #: The table's last line when no pixel was scored (the confusion matrix is empty).
 NOTHING_SCORED = (
-    "No pixel was scored: the ground truth of the {images} image(s) is void (255) everywhere, "
+    "No pixel was scored: the ground truth of {images} image(s) is void (255) everywhere, "
     "so every number is nan; check the label maps (tools/check_data.py counts each class's "
     "pixels)"
 )
@@ -115,7 +115,7 @@ def segmentation_table(metrics: dict[str, Any], classes: Sequence[str], digits: 
         text += "\n\n" + (
             "No image was scored (none could be read)"
             if images == 0
-            else NOTHING_SCORED.format(images=images if images is not None else "the")
+            else NOTHING_SCORED.format(images="the" if images is None else f"the {images}")
         )
     elif absent:
         text += (
