@@ -292,6 +292,12 @@ class EvalConfig:
             )
 
 
+#: The largest ``seed``: torch seeds a generator with an unsigned 64-bit number, and a run adds
+#: the process rank and, on resume, the iteration to the seed (NumPy's generators refuse a
+#: negative seed).
+MAX_SEED = 2**63 - 1
+
+
 @dataclass
 class Config:
     """A whole experiment."""
@@ -303,6 +309,10 @@ class Config:
     device: str = "auto"
     seed: int = 0
     work_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(f"seed must be a whole number from 0 to 2**63 - 1, got {self.seed}")
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved config as plain YAML/checkpoint-safe types (no ``_base_``)."""
