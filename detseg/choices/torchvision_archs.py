@@ -7,6 +7,9 @@ benchmarks time the pair side by side (:mod:`detseg.benchmark.twins`, ``tools/be
 
 from __future__ import annotations
 
+#: How ``model.init_from`` names a twin's published weights: ``torchvision:<builder name>``.
+TORCHVISION_INIT_PREFIX = "torchvision:"
+
 #: torchvision detection builders with a detseg twin (COCO weights: 91 class slots)
 DETECTION_TWINS = (
     "fasterrcnn_resnet50_fpn",

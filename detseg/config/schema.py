@@ -8,8 +8,10 @@ from typing import Any, Literal
 
 from detseg.choices.compile_modes import CompileMode
 from detseg.choices.detection_metrics import DetectionMetric
+from detseg.choices.torchvision_archs import TORCHVISION_ARCHS, TORCHVISION_INIT_PREFIX
 from detseg.choices.training_options import LrScaling, NonFiniteAction, OptimizerName, ScheduleName
 from detseg.choices.tta_modes import TtaMode
+from detseg.config.suggest import did_you_mean
 
 
 class ConfigError(ValueError):
@@ -41,6 +43,9 @@ class ModelConfig:
     compile: CompileMode = "none"
     kwargs: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        check_torchvision_init(self.init_from)
+
     def to_dict(self) -> dict[str, Any]:
         """Flat form ``{"name": ..., **kwargs}`` (plus ``init_from`` and ``compile`` when
         set), the model section of a checkpoint's config. :meth:`builder_dict` is the input of
@@ -55,6 +60,27 @@ class ModelConfig:
     def builder_dict(self) -> dict[str, Any]:
         """``{"name": ..., **kwargs}``: what ``build_model`` takes."""
         return builder_section(self.to_dict())
+
+
+def check_torchvision_init(init_from: str | None) -> None:
+    """A ``model.init_from`` of the form ``torchvision:<builder>`` names a torchvision builder
+    with a detseg twin (``detseg.choices.torchvision_archs.TORCHVISION_ARCHS``); a file path
+    or null is checked when the run starts.
+
+    Raises:
+        ConfigError: ``model.init_from 'torchvision:fasterrcnn_resnet50' names no torchvision
+            builder with a detseg twin; did you mean ...``.
+    """
+    if init_from is None or not init_from.startswith(TORCHVISION_INIT_PREFIX):
+        return
+    arch = init_from[len(TORCHVISION_INIT_PREFIX) :]
+    if arch not in TORCHVISION_ARCHS:
+        hint = did_you_mean(arch, TORCHVISION_ARCHS, prefix=TORCHVISION_INIT_PREFIX)
+        raise ConfigError(
+            f"model.init_from {init_from!r} names no torchvision builder with a detseg twin"
+            f"{hint} (known: {', '.join(TORCHVISION_ARCHS)}); or give a detseg checkpoint or a "
+            "torchvision state-dict file"
+        )
 
 
 def builder_section(model_section: dict[str, Any]) -> dict[str, Any]:

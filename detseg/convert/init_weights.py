@@ -42,6 +42,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from detseg.choices.torchvision_archs import TORCHVISION_INIT_PREFIX
 from detseg.convert.torchvision_archs import (
     convert_torchvision_state,
     hub_weights_file,
@@ -54,7 +55,6 @@ __all__ = ["InitReport", "init_source_state", "load_init_weights"]
 
 logger = logging.getLogger(__name__)
 
-TORCHVISION_PREFIX = "torchvision:"
 #: What ``model.init_from`` takes, ending the messages of a source that is not one.
 INIT_SOURCES = "a detseg checkpoint, a torchvision state-dict file or torchvision:<builder name>"
 
@@ -181,8 +181,8 @@ def _source_state_and_classes(
 ) -> tuple[dict[str, Tensor], str, list[str] | None]:
     """:func:`init_source_state`, and the class names a detseg checkpoint states (else
     ``None``); ``log``: log the file a run folder stands for (:func:`_run_file`)."""
-    if source.startswith(TORCHVISION_PREFIX):
-        arch = source[len(TORCHVISION_PREFIX) :]
+    if source.startswith(TORCHVISION_INIT_PREFIX):
+        arch = source[len(TORCHVISION_INIT_PREFIX) :]
         path = hub_weights_file(arch)
         converted = convert_torchvision_state(read_state_dict(path), arch, source=str(path))
         return converted.state, f"torchvision {arch}, {converted.num_classes} classes", None

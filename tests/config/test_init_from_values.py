@@ -1,0 +1,40 @@
+"""``model.init_from: torchvision:<builder>`` names a torchvision builder with a detseg twin,
+checked when the config is loaded: an error naming the key (and the closest builder) before
+the run starts, not the weights loader's message without the key."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from detseg.config import ConfigError, load_config
+
+DEMO = Path(__file__).resolve().parents[2] / "configs" / "demo.yaml"
+
+
+@pytest.mark.parametrize(
+    ("value", "hint"),
+    [
+        ("torchvision:bogus", ""),
+        ("torchvision:", ""),
+        (
+            "torchvision:fasterrcnn_resnet50",
+            "; did you mean 'torchvision:fasterrcnn_resnet50_fpn'?",
+        ),
+    ],
+)
+def test_an_unknown_torchvision_builder_is_refused_at_load(value, hint) -> None:
+    start = (
+        f"--set model.init_from={value}: model.init_from '{value}' names no torchvision "
+        f"builder with a detseg twin{hint} (known: fasterrcnn_resnet50_fpn, "
+    )
+    with pytest.raises(ConfigError, match="^" + re.escape(start)):
+        load_config(DEMO, [f"model.init_from={value}"])
+
+
+@pytest.mark.parametrize(
+    "value", ["torchvision:fasterrcnn_mobilenet_v3_large_fpn", "runs/demo/best.pt", None]
+)
+def test_a_known_builder_a_file_or_null_is_kept(value) -> None:
+    """A file is read (and checked) when the run starts."""
+    assert load_config(DEMO, {"model.init_from": value}).model.init_from == value
