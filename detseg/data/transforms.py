@@ -144,8 +144,11 @@ def _check_kwargs(
 
 def _build_one(item: dict[str, Any], where: str) -> A.BasicTransform | A.BaseCompose:
     """Build one transform (recursing into ``transforms`` of a composer such as ``OneOf``)."""
-    if not isinstance(item, dict) or "name" not in item:
-        raise ValueError(f"{where}: each augmentation must be a dict with a 'name', got {item!r}")
+    if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+        raise ValueError(
+            f"{where}: each augmentation must be a dict with a 'name' (an albumentations class "
+            f"such as HorizontalFlip), got {item!r}"
+        )
     kwargs = dict(item)
     name = kwargs.pop("name")
     names = available_augmentations()
