@@ -12,10 +12,15 @@ Parameters that many builders share are checked by name, whatever their annotati
 other than 1 only on a MobileNet, and the layer widths (``model.fpn_channels``,
 ``model.representation_size``, ...) be >= 1, as each item of the lists of widths or
 dilations (:data:`ITEM_BOUNDS`: ``model.mask_layers``, ``model.decoder_channels``,
-``model.atrous_rates``); so their errors name the key and come before the data loads. The YOLO
-builders' settings of one version are refused on the other (:func:`check_yolo_version_args`:
-``model.anchors`` on v1, ``model.grid_size`` on v3, ...) when the config is loaded too, and
-their ``model.loss`` is checked against the version's loss settings (:func:`check_yolo_loss`).
+``model.atrous_rates``) and of ``model.fixed_size`` (two of them, :data:`ITEM_NAMES`). The
+other bounds of :data:`PARAMETER_BOUNDS` (``model.pool_size``, ``model.norm_eps``,
+``model.norm_momentum``, the focal loss's, SSD's anchor ratios) are checked the same way, and
+every number of the anchor lists is > 0 (:data:`POSITIVE_ITEMS`: ``model.anchor_sizes``,
+``model.aspect_ratios``, ``model.anchors``, SSD's ``model.scales`` and ``model.steps``). So
+their errors name the key and come before the data loads. The YOLO builders' settings of one
+version are refused on the other (:func:`check_yolo_version_args`: ``model.anchors`` on v1,
+``model.grid_size`` on v3, ...) when the config is loaded too, and their ``model.loss`` is
+checked against the version's loss settings (:func:`check_yolo_loss`).
 Separate from :mod:`detseg.config.model_section`, which checks each key against the builder's
 signature and annotations and applies these rules.
 """
@@ -33,7 +38,9 @@ from detseg.config.suggest import did_you_mean
 
 #: Bounds of builder parameters, by name, for every builder that takes one (the builders
 #: annotate them as a plain ``float`` or ``int``): the layer widths are at least 1 channel
-#: (a 0-channel layer builds, then fails at the first call or gives a head of no features).
+#: (a 0-channel layer builds, then fails at the first call or gives a head of no features);
+#: the others are values the model refuses only once built or in its first step, or would
+#: take without a meaning.
 PARAMETER_BOUNDS: dict[str, Range] = {
     "width_mult": Range(0, low_open=True),
     **dict.fromkeys(
@@ -49,6 +56,17 @@ PARAMETER_BOUNDS: dict[str, Range] = {
         ),
         Range(1),
     ),
+    # RoIAlign's output grid (a 0 grid fails in the first step, after the run has started)
+    "pool_size": Range(1),
+    # the norm layers' eps (BatchNorm refuses eps <= 0 in the first step) and momentum
+    "norm_eps": Range(0, low_open=True),
+    "norm_momentum": Range(0, 1),
+    # the focal loss: an alpha below 0 turns the class weighting off; gamma >= 0
+    "focal_alpha": Range(high=1),
+    "focal_gamma": Range(0),
+    # SSD's smallest and largest anchor scales (fractions of the input; square roots of them)
+    "min_ratio": Range(0, low_open=True),
+    "max_ratio": Range(0, low_open=True),
 }
 
 #: Bounds of each item of list-valued builder parameters, by name (the builders annotate them
@@ -57,7 +75,18 @@ PARAMETER_BOUNDS: dict[str, Range] = {
 #: 0-channel layer or a 0-dilation convolution, which fails only when the model is built or
 #: first called, after the data loads).
 ITEM_BOUNDS: dict[str, Range] = dict.fromkeys(
-    ("mask_layers", "decoder_channels", "atrous_rates"), Range(1)
+    ("mask_layers", "decoder_channels", "atrous_rates", "fixed_size"), Range(1)
+)
+
+#: List-valued builder parameters of a fixed number of items, by name: what each item is.
+ITEM_NAMES: dict[str, tuple[str, ...]] = {"fixed_size": ("height", "width")}
+
+#: Builder parameters of (nested) lists of numbers that are all > 0, by name: the anchor sizes
+#: and aspect ratios per feature level, YOLOv3's anchor (width, height) pairs and SSD's scales
+#: and steps (a 0 or negative one gives anchors of no area or of negative size: NaN losses in
+#: the first step, a math error when the model is built, or boxes that never match).
+POSITIVE_ITEMS: frozenset[str] = frozenset(
+    {"anchor_sizes", "aspect_ratios", "anchors", "scales", "steps"}
 )
 
 #: List-valued builder parameters that need at least one item: ASPP without a dilated branch
@@ -96,12 +125,17 @@ def check_refused(value: Any, tp: Any, source: str, key_path: str) -> None:
 def check_item_bounds(value: Any, source: str, key: str) -> None:
     """Each item of list ``value`` of builder parameter ``key`` is a whole number within
     :data:`ITEM_BOUNDS` ``[key]`` (no bounds for other keys; null or a non-list is not checked
-    here, its type is).
+    here, its type is), and a key of :data:`ITEM_NAMES` has that many items; every number of a
+    key of :data:`POSITIVE_ITEMS` is > 0.
 
     Raises:
         ConfigError: ``'model.atrous_rates' must be a list of whole numbers >= 1, got
-            [0, 6, 9] (item 0 is 0)``, or an empty list of a :data:`NON_EMPTY` key.
+            [0, 6, 9] (item 0 is 0)``, an empty list of a :data:`NON_EMPTY` key,
+            ``'model.fixed_size' must be a list of 2 whole numbers >= 1 (height, width)``, or
+            ``'model.anchor_sizes[0][0]' must be > 0, got 0``.
     """
+    if key in POSITIVE_ITEMS:
+        _check_positive(value, source, f"model.{key}")
     bounds = ITEM_BOUNDS.get(key)
     if bounds is None or not isinstance(value, list | tuple):
         return
@@ -111,6 +145,12 @@ def check_item_bounds(value: Any, source: str, key: str) -> None:
             f"{bounds.describe()}, got []; give at least one (e.g. [6, 12, 18]) or remove the key "
             "for the model's default"
         )
+    names = ITEM_NAMES.get(key)
+    if names is not None and len(value) != len(names):
+        raise ConfigError(
+            f"{source}: 'model.{key}' must be a list of {len(names)} whole numbers "
+            f"{bounds.describe()} ({', '.join(names)}), got {list(value)!r}"
+        )
     for index, item in enumerate(value):
         whole = isinstance(item, int) and not isinstance(item, bool)
         if not whole or not bounds.contains(item):
@@ -118,6 +158,19 @@ def check_item_bounds(value: Any, source: str, key: str) -> None:
                 f"{source}: 'model.{key}' must be a list of whole numbers {bounds.describe()}, "
                 f"got {list(value)!r} (item {index} is {item!r})"
             )
+
+
+def _check_positive(value: Any, source: str, key_path: str) -> None:
+    """Each number in the (nested) lists ``value`` is > 0; other items are the type check's.
+
+    Raises:
+        ConfigError: ``'model.anchor_sizes[0][1]' must be > 0, got 0``.
+    """
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_positive(item, source, f"{key_path}[{index}]")
+    elif isinstance(value, int | float) and not isinstance(value, bool) and not value > 0:
+        raise ConfigError(f"{source}: '{key_path}' must be > 0, got {value!r}")
 
 
 #: The per-level anchor keys of the detector builders and how many entries each takes beyond

@@ -1,0 +1,103 @@
+"""Bounds of model builder arguments checked by name when the config is loaded
+(``PARAMETER_BOUNDS``, ``ITEM_BOUNDS`` of :mod:`detseg.config.model_arg_rules`): a value that
+the model would refuse only once built or in its first step (``pool_size: 0``, ``norm_eps: -1``)
+or would take silently (``norm_momentum: -1``, an anchor size of 0) is one error naming the
+key."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from detseg.config import ConfigError, load_config
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+DEMO = "demo.yaml"
+RETINANET = "retinanet/retinanet_shapes.yaml"
+SSD = "ssd/ssdlite320_shapes.yaml"
+YOLO = "yolo/yolov3_shapes.yaml"
+MASK_RCNN = "mask_rcnn/mask_rcnn_shapes.yaml"
+
+
+@pytest.mark.parametrize(
+    ("config", "override", "message"),
+    [
+        (DEMO, "model.pool_size=0", "'model.pool_size' must be >= 1, got 0"),
+        (MASK_RCNN, "model.pool_size=-1", "'model.pool_size' must be >= 1, got -1"),
+        (DEMO, "model.norm_eps=-1", "'model.norm_eps' must be > 0, got -1.0"),
+        (RETINANET, "model.norm_eps=0", "'model.norm_eps' must be > 0, got 0.0"),
+        (DEMO, "model.norm_momentum=-1", "'model.norm_momentum' must be in [0, 1], got -1.0"),
+        (YOLO, "model.norm_momentum=2", "'model.norm_momentum' must be in [0, 1], got 2.0"),
+        (RETINANET, "model.focal_alpha=2", "'model.focal_alpha' must be <= 1, got 2.0"),
+        (RETINANET, "model.focal_gamma=-1", "'model.focal_gamma' must be >= 0, got -1.0"),
+        (SSD, "model.min_ratio=-1", "'model.min_ratio' must be > 0, got -1.0"),
+        (SSD, "model.max_ratio=0", "'model.max_ratio' must be > 0, got 0.0"),
+        (
+            MASK_RCNN,
+            "model.fixed_size=[]",
+            "'model.fixed_size' must be a list of 2 whole numbers >= 1 (height, width), got []",
+        ),
+        (
+            DEMO,
+            "model.fixed_size=[128]",
+            "'model.fixed_size' must be a list of 2 whole numbers >= 1 (height, width), got [128]",
+        ),
+        (
+            DEMO,
+            "model.fixed_size=[0, 128]",
+            "'model.fixed_size' must be a list of whole numbers >= 1, got [0, 128] (item 0 is 0)",
+        ),
+        (
+            DEMO,
+            "model.anchor_sizes=[[12, 0], [32], [64], [128]]",
+            "'model.anchor_sizes[0][1]' must be > 0, got 0",
+        ),
+        (
+            MASK_RCNN,
+            "model.aspect_ratios=[[1.0], [-0.5], [1.0], [1.0]]",
+            "'model.aspect_ratios[1][0]' must be > 0, got -0.5",
+        ),
+        (
+            YOLO,
+            "model.anchors=[[[10, 10], [15, 0], [23, 22]], [[33, 32], [44, 45], [60, 60]], "
+            "[[80, 80], [104, 105], [136, 137]]]",
+            "'model.anchors[0][1][1]' must be > 0, got 0.0",
+        ),
+        (
+            SSD,
+            "model.scales=[0.1, 0.2, 0.35, 0.5, 0.7, 0.9, -1.05]",
+            "'model.scales[6]' must be > 0, got -1.05",
+        ),
+        (SSD, "model.steps=[16, 32, 64, 107, 160, 0]", "'model.steps[5]' must be > 0, got 0"),
+    ],
+)
+def test_a_value_out_of_bounds_is_refused_at_load(config, override, message) -> None:
+    with pytest.raises(ConfigError, match="^" + re.escape(f"--set {override}: {message}") + "$"):
+        load_config(CONFIGS / config, [override])
+
+
+@pytest.mark.parametrize(
+    ("config", "values"),
+    [
+        (DEMO, {"pool_size": 1, "norm_eps": 1e-3, "norm_momentum": 0.0}),
+        (DEMO, {"norm_momentum": 1.0, "fixed_size": [128, 160], "norm_eps": None}),
+        (RETINANET, {"focal_alpha": -1.0, "focal_gamma": 0.0}),  # alpha < 0: unweighted
+        (RETINANET, {"focal_alpha": 1.0}),
+        (SSD, {"min_ratio": 0.1, "max_ratio": 1.05}),
+        (
+            SSD,
+            {"scales": [0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.2], "steps": [16, 32, 64, 107, 160, 320]},
+        ),
+        (
+            DEMO,
+            {
+                "anchor_sizes": [[8], [16], [32], [64]],
+                "aspect_ratios": [[0.25], [1.0], [1.0], [4.0]],
+            },
+        ),
+    ],
+)
+def test_values_within_the_bounds_are_kept(config, values) -> None:
+    overrides = {f"model.{key}": value for key, value in values.items()}
+    kwargs = load_config(CONFIGS / config, overrides).model.kwargs
+    assert {key: kwargs[key] for key in values} == values
