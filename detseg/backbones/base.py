@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from typing import Literal, get_args
 
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _NormBase  # BatchNorm*d, SyncBatchNorm, InstanceNorm*d
@@ -35,8 +36,11 @@ from .weights import WeightsSpec
 
 logger = logging.getLogger(__name__)
 
+#: The norm layers a backbone is built with by name: torchvision's frozen BatchNorm (fine-tuning
+#: with small batches) or a trainable BatchNorm.
+NormName = Literal["frozen_bn", "bn"]
 NormSpec = str | Callable[..., nn.Module]
-NORM_CHOICES = ("frozen_bn", "bn")
+NORM_CHOICES: tuple[str, ...] = get_args(NormName)
 
 
 class Backbone(nn.Module):

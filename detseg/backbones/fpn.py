@@ -39,6 +39,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from typing import Literal, get_args
 
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -52,6 +53,10 @@ EXTRA_BLOCKS = ("maxpool", "p6p7", None)
 _LEVEL_NAME = re.compile(r"^c(\d+)(.*)$")
 
 FPNNormSpec = str | Callable[..., nn.Module] | None
+#: The FPN norm a builder takes by name: BatchNorm after each FPN convolution (else none)
+FPNNormName = Literal["bn"]
+#: What the P6 of RetinaNet's extra levels is computed from: the FPN's P5 or the backbone's C5
+P6P7Source = Literal["p5", "c5"]
 
 
 def fpn_level_names(in_names: Sequence[str], num_extra: int) -> list[str]:
@@ -104,7 +109,7 @@ class FPNP6P7Levels(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, source: str = "p5") -> None:
         super().__init__()
-        if source not in ("p5", "c5"):
+        if source not in get_args(P6P7Source):
             raise ValueError(f"p6p7_from must be 'p5' or 'c5', got {source!r}.")
         self.source = source
         self.p6 = nn.Conv2d(in_channels, out_channels, 3, stride=2, padding=1)

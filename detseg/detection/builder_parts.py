@@ -28,6 +28,7 @@ from torch import Tensor, nn
 from detseg.backbones.base import (  # noqa: F401 (re-exported for the builders)
     SCRATCH_NORM_MOMENTUM,
     Backbone,
+    NormName,
     scratch_norm_momentum,
 )
 from detseg.backbones.mobilenet import MobileNetBackbone
@@ -52,8 +53,8 @@ def check_widths(**widths: int) -> None:
 
 
 def backbone_defaults(
-    weights: str | None, norm: str | None, trainable_layers: int | None
-) -> tuple[str, int | None]:
+    weights: str | None, norm: NormName | None, trainable_layers: int | None
+) -> tuple[NormName, int | None]:
     """Fill in ``norm`` and ``trainable_layers`` left as ``None``.
 
     Args:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
 from torch import Tensor, nn
 
-from detseg.backbones.base import Backbone
+from detseg.backbones.base import Backbone, NormName
+from detseg.backbones.fpn import FPNNormName
 from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
 from detseg.config.sections import dataclass_from_dict
 from detseg.detection.builder_parts import (
@@ -20,7 +21,7 @@ from detseg.detection.builder_parts import (
 )
 from detseg.detection.fast_rcnn_heads import FastRCNNConvFCHead, FastRCNNMLPHead, FastRCNNPredictor
 from detseg.detection.roi_heads import RoIHeads, RoIHeadsConfig
-from detseg.detection.roi_pooling import POOLER_KINDS, RoIPooler
+from detseg.detection.roi_pooling import POOLER_KINDS, PoolerKind, RoIPooler
 from detseg.detection.rpn import RegionProposalNetwork, RPNConfig, RPNHead
 from detseg.detection.settings_checks import checked_score_thresh
 from detseg.detection.transform import DetectionTransform
@@ -31,6 +32,10 @@ from detseg.detection.two_stage_backbone import (
 )
 from detseg.detection.validation import images_to_list, target_list
 from detseg.ops.anchors import AnchorGenerator
+
+#: The box head on the pooled RoIs: two fully connected layers (``"mlp"``) or four 3x3
+#: convolutions with BatchNorm and one fully connected layer (``"conv"``, the v2 model).
+BoxHeadKind = Literal["mlp", "conv"]
 
 
 class FasterRCNN(nn.Module):
@@ -155,17 +160,17 @@ def faster_rcnn(
     fpn: bool = True,
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
-    norm: str | None = None,
+    norm: NormName | None = None,
     norm_eps: float | None = None,
     norm_momentum: float | None = None,
     return_layers: Sequence[str] | None = None,
     fpn_channels: int = 256,
-    fpn_norm: str | None = None,
+    fpn_norm: FPNNormName | None = None,
     width_mult: float = 1.0,
-    pooler: str = "align",
+    pooler: PoolerKind = "align",
     pool_size: int = 7,
     sampling_ratio: int = 2,
-    box_head: str = "mlp",
+    box_head: BoxHeadKind = "mlp",
     representation_size: int = 1024,
     min_size: int | Sequence[int] = 800,
     max_size: int = 1333,
@@ -227,7 +232,7 @@ def faster_rcnn(
     check_widths(fpn_channels=fpn_channels, representation_size=representation_size)
     for key, value, choices in (
         ("pooler", pooler, POOLER_KINDS),
-        ("box_head", box_head, ("mlp", "conv")),
+        ("box_head", box_head, get_args(BoxHeadKind)),
     ):
         if value not in choices:
             raise ValueError(f"{key}='{value}' is not one of {choices}")

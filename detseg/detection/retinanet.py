@@ -18,7 +18,8 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from detseg.backbones.base import Backbone
+from detseg.backbones.base import Backbone, NormName
+from detseg.backbones.fpn import P6P7Source
 from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
 from detseg.detection.builder_parts import (
     backbone_defaults,
@@ -34,6 +35,8 @@ from detseg.detection.retinanet_backbone import (
 )
 from detseg.detection.retinanet_head import (
     BOX_LOSSES,
+    BoxLossName,
+    HeadNormName,
     RetinaNetHead,
     retinanet_box_loss,
     retinanet_cls_loss,
@@ -190,14 +193,14 @@ def retinanet(
     backbone: str | Backbone = "resnet50",
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
-    norm: str | None = None,
+    norm: NormName | None = None,
     norm_eps: float | None = None,
     norm_momentum: float | None = None,
     return_layers: Sequence[str] | None = None,
     fpn_channels: int = 256,
-    p6p7_from: str = "p5",
+    p6p7_from: P6P7Source = "p5",
     width_mult: float = 1.0,
-    head_norm: str | None = None,
+    head_norm: HeadNormName | None = None,
     head_convs: int = 4,
     min_size: int | Sequence[int] = 800,
     max_size: int = 1333,
@@ -205,7 +208,7 @@ def retinanet(
     image_std: Sequence[float] = IMAGENET_STD,
     anchor_sizes: Sequence[Sequence[int]] | None = None,
     aspect_ratios: Sequence[Sequence[float]] | None = None,
-    box_loss: str = "smooth_l1",
+    box_loss: BoxLossName = "smooth_l1",
     smooth_l1_beta: float = 1 / 9,
     focal_alpha: float = 0.25,
     focal_gamma: float = 2.0,

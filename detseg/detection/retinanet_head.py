@@ -8,6 +8,7 @@ Two subnets run on every pyramid level with shared weights: a classification sub
 from __future__ import annotations
 
 import math
+from typing import Literal, get_args
 
 import torch
 from torch import Tensor, nn
@@ -17,8 +18,11 @@ from detseg.losses import giou_loss, sigmoid_focal_loss, smooth_l1_loss
 from detseg.ops.box_coder import BoxCoder
 from detseg.ops.matching import Matcher
 
-BOX_LOSSES = ("smooth_l1", "l1", "giou")
-HEAD_NORMS = (None, "group")
+BoxLossName = Literal["smooth_l1", "l1", "giou"]
+BOX_LOSSES: tuple[str, ...] = get_args(BoxLossName)
+#: GroupNorm in the subnets (the v2 model), else none
+HeadNormName = Literal["group"]
+HEAD_NORMS: tuple[str | None, ...] = (None, *get_args(HeadNormName))
 
 
 def _conv_block(channels: int, norm: str | None) -> nn.Sequential:

@@ -31,7 +31,7 @@ import math
 import numbers
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
 import torch
 from torch import Tensor, nn
@@ -41,7 +41,9 @@ from detseg.ops.boxes import box_area
 from detseg.ops.nms import triton_installed
 from detseg.ops.roi_align import check_roi_rows, roi_align_fast_backward
 
-POOLER_KINDS = ("align", "pool")
+#: RoIAlign (bilinear samples, Mask R-CNN) or RoIPool (max over quantised bins, Fast R-CNN).
+PoolerKind = Literal["align", "pool"]
+POOLER_KINDS: tuple[str, ...] = get_args(PoolerKind)
 
 
 def rois_from_boxes(boxes: list[Tensor]) -> Tensor:

@@ -27,8 +27,12 @@ from detseg.detection.single_stage import (
     match_anchors,
     postprocess_softmax,
 )
-from detseg.detection.ssd_backbones import SSDLiteMobileNetV3Backbone, SSDVGG16Backbone
-from detseg.detection.ssd_head import SSDHead, SSDMatcher, multibox_loss
+from detseg.detection.ssd_backbones import (
+    ConvInitName,
+    SSDLiteMobileNetV3Backbone,
+    SSDVGG16Backbone,
+)
+from detseg.detection.ssd_head import HeadKind, SSDHead, SSDMatcher, multibox_loss
 from detseg.detection.transform import DetectionTransform
 from detseg.ops.box_coder import BoxCoder
 from detseg.ops.boxes import clip_boxes_to_sizes
@@ -200,8 +204,8 @@ def ssd(
     width_mult: float = 1.0,
     reduced_tail: bool | None = None,
     norm_momentum: float | None = None,
-    conv_init: str = "normal",
-    head: str | None = None,
+    conv_init: ConvInitName = "normal",
+    head: HeadKind | None = None,
     image_mean: Sequence[float] | None = None,
     image_std: Sequence[float] | None = None,
     aspect_ratios: Sequence[Sequence[float]] | None = None,

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -65,6 +66,7 @@ def normal_init(module: nn.Module, std: float = 0.03) -> None:
 
 
 #: Initialisations of SSDlite's convs without ImageNet weights (see SSDLiteMobileNetV3Backbone).
+ConvInitName = Literal["normal", "kaiming"]
 CONV_INITS = {"normal": normal_init, "kaiming": kaiming_init}
 
 

@@ -8,6 +8,7 @@ conv + BatchNorm + ReLU6 followed by a 1x1 conv (SSDlite's separable predictor).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Literal, get_args
 
 import torch
 from torch import Tensor, nn
@@ -19,7 +20,9 @@ from detseg.losses import cross_entropy, smooth_l1_loss
 from detseg.ops.box_coder import BoxCoder
 from detseg.ops.matching import Matcher, hard_negative_mining
 
-HEAD_KINDS = ("conv", "separable")
+#: plain 3x3 convolutions (SSD300) or depthwise-separable ones (SSDlite)
+HeadKind = Literal["conv", "separable"]
+HEAD_KINDS: tuple[str, ...] = get_args(HeadKind)
 
 
 def _predictor(

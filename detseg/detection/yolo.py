@@ -28,6 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from detseg.backbones import build_model_backbone
+from detseg.backbones.base import NormName
 from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
 from detseg.config.checks import Range
 from detseg.config.sections import dataclass_from_dict
@@ -213,7 +214,7 @@ def yolo(
     boxes_per_cell: int | None = None,
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
-    norm: str | None = None,
+    norm: NormName | None = None,
     norm_momentum: float | None = None,
     width_mult: float = 1.0,
     return_layers: Sequence[str] | None = None,

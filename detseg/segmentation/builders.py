@@ -30,11 +30,11 @@ from typing import Annotated
 
 from torch import nn
 
-from detseg.backbones.base import Backbone
+from detseg.backbones.base import Backbone, NormName
 from detseg.config.model_arg_rules import Refused
 
 from .backbone_levels import LEVEL_ROLES, UNET_LEVELS, backbone_family, segmentation_backbone
-from .fcn_vgg import FCNVGGHead
+from .fcn_vgg import FcnVariant, FCNVGGHead
 from .heads import DeepLabV3Head, DeepLabV3PlusHead, FCNHead, LRASPPHead, default_atrous_rates
 from .model import SegmentationModel
 from .settings import (
@@ -45,7 +45,7 @@ from .settings import (
     input_config,
     loss_config,
 )
-from .unet import UNetDecoder, UNetEncoder
+from .unet import UNetDecoder, UNetEncoder, UNetNorm, UpsamplingMode
 
 
 def _assemble(
@@ -120,7 +120,7 @@ def fcn(
     aux_loss: bool = False,
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
-    norm: str = "bn",
+    norm: NormName = "bn",
     width_mult: float = 1.0,
     loss: LossSection = None,
     input: InputSection = None,
@@ -164,7 +164,7 @@ def deeplabv3(
     aux_loss: bool = False,
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
-    norm: str = "bn",
+    norm: NormName = "bn",
     width_mult: float = 1.0,
     loss: LossSection = None,
     input: InputSection = None,
@@ -208,7 +208,7 @@ def deeplabv3plus(
     aux_loss: bool = False,
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
-    norm: str = "bn",
+    norm: NormName = "bn",
     width_mult: float = 1.0,
     loss: LossSection = None,
     input: InputSection = None,
@@ -248,7 +248,7 @@ def lraspp(
     inter_channels: int = 128,
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
-    norm: str = "bn",
+    norm: NormName = "bn",
     width_mult: float = 1.0,
     loss: LossSection = None,
     input: InputSection = None,
@@ -284,7 +284,7 @@ def lraspp(
 
 def fcn_vgg16(
     num_classes: int,
-    variant: str = "8s",
+    variant: FcnVariant = "8s",
     fc_channels: int = 4096,
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
@@ -315,8 +315,8 @@ def unet(
     num_classes: int,
     depth: int = 4,
     base_channels: int = 64,
-    upsampling: str = "transpose",
-    norm: str | None = "bn",
+    upsampling: UpsamplingMode = "transpose",
+    norm: UNetNorm | None = "bn",
     stem_stride: int = 1,
     deep_supervision: bool = False,
     loss: LossSection = None,
@@ -357,11 +357,11 @@ def unet_backbone(
     num_classes: int,
     backbone: str = "resnet34",
     decoder_channels: Sequence[int] | None = None,
-    upsampling: str = "transpose",
+    upsampling: UpsamplingMode = "transpose",
     deep_supervision: bool = False,
     backbone_weights: str | None = None,
     trainable_layers: int | None = None,
-    norm: str = "bn",
+    norm: NormName = "bn",
     width_mult: float = 1.0,
     loss: LossSection = None,
     input: InputSection = None,

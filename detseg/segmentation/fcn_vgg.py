@@ -27,10 +27,13 @@ Backbone levels (``VGGBackbone``, before each block's pool): ``c3`` (stride 4), 
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+FcnVariant = Literal["32s", "16s", "8s"]
 FCN_VGG_VARIANTS = {"32s": 32, "16s": 16, "8s": 8}
 
 

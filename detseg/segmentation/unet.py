@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
@@ -30,7 +31,10 @@ from torch import Tensor, nn
 
 from detseg.backbones.base import Backbone
 
-UPSAMPLING_MODES = ("transpose", "bilinear")
+UpsamplingMode = Literal["transpose", "bilinear"]
+UPSAMPLING_MODES: tuple[str, ...] = get_args(UpsamplingMode)
+#: BatchNorm after each convolution of a block, else none (``None``)
+UNetNorm = Literal["bn"]
 
 
 def align_to(x: Tensor, size: Sequence[int]) -> Tensor:
