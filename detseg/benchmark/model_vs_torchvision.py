@@ -52,8 +52,9 @@ def benchmark_model(
         also says whether the logits and losses agree.
 
     Raises:
-        ValueError: an unknown ``arch``, ``aux_loss`` on a detector, or settings the
-            architecture cannot take.
+        ValueError: an unknown ``arch``, ``aux_loss`` on a detector, settings the
+            architecture cannot take, or a ``batch`` and ``size`` whose tensors do not fit in
+            the CPU's memory.
     """
     settings: dict[str, Any] = {
         "size": size,
@@ -89,7 +90,19 @@ def benchmark_model(
             f"channel in a training step (a 1x1 feature map of a single image: {error}); use "
             f"--batch 2 or more{bigger}"
         ) from error
+    except (MemoryError, RuntimeError) as error:
+        # numpy's MemoryError, or the CPU allocator's RuntimeError ("can't allocate memory");
+        # CUDA's OutOfMemoryError keeps its own words (a suite row reports it as it is)
+        if not isinstance(error, MemoryError) and _CPU_OUT_OF_MEMORY not in str(error):
+            raise
+        raise ValueError(
+            f"{arch} with --batch {batch} --size {size}: the images or the activations do not "
+            "fit in memory; give a smaller --batch or --size"
+        ) from error
 
+
+#: What PyTorch's CPU allocator says when a tensor does not fit in memory.
+_CPU_OUT_OF_MEMORY = "can't allocate memory"
 
 #: What PyTorch's BatchNorm says when a training batch has one value per channel.
 _BATCH_NORM_SINGLE_VALUE = "Expected more than 1 value per channel when training"

@@ -30,7 +30,23 @@ def synthetic_coco(
         num_classes: categories.
         iou_type: ``"bbox"``, or ``"segm"`` for masks as well.
         seed: seed of the generator; the same arguments give the same data.
+
+    Raises:
+        ValueError: the detections do not fit in memory (``--dets-per-image 100000000000``).
     """
+    try:
+        return _synthetic_coco(num_images, dets_per_image, num_classes, iou_type, seed)
+    except MemoryError as error:  # numpy's, for the detections of one image
+        raise ValueError(
+            f"--dets-per-image {dets_per_image} (of --images {num_images}): the detections do "
+            "not fit in memory; give a smaller --dets-per-image or --images"
+        ) from error
+
+
+def _synthetic_coco(
+    num_images: int, dets_per_image: int, num_classes: int, iou_type: str, seed: int
+) -> tuple[dict, list[dict]]:
+    """:func:`synthetic_coco`, without its memory check."""
     rng = np.random.default_rng(seed)
     images: list[dict] = []
     annotations: list[dict] = []

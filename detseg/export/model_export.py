@@ -217,7 +217,7 @@ def export_model(
             ``batch_size`` or ``input_size`` side that is not an integer, a score
             threshold outside ``[0, 1]`` or given for a segmenter, an operation the ONNX opset
             lacks, a suffix of the other format, class names or category ids that are not one
-            per class, ...).
+            per class, an input size whose example image does not fit in memory, ...).
         ConfigError: the checkpoint's config does not pass the config check of
             :func:`detseg.load` and ``tools/eval.py`` (an unknown ``model.name`` or key).
         CheckpointError: a folder without ``best.pt`` or ``last.pt``, or a file that is no
@@ -298,8 +298,25 @@ def _traced_size(model: nn.Module, input_size: tuple[int, int] | None) -> tuple[
 
 
 def _example_images(batch_size: int, height: int, width: int) -> Tensor:
-    """The traced example ``Float[B, 3, H, W]``: uniform noise, the same at every export."""
-    return torch.rand(batch_size, 3, height, width, generator=torch.Generator().manual_seed(0))
+    """The traced example ``Float[B, 3, H, W]``: uniform noise, the same at every export.
+
+    Raises:
+        ExportError: the example does not fit in memory (``--input-size 100000``), naming the
+            size; raised before any file is written.
+    """
+    try:
+        generator = torch.Generator().manual_seed(0)
+        return torch.rand(batch_size, 3, height, width, generator=generator)
+    except (MemoryError, RuntimeError) as error:
+        # the CPU allocator's failure is a RuntimeError: "DefaultCPUAllocator: can't allocate"
+        if not isinstance(error, MemoryError) and "can't allocate memory" not in str(error):
+            raise
+        gib = batch_size * 3 * height * width * 4 / 2**30
+        raise ExportError(
+            f"input size {height} x {width} (batch {batch_size}): the example image of "
+            f"{gib:.1f} GiB does not fit in memory; give a smaller input size or batch size "
+            "(--input-size, --batch-size)"
+        ) from error
 
 
 def _write_graph(
