@@ -224,7 +224,8 @@ def _generate_split(
     bar = progress_bar(total=num, desc=f"shapes {split}", unit="img", progress=progress)
     per_image: list[list[dict[str, Any]]] = []
     with bar:
-        if workers > 1 and num > 1:
+        workers = min(workers, num)  # a process per image at most: the others would idle
+        if workers > 1:
             with multiprocessing.Pool(workers) as pool:  # imap: results in index order
                 chunk = max(1, min(16, num // (8 * workers)))
                 for anns in pool.imap(_write_image, jobs, chunksize=chunk):
@@ -271,7 +272,8 @@ def generate_shapes(
         num_val: Validation images.
         size: Image side in pixels (>= 32).
         seed: Base seed; the same arguments give byte-identical files.
-        workers: Processes drawing images in parallel (the files do not depend on it).
+        workers: Processes drawing images in parallel, at most one per image of a split (the
+            files do not depend on it).
         num_test: Held-out test images (0 = no test split; ``tools/make_shapes.py`` writes 300).
         progress: A tqdm bar per split on stderr (images written): ``None`` shows it only when
             stderr is a terminal, ``True`` always, ``False`` never.
