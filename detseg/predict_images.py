@@ -140,7 +140,8 @@ def predict_checkpoint(
         inputs: image files, folders or glob patterns (see
             :func:`detseg.image_inputs.expand_inputs`), video files, camera indices
             (``"0"``) and stream URLs, as strings or paths; one string or path is one input.
-        out: output folder (created).
+        out: output folder (created; removed again, with the folders made above it, when
+            nothing was written in it because every input failed).
         device: ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
         score_threshold: detection only: keep detections scoring at least this (default:
             the config's ``eval.score_threshold``). Below the model's own inference threshold
@@ -186,6 +187,7 @@ def predict_checkpoint(
     predictor.labels_of(classes)  # a class the model does not have: before anything is written
     threshold = _configure(predictor, score_threshold, tta, plain)
     paths, videos, missing = split_inputs(names, out)
+    made = [folder for folder in (out, *out.parents) if not folder.exists()]
     out.mkdir(parents=True, exist_ok=True)
     run = PredictionRun(predictor.task, 0, out, score_threshold=threshold)
     report = _reporter(run, on_error)
@@ -215,7 +217,18 @@ def predict_checkpoint(
         except (ValueError, FileNotFoundError) as err:
             run.failed.append(source)
             report(str(err))
+    _remove_empty_folders(made)  # every input failed: no empty output folder is left
     return run
+
+
+def _remove_empty_folders(folders: Sequence[Path]) -> None:
+    """Remove ``folders`` (deepest first: the output folder and the ones made above it) that
+    are empty; stop at the first that is not."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (something was written), or gone
+            return
 
 
 #: Suffixes of the files a run writes (drawn images, videos, records): an output folder that
