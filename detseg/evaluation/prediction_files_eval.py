@@ -26,6 +26,7 @@ from typing import Any
 
 from detseg.argument_checks import check_output_folder
 from detseg.data.coco_eval_defaults import ground_truth_with_eval_defaults
+from detseg.data.coco_fields import coco_image_file
 from detseg.data.json_files import read_json
 from detseg.evaluation.checked_detections import CheckedDetections
 from detseg.evaluation.coco import IOU_TYPES
@@ -88,7 +89,8 @@ def evaluate_prediction_files(
         The :class:`~detseg.evaluation.summary.EvaluationSummary` of the written report.
 
     Raises:
-        FileNotFoundError: ``gt`` or ``predictions`` is not a file, ``images_dir`` not a folder.
+        FileNotFoundError: ``gt`` or ``predictions`` is not a file, ``images_dir`` not a folder
+            or one that holds none of the gt's images.
         NotADirectoryError: ``out`` is a file (checked before anything is read).
         ValueError: a file is not JSON or holds the wrong json type, a malformed record or
             gt annotation (e.g. a bbox that is not four numbers: the message names the file,
@@ -128,6 +130,8 @@ def evaluate_prediction_files(
         check_segm_ground_truth(gt_dict, str(gt))
     if images_dir is not None and not Path(images_dir).is_dir():
         raise FileNotFoundError(f"images folder {images_dir} is not a folder")
+    if images_dir is not None:
+        _check_images_there(gt_dict, Path(images_dir), gt)
     if images_dir is not None:  # tools/infer.py predicts on photos as their EXIF displays them
         # imported here: only an evaluation with images reads the image files
         from detseg.evaluation.prediction_orientation import warn_about_display_frame
@@ -163,6 +167,23 @@ def evaluate_prediction_files(
             segm,
         ),
         keep=[gt, predictions],
+    )
+
+
+def _check_images_there(gt_dict: dict, images_dir: Path, gt: Path) -> None:
+    """Refuse an images folder that holds none of the ground truth's images (a wrong
+    ``--images``: the report would show no picture, with a warning per image).
+
+    Raises:
+        FileNotFoundError: naming the folder, the first file looked for and what to give.
+    """
+    names = [img["file_name"] for img in gt_dict["images"] if img.get("file_name")]
+    if not names or any(coco_image_file(images_dir, name).is_file() for name in names):
+        return
+    raise FileNotFoundError(
+        f"images folder {images_dir} holds none of the {len(names)} images of {gt} (no "
+        f"{coco_image_file(images_dir, names[0])}); give the folder their images[].file_name "
+        "are relative to (--images), or leave it out to list the worst images without pictures"
     )
 
 
