@@ -176,11 +176,22 @@ def _names_from_lines(path: Path, text: str) -> list[str]:
     return lines
 
 
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """``line L, column C: <problem>`` of a YAML error (lines and columns from 1), one line:
+    not PyYAML's own text, which quotes ``"<unicode string>"`` and draws a caret under the
+    line."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or " ".join(str(error).split())
+    if mark is None:
+        return problem
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+
+
 def _names_from_yaml(path: Path, text: str) -> list[str]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ValueError(f"{path} is not valid YAML: {exc}") from exc
+        raise ValueError(f"{path} is not valid YAML ({_yaml_problem(exc)}): give {_FORMS}") from exc
     names: Any = data.get("names") if isinstance(data, dict) else None
     if isinstance(names, dict):
         try:
