@@ -95,13 +95,15 @@ def check_checkpoint_file(path: Path, give: str | None = None) -> None:
     except OSError as err:
         raise CheckpointError(f"cannot read checkpoint {path}: {err.strerror or err}") from err
     if size == 0:
-        raise CheckpointError(f"{path} is empty (0 bytes){instead}")
+        raise CheckpointError(f"{path} is empty (0 bytes); give {give or TRAIN_CHECKPOINT}")
     if head.startswith(_ZIP_MAGIC):
         _check_zip(path, give)
     elif _is_onnx(head):
         raise CheckpointError(_export_message(path, "an ONNX", give))
     elif _is_text(head):
-        raise CheckpointError(f"{path} is not a checkpoint (a text file?){instead}")
+        raise CheckpointError(
+            f"{path} is not a checkpoint (a text file?); give {give or TRAIN_CHECKPOINT}"
+        )
 
 
 def _check_zip(path: Path, give: str | None) -> None:
