@@ -115,20 +115,21 @@ def run_suite(
 
     Raises:
         ValueError: ``device`` is CUDA and there is none, ``repeats`` is below 1, or ``out`` is
-            a ``.json`` file (the JSON would overwrite the markdown) or a folder.
+            a folder or no ``.md`` file (a ``.json`` would be overwritten by the JSON, another
+            file, such as a config given by mistake, by the report).
         OSError: ``out`` or its JSON cannot be written (a folder, under a file, read-only);
             raised before the first row runs, by writing the report of no rows.
     """
     check_device(device)
     if repeats is not None and repeats < 1:
         raise ValueError(f"--repeats {repeats}: give at least 1 timed call.")
-    if out.suffix == ".json":
-        raise ValueError(f"--out {out}: give the markdown file (.md); the JSON goes next to it.")
     if out.is_dir():
         raise ValueError(
             f"--out {out} is a folder: give the markdown file to write, e.g. --out "
             f"{out / f'suite_{torch.device(device).type}.md'}"
         )
+    if out.suffix.lower() != ".md":  # a .json would lose the markdown, a .yaml be written over
+        raise ValueError(f"--out {out}: give the markdown file (.md); the JSON goes next to it.")
     say = progress or (lambda line: None)
     environment = describe_environment(device)
     order = tuple(rows) if table is None else tuple(table)
