@@ -26,6 +26,7 @@ Process groups and signals make it POSIX-only (Linux, macOS); elsewhere use torc
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -38,6 +39,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import IO
+
+logger = logging.getLogger(__name__)
 
 #: The exit code of a user error (``run_command``): the worker printed its own error line.
 USER_ERROR_EXIT_CODE = 2
@@ -84,7 +87,9 @@ def worker_environment(
 
 def check_process_count(nproc: int, device_name: str) -> None:
     """Refuse more processes than GPUs when the run's device (the config's ``device``) is
-    CUDA: one process per GPU. CPU processes share the cores and may be any number.
+    CUDA: one process per GPU. CPU processes share the cores and may be any number; more
+    than the cores is warned about (each process then trains on a share of one core, and
+    every step waits for the slowest: slower than one process per core).
 
     Raises:
         ValueError: ``nproc`` exceeds the visible GPUs of a CUDA run, or the run asks for
@@ -94,6 +99,16 @@ def check_process_count(nproc: int, device_name: str) -> None:
 
     device = resolve_device(device_name)
     if device.type != "cuda":
+        cores = os.cpu_count() or 1
+        if nproc > cores:
+            logger.warning(
+                "--nproc %d starts more processes than this machine's %d CPU cores: they "
+                "share the cores and train slower than --nproc %d (more is only for trying a "
+                "multi-process setup)",
+                nproc,
+                cores,
+                cores,
+            )
         return
     import torch
 

@@ -7,6 +7,7 @@ subprocess of its own, so that its stderr and the signals sent to it can be obse
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -179,3 +180,18 @@ def test_more_processes_than_gpus_is_refused(monkeypatch):
     with pytest.raises(ValueError, match="--nproc 4 asks for one process per GPU, but this"):
         launcher.check_process_count(4, "auto")
     launcher.check_process_count(4, "cpu")  # CPU processes share the cores
+
+
+def test_more_cpu_processes_than_cores_are_warned_about(monkeypatch, caplog):
+    """``--nproc 999`` on a CPU started 999 training processes without a word."""
+    from detseg.engine.runtime import launcher
+
+    monkeypatch.setattr(launcher.os, "cpu_count", lambda: 2)
+    with caplog.at_level(logging.WARNING, logger=launcher.__name__):
+        launcher.check_process_count(2, "cpu")
+        assert caplog.records == []
+        launcher.check_process_count(999, "cpu")
+    assert [r.getMessage() for r in caplog.records] == [
+        "--nproc 999 starts more processes than this machine's 2 CPU cores: they share the "
+        "cores and train slower than --nproc 2 (more is only for trying a multi-process setup)"
+    ]
