@@ -8,14 +8,17 @@ into a new or empty folder only. A ``--k`` of ``tools/anchors.py`` that does not
 levels is refused by the tool and by :func:`detseg.data.anchor_kmeans.anchors_yaml` alike. A
 ``--classes`` file of ``tools/convert_dataset.py`` or ``convert_torchvision.py`` that is missing
 is refused by the flag's name before any data is read. A count of the Python API
-(``batch_size``, ``max_frames``) is an integer of at least 1.
+(``batch_size``, ``max_frames``) is an integer of at least 1, a switch (``bgr``) is ``True`` or
+``False``, and category ids are whole numbers, one per class.
 """
 
 from __future__ import annotations
 
 import numbers
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 
 def check_at_least_one(value: int, name: str) -> None:
@@ -31,6 +34,55 @@ def check_at_least_one(value: int, name: str) -> None:
         raise ValueError(f"{name} must be >= 1, got {value}")
 
 
+def check_switch(value: object, name: str) -> None:
+    """Refuse a switch of the Python API (``bgr``, ``mask_probabilities``) that is not ``True``
+    or ``False`` (a numpy bool too): the string ``"no"`` would count as true, ``None`` as false.
+
+    Raises:
+        ValueError: naming ``name``, the value and its type.
+    """
+    kind = type(value)
+    if isinstance(value, bool) or (
+        kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_")
+    ):
+        return  # numpy's bool, told without importing numpy
+    raise ValueError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+
+
+def whole_ids(ids: Any, name: str = "category_ids") -> list[int] | None:
+    """``ids`` (category ids, label ``k`` -> ``ids[k - 1]``) as a list of ``int``; ``None``
+    stays ``None``. A list, tuple, 1-D numpy array or tensor of whole numbers is taken (``3.0``
+    too, as json may hold it).
+
+    Raises:
+        ValueError: a string, a single number, a mapping or anything not a sequence of
+            numbers; an id that is no whole number (``1.5`` would be cut to ``1``), naming
+            ``name``, the position and the value.
+    """
+    if ids is None:
+        return None
+    values = ids.tolist() if hasattr(ids, "tolist") else ids  # numpy arrays and tensors
+    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
+        raise ValueError(
+            f"{name} must be a list of whole numbers, one category id per class (label k "
+            f"-> {name}[k - 1]), got {ids!r}"
+        )
+    found = []
+    for position, value in enumerate(values):
+        whole = (
+            isinstance(value, numbers.Real)
+            and not isinstance(value, bool)
+            and float(value).is_integer()
+        )
+        if not whole:
+            raise ValueError(
+                f"{name}[{position}] is {value!r}; category ids are whole numbers, one per "
+                f"class (label k -> {name}[k - 1])"
+            )
+        found.append(int(value))
+    return found
+
+
 def score_threshold_problem(value: float | None, name: str = "--score-thr") -> str | None:
     """Why ``value`` is no score threshold (not a number: a string, a bool; outside ``[0, 1]``,
     or nan), or ``None`` if it is one.
@@ -43,6 +95,20 @@ def score_threshold_problem(value: float | None, name: str = "--score-thr") -> s
     if value is None or 0.0 <= value <= 1.0:
         return None
     return f"{name} must lie in [0, 1], got {value}"
+
+
+def check_unit_number(value: float, name: str) -> None:
+    """Refuse a threshold of the library functions (an IoU, a mask probability) that is no
+    number in ``[0, 1]``: ``None``, a string, a bool, nan or a value outside the range.
+
+    Raises:
+        ValueError: naming ``name``, the value (and its type, when it is no number).
+    """
+    if value is None:
+        raise ValueError(f"{name} must be a number in [0, 1], got None")
+    problem = score_threshold_problem(value, name)
+    if problem:
+        raise ValueError(problem)
 
 
 def priors_per_level_problem(

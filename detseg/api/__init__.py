@@ -5,7 +5,8 @@
   images and videos one batch at a time: :mod:`~detseg.api.image_stream`,
   :mod:`~detseg.api.media_stream`);
   :mod:`~detseg.api.batch_prediction` runs the model on each batch,
-  :mod:`~detseg.api.prediction_checks` checks ``score_thr`` and ``classes``.
+  :mod:`~detseg.api.prediction_checks` checks ``score_thr``, ``classes`` and the
+  items of ``predict_images``.
 - :mod:`~detseg.api.results`: :class:`DetectionResult` (with instance ``masks`` from a model
   that has them) and :class:`SegmentationResult`, with class names, ``plot``, ``save`` and
   ``to_coco`` (COCO detection results; a label map: COCO stuff-segmentation results).

@@ -1,6 +1,7 @@
 """The checks of what ``predict``, ``predict_images`` and ``stream`` are asked for, made before any
 image is read: a score threshold in ``[0, 1]``, and classes given by name or label turned into
-the model's labels ``1..K``.
+the model's labels ``1..K``; and the items of ``predict_images``, each an
+:class:`~detseg.api.inputs.InputImage`.
 
 They are apart from :class:`~detseg.api.predictor.Predictor` because they are about arguments
 only: each refusal is a ``ValueError`` that names the argument and says what to give.
@@ -9,12 +10,21 @@ only: each refusal is a ``ValueError`` that names the argument and says what to 
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
+from detseg.api.inputs import InputImage
 from detseg.argument_checks import score_threshold_problem
 from detseg.config.suggest import did_you_mean
 
-__all__ = ["check_score_thr", "labels_of_classes", "short_list"]
+__all__ = ["check_score_thr", "input_images", "labels_of_classes", "short_list"]
+
+#: How :func:`input_images` says what to give instead.
+_GIVE_IMAGES = (
+    "give InputImage items (detseg.api.as_images(x)[0] makes them), or pass paths, arrays, "
+    "PIL images and tensors to predict() or stream()"
+)
 
 
 def labels_of_classes(
@@ -95,3 +105,31 @@ def check_score_thr(score_thr: float | None, task: str = "detection", model_name
     problem = score_threshold_problem(score_thr, "score_thr")
     if problem:
         raise ValueError(problem)
+
+
+def input_images(images: Any) -> Iterator[InputImage]:
+    """The items of ``images`` (``Predictor.predict_images``), each checked to be an
+    :class:`~detseg.api.inputs.InputImage` as it is reached (an iterator is read lazily).
+
+    Raises:
+        TypeError: here, ``images`` is no iterable, or is a path or a string (one image:
+            ``predict`` takes it); when the item is reached, an item of another type (a path,
+            an array ...), naming its position.
+    """
+    if isinstance(images, (str, bytes, os.PathLike)) or not isinstance(images, Iterable):
+        raise TypeError(
+            f"predict_images takes an iterable of InputImage, got a {type(images).__name__} "
+            f"{images!r:.80}; {_GIVE_IMAGES}"
+        )
+    return _checked_items(images)
+
+
+def _checked_items(images: Iterable[Any]) -> Iterator[InputImage]:
+    """The items of ``images``, refusing one that is no :class:`InputImage`."""
+    for position, item in enumerate(images):
+        if not isinstance(item, InputImage):
+            raise TypeError(
+                f"item {position} of predict_images is a {type(item).__name__}, not an "
+                f"InputImage; {_GIVE_IMAGES}"
+            )
+        yield item

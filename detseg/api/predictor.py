@@ -39,10 +39,15 @@ from torch import nn
 from detseg.api.batch_prediction import predict_batches
 from detseg.api.image_stream import stream_source
 from detseg.api.inputs import InputImage, pending_images, read_pending
-from detseg.api.prediction_checks import check_score_thr, labels_of_classes, short_list
+from detseg.api.prediction_checks import (
+    check_score_thr,
+    input_images,
+    labels_of_classes,
+    short_list,
+)
 from detseg.api.results import DetectionResult, SegmentationResult
 from detseg.api.video_names import VIDEO_SUFFIXES
-from detseg.argument_checks import check_at_least_one
+from detseg.argument_checks import check_at_least_one, check_switch
 from detseg.config import Config, config_from_dict
 from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.engine.checkpointing import (
@@ -279,10 +284,13 @@ class Predictor:
                 file, a video file, a URL or a camera index (:meth:`stream` takes videos,
                 stream URLs and cameras; an image URL is downloaded first), ``score_thr`` outside
                 ``[0, 1]`` or given to a segmenter, ``batch_size`` below 1, a class the model
-                does not have (or any ``classes`` for a segmenter).
+                does not have (or any ``classes`` for a segmenter), ``bgr`` or
+                ``mask_probabilities`` other than ``True`` or ``False``.
         """
         check_score_thr(score_thr, self.task, self.config.model.name)
         check_at_least_one(batch_size, "batch_size")
+        check_switch(bgr, "bgr")
+        check_switch(mask_probabilities, "mask_probabilities")
         labels = self.labels_of(classes)
         items, single = pending_images(x, bgr=bgr)  # files checked, not decoded yet
         images = read_pending(items)  # each file decoded when its batch comes
@@ -306,12 +314,18 @@ class Predictor:
 
         Raises:
             ValueError: ``score_thr`` outside ``[0, 1]`` or given to a segmenter, ``batch_size``
-                below 1, a class the model does not have (here, before any image is read).
+                below 1, a class the model does not have, ``mask_probabilities`` other than
+                ``True`` or ``False`` (here, before any image is read).
+            TypeError: ``images`` is no iterable (or is one path); when it is reached, an item
+                that is no :class:`~detseg.api.inputs.InputImage` (:meth:`predict` takes
+                paths, arrays, PIL images and tensors).
         """
         check_score_thr(score_thr, self.task, self.config.model.name)
         check_at_least_one(batch_size, "batch_size")
+        check_switch(mask_probabilities, "mask_probabilities")
         labels = self.labels_of(classes)
-        return predict_batches(self, images, score_thr, batch_size, mask_probabilities, labels)
+        items = input_images(images)
+        return predict_batches(self, items, score_thr, batch_size, mask_probabilities, labels)
 
     def labels_of(self, classes: Sequence[str | int] | None) -> frozenset[int] | None:
         """The labels ``1..K`` of ``classes``, given by name or label (an int, or its digits
@@ -376,7 +390,8 @@ class Predictor:
         Raises:
             ValueError: here, before the first result: ``score_thr`` outside ``[0, 1]`` or
                 given to a segmenter, ``max_frames`` or ``batch_size`` below 1, a class the
-                model does not have, ``bgr=True`` for a video; a video given alone that cannot
+                model does not have, ``bgr`` or ``mask_probabilities`` other than ``True`` or
+                ``False``, ``bgr=True`` for a video; a video given alone that cannot
                 be decoded, a camera or stream that cannot be opened, a closed
                 :class:`VideoSource`; a source or list item of a kind :meth:`predict` refuses,
                 a camera, a stream URL or an open :class:`VideoSource` among other inputs, a
@@ -395,6 +410,8 @@ class Predictor:
         if max_frames is not None:
             check_at_least_one(max_frames, "max_frames")
         check_at_least_one(batch_size, "batch_size")
+        check_switch(bgr, "bgr")
+        check_switch(mask_probabilities, "mask_probabilities")
         settings = (score_thr, self.labels_of(classes), batch_size, mask_probabilities)
         return stream_source(self, source, settings, max_frames, bgr)
 

@@ -20,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import torch
 
+from detseg.argument_checks import whole_ids
 from detseg.evaluation.coco_format import masks_to_rles, predictions_to_coco_results
 from detseg.visualize import draw_detections, draw_segmentation, save_label_map, save_rgb
 
@@ -75,7 +76,7 @@ class DetectionResult:
         Raises:
             IndexError: an index out of range, or a mask whose length is not ``N``.
             TypeError: an index of another kind: a string (the fields are attributes:
-                ``result.boxes``), a float, or a list of them.
+                ``result.boxes``), a float, a list of them, a dict or a set.
         """
         given = index
         if isinstance(index, (list, tuple, np.ndarray)):
@@ -88,6 +89,12 @@ class DetectionResult:
                 "tensor of ints, or a boolean mask of one value per detection (the fields are "
                 "attributes: result.boxes, result.scores, result.labels ...)"
             )
+        if isinstance(index, torch.Tensor) and index.dtype == torch.bool and index.dim():
+            if tuple(index.shape) != (len(self),):
+                raise IndexError(
+                    f"a boolean mask of shape {tuple(index.shape)} for {len(self)} detections; "
+                    f"give one value per detection, e.g. result[result.scores > 0.5]"
+                )
         rows = torch.arange(len(self))[index].reshape(-1)
         return replace(
             self,
@@ -121,6 +128,7 @@ class DetectionResult:
         """Write :meth:`plot` to ``path`` (the format follows the extension: .png, .jpg ...).
 
         Raises:
+            TypeError: ``path`` is no ``str`` or ``os.PathLike``.
             ValueError: ``path`` has no extension (and is no folder) or one OpenCV cannot write.
         """
         save_rgb(_image_file(path), self.plot())
@@ -140,9 +148,13 @@ class DetectionResult:
             One dict per box: ``image_id``, ``category_id``, ``bbox`` ``[x, y, w, h]`` pixels,
             ``score``; with masks also ``segmentation``, the mask as compressed RLE
             (``{"size": [H, W], "counts": str}``, ``pycocotools.mask.decode`` reads it).
+
+        Raises:
+            ValueError: ``image_id`` is no whole number, ``category_ids`` is no list of whole
+                numbers, or a label outside ``1..len(category_ids)``.
         """
         image_id = _coco_image_id(image_id)
-        ids = category_ids if category_ids is not None else self.category_ids
+        ids = whole_ids(category_ids) if category_ids is not None else self.category_ids
         prediction = {"boxes": self.boxes, "scores": self.scores, "labels": self.labels}
         if self.masks is not None:
             prediction["masks"] = self.masks
@@ -231,7 +243,9 @@ class SegmentationResult:
         Raises:
             ValueError: a ``legend`` other than ``True``, ``False`` or ``"all"``.
         """
-        if not (isinstance(legend, (bool, np.bool_)) or legend == "all"):
+        if not (
+            isinstance(legend, (bool, np.bool_)) or (isinstance(legend, str) and legend == "all")
+        ):
             raise ValueError(
                 f"legend must be True, False or 'all', got {legend!r}: True names the classes "
                 "present, 'all' every class, False draws no legend"
@@ -247,6 +261,7 @@ class SegmentationResult:
         """Write :meth:`plot` (with its legend) to ``path`` (the format follows the extension).
 
         Raises:
+            TypeError: ``path`` is no ``str`` or ``os.PathLike``.
             ValueError: ``path`` has no extension (and is no folder) or one OpenCV cannot write.
         """
         save_rgb(_image_file(path), self.plot())
@@ -256,6 +271,7 @@ class SegmentationResult:
         viewer shows the class colours).
 
         Raises:
+            TypeError: ``path`` is no ``str`` or ``os.PathLike``.
             ValueError: ``path`` has no extension (and is no folder) or a lossy one (``.jpg``).
         """
         save_label_map(_image_file(path), self.mask)
@@ -277,11 +293,11 @@ class SegmentationResult:
             reads it). Background (index 0) has no record.
 
         Raises:
-            ValueError: ``image_id`` is no whole number, or a class index outside
-                ``0..len(category_ids)``.
+            ValueError: ``image_id`` is no whole number, ``category_ids`` is no list of whole
+                numbers, or a class index outside ``0..len(category_ids)``.
         """
         image_id = _coco_image_id(image_id)
-        ids = category_ids if category_ids is not None else self.category_ids
+        ids = whole_ids(category_ids) if category_ids is not None else self.category_ids
         present = [k for k in self.mask.unique().tolist() if k != 0]
         if ids is not None:
             bad = [k for k in present if not 1 <= k <= len(ids)]
@@ -325,7 +341,7 @@ def _detection_index(index: Any) -> bool:
     now); what it selects is then torch's indexing of the ``N`` rows."""
     if isinstance(index, torch.Tensor):
         return not (index.is_floating_point() or index.is_complex())
-    return not isinstance(index, (str, bytes, float, np.floating, np.ndarray))
+    return not isinstance(index, (str, bytes, float, np.floating, np.ndarray, dict, set))
 
 
 def _coco_image_id(image_id: Any) -> int:
@@ -350,9 +366,15 @@ def _image_file(path: str | os.PathLike) -> Path:
     """``path`` (``~`` expanded) to write an image to.
 
     Raises:
+        TypeError: ``path`` is no ``str`` or ``os.PathLike`` (``None``, a number, bytes).
         ValueError: a name without an extension that is not a folder (a folder is refused,
             with an example file name, by :func:`~detseg.visualize.save_rgb`).
     """
+    if not isinstance(path, (str, os.PathLike)) or isinstance(path, bytes):
+        raise TypeError(
+            f"path must be a file name (a str or pathlib.Path), got {type(path).__name__} "
+            f"{path!r:.60}; give e.g. 'prediction.png'"
+        )
     file = Path(path).expanduser()
     if not file.suffix and not file.is_dir():
         raise ValueError(
