@@ -14,7 +14,12 @@ import cv2
 import numpy as np
 
 from detseg.visualize.captions import draw_caption, fit_caption, line_thickness, place_captions
-from detseg.visualize.drawing_inputs import as_numpy, uint8_rgb
+from detseg.visualize.drawing_inputs import (
+    as_numpy,
+    check_threshold,
+    name_list,
+    uint8_rgb,
+)
 from detseg.visualize.instance_masks import binary_masks, draw_masks
 from detseg.visualize.palette import class_colors
 
@@ -68,12 +73,17 @@ def draw_detections(
 
     Raises:
         ValueError: a wrongly shaped or typed image (or a float one outside ``[0, 1]``) or
-            masks, boxes, labels and scores of different lengths, or ``mask_alpha`` outside
-            ``[0, 1]``.
+            masks, boxes that are not ``[N, 4]`` (or one box ``[4]``), labels that are not
+            whole numbers, boxes, labels and scores of different lengths, ``class_names``
+            that are no list of strings, ``score_threshold`` or ``mask_threshold`` no
+            number in ``[0, 1]``, or ``mask_alpha`` outside ``[0, 1]``.
     """
     image = uint8_rgb(image, "draw_detections")
-    boxes = np.asarray(as_numpy(boxes), dtype=np.float64).reshape(-1, 4)
-    labels = np.asarray(as_numpy(labels), dtype=np.int64).reshape(-1)
+    class_names = name_list(class_names, "draw_detections")
+    check_threshold(score_threshold, "score_threshold")
+    check_threshold(mask_threshold, "mask_threshold")
+    boxes = _box_array(boxes)
+    labels = _label_array(labels)
     scores_np = (
         None if scores is None else np.asarray(as_numpy(scores), dtype=np.float64).reshape(-1)
     )
@@ -124,6 +134,52 @@ def draw_detections(
         rect = place_captions(image.shape, np.zeros((1, 4)), [note])[0]  # the top-left corner
         draw_caption(canvas, note, rect, NO_DETECTIONS_COLOR)
     return canvas
+
+
+def _box_array(boxes: torch.Tensor | np.ndarray) -> np.ndarray:
+    """``boxes`` as ``Float64[N, 4]``: ``[N, 4]``, one box ``[4]`` or no box (any empty shape).
+
+    Raises:
+        ValueError: another shape (``[N, 5]``, ``[2, 2]``), or no numbers (``None``).
+    """
+    try:
+        array = np.asarray(as_numpy(boxes), dtype=np.float64)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or not (
+        array.size == 0 or array.shape == (4,) or (array.ndim == 2 and array.shape[1] == 4)
+    ):
+        shown = "no numbers" if array is None else f"shape {tuple(array.shape)}"
+        raise ValueError(
+            f"draw_detections: boxes must be [N, 4] xyxy pixels, got {shown} "
+            f"({type(boxes).__name__})"
+        )
+    return array.reshape(-1, 4)
+
+
+def _label_array(labels: torch.Tensor | np.ndarray) -> np.ndarray:
+    """``labels`` as ``Int64[N]``; float labels only when every value is whole (a cast would
+    turn ``1.5`` into class 1).
+
+    Raises:
+        ValueError: a label that is no whole number, or no numbers at all.
+    """
+    try:
+        array = np.asarray(as_numpy(labels)).reshape(-1)
+        numeric = np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_
+    except (TypeError, ValueError):
+        numeric = False
+    if numeric and np.issubdtype(array.dtype, np.floating):
+        fractional = ~np.isfinite(array) | (array != np.round(array))
+        if fractional.any():
+            raise ValueError(
+                f"draw_detections: labels must be whole numbers 1..K, got {array[fractional][0]:g}"
+            )
+    if not numeric:
+        raise ValueError(
+            f"draw_detections: labels must be [N] whole numbers 1..K, got {labels!r:.80}"
+        )
+    return array.astype(np.int64)
 
 
 def _visible(boxes: np.ndarray, shape: Sequence[int]) -> np.ndarray:

@@ -4,13 +4,16 @@ Images come as ``uint8 [H, W, 3]`` RGB, ``float [H, W, 3]`` RGB in ``[0, 1]`` or
 image tensor ``Float[3, H, W]`` in ``[0, 1]`` (:func:`uint8_rgb`); label maps as integer
 arrays or whole-valued float ones (:func:`integer_labels`); boxes, scores and masks as tensors
 (bfloat16 too) or arrays (:func:`as_numpy`); opacities as numbers in ``[0, 1]``
-(:func:`check_opacity`). Every drawing and :func:`~detseg.visualize.saving.save_rgb` refuse a
-bad input with the same words, so the checks live in one place apart from the drawing.
+(:func:`check_opacity`); class names as a list of strings (:func:`name_list`); thresholds
+as numbers in ``[0, 1]`` (:func:`check_threshold`). Every drawing and
+:func:`~detseg.visualize.saving.save_rgb` refuse a bad input with the same words, so the
+checks live in one place apart from the drawing.
 """
 
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,7 +25,17 @@ if TYPE_CHECKING:  # numpy inputs (the gallery of a predictions-file evaluation)
 
 
 def tensor_to_rgb(image: torch.Tensor) -> np.ndarray:
-    """``Float[3, H, W]`` in [0, 1] (detseg image) -> ``uint8 [H, W, 3]`` RGB array."""
+    """``Float[3, H, W]`` in [0, 1] (detseg image) -> ``uint8 [H, W, 3]`` RGB array.
+
+    Raises:
+        ValueError: ``image`` is no tensor (a numpy array is an RGB image already: the
+            drawing functions take it), or not ``[3, H, W]``.
+    """
+    if not is_torch_tensor(image):
+        raise ValueError(
+            f"expected an image tensor [3, H, W], got {type(image).__name__}; a uint8 "
+            "[H, W, 3] numpy array is RGB already (the drawing functions take it as it is)"
+        )
     import torch  # here: only a tensor's caller, which has torch loaded, comes here
 
     if image.ndim != 3 or image.shape[0] != 3:
@@ -111,3 +124,42 @@ def check_opacity(alpha: object, name: str) -> None:
         raise ValueError(
             f"{name} must be a number in [0, 1] (0 the image only, 1 opaque colours), got {alpha!r}"
         )
+
+
+def name_list(class_names: object, where: str) -> list[str]:
+    """``class_names`` (label ``k`` is ``class_names[k - 1]``) as a list of strings (a
+    string is taken as the sequence of its letters: ``"abc"`` names three classes).
+
+    Raises:
+        ValueError: ``None``, a number, or anything not a list, tuple, array or string of
+            strings; the message starts with ``where``.
+    """
+    names = class_names.tolist() if hasattr(class_names, "tolist") else class_names
+    if isinstance(names, bytes) or not isinstance(names, Sequence):
+        raise ValueError(
+            f"{where}: class_names must be a list of class names (label k is "
+            f"class_names[k - 1]), got {class_names!r:.80}"
+        )
+    odd = [name for name in names if not isinstance(name, str)]
+    if odd:
+        raise ValueError(
+            f"{where}: class_names must be strings, got {odd[0]!r} "
+            f"({type(odd[0]).__name__}); give the class names in label order"
+        )
+    return list(names)
+
+
+def check_threshold(value: object, name: str) -> None:
+    """Refuse a score or mask-probability threshold that is no number in ``[0, 1]``: a
+    string, a bool, ``None``, nan or a value outside the range.
+
+    Raises:
+        ValueError: naming ``name`` and the value.
+    """
+    fits = (
+        isinstance(value, numbers.Real)
+        and not isinstance(value, (bool, np.bool_))
+        and 0.0 <= float(value) <= 1.0
+    )
+    if not fits:
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")

@@ -122,8 +122,15 @@ def save_rgb(path: str | Path, image: np.ndarray | torch.Tensor) -> None:
 
 def _rgb_to_save(image: np.ndarray | torch.Tensor, path: Path) -> np.ndarray:
     """``image`` as ``uint8 [H, W, 3]`` (or ``[H, W]`` grey) for :func:`save_rgb`
-    (:func:`uint8_rgb`, errors naming ``path``)."""
-    return uint8_rgb(image, f"cannot write image {path}", grey=True)
+    (:func:`uint8_rgb`, errors naming ``path``; an image without pixels is refused: OpenCV
+    cannot write it)."""
+    rgb = uint8_rgb(image, f"cannot write image {path}", grey=True)
+    if not rgb.size:
+        raise ValueError(
+            f"cannot write image {path}: it has no pixels (shape {tuple(rgb.shape)}); give an "
+            "image of at least 1 x 1"
+        )
+    return rgb
 
 
 def _path_argument(path: object, signature: str) -> Path:

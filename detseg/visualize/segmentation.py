@@ -7,6 +7,7 @@ panel of the classes on its right; a topic of its own beside drawn detections.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from detseg.text_drawing import put_text, text_size
 from detseg.visualize.captions import line_thickness, shorten_text, text_style
-from detseg.visualize.drawing_inputs import check_opacity, integer_labels, uint8_rgb
+from detseg.visualize.drawing_inputs import check_opacity, integer_labels, name_list, uint8_rgb
 from detseg.visualize.palette import class_colors
 
 if TYPE_CHECKING:  # only the annotations name torch: numpy inputs draw without it
@@ -58,11 +59,18 @@ def draw_segmentation(
     Raises:
         ValueError: a wrongly shaped image or label map, a label above ``K``, a negative
             label other than ``ignore_index``, a float label map with a fractional value,
-            ``alpha`` outside ``[0, 1]``, or another ``legend``.
+            ``alpha`` outside ``[0, 1]``, ``class_names`` that are no list of strings, an
+            ``ignore_index`` that is no integer, or another ``legend``.
     """
     if legend not in ("present", "all"):
         raise ValueError(f"legend must be 'present' or 'all', got {legend!r}")
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
+        raise ValueError(
+            f"ignore_index must be an integer (the label drawn like background), got "
+            f"{ignore_index!r}"
+        )
     image = uint8_rgb(image, "draw_segmentation")
+    class_names = name_list(class_names, "draw_segmentation")
     labels = integer_labels(label_map, "draw_segmentation")
     negative = (labels < 0) & (labels != ignore_index)
     if negative.any():
