@@ -190,12 +190,15 @@ def _check_iou_type(iou_type: str) -> IouType:
 
 def _check_max_dets(max_dets: Sequence[int]) -> list[int]:
     """``max_dets`` as a list of ints; ``ValueError`` unless three strictly increasing, >= 1."""
-    values = [int(m) for m in max_dets]
+    try:
+        values = [int(m) for m in max_dets]
+    except (TypeError, ValueError):  # one number, None, or text: not three counts
+        values = []
     increasing = all(a < b for a, b in zip(values[:-1], values[1:], strict=True))
     if len(values) != 3 or values[0] < 1 or not increasing:
         raise ValueError(
             f"max_dets must be three strictly increasing positive ints such as (1, 10, 100), "
-            f"got {tuple(max_dets)}"
+            f"got {max_dets!r}"
         )
     return values
 
@@ -241,7 +244,18 @@ def _check_result_list(detections: object) -> None:
     """Raise ``ValueError`` for detections that are not a list of COCO result records: one
     record not in a list, or ``model.predict``'s per-image dicts (``boxes``, ``scores``,
     ``labels``), which :func:`~detseg.evaluation.coco_format.predictions_to_coco_results`
-    turns into records."""
+    turns into records; a file name (read it first, e.g. with ``json.load``), ``None`` or
+    anything else that is no list."""
+    if isinstance(detections, (str, bytes, os.PathLike)):
+        raise ValueError(
+            f"detections must be a list of COCO result records, got the file name "
+            f"{str(detections)!r}; read the file first: json.loads(Path(name).read_text())"
+        )
+    if not isinstance(detections, (Sequence, Mapping)):
+        raise ValueError(
+            "detections must be a list of COCO result records (one dict per detection), got "
+            f"{type(detections).__name__}; give [] for no detection"
+        )
     if isinstance(detections, Mapping):
         raise ValueError(
             "detections must be a list of COCO result records (one dict per detection), got "

@@ -15,6 +15,8 @@ from typing import Any, cast
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from detseg.argument_checks import check_unit_number, whole_ids
+
 logger = logging.getLogger(__name__)
 
 #: Default probability above which a predicted mask pixel is foreground (torchvision's COCO
@@ -51,9 +53,13 @@ def predictions_to_coco_results(
         ``json.dump``) when the prediction has masks.
 
     Raises:
-        ValueError: on a length mismatch, a label outside ``1..len(cat_ids)``,
-            fields of different lengths, or masks / RLEs not one per box.
+        ValueError: on a length mismatch, a label outside ``1..len(cat_ids)``, ``cat_ids``
+            that are no list of whole numbers, ``mask_threshold`` no number in ``[0, 1]``,
+            a prediction without ``boxes``, ``scores`` or
+            ``labels``, fields of different lengths, or masks / RLEs not one per box.
     """
+    cat_ids = whole_ids(cat_ids, "cat_ids")
+    check_unit_number(mask_threshold, "mask_threshold")
     if len(image_ids) != len(predictions):
         raise ValueError(
             f"got {len(image_ids)} image ids for {len(predictions)} predictions; "
@@ -71,8 +77,16 @@ def _results_per_image(
     """The COCO result dicts of one image's prediction (see :func:`predictions_to_coco_results`).
 
     Raises:
-        ValueError: fields of different lengths, a bad label, or masks not one per box.
+        ValueError: a missing field, fields of different lengths, a bad label, or masks not
+            one per box.
     """
+    missing = [key for key in ("boxes", "scores", "labels") if key not in pred]
+    if missing:
+        raise ValueError(
+            f"the prediction of image {image_id} has no {missing[0]!r}; each prediction is a "
+            "dict of 'boxes' [N, 4] xyxy, 'scores' [N] and 'labels' [N] (what model.predict "
+            "gives for one image)"
+        )
     boxes = _as_numpy(pred["boxes"], np.float64).reshape(-1, 4)
     scores = _as_numpy(pred["scores"], np.float64).reshape(-1)
     labels = _as_numpy(pred["labels"], np.int64).reshape(-1)

@@ -24,6 +24,7 @@ ignored (neither true nor false), as COCOeval does. The plot draws class names a
 from __future__ import annotations
 
 import logging
+import numbers
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -114,12 +115,16 @@ def detection_confusion(
         ``outcomes_per_image`` (possibly empty).
 
     Raises:
-        ValueError: on thresholds outside [0, 1], a malformed ground truth, or a
+        ValueError: on thresholds that are no number in [0, 1], a malformed ground truth, or a
             detection that is malformed, names an unknown image or lacks
             ``image_id`` / ``bbox`` / ``score`` / ``category_id``.
         FileNotFoundError: ``gt`` is a path that is not a file.
     """
     for name, value in (("iou_threshold", iou_threshold), ("score_threshold", score_threshold)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(
+                f"{name} must be a number in [0, 1], got {value!r} ({type(value).__name__})"
+            )
         if not 0.0 <= value <= 1.0:
             raise ValueError(f"{name} must be in [0, 1], got {value}")
     gt_dict = load_coco_gt(gt)

@@ -9,6 +9,7 @@ appears neither in the (counted) ground truth nor in the prediction: its IoU is
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,7 +28,8 @@ class ConfusionMatrix:
         matrix: ``Int64[C, C]`` pixel counts, rows ground truth, columns predicted.
 
     Raises:
-        ValueError: ``num_classes < 1``.
+        ValueError: ``num_classes`` below 1 or no integer, an ``ignore_index`` that is no
+            integer.
 
     Example:
         >>> cm = ConfusionMatrix(num_classes=3)
@@ -36,6 +38,11 @@ class ConfusionMatrix:
     """
 
     def __init__(self, num_classes: int, ignore_index: int = 255) -> None:
+        for name, value in (("num_classes", num_classes), ("ignore_index", ignore_index)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise ValueError(
+                    f"{name} must be an integer, got {value!r} ({type(value).__name__})"
+                )
         if num_classes < 1:
             raise ValueError(f"num_classes must be >= 1, got {num_classes}")
         self.num_classes = num_classes

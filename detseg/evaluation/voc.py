@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from detseg.argument_checks import check_unit_number
 from detseg.torch_tensors import is_torch_tensor
 
 
@@ -51,8 +52,10 @@ def voc_evaluate(
 
     Raises:
         ValueError: when the two lists differ in length, a dict's fields differ
-            in length, or a box or score is not finite (NaN, inf).
+            in length, a box or score is not finite (NaN, inf), or ``iou_threshold`` is no
+            number in ``[0, 1]``.
     """
+    check_unit_number(iou_threshold, "iou_threshold")
     if len(ground_truths) != len(detections):
         raise ValueError(
             f"got {len(ground_truths)} ground truths and {len(detections)} detections; "
