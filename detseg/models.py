@@ -9,7 +9,8 @@ foreground classes (labels ``1..num_classes``). A config's ``model`` section is
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+import numbers
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from torch import nn
@@ -90,7 +91,23 @@ def build_model(model_cfg: dict[str, Any], num_classes: int) -> nn.Module:
             weights after building (:func:`detseg.convert.init_weights.load_init_weights`)
             and compiles the built model (:mod:`detseg.engine.runtime.compiling`).
         num_classes: foreground classes, from the dataset.
+
+    Raises:
+        TypeError: ``model_cfg`` is no dict (a model name alone: give ``{"name": name}``), or
+            ``num_classes`` is no integer (``2.5``, ``"2"``, ``None``, a bool).
+        ValueError: no ``name``, an unknown name or keyword (:func:`check_model_kwargs`), or
+            ``num_classes`` below 1 (the builders).
     """
+    if not isinstance(model_cfg, Mapping):
+        raise TypeError(
+            f"model_cfg must be a dict such as {{'name': 'retinanet', 'backbone': 'resnet18'}}, "
+            f"got {type(model_cfg).__name__} {model_cfg!r:.80}"
+        )
+    if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral):
+        raise TypeError(
+            f"num_classes must be an integer >= 1 (the foreground classes), got "
+            f"{num_classes!r} ({type(num_classes).__name__})"
+        )
     if "name" not in model_cfg:
         raise ValueError(f"model config needs a 'name' (one of {list(MODELS)}), got {model_cfg}")
     kwargs = {k: v for k, v in model_cfg.items() if k not in MODEL_RUN_KEYS}
