@@ -126,6 +126,10 @@ def load_for_export(
         classes: class names (default: the checkpoint's, else ``class_1 .. class_K``).
         name: the model's name (default: the checkpoint config's ``model.name``, else the
             class name).
+
+    Raises:
+        TypeError: ``source`` is no model, file or folder (``None``).
+        ExportError: ``classes`` is no list of names (a string).
     """
     model, name, classes, _ = _load_source(source, classes, name)
     return model, name, classes
@@ -136,6 +140,14 @@ def _load_source(
 ) -> tuple[nn.Module, str, list[str], list[int] | None]:
     """:func:`load_for_export`, and the category ids a checkpoint's ``meta["cat_ids"]`` stores
     (``None`` for a model, or a checkpoint without them)."""
+    _check_source(source)
+    if classes is not None and (
+        isinstance(classes, str) or not all(isinstance(c, str) for c in classes)
+    ):  # a string would be read as one name per letter
+        raise ExportError(
+            f"classes must be a list of class names in label order (label k is "
+            f"classes[k - 1]), got {classes!r:.80}"
+        )
     if isinstance(source, (str, Path)):
         source = checkpoint_of(source, "exporting")  # a run folder: its best.pt, else last.pt
         state = load_checkpoint(source)
@@ -152,6 +164,20 @@ def _load_source(
     num_classes = int(getattr(model, "num_classes", 0))
     default = [f"class_{k}" for k in range(1, num_classes + 1)]
     return model, name or type(model).__name__, list(classes or default), None
+
+
+def _check_source(source: object) -> None:
+    """Refuse a source that is no model, checkpoint file or run folder (``None``, a number,
+    an ``nn.Module`` class instead of a model).
+
+    Raises:
+        TypeError: naming what was given and what to give.
+    """
+    if not isinstance(source, (nn.Module, str, Path)):
+        raise TypeError(
+            f"give a detseg model, a checkpoint file or a run folder to export, got "
+            f"{type(source).__name__} {source!r:.60}"
+        )
 
 
 def default_input_size(model: nn.Module) -> tuple[int, int]:
@@ -217,15 +243,20 @@ def export_model(
             ``batch_size`` or ``input_size`` side that is not an integer, a score
             threshold outside ``[0, 1]`` or given for a segmenter, an operation the ONNX opset
             lacks, a suffix of the other format, class names or category ids that are not one
-            per class, an input size whose example image does not fit in memory, ...).
+            per class (or names given as one string), ``dynamic`` other than ``True`` or
+            ``False``, an input size whose example image does not fit in memory, ...).
         ConfigError: the checkpoint's config does not pass the config check of
             :func:`detseg.load` and ``tools/eval.py`` (an unknown ``model.name`` or key).
         CheckpointError: a folder without ``best.pt`` or ``last.pt``, or a file that is no
             checkpoint.
         IsADirectoryError: ``path`` or ``<path>.json`` is a folder.
         ValueError: ``path`` or ``<path>.json`` is the checkpoint file.
+        TypeError: ``model_or_checkpoint`` is no model, file or folder (``None``).
     """
     check_integer_settings(opset if format == "onnx" else None, input_size, batch_size)
+    _check_source(model_or_checkpoint)
+    if not isinstance(dynamic, bool):  # the string "no" would count as true
+        raise ExportError(f"dynamic must be True or False, got {dynamic!r}")
     if isinstance(model_or_checkpoint, (str, Path)):  # a run folder: its best.pt, else last.pt
         model_or_checkpoint = checkpoint_of(model_or_checkpoint, "exporting")
     path = check_output_paths(model_or_checkpoint, path)
