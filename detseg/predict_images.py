@@ -6,7 +6,8 @@ inputs and writes the files.
 A detector gives, for each readable image, ``OUT/<name>`` with boxes, class names and scores
 drawn (one colour per class), and ``OUT/predictions.json``: every detection at or above the
 score threshold in the COCO results format (``image_id`` is the position of the image in the
-input list, from 1; ``category_id`` the dataset's id) plus ``file_name``. A detector with
+input list, from 1; ``category_id`` the dataset's id) plus ``category_name`` (the class's
+name) and ``file_name``. A detector with
 instance masks (Mask R-CNN) also draws each mask (translucent, outlined, in its class colour)
 and gives each record its ``segmentation``, the mask as COCO compressed RLE.
 

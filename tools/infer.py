@@ -19,7 +19,8 @@ is) is the home folder.
 For each readable image the script writes ``OUT/<name>`` with boxes, class names and scores
 drawn (one colour per class), and ``OUT/predictions.json``: every detection at or above the
 score threshold in the COCO results format (``image_id`` is the position of the image in the
-input list, from 1; ``category_id`` the dataset's id) plus ``file_name``. A checkpoint with
+input list, from 1; ``category_id`` the dataset's id) plus ``category_name`` (the class's
+name) and ``file_name``. A checkpoint with
 instance masks (Mask R-CNN) also draws each mask, translucent and outlined in its class colour,
 and adds ``segmentation`` (the mask as COCO compressed RLE) to each record. A segmentation
 checkpoint gives ``OUT/<name>``: the image with one colour per class blended in and a legend
@@ -137,9 +138,9 @@ EXAMPLES = """\
 OUTPUTS = (
     "Writes to --out: each image drawn (boxes, class names and scores; a Mask R-CNN's masks "
     "too) and predictions.json (COCO results: image_id, category_id, bbox [x, y, w, h] "
-    "pixels, score, file_name; a Mask R-CNN's masks as RLE segmentation); a video, camera or "
-    "stream: <stem>.mp4 drawn and <stem>.jsonl, one record per frame; a segmenter: the "
-    "images with the classes blended in and labels/<stem>.png label maps."
+    "pixels, score, category_name, file_name; a Mask R-CNN's masks as RLE segmentation); a "
+    "video, camera or stream: <stem>.mp4 drawn and <stem>.jsonl, one record per frame; a "
+    "segmenter: the images with the classes blended in and labels/<stem>.png label maps."
 )
 
 

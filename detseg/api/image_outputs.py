@@ -69,7 +69,8 @@ def detect_images(
     image_ids: Sequence[int] | None = None,
     taken: Iterable[str] = (),
 ) -> tuple[int, int]:
-    """Write the drawn detections (and masks) of each image and ``out/predictions.json`` (not
+    """Write the drawn detections (and masks) of each image and ``out/predictions.json``: COCO
+    result records plus ``category_name`` (the class's name) and ``file_name`` (not
     when ``images`` gives no image: nothing is written then; after Ctrl-C, it holds the images
     drawn so far, and the ``KeyboardInterrupt`` goes on).
 
@@ -102,8 +103,8 @@ def detect_images(
             path = result.path or Path(f"image{count}.png")
             name = output_name(path, used_names)
             result.save(out / name)
-            for record in result.to_coco(image_id):
-                records.append({**record, "file_name": str(path)})
+            for record, name in zip(result.to_coco(image_id), result.names, strict=True):
+                records.append({**record, "category_name": name, "file_name": str(path)})
             logger.info("%s: %d detections -> %s", path, len(result), out / name)
     except KeyboardInterrupt:  # Ctrl-C: the images drawn so far keep their records
         _write_predictions(out, records, count)
