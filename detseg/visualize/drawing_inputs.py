@@ -115,12 +115,7 @@ def check_opacity(alpha: object, name: str) -> None:
     Raises:
         ValueError: naming ``name`` and the value.
     """
-    fits = (
-        isinstance(alpha, numbers.Real)
-        and not isinstance(alpha, (bool, np.bool_))
-        and 0.0 <= float(alpha) <= 1.0
-    )
-    if not fits:
+    if not _unit_number(alpha):
         raise ValueError(
             f"{name} must be a number in [0, 1] (0 the image only, 1 opaque colours), got {alpha!r}"
         )
@@ -156,10 +151,14 @@ def check_threshold(value: object, name: str) -> None:
     Raises:
         ValueError: naming ``name`` and the value.
     """
-    fits = (
+    if not _unit_number(value):
+        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+
+
+def _unit_number(value: object) -> bool:
+    """Whether ``value`` is a number in ``[0, 1]`` (not a bool, not nan)."""
+    return (
         isinstance(value, numbers.Real)
         and not isinstance(value, (bool, np.bool_))
         and 0.0 <= float(value) <= 1.0
     )
-    if not fits:
-        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
