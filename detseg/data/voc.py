@@ -12,7 +12,8 @@ VOC stores 1-based inclusive pixel indices: ``xmin = 1`` is the first pixel colu
 ``xmax`` the last covered column. detseg's continuous ``xyxy`` box of that region is
 ``(xmin - 1, ymin - 1, xmax, ymax)`` (the convention of Detectron2), so a 10 px wide object
 gets a 10 px wide box. Writers do the inverse. Files with an ``xmin`` or ``ymin`` of 0 look
-0-based: the first is named in one warning, and their boxes are read by the same rule.
+0-based: the first is named in one warning, and their boxes are read by the same rule. A
+``<difficult>`` that is not a 0/1 flag (``yes``) is read as 0, named in one warning.
 ``<size>`` may be absent: boxes are read against the decoded image, and a ``<size>`` that
 differs from it is reported (:meth:`~detseg.data.base.DetectionDataset.stated_size`).
 
@@ -336,6 +337,7 @@ def _parse_split(
     if problems:
         logger.warning("%s", _unreadable_annotation_note(problems, len(names), split_file))
     _report_zero_based(folder, kept, images)
+    _report_unread_flags(folder, kept, images)
     if stale:
         xml_file, named, found = stale[0]
         logger.warning(
@@ -448,6 +450,32 @@ def _report_zero_based(folder: Path, names: list[str], images: list[VOCImage]) -
     ]
     if zero_based:
         warn_zero_based(folder / f"{zero_based[0]}.xml", len(zero_based), len(names))
+
+
+def _report_unread_flags(folder: Path, names: list[str], images: list[VOCImage]) -> None:
+    """Warn once when objects have a ``<difficult>`` that is not a flag (``yes``): they are
+    read as not difficult, so training keeps them and evaluation scores them."""
+    unread = [
+        (name, k, obj.difficult_text)
+        for name, image in zip(names, images, strict=True)
+        for k, obj in enumerate(image.objects, start=1)
+        if obj.difficult_text
+    ]
+    if not unread:
+        return
+    name, k, text = unread[0]
+    files = len({name for name, _, _ in unread})
+    logger.warning(
+        "%s object %d has <difficult>%s</difficult>, which is not a 0/1 flag (%d object(s) in "
+        "%d of %d VOC annotation files): read as 0 (not difficult), so training keeps it and "
+        "evaluation scores it; write 1 for a difficult object and 0 otherwise",
+        folder / f"{name}.xml",
+        k,
+        text[:20],
+        len(unread),
+        files,
+        len(names),
+    )
 
 
 def image_file_of(images: Path, name: str, named: str) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 __all__ = [
     "VOCImage",
+    "is_voc_flag",
     "looks_zero_based",
     "parse_xml",
     "voc_flag",
@@ -31,6 +32,7 @@ class _VOCObject:
     name: str
     box: list[float]  # xyxy px, NaN where the xml has no usable coordinate
     difficult: int
+    difficult_text: str = ""  # the <difficult> text when it is not a flag (read as 0)
 
 
 @dataclass
@@ -65,11 +67,13 @@ def parse_xml(xml_file: Path) -> VOCImage:
             except ValueError:
                 pass
         x1, y1, x2, y2 = coords
+        difficult = obj.findtext("difficult")
         image.objects.append(
             _VOCObject(
                 name=(obj.findtext("name") or "").strip(),
                 box=[x1 - 1.0, y1 - 1.0, x2, y2],
-                difficult=voc_flag(obj.findtext("difficult")),
+                difficult=voc_flag(difficult),
+                difficult_text="" if is_voc_flag(difficult) else str(difficult).strip(),
             )
         )
     return image
@@ -77,8 +81,10 @@ def parse_xml(xml_file: Path) -> VOCImage:
 
 def looks_zero_based(boxes: Sequence[Sequence[float]]) -> bool:
     """Whether an xml's read boxes (xyxy ``(xmin - 1, ymin - 1, xmax, ymax)``) have an ``xmin``
-    or ``ymin`` below 1 (``x1`` or ``y1`` below 0): VOC is 1-based, a 0-based file has 0 there."""
-    return any(box[0] < 0 or box[1] < 0 for box in boxes)
+    or ``ymin`` from 0 to below 1 (``x1`` or ``y1`` from -1 to below 0): VOC is 1-based, a
+    0-based file has 0 there. A negative ``xmin`` or ``ymin`` is a box reaching outside the
+    image (clipped, and counted by ``tools/check_data.py``), not a sign of 0-based files."""
+    return any(-1 <= box[0] < 0 or -1 <= box[1] < 0 for box in boxes)
 
 
 def warn_zero_based(first: Path, count: int, total: int) -> None:
@@ -119,6 +125,19 @@ def _stated_size(root: ET.Element) -> tuple[int, int] | None:
             return None
         sides.append(int(side))
     return sides[0], sides[1]
+
+
+def is_voc_flag(text: str | None) -> bool:
+    """Whether :func:`voc_flag` reads ``text`` as written: absent or empty, a number, ``true``
+    or ``false`` (any case). Other text (``yes``, ``x``) is read as 0 all the same."""
+    text = (text or "").strip()
+    if not text or text.lower() in ("true", "false"):
+        return True
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def voc_flag(text: str | None) -> int:
