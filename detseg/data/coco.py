@@ -38,7 +38,12 @@ from detseg.data.class_names import (
 )
 from detseg.data.coco_eval_defaults import default_area, with_eval_defaults
 from detseg.data.coco_fields import coco_box_xyxy, coco_image_file, entry_size, short_json
-from detseg.data.coco_json import LAYOUT_HINT, check_unique_names, load_coco_json
+from detseg.data.coco_json import (
+    LAYOUT_HINT,
+    check_unique_names,
+    load_coco_json,
+    misnumbered_annotations,
+)
 from detseg.data.coco_masks import count_box_masks, decode_segmentation
 
 __all__ = ["CocoDetection"]
@@ -79,6 +84,10 @@ class CocoDetection(DetectionDataset):
             images (skipped, reported in one log line); ``missing_image_ids`` lists the first
             few such ids.
         left_out_annotations: Annotations of categories that ``classes`` leaves out (skipped).
+        misnumbered_annotations: ``"annotations[i] (id X)"`` of the annotations whose id the
+            evaluation cannot index them by (0, none, an earlier one's; it renumbers them):
+            :func:`~detseg.data.coco_json.misnumbered_annotations`, reported by
+            ``tools/check_data.py``.
 
     Raises:
         FileNotFoundError: ``ann_file`` or ``images_dir`` (or the first listed image) is missing.
@@ -101,6 +110,7 @@ class CocoDetection(DetectionDataset):
         self.ann_file = Path(ann_file)
         self._gt = load_coco_json(self.ann_file)
         self._gt_checked: dict[str, Any] | None = None
+        self.misnumbered_annotations = misnumbered_annotations(self._gt["annotations"])
         if not self.images_dir.is_dir():
             raise FileNotFoundError(
                 f"COCO images folder not found: {self.images_dir}; {LAYOUT_HINT}"

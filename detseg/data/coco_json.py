@@ -158,6 +158,22 @@ def _check_unique_ids(
             )
 
 
+def misnumbered_annotations(annotations: list[dict]) -> list[str]:
+    """The annotations whose ``id`` the COCO evaluation libraries cannot index them by, as
+    ``"annotations[i] (id X)"``: an id of 0 (their mark for 'no match'), none, or the id of an
+    earlier annotation. The evaluation renumbers such a ground truth 1..N with a warning
+    (:mod:`detseg.evaluation.coco_ground_truth`); ``tools/check_data.py`` names them first."""
+    seen: set[Any] = set()
+    found = []
+    for i, ann in enumerate(annotations):
+        ann_id = ann.get("id")
+        key = ann_id if isinstance(ann_id, (int, float, str)) else _json(ann_id)
+        if ann_id is None or (ann_id == 0 and not isinstance(ann_id, bool)) or key in seen:
+            found.append(f"annotations[{i}] (id {_json(ann_id)})")
+        seen.add(key)
+    return found
+
+
 def check_unique_names(ann_file: Path, categories: list[dict]) -> None:
     """Raise a ``ValueError`` naming the ids of categories that share a ``name``.
 

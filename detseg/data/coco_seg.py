@@ -11,7 +11,9 @@ paints each image's instances into one ``[H, W]`` label map when the sample is l
   front, e.g. a cup on a table); instances of equal size are painted in file order, the later
   one winning. An instance therefore overrides a crowd region it lies in.
 
-Annotations whose ``category_id`` is not in ``categories`` are left out (one warning at load).
+Annotations whose ``category_id`` is not in ``categories``, or whose ``image_id`` is not in
+``images``, are left out (one warning each at load, naming the first ids); instances without a
+``segmentation`` are painted as their filled boxes (one warning at load).
 Image entries are read as :class:`~detseg.data.coco.CocoDetection` reads them: a ``file_name``
 with Windows separators is also looked up with ``/``, and the first image whose decoded size
 differs from its entry's ``height`` / ``width`` is a warning (its polygons were drawn on other
@@ -30,7 +32,7 @@ import numpy as np
 
 from detseg.data.coco_fields import coco_image_file, entry_size
 from detseg.data.coco_json import load_coco_json
-from detseg.data.coco_masks import decode_segmentation
+from detseg.data.coco_masks import count_box_masks, decode_segmentation
 from detseg.data.masks import SegmentationDataset, _check_classes
 from detseg.data.seg_transforms import IGNORE_INDEX
 
@@ -73,6 +75,12 @@ def rasterize_instances(
     return label_map
 
 
+def _first_ids(anns: list[dict], shown: int = 3) -> str:
+    """The ``id`` of the first ``shown`` annotations, then ``...`` when there are more."""
+    ids = ", ".join(str(a.get("id")) for a in anns[:shown])
+    return ids + (", ..." if len(anns) > shown else "")
+
+
 class CocoSegmentation(SegmentationDataset):
     """A COCO-json dataset as semantic segmentation: ``(image, mask Int64[H, W])`` or ``None``.
 
@@ -85,6 +93,8 @@ class CocoSegmentation(SegmentationDataset):
         classes: Category names in label order (labels ``1..K``).
         cat_ids: COCO category ids; label ``k`` is ``cat_ids[k - 1]``.
         image_ids: COCO image ids, sorted (image ``i`` is ``image_ids[i]``).
+        missing_image_annotations: Annotations whose ``image_id`` is not among the json's
+            images (left out, one warning); ``missing_image_ids`` lists the first few such ids.
 
     Raises:
         FileNotFoundError: ``ann_file``, ``images_dir`` or the first listed image is missing.
@@ -110,23 +120,66 @@ class CocoSegmentation(SegmentationDataset):
         self._images = {int(img["id"]): img for img in gt["images"]}
         self.image_ids = sorted(self._images)
         self._anns: dict[int, list[dict]] = defaultdict(list)
-        unknown = 0
+        unknown: list[dict] = []
+        orphans: list[dict] = []
         for ann in gt["annotations"]:
-            if ann.get("category_id") in self._label_of:
+            if ann["image_id"] not in self._images:
+                orphans.append(ann)
+            elif ann.get("category_id") in self._label_of:
                 self._anns[int(ann["image_id"])].append(ann)
             else:
-                unknown += 1
-        if unknown:
-            logger.warning(
-                "%s: %d annotation(s) have a category_id that is not in 'categories'; "
-                "they are left out of the label maps",
-                self.ann_file,
-                unknown,
-            )
+                unknown.append(ann)
+        self._report_left_out(unknown, orphans)
+        self._report_box_masks()
         if not self.image_path(0).is_file():
             raise FileNotFoundError(
                 f"first image of {self.ann_file} not found at {self.image_path(0)}: is "
                 f"images_dir ({self.images_dir}) the folder its file_name entries are relative to?"
+            )
+
+    def _report_left_out(self, unknown: list[dict], orphans: list[dict]) -> None:
+        """One warning each for the annotations no label map paints: those of a category
+        absent from ``categories`` and those of an image absent from ``images`` (counted in
+        ``missing_image_annotations``, the first ids in ``missing_image_ids``)."""
+        if unknown:
+            cat_ids = sorted({str(a.get("category_id")) for a in unknown})
+            logger.warning(
+                "%s: %d annotation(s) have a category_id that is not in 'categories' "
+                "(category_id %s; annotation id %s): they are left out of the label maps; add "
+                "the missing categories or fix their category_id",
+                self.ann_file,
+                len(unknown),
+                ", ".join(cat_ids[:5]) + (", ..." if len(cat_ids) > 5 else ""),
+                _first_ids(unknown),
+            )
+        self.missing_image_annotations = len(orphans)
+        self.missing_image_ids = sorted({int(a["image_id"]) for a in orphans})[:5]
+        if orphans:
+            logger.warning(
+                "%s: %d annotation(s) have an image_id that is not among its images (image_id "
+                "%s): they are left out of the label maps; fix their image_id or add the images "
+                "to its 'images' list",
+                self.ann_file,
+                len(orphans),
+                ", ".join(str(i) for i in self.missing_image_ids),
+            )
+
+    def _report_box_masks(self) -> None:
+        """One warning when painted instances have no ``segmentation``: their label map
+        regions are their filled boxes (:func:`~detseg.data.coco_masks.decode_segmentation`),
+        so the model learns, and mIoU scores, boxes as object shapes."""
+        anns = [a for anns in self._anns.values() for a in anns]
+        without, total = count_box_masks(anns)
+        if without:
+            shapeless = [a for a in anns if not a.get("segmentation") and a.get("iscrowd", 0) != 1]
+            logger.warning(
+                "%s: %d of %d instances have no 'segmentation' (annotation id %s): the label "
+                "maps paint their filled boxes, so training learns and mIoU scores boxes as "
+                "their shapes; add each instance's mask (polygons or an RLE) to the file",
+                self.ann_file,
+                without,
+                total,
+                _first_ids(shapeless),
             )
 
     def image_path(self, index: int) -> Path:

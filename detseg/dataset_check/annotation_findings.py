@@ -3,8 +3,9 @@
 Boxes outside the image (clipped) or degenerate (dropped), annotations the reader rejected,
 instances whose mask training drops, crowd regions, annotations of an image the dataset does not
 list, annotation files the reader could not read, label files of no image, image files of a
-type training does not read, and stated image sizes that differ from the files (this last one
-for segmentation too). Separate from :mod:`~detseg.dataset_check.findings`, which judges the
+type training does not read, COCO annotation ids the evaluation cannot index by, and stated
+image sizes that differ from the files (this last one and the absent images for segmentation
+too). Separate from :mod:`~detseg.dataset_check.findings`, which judges the
 images, the content and the duplicates of a split and gathers every finding of it.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.dataset_check.finding_record import Finding, counted_warning, plural, them
 
-__all__ = ["box_findings", "size_mismatch_findings"]
+__all__ = ["box_findings", "orphan_findings", "size_mismatch_findings"]
 
 
 def box_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
@@ -76,10 +77,11 @@ def box_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     )
     found += _emptied_findings(split, s)
     found += _crowd_findings(split, s)
-    found += _orphan_findings(split, s)
+    found += orphan_findings(split, s)
     found += _unreadable_annotation_findings(split, s)
     found += _unmatched_label_findings(split, s)
     found += _unread_image_findings(split, s)
+    found += _misnumbered_findings(split, s)
     found += size_mismatch_findings(split, s)
     return found
 
@@ -105,8 +107,9 @@ def _emptied_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     )
 
 
-def _orphan_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
-    """Annotations of an image the dataset does not list (a COCO ``image_id`` not in images)."""
+def orphan_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Annotations of an image the dataset does not list (a COCO ``image_id`` not in images;
+    detection and ``coco_seg``)."""
     count = s.get("orphan_annotations", 0)
     if not count:
         return []
@@ -163,6 +166,22 @@ def _unread_image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
             f"{plural(n, 'image file')} of a type YOLO training does not read (it reads "
             f"{', '.join(IMAGE_SUFFIXES)}): {them(n)} and {'its' if n == 1 else 'their'} "
             f"labels are left out; save {them(n)} as one of those types"
+        ),
+    )
+
+
+def _misnumbered_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """COCO annotations with an id of 0, none, or an earlier annotation's: the evaluation
+    libraries index the ground truth by id, so the evaluation renumbers it."""
+    return counted_warning(
+        split,
+        s,
+        "misnumbered_annotations",
+        "misnumbered_annotation_examples",
+        lambda n: (
+            f"{plural(n, 'annotation')} with an id of 0, no id, or the id of an earlier "
+            "annotation: evaluation indexes the ground truth by id, so it renumbers the "
+            "annotations 1..N (with a warning); give every annotation a unique id from 1"
         ),
     )
 

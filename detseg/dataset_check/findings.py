@@ -29,7 +29,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from detseg.dataset_check.annotation_findings import box_findings, size_mismatch_findings
+from detseg.dataset_check.annotation_findings import (
+    box_findings,
+    orphan_findings,
+    size_mismatch_findings,
+)
 from detseg.dataset_check.finding_record import (
     CheckSettings,
     Finding,
@@ -243,7 +247,7 @@ def split_findings(
         if summary["kind"] == "detection":
             found += box_findings(split, summary)  # with the size mismatches
         else:
-            found += size_mismatch_findings(split, summary)
+            found += size_mismatch_findings(split, summary) + orphan_findings(split, summary)
         found += _content_findings(split, summary, settings)
     found += _duplicate_findings(split, summary)
     return found

@@ -238,8 +238,9 @@ def _scan_image(
 
 def _add_reader_leftovers(scan: SplitScan, dataset: ImageDataset, root_path: Path | None) -> None:
     """Fill what the dataset's reader left out or skipped: annotations of unlisted images,
-    unreadable annotation files, label files of no image, images without a label map, and
-    image files of a type training does not read (file names relative to ``root_path``)."""
+    unreadable annotation files, label files of no image, images without a label map, image
+    files of a type training does not read (file names relative to ``root_path``), and COCO
+    annotations the evaluation renumbers."""
     scan.orphan_annotations = int(getattr(dataset, "missing_image_annotations", 0))
     scan.orphan_image_ids = list(getattr(dataset, "missing_image_ids", []))
     scan.unreadable_annotation_files = [
@@ -257,6 +258,7 @@ def _add_reader_leftovers(scan: SplitScan, dataset: ImageDataset, root_path: Pat
     scan.unread_image_files = [
         _display_name(file, root_path) for file in _unread_image_files(dataset)
     ]
+    scan.misnumbered_annotations = list(getattr(dataset, "misnumbered_annotations", []))
 
 
 def _unread_image_files(dataset: ImageDataset) -> list[Path]:

@@ -133,6 +133,9 @@ class SplitScan:
             ``<stem>.txt`` without an image of that stem), relative to the data root.
         unpaired_images: Images the reader left out for want of a label map (segmentation
             folders), relative to the data root.
+        misnumbered_annotations: ``"annotations[i] (id X)"`` of each COCO annotation with an
+            id of 0, none, or an earlier annotation's
+            (:func:`~detseg.data.coco_json.misnumbered_annotations`).
         unread_image_files: Files of an image type (one Pillow knows) in a YOLO images folder
             that training does not list (``detseg.data.image_io.IMAGE_SUFFIXES``: a ``.gif``),
             relative to the data root.
@@ -150,3 +153,4 @@ class SplitScan:
     unmatched_label_files: list[str] = field(default_factory=list)
     unpaired_images: list[str] = field(default_factory=list)
     unread_image_files: list[str] = field(default_factory=list)
+    misnumbered_annotations: list[str] = field(default_factory=list)

@@ -127,6 +127,8 @@ def _detection_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
         "unmatched_label_examples": scan.unmatched_label_files[:limit],
         "unread_image_files": len(scan.unread_image_files),
         "unread_image_examples": scan.unread_image_files[:limit],
+        "misnumbered_annotations": len(scan.misnumbered_annotations),
+        "misnumbered_annotation_examples": scan.misnumbered_annotations[:limit],
         **_size_mismatch_counts(scan, limit),
         "box_width": _describe(sizes["width"]),
         "box_height": _describe(sizes["height"]),
@@ -205,6 +207,8 @@ def _segmentation_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
         **_size_mismatch_counts(scan, limit),
         "unpaired_images": len(scan.unpaired_images),
         "unpaired_image_examples": scan.unpaired_images[:limit],
+        "orphan_annotations": scan.orphan_annotations,  # coco_seg
+        "orphan_image_ids": scan.orphan_image_ids[:limit],
         "foreground_pixels": int(pixels[1:].sum()),
         "ignore_pixels": int(sum(r.ignore_pixels for r in maps)),
         "empty_images": len(empty),
@@ -246,9 +250,12 @@ def split_summary(scan: SplitScan, limit: int = 5) -> dict[str, Any]:
         ``unreadable_annotation_examples`` as ``"file: reason"``), label files of no image
         (``unmatched_label_files``, with ``unmatched_label_examples``), image files of a type
         YOLO training does not list (``unread_image_files``, with ``unread_image_examples``),
+        COCO annotations the evaluation cannot index by their id (``misnumbered_annotations``,
+        with ``misnumbered_annotation_examples``),
         images whose stated size is not the one training reads the file at
         (``size_mismatches``, with ``size_mismatch_examples``), box size statistics;
-        segmentation: the size mismatches as for detection (``coco_seg``), class pixel
+        segmentation: the size mismatches and annotations of absent images as for detection
+        (``coco_seg``), class pixel
         frequencies, images left out for want of a label map (``unpaired_images``, with
         ``unpaired_image_examples``), label maps of only 0 and 255 (``void_only_images``,
         with ``void_only_files``)).
