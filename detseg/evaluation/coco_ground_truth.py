@@ -68,13 +68,14 @@ def _renumber_annotation_ids(annotations: list[dict], source: str) -> None:
         for count, what in (
             (zero, "of id 0 (the libraries' mark for 'no match')"),
             (missing, "without an id"),
-            (repeated, "whose id an earlier annotation has"),
+            (repeated, "repeating an earlier annotation's id"),
         )
         if count
     ]
     _warn_once(
-        "%s: %s annotations; evaluated with the annotations numbered 1..%d instead (give "
-        "every annotation a unique id from 1 to keep your own ids)",
+        "%s: annotations %s; evaluated with the annotations numbered 1..%d instead (give "
+        "every annotation a unique id from 1 to keep your own ids; tools/check_data.py names "
+        "them)",
         source,
         ", ".join(problems),
         len(annotations),

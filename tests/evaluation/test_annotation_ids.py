@@ -40,9 +40,9 @@ DETECTIONS = [
 @pytest.mark.parametrize(
     ("ids", "problem"),
     [
-        ([0, 1, 2], "1 of id 0"),
-        ([5, 5, 6], "1 whose id an earlier annotation has"),
-        ([None, 1, 2], "1 without an id"),
+        ([0, 1, 2], "1 of id 0 (the libraries' mark for 'no match');"),
+        ([5, 5, 6], "1 repeating an earlier annotation's id;"),
+        ([None, 1, 2], "1 without an id;"),
     ],
 )
 def test_misleading_annotation_ids_are_renumbered(backend, ids, problem, caplog):
@@ -52,7 +52,7 @@ def test_misleading_annotation_ids_are_renumbered(backend, ids, problem, caplog)
         renumbered = coco_evaluate(_gt(ids), copy.deepcopy(DETECTIONS), backend=backend)
     assert renumbered == proper
     (warning,) = [r.getMessage() for r in caplog.records]
-    assert warning.startswith(f"the ground truth: {problem}")
+    assert warning.startswith(f"the ground truth: annotations {problem}")
     assert "numbered 1..3 instead" in warning
 
 
