@@ -54,3 +54,19 @@ def test_flags_say_nothing(tmp_path, caplog, text):
     with caplog.at_level(logging.WARNING):
         VOCDetection(tmp_path, "trainval")
     assert _warnings(caplog) == []
+
+
+def test_converting_names_the_flag_too(tmp_path, caplog):
+    """``tools/convert_dataset.py`` reads VOC with the training reader's rule (``yes`` is 0);
+    it read the word silently, so a converted dataset lost the difficult marks unnoticed."""
+    from detseg.convert.datasets import convert_dataset
+
+    _voc(tmp_path / "voc", {"a": ["0"], "b": ["1", "yes"]})
+    with caplog.at_level(logging.WARNING):
+        convert_dataset(tmp_path / "voc", tmp_path / "coco", "voc", "coco", ["trainval"])
+    named = [m for m in _warnings(caplog) if "<difficult>" in m]
+    assert named == [
+        f"{tmp_path / 'voc' / 'Annotations' / 'b.xml'}: object 2 has <difficult>yes</difficult>, "
+        "which is not a 0/1 flag: read as 0 (not difficult); write 1 for a difficult object "
+        "and 0 otherwise"
+    ]

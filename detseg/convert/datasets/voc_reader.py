@@ -47,7 +47,13 @@ from detseg.convert.datasets.records import (
 from detseg.data import read_class_names
 from detseg.data.class_names import EXAMPLE_LIMIT, format_places
 from detseg.data.voc import image_file_of, missing_annotation_error, read_split_ids
-from detseg.data.voc_xml import looks_zero_based, voc_flag, warn_zero_based, without_namespaces
+from detseg.data.voc_xml import (
+    is_voc_flag,
+    looks_zero_based,
+    voc_flag,
+    warn_zero_based,
+    without_namespaces,
+)
 
 __all__ = ["read_voc", "voc_splits"]
 
@@ -127,7 +133,16 @@ def _raw_objects(root_el: ET.Element, xml_file: Path) -> tuple[list[_RawObject],
             logger.warning("%s: object %d has no name or no numeric box; skipped", xml_file, index)
             bad += 1
             continue
-        difficult = bool(voc_flag(obj.findtext("difficult")))  # the training reader's rule
+        difficult_text = obj.findtext("difficult")
+        difficult = bool(voc_flag(difficult_text))  # the training reader's rule
+        if not is_voc_flag(difficult_text):
+            logger.warning(
+                "%s: object %d has <difficult>%s</difficult>, which is not a 0/1 flag: read as "
+                "0 (not difficult); write 1 for a difficult object and 0 otherwise",
+                xml_file,
+                index,
+                str(difficult_text).strip()[:20],
+            )
         truncated = bool(voc_flag(obj.findtext("truncated")))
         box = (xmin - 1.0, ymin - 1.0, xmax, ymax)
         place = f"Annotations/{xml_file.name} object {index}"
