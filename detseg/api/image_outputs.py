@@ -103,8 +103,8 @@ def detect_images(
             path = result.path or Path(f"image{count}.png")
             name = output_name(path, used_names)
             result.save(out / name)
-            for record, name in zip(result.to_coco(image_id), result.names, strict=True):
-                records.append({**record, "category_name": name, "file_name": str(path)})
+            for record, class_name in zip(result.to_coco(image_id), result.names, strict=True):
+                records.append({**record, "category_name": class_name, "file_name": str(path)})
             logger.info("%s: %d detections -> %s", path, len(result), out / name)
     except KeyboardInterrupt:  # Ctrl-C: the images drawn so far keep their records
         _write_predictions(out, records, count)
