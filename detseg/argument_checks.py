@@ -52,7 +52,7 @@ def check_switch(value: object, name: str) -> None:
 def whole_ids(ids: Any, name: str = "category_ids") -> list[int] | None:
     """``ids`` (category ids, label ``k`` -> ``ids[k - 1]``) as a list of ``int``; ``None``
     stays ``None``. A list, tuple, 1-D numpy array or tensor of whole numbers is taken (``3.0``
-    too, as json may hold it).
+    too, as json may hold it; items that are 0-d tensors or numpy scalars too).
 
     Raises:
         ValueError: a string, a single number, a mapping or anything not a sequence of
@@ -69,6 +69,8 @@ def whole_ids(ids: Any, name: str = "category_ids") -> list[int] | None:
         )
     found = []
     for position, value in enumerate(values):
+        if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+            value = value.item()  # a 0-d tensor (``list(tensor)`` gives them) or numpy scalar
         whole = (
             isinstance(value, numbers.Real)
             and not isinstance(value, bool)

@@ -4,7 +4,9 @@ the model's labels ``1..K``; and the items of ``predict_images``, each an
 :class:`~detseg.api.inputs.InputImage`.
 
 They are apart from :class:`~detseg.api.predictor.Predictor` because they are about arguments
-only: each refusal is a ``ValueError`` that names the argument and says what to give.
+only: each refusal names the argument and says what to give, a ``ValueError``; a ``TypeError``
+for ``predict_images`` given no iterable of ``InputImage`` (an item is checked when it is
+reached).
 """
 
 from __future__ import annotations
