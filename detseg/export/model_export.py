@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -141,6 +142,9 @@ def _load_source(
     """:func:`load_for_export`, and the category ids a checkpoint's ``meta["cat_ids"]`` stores
     (``None`` for a model, or a checkpoint without them)."""
     _check_source(source)
+    if classes is not None and not isinstance(classes, str):
+        # read once (an iterator, a numpy array of names), numpy strings as str
+        classes = [str(c) if isinstance(c, str) else c for c in classes]
     if classes is not None and (
         isinstance(classes, str) or not all(isinstance(c, str) for c in classes)
     ):  # a string would be read as one name per letter
@@ -255,8 +259,9 @@ def export_model(
     """
     check_integer_settings(opset if format == "onnx" else None, input_size, batch_size)
     _check_source(model_or_checkpoint)
-    if not isinstance(dynamic, bool):  # the string "no" would count as true
+    if not isinstance(dynamic, (bool, np.bool_)):  # the string "no" would count as true
         raise ExportError(f"dynamic must be True or False, got {dynamic!r}")
+    dynamic = bool(dynamic)  # a numpy bool as the Python one
     if isinstance(model_or_checkpoint, (str, Path)):  # a run folder: its best.pt, else last.pt
         model_or_checkpoint = checkpoint_of(model_or_checkpoint, "exporting")
     path = check_output_paths(model_or_checkpoint, path)
