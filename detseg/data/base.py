@@ -10,11 +10,17 @@ dropped and counted (with ``load_masks``, so are instances whose mask is empty o
 their box); images without objects are kept as negatives. A transform that cannot run on an
 image (a crop larger than it) stops with an error naming the file and the transform
 (:mod:`detseg.data.augmentation_errors`).
+
+A reader also counts, without reading an image, how many objects its annotations give training
+at most (:attr:`~DetectionDataset.num_objects`, with :func:`possibly_kept` for the boxes) and
+names where they are written (:attr:`~DetectionDataset.split_source`): a training run refuses a
+train split without any object (it would learn background alone).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,10 +37,10 @@ from detseg.data.image_io import (
     report_stored_orientation,
     to_unit_float,
 )
-from detseg.data.target_checks import check_masks, sanitize_boxes
+from detseg.data.target_checks import check_masks, clip_to_image, sanitize_boxes
 from detseg.data.transforms import apply_augmentations, check_detection_pipeline
 
-__all__ = ["Annotations", "DetectionDataset", "ImageDataset", "Sample"]
+__all__ = ["Annotations", "DetectionDataset", "ImageDataset", "Sample", "possibly_kept"]
 
 logger = logging.getLogger(__name__)
 
@@ -240,6 +246,24 @@ class DetectionDataset(ImageDataset):
         """Raw annotations of image ``index`` whose decoded size is ``image_size = (H, W)``."""
         raise NotImplementedError
 
+    @property
+    def num_objects(self) -> int | None:
+        """How many objects the annotations give training at most, counted without reading an
+        image: those of the dataset's classes whose box the box checks may keep
+        (:func:`possibly_kept`), crowd regions left out under :attr:`drop_crowd`. Boxes the
+        checks drop only against the decoded image (outside it, under 1 px once clipped) and
+        instances whose mask is dropped still count, so ``0`` means that no image has an
+        object to learn from (a training run refuses such a train split). ``None``: the
+        reader cannot tell without reading its images (the default; the readers of detseg
+        tell)."""
+        return None
+
+    @property
+    def split_source(self) -> str:
+        """Where the split's annotations are, for messages (the readers name their annotation
+        file or folder and their images folder); here: the folder of the first image."""
+        return f"images in {self.image_path(0).parent}" if len(self) else type(self).__name__
+
     def instance_masks(self, index: int, image_size: tuple[int, int]) -> np.ndarray:
         """``UInt8[N, H, W]`` masks aligned with :meth:`annotations` (formats with masks only)."""
         raise NotImplementedError(f"{type(self).__name__} has no instance masks")
@@ -312,3 +336,12 @@ def _to_target(
     if masks is not None:
         target["masks"] = torch.from_numpy(np.ascontiguousarray(masks, dtype=np.uint8))
     return target
+
+
+def possibly_kept(boxes: np.ndarray) -> np.ndarray:
+    """``Bool[N]``: which of ``boxes`` (``[N, 4]`` ``xyxy`` px, unchecked) the box checks of
+    :func:`~detseg.data.target_checks.sanitize_boxes` keep on an image large enough to hold
+    them: finite, ``x1 < x2`` and ``y1 < y2``, and at least 1 px wide and high right of and
+    below ``(0, 0)``. A box kept on an image is kept here, so no image size is needed; one
+    kept here may still be dropped on its image (outside it, or under 1 px once clipped)."""
+    return clip_to_image(boxes, (math.inf, math.inf)).keep

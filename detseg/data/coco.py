@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from detseg.config.suggest import did_you_mean
-from detseg.data.base import Annotations, DetectionDataset
+from detseg.data.base import Annotations, DetectionDataset, possibly_kept
 from detseg.data.class_names import (
     EXAMPLE_LIMIT,
     check_unknown_classes,
@@ -284,6 +284,24 @@ class CocoDetection(DetectionDataset):
         return ann["image_id"] in self._images and bool(
             np.isfinite(coco_box_xyxy(ann.get("bbox"))).all()
         )
+
+    @property
+    def num_objects(self) -> int:
+        """The annotations training reads (a chosen category, a listed image, a bbox of four
+        finite numbers) whose box it may keep (:func:`~detseg.data.base.possibly_kept`), crowd
+        regions left out under ``drop_crowd``; counted from the json."""
+        anns = [
+            ann
+            for anns in self._anns.values()
+            for ann in anns
+            if not (self.drop_crowd and int(ann.get("iscrowd", 0)))
+        ]
+        boxes = np.array([coco_box_xyxy(a.get("bbox")) for a in anns], dtype=np.float64)
+        return int(possibly_kept(boxes).sum())
+
+    @property
+    def split_source(self) -> str:
+        return f"{self.ann_file}, images in {self.images_dir}"
 
     def stated_size(self, index: int) -> tuple[int, int] | None:
         return entry_size(self._images[self.image_ids[index]])

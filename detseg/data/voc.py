@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from detseg.data.base import Annotations, DetectionDataset
+from detseg.data.base import Annotations, DetectionDataset, possibly_kept
 from detseg.data.class_names import (
     EXAMPLE_LIMIT,
     SET_CLASSES_HINT,
@@ -163,6 +163,7 @@ class VOCDetection(DetectionDataset):
         image_ids: ``1..N``, the position of each image in the dataset plus one.
         names: The VOC image ids (file stems) of the dataset, in split order: the split's ids
             less those whose xml cannot be read.
+        split_file: The split file the image ids were read from.
         unreadable_annotation_files: ``(xml path, reason)`` of each xml of the split that
             cannot be read (not well-formed xml); its image is left out of the dataset (one
             warning names the first few and their count).
@@ -193,6 +194,7 @@ class VOCDetection(DetectionDataset):
                     f"VOC folder not found: {folder}; {_LAYOUT_HINT}{_year_folder_hint(self.root)}"
                 )
         split_file = _split_file(self.root, image_set)
+        self.split_file = split_file
         self.names, self._images, self.unreadable_annotation_files = _parse_split(
             self.root, _read_split(split_file), split_file
         )
@@ -254,6 +256,23 @@ class VOCDetection(DetectionDataset):
             logger,
         )
         return found
+
+    @property
+    def num_objects(self) -> int:
+        """The objects of the xml files (read when the dataset was built) that training reads
+        (a class of ``classes``; not ``difficult`` unless ``keep_difficult``) and whose box it
+        may keep (:func:`~detseg.data.base.possibly_kept`)."""
+        boxes = [
+            obj.box
+            for image in self._images
+            for obj in image.objects
+            if obj.name in self._label_of and (self.keep_difficult or not obj.difficult)
+        ]
+        return int(possibly_kept(np.array(boxes, dtype=np.float64)).sum())
+
+    @property
+    def split_source(self) -> str:
+        return f"{self.split_file}, annotations in {self.root / 'Annotations'}"
 
     def image_path(self, index: int) -> Path:
         return self.root / "JPEGImages" / self._images[index].filename

@@ -38,6 +38,7 @@ from detseg.data.class_names import (
     read_class_names,
 )
 from detseg.data.image_io import IMAGE_SUFFIXES, displayed_size
+from detseg.data.target_checks import clip_to_image
 
 __all__ = [
     "YoloTxtDetection",
@@ -113,7 +114,8 @@ class YoloTxtDetection(DetectionDataset):
     file is scanned for its class indices when the dataset is built: lines whose
     class index is not in ``0..K-1`` are skipped and counted (one warning naming the indices),
     and when they are more than half of the split's objects building fails (see
-    :func:`detseg.data.class_names.check_unknown_classes`).
+    :func:`detseg.data.class_names.check_unknown_classes`); the objects training may keep are
+    counted then too (:attr:`num_objects`).
 
     Args:
         images_dir: Folder of images (listed with its subfolders, sorted by path).
@@ -166,20 +168,34 @@ class YoloTxtDetection(DetectionDataset):
         self.unmatched_label_files = label_files_without_image(
             self.labels_dir, self.images_dir, self.files
         )
+        self._num_objects = 0
         self._check_class_indices()
+
+    @property
+    def num_objects(self) -> int:
+        """The label lines of a class index in ``0..K-1`` whose box has area inside the image
+        (normalized coordinates), counted when the dataset was built; a repeated line and a box
+        under 1 px once clipped still count."""
+        return self._num_objects
+
+    @property
+    def split_source(self) -> str:
+        return f"YOLO labels in {self.labels_dir}, images in {self.images_dir}"
 
     def _label_file(self, index: int) -> Path:
         return label_path(self.files[index], self.images_dir, self.labels_dir)
 
     def _check_class_indices(self) -> None:
         """Count the objects of every label file by class index; apply the unknown-class guard
-        and refuse labels that are mostly in pixels (:func:`refuse_pixel_labels`)."""
+        and refuse labels that are mostly in pixels (:func:`refuse_pixel_labels`); count the
+        objects of known classes that training may keep (:attr:`num_objects`)."""
         counts: Counter[int] = Counter()
         num_classes = len(self.classes)
         places: list[str] = []  # "file:line" of the first unknown class indices
         in_pixels: list[str] = []  # "file:line: line" of the lines with pixel coordinates
         for index in range(len(self.files)):
             label_file = self._label_file(index)
+            known: list[list[float]] = []  # normalized xyxy of the lines of a known class
             for lineno, line in enumerate(read_label_lines(label_file, keep_empty=True), 1):
                 parsed = parse_label_line(line) if line.strip() else "blank"
                 if isinstance(parsed, str):
@@ -188,8 +204,12 @@ class YoloTxtDetection(DetectionDataset):
                         in_pixels.append(f"{where}:{lineno}: {line.strip()!r}")
                     continue
                 counts[parsed[0]] += 1
-                if not 0 <= parsed[0] < num_classes and len(places) < EXAMPLE_LIMIT:
+                if 0 <= parsed[0] < num_classes:
+                    known.append(_normalized_to_pixels(parsed[1], (1, 1)))
+                elif len(places) < EXAMPLE_LIMIT:
                     places.append(f"{label_file.relative_to(self.labels_dir).as_posix()}:{lineno}")
+            if known:  # area inside the image, whatever its size (a pixel box scales these)
+                self._num_objects += int(clip_to_image(np.array(known), (1, 1), 0.0).keep.sum())
         refuse_pixel_labels(self.labels_dir, in_pixels, sum(counts.values()))
         check_unknown_classes(
             {f"class {k}": n for k, n in counts.items() if not 0 <= k < num_classes},

@@ -5,6 +5,11 @@ The train loader shards, shuffles and seeds by epoch
 (``train.aspect_ratio_groups``, detection only); the val loader reads this process's shard of
 the val split in order (every image once over all processes).
 
+A detection train split without any object (an annotation file without annotations, or whose
+every annotation is refused or has a box the box checks drop; VOC xml files without
+``<object>``; empty YOLO label files) would train a detector on background alone: it is refused
+before anything is written (:func:`check_train_objects`). A split with a single object trains.
+
 The train split leaves COCO crowd regions out of its targets
 (:attr:`~detseg.data.base.DetectionDataset.drop_crowd`, as torchvision's references do); the
 val split keeps them for the COCO evaluation, and the validation loss leaves them out.
@@ -110,6 +115,7 @@ def build_data(
     train_set = build_dataset(data_cfg, "train", augmentations)
     if isinstance(train_set, DetectionDataset):
         train_set.drop_crowd = True  # crowd regions are neither positives nor negatives
+        check_train_objects(train_set)
     if masks and dist.is_main:  # instances without a segmentation train on their boxes
         warn_about_box_masks(train_set)
     val_cfg = with_known_classes(data_cfg, list(train_set.classes))
@@ -153,11 +159,38 @@ def build_data(
     logger.info(
         "%d train / %d val images, classes %s", len(train_set), len(val_set), train_set.classes
     )
-    val_gt = None if seg else coco_ground_truth(val_set)
+    # rank 0 alone says what reading the val split for its ground truth finds (the other
+    # processes read the same images)
+    with contextlib.nullcontext() if dist.is_main else quiet_dataset_warnings():
+        val_gt = None if seg else coco_ground_truth(val_set)
     val_masks = False
     if masks and val_gt is not None:  # mask AP needs every val instance's mask
         val_masks = _val_has_masks(val_gt.gt, annotation_source(val_set, cfg.data.root), dist)
     return TrainData(train_set, val_set, val_gt, train_loader, val_loader, val_masks)
+
+
+def check_train_objects(train_set: DetectionDataset) -> None:
+    """Refuse a detection train split that gives training no object to learn from.
+
+    The count is the reader's, from its annotations alone
+    (:attr:`~detseg.data.base.DetectionDataset.num_objects`; no image is read); a reader that
+    cannot tell (``None``) passes. Every process of a distributed run reads the same split, so
+    every one raises alike.
+
+    Raises:
+        ValueError: ``num_objects`` is 0: one line naming the split's files and image count,
+            and ``tools/check_data.py``.
+    """
+    if train_set.num_objects != 0:
+        return
+    images = f"{len(train_set)} image{'' if len(train_set) == 1 else 's'}"
+    raise ValueError(
+        f"the train split ({train_set.split_source}) has no object to learn from: none of its "
+        f"{images} has an annotated object that training keeps (no annotation, or every one "
+        "refused or dropped by the box checks), so the detector would learn background alone; run "
+        "tools/check_data.py on this config (with the same --data / --set) to see what the "
+        "reader finds, then add or fix the annotations"
+    )
 
 
 def _val_has_masks(gt: dict[str, Any], source: str, dist: DistInfo) -> bool:
