@@ -43,6 +43,7 @@ from detseg.config import config_from_dict
 from detseg.data.loader import build_loader
 from detseg.data.loader_workers import shutdown_workers
 from detseg.data.registry import DATA_DEFAULTS, build_dataset, with_known_classes
+from detseg.data.said_once import say_dataset_warnings_once
 from detseg.data.seg_loader import build_segmentation_loader
 from detseg.engine.checkpointing import load_checkpoint, model_from_checkpoint
 from detseg.engine.runtime import resolve_amp, resolve_device
@@ -121,6 +122,7 @@ def evaluate_checkpoint(
         state, device, cfg.model.to_dict(), source=str(checkpoint)
     )
     check_model_task(model, cfg, source=str(checkpoint))  # before any data is read
+    say_dataset_warnings_once()  # the ground truth and the predictions read the same images
     val_set: Any = build_dataset(with_known_classes(cfg.data.dataset_kwargs(), classes), "val")
     if list(val_set.classes) != classes:
         raise ValueError(

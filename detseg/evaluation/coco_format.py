@@ -252,7 +252,8 @@ def dataset_to_coco_gt(dataset: Any) -> dict:
         neither a true nor a false positive, missing it costs nothing), as the
         VOC protocol ignores difficult objects. Category ids are
         ``dataset.cat_ids`` if present, else ``1..K``. Unreadable images are
-        left out with a warning (the evaluation loop cannot predict on them).
+        left out (the evaluation loop cannot predict on them), with one warning that counts
+        them and names the first files (``dataset.image_path``).
 
     Raises:
         ValueError: ``dataset.cat_ids`` and ``dataset.classes`` differ in length, or a
@@ -266,10 +267,11 @@ def dataset_to_coco_gt(dataset: Any) -> dict:
         )
     images: list[dict] = []
     annotations: list[dict] = []
+    unreadable: list[str] = []
     for index, image_id in enumerate(dataset.image_ids):
         sample = dataset[index]
         if sample is None:
-            logger.warning("image %s (index %d) is unreadable: left out of the gt", image_id, index)
+            unreadable.append(_image_name(dataset, index, image_id))
             continue
         image, target = sample
         height, width = int(image.shape[-2]), int(image.shape[-1])
@@ -277,8 +279,33 @@ def dataset_to_coco_gt(dataset: Any) -> dict:
         for ann in _annotations_per_image(int(image_id), target, cat_ids):
             ann["id"] = len(annotations) + 1
             annotations.append(ann)
+    if unreadable:
+        shown = ", ".join(unreadable[:_NAMED]) + (", ..." if len(unreadable) > _NAMED else "")
+        logger.warning(
+            "%d of %d image(s) unreadable, left out of the ground truth (and not scored): %s",
+            len(unreadable),
+            len(dataset.image_ids),
+            shown,
+        )
     categories = [{"id": int(c), "name": name} for c, name in zip(cat_ids, classes, strict=True)]
     return {"images": images, "annotations": annotations, "categories": categories}
+
+
+#: How many unreadable images the ground truth's warning names (the rest are counted).
+_NAMED = 5
+
+
+def _image_name(dataset: Any, index: int, image_id: Any) -> str:
+    """The file of image ``index`` (``dataset.image_path(index)``; a :class:`DatasetHead`'s
+    dataset's too), else ``image <id> (index <index>)`` for a dataset without paths."""
+    for source in (dataset, getattr(dataset, "dataset", None)):
+        image_path = getattr(source, "image_path", None)
+        if callable(image_path):
+            try:
+                return str(image_path(index))
+            except Exception:  # a dataset of one's own: its id names it then
+                break
+    return f"image {image_id} (index {index})"
 
 
 def _annotations_per_image(image_id: int, target: dict, cat_ids: Sequence[int]) -> list[dict]:

@@ -26,6 +26,7 @@ a ``segmentation`` and one lacks it is an error before the first step.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ from detseg.data.group_sampler import aspect_ratio_group_ids, image_sizes
 from detseg.data.loader import ShardSampler, build_loader, collate_detection
 from detseg.data.masks import SegmentationDataset
 from detseg.data.registry import build_dataset, with_known_classes
+from detseg.data.said_once import quiet_dataset_warnings, say_dataset_warnings_once
 from detseg.data.seg_loader import collate_segmentation
 from detseg.data.seg_transforms import build_segmentation_augmentations
 from detseg.data.train_loader import build_train_loader
@@ -95,6 +97,10 @@ def build_data(
     Segmentation batches stack images, so its train augmentations should end in a fixed-size
     crop (smaller images are padded; the padding is ignored by the loss and by mIoU).
 
+    Each warning of the dataset readers is said once per process
+    (:func:`~detseg.data.said_once.say_dataset_warnings_once`); what reading the val split for
+    its ground truth finds, by rank 0 alone.
+
     Both loaders use ``train.num_workers`` persistent workers that prepare
     ``train.prefetch_factor`` batches ahead; for a CUDA ``device`` they hand out batches in
     pinned memory (:func:`detseg.data.loader_workers.worker_options`).
@@ -106,6 +112,9 @@ def build_data(
         device: where the batches go.
     """
     dist = dist or DistInfo()
+    # the val images are read to build the ground truth, at each validation and for TensorBoard:
+    # an unreadable image or a bad label is warned about at its first read only
+    say_dataset_warnings_once()
     seg = task == "segmentation"
     masks = not seg and require_instance_masks(cfg)
     make_augmentations = build_segmentation_augmentations if seg else build_augmentations

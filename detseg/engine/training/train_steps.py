@@ -19,6 +19,7 @@ from typing import Any
 
 from torch import nn
 
+from detseg.data.said_once import quiet_dataset_warnings
 from detseg.engine.checkpointing.checkpoint import save_checkpoint
 from detseg.engine.checkpointing.disk_check import WorkDirError
 from detseg.engine.checkpointing.random_states import rng_state
@@ -168,7 +169,8 @@ def _log_images(run: TrainingRun, model: nn.Module, iteration: int) -> None:
     if run.records.tb is None or run.cfg.train.tensorboard_images == 0:
         return
     count = min(run.cfg.train.tensorboard_images, len(run.data.val_set))
-    samples = [run.data.val_set[i] for i in range(count)]
+    with quiet_dataset_warnings():  # the validation has just read them and said what is wrong
+        samples = [run.data.val_set[i] for i in range(count)]
     samples = [sample for sample in samples if sample is not None]
     threshold = run.cfg.eval.score_threshold
     images = prediction_images(model, samples, run.classes, run.device, threshold)
