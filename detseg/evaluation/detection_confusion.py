@@ -24,7 +24,6 @@ ignored (neither true nor false), as COCOeval does. The plot draws class names a
 from __future__ import annotations
 
 import logging
-import numbers
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from pycocotools import mask as mask_utils
 
+from detseg.argument_checks import check_unit_number
 from detseg.evaluation.checked_detections import checked_fields
 from detseg.evaluation.coco_checks import check_detection, check_required_fields
 from detseg.evaluation.coco_ground_truth import load_coco_gt
@@ -120,13 +120,8 @@ def detection_confusion(
             ``image_id`` / ``bbox`` / ``score`` / ``category_id``.
         FileNotFoundError: ``gt`` is a path that is not a file.
     """
-    for name, value in (("iou_threshold", iou_threshold), ("score_threshold", score_threshold)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise ValueError(
-                f"{name} must be a number in [0, 1], got {value!r} ({type(value).__name__})"
-            )
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"{name} must be in [0, 1], got {value}")
+    check_unit_number(iou_threshold, "iou_threshold")
+    check_unit_number(score_threshold, "score_threshold")
     gt_dict = load_coco_gt(gt)
     cat_ids = sorted(int(c["id"]) for c in gt_dict["categories"])
     names = category_names(gt_dict, cat_ids)

@@ -28,7 +28,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -142,16 +142,7 @@ def _load_source(
     """:func:`load_for_export`, and the category ids a checkpoint's ``meta["cat_ids"]`` stores
     (``None`` for a model, or a checkpoint without them)."""
     _check_source(source)
-    if classes is not None and not isinstance(classes, str):
-        # read once (an iterator, a numpy array of names), numpy strings as str
-        classes = [str(c) if isinstance(c, str) else c for c in classes]
-    if classes is not None and (
-        isinstance(classes, str) or not all(isinstance(c, str) for c in classes)
-    ):  # a string would be read as one name per letter
-        raise ExportError(
-            f"classes must be a list of class names in label order (label k is "
-            f"classes[k - 1]), got {classes!r:.80}"
-        )
+    classes = _name_list(classes)
     if isinstance(source, (str, Path)):
         source = checkpoint_of(source, "exporting")  # a run folder: its best.pt, else last.pt
         state = load_checkpoint(source)
@@ -168,6 +159,27 @@ def _load_source(
     num_classes = int(getattr(model, "num_classes", 0))
     default = [f"class_{k}" for k in range(1, num_classes + 1)]
     return model, name or type(model).__name__, list(classes or default), None
+
+
+def _name_list(classes: Any) -> list[str] | None:
+    """``classes`` read once into a list of ``str`` (an iterator, a numpy array of names);
+    ``None`` stays ``None``.
+
+    Raises:
+        ExportError: one string (it would be read as one name per letter) or an item that is
+            no string.
+    """
+    if classes is None:
+        return None
+    names = (
+        None if isinstance(classes, str) else [str(c) if isinstance(c, str) else c for c in classes]
+    )
+    if names is None or not all(isinstance(c, str) for c in names):
+        raise ExportError(
+            f"classes must be a list of class names in label order (label k is "
+            f"classes[k - 1]), got {classes!r:.80}"
+        )
+    return names
 
 
 def _check_source(source: object) -> None:
