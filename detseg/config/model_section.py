@@ -24,6 +24,12 @@ import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from detseg.choices.torchvision_archs import (
+    DETECTION_TWINS,
+    SEGMENTATION_TWINS,
+    TORCHVISION_ARCHS,
+    TORCHVISION_INIT_PREFIX,
+)
 from detseg.config.model_arg_rules import (
     PARAMETER_BOUNDS,
     check_anchor_levels,
@@ -84,6 +90,7 @@ def check_model_section(
             f"{source}: unknown model.name '{model.name}'{hint} (known: {', '.join(MODELS)}; a "
             "builder of your own is added to detseg.models.MODELS first, see docs/extending.md)"
         )
+    check_init_task(model.init_from, model.name, model.name in SEGMENTATION_MODELS, source)
     if model.name in SEGMENTATION_MODELS:
         try:
             check_moved_keys(model.kwargs)
@@ -98,6 +105,36 @@ def check_model_section(
         )
     }
     model.kwargs = check_builder_kwargs(MODELS[model.name], model.kwargs, source, model.name)
+
+
+def check_init_task(init_from: str | None, name: str, segmenter: bool, source: str) -> None:
+    """``model.init_from: torchvision:<builder>`` names a builder of the model's task: a
+    segmenter's weights share no tensor name with a detector (nor the other way round), so the
+    run would stop at its start, after asking to download weights it cannot use.
+
+    Args:
+        init_from: ``model.init_from`` (a file path or null passes: it is read at the start).
+        name: ``model.name``.
+        segmenter: whether ``name`` builds a segmenter.
+        source: the file named in the error.
+
+    Raises:
+        ConfigError: ``model.init_from 'torchvision:fcn_resnet50' holds a segmenter's weights,
+            but model.name faster_rcnn builds a detector; ...``.
+    """
+    if init_from is None or not init_from.startswith(TORCHVISION_INIT_PREFIX):
+        return
+    arch = init_from[len(TORCHVISION_INIT_PREFIX) :]
+    twins = SEGMENTATION_TWINS if segmenter else DETECTION_TWINS
+    if arch in twins or arch not in TORCHVISION_ARCHS:  # an unknown name: schema's check
+        return
+    task, other = ("segmenter", "detector") if segmenter else ("detector", "segmenter")
+    raise ConfigError(
+        f"{source}: model.init_from {init_from!r} holds a {other}'s weights, but model.name "
+        f"{name} builds a {task}: name a {task}'s weights "
+        f"({', '.join(TORCHVISION_INIT_PREFIX + twin for twin in twins)}) or set "
+        "model.name to the model of those weights"
+    )
 
 
 def models_taking(key: str, models: typing.Mapping[str, Callable[..., Any]]) -> list[str]:
