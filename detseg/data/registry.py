@@ -258,6 +258,16 @@ def build_dataset(
     if split not in ("train", "val"):
         raise ValueError(f"split must be 'train' or 'val', got {split!r}")
     fmt, root, opt = _resolve_config(data_cfg)
+    try:
+        return _detection_dataset(fmt, root, opt, split, augmentations)
+    except FileNotFoundError as err:
+        raise _naming_the_key(err, root, opt, split) from None
+
+
+def _detection_dataset(
+    fmt: str, root: Path, opt: dict[str, Any], split: str, augmentations: Any | None
+) -> DetectionDataset:
+    """The dataset object of detection format ``fmt`` (config already checked)."""
     classes = _class_names(opt["classes"], root, fmt)
     if fmt == "coco":
         return CocoDetection(
@@ -284,6 +294,26 @@ def build_dataset(
         classes=classes if classes is not None else read_class_names("classes.txt", root),
         augmentations=augmentations,
     )
+
+
+def _naming_the_key(
+    err: FileNotFoundError, root: Path, opt: dict[str, Any], split: str
+) -> FileNotFoundError:
+    """``err`` led by the config key of the missing path, when one path key of ``split``
+    (``data.train_images``, ``data.val_ann``, ...) names a path that does not exist under
+    ``root``: ``data.train_images: COCO images folder not found: ...``, so that a user knows
+    which key to fix. VOC split names are no paths (their message names the key already)."""
+    missing = [
+        key
+        for key, value in opt.items()
+        if key.startswith(f"{split}_")
+        and not key.endswith("_split")
+        and isinstance(value, (str, os.PathLike))
+        and not (root / value).exists()
+    ]
+    if len(missing) != 1 or str(err).startswith("data."):
+        return err
+    return FileNotFoundError(f"data.{missing[0]}: {err}")
 
 
 def _class_names(value: Any, root: Path, fmt: str) -> list[str] | None:
@@ -330,7 +360,10 @@ def build_segmentation_dataset(
     if split not in ("train", "val"):
         raise ValueError(f"split must be 'train' or 'val', got {split!r}")
     fmt, root, opt = _resolve_seg_config(data_cfg)
-    dataset = _segmentation_dataset(fmt, root, opt, split, augmentations)
+    try:
+        dataset = _segmentation_dataset(fmt, root, opt, split, augmentations)
+    except FileNotFoundError as err:
+        raise _naming_the_key(err, root, opt, split) from None
     if opt["cache"]:
         dataset.enable_cache()
     return dataset
