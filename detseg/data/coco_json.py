@@ -5,7 +5,8 @@ entry and its field.
 file names, ``categories`` with unique ids and names, ``annotations`` with an integer
 ``image_id`` and, where given, a usable ``category_id``, ``iscrowd`` and ``area``).
 :func:`check_unique_names` is the category-name check that applies when ``data.classes``
-does not pick the classes.
+does not pick the classes. :func:`check_file_names` and :func:`shared_names` serve the evaluation
+of a predictions file too (:mod:`detseg.evaluation.gt_file_checks`), which reads the same json.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def load_coco_json(ann_file: Path) -> dict[str, Any]:
         if key not in data:
             raise ValueError(f"{ann_file} has no '{key}' list; {LAYOUT_HINT}")
         _check_entries(ann_file, key, data[key], fields)
-    _check_file_names(ann_file, data["images"])
+    check_file_names(ann_file, data["images"])
     _check_annotation_values(ann_file, data["annotations"])
     if not data["images"]:
         raise ValueError(f"{ann_file} lists no images; a dataset needs at least one")
@@ -87,14 +88,15 @@ def _check_entries(ann_file: Path, key: str, entries: Any, fields: tuple[str, ..
                 )
 
 
-def _check_file_names(ann_file: Path, images: list[dict]) -> None:
+def check_file_names(ann_file: Path | str, images: list[dict]) -> None:
     """Raise a ``ValueError`` naming the first ``images`` entry whose ``file_name`` is not a
-    non-empty string."""
+    non-empty string (each entry a dict with an ``id``)."""
     for i, image in enumerate(images):
-        name = image["file_name"]
+        name = image.get("file_name")
         if not isinstance(name, str) or not name.strip():
+            has = f"'file_name' {_json(name)}" if "file_name" in image else "no 'file_name'"
             raise ValueError(
-                f"{ann_file}: images[{i}] (id {image['id']}) has 'file_name' {_json(name)}; it "
+                f"{ann_file}: images[{i}] (id {image['id']}) has {has}; it "
                 "must be the image's path relative to the images folder, as a string"
             )
 
@@ -180,13 +182,19 @@ def check_unique_names(ann_file: Path, categories: list[dict]) -> None:
     Class names label a model's outputs (and a checkpoint keeps them), so every class of the
     dataset needs its own.
     """
-    ids_of: dict[str, list[int]] = defaultdict(list)
-    for category in categories:
-        ids_of[str(category["name"])].append(int(category["id"]))
-    repeated = {name: ids for name, ids in ids_of.items() if len(ids) > 1}
+    repeated = shared_names(categories)
     if repeated:
         listed = "; ".join(f"{name!r}: ids {ids}" for name, ids in repeated.items())
         raise ValueError(
             f"{ann_file}: categories share a name ({listed}); give every category of its "
             "'categories' list a distinct name, or set data.classes to the names to train on"
         )
+
+
+def shared_names(categories: list[dict]) -> dict[str, list[int]]:
+    """``{name: [ids]}`` of the names that several of ``categories`` (dicts with an integer
+    ``id`` and a ``name``) share, in the order the names first occur."""
+    ids_of: dict[str, list[int]] = defaultdict(list)
+    for category in categories:
+        ids_of[str(category["name"])].append(int(category["id"]))
+    return {name: ids for name, ids in ids_of.items() if len(ids) > 1}

@@ -40,6 +40,10 @@ from detseg.evaluation.coco_checks import (
     warn_about_ground_truth,
 )
 from detseg.evaluation.file_names import match_file_names
+from detseg.evaluation.gt_file_checks import (
+    check_gt_file_names,
+    warn_about_category_names,
+)
 from detseg.evaluation.output_staging import evaluate_staged
 from detseg.evaluation.report import EVALUATION_FILES
 from detseg.evaluation.summary import EvaluationSummary, write_coco_report
@@ -63,7 +67,9 @@ def evaluate_prediction_files(
     """Score ``predictions`` against ``gt``; write the COCO report into ``out``.
 
     Ground-truth annotations whose ``category_id`` or ``image_id`` the gt does not list are
-    ignored by the evaluation, with a warning (as predictions of unknown categories are).
+    ignored by the evaluation, with a warning (as predictions of unknown categories are, unless
+    all are: an error). Categories without a name or sharing one, and a predictions file without
+    any record, are scored with a warning.
 
     Args:
         gt: COCO ground-truth json (``images``, ``annotations``, ``categories``). An
@@ -95,8 +101,11 @@ def evaluate_prediction_files(
         ValueError: a file is not JSON or holds the wrong json type, a malformed record or
             gt annotation (e.g. a bbox that is not four numbers: the message names the file,
             the record's position or the annotation's id, and the field), a duplicate gt image
-            id, no prediction names a gt image, an unknown ``metric``, ``iou_type`` or
-            ``backend``, or (``segm``) a record or annotation without a ``segmentation``,
+            id, a gt image without a ``file_name`` where images are found by name
+            (``images_dir``, records with a ``file_name``: see
+            :mod:`detseg.evaluation.gt_file_checks`), no prediction names a gt image or a gt
+            category, an unknown ``metric``, ``iou_type`` or ``backend``, or (``segm``) a
+            record or annotation without a ``segmentation``,
             or ``gt`` / ``predictions`` is a file the report writes (``out/metrics.json``).
     """
     if iou_type not in IOU_TYPES:
@@ -110,7 +119,12 @@ def evaluate_prediction_files(
     if is_voc_metric(resolved):
         check_difficult_flags(gt_dict["annotations"], str(gt))
     warn_about_ground_truth(gt_dict, str(gt))
+    warn_about_category_names(gt_dict, str(gt))
     records = _read_json(predictions, list, "predictions")
+    if not records:
+        logger.warning("%s holds no detection: every AP and AR is 0", predictions)
+    if images_dir is not None or any(type(r) is dict and "file_name" in r for r in records):
+        check_gt_file_names(gt_dict, str(gt))  # images found by file name: each needs one
     segm = iou_type == "segm"
     image_ids = {img["id"] for img in gt_dict["images"]}
     source = str(predictions)
@@ -276,11 +290,23 @@ def _image_of(record: dict) -> Any:
 def _known_categories(records: list[dict], gt: dict, source: Path) -> list[dict]:
     """``records`` without those whose ``category_id`` is not among the gt's ``categories``,
     with one warning naming the first few such ids; COCOeval ignores them in any case, so
-    the numbers are the same."""
+    the numbers are the same. When every record is of an unknown category (e.g. labels
+    ``0..K-1`` for category ids ``1..K``), the AP of 0 would be the mix-up's: an error instead.
+
+    Raises:
+        ValueError: naming ``source``, the records' category ids and the gt's.
+    """
     cat_ids = {c.get("id") for c in gt["categories"] if isinstance(c, dict)}
     unknown = Counter(r["category_id"] for r in records if r["category_id"] not in cat_ids)
     if not unknown:
         return records
+    if sum(unknown.values()) == len(records):  # a mix-up, e.g. labels 0..K-1 for ids 1..K
+        raise ValueError(
+            f"{source}: no detection has a category_id of the gt's categories (category_id "
+            f"{', '.join(map(repr, sorted(unknown, key=str)[:5]))}; the gt's ids are "
+            f"{sorted(cat_ids, key=str)[:10]}): give each record the gt's category id (are "
+            "the ground truth and the predictions about the same categories?)"
+        )
     first = next(i for i, r in enumerate(records) if r["category_id"] not in cat_ids)
     logger.warning(
         "%s: %d detection(s) have a category_id absent from the gt's categories (%s; first: "

@@ -45,7 +45,7 @@ BAD_COUNTS = {
 
 def _gt(segmentation: dict) -> dict:
     return {
-        "images": [{"id": 1, "height": SIZE[0], "width": SIZE[1]}],
+        "images": [{"id": 1, "file_name": "a.png", "height": SIZE[0], "width": SIZE[1]}],
         "categories": [{"id": 1, "name": "a"}],
         "annotations": [
             {
