@@ -230,11 +230,7 @@ def print_summary(result: TrainResult) -> None:
         if all(k in run.last_metrics for k in SEGM_KEYS):  # a mask model: mask AP too
             numbers = "  ".join(f"{k} {run.last_metrics[k]:.3f}" for k in SEGM_KEYS)
             print(f"Last mask evaluation: {numbers}")
-    skipped = f"Skipped images: {totals['skipped_images']}"
-    if result.task == "segmentation":  # label maps: a segmenter has no boxes to drop
-        print(f"{skipped}.")
-    else:
-        print(f"{skipped}, dropped boxes: {totals['dropped_boxes']}.")
+    print(skipped_images_line(result))
     skipped_steps = skipped_steps_summary(run.skipped_steps, run.iteration)
     if skipped_steps is not None:
         print(skipped_steps)
@@ -243,6 +239,20 @@ def print_summary(result: TrainResult) -> None:
     names = ("config.yaml", "metrics.jsonl", "tb", "last.pt", "best.pt", "curves.png", "profile")
     outputs = ", ".join(name for name in names if (result.work_dir / name).exists())
     print(f"Outputs in {result.work_dir}/: {outputs}")
+
+
+def skipped_images_line(result: TrainResult) -> str:
+    """The summary's count of unreadable images, the train and val splits' apart (each read
+    counts: an unreadable train image once per epoch, a val image once per validation), and of
+    the train boxes the loader dropped (a detector's)."""
+    totals = result.totals
+    line = (
+        f"Skipped images: train {totals['skipped_images']}, val "
+        f"{totals.get('val_skipped_images', 0)} (unreadable, counted each time read)"
+    )
+    if result.task == "segmentation":  # label maps: a segmenter has no boxes to drop
+        return f"{line}."
+    return f"{line}; dropped train boxes: {totals['dropped_boxes']}."
 
 
 def cli() -> None:

@@ -125,7 +125,7 @@ def _add_to_totals(run: TrainingRun, stats: EpochStats) -> None:
     """Add what one call of the loop did (its steps; the skipped images and dropped boxes of
     every process, :func:`_count_over_processes`) to the run's totals (the summary's counts)."""
     _count_over_processes(stats, run.dist)
-    for key in run.totals:
+    for key in ("iterations", "skipped_images", "dropped_boxes"):
         run.totals[key] += getattr(stats, key)
 
 

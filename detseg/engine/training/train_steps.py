@@ -120,6 +120,8 @@ def evaluate_epoch(run: TrainingRun) -> dict[str, Any] | None:
     metrics = _validate(run, run.model)
     if metrics is None:
         return None
+    # the EMA model's validation reads the same images: the summary counts them once
+    run.totals["val_skipped_images"] += metrics["skipped_images"]
     with writing_records(run):  # before the EMA's validation or the saves (collectives)
         run.records.log({"type": "val", "epoch": epoch, "iteration": iteration, **metrics})
         run.records.scalars("val", metrics, iteration)

@@ -33,7 +33,7 @@ AfterStep = Callable[[RunState], None]
 
 
 def _zero_totals() -> dict[str, int]:
-    return {"iterations": 0, "skipped_images": 0, "dropped_boxes": 0}
+    return {"iterations": 0, "skipped_images": 0, "dropped_boxes": 0, "val_skipped_images": 0}
 
 
 @dataclass
@@ -62,7 +62,9 @@ class TrainingRun:
         state: epoch, position inside it, iteration, best score (saved in ``last.pt``).
         train_model: the module whose ``forward`` returns the losses (the DDP wrapper of a
             distributed run); set once the run starts.
-        totals: ``iterations``, ``skipped_images``, ``dropped_boxes`` of this invocation.
+        totals: ``iterations``, ``skipped_images`` and ``dropped_boxes`` (the train split's)
+            and ``val_skipped_images`` (the model's validations') of this invocation; an
+            unreadable image counts each time it is read (every epoch, every validation).
         profiler: the profiler of ``train.profile_steps`` steps (rank 0), or ``None``.
     """
 

@@ -127,7 +127,9 @@ def validate(
         ``segm_ARl`` and ``segm_per_class`` when its masks are scored, ``voc_mAP`` and
         ``voc_per_class`` for a VOC ``metric``) (detection) or the
         :meth:`~detseg.evaluation.segmentation.ConfusionMatrix.compute` dict and ``images``
-        (segmentation), plus the mean loss terms; ``None`` when ``stop`` interrupted it.
+        (segmentation), plus the mean loss terms and ``skipped_images`` (the unreadable val
+        images left out, summed over the processes: the run's summary counts them);
+        ``None`` when ``stop`` interrupted it.
 
     Raises:
         NoImageScoredError: every image the processes read was unreadable (on every process).
@@ -150,20 +152,22 @@ def validate(
     model.train(was_training)
     if any_true(interrupted, dist):
         return None
-    _check_scored(acc, dist)
+    skipped = _check_scored(acc, dist)
     if task == "segmentation":
         metrics = _segmentation_metrics(acc, dist)
     else:
         metrics = _detection_metrics(acc, gt, backend, metric, dist, masks)
-    return {**metrics, **_mean_losses(acc, dist)}
+    return {**metrics, **_mean_losses(acc, dist), "skipped_images": skipped}
 
 
-def _check_scored(acc: _Accumulator, dist: DistInfo) -> None:
-    """Raise :class:`NoImageScoredError` on every process when no process scored an image and
-    some skipped unreadable ones (the counts summed over the processes)."""
+def _check_scored(acc: _Accumulator, dist: DistInfo) -> int:
+    """The unreadable images the processes skipped (summed over them); raise
+    :class:`NoImageScoredError` on every process when no process scored an image and some
+    skipped unreadable ones."""
     images, skipped = sum_across(torch.tensor([acc.images, acc.skipped]), dist).tolist()
     if images == 0 and skipped > 0:
         raise NoImageScoredError(int(skipped))
+    return int(skipped)
 
 
 def _validate_batch(

@@ -177,16 +177,25 @@ def test_unreadable_val_images_stop_the_run_before_best_pt(shapes, tmp_path, run
     assert [r["type"] for r in records if r["type"] != "setup"][-2:] == ["epoch", "error"]
 
 
-def test_one_unreadable_train_image_is_skipped_and_the_run_trains(shapes, tmp_path, run_tool):
+def test_one_unreadable_image_per_split_is_skipped_and_counted_apart(shapes, tmp_path, run_tool):
+    """The run trains and scores the other images; the summary counts the train and the val
+    split's unreadable images apart (the val one was once left out of the count)."""
     data = _shapes_copy(shapes, tmp_path)
     _empty_images(data / "train" / "images", names=["000001.png"])
+    _empty_images(data / "val" / "images", names=[sorted(data.glob("val/images/*"))[0].name])
     work_dir = tmp_path / "run"
     result = _train_detector(run_tool, data, work_dir)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "Skipped images: 1, dropped boxes: 0." in result.stdout
+    assert (
+        "Skipped images: train 1, val 1 (unreadable, counted each time read); dropped train "
+        "boxes: 0." in result.stdout
+    )
     assert (work_dir / "best.pt").is_file() and (work_dir / "last.pt").is_file()
-    (epoch,) = [r for r in read_metrics(work_dir / "metrics.jsonl") if r["type"] == "epoch"]
+    records = read_metrics(work_dir / "metrics.jsonl")
+    (epoch,) = [r for r in records if r["type"] == "epoch"]
     assert epoch["skipped_images"] == 1 and epoch["iteration"] == 2
+    (val,) = [r for r in records if r["type"] == "val"]
+    assert val["skipped_images"] == 1
 
 
 def test_checkpoints_of_earlier_epochs_stay_when_an_epoch_reads_nothing(shapes, tmp_path):

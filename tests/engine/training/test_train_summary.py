@@ -63,9 +63,20 @@ def test_an_early_stop_is_said_with_its_epoch_and_the_best_epoch(tool, tmp_path,
 def test_only_a_detector_run_reports_dropped_boxes(tool, tmp_path, capsys):
     detector = _result(tmp_path, 0)
     tool.print_summary(detector)
-    assert "Skipped images: 0, dropped boxes: 0." in capsys.readouterr().out
+    skipped = "Skipped images: train 0, val 0 (unreadable, counted each time read)"
+    assert f"{skipped}; dropped train boxes: 0." in capsys.readouterr().out
     segmenter = TrainResult(0, "segmentation", RunState(), detector.totals, 6.0, tmp_path)
     tool.print_summary(segmenter)
     out = capsys.readouterr().out
-    assert "Skipped images: 0." in out
-    assert "dropped boxes" not in out
+    assert f"{skipped}." in out
+    assert "dropped" not in out
+
+
+def test_the_val_split_s_unreadable_images_are_counted_apart(tool, tmp_path, capsys):
+    result = _result(tmp_path, 0)
+    result.totals.update(skipped_images=4, dropped_boxes=2, val_skipped_images=3)
+    tool.print_summary(result)
+    assert (
+        "Skipped images: train 4, val 3 (unreadable, counted each time read); dropped train "
+        "boxes: 2." in capsys.readouterr().out
+    )
