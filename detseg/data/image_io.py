@@ -338,6 +338,21 @@ def _to_rgb(array: np.ndarray, path: Path) -> np.ndarray:
     raise ImageReadError(path, f"unsupported channel count {channels} (expected 1, 3 or 4)")
 
 
+def _check_path(path: object) -> None:
+    """Refuse a ``path`` that is no file path, naming what it is; pixels already in memory
+    go to a model through ``detseg.load(...).predict``, which takes arrays, PIL images and
+    tensors.
+
+    Raises:
+        TypeError: ``path`` is not a ``str`` or ``os.PathLike``.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"an image path must be a str or os.PathLike, got {type(path).__name__}; "
+            "detseg.load(checkpoint).predict(x) takes numpy arrays, PIL images and tensors"
+        )
+
+
 def read_stored_rgb(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     """An image file's RGB pixels in stored order and type, and its EXIF orientation.
 
@@ -349,7 +364,9 @@ def read_stored_rgb(path: str | os.PathLike) -> tuple[np.ndarray, int]:
 
     Raises:
         ImageReadError: As :func:`read_rgb_array`.
+        TypeError: ``path`` is no path (``None``, a number, an array: see :func:`_check_path`).
     """
+    _check_path(path)
     path = Path(path)
     array, orientation = _decode(path)
     rgb = _to_rgb(array, path)
@@ -414,6 +431,7 @@ def read_image(path: str | os.PathLike, apply_exif_orientation: bool = False) ->
 
     Raises:
         ImageReadError: The file is missing, empty, corrupt, or of an unsupported kind.
+        TypeError: ``path`` is no ``str`` or ``os.PathLike`` (``None``, an array).
     """
     # imported here: the evaluation of a predictions file reads its images with the numpy
     # readers above, and runs without torch

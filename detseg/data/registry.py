@@ -53,6 +53,7 @@ An unknown key is a ``ValueError`` naming the key and the closest valid one.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -206,8 +207,23 @@ def _root_and_options(
     return root, options
 
 
+def _check_section(data_cfg: object) -> None:
+    """Refuse a ``data_cfg`` that is no mapping (a format name alone, ``None``).
+
+    Raises:
+        TypeError: naming its type and what to give.
+    """
+    if not isinstance(data_cfg, Mapping):
+        raise TypeError(
+            "data_cfg must be a config's data section, a dict such as {'format': 'coco', "
+            f"'root': 'datasets/shapes'}}, got {type(data_cfg).__name__} {data_cfg!r:.80}; "
+            "a loaded config gives it as config.data.dataset_kwargs()"
+        )
+
+
 def _resolve_config(data_cfg: dict[str, Any]) -> tuple[str, Path, dict[str, Any]]:
     """Validate ``data_cfg``; return ``(format, root, options with defaults filled in)``."""
+    _check_section(data_cfg)
     fmt = data_cfg.get("format", "coco")
     if fmt not in DATASETS:
         hint = did_you_mean(fmt, DATASETS)
@@ -252,7 +268,9 @@ def build_dataset(
             ``"train"`` / ``"val"``, a bad ``classes`` value, or a dataset the reader rejects
             (corrupt annotations, mostly objects of unknown classes).
         FileNotFoundError: A configured file or folder does not exist.
+        TypeError: ``data_cfg`` is no dict (a format name alone, ``None``).
     """
+    _check_section(data_cfg)
     if data_cfg.get("format") in SEG_DATASETS:
         return build_segmentation_dataset(data_cfg, split, augmentations)
     if split not in ("train", "val"):
@@ -327,6 +345,7 @@ def _class_names(value: Any, root: Path, fmt: str) -> list[str] | None:
 
 def _resolve_seg_config(data_cfg: dict[str, Any]) -> tuple[str, Path, dict[str, Any]]:
     """Validate a segmentation ``data_cfg``; return ``(format, root, options with defaults)``."""
+    _check_section(data_cfg)
     fmt = data_cfg.get("format")
     if fmt not in SEG_DATASETS:
         hint = did_you_mean(str(fmt), SEG_DATASETS)
@@ -356,6 +375,7 @@ def build_segmentation_dataset(
         ValueError: Unknown format, unknown key, missing root, or a split other than
             ``"train"`` / ``"val"``.
         FileNotFoundError: A configured file or folder does not exist.
+        TypeError: ``data_cfg`` is no dict (a format name alone, ``None``).
     """
     if split not in ("train", "val"):
         raise ValueError(f"split must be 'train' or 'val', got {split!r}")
