@@ -60,6 +60,7 @@ from detseg.engine.runtime.distributed import (
     peer_lost,
     wrap_for_training,
 )
+from detseg.engine.runtime.out_of_memory import out_of_memory_error
 from detseg.engine.solver.ema import ModelEMA
 from detseg.engine.solver.optim import build_optimizer, scaled_lr
 from detseg.engine.solver.schedules import scheduler_from_config
@@ -138,7 +139,8 @@ def train(
             ``resume``, a ``work_dir`` without a checkpoint is a ``CheckpointError`` before
             anything is read or written. ``model.compile`` that cannot work (no C++ compiler
             for inductor on the CPU at start-up, a backend failing on the model's graph at
-            the step that compiles it) is a one-line ``ConfigError`` too.
+            the step that compiles it) is a one-line ``ConfigError`` too, and so is running
+            out of memory (naming the config's batch and image sizes to lower).
         WorkDirError: during the run too: a checkpoint or a record (``metrics.jsonl``,
             ``tb/``) that rank 0 could not write, raised by every process with the same line.
         PeerLostError: another process of a distributed run ended while this one waited for it.
@@ -159,12 +161,14 @@ def train(
     try:
         with StopSignals(announce=dist.is_main) as stop:
             result = _train(cfg, Path(work_dir), resume, dist, device, stop, after_step)
-    except RuntimeError as err:  # another process ended: one line, not a collective's trace
-        lost = peer_lost(err, dist)
+    except (RuntimeError, MemoryError) as err:  # another process ended: one line, not a trace
+        lost = peer_lost(err, dist) if isinstance(err, RuntimeError) else None
         if lost is None:
             destroy_distributed(dist)
-            failed = compile_failure(err, cfg.model.compile)
-            if failed is not None:  # model.compile on a model the backend cannot compile
+            failed = compile_failure(err, cfg.model.compile) or out_of_memory_error(
+                err, cfg, device
+            )
+            if failed is not None:  # model.compile the backend cannot compile, out of memory
                 raise failed from err
             raise
         raise lost from err  # (leaving the process group would wait for the lost process)
