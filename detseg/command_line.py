@@ -22,6 +22,10 @@ temporary file beside it that an atomic write makes first) becomes ``cannot writ
 the last ``--out`` of the command line, or what the tool names with :func:`declare_output` (a
 positional output, or a default).
 
+A model or inputs too large for the machine (``--set model.min_size=100000``) fail in an
+allocator deep inside a layer: such an out-of-memory error (:mod:`detseg.memory_errors`) is one
+line too, saying the size asked for and what to lower.
+
 A standard output whose reader has gone (``detseg-anchors ... | head -1``) ends the tool
 quietly with exit code 141, that of a process ended by SIGPIPE, instead of a broken pipe
 traceback.
@@ -42,6 +46,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
+
+from detseg.memory_errors import asked_size, is_out_of_memory
 
 __all__ = ["USER_ERROR_EXIT_CODE", "USER_ERRORS", "declare_output", "run_command", "user_path"]
 
@@ -142,6 +148,19 @@ def _command_line_outputs(argv: list[str]) -> list[tuple[Path, str]]:
         elif arg.startswith("--out="):
             found = [(Path(arg.removeprefix("--out=")), "--out")]
     return found
+
+
+def _memory_error_message(error: BaseException) -> str | None:
+    """``out of memory (asked for N GiB): ...`` when ``error`` is an allocator's failure
+    (:func:`detseg.memory_errors.is_out_of_memory`: a model or inputs too large for the
+    machine), else ``None``."""
+    if not is_out_of_memory(error):
+        return None
+    return (
+        f"out of memory{asked_size(error)}: the model or its inputs do not fit in this "
+        "machine's memory; lower the image size (--set model.min_size=... model.max_size=...) "
+        "or the batch size (DETSEG_TRACEBACK=1 shows where it ran out)"
+    )
 
 
 def _output_error_message(error: BaseException) -> str | None:
@@ -265,7 +284,7 @@ def run_command(main: Callable[[], int | None], name: str) -> NoReturn:
     except Exception as error:
         if isinstance(error, BrokenPipeError) and _stdout_closed():
             _exit_on_closed_output()
-        message = _output_error_message(error)
+        message = _output_error_message(error) or _memory_error_message(error)
         if message is None and not _is_user_error(error):
             raise
         if os.environ.get("DETSEG_TRACEBACK") == "1":

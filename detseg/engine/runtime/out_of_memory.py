@@ -1,47 +1,25 @@
 """A training run that does not fit in memory: one line naming the config's sizes to lower.
 
-A config can ask for more memory than a machine has (``model.width_mult: 1e9``, ``model.min_size:
-100000``, a large ``train.batch_size`` on a small GPU). The allocator's error then comes from deep
-inside a layer: PyTorch's CPU allocator raises a ``RuntimeError`` ("DefaultCPUAllocator: can't
-allocate memory: you tried to allocate N bytes"), CUDA a ``torch.OutOfMemoryError``, numpy a
-``MemoryError``. :func:`out_of_memory_error` turns each into a ``ConfigError`` that states the
-size asked for and the keys that set the memory a run needs, with their values; the allocator's
-words stay on the error's cause (``DETSEG_TRACEBACK=1``). Checkpoints are written whole or not at
-all (:mod:`detseg.engine.checkpointing`), so a run that stops here keeps its last good one.
-"""
+A config can ask for more memory than a machine has (``model.width_mult: 1e9``,
+``model.min_size: 100000``, a large ``train.batch_size`` on a small GPU). The allocator's error
+then comes from deep inside a layer: PyTorch's CPU allocator raises a ``RuntimeError``, CUDA a
+``torch.OutOfMemoryError``, numpy a ``MemoryError`` (:mod:`detseg.memory_errors` tells them
+apart). :func:`out_of_memory_error` turns each into a ``ConfigError`` that states the size
+asked for and the keys that set the memory a run needs, with their values; the allocator's
+words stay on the error's cause (``DETSEG_TRACEBACK=1``). Checkpoints are written whole or not
+at all (:mod:`detseg.engine.checkpointing`), so a run that stops here keeps its last good one."""
 
 from __future__ import annotations
-
-import re
 
 import torch
 
 from detseg.config import Config, ConfigError
+from detseg.memory_errors import asked_size, is_out_of_memory
 
 __all__ = ["out_of_memory_error"]
 
-#: What PyTorch's CPU allocator says when a tensor does not fit in memory.
-_CPU_OUT_OF_MEMORY = "can't allocate memory"
-
 #: The model keys that scale the memory of a step, named with their values when set.
 _MODEL_SIZE_KEYS = ("min_size", "max_size", "fixed_size", "width_mult")
-
-
-def is_out_of_memory(error: BaseException) -> bool:
-    """Whether ``error`` is an allocator's out-of-memory failure (CPU, CUDA or numpy)."""
-    if isinstance(error, (MemoryError, torch.OutOfMemoryError)):
-        return True
-    return isinstance(error, RuntimeError) and _CPU_OUT_OF_MEMORY in str(error)
-
-
-def _asked(error: BaseException) -> str:
-    """The size the allocator was asked for, in GiB where its message gives it, else ``""``."""
-    text = str(error)
-    cpu = re.search(r"tried to allocate (\d+) bytes", text)
-    if cpu:
-        return f" (asked for {int(cpu.group(1)) / 2**30:,.1f} GiB)"
-    cuda = re.search(r"Tried to allocate ([\d.]+ [KMGT]iB)", text)
-    return f" (asked for {cuda.group(1)})" if cuda else ""
 
 
 def out_of_memory_error(
@@ -62,6 +40,6 @@ def out_of_memory_error(
     sizes += [f"model.{key} ({kwargs[key]})" for key in _MODEL_SIZE_KEYS if key in kwargs]
     amp = "" if device.type != "cuda" else ", or train.amp=bf16 to halve the activations"
     return ConfigError(
-        f"out of memory on {device}{_asked(error)}: the model or a batch of images does not "
+        f"out of memory on {device}{asked_size(error)}: the model or a batch of images does not "
         f"fit; lower one of {', '.join(sizes)}{amp} (DETSEG_TRACEBACK=1 shows where it ran out)"
     )
