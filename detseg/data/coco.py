@@ -43,6 +43,7 @@ from detseg.data.coco_json import (
     check_unique_names,
     load_coco_json,
     misnumbered_annotations,
+    warn_shared_file_names,
 )
 from detseg.data.coco_masks import count_box_masks, decode_segmentation
 
@@ -123,6 +124,7 @@ class CocoDetection(DetectionDataset):
         self.classes = [str(c["name"]) for c in chosen]
         self._label_of = {cat_id: k + 1 for k, cat_id in enumerate(self.cat_ids)}
         self._images = {int(img["id"]): img for img in self._gt["images"]}
+        warn_shared_file_names(self.ann_file, self._gt["images"])
         self.image_ids = sorted(self._images)
         self._index_annotations({int(c["id"]) for c in categories})
         if classes is not None:

@@ -4,6 +4,7 @@ entry and its field.
 :func:`load_coco_json` checks what the readers rely on (``images`` with unique integer ids and
 file names, ``categories`` with unique ids and names, ``annotations`` with an integer
 ``image_id`` and, where given, a usable ``category_id``, ``iscrowd`` and ``area``).
+:func:`warn_shared_file_names` names the images entries of one file for the readers.
 :func:`check_unique_names` is the category-name check that applies when ``data.classes``
 does not pick the classes. :func:`check_file_names` and :func:`shared_names` serve the evaluation
 of a predictions file too (:mod:`detseg.evaluation.gt_file_checks`), which reads the same json.
@@ -12,12 +13,15 @@ of a predictions file too (:mod:`detseg.evaluation.gt_file_checks`), which reads
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from detseg.data.json_files import read_json
+
+logger = logging.getLogger(__name__)
 
 #: The end of the messages about a file that is not a COCO detection dataset.
 LAYOUT_HINT = (
@@ -59,6 +63,30 @@ def load_coco_json(ann_file: Path) -> dict[str, Any]:
         raise ValueError(f"{ann_file} lists no categories; a detection dataset needs at least one")
     _check_unique_ids(ann_file, "categories", data["categories"], "name", "category")
     return data
+
+
+def warn_shared_file_names(ann_file: Path, images: list[dict]) -> None:
+    """One warning naming the ``images`` entries (checked by :func:`load_coco_json`) that
+    share a ``file_name``: the dataset readers read each entry as an image of its own with only
+    its own annotations, so each copy shows the other copies' objects as background."""
+    ids_of: dict[str, list[Any]] = defaultdict(list)
+    for image in images:
+        ids_of[image["file_name"]].append(image["id"])
+    shared = {name: ids for name, ids in ids_of.items() if len(ids) > 1}
+    if not shared:
+        return
+    listed = "; ".join(f"{name!r}: ids {ids}" for name, ids in list(shared.items())[:5])
+    more = f" and {len(shared) - 5} more names" if len(shared) > 5 else ""
+    names = "1 file name is" if len(shared) == 1 else f"{len(shared)} file names are"
+    logger.warning(
+        "%s: %s listed by several images (%s%s); each entry is read as an image of its own "
+        "with only its own annotations, so each copy shows the others' objects as background: "
+        "list each file once, with all its annotations",
+        ann_file,
+        names,
+        listed,
+        more,
+    )
 
 
 #: Keys every entry of a COCO list must have (the ``*id`` ones are integers).

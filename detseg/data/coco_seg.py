@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from detseg.data.coco_fields import coco_image_file, entry_size
-from detseg.data.coco_json import load_coco_json
+from detseg.data.coco_json import load_coco_json, warn_shared_file_names
 from detseg.data.coco_masks import count_box_masks, decode_segmentation
 from detseg.data.masks import SegmentationDataset, _check_classes
 from detseg.data.seg_transforms import IGNORE_INDEX
@@ -118,6 +118,7 @@ class CocoSegmentation(SegmentationDataset):
         self.classes = _check_classes([c["name"] for c in categories], str(self.ann_file))
         self._label_of = {cat_id: k + 1 for k, cat_id in enumerate(self.cat_ids)}
         self._images = {int(img["id"]): img for img in gt["images"]}
+        warn_shared_file_names(self.ann_file, gt["images"])
         self.image_ids = sorted(self._images)
         self._anns: dict[int, list[dict]] = defaultdict(list)
         unknown: list[dict] = []

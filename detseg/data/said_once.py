@@ -24,6 +24,7 @@ DATASET_LOGGERS = (
     "detseg.evaluation.coco_format",
     "detseg.data.base",
     "detseg.data.coco",
+    "detseg.data.coco_json",
     "detseg.data.voc",
     "detseg.data.yolo",
     "detseg.data.image_io",

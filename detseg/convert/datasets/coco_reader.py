@@ -229,13 +229,26 @@ def _read_split(
     index_of = dict(zip(cat_ids, targets, strict=True))
     record = SplitRecord(split, [])
     by_id: dict[Any, ImageRecord] = {}
+    by_path: dict[Path, ImageRecord] = {}
+    merged: list[Any] = []  # ids of the images entries of a file an earlier entry names
     for entry in reading(data["images"], "coco", split, progress):
         image = _image_record(entry, images_dir, ann_file)
         if image is None:
             record.skipped_images += 1
             continue
-        by_id[entry.get("id")] = image
+        if image.path in by_path:  # one file, one image: the entries' annotations together
+            by_id[entry.get("id")] = by_path[image.path]
+            merged.append(entry.get("id"))
+            continue
+        by_id[entry.get("id")] = by_path[image.path] = image
         record.images.append(image)
+    if merged:
+        logger.warning(
+            "%s: the images entries of ids %s name a file that an earlier entry names too; "
+            "their annotations are merged into that file's image",
+            ann_file,
+            _first_few(merged),
+        )
     other_classes: list[dict[str, Any]] = []  # annotations of a category not converted
     listed = {entry.get("id") for entry in data["images"]}
     unlisted: list[Any] = []  # ids of the annotations of an image id no images entry has
