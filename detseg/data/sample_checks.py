@@ -191,8 +191,12 @@ def _check(sample: Any, num_classes: int | None, classes_of: str) -> None:
 
 
 def _check_image(image: Any) -> None:
-    """A ``Float[3, H, W]`` tensor whose values (read on the CPU) are finite, at most
-    :data:`IMAGE_MAX` and at least :data:`IMAGE_MIN`."""
+    """A ``Float[3, H, W]`` tensor whose values (read on the CPU) are finite, at least
+    :data:`IMAGE_MIN` and at most :data:`IMAGE_MAX`.
+
+    The minimum is checked first: pixel values (``0..255``) are never negative, while a
+    normalised image can also exceed the maximum (standardised per image, or mean-subtracted
+    ``0..255`` values), and for it "divide by 255" would be the wrong fix."""
     if not isinstance(image, Tensor):
         raise TargetError(_not_a_tensor(image))
     shape = tuple(image.shape)
@@ -218,6 +222,12 @@ def _check_image(image: Any) -> None:
             f"image holds {_number(bad)}; images are finite values in [0, 1]: find where the "
             "dataset divides by zero or reads an undefined value"
         )
+    if low < IMAGE_MIN:
+        raise TargetError(
+            f"image values go down to {_number(low)}; images are in [0, 1], not normalised: "
+            "the model subtracts image_mean and divides by image_std itself, so drop the "
+            "dataset's Normalize (mean/std) step"
+        )
     if high > IMAGE_MAX:
         fix = (
             "divide by 255 (image.float() / 255 of a uint8 picture)"
@@ -226,12 +236,6 @@ def _check_image(image: Any) -> None:
         )
         raise TargetError(
             f"image values reach {_number(high)}; images are in [0, 1], not pixel values: {fix}"
-        )
-    if low < IMAGE_MIN:
-        raise TargetError(
-            f"image values go down to {_number(low)}; images are in [0, 1], not normalised: "
-            "the model subtracts image_mean and divides by image_std itself, so drop the "
-            "dataset's Normalize (mean/std) step"
         )
 
 

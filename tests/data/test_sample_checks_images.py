@@ -87,6 +87,15 @@ BAD_IMAGES = {
         r"image values go down to -\d\.\d+; images are in \[0, 1\], not normalised: the model "
         r"subtracts image_mean and divides by image_std itself, so drop the dataset's Normalize",
     ),
+    # normalised images that also exceed IMAGE_MAX: "divide by 255" would be the wrong fix
+    "mean-subtracted 0..255": (
+        lambda: picture().float() - torch.tensor([123.7, 116.3, 103.5]).view(3, 1, 1),
+        r"image values go down to -\d+\.?\d*; images are in \[0, 1\], not normalised: ",
+    ),
+    "standardised per image": (
+        lambda: torch.linspace(-2.0, 4.0, 3 * SIZE * SIZE).view(3, SIZE, SIZE),
+        r"image values go down to -2; images are in \[0, 1\], not normalised: ",
+    ),
     "NaN": (
         lambda: torch.full((3, SIZE, SIZE), float("nan")),
         r"image holds nan; images are finite values in \[0, 1\]",
