@@ -5,9 +5,9 @@ An error that only mentions memory in other words keeps its traceback (it is a b
 from __future__ import annotations
 
 import pytest
+from test_command_line import error_line, raising, run
 
 from detseg.command_line import USER_ERROR_EXIT_CODE
-from test_command_line import error_line, raising, run
 
 CPU_ALLOCATOR = (
     "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: "
