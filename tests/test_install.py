@@ -1,5 +1,6 @@
 """``pip install .`` (not editable) into a fresh venv gives every ``detseg-*`` command, each
-naming itself by its command in its usage and error lines, and the LICENSE file.
+naming itself by its command in its usage and error lines, the LICENSE file, and the configs:
+``detseg-train demo`` trains from any folder.
 
 The venv sees this environment's site-packages through a ``.pth`` file, so the dependencies
 (torch, ...) and pip are not installed again; detseg itself and
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SOURCES = ("pyproject.toml", "setup.py", "README.md", "LICENSE", "detseg", "tools")
+SOURCES = ("pyproject.toml", "setup.py", "README.md", "LICENSE", "detseg", "tools", "configs")
 
 pytestmark = pytest.mark.slow
 
@@ -158,6 +159,93 @@ def test_license_file_is_in_the_distribution(venv):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.splitlines() == ["['LICENSE']", "MIT License"]
+
+
+def _tiny_run_overrides(root: Path) -> list[str]:
+    """``--set`` items of a one-iteration run of ``demo`` on the shapes images under ``root``."""
+    from tiny_detector import tiny_faster_rcnn
+
+    return [
+        *tiny_faster_rcnn(),
+        f"data.root={root}",
+        "device=cpu",
+        "train.batch_size=1",
+        "train.max_iters=1",
+        "train.num_workers=0",
+        "train.tensorboard=false",
+    ]
+
+
+def test_installed_package_carries_every_config(venv):
+    code = (
+        "from detseg.config.packaged import packaged_config_dir\n"
+        "folder = packaged_config_dir()\n"
+        "print(folder)\n"
+        "for p in sorted(folder.rglob('*')):\n"
+        "    print(p.relative_to(folder).as_posix()) if p.is_file() else None"
+    )
+    result = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=venv.parent,
+        check=True,
+    )
+    folder, *files = result.stdout.splitlines()
+    assert folder.startswith(str(venv)), folder
+    in_checkout = sorted(
+        p.relative_to(REPO / "configs").as_posix()
+        for p in (REPO / "configs").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
+    assert files == in_checkout
+
+
+def test_installed_train_command_takes_a_packaged_config_by_name(venv, tmp_path):
+    """From a folder outside the checkout: ``detseg-train --list-configs``, then ``detseg-train
+    demo`` (its ``_base_`` in the package) for one iteration, whose checkpoint ``detseg-eval``
+    evaluates without any configs folder."""
+    from detseg.data.shapes import generate_shapes
+
+    root = tmp_path / "shapes"
+    generate_shapes(root, num_train=4, num_val=2, num_test=0, size=64, seed=0)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["OMP_NUM_THREADS"] = "1"
+
+    def run(command: str, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(venv / "bin" / command), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=elsewhere,
+            timeout=300,
+        )
+
+    listed = run("detseg-train", "--list-configs")
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    names = [line.split()[0] for line in listed.stdout.splitlines()]
+    assert {"demo", "faster_rcnn/faster_rcnn_r50_fpn_coco", "datasets/voc"} <= set(names)
+
+    trained = run("detseg-train", "demo", "--set", *_tiny_run_overrides(root))
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    read = [line for line in trained.stderr.splitlines() if "the packaged config" in line]
+    assert len(read) == 1 and str(venv) in read[0], trained.stderr[-2000:]
+    run_dir = elsewhere / "runs" / "demo"
+    assert (run_dir / "last.pt").is_file()
+    assert "_base_" not in (run_dir / "config.yaml").read_text()  # resolved: no file behind it
+
+    evaluated = run("detseg-eval", str(run_dir / "last.pt"), "--out", str(tmp_path / "eval"))
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+
+    unknown = run("detseg-train", "demp")
+    assert unknown.returncode == 2
+    assert unknown.stderr.splitlines()[-1].startswith(
+        "detseg-train: error: config file not found: demp (no such file, nor a packaged config"
+    )
+    assert "closest packaged configs: demo" in unknown.stderr
 
 
 def test_installed_train_command_starts_its_own_processes(venv, tmp_path):

@@ -40,7 +40,8 @@ def parse_args() -> argparse.Namespace:
         type=user_path,
         metavar="COCO_JSON_CONFIG_OR_DATA_YAML",
         help="a COCO json file, an experiment config or a data file (detseg or Ultralytics "
-        "data yaml); the boxes of its training split are used",
+        "data yaml; a packaged config's name too: yolo/yolov3_shapes, see train.py "
+        "--list-configs); the boxes of its training split are used",
     )
     add_set_flag(
         parser,

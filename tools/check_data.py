@@ -49,7 +49,8 @@ def parse_args() -> argparse.Namespace:
         type=user_path,
         metavar="CONFIG_OR_DATA_YAML",
         help="an experiment config (its data section is checked), a data file, or a dataset "
-        "folder (its data.yaml, else its layout's default keys)",
+        "folder (its data.yaml, else its layout's default keys); a path that does not exist may "
+        "name a packaged config (demo, datasets/voc: train.py --list-configs)",
     )
     add_set_flag(
         parser,

@@ -7,6 +7,8 @@
     python tools/train.py configs/demo.yaml --profile 20  # where a step's time goes
     python tools/train.py configs/segmentation/unet_shapes.yaml
     python tools/train.py configs/faster_rcnn/faster_rcnn_r50_fpn_coco.yaml --nproc 4  # 4 GPUs
+    detseg-train faster_rcnn/faster_rcnn_r50_fpn_coco  # installed: a packaged config by name
+    python tools/train.py --list-configs  # the packaged configs: name and what each is
     torchrun --nnodes 2 --nproc_per_node 8 ... tools/train.py CONFIG  # several machines
 
 The recipe lives in :func:`detseg.engine.training.trainer.train` (read it top to bottom).
@@ -86,7 +88,9 @@ EXAMPLES = """\
     python tools/train.py configs/demo.yaml --data datasets/shapes_yolo/data.yaml
     python tools/train.py configs/demo.yaml --work-dir runs/demo --resume
     python tools/train.py configs/demo.yaml --profile 20   # where a step's time goes
-    python tools/train.py configs/demo.yaml --nproc 2      # 2 CPU processes (or GPUs)"""
+    python tools/train.py configs/demo.yaml --nproc 2      # 2 CPU processes (or GPUs)
+    python tools/train.py demo --set data.root=datasets/shapes  # a packaged config, any folder
+    python tools/train.py --list-configs                   # the packaged configs"""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -98,7 +102,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "every config key. Several processes or GPUs of this machine: --nproc N; several "
         "machines: launch with torchrun.\n\n" + EXAMPLES,
     )
-    parser.add_argument("config", type=user_path, help="experiment YAML, e.g. configs/demo.yaml")
+    parser.add_argument(
+        "config",
+        type=user_path,
+        nargs="?",
+        help="experiment YAML: a file (configs/demo.yaml), else a config that comes with detseg, "
+        "by its name from any folder (demo, faster_rcnn/faster_rcnn_r50_fpn_coco; see "
+        "--list-configs); required unless --list-configs is given",
+    )
+    parser.add_argument(
+        "--list-configs",
+        action="store_true",
+        help="print the configs that come with detseg (name and what it is) and exit",
+    )
     add_set_flag(
         parser,
         "override config keys, parsed by the key's type",
@@ -153,6 +169,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "and host syncs per step). Sets train.profile_steps=N; the other steps run unchanged",
     )
     args = parser.parse_args(argv)
+    if args.list_configs:
+        return args
+    if args.config is None:  # argparse's own wording: the --set hint of error() looks for it
+        parser.error("the following arguments are required: config")
     if args.profile is not None and args.profile < 0:
         parser.error(
             f"--profile {args.profile}: train.profile_steps must be >= 0, got {args.profile}; "
@@ -171,6 +191,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.list_configs:
+        return list_configs()
     from detseg.config import load_config
     from detseg.engine import train
 
@@ -183,6 +205,22 @@ def main(argv: list[str] | None = None) -> int:
     if result.is_main:
         print_summary(result)
     return result.exit_code
+
+
+def list_configs() -> int:
+    """``--list-configs``: each packaged config's name (what CONFIG takes) and first comment."""
+    from detseg.config import ConfigError, packaged_configs
+
+    configs = packaged_configs()
+    if not configs:
+        raise ConfigError(
+            "no packaged configs found (the package detseg_configs is not installed); "
+            "reinstall detseg with pip install ."
+        )
+    width = max(len(config.name) for config in configs)
+    for config in configs:
+        print(f"{config.name:<{width}}  {config.description}".rstrip())
+    return 0
 
 
 def launch_workers(

@@ -25,6 +25,11 @@ mapping, the keys of a data section, or an Ultralytics data yaml) that
 the config's data section, keeping its ``augmentations`` unless the data file
 has its own. ``configs/datasets/`` holds some. See :mod:`detseg.config.data_file`.
 
+Packaged configs: the files of ``configs/`` come with the installed package, so a config is
+named from any folder without a path (``load_config("demo")``,
+``"faster_rcnn/faster_rcnn_r50_fpn_coco"``); a file that exists comes first, and
+:func:`packaged_configs` lists them. See :mod:`detseg.config.packaged`.
+
 Overrides from the command line (``--set train.lr=0.01``) are parsed according
 to the type of the field they set, e.g. ``train.max_iters=null`` gives ``None``,
 ``train.milestones=[8,11]`` a list of ints and ``work_dir=2024`` the string ``"2024"`` (a
@@ -55,6 +60,7 @@ from detseg.config.bases import BASE_KEY
 from detseg.config.checks import Range
 from detseg.config.data_file import load_data_file
 from detseg.config.loading import as_config, config_from_dict, load_config
+from detseg.config.packaged import PackagedConfig, packaged_configs, resolve_config_path
 from detseg.config.schema import (
     Config,
     ConfigError,
@@ -72,6 +78,7 @@ __all__ = [
     "DataConfig",
     "EvalConfig",
     "ModelConfig",
+    "PackagedConfig",
     "Range",
     "as_config",
     "TrainConfig",
@@ -79,4 +86,6 @@ __all__ = [
     "config_from_dict",
     "load_config",
     "load_data_file",
+    "packaged_configs",
+    "resolve_config_path",
 ]

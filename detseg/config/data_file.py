@@ -35,6 +35,7 @@ from typing import Any
 
 from detseg.config.bases import deep_merge, read_yaml
 from detseg.config.data_section import DEFAULT_FORMAT, check_data_keys
+from detseg.config.packaged import resolve_config_path
 from detseg.config.schema import ConfigError
 
 
@@ -42,7 +43,8 @@ def load_data_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a data file (see the module docstring) into a flat data section.
 
     Args:
-        path: a detseg data file or an Ultralytics data yaml.
+        path: a detseg data file or an Ultralytics data yaml, or the name of a packaged one
+            (``datasets/voc``; :func:`~detseg.config.packaged.resolve_config_path`).
 
     Returns:
         ``{"format": ..., "root": ..., **format keys}``, plus ``augmentations`` only when the
@@ -54,7 +56,7 @@ def load_data_file(path: str | os.PathLike[str]) -> dict[str, Any]:
             unknown format or key, a ``root`` that is not a string, ...); the message names the
             file.
     """
-    path = Path(path).expanduser()
+    path = resolve_config_path(path, what="data file").expanduser()
     raw = read_yaml(path, what="data file")
     if "data" in raw:
         others = sorted(str(k) for k in raw if k != "data")

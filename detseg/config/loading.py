@@ -67,6 +67,7 @@ from detseg.config.model_switch import (
     nulled_model_keys,
 )
 from detseg.config.overrides import FORMAT_OVERRIDE, Overrides, override_items, set_override
+from detseg.config.packaged import resolve_config_path
 from detseg.config.paths import expand_user_paths
 from detseg.config.schema import Config, ConfigError, DataConfig
 from detseg.config.task_keys import warn_ignored_segmentation_keys
@@ -81,7 +82,9 @@ def load_config(
     validate (the steps of the module docstring).
 
     Args:
-        path: the experiment file.
+        path: the experiment file, or the name of a packaged config (``demo``,
+            ``faster_rcnn/faster_rcnn_r50_fpn_coco``; a file that exists comes first:
+            :func:`~detseg.config.packaged.resolve_config_path`).
         overrides: ``"a.b=value"`` strings (as ``--set`` takes them, each value parsed by
             the type of its field), or a mapping of dotted keys to values
             (``{"train.epochs": 1, "model.min_size": [480, 512]}``, values as they are);
@@ -95,10 +98,12 @@ def load_config(
         The validated :class:`Config`.
 
     Raises:
-        ConfigError: an unreadable or missing file or base, a ``_base_`` cycle, an unknown
-            key, a key of another data format, a wrong type.
+        ConfigError: an unreadable or missing file or base (a name that is no packaged config
+            either: the closest names), a ``_base_`` cycle, an unknown key, a key of another
+            data format, a wrong type.
         TypeError: ``overrides`` is neither a list of strings nor a mapping.
     """
+    path = resolve_config_path(path)
     origins: dict[str, str] = {}
     try:
         raw = compose(
@@ -118,10 +123,10 @@ def load_config(
 
 
 def as_config(cfg: Config | str | os.PathLike[str] | dict[str, Any]) -> Config:
-    """``cfg`` as a :class:`Config`: a config passes as it is, a path is read with
-    :func:`load_config` and a dict (the YAML layout, no ``_base_``) validated with
-    :func:`config_from_dict`, so that ``detseg.engine.train("configs/demo.yaml", "runs/x")``
-    works as ``tools/train.py`` does.
+    """``cfg`` as a :class:`Config`: a config passes as it is, a path (or a packaged config's
+    name, ``"demo"``) is read with :func:`load_config` and a dict (the YAML layout, no
+    ``_base_``) validated with :func:`config_from_dict`, so that
+    ``detseg.engine.train("configs/demo.yaml", "runs/x")`` works as ``tools/train.py`` does.
 
     Raises:
         ConfigError: what :func:`load_config` or :func:`config_from_dict` raise.

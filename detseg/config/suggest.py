@@ -31,3 +31,10 @@ def did_you_mean(
     """
     close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=cutoff)
     return f"; did you mean '{prefix}{close[0]}'?" if close else ""
+
+
+def close_names(name: str, choices: Iterable[str], n: int = 3, cutoff: float = CUTOFF) -> list[str]:
+    """The (at most ``n``) choices closest to ``name``, closest first, each at least ``cutoff``
+    similar: the several candidates of a name picked from a long list (a packaged config),
+    where :func:`did_you_mean` names one."""
+    return difflib.get_close_matches(str(name), [str(c) for c in choices], n=n, cutoff=cutoff)

@@ -16,7 +16,7 @@ from typing import Any
 
 from torch import Tensor
 
-from detseg.config import load_config
+from detseg.config import load_config, resolve_config_path
 from detseg.config.bases import compose
 from detseg.data.anchor_kmeans import coco_box_sizes, dataset_box_sizes
 from detseg.data.json_files import check_text_file
@@ -42,8 +42,10 @@ def _yolo_settings(
     """The builder arguments (defaults filled in) of the YOLO model of an experiment config,
     ``--set`` ``overrides`` applied; ``None`` for a COCO json, a data file, a config without a
     model, or a config of another model."""
-    path = Path(source)
-    if path.suffix.lower() == ".json" or not path.is_file():
+    if Path(source).suffix.lower() == ".json":
+        return None
+    path = resolve_config_path(source, what="config or data file")
+    if not path.is_file():
         return None
     _check_text_source(path)
     if not is_experiment_config(path) or "model" not in compose(path):

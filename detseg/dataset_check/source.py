@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from detseg.config import ConfigError, load_config, load_data_file
+from detseg.config import ConfigError, load_config, load_data_file, resolve_config_path
 from detseg.config.bases import BASE_KEY, compose, read_yaml
 from detseg.config.data_root import layout_format, layouts_text, warn_root_elsewhere
 from detseg.config.data_section import DEFAULT_FORMAT, check_data_keys, switch_format
@@ -111,7 +111,9 @@ def load_data_section(
     """The flat data section described by ``path``.
 
     Args:
-        path: An experiment config, a data file, or a dataset folder (:func:`_folder_section`).
+        path: An experiment config, a data file, or a dataset folder (:func:`_folder_section`);
+            a path that does not exist may name a packaged config or data file
+            (:func:`detseg.config.resolve_config_path`: ``demo``, ``datasets/voc``).
         overrides: ``--set`` strings (``"data.root=/data/x"``; any config key for a config
             with a model, ``data.*`` keys for the others).
 
@@ -127,6 +129,7 @@ def load_data_section(
         ConfigError: The file is missing or invalid, or an override is; a folder without a
             ``data.yaml`` in none of the default layouts.
     """
+    path = resolve_config_path(path, what="config or data file")
     if Path(path).is_dir():
         return _folder_section(Path(path), overrides)
     if is_experiment_config(path):

@@ -1,0 +1,157 @@
+"""The configs that come with detseg, named without a path, from any folder.
+
+The wheel (``pip install .``) carries every file of the checkout's ``configs/`` folder as the
+package ``detseg_configs`` (setup.py maps ``configs/`` to it as it maps ``tools/`` to
+``detseg_tools``), so that a pip user trains without a checkout, as with Ultralytics'
+``yolo train model=yolov8n.yaml``: ``detseg-train demo``. An editable install
+(``pip install -e .``) maps the same name to the checkout's ``configs/`` folder.
+
+:func:`resolve_config_path` is the one place where a config path given by a user is looked up
+(:func:`detseg.config.load_config` calls it, so every tool and ``detseg.engine.train`` get it,
+and so do :func:`detseg.config.load_data_file` and the dataset check, which take a config or a
+data file). In this order:
+
+1. a path that exists is used as it is (a file, or a folder where a tool takes one): a file of
+   the current folder wins over a packaged config of the same name;
+2. else a packaged config by its name relative to ``configs/``, with or without ``.yaml`` and
+   with or without a leading ``configs/``: ``demo``, ``demo.yaml``, ``configs/demo.yaml`` and
+   ``faster_rcnn/faster_rcnn_r50_fpn_coco`` all name a packaged file; one INFO line names the
+   file read;
+3. else a :class:`~detseg.config.schema.ConfigError` naming what was given, the closest
+   packaged names and how to list them (:func:`packaged_configs`, ``tools/train.py
+   --list-configs``).
+
+A packaged config's ``_base_`` is relative to its own file (:mod:`detseg.config.bases`), so it
+resolves inside the package. A run's ``config.yaml`` and its checkpoints hold the resolved
+config, not the path it came from: ``--resume`` and ``tools/eval.py`` never need the configs
+folder.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from pathlib import Path, PurePosixPath
+from typing import NamedTuple
+
+from detseg.config.schema import ConfigError
+from detseg.config.suggest import close_names
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "PACKAGE",
+    "PackagedConfig",
+    "packaged_config_dir",
+    "packaged_configs",
+    "resolve_config_path",
+]
+
+#: The package that holds the checkout's ``configs/`` folder once installed (setup.py).
+PACKAGE = "detseg_configs"
+
+#: What the error of an unknown name says to run to see the names.
+LIST_HINT = "list the packaged configs with detseg-train --list-configs (tools/train.py)"
+
+
+class PackagedConfig(NamedTuple):
+    """A config file that comes with detseg.
+
+    Attributes:
+        name: its path relative to ``configs/`` without ``.yaml`` (``faster_rcnn/x``), what
+            :func:`resolve_config_path` takes.
+        path: the file.
+        description: its first comment line (every packaged config starts with one saying
+            what it is), ``""`` if it has none.
+    """
+
+    name: str
+    path: Path
+    description: str
+
+
+def packaged_config_dir() -> Path | None:
+    """The folder of the packaged configs: the installed package :data:`PACKAGE`, else the
+    ``configs/`` folder of the checkout this module lies in (a checkout used without
+    installing it, or installed before the configs were packaged); ``None`` if neither is
+    there."""
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is not None:  # a folder without __init__.py: the locations of a namespace package
+        for location in spec.submodule_search_locations or ():
+            if Path(location).is_dir():
+                return Path(location)
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "configs").is_dir():
+        return root / "configs"
+    return None
+
+
+def packaged_configs() -> list[PackagedConfig]:
+    """Every packaged YAML file (experiment configs, their ``_base_/`` parts and the data
+    files of ``datasets/``), sorted by name; ``[]`` when there is no packaged folder."""
+    folder = packaged_config_dir()
+    if folder is None:
+        return []
+    found = [
+        PackagedConfig(
+            path.relative_to(folder).with_suffix("").as_posix(), path, _first_comment(path)
+        )
+        for path in folder.rglob("*.yaml")
+        if path.is_file()
+    ]
+    return sorted(found, key=lambda config: config.name)
+
+
+def resolve_config_path(path: str | os.PathLike[str], what: str = "config file") -> Path:
+    """The file that ``path`` names: the path itself when it exists, else a packaged config
+    of that name (the order of the module docstring).
+
+    Args:
+        path: what the user gave: a path (``~`` is the home folder) or a packaged name.
+        what: what the file is, for the error (``"config file"``, ``"data file"``).
+
+    Returns:
+        ``Path(path)`` when it exists (a folder too: the caller says what a folder means), else
+        the packaged file.
+
+    Raises:
+        ConfigError: neither a file nor a packaged name: ``<what> not found: <path>``, and for
+            a relative name the closest packaged names and how to list them.
+    """
+    given = Path(path)
+    if given.expanduser().exists():
+        return given
+    name = _packaged_name(os.fspath(path))
+    folder = packaged_config_dir()
+    if name is None or folder is None:
+        raise ConfigError(f"{what} not found: {given.expanduser()}")
+    found = folder / f"{name}.yaml"
+    if found.is_file():
+        logger.info("%s: the packaged config %s", path, found)
+        return found
+    close = close_names(name, [config.name for config in packaged_configs()])
+    hint = f"; closest packaged configs: {', '.join(close)}" if close else ""
+    raise ConfigError(
+        f"{what} not found: {path} (no such file, nor a packaged config '{name}'){hint}; "
+        f"{LIST_HINT}"
+    )
+
+
+def _packaged_name(text: str) -> str | None:
+    """``text`` as a packaged name: without a leading ``configs/`` or a trailing ``.yaml``;
+    ``None`` for what cannot be one (an absolute path, ``~``, ``..``)."""
+    parts = PurePosixPath(text).parts
+    if not parts or text.startswith("~") or PurePosixPath(text).is_absolute() or ".." in parts:
+        return None
+    if parts[0] == "configs":
+        parts = parts[1:]
+    name = "/".join(parts).removesuffix(".yaml")
+    return name or None
+
+
+def _first_comment(path: Path) -> str:
+    """The text of the first line of ``path`` when it is a ``#`` comment, else ``""``."""
+    with path.open(encoding="utf-8") as file:
+        first = file.readline().strip()
+    return first.lstrip("#").strip() if first.startswith("#") else ""
