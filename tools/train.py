@@ -208,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def list_configs() -> int:
-    """``--list-configs``: each packaged config's name (what CONFIG takes) and first comment."""
+    """``--list-configs``: each packaged config's name (what CONFIG takes) and what it is, in
+    groups: the configs to train, the data files, the bases."""
     from detseg.config import ConfigError, packaged_configs
 
     configs = packaged_configs()
@@ -218,9 +219,19 @@ def list_configs() -> int:
             "reinstall detseg with pip install ."
         )
     width = max(len(config.name) for config in configs)
-    for config in configs:
-        print(f"{config.name:<{width}}  {config.description}".rstrip())
+    for kind, title in LISTED_KINDS.items():
+        print(title)
+        for config in (c for c in configs if c.kind == kind):
+            print(f"  {config.name:<{width}}  {config.description}".rstrip())
     return 0
+
+
+#: The groups of ``--list-configs``, in order, with their headings.
+LISTED_KINDS = {
+    "experiment": "Configs to train (CONFIG):",
+    "data": "Data files (--data NAME: replace a config's data section):",
+    "base": "Bases (_base_: shared parts of the configs above):",
+}
 
 
 def launch_workers(

@@ -32,6 +32,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import re
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
@@ -51,6 +52,9 @@ __all__ = [
 #: The package that holds the checkout's ``configs/`` folder once installed (setup.py).
 PACKAGE = "detseg_configs"
 
+#: The longest description of a packaged config (one line of ``--list-configs``).
+DESCRIPTION_WIDTH = 90
+
 #: What the error of an unknown name says to run to see the names.
 LIST_HINT = "list the packaged configs with detseg-train --list-configs (tools/train.py)"
 
@@ -62,13 +66,21 @@ class PackagedConfig(NamedTuple):
         name: its path relative to ``configs/`` without ``.yaml`` (``faster_rcnn/x``), what
             :func:`resolve_config_path` takes.
         path: the file.
-        description: its first comment line (every packaged config starts with one saying
-            what it is), ``""`` if it has none.
+        description: the first sentence of its opening comment (every packaged config
+            starts with one saying what it is), at most :data:`DESCRIPTION_WIDTH` characters;
+            ``""`` if it has none.
     """
 
     name: str
     path: Path
     description: str
+
+    @property
+    def kind(self) -> str:
+        """``"base"`` (a ``_base_/`` part), ``"data"`` (a data file of ``datasets/``, what
+        ``--data`` takes) or ``"experiment"`` (a config to train)."""
+        top = self.name.split("/", 1)[0]
+        return {"_base_": "base", "datasets": "data"}.get(top, "experiment")
 
 
 def packaged_config_dir() -> Path | None:
@@ -95,7 +107,7 @@ def packaged_configs() -> list[PackagedConfig]:
         return []
     found = [
         PackagedConfig(
-            path.relative_to(folder).with_suffix("").as_posix(), path, _first_comment(path)
+            path.relative_to(folder).with_suffix("").as_posix(), path, _description(path)
         )
         for path in folder.rglob("*.yaml")
         if path.is_file()
@@ -150,8 +162,19 @@ def _packaged_name(text: str) -> str | None:
     return name or None
 
 
-def _first_comment(path: Path) -> str:
-    """The text of the first line of ``path`` when it is a ``#`` comment, else ``""``."""
+def _description(path: Path) -> str:
+    """The first sentence of the comment that opens ``path`` (its ``#`` lines up to an empty
+    one or an indented example), cut to :data:`DESCRIPTION_WIDTH` characters; ``""`` when the
+    file opens with no comment."""
+    words: list[str] = []
     with path.open(encoding="utf-8") as file:
-        first = file.readline().strip()
-    return first.lstrip("#").strip() if first.startswith("#") else ""
+        for line in file:
+            text = line.strip()
+            if not text.startswith("#") or not text.lstrip("#").strip() or text.startswith("#  "):
+                break
+            words.append(text.lstrip("#").strip())
+    # a sentence ends at a full stop and a space, but not at "et al. "
+    sentence = re.split(r"(?<=\.)(?<!al\.)\s", " ".join(words), maxsplit=1)[0]
+    if len(sentence) <= DESCRIPTION_WIDTH:
+        return sentence
+    return sentence[: DESCRIPTION_WIDTH - 3].rsplit(" ", 1)[0] + " ..."

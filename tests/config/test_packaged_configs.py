@@ -126,10 +126,24 @@ def test_list_configs_prints_names_and_descriptions(elsewhere, capsys):
     train = load_tool("train.py")
     assert train.main(["--list-configs"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(packaged_configs())
-    demo = next(line for line in lines if line.split()[0] == "demo")
-    first_line = (CONFIGS / "demo.yaml").read_text().splitlines()[0].lstrip("# ")
-    assert demo.split(None, 1)[1] == first_line
+    assert len([line for line in lines if line.startswith("  ")]) == len(packaged_configs())
+    headings = [line for line in lines if not line.startswith("  ")]
+    assert headings == list(train.LISTED_KINDS.values())
+    below = {heading: lines.index(heading) for heading in headings}
+    for name, heading in [("demo", 0), ("datasets/voc", 1), ("_base_/shapes_cpu", 2)]:
+        at = next(i for i, line in enumerate(lines) if line.split()[0] == name)
+        assert below[headings[heading]] < at, (name, lines)
+        assert heading == 2 or at < below[headings[heading + 1]], (name, lines)
+    described = {line.split()[0]: line.split(None, 1)[1] for line in lines if line[:2] == "  "}
+    assert described["demo"] == (
+        "The demo: a small Faster R-CNN trained from scratch on the synthetic shapes dataset on ..."
+    )
+    assert described["_base_/shapes_cpu"] == (
+        "Base: the synthetic shapes dataset with a short schedule that fits a laptop CPU."
+    )
+    assert described["ssd/ssd300_vgg16_voc"].startswith(
+        "SSD300 on VGG16 on PASCAL VOC (Liu et al. 2016)"
+    )
 
 
 def test_config_is_required_without_list_configs(capsys):
