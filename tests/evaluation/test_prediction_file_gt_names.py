@@ -2,12 +2,11 @@
 where it matters for scoring a predictions file.
 
 An image without a ``file_name`` is refused where images are found by name (``--images``,
-records with a ``file_name``), as the readers refuse it; it was drawn as a file named
+records with a ``file_name``), as the readers refuse it, rather than looked for as a file named
 ``None``. Categories without a name or sharing one are scored with a warning (the per-class
-tables name them by id); a nameless one was shown as ``None``. Predictions whose every category
-is unknown (a gt without categories too) are refused (AP 0 with exit code 0 before); an empty
-predictions list is scored with a warning.
-"""
+tables name them by id, never ``None``). Predictions whose every category is unknown (a gt
+without categories too) are refused rather than scored as AP 0; an empty predictions list is
+scored with a warning."""
 
 from __future__ import annotations
 
@@ -18,25 +17,13 @@ from pathlib import Path
 
 import pytest
 from tool_in_process import run_tool_here
+from two_image_ground_truth import GT
 
 from detseg.evaluation.prediction_files_eval import evaluate_prediction_files
 
-GT = {
-    "images": [
-        {"id": 1, "file_name": "a.png", "width": 64, "height": 48},
-        {"id": 2, "file_name": "b.png", "width": 64, "height": 48},
-    ],
-    "annotations": [
-        {"id": 1, "image_id": 1, "category_id": 1, "bbox": [4, 4, 20, 10], "area": 200,
-         "iscrowd": 0},
-        {"id": 2, "image_id": 2, "category_id": 2, "bbox": [10, 5, 30, 30], "area": 900,
-         "iscrowd": 0},
-    ],
-    "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
-}  # fmt: skip
-RECORDS = [
-    {"image_id": 1, "category_id": 1, "bbox": [4, 4, 20, 10], "score": 0.9},
-    {"image_id": 2, "category_id": 2, "bbox": [10, 5, 30, 30], "score": 0.8},
+RECORDS = [  # a perfect detection of each ground-truth object
+    {"image_id": 1, "category_id": 1, "bbox": [4, 4, 20, 20], "score": 0.9},
+    {"image_id": 2, "category_id": 2, "bbox": [4, 4, 20, 20], "score": 0.8},
 ]
 
 
