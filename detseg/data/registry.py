@@ -53,7 +53,6 @@ An unknown key is a ``ValueError`` naming the key and the closest valid one.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +61,7 @@ from detseg.data.base import DetectionDataset
 from detseg.data.class_names import read_class_names, resolve_class_file
 from detseg.data.coco import CocoDetection
 from detseg.data.coco_seg import CocoSegmentation
+from detseg.data.data_section_errors import check_section, name_the_key
 from detseg.data.masks import (
     FolderSegmentation,
     SegmentationDataset,
@@ -151,14 +151,17 @@ DATA_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-_SHAPES = "(python tools/make_shapes.py --out datasets/shapes writes the shapes dataset)"
+_SHAPES = (
+    "(detseg-make-shapes --out datasets/shapes, or python tools/make_shapes.py in a checkout, "
+    "writes the shapes dataset)"
+)
 
 #: Format -> what its ``data.root`` is, for the error of a root that is missing or no folder.
 _ROOT_LAYOUTS: dict[str, str] = {
     "coco": "the dataset folder, with train/images/, val/images/ and "
     f"annotations/instances_<split>.json {_SHAPES}",
     "voc": "the VOC year folder, e.g. datasets/VOCdevkit/VOC2007, with Annotations/, "
-    "JPEGImages/ and ImageSets/Main/ (see datasets/README.md)",
+    "JPEGImages/ and ImageSets/Main/",
     "yolo": "the dataset folder, with images/<split>/, labels/<split>/ and classes.txt",
     "shapes_seg": f"the folder of the shapes dataset {_SHAPES}",
     "voc_seg": "the VOC year folder, e.g. datasets/VOCdevkit/VOC2012, with JPEGImages/, "
@@ -207,23 +210,9 @@ def _root_and_options(
     return root, options
 
 
-def _check_section(data_cfg: object) -> None:
-    """Refuse a ``data_cfg`` that is no mapping (a format name alone, ``None``).
-
-    Raises:
-        TypeError: naming its type and what to give.
-    """
-    if not isinstance(data_cfg, Mapping):
-        raise TypeError(
-            "data_cfg must be a config's data section, a dict such as {'format': 'coco', "
-            f"'root': 'datasets/shapes'}}, got {type(data_cfg).__name__} {data_cfg!r:.80}; "
-            "a loaded config gives it as config.data.dataset_kwargs()"
-        )
-
-
 def _resolve_config(data_cfg: dict[str, Any]) -> tuple[str, Path, dict[str, Any]]:
     """Validate ``data_cfg``; return ``(format, root, options with defaults filled in)``."""
-    _check_section(data_cfg)
+    check_section(data_cfg)
     fmt = data_cfg.get("format", "coco")
     if fmt not in DATASETS:
         hint = did_you_mean(fmt, DATASETS)
@@ -270,7 +259,7 @@ def build_dataset(
         FileNotFoundError: A configured file or folder does not exist.
         TypeError: ``data_cfg`` is no dict (a format name alone, ``None``).
     """
-    _check_section(data_cfg)
+    check_section(data_cfg)
     if data_cfg.get("format") in SEG_DATASETS:
         return build_segmentation_dataset(data_cfg, split, augmentations)
     if split not in ("train", "val"):
@@ -279,7 +268,7 @@ def build_dataset(
     try:
         return _detection_dataset(fmt, root, opt, split, augmentations)
     except FileNotFoundError as err:
-        raise _naming_the_key(err, root, opt, split) from None
+        raise name_the_key(err, root, opt, split) from None
 
 
 def _detection_dataset(
@@ -314,26 +303,6 @@ def _detection_dataset(
     )
 
 
-def _naming_the_key(
-    err: FileNotFoundError, root: Path, opt: dict[str, Any], split: str
-) -> FileNotFoundError:
-    """``err`` led by the config key of the missing path, when one path key of ``split``
-    (``data.train_images``, ``data.val_ann``, ...) names a path that does not exist under
-    ``root``: ``data.train_images: COCO images folder not found: ...``, so that a user knows
-    which key to fix. VOC split names are no paths (their message names the key already)."""
-    missing = [
-        key
-        for key, value in opt.items()
-        if key.startswith(f"{split}_")
-        and not key.endswith("_split")
-        and isinstance(value, (str, os.PathLike))
-        and not (root / value).exists()
-    ]
-    if len(missing) != 1 or str(err).startswith("data."):
-        return err
-    return FileNotFoundError(f"data.{missing[0]}: {err}")
-
-
 def _class_names(value: Any, root: Path, fmt: str) -> list[str] | None:
     """The names of ``data.classes`` (``None`` when not given; ``"voc"`` for format voc)."""
     if value is None:
@@ -345,7 +314,7 @@ def _class_names(value: Any, root: Path, fmt: str) -> list[str] | None:
 
 def _resolve_seg_config(data_cfg: dict[str, Any]) -> tuple[str, Path, dict[str, Any]]:
     """Validate a segmentation ``data_cfg``; return ``(format, root, options with defaults)``."""
-    _check_section(data_cfg)
+    check_section(data_cfg)
     fmt = data_cfg.get("format")
     if fmt not in SEG_DATASETS:
         hint = did_you_mean(str(fmt), SEG_DATASETS)
@@ -383,7 +352,7 @@ def build_segmentation_dataset(
     try:
         dataset = _segmentation_dataset(fmt, root, opt, split, augmentations)
     except FileNotFoundError as err:
-        raise _naming_the_key(err, root, opt, split) from None
+        raise name_the_key(err, root, opt, split) from None
     if opt["cache"]:
         dataset.enable_cache()
     return dataset

@@ -62,3 +62,12 @@ def test_two_missing_paths_keep_the_reader_message(tmp_path) -> None:
     data = {"format": "coco", "root": str(tmp_path)}
     with pytest.raises(FileNotFoundError, match=r"^COCO annotation file not found"):
         build_dataset(data, "train")
+
+
+def test_an_error_about_another_file_is_not_blamed_on_the_key(tmp_path) -> None:
+    """A missing class file is its own error, even while a path key names a missing folder."""
+    _write(tmp_path / "annotations" / "instances_train.json", COCO_JSON)
+    data = {"format": "coco", "root": str(tmp_path), "classes": "names.txt"}
+    with pytest.raises(FileNotFoundError) as caught:
+        build_dataset(data, "train")
+    assert str(caught.value).startswith("class names file 'names.txt' not found")

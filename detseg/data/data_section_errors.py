@@ -1,0 +1,53 @@
+"""The errors of a ``data`` section that name what to fix in the config.
+
+:func:`~detseg.data.registry.build_dataset` builds a split from a flat data section. A section
+that is no dict (a format name alone, ``None``) is refused naming what to give
+(:func:`check_section`); a reader's "not found" error about a path of the section is led by the
+config key that set it (:func:`name_the_key`), defaults included: a key the config leaves out
+is still the one to set.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["check_section", "name_the_key"]
+
+
+def check_section(data_cfg: object) -> None:
+    """Refuse a ``data_cfg`` that is no mapping (a format name alone, ``None``).
+
+    Raises:
+        TypeError: naming its type and what to give.
+    """
+    if not isinstance(data_cfg, Mapping):
+        raise TypeError(
+            "data_cfg must be a config's data section, a dict such as {'format': 'coco', "
+            f"'root': 'datasets/shapes'}}, got {type(data_cfg).__name__} {data_cfg!r:.80}; "
+            "a loaded config gives it as config.data.dataset_kwargs()"
+        )
+
+
+def name_the_key(
+    err: FileNotFoundError, root: Path, opt: dict[str, Any], split: str
+) -> FileNotFoundError:
+    """``err`` led by the config key of the missing path, when one path key of ``split``
+    (``data.train_images``, ``data.val_ann``, ...) names a path that does not exist under
+    ``root`` and ``err`` is about that path: ``data.train_images: COCO images folder not found:
+    ...``, so that a user knows which key to fix. VOC split names are no paths (their message
+    names the key already)."""
+    missing = [
+        key
+        for key, value in opt.items()
+        if key.startswith(f"{split}_")
+        and not key.endswith("_split")
+        and isinstance(value, (str, os.PathLike))
+        and not (root / value).exists()
+    ]
+    # the error must be about that path: a missing class file beside it names another file
+    if len(missing) != 1 or str(root / opt[missing[0]]) not in str(err):
+        return err
+    return FileNotFoundError(f"data.{missing[0]}: {err}")
