@@ -104,6 +104,11 @@ IMAGE_MAX = 3.0
 #: pixel is darker than about 0.37 of full scale: nearly every picture.
 IMAGE_MIN = -0.5
 
+#: How far below 0, as a share of its maximum, resampling may take an image of pixel values
+#: (bicubic ringing at edges): an image above :data:`IMAGE_MAX` whose minimum stays within it
+#: is told to divide by 255, not to drop a normalisation.
+PIXEL_DIP = 0.2
+
 
 class TargetError(ValueError):
     """A dataset's item (its image or target) breaks the detection sample contract (one line:
@@ -222,7 +227,10 @@ def _check_image(image: Any) -> None:
             f"image holds {_number(bad)}; images are finite values in [0, 1]: find where the "
             "dataset divides by zero or reads an undefined value"
         )
-    if low < IMAGE_MIN:
+    # pixel values dip a little below 0 after resampling (bicubic ringing), while a normalised
+    # image goes as far below 0 as above: the two ends together tell them apart
+    pixel_values = high > IMAGE_MAX and low >= -PIXEL_DIP * high
+    if low < IMAGE_MIN and not pixel_values:
         raise TargetError(
             f"image values go down to {_number(low)}; images are in [0, 1], not normalised: "
             "the model subtracts image_mean and divides by image_std itself, so drop the "
@@ -231,7 +239,7 @@ def _check_image(image: Any) -> None:
     if high > IMAGE_MAX:
         fix = (
             "divide by 255 (image.float() / 255 of a uint8 picture)"
-            if high <= 255
+            if high <= 255 * (1 + PIXEL_DIP)  # 8-bit values, overshoot of resampling included
             else "divide by 65535 (16-bit pixel values)"
         )
         raise TargetError(

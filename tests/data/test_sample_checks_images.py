@@ -96,6 +96,11 @@ BAD_IMAGES = {
         lambda: torch.linspace(-2.0, 4.0, 3 * SIZE * SIZE).view(3, SIZE, SIZE),
         r"image values go down to -2; images are in \[0, 1\], not normalised: ",
     ),
+    # pixel values resampled with a bicubic kernel ring a little below 0 and above 255
+    "0..255 with resampling ringing": (
+        lambda: torch.linspace(-20.0, 280.0, 3 * SIZE * SIZE).view(3, SIZE, SIZE),
+        r"image values reach 280; images are in \[0, 1\], not pixel values: divide by 255 ",
+    ),
     "NaN": (
         lambda: torch.full((3, SIZE, SIZE), float("nan")),
         r"image holds nan; images are finite values in \[0, 1\]",
