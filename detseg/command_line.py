@@ -158,8 +158,8 @@ def _memory_error_message(error: BaseException) -> str | None:
         return None
     return (
         f"out of memory{asked_size(error)}: the model or its inputs do not fit in this "
-        "machine's memory; lower the image size (--set model.min_size=... model.max_size=...) "
-        "or the batch size (DETSEG_TRACEBACK=1 shows where it ran out)"
+        "machine's memory; give smaller images or batches (the tool's --help names its size "
+        "flags; DETSEG_TRACEBACK=1 shows where it ran out)"
     )
 
 

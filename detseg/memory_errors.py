@@ -19,8 +19,9 @@ _ALLOCATOR_WORDS = ("can't allocate memory", "CUDA out of memory")
 
 
 def is_out_of_memory(error: BaseException) -> bool:
-    """Whether ``error`` is an allocator's out-of-memory failure (CPU, CUDA or numpy)."""
-    if isinstance(error, MemoryError):
+    """Whether ``error`` is an allocator's out-of-memory failure (CPU, CUDA, another device's
+    ``torch.OutOfMemoryError`` such as MPS's, or numpy's ``MemoryError``)."""
+    if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
         return True
     return isinstance(error, RuntimeError) and any(w in str(error) for w in _ALLOCATOR_WORDS)
 

@@ -28,8 +28,8 @@ def test_an_allocator_failure_is_one_line(capsys, error, asked):
     assert run(raising(error), "input.png") == USER_ERROR_EXIT_CODE
     assert error_line(capsys) == (
         f"tool: error: out of memory{asked}: the model or its inputs do not fit in this "
-        "machine's memory; lower the image size (--set model.min_size=... model.max_size=...) "
-        "or the batch size (DETSEG_TRACEBACK=1 shows where it ran out)"
+        "machine's memory; give smaller images or batches (the tool's --help names its size "
+        "flags; DETSEG_TRACEBACK=1 shows where it ran out)"
     )
 
 

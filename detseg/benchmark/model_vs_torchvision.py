@@ -19,6 +19,7 @@ from detseg.benchmark.segmentation_vs_torchvision import (
     format_segmentation_report,
 )
 from detseg.benchmark.twins import DETECTION_TWINS, SEGMENTATION_TWINS, SSD_TWINS
+from detseg.memory_errors import is_out_of_memory
 
 
 def benchmark_model(
@@ -91,18 +92,15 @@ def benchmark_model(
             f"--batch 2 or more{bigger}"
         ) from error
     except (MemoryError, RuntimeError) as error:
-        # numpy's MemoryError, or the CPU allocator's RuntimeError ("can't allocate memory");
-        # CUDA's OutOfMemoryError keeps its own words (a suite row reports it as it is)
-        if not isinstance(error, MemoryError) and _CPU_OUT_OF_MEMORY not in str(error):
+        # numpy's MemoryError, or the CPU allocator's RuntimeError; CUDA's OutOfMemoryError
+        # keeps its own words (a suite row reports it as it is)
+        if not is_out_of_memory(error) or type(error).__name__ == "OutOfMemoryError":
             raise
         raise ValueError(
             f"{arch} with --batch {batch} --size {size}: the images or the activations do not "
             "fit in memory; give a smaller --batch or --size"
         ) from error
 
-
-#: What PyTorch's CPU allocator says when a tensor does not fit in memory.
-_CPU_OUT_OF_MEMORY = "can't allocate memory"
 
 #: What PyTorch's BatchNorm says when a training batch has one value per channel.
 _BATCH_NORM_SINGLE_VALUE = "Expected more than 1 value per channel when training"

@@ -61,6 +61,7 @@ from detseg.export.wrappers import (
     ExportError,
     export_graph,
 )
+from detseg.memory_errors import is_out_of_memory
 from detseg.run_folders import checkpoint_of
 from detseg.timed_stages import timed_stage
 
@@ -356,8 +357,7 @@ def _example_images(batch_size: int, height: int, width: int) -> Tensor:
         generator = torch.Generator().manual_seed(0)
         return torch.rand(batch_size, 3, height, width, generator=generator)
     except (MemoryError, RuntimeError) as error:
-        # the CPU allocator's failure is a RuntimeError: "DefaultCPUAllocator: can't allocate"
-        if not isinstance(error, MemoryError) and "can't allocate memory" not in str(error):
+        if not is_out_of_memory(error):  # the CPU allocator's failure is a RuntimeError
             raise
         gib = batch_size * 3 * height * width * 4 / 2**30
         raise ExportError(

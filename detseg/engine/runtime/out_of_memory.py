@@ -18,8 +18,9 @@ from detseg.memory_errors import asked_size, is_out_of_memory
 
 __all__ = ["out_of_memory_error"]
 
-#: The model keys that scale the memory of a step, named with their values when set.
-_MODEL_SIZE_KEYS = ("min_size", "max_size", "fixed_size", "width_mult")
+#: The model keys that scale the memory of a step, named with their values when set: the
+#: detectors' resize bounds (YOLO's ``input_size``, SSD's ``size``) and a MobileNet's width.
+_MODEL_SIZE_KEYS = ("min_size", "max_size", "fixed_size", "input_size", "size", "width_mult")
 
 
 def out_of_memory_error(
@@ -29,16 +30,23 @@ def out_of_memory_error(
     ``device``; ``None`` for any other error.
 
     The line names the size asked for and the config's ``train.batch_size`` and model sizes
-    (``model.min_size``, ``max_size``, ``fixed_size``, ``width_mult`` where the config sets
-    them), e.g. ``out of memory on cpu (asked for 1,609.3 GiB): the model or a batch of images
-    does not fit; lower one of train.batch_size (4), model.min_size (256), ...``.
+    (those of :data:`_MODEL_SIZE_KEYS` that the config sets; for a segmenter, the image size
+    its augmentations give), and on CUDA ``train.amp`` where it is off, e.g. ``out of memory
+    on cpu (asked for 1,609.3 GiB): the model or a batch of images does not fit; lower one of
+    train.batch_size (4), model.min_size (256), ...``.
     """
     if not is_out_of_memory(error):
         return None
+    from detseg.segmentation import SEGMENTATION_MODELS
+
     sizes = [f"train.batch_size ({cfg.train.batch_size})"]
     kwargs = cfg.model.kwargs
     sizes += [f"model.{key} ({kwargs[key]})" for key in _MODEL_SIZE_KEYS if key in kwargs]
-    amp = "" if device.type != "cuda" else ", or train.amp=bf16 to halve the activations"
+    if cfg.model.name in SEGMENTATION_MODELS:  # a segmenter takes the images as the data gives
+        sizes.append("the image size (a resize or crop in data.augmentations)")
+    amp = ""
+    if device.type == "cuda" and cfg.train.amp == "none":
+        amp = ", or set train.amp=auto to halve the activations"
     return ConfigError(
         f"out of memory on {device}{asked_size(error)}: the model or a batch of images does not "
         f"fit; lower one of {', '.join(sizes)}{amp} (DETSEG_TRACEBACK=1 shows where it ran out)"

@@ -10,7 +10,8 @@ from tool_in_process import run_tool_here
 from detseg.config import ConfigError, load_config
 from detseg.engine.runtime.out_of_memory import out_of_memory_error
 
-DEMO = Path(__file__).resolve().parents[3] / "configs" / "demo.yaml"
+CONFIGS = Path(__file__).resolve().parents[3] / "configs"
+DEMO = CONFIGS / "demo.yaml"
 CPU_ALLOCATOR = (
     "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory: "
     "you tried to allocate 1728000000000 bytes. Error code 12 (Cannot allocate memory)"
@@ -37,7 +38,35 @@ def test_an_allocator_failure_names_the_sizes(error, device, asked) -> None:
         "one of train.batch_size (4), model.min_size (256), model.max_size (256), "
         "model.width_mult (0.25)"
     )
-    assert ("train.amp=bf16" in str(found)) == (device == "cuda")
+    assert "train.amp" not in str(found)  # off CUDA, or on with amp auto (the default)
+
+
+@pytest.mark.parametrize(
+    ("config", "overrides", "sizes"),
+    [
+        ("yolo/yolov3_shapes.yaml", [], "model.input_size (256), model.width_mult (0.5)"),
+        ("ssd/ssdlite320_shapes.yaml", [], "model.size (320)"),
+        ("segmentation/unet_shapes.yaml", [], "the image size (a resize or crop in "),
+    ],
+)
+def test_each_family_names_its_own_sizes(config, overrides, sizes) -> None:
+    cfg = load_config(CONFIGS / config, overrides)
+    found = out_of_memory_error(RuntimeError(CPU_ALLOCATOR), cfg, torch.device("cpu"))
+    assert sizes in str(found)
+
+
+@pytest.mark.parametrize(("amp", "hinted"), [("none", True), ("bf16", False), ("auto", False)])
+def test_amp_is_suggested_on_cuda_only_where_it_is_off(amp, hinted) -> None:
+    cfg = load_config(DEMO, [f"train.amp={amp}"])
+    error = torch.OutOfMemoryError(CUDA_ALLOCATOR)
+    found = out_of_memory_error(error, cfg, torch.device("cuda"))
+    assert ("set train.amp=auto to halve the activations" in str(found)) == hinted
+
+
+def test_another_device_out_of_memory_error_is_known() -> None:
+    cfg = load_config(DEMO)
+    error = torch.OutOfMemoryError("MPS backend out of memory (MPS allocated: 1.2 GB)")
+    assert out_of_memory_error(error, cfg, torch.device("cpu")) is not None
 
 
 def test_another_error_is_left_alone() -> None:
