@@ -245,8 +245,8 @@ def _check_record(record: dict, index: int, source: Path, image_ids: set, segm: 
     if segm and not record.get("segmentation"):
         raise ValueError(
             f"{where} has no 'segmentation'; --iou-type segm scores masks: "
-            "give each record an RLE or polygons (a Mask R-CNN's detections.json from "
-            "tools/eval.py or predictions.json from tools/infer.py has them), or leave out "
+            "give each record an RLE or polygons (a Mask R-CNN's detections.json of an "
+            "evaluation or predictions.json of inference has them), or leave out "
             "--iou-type segm to score the boxes"
         )
     if segm:

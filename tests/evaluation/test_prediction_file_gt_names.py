@@ -67,7 +67,7 @@ def test_an_image_without_file_name_is_refused_for_records_named_by_file(tmp_pat
 
 
 def test_an_image_without_file_name_scores_by_id(tmp_path):
-    """Without --images and file-named records the file names are not read: scored as before."""
+    """Without --images and file-named records the file names are not read: scored by id."""
     gt, pred = _files(tmp_path, NULL_FILE_NAME)
     assert evaluate_prediction_files(gt, pred, tmp_path / "out").metrics["AP"] == 1.0
 
@@ -117,7 +117,7 @@ def test_category_names_are_warned_about_and_told_apart(tmp_path, caplog, change
 
 
 def test_predictions_of_no_gt_category_are_refused(tmp_path):
-    """Labels 0..K-1 written for category ids 1..K, say: AP 0 with exit code 0 before."""
+    """Predictions of another dataset's category ids would score AP 0: refused instead."""
     records = [{**record, "category_id": record["category_id"] + 10} for record in RECORDS]
     gt, pred = _files(tmp_path, GT, records)
     with pytest.raises(ValueError) as caught:
@@ -138,3 +138,21 @@ def test_an_empty_predictions_list_is_scored_with_a_warning(tmp_path, caplog):
         summary = evaluate_prediction_files(gt, pred, tmp_path / "out")
     assert f"{pred} holds no detection: every AP and AR is 0" in caplog.text
     assert summary.metrics["AP"] == 0.0
+
+
+def test_no_detection_for_a_gt_without_objects_claims_no_zero(tmp_path, caplog):
+    """Without ground-truth objects AP is n/a, not 0: the warning says no number."""
+    gt, pred = _files(tmp_path, _gt_with(lambda gt: gt.update(annotations=[])), [])
+    with caplog.at_level(logging.WARNING):
+        evaluate_prediction_files(gt, pred, tmp_path / "out")
+    assert f"{pred} holds no detection\n" in caplog.text + "\n"
+    assert "every AP and AR is 0" not in caplog.text
+
+
+def test_category_ids_are_listed_in_numeric_order(tmp_path):
+    categories = [{"id": i, "name": f"c{i}"} for i in (2, 10, 1, 9)]
+    gt, pred = _files(tmp_path, _gt_with(lambda gt: gt.update(categories=categories)))
+    records = [{**RECORDS[0], "category_id": 30}]
+    pred.write_text(json.dumps(records))
+    with pytest.raises(ValueError, match=r"the gt's ids are \[1, 2, 9, 10\]\)"):
+        evaluate_prediction_files(gt, pred, tmp_path / "out")
