@@ -121,8 +121,9 @@ def evaluate_prediction_files(
     warn_about_ground_truth(gt_dict, str(gt))
     warn_about_category_names(gt_dict, str(gt))
     records = _read_json(predictions, list, "predictions")
-    if not records:
-        logger.warning("%s holds no detection: every AP and AR is 0", predictions)
+    if not records:  # AP and AR are 0 where the gt has objects, else n/a
+        zero = ": every AP and AR is 0" if gt_dict["annotations"] else ""
+        logger.warning("%s holds no detection%s", predictions, zero)
     if images_dir is not None or any(type(r) is dict and "file_name" in r for r in records):
         check_gt_file_names(gt_dict, str(gt))  # images found by file name: each needs one
     segm = iou_type == "segm"
@@ -275,7 +276,7 @@ def _check_record(record: dict, index: int, source: Path, image_ids: set, segm: 
             "with w, h >= 0 (COCO boxes are xywh, not xyxy)"
         )
     if "file_name" not in record and record["image_id"] not in image_ids:
-        some = sorted(image_ids, key=str)[:3]
+        some = sorted(image_ids, key=_id_order)[:3]
         raise ValueError(
             f"{where} has image_id {record['image_id']!r}, which is not an image of the ground "
             f"truth (ids e.g. {some}); give the gt's images[].id (or a 'file_name')"
@@ -290,8 +291,8 @@ def _image_of(record: dict) -> Any:
 def _known_categories(records: list[dict], gt: dict, source: Path) -> list[dict]:
     """``records`` without those whose ``category_id`` is not among the gt's ``categories``,
     with one warning naming the first few such ids; COCOeval ignores them in any case, so
-    the numbers are the same. When every record is of an unknown category (e.g. labels
-    ``0..K-1`` for category ids ``1..K``), the AP of 0 would be the mix-up's: an error instead.
+    the numbers are the same. When every record is of an unknown category (the category ids of
+    another dataset, say), the AP of 0 would be the mix-up's: an error instead.
 
     Raises:
         ValueError: naming ``source``, the records' category ids and the gt's.
@@ -300,11 +301,11 @@ def _known_categories(records: list[dict], gt: dict, source: Path) -> list[dict]
     unknown = Counter(r["category_id"] for r in records if r["category_id"] not in cat_ids)
     if not unknown:
         return records
-    if sum(unknown.values()) == len(records):  # a mix-up, e.g. labels 0..K-1 for ids 1..K
+    if sum(unknown.values()) == len(records):  # a mix-up: another dataset's ids, say
         raise ValueError(
             f"{source}: no detection has a category_id of the gt's categories (category_id "
-            f"{', '.join(map(repr, sorted(unknown, key=str)[:5]))}; the gt's ids are "
-            f"{sorted(cat_ids, key=str)[:10]}): give each record the gt's category id (are "
+            f"{', '.join(map(repr, sorted(unknown, key=_id_order)[:5]))}; the gt's ids are "
+            f"{sorted(cat_ids, key=_id_order)[:10]}): give each record the gt's category id (are "
             "the ground truth and the predictions about the same categories?)"
         )
     first = next(i for i, r in enumerate(records) if r["category_id"] not in cat_ids)
@@ -316,9 +317,17 @@ def _known_categories(records: list[dict], gt: dict, source: Path) -> list[dict]
         ", ".join(f"category_id {cat!r}: {n}" for cat, n in unknown.most_common(5))
         + (" ..." if len(unknown) > 5 else ""),
         first,
-        sorted(cat_ids, key=str)[:10],
+        sorted(cat_ids, key=_id_order)[:10],
     )
     return [r for r in records if r["category_id"] in cat_ids]
+
+
+def _id_order(value: Any) -> tuple[int, Any]:
+    """A sort key for ids as a json file gives them: numbers in numeric order (10 after 9),
+    then anything else by its text."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, value)
+    return (1, str(value))
 
 
 def _read_json(path: Path, kind: type, what: str) -> Any:
