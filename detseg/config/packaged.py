@@ -11,8 +11,10 @@ package ``detseg_configs`` (setup.py maps ``configs/`` to it as it maps ``tools/
 and so do :func:`detseg.config.load_data_file` and the dataset check, which take a config or a
 data file). In this order:
 
-1. a path that exists is used as it is (a file, or a folder where a tool takes one): a file of
-   the current folder wins over a packaged config of the same name;
+1. a file that exists is used as it is (so is a folder where a tool takes one: the dataset
+   check's dataset folders): a file of the current folder wins over a packaged config of the
+   same name, while a folder does not hide one (the checkout's ``datasets/shapes/`` and the
+   packaged data file ``datasets/shapes``);
 2. else a packaged config by its name relative to ``configs/``, with or without ``.yaml`` and
    with or without a leading ``configs/``: ``demo``, ``demo.yaml``, ``configs/demo.yaml`` and
    ``faster_rcnn/faster_rcnn_r50_fpn_coco`` all name a packaged file; one INFO line names the
@@ -115,39 +117,57 @@ def packaged_configs() -> list[PackagedConfig]:
     return sorted(found, key=lambda config: config.name)
 
 
-def resolve_config_path(path: str | os.PathLike[str], what: str = "config file") -> Path:
+def resolve_config_path(
+    path: str | os.PathLike[str], what: str = "config file", folders: bool = False
+) -> Path:
     """The file that ``path`` names: the path itself when it exists, else a packaged config
     of that name (the order of the module docstring).
 
     Args:
         path: what the user gave: a path (``~`` is the home folder) or a packaged name.
         what: what the file is, for the error (``"config file"``, ``"data file"``).
+        folders: whether the caller takes a folder (a dataset folder for the dataset check).
+            Without, an existing folder of that name does not hide a packaged file: the
+            checkout's ``datasets/shapes/`` folder and the data file ``datasets/shapes``.
 
     Returns:
-        ``Path(path)`` when it exists (a folder too: the caller says what a folder means), else
-        the packaged file.
+        ``Path(path)`` when it is a file (or a folder, with ``folders``), else the packaged
+        file of that name; else ``Path(path)`` when it exists (the caller says what is wrong
+        with a folder).
 
     Raises:
-        ConfigError: neither a file nor a packaged name: ``<what> not found: <path>``, and for
+        ConfigError: neither a path nor a packaged name: ``<what> not found: <path>``, and for
             a relative name the closest packaged names and how to list them.
     """
     given = Path(path)
-    if given.expanduser().exists():
+    there = given.expanduser()
+    if there.is_file() or (folders and there.exists()):
         return given
     name = _packaged_name(os.fspath(path))
     folder = packaged_config_dir()
-    if name is None or folder is None:
-        raise ConfigError(f"{what} not found: {given.expanduser()}")
-    found = folder / f"{name}.yaml"
-    if found.is_file():
+    found = None if name is None or folder is None else folder / f"{name}.yaml"
+    if found is not None and found.is_file():
         logger.info("%s: the packaged config %s", path, found)
         return found
-    close = close_names(name, [config.name for config in packaged_configs()])
+    if there.exists():  # a folder where a file is wanted, and no packaged file of its name
+        return given
+    if name is None or folder is None:
+        raise ConfigError(f"{what} not found: {there}")
+    close = _closest(name, [config.name for config in packaged_configs()])
     hint = f"; closest packaged configs: {', '.join(close)}" if close else ""
     raise ConfigError(
         f"{what} not found: {path} (no such file, nor a packaged config '{name}'){hint}; "
         f"{LIST_HINT}"
     )
+
+
+def _closest(name: str, names: list[str]) -> list[str]:
+    """The packaged names closest to ``name``: first those ending in its last part (``voc``
+    and ``coco.yaml`` name ``datasets/voc`` and ``datasets/coco``), then the most similar."""
+    last = name.rsplit("/", 1)[-1]
+    same_end = [other for other in names if other.rsplit("/", 1)[-1] == last]
+    similar = [other for other in close_names(name, names) if other not in same_end]
+    return (same_end + similar)[:3]
 
 
 def _packaged_name(text: str) -> str | None:

@@ -79,7 +79,7 @@ def _modelless_data_section(
     if not isinstance(data, dict):
         raise ConfigError(
             f"{path}: no 'data:' section in the file or its bases: name a data file in "
-            f"'{BASE_KEY}' (configs/datasets/) or write the section"
+            f"'{BASE_KEY}' (a packaged one: datasets/coco, datasets/voc, ...) or write the section"
         )
     return _apply_data_overrides({"format": DEFAULT_FORMAT, "root": "", **data}, overrides)
 
@@ -129,7 +129,7 @@ def load_data_section(
         ConfigError: The file is missing or invalid, or an override is; a folder without a
             ``data.yaml`` in none of the default layouts.
     """
-    path = resolve_config_path(path, what="config or data file")
+    path = resolve_config_path(path, what="config or data file", folders=True)
     if Path(path).is_dir():
         return _folder_section(Path(path), overrides)
     if is_experiment_config(path):

@@ -61,9 +61,29 @@ def test_an_existing_folder_is_kept_for_the_caller(elsewhere):
     """``datasets/shapes`` is a packaged data file and, here, a dataset folder: the folder wins
     (the dataset check reads a folder by its layout)."""
     (elsewhere / "datasets" / "shapes").mkdir(parents=True)
-    assert resolve_config_path("datasets/shapes") == Path("datasets/shapes")
+    assert resolve_config_path("datasets/shapes", folders=True) == Path("datasets/shapes")
     with pytest.raises(ConfigError, match="datasets/shapes is a folder without a data.yaml"):
         load_data_section("datasets/shapes")
+
+
+def test_a_folder_does_not_hide_a_packaged_file_from_a_file_reader(elsewhere):
+    """``--data datasets/shapes`` in a checkout after ``make demo`` (which makes the folder
+    ``datasets/shapes/``) reads the packaged data file; so does a config beside a folder."""
+    (elsewhere / "datasets" / "shapes").mkdir(parents=True)
+    (elsewhere / "demo").mkdir()
+    assert load_data_file("datasets/shapes")["format"] == "coco"
+    assert load_config("demo").model.name == "faster_rcnn"
+    (elsewhere / "mine").mkdir()
+    with pytest.raises(ConfigError, match="mine is a folder"):  # no packaged file: the folder
+        load_config("mine")
+
+
+@pytest.mark.parametrize(
+    ("given", "first"), [("voc", "datasets/voc"), ("coco.yaml", "datasets/coco")]
+)
+def test_a_bare_name_suggests_the_packaged_files_of_that_name(elsewhere, given, first):
+    with pytest.raises(ConfigError, match=f"closest packaged configs: {first}[,;]"):
+        load_data_file(given)
 
 
 def test_load_config_reads_a_packaged_config_with_its_bases(elsewhere):
