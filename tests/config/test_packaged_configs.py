@@ -57,9 +57,9 @@ def test_an_existing_file_comes_first(elsewhere, caplog):
     assert resolve_config_path("demo").resolve() == (CONFIGS / "demo.yaml").resolve()
 
 
-def test_an_existing_folder_is_kept_for_the_caller(elsewhere):
-    """``datasets/shapes`` is a packaged data file and, here, a dataset folder: the folder wins
-    (the dataset check reads a folder by its layout)."""
+def test_an_existing_folder_is_kept_for_the_dataset_check(elsewhere):
+    """``datasets/shapes`` is a packaged data file and, here, a dataset folder: the dataset
+    check, which reads a folder by its layout, takes the folder."""
     (elsewhere / "datasets" / "shapes").mkdir(parents=True)
     assert resolve_config_path("datasets/shapes", folders=True) == Path("datasets/shapes")
     with pytest.raises(ConfigError, match="datasets/shapes is a folder without a data.yaml"):
