@@ -391,6 +391,7 @@ def read_rgb_array(path: str | os.PathLike, apply_exif_orientation: bool = False
     Raises:
         ImageReadError: The file is missing, empty, corrupt, or of an unsupported kind or
             pixel type.
+        TypeError: ``path`` is no ``str`` or ``os.PathLike`` (``None``, an array).
     """
     rgb, orientation = read_stored_rgb(path)
     if apply_exif_orientation:
@@ -413,6 +414,7 @@ def read_image_array(path: str | os.PathLike, apply_exif_orientation: bool = Fal
 
     Raises:
         ImageReadError: The file is missing, empty, corrupt, or of an unsupported kind.
+        TypeError: ``path`` is no ``str`` or ``os.PathLike`` (``None``, an array).
     """
     rgb = read_rgb_array(path, apply_exif_orientation)
     return np.ascontiguousarray(to_unit_float(rgb, path))
