@@ -60,7 +60,7 @@ def check_model_kwargs(name: str, kwargs: dict[str, Any]) -> Callable[..., nn.Mo
         hint = did_you_mean(name, MODELS)
         raise ValueError(
             f"unknown model '{name}'{hint} (known models: {list(MODELS)}; a builder of your "
-            "own is added to detseg.models.MODELS first, see docs/extending.md)"
+            "own is added to detseg.models.MODELS first)"
         )
     if name in SEGMENTATION_MODELS:
         check_moved_keys(kwargs)

@@ -20,7 +20,9 @@ __all__ = ["RUN_CHECKPOINTS", "checkpoint_of", "run_checkpoint"]
 logger = logging.getLogger(__name__)
 
 #: What to give instead of a folder without checkpoints, as the tools that take one say it.
-CHECKPOINT_OR_RUN = "a best.pt / last.pt written by tools/train.py, or the run folder holding it"
+CHECKPOINT_OR_RUN = (
+    "a best.pt / last.pt written by detseg-train (tools/train.py), or the run folder holding it"
+)
 
 #: The files of a run folder that stand for it, in order, with why that one is read.
 RUN_CHECKPOINTS = (("best.pt", "its best checkpoint"), ("last.pt", "it has no best.pt"))

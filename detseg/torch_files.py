@@ -41,7 +41,7 @@ _ONNX_NEXT_TAGS = frozenset(b"\x12\x1a\x22\x28\x32\x3a\x42")
 
 
 #: What to give instead, by default: a checkpoint of ``tools/train.py``.
-TRAIN_CHECKPOINT = "a best.pt / last.pt written by train.py"
+TRAIN_CHECKPOINT = "a best.pt / last.pt written by detseg-train (tools/train.py)"
 
 
 def read_torch_file(path: str | Path, give: str | None = None) -> Any:
@@ -124,7 +124,7 @@ def _check_zip(path: Path, give: str | None) -> None:
 def _export_message(path: Path, kind: str, give: str | None) -> str:
     if give:
         return f"{path} is {kind} export, not a checkpoint; give {give}"
-    return f"{path} is {kind} export, not a train.py checkpoint; give best.pt or last.pt"
+    return f"{path} is {kind} export, not a training checkpoint; give best.pt or last.pt"
 
 
 def _is_onnx(head: bytes) -> bool:

@@ -120,6 +120,8 @@ def test_every_command_answers_help(venv):
         assert result.returncode == 0, f"{command}: {result.stderr[-1500:]}"
         assert result.stdout.startswith(f"usage: {command} "), result.stdout[:200]
         assert "python tools/" not in result.stdout, f"{command}: {result.stdout}"
+        # the configs by their packaged names: a pip install has no configs/ folder
+        assert "configs/" not in result.stdout, f"{command}: {result.stdout}"
     for command, result in errors.items():
         assert result.returncode == 2, f"{command}: {result.stderr[-1500:]}"
         assert result.stderr.startswith(f"usage: {command} "), result.stderr[:200]
@@ -202,9 +204,10 @@ def test_installed_package_carries_every_config(venv):
 
 
 def test_installed_train_command_takes_a_packaged_config_by_name(venv, tmp_path):
-    """From a folder outside the checkout: ``detseg-train --list-configs``, then ``detseg-train
-    demo`` (its ``_base_`` in the package) for one iteration, whose checkpoint ``detseg-eval``
-    evaluates without any configs folder."""
+    """From a folder outside the checkout: ``detseg-train --list-configs`` (names and the
+    installed folder), ``detseg-train demo`` before a dataset exists (the error names
+    ``detseg-make-shapes``), then ``detseg-train demo`` (its ``_base_`` in the package) for one
+    iteration, whose checkpoint ``detseg-eval`` evaluates without any configs folder."""
     from detseg.data.shapes import generate_shapes
 
     root = tmp_path / "shapes"
@@ -228,6 +231,14 @@ def test_installed_train_command_takes_a_packaged_config_by_name(venv, tmp_path)
     assert listed.returncode == 0, listed.stderr[-2000:]
     names = [line.split()[0] for line in listed.stdout.splitlines()]
     assert {"demo", "faster_rcnn/faster_rcnn_r50_fpn_coco", "datasets/voc"} <= set(names)
+    folder = listed.stdout.splitlines()[-1].rsplit(" ", 1)[-1]  # where to copy a config from
+    assert folder.startswith(str(venv)) and Path(folder, "demo.yaml").is_file(), folder
+
+    no_data = run("detseg-train", "demo")  # before any dataset is made: how to make one
+    assert no_data.returncode == 2, no_data.stderr[-2000:]
+    last = no_data.stderr.splitlines()[-1]
+    assert last.startswith("detseg-train: error: data.root 'datasets/shapes' is not a folder")
+    assert "detseg-make-shapes --out datasets/shapes" in last, last
 
     trained = run("detseg-train", "demo", "--set", *_tiny_run_overrides(root))
     assert trained.returncode == 0, trained.stderr[-2000:]

@@ -38,5 +38,5 @@ def test_a_folder_without_checkpoints_is_refused_naming_its_pt_files(tmp_path):
         checkpoint_of(tmp_path, "evaluating")
     assert str(info.value) == (
         f"{tmp_path} is a folder without best.pt or last.pt (it holds epoch_3.pt); give a "
-        "best.pt / last.pt written by tools/train.py, or the run folder holding it"
+        "best.pt / last.pt written by detseg-train (tools/train.py), or the run folder holding it"
     )

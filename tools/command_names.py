@@ -55,6 +55,11 @@ STARTED_AS_ENV = "DETSEG_STARTED_AS"
 #: file of another folder, such as ``detseg/engine/training/train.py``).
 _SCRIPT_NAME = re.compile(r"(?<![\w/.-])(?:python )?(?:tools/)?(?P<stem>\w+)\.py\b")
 
+#: A config of the checkout's configs/ folder named by its path (``configs/demo.yaml``,
+#: ``configs/datasets/voc.yaml``; not a pattern such as ``configs/datasets/*.yaml``, nor a
+#: ``configs`` folder elsewhere): the installed package carries it under its packaged name.
+_CONFIG_PATH = re.compile(r"(?<![\w/.~-])configs/(?P<name>[\w-]+(?:/[\w-]+)*)\.yaml\b")
+
 
 @dataclass(frozen=True)
 class ToolName:
@@ -77,6 +82,16 @@ class ToolName:
         if not self.installed:
             return text
         return _SCRIPT_NAME.sub(lambda found: COMMANDS.get(found["stem"], found[0]), text)
+
+    def help_text(self, text: str) -> str:
+        """A text of ``--help`` for this way of starting the tool: :meth:`examples`, and for an
+        installed command a config path ``configs/demo.yaml`` written as its packaged name
+        ``demo`` (what CONFIG takes from any folder: an installed detseg has no configs/
+        folder). Error lines keep their paths: they may quote a user's own configs/ file."""
+        text = self.examples(text)
+        if not self.installed:
+            return text
+        return _CONFIG_PATH.sub(lambda found: found["name"], text)
 
 
 def tool_name(tool: str) -> ToolName:
@@ -114,7 +129,8 @@ class ExamplesDefaultsHelpFormatter(ExamplesHelpFormatter, argparse.ArgumentDefa
 class ToolArgumentParser(argparse.ArgumentParser):
     """``argparse.ArgumentParser`` that names the tool as it was started (:class:`ToolName`):
     in the usage line (``prog``), in its error lines, and wherever its help or an error
-    message names a tool. Sub-command parsers are of the same kind. Its help is formatted by
+    message names a tool; its help names the configs as an installed detseg has them.
+    Sub-command parsers are of the same kind. Its help is formatted by
     :class:`ExamplesHelpFormatter` unless ``formatter_class`` says otherwise."""
 
     def __init__(self, *args: Any, name: ToolName, **kwargs: Any) -> None:
@@ -124,14 +140,14 @@ class ToolArgumentParser(argparse.ArgumentParser):
         self.name = name
 
     def format_help(self) -> str:
-        """The help, with the tools it names written as the user starts them
-        (:meth:`ToolName.examples`) before argparse wraps the lines."""
-        self.description = self.description and self.name.examples(self.description)
-        self.epilog = self.epilog and self.name.examples(self.epilog)
+        """The help, with the tools and configs it names written as the user has them
+        (:meth:`ToolName.help_text`) before argparse wraps the lines."""
+        self.description = self.description and self.name.help_text(self.description)
+        self.epilog = self.epilog and self.name.help_text(self.epilog)
         for action in self._actions:
             for shown in [action, *getattr(action, "_choices_actions", [])]:
                 if isinstance(shown.help, str):
-                    shown.help = self.name.examples(shown.help)
+                    shown.help = self.name.help_text(shown.help)
         return super().format_help()
 
     def error(self, message: str) -> NoReturn:

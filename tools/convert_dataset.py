@@ -7,10 +7,12 @@
 SRC may also be a data file: an Ultralytics data yaml (`--from yolo`, as Ultralytics takes
 `data=coco8.yaml`) or a detseg data.yaml (read at its `root` by the keys training reads:
 train_images / train_ann / train_labels / train_split and the val ones, else the default layout).
-Both folders use the format's default detseg layout (datasets/README.md); the output also gets
-a data.yaml with the `data:` section of the result, for `tools/train.py --data` (with `classes`
-for VOC, which keeps their order). How boxes, classes, crowd and difficult flags carry over:
-detseg/convert/datasets/__init__.py.
+Both folders use the format's default detseg layout (coco: <split>/images/ and
+annotations/instances_<split>.json; voc: Annotations/, JPEGImages/ and ImageSets/Main/<split>.txt;
+yolo: images/<split>/, labels/<split>/ and classes.txt); the output also gets a data.yaml with
+the `data:` section of the result, for `tools/train.py --data` (with `classes` for VOC, which
+keeps their order). How boxes, classes, crowd and difficult flags carry over:
+python -m pydoc detseg.convert.datasets.
 """
 
 from __future__ import annotations

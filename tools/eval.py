@@ -135,7 +135,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         metavar="FILE",
         help="checkpoint form: evaluate on this dataset instead, a data yaml "
-        "(configs/datasets/*.yaml or an Ultralytics data yaml) whose val split is scored; "
+        "(a file, a packaged one by name such as datasets/voc, or an Ultralytics data yaml) whose "
+        "val split is scored; "
         "its classes must be the checkpoint's",
     )
     _add_model_free_args(parser.add_argument_group("model-free form (instead of CHECKPOINT)"))

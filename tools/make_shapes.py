@@ -12,7 +12,8 @@ for the numbers a recipe reports (each split drawn from its own random stream).
     OUT/masks/train/000000.png ...          semantic label maps: 0 background, 1..5 classes
 
 --num-test 0 writes no test/ folder and no instances_test.json; train and val are always
-written (empty with a count of 0): the COCO layout that configs/datasets/shapes.yaml reads.
+written (empty with a count of 0): the COCO layout that the packaged data file
+configs/datasets/shapes.yaml reads.
 """
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ EXAMPLES = """\
     python tools/train.py configs/demo.yaml --work-dir runs/demo --resume
     python tools/train.py configs/demo.yaml --profile 20   # where a step's time goes
     python tools/train.py configs/demo.yaml --nproc 2      # 2 CPU processes (or GPUs)
-    python tools/train.py demo --set data.root=datasets/shapes  # a packaged config, any folder
+    python tools/train.py yolo/yolov3_shapes               # a packaged config by name, any folder
     python tools/train.py --list-configs                   # the packaged configs"""
 
 
@@ -98,15 +98,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "train",
         _TrainArgumentParser,
         argv=sys.argv[1:] if argv is None else argv,
-        description="Train a detector or a segmenter; see configs/_base_/shapes_cpu.yaml for "
-        "every config key. Several processes or GPUs of this machine: --nproc N; several "
+        description="Train a detector or a segmenter; the packaged config "
+        "configs/_base_/shapes_cpu.yaml documents every config key (--list-configs names the "
+        "folder). Several processes or GPUs of this machine: --nproc N; several "
         "machines: launch with torchrun.\n\n" + EXAMPLES,
     )
     parser.add_argument(
         "config",
         type=user_path,
         nargs="?",
-        help="experiment YAML: a file (configs/demo.yaml), else a config that comes with detseg, "
+        help="experiment YAML: a file (my_config.yaml), else a config that comes with detseg, "
         "by its name from any folder (demo, faster_rcnn/faster_rcnn_r50_fpn_coco; see "
         "--list-configs); required unless --list-configs is given",
     )
@@ -130,9 +131,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=user_path,
         default=None,
         metavar="FILE",
-        help="train on this dataset: a data yaml (configs/datasets/*.yaml, or an Ultralytics "
-        "data yaml with path/train/val/names) that replaces the config's data section, "
-        "augmentations excepted; --set data.format=X also starts from format X's defaults",
+        help="train on this dataset: a data yaml (a file, a packaged one by name such as "
+        "datasets/voc, or an Ultralytics data yaml with path/train/val/names) that replaces "
+        "the config's data section, augmentations excepted; --set data.format=X also starts "
+        "from format X's defaults",
     )
     parser.add_argument(
         "--work-dir",
@@ -209,8 +211,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def list_configs() -> int:
     """``--list-configs``: each packaged config's name (what CONFIG takes) and what it is, in
-    groups: the configs to train, the data files, the bases."""
+    groups: the configs to train, the data files, the bases; then the folder that holds them
+    (an installed detseg has no configs/ folder: a config to change is copied from there)."""
     from detseg.config import ConfigError, packaged_configs
+    from detseg.config.packaged import packaged_config_dir
 
     configs = packaged_configs()
     if not configs:
@@ -223,6 +227,7 @@ def list_configs() -> int:
         print(title)
         for config in (c for c in configs if c.kind == kind):
             print(f"  {config.name:<{width}}  {config.description}".rstrip())
+    print(f"{LISTED_FOLDER} {packaged_config_dir()}")
     return 0
 
 
@@ -232,6 +237,9 @@ LISTED_KINDS = {
     "data": "Data files (--data NAME: replace a config's data section):",
     "base": "Bases (_base_: shared parts of the configs above):",
 }
+
+#: The last line of ``--list-configs``, before the folder of the files.
+LISTED_FOLDER = "Their files (copy one to change it):"
 
 
 def launch_workers(

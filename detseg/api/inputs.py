@@ -284,9 +284,9 @@ def _named_in_list(exc: ImageReadError, position: str, caller: str = "predict") 
     with its ``position`` among many inputs and what to do when some files are unreadable."""
     error = type(exc)(exc.path, "")
     error.args = (
-        f"{position}: {exc}; {_STOPS[caller]}: remove the file, or use tools/infer.py (or "
-        "predictor.predict_images on detseg.image_inputs.read_images), which skips unreadable "
-        "files and carries on",
+        f"{position}: {exc}; {_STOPS[caller]}: remove the file, or use detseg-infer "
+        "(tools/infer.py) or predictor.predict_images on detseg.image_inputs.read_images, which "
+        "skip unreadable files and carry on",
     )
     return error
 

@@ -68,7 +68,7 @@ logger = logging.getLogger(__name__)
 Result = DetectionResult | SegmentationResult
 
 #: What :func:`load` takes, ending the messages of a path that is not one.
-LOADABLE = "a best.pt / last.pt written by tools/train.py, or its run folder"
+LOADABLE = "a best.pt / last.pt written by detseg-train (tools/train.py), or its run folder"
 
 
 def load(
@@ -106,7 +106,8 @@ def load(
     if path.suffix.lower() in (*IMAGE_SUFFIXES, *VIDEO_SUFFIXES):
         kind = "an image" if path.suffix.lower() in IMAGE_SUFFIXES else "a video"
         raise CheckpointError(
-            f"{path} is {kind}, not a checkpoint; give a best.pt / last.pt written by train.py"
+            f"{path} is {kind}, not a checkpoint; give a best.pt / last.pt written by "
+            "detseg-train (tools/train.py)"
         )
     if path.is_dir():
         path = _run_checkpoint(path)
@@ -131,7 +132,8 @@ def _run_checkpoint(folder: Path) -> Path:
         CheckpointError: the folder holds neither.
     """
     path, why = run_checkpoint(
-        folder, give="a checkpoint file written by tools/train.py, e.g. runs/<name>/best.pt"
+        folder,
+        give="a checkpoint file written by detseg-train (tools/train.py), e.g. runs/<name>/best.pt",
     )
     logger.info("loading %s (%s is a run folder; %s)", path, folder, why)
     return path

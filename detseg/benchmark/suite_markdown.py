@@ -157,7 +157,8 @@ def _not_run_lines(not_run: Sequence[SuiteRow], device: str, out: Path | None = 
         "",
         f"**Not run: {len(not_run)} row(s)** ({', '.join(f'`{row.name}`' for row in not_run)}): "
         "the suite is still running, or it was cut short during the first of them. Run them "
-        f"with `python tools/benchmark.py suite --device {device}{where} --only {names}`.",
+        f"with `detseg-benchmark suite --device {device}{where} --only {names}` "
+        "(tools/benchmark.py).",
     ]
 
 
@@ -186,7 +187,8 @@ def format_suite_markdown(
         f"- torch {env.torch}, torchvision {env.torchvision}, Python {env.python}",
         f"- device: {env.device_name} ({env.device}), {env.threads} torch CPU threads",
         *mixed,
-        f"- each row: `python tools/benchmark.py model --device {env.device}` plus its flags; "
+        f"- each row: `detseg-benchmark model --device {env.device}` (tools/benchmark.py) plus "
+        "its flags; "
         "ratios are detseg / torchvision images/s (median of the timed calls); a target is met "
         "when the ratio reaches it",
         "",

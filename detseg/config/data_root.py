@@ -96,7 +96,7 @@ def warn_root_elsewhere(data_file: str | os.PathLike[str], section: dict[str, An
         return False
     logger.warning(
         "%s names root %s, while %s holds a %s dataset itself (copied or moved?): reading %s, "
-        "as training, evaluation, tools/check_data.py and tools/convert_dataset.py do with "
+        "as training, evaluation, the dataset check and the dataset conversion do with "
         "this data file; for this folder, set data.root=%s or rewrite root in its data.yaml",
         Path(data_file),
         root,

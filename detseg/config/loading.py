@@ -195,8 +195,8 @@ def _data_file_as_config(source: str, what: str = "") -> ConfigError:
     after a model config. ``what``: what the file holds, when it is not a ``data:`` section."""
     found = what or "'model.name' is required, and this file has only a data section"
     return ConfigError(
-        f"{source}: {found}: a data file goes with a model config, e.g. tools/train.py "
-        f"configs/demo.yaml --data {source}"
+        f"{source}: {found}: a data file goes with a model config, e.g. detseg-train demo "
+        f"--data {source} (tools/train.py)"
     )
 
 

@@ -88,7 +88,7 @@ def check_model_section(
         hint = did_you_mean(model.name, MODELS)
         raise ConfigError(
             f"{source}: unknown model.name '{model.name}'{hint} (known: {', '.join(MODELS)}; a "
-            "builder of your own is added to detseg.models.MODELS first, see docs/extending.md)"
+            "builder of your own is added to detseg.models.MODELS first)"
         )
     check_init_task(model.init_from, model.name, model.name in SEGMENTATION_MODELS, source)
     if model.name in SEGMENTATION_MODELS:

@@ -59,7 +59,7 @@ def warn_ignored_segmentation_keys(eval_cfg: EvalConfig, model_name: str, source
         return
     _reported.add((source, model_name, tuple(keys)))
     logger.warning(
-        "%s: %s only apply to semantic segmentation models (tools/eval.py, tools/infer.py); "
+        "%s: %s only apply to semantic segmentation models (evaluation and inference); "
         "%s is a detector and ignores them: remove them from the config, or reset them with "
         "--set %s",
         source,

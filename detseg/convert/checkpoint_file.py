@@ -71,7 +71,7 @@ def torchvision_file_checkpoint(
         if _is_detseg_checkpoint(path):
             raise ValueError(
                 f"{path} is already a detseg checkpoint (it has a config and classes): give it "
-                "to infer.py / eval.py / export.py as it is, or name it in model.init_from to "
+                "as it is to inference, evaluation or export, or name it in model.init_from to "
                 "fine-tune from it"
             ) from None
         raise

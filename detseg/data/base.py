@@ -233,7 +233,7 @@ class DetectionDataset(ImageDataset):
             references and Detectron2 drop them before their transforms too.
     """
 
-    size_check_hint = "; python tools/check_data.py lists every such image"
+    size_check_hint = "; detseg-check-data (tools/check_data.py) lists every such image"
 
     def __init__(self, augmentations: Any | None = None, load_masks: bool = False) -> None:
         if augmentations is not None:  # a pipeline without box settings would leave boxes behind

@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 #: The end of the messages about a file that is not a COCO detection dataset.
 LAYOUT_HINT = (
     "expected a COCO json with 'images', 'annotations' and 'categories' and a folder holding "
-    "the files named by images[*].file_name (see datasets/README.md)"
+    "the files named by images[*].file_name"
 )
 
 

@@ -177,7 +177,8 @@ def _report_void_only(values: np.ndarray, num_classes: int, source: str) -> None
     logger.warning(
         "%s: label map holds only background (0) and ignored (%d) pixels; if it is a binary "
         "mask with its foreground stored as %d, store the foreground as 1 (class 1): %d is "
-        "ignored by the loss and by mIoU (tools/check_data.py counts such files)",
+        "ignored by the loss and by mIoU; detseg-check-data (tools/check_data.py) counts such "
+        "files",
         source,
         IGNORE_INDEX,
         IGNORE_INDEX,

@@ -67,7 +67,9 @@ SegSample = tuple[torch.Tensor, torch.Tensor] | None
 
 
 #: Ends the error of a label map that stops training or evaluation (wrong size, values, colours).
-LIST_ALL_HINT = "tools/check_data.py on the config or data file lists every such label map"
+LIST_ALL_HINT = (
+    "detseg-check-data (tools/check_data.py) on the config or data file lists every such label map"
+)
 
 _BACKGROUND_NAMES = ("background", "_background_", "__background__", "bg")
 
@@ -289,9 +291,9 @@ def _not_shapes_message(root: Path, ann_file: Path) -> str:
     other = next((fmt for fmt, subs in layouts if all((root / sub).is_dir() for sub in subs)), None)
     hint = (
         f"; {root} has the {other} layout: set data.format={other} (or train with --data "
-        f"configs/datasets/{other}.yaml)"
+        f"datasets/{other})"
         if other
-        else "; python tools/make_shapes.py --out <root> writes the shapes dataset"
+        else "; detseg-make-shapes --out <root> (tools/make_shapes.py) writes the shapes dataset"
     )
     return (
         f"data.format shapes_seg reads the class names from {ann_file}, which is missing "
@@ -301,7 +303,7 @@ def _not_shapes_message(root: Path, ann_file: Path) -> str:
 
 _VOC_SEG_HINT = (
     "expected <root>/JPEGImages/<id>.jpg, <root>/SegmentationClass/<id>.png and "
-    "<root>/ImageSets/Segmentation/<split>.txt (see datasets/README.md)"
+    "<root>/ImageSets/Segmentation/<split>.txt"
 )
 
 

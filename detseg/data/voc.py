@@ -82,7 +82,7 @@ VOC_CLASSES = [
 
 _LAYOUT_HINT = (
     "expected <root>/Annotations/<id>.xml, <root>/JPEGImages/<id>.jpg and "
-    "<root>/ImageSets/Main/<split>.txt (see datasets/README.md)"
+    "<root>/ImageSets/Main/<split>.txt"
 )
 
 

@@ -55,9 +55,7 @@ logger = logging.getLogger(__name__)
 MAX_NORMALIZED = 2.0
 NOT_NORMALIZED = "coordinates are not normalized to 0..1"
 
-_LAYOUT_HINT = (
-    "expected <root>/images/<split>/*.png and <root>/labels/<split>/*.txt (see datasets/README.md)"
-)
+_LAYOUT_HINT = "expected <root>/images/<split>/*.png and <root>/labels/<split>/*.txt"
 
 
 def _missing_images_message(images_dir: Path) -> str:

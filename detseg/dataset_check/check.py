@@ -175,14 +175,14 @@ def mask_ground_truth_findings(split: str, dataset: Any) -> list[Finding]:
     if lacks_all_masks(gt):
         message = (
             f"{source}: no annotation has a 'segmentation': mask AP is not computed for this "
-            "split, training and tools/eval.py score its boxes alone (add each instance's mask "
+            "split, training and evaluation score its boxes alone (add each instance's mask "
             "to the file for mask AP)"
         )
         return [Finding("warning", "segm_ground_truth", split, message, 1)]
     try:
         check_segm_ground_truth(gt, source)
     except ValueError as error:
-        message = f"{error} (mask AP cannot score this split: training and tools/eval.py refuse it)"
+        message = f"{error} (mask AP cannot score this split: training and evaluation refuse it)"
         return [Finding("error", "segm_ground_truth", split, message, 1)]
     return []
 

@@ -115,7 +115,7 @@ NAMED_BACKBONE_OPTIONS: dict[str, Any] = {
 _CONTRACT = (
     "a backbone module follows the contract of detseg.backbones.Backbone: forward(x) returns "
     "an OrderedDict[str, Tensor] finest level first, and the dicts out_channels and strides "
-    "have one entry per level, same keys in the same order (see docs/extending.md)"
+    "have one entry per level, same keys in the same order"
 )
 
 

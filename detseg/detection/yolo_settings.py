@@ -87,7 +87,7 @@ def default_priors(input_size: int, levels: Sequence[str]) -> Sequence[Sequence[
         raise ValueError(
             f"return_layers give {len(levels)} backbone levels {list(levels)} but YOLOv3's "
             f"default priors have {len(priors)}: give anchors, one list of [w, h] pairs per "
-            f"level (tools/anchors.py --k {3 * len(levels)} prints them), or "
+            f"level (detseg-anchors --k {3 * len(levels)} prints them; tools/anchors.py), or "
             f"{len(priors)} distinct return_layers"
         )
     return priors
@@ -148,7 +148,8 @@ def check_version_settings(
     if anchors is not None and len(anchors) == 0:
         raise ValueError(
             "anchors is empty: give per backbone level a list of [w, h] pairs in input "
-            "pixels (tools/anchors.py prints them), or drop anchors for YOLOv3's priors"
+            "pixels (detseg-anchors, tools/anchors.py, prints them), or drop anchors for YOLOv3's "
+            "priors"
         )
 
 

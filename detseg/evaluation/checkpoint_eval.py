@@ -272,7 +272,7 @@ def check_some_image_read(read: int, total: int, data: Any) -> None:
         raise ValueError(
             f"none of the {total} images of {evaluated_split(data)} could be read (the warnings "
             "above name each file): nothing to score; replace or remove the broken files "
-            "(tools/check_data.py lists them)"
+            "(detseg-check-data, tools/check_data.py, lists them)"
         )
 
 

@@ -74,8 +74,8 @@ def _renumber_annotation_ids(annotations: list[dict], source: str) -> None:
     ]
     _warn_once(
         "%s: annotations %s; evaluated with the annotations numbered 1..%d instead (give "
-        "every annotation a unique id from 1 to keep your own ids; tools/check_data.py names "
-        "them)",
+        "every annotation a unique id from 1 to keep your own ids; detseg-check-data "
+        "(tools/check_data.py) names them)",
         source,
         ", ".join(problems),
         len(annotations),

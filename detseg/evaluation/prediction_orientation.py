@@ -89,9 +89,10 @@ def warn_about_display_frame(
         else ""
     )
     logger.warning(
-        "%s (gt image %r) has EXIF orientation %d: tools/infer.py predicted on it as "
+        "%s (gt image %r) has EXIF orientation %d: inference predicted on it as "
         "displayed, but %s states %s, so its ground truth is read on the stored pixels and "
-        "the AP of such images is wrong; score the checkpoint with tools/eval.py CHECKPOINT "
+        "the AP of such images is wrong; score the checkpoint with detseg-eval CHECKPOINT "
+        "(tools/eval.py) "
         "(which reads images as the ground truth does)%s; further such images are not reported",
         path,
         image.get("id"),

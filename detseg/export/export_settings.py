@@ -101,7 +101,8 @@ def check_export_settings(
         raise ExportError(
             f"{name}: instance masks are not part of the export graphs (boxes, scores and "
             "labels only), so a model with a mask head is not exported; predict its boxes and "
-            "masks with detseg.load(checkpoint).predict(...) or tools/infer.py, or export a "
+            "masks with detseg.load(checkpoint).predict(...) or detseg-infer (tools/infer.py), or "
+            "export a "
             "detector without masks (faster_rcnn)"
         )
     if batch_size < 1:

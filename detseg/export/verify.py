@@ -224,7 +224,7 @@ def load_exported(result: ExportResult) -> Runner:
         except ImportError as error:
             raise ExportError(
                 "checking an ONNX export needs onnxruntime: pip install onnxruntime, or skip "
-                "the check (tools/export.py --no-verify)"
+                "the check (--no-verify)"
             ) from error
         session = onnxruntime.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
 

@@ -11,7 +11,7 @@ import pytest
 import detseg
 from detseg.engine.checkpointing import CheckpointError
 
-TAKES = "give a best.pt / last.pt written by tools/train.py, or its run folder"
+TAKES = "give a best.pt / last.pt written by detseg-train (tools/train.py), or its run folder"
 
 
 def test_a_missing_path_says_what_to_give(tmp_path):

@@ -166,7 +166,7 @@ def test_rows_not_run_before_stay_listed_and_the_command_names_the_report(tmp_pa
     assert list(_rows(out)) == ["lraspp", "fcn"]
     assert json.loads(out.with_suffix(".json").read_text())["not_run"] == ["maskrcnn"]
     assert (
-        f"`python tools/benchmark.py suite --device cpu --out {out} --only maskrcnn`"
+        f"`detseg-benchmark suite --device cpu --out {out} --only maskrcnn` (tools/benchmark.py)"
         in out.read_text()
     )
 
@@ -251,8 +251,8 @@ def test_the_not_run_command_reruns_into_the_same_report(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         run_suite(CPU_ROWS[:2], "cpu", out, repeats=1)
     assert (
-        f"`python tools/benchmark.py suite --device cpu --out '{out}' --only lraspp "
-        "deeplabv3_mbv3`" in out.read_text()
+        f"`detseg-benchmark suite --device cpu --out '{out}' --only lraspp "
+        "deeplabv3_mbv3` (tools/benchmark.py)" in out.read_text()
     )
 
 

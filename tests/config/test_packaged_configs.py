@@ -147,8 +147,9 @@ def test_list_configs_prints_names_and_descriptions(elsewhere, capsys):
     assert train.main(["--list-configs"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len([line for line in lines if line.startswith("  ")]) == len(packaged_configs())
-    headings = [line for line in lines if not line.startswith("  ")]
+    *headings, folder = [line for line in lines if not line.startswith("  ")]
     assert headings == list(train.LISTED_KINDS.values())
+    assert folder == f"{train.LISTED_FOLDER} {packaged_config_dir()}"  # where to copy one from
     below = {heading: lines.index(heading) for heading in headings}
     for name, heading in [("demo", 0), ("datasets/voc", 1), ("_base_/shapes_cpu", 2)]:
         at = next(i for i, line in enumerate(lines) if line.split()[0] == name)

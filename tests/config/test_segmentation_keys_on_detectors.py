@@ -23,7 +23,7 @@ def test_segmentation_settings_on_a_detector_are_named(caplog):
     (message,) = _warnings(caplog)
     assert message == (
         "det.yaml: eval.tta=dihedral, eval.crf.iterations=5 only apply to semantic segmentation "
-        "models (tools/eval.py, tools/infer.py); faster_rcnn is a detector and ignores them: "
+        "models (evaluation and inference); faster_rcnn is a detector and ignores them: "
         "remove them from the config, or reset them with --set eval.tta=none "
         "eval.crf.iterations=0"
     )

@@ -29,4 +29,4 @@ def test_the_summary_says_images_were_not_decoded_and_names_check_data(tmp_path)
     lines = summary.lines()
     assert lines[0] == "train: 2 images, 2 objects, 1/1 classes, skipped 0 objects, 0 images"
     assert lines[-1].startswith("images were read by their headers only (not decoded)")
-    assert f"run tools/check_data.py {dst} to decode every image" in lines[-1]
+    assert f"run detseg-check-data {dst} (tools/check_data.py) to decode every image" in lines[-1]

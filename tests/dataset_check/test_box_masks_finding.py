@@ -62,4 +62,4 @@ def test_a_val_split_without_masks_says_its_boxes_are_scored(tmp_path: Path):
     assert finding.severity == "warning" and finding.split == "val"
     ann_file = tmp_path / "annotations/instances_val.json"
     assert finding.message.startswith(f"{ann_file}: no annotation has a 'segmentation'")
-    assert "training and tools/eval.py score its boxes alone" in finding.message
+    assert "training and evaluation score its boxes alone" in finding.message

@@ -30,7 +30,7 @@ def test_a_copied_folder_that_points_at_its_original_is_named(tmp_path, caplog):
     assert message == (
         f"{copy / 'data.yaml'} names root {tmp_path / 'original'}, while {copy} holds a yolo "
         f"dataset itself (copied or moved?): reading {tmp_path / 'original'}, as training, "
-        "evaluation, tools/check_data.py and tools/convert_dataset.py do with this data file; "
+        "evaluation, the dataset check and the dataset conversion do with this data file; "
         f"for this folder, set data.root={copy} or rewrite root in its data.yaml"
     )
 

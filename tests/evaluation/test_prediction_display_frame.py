@@ -51,7 +51,8 @@ def test_a_gt_stating_the_stored_size_is_named_once(tmp_path, caplog):
         warn_about_display_frame(_read(gt), _read(pred), images, gt)
     (message,) = [r.getMessage() for r in caplog.records]
     assert message.startswith(f"{images / 'a.jpg'} (gt image 7) has EXIF orientation 6:")
-    assert "states its stored size 32x64" in message and "tools/eval.py CHECKPOINT" in message
+    assert "states its stored size 32x64" in message
+    assert "detseg-eval CHECKPOINT (tools/eval.py)" in message
     assert "height and width swapped" in message
 
 

@@ -38,7 +38,7 @@ def test_box_records_scored_as_masks_say_what_to_do(tmp_path):
     assert message.startswith(f"{pred}: detection 0 has no 'segmentation'")
     assert "\n" not in message
     assert "leave out --iou-type segm to score the boxes" in message
-    assert "tools/infer.py" in message  # its predictions.json carries masks too
+    assert "predictions.json of inference" in message  # it carries masks too
     # the boxes alone are scored
     summary = evaluate_prediction_files(gt, pred, out=tmp_path / "out", worst_k=0)
     assert summary.metrics["AP"] == pytest.approx(1.0)

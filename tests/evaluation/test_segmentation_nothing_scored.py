@@ -24,8 +24,8 @@ def test_void_ground_truth_everywhere_is_named() -> None:
     text = segmentation_table(metrics, CLASSES)
     assert text.endswith(
         "No pixel was scored: the ground truth of the 2 image(s) is void (255) everywhere, so "
-        "every number is nan; check the label maps (tools/check_data.py counts each class's "
-        "pixels)"
+        "every number is nan; check the label maps (detseg-check-data, tools/check_data.py, "
+        "counts each class's pixels)"
     )
     assert "Absent classes" not in text
 

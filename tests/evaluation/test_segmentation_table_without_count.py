@@ -17,7 +17,7 @@ def test_void_ground_truth_without_an_image_count_reads_as_a_sentence() -> None:
     text = segmentation_table(matrix.compute(), CLASSES)
     assert text.endswith(
         "No pixel was scored: the ground truth of the image(s) is void (255) everywhere, so "
-        "every number is nan; check the label maps (tools/check_data.py counts each class's "
-        "pixels)"
+        "every number is nan; check the label maps (detseg-check-data, tools/check_data.py, "
+        "counts each class's pixels)"
     )
     assert "the the" not in text

@@ -46,5 +46,5 @@ def test_export_tool_refuses_a_folder_without_checkpoints_in_one_line(tmp_path, 
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"export: error: {tmp_path} is a folder without best.pt or last.pt; give a best.pt / "
-        "last.pt written by tools/train.py, or the run folder holding it"
+        "last.pt written by detseg-train (tools/train.py), or the run folder holding it"
     ]

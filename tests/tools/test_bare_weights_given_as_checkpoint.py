@@ -1,6 +1,6 @@
 """A file of bare weights (a torchvision state dict) given where a detseg checkpoint goes: one
-line naming the file and saying to convert it with tools/convert_torchvision.py, exit code 2.
-Another dict that is not a checkpoint is told to give a file written by tools/train.py."""
+line naming the file and saying to convert it with detseg-convert-torchvision, exit code 2.
+Another dict that is not a checkpoint is told to give a file written by detseg-train."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-CONVERT = "convert it with tools/convert_torchvision.py first"
+CONVERT = "convert it with detseg-convert-torchvision (tools/convert_torchvision.py) first"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def files(tmp_path_factory) -> dict[str, Path]:
     [
         ("infer.py", "bare", CONVERT),
         ("export.py", "under_model", CONVERT),
-        ("eval.py", "other", "give a best.pt / last.pt written by tools/train.py"),
+        ("eval.py", "other", "give a best.pt / last.pt written by detseg-train (tools/train.py)"),
     ],
 )
 def test_the_line_says_what_to_do(run_tool, tmp_path, files, script, kind, advice):

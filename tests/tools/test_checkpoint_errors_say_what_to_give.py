@@ -22,6 +22,7 @@ def test_the_line_says_what_to_give(tmp_path, capsys, script, name, content, pro
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert err.strip().splitlines() == [
-        f"{script[:-3]}: error: {path} {problem}; give a best.pt / last.pt written by train.py"
+        f"{script[:-3]}: error: {path} {problem}; give a best.pt / last.pt written by "
+        "detseg-train (tools/train.py)"
     ]
     assert not (tmp_path / "out").exists()

@@ -87,6 +87,8 @@ def test_installed_help_shows_commands_not_scripts(tool, monkeypatch, capsys):
     code, out, _ = _run_cli(tool, capsys)
     assert code == 0 and out.startswith(f"usage: {COMMANDS[tool]} ")
     assert not re.search(r"(?<![\w/.-])(?:tools/)?\w+\.py\b", out.replace("setup.py", "")), out
+    # nor a file of the checkout that a pip user does not have: configs by their packaged name
+    assert not re.search(r"(?<![\w.-])(configs|docs)/|README", out), out
     _started_as(monkeypatch, f"tools/{tool}.py", "--help")
     code, out, _ = _run_cli(tool, capsys)
     assert code == 0 and out.startswith(f"usage: python tools/{tool}.py ")
@@ -96,8 +98,9 @@ def test_examples_of_other_tools_are_their_commands(monkeypatch, capsys):
     _started_as(monkeypatch, "detseg-convert", "--help")
     _, out, _ = _run_cli("convert_dataset", capsys)
     assert "    detseg-convert --from coco --to yolo datasets/shapes datasets/shapes_yolo" in out
-    assert "    detseg-train configs/demo.yaml --data datasets/shapes_yolo/data.yaml" in out
+    assert "    detseg-train demo --data datasets/shapes_yolo/data.yaml" in out  # packaged name
     assert "for `detseg-train --data`" in out
+    assert "configs/" not in out and "README" not in out
     _started_as(monkeypatch, "tools/convert_dataset.py", "--help")
     _, out, _ = _run_cli("convert_dataset", capsys)
     assert (
@@ -177,3 +180,20 @@ def test_examples_leave_other_files_alone():
         "detseg-train X; detseg-infer's output; detseg-eval and detseg-make-shapes; "
         "detseg/engine/training/train.py, setup.py, tools/gpu_checks.sh, my_train.py"
     )
+
+
+def test_help_text_writes_configs_by_their_packaged_names():
+    """An installed command's help names a config as CONFIG takes it from any folder; a
+    pattern, a configs/ folder elsewhere, the script's help and error lines keep their paths."""
+    installed = ToolName("detseg-train", "detseg-train", installed=True)
+    text = (
+        "tools/train.py configs/demo.yaml --data configs/datasets/voc.yaml; "
+        "configs/datasets/*.yaml, my/configs/x.yaml, ~/configs/y.yaml"
+    )
+    assert installed.help_text(text) == (
+        "detseg-train demo --data datasets/voc; "
+        "configs/datasets/*.yaml, my/configs/x.yaml, ~/configs/y.yaml"
+    )
+    assert installed.examples(text).startswith("detseg-train configs/demo.yaml --data ")
+    script = ToolName("python tools/train.py", "train", installed=False)
+    assert script.help_text(text) == text

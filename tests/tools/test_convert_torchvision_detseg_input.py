@@ -12,7 +12,7 @@ def test_a_detseg_checkpoint_is_said_to_need_no_conversion(tmp_path, run_tool):
     assert result.returncode == 2
     assert result.stderr.strip() == (
         f"convert_torchvision: error: {checkpoint} is already a detseg checkpoint (it has a "
-        "config and classes): give it to infer.py / eval.py / export.py as it is, or name it "
-        "in model.init_from to fine-tune from it"
+        "config and classes): give it as it is to inference, evaluation or export, or name "
+        "it in model.init_from to fine-tune from it"
     )
     assert not (tmp_path / "out.pt").exists()

@@ -28,7 +28,7 @@ def test_eval_refuses_a_folder_without_checkpoints_in_one_line(tmp_path, run_too
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"eval: error: {tmp_path} is a folder without best.pt or last.pt; give a best.pt / "
-        "last.pt written by tools/train.py, or the run folder holding it"
+        "last.pt written by detseg-train (tools/train.py), or the run folder holding it"
     ]
     assert not (tmp_path / "eval").exists()
 

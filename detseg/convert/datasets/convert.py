@@ -52,10 +52,18 @@ Writer = Callable[[DatasetRecord, Path, bool, Progress], list[WrittenSplit]]
 #: datasets/shapes train: about 10 s to decode beside 0.8 s for the headers, with a whole
 #: conversion of some 7 s of CPU), while ``tools/check_data.py`` decodes every image and lists
 #: those training cannot read. So a truncated image is copied and not counted as skipped here.
+#: What marks a split of each format in its default folder layout (what :func:`find_splits` looks
+#: for), for the error of a folder without any.
+SPLIT_FILES = {
+    "coco": "annotations/instances_<split>.json",
+    "voc": "ImageSets/Main/<split>.txt",
+    "yolo": "images/<split>/ or a data.yaml naming the split folders",
+}
+
 HEADER_ONLY_NOTE = (
     "images were read by their headers only (not decoded): a truncated or corrupt image is "
-    "copied and not counted as skipped, and training skips it; run tools/check_data.py {dst} "
-    "to decode every image"
+    "copied and not counted as skipped, and training skips it; run detseg-check-data {dst} "
+    "(tools/check_data.py) to decode every image"
 )
 
 #: Format name -> (split finder, reader, writer); the names are those of
@@ -243,7 +251,7 @@ def read_dataset(
     chosen = list(dict.fromkeys(splits)) if splits else found  # a split named twice is read once
     if not chosen:
         raise FileNotFoundError(
-            f"no {fmt} splits found in {root} (see datasets/README.md for the {fmt} layout)"
+            f"no {fmt} splits found in {root} (expected {SPLIT_FILES[fmt]} in the dataset folder)"
         )
     if segments and fmt != "coco":
         raise ValueError(f"segments are read from a coco source only, not {fmt}")
@@ -368,7 +376,7 @@ def convert_dataset(
             raise ValueError(
                 f"{src_path}: split {split.name!r} has no readable image "
                 f"({split.skipped_images} listed but missing or unreadable, logged above); "
-                "fix the layout (see datasets/README.md) or leave the split out with --splits"
+                "fix the layout or leave the split out with --splits"
             )
     wrap = _tqdm_progress(dst_format, progress)
     writer = (

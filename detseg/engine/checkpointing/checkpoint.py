@@ -166,7 +166,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if wrong:
         raise CheckpointError(
             f"{path}: not a detseg checkpoint, {'; '.join(wrong)}; give a best.pt / last.pt "
-            "written by tools/train.py"
+            "written by detseg-train (tools/train.py)"
         )
     return state
 
@@ -178,7 +178,7 @@ def _not_a_checkpoint_advice(state: dict[str, Any]) -> str:
     if weights and all(isinstance(value, torch.Tensor) for value in weights.values()):
         return (
             "it holds bare weights (a torchvision state dict?): convert it with "
-            "tools/convert_torchvision.py first, or give a best.pt / last.pt written by "
-            "tools/train.py"
+            "detseg-convert-torchvision (tools/convert_torchvision.py) first, or give a best.pt / "
+            "last.pt written by detseg-train (tools/train.py)"
         )
-    return "give a best.pt / last.pt written by tools/train.py"
+    return "give a best.pt / last.pt written by detseg-train (tools/train.py)"

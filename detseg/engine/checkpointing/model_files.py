@@ -60,7 +60,7 @@ def model_from_checkpoint(
     if model_cfg is None and not isinstance(config.get("model"), dict):
         raise CheckpointError(
             f"{source}: its config has no model section to rebuild the model from; give a "
-            "best.pt / last.pt written by tools/train.py"
+            "best.pt / last.pt written by detseg-train (tools/train.py)"
         )
     section = builder_section(model_cfg if model_cfg is not None else config["model"])
     try:

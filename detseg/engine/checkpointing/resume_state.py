@@ -78,7 +78,7 @@ def check_resume_entries(state: dict[str, Any], source: str | Path) -> None:
     if problems:
         raise CheckpointError(
             f"cannot resume from {source}: {'; '.join(dict.fromkeys(problems))}; it was not "
-            "written by tools/train.py (or was edited): resume from an older copy renamed to "
+            "written by a training run (or was edited): resume from an older copy renamed to "
             "last.pt, or start without --resume"
         )
 

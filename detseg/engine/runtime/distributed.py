@@ -428,7 +428,7 @@ def convert_sync_batchnorm(
         logger.warning(
             "train.sync_bn=true has no effect on one process: each BatchNorm layer uses this "
             "process's batch, as with train.sync_bn=false. It applies to a multi-GPU run "
-            "(tools/train.py --nproc N, or torchrun)."
+            "(--nproc N, or torchrun)."
         )
         return model
     if device.type != "cuda":

@@ -162,16 +162,16 @@ def check_resume_weights(
         if changed:
             raise CheckpointError(
                 f"cannot resume from {last}: its optimizer state was written with {changed}; "
-                f"resume with the config the run was started with, e.g. tools/train.py "
-                f"{config} --work-dir {last.parent} --resume, or start a new run in another "
-                "--work-dir"
+                f"resume with the config the run was started with, e.g. detseg-train {config} "
+                f"--work-dir {last.parent} --resume (tools/train.py), or start a new run in "
+                "another --work-dir"
             )
         return
     raise CheckpointError(
         f"cannot resume from {last}: its weights do not fit the configured model ({mismatch}); "
-        f"the config differs from the run's (model or classes): resume with the config the run "
-        f"was started with, e.g. tools/train.py {config} --work-dir {last.parent} --resume, "
-        "or start a new run in another --work-dir"
+        f"the config differs from the run's (model or classes): resume with the run's own "
+        f"config, e.g. detseg-train {config} --work-dir {last.parent} --resume "
+        "(tools/train.py), or start a new run in another --work-dir"
     )
 
 
@@ -187,8 +187,8 @@ def _check_resume_classes(saved: dict[str, Any], last: Path, classes: Sequence[s
     raise CheckpointError(
         f"cannot resume from {last}: it was trained on the classes {list(saved['classes'])}, "
         f"the data gives {list(classes)} (another data.root or data.classes?): resume with "
-        f"the run's data, e.g. tools/train.py {config} --work-dir {last.parent} --resume, or "
-        "start a new run in another --work-dir"
+        f"the run's data, e.g. detseg-train {config} --work-dir {last.parent} --resume "
+        "(tools/train.py), or start a new run in another --work-dir"
     )
 
 
@@ -206,8 +206,9 @@ def _check_resume_score(saved: dict[str, Any], last: Path, score_by: str | None)
     raise CheckpointError(
         f"cannot resume from {last}: the run picks best.pt by {saved_by}, the config by "
         f"{score_by} (another eval.metric?), and its best score would be compared with the "
-        f"other number: resume with the run's eval.metric, e.g. tools/train.py {config} "
-        f"--work-dir {last.parent} --resume, or start a new run in another --work-dir"
+        f"other number: resume with the run's eval.metric, e.g. detseg-train {config} "
+        f"--work-dir {last.parent} --resume (tools/train.py), or start a new run in another "
+        "--work-dir"
     )
 
 

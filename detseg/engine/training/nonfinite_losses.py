@@ -123,7 +123,8 @@ def _same_layout(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
 #: What to do about many skipped steps, in the warning and the summary.
 ADVICE = (
     "lower train.lr (or a longer train.warmup_iters, train.grad_clip), check the data "
-    "(tools/check_data.py), or set train.on_nonfinite=stop to stop at the first one"
+    "(detseg-check-data, tools/check_data.py), or set train.on_nonfinite=stop to stop at the "
+    "first one"
 )
 
 

@@ -197,8 +197,8 @@ def check_train_objects(train_set: DetectionDataset) -> None:
         f"the train split ({train_set.split_source}) has no object to learn from: none of its "
         f"{images} has an annotated object that training keeps (no annotation, or every one "
         "refused or dropped by the box checks), so the detector would learn background alone; run "
-        "tools/check_data.py on this config (with the same --data / --set) to see what the "
-        "reader finds, then add or fix the annotations"
+        "detseg-check-data (tools/check_data.py) on this config (with the same --data / --set) "
+        "to see what the reader finds, then add or fix the annotations"
     )
 
 

@@ -64,8 +64,8 @@ def _first_image_folder(dataset: Any) -> Path | None:
 
 def _what_to_do(run: TrainingRun) -> str:
     return (
-        f"check the files: tools/check_data.py {run.work_dir / 'config.yaml'} lists the "
-        "unreadable images"
+        f"check the files: detseg-check-data {run.work_dir / 'config.yaml'} (tools/check_data.py) "
+        "lists the unreadable images"
     )
 
 

@@ -87,8 +87,8 @@ def evaluate_segmentation(
 #: The table's last line when no pixel was scored (the confusion matrix is empty).
 NOTHING_SCORED = (
     "No pixel was scored: the ground truth of {images} image(s) is void (255) everywhere, "
-    "so every number is nan; check the label maps (tools/check_data.py counts each class's "
-    "pixels)"
+    "so every number is nan; check the label maps (detseg-check-data, tools/check_data.py, "
+    "counts each class's pixels)"
 )
 
 

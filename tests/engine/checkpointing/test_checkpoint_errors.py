@@ -61,11 +61,11 @@ CASES = {
     "run.pt": (_folder, "{} is a folder; give a best.pt / last.pt file"),
     "ts.pt": (
         _torchscript,
-        "{} is a TorchScript export, not a train.py checkpoint; give best.pt or last.pt",
+        "{} is a TorchScript export, not a training checkpoint; give best.pt or last.pt",
     ),
     "model.onnx": (
         _onnx_like,
-        "{} is an ONNX export, not a train.py checkpoint; give best.pt or last.pt",
+        "{} is an ONNX export, not a training checkpoint; give best.pt or last.pt",
     ),
     "cut.pt": (_truncated, "{} is corrupt: cut short or damaged"),
 }
@@ -110,6 +110,6 @@ def test_a_torchscript_file_given_to_a_tool_is_one_line_and_exit_2(tmp_path, cap
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == (
-        f"infer: error: {path} is a TorchScript export, not a train.py checkpoint; "
+        f"infer: error: {path} is a TorchScript export, not a training checkpoint; "
         "give best.pt or last.pt\n"
     )

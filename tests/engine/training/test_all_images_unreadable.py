@@ -115,8 +115,8 @@ def _error_line(result, work_dir: Path) -> str:
     assert not any("Traceback" in line for line in lines), result.stderr[-3000:]
     assert lines[-1].startswith("train: error: "), lines[-1]
     assert lines[-1].endswith(
-        f"check the files: tools/check_data.py {work_dir / 'config.yaml'} lists the "
-        "unreadable images"
+        f"check the files: detseg-check-data {work_dir / 'config.yaml'} (tools/check_data.py) "
+        "lists the unreadable images"
     ), lines[-1]
     return lines[-1]
 

@@ -35,7 +35,8 @@ SETS = ["train.num_workers=0", "data.augmentations=[]", "device=cpu"]
 #: What every refusal says after the split's files.
 WHAT_TO_DO = (
     r"\) has no object to learn from: none of its 4 images has an annotated object that "
-    r"training keeps .*background alone; run tools/check_data.py on this config"
+    r"training keeps .*background alone; run detseg-check-data \(tools/check_data.py\) on this "
+    r"config"
 )
 
 
