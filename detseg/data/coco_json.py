@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,10 +71,8 @@ def warn_shared_file_names(ann_file: Path, images: list[dict]) -> None:
     """One warning naming the ``images`` entries (checked by :func:`load_coco_json`) that
     share a ``file_name``: the dataset readers read each entry as an image of its own with only
     its own annotations, so each copy shows the other copies' objects as background."""
-    ids_of: dict[str, list[Any]] = defaultdict(list)
-    for image in images:
-        ids_of[image["file_name"]].append(image["id"])
-    shared = {name: ids for name, ids in ids_of.items() if len(ids) > 1}
+    # "./a.png" and "a.png" name one file, as the readers open it
+    shared = shared_values(images, "file_name", os.path.normpath)
     if not shared:
         return
     listed = "; ".join(f"{name!r}: ids {ids}" for name, ids in list(shared.items())[:5])
@@ -219,10 +219,19 @@ def check_unique_names(ann_file: Path, categories: list[dict]) -> None:
         )
 
 
-def shared_names(categories: list[dict]) -> dict[str, list[int]]:
-    """``{name: [ids]}`` of the names that several of ``categories`` (dicts with an integer
-    ``id`` and a ``name``) share, in the order the names first occur."""
-    ids_of: dict[str, list[int]] = defaultdict(list)
-    for category in categories:
-        ids_of[str(category["name"])].append(int(category["id"]))
-    return {name: ids for name, ids in ids_of.items() if len(ids) > 1}
+def shared_names(categories: list[dict]) -> dict[str, list[Any]]:
+    """``{name: [ids]}`` of the names that several of ``categories`` (dicts with an ``id``
+    and a ``name``) share, in the order the names first occur."""
+    return shared_values(categories, "name")
+
+
+def shared_values(
+    entries: list[dict], key: str, same: Callable[[str], str] = str
+) -> dict[str, list[Any]]:
+    """``{value: [ids]}`` of the values of ``key`` that several of ``entries`` (dicts with an
+    ``id``) share, the values as ``same`` writes them (``os.path.normpath`` for file names),
+    in the order they first occur."""
+    ids_of: dict[str, list[Any]] = defaultdict(list)
+    for entry in entries:
+        ids_of[same(str(entry[key]))].append(entry["id"])
+    return {value: ids for value, ids in ids_of.items() if len(ids) > 1}

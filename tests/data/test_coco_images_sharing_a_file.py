@@ -14,8 +14,9 @@ from detseg.data.coco import CocoDetection
 from detseg.data.coco_seg import CocoSegmentation
 
 
+@pytest.mark.parametrize("second", ["a.png", "./a.png"])
 @pytest.mark.parametrize("reader", [CocoDetection, CocoSegmentation])
-def test_a_file_listed_twice_is_named(tmp_path, caplog, reader):
+def test_a_file_listed_twice_is_named(tmp_path, caplog, reader, second):
     (tmp_path / "images").mkdir()
     Image.new("RGB", (40, 30)).save(tmp_path / "images" / "a.png")
     ann = {"category_id": 1, "bbox": [1, 2, 8, 8], "iscrowd": 0, "area": 64}
@@ -24,7 +25,7 @@ def test_a_file_listed_twice_is_named(tmp_path, caplog, reader):
     coco = {
         "images": [
             {"id": 1, "file_name": "a.png", **size},
-            {"id": 2, "file_name": "a.png", **size},
+            {"id": 2, "file_name": second, **size},
         ],
         "categories": [{"id": 1, "name": "x"}],
         "annotations": [{**ann, "id": 1, "image_id": 1}, {**ann, "id": 2, "image_id": 2}],
