@@ -179,7 +179,7 @@ def test_unreadable_val_images_stop_the_run_before_best_pt(shapes, tmp_path, run
 
 def test_one_unreadable_image_per_split_is_skipped_and_counted_apart(shapes, tmp_path, run_tool):
     """The run trains and scores the other images; the summary counts the train and the val
-    split's unreadable images apart (the val one was once left out of the count)."""
+    split's unreadable images apart, the val one included."""
     data = _shapes_copy(shapes, tmp_path)
     _empty_images(data / "train" / "images", names=["000001.png"])
     _empty_images(data / "val" / "images", names=[sorted(data.glob("val/images/*"))[0].name])
