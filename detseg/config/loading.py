@@ -67,7 +67,7 @@ from detseg.config.model_switch import (
     nulled_model_keys,
 )
 from detseg.config.overrides import FORMAT_OVERRIDE, Overrides, override_items, set_override
-from detseg.config.packaged import resolve_config_path
+from detseg.config.packaged import name_of_packaged, resolve_config_path
 from detseg.config.paths import expand_user_paths
 from detseg.config.schema import Config, ConfigError, DataConfig
 from detseg.config.task_keys import warn_ignored_segmentation_keys
@@ -196,7 +196,7 @@ def _data_file_as_config(source: str, what: str = "") -> ConfigError:
     found = what or "'model.name' is required, and this file has only a data section"
     return ConfigError(
         f"{source}: {found}: a data file goes with a model config, e.g. detseg-train demo "
-        f"--data {source} (tools/train.py)"
+        f"--data {name_of_packaged(source) or source} (tools/train.py)"
     )
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "PACKAGE",
     "PackagedConfig",
     "packaged_config_dir",
+    "name_of_packaged",
     "packaged_configs",
     "resolve_config_path",
 ]
@@ -168,6 +169,19 @@ def _closest(name: str, names: list[str]) -> list[str]:
     same_end = [other for other in names if other.rsplit("/", 1)[-1] == last]
     similar = [other for other in close_names(name, names) if other not in same_end]
     return (same_end + similar)[:3]
+
+
+def name_of_packaged(path: str | os.PathLike[str]) -> str | None:
+    """The packaged name of ``path`` (``datasets/voc`` for ``.../detseg_configs/datasets/voc.yaml``)
+    when it is a packaged file, else ``None``: what a message suggests to type."""
+    folder = packaged_config_dir()
+    if folder is None:
+        return None
+    try:
+        relative = Path(path).resolve().relative_to(folder.resolve())
+    except ValueError:  # not inside the packaged folder
+        return None
+    return relative.with_suffix("").as_posix()
 
 
 def _packaged_name(text: str) -> str | None:

@@ -174,3 +174,9 @@ def test_config_is_required_without_list_configs(capsys):
     assert capsys.readouterr().err.splitlines()[-1] == (
         "train: error: the following arguments are required: config"
     )
+
+
+def test_a_packaged_data_file_given_as_config_is_suggested_by_its_name(elsewhere):
+    """The packaged file's own path would be a site-packages path: the name is what to type."""
+    with pytest.raises(ConfigError, match=r"e\.g\. detseg-train demo --data datasets/voc \("):
+        load_config("datasets/voc")
