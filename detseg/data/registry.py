@@ -151,25 +151,38 @@ DATA_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+SPLITS = ("train", "val")
+
 _SHAPES = (
     "(detseg-make-shapes --out datasets/shapes, or python tools/make_shapes.py in a checkout, "
     "writes the shapes dataset)"
 )
 
-#: Format -> what its ``data.root`` is, for the error of a root that is missing or no folder.
+#: Format -> what its ``data.root`` is, for the error of a root that is missing or no folder
+#: (COCO's: :func:`_root_layout`, from the section's paths).
 _ROOT_LAYOUTS: dict[str, str] = {
-    "coco": "the dataset folder, with train/images/, val/images/ and "
-    f"annotations/instances_<split>.json {_SHAPES}",
     "voc": "the VOC year folder, e.g. datasets/VOCdevkit/VOC2007, with Annotations/, "
     "JPEGImages/ and ImageSets/Main/",
     "yolo": "the dataset folder, with images/<split>/, labels/<split>/ and classes.txt",
-    "shapes_seg": f"the folder of the shapes dataset {_SHAPES}",
+    "shapes_seg": "the folder of the shapes dataset",
     "voc_seg": "the VOC year folder, e.g. datasets/VOCdevkit/VOC2012, with JPEGImages/, "
     "SegmentationClass/ and ImageSets/Segmentation/",
     "folder_seg": "the dataset folder, with images/<split>/, masks/<split>/ and classes.txt",
-    "coco_seg": "the dataset folder, with train/images/, val/images/ and "
-    f"annotations/instances_<split>.json {_SHAPES}",
 }
+
+
+def _root_layout(fmt: str, root: Path, options: dict[str, Any]) -> str:
+    """What ``data.root`` of format ``fmt`` holds, for the error of a missing root: a COCO
+    root the section's own image folders and json files (``train2017/`` for COCO 2017's data
+    file, ``train/images/`` for the shapes layout), and the command that writes the shapes
+    dataset where the root is named like it."""
+    if fmt in ("coco", "coco_seg"):
+        paths = [options[f"{split}_{kind}"] for kind in ("images", "ann") for split in SPLITS]
+        layout = f"the dataset folder, with {paths[0]}/, {paths[1]}/, {paths[2]} and {paths[3]}"
+    else:
+        layout = _ROOT_LAYOUTS[fmt]
+    shapes = fmt == "shapes_seg" or ("shapes" in root.name and fmt in ("coco", "coco_seg"))
+    return f"{layout} {_SHAPES}" if shapes else layout
 
 
 def _root_and_options(
@@ -195,18 +208,18 @@ def _root_and_options(
         if key not in valid:
             hint = did_you_mean(key, valid) or f"; valid keys: {', '.join(valid)}"
             raise ValueError(f"data.{key} is not a valid key for format {fmt!r}{hint}")
+    options = {**defaults, **{k: v for k, v in data_cfg.items() if k not in ("format", "root")}}
     if data_cfg.get("root") in (None, ""):
         raise ValueError(
             f"data.root is required: set it (in the config or data file, or --set "
-            f"data.root=PATH) to {_ROOT_LAYOUTS[fmt]}"
+            f"data.root=PATH) to {_root_layout(fmt, Path(), options)}"
         )
     root = Path(data_cfg["root"])
     if not root.is_dir():
         raise FileNotFoundError(
             f"data.root {str(root)!r} is not a folder: set data.root (in the config or data "
-            f"file, or --set data.root=PATH) to {_ROOT_LAYOUTS[fmt]}"
+            f"file, or --set data.root=PATH) to {_root_layout(fmt, root, options)}"
         )
-    options = {**defaults, **{k: v for k, v in data_cfg.items() if k not in ("format", "root")}}
     return root, options
 
 

@@ -78,6 +78,27 @@ def test_a_missing_voc_root_describes_the_voc_layout(tmp_path):
         build_dataset({"format": "voc"}, "train")
 
 
+def test_a_missing_coco_root_describes_the_sections_own_paths(tmp_path):
+    """COCO 2017's data file names train2017/ ...: the message gives those, and names the
+    shapes generator only for a root named like the shapes dataset."""
+    coco2017 = {
+        "format": "coco",
+        "root": tmp_path / "coco",
+        "train_images": "train2017",
+        "val_images": "val2017",
+        "train_ann": "annotations/instances_train2017.json",
+        "val_ann": "annotations/instances_val2017.json",
+    }
+    with pytest.raises(FileNotFoundError) as error:
+        build_dataset(coco2017, "train")
+    assert str(error.value).endswith(
+        "to the dataset folder, with train2017/, val2017/, annotations/instances_train2017.json "
+        "and annotations/instances_val2017.json"
+    )
+    with pytest.raises(FileNotFoundError, match=r"instances_val\.json \(detseg-make-shapes "):
+        build_dataset({"format": "coco", "root": tmp_path / "shapes"}, "train")
+
+
 def test_the_vocdevkit_folder_as_root_points_at_the_year_folder(tmp_path):
     year = tmp_path / "VOCdevkit" / "VOC2007"
     for sub in ("Annotations", "JPEGImages", "ImageSets/Main"):
