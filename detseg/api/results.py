@@ -22,7 +22,13 @@ import torch
 
 from detseg.argument_checks import whole_ids
 from detseg.evaluation.coco_format import masks_to_rles, predictions_to_coco_results
-from detseg.visualize import draw_detections, draw_segmentation, save_label_map, save_rgb
+from detseg.visualize import (
+    draw_detections,
+    draw_segmentation,
+    png_bytes,
+    save_label_map,
+    save_rgb,
+)
 
 __all__ = ["DetectionResult", "SegmentationResult"]
 
@@ -123,6 +129,10 @@ class DetectionResult:
         return draw_detections(
             self.image, self.boxes, self.labels, self.scores, self.classes, masks=self.masks
         )
+
+    def _repr_png_(self) -> bytes:
+        """:meth:`plot` as PNG: a notebook (Jupyter, VS Code) shows a result as its drawing."""
+        return png_bytes(self.plot())
 
     def save(self, path: str | os.PathLike) -> None:
         """Write :meth:`plot` to ``path`` (the format follows the extension: .png, .jpg ...).
@@ -256,6 +266,10 @@ class SegmentationResult:
             return drawn
         height, width = self.image.shape[:2]
         return np.ascontiguousarray(drawn[:height, :width])
+
+    def _repr_png_(self) -> bytes:
+        """:meth:`plot` (with its legend) as PNG: a notebook shows a result as its drawing."""
+        return png_bytes(self.plot())
 
     def save(self, path: str | os.PathLike) -> None:
         """Write :meth:`plot` (with its legend) to ``path`` (the format follows the extension).

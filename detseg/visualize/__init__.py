@@ -15,7 +15,8 @@ any script are drawn (non-ASCII ones with a system font, :mod:`detseg.text_drawi
 - :mod:`~detseg.visualize.instance_masks`: instance masks blended in and outlined.
 - :mod:`~detseg.visualize.detections`: :func:`draw_detections`.
 - :mod:`~detseg.visualize.segmentation`: :func:`draw_segmentation` with its legend.
-- :mod:`~detseg.visualize.saving`: :func:`save_rgb` and :func:`save_label_map`.
+- :mod:`~detseg.visualize.saving`: :func:`save_rgb`, :func:`save_label_map` and
+  :func:`png_bytes` (a drawing as a PNG file's bytes, for notebooks).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from detseg.visualize.detections import NO_DETECTIONS_COLOR, draw_detections
     from detseg.visualize.drawing_inputs import check_opacity, tensor_to_rgb
     from detseg.visualize.palette import PALETTE_SIZE, class_colors, text_color
-    from detseg.visualize.saving import LOSSLESS_SUFFIXES, save_label_map, save_rgb
+    from detseg.visualize.saving import LOSSLESS_SUFFIXES, png_bytes, save_label_map, save_rgb
     from detseg.visualize.segmentation import draw_segmentation
 
 #: The module of each public name, imported when the name is first read. None of them imports
@@ -55,6 +56,7 @@ _MODULES = {
     "class_colors": "palette",
     "text_color": "palette",
     "LOSSLESS_SUFFIXES": "saving",
+    "png_bytes": "saving",
     "save_label_map": "saving",
     "save_rgb": "saving",
     "draw_segmentation": "segmentation",
@@ -76,6 +78,7 @@ __all__ = [
     "fit_caption",
     "line_thickness",
     "place_captions",
+    "png_bytes",
     "save_label_map",
     "save_rgb",
     "shorten_text",

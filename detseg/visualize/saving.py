@@ -93,6 +93,19 @@ def save_label_map(path: str | Path, label_map: torch.Tensor | np.ndarray) -> No
         raise OSError(f"could not write label map {path}: {exc}") from exc
 
 
+def png_bytes(rgb: np.ndarray) -> bytes:
+    """``rgb`` (``uint8 [H, W, 3]`` RGB, what the drawing functions return) as a PNG file's
+    bytes: what a notebook shows for a result (``_repr_png_``).
+
+    Raises:
+        ValueError: OpenCV could not encode the image (not ``uint8 [H, W, 3]``).
+    """
+    ok, png = cv2.imencode(".png", cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ValueError(f"could not encode an image of shape {rgb.shape} as PNG")
+    return png.tobytes()
+
+
 def save_rgb(path: str | Path, image: np.ndarray | torch.Tensor) -> None:
     """Write an RGB image; the format follows the file extension.
 
