@@ -210,36 +210,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def list_configs() -> int:
-    """``--list-configs``: each packaged config's name (what CONFIG takes) and what it is, in
-    groups: the configs to train, the data files, the bases; then the folder that holds them
-    (an installed detseg has no configs/ folder: a config to change is copied from there)."""
-    from detseg.config import ConfigError, packaged_configs
-    from detseg.config.packaged import packaged_config_dir
+    """``--list-configs``: print :func:`detseg.config.packaged.config_listing`."""
+    from detseg.config.packaged import config_listing
 
-    configs = packaged_configs()
-    if not configs:
-        raise ConfigError(
-            "no packaged configs found (the package detseg_configs is not installed); "
-            "reinstall detseg with pip install ."
-        )
-    width = max(len(config.name) for config in configs)
-    for kind, title in LISTED_KINDS.items():
-        print(title)
-        for config in (c for c in configs if c.kind == kind):
-            print(f"  {config.name:<{width}}  {config.description}".rstrip())
-    print(f"{LISTED_FOLDER} {packaged_config_dir()}")
+    for line in config_listing():
+        print(line)
     return 0
-
-
-#: The groups of ``--list-configs``, in order, with their headings.
-LISTED_KINDS = {
-    "experiment": "Configs to train (CONFIG):",
-    "data": "Data files (--data NAME: replace a config's data section):",
-    "base": "Bases (_base_: shared parts of the configs above):",
-}
-
-#: The last line of ``--list-configs``, before the folder of the files.
-LISTED_FOLDER = "Their files (copy one to change it):"
 
 
 def launch_workers(

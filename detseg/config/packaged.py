@@ -44,6 +44,8 @@ from detseg.config.suggest import close_names
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "LISTED_FOLDER",
+    "LISTED_KINDS",
     "PACKAGE",
     "PackagedConfig",
     "packaged_config_dir",
@@ -116,6 +118,45 @@ def packaged_configs() -> list[PackagedConfig]:
         if path.is_file()
     ]
     return sorted(found, key=lambda config: config.name)
+
+
+#: The groups of :func:`config_listing`, in order, with their headings.
+LISTED_KINDS = {
+    "experiment": "Configs to train (CONFIG):",
+    "data": "Data files (--data NAME: replace a config's data section):",
+    "base": "Bases (_base_: shared parts of the configs above):",
+}
+
+#: The last line of :func:`config_listing`, before the folder of the files.
+LISTED_FOLDER = "Their files (copy one to change it):"
+
+
+def config_listing() -> list[str]:
+    """The lines of ``tools/train.py --list-configs``: each packaged config's name (what
+    CONFIG takes) and what it is, in the groups of :data:`LISTED_KINDS`; then the folder that
+    holds them (an installed detseg has no configs/ folder: a config to change is copied from
+    there).
+
+    Raises:
+        ConfigError: no packaged configs (the package :data:`PACKAGE` is not installed).
+    """
+    configs = packaged_configs()
+    if not configs:
+        raise ConfigError(
+            f"no packaged configs found (the package {PACKAGE} is not installed); "
+            "reinstall detseg with pip install ."
+        )
+    width = max(len(config.name) for config in configs)
+    lines = []
+    for kind, title in LISTED_KINDS.items():
+        lines.append(title)
+        lines += [
+            f"  {config.name:<{width}}  {config.description}".rstrip()
+            for config in configs
+            if config.kind == kind
+        ]
+    lines.append(f"{LISTED_FOLDER} {packaged_config_dir()}")
+    return lines
 
 
 def resolve_config_path(

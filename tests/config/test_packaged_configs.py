@@ -15,7 +15,12 @@ import pytest
 from tool_modules import load_tool
 
 from detseg.config import ConfigError, load_config, load_data_file, packaged_configs
-from detseg.config.packaged import packaged_config_dir, resolve_config_path
+from detseg.config.packaged import (
+    LISTED_FOLDER,
+    LISTED_KINDS,
+    packaged_config_dir,
+    resolve_config_path,
+)
 from detseg.dataset_check import load_data_section
 
 REPO = Path(__file__).resolve().parents[2]
@@ -148,8 +153,8 @@ def test_list_configs_prints_names_and_descriptions(elsewhere, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len([line for line in lines if line.startswith("  ")]) == len(packaged_configs())
     *headings, folder = [line for line in lines if not line.startswith("  ")]
-    assert headings == list(train.LISTED_KINDS.values())
-    assert folder == f"{train.LISTED_FOLDER} {packaged_config_dir()}"  # where to copy one from
+    assert headings == list(LISTED_KINDS.values())
+    assert folder == f"{LISTED_FOLDER} {packaged_config_dir()}"  # where to copy one from
     below = {heading: lines.index(heading) for heading in headings}
     for name, heading in [("demo", 0), ("datasets/voc", 1), ("_base_/shapes_cpu", 2)]:
         at = next(i for i, line in enumerate(lines) if line.split()[0] == name)
