@@ -12,15 +12,19 @@ image (a crop larger than it) stops with an error naming the file and the transf
 (:mod:`detseg.data.augmentation_errors`).
 
 A reader also counts, without reading an image, how many objects its annotations give training
-at most (:attr:`~DetectionDataset.num_objects`, with :func:`possibly_kept` for the boxes) and
+at most (:attr:`~DetectionDataset.num_objects`, with :func:`possibly_kept` and
+:func:`count_possibly_kept` for the boxes, against the image size the annotations state) and
 names where they are written (:attr:`~DetectionDataset.split_source`): a training run refuses a
-train split without any object (it would learn background alone).
+train split without any object (it would learn background alone, as it does on a split whose
+every box lies outside its image).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +44,14 @@ from detseg.data.image_io import (
 from detseg.data.target_checks import check_masks, clip_to_image, sanitize_boxes
 from detseg.data.transforms import apply_augmentations, check_detection_pipeline
 
-__all__ = ["Annotations", "DetectionDataset", "ImageDataset", "Sample", "possibly_kept"]
+__all__ = [
+    "Annotations",
+    "DetectionDataset",
+    "ImageDataset",
+    "Sample",
+    "count_possibly_kept",
+    "possibly_kept",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -249,13 +260,17 @@ class DetectionDataset(ImageDataset):
     @property
     def num_objects(self) -> int | None:
         """How many objects the annotations give training at most, counted without reading an
-        image: those of the dataset's classes whose box the box checks may keep
-        (:func:`possibly_kept`), crowd regions left out under :attr:`drop_crowd`. Boxes the
-        checks drop only against the decoded image (outside it, under 1 px once clipped) and
-        instances whose mask is dropped still count, so ``0`` means that no image has an
-        object to learn from (a training run refuses such a train split). ``None``: the
-        reader cannot tell without reading its images (the default; the readers of detseg
-        tell)."""
+        image: those of the dataset's classes whose box the box checks keep on an image of the
+        size the annotations state (:meth:`stated_size`; :func:`possibly_kept`), crowd regions
+        left out under :attr:`drop_crowd`. The stated size is enough for this quick check,
+        though training clips to the decoded image: where a file's real size differs, the
+        count may be off (``tools/check_data.py`` decodes the images and lists such files;
+        training warns of the first, :meth:`check_stated_size`). On an image without a
+        stated size, a box the checks would drop only against the decoded image (outside it,
+        under 1 px once clipped) still counts, and so does an instance whose mask is dropped:
+        ``0`` means that no image has an object to learn from (a training run refuses such a
+        train split). ``None``: the reader cannot tell without reading its images (the
+        default; the readers of detseg tell)."""
         return None
 
     @property
@@ -338,10 +353,40 @@ def _to_target(
     return target
 
 
-def possibly_kept(boxes: np.ndarray) -> np.ndarray:
+def possibly_kept(boxes: np.ndarray, stated_size: tuple[int, int] | None = None) -> np.ndarray:
     """``Bool[N]``: which of ``boxes`` (``[N, 4]`` ``xyxy`` px, unchecked) the box checks of
-    :func:`~detseg.data.target_checks.sanitize_boxes` keep on an image large enough to hold
-    them: finite, ``x1 < x2`` and ``y1 < y2``, and at least 1 px wide and high right of and
-    below ``(0, 0)``. A box kept on an image is kept here, so no image size is needed; one
-    kept here may still be dropped on its image (outside it, or under 1 px once clipped)."""
-    return clip_to_image(boxes, (math.inf, math.inf)).keep
+    :func:`~detseg.data.target_checks.sanitize_boxes` keep on their image, by the same rule
+    (:func:`~detseg.data.target_checks.clip_to_image`).
+
+    ``stated_size``: ``(H, W)`` that the annotations state for the image (a COCO image entry's
+    ``height`` / ``width``, a VOC ``<size>``): a box outside it, or under 1 px once clipped to
+    it, is not kept. ``None``, or a side that is not positive (some tools write ``0`` for an
+    unknown size): the image is taken large enough to hold the boxes, so a box is kept when it
+    is finite, has ``x1 < x2`` and ``y1 < y2``, and is at least 1 px wide and high right of and
+    below ``(0, 0)``; it may still be dropped on its image (outside it, or under 1 px once
+    clipped). The stated size is the annotations' word: training clips to the decoded image,
+    which may differ (a resized copy of the images).
+    """
+    return clip_to_image(boxes, _clip_size(stated_size)).keep
+
+
+def count_possibly_kept(images: Iterable[tuple[np.ndarray, tuple[int, int] | None]]) -> int:
+    """How many boxes :func:`possibly_kept` keeps over ``images``: pairs of ``[N, 4]`` ``xyxy``
+    px boxes and the ``(H, W)`` their annotations state (``None``: none). The boxes of images
+    of one size are checked together, so a split of a few sizes costs a few array operations
+    however many images it has."""
+    by_size: dict[tuple[float, float], list[np.ndarray]] = defaultdict(list)
+    for boxes, stated_size in images:
+        by_size[_clip_size(stated_size)].append(np.asarray(boxes, dtype=np.float64).reshape(-1, 4))
+    return sum(
+        int(clip_to_image(np.concatenate(groups), size).keep.sum())
+        for size, groups in by_size.items()
+    )
+
+
+def _clip_size(stated_size: tuple[int, int] | None) -> tuple[float, float]:
+    """The ``(H, W)`` that :func:`possibly_kept` clips to: ``stated_size`` where both its sides
+    are positive, else an unbounded image."""
+    if stated_size is None or not (stated_size[0] > 0 and stated_size[1] > 0):
+        return (math.inf, math.inf)
+    return (float(stated_size[0]), float(stated_size[1]))

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from detseg.config.suggest import did_you_mean
-from detseg.data.base import Annotations, DetectionDataset, possibly_kept
+from detseg.data.base import Annotations, DetectionDataset, count_possibly_kept
 from detseg.data.class_names import (
     EXAMPLE_LIMIT,
     check_unknown_classes,
@@ -290,16 +290,22 @@ class CocoDetection(DetectionDataset):
     @property
     def num_objects(self) -> int:
         """The annotations training reads (a chosen category, a listed image, a bbox of four
-        finite numbers) whose box it may keep (:func:`~detseg.data.base.possibly_kept`), crowd
-        regions left out under ``drop_crowd``; counted from the json."""
-        anns = [
-            ann
-            for anns in self._anns.values()
-            for ann in anns
-            if not (self.drop_crowd and int(ann.get("iscrowd", 0)))
-        ]
-        boxes = np.array([coco_box_xyxy(a.get("bbox")) for a in anns], dtype=np.float64)
-        return int(possibly_kept(boxes).sum())
+        finite numbers) whose box it keeps on an image of the ``width`` x ``height`` of its
+        image entry (:func:`~detseg.data.base.possibly_kept`; an entry without a whole-number
+        size: any box that may be kept on some image), crowd regions left out under
+        ``drop_crowd``; counted from the json. The stated size is enough for this quick check:
+        training clips to the decoded image, and warns when it differs."""
+        return count_possibly_kept(
+            (self._trained_boxes(anns), entry_size(self._images[image_id]))
+            for image_id, anns in self._anns.items()
+        )
+
+    def _trained_boxes(self, anns: list[dict]) -> np.ndarray:
+        """``Float64[N, 4]`` ``xyxy`` boxes of those of ``anns`` (annotations of one image) that
+        training reads: crowd regions are left out under ``drop_crowd``."""
+        kept = [a for a in anns if not (self.drop_crowd and int(a.get("iscrowd", 0)))]
+        boxes = [coco_box_xyxy(a.get("bbox")) for a in kept]
+        return np.array(boxes, dtype=np.float64).reshape(-1, 4)
 
     @property
     def split_source(self) -> str:

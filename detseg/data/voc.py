@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from detseg.data.base import Annotations, DetectionDataset, possibly_kept
+from detseg.data.base import Annotations, DetectionDataset, count_possibly_kept
 from detseg.data.class_names import (
     EXAMPLE_LIMIT,
     SET_CLASSES_HINT,
@@ -261,14 +261,22 @@ class VOCDetection(DetectionDataset):
     def num_objects(self) -> int:
         """The objects of the xml files (read when the dataset was built) that training reads
         (a class of ``classes``; not ``difficult`` unless ``keep_difficult``) and whose box it
-        may keep (:func:`~detseg.data.base.possibly_kept`)."""
+        keeps on an image of the xml's ``<size>`` (:func:`~detseg.data.base.possibly_kept`; an
+        xml without a positive ``<size>``: any box that may be kept on some image). The stated
+        size is enough for this quick check: training clips to the decoded image, and warns
+        when it differs."""
+        return count_possibly_kept(
+            (self._trained_boxes(image), image.size) for image in self._images
+        )
+
+    def _trained_boxes(self, image: VOCImage) -> np.ndarray:
+        """``Float64[N, 4]`` ``xyxy`` boxes of the objects of ``image`` that training reads."""
         boxes = [
             obj.box
-            for image in self._images
             for obj in image.objects
             if obj.name in self._label_of and (self.keep_difficult or not obj.difficult)
         ]
-        return int(possibly_kept(np.array(boxes, dtype=np.float64)).sum())
+        return np.array(boxes, dtype=np.float64).reshape(-1, 4)
 
     @property
     def split_source(self) -> str:

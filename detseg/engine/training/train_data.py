@@ -182,9 +182,10 @@ def check_train_objects(train_set: DetectionDataset) -> None:
     """Refuse a detection train split that gives training no object to learn from.
 
     The count is the reader's, from its annotations alone
-    (:attr:`~detseg.data.base.DetectionDataset.num_objects`; no image is read); a reader that
-    cannot tell (``None``) passes. Every process of a distributed run reads the same split, so
-    every one raises alike.
+    (:attr:`~detseg.data.base.DetectionDataset.num_objects`; no image is read, a box is checked
+    against the image size the annotations state), so a split whose every box lies outside its
+    image is refused too; a reader that cannot tell (``None``) passes. Every process of a
+    distributed run reads the same split, so every one raises alike.
 
     Raises:
         ValueError: ``num_objects`` is 0: one line naming the split's files and image count,
@@ -196,9 +197,10 @@ def check_train_objects(train_set: DetectionDataset) -> None:
     raise ValueError(
         f"the train split ({train_set.split_source}) has no object to learn from: none of its "
         f"{images} has an annotated object that training keeps (no annotation, or every one "
-        "refused or dropped by the box checks), so the detector would learn background alone; run "
-        "detseg-check-data (tools/check_data.py) on this config (with the same --data / --set) "
-        "to see what the reader finds, then add or fix the annotations"
+        "refused or dropped by the box checks: degenerate, or outside its image), so the "
+        "detector would learn background alone; run detseg-check-data (tools/check_data.py) on "
+        "this config (with the same --data / --set) to see what the reader finds, then add or "
+        "fix the annotations"
     )
 
 

@@ -1,11 +1,12 @@
 """A detection train split without any object stops the run at start with one line.
 
 An annotation file without annotations, or whose every annotation is dropped (a degenerate box,
-a crowd region), VOC xml files without ``<object>``, empty YOLO label files: training on such a
-split learns background alone. ``build_data`` refuses it before anything is written, with a
-``ValueError`` naming the split's files, its image count and ``tools/check_data.py``
-(``tools/train.py``: one ``train: error:`` line, exit code 2, no work dir); every process of a
-distributed run raises the same line. A split with a single object trains as before.
+a crowd region, a box outside the image size its entry or xml states), VOC xml files without
+``<object>``, empty YOLO label files: training on such a split learns background alone.
+``build_data`` refuses it before anything is written, with a ``ValueError`` naming the split's
+files, its image count and ``tools/check_data.py`` (``tools/train.py``: one ``train: error:``
+line, exit code 2, no work dir); every process of a distributed run raises the same line. A
+split with a single object trains as before.
 
 The data: the shapes dataset (4 train and 2 val images of 64 px) in COCO, and converted to VOC
 and YOLO (images linked).
@@ -83,10 +84,15 @@ def _all_crowd(annotations: list[dict]) -> list[dict]:
     return [{**ann, "iscrowd": 1} for ann in annotations]
 
 
+def _right_of_images(annotations: list[dict]) -> list[dict]:
+    """Every box moved 1000 px right: outside its 64 px image (the entries state the size)."""
+    return [{**ann, "bbox": [ann["bbox"][0] + 1000, *ann["bbox"][1:]]} for ann in annotations]
+
+
 @pytest.mark.parametrize(
     "edit",
-    [lambda anns: [], _zero_width, _all_crowd],
-    ids=["no_annotations", "degenerate_boxes", "crowd_only"],
+    [lambda anns: [], _zero_width, _all_crowd, _right_of_images],
+    ids=["no_annotations", "degenerate_boxes", "crowd_only", "boxes_outside_images"],
 )
 def test_coco_train_split_without_objects_is_refused(shapes, tmp_path, edit):
     root = _copy(shapes, "coco", tmp_path)
@@ -111,6 +117,21 @@ def _without_objects(folder: Path, pattern: str) -> None:
 def test_voc_xml_files_without_objects_are_refused(shapes, tmp_path):
     root = _copy(shapes, "voc", tmp_path)
     _without_objects(root / "Annotations", "train_*.xml")
+    files = f"{root / 'ImageSets' / 'Main' / 'train.txt'}, annotations in {root / 'Annotations'}"
+    with pytest.raises(ValueError, match=rf"^the train split \({re.escape(files)}{WHAT_TO_DO}"):
+        _build("voc", root)
+
+
+def test_voc_boxes_outside_the_stated_image_size_are_refused(shapes, tmp_path):
+    root = _copy(shapes, "voc", tmp_path)
+    for xml in (root / "Annotations").glob("train_*.xml"):
+        assert "<width>64</width>" in xml.read_text()  # the xml states the image size
+        moved = re.sub(
+            r"<(xmin|xmax)>(\d+)</",
+            lambda m: f"<{m[1]}>{int(m[2]) + 1000}</",
+            xml.read_text(),
+        )
+        xml.write_text(moved)
     files = f"{root / 'ImageSets' / 'Main' / 'train.txt'}, annotations in {root / 'Annotations'}"
     with pytest.raises(ValueError, match=rf"^the train split \({re.escape(files)}{WHAT_TO_DO}"):
         _build("voc", root)
