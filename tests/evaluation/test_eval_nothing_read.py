@@ -49,7 +49,7 @@ def test_no_readable_val_image_is_one_error_line(kind, shapes, tmp_path, capsys)
     assert err[-1].startswith("eval: error: none of the 2 images of ")
     assert err[-1].endswith(
         "could be read (the warnings above name each file): nothing to "
-        "score; replace or remove the broken files (tools/check_data.py "
+        "score; replace or remove the broken files (detseg-check-data, tools/check_data.py, "
         "lists them)"
     )
     assert not any("Traceback" in line for line in err)
