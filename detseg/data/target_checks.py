@@ -155,6 +155,8 @@ def sanitize_boxes(
             reason = "has a non-finite coordinate"
         elif not verdict.ordered[i]:
             reason = "has non-positive width or height"
+        elif _outside(boxes[i], width, height):
+            reason = f"lies outside the {width}x{height} image"
         elif not verdict.big_enough[i]:
             reason = f"is under {min_size:g} px wide or high inside the {width}x{height} image"
         else:
@@ -170,6 +172,13 @@ def sanitize_boxes(
             "%s: clipped box %s to %s", source, boxes[i].tolist(), verdict.clipped[i].tolist()
         )
     return verdict.clipped.astype(np.float32), verdict.keep
+
+
+def _outside(box: np.ndarray, width: float, height: float) -> bool:
+    """Whether ``box`` (``xyxy`` px, finite, ordered) lies wholly outside a ``width`` x
+    ``height`` image: right of it, below it, or left of or above ``(0, 0)``."""
+    x1, y1, x2, y2 = box.tolist()
+    return x1 >= width or y1 >= height or x2 <= 0 or y2 <= 0
 
 
 def _where(source: str, places: Sequence[str] | None, index: int) -> str:

@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from detseg.data.coco import CocoDetection
@@ -81,6 +82,24 @@ def test_without_places_the_image_is_named(caplog):
         sanitize_boxes(np.array([[5.0, 5.0, 1.0, 9.0]]), (48, 64), source="x.png")
     [message] = _dropped(caplog)
     assert message.startswith("x.png: dropped box ")
+
+
+@pytest.mark.parametrize(
+    ("box", "reason"),
+    [
+        ([1005.0, 5.0, 1020.0, 20.0], "lies outside the 64x48 image"),
+        ([-30.0, 5.0, -10.0, 20.0], "lies outside the 64x48 image"),
+        ([5.0, 5.0, 5.5, 20.0], "is under 1 px wide or high inside the 64x48 image"),
+        ([63.5, 5.0, 80.0, 20.0], "is under 1 px wide or high inside the 64x48 image"),
+    ],
+)
+def test_the_reason_tells_a_box_outside_from_a_thin_one(caplog, box, reason):
+    """A box wholly outside its image (coordinates of another scale, a resized copy of the
+    images) is said to lie outside it, not to be thin."""
+    with caplog.at_level(logging.WARNING):
+        sanitize_boxes(np.array([box]), (48, 64), source="x.png")
+    [message] = _dropped(caplog)
+    assert message.endswith(f"(xyxy px): it {reason}")
 
 
 def test_places_are_one_per_box_of_what_the_reader_keeps(tmp_path):
