@@ -158,8 +158,8 @@ def _memory_error_message(error: BaseException) -> str | None:
         return None
     return (
         f"out of memory{asked_size(error)}: the model or its inputs do not fit in this "
-        "machine's memory; give smaller images or batches (the tool's --help names its size "
-        "flags; DETSEG_TRACEBACK=1 shows where it ran out)"
+        "machine's memory; lower the batch or image size (the tool's flags, or --set keys such "
+        "as eval.batch_size and model.min_size; DETSEG_TRACEBACK=1 shows where it ran out)"
     )
 
 

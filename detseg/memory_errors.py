@@ -15,7 +15,7 @@ import re
 __all__ = ["asked_size", "is_out_of_memory"]
 
 #: The words of PyTorch's CPU and CUDA allocators when a tensor does not fit.
-_ALLOCATOR_WORDS = ("can't allocate memory", "CUDA out of memory")
+_ALLOCATOR_WORDS = ("can't allocate memory", "CUDA out of memory", "CUDA error: out of memory")
 
 
 def is_out_of_memory(error: BaseException) -> bool:

@@ -28,11 +28,18 @@ def test_an_allocator_failure_is_one_line(capsys, error, asked):
     assert run(raising(error), "input.png") == USER_ERROR_EXIT_CODE
     assert error_line(capsys) == (
         f"tool: error: out of memory{asked}: the model or its inputs do not fit in this "
-        "machine's memory; give smaller images or batches (the tool's --help names its size "
-        "flags; DETSEG_TRACEBACK=1 shows where it ran out)"
+        "machine's memory; lower the batch or image size (the tool's flags, or --set keys such "
+        "as eval.batch_size and model.min_size; DETSEG_TRACEBACK=1 shows where it ran out)"
     )
 
 
 def test_other_runtime_errors_keep_their_traceback():
     with pytest.raises(RuntimeError, match="memory format"):
         run(raising(RuntimeError("unsupported memory format")), "input.png")
+
+
+def test_a_cuda_call_out_of_memory_is_one_line_too(capsys):
+    """CUDA calls other than the allocator's say "CUDA error: out of memory"."""
+    error = RuntimeError("CUDA error: out of memory\nCUDA kernel errors might be asynchronously")
+    assert run(raising(error), "input.png") == USER_ERROR_EXIT_CODE
+    assert error_line(capsys).startswith("tool: error: out of memory: the model or its inputs")

@@ -18,7 +18,7 @@ import math
 import os
 from collections import defaultdict
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 from detseg.data.json_files import read_json
@@ -71,8 +71,8 @@ def warn_shared_file_names(ann_file: Path, images: list[dict]) -> None:
     """One warning naming the ``images`` entries (checked by :func:`load_coco_json`) that
     share a ``file_name``: the dataset readers read each entry as an image of its own with only
     its own annotations, so each copy shows the other copies' objects as background."""
-    # "./a.png" and "a.png" name one file, as the readers open it
-    shared = shared_values(images, "file_name", os.path.normpath)
+    # "./a.png", "a.png" (and "b\\1.png", "b/1.png") name one file, as the readers open it
+    shared = shared_values(images, "file_name", _same_file_name)
     if not shared:
         return
     listed = "; ".join(f"{name!r}: ids {ids}" for name, ids in list(shared.items())[:5])
@@ -217,6 +217,13 @@ def check_unique_names(ann_file: Path, categories: list[dict]) -> None:
             f"{ann_file}: categories share a name ({listed}); give every category of its "
             "'categories' list a distinct name, or set data.classes to the names to train on"
         )
+
+
+def _same_file_name(name: str) -> str:
+    """``name`` as the readers open it: Windows separators as ``/`` (``b\\1.png`` is
+    ``b/1.png``, :func:`~detseg.data.coco_fields.coco_image_file`), ``./`` and doubled
+    separators dropped."""
+    return os.path.normpath(PureWindowsPath(name).as_posix())
 
 
 def shared_names(categories: list[dict]) -> dict[str, list[Any]]:

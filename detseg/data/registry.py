@@ -153,9 +153,10 @@ DATA_DEFAULTS: dict[str, dict[str, Any]] = {
 
 SPLITS = ("train", "val")
 
+#: The command that writes the shapes dataset into ``{root}``, for a missing shapes root.
 _SHAPES = (
-    "(detseg-make-shapes --out datasets/shapes, or python tools/make_shapes.py in a checkout, "
-    "writes the shapes dataset)"
+    "(detseg-make-shapes --out {root}, or python tools/make_shapes.py --out {root} in a "
+    "checkout, writes the shapes dataset)"
 )
 
 #: Format -> what its ``data.root`` is, for the error of a root that is missing or no folder
@@ -173,16 +174,23 @@ _ROOT_LAYOUTS: dict[str, str] = {
 
 def _root_layout(fmt: str, root: Path, options: dict[str, Any]) -> str:
     """What ``data.root`` of format ``fmt`` holds, for the error of a missing root: a COCO
-    root the section's own image folders and json files (``train2017/`` for COCO 2017's data
-    file, ``train/images/`` for the shapes layout), and the command that writes the shapes
-    dataset where the root is named like it."""
+    root the section's own image folders and json files that lie inside it (``train2017/``
+    for COCO 2017's data file, ``train/images/`` for the shapes layout), and the command that
+    writes the shapes dataset there where the root is named like it."""
     if fmt in ("coco", "coco_seg"):
         paths = [options[f"{split}_{kind}"] for kind in ("images", "ann") for split in SPLITS]
-        layout = f"the dataset folder, with {paths[0]}/, {paths[1]}/, {paths[2]} and {paths[3]}"
+        inside = [
+            str(path).rstrip("/") + ("/" if i < 2 else "")
+            for i, path in enumerate(paths)
+            if isinstance(path, (str, os.PathLike)) and not Path(path).is_absolute()
+        ]
+        layout = "the dataset folder" + (f", with {', '.join(inside)}" if inside else "")
     else:
         layout = _ROOT_LAYOUTS[fmt]
     shapes = fmt == "shapes_seg" or ("shapes" in root.name and fmt in ("coco", "coco_seg"))
-    return f"{layout} {_SHAPES}" if shapes else layout
+    if not shapes:
+        return layout
+    return f"{layout} {_SHAPES.format(root=root if str(root) != '.' else 'datasets/shapes')}"
 
 
 def _root_and_options(

@@ -100,6 +100,10 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     Raises:
         ValueError: OpenCV could not encode the image (not ``uint8 [H, W, 3]``).
     """
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(
+            f"png_bytes takes uint8 [H, W, 3] RGB, got {rgb.dtype} of shape {tuple(rgb.shape)}"
+        )
     ok, png = cv2.imencode(".png", cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))
     if not ok:
         raise ValueError(f"could not encode an image of shape {rgb.shape} as PNG")

@@ -42,3 +42,13 @@ def test_a_segmentation_result_displays_its_plot_with_the_legend():
     shown = _decoded(result._repr_png_())
     assert np.array_equal(shown, result.plot())
     assert shown.shape[1] > 60  # the legend panel beside the image
+
+
+def test_png_bytes_takes_what_the_drawings_give_only():
+    import pytest
+
+    from detseg.visualize import png_bytes
+
+    for bad in (np.zeros((4, 4, 3), np.float32), np.zeros((4, 4), np.uint8)):
+        with pytest.raises(ValueError, match=r"^png_bytes takes uint8 \[H, W, 3\] RGB, got "):
+            png_bytes(bad)

@@ -37,3 +37,23 @@ def test_a_file_listed_twice_is_named(tmp_path, caplog, reader, second):
     (message,) = [r.getMessage() for r in caplog.records if "several images" in r.getMessage()]
     assert message.startswith(f"{ann_file}: 1 file name is listed by several images ('a.png': ")
     assert "ids [1, 2]" in message and "list each file once" in message
+
+
+def test_a_windows_separator_names_the_same_file(tmp_path, caplog):
+    """``b\\1.png`` opens ``b/1.png`` (the readers try ``/`` for ``\\``): one file twice."""
+    (tmp_path / "images" / "b").mkdir(parents=True)
+    Image.new("RGB", (40, 30)).save(tmp_path / "images" / "b" / "1.png")
+    size = {"width": 40, "height": 30}
+    coco = {
+        "images": [
+            {"id": 1, "file_name": "b/1.png", **size},
+            {"id": 2, "file_name": "b\\1.png", **size},
+        ],
+        "categories": [{"id": 1, "name": "x"}],
+        "annotations": [],
+    }
+    ann_file = tmp_path / "ann.json"
+    ann_file.write_text(json.dumps(coco))
+    with caplog.at_level(logging.WARNING):
+        CocoDetection(tmp_path / "images", ann_file)
+    assert "1 file name is listed by several images ('b/1.png': ids [1, 2])" in caplog.text

@@ -93,7 +93,7 @@ def test_boxes_outside_the_stated_size_are_not_counted(tmp_path, fmt, boxes, exp
 
 
 @pytest.mark.parametrize("size", [{}, {"height": 20}, {"height": 20.5, "width": 30}])
-def test_coco_without_a_whole_stated_size_counts_as_before(tmp_path, size):
+def test_coco_without_a_whole_stated_size_counts_every_possible_box(tmp_path, size):
     dataset = _coco(tmp_path, [INSIDE, *OUTSIDE], size)
     assert dataset.num_objects == 4  # every box may be kept on a large enough image
 
@@ -103,7 +103,7 @@ def test_coco_sizes_written_as_floats_are_used(tmp_path):
     assert dataset.num_objects == 0
 
 
-def test_coco_zero_size_counts_as_before(tmp_path):
+def test_coco_zero_size_counts_every_possible_box(tmp_path):
     dataset = _coco(tmp_path, [INSIDE, RIGHT_OF], {"height": 0, "width": 0})
     assert dataset.num_objects == 2
 
@@ -111,7 +111,7 @@ def test_coco_zero_size_counts_as_before(tmp_path):
 @pytest.mark.parametrize(
     "size_xml", ["", "<size><width>0</width><height>0</height></size>"], ids=["absent", "zero"]
 )
-def test_voc_without_a_stated_size_counts_as_before(tmp_path, size_xml):
+def test_voc_without_a_stated_size_counts_every_possible_box(tmp_path, size_xml):
     assert _voc(tmp_path, [INSIDE, *OUTSIDE], size_xml).num_objects == 4
 
 

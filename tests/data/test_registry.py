@@ -92,11 +92,18 @@ def test_a_missing_coco_root_describes_the_sections_own_paths(tmp_path):
     with pytest.raises(FileNotFoundError) as error:
         build_dataset(coco2017, "train")
     assert str(error.value).endswith(
-        "to the dataset folder, with train2017/, val2017/, annotations/instances_train2017.json "
-        "and annotations/instances_val2017.json"
+        "to the dataset folder, with train2017/, val2017/, annotations/instances_train2017.json, "
+        "annotations/instances_val2017.json"
     )
-    with pytest.raises(FileNotFoundError, match=r"instances_val\.json \(detseg-make-shapes "):
-        build_dataset({"format": "coco", "root": tmp_path / "shapes"}, "train")
+    outside = {**coco2017, "val_images": str(tmp_path / "elsewhere") + "/", "val_ann": None}
+    with pytest.raises(FileNotFoundError) as error:  # only the paths inside the root
+        build_dataset(outside, "train")
+    assert str(error.value).endswith("with train2017/, annotations/instances_train2017.json")
+    shapes = tmp_path / "my_shapes"
+    with pytest.raises(
+        FileNotFoundError, match=rf"instances_val\.json \(detseg-make-shapes --out {shapes},"
+    ):
+        build_dataset({"format": "coco", "root": shapes}, "train")
 
 
 def test_the_vocdevkit_folder_as_root_points_at_the_year_folder(tmp_path):

@@ -6,7 +6,7 @@ a crowd region, a box outside the image size its entry or xml states), VOC xml f
 ``build_data`` refuses it before anything is written, with a ``ValueError`` naming the split's
 files, its image count and ``tools/check_data.py`` (``tools/train.py``: one ``train: error:``
 line, exit code 2, no work dir); every process of a distributed run raises the same line. A
-split with a single object trains as before.
+split with a single object trains.
 
 The data: the shapes dataset (4 train and 2 val images of 64 px) in COCO, and converted to VOC
 and YOLO (images linked).
