@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["asked_size", "is_out_of_memory"]
+__all__ = ["asked_size", "is_device_out_of_memory", "is_out_of_memory"]
 
 #: The words of PyTorch's CPU and CUDA allocators when a tensor does not fit.
 _ALLOCATOR_WORDS = ("can't allocate memory", "CUDA out of memory", "CUDA error: out of memory")
@@ -21,9 +21,15 @@ _ALLOCATOR_WORDS = ("can't allocate memory", "CUDA out of memory", "CUDA error: 
 def is_out_of_memory(error: BaseException) -> bool:
     """Whether ``error`` is an allocator's out-of-memory failure (CPU, CUDA, another device's
     ``torch.OutOfMemoryError`` such as MPS's, or numpy's ``MemoryError``)."""
-    if isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError":
+    if isinstance(error, MemoryError) or is_device_out_of_memory(error):
         return True
     return isinstance(error, RuntimeError) and any(w in str(error) for w in _ALLOCATOR_WORDS)
+
+
+def is_device_out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` is a device's ``torch.OutOfMemoryError`` (CUDA, MPS), told by its
+    type's name: this module imports no torch."""
+    return type(error).__name__ == "OutOfMemoryError"
 
 
 def asked_size(error: BaseException) -> str:

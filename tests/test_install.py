@@ -25,6 +25,18 @@ SOURCES = ("pyproject.toml", "setup.py", "README.md", "LICENSE", "detseg", "tool
 pytestmark = pytest.mark.slow
 
 
+def _installed_python(venv: Path, code: str, check: bool = True) -> subprocess.CompletedProcess:
+    """``code`` run by the venv's python from the venv's parent folder (not a checkout, whose
+    metadata folders and packages ``-c`` would see first)."""
+    return subprocess.run(
+        [str(venv / "bin" / "python"), "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=venv.parent,
+        check=check,
+    )
+
+
 def _commands(venv: Path) -> list[str]:
     """The console commands the installed distribution declares."""
     code = (
@@ -32,9 +44,7 @@ def _commands(venv: Path) -> list[str]:
         "for ep in distribution('detseg').entry_points:\n"
         "    print(ep.name) if ep.group == 'console_scripts' else None"
     )
-    result = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, check=True
-    )
+    result = _installed_python(venv, code)
     return sorted(result.stdout.split())
 
 
@@ -78,13 +88,7 @@ def venv(tmp_path_factory) -> Path:
 
 def test_installed_package_is_the_wheel_not_the_checkout(venv):
     code = "import detseg, detseg_tools; print(detseg.__file__); print(detseg_tools.__file__)"
-    result = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=venv.parent,
-        check=True,
-    )
+    result = _installed_python(venv, code)
     for line in result.stdout.split():
         assert line.startswith(str(venv)), line
 
@@ -153,12 +157,7 @@ def test_license_file_is_in_the_distribution(venv):
         "print(dist.metadata.get_all('License-File'))\n"
         "print(dist.read_text('licenses/LICENSE').splitlines()[0])"
     )
-    result = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=venv.parent,  # not a checkout, whose metadata folders -c would see first
-    )
+    result = _installed_python(venv, code, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.splitlines() == ["['LICENSE']", "MIT License"]
 
@@ -186,13 +185,7 @@ def test_installed_package_carries_every_config(venv):
         "for p in sorted(folder.rglob('*')):\n"
         "    print(p.relative_to(folder).as_posix()) if p.is_file() else None"
     )
-    result = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", code],
-        capture_output=True,
-        text=True,
-        cwd=venv.parent,
-        check=True,
-    )
+    result = _installed_python(venv, code)
     folder, *files = result.stdout.splitlines()
     assert folder.startswith(str(venv)), folder
     in_checkout = sorted(

@@ -19,7 +19,7 @@ from detseg.benchmark.segmentation_vs_torchvision import (
     format_segmentation_report,
 )
 from detseg.benchmark.twins import DETECTION_TWINS, SEGMENTATION_TWINS, SSD_TWINS
-from detseg.memory_errors import is_out_of_memory
+from detseg.memory_errors import is_device_out_of_memory, is_out_of_memory
 
 
 def benchmark_model(
@@ -94,7 +94,7 @@ def benchmark_model(
     except (MemoryError, RuntimeError) as error:
         # numpy's MemoryError, or the CPU allocator's RuntimeError; CUDA's OutOfMemoryError
         # keeps its own words (a suite row reports it as it is)
-        if not is_out_of_memory(error) or type(error).__name__ == "OutOfMemoryError":
+        if not is_out_of_memory(error) or is_device_out_of_memory(error):
             raise
         raise ValueError(
             f"{arch} with --batch {batch} --size {size}: the images or the activations do not "

@@ -114,12 +114,17 @@ def _without_objects(folder: Path, pattern: str) -> None:
         xml.write_text(re.sub(r"\s*<object>.*?</object>", "", xml.read_text(), flags=re.S))
 
 
-def test_voc_xml_files_without_objects_are_refused(shapes, tmp_path):
-    root = _copy(shapes, "voc", tmp_path)
-    _without_objects(root / "Annotations", "train_*.xml")
+def _refused_voc_train_split(root: Path) -> None:
+    """Building the VOC split under ``root`` raises the refusal naming its split file."""
     files = f"{root / 'ImageSets' / 'Main' / 'train.txt'}, annotations in {root / 'Annotations'}"
     with pytest.raises(ValueError, match=rf"^the train split \({re.escape(files)}{WHAT_TO_DO}"):
         _build("voc", root)
+
+
+def test_voc_xml_files_without_objects_are_refused(shapes, tmp_path):
+    root = _copy(shapes, "voc", tmp_path)
+    _without_objects(root / "Annotations", "train_*.xml")
+    _refused_voc_train_split(root)
 
 
 def test_voc_boxes_outside_the_stated_image_size_are_refused(shapes, tmp_path):
@@ -132,9 +137,7 @@ def test_voc_boxes_outside_the_stated_image_size_are_refused(shapes, tmp_path):
             xml.read_text(),
         )
         xml.write_text(moved)
-    files = f"{root / 'ImageSets' / 'Main' / 'train.txt'}, annotations in {root / 'Annotations'}"
-    with pytest.raises(ValueError, match=rf"^the train split \({re.escape(files)}{WHAT_TO_DO}"):
-        _build("voc", root)
+    _refused_voc_train_split(root)
 
 
 def test_voc_split_of_difficult_objects_left_out_is_refused(shapes, tmp_path):
