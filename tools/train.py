@@ -26,14 +26,11 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 from detseg.command_line import run_command, user_path
 from detseg_tools.command_names import STARTED_AS_ENV, ToolArgumentParser, tool_name, tool_parser
 from detseg_tools.config_flags import add_set_flag
-
-if TYPE_CHECKING:
-    from detseg.engine import TrainResult
 
 # The modules that do the work (torch, the engine) are imported by the functions that use them,
 # after the arguments are parsed: --help and argument errors come back at once.
@@ -197,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         return list_configs()
     from detseg.config import load_config
     from detseg.engine import train
+    from detseg.engine.training.run_summary import summary_lines
 
     cfg = load_config(args.config, args.set, data_file=args.data)
     work_dir = args.work_dir or Path(cfg.work_dir or Path("runs") / args.config.stem)
@@ -205,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("train").info("config %s -> work dir %s", args.config, work_dir)
     result = train(cfg, work_dir, resume=args.resume)
     if result.is_main:
-        print_summary(result)
+        print("\n" + "\n".join(summary_lines(result)))
     return result.exit_code
 
 
@@ -234,58 +232,6 @@ def launch_workers(
     name = tool_name("train")  # the workers' error lines name the command the user started
     env = {**os.environ, STARTED_AS_ENV: name.command} if name.installed else None
     return launch_local(command, args.nproc, name=name.error_name, env=env)
-
-
-def print_summary(result: TrainResult) -> None:
-    from detseg.engine.training.nonfinite_losses import skipped_steps_summary
-    from detseg.engine.validation import COCO_KEYS, SEG_KEYS, SEGM_KEYS
-
-    run, totals = result.run, result.totals
-    ended = "finished in" if result.exit_code == 0 else "stopped after"  # a signal, a NaN
-    print(
-        f"\nTraining {ended} {result.seconds:.1f} s ({totals['iterations']} iterations this run)."
-    )
-    if run.best_epoch is not None:
-        print(f"Best validation {result.score_key} {run.best_score:.4f} at epoch {run.best_epoch}.")
-    if run.early_stop_epoch is not None:
-        print(
-            f"Stopped early after epoch {run.early_stop_epoch} (train.patience): no improvement "
-            f"in the {run.evals_since_best} evaluation{'' if run.evals_since_best == 1 else 's'} "
-            f"since the best {result.score_key} at "
-            f"epoch {run.best_epoch}."
-        )
-    if run.last_metrics:
-        keys = SEG_KEYS if result.task == "segmentation" else COCO_KEYS
-        if result.score_key not in keys:  # voc_mAP picks best.pt under a VOC eval.metric
-            keys = (result.score_key, *keys)
-        numbers = "  ".join(f"{k} {run.last_metrics[k]:.3f}" for k in keys if k in run.last_metrics)
-        print(f"Last evaluation: {numbers}")
-        if all(k in run.last_metrics for k in SEGM_KEYS):  # a mask model: mask AP too
-            numbers = "  ".join(f"{k} {run.last_metrics[k]:.3f}" for k in SEGM_KEYS)
-            print(f"Last mask evaluation: {numbers}")
-    print(skipped_images_line(result))
-    skipped_steps = skipped_steps_summary(run.skipped_steps, run.iteration)
-    if skipped_steps is not None:
-        print(skipped_steps)
-    if result.exit_code > 128:
-        print(f"Interrupted: resume with --resume --work-dir {result.work_dir}")
-    names = ("config.yaml", "metrics.jsonl", "tb", "last.pt", "best.pt", "curves.png", "profile")
-    outputs = ", ".join(name for name in names if (result.work_dir / name).exists())
-    print(f"Outputs in {result.work_dir}/: {outputs}")
-
-
-def skipped_images_line(result: TrainResult) -> str:
-    """The summary's count of unreadable images, the train and val splits' apart (each read
-    counts: an unreadable train image once per epoch, a val image once per validation), and of
-    the train boxes the loader dropped (a detector's)."""
-    totals = result.totals
-    line = (
-        f"Skipped images: train {totals['skipped_images']}, val "
-        f"{totals.get('val_skipped_images', 0)} (unreadable, counted each time read)"
-    )
-    if result.task == "segmentation":  # label maps: a segmenter has no boxes to drop
-        return f"{line}."
-    return f"{line}; dropped train boxes: {totals['dropped_boxes']}."
 
 
 def cli() -> None:

@@ -5,9 +5,7 @@ count under "Training finished")."""
 
 from __future__ import annotations
 
-import importlib.util
 import logging
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -16,18 +14,8 @@ from detseg.engine.runtime.distributed import DistInfo
 from detseg.engine.training import RunState
 from detseg.engine.training.epoch_loop import close_epoch_training
 from detseg.engine.training.loop_results import EpochStats
+from detseg.engine.training.run_summary import summary_lines
 from detseg.engine.training.trainer import TrainResult
-
-TOOL = Path(__file__).resolve().parents[3] / "tools" / "train.py"
-
-
-@pytest.fixture(scope="module")
-def tool():
-    spec = importlib.util.spec_from_file_location("tool_train_skipped_steps", TOOL)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _close_epoch(skipped: int, steps: int, is_main: bool = True) -> None:
@@ -77,19 +65,18 @@ def test_only_rank_0_warns(caplog):
     assert _warnings(caplog) == []
 
 
-def _summary(tool, tmp_path, capsys, skipped: int, steps: int) -> str:
+def _summary(tmp_path, skipped: int, steps: int) -> str:
     totals = {"iterations": steps, "skipped_images": 0, "dropped_boxes": 0}
     run = RunState(iteration=steps, skipped_steps=skipped)
-    tool.print_summary(TrainResult(0, "detection", run, totals, 6.0, tmp_path))
-    return capsys.readouterr().out
+    return "\n".join(summary_lines(TrainResult(0, "detection", run, totals, 6.0, tmp_path)))
 
 
-def test_the_summary_gives_the_share_of_skipped_steps(tool, tmp_path, capsys):
-    out = _summary(tool, tmp_path, capsys, 5, 6)
+def test_the_summary_gives_the_share_of_skipped_steps(tmp_path):
+    out = _summary(tmp_path, 5, 6)
     assert (
         "Steps skipped for a non-finite loss: 5 of 6 (83%). The model is hardly learning: " in out
     )
     assert "train.on_nonfinite=stop" in out
-    out = _summary(tool, tmp_path, capsys, 1, 8)
+    out = _summary(tmp_path, 1, 8)
     assert "Steps skipped for a non-finite loss: 1 of 8 (12%).\n" in out
-    assert "Steps skipped" not in _summary(tool, tmp_path, capsys, 0, 8)
+    assert "Steps skipped" not in _summary(tmp_path, 0, 8)

@@ -1,0 +1,88 @@
+"""The end-of-run summary: the lines ``detseg-train`` prints after training, for any caller of
+:func:`~detseg.engine.train` that wants the same account (a notebook, a sweep script)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from detseg.engine.training.nonfinite_losses import skipped_steps_summary
+from detseg.engine.validation import COCO_KEYS, SEG_KEYS, SEGM_KEYS
+
+if TYPE_CHECKING:
+    from detseg.engine.training.trainer import TrainResult
+
+# The files of a run folder the summary lists, in this order, where they exist.
+RUN_OUTPUTS = ("config.yaml", "metrics.jsonl", "tb", "last.pt", "best.pt", "curves.png", "profile")
+
+
+def summary_lines(result: TrainResult) -> list[str]:
+    """What the run did, one line each: its time, the best and last validation numbers, an early
+    stop, the skipped images and steps, how to resume an interrupted run, and its outputs.
+
+    Example (a detector)::
+
+        Training finished in 582.0 s (6000 iterations this run).
+        Best validation AP 0.6120 at epoch 20.
+        Last evaluation: AP 0.612  AP50 0.786  ...
+        Skipped images: train 0, val 0 (unreadable, counted each time read); dropped train boxes: 0.
+        Outputs in runs/demo/: config.yaml, metrics.jsonl, tb, last.pt, best.pt, curves.png
+    """
+    run, totals = result.run, result.totals
+    ended = "finished in" if result.exit_code == 0 else "stopped after"  # a signal, a NaN
+    lines = [
+        f"Training {ended} {result.seconds:.1f} s ({totals['iterations']} iterations this run)."
+    ]
+    if run.best_epoch is not None:
+        lines.append(
+            f"Best validation {result.score_key} {run.best_score:.4f} at epoch {run.best_epoch}."
+        )
+    if run.early_stop_epoch is not None:
+        evaluations = "evaluation" if run.evals_since_best == 1 else "evaluations"
+        lines.append(
+            f"Stopped early after epoch {run.early_stop_epoch} (train.patience): no improvement "
+            f"in the {run.evals_since_best} {evaluations} since the best {result.score_key} at "
+            f"epoch {run.best_epoch}."
+        )
+    lines += _last_evaluation_lines(result)
+    lines.append(skipped_images_line(result))
+    skipped_steps = skipped_steps_summary(run.skipped_steps, run.iteration)
+    if skipped_steps is not None:
+        lines.append(skipped_steps)
+    if result.exit_code > 128:
+        lines.append(f"Interrupted: resume with --resume --work-dir {result.work_dir}")
+    outputs = ", ".join(name for name in RUN_OUTPUTS if (result.work_dir / name).exists())
+    lines.append(f"Outputs in {result.work_dir}/: {outputs}")
+    return lines
+
+
+def _last_evaluation_lines(result: TrainResult) -> list[str]:
+    """The last validation's numbers: the run's score key first where the task's usual keys
+    lack it (``voc_mAP`` picks ``best.pt`` under a VOC ``eval.metric``), and a mask model's
+    mask AP on a line of its own."""
+    metrics = result.run.last_metrics
+    if not metrics:
+        return []
+    keys = SEG_KEYS if result.task == "segmentation" else COCO_KEYS
+    if result.score_key not in keys:
+        keys = (result.score_key, *keys)
+    numbers = "  ".join(f"{k} {metrics[k]:.3f}" for k in keys if k in metrics)
+    lines = [f"Last evaluation: {numbers}"]
+    if all(k in metrics for k in SEGM_KEYS):
+        lines.append(
+            "Last mask evaluation: " + "  ".join(f"{k} {metrics[k]:.3f}" for k in SEGM_KEYS)
+        )
+    return lines
+
+
+def skipped_images_line(result: TrainResult) -> str:
+    """The count of unreadable images, the train and val splits' apart (each read counts: an
+    unreadable train image once per epoch, a val image once per validation), and of the train
+    boxes the loader dropped (a detector's; a segmenter's label maps have no boxes)."""
+    totals = result.totals
+    line = (
+        f"Skipped images: train {totals['skipped_images']}, val "
+        f"{totals.get('val_skipped_images', 0)} (unreadable, counted each time read)"
+    )
+    if result.task == "segmentation":
+        return f"{line}."
+    return f"{line}; dropped train boxes: {totals['dropped_boxes']}."
