@@ -241,6 +241,8 @@ def cli() -> None:
         level=logging.INFO if main_process else logging.WARNING,
         format="%(asctime)s %(levelname)s %(message)s",
     )
+    if os.environ.get("DETSEG_LAUNCHED") == "1":  # --nproc's worker: the launcher said it
+        logging.getLogger("detseg.config.packaged").setLevel(logging.WARNING)
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     with logging_redirect_tqdm():

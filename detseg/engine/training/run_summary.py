@@ -29,8 +29,10 @@ def summary_lines(result: TrainResult) -> list[str]:
     """
     run, totals = result.run, result.totals
     ended = "finished in" if result.exit_code == 0 else "stopped after"  # a signal, a NaN
+    iterations = totals["iterations"]
     lines = [
-        f"Training {ended} {result.seconds:.1f} s ({totals['iterations']} iterations this run)."
+        f"Training {ended} {result.seconds:.1f} s ({iterations} "
+        f"iteration{'' if iterations == 1 else 's'} this run)."
     ]
     if run.best_epoch is not None:
         lines.append(

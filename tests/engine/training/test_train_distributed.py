@@ -70,10 +70,11 @@ def _train(prefix: list[str], work_dir: Path, *args: str) -> subprocess.Complete
 
 
 def _train_nproc(run_tool, work_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    """``python tools/train.py configs/demo.yaml --work-dir work_dir --nproc 2 *args`` as a
-    ``run_tool`` command: the launcher process is a fork of a process that has imported torch
-    (its 2 workers are ``python tools/train.py`` processes of their own, as from a terminal)."""
-    return run_tool("train.py", "configs/demo.yaml", "--work-dir", work_dir, "--nproc", "2", *args)
+    """``python tools/train.py demo --work-dir work_dir --nproc 2 *args`` (the packaged
+    configs/demo.yaml) as a ``run_tool`` command: the launcher process is a fork of a process
+    that has imported torch (its 2 workers are ``python tools/train.py`` processes of their
+    own, as from a terminal)."""
+    return run_tool("train.py", "demo", "--work-dir", work_dir, "--nproc", "2", *args)
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +160,8 @@ def test_nproc_trains_what_torchrun_trains(ddp_run, shapes_root, tmp_path, run_t
     overrides = ["--set", *TINY_DDP, f"data.root={shapes_root}"]
     result = _train_nproc(run_tool, tmp_path, *overrides)
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    # the launcher names the packaged file it read; its workers read it again, silently
+    assert result.stderr.count("demo: the packaged config") == 1, result.stderr
     for rank in (0, 1):
         ours = torch.load(tmp_path / "ranks" / f"rank{rank}_final.pt", weights_only=True)
         theirs = torch.load(ddp_run / "ranks" / f"rank{rank}_final.pt", weights_only=True)

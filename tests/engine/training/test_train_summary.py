@@ -66,3 +66,9 @@ def test_the_val_split_s_unreadable_images_are_counted_apart(tmp_path):
         "Skipped images: train 4, val 3 (unreadable, counted each time read); dropped train "
         "boxes: 2." in _text(result)
     )
+
+
+def test_one_iteration_is_said_in_the_singular(tmp_path):
+    result = _result(tmp_path, 0)
+    result.totals["iterations"] = 1
+    assert "(1 iteration this run)." in _text(result)
