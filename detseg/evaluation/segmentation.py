@@ -62,8 +62,9 @@ class ConfusionMatrix:
             target: ground-truth labels, same shape, in ``0..C-1`` or ``ignore_index``.
 
         Raises:
-            ValueError: on different shapes or a label out of range (``pred`` is checked only
-                where ``target`` is not ``ignore_index``).
+            ValueError: on different shapes, a float label that is no whole number (a cast
+                would truncate it to another class), or a label out of range (``pred`` is
+                checked only where ``target`` is not ``ignore_index``).
         """
         pred, target = torch.as_tensor(pred), torch.as_tensor(target)
         if pred.shape != target.shape:
@@ -71,8 +72,10 @@ class ConfusionMatrix:
                 f"pred shape {tuple(pred.shape)} differs from target shape {tuple(target.shape)}; "
                 "predict at the target's resolution"
             )
-        pred = pred.reshape(-1).to(device="cpu", dtype=torch.int64)
-        target = target.reshape(-1).to(device="cpu", dtype=torch.int64)
+        pred, target = pred.reshape(-1).cpu(), target.reshape(-1).cpu()
+        _check_whole(pred, "pred")
+        _check_whole(target, "target")
+        pred, target = pred.to(torch.int64), target.to(torch.int64)
         keep = target != self.ignore_index
         pred, target = pred[keep], target[keep]
         self._check_range(pred, "pred")
@@ -148,7 +151,7 @@ def segmentation_metrics(
 
     Raises:
         ValueError: ``preds`` and ``targets`` differ in length, a pair differs in shape, a
-            label is out of range, or ``num_classes < 1``.
+            label is out of range or a float that is no whole number, or ``num_classes < 1``.
     """
     if len(preds) != len(targets):
         raise ValueError(f"got {len(preds)} predictions for {len(targets)} targets")
@@ -156,3 +159,17 @@ def segmentation_metrics(
     for pred, target in zip(preds, targets, strict=True):
         matrix.update(pred, target)
     return matrix.compute()
+
+
+def _check_whole(labels: torch.Tensor, name: str) -> None:
+    """Raise ``ValueError`` naming ``name`` if float ``labels`` hold a value that is no whole
+    number (probabilities, a bilinearly resized map): the cast to int64 would truncate 0.7 to
+    class 0 and score the wrong class without a word."""
+    if not labels.is_floating_point():
+        return
+    fractional = ~torch.isfinite(labels) | (labels != labels.round())
+    if fractional.any():
+        raise ValueError(
+            f"{name} holds non-integer label {float(labels[fractional][0]):g}; give class "
+            "indices (the argmax of the logits; a label map resized with nearest, not bilinear)"
+        )

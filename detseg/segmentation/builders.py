@@ -31,6 +31,7 @@ from typing import Annotated
 from torch import nn
 
 from detseg.backbones.base import Backbone, NormName
+from detseg.config.checks import Range
 from detseg.config.model_arg_rules import Refused
 
 from .backbone_levels import LEVEL_ROLES, UNET_LEVELS, backbone_family, segmentation_backbone
@@ -313,11 +314,11 @@ def fcn_vgg16(
 
 def unet(
     num_classes: int,
-    depth: int = 4,
+    depth: Annotated[int, Range(1)] = 4,
     base_channels: int = 64,
     upsampling: UpsamplingMode = "transpose",
     norm: UNetNorm | None = "bn",
-    stem_stride: int = 1,
+    stem_stride: Annotated[int, Range(1, 2)] = 1,
     deep_supervision: bool = False,
     loss: LossSection = None,
     input: InputSection = None,

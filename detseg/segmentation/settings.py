@@ -45,8 +45,9 @@ class SegmentationLossConfig:
             compared at a smaller size (see ``SegmentationModel``).
 
     Raises:
-        ValueError: an unknown ``kind``, ``size`` or ``target_downsampling``, or
-            ``boundary_weight <= 0``.
+        ValueError: an unknown ``kind``, ``size`` or ``target_downsampling``,
+            ``boundary_weight <= 0``, or an ``aux_weight`` / ``dice_weight`` that is negative
+            or not finite.
     """
 
     kind: str = "ce"
@@ -70,6 +71,9 @@ class SegmentationLossConfig:
             raise ValueError(
                 f"model.loss.boundary_weight must be > 0, got {self.boundary_weight!r}."
             )
+        # aux_weight and dice_weight by the loss's own checks, here when the config loads
+        # (before the data, with the key's --set), not only when the model is built
+        self.segmentation_loss()
 
     def segmentation_loss(self) -> SegmentationLoss:
         """The loss callable of these settings (``size`` and ``target_downsampling`` are the
