@@ -51,10 +51,24 @@ def summary_lines(result: TrainResult) -> list[str]:
     if skipped_steps is not None:
         lines.append(skipped_steps)
     if result.exit_code > 128:
-        lines.append(f"Interrupted: resume with --resume --work-dir {result.work_dir}")
+        lines.append(resume_line(result))
     outputs = ", ".join(name for name in RUN_OUTPUTS if (result.work_dir / name).exists())
     lines.append(f"Outputs in {result.work_dir}/: {outputs}")
     return lines
+
+
+def resume_line(result: TrainResult) -> str:
+    """How to go on with an interrupted run: its own ``config.yaml`` (the config with every
+    ``--set`` applied, and the run's folder as ``work_dir``) and ``--resume``, in as many
+    processes as trained."""
+    command = f"detseg-train {result.work_dir / 'config.yaml'} --resume"
+    if result.world_size > 1:
+        processes = result.world_size
+        return (
+            f"Interrupted: resume with {command} --nproc {processes} (tools/train.py; or the "
+            f"same torchrun command of {processes} processes with these arguments)"
+        )
+    return f"Interrupted: resume with {command} (tools/train.py)"
 
 
 def _last_evaluation_lines(result: TrainResult) -> list[str]:

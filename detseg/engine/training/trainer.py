@@ -103,6 +103,7 @@ class TrainResult:
         is_main: this process is rank 0 (the one that reports).
         score_key: the validation number ``run.best_score`` is (``AP``, ``voc_mAP`` or
             ``mIoU``; see :func:`~detseg.engine.training.run_state.score_key`).
+        world_size: the number of processes that trained (``--nproc N`` or torchrun's).
     """
 
     exit_code: int
@@ -113,6 +114,7 @@ class TrainResult:
     work_dir: Path
     is_main: bool = True
     score_key: str = "AP"
+    world_size: int = 1
 
 
 def train(
@@ -212,6 +214,7 @@ def _train(
         work_dir=work_dir,
         is_main=dist.is_main,
         score_key=run.score_key,
+        world_size=dist.world_size,
     )
 
 

@@ -26,7 +26,7 @@ def _result(tmp_path, exit_code: int, **run) -> TrainResult:
 def test_an_interrupted_run_says_stopped(tmp_path, exit_code, words):
     out = _text(_result(tmp_path, exit_code))
     assert f"Training {words} 6.0 s (16 iterations this run)." in out
-    assert ("Interrupted: resume with --resume" in out) == (exit_code > 128)
+    assert ("Interrupted: resume with detseg-train" in out) == (exit_code > 128)
 
 
 def test_a_voc_metric_run_shows_its_score_key(tmp_path):
@@ -72,3 +72,14 @@ def test_one_iteration_is_said_in_the_singular(tmp_path):
     result = _result(tmp_path, 0)
     result.totals["iterations"] = 1
     assert "(1 iteration this run)." in _text(result)
+
+
+def test_the_resume_line_is_a_command_that_resumes_the_same_run(tmp_path):
+    single = _text(_result(tmp_path, 143))
+    config = tmp_path / "config.yaml"
+    assert f"Interrupted: resume with detseg-train {config} --resume (tools/train.py)" in single
+    result = _result(tmp_path, 130)
+    result.world_size = 2
+    assert f"detseg-train {config} --resume --nproc 2 (tools/train.py; or the same " in _text(
+        result
+    )
