@@ -75,10 +75,10 @@ def test_detecting_with_the_demo_checkpoint(demo_outputs, capsys):
     assert bool((result.scores >= namespace["predictor"].score_threshold).all())
     printed = capsys.readouterr().out
     assert printed.startswith("DetectionResult(")
-    assert (demo_outputs / "prediction.png").is_file()
+    assert (demo_outputs / "runs" / "prediction.png").is_file()
     exec(python_blocks()[1], namespace)  # streaming over the folder of test images
     assert capsys.readouterr().out.startswith("000000.png [")
-    assert (demo_outputs / "predictions" / "000000.png").is_file()
+    assert (demo_outputs / "runs" / "predictions" / "000000.png").is_file()
 
 
 def test_losses_and_predict_of_a_model_built_by_name():
