@@ -182,7 +182,8 @@ def config_from_dict(
         _check_data_options(config.data, source)
     except ConfigError as err:
         err = blame_override(err, source, items)
-        raise model_switch_hint(err, file_model, model_name(raw), items) from None
+        model_keys = raw["model"] if isinstance(raw.get("model"), dict) else {}
+        raise model_switch_hint(err, file_model, model_name(raw), items, model_keys) from None
     expand_user_paths(config)
     if data_file is not None:  # a copied dataset folder whose data.yaml names the original
         warn_root_elsewhere(data_file, {"format": config.data.format, "root": config.data.root})

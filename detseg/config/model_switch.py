@@ -11,11 +11,14 @@ steps read in one place.
 
 from __future__ import annotations
 
+import inspect
 import re
+from collections.abc import Iterable
+from dataclasses import fields
 from typing import Any
 
 from detseg.config.bases import compose
-from detseg.config.schema import ConfigError
+from detseg.config.schema import ConfigError, ModelConfig
 
 
 def model_name(raw: dict[str, Any]) -> Any:
@@ -33,20 +36,42 @@ def nulled_model_keys(items: list[tuple[str, Any, str]]) -> set[str]:
 
 
 def model_switch_hint(
-    err: ConfigError, old: Any, new: Any, items: list[tuple[str, Any, str]]
+    err: ConfigError,
+    old: Any,
+    new: Any,
+    items: list[tuple[str, Any, str]],
+    model_keys: Iterable[str] = (),
 ) -> ConfigError:
     """``err`` about an unknown model key, saying that an override switched ``model.name``
-    from ``old`` (the file's) to ``new`` and how to drop the keys of the other model."""
+    from ``old`` (the file's) to ``new`` and how to drop the keys of the other model: every
+    one of ``model_keys`` (the model section's keys) that ``new`` does not take, in one
+    ``--set``, so that one more run finds the next problem rather than the next such key."""
     found = re.search(r"unknown key 'model\.(\w+)'", str(err))
     if found is None or old is None or old == new:
         return err
     setter = next(where for key_path, _, where in items if key_path == "model.name")
-    key = found.group(1)
+    leftover = _keys_not_taken(new, model_keys) or [found.group(1)]
+    drops = " ".join(f"model.{key}=null" for key in leftover)
     return ConfigError(
         f"{err}; {setter} switched the model from '{old}' to '{new}' and the config's other "
-        f"model keys stay: drop those of {old} that {new} does not take with "
-        f"--set model.{key}=null (one per key), or start from a config of {new}"
+        f"model keys stay: drop those of {old} that {new} does not take with --set {drops}, or "
+        f"start from a config of {new}"
     )
+
+
+def _keys_not_taken(name: Any, model_keys: Iterable[str]) -> list[str]:
+    """The keys of ``model_keys`` that model ``name``'s builder does not take, sorted (the
+    section's own fields, ``name``, ``init_from`` and ``compile``, are every model's); none
+    where the models cannot be imported (a partial install) or ``name`` is unknown."""
+    try:
+        from detseg.models import MODELS
+    except ImportError:
+        return []
+    if name not in MODELS:
+        return []
+    taken = set(inspect.signature(MODELS[name]).parameters)
+    section = {field.name for field in fields(ModelConfig) if field.name != "kwargs"}
+    return sorted(key for key in model_keys if key not in taken and key not in section)
 
 
 def file_model_switch_hint(err: ConfigError, new: Any, origins: dict[str, str]) -> ConfigError:
