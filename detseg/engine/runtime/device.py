@@ -84,9 +84,10 @@ def resolve_amp(amp: str, device: torch.device) -> AmpMode:
 
     Returns:
         ``"none"`` on every device but CUDA (autocast is CUDA-only here, so a CPU run stays
-        float32, bit for bit the same as with ``train.amp: none``); on CUDA ``"auto"`` is ``"bf16"`` where the GPU
-        computes in bfloat16 natively (``torch.cuda.is_bf16_supported``, Ampere and later),
-        else ``"fp16"``; ``"none"``, ``"bf16"`` and ``"fp16"`` stay as asked.
+        float32, bit for bit the same as with ``train.amp: none``); on CUDA ``"auto"`` is
+        ``"bf16"`` where the GPU computes in bfloat16 natively
+        (``torch.cuda.is_bf16_supported``, Ampere and later), else ``"fp16"``; ``"none"``,
+        ``"bf16"`` and ``"fp16"`` stay as asked.
 
     Raises:
         ValueError: an unknown ``amp``.

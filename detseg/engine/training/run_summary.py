@@ -81,13 +81,19 @@ def _last_evaluation_lines(result: TrainResult) -> list[str]:
     keys = SEG_KEYS if result.task == "segmentation" else COCO_KEYS
     if result.score_key not in keys:
         keys = (result.score_key, *keys)
-    numbers = "  ".join(f"{k} {metrics[k]:.3f}" for k in keys if k in metrics)
+    numbers = "  ".join(_number(k, metrics[k]) for k in keys if k in metrics)
     lines = [f"Last evaluation: {numbers}"]
     if all(k in metrics for k in SEGM_KEYS):
         lines.append(
-            "Last mask evaluation: " + "  ".join(f"{k} {metrics[k]:.3f}" for k in SEGM_KEYS)
+            "Last mask evaluation: " + "  ".join(_number(k, metrics[k]) for k in SEGM_KEYS)
         )
     return lines
+
+
+def _number(key: str, value: float) -> str:
+    """``"AP 0.612"``; ``"APl n/a"`` for COCO's -1 (no ground truth in that area range), as
+    ``detseg-eval`` prints it."""
+    return f"{key} {value:.3f}" if value >= 0 else f"{key} n/a"
 
 
 def skipped_images_line(result: TrainResult) -> str:

@@ -83,3 +83,9 @@ def test_the_resume_line_is_a_command_that_resumes_the_same_run(tmp_path):
     assert f"detseg-train {config} --resume --nproc 2 (tools/train.py; or the same " in _text(
         result
     )
+
+
+def test_a_metric_without_ground_truth_reads_n_a(tmp_path):
+    metrics = {key: 0.25 for key in COCO_KEYS} | {"APl": -1.0, "ARl": -1.0}
+    out = _text(_result(tmp_path, 0, last_metrics=metrics))
+    assert "APm 0.250  APl n/a" in out and "ARl n/a" in out and "-1.000" not in out
