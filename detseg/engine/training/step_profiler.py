@@ -352,12 +352,12 @@ def start_profiler(
     window = profile_window(train.profile_steps, train.profile_warmup, left)
     if window.shortened:
         logger.warning(
-            "train.profile_steps=%d after train.profile_warmup=%d: the run has %d steps left, "
-            "so the profile covers %d steps after %d",
+            "train.profile_steps=%d after train.profile_warmup=%d: the run has %s left, so "
+            "the profile covers %s after %d",
             train.profile_steps,
             train.profile_warmup,
-            left,
-            window.steps,
+            _steps(left),
+            _steps(window.steps),
             window.warmup,
         )
     return StepProfiler(out_dir, device, window, dist.world_size)
@@ -389,3 +389,8 @@ def profiling(profiler: StepProfiler | None) -> Iterator[None]:
     except BaseException:
         profiler.close()
         raise
+
+
+def _steps(count: int) -> str:
+    """``"1 step"``, ``"3 steps"``."""
+    return f"{count} step{'' if count == 1 else 's'}"

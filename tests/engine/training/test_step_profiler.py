@@ -172,6 +172,14 @@ def test_only_rank_0_profiles_and_only_when_asked(tmp_path):
     assert start_profiler(cfg.train, tmp_path, cpu, DistInfo(), left=100) is None
 
 
+def test_a_one_step_window_is_said_in_the_singular(tmp_path, caplog):
+    cfg = load_config(REPO / "configs" / "demo.yaml", ["train.profile_steps=4"])
+    with caplog.at_level(logging.WARNING, logger="detseg.engine.training.step_profiler"):
+        start_profiler(cfg.train, tmp_path, torch.device("cpu"), DistInfo(), left=1)
+    (message,) = [r.getMessage() for r in caplog.records]
+    assert message.endswith("the run has 1 step left, so the profile covers 1 step after 0")
+
+
 def test_a_negative_profile_steps_is_a_config_error():
     with pytest.raises(ConfigError, match=r"train\.profile_steps must be >= 0, got -1"):
         load_config(REPO / "configs" / "demo.yaml", ["train.profile_steps=-1"])
