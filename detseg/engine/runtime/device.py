@@ -103,6 +103,18 @@ def resolve_amp(amp: str, device: torch.device) -> AmpMode:
     return _AMP_MODES[amp]
 
 
+def unused_amp_note(amp: str, device: torch.device) -> str | None:
+    """A warning for a ``train.amp`` of ``"bf16"`` or ``"fp16"`` asked on a device where
+    :func:`resolve_amp` runs float32 (every device but CUDA), else ``None``: the start-up line
+    says ``amp none`` too, but the run does not do what its config says."""
+    if amp not in ("bf16", "fp16") or device.type == "cuda":
+        return None
+    return (
+        f"train.amp={amp} has no effect on {device.type}: mixed precision runs on CUDA only, so "
+        "this run computes in float32 (train.amp: auto picks bf16 or fp16 where a GPU has it)"
+    )
+
+
 def autocast_context(device: torch.device, amp: str) -> contextlib.AbstractContextManager:
     """``torch.autocast`` for ``amp`` (resolved by :func:`resolve_amp`, so ``"auto"`` is
     accepted too) on CUDA; a no-op on other devices or with ``"none"``."""

@@ -51,7 +51,7 @@ from detseg.engine.runtime.compiling import (
     compile_failure,
     compile_for_training,
 )
-from detseg.engine.runtime.device import build_grad_scaler
+from detseg.engine.runtime.device import build_grad_scaler, unused_amp_note
 from detseg.engine.runtime.distributed import (
     DistInfo,
     destroy_distributed,
@@ -243,6 +243,9 @@ def _build_run(
         settings.channels_last,
         settings.compile,
     )
+    amp_note = unused_amp_note(cfg.train.amp, device)
+    if amp_note is not None and dist.is_main:
+        logger.warning(amp_note)
     data = build_data(cfg, task, dist, device)
     classes = list(data.train_set.classes)  # num_classes comes from the dataset, never typed
     model = build_run_model(

@@ -21,6 +21,7 @@ from detseg.engine.runtime.device import (
     resolve_channels_last,
     resolve_device,
     to_channels_last,
+    unused_amp_note,
 )
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
@@ -179,3 +180,15 @@ def test_a_gpu_index_past_the_visible_gpus_is_an_error(monkeypatch):
     assert resolve_device("cuda") == CUDA
     with pytest.raises(ValueError, match=r"only 2 GPU\(s\) are visible; use cuda:0 to cuda:1"):
         resolve_device("cuda:2")
+
+
+@pytest.mark.parametrize("amp", ["bf16", "fp16"])
+def test_mixed_precision_asked_off_cuda_is_said_to_do_nothing(amp):
+    note = unused_amp_note(amp, torch.device("cpu"))
+    assert note is not None and note.startswith(f"train.amp={amp} has no effect on cpu")
+    assert unused_amp_note(amp, torch.device("cuda")) is None  # no GPU needed to decide
+
+
+@pytest.mark.parametrize("amp", ["auto", "none"])
+def test_auto_and_none_need_no_note(amp):
+    assert unused_amp_note(amp, torch.device("cpu")) is None
