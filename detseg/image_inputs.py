@@ -101,9 +101,16 @@ def pattern_files(pattern: str) -> list[Path]:
 
 def folder_images(folder: Path) -> list[Path]:
     """The image files of ``folder`` (a suffix of :data:`IMAGE_SUFFIXES`; a broken link too, to
-    be reported unreadable), sorted, without its subfolders."""
+    be reported unreadable), sorted, without its subfolders and hidden files.
+
+    A hidden file (its name starts with ``.``) is left out, as the pattern ``folder/*`` leaves
+    it out: macOS writes ``._IMG_0001.jpg`` beside each photo copied to a shared drive, file
+    metadata that no image reader decodes.
+    """
     return sorted(
-        p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir()
+        p
+        for p in folder.iterdir()
+        if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") and not p.is_dir()
     )
 
 

@@ -9,12 +9,13 @@
     python tools/infer.py runs/demo/best.pt 0 --max-frames 300            # camera 0
     python tools/infer.py runs/demo/best.pt rtsp://192.168.1.10/stream --max-frames 1000
 
-Inputs are image files, folders (their images, sorted; video files in a folder are named in a
-warning, and the quoted pattern ``'folder/*'`` reads them too), glob patterns (quoted; ``**``
-matches any depth of subfolders; the image and video files they match, other files skipped),
-video files (by suffix: .mp4 .avi .mov .mkv .webm ...), camera indices (``0``) or stream URLs
-(rtsp://, http:// ...). A leading ``~`` in a path (``--out=~/x``, which the shell leaves as it
-is) is the home folder.
+Inputs are image files, folders (their images, sorted, hidden files such as macOS's
+``._IMG_0001.jpg`` left out as ``'folder/*'`` leaves them out; video files in a folder are
+named in a warning, and the quoted pattern ``'folder/*'`` reads them too), glob patterns
+(quoted; ``**`` matches any depth of subfolders; the image and video files they match, other
+files skipped), video files (by suffix: .mp4 .avi .mov .mkv .webm ...), camera indices
+(``0``) or stream URLs (rtsp://, http:// ...). A leading ``~`` in a path (``--out=~/x``,
+which the shell leaves as it is) is the home folder.
 
 For each readable image the script writes ``OUT/<name>`` with boxes, class names and scores
 drawn (one colour per class), and ``OUT/predictions.json``: every detection at or above the
@@ -134,13 +135,22 @@ EXAMPLES = """\
     python tools/infer.py runs/demo/best.pt 0 --max-frames 300              # camera 0"""
 
 
+#: What ``--help`` says of inputs that cannot be read (the module docstring has the details).
+FAILURES = (
+    "An input that cannot be read (missing, corrupt, a camera that cannot be opened) is "
+    "reported on one error line that names it; the others are still processed, and the exit "
+    "code is then 2 (0 when every input was read)."
+)
+
+
 #: What ``--help`` says the run writes (the module docstring has the details).
 OUTPUTS = (
     "Writes to --out: each image drawn (boxes, class names and scores; a Mask R-CNN's masks "
     "too) and predictions.json (COCO results: image_id, category_id, bbox [x, y, w, h] "
     "pixels, score, category_name, file_name; a Mask R-CNN's masks as RLE segmentation); a "
     "video, camera or stream: <stem>.mp4 drawn and <stem>.jsonl, one record per frame; a "
-    "segmenter: the images with the classes blended in and labels/<stem>.png label maps."
+    "segmenter: the images with the classes blended in and labels/<stem>.png label maps. "
+    + FAILURES
 )
 
 

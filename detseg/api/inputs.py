@@ -169,7 +169,7 @@ def pending_images(x: Any, bgr: bool = False) -> tuple[list[PendingImage], bool]
             be decoded (that one when it is read).
     """
     if isinstance(x, Iterator):  # a generator, Path.glob(...), map(...): taken as a list
-        x = list(x)
+        x = [_snapshot(item) for item in x]
     if isinstance(x, (list, tuple)):
         images: list[PendingImage] = []
         for i, item in enumerate(x):
@@ -179,6 +179,20 @@ def pending_images(x: Any, bgr: bool = False) -> tuple[list[PendingImage], bool]
             images.extend(one_input(item, bgr, where, f"item {i} of the {len(x)} inputs")[0])
         return images, False
     return one_input(x, bgr, where="", position="")
+
+
+def _snapshot(item: Any) -> Any:
+    """An iterator's array or tensor copied as it is taken, anything else as it is.
+
+    A generator of camera frames often yields one buffer filled anew for each frame
+    (``cv2.VideoCapture.read(frame)``, a frame grabber's ring buffer): taken as a list without
+    a copy, every item would hold the last frame's pixels by the time they are converted.
+    """
+    if isinstance(item, np.ndarray):
+        return item.copy()
+    if isinstance(item, torch.Tensor):
+        return item.detach().clone()
+    return item
 
 
 def _checked_file(path: Path, position: str, caller: str = "predict") -> ImageFile:

@@ -16,6 +16,9 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+import numpy as np
+import torch
+
 from detseg.api.inputs import InputImage
 from detseg.argument_checks import score_threshold_problem
 from detseg.config.suggest import did_you_mean
@@ -33,7 +36,8 @@ def labels_of_classes(
     classes: Sequence[str | int] | None, names: Sequence[str], task: str, model_name: str
 ) -> frozenset[int] | None:
     """The labels ``1..K`` of ``classes``, given by name or label (an int, or its digits
-    as text where no class has that name); ``None`` (every class) for ``None``. ``names`` are
+    as text where no class has that name) in a list, tuple, set or range, or as a 1-D numpy
+    array or tensor of labels; ``None`` (every class) for ``None``. ``names`` are
     the model's class names, ``task`` and ``model_name`` what the messages say of it
     (:meth:`Predictor.labels_of <detseg.api.predictor.Predictor.labels_of>`).
 
@@ -49,12 +53,13 @@ def labels_of_classes(
             f"classes are for detectors; this {model_name} segmenter labels "
             "every pixel: leave classes out (result.mask == label picks a class's pixels)"
         )
-    if isinstance(classes, str) or not isinstance(classes, Sequence) or not classes:
+    items = _class_items(classes)
+    if not items:
         raise ValueError(
             f"classes must be a non-empty list of class names or labels, got {classes!r}"
         )
     labels = set()
-    for item in classes:
+    for item in items:
         if isinstance(item, str) and item not in names and item.isdigit():
             item = int(item)  # a label written as text (the command line's --classes 2)
         if isinstance(item, str):
@@ -65,15 +70,28 @@ def labels_of_classes(
                 )
             labels.add(names.index(item) + 1)
         elif isinstance(item, numbers.Integral) and not isinstance(item, bool):
-            if not 1 <= item <= len(names):
+            label = int(item)
+            if not 1 <= label <= len(names):
                 raise ValueError(
-                    f"class label {item} is outside 1..{len(names)} (the model has "
+                    f"class label {label} is outside 1..{len(names)} (the model has "
                     f"{len(names)} classes; label k is classes[k - 1])"
                 )
-            labels.add(int(item))
+            labels.add(label)
         else:
             raise ValueError(f"a class is a name or a label 1..K, got {item!r}")
     return frozenset(labels)
+
+
+def _class_items(classes: Any) -> list[Any]:
+    """The items of ``classes`` as a list: a list or tuple, and as users have labels at hand, a
+    set, a ``range``, a numpy array or a tensor of labels (``np.array([1, 3])``,
+    ``torch.tensor([1, 3])``: their items made Python ints); ``[]`` for a single string or
+    name (give a list) or anything else, which the caller refuses."""
+    if isinstance(classes, (np.ndarray, torch.Tensor)):
+        return classes.tolist() if classes.ndim == 1 else []
+    if isinstance(classes, (Sequence, set, frozenset)) and not isinstance(classes, (str, bytes)):
+        return list(classes)
+    return []
 
 
 def short_list(names: Sequence[str], head: int = 3, most: int = 8) -> str:

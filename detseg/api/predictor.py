@@ -266,7 +266,8 @@ class Predictor:
                 (``Float[N, H, W]``, four bytes a pixel: 100 detections of a 1333 x 800
                 image take 430 MB); ``False`` keeps the binarised ``masks`` only (one byte).
             classes: detection only: keep the detections of these classes, given by name
-                (``["person", "car"]``) or label ``1..K`` (default: every class). They are
+                (``["person", "car"]``) or label ``1..K`` (``[1, 3]``, also a set, a numpy
+                array or a tensor of labels; default: every class). They are
                 picked from the model's output, which holds at most its
                 ``detections_per_img`` detections of all classes.
 

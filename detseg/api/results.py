@@ -33,9 +33,14 @@ from detseg.visualize import (
 __all__ = ["DetectionResult", "SegmentationResult"]
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, eq=False)
 class DetectionResult:
     """The detections of one image.
+
+    Results compare by identity and are hashable, as Python objects are by default: tensors
+    have no single truth value, so a field-by-field ``==`` would fail inside
+    ``results.index(result)``, ``result in results`` or ``results.remove(result)``. Compare
+    fields to compare detections (``torch.equal(a.boxes, b.boxes)``).
 
     Attributes:
         boxes: ``Float[N, 4]`` xyxy absolute pixels of the input image.
@@ -194,9 +199,9 @@ class DetectionResult:
         return f"DetectionResult({len(self)} {noun}{': ' + found if found else ''}{where}{frame})"
 
 
-@dataclass(repr=False)
+@dataclass(repr=False, eq=False)
 class SegmentationResult:
-    """The label map of one image.
+    """The label map of one image (compared by identity, as :class:`DetectionResult`).
 
     Attributes:
         mask: ``Int64[H, W]`` class index of each pixel (``0`` background, ``k`` the class
@@ -331,6 +336,15 @@ class SegmentationResult:
             }
             for k, rle in zip(present, rles, strict=True)
         ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types, as :meth:`DetectionResult.to_dict` gives a detector's: ``width``
+        and ``height`` of the label map (pixels) and ``classes``, the share of the pixels of
+        each class present (:meth:`fractions`, largest first, rounded to 5 decimals), e.g.
+        ``{"width": 640, "height": 480, "classes": {"background": 0.91, "circle": 0.09}}``."""
+        height, width = self.mask.shape
+        shares = {name: round(share, 5) for name, share in self.fractions().items()}
+        return {"width": int(width), "height": int(height), "classes": shares}
 
     def __repr__(self) -> str:
         height, width = self.mask.shape

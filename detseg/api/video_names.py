@@ -129,12 +129,15 @@ _NAMES_SHOWN = 3
 
 def videos_in_folder(folder: Path) -> list[Path]:
     """The video files (a suffix of :data:`VIDEO_SUFFIXES`) of ``folder``, sorted, without its
-    subfolders: those a folder input leaves out; ``[]`` for a folder that cannot be listed."""
+    subfolders and hidden files (macOS's ``._clip.mp4``, as ``folder/*`` leaves them out):
+    those a folder input leaves out; ``[]`` for a folder that cannot be listed."""
     try:
         return sorted(
             path
             for path in folder.iterdir()
-            if path.suffix.lower() in VIDEO_SUFFIXES and path.is_file()
+            if path.suffix.lower() in VIDEO_SUFFIXES
+            and not path.name.startswith(".")
+            and path.is_file()
         )
     except OSError:
         return []

@@ -235,7 +235,7 @@ def frame_record(result: Result) -> dict[str, Any]:
             for detection, area in zip(record["detections"], found["mask_areas"], strict=True):
                 detection["area"] = area
     else:
-        record["classes"] = {name: round(share, 5) for name, share in result.fractions().items()}
+        record["classes"] = result.to_dict()["classes"]
     return record
 
 

@@ -61,15 +61,21 @@ def test_a_result_is_indexed_by_mask_indices_slice_or_position() -> None:
 
 
 @pytest.mark.parametrize(
-    "classes", [["circle", "star"], [1, 4], ["1", "star"], ("circle", 4), np.array([1, 4])]
+    "classes",
+    [
+        ["circle", "star"],
+        [1, 4],
+        ["1", "star"],
+        ("circle", 4),
+        {"circle", 4},
+        range(1, 5, 3),
+        np.array([1, 4]),  # labels as users have them at hand: np.where(...), a tensor
+        torch.tensor([1, 4]),
+    ],
 )
 def test_predict_keeps_the_detections_of_the_named_classes(
     detector, image_file, everything, classes
 ):
-    if isinstance(classes, np.ndarray):  # not a Sequence: refused with the types it takes
-        with pytest.raises(ValueError, match="a non-empty list of class names or labels"):
-            detector.predict(image_file, score_thr=0.0, classes=classes)
-        return
     kept = detector.predict(image_file, score_thr=0.0, classes=classes)
     wanted = [k in (1, 4) for k in everything.labels.tolist()]
     assert SHAPE_CLASSES[0] == "circle" and SHAPE_CLASSES[3] == "star"
@@ -88,6 +94,10 @@ def test_predict_keeps_the_detections_of_the_named_classes(
         ("circle", "classes must be a non-empty list"),
         ([1.5], "a class is a name or a label 1..K, got 1.5"),
         ([True], "a class is a name or a label 1..K, got True"),
+        (torch.tensor([1.0]), "a class is a name or a label 1..K, got 1.0"),
+        (np.array([[1, 4]]), "classes must be a non-empty list"),
+        (np.array([], dtype=np.int64), "classes must be a non-empty list"),
+        ({"circle": 1}, "classes must be a non-empty list"),
     ],
 )
 def test_a_bad_class_is_named_before_any_image_is_read(detector, classes, message):
