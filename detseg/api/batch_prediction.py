@@ -5,16 +5,19 @@ A detector runs with its own score threshold lowered to the one asked for (if lo
 detections are kept by score and class, and a mask head's masks are binarised on the model's
 device. A segmenter runs through the predictor's inference chain (test-time augmentation, CRF)
 or one plain forward pass. Everything runs under ``torch.inference_mode`` with the model in
-eval mode (a model in train mode gets its mode back after each batch); the result tensors
-are made normal ones. This is the work behind ``predict``, ``predict_images`` and ``stream``,
-apart from the checks of their arguments and from loading a checkpoint
-(:mod:`detseg.api.predictor`).
+eval mode (a model in train mode gets its mode back after each batch), one call at a time per
+model (threads of a service share a predictor: the threshold and the modes are the model's
+own state); the result tensors are made normal ones. This is the work behind ``predict``,
+``predict_images`` and ``stream``, apart from the checks of their arguments and from loading a
+checkpoint (:mod:`detseg.api.predictor`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, cast
 
@@ -70,7 +73,11 @@ def detect(
     of the classes ``kept_labels`` (default: every class)."""
     threshold = predictor.score_threshold if score_thr is None else score_thr
     detector = cast(Detector, predictor.model)
-    with _model_threshold(predictor.model, threshold), _eval_mode(predictor.model):
+    with (
+        _exclusive(predictor.model),
+        _model_threshold(predictor.model, threshold),
+        _eval_mode(predictor.model),
+    ):
         outputs = detector.predict([item.image.to(predictor.device) for item in batch])
     wanted = None
     if kept_labels is not None:
@@ -106,6 +113,23 @@ def _add_masks(
     result.masks = _normal((masks > threshold).cpu())
     if probabilities:
         result.mask_probabilities = _normal(masks.float().cpu())
+
+
+_MODEL_LOCKS: weakref.WeakKeyDictionary[nn.Module, threading.Lock] = weakref.WeakKeyDictionary()
+_LOCKS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _exclusive(model: nn.Module) -> Iterator[None]:
+    """``model`` used by one thread at a time inside: a prediction sets the model's own state
+    (a detector's ``score_thresh``, each submodule's train/eval mode) and gives it back after,
+    so two threads of a service predicting at once with one predictor would otherwise leave
+    the threshold of one call (or eval mode) behind for good. A model's lock lives as long as
+    the model."""
+    with _LOCKS_LOCK:
+        lock = _MODEL_LOCKS.setdefault(model, threading.Lock())
+    with lock:
+        yield
 
 
 @contextlib.contextmanager
@@ -162,7 +186,7 @@ def segment(predictor: Predictor, batch: list[InputImage]) -> list[Result]:
 
 def _segment_batch(predictor: Predictor, images: Tensor) -> tuple[Tensor, Tensor]:
     """``(probabilities Float[B, C, H, W], labels Int64[B, H, W])`` of ``Float[B, 3, H, W]``."""
-    with _eval_mode(predictor.model):
+    with _exclusive(predictor.model), _eval_mode(predictor.model):
         if predictor.inference.is_plain:  # exactly model.predict: argmax of the logits
             logits = predictor.model(images)
             return logits.softmax(dim=1), logits.max(dim=1).indices
