@@ -17,11 +17,12 @@ of each box with its best prior. A YOLOv1 config is refused (its model takes no 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from detseg.argument_checks import priors_per_level_problem
 from detseg.command_line import run_command, user_path
 from detseg_tools.command_names import tool_name, tool_parser
-from detseg_tools.config_flags import add_set_flag
+from detseg_tools.config_flags import SetFlagArgumentParser, add_set_flag
 
 #: Side of the square input the boxes are scaled to when neither --input-size nor a YOLO
 #: experiment config gives one (YOLOv3's).
@@ -31,9 +32,14 @@ DEFAULT_INPUT_SIZE = 416
 # arguments are parsed: --help and argument errors come back at once.
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = tool_parser(
-        "anchors", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        "anchors",
+        SetFlagArgumentParser,
+        argv=sys.argv[1:] if argv is None else argv,
+        first="COCO_JSON_CONFIG_OR_DATA_YAML",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "source",
@@ -67,7 +73,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of the k-means++ start (default: %(default)s)"
     )
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def check_flags(args: argparse.Namespace) -> None:

@@ -31,18 +31,24 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from detseg.command_line import declare_output, run_command, user_path
 from detseg_tools.command_names import tool_name, tool_parser
-from detseg_tools.config_flags import add_set_flag
+from detseg_tools.config_flags import SetFlagArgumentParser, add_set_flag
 
 # The modules that do the work (torch, the dataset readers) are imported by main, after the
 # arguments are parsed: --help and argument errors come back at once.
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = tool_parser(
-        "check_data", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        "check_data",
+        SetFlagArgumentParser,
+        argv=sys.argv[1:] if argv is None else argv,
+        first="CONFIG_OR_DATA_YAML",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "source",
@@ -87,7 +93,7 @@ def parse_args() -> argparse.Namespace:
         help="read only each image's header (faster) instead of decoding every image fully, "
         "which finds truncated and corrupt files",
     )
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def main() -> int:

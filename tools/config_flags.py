@@ -3,14 +3,75 @@
 ``train.py``, ``eval.py``, ``infer.py``, ``check_data.py`` and ``anchors.py`` add it with
 :func:`add_set_flag`; each passes the keys it overrides and its own examples. The values go to
 :mod:`detseg.config` as they were written (``args.set``, a list of ``KEY=VALUE`` strings).
-Nothing here imports torch (``--help`` stays fast).
+:class:`SetFlagArgumentParser` explains the two mistakes the flag invites. Nothing here imports
+torch (``--help`` stays fast).
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import Any, NoReturn
 
-__all__ = ["add_set_flag"]
+from detseg_tools.command_names import ToolArgumentParser
+
+__all__ = ["SetFlagArgumentParser", "add_set_flag", "set_word_without_value"]
+
+
+class SetFlagArgumentParser(ToolArgumentParser):
+    """A :class:`ToolArgumentParser` whose error for a missing first argument says when
+    ``--set`` took it, and whose error for ``KEY=VALUE`` words after another flag says to write
+    ``--set`` there.
+
+    ``--set`` takes every word up to the next flag, so ``train.py --set train.epochs=2
+    configs/demo.yaml`` gives the config to ``--set``, and argparse alone would only say that
+    CONFIG is missing; ``train.py CONFIG --set a=1 --work-dir runs/x b=2`` leaves ``b=2`` to
+    no flag, and argparse alone would only say that it is unrecognized.
+
+    Args:
+        argv: the command line's words (``sys.argv[1:]``).
+        first: what the tool calls its first argument in the message (``"CONFIG"``).
+        **kwargs: as :class:`ToolArgumentParser`.
+    """
+
+    def __init__(self, argv: list[str], first: str = "CONFIG", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.argv = argv
+        self.first = first
+
+    def error(self, message: str) -> NoReturn:
+        super().error(self.explained(message))
+
+    def explained(self, message: str) -> str:
+        """``message`` with the reason where ``--set`` took the first argument or left
+        ``KEY=VALUE`` words to no flag; as it is otherwise. A tool whose own check finds the
+        first argument missing passes its message through this too."""
+        taken = set_word_without_value(self.argv)
+        missing = "arguments are required" in message or self.first in message
+        if missing and taken is not None:
+            return (
+                f"{taken!r} was read as a --set item (--set takes every word up to the next "
+                f"flag); put {self.first} before --set: {self.prog} {self.first} --set "
+                "KEY=VALUE ..."
+            )
+        unread = message.removeprefix("unrecognized arguments: ").split()
+        overrides = all("=" in word and not word.startswith("-") for word in unread)
+        if message.startswith("unrecognized arguments: ") and overrides:
+            return (
+                f"{message}: --set takes the words up to the next flag, so a KEY=VALUE after "
+                f"another flag is not read; write --set before it: --set {' '.join(unread)}"
+            )
+        return message
+
+
+def set_word_without_value(argv: list[str]) -> str | None:
+    """The first word after a ``--set`` flag that is no ``KEY=VALUE`` (``None`` if none)."""
+    in_set = False
+    for word in argv:
+        if word.startswith("-"):
+            in_set = word == "--set"
+        elif in_set and "=" not in word:
+            return word
+    return None
 
 
 def add_set_flag(

@@ -26,56 +26,13 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
 
 from detseg.command_line import run_command, user_path
-from detseg_tools.command_names import STARTED_AS_ENV, ToolArgumentParser, tool_name, tool_parser
-from detseg_tools.config_flags import add_set_flag
+from detseg_tools.command_names import STARTED_AS_ENV, tool_name, tool_parser
+from detseg_tools.config_flags import SetFlagArgumentParser, add_set_flag
 
 # The modules that do the work (torch, the engine) are imported by the functions that use them,
 # after the arguments are parsed: --help and argument errors come back at once.
-
-
-class _TrainArgumentParser(ToolArgumentParser):
-    """A :class:`ToolArgumentParser` whose error for a missing CONFIG says when ``--set`` took it,
-    and whose error for ``KEY=VALUE`` words after another flag says to write ``--set`` there.
-
-    ``--set`` takes every word up to the next flag, so ``train.py --set train.epochs=2
-    configs/demo.yaml`` gives the config to ``--set``, and argparse alone would only say that
-    CONFIG is missing; ``train.py CONFIG --set a=1 --work-dir runs/x b=2`` leaves ``b=2`` to
-    no flag, and argparse alone would only say that it is unrecognized.
-    """
-
-    def __init__(self, argv: list[str], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.argv = argv
-
-    def error(self, message: str) -> NoReturn:
-        taken = _set_word_without_value(self.argv)
-        if "required: config" in message and taken is not None:
-            message = (
-                f"the config {taken!r} was read as a --set item (--set takes every word up to "
-                f"the next flag); put CONFIG before --set: {self.prog} CONFIG --set KEY=VALUE ..."
-            )
-        unread = message.removeprefix("unrecognized arguments: ").split()
-        overrides = all("=" in word and not word.startswith("-") for word in unread)
-        if message.startswith("unrecognized arguments: ") and overrides:
-            message = (
-                f"{message}: --set takes the words up to the next flag, so a KEY=VALUE after "
-                f"another flag is not read; write --set before it: --set {' '.join(unread)}"
-            )
-        super().error(message)
-
-
-def _set_word_without_value(argv: list[str]) -> str | None:
-    """The first word after a ``--set`` flag that is no ``KEY=VALUE`` (``None`` if none)."""
-    in_set = False
-    for word in argv:
-        if word.startswith("-"):
-            in_set = word == "--set"
-        elif in_set and "=" not in word:
-            return word
-    return None
 
 
 #: The example command lines of ``--help``.
@@ -93,7 +50,7 @@ EXAMPLES = """\
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = tool_parser(
         "train",
-        _TrainArgumentParser,
+        SetFlagArgumentParser,
         argv=sys.argv[1:] if argv is None else argv,
         description="Train a detector or a segmenter; the packaged config "
         "configs/_base_/shapes_cpu.yaml documents every config key (--list-configs names the "
