@@ -61,14 +61,15 @@ def resume_line(result: TrainResult) -> str:
     """How to go on with an interrupted run: its own ``config.yaml`` (the config with every
     ``--set`` applied, and the run's folder as ``work_dir``) and ``--resume``, in as many
     processes as trained."""
-    command = f"detseg-train {result.work_dir / 'config.yaml'} --resume"
+    config = result.work_dir / "config.yaml"
     if result.world_size > 1:
         processes = result.world_size
         return (
-            f"Interrupted: resume with {command} --nproc {processes} (tools/train.py; or the "
-            f"same torchrun command of {processes} processes with these arguments)"
+            f"Interrupted: resume with detseg-train {config} --resume --nproc {processes} "
+            f"(tools/train.py; or the same torchrun command of {processes} processes with these "
+            "arguments)"
         )
-    return f"Interrupted: resume with {command} (tools/train.py)"
+    return f"Interrupted: resume with detseg-train {config} --resume (tools/train.py)"
 
 
 def _last_evaluation_lines(result: TrainResult) -> list[str]:
