@@ -222,7 +222,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--plain",
         action="store_true",
         help="segmentation only (refused for a detector): one forward pass per image, no "
-        "TTA, no extra scale, no CRF, whatever the config says (fastest)",
+        "TTA, no extra scale, no CRF, whatever the config says (fastest; with --tta or a "
+        "--set eval.tta*/eval.crf* item it is refused)",
     )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
     parser.add_argument(
@@ -250,6 +251,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(f"{flag} must be >= 1, got {count}")
     if args.plain and args.tta is not None:
         parser.error(f"--plain runs one pass without TTA; drop --plain or --tta {args.tta}")
+    chain = [item for item in args.set if item.startswith(("eval.tta", "eval.crf"))]
+    if args.plain and chain:
+        parser.error(
+            f"--plain runs one pass without TTA, extra scales or CRF; drop --plain or --set "
+            f"{' '.join(chain)}"
+        )
     return args
 
 

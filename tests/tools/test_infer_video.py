@@ -145,3 +145,13 @@ def test_plain_and_tta_together_are_an_argument_error(run_tool, checkpoint, tmp_
     assert result.stderr.splitlines()[-1].endswith(
         "error: --plain runs one pass without TTA; drop --plain or --tta hflip"
     )
+
+
+def test_plain_and_a_chain_override_together_are_an_argument_error(run_tool, checkpoint, tmp_path):
+    chain = ["eval.tta=dihedral", "eval.crf.iterations=3"]
+    result = run_tool("infer.py", checkpoint, tmp_path / "a.png", "--plain", "--set", *chain)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[-1].endswith(
+        "error: --plain runs one pass without TTA, extra scales or CRF; drop --plain or --set "
+        "eval.tta=dihedral eval.crf.iterations=3"
+    )
