@@ -124,7 +124,7 @@ def coerce(value: Any, tp: Any, source: str, key_path: str, lenient: bool = Fals
                 "yes/no/on/off/true/false as a boolean; write one of "
                 f"{', '.join(map(str, args))}"
             )
-        if value not in args:
+        if not any(_same_literal(value, arg) for arg in args):
             raise ConfigError(f"{source}: '{key_path}' must be one of {list(args)}, got {value!r}")
         return value
     if origin is tuple or origin in _SEQUENCES or tp in _SEQUENCES:
@@ -140,6 +140,14 @@ def coerce(value: Any, tp: Any, source: str, key_path: str, lenient: bool = Fals
     if lenient:
         return value
     raise UnsupportedType(f"unsupported config field type {tp!r} at {key_path}")
+
+
+def _same_literal(value: Any, arg: Any) -> bool:
+    """Whether ``value`` is the ``Literal`` choice ``arg``: equal and of its type. Python's
+    ``2.0 == 2`` would let a float through as an int choice (``Literal[1, 2]`` given ``2.0``),
+    which an ``int`` field refuses too (:func:`_coerce_scalar`): a float where a whole number
+    is wanted is most often a typo of another key's value."""
+    return type(value) is type(arg) and value == arg
 
 
 def _config_alternatives(tp: Any) -> tuple[Any, ...]:

@@ -12,7 +12,9 @@ annotation declares them: ``nms_thresh: Annotated[float, Range(0, 1)]``
 (:class:`detseg.config.checks.Range`), on a builder parameter or a settings dataclass field.
 
 The rules checked by parameter name (bounds of layer widths, ``model.backbone``, refused
-values) are :mod:`detseg.config.model_arg_rules`; a nested section (``rpn``, ``loss``) is
+values) are :mod:`detseg.config.model_arg_rules`, those that depend on the backbone named
+(``model.output_stride``, ``model.trainable_layers``, a U-Net's ``model.decoder_channels``)
+:mod:`detseg.config.backbone_arg_rules`; a nested section (``rpn``, ``loss``) is
 checked field by field by :mod:`detseg.config.nested_section_checks`.
 """
 
@@ -30,6 +32,7 @@ from detseg.choices.torchvision_archs import (
     TORCHVISION_ARCHS,
     TORCHVISION_INIT_PREFIX,
 )
+from detseg.config.backbone_arg_rules import check_backbone_stage_args
 from detseg.config.model_arg_rules import (
     PARAMETER_BOUNDS,
     check_anchor_levels,
@@ -208,6 +211,7 @@ def check_builder_kwargs(
         check_refused(checked[key], tp, source, f"model.{key}")
     defaults = {k: p.default for k, p in params.items() if p.default is not p.empty}
     check_backbone_args(checked, defaults, source)
+    check_backbone_stage_args(checked, defaults, source)  # after the backbone's name
     check_yolo_version_args(checked, defaults, source)  # before anchors laid on v3's levels
     check_yolo_loss(checked, defaults, source)
     check_anchor_levels(checked, defaults, source)

@@ -289,6 +289,10 @@ class CRFConfig:
                 raise ConfigError(f"eval.crf.{key} must be >= 0, got {getattr(self, key)}")
 
 
+#: The smallest and the largest factor of ``eval.tta_scales`` (see :class:`EvalConfig`).
+TTA_SCALE_RANGE = (0.25, 4.0)
+
+
 @dataclass
 class EvalConfig:
     """Evaluation and inference settings. The segmentation keys ``tta``, ``tta_scales`` and
@@ -297,7 +301,14 @@ class EvalConfig:
     validation and ``tools/eval.py``: ``auto`` (``voc07`` for ``data.format: voc``, else
     ``coco``), ``coco``, ``voc07`` (11-point) or ``voc12`` (all-point) VOC AP at IoU 0.5 with
     difficult objects ignored; a VOC metric picks ``best.pt`` by VOC mAP (see
-    ``detseg.evaluation.voc_coco``)."""
+    ``detseg.evaluation.voc_coco``).
+
+    Each factor of ``tta_scales`` resizes the images of every TTA view, so it must be in
+    :data:`TTA_SCALE_RANGE` (``[0.25, 4]``): multi-scale testing uses 0.5 to 1.75
+    (MMSegmentation's and DeepLab's ratios) or 2.0 (HRNet's), which the bounds allow with a
+    margin on both sides. Beyond them a factor is a typo, not a setting: ``50`` asks for 2,500
+    times the pixels of each image (the process is killed for memory, without a message), and
+    ``0.001`` shrinks an image to a pixel or two, whose answer means nothing."""
 
     score_threshold: float = 0.3
     backend: Literal["faster", "pycocotools"] = "faster"
@@ -312,9 +323,11 @@ class EvalConfig:
     def __post_init__(self) -> None:
         check_in_range(self, "eval", "score_threshold", 0.0, 1.0)
         check_at_least(self, "eval", {"max_images": 1, "batch_size": 1})
-        if not self.tta_scales or min(self.tta_scales) <= 0:
+        low, high = TTA_SCALE_RANGE
+        if not self.tta_scales or not all(low <= scale <= high for scale in self.tta_scales):
             raise ConfigError(
-                f"eval.tta_scales must be a non-empty list of factors > 0, got {self.tta_scales}"
+                f"eval.tta_scales must be a non-empty list of factors in [{low:g}, {high:g}] "
+                f"(image resize factors; multi-scale testing uses 0.5 to 2), got {self.tta_scales}"
             )
 
 

@@ -64,6 +64,7 @@ from detseg.evaluation.coco_format import predictions_to_coco_results
 from detseg.evaluation.confusion_plot import save_confusion_matrix
 from detseg.evaluation.output_staging import evaluate_staged
 from detseg.evaluation.report_gallery import DisplayedRule
+from detseg.evaluation.segmentation_scored import check_some_pixel_scored
 from detseg.evaluation.summary import EvaluationSummary, write_coco_report
 from detseg.evaluation.voc_coco import is_voc_metric, resolve_metric
 from detseg.segmentation.inference import SegmentationInference
@@ -337,6 +338,7 @@ def _write_segmenter_evaluation(
             model, loader, device, len(classes) + 1, amp, inference=inference
         )
     check_some_image_read(metrics["images"], len(val_set), cfg.data)
+    check_some_pixel_scored(metrics, val_set, evaluated_split(cfg.data))
     info = {
         "checkpoint": str(checkpoint),
         "model": cfg.model.name,

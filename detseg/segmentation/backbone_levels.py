@@ -40,20 +40,38 @@ def backbone_family(name: str) -> str:
     )
 
 
+#: What :func:`output_strides` says of every family, for the messages that refuse a stride.
+OUTPUT_STRIDES_TEXT = (
+    "ResNet-50/101 take 8, 16 or 32, MobileNetV3-Large 16 or 32, VGG16 16, the others 32"
+)
+
+
+def output_strides(name: str) -> tuple[int, ...]:
+    """The strides the deep level of plain backbone ``name`` can have (see the module
+    docstring); the config checks ``model.output_stride`` against them when it is loaded.
+
+    Raises:
+        ValueError: a backbone that is not a ResNet, MobileNet or VGG.
+    """
+    if name in _DILATED_RESNETS:
+        return (8, 16, 32)
+    if name == "mobilenet_v3_large":
+        return (16, 32)
+    return ({"vgg": 16}.get(backbone_family(name), 32),)
+
+
 def _stride_kwargs(name: str, output_stride: int) -> dict[str, Any]:
     """Backbone kwargs giving the deep level the requested stride (see the module docstring)."""
-    if name in _DILATED_RESNETS and output_stride in (8, 16, 32):
+    if output_stride not in output_strides(name):
+        raise ValueError(
+            f"backbone {name!r} does not support output_stride={output_stride}: "
+            f"{OUTPUT_STRIDES_TEXT}."
+        )
+    if name in _DILATED_RESNETS:
         return {"replace_stride_with_dilation": (False, output_stride == 8, output_stride < 32)}
-    if name == "mobilenet_v3_large" and output_stride in (16, 32):
+    if name == "mobilenet_v3_large":
         return {"dilated": output_stride == 16}
-    native = {"vgg": 16}.get(backbone_family(name), 32)
-    if output_stride == native:
-        return {}
-    raise ValueError(
-        f"backbone {name!r} does not support output_stride={output_stride}: "
-        "ResNet-50/101 take 8, 16 or 32, MobileNetV3-Large 16 or 32, VGG16 16, "
-        "the others 32."
-    )
+    return {}
 
 
 def segmentation_backbone(

@@ -69,13 +69,17 @@ class SegmentationInference:
 
     def describe(self) -> str:
         """One line for logs and ``metrics.json``, e.g. ``"dihedral TTA x scales [1.0, 1.25]
-        + CRF (5 iterations)"``."""
-        if self.is_plain:
-            return "one pass"
-        parts = [f"{self.tta} TTA x scales {list(self.scales)}"]
+        + CRF (5 iterations)"``; only the steps that run are named: ``"scales [1.0, 1.25]"``
+        without flips (``tta: none``), ``"CRF (5 iterations)"`` on the images as they are,
+        ``"one pass"`` for plain ``model.predict``."""
+        parts = []
+        if self.tta != "none":
+            parts.append(f"{self.tta} TTA x scales {list(self.scales)}")
+        elif self.scales != (1.0,):
+            parts.append(f"scales {list(self.scales)}")
         if self.crf is not None:
             parts.append(f"CRF ({self.crf.iterations} iterations)")
-        return " + ".join(parts)
+        return " + ".join(parts) or "one pass"
 
     @torch.no_grad()
     def probabilities(self, model: nn.Module, images: Tensor) -> Tensor:

@@ -274,7 +274,7 @@ def test_segmentation_inference_keys(tmp_path):
     typo = r"unknown key 'eval.crf.iteration'; did you mean 'eval.crf.iterations'"
     with pytest.raises(ConfigError, match=typo):
         load_config(path, ["eval.crf.iteration=5"])
-    with pytest.raises(ConfigError, match="eval.tta_scales must be .* > 0"):
+    with pytest.raises(ConfigError, match=r"eval.tta_scales must be .* factors in \[0.25, 4\]"):
         load_config(path, ["eval.tta_scales=[1.0, 0]"])
     with pytest.raises(ConfigError, match="eval.crf.radius >= 1"):
         load_config(path, ["eval.crf.radius=0"])

@@ -34,3 +34,19 @@ def test_from_config_reads_the_eval_section():
     assert inference.tta == "dihedral" and inference.scales == (1.0, 1.25)
     assert inference.crf == LocalCRF(iterations=3)
     assert SegmentationInference.from_config(section, tta="hflip").tta == "hflip"  # --tta
+
+
+@pytest.mark.parametrize(
+    ("tta", "scales", "iterations", "line"),
+    [
+        ("none", (1.0,), 0, "one pass"),
+        ("none", (1.0, 1.25), 0, "scales [1.0, 1.25]"),
+        ("none", (1.0, 1.25), 2, "scales [1.0, 1.25] + CRF (2 iterations)"),
+        ("none", (1.0,), 2, "CRF (2 iterations)"),
+        ("hflip", (1.0,), 0, "hflip TTA x scales [1.0]"),
+        ("dihedral", (1.0, 1.25), 5, "dihedral TTA x scales [1.0, 1.25] + CRF (5 iterations)"),
+    ],
+)
+def test_describe_names_only_the_steps_that_run(tta, scales, iterations, line):
+    crf = LocalCRF(iterations=iterations) if iterations else None
+    assert SegmentationInference(tta, scales, crf).describe() == line

@@ -133,14 +133,22 @@ def class_names_with_background(classes: Sequence[str]) -> list[str]:
 def write_segmentation_metrics(
     out: str | Path, metrics: dict[str, Any], classes: Sequence[str], info: dict[str, Any]
 ) -> Path:
-    """Write ``OUT/metrics.json``: the overall numbers, IoU by class name, absent classes.
+    """Write ``OUT/metrics.json``: the overall numbers, IoU by class name, absent classes,
+    and the pixel counts of the confusion matrix.
 
-    Non-finite numbers (the IoU of an absent class) are written as the string ``"nan"``
-    so that the file stays valid JSON.
+    ``confusion_matrix`` holds ``classes`` (the names of labels ``0..K``, background first),
+    ``matrix`` (``K + 1`` lists of ``K + 1`` ints: row ``i``, column ``j`` counts the pixels of
+    ground truth ``i`` predicted ``j``; void pixels are not counted), and ``rows`` /
+    ``columns`` saying so, as a detector's ``metrics.json`` lays out its own matrix. Every
+    number of the file, and ``confusion_matrix.png``, can be recomputed from the counts
+    (:meth:`~detseg.evaluation.segmentation.ConfusionMatrix.compute`); each row is written
+    on one line. Non-finite numbers (the IoU of an absent class) are written as the string
+    ``"nan"`` so that the file stays valid JSON.
 
     Args:
         out: output folder (created if missing).
-        metrics: the dict of :func:`evaluate_segmentation`.
+        metrics: the dict of :func:`evaluate_segmentation` (a dict without
+            ``confusion_matrix`` writes none).
         classes: the ``K`` foreground class names.
         info: run facts stored under ``"info"`` (checkpoint, dataset, images, ...).
 
@@ -148,15 +156,39 @@ def write_segmentation_metrics(
         The path of ``metrics.json``.
     """
     names = class_names_with_background(classes)
-    record = {
+    record: dict[str, Any] = {
         **{k: metrics[k] for k in SEG_KEYS},
         "IoU": dict(zip(names, metrics["IoU"], strict=True)),
         "absent_classes": [names[c] for c in metrics.get("absent_classes", [])],
         "num_classes": len(names),
-        "info": info,
     }
+    rows: list[list[int]] | None = None
+    if "confusion_matrix" in metrics:
+        rows = [[int(count) for count in row] for row in metrics["confusion_matrix"]]
+        record["confusion_matrix"] = {
+            "classes": names,
+            "matrix": None,  # written below, one row per line
+            "rows": "ground truth (void pixels not counted)",
+            "columns": "predicted",
+        }
+    record["info"] = info
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "metrics.json"
-    path.write_text(json.dumps(_json_safe(record), indent=1), encoding="utf-8")
+    path.write_text(_json_with_matrix_rows(_json_safe(record), rows), encoding="utf-8")
     return path
+
+
+def _json_with_matrix_rows(record: dict[str, Any], rows: list[list[int]] | None) -> str:
+    """``record`` as indented JSON, ``confusion_matrix.matrix`` replaced by ``rows`` written
+    one row per line (indented item by item, a 150-class matrix would take 22,500 lines)."""
+    if rows is None:
+        return json.dumps(record, indent=1)
+    marker, others = "matrix rows", json.dumps(record)
+    while json.dumps(marker) in others:  # a text that no other value of the record spells
+        marker += "_"
+    record["confusion_matrix"]["matrix"] = marker
+    lines = ",\n".join(f"   {json.dumps(row)}" for row in rows)
+    return json.dumps(record, indent=1).replace(
+        f'"matrix": {json.dumps(marker)}', f'"matrix": [\n{lines}\n  ]', 1
+    )
