@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ from detseg.argument_checks import check_output_folder, score_threshold_problem
 from detseg.choices.detection_metrics import METRIC_CHOICES
 from detseg.command_line import run_command, user_path
 from detseg_tools.command_names import tool_name, tool_parser
-from detseg_tools.config_flags import add_set_flag
+from detseg_tools.config_flags import SetFlagArgumentParser, add_set_flag
 
 # The modules that do the work (torch, the evaluation) are imported by main, after the arguments
 # are parsed: --help and argument errors come back at once.
@@ -101,6 +102,9 @@ EXAMPLES = """\
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = tool_parser(
         "eval",
+        SetFlagArgumentParser,
+        argv=sys.argv[1:] if argv is None else argv,
+        first="CHECKPOINT",
         description="Evaluation report of a detseg checkpoint on its validation split, or of a "
         "predictions file against a COCO ground truth (give CHECKPOINT, or --gt and --pred). "
         "A detector: COCO (or VOC, see --metric) box AP, metrics.json, PR curves, confusion "

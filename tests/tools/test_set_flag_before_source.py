@@ -28,3 +28,18 @@ def test_an_override_after_another_flag_says_to_write_set_there(capsys):
         load_tool("check_data.py").parse_args(argv)
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert "write --set before it: --set data.root=datasets/shapes" in error
+
+
+def test_a_checkpoint_after_set_is_named_by_eval(capsys):
+    with pytest.raises(SystemExit) as stop:
+        load_tool("eval.py").parse_args(["--set", "eval.max_images=1", "runs/demo/best.pt"])
+    assert stop.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "error: 'runs/demo/best.pt' was read as a --set item" in error
+    assert "put CHECKPOINT before --set" in error
+
+
+def test_eval_without_a_checkpoint_still_names_both_forms(capsys):
+    with pytest.raises(SystemExit):
+        load_tool("eval.py").parse_args(["--set", "eval.max_images=1"])
+    assert "give a CHECKPOINT, or --gt ANN.json and --pred" in capsys.readouterr().err
