@@ -91,7 +91,9 @@ def check_model_section(
         hint = did_you_mean(model.name, MODELS)
         raise ConfigError(
             f"{source}: unknown model.name '{model.name}'{hint} (known: {', '.join(MODELS)}; a "
-            "builder of your own is added to detseg.models.MODELS first)"
+            "builder of your own must be in detseg.models.MODELS: from Python, add it there, "
+            "then train or predict with detseg.engine.train / detseg.load, or call a tool's "
+            "cli(), e.g. detseg_tools.train.cli)"
         )
     check_init_task(model.init_from, model.name, model.name in SEGMENTATION_MODELS, source)
     if model.name in SEGMENTATION_MODELS:
