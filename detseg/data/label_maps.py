@@ -175,12 +175,14 @@ def _report_void_only(values: np.ndarray, num_classes: int, source: str) -> None
         return
     _void_only_reported = True
     logger.warning(
-        "%s: label map holds only background (0) and ignored (%d) pixels; if it is a binary "
-        "mask with its foreground stored as %d, store the foreground as 1 (class 1): %d is "
-        "ignored by the loss and by mIoU; detseg-check-data (tools/check_data.py) counts such "
-        "files",
+        "%s: label map holds ignored (%d) pixels and no pixel of a class 1..%d (%s); if it is "
+        "a binary mask with its foreground stored as %d, store the foreground as 1 (class 1): "
+        "%d is ignored by the loss and by mIoU; detseg-check-data (tools/check_data.py) counts "
+        "such files",
         source,
         IGNORE_INDEX,
+        num_classes,
+        "the rest background (0)" if 0 in values else "every pixel ignored",
         IGNORE_INDEX,
         IGNORE_INDEX,
     )

@@ -57,3 +57,15 @@ def test_label_maps_with_a_class_or_without_255_are_not_warned_about(tmp_path, c
     with caplog.at_level(logging.WARNING, logger="detseg.data.label_maps"):
         dataset[0], dataset[1]
     assert warnings_of(caplog) == []
+
+
+@pytest.mark.parametrize(
+    ("fill", "words"), [(0, "the rest background (0)"), (255, "every pixel ignored")]
+)
+def test_the_warning_says_whether_any_background_is_left(tmp_path, caplog, fill, words):
+    mask = np.full((8, 6), fill, np.uint8)
+    mask[2:5, 1:4] = 255
+    with caplog.at_level(logging.WARNING, logger="detseg.data.label_maps"):
+        folder(tmp_path, [mask])[0]
+    [message] = warnings_of(caplog)
+    assert f"holds ignored (255) pixels and no pixel of a class 1..1 ({words})" in message
