@@ -59,7 +59,9 @@ def resize_min_max(image: Tensor, min_size: int, max_size: int) -> Tensor:
     # float64 tensors: with Python numbers the ONNX exporter would divide in float32
     sizes = torch.tensor([min_size, max_size], dtype=torch.float64)
     scale = (sizes / torch.stack((hw.min(), hw.max()))).min()
-    size = torch.clamp(torch.floor(hw * scale), min=1).to(torch.int64)
+    # maximum, not clamp: opset 11 writes clamp as Clip, which onnxruntime runs on float32 only
+    floor = torch.floor(hw * scale)
+    size = torch.maximum(floor, torch.ones_like(floor)).to(torch.int64)
     output_size = (as_int(size[0]), as_int(size[1]))
     return F.interpolate(image, size=output_size, mode="bilinear", align_corners=False)
 

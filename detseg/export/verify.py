@@ -31,6 +31,7 @@ from typing import cast
 import torch
 from torch import Tensor, nn
 
+from detseg.choices.export_formats import DEFAULT_OPSET
 from detseg.detection.faster_rcnn import FasterRCNN
 from detseg.detection.retinanet import RetinaNet
 from detseg.detection.ssd import SSD
@@ -226,7 +227,16 @@ def load_exported(result: ExportResult) -> Runner:
                 "checking an ONNX export needs onnxruntime: pip install onnxruntime, or skip "
                 "the check (--no-verify)"
             ) from error
-        session = onnxruntime.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
+        try:  # onnxruntime's errors derive from Exception only
+            session = onnxruntime.InferenceSession(
+                str(result.path), providers=["CPUExecutionProvider"]
+            )
+        except Exception as error:
+            reason = (str(error).strip() or type(error).__name__).splitlines()[0]
+            raise ExportError(
+                f"{result.path} was written, but onnxruntime cannot load it ({reason}); export "
+                f"with another --opset (default {DEFAULT_OPSET}), or skip the check (--no-verify)"
+            ) from error
 
         def run_onnx(images: Tensor) -> list[Tensor]:
             outputs = session.run(None, {"images": images.numpy()})

@@ -53,7 +53,9 @@ What carries over, and how:
   ``segmentation`` (its box is the polygon's extent). COCO ``segmentation`` is read only for
   YOLO output with ``segments=True`` (``--segments``): Ultralytics segment lines, a polygon's
   parts joined into one ring, an RLE mask's largest contour along its pixels' outer edges (its
-  extent is the mask's box). Other output is boxes only.
+  extent is the mask's box for a mask in one part; a mask in several parts keeps its largest
+  part, a smaller box for training, and a warning counts such objects). Other output is boxes
+  only.
 - A detseg data file as the source is read by its split keys
   (:mod:`detseg.convert.datasets.source_layout`).
 - VOC output ids are the image file stems (whitespace replaced by ``_``: a split file line

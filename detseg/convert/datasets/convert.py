@@ -290,6 +290,20 @@ def _check_line_names(classes: list[str], src: Path, dst_format: str) -> None:
         )
 
 
+def _check_some_class(dataset: DatasetRecord, src: Path, src_format: str) -> None:
+    """Refuse a source that names no class (a VOC folder without ``classes.txt`` whose every
+    object was skipped): its output would hold no class for training to learn, yet look
+    converted."""
+    if dataset.classes:
+        return
+    skipped = sum(split.skipped_objects for split in dataset.splits)
+    read = f"{skipped} objects skipped, logged above" if skipped else "no object"
+    raise ValueError(
+        f"{src}: the {src_format} source names no class ({read}); fix its annotations, or "
+        "give the class names with --classes FILE (one per line)"
+    )
+
+
 def _tqdm_progress(fmt: str, progress: bool | None) -> Progress:
     """The bar of each split's images as the writer goes through them (:func:`progress_bar`)."""
 
@@ -348,7 +362,8 @@ def convert_dataset(
 
     Raises:
         ValueError: Unknown or equal formats, ``dst`` not empty or equal to ``src``, a
-            malformed source file (named), a split without one readable image, or (YOLO and
+            malformed source file (named), a source that names no class, a split without one
+            readable image, or (YOLO and
             VOC output) a class name that is blank or holds a line break
             (:func:`_check_line_names`).
         FileNotFoundError: ``src``, a split or a file of the source layout is missing (named).
@@ -369,6 +384,7 @@ def convert_dataset(
         classes = _data_file_classes(Path(src))
     _check_target(src_path, dst_path)
     dataset = read_dataset(src, src_format, splits, classes, segments, progress)
+    _check_some_class(dataset, src_path, src_format)
     if dst_format in ("yolo", "voc"):  # the formats with a classes.txt
         _check_line_names(dataset.classes, src_path, dst_format)
     for split in dataset.splits:

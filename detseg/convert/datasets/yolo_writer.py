@@ -9,7 +9,8 @@ Output (the layout :mod:`detseg.data.yolo` reads)::
 ``class`` is the 0-based class index; ``cx cy w h`` are the box centre and size divided by the image
 width and height, written with 8 decimals. With ``segments`` (``--segments``, COCO source) an object
 with an outline is an Ultralytics segment line ``class x1 y1 x2 y2 ...`` instead (its points
-normalised the same way; YOLO readers take its extent as the box). YOLO labels have no crowd or
+normalised the same way; YOLO readers take its extent as the box: a warning counts the objects whose
+outline spans less than their box, :func:`shrinks_box`). YOLO labels have no crowd or
 difficult flag: crowd regions are dropped (counted, and a warning says how many), difficult objects
 are written as ordinary objects. Sub-folders of a source file name are joined into the name with
 ``_``, and stems repeated within a split get ``_1``, ``_2``, ... . An image whose file type YOLO
@@ -42,7 +43,7 @@ from detseg.convert.datasets.records import (
 )
 from detseg.data.image_io import IMAGE_SUFFIXES
 
-__all__ = ["yolo_line", "write_yolo"]
+__all__ = ["shrinks_box", "yolo_line", "write_yolo"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,25 @@ def yolo_line(obj: ObjectRecord, width: int, height: int, segments: bool = False
     x1, y1, x2, y2 = obj.box
     values = ((x1 + x2) / 2 / width, (y1 + y2) / 2 / height, (x2 - x1) / width, (y2 - y1) / height)
     return " ".join([str(obj.class_index), *(f"{v:.8f}" for v in values)])
+
+
+#: An outline whose extent covers less of the object's box than this (IoU) shrinks the box
+#: that YOLO training reads from it (a COCO mask in several parts keeps only its largest).
+SHRUNK_IOU = 0.8
+
+
+def shrinks_box(obj: ObjectRecord) -> bool:
+    """Whether ``obj.polygon`` (written as a segment line) spans less than ``SHRUNK_IOU`` of
+    ``obj.box`` (both pixels): training would read the smaller extent as the box."""
+    if len(obj.polygon) < 6:
+        return False
+    xs, ys = obj.polygon[0::2], obj.polygon[1::2]
+    x1, y1, x2, y2 = obj.box
+    inner = max(0.0, min(x2, max(xs)) - max(x1, min(xs))) * max(
+        0.0, min(y2, max(ys)) - max(y1, min(ys))
+    )
+    union = (x2 - x1) * (y2 - y1) + (max(xs) - min(xs)) * (max(ys) - min(ys)) - inner
+    return union > 0 and inner / union < SHRUNK_IOU
 
 
 def _write_labels(image: ImageRecord, label_file: Path, segments: bool) -> list[ObjectRecord]:
@@ -99,6 +119,7 @@ def write_yolo(
         names = unique_names([flat_name(image.file_name) for image in split.images])
         labels_dir = dst / "labels" / split.name
         labels_dir.mkdir(parents=True, exist_ok=True)
+        shrunk = 0
         for k, image in enumerate(progress(split.name, split.images)):
             if PurePosixPath(names[k]).suffix.lower() not in IMAGE_SUFFIXES:
                 counts.skip_image(image.path, _UNLISTED)
@@ -107,11 +128,20 @@ def write_yolo(
             label_file = labels_dir / f"{PurePosixPath(names[k]).stem}.txt"
             kept = _write_labels(image, label_file, segments)
             counts.add_image(kept, dropped=len(image.objects) - len(kept))
+            shrunk += sum(shrinks_box(obj) for obj in kept) if segments else 0
         if counts.dropped:
             logger.warning(
                 "%s: %d crowd region(s) dropped (YOLO labels have no crowd flag)",
                 split.name,
                 counts.dropped,
+            )
+        if shrunk:
+            logger.warning(
+                "%s: %d object(s) written as a segment line that spans less than their box (a "
+                "mask in several parts keeps only its largest part), so YOLO training reads a "
+                "smaller box; convert without --segments to keep the boxes",
+                split.name,
+                shrunk,
             )
         written.append(counts)
     return written
