@@ -112,14 +112,14 @@ def test_a_file_name_that_climbs_out_is_written_inside_the_output(tmp_path):
     victim.parent.mkdir(parents=True)
     victim.write_bytes(b"keep me")
 
-    convert_dataset(src, dst, "voc", "coco", progress=False)
+    convert_dataset(src, dst, "voc", "coco", classes=["thing"], progress=False)  # no object
     names = [image["file_name"] for image in _coco_json(dst)["images"]]
     assert names == [".._.._.._victim.png", "_".join(Path(absolute).parts[1:])]
     for name in names:
         assert (dst / "train" / "images" / name).is_file()
     assert victim.read_bytes() == b"keep me"
 
-    convert_dataset(src, tmp_path / "yolo", "voc", "yolo", progress=False)  # flat names too
+    convert_dataset(src, tmp_path / "yolo", "voc", "yolo", classes=["thing"], progress=False)
     written = sorted(p.name for p in (tmp_path / "yolo").rglob("*.png"))
     assert written == sorted(names)
     assert victim.read_bytes() == b"keep me"
