@@ -29,7 +29,7 @@ def _voc_without_usable_objects(root: Path) -> Path:
 def test_a_source_without_classes_is_refused_before_writing(tmp_path):
     root = _voc_without_usable_objects(tmp_path / "voc")
     out = tmp_path / "out"
-    with pytest.raises(ValueError, match=r"voc source names no class \(1 objects skipped"):
+    with pytest.raises(ValueError, match=r"voc source names no class \(1 object skipped"):
         convert_dataset(root, out, "voc", "coco", progress=False)
     assert not out.exists() or not any(out.iterdir())
 

@@ -297,7 +297,8 @@ def _check_some_class(dataset: DatasetRecord, src: Path, src_format: str) -> Non
     if dataset.classes:
         return
     skipped = sum(split.skipped_objects for split in dataset.splits)
-    read = f"{skipped} objects skipped, logged above" if skipped else "no object"
+    objects = "object" if skipped == 1 else "objects"
+    read = f"{skipped} {objects} skipped, logged above" if skipped else "no object"
     raise ValueError(
         f"{src}: the {src_format} source names no class ({read}); fix its annotations, or "
         "give the class names with --classes FILE (one per line)"
