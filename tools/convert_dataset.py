@@ -79,7 +79,7 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="--from coco --to yolo only: write each object's COCO segmentation as an "
         "Ultralytics segment line 'class x1 y1 x2 y2 ...' (polygon parts joined into one "
-        "ring; an RLE mask's largest outer contour); objects without one stay 'class cx cy w h' "
+        "ring, as are an RLE mask's outer contours); objects without one stay 'class cx cy w h' "
         "boxes, crowd regions are dropped. Default: boxes only",
     )
     return parser.parse_args()

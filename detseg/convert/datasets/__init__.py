@@ -52,10 +52,9 @@ What carries over, and how:
 - Instance masks: a YOLO segment line (``class x1 y1 x2 y2 ...``) becomes a COCO polygon
   ``segmentation`` (its box is the polygon's extent). COCO ``segmentation`` is read only for
   YOLO output with ``segments=True`` (``--segments``): Ultralytics segment lines, a polygon's
-  parts joined into one ring, an RLE mask's largest contour along its pixels' outer edges (its
-  extent is the mask's box for a mask in one part; a mask in several parts keeps its largest
-  part, a smaller box for training, and a warning counts such objects). Other output is boxes
-  only.
+  parts joined into one ring, as are an RLE mask's outer contours along its pixels' edges (its
+  extent is the mask's box; an outline that spans less than its annotation's box, which YOLO
+  training would read as a smaller box, is counted in a warning). Other output is boxes only.
 - A detseg data file as the source is read by its split keys
   (:mod:`detseg.convert.datasets.source_layout`).
 - VOC output ids are the image file stems (whitespace replaced by ``_``: a split file line

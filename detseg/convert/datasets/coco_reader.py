@@ -146,17 +146,21 @@ def _polygon_outline(segm: list[Any], image: ImageRecord) -> tuple[float, ...]:
 
 
 def _mask_outline(ann: dict[str, Any], image: ImageRecord) -> tuple[float, ...]:
-    """The largest outer outline of an RLE ``segmentation``, along the pixels' edges (pixel
-    ``(x, y)`` spans ``[x, x + 1] x [y, y + 1]``, COCO's polygon coordinates): its extent is
-    the mask's box (``pycocotools.mask.toBbox``) and it encloses the mask's pixels; ``()`` for
-    an empty mask."""
+    """The outer outline of an RLE ``segmentation``, along the pixels' edges (pixel ``(x, y)``
+    spans ``[x, x + 1] x [y, y + 1]``, COCO's polygon coordinates), a mask in several parts
+    (an occluded object) as one ring of its parts: its extent is the mask's box
+    (``pycocotools.mask.toBbox``) and it encloses the mask's pixels; ``()`` for an empty
+    mask."""
     mask = decode_segmentation(ann, image.height, image.width, image.path)
     return _pixel_edge_outline(mask)
 
 
 def _pixel_edge_outline(mask: np.ndarray) -> tuple[float, ...]:
-    """``(x1, y1, x2, y2, ...)``: the largest outer contour of ``mask`` (``uint8 [H, W]``,
-    non-zero = object) on the pixel corners, ``()`` when it has no pixel.
+    """``(x1, y1, x2, y2, ...)``: the outer contours of ``mask`` (``uint8 [H, W]``, non-zero =
+    object) on the pixel corners, the largest first, joined into one ring as polygon parts are
+    (:func:`_joined_parts`: the bridges between parts add no area, and the ring's extent is the
+    whole mask's, the box YOLO training reads from a segment line); ``()`` when it has no
+    pixel.
 
     OpenCV traces the centres of the boundary pixels, half a pixel inside the object's edge.
     Traced on the mask upsampled 2x (each pixel a 2 x 2 block), the centres of a block's
@@ -166,20 +170,24 @@ def _pixel_edge_outline(mask: np.ndarray) -> tuple[float, ...]:
     """
     upsampled = np.ascontiguousarray(np.kron(mask != 0, np.ones((2, 2), dtype=bool)), np.uint8)
     contours, _ = cv2.findContours(upsampled, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if not contours:
-        return ()
-    largest = max(contours, key=lambda c: (cv2.contourArea(c), len(c)))
-    corners = (np.asarray(largest, dtype=np.int64).reshape(-1, 2) + 1) // 2
+    ordered = sorted(contours, key=lambda c: (cv2.contourArea(c), len(c)), reverse=True)
+    parts = [part for part in map(_corners, ordered) if part]
+    return tuple(_joined_parts(parts)) if parts else ()
+
+
+def _corners(contour: np.ndarray) -> list[float]:
+    """``[x1, y1, ...]`` pixel corners of one contour traced on the 2x mask (see
+    :func:`_pixel_edge_outline`), each corner once; ``[]`` for a trace of under 3 corners
+    (every sub-pixel trace of a pixel has 3 or more)."""
+    corners = (np.asarray(contour, dtype=np.int64).reshape(-1, 2) + 1) // 2
     keep = np.any(corners != np.roll(corners, 1, axis=0), axis=1)  # repeated corners once
     corners = corners[keep] if keep.any() else corners[:1]
-    if len(corners) < 3:  # every sub-pixel trace of a pixel has 3 corners or more
-        return ()
-    return tuple(float(v) for v in corners.reshape(-1))
+    return [float(v) for v in corners.reshape(-1)] if len(corners) >= 3 else []
 
 
 def _outline(ann: dict[str, Any], image: ImageRecord) -> tuple[float, ...]:
     """The object's outline ``(x1, y1, x2, y2, ...)`` pixels of its ``segmentation``
-    (polygons: their parts joined into one ring; RLE: the mask's largest contour); ``()`` for
+    (polygons, and an RLE mask's outer contours: their parts joined into one ring); ``()`` for
     none, a crowd region (not written as a segment) or an unusable one."""
     segm = ann.get("segmentation")
     if not segm or ann.get("iscrowd"):
@@ -352,8 +360,8 @@ def read_coco(
         progress: A progress bar per split over its images
             (:func:`~detseg.convert.datasets.records.reading`).
         segments: Also read each object's outline (``ObjectRecord.polygon``) from its
-            ``segmentation``: polygon parts joined into one ring, an RLE mask's largest
-            contour; crowd regions get none.
+            ``segmentation``: polygon parts, or an RLE mask's outer contours, joined into one
+            ring; crowd regions get none.
 
     Raises:
         FileNotFoundError: A split's json or images folder is missing.

@@ -355,7 +355,7 @@ def convert_dataset(
         progress: A tqdm bar per split on stderr, as it is read and as it is written: ``None``
             shows it only when stderr is a terminal, ``True`` always, ``False`` never.
         segments: COCO -> YOLO only: write each object's ``segmentation`` as an Ultralytics
-            segment line (polygons joined into one ring, an RLE mask's largest contour);
+            segment line (polygon parts, or an RLE mask's outer contours, joined into one ring);
             objects without one stay boxes.
 
     Returns:

@@ -68,7 +68,7 @@ def yolo_line(obj: ObjectRecord, width: int, height: int, segments: bool = False
 
 
 #: An outline whose extent covers less of the object's box than this (IoU) shrinks the box
-#: that YOLO training reads from it (a COCO mask in several parts keeps only its largest).
+#: that YOLO training reads from it (a COCO outline that disagrees with its ``bbox``).
 SHRUNK_IOU = 0.8
 
 
@@ -137,9 +137,9 @@ def write_yolo(
             )
         if shrunk:
             logger.warning(
-                "%s: %d object(s) written as a segment line that spans less than their box (a "
-                "mask in several parts keeps only its largest part), so YOLO training reads a "
-                "smaller box; convert without --segments to keep the boxes",
+                "%s: %d object(s) written as a segment line that spans less than their box (their "
+                "segmentation and bbox disagree), so YOLO training reads a smaller box; convert "
+                "without --segments to keep the boxes",
                 split.name,
                 shrunk,
             )
