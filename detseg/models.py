@@ -15,7 +15,7 @@ from typing import Any
 
 from torch import nn
 
-from detseg.config.model_section import models_taking
+from detseg.config.model_section import OWN_BUILDER_NOTE, models_taking
 from detseg.config.schema import MODEL_RUN_KEYS
 from detseg.config.suggest import did_you_mean
 from detseg.detection.faster_rcnn import (
@@ -59,8 +59,7 @@ def check_model_kwargs(name: str, kwargs: dict[str, Any]) -> Callable[..., nn.Mo
     if name not in MODELS:
         hint = did_you_mean(name, MODELS)
         raise ValueError(
-            f"unknown model '{name}'{hint} (known models: {list(MODELS)}; a builder of your "
-            "own is added to detseg.models.MODELS first)"
+            f"unknown model '{name}'{hint} (known models: {list(MODELS)}; {OWN_BUILDER_NOTE})"
         )
     if name in SEGMENTATION_MODELS:
         check_moved_keys(kwargs)

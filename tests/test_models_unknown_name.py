@@ -13,7 +13,7 @@ def test_an_unknown_name_points_to_models():
         build_model({"name": "tiny_faster_rcnn"}, num_classes=2)
     message = str(info.value)
     assert "unknown model 'tiny_faster_rcnn'; did you mean 'faster_rcnn'?" in message
-    assert "detseg.models.MODELS first)" in message and "docs/" not in message
+    assert "detseg.models.MODELS first, from Python" in message and "docs/" not in message
 
 
 def test_a_builder_added_to_models_is_built_by_name(monkeypatch):
@@ -39,5 +39,5 @@ def test_a_checkpoint_of_an_unknown_model_is_named(tmp_path):
         model_from_checkpoint(state, "cpu", source="runs/mine.pt")
     config = tmp_path / "mine.yaml"
     config.write_text("model: {name: my_net}\n")
-    with pytest.raises(ConfigError, match=r"detseg.models.MODELS first\)$"):
+    with pytest.raises(ConfigError, match=r"torchrun workers, processes of their own, do not\)$"):
         load_config(config)

@@ -52,6 +52,17 @@ logger = logging.getLogger(__name__)
 _ANNOTATION_ERRORS = (NameError, AttributeError, SyntaxError, TypeError)
 
 
+#: How a model of one's own reaches the code that builds models by name (the end of the
+#: unknown-model messages of :func:`check_model_section` and of
+#: :func:`detseg.models.check_model_kwargs`).
+OWN_BUILDER_NOTE = (
+    "a builder of your own is added to detseg.models.MODELS first, from Python; then "
+    "detseg.engine.train, detseg.load or a tool's cli() (detseg_tools.train.cli, "
+    "detseg_tools.infer.cli, ...) in that process find it; --nproc and torchrun workers, "
+    "processes of their own, do not"
+)
+
+
 def check_model_section(
     model: ModelConfig, source: str, droppable: typing.Collection[str] = ()
 ) -> None:
@@ -90,10 +101,8 @@ def check_model_section(
     if model.name not in MODELS:
         hint = did_you_mean(model.name, MODELS)
         raise ConfigError(
-            f"{source}: unknown model.name '{model.name}'{hint} (known: {', '.join(MODELS)}; a "
-            "builder of your own must be in detseg.models.MODELS: from Python, add it there, "
-            "then train or predict with detseg.engine.train / detseg.load, or call a tool's "
-            "cli(), e.g. detseg_tools.train.cli)"
+            f"{source}: unknown model.name '{model.name}'{hint} (known: {', '.join(MODELS)}; "
+            f"{OWN_BUILDER_NOTE})"
         )
     check_init_task(model.init_from, model.name, model.name in SEGMENTATION_MODELS, source)
     if model.name in SEGMENTATION_MODELS:

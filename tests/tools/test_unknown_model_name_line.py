@@ -43,5 +43,5 @@ def test_every_tool_gives_the_same_line(run_tool, tmp_path, checkpoint, script):
     assert lines[-1].startswith(f"{tool}: error: {checkpoint}: unknown model.name 'my_net'"), lines
     assert "(known: faster_rcnn, " in lines[-1]
     # what to do from the command line, and no guide file named
-    assert lines[-1].endswith("or call a tool's cli(), e.g. detseg_tools.train.cli)"), lines
+    assert lines[-1].endswith("--nproc and torchrun workers, processes of their own, do not)")
     assert not out.exists()
