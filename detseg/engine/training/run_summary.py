@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from typing import TYPE_CHECKING
 
 from detseg.engine.training.nonfinite_losses import skipped_steps_summary
@@ -60,8 +62,8 @@ def summary_lines(result: TrainResult) -> list[str]:
 def resume_line(result: TrainResult) -> str:
     """How to go on with an interrupted run: its own ``config.yaml`` (the config with every
     ``--set`` applied, and the run's folder as ``work_dir``) and ``--resume``, in as many
-    processes as trained."""
-    config = result.work_dir / "config.yaml"
+    processes as trained; the path quoted where a shell would split it."""
+    config = shlex.quote(str(result.work_dir / "config.yaml"))
     if result.world_size > 1:
         processes = result.world_size
         return (
@@ -92,8 +94,8 @@ def _last_evaluation_lines(result: TrainResult) -> list[str]:
 
 
 def _number(key: str, value: float) -> str:
-    """``"AP 0.612"``; ``"APl n/a"`` for COCO's -1 (no ground truth in that area range), as
-    ``detseg-eval`` prints it."""
+    """``"AP 0.612"``; ``"APl n/a"`` for COCO's -1 (no ground truth in that area range) and for
+    nan (a segmentation mean over no class), as ``detseg-eval`` prints them."""
     return f"{key} {value:.3f}" if value >= 0 else f"{key} n/a"
 
 

@@ -89,3 +89,9 @@ def test_a_metric_without_ground_truth_reads_n_a(tmp_path):
     metrics = {key: 0.25 for key in COCO_KEYS} | {"APl": -1.0, "ARl": -1.0}
     out = _text(_result(tmp_path, 0, last_metrics=metrics))
     assert "APm 0.250  APl n/a" in out and "ARl n/a" in out and "-1.000" not in out
+
+
+def test_the_resume_command_quotes_a_path_with_a_space(tmp_path):
+    result = _result(tmp_path / "my run", 143)
+    config = tmp_path / "my run" / "config.yaml"
+    assert f"resume with detseg-train '{config}' --resume (tools/train.py)" in _text(result)
