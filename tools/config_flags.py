@@ -41,12 +41,12 @@ class SetFlagArgumentParser(ToolArgumentParser):
     def error(self, message: str) -> NoReturn:
         super().error(self.explained(message))
 
-    def explained(self, message: str) -> str:
-        """``message`` with the reason where ``--set`` took the first argument or left
-        ``KEY=VALUE`` words to no flag; as it is otherwise. A tool whose own check finds the
-        first argument missing passes its message through this too."""
+    def explained(self, message: str, first_missing: bool = False) -> str:
+        """``message`` with the reason where ``--set`` took the first argument (argparse's
+        "arguments are required", or ``first_missing``: a tool's own check found no first
+        argument) or left ``KEY=VALUE`` words to no flag; as it is otherwise."""
         taken = set_word_without_value(self.argv)
-        missing = "arguments are required" in message or self.first in message
+        missing = "arguments are required" in message or first_missing
         if missing and taken is not None:
             return (
                 f"{taken!r} was read as a --set item (--set takes every word up to the next "

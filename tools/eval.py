@@ -67,7 +67,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from detseg.argument_checks import check_output_folder, score_threshold_problem
 from detseg.choices.detection_metrics import METRIC_CHOICES
@@ -185,7 +185,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     problem = _form_problem(args)
     if problem:
-        parser.error(problem)
+        no_form = args.checkpoint is None and args.gt is None and args.pred is None
+        parser.error(cast(SetFlagArgumentParser, parser).explained(problem, first_missing=no_form))
     return args
 
 

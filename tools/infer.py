@@ -62,13 +62,13 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from detseg.argument_checks import score_threshold_problem
 from detseg.choices.tta_modes import TTA_MODES
 from detseg.command_line import USER_ERROR_EXIT_CODE, declare_output, run_command, user_path
-from detseg_tools.command_names import ToolArgumentParser, tool_name, tool_parser
-from detseg_tools.config_flags import add_set_flag
+from detseg_tools.command_names import tool_name, tool_parser
+from detseg_tools.config_flags import SetFlagArgumentParser, add_set_flag
 
 TOOL = "infer"
 
@@ -76,18 +76,14 @@ TOOL = "infer"
 # parsed: --help and argument errors come back at once.
 
 
-class _InferArgumentParser(ToolArgumentParser):
-    """A :class:`ToolArgumentParser` whose error for a missing checkpoint or input says when
+class _InferArgumentParser(SetFlagArgumentParser):
+    """A :class:`SetFlagArgumentParser` whose error for a missing checkpoint or input says when
     ``--classes`` or ``--set`` took it.
 
     Both take every word up to the next flag, so ``infer.py best.pt --classes circle photos/``
     gives ``photos/`` to ``--classes``, and argparse alone would only say that the inputs are
     missing.
     """
-
-    def __init__(self, argv: list[str], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.argv = argv
 
     def error(self, message: str) -> NoReturn:
         taken = _input_read_as_list_item(self.argv)
@@ -159,6 +155,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "infer",
         _InferArgumentParser,
         argv=sys.argv[1:] if argv is None else argv,
+        first="CHECKPOINT",
         description="Detect objects (with their masks, for a Mask R-CNN checkpoint) in, or "
         "segment, images, videos, cameras and streams with a detseg checkpoint. "
         + OUTPUTS

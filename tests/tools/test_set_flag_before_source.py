@@ -43,3 +43,19 @@ def test_eval_without_a_checkpoint_still_names_both_forms(capsys):
     with pytest.raises(SystemExit):
         load_tool("eval.py").parse_args(["--set", "eval.max_images=1"])
     assert "give a CHECKPOINT, or --gt ANN.json and --pred" in capsys.readouterr().err
+
+
+def test_an_unrelated_eval_error_keeps_its_own_words(capsys):
+    argv = ["best.pt", "--gt", "a.json", "--pred", "p.json", "--set", "stray"]
+    with pytest.raises(SystemExit):
+        load_tool("eval.py").parse_args(argv)
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.endswith("error: give either CHECKPOINT or --gt and --pred, not both")
+
+
+def test_infer_says_to_write_set_before_an_override_after_another_flag(capsys):
+    argv = ["best.pt", "a.png", "--set", "eval.tta=hflip", "--out", "o", "eval.crf.iterations=2"]
+    with pytest.raises(SystemExit):
+        load_tool("infer.py").parse_args(argv)
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "write --set before it: --set eval.crf.iterations=2" in error
