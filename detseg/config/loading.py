@@ -119,7 +119,8 @@ def load_config(
         return config_from_dict(raw, source=str(path), overrides=overrides, data_file=data_file)
     except ConfigError as err:
         err = blame_base(err, str(path), origins)
-        raise file_model_switch_hint(err, model_name(raw), origins) from None
+        model_keys = raw["model"] if isinstance(raw.get("model"), dict) else {}
+        raise file_model_switch_hint(err, model_name(raw), origins, model_keys) from None
 
 
 def as_config(cfg: Config | str | os.PathLike[str] | dict[str, Any]) -> Config:

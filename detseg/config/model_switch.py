@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
@@ -40,17 +40,18 @@ def model_switch_hint(
     old: Any,
     new: Any,
     items: list[tuple[str, Any, str]],
-    model_keys: Iterable[str] = (),
+    model_keys: Mapping[str, Any] | None = None,
 ) -> ConfigError:
     """``err`` about an unknown model key, saying that an override switched ``model.name``
     from ``old`` (the file's) to ``new`` and how to drop the keys of the other model: every
-    one of ``model_keys`` (the model section's keys) that ``new`` does not take, in one
-    ``--set``, so that one more run finds the next problem rather than the next such key."""
+    key of ``model_keys`` (the model section) that ``new`` does not take and that is not null
+    yet, in one ``--set``, so that one more run finds the next problem rather than the next
+    such key."""
     found = re.search(r"unknown key 'model\.(\w+)'", str(err))
     if found is None or old is None or old == new:
         return err
     setter = next(where for key_path, _, where in items if key_path == "model.name")
-    leftover = _keys_not_taken(new, model_keys) or [found.group(1)]
+    leftover = _keys_not_taken(new, model_keys or {}) or [found.group(1)]
     drops = " ".join(f"model.{key}=null" for key in leftover)
     return ConfigError(
         f"{err}; {setter} switched the model from '{old}' to '{new}' and the config's other "
@@ -59,9 +60,10 @@ def model_switch_hint(
     )
 
 
-def _keys_not_taken(name: Any, model_keys: Iterable[str]) -> list[str]:
-    """The keys of ``model_keys`` that model ``name``'s builder does not take, sorted (the
-    section's own fields, ``name``, ``init_from`` and ``compile``, are every model's); none
+def _keys_not_taken(name: Any, model_keys: Mapping[str, Any]) -> list[str]:
+    """The keys of the model section ``model_keys`` that model ``name``'s builder does not
+    take, sorted, but those already null (dropped: :func:`nulled_model_keys`) and the
+    section's own fields (``name``, ``init_from`` and ``compile`` are every model's); none
     where the models cannot be imported (a partial install) or ``name`` is unknown."""
     try:
         from detseg.models import MODELS
@@ -71,13 +73,24 @@ def _keys_not_taken(name: Any, model_keys: Iterable[str]) -> list[str]:
         return []
     taken = set(inspect.signature(MODELS[name]).parameters)
     section = {field.name for field in fields(ModelConfig) if field.name != "kwargs"}
-    return sorted(key for key in model_keys if key not in taken and key not in section)
+    return sorted(
+        key
+        for key, value in model_keys.items()
+        if value is not None and key not in taken and key not in section
+    )
 
 
-def file_model_switch_hint(err: ConfigError, new: Any, origins: dict[str, str]) -> ConfigError:
+def file_model_switch_hint(
+    err: ConfigError,
+    new: Any,
+    origins: dict[str, str],
+    model_keys: Mapping[str, Any] | None = None,
+) -> ConfigError:
     """``err`` about an unknown model key written by a ``_base_`` file of another model than
     ``new``, the one a later file sets (``origins``: the file of each key, from
-    :func:`compose`), saying so and how to drop the key; ``err`` itself otherwise."""
+    :func:`compose`), saying so and how to drop the keys: every key of ``model_keys`` (the
+    composed model section) that ``new`` does not take and is not null yet; ``err`` itself
+    otherwise."""
     found = re.search(r"unknown key 'model\.(\w+)'", str(err))
     if found is None or "switched the model" in str(err):
         return err
@@ -93,8 +106,10 @@ def file_model_switch_hint(err: ConfigError, new: Any, origins: dict[str, str]) 
         return err
     if old is None or old == new:
         return err
+    leftover = _keys_not_taken(new, model_keys or {}) or [key]
+    nulls = ", ".join(f"'{name}: null'" for name in leftover)
     return ConfigError(
         f"{err}; {name_file} sets model.name to '{new}' over the {old} of {key_file}, whose "
         f"other model keys stay: drop those {new} does not take with null in {name_file} "
-        f"('{key}: null' under 'model:'), or start from a config of {new}"
+        f"({nulls} under 'model:'), or start from a config of {new}"
     )

@@ -56,7 +56,14 @@ def test_a_file_switching_the_model_over_its_base_says_so(tmp_path):
     message = _message(top)
     assert message.startswith(f"{DEMO}: unknown key 'model.fpn'")
     assert f"{top} sets model.name to 'retinanet' over the faster_rcnn of {DEMO}" in message
-    assert "'fpn: null' under 'model:'" in message and "\n" not in message
+    nulls = ", ".join(f"'{key}: null'" for key in sorted(FASTER_RCNN_ONLY))
+    assert f"({nulls} under 'model:')" in message and "\n" not in message  # every key at once
+
+
+def test_keys_already_null_are_not_asked_again():
+    message = _message(DEMO, ["model.name=retinanet", "model.fpn=null", "model.rpn=null"])
+    assert "with --set model.representation_size=null model.roi_heads=null " in message
+    assert "model.fpn=null model" not in message and "model.rpn=null model" not in message
 
 
 def test_the_other_model_keys_set_to_null_in_the_file_are_dropped(tmp_path):

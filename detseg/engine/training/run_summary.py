@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import shlex
-
 from typing import TYPE_CHECKING
 
 from detseg.engine.training.nonfinite_losses import skipped_steps_summary
