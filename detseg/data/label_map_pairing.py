@@ -77,9 +77,28 @@ def _label_maps_by_stem(masks_dir: Path, mask_suffix: str) -> dict[str, Path]:
     return found
 
 
+def _is_image_name(path: Path) -> bool:
+    """An image of a folder: a suffix of :data:`IMAGE_SUFFIXES`, and not hidden (macOS writes
+    ``._IMG_0001.jpg`` beside each photo copied to a shared drive, metadata no reader decodes;
+    as the Python API's folder scan, ``detseg.image_inputs.folder_images``)."""
+    return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
+
+
 def _no_image_message(images_dir: Path) -> str:
     """The error of an images folder without a single image file: it names the subfolders
-    there, since the images are read from the folder itself, not from folders inside it."""
+    there, since the images are read from the folder itself, not from folders inside it, and
+    the hidden image files it skipped."""
+    hidden = sorted(
+        path.name
+        for path in images_dir.iterdir()
+        if path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES
+    )
+    if hidden:
+        return (
+            f"no image in {images_dir} (suffixes {', '.join(IMAGE_SUFFIXES)}): its "
+            f"{len(hidden)} image file(s) are hidden (e.g. {hidden[0]}: macOS metadata files), "
+            "which are skipped; put the images themselves there"
+        )
     folders = sorted(path.name for path in images_dir.iterdir() if path.is_dir())
     where = (
         f"; it holds the folder(s) {', '.join(folders[:5])}{' ...' if len(folders) > 5 else ''}:"
@@ -99,7 +118,7 @@ def pair_by_stem(
     for folder, what in ((images_dir, "images"), (masks_dir, "label maps")):
         if not folder.is_dir():
             raise FileNotFoundError(f"folder of {what} not found: {folder}")
-    images = sorted(p for p in images_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    images = sorted(p for p in images_dir.iterdir() if _is_image_name(p))
     if not images:
         raise FileNotFoundError(_no_image_message(images_dir))
     _refuse_shared_stems(images, masks_dir, mask_suffix)
@@ -143,7 +162,10 @@ def label_maps_without_image(
     unpaired = sorted(
         path
         for path in masks_dir.iterdir()
-        if path.name.lower().endswith(ending) and path.name not in paired and path.is_file()
+        if path.name.lower().endswith(ending)
+        and path.name not in paired
+        and not path.name.startswith(".")
+        and path.is_file()
     )
     if unpaired:
         logger.warning(
