@@ -48,6 +48,9 @@ def check_backbone_stage_args(
         _check_trainable_layers(trainable, backbone, source)
     if backbone is None:
         return
+    segmenter = "output_stride" in defaults or "upsampling" in defaults  # a segmenter's levels
+    if segmenter:
+        _check_plain_backbone(backbone, source)
     if "output_stride" in defaults:
         _check_output_stride(merged["output_stride"], backbone, "output_stride" in kwargs, source)
     if "decoder_channels" in defaults and "upsampling" in defaults:
@@ -78,6 +81,29 @@ def _check_trainable_layers(value: int, backbone: str | None, source: str) -> No
             f"{source}: 'model.trainable_layers' must be in 0..{stages} for backbone "
             f"'{backbone}' (0 freezes every stage, {stages} trains every stage), got {value}"
         )
+
+
+def _check_plain_backbone(backbone: str, source: str) -> None:
+    """A segmenter's ``model.backbone`` is a plain one: it takes the backbone's own levels
+    (``c1`` .. ``c5``, dilated for an ``output_stride``), which an ``_fpn`` backbone, a
+    detector's, replaces by its pyramid."""
+    from detseg.backbones import PLAIN_BACKBONES
+
+    if backbone in PLAIN_BACKBONES or backbone not in _fpn_names():
+        return
+    plain = backbone.removesuffix("_fpn")
+    raise ConfigError(
+        f"{source}: 'model.backbone' = {backbone!r}: a segmenter takes a plain backbone (its "
+        f"levels c1..c5: {', '.join(PLAIN_BACKBONES)}), an _fpn one is a detector's; set "
+        f"model.backbone to {plain!r}"
+    )
+
+
+def _fpn_names() -> set[str]:
+    """The names of ``detseg.backbones.BACKBONES`` that put an FPN on a plain backbone."""
+    from detseg.backbones import BACKBONES, PLAIN_BACKBONES
+
+    return set(BACKBONES) - set(PLAIN_BACKBONES)
 
 
 def _check_output_stride(value: Any, backbone: str, given: bool, source: str) -> None:

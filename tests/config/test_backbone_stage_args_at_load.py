@@ -5,12 +5,15 @@ are checked against the backbone when the config loads, each error naming the ke
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from detseg.backbones import PLAIN_BACKBONES
-from detseg.config import ConfigError, config_from_dict
+from detseg.config import ConfigError, config_from_dict, load_config
 from detseg.config.backbone_arg_rules import TRAINABLE_STAGES
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _load(name: str, *sets: str, **model):
@@ -102,3 +105,20 @@ def test_unet_decoder_widths_count_the_up_blocks():
         "--set model.decoder_channels=[8, 8, 8, 8, 8]: 'model.decoder_channels' must be"
     )
     assert _load("unet_backbone", "model.decoder_channels=[64, 32, 16, 8]")
+
+
+@pytest.mark.parametrize(
+    ("config", "backbone"),
+    [
+        ("configs/segmentation/deeplabv3plus_shapes.yaml", "resnet50_fpn"),
+        ("configs/segmentation/fcn_shapes.yaml", "resnet18_fpn"),
+    ],
+)
+def test_a_segmenter_on_an_fpn_backbone_is_refused_at_load(config, backbone):
+    """A segmenter reads its backbone's own levels; an ``_fpn`` backbone failed with a bare
+    ``KeyError`` when the model was built."""
+    with pytest.raises(ConfigError) as caught:
+        load_config(REPO / config, [f"model.backbone={backbone}", "model.output_stride=32"])
+    message = str(caught.value)
+    assert f"'model.backbone' = '{backbone}': a segmenter takes a plain backbone" in message
+    assert f"set model.backbone to '{backbone.removesuffix('_fpn')}'" in message
