@@ -5,7 +5,6 @@ at a time, and the model's state is its own again after them."""
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 
@@ -16,22 +15,29 @@ def test_threads_take_the_model_in_turn_and_leave_its_threshold(detector_checkpo
     predictor = detseg.load(detector_checkpoint, device="cpu")
     own_threshold = predictor.model.score_thresh
     model_predict = predictor.model.predict
-    inside, most_inside = 0, 0
+    first_inside, second_inside = threading.Event(), threading.Event()
+    calls, inside, most_inside = 0, 0, 0
     count = threading.Lock()
 
-    def slow_predict(images):  # long enough for the other thread to come in meanwhile
-        nonlocal inside, most_inside
+    def watched_predict(images):
+        """The first call waits inside the model for the second one (1 s at most): without
+        one call at a time the second comes in then, with it only after the first is done."""
+        nonlocal calls, inside, most_inside
         with count:
-            inside += 1
-            most_inside = max(most_inside, inside)
-        time.sleep(0.2)
+            calls, inside = calls + 1, inside + 1
+            most_inside, first = max(most_inside, inside), calls == 1
+        if first:
+            first_inside.set()
+            second_inside.wait(timeout=1.0)
+        else:
+            second_inside.set()
         try:
             return model_predict(images)
         finally:
             with count:
                 inside -= 1
 
-    predictor.model.predict = slow_predict
+    predictor.model.predict = watched_predict
     image = np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)
     results: dict[float, int] = {}
 
@@ -39,8 +45,9 @@ def test_threads_take_the_model_in_turn_and_leave_its_threshold(detector_checkpo
         results[threshold] = len(predictor.predict(image, score_thr=threshold))
 
     threads = [threading.Thread(target=call, args=(t,)) for t in (0.0, 0.5)]
-    for thread in threads:
-        thread.start()
+    threads[0].start()
+    assert first_inside.wait(timeout=30)  # the second call starts while the first is inside
+    threads[1].start()
     for thread in threads:
         thread.join(timeout=60)
     assert set(results) == {0.0, 0.5}
