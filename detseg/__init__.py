@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from typing import TYPE_CHECKING, Any
@@ -21,9 +22,13 @@ if TYPE_CHECKING:
     from detseg.api.predictor import load
 
 
-def _submodules() -> set[str]:
-    """The names of detseg's subpackages and modules (``api``, ``config``, ``engine`` ...)."""
-    return {info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")}
+@functools.cache
+def _submodules() -> frozenset[str]:
+    """The names of detseg's subpackages and modules (``api``, ``config``, ``engine`` ...),
+    listed from the package folder once."""
+    return frozenset(
+        info.name for info in pkgutil.iter_modules(__path__) if not info.name.startswith("_")
+    )
 
 
 def __dir__() -> list[str]:
