@@ -18,12 +18,15 @@ or rewrite its ``root``.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 __all__ = ["data_section", "split_roles", "write_data_file"]
+
+logger = logging.getLogger(__name__)
 
 
 def split_roles(splits: list[str]) -> dict[str, str]:
@@ -74,7 +77,20 @@ def data_section(fmt: str, root: Path, splits: list[str], classes: list[str]) ->
 
 
 def write_data_file(fmt: str, root: Path, splits: list[str], classes: list[str]) -> Path:
-    """Write ``<root>/data.yaml`` (``{"data": data_section(...)}``) and return its path."""
+    """Write ``<root>/data.yaml`` (``{"data": data_section(...)}``) and return its path; warn
+    when no written split is a training one (its ``train`` role then names another split,
+    maybe the ``val`` role's own)."""
+    roles = split_roles(splits)
+    if "train" in roles and not roles["train"].startswith("train"):
+        same = " (the val role's split too)" if roles.get("val") == roles["train"] else ""
+        logger.warning(
+            "no train split among the splits written (%s): %s/data.yaml trains on '%s'%s; "
+            "convert the training split too (--splits train ...) before training on it",
+            ", ".join(splits),
+            root,
+            roles["train"],
+            same,
+        )
     path = root / "data.yaml"
     text = yaml.safe_dump({"data": data_section(fmt, root, splits, classes)}, sort_keys=False)
     path.write_text(text, encoding="utf-8")
