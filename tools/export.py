@@ -16,18 +16,24 @@ category_ids[k - 1]; 1..K where the checkpoint stores none). A detector's
 TorchScript file calls torchvision's nms and roi_align: import torchvision before
 torch.jit.load.
 
-Unless --no-verify, the file is run (onnxruntime, or torch.jit.load) on generated images and
-compared with the PyTorch model: three images of the export size, or with --dynamic four sizes
-(the export size, two around it, one a batch of two for segmenters, and half the export size);
-every detection paired with one of the same label (only those at the detection limit or the
-score threshold may differ, and those that NMS ranked among exactly equal scores, which
-onnxruntime and torchvision order differently), boxes within 1e-3 of the longer image side,
-scores within 1e-3; logits within 1e-4 of their largest magnitude (at least 1). The command
+Unless --no-verify, the file is run (onnxruntime, or torch.jit.load) on a few images and
+compared with the PyTorch model. The images: those of --verify-images, else the first images
+of the val split of the checkpoint's config where its data.root is readable from here, else
+generated random noise (on which a trained detector detects nothing, so that the check
+compares no detection); the report's first line says which were used, and why noise. They are
+resized to the check sizes: three inputs of the export size, or with --dynamic four sizes (the
+export size, two around it, one a batch of two for segmenters, and half the export size), and
+go in as raw RGB pixels in [0, 1], as the exported graph takes them. Every detection must be
+paired with one of the same label (only those at the detection limit or the score threshold
+may differ, and those that NMS ranked among exactly equal scores, which onnxruntime and
+torchvision order differently), boxes within 1e-3 of the longer image side, scores within 1%
+of the PyTorch score (at most 1e-3, at least 1e-6: scores 0.9 x the model's fail); logits
+within 1e-4 of their largest magnitude (at least 1). The command
 prints the largest differences and exits with 1 when they exceed the tolerance, with 2 when the
 model or the settings cannot be exported (e.g. --batch-size 2 for a detector, a Mask R-CNN,
 whose masks are not part of the graphs, or an --out suffix of the other format). A
 detector's check that compared no detection (nothing above the score threshold, e.g. an early
-checkpoint) ends with a warning line.
+checkpoint, or noise images) ends with a warning line.
 
 Each stage of the work (tracing, writing the file, loading it and checking it) logs a line on
 stderr when it starts and one with its seconds when it ends, and a bar counts the check's images
@@ -113,6 +119,16 @@ def parse_args() -> argparse.Namespace:
         "model's)",
     )
     parser.add_argument(
+        "--verify-images",
+        nargs="+",
+        metavar="PATH",
+        default=None,
+        help="images to check the file on: image files, folders or glob patterns (quoted), as "
+        "tools/infer.py takes them; the first few are used, resized to the check sizes "
+        "(default: the first images of the val split of the checkpoint's config where its "
+        "data.root is readable from here, else generated random noise)",
+    )
+    parser.add_argument(
         "--no-verify",
         action="store_true",
         help="skip running the file against the PyTorch model",
@@ -121,7 +137,22 @@ def parse_args() -> argparse.Namespace:
     problem = score_threshold_problem(args.score_thr)
     if problem:
         parser.error(problem)
+    if args.verify_images is not None and args.no_verify:
+        parser.error("--verify-images names the images of the check that --no-verify skips")
+    if args.verify_images is not None:  # before any work: a missing image is named at once
+        problem = verify_images_problem(args.verify_images)
+        if problem:
+            parser.error(problem)
     return args
+
+
+def verify_images_problem(names: list[str]) -> str | None:
+    """Why the --verify-images names give no image (the first that names nothing), or None."""
+    from detseg.image_inputs import expand_inputs
+    from detseg.prediction_inputs import missing_input_message
+
+    _, missing = expand_inputs(names)
+    return f"--verify-images: {missing_input_message(missing[0])}" if missing else None
 
 
 def main() -> int:
@@ -159,7 +190,7 @@ def main() -> int:
     print(f"wrote {result.sidecar}")
     if args.no_verify:
         return 0
-    report = verify_export(result)
+    report = verify_export(result, image_paths=args.verify_images)
     print("\n".join(report.lines()))
     return 0 if report.passed else 1
 

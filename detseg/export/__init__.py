@@ -1,7 +1,7 @@
 """Export to ONNX and TorchScript, and the check of an exported file against the model.
 
     result = export_model("runs/demo/best.pt", "demo.onnx", format="onnx", dynamic=True)
-    report = verify_export(result)    # onnxruntime vs model.predict on generated images
+    report = verify_export(result)    # onnxruntime vs model.predict on the val split's images
 
 - :mod:`~detseg.export.model_export`: :func:`export_model`; :mod:`~detseg.export.sidecar`:
   the sidecar ``<file>.json``; :mod:`~detseg.export.export_settings`: the checks of the
@@ -12,7 +12,8 @@
   :mod:`~detseg.export.traceable` their size-independent steps.
 - :mod:`~detseg.export.onnx_export`, :mod:`~detseg.export.torchscript_export`: the writers.
 - :mod:`~detseg.export.verify`, :mod:`~detseg.export.comparison`: :func:`verify_export` and
-  its tolerances.
+  its tolerances; :mod:`~detseg.export.check_images`: the images it runs on (given ones, the
+  val split of the checkpoint's config, else generated noise).
 """
 
 from detseg.choices.export_formats import FORMATS

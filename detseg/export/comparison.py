@@ -41,10 +41,24 @@ from torchvision.ops import box_iou
 class Tolerance:
     """What counts as the same output.
 
+    A paired score ``a`` of the file and ``b`` of the model must agree relatively as well as
+    absolutely: ``|a - b| <= clamp(score_rel * |b|, score_floor, score)``, 1 % of the model's
+    score by default, at most ``1e-3`` and at least ``1e-6``. An absolute bound alone lets a
+    file whose scores are all 0.9 x the model's pass wherever the scores stay below 0.01 (a
+    trained detector's low-score detections: a 10 % error of 0.005 is 5e-4); honest float
+    differences of onnxruntime's or TorchScript's kernels stay near 1e-6 relative. The floor
+    keeps scores that are rounding noise themselves (below 1e-4) from failing on their own
+    last digits.
+
     Attributes:
         box: largest difference of a box coordinate, as a fraction of the longer side of the
             input image (``1e-3``: 0.1 px on a 100 px image, 0.8 px on an 800 px one).
-        score: largest score difference.
+        score: largest score difference (absolute); also how close to a cut (the score
+            threshold, the lowest score kept at the detection limit) an unpaired detection is
+            excused, and how close two tied scores are.
+        score_rel: largest score difference, relative to the model's score.
+        score_floor: the score difference always allowed (the relative bound of scores
+            near 0 is smaller).
         logits_rel: largest logit difference, relative to the largest absolute reference logit
             (at least 1): ``|a - b| <= logits_rel * max(1, max |b|)``.
     """
@@ -52,6 +66,21 @@ class Tolerance:
     box: float = 1e-3
     score: float = 1e-3
     logits_rel: float = 1e-4
+    score_rel: float = 1e-2
+    score_floor: float = 1e-6
+
+    def score_allowed(self, reference: Tensor) -> Tensor:
+        """The largest difference allowed from each of the model's ``reference`` scores
+        (``Float[M]``): ``clamp(score_rel * |reference|, score_floor, score)``."""
+        low = min(self.score_floor, self.score)
+        return (self.score_rel * reference.abs()).clamp(min=low, max=self.score)
+
+    def describe_scores(self) -> str:
+        """The score bound in words, for reports and help texts."""
+        return (
+            f"scores within {100 * self.score_rel:g}% of the PyTorch score (at most "
+            f"{self.score:g}, at least {self.score_floor:g})"
+        )
 
 
 @dataclass(frozen=True)
@@ -185,7 +214,7 @@ def compare_detections(
     allowed = (
         (labels[:, None] == ref_labels[None, :])
         & (box_diff <= box_tolerance)
-        & (score_diff <= tolerance.score)
+        & (score_diff <= tolerance.score_allowed(ref_scores)[None, :])
     )
     cost = torch.where(allowed, box_diff, torch.full_like(box_diff, float("inf")))
     paired = torch.zeros(boxes.shape[0], dtype=torch.bool)

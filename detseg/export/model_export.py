@@ -90,6 +90,10 @@ class ExportResult:
         score_thresh: the detector's score threshold in the graph (``None``: segmenter).
         model: the exported model (an eval-mode CPU copy), the reference of
             :func:`~detseg.export.verify.verify_export`.
+        checkpoint: the checkpoint file exported (``None`` for a model).
+        data: the checkpoint config's ``data`` section (flat, as ``build_dataset`` takes it;
+            ``None`` for a model): where :func:`~detseg.export.check_images.check_images`
+            finds the val split's images.
     """
 
     path: Path
@@ -105,6 +109,8 @@ class ExportResult:
     score_thresh: float | None
     model: nn.Module = field(repr=False, compare=False)
     category_ids: tuple[int, ...] = ()
+    checkpoint: Path | None = None
+    data: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def input_shape(self) -> list[int | str]:
@@ -133,15 +139,16 @@ def load_for_export(
         TypeError: ``source`` is no model, file or folder (``None``).
         ExportError: ``classes`` is no list of names (a string).
     """
-    model, name, classes, _ = _load_source(source, classes, name)
+    model, name, classes, _, _ = _load_source(source, classes, name)
     return model, name, classes
 
 
 def _load_source(
     source: nn.Module | str | Path, classes: list[str] | None, name: str | None
-) -> tuple[nn.Module, str, list[str], list[int] | None]:
-    """:func:`load_for_export`, and the category ids a checkpoint's ``meta["cat_ids"]`` stores
-    (``None`` for a model, or a checkpoint without them)."""
+) -> tuple[nn.Module, str, list[str], list[int] | None, dict[str, Any] | None]:
+    """:func:`load_for_export`, the category ids a checkpoint's ``meta["cat_ids"]`` stores
+    (``None`` for a model, or a checkpoint without them) and its config's flat ``data``
+    section (``None`` for a model)."""
     _check_source(source)
     classes = _name_list(classes)
     if isinstance(source, (str, Path)):
@@ -155,11 +162,12 @@ def _load_source(
         )
         name = name or str(config.get("model", {}).get("name", type(model).__name__))
         cat_ids = (state.get("meta") or {}).get("cat_ids") or None
-        return model.eval(), name, list(classes or stored), cat_ids
+        data = cfg.data.dataset_kwargs()
+        return model.eval(), name, list(classes or stored), cat_ids, data
     model = copy.deepcopy(source).cpu().eval()
     num_classes = int(getattr(model, "num_classes", 0))
     default = [f"class_{k}" for k in range(1, num_classes + 1)]
-    return model, name or type(model).__name__, list(classes or default), None
+    return model, name or type(model).__name__, list(classes or default), None, None
 
 
 def _name_list(classes: Any) -> list[str] | None:
@@ -282,7 +290,7 @@ def export_model(
     problem = score_threshold_problem(score_thresh, "score_thresh")
     if problem:
         raise ExportError(problem)
-    model, name, classes, stored_ids = _load_source(model_or_checkpoint, classes, name)
+    model, name, classes, stored_ids, data = _load_source(model_or_checkpoint, classes, name)
     check_class_count(model, name, classes)
     ids = _category_ids(model_or_checkpoint, classes, category_ids, stored_ids)
     task = check_export_settings(model, name, format, opset, batch_size)
@@ -306,6 +314,8 @@ def export_model(
         score_thresh=cast(Detector, model).score_thresh if task == "detection" else None,
         model=model,
         category_ids=ids,
+        checkpoint=model_or_checkpoint if isinstance(model_or_checkpoint, Path) else None,
+        data=data,
     )
     write_sidecar(result)
     return result

@@ -1,18 +1,22 @@
 """Check an exported file against the PyTorch model: :func:`verify_export`.
 
 The file runs where a user would run it (onnxruntime for ONNX, ``torch.jit.load`` for
-TorchScript) on a few generated images, and its outputs are compared with the model's:
+TorchScript) on a few images, and its outputs are compared with the model's:
 ``model.predict([image])`` for a detector, ``model(images)`` for a segmenter, within a
 :class:`~detseg.export.comparison.Tolerance`: detections paired as sets (same labels, boxes
-within ``box`` times the longer image side, scores within ``score``; only detections at the
+within ``box`` times the longer image side, scores within ``score_rel`` of the model's, at most
+``score`` and at least ``score_floor`` (1 %, 1e-3, 1e-6); only detections at the
 detection limit or the score threshold, or that NMS ranked among exactly equal scores, may go
 unpaired: see :mod:`~detseg.export.comparison`), logits within ``logits_rel`` of their
 largest magnitude.
 
-The images: with a dynamic export, four sizes: the export size, two around it (one with a batch
-of two for a segmenter) and half the export size (a detector that resizes to its ``min_size``
-upsamples it, which the other sizes do not test); with a static one, three different images of
-the export size.
+The images (:mod:`~detseg.export.check_images`): the ones given, else the first images of the
+val split of the checkpoint's config where its data is readable here, else generated random
+noise (on which a trained detector detects nothing); the report's first line says which, and
+why noise. Their sizes: with a dynamic export, four: the export size, two around it (one with
+a batch of two for a segmenter) and half the export size (a detector that resizes to its
+``min_size`` upsamples it, which the other sizes do not test); with a static one, three inputs
+of the export size.
 
 A detector's check that compares no detection (the model and the file detect nothing above the
 score threshold on any image, e.g. an early checkpoint; or every detection ties with the lowest
@@ -26,6 +30,7 @@ import importlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import cast
 
 import torch
@@ -37,6 +42,7 @@ from detseg.detection.retinanet import RetinaNet
 from detseg.detection.ssd import SSD
 from detseg.detection.yolo import YOLO
 from detseg.engine.runtime.model_api import Detector
+from detseg.export.check_images import NOISE, check_images, noise_images
 from detseg.export.comparison import (
     DetectionComparison,
     LogitsComparison,
@@ -65,12 +71,16 @@ class VerificationReport:
         shapes: the input shape of each check.
         comparisons: one :class:`DetectionComparison` (detector) or
             :class:`LogitsComparison` (segmenter) per input.
+        images: what the inputs are, in the plural (named by the warning of a weak check).
+        source: the report's first line: which images, from where ("": no such line).
     """
 
     result: ExportResult
     tolerance: Tolerance
     shapes: tuple[tuple[int, ...], ...]
     comparisons: tuple[DetectionComparison | LogitsComparison, ...]
+    images: str = NOISE
+    source: str = ""
 
     @property
     def passed(self) -> bool:
@@ -82,10 +92,11 @@ class VerificationReport:
         return sum(c.paired for c in self.comparisons if isinstance(c, DetectionComparison))
 
     def lines(self) -> list[str]:
-        """One line per input, then the verdict with the tolerance, then a warning line if a
-        detector's check passed without comparing a detection."""
+        """The images used (where known), one line per input, then the verdict with the
+        tolerance, then a warning line if a detector's check passed without comparing a
+        detection."""
         tol = self.tolerance
-        out = []
+        out = [self.source] if self.source else []
         for shape, c in zip(self.shapes, self.comparisons, strict=True):
             status = "ok" if c.passed else "FAILED"
             if isinstance(c, DetectionComparison):
@@ -107,7 +118,7 @@ class VerificationReport:
         if self.result.task == "detection":
             limits = (
                 f"every detection paired with one of the same label, boxes within "
-                f"{tol.box:g} x the longer image side, scores within {tol.score:g}"
+                f"{tol.box:g} x the longer image side, {tol.describe_scores()}"
             )
         else:
             limits = f"logits within {tol.logits_rel:g} x max(1, max |logit|)"
@@ -126,17 +137,36 @@ class VerificationReport:
         if all(c.count == 0 and c.reference_count == 0 for c in detections):
             reason = (
                 f"neither the file nor the PyTorch model detected anything above the score "
-                f"threshold {threshold:g} on the {len(detections)} random-noise check images"
+                f"threshold {threshold:g} on the {len(detections)} {self.images}"
             )
-            advice = _lower_threshold_advice(threshold)
+            noise = self.images == NOISE
+            advice = _noise_advice(threshold) if noise else _lower_threshold_advice(threshold)
         else:
             excused = _excused_reason(detections, self.tolerance.score)
             reason = f"no exported detection was paired with one of the PyTorch model's: {excused}"
             advice = "a trained checkpoint, whose scores differ, gives detections to compare"
+            if self.images == NOISE:  # a trained checkpoint's scores on noise are ~0: all tied
+                advice = f"{_noise_advice(0.0)}; {advice} on such images"
         return (
             f"warning: no detection was compared ({reason}), so this check is weak: it does "
             f"not show that boxes and scores match ({advice})"
         )
+
+
+def _noise_advice(threshold: float) -> str:
+    """What gives a check on random noise detections when ``threshold`` kept none: images
+    with objects, on which a trained detector detects them, and a lower ``--score-thr``."""
+    real = (
+        "images with objects give a trained detector detections to compare: --verify-images "
+        "PATH, or a checkpoint whose config's val split is readable from here"
+    )
+    if threshold <= 0:
+        return real
+    lower = 0.01 if threshold > 0.01 else 0.0
+    return (
+        f"{real}; so does a copy exported with a lower score threshold, e.g. --score-thr "
+        f"{lower:g} (it is built into the file)"
+    )
 
 
 def _lower_threshold_advice(threshold: float) -> str:
@@ -169,24 +199,9 @@ def _excused_reason(detections: Sequence[DetectionComparison], score_tolerance: 
 
 
 def verification_images(result: ExportResult, seed: int = 0) -> list[Tensor]:
-    """The generated inputs of :func:`verify_export` (``Float[B, 3, H, W]`` in ``[0, 1]``; see
-    the module docstring for the sizes)."""
-    height, width = result.input_size
-    generator = torch.Generator().manual_seed(seed)
-    if result.dynamic:
-        sizes = [
-            (height, width),
-            (height * 3 // 4 + 1, width),
-            (height, width * 5 // 4 + 3),
-            ((height + 1) // 2, (width + 1) // 2),  # small: upsampled by a min_size resize
-        ]
-        batches = [1, 2, 1, 1] if result.task == "segmentation" else [1, 1, 1, 1]
-    else:
-        sizes, batches = [(height, width)] * 3, [result.batch_size] * 3
-    return [
-        torch.rand(b, 3, h, w, generator=generator)
-        for b, (h, w) in zip(batches, sizes, strict=True)
-    ]
+    """The generated inputs of :func:`verify_export` where no real image is at hand
+    (``Float[B, 3, H, W]`` in ``[0, 1]``; see the module docstring for the sizes)."""
+    return noise_images(result, seed)
 
 
 def detection_limit(model: nn.Module) -> int:
@@ -257,6 +272,7 @@ def verify_export(
     images: Sequence[Tensor] | None = None,
     tolerance: Tolerance | None = None,
     progress: bool | None = None,
+    image_paths: Sequence[str | Path] | None = None,
 ) -> VerificationReport:
     """Run the exported file and the model on the same images and compare.
 
@@ -269,19 +285,30 @@ def verify_export(
         result: what :func:`~detseg.export.model_export.export_model` returned (its
             ``model`` is the reference).
         images: ``Float[B, 3, H, W]`` inputs in ``[0, 1]`` (``B = 1`` for a detector; a static
-            export needs its own size); default :func:`verification_images`.
+            export needs its own size); default: those of
+            :func:`~detseg.export.check_images.check_images` (``image_paths``, else the val
+            split of the checkpoint's config, else :func:`verification_images`).
+        image_paths: image files, folders or glob patterns to check on (resized to the
+            check sizes); ignored where ``images`` are given.
         tolerance: default :class:`Tolerance`.
         progress: the bar over the inputs, on stderr: ``None`` where stderr is a terminal,
             ``True`` always, ``False`` never.
 
     Returns:
         The :class:`VerificationReport` (``passed``, ``lines()``).
+
+    Raises:
+        ExportError: an ``image_paths`` name that gives no image, or an unreadable image.
     """
     tolerance = tolerance or Tolerance()
     runtime = runtime_name(result)
     with timed_stage(logger, f"loading {result.path} with {runtime}"):
         run = load_exported(result)
-    images = list(images) if images is not None else verification_images(result)
+    if images is not None:
+        images, name, source = list(images), "check images", ""
+    else:
+        chosen = check_images(result, image_paths)
+        images, name, source = chosen.batches, chosen.name, chosen.source
     comparisons: list[DetectionComparison | LogitsComparison] = []
     inputs = f"{len(images)} input{'' if len(images) == 1 else 's'}"
     checking = f"checking {result.path} with {runtime} on {inputs}"
@@ -291,7 +318,7 @@ def verify_export(
             for batch in bar:
                 comparisons.append(_compare(result, run, batch, tolerance))
     shapes = tuple(tuple(batch.shape) for batch in images)
-    return VerificationReport(result, tolerance, shapes, tuple(comparisons))
+    return VerificationReport(result, tolerance, shapes, tuple(comparisons), name, source)
 
 
 def _compare(

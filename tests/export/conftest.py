@@ -123,14 +123,21 @@ def tiny_model() -> Callable[[str], nn.Module]:
     return get
 
 
-def one_step_checkpoint(path: Path, model_section: dict[str, Any]) -> Path:
+def one_step_checkpoint(
+    path: Path, model_section: dict[str, Any], data_root: Path | None = None
+) -> Path:
     """A checkpoint as tools/train.py writes it (configs/demo.yaml's config with this model
-    section), after one SGD step of the model on a generated image with two boxes."""
+    section), after one SGD step of the model on a generated image with two boxes.
+
+    Its ``data.root`` is ``data_root``, by default a folder that does not exist (beside the
+    checkpoint): the export check then runs on generated images, whatever datasets the
+    checkout holds."""
     from detseg.config import load_config
     from detseg.engine.checkpointing import save_checkpoint
 
     config = load_config(REPO / "configs" / "demo.yaml").to_dict()
     config["model"] = copy.deepcopy(model_section)
+    config["data"]["root"] = str(data_root or path.parent / "no_dataset")
     torch.manual_seed(0)
     model = build_model(copy.deepcopy(model_section), NUM_CLASSES)
     image = torch.rand(3, 96, 112, generator=torch.Generator().manual_seed(0))

@@ -35,7 +35,8 @@ def test_export_warns_when_no_detection_was_compared(demo_checkpoint, tmp_path, 
     )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert all(": 0 detections (PyTorch 0), " in line for line in lines[2:5]), result.stdout
+    assert lines[2].startswith("checked on 3 random-noise check images (the val split of the ")
+    assert all(": 0 detections (PyTorch 0), " in line for line in lines[3:6]), result.stdout
     assert "torchscript export matches the PyTorch model" in lines[-2]
     assert lines[-1].startswith(
         "warning: no detection was compared (neither the file nor the PyTorch model detected "

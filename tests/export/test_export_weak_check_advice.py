@@ -1,5 +1,6 @@
 """The warning of a detector's check that compared no detection gives advice that can be
-followed: a lower ``--score-thr`` only where the threshold is above 0."""
+followed: a lower ``--score-thr`` only where the threshold is above 0, and, after a check on
+random noise (where a trained detector detects nothing), images with objects."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from detseg.export.comparison import DetectionComparison
 EMPTY = DetectionComparison(0, 0, 0, 0, 0, 0.0, 0.0, 0.1)
 
 
-def report(score_thresh: float) -> VerificationReport:
+REAL_IMAGES = (
+    "images with objects give a trained detector detections to compare: --verify-images PATH, "
+    "or a checkpoint whose config's val split is readable from here"
+)
+
+
+def report(score_thresh: float, images: str = "random-noise check images") -> VerificationReport:
     result = ExportResult(
         path=Path("f.onnx"),
         sidecar=Path("f.onnx.json"),
@@ -28,14 +35,18 @@ def report(score_thresh: float) -> VerificationReport:
         score_thresh=score_thresh,
         model=nn.Identity(),
     )
-    return VerificationReport(result, Tolerance(), ((1, 3, 96, 96),) * 2, (EMPTY, EMPTY))
+    shapes = ((1, 3, 96, 96),) * 2
+    return VerificationReport(result, Tolerance(), shapes, (EMPTY, EMPTY), images)
 
 
 def test_a_threshold_of_zero_is_not_advised_lower():
     warning = report(0.0).lines()[-1]
     assert "above the score threshold 0 on the 2 random-noise check images" in warning
     assert "--score-thr" not in warning
-    assert warning.endswith(
+    assert warning.endswith(f"({REAL_IMAGES})")
+    on_images = report(0.0, "val-split images").lines()[-1]
+    assert "above the score threshold 0 on the 2 val-split images" in on_images
+    assert on_images.endswith(
         "(a trained checkpoint, which detects objects, gives detections to compare)"
     )
 
@@ -44,6 +55,11 @@ def test_a_threshold_above_zero_is_advised_lower():
     warning = report(0.5).lines()[-1]
     assert "above the score threshold 0.5 on the 2 random-noise check images" in warning
     assert warning.endswith(
+        f"({REAL_IMAGES}; so does a copy exported with a lower score threshold, e.g. "
+        "--score-thr 0.01 (it is built into the file))"
+    )
+    on_images = report(0.5, "given images").lines()[-1]
+    assert on_images.endswith(
         "(a copy exported with a lower score threshold, e.g. --score-thr 0.01 (it is built into "
         "the file), or a trained checkpoint gives detections to compare)"
     )
