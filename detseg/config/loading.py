@@ -119,7 +119,9 @@ def load_config(
         return config_from_dict(raw, source=str(path), overrides=overrides, data_file=data_file)
     except ConfigError as err:
         err = blame_base(err, str(path), origins)
-        model_keys = raw["model"] if isinstance(raw.get("model"), dict) else {}
+        model_keys = dict(raw["model"]) if isinstance(raw.get("model"), dict) else {}
+        for key in nulled_model_keys(override_items(overrides)):  # --set model.fpn=null
+            model_keys.pop(key, None)
         raise file_model_switch_hint(err, model_name(raw), origins, model_keys) from None
 
 

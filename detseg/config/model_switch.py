@@ -89,14 +89,14 @@ def file_model_switch_hint(
     """``err`` about an unknown model key written by a ``_base_`` file of another model than
     ``new``, the one a later file sets (``origins``: the file of each key, from
     :func:`compose`), saying so and how to drop the keys: every key of ``model_keys`` (the
-    composed model section) that ``new`` does not take and is not null yet; ``err`` itself
-    otherwise."""
+    composed model section, less the keys an override sets to null) written by another file
+    than the one setting the name, that ``new`` does not take and is not null yet (a key the
+    naming file writes itself is its own to fix, a typo maybe); ``err`` itself otherwise."""
     found = re.search(r"unknown key 'model\.(\w+)'", str(err))
     if found is None or "switched the model" in str(err):
         return err
     key = found.group(1)
-    written = [file for path, file in origins.items() if path.startswith(f"model.{key}.")]
-    key_file = origins.get(f"model.{key}", written[0] if written else None)  # or a section's
+    key_file = _key_file(origins, key)
     name_file = origins.get("model.name")
     if key_file is None or name_file is None or key_file == name_file:
         return err
@@ -106,10 +106,22 @@ def file_model_switch_hint(
         return err
     if old is None or old == new:
         return err
-    leftover = _keys_not_taken(new, model_keys or {}) or [key]
+    base_keys = {
+        name: value
+        for name, value in (model_keys or {}).items()
+        if _key_file(origins, name) not in (None, name_file)
+    }
+    leftover = _keys_not_taken(new, base_keys) or [key]
     nulls = ", ".join(f"'{name}: null'" for name in leftover)
     return ConfigError(
         f"{err}; {name_file} sets model.name to '{new}' over the {old} of {key_file}, whose "
         f"other model keys stay: drop those {new} does not take with null in {name_file} "
         f"({nulls} under 'model:'), or start from a config of {new}"
     )
+
+
+def _key_file(origins: dict[str, str], key: str) -> str | None:
+    """The file that writes ``model.<key>`` (``origins`` from :func:`compose`), or one of the
+    keys of its section (``model.rpn.pre_nms_top_n_train`` for ``rpn``); ``None`` if none."""
+    written = [file for path, file in origins.items() if path.startswith(f"model.{key}.")]
+    return origins.get(f"model.{key}", written[0] if written else None)

@@ -60,6 +60,14 @@ def test_a_file_switching_the_model_over_its_base_says_so(tmp_path):
     assert f"({nulls} under 'model:')" in message and "\n" not in message  # every key at once
 
 
+def test_a_file_switch_leaves_out_nulled_keys_and_the_file_s_own_keys(tmp_path):
+    top = tmp_path / "top.yaml"
+    top.write_text(f"_base_: {DEMO}\nmodel:\n  name: retinanet\n  num_anchorz: 3\n")
+    message = _message(top, ["model.fpn=null", "model.rpn=null"])
+    nulls = "'representation_size: null', 'roi_heads: null', 'sampling_ratio: null'"
+    assert f"({nulls} under 'model:')" in message
+
+
 def test_keys_already_null_are_not_asked_again():
     message = _message(DEMO, ["model.name=retinanet", "model.fpn=null", "model.rpn=null"])
     assert "with --set model.representation_size=null model.roi_heads=null " in message
