@@ -23,7 +23,9 @@ def test_no_train_split_is_a_warning(tmp_path, caplog, splits, words):
     assert words in message and "--splits train" in message
 
 
-@pytest.mark.parametrize("splits", [["train", "val"], ["train2017"], ["trainval", "test"]])
+@pytest.mark.parametrize(
+    "splits", [["train", "val"], ["train2017"], ["trainval", "test"], ["default"], ["all", "val"]]
+)
 def test_a_train_split_needs_no_warning(tmp_path, caplog, splits):
     with caplog.at_level(logging.WARNING, logger="detseg.convert.datasets.data_file"):
         write_data_file("coco", tmp_path, splits, ["cat"])

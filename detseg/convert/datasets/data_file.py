@@ -78,17 +78,19 @@ def data_section(fmt: str, root: Path, splits: list[str], classes: list[str]) ->
 
 def write_data_file(fmt: str, root: Path, splits: list[str], classes: list[str]) -> Path:
     """Write ``<root>/data.yaml`` (``{"data": data_section(...)}``) and return its path; warn
-    when no written split is a training one (its ``train`` role then names another split,
-    maybe the ``val`` role's own)."""
+    when the ``train`` role falls to an evaluation split (``--splits val test``: ``val``, the
+    ``val`` role's own), not when a dataset's one split has another name (a CVAT export's
+    ``default``)."""
     roles = split_roles(splits)
-    if "train" in roles and not roles["train"].startswith("train"):
+    train = roles.get("train", "")
+    if train == roles.get("val") or train.startswith(("val", "test")):
         same = " (the val role's split too)" if roles.get("val") == roles["train"] else ""
         logger.warning(
             "no train split among the splits written (%s): %s/data.yaml trains on '%s'%s; "
             "convert the training split too (--splits train ...) before training on it",
             ", ".join(splits),
             root,
-            roles["train"],
+            train,
             same,
         )
     path = root / "data.yaml"
