@@ -48,10 +48,8 @@ def check_backbone_stage_args(
         _check_trainable_layers(trainable, backbone, source)
     if backbone is None:
         return
-    segmenter = "output_stride" in defaults or "upsampling" in defaults  # a segmenter's levels
-    if segmenter:
+    if "output_stride" in defaults:  # FCN, DeepLab, LR-ASPP: the backbone's own levels
         _check_plain_backbone(backbone, source)
-    if "output_stride" in defaults:
         _check_output_stride(merged["output_stride"], backbone, "output_stride" in kwargs, source)
     if "decoder_channels" in defaults and "upsampling" in defaults:
         _check_unet_decoder_widths(kwargs.get("decoder_channels"), source)
@@ -84,18 +82,19 @@ def _check_trainable_layers(value: int, backbone: str | None, source: str) -> No
 
 
 def _check_plain_backbone(backbone: str, source: str) -> None:
-    """A segmenter's ``model.backbone`` is a plain one: it takes the backbone's own levels
-    (``c1`` .. ``c5``, dilated for an ``output_stride``), which an ``_fpn`` backbone, a
-    detector's, replaces by its pyramid."""
+    """The ``model.backbone`` of a segmenter with an ``output_stride`` (FCN, DeepLab, LR-ASPP)
+    is a plain one: the head reads the backbone's own levels (``c1`` .. ``c5``, dilated for
+    the stride), which an ``_fpn`` backbone replaces by its pyramid. (A U-Net on a backbone
+    climbs whatever levels it is given, an FPN's too.)"""
     from detseg.backbones import PLAIN_BACKBONES
 
     if backbone in PLAIN_BACKBONES or backbone not in _fpn_names():
         return
     plain = backbone.removesuffix("_fpn")
     raise ConfigError(
-        f"{source}: 'model.backbone' = {backbone!r}: a segmenter takes a plain backbone (its "
-        f"levels c1..c5: {', '.join(PLAIN_BACKBONES)}), an _fpn one is a detector's; set "
-        f"model.backbone to {plain!r}"
+        f"{source}: 'model.backbone' = {backbone!r}: this segmenter reads a plain backbone's "
+        f"levels c1..c5 (the plain backbones: {', '.join(PLAIN_BACKBONES)}), which an _fpn "
+        f"backbone replaces by its pyramid; set model.backbone to {plain!r}"
     )
 
 

@@ -10,7 +10,7 @@ are at hand, in this order:
 2. the first images of the val split of the checkpoint's config (its ``data`` section, read
    through :func:`~detseg.data.registry.build_dataset` as training and ``tools/eval.py`` read
    it, so a relative ``data.root`` is relative to the working folder);
-3. generated random noise, as before, where neither is at hand; the description says why
+3. generated random noise where neither is at hand; the description says why
    (no checkpoint config, or the error that reading the val split gave).
 
 Every check input has the size the check needs (:func:`check_sizes`: the export size of a

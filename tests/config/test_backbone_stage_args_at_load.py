@@ -115,10 +115,17 @@ def test_unet_decoder_widths_count_the_up_blocks():
     ],
 )
 def test_a_segmenter_on_an_fpn_backbone_is_refused_at_load(config, backbone):
-    """A segmenter reads its backbone's own levels; an ``_fpn`` backbone failed with a bare
-    ``KeyError`` when the model was built."""
+    """FCN and DeepLab read their backbone's own levels by name, which an ``_fpn`` backbone
+    does not have: such a model cannot be built."""
     with pytest.raises(ConfigError) as caught:
         load_config(REPO / config, [f"model.backbone={backbone}", "model.output_stride=32"])
     message = str(caught.value)
-    assert f"'model.backbone' = '{backbone}': a segmenter takes a plain backbone" in message
+    assert f"'model.backbone' = '{backbone}': this segmenter reads a plain backbone's" in message
     assert f"set model.backbone to '{backbone.removesuffix('_fpn')}'" in message
+
+
+def test_a_unet_on_an_fpn_backbone_still_loads():
+    """A U-Net on a backbone climbs the levels it is given, an FPN's too."""
+    assert _load("unet_backbone", backbone="resnet18_fpn").model.kwargs["backbone"] == (
+        "resnet18_fpn"
+    )
