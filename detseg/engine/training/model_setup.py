@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from detseg.choices.compile_modes import CompileMode
+from detseg.command_line import shell_word
 from detseg.config import Config, ConfigError
 from detseg.convert.init_weights import load_init_weights
 from detseg.data.registry import SEG_DATASETS
@@ -154,7 +155,7 @@ def check_resume_weights(
         if isinstance(weights, dict)
         else f"'model' is a {type(weights).__name__}, not a state dict"
     )
-    config = last.parent / "config.yaml"
+    config, folder = shell_word(last.parent / "config.yaml"), shell_word(last.parent)
     if mismatch is None:
         _check_resume_classes(saved, last, classes)
         _check_resume_score(saved, last, score_by)
@@ -163,14 +164,14 @@ def check_resume_weights(
             raise CheckpointError(
                 f"cannot resume from {last}: its optimizer state was written with {changed}; "
                 f"resume with the config the run was started with, e.g. detseg-train {config} "
-                f"--work-dir {last.parent} --resume (tools/train.py), or start a new run in "
+                f"--work-dir {folder} --resume (tools/train.py), or start a new run in "
                 "another --work-dir"
             )
         return
     raise CheckpointError(
         f"cannot resume from {last}: its weights do not fit the configured model ({mismatch}); "
         f"the config differs from the run's (model or classes): resume with the run's own "
-        f"config, e.g. detseg-train {config} --work-dir {last.parent} --resume "
+        f"config, e.g. detseg-train {config} --work-dir {folder} --resume "
         "(tools/train.py), or start a new run in another --work-dir"
     )
 
@@ -183,11 +184,11 @@ def _check_resume_classes(saved: dict[str, Any], last: Path, classes: Sequence[s
     """
     if classes is None or list(saved["classes"]) == list(classes):
         return
-    config = last.parent / "config.yaml"
+    config, folder = shell_word(last.parent / "config.yaml"), shell_word(last.parent)
     raise CheckpointError(
         f"cannot resume from {last}: it was trained on the classes {list(saved['classes'])}, "
         f"the data gives {list(classes)} (another data.root or data.classes?): resume with "
-        f"the run's data, e.g. detseg-train {config} --work-dir {last.parent} --resume "
+        f"the run's data, e.g. detseg-train {config} --work-dir {folder} --resume "
         "(tools/train.py), or start a new run in another --work-dir"
     )
 
@@ -202,12 +203,12 @@ def _check_resume_score(saved: dict[str, Any], last: Path, score_by: str | None)
     saved_by = saved["meta"].get("score_by")
     if score_by is None or not isinstance(saved_by, str) or saved_by == score_by:
         return
-    config = last.parent / "config.yaml"
+    config, folder = shell_word(last.parent / "config.yaml"), shell_word(last.parent)
     raise CheckpointError(
         f"cannot resume from {last}: the run picks best.pt by {saved_by}, the config by "
         f"{score_by} (another eval.metric?), and its best score would be compared with the "
         f"other number: resume with the run's eval.metric, e.g. detseg-train {config} "
-        f"--work-dir {last.parent} --resume (tools/train.py), or start a new run in another "
+        f"--work-dir {folder} --resume (tools/train.py), or start a new run in another "
         "--work-dir"
     )
 

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import TYPE_CHECKING
 
+from detseg.command_line import shell_word
 from detseg.engine.training.nonfinite_losses import skipped_steps_summary
 from detseg.engine.validation import COCO_KEYS, SEG_KEYS, SEGM_KEYS
 
@@ -62,7 +62,7 @@ def resume_line(result: TrainResult) -> str:
     """How to go on with an interrupted run: its own ``config.yaml`` (the config with every
     ``--set`` applied, and the run's folder as ``work_dir``) and ``--resume``, in as many
     processes as trained; the path quoted where a shell would split it."""
-    config = shlex.quote(str(result.work_dir / "config.yaml"))
+    config = shell_word(result.work_dir / "config.yaml")
     if result.world_size > 1:
         processes = result.world_size
         return (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from detseg.command_line import shell_word
 from detseg.engine.training import RunState
 from detseg.engine.training.run_summary import summary_lines
 from detseg.engine.training.trainer import TrainResult
@@ -95,3 +96,16 @@ def test_the_resume_command_quotes_a_path_with_a_space(tmp_path):
     result = _result(tmp_path / "my run", 143)
     config = tmp_path / "my run" / "config.yaml"
     assert f"resume with detseg-train '{config}' --resume (tools/train.py)" in _text(result)
+
+
+@pytest.mark.parametrize(
+    ("windows", "path", "word"),
+    [
+        (False, "/runs/my run/config.yaml", "'/runs/my run/config.yaml'"),
+        (False, "/runs/demo/config.yaml", "/runs/demo/config.yaml"),
+        (True, r"C:\runs\demo\config.yaml", r"C:\runs\demo\config.yaml"),  # cmd takes no '
+        (True, r"C:\my runs\config.yaml", r'"C:\my runs\config.yaml"'),
+    ],
+)
+def test_a_path_in_a_command_is_one_word_of_the_user_s_shell(windows, path, word):
+    assert shell_word(path, windows=windows) == word
