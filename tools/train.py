@@ -42,7 +42,7 @@ EXAMPLES = """\
     python tools/train.py configs/demo.yaml --data datasets/shapes_yolo/data.yaml
     python tools/train.py configs/demo.yaml --work-dir runs/demo --resume
     python tools/train.py configs/demo.yaml --profile 20   # where a step's time goes
-    python tools/train.py configs/demo.yaml --nproc 2      # 2 CPU processes (or GPUs)
+    python tools/train.py configs/demo.yaml --nproc 2 --set device=cpu  # 2 CPU processes
     python tools/train.py yolo/yolov3_shapes               # a packaged config by name, any folder
     python tools/train.py --list-configs                   # the packaged configs"""
 

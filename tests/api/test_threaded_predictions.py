@@ -9,28 +9,46 @@ import threading
 import numpy as np
 
 import detseg
+from detseg.api import batch_prediction
 
 
-def test_threads_take_the_model_in_turn_and_leave_its_threshold(detector_checkpoint):
+class WatchedLock:
+    """A lock that sets ``waiting`` when a thread finds it held."""
+
+    def __init__(self, waiting: threading.Event) -> None:
+        self.lock, self.waiting = threading.Lock(), waiting
+
+    def __enter__(self) -> None:
+        if not self.lock.acquire(blocking=False):
+            self.waiting.set()
+            self.lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+
+def test_threads_take_the_model_in_turn_and_leave_its_threshold(detector_checkpoint, monkeypatch):
     predictor = detseg.load(detector_checkpoint, device="cpu")
     own_threshold = predictor.model.score_thresh
     model_predict = predictor.model.predict
-    first_inside, second_inside = threading.Event(), threading.Event()
+    first_inside, other_came = threading.Event(), threading.Event()
+    # the second call either waits for the model's lock (one call at a time) or comes into
+    # the model's predict beside the first: either way the first goes on, with no timeout
+    locks = {predictor.model: WatchedLock(other_came)}
+    monkeypatch.setattr(batch_prediction, "_MODEL_LOCKS", locks, raising=False)
     calls, inside, most_inside = 0, 0, 0
     count = threading.Lock()
 
     def watched_predict(images):
-        """The first call waits inside the model for the second one (1 s at most): without
-        one call at a time the second comes in then, with it only after the first is done."""
         nonlocal calls, inside, most_inside
         with count:
             calls, inside = calls + 1, inside + 1
             most_inside, first = max(most_inside, inside), calls == 1
         if first:
             first_inside.set()
-            second_inside.wait(timeout=1.0)
+            assert other_came.wait(timeout=60)
         else:
-            second_inside.set()
+            other_came.set()
         try:
             return model_predict(images)
         finally:
@@ -46,7 +64,7 @@ def test_threads_take_the_model_in_turn_and_leave_its_threshold(detector_checkpo
 
     threads = [threading.Thread(target=call, args=(t,)) for t in (0.0, 0.5)]
     threads[0].start()
-    assert first_inside.wait(timeout=30)  # the second call starts while the first is inside
+    assert first_inside.wait(timeout=60)  # the second call starts while the first is inside
     threads[1].start()
     for thread in threads:
         thread.join(timeout=60)
