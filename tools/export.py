@@ -139,20 +139,14 @@ def parse_args() -> argparse.Namespace:
         parser.error(problem)
     if args.verify_images is not None and args.no_verify:
         parser.error("--verify-images names the images of the check that --no-verify skips")
-    if args.verify_images is not None:  # before any work: a missing image is named at once
-        problem = verify_images_problem(args.verify_images)
+    if args.verify_images is not None:  # before any work: a missing or bad image at once
+        from detseg.export.check_images import given_images_problem
+
+        most = 5 if args.dynamic else 3 * max(1, args.batch_size)  # the most a check uses
+        problem = given_images_problem(args.verify_images, most)
         if problem:
-            parser.error(problem)
+            parser.error(f"--verify-images: {problem}")
     return args
-
-
-def verify_images_problem(names: list[str]) -> str | None:
-    """Why the --verify-images names give no image (the first that names nothing), or None."""
-    from detseg.image_inputs import expand_inputs
-    from detseg.prediction_inputs import missing_input_message
-
-    _, missing = expand_inputs(names)
-    return f"--verify-images: {missing_input_message(missing[0])}" if missing else None
 
 
 def main() -> int:

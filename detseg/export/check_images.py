@@ -131,6 +131,22 @@ def _noise(result: ExportResult, reason: str) -> CheckImages:
     return CheckImages(noise_images(result), NOISE, source)
 
 
+def given_images_problem(names: Sequence[str], most: int) -> str | None:
+    """Why the images that ``names`` names (files, folders, glob patterns) cannot be the
+    check's, or ``None``: a name that matches nothing, or one of the first ``most`` files (as
+    many as a check may use) that cannot be decoded. Asked before an export, so that a bad
+    image stops the command before any file is written."""
+    paths, missing = expand_inputs(list(names))
+    if missing:
+        return missing_input_message(missing[0])
+    for path in paths[:most]:
+        try:
+            read_image(path, apply_exif_orientation=True)
+        except ImageReadError as error:
+            return f"{error}; give readable images"
+    return None
+
+
 def _given_images(result: ExportResult, names: list[str]) -> CheckImages:
     """The images ``names`` names, read as displayed; the first :func:`images_needed`."""
     paths, missing = expand_inputs(names)

@@ -150,3 +150,16 @@ def test_an_unreadable_given_image_is_one_export_error(tmp_path):
         check_images(result, [str(bad)])
     message = str(caught.value)
     assert message.startswith(f"check images: cannot read image {bad}") and "\n" not in message
+
+
+def test_an_unreadable_verify_image_stops_the_tool_before_the_export(
+    run_tool, demo_checkpoint, tmp_path
+):
+    bad = tmp_path / "bad.png"
+    bad.write_text("not an image")
+    out = tmp_path / "x.onnx"
+    done = run_tool("export.py", demo_checkpoint, "--out", out, "--verify-images", bad)
+    assert done.returncode == 2, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert f"--verify-images: cannot read image {bad}" in last and last.endswith("readable images")
+    assert "Traceback" not in done.stderr and not out.exists()
