@@ -48,8 +48,9 @@ def check_backbone_stage_args(
         _check_trainable_layers(trainable, backbone, source)
     if backbone is None:
         return
-    if "output_stride" in defaults:  # FCN, DeepLab, LR-ASPP: the backbone's own levels
+    if "output_stride" in defaults or "upsampling" in defaults:  # a segmenter on a backbone
         _check_plain_backbone(backbone, source)
+    if "output_stride" in defaults:
         _check_output_stride(merged["output_stride"], backbone, "output_stride" in kwargs, source)
     if "decoder_channels" in defaults and "upsampling" in defaults:
         _check_unet_decoder_widths(kwargs.get("decoder_channels"), source)
@@ -82,10 +83,10 @@ def _check_trainable_layers(value: int, backbone: str | None, source: str) -> No
 
 
 def _check_plain_backbone(backbone: str, source: str) -> None:
-    """The ``model.backbone`` of a segmenter with an ``output_stride`` (FCN, DeepLab, LR-ASPP)
-    is a plain one: the head reads the backbone's own levels (``c1`` .. ``c5``, dilated for
-    the stride), which an ``_fpn`` backbone replaces by its pyramid. (A U-Net on a backbone
-    climbs whatever levels it is given, an FPN's too.)"""
+    """The ``model.backbone`` of a segmenter is a plain one: FCN, DeepLab and LR-ASPP read the
+    backbone's own levels (``c1`` .. ``c5``, dilated for an ``output_stride``) and a U-Net's
+    decoder has one up block per level of them (``model.decoder_channels``), where an ``_fpn``
+    backbone gives its pyramid of other levels instead."""
     from detseg.backbones import PLAIN_BACKBONES
 
     if backbone in PLAIN_BACKBONES or backbone not in _fpn_names():
