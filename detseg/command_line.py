@@ -42,7 +42,6 @@ import functools
 import os
 import re
 import select
-import shlex
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -111,17 +110,6 @@ def _is_user_error(error: BaseException) -> bool:
 
 #: ``(path, argument)`` of the outputs the running tool named with :func:`declare_output`.
 _declared_outputs: list[tuple[Path, str]] = []
-
-
-def shell_word(value: str | os.PathLike[str], windows: bool | None = None) -> str:
-    """``value`` as one word of a command a message asks the user to paste into a shell: on
-    POSIX quoted where a shell would split or expand it (``shlex.quote``), on Windows
-    (``windows``, default: this machine's ``os.name``; cmd.exe and PowerShell take no single
-    quotes) in double quotes where it holds a space."""
-    text = os.fspath(value)
-    if os.name == "nt" if windows is None else windows:
-        return f'"{text}"' if any(char.isspace() for char in text) else text
-    return shlex.quote(text)
 
 
 def user_path(text: str) -> Path:

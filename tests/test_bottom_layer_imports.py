@@ -38,6 +38,7 @@ def _detseg_imports(path: Path) -> set[str]:
         ("ops/*.py", ("detseg.ops",)),
         ("losses.py", ("detseg.ops.padding",)),
         ("argument_checks.py", ()),
+        ("shell_words.py", ()),
         ("torch_files.py", ()),
         ("lazy_names.py", ()),
         ("torch_tensors.py", ()),

@@ -22,7 +22,6 @@ import torch
 from torch import nn
 
 from detseg.choices.compile_modes import CompileMode
-from detseg.command_line import shell_word
 from detseg.config import Config, ConfigError
 from detseg.convert.init_weights import load_init_weights
 from detseg.data.registry import SEG_DATASETS
@@ -37,6 +36,7 @@ from detseg.engine.runtime.distributed import DistInfo, convert_sync_batchnorm
 from detseg.engine.training.run_state import score_name
 from detseg.evaluation.voc_coco import resolve_metric
 from detseg.models import build_model
+from detseg.shell_words import shell_word
 from detseg.torch_files import state_mismatch
 
 logger = logging.getLogger(__name__)

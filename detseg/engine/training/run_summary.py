@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from detseg.command_line import shell_word
 from detseg.engine.training.nonfinite_losses import skipped_steps_summary
 from detseg.engine.validation import COCO_KEYS, SEG_KEYS, SEGM_KEYS
+from detseg.shell_words import shell_word
 
 if TYPE_CHECKING:
     from detseg.engine.training.trainer import TrainResult
