@@ -13,7 +13,12 @@ from detseg.convert.datasets.data_file import write_data_file
 
 @pytest.mark.parametrize(
     ("splits", "words"),
-    [(["val", "test"], "trains on 'val' (the val role's split too)"), (["test"], "on 'test' (")],
+    [
+        (["val", "test"], "trains on 'val' (the val role's split too)"),
+        (["test"], "on 'test' ("),
+        (["Validation", "Test"], "trains on 'Validation';"),  # CVAT's subset names
+        (["minival"], "trains on 'minival';"),
+    ],
 )
 def test_no_train_split_is_a_warning(tmp_path, caplog, splits, words):
     with caplog.at_level(logging.WARNING, logger="detseg.convert.datasets.data_file"):

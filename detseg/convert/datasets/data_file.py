@@ -83,7 +83,7 @@ def write_data_file(fmt: str, root: Path, splits: list[str], classes: list[str])
     ``default``)."""
     roles = split_roles(splits)
     train = roles.get("train", "")
-    if train == roles.get("val") or train.startswith(("val", "test")):
+    if train == roles.get("val") or train.lower().startswith(("val", "test", "minival")):
         same = " (the val role's split too)" if roles.get("val") == roles["train"] else ""
         logger.warning(
             "no train split among the splits written (%s): %s/data.yaml trains on '%s'%s; "
