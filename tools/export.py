@@ -140,9 +140,10 @@ def parse_args() -> argparse.Namespace:
     if args.verify_images is not None and args.no_verify:
         parser.error("--verify-images names the images of the check that --no-verify skips")
     if args.verify_images is not None:  # before any work: a missing or bad image at once
-        from detseg.export.check_images import given_images_problem
+        from detseg.export.check_images import check_batches, given_images_problem
 
-        most = 5 if args.dynamic else 3 * max(1, args.batch_size)  # the most a check uses
+        # the images a detector's check reads (a segmenter's dynamic one reads a fifth later)
+        most = sum(check_batches(args.dynamic, max(1, args.batch_size), "detection"))
         problem = given_images_problem(args.verify_images, most)
         if problem:
             parser.error(f"--verify-images: {problem}")

@@ -58,21 +58,31 @@ class CheckImages:
     source: str
 
 
+def check_batches(dynamic: bool, batch_size: int, task: str) -> list[int]:
+    """The batch size of each check input (:func:`check_sizes`): three of ``batch_size`` for
+    a static export; four of one for a dynamic one, the second a batch of two for a
+    segmenter (``task``). Their sum is the number of images a check reads."""
+    if not dynamic:
+        return [batch_size] * 3
+    return [1, 2 if task == "segmentation" else 1, 1, 1]
+
+
 def check_sizes(result: ExportResult) -> list[tuple[int, int, int]]:
     """``(B, H, W)`` of each check input: three of the export size (and batch) for a static
     export; for a dynamic one the export size, two sizes around it (the first of them a batch
     of two for a segmenter) and half the export size (a detector that resizes to its
     ``min_size`` upsamples it, which the other sizes do not test)."""
     height, width = result.input_size
+    batches = check_batches(result.dynamic, result.batch_size, result.task)
     if not result.dynamic:
-        return [(result.batch_size, height, width)] * 3
-    second = 2 if result.task == "segmentation" else 1
-    return [
-        (1, height, width),
-        (second, height * 3 // 4 + 1, width),
-        (1, height, width * 5 // 4 + 3),
-        (1, (height + 1) // 2, (width + 1) // 2),
+        return [(batch, height, width) for batch in batches]
+    sizes = [
+        (height, width),
+        (height * 3 // 4 + 1, width),
+        (height, width * 5 // 4 + 3),
+        ((height + 1) // 2, (width + 1) // 2),
     ]
+    return [(batch, h, w) for batch, (h, w) in zip(batches, sizes, strict=True)]
 
 
 def noise_images(result: ExportResult, seed: int = 0) -> list[Tensor]:

@@ -35,7 +35,7 @@ def test_threads_take_the_model_in_turn_and_leave_its_threshold(detector_checkpo
     # the second call either waits for the model's lock (one call at a time) or comes into
     # the model's predict beside the first: either way the first goes on, with no timeout
     locks = {predictor.model: WatchedLock(other_came)}
-    monkeypatch.setattr(batch_prediction, "_MODEL_LOCKS", locks, raising=False)
+    monkeypatch.setattr(batch_prediction, "_MODEL_LOCKS", locks)
     calls, inside, most_inside = 0, 0, 0
     count = threading.Lock()
 

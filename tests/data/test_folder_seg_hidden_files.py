@@ -1,7 +1,7 @@
 """``format: folder_seg`` leaves hidden files out of both folders, as the Python API's folder
 scan does: macOS writes ``._a.png`` beside each file copied to a shared drive, metadata that no
-reader decodes: as images they would be training samples whose reads fail, and as label maps
-files listed as lacking an image."""
+reader decodes: read as images they would be training samples that fail to decode, and read as
+label maps they would be listed as lacking an image."""
 
 from __future__ import annotations
 
