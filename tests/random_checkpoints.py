@@ -26,6 +26,17 @@ DETECTOR = [
     "device=cpu",
 ]
 
+#: overrides of configs/segmentation/unet_shapes.yaml: a tiny U-Net scored in one plain pass
+TINY_UNET = [
+    "model.base_channels=8",
+    "model.depth=2",
+    "eval.tta=none",
+    "eval.tta_scales=[1.0]",
+    "eval.crf.iterations=0",
+    "data.cache=false",
+    "device=cpu",
+]
+
 
 def write_checkpoint(
     path: Path,

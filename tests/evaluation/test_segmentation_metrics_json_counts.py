@@ -10,22 +10,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from random_checkpoints import write_checkpoint
+from random_checkpoints import TINY_UNET, write_checkpoint
 
 from detseg.data.shapes import SHAPE_CLASSES, generate_shapes
 from detseg.engine.validation.segmentation import SEG_KEYS, write_segmentation_metrics
 from detseg.evaluation import checkpoint_eval
 from detseg.evaluation.segmentation import ConfusionMatrix
 
-OVERRIDES = [
-    "model.base_channels=8",
-    "model.depth=2",
-    "eval.tta=none",
-    "eval.tta_scales=[1.0]",
-    "eval.crf.iterations=0",
-    "data.cache=false",
-    "device=cpu",
-]
+OVERRIDES = TINY_UNET
 
 
 @pytest.fixture(scope="module")

@@ -9,22 +9,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from random_checkpoints import write_checkpoint
+from random_checkpoints import TINY_UNET, write_checkpoint
 from tool_in_process import run_tool_here
 
 from detseg.command_line import USER_ERROR_EXIT_CODE
 from detseg.data.shapes import generate_shapes
 from detseg.evaluation import checkpoint_eval
 
-OVERRIDES = [
-    "model.base_channels=8",
-    "model.depth=2",
-    "eval.tta=none",
-    "eval.tta_scales=[1.0]",
-    "eval.crf.iterations=0",
-    "data.cache=false",
-    "device=cpu",
-]
+OVERRIDES = TINY_UNET
 
 
 @pytest.fixture(scope="module")
