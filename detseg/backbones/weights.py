@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import logging
 import os
-import shlex
 from pathlib import Path
 
 import torch
 import torchvision
 from torch import nn
 
+from detseg.shell_words import shell_word
 from detseg.torch_files import load_state_error, read_torch_file, state_mismatch
 
 logger = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def download_commands(builder: str, weights: str, url: str, path: str | os.PathL
         f"python -c \"import torchvision; torchvision.models.get_model('{builder}', "
         f"weights='{weights}')\""
     )
-    curl = f"curl -L {url} --create-dirs -o {shlex.quote(os.fspath(path))}"
+    curl = f"curl -L {url} --create-dirs -o {shell_word(path)}"
     return f"download them on a machine with internet access with `{python}` or `{curl}`"
 
 

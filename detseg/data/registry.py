@@ -70,6 +70,7 @@ from detseg.data.masks import (
 )
 from detseg.data.voc import VOC_CLASSES, VOCDetection
 from detseg.data.yolo import YoloTxtDetection
+from detseg.shell_words import shell_word
 
 __all__ = [
     "DATASETS",
@@ -190,7 +191,8 @@ def _root_layout(fmt: str, root: Path, options: dict[str, Any]) -> str:
     shapes = fmt == "shapes_seg" or ("shapes" in root.name and fmt in ("coco", "coco_seg"))
     if not shapes:
         return layout
-    return f"{layout} {_SHAPES.format(root=root if str(root) != '.' else 'datasets/shapes')}"
+    named = shell_word(root) if str(root) != "." else "datasets/shapes"
+    return f"{layout} {_SHAPES.format(root=named)}"
 
 
 def _root_and_options(
