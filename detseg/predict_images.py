@@ -54,6 +54,7 @@ from detseg.engine.runtime import Detector
 from detseg.image_inputs import names_in_folder, read_images
 from detseg.prediction_inputs import missing_input_message, split_inputs
 from detseg.segmentation.inference import SegmentationInference
+from detseg.shell_words import shell_word
 
 logger = logging.getLogger(__name__)
 
@@ -253,7 +254,7 @@ def check_not_a_file_name(out: Path) -> None:
         f"--out {out} is named like a {suffix} file, but --out is the output folder: each "
         "input's outputs are written in it under the input's name (clip.mp4 gives "
         "OUT/clip.mp4 and OUT/clip.jsonl, photo.jpg gives OUT/photo.jpg); give a folder, "
-        f"e.g. --out {out.with_suffix('')}"
+        f"e.g. --out {shell_word(out.with_suffix(''))}"
     )
 
 
