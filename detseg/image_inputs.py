@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import torch
 
-from detseg.data.image_io import IMAGE_SUFFIXES, ImageReadError, read_image
+from detseg.data.image_io import IMAGE_SUFFIXES, ImageReadError, is_image_name, read_image
 
 logger = logging.getLogger(__name__)
 
@@ -100,18 +100,9 @@ def pattern_files(pattern: str) -> list[Path]:
 
 
 def folder_images(folder: Path) -> list[Path]:
-    """The image files of ``folder`` (a suffix of :data:`IMAGE_SUFFIXES`; a broken link too, to
-    be reported unreadable), sorted, without its subfolders and hidden files.
-
-    A hidden file (its name starts with ``.``) is left out, as the pattern ``folder/*`` leaves
-    it out: macOS writes ``._IMG_0001.jpg`` beside each photo copied to a shared drive, file
-    metadata that no image reader decodes.
-    """
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".") and not p.is_dir()
-    )
+    """The image files of ``folder`` (:func:`~detseg.data.image_io.is_image_name`: no hidden
+    file; a broken link too, to be reported unreadable), sorted, without its subfolders."""
+    return sorted(p for p in folder.iterdir() if is_image_name(p) and not p.is_dir())
 
 
 def _leading_folder(pattern: str) -> Path:

@@ -154,10 +154,10 @@ def check_init_task(init_from: str | None, name: str, segmenter: bool, source: s
 def models_taking(key: str, models: typing.Mapping[str, Callable[..., Any]]) -> list[str]:
     """The names of ``models`` (``detseg.models.MODELS``) whose builder takes ``key``, in
     their order there."""
-    return [name for name, builder in models.items() if key in _builder_keys(builder)]
+    return [name for name, builder in models.items() if key in builder_keys(builder)]
 
 
-def _builder_keys(builder: Callable[..., Any]) -> list[str]:
+def builder_keys(builder: Callable[..., Any]) -> list[str]:
     """The config keys of a builder: its parameters but ``num_classes`` and ``**kwargs``."""
     params = inspect.signature(builder).parameters
     return [n for n, p in params.items() if n != "num_classes" and p.kind != p.VAR_KEYWORD]
@@ -200,7 +200,7 @@ def check_builder_kwargs(
     """
     params = inspect.signature(builder).parameters
     open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    valid = _builder_keys(builder)
+    valid = builder_keys(builder)
     checked: dict[str, Any] = {}
     for key, value in kwargs.items():
         if key not in valid:

@@ -11,13 +11,13 @@ steps read in one place.
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
 from detseg.config.bases import compose
+from detseg.config.model_section import builder_keys
 from detseg.config.schema import ConfigError, ModelConfig
 
 
@@ -71,7 +71,7 @@ def _keys_not_taken(name: Any, model_keys: Mapping[str, Any]) -> list[str]:
         return []
     if name not in MODELS:
         return []
-    taken = set(inspect.signature(MODELS[name]).parameters)
+    taken = set(builder_keys(MODELS[name]))
     section = {field.name for field in fields(ModelConfig) if field.name != "kwargs"}
     return sorted(
         key

@@ -58,6 +58,7 @@ if TYPE_CHECKING:  # imported by read_image: the numpy readers serve torch-free 
 
 __all__ = [
     "IMAGE_SUFFIXES",
+    "is_image_name",
     "ImageNotFoundError",
     "ImageReadError",
     "apply_orientation",
@@ -73,6 +74,14 @@ __all__ = [
 #: The image files detseg lists in a folder (lower case; compared with ``suffix.lower()``):
 #: the training datasets, ``check_data``, the converter and the predictor use this one list.
 IMAGE_SUFFIXES: tuple[str, ...] = (".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
+
+
+def is_image_name(path: Path) -> bool:
+    """Whether a folder scan takes ``path`` as an image: a suffix of :data:`IMAGE_SUFFIXES` in
+    any case, and not hidden (macOS writes ``._IMG_0001.jpg`` beside each photo copied to a
+    shared drive, metadata that no reader decodes; the pattern ``folder/*`` leaves it out too).
+    """
+    return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
 
 
 logger = logging.getLogger(__name__)

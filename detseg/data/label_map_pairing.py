@@ -13,7 +13,7 @@ import logging
 import os
 from pathlib import Path
 
-from detseg.data.image_io import IMAGE_SUFFIXES
+from detseg.data.image_io import IMAGE_SUFFIXES, is_image_name
 
 __all__ = ["label_maps_without_image", "pair_by_stem"]
 
@@ -77,13 +77,6 @@ def _label_maps_by_stem(masks_dir: Path, mask_suffix: str) -> dict[str, Path]:
     return found
 
 
-def _is_image_name(path: Path) -> bool:
-    """An image of a folder: a suffix of :data:`IMAGE_SUFFIXES`, and not hidden (macOS writes
-    ``._IMG_0001.jpg`` beside each photo copied to a shared drive, metadata no reader decodes;
-    as the Python API's folder scan, ``detseg.image_inputs.folder_images``)."""
-    return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
-
-
 def _no_image_message(images_dir: Path) -> str:
     """The error of an images folder without a single image file: it names the subfolders
     there, since the images are read from the folder itself, not from folders inside it, and
@@ -118,7 +111,7 @@ def pair_by_stem(
     for folder, what in ((images_dir, "images"), (masks_dir, "label maps")):
         if not folder.is_dir():
             raise FileNotFoundError(f"folder of {what} not found: {folder}")
-    images = sorted(p for p in images_dir.iterdir() if _is_image_name(p))
+    images = sorted(p for p in images_dir.iterdir() if is_image_name(p))
     if not images:
         raise FileNotFoundError(_no_image_message(images_dir))
     _refuse_shared_stems(images, masks_dir, mask_suffix)
