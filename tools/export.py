@@ -44,19 +44,116 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
+from typing import Any, NoReturn
 
 from detseg.argument_checks import check_output_file, score_threshold_problem
 from detseg.choices.export_formats import DEFAULT_OPSET, FORMATS
 from detseg.command_line import run_command, user_path
-from detseg_tools.command_names import tool_name, tool_parser
+from detseg_tools.command_names import ToolArgumentParser, tool_name, tool_parser
 
 # The modules that do the work (torch, the exporters) are imported by main, after the arguments
 # are parsed: --help and argument errors come back at once.
 
 
-def parse_args() -> argparse.Namespace:
+#: The flags that take every word up to the next flag, and what their words are.
+LIST_FLAGS = {"--verify-images": "PATH", "--input-size": "N"}
+
+
+class ExportArgumentParser(ToolArgumentParser):
+    """A :class:`ToolArgumentParser` whose error says when a list flag (``--verify-images``,
+    ``--input-size``) took the checkpoint.
+
+    Such a flag takes every word up to the next flag, so ``export.py --verify-images a.png
+    runs/x/best.pt`` gives the checkpoint to ``--verify-images``, and argparse alone would only
+    say that the checkpoint is missing (or, after ``--input-size``, that it is no integer).
+
+    Args:
+        argv: the command line's words (``sys.argv[1:]``).
+        **kwargs: as :class:`ToolArgumentParser`.
+    """
+
+    def __init__(self, argv: list[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.argv = argv
+
+    def error(self, message: str) -> NoReturn:
+        super().error(self.explained(message))
+
+    def explained(self, message: str) -> str:
+        """``message`` with the way to write the command where a list flag took the
+        checkpoint (:meth:`checkpoint_taken`); as it is otherwise."""
+        taken = self.checkpoint_taken()
+        if taken is None:
+            return message
+        flag, word = taken
+        missing = "arguments are required: checkpoint" in message
+        if not (missing or message.endswith(f"invalid int value: {word!r}")):
+            return message
+        return (
+            f"{word!r} was read as {flag} {LIST_FLAGS[flag]} ({flag} takes every word up to "
+            f"the next flag); put the checkpoint before {flag}: {self.prog} CHECKPOINT {flag} "
+            f"{LIST_FLAGS[flag]} ..."
+        )
+
+    def checkpoint_taken(self) -> tuple[str, str] | None:
+        """The list flag (:data:`LIST_FLAGS`) and the last word it took, where no word of the
+        command line is left for the checkpoint; else ``None``. Words after ``--`` are
+        positional: no flag takes them."""
+        taken: tuple[str, str] | None = None
+        flag, wanted = None, 0  # the flag whose values come next; -1: every word
+        for index, word in enumerate(self.argv):
+            if word == "--":
+                return taken if index == len(self.argv) - 1 else None
+            if word.startswith("-") and not _is_number(word):
+                action = self._flag_action(word)
+                flag = next(
+                    (name for name in LIST_FLAGS if action and name in action.option_strings), None
+                )
+                wanted = 0 if action is None or "=" in word else _words_taken(action)
+            elif wanted == -1 and flag is not None:
+                taken = (flag, word)
+            elif wanted > 0:
+                wanted -= 1
+            else:
+                return None  # a word no flag takes: the checkpoint
+        return taken
+
+    def _flag_action(self, word: str) -> argparse.Action | None:
+        """The action of the flag ``word`` names (in full, or as its unique abbreviation, as
+        argparse reads it); ``None`` for no flag of the tool."""
+        name = word.split("=", 1)[0]
+        actions = self._option_string_actions
+        if name in actions:
+            return actions[name]
+        found = {action for option, action in actions.items() if option.startswith(name)}
+        return found.pop() if len(found) == 1 else None
+
+
+def _words_taken(action: argparse.Action) -> int:
+    """How many words after its flag ``action`` takes: ``-1`` for every word up to the next
+    flag (``nargs`` ``+`` or ``*``)."""
+    if action.nargs in ("+", "*"):
+        return -1
+    if action.nargs is None:
+        return 1
+    return int(action.nargs) if isinstance(action.nargs, int) else 1
+
+
+def _is_number(word: str) -> bool:
+    """``word`` is a number (``-1``), a value rather than a flag."""
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = tool_parser(
         "export",
+        ExportArgumentParser,
+        argv=sys.argv[1:] if argv is None else argv,
         description="\n\n".join(__doc__.split("\n\n")[:2]),  # the summary and the examples
         epilog=__doc__.split("\n\n", 2)[2],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -103,7 +200,7 @@ def parse_args() -> argparse.Namespace:
         default=None,
         help="H [W] of the example traced, the input size of a static export (default: the "
         "size a fixed-size detector resizes to, a resizing detector's min_size, 512 for "
-        "segmenters)",
+        "segmenters); it takes every word up to the next flag: give the checkpoint before it",
     )
     parser.add_argument(
         "--batch-size",
@@ -126,14 +223,16 @@ def parse_args() -> argparse.Namespace:
         help="images to check the file on: image files, folders or glob patterns (quoted), as "
         "tools/infer.py takes them; the first few are used, resized to the check sizes "
         "(default: the first images of the val split of the checkpoint's config where its "
-        "data.root is readable from here, else generated random noise)",
+        "data.root is readable from here, else generated random noise); it takes every word "
+        "up to the next flag: give the checkpoint before it (CHECKPOINT --verify-images A.png "
+        "B.png)",
     )
     parser.add_argument(
         "--no-verify",
         action="store_true",
         help="skip running the file against the PyTorch model",
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     problem = score_threshold_problem(args.score_thr)
     if problem:
         parser.error(problem)
@@ -142,8 +241,11 @@ def parse_args() -> argparse.Namespace:
     if args.verify_images is not None:  # before any work: a missing or bad image at once
         from detseg.export.check_images import check_batches, given_images_problem
 
-        # the images a detector's check reads (a segmenter's dynamic one reads a fifth later)
-        most = sum(check_batches(args.dynamic, max(1, args.batch_size), "detection"))
+        # the task is known once the checkpoint is loaded: as many images as either task's
+        # check reads (a segmenter's dynamic check reads a fifth, its batch of two)
+        batch_size = max(1, args.batch_size)
+        tasks = ("detection", "segmentation")
+        most = max(sum(check_batches(args.dynamic, batch_size, task)) for task in tasks)
         problem = given_images_problem(args.verify_images, most)
         if problem:
             parser.error(f"--verify-images: {problem}")

@@ -33,7 +33,7 @@ from torch import Tensor
 
 from detseg.data.image_io import ImageReadError, read_image
 from detseg.data.registry import build_dataset, with_known_classes
-from detseg.export.model_export import ExportResult
+from detseg.export.export_result import ExportResult
 from detseg.export.wrappers import ExportError
 from detseg.image_inputs import expand_inputs
 from detseg.prediction_inputs import missing_input_message

@@ -2,7 +2,7 @@
 shape and range, outputs and their meaning), its classes, category ids and score threshold.
 
 A program that runs the exported file reads this instead of detseg; the description is its own
-topic, apart from tracing and writing the graph (:mod:`detseg.export.model_export`).
+topic, apart from tracing and writing the graph (:mod:`detseg.export.graph_writing`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from detseg.engine.checkpointing.checkpoint import written_atomically
 
 if TYPE_CHECKING:
-    from detseg.export.model_export import ExportResult
+    from detseg.export.export_result import ExportResult
 
 __all__ = ["sidecar", "write_sidecar"]
 

@@ -50,7 +50,7 @@ from detseg.export.comparison import (
     compare_detections,
     compare_logits,
 )
-from detseg.export.model_export import ExportResult
+from detseg.export.export_result import ExportResult
 from detseg.export.torchscript_export import load_torchscript
 from detseg.export.wrappers import ExportError
 from detseg.progress_bars import progress_bar

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
+from stub_export_results import stub_export_result
 
 from detseg.data.image_io import read_image
 from detseg.data.shapes import generate_shapes
-from detseg.export import ExportError, ExportResult, export_model, verify_export
+from detseg.export import ExportError, export_model, verify_export
 from detseg.export.check_images import NOISE, check_images, noise_images
 
 from .conftest import TINY_MODELS, one_step_checkpoint
@@ -132,20 +132,7 @@ def test_verify_images_with_no_verify_is_refused(run_tool, demo_checkpoint, tmp_
 def test_an_unreadable_given_image_is_one_export_error(tmp_path):
     bad = tmp_path / "bad.png"
     bad.write_text("not an image")
-    result = ExportResult(
-        path=tmp_path / "f.onnx",
-        sidecar=tmp_path / "f.onnx.json",
-        format="onnx",
-        opset=18,
-        model_name="faster_rcnn",
-        task="detection",
-        input_size=(32, 32),
-        batch_size=1,
-        dynamic=False,
-        classes=("a",),
-        score_thresh=0.5,
-        model=nn.Identity(),
-    )
+    result = stub_export_result(tmp_path / "f.onnx", input_size=(32, 32))
     with pytest.raises(ExportError) as caught:
         check_images(result, [str(bad)])
     message = str(caught.value)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import detseg.export.model_export as model_export
+import detseg.export.graph_writing as graph_writing
 from detseg.export import ExportError, export_model, verify_export
 
 REPO = Path(__file__).resolve().parents[2]
@@ -109,7 +109,7 @@ def test_an_error_in_a_stage_is_one_line_and_ends_no_stage(
     def fail(*_: object) -> None:
         raise ExportError("cannot trace faster_rcnn: an operation the tracer does not know")
 
-    monkeypatch.setattr(model_export, "trace_torchscript", fail)
+    monkeypatch.setattr(graph_writing, "trace_torchscript", fail)
     # the tool's logging.basicConfig adds a handler to the root logger: removed after the test
     monkeypatch.setattr(logging.root, "handlers", list(logging.root.handlers))
     caplog.set_level(logging.INFO, logger="detseg")

@@ -4,11 +4,9 @@ random noise (where a trained detector detects nothing), images with objects."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from stub_export_results import stub_export_result
 
-from torch import nn
-
-from detseg.export import ExportResult, Tolerance, VerificationReport
+from detseg.export import Tolerance, VerificationReport
 from detseg.export.comparison import DetectionComparison
 
 EMPTY = DetectionComparison(0, 0, 0, 0, 0, 0.0, 0.0, 0.1)
@@ -21,20 +19,7 @@ REAL_IMAGES = (
 
 
 def report(score_thresh: float, images: str = "random-noise check images") -> VerificationReport:
-    result = ExportResult(
-        path=Path("f.onnx"),
-        sidecar=Path("f.onnx.json"),
-        format="onnx",
-        opset=18,
-        model_name="faster_rcnn",
-        task="detection",
-        input_size=(96, 96),
-        batch_size=1,
-        dynamic=False,
-        classes=("a",),
-        score_thresh=score_thresh,
-        model=nn.Identity(),
-    )
+    result = stub_export_result(score_thresh=score_thresh)
     shapes = ((1, 3, 96, 96),) * 2
     return VerificationReport(result, Tolerance(), shapes, (EMPTY, EMPTY), images)
 
