@@ -45,6 +45,7 @@ from typing import cast
 
 from detseg.api.image_outputs import detect_images, segment_images
 from detseg.api.inputs import InputImage
+from detseg.api.prediction_checks import plain_number
 from detseg.api.predictor import Predictor, load
 from detseg.api.video_names import VIDEO_SUFFIXES
 from detseg.api.video_outputs import VideoRun, count, predict_video, video_output_stem
@@ -174,6 +175,7 @@ def predict_checkpoint(
         ConfigError: a bad override.
         CheckpointError: an unreadable checkpoint.
     """
+    score_threshold = plain_number(score_threshold)  # a 0-d tensor or numpy array: its number
     problem = score_threshold_problem(score_threshold, "score_threshold")
     if problem:
         raise ValueError(problem)

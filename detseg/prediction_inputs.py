@@ -38,7 +38,11 @@ def split_inputs(
     folder ``out`` when it lies inside a folder scanned), and the files it finds with a video
     suffix (:data:`~detseg.api.video_names.VIDEO_SUFFIXES`) are videos too. A folder gives
     its images only: one that also holds videos gets a warning naming them and the pattern
-    that gives them (``clips/*``).
+    that gives them (``clips/*``). A video that a pattern finds under ``out`` with its
+    ``<stem>.jsonl`` beside it is an earlier run's output (:func:`_earlier_outputs`), skipped
+    with one info line: with ``--out`` the videos' own folder, each run would otherwise read
+    the last one's drawn videos and write them again under new names (they are read when
+    the run has nothing else to read).
     """
     videos = [item for item in inputs if is_camera(item) or is_url(item)]
     named = [item for item in inputs if item not in videos]
@@ -47,9 +51,44 @@ def split_inputs(
     for item in named:
         if item not in missing and Path(item).expanduser().is_dir():
             _warn_of_skipped_videos(item)
-    videos += [str(p) for p in paths if p.suffix.lower() in VIDEO_SUFFIXES]
+    found = [p for p in paths if p.suffix.lower() in VIDEO_SUFFIXES]
     images = [p for p in paths if p.suffix.lower() not in VIDEO_SUFFIXES]
+    earlier = _earlier_outputs(found, named, out)
+    if len(earlier) == len(found) and not (images or videos or missing):
+        earlier = set()  # nothing else to read: the videos are what the run was given
+    _log_skipped(earlier, out)
+    videos += [str(p) for p in found if p not in earlier]
     return images, videos, missing
+
+
+def _earlier_outputs(videos: Sequence[Path], named: Sequence[str], out: Path | None) -> set[Path]:
+    """The ``videos`` found by a pattern (not named as files) under ``out`` with their
+    ``<stem>.jsonl`` beside them: the drawn videos of an earlier run into ``out``
+    (:func:`~detseg.api.video_outputs.predict_video` writes the two together)."""
+    if out is None or not out.is_dir():
+        return set()
+    folder = out.resolve()
+    named_files = [Path(item).expanduser() for item in named]
+    given = {path.resolve() for path in named_files if path.is_file()}
+    earlier = {
+        path
+        for path in videos
+        if path.resolve().is_relative_to(folder)
+        and path.resolve() not in given
+        and path.with_suffix(".jsonl").is_file()
+    }
+    return earlier
+
+
+def _log_skipped(earlier: set[Path], out: Path | None) -> None:
+    """One info line naming the skipped videos of an earlier run, if any."""
+    if earlier:
+        logger.info(
+            "skipped %s under the output folder %s: each has its .jsonl beside it (an earlier "
+            "run's outputs; name a video as a file to read it)",
+            named_videos(sorted(earlier)),
+            out,
+        )
 
 
 def missing_input_message(item: str) -> str:

@@ -34,13 +34,16 @@ over: ``--out`` may be the images' folder, though a second run then reads the fi
 drawings as inputs too). With ``OUT`` inside an input folder (``photos/ --out photos/out``)
 or below a pattern's folder, the files under ``OUT`` that the folder or pattern finds are
 skipped (one info line counts them), so a second run does not read the first one's outputs;
-an image under ``OUT`` named as a file is read.
+an image under ``OUT`` named as a file is read. A pattern's video under ``OUT`` with its
+``<stem>.jsonl`` beside it (an earlier run's drawn video, ``OUT`` the videos' own folder) is
+skipped too, unless the run has nothing else to read.
 
 A video, camera or stream gives ``OUT/<stem>.mp4``, its frames drawn the same way at the
 source's frame rate, and ``OUT/<stem>.jsonl``, one JSON record per frame: ``frame`` (from 0),
-``time`` (seconds) and ``detections`` (``box`` xyxy pixels, ``score``, ``label``, ``name``,
-and with masks ``area``, the mask's pixels), or for a segmenter ``classes`` (each class's
-share of the pixels). A progress bar shows the frames per second. A camera runs until
+``time`` (seconds) and ``detections``, named as the records of ``predictions.json``
+(``category_id``, ``bbox`` [x, y, w, h] pixels, ``score``, ``category_name``, and with masks
+``area``, the mask's pixels), or for a segmenter ``classes`` (each class's share of the
+pixels). A progress bar shows the frames per second. A camera runs until
 ``--max-frames`` or Ctrl-C.
 
 An input that cannot be read (a missing file, an empty or corrupt image, a broken video, a
@@ -144,7 +147,8 @@ OUTPUTS = (
     "Writes to --out: each image drawn (boxes, class names and scores; a Mask R-CNN's masks "
     "too) and predictions.json (COCO results: image_id, category_id, bbox [x, y, w, h] "
     "pixels, score, category_name, file_name; a Mask R-CNN's masks as RLE segmentation); a "
-    "video, camera or stream: <stem>.mp4 drawn and <stem>.jsonl, one record per frame; a "
+    "video, camera or stream: <stem>.mp4 drawn and <stem>.jsonl, one record per frame (frame, "
+    "time and detections with the fields of predictions.json); a "
     "segmenter: the images with the classes blended in and labels/<stem>.png label maps. "
     + FAILURES
 )
@@ -179,7 +183,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=Path("runs/infer"),
         help="output folder (default: runs/infer; a new one named like a file, x.mp4 or "
         "x.json, is refused); inside an input folder, the files under it that the folder or a "
-        "pattern finds are skipped (an earlier run's outputs)",
+        "pattern finds are skipped (an earlier run's outputs), and so is a pattern's video in it "
+        "with its .jsonl beside it",
     )
     parser.add_argument(
         "--score-thr",

@@ -50,13 +50,18 @@ def predict_batches(
     """The results of ``images``, taken ``batch_size`` at a time from the iterable: a batch's
     images are let go before the next batch is taken (``images`` may decode each file as it is
     reached: at most ``batch_size`` decoded images are then held at once), and each result
-    once it is given (a result the caller does not keep is freed)."""
+    once it is given (a result the caller does not keep is freed). Each result's ``index`` is
+    its position among them, from 0."""
+    position = 0
     for batch in batched(images, batch_size):
         if predictor.task == "segmentation":
             results = segment(predictor, batch)
         else:
             results = detect(predictor, batch, score_thr, mask_probabilities, labels)
         del batch  # not held while the next batch is read
+        for result in results:
+            result.index = position
+            position += 1
         results.reverse()
         while results:
             yield results.pop()

@@ -23,7 +23,7 @@ from detseg.api.inputs import InputImage
 from detseg.argument_checks import score_threshold_problem
 from detseg.config.suggest import did_you_mean
 
-__all__ = ["check_score_thr", "input_images", "labels_of_classes", "short_list"]
+__all__ = ["check_score_thr", "input_images", "labels_of_classes", "plain_number", "short_list"]
 
 #: How :func:`input_images` says what to give instead.
 _GIVE_IMAGES = (
@@ -103,12 +103,27 @@ def short_list(names: Sequence[str], head: int = 3, most: int = 8) -> str:
     return f"[{', '.join(shown)}, ..., {names[-1]!r}]"
 
 
-def check_score_thr(score_thr: float | None, task: str = "detection", model_name: str = "") -> None:
-    """Refuse a score threshold that is not a number (a string, a bool), or outside
-    ``[0, 1]`` (or NaN), as ``--score-thr`` is refused; or any one given for a segmenter
-    (``task``, the ``model_name`` the message says), which keeps every pixel's class: the
-    threshold would be ignored. A segmenter's refusal comes first, whatever the value (the
-    range of a value to leave out is no help)."""
+def plain_number(value: Any) -> Any:
+    """``value`` as a Python number when it is one number held the way a notebook holds it:
+    a 0-d tensor (``torch.tensor(0.5)``, ``scores.max()``), a 0-d numpy array or a numpy
+    scalar (``np.float32(0.5)``); anything else as it is, for the caller's check to refuse
+    (a tensor of several numbers, or of one in a list: ``torch.tensor([0.5])``)."""
+    if isinstance(value, (torch.Tensor, np.ndarray, np.generic)) and value.ndim == 0:
+        if value.dtype != bool and not (isinstance(value, torch.Tensor) and value.is_complex()):
+            return value.item()
+    return value
+
+
+def check_score_thr(score_thr: Any, task: str = "detection", model_name: str = "") -> float | None:
+    """The score threshold as a Python ``float`` (``None`` stays ``None``): a number, or one
+    held in a 0-d tensor or numpy array (:func:`plain_number`).
+
+    Refuses one that is not a number (a string, a bool, a tensor of several numbers), or
+    outside ``[0, 1]`` (or NaN), as ``--score-thr`` is refused; or any one given for a
+    segmenter (``task``, the ``model_name`` the message says), which keeps every pixel's
+    class: the threshold would be ignored. A segmenter's refusal comes first, whatever the
+    value (the range of a value to leave out is no help)."""
+    score_thr = plain_number(score_thr)
     number = isinstance(score_thr, numbers.Real) and not isinstance(score_thr, bool)
     if score_thr is not None and task == "segmentation":
         given = f"{score_thr:g}" if number else repr(score_thr)
@@ -125,6 +140,7 @@ def check_score_thr(score_thr: float | None, task: str = "detection", model_name
     problem = score_threshold_problem(score_thr, "score_thr")
     if problem:
         raise ValueError(problem)
+    return None if score_thr is None else float(score_thr)
 
 
 def input_images(images: Any) -> Iterator[InputImage]:

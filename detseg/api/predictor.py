@@ -257,9 +257,11 @@ class Predictor:
                 (``"photos/*.jpg"``, ``"photos/**/*.png"``: its image files, sorted). RGB
                 unless ``bgr``. Image files are decoded a batch at a time (each result keeps
                 its image as ``uint8``, a quarter of the decoded ``float32`` one).
-            score_thr: detection only: keep detections scoring at least this (default:
-                :attr:`score_threshold`). Below the model's own inference threshold
-                (``model.score_thresh``), that one is lowered to it during the call.
+            score_thr: detection only: keep detections scoring at least this, a number in
+                ``[0, 1]`` (also one in a 0-d tensor or numpy array: ``torch.tensor(0.5)``,
+                ``np.float32(0.5)``; default: :attr:`score_threshold`). Below the model's own
+                inference threshold (``model.score_thresh``), that one is lowered to it during
+                the call.
             bgr: arrays and tensors hold BGR channels (OpenCV frames).
             batch_size: images per forward pass.
             mask_probabilities: a model with masks: keep each detection's probabilities
@@ -290,7 +292,7 @@ class Predictor:
                 does not have (or any ``classes`` for a segmenter), ``bgr`` or
                 ``mask_probabilities`` other than ``True`` or ``False``.
         """
-        check_score_thr(score_thr, self.task, self.config.model.name)
+        score_thr = check_score_thr(score_thr, self.task, self.config.model.name)
         check_at_least_one(batch_size, "batch_size")
         check_switch(bgr, "bgr")
         check_switch(mask_probabilities, "mask_probabilities")
@@ -323,7 +325,7 @@ class Predictor:
                 that is no :class:`~detseg.api.inputs.InputImage` (:meth:`predict` takes
                 paths, arrays, PIL images and tensors).
         """
-        check_score_thr(score_thr, self.task, self.config.model.name)
+        score_thr = check_score_thr(score_thr, self.task, self.config.model.name)
         check_at_least_one(batch_size, "batch_size")
         check_switch(mask_probabilities, "mask_probabilities")
         labels = self.labels_of(classes)
@@ -409,7 +411,7 @@ class Predictor:
                 (``tools/infer.py`` reports an unreadable file and goes on with the others).
             FileNotFoundError: here: a video file that does not exist (alone or in a list).
         """
-        check_score_thr(score_thr, self.task, self.config.model.name)
+        score_thr = check_score_thr(score_thr, self.task, self.config.model.name)
         if max_frames is not None:
             check_at_least_one(max_frames, "max_frames")
         check_at_least_one(batch_size, "batch_size")

@@ -62,6 +62,9 @@ class DetectionResult:
             pixel, or ``None`` (a detector without masks, or a result made with
             ``mask_probabilities=False``, the default of ``Predictor.stream``: it keeps only
             :attr:`masks`).
+        index: the image's position among the results of the ``predict`` or ``stream``
+            call that made it, from 0 (the images and each video's frames in input order),
+            or ``None`` for a result made by hand; :meth:`to_coco` numbers images by it.
     """
 
     boxes: torch.Tensor
@@ -75,6 +78,7 @@ class DetectionResult:
     time: float | None = None
     masks: torch.Tensor | None = None
     mask_probabilities: torch.Tensor | None = None
+    index: int | None = None
 
     def __len__(self) -> int:
         return len(self.boxes)
@@ -149,13 +153,19 @@ class DetectionResult:
         save_rgb(_image_file(path), self.plot())
 
     def to_coco(
-        self, image_id: int = 1, category_ids: Sequence[int] | None = None
+        self, image_id: int | None = None, category_ids: Sequence[int] | None = None
     ) -> list[dict[str, Any]]:
         """The detections in the COCO results format.
 
+        ``[r.to_coco() for r in predictor.predict(images)]`` numbers the images ``1, 2, ...``
+        in input order, as ``tools/infer.py``'s ``predictions.json`` does; results of
+        separate calls each start at 1, so give the ids (the ground truth's ``images[].id``)
+        when joining them: pycocotools would merge the images of one id silently.
+
         Args:
             image_id: the ``image_id`` of every record, a whole number (COCO image ids are
-                integers).
+                integers); default: :attr:`index` + 1, the image's position in its call
+                (1 for a result made by hand).
             category_ids: the category id of each label ``1..K``; default: the checkpoint's
                 dataset ids (:attr:`category_ids`), else the labels themselves.
 
@@ -168,7 +178,7 @@ class DetectionResult:
             ValueError: ``image_id`` is no whole number, ``category_ids`` is no list of whole
                 numbers, or a label outside ``1..len(category_ids)``.
         """
-        image_id = _coco_image_id(image_id)
+        image_id = _coco_image_id(image_id, self.index)
         ids = whole_ids(category_ids) if category_ids is not None else self.category_ids
         prediction = {"boxes": self.boxes, "scores": self.scores, "labels": self.labels}
         if self.masks is not None:
@@ -216,6 +226,8 @@ class SegmentationResult:
             :meth:`to_coco`.
         frame: index of the video frame (from 0), or ``None``.
         time: seconds from the start of the video, or ``None``.
+        index: the image's position among the results of its call, from 0, or ``None``
+            (see :class:`DetectionResult`); :meth:`to_coco` numbers images by it.
     """
 
     mask: torch.Tensor
@@ -226,6 +238,7 @@ class SegmentationResult:
     category_ids: list[int] | None = None
     frame: int | None = None
     time: float | None = None
+    index: int | None = None
 
     @property
     def names(self) -> list[str]:
@@ -296,12 +309,13 @@ class SegmentationResult:
         save_label_map(_image_file(path), self.mask)
 
     def to_coco(
-        self, image_id: int = 1, category_ids: Sequence[int] | None = None
+        self, image_id: int | None = None, category_ids: Sequence[int] | None = None
     ) -> list[dict[str, Any]]:
         """The label map in the COCO stuff-segmentation results format.
 
         Args:
-            image_id: the ``image_id`` of every record.
+            image_id: the ``image_id`` of every record; default: :attr:`index` + 1, the
+                image's position in its call (see :meth:`DetectionResult.to_coco`).
             category_ids: the category id of each class ``1..K``; default: the checkpoint's
                 dataset ids (:attr:`category_ids`), else the class indices themselves.
 
@@ -315,7 +329,7 @@ class SegmentationResult:
             ValueError: ``image_id`` is no whole number, ``category_ids`` is no list of whole
                 numbers, or a class index outside ``0..len(category_ids)``.
         """
-        image_id = _coco_image_id(image_id)
+        image_id = _coco_image_id(image_id, self.index)
         ids = whole_ids(category_ids) if category_ids is not None else self.category_ids
         present = [k for k in self.mask.unique().tolist() if k != 0]
         if ids is not None:
@@ -372,13 +386,16 @@ def _detection_index(index: Any) -> bool:
     return not isinstance(index, (str, bytes, float, np.floating, np.ndarray, dict, set))
 
 
-def _coco_image_id(image_id: Any) -> int:
+def _coco_image_id(image_id: Any, index: int | None) -> int:
     """``image_id`` as the ``int`` a COCO record holds: an integer (numpy and 0-d tensors too)
-    or a float with no fraction.
+    or a float with no fraction; for ``None``, ``index + 1`` (the result's position in its
+    call, from 1), or 1 without an ``index``.
 
     Raises:
-        ValueError: a string, a bool, ``None``, a fraction or anything else.
+        ValueError: a string, a bool, a fraction or anything else.
     """
+    if image_id is None:
+        return 1 if index is None else index + 1
     if isinstance(image_id, torch.Tensor) and image_id.numel() == 1:
         image_id = image_id.item()
     if isinstance(image_id, numbers.Real) and not isinstance(image_id, (bool, np.bool_)):

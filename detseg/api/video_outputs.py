@@ -9,10 +9,12 @@
   width or height gets one black column on the right or row at the bottom (the codec stores
   even sides only: :class:`~detseg.api.video.VideoWriter`), its pixels where they were;
 * ``OUT/<stem>.jsonl``: one record per frame, ``{"frame": index from 0, "time": seconds,
-  "detections": [{"box": [x1, y1, x2, y2] pixels, "score", "label" (1..K), "name"}, ...]}``;
-  a model with masks adds ``"area"`` (the mask's pixels) to each detection: the masks
-  themselves stay out of the per-frame lines (``Predictor.stream`` and
-  ``DetectionResult.to_coco`` give them as RLE); a segmenter's records hold
+  "detections": [{"category_id", "bbox": [x, y, w, h] pixels, "score", "category_name"},
+  ...]}``, each detection named as the records of an image's ``predictions.json`` (COCO
+  results: ``DetectionResult.to_coco`` and the class name), the frame standing for their
+  ``image_id`` and ``file_name``; a model with masks adds ``"area"`` (the mask's pixels) to
+  each detection: the masks themselves stay out of the per-frame lines (``Predictor.stream``
+  and ``DetectionResult.to_coco`` give them as RLE); a segmenter's records hold
   ``"classes": {name: share of the pixels}`` instead.
 
 A source whose frame size changes on the way (a stream switching resolution) keeps the first
@@ -31,7 +33,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -39,6 +41,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from detseg.api.prediction_checks import plain_number
 from detseg.api.predictor import Predictor, Result
 from detseg.api.results import DetectionResult
 from detseg.api.video import VideoSource, VideoWriter
@@ -122,6 +125,7 @@ def predict_video(
     """
     if max_frames is not None:
         check_at_least_one(max_frames, "max_frames")
+    score_thr = plain_number(score_thr)  # a 0-d tensor or numpy array: its number
     problem = score_threshold_problem(score_thr, "score_thr")
     if problem:
         raise ValueError(problem)
@@ -224,16 +228,16 @@ def frame_record(result: Result) -> dict[str, Any]:
     """The JSON record of one frame's result (see the module docstring)."""
     record: dict[str, Any] = {"frame": result.frame, "time": round(result.time or 0.0, 4)}
     if isinstance(result, DetectionResult):
-        found = result.to_dict()
-        record["detections"] = [
-            {"box": box, "score": score, "label": label, "name": name}
-            for box, score, label, name in zip(
-                found["boxes"], found["scores"], found["labels"], found["names"], strict=True
-            )
+        boxes_only = replace(result, masks=None, mask_probabilities=None)  # no RLE to drop
+        detections = [
+            {**{k: v for k, v in found.items() if k != "image_id"}, "category_name": name}
+            for found, name in zip(boxes_only.to_coco(), result.names, strict=True)
         ]
-        if "mask_areas" in found:
-            for detection, area in zip(record["detections"], found["mask_areas"], strict=True):
-                detection["area"] = area
+        areas = result.mask_areas
+        if areas is not None:
+            for detection, area in zip(detections, areas.tolist(), strict=True):
+                detection["area"] = int(area)
+        record["detections"] = detections
     else:
         record["classes"] = result.to_dict()["classes"]
     return record

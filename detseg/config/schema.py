@@ -10,7 +10,7 @@ from detseg.choices.compile_modes import CompileMode
 from detseg.choices.detection_metrics import DetectionMetric
 from detseg.choices.torchvision_archs import TORCHVISION_ARCHS, TORCHVISION_INIT_PREFIX
 from detseg.choices.training_options import LrScaling, NonFiniteAction, OptimizerName, ScheduleName
-from detseg.choices.tta_modes import TtaMode
+from detseg.choices.tta_modes import TtaMode, tta_scales_problem
 from detseg.config.suggest import did_you_mean
 
 
@@ -289,10 +289,6 @@ class CRFConfig:
                 raise ConfigError(f"eval.crf.{key} must be >= 0, got {getattr(self, key)}")
 
 
-#: The smallest and the largest factor of ``eval.tta_scales`` (see :class:`EvalConfig`).
-TTA_SCALE_RANGE = (0.25, 4.0)
-
-
 @dataclass
 class EvalConfig:
     """Evaluation and inference settings. The segmentation keys ``tta``, ``tta_scales`` and
@@ -304,11 +300,9 @@ class EvalConfig:
     ``detseg.evaluation.voc_coco``).
 
     Each factor of ``tta_scales`` resizes the images of every TTA view, so it must be in
-    :data:`TTA_SCALE_RANGE` (``[0.25, 4]``): multi-scale testing uses 0.5 to 1.75
-    (MMSegmentation's and DeepLab's ratios) or 2.0 (HRNet's), which the bounds allow with a
-    margin on both sides. Beyond them a factor is a typo, not a setting: ``50`` asks for 2,500
-    times the pixels of each image (the process is killed for memory, without a message), and
-    ``0.001`` shrinks an image to a pixel or two, whose answer means nothing."""
+    :data:`~detseg.choices.tta_modes.TTA_SCALE_RANGE` (``[0.25, 4]``, why there: its comment),
+    checked by :func:`~detseg.choices.tta_modes.tta_scales_problem` as
+    ``SegmentationInference(scales=...)`` checks its factors from Python."""
 
     score_threshold: float = 0.3
     backend: Literal["faster", "pycocotools"] = "faster"
@@ -323,12 +317,9 @@ class EvalConfig:
     def __post_init__(self) -> None:
         check_in_range(self, "eval", "score_threshold", 0.0, 1.0)
         check_at_least(self, "eval", {"max_images": 1, "batch_size": 1})
-        low, high = TTA_SCALE_RANGE
-        if not self.tta_scales or not all(low <= scale <= high for scale in self.tta_scales):
-            raise ConfigError(
-                f"eval.tta_scales must be a non-empty list of factors in [{low:g}, {high:g}] "
-                f"(image resize factors; multi-scale testing uses 0.5 to 2), got {self.tta_scales}"
-            )
+        problem = tta_scales_problem(self.tta_scales, "eval.tta_scales")
+        if problem:
+            raise ConfigError(problem)
 
 
 #: The largest ``seed``: torch seeds a generator with an unsigned 64-bit number, and a run adds

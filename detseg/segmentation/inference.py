@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any, cast
 import torch
 from torch import Tensor, nn
 
+from detseg.choices.tta_modes import tta_scales_problem
+
 from .crf import LocalCRF
 from .tta import tta_probabilities, tta_views
 
@@ -36,11 +38,14 @@ class SegmentationInference:
 
     Attributes:
         tta: a mode of :data:`detseg.segmentation.tta.TTA_MODES`.
-        scales: image resize factors of the TTA; ``(1.0,)`` is the images as they are.
+        scales: image resize factors of the TTA, each in ``[0.25, 4]`` as the config's
+            ``eval.tta_scales`` (:data:`~detseg.choices.tta_modes.TTA_SCALE_RANGE`: ``50``
+            would ask for 2,500 times the pixels, a kill for memory without a message);
+            ``(1.0,)`` is the images as they are.
         crf: the CRF applied to the probabilities, or ``None``.
 
     Raises:
-        ValueError: an unknown ``tta`` mode, no scale, or a scale ``<= 0``.
+        ValueError: an unknown ``tta`` mode, no scale, or a scale outside ``[0.25, 4]``.
     """
 
     tta: str = "none"
@@ -49,8 +54,9 @@ class SegmentationInference:
 
     def __post_init__(self) -> None:
         tta_views(self.tta)  # raises on an unknown mode
-        if not self.scales or min(self.scales) <= 0:
-            raise ValueError(f"TTA scales must be factors > 0, got {self.scales!r}")
+        problem = tta_scales_problem(self.scales, "scales")
+        if problem:
+            raise ValueError(problem)
 
     @classmethod
     def from_config(cls, eval_cfg: Any, tta: str | None = None) -> SegmentationInference:

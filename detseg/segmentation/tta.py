@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from detseg.choices.tta_modes import TTA_MODES
+from detseg.choices.tta_modes import TTA_MODES, tta_scales_problem
 
 if TYPE_CHECKING:  # the engine imports this module: the protocol is for the type checker only
     from detseg.engine.runtime.model_api import Segmenter
@@ -95,14 +95,16 @@ def tta_probabilities(
         scales: the images are resized by each factor (bilinear; antialiased when shrinking),
             every view runs at every scale, and each answer is resized back to ``H x W``
             (bilinear) before the mean. ``(1.0,)``: the images as they are. Multi-scale
-            testing as in DeepLab and MMSegmentation's ``img_ratios``.
+            testing as in DeepLab and MMSegmentation's ``img_ratios``. Each factor in
+            ``[0.25, 4]``, as the config's ``eval.tta_scales``.
 
     Raises:
-        ValueError: an unknown mode, no scale, or a scale <= 0.
+        ValueError: an unknown mode, no scale, or a scale outside ``[0.25, 4]``.
     """
     views = tta_views(mode)
-    if not scales or min(scales) <= 0:
-        raise ValueError(f"TTA scales must be a non-empty list of factors > 0, got {scales!r}")
+    problem = tta_scales_problem(scales, "scales")
+    if problem:
+        raise ValueError(problem)
     size = images.shape[-2:]
     total: Tensor | None = None
     for scale in scales:

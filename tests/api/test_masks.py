@@ -103,4 +103,5 @@ def test_video_frames_keep_binary_masks_and_record_their_areas(predictor, video,
     for record, frame in zip(records, frames, strict=True):
         assert record == frame_record(frame) | {"time": record["time"]}
         assert [d["area"] for d in record["detections"]] == frame.mask_areas.tolist()
-        assert {"box", "score", "label", "name", "area"} == set(record["detections"][0])
+        fields = {"bbox", "score", "category_id", "category_name", "area"}
+        assert fields == set(record["detections"][0])

@@ -73,7 +73,8 @@ def test_predict_video_fits_frames_of_another_size_into_the_video(
     assert [record["frame"] for record in records] == list(range(len(SIZES)))
     if checkpoint == "detector_checkpoint":  # boxes in each frame's own pixels
         last = records[-1]["detections"]
-        assert last and max(d["box"][3] for d in last) > 64  # the 32x96 frame's height
+        bottoms = [d["bbox"][1] + d["bbox"][3] for d in last]  # [x, y, w, h]
+        assert last and max(bottoms) > 64  # the 32x96 frame's height
     written, shapes = REAL_CAPTURE(str(run.video)), []
     ok, frame = written.read()
     while ok:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from detseg.choices.tta_modes import TTA_SCALE_RANGE
 from detseg.config import ConfigError, load_config
-from detseg.config.schema import TTA_SCALE_RANGE, EvalConfig
+from detseg.config.schema import EvalConfig
 
 UNET = Path(__file__).resolve().parents[2] / "configs" / "segmentation" / "unet_shapes.yaml"
 

@@ -67,8 +67,9 @@ def test_a_video_gives_an_annotated_video_and_a_json_line_per_frame(
     for record in records:
         assert 0 < len(record["detections"]) <= 5
         for found in record["detections"]:
-            assert set(found) == {"box", "score", "label", "name"} and len(found["box"]) == 4
-            assert found["name"] == SHAPE_CLASSES[found["label"] - 1]
+            assert set(found) == {"bbox", "score", "category_id", "category_name"}
+            assert len(found["bbox"]) == 4
+            assert found["category_name"] == SHAPE_CLASSES[found["category_id"] - 1]
     written = cv2.VideoCapture(str(out / "clip.mp4"))
     frames, fps = written.get(cv2.CAP_PROP_FRAME_COUNT), written.get(cv2.CAP_PROP_FPS)
     written.release()
@@ -125,7 +126,8 @@ def test_mask_rcnn_masks_are_drawn_and_written_as_rle_and_areas(
     assert len(lines) == 2
     for line in lines:
         assert line["detections"] and all(d["area"] >= 0 for d in line["detections"])
-        assert all(set(d) == {"box", "score", "label", "name", "area"} for d in line["detections"])
+        fields = {"bbox", "score", "category_id", "category_name", "area"}
+        assert all(set(d) == fields for d in line["detections"])
 
 
 def test_help_explains_every_flag(run_tool):
