@@ -121,5 +121,7 @@ def test_a_folder_without_splits_is_told_the_layout(tmp_path):
         read_dataset(tmp_path, "voc")
     assert str(caught.value) == (
         f"no voc splits found in {tmp_path} (expected ImageSets/Main/<split>.txt in the dataset "
-        "folder)"
+        "folder); for another layout give as the source a data file naming the files by the "
+        f"keys training reads (data: {{format: voc, root: {tmp_path}, train_split: ...}} and the "
+        "val_ ones)"
     )

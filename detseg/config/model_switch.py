@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
-from detseg.config.bases import compose
+from detseg.config.bases import BASE_KEY, compose, read_yaml
 from detseg.config.model_section import builder_keys
 from detseg.config.schema import ConfigError, ModelConfig
 
@@ -60,18 +61,24 @@ def model_switch_hint(
     )
 
 
+def _builder_keys(name: Any) -> set[str] | None:
+    """The builder arguments of model ``name``; ``None`` where the models cannot be imported
+    (a partial install) or ``name`` is unknown."""
+    try:
+        from detseg.models import MODELS
+    except ImportError:
+        return None
+    return set(builder_keys(MODELS[name])) if name in MODELS else None
+
+
 def _keys_not_taken(name: Any, model_keys: Mapping[str, Any]) -> list[str]:
     """The keys of the model section ``model_keys`` that model ``name``'s builder does not
     take, sorted, but those already null (dropped: :func:`nulled_model_keys`) and the
     section's own fields (``name``, ``init_from`` and ``compile`` are every model's); none
     where the models cannot be imported (a partial install) or ``name`` is unknown."""
-    try:
-        from detseg.models import MODELS
-    except ImportError:
+    taken = _builder_keys(name)
+    if taken is None:
         return []
-    if name not in MODELS:
-        return []
-    taken = set(builder_keys(MODELS[name]))
     section = {field.name for field in fields(ModelConfig) if field.name != "kwargs"}
     return sorted(
         key
@@ -86,38 +93,57 @@ def file_model_switch_hint(
     origins: dict[str, str],
     model_keys: Mapping[str, Any] | None = None,
 ) -> ConfigError:
-    """``err`` about an unknown model key written by a ``_base_`` file of another model than
-    ``new``, the one a later file sets (``origins``: the file of each key, from
+    """``err`` about an unknown model key of another model than ``new``, the one a file sets
+    over a ``_base_`` of that other model (``origins``: the file of each key, from
     :func:`compose`), saying so and how to drop the keys: every key of ``model_keys`` (the
-    composed model section, less the keys an override sets to null) written by another file
-    than the one setting the name, that ``new`` does not take and is not null yet (a key the
-    naming file writes itself is its own to fix, a typo maybe); ``err`` itself otherwise."""
+    composed model section, less the keys an override sets to null) that ``new`` does not take
+    and is not null yet, written by a base or restated by the naming file as a key of the base's
+    model, all in one message (a key of no such model that the naming file writes is its own
+    to fix, a typo maybe, and is left to its own error); ``err`` itself otherwise."""
     found = re.search(r"unknown key 'model\.(\w+)'", str(err))
     if found is None or "switched the model" in str(err):
         return err
     key = found.group(1)
     key_file = _key_file(origins, key)
     name_file = origins.get("model.name")
-    if key_file is None or name_file is None or key_file == name_file:
+    if key_file is None or name_file is None:
         return err
+    base_file = key_file if key_file != name_file else _base_model_file(name_file)
     try:
-        old = model_name(compose(key_file))
+        old = None if base_file is None else model_name(compose(base_file))
     except ConfigError:
         return err
-    if old is None or old == new:
+    old_keys = _builder_keys(old) or set()
+    if old is None or old == new or (key_file == name_file and key not in old_keys):
         return err
-    base_keys = {
-        name: value
-        for name, value in (model_keys or {}).items()
-        if _key_file(origins, name) not in (None, name_file)
-    }
-    leftover = _keys_not_taken(new, base_keys) or [key]
+
+    def of_old_model(name: str) -> bool:
+        file = _key_file(origins, name)
+        return file is not None and (file != name_file or name in old_keys)
+
+    switched = {name: value for name, value in (model_keys or {}).items() if of_old_model(name)}
+    leftover = _keys_not_taken(new, switched) or [key]
     nulls = ", ".join(f"'{name}: null'" for name in leftover)
     return ConfigError(
-        f"{err}; {name_file} sets model.name to '{new}' over the {old} of {key_file}, whose "
+        f"{err}; {name_file} sets model.name to '{new}' over the {old} of {base_file}, whose "
         f"other model keys stay: drop those {new} does not take with null in {name_file} "
         f"({nulls} under 'model:'), or start from a config of {new}"
     )
+
+
+def _base_model_file(name_file: str) -> str | None:
+    """The base of ``name_file`` whose model it switches: the last file of its ``_base_`` list
+    whose composition names a model (later bases win the merge); ``None`` if none does."""
+    path = Path(name_file)
+    try:
+        refs = read_yaml(path).get(BASE_KEY)
+        for ref in reversed([refs] if isinstance(refs, str) else list(refs or [])):
+            base = path.parent / Path(str(ref)).expanduser()  # as compose() resolves it
+            if model_name(compose(base)) is not None:
+                return str(base)
+    except (ConfigError, TypeError):
+        return None
+    return None
 
 
 def _key_file(origins: dict[str, str], key: str) -> str | None:

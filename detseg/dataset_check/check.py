@@ -15,7 +15,7 @@ from typing import Any
 from detseg.data.base import DetectionDataset
 from detseg.data.coco_masks import box_mask_message
 from detseg.data.masks import SegmentationDataset
-from detseg.data.registry import build_dataset
+from detseg.data.registry import build_dataset, with_known_classes
 from detseg.dataset_check.finding_record import SEVERITIES, CheckSettings, Finding
 from detseg.dataset_check.findings import overlap_findings, split_findings
 from detseg.dataset_check.scan import scan_split
@@ -107,8 +107,10 @@ def check_dataset(
 ) -> DatasetCheck:
     """Check the splits of a dataset before training on it.
 
-    Every split is built first (a bad path or config fails before any scan), then each is
-    scanned (:func:`~detseg.dataset_check.scan.scan_split`), counted and judged.
+    Every split is built first (a bad path or config fails before any scan), the train split
+    before the others, which take its class names where training does (VOC without
+    ``classes``; built for that alone when it is not checked), then each is scanned
+    (:func:`~detseg.dataset_check.scan.scan_split`), counted and judged.
 
     Args:
         data: A flat data section ``{"format", "root", **format keys}`` without
@@ -131,7 +133,14 @@ def check_dataset(
     """
     if not splits:
         raise ValueError("no split to check: give at least one of train, val, test")
-    datasets = {split: _build_split(data, split) for split in dict.fromkeys(splits)}
+    # train first: the other splits may take its class names (_build_split)
+    train = build_dataset(data, "train") if "train" in splits else None
+    if train is None and _names_from_split(data):
+        train = _train_for_names(data)
+    datasets = {
+        split: train if split == "train" and train is not None else _build_split(data, split, train)
+        for split in dict.fromkeys(splits)
+    }
     scans = {
         split: scan_split(dataset, split, data.get("root") or None, decode, progress)
         for split, dataset in datasets.items()
@@ -187,8 +196,33 @@ def mask_ground_truth_findings(split: str, dataset: Any) -> list[Finding]:
     return []
 
 
-def _build_split(data: dict[str, Any], split: str) -> DetectionDataset | SegmentationDataset:
-    """The dataset of ``split`` (``"test"``: the val split of :func:`held_out_section`)."""
+def _names_from_split(data: dict[str, Any]) -> bool:
+    """Whether the format reads the class names from a split's own files (VOC without
+    ``classes``), so that training gives the val split the train split's names
+    (:func:`~detseg.data.registry.with_known_classes` changes the section)."""
+    return with_known_classes(data, []) is not data
+
+
+def _train_for_names(data: dict[str, Any]) -> DetectionDataset | SegmentationDataset | None:
+    """The train split, built only for its class names (not checked): ``None`` where it
+    cannot be built (no such split), which leaves the other splits their own names."""
+    try:
+        return build_dataset(data, "train")
+    except (OSError, ValueError):
+        return None
+
+
+def _build_split(
+    data: dict[str, Any], split: str, train: DetectionDataset | SegmentationDataset | None
+) -> DetectionDataset | SegmentationDataset:
+    """The dataset of ``split`` (``"test"``: the val split of :func:`held_out_section`), with
+    the class names of ``train`` (the train split, if it could be built) where the format
+    would read them from the split's own files (:func:`_names_from_split`), as training builds
+    its val split: a class missing from val keeps its label and is reported without objects
+    there, and an object of a class train lacks is one training skips."""
+    section = data
+    if train is not None and _names_from_split(data):
+        section = with_known_classes(data, list(train.classes))
     if split == "test":
-        return build_dataset(held_out_section(data), "val")
-    return build_dataset(data, split)
+        return build_dataset(held_out_section(section), "val")
+    return build_dataset(section, split)

@@ -157,8 +157,14 @@ def _content_findings(split: str, s: Mapping[str, Any], settings: CheckSettings)
     if has_content and missing:
         # train: the model never sees the class; val: the class has no AP / IoU to report
         severity = "warning" if split == "train" else "info"
-        message = f"{plural(len(missing), 'class')} without a single {key[:-1]} in {split}: "
-        message += ", ".join(missing[: settings.max_files])
+        message = f"{plural(len(missing), 'class')} without a single {key[:-1]} in {split}"
+        if detection and split == "train":  # an unused category (a Roboflow supercategory)
+            them = "it" if len(missing) == 1 else "them"
+            message += (
+                f" (never learned: add objects, or, for COCO and VOC names, leave {them} out of "
+                "data.classes)"
+            )
+        message += ": " + ", ".join(missing[: settings.max_files])
         found.append(Finding(severity, "classes_without_objects", split, message, len(missing)))
     empty = s["empty_images"]
     if empty and has_content:

@@ -99,3 +99,19 @@ def test_a_section_of_the_other_model_in_the_base_says_so_too(tmp_path):
     message = _message(top)
     assert message.startswith(f"{DEMO}: unknown key 'model.rpn'")
     assert f"{top} sets model.name to 'retinanet' over the faster_rcnn of {DEMO}" in message
+
+
+@pytest.mark.parametrize(
+    "restated",
+    ["representation_size: 256", "fpn: true", "rpn:\n    batch_size_per_image: 64"],
+)
+def test_a_file_switch_names_the_old_model_keys_the_file_restates(tmp_path, restated):
+    top = tmp_path / "top.yaml"
+    top.write_text(f"_base_: {DEMO}\nmodel:\n  name: retinanet\n  {restated}\n  num_anchorz: 3\n")
+    message = _message(top)
+    assert f"{top} sets model.name to 'retinanet' over the faster_rcnn of {DEMO}" in message
+    nulls = ", ".join(f"'{key}: null'" for key in sorted(FASTER_RCNN_ONLY))
+    assert f"({nulls} under 'model:')" in message  # the restated key too, not the typo
+    nulled = "".join(f"  {key}: null\n" for key in FASTER_RCNN_ONLY)
+    top.write_text(f"_base_: {DEMO}\nmodel:\n  name: retinanet\n{nulled}  num_anchorz: 3\n")
+    assert "unknown key 'model.num_anchorz'; did you mean" in _message(top)  # the next problem

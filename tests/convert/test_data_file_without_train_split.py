@@ -16,7 +16,7 @@ from detseg.convert.datasets.data_file import write_data_file
     [
         (["val", "test"], "trains on 'val' (the val role's split too)"),
         (["test"], "on 'test' ("),
-        (["Validation", "Test"], "trains on 'Validation';"),  # CVAT's subset names
+        (["Validation", "Test"], "trains on 'Validation' (the val role's split too)"),  # CVAT
         (["minival"], "trains on 'minival';"),
     ],
 )

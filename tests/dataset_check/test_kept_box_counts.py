@@ -48,3 +48,13 @@ def test_box_sizes_are_those_of_the_clipped_boxes(tmp_path: Path):
     assert widths == pytest.approx([10.0, 30.0])
     assert check.splits["train"]["box_width"]["max"] == 30.0
     assert check.splits["train"]["outside_boxes"] == 1
+
+
+def test_a_train_class_without_objects_says_what_to_do(tmp_path: Path):
+    data = _yolo(tmp_path, {"0": "0 0.5 0.5 0.2 0.2\n"})
+    check = check_dataset(data, ("train",), decode=False)
+    [missing] = [f for f in check.findings if f.code == "classes_without_objects"]
+    assert missing.message == (
+        "1 class without a single object in train (never learned: add objects, or, for COCO "
+        "and VOC names, leave it out of data.classes): b"
+    )

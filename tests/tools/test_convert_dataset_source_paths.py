@@ -24,3 +24,14 @@ def test_a_missing_source_is_not_found(tmp_path, run_tool):
     assert result.stderr.strip().splitlines() == [
         f"convert_dataset: error: dataset folder not found: {source}"
     ]
+
+
+def test_a_missing_data_file_is_named_a_data_file(tmp_path, run_tool):
+    source = tmp_path / "my set" / "data.yaml"
+    result = run_tool(
+        "convert_dataset.py", "--from", "yolo", "--to", "coco", source, tmp_path / "o"
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"convert_dataset: error: data file not found: {source}"
+    ]

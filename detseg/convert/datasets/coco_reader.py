@@ -40,6 +40,7 @@ from detseg.convert.datasets.records import (
     reading,
     sort_splits,
 )
+from detseg.convert.datasets.source_layout import data_file_hint
 from detseg.data.coco_fields import coco_image_file
 from detseg.data.coco_json import load_coco_json
 from detseg.data.coco_masks import decode_segmentation
@@ -61,8 +62,9 @@ def coco_split_paths(root: Path, split: str) -> tuple[Path, Path]:
     """``(images folder, annotation json)`` of ``split``.
 
     Raises:
-        FileNotFoundError: The json or the images folder is missing (the message names both
-            expected places and the splits that are there).
+        FileNotFoundError: The json or the images folder is missing (the message names the
+            expected places and the splits that are there, or, for the images of a json that
+            is there, the data file that names another folder: a CVAT export's ``images/``).
     """
     ann_file = root / "annotations" / f"{_PREFIX}{split}.json"
     found = ", ".join(coco_splits(root)) or "none"
@@ -75,7 +77,8 @@ def coco_split_paths(root: Path, split: str) -> tuple[Path, Path]:
             return images_dir, ann_file
     raise FileNotFoundError(
         f"COCO images of split {split!r} not found: neither {root / split / 'images'} nor "
-        f"{root / split} is a folder"
+        f"{root / split} is a folder; move them there, or {data_file_hint('coco', root)}: "
+        f"train_images (or val_images) their folder, train_ann {ann_file.relative_to(root)}"
     )
 
 

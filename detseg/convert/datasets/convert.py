@@ -24,13 +24,18 @@ from detseg.convert.datasets.records import (
     SplitRecord,
     sort_splits,
 )
-from detseg.convert.datasets.source_layout import data_file_layout
+from detseg.convert.datasets.source_layout import (
+    data_file_hint,
+    data_file_layout,
+    replaced_splits,
+)
 from detseg.convert.datasets.voc_reader import read_voc, voc_splits
 from detseg.convert.datasets.voc_writer import write_voc
 from detseg.convert.datasets.yolo_reader import read_yolo, yolo_splits
 from detseg.convert.datasets.yolo_writer import write_yolo
 from detseg.data.class_names import read_class_names
 from detseg.progress_bars import progress_bar
+from detseg.shell_words import shell_word
 
 __all__ = [
     "DATASET_FORMATS",
@@ -47,11 +52,6 @@ Reader = Callable[
 ]  # (root, splits, classes, layout, progress)
 Writer = Callable[[DatasetRecord, Path, bool, Progress], list[WrittenSplit]]
 
-#: The last line of the summary. Conversion reads each image's header (size, EXIF orientation),
-#: not its pixels: decoding them costs more than the rest of a conversion (the 2000 PNGs of
-#: datasets/shapes train: about 10 s to decode beside 0.8 s for the headers, with a whole
-#: conversion of some 7 s of CPU), while ``tools/check_data.py`` decodes every image and lists
-#: those training cannot read. So a truncated image is copied and not counted as skipped here.
 #: What marks a split of each format in its default folder layout (what :func:`find_splits` looks
 #: for), for the error of a folder without any.
 SPLIT_FILES = {
@@ -60,6 +60,12 @@ SPLIT_FILES = {
     "yolo": "images/<split>/ or a data.yaml naming the split folders",
 }
 
+#: The last line of the summary. Conversion reads each image's header (size, EXIF orientation),
+#: not its pixels: decoding them costs more than the rest of a conversion (the 2000 PNGs of
+#: datasets/shapes train: about 10 s to decode beside 0.8 s for the headers, with a whole
+#: conversion of some 7 s of CPU), while ``tools/check_data.py`` decodes every image and lists
+#: those training cannot read. So a truncated image is copied and not counted as skipped here.
+#: ``{dst}`` is the output folder as one shell word (a path with a space is quoted).
 HEADER_ONLY_NOTE = (
     "images were read by their headers only (not decoded): a truncated or corrupt image is "
     "copied and not counted as skipped, and training skips it; run detseg-check-data {dst} "
@@ -131,7 +137,7 @@ class ConversionSummary:
         """One line per split (:meth:`SplitSummary.line`), then :data:`HEADER_ONLY_NOTE` for
         the output folder."""
         splits = [split.line(len(self.classes)) for split in self.splits]
-        return [*splits, HEADER_ONLY_NOTE.format(dst=self.dst)]
+        return [*splits, HEADER_ONLY_NOTE.format(dst=shell_word(self.dst))]
 
 
 def _check_format(fmt: str, role: str) -> None:
@@ -163,7 +169,8 @@ def dataset_root(root: str | os.PathLike, fmt: str) -> Path:
     _check_format(fmt, "dataset")
     path = Path(root)
     if not path.exists():
-        raise FileNotFoundError(f"dataset folder not found: {root}")
+        what = "data file" if path.suffix.lower() in (".yaml", ".yml") else "dataset folder"
+        raise FileNotFoundError(f"{what} not found: {root}")
     if path.is_dir():
         return path
     if path.suffix.lower() not in (".yaml", ".yml"):
@@ -218,7 +225,9 @@ def _splits_and_layout(root: str | os.PathLike, fmt: str) -> tuple[list[str], La
     layout = data_file_layout(Path(root), fmt, found)
     if not layout:
         return found, layout
-    return sort_splits(list(dict.fromkeys([*found, *layout]))), layout
+    replaced = replaced_splits(dataset_root(root, fmt), fmt, found, layout)
+    kept = [split for split in found if split not in replaced]
+    return sort_splits(list(dict.fromkeys([*kept, *layout]))), layout
 
 
 def read_dataset(
@@ -251,7 +260,8 @@ def read_dataset(
     chosen = list(dict.fromkeys(splits)) if splits else found  # a split named twice is read once
     if not chosen:
         raise FileNotFoundError(
-            f"no {fmt} splits found in {root} (expected {SPLIT_FILES[fmt]} in the dataset folder)"
+            f"no {fmt} splits found in {root} (expected {SPLIT_FILES[fmt]} in the dataset "
+            f"folder); for another layout {data_file_hint(fmt, folder)}"
         )
     if segments and fmt != "coco":
         raise ValueError(f"segments are read from a coco source only, not {fmt}")

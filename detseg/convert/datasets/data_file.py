@@ -6,7 +6,8 @@ written splits: a detseg data file (``tools/train.py CONFIG --data <dst>/data.ya
 :mod:`detseg.config.data_file`) whose section ``detseg.data.build_dataset`` also takes. The
 ``train`` role is the split named ``train`` (else ``trainval``, else the first split whose name
 starts with ``train``, else the first split); ``val`` is ``val`` (else a split starting with
-``val``, else ``test``). A role without a split keeps the format's defaults.
+``val``, else ``test``); names match in any case (``Train``, ``Valid``). A role without a split
+keeps the format's defaults.
 
 ``root`` is absolute because the data-file loader keeps a relative ``root`` relative to the
 current directory (as in configs), not to the data file's folder: ``root: .`` would name
@@ -30,16 +31,25 @@ logger = logging.getLogger(__name__)
 
 
 def split_roles(splits: list[str]) -> dict[str, str]:
-    """``{"train": split, "val": split}`` for the roles that have a split (rules above)."""
+    """``{"train": split, "val": split}`` for the roles that have a split (rules above).
+
+    Names match whatever their case (a Roboflow or CVAT export's ``Train`` / ``Validation``,
+    as the evaluation-split warning of :func:`write_data_file` reads them); a role keeps the
+    split's own spelling, the name of its written folder or list.
+    """
+    lower = {s: s.lower() for s in splits}
+
+    def named(*names: str) -> list[str]:
+        return [s for name in names for s in splits if lower[s] == name]
+
+    def starting(prefix: str) -> list[str]:
+        return [s for s in splits if lower[s].startswith(prefix)]
+
     roles: dict[str, str] = {}
-    train: list[str] = [s for s in ("train", "trainval") if s in splits]
-    train += [s for s in splits if s.startswith("train")] + splits[:1]
+    train = named("train", "trainval") + starting("train") + splits[:1]
     if train:
         roles["train"] = train[0]
-    val: list[str] = (["val"] if "val" in splits else []) + [
-        s for s in splits if s.startswith("val")
-    ]
-    val += ["test"] if "test" in splits else []
+    val = named("val") + starting("val") + named("test")
     if val:
         roles["val"] = val[0]
     return roles
@@ -94,6 +104,8 @@ def write_data_file(fmt: str, root: Path, splits: list[str], classes: list[str])
             same,
         )
     path = root / "data.yaml"
-    text = yaml.safe_dump({"data": data_section(fmt, root, splits, classes)}, sort_keys=False)
+    section = data_section(fmt, root, splits, classes)
+    # names and paths as written (carré, not "carr\xE9"): the file is UTF-8 and read as such
+    text = yaml.safe_dump({"data": section}, sort_keys=False, allow_unicode=True)
     path.write_text(text, encoding="utf-8")
     return path

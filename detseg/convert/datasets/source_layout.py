@@ -9,7 +9,9 @@ file leaves out has its default. Each role becomes one split:
 - when its files are those of a split of the format's default layout, that split (by its
   name; a VOC ``<role>_split`` that is a split name, not a file, always is);
 - otherwise a split named after the role (``train`` / ``val``), which takes the place of a
-  default-layout split of that name.
+  default-layout split of that name, and of one whose annotation file it reads (a CVAT COCO
+  export's ``annotations/instances_default.json``, its images in ``images/`` rather than
+  ``default/images``: :func:`replaced_splits`).
 
 The other splits of the default layout (``test``, ...) are read as before. A key the file gives
 whose folder or file is missing is an error naming the key; a role left at its defaults whose
@@ -26,9 +28,26 @@ from detseg.config.data_file import load_data_file
 from detseg.convert.datasets.records import Layout, SplitFiles
 from detseg.data.registry import DATA_DEFAULTS
 
-__all__ = ["data_file_layout", "default_split_files"]
+__all__ = ["data_file_hint", "data_file_layout", "default_split_files", "replaced_splits"]
 
 _ROLES = ("train", "val")
+
+
+#: The keys a data file gives to name the train split's files, per format (the val ones alike).
+_ROLE_KEYS = {
+    "coco": "train_images: ..., train_ann: ...",
+    "voc": "train_split: ...",
+    "yolo": "train_images: ..., train_labels: ...",
+}
+
+
+def data_file_hint(fmt: str, root: Path) -> str:
+    """What to give for a source in another layout than ``fmt``'s default: a data file that
+    names its files by the keys training reads (as a Roboflow or CVAT export needs)."""
+    return (
+        f"give as the source a data file naming the files by the keys training reads "
+        f"(data: {{format: {fmt}, root: {root}, {_ROLE_KEYS[fmt]}}} and the val_ ones)"
+    )
 
 
 def default_split_files(root: Path, fmt: str, split: str) -> SplitFiles:
@@ -123,3 +142,18 @@ def _raw_section_keys(source: Path) -> list[str]:
     raw = read_yaml(source, what="data file")
     section = raw.get("data") if "data" in raw else raw if "format" in raw else None
     return [str(k) for k in section] if isinstance(section, dict) else []
+
+
+def replaced_splits(root: Path, fmt: str, default_splits: list[str], layout: Layout) -> set[str]:
+    """The default-layout splits of ``root`` whose annotation file (a COCO json, a VOC split
+    file) a role of ``layout`` reads with other images: that role's split replaces them, so
+    that the json is read once and its images where the data file says, not looked for in the
+    default place."""
+    named = {files.annotations.resolve() for files in layout.values() if files.annotations}
+    return {
+        split
+        for split in default_splits
+        if split not in layout
+        and (annotations := default_split_files(root, fmt, split).annotations) is not None
+        and annotations.resolve() in named
+    }
