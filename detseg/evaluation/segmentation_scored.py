@@ -2,7 +2,7 @@
 
 Where the ground truth of every image read is void (label 255) everywhere, the confusion
 matrix stays empty and every number (mIoU, pixel accuracy, each IoU) is nan. That is a run
-with nothing scored, as one that read no image (``checkpoint_eval.check_some_image_read``):
+with nothing scored, as one that read no image (``evaluation_split.check_some_image_read``):
 ``tools/eval.py`` stops with one line naming the split and its label maps instead of writing
 a report of nan. A split where only some images are void is scored on the others.
 """
@@ -21,7 +21,7 @@ def check_some_pixel_scored(metrics: dict[str, Any], val_set: Any, split: str) -
         metrics: the dict of ``detseg.engine.validation.evaluate_segmentation`` (``images``,
             ``confusion_matrix``).
         val_set: the evaluated dataset (or its first ``eval.max_images`` images).
-        split: the split as the report names it (``checkpoint_eval.evaluated_split``).
+        split: the split as the report names it (``evaluation_split.evaluated_split``).
 
     Raises:
         ValueError: one line naming the split, its label maps and what to check.

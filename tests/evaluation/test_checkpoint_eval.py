@@ -27,8 +27,9 @@ from detseg.engine.validation import (
     DatasetHead,
     coco_ground_truth,
 )
-from detseg.evaluation.checkpoint_eval import evaluate_checkpoint, gallery_sources
+from detseg.evaluation.checkpoint_eval import evaluate_checkpoint
 from detseg.evaluation.coco import coco_evaluate
+from detseg.evaluation.gallery_sources import gallery_sources
 from detseg.evaluation.voc_coco import voc_evaluate_coco
 
 REPO = Path(__file__).resolve().parents[2]

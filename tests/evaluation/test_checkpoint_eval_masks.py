@@ -17,7 +17,8 @@ from detseg.data.shapes import generate_shapes
 from detseg.engine.checkpointing import load_checkpoint
 from detseg.engine.training import train
 from detseg.engine.validation import COCO_KEYS, SEGM_KEYS, SEGM_PER_CLASS_KEY
-from detseg.evaluation.checkpoint_eval import evaluate_checkpoint, scores_masks
+from detseg.evaluation.checkpoint_detection_eval import scores_masks
+from detseg.evaluation.checkpoint_eval import evaluate_checkpoint
 from detseg.evaluation.coco import coco_evaluate, segm_metrics
 
 REPO = Path(__file__).resolve().parents[2]

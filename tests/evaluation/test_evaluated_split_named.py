@@ -10,7 +10,8 @@ from random_checkpoints import write_checkpoint
 
 from detseg.config import load_config
 from detseg.data.shapes import generate_shapes
-from detseg.evaluation.checkpoint_eval import evaluate_checkpoint, evaluated_split
+from detseg.evaluation.checkpoint_eval import evaluate_checkpoint
+from detseg.evaluation.evaluation_split import evaluated_split
 
 REPO = Path(__file__).resolve().parents[2]
 SEGMENTER = ["model.base_channels=8", "model.depth=2", "eval.crf.iterations=0", "eval.tta=none"]

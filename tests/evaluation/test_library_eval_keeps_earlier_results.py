@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from random_checkpoints import write_checkpoint
 
-import detseg.evaluation.checkpoint_eval as checkpoint_eval
+import detseg.evaluation.checkpoint_segmentation_eval as checkpoint_segmentation_eval
 import detseg.evaluation.summary as summary_module
 from detseg.data.shapes import generate_shapes
 from detseg.evaluation.checkpoint_eval import evaluate_checkpoint
@@ -82,7 +82,7 @@ def test_a_failed_segmenter_evaluation_keeps_the_earlier_results(
     ]
     before = _contents(out)
     assert sorted(before) == ["confusion_matrix.png", "metrics.json"]
-    monkeypatch.setattr(checkpoint_eval, "write_segmentation_metrics", _fail)
+    monkeypatch.setattr(checkpoint_segmentation_eval, "write_segmentation_metrics", _fail)
     with pytest.raises(RuntimeError, match="disk full"):
         evaluate_checkpoint(checkpoint, out=out, overrides=overrides)
     assert _contents(out) == before

@@ -12,8 +12,8 @@ from PIL import Image
 
 from detseg.data.yolo import YoloTxtDetection
 from detseg.engine.validation import DatasetHead, coco_ground_truth
-from detseg.evaluation.checkpoint_eval import gallery_orientation_rule, gallery_sources
 from detseg.evaluation.detection_confusion import detection_confusion
+from detseg.evaluation.gallery_sources import gallery_orientation_rule, gallery_sources
 from detseg.evaluation.report_gallery import worst_images
 
 # Stored 64 x 96 (H x W), a white square at the top left; orientation 3 (a half turn) shows it

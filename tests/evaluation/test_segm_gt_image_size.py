@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-import detseg.evaluation.checkpoint_eval as checkpoint_eval
+import detseg.evaluation.checkpoint_detection_eval as checkpoint_detection_eval
 from detseg.config import load_config
 from detseg.data.registry import build_dataset
 from detseg.data.shapes import generate_shapes
@@ -38,9 +38,9 @@ def test_image_without_size_is_named_before_predicting(tmp_path, monkeypatch):
     def predict(*args, **kwargs):
         raise AssertionError("predicted before checking the ground truth")
 
-    monkeypatch.setattr(checkpoint_eval, "predict_batches", predict)
+    monkeypatch.setattr(checkpoint_detection_eval, "predict_batches", predict)
     with pytest.raises(ValueError, match=r"instances_val\.json: image 2 has no 'height'") as err:
-        checkpoint_eval.evaluate_detector(
+        checkpoint_detection_eval.evaluate_detector(
             tmp_path / "best.pt", cfg, _MaskModel(), val_set, torch.device("cpu"), tmp_path / "out"
         )
     assert "\n" not in str(err.value)

@@ -20,7 +20,7 @@ import detseg
 from detseg.data.image_io import read_image
 from detseg.data.label_maps import read_label_map
 from detseg.data.shapes import SHAPE_CLASSES, generate_shapes
-from detseg.evaluation import checkpoint_eval
+from detseg.evaluation import checkpoint_eval, checkpoint_segmentation_eval
 from detseg.evaluation.confusion_plot import confusion_figure, row_normalized
 from detseg.evaluation.segmentation import ConfusionMatrix, segmentation_metrics
 
@@ -89,8 +89,8 @@ def test_evaluating_a_segmenter_writes_the_confusion_png_of_its_matrix(
         drawn.append((np.asarray(matrix), list(class_names)))
         return save_confusion_matrix(matrix, class_names, path, title)
 
-    save_confusion_matrix = checkpoint_eval.save_confusion_matrix
-    monkeypatch.setattr(checkpoint_eval, "save_confusion_matrix", spy)
+    save_confusion_matrix = checkpoint_segmentation_eval.save_confusion_matrix
+    monkeypatch.setattr(checkpoint_segmentation_eval, "save_confusion_matrix", spy)
     out = tmp_path / "eval"
     summary = checkpoint_eval.evaluate_checkpoint(checkpoint, out)
 

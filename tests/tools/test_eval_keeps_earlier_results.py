@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from random_checkpoints import write_checkpoint
 
-import detseg.evaluation.checkpoint_eval as checkpoint_eval
+import detseg.evaluation.checkpoint_segmentation_eval as checkpoint_segmentation_eval
 import detseg.evaluation.summary as summary_module
 from detseg.data.shapes import generate_shapes
 from detseg.evaluation.output_staging import STAGING_PREFIX
@@ -116,7 +116,7 @@ def test_a_failed_segmenter_evaluation_keeps_the_earlier_results(
     def failing(*args, **kwargs):
         raise ValueError("bad label map")
 
-    monkeypatch.setattr(checkpoint_eval, "write_segmentation_metrics", failing)
+    monkeypatch.setattr(checkpoint_segmentation_eval, "write_segmentation_metrics", failing)
     with pytest.raises(ValueError, match="bad label map"):
         tool.main(args)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -118,10 +118,10 @@ def test_make_shapes_refuses_a_folder_with_files(tool, tmp_path):
 
 LATE_ERROR = """
 import runpy, sys
-from detseg.evaluation import checkpoint_eval
+from detseg.evaluation import checkpoint_detection_eval
 def fail(*args, **kwargs):
     raise RuntimeError("failed after the evaluation")
-checkpoint_eval.write_coco_report = fail
+checkpoint_detection_eval.write_coco_report = fail
 sys.argv = ["eval.py", *sys.argv[1:]]
 runpy.run_path("tools/eval.py", run_name="__main__")
 """

@@ -22,6 +22,9 @@ from detseg.torch_files import CheckpointError
 
 logger = logging.getLogger(__name__)
 
+#: The entries of ``last.pt`` a resumed run restores besides the weights (:func:`training_state`).
+TRAINING_ENTRIES = ("optimizer", "scheduler", "scaler", "rng")
+
 
 def training_state(
     optimizer: torch.optim.Optimizer,
@@ -50,15 +53,31 @@ def training_state(
     return state
 
 
-def check_resume_entries(state: dict[str, Any], source: str | Path) -> None:
-    """Refuse a ``last.pt`` whose run position or schedule position is missing, before
-    anything is loaded from it: ``meta["run"]`` (the :class:`RunState` dict), and the
+def check_resume_entries(state: dict[str, Any], source: str | Path, ema: bool = False) -> None:
+    """Refuse a ``last.pt`` whose training state, run position or schedule position is
+    missing, before anything is loaded from it: the entries only ``last.pt`` holds
+    (``optimizer``, ``scheduler``, ``scaler``, ``rng``; a ``best.pt`` renamed, or a file another
+    program wrote, lacks them), ``meta["run"]`` (the :class:`RunState` dict), and the
     scheduler's ``lr_lambdas`` (list) and ``last_epoch`` (int; without it the schedule would
-    silently start again from its warmup).
+    silently start again from its warmup). With ``ema`` (``train.ema`` on), the ``ema``
+    entry too: a run trained without EMA cannot go on with it.
 
     Raises:
         CheckpointError: one line naming ``source`` and every missing or mistyped entry.
     """
+    missing = [k for k in TRAINING_ENTRIES if k not in state]
+    if missing:
+        raise CheckpointError(
+            f"cannot resume from {source}: it lacks the training state {missing} that a "
+            "last.pt written by detseg-train holds (a best.pt or a weights-only file has "
+            "none); resume from such a last.pt, or start without --resume"
+        )
+    if ema and "ema" not in state:
+        raise CheckpointError(
+            f"cannot resume from {source} with train.ema=true: the run trained without EMA "
+            "(the file has no EMA state); resume with --set train.ema=false, or start without "
+            "--resume"
+        )
     expected = {
         ("meta", "run"): (dict, "dict"),
         ("scheduler", "lr_lambdas"): (list, "list"),
@@ -110,7 +129,7 @@ def restore_training_state(
             but the checkpoint has no EMA state, or its optimizer state is another optimizer's
             or has other parameter groups (:func:`optimizer_mismatch`).
     """
-    missing = [k for k in ("optimizer", "scheduler", "scaler", "rng") if k not in state]
+    missing = [k for k in TRAINING_ENTRIES if k not in state]
     if missing:
         raise CheckpointError(f"cannot resume: the checkpoint lacks {missing} (use last.pt)")
     if ema is not None and "ema" not in state:

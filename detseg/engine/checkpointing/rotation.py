@@ -148,7 +148,9 @@ def load_resumable(path: str | Path, set_aside_damaged: bool = True) -> tuple[di
 
     When an older copy is used, the newer files that failed to load are moved aside
     (``last.pt`` -> ``last.pt.corrupt``, see :func:`set_aside`), so the next
-    :func:`save_rotating` never rotates them over the good copy the run resumed from.
+    :func:`save_rotating` never rotates them over the good copy the run resumed from. Each
+    damaged file is logged as an error only then: when no copy can be read, the raised error
+    alone names them, so the tools print one line.
 
     Args:
         path: the ``last.pt`` to resume from.
@@ -170,13 +172,15 @@ def load_resumable(path: str | Path, set_aside_damaged: bool = True) -> tuple[di
         except CheckpointError as err:
             errors.append(str(err))
             if candidate.is_file():
-                logger.error("%s", err)
-                damaged.append(candidate)
+                damaged.append((candidate, err))
             continue
+        # each damaged file is told once: here beside the copy resumed from, else in the error
+        for _, damage in damaged:
+            logger.error("%s", damage)
         if candidate != path:
             notes = [f"resuming from the older copy {candidate} instead"]
             if set_aside_damaged:
-                notes += [_set_aside_unreadable(p) for p in damaged]
+                notes += [_set_aside_unreadable(p) for p, _ in damaged]
             logger.warning("%s", "; ".join(notes))
         return state, candidate
     raise CheckpointError(

@@ -222,7 +222,7 @@ def _load_training_state(run: TrainingRun) -> tuple[dict[str, Any], Path]:
             f"cannot resume from {source}: its weights do not fit the configured model ({why}); "
             f"resume with the config the run was started with ({run.work_dir / 'config.yaml'})"
         ) from err
-    check_resume_entries(saved, source)  # before any state is restored from it
+    check_resume_entries(saved, source, ema=run.ema is not None)  # before any state is restored
     keep_saved_warmup(run.scheduler, saved, run.cfg.train.warmup_iters)
     restore_training_state(
         saved, run.optimizer, run.scheduler, run.scaler, ema=run.ema, rank=run.dist.rank

@@ -212,10 +212,16 @@ def _write_final_files(run: TrainingRun) -> None:
 
 def checkpoint_write_error(path: Path, err: OSError) -> str:
     """The one line of a checkpoint ``path`` that could not be written: the OS's reason and
-    what to do (the previous checkpoints are left as they were)."""
+    what to do (the previous checkpoints are left as they were). Before the run's first
+    ``last.pt`` there is nothing to ``--resume`` from: the line then says to start again."""
+    then = (
+        "then continue with --resume (an earlier last.pt is left as it was)"
+        if (path.parent / "last.pt").is_file()
+        else "then start the run again (it wrote no last.pt to --resume from)"
+    )
     return (
         f"cannot write {path}: {err.strerror or err}; free disk space or fix the folder's "
-        "permissions, then continue with --resume (an earlier last.pt is left as it was)"
+        f"permissions, {then}"
     )
 
 

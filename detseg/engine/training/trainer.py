@@ -127,7 +127,7 @@ def train(
     """Train the model of ``cfg`` into ``work_dir`` (one process, or one of ``torchrun``'s).
 
     Args:
-        cfg: the resolved config (``cfg.work_dir`` is set to ``work_dir``), or a YAML file
+        cfg: the resolved config (``cfg.work_dir`` is set to ``work_dir``, absolute), or a YAML file
             path or a dict in the YAML layout, read as :func:`~detseg.config.as_config` does.
         work_dir: output folder: ``config.yaml``, ``metrics.jsonl``, ``tb/``, ``last.pt``,
             ``best.pt``, ``curves.png``.
@@ -187,7 +187,9 @@ def _train(
     stop: StopSignals,
     after_step: AfterStep | None,
 ) -> TrainResult:
-    cfg.work_dir = str(work_dir)
+    # absolute, so that the run's config.yaml (the resume line's CONFIG) resumes this folder
+    # from any current folder, and a resume naming the folder otherwise changes no config key
+    cfg.work_dir = str(work_dir.absolute())
     start = time.time()
     with failing_together(dist, ConfigError):  # each process builds its own data and model
         run = _build_run(cfg, work_dir, resume, dist, device, stop, after_step)

@@ -60,11 +60,20 @@ def test_other_torch_errors_pass_unchanged(tmp_path, monkeypatch):
 
 
 def test_a_full_disk_while_writing_best_pt_is_one_line(tmp_path, monkeypatch):
+    (tmp_path / "last.pt").write_bytes(b"the run's last.pt")
     monkeypatch.setattr(checkpoint, "open", _FullDisk, raising=False)
     error = train_steps._write_best(_run(tmp_path))
     assert error is not None and "\n" not in error
     assert error.startswith(f"cannot write {tmp_path / 'best.pt'}: No space left on device; ")
     assert "then continue with --resume" in error
+
+
+def test_a_full_disk_before_the_first_last_pt_says_to_start_again(tmp_path, monkeypatch):
+    """With no last.pt written yet, ``--resume`` would be refused: the line says so."""
+    monkeypatch.setattr(checkpoint, "open", _FullDisk, raising=False)
+    error = train_steps._write_best(_run(tmp_path))
+    assert error is not None and "then start the run again" in error
+    assert "continue with --resume" not in error
 
 
 def test_a_full_disk_while_writing_last_pt_is_a_work_dir_error(tmp_path, monkeypatch):

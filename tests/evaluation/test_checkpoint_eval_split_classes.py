@@ -1,0 +1,35 @@
+"""A checkpoint evaluated on a split of other classes: one line naming the split's annotation
+file, and advice that works (``data.classes`` only where the split has every class)."""
+
+from __future__ import annotations
+
+import shlex
+from types import SimpleNamespace
+
+import pytest
+
+from detseg.evaluation.evaluation_split import check_split_classes
+
+CLASSES = ["circle", "square", "star"]
+DATA = SimpleNamespace(format="coco", root="data", options={"val_ann": "/x/other_val.json"})
+
+
+def test_the_same_classes_pass() -> None:
+    check_split_classes(list(CLASSES), CLASSES, DATA)
+
+
+def test_a_split_without_some_class_names_the_file_and_the_missing_classes() -> None:
+    with pytest.raises(ValueError) as err:
+        check_split_classes(["circle", "square"], CLASSES, DATA)
+    message = str(err.value)
+    assert "/x/other_val.json" in message and "'star'" in message
+    assert "data.classes" not in message  # it cannot pick a class the split does not have
+
+
+def test_a_split_with_more_classes_gets_a_data_classes_setting_that_parses() -> None:
+    with pytest.raises(ValueError) as err:
+        check_split_classes(["star", "circle", "ellipse", "square"], CLASSES, DATA)
+    message = str(err.value)
+    assert "/x/other_val.json" in message
+    setting = shlex.split(message.split("--set ", 1)[1])[0]
+    assert setting == 'data.classes=["circle", "square", "star"]'
