@@ -31,13 +31,16 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
+from PIL import Image
 from torch.utils.data import DataLoader
 
 from detseg.config import Config, ConfigError
-from detseg.data.base import DetectionDataset
+from detseg.data.base import DetectionDataset, possibly_kept
 from detseg.data.coco_masks import warn_about_box_masks
 from detseg.data.group_sampler import aspect_ratio_group_ids, image_sizes
+from detseg.data.image_io import file_exif_orientation, pillow_pixel_limit_lifted
 from detseg.data.loader import ShardSampler, build_loader, collate_detection
 from detseg.data.masks import SegmentationDataset
 from detseg.data.registry import build_dataset, with_known_classes
@@ -184,14 +187,17 @@ def check_train_objects(train_set: DetectionDataset) -> None:
     The count is the reader's, from its annotations alone
     (:attr:`~detseg.data.base.DetectionDataset.num_objects`; no image is read, a box is checked
     against the image size the annotations state), so a split whose every box lies outside its
-    image is refused too; a reader that cannot tell (``None``) passes. Every process of a
-    distributed run reads the same split, so every one raises alike.
+    image is refused too; a reader that cannot tell (``None``) passes. A count of 0 is checked
+    again against the sizes training reads (:func:`_object_on_read_size`): stated sizes that
+    are wrong (a json of resized images) do not refuse boxes that fit the files, which
+    training then warns about. Every process of a distributed run reads the same split, so
+    every one raises alike.
 
     Raises:
         ValueError: ``num_objects`` is 0: one line naming the split's files and image count,
             and ``tools/check_data.py``.
     """
-    if train_set.num_objects != 0:
+    if train_set.num_objects != 0 or _object_on_read_size(train_set):
         return
     images = f"{len(train_set)} image{'' if len(train_set) == 1 else 's'}"
     raise ValueError(
@@ -202,6 +208,44 @@ def check_train_objects(train_set: DetectionDataset) -> None:
         "this config (with the same --data / --set) to see what the reader finds, then add or "
         "fix the annotations"
     )
+
+
+def _object_on_read_size(train_set: DetectionDataset) -> bool:
+    """Whether an image of ``train_set`` has an annotated object whose box the box checks keep
+    on the image as training reads it (:func:`~detseg.data.base.possibly_kept` at its header's
+    size, turned where it is read as displayed): the annotations' stated sizes aside. Only
+    images whose stated size differs from their file's are looked at, up to the first such
+    object (a header read each, no pixels decoded)."""
+    for index in range(len(train_set)):
+        stated = train_set.stated_size(index)
+        if stated is None:
+            continue
+        size = _read_size(train_set, index)
+        if size is None or size == stated:
+            continue
+        ann = train_set.annotations(index, size)
+        boxes = np.asarray(ann.boxes, dtype=np.float64).reshape(-1, 4)
+        if ann.iscrowd is not None and train_set.drop_crowd:
+            boxes = boxes[np.asarray(ann.iscrowd).reshape(-1) == 0]
+        if possibly_kept(boxes, size).any():
+            return True
+    return False
+
+
+def _read_size(dataset: DetectionDataset, index: int) -> tuple[int, int] | None:
+    """``(H, W)`` of image ``index`` as training reads it, from the file's header: turned a
+    quarter where the dataset reads the tagged photo as displayed; ``None`` if unreadable."""
+    path = dataset.image_path(index)
+    try:
+        with pillow_pixel_limit_lifted(), Image.open(path) as image:
+            width, height = image.size
+    except (OSError, ValueError, SyntaxError):
+        return None
+    orientation = file_exif_orientation(path)
+    turned = orientation in (5, 6, 7, 8)
+    if turned and dataset.reads_as_displayed(index, orientation, (height, width)):
+        return width, height
+    return height, width
 
 
 def _val_has_masks(gt: dict[str, Any], source: str, dist: DistInfo) -> bool:
