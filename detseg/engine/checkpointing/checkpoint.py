@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -93,6 +94,7 @@ def written_atomically(path: Path) -> Iterator[Path]:
     os.close(fd)
     partial = Path(tmp_name)
     try:
+        os.chmod(partial, _file_mode(path))  # mkstemp's 0o600 would hide it from other users
         yield partial
         with open(partial, "rb") as file:
             os.fsync(file.fileno())
@@ -100,6 +102,19 @@ def written_atomically(path: Path) -> Iterator[Path]:
     finally:
         partial.unlink(missing_ok=True)
     fsync_dir(path.parent)
+
+
+def _file_mode(path: Path) -> int:
+    """The permission bits ``open(path, "w")`` leaves ``path`` with: an existing file's own,
+    else ``0o666`` less the process's umask (``0o644`` under the usual ``022``), so that a
+    checkpoint or an exported model is as readable by a serving process as any file written
+    by hand. The umask is read by setting it and putting it back: Python has no getter."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:  # no file there yet
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def remove_stale_temp_files(folder: str | Path) -> list[Path]:

@@ -1,0 +1,40 @@
+"""Files written through ``written_atomically`` (checkpoints, exported models) get the
+permission bits of a file written by hand: ``0o666`` less the umask for a new file (a serving
+process under another user can read them), an existing file's own when it is replaced."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from detseg.engine.checkpointing.checkpoint import written_atomically
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
+
+
+def _write(path: Path) -> int:
+    with written_atomically(path) as partial:
+        partial.write_bytes(b"weights")
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_new_file_follows_the_umask(tmp_path: Path, umask: int, mode: int) -> None:
+    old = os.umask(umask)
+    try:
+        assert _write(tmp_path / "best.pt") == mode
+        assert os.umask(umask) == umask  # the umask is left as it was
+    finally:
+        os.umask(old)
+
+
+def test_replaced_file_keeps_its_mode(tmp_path: Path) -> None:
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"old")
+    path.chmod(0o640)
+    assert _write(path) == 0o640
+    assert path.read_bytes() == b"weights"
