@@ -62,8 +62,8 @@ def split_inputs(
 
 
 def _earlier_outputs(videos: Sequence[Path], named: Sequence[str], out: Path | None) -> set[Path]:
-    """The ``videos`` found by a pattern (not named as files) under ``out`` with their
-    ``<stem>.jsonl`` beside them: the drawn videos of an earlier run into ``out``
+    """The ``.mp4`` ``videos`` found by a pattern (not named as files) under ``out`` with
+    their ``<stem>.jsonl`` beside them: the drawn videos of an earlier run into ``out``
     (:func:`~detseg.api.video_outputs.predict_video` writes the two together)."""
     if out is None or not out.is_dir():
         return set()
@@ -73,7 +73,8 @@ def _earlier_outputs(videos: Sequence[Path], named: Sequence[str], out: Path | N
     earlier = {
         path
         for path in videos
-        if path.resolve().is_relative_to(folder)
+        if path.suffix == ".mp4"  # what predict_video writes: a user's clip.avi is read
+        and path.resolve().is_relative_to(folder)
         and path.resolve() not in given
         and path.with_suffix(".jsonl").is_file()
     }

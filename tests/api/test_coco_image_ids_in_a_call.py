@@ -1,7 +1,7 @@
 """``to_coco()`` without an ``image_id`` numbers each image by its position in the ``predict``
 or ``stream`` call, from 1, as ``tools/infer.py``'s ``predictions.json`` does: the records of
-``[r.to_coco() for r in results]`` over several images no longer all say ``image_id: 1``
-(pycocotools' ``loadRes`` merged them into one image without a word)."""
+``[r.to_coco() for r in results]`` over several images have one ``image_id`` each (records
+of one id would be merged into one image by pycocotools' ``loadRes`` without a word)."""
 
 from __future__ import annotations
 

@@ -45,3 +45,18 @@ def test_a_video_named_as_a_file_or_alone_is_read(tmp_path, video):
     assert split_inputs([str(out / "clip_1*")], out)[1] == [str(out / "clip_1.mp4")]
     other = tmp_path / "elsewhere"  # outputs of another folder are inputs like any video
     assert len(split_inputs([pattern], other)[1]) == 2
+
+
+def test_a_user_video_of_another_suffix_is_read(tmp_path, video):
+    """Only ``.mp4`` files are the drawn videos of a run: a user's ``clip.avi`` with a
+    ``clip.jsonl`` of their own beside it, in the output folder, is an input."""
+    out = tmp_path / "out"
+    out.mkdir()
+    shutil.copyfile(video, out / "clip.avi")
+    (out / "clip.jsonl").write_text("{}\n")
+    assert split_inputs([str(out / "*.avi")], out)[1] == [str(out / "clip.avi")]
+    (out / "other.avi").write_bytes((out / "clip.avi").read_bytes())
+    assert split_inputs([str(out / "*.avi")], out)[1] == [
+        str(out / "clip.avi"),
+        str(out / "other.avi"),
+    ]
