@@ -1,8 +1,10 @@
-"""COCO (or VOC) evaluation report of a checkpoint on its val split, or of a predictions file.
+"""COCO (or VOC) evaluation report of a checkpoint on its val split (or another split of its
+dataset, ``--split test``), or of a predictions file.
 
 A segmentation checkpoint is scored by mIoU instead (see the end of this text).
 
     python tools/eval.py runs/demo/best.pt
+    python tools/eval.py runs/demo/best.pt --split test   # the held-out split
     python tools/eval.py runs/demo      # a run folder: its best.pt, else its last.pt
     python tools/eval.py runs/demo/best.pt --set data.root=/data/shapes eval.backend=pycocotools
     python tools/eval.py runs/voc/best.pt --metric voc12
@@ -92,6 +94,7 @@ DETECTION_FLAGS = {
 #: The example command lines of ``--help``.
 EXAMPLES = """\
     python tools/eval.py runs/demo/best.pt
+    python tools/eval.py runs/demo/best.pt --split test --out runs/demo/eval_test
     python tools/eval.py runs/demo      # a run folder: its best.pt, else its last.pt
     python tools/eval.py runs/demo/best.pt --set data.root=datasets/shapes eval.backend=pycocotools
     python tools/eval.py runs/demo/best.pt --metric voc12 --out runs/demo/eval_voc12
@@ -142,6 +145,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(a file, a packaged one by name such as datasets/voc, or an Ultralytics data yaml) whose "
         "val split is scored; "
         "its classes must be the checkpoint's",
+    )
+    parser.add_argument(
+        "--split",
+        default=None,
+        metavar="NAME",
+        help="checkpoint form: evaluate this split of the checkpoint's dataset (after --set and "
+        "--data) instead of its val split, e.g. test: coco and coco_seg val/images and "
+        "annotations/instances_val.json become NAME/images and instances_NAME.json, yolo and "
+        "folder_seg images/val (masks/val) become images/NAME, voc, voc_seg and shapes_seg "
+        "take data.val_split=NAME (ImageSets/.../NAME.txt); a split that is not there is one "
+        "line listing those that are; the report and metrics.json name the split",
     )
     _add_model_free_args(parser.add_argument_group("model-free form (instead of CHECKPOINT)"))
     parser.add_argument(
@@ -236,6 +250,8 @@ def _form_problem(args: argparse.Namespace) -> str | None:
         )
     if args.checkpoint is None and args.set:
         return "--set overrides a checkpoint's config; it has no use with --gt/--pred"
+    if args.checkpoint is None and args.split is not None:
+        return "--split picks a split of a checkpoint's dataset; --gt names the ground truth here"
     if args.checkpoint is None and args.data is not None:
         return "--data replaces a checkpoint's data section; --gt names the ground truth here"
     if args.worst_k is not None and args.worst_k < 0:
@@ -276,6 +292,7 @@ def _evaluate(args: argparse.Namespace, out: Path) -> Any:
             score_threshold=SCORE_THR if args.score_thr is None else args.score_thr,
             metric=args.metric,
             data_file=args.data,
+            split=args.split,
         )
     # the model-free form needs no torch: only its own modules are imported
     from detseg.evaluation.prediction_files_eval import evaluate_prediction_files

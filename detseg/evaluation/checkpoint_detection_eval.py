@@ -34,6 +34,7 @@ from detseg.evaluation.evaluation_split import (
     check_some_image_read,
     evaluated_split,
     evaluation_loader,
+    split_name,
 )
 from detseg.evaluation.gallery_sources import gallery_orientation_rule, gallery_sources
 from detseg.evaluation.output_staging import evaluate_staged
@@ -52,6 +53,7 @@ def evaluate_detector(
     out: Path,
     worst_k: int = 8,
     score_threshold: float = 0.3,
+    split: str | None = None,
 ) -> EvaluationSummary:
     """Predict on ``val_set``; write the COCO report and ``out/detections.json``.
 
@@ -63,6 +65,8 @@ def evaluate_detector(
         device: where the model runs.
         out: output folder, staged (:func:`~detseg.evaluation.output_staging.evaluate_staged`).
         worst_k, score_threshold: see :func:`detseg.evaluation.summary.write_coco_report`.
+        split: the split's name where one was chosen (``--split``; the report and
+            ``metrics.json`` name it), ``None`` for the config's val split.
 
     Returns:
         The report's summary, ``detections.json`` added to its ``wrote`` lines.
@@ -71,7 +75,7 @@ def evaluate_detector(
     return evaluate_staged(
         out,
         lambda stage: _write_detector_evaluation(
-            checkpoint, cfg, model, val_set, device, stage, worst_k, score_threshold
+            checkpoint, cfg, model, val_set, device, stage, worst_k, score_threshold, split
         ),
     )
 
@@ -85,6 +89,7 @@ def _write_detector_evaluation(
     out: Path,
     worst_k: int,
     score_threshold: float,
+    split: str | None,
 ) -> EvaluationSummary:
     """:func:`evaluate_detector` writing straight into ``out`` (a staging folder)."""
     metric = resolve_metric(cfg.eval.metric, cfg.data.format)
@@ -102,14 +107,15 @@ def _write_detector_evaluation(
     info = {
         "checkpoint": str(checkpoint),
         "model": cfg.model.name,
-        "dataset": evaluated_split(cfg.data),
+        "dataset": evaluated_split(cfg.data, split),
+        "split": split_name(cfg.data, split),
         "images": len(val_set),
         "backend": cfg.eval.backend,
         "metric": metric,
     }
     kind = "COCO bbox and segm" if segm else "COCO bbox"
     kind = f"{metric.upper()} and {kind}" if is_voc_metric(metric) else kind
-    heading = f"{kind} evaluation of {checkpoint} on {len(val_set)} images"
+    heading = f"{kind} evaluation of {checkpoint} on {len(val_set)} images{_of_split(split)}"
     summary = write_coco_report(
         out,
         heading,
@@ -127,6 +133,11 @@ def _write_detector_evaluation(
     (out / "detections.json").write_text(json.dumps(detections))
     summary.wrote.append(f"Wrote {out / 'detections.json'}")
     return summary
+
+
+def _of_split(split: str | None) -> str:
+    """``" of split test"`` for a split chosen by name (``--split``), else nothing."""
+    return "" if split is None else f" of split {split}"
 
 
 def scores_masks(model: nn.Module, data_format: str) -> bool:

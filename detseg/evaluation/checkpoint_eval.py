@@ -1,9 +1,11 @@
-"""Evaluate a checkpoint on its validation split: COCO report of a detector, mIoU of a segmenter.
+"""Evaluate a checkpoint on its validation split (or another split of its dataset, by name):
+COCO report of a detector, mIoU of a segmenter.
 
 The checkpoint holds everything needed: model settings, classes and the data config, which
 ``overrides`` (``"key=value"`` strings, as ``--set`` takes them) can change, e.g.
-``data.root=/data/shapes`` or ``eval.max_images=100``. This module reads the checkpoint and
-the val split and hands them to the evaluation of the model's task:
+``data.root=/data/shapes`` or ``eval.max_images=100``; ``split`` names another split of the
+same dataset (``test``; :func:`~detseg.evaluation.evaluation_split.split_section`). This
+module reads the checkpoint and the split and hands them to the evaluation of the model's task:
 
 - a detector's, :func:`~detseg.evaluation.checkpoint_detection_eval.evaluate_detector`: the
   COCO report (VOC mAP first with a VOC metric, mask AP for a model with masks on COCO data)
@@ -33,7 +35,7 @@ from detseg.engine.training.model_setup import check_model_task
 from detseg.engine.validation import DatasetHead
 from detseg.evaluation.checkpoint_detection_eval import evaluate_detector
 from detseg.evaluation.checkpoint_segmentation_eval import evaluate_segmenter
-from detseg.evaluation.evaluation_split import check_split_classes
+from detseg.evaluation.evaluation_split import check_split_classes, split_section
 from detseg.evaluation.summary import EvaluationSummary
 
 
@@ -46,8 +48,10 @@ def evaluate_checkpoint(
     score_threshold: float = 0.3,
     metric: str | None = None,
     data_file: str | os.PathLike | None = None,
+    split: str | None = None,
 ) -> EvaluationSummary:
-    """Evaluate ``checkpoint`` on the val split of its config; write the results into ``out``.
+    """Evaluate ``checkpoint`` on the val split of its config (or split ``split`` of its
+    dataset); write the results into ``out``.
 
     Args:
         checkpoint: a ``best.pt`` / ``last.pt`` written by training.
@@ -64,6 +68,10 @@ def evaluate_checkpoint(
             (default: the config's ``eval.metric``; ``auto`` is ``voc07`` on VOC data).
         data_file: a data yaml (``detseg.config.load_data_file``) that replaces the
             checkpoint's data section: evaluate on another dataset of the same classes.
+        split: the name of the split to evaluate (``val``, ``test``, ...) of the dataset
+            (after ``overrides`` and ``data_file``), found by the convention of the data
+            section's own paths (:func:`~detseg.evaluation.evaluation_split.split_section`);
+            the report names it. ``None``: the config's val split.
 
     Returns:
         The summary of :func:`evaluate_segmenter` or :func:`evaluate_detector`.
@@ -73,7 +81,8 @@ def evaluate_checkpoint(
             the data's (``data.format``).
         CheckpointError: an unreadable checkpoint.
         ValueError: the val split's classes differ from the checkpoint's
-            (:func:`~detseg.evaluation.evaluation_split.check_split_classes`).
+            (:func:`~detseg.evaluation.evaluation_split.check_split_classes`), or ``split`` is
+            no split of the dataset (the line lists those that are).
         NotADirectoryError: ``out`` is a file (checked before any work).
     """
     checkpoint = Path(checkpoint)
@@ -84,6 +93,8 @@ def evaluate_checkpoint(
     cfg = config_from_dict(
         state["config"], source=str(checkpoint), overrides=overrides, data_file=data_file
     )
+    if split is not None:  # before the model is built: a missing split is said at once
+        cfg.data = split_section(cfg.data, split)
     device = resolve_device(cfg.device)
     model, _, classes = model_from_checkpoint(
         state, device, cfg.model.to_dict(), source=str(checkpoint)
@@ -95,5 +106,7 @@ def evaluate_checkpoint(
     if cfg.eval.max_images is not None:
         val_set = DatasetHead(val_set, cfg.eval.max_images)
     if getattr(model, "task", "detection") == "segmentation":
-        return evaluate_segmenter(checkpoint, cfg, model, val_set, classes, device, out)
-    return evaluate_detector(checkpoint, cfg, model, val_set, device, out, worst_k, score_threshold)
+        return evaluate_segmenter(checkpoint, cfg, model, val_set, classes, device, out, split)
+    return evaluate_detector(
+        checkpoint, cfg, model, val_set, device, out, worst_k, score_threshold, split
+    )

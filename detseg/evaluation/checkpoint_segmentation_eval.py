@@ -27,6 +27,7 @@ from detseg.evaluation.evaluation_split import (
     check_some_image_read,
     evaluated_split,
     evaluation_loader,
+    split_name,
 )
 from detseg.evaluation.output_staging import evaluate_staged
 from detseg.evaluation.segmentation_scored import check_some_pixel_scored
@@ -42,6 +43,7 @@ def evaluate_segmenter(
     classes: list[str],
     device: torch.device,
     out: Path,
+    split: str | None = None,
 ) -> EvaluationSummary:
     """Segment ``val_set`` (TTA and CRF as ``cfg.eval`` says); write ``out/metrics.json`` and
     ``out/confusion_matrix.png`` (named in ``metrics.json``'s ``info``).
@@ -54,6 +56,8 @@ def evaluate_segmenter(
         classes: the ``K`` foreground class names (labels ``1..K``; 0 is background).
         device: where the model runs.
         out: output folder, staged (:func:`~detseg.evaluation.output_staging.evaluate_staged`).
+        split: the split's name where one was chosen (``--split``; the report and
+            ``metrics.json`` name it), ``None`` for the config's val split.
 
     Returns:
         The mIoU table and the content of ``metrics.json``.
@@ -63,7 +67,7 @@ def evaluate_segmenter(
     return evaluate_staged(
         out,
         lambda stage: _write_segmenter_evaluation(
-            checkpoint, cfg, model, val_set, classes, device, stage
+            checkpoint, cfg, model, val_set, classes, device, stage, split
         ),
     )
 
@@ -76,6 +80,7 @@ def _write_segmenter_evaluation(
     classes: list[str],
     device: torch.device,
     out: Path,
+    split: str | None,
 ) -> EvaluationSummary:
     """:func:`evaluate_segmenter` writing straight into ``out`` (a staging folder)."""
     inference = SegmentationInference.from_config(cfg.eval)
@@ -85,11 +90,12 @@ def _write_segmenter_evaluation(
             model, loader, device, len(classes) + 1, amp, inference=inference
         )
     check_some_image_read(metrics["images"], len(val_set), cfg.data)
-    check_some_pixel_scored(metrics, val_set, evaluated_split(cfg.data))
+    check_some_pixel_scored(metrics, val_set, evaluated_split(cfg.data, split))
     info = {
         "checkpoint": str(checkpoint),
         "model": cfg.model.name,
-        "dataset": evaluated_split(cfg.data),
+        "dataset": evaluated_split(cfg.data, split),
+        "split": split_name(cfg.data, split),
         "images": metrics["images"],
         "tta": cfg.eval.tta,
         "tta_scales": cfg.eval.tta_scales,
@@ -106,7 +112,8 @@ def _write_segmenter_evaluation(
     )
     path = write_segmentation_metrics(out, metrics, classes, info)
     return EvaluationSummary(
-        heading=f"Segmentation evaluation of {checkpoint} on {metrics['images']} images",
+        heading=f"Segmentation evaluation of {checkpoint} on {metrics['images']} images"
+        + ("" if split is None else f" of split {split}"),
         table=f"{label_maps_line(inference)}\n\n{segmentation_table(metrics, classes)}",
         metrics=json.loads(path.read_text(encoding="utf-8")),
         wrote=[f"Wrote {plot}", f"Wrote {path}"],

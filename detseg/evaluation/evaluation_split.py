@@ -1,4 +1,5 @@
-"""The split a checkpoint is evaluated on: its loader, its name in the report, and the checks
+"""The split a checkpoint is evaluated on: the data section of a split chosen by name
+(``--split test``, :func:`split_section`), its loader, its name in the report, and the checks
 that its classes are the checkpoint's and that some of its images were read.
 
 Shared by the detector's (:mod:`detseg.evaluation.checkpoint_detection_eval`) and the
@@ -8,8 +9,12 @@ segmenter's (:mod:`detseg.evaluation.checkpoint_segmentation_eval`) evaluation.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import glob
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -59,14 +64,122 @@ def check_some_image_read(read: int, total: int, data: Any) -> None:
         )
 
 
-def evaluated_split(data: Any) -> str:
-    """The data a checkpoint is evaluated on, as its report names it: the format, the root and
-    the ``val`` keys (the format's defaults where the config sets none), e.g.
-    ``coco at datasets/shapes (val_images test/images, val_ann annotations/instances_test.json)``:
-    pointed at the held-out split, the report says so."""
+def evaluated_split(data: Any, split: str | None = None) -> str:
+    """The data a checkpoint is evaluated on, as its report names it: the format, the root,
+    the split's name where it was chosen (``--split``) and the ``val`` keys (the format's
+    defaults where the config sets none), e.g. ``coco at datasets/shapes, split test
+    (val_images test/images, val_ann annotations/instances_test.json)``: pointed at the
+    held-out split, the report says so."""
     keys = {**DATA_DEFAULTS.get(data.format, {}), **data.options}
-    split = ", ".join(f"{k} {v}" for k, v in keys.items() if k.startswith("val_") and v)
-    return f"{data.format} at {data.root} ({split or 'val split'})"
+    paths = ", ".join(f"{k} {v}" for k, v in keys.items() if k.startswith("val_") and v)
+    named = "" if split is None else f", split {split}"
+    return f"{data.format} at {data.root}{named} ({paths or 'val split'})"
+
+
+def split_name(data: Any, split: str | None) -> str:
+    """The name of the evaluated split, for ``metrics.json``: ``split`` where it was chosen
+    (``--split``), else the config's ``data.val_split`` for the formats that name their split
+    (VOC's default is ``test``), else ``val`` (the config's ``val_*`` paths)."""
+    if split is not None:
+        return split
+    if data.format in _NAMED_SPLIT_FILES:
+        return str({**DATA_DEFAULTS.get(data.format, {}), **data.options}["val_split"])
+    return "val"
+
+
+#: The formats whose split is a name (``data.val_split``) and the file of split ``{}``.
+_NAMED_SPLIT_FILES = {
+    "voc": "ImageSets/Main/{}.txt",
+    "voc_seg": "ImageSets/Segmentation/{}.txt",
+    "shapes_seg": "annotations/instances_{}.json",
+}
+
+#: The word of a split inside a path (a whole word: ``val/images``, ``instances_val.json``,
+#: ``images/valid``), the ``val`` keys' (or else the ``train`` keys') to change into the name.
+_SPLIT_WORDS = {
+    "val": re.compile(r"(?<![A-Za-z0-9])(val|valid|validation)(?![A-Za-z0-9])"),
+    "train": re.compile(r"(?<![A-Za-z0-9])(train|training)(?![A-Za-z0-9])"),
+}
+
+
+def split_section(data: Any, name: str) -> Any:
+    """``data`` (a :class:`~detseg.config.schema.DataConfig`) with its ``val`` keys pointed at
+    split ``name`` of the same dataset, by the convention of its own paths: for COCO, YOLO,
+    ``folder_seg`` and ``coco_seg`` the ``val`` word of each ``val_*`` path becomes ``name``
+    (``val/images`` -> ``test/images``, ``annotations/instances_val.json`` ->
+    ``annotations/instances_test.json``, ``images/val`` -> ``images/test``; the ``train_*``
+    paths' ``train`` word where the ``val`` paths have no ``val``); for VOC, ``voc_seg`` and
+    ``shapes_seg``, ``data.val_split`` becomes ``name`` (``ImageSets/Main/<name>.txt``, ...).
+
+    Raises:
+        ValueError: one line: ``name`` is no split of the dataset (naming what is missing and
+            the splits that do exist), or the paths hold no split word to change.
+    """
+    if not name or Path(name).name != name or name in (".", ".."):
+        raise ValueError(f"--split {name!r}: give a split's name, such as val or test")
+    full = {**DATA_DEFAULTS.get(data.format, {}), **data.options}
+    root = Path(data.root)
+    if data.format in _NAMED_SPLIT_FILES:
+        pattern = _NAMED_SPLIT_FILES[data.format]
+        _check_split_exists(name, [root / pattern.format(name)], _named_splits(root, pattern))
+        return dataclasses.replace(data, options={**data.options, "val_split": name})
+    changed = _split_paths(full, name)
+    found = _path_splits(root, _split_paths(full, "*"))
+    _check_split_exists(name, [root / path for path in changed.values()], found)
+    return dataclasses.replace(data, options={**data.options, **changed})
+
+
+def _split_paths(full: dict[str, Any], name: str) -> dict[str, str]:
+    """The ``val_*`` paths of split ``name``: the ``val`` paths with ``name`` for their ``val``
+    word, else the ``train`` paths with ``name`` for their ``train`` word.
+
+    Raises:
+        ValueError: neither holds a split word in every path (one line naming the keys).
+    """
+    for kind, word in _SPLIT_WORDS.items():
+        keys = [k for k, v in full.items() if k.startswith(f"{kind}_") and isinstance(v, str)]
+        if keys and all(word.search(full[k]) for k in keys):
+            return {f"val_{k[len(kind) + 1 :]}": word.sub(name, full[k]) for k in keys}
+    named = ", ".join(f"data.{k} {v!r}" for k, v in full.items() if k.startswith("val_") and v)
+    raise ValueError(
+        f"--split {name}: the data section's paths ({named}) hold no split name (val, train) "
+        "to change; point the val keys at the split with --set instead"
+    )
+
+
+def _check_split_exists(name: str, paths: list[Path], found: list[str]) -> None:
+    """Raise the one line of a split ``name`` whose ``paths`` are not all there."""
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        there = ", ".join(found) if found else "none found"
+        raise ValueError(
+            f"--split {name}: no such split of the checkpoint's dataset (no {missing[0]}); "
+            f"its splits: {there}"
+        )
+
+
+def _named_splits(root: Path, pattern: str) -> list[str]:
+    """The split names whose file of ``pattern`` (``{}`` the name) exists under ``root`` (VOC's
+    per-class files such as ``ImageSets/Main/cat_train.txt`` left out)."""
+    names = _path_splits(root, {"file": pattern.format("*")})
+    return [n for n in names if "_" not in n] if pattern.startswith("ImageSets") else names
+
+
+def _path_splits(root: Path, patterns: dict[str, str]) -> list[str]:
+    """The split names for which every path of ``patterns`` (``*`` the name) exists under
+    ``root``, in sorted order."""
+    names: set[str] | None = None
+    for pattern in patterns.values():
+        full = str(root / pattern)
+        regex = re.compile("^" + re.escape(full).replace(r"\*", "([^/]+)") + "$")
+        found = {m.group(1) for m in map(regex.match, glob.glob(full)) if m is not None}
+        names = found if names is None else names & found
+    return sorted(names or ())
+
+
+#: The formats whose ``data.classes`` picks and orders the annotations' classes by name (COCO
+#: categories, VOC object names); in the others (YOLO, label maps) it names the label numbers.
+_CLASSES_BY_NAME = ("coco", "voc")
 
 
 def check_split_classes(split_classes: Sequence[str], classes: Sequence[str], data: Any) -> None:
@@ -74,8 +187,9 @@ def check_split_classes(split_classes: Sequence[str], classes: Sequence[str], da
     another class's boxes or pixels.
 
     The line names the split (:func:`evaluated_split`: its annotation file) and what can be
-    done: ``data.classes`` picks and orders the split's classes by name, so it helps only when
-    the split has every class of the checkpoint.
+    done: ``data.classes`` picks and orders the split's classes by name in the formats of
+    :data:`_CLASSES_BY_NAME`, so it helps only there, and only when the split has every class
+    of the checkpoint.
 
     Raises:
         ValueError: ``split_classes`` is not ``classes`` (names and order).
@@ -84,7 +198,13 @@ def check_split_classes(split_classes: Sequence[str], classes: Sequence[str], da
     if split_classes == classes:
         return
     absent = [name for name in classes if name not in split_classes]
-    if absent:
+    if data.format not in _CLASSES_BY_NAME:
+        fix = (
+            f"a {data.format} dataset numbers its labels by its own class list, which "
+            "data.classes would only rename: evaluate on data labelled in the checkpoint's "
+            "classes and order"
+        )
+    elif absent:
         fix = (
             f"it has no class {', '.join(map(repr, absent))}: evaluate on data of the "
             "checkpoint's classes (a data yaml or annotations with these names)"

@@ -33,3 +33,15 @@ def test_a_split_with_more_classes_gets_a_data_classes_setting_that_parses() -> 
     assert "/x/other_val.json" in message
     setting = shlex.split(message.split("--set ", 1)[1])[0]
     assert setting == 'data.classes=["circle", "square", "star"]'
+
+
+@pytest.mark.parametrize("fmt", ["yolo", "folder_seg", "voc_seg"])
+def test_a_format_of_numbered_labels_gets_no_data_classes_setting(fmt: str) -> None:
+    """YOLO labels and label maps are numbers: data.classes would rename them, not pick the
+    checkpoint's classes, and the evaluation would score the wrong classes without a word."""
+    data = SimpleNamespace(format=fmt, root="data", options={})
+    with pytest.raises(ValueError) as err:
+        check_split_classes(["star", "circle", "ellipse", "square"], CLASSES, data)
+    message = str(err.value)
+    assert "data.classes=" not in message and "--set" not in message
+    assert f"a {fmt} dataset numbers its labels by its own class list" in message

@@ -1,0 +1,96 @@
+"""``split_section`` (``tools/eval.py --split NAME``): the data section of another split of a
+checkpoint's dataset, by the convention of the section's own paths, for every dataset format;
+a split that is not there is one line naming what is missing and listing the splits that are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from detseg.config.schema import DataConfig
+from detseg.evaluation.evaluation_split import evaluated_split, split_name, split_section
+
+
+def _touch(root: Path, *paths: str) -> None:
+    """Make each path under ``root``: a folder where it ends with ``/``, else a file."""
+    for path in paths:
+        target = root / path
+        if path.endswith("/"):
+            target.mkdir(parents=True, exist_ok=True)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("")
+
+
+def _coco(root: Path) -> None:
+    for split in ("train", "val", "test"):
+        _touch(root, f"{split}/images/", f"annotations/instances_{split}.json")
+
+
+def test_coco_takes_the_split_s_images_and_json(tmp_path):
+    _coco(tmp_path)
+    data = split_section(DataConfig(format="coco", root=str(tmp_path)), "test")
+    assert data.options["val_images"] == "test/images"
+    assert data.options["val_ann"] == "annotations/instances_test.json"
+    assert evaluated_split(data, "test") == (
+        f"coco at {tmp_path}, split test (val_images test/images, val_ann "
+        "annotations/instances_test.json)"
+    )
+    assert split_name(data, "test") == "test"
+
+
+def test_coco_whose_val_keys_name_no_split_follows_its_train_keys(tmp_path):
+    _coco(tmp_path)
+    options = {"val_images": "test/images", "val_ann": "annotations/instances_test.json"}
+    data = split_section(DataConfig(format="coco", root=str(tmp_path), options=options), "val")
+    assert (data.options["val_images"], data.options["val_ann"]) == (
+        "val/images",
+        "annotations/instances_val.json",
+    )
+
+
+def test_a_missing_split_is_one_line_listing_the_splits_there(tmp_path):
+    _coco(tmp_path)
+    _touch(tmp_path, "annotations/instances_extra.json")  # no extra/images: no split
+    with pytest.raises(ValueError) as raised:
+        split_section(DataConfig(format="coco", root=str(tmp_path)), "tset")
+    assert str(raised.value) == (
+        f"--split tset: no such split of the checkpoint's dataset (no {tmp_path}/tset/images); "
+        "its splits: test, train, val"
+    )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "files", "key", "pattern"),
+    [
+        ("voc", "ImageSets/Main/{}.txt", "val_split", "{}"),
+        ("voc_seg", "ImageSets/Segmentation/{}.txt", "val_split", "{}"),
+        ("shapes_seg", "annotations/instances_{}.json", "val_split", "{}"),
+        ("yolo", "images/{}/", "val_images", "images/{}"),
+        ("folder_seg", "images/{}/", "val_images", "images/{}"),
+    ],
+)
+def test_every_format_takes_its_split_and_lists_the_others(tmp_path, fmt, files, key, pattern):
+    for split in ("train", "val", "test"):
+        _touch(tmp_path, files.format(split))
+        if fmt == "folder_seg":
+            _touch(tmp_path, f"masks/{split}/")
+    if fmt == "voc":
+        _touch(tmp_path, "ImageSets/Main/cat_train.txt")  # a per-class file: no split
+    data = split_section(DataConfig(format=fmt, root=str(tmp_path)), "train")
+    assert data.options[key] == pattern.format("train")
+    if fmt == "folder_seg":
+        assert data.options["val_masks"] == "masks/train"
+    with pytest.raises(ValueError, match=r"^--split nope: .*; its splits: test, train, val$"):
+        split_section(DataConfig(format=fmt, root=str(tmp_path)), "nope")
+
+
+def test_a_path_is_no_split_name(tmp_path):
+    with pytest.raises(ValueError, match="give a split's name"):
+        split_section(DataConfig(format="coco", root=str(tmp_path)), "../test")
+
+
+def test_voc_names_its_default_split(tmp_path):
+    assert split_name(DataConfig(format="voc", root=str(tmp_path)), None) == "test"
+    assert split_name(DataConfig(format="coco", root=str(tmp_path)), None) == "val"
