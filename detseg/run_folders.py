@@ -4,18 +4,27 @@
 ``tools/export.py runs/demo`` (:func:`detseg.export.export_model`) all take a training run's
 folder (``tools/train.py`` writes ``best.pt`` and ``last.pt`` there) and read the file this
 rule picks; each caller logs the file it reads (:func:`checkpoint_of` does both for a caller
-that takes a file or a folder). Only :mod:`detseg.torch_files` is imported.
+that takes a file or a folder). ``tools/train.py RUN/config.yaml --resume`` continues the
+folder that file is in (:func:`resumed_run_folder`). Only :mod:`detseg.torch_files` is
+imported.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 
 from detseg.torch_files import CheckpointError
 
-__all__ = ["RUN_CHECKPOINTS", "checkpoint_of", "run_checkpoint"]
+__all__ = [
+    "RUN_CHECKPOINTS",
+    "checkpoint_of",
+    "holds_last_checkpoint",
+    "resumed_run_folder",
+    "run_checkpoint",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +35,30 @@ CHECKPOINT_OR_RUN = (
 
 #: The files of a run folder that stand for it, in order, with why that one is read.
 RUN_CHECKPOINTS = (("best.pt", "its best checkpoint"), ("last.pt", "it has no best.pt"))
+
+#: The names of the checkpoints a run resumes from: ``last.pt`` and its older copies
+#: ``last.<k>.pt`` (``train.keep_checkpoints``).
+LAST_CHECKPOINT_NAME = re.compile(r"last(\.\d+)?\.pt")
+
+
+def holds_last_checkpoint(folder: Path) -> bool:
+    """``folder`` is a folder holding a ``last.pt`` or an older copy ``last.<k>.pt``."""
+    return folder.is_dir() and any(
+        LAST_CHECKPOINT_NAME.fullmatch(path.name) for path in folder.iterdir()
+    )
+
+
+def resumed_run_folder(config: str | os.PathLike) -> Path | None:
+    """The run folder a ``--resume`` of ``config`` continues when no work dir is given: the
+    folder of a run's own ``config.yaml`` (written beside its checkpoints) that holds a
+    ``last.pt`` (:func:`holds_last_checkpoint`), wherever the folder is now and from any current
+    folder. The file's ``work_dir`` key names where the run was started: a relative path read
+    from another folder, or the original of a copied folder, which a resume must not write
+    into. ``None`` for any other config file."""
+    path = Path(config).expanduser()
+    if path.name != "config.yaml" or not holds_last_checkpoint(path.parent):
+        return None
+    return path.parent
 
 
 def run_checkpoint(folder: Path, give: str) -> tuple[Path, str]:

@@ -68,9 +68,11 @@ class FailingProfiler:
 
 def make_run(work_dir: Path, dist: DistInfo) -> SimpleNamespace:
     """What ``end_of_step`` reads of a ``TrainingRun``; its records open (``metrics.jsonl`` on
-    rank 0, no TensorBoard)."""
+    rank 0, no TensorBoard); a train loader of :data:`STEPS` batches (the epoch's length)."""
+    train = SimpleNamespace(log_every=2, checkpoint_every=None, max_iters=None)
     return SimpleNamespace(
-        cfg=SimpleNamespace(train=SimpleNamespace(log_every=2, checkpoint_every=None)),
+        cfg=SimpleNamespace(train=train),
+        data=SimpleNamespace(train_loader=range(STEPS)),
         work_dir=work_dir,
         dist=dist,
         state=RunState(),

@@ -155,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
 
     cfg = load_config(args.config, args.set, data_file=args.data)
     work_dir = args.work_dir or Path(cfg.work_dir or Path("runs") / args.config.stem)
+    if args.resume and args.work_dir is None:
+        work_dir = _resumed_folder(args.config, work_dir)
     if args.nproc > 1 and os.environ.get("DETSEG_LAUNCHED") != "1":
         return launch_workers(args, work_dir, cfg.device, sys.argv[1:] if argv is None else argv)
     logging.getLogger("train").info("config %s -> work dir %s", args.config, work_dir)
@@ -162,6 +164,26 @@ def main(argv: list[str] | None = None) -> int:
     if result.is_main:
         print("\n" + "\n".join(summary_lines(result)))
     return result.exit_code
+
+
+def _resumed_folder(config: Path, work_dir: Path) -> Path:
+    """The folder ``--resume`` of ``config`` continues: a run's own ``config.yaml`` resumes the
+    folder it is in (:func:`~detseg.run_folders.resumed_run_folder`: moved, copied, or named
+    from another current folder), logged where its ``work_dir`` key says another; ``work_dir``
+    for any other config."""
+    from detseg.run_folders import resumed_run_folder
+
+    folder = resumed_run_folder(config)
+    if folder is None:
+        return work_dir
+    if folder.resolve() != work_dir.resolve():
+        logging.getLogger("train").info(
+            "resuming the run folder %s that holds %s (its work_dir %s is where the run started)",
+            folder,
+            config.name,
+            work_dir,
+        )
+    return folder
 
 
 def list_configs() -> int:

@@ -268,8 +268,9 @@ class DetectionDataset(ImageDataset):
         training warns of the first, :meth:`check_stated_size`). On an image without a
         stated size, a box the checks would drop only against the decoded image (outside it,
         under 1 px once clipped) still counts, and so does an instance whose mask is dropped:
-        ``0`` means that no image has an object to learn from (a training run refuses such a
-        train split). ``None``: the reader cannot tell without reading its images (the
+        ``0`` means that no image has an object to learn from at its stated size (a training
+        run then looks at the files' own sizes, and refuses the split if none has one either).
+        ``None``: the reader cannot tell without reading its images (the
         default; the readers of detseg tell)."""
         return None
 

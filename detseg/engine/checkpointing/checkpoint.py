@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import stat
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -90,31 +90,39 @@ def written_atomically(path: Path) -> Iterator[Path]:
     (a signal included): an interrupted or failed write leaves the previous ``path`` intact.
     Checkpoints and exported models are written through it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    partial = Path(tmp_name)
+    partial = _new_temp_file(path)
     try:
-        os.chmod(partial, _file_mode(path))  # mkstemp's 0o600 would hide it from other users
         yield partial
         with open(partial, "rb") as file:
             os.fsync(file.fileno())
+        _keep_mode(path, partial)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
     fsync_dir(path.parent)
 
 
-def _file_mode(path: Path) -> int:
-    """The permission bits ``open(path, "w")`` leaves ``path`` with: an existing file's own,
-    else ``0o666`` less the process's umask (``0o644`` under the usual ``022``), so that a
-    checkpoint or an exported model is as readable by a serving process as any file written
-    by hand. The umask is read by setting it and putting it back: Python has no getter."""
-    try:
-        return stat.S_IMODE(path.stat().st_mode)
-    except OSError:  # no file there yet
-        umask = os.umask(0o022)
-        os.umask(umask)
-        return 0o666 & ~umask
+def _new_temp_file(path: Path) -> Path:
+    """An empty new file ``.<name>.<random>.tmp`` beside ``path``, with the permissions
+    ``open(path, "w")`` gives a new file: ``0o666`` less the umask, applied by the system as it
+    creates the file (``tempfile.mkstemp``'s ``0o600`` would hide a checkpoint or an exported
+    model from a serving process under another user)."""
+    for _ in range(100):
+        candidate = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except FileExistsError:  # another writer's name: draw again
+            continue
+        return candidate
+    raise FileExistsError(f"no free temporary name beside {path}")
+
+
+def _keep_mode(path: Path, partial: Path) -> None:
+    """Give ``partial`` the permissions of the file ``path`` it replaces, as writing over it in
+    place would keep them (a file made read-only stays so; set once written, so writing
+    ``partial`` is never refused); nothing where ``path`` is no file yet."""
+    if path.is_file():
+        os.chmod(partial, stat.S_IMODE(path.stat().st_mode))
 
 
 def remove_stale_temp_files(folder: str | Path) -> list[Path]:

@@ -2,10 +2,10 @@
 
 Inside :class:`StopSignals` the first SIGINT (Ctrl-C) or SIGTERM (``kill``, a cluster
 scheduler, ``torchrun`` shutting down its workers) only sets a flag; the training loop checks
-it after every optimizer step (and between evaluation batches), writes ``last.pt`` with the
-position inside the epoch and exits with ``128 + signal number``. A second signal interrupts at
-once (SIGINT raises ``KeyboardInterrupt``, SIGTERM takes its default action: the process ends),
-for a run that must die now.
+it after every optimizer step (and between evaluation batches and at an evaluation's end),
+writes ``last.pt`` with the position inside the epoch and exits with ``128 + signal number``.
+A second signal interrupts at once (SIGINT raises ``KeyboardInterrupt``, SIGTERM takes its
+default action: the process ends), for a run that must die now.
 
 A test that needs a signal at a chosen step sends it from the ``after_step`` hook of
 :func:`~detseg.engine.training.trainer.train`: it lands while the next step runs, as a real

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from detseg.engine.training.epoch_training import train_epoch
+from detseg.engine.training.epoch_training import epoch_trained, train_epoch
 from detseg.engine.training.finite_checks import (
     NonFiniteStateError,
     check_finite,
@@ -168,14 +168,6 @@ def _evaluate(run: TrainingRun) -> dict[str, Any] | None:
         return evaluate_epoch(run)
     except NoImageScoredError as err:
         raise val_unreadable(run, err) from err
-
-
-def epoch_trained(run: TrainingRun) -> bool:
-    """The training part of the epoch in progress is over: all its batches consumed, or
-    ``train.max_iters`` steps done."""
-    t, state = run.cfg.train, run.state
-    limit_reached = t.max_iters is not None and state.iteration >= t.max_iters
-    return limit_reached or state.epoch_batches >= len(run.data.train_loader)
 
 
 def close_epoch_training(run: TrainingRun, epoch: int, stats: EpochStats) -> None:

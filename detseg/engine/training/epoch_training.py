@@ -189,12 +189,32 @@ def _calling_hook(dist: DistInfo) -> Iterator[None]:
             ) from err
 
 
+def epoch_trained(run: TrainingRun) -> bool:
+    """The training part of the epoch in progress is over: all its batches consumed, or
+    ``train.max_iters`` steps done."""
+    t, state = run.cfg.train, run.state
+    limit_reached = t.max_iters is not None and state.iteration >= t.max_iters
+    return limit_reached or state.epoch_batches >= len(run.data.train_loader)
+
+
+def _periodic_save_due(run: TrainingRun) -> bool:
+    """The step just taken is one of ``train.checkpoint_every``'s, and not the epoch's last:
+    the epoch loop writes ``last.pt`` at that iteration anyway, after the evaluation (whose
+    metrics the copy then holds, for ``best.pt``), so that each rotated copy
+    (``train.keep_checkpoints``) holds another iteration."""
+    every = run.cfg.train.checkpoint_every
+    if every is None or run.state.iteration % every != 0:
+        return False
+    return not epoch_trained(run)
+
+
 def end_of_step(run: TrainingRun, info: StepInfo) -> bool:
     """Bookkeeping after every optimizer step; ``True`` stops the epoch (a signal came).
 
     Moves the run's position on, logs the step, agrees over the processes on a stop request
     (and on a failed write of the step's records), writes the periodic ``last.pt``
-    (``train.checkpoint_every``), then calls the run's ``after_step`` hook.
+    (``train.checkpoint_every``; not on the epoch's last step, :func:`_periodic_save_due`),
+    then calls the run's ``after_step`` hook.
 
     Raises:
         WorkDirError: a process could not write the step's records (every process raises).
@@ -222,7 +242,7 @@ def end_of_step(run: TrainingRun, info: StepInfo) -> bool:
     stop = agree_to_stop(run.stop.requested, run.dist, WorkDirError)  # raises a failed write
     if stop:
         run.stop.signum = run.stop.signum or signal.SIGINT  # the signal reached another process
-    elif t.checkpoint_every is not None and state.iteration % t.checkpoint_every == 0:
+    elif _periodic_save_due(run):
         save_last_checked(run)
     if run.after_step is not None:
         with _calling_hook(run.dist):  # a failure: shared at the next agreement

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +49,7 @@ from detseg.engine.training.resume_at_same_images import (
 )
 from detseg.engine.training.run_state import RunState
 from detseg.engine.training.training_run import TrainingRun
+from detseg.run_folders import holds_last_checkpoint
 from detseg.torch_files import load_state_error, state_mismatch
 
 logger = logging.getLogger(__name__)
@@ -68,9 +68,7 @@ def check_resumable(work_dir: Path) -> None:
     Raises:
         CheckpointError: ``work_dir`` is no folder, or holds neither file.
     """
-    if work_dir.is_dir() and any(
-        re.fullmatch(r"last(\.\d+)?\.pt", path.name) for path in work_dir.iterdir()
-    ):
+    if holds_last_checkpoint(work_dir):
         return
     if not work_dir.exists():
         where = "does not exist"
@@ -166,10 +164,11 @@ def write_config(run: TrainingRun) -> None:
 
 
 def _write_config_file(run: TrainingRun) -> None:
-    """``config.yaml``: the resolved config, keys in their order, written atomically
-    (:func:`~detseg.engine.checkpointing.checkpoint.written_atomically`): a run killed during
-    the write leaves the previous ``config.yaml`` whole."""
-    config_text = yaml.safe_dump(run.cfg.to_dict(), sort_keys=False)
+    """``config.yaml``: the resolved config, keys in their order, in plain UTF-8 (a class name
+    or a path such as ``carré`` as written, not escaped; as the converters' ``data.yaml``),
+    written atomically (:func:`~detseg.engine.checkpointing.checkpoint.written_atomically`): a
+    run killed during the write leaves the previous ``config.yaml`` whole."""
+    config_text = yaml.safe_dump(run.cfg.to_dict(), sort_keys=False, allow_unicode=True)
     with written_atomically(run.work_dir / "config.yaml") as partial:
         partial.write_text(config_text, encoding="utf-8")
 

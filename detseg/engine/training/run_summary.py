@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import TYPE_CHECKING
 
 from detseg.engine.training.nonfinite_losses import skipped_steps_summary
@@ -25,8 +26,10 @@ def summary_lines(result: TrainResult) -> list[str]:
         Training finished in 582.0 s (6000 iterations this run).
         Best validation AP 0.6120 at epoch 20.
         Last evaluation: AP 0.612  AP50 0.786  ...
-        Skipped images: train 0, val 0 (unreadable, counted each time read); dropped train boxes: 0.
+        Skipped images: train 0, val 0 (unreadable); dropped train boxes: 0 (images and ...
         Outputs in runs/demo/: config.yaml, metrics.jsonl, tb, last.pt, best.pt, curves.png
+
+    (the skipped-images line ends ``(images and boxes counted each time read).``)
     """
     run, totals = result.run, result.totals
     ended = "finished in" if result.exit_code == 0 else "stopped after"  # a signal, a NaN
@@ -53,6 +56,8 @@ def summary_lines(result: TrainResult) -> list[str]:
         lines.append(skipped_steps)
     if result.exit_code > 128:
         lines.append(resume_line(result))
+    elif result.late_signal is not None:
+        lines.append(late_signal_line(result.late_signal))
     outputs = ", ".join(name for name in RUN_OUTPUTS if (result.work_dir / name).exists())
     lines.append(f"Outputs in {result.work_dir}/: {outputs}")
     return lines
@@ -71,6 +76,14 @@ def resume_line(result: TrainResult) -> str:
             "arguments)"
         )
     return f"Interrupted: resume with detseg-train {config} --resume (tools/train.py)"
+
+
+def late_signal_line(signum: int) -> str:
+    """The account of a stop signal that came after the run's last step and evaluation (while
+    it wrote ``best.pt``, ``last.pt`` or ``curves.png``): the run finished its work, so that
+    nothing is left to resume (a signal during a step or an evaluation stops the run)."""
+    name = signal.Signals(signum).name
+    return f"{name} came after the last step and evaluation: the run finished (nothing to resume)."
 
 
 def _last_evaluation_lines(result: TrainResult) -> list[str]:
@@ -99,14 +112,19 @@ def _number(key: str, value: float) -> str:
 
 
 def skipped_images_line(result: TrainResult) -> str:
-    """The count of unreadable images, the train and val splits' apart (each read counts: an
-    unreadable train image once per epoch, a val image once per validation), and of the train
-    boxes the loader dropped (a detector's; a segmenter's label maps have no boxes)."""
+    """The count of unreadable images, the train and val splits' apart, and of the train boxes
+    the loader dropped (a detector's; a segmenter's label maps have no boxes). Each read counts,
+    and the line says so of every count: an unreadable train image, and each dropped box of a
+    train image, once per epoch; an unreadable val image once per validation (the ``epoch``
+    records of ``metrics.jsonl`` hold one epoch's reads)."""
     totals = result.totals
     line = (
         f"Skipped images: train {totals['skipped_images']}, val "
-        f"{totals.get('val_skipped_images', 0)} (unreadable, counted each time read)"
+        f"{totals.get('val_skipped_images', 0)} (unreadable"
     )
     if result.task == "segmentation":
-        return f"{line}."
-    return f"{line}; dropped train boxes: {totals['dropped_boxes']}."
+        return f"{line}, counted each time read)."
+    return (
+        f"{line}); dropped train boxes: {totals['dropped_boxes']} "
+        "(images and boxes counted each time read)."
+    )

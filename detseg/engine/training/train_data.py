@@ -214,22 +214,29 @@ def _object_on_read_size(train_set: DetectionDataset) -> bool:
     """Whether an image of ``train_set`` has an annotated object whose box the box checks keep
     on the image as training reads it (:func:`~detseg.data.base.possibly_kept` at its header's
     size, turned where it is read as displayed): the annotations' stated sizes aside. Only
-    images whose stated size differs from their file's are looked at, up to the first such
-    object (a header read each, no pixels decoded)."""
+    images with a box whose stated size differs from their file's are looked at, up to the
+    first such object (a header read each, no pixels decoded; an image without a box is not
+    read at all)."""
     for index in range(len(train_set)):
         stated = train_set.stated_size(index)
-        if stated is None:
-            continue
+        if stated is None or not len(_trained_boxes(train_set, index, stated)):
+            continue  # an image without a box is not read
         size = _read_size(train_set, index)
         if size is None or size == stated:
             continue
-        ann = train_set.annotations(index, size)
-        boxes = np.asarray(ann.boxes, dtype=np.float64).reshape(-1, 4)
-        if ann.iscrowd is not None and train_set.drop_crowd:
-            boxes = boxes[np.asarray(ann.iscrowd).reshape(-1) == 0]
-        if possibly_kept(boxes, size).any():
+        if possibly_kept(_trained_boxes(train_set, index, size), size).any():
             return True
     return False
+
+
+def _trained_boxes(train_set: DetectionDataset, index: int, size: tuple[int, int]) -> np.ndarray:
+    """``Float[N, 4]`` xyxy boxes of image ``index`` read at ``size`` ``(H, W)``, less the
+    crowd boxes the dataset drops."""
+    ann = train_set.annotations(index, size)
+    boxes = np.asarray(ann.boxes, dtype=np.float64).reshape(-1, 4)
+    if ann.iscrowd is not None and train_set.drop_crowd:
+        boxes = boxes[np.asarray(ann.iscrowd).reshape(-1) == 0]
+    return boxes
 
 
 def _read_size(dataset: DetectionDataset, index: int) -> tuple[int, int] | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from detseg.engine.checkpointing.rotation import save_rotating
 from detseg.engine.records.curves import plot_curves
 from detseg.engine.records.tensorboard_log import prediction_images
 from detseg.engine.runtime.distributed import (
+    any_true,
     broadcast_buffers,
     deferring_failure,
     failing_together,
@@ -41,6 +43,21 @@ logger = logging.getLogger(__name__)
 
 
 def _validate(run: TrainingRun, model: nn.Module) -> dict[str, Any] | None:
+    """The validation of ``model``; ``None`` when a stop signal came during it, between its
+    batches or after them (while COCO scored the predictions): the run then stops as after a
+    signal during a step (its interrupt exit code, ``last.pt`` with the epoch not closed) and
+    ``--resume`` evaluates again, rather than going on to the next step or, after the last
+    one, ending as a finished run."""
+    metrics = _validate_until_stop(run, model)
+    if metrics is None:
+        return None
+    if any_true(run.stop.requested, run.dist):  # one gather per evaluation: never in a step
+        run.stop.signum = run.stop.signum or signal.SIGINT  # the signal reached another process
+        return None
+    return metrics
+
+
+def _validate_until_stop(run: TrainingRun, model: nn.Module) -> dict[str, Any] | None:
     cfg = run.cfg
     return validate(
         model,
@@ -102,7 +119,7 @@ def _records_error(run: TrainingRun, what: str) -> Iterator[None]:
         raise WorkDirError(
             f"cannot write the run's records ({what}) in {run.work_dir}: "
             f"{' '.join(str(err).split())}; free disk space or fix the folder's "
-            "permissions, then continue with --resume"
+            f"permissions, {after_failed_write(run.work_dir)}"
         ) from err
 
 
@@ -111,7 +128,8 @@ def evaluate_epoch(run: TrainingRun) -> dict[str, Any] | None:
 
     Returns:
         The metrics that pick ``best.pt`` (by ``run.score_key``): the EMA model's when EMA is
-        on, else the model's; ``None`` when a stop signal interrupted the evaluation.
+        on, else the model's; ``None`` when a stop signal came during the evaluation (its
+        batches or its scoring): ``--resume`` evaluates again.
     """
     epoch, iteration = run.state.epoch, run.state.iteration
     for model in (run.model, None if run.ema is None else run.ema.model):
@@ -210,18 +228,21 @@ def _write_final_files(run: TrainingRun) -> None:
         logger.warning("could not draw curves.png: %s", err)
 
 
+def after_failed_write(work_dir: Path) -> str:
+    """What to do once a failed write (a checkpoint, the run's records) is fixed: continue
+    with ``--resume`` from the run's ``last.pt`` in ``work_dir``; before its first ``last.pt``
+    there is nothing to ``--resume`` from (the resume would be refused), so: start again."""
+    if (work_dir / "last.pt").is_file():
+        return "then continue with --resume (an earlier last.pt is left as it was)"
+    return "then start the run again (it wrote no last.pt to --resume from)"
+
+
 def checkpoint_write_error(path: Path, err: OSError) -> str:
     """The one line of a checkpoint ``path`` that could not be written: the OS's reason and
-    what to do (the previous checkpoints are left as they were). Before the run's first
-    ``last.pt`` there is nothing to ``--resume`` from: the line then says to start again."""
-    then = (
-        "then continue with --resume (an earlier last.pt is left as it was)"
-        if (path.parent / "last.pt").is_file()
-        else "then start the run again (it wrote no last.pt to --resume from)"
-    )
+    what to do (the previous checkpoints are left as they were; :func:`after_failed_write`)."""
     return (
         f"cannot write {path}: {err.strerror or err}; free disk space or fix the folder's "
-        f"permissions, {then}"
+        f"permissions, {after_failed_write(path.parent)}"
     )
 
 

@@ -104,6 +104,9 @@ class TrainResult:
         score_key: the validation number ``run.best_score`` is (``AP``, ``voc_mAP`` or
             ``mIoU``; see :func:`~detseg.engine.training.run_state.score_key`).
         world_size: the number of processes that trained (``--nproc N`` or torchrun's).
+        late_signal: the stop signal (SIGINT, SIGTERM) of a run that finished all the same:
+            it came after the last step and evaluation (while the run wrote its last files),
+            with nothing left to stop; ``None`` otherwise.
     """
 
     exit_code: int
@@ -115,6 +118,7 @@ class TrainResult:
     is_main: bool = True
     score_key: str = "AP"
     world_size: int = 1
+    late_signal: int | None = None
 
 
 def train(
@@ -127,7 +131,7 @@ def train(
     """Train the model of ``cfg`` into ``work_dir`` (one process, or one of ``torchrun``'s).
 
     Args:
-        cfg: the resolved config (``cfg.work_dir`` is set to ``work_dir``, absolute), or a YAML file
+        cfg: the resolved config (``cfg.work_dir`` is set to ``work_dir``), or a YAML file
             path or a dict in the YAML layout, read as :func:`~detseg.config.as_config` does.
         work_dir: output folder: ``config.yaml``, ``metrics.jsonl``, ``tb/``, ``last.pt``,
             ``best.pt``, ``curves.png``.
@@ -187,9 +191,7 @@ def _train(
     stop: StopSignals,
     after_step: AfterStep | None,
 ) -> TrainResult:
-    # absolute, so that the run's config.yaml (the resume line's CONFIG) resumes this folder
-    # from any current folder, and a resume naming the folder otherwise changes no config key
-    cfg.work_dir = str(work_dir.absolute())
+    cfg.work_dir = str(work_dir)
     start = time.time()
     with failing_together(dist, ConfigError):  # each process builds its own data and model
         run = _build_run(cfg, work_dir, resume, dist, device, stop, after_step)
@@ -217,6 +219,7 @@ def _train(
         is_main=dist.is_main,
         score_key=run.score_key,
         world_size=dist.world_size,
+        late_signal=stop.signum if exit_code == 0 else None,
     )
 
 

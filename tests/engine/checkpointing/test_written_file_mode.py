@@ -38,3 +38,15 @@ def test_replaced_file_keeps_its_mode(tmp_path: Path) -> None:
     path.chmod(0o640)
     assert _write(path) == 0o640
     assert path.read_bytes() == b"weights"
+
+
+def test_a_read_only_file_is_replaced_and_stays_read_only(tmp_path: Path) -> None:
+    """The mode is given once the new file is written: a read-only file (``0o444``) is
+    replaced (the folder is writable), where a read-only temporary file could not be written
+    by a user other than root."""
+    path = tmp_path / "best.pt"
+    path.write_bytes(b"old")
+    path.chmod(0o444)
+    assert _write(path) == 0o444
+    assert path.read_bytes() == b"weights"
+    assert [p.name for p in tmp_path.iterdir()] == ["best.pt"]  # no temporary file left

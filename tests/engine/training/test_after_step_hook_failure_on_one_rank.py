@@ -32,7 +32,8 @@ _WORKER = textwrap.dedent(
 
     calls = record_collectives()
 
-    saves = []  # the iterations of the periodic last.pt (train.checkpoint_every=1)
+    saves = []  # the iterations of the periodic last.pt (train.checkpoint_every=1; the epoch
+    # loop, not run here, writes the one of the epoch's last step)
     epoch_training.save_last_checked = lambda run: saves.append(run.state.iteration)
 
     # a short timeout: a process left waiting for a stopped one fails the test quickly
@@ -77,14 +78,14 @@ def test_a_failed_hook_of_one_process_fails_every_process_with_one_line(tmp_path
     assert lines[0] == lines[1]
     clean, bug, user, last = lines[0]
     # no failure: the hook adds no collective to a step's bookkeeping
-    assert clean == "clean 4 [1, 2, 3, 4] none " + str([["all_reduce"]] * 4)
+    assert clean == "clean 4 [1, 2, 3] none " + str([["all_reduce"]] * 4)
     # raised after step 1 (iteration 2): shared at step 2's agreement, before its last.pt
     hook = "AfterStepError process 1 of 2: the after_step hook raised"
     assert bug == f"bug 3 [1, 2] {hook} KeyError: 'score'"
     assert user == f"user 3 [1, 2] {hook} ValueError: bad value"
     # raised after the last step: shared at the epoch's end
     assert last == (
-        "last 4 [1, 2, 3, 4] AfterStepError process 0 of 2: the after_step hook raised "
+        "last 4 [1, 2, 3] AfterStepError process 0 of 2: the after_step hook raised "
         "RuntimeError: at the end"
     )
 

@@ -187,8 +187,8 @@ def test_one_unreadable_image_per_split_is_skipped_and_counted_apart(shapes, tmp
     result = _train_detector(run_tool, data, work_dir)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (
-        "Skipped images: train 1, val 1 (unreadable, counted each time read); dropped train "
-        "boxes: 0." in result.stdout
+        "Skipped images: train 1, val 1 (unreadable); dropped train boxes: 0 (images and boxes "
+        "counted each time read)." in result.stdout
     )
     assert (work_dir / "best.pt").is_file() and (work_dir / "last.pt").is_file()
     records = read_metrics(work_dir / "metrics.jsonl")

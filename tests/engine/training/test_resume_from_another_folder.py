@@ -1,21 +1,25 @@
-"""The interrupted run's resume line, ``detseg-train WORK_DIR/config.yaml --resume``, works from
-any current folder: ``config.yaml`` holds the run's folder as an absolute ``work_dir`` even when
-the run was started with a relative ``--work-dir`` (relative, the file sent a resume from
-another folder to a ``work_dir`` that does not exist there).
+"""``detseg-train RUN/config.yaml --resume`` (the interrupted run's resume line) continues the
+folder that ``config.yaml`` is in: from any current folder (the file's ``work_dir`` is the
+relative ``--work-dir`` the run was started with), and for a copied folder (its ``work_dir``
+names the original, which the resume must leave alone).
 
 The run is a tiny Faster R-CNN (``tiny_detector``) on 6 shapes images, in this process; the
-signal is a SIGINT sent from ``train``'s ``after_step`` hook after the first step.
+signal is a SIGINT sent from ``train``'s ``after_step`` hook after the first step; the resume
+is ``tools/train.py``'s ``main``.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 from pathlib import Path
 
+import pytest
 import torch
 import yaml
 from tiny_detector import SMALL_HEADS, tiny_faster_rcnn
+from tool_modules import load_tool
 
 from detseg.config import load_config
 from detseg.data.shapes import generate_shapes
@@ -42,25 +46,46 @@ def _interrupt(state) -> None:
         os.kill(os.getpid(), signal.SIGINT)
 
 
-def test_the_run_config_resumes_the_run_from_another_folder(tmp_path, monkeypatch) -> None:
+def _interrupted_run(tmp_path: Path, monkeypatch) -> Path:
+    """The folder ``here/run`` of a run started with ``--work-dir run`` and interrupted after
+    its first step."""
     shapes = tmp_path / "shapes"
     generate_shapes(shapes, num_train=6, num_val=2, size=64, seed=1)
-    started, elsewhere = tmp_path / "here", tmp_path / "elsewhere"
-    started.mkdir(), elsewhere.mkdir()
+    started = tmp_path / "here"
+    started.mkdir()
+    monkeypatch.chdir(started)
+    cfg = load_config(REPO / "configs" / "demo.yaml", [*TINY, f"data.root={shapes}"])
+    assert train(cfg, Path("run"), after_step=_interrupt).exit_code == 128 + signal.SIGINT
+    saved = yaml.safe_load((started / "run" / "config.yaml").read_text(encoding="utf-8"))
+    assert saved["work_dir"] == "run"  # as given: the folder may be moved or copied
+    return started / "run"
+
+
+@pytest.fixture
+def one_thread():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    try:
-        monkeypatch.chdir(started)
-        cfg = load_config(REPO / "configs" / "demo.yaml", [*TINY, f"data.root={shapes}"])
-        assert train(cfg, Path("run"), after_step=_interrupt).exit_code == 128 + signal.SIGINT
-        run_config = started / "run" / "config.yaml"
-        saved = yaml.safe_load(run_config.read_text(encoding="utf-8"))
-        assert Path(saved["work_dir"]) == started / "run"
+    yield
+    torch.set_num_threads(threads)
 
-        monkeypatch.chdir(elsewhere)  # the resume line's command, from another folder
-        cfg = load_config(run_config)
-        assert train(cfg, Path(cfg.work_dir), resume=True).exit_code == 0
-    finally:
-        torch.set_num_threads(threads)
-    assert load_checkpoint(started / "run" / "last.pt")["meta"]["iteration"] == 3
+
+def test_the_run_config_resumes_the_run_from_another_folder(
+    tmp_path, monkeypatch, one_thread
+) -> None:
+    run = _interrupted_run(tmp_path, monkeypatch)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the resume line's command, from another folder
+    assert load_tool("train.py").main([str(run / "config.yaml"), "--resume"]) == 0
+    assert load_checkpoint(run / "last.pt")["meta"]["iteration"] == 3
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_copied_run_folder_resumes_itself(tmp_path, monkeypatch, one_thread) -> None:
+    run = _interrupted_run(tmp_path, monkeypatch)
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy)
+    original = (run / "last.pt").read_bytes()
+    assert load_tool("train.py").main([str(copy / "config.yaml"), "--resume"]) == 0
+    assert load_checkpoint(copy / "last.pt")["meta"]["iteration"] == 3
+    assert (run / "last.pt").read_bytes() == original  # the original run is left as it was

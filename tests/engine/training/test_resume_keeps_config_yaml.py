@@ -6,17 +6,20 @@ The file is written atomically: a write killed midway leaves the previous one wh
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import torch
 from torch import nn
 
+from detseg.config import load_config
 from detseg.engine.checkpointing import CheckpointError, save_checkpoint
 from detseg.engine.runtime.distributed import DistInfo
 from detseg.engine.training import run_start
 from detseg.engine.training.run_start import prepare_work_dir, resume_run, write_config
 
+REPO = Path(__file__).resolve().parents[3]
 RUN_CONFIG = "the run's own config\n"
 
 
@@ -76,3 +79,19 @@ def test_a_temp_file_of_a_killed_config_write_is_removed(tmp_path):
     (tmp_path / ".config.yaml.ab12_x.tmp").write_text("changed: tr")
     prepare_work_dir(_run(tmp_path), resume=False)
     assert [p.name for p in tmp_path.iterdir()] == ["config.yaml"]
+
+
+def test_the_config_yaml_keeps_unicode_as_written_and_loads_again(tmp_path):
+    """A class name or path such as ``carré`` is written in plain UTF-8 (not ``carr\\xE9``), and
+    the file loads back to the same config (what ``--resume`` with it reads)."""
+    cfg = load_config(
+        REPO / "configs" / "demo.yaml",
+        ["data.root=données/carré", "data.format=yolo", "data.classes=[carré, 東京]"],
+    )
+    run = _run(tmp_path)
+    run.cfg = cfg
+    write_config(run)
+    text = (tmp_path / "config.yaml").read_text(encoding="utf-8")
+    assert "root: données/carré" in text and "- carré\n" in text and "- 東京\n" in text
+    assert "\\x" not in text and "\\u" not in text
+    assert load_config(tmp_path / "config.yaml").to_dict() == cfg.to_dict()

@@ -65,10 +65,16 @@ _WORKER = textwrap.dedent(
 )
 
 
-def _line(folder: Path, what: str) -> str:
+_START_AGAIN = "then start the run again (it wrote no last.pt to --resume from)"
+_RESUME = "then continue with --resume (an earlier last.pt is left as it was)"
+
+
+def _line(folder: Path, what: str, then: str = _START_AGAIN) -> str:
+    """The one line of a failed write of ``what``; ``then``: what to do (before the run's first
+    ``last.pt`` there is nothing to ``--resume`` from)."""
     return (
         f"cannot write the run's records ({what}) in {folder}: [Errno 28] No space left on "
-        "device; free disk space or fix the folder's permissions, then continue with --resume"
+        f"device; free disk space or fix the folder's permissions, {then}"
     )
 
 
@@ -91,7 +97,11 @@ def test_a_failed_step_write_of_rank_zero_fails_every_process_with_one_line(tmp_
 
 
 @pytest.mark.parametrize("what", ["metrics.jsonl", "profile/"])
-def test_one_process_raises_a_failed_step_write_at_once(tmp_path, what):
+@pytest.mark.parametrize("has_last", [False, True])
+def test_one_process_raises_a_failed_step_write_at_once(tmp_path, what, has_last):
+    """The line says to ``--resume`` only where the run has a ``last.pt`` to resume from."""
+    if has_last:
+        (tmp_path / "last.pt").write_bytes(b"the run's last.pt")
     run = make_run(tmp_path, DistInfo())
     if what == "metrics.jsonl":
         run.records.metrics.log = full_disk  # the logged step 1's record
@@ -101,4 +111,4 @@ def test_one_process_raises_a_failed_step_write_at_once(tmp_path, what):
         train(run, Square())
     run.records.close()
     assert run.state.iteration == (1 if what == "metrics.jsonl" else 2)  # no later step ran
-    assert str(raised.value) == _line(tmp_path, what)
+    assert str(raised.value) == _line(tmp_path, what, _RESUME if has_last else _START_AGAIN)

@@ -52,11 +52,13 @@ def test_an_early_stop_is_said_with_its_epoch_and_the_best_epoch(tmp_path):
 
 def test_only_a_detector_run_reports_dropped_boxes(tmp_path):
     detector = _result(tmp_path, 0)
-    skipped = "Skipped images: train 0, val 0 (unreadable, counted each time read)"
-    assert f"{skipped}; dropped train boxes: 0." in _text(detector)
+    assert (
+        "Skipped images: train 0, val 0 (unreadable); dropped train boxes: 0 (images and boxes "
+        "counted each time read)." in _text(detector)
+    )
     segmenter = TrainResult(0, "segmentation", RunState(), detector.totals, 6.0, tmp_path)
     out = _text(segmenter)
-    assert f"{skipped}." in out
+    assert "Skipped images: train 0, val 0 (unreadable, counted each time read)." in out
     assert "dropped" not in out
 
 
@@ -64,9 +66,18 @@ def test_the_val_split_s_unreadable_images_are_counted_apart(tmp_path):
     result = _result(tmp_path, 0)
     result.totals.update(skipped_images=4, dropped_boxes=2, val_skipped_images=3)
     assert (
-        "Skipped images: train 4, val 3 (unreadable, counted each time read); dropped train "
-        "boxes: 2." in _text(result)
+        "Skipped images: train 4, val 3 (unreadable); dropped train boxes: 2 (images and boxes "
+        "counted each time read)." in _text(result)
     )
+
+
+def test_dropped_boxes_are_said_to_count_each_read(tmp_path):
+    """2 bad boxes read in each of 2 epochs count 4: the line says each read counts, of the
+    boxes as of the images (no count on the line reads as a count of distinct boxes)."""
+    result = _result(tmp_path, 0)
+    result.totals.update(dropped_boxes=4)
+    (line,) = [line for line in summary_lines(result) if line.startswith("Skipped images")]
+    assert line.endswith("dropped train boxes: 4 (images and boxes counted each time read).")
 
 
 def test_one_iteration_is_said_in_the_singular(tmp_path):
