@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from detseg.config.bases import deep_merge, read_yaml
+from detseg.config.class_list import check_class_list, class_name
 from detseg.config.data_section import DEFAULT_FORMAT, check_data_keys
 from detseg.config.packaged import resolve_config_path
 from detseg.config.schema import ConfigError
@@ -108,6 +109,7 @@ def _checked(section: dict[str, Any], path: Path) -> dict[str, Any]:
             f"got {augmentations!r}"
         )
     check_data_keys(fmt, section, str(path))
+    check_class_list(section.get("classes"), str(path))
     return section
 
 
@@ -170,7 +172,7 @@ def _ultralytics_names(names: Any, where: str) -> list[str]:
     """Class names in index order from a list or an ``{index: name}`` dict."""
     if isinstance(names, dict):
         try:
-            by_index = {int(k): str(v) for k, v in names.items()}
+            by_index = {int(k): v for k, v in names.items()}
         except (TypeError, ValueError):
             raise ConfigError(
                 f"{where}: 'names' keys must be class indices 0..K-1, got {list(names)}"
@@ -182,4 +184,5 @@ def _ultralytics_names(names: Any, where: str) -> list[str]:
         names = [by_index[i] for i in range(len(by_index))]
     if not isinstance(names, list) or not names:
         raise ConfigError(f"{where}: 'names' must be a non-empty list or {{index: name}} mapping")
-    return [str(n) for n in names]
+    check_class_list(names, where, "'names'")
+    return [class_name(n) for n in names]

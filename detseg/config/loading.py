@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from detseg.config.bases import BASE_KEY, compose, deep_merge, read_yaml
+from detseg.config.class_list import check_class_list
 from detseg.config.data_file import load_data_file, replace_data_section
 from detseg.config.data_root import warn_root_elsewhere
 from detseg.config.data_section import check_data_keys, check_data_switches
@@ -227,4 +228,5 @@ def _check_data_options(data: DataConfig, source: str) -> None:
     """Validate ``data.format`` and its option keys against ``detseg.data``, when importable:
     a key of another format says which format takes it, a typo gets the closest valid key."""
     check_data_keys(data.format, data.options, source)
+    check_class_list(data.options.get("classes"), source)
     data.options = check_data_switches(data.options, source)

@@ -123,8 +123,11 @@ def read_class_names(
         path = resolve_class_file(source, root)
         names = _names_from_file(path)
         where = str(path)
+        if path.suffix.lower() not in (".yaml", ".yml"):  # a classes.txt: name k on line k
+            _check_names(names, where, "line")
+            return names
     elif isinstance(source, Sequence) and not isinstance(source, bytes):
-        names = [str(name).strip() for name in source]
+        names = [_yaml_name(name) for name in source]  # None (an empty entry) is refused
         where = "data.classes"
     else:
         raise ValueError(f"data.classes must be {_FORMS}; got {source!r}")
@@ -132,14 +135,23 @@ def read_class_names(
     return names
 
 
-def _check_names(names: list[str], where: str) -> None:
+def _check_names(names: list[str], where: str, unit: str = "class name") -> None:
+    """Refuse no names, an empty name, or a repeated one (names already stripped, so names
+    that differ only by surrounding spaces are repeated). ``unit``: what a position is called
+    in the message (``"line"`` for a ``classes.txt``, whose line k holds name k)."""
     if not names:
         raise ValueError(f"{where} lists no class names: give {_FORMS}")
     if "" in names:
         raise ValueError(f"{where}: class name {names.index('') + 1} is empty")
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
-        raise ValueError(f"{where}: class names must be unique, {repeated} appear more than once")
+        places = "; ".join(
+            f"{name!r}: {unit}s {', '.join(str(k + 1) for k, n in enumerate(names) if n == name)}"
+            for name in repeated[:EXAMPLE_LIMIT]
+        )
+        raise ValueError(
+            f"{where}: class names must be unique, {repeated} appear more than once ({places})"
+        )
 
 
 def _names_from_file(path: Path) -> list[str]:

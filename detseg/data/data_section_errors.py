@@ -4,7 +4,9 @@
 that is no dict (a format name alone, ``None``) is refused naming what to give
 (:func:`check_section`); a reader's "not found" error about a path of the section is led by the
 config key that set it (:func:`name_the_key`), defaults included: a key the config leaves out
-is still the one to set.
+is still the one to set; a YOLO folder without the default ``classes.txt`` whose own data yaml
+(Ultralytics layout, ``names:`` inside) holds the names is pointed at that file
+(:func:`point_at_data_yaml`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["check_section", "name_the_key"]
+import yaml
+
+from detseg.shell_words import shell_word
+
+__all__ = ["check_section", "name_the_key", "point_at_data_yaml"]
 
 
 def check_section(data_cfg: object) -> None:
@@ -51,3 +57,31 @@ def name_the_key(
     if len(missing) != 1 or str(root / opt[missing[0]]) not in str(err):
         return err
     return FileNotFoundError(f"data.{missing[0]}: {err}")
+
+
+def point_at_data_yaml(err: FileNotFoundError, root: Path, classes: Any) -> FileNotFoundError:
+    """``err`` (``classes.txt`` not found) with a pointer to the data yaml of ``root`` that
+    lists ``names``, when ``data.classes`` is the YOLO default ``classes.txt``: an Ultralytics
+    folder keeps its names in ``data.yaml``, which ``--data FOLDER/data.yaml`` reads (names and
+    split folders), or ``data.classes=data.yaml`` (names only). ``err`` itself otherwise."""
+    if classes != "classes.txt" or not root.is_dir():
+        return err
+    found = [path for path in sorted(root.glob("*.y*ml")) if _lists_names(path)]
+    if not found:
+        return err
+    file = found[0]
+    return FileNotFoundError(
+        f"{err}; {root} has the data yaml {file.name} with 'names': train with --data "
+        f"{shell_word(file)} (its names and split folders), or --set data.classes={file.name}"
+    )
+
+
+def _lists_names(path: Path) -> bool:
+    """Whether ``path`` is a yaml file (``.yaml`` / ``.yml``) whose mapping has ``names``."""
+    if path.suffix.lower() not in (".yaml", ".yml") or not path.is_file():
+        return False
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and "names" in data

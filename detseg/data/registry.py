@@ -61,7 +61,7 @@ from detseg.data.base import DetectionDataset
 from detseg.data.class_names import read_class_names, resolve_class_file
 from detseg.data.coco import CocoDetection
 from detseg.data.coco_seg import CocoSegmentation
-from detseg.data.data_section_errors import check_section, name_the_key
+from detseg.data.data_section_errors import check_section, name_the_key, point_at_data_yaml
 from detseg.data.masks import (
     FolderSegmentation,
     SegmentationDataset,
@@ -298,7 +298,10 @@ def _detection_dataset(
     fmt: str, root: Path, opt: dict[str, Any], split: str, augmentations: Any | None
 ) -> DetectionDataset:
     """The dataset object of detection format ``fmt`` (config already checked)."""
-    classes = _class_names(opt["classes"], root, fmt)
+    try:
+        classes = _class_names(opt["classes"], root, fmt)
+    except FileNotFoundError as err:
+        raise (point_at_data_yaml(err, root, opt["classes"]) if fmt == "yolo" else err) from None
     if fmt == "coco":
         return CocoDetection(
             root / opt[f"{split}_images"],

@@ -51,6 +51,7 @@ from detseg.data.class_names import (
 )
 from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.data.voc_xml import VOCImage, looks_zero_based, parse_xml, warn_zero_based
+from detseg.shell_words import shell_word
 
 __all__ = ["VOC_CLASSES", "VOCDetection", "missing_annotation_error"]
 
@@ -105,10 +106,35 @@ def _split_file(root: Path, image_set: str | os.PathLike) -> Path:
     )
     if not split_file.is_file():
         raise FileNotFoundError(
-            f"VOC split file not found: {split_file}; set data.train_split / data.val_split to "
-            f"a split name under ImageSets/Main or a file under data.root; {_LAYOUT_HINT}"
+            f"VOC split file not found: {split_file}; {_found_splits_hint(root)}set "
+            "data.train_split / data.val_split to a split name under ImageSets/Main or a file "
+            f"under data.root; {_LAYOUT_HINT}"
         )
     return split_file
+
+
+def _found_splits_hint(root: Path) -> str:
+    """``"ImageSets/Main holds train.txt, val.txt (--set data.train_split=train
+    data.val_split=val); "`` for the split files that do exist, so that a folder of other split
+    names than the defaults (``trainval`` / ``test``) says which names to set; ``""`` when
+    there are none."""
+    folder = root / "ImageSets" / "Main"
+    found = [p.stem for p in folder.glob("*.txt") if p.is_file()] if folder.is_dir() else []
+    # the splits first, then the per-class files of the VOC devkit (aeroplane_train.txt ...)
+    names = sorted(found, key=lambda name: ("_" in name, name))
+    if not names:
+        return ""
+    shown = ", ".join(f"{name}.txt" for name in names[:EXAMPLE_LIMIT])
+    more = f" and {len(names) - EXAMPLE_LIMIT} more" if len(names) > EXAMPLE_LIMIT else ""
+    train = next((n for n in ("trainval", "train") if n in names), None)
+    val = next((n for n in ("test", "val") if n in names), None)
+    pair = [
+        f"data.{key}={shell_word(n)}"
+        for key, n in (("train_split", train), ("val_split", val))
+        if n
+    ]
+    example = f" (--set {' '.join(pair)})" if pair else ""
+    return f"ImageSets/Main holds {shown}{more}{example}; "
 
 
 def read_split_ids(split_file: Path) -> list[str]:

@@ -71,7 +71,26 @@ def _missing_images_message(images_dir: Path) -> str:
             f" (neither {resolved} nor {inside} exists): create that split, or point the data "
             "yaml's entry at an existing images folder"
         )
-    return f"{message}; {_LAYOUT_HINT}"
+    return f"{message}{_sibling_folders_hint(images_dir)}; {_LAYOUT_HINT}"
+
+
+def _sibling_folders_hint(images_dir: Path) -> str:
+    """``" (images holds the folders Train, Val; names are case-sensitive: did you mean
+    images/Train?)"`` when the parent of
+    a missing images folder exists: the split folders that are there (``images/Train`` of an
+    export whose split names are capitalized, ``images/valid`` of a Roboflow one) say which
+    path to set; ``""`` when the parent is missing or holds no folders."""
+    parent = images_dir.parent
+    if not parent.is_dir():
+        return ""
+    folders = sorted(p.name for p in parent.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not folders:
+        return ""
+    shown = ", ".join(folders[:EXAMPLE_LIMIT])
+    more = f" and {len(folders) - EXAMPLE_LIMIT} more" if len(folders) > EXAMPLE_LIMIT else ""
+    same = [name for name in folders if name.lower() == images_dir.name.lower()]
+    case = f"; names are case-sensitive: did you mean {parent.name}/{same[0]}?" if same else ""
+    return f" ({parent.name or parent} holds the folders {shown}{more}{case})"
 
 
 #: File extensions listed as images (case-insensitive).
@@ -154,7 +173,8 @@ class YoloTxtDetection(DetectionDataset):
         )
         if not self.labels_dir.is_dir():
             raise FileNotFoundError(
-                f"YOLO labels folder not found: {self.labels_dir}; {_LAYOUT_HINT}"
+                f"YOLO labels folder not found: {self.labels_dir}"
+                f"{_sibling_folders_hint(self.labels_dir)}; {_LAYOUT_HINT}"
             )
         self.classes = read_class_names(classes)
         self.files = list_files(self.images_dir, IMAGE_SUFFIXES)

@@ -37,7 +37,7 @@ def test_overrides_of_every_kind_survive_the_round_trip(tmp_path):
         [
             "data.format=voc",
             "data.root=2007",
-            "data.classes=[yes, '1', null]",
+            "data.classes=[yes, '1', 'null']",
             "work_dir=001",
             "model.init_from=2024-01-01",
             "model.compile=backbone",

@@ -34,7 +34,7 @@ def _coco(root: Path, names: list[str]) -> Path:
     ("names", "problem"),
     [
         (["a\nb", "c"], r"class 1 of 2, 'a\\nb', holds a line break"),
-        (["x", "   "], r"class 2 of 2, '   ', is blank"),
+        (["x", "   "], r"class 2 of 2, '', is blank"),  # stripped as the source is read
         (["", "ok"], r"class 1 of 2, '', is blank"),
     ],
 )

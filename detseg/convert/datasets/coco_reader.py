@@ -28,6 +28,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from detseg.convert.datasets.image_notes import IMAGE_SKIPPED, OBJECT_SKIPPED, note
 from detseg.convert.datasets.records import (
     DatasetRecord,
     ImageRecord,
@@ -83,11 +84,27 @@ def coco_split_paths(root: Path, split: str) -> tuple[Path, Path]:
 
 
 def _category_names(data: dict[str, Any], ann_file: Path) -> tuple[list[int], list[str]]:
-    """Category ids and names in increasing id order."""
+    """Category ids and names in increasing id order, each name stripped of surrounding
+    whitespace once here: the output's ``classes.txt`` and VOC ``<name>`` hold it as the
+    training readers read it back (they strip).
+
+    Raises:
+        ValueError: Two categories whose names are equal (after stripping), naming both.
+    """
     categories = sorted(data["categories"], key=lambda c: int(c["id"]))
-    names = [str(c.get("name", c["id"])) for c in categories]
-    if len(set(names)) != len(names):
-        raise ValueError(f"{ann_file}: category names are not unique: {names}")
+    written = [str(c.get("name", c["id"])) for c in categories]
+    names = [name.strip() for name in written]
+    first: dict[str, int] = {}
+    for k, name in enumerate(names):
+        if name not in first:
+            first[name] = k
+            continue
+        j = first[name]
+        same = "are the same" if written[j] == written[k] else "are the same without spaces"
+        raise ValueError(
+            f"{ann_file}: the names of category ids {categories[j]['id']} ({written[j]!r}) and "
+            f"{categories[k]['id']} ({written[k]!r}) {same}; give each category its own name"
+        )
     return [int(c["id"]) for c in categories], names
 
 
@@ -95,7 +112,12 @@ def _image_record(entry: dict[str, Any], images_dir: Path, ann_file: Path) -> Im
     """The record of one ``images`` entry (objects added later), or ``None`` if unusable."""
     path = coco_image_file(images_dir, entry.get("file_name", ""))  # the training reader's rule
     if not path.is_file():
-        logger.warning("%s: image %s of id %s not found; skipped", ann_file, path, entry.get("id"))
+        place = f"{ann_file} (image id {entry.get('id')})"
+        note(
+            IMAGE_SKIPPED,
+            place,
+            f"{ann_file}: image {path} of id {entry.get('id')} not found; skipped",
+        )
         return None
     stated = (_int_or_zero(entry.get("width")), _int_or_zero(entry.get("height")))
     size = file_image_size(path, stated, f"{ann_file} (image id {entry.get('id')})")
@@ -209,7 +231,11 @@ def _object(
     try:
         x, y, w, h = (float(v) for v in ann["bbox"])
     except (KeyError, TypeError, ValueError):
-        logger.warning("%s: bbox %r is not [x, y, w, h]; object skipped", where, ann.get("bbox"))
+        note(
+            OBJECT_SKIPPED,
+            where,
+            f"{where}: bbox {ann.get('bbox')!r} is not [x, y, w, h]; object skipped",
+        )
         return None
     box = checked_box((x, y, x + w, y + h), image.width, image.height, where)
     if box is None:

@@ -16,6 +16,7 @@ from detseg.config.schema import ConfigError
 from detseg.convert.datasets.coco_reader import coco_splits, read_coco
 from detseg.convert.datasets.coco_writer import write_coco
 from detseg.convert.datasets.data_file import write_data_file
+from detseg.convert.datasets.image_notes import collecting_notes
 from detseg.convert.datasets.output_files import Progress, WrittenSplit
 from detseg.convert.datasets.records import (
     DatasetRecord,
@@ -266,7 +267,8 @@ def read_dataset(
     if segments and fmt != "coco":
         raise ValueError(f"segments are read from a coco source only, not {fmt}")
     reader = functools.partial(read_coco, segments=True) if segments else DATASET_FORMATS[fmt][1]
-    return reader(folder, chosen, classes, layout, progress)
+    with collecting_notes():  # one line per kind of per-image note, not one per image
+        return reader(folder, chosen, classes, layout, progress)
 
 
 def _check_target(src: Path, dst: Path) -> None:

@@ -11,7 +11,6 @@ and height.
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -20,6 +19,7 @@ from typing import TypeVar
 
 from PIL import Image
 
+from detseg.convert.datasets.image_notes import IMAGE_SKIPPED, OBJECT_SKIPPED, STATED_SIZE, note
 from detseg.data.image_io import (
     file_exif_orientation,
     labels_follow_orientation,
@@ -45,7 +45,6 @@ __all__ = [
     "to_stored_pixels",
 ]
 
-logger = logging.getLogger(__name__)
 
 #: Splits named like this come first, in this order; other split names follow sorted.
 _SPLIT_ORDER = ("train", "trainval", "val", "test")
@@ -182,7 +181,9 @@ def image_size(path: Path) -> tuple[int, int] | None:
         with pillow_pixel_limit_lifted(), Image.open(path) as image:
             width, height = image.size
     except (OSError, ValueError) as error:
-        logger.warning("%s: cannot read the image size (%s); image skipped", path, error)
+        note(
+            IMAGE_SKIPPED, str(path), f"{path}: cannot read the image size ({error}); image skipped"
+        )
         return None
     return int(width), int(height)
 
@@ -214,15 +215,12 @@ def file_image_size(path: Path, stated: tuple[int, int], where: str) -> tuple[in
         if labels_follow_orientation(orientation, (size[1], size[0]), (stated[1], stated[0])):
             return stated[0], stated[1], orientation
     if min(stated) > 0 and tuple(stated) != size:
-        logger.warning(
-            "%s: the annotation gives the size %dx%d (WxH) but %s is %dx%d; its boxes are "
-            "read against the image's size (fix the annotation's width/height)",
+        note(
+            STATED_SIZE,
             where,
-            stated[0],
-            stated[1],
-            path,
-            size[0],
-            size[1],
+            f"{where}: the annotation gives the size {stated[0]}x{stated[1]} (WxH) but {path} "
+            f"is {size[0]}x{size[1]}; its boxes are read against the image's size (fix the "
+            "annotation's width/height)",
         )
     return size[0], size[1], 1
 
@@ -331,25 +329,25 @@ def checked_box(box: Box, width: int, height: int, where: str) -> Box | None:
         inside the image.
     """
     if not all(math.isfinite(v) for v in box):
-        logger.warning("%s: box %s is not finite; object skipped", where, list(box))
+        note(OBJECT_SKIPPED, where, f"{where}: box {list(box)} is not finite; object skipped")
         return None
     x1, y1, x2, y2 = (float(v) for v in box)
     if x2 <= x1 or y2 <= y1:
-        logger.warning(
-            "%s: box %s has x2 <= x1 or y2 <= y1 (xyxy px; corners swapped?); object skipped",
+        note(
+            OBJECT_SKIPPED,
             where,
-            [x1, y1, x2, y2],
+            f"{where}: box {[x1, y1, x2, y2]} has x2 <= x1 or y2 <= y1 (xyxy px; corners "
+            "swapped?); object skipped",
         )
         return None
     clipped = (min(max(x1, 0.0), width), min(max(y1, 0.0), height))
     clipped_end = (min(max(x2, 0.0), width), min(max(y2, 0.0), height))
     if clipped_end[0] <= clipped[0] or clipped_end[1] <= clipped[1]:
-        logger.warning(
-            "%s: box %s has no area inside the %dx%d image; object skipped",
+        note(
+            OBJECT_SKIPPED,
             where,
-            [x1, y1, x2, y2],
-            width,
-            height,
+            f"{where}: box {[x1, y1, x2, y2]} has no area inside the {width}x{height} image; "
+            "object skipped",
         )
         return None
     return (clipped[0], clipped[1], clipped_end[0], clipped_end[1])

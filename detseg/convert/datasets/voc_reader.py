@@ -33,6 +33,12 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from detseg.convert.datasets.image_notes import (
+    FILENAME_FALLBACK,
+    IMAGE_SKIPPED,
+    OBJECT_SKIPPED,
+    note,
+)
 from detseg.convert.datasets.records import (
     DatasetRecord,
     ImageRecord,
@@ -130,7 +136,11 @@ def _raw_objects(root_el: ET.Element, xml_file: Path) -> tuple[list[_RawObject],
         except ValueError:
             name = ""
         if not name:
-            logger.warning("%s: object %d has no name or no numeric box; skipped", xml_file, index)
+            note(
+                OBJECT_SKIPPED,
+                f"{xml_file} object {index}",
+                f"{xml_file}: object {index} has no name or no numeric box; skipped",
+            )
             bad += 1
             continue
         difficult_text = obj.findtext("difficult")
@@ -157,15 +167,23 @@ def _read_image(root: Path, image_id: str) -> tuple[ImageRecord, list[_RawObject
         # tag namespaces stripped as training strips them (<annotation xmlns="...">)
         root_el = without_namespaces(ET.parse(xml_file).getroot())
     except (OSError, ET.ParseError) as error:
-        logger.warning("%s: cannot read the annotation (%s); image skipped", xml_file, error)
+        note(
+            IMAGE_SKIPPED,
+            str(xml_file),
+            f"{xml_file}: cannot read the annotation ({error}); image skipped",
+        )
         return None
     named = (root_el.findtext("filename") or "").strip()
     file_name = image_file_of(root / "JPEGImages", image_id, named)
     if named and file_name != named:
-        logger.info("%s: <filename> %s is not in JPEGImages; read %s", xml_file, named, file_name)
+        note(
+            FILENAME_FALLBACK,
+            str(xml_file),
+            f"{xml_file}: <filename> {named} is not in JPEGImages; read {file_name}",
+        )
     path = root / "JPEGImages" / file_name
     if not path.is_file():
-        logger.warning("%s: image %s not found; skipped", xml_file, path)
+        note(IMAGE_SKIPPED, str(xml_file), f"{xml_file}: image {path} not found; skipped")
         return None
     size = file_image_size(path, _size(root_el), f"{xml_file} (<size>)")
     if size is None:

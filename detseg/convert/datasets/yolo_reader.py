@@ -32,12 +32,12 @@ split's images folder (``sub/000001.jpg``).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from detseg.config.bases import read_yaml
 from detseg.config.data_file import images_folder, load_data_file, without_parent_step
+from detseg.convert.datasets.image_notes import OBJECT_SKIPPED, note
 from detseg.convert.datasets.records import (
     DatasetRecord,
     ImageRecord,
@@ -62,7 +62,6 @@ from detseg.data.yolo import (
 
 __all__ = ["read_yolo", "yolo_class_names", "yolo_splits"]
 
-logger = logging.getLogger(__name__)
 
 _NAME_FILES = ("classes.txt", "data.yaml")
 
@@ -165,7 +164,7 @@ def _objects(
         where = f"{label_file}:{lineno}"
         parsed = _parse_line(line, len(targets))
         if isinstance(parsed, str):
-            logger.warning("%s: label %r skipped: %s", where, line, parsed)
+            note(OBJECT_SKIPPED, where, f"{where}: label {line!r} skipped: {parsed}")
             if parsed.startswith(yolo_data.NOT_NORMALIZED):
                 lines.in_pixels.append(f"{where}: {line.strip()!r}")
             skipped += 1

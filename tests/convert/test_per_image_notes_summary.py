@@ -1,0 +1,88 @@
+"""The converter says a kind of per-image note (a stated size other than the file's, a VOC
+``<filename>`` not in JPEGImages) in one summary line with its count and a few places; the
+full list is at DEBUG level."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PIL import Image
+
+from detseg.convert.datasets import read_dataset
+
+BOX = "<bndbox><xmin>1</xmin><ymin>2</ymin><xmax>10</xmax><ymax>8</ymax></bndbox>"
+
+
+def _voc(root: Path, count: int) -> Path:
+    (root / "JPEGImages").mkdir(parents=True)
+    (root / "Annotations").mkdir()
+    (root / "ImageSets" / "Main").mkdir(parents=True)
+    for k in range(count):
+        Image.new("RGB", (32, 24)).save(root / "JPEGImages" / f"im{k}.jpg")
+        size = "<size><width>64</width><height>24</height></size>"
+        xml = f"<annotation><filename>old_{k}.jpg</filename>{size}<object><name>cat</name>"
+        (root / "Annotations" / f"im{k}.xml").write_text(f"{xml}{BOX}</object></annotation>")
+    ids = "".join(f"im{k}\n" for k in range(count))
+    (root / "ImageSets" / "Main" / "train.txt").write_text(ids)
+    return root
+
+
+def _lines(caplog, level: int) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == level]
+
+
+def test_many_notes_of_a_kind_are_one_line_each(tmp_path, caplog):
+    root = _voc(tmp_path / "voc", 8)
+    with caplog.at_level(logging.INFO):
+        read_dataset(root, "voc")
+    sizes = [line for line in _lines(caplog, logging.WARNING) if "another size" in line]
+    assert len(sizes) == 1
+    assert sizes[0].startswith(
+        "8 images whose annotation gives another size than the image file; the first: "
+        f"{root}/Annotations/im0.xml (<size>): the annotation gives the size 64x24 (WxH)"
+    )
+    assert f"also {root}/Annotations/im1.xml (<size>), " in sizes[0]
+    assert "im4.xml (<size>) and 3 more (the full list is logged at DEBUG level" in sizes[0]
+    names = [line for line in _lines(caplog, logging.INFO) if "<filename>" in line]
+    assert len(names) == 1
+    assert names[0].startswith("8 VOC annotations whose <filename> is not in JPEGImages; ")
+    assert "old_0.jpg is not in JPEGImages; read im0.jpg" in names[0]
+
+
+def test_every_note_is_at_debug_level(tmp_path, caplog):
+    root = _voc(tmp_path / "voc", 3)
+    with caplog.at_level(logging.DEBUG):
+        read_dataset(root, "voc")
+    debug = _lines(caplog, logging.DEBUG)
+    assert sum("the annotation gives the size 64x24" in line for line in debug) == 3
+    assert sum("is not in JPEGImages; read" in line for line in debug) == 3
+
+
+def test_a_single_note_is_said_as_it_is(tmp_path, caplog):
+    root = _voc(tmp_path / "voc", 1)
+    with caplog.at_level(logging.WARNING):
+        read_dataset(root, "voc")
+    assert _lines(caplog, logging.WARNING) == [
+        f"{root}/Annotations/im0.xml (<size>): the annotation gives the size 64x24 (WxH) but "
+        f"{root}/JPEGImages/im0.jpg is 32x24; its boxes are read against the image's size "
+        "(fix the annotation's width/height)"
+    ]
+
+
+def test_missing_images_and_skipped_objects_are_one_line_each(tmp_path, caplog):
+    root = _voc(tmp_path / "voc", 7)
+    for k in range(3):
+        (root / "JPEGImages" / f"im{k}.jpg").unlink()
+    for k in range(3, 7):  # corners swapped: xmin above xmax
+        xml = root / "Annotations" / f"im{k}.xml"
+        xml.write_text(xml.read_text().replace("<xmin>1</xmin>", "<xmin>20</xmin>"))
+    with caplog.at_level(logging.WARNING):
+        read_dataset(root, "voc", classes=["cat"])
+    warnings = _lines(caplog, logging.WARNING)
+    [missing] = [line for line in warnings if "not found" in line]
+    assert missing.startswith("3 images skipped (not found or unreadable); the first: ")
+    assert f"the first: {root}/Annotations/im0.xml: image " in missing
+    assert "not found; skipped; also " in missing
+    [boxes] = [line for line in warnings if "corners" in line]
+    assert boxes.startswith("4 objects skipped (no usable box, name or class); the first: ")
