@@ -49,6 +49,7 @@ from detseg.api.prediction_checks import plain_number
 from detseg.api.predictor import Predictor, load
 from detseg.api.video_names import VIDEO_SUFFIXES
 from detseg.api.video_outputs import VideoRun, count, predict_video, video_output_stem
+from detseg.api.video_streams import STREAM_TIMEOUT
 from detseg.argument_checks import check_output_folder, score_threshold_problem
 from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.engine.runtime import Detector
@@ -135,6 +136,7 @@ def predict_checkpoint(
     max_frames: int | None = None,
     on_error: Callable[[str], None] | None = None,
     classes: Sequence[str | int] | None = None,
+    stream_timeout: float = STREAM_TIMEOUT,
 ) -> PredictionRun:
     """Run ``checkpoint`` on the images and videos named by ``inputs``; write into ``out``.
 
@@ -163,6 +165,8 @@ def predict_checkpoint(
             also in :attr:`PredictionRun.errors`.
         classes: detection only: keep the detections of these classes (names or labels
             ``1..K``; default: every class).
+        stream_timeout: seconds a stream URL may take to open and to give each frame
+            (:class:`~detseg.api.video.VideoSource`).
 
     Raises:
         ValueError: ``batch_size`` or ``max_frames`` below 1, ``score_threshold`` outside
@@ -216,7 +220,9 @@ def predict_checkpoint(
         stem = video_output_stem(source, out, used, videos)  # no input video written over
         try:
             run.videos.append(
-                predict_video(predictor, source, out, threshold, max_frames, stem, classes)
+                predict_video(
+                    predictor, source, out, threshold, max_frames, stem, classes, stream_timeout
+                )
             )
         except (ValueError, FileNotFoundError) as err:
             run.failed.append(source)

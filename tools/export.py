@@ -45,6 +45,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 from typing import Any, NoReturn
 
 from detseg.argument_checks import check_output_file, score_threshold_problem
@@ -58,6 +59,17 @@ from detseg_tools.command_names import ToolArgumentParser, tool_name, tool_parse
 
 #: The flags that take every word up to the next flag, and what their words are.
 LIST_FLAGS = {"--verify-images": "PATH", "--input-size": "N"}
+
+#: The flag of each keyword argument of ``export_model`` the tool sets: an ``ExportError``
+#: about a setting names the flag its user typed (``--opset 10``), not the keyword
+#: (``opset=10``).
+EXPORT_FLAGS = {
+    "format": "--format",
+    "opset": "--opset",
+    "input_size": "--input-size",
+    "batch_size": "--batch-size",
+    "score_thresh": "--score-thr",
+}
 
 
 class ExportArgumentParser(ToolArgumentParser):
@@ -82,13 +94,16 @@ class ExportArgumentParser(ToolArgumentParser):
 
     def explained(self, message: str) -> str:
         """``message`` with the way to write the command where a list flag took the
-        checkpoint (:meth:`checkpoint_taken`); as it is otherwise."""
+        checkpoint (:meth:`checkpoint_taken`: a word that names one, :func:`_names_checkpoint`);
+        as it is otherwise (the checkpoint was not given)."""
         taken = self.checkpoint_taken()
         if taken is None:
             return message
         flag, word = taken
         missing = "arguments are required: checkpoint" in message
         if not (missing or message.endswith(f"invalid int value: {word!r}")):
+            return message
+        if not _names_checkpoint(word):  # the checkpoint is missing, not taken
             return message
         return (
             f"{word!r} was read as {flag} {LIST_FLAGS[flag]} ({flag} takes every word up to "
@@ -138,6 +153,15 @@ def _words_taken(action: argparse.Action) -> int:
     if action.nargs is None:
         return 1
     return int(action.nargs) if isinstance(action.nargs, int) else 1
+
+
+def _names_checkpoint(word: str) -> bool:
+    """``word`` names a checkpoint: a ``.pt`` / ``.pth`` file name, or a run folder (one
+    holding a ``best.pt`` or ``last.pt``), rather than an image, an image folder or a size."""
+    path = Path(word).expanduser()
+    if path.suffix.lower() in (".pt", ".pth"):
+        return True
+    return path.is_dir() and any((path / name).is_file() for name in ("best.pt", "last.pt"))
 
 
 def _is_number(word: str) -> bool:
@@ -261,7 +285,7 @@ def main() -> int:
         raise ValueError(f"--input-size must be >= 1, got {' '.join(map(str, size))}")
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be >= 1, got {args.batch_size}")
-    from detseg.export import export_model, verify_export
+    from detseg.export import ExportError, export_model, verify_export
     from detseg.export.export_settings import format_of
     from detseg.run_folders import checkpoint_of
 
@@ -269,16 +293,19 @@ def main() -> int:
     export_format = args.format or (format_of(args.out) if args.out else None) or "onnx"
     suffix = ".onnx" if export_format == "onnx" else ".torchscript.pt"
     out = check_output_file(args.out or checkpoint.with_suffix(suffix), checkpoint)
-    result = export_model(
-        checkpoint,
-        out,
-        format=export_format,
-        dynamic=args.dynamic,
-        opset=args.opset,
-        input_size=None if size is None else (size[0], size[-1]),
-        batch_size=args.batch_size,
-        score_thresh=args.score_thr,
-    )
+    try:
+        result = export_model(
+            checkpoint,
+            out,
+            format=export_format,
+            dynamic=args.dynamic,
+            opset=args.opset,
+            input_size=None if size is None else (size[0], size[-1]),
+            batch_size=args.batch_size,
+            score_thresh=args.score_thr,
+        )
+    except ExportError as error:  # its settings named as the flags typed
+        raise ExportError(error.naming(EXPORT_FLAGS)) from error
     opset = f" opset {result.opset}" if result.opset is not None else ""
     print(
         f"wrote {result.path} ({result.model_name}, {result.format}{opset}, input "

@@ -44,7 +44,9 @@ source's frame rate, and ``OUT/<stem>.jsonl``, one JSON record per frame: ``fram
 (``category_id``, ``bbox`` [x, y, w, h] pixels, ``score``, ``category_name``, and with masks
 ``area``, the mask's pixels), or for a segmenter ``classes`` (each class's share of the
 pixels). A progress bar shows the frames per second. A camera runs until
-``--max-frames`` or Ctrl-C.
+``--max-frames`` or Ctrl-C. A stream URL is given up when it does not answer within 10 s
+(``detseg.api.video_streams.STREAM_TIMEOUT``; OpenCV alone waits 30 s), and ends when it
+gives no frame for as long; an info line says so before it is opened.
 
 An input that cannot be read (a missing file, an empty or corrupt image, a broken video, a
 camera that cannot be opened, a glob matching nothing) is reported on one line,
@@ -62,6 +64,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from pathlib import Path
@@ -175,7 +178,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "inputs",
         nargs="+",
         help="image files, folders, glob patterns, video files (.mp4 .avi .mov .mkv .webm ...), "
-        "camera indices (0) or stream URLs (rtsp://, http://)",
+        "camera indices (0) or stream URLs (rtsp://, http://; one that does not answer within "
+        "--stream-timeout is given up, an info line says so before it is opened)",
     )
     parser.add_argument(
         "--out",
@@ -242,7 +246,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="stop each video, camera or stream after N frames (default: a video to its end, "
         "a camera or stream until it ends or Ctrl-C)",
     )
+    parser.add_argument(
+        "--stream-timeout",
+        type=float,
+        default=10.0,  # detseg.api.video_streams.STREAM_TIMEOUT (imported with OpenCV, later)
+        metavar="SECONDS",
+        help="seconds a stream URL may take to answer and to give each frame before it is "
+        "given up (default: 10; OpenCV alone waits 30)",
+    )
     args = parser.parse_args(argv)
+    if not (math.isfinite(args.stream_timeout) and args.stream_timeout > 0):
+        parser.error(
+            f"--stream-timeout must be a positive number of seconds, got {args.stream_timeout:g}"
+        )
     # a quoted "~/photos/*.jpg" reaches here unexpanded; URLs and camera indices keep their text
     args.inputs = [os.path.expanduser(item) for item in args.inputs]
     problem = score_threshold_problem(args.score_thr)
@@ -309,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         max_frames=args.max_frames,
         on_error=report_error,
         classes=args.classes,
+        stream_timeout=args.stream_timeout,
     )
     summary = run.summary(exit_code=USER_ERROR_EXIT_CODE if run.failed else None)
     if summary:

@@ -54,6 +54,7 @@ from detseg.api.video_names import (
     named_videos,
     videos_in_folder,
 )
+from detseg.api.video_streams import STREAM_TIMEOUT
 from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.image_inputs import folder_images, is_glob_pattern, pattern_files
 
@@ -74,10 +75,12 @@ def stream_source(
     settings: tuple[float | None, frozenset[int] | None, int, bool],
     max_frames: int | None,
     bgr: bool,
+    stream_timeout: float = STREAM_TIMEOUT,
 ) -> Iterator[Result]:
     """The results of ``source``, a video's frames, or images and videos, one at a time
     (``settings``: ``score_thr``, the kept labels, ``batch_size``, ``mask_probabilities``,
-    checked by :meth:`~detseg.api.predictor.Predictor.stream`).
+    checked by :meth:`~detseg.api.predictor.Predictor.stream`; ``stream_timeout``: the wait
+    of a stream URL, :class:`~detseg.api.video.VideoSource`).
 
     Raises:
         ValueError: ``bgr`` for a video, and what :func:`stream_inputs` or
@@ -92,7 +95,7 @@ def stream_source(
         )
     if isinstance(source, VideoSource):
         source.check_open()
-    video = source if isinstance(source, VideoSource) else VideoSource(source)
+    video = source if isinstance(source, VideoSource) else VideoSource(source, stream_timeout)
     return stream_results(predictor, [video], settings, max_frames, close=video is not source)
 
 

@@ -47,6 +47,7 @@ from detseg.api.prediction_checks import (
 )
 from detseg.api.results import DetectionResult, SegmentationResult
 from detseg.api.video_names import VIDEO_SUFFIXES
+from detseg.api.video_streams import STREAM_TIMEOUT, check_stream_timeout
 from detseg.argument_checks import check_at_least_one, check_switch
 from detseg.config import Config, config_from_dict
 from detseg.data.image_io import IMAGE_SUFFIXES
@@ -352,6 +353,7 @@ class Predictor:
         batch_size: int = 1,
         mask_probabilities: bool = False,
         bgr: bool = False,
+        stream_timeout: float = STREAM_TIMEOUT,
     ) -> Iterator[Result]:
         """Results one at a time, as they are made, of the frames of a video, a camera or a
         stream, or of many images and videos read a batch at a time (memory-bounded, unlike
@@ -382,6 +384,10 @@ class Predictor:
                 probabilities would fill the memory of whoever keeps them).
             bgr: arrays and tensors hold BGR channels; ``True`` is refused for a video given
                 alone (files and the frames of videos in a list are decoded RGB).
+            stream_timeout: seconds a stream URL may take to open and to give each frame
+                (default :data:`~detseg.api.video_streams.STREAM_TIMEOUT`, 10; OpenCV's own
+                is 30); an INFO line says so before the stream is opened, and a stream silent
+                for longer ends. Raise it for a slow network or camera.
 
         Returns:
             An iterator of results in input order, one per image and one per frame of each
@@ -396,7 +402,8 @@ class Predictor:
             ValueError: here, before the first result: ``score_thr`` outside ``[0, 1]`` or
                 given to a segmenter, ``max_frames`` or ``batch_size`` below 1, a class the
                 model does not have, ``bgr`` or ``mask_probabilities`` other than ``True`` or
-                ``False``, ``bgr=True`` for a video; a video given alone that cannot
+                ``False``, a ``stream_timeout`` that is not a positive number of seconds,
+                ``bgr=True`` for a video; a video given alone that cannot
                 be decoded, a camera or stream that cannot be opened, a closed
                 :class:`VideoSource`; a source or list item of a kind :meth:`predict` refuses,
                 a camera, a stream URL or an open :class:`VideoSource` among other inputs, a
@@ -417,8 +424,9 @@ class Predictor:
         check_at_least_one(batch_size, "batch_size")
         check_switch(bgr, "bgr")
         check_switch(mask_probabilities, "mask_probabilities")
+        stream_timeout = check_stream_timeout(stream_timeout)
         settings = (score_thr, self.labels_of(classes), batch_size, mask_probabilities)
-        return stream_source(self, source, settings, max_frames, bgr)
+        return stream_source(self, source, settings, max_frames, bgr, stream_timeout)
 
     def __repr__(self) -> str:
         """One line, e.g. ``Predictor(mask_rcnn detection with masks, 80 classes ['person',

@@ -12,7 +12,8 @@ A source is named as on a command line:
 * a video file (``.mp4``, ``.avi``, ``.mov``, ``.mkv``, ``.webm``, ... see
   :data:`~detseg.api.video_names.VIDEO_SUFFIXES`);
 * a camera index: an ``int`` or a string of digits such as ``"0"``;
-* a stream URL (``rtsp://``, ``http://``, ... see :data:`~detseg.api.video_names.STREAM_SCHEMES`).
+* a stream URL (``rtsp://``, ``http://``, ... see :data:`~detseg.api.video_names.STREAM_SCHEMES`),
+  opened with a bounded wait (``stream_timeout``: :mod:`detseg.api.video_streams`).
 
 :class:`VideoSource` opens it and yields :class:`Frame` items (``uint8 [H, W, 3]`` RGB);
 :class:`VideoWriter` writes RGB frames into an ``.mp4`` file. How a source is named
@@ -38,6 +39,7 @@ import numpy as np
 
 from detseg.api.video_file_problems import video_file_problem
 from detseg.api.video_names import VideoName, camera_index, check_camera_index, is_url
+from detseg.api.video_streams import STREAM_TIMEOUT, check_stream_timeout, open_stream
 
 __all__ = [
     "Frame",
@@ -92,16 +94,22 @@ class VideoSource:
 
     Args:
         source: a video file, a camera index (``0`` or ``"0"``) or a stream URL.
+        stream_timeout: seconds a stream URL may take to open and to give each frame (an INFO
+            line says so before it is opened; :mod:`detseg.api.video_streams`); a stream
+            silent for longer ends. Cameras and files do not wait on a network.
 
     Raises:
         FileNotFoundError: a video file that does not exist.
         ValueError: a file OpenCV cannot decode, a camera that cannot be opened (or a negative
-            or too large index), a stream that cannot be reached, or one that gives no frame;
-            a source that is not a path, a camera index or a URL (an image array, a list).
+            or too large index), a stream that cannot be reached, or one that gives no frame
+            (within ``stream_timeout``); a source that is not a path, a camera index or a URL
+            (an image array, a list); a ``stream_timeout`` that is not a positive number.
     """
 
-    def __init__(self, source: VideoName) -> None:
+    def __init__(self, source: VideoName, stream_timeout: float = STREAM_TIMEOUT) -> None:
         self.source = source
+        #: seconds a stream URL may take to open and to give each frame
+        self.stream_timeout = stream_timeout = check_stream_timeout(stream_timeout)
         index = camera_index(source)
         self.live = index is not None or is_url(source)
         if index is not None:
@@ -123,12 +131,21 @@ class VideoSource:
             self.name, what = str(path), f"video {path}"
             fix = ""  # found when the file fails: see video_file_problem
         with quiet_opencv():
-            capture = cv2.VideoCapture(index if index is not None else self.name)
+            started = time.monotonic()
+            if self.live and index is None:
+                capture = open_stream(self.name, stream_timeout)
+            else:
+                capture = cv2.VideoCapture(index if index is not None else self.name)
             self._capture = capture
             opened = capture.isOpened()
             self._start = time.monotonic()
             ok, first = capture.read() if opened else (False, None)
         if not opened or not ok or first is None:
+            if self.live and index is None and time.monotonic() - started >= stream_timeout:
+                fix = (
+                    f"no answer within {stream_timeout:g} s (stream_timeout={stream_timeout:g}); "
+                    f"{fix}, or give a longer stream_timeout"
+                )
             if opened and not fix and capture.get(cv2.CAP_PROP_FRAME_COUNT) == 0:
                 fix = "it holds no frame (its header counts 0): a recording that wrote none; "
                 fix += "give a video with at least one frame"
@@ -169,8 +186,9 @@ class VideoSource:
                 with quiet_opencv():
                     ok, bgr = self._capture.read()
                 if not ok or bgr is None:
-                    if not self.closed:  # the file ended, rather than the loop was stopped
+                    if not self.closed:  # the source ended, rather than the loop was stopped
                         self._warn_if_short(index)
+                        self._note_stream_end(index)
                     return
             seconds = time.monotonic() - self._start if self.live else index / self.fps
             self._given = index + 1  # counted before the yield: a loop may stop at any frame
@@ -185,6 +203,18 @@ class VideoSource:
                 self.name,
                 frames_read,
                 self.frame_count,
+            )
+
+    def _note_stream_end(self, frames_read: int) -> None:
+        """Say why a stream URL's frames ended: it closed, or gave none for
+        ``stream_timeout`` seconds (FFmpeg's read timeout ends it like its end)."""
+        if is_url(self.source):
+            logger.warning(
+                "stream %s ended after %d frames: it closed, or gave no frame within %g s "
+                "(stream_timeout)",
+                self.name,
+                frames_read,
+                self.stream_timeout,
             )
 
     def check_open(self) -> None:

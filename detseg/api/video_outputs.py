@@ -46,6 +46,7 @@ from detseg.api.predictor import Predictor, Result
 from detseg.api.results import DetectionResult
 from detseg.api.video import VideoSource, VideoWriter
 from detseg.api.video_names import VideoName, source_stem
+from detseg.api.video_streams import STREAM_TIMEOUT
 from detseg.argument_checks import check_at_least_one, score_threshold_problem
 
 __all__ = ["VideoRun", "count", "frame_record", "predict_video", "video_output_stem"]
@@ -99,6 +100,7 @@ def predict_video(
     max_frames: int | None = None,
     stem: str | None = None,
     classes: Sequence[str | int] | None = None,
+    stream_timeout: float = STREAM_TIMEOUT,
 ) -> VideoRun:
     """Run ``predictor`` on each frame of ``source``; write ``OUT/<stem>.mp4`` and ``.jsonl``.
 
@@ -111,6 +113,8 @@ def predict_video(
             runs until it ends; Ctrl-C then ends it, and the files hold the frames so far).
         stem: the output file names' stem (default: :func:`~detseg.api.video_names.source_stem`).
         classes: as in :meth:`Predictor.predict`.
+        stream_timeout: seconds a stream URL may take to open and to give each frame, as in
+            :meth:`Predictor.stream`.
 
     The run's :meth:`VideoRun.summary` is logged at ``DEBUG`` level only: the caller reports
     it (``tools/infer.py`` prints it once, with the other inputs' summaries).
@@ -130,7 +134,7 @@ def predict_video(
     if problem:
         raise ValueError(problem)
     predictor.labels_of(classes)
-    video = source if isinstance(source, VideoSource) else VideoSource(source)
+    video = source if isinstance(source, VideoSource) else VideoSource(source, stream_timeout)
     try:  # the predictor's checks of the arguments, before the files are opened
         results = predictor.stream(video, score_thr, max_frames, classes)
     except ValueError:

@@ -10,8 +10,10 @@
   :mod:`~detseg.export.export_result` (:class:`ExportResult`, what was written);
   :mod:`~detseg.export.sidecar`: the sidecar ``<file>.json``;
   :mod:`~detseg.export.export_settings`: the checks of the settings before anything is written.
+- :mod:`~detseg.export.export_error`: :class:`ExportError`, whose message names a setting as
+  ``export_model``'s keyword or as a tool's flag.
 - :mod:`~detseg.export.wrappers`: the traced module of each model family (what the graph
-  computes) and :class:`ExportError`; :mod:`~detseg.export.two_stage` (Faster R-CNN) and
+  computes); :mod:`~detseg.export.two_stage` (Faster R-CNN) and
   :mod:`~detseg.export.single_stage` (RetinaNet, SSD, YOLO) hold the detectors' graphs,
   :mod:`~detseg.export.traceable` their size-independent steps.
 - :mod:`~detseg.export.onnx_export`, :mod:`~detseg.export.torchscript_export`: the writers.
@@ -23,11 +25,12 @@
 from detseg.choices.export_formats import DEFAULT_OPSET, FORMATS
 from detseg.export.comparison import Tolerance
 from detseg.export.example_input import default_input_size
+from detseg.export.export_error import ExportError
 from detseg.export.export_result import ExportResult
 from detseg.export.export_source import load_for_export
 from detseg.export.model_export import export_model
 from detseg.export.verify import VerificationReport, verification_images, verify_export
-from detseg.export.wrappers import ExportError, export_graph
+from detseg.export.wrappers import export_graph
 
 __all__ = [
     "DEFAULT_OPSET",

@@ -32,7 +32,7 @@ def traced_size(model: nn.Module, input_size: tuple[int, int] | None) -> tuple[i
     refused unless both sides are positive."""
     height, width = input_size or default_input_size(model)
     if height < 1 or width < 1:
-        raise ExportError(f"input size must be positive, got {(height, width)}")
+        raise ExportError("{input_size}: both sides must be positive", input_size=(height, width))
     return height, width
 
 
@@ -51,7 +51,8 @@ def example_images(batch_size: int, height: int, width: int) -> Tensor:
             raise
         gib = batch_size * 3 * height * width * 4 / 2**30
         raise ExportError(
-            f"input size {height} x {width} (batch {batch_size}): the example image of "
-            f"{gib:.1f} GiB does not fit in memory; give a smaller input size or batch size "
-            "(--input-size, --batch-size)"
+            f"{{input_size}} with {{batch_size}}: the example image of {gib:.1f} GiB does not "
+            "fit in memory; give a smaller input size or batch size",
+            input_size=(height, width),
+            batch_size=batch_size,
         ) from error

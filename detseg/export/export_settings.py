@@ -86,7 +86,8 @@ def check_format_suffix(path: Path, format: str) -> None:
         expected = FORMAT_SUFFIXES.get(format, ("",))[0]
         raise ExportError(
             f"{path}: a {path.suffix} file is {named}, but the format is {format}; name the "
-            f"file {path.stem}{expected} or export with format {named} (--format {named})"
+            f"file {path.stem}{expected} or export with {{format}}",
+            format=named,
         )
 
 
@@ -110,21 +111,24 @@ def check_export_settings(
     if task == "detection" and batch_size != 1:
         raise ExportError(
             f"{name}: a detector exports for one image per call ([1, 3, H, W], as "
-            f"torchvision's detectors do); batch_size={batch_size} is not supported: run the "
-            "exported model once per image"
+            "torchvision's detectors do); {batch_size} is not supported: run the exported "
+            "model once per image",
+            batch_size=batch_size,
         )
     if format == "onnx":
         if not MIN_OPSET <= opset <= MAX_OPSET:
             raise ExportError(
-                f"opset {opset} is outside {MIN_OPSET}..{MAX_OPSET} (NonMaxSuppression needs "
-                f"{MIN_OPSET}; torch's TorchScript-based exporter writes up to {MAX_OPSET})"
+                f"{{opset}} is outside {MIN_OPSET}..{MAX_OPSET} (NonMaxSuppression needs "
+                f"{MIN_OPSET}; torch's TorchScript-based exporter writes up to {MAX_OPSET})",
+                opset=opset,
             )
         scale = float(getattr(model, "input_scale", 1.0))
         if scale != 1.0 and opset < ANTIALIAS_MIN_OPSET:
             raise ExportError(
                 f"{name}: input scale {scale} resizes with antialiasing, which ONNX has from "
-                f"opset {ANTIALIAS_MIN_OPSET} (Resize antialias=1); export with opset >= "
-                f"{ANTIALIAS_MIN_OPSET}"
+                f"opset {ANTIALIAS_MIN_OPSET} (Resize antialias=1); export with {{opset}} or "
+                "higher",
+                opset=ANTIALIAS_MIN_OPSET,
             )
     return task
 

@@ -182,6 +182,7 @@ def _set_score_thresh(model: nn.Module, name: str, task: str, score_thresh: floa
         if task != "detection":
             raise ExportError(
                 f"{name}: a segmenter's graph returns logits and has no score threshold; "
-                f"drop the score threshold ({score_thresh:g}, --score-thr)"
+                "drop {score_thresh}",
+                score_thresh=score_thresh,
             )
         cast(Detector, model).score_thresh = float(score_thresh)

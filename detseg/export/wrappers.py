@@ -25,6 +25,7 @@ from detseg.detection.faster_rcnn import FasterRCNN
 from detseg.detection.retinanet import RetinaNet
 from detseg.detection.ssd import SSD
 from detseg.detection.yolo import YOLO
+from detseg.export.export_error import ExportError
 from detseg.export.single_stage import RetinaNetExport, SSDExport, YOLOExport
 from detseg.export.traceable import as_int, image_size
 from detseg.export.two_stage import FasterRCNNExport
@@ -32,10 +33,6 @@ from detseg.segmentation.model import SegmentationModel, padded_side, standardiz
 
 DETECTION_OUTPUTS = ("boxes", "scores", "labels")
 SEGMENTATION_OUTPUTS = ("logits",)
-
-
-class ExportError(ValueError):
-    """A model, or a combination of model and export settings, that cannot be exported."""
 
 
 class SegmenterExport(nn.Module):
@@ -110,7 +107,13 @@ class SegmenterExport(nn.Module):
         # always resized: the eager model skips an equal size, where bilinear is the identity
         padded_size = (as_int(padded[0]), as_int(padded[1]))
         logits = F.interpolate(logits, size=padded_size, mode="bilinear", align_corners=False)
-        return logits[..., : as_int(size[0]), : as_int(size[1])]
+        logits = logits[..., : as_int(size[0]), : as_int(size[1])]
+        # the ONNX Resize above takes its size from the graph, so the file's declared output
+        # shape loses the channel count ("Slicelogits_dim_1"); a reshape to [B, K + 1, H, W]
+        # with K + 1 constant declares it (onnxruntime's get_outputs()[0].shape)
+        shape = torch._shape_as_tensor(logits)
+        channels = model.num_classes + 1
+        return logits.reshape(as_int(shape[0]), channels, as_int(shape[2]), as_int(shape[3]))
 
 
 def model_task(model: nn.Module) -> str:

@@ -50,8 +50,8 @@ def test_export_refuses_a_batch_for_a_detector_in_one_line(demo_checkpoint, tmp_
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "export: error: faster_rcnn: a detector exports for one image per call ([1, 3, H, W], "
-        "as torchvision's detectors do); batch_size=2 is not supported: run the exported model "
-        "once per image"
+        "as torchvision's detectors do); --batch-size 2 is not supported: run the exported "
+        "model once per image"
     ]
     assert not list(demo_checkpoint.parent.glob("*.torchscript.pt"))
 

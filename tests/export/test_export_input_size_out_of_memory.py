@@ -1,5 +1,5 @@
 """An ``--input-size`` whose traced example does not fit in memory (``--input-size 100000``:
-a 112 GiB image) is one line naming the flag, not the CPU allocator's ``RuntimeError``
+a 112 GiB image) is one line naming the flags, not the CPU allocator's ``RuntimeError``
 traceback, and nothing is written."""
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ def test_export_model_names_the_input_size(tiny_model, tmp_path, monkeypatch):
     with pytest.raises(ExportError) as caught:
         export_model(model, tmp_path / "x.onnx", input_size=(100000, 100000))
     assert str(caught.value) == (
-        "input size 100000 x 100000 (batch 1): the example image of 111.8 GiB does not fit in "
-        "memory; give a smaller input size or batch size (--input-size, --batch-size)"
+        "input_size=(100000, 100000) with batch_size=1: the example image of 111.8 GiB does "
+        "not fit in memory; give a smaller input size or batch size"
     )
     assert not list(tmp_path.iterdir())
 
@@ -51,9 +51,8 @@ def test_the_cli_prints_one_line(demo_checkpoint, tmp_path, monkeypatch, capsys)
     assert code == 2
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == (
-        "export: error: input size 100000 x 100000 (batch 1): the example image of 111.8 GiB "
-        "does not fit in memory; give a smaller input size or batch size (--input-size, "
-        "--batch-size)"
+        "export: error: --input-size 100000 100000 with --batch-size 1: the example image of "
+        "111.8 GiB does not fit in memory; give a smaller input size or batch size"
     )
     assert not out.exists() and not (tmp_path / "x.onnx.json").exists()
 

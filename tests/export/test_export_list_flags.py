@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from random_checkpoints import TINY_UNET, write_checkpoint
+from tool_modules import load_tool
 
 from detseg.data.shapes import generate_shapes
 
@@ -70,3 +71,31 @@ def test_an_unreadable_fifth_image_stops_a_segmenter_export_before_writing(
     )  # fmt: skip
     assert f"--verify-images: cannot read image {bad}" in last_line(done)
     assert not out.exists() and not list(tmp_path.glob("*.json"))
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--input-size", "96", "--no-verify"],
+        ["--verify-images", "a.png"],
+        ["--input-size", "96", "--"],
+        ["--verify-images", "images/"],
+    ],
+)
+def test_a_missing_checkpoint_is_said_missing(argv, capsys):
+    """Where the words a list flag took name no checkpoint (a size, an image, an image folder),
+    the checkpoint was not given at all: argparse's own line, not the order advice."""
+    with pytest.raises(SystemExit) as exit_info:
+        load_tool("export.py").parse_args(argv)
+    assert exit_info.value.code == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.endswith("the following arguments are required: checkpoint"), last
+
+
+def test_a_run_folder_after_verify_images_gets_the_order(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "best.pt").write_bytes(b"")
+    with pytest.raises(SystemExit):
+        load_tool("export.py").parse_args(["--verify-images", "a.png", str(run)])
+    assert f"'{run}' was read as --verify-images PATH" in capsys.readouterr().err
