@@ -96,19 +96,20 @@ _NAMED_SPLIT_FILES = {
 
 #: The word of a split inside a path (a whole word: ``val/images``, ``instances_val.json``,
 #: ``images/valid``), the ``val`` keys' (or else the ``train`` keys') to change into the name.
-_SPLIT_WORDS = {
-    "val": re.compile(r"(?<![A-Za-z0-9])(val|valid|validation)(?![A-Za-z0-9])"),
-    "train": re.compile(r"(?<![A-Za-z0-9])(train|training)(?![A-Za-z0-9])"),
+_SPLIT_WORDS = {  # a word of its own, or with a year (COCO's val2017 -> test2017)
+    "val": re.compile(r"(?<![A-Za-z0-9])(val|valid|validation)(?=\d*(?![A-Za-z0-9]))"),
+    "train": re.compile(r"(?<![A-Za-z0-9])(train|training)(?=\d*(?![A-Za-z0-9]))"),
 }
 
 
 def split_section(data: Any, name: str) -> Any:
     """``data`` (a :class:`~detseg.config.schema.DataConfig`) with its ``val`` keys pointed at
     split ``name`` of the same dataset, by the convention of its own paths: for COCO, YOLO,
-    ``folder_seg`` and ``coco_seg`` the ``val`` word of each ``val_*`` path becomes ``name``
-    (``val/images`` -> ``test/images``, ``annotations/instances_val.json`` ->
-    ``annotations/instances_test.json``, ``images/val`` -> ``images/test``; the ``train_*``
-    paths' ``train`` word where the ``val`` paths have no ``val``); for VOC, ``voc_seg`` and
+    ``folder_seg`` and ``coco_seg`` the last ``val`` word of each ``val_*`` path becomes
+    ``name`` (``val/images`` -> ``test/images``, ``annotations/instances_val.json`` ->
+    ``annotations/instances_test.json``, ``images/val`` -> ``images/test``, ``val2017`` ->
+    ``test2017``; a path without the word, a folder the splits share, is kept; the ``train_*``
+    paths' ``train`` word where no ``val`` path has ``val``); for VOC, ``voc_seg`` and
     ``shapes_seg``, ``data.val_split`` becomes ``name`` (``ImageSets/Main/<name>.txt``, ...).
 
     Raises:
@@ -134,17 +135,28 @@ def _split_paths(full: dict[str, Any], name: str) -> dict[str, str]:
     word, else the ``train`` paths with ``name`` for their ``train`` word.
 
     Raises:
-        ValueError: neither holds a split word in every path (one line naming the keys).
+        ValueError: no path of either holds a split word (one line naming the keys).
     """
     for kind, word in _SPLIT_WORDS.items():
         keys = [k for k, v in full.items() if k.startswith(f"{kind}_") and isinstance(v, str)]
-        if keys and all(word.search(full[k]) for k in keys):
-            return {f"val_{k[len(kind) + 1 :]}": word.sub(name, full[k]) for k in keys}
+        if any(word.search(full[k]) for k in keys):  # a path without it is shared: kept
+            return {f"val_{k[len(kind) + 1 :]}": _last_word_as(word, full[k], name) for k in keys}
     named = ", ".join(f"data.{k} {v!r}" for k, v in full.items() if k.startswith("val_") and v)
     raise ValueError(
         f"--split {name}: the data section's paths ({named}) hold no split name (val, train) "
         "to change; point the val keys at the split with --set instead"
     )
+
+
+def _last_word_as(word: re.Pattern[str], path: str, name: str) -> str:
+    """``path`` with its last split ``word`` written ``name`` (``/data/val_set/val/images`` ->
+    ``/data/val_set/test/images``: the folders above the split keep theirs); ``path`` itself
+    where it has none (a folder the splits share)."""
+    found = list(word.finditer(path))
+    if not found:
+        return path
+    last = found[-1]
+    return path[: last.start()] + name + path[last.end() :]
 
 
 def _check_split_exists(name: str, paths: list[Path], found: list[str]) -> None:
@@ -170,6 +182,8 @@ def _path_splits(root: Path, patterns: dict[str, str]) -> list[str]:
     ``root``, in sorted order."""
     names: set[str] | None = None
     for pattern in patterns.values():
+        if "*" not in pattern:  # a folder the splits share names none
+            continue
         full = str(root / pattern)
         regex = re.compile("^" + re.escape(full).replace(r"\*", "([^/]+)") + "$")
         found = {m.group(1) for m in map(regex.match, glob.glob(full)) if m is not None}

@@ -94,3 +94,40 @@ def test_a_path_is_no_split_name(tmp_path):
 def test_voc_names_its_default_split(tmp_path):
     assert split_name(DataConfig(format="voc", root=str(tmp_path)), None) == "test"
     assert split_name(DataConfig(format="coco", root=str(tmp_path)), None) == "val"
+
+
+def test_only_the_last_split_word_of_a_path_changes(tmp_path):
+    """Folders above the split keep their words (``val_data/val/images``)."""
+    root = tmp_path / "val_data"
+    _coco(root)
+    options = {"val_images": f"{root}/val/images", "val_ann": "annotations/instances_val.json"}
+    data = split_section(DataConfig(format="coco", root=str(root), options=options), "test")
+    assert data.options["val_images"] == f"{root}/test/images"
+    assert data.options["val_ann"] == "annotations/instances_test.json"
+
+
+def test_a_folder_the_splits_share_is_kept(tmp_path):
+    """COCO's common layout of one images folder and a json per split."""
+    _touch(tmp_path, "images/", "annotations/instances_val.json", "annotations/instances_test.json")
+    options = {"val_images": "images", "val_ann": "annotations/instances_val.json"}
+    data = split_section(DataConfig(format="coco", root=str(tmp_path), options=options), "test")
+    assert (data.options["val_images"], data.options["val_ann"]) == (
+        "images",
+        "annotations/instances_test.json",
+    )
+
+
+def test_coco_s_year_names_take_the_split(tmp_path):
+    _touch(tmp_path, "test2017/", "annotations/instances_test2017.json")
+    options = {"val_images": "val2017", "val_ann": "annotations/instances_val2017.json"}
+    data = split_section(DataConfig(format="coco", root=str(tmp_path), options=options), "test")
+    assert (data.options["val_images"], data.options["val_ann"]) == (
+        "test2017",
+        "annotations/instances_test2017.json",
+    )
+
+
+def test_a_name_with_a_backslash_is_written_as_it_is(tmp_path):
+    """The name is no regular-expression template (``\\s`` was a ``re.error``)."""
+    with pytest.raises(ValueError, match=r"no such split"):
+        split_section(DataConfig(format="coco", root=str(tmp_path)), "te\\st")
