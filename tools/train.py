@@ -154,9 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     from detseg.engine.training.run_summary import summary_lines
 
     cfg = load_config(args.config, args.set, data_file=args.data)
-    work_dir = args.work_dir or Path(cfg.work_dir or Path("runs") / args.config.stem)
-    if args.resume and args.work_dir is None:
-        work_dir = _resumed_folder(args.config, work_dir)
+    work_dir = _work_dir(args, cfg.work_dir)
     if args.nproc > 1 and os.environ.get("DETSEG_LAUNCHED") != "1":
         return launch_workers(args, work_dir, cfg.device, sys.argv[1:] if argv is None else argv)
     logging.getLogger("train").info("config %s -> work dir %s", args.config, work_dir)
@@ -164,6 +162,17 @@ def main(argv: list[str] | None = None) -> int:
     if result.is_main:
         print("\n" + "\n".join(summary_lines(result)))
     return result.exit_code
+
+
+def _work_dir(args: argparse.Namespace, cfg_work_dir: str | None) -> Path:
+    """The run's folder: ``--work-dir``, else the config's ``work_dir`` (a ``--set work_dir=``
+    item included), else ``runs/<config name>``; a ``--resume`` of a run's own ``config.yaml``
+    without either continues the folder the file is in (:func:`_resumed_folder`)."""
+    work_dir = args.work_dir or Path(cfg_work_dir or Path("runs") / args.config.stem)
+    named = args.work_dir is not None or any(item.startswith("work_dir=") for item in args.set)
+    if args.resume and not named:
+        work_dir = _resumed_folder(args.config, work_dir)
+    return work_dir
 
 
 def _resumed_folder(config: Path, work_dir: Path) -> Path:

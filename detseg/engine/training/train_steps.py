@@ -138,18 +138,18 @@ def evaluate_epoch(run: TrainingRun) -> dict[str, Any] | None:
     metrics = _validate(run, run.model)
     if metrics is None:
         return None
+    ema_metrics = None if run.ema is None else _validate(run, run.ema.model)
+    if run.ema is not None and ema_metrics is None:
+        return None  # nothing written yet: --resume evaluates both again, records them once
     # the EMA model's validation reads the same images: the summary counts them once
     run.totals["val_skipped_images"] += metrics["skipped_images"]
-    with writing_records(run):  # before the EMA's validation or the saves (collectives)
+    with writing_records(run):  # before the saves (collectives)
         run.records.log({"type": "val", "epoch": epoch, "iteration": iteration, **metrics})
         run.records.scalars("val", metrics, iteration)
         if run.ema is None:
             _log_images(run, run.model, iteration)
-    if run.ema is None:
+    if run.ema is None or ema_metrics is None:
         return metrics
-    ema_metrics = _validate(run, run.ema.model)
-    if ema_metrics is None:
-        return None
     with writing_records(run):
         run.records.log({"type": "val_ema", "epoch": epoch, "iteration": iteration, **ema_metrics})
         run.records.scalars("val_ema", ema_metrics, iteration)

@@ -47,6 +47,9 @@ def test_a_read_only_file_is_replaced_and_stays_read_only(tmp_path: Path) -> Non
     path = tmp_path / "best.pt"
     path.write_bytes(b"old")
     path.chmod(0o444)
-    assert _write(path) == 0o444
+    with written_atomically(path) as partial:
+        assert stat.S_IMODE(partial.stat().st_mode) & stat.S_IWUSR  # writable while written
+        partial.write_bytes(b"weights")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o444
     assert path.read_bytes() == b"weights"
     assert [p.name for p in tmp_path.iterdir()] == ["best.pt"]  # no temporary file left

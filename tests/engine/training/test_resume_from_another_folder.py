@@ -89,3 +89,24 @@ def test_a_copied_run_folder_resumes_itself(tmp_path, monkeypatch, one_thread) -
     assert load_tool("train.py").main([str(copy / "config.yaml"), "--resume"]) == 0
     assert load_checkpoint(copy / "last.pt")["meta"]["iteration"] == 3
     assert (run / "last.pt").read_bytes() == original  # the original run is left as it was
+
+
+def test_a_work_dir_given_on_the_command_line_wins(tmp_path) -> None:
+    """``--work-dir`` or ``--set work_dir=...`` names the folder to resume, whatever the
+    folder of the ``config.yaml`` given."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text("work_dir: run\n")
+    (run / "last.pt").write_bytes(b"")
+    tool = load_tool("train.py")
+    config = str(run / "config.yaml")
+    given = {
+        "--work-dir": ([config, "--resume", "--work-dir", "other"], None),
+        "--set": ([config, "--resume", "--set", "work_dir=other"], "other"),
+        "none": ([config, "--resume"], "run"),
+    }
+    found = {
+        how: tool._work_dir(tool.parse_args(argv), cfg_work_dir)
+        for how, (argv, cfg_work_dir) in given.items()
+    }
+    assert found == {"--work-dir": Path("other"), "--set": Path("other"), "none": run}

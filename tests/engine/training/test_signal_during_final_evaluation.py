@@ -7,6 +7,7 @@ signal came."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from pathlib import Path
@@ -85,3 +86,27 @@ def test_a_signal_after_the_last_evaluation_finishes_and_says_so(cfg, tmp_path, 
         in lines
     )
     assert not any(line.startswith("Interrupted") for line in lines)
+
+
+def test_a_signal_during_the_ema_evaluation_records_the_epoch_once(cfg, tmp_path, monkeypatch):
+    """With EMA the model's and the EMA model's evaluations both run before any ``val``
+    record is written: a signal during the second one leaves no record, and the resumed run
+    writes each record of the epoch once."""
+    cfg.train.ema = True
+    work_dir = tmp_path / "run"
+    calls = {"n": 0}
+    scored = sharded.detection_metrics
+
+    def second_signals(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the EMA model's scoring
+            os.kill(os.getpid(), signal.SIGINT)
+        return scored(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sharded, "detection_metrics", second_signals)
+        assert train(cfg, work_dir).exit_code == 128 + signal.SIGINT
+    assert train(cfg, work_dir, resume=True).exit_code == 0
+    records = [json.loads(line) for line in (work_dir / "metrics.jsonl").read_text().splitlines()]
+    kinds = [r["type"] for r in records if r["type"] in ("val", "val_ema")]
+    assert kinds == ["val", "val_ema"]
