@@ -2,14 +2,14 @@
 
 OpenCV's FFmpeg backend waits 30 s for a stream to open, and again for each frame, before it
 gives up: a URL whose host accepts the connection but never answers (a wrong port, a hung
-camera) held a run that long without a word, once per URL. Here a stream is opened with
+camera) would hold a run that long without a word, once per URL. A stream is opened with
 FFmpeg's open and read timeouts set to ``stream_timeout`` seconds
 (``CAP_PROP_OPEN_TIMEOUT_MSEC``, ``CAP_PROP_READ_TIMEOUT_MSEC``; :data:`STREAM_TIMEOUT` by
 default), after an INFO line that says how long it may wait. Where the installed OpenCV has no
 FFmpeg backend (see ``cv2.getBuildInformation()``, "Video I/O"), the stream is opened with the
 backend's own waits, and the line says that the wait is not bounded here.
 
-Cameras and video files are opened as before: neither waits on a network.
+Cameras and video files are opened without these settings: neither waits on a network.
 """
 
 from __future__ import annotations

@@ -86,3 +86,16 @@ def test_missing_images_and_skipped_objects_are_one_line_each(tmp_path, caplog):
     assert "not found; skipped; also " in missing
     [boxes] = [line for line in warnings if "corners" in line]
     assert boxes.startswith("4 objects skipped (no usable box, name or class); the first: ")
+
+
+def test_nested_collections_each_say_their_own_notes(caplog):
+    """A block inside another (both empty when the inner one starts) ends its own collection:
+    the outer one goes on and says its notes when it ends."""
+    from detseg.convert.datasets.image_notes import STATED_SIZE, collecting_notes, note
+
+    with caplog.at_level(logging.WARNING), collecting_notes():
+        with collecting_notes():
+            pass  # no note: both collections are empty, and equal, when it ends
+        note(STATED_SIZE, "outer.json: image 2", "outer note")
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert said == ["outer note"]

@@ -97,7 +97,7 @@ def collecting_notes() -> Iterator[None]:
     try:
         yield
     finally:
-        _collections.remove(collected)
+        _collections.pop()  # this block's own (list.remove would take an equal, outer one)
         for kind, notes in collected.items():
             logger.log(kind.level, "%s", _summary(kind, notes))
 
