@@ -86,31 +86,36 @@ def image_sizes(dataset: Any) -> list[tuple[int, int]]:
 
 
 def _read_size(dataset: Any, index: int) -> tuple[int, int]:
+    """:func:`read_size`, or ``(1, 1)`` with a warning for an unreadable file (grouped as
+    square)."""
+    size = read_size(dataset, index)
+    if size is None:
+        logger.warning("cannot read the size of %s; grouped as square", dataset.image_path(index))
+        return 1, 1
+    return size
+
+
+def read_size(dataset: Any, index: int) -> tuple[int, int] | None:
     """``(height, width)`` image ``index`` of ``dataset`` is read at, from its file's header and
     EXIF orientation only: the stored size, transposed where the orientation swaps width and
     height (5..8) and the dataset's ``reads_as_displayed`` hook
-    (:meth:`~detseg.data.base.ImageDataset.reads_as_displayed`) says it is read as displayed."""
-    path = dataset.image_path(index)
-    stored = _header_size(path)
-    orientation = file_exif_orientation(path)
-    hook = getattr(dataset, "reads_as_displayed", None)
-    if orientation in (5, 6, 7, 8) and hook is not None and hook(index, orientation, stored):
-        return stored[1], stored[0]
-    return stored
-
-
-def _header_size(path: Any) -> tuple[int, int]:
-    """``(height, width)`` from the header of an image file; ``(1, 1)`` when unreadable.
+    (:meth:`~detseg.data.base.ImageDataset.reads_as_displayed`) says it is read as displayed;
+    ``None`` for a file whose header cannot be read.
 
     Pillow's decompression-bomb limit is lifted for this read (no pixels are decoded): a large
     aerial or slide image that OpenCV decodes for training is sized, not refused."""
+    path = dataset.image_path(index)
     try:
         with pillow_pixel_limit_lifted(), Image.open(path) as image:
             width, height = image.size
-    except (OSError, ValueError, SyntaxError) as err:
-        logger.warning("cannot read the size of %s (%s); grouped as square", path, err)
-        return 1, 1
-    return height, width
+    except (OSError, ValueError, SyntaxError):
+        return None
+    stored = (height, width)
+    orientation = file_exif_orientation(path)
+    hook = getattr(dataset, "reads_as_displayed", None)
+    if orientation in (5, 6, 7, 8) and hook is not None and hook(index, orientation, stored):
+        return width, height
+    return stored
 
 
 class SizedIndices(Protocol):

@@ -33,14 +33,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 from torch.utils.data import DataLoader
 
 from detseg.config import Config, ConfigError
 from detseg.data.base import DetectionDataset, possibly_kept
 from detseg.data.coco_masks import warn_about_box_masks
-from detseg.data.group_sampler import aspect_ratio_group_ids, image_sizes
-from detseg.data.image_io import file_exif_orientation, pillow_pixel_limit_lifted
+from detseg.data.group_sampler import aspect_ratio_group_ids, image_sizes, read_size
 from detseg.data.loader import ShardSampler, build_loader, collate_detection
 from detseg.data.masks import SegmentationDataset
 from detseg.data.registry import build_dataset, with_known_classes
@@ -221,7 +219,7 @@ def _object_on_read_size(train_set: DetectionDataset) -> bool:
         stated = train_set.stated_size(index)
         if stated is None or not len(_trained_boxes(train_set, index, stated)):
             continue  # an image without a box is not read
-        size = _read_size(train_set, index)
+        size = read_size(train_set, index)
         if size is None or size == stated:
             continue
         if possibly_kept(_trained_boxes(train_set, index, size), size).any():
@@ -237,22 +235,6 @@ def _trained_boxes(train_set: DetectionDataset, index: int, size: tuple[int, int
     if ann.iscrowd is not None and train_set.drop_crowd:
         boxes = boxes[np.asarray(ann.iscrowd).reshape(-1) == 0]
     return boxes
-
-
-def _read_size(dataset: DetectionDataset, index: int) -> tuple[int, int] | None:
-    """``(H, W)`` of image ``index`` as training reads it, from the file's header: turned a
-    quarter where the dataset reads the tagged photo as displayed; ``None`` if unreadable."""
-    path = dataset.image_path(index)
-    try:
-        with pillow_pixel_limit_lifted(), Image.open(path) as image:
-            width, height = image.size
-    except (OSError, ValueError, SyntaxError):
-        return None
-    orientation = file_exif_orientation(path)
-    turned = orientation in (5, 6, 7, 8)
-    if turned and dataset.reads_as_displayed(index, orientation, (height, width)):
-        return width, height
-    return height, width
 
 
 def _val_has_masks(gt: dict[str, Any], source: str, dist: DistInfo) -> bool:
