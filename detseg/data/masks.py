@@ -43,7 +43,7 @@ import torch
 from detseg.data.base import ImageDataset
 from detseg.data.class_names import read_class_names, root_class_file
 from detseg.data.coco_json import load_coco_json
-from detseg.data.image_io import IMAGE_SUFFIXES, ImageReadError, to_unit_float
+from detseg.data.image_io import ImageReadError, to_unit_float
 from detseg.data.label_map_pairing import label_maps_without_image, pair_by_stem
 from detseg.data.label_maps import check_label_map, header_size, read_label_map
 from detseg.data.seg_transforms import (
@@ -52,6 +52,7 @@ from detseg.data.seg_transforms import (
     check_segmentation_pipeline,
 )
 from detseg.data.voc import VOC_CLASSES, read_split_ids
+from detseg.data.voc_seg_split import VOC_SEG_LAYOUT, check_split_files, split_file_message
 
 __all__ = [
     "FolderSegmentation",
@@ -187,7 +188,8 @@ class FolderSegmentation(SegmentationDataset):
     """Images and label maps in two folders, paired by file stem.
 
     Args:
-        images_dir: Folder of images (``.jpg``, ``.png``, ... see :data:`IMAGE_SUFFIXES`).
+        images_dir: Folder of images (``.jpg``, ``.png``, ... see
+            :data:`~detseg.data.image_io.IMAGE_SUFFIXES`).
         masks_dir: Folder of label maps ``<stem><mask_suffix>`` (values ``0..K``, ``255``).
         classes: Foreground class names (mask value ``k`` is ``classes[k - 1]``): a list, a
             ``.txt`` with one name per line, or a ``.yaml`` with a ``names`` list / dict.
@@ -301,12 +303,6 @@ def _not_shapes_message(root: Path, ann_file: Path) -> str:
     )
 
 
-_VOC_SEG_HINT = (
-    "expected <root>/JPEGImages/<id>.jpg, <root>/SegmentationClass/<id>.png and "
-    "<root>/ImageSets/Segmentation/<split>.txt"
-)
-
-
 class VOCSegmentation(SegmentationDataset):
     """Pascal VOC semantic segmentation (``SegmentationClass`` palette PNGs).
 
@@ -328,8 +324,10 @@ class VOCSegmentation(SegmentationDataset):
 
     Raises:
         FileNotFoundError: The root, ``JPEGImages``, ``SegmentationClass`` or the split file
-            is missing, or none of the split's images is in ``JPEGImages`` (a missing image
-            among others is skipped and counted, as an unreadable one).
+            is missing, or none of the split's images is in ``JPEGImages`` (images or label
+            maps missing among others are named in one warning, with what the folder holds,
+            and skipped and counted when read, as unreadable ones:
+            :mod:`detseg.data.voc_seg_split`).
         ValueError: The split file is empty or the class list is invalid.
     """
 
@@ -344,7 +342,7 @@ class VOCSegmentation(SegmentationDataset):
         self.root = Path(root)
         for folder in (self.root / "JPEGImages", self.root / "SegmentationClass"):
             if not folder.is_dir():
-                raise FileNotFoundError(f"VOC folder not found: {folder}; {_VOC_SEG_HINT}")
+                raise FileNotFoundError(f"VOC folder not found: {folder}; {VOC_SEG_LAYOUT}")
         class_file = root_class_file(self.root) if classes is None else None
         if class_file is not None:
             classes = read_class_names(class_file)
@@ -359,32 +357,12 @@ class VOCSegmentation(SegmentationDataset):
             else self.root / "ImageSets" / "Segmentation" / f"{image_set}.txt"
         )
         if not split_file.is_file():
-            raise FileNotFoundError(f"VOC split file not found: {split_file}; {_VOC_SEG_HINT}")
+            raise FileNotFoundError(split_file_message(self.root, split_file))
         self.names = read_split_ids(split_file)
         if not self.names:
             raise ValueError(f"VOC split file {split_file} lists no image ids")
         self.image_ids = list(range(len(self.names)))
-        if not any(self.image_path(i).is_file() for i in self.image_ids):  # stops at the first
-            raise FileNotFoundError(self._no_image_message(split_file))
-
-    def _no_image_message(self, split_file: Path) -> str:
-        """The error of a split none of whose images is in ``JPEGImages`` as ``<id>.jpg`` (every
-        sample would be skipped: a run of no step), naming another suffix found for its first
-        id."""
-        first = self.image_path(0)
-        others = [first.with_name(f"{self.names[0]}{s}") for s in IMAGE_SUFFIXES if s != ".jpg"]
-        found = [path.name for path in others if path.is_file()]
-        hint = (
-            f"; {found[0]} is there, but voc_seg reads <id>.jpg: convert the images to JPEG, or "
-            "read the folders as format folder_seg (data.train_images: JPEGImages, "
-            "data.train_masks: SegmentationClass, with split folders)"
-            if found
-            else f"; {_VOC_SEG_HINT}"
-        )
-        return (
-            f"none of the {len(self.names)} images of VOC split file {split_file} is in "
-            f"{first.parent} (e.g. {first.name}){hint}"
-        )
+        check_split_files(self.root, self.names, split_file)
 
     def image_path(self, index: int) -> Path:
         return self.root / "JPEGImages" / f"{self.names[index]}.jpg"

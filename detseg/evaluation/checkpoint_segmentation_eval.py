@@ -91,12 +91,14 @@ def _write_segmenter_evaluation(
         )
     check_some_image_read(metrics["images"], len(val_set), cfg.data)
     check_some_pixel_scored(metrics, val_set, evaluated_split(cfg.data, split))
+    unreadable = len(val_set) - metrics["images"]
     info = {
         "checkpoint": str(checkpoint),
         "model": cfg.model.name,
         "dataset": evaluated_split(cfg.data, split),
         "split": split_name(cfg.data, split),
         "images": metrics["images"],
+        "unreadable_images": unreadable,
         "tta": cfg.eval.tta,
         "tta_scales": cfg.eval.tta_scales,
         "crf": dataclasses.asdict(cfg.eval.crf),
@@ -113,7 +115,8 @@ def _write_segmenter_evaluation(
     path = write_segmentation_metrics(out, metrics, classes, info)
     return EvaluationSummary(
         heading=f"Segmentation evaluation of {checkpoint} on {metrics['images']} images"
-        + ("" if split is None else f" of split {split}"),
+        + ("" if split is None else f" of split {split}")
+        + _unreadable_note(unreadable, len(val_set)),
         table=f"{label_maps_line(inference)}\n\n{segmentation_table(metrics, classes)}",
         metrics=json.loads(path.read_text(encoding="utf-8")),
         wrote=[f"Wrote {plot}", f"Wrote {path}"],
@@ -130,3 +133,13 @@ def label_maps_line(inference: SegmentationInference) -> str:
         f"Label maps: {inference.describe()} (eval.tta, eval.tta_scales, eval.crf); "
         "validation during training makes them in one pass, so its mIoU differs"
     )
+
+
+def _unreadable_note(unreadable: int, total: int) -> str:
+    """The heading's note of the split's images left out as unreadable (an image or label map
+    missing or broken; a warning above names each), ``""`` when none was: the numbers score
+    only the images read."""
+    if not unreadable:
+        return ""
+    them = "it" if unreadable == 1 else "them"
+    return f" ({unreadable} of the {total} left out as unreadable; the warnings above name {them})"

@@ -169,13 +169,19 @@ def _summary_table(metrics: Mapping[str, Any], prefix: str = "") -> str:
         if not prefix and full_key.startswith(SEGM_PREFIX):
             continue
         key = full_key[len(prefix) :]
-        description = _DESCRIPTIONS.get(key, f"AR, at most {key[2:]} detections per image")
+        description = _DESCRIPTIONS.get(key) or _recall_description(key[2:])
         number = _number(float(value))
         rows.append(f"<tr><td>{_esc(key)}</td><td>{_esc(description)}</td><td>{number}</td></tr>")
     header = "<tr><th>metric</th><th>meaning</th><th>value</th></tr>"
     note = "<p>n/a: no ground truth to average over (pycocotools reports -1).</p>"
     table_id = "summary-segm" if prefix else "summary"
     return f'<table id="{table_id}">{header}{"".join(rows)}</table>{note}'
+
+
+def _recall_description(limit: str) -> str:
+    """The meaning of ``AR<limit>`` (``AR1``, ``AR100``): "at most 1 detection", "... 100
+    detections"."""
+    return f"AR, at most {limit} detection{'' if limit == '1' else 's'} per image"
 
 
 def _per_class_table(

@@ -84,9 +84,9 @@ class SegmenterExport(nn.Module):
         model = self.model
         if not model.per_image_norm:
             return model.normalize(images)
-        flat = images.flatten(2).to(model.image_mean.dtype)  # [B, 3, H * W]
-        dof = torch.clamp(torch._shape_as_tensor(flat)[2] - 1, min=1).to(torch.float64)
-        return standardized_per_image(flat, dof.sqrt().to(flat.dtype)).view_as(images)
+        pixels = images.to(model.image_mean.dtype)  # [B, 3, H, W]: sums row by row, as eager
+        dof = torch.clamp(torch._shape_as_tensor(pixels.flatten(2))[2] - 1, min=1)
+        return standardized_per_image(pixels, dof.to(torch.float64).sqrt().to(pixels.dtype))
 
     def forward(self, images: Tensor) -> Tensor:
         model = self.model

@@ -41,3 +41,10 @@ def test_classes_with_a_nan_ap_are_listed_last():
     order = [table.index(f"<td>{name}</td>") for name in ("bad", "good", "absent", "nan_class")]
     assert order == sorted(order)
     assert "listed last" in table
+
+
+def test_recall_limits_read_in_the_singular_for_one_detection():
+    page = _page(dict.fromkeys(KEYS, 0.5))
+
+    assert "<td>AR1</td><td>AR, at most 1 detection per image</td>" in page
+    assert "<td>AR100</td><td>AR, at most 100 detections per image</td>" in page
