@@ -13,6 +13,11 @@ yolo: images/<split>/, labels/<split>/ and classes.txt); the output also gets a 
 the `data:` section of the result, for `tools/train.py --data` (with `classes` for VOC, which
 keeps their order). How boxes, classes, crowd and difficult flags carry over:
 python -m pydoc detseg.convert.datasets.
+
+Per-image notes (an annotation's size other than its image file's, an image not found, an
+object skipped for its box) are one line per kind, with the count, the first in full and a few
+more places; --verbose also lists every note as it is read, one line each naming its file (to
+fix the annotations).
 """
 
 from __future__ import annotations
@@ -82,6 +87,13 @@ def parse_args() -> argparse.Namespace:
         "ring, as are an RLE mask's outer contours); objects without one stay 'class cx cy w h' "
         "boxes, crowd regions are dropped. Default: boxes only",
     )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="list every per-image note (a stated size other than the image file's, an image "
+        "not found, an object skipped ...) as it is read, one line each naming its file; "
+        "default: one line per kind with its count and a few places",
+    )
     return parser.parse_args()
 
 
@@ -91,12 +103,15 @@ def main() -> int:
     check_classes_file(args.classes)
     from tqdm.contrib.logging import logging_redirect_tqdm
 
-    from detseg.convert.datasets import convert_dataset
+    from detseg.convert.datasets import convert_dataset, image_notes
     from detseg.data import read_class_names
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.verbose:  # every note at DEBUG level, as it is read
+        logging.getLogger(image_notes.__name__).setLevel(logging.DEBUG)
+    full_list = "listed above" if args.verbose else "--verbose lists every one"
     classes = read_class_names(args.classes) if args.classes is not None else None
-    with logging_redirect_tqdm():
+    with logging_redirect_tqdm(), image_notes.full_list_said(full_list):
         summary = convert_dataset(
             args.src,
             args.dst,

@@ -99,3 +99,40 @@ def test_nested_collections_each_say_their_own_notes(caplog):
         note(STATED_SIZE, "outer.json: image 2", "outer note")
     said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert said == ["outer note"]
+
+
+def test_a_kind_keeps_what_its_line_says_not_every_place(caplog):
+    """Ten thousand notes keep the first in full and four more places (what the line names),
+    not ten thousand places: the collector's memory does not grow with the notes."""
+    from detseg.convert.datasets import image_notes
+    from detseg.convert.datasets.image_notes import OBJECT_SKIPPED, collecting_notes, note
+
+    with caplog.at_level(logging.WARNING), collecting_notes():
+        for k in range(10_000):
+            note(OBJECT_SKIPPED, f"a.json: annotation {k}", f"a.json: annotation {k}: no box")
+        kept = image_notes._collections[-1][OBJECT_SKIPPED]
+        assert kept.count == 10_000 and len(kept.places) == image_notes.PLACE_LIMIT
+    assert _lines(caplog, logging.WARNING) == [
+        "10000 objects skipped (no usable box, name or class); the first: a.json: annotation 0: "
+        "no box; also a.json: annotation 1, a.json: annotation 2, a.json: annotation 3, a.json: "
+        "annotation 4 and 9995 more (the full list is logged at DEBUG level: "
+        "detseg.convert.datasets.image_notes)"
+    ]
+
+
+def test_a_few_notes_name_every_place_and_a_tool_its_own_words(caplog):
+    from detseg.convert.datasets.image_notes import (
+        IMAGE_SKIPPED,
+        collecting_notes,
+        full_list_said,
+        note,
+    )
+
+    with caplog.at_level(logging.WARNING), full_list_said("--verbose lists every one"):
+        with collecting_notes():
+            for k in range(3):
+                note(IMAGE_SKIPPED, f"im{k}.xml", f"im{k}.xml: image im{k}.jpg not found; skipped")
+    assert _lines(caplog, logging.WARNING) == [
+        "3 images skipped (not found or unreadable); the first: im0.xml: image im0.jpg not "
+        "found; skipped; also im1.xml, im2.xml (--verbose lists every one)"
+    ]

@@ -6,9 +6,15 @@ by the annotation that differs from the file's, a VOC ``<filename>`` that is not
 would be one line per image: thousands on a large dataset, where training and
 ``tools/check_data.py`` say such a thing once. While :func:`collecting_notes` is active (around
 a whole read, :func:`~detseg.convert.datasets.convert.read_dataset`), :func:`note` logs each note
-at DEBUG and keeps it; at the end of the block each kind gives one line at its own level: the
+at DEBUG and counts it; at the end of the block each kind gives one line at its own level: the
 count, the first note in full and the places of a few more. A single note of a kind is logged as
 it is. Outside such a block (a reader called on its own) a note is logged at once at its level.
+
+Only what the summary line says is kept (the count, the first note, :data:`PLACE_LIMIT` more
+places): a source of millions of notes holds a few strings per kind, not every place. The full
+list is the DEBUG lines of this module's logger; a summary line says so in the words of
+:data:`FULL_LIST`, or in a tool's own inside :func:`full_list_said` (``tools/convert_dataset.py``
+names its ``--verbose``, which shows them).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -25,6 +32,7 @@ __all__ = [
     "STATED_SIZE",
     "NoteKind",
     "collecting_notes",
+    "full_list_said",
     "note",
 ]
 
@@ -32,6 +40,11 @@ logger = logging.getLogger(__name__)
 
 #: How many places beyond the first the summary line names.
 PLACE_LIMIT = 4
+
+#: What a summary line says of the full list of its notes, for a program using detseg.
+FULL_LIST = f"the full list is logged at DEBUG level: {__name__}"
+
+_full_list: ContextVar[str] = ContextVar("full_list", default=FULL_LIST)
 
 
 @dataclass(frozen=True)
@@ -66,10 +79,12 @@ FILENAME_FALLBACK = NoteKind(logging.INFO, "VOC annotations whose <filename> is 
 
 @dataclass
 class _Notes:
-    """The notes of one kind: where each is and the first one in full."""
+    """The notes of one kind, as far as the summary line says them: how many, the first one in
+    full, and the places of the next :data:`PLACE_LIMIT`."""
 
+    first: str
+    count: int = 0
     places: list[str] = field(default_factory=list)
-    first: str = ""
 
 
 _collections: list[dict[NoteKind, _Notes]] = []
@@ -86,7 +101,9 @@ def note(kind: NoteKind, place: str, message: str) -> None:
         return
     logger.debug("%s", message)
     notes = _collections[-1].setdefault(kind, _Notes(first=message))
-    notes.places.append(place)
+    notes.count += 1
+    if 1 < notes.count <= 1 + PLACE_LIMIT:  # the first is said in full, not by its place
+        notes.places.append(place)
 
 
 @contextmanager
@@ -102,15 +119,21 @@ def collecting_notes() -> Iterator[None]:
             logger.log(kind.level, "%s", _summary(kind, notes))
 
 
+@contextmanager
+def full_list_said(words: str) -> Iterator[None]:
+    """Summary lines of the block say ``words`` of the full list of their notes instead of
+    :data:`FULL_LIST`: a tool names its own flag (``"--verbose lists every one"``)."""
+    token = _full_list.set(words)
+    try:
+        yield
+    finally:
+        _full_list.reset(token)
+
+
 def _summary(kind: NoteKind, notes: _Notes) -> str:
     """The line of ``notes``: the first note itself when it is the only one."""
-    count = len(notes.places)
-    if count == 1:
+    if notes.count == 1:
         return notes.first
-    more = notes.places[1 : 1 + PLACE_LIMIT]
-    rest = count - 1 - len(more)
-    also = ", ".join(more) + (f" and {rest} more" if rest else "")
-    return (
-        f"{count} {kind.what}; the first: {notes.first}; also {also} (the full list is logged at "
-        "DEBUG level: detseg.convert.datasets.image_notes)"
-    )
+    rest = notes.count - 1 - len(notes.places)
+    also = ", ".join(notes.places) + (f" and {rest} more" if rest else "")
+    return f"{notes.count} {kind.what}; the first: {notes.first}; also {also} ({_full_list.get()})"
