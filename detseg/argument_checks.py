@@ -10,6 +10,13 @@ levels is refused by the tool and by :func:`detseg.data.anchor_kmeans.anchors_ya
 is refused by the flag's name before any data is read. A count of the Python API
 (``batch_size``, ``max_frames``) is an integer of at least 1, a switch (``bgr``) is ``True`` or
 ``False``, and category ids are whole numbers, one per class.
+
+A number given from Python may come the way a notebook holds it: a 0-d tensor
+(``torch.tensor(0.5)``, ``scores.max()``), a 0-d numpy array or a numpy scalar
+(``np.float32(0.5)``). :func:`plain_number` is the one rule that takes it as its Python number;
+:func:`check_score_threshold` and :func:`check_unit_number` apply it to the thresholds of every
+library function (``predict``, ``stream``, ``predict_checkpoint``, ``export_model``,
+``evaluate_checkpoint``, the metrics), and give the plain ``float`` back.
 """
 
 from __future__ import annotations
@@ -28,10 +35,22 @@ def check_at_least_one(value: int, name: str) -> None:
     Raises:
         ValueError: naming ``name``, the value and its type.
     """
+    check_at_least(value, name, 1)
+
+
+def check_at_least(value: int, name: str, least: int) -> None:
+    """Refuse a count of the Python API that is not an integer (``2.5``, ``"2"``, a bool) or
+    is below ``least`` (``worst_k`` of an evaluation report may be 0).
+
+    Raises:
+        ValueError: naming ``name``, the value and its type.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r} ({type(value).__name__})")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
+        raise ValueError(
+            f"{name} must be an integer >= {least}, got {value!r} ({type(value).__name__})"
+        )
+    if value < least:
+        raise ValueError(f"{name} must be >= {least}, got {value}")
 
 
 def check_switch(value: object, name: str) -> None:
@@ -69,8 +88,7 @@ def whole_ids(ids: Any, name: str = "category_ids") -> list[int] | None:
         )
     found = []
     for position, value in enumerate(values):
-        if getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
-            value = value.item()  # a 0-d tensor (``list(tensor)`` gives them) or numpy scalar
+        value = plain_number(value)  # a 0-d tensor (``list(tensor)`` gives them) or numpy scalar
         whole = (
             isinstance(value, numbers.Real)
             and not isinstance(value, bool)
@@ -83,6 +101,36 @@ def whole_ids(ids: Any, name: str = "category_ids") -> list[int] | None:
             )
         found.append(int(value))
     return found
+
+
+def plain_number(value: Any) -> Any:
+    """``value`` as a Python number when it is one number held the way a notebook holds it:
+    a 0-d tensor (``torch.tensor(0.5)``, ``scores.max()``), a 0-d numpy array or a numpy
+    scalar (``np.float32(0.5)``, ``np.int64(3)``); anything else as it is, for the caller's
+    check to refuse (a tensor of several numbers, or of one in a list: ``torch.tensor([0.5])``;
+    a bool or complex one). Told by its ``ndim`` and ``item()``, without importing numpy or
+    torch."""
+    if getattr(value, "ndim", None) != 0 or not callable(getattr(value, "item", None)):
+        return value
+    number = value.item()
+    if isinstance(number, bool) or not isinstance(number, (int, float)):
+        return value
+    return number
+
+
+def check_score_threshold(value: Any, name: str) -> float | None:
+    """A score threshold of a library function (``score_thr``, ``score_thresh``,
+    ``score_threshold``) as a Python ``float``; ``None`` (the default threshold) stays ``None``.
+    A 0-d tensor or numpy number is taken (:func:`plain_number`).
+
+    Raises:
+        ValueError: what :func:`score_threshold_problem` finds, naming ``name``.
+    """
+    value = plain_number(value)
+    problem = score_threshold_problem(value, name)
+    if problem:
+        raise ValueError(problem)
+    return None if value is None else float(value)
 
 
 def score_threshold_problem(value: float | None, name: str = "--score-thr") -> str | None:
@@ -99,18 +147,22 @@ def score_threshold_problem(value: float | None, name: str = "--score-thr") -> s
     return f"{name} must lie in [0, 1], got {value}"
 
 
-def check_unit_number(value: float, name: str) -> None:
-    """Refuse a threshold of the library functions (an IoU, a mask probability) that is no
-    number in ``[0, 1]``: ``None``, a string, a bool, nan or a value outside the range.
+def check_unit_number(value: Any, name: str) -> float:
+    """A threshold of the library functions (an IoU, a mask probability, a report's score
+    threshold) as a Python ``float``, a 0-d tensor or numpy number taken
+    (:func:`plain_number`); refused when it is no number in ``[0, 1]``: ``None``, a string, a
+    bool, nan or a value outside the range.
 
     Raises:
         ValueError: naming ``name``, the value (and its type, when it is no number).
     """
+    value = plain_number(value)
     if value is None:
         raise ValueError(f"{name} must be a number in [0, 1], got None")
     problem = score_threshold_problem(value, name)
     if problem:
         raise ValueError(problem)
+    return float(value)
 
 
 def priors_per_level_problem(

@@ -38,22 +38,26 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
 from detseg.api.image_outputs import detect_images, segment_images
 from detseg.api.inputs import InputImage
-from detseg.api.prediction_checks import plain_number
 from detseg.api.predictor import Predictor, load
 from detseg.api.video_names import VIDEO_SUFFIXES
 from detseg.api.video_outputs import VideoRun, count, predict_video, video_output_stem
 from detseg.api.video_streams import STREAM_TIMEOUT
-from detseg.argument_checks import check_output_folder, score_threshold_problem
+from detseg.argument_checks import (
+    check_at_least_one,
+    check_output_folder,
+    check_score_threshold,
+)
 from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.engine.runtime import Detector
 from detseg.image_inputs import names_in_folder, read_images
+from detseg.named_settings import SettingError
 from detseg.prediction_inputs import missing_input_message, split_inputs
 from detseg.segmentation.inference import SegmentationInference
 from detseg.shell_words import shell_word
@@ -137,6 +141,7 @@ def predict_checkpoint(
     on_error: Callable[[str], None] | None = None,
     classes: Sequence[str | int] | None = None,
     stream_timeout: float = STREAM_TIMEOUT,
+    flags: Mapping[str, str] | None = None,
 ) -> PredictionRun:
     """Run ``checkpoint`` on the images and videos named by ``inputs``; write into ``out``.
 
@@ -167,6 +172,10 @@ def predict_checkpoint(
             ``1..K``; default: every class).
         stream_timeout: seconds a stream URL may take to open and to give each frame
             (:class:`~detseg.api.video.VideoSource`).
+        flags: how an input's message names the settings of this call that it names: a
+            tool's flag for each keyword (``{"stream_timeout": "--stream-timeout"}``: the
+            tool's user typed no keyword); default: the keywords
+            (:class:`~detseg.named_settings.SettingError`).
 
     Raises:
         ValueError: ``batch_size`` or ``max_frames`` below 1, ``score_threshold`` outside
@@ -179,14 +188,10 @@ def predict_checkpoint(
         ConfigError: a bad override.
         CheckpointError: an unreadable checkpoint.
     """
-    score_threshold = plain_number(score_threshold)  # a 0-d tensor or numpy array: its number
-    problem = score_threshold_problem(score_threshold, "score_threshold")
-    if problem:
-        raise ValueError(problem)
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    if max_frames is not None and max_frames < 1:
-        raise ValueError(f"max_frames must be >= 1, got {max_frames}")
+    score_threshold = check_score_threshold(score_threshold, "score_threshold")
+    check_at_least_one(batch_size, "batch_size")
+    if max_frames is not None:
+        check_at_least_one(max_frames, "max_frames")
     names = _input_names(inputs)
     out = check_output_folder(out)
     check_not_a_file_name(out)
@@ -226,7 +231,7 @@ def predict_checkpoint(
             )
         except (ValueError, FileNotFoundError) as err:
             run.failed.append(source)
-            report(str(err))
+            report(err.naming(flags or {}) if isinstance(err, SettingError) else str(err))
     _remove_empty_folders(made)  # every input failed: no empty output folder is left
     return run
 

@@ -3,8 +3,8 @@
 ``choices/`` imports nothing from detseg, ``ops/`` nothing outside ``ops/``, ``losses.py`` only
 ``ops/padding``, ``argument_checks.py``, ``torch_files.py``, ``lazy_names.py``,
 ``torch_tensors.py``, ``target_values.py``, ``progress_bars.py`` and ``timed_stages.py`` nothing
-from detseg, ``run_folders.py`` only ``torch_files``. Every ``import`` statement counts, also
-those inside functions.
+from detseg, ``run_folders.py`` only ``torch_files``, ``named_settings.py`` only
+``shell_words``. Every ``import`` statement counts, also those inside functions.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def _detseg_imports(path: Path) -> set[str]:
         ("losses.py", ("detseg.ops.padding",)),
         ("argument_checks.py", ()),
         ("shell_words.py", ()),
+        ("named_settings.py", ("detseg.shell_words",)),
         ("torch_files.py", ()),
         ("lazy_names.py", ()),
         ("torch_tensors.py", ()),

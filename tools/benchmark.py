@@ -113,7 +113,10 @@ def add_timing_arguments(sub: argparse.ArgumentParser, batch_help: str) -> None:
         "--device", type=device_name, default="cpu", help="torch device: cpu, cuda, cuda:N or auto"
     )
     sub.add_argument(
-        "--threads", type=non_negative_int, default=0, help="torch CPU threads (0 = default)"
+        "--threads",
+        type=non_negative_int,
+        default=0,
+        help="torch CPU threads (0: torch's own setting)",
     )
     sub.add_argument(
         "--seed", type=non_negative_int, default=0, help="seed of the weights and inputs"

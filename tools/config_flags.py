@@ -3,8 +3,9 @@
 ``train.py``, ``eval.py``, ``infer.py``, ``check_data.py`` and ``anchors.py`` add it with
 :func:`add_set_flag`; each passes the keys it overrides and its own examples. The values go to
 :mod:`detseg.config` as they were written (``args.set``, a list of ``KEY=VALUE`` strings).
-:class:`SetFlagArgumentParser` explains the two mistakes the flag invites. Nothing here imports
-torch (``--help`` stays fast).
+:class:`SetFlagArgumentParser` explains the two mistakes the flag invites (the words each flag
+took: :mod:`detseg_tools.list_flags`, which the tools' other list flags share). Nothing here
+imports torch (``--help`` stays fast).
 """
 
 from __future__ import annotations
@@ -12,15 +13,15 @@ from __future__ import annotations
 import argparse
 from typing import Any, NoReturn
 
-from detseg_tools.command_names import ToolArgumentParser
+from detseg_tools.list_flags import ListFlagArgumentParser, read_as_flag_words
 
-__all__ = ["SetFlagArgumentParser", "add_set_flag", "set_word_without_value"]
+__all__ = ["SetFlagArgumentParser", "add_set_flag"]
 
 
-class SetFlagArgumentParser(ToolArgumentParser):
-    """A :class:`ToolArgumentParser` whose error for a missing first argument says when
-    ``--set`` took it, and whose error for ``KEY=VALUE`` words after another flag says to write
-    ``--set`` there.
+class SetFlagArgumentParser(ListFlagArgumentParser):
+    """A :class:`~detseg_tools.list_flags.ListFlagArgumentParser` whose error for a missing
+    first argument says when ``--set`` took it, and whose error for ``KEY=VALUE`` words after
+    another flag says to write ``--set`` there.
 
     ``--set`` takes every word up to the next flag, so ``train.py --set train.epochs=2
     configs/demo.yaml`` gives the config to ``--set``, and argparse alone would only say that
@@ -30,12 +31,11 @@ class SetFlagArgumentParser(ToolArgumentParser):
     Args:
         argv: the command line's words (``sys.argv[1:]``).
         first: what the tool calls its first argument in the message (``"CONFIG"``).
-        **kwargs: as :class:`ToolArgumentParser`.
+        **kwargs: as :class:`~detseg_tools.command_names.ToolArgumentParser`.
     """
 
     def __init__(self, argv: list[str], first: str = "CONFIG", **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.argv = argv
+        super().__init__(argv, **kwargs)
         self.first = first
 
     def error(self, message: str) -> NoReturn:
@@ -45,13 +45,14 @@ class SetFlagArgumentParser(ToolArgumentParser):
         """``message`` with the reason where ``--set`` took the first argument (argparse's
         "arguments are required", or ``first_missing``: a tool's own check found no first
         argument) or left ``KEY=VALUE`` words to no flag; as it is otherwise."""
-        taken = set_word_without_value(self.argv)
+        taken = self.set_word_without_value()
         missing = "arguments are required" in message or first_missing
         if missing and taken is not None:
-            return (
-                f"{taken!r} was read as a --set item (--set takes every word up to the next "
-                f"flag); put {self.first} before --set: {self.prog} {self.first} --set "
-                "KEY=VALUE ..."
+            return read_as_flag_words(
+                taken,
+                "--set",
+                "a --set item",
+                f"put {self.first} before --set: {self.prog} {self.first} --set KEY=VALUE ...",
             )
         unread = message.removeprefix("unrecognized arguments: ").split()
         overrides = all("=" in word and not word.startswith("-") for word in unread)
@@ -62,16 +63,11 @@ class SetFlagArgumentParser(ToolArgumentParser):
             )
         return message
 
-
-def set_word_without_value(argv: list[str]) -> str | None:
-    """The first word after a ``--set`` flag that is no ``KEY=VALUE`` (``None`` if none)."""
-    in_set = False
-    for word in argv:
-        if word.startswith("-"):
-            in_set = word == "--set"
-        elif in_set and "=" not in word:
-            return word
-    return None
+    def set_word_without_value(self) -> str | None:
+        """The first word ``--set`` took that is no ``KEY=VALUE`` (``None`` if none)."""
+        return next(
+            (t.word for t in self.taken_words() if t.flag == "--set" and "=" not in t.word), None
+        )
 
 
 def add_set_flag(

@@ -90,11 +90,16 @@ DETECTION_FLAGS = {
     "--score-thr": "score_thr",
 }
 
+#: The flag of each keyword argument of ``evaluate_checkpoint`` that its errors name
+#: (``SettingError``): the tool's line names the flag its user typed (``--split test``), not the
+#: keyword (``split='test'``).
+EVAL_FLAGS = {"split": "--split", "overrides": "--set"}
+
 
 #: The example command lines of ``--help``.
 EXAMPLES = """\
     python tools/eval.py runs/demo/best.pt
-    python tools/eval.py runs/demo/best.pt --split test --out runs/demo/eval_test
+    python tools/eval.py runs/demo/best.pt --split test   # report in runs/demo/eval_test
     python tools/eval.py runs/demo      # a run folder: its best.pt, else its last.pt
     python tools/eval.py runs/demo/best.pt --set data.root=datasets/shapes eval.backend=pycocotools
     python tools/eval.py runs/demo/best.pt --metric voc12 --out runs/demo/eval_voc12
@@ -164,16 +169,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="COCOeval implementation (default: the config's eval.backend for a checkpoint, "
         "else faster); both give the pycocotools numbers, pycocotools to the last bit and "
-        "faster within 1e-15",
+        "faster within 1e-15; detectors only (ignored for a segmenter, with a warning)",
     )
     parser.add_argument(
         "--metric",
         choices=METRIC_CHOICES,
         default=None,
-        help="detection metric (ignored for a segmenter): coco (12 COCO numbers), voc07 "
-        "(VOC mAP at IoU 0.5, 11-point) or voc12 (all-point), the VOC ones with the COCO "
-        "numbers beside them and difficult objects ignored; auto: voc07 for a checkpoint "
-        "trained on VOC data, else coco "
+        help="detection metric (ignored for a segmenter, with a warning): coco (12 COCO "
+        "numbers), voc07 (VOC mAP at IoU 0.5, 11-point) or voc12 (all-point), the VOC ones "
+        "with the COCO numbers beside them and difficult objects ignored; auto: voc07 for a "
+        "checkpoint trained on VOC data, else coco "
         "(default: the config's eval.metric for a checkpoint, else coco)",
     )
     parser.add_argument(
@@ -181,20 +186,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=user_path,
         default=None,
         help="output folder (default: the folder of CHECKPOINT or of --pred, plus /eval; "
-        "runs/x/eval for a run folder runs/x)",
+        "runs/x/eval for a run folder runs/x; with --split NAME, /eval_NAME instead, so that "
+        "the val split's report is kept)",
     )
     parser.add_argument(
         "--worst-k",
         type=int,
         default=None,
-        help=f"worst images shown in report.html (default: {WORST_K})",
+        help=f"worst images shown in report.html (default: {WORST_K}); detectors only (ignored "
+        "for a segmenter, with a warning)",
     )
     parser.add_argument(
         "--score-thr",
         type=float,
         default=None,
         help="detections below it are left out of the confusion matrix and the gallery; "
-        f"COCO AP uses them all (default: {SCORE_THR})",
+        f"COCO AP uses them all (default: {SCORE_THR}); detectors only (ignored for a "
+        "segmenter, with a warning)",
     )
     args = parser.parse_args(argv)
     problem = _form_problem(args)
@@ -265,8 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         from detseg.run_folders import checkpoint_of
 
         args.checkpoint = checkpoint_of(args.checkpoint, "evaluating")
-    source = args.checkpoint if args.checkpoint is not None else args.pred
-    out = check_output_folder(args.out if args.out is not None else source.parent / "eval")
+    out = check_output_folder(args.out if args.out is not None else _default_output(args))
     summary = _evaluate(args, out)  # staged: a failure leaves the earlier files of OUT
     unused = [flag for flag, key in DETECTION_FLAGS.items() if getattr(args, key) is not None]
     if "mIoU" in summary.metrics and unused:
@@ -278,22 +285,36 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _default_output(args: argparse.Namespace) -> Path:
+    """The output folder without --out: ``eval`` beside the checkpoint (``eval_NAME`` with
+    ``--split NAME``: its report does not replace the val split's) or beside --pred."""
+    if args.checkpoint is None:
+        return cast(Path, args.pred).parent / "eval"
+    from detseg.evaluation.checkpoint_eval import default_output
+
+    return default_output(args.checkpoint, args.split)
+
+
 def _evaluate(args: argparse.Namespace, out: Path) -> Any:
     """The evaluation the arguments ask for, written into ``out``; its ``EvaluationSummary``."""
     if args.checkpoint is not None:
         from detseg.evaluation.checkpoint_eval import evaluate_checkpoint
+        from detseg.named_settings import SettingError
 
-        return evaluate_checkpoint(
-            args.checkpoint,
-            out=out,
-            overrides=args.set,
-            backend=args.backend,
-            worst_k=WORST_K if args.worst_k is None else args.worst_k,
-            score_threshold=SCORE_THR if args.score_thr is None else args.score_thr,
-            metric=args.metric,
-            data_file=args.data,
-            split=args.split,
-        )
+        try:
+            return evaluate_checkpoint(
+                args.checkpoint,
+                out=out,
+                overrides=args.set,
+                backend=args.backend,
+                worst_k=WORST_K if args.worst_k is None else args.worst_k,
+                score_threshold=SCORE_THR if args.score_thr is None else args.score_thr,
+                metric=args.metric,
+                data_file=args.data,
+                split=args.split,
+            )
+        except SettingError as error:  # its settings named as the flags typed
+            raise SettingError(error.naming(EVAL_FLAGS)) from error
     # the model-free form needs no torch: only its own modules are imported
     from detseg.evaluation.prediction_files_eval import evaluate_prediction_files
 

@@ -46,12 +46,13 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from detseg.argument_checks import check_output_file, score_threshold_problem
 from detseg.choices.export_formats import DEFAULT_OPSET, FORMATS
 from detseg.command_line import run_command, user_path
-from detseg_tools.command_names import ToolArgumentParser, tool_name, tool_parser
+from detseg_tools.command_names import tool_name, tool_parser
+from detseg_tools.list_flags import ListFlagArgumentParser, read_as_flag_words
 
 # The modules that do the work (torch, the exporters) are imported by main, after the arguments
 # are parsed: --help and argument errors come back at once.
@@ -60,34 +61,30 @@ from detseg_tools.command_names import ToolArgumentParser, tool_name, tool_parse
 #: The flags that take every word up to the next flag, and what their words are.
 LIST_FLAGS = {"--verify-images": "PATH", "--input-size": "N"}
 
-#: The flag of each keyword argument of ``export_model`` the tool sets: an ``ExportError``
-#: about a setting names the flag its user typed (``--opset 10``), not the keyword
-#: (``opset=10``).
+#: The flag of each keyword argument of ``export_model`` the tool sets, and of the check
+#: (``verify``: the flag that skips it; ``image_paths``: ``verify_export``'s images): an
+#: ``ExportError`` about a setting, and the advice of a weak check, name the flag its user
+#: typed (``--opset 10``, ``--no-verify``), not the keyword (``opset=10``) or what a Python
+#: caller does (``do not call verify_export``).
 EXPORT_FLAGS = {
     "format": "--format",
     "opset": "--opset",
     "input_size": "--input-size",
     "batch_size": "--batch-size",
     "score_thresh": "--score-thr",
+    "verify": "--no-verify",
+    "image_paths": "--verify-images",
 }
 
 
-class ExportArgumentParser(ToolArgumentParser):
-    """A :class:`ToolArgumentParser` whose error says when a list flag (``--verify-images``,
-    ``--input-size``) took the checkpoint.
+class ExportArgumentParser(ListFlagArgumentParser):
+    """A :class:`~detseg_tools.list_flags.ListFlagArgumentParser` whose error says when a list
+    flag (``--verify-images``, ``--input-size``) took the checkpoint.
 
     Such a flag takes every word up to the next flag, so ``export.py --verify-images a.png
     runs/x/best.pt`` gives the checkpoint to ``--verify-images``, and argparse alone would only
     say that the checkpoint is missing (or, after ``--input-size``, that it is no integer).
-
-    Args:
-        argv: the command line's words (``sys.argv[1:]``).
-        **kwargs: as :class:`ToolArgumentParser`.
     """
-
-    def __init__(self, argv: list[str], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.argv = argv
 
     def error(self, message: str) -> NoReturn:
         super().error(self.explained(message))
@@ -105,54 +102,19 @@ class ExportArgumentParser(ToolArgumentParser):
             return message
         if not _names_checkpoint(word):  # the checkpoint is missing, not taken
             return message
-        return (
-            f"{word!r} was read as {flag} {LIST_FLAGS[flag]} ({flag} takes every word up to "
-            f"the next flag); put the checkpoint before {flag}: {self.prog} CHECKPOINT {flag} "
-            f"{LIST_FLAGS[flag]} ..."
-        )
+        values = f"{flag} {LIST_FLAGS[flag]}"
+        fix = f"put the checkpoint before {flag}: {self.prog} CHECKPOINT {values} ..."
+        return read_as_flag_words(word, flag, values, fix)
 
     def checkpoint_taken(self) -> tuple[str, str] | None:
         """The list flag (:data:`LIST_FLAGS`) and the last word it took, where no word of the
         command line is left for the checkpoint; else ``None``. Words after ``--`` are
         positional: no flag takes them."""
-        taken: tuple[str, str] | None = None
-        flag, wanted = None, 0  # the flag whose values come next; -1: every word
-        for index, word in enumerate(self.argv):
-            if word == "--":
-                return taken if index == len(self.argv) - 1 else None
-            if word.startswith("-") and not _is_number(word):
-                action = self._flag_action(word)
-                flag = next(
-                    (name for name in LIST_FLAGS if action and name in action.option_strings), None
-                )
-                wanted = 0 if action is None or "=" in word else _words_taken(action)
-            elif wanted == -1 and flag is not None:
-                taken = (flag, word)
-            elif wanted > 0:
-                wanted -= 1
-            else:
-                return None  # a word no flag takes: the checkpoint
-        return taken
-
-    def _flag_action(self, word: str) -> argparse.Action | None:
-        """The action of the flag ``word`` names (in full, or as its unique abbreviation, as
-        argparse reads it); ``None`` for no flag of the tool."""
-        name = word.split("=", 1)[0]
-        actions = self._option_string_actions
-        if name in actions:
-            return actions[name]
-        found = {action for option, action in actions.items() if option.startswith(name)}
-        return found.pop() if len(found) == 1 else None
-
-
-def _words_taken(action: argparse.Action) -> int:
-    """How many words after its flag ``action`` takes: ``-1`` for every word up to the next
-    flag (``nargs`` ``+`` or ``*``)."""
-    if action.nargs in ("+", "*"):
-        return -1
-    if action.nargs is None:
-        return 1
-    return int(action.nargs) if isinstance(action.nargs, int) else 1
+        words = self.taken_words()
+        if any(taken.flag is None for taken in words):
+            return None  # a word no flag takes: the checkpoint
+        listed = [(taken.flag, taken.word) for taken in words if taken.flag in LIST_FLAGS]
+        return (str(listed[-1][0]), listed[-1][1]) if listed else None
 
 
 def _names_checkpoint(word: str) -> bool:
@@ -162,15 +124,6 @@ def _names_checkpoint(word: str) -> bool:
     if path.suffix.lower() in (".pt", ".pth"):
         return True
     return path.is_dir() and any((path / name).is_file() for name in ("best.pt", "last.pt"))
-
-
-def _is_number(word: str) -> bool:
-    """``word`` is a number (``-1``), a value rather than a flag."""
-    try:
-        float(word)
-    except ValueError:
-        return False
-    return True
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -314,8 +267,11 @@ def main() -> int:
     print(f"wrote {result.sidecar}")
     if args.no_verify:
         return 0
-    report = verify_export(result, image_paths=args.verify_images)
-    print("\n".join(report.lines()))
+    try:
+        report = verify_export(result, image_paths=args.verify_images)
+    except ExportError as error:  # its settings named as the flags typed
+        raise ExportError(error.naming(EXPORT_FLAGS)) from error
+    print("\n".join(report.lines(EXPORT_FLAGS)))
     return 0 if report.passed else 1
 
 

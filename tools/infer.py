@@ -46,7 +46,8 @@ source's frame rate, and ``OUT/<stem>.jsonl``, one JSON record per frame: ``fram
 pixels). A progress bar shows the frames per second. A camera runs until
 ``--max-frames`` or Ctrl-C. A stream URL is given up when it does not answer within 10 s
 (``detseg.api.video_streams.STREAM_TIMEOUT``; OpenCV alone waits 30 s), and ends when it
-gives no frame for as long; an info line says so before it is opened.
+gives no frame for as long; an info line says so before it is opened. The limit holds where
+OpenCV has its FFmpeg backend; without it the info line says the wait is not bounded.
 
 An input that cannot be read (a missing file, an empty or corrupt image, a broken video, a
 camera that cannot be opened, a glob matching nothing) is reported on one line,
@@ -75,8 +76,13 @@ from detseg.choices.tta_modes import TTA_MODES
 from detseg.command_line import USER_ERROR_EXIT_CODE, declare_output, run_command, user_path
 from detseg_tools.command_names import tool_name, tool_parser
 from detseg_tools.config_flags import SetFlagArgumentParser, add_set_flag
+from detseg_tools.list_flags import read_as_flag_words
 
 TOOL = "infer"
+
+#: The flag of each keyword of ``predict_checkpoint`` that an input's error may name: the user
+#: of this tool typed the flag, not the keyword (``detseg.named_settings.SettingError``).
+INFER_FLAGS = {"stream_timeout": "--stream-timeout"}
 
 # The modules that do the work (torch, the models) are imported by main, after the arguments are
 # parsed: --help and argument errors come back at once.
@@ -92,30 +98,28 @@ class _InferArgumentParser(SetFlagArgumentParser):
     """
 
     def error(self, message: str) -> NoReturn:
-        taken = _input_read_as_list_item(self.argv)
+        taken = self.input_read_as_list_item()
         if "arguments are required" in message and taken is not None:
             word, flag = taken
-            message = (
-                f"{word!r} was read as a {flag} item ({flag} takes every word up to the next "
-                f"flag); put the checkpoint and the inputs before it: {self.prog} CHECKPOINT "
-                f"INPUT ... {flag} ..."
+            message = read_as_flag_words(
+                word,
+                flag,
+                f"a {flag} item",
+                f"put the checkpoint and the inputs before it: {self.prog} CHECKPOINT INPUT ... "
+                f"{flag} ...",
             )
         super().error(message)
 
-
-def _input_read_as_list_item(argv: list[str]) -> tuple[str, str] | None:
-    """``(word, flag)``: the first word after ``--classes`` that names a file, a folder, a
-    pattern or a URL (a path separator, a suffix, ``*``, or an existing path), or after
-    ``--set`` that is no ``KEY=VALUE``; ``None`` if there is none."""
-    flag = None
-    for word in argv:
-        if word.startswith("-"):
-            flag = word if word in ("--classes", "--set") else None
-        elif flag == "--set" and "=" not in word:
-            return word, flag
-        elif flag == "--classes" and _names_a_path(word):
-            return word, flag
-    return None
+    def input_read_as_list_item(self) -> tuple[str, str] | None:
+        """``(word, flag)``: the first word ``--classes`` took that names a file, a folder, a
+        pattern or a URL (a path separator, a suffix, ``*``, or an existing path), or that
+        ``--set`` took and is no ``KEY=VALUE``; ``None`` if there is none."""
+        for taken in self.taken_words():
+            if taken.flag == "--set" and "=" not in taken.word:
+                return taken.word, taken.flag
+            if taken.flag == "--classes" and _names_a_path(taken.word):
+                return taken.word, taken.flag
+        return None
 
 
 def _names_a_path(word: str) -> bool:
@@ -252,7 +256,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=10.0,  # detseg.api.video_streams.STREAM_TIMEOUT (imported with OpenCV, later)
         metavar="SECONDS",
         help="seconds a stream URL may take to answer and to give each frame before it is "
-        "given up (default: 10; OpenCV alone waits 30)",
+        "given up (default: 10; OpenCV alone waits 30; kept where OpenCV has FFmpeg)",
     )
     args = parser.parse_args(argv)
     if not (math.isfinite(args.stream_timeout) and args.stream_timeout > 0):
@@ -326,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         on_error=report_error,
         classes=args.classes,
         stream_timeout=args.stream_timeout,
+        flags=INFER_FLAGS,
     )
     summary = run.summary(exit_code=USER_ERROR_EXIT_CODE if run.failed else None)
     if summary:

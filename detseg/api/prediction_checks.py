@@ -1,7 +1,8 @@
 """The checks of what ``predict``, ``predict_images`` and ``stream`` are asked for, made before any
 image is read: a score threshold in ``[0, 1]``, and classes given by name or label turned into
 the model's labels ``1..K``; and the items of ``predict_images``, each an
-:class:`~detseg.api.inputs.InputImage`.
+:class:`~detseg.api.inputs.InputImage`. (``plain_number``, a number held in a 0-d tensor or
+numpy array, is :func:`detseg.argument_checks.plain_number`, the rule of every library function.)
 
 They are apart from :class:`~detseg.api.predictor.Predictor` because they are about arguments
 only: each refusal names the argument and says what to give, a ``ValueError``; a ``TypeError``
@@ -20,7 +21,7 @@ import numpy as np
 import torch
 
 from detseg.api.inputs import InputImage
-from detseg.argument_checks import score_threshold_problem
+from detseg.argument_checks import plain_number, score_threshold_problem
 from detseg.config.suggest import did_you_mean
 
 __all__ = ["check_score_thr", "input_images", "labels_of_classes", "plain_number", "short_list"]
@@ -103,20 +104,9 @@ def short_list(names: Sequence[str], head: int = 3, most: int = 8) -> str:
     return f"[{', '.join(shown)}, ..., {names[-1]!r}]"
 
 
-def plain_number(value: Any) -> Any:
-    """``value`` as a Python number when it is one number held the way a notebook holds it:
-    a 0-d tensor (``torch.tensor(0.5)``, ``scores.max()``), a 0-d numpy array or a numpy
-    scalar (``np.float32(0.5)``); anything else as it is, for the caller's check to refuse
-    (a tensor of several numbers, or of one in a list: ``torch.tensor([0.5])``)."""
-    if isinstance(value, (torch.Tensor, np.ndarray, np.generic)) and value.ndim == 0:
-        if value.dtype != bool and not (isinstance(value, torch.Tensor) and value.is_complex()):
-            return value.item()
-    return value
-
-
 def check_score_thr(score_thr: Any, task: str = "detection", model_name: str = "") -> float | None:
     """The score threshold as a Python ``float`` (``None`` stays ``None``): a number, or one
-    held in a 0-d tensor or numpy array (:func:`plain_number`).
+    held in a 0-d tensor or numpy array (:func:`~detseg.argument_checks.plain_number`).
 
     Refuses one that is not a number (a string, a bool, a tensor of several numbers), or
     outside ``[0, 1]`` (or NaN), as ``--score-thr`` is refused; or any one given for a

@@ -39,7 +39,14 @@ import numpy as np
 
 from detseg.api.video_file_problems import video_file_problem
 from detseg.api.video_names import VideoName, camera_index, check_camera_index, is_url
-from detseg.api.video_streams import STREAM_TIMEOUT, check_stream_timeout, open_stream
+from detseg.api.video_streams import (
+    STREAM_TIMEOUT,
+    check_stream_timeout,
+    ffmpeg_timeouts,
+    open_stream,
+    open_video_file,
+)
+from detseg.named_settings import SettingError
 
 __all__ = [
     "Frame",
@@ -96,14 +103,18 @@ class VideoSource:
         source: a video file, a camera index (``0`` or ``"0"``) or a stream URL.
         stream_timeout: seconds a stream URL may take to open and to give each frame (an INFO
             line says so before it is opened; :mod:`detseg.api.video_streams`); a stream
-            silent for longer ends. Cameras and files do not wait on a network.
+            silent for longer ends (without FFmpeg: the backend's own waits, the INFO line
+            says). Cameras and files do not wait on a network.
 
     Raises:
         FileNotFoundError: a video file that does not exist.
         ValueError: a file OpenCV cannot decode, a camera that cannot be opened (or a negative
-            or too large index), a stream that cannot be reached, or one that gives no frame
-            (within ``stream_timeout``); a source that is not a path, a camera index or a URL
-            (an image array, a list); a ``stream_timeout`` that is not a positive number.
+            or too large index), a stream that cannot be reached, or one that gives no frame;
+            a source that is not a path, a camera index or a URL (an image array, a list); a
+            ``stream_timeout`` that is not a positive number.
+        SettingError: a stream that gave no answer within ``stream_timeout`` (a
+            ``ValueError`` whose ``naming(flags)`` names the setting as a tool's flag:
+            :mod:`detseg.named_settings`).
     """
 
     def __init__(self, source: VideoName, stream_timeout: float = STREAM_TIMEOUT) -> None:
@@ -130,28 +141,36 @@ class VideoSource:
             path = video_file_path(source)
             self.name, what = str(path), f"video {path}"
             fix = ""  # found when the file fails: see video_file_problem
+        stream = self.live and index is None
+        #: whether ``stream_timeout`` bounds a stream URL's waits (FFmpeg's timeouts taken)
+        self.bounded = stream and ffmpeg_timeouts()
         with quiet_opencv():
             started = time.monotonic()
-            if self.live and index is None:
+            if stream:
                 capture = open_stream(self.name, stream_timeout)
+            elif index is not None:
+                capture = cv2.VideoCapture(index)
             else:
-                capture = cv2.VideoCapture(index if index is not None else self.name)
+                capture = open_video_file(self.name)
             self._capture = capture
             opened = capture.isOpened()
             self._start = time.monotonic()
             ok, first = capture.read() if opened else (False, None)
         if not opened or not ok or first is None:
-            if self.live and index is None and time.monotonic() - started >= stream_timeout:
-                fix = (
-                    f"no answer within {stream_timeout:g} s (stream_timeout={stream_timeout:g}); "
-                    f"{fix}, or give a longer stream_timeout"
+            empty = opened and capture.get(cv2.CAP_PROP_FRAME_COUNT) == 0
+            capture.release()
+            verb = "open" if not opened else "read a frame of"
+            if self.bounded and time.monotonic() - started >= stream_timeout:
+                seconds = int(stream_timeout) if stream_timeout.is_integer() else stream_timeout
+                raise SettingError(  # named as the caller gave it: keyword, or a tool's flag
+                    f"cannot {verb} {what}: no answer within {stream_timeout:g} s "
+                    f"({{stream_timeout}}); {fix}, or give a longer wait",
+                    stream_timeout=seconds,
                 )
-            if opened and not fix and capture.get(cv2.CAP_PROP_FRAME_COUNT) == 0:
+            if empty and not fix:
                 fix = "it holds no frame (its header counts 0): a recording that wrote none; "
                 fix += "give a video with at least one frame"
-            capture.release()
             fix = fix or video_file_problem(Path(self.name))
-            verb = "open" if not opened else "read a frame of"
             raise ValueError(f"cannot {verb} {what}: {fix}")
         self._first: np.ndarray | None = first
         self._given = 0  # frames given so far, over every iteration
@@ -207,15 +226,19 @@ class VideoSource:
 
     def _note_stream_end(self, frames_read: int) -> None:
         """Say why a stream URL's frames ended: it closed, or gave none for
-        ``stream_timeout`` seconds (FFmpeg's read timeout ends it like its end)."""
-        if is_url(self.source):
-            logger.warning(
-                "stream %s ended after %d frames: it closed, or gave no frame within %g s "
-                "(stream_timeout)",
-                self.name,
-                frames_read,
-                self.stream_timeout,
-            )
+        ``stream_timeout`` seconds (FFmpeg's read timeout ends it like its end; where the wait
+        is not bounded, :attr:`bounded`, the backend's own wait)."""
+        if not is_url(self.source):
+            return
+        waited = f"within {self.stream_timeout:g} s (the stream timeout)"
+        if not self.bounded:
+            waited = "for as long as the backend waits (not bounded by the stream timeout here)"
+        logger.warning(
+            "stream %s ended after %d frames: it closed, or gave no frame %s",
+            self.name,
+            frames_read,
+            waited,
+        )
 
     def check_open(self) -> None:
         """Refuse a closed source (a ``with VideoSource(...)`` block left, :meth:`close` called).

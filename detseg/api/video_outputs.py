@@ -23,8 +23,9 @@ keeping its aspect ratio, with black borders (one warning says so); the records 
 pixels of each frame as it came.
 
 A camera or a stream runs until it ends, ``max_frames`` or Ctrl-C (which ends it cleanly: the
-files hold the frames so far). A progress bar (frames and frames per second) is shown while
-stderr is a terminal.
+files hold the frames so far). Ctrl-C during a video file closes its two files likewise (the
+``.mp4`` plays, with the frames so far; an INFO line says how many), then ends the run. A
+progress bar (frames and frames per second) is shown while stderr is a terminal.
 """
 
 from __future__ import annotations
@@ -171,10 +172,13 @@ def predict_video(
                 run.frames += 1
                 run.detections += len(result) if isinstance(result, DetectionResult) else 0
                 bar.update()
-        except KeyboardInterrupt:
-            if not video.live:
+        except KeyboardInterrupt:  # the files are closed, complete, as the block ends
+            held = f"; {run.video} and {run.records} hold them" if run.frames else ""
+            logger.info(
+                "%s: stopped by Ctrl-C after %s%s", video.name, count(run.frames, "frame"), held
+            )
+            if not video.live:  # a file stops the run; a camera or a stream ends its own
                 raise
-            logger.info("%s: stopped by Ctrl-C after %d frames", video.name, run.frames)
     logger.debug("%s", run.summary())
     return run
 

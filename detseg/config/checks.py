@@ -19,6 +19,7 @@ import collections.abc
 import dataclasses
 import enum
 import math
+import numbers
 import types
 import typing
 from typing import Annotated, Any, Literal
@@ -217,9 +218,10 @@ def _coerce_sequence(
 
 
 def _coerce_scalar(value: Any, tp: type, bad: ConfigError, where: str) -> Any:
-    """A bool, int, float or str (an int or a numeric string is taken as a float; a float
-    must be finite: no setting of detseg means anything at ``inf`` or NaN, and the range
-    checks would let ``inf`` through). ``where`` (``"<source>: '<key>'"``) starts an error."""
+    """A bool, int, float or str (an int or a numeric string is taken as a float, a numpy
+    integer as an int; a float must be finite: no setting of detseg means anything at ``inf``
+    or NaN, and the range checks would let ``inf`` through). ``where``
+    (``"<source>: '<key>'"``) starts an error."""
     if isinstance(value, bool) and tp is not bool:
         raise bad
     if tp is float:
@@ -230,6 +232,8 @@ def _coerce_scalar(value: Any, tp: type, bad: ConfigError, where: str) -> Any:
         if not math.isfinite(number):
             raise ConfigError(f"{where} must be a finite number, got {value!r}")
         return number
+    if tp is int and isinstance(value, numbers.Integral):  # np.int64(5) of an overrides mapping
+        return int(value)
     if not isinstance(value, tp):
         raise bad
     return value

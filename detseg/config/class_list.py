@@ -1,11 +1,18 @@
-"""The class names a config or data file lists, checked where the file is still known.
+"""The class names a config or data file lists, checked where the file is still known; and the
+class list a run recorded, read back with the names it trained with.
 
 ``data.classes`` given as a list (in a config, a detseg data file, or an Ultralytics data yaml's
 ``names``) is read by the dataset readers only when the dataset is built, and by then the file
 that wrote it is gone: ``data.classes: class name 5 is empty`` would leave the user to guess
 which of the config, the ``_base_`` files and the ``--data`` file to fix. :func:`check_class_list`
-refuses an empty name and two names that are one after stripping (as the readers strip them)
-at load time, naming the file.
+refuses an empty name and two names that are one after stripping (as the readers strip them,
+:func:`detseg.data.class_names.class_name`) at load time, naming the file.
+
+A checkpoint's config is no user's list but the record of what a run trained with: readers that
+took a null entry as ``str(None)`` trained a class named ``"None"`` there (the checkpoint's
+``classes`` say so). :func:`recorded_config` gives such a record that name back, so that the
+checkpoint loads (``detseg.load``, ``tools/eval.py``, ``tools/export.py``, ``--resume``) where
+the same null in a user's config is refused.
 """
 
 from __future__ import annotations
@@ -14,13 +21,11 @@ from typing import Any
 
 from detseg.config.schema import ConfigError
 
-__all__ = ["check_class_list", "class_name"]
+__all__ = ["RECORDED_NULL_CLASS", "check_class_list", "recorded_config"]
 
-
-def class_name(value: Any) -> str:
-    """One listed class name as the readers take it: stripped; an empty YAML entry (``null``,
-    a list item ``-`` with nothing after it) is ``""``, not a class named ``"None"``."""
-    return "" if value is None else str(value).strip()
+#: The class name a null entry of a recorded class list stands for (``str(None)``, as the readers
+#: that trained with it named the class).
+RECORDED_NULL_CLASS = "None"
 
 
 def check_class_list(value: Any, source: str, what: str = "data.classes") -> None:
@@ -35,6 +40,8 @@ def check_class_list(value: Any, source: str, what: str = "data.classes") -> Non
         ConfigError: ``<source>: data.classes: class name 5 is empty`` (positions from 1), or
             the two positions of names that are equal after stripping, both as written.
     """
+    from detseg.data.class_names import class_name  # config imports data/ inside functions
+
     if not isinstance(value, list):
         return
     names = [class_name(item) for item in value]
@@ -52,3 +59,21 @@ def check_class_list(value: Any, source: str, what: str = "data.classes") -> Non
                 f"({value[k]!r}) are the same name; class names must be unique"
             )
         seen[name] = k
+
+
+def recorded_config(config: dict[str, Any]) -> dict[str, Any]:
+    """``config``, the config dict a checkpoint recorded, with each null entry of its
+    ``data.classes`` list as the class :data:`RECORDED_NULL_CLASS` it trained as.
+
+    Every reader of a checkpoint gets it so (``load_checkpoint``): the config then passes
+    :func:`check_class_list` and builds the dataset with the names the model's labels have.
+    ``config`` itself is not changed; one without a null class comes back as it is.
+    """
+    data = config.get("data")
+    if not isinstance(data, dict):
+        return config
+    classes = data.get("classes")
+    if not isinstance(classes, list) or not any(name is None for name in classes):
+        return config
+    named = [RECORDED_NULL_CLASS if name is None else name for name in classes]
+    return {**config, "data": {**data, "classes": named}}

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from detseg.config.bases import deep_merge, read_yaml
-from detseg.config.class_list import check_class_list, class_name
+from detseg.config.class_list import check_class_list
 from detseg.config.data_section import DEFAULT_FORMAT, check_data_keys
 from detseg.config.packaged import resolve_config_path
 from detseg.config.schema import ConfigError
@@ -184,5 +184,7 @@ def _ultralytics_names(names: Any, where: str) -> list[str]:
         names = [by_index[i] for i in range(len(by_index))]
     if not isinstance(names, list) or not names:
         raise ConfigError(f"{where}: 'names' must be a non-empty list or {{index: name}} mapping")
+    from detseg.data.class_names import class_name  # config imports data/ inside functions
+
     check_class_list(names, where, "'names'")
     return [class_name(n) for n in names]

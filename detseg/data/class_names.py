@@ -35,6 +35,7 @@ __all__ = [
     "SET_CLASSES_HINT",
     "UNKNOWN_CLASS_LIMIT",
     "check_unknown_classes",
+    "class_name",
     "format_counts",
     "format_places",
     "log_found_classes",
@@ -127,7 +128,7 @@ def read_class_names(
             _check_names(names, where, "line")
             return names
     elif isinstance(source, Sequence) and not isinstance(source, bytes):
-        names = [_yaml_name(name) for name in source]  # None (an empty entry) is refused
+        names = [class_name(name) for name in source]  # None (an empty entry) is refused
         where = "data.classes"
     else:
         raise ValueError(f"data.classes must be {_FORMS}; got {source!r}")
@@ -215,18 +216,20 @@ def _names_from_yaml(path: Path, text: str) -> list[str]:
                 f"{path}: the keys of 'names' must be the indices 0..{len(names) - 1}, "
                 f"got {list(names)}"
             )
-        return [_yaml_name(index[k]) for k in range(len(index))]
+        return [class_name(index[k]) for k in range(len(index))]
     if isinstance(names, list):
-        return [_yaml_name(n) for n in names]
+        return [class_name(n) for n in names]
     raise ValueError(
         f"{path}: expected a 'names' list or {{index: name}} dict, got {names!r}; "
         "write e.g. 'names: [cat, dog]'"
     )
 
 
-def _yaml_name(value: Any) -> str:
-    """One entry of a yaml ``names``; an empty entry (``null``) is ``""``, which
-    :func:`_check_names` refuses by its position, rather than a class named ``"None"``."""
+def class_name(value: Any) -> str:
+    """One listed class name as every reader takes it (a ``data.classes`` list, a yaml
+    ``names``, and the load-time check of a config's list, ``detseg.config.class_list``):
+    stripped; an empty entry (``null``, a list item ``-`` with nothing after it) is ``""``,
+    which :func:`_check_names` refuses by its position, rather than a class named ``"None"``."""
     return "" if value is None else str(value).strip()
 
 

@@ -12,6 +12,9 @@ category of the json, and the annotations of the categories left out are skipped
 subset: counted in one log line, and left out of :meth:`CocoDetection.coco_gt` too, so the
 evaluation scores the chosen categories only). ``cat_ids`` keeps the json's ids, so written
 results keep them as well.
+Category names are stripped of surrounding spaces (``" cat "`` is ``cat``), as every class name
+is (:func:`~detseg.data.class_names.class_name`): ``data.classes`` picks the category by that
+name, and the classes, a checkpoint, its predictions and the evaluation's tables all say it so.
 Boxes are read from ``bbox = [x, y, w, h]`` (pixels) and become ``xyxy``. Crowd annotations
 are kept with ``iscrowd = 1``; a training run's train split leaves them out
 (:attr:`~detseg.data.base.DetectionDataset.drop_crowd`).
@@ -43,6 +46,7 @@ from detseg.data.coco_json import (
     check_unique_names,
     load_coco_json,
     misnumbered_annotations,
+    stripped_category_names,
     warn_shared_file_names,
 )
 from detseg.data.coco_masks import count_box_masks, decode_segmentation
@@ -110,6 +114,7 @@ class CocoDetection(DetectionDataset):
         self.images_dir = Path(images_dir)
         self.ann_file = Path(ann_file)
         self._gt = load_coco_json(self.ann_file)
+        self._gt = {**self._gt, "categories": stripped_category_names(self._gt["categories"])}
         self._gt_checked: dict[str, Any] | None = None
         self.misnumbered_annotations = misnumbered_annotations(self._gt["annotations"])
         if not self.images_dir.is_dir():

@@ -6,7 +6,8 @@ file names, ``categories`` with unique ids and names, ``annotations`` with an in
 ``image_id`` and, where given, a usable ``category_id``, ``iscrowd`` and ``area``).
 :func:`warn_shared_file_names` names the images entries of one file for the readers.
 :func:`check_unique_names` is the category-name check that applies when ``data.classes``
-does not pick the classes. :func:`check_file_names` and :func:`shared_names` serve the evaluation
+does not pick the classes; :func:`stripped_category_names` gives the readers the names as class
+names are taken (stripped). :func:`check_file_names` and :func:`shared_names` serve the evaluation
 of a predictions file too (:mod:`detseg.evaluation.gt_file_checks`), which reads the same json.
 """
 
@@ -224,6 +225,20 @@ def _same_file_name(name: str) -> str:
     ``b/1.png``, :func:`~detseg.data.coco_fields.coco_image_file`), ``./`` and doubled
     separators dropped."""
     return os.path.normpath(PureWindowsPath(name).as_posix())
+
+
+def stripped_category_names(categories: list[dict]) -> list[dict]:
+    """``categories`` with each string ``name`` stripped of surrounding spaces, as every class
+    name is (:func:`~detseg.data.class_names.class_name`): ``" cat "`` is the class ``cat``
+    that ``data.classes`` picks, a checkpoint stores and its predictions say. Two names that
+    become one are then refused as shared (:func:`check_unique_names`); a category whose name
+    is no string is left as it is."""
+    return [
+        {**category, "name": category["name"].strip()}
+        if isinstance(category.get("name"), str)
+        else category
+        for category in categories
+    ]
 
 
 def shared_names(categories: list[dict]) -> dict[str, list[Any]]:

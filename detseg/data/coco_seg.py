@@ -31,7 +31,11 @@ from typing import Any
 import numpy as np
 
 from detseg.data.coco_fields import coco_image_file, entry_size
-from detseg.data.coco_json import load_coco_json, warn_shared_file_names
+from detseg.data.coco_json import (
+    load_coco_json,
+    stripped_category_names,
+    warn_shared_file_names,
+)
 from detseg.data.coco_masks import count_box_masks, decode_segmentation
 from detseg.data.masks import SegmentationDataset, _check_classes
 from detseg.data.seg_transforms import IGNORE_INDEX
@@ -113,7 +117,7 @@ class CocoSegmentation(SegmentationDataset):
         gt = load_coco_json(self.ann_file)
         if not self.images_dir.is_dir():
             raise FileNotFoundError(f"COCO images folder not found: {self.images_dir}")
-        categories = sorted(gt["categories"], key=lambda c: c["id"])
+        categories = sorted(stripped_category_names(gt["categories"]), key=lambda c: c["id"])
         self.cat_ids = [int(c["id"]) for c in categories]
         self.classes = _check_classes([c["name"] for c in categories], str(self.ann_file))
         self._label_of = {cat_id: k + 1 for k, cat_id in enumerate(self.cat_ids)}

@@ -21,11 +21,11 @@ results as they were.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from detseg.argument_checks import check_output_folder
+from detseg.argument_checks import check_at_least, check_output_folder, check_unit_number
 from detseg.config import config_from_dict
 from detseg.data.registry import build_dataset, with_known_classes
 from detseg.data.said_once import say_dataset_warnings_once
@@ -42,7 +42,7 @@ from detseg.evaluation.summary import EvaluationSummary
 def evaluate_checkpoint(
     checkpoint: str | os.PathLike,
     out: str | os.PathLike | None = None,
-    overrides: Sequence[str] = (),
+    overrides: Sequence[str] | Mapping[str, Any] = (),
     backend: str | None = None,
     worst_k: int = 8,
     score_threshold: float = 0.3,
@@ -55,14 +55,19 @@ def evaluate_checkpoint(
 
     Args:
         checkpoint: a ``best.pt`` / ``last.pt`` written by training.
-        out: output folder (default: the checkpoint's folder plus ``/eval``; created). The
+        out: output folder (default: the checkpoint's folder plus ``/eval``, or
+            ``/eval_<split>`` for a ``split``, so that a split's report does not replace the
+            val split's: :func:`default_output`; created). The
             files of an earlier evaluation there stay until the new ones are all written, and
             stay as they were when the evaluation fails
             (:mod:`detseg.evaluation.output_staging`).
-        overrides: ``"key=value"`` changes of the checkpoint's config.
+        overrides: ``"key=value"`` changes of the checkpoint's config, or a mapping of dotted
+            keys to values (``{"eval.max_images": 50}``), as :func:`detseg.load` takes them.
         backend: COCOeval implementation, ``"faster"`` or ``"pycocotools"`` (default: the
             config's ``eval.backend``); detection only.
-        worst_k, score_threshold: gallery size and score threshold of the detection report
+        worst_k, score_threshold: gallery size (an integer >= 0) and score threshold (in
+            ``[0, 1]``; a 0-d tensor or numpy number too) of the detection report, checked
+            before any work
             (see :func:`detseg.evaluation.summary.write_coco_report`).
         metric: detection metric, ``"auto"``, ``"coco"``, ``"voc07"`` or ``"voc12"``
             (default: the config's ``eval.metric``; ``auto`` is ``voc07`` on VOC data).
@@ -80,16 +85,21 @@ def evaluate_checkpoint(
         ConfigError: a bad override, or the model's task (detection, segmentation) is not
             the data's (``data.format``).
         CheckpointError: an unreadable checkpoint.
-        ValueError: the val split's classes differ from the checkpoint's
+        SettingError: the val split's classes differ from the checkpoint's
             (:func:`~detseg.evaluation.evaluation_split.check_split_classes`), or ``split`` is
-            no split of the dataset (the line lists those that are).
+            no split of the dataset (the line lists those that are); a ``ValueError`` whose
+            message names ``split=`` and ``overrides`` (a tool names its flags by
+            ``error.naming(flags)``).
         NotADirectoryError: ``out`` is a file (checked before any work).
+        ValueError: ``score_threshold`` outside ``[0, 1]`` or no number, ``worst_k`` below 0
+            or no integer (checked before any work).
     """
+    score_threshold = check_unit_number(score_threshold, "score_threshold")  # before any work
+    check_at_least(worst_k, "worst_k", 0)
     checkpoint = Path(checkpoint)
-    out = check_output_folder(out if out is not None else checkpoint.parent / "eval")
+    out = check_output_folder(out if out is not None else default_output(checkpoint, split))
     state = load_checkpoint(checkpoint)
-    overrides = [*overrides, *([f"eval.backend={backend}"] if backend else [])]
-    overrides = [*overrides, *([f"eval.metric={metric}"] if metric else [])]
+    overrides = _with_choices(overrides, backend, metric)
     cfg = config_from_dict(
         state["config"], source=str(checkpoint), overrides=overrides, data_file=data_file
     )
@@ -110,3 +120,25 @@ def evaluate_checkpoint(
     return evaluate_detector(
         checkpoint, cfg, model, val_set, device, out, worst_k, score_threshold, split
     )
+
+
+def default_output(checkpoint: str | os.PathLike, split: str | None = None) -> Path:
+    """The output folder of an evaluation of ``checkpoint`` given none: ``eval`` beside it,
+    ``eval_<split>`` for a split chosen by name (``eval_test``), so that evaluating the
+    held-out split does not replace the val split's report."""
+    return Path(checkpoint).parent / ("eval" if split is None else f"eval_{split}")
+
+
+def _with_choices(
+    overrides: Sequence[str] | Mapping[str, Any], backend: str | None, metric: str | None
+) -> Sequence[str] | Mapping[str, Any]:
+    """``overrides`` with ``eval.backend`` and ``eval.metric`` set to ``backend`` and
+    ``metric`` where given, in the form they came in (a list of ``"key=value"`` strings or a
+    mapping); a single string is left as it is, for the config check to refuse by name."""
+    pairs = (("eval.backend", backend), ("eval.metric", metric))
+    chosen = {key: value for key, value in pairs if value}
+    if isinstance(overrides, Mapping):
+        return {**overrides, **chosen}
+    if isinstance(overrides, str):
+        return overrides
+    return [*overrides, *(f"{key}={value}" for key, value in chosen.items())]

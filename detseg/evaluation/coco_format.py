@@ -59,7 +59,7 @@ def predictions_to_coco_results(
             ``labels``, fields of different lengths, or masks / RLEs not one per box.
     """
     cat_ids = whole_ids(cat_ids, "cat_ids")
-    check_unit_number(mask_threshold, "mask_threshold")
+    mask_threshold = check_unit_number(mask_threshold, "mask_threshold")
     if len(image_ids) != len(predictions):
         raise ValueError(
             f"got {len(image_ids)} image ids for {len(predictions)} predictions; "

@@ -120,8 +120,8 @@ def detection_confusion(
             ``image_id`` / ``bbox`` / ``score`` / ``category_id``.
         FileNotFoundError: ``gt`` is a path that is not a file.
     """
-    check_unit_number(iou_threshold, "iou_threshold")
-    check_unit_number(score_threshold, "score_threshold")
+    iou_threshold = check_unit_number(iou_threshold, "iou_threshold")
+    score_threshold = check_unit_number(score_threshold, "score_threshold")
     gt_dict = load_coco_gt(gt)
     cat_ids = sorted(int(c["id"]) for c in gt_dict["categories"])
     names = category_names(gt_dict, cat_ids)

@@ -3,7 +3,10 @@
 that its classes are the checkpoint's and that some of its images were read.
 
 Shared by the detector's (:mod:`detseg.evaluation.checkpoint_detection_eval`) and the
-segmenter's (:mod:`detseg.evaluation.checkpoint_segmentation_eval`) evaluation.
+segmenter's (:mod:`detseg.evaluation.checkpoint_segmentation_eval`) evaluation. Their errors
+(:class:`~detseg.named_settings.SettingError`) name the settings as ``evaluate_checkpoint``
+takes them (``split='test'``, ``overrides``), and as ``tools/eval.py``'s flags (``--split
+test``, ``--set``) by ``error.naming(flags)``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from torch.utils.data import DataLoader
 
 from detseg.data.loader_workers import shutdown_workers
 from detseg.data.registry import DATA_DEFAULTS
-from detseg.shell_words import shell_word
+from detseg.named_settings import NameOnly, SettingError
 
 
 @contextlib.contextmanager
@@ -113,11 +116,12 @@ def split_section(data: Any, name: str) -> Any:
     ``shapes_seg``, ``data.val_split`` becomes ``name`` (``ImageSets/Main/<name>.txt``, ...).
 
     Raises:
-        ValueError: one line: ``name`` is no split of the dataset (naming what is missing and
-            the splits that do exist), or the paths hold no split word to change.
+        SettingError: one line: ``name`` is no split of the dataset (naming what is missing
+            and the splits that do exist), or the paths hold no split word to change. It
+            names the setting ``split='test'``, or ``--split test`` by ``naming(flags)``.
     """
     if not name or Path(name).name != name or name in (".", ".."):
-        raise ValueError(f"--split {name!r}: give a split's name, such as val or test")
+        raise SettingError("{split}: give a split's name, such as val or test", split=name)
     full = {**DATA_DEFAULTS.get(data.format, {}), **data.options}
     root = Path(data.root)
     if data.format in _NAMED_SPLIT_FILES:
@@ -135,16 +139,18 @@ def _split_paths(full: dict[str, Any], name: str) -> dict[str, str]:
     word, else the ``train`` paths with ``name`` for their ``train`` word.
 
     Raises:
-        ValueError: no path of either holds a split word (one line naming the keys).
+        SettingError: no path of either holds a split word (one line naming the keys).
     """
     for kind, word in _SPLIT_WORDS.items():
         keys = [k for k, v in full.items() if k.startswith(f"{kind}_") and isinstance(v, str)]
         if any(word.search(full[k]) for k in keys):  # a path without it is shared: kept
             return {f"val_{k[len(kind) + 1 :]}": _last_word_as(word, full[k], name) for k in keys}
     named = ", ".join(f"data.{k} {v!r}" for k, v in full.items() if k.startswith("val_") and v)
-    raise ValueError(
-        f"--split {name}: the data section's paths ({named}) hold no split name (val, train) "
-        "to change; point the val keys at the split with --set instead"
+    raise SettingError(
+        f"{{split}}: the data section's paths ({named}) hold no split name (val, train) to "
+        "change; point the val keys at the split with {overrides} instead",
+        split=name,
+        overrides=NameOnly("overrides"),
     )
 
 
@@ -164,9 +170,10 @@ def _check_split_exists(name: str, paths: list[Path], found: list[str]) -> None:
     missing = [str(path) for path in paths if not path.exists()]
     if missing:
         there = ", ".join(found) if found else "none found"
-        raise ValueError(
-            f"--split {name}: no such split of the checkpoint's dataset (no {missing[0]}); "
-            f"its splits: {there}"
+        raise SettingError(
+            f"{{split}}: no such split of the checkpoint's dataset (no {missing[0]}); its "
+            f"splits: {there}",
+            split=name,
         )
 
 
@@ -206,12 +213,15 @@ def check_split_classes(split_classes: Sequence[str], classes: Sequence[str], da
     of the checkpoint.
 
     Raises:
-        ValueError: ``split_classes`` is not ``classes`` (names and order).
+        SettingError: ``split_classes`` is not ``classes`` (names and order); where it gives
+            a ``data.classes`` setting, it names it as ``overrides=[...]``, or ``--set ...`` by
+            ``naming(flags)``.
     """
     split_classes, classes = list(split_classes), list(classes)
     if split_classes == classes:
         return
     absent = [name for name in classes if name not in split_classes]
+    settings: list[str] = []  # the overrides the advice gives
     if data.format not in _CLASSES_BY_NAME:
         fix = (
             f"a {data.format} dataset numbers its labels by its own class list, which "
@@ -224,9 +234,10 @@ def check_split_classes(split_classes: Sequence[str], classes: Sequence[str], da
             "checkpoint's classes (a data yaml or annotations with these names)"
         )
     else:
-        setting = shell_word(f"data.classes={json.dumps(classes, ensure_ascii=False)}")
-        fix = f"pick them in the checkpoint's order with --set {setting}"
-    raise ValueError(
+        setting = f"data.classes={json.dumps(classes, ensure_ascii=False)}"
+        fix, settings = "pick them in the checkpoint's order with {overrides}", [setting]
+    raise SettingError(
         f"the val split's classes {split_classes} differ from the checkpoint's {classes} "
-        f"({evaluated_split(data)}); {fix}"
+        f"({evaluated_split(data)}); {fix}",
+        **({"overrides": settings} if settings else {}),
     )

@@ -55,7 +55,7 @@ def voc_evaluate(
             in length, a box or score is not finite (NaN, inf), or ``iou_threshold`` is no
             number in ``[0, 1]``.
     """
-    check_unit_number(iou_threshold, "iou_threshold")
+    iou_threshold = check_unit_number(iou_threshold, "iou_threshold")
     if len(ground_truths) != len(detections):
         raise ValueError(
             f"got {len(ground_truths)} ground truths and {len(detections)} detections; "

@@ -12,11 +12,11 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from torch import nn
 
-from detseg.argument_checks import check_output_file
+from detseg.argument_checks import check_output_file, plain_number
 from detseg.choices.export_formats import FORMATS
 from detseg.export.onnx_export import ANTIALIAS_MIN_OPSET, MAX_OPSET, MIN_OPSET
 from detseg.export.wrappers import ExportError, model_task
@@ -59,7 +59,7 @@ def checked_category_ids(
     distinct integer per class. ``source`` names where they came from in the message."""
     if category_ids is None:
         return tuple(range(1, num_classes + 1))
-    ids = list(category_ids) if isinstance(category_ids, (list, tuple)) else None
+    ids = _items(category_ids)
     if ids is None or not all(_is_integer(i) for i in ids):
         raise ExportError(
             f"{source}: category ids must be a list of integers, got {category_ids!r}"
@@ -137,19 +137,41 @@ def _is_integer(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def check_integer_settings(opset: object, input_size: object, batch_size: object) -> None:
+def _items(values: object) -> list[Any] | None:
+    """The items of a list, a tuple, or a 1-D numpy array or tensor (a notebook's
+    ``np.arange(1, 6)``), each a plain Python number where it is a 0-d one
+    (:func:`~detseg.argument_checks.plain_number`); ``None`` for anything else."""
+    if getattr(values, "ndim", None) == 1 and callable(getattr(values, "tolist", None)):
+        values = cast(Any, values).tolist()
+    if not isinstance(values, (list, tuple)):
+        return None
+    return [plain_number(value) for value in values]
+
+
+def check_integer_settings(
+    opset: object, input_size: object, batch_size: object
+) -> tuple[int | None, tuple[int, int] | None, int]:
     """Raise :class:`ExportError` for an ``opset``, ``batch_size`` or ``input_size`` side that
     is not an integer (``18.5``, ``"18"``, ``True``), or an ``input_size`` that is not
     ``(H, W)``; their ranges are checked with the model (:func:`check_export_settings`). An
-    ``opset`` of ``None`` (a TorchScript export, which has none) is not checked."""
+    ``opset`` of ``None`` (a TorchScript export, which has none) is not checked.
+
+    Returns:
+        ``(opset, input_size, batch_size)`` as Python ints (``None`` stays ``None``): a numpy
+        integer or a 0-d tensor is its int (:func:`~detseg.argument_checks.plain_number`), an
+        ``input_size`` of a list or a 1-D array a tuple; the sidecar's JSON takes no other.
+    """
+    opset, batch_size = plain_number(opset), plain_number(batch_size)
     for key, value in (("opset", opset), ("batch_size", batch_size)):
         if value is not None and not _is_integer(value):
             raise ExportError(f"{key} must be an integer, got {value!r} ({type(value).__name__})")
+    checked_opset = None if opset is None else int(cast(int, opset))
     if input_size is None:
-        return
-    sides = tuple(input_size) if isinstance(input_size, (tuple, list)) else None
+        return checked_opset, None, int(cast(int, batch_size))
+    sides = _items(input_size)
     if sides is None or len(sides) != 2 or not all(_is_integer(side) for side in sides):
         raise ExportError(f"input_size must be (H, W), two integers, got {input_size!r}")
+    return checked_opset, (int(sides[0]), int(sides[1])), int(cast(int, batch_size))
 
 
 def check_output_paths(source: nn.Module | str | Path, path: str | Path) -> Path:

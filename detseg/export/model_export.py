@@ -35,7 +35,7 @@ from typing import cast
 import numpy as np
 from torch import nn
 
-from detseg.argument_checks import score_threshold_problem
+from detseg.argument_checks import plain_number, score_threshold_problem
 from detseg.choices.export_formats import DEFAULT_OPSET
 from detseg.engine.runtime.model_api import Detector
 from detseg.export.example_input import example_images, traced_size
@@ -118,15 +118,21 @@ def export_model(
         ValueError: ``path`` or ``<path>.json`` is the checkpoint file.
         TypeError: ``model_or_checkpoint`` is no model, file or folder (``None``).
     """
-    check_integer_settings(opset if format == "onnx" else None, input_size, batch_size)
+    onnx_opset, input_size, batch_size = check_integer_settings(
+        opset if format == "onnx" else None, input_size, batch_size
+    )
+    opset = opset if onnx_opset is None else onnx_opset  # np.int64(18): the int 18
     check_source(model_or_checkpoint)
     if not isinstance(dynamic, (bool, np.bool_)):  # the string "no" would count as true
         raise ExportError(f"dynamic must be True or False, got {dynamic!r}")
     dynamic = bool(dynamic)  # a numpy bool as the Python one
+    if name is not None and not isinstance(name, str):  # it is written into the sidecar's JSON
+        raise ExportError(f"name must be a string, got {name!r} ({type(name).__name__})")
     if isinstance(model_or_checkpoint, (str, Path)):  # a run folder: its best.pt, else last.pt
         model_or_checkpoint = checkpoint_of(model_or_checkpoint, "exporting")
     path = check_output_paths(model_or_checkpoint, path)
     check_format_suffix(path, format)
+    score_thresh = plain_number(score_thresh)  # a 0-d tensor or numpy number: its number
     problem = score_threshold_problem(score_thresh, "score_thresh")
     if problem:
         raise ExportError(problem)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -50,15 +50,26 @@ from detseg.export.comparison import (
     compare_detections,
     compare_logits,
 )
+from detseg.export.export_error import NameOnly
 from detseg.export.export_result import ExportResult
 from detseg.export.torchscript_export import load_torchscript
 from detseg.export.wrappers import ExportError
+from detseg.named_settings import settings_named
 from detseg.progress_bars import progress_bar
 from detseg.timed_stages import timed_stage
 
 logger = logging.getLogger(__name__)
 
 Runner = Callable[[Tensor], list[Tensor]]
+
+#: The way to skip the check that an :class:`ExportError` of the check names: ``verify`` in a
+#: tool's table of flags (``--no-verify``), else a Python caller's way (no call of
+#: :func:`verify_export`).
+SKIP_CHECK = NameOnly("do not call verify_export")
+
+#: The images of the check that a weak check's advice names: ``image_paths`` in a tool's table
+#: of flags (``--verify-images PATH``), else :func:`verify_export`'s keyword.
+IMAGE_PATHS = NameOnly("verify_export's image_paths", placeholder="PATH")
 
 
 @dataclass(frozen=True)
@@ -91,10 +102,17 @@ class VerificationReport:
         """Detections paired with one of the model's, over all images (0 for a segmenter)."""
         return sum(c.paired for c in self.comparisons if isinstance(c, DetectionComparison))
 
-    def lines(self) -> list[str]:
+    def lines(self, flags: Mapping[str, str] | None = None) -> list[str]:
         """The images used (where known), one line per input, then the verdict with the
         tolerance, then a warning line if a detector's check passed without comparing a
-        detection."""
+        detection.
+
+        Args:
+            flags: the tool's flag of each setting the warning's advice names (``score_thresh``,
+                ``image_paths``: ``tools/export.py``'s ``EXPORT_FLAGS``); default: none, the
+                advice names ``export_model``'s and ``verify_export``'s keywords
+                (``score_thresh=0.01``).
+        """
         tol = self.tolerance
         out = [self.source] if self.source else []
         for shape, c in zip(self.shapes, self.comparisons, strict=True):
@@ -125,15 +143,17 @@ class VerificationReport:
         verdict = "matches" if self.passed else "does NOT match"
         out.append(f"{self.result.format} export {verdict} the PyTorch model ({limits})")
         if self.result.task == "detection" and self.passed and self.detections_compared == 0:
-            out.append(self._nothing_compared())
+            out.append(self._nothing_compared(flags or {}))
         return out
 
-    def _nothing_compared(self) -> str:
+    def _nothing_compared(self, flags: Mapping[str, str]) -> str:
         """The warning of a detector's check that paired no detection: why (nothing detected,
-        or every detection at a cut or among tied scores) and what gives detections to compare.
+        or every detection at a cut or among tied scores) and what gives detections to compare,
+        its settings named by ``flags`` (:func:`~detseg.named_settings.settings_named`).
         """
         detections = [c for c in self.comparisons if isinstance(c, DetectionComparison)]
         threshold = self.result.score_thresh or 0.0
+        settings: dict[str, object] = {"image_paths": IMAGE_PATHS}
         if all(c.count == 0 and c.reference_count == 0 for c in detections):
             reason = (
                 f"neither the file nor the PyTorch model detected anything above the score "
@@ -141,42 +161,50 @@ class VerificationReport:
             )
             noise = self.images == NOISE
             advice = _noise_advice(threshold) if noise else _lower_threshold_advice(threshold)
+            settings["score_thresh"] = _lower_threshold(threshold)
         else:
             excused = _excused_reason(detections, self.tolerance.score)
             reason = f"no exported detection was paired with one of the PyTorch model's: {excused}"
             advice = "a trained checkpoint, whose scores differ, gives detections to compare"
             if self.images == NOISE:  # a trained checkpoint's scores on noise are ~0: all tied
                 advice = f"{_noise_advice(0.0)}; {advice} on such images"
-        return (
+        return settings_named(
             f"warning: no detection was compared ({reason}), so this check is weak: it does "
-            f"not show that boxes and scores match ({advice})"
+            f"not show that boxes and scores match ({advice})",
+            settings,
+            flags,
         )
+
+
+def _lower_threshold(threshold: float) -> float:
+    """The lower score threshold the advice gives for ``threshold`` (> 0): 0.01, else 0 (an
+    int: written ``0``, as a user types it)."""
+    return 0.01 if threshold > 0.01 else 0
 
 
 def _noise_advice(threshold: float) -> str:
     """What gives a check on random noise detections when ``threshold`` kept none: images
-    with objects, on which a trained detector detects them, and a lower ``--score-thr``."""
+    with objects, on which a trained detector detects them, and a lower ``{score_thresh}``
+    (fields of :func:`~detseg.named_settings.settings_named`)."""
     real = (
-        "images with objects give a trained detector detections to compare: --verify-images "
-        "PATH, or a checkpoint whose config's val split is readable from here"
+        "images with objects give a trained detector detections to compare: {image_paths}, or "
+        "a checkpoint whose config's val split is readable from here"
     )
     if threshold <= 0:
         return real
-    lower = 0.01 if threshold > 0.01 else 0.0
     return (
-        f"{real}; so does a copy exported with a lower score threshold, e.g. --score-thr "
-        f"{lower:g} (it is built into the file)"
+        f"{real}; so does a copy exported with a lower score threshold, e.g. {{score_thresh}} "
+        "(it is built into the file)"
     )
 
 
 def _lower_threshold_advice(threshold: float) -> str:
     """What gives a check detections when ``threshold`` (the exported score threshold) kept
-    none: a lower ``--score-thr`` (built into the file), or a trained checkpoint."""
+    none: a lower ``{score_thresh}`` (built into the file), or a trained checkpoint."""
     if threshold <= 0:  # no threshold to lower: the model finds nothing
         return "a trained checkpoint, which detects objects, gives detections to compare"
-    lower = 0.01 if threshold > 0.01 else 0.0
     return (
-        f"a copy exported with a lower score threshold, e.g. --score-thr {lower:g} (it is built "
+        "a copy exported with a lower score threshold, e.g. {score_thresh} (it is built "
         "into the file), or a trained checkpoint gives detections to compare"
     )
 
@@ -240,7 +268,8 @@ def load_exported(result: ExportResult) -> Runner:
         except ImportError as error:
             raise ExportError(
                 "checking an ONNX export needs onnxruntime: pip install onnxruntime, or skip "
-                "the check (--no-verify)"
+                "the check ({verify})",
+                verify=SKIP_CHECK,
             ) from error
         try:  # onnxruntime's errors derive from Exception only
             session = onnxruntime.InferenceSession(
@@ -250,7 +279,9 @@ def load_exported(result: ExportResult) -> Runner:
             reason = (str(error).strip() or type(error).__name__).splitlines()[0]
             raise ExportError(
                 f"{result.path} was written, but onnxruntime cannot load it ({reason}); export "
-                f"with another --opset (default {DEFAULT_OPSET}), or skip the check (--no-verify)"
+                f"with another {{opset}} (default {DEFAULT_OPSET}), or skip the check ({{verify}})",
+                opset=NameOnly("opset"),
+                verify=SKIP_CHECK,
             ) from error
 
         def run_onnx(images: Tensor) -> list[Tensor]:

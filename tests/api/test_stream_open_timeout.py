@@ -1,7 +1,7 @@
 """A stream URL whose host accepts the connection and never answers is given up after
 ``stream_timeout`` seconds (OpenCV's FFmpeg default is 30, once per URL, without a word), with
 an INFO line before it is opened that says how long it may wait, and an error that names the
-wait and the setting that raises it.
+wait and the setting that raises it: its keyword from Python, a tool's flag from the tool.
 
 The server is a socket in this process that accepts and never writes; each test waits about
 its ``stream_timeout`` of 0.3 s. No test times anything: the timeouts bound the waits."""
@@ -17,12 +17,14 @@ from collections.abc import Iterator
 import cv2
 import numpy as np
 import pytest
+from tool_modules import load_tool
 
 import detseg
 from detseg.api import video as video_module
 from detseg.api.video import VideoSource
 from detseg.api.video_outputs import predict_video
 from detseg.api.video_streams import STREAM_TIMEOUT, check_stream_timeout, ffmpeg_timeouts
+from detseg.predict_images import predict_checkpoint
 
 needs_timeouts = pytest.mark.skipif(
     not ffmpeg_timeouts(), reason="this OpenCV has no FFmpeg backend with open timeouts"
@@ -61,7 +63,11 @@ def test_a_silent_stream_is_given_up_after_the_timeout(silent_server, caplog, sc
         VideoSource(url, stream_timeout=0.3)
     assert str(caught.value) == (
         f"cannot open stream {url}: no answer within 0.3 s (stream_timeout=0.3); check the URL "
-        "and that the stream is running, or give a longer stream_timeout"
+        "and that the stream is running, or give a longer wait"
+    )
+    assert caught.value.naming({"stream_timeout": "--stream-timeout"}) == (
+        f"cannot open stream {url}: no answer within 0.3 s (--stream-timeout 0.3); check the "
+        "URL and that the stream is running, or give a longer wait"
     )
     assert f"opening stream {url}: waiting up to 0.3 s for it to answer" in caplog.messages
 
@@ -75,6 +81,50 @@ def test_stream_and_predict_video_take_the_timeout(silent_server, detector_check
     with pytest.raises(ValueError, match=r"no answer within 0\.3 s \(stream_timeout=0\.3\)"):
         predict_video(predictor, url, tmp_path / "out", stream_timeout=0.3)
     assert not (tmp_path / "out").exists()
+
+
+@needs_timeouts
+def test_a_tool_gets_the_timeout_named_by_its_flag(silent_server, detector_checkpoint, tmp_path):
+    """``tools/infer.py`` passes its flags: its user typed ``--stream-timeout``, no keyword."""
+    url = f"rtsp://127.0.0.1:{silent_server}/live"
+    said: list[str] = []
+    run = predict_checkpoint(
+        detector_checkpoint,
+        [url],
+        tmp_path / "out",
+        device="cpu",
+        on_error=said.append,
+        stream_timeout=1,
+        flags={"stream_timeout": "--stream-timeout"},
+    )
+    assert (
+        said
+        == run.errors
+        == [
+            f"cannot open stream {url}: no answer within 1 s (--stream-timeout 1); check the URL "
+            "and that the stream is running, or give a longer wait"
+        ]
+    )
+    run = predict_checkpoint(
+        detector_checkpoint, [url], tmp_path / "out", device="cpu", stream_timeout=0.3
+    )
+    assert run.errors == [
+        f"cannot open stream {url}: no answer within 0.3 s (stream_timeout=0.3); check the URL "
+        "and that the stream is running, or give a longer wait"
+    ]
+
+
+@needs_timeouts
+def test_infer_names_its_flag(silent_server, detector_checkpoint, tmp_path, capsys):
+    """``tools/infer.py`` gives ``predict_checkpoint`` its flags: the line names the flag."""
+    url = f"rtsp://127.0.0.1:{silent_server}/live"
+    infer = load_tool("infer.py")
+    code = infer.main(
+        [str(detector_checkpoint), url, "--out", str(tmp_path / "out"), "--device", "cpu"]
+        + ["--stream-timeout", "0.3"]
+    )
+    assert code != 0
+    assert "no answer within 0.3 s (--stream-timeout 0.3)" in capsys.readouterr().err
 
 
 def test_the_default_wait_is_shorter_than_opencvs_30_seconds():
@@ -114,5 +164,5 @@ def test_the_end_of_a_stream_is_said_with_the_timeout(video, monkeypatch, caplog
     assert frames and source.live and source.frame_count is None
     assert caplog.messages == [
         f"stream {url} ended after {len(frames)} frames: it closed, or gave no frame within "
-        "0.3 s (stream_timeout)"
+        "0.3 s (the stream timeout)"
     ]

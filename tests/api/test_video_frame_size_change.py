@@ -24,7 +24,7 @@ SIZES = [(64, 64), (64, 64), (48, 80), (48, 80), (96, 32)]
 class _Capture:
     """A ``cv2.VideoCapture`` stand-in giving BGR frames of :data:`SIZES`."""
 
-    def __init__(self, source: object) -> None:
+    def __init__(self, *source: object) -> None:  # the file, and the backend to use
         self.frames = [np.full((h, w, 3), 40 * i, dtype=np.uint8) for i, (h, w) in enumerate(SIZES)]
 
     def isOpened(self) -> bool:  # noqa: N802 (OpenCV's name)

@@ -59,3 +59,17 @@ def test_a_complete_video_or_an_early_stop_does_not_warn(videos, caplog):
                 if frame.index == 2:
                     break
     assert video_warnings(caplog) == []
+
+
+def test_a_video_cut_in_its_header_is_one_error_and_nothing_on_stderr(videos, capfd):
+    """OpenCV's own AVI reader, which its default order tries after FFmpeg, prints its
+    complaints (``Unexpected element. Expected: LIST. Got: <bytes>``) straight on stderr: a
+    file is opened with FFmpeg alone, and the error says why in one message."""
+    complete, _ = videos
+    cut = complete.with_name("cut_in_header.avi")
+    cut.write_bytes(complete.read_bytes()[:300])
+    capfd.readouterr()
+    with pytest.raises(ValueError, match=r"^cannot open video .*cut_in_header\.avi: ") as caught:
+        VideoSource(cut)
+    assert "\n" not in str(caught.value)
+    assert "Unexpected element" not in capfd.readouterr().err

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from detseg.evaluation.evaluation_split import check_split_classes
+from detseg.named_settings import SettingError
 
 CLASSES = ["circle", "square", "star"]
 DATA = SimpleNamespace(format="coco", root="data", options={"val_ann": "/x/other_val.json"})
@@ -27,11 +28,16 @@ def test_a_split_without_some_class_names_the_file_and_the_missing_classes() -> 
 
 
 def test_a_split_with_more_classes_gets_a_data_classes_setting_that_parses() -> None:
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(SettingError) as err:
         check_split_classes(["star", "circle", "ellipse", "square"], CLASSES, DATA)
     message = str(err.value)
     assert "/x/other_val.json" in message
-    setting = shlex.split(message.split("--set ", 1)[1])[0]
+    assert message.endswith(
+        """pick them in the checkpoint's order with overrides=['data.classes=["circle", """
+        """"square", "star"]']"""
+    )  # evaluate_checkpoint's keyword from Python; tools/eval.py's flag below
+    tool = err.value.naming({"overrides": "--set"})
+    setting = shlex.split(tool.split("--set ", 1)[1])[0]
     assert setting == 'data.classes=["circle", "square", "star"]'
 
 

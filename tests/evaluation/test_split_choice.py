@@ -1,6 +1,8 @@
 """``split_section`` (``tools/eval.py --split NAME``): the data section of another split of a
 checkpoint's dataset, by the convention of the section's own paths, for every dataset format;
-a split that is not there is one line naming what is missing and listing the splits that are."""
+a split that is not there is one line naming what is missing and listing the splits that are,
+and naming the setting as ``evaluate_checkpoint``'s keyword (``split='tset'``; the tool's
+``--split tset``: ``tests/tools/test_eval_split.py``)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import pytest
 
 from detseg.config.schema import DataConfig
 from detseg.evaluation.evaluation_split import evaluated_split, split_name, split_section
+from detseg.named_settings import SettingError
 
 
 def _touch(root: Path, *paths: str) -> None:
@@ -53,11 +56,15 @@ def test_coco_whose_val_keys_name_no_split_follows_its_train_keys(tmp_path):
 def test_a_missing_split_is_one_line_listing_the_splits_there(tmp_path):
     _coco(tmp_path)
     _touch(tmp_path, "annotations/instances_extra.json")  # no extra/images: no split
-    with pytest.raises(ValueError) as raised:
+    with pytest.raises(SettingError) as raised:
         split_section(DataConfig(format="coco", root=str(tmp_path)), "tset")
+    missing = tmp_path / "tset" / "images"  # the machine's separator (\ on Windows)
     assert str(raised.value) == (
-        f"--split tset: no such split of the checkpoint's dataset (no {tmp_path}/tset/images); "
-        "its splits: test, train, val"
+        f"split='tset': no such split of the checkpoint's dataset (no {missing}); its splits: "
+        "test, train, val"
+    )
+    assert raised.value.naming({"split": "--split"}).startswith(
+        "--split tset: no such split of the checkpoint's dataset ("
     )
 
 
@@ -82,7 +89,7 @@ def test_every_format_takes_its_split_and_lists_the_others(tmp_path, fmt, files,
     assert data.options[key] == pattern.format("train")
     if fmt == "folder_seg":
         assert data.options["val_masks"] == "masks/train"
-    with pytest.raises(ValueError, match=r"^--split nope: .*; its splits: test, train, val$"):
+    with pytest.raises(ValueError, match=r"^split='nope': .*; its splits: test, train, val$"):
         split_section(DataConfig(format=fmt, root=str(tmp_path)), "nope")
 
 
@@ -131,3 +138,18 @@ def test_a_name_with_a_backslash_is_written_as_it_is(tmp_path):
     """The name is no regular-expression template (``\\s`` was a ``re.error``)."""
     with pytest.raises(ValueError, match=r"no such split"):
         split_section(DataConfig(format="coco", root=str(tmp_path)), "te\\st")
+
+
+def test_paths_without_a_split_word_name_the_keywords(tmp_path):
+    """From Python the way out is ``overrides``, from the tool ``--set`` (no flag named from
+    Python)."""
+    options = {"val_images": "images", "val_ann": "annotations/all.json"}
+    options |= {"train_images": "images", "train_ann": "annotations/all.json"}
+    with pytest.raises(SettingError) as raised:
+        split_section(DataConfig(format="coco", root=str(tmp_path), options=options), "test")
+    message = str(raised.value)
+    assert message.startswith("split='test': the data section's paths (")
+    assert message.endswith("point the val keys at the split with overrides instead")
+    assert "--" not in message
+    flags = {"split": "--split", "overrides": "--set"}
+    assert raised.value.naming(flags).endswith("point the val keys at the split with --set instead")

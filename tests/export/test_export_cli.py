@@ -43,6 +43,11 @@ def test_export_warns_when_no_detection_was_compared(demo_checkpoint, tmp_path, 
         "anything above the score threshold 1 on the 3 random-noise check images), so this check "
         "is weak"
     )
+    assert lines[-1].endswith(  # the tool's flags, not export_model's keywords
+        "compare: --verify-images PATH, or a checkpoint whose config's val split is readable "
+        "from here; so does a copy exported with a lower score threshold, e.g. --score-thr 0.01 "
+        "(it is built into the file))"
+    )
 
 
 def test_export_refuses_a_batch_for_a_detector_in_one_line(demo_checkpoint, tmp_path, run_tool):

@@ -12,7 +12,7 @@ import dataclasses
 
 import pytest
 
-from detseg.export import ExportError, export_model, verify_export
+from detseg.export import DEFAULT_OPSET, ExportError, export_model, verify_export
 from detseg.export.onnx_export import MIN_OPSET
 
 onnx = pytest.importorskip("onnx")
@@ -49,4 +49,12 @@ def test_a_file_onnxruntime_cannot_load_is_an_export_error(tiny_model, tmp_path)
         verify_export(dataclasses.replace(result, path=broken))
     message = str(caught.value)
     assert message.startswith(f"{broken} was written, but onnxruntime cannot load it (")
-    assert "--opset" in message and "--no-verify" in message and "\n" not in message
+    assert message.endswith(
+        f"export with another opset (default {DEFAULT_OPSET}), or skip the check (do not call "
+        "verify_export)"
+    )
+    assert "--" not in message and "\n" not in message  # no tool flag from Python
+    flags = {"opset": "--opset", "verify": "--no-verify"}  # tools/export.py's, as it names them
+    assert caught.value.naming(flags).endswith(
+        f"export with another --opset (default {DEFAULT_OPSET}), or skip the check (--no-verify)"
+    )

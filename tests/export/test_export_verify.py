@@ -44,9 +44,9 @@ def test_a_check_without_detections_warns_that_it_is_weak(tiny_model, tmp_path):
         "warning: no detection was compared (neither the file nor the PyTorch model detected "
         "anything above the score threshold 1 on the 3 random-noise check images), so this "
         "check is weak: it does not show that boxes and scores match (images with objects "
-        "give a trained detector detections to compare: --verify-images PATH, or a checkpoint "
-        "whose config's val split is readable from here; so does a copy exported with a lower "
-        "score threshold, e.g. --score-thr 0.01 (it is built into the file))"
+        "give a trained detector detections to compare: verify_export's image_paths, or a "
+        "checkpoint whose config's val split is readable from here; so does a copy exported "
+        "with a lower score threshold, e.g. score_thresh=0.01 (it is built into the file))"
     )
 
 
@@ -85,10 +85,10 @@ def test_a_check_of_ties_only_does_not_advise_a_lower_threshold(torchscript_expo
     assert warning.startswith("warning: no detection was compared (no exported detection was")
     assert "32 within 0.001 of the score threshold or of the lowest score kept at" in warning
     assert "equal scores" not in warning
-    assert "--score-thr" not in warning
+    assert "--score-thr" not in warning and "score_thresh" not in warning
     assert warning.endswith(
-        "(images with objects give a trained detector detections to compare: --verify-images "
-        "PATH, or a checkpoint whose config's val split is readable from here; a trained "
+        "(images with objects give a trained detector detections to compare: verify_export's "
+        "image_paths, or a checkpoint whose config's val split is readable from here; a trained "
         "checkpoint, whose scores differ, gives detections to compare on such images)"
     )
 
@@ -133,7 +133,7 @@ def test_a_threshold_that_kept_nothing_gives_one_line_of_advice(torchscript_expo
     lines = report.lines()
     assert len(lines) == 3 + 2  # a line per image, the verdict, one warning line
     assert "above the score threshold 0.005 on the 3 random-noise check images" in lines[-1]
-    assert "e.g. --score-thr 0 (it is built into the file))" in lines[-1]
+    assert "e.g. score_thresh=0 (it is built into the file))" in lines[-1]
     zero = dataclasses.replace(torchscript_export, score_thresh=0.0)
     advice = "or a checkpoint whose config's val split is readable from here)"
     assert _report_of(zero, _unpaired(0)).lines()[-1].endswith(advice)

@@ -49,3 +49,17 @@ def test_split_is_for_the_checkpoint_form(tmp_path, run_tool):
     result = run_tool("eval.py", "--gt", gt, "--pred", gt, "--split", "test")
     assert result.returncode == 2
     assert "--split picks a split of a checkpoint's dataset" in result.stderr
+
+
+def test_each_split_gets_its_own_default_output_folder(checkpoint, run_tool):
+    """Without --out, ``--split test`` writes ``eval_test`` beside the checkpoint and says so;
+    the val split's report in ``eval`` stays as it was."""
+    val = run_tool("eval.py", checkpoint)
+    assert val.returncode == 0, val.stderr
+    val_metrics = (checkpoint.parent / "eval" / "metrics.json").read_text()
+    test = run_tool("eval.py", checkpoint, "--split", "test")
+    assert test.returncode == 0, test.stderr
+    out = checkpoint.parent / "eval_test"
+    assert json.loads((out / "metrics.json").read_text())["info"]["split"] == "test"
+    assert f"in {out}" in test.stdout and f"Wrote {out / 'detections.json'}" in test.stdout
+    assert (checkpoint.parent / "eval" / "metrics.json").read_text() == val_metrics

@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 
+from detseg.config.class_list import recorded_config
 from detseg.torch_files import CheckpointError, read_torch_file
 
 REQUIRED_KEYS = ("model", "config", "classes", "meta")
@@ -167,6 +168,10 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     mistakes (a folder, an empty or text file, a TorchScript or ONNX export, pickled objects)
     are a one-line message; torch's own warnings and advice never reach the user.
 
+    The stored config is the record of what the run trained with, read as such
+    (:func:`~detseg.config.class_list.recorded_config`): a null class name in its
+    ``data.classes``, which a user's config may not have, is the class ``"None"`` it trained as.
+
     Raises:
         CheckpointError: the file is missing, unreadable, not a detseg checkpoint,
             lacks one of ``model``, ``config``, ``classes``, ``meta``, or one of them is not
@@ -191,6 +196,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
             f"{path}: not a detseg checkpoint, {'; '.join(wrong)}; give a best.pt / last.pt "
             "written by detseg-train (tools/train.py)"
         )
+    state["config"] = recorded_config(state["config"])  # a null class: the "None" it trained as
     return state
 
 

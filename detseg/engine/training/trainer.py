@@ -39,6 +39,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from detseg.argument_checks import check_switch
 from detseg.config import Config, ConfigError, as_config
 from detseg.engine.checkpointing.checkpoint import CheckpointError
 from detseg.engine.checkpointing.disk_check import WorkDirError
@@ -150,11 +151,20 @@ def train(
         WorkDirError: during the run too: a checkpoint or a record (``metrics.jsonl``,
             ``tb/``) that rank 0 could not write, raised by every process with the same line.
         PeerLostError: another process of a distributed run ended while this one waited for it.
-        TypeError: ``cfg`` is no config, path or dict.
+        TypeError: ``cfg`` is no config, path or dict, or ``work_dir`` no path.
+        ValueError: ``resume`` is not ``True`` or ``False`` (the string ``"no"`` would count as
+            true).
         AfterStepError: ``after_step`` raised on one process of a distributed run (every
             process raises it, one step later); on one process its own exception passes.
     """
     cfg = as_config(cfg)
+    if not isinstance(work_dir, (str, os.PathLike)):
+        raise TypeError(
+            f"work_dir must be a folder path (a str or pathlib.Path), got {work_dir!r} "
+            f"({type(work_dir).__name__}); give the run's output folder, e.g. 'runs/demo'"
+        )
+    check_switch(resume, "resume")
+    resume = bool(resume)  # a numpy bool as the Python one
     if resume:
         # Each process checks on its own, before the process group exists (no collective can
         # share a failure yet). The processes of one machine read one folder, so they pass or
