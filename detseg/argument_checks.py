@@ -141,7 +141,10 @@ def score_threshold_problem(value: float | None, name: str = "--score-thr") -> s
     the library functions raise it as a ``ValueError``.
     """
     if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
-        return f"{name} must be a number in [0, 1], got {value!r} ({type(value).__name__})"
+        problem = f"{name} must be a number in [0, 1], got {value!r} ({type(value).__name__})"
+        if getattr(value, "ndim", 0) >= 1:  # an array or tensor of one or more numbers
+            problem += "; give one number (.item() of a one-number array or tensor)"
+        return problem
     if value is None or 0.0 <= value <= 1.0:
         return None
     return f"{name} must lie in [0, 1], got {value}"

@@ -1,7 +1,7 @@
 """A number given from Python the way a notebook holds it (a 0-d tensor, a 0-d numpy array, a
 numpy scalar) is its Python number by one rule, ``argument_checks.plain_number``: the
 thresholds of the library functions come back as plain ``float`` values, and more than one
-number (or a bool, or text) is still refused naming the argument."""
+number (or a bool, or text) is refused naming the argument."""
 
 from __future__ import annotations
 
@@ -51,6 +51,13 @@ def test_what_is_no_threshold_is_refused_naming_it(value, message):
     with pytest.raises(ValueError) as error:
         check_unit_number(value, "score_threshold")
     assert str(error.value).startswith(message)
+
+
+@pytest.mark.parametrize("value", [np.array([0.5]), torch.tensor([0.5])], ids=["array", "tensor"])
+def test_an_array_of_numbers_is_told_to_give_one(value):
+    with pytest.raises(ValueError) as error:
+        check_score_threshold(value, "score_thr")
+    assert str(error.value).endswith("; give one number (.item() of a one-number array or tensor)")
 
 
 def test_the_prediction_checks_use_the_same_rule():

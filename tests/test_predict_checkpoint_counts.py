@@ -1,6 +1,6 @@
 """``predict_checkpoint``'s counts from Python (``batch_size``, ``max_frames``) are integers of
-at least 1, refused before the checkpoint is read with one line naming the argument (text or a
-float was a ``TypeError`` from a comparison, or ran)."""
+at least 1: text or a float is refused before the checkpoint is read, with one line naming
+the argument."""
 
 from __future__ import annotations
 

@@ -77,6 +77,8 @@ def ffmpeg_timeouts() -> bool:
 
 def _unbounded_reason() -> str | None:
     """Why this OpenCV cannot bound a stream's waits, or ``None`` where it can."""
+    if getattr(getattr(cv2, "videoio_registry", None), "hasBackend", None) is None:
+        return "this OpenCV cannot say whether it has an FFmpeg backend"
     if not has_ffmpeg():
         return "this OpenCV has no FFmpeg backend"
     if not all(hasattr(cv2, name) for name in _TIMEOUT_PROPERTIES):

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from torch import nn
 
-from detseg.argument_checks import check_output_file, plain_number
+from detseg.argument_checks import check_output_file, plain_number, whole_ids
 from detseg.choices.export_formats import FORMATS
 from detseg.export.onnx_export import ANTIALIAS_MIN_OPSET, MAX_OPSET, MIN_OPSET
 from detseg.export.wrappers import ExportError, model_task
@@ -56,20 +56,23 @@ def checked_category_ids(
     category_ids: Sequence[object] | None, num_classes: int, source: str
 ) -> tuple[int, ...]:
     """The category id of each of ``num_classes`` labels (default ``1..K``), checked: one
-    distinct integer per class. ``source`` names where they came from in the message."""
+    distinct whole number per class, read by the one rule of the library's category ids
+    (:func:`~detseg.argument_checks.whole_ids`: a list, tuple, 1-D array or tensor; ``3.0``
+    as json holds it). ``source`` names where they came from in the message."""
     if category_ids is None:
         return tuple(range(1, num_classes + 1))
-    ids = _items(category_ids)
-    if ids is None or not all(_is_integer(i) for i in ids):
-        raise ExportError(
-            f"{source}: category ids must be a list of integers, got {category_ids!r}"
-        )
+    try:
+        ids = whole_ids(category_ids, "category_ids")
+    except ValueError as err:
+        where = "" if source == "category_ids" else f"{source}: "
+        raise ExportError(f"{where}{err}") from None
+    assert ids is not None  # whole_ids keeps only None as None
     if len(ids) != num_classes or len(set(ids)) != len(ids):
         raise ExportError(
             f"{source}: {len(ids)} category ids {ids[:10]} for {num_classes} classes; give one "
             "distinct id per class, in label order"
         )
-    return tuple(int(cast(int, i)) for i in ids)
+    return tuple(ids)
 
 
 def format_of(path: str | Path) -> str | None:

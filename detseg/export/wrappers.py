@@ -29,7 +29,8 @@ from detseg.export.export_error import ExportError
 from detseg.export.single_stage import RetinaNetExport, SSDExport, YOLOExport
 from detseg.export.traceable import as_int, image_size
 from detseg.export.two_stage import FasterRCNNExport
-from detseg.segmentation.model import SegmentationModel, padded_side, standardized_per_image
+from detseg.segmentation.model import SegmentationModel, padded_side
+from detseg.segmentation.per_image_norm import standardized_per_image
 
 DETECTION_OUTPUTS = ("boxes", "scores", "labels")
 SEGMENTATION_OUTPUTS = ("logits",)

@@ -76,7 +76,7 @@ def _opencv(registry: bool = True, ffmpeg: bool = False, timeouts: bool = True, 
     ("opencv", "reason"),
     [
         (dict(ffmpeg=False), "this OpenCV has no FFmpeg backend"),
-        (dict(registry=False), "this OpenCV has no FFmpeg backend"),
+        (dict(registry=False), "this OpenCV cannot say whether it has an FFmpeg backend"),
         (
             dict(ffmpeg=True, timeouts=False),
             "this OpenCV's FFmpeg backend takes no open or read timeout",

@@ -1,6 +1,6 @@
 """An overrides mapping from Python may hold numpy integers (``{"eval.max_images":
 np.int64(50)}``, a value computed in a notebook): an int field takes them as Python ints, and
-still refuses a float or a bool, naming the key."""
+refuses a float or a bool, naming the key."""
 
 from __future__ import annotations
 

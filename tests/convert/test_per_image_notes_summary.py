@@ -59,6 +59,17 @@ def test_every_note_is_at_debug_level(tmp_path, caplog):
     assert sum("is not in JPEGImages; read" in line for line in debug) == 3
 
 
+def test_a_single_note_is_said_once_where_debug_lines_are_on(tmp_path, caplog):
+    """``convert_dataset.py --verbose``: the note is not said again as its kind's summary."""
+    root = _voc(tmp_path / "voc", 1)
+    with caplog.at_level(logging.DEBUG):
+        read_dataset(root, "voc")
+    said = [
+        r.getMessage() for r in caplog.records if "the annotation gives the size" in r.getMessage()
+    ]
+    assert len(said) == 1
+
+
 def test_a_single_note_is_said_as_it_is(tmp_path, caplog):
     root = _voc(tmp_path / "voc", 1)
     with caplog.at_level(logging.WARNING):

@@ -1,8 +1,8 @@
 """COCO category names with surrounding spaces (``" cat "`` in a json's ``categories``) are the
 class names stripped, as ``data.classes`` names are: the classes of the dataset, its ground
 truth for the evaluation, and the category a ``data.classes`` list picks by name all say
-``cat`` (``data.classes: [cat]`` could not pick ``" cat "``; the model and its predictions were
-named ``" cat "``). Two names equal once stripped are refused as shared."""
+``cat``, so that ``data.classes: [cat]`` picks it and the model and its predictions name it
+``cat``. Two names equal once stripped are refused as shared."""
 
 from __future__ import annotations
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from detseg.engine.checkpointing import load_checkpoint, save_checkpoint
 from detseg.export import ExportError, export_model
+from detseg.export.export_settings import checked_category_ids
 
 
 def _with_cat_ids(checkpoint, path, cat_ids):
@@ -46,3 +48,15 @@ def test_stored_ids_that_do_not_fit_the_classes_are_one_line(demo_checkpoint, tm
     with pytest.raises(ExportError, match=rf"^{checkpoint}: meta.cat_ids: "):
         export_model(checkpoint, tmp_path / "m.pt", format="torchscript")
     assert not (tmp_path / "m.pt").exists()
+
+
+def test_ids_are_read_by_the_librarys_one_rule():
+    """``export_model`` reads category ids as ``to_coco`` and the metrics do
+    (:func:`~detseg.argument_checks.whole_ids`): whole floats as json holds them, an array."""
+    assert checked_category_ids(np.array([3.0, 5.0]), 2, "category_ids") == (3, 5)
+    assert checked_category_ids([3.0, 5], 2, "category_ids") == (3, 5)
+    with pytest.raises(ExportError) as caught:
+        checked_category_ids([3, 5.5], 2, "category_ids")
+    assert str(caught.value).startswith("category_ids[1] is 5.5; category ids are whole numbers")
+    with pytest.raises(ExportError, match=r"^m\.pt: meta\.cat_ids: category_ids must be a list"):
+        checked_category_ids("3,5", 2, "m.pt: meta.cat_ids")

@@ -2,7 +2,7 @@
 rounding of the float64 result, in torch and in an onnxruntime graph traced from it.
 
 One float32 sum over all ``H * W`` pixels drifts with their count: on 512 x 512 images of few
-grey levels (8-bit pixels in a narrow band) torch's norm was 2e-5 off and onnxruntime's
+grey levels (8-bit pixels in a narrow band) torch's norm is 2e-5 off and onnxruntime's
 ``ReduceMean`` / ``ReduceL2`` 7e-4, enough for an exported U-Net to fail its own check. Sums per
 row, then over the rows, stay near 1e-6.
 """
@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from detseg.segmentation.builders import unet
-from detseg.segmentation.model import PER_IMAGE_EPS, standardized_per_image
+from detseg.segmentation.per_image_norm import PER_IMAGE_EPS, standardized_per_image
 
 SIDE = 512
 

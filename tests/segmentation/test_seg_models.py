@@ -13,7 +13,7 @@ from detseg.losses import boundary_weighted_cross_entropy, dice_loss
 from detseg.segmentation import SEGMENTATION_MODELS, deeplabv3_mobilenet_v3_large, lraspp
 from detseg.segmentation.builders import unet
 from detseg.segmentation.loss import SoftTargets, area_targets
-from detseg.segmentation.model import PER_IMAGE_EPS
+from detseg.segmentation.per_image_norm import PER_IMAGE_EPS
 
 # one small model per family (builder name, kwargs)
 SMALL = {

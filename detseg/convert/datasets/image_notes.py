@@ -108,7 +108,8 @@ def note(kind: NoteKind, place: str, message: str) -> None:
 
 @contextmanager
 def collecting_notes() -> Iterator[None]:
-    """Collect the :func:`note` calls of the block; log one line per kind when it ends."""
+    """Collect the :func:`note` calls of the block; log one line per kind when it ends (none
+    for a kind of one note where DEBUG lines are on: that note is said once, in full)."""
     collected: dict[NoteKind, _Notes] = {}
     _collections.append(collected)
     try:
@@ -116,6 +117,8 @@ def collecting_notes() -> Iterator[None]:
     finally:
         _collections.pop()  # this block's own (list.remove would take an equal, outer one)
         for kind, notes in collected.items():
+            if notes.count == 1 and logger.isEnabledFor(logging.DEBUG):
+                continue  # the one note was just said in full at DEBUG level
             logger.log(kind.level, "%s", _summary(kind, notes))
 
 

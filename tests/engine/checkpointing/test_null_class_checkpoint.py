@@ -4,7 +4,7 @@ Readers that took a null ``data.classes`` entry as ``str(None)`` trained a class
 ``"None"``: the checkpoint's ``classes`` say ``"None"`` and its config keeps the null. Such a
 checkpoint is the record of what it trained with, so every reader of it (``detseg.load``,
 ``load_model``, the export's and the evaluation's loading, ``--resume``, ``model.init_from``)
-takes it with that name, while the same null in a user's config is still refused by name.
+takes it with that name, while the same null in a user's config is refused by name.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``detseg.engine.train``'s arguments from Python: a ``work_dir`` that is no path is one
-``TypeError`` naming it (was ``os.fspath``'s "expected str, bytes or os.PathLike object"), and a
-``resume`` that is not ``True`` or ``False`` is refused (the string ``"no"`` resumed); a numpy
-bool is taken. Both are checked before anything is read or written."""
+``TypeError`` naming it (not ``os.fspath``'s "expected str, bytes or os.PathLike object"), and
+a ``resume`` that is not ``True`` or ``False`` is refused (a string such as ``"no"`` is true);
+a numpy bool is taken. Both are checked before anything is read or written."""
 
 from __future__ import annotations
 
