@@ -56,16 +56,18 @@ def mean_valid(values: np.ndarray) -> float:
 def category_names(gt: dict, cat_ids: Sequence[int]) -> dict[int, str]:
     """``{category id: name}`` for ``cat_ids`` from ``gt["categories"]``.
 
-    A category without ``name`` (absent, ``null`` or empty) is named by its id; a name shared
-    by several of ``cat_ids`` gets `` (id <n>)`` appended so that every name is unique.
+    Names are stripped of surrounding spaces, as the dataset readers strip them (``" cat "`` is
+    ``cat``, as a checkpoint trained on the file names it). A category without ``name``
+    (absent, ``null``, empty or blank) is named by its id; a name shared by several of
+    ``cat_ids`` gets `` (id <n>)`` appended so that every name is unique.
 
     Raises:
         KeyError: an id of ``cat_ids`` that ``gt["categories"]`` does not list.
     """
-    by_id = {
-        c["id"]: str(c["id"] if c.get("name") in (None, "") else c["name"])
-        for c in gt["categories"]
-    }
+    by_id = {}
+    for category in gt["categories"]:
+        name = "" if category.get("name") is None else str(category["name"]).strip()
+        by_id[category["id"]] = name or str(category["id"])
     counts: dict[str, int] = {}
     for cat_id in cat_ids:
         counts[by_id[cat_id]] = counts.get(by_id[cat_id], 0) + 1

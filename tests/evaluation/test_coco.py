@@ -181,3 +181,12 @@ def test_duplicate_category_names_are_disambiguated() -> None:
     per_class = coco_evaluate(gt, _perfect())["per_class"]
     assert set(per_class) == {"cat (id 1)", "cat (id 2)"}
     assert per_class["cat (id 1)"]["AR100"] == 1.0 and per_class["cat (id 2)"]["AR100"] == -1.0
+
+
+def test_category_names_are_stripped_as_the_readers_strip_them() -> None:
+    """A per-class row of a padded json name is the class a checkpoint trained on it names."""
+    gt = _gt()
+    gt["categories"][0]["name"] = " cat "
+    gt["categories"][1]["name"] = "  "
+    per_class = coco_evaluate(gt, _perfect())["per_class"]
+    assert set(per_class) == {"cat", "2"}
