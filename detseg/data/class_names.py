@@ -38,6 +38,7 @@ __all__ = [
     "class_name",
     "format_counts",
     "format_places",
+    "listed_class_names",
     "log_found_classes",
     "rare_classes",
     "read_class_names",
@@ -128,10 +129,26 @@ def read_class_names(
             _check_names(names, where, "line")
             return names
     elif isinstance(source, Sequence) and not isinstance(source, bytes):
-        names = [class_name(name) for name in source]  # None (an empty entry) is refused
-        where = "data.classes"
+        return listed_class_names(source, "data.classes")
     else:
         raise ValueError(f"data.classes must be {_FORMS}; got {source!r}")
+    _check_names(names, where)
+    return names
+
+
+def listed_class_names(values: Sequence[Any], where: str) -> list[str]:
+    """The class names of a list (``data.classes``, a json's category names) as every reader
+    takes them: each by :func:`class_name` (stripped; ``None`` is an empty entry), checked
+    as :func:`read_class_names` checks them.
+
+    Args:
+        values: The listed names, in label order.
+        where: What the messages name (``data.classes``, the file the names come from).
+
+    Raises:
+        ValueError: No names, an empty one, or one repeated (once stripped).
+    """
+    names = [class_name(value) for value in values]  # None (an empty entry) is refused
     _check_names(names, where)
     return names
 

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
+from detseg.data.folder_listing import folder_listing
 from detseg.data.json_files import read_json
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def load_coco_json(ann_file: Path) -> dict[str, Any]:
             categories) with the same id (the message names the entries).
     """
     if not ann_file.is_file():
-        raise FileNotFoundError(f"COCO annotation file not found: {ann_file}; {LAYOUT_HINT}")
+        raise FileNotFoundError(missing_annotation_message(ann_file))
     data = read_json(ann_file)
     if not isinstance(data, dict):
         raise ValueError(f"{ann_file} holds a {type(data).__name__}, not an object; {LAYOUT_HINT}")
@@ -66,6 +67,18 @@ def load_coco_json(ann_file: Path) -> dict[str, Any]:
         raise ValueError(f"{ann_file} lists no categories; a detection dataset needs at least one")
     _check_unique_ids(ann_file, "categories", data["categories"], "name", "category")
     return data
+
+
+def missing_annotation_message(ann_file: Path) -> str:
+    """The error of a COCO json that is not there: what its folder holds (the first few
+    ``.json`` files, and how many more), and the keys that name the file, so that a typo in
+    ``data.train_ann`` shows beside the names it meant."""
+    folder = ann_file.parent
+    return (
+        f"COCO annotation file not found: {ann_file}; {folder} {folder_listing(folder, '.json')}; "
+        "set data.train_ann / data.val_ann to the annotation file (a path under data.root); "
+        f"{LAYOUT_HINT}"
+    )
 
 
 def warn_shared_file_names(ann_file: Path, images: list[dict]) -> None:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ import numpy as np
 import torch
 
 from detseg.data.base import ImageDataset
-from detseg.data.class_names import read_class_names, root_class_file
+from detseg.data.class_names import listed_class_names, read_class_names, root_class_file
 from detseg.data.coco_json import load_coco_json
 from detseg.data.image_io import ImageReadError, to_unit_float
 from detseg.data.label_map_pairing import label_maps_without_image, pair_by_stem
@@ -86,10 +87,16 @@ def _refuse_listed_background(classes: list[str], source: str) -> list[str]:
     return classes
 
 
-def _check_classes(classes: list[str], source: str) -> list[str]:
-    classes = [str(c) for c in classes]
-    if not classes or len(set(classes)) != len(classes):
-        raise ValueError(f"{source}: classes must be a non-empty list of unique names: {classes}")
+def _check_classes(classes: Sequence[Any], source: str) -> list[str]:
+    """The foreground names of a segmentation dataset, each as every reader takes a class name
+    (:func:`~detseg.data.class_names.listed_class_names`: stripped, so ``" cat "`` is the class
+    ``cat`` of a detection dataset too).
+
+    Raises:
+        ValueError: no names, an empty or repeated one (``source`` names where they come from),
+            or more than a label map holds beside its ignore value.
+    """
+    classes = listed_class_names(classes, source)
     if len(classes) >= IGNORE_INDEX:
         raise ValueError(
             f"{source}: {len(classes)} classes do not fit a label map with "
@@ -346,9 +353,9 @@ class VOCSegmentation(SegmentationDataset):
         class_file = root_class_file(self.root) if classes is None else None
         if class_file is not None:
             classes = read_class_names(class_file)
+        source = str(class_file or "data.classes")
         self.classes = _refuse_listed_background(
-            _check_classes(VOC_CLASSES if classes is None else classes, str(root)),
-            str(class_file or "data.classes"),
+            _check_classes(VOC_CLASSES if classes is None else classes, source), source
         )
         candidate = Path(image_set)
         split_file = (

@@ -7,10 +7,19 @@ whichever process loads it. So the batches do not depend on ``num_workers``, and
 in the middle of an epoch (:meth:`EpochBatchSampler.skip_next`) sees exactly the batches an
 uninterrupted run sees. Separate from :mod:`detseg.data.loader` (batching and the plain loader)
 because only training needs this sampling and seeding machinery.
+
+The dataset readers' warnings about an item (``skipping unreadable image ...``, a dropped box)
+are said at its first read of the run only: in the first pass the loader gives (the run's first
+epoch, from where a mid-epoch resume starts), each image is read once over all processes and
+workers, and every later read is quiet (:func:`~detseg.data.said_once.quiet_dataset_warnings`).
+A warning said once per process would come again from each worker and each process that reads
+the image in a later epoch. The loaders still count every skipped read (``skipped_images``).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -27,6 +36,7 @@ from detseg.data.loader_workers import (
     reseed_augmentations,
     worker_options,
 )
+from detseg.data.said_once import quiet_dataset_warnings
 from detseg.data.sample_checks import check_sample, labels_limit
 
 __all__ = ["EpochBatchSampler", "build_train_loader", "sample_seed"]
@@ -38,8 +48,14 @@ def sample_seed(seed: int, epoch: int, index: int) -> int:
     return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
-class EpochBatchSampler(Sampler[list[tuple[int, int]]]):
-    """Batches of ``(index, augmentation seed)`` pairs whose order depends only on the epoch.
+class EpochBatchSampler(Sampler[list[tuple[int, int, bool]]]):
+    """Batches of ``(index, augmentation seed, first read)`` items whose order depends only on
+    the epoch.
+
+    ``first read`` is ``True`` for the items of the first pass (the first ``__iter__``, after
+    its skipped batches) that are not the ``DistributedSampler``'s padding: over all processes,
+    each image of the dataset once. Their dataset warnings are said; those of every other item
+    are not (see the module docstring).
 
     Args:
         batch_sampler: Yields lists of dataset indices (``BatchSampler`` or
@@ -59,6 +75,7 @@ class EpochBatchSampler(Sampler[list[tuple[int, int]]]):
         self.seed = seed
         self.epoch = 0
         self._skip = 0
+        self._passes = 0
 
     def set_epoch(self, epoch: int) -> None:
         """Select the order (and augmentation seeds) of ``epoch``."""
@@ -74,11 +91,29 @@ class EpochBatchSampler(Sampler[list[tuple[int, int]]]):
             raise ValueError(f"cannot skip a negative number of batches ({batches})")
         self._skip = batches
 
-    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+    def __iter__(self) -> Iterator[list[tuple[int, int, bool]]]:
         skip, self._skip = self._skip, 0
+        first = self._first_reads() if self._passes == 0 else Counter()
+        self._passes += 1
         for position, indices in enumerate(self.batch_sampler):
             if position >= skip:
-                yield [(int(i), sample_seed(self.seed, self.epoch, int(i))) for i in indices]
+                yield [self._item(int(i), first) for i in indices]
+
+    def _item(self, index: int, first: Counter[int]) -> tuple[int, int, bool]:
+        """``(index, seed, first read)``, one first read of ``index`` used up."""
+        said = first[index] > 0
+        first[index] -= said
+        return index, sample_seed(self.seed, self.epoch, index), said
+
+    def _first_reads(self) -> Counter[int]:
+        """The indices this process reads in the epoch that no other read of it duplicates:
+        its shard of the ``DistributedSampler``'s order less the padding at its end (items of
+        the order's start, which another shard or this one reads as well)."""
+        shard = list(self.index_sampler)
+        sampler = self.index_sampler
+        total = len(sampler.dataset)  # type: ignore[arg-type]
+        real = len(range(sampler.rank, total, sampler.num_replicas))
+        return Counter(int(i) for i in shard[:real])
 
     def __len__(self) -> int:
         """Batches of a whole epoch (the skipped ones included)."""
@@ -86,10 +121,11 @@ class EpochBatchSampler(Sampler[list[tuple[int, int]]]):
 
 
 class _SeededItems(Dataset):
-    """``dataset[(index, seed)]``: re-seed the augmentations with ``seed``, return the item
-    (checked against the detection target contract when ``check`` is set:
+    """``dataset[(index, seed, first read)]``: re-seed the augmentations with ``seed``, return
+    the item (checked against the detection target contract when ``check`` is set:
     :func:`~detseg.data.sample_checks.check_sample`, labels up to ``num_classes``, else up to
-    the dataset's count: :func:`~detseg.data.sample_checks.labels_limit`)."""
+    the dataset's count: :func:`~detseg.data.sample_checks.labels_limit`). The dataset's
+    warnings about the item are said at its ``first read`` only."""
 
     def __init__(
         self, dataset: ImageDataset, check: bool = False, num_classes: int | None = None
@@ -101,10 +137,11 @@ class _SeededItems(Dataset):
     def __len__(self) -> int:
         return len(self.dataset)
 
-    def __getitem__(self, key: tuple[int, int]) -> tuple[int, Any]:
-        index, seed = key
+    def __getitem__(self, key: tuple[int, int, bool]) -> tuple[int, Any]:
+        index, seed, first_read = key
         reseed_augmentations(self.dataset, seed)
-        sample = self.dataset[index]
+        with contextlib.nullcontext() if first_read else quiet_dataset_warnings():
+            sample = self.dataset[index]
         if self.check:
             check_sample(sample, index, self.dataset, self.num_classes, self.classes_of)
         return index, sample

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from detseg.data.folder_listing import SHOWN_NAMES, first_few, folder_listing
 from detseg.data.image_io import IMAGE_SUFFIXES
 
 logger = logging.getLogger(__name__)
@@ -27,9 +28,6 @@ VOC_SEG_LAYOUT = (
     "expected <root>/JPEGImages/<id>.jpg, <root>/SegmentationClass/<id>.png and "
     "<root>/ImageSets/Segmentation/<split>.txt"
 )
-
-#: How many names a message shows of the missing files, and of the files the folder holds.
-SHOWN_NAMES = 3
 
 
 def check_split_files(root: Path, names: list[str], split_file: Path) -> None:
@@ -93,25 +91,6 @@ def no_image_message(images: Path, names: list[str], split_file: Path) -> str:
     )
 
 
-def folder_listing(folder: Path, suffix: str, shown: int = SHOWN_NAMES) -> str:
-    """What ``folder`` holds, to follow its name in a message: ``"holds 17125 .jpg files:
-    2007_000027.jpg, 2007_000032.jpg, 2007_000033.jpg and 17122 more"``, its other files where
-    it has no ``suffix`` file (``"holds no .jpg file, but 4 others: a.png, ..."``), ``"is
-    empty"`` or ``"is not a folder"``. Names are sorted, so the first ones show how the files
-    are named."""
-    if not folder.is_dir():
-        return "is not a folder"
-    files = sorted(path.name for path in folder.iterdir() if path.is_file())
-    matching = [name for name in files if name.endswith(suffix)]
-    if matching:
-        count = f"1 {suffix} file" if len(matching) == 1 else f"{len(matching)} {suffix} files"
-        return f"holds {count}: {_first_few(matching, shown)}"
-    if files:
-        count = "1 other" if len(files) == 1 else f"{len(files)} others"
-        return f"holds no {suffix} file, but {count}: {_first_few(files, shown)}"
-    return "is empty"
-
-
 def missing_files(folder: Path, names: list[str], suffix: str) -> list[str]:
     """``<name><suffix>`` of each of ``names`` that is not a file in ``folder``, in split
     order."""
@@ -136,14 +115,8 @@ def missing_files_note(
     one = len(missing) == 1
     return (
         f"{len(missing)} of the {total} ids of VOC split file {split_file} "
-        f"{'has' if one else 'have'} no {what} in {folder}: {_first_few(missing, SHOWN_NAMES)} "
+        f"{'has' if one else 'have'} no {what} in {folder}: {first_few(missing, SHOWN_NAMES)} "
         f"(the folder {folder_listing(folder, suffix)}); {'it is' if one else 'they are'} "
         f"skipped and counted as unreadable; remove {'its id' if one else 'their ids'} from "
         f"{split_file.name} or add the {what} {'file' if one else 'files'}"
     )
-
-
-def _first_few(items: list[str], shown: int) -> str:
-    """The first ``shown`` of ``items`` joined by commas, then ``and N more`` when longer."""
-    more = f" and {len(items) - shown} more" if len(items) > shown else ""
-    return ", ".join(items[:shown]) + more

@@ -7,7 +7,9 @@ there is an error). Writing the reports is :func:`detseg.dataset_check.report.wr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import logging
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -24,6 +26,11 @@ from detseg.dataset_check.source import held_out_section
 from detseg.dataset_check.stats import split_overlap, split_summary
 
 __all__ = ["DatasetCheck", "check_dataset", "check_scans", "mask_ground_truth_findings"]
+
+#: The loggers of the reader warnings, said while a split is built, whose every case the
+#: report lists as a finding of its own: a ``voc_seg`` split file's ids without their image or
+#: label map (``unreadable_images``, ``unreadable_labels``). The check leaves them to the report.
+REPORTED_READER_LOGGERS = ("detseg.data.voc_seg_split",)
 
 
 @dataclass
@@ -133,14 +140,17 @@ def check_dataset(
     """
     if not splits:
         raise ValueError("no split to check: give at least one of train, val, test")
-    # train first: the other splits may take its class names (_build_split)
-    train = build_dataset(data, "train") if "train" in splits else None
-    if train is None and _names_from_split(data):
-        train = _train_for_names(data)
-    datasets = {
-        split: train if split == "train" and train is not None else _build_split(data, split, train)
-        for split in dict.fromkeys(splits)
-    }
+    with _left_to_the_report():  # said once, in the report
+        # train first: the other splits may take its class names (_build_split)
+        train = build_dataset(data, "train") if "train" in splits else None
+        if train is None and _names_from_split(data):
+            train = _train_for_names(data)
+        datasets = {
+            split: train
+            if split == "train" and train is not None
+            else _build_split(data, split, train)
+            for split in dict.fromkeys(splits)
+        }
     scans = {
         split: scan_split(dataset, split, data.get("root") or None, decode, progress)
         for split, dataset in datasets.items()
@@ -194,6 +204,24 @@ def mask_ground_truth_findings(split: str, dataset: Any) -> list[Finding]:
         message = f"{error} (mask AP cannot score this split: training and evaluation refuse it)"
         return [Finding("error", "segm_ground_truth", split, message, 1)]
     return []
+
+
+@contextlib.contextmanager
+def _left_to_the_report() -> Iterator[None]:
+    """The warnings of :data:`REPORTED_READER_LOGGERS` left out in this block: the report
+    lists the same problems (a warning above the report would say each twice)."""
+
+    def drop_warnings(record: logging.LogRecord) -> bool:
+        return record.levelno != logging.WARNING
+
+    loggers = [logging.getLogger(name) for name in REPORTED_READER_LOGGERS]
+    for reader in loggers:
+        reader.addFilter(drop_warnings)
+    try:
+        yield
+    finally:
+        for reader in loggers:
+            reader.removeFilter(drop_warnings)
 
 
 def _names_from_split(data: dict[str, Any]) -> bool:

@@ -8,6 +8,11 @@ the VOC mAP and per-class AP lead the report, the COCO numbers beside them. A mo
 masks drawn in the gallery), and its detections carry RLE ``segmentation`` binarised at its
 ``mask_threshold``; on a COCO json without any ``segmentation`` (or VOC, YOLO data) on its
 boxes alone, with a warning.
+
+An image that cannot be read is left out with a warning naming it: its ground truth is not
+scored (its objects would count as missed), the heading counts it (``on 3 images (1 of the 4
+left out as unreadable; ...)``, as the segmenter's does) and ``metrics.json``'s ``info`` holds
+``unreadable_images``.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from detseg.evaluation.evaluation_split import (
     evaluated_split,
     evaluation_loader,
     split_name,
+    unreadable_note,
 )
 from detseg.evaluation.gallery_sources import gallery_orientation_rule, gallery_sources
 from detseg.evaluation.output_staging import evaluate_staged
@@ -102,20 +108,25 @@ def _write_detector_evaluation(
     with evaluation_loader(build_loader, val_set, cfg, device) as loader:
         image_ids, predictions = predict_batches(model, loader, device, amp)
     check_some_image_read(len(image_ids), len(val_set), cfg.data)
+    unreadable = len(val_set) - len(image_ids)
     detections = predictions_to_coco_results(image_ids, predictions, gt.cat_ids)
-    gt_named, images_dir = gallery_sources(val_set, gt.gt)
+    gt_named, images_dir = gallery_sources(val_set, _images_read(gt.gt, image_ids))
     info = {
         "checkpoint": str(checkpoint),
         "model": cfg.model.name,
         "dataset": evaluated_split(cfg.data, split),
         "split": split_name(cfg.data, split),
-        "images": len(val_set),
+        "images": len(image_ids),
+        "unreadable_images": unreadable,
         "backend": cfg.eval.backend,
         "metric": metric,
     }
     kind = "COCO bbox and segm" if segm else "COCO bbox"
     kind = f"{metric.upper()} and {kind}" if is_voc_metric(metric) else kind
-    heading = f"{kind} evaluation of {checkpoint} on {len(val_set)} images{_of_split(split)}"
+    heading = (
+        f"{kind} evaluation of {checkpoint} on {len(image_ids)} images{_of_split(split)}"
+        + unreadable_note(unreadable, len(val_set))
+    )
     summary = write_coco_report(
         out,
         heading,
@@ -133,6 +144,19 @@ def _write_detector_evaluation(
     (out / "detections.json").write_text(json.dumps(detections))
     summary.wrote.append(f"Wrote {out / 'detections.json'}")
     return summary
+
+
+def _images_read(gt: dict[str, Any], image_ids: list[int]) -> dict[str, Any]:
+    """The COCO ground truth ``gt`` of the images read (``image_ids``) only: an unreadable
+    image, left out with a warning, is not scored (its objects are not missed detections)."""
+    read = set(image_ids)
+    if len(read) == len(gt["images"]):
+        return gt
+    return {
+        **gt,
+        "images": [image for image in gt["images"] if int(image["id"]) in read],
+        "annotations": [a for a in gt["annotations"] if int(a["image_id"]) in read],
+    }
 
 
 def _of_split(split: str | None) -> str:

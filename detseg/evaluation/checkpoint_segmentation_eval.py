@@ -28,6 +28,7 @@ from detseg.evaluation.evaluation_split import (
     evaluated_split,
     evaluation_loader,
     split_name,
+    unreadable_note,
 )
 from detseg.evaluation.output_staging import evaluate_staged
 from detseg.evaluation.segmentation_scored import check_some_pixel_scored
@@ -116,7 +117,7 @@ def _write_segmenter_evaluation(
     return EvaluationSummary(
         heading=f"Segmentation evaluation of {checkpoint} on {metrics['images']} images"
         + ("" if split is None else f" of split {split}")
-        + _unreadable_note(unreadable, len(val_set)),
+        + unreadable_note(unreadable, len(val_set)),
         table=f"{label_maps_line(inference)}\n\n{segmentation_table(metrics, classes)}",
         metrics=json.loads(path.read_text(encoding="utf-8")),
         wrote=[f"Wrote {plot}", f"Wrote {path}"],
@@ -133,13 +134,3 @@ def label_maps_line(inference: SegmentationInference) -> str:
         f"Label maps: {inference.describe()} (eval.tta, eval.tta_scales, eval.crf); "
         "validation during training makes them in one pass, so its mIoU differs"
     )
-
-
-def _unreadable_note(unreadable: int, total: int) -> str:
-    """The heading's note of the split's images left out as unreadable (an image or label map
-    missing or broken; a warning above names each), ``""`` when none was: the numbers score
-    only the images read."""
-    if not unreadable:
-        return ""
-    them = "it" if unreadable == 1 else "them"
-    return f" ({unreadable} of the {total} left out as unreadable; the warnings above name {them})"

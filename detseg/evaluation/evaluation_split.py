@@ -1,6 +1,7 @@
 """The split a checkpoint is evaluated on: the data section of a split chosen by name
 (``--split test``, :func:`split_section`), its loader, its name in the report, and the checks
-that its classes are the checkpoint's and that some of its images were read.
+that its classes are the checkpoint's and that some of its images were read, and the heading's
+note of those that were not (:func:`unreadable_note`).
 
 Shared by the detector's (:mod:`detseg.evaluation.checkpoint_detection_eval`) and the
 segmenter's (:mod:`detseg.evaluation.checkpoint_segmentation_eval`) evaluation. Their errors
@@ -65,6 +66,17 @@ def check_some_image_read(read: int, total: int, data: Any) -> None:
             "above name each file): nothing to score; replace or remove the broken files "
             "(detseg-check-data, tools/check_data.py, lists them)"
         )
+
+
+def unreadable_note(unreadable: int, total: int) -> str:
+    """The report heading's note of the split's images left out as unreadable (an image or
+    label map missing or broken; a warning above names each), ``""`` when none was: the
+    numbers score only the images read, e.g. ``" (1 of the 4 left out as unreadable; the
+    warnings above name it)"``."""
+    if not unreadable:
+        return ""
+    them = "it" if unreadable == 1 else "them"
+    return f" ({unreadable} of the {total} left out as unreadable; the warnings above name {them})"
 
 
 def evaluated_split(data: Any, split: str | None = None) -> str:

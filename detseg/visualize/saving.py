@@ -3,13 +3,18 @@
 :func:`save_rgb` writes an RGB image with OpenCV (the one place where RGB becomes OpenCV's BGR);
 :func:`save_label_map` writes class indices to a lossless file, a palette image (Pillow) that
 shows each class in its drawing colour. Both refuse a folder or a file name OpenCV cannot write
-before the writer sees it. Writing files is apart from drawing: the drawings return arrays and
-write nothing.
+before the writer sees it. A file that cannot be written (a read-only folder, a full disk) is an
+``OSError`` with the OS's ``errno`` and the file as its ``filename`` (what the command-line tools
+need to name their ``--out``), and OpenCV's own warning about it stays off stderr. Writing files
+is apart from drawing: the drawings return arrays and write nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -82,15 +87,16 @@ def save_label_map(path: str | Path, label_map: torch.Tensor | np.ndarray) -> No
     path.parent.mkdir(parents=True, exist_ok=True)
     indices = np.ascontiguousarray(labels, dtype=np.uint8)
     if path.suffix.lower() in GRAYSCALE_SUFFIXES:
-        if not cv2.imwrite(str(path), indices):
-            raise OSError(f"could not write label map {path} (unwritable folder or file)")
+        _write_with_opencv(path, indices)
         return
     image = Image.fromarray(indices)  # mode L; the palette makes it mode P, indices kept
     image.putpalette(label_map_palette().tobytes())
     try:
         image.save(path)
     except OSError as exc:
-        raise OSError(f"could not write label map {path}: {exc}") from exc
+        raise OSError(
+            exc.errno or errno.EIO, exc.strerror or f"Pillow could not write it ({exc})", str(path)
+        ) from exc
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:
@@ -127,14 +133,50 @@ def save_rgb(path: str | Path, image: np.ndarray | torch.Tensor) -> None:
         TypeError: ``path`` is not a file name (an image given first).
         IsADirectoryError: ``path`` is a folder.
         NotADirectoryError: a file stands where one of ``path``'s folders would be.
-        OSError: OpenCV could not write the file (an unwritable folder).
+        OSError: the file could not be written (an unwritable folder, a full disk): the OS's
+            ``errno`` and reason, ``path`` as the ``filename``.
     """
     path = _check_image_path(_path_argument(path, "save_rgb(path, image)"), "image")
     rgb = _rgb_to_save(image, path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    bgr = rgb if rgb.ndim == 2 else cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-    if not cv2.imwrite(str(path), bgr):
-        raise OSError(f"could not write image {path} (unsupported extension or unwritable)")
+    _write_with_opencv(path, rgb if rgb.ndim == 2 else cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+
+
+def _write_with_opencv(path: Path, pixels: np.ndarray) -> None:
+    """``cv2.imwrite(path, pixels)`` with OpenCV's log silenced (it warns on stderr about a
+    folder it may not write in); a failed write is an ``OSError`` (:func:`_write_error`)."""
+    with _opencv_log_silenced():
+        written = cv2.imwrite(str(path), pixels)
+    if not written:
+        raise _write_error(path)
+
+
+@contextlib.contextmanager
+def _opencv_log_silenced() -> Iterator[None]:
+    """OpenCV's log level silent inside, restored after: the error raised says what failed."""
+    previous = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        cv2.utils.logging.setLogLevel(previous)
+
+
+def _write_error(path: Path) -> OSError:
+    """Why OpenCV could not write ``path``, as an ``OSError`` naming it: ``cv2.imwrite`` only
+    returns ``False``, so the file is opened for writing here to learn the OS's ``errno`` and
+    reason (``Permission denied``, ``Read-only file system``); where that open succeeds the
+    writer itself failed (``EIO``, e.g. a disk that filled during the write). A file the probe
+    makes is removed again."""
+    existed = path.exists()
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as exc:
+        return OSError(exc.errno or errno.EIO, exc.strerror or str(exc), str(path))
+    if not existed:
+        path.unlink(missing_ok=True)
+    return OSError(errno.EIO, "OpenCV could not write the file", str(path))
 
 
 def _rgb_to_save(image: np.ndarray | torch.Tensor, path: Path) -> np.ndarray:

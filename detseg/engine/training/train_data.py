@@ -100,7 +100,9 @@ def build_data(
 
     Each warning of the dataset readers is said once per process
     (:func:`~detseg.data.said_once.say_dataset_warnings_once`); what reading the val split for
-    its ground truth finds, by rank 0 alone.
+    its ground truth finds, by rank 0 alone; what reading a train image finds, once per run
+    whatever the processes and loader workers (at its read in the first epoch,
+    :mod:`detseg.data.train_loader`), each unreadable read still counted as skipped.
 
     Both loaders use ``train.num_workers`` persistent workers that prepare
     ``train.prefetch_factor`` batches ahead; for a CUDA ``device`` they hand out batches in
