@@ -114,7 +114,8 @@ class CocoDetection(DetectionDataset):
         self.images_dir = Path(images_dir)
         self.ann_file = Path(ann_file)
         self._gt = load_coco_json(self.ann_file)
-        self._gt = {**self._gt, "categories": stripped_category_names(self._gt["categories"])}
+        written = self._gt["categories"]
+        self._gt = {**self._gt, "categories": stripped_category_names(written)}
         self._gt_checked: dict[str, Any] | None = None
         self.misnumbered_annotations = misnumbered_annotations(self._gt["annotations"])
         if not self.images_dir.is_dir():
@@ -123,7 +124,7 @@ class CocoDetection(DetectionDataset):
             )
         categories = sorted(self._gt["categories"], key=lambda c: c["id"])
         if classes is None:
-            check_unique_names(self.ann_file, categories)
+            check_unique_names(self.ann_file, categories, written)
         chosen = categories if classes is None else self._choose(categories, classes)
         self.cat_ids = [int(c["id"]) for c in chosen]
         self.classes = [str(c["name"]) for c in chosen]

@@ -218,19 +218,32 @@ def misnumbered_annotations(annotations: list[dict]) -> list[str]:
     return found
 
 
-def check_unique_names(ann_file: Path, categories: list[dict]) -> None:
+def check_unique_names(
+    ann_file: Path, categories: list[dict], written: list[dict] | None = None
+) -> None:
     """Raise a ``ValueError`` naming the ids of categories that share a ``name``.
 
     Class names label a model's outputs (and a checkpoint keeps them), so every class of the
-    dataset needs its own.
+    dataset needs its own. ``categories`` hold the names as read (stripped,
+    :func:`stripped_category_names`); ``written``, the json's own entries, lets the message
+    show names that differ only by surrounding spaces as the file writes them.
     """
     repeated = shared_names(categories)
-    if repeated:
-        listed = "; ".join(f"{name!r}: ids {ids}" for name, ids in repeated.items())
-        raise ValueError(
-            f"{ann_file}: categories share a name ({listed}); give every category of its "
-            "'categories' list a distinct name, or set data.classes to the names to train on"
-        )
+    if not repeated:
+        return
+    as_written = {c.get("id"): c.get("name") for c in written or categories}
+    listed = []
+    for name, ids in repeated.items():
+        spellings = list(dict.fromkeys(as_written.get(i, name) for i in ids))
+        shown = f" (written {', '.join(map(repr, spellings))})" if len(spellings) > 1 else ""
+        listed.append(f"{name!r}: ids {ids}{shown}")
+    stripped = any("(written" in line for line in listed)
+    raise ValueError(
+        f"{ann_file}: categories share a name ({'; '.join(listed)})"
+        + (", equal once surrounding spaces are stripped" if stripped else "")
+        + "; give every category of its 'categories' list a distinct name, or set data.classes "
+        "to the names to train on, without the shared one"
+    )
 
 
 def _same_file_name(name: str) -> str:
