@@ -30,6 +30,7 @@ from detseg.engine.runtime import resolve_amp
 from detseg.engine.validation import (
     annotation_source,
     coco_ground_truth,
+    ground_truth_of_images,
     has_masks,
     predict_batches,
 )
@@ -110,7 +111,7 @@ def _write_detector_evaluation(
     check_some_image_read(len(image_ids), len(val_set), cfg.data)
     unreadable = len(val_set) - len(image_ids)
     detections = predictions_to_coco_results(image_ids, predictions, gt.cat_ids)
-    gt_named, images_dir = gallery_sources(val_set, _images_read(gt.gt, image_ids))
+    gt_named, images_dir = gallery_sources(val_set, ground_truth_of_images(gt.gt, image_ids))
     info = {
         "checkpoint": str(checkpoint),
         "model": cfg.model.name,
@@ -144,19 +145,6 @@ def _write_detector_evaluation(
     (out / "detections.json").write_text(json.dumps(detections))
     summary.wrote.append(f"Wrote {out / 'detections.json'}")
     return summary
-
-
-def _images_read(gt: dict[str, Any], image_ids: list[int]) -> dict[str, Any]:
-    """The COCO ground truth ``gt`` of the images read (``image_ids``) only: an unreadable
-    image, left out with a warning, is not scored (its objects are not missed detections)."""
-    read = set(image_ids)
-    if len(read) == len(gt["images"]):
-        return gt
-    return {
-        **gt,
-        "images": [image for image in gt["images"] if int(image["id"]) in read],
-        "annotations": [a for a in gt["annotations"] if int(a["image_id"]) in read],
-    }
 
 
 def _of_split(split: str | None) -> str:

@@ -114,6 +114,21 @@ def coco_ground_truth(dataset: Any) -> CocoGroundTruth:
     return CocoGroundTruth(gt=gt, cat_ids=cat_ids)
 
 
+def ground_truth_of_images(gt: dict[str, Any], image_ids: Sequence[int]) -> dict[str, Any]:
+    """The COCO ground truth ``gt`` of the images scored (``image_ids``) only: an unreadable
+    image, left out with a warning, is not scored (its objects are not missed detections), in
+    training's validation and in a checkpoint's evaluation alike. ``gt`` itself comes back
+    when every one of its images was scored."""
+    scored = {int(i) for i in image_ids}
+    if scored >= {int(image["id"]) for image in gt["images"]}:
+        return gt
+    return {
+        **gt,
+        "images": [image for image in gt["images"] if int(image["id"]) in scored],
+        "annotations": [a for a in gt["annotations"] if int(a["image_id"]) in scored],
+    }
+
+
 def annotation_source(val_set: Any, root: Any) -> str:
     """The annotation file of a val split (of a :class:`DatasetHead`'s dataset too), or
     ``"the val split (<root>)"`` for a dataset without one (VOC, YOLO: ``root`` is
@@ -232,7 +247,8 @@ def evaluate_detection(
     """
     image_ids, predictions = predict_batches(model, loader, device, amp)
     results = predictions_to_coco_results(image_ids, predictions, cat_ids)
-    metrics = detection_metrics(gt, results, backend, metric, len(image_ids), has_masks(model))
+    scored = ground_truth_of_images(gt, image_ids)  # unreadable images are not scored
+    metrics = detection_metrics(scored, results, backend, metric, len(image_ids), has_masks(model))
     return metrics, results
 
 

@@ -15,7 +15,9 @@ none scored, both counts summed over the processes) raises :class:`NoImageScored
 process instead of returning a metric of nothing (mIoU nan, AP 0) that would pick ``best.pt``;
 the training run turns it into one error line naming the val split's files
 (:mod:`~detseg.engine.training.unreadable_images`). Some unreadable images are skipped: the
-others are scored.
+others are scored; the ground truth of those skipped is not (their objects do not count as
+missed: :func:`~detseg.engine.validation.detection.ground_truth_of_images`), as in a
+checkpoint's evaluation.
 """
 
 from __future__ import annotations
@@ -40,7 +42,12 @@ from detseg.engine.runtime.distributed import (
     sum_across,
 )
 from detseg.engine.runtime.model_api import DetsegModel
-from detseg.engine.validation.detection import detection_metrics, has_masks, predict_batch
+from detseg.engine.validation.detection import (
+    detection_metrics,
+    ground_truth_of_images,
+    has_masks,
+    predict_batch,
+)
 from detseg.evaluation.coco_format import predictions_to_coco_results
 from detseg.evaluation.segmentation import ConfusionMatrix
 from detseg.segmentation.inference import SegmentationInference
@@ -69,6 +76,7 @@ class _Accumulator:
         self.results: list[dict[str, Any]] = []  # COCO results (detection)
         self.matrix = None if num_classes is None else ConfusionMatrix(num_classes)
         self.images = 0
+        self.image_ids: list[int] = []  # the images scored (detection)
         self.skipped = 0  # unreadable images the loader left out
         self.loss_sums: dict[str, float] = {}
 
@@ -190,6 +198,7 @@ def _validate_batch(
     else:
         ids, predictions = predict_batch(model, batch, device, amp, masks)
         acc.results.extend(predictions_to_coco_results(ids, predictions, cat_ids))
+        acc.image_ids.extend(ids)
     acc.images += len(batch)
     if val_loss:  # on the train split's terms: crowd regions are not targets
         if task == "detection":
@@ -208,13 +217,16 @@ def _detection_metrics(
     masks: bool,
 ) -> dict[str, Any]:
     assert gt is not None, "detection validation needs the COCO ground truth"
-    gathered = gather_to_main((acc.results, acc.images), dist)
+    gathered = gather_to_main((acc.results, acc.images, acc.image_ids), dist)
     metrics = None
     if dist.is_main:
         assert gathered is not None, "rank 0 receives every shard"
-        results = [r for shard, _ in gathered for r in shard]
-        images = sum(n for _, n in gathered)
-        metrics = detection_metrics(gt, results, backend, metric, images, masks)
+        results = [r for shard, _, _ in gathered for r in shard]
+        images = sum(n for _, n, _ in gathered)
+        scored = [i for _, _, ids in gathered for i in ids]
+        metrics = detection_metrics(
+            ground_truth_of_images(gt, scored), results, backend, metric, images, masks
+        )
     return broadcast_from_main(metrics, dist)
 
 

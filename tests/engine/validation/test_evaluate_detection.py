@@ -219,3 +219,27 @@ def test_the_coco_metric_adds_no_voc_keys():
     assert metrics["AP"] == pytest.approx(1.0)
     assert score_key("detection", "coco") == "AP"
     assert score_key("segmentation", "voc07") == "mIoU"
+
+
+@pytest.mark.parametrize("how", ["validate", "evaluate_detection"])
+def test_an_unreadable_images_objects_are_not_missed_detections(how):
+    """The loader left image 11 out as unreadable (``skipped_images``): perfect predictions of
+    the other two score AP and AR 1, in training's validation as in a checkpoint's evaluation
+    (its object, the only one of class "b", is not scored: it would make that class's AP 0)."""
+    dataset = FakeDataset()
+    gt = coco_ground_truth(dataset)
+    read = [dataset[0], dataset[2]]
+    batch = FakeBatch([image for image, _ in read], [target for _, target in read], 1)
+    model = OracleModel(dataset)
+    model.calls = 0
+    model.dataset = [dataset[0], dataset[2]]
+    cpu = torch.device("cpu")
+    if how == "validate":
+        metrics = validate(
+            model, [batch], cpu, task="detection", gt=gt.gt, cat_ids=gt.cat_ids, val_loss=False
+        )
+        assert metrics is not None and metrics["skipped_images"] == 1
+    else:
+        metrics, _ = evaluate_detection(model, [batch], cpu, gt.gt, gt.cat_ids)
+    assert metrics["AP"] == pytest.approx(1.0) and metrics["AR100"] == pytest.approx(1.0)
+    assert len(gt.gt["images"]) == 3  # the ground truth given is not changed
