@@ -47,6 +47,7 @@ from detseg.api.video_streams import (
     open_video_file,
 )
 from detseg.named_settings import SettingError
+from detseg.visualize.saving import opencv_log_silenced
 
 __all__ = [
     "Frame",
@@ -284,12 +285,8 @@ def quiet_opencv() -> Iterator[None]:
     """OpenCV's log level set to silent inside, restored after; FFmpeg quiet from the first
     use on (see the module docstring): detseg reports what failed in its own words."""
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", _FFMPEG_QUIET)
-    previous = cv2.utils.logging.getLogLevel()
-    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-    try:
+    with opencv_log_silenced():
         yield
-    finally:
-        cv2.utils.logging.setLogLevel(previous)
 
 
 def _to_rgb(frame: np.ndarray) -> np.ndarray:

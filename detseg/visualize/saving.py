@@ -145,15 +145,16 @@ def save_rgb(path: str | Path, image: np.ndarray | torch.Tensor) -> None:
 def _write_with_opencv(path: Path, pixels: np.ndarray) -> None:
     """``cv2.imwrite(path, pixels)`` with OpenCV's log silenced (it warns on stderr about a
     folder it may not write in); a failed write is an ``OSError`` (:func:`_write_error`)."""
-    with _opencv_log_silenced():
+    with opencv_log_silenced():
         written = cv2.imwrite(str(path), pixels)
     if not written:
         raise _write_error(path)
 
 
 @contextlib.contextmanager
-def _opencv_log_silenced() -> Iterator[None]:
-    """OpenCV's log level silent inside, restored after: the error raised says what failed."""
+def opencv_log_silenced() -> Iterator[None]:
+    """OpenCV's log level silent inside, restored after: the error raised says what failed
+    (also around the video reads and writes, :func:`detseg.api.video.quiet_opencv`)."""
     previous = cv2.utils.logging.getLogLevel()
     cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try:
