@@ -50,8 +50,7 @@ DEMO_THREADS  = $(shell n=$$(nproc 2>/dev/null || echo 2); t=$$((n / $(DEMO_PROC
 demo: $(VENV)/.installed $(SHAPES)/annotations/instances_test.json
 	OMP_NUM_THREADS=$(DEMO_THREADS) $(PY) tools/train.py configs/demo.yaml --nproc $(DEMO_PROCS) \
 	  --work-dir $(DEMO_DIR) --set data.root=$(SHAPES) $(DEMO_DEVICE)
-	$(PY) tools/eval.py $(DEMO_DIR)/best.pt --out $(DEMO_DIR)/eval \
-	  --set data.val_images=test/images data.val_ann=annotations/instances_test.json
+	$(PY) tools/eval.py $(DEMO_DIR)/best.pt --split test --out $(DEMO_DIR)/eval
 	$(PY) tools/infer.py $(DEMO_DIR)/best.pt $(DEMO_IMAGES) --out $(DEMO_DIR)/predictions
 	@echo ""
 	@echo "Demo finished. Everything is under $(DEMO_DIR)/:"
