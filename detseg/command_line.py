@@ -26,6 +26,12 @@ A model or inputs too large for the machine (``--set model.min_size=100000``) fa
 allocator deep inside a layer: such an out-of-memory error (:mod:`detseg.memory_errors`) is one
 line too, saying the size asked for and what to lower.
 
+An error that names the settings of a library call by keyword
+(:class:`~detseg.named_settings.SettingError`, a :class:`~detseg.config.ConfigError` among
+them) names them by the tools' flags instead: the config overrides as ``--set`` items
+(:data:`TOOL_FLAGS`), as the tool's user typed them; a tool whose own flags are named too
+(``--split``, ``--resume``) renames them first, from its own table.
+
 A standard output whose reader has gone (``detseg-anchors ... | head -1``) ends the tool
 quietly with exit code 141, that of a process ended by SIGPIPE, instead of a broken pipe
 traceback.
@@ -48,8 +54,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from detseg.memory_errors import asked_size, is_out_of_memory
+from detseg.named_settings import SettingError
 
-__all__ = ["USER_ERROR_EXIT_CODE", "USER_ERRORS", "declare_output", "run_command", "user_path"]
+__all__ = [
+    "TOOL_FLAGS",
+    "USER_ERROR_EXIT_CODE",
+    "USER_ERRORS",
+    "declare_output",
+    "run_command",
+    "user_path",
+]
+
+#: The flag of each keyword that every tool's error line names by its flag: the config
+#: ``overrides`` of a library call, and those an error advises
+#: (``detseg.config.error_blame.ADVISED_OVERRIDES``), are the ``--set`` items of every tool that
+#: takes them.
+TOOL_FLAGS = {"overrides": "--set", "advised_overrides": "--set"}
 
 #: Exit code of a run stopped by bad input (argparse uses 2 for bad flags as well).
 USER_ERROR_EXIT_CODE = 2
@@ -289,7 +309,8 @@ def run_command(main: Callable[[], int | None], name: str) -> NoReturn:
             raise
         if os.environ.get("DETSEG_TRACEBACK") == "1":
             raise
-        message = message or _worker_error_message(str(error)) or str(error)
+        named = error.naming(TOOL_FLAGS) if isinstance(error, SettingError) else str(error)
+        message = message or _worker_error_message(str(error)) or named
         message = " ".join(message.split()) or type(error).__name__
         sys.stderr.write(f"{name}: error: {message}\n")
         sys.exit(getattr(error, "exit_code", USER_ERROR_EXIT_CODE))

@@ -172,10 +172,10 @@ def predict_checkpoint(
             ``1..K``; default: every class).
         stream_timeout: seconds a stream URL may take to open and to give each frame
             (:class:`~detseg.api.video.VideoSource`).
-        flags: how an input's message names the settings of this call that it names: a
-            tool's flag for each keyword (``{"stream_timeout": "--stream-timeout"}``: the
-            tool's user typed no keyword); default: the keywords
-            (:class:`~detseg.named_settings.SettingError`).
+        flags: how the messages name the settings of this call that they name: a tool's
+            flag for each keyword (``{"stream_timeout": "--stream-timeout", "out": "--out"}``:
+            the tool's user typed no keyword); default: the keywords (``out``, ``tta``; an
+            input's message by :class:`~detseg.named_settings.SettingError`).
 
     Raises:
         ValueError: ``batch_size`` or ``max_frames`` below 1, ``score_threshold`` outside
@@ -193,10 +193,11 @@ def predict_checkpoint(
     if max_frames is not None:
         check_at_least_one(max_frames, "max_frames")
     names = _input_names(inputs)
-    out = check_output_folder(out)
-    check_not_a_file_name(out)
+    named = flags or {}
+    out = check_output_folder(out, named.get("out", "out"))
+    check_not_a_file_name(out, named.get("out", "out"))
     predictor = load(checkpoint, device, overrides)
-    check_task_settings(predictor, checkpoint, score_threshold, tta, plain, classes)
+    check_task_settings(predictor, checkpoint, score_threshold, tta, plain, classes, named)
     predictor.labels_of(classes)  # a class the model does not have: before anything is written
     threshold = _configure(predictor, score_threshold, tta, plain)
     paths, videos, missing = split_inputs(names, out)
@@ -231,7 +232,7 @@ def predict_checkpoint(
             )
         except (ValueError, FileNotFoundError) as err:
             run.failed.append(source)
-            report(err.naming(flags or {}) if isinstance(err, SettingError) else str(err))
+            report(err.naming(named) if isinstance(err, SettingError) else str(err))
     _remove_empty_folders(made)  # every input failed: no empty output folder is left
     return run
 
@@ -251,11 +252,11 @@ def _remove_empty_folders(folders: Sequence[Path]) -> None:
 _OUTPUT_FILE_SUFFIXES = frozenset({*IMAGE_SUFFIXES, *VIDEO_SUFFIXES, ".json", ".jsonl"})
 
 
-def check_not_a_file_name(out: Path) -> None:
+def check_not_a_file_name(out: Path, name: str = "--out") -> None:
     """Refuse an output folder that does not exist yet and is named like one of the files a run
     writes (``--out annotated.mp4``, ``--out result.png``, ``--out predictions.json``): it
     would become a folder of that name holding the outputs. An existing folder of any name is
-    taken.
+    taken. ``name``: the setting as the caller gave it (``out`` from Python).
 
     Raises:
         ValueError: naming ``out``, what would be written in it, and what to give.
@@ -264,11 +265,17 @@ def check_not_a_file_name(out: Path) -> None:
     if out.exists() or suffix not in _OUTPUT_FILE_SUFFIXES:
         return
     raise ValueError(
-        f"--out {out} is named like a {suffix} file, but --out is the output folder: each "
+        f"{name} {out} is named like a {suffix} file, but {name} is the output folder: each "
         "input's outputs are written in it under the input's name (clip.mp4 gives "
         "OUT/clip.mp4 and OUT/clip.jsonl, photo.jpg gives OUT/photo.jpg); give a folder, "
-        f"e.g. --out {shell_word(out.with_suffix(''))}"
+        f"e.g. {_setting(name, out.with_suffix(''))}"
     )
+
+
+def _setting(name: str, path: Path) -> str:
+    """``--out 'my runs/clip'`` (a flag, and the path as one shell word) or ``out='my
+    runs/clip'`` (a keyword, and the path as Python writes it)."""
+    return f"{name} {shell_word(path)}" if name.startswith("-") else f"{name}={str(path)!r}"
 
 
 def _input_names(inputs: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
@@ -330,28 +337,37 @@ def check_task_settings(
     tta: str | None,
     plain: bool,
     classes: Sequence[str | int] | None = None,
+    flags: Mapping[str, str] | None = None,
 ) -> None:
     """Refuse settings that the checkpoint's task would ignore: ``score_threshold``
     (``--score-thr``) or ``classes`` (``--classes``) for a segmenter, ``tta`` (``--tta``) or
-    ``plain`` (``--plain``) for a detector.
+    ``plain`` (``--plain``) for a detector. Each is named as ``flags`` maps its keyword (a
+    tool's flag), else by the keyword itself (``score_threshold 0.5``, ``drop tta``).
 
     Raises:
         ValueError: naming the setting, the checkpoint, its model and task, and saying to
             drop the setting.
     """
     model = f"{checkpoint} is a {predictor.config.model.name} {predictor.task} checkpoint"
+
+    def name(keyword: str) -> str:
+        return (flags or {}).get(keyword, keyword)
+
     if predictor.task == "segmentation" and score_threshold is not None:
+        given = name("score_threshold")
         raise ValueError(
-            f"--score-thr {score_threshold:g} is for detectors; {model}, which keeps "
-            "every pixel's class: drop --score-thr"
+            f"{given} {score_threshold:g} is for detectors; {model}, which keeps "
+            f"every pixel's class: drop {given}"
         )
     if predictor.task == "segmentation" and classes is not None:
+        given = name("classes")
         raise ValueError(
-            f"--classes is for detectors; {model}, which labels every pixel: drop --classes"
+            f"{given} is for detectors; {model}, which labels every pixel: drop {given}"
         )
     if predictor.task != "segmentation" and (tta is not None or plain):
-        flag = f"--tta {tta}" if tta is not None else "--plain"
+        given = name("tta") if tta is not None else name("plain")
+        setting = f"{given} {tta}" if tta is not None else given
         raise ValueError(
-            f"{flag} is for segmentation (test-time augmentation, CRF); {model}, "
-            f"which has one plain forward pass: drop {flag.split()[0]}"
+            f"{setting} is for segmentation (test-time augmentation, CRF); {model}, "
+            f"which has one plain forward pass: drop {given}"
         )

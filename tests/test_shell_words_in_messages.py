@@ -30,6 +30,9 @@ def test_the_download_command_takes_a_cache_path_with_a_space(tmp_path):
 
 def test_the_out_folder_hint_takes_a_path_with_a_space(tmp_path):
     out = tmp_path / "my runs" / "clip.mp4"
-    with pytest.raises(ValueError) as caught:
-        predict_checkpoint(tmp_path / "none.pt", [tmp_path / "a.png"], out)
+    with pytest.raises(ValueError) as caught:  # as tools/infer.py calls it
+        predict_checkpoint(tmp_path / "none.pt", [tmp_path / "a.png"], out, flags={"out": "--out"})
     assert str(caught.value).endswith(f"e.g. --out {shell_word(out.with_suffix(''))}")
+    with pytest.raises(ValueError) as caught:  # from Python: the keyword, the path as a str
+        predict_checkpoint(tmp_path / "none.pt", [tmp_path / "a.png"], out)
+    assert str(caught.value).endswith(f"e.g. out={str(out.with_suffix(''))!r}")

@@ -1,9 +1,9 @@
 """Compute YOLO priors for a dataset: k-means on box sizes with the distance 1 - IoU.
 
-python tools/anchors.py datasets/shapes/annotations/instances_train.json --k 9 --input-size 416
-python tools/anchors.py configs/demo.yaml --k 6   # the training split of a config's data
-python tools/anchors.py datasets/shapes_yolo/data.yaml --k 6   # ... or of a data file's
-python tools/anchors.py configs/yolo/yolov3_shapes.yaml --set data.root=/data/shapes
+    python tools/anchors.py datasets/shapes/annotations/instances_train.json --k 9 --input-size 416
+    python tools/anchors.py configs/demo.yaml --k 6   # the training split of a config's data
+    python tools/anchors.py datasets/shapes_yolo/data.yaml --k 6   # ... or of a data file's
+    python tools/anchors.py configs/yolo/yolov3_shapes.yaml --set data.root=/data/shapes
 
 The source is a COCO json, an experiment config (its data section) or a data file (a detseg
 data file or an Ultralytics data yaml); the boxes of its training split are clustered, scaled

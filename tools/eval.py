@@ -73,7 +73,7 @@ from typing import Any, cast
 
 from detseg.argument_checks import check_output_folder, score_threshold_problem
 from detseg.choices.detection_metrics import METRIC_CHOICES
-from detseg.command_line import run_command, user_path
+from detseg.command_line import TOOL_FLAGS, run_command, user_path
 from detseg_tools.command_names import tool_name, tool_parser
 from detseg_tools.config_flags import SetFlagArgumentParser, add_set_flag
 
@@ -93,7 +93,7 @@ DETECTION_FLAGS = {
 #: The flag of each keyword argument of ``evaluate_checkpoint`` that its errors name
 #: (``SettingError``): the tool's line names the flag its user typed (``--split test``), not the
 #: keyword (``split='test'``).
-EVAL_FLAGS = {"split": "--split", "overrides": "--set"}
+EVAL_FLAGS = {**TOOL_FLAGS, "split": "--split", "backend": "--backend", "metric": "--metric"}
 
 
 #: The example command lines of ``--help``.

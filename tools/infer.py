@@ -80,9 +80,16 @@ from detseg_tools.list_flags import read_as_flag_words
 
 TOOL = "infer"
 
-#: The flag of each keyword of ``predict_checkpoint`` that an input's error may name: the user
-#: of this tool typed the flag, not the keyword (``detseg.named_settings.SettingError``).
-INFER_FLAGS = {"stream_timeout": "--stream-timeout"}
+#: The flag of each keyword of ``predict_checkpoint`` that its errors may name: the user of this
+#: tool typed the flag, not the keyword (``--score-thr 0.5``, not ``score_threshold 0.5``).
+INFER_FLAGS = {
+    "stream_timeout": "--stream-timeout",
+    "out": "--out",
+    "score_threshold": "--score-thr",
+    "classes": "--classes",
+    "tta": "--tta",
+    "plain": "--plain",
+}
 
 # The modules that do the work (torch, the models) are imported by main, after the arguments are
 # parsed: --help and argument errors come back at once.
@@ -235,7 +242,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "TTA, no extra scale, no CRF, whatever the config says (fastest; with --tta or a "
         "--set eval.tta*/eval.crf* item it is refused)",
     )
-    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or cuda:N")
+    parser.add_argument(
+        "--device",
+        default="auto",
+        help="auto (default: CUDA when available, else the CPU), cpu, cuda or cuda:N; the "
+        "device key of the checkpoint's config is not used: a --set device=... item applies "
+        "only with auto, and any other --device wins over it",
+    )
     parser.add_argument(
         "--batch-size",
         type=int,

@@ -1,7 +1,7 @@
 """Generate the synthetic shapes dataset (COCO json + instance/semantic masks).
 
-python tools/make_shapes.py --out datasets/shapes
-python tools/make_shapes.py --out /tmp/tiny --num-train 12 --num-val 6 --num-test 0 --size 128
+    python tools/make_shapes.py --out datasets/shapes
+    python tools/make_shapes.py --out /tmp/tiny --num-train 12 --num-val 6 --num-test 0 --size 128
 
 Three splits: `train` to fit, `val` to tune recipes and pick checkpoints, `test` held out
 for the numbers a recipe reports (each split drawn from its own random stream).

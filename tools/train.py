@@ -27,13 +27,18 @@ import os
 import sys
 from pathlib import Path
 
-from detseg.command_line import run_command, user_path
+from detseg.command_line import TOOL_FLAGS, run_command, user_path
 from detseg_tools.command_names import STARTED_AS_ENV, tool_name, tool_parser
 from detseg_tools.config_flags import SetFlagArgumentParser, add_set_flag
 
 # The modules that do the work (torch, the engine) are imported by the functions that use them,
 # after the arguments are parsed: --help and argument errors come back at once.
 
+
+#: The flag of each setting of ``detseg.engine.train`` that its errors name
+#: (``detseg.named_settings.SettingError``): the tool's line names the flag its user typed
+#: (``start without --resume``), not the keyword (``resume=True``).
+TRAIN_FLAGS = {**TOOL_FLAGS, "resume": "--resume", "work_dir": "--work-dir"}
 
 #: The example command lines of ``--help``.
 EXAMPLES = """\
@@ -152,13 +157,17 @@ def main(argv: list[str] | None = None) -> int:
     from detseg.config import load_config
     from detseg.engine import train
     from detseg.engine.training.run_summary import summary_lines
+    from detseg.named_settings import SettingError
 
     cfg = load_config(args.config, args.set, data_file=args.data)
     work_dir = _work_dir(args, cfg.work_dir)
     if args.nproc > 1 and os.environ.get("DETSEG_LAUNCHED") != "1":
         return launch_workers(args, work_dir, cfg.device, sys.argv[1:] if argv is None else argv)
     logging.getLogger("train").info("config %s -> work dir %s", args.config, work_dir)
-    result = train(cfg, work_dir, resume=args.resume)
+    try:
+        result = train(cfg, work_dir, resume=args.resume)
+    except SettingError as error:  # its settings named as the flags typed
+        raise SettingError(error.naming(TRAIN_FLAGS)) from error
     if result.is_main:
         print("\n" + "\n".join(summary_lines(result)))
     return result.exit_code

@@ -3,7 +3,11 @@
 A check names the config it validates (the experiment file); when the wrong value was written
 by an override (``--set train.epochs=two``) or by a ``_base_`` file, :func:`blame_override` and
 :func:`blame_base` put that source in the message instead, found by the key the message names.
-Separate from :mod:`detseg.config.loading`: this only rewrites messages, it checks nothing.
+The checks write an override as the tools' ``--set`` item; :func:`overrides_named` makes the
+error name it as the caller gave it, once the error leaves the config loading: the
+``overrides`` keyword from Python, the flag from a tool (a
+:class:`~detseg.named_settings.SettingError` field). Separate from
+:mod:`detseg.config.loading`: this only rewrites messages, it checks nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +16,29 @@ import re
 from typing import Any
 
 from detseg.config.schema import ConfigError
+from detseg.named_settings import NameOnly
+
+#: How the checks name an override item in their messages: as the tools' flag writes it.
+SET_FLAG = "--set"
+
+#: The keyword of the overrides an error advises (``--set model.fpn=null`` from a tool,
+#: ``'model.fpn=null' added to overrides`` from Python): a tool's flag table maps it to
+#: ``--set``, as it maps ``overrides`` (``detseg.command_line.TOOL_FLAGS``).
+ADVISED_OVERRIDES = "advised_overrides"
+
+
+def added_overrides(items: list[str]) -> NameOnly:
+    """The value of an :data:`ADVISED_OVERRIDES` field that advises more items: a tool's
+    ``--set`` words, or named as more items of a Python caller's ``overrides``."""
+    listed = ", ".join(repr(item) for item in items)
+    return NameOnly(f"{listed} added to overrides", " ".join(items))
+
+
+def rewritten_override(item: str) -> NameOnly:
+    """The value of an :data:`ADVISED_OVERRIDES` field that advises to write an item as
+    ``item``: quoted for the shell after a tool's ``--set`` (``--set "model.rpn={a: 1}"``), the
+    item itself from Python (``'model.rpn={a: 1}'``)."""
+    return NameOnly(repr(item), f'"{item}"')
 
 
 def blame_override(err: ConfigError, source: str, items: list[tuple[str, Any, str]]) -> ConfigError:
@@ -32,11 +59,38 @@ def blame_override(err: ConfigError, source: str, items: list[tuple[str, Any, st
     return ConfigError(f"{min(found)[2]}{rest}") if found else err
 
 
+def overrides_named(err: ConfigError, overrides: Any) -> ConfigError:
+    """``err`` naming the override item it names first (``--set train.epochs=two``, also as
+    ``--set 'train.epochs'`` where the item has no ``=``) as the caller gave it: a ``{overrides}``
+    field, written ``overrides=['train.epochs=two']`` by ``str(error)`` and ``--set
+    train.epochs=two`` by ``error.naming({"overrides": "--set"})`` (the tools' wording, as it
+    was). ``err`` itself when it names no item of ``overrides`` (a list of ``"key=value"``
+    strings; a mapping's items are named ``override 'key'``, as a Python caller gave them) or
+    names its ``overrides`` already; its other settings stay (:data:`ADVISED_OVERRIDES`)."""
+    if "overrides" in err.settings or not isinstance(overrides, list | tuple):
+        return err
+    template = err.template
+    found = []
+    for item in overrides:
+        if not isinstance(item, str):
+            continue
+        for written in (item, repr(item)):
+            pattern = re.escape(f"{SET_FLAG} {written}") + r"(?=[:;,)\s]|$)"
+            match = re.search(pattern, template)
+            if match is not None:
+                found.append((match.start(), -len(written), pattern, item, written))
+    if not found:
+        return err
+    _, _, pattern, item, written = min(found)
+    named = NameOnly(f"overrides=[{item!r}]", written)
+    return ConfigError(re.sub(pattern, "{overrides}", template), **err.settings, overrides=named)
+
+
 def blame_base(err: ConfigError, source: str, origins: dict[str, str]) -> ConfigError:
     """``err`` naming the ``_base_`` file that wrote the wrong value, when it is not the top
     file ``source``: the key the message names first (the longest of those at one place), as
     written in ``origins`` (dotted key path -> file, from :func:`compose`)."""
-    rest = _after_source(str(err), source)
+    rest = _after_source(err.template, source)
     if rest is None:
         return err
     named = _named_part(rest)
@@ -45,7 +99,7 @@ def blame_base(err: ConfigError, source: str, origins: dict[str, str]) -> Config
     if not found:
         return err
     origin = origins[min(found)[2]]
-    return err if origin == source else ConfigError(f"{origin}{rest}")
+    return err if origin == source else ConfigError(f"{origin}{rest}", **err.settings)
 
 
 def _with_sections(origins: dict[str, str]) -> dict[str, str]:

@@ -59,7 +59,7 @@ from detseg.config.data_file import load_data_file, replace_data_section
 from detseg.config.data_root import warn_root_elsewhere
 from detseg.config.data_section import check_data_keys, check_data_switches
 from detseg.config.dataclass_building import build, check_keys
-from detseg.config.error_blame import blame_base, blame_override
+from detseg.config.error_blame import blame_base, blame_override, overrides_named
 from detseg.config.model_section import check_model_section
 from detseg.config.model_switch import (
     file_model_switch_hint,
@@ -101,9 +101,21 @@ def load_config(
     Raises:
         ConfigError: an unreadable or missing file or base (a name that is no packaged config
             either: the closest names), a ``_base_`` cycle, an unknown key, a key of another
-            data format, a wrong type.
+            data format, a wrong type; an override named as given (``overrides=['a.b=1']``,
+            ``--set a.b=1`` by ``error.naming({"overrides": "--set"})``:
+            :func:`~detseg.config.error_blame.overrides_named`).
         TypeError: ``overrides`` is neither a list of strings nor a mapping.
     """
+    try:
+        return _loaded(path, overrides, data_file)
+    except ConfigError as err:
+        raise overrides_named(err, overrides) from None
+
+
+def _loaded(
+    path: str | os.PathLike[str], overrides: Overrides, data_file: str | os.PathLike[str] | None
+) -> Config:
+    """:func:`load_config`, its errors naming an override as the tools' ``--set`` item."""
     path = resolve_config_path(path)
     origins: dict[str, str] = {}
     try:
@@ -117,7 +129,7 @@ def load_config(
     if data_file is not None:  # the data section is the data file's, which names itself
         origins = {k: v for k, v in origins.items() if k.split(".")[0] != "data"}
     try:
-        return config_from_dict(raw, source=str(path), overrides=overrides, data_file=data_file)
+        return _validated(raw, str(path), overrides, data_file)
     except ConfigError as err:
         err = blame_base(err, str(path), origins)
         model_keys = dict(raw["model"]) if isinstance(raw.get("model"), dict) else {}
@@ -163,7 +175,24 @@ def config_from_dict(
             before validation (``data.format`` first; see :func:`load_config`).
         data_file: a data file whose section replaces ``raw``'s ``data`` section, before the
             overrides (see :func:`load_config`).
+
+    Raises:
+        ConfigError: as :func:`load_config`, an override named as the caller gave it.
+        TypeError: ``overrides`` is neither a list of strings nor a mapping.
     """
+    try:
+        return _validated(raw, source, overrides, data_file)
+    except ConfigError as err:
+        raise overrides_named(err, overrides) from None
+
+
+def _validated(
+    raw: dict[str, Any],
+    source: str,
+    overrides: Overrides,
+    data_file: str | os.PathLike[str] | None,
+) -> Config:
+    """:func:`config_from_dict`, its errors naming an override as the tools' ``--set`` item."""
     raw = deep_merge({}, raw)  # deep copy
     if BASE_KEY in raw:
         raise ConfigError(f"{source}: '{BASE_KEY}' is only allowed in a config file")

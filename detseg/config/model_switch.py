@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from detseg.config.bases import BASE_KEY, compose, read_yaml
+from detseg.config.error_blame import ADVISED_OVERRIDES, added_overrides
 from detseg.config.model_section import builder_keys
 from detseg.config.schema import ConfigError, ModelConfig
 
@@ -46,18 +47,21 @@ def model_switch_hint(
     """``err`` about an unknown model key, saying that an override switched ``model.name``
     from ``old`` (the file's) to ``new`` and how to drop the keys of the other model: every
     key of ``model_keys`` (the model section) that ``new`` does not take and that is not null
-    yet, in one ``--set``, so that one more run finds the next problem rather than the next
-    such key."""
+    yet, in one ``--set`` (an :data:`~detseg.config.error_blame.ADVISED_OVERRIDES` field: more
+    items of a Python caller's ``overrides``), so that one more run finds the next problem
+    rather than the next such key."""
     found = re.search(r"unknown key 'model\.(\w+)'", str(err))
     if found is None or old is None or old == new:
         return err
     setter = next(where for key_path, _, where in items if key_path == "model.name")
     leftover = _keys_not_taken(new, model_keys or {}) or [found.group(1)]
-    drops = " ".join(f"model.{key}=null" for key in leftover)
+    drops = [f"model.{key}=null" for key in leftover]
     return ConfigError(
-        f"{err}; {setter} switched the model from '{old}' to '{new}' and the config's other "
-        f"model keys stay: drop those of {old} that {new} does not take with --set {drops}, or "
-        f"start from a config of {new}"
+        f"{err.template}; {setter} switched the model from '{old}' to '{new}' and the config's "
+        f"other model keys stay: drop those of {old} that {new} does not take with "
+        f"{{{ADVISED_OVERRIDES}}}, or start from a config of {new}",
+        **err.settings,
+        **{ADVISED_OVERRIDES: added_overrides(drops)},
     )
 
 

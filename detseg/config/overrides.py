@@ -22,6 +22,7 @@ from detseg.config.bases import deep_merge, load_yaml_text
 from detseg.config.checks import type_name, unknown_key_error
 from detseg.config.data_section import option_type, switch_format
 from detseg.config.dataclass_building import type_hints
+from detseg.config.error_blame import ADVISED_OVERRIDES, rewritten_override
 from detseg.config.schema import OPEN_SECTIONS, Config, ConfigError, ModelConfig
 
 #: The key of ``--set`` overrides applied before the others (a format switch).
@@ -52,8 +53,8 @@ def override_items(overrides: Overrides) -> list[tuple[str, Any, str]]:
         return items
     if isinstance(overrides, str | bytes) or not all(isinstance(i, str) for i in overrides):
         raise TypeError(
-            "overrides must be a list of 'key=value' strings (as --set takes them) or a "
-            f"mapping of dotted keys to values, got {overrides!r}"
+            "overrides must be a list of 'key=value' strings (['train.lr=0.01']) or a "
+            f"mapping of dotted keys to values ({{'train.lr': 0.01}}), got {overrides!r}"
         )
     return [parse_override(item) for item in overrides]
 
@@ -227,15 +228,19 @@ def _check_flow_yaml(key_path: str, text: str, where: str) -> None:
     except yaml.YAMLError as err:
         reason = getattr(err, "problem", None) or str(err).splitlines()[0]
     fixed = _closed_brackets(stripped)
+    advised = {}  # the item to write instead, named as the caller gives overrides
     if "duplicate key" in reason:
         advice = "write each key once"
     elif fixed is not None:
-        advice = f'write it as --set "{key_path}={fixed}"'
+        advice = f"write it as {{{ADVISED_OVERRIDES}}}"
+        advised = {ADVISED_OVERRIDES: rewritten_override(f"{key_path}={fixed}")}
     else:
-        advice = f'write a YAML mapping or list, e.g. --set "{key_path}={{name: value}}"'
+        advice = f"write a YAML mapping or list, e.g. {{{ADVISED_OVERRIDES}}}"
+        advised = {ADVISED_OVERRIDES: rewritten_override(f"{key_path}={{name: value}}")}
     raise ConfigError(
         f"{where}: the value of '{key_path}' is not valid YAML ({reason}); {advice} "
-        "(quote the whole argument, so that the shell keeps it in one piece)"
+        "(quote the whole argument, so that the shell keeps it in one piece)",
+        **advised,
     )
 
 

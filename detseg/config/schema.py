@@ -12,10 +12,17 @@ from detseg.choices.torchvision_archs import TORCHVISION_ARCHS, TORCHVISION_INIT
 from detseg.choices.training_options import LrScaling, NonFiniteAction, OptimizerName, ScheduleName
 from detseg.choices.tta_modes import TtaMode, tta_scales_problem
 from detseg.config.suggest import did_you_mean
+from detseg.named_settings import SettingError
 
 
-class ConfigError(ValueError):
-    """A config file or override is invalid; the message says where and how to fix it."""
+class ConfigError(SettingError):
+    """A config file or override is invalid; the message says where and how to fix it.
+
+    A ``ValueError``. Where the message names an override, it names it as the caller gave it
+    (a :class:`~detseg.named_settings.SettingError`): ``overrides=['train.epochs=two']`` in
+    ``str(error)``, ``--set train.epochs=two`` in ``error.naming({"overrides": "--set"})``,
+    as the tools write it (:func:`~detseg.config.error_blame.overrides_named`).
+    """
 
 
 #: Keys of the model section that are not builder keyword arguments.

@@ -21,12 +21,14 @@ results as they were.
 from __future__ import annotations
 
 import os
+import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from detseg.argument_checks import check_at_least, check_output_folder, check_unit_number
-from detseg.config import config_from_dict
+from detseg.config import EvalConfig, config_from_dict
+from detseg.config.dataclass_building import type_hints
 from detseg.data.registry import build_dataset, with_known_classes
 from detseg.data.said_once import say_dataset_warnings_once
 from detseg.engine.checkpointing import load_checkpoint, model_from_checkpoint
@@ -37,6 +39,7 @@ from detseg.evaluation.checkpoint_detection_eval import evaluate_detector
 from detseg.evaluation.checkpoint_segmentation_eval import evaluate_segmenter
 from detseg.evaluation.evaluation_split import check_split_classes, split_section
 from detseg.evaluation.summary import EvaluationSummary
+from detseg.named_settings import SettingError
 
 
 def evaluate_checkpoint(
@@ -85,19 +88,23 @@ def evaluate_checkpoint(
         ConfigError: a bad override, or the model's task (detection, segmentation) is not
             the data's (``data.format``).
         CheckpointError: an unreadable checkpoint.
-        SettingError: the val split's classes differ from the checkpoint's
+        SettingError: ``backend`` or ``metric`` is none of its choices (checked before any
+            work); the val split's classes differ from the checkpoint's
             (:func:`~detseg.evaluation.evaluation_split.check_split_classes`), or ``split`` is
             no split of the dataset (the line lists those that are); a ``ValueError`` whose
             message names ``split=`` and ``overrides`` (a tool names its flags by
             ``error.naming(flags)``).
-        NotADirectoryError: ``out`` is a file (checked before any work).
+        NotADirectoryError: ``out`` is a file (checked before any work; the line names it
+            ``out``: a tool checks its ``--out`` itself, before this call).
         ValueError: ``score_threshold`` outside ``[0, 1]`` or no number, ``worst_k`` below 0
             or no integer (checked before any work).
     """
     score_threshold = check_unit_number(score_threshold, "score_threshold")  # before any work
     check_at_least(worst_k, "worst_k", 0)
+    _check_choice("backend", backend)
+    _check_choice("metric", metric)
     checkpoint = Path(checkpoint)
-    out = check_output_folder(out if out is not None else default_output(checkpoint, split))
+    out = check_output_folder(out if out is not None else default_output(checkpoint, split), "out")
     state = load_checkpoint(checkpoint)
     overrides = _with_choices(overrides, backend, metric)
     cfg = config_from_dict(
@@ -127,6 +134,25 @@ def default_output(checkpoint: str | os.PathLike, split: str | None = None) -> P
     ``eval_<split>`` for a split chosen by name (``eval_test``), so that evaluating the
     held-out split does not replace the val split's report."""
     return Path(checkpoint).parent / ("eval" if split is None else f"eval_{split}")
+
+
+def _check_choice(keyword: str, value: str | None) -> None:
+    """Refuse a ``backend`` or ``metric`` (``keyword``) that is none of the choices of the
+    config key ``eval.<keyword>`` it sets, naming it as the caller gave it: the keyword from
+    Python (``backend='fast'``), the flag from a tool (``naming(flags)``), rather than the
+    ``eval.backend`` override that carries it into the config.
+
+    Raises:
+        SettingError: one line naming the value and the choices.
+    """
+    choices = typing.get_args(type_hints(EvalConfig)[keyword])
+    if value is None or value in choices:
+        return
+    raise SettingError(
+        f"{{{keyword}}}: the {keyword} must be one of {', '.join(choices)} (eval.{keyword} of "
+        "the config)",
+        **{keyword: value},
+    )
 
 
 def _with_choices(

@@ -8,10 +8,14 @@ import re
 from pathlib import Path
 
 import pytest
+from tool_wording import as_tool
 
 from detseg.backbones import PLAIN_BACKBONES
 from detseg.config import ConfigError, config_from_dict
 from detseg.config.backbone_arg_rules import TRAINABLE_STAGES
+
+# The errors as the tools' error lines write them: an override as its --set item.
+config_from_dict = as_tool(config_from_dict)
 
 REPO = Path(__file__).resolve().parents[2]
 

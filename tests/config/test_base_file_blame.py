@@ -11,9 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tool_wording import as_tool
 
 from detseg.config import ConfigError, load_config
 from detseg.config.bases import compose
+
+# The errors as the tools' error lines write them: an override as its --set item.
+load_config = as_tool(load_config)
 
 SHAPES = Path(__file__).resolve().parents[2] / "configs" / "_base_" / "shapes_cpu.yaml"
 

@@ -8,8 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tool_wording import as_tool
 
 from detseg.config import ConfigError, load_config, load_data_file
+
+# The errors as the tools' error lines write them: an override as its --set item.
+load_config = as_tool(load_config)
 
 DEMO = Path(__file__).resolve().parents[2] / "configs" / "demo.yaml"
 

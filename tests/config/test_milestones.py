@@ -11,8 +11,12 @@ import sys
 import types
 
 import pytest
+from tool_wording import as_tool
 
 from detseg.config import ConfigError, config_from_dict
+
+# The errors as the tools' error lines write them: an override as its --set item.
+config_from_dict = as_tool(config_from_dict)
 
 
 def _toy_builder(num_classes: int):

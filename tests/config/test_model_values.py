@@ -11,9 +11,13 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import pytest
+from tool_wording import as_tool
 
 from detseg.config import ConfigError, Range, config_from_dict
 from detseg.config.checks import coerce
+
+# The errors as the tools' error lines write them: an override as its --set item.
+config_from_dict = as_tool(config_from_dict)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,13 @@ import datetime
 from pathlib import Path
 
 import pytest
+from tool_wording import as_tool
 
 from detseg.config import ConfigError, load_config
 from detseg.config.overrides import parse_open_value, parse_override
+
+# The errors as the tools' error lines write them: an override as its --set item.
+load_config = as_tool(load_config)
 
 DEMO = Path(__file__).resolve().parents[2] / "configs" / "demo.yaml"
 

@@ -10,9 +10,13 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pytest
+from tool_wording import as_tool
 
 from detseg.config import ConfigError, Range, load_config
 from detseg.config.checks import type_name
+
+# The errors as the tools' error lines write them: an override as its --set item.
+load_config = as_tool(load_config)
 
 DEMO = Path(__file__).resolve().parents[2] / "configs" / "demo.yaml"
 

@@ -7,8 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tool_wording import as_tool
 
 from detseg.config import ConfigError, load_config
+
+# The errors as the tools' error lines write them: an override as its --set item.
+load_config = as_tool(load_config)
 
 DEMO = Path(__file__).resolve().parents[2] / "configs" / "demo.yaml"
 

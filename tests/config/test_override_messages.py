@@ -6,8 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tool_wording import as_tool
 
 from detseg.config import ConfigError, load_config
+
+# The errors as the tools' error lines write them: an override as its --set item.
+load_config = as_tool(load_config)
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "configs" / "demo.yaml"

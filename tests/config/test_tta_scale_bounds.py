@@ -8,10 +8,14 @@ import re
 from pathlib import Path
 
 import pytest
+from tool_wording import as_tool
 
 from detseg.choices.tta_modes import TTA_SCALE_RANGE
 from detseg.config import ConfigError, load_config
 from detseg.config.schema import EvalConfig
+
+# The errors as the tools' error lines write them: an override as its --set item.
+load_config = as_tool(load_config)
 
 UNET = Path(__file__).resolve().parents[2] / "configs" / "segmentation" / "unet_shapes.yaml"
 

@@ -5,8 +5,12 @@ with one line naming the key, not once the data has loaded and the model is buil
 from __future__ import annotations
 
 import pytest
+from tool_wording import as_tool
 
 from detseg.config import ConfigError, load_config
+
+# The errors as the tools' error lines write them: an override as its --set item.
+load_config = as_tool(load_config)
 
 V1 = "configs/yolo/yolov1_shapes.yaml"
 V3 = "configs/yolo/yolov3_shapes.yaml"

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import pytest
 
+from detseg.command_line import TOOL_FLAGS
 from detseg.config import ConfigError, load_config
 
 UNET = "segmentation/unet_shapes.yaml"
 
 
 def _refusal(override: str) -> str:
-    """The error of loading the U-Net config with ``override``."""
+    """The error of loading the U-Net config with ``override``, as the tools write it (led by
+    the ``--set`` item); from Python it is led by the ``overrides`` item."""
     with pytest.raises(ConfigError) as caught:
         load_config(UNET, [override])
-    return str(caught.value)
+    tool = caught.value.naming(TOOL_FLAGS)
+    assert str(caught.value) == tool.replace(f"--set {override}", f"overrides=[{override!r}]", 1)
+    return tool
 
 
 @pytest.mark.parametrize("key", ["aux_weight", "dice_weight"])

@@ -1,6 +1,7 @@
 """infer.py flags of the other task are refused, naming the flag and the checkpoint, before
 anything is written: ``--tta`` / ``--plain`` for a detector (they would be ignored), and
-``--score-thr`` for a segmenter (it keeps every pixel's class)."""
+``--score-thr`` for a segmenter (it keeps every pixel's class). ``predict_checkpoint`` called
+from Python names the keyword its caller gave instead (``tta hflip``, ``drop tta``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 from random_checkpoints import DETECTOR, write_checkpoint
+from tool_modules import load_tool
 
 from detseg.predict_images import predict_checkpoint
 
@@ -35,24 +37,50 @@ def image(tmp_path_factory) -> Path:
     return path
 
 
+REFUSED = [
+    ("detector", {"tta": "hflip"}, "--tta hflip", "--tta", "tta hflip", "tta"),
+    ("detector", {"plain": True}, "--plain", "--plain", "plain", "plain"),
+    (
+        "segmenter",
+        {"score_threshold": 0.5},
+        "--score-thr 0.5",
+        "--score-thr",
+        "score_threshold 0.5",
+        "score_threshold",
+    ),
+    ("segmenter", {"classes": ["circle"]}, "--classes", "--classes", "classes", "classes"),
+]
+
+
 @pytest.mark.parametrize(
-    ("task", "settings", "message"),
-    [
-        ("detector", {"tta": "hflip"}, "--tta hflip is for segmentation"),
-        ("detector", {"plain": True}, "--plain is for segmentation"),
-        ("segmenter", {"score_threshold": 0.5}, "--score-thr 0.5 is for detectors"),
-    ],
+    ("task", "settings", "flag", "flag_name", "keyword", "keyword_name"), REFUSED
 )
+@pytest.mark.parametrize("caller", ["tool", "python"])
 def test_a_setting_of_the_other_task_is_refused_before_writing(
-    checkpoints, image, tmp_path, task, settings, message
+    checkpoints, image, tmp_path, task, settings, flag, flag_name, keyword, keyword_name, caller
 ):
+    """The tool's flags (``INFER_FLAGS``, as ``tools/infer.py`` passes them), or the keywords
+    of a Python call."""
     checkpoint = checkpoints[task]
     out = tmp_path / "out"
-    with pytest.raises(ValueError, match=re.escape(message)) as caught:
-        predict_checkpoint(checkpoint, [str(image)], out, device="cpu", **settings)
+    flags = load_tool("infer.py").INFER_FLAGS if caller == "tool" else None
+    given, name = (flag, flag_name) if caller == "tool" else (keyword, keyword_name)
+    other = "segmentation" if task == "detector" else "detectors"
+    with pytest.raises(ValueError, match="^" + re.escape(f"{given} is for {other}")) as caught:
+        predict_checkpoint(checkpoint, [str(image)], out, device="cpu", flags=flags, **settings)
     assert f"{checkpoint} is a " in str(caught.value)
-    assert "drop --" in str(caught.value)
+    assert str(caught.value).endswith(f": drop {name}")
+    assert ("--" in str(caught.value)) == (caller == "tool")
     assert not out.exists()
+
+
+def test_the_tool_names_its_flag(checkpoints, image, tmp_path, run_tool):
+    result = run_tool(
+        "infer.py", checkpoints["segmenter"], image, "--out", tmp_path / "o", "--score-thr", "0.5"
+    )
+    assert result.returncode == 2
+    assert "error: --score-thr 0.5 is for detectors; " in result.stderr, result.stderr
+    assert result.stderr.rstrip().endswith(": drop --score-thr"), result.stderr
 
 
 def test_settings_of_the_task_are_still_taken(checkpoints, image, tmp_path):

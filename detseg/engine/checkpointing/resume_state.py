@@ -7,6 +7,11 @@
 names the config keys whose values a resumed run changes against the checkpoint's config.
 Separate from the file handling (:mod:`~detseg.engine.checkpointing.checkpoint`,
 :mod:`~detseg.engine.checkpointing.rotation`): this is about the objects of a run, not files.
+
+A refusal that says how to start or resume differently is a :class:`ResumeError`: it names the
+settings as the caller gave them, ``resume=True`` and ``work_dir`` to
+:func:`detseg.engine.train`, ``--resume`` and ``--work-dir`` to ``tools/train.py``
+(:data:`TRAIN_SETTINGS`, ``error.naming(flags)``).
 """
 
 from __future__ import annotations
@@ -18,9 +23,25 @@ from typing import Any
 import torch
 
 from detseg.engine.checkpointing.random_states import rng_state, set_rng_state
+from detseg.named_settings import NameOnly, SettingError
 from detseg.torch_files import CheckpointError
 
 logger = logging.getLogger(__name__)
+
+
+class ResumeError(CheckpointError, SettingError):
+    """A checkpoint that a run cannot resume from, whose message names the settings of the
+    training call (:data:`TRAIN_SETTINGS`) as its caller gave them: ``str(error)`` as keywords
+    of :func:`detseg.engine.train`, ``error.naming(flags)`` as a tool's flags."""
+
+
+#: The settings a :class:`ResumeError` names, as a Python caller of :func:`detseg.engine.train`
+#: gives them; a tool names its flag for each keyword (``tools/train.py``: ``--resume``,
+#: ``--work-dir``, ``--set``).
+TRAIN_SETTINGS = {
+    "resume": NameOnly("resume=True"),
+    "work_dir": NameOnly("work_dir"),
+}
 
 #: The entries of ``last.pt`` a resumed run restores besides the weights (:func:`training_state`).
 TRAINING_ENTRIES = ("optimizer", "scheduler", "scaler", "rng")
@@ -63,20 +84,22 @@ def check_resume_entries(state: dict[str, Any], source: str | Path, ema: bool = 
     entry too: a run trained without EMA cannot go on with it.
 
     Raises:
-        CheckpointError: one line naming ``source`` and every missing or mistyped entry.
+        ResumeError: one line naming ``source`` and every missing or mistyped entry.
     """
     missing = [k for k in TRAINING_ENTRIES if k not in state]
     if missing:
-        raise CheckpointError(
+        raise ResumeError(
             f"cannot resume from {source}: it lacks the training state {missing} that a "
             "last.pt written by detseg-train holds (a best.pt or a weights-only file has "
-            "none); resume from such a last.pt, or start without --resume"
+            "none); resume from such a last.pt, or start without {resume}",
+            **TRAIN_SETTINGS,
         )
     if ema and "ema" not in state:
-        raise CheckpointError(
+        raise ResumeError(
             f"cannot resume from {source} with train.ema=true: the run trained without EMA "
-            "(the file has no EMA state); resume with --set train.ema=false, or start without "
-            "--resume"
+            "(the file has no EMA state); resume with {overrides}, or start without {resume}",
+            overrides=NameOnly("train.ema=False in the config", "train.ema=false"),
+            **TRAIN_SETTINGS,
         )
     expected = {
         ("meta", "run"): (dict, "dict"),
@@ -95,10 +118,11 @@ def check_resume_entries(state: dict[str, Any], source: str | Path, ema: bool = 
         elif not isinstance(holder[key], kind) or isinstance(holder[key], bool):
             problems.append(f"{entry}[{key!r}] is of type {type(holder[key]).__name__}, not {name}")
     if problems:
-        raise CheckpointError(
+        raise ResumeError(
             f"cannot resume from {source}: {'; '.join(dict.fromkeys(problems))}; it was not "
             "written by a training run (or was edited): resume from an older copy renamed to "
-            "last.pt, or start without --resume"
+            "last.pt, or start without {resume}",
+            **TRAIN_SETTINGS,
         )
 
 
@@ -126,8 +150,8 @@ def restore_training_state(
 
     Raises:
         CheckpointError: the checkpoint has no training state (e.g. ``best.pt``), EMA is on
-            but the checkpoint has no EMA state, or its optimizer state is another optimizer's
-            or has other parameter groups (:func:`optimizer_mismatch`).
+            but the checkpoint has no EMA state; a :class:`ResumeError`: its optimizer state is
+            another optimizer's or has other parameter groups (:func:`optimizer_mismatch`).
     """
     missing = [k for k in TRAINING_ENTRIES if k not in state]
     if missing:
@@ -136,9 +160,10 @@ def restore_training_state(
         raise CheckpointError("cannot resume with train.ema=true: the checkpoint has no EMA state")
     mismatch = optimizer_mismatch(state["optimizer"], optimizer)
     if mismatch is not None:
-        raise CheckpointError(
+        raise ResumeError(
             f"cannot resume: the checkpoint's optimizer state does not fit the configured "
-            f"optimizer ({mismatch}); {_saved_optimizer_keys(state)}"
+            f"optimizer ({mismatch}); {_saved_optimizer_keys(state)}",
+            **TRAIN_SETTINGS,
         )
     base_lrs = list(scheduler.base_lrs)
     settings = [{k: v for k, v in g.items() if k != "params"} for g in optimizer.param_groups]
@@ -206,7 +231,7 @@ def _saved_optimizer_keys(state: dict[str, Any]) -> str:
     run = f" (the run has {saved})" if saved else ""
     return (
         f"resume with the run's train.optimizer and train.no_decay_norm_bias{run}, "
-        "or start a new run in another --work-dir"
+        "or start a new run in another {work_dir}"
     )
 
 

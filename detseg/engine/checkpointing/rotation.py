@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from detseg.engine.checkpointing.checkpoint import fsync_dir, load_checkpoint, save_checkpoint
+from detseg.engine.checkpointing.resume_state import TRAIN_SETTINGS, ResumeError
 from detseg.torch_files import CheckpointError, is_complete
 
 logger = logging.getLogger(__name__)
@@ -161,8 +162,9 @@ def load_resumable(path: str | Path, set_aside_damaged: bool = True) -> tuple[di
         ``(state, the file it came from)``.
 
     Raises:
-        CheckpointError: neither ``path`` nor any ``path.<k>`` copy can be read; the message
-            names every file tried and why.
+        ResumeError: neither ``path`` nor any ``path.<k>`` copy can be read; the message
+            names every file tried and why (a :class:`CheckpointError`; see
+            :class:`~detseg.engine.checkpointing.resume_state.ResumeError`).
     """
     path = Path(path)
     errors, damaged = [], []
@@ -183,9 +185,10 @@ def load_resumable(path: str | Path, set_aside_damaged: bool = True) -> tuple[di
                 notes += [_set_aside_unreadable(p) for p, _ in damaged]
             logger.warning("%s", "; ".join(notes))
         return state, candidate
-    raise CheckpointError(
-        "cannot resume: " + "; ".join(errors) + ". Start without --resume, or point "
-        "--work-dir at the run's folder."
+    raise ResumeError(
+        "cannot resume: " + "; ".join(errors) + ". Start without {resume}, or point "
+        "{work_dir} at the run's folder.",
+        **TRAIN_SETTINGS,
     )
 
 

@@ -38,7 +38,12 @@ from detseg.engine.checkpointing.disk_check import (
 )
 from detseg.engine.checkpointing.previous_run_folders import keep_previous_last
 from detseg.engine.checkpointing.random_states import seed_everything
-from detseg.engine.checkpointing.resume_state import check_resume_entries, restore_training_state
+from detseg.engine.checkpointing.resume_state import (
+    TRAIN_SETTINGS,
+    ResumeError,
+    check_resume_entries,
+    restore_training_state,
+)
 from detseg.engine.checkpointing.rotation import keep_previous, load_resumable, set_aside
 from detseg.engine.records.metric_log import keep_previous_log
 from detseg.engine.runtime.distributed import broadcast_from_main, failing_together
@@ -66,7 +71,8 @@ def check_resumable(work_dir: Path) -> None:
     ``work_dir`` holds a ``last.pt`` or one of its older copies (``last.<k>.pt``).
 
     Raises:
-        CheckpointError: ``work_dir`` is no folder, or holds neither file.
+        ResumeError: ``work_dir`` is no folder, or holds neither file (a ``CheckpointError``
+            naming ``resume=True`` and ``work_dir`` as :func:`detseg.engine.train` takes them).
     """
     if holds_last_checkpoint(work_dir):
         return
@@ -82,9 +88,10 @@ def check_resumable(work_dir: Path) -> None:
             f"; the previous run's last.pt was moved to {moved} when a new run started there "
             "(move its files back to resume that run)"
         )
-    raise CheckpointError(
-        f"cannot resume: the work dir {work_dir} {where}; start without --resume, or point "
-        "--work-dir at the run's folder"
+    raise ResumeError(
+        f"cannot resume: the work dir {work_dir} {where}; start without {{resume}}, or point "
+        "{work_dir} at the run's folder",
+        **TRAIN_SETTINGS,
     )
 
 

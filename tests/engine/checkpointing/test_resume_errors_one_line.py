@@ -8,6 +8,7 @@ import logging
 
 import pytest
 import torch
+from tool_modules import load_tool
 
 from detseg.engine.checkpointing import CheckpointError, load_resumable, save_checkpoint
 from detseg.engine.checkpointing.resume_state import check_resume_entries
@@ -33,7 +34,9 @@ def test_a_file_without_the_training_state_is_named_with_what_to_do(tmp_path):
     message = str(err.value)
     assert str(source) in message and "\n" not in message
     assert "['optimizer', 'scheduler', 'scaler', 'rng']" in message
-    assert "start without --resume" in message and "(use last.pt)" not in message
+    assert "start without resume=True" in message and "(use last.pt)" not in message
+    tool = err.value.naming(load_tool("train.py").TRAIN_FLAGS)  # as tools/train.py names it
+    assert tool.endswith("resume from such a last.pt, or start without --resume")
 
 
 def test_resuming_with_ema_from_a_run_without_it_names_the_file_and_the_key(tmp_path):
@@ -44,4 +47,9 @@ def test_resuming_with_ema_from_a_run_without_it_names_the_file_and_the_key(tmp_
     check_resume_entries(state, source)  # without EMA: nothing missing
     with pytest.raises(CheckpointError) as err:
         check_resume_entries(state, source, ema=True)
-    assert str(source) in str(err.value) and "train.ema=false" in str(err.value)
+    assert str(source) in str(err.value)
+    assert str(err.value).endswith(
+        "resume with train.ema=False in the config, or start without resume=True"
+    )
+    tool = err.value.naming(load_tool("train.py").TRAIN_FLAGS)
+    assert tool.endswith("resume with --set train.ema=false, or start without --resume")

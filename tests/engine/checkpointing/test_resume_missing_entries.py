@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from tool_modules import load_tool
 from torch import nn
 
 from detseg.engine.checkpointing import CheckpointError
@@ -66,7 +67,9 @@ def test_a_last_pt_without_the_run_position_is_one_line(tmp_path, edit, named):
         resume_run(run)
     message = str(caught.value)
     assert message.startswith(f"cannot resume from {tmp_path / 'last.pt'}: {named}; ")
-    assert message.endswith("start without --resume") and "\n" not in message
+    assert message.endswith("start without resume=True") and "\n" not in message
+    tool = caught.value.naming(load_tool("train.py").TRAIN_FLAGS)
+    assert tool == message.replace("resume=True", "--resume")
 
 
 def test_a_complete_last_pt_resumes(tmp_path):
