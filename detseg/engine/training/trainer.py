@@ -188,6 +188,11 @@ def train(
                 raise failed from err
             raise
         raise lost from err  # (leaving the process group would wait for the lost process)
+    except Exception:
+        # a user error (bad data, a failed write), raised by every process together: each
+        # leaves the group before it exits, or the group's threads may abort the exit (SIGABRT)
+        destroy_distributed(dist)
+        raise
     destroy_distributed(dist)
     return result
 
