@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import numbers
 import os
-from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -71,17 +70,20 @@ def check_switch(value: object, name: str) -> None:
 def whole_ids(ids: Any, name: str = "category_ids") -> list[int] | None:
     """``ids`` (category ids, label ``k`` -> ``ids[k - 1]``) as a list of ``int``; ``None``
     stays ``None``. A list, tuple, 1-D numpy array or tensor of whole numbers is taken (``3.0``
-    too, as json may hold it; items that are 0-d tensors or numpy scalars too).
+    too, as json may hold it; items that are 0-d tensors or numpy scalars too). Nothing else
+    is: a set or a generator has no label order of its own (``{5, 3}`` would iterate as
+    ``[3, 5]``, giving label 1 the id 3).
 
     Raises:
-        ValueError: a string, a single number, a mapping or anything not a sequence of
-            numbers; an id that is no whole number (``1.5`` would be cut to ``1``), naming
-            ``name``, the position and the value.
+        ValueError: a string, a single number, a mapping, a set, a generator or anything else
+            that is not a list or tuple (an array or tensor once made a list); an id that is no
+            whole number (``1.5`` would be cut to ``1``), naming ``name``, the position and
+            the value.
     """
     if ids is None:
         return None
     values = ids.tolist() if hasattr(ids, "tolist") else ids  # numpy arrays and tensors
-    if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Iterable):
+    if not isinstance(values, (list, tuple)):
         raise ValueError(
             f"{name} must be a list of whole numbers, one category id per class (label k "
             f"-> {name}[k - 1]), got {ids!r}"
@@ -133,15 +135,19 @@ def check_score_threshold(value: Any, name: str) -> float | None:
     return None if value is None else float(value)
 
 
-def score_threshold_problem(value: float | None, name: str = "--score-thr") -> str | None:
-    """Why ``value`` is no score threshold (not a number: a string, a bool; outside ``[0, 1]``,
-    or nan), or ``None`` if it is one.
+def score_threshold_problem(
+    value: float | None, name: str = "--score-thr", or_none: bool = False
+) -> str | None:
+    """Why ``value`` is no score threshold (not a number: a string, a bool, an array or tensor,
+    which is told to give one number; outside ``[0, 1]``, or nan), or ``None`` if it is one.
 
     ``None`` (the default threshold) is fine. The tools give the message to ``parser.error``,
-    the library functions raise it as a ``ValueError``.
+    the library functions raise it as a ``ValueError``: one text for all, which says ``or
+    None`` where the caller takes ``None`` (``or_none``, the Python API's ``score_thr``).
     """
     if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
-        problem = f"{name} must be a number in [0, 1], got {value!r} ({type(value).__name__})"
+        expected = "a number in [0, 1] or None" if or_none else "a number in [0, 1]"
+        problem = f"{name} must be {expected}, got {value!r} ({type(value).__name__})"
         if getattr(value, "ndim", 0) >= 1:  # an array or tensor of one or more numbers
             problem += "; give one number (.item() of a one-number array or tensor)"
         return problem

@@ -108,11 +108,12 @@ def check_score_thr(score_thr: Any, task: str = "detection", model_name: str = "
     """The score threshold as a Python ``float`` (``None`` stays ``None``): a number, or one
     held in a 0-d tensor or numpy array (:func:`~detseg.argument_checks.plain_number`).
 
-    Refuses one that is not a number (a string, a bool, a tensor of several numbers), or
-    outside ``[0, 1]`` (or NaN), as ``--score-thr`` is refused; or any one given for a
-    segmenter (``task``, the ``model_name`` the message says), which keeps every pixel's
-    class: the threshold would be ignored. A segmenter's refusal comes first, whatever the
-    value (the range of a value to leave out is no help)."""
+    Refuses one that is not a number (a string, a bool, a tensor of several numbers, told to
+    give one), or outside ``[0, 1]`` (or NaN), in the words of ``--score-thr``'s refusal
+    (:func:`~detseg.argument_checks.score_threshold_problem`, saying ``or None``); or any one
+    given for a segmenter (``task``, the ``model_name`` the message says), which keeps every
+    pixel's class: the threshold would be ignored. A segmenter's refusal comes first, whatever
+    the value (the range of a value to leave out is no help)."""
     score_thr = plain_number(score_thr)
     number = isinstance(score_thr, numbers.Real) and not isinstance(score_thr, bool)
     if score_thr is not None and task == "segmentation":
@@ -122,12 +123,7 @@ def check_score_thr(score_thr: Any, task: str = "detection", model_name: str = "
             "every pixel's class: leave score_thr out (result.probabilities holds each pixel's "
             "class probabilities)"
         )
-    if score_thr is not None and not number:
-        raise ValueError(
-            f"score_thr must be a number in [0, 1] or None, got {score_thr!r} "
-            f"({type(score_thr).__name__})"
-        )
-    problem = score_threshold_problem(score_thr, "score_thr")
+    problem = score_threshold_problem(score_thr, "score_thr", or_none=True)
     if problem:
         raise ValueError(problem)
     return None if score_thr is None else float(score_thr)

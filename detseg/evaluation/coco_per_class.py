@@ -3,13 +3,16 @@
 ``COCOeval.stats`` holds the twelve numbers over all categories only. :func:`per_class_metrics`
 averages the accumulated ``precision`` / ``recall`` arrays per category exactly as pycocotools'
 summarize averages them over all (:func:`mean_valid`); :func:`category_names` names each
-category uniquely for the tables and plots. Separate from :mod:`detseg.evaluation.coco` because
-the confusion matrix, the VOC evaluation and the PR curves read these names too.
+category uniquely for the tables and plots, by the name :func:`stripped_name` reads (the rule
+that :mod:`detseg.evaluation.gt_file_checks` warns by too). Separate from
+:mod:`detseg.evaluation.coco` because the confusion matrix, the VOC evaluation and the PR
+curves read these names too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -64,10 +67,10 @@ def category_names(gt: dict, cat_ids: Sequence[int]) -> dict[int, str]:
     Raises:
         KeyError: an id of ``cat_ids`` that ``gt["categories"]`` does not list.
     """
-    by_id = {}
-    for category in gt["categories"]:
-        name = "" if category.get("name") is None else str(category["name"]).strip()
-        by_id[category["id"]] = name or str(category["id"])
+    by_id = {
+        category["id"]: stripped_name(category) or str(category["id"])
+        for category in gt["categories"]
+    }
     counts: dict[str, int] = {}
     for cat_id in cat_ids:
         counts[by_id[cat_id]] = counts.get(by_id[cat_id], 0) + 1
@@ -75,3 +78,12 @@ def category_names(gt: dict, cat_ids: Sequence[int]) -> dict[int, str]:
         cat_id: by_id[cat_id] if counts[by_id[cat_id]] == 1 else f"{by_id[cat_id]} (id {cat_id})"
         for cat_id in cat_ids
     }
+
+
+def stripped_name(category: Mapping[str, Any]) -> str:
+    """The name of a COCO category (a dict with a ``name``) as the tables take it: stripped of
+    surrounding spaces, as the dataset readers strip it (``" cat "`` is ``cat``), a name that
+    is no string as its text (``3`` is ``"3"``); ``""`` for none (absent, ``null``, empty or
+    blank), which the tables name by the category's id."""
+    name = category.get("name")
+    return "" if name is None else str(name).strip()

@@ -8,10 +8,10 @@ names its classes. Scoring a predictions file (``tools/eval.py --gt/--pred``,
 - the file names matter only where images are found by them (``images_dir`` draws the worst
   images; records with a ``file_name``, as ``tools/infer.py`` writes them, take the id of the
   image of that name): there the readers' check applies (:func:`check_gt_file_names`);
-- the category names only label the per-class tables, which name a category without a name by
-  its id and add `` (id N)`` to a shared name
+- the category names only label the per-class tables, which strip them, name a category without a
+  name (or a blank one) by its id and add `` (id N)`` to a shared name
   (:func:`~detseg.evaluation.coco_per_class.category_names`): the numbers stay right, so these
-  get one warning (:func:`warn_about_category_names`).
+  get one warning (:func:`warn_about_category_names`), by the tables' rule of what a name is.
 
 A ground truth without images, which the readers refuse too, is scored and reported as such
 (``report.html`` says that nothing was evaluated); predictions against one without categories
@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 
 from detseg.data.coco_json import check_file_names, shared_names
+from detseg.evaluation.coco_per_class import stripped_name
 
 logger = logging.getLogger(__name__)
 
@@ -39,16 +40,25 @@ def check_gt_file_names(gt: dict, source: str) -> None:
 
 
 def warn_about_category_names(gt: dict, source: str) -> None:
-    """One warning naming the categories of ``gt`` without a ``name`` (absent, ``null`` or
-    empty) and those sharing a name, which the per-class tables tell apart by id."""
-    named = [c for c in gt["categories"] if c.get("name") not in (None, "")]
-    unnamed = [c["id"] for c in gt["categories"] if c.get("name") in (None, "")]
+    """One warning naming the categories of ``gt`` without a ``name`` (absent, ``null``, empty
+    or blank) and those sharing a name, which the per-class tables tell apart by id.
+
+    The names are read as the tables read them
+    (:func:`~detseg.evaluation.coco_per_class.stripped_name`): ``'cat'`` and ``'cat '`` are one
+    name, shown as the json writes them (``'cat': ids [1, 2] (written 'cat', 'cat ')``)."""
+    categories = gt["categories"]
+    named = [{"id": c["id"], "name": stripped_name(c)} for c in categories if stripped_name(c)]
+    unnamed = [c["id"] for c in categories if not stripped_name(c)]
     shared = shared_names(named)
     problems = []
     if unnamed:
         problems.append(f"categories {unnamed} have no 'name' (tables name them by id)")
     if shared:
-        listed = "; ".join(f"{name!r}: ids {ids}" for name, ids in shared.items())
+        written = {c["id"]: c["name"] for c in categories if stripped_name(c)}
+        listed = "; ".join(
+            f"{name!r}: ids {ids}{_as_written([written[i] for i in ids])}"
+            for name, ids in shared.items()
+        )
         problems.append(f"categories share a name ({listed}; tables add ' (id N)' to it)")
     if problems:
         logger.warning(
@@ -56,3 +66,10 @@ def warn_about_category_names(gt: dict, source: str) -> None:
             source,
             "; ".join(problems),
         )
+
+
+def _as_written(names: list[object]) -> str:
+    """`` (written 'cat', 'cat ')`` where the json writes one stripped name in several ways,
+    else nothing."""
+    spellings = list(dict.fromkeys(names))
+    return f" (written {', '.join(map(repr, spellings))})" if len(spellings) > 1 else ""

@@ -58,14 +58,16 @@ def checked_category_ids(
     """The category id of each of ``num_classes`` labels (default ``1..K``), checked: one
     distinct whole number per class, read by the one rule of the library's category ids
     (:func:`~detseg.argument_checks.whole_ids`: a list, tuple, 1-D array or tensor; ``3.0``
-    as json holds it). ``source`` names where they came from in the message."""
+    as json holds it). ``source`` names where they came from in the message: the argument
+    ``category_ids``, or a file and its key (``"m.pt: meta.cat_ids"``), whose key the message
+    names as the list that is wrong (``m.pt: meta.cat_ids[1] is '3'; ...``)."""
     if category_ids is None:
         return tuple(range(1, num_classes + 1))
+    where, _, name = source.rpartition(": ")
     try:
-        ids = whole_ids(category_ids, "category_ids")
+        ids = whole_ids(category_ids, name)
     except ValueError as err:
-        where = "" if source == "category_ids" else f"{source}: "
-        raise ExportError(f"{where}{err}") from None
+        raise ExportError(f"{where}: {err}" if where else str(err)) from None
     assert ids is not None  # whole_ids keeps only None as None
     if len(ids) != num_classes or len(set(ids)) != len(ids):
         raise ExportError(

@@ -4,9 +4,12 @@
 :func:`save_label_map` writes class indices to a lossless file, a palette image (Pillow) that
 shows each class in its drawing colour. Both refuse a folder or a file name OpenCV cannot write
 before the writer sees it. A file that cannot be written (a read-only folder, a full disk) is an
-``OSError`` with the OS's ``errno`` and the file as its ``filename`` (what the command-line tools
-need to name their ``--out``), and OpenCV's own warning about it stays off stderr. Writing files
-is apart from drawing: the drawings return arrays and write nothing.
+``OSError`` with the OS's ``errno`` (``ENOSPC`` for a full disk) and the file as its ``filename``
+(what the command-line tools need to name their ``--out``), and OpenCV's own warning about it
+stays off stderr. The writers write a temporary file beside the image and rename it to the
+image's name once it is whole: a failed write leaves no partial file, and an image that was
+there stays as it was. Writing files is apart from drawing: the drawings return arrays and
+write nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Iterator
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -91,12 +96,7 @@ def save_label_map(path: str | Path, label_map: torch.Tensor | np.ndarray) -> No
         return
     image = Image.fromarray(indices)  # mode L; the palette makes it mode P, indices kept
     image.putpalette(label_map_palette().tobytes())
-    try:
-        image.save(path)
-    except OSError as exc:
-        raise OSError(
-            exc.errno or errno.EIO, exc.strerror or f"Pillow could not write it ({exc})", str(path)
-        ) from exc
+    _write_beside(path, lambda temporary: _write_with_pillow(path, temporary, image))
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:
@@ -143,12 +143,51 @@ def save_rgb(path: str | Path, image: np.ndarray | torch.Tensor) -> None:
 
 
 def _write_with_opencv(path: Path, pixels: np.ndarray) -> None:
-    """``cv2.imwrite(path, pixels)`` with OpenCV's log silenced (it warns on stderr about a
-    folder it may not write in); a failed write is an ``OSError`` (:func:`_write_error`)."""
-    with opencv_log_silenced():
-        written = cv2.imwrite(str(path), pixels)
-    if not written:
-        raise _write_error(path)
+    """``cv2.imwrite(path, pixels)`` by way of a temporary file (:func:`_write_beside`), with
+    OpenCV's log silenced (it warns on stderr about a folder it may not write in); a failed
+    write is an ``OSError`` (:func:`_write_error`)."""
+
+    def write(temporary: Path) -> None:
+        with opencv_log_silenced():
+            written = cv2.imwrite(str(temporary), pixels)
+        if not written:
+            raise _write_error(path, temporary, pixels)
+
+    _write_beside(path, write)
+
+
+def _write_with_pillow(path: Path, temporary: Path, image: Image.Image) -> None:
+    """``image.save(temporary)`` (the format of ``path``'s extension, which ``temporary``
+    keeps); a failed write is an ``OSError`` naming ``path``, with Pillow's ``errno``, or
+    ``ENOSPC`` where the disk is full."""
+    try:
+        image.save(temporary)
+    except OSError as exc:
+        if exc.errno is None and _disk_full(path):
+            raise _full_disk_error(path) from exc
+        raise OSError(
+            exc.errno or errno.EIO, exc.strerror or f"Pillow could not write it ({exc})", str(path)
+        ) from exc
+
+
+def _write_beside(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write`` with a temporary file beside ``path`` (a hidden name with ``path``'s
+    extension, which the writers read the format from), then rename it to ``path``.
+
+    An image is whole or not there: a writer that fails part way (a full disk) leaves a partial
+    file, which is removed, and an image that had the name before keeps it unchanged. An image
+    written over another keeps the other's permissions.
+    """
+    temporary = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
+    try:
+        write(temporary)
+        if path.exists():
+            shutil.copymode(path, temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise
 
 
 @contextlib.contextmanager
@@ -163,21 +202,49 @@ def opencv_log_silenced() -> Iterator[None]:
         cv2.utils.logging.setLogLevel(previous)
 
 
-def _write_error(path: Path) -> OSError:
-    """Why OpenCV could not write ``path``, as an ``OSError`` naming it: ``cv2.imwrite`` only
-    returns ``False``, so the file is opened for writing here to learn the OS's ``errno`` and
-    reason (``Permission denied``, ``Read-only file system``); where that open succeeds the
-    writer itself failed (``EIO``, e.g. a disk that filled during the write). A file the probe
-    makes is removed again."""
-    existed = path.exists()
+def _write_error(path: Path, temporary: Path, pixels: np.ndarray) -> OSError:
+    """Why OpenCV could not write ``pixels`` to ``temporary`` (the file that becomes ``path``),
+    as an ``OSError`` naming ``path``: ``cv2.imwrite`` only returns ``False``, so a byte is
+    written to the file here to learn the OS's ``errno`` and reason (``Permission denied``,
+    ``Read-only file system``, ``No space left on device``). Where that byte is written, a disk
+    with less free space than the encoded image is still ``ENOSPC``: OpenCV may remove the
+    partial file it wrote, which gives the space back before the probe. Otherwise the writer
+    itself failed (``EIO``). The caller removes the file."""
     try:
-        with open(path, "ab"):
-            pass
+        with open(temporary, "ab") as probe:
+            probe.write(b"\0")
+            probe.flush()
+            os.fsync(probe.fileno())
     except OSError as exc:
         return OSError(exc.errno or errno.EIO, exc.strerror or str(exc), str(path))
-    if not existed:
-        path.unlink(missing_ok=True)
+    if _disk_full(path, _encoded_size(path, pixels)):
+        return _full_disk_error(path)
     return OSError(errno.EIO, "OpenCV could not write the file", str(path))
+
+
+def _encoded_size(path: Path, pixels: np.ndarray) -> int:
+    """The bytes of ``pixels`` in ``path``'s format (what ``cv2.imwrite`` writes), 0 where
+    OpenCV cannot encode them in memory."""
+    with opencv_log_silenced(), contextlib.suppress(cv2.error):
+        encoded, data = cv2.imencode(path.suffix, pixels)
+        if encoded:
+            return int(data.size)
+    return 0
+
+
+def _disk_full(path: Path, needed: int = 0) -> bool:
+    """Whether the disk that holds ``path``'s folder has no free space left, or less than the
+    ``needed`` bytes of a file that could not be written."""
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        return False
+    return free == 0 or free < needed
+
+
+def _full_disk_error(path: Path) -> OSError:
+    """The ``ENOSPC`` error of ``path``, in the OS's words (``No space left on device``)."""
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
 
 def _rgb_to_save(image: np.ndarray | torch.Tensor, path: Path) -> np.ndarray:

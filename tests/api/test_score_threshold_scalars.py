@@ -58,6 +58,25 @@ def test_more_than_a_number_is_refused_in_one_line(detector_checkpoint, image_fi
     assert "\n" not in message
 
 
+@pytest.mark.parametrize(
+    ("threshold", "shown"),
+    [
+        (torch.tensor([0.5]), "tensor([0.5000]) (Tensor)"),
+        (np.array([0.5, 0.6]), "array([0.5, 0.6]) (ndarray)"),
+    ],
+    ids=["tensor", "array"],
+)
+def test_an_array_of_numbers_is_told_to_give_one(detector_checkpoint, image_file, threshold, shown):
+    """The words of ``--score-thr`` and the other library thresholds, ``or None`` added."""
+    predictor = detseg.load(detector_checkpoint, "cpu")
+    with pytest.raises(ValueError) as err:
+        predictor.predict(str(image_file), score_thr=threshold)
+    assert str(err.value) == (
+        f"score_thr must be a number in [0, 1] or None, got {shown}; give one number (.item() "
+        "of a one-number array or tensor)"
+    )
+
+
 def test_out_of_range_in_a_tensor_is_refused_as_a_number():
     with pytest.raises(ValueError, match=r"^score_thr must lie in \[0, 1\], got 1.5$"):
         check_score_thr(torch.tensor(1.5))

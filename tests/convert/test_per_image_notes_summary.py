@@ -59,15 +59,31 @@ def test_every_note_is_at_debug_level(tmp_path, caplog):
     assert sum("is not in JPEGImages; read" in line for line in debug) == 3
 
 
-def test_a_single_note_is_said_once_where_debug_lines_are_on(tmp_path, caplog):
-    """``convert_dataset.py --verbose``: the note is not said again as its kind's summary."""
+def test_a_single_note_keeps_its_level_where_debug_lines_are_on(tmp_path, caplog):
+    """``convert_dataset.py --verbose``: the note is at DEBUG as it is read, and its kind's
+    summary (the note itself) at WARNING, as without DEBUG lines."""
     root = _voc(tmp_path / "voc", 1)
     with caplog.at_level(logging.DEBUG):
         read_dataset(root, "voc")
-    said = [
-        r.getMessage() for r in caplog.records if "the annotation gives the size" in r.getMessage()
-    ]
-    assert len(said) == 1
+    said = [r.levelno for r in caplog.records if "the annotation gives the size" in r.getMessage()]
+    assert said == [logging.DEBUG, logging.WARNING]
+
+
+def test_a_single_note_reaches_a_handler_that_drops_debug_lines(caplog):
+    """A logger that allows DEBUG, a handler that keeps WARNING and above: the note is said."""
+    from detseg.convert.datasets import image_notes
+    from detseg.convert.datasets.image_notes import STATED_SIZE, collecting_notes, note
+
+    kept: list[str] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: kept.append(record.getMessage())  # type: ignore[method-assign]
+    image_notes.logger.addHandler(handler)
+    try:
+        with caplog.at_level(logging.DEBUG, logger=image_notes.__name__), collecting_notes():
+            note(STATED_SIZE, "a.xml (<size>)", "a.xml (<size>): the one note")
+    finally:
+        image_notes.logger.removeHandler(handler)
+    assert kept == ["a.xml (<size>): the one note"]
 
 
 def test_a_single_note_is_said_as_it_is(tmp_path, caplog):

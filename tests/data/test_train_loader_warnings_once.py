@@ -73,7 +73,9 @@ def warnings_in(path: Path) -> Iterator[None]:
 
 @pytest.mark.parametrize("num_workers", [0, 2])
 def test_an_unreadable_item_is_named_once_over_epochs_ranks_and_workers(tmp_path, num_workers):
-    say_dataset_warnings_once()
+    """Each rank's pass over an epoch starts with nothing said, as in a process of its own (a
+    rank, or workers started afresh each epoch): what one process has said already cannot
+    keep the later reads quiet, only their not being the item's first read can."""
     dataset = OneUnreadable(size=5, bad=3)  # 2 ranks: one shard is padded each epoch
     log = tmp_path / "warnings.log"
     reads = 0
@@ -86,6 +88,7 @@ def test_an_unreadable_item_is_named_once_over_epochs_ranks_and_workers(tmp_path
         ]
         for epoch in range(3):
             for loader in loaders:
+                say_dataset_warnings_once()  # this process has said nothing yet
                 loader.batch_sampler.set_epoch(epoch)
                 for batch in loader:
                     reads += batch.source_ids.count(dataset.bad)

@@ -103,7 +103,19 @@ def test_the_cli_prints_one_line(tmp_path, capsys):
             ["cat", "2"],
             "categories [2] have no 'name' (tables name them by id)",
         ),
+        (  # the tables strip names: one name, told apart by id, so one warning
+            lambda gt: gt["categories"][1].update(name="cat "),
+            ["cat (id 1)", "cat (id 2)"],
+            "categories share a name ('cat': ids [1, 2] (written 'cat', 'cat '); tables add "
+            "' (id N)' to it)",
+        ),
+        (
+            lambda gt: gt["categories"][1].update(name="  "),
+            ["cat", "2"],
+            "categories [2] have no 'name' (tables name them by id)",
+        ),
     ],
+    ids=["shared", "null", "absent", "shared-once-stripped", "blank"],
 )
 def test_category_names_are_warned_about_and_told_apart(tmp_path, caplog, change, names, warning):
     gt, pred = _files(tmp_path, _gt_with(change))

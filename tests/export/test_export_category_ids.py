@@ -5,6 +5,7 @@ the sidecar had the class names only, not the checkpoint's ``meta["cat_ids"]``."
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -45,7 +46,7 @@ def test_ids_given_for_a_model_are_written(tiny_model, tmp_path):
 @pytest.mark.parametrize("cat_ids", [[1, 3], [1, 1, 2], [1, "3", 7]])
 def test_stored_ids_that_do_not_fit_the_classes_are_one_line(demo_checkpoint, tmp_path, cat_ids):
     checkpoint = _with_cat_ids(demo_checkpoint, tmp_path / "bad.pt", cat_ids)
-    with pytest.raises(ExportError, match=rf"^{checkpoint}: meta.cat_ids: "):
+    with pytest.raises(ExportError, match=rf"^{re.escape(str(checkpoint))}: meta\.cat_ids"):
         export_model(checkpoint, tmp_path / "m.pt", format="torchscript")
     assert not (tmp_path / "m.pt").exists()
 
@@ -58,5 +59,21 @@ def test_ids_are_read_by_the_librarys_one_rule():
     with pytest.raises(ExportError) as caught:
         checked_category_ids([3, 5.5], 2, "category_ids")
     assert str(caught.value).startswith("category_ids[1] is 5.5; category ids are whole numbers")
-    with pytest.raises(ExportError, match=r"^m\.pt: meta\.cat_ids: category_ids must be a list"):
+    with pytest.raises(ExportError) as caught:
         checked_category_ids("3,5", 2, "m.pt: meta.cat_ids")
+    assert str(caught.value) == (
+        "m.pt: meta.cat_ids must be a list of whole numbers, one category id per class (label k "
+        "-> meta.cat_ids[k - 1]), got '3,5'"
+    )
+
+
+def test_ids_from_a_checkpoint_are_named_by_their_key(demo_checkpoint, tmp_path):
+    """A checkpoint's ids are ``meta.cat_ids`` in the message, not the argument
+    ``category_ids`` that the caller did not give."""
+    checkpoint = _with_cat_ids(demo_checkpoint, tmp_path / "bad.pt", [1, "3", 7])
+    with pytest.raises(ExportError) as caught:
+        export_model(checkpoint, tmp_path / "m.pt", format="torchscript")
+    assert str(caught.value) == (
+        f"{checkpoint}: meta.cat_ids[1] is '3'; category ids are whole numbers, one per class "
+        "(label k -> meta.cat_ids[k - 1])"
+    )

@@ -108,8 +108,12 @@ def note(kind: NoteKind, place: str, message: str) -> None:
 
 @contextmanager
 def collecting_notes() -> Iterator[None]:
-    """Collect the :func:`note` calls of the block; log one line per kind when it ends (none
-    for a kind of one note where DEBUG lines are on: that note is said once, in full)."""
+    """Collect the :func:`note` calls of the block; log one line per kind when it ends.
+
+    The line is logged at the kind's level even for a kind of one note: that note was logged at
+    DEBUG as it came, which a handler may drop (a logger that allows DEBUG says nothing of its
+    handlers), and a warning is a warning with DEBUG lines on too (``--verbose`` shows the note at
+    DEBUG and then its summary at its own level)."""
     collected: dict[NoteKind, _Notes] = {}
     _collections.append(collected)
     try:
@@ -117,8 +121,6 @@ def collecting_notes() -> Iterator[None]:
     finally:
         _collections.pop()  # this block's own (list.remove would take an equal, outer one)
         for kind, notes in collected.items():
-            if notes.count == 1 and logger.isEnabledFor(logging.DEBUG):
-                continue  # the one note was just said in full at DEBUG level
             logger.log(kind.level, "%s", _summary(kind, notes))
 
 
