@@ -13,6 +13,7 @@ import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from torch import Tensor
 
 from detseg.argument_checks import priors_per_level_problem
 from detseg.data.coco_fields import coco_box_xyxy
+from detseg.data.coco_json import missing_annotation_message
 from detseg.data.json_files import read_json
 from detseg.data.target_checks import sanitize_boxes
 from detseg.ops.yolo_priors import wh_iou
@@ -59,12 +61,13 @@ def coco_box_sizes(ann_file: str | os.PathLike, input_size: int) -> Tensor:
         ``Float64[N, 2]`` ``(width, height)`` in input pixels.
 
     Raises:
-        FileNotFoundError: the file does not exist.
+        FileNotFoundError: the file does not exist (the message lists the ``.json`` files of
+            its folder: :func:`~detseg.data.coco_json.missing_annotation_message`).
         ValueError: not a JSON file, or the json has no images / annotations entry or an
             image lacks its size or has one that is not a number > 0.
     """
     if not os.path.isfile(ann_file):
-        raise FileNotFoundError(f"COCO annotation file not found: {ann_file}")
+        raise FileNotFoundError(missing_annotation_message(Path(ann_file), from_config=False))
     data = read_json(ann_file)
     if not isinstance(data, dict) or "images" not in data or "annotations" not in data:
         raise ValueError(f"{ann_file} is not a COCO detection json (no 'images'/'annotations')")

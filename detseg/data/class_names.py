@@ -54,6 +54,10 @@ UNKNOWN_CLASS_LIMIT = 0.5
 
 _FORMS = "a list of names, a classes.txt (one name per line) or a data yaml with 'names'"
 
+#: Values that are no list of names though Python iterates over them (a string by its
+#: characters, a dict by its keys), with the word a message calls them by.
+_NOT_LISTS: tuple[tuple[type, str], ...] = ((str, "string"), (bytes, "bytes"), (Mapping, "mapping"))
+
 #: How many places of unknown objects the warning or error names.
 EXAMPLE_LIMIT = 5
 
@@ -146,8 +150,17 @@ def listed_class_names(values: Sequence[Any], where: str) -> list[str]:
         where: What the messages name (``data.classes``, the file the names come from).
 
     Raises:
-        ValueError: No names, an empty one, or one repeated (once stripped).
+        ValueError: No names, an empty one, or one repeated (once stripped); ``values`` a
+            string, bytes or a mapping, which would be read item by item (``"cat"`` as the
+            classes ``c``, ``a``, ``t``; a dict as its keys).
     """
+    kind = next((word for cls, word in _NOT_LISTS if isinstance(values, cls)), None)
+    if kind is not None:
+        raise ValueError(
+            f"{where}: expected a list of class names, got the {kind} {values!r:.80}: give a "
+            "list of names (a file of names is read by read_class_names, and data.classes "
+            "takes its path where the config allows one)"
+        )
     names = [class_name(value) for value in values]  # None (an empty entry) is refused
     _check_names(names, where)
     return names

@@ -69,15 +69,20 @@ def load_coco_json(ann_file: Path) -> dict[str, Any]:
     return data
 
 
-def missing_annotation_message(ann_file: Path) -> str:
+def missing_annotation_message(ann_file: Path, from_config: bool = True) -> str:
     """The error of a COCO json that is not there: what its folder holds (the first few
     ``.json`` files, and how many more), and the keys that name the file, so that a typo in
-    ``data.train_ann`` shows beside the names it meant."""
+    ``data.train_ann`` shows beside the names it meant. ``from_config=False`` for a json given
+    as a path of its own (``tools/anchors.py``'s source), which no key names."""
     folder = ann_file.parent
+    keys = (
+        "set data.train_ann / data.val_ann to the annotation file (a path under data.root); "
+        if from_config
+        else ""
+    )
     return (
         f"COCO annotation file not found: {ann_file}; {folder} {folder_listing(folder, '.json')}; "
-        "set data.train_ann / data.val_ann to the annotation file (a path under data.root); "
-        f"{LAYOUT_HINT}"
+        f"{keys}{LAYOUT_HINT}"
     )
 
 
@@ -219,30 +224,57 @@ def misnumbered_annotations(annotations: list[dict]) -> list[str]:
 
 
 def check_unique_names(
-    ann_file: Path, categories: list[dict], written: list[dict] | None = None
+    ann_file: Path,
+    categories: list[dict],
+    written: list[dict] | None = None,
+    choosable: bool = True,
 ) -> None:
     """Raise a ``ValueError`` naming the ids of categories that share a ``name``.
 
     Class names label a model's outputs (and a checkpoint keeps them), so every class of the
     dataset needs its own. ``categories`` hold the names as read (stripped,
     :func:`stripped_category_names`); ``written``, the json's own entries, lets the message
-    show names that differ only by surrounding spaces as the file writes them.
+    show the names as the file writes them (``'cat'`` and ``'cat '``; ``3`` and ``"3"``, one
+    class name as text), saying that they are equal once stripped where only surrounding
+    spaces tell them apart. ``choosable``: the format picks categories by ``data.classes``
+    (``coco``), so the message offers to leave the shared names out of it; ``coco_seg`` and
+    ``shapes_seg`` have no such key.
     """
     repeated = shared_names(categories)
     if not repeated:
         return
     as_written = {c.get("id"): c.get("name") for c in written or categories}
     listed = []
+    padded = False
     for name, ids in repeated.items():
         spellings = list(dict.fromkeys(as_written.get(i, name) for i in ids))
         shown = f" (written {', '.join(map(repr, spellings))})" if len(spellings) > 1 else ""
         listed.append(f"{name!r}: ids {ids}{shown}")
-    stripped = any("(written" in line for line in listed)
+        padded |= len({s for s in spellings if isinstance(s, str)}) > 1
+    advice = "give every category of its 'categories' list a distinct name"
+    if choosable:
+        advice += f", or set data.classes to the names to train on, {_leaving_out(repeated)}"
     raise ValueError(
         f"{ann_file}: categories share a name ({'; '.join(listed)})"
-        + (", equal once surrounding spaces are stripped" if stripped else "")
-        + "; give every category of its 'categories' list a distinct name, or set data.classes "
-        "to the names to train on, without the shared one"
+        + (", equal once surrounding spaces are stripped" if padded else "")
+        + f"; {advice}"
+    )
+
+
+def _leaving_out(repeated: dict[str, list[Any]]) -> str:
+    """``"leaving out 'cat' (ids 1 and 2: data.classes cannot tell them apart)"``: the shared
+    names, each with its ids, that a ``data.classes`` list cannot pick."""
+
+    def ids_of(ids: list[Any]) -> str:
+        return f"ids {', '.join(map(str, ids[:-1]))} and {ids[-1]}"
+
+    if len(repeated) == 1:
+        ((name, ids),) = repeated.items()
+        return f"leaving out {name!r} ({ids_of(ids)}: data.classes cannot tell them apart)"
+    names = [f"{name!r} ({ids_of(ids)})" for name, ids in repeated.items()]
+    return (
+        f"leaving out {', '.join(names[:-1])} and {names[-1]}: data.classes cannot tell apart "
+        "the categories of one name"
     )
 
 

@@ -31,13 +31,9 @@ from typing import Any
 import numpy as np
 
 from detseg.data.coco_fields import coco_image_file, entry_size
-from detseg.data.coco_json import (
-    load_coco_json,
-    stripped_category_names,
-    warn_shared_file_names,
-)
+from detseg.data.coco_json import load_coco_json, warn_shared_file_names
 from detseg.data.coco_masks import count_box_masks, decode_segmentation
-from detseg.data.masks import SegmentationDataset, _check_classes
+from detseg.data.masks import SegmentationDataset, json_category_classes
 from detseg.data.seg_transforms import IGNORE_INDEX
 
 __all__ = ["CocoSegmentation", "rasterize_instances"]
@@ -117,9 +113,7 @@ class CocoSegmentation(SegmentationDataset):
         gt = load_coco_json(self.ann_file)
         if not self.images_dir.is_dir():
             raise FileNotFoundError(f"COCO images folder not found: {self.images_dir}")
-        categories = sorted(stripped_category_names(gt["categories"]), key=lambda c: c["id"])
-        self.cat_ids = [int(c["id"]) for c in categories]
-        self.classes = _check_classes([c["name"] for c in categories], str(self.ann_file))
+        self.cat_ids, self.classes = json_category_classes(self.ann_file, gt["categories"])
         self._label_of = {cat_id: k + 1 for k, cat_id in enumerate(self.cat_ids)}
         self._images = {int(img["id"]): img for img in gt["images"]}
         warn_shared_file_names(self.ann_file, gt["images"])

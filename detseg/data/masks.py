@@ -43,7 +43,7 @@ import torch
 
 from detseg.data.base import ImageDataset
 from detseg.data.class_names import listed_class_names, read_class_names, root_class_file
-from detseg.data.coco_json import load_coco_json
+from detseg.data.coco_json import check_unique_names, load_coco_json, stripped_category_names
 from detseg.data.image_io import ImageReadError, to_unit_float
 from detseg.data.label_map_pairing import label_maps_without_image, pair_by_stem
 from detseg.data.label_maps import check_label_map, header_size, read_label_map
@@ -96,13 +96,37 @@ def _check_classes(classes: Sequence[Any], source: str) -> list[str]:
         ValueError: no names, an empty or repeated one (``source`` names where they come from),
             or more than a label map holds beside its ignore value.
     """
-    classes = listed_class_names(classes, source)
+    return _check_class_count(listed_class_names(classes, source), source)
+
+
+def _check_class_count(classes: list[str], source: str) -> list[str]:
+    """``classes`` (names already checked), refused when a label map cannot hold them all
+    beside its ignore value (at most 254)."""
     if len(classes) >= IGNORE_INDEX:
         raise ValueError(
             f"{source}: {len(classes)} classes do not fit a label map with "
             f"{IGNORE_INDEX} as ignore value (at most {IGNORE_INDEX - 1})"
         )
     return classes
+
+
+def json_category_classes(ann_file: Path, written: list[dict]) -> tuple[list[int], list[str]]:
+    """``(category ids, class names)`` of a COCO json's ``categories`` (``written``, as the
+    file has them), sorted by id: the classes of ``coco_seg`` and ``shapes_seg``.
+
+    Names are stripped as every class name is; two categories of one name are refused as
+    :class:`~detseg.data.coco.CocoDetection` refuses them, by their ids
+    (:func:`~detseg.data.coco_json.check_unique_names`; these formats take no
+    ``data.classes`` to leave them out).
+
+    Raises:
+        ValueError: shared names, an empty one, or more than 254 categories (naming
+            ``ann_file``).
+    """
+    categories = sorted(stripped_category_names(written), key=lambda c: c["id"])
+    check_unique_names(ann_file, categories, written, choosable=False)
+    names = _check_classes([c["name"] for c in categories], str(ann_file))
+    return [int(c["id"]) for c in categories], names
 
 
 class SegmentationDataset(ImageDataset):
@@ -227,11 +251,16 @@ class FolderSegmentation(SegmentationDataset):
         mask_suffix: str = ".png",
     ) -> None:
         super().__init__(augmentations)
+        source = str(classes) if isinstance(classes, (str, os.PathLike)) else "data.classes"
+        names = read_class_names(classes)  # the names checked, messages naming their source
+        self.classes = _refuse_listed_background(_check_class_count(names, source), source)
+        self._pair_folders(images_dir, masks_dir, mask_suffix)
+
+    def _pair_folders(
+        self, images_dir: str | os.PathLike, masks_dir: str | os.PathLike, mask_suffix: str
+    ) -> None:
+        """Pair the images of ``images_dir`` with the label maps of ``masks_dir`` by stem."""
         self.images_dir, self.masks_dir = Path(images_dir), Path(masks_dir)
-        self.classes = _refuse_listed_background(
-            _check_classes(read_class_names(classes), str(self.masks_dir)),
-            str(classes) if isinstance(classes, (str, os.PathLike)) else "data.classes",
-        )
         self._pairs, self.images_without_label_map = pair_by_stem(
             self.images_dir, self.masks_dir, mask_suffix
         )
@@ -281,11 +310,14 @@ class ShapesSegmentation(FolderSegmentation):
             )
         if not ann_file.is_file():
             raise FileNotFoundError(_not_shapes_message(root, ann_file))
-        categories = sorted(load_coco_json(ann_file)["categories"], key=lambda c: c["id"])
-        if [int(c["id"]) for c in categories] != list(range(1, len(categories) + 1)):
+        cat_ids, names = json_category_classes(ann_file, load_coco_json(ann_file)["categories"])
+        if cat_ids != list(range(1, len(cat_ids) + 1)):
             raise ValueError(f"{ann_file}: shapes category ids must be 1..K (the mask values)")
-        names = [str(c["name"]) for c in categories]
-        super().__init__(root / split / "images", root / "masks" / split, names, augmentations)
+        # not FolderSegmentation.__init__, which would check the names again as data.classes:
+        # they are the json's, checked above with the json named
+        SegmentationDataset.__init__(self, augmentations)
+        self.classes = _refuse_listed_background(names, str(ann_file))
+        self._pair_folders(root / split / "images", root / "masks" / split, ".png")
         self.root, self.split = root, split
 
 
@@ -328,6 +360,10 @@ class VOCSegmentation(SegmentationDataset):
         classes: Foreground class names.
         image_ids: ``0..N-1`` in split order.
         names: VOC image ids (file stems) in split order.
+        split_file: The split file the ids come from.
+        missing_images: ``<id>.jpg`` of the ids without their image in ``JPEGImages``.
+        missing_label_maps: ``<id>.png`` of the ids with an image but no label map in
+            ``SegmentationClass``.
 
     Raises:
         FileNotFoundError: The root, ``JPEGImages``, ``SegmentationClass`` or the split file
@@ -351,12 +387,12 @@ class VOCSegmentation(SegmentationDataset):
             if not folder.is_dir():
                 raise FileNotFoundError(f"VOC folder not found: {folder}; {VOC_SEG_LAYOUT}")
         class_file = root_class_file(self.root) if classes is None else None
-        if class_file is not None:
-            classes = read_class_names(class_file)
         source = str(class_file or "data.classes")
-        self.classes = _refuse_listed_background(
-            _check_classes(VOC_CLASSES if classes is None else classes, source), source
-        )
+        if class_file is not None:  # names read and checked by read_class_names
+            names = _check_class_count(read_class_names(class_file), source)
+        else:
+            names = _check_classes(VOC_CLASSES if classes is None else classes, source)
+        self.classes = _refuse_listed_background(names, source)
         candidate = Path(image_set)
         split_file = (
             candidate
@@ -369,7 +405,10 @@ class VOCSegmentation(SegmentationDataset):
         if not self.names:
             raise ValueError(f"VOC split file {split_file} lists no image ids")
         self.image_ids = list(range(len(self.names)))
-        check_split_files(self.root, self.names, split_file)
+        self.split_file = split_file
+        self.missing_images, self.missing_label_maps = check_split_files(
+            self.root, self.names, split_file
+        )
 
     def image_path(self, index: int) -> Path:
         return self.root / "JPEGImages" / f"{self.names[index]}.jpg"

@@ -49,6 +49,7 @@ from detseg.data.class_names import (
     log_found_classes,
     read_class_names,
 )
+from detseg.data.folder_listing import first_few
 from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.data.voc_xml import VOCImage, looks_zero_based, parse_xml, warn_zero_based
 from detseg.shell_words import shell_word
@@ -442,7 +443,7 @@ def missing_annotation_error(
             f"none of the {total} annotation files listed by {split_file} exists (first: "
             f"{missing[0]}): is the split file meant for this data.root? {_LAYOUT_HINT}"
         )
-    files = _first_few([str(path) for path in missing], shown)
+    files = first_few([str(path) for path in missing], shown)
     ids = "its id" if len(missing) == 1 else "their ids"
     return FileNotFoundError(
         f"{len(missing)} of the {total} images listed by {split_file} "
@@ -473,7 +474,7 @@ def _unreadable_annotation_note(
         files, or (when others can be read) remove their ids from the split file.
     """
     one = len(unreadable) == 1
-    files = _first_few([f"{path} ({reason})" for path, reason in unreadable], shown)
+    files = first_few([f"{path} ({reason})" for path, reason in unreadable], shown)
     if len(unreadable) == total:
         return (
             f"none of the {total} annotation files listed by {split_file} can be read: "
@@ -486,12 +487,6 @@ def _unreadable_annotation_note(
         f"{'file' if one else 'files'} or remove {'its id' if one else 'their ids'} from "
         f"{split_file.name}"
     )
-
-
-def _first_few(items: list[str], shown: int) -> str:
-    """The first ``shown`` of ``items`` joined by commas, then ``and N more`` when longer."""
-    more = f" and {len(items) - shown} more" if len(items) > shown else ""
-    return ", ".join(items[:shown]) + more
 
 
 def _report_zero_based(folder: Path, names: list[str], images: list[VOCImage]) -> None:

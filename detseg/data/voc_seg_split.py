@@ -16,7 +16,7 @@ images, counted, after one warning (:func:`missing_files_note`) that names them.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from detseg.data.folder_listing import SHOWN_NAMES, first_few, folder_listing
 from detseg.data.image_io import IMAGE_SUFFIXES
@@ -30,7 +30,9 @@ VOC_SEG_LAYOUT = (
 )
 
 
-def check_split_files(root: Path, names: list[str], split_file: Path) -> None:
+def check_split_files(
+    root: Path, names: list[str], split_file: Path
+) -> tuple[list[str], list[str]]:
     """Refuse a split none of whose images is in ``<root>/JPEGImages``; warn once about ids
     without their image, and about ids with an image but no label map in
     ``<root>/SegmentationClass``, naming them and what the folder holds.
@@ -39,6 +41,10 @@ def check_split_files(root: Path, names: list[str], split_file: Path) -> None:
         root: The VOC year folder.
         names: The split's image ids (at least one), in split order.
         split_file: The split file that lists them.
+
+    Returns:
+        ``(missing images, missing label maps)``: the file names (``<id>.jpg``, ``<id>.png``)
+        of the ids without them, in split order (a label map only for an id with its image).
 
     Raises:
         FileNotFoundError: None of the ids has its ``<id>.jpg`` (:func:`no_image_message`).
@@ -58,6 +64,7 @@ def check_split_files(root: Path, names: list[str], split_file: Path) -> None:
             missing_labels, len(names), split_file, labels, "label map", ".png"
         )
         logger.warning("%s", note)
+    return missing_images, missing_labels
 
 
 def split_file_message(root: Path, split_file: Path) -> str:
@@ -117,6 +124,32 @@ def missing_files_note(
         f"{len(missing)} of the {total} ids of VOC split file {split_file} "
         f"{'has' if one else 'have'} no {what} in {folder}: {first_few(missing, SHOWN_NAMES)} "
         f"(the folder {folder_listing(folder, suffix)}); {'it is' if one else 'they are'} "
-        f"skipped and counted as unreadable; remove {'its id' if one else 'their ids'} from "
-        f"{split_file.name} or add the {what} {'file' if one else 'files'}"
+        f"skipped and counted as unreadable; {_remove_or_add(len(missing), split_file, what)}"
+    )
+
+
+def listed_missing_note(count: int, split_file: str, what: str) -> str:
+    """Where ``count`` missing files (``what``: ``"image"``, ``"label map"``) of a split come
+    from, and the two ways out: the dataset check's finding about the split's unreadable
+    images or label maps ends with it, saying once what the reader's warning
+    (:func:`missing_files_note`) would say above the report.
+
+    Args:
+        count: How many of the split's ids have no such file (at least one).
+        split_file: The split file that lists the ids, as the report shows it.
+        what: What each file is.
+    """
+    one = count == 1
+    return (
+        f"{count} missing {what} {'file is' if one else 'files are'} named by the split file "
+        f"{split_file}: {_remove_or_add(count, PurePath(split_file), what)}"
+    )
+
+
+def _remove_or_add(count: int, split_file: PurePath, what: str) -> str:
+    """The two ways out for ``count`` ids of ``split_file`` without their ``what`` file."""
+    one = count == 1
+    return (
+        f"remove {'its id' if one else 'their ids'} from {split_file.name} or add the {what} "
+        f"{'file' if one else 'files'}"
     )

@@ -29,7 +29,9 @@ __all__ = ["DatasetCheck", "check_dataset", "check_scans", "mask_ground_truth_fi
 
 #: The loggers of the reader warnings, said while a split is built, whose every case the
 #: report lists as a finding of its own: a ``voc_seg`` split file's ids without their image or
-#: label map (``unreadable_images``, ``unreadable_labels``). The check leaves them to the report.
+#: label map (``unreadable_images``, ``unreadable_labels``, ending with the split file that names
+#: the ids and what to do: :func:`~detseg.data.voc_seg_split.listed_missing_note`). The check
+#: leaves them to the report.
 REPORTED_READER_LOGGERS = ("detseg.data.voc_seg_split",)
 
 

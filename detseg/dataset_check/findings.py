@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from detseg.data.voc_seg_split import listed_missing_note
 from detseg.dataset_check.annotation_findings import (
     box_findings,
     orphan_findings,
@@ -59,7 +60,7 @@ def _image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     elif unreadable:
         message = (
             f"{plural(unreadable, 'image')} of {images} missing or unreadable; "
-            f"training skips {them(unreadable)}"
+            f"training skips {them(unreadable)}{_listed_missing(s, 'image')}"
         )
         found.append(Finding("warning", "unreadable_images", split, message, unreadable, files))
     problems, problem_files = s["label_problems"], s["label_problem_files"]
@@ -75,7 +76,7 @@ def _image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     if unreadable_labels:
         message = (
             f"{plural(unreadable_labels, 'image')} with a missing or unreadable label map; "
-            f"training skips {them(unreadable_labels)}"
+            f"training skips {them(unreadable_labels)}{_listed_missing(s, 'label map')}"
         )
         files = problem_files["unreadable"]
         found.append(
@@ -84,6 +85,15 @@ def _image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     found += _unpaired_image_findings(split, s)
     found += _orientation_findings(split, s)
     return found
+
+
+def _listed_missing(s: Mapping[str, Any], what: str) -> str:
+    """``"; 1 missing image file is named by the split file ...: remove its id ..."``, for a
+    ``voc_seg`` split whose split file names ids without their ``what`` file; else ``""``."""
+    count = s.get("missing_listed", {}).get(what, 0)
+    if not count or not s.get("split_file"):
+        return ""
+    return f"; {listed_missing_note(count, s['split_file'], what)}"
 
 
 def _orientation_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:

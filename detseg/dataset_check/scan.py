@@ -43,7 +43,7 @@ from detseg.data.image_io import (
     read_stored_rgb,
 )
 from detseg.data.label_maps import check_label_map
-from detseg.data.masks import SegmentationDataset
+from detseg.data.masks import SegmentationDataset, VOCSegmentation
 from detseg.data.seg_transforms import IGNORE_INDEX
 from detseg.data.target_checks import check_masks
 from detseg.data.yolo import YoloTxtDetection, list_files
@@ -239,8 +239,9 @@ def _scan_image(
 def _add_reader_leftovers(scan: SplitScan, dataset: ImageDataset, root_path: Path | None) -> None:
     """Fill what the dataset's reader left out or skipped: annotations of unlisted images,
     unreadable annotation files, label files of no image, images without a label map, image
-    files of a type training does not read (file names relative to ``root_path``), and COCO
-    annotations the evaluation renumbers."""
+    files of a type training does not read (file names relative to ``root_path``), COCO
+    annotations the evaluation renumbers, and the ids of a ``voc_seg`` split file without their
+    image or label map."""
     scan.orphan_annotations = int(getattr(dataset, "missing_image_annotations", 0))
     scan.orphan_image_ids = list(getattr(dataset, "missing_image_ids", []))
     scan.unreadable_annotation_files = [
@@ -259,6 +260,12 @@ def _add_reader_leftovers(scan: SplitScan, dataset: ImageDataset, root_path: Pat
         _display_name(file, root_path) for file in _unread_image_files(dataset)
     ]
     scan.misnumbered_annotations = list(getattr(dataset, "misnumbered_annotations", []))
+    if isinstance(dataset, VOCSegmentation):  # said in the findings, not by the reader
+        scan.split_file = _display_name(dataset.split_file, root_path)
+        scan.missing_listed = {
+            "image": len(dataset.missing_images),
+            "label map": len(dataset.missing_label_maps),
+        }
 
 
 def _unread_image_files(dataset: ImageDataset) -> list[Path]:

@@ -139,6 +139,11 @@ class SplitScan:
         unread_image_files: Files of an image type (one Pillow knows) in a YOLO images folder
             that training does not list (``detseg.data.image_io.IMAGE_SUFFIXES``: a ``.gif``),
             relative to the data root.
+        split_file: The split file whose ids the split reads (``voc_seg``), relative to the
+            data root; ``None`` for the other formats.
+        missing_listed: How many ids of ``split_file`` have no image (``"image"``) and how
+            many no label map (``"label map"``): the findings about unreadable images and
+            label maps say where those ids come from.
     """
 
     split: str
@@ -154,3 +159,5 @@ class SplitScan:
     unpaired_images: list[str] = field(default_factory=list)
     unread_image_files: list[str] = field(default_factory=list)
     misnumbered_annotations: list[str] = field(default_factory=list)
+    split_file: str | None = None
+    missing_listed: dict[str, int] = field(default_factory=dict)

@@ -209,6 +209,8 @@ def _segmentation_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
         "unpaired_image_examples": scan.unpaired_images[:limit],
         "orphan_annotations": scan.orphan_annotations,  # coco_seg
         "orphan_image_ids": scan.orphan_image_ids[:limit],
+        "split_file": scan.split_file,  # voc_seg
+        "missing_listed": dict(scan.missing_listed),
         "foreground_pixels": int(pixels[1:].sum()),
         "ignore_pixels": int(sum(r.ignore_pixels for r in maps)),
         "empty_images": len(empty),
@@ -257,8 +259,9 @@ def split_summary(scan: SplitScan, limit: int = 5) -> dict[str, Any]:
         segmentation: the size mismatches and annotations of absent images as for detection
         (``coco_seg``), class pixel
         frequencies, images left out for want of a label map (``unpaired_images``, with
-        ``unpaired_image_examples``), label maps of only 0 and 255 (``void_only_images``,
-        with ``void_only_files``)).
+        ``unpaired_image_examples``), the split file of a ``voc_seg`` split (``split_file``)
+        and how many of its ids lack their image or label map (``missing_listed``), label
+        maps of only 0 and 255 (``void_only_images``, with ``void_only_files``)).
     """
     unreadable = [r for r in scan.records if not r.readable]
     problems: dict[str, list[str]] = {"invalid": [], "unreadable": []}

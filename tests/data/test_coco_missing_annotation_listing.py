@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from detseg.data.anchor_kmeans import coco_box_sizes
 from detseg.data.coco_json import load_coco_json
 from detseg.data.registry import build_dataset, build_segmentation_dataset
 
@@ -64,3 +65,17 @@ def test_coco_seg_lists_the_folder_too(tmp_path):
         build_segmentation_dataset(data, "train")
     assert str(caught.value).startswith("data.train_ann: COCO annotation file not found")
     assert f"{folder} holds 1 .json file: instances_train.json" in str(caught.value)
+
+
+def test_the_anchor_fit_lists_the_folder_without_config_keys(tmp_path):
+    """``tools/anchors.py`` takes the json as a path of its own: the folder is listed as for
+    the readers, and no ``data.*_ann`` key is offered (none names the file there)."""
+    folder = _annotations(tmp_path, ["instances_train.json"])
+    with pytest.raises(FileNotFoundError) as caught:
+        coco_box_sizes(folder / "instances_trian.json", 416)
+    message = str(caught.value)
+    assert message.startswith(
+        f"COCO annotation file not found: {folder / 'instances_trian.json'}; {folder} holds "
+        "1 .json file: instances_train.json; expected a COCO json"
+    )
+    assert "data.train_ann" not in message

@@ -17,7 +17,7 @@ from detseg.data.coco import CocoDetection
 from detseg.data.coco_seg import CocoSegmentation
 
 
-def _dataset(root: Path, names: list[str]) -> Path:
+def _dataset(root: Path, names: list[str | int]) -> Path:
     (root / "images").mkdir(parents=True)
     assert cv2.imwrite(str(root / "images" / "a.png"), np.zeros((32, 32, 3), np.uint8))
     gt = {
@@ -61,7 +61,28 @@ def test_names_equal_once_stripped_are_shared(tmp_path):
     ann = _dataset(tmp_path, ["cat", "cat "])
     with pytest.raises(ValueError) as caught:
         CocoDetection(tmp_path / "images", ann)
-    assert (
-        "categories share a name ('cat': ids [1, 2] (written 'cat', 'cat ')), equal once "
-        "surrounding spaces are stripped; give every category" in str(caught.value)
+    assert str(caught.value) == (
+        f"{ann}: categories share a name ('cat': ids [1, 2] (written 'cat', 'cat ')), equal "
+        "once surrounding spaces are stripped; give every category of its 'categories' list a "
+        "distinct name, or set data.classes to the names to train on, leaving out 'cat' (ids 1 "
+        "and 2: data.classes cannot tell them apart)"
+    )
+
+
+def test_names_that_differ_by_type_are_not_said_to_differ_by_spaces(tmp_path):
+    ann = _dataset(tmp_path, [3, "3"])  # type: ignore[list-item]
+    with pytest.raises(ValueError) as caught:
+        CocoDetection(tmp_path / "images", ann)
+    message = str(caught.value)
+    assert "categories share a name ('3': ids [1, 2] (written 3, '3')); give every" in message
+    assert "surrounding spaces" not in message
+
+
+def test_several_shared_names_are_each_named_with_their_ids(tmp_path):
+    ann = _dataset(tmp_path, ["cat", "cat", "dog", " dog", "dog", "cow"])
+    with pytest.raises(ValueError) as caught:
+        CocoDetection(tmp_path / "images", ann)
+    assert str(caught.value).endswith(
+        "or set data.classes to the names to train on, leaving out 'cat' (ids 1 and 2) and "
+        "'dog' (ids 3, 4 and 5): data.classes cannot tell apart the categories of one name"
     )

@@ -61,3 +61,27 @@ def test_check_data_says_each_missing_file_once(tmp_path, capsys):
     assert text.count("gone.jpg") == 1, text
     assert len([line for line in text.splitlines() if "bare." in line]) == 1, text
     assert "VOC split file" not in text, text
+
+
+def test_the_findings_say_where_the_missing_ids_come_from(tmp_path):
+    """The reader's warning is left to the report, so the report's findings carry its
+    advice: the split file that names the ids, and the two ways out."""
+    root = _voc_seg(tmp_path / "voc")
+    check = check_dataset({"format": "voc_seg", "root": str(root)}, ("train", "val"))
+    codes = {f.code: f for f in check.findings}
+    assert codes["unreadable_images"].message.endswith(
+        "training skips it; 1 missing image file is named by the split file "
+        "ImageSets/Segmentation/train.txt: remove its id from train.txt or add the image file"
+    )
+    assert codes["unreadable_labels"].message.endswith(
+        "training skips it; 1 missing label map file is named by the split file "
+        "ImageSets/Segmentation/train.txt: remove its id from train.txt or add the label map "
+        "file"
+    )
+
+
+def test_check_data_prints_the_advice_with_the_finding(tmp_path, capsys):
+    root = _voc_seg(tmp_path / "voc")
+    run_tool_here("check_data.py", root, "--out", tmp_path / "report", "--no-decode")
+    out = capsys.readouterr().out
+    assert "remove its id from train.txt or add the image file" in out, out
