@@ -209,6 +209,11 @@ def _output_error_message(error: BaseException) -> str | None:
                 continue
             where = "with" if argument.startswith("-") else "for"
             kind = "file" if Path(output).suffix else "folder"  # report.md, or runs/eval
+            if error.errno in (errno.ENOSPC, errno.EDQUOT):  # the folder is fine, the disk full
+                return (
+                    f"cannot write {output}: {_write_problem(error, path)}; free space on its "
+                    f"disk, or choose a {kind} on another disk {where} {argument}"
+                )
             return (
                 f"cannot write {output}: {_write_problem(error, path)}; choose a writable "
                 f"{kind} {where} {argument}"

@@ -88,8 +88,8 @@ def test_a_declared_positional_output(tmp_path, capsys):
     error = OSError(errno.ENOSPC, "No space left on device", str(dst / "images" / "a.png"))
     assert run(raising(error, (dst, "DST_ROOT"))) == USER_ERROR_EXIT_CODE
     assert error_line(capsys) == (
-        f"tool: error: cannot write {dst}: No space left on device; choose a writable folder "
-        "for DST_ROOT"
+        f"tool: error: cannot write {dst}: No space left on device; free space on its disk, or "
+        "choose a folder on another disk for DST_ROOT"
     )
 
 
