@@ -21,7 +21,7 @@ from typing import Any
 
 from detseg.config.schema import ConfigError
 
-__all__ = ["RECORDED_NULL_CLASS", "check_class_list", "recorded_config"]
+__all__ = ["RECORDED_NULL_CLASS", "check_class_list", "recorded_classes", "recorded_config"]
 
 #: The class name a null entry of a recorded class list stands for (``str(None)``, as the readers
 #: that trained with it named the class).
@@ -77,3 +77,14 @@ def recorded_config(config: dict[str, Any]) -> dict[str, Any]:
         return config
     named = [RECORDED_NULL_CLASS if name is None else name for name in classes]
     return {**config, "data": {**data, "classes": named}}
+
+
+def recorded_classes(classes: Any) -> Any:
+    """The ``classes`` list a checkpoint recorded, each name as the dataset readers give it:
+    stripped of surrounding spaces (a checkpoint written by a reader that kept a COCO json's
+    ``" cat "`` as it was is compared with data that names it ``cat``, on resume and in an
+    evaluation). Anything but a list of strings comes back as it is, for the checkpoint's
+    own checks to refuse."""
+    if not isinstance(classes, list) or not all(isinstance(name, str) for name in classes):
+        return classes
+    return [name.strip() for name in classes]

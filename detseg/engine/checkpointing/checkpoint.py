@@ -30,7 +30,7 @@ from typing import Any
 
 import torch
 
-from detseg.config.class_list import recorded_config
+from detseg.config.class_list import recorded_classes, recorded_config
 from detseg.torch_files import CheckpointError, read_torch_file
 
 REQUIRED_KEYS = ("model", "config", "classes", "meta")
@@ -170,7 +170,9 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 
     The stored config is the record of what the run trained with, read as such
     (:func:`~detseg.config.class_list.recorded_config`): a null class name in its
-    ``data.classes``, which a user's config may not have, is the class ``"None"`` it trained as.
+    ``data.classes``, which a user's config may not have, is the class ``"None"`` it trained as;
+    its ``classes`` are stripped as the readers strip names
+    (:func:`~detseg.config.class_list.recorded_classes`).
 
     Raises:
         CheckpointError: the file is missing, unreadable, not a detseg checkpoint,
@@ -197,6 +199,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
             "written by detseg-train (tools/train.py)"
         )
     state["config"] = recorded_config(state["config"])  # a null class: the "None" it trained as
+    state["classes"] = recorded_classes(state["classes"])  # " cat ": the readers' "cat"
     return state
 
 
