@@ -47,7 +47,8 @@ pixels). A progress bar shows the frames per second. A camera runs until
 ``--max-frames`` or Ctrl-C. A stream URL is given up when it does not answer within 10 s
 (``detseg.api.video_streams.STREAM_TIMEOUT``; OpenCV alone waits 30 s), and ends when it
 gives no frame for as long; an info line says so before it is opened. The limit holds where
-OpenCV has its FFmpeg backend; without it the info line says the wait is not bounded.
+OpenCV's FFmpeg backend takes timeouts; without them the info line says the wait is not
+bounded.
 
 An input that cannot be read (a missing file, an empty or corrupt image, a broken video, a
 camera that cannot be opened, a glob matching nothing) is reported on one line,
@@ -269,7 +270,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=10.0,  # detseg.api.video_streams.STREAM_TIMEOUT (imported with OpenCV, later)
         metavar="SECONDS",
         help="seconds a stream URL may take to answer and to give each frame before it is "
-        "given up (default: 10; OpenCV alone waits 30; kept where OpenCV has FFmpeg)",
+        "given up (default: 10; OpenCV alone waits 30; kept where its FFmpeg takes timeouts)",
     )
     args = parser.parse_args(argv)
     if not (math.isfinite(args.stream_timeout) and args.stream_timeout > 0):

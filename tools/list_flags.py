@@ -13,6 +13,7 @@ says so with :func:`read_as_flag_words`. Nothing here imports torch (``--help`` 
 from __future__ import annotations
 
 import argparse
+import re
 from typing import Any, NamedTuple
 
 from detseg_tools.command_names import ToolArgumentParser
@@ -107,10 +108,11 @@ def _words_taken(action: argparse.Action) -> int:
     return int(action.nargs) if isinstance(action.nargs, int) else 1
 
 
+#: A negative number as argparse tells it from a flag (``-1``, ``-.5``; not ``-inf``, ``-1e3``).
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+
+
 def _is_number(word: str) -> bool:
-    """``word`` is a number (``-1``), a value rather than a flag."""
-    try:
-        float(word)
-    except ValueError:
-        return False
-    return True
+    """``word`` is a negative number that argparse reads as a value rather than a flag (its
+    own rule: ``-inf`` and ``-1e3`` are flags to it)."""
+    return _NEGATIVE_NUMBER.match(word) is not None

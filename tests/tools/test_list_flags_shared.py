@@ -10,7 +10,7 @@ import pytest
 from tool_modules import load_tool
 
 from detseg_tools.command_names import tool_name
-from detseg_tools.list_flags import ListFlagArgumentParser, TakenWord, read_as_flag_words
+from detseg_tools.list_flags import ListFlagArgumentParser, TakenWord
 
 
 def _error(capsys, script: str, argv: list[str]) -> str:
@@ -59,7 +59,12 @@ def test_words_after_a_flag_with_its_value_or_after_two_dashes_are_positional():
     ]
 
 
-def test_the_sentence_is_one():
-    assert read_as_flag_words("w", "--f", "a --f item", "put W first") == (
-        "'w' was read as a --f item (--f takes every word up to the next flag); put W first"
-    )
+@pytest.mark.parametrize("word", ["-inf", "-1e3"])
+def test_a_word_argparse_reads_as_a_flag_takes_no_value(word):
+    """argparse's own rule: ``-1`` and ``-.5`` are values, ``-inf`` and ``-1e3`` flags."""
+    parser = ListFlagArgumentParser(["--seed", word, "cfg.yaml"], name=tool_name("train"))
+    parser.add_argument("--seed", type=float)
+    assert parser.taken_words() == [TakenWord("cfg.yaml", None)]
+    parser = ListFlagArgumentParser(["--seed", "-.5", "cfg.yaml"], name=tool_name("train"))
+    parser.add_argument("--seed", type=float)
+    assert parser.taken_words() == [TakenWord("-.5", "--seed"), TakenWord("cfg.yaml", None)]
