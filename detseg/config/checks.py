@@ -24,6 +24,7 @@ import types
 import typing
 from typing import Annotated, Any, Literal
 
+from detseg.argument_checks import plain_number
 from detseg.config.schema import ConfigError
 from detseg.config.suggest import did_you_mean
 
@@ -219,9 +220,11 @@ def _coerce_sequence(
 
 def _coerce_scalar(value: Any, tp: type, bad: ConfigError, where: str) -> Any:
     """A bool, int, float or str (an int or a numeric string is taken as a float, a numpy
-    integer as an int; a float must be finite: no setting of detseg means anything at ``inf``
-    or NaN, and the range checks would let ``inf`` through). ``where``
-    (``"<source>: '<key>'"``) starts an error."""
+    integer as an int, a 0-d tensor or numpy number as its number:
+    :func:`~detseg.argument_checks.plain_number`; a float must be finite: no setting of
+    detseg means anything at ``inf`` or NaN, and the range checks would let ``inf`` through).
+    ``where`` (``"<source>: '<key>'"``) starts an error."""
+    value = plain_number(value)  # a 0-d tensor or numpy number of an overrides mapping
     if isinstance(value, bool) and tp is not bool:
         raise bad
     if tp is float:
