@@ -19,7 +19,18 @@ from dataclasses import dataclass
 
 from detseg.shell_words import shell_word
 
-__all__ = ["NameOnly", "SettingError", "settings_named"]
+__all__ = ["NameOnly", "SettingError", "literal", "settings_named"]
+
+
+#: What :func:`literal` writes for the braces of a user's text, and the message restores.
+_OPEN, _CLOSE = "\x01", "\x02"
+
+
+def literal(text: object) -> str:
+    """``text`` (a user's name, path or class list written into a message) kept as it is:
+    a ``{split}`` in a split's name is no field of the message. Its braces stand for
+    themselves until :func:`settings_named` writes the message."""
+    return str(text).replace("{", _OPEN).replace("}", _CLOSE)
 
 
 @dataclass(frozen=True)
@@ -67,7 +78,7 @@ def settings_named(template: str, settings: Mapping[str, object], flags: Mapping
     setting as the flag (and its placeholder), or its Python wording where ``flags`` maps none.
     Other braces are text."""
     if not settings:
-        return template
+        return _restored(template)
 
     def written(match: re.Match[str]) -> str:
         keyword = match.group(1)
@@ -83,4 +94,9 @@ def settings_named(template: str, settings: Mapping[str, object], flags: Mapping
         return " ".join([flag, *(shell_word(str(word)) for word in words)])
 
     names = "|".join(re.escape(keyword) for keyword in settings)
-    return re.sub(r"\{(" + names + r")\}", written, template)
+    return _restored(re.sub(r"\{(" + names + r")\}", written, template))
+
+
+def _restored(text: str) -> str:
+    """``text`` with the braces of its :func:`literal` parts back."""
+    return text.replace(_OPEN, "{").replace(_CLOSE, "}")

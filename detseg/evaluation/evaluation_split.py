@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader
 
 from detseg.data.loader_workers import shutdown_workers
 from detseg.data.registry import DATA_DEFAULTS
-from detseg.named_settings import NameOnly, SettingError
+from detseg.named_settings import NameOnly, SettingError, literal
 
 
 @contextlib.contextmanager
@@ -157,7 +157,9 @@ def _split_paths(full: dict[str, Any], name: str) -> dict[str, str]:
         keys = [k for k, v in full.items() if k.startswith(f"{kind}_") and isinstance(v, str)]
         if any(word.search(full[k]) for k in keys):  # a path without it is shared: kept
             return {f"val_{k[len(kind) + 1 :]}": _last_word_as(word, full[k], name) for k in keys}
-    named = ", ".join(f"data.{k} {v!r}" for k, v in full.items() if k.startswith("val_") and v)
+    named = literal(
+        ", ".join(f"data.{k} {v!r}" for k, v in full.items() if k.startswith("val_") and v)
+    )
     raise SettingError(
         f"{{split}}: the data section's paths ({named}) hold no split name (val, train) to "
         "change; point the val keys at the split with {overrides} instead",
@@ -179,9 +181,9 @@ def _last_word_as(word: re.Pattern[str], path: str, name: str) -> str:
 
 def _check_split_exists(name: str, paths: list[Path], found: list[str]) -> None:
     """Raise the one line of a split ``name`` whose ``paths`` are not all there."""
-    missing = [str(path) for path in paths if not path.exists()]
+    missing = [literal(path) for path in paths if not path.exists()]
     if missing:
-        there = ", ".join(found) if found else "none found"
+        there = literal(", ".join(found)) if found else "none found"
         raise SettingError(
             f"{{split}}: no such split of the checkpoint's dataset (no {missing[0]}); its "
             f"splits: {there}",
@@ -242,14 +244,14 @@ def check_split_classes(split_classes: Sequence[str], classes: Sequence[str], da
         )
     elif absent:
         fix = (
-            f"it has no class {', '.join(map(repr, absent))}: evaluate on data of the "
+            f"it has no class {literal(', '.join(map(repr, absent)))}: evaluate on data of the "
             "checkpoint's classes (a data yaml or annotations with these names)"
         )
     else:
         setting = f"data.classes={json.dumps(classes, ensure_ascii=False)}"
         fix, settings = "pick them in the checkpoint's order with {overrides}", [setting]
     raise SettingError(
-        f"the val split's classes {split_classes} differ from the checkpoint's {classes} "
-        f"({evaluated_split(data)}); {fix}",
+        f"the val split's classes {literal(split_classes)} differ from the checkpoint's "
+        f"{literal(classes)} ({literal(evaluated_split(data))}); {fix}",
         **({"overrides": settings} if settings else {}),
     )

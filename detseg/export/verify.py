@@ -54,7 +54,7 @@ from detseg.export.export_error import NameOnly
 from detseg.export.export_result import ExportResult
 from detseg.export.torchscript_export import load_torchscript
 from detseg.export.wrappers import ExportError
-from detseg.named_settings import settings_named
+from detseg.named_settings import literal, settings_named
 from detseg.progress_bars import progress_bar
 from detseg.timed_stages import timed_stage
 
@@ -278,7 +278,8 @@ def load_exported(result: ExportResult) -> Runner:
         except Exception as error:
             reason = (str(error).strip() or type(error).__name__).splitlines()[0]
             raise ExportError(
-                f"{result.path} was written, but onnxruntime cannot load it ({reason}); export "
+                f"{literal(result.path)} was written, but onnxruntime cannot load it "
+                f"({literal(reason)}); export "
                 f"with another {{opset}} (default {DEFAULT_OPSET}), or skip the check ({{verify}})",
                 opset=NameOnly("opset"),
                 verify=SKIP_CHECK,

@@ -68,6 +68,20 @@ def test_a_missing_split_is_one_line_listing_the_splits_there(tmp_path):
     )
 
 
+def test_braces_in_a_split_name_are_text(tmp_path):
+    """A ``{split}`` in the name (or the path built from it) is no field of the message."""
+    _coco(tmp_path)
+    with pytest.raises(SettingError) as raised:
+        split_section(DataConfig(format="coco", root=str(tmp_path)), "bad{split}x")
+    missing = tmp_path / "bad{split}x" / "images"
+    assert str(raised.value).startswith(
+        f"split='bad{{split}}x': no such split of the checkpoint's dataset (no {missing}); "
+    )
+    assert raised.value.naming({"split": "--split"}).startswith(
+        f"--split 'bad{{split}}x': no such split of the checkpoint's dataset (no {missing}); "
+    )
+
+
 @pytest.mark.parametrize(
     ("fmt", "files", "key", "pattern"),
     [
