@@ -78,7 +78,7 @@ def nothing_left(run: TrainingRun) -> str:
             f"train.patience={t.patience}"
         )
         key = "train.patience"
-    return f"nothing to train: {reached}; raise {key} (with --resume) to train further"
+    return f"nothing to train: {reached}; raise {key} and resume the run to train further"
 
 
 def _evaluations(count: int) -> str:

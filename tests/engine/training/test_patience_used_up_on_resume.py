@@ -66,8 +66,8 @@ def test_a_run_that_finished_its_epochs_did_not_stop_early(tmp_path):
     assert finished(run) and run.state.early_stop_epoch is None
     assert nothing_left(run) == (
         "nothing to train: the run did not stop early, but its last 1 evaluation (to epoch 1) "
-        "brought no improvement, which uses up train.patience=1; raise train.patience (with "
-        "--resume) to train further"
+        "brought no improvement, which uses up train.patience=1; raise train.patience and "
+        "resume the run to train further"
     )
 
 
@@ -77,5 +77,5 @@ def test_a_run_stopped_by_patience_stopped_early(tmp_path, saved_epochs):
     assert finished(run) and run.state.early_stop_epoch == 1
     assert nothing_left(run) == (
         "nothing to train: the run stopped early after 1 evaluation without improvement "
-        "(train.patience=1); raise train.patience (with --resume) to train further"
+        "(train.patience=1); raise train.patience and resume the run to train further"
     )

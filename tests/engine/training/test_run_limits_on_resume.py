@@ -143,7 +143,7 @@ def test_an_early_stopped_run_stays_stopped_on_resume(run_tiny, tmp_path, caplog
     said = [r.getMessage() for r in caplog.records if "nothing to train" in r.getMessage()]
     assert said == [
         "nothing to train: the run stopped early after 1 evaluation without improvement "
-        "(train.patience=1); raise train.patience (with --resume) to train further"
+        "(train.patience=1); raise train.patience and resume the run to train further"
     ]
     after = load_checkpoint(tmp_path / "last.pt")
     assert after["meta"]["run"] == stopped["meta"]["run"]

@@ -242,7 +242,7 @@ def test_resuming_a_finished_run_says_there_is_nothing_to_train(
     said = [r.getMessage() for r in caplog.records if "nothing to train" in r.getMessage()]
     assert said == [
         "nothing to train: 2 epochs already reach train.epochs=2; raise train.epochs "
-        "(with --resume) to train further",
+        "and resume the run to train further",
         "nothing to train: iteration 6 already reaches train.max_iters=4; raise "
-        "train.max_iters (with --resume) to train further",
+        "train.max_iters and resume the run to train further",
     ]
