@@ -57,10 +57,9 @@ from detseg.argument_checks import (
 from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.engine.runtime import Detector
 from detseg.image_inputs import names_in_folder, read_images
-from detseg.named_settings import SettingError
+from detseg.named_settings import SettingError, settings_named
 from detseg.prediction_inputs import missing_input_message, split_inputs
 from detseg.segmentation.inference import SegmentationInference
-from detseg.shell_words import shell_word
 
 logger = logging.getLogger(__name__)
 
@@ -274,8 +273,10 @@ def check_not_a_file_name(out: Path, name: str = "--out") -> None:
 
 def _setting(name: str, path: Path) -> str:
     """``--out 'my runs/clip'`` (a flag, and the path as one shell word) or ``out='my
-    runs/clip'`` (a keyword, and the path as Python writes it)."""
-    return f"{name} {shell_word(path)}" if name.startswith("-") else f"{name}={str(path)!r}"
+    runs/clip'`` (a keyword, and the path as Python writes it), as every named setting is
+    written (:func:`~detseg.named_settings.settings_named`)."""
+    flags = {name: name} if name.startswith("-") else {}
+    return settings_named(f"{{{name}}}", {name: str(path)}, flags)
 
 
 def _input_names(inputs: str | os.PathLike | Sequence[str | os.PathLike]) -> list[str]:
