@@ -65,6 +65,7 @@ def from_tensor(tensor: torch.Tensor, bgr: bool, where: str) -> torch.Tensor:
     """``Float32[3, H, W]`` RGB in ``[0, 1]`` of a ``[3, H, W]`` tensor (``[1, H, W]`` gray and
     ``[4, H, W]`` RGBA first made ``[3, H, W]``: :func:`_three_channels`)."""
     shape = tuple(tensor.shape)
+    _check_storage(tensor, shape, where)
     if tensor.ndim != 3 or tensor.shape[0] not in CHANNELS:
         hint = ""
         if tensor.ndim == 3 and tensor.shape[2] in CHANNELS:
@@ -81,6 +82,22 @@ def from_tensor(tensor: torch.Tensor, bgr: bool, where: str) -> torch.Tensor:
     if bgr:
         tensor = tensor.flip(0)
     return _to_unit_float(tensor.detach(), where, shape)
+
+
+def _check_storage(tensor: torch.Tensor, shape: Sequence[int], where: str) -> None:
+    """Refuse a tensor whose pixels cannot be read as a dense image: one on the ``meta`` device
+    (a shape without data, whose first read fails deep in torch with ``Tensor.item() cannot be
+    called on meta tensors``) or a sparse one (``aten::ne.Scalar`` has no sparse kernel)."""
+    if tensor.is_meta:
+        raise ValueError(
+            f"{where}tensor of shape {tuple(shape)} is on the meta device, which holds no "
+            "pixels; give a tensor with data (on the CPU or a GPU)"
+        )
+    if tensor.layout != torch.strided:
+        raise ValueError(
+            f"{where}tensor of shape {tuple(shape)} is {tensor.layout} (not dense); give a "
+            "dense tensor: tensor.to_dense()"
+        )
 
 
 def _three_channels(image: Any, channel_axis: int) -> Any:

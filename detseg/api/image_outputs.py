@@ -17,6 +17,7 @@ from detseg.api.inputs import InputImage
 from detseg.api.predictor import Predictor
 from detseg.api.results import DetectionResult, SegmentationResult
 from detseg.image_inputs import output_name
+from detseg.visualize.saving import refuse_read_only
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,12 @@ def detect_images(
 
     Returns:
         ``(images, detections)``: how many of each were written.
+
+    Raises:
+        PermissionError: ``out/predictions.json`` is a read-only file (found before any
+            drawing is written: :func:`~detseg.visualize.saving.refuse_read_only`).
     """
+    refuse_read_only(out / "predictions.json")
     records: list[dict] = []
     used_names = set(taken)
     count = 0

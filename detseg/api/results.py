@@ -418,7 +418,7 @@ def _image_file(path: str | os.PathLike) -> Path:
     if not isinstance(path, (str, os.PathLike)) or isinstance(path, bytes):
         raise TypeError(
             f"path must be a file name (a str or pathlib.Path), got {type(path).__name__} "
-            f"{path!r:.60}; give e.g. 'prediction.png'"
+            f"{_shown(path)}; give e.g. 'prediction.png'"
         )
     file = Path(path).expanduser()
     if not file.suffix and not file.is_dir():
@@ -427,6 +427,15 @@ def _image_file(path: str | os.PathLike) -> Path:
             f".jpg, e.g. {file.with_name(file.name + '.png')}"
         )
     return file
+
+
+def _shown(value: object) -> str:
+    """``value`` for a one-line error: an array's or tensor's shape (its repr spans lines),
+    else its repr on one line, cut at 60 characters."""
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple):  # numpy shapes and torch.Size
+        return f"of shape {tuple(shape)}"
+    return f"{' '.join(repr(value).split()):.60}"
 
 
 def _class_name(classes: Sequence[str], label: int) -> str:

@@ -37,7 +37,7 @@ from types import TracebackType
 import cv2
 import numpy as np
 
-from detseg.api.video_file_problems import video_file_problem
+from detseg.api.video_file_problems import unopenable_video_file, video_file_problem
 from detseg.api.video_names import VideoName, camera_index, check_camera_index, is_url
 from detseg.api.video_streams import (
     STREAM_TIMEOUT,
@@ -47,7 +47,7 @@ from detseg.api.video_streams import (
     open_video_file,
 )
 from detseg.named_settings import SettingError
-from detseg.visualize.saving import opencv_log_silenced
+from detseg.visualize.saving import opencv_log_silenced, refuse_read_only
 
 __all__ = [
     "Frame",
@@ -141,6 +141,9 @@ class VideoSource:
         else:
             path = video_file_path(source)
             self.name, what = str(path), f"video {path}"
+            problem = unopenable_video_file(path)
+            if problem is not None:
+                raise ValueError(f"cannot open {what}: {problem}")
             fix = ""  # found when the file fails: see video_file_problem
         stream = self.live and index is None
         #: whether ``stream_timeout`` bounds a stream URL's waits (FFmpeg's timeouts taken)
@@ -356,6 +359,7 @@ class VideoWriter:
         """Open the file for frames of ``width x height`` (the video's sides rounded up to even
         numbers: see the class docstring)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        refuse_read_only(self.path)  # FFmpeg would truncate it where the user may (root)
         video_size = (width + width % 2, height + height % 2)
         if video_size != (width, height):
             logger.info(

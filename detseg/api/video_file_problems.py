@@ -2,16 +2,53 @@
 cut inside a box or without a track (a recording that wrote no frame), or a file that is not
 the MP4 its name says.
 
-:class:`~detseg.api.video.VideoSource` asks :func:`video_file_problem` only once OpenCV has
-failed on a file, to say why in its error; the look at the file's MP4 boxes is its own topic,
-apart from reading frames.
+:class:`~detseg.api.video.VideoSource` asks :func:`unopenable_video_file` before OpenCV opens a
+file (a file that certainly fails is refused without FFmpeg's own complaint on stderr), and
+:func:`video_file_problem` once OpenCV has failed on a file, to say why in its error; the look
+at the file's MP4 boxes is its own topic, apart from reading frames.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["video_file_problem"]
+__all__ = ["unopenable_video_file", "video_file_problem"]
+
+
+def unopenable_video_file(path: Path) -> str | None:
+    """Why the video file ``path`` cannot be opened, where that is certain without FFmpeg: it
+    is empty, or its name says MP4/MOV but it holds text (an error page a download saved under
+    the video's name); else ``None``.
+
+    :class:`~detseg.api.video.VideoSource` asks this before FFmpeg opens the file: FFmpeg
+    prints its own complaint (``moov atom not found``) on stderr when this process used FFmpeg
+    before detseg could quiet it (a ``cv2.VideoWriter`` or ``cv2.VideoCapture`` of the
+    notebook's own), and such a file needs no decoder to be refused. A binary file that is no
+    MP4 is left to FFmpeg, which reads a container from its content, not its name (a WebM
+    named ``.mp4`` plays).
+    """
+    size = path.stat().st_size
+    if size == 0:
+        return video_file_problem(path)
+    if path.suffix.lower() in _MP4_SUFFIXES and _holds_text(path):
+        return video_file_problem(path)
+    return None
+
+
+def _holds_text(path: Path) -> bool:
+    """Whether the first bytes of ``path`` are text (UTF-8 without control characters other
+    than tabs and line ends): no video container starts so (each starts with a binary size,
+    signature or NUL byte)."""
+    with path.open("rb") as file:
+        head = file.read(_TEXT_PROBE_BYTES)
+    text = head.decode("utf-8", errors="ignore")  # a character cut at the end is dropped
+    if len(text.encode("utf-8")) < len(head) - 3:  # more than a cut character was not UTF-8
+        return False
+    return all(c >= " " or c in "\t\n\r" for c in text)
+
+
+#: Bytes read from the start of a file to tell text from a video container.
+_TEXT_PROBE_BYTES = 512
 
 
 def video_file_problem(path: Path) -> str:

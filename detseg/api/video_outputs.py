@@ -49,6 +49,7 @@ from detseg.api.video import VideoSource, VideoWriter
 from detseg.api.video_names import VideoName, source_stem
 from detseg.api.video_streams import STREAM_TIMEOUT
 from detseg.argument_checks import check_at_least_one, score_threshold_problem
+from detseg.visualize.saving import refuse_read_only
 
 __all__ = ["VideoRun", "count", "frame_record", "predict_video", "video_output_stem"]
 
@@ -126,6 +127,8 @@ def predict_video(
             ``score_thr`` outside ``[0, 1]`` or given to a segmenter, ``max_frames`` below 1
             or not an integer, a class the model does not have, a folder where an output
             file goes (all before any file is written).
+        PermissionError: a read-only file where an output file goes (before any file is
+            written; :func:`~detseg.visualize.saving.refuse_read_only`).
         OSError: the annotated video cannot be opened for writing.
     """
     if max_frames is not None:
@@ -153,6 +156,12 @@ def predict_video(
             f"cannot write the outputs of {video.name}: {blocked[0]} is a folder; move it "
             "away or choose another output folder"
         )
+    try:  # a read-only output is refused before either file is written, as a folder is
+        for path in (run.video, run.records):
+            refuse_read_only(path)
+    except PermissionError:
+        video.close()
+        raise
     out.mkdir(parents=True, exist_ok=True)
     total = video.frame_count
     if max_frames is not None:

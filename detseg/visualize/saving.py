@@ -5,11 +5,14 @@
 shows each class in its drawing colour. Both refuse a folder or a file name OpenCV cannot write
 before the writer sees it. A file that cannot be written (a read-only folder, a full disk) is an
 ``OSError`` with the OS's ``errno`` (``ENOSPC`` for a full disk) and the file as its ``filename``
-(what the command-line tools need to name their ``--out``), and OpenCV's own warning about it
-stays off stderr. The writers write a temporary file beside the image and rename it to the
+(what the command-line tools need to name their ``--out``), and neither OpenCV's warning nor
+libpng's ``libpng error: Write Error`` reaches stderr (OpenCV encodes in memory, Python writes
+the bytes). The writers write a temporary file beside the image and rename it to the
 image's name once it is whole: a failed write leaves no partial file, and an image that was
-there stays as it was. Writing files is apart from drawing: the drawings return arrays and
-write nothing.
+there stays as it was. As ``cp`` and ``cv2.imwrite`` do, a symbolic link at the output path is
+written through (its target gets the new image, the link stays), and an existing file without
+write permission is refused (``PermissionError`` naming it), not replaced. Writing files is
+apart from drawing: the drawings return arrays and write nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import errno
 import os
 import secrets
 import shutil
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,6 +78,8 @@ def save_label_map(path: str | Path, label_map: torch.Tensor | np.ndarray) -> No
         TypeError: ``path`` is not a file name (an image given first).
         IsADirectoryError: ``path`` is a folder.
         NotADirectoryError: a file stands where one of ``path``'s folders would be.
+        PermissionError: ``path`` is a read-only file (it is kept; a link at ``path`` is
+            written through to its target).
         OSError: the file could not be written.
     """
     path = _check_image_path(_path_argument(path, "save_label_map(path, label_map)"), "label map")
@@ -133,6 +139,8 @@ def save_rgb(path: str | Path, image: np.ndarray | torch.Tensor) -> None:
         TypeError: ``path`` is not a file name (an image given first).
         IsADirectoryError: ``path`` is a folder.
         NotADirectoryError: a file stands where one of ``path``'s folders would be.
+        PermissionError: ``path`` is a read-only file (it is kept; a link at ``path`` is
+            written through to its target).
         OSError: the file could not be written (an unwritable folder, a full disk): the OS's
             ``errno`` and reason, ``path`` as the ``filename``.
     """
@@ -143,15 +151,28 @@ def save_rgb(path: str | Path, image: np.ndarray | torch.Tensor) -> None:
 
 
 def _write_with_opencv(path: Path, pixels: np.ndarray) -> None:
-    """``cv2.imwrite(path, pixels)`` by way of a temporary file (:func:`_write_beside`), with
-    OpenCV's log silenced (it warns on stderr about a folder it may not write in); a failed
-    write is an ``OSError`` (:func:`_write_error`)."""
+    """Encode ``pixels`` in the format of ``path``'s extension in memory (``cv2.imencode``) and
+    write the bytes by way of a temporary file (:func:`_write_beside`).
+
+    ``cv2.imwrite`` would write the file itself, and where that fails (a full disk) libpng
+    prints ``libpng error: Write Error`` on stderr before detseg's error: OpenCV's PNG encoder
+    leaves libpng its default error handler, a ``fprintf`` to the process's stderr, which
+    OpenCV's log level (:func:`opencv_log_silenced`) does not reach. Encoded in memory, no
+    codec touches the disk; Python's write fails with the OS's ``errno`` (``ENOSPC``, ``EACCES``
+    ...), raised as an ``OSError`` naming ``path``.
+    """
+    encoded, data = False, np.empty(0, np.uint8)
+    with opencv_log_silenced(), contextlib.suppress(cv2.error):
+        encoded, data = cv2.imencode(path.suffix, pixels)
+    if not encoded:
+        raise OSError(errno.EIO, f"OpenCV could not encode it as {path.suffix}", str(path))
 
     def write(temporary: Path) -> None:
-        with opencv_log_silenced():
-            written = cv2.imwrite(str(temporary), pixels)
-        if not written:
-            raise _write_error(path, temporary, pixels)
+        try:
+            with open(temporary, "wb") as file:
+                file.write(data.tobytes())
+        except OSError as exc:
+            raise OSError(exc.errno or errno.EIO, exc.strerror or str(exc), str(path)) from exc
 
     _write_beside(path, write)
 
@@ -171,23 +192,68 @@ def _write_with_pillow(path: Path, temporary: Path, image: Image.Image) -> None:
 
 
 def _write_beside(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write`` with a temporary file beside ``path`` (a hidden name with ``path``'s
-    extension, which the writers read the format from), then rename it to ``path``.
+    """Call ``write`` with a temporary file beside ``path``'s file (a hidden name with
+    ``path``'s extension, which the writers read the format from), then rename it to that file.
 
     An image is whole or not there: a writer that fails part way (a full disk) leaves a partial
     file, which is removed, and an image that had the name before keeps it unchanged. An image
-    written over another keeps the other's permissions.
+    written over another keeps the other's permissions. ``path``'s file is the target of a
+    symbolic link at ``path`` (:func:`_file_written`): the link stays a link.
     """
-    temporary = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
+    target = _file_written(path)
+    temporary = target.with_name(f".{target.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
     try:
         write(temporary)
-        if path.exists():
-            shutil.copymode(path, temporary)
-        os.replace(temporary, path)
+        if target.exists():
+            shutil.copymode(target, temporary)
+        os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
         raise
+
+
+def _file_written(path: Path) -> Path:
+    """The file an image written to ``path`` lands in: ``path``, or the target of the symbolic
+    link(s) at ``path`` (written through, as ``cp`` and ``cv2.imwrite`` write: replacing the
+    link by a file would cut it from what it points to).
+
+    Raises:
+        PermissionError: the file is read-only (:func:`refuse_read_only`); it is not replaced.
+        FileNotFoundError: ``path`` is a link whose target's folder does not exist.
+    """
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    if target != path and not target.parent.is_dir():
+        raise FileNotFoundError(
+            f"cannot write {path}: it is a link to {target}, whose folder does not exist; "
+            "create the folder or remove the link"
+        )
+    refuse_read_only(path)
+    return target
+
+
+def refuse_read_only(path: Path) -> None:
+    """Refuse to write over ``path`` (or the file a link at ``path`` points to) when it is a
+    file without write permission, as ``cp`` refuses it: its mode has no write bit (``chmod
+    a-w``: refused for root as well, who could write it, since such a file was protected on
+    purpose) or this user may not write it. A path that is no file yet passes.
+
+    Raises:
+        PermissionError: (``errno`` ``EACCES``) one line naming the file and what to do.
+    """
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        mode = target.stat().st_mode
+    except OSError:  # not there yet, or its folder unreadable: the write itself will say
+        return
+    if stat.S_ISREG(mode) and (not mode & 0o222 or not os.access(target, os.W_OK)):
+        link = f" (a link to {target})" if target != path else ""
+        error = PermissionError(
+            f"cannot write {path}{link}: the file is read-only; make it writable "
+            f"(chmod u+w {target}) or choose another file name"
+        )
+        error.errno = errno.EACCES
+        raise error
 
 
 @contextlib.contextmanager
@@ -200,36 +266,6 @@ def opencv_log_silenced() -> Iterator[None]:
         yield
     finally:
         cv2.utils.logging.setLogLevel(previous)
-
-
-def _write_error(path: Path, temporary: Path, pixels: np.ndarray) -> OSError:
-    """Why OpenCV could not write ``pixels`` to ``temporary`` (the file that becomes ``path``),
-    as an ``OSError`` naming ``path``: ``cv2.imwrite`` only returns ``False``, so a byte is
-    written to the file here to learn the OS's ``errno`` and reason (``Permission denied``,
-    ``Read-only file system``, ``No space left on device``). Where that byte is written, a disk
-    with less free space than the encoded image is still ``ENOSPC``: OpenCV may remove the
-    partial file it wrote, which gives the space back before the probe. Otherwise the writer
-    itself failed (``EIO``). The caller removes the file."""
-    try:
-        with open(temporary, "ab") as probe:
-            probe.write(b"\0")
-            probe.flush()
-            os.fsync(probe.fileno())
-    except OSError as exc:
-        return OSError(exc.errno or errno.EIO, exc.strerror or str(exc), str(path))
-    if _disk_full(path, _encoded_size(path, pixels)):
-        return _full_disk_error(path)
-    return OSError(errno.EIO, "OpenCV could not write the file", str(path))
-
-
-def _encoded_size(path: Path, pixels: np.ndarray) -> int:
-    """The bytes of ``pixels`` in ``path``'s format (what ``cv2.imwrite`` writes), 0 where
-    OpenCV cannot encode them in memory."""
-    with opencv_log_silenced(), contextlib.suppress(cv2.error):
-        encoded, data = cv2.imencode(path.suffix, pixels)
-        if encoded:
-            return int(data.size)
-    return 0
 
 
 def _disk_full(path: Path, needed: int = 0) -> bool:

@@ -85,3 +85,15 @@ def test_a_boolean_mask_of_another_shape_says_one_value_per_detection(mask):
 def test_a_legend_array_gets_the_legend_message():
     with pytest.raises(ValueError, match=r"legend must be True, False or 'all', got array"):
         _label_map().plot(legend=np.array([1, 2]))
+
+
+@pytest.mark.parametrize(
+    "image", [np.zeros((8, 8, 3), np.uint8), torch.zeros(3, 8, 8)], ids=["array", "tensor"]
+)
+def test_save_given_an_image_instead_of_a_path_is_one_line(image):
+    for save in (_detections().save, _label_map().save, _label_map().save_mask):
+        with pytest.raises(TypeError) as caught:
+            save(image)
+        message = str(caught.value)
+        assert "\n" not in message, message
+        assert f"got {type(image).__name__} of shape {tuple(image.shape)}; give e.g." in message

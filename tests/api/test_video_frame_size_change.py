@@ -44,7 +44,7 @@ class _Capture:
 def resizing_video(tmp_path, monkeypatch):
     """A video file whose frames are of :data:`SIZES` (read through :class:`_Capture`)."""
     path = tmp_path / "resizing.mp4"
-    path.write_bytes(b"frames come from the stand-in capture")
+    path.write_bytes(b"\0\0\0\x08free")  # an MP4 box; the frames come from the stand-in
     monkeypatch.setattr(cv2, "VideoCapture", _Capture)
     return path
 

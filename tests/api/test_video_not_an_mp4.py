@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import re
 
+import cv2
+import numpy as np
 import pytest
 
+from detseg.api import video as video_module
 from detseg.api.video import VideoSource
 from detseg.api.video_file_problems import video_file_problem
 
@@ -31,3 +34,31 @@ def test_an_mp4_cut_short_is_still_said_to_be_cut_short(tmp_path, video):
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(data[: data.index(b"moov") - 4])
     assert "'moov' atom" in video_file_problem(cut)
+
+
+@pytest.mark.parametrize(("name", "text"), [("clip.mp4", ERROR_PAGES[1]), ("clip.avi", "")])
+def test_a_file_that_cannot_be_a_video_is_refused_before_ffmpeg_opens_it(
+    tmp_path, monkeypatch, name, text
+):
+    """FFmpeg prints ``moov atom not found`` on stderr when the process used it before detseg
+    could quiet it (a notebook's own ``cv2.VideoWriter``): such files never reach it."""
+    opened: list[str] = []
+    monkeypatch.setattr(video_module, "open_video_file", lambda path: opened.append(path))
+    page = tmp_path / name
+    page.write_text(text)
+    with pytest.raises(ValueError, match=re.escape(f"cannot open video {page}: ")):
+        VideoSource(page)
+    assert opened == []
+
+
+def test_a_binary_video_of_another_container_named_mp4_still_opens(tmp_path):
+    """FFmpeg reads the container from the content: an AVI named ``.mp4`` is not refused."""
+    avi = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(avi), cv2.VideoWriter.fourcc(*"MJPG"), 5.0, (32, 32))
+    for shade in (0, 100, 200):
+        writer.write(np.full((32, 32, 3), shade, np.uint8))
+    writer.release()
+    named = tmp_path / "clip.mp4"
+    named.write_bytes(avi.read_bytes())
+    with VideoSource(named) as source:
+        assert len(list(source)) == 3

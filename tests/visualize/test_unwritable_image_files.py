@@ -2,8 +2,9 @@
 the file as its ``filename``, so that the command-line tools name their ``--out`` in one line;
 OpenCV's own warning about the file stays off stderr.
 
-Root writes into read-only folders, so the tests make ``cv2.imwrite`` fail (and the probe that
-learns why, ``open``) instead of changing a folder's permissions.
+Root writes into read-only folders, so the tests make ``open`` fail (the writers encode in memory
+and write the bytes with it) instead of changing a folder's permissions, and ``cv2.imencode``
+fail for an encoder's own failure.
 """
 
 from __future__ import annotations
@@ -23,16 +24,19 @@ from detseg.visualize import saving as saving_module
 
 
 def refuse_writes(monkeypatch, reason: OSError | None) -> list[int]:
-    """``cv2.imwrite`` returns ``False`` (what it does for a folder it may not write in), and
-    opening a file for writing raises ``reason`` when given. Returns the OpenCV log levels seen
-    at each write."""
+    """Opening a file for writing raises ``reason`` when given (what it does in a folder this
+    user may not write in); without one, ``cv2.imencode`` fails (an encoder's own failure).
+    Returns the OpenCV log levels seen at each encoding."""
     levels: list[int] = []
+    imencode = cv2.imencode
 
-    def imwrite(path: str, pixels: np.ndarray) -> bool:
+    def recording(suffix: str, pixels: np.ndarray) -> tuple[bool, np.ndarray]:
         levels.append(cv2.utils.logging.getLogLevel())
-        return False
+        if reason is None:
+            return False, np.empty(0, np.uint8)
+        return imencode(suffix, pixels)
 
-    monkeypatch.setattr(cv2, "imwrite", imwrite)
+    monkeypatch.setattr(cv2, "imencode", recording)
     if reason is not None:
 
         def refuse_open(path: object, mode: str = "r", *args: object, **kwargs: object) -> None:
@@ -59,7 +63,7 @@ def test_a_writer_failure_in_a_writable_folder_is_eio_and_leaves_no_file(tmp_pat
         save_rgb(target, np.zeros((2, 2, 3), np.uint8))
     assert caught.value.errno == errno.EIO
     assert caught.value.filename == str(target)
-    assert list(tmp_path.iterdir()) == []  # the probe's empty file is gone
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_grey_label_map_gives_the_os_reason_and_the_file(tmp_path, monkeypatch):
