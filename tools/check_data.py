@@ -33,12 +33,17 @@ import argparse
 import logging
 import sys
 
-from detseg.command_line import declare_output, run_command, user_path
+from detseg.command_line import TOOL_FLAGS, declare_output, run_command, user_path
 from detseg_tools.command_names import tool_name, tool_parser
 from detseg_tools.config_flags import SetFlagArgumentParser, add_set_flag
 
 # The modules that do the work (torch, the dataset readers) are imported by main, after the
 # arguments are parsed: --help and argument errors come back at once.
+
+#: The flag of each setting that the errors of ``detseg.dataset_check`` name
+#: (``detseg.named_settings.SettingError``): the tool's line names the flag its user typed
+#: (``--splits val``), not the keyword of ``check_dataset`` (``splits=['val']``).
+CHECK_FLAGS = {**TOOL_FLAGS, "splits": "--splits"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -110,15 +115,23 @@ def main() -> int:
         load_data_section,
         write_reports,
     )
+    from detseg.named_settings import SettingError
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     data, kind = load_data_section(args.source, args.set)
     out = check_output_folder(args.out if args.out is not None else default_out_dir(data))
     declare_output(out)  # the default too: an unwritable one is named with --out
     with logging_redirect_tqdm():
-        check = check_dataset(
-            data, args.splits, decode=args.decode, progress=None, source=f"{args.source} ({kind})"
-        )
+        try:
+            check = check_dataset(
+                data,
+                args.splits,
+                decode=args.decode,
+                progress=None,
+                source=f"{args.source} ({kind})",
+            )
+        except SettingError as error:  # its settings named as the flags typed
+            raise type(error)(error.naming(CHECK_FLAGS)) from error
     paths = write_reports(check, out, grid=args.grid)
     print(format_text_report(check), end="")
     print(f"report: {paths['html']} (counts: {paths['summary']})")

@@ -37,8 +37,9 @@ from detseg_tools.config_flags import SetFlagArgumentParser, add_set_flag
 
 #: The flag of each setting of ``detseg.engine.train`` that its errors name
 #: (``detseg.named_settings.SettingError``): the tool's line names the flag its user typed
-#: (``start without --resume``), not the keyword (``resume=True``).
-TRAIN_FLAGS = {**TOOL_FLAGS, "resume": "--resume", "work_dir": "--work-dir"}
+#: (``start without --resume``), not the keyword (``resume=True``); ``data_file`` is the data
+#: file of ``detseg.config.load_config`` (``--data``).
+TRAIN_FLAGS = {**TOOL_FLAGS, "resume": "--resume", "work_dir": "--work-dir", "data_file": "--data"}
 
 #: The example command lines of ``--help``.
 EXAMPLES = """\
@@ -161,13 +162,14 @@ def main(argv: list[str] | None = None) -> int:
 
     cfg = load_config(args.config, args.set, data_file=args.data)
     work_dir = _work_dir(args, cfg.work_dir)
-    if args.nproc > 1 and os.environ.get("DETSEG_LAUNCHED") != "1":
-        return launch_workers(args, work_dir, cfg.device, sys.argv[1:] if argv is None else argv)
-    logging.getLogger("train").info("config %s -> work dir %s", args.config, work_dir)
     try:
+        if args.nproc > 1 and os.environ.get("DETSEG_LAUNCHED") != "1":
+            argv = sys.argv[1:] if argv is None else argv
+            return launch_workers(args, work_dir, cfg.device, argv)
+        logging.getLogger("train").info("config %s -> work dir %s", args.config, work_dir)
         result = train(cfg, work_dir, resume=args.resume)
-    except SettingError as error:  # its settings named as the flags typed
-        raise SettingError(error.naming(TRAIN_FLAGS)) from error
+    except SettingError as error:  # its settings named as the flags typed; its type (exit code)
+        raise type(error)(error.naming(TRAIN_FLAGS)) from error
     if result.is_main:
         print("\n" + "\n".join(summary_lines(result)))
     return result.exit_code

@@ -23,6 +23,7 @@ from detseg.data.json_files import check_text_file
 from detseg.data.registry import DATASETS, SEG_DATASETS, build_dataset
 from detseg.dataset_check.source import is_experiment_config, load_data_section
 from detseg.detection.yolo import YOLO_MODELS
+from detseg.named_settings import NameOnly, SettingError, literal
 from detseg.progress_bars import progress_bar
 
 
@@ -125,14 +126,19 @@ def training_box_sizes(
     Raises:
         FileNotFoundError: ``source`` does not exist.
         ValueError: ``source`` is not a text file (an image given by mistake), not JSON, or
-            names a segmentation dataset (no boxes); ``overrides`` given with a COCO json.
+            names a segmentation dataset (no boxes); ``overrides`` given with a COCO json (a
+            :class:`~detseg.named_settings.SettingError`: ``overrides=[...]`` from Python,
+            ``--set`` from a tool).
         ConfigError: a config or data file that is not valid.
     """
     if Path(source).suffix.lower() == ".json":
         if overrides:
-            raise ValueError(
-                f"--set {' '.join(overrides)}: {source} is a COCO json, which has no config keys; "
-                "drop --set, or give an experiment config or a data file"
+            raise SettingError(
+                "{overrides}: "
+                f"{literal(source)} is a COCO json, which has no config keys; drop "
+                "{advised_overrides}, or give an experiment config or a data file",
+                overrides=NameOnly(f"overrides={list(overrides)!r}", " ".join(overrides)),
+                advised_overrides=NameOnly("overrides"),
             )
         return coco_box_sizes(source, input_size)
     _check_text_source(source)

@@ -30,11 +30,13 @@ from detseg.config import ConfigError, load_config, load_data_file, resolve_conf
 from detseg.config.bases import BASE_KEY, compose, read_yaml
 from detseg.config.data_root import layout_format, layouts_text, warn_root_elsewhere
 from detseg.config.data_section import DEFAULT_FORMAT, check_data_keys, switch_format
+from detseg.config.error_blame import overrides_named
 from detseg.config.overrides import parse_override
 from detseg.config.schema import Config
 from detseg.data.class_names import root_class_file
 from detseg.data.registry import DATA_DEFAULTS
 from detseg.detection.mask_rcnn import MASK_RCNN_MODELS
+from detseg.named_settings import NameOnly, SettingError, literal
 
 __all__ = ["default_out_dir", "is_experiment_config", "load_data_section", "held_out_section"]
 
@@ -85,7 +87,22 @@ def _modelless_data_section(
 
 
 def _apply_data_overrides(section: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
-    """``section`` with ``data.KEY=VALUE`` overrides applied (``data.format`` first)."""
+    """``section`` with ``data.KEY=VALUE`` overrides applied (``data.format`` first).
+
+    Raises:
+        ConfigError: an item that is no ``data.KEY=VALUE``, a value that does not parse, a key
+            of another format; the items named as the caller gave them (``overrides=[...]``
+            from Python, ``--set`` from a tool:
+            :func:`~detseg.config.error_blame.overrides_named`).
+    """
+    try:
+        return _overridden(section, overrides)
+    except ConfigError as err:
+        raise overrides_named(err, list(overrides)) from None
+
+
+def _overridden(section: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """:func:`_apply_data_overrides`, its messages naming the items as ``--set`` writes them."""
     parsed = []
     for item in overrides:
         key, sep, _ = item.partition("=")
@@ -101,7 +118,10 @@ def _apply_data_overrides(section: dict[str, Any], overrides: Sequence[str]) -> 
             section = switch_format(section, str(value))
         else:
             section[key] = value
-    check_data_keys(str(section.get("format")), section, "--set")
+    try:
+        check_data_keys(str(section.get("format")), section, "{overrides}")
+    except ConfigError as err:  # the keys the overrides gave: `overrides` or `--set`
+        raise ConfigError(err.template, overrides=NameOnly("overrides")) from None
     return section
 
 
@@ -188,6 +208,11 @@ def default_out_dir(
     return Path(base) / name
 
 
+#: The val split alone, as a check of the test split under the val split's keys names it:
+#: ``splits=['val']`` from Python, ``--splits val`` from ``tools/check_data.py``.
+_VAL_SPLIT = NameOnly("splits=['val']", "val")
+
+
 def held_out_section(section: dict[str, Any]) -> dict[str, Any]:
     """``section`` with its ``val`` keys pointed at the held-out ``test`` split.
 
@@ -197,23 +222,30 @@ def held_out_section(section: dict[str, Any]) -> dict[str, Any]:
     ``test`` (VOC, shapes_seg). Building the result's ``val`` split builds the test split.
 
     Raises:
-        ValueError: The val split is the test split already (VOC's default ``val_split``),
-            or a ``val_*`` value holds no ``val`` word to change (the message names the key).
+        SettingError: (a ``ValueError``) the val split is the test split already (VOC's
+            default ``val_split``), or a ``val_*`` value holds no ``val`` word to change (the
+            message names the key); the check it advises names the settings as the caller
+            gives them: ``splits=['val']`` of :func:`~detseg.dataset_check.check_dataset` and
+            ``overrides`` of :func:`load_data_section` from Python, ``--splits val`` and
+            ``--set`` from ``tools/check_data.py``.
     """
     fmt = str(section.get("format") or DEFAULT_FORMAT)
     full = {**DATA_DEFAULTS.get(fmt, {}), **section}
     keys = [key for key, value in full.items() if key.startswith("val_") and isinstance(value, str)]
     for key in keys:
         if _TEST_WORD.search(full[key]):
-            raise ValueError(
-                f"the val split is the test split already (data.{key} {full[key]!r}): check "
-                "it with --splits val"
+            raise SettingError(
+                f"the val split is the test split already (data.{key} {literal(repr(full[key]))})"
+                ": check it with {splits}",
+                splits=_VAL_SPLIT,
             )
     changed = {key: _VAL_WORD.sub("test", full[key]) for key in keys}
     for key in keys:
         if changed[key] == full[key]:
-            raise ValueError(
-                f"no test split: data.{key} {full[key]!r} has no 'val' to change into 'test'; "
-                f"check the test split as val (--splits val --set data.{key}=...)"
+            raise SettingError(
+                f"no test split: data.{key} {literal(repr(full[key]))} has no 'val' to change "
+                "into 'test'; check the test split as val ({splits} {overrides})",
+                splits=_VAL_SPLIT,
+                overrides=NameOnly(f"overrides=['data.{key}=...']", f"data.{key}=..."),
             )
     return {**section, **changed}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from detseg.command_line import TOOL_FLAGS
 from detseg.config import ConfigError, load_config
 from detseg.dataset_check import default_out_dir, is_experiment_config, load_data_section
 
@@ -63,6 +64,43 @@ def test_bad_data_file_overrides(tmp_path: Path, override: str, message: str):
     path.write_text("format: coco\nroot: r\n")
     with pytest.raises(ConfigError, match=message):
         load_data_section(path, [override])
+
+
+@pytest.mark.parametrize(
+    ("override", "python", "tool"),
+    [
+        (
+            "train.lr=0.1",
+            "overrides=['train.lr=0.1']: a data file",
+            "--set 'train.lr=0.1': a data file",
+        ),
+        (
+            "data.train_anns=x",
+            "overrides (data.format=coco): unknown key",
+            "--set (data.format=coco): ",
+        ),
+        (
+            "data.keep_difficult=true",
+            "overrides: data.keep_difficult is a key",
+            "--set: data.keep_",
+        ),
+        (
+            "data.classes=[a",
+            "overrides=['data.classes=[a']: the value",
+            "--set data.classes=[a: the",
+        ),
+    ],
+    ids=["not_data", "unknown_key", "other_format", "not_yaml"],
+)
+def test_data_file_overrides_are_named_as_the_caller_gives_them(tmp_path, override, python, tool):
+    """``overrides=[...]`` of ``load_data_section`` from Python, ``--set`` from a tool (as
+    ``run_command`` names them: ``TOOL_FLAGS``)."""
+    path = tmp_path / "data.yaml"
+    path.write_text("format: coco\nroot: r\n")
+    with pytest.raises(ConfigError) as caught:
+        load_data_section(path, [override])
+    assert str(caught.value).startswith(python)
+    assert caught.value.naming(TOOL_FLAGS).startswith(tool)
 
 
 def test_missing_file_is_a_config_error(tmp_path: Path):

@@ -3,7 +3,9 @@
 :func:`check_work_dir` creates the folder, writes, fsyncs and deletes a probe file, and
 compares the free space with what the run's checkpoints will take
 (:func:`checkpoint_bytes`): ``last.pt`` with its older copies and a temporary file during each
-write, and ``best.pt``.
+write, and ``best.pt``. A :class:`WorkDirError` that says to choose another folder names it as
+the caller gave it: ``work_dir`` to :func:`detseg.engine.train`, ``--work-dir`` to
+``tools/train.py``.
 """
 
 from __future__ import annotations
@@ -15,13 +17,22 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from detseg.engine.checkpointing.resume_state import TRAIN_SETTINGS
+from detseg.named_settings import SettingError, literal
+
 #: Room kept for metrics.jsonl, TensorBoard events and plots.
 LOG_RESERVE_BYTES = 64 * 2**20
 _PROBE_BYTES = 2**20
 
 
-class WorkDirError(RuntimeError):
-    """The work dir cannot hold the run (not writable, or not enough free space)."""
+class WorkDirError(SettingError, RuntimeError):
+    """The work dir cannot hold the run (not writable, or not enough free space), or a file of
+    the run could not be written there.
+
+    A :class:`~detseg.named_settings.SettingError` (and a ``RuntimeError``): where the message
+    says what to change (another work dir, a resume), a ``{work_dir}`` or ``{resume}`` field
+    names the setting as the caller gave it, ``work_dir`` from Python and ``--work-dir`` from
+    ``tools/train.py`` (``error.naming(flags)``)."""
 
 
 def checkpoint_bytes(model: nn.Module, optimizer_states: int, ema: bool) -> int:
@@ -80,15 +91,17 @@ def check_work_dir(work_dir: str | Path, needed_bytes: int) -> None:
             probe.unlink(missing_ok=True)
     except OSError as err:
         raise WorkDirError(
-            f"cannot write to the work dir {work_dir}: {err.strerror or err} "
-            f"(errno {err.errno}); choose a writable folder with --work-dir"
+            f"cannot write to the work dir {literal(work_dir)}: {literal(err.strerror or err)} "
+            f"(errno {err.errno}); choose a writable folder with {{work_dir}}",
+            work_dir=TRAIN_SETTINGS["work_dir"],
         ) from err
     free = shutil.disk_usage(work_dir).free
     if free < needed_bytes:
         raise WorkDirError(
-            f"not enough free space in the work dir {work_dir}: the checkpoints need about "
-            f"{needed_bytes / 2**20:.0f} MB, {free / 2**20:.0f} MB are free; free some space, "
-            "lower train.keep_checkpoints, or choose another --work-dir"
+            f"not enough free space in the work dir {literal(work_dir)}: the checkpoints need "
+            f"about {needed_bytes / 2**20:.0f} MB, {free / 2**20:.0f} MB are free; free some "
+            "space, lower train.keep_checkpoints, or choose another {work_dir}",
+            work_dir=TRAIN_SETTINGS["work_dir"],
         )
 
 

@@ -35,6 +35,7 @@ from torch import nn
 from detseg.config import ConfigError
 from detseg.engine.runtime.device import resolve_device
 from detseg.engine.runtime.model_api import DetsegModel
+from detseg.named_settings import NameOnly, SettingError
 
 logger = logging.getLogger(__name__)
 
@@ -73,10 +74,12 @@ class DistInfo:
         return self.rank == 0
 
 
-class PeerLostError(RuntimeError):
+class PeerLostError(SettingError, RuntimeError):
     """Another process of the run ended while this one waited for it (in a collective or the
     gradient all-reduce). The message says so in one line; the other process's own output says
-    why it ended.
+    why it ended. The resume it advises is a ``{resume}`` field
+    (:class:`~detseg.named_settings.SettingError`): ``resume=True`` to
+    :func:`detseg.engine.train`, ``--resume`` to ``tools/train.py``.
 
     Attributes:
         exit_code: the exit code of the command (1: not this process's fault, and not a user
@@ -113,7 +116,8 @@ def peer_lost(error: BaseException, dist: DistInfo) -> PeerLostError | None:
     return PeerLostError(
         f"process {dist.rank} of {dist.world_size}: another process of the run ended "
         f"({cause}); its own output says why. Checkpoints already written are kept: fix the "
-        "cause and continue with --resume"
+        "cause and continue with {resume}",
+        resume=NameOnly("resume=True"),
     )
 
 
@@ -248,9 +252,13 @@ def failing_together(dist: DistInfo, error_type: Callable[[str], Exception]) -> 
     no user error of :data:`detseg.command_line.USER_ERRORS` (a ``KeyError`` of a damaged
     state, say) is named with its type and process instead. That process raises its own user
     error; every other raise is ``error_type(line)``, from the process's own error where it
-    failed too (``DETSEG_TRACEBACK=1`` shows it). On one process the step's exception simply
-    passes. A failure that :func:`deferring_failure` kept on a process since the processes last
-    agreed counts as that process's failure here (before one of the block, which came later).
+    failed too (``DETSEG_TRACEBACK=1`` shows it), but a
+    :class:`~detseg.named_settings.SettingError` (a ``ConfigError``, a ``ResumeError`` ...) is
+    raised again with its own type and settings: ``str(error)`` names them as a Python caller
+    gave them and ``error.naming(flags)`` as a tool's flags, on every process. On one process
+    the step's exception simply passes. A failure that :func:`deferring_failure` kept on a
+    process since the processes last agreed counts as that process's failure here (before one
+    of the block, which came later).
 
     Args:
         dist: this process's place in the run; every process enters the block.
@@ -337,14 +345,30 @@ def _raise_together(
     )
     line = None if failure is None else _failure_line(failure, own_line, dist)
     shared = type(failure) if isinstance(failure, SharedFailure) else None
-    reports = all_gather(None if line is None else (line, shared), dist)
+    named = _named_settings(failure) if own_line else None
+    reports = all_gather(None if line is None else (line, shared, named), dist)
     failed = next((rank for rank, report in enumerate(reports) if report is not None), None)
     if failed is None:
         return
     if failed == dist.rank and failure is not None and own_line and line == str(failure):
         raise failure  # its message is the line already
-    failed_line, failed_type = reports[failed]
+    failed_line, failed_type, failed_named = reports[failed]
+    if failed_named is not None:
+        kind, template, settings = failed_named
+        raise kind(template, **settings) from failure
     raise (failed_type or error_type)(failed_line) from failure
+
+
+def _named_settings(
+    error: Exception | None,
+) -> tuple[type[SettingError], str, dict[str, Any]] | None:
+    """What every process rebuilds a :class:`~detseg.named_settings.SettingError` from: its
+    type, its message's template on one line and its settings (``type(template, **settings)``
+    names them as its caller gave them, keyword or flag); ``None`` for any other error, which
+    the others raise as the line alone."""
+    if not isinstance(error, SettingError):
+        return None
+    return type(error), " ".join(error.template.split()), dict(error.settings)
 
 
 def _is_user_error(error: Exception) -> bool:

@@ -25,7 +25,8 @@ from detseg.choices.compile_modes import CompileMode
 from detseg.config import Config, ConfigError
 from detseg.convert.init_weights import load_init_weights
 from detseg.data.registry import SEG_DATASETS
-from detseg.engine.checkpointing import CheckpointError, newest_readable
+from detseg.engine.checkpointing import newest_readable
+from detseg.engine.checkpointing.resume_state import TRAIN_SETTINGS, ResumeError
 from detseg.engine.runtime.device import (
     AmpMode,
     resolve_amp,
@@ -36,6 +37,7 @@ from detseg.engine.runtime.distributed import DistInfo, convert_sync_batchnorm
 from detseg.engine.training.run_state import score_name
 from detseg.evaluation.voc_coco import resolve_metric
 from detseg.models import build_model
+from detseg.named_settings import literal
 from detseg.shell_words import shell_word
 from detseg.torch_files import state_mismatch
 
@@ -98,8 +100,8 @@ def build_run_model(
     Raises:
         ConfigError: the model does not fit the data's task, or ``train.sync_bn`` on the CPU
             with several processes.
-        CheckpointError: ``resume`` and the weights or classes in the work dir's ``last.pt``
-            do not fit the model and data (see :func:`check_resume_weights`).
+        ResumeError: (a ``CheckpointError``) ``resume`` and the weights or classes in the work
+            dir's ``last.pt`` do not fit the model and data (see :func:`check_resume_weights`).
     """
     model = build_model(cfg.model.builder_dict(), num_classes=num_classes)
     check_task(model, task, cfg)
@@ -142,8 +144,9 @@ def check_resume_weights(
     the messages name it.
 
     Raises:
-        CheckpointError: naming ``last``, the mismatch (:func:`~detseg.torch_files.
-            state_mismatch`, the classes or the optimizer keys) and the config to resume with.
+        ResumeError: (a ``CheckpointError``) naming ``last``, the mismatch
+            (:func:`~detseg.torch_files.state_mismatch`, the classes or the optimizer keys), the
+            config to resume with, and another ``{work_dir}`` as the caller gave it.
     """
     found = newest_readable(last)
     if found is None:
@@ -155,24 +158,35 @@ def check_resume_weights(
         if isinstance(weights, dict)
         else f"'model' is a {type(weights).__name__}, not a state dict"
     )
-    config, folder = shell_word(last.parent / "config.yaml"), shell_word(last.parent)
     if mismatch is None:
         _check_resume_classes(saved, last, classes)
         _check_resume_score(saved, last, score_by)
         changed = _changed_optimizer_keys(saved, train or {})
         if changed:
-            raise CheckpointError(
-                f"cannot resume from {last}: its optimizer state was written with {changed}; "
-                f"resume with the config the run was started with, e.g. detseg-train {config} "
-                f"--work-dir {folder} --resume (tools/train.py), or start a new run in "
-                "another --work-dir"
+            raise ResumeError(
+                f"cannot resume from {literal(last)}: its optimizer state was written with "
+                f"{literal(changed)}; resume with the config the run was started with, "
+                f"{_resume_example(last)}",
+                work_dir=TRAIN_SETTINGS["work_dir"],
             )
         return
-    raise CheckpointError(
-        f"cannot resume from {last}: its weights do not fit the configured model ({mismatch}); "
-        f"the config differs from the run's (model or classes): resume with the run's own "
-        f"config, e.g. detseg-train {config} --work-dir {folder} --resume "
-        "(tools/train.py), or start a new run in another --work-dir"
+    raise ResumeError(
+        f"cannot resume from {literal(last)}: its weights do not fit the configured model "
+        f"({literal(mismatch)}); the config differs from the run's (model or classes): resume "
+        f"with the run's own config, {_resume_example(last)}",
+        work_dir=TRAIN_SETTINGS["work_dir"],
+    )
+
+
+def _resume_example(last: Path) -> str:
+    """The end of a refused resume of ``last``: the command that resumes the run with its own
+    config, or a new run in another work dir, a ``{work_dir}`` field named as the caller gave it
+    (``work_dir`` to :func:`detseg.engine.train`, ``--work-dir`` to ``tools/train.py``:
+    :class:`~detseg.engine.checkpointing.resume_state.ResumeError`)."""
+    config, folder = shell_word(last.parent / "config.yaml"), shell_word(last.parent)
+    return (
+        f"e.g. detseg-train {literal(config)} --work-dir {literal(folder)} --resume "
+        "(tools/train.py), or start a new run in another {work_dir}"
     )
 
 
@@ -180,16 +194,15 @@ def _check_resume_classes(saved: dict[str, Any], last: Path, classes: Sequence[s
     """The class names of ``saved`` (the checkpoint ``last``) must be ``classes`` (when given).
 
     Raises:
-        CheckpointError: naming ``last``, both lists and the config to resume with.
+        ResumeError: naming ``last``, both lists and the config to resume with.
     """
     if classes is None or list(saved["classes"]) == list(classes):
         return
-    config, folder = shell_word(last.parent / "config.yaml"), shell_word(last.parent)
-    raise CheckpointError(
-        f"cannot resume from {last}: it was trained on the classes {list(saved['classes'])}, "
-        f"the data gives {list(classes)} (another data.root or data.classes?): resume with "
-        f"the run's data, e.g. detseg-train {config} --work-dir {folder} --resume "
-        "(tools/train.py), or start a new run in another --work-dir"
+    raise ResumeError(
+        f"cannot resume from {literal(last)}: it was trained on the classes "
+        f"{literal(list(saved['classes']))}, the data gives {literal(list(classes))} (another "
+        f"data.root or data.classes?): resume with the run's data, {_resume_example(last)}",
+        work_dir=TRAIN_SETTINGS["work_dir"],
     )
 
 
@@ -198,18 +211,17 @@ def _check_resume_score(saved: dict[str, Any], last: Path, score_by: str | None)
     be ``score_by`` (when both are known).
 
     Raises:
-        CheckpointError: naming ``last``, both scores and the config to resume with.
+        ResumeError: naming ``last``, both scores and the config to resume with.
     """
     saved_by = saved["meta"].get("score_by")
     if score_by is None or not isinstance(saved_by, str) or saved_by == score_by:
         return
-    config, folder = shell_word(last.parent / "config.yaml"), shell_word(last.parent)
-    raise CheckpointError(
-        f"cannot resume from {last}: the run picks best.pt by {saved_by}, the config by "
-        f"{score_by} (another eval.metric?), and its best score would be compared with the "
-        f"other number: resume with the run's eval.metric, e.g. detseg-train {config} "
-        f"--work-dir {folder} --resume (tools/train.py), or start a new run in another "
-        "--work-dir"
+    raise ResumeError(
+        f"cannot resume from {literal(last)}: the run picks best.pt by {literal(saved_by)}, the "
+        f"config by {literal(score_by)} (another eval.metric?), and its best score would be "
+        f"compared with the other number: resume with the run's eval.metric, "
+        f"{_resume_example(last)}",
+        work_dir=TRAIN_SETTINGS["work_dir"],
     )
 
 

@@ -56,6 +56,7 @@ from detseg.engine.validation.detection import (
     coco_ground_truth,
 )
 from detseg.evaluation.coco_checks import ground_truth_has_masks, lacks_all_masks
+from detseg.named_settings import NameOnly, SettingError, literal
 
 logger = logging.getLogger(__name__)
 
@@ -194,19 +195,24 @@ def check_train_objects(train_set: DetectionDataset) -> None:
     every one raises alike.
 
     Raises:
-        ValueError: ``num_objects`` is 0: one line naming the split's files and image count,
-            and ``tools/check_data.py``.
+        SettingError: (a ``ValueError``) ``num_objects`` is 0: one line naming the split's
+            files and image count, and ``tools/check_data.py`` to run with the config's data
+            file and overrides, named as the caller gave them: ``data_file`` / ``overrides``
+            of :func:`~detseg.config.load_config` from Python, ``--data`` / ``--set`` from
+            ``tools/train.py``.
     """
     if train_set.num_objects != 0 or _object_on_read_size(train_set):
         return
     images = f"{len(train_set)} image{'' if len(train_set) == 1 else 's'}"
-    raise ValueError(
-        f"the train split ({train_set.split_source}) has no object to learn from: none of its "
-        f"{images} has an annotated object that training keeps (no annotation, or every one "
-        "refused or dropped by the box checks: degenerate, or outside its image), so the "
+    raise SettingError(
+        f"the train split ({literal(train_set.split_source)}) has no object to learn from: none "
+        f"of its {images} has an annotated object that training keeps (no annotation, or every "
+        "one refused or dropped by the box checks: degenerate, or outside its image), so the "
         "detector would learn background alone; run detseg-check-data (tools/check_data.py) on "
-        "this config (with the same --data / --set) to see what the reader finds, then add or "
-        "fix the annotations"
+        "this config (with the same {data_file} / {overrides}) to see what the reader finds, "
+        "then add or fix the annotations",
+        data_file=NameOnly("data_file"),
+        overrides=NameOnly("overrides"),
     )
 
 

@@ -24,7 +24,7 @@ from detseg.data.said_once import quiet_dataset_warnings
 from detseg.engine.checkpointing.checkpoint import save_checkpoint
 from detseg.engine.checkpointing.disk_check import WorkDirError
 from detseg.engine.checkpointing.random_states import rng_state
-from detseg.engine.checkpointing.resume_state import training_state
+from detseg.engine.checkpointing.resume_state import TRAIN_SETTINGS, training_state
 from detseg.engine.checkpointing.rotation import save_rotating
 from detseg.engine.records.curves import plot_curves
 from detseg.engine.records.tensorboard_log import prediction_images
@@ -38,6 +38,7 @@ from detseg.engine.runtime.distributed import (
 from detseg.engine.training.run_state import is_unscored
 from detseg.engine.training.training_run import TrainingRun
 from detseg.engine.validation.sharded import validate
+from detseg.named_settings import NameOnly, literal
 
 logger = logging.getLogger(__name__)
 
@@ -116,10 +117,10 @@ def _records_error(run: TrainingRun, what: str) -> Iterator[None]:
     try:
         yield
     except OSError as err:
-        raise WorkDirError(
+        raise failed_write_error(
             f"cannot write the run's records ({what}) in {run.work_dir}: "
-            f"{' '.join(str(err).split())}; free disk space or fix the folder's "
-            f"permissions, {after_failed_write(run.work_dir)}"
+            f"{' '.join(str(err).split())}; free disk space or fix the folder's permissions",
+            run.work_dir,
         ) from err
 
 
@@ -228,22 +229,29 @@ def _write_final_files(run: TrainingRun) -> None:
         logger.warning("could not draw curves.png: %s", err)
 
 
-def after_failed_write(work_dir: Path) -> str:
-    """What to do once a failed write (a checkpoint, the run's records) is fixed: continue
-    with ``--resume`` from the run's ``last.pt`` in ``work_dir``; before its first ``last.pt``
-    there is nothing to ``--resume`` from (the resume would be refused), so: start again."""
+#: A resume named without a value: ``resume`` from Python, ``--resume`` from the tool.
+_RESUME = NameOnly("resume")
+
+
+def failed_write_error(reason: str, work_dir: Path) -> WorkDirError:
+    """The one-line error of a failed write (a checkpoint, the run's records): ``reason``, then
+    what to do once it is fixed: continue with a resume from the run's ``last.pt`` in
+    ``work_dir``; before its first ``last.pt`` there is nothing to resume from (the resume
+    would be refused), so: start again. The resume is named as the caller gave it:
+    ``resume=True`` to :func:`detseg.engine.train`, ``--resume`` to ``tools/train.py``."""
     if (work_dir / "last.pt").is_file():
-        return "then continue with --resume (an earlier last.pt is left as it was)"
-    return "then start the run again (it wrote no last.pt to --resume from)"
+        then = "then continue with {resume} (an earlier last.pt is left as it was)"
+        resume = TRAIN_SETTINGS["resume"]
+    else:
+        then, resume = "then start the run again (it wrote no last.pt to {resume} from)", _RESUME
+    return WorkDirError(f"{literal(reason)}, {then}", resume=resume)
 
 
-def checkpoint_write_error(path: Path, err: OSError) -> str:
-    """The one line of a checkpoint ``path`` that could not be written: the OS's reason and
-    what to do (the previous checkpoints are left as they were; :func:`after_failed_write`)."""
-    return (
-        f"cannot write {path}: {err.strerror or err}; free disk space or fix the folder's "
-        f"permissions, {after_failed_write(path.parent)}"
-    )
+def checkpoint_write_error(path: Path, err: OSError) -> WorkDirError:
+    """The one-line error of a checkpoint ``path`` that could not be written: the OS's reason
+    and what to do (the previous checkpoints are left as they were; :func:`failed_write_error`)."""
+    reason = f"cannot write {path}: {err.strerror or err}; free disk space or fix the folder's"
+    return failed_write_error(f"{reason} permissions", path.parent)
 
 
 def save_last(run: TrainingRun) -> None:
@@ -277,7 +285,7 @@ def _write_last(run: TrainingRun, rngs: list[Any] | None) -> None:
     try:
         save_rotating(run.work_dir / "last.pt", state, run.cfg.train.keep_checkpoints)
     except OSError as err:
-        raise WorkDirError(checkpoint_write_error(run.work_dir / "last.pt", err)) from err
+        raise checkpoint_write_error(run.work_dir / "last.pt", err) from err
     # the debug records list only the files that were written
     run.records.rank_event({"event": "save", "file": "last.pt", "iteration": run.state.iteration})
 
@@ -295,7 +303,7 @@ def save_best(run: TrainingRun) -> None:
     with failing_together(run.dist, WorkDirError):
         error = _write_best(run) if run.dist.is_main else None
         if error is not None:
-            raise WorkDirError(error)
+            raise error
     if run.dist.is_main:
         logger.info(
             "epoch %d: new best %s %.4f -> best.pt",
@@ -305,7 +313,7 @@ def save_best(run: TrainingRun) -> None:
         )
 
 
-def _write_best(run: TrainingRun) -> str | None:
+def _write_best(run: TrainingRun) -> WorkDirError | None:
     """Rank 0's write of ``best.pt``; returns the one-line error when it fails, else ``None``."""
     weights = run.ema.model if run.ema is not None else run.model
     weights_kind = "ema" if run.ema is not None else "model"

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from tool_modules import load_tool
 from torch import nn
 
 from detseg.engine.checkpointing import WorkDirError, checkpoint, load_checkpoint
@@ -60,20 +61,28 @@ def test_other_torch_errors_pass_unchanged(tmp_path, monkeypatch):
 
 
 def test_a_full_disk_while_writing_best_pt_is_one_line(tmp_path, monkeypatch):
+    """The resume it advises is named as the caller gave it: ``resume=True`` to
+    ``detseg.engine.train``, ``--resume`` to ``tools/train.py`` (its ``TRAIN_FLAGS``)."""
     (tmp_path / "last.pt").write_bytes(b"the run's last.pt")
     monkeypatch.setattr(checkpoint, "open", _FullDisk, raising=False)
     error = train_steps._write_best(_run(tmp_path))
-    assert error is not None and "\n" not in error
-    assert error.startswith(f"cannot write {tmp_path / 'best.pt'}: No space left on device; ")
-    assert "then continue with --resume" in error
+    assert isinstance(error, WorkDirError) and "\n" not in str(error)
+    line = f"cannot write {tmp_path / 'best.pt'}: No space left on device; free disk space or "
+    then = (
+        "fix the folder's permissions, then continue with {} (an earlier last.pt is left as it was)"
+    )
+    assert str(error) == line + then.format("resume=True")
+    assert error.naming(load_tool("train.py").TRAIN_FLAGS) == line + then.format("--resume")
 
 
 def test_a_full_disk_before_the_first_last_pt_says_to_start_again(tmp_path, monkeypatch):
-    """With no last.pt written yet, ``--resume`` would be refused: the line says so."""
+    """With no last.pt written yet, a resume would be refused: the line says so."""
     monkeypatch.setattr(checkpoint, "open", _FullDisk, raising=False)
     error = train_steps._write_best(_run(tmp_path))
-    assert error is not None and "then start the run again" in error
-    assert "continue with --resume" not in error
+    assert error is not None and "continue with" not in str(error)
+    then = "then start the run again (it wrote no last.pt to {} from)"
+    assert str(error).endswith(then.format("resume"))
+    assert error.naming(load_tool("train.py").TRAIN_FLAGS).endswith(then.format("--resume"))
 
 
 def test_a_full_disk_while_writing_last_pt_is_a_work_dir_error(tmp_path, monkeypatch):

@@ -10,7 +10,12 @@ from tool_modules import load_tool
 from torch import nn
 
 from detseg.engine.checkpointing import CheckpointError, load_resumable, save_checkpoint
-from detseg.engine.checkpointing.resume_state import restore_training_state, training_state
+from detseg.engine.checkpointing.resume_state import (
+    ResumeError,
+    restore_training_state,
+    training_state,
+)
+from detseg.engine.training.model_setup import check_resume_weights
 
 
 @pytest.fixture(scope="module")
@@ -50,3 +55,31 @@ def test_another_optimizer_names_the_work_dir(train_flags):
     assert message.startswith("cannot resume: the checkpoint's optimizer state does not fit")
     assert message.endswith("or start a new run in another work_dir")
     assert caught.value.naming(train_flags).endswith("or start a new run in another --work-dir")
+
+
+@pytest.mark.parametrize(
+    ("saved", "kwargs"),
+    [
+        ({"classes": ["cat", "dog"], "meta": {}}, {"classes": ["dog", "cat"]}),
+        ({"classes": ["a"], "meta": {"score_by": "AP (coco)"}}, {"score_by": "mIoU"}),
+        (
+            {"classes": ["a"], "meta": {}, "config": {"train": {"optimizer": "sgd"}}},
+            {"train": {"optimizer": "adamw"}},
+        ),  # fmt: skip
+        ({"classes": ["a"], "meta": {}, "model": {"other": torch.zeros(1)}}, {}),
+    ],
+    ids=["classes", "metric", "optimizer", "weights"],
+)
+def test_a_run_that_does_not_fit_the_config_names_another_work_dir(
+    tmp_path, train_flags, saved, kwargs
+):
+    """The command that resumes with the run's config is the tool's; the other choice, a new
+    run in another folder, is named as the caller gave it."""
+    model = nn.Linear(2, 3)
+    state = {"model": model.state_dict(), "config": {}, **saved}
+    save_checkpoint(tmp_path / "last.pt", state)
+    with pytest.raises(ResumeError) as caught:
+        check_resume_weights(model, tmp_path / "last.pt", **kwargs)
+    command = f"--work-dir {tmp_path} --resume (tools/train.py), or start a new run in another "
+    assert str(caught.value).endswith(command + "work_dir")
+    assert caught.value.naming(train_flags).endswith(command + "--work-dir")

@@ -57,12 +57,15 @@ def test_a_last_pt_or_an_older_copy_is_a_run_to_resume(tmp_path):
         check_resumable(other)
 
 
-def test_the_train_tool_says_it_in_one_line(tmp_path, run_tool):
+@pytest.mark.parametrize("processes", [[], ["--nproc", "2", "--set", "device=cpu"]])
+def test_the_train_tool_says_it_in_one_line(tmp_path, run_tool, processes):
+    """One process, or ``--nproc 2``, whose launcher checks the folder before any worker
+    starts: both name the tool's flags."""
     work_dir = tmp_path / "empty"
     work_dir.mkdir()
     result = run_tool(
         "train.py", REPO / "configs" / "demo.yaml", "--resume", "--work-dir", work_dir,
-        "--set", f"data.root={tmp_path / 'no_data'}",
+        "--set", f"data.root={tmp_path / 'no_data'}", *processes,
     )  # fmt: skip
     assert result.returncode == 2, result.stderr
     assert result.stderr.splitlines()[-1] == (

@@ -65,8 +65,9 @@ _WORKER = textwrap.dedent(
 )
 
 
-_START_AGAIN = "then start the run again (it wrote no last.pt to --resume from)"
-_RESUME = "then continue with --resume (an earlier last.pt is left as it was)"
+# as a Python caller of detseg.engine.train reads them; tools/train.py names --resume
+_START_AGAIN = "then start the run again (it wrote no last.pt to resume from)"
+_RESUME = "then continue with resume=True (an earlier last.pt is left as it was)"
 
 
 def _line(folder: Path, what: str, then: str = _START_AGAIN) -> str:
@@ -111,4 +112,7 @@ def test_one_process_raises_a_failed_step_write_at_once(tmp_path, what, has_last
         train(run, Square())
     run.records.close()
     assert run.state.iteration == (1 if what == "metrics.jsonl" else 2)  # no later step ran
-    assert str(raised.value) == _line(tmp_path, what, _RESUME if has_last else _START_AGAIN)
+    then = _RESUME if has_last else _START_AGAIN
+    assert str(raised.value) == _line(tmp_path, what, then)
+    tool_then = then.replace("resume=True", "--resume").replace("to resume", "to --resume")
+    assert raised.value.naming({"resume": "--resume"}) == _line(tmp_path, what, tool_then)

@@ -100,6 +100,15 @@ def test_coco_train_split_without_objects_is_refused(shapes, tmp_path, edit):
     with pytest.raises(ValueError, match=_coco_refusal(root)) as caught:
         _build("coco", root)
     assert "\n" not in str(caught.value)
+    # named as a Python caller gives them: load_config's keywords (the tool's flags: below)
+    assert str(caught.value).endswith(_CHECK_AGAIN.format("data_file", "overrides"))
+
+
+#: The end of every refusal: the data file and overrides to check the data with, as ``{}``.
+_CHECK_AGAIN = (
+    "on this config (with the same {} / {}) to see what the reader finds, then add or fix the "
+    "annotations"
+)
 
 
 def test_coco_train_split_of_categories_without_objects_is_refused(shapes, tmp_path):
@@ -204,6 +213,7 @@ def test_train_py_stops_with_one_line_before_writing(shapes, tmp_path, run_tool)
     assert result.returncode == 2, result.stderr[-3000:]
     assert not any("Traceback" in line for line in lines), result.stderr[-3000:]
     assert re.match(_coco_refusal(root).replace("^", "^train: error: ", 1), lines[-1]), lines[-1]
+    assert lines[-1].endswith(_CHECK_AGAIN.format("--data", "--set"))
     assert not work_dir.exists()
 
 
