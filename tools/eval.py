@@ -90,10 +90,19 @@ DETECTION_FLAGS = {
     "--score-thr": "score_thr",
 }
 
-#: The flag of each keyword argument of ``evaluate_checkpoint`` that its errors name
-#: (``SettingError``): the tool's line names the flag its user typed (``--split test``), not the
-#: keyword (``split='test'``).
-EVAL_FLAGS = {**TOOL_FLAGS, "split": "--split", "backend": "--backend", "metric": "--metric"}
+#: The flag of each keyword argument of ``evaluate_checkpoint`` and
+#: ``evaluate_prediction_files`` that their errors name (``SettingError``): the tool's line
+#: names the flag its user typed (``--split test``), not the keyword (``split='test'``).
+EVAL_FLAGS = {
+    **TOOL_FLAGS,
+    "split": "--split",
+    "backend": "--backend",
+    "metric": "--metric",
+    "gt": "--gt",
+    "predictions": "--pred",
+    "images_dir": "--images",
+    "iou_type": "--iou-type",
+}
 
 
 #: The example command lines of ``--help``.
@@ -291,8 +300,12 @@ def _default_output(args: argparse.Namespace) -> Path:
     if args.checkpoint is None:
         return cast(Path, args.pred).parent / "eval"
     from detseg.evaluation.checkpoint_eval import default_output
+    from detseg.named_settings import SettingError
 
-    return default_output(args.checkpoint, args.split)
+    try:
+        return default_output(args.checkpoint, args.split)
+    except SettingError as error:  # a --split that is no name, named as typed
+        raise SettingError(error.naming(EVAL_FLAGS)) from error
 
 
 def _evaluate(args: argparse.Namespace, out: Path) -> Any:
@@ -317,18 +330,22 @@ def _evaluate(args: argparse.Namespace, out: Path) -> Any:
             raise SettingError(error.naming(EVAL_FLAGS)) from error
     # the model-free form needs no torch: only its own modules are imported
     from detseg.evaluation.prediction_files_eval import evaluate_prediction_files
+    from detseg.named_settings import SettingError
 
-    return evaluate_prediction_files(
-        args.gt,
-        args.pred,
-        out=out,
-        images_dir=args.images,
-        backend=args.backend or "faster",
-        iou_type=args.iou_type or "bbox",
-        worst_k=WORST_K if args.worst_k is None else args.worst_k,
-        score_threshold=SCORE_THR if args.score_thr is None else args.score_thr,
-        metric=args.metric or "coco",
-    )
+    try:
+        return evaluate_prediction_files(
+            args.gt,
+            args.pred,
+            out=out,
+            images_dir=args.images,
+            backend=args.backend or "faster",
+            iou_type=args.iou_type or "bbox",
+            worst_k=WORST_K if args.worst_k is None else args.worst_k,
+            score_threshold=SCORE_THR if args.score_thr is None else args.score_thr,
+            metric=args.metric or "coco",
+        )
+    except SettingError as error:  # its settings named as the flags typed
+        raise SettingError(error.naming(EVAL_FLAGS)) from error
 
 
 def cli() -> None:

@@ -37,7 +37,11 @@ from detseg.engine.training.model_setup import check_model_task
 from detseg.engine.validation import DatasetHead
 from detseg.evaluation.checkpoint_detection_eval import evaluate_detector
 from detseg.evaluation.checkpoint_segmentation_eval import evaluate_segmenter
-from detseg.evaluation.evaluation_split import check_split_classes, split_section
+from detseg.evaluation.evaluation_split import (
+    check_split_classes,
+    check_split_name,
+    split_section,
+)
 from detseg.evaluation.summary import EvaluationSummary
 from detseg.named_settings import SettingError
 
@@ -132,8 +136,16 @@ def evaluate_checkpoint(
 def default_output(checkpoint: str | os.PathLike, split: str | None = None) -> Path:
     """The output folder of an evaluation of ``checkpoint`` given none: ``eval`` beside it,
     ``eval_<split>`` for a split chosen by name (``eval_test``), so that evaluating the
-    held-out split does not replace the val split's report."""
-    return Path(checkpoint).parent / ("eval" if split is None else f"eval_{split}")
+    held-out split does not replace the val split's report.
+
+    Raises:
+        SettingError: ``split`` is no single name (:func:`check_split_name`: ``""``, ``..``,
+            ``a/b``), which would name a folder elsewhere (``x/../../y``: outside the run).
+    """
+    if split is None:
+        return Path(checkpoint).parent / "eval"
+    check_split_name(split)
+    return Path(checkpoint).parent / f"eval_{split}"
 
 
 def _check_choice(keyword: str, value: str | None) -> None:

@@ -117,6 +117,20 @@ _SPLIT_WORDS = {  # a word of its own, or with a year (COCO's val2017 -> test201
 }
 
 
+def check_split_name(name: str) -> None:
+    """Refuse a split ``name`` that is no single name: empty, ``.``, ``..`` or a path
+    (``a/b``, ``../x``). A split's name becomes part of a path (its files, the default output
+    folder ``eval_<name>``), which such a name would point elsewhere, outside the run's folder
+    too (``x/../../y``).
+
+    Raises:
+        SettingError: one line naming the setting, ``split='a/b'`` (``--split a/b`` by
+            ``naming(flags)``).
+    """
+    if not isinstance(name, str) or not name or Path(name).name != name or name in (".", ".."):
+        raise SettingError("{split}: give a split's name, such as val or test", split=name)
+
+
 def split_section(data: Any, name: str) -> Any:
     """``data`` (a :class:`~detseg.config.schema.DataConfig`) with its ``val`` keys pointed at
     split ``name`` of the same dataset, by the convention of its own paths: for COCO, YOLO,
@@ -128,12 +142,12 @@ def split_section(data: Any, name: str) -> Any:
     ``shapes_seg``, ``data.val_split`` becomes ``name`` (``ImageSets/Main/<name>.txt``, ...).
 
     Raises:
-        SettingError: one line: ``name`` is no split of the dataset (naming what is missing
-            and the splits that do exist), or the paths hold no split word to change. It
-            names the setting ``split='test'``, or ``--split test`` by ``naming(flags)``.
+        SettingError: one line: ``name`` is no name (:func:`check_split_name`), or no split
+            of the dataset (naming what is missing and the splits that do exist), or the
+            paths hold no split word to change. It names the setting ``split='test'``, or
+            ``--split test`` by ``naming(flags)``.
     """
-    if not name or Path(name).name != name or name in (".", ".."):
-        raise SettingError("{split}: give a split's name, such as val or test", split=name)
+    check_split_name(name)
     full = {**DATA_DEFAULTS.get(data.format, {}), **data.options}
     root = Path(data.root)
     if data.format in _NAMED_SPLIT_FILES:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 
+from detseg.named_settings import NameOnly, SettingError, literal
+
 logger = logging.getLogger(__name__)
 
 
@@ -28,8 +30,11 @@ def match_file_names(gt: dict, records: list[dict]) -> list[dict]:
         The detections, in order, without the records whose file matches no gt image.
 
     Raises:
-        ValueError: no record with a ``file_name`` matches a gt image, or one
-            matches two gt images equally well.
+        ValueError: no record with a ``file_name`` matches a gt image (a
+            :class:`~detseg.named_settings.SettingError` naming ``gt`` and ``predictions``,
+            :func:`~detseg.evaluation.prediction_files_eval.evaluate_prediction_files`'
+            arguments, or a tool's flags by ``naming(flags)``), or one matches two gt images
+            equally well.
     """
     by_name: dict[str, list[tuple[tuple[str, ...], int]]] = {}
     for img in gt.get("images", []):
@@ -51,9 +56,12 @@ def match_file_names(gt: dict, records: list[dict]) -> list[dict]:
     unmatched = sorted(name for name, image_id in ids.items() if image_id is None)
     if unmatched and len(unmatched) == len(ids):
         some = sorted(by_name)[:3]
-        raise ValueError(
-            f"no prediction file_name (e.g. {unmatched[0]!r}) ends with a gt images[].file_name "
-            f"(e.g. {some}); are --gt and --pred about the same images?"
+        raise SettingError(
+            f"no prediction file_name (e.g. {literal(repr(unmatched[0]))}) ends with a gt "
+            f"images[].file_name (e.g. {literal(some)}); are {{gt}} and {{predictions}} about "
+            "the same images?",
+            gt=NameOnly("gt"),
+            predictions=NameOnly("predictions"),
         )
     if unmatched:
         logger.warning(

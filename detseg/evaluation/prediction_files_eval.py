@@ -48,6 +48,7 @@ from detseg.evaluation.output_staging import evaluate_staged
 from detseg.evaluation.report import EVALUATION_FILES
 from detseg.evaluation.summary import EvaluationSummary, write_coco_report
 from detseg.evaluation.voc_coco import check_difficult_flags, is_voc_metric, resolve_metric
+from detseg.named_settings import NameOnly, SettingError, literal
 
 logger = logging.getLogger(__name__)
 _ABSENT = object()  # a key's value when the record lacks it
@@ -95,8 +96,12 @@ def evaluate_prediction_files(
         The :class:`~detseg.evaluation.summary.EvaluationSummary` of the written report.
 
     Raises:
-        FileNotFoundError: ``gt`` or ``predictions`` is not a file, ``images_dir`` not a folder
-            or one that holds none of the gt's images.
+        FileNotFoundError: ``gt`` or ``predictions`` is not a file, ``images_dir`` not a
+            folder.
+        SettingError: ``images_dir`` holds none of the gt's images, no prediction's
+            ``file_name`` names a gt image, or (``segm``) a record has no ``segmentation``: a
+            ``ValueError`` whose message names ``images_dir``, ``iou_type='segm'``, ``gt`` and
+            ``predictions`` (a tool names its flags by ``error.naming(flags)``).
         NotADirectoryError: ``out`` is a file (checked before anything is read).
         ValueError: a file is not JSON or holds the wrong json type, a malformed record or
             gt annotation (e.g. a bbox that is not four numbers: the message names the file,
@@ -190,15 +195,18 @@ def _check_images_there(gt_dict: dict, images_dir: Path, gt: Path) -> None:
     ``--images``: the report would show no picture, with a warning per image).
 
     Raises:
-        FileNotFoundError: naming the folder, the first file looked for and what to give.
+        SettingError: naming the folder, the first file looked for and what to give, the
+            setting as ``images_dir`` (``--images`` by ``naming(flags)``).
     """
     names = [img["file_name"] for img in gt_dict["images"] if img.get("file_name")]
     if not names or any(coco_image_file(images_dir, name).is_file() for name in names):
         return
-    raise FileNotFoundError(
-        f"images folder {images_dir} holds none of the {len(names)} images of {gt} (no "
-        f"{coco_image_file(images_dir, names[0])}); give the folder their images[].file_name "
-        "are relative to (--images), or leave it out to list the worst images without pictures"
+    first = coco_image_file(images_dir, names[0])
+    raise SettingError(
+        f"images folder {literal(images_dir)} holds none of the {len(names)} images of "
+        f"{literal(gt)} (no {literal(first)}); give the folder their images[].file_name are "
+        "relative to ({images_dir}), or leave it out to list the worst images without pictures",
+        images_dir=NameOnly("images_dir", placeholder=""),
     )
 
 
@@ -244,11 +252,12 @@ def _check_record(record: dict, index: int, source: Path, image_ids: set, segm: 
         return  # a box record of a gt image, as most are: checked without a message made
     where = f"{source}: detection {index}"
     if segm and not record.get("segmentation"):
-        raise ValueError(
-            f"{where} has no 'segmentation'; --iou-type segm scores masks: "
+        raise SettingError(
+            f"{literal(where)} has no 'segmentation'; {{iou_type}} scores masks: "
             "give each record an RLE or polygons (a Mask R-CNN's detections.json of an "
             "evaluation or predictions.json of inference has them), or leave out "
-            "--iou-type segm to score the boxes"
+            "{iou_type} to score the boxes",
+            iou_type="segm",
         )
     if segm:
         segmentation = record["segmentation"]

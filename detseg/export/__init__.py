@@ -19,7 +19,9 @@
 - :mod:`~detseg.export.onnx_export`, :mod:`~detseg.export.torchscript_export`: the writers.
 - :mod:`~detseg.export.verify`, :mod:`~detseg.export.comparison`: :func:`verify_export` and
   its tolerances; :mod:`~detseg.export.check_images`: the images it runs on (given ones, the
-  val split of the checkpoint's config, else generated noise).
+  val split of the checkpoint's config, else generated noise);
+  :mod:`~detseg.export.candidate_detections`: a detector's candidates, which an excused
+  exported detection must be one of.
 """
 
 from detseg.choices.export_formats import DEFAULT_OPSET, FORMATS

@@ -22,6 +22,12 @@ that overlaps it by more than the NMS IoU threshold (so that it suppressed it th
 - scores at least as high (within the score tolerance) and is itself excused as a tie: a box
   below the tie that one runtime's tie winner suppressed and the other's did not.
 
+What is excused is which boxes a runtime selects, never their values: where the model's
+candidate detections are known (a single-stage detector's, before top-k, NMS and the limit:
+:mod:`~detseg.export.candidate_detections`), an exported detection is excused only where it is
+one of them within the tolerance. An untrained detector whose scores all tie at the limit
+(every detection at the cut) thus still fails a file with shifted boxes or wrong labels.
+
 Nothing else is excused: no tolerance is widened, and two overlapping boxes of one label whose
 scores differ by a rounding error (1e-8) in each list, so that each runtime ranks another
 first, are counted as mismatches. Such near-ties are rare on the random check images but
@@ -181,6 +187,32 @@ def _tie_excused(
         excused, ref_excused = more, ref_more
 
 
+def among_candidates(
+    boxes: Tensor,
+    scores: Tensor,
+    labels: Tensor,
+    found: dict[str, Tensor],
+    box_tolerance: float,
+    score_allowed: Tensor,
+) -> Tensor:
+    """``Bool[N]``: each detection (``boxes Float[N, 4]`` xyxy pixels, ``scores``,
+    ``labels``) is one of the candidates ``found``: the same label, every box coordinate within
+    ``box_tolerance`` pixels and the score within ``score_allowed`` (``Float[N]``) of one."""
+    result = torch.zeros(boxes.shape[0], dtype=torch.bool)
+    found_boxes, found_scores, found_labels = (
+        found[k].detach().cpu() for k in ("boxes", "scores", "labels")
+    )
+    for label in labels.unique().tolist():
+        rows, columns = labels == label, found_labels == label
+        if not columns.any():
+            continue
+        box_diff = (boxes[rows][:, None, :] - found_boxes[columns][None, :, :]).abs().amax(-1)
+        score_diff = (scores[rows][:, None] - found_scores[columns][None, :]).abs()
+        close = (box_diff <= box_tolerance) & (score_diff <= score_allowed[rows][:, None])
+        result[rows] = close.any(dim=1)
+    return result
+
+
 def compare_detections(
     exported: tuple[Tensor, Tensor, Tensor],
     reference: dict[str, Tensor],
@@ -189,6 +221,7 @@ def compare_detections(
     score_thresh: float | None = None,
     limit: int | None = None,
     nms_thresh: float | None = None,
+    candidates: dict[str, Tensor] | None = None,
 ) -> DetectionComparison:
     """Pair exported detections with the model's (see the module docstring).
 
@@ -203,6 +236,10 @@ def compare_detections(
             lying at it).
         nms_thresh: the detector's class-wise NMS IoU threshold (``None``: no detection is
             excused as a tie among exactly equal scores).
+        candidates: the model's detections before its selections (top-k, NMS, limit; see
+            :mod:`~detseg.export.candidate_detections`): an exported detection is excused at
+            a cut or as a tie only where it is one of them, within the tolerance (``None``:
+            not checked, as for a two-stage detector).
     """
     boxes, scores, labels = (t.detach().cpu() for t in exported)
     ref_boxes, ref_scores, ref_labels = (
@@ -240,6 +277,11 @@ def compare_detections(
             tolerance.score,
             nms_thresh,
         )
+    if candidates is not None:  # the selection is excused, never the values
+        real = among_candidates(
+            boxes, scores, labels, candidates, box_tolerance, tolerance.score_allowed(scores)
+        )
+        at_cut, tied = at_cut & real, tied & real
     return DetectionComparison(
         count=boxes.shape[0],
         reference_count=ref_boxes.shape[0],

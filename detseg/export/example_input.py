@@ -1,10 +1,17 @@
 """The example image an export traces: its size (:func:`default_input_size`,
 :func:`traced_size`) and its pixels (:func:`example_images`).
 
-The traced size is the input size of a static export; a dynamic one only traces at it.
+The traced size is the input size of a static export; a dynamic one only traces at it. A
+detector's is the size its transform resizes to. A segmenter resizes nothing (it labels an
+image at the image's size), so its default is the size it was trained at, that of the last
+fixed-size crop or resize of its config's augmentations (:func:`trained_size`: 256 for
+``configs/segmentation/unet_shapes.yaml``, 480 for the VOC configs), else 512.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -12,25 +19,56 @@ from torch import Tensor, nn
 from detseg.export.wrappers import ExportError
 from detseg.memory_errors import is_out_of_memory
 
-#: Traced (and, for a static export, fixed) size of a segmenter's input by default.
+#: Traced (and, for a static export, fixed) size of a segmenter's input where no size it was
+#: trained at is known (a model given from Python, a config without a fixed-size crop).
 DEFAULT_SEGMENTATION_SIZE = (512, 512)
 
+#: The albumentations transforms whose output has one size, ``height`` x ``width`` (or
+#: ``size``): a segmenter's config ends its augmentations with one, so that images stack.
+SIZED_TRANSFORMS = (
+    "RandomCrop",
+    "CenterCrop",
+    "Resize",
+    "RandomResizedCrop",
+    "RandomSizedCrop",
+    "RandomSizedBBoxSafeCrop",
+    "CropNonEmptyMaskIfExists",
+)
 
-def default_input_size(model: nn.Module) -> tuple[int, int]:
+
+def trained_size(augmentations: Sequence[Mapping[str, Any]] | None) -> tuple[int, int] | None:
+    """``(H, W)`` of the last of :data:`SIZED_TRANSFORMS` in a config's ``data.augmentations``
+    (items ``{"name": ..., "height": ..., "width": ...}`` or ``"size": [H, W]``): the size of
+    the training images; ``None`` where there is none."""
+    found = None
+    for item in augmentations or ():
+        if not isinstance(item, Mapping) or item.get("name") not in SIZED_TRANSFORMS:
+            continue
+        size = item.get("size")
+        sides = size if isinstance(size, (list, tuple)) else (item.get("height"), item.get("width"))
+        if len(sides) == 2 and all(isinstance(v, int) and v > 0 for v in sides):
+            found = (int(sides[0]), int(sides[1]))
+    return found
+
+
+def default_input_size(model: nn.Module, trained: tuple[int, int] | None = None) -> tuple[int, int]:
     """The size a model works at: a fixed-size detector's input size, a resizing detector's
-    ``min_size`` (square), :data:`DEFAULT_SEGMENTATION_SIZE` for a segmenter."""
+    ``min_size`` (square); for a segmenter ``trained``, the size it was trained at
+    (:func:`trained_size` of its config), else :data:`DEFAULT_SEGMENTATION_SIZE`."""
     transform = getattr(model, "transform", None)
     if transform is None:
-        return DEFAULT_SEGMENTATION_SIZE
+        return trained or DEFAULT_SEGMENTATION_SIZE
     if transform.fixed_size is not None:
         return int(transform.fixed_size[0]), int(transform.fixed_size[1])
     return int(transform.min_size[-1]), int(transform.min_size[-1])
 
 
-def traced_size(model: nn.Module, input_size: tuple[int, int] | None) -> tuple[int, int]:
-    """``(H, W)`` of the traced example: ``input_size``, else :func:`default_input_size`;
-    refused unless both sides are positive."""
-    height, width = input_size or default_input_size(model)
+def traced_size(
+    model: nn.Module, input_size: tuple[int, int] | None, trained: tuple[int, int] | None = None
+) -> tuple[int, int]:
+    """``(H, W)`` of the traced example: ``input_size``, else :func:`default_input_size`
+    (``trained``: a segmenter's training size); refused unless both sides are positive."""
+    height, width = input_size or default_input_size(model, trained)
     if height < 1 or width < 1:
         raise ExportError("{input_size}: both sides must be positive", input_size=(height, width))
     return height, width

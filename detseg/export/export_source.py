@@ -17,6 +17,7 @@ from torch import nn
 from detseg.config import config_from_dict
 from detseg.engine.checkpointing.checkpoint import load_checkpoint
 from detseg.engine.checkpointing.model_files import model_from_checkpoint
+from detseg.export.example_input import trained_size
 from detseg.export.wrappers import ExportError
 from detseg.run_folders import checkpoint_of
 
@@ -48,6 +49,17 @@ def load_source(
     """:func:`load_for_export`, the category ids a checkpoint's ``meta["cat_ids"]`` stores
     (``None`` for a model, or a checkpoint without them) and its config's flat ``data``
     section (``None`` for a model)."""
+    return load_source_sized(source, classes, name)[:5]
+
+
+def load_source_sized(
+    source: nn.Module | str | Path, classes: list[str] | None, name: str | None
+) -> tuple[
+    nn.Module, str, list[str], list[int] | None, dict[str, Any] | None, tuple[int, int] | None
+]:
+    """:func:`load_source` and the size the model was trained at, by its config's
+    augmentations (:func:`~detseg.export.example_input.trained_size`; ``None`` for a model,
+    or a config without a fixed-size crop): a segmenter's default export size."""
     check_source(source)
     classes = _name_list(classes)
     if isinstance(source, (str, Path)):
@@ -62,11 +74,12 @@ def load_source(
         name = name or str(config.get("model", {}).get("name", type(model).__name__))
         cat_ids = (state.get("meta") or {}).get("cat_ids") or None
         data = cfg.data.dataset_kwargs()
-        return model.eval(), name, list(classes or stored), cat_ids, data
+        trained = trained_size(cfg.data.augmentations)
+        return model.eval(), name, list(classes or stored), cat_ids, data, trained
     model = copy.deepcopy(source).cpu().eval()
     num_classes = int(getattr(model, "num_classes", 0))
     default = [f"class_{k}" for k in range(1, num_classes + 1)]
-    return model, name or type(model).__name__, list(classes or default), None, None
+    return model, name or type(model).__name__, list(classes or default), None, None, None
 
 
 def _name_list(classes: Any) -> list[str] | None:

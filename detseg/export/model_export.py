@@ -48,7 +48,7 @@ from detseg.export.export_settings import (
     check_output_paths,
     checked_category_ids,
 )
-from detseg.export.export_source import check_source, load_source
+from detseg.export.export_source import check_source, load_source_sized
 from detseg.export.graph_writing import remove_stale_exports, write_graph
 from detseg.export.sidecar import write_sidecar
 from detseg.export.wrappers import ExportError, export_graph
@@ -90,8 +90,9 @@ def export_model(
             sets the shape its sidecar declares and the sizes :func:`verify_export` tries.
         opset: ONNX opset, 11..20 (18 and up for a segmenter with ``input.scale != 1``).
         input_size: ``(H, W)`` of the traced example, the input size of a static export
-            (default
-            :func:`~detseg.export.example_input.default_input_size`).
+            (default :func:`~detseg.export.example_input.default_input_size`: a detector's
+            resize size; a segmenter checkpoint's training crop, the last fixed-size crop or
+            resize of its config's augmentations, else 512 x 512).
         batch_size: images per call of a static segmenter export; detectors take 1.
         score_thresh: a detector's score threshold in the graph, in ``[0, 1]`` (default: the
             model's); ``None`` for a segmenter.
@@ -136,12 +137,14 @@ def export_model(
     problem = score_threshold_problem(score_thresh, "score_thresh")
     if problem:
         raise ExportError(problem)
-    model, name, classes, stored_ids, data = load_source(model_or_checkpoint, classes, name)
+    model, name, classes, stored_ids, data, trained = load_source_sized(
+        model_or_checkpoint, classes, name
+    )
     check_class_count(model, name, classes)
     ids = _category_ids(model_or_checkpoint, classes, category_ids, stored_ids)
     task = check_export_settings(model, name, format, opset, batch_size)
     _set_score_thresh(model, name, task, score_thresh)
-    height, width = traced_size(model, input_size)
+    height, width = traced_size(model, input_size, trained)
     graph = export_graph(model, name)
     example = example_images(batch_size, height, width)
     remove_stale_exports(Path(f"{path}.json"))

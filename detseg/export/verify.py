@@ -7,8 +7,10 @@ TorchScript) on a few images, and its outputs are compared with the model's:
 within ``box`` times the longer image side, scores within ``score_rel`` of the model's, at most
 ``score`` and at least ``score_floor`` (1 %, 1e-3, 1e-6); only detections at the
 detection limit or the score threshold, or that NMS ranked among exactly equal scores, may go
-unpaired: see :mod:`~detseg.export.comparison`), logits within ``logits_rel`` of their
-largest magnitude.
+unpaired, and an exported one only where it is one of the model's candidate detections, the
+same within the tolerance: see :mod:`~detseg.export.comparison` and
+:mod:`~detseg.export.candidate_detections`), logits within ``logits_rel`` of their largest
+magnitude.
 
 The images (:mod:`~detseg.export.check_images`): the ones given, else the first images of the
 val split of the checkpoint's config where its data is readable here, else generated random
@@ -42,6 +44,7 @@ from detseg.detection.retinanet import RetinaNet
 from detseg.detection.ssd import SSD
 from detseg.detection.yolo import YOLO
 from detseg.engine.runtime.model_api import Detector
+from detseg.export.candidate_detections import candidates
 from detseg.export.check_images import NOISE, check_images, noise_images
 from detseg.export.comparison import (
     DetectionComparison,
@@ -372,4 +375,5 @@ def _compare(
         score_thresh=cast(Detector, result.model).score_thresh,
         limit=detection_limit(result.model),
         nms_thresh=nms_threshold(result.model),
+        candidates=candidates(result.model, batch[0], tolerance.score),
     )

@@ -1,7 +1,8 @@
 """``tools/eval.py --gt --pred --images FOLDER`` with a folder that holds none of the ground
 truth's images (a wrong folder) is one error naming the folder and the first file looked for,
 before anything is written; it was an evaluation with exit code 0, a warning per image and a
-report without pictures. A folder that holds some of the images still works."""
+report without pictures. The line names the setting as the caller gave it: ``images_dir`` from
+Python, ``--images`` from the tool. A folder that holds some of the images still works."""
 
 from __future__ import annotations
 
@@ -41,12 +42,12 @@ def _files(folder: Path) -> tuple[Path, Path]:
 def test_a_folder_without_any_gt_image_is_refused(tmp_path):
     gt, pred = _files(tmp_path)
     (tmp_path / "other").mkdir()
-    with pytest.raises(FileNotFoundError) as caught:
+    with pytest.raises(ValueError) as caught:
         evaluate_prediction_files(gt, pred, tmp_path / "out", images_dir=tmp_path / "other")
     assert str(caught.value) == (
         f"images folder {tmp_path / 'other'} holds none of the 2 images of {gt} (no "
         f"{tmp_path / 'other' / 'a.png'}); give the folder their images[].file_name are "
-        "relative to (--images), or leave it out to list the worst images without pictures"
+        "relative to (images_dir), or leave it out to list the worst images without pictures"
     )
     assert not (tmp_path / "out").exists()
 
@@ -61,6 +62,9 @@ def test_the_cli_prints_one_line(tmp_path, capsys):
     assert code == 2 and "Traceback" not in err
     line = err.strip().splitlines()[-1]
     assert line.startswith(f"eval: error: images folder {tmp_path / 'other'} holds none of")
+    assert line.endswith(
+        "relative to (--images), or leave it out to list the worst images without pictures"
+    )
     assert not out.exists()
 
 

@@ -37,7 +37,8 @@ def test_box_records_scored_as_masks_say_what_to_do(tmp_path):
     message = str(caught.value)
     assert message.startswith(f"{pred}: detection 0 has no 'segmentation'")
     assert "\n" not in message
-    assert "leave out --iou-type segm to score the boxes" in message
+    assert "; iou_type='segm' scores masks: " in message  # named as the caller gave it
+    assert "leave out iou_type='segm' to score the boxes" in message
     assert "predictions.json of inference" in message  # it carries masks too
     # the boxes alone are scored
     summary = evaluate_prediction_files(gt, pred, out=tmp_path / "out", worst_k=0)

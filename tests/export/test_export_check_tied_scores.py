@@ -1,0 +1,75 @@
+"""The export check of a detector whose scores all tie (an untrained SSD300 after one step
+scores every box 1.0): which of the tied boxes each runtime keeps at the detection limit is
+open, so those are excused at the cut, but an excused detection must still be one of the
+model's candidates (:mod:`detseg.export.candidate_detections`). The honest ONNX file passes;
+files whose boxes are shifted, labels changed or scores scaled fail, where before every one of
+their detections was excused at the cut and they passed."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import pytest
+import torch
+from torch import Tensor, nn
+
+from detseg.export import export_model, verify_export
+from detseg.export import verify as verify_module
+
+from .conftest import build_tiny
+
+pytest.importorskip("onnxruntime")
+
+
+def _saturated_ssdlite() -> nn.Module:
+    """A tiny SSDlite whose every box scores label 1 at exactly 1.0, kept 30 per image."""
+    model = build_tiny("ssdlite")
+    classes = model.num_classes + 1
+    with torch.no_grad():
+        for level in model.head.cls_logits:
+            last = [m for m in level.modules() if isinstance(m, nn.Conv2d)][-1]
+            last.bias.zero_()
+            last.bias[1::classes] = 40.0  # softmax of label 1: 1.0 in float32
+    model.config = dataclasses.replace(model.config, detections_per_img=30)
+    return model
+
+
+@pytest.fixture(scope="module")
+def tied_export(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tied") / "ssdlite.onnx"
+    result = export_model(_saturated_ssdlite(), path, score_thresh=0.01)
+    image = torch.rand(3, 96, 96, generator=torch.Generator().manual_seed(0))
+    scores = result.model.predict([image])[0]["scores"]
+    assert len(scores) == 30 and bool((scores == 1.0).all())  # every kept box ties
+    return result
+
+
+def _verify(result, monkeypatch, tamper: Callable[[list[Tensor]], list[Tensor]] | None):
+    load = verify_module.load_exported
+
+    def tampered_load(exported):
+        run = load(exported)
+        return run if tamper is None else (lambda images: tamper(run(images)))
+
+    monkeypatch.setattr(verify_module, "load_exported", tampered_load)
+    return verify_export(result)
+
+
+def test_the_honest_file_passes(tied_export, monkeypatch):
+    report = _verify(tied_export, monkeypatch, None)
+    assert report.passed, "\n".join(report.lines())
+
+
+TAMPERS = {
+    "+2px": lambda outputs: [outputs[0] + 2.0, outputs[1], outputs[2]],
+    "label": lambda outputs: [outputs[0], outputs[1], outputs[2] % 3 + 1],
+    "x0.9": lambda outputs: [outputs[0], outputs[1] * 0.9, outputs[2]],
+}
+
+
+@pytest.mark.parametrize("name", list(TAMPERS))
+def test_a_tampered_file_fails(tied_export, monkeypatch, name):
+    report = _verify(tied_export, monkeypatch, TAMPERS[name])
+    assert not report.passed, "\n".join(report.lines())
+    assert "does NOT match" in report.lines()[-1]
