@@ -33,7 +33,8 @@ import numpy as np
 from detseg.data.coco_fields import coco_image_file, entry_size
 from detseg.data.coco_json import load_coco_json, warn_shared_file_names
 from detseg.data.coco_masks import count_box_masks, decode_segmentation
-from detseg.data.masks import SegmentationDataset, json_category_classes
+from detseg.data.seg_classes import json_category_classes
+from detseg.data.seg_dataset import SegmentationDataset
 from detseg.data.seg_transforms import IGNORE_INDEX
 
 __all__ = ["CocoSegmentation", "rasterize_instances"]

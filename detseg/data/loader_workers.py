@@ -32,7 +32,7 @@ from torch.utils.data import DataLoader, Dataset
 from torch.utils.data.dataloader import _BaseDataLoaderIter, _MultiProcessingDataLoaderIter
 
 from detseg.data.albumentations_import import BaseCompose
-from detseg.data.transforms import seed_augmentations
+from detseg.data.augmentation_builder import seed_augmentations
 
 __all__ = [
     "WorkerLoader",
@@ -47,8 +47,8 @@ __all__ = [
 def reseed_augmentations(dataset: Dataset, seed: int) -> None:
     """Give the dataset's albumentations pipeline (if any) its own random streams from ``seed``.
 
-    See :func:`detseg.data.transforms.seed_augmentations`: every transform gets its own seed,
-    so that e.g. a flip and a brightness change are not decided by the same draw.
+    See :func:`detseg.data.augmentation_builder.seed_augmentations`: every transform gets its
+    own seed, so that e.g. a flip and a brightness change are not decided by the same draw.
     """
     pipeline = getattr(dataset, "augmentations", None)
     if isinstance(pipeline, BaseCompose):

@@ -28,9 +28,10 @@ DATASET_LOGGERS = (
     "detseg.data.voc",
     "detseg.data.yolo",
     "detseg.data.image_io",
-    "detseg.data.masks",
+    "detseg.data.seg_dataset",
     "detseg.data.target_checks",
     "detseg.data.voc_xml",
+    "detseg.data.voc_split_files",
 )
 
 

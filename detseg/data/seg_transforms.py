@@ -34,12 +34,12 @@ import cv2
 import numpy as np
 
 from detseg.data.albumentations_import import A
-from detseg.data.augmentation_errors import AugmentationError, run_pipeline
-from detseg.data.transforms import (
+from detseg.data.augmentation_builder import (
     build_transforms,
     check_refused_transforms,
     seed_augmentations,
 )
+from detseg.data.augmentation_errors import AugmentationError, run_pipeline
 
 __all__ = [
     "IGNORE_INDEX",
@@ -105,7 +105,7 @@ def build_segmentation_augmentations(
         spec: Transforms in order, each ``{"name": <albumentations class>, **kwargs}``
             (the same format as :func:`detseg.data.transforms.build_augmentations`).
         seed: Seed of the pipeline's random streams, one per transform (see
-            :func:`detseg.data.transforms.seed_augmentations`; ``None``: fresh entropy).
+            :func:`detseg.data.augmentation_builder.seed_augmentations`; ``None``: fresh entropy).
 
     Returns:
         An ``albumentations.Compose`` without box processing, or ``None`` when ``spec`` is
@@ -136,7 +136,7 @@ def check_segmentation_pipeline(pipeline: Any) -> None:
 
     Raises:
         ValueError: ``pipeline`` is not an ``albumentations.Compose``, or holds one of
-            :data:`detseg.data.transforms.REFUSED_AUGMENTATIONS`.
+            :data:`detseg.data.augmentation_builder.REFUSED_AUGMENTATIONS`.
     """
     if not isinstance(pipeline, A.Compose):
         raise ValueError(

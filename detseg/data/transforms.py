@@ -32,25 +32,41 @@ transform's place in the config list and what to change; it stops the run (see
 
 Augmentations run on the ``Float32[H, W, 3]`` RGB image in ``[0, 1]`` before it becomes a tensor.
 Nothing here normalizes or resizes to the network's input size: the model's transform does that.
+
+The transforms of a config list, shared with segmentation pipelines, are built by
+:mod:`detseg.data.augmentation_builder`; boxes are fitted to their masks by
+:mod:`detseg.data.mask_boxes`.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
 import os
 import warnings
 from typing import Any
 
 import numpy as np
 
-from detseg.config.suggest import did_you_mean
 from detseg.data.albumentations_import import A, BaseCompose
+from detseg.data.augmentation_builder import (
+    LABEL_FIELDS,
+    REFUSED_AUGMENTATIONS,
+    SAMPLE_KEYS,
+    available_augmentations,
+    build_transforms,
+    check_refused_transforms,
+    seed_augmentations,
+    transforms_preorder,
+)
 from detseg.data.augmentation_errors import run_pipeline, transform_places
+from detseg.data.mask_boxes import MASK_BOX_TOLERANCE, box_mask, fit_boxes_to_masks, mask_extents
 
+# the names of augmentation_builder and mask_boxes are imported from here too (this module
+# held them first)
 __all__ = [
     "DETECTION_UNUSABLE",
+    "MASK_BOX_TOLERANCE",
     "MASK_GUIDED_TRANSFORMS",
+    "REFUSED_AUGMENTATIONS",
     "SAMPLE_KEYS",
     "apply_augmentations",
     "available_augmentations",
@@ -66,8 +82,6 @@ __all__ = [
     "seed_augmentations",
 ]
 
-_LABEL_FIELDS = ("labels", "instance_index")
-
 #: Float round-off (px) that the library's box arithmetic adds (it works on boxes divided by the
 #: image size, in float32): a flip moves a coordinate by up to about 2e-6 px, so a box of exactly
 #: 1 px would fall below ``min_width`` without this margin.
@@ -75,20 +89,6 @@ BOX_ROUND_OFF = 1e-3
 
 #: Transforms that choose their crop from a ``mask`` or ``masks`` entry and raise without one.
 MASK_GUIDED_TRANSFORMS: tuple[type, ...] = (A.CropNonEmptyMaskIfExists,)
-
-#: Transforms a detseg pipeline refuses: the model normalises the ``[0, 1]`` image itself, and
-#: the loader makes the tensor; these would normalise twice, rescale or transpose the image.
-REFUSED_AUGMENTATIONS = {
-    "Normalize": "the model normalises its input itself; Normalize here would normalise twice",
-    "ToTensorV2": "the dataset makes the tensor itself; ToTensorV2 would transpose the image",
-    "FromFloat": "images are float32 in [0, 1]; FromFloat would scale them to [0, 255]",
-}
-
-
-#: What :func:`apply_augmentations` and
-#: :func:`~detseg.data.seg_transforms.apply_segmentation_augmentations` may pass a pipeline with
-#: each sample; a transform that needs another entry (other images to mix in) cannot run here.
-SAMPLE_KEYS = frozenset({"image", "bboxes", "mask", "masks", *_LABEL_FIELDS})
 
 #: Transforms a detection pipeline refuses, with why: they read a single ``mask`` entry (a
 #: segmentation label map) that :func:`apply_augmentations` does not pass, so they would fail on
@@ -100,130 +100,6 @@ DETECTION_UNUSABLE = {
         "CoarseDropout or GridDropout here, or MaskDropout in a segmentation config"
     ),
 }
-
-
-@functools.cache
-def available_augmentations() -> tuple[str, ...]:
-    """Names accepted by :func:`build_augmentations` (albumentations transforms and composers).
-
-    Left out: the library's base classes and its 3-D volume transforms, which transform no
-    image (their ``apply`` is the base class's).
-    """
-    names = []
-    for name in dir(A):
-        obj = getattr(A, name)
-        if inspect.isclass(obj) and issubclass(obj, (A.BasicTransform, A.BaseCompose)):
-            if not name.startswith("_") and not inspect.isabstract(obj) and _transforms_images(obj):
-                names.append(name)
-    return tuple(sorted(names))
-
-
-def _transforms_images(cls: type) -> bool:
-    """Whether albumentations class ``cls`` is a composer or a transform with its own
-    ``apply`` (an image transform), not a base class or a 3-D volume transform."""
-    return not issubclass(cls, A.BasicTransform) or getattr(cls, "apply", None) is not (
-        A.BasicTransform.apply
-    )
-
-
-def _check_kwargs(
-    where: str, name: str, cls: type[A.BasicTransform | A.BaseCompose], kwargs: dict[str, Any]
-) -> None:
-    """Reject keyword arguments that ``cls`` does not take (albumentations only warns)."""
-    params = inspect.signature(cls.__init__).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return
-    valid = [p for p in params if p != "self"]
-    for key in kwargs:
-        if key not in params:
-            hint = did_you_mean(key, valid, cutoff=0.3)  # arguments as short as "p"
-            raise ValueError(
-                f"{where} ({name}): unknown argument {key!r}{hint} (valid: {', '.join(valid)})"
-            )
-
-
-def _build_one(item: dict[str, Any], where: str) -> A.BasicTransform | A.BaseCompose:
-    """Build one transform (recursing into ``transforms`` of a composer such as ``OneOf``)."""
-    if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-        raise ValueError(
-            f"{where}: each augmentation must be a dict with a 'name' (an albumentations class "
-            f"such as HorizontalFlip), got {item!r}"
-        )
-    kwargs = dict(item)
-    name = kwargs.pop("name")
-    names = available_augmentations()
-    if name not in names:
-        if inspect.isclass(getattr(A, name, None)) and not _transforms_images(getattr(A, name)):
-            raise ValueError(
-                f"{where}: augmentation {name!r} transforms no 2-D image (a base class or a 3-D "
-                "volume transform); use an image transform"
-            )
-        hint = did_you_mean(name, names) or "; see albumentations' transform list"
-        raise ValueError(f"{where}: unknown augmentation {name!r}{hint}")
-    if name in REFUSED_AUGMENTATIONS:
-        raise ValueError(
-            f"{where}: augmentation {name!r} is not allowed: {REFUSED_AUGMENTATIONS[name]}"
-        )
-    cls = getattr(A, name)
-    if "transforms" in kwargs:
-        inner = kwargs.pop("transforms")
-        if not isinstance(inner, list):
-            raise ValueError(f"{where} ({name}): 'transforms' must be a list of augmentation dicts")
-        kwargs["transforms"] = [
-            _build_one(sub, f"{where}.{name}[{i}]") for i, sub in enumerate(inner)
-        ]
-    _check_kwargs(where, name, cls, kwargs)
-    try:
-        transform = cls(**kwargs)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{where} ({name}): {_one_line(exc)}") from exc
-    needed = sorted(set(getattr(transform, "targets_as_params", None) or ()) - SAMPLE_KEYS)
-    if needed:
-        raise ValueError(
-            f"{where}: augmentation {name!r} needs {', '.join(map(repr, needed))} with every "
-            "sample (other images to mix in), which detseg's datasets do not pass; leave it out"
-        )
-    return transform
-
-
-def _one_line(exc: Exception) -> str:
-    """The argument errors of a transform's constructor on one line, each naming its key
-    (the library's validation message spans lines and ends in a link)."""
-    source: BaseException | None = exc
-    while source is not None and not callable(getattr(source, "errors", None)):
-        source = source.__cause__ or source.__context__  # the library re-raises the schema's
-    errors = getattr(source, "errors", None)
-    if not callable(errors):
-        return "bad arguments: " + " ".join(str(exc).split())
-    parts = []
-    for error in errors():
-        loc = [str(part) for part in error.get("loc", ()) if isinstance(part, str)]
-        key = loc[0] if loc else "arguments"
-        if error.get("type") == "missing":
-            parts.append(f"missing argument {key!r}")
-            continue
-        text = f"bad value for {key!r}: {error.get('msg', '')}"
-        if "input" in error and error.get("type") != "value_error":
-            text += f" (got {error['input']!r})"
-        if text not in parts:
-            parts.append(text)
-    return "; ".join(parts) or " ".join(str(exc).split())
-
-
-def build_transforms(spec: list[dict[str, Any]]) -> list[A.BasicTransform | A.BaseCompose]:
-    """The transforms of a config list, for a pipeline of either task.
-
-    The checks of :func:`build_augmentations` less the detection-only ones
-    (:data:`DETECTION_UNUSABLE`);
-    :func:`~detseg.data.seg_transforms.build_segmentation_augmentations` puts them in a
-    pipeline without box handling.
-
-    Raises:
-        ValueError: As :func:`build_augmentations`, naming the item.
-    """
-    if not isinstance(spec, list):
-        raise ValueError(f"augmentations must be a list of dicts, got {type(spec).__name__}")
-    return [_build_one(item, f"augmentations[{i}]") for i, item in enumerate(spec)]
 
 
 def build_augmentations(
@@ -296,7 +172,7 @@ def detection_bbox_params() -> Any:
     """
     return A.BboxParams(
         format="pascal_voc",
-        label_fields=list(_LABEL_FIELDS),
+        label_fields=list(LABEL_FIELDS),
         clip=True,
         min_width=1.0 - BOX_ROUND_OFF,
         min_height=1.0 - BOX_ROUND_OFF,
@@ -337,49 +213,12 @@ def check_detection_pipeline(pipeline: Any) -> None:
     check_detection_transforms(pipeline)
     params = processor.params
     fields = tuple(params.label_fields or ())
-    if params.format != "pascal_voc" or not set(_LABEL_FIELDS) <= set(fields):
+    if params.format != "pascal_voc" or not set(LABEL_FIELDS) <= set(fields):
         raise ValueError(
             f"the augmentation pipeline reads boxes as {params.format!r} with label fields "
             f"{list(fields)}; detseg passes 'pascal_voc' boxes (xyxy pixels) with "
-            f"{list(_LABEL_FIELDS)}; {advice}"
+            f"{list(LABEL_FIELDS)}; {advice}"
         )
-
-
-def check_refused_transforms(pipeline: BaseCompose) -> None:
-    """Refuse a pipeline holding one of :data:`REFUSED_AUGMENTATIONS` (nested ones included).
-
-    Raises:
-        ValueError: Naming the first such transform and why it is refused.
-    """
-    for transform in _transforms_preorder(pipeline):
-        name = type(transform).__name__
-        if name in REFUSED_AUGMENTATIONS:
-            raise ValueError(f"the augmentation pipeline has {name}: {REFUSED_AUGMENTATIONS[name]}")
-
-
-def seed_augmentations(pipeline: BaseCompose, seed: int) -> None:
-    """Seed ``pipeline`` and give each of its transforms its own stream derived from ``seed``.
-
-    ``Compose(seed=s)`` and ``Compose.set_random_seed(s)`` hand the *same* seed to every
-    transform, so the first draws of e.g. ``HorizontalFlip(p=0.5)`` and
-    ``RandomBrightnessContrast(p=0.5)`` would be equal (brightness changed <=> flipped). Each
-    transform (nested ones included, in pre-order) gets a seed derived from
-    ``(seed, position)`` instead. Deterministic: the same seed gives the same streams.
-    """
-    pipeline.set_random_seed(int(seed))
-    for position, transform in enumerate(_transforms_preorder(pipeline)):
-        derived = np.random.SeedSequence([int(seed), position]).generate_state(1)[0]
-        transform.set_random_seed(int(derived))
-
-
-def _transforms_preorder(compose: BaseCompose) -> list[Any]:
-    """Every transform inside an albumentations compose, depth first (children after parent)."""
-    found = []
-    for transform in compose.transforms:
-        found.append(transform)
-        if isinstance(transform, BaseCompose):
-            found.extend(_transforms_preorder(transform))
-    return found
 
 
 def apply_augmentations(
@@ -421,7 +260,7 @@ def apply_augmentations(
     }
     if masks is not None and len(masks) > 0:
         data["masks"] = np.asarray(masks, dtype=np.uint8)
-    elif any(isinstance(t, MASK_GUIDED_TRANSFORMS) for t in _transforms_preorder(pipeline)):
+    elif any(isinstance(t, MASK_GUIDED_TRANSFORMS) for t in transforms_preorder(pipeline)):
         data["mask"] = box_mask(data["bboxes"], image.shape[:2])
     out = run_pipeline(pipeline, data, source)
     new_image = np.ascontiguousarray(out["image"], dtype=np.float32)
@@ -439,84 +278,3 @@ def apply_augmentations(
         else:
             new_masks = np.zeros((0, height, width), dtype=np.uint8)
     return new_image, new_boxes, kept, new_masks
-
-
-def box_mask(boxes: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
-    """``UInt8[H, W]`` mask with the pixels of every box set to 1.
-
-    Args:
-        boxes: ``[N, 4]`` boxes, ``xyxy`` px (``N = 0`` gives an empty mask).
-        image_size: ``(H, W)`` of the image.
-
-    Returns:
-        The union of the boxes' pixels ``floor(x1) <= column < ceil(x2)`` (rows alike),
-        clipped to the image.
-    """
-    height, width = image_size
-    mask = np.zeros((height, width), dtype=np.uint8)
-    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    low = np.floor(boxes[:, :2]).astype(np.int64).clip(0, [width, height])
-    high = np.ceil(boxes[:, 2:]).astype(np.int64).clip(0, [width, height])
-    for (x1, y1), (x2, y2) in zip(low, high, strict=True):
-        mask[y1:y2, x1:x2] = 1
-    return mask
-
-
-#: Largest distance (px) by which a box side may lie outside its mask's extent after the
-#: augmentations before :func:`fit_boxes_to_masks` moves it onto the mask (polygon
-#: rasterisation and resampling differ from the box by up to about a pixel).
-MASK_BOX_TOLERANCE = 1.0
-
-
-def mask_extents(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pixel extent of each instance mask.
-
-    Args:
-        masks: ``UInt8[N, H, W]`` (0/1) instance masks.
-
-    Returns:
-        ``(extents Float32[N, 4], nonempty Bool[N])``: ``xyxy`` px pixel-edge extent
-        ``(first column, first row, last column + 1, last row + 1)`` of each mask (zeros for an
-        empty one), and whether the mask has any pixel.
-    """
-    extents = np.zeros((len(masks), 4), dtype=np.float32)
-    cols: np.ndarray = np.any(masks, axis=1)  # [N, W]
-    rows: np.ndarray = np.any(masks, axis=2)  # [N, H]
-    nonempty: np.ndarray = np.any(cols, axis=1)
-    for i in np.flatnonzero(nonempty):
-        xs, ys = np.flatnonzero(cols[i]), np.flatnonzero(rows[i])
-        extents[i] = (xs[0], ys[0], xs[-1] + 1, ys[-1] + 1)
-    return extents, nonempty
-
-
-def fit_boxes_to_masks(
-    boxes: np.ndarray, masks: np.ndarray, tolerance: float = MASK_BOX_TOLERANCE
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fit augmented boxes to their augmented masks.
-
-    A crop or translation that cuts part of an object away moves the box by its corners and
-    clips it to the image, so the box can keep a region the object's mask no longer reaches
-    (the far end of a diagonal object), or no mask pixel at all. Each box side that lies more
-    than ``tolerance`` px outside the mask's pixel extent is moved onto that extent; sides
-    within the tolerance are kept (a box from the annotation, not from the mask, differs from
-    the rasterised mask by up to about a pixel). Boxes never grow.
-
-    Args:
-        boxes: ``Float32[N, 4]`` boxes, ``xyxy`` px.
-        masks: ``UInt8[N, H, W]`` (0/1) instance masks aligned with ``boxes``.
-        tolerance: See above, in pixels.
-
-    Returns:
-        ``(boxes Float32[N, 4] xyxy px, keep Bool[N])``: the fitted boxes and, per instance,
-        whether its mask still has a pixel and its fitted box is non-empty (``x1 < x2`` and
-        ``y1 < y2``).
-    """
-    boxes = np.array(boxes, dtype=np.float32).reshape(-1, 4)
-    extents, nonempty = mask_extents(masks)
-    fitted = boxes.copy()
-    lower = boxes[:, :2] < extents[:, :2] - tolerance  # x1, y1 too far left / up
-    upper = boxes[:, 2:] > extents[:, 2:] + tolerance  # x2, y2 too far right / down
-    fitted[:, :2] = np.where(lower, extents[:, :2], boxes[:, :2])
-    fitted[:, 2:] = np.where(upper, extents[:, 2:], boxes[:, 2:])
-    keep = nonempty & (fitted[:, 2] > fitted[:, 0]) & (fitted[:, 3] > fitted[:, 1])
-    return fitted, keep

@@ -24,12 +24,16 @@ image whose xml cannot be read (not well-formed xml, or a file the system cannot
 out of the dataset and counted, as the dataset converter skips it: read as an image without
 objects, its objects would be trained as background and correct detections on it scored as
 false positives. An object without a usable ``<bndbox>`` is dropped and counted by the box
-checks.
+checks. Images the split names that are not in ``JPEGImages`` are named when the dataset is
+built, with their line of the split file
+(:func:`~detseg.data.voc_split_files.check_listed_images`).
+
+The split file (:mod:`detseg.data.voc_split_files`) and the messages about the xml files it
+names (:mod:`detseg.data.voc_annotation_files`) have modules of their own.
 """
 
 from __future__ import annotations
 
-import glob
 import logging
 import os
 import xml.etree.ElementTree as ET
@@ -49,12 +53,30 @@ from detseg.data.class_names import (
     log_found_classes,
     read_class_names,
 )
-from detseg.data.folder_listing import first_few
-from detseg.data.image_io import IMAGE_SUFFIXES
+from detseg.data.voc_annotation_files import (
+    image_file_of,
+    missing_annotation_error,
+    spaced_name_hint,
+    unreadable_annotation_note,
+)
+from detseg.data.voc_split_files import (
+    VOC_LAYOUT,
+    check_listed_images,
+    read_split_ids,
+    split_file_of,
+    year_folder_hint,
+)
 from detseg.data.voc_xml import VOCImage, looks_zero_based, parse_xml, warn_zero_based
-from detseg.shell_words import shell_word
 
-__all__ = ["VOC_CLASSES", "VOCDetection", "missing_annotation_error"]
+# image_file_of, missing_annotation_error and read_split_ids are imported from here too (the
+# dataset converter shares them)
+__all__ = [
+    "VOC_CLASSES",
+    "VOCDetection",
+    "image_file_of",
+    "missing_annotation_error",
+    "read_split_ids",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -81,78 +103,6 @@ VOC_CLASSES = [
     "train",
     "tvmonitor",
 ]
-
-_LAYOUT_HINT = (
-    "expected <root>/Annotations/<id>.xml, <root>/JPEGImages/<id>.jpg and "
-    "<root>/ImageSets/Main/<split>.txt"
-)
-
-
-def _year_folder_hint(root: Path) -> str:
-    """``"; set data.root to <root>/VOC2007 ..."`` when ``root`` holds VOC year folders (the
-    ``VOCdevkit`` folder given as the root), else ``""``."""
-    if not root.is_dir():
-        return ""
-    years = sorted(p for p in root.iterdir() if (p / "Annotations").is_dir())
-    if not years:
-        return ""
-    return f"; set data.root to the year folder: {' or '.join(str(p) for p in years)}"
-
-
-def _split_file(root: Path, image_set: str | os.PathLike) -> Path:
-    """The split file of a split name (``ImageSets/Main/<name>.txt``) or a split file path."""
-    candidate = Path(image_set)
-    split_file = (
-        candidate if candidate.is_file() else root / "ImageSets" / "Main" / f"{image_set}.txt"
-    )
-    if not split_file.is_file():
-        raise FileNotFoundError(
-            f"VOC split file not found: {split_file}; {_found_splits_hint(root)}set "
-            "data.train_split / data.val_split to a split name under ImageSets/Main or a file "
-            f"under data.root; {_LAYOUT_HINT}"
-        )
-    return split_file
-
-
-def _found_splits_hint(root: Path) -> str:
-    """``"ImageSets/Main holds train.txt, val.txt (--set data.train_split=train
-    data.val_split=val); "`` for the split files that do exist, so that a folder of other split
-    names than the defaults (``trainval`` / ``test``) says which names to set; ``""`` when
-    there are none."""
-    folder = root / "ImageSets" / "Main"
-    found = [p.stem for p in folder.glob("*.txt") if p.is_file()] if folder.is_dir() else []
-    # the splits first, then the per-class files of the VOC devkit (aeroplane_train.txt ...)
-    names = sorted(found, key=lambda name: ("_" in name, name))
-    if not names:
-        return ""
-    shown = ", ".join(f"{name}.txt" for name in names[:EXAMPLE_LIMIT])
-    more = f" and {len(names) - EXAMPLE_LIMIT} more" if len(names) > EXAMPLE_LIMIT else ""
-    train = next((n for n in ("trainval", "train") if n in names), None)
-    val = next((n for n in ("test", "val") if n in names), None)
-    pair = [
-        f"data.{key}={shell_word(n)}"
-        for key, n in (("train_split", train), ("val_split", val))
-        if n
-    ]
-    example = f" (--set {' '.join(pair)})" if pair else ""
-    return f"ImageSets/Main holds {shown}{more}{example}; "
-
-
-def read_split_ids(split_file: Path) -> list[str]:
-    """Image ids listed by a VOC split file: the first word of each non-empty line (a UTF-8
-    byte-order mark is allowed).
-
-    Raises:
-        ValueError: the file is not UTF-8 text.
-    """
-    try:
-        lines = split_file.read_text(encoding="utf-8-sig").splitlines()
-    except UnicodeDecodeError as exc:
-        raise ValueError(
-            f"VOC split file {split_file} is not UTF-8 text ({exc.reason}): write one image id "
-            "per line"
-        ) from exc
-    return [line.split()[0] for line in lines if line.strip()]
 
 
 def _read_split(split_file: Path) -> list[str]:
@@ -191,6 +141,9 @@ class VOCDetection(DetectionDataset):
         names: The VOC image ids (file stems) of the dataset, in split order: the split's ids
             less those whose xml cannot be read.
         split_file: The split file the image ids were read from.
+        missing_images: The image file names of ``names`` that are not in ``JPEGImages``
+            (one warning names them, with their line of the split file); each is skipped and
+            counted as an unreadable image when read.
         unreadable_annotation_files: ``(xml path, reason)`` of each xml of the split that
             cannot be read (not well-formed xml); its image is left out of the dataset (one
             warning names the first few and their count).
@@ -199,7 +152,9 @@ class VOCDetection(DetectionDataset):
         FileNotFoundError: The root, its ``Annotations`` / ``JPEGImages`` folder, the split
             file, a class-names file, or the xml of an image of the split is missing (the
             message names the first few and says to remove their ids from the split file
-            or to add the xml files).
+            or to add the xml files), or none of the split's images is in ``JPEGImages`` (the
+            message names the first with its line of the split file, and what the folder
+            holds).
         ValueError: An empty split, a split none of whose xml files can be read, a bad class
             list, no object names to take the classes from, or mostly objects of unknown
             classes.
@@ -218,9 +173,9 @@ class VOCDetection(DetectionDataset):
         for folder in (self.root, self.root / "Annotations", self.root / "JPEGImages"):
             if not folder.is_dir():
                 raise FileNotFoundError(
-                    f"VOC folder not found: {folder}; {_LAYOUT_HINT}{_year_folder_hint(self.root)}"
+                    f"VOC folder not found: {folder}; {VOC_LAYOUT}{year_folder_hint(self.root)}"
                 )
-        split_file = _split_file(self.root, image_set)
+        split_file = split_file_of(self.root, image_set)
         self.split_file = split_file
         self.names, self._images, self.unreadable_annotation_files = _parse_split(
             self.root, _read_split(split_file), split_file
@@ -242,6 +197,11 @@ class VOCDetection(DetectionDataset):
             fix=f"{SET_CLASSES_HINT}, or leave data.classes unset (null) to take the names "
             "found in the xml files",
             examples=self._unknown_class_places(),
+        )
+        # after the class checks: a class list that does not fit the xml files is said first
+        files = [image.filename for image in self._images]
+        self.missing_images = check_listed_images(
+            self.root / "JPEGImages", self.names, files, split_file
         )
 
     def _unknown_class_places(self) -> list[str]:
@@ -346,18 +306,21 @@ def _parse_split(
     Every image of the split must have its xml: a missing one is an error rather than an image
     without objects (which a val split would score as all of its objects missed); an image
     without objects has an xml without ``<object>``. An xml that cannot be read leaves its
-    image out, skipped and counted in one warning (:func:`_unreadable_annotation_note`): read
-    as an image without objects, its objects would be taught as background. An image whose
-    xml names no ``<filename>`` or names a file that is not in ``JPEGImages`` (a stale name,
-    common after files were renamed) is found by its id (:func:`image_file_of`); the stale
-    names are counted in one warning.
+    image out, skipped and counted in one warning
+    (:func:`~detseg.data.voc_annotation_files.unreadable_annotation_note`): read as an image
+    without objects, its objects would be taught as background. An image whose xml names no
+    ``<filename>`` or names a file that is not in ``JPEGImages`` (a stale name, common after
+    files were renamed) is found by its id
+    (:func:`~detseg.data.voc_annotation_files.image_file_of`); the stale names are counted in
+    one warning.
 
     Returns:
         The ids whose xml was read and their images, in split order, and ``(xml path,
         reason)`` of every xml that cannot be read.
 
     Raises:
-        FileNotFoundError: An xml of the split is missing (:func:`missing_annotation_error`).
+        FileNotFoundError: An xml of the split is missing
+            (:func:`~detseg.data.voc_annotation_files.missing_annotation_error`).
         ValueError: No xml of the split can be read.
     """
     folder = root / "Annotations"
@@ -384,12 +347,12 @@ def _parse_split(
         images.append(image)
     if missing:
         error = missing_annotation_error(missing, len(names), split_file)
-        hint = _spaced_name_hint(missing)
+        hint = spaced_name_hint(missing)
         raise FileNotFoundError(f"{error}; {hint}") if hint else error
     if problems and not kept:
-        raise ValueError(_unreadable_annotation_note(problems, len(names), split_file))
+        raise ValueError(unreadable_annotation_note(problems, len(names), split_file))
     if problems:
-        logger.warning("%s", _unreadable_annotation_note(problems, len(names), split_file))
+        logger.warning("%s", unreadable_annotation_note(problems, len(names), split_file))
     _report_zero_based(folder, kept, images)
     _report_unread_flags(folder, kept, images)
     if stale:
@@ -405,88 +368,6 @@ def _parse_split(
             found,
         )
     return kept, images, problems
-
-
-def _spaced_name_hint(missing: list[Path]) -> str:
-    """A hint when a missing ``<id>.xml`` has a namesake with a space (``<id> 2.xml``): a split
-    line ends its id at the first space (``<id> [flag]``), so such a file cannot be listed."""
-    for xml_file in missing:
-        spaced = sorted(xml_file.parent.glob(f"{glob.escape(xml_file.stem)} *.xml"))
-        if spaced:
-            return (
-                f"VOC image ids end at the first space of a split line, so {spaced[0].name!r} "
-                "cannot be listed: rename it and its image without spaces"
-            )
-    return ""
-
-
-def missing_annotation_error(
-    missing: list[Path], total: int, split_file: Path, shown: int = 3
-) -> FileNotFoundError:
-    """The error for images of ``split_file`` whose ``Annotations/<id>.xml`` is missing.
-
-    Every image of a split must have its xml (an image without objects has an xml without
-    ``<object>``); the dataset and the dataset converter refuse a split that breaks this.
-
-    Args:
-        missing: The missing xml paths, in split order (at least one).
-        total: How many ids the split lists.
-        split_file: The split file.
-        shown: How many of ``missing`` the message names.
-
-    Returns:
-        The error: none of the xml files exists (the split does not fit the folder), else the
-        count, the first ``shown`` files, and the two ways out.
-    """
-    if len(missing) == total:
-        return FileNotFoundError(
-            f"none of the {total} annotation files listed by {split_file} exists (first: "
-            f"{missing[0]}): is the split file meant for this data.root? {_LAYOUT_HINT}"
-        )
-    files = first_few([str(path) for path in missing], shown)
-    ids = "its id" if len(missing) == 1 else "their ids"
-    return FileNotFoundError(
-        f"{len(missing)} of the {total} images listed by {split_file} "
-        f"{'has' if len(missing) == 1 else 'have'} no annotation file: {files}; remove "
-        f"{ids} from {split_file.name} or add the xml "
-        f"{'file' if len(missing) == 1 else 'files'} (an image without objects is an xml "
-        "without <object>)"
-    )
-
-
-def _unreadable_annotation_note(
-    unreadable: list[tuple[Path, str]], total: int, split_file: Path, shown: int = 3
-) -> str:
-    """The message for images of ``split_file`` whose ``Annotations/<id>.xml`` cannot be read.
-
-    Such images are left out of the dataset (a warning), or, when that leaves none, the split
-    is refused (an error).
-
-    Args:
-        unreadable: ``(xml path, reason)`` of each xml that cannot be read, in split order
-            (at least one).
-        total: How many ids the split lists.
-        split_file: The split file.
-        shown: How many of ``unreadable`` the message names.
-
-    Returns:
-        The count, the first ``shown`` files with their reasons, and what to do: fix the xml
-        files, or (when others can be read) remove their ids from the split file.
-    """
-    one = len(unreadable) == 1
-    files = first_few([f"{path} ({reason})" for path, reason in unreadable], shown)
-    if len(unreadable) == total:
-        return (
-            f"none of the {total} annotation files listed by {split_file} can be read: "
-            f"{files}; fix the xml {'file' if one else 'files'}"
-        )
-    return (
-        f"{len(unreadable)} of the {total} images listed by {split_file} "
-        f"{'is' if one else 'are'} left out: {'its' if one else 'their'} annotation "
-        f"{'file' if one else 'files'} cannot be read: {files}; fix the xml "
-        f"{'file' if one else 'files'} or remove {'its id' if one else 'their ids'} from "
-        f"{split_file.name}"
-    )
 
 
 def _report_zero_based(folder: Path, names: list[str], images: list[VOCImage]) -> None:
@@ -524,25 +405,3 @@ def _report_unread_flags(folder: Path, names: list[str], images: list[VOCImage])
         files,
         len(names),
     )
-
-
-def image_file_of(images: Path, name: str, named: str) -> str:
-    """The file name of image ``name``: ``named`` (the xml's ``<filename>``) when that file
-    exists in the ``images`` folder, else the one found by the id (:func:`_image_file_name`)
-    when that exists, else ``named`` or the id's ``.jpg`` (reported missing when read)."""
-    if named and (images / named).is_file():
-        return named
-    by_id = _image_file_name(images, name)
-    if named and not (images / by_id).is_file():
-        return named
-    return by_id
-
-
-def _image_file_name(images: Path, name: str) -> str:
-    """The image file of the id ``name`` in the ``images`` folder: ``<name>.jpg`` (the VOC
-    convention), else the first existing ``<name>`` with another image suffix (a converted
-    dataset keeps its PNGs), else ``<name>.jpg`` (reported missing when read)."""
-    for suffix in (".jpg", *IMAGE_SUFFIXES, *(ext.upper() for ext in IMAGE_SUFFIXES)):
-        if (images / f"{name}{suffix}").is_file():
-            return f"{name}{suffix}"
-    return f"{name}.jpg"

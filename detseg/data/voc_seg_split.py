@@ -7,10 +7,12 @@ suffix typed into the id). A message that names the missing file alone leaves th
 the folder to see how its files are named, so these messages show a few of the folder's names
 beside it.
 
-:func:`check_split_files` runs when :class:`~detseg.data.masks.VOCSegmentation` is built. Where
+:func:`check_split_files` runs when :class:`~detseg.data.voc_seg.VOCSegmentation` is built. Where
 none of the split's images is there, it stops with an error (every sample would be skipped: a
 run of no step); where some are missing among others, the dataset skips them as unreadable
-images, counted, after one warning (:func:`missing_files_note`) that names them.
+images, counted, after one warning (:func:`missing_files_note`) that names them. The VOC
+detection reader says its split's missing images in the same words
+(:func:`~detseg.data.voc_split_files.check_listed_images`).
 """
 
 from __future__ import annotations

@@ -55,6 +55,7 @@ def test_voc_and_yolo_configs(tmp_path):
     for name in ("x", "y"):
         xml = f"<annotation><filename>{name}.png</filename><object><name>a</name></object>"
         (voc / "Annotations" / f"{name}.xml").write_text(xml + "</annotation>")
+        (voc / "JPEGImages" / f"{name}.png").write_bytes(b"")  # a split of no image is refused
     cfg = {"format": "voc", "root": voc, "val_split": "val", "train_split": "my_split.txt"}
     assert len(build_dataset(cfg, "val")) == 1 and len(build_dataset(cfg, "train")) == 2
     yolo = tmp_path / "yolo"
