@@ -304,8 +304,8 @@ def _default_output(args: argparse.Namespace) -> Path:
 
     try:
         return default_output(args.checkpoint, args.split)
-    except SettingError as error:  # a --split that is no name, named as typed
-        raise SettingError(error.naming(EVAL_FLAGS)) from error
+    except SettingError as error:  # a --split that is no name, named as typed; its type kept
+        raise type(error)(error.naming(EVAL_FLAGS)) from error
 
 
 def _evaluate(args: argparse.Namespace, out: Path) -> Any:
@@ -326,8 +326,8 @@ def _evaluate(args: argparse.Namespace, out: Path) -> Any:
                 data_file=args.data,
                 split=args.split,
             )
-        except SettingError as error:  # its settings named as the flags typed
-            raise SettingError(error.naming(EVAL_FLAGS)) from error
+        except SettingError as error:  # its settings named as the flags typed; its type kept
+            raise type(error)(error.naming(EVAL_FLAGS)) from error
     # the model-free form needs no torch: only its own modules are imported
     from detseg.evaluation.prediction_files_eval import evaluate_prediction_files
     from detseg.named_settings import SettingError
@@ -344,8 +344,8 @@ def _evaluate(args: argparse.Namespace, out: Path) -> Any:
             score_threshold=SCORE_THR if args.score_thr is None else args.score_thr,
             metric=args.metric or "coco",
         )
-    except SettingError as error:  # its settings named as the flags typed
-        raise SettingError(error.naming(EVAL_FLAGS)) from error
+    except SettingError as error:  # its settings named as the flags typed; its type kept
+        raise type(error)(error.naming(EVAL_FLAGS)) from error
 
 
 def cli() -> None:

@@ -260,7 +260,7 @@ def main() -> int:
             score_thresh=args.score_thr,
         )
     except ExportError as error:  # its settings named as the flags typed
-        raise ExportError(error.naming(EXPORT_FLAGS)) from error
+        raise type(error)(error.naming(EXPORT_FLAGS)) from error
     opset = f" opset {result.opset}" if result.opset is not None else ""
     print(
         f"wrote {result.path} ({result.model_name}, {result.format}{opset}, input "
@@ -272,7 +272,7 @@ def main() -> int:
     try:
         report = verify_export(result, image_paths=args.verify_images)
     except ExportError as error:  # its settings named as the flags typed
-        raise ExportError(error.naming(EXPORT_FLAGS)) from error
+        raise type(error)(error.naming(EXPORT_FLAGS)) from error
     print("\n".join(report.lines(EXPORT_FLAGS)))
     return 0 if report.passed else 1
 

@@ -45,7 +45,9 @@ def from_pil(image: Any, where: str) -> torch.Tensor:
             the file and, in a list, the item.
         ValueError: the same for an image without a file name; a mode Pillow cannot convert
             to RGB (``La``); mode ``I`` pixels outside
-            ``0..65535``, mode ``F`` pixels outside ``[0, 1]`` or not finite.
+            ``0..65535``, mode ``F`` pixels outside ``[0, 1]`` or not finite (the message says
+            what to pass instead: ``image.convert("RGB")`` or ``np.asarray(image) / 255`` for
+            ``0..255`` values).
     """
     _load_pil(image, where)
     mode = str(image.mode)
@@ -61,7 +63,14 @@ def from_pil(image: Any, where: str) -> torch.Tensor:
     gray = np.asarray(image)
     if mode == "F":
         rgb = np.repeat(gray.astype(np.float32)[:, :, None], 3, axis=2)
-        return from_array(rgb, False, f"{where}PIL image of mode F: ")
+        try:
+            return from_array(rgb, False, f"{where}PIL image of mode F: ")
+        except ValueError as exc:
+            problem = _mode_f_problem(gray)
+            if problem is None:
+                raise
+            width, height = image.size
+            raise ValueError(f"{where}PIL image of mode F ({width}x{height}) {problem}") from exc
     low, high = (int(gray.min()), int(gray.max())) if gray.size else (0, 0)
     if low < 0 or high > 65535:
         raise ValueError(
@@ -72,6 +81,29 @@ def from_pil(image: Any, where: str) -> torch.Tensor:
     scale = 255.0 if mode == "I" and high <= 255 else 65535.0
     unit = gray.astype(np.float32) / scale
     return from_array(np.repeat(unit[:, :, None], 3, axis=2), False, where)
+
+
+def _mode_f_problem(gray: np.ndarray) -> str | None:
+    """Why the pixels of a mode ``F`` image that :func:`~detseg.api.array_images.from_array`
+    refused are not ``[0, 1]``, with the fix that fits a PIL image (the array's advice, "pass
+    uint8", has no PIL form): Pillow's own ``convert("RGB")`` keeps ``0..255`` values as they
+    are, and ``np.asarray(image) / 255`` scales them. ``None`` where the pixels are not the
+    reason (an image without pixels)."""
+    if not gray.size:
+        return None
+    finite = np.isfinite(gray)
+    if not finite.all():
+        return (
+            f"has {int(finite.size - finite.sum())} non-finite pixel value(s) (NaN or inf); "
+            "float pixels must lie in [0, 1] (replace them first, e.g. "
+            "np.nan_to_num(np.asarray(image)), and pass that array)"
+        )
+    low, high = float(gray.min()), float(gray.max())
+    if low >= 0 and high <= 255:
+        fix = "0..255 values: pass image.convert('RGB') or np.asarray(image) / 255"
+    else:
+        fix = "scale them to [0, 1] first, e.g. in np.asarray(image), and pass that array"
+    return f"has values in {low:g}..{high:g}; float pixels must lie in [0, 1] ({fix})"
 
 
 def _load_pil(image: Any, where: str) -> None:

@@ -62,8 +62,12 @@ def name_the_key(
 def point_at_data_yaml(err: FileNotFoundError, root: Path, classes: Any) -> FileNotFoundError:
     """``err`` (``classes.txt`` not found) with a pointer to the data yaml of ``root`` that
     lists ``names``, when ``data.classes`` is the YOLO default ``classes.txt``: an Ultralytics
-    folder keeps its names in ``data.yaml``, which ``--data FOLDER/data.yaml`` reads (names and
-    split folders), or ``data.classes=data.yaml`` (names only). ``err`` itself otherwise."""
+    folder keeps its names in ``data.yaml``, which the key ``data.classes`` can name (names
+    only), or which can be the data file (names and split folders). Each way is said in both
+    the tools' form (``--set data.classes=data.yaml``, ``--data FILE``) and the Python one
+    (the ``classes`` key of the section, ``load_config(..., data_file=FILE)``): the error
+    reaches ``build_dataset`` and ``detseg.engine.train`` callers as well as the tools.
+    ``err`` itself otherwise."""
     if classes != "classes.txt" or not root.is_dir():
         return err
     found = [path for path in sorted(root.glob("*.y*ml")) if _lists_names(path)]
@@ -71,8 +75,10 @@ def point_at_data_yaml(err: FileNotFoundError, root: Path, classes: Any) -> File
         return err
     file = found[0]
     return FileNotFoundError(
-        f"{err}; {root} has the data yaml {file.name} with 'names': train with --data "
-        f"{shell_word(file)} (its names and split folders), or --set data.classes={file.name}"
+        f"{err}; {root} has the data yaml {file.name} with 'names': set the key data.classes "
+        f"to {file.name} for its names (--set data.classes={file.name}), or read {file.name} as "
+        f"the data file for its names and split folders (--data {shell_word(file)}; in Python "
+        f"load_config(..., data_file={str(file)!r}))"
     )
 
 

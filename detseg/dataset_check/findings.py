@@ -89,7 +89,8 @@ def _image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
 
 def _listed_missing(s: Mapping[str, Any], what: str) -> str:
     """``"; 1 missing image file is named by the split file ...: remove its id ..."``, for a
-    ``voc_seg`` split whose split file names ids without their ``what`` file; else ``""``."""
+    ``voc`` or ``voc_seg`` split whose split file names ids without their ``what`` file; else
+    ``""``."""
     count = s.get("missing_listed", {}).get(what, 0)
     if not count or not s.get("split_file"):
         return ""

@@ -46,6 +46,7 @@ from detseg.data.label_maps import check_label_map
 from detseg.data.masks import SegmentationDataset, VOCSegmentation
 from detseg.data.seg_transforms import IGNORE_INDEX
 from detseg.data.target_checks import check_masks
+from detseg.data.voc import VOCDetection
 from detseg.data.yolo import YoloTxtDetection, list_files
 from detseg.dataset_check.box_flags import classify_boxes
 from detseg.dataset_check.scan_records import ImageRecord, SplitScan
@@ -240,8 +241,8 @@ def _add_reader_leftovers(scan: SplitScan, dataset: ImageDataset, root_path: Pat
     """Fill what the dataset's reader left out or skipped: annotations of unlisted images,
     unreadable annotation files, label files of no image, images without a label map, image
     files of a type training does not read (file names relative to ``root_path``), COCO
-    annotations the evaluation renumbers, and the ids of a ``voc_seg`` split file without their
-    image or label map."""
+    annotations the evaluation renumbers, and the ids of a ``voc`` / ``voc_seg`` split file
+    without their image or label map."""
     scan.orphan_annotations = int(getattr(dataset, "missing_image_annotations", 0))
     scan.orphan_image_ids = list(getattr(dataset, "missing_image_ids", []))
     scan.unreadable_annotation_files = [
@@ -266,6 +267,9 @@ def _add_reader_leftovers(scan: SplitScan, dataset: ImageDataset, root_path: Pat
             "image": len(dataset.missing_images),
             "label map": len(dataset.missing_label_maps),
         }
+    elif isinstance(dataset, VOCDetection):  # its xml files are read: no label map is missing
+        scan.split_file = _display_name(dataset.split_file, root_path)
+        scan.missing_listed = {"image": len(dataset.missing_images)}
 
 
 def _unread_image_files(dataset: ImageDataset) -> list[Path]:

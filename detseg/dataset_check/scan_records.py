@@ -139,11 +139,11 @@ class SplitScan:
         unread_image_files: Files of an image type (one Pillow knows) in a YOLO images folder
             that training does not list (``detseg.data.image_io.IMAGE_SUFFIXES``: a ``.gif``),
             relative to the data root.
-        split_file: The split file whose ids the split reads (``voc_seg``), relative to the
-            data root; ``None`` for the other formats.
+        split_file: The split file whose ids the split reads (``voc``, ``voc_seg``), relative
+            to the data root; ``None`` for the other formats.
         missing_listed: How many ids of ``split_file`` have no image (``"image"``) and how
-            many no label map (``"label map"``): the findings about unreadable images and
-            label maps say where those ids come from.
+            many no label map (``"label map"``, ``voc_seg``): the findings about unreadable
+            images and label maps say where those ids come from.
     """
 
     split: str

@@ -209,8 +209,6 @@ def _segmentation_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
         "unpaired_image_examples": scan.unpaired_images[:limit],
         "orphan_annotations": scan.orphan_annotations,  # coco_seg
         "orphan_image_ids": scan.orphan_image_ids[:limit],
-        "split_file": scan.split_file,  # voc_seg
-        "missing_listed": dict(scan.missing_listed),
         "foreground_pixels": int(pixels[1:].sum()),
         "ignore_pixels": int(sum(r.ignore_pixels for r in maps)),
         "empty_images": len(empty),
@@ -241,7 +239,9 @@ def split_summary(scan: SplitScan, limit: int = 5) -> dict[str, Any]:
         ``"file: reason"`` lists by kind), duplicate name and content counts and groups, JPEGs
         read as displayed by their EXIF orientation (``displayed_images``, with
         ``displayed_examples``) and JPEGs tagged as rotated or mirrored but read as stored
-        (``stored_orientation_images``, with ``stored_orientation_examples``), and the
+        (``stored_orientation_images``, with ``stored_orientation_examples``), the split file
+        of a ``voc`` or ``voc_seg`` split (``split_file``) and how many of its ids lack their
+        image or label map (``missing_listed``), and the
         counts of the task (detection: objects (every annotation the reader yields) and
         ``kept_objects`` (those training learns from: kept by its box and mask checks, not
         crowd regions; the class histogram, ``empty_images`` and the box sizes count these),
@@ -257,11 +257,9 @@ def split_summary(scan: SplitScan, limit: int = 5) -> dict[str, Any]:
         images whose stated size is not the one training reads the file at
         (``size_mismatches``, with ``size_mismatch_examples``), box size statistics;
         segmentation: the size mismatches and annotations of absent images as for detection
-        (``coco_seg``), class pixel
-        frequencies, images left out for want of a label map (``unpaired_images``, with
-        ``unpaired_image_examples``), the split file of a ``voc_seg`` split (``split_file``)
-        and how many of its ids lack their image or label map (``missing_listed``), label
-        maps of only 0 and 255 (``void_only_images``, with ``void_only_files``)).
+        (``coco_seg``), class pixel frequencies, images left out for want of a label map
+        (``unpaired_images``, with ``unpaired_image_examples``), label maps of only 0 and 255
+        (``void_only_images``, with ``void_only_files``)).
     """
     unreadable = [r for r in scan.records if not r.readable]
     problems: dict[str, list[str]] = {"invalid": [], "unreadable": []}
@@ -285,6 +283,8 @@ def split_summary(scan: SplitScan, limit: int = 5) -> dict[str, Any]:
         "duplicate_contents": sum(len(g) - 1 for g in contents),
         "duplicate_content_groups": contents[:limit],
         **_orientation_counts(scan, limit),
+        "split_file": scan.split_file,  # voc, voc_seg
+        "missing_listed": dict(scan.missing_listed),
     }
     if scan.kind == "detection":
         summary.update(_detection_counts(scan, limit))

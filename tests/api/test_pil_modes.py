@@ -52,5 +52,34 @@ def test_mode_i_of_8_bit_values_stays_8_bit():
 def test_out_of_range_integer_and_float_pil_images_are_refused():
     with pytest.raises(ValueError, match=re.escape("mode I has values in 70000..70000;")):
         as_images(Image.fromarray(np.full((4, 4), 70000, np.int32)))
-    with pytest.raises(ValueError, match=r"PIL image of mode F: .*values in 255\.\.255"):
+    with pytest.raises(ValueError, match=r"PIL image of mode F \(4x4\) has values in 255\.\.255"):
         as_images(Image.fromarray(np.full((4, 4), 255, np.float32)))
+
+
+def test_a_mode_f_image_of_0_to_255_values_is_told_the_pil_fixes():
+    """Not the array's advice ("pass uint8"): a PIL image is converted, or read as an array."""
+    image = Image.fromarray(np.full((4, 6), 200, np.float32))
+    with pytest.raises(ValueError) as info:
+        as_images([image])
+    assert str(info.value) == (
+        "item 0 of the input list: PIL image of mode F (6x4) has values in 200..200; float "
+        "pixels must lie in [0, 1] (0..255 values: pass image.convert('RGB') or "
+        "np.asarray(image) / 255)"
+    )
+    assert "uint8" not in str(info.value)
+    # both fixes it names are read
+    assert _one(image.convert("RGB")).shape == (3, 4, 6)
+    assert _one(np.asarray(image) / 255).shape == (3, 4, 6)
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        (-0.5, "has values in -0.5..-0.5; float pixels must lie in [0, 1] (scale them to"),
+        (np.nan, "has 24 non-finite pixel value(s) (NaN or inf); float pixels must lie in"),
+    ],
+)
+def test_other_mode_f_pixels_outside_0_to_1_name_the_pil_image(value, said):
+    with pytest.raises(ValueError) as info:
+        as_images(Image.fromarray(np.full((4, 6), value, np.float32)))
+    assert str(info.value).startswith(f"PIL image of mode F (6x4) {said}")

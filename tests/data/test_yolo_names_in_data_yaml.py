@@ -22,9 +22,11 @@ def test_missing_classes_txt_points_at_the_data_yaml_with_names(tmp_path):
         build_dataset({"format": "yolo", "root": str(root)}, "train")
     message = str(info.value)
     assert message.startswith("class names file 'classes.txt' not found under data.root")
-    assert f"{root} has the data yaml data.yaml with 'names': train with --data " in message
-    assert f"{root / 'data.yaml'} (its names and split folders)" in message
-    assert "or --set data.classes=data.yaml" in message
+    assert f"{root} has the data yaml data.yaml with 'names': set the key data.classes " in message
+    assert "to data.yaml for its names (--set data.classes=data.yaml)" in message
+    # both the tools' and the Python way to read the whole file (names and split folders)
+    assert "as the data file for its names and split folders (--data " in message
+    assert f"load_config(..., data_file={str(root / 'data.yaml')!r})" in message
 
 
 @pytest.mark.parametrize("yaml_text", [None, "train: images/train\n", "names: [a\n"])

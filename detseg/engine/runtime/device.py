@@ -30,8 +30,9 @@ def resolve_device(name: str) -> torch.device:
 
     Raises:
         ValueError: unknown device string, or a device that is not available: CUDA without a
-            GPU, a GPU index past the visible ones, MPS without MPS support, any other type
-            this PyTorch cannot allocate a tensor on.
+            GPU, a GPU index past the visible ones, MPS without MPS support, the ``meta``
+            device (shapes without data: a model moves there, and then nothing runs), any
+            other type this PyTorch cannot allocate a tensor on.
     """
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -51,13 +52,15 @@ def _unavailable_reason(device: torch.device) -> str | None:
         return None
     if device.type == "cuda":
         return _cuda_unavailable_reason(device)
+    if device.type == "meta":  # tensors of shapes alone: a model loads there, then fails deep
+        return "the meta device holds no data, nothing can run on it; use auto, cpu or cuda"
     if device.type == "mps":
         if not torch.backends.mps.is_built():
             return "this PyTorch is not built with MPS support (Apple GPUs); use cpu or auto"
         if not torch.backends.mps.is_available():
             return "MPS is not available on this machine; use cpu or auto"
         return None
-    try:  # any other type (xla, xpu, meta ...): usable when a tensor can be put on it
+    try:  # any other type (xla, xpu ...): usable when a tensor can be put on it
         torch.empty(0, device=device)
     except Exception:  # noqa: BLE001 - NotImplementedError, AssertionError, import errors
         return f"this PyTorch cannot use {device.type!r} devices; use auto, cpu, cuda or cuda:N"

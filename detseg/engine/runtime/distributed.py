@@ -24,6 +24,7 @@ import contextlib
 import datetime
 import logging
 import os
+import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -251,8 +252,11 @@ def failing_together(dist: DistInfo, error_type: Callable[[str], Exception]) -> 
     The line is the message of the lowest rank that failed (on one line); an exception that is
     no user error of :data:`detseg.command_line.USER_ERRORS` (a ``KeyError`` of a damaged
     state, say) is named with its type and process instead. That process raises its own user
-    error; every other raise is ``error_type(line)``, from the process's own error where it
-    failed too (``DETSEG_TRACEBACK=1`` shows it), but a
+    error; every other process raises it again with its type where the type rebuilds it from
+    the line alone (a ``FileNotFoundError``, a ``ValueError``: ``except FileNotFoundError``
+    holds on every process, :func:`_rebuilt_type`), and as ``error_type(line)`` otherwise (an
+    ``ImageReadError``, made from a path and a reason; a bug's line), from the process's own
+    error where it failed too (``DETSEG_TRACEBACK=1`` shows it); a
     :class:`~detseg.named_settings.SettingError` (a ``ConfigError``, a ``ResumeError`` ...) is
     raised again with its own type and settings: ``str(error)`` names them as a Python caller
     gave them and ``error.naming(flags)`` as a tool's flags, on every process. On one process
@@ -262,8 +266,9 @@ def failing_together(dist: DistInfo, error_type: Callable[[str], Exception]) -> 
 
     Args:
         dist: this process's place in the run; every process enters the block.
-        error_type: the user error the other processes raise (e.g. ``WorkDirError``); a
-            :class:`SharedFailure` keeps its own type.
+        error_type: the user error the other processes raise where the failure's own type
+            cannot be rebuilt from its line (e.g. ``WorkDirError``); a :class:`SharedFailure`
+            keeps its own type.
     """
     if not dist.enabled:
         yield
@@ -339,12 +344,17 @@ def _raise_together(
 ) -> None:
     """Every process raises the line of the lowest rank whose ``failure`` is not ``None``, or
     none of them raises (one gather; see :func:`failing_together`); a :class:`SharedFailure`
-    is raised with its own type, anything else as ``error_type``."""
+    and a user error whose type rebuilds it from the line are raised with their own type,
+    anything else as ``error_type``."""
     own_line = failure is not None and (
         _is_user_error(failure) or isinstance(failure, SharedFailure)
     )
     line = None if failure is None else _failure_line(failure, own_line, dist)
-    shared = type(failure) if isinstance(failure, SharedFailure) else None
+    shared: type[Exception] | None = None
+    if isinstance(failure, SharedFailure):
+        shared = type(failure)
+    elif own_line and failure is not None and line is not None:
+        shared = _rebuilt_type(failure, line)
     named = _named_settings(failure) if own_line else None
     reports = all_gather(None if line is None else (line, shared, named), dist)
     failed = next((rank for rank, report in enumerate(reports) if report is not None), None)
@@ -369,6 +379,24 @@ def _named_settings(
     if not isinstance(error, SettingError):
         return None
     return type(error), " ".join(error.template.split()), dict(error.settings)
+
+
+def _rebuilt_type(error: Exception, line: str) -> type[Exception] | None:
+    """The type of ``error`` when the other processes can raise it again from ``line`` alone:
+    ``type(error)(line)`` is of that type with ``line`` as its message, and the type travels
+    to them (it pickles: a class of a module, not of a function). ``None`` otherwise (a type
+    made from more than a message, an ``ImageReadError(path, reason)``; a ``KeyError``, whose
+    message quotes its argument), and for a :class:`~detseg.named_settings.SettingError`,
+    which travels with its settings (:func:`_named_settings`)."""
+    if isinstance(error, SettingError):
+        return None
+    kind = type(error)
+    try:
+        rebuilt = kind(line)
+        pickle.dumps(kind)
+    except Exception:  # any constructor, any class: those that fail are sent as error_type
+        return None
+    return kind if type(rebuilt) is kind and str(rebuilt) == line else None
 
 
 def _is_user_error(error: Exception) -> bool:
