@@ -53,6 +53,18 @@ def test_a_yaml_that_is_no_data_file_asks_for_the_folder(tmp_path):
         convert_dataset(other, tmp_path / "out", "yolo", "coco")
 
 
+def test_a_faulty_ultralytics_yaml_is_told_its_fault_only(shapes_yolo, tmp_path):
+    """The fix is in the yaml: no second instruction to give the folder instead."""
+    yaml_file = tmp_path / "coco8.yaml"
+    lines = [f"path: {shapes_yolo}", "train: images/train", "val: images/val", "nc: 4"]
+    yaml_file.write_text("\n".join([*lines, "names: [a, b, c]"]) + "\n")
+    with pytest.raises(ValueError) as info:
+        convert_dataset(yaml_file, tmp_path / "out", "yolo", "coco")
+    assert str(info.value) == (
+        f"{yaml_file} (an Ultralytics data yaml): 'nc' is 4 but 'names' has 3 names"
+    )
+
+
 def test_an_output_inside_the_dataset_of_a_data_file_is_refused(shapes_yolo, tmp_path):
     yaml_file = tmp_path / "coco8.yaml"
     yaml_file.write_text(f"path: {shapes_yolo}\ntrain: images/train\nval: images/val\nnames: [a]\n")

@@ -26,8 +26,9 @@ from detseg.convert.datasets.records import (
     sort_splits,
 )
 from detseg.convert.datasets.source_layout import (
-    data_file_hint,
     data_file_layout,
+    json_source_hint,
+    no_splits_hint,
     replaced_splits,
 )
 from detseg.convert.datasets.voc_reader import read_voc, voc_splits
@@ -152,6 +153,14 @@ def _is_ultralytics_yaml(path: Path) -> bool:
     return "data" not in raw and "format" not in raw and {"names", "train"} <= raw.keys()
 
 
+def _reads_as_ultralytics_yaml(path: Path) -> bool:
+    """:func:`_is_ultralytics_yaml`, ``False`` for a file that is no YAML mapping."""
+    try:
+        return _is_ultralytics_yaml(path)
+    except ConfigError:
+        return False
+
+
 def dataset_root(root: str | os.PathLike, fmt: str) -> Path:
     """The ``fmt`` dataset that ``root`` names: a dataset folder, or a data file of it.
 
@@ -174,11 +183,19 @@ def dataset_root(root: str | os.PathLike, fmt: str) -> Path:
         raise FileNotFoundError(f"{what} not found: {root}")
     if path.is_dir():
         return path
+    if fmt == "coco" and path.suffix.lower() == ".json":
+        raise NotADirectoryError(
+            f"{root} is a COCO json, not a dataset folder: {json_source_hint(path)}"
+        )
     if path.suffix.lower() not in (".yaml", ".yml"):
         raise NotADirectoryError(f"{root} is a file, not a dataset folder; give the {fmt} folder")
     try:
         section = load_data_file(path)
     except ConfigError as error:
+        # an Ultralytics data yaml that fails its checks is fixed where the message says; any
+        # other file may be no data file at all, for which the dataset folder is the answer
+        if _reads_as_ultralytics_yaml(path):
+            raise ValueError(str(error)) from None
         raise ValueError(f"{error}; give the {fmt} dataset folder instead") from None
     if section["format"] != fmt:
         raise ValueError(
@@ -262,7 +279,7 @@ def read_dataset(
     if not chosen:
         raise FileNotFoundError(
             f"no {fmt} splits found in {root} (expected {SPLIT_FILES[fmt]} in the dataset "
-            f"folder); for another layout {data_file_hint(fmt, folder)}"
+            f"folder); {no_splits_hint(fmt, folder)}"
         )
     if segments and fmt != "coco":
         raise ValueError(f"segments are read from a coco source only, not {fmt}")
