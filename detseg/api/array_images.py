@@ -64,8 +64,8 @@ def from_array(array: np.ndarray, bgr: bool, where: str) -> torch.Tensor:
 def from_tensor(tensor: torch.Tensor, bgr: bool, where: str) -> torch.Tensor:
     """``Float32[3, H, W]`` RGB in ``[0, 1]`` of a ``[3, H, W]`` tensor (``[1, H, W]`` gray and
     ``[4, H, W]`` RGBA first made ``[3, H, W]``: :func:`_three_channels`)."""
+    refuse_nested(tensor, where)
     shape = tuple(tensor.shape)
-    _check_storage(tensor, shape, where)
     if tensor.ndim != 3 or tensor.shape[0] not in CHANNELS:
         hint = ""
         if tensor.ndim == 3 and tensor.shape[2] in CHANNELS:
@@ -76,6 +76,7 @@ def from_tensor(tensor: torch.Tensor, bgr: bool, where: str) -> torch.Tensor:
                 "images.permute(0, 3, 1, 2))"
             )
         raise ValueError(f"{where}tensor of shape {shape} is not [3, H, W]{hint}; {ACCEPTED}")
+    _check_storage(tensor, shape, where)  # after the shape: its hint is what to fix first
     tensor = _three_channels(tensor, channel_axis=0)
     _check_dtype(tensor.dtype, tensor.dtype.is_floating_point, shape, where)
     _check_size(shape[1], shape[2], "tensor", shape, where)
@@ -84,10 +85,22 @@ def from_tensor(tensor: torch.Tensor, bgr: bool, where: str) -> torch.Tensor:
     return _to_unit_float(tensor.detach(), where, shape)
 
 
+def refuse_nested(tensor: torch.Tensor, where: str) -> None:
+    """Refuse a nested tensor (``torch.nested``: images of several sizes, one tensor) in one
+    line: torch cannot give a strided one's shape (``NestedTensorImpl doesn't support
+    sizes``), and ``to_dense()`` fails on a jagged one; its images are a list of tensors."""
+    if tensor.is_nested:
+        raise ValueError(
+            f"{where}a nested tensor ({tensor.size(0)} images in one tensor) is no image or "
+            "batch; give a list of [3, H, W] tensors: list(tensor.unbind())"
+        )
+
+
 def _check_storage(tensor: torch.Tensor, shape: Sequence[int], where: str) -> None:
     """Refuse a tensor whose pixels cannot be read as a dense image: one on the ``meta`` device
     (a shape without data, whose first read fails deep in torch with ``Tensor.item() cannot be
-    called on meta tensors``) or a sparse one (``aten::ne.Scalar`` has no sparse kernel)."""
+    called on meta tensors``) or a sparse one (``aten::ne.Scalar`` has no sparse kernel). Asked
+    once the shape is right (:func:`from_tensor`)."""
     if tensor.is_meta:
         raise ValueError(
             f"{where}tensor of shape {tuple(shape)} is on the meta device, which holds no "

@@ -17,7 +17,7 @@ from detseg.api.inputs import InputImage
 from detseg.api.predictor import Predictor
 from detseg.api.results import DetectionResult, SegmentationResult
 from detseg.image_inputs import output_name
-from detseg.visualize.saving import refuse_read_only
+from detseg.visualize.output_files import ANOTHER_OUTPUT_FOLDER, refuse_read_only
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,8 @@ def segment_images(
         while Path(name).stem.casefold() in used_stems:  # x.jpg after x.png: the next name
             name = output_name(path, used_names)
         used_stems.add(Path(name).stem.casefold())
+        for output in (out / name, out / "labels" / f"{Path(name).stem}.png"):
+            refuse_read_only(output, ANOTHER_OUTPUT_FOLDER)  # named after its input
         result.save(out / name)
         result.save_mask(out / "labels" / f"{Path(name).stem}.png")
         count += 1
@@ -92,9 +94,9 @@ def detect_images(
 
     Raises:
         PermissionError: ``out/predictions.json`` is a read-only file (found before any
-            drawing is written: :func:`~detseg.visualize.saving.refuse_read_only`).
+            drawing is written: :func:`~detseg.visualize.output_files.refuse_read_only`).
     """
-    refuse_read_only(out / "predictions.json")
+    refuse_read_only(out / "predictions.json", ANOTHER_OUTPUT_FOLDER)
     records: list[dict] = []
     used_names = set(taken)
     count = 0
@@ -108,6 +110,7 @@ def detect_images(
             image_id = count if image_ids is None else int(image_ids[count - 1])
             path = result.path or Path(f"image{count}.png")
             name = output_name(path, used_names)
+            refuse_read_only(out / name, ANOTHER_OUTPUT_FOLDER)  # named after its input
             result.save(out / name)
             for record, class_name in zip(result.to_coco(image_id), result.names, strict=True):
                 records.append({**record, "category_name": class_name, "file_name": str(path)})

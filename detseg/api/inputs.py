@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from detseg.api.array_images import ACCEPTED, CHANNELS, from_array, from_tensor
+from detseg.api.array_images import ACCEPTED, CHANNELS, from_array, from_tensor, refuse_nested
 from detseg.api.pil_images import from_pil, is_pil_image
 from detseg.api.video_names import (
     VIDEO_SUFFIXES,
@@ -244,6 +244,7 @@ def one_input(
             )
         return [_checked_file(path, position, caller)], True
     if isinstance(x, torch.Tensor):
+        refuse_nested(x, where)  # before its shape, which a strided nested tensor cannot give
         if x.ndim == 4 and x.shape[1] in CHANNELS:
             return [
                 InputImage(from_tensor(image, bgr, f"{where}image {i} of the batch tensor: "))

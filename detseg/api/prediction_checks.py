@@ -22,6 +22,7 @@ import torch
 
 from detseg.api.inputs import InputImage
 from detseg.argument_checks import plain_number, score_threshold_problem
+from detseg.brief_values import brief
 from detseg.config.suggest import did_you_mean
 
 __all__ = ["check_score_thr", "input_images", "labels_of_classes", "plain_number", "short_list"]
@@ -140,8 +141,8 @@ def input_images(images: Any) -> Iterator[InputImage]:
     """
     if isinstance(images, (str, bytes, os.PathLike)) or not isinstance(images, Iterable):
         raise TypeError(
-            f"predict_images takes an iterable of InputImage, got a {type(images).__name__} "
-            f"{images!r:.80}; {_GIVE_IMAGES}"
+            f"predict_images takes an iterable of InputImage, got {brief(images, 80)}; "
+            f"{_GIVE_IMAGES}"
         )
     return _checked_items(images)
 

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from detseg.argument_checks import whole_ids
+from detseg.brief_values import brief
 from detseg.evaluation.coco_format import masks_to_rles, predictions_to_coco_results
 from detseg.visualize import (
     draw_detections,
@@ -417,8 +418,8 @@ def _image_file(path: str | os.PathLike) -> Path:
     """
     if not isinstance(path, (str, os.PathLike)) or isinstance(path, bytes):
         raise TypeError(
-            f"path must be a file name (a str or pathlib.Path), got {type(path).__name__} "
-            f"{_shown(path)}; give e.g. 'prediction.png'"
+            f"path must be a file name (a str or pathlib.Path), got {brief(path)}; give e.g. "
+            "'prediction.png'"
         )
     file = Path(path).expanduser()
     if not file.suffix and not file.is_dir():
@@ -427,15 +428,6 @@ def _image_file(path: str | os.PathLike) -> Path:
             f".jpg, e.g. {file.with_name(file.name + '.png')}"
         )
     return file
-
-
-def _shown(value: object) -> str:
-    """``value`` for a one-line error: an array's or tensor's shape (its repr spans lines),
-    else its repr on one line, cut at 60 characters."""
-    shape = getattr(value, "shape", None)
-    if isinstance(shape, tuple):  # numpy shapes and torch.Size
-        return f"of shape {tuple(shape)}"
-    return f"{' '.join(repr(value).split()):.60}"
 
 
 def _class_name(classes: Sequence[str], label: int) -> str:

@@ -47,7 +47,8 @@ from detseg.api.video_streams import (
     open_video_file,
 )
 from detseg.named_settings import SettingError
-from detseg.visualize.saving import opencv_log_silenced, refuse_read_only
+from detseg.visualize.output_files import refuse_read_only
+from detseg.visualize.saving import opencv_log_silenced
 
 __all__ = [
     "Frame",

@@ -17,38 +17,37 @@ __all__ = ["unopenable_video_file", "video_file_problem"]
 
 def unopenable_video_file(path: Path) -> str | None:
     """Why the video file ``path`` cannot be opened, where that is certain without FFmpeg: it
-    is empty, or its name says MP4/MOV but it holds text (an error page a download saved under
-    the video's name); else ``None``.
+    is empty, or it starts as a web page or a data file does (:func:`_starts_as_a_document`:
+    an error page a download saved under the video's name); else ``None``.
 
     :class:`~detseg.api.video.VideoSource` asks this before FFmpeg opens the file: FFmpeg
     prints its own complaint (``moov atom not found``) on stderr when this process used FFmpeg
     before detseg could quiet it (a ``cv2.VideoWriter`` or ``cv2.VideoCapture`` of the
-    notebook's own), and such a file needs no decoder to be refused. A binary file that is no
-    MP4 is left to FFmpeg, which reads a container from its content, not its name (a WebM
-    named ``.mp4`` plays).
+    notebook's own), and such a file needs no decoder to be refused. Anything else is left to
+    FFmpeg, which reads a container from its content, not its name: a WebM named ``.mp4``
+    plays, and so do files that are text, or start as text, under a video's name (an
+    ``ffconcat`` playlist, a Y4M video).
     """
-    size = path.stat().st_size
-    if size == 0:
-        return video_file_problem(path)
-    if path.suffix.lower() in _MP4_SUFFIXES and _holds_text(path):
+    if path.stat().st_size == 0 or _starts_as_a_document(path):
         return video_file_problem(path)
     return None
 
 
-def _holds_text(path: Path) -> bool:
-    """Whether the first bytes of ``path`` are text (UTF-8 without control characters other
-    than tabs and line ends): no video container starts so (each starts with a binary size,
-    signature or NUL byte)."""
+def _starts_as_a_document(path: Path) -> bool:
+    """Whether ``path`` starts as HTML, XML, JSON or an HTTP response does (its first
+    non-blank character ``<``, ``{`` or ``[``, or ``HTTP/``), which FFmpeg plays in no
+    container. A DASH manifest (XML with an ``<MPD`` element) is left to FFmpeg, which may play
+    it."""
     with path.open("rb") as file:
-        head = file.read(_TEXT_PROBE_BYTES)
-    text = head.decode("utf-8", errors="ignore")  # a character cut at the end is dropped
-    if len(text.encode("utf-8")) < len(head) - 3:  # more than a cut character was not UTF-8
-        return False
-    return all(c >= " " or c in "\t\n\r" for c in text)
+        head = file.read(_DOCUMENT_PROBE_BYTES)
+    start = head.lstrip(b" \t\r\n\xef\xbb\xbf")  # blanks, a UTF-8 byte order mark
+    if start.startswith(b"<"):
+        return b"<MPD" not in head
+    return start.startswith((b"{", b"[", b"HTTP/"))
 
 
-#: Bytes read from the start of a file to tell text from a video container.
-_TEXT_PROBE_BYTES = 512
+#: Bytes read from the start of a file to tell a web page or data file from a video.
+_DOCUMENT_PROBE_BYTES = 512
 
 
 def video_file_problem(path: Path) -> str:

@@ -49,7 +49,7 @@ from detseg.api.video import VideoSource, VideoWriter
 from detseg.api.video_names import VideoName, source_stem
 from detseg.api.video_streams import STREAM_TIMEOUT
 from detseg.argument_checks import check_at_least_one, score_threshold_problem
-from detseg.visualize.saving import refuse_read_only
+from detseg.visualize.output_files import ANOTHER_OUTPUT_FOLDER, refuse_read_only
 
 __all__ = ["VideoRun", "count", "frame_record", "predict_video", "video_output_stem"]
 
@@ -128,7 +128,7 @@ def predict_video(
             or not an integer, a class the model does not have, a folder where an output
             file goes (all before any file is written).
         PermissionError: a read-only file where an output file goes (before any file is
-            written; :func:`~detseg.visualize.saving.refuse_read_only`).
+            written; :func:`~detseg.visualize.output_files.refuse_read_only`).
         OSError: the annotated video cannot be opened for writing.
     """
     if max_frames is not None:
@@ -158,7 +158,7 @@ def predict_video(
         )
     try:  # a read-only output is refused before either file is written, as a folder is
         for path in (run.video, run.records):
-            refuse_read_only(path)
+            refuse_read_only(path, ANOTHER_OUTPUT_FOLDER)
     except PermissionError:
         video.close()
         raise

@@ -31,6 +31,7 @@ is drawn from its own random stream: no image of ``test`` repeats one of ``train
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import multiprocessing
@@ -197,8 +198,17 @@ def _mask_annotation(mask: np.ndarray) -> dict[str, Any]:
 
 
 def _write_png(path: Path, array: np.ndarray) -> None:
-    if not cv2.imwrite(str(path), array):
-        raise OSError(f"OpenCV could not write {path}")
+    """``array`` (BGR, or one channel) as the PNG file ``path``, encoded in memory and written
+    by Python: a failed write (a full disk) is the OS's ``OSError`` naming ``path``, with
+    nothing on stderr (``cv2.imwrite`` leaves libpng its default error handler, which prints
+    ``libpng error: Write Error`` there first)."""
+    encoded, data = cv2.imencode(".png", array)
+    if not encoded:
+        raise OSError(errno.EIO, "OpenCV could not encode it as PNG", str(path))
+    try:
+        path.write_bytes(data.tobytes())
+    except OSError as exc:  # a failed write() names no file
+        raise OSError(exc.errno or errno.EIO, exc.strerror or str(exc), str(path)) from exc
 
 
 def _write_image(job: tuple[Path, str, int, int, int]) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from torch import nn
 
+from detseg.brief_values import brief
 from detseg.config import config_from_dict
 from detseg.engine.checkpointing.checkpoint import load_checkpoint
 from detseg.engine.checkpointing.model_files import model_from_checkpoint
@@ -98,7 +99,7 @@ def _name_list(classes: Any) -> list[str] | None:
     if names is None or not all(isinstance(c, str) for c in names):
         raise ExportError(
             f"classes must be a list of class names in label order (label k is "
-            f"classes[k - 1]), got {classes!r:.80}"
+            f"classes[k - 1]), got {brief(classes, 80)}"
         )
     return names
 
@@ -112,6 +113,5 @@ def check_source(source: object) -> None:
     """
     if not isinstance(source, (nn.Module, str, Path)):
         raise TypeError(
-            f"give a detseg model, a checkpoint file or a run folder to export, got "
-            f"{type(source).__name__} {source!r:.60}"
+            f"give a detseg model, a checkpoint file or a run folder to export, got {brief(source)}"
         )

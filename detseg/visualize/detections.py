@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from detseg.brief_values import brief
 from detseg.visualize.captions import draw_caption, fit_caption, line_thickness, place_captions
 from detseg.visualize.drawing_inputs import (
     as_numpy,
@@ -177,7 +178,7 @@ def _label_array(labels: torch.Tensor | np.ndarray) -> np.ndarray:
             )
     if not numeric:
         raise ValueError(
-            f"draw_detections: labels must be [N] whole numbers 1..K, got {labels!r:.80}"
+            f"draw_detections: labels must be [N] whole numbers 1..K, got {brief(labels, 80)}"
         )
     return array.astype(np.int64)
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from detseg.brief_values import brief
 from detseg.torch_tensors import is_torch_tensor
 
 if TYPE_CHECKING:  # numpy inputs (the gallery of a predictions-file evaluation) need no torch
@@ -133,7 +134,7 @@ def name_list(class_names: object, where: str) -> list[str]:
     if isinstance(names, bytes) or not isinstance(names, Sequence):
         raise ValueError(
             f"{where}: class_names must be a list of class names (label k is "
-            f"class_names[k - 1]), got {class_names!r:.80}"
+            f"class_names[k - 1]), got {brief(class_names, 80)}"
         )
     odd = [name for name in names if not isinstance(name, str)]
     if odd:

@@ -6,23 +6,23 @@ shows each class in its drawing colour. Both refuse a folder or a file name Open
 before the writer sees it. A file that cannot be written (a read-only folder, a full disk) is an
 ``OSError`` with the OS's ``errno`` (``ENOSPC`` for a full disk) and the file as its ``filename``
 (what the command-line tools need to name their ``--out``), and neither OpenCV's warning nor
-libpng's ``libpng error: Write Error`` reaches stderr (OpenCV encodes in memory, Python writes
-the bytes). The writers write a temporary file beside the image and rename it to the
+libpng's ``libpng error: Write Error`` reaches stderr (the image is encoded in memory, Python
+writes the bytes). The writers write a temporary file beside the image and rename it to the
 image's name once it is whole: a failed write leaves no partial file, and an image that was
-there stays as it was. As ``cp`` and ``cv2.imwrite`` do, a symbolic link at the output path is
-written through (its target gets the new image, the link stays), and an existing file without
-write permission is refused (``PermissionError`` naming it), not replaced. Writing files is
-apart from drawing: the drawings return arrays and write nothing.
+there stays as it was. Where the output path stands (:mod:`~detseg.visualize.output_files`): a
+symbolic link is written through (its target gets the new image, the link stays); a read-only
+file, a device, a FIFO or a link loop is refused in one line and left as it is, for root as
+well. Writing files is apart from drawing: the drawings return arrays and write nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import secrets
 import shutil
-import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +32,7 @@ import numpy as np
 from PIL import Image
 
 from detseg.visualize.drawing_inputs import integer_labels, uint8_rgb
+from detseg.visualize.output_files import file_written, written_in_place
 from detseg.visualize.palette import class_colors
 
 if TYPE_CHECKING:  # only the annotations name torch: numpy inputs draw without it
@@ -74,7 +75,7 @@ def save_label_map(path: str | Path, label_map: torch.Tensor | np.ndarray) -> No
         ValueError: a label outside ``0..255``, a fractional one, or a map that is not
             ``[H, W]``; a file name whose extension
             is not a lossless image format (:data:`LOSSLESS_SUFFIXES`: a ``.jpg`` would change
-            the class indices).
+            the class indices); ``path`` is a device, a FIFO, a socket or a link loop.
         TypeError: ``path`` is not a file name (an image given first).
         IsADirectoryError: ``path`` is a folder.
         NotADirectoryError: a file stands where one of ``path``'s folders would be.
@@ -102,7 +103,7 @@ def save_label_map(path: str | Path, label_map: torch.Tensor | np.ndarray) -> No
         return
     image = Image.fromarray(indices)  # mode L; the palette makes it mode P, indices kept
     image.putpalette(label_map_palette().tobytes())
-    _write_beside(path, lambda temporary: _write_with_pillow(path, temporary, image))
+    _write_with_pillow(path, image)
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:
@@ -135,7 +136,7 @@ def save_rgb(path: str | Path, image: np.ndarray | torch.Tensor) -> None:
     Raises:
         ValueError: a file name without an image extension OpenCV writes (``.png``, ``.jpg``
             ...); an image of another shape or type, or a float image with values outside
-            ``[0, 1]``.
+            ``[0, 1]``; ``path`` is a device, a FIFO, a socket or a link loop.
         TypeError: ``path`` is not a file name (an image given first).
         IsADirectoryError: ``path`` is a folder.
         NotADirectoryError: a file stands where one of ``path``'s folders would be.
@@ -152,108 +153,105 @@ def save_rgb(path: str | Path, image: np.ndarray | torch.Tensor) -> None:
 
 def _write_with_opencv(path: Path, pixels: np.ndarray) -> None:
     """Encode ``pixels`` in the format of ``path``'s extension in memory (``cv2.imencode``) and
-    write the bytes by way of a temporary file (:func:`_write_beside`).
+    write the bytes (:func:`_write_file`).
 
     ``cv2.imwrite`` would write the file itself, and where that fails (a full disk) libpng
     prints ``libpng error: Write Error`` on stderr before detseg's error: OpenCV's PNG encoder
     leaves libpng its default error handler, a ``fprintf`` to the process's stderr, which
-    OpenCV's log level (:func:`opencv_log_silenced`) does not reach. Encoded in memory, no
-    codec touches the disk; Python's write fails with the OS's ``errno`` (``ENOSPC``, ``EACCES``
-    ...), raised as an ``OSError`` naming ``path``.
+    OpenCV's log level (:func:`opencv_log_silenced`) does not reach. Python's write fails with
+    the OS's ``errno`` (``ENOSPC``, ``EACCES`` ...), raised as an ``OSError`` naming ``path``.
+
+    Two encoders write through a file even in ``cv2.imencode`` (:data:`FILE_ENCODED_SUFFIXES`:
+    OpenCV writes and reads back a temporary file in ``$OPENCV_TEMP_PATH``, else ``/tmp``);
+    where that folder cannot be written, ``cv2.imwrite`` writes the image beside its own file
+    instead.
     """
     encoded, data = False, np.empty(0, np.uint8)
     with opencv_log_silenced(), contextlib.suppress(cv2.error):
         encoded, data = cv2.imencode(path.suffix, pixels)
-    if not encoded:
+    if encoded:
+        _write_file(path, lambda file: _write_bytes(path, file, data.tobytes()))
+    elif path.suffix.lower() in FILE_ENCODED_SUFFIXES:
+        _write_file(path, lambda file: _write_through_opencv(path, file, pixels))
+    else:
         raise OSError(errno.EIO, f"OpenCV could not encode it as {path.suffix}", str(path))
 
-    def write(temporary: Path) -> None:
-        try:
-            with open(temporary, "wb") as file:
-                file.write(data.tobytes())
-        except OSError as exc:
-            raise OSError(exc.errno or errno.EIO, exc.strerror or str(exc), str(path)) from exc
 
-    _write_beside(path, write)
+#: Extensions whose OpenCV encoder writes a file even when it encodes in memory (Radiance HDR,
+#: JPEG 2000).
+FILE_ENCODED_SUFFIXES = frozenset({".hdr", ".pic", ".jp2"})
 
 
-def _write_with_pillow(path: Path, temporary: Path, image: Image.Image) -> None:
-    """``image.save(temporary)`` (the format of ``path``'s extension, which ``temporary``
-    keeps); a failed write is an ``OSError`` naming ``path``, with Pillow's ``errno``, or
-    ``ENOSPC`` where the disk is full."""
+def _write_through_opencv(path: Path, file: Path, pixels: np.ndarray) -> None:
+    """``cv2.imwrite(file, pixels)``, its failure an ``OSError`` naming ``path``."""
+    with opencv_log_silenced(), contextlib.suppress(cv2.error):
+        if cv2.imwrite(str(file), pixels):
+            return
+    raise OSError(errno.EIO, f"OpenCV could not write it as {path.suffix}", str(path))
+
+
+def _write_with_pillow(path: Path, image: Image.Image) -> None:
+    """Encode ``image`` in the format of ``path``'s extension in memory (Pillow) and write the
+    bytes (:func:`_write_file`), as :func:`_write_with_opencv` does: a full disk is the OS's
+    ``ENOSPC`` of Python's write."""
+    buffer = io.BytesIO()
     try:
-        image.save(temporary)
+        image.save(buffer, format=Image.registered_extensions()[path.suffix.lower()])
+    except (OSError, KeyError, ValueError) as exc:
+        raise OSError(errno.EIO, f"Pillow could not encode it ({exc})", str(path)) from exc
+    _write_file(path, lambda file: _write_bytes(path, file, buffer.getvalue()))
+
+
+def _write_bytes(path: Path, file: Path, data: bytes) -> None:
+    """Write ``data`` to ``file`` (``path``'s temporary file, or its own); a failure is an
+    ``OSError`` with the OS's ``errno`` and reason, naming ``path``."""
+    try:
+        with open(file, "wb") as handle:
+            handle.write(data)
     except OSError as exc:
-        if exc.errno is None and _disk_full(path):
-            raise _full_disk_error(path) from exc
-        raise OSError(
-            exc.errno or errno.EIO, exc.strerror or f"Pillow could not write it ({exc})", str(path)
-        ) from exc
+        raise OSError(exc.errno or errno.EIO, exc.strerror or str(exc), str(path)) from exc
 
 
-def _write_beside(path: Path, write: Callable[[Path], None]) -> None:
+def _write_file(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write`` with a temporary file beside ``path``'s file (a hidden name with
     ``path``'s extension, which the writers read the format from), then rename it to that file.
 
-    An image is whole or not there: a writer that fails part way (a full disk) leaves a partial
-    file, which is removed, and an image that had the name before keeps it unchanged. An image
-    written over another keeps the other's permissions. ``path``'s file is the target of a
-    symbolic link at ``path`` (:func:`_file_written`): the link stays a link.
+    ``path``'s file is ``path`` or the target of a symbolic link at ``path`` (the link stays a
+    link); a device, a FIFO or a read-only file is refused (:func:`file_written`). An image is
+    whole or not there: a writer that fails part way (a full disk) leaves a partial file, which
+    is removed, and an image that had the name before keeps it unchanged. The rename is an
+    atomic replace by design: the new file keeps the old one's permission bits, not its owner
+    (it is this user's file) nor its hard links (another name of the old file keeps the old
+    image).
+
+    An existing file whose folder this user may not write, but which he may write, is written
+    in place (:func:`written_in_place`), as ``cp`` writes it: a write that fails there leaves
+    it cut.
     """
-    target = _file_written(path)
+    target = file_written(path)
+    if written_in_place(target):
+        write(target)
+        return
     temporary = target.with_name(f".{target.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
     try:
         write(temporary)
         if target.exists():
             shutil.copymode(target, temporary)
         os.replace(temporary, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        if target == path or exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        raise OSError(  # the link is not where the write failed: name the target's folder
+            exc.errno,
+            f"{exc.strerror} in {target.parent} (the folder of the link's target)",
+            str(path),
+        ) from exc
     except BaseException:
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
         raise
-
-
-def _file_written(path: Path) -> Path:
-    """The file an image written to ``path`` lands in: ``path``, or the target of the symbolic
-    link(s) at ``path`` (written through, as ``cp`` and ``cv2.imwrite`` write: replacing the
-    link by a file would cut it from what it points to).
-
-    Raises:
-        PermissionError: the file is read-only (:func:`refuse_read_only`); it is not replaced.
-        FileNotFoundError: ``path`` is a link whose target's folder does not exist.
-    """
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
-    if target != path and not target.parent.is_dir():
-        raise FileNotFoundError(
-            f"cannot write {path}: it is a link to {target}, whose folder does not exist; "
-            "create the folder or remove the link"
-        )
-    refuse_read_only(path)
-    return target
-
-
-def refuse_read_only(path: Path) -> None:
-    """Refuse to write over ``path`` (or the file a link at ``path`` points to) when it is a
-    file without write permission, as ``cp`` refuses it: its mode has no write bit (``chmod
-    a-w``: refused for root as well, who could write it, since such a file was protected on
-    purpose) or this user may not write it. A path that is no file yet passes.
-
-    Raises:
-        PermissionError: (``errno`` ``EACCES``) one line naming the file and what to do.
-    """
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
-    try:
-        mode = target.stat().st_mode
-    except OSError:  # not there yet, or its folder unreadable: the write itself will say
-        return
-    if stat.S_ISREG(mode) and (not mode & 0o222 or not os.access(target, os.W_OK)):
-        link = f" (a link to {target})" if target != path else ""
-        error = PermissionError(
-            f"cannot write {path}{link}: the file is read-only; make it writable "
-            f"(chmod u+w {target}) or choose another file name"
-        )
-        error.errno = errno.EACCES
-        raise error
 
 
 @contextlib.contextmanager
@@ -266,21 +264,6 @@ def opencv_log_silenced() -> Iterator[None]:
         yield
     finally:
         cv2.utils.logging.setLogLevel(previous)
-
-
-def _disk_full(path: Path, needed: int = 0) -> bool:
-    """Whether the disk that holds ``path``'s folder has no free space left, or less than the
-    ``needed`` bytes of a file that could not be written."""
-    try:
-        free = shutil.disk_usage(path.parent).free
-    except OSError:
-        return False
-    return free == 0 or free < needed
-
-
-def _full_disk_error(path: Path) -> OSError:
-    """The ``ENOSPC`` error of ``path``, in the OS's words (``No space left on device``)."""
-    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
 
 def _rgb_to_save(image: np.ndarray | torch.Tensor, path: Path) -> np.ndarray:

@@ -1,7 +1,8 @@
 """A read-only ``predictions.json`` in the output folder of ``predict_checkpoint``
 (``tools/infer.py``) is refused before any drawing is written, in one line that names it, as a
 read-only drawing is (``save_rgb``); ``write_text`` would write over it where the user may
-(root). The tests run as root: the file is read-only by its mode (``chmod 0o444``)."""
+(root). Its name is the tool's, so the message offers another output folder, not another name.
+The tests run as root: the file is read-only by its mode (``chmod 0o444``)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def test_a_read_only_predictions_file_is_refused_before_drawing(
         predict_checkpoint(detector_checkpoint, [str(tmp_path / "a.png")], out, device="cpu")
     assert str(caught.value) == (
         f"cannot write {predictions}: the file is read-only; make it writable (chmod u+w "
-        f"{predictions}) or choose another file name"
+        f"{predictions}) or choose another output folder (--out / out=)"
     )
     assert sorted(p.name for p in out.iterdir()) == ["predictions.json"]
     assert predictions.read_text() == "[]"

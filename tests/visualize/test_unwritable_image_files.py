@@ -66,21 +66,11 @@ def test_a_writer_failure_in_a_writable_folder_is_eio_and_leaves_no_file(tmp_pat
     assert list(tmp_path.iterdir()) == []
 
 
-def test_grey_label_map_gives_the_os_reason_and_the_file(tmp_path, monkeypatch):
-    target = tmp_path / "labels.pgm"
+@pytest.mark.parametrize("name", ["labels.pgm", "labels.png"], ids=["grey", "palette"])
+def test_a_label_map_gives_the_os_reason_and_the_file(tmp_path, monkeypatch, name):
+    """A palette label map is encoded by Pillow in memory and written as the grey one is."""
+    target = tmp_path / name
     refuse_writes(monkeypatch, PermissionError(errno.EACCES, "Permission denied", str(target)))
-    with pytest.raises(OSError) as caught:
-        save_label_map(target, np.zeros((2, 2), np.uint8))
-    assert (caught.value.errno, caught.value.filename) == (errno.EACCES, str(target))
-
-
-def test_palette_label_map_keeps_pillows_errno_and_file(tmp_path, monkeypatch):
-    target = tmp_path / "labels.png"
-
-    def refuse(self: Image.Image, path: object, *args: object, **kwargs: object) -> None:
-        raise PermissionError(errno.EACCES, "Permission denied", str(path))
-
-    monkeypatch.setattr(Image.Image, "save", refuse)
     with pytest.raises(OSError) as caught:
         save_label_map(target, np.zeros((2, 2), np.uint8))
     assert (caught.value.errno, caught.value.filename) == (errno.EACCES, str(target))
