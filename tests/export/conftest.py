@@ -109,6 +109,25 @@ def build_tiny(family: str) -> nn.Module:
     return model.eval()
 
 
+def verify_tampered(
+    result: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tamper: Callable[[list[torch.Tensor]], list[torch.Tensor]] | None,
+) -> Any:
+    """``verify_export(result)`` with the exported file's outputs passed through ``tamper``
+    (a broken file, made in the test), or as they are where ``tamper`` is ``None``."""
+    from detseg.export import verify as verify_module
+
+    load = verify_module.load_exported
+
+    def tampered_load(exported: Any) -> Any:
+        run = load(exported)
+        return run if tamper is None else (lambda images: tamper(run(images)))
+
+    monkeypatch.setattr(verify_module, "load_exported", tampered_load)
+    return verify_module.verify_export(result)
+
+
 @pytest.fixture(scope="session")
 def tiny_model() -> Callable[[str], nn.Module]:
     """``tiny_model(family)``: the eval-mode model of ``TINY_MODELS[family]`` (shared: do not

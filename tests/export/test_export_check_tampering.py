@@ -4,15 +4,14 @@ honest file. The file's outputs are tampered with between the runtime and the co
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 import torch
 from torch import Tensor
 
-from detseg.export import Tolerance, export_model, verify_export
-from detseg.export import verify as verify_module
+from detseg.export import Tolerance, export_model
 from detseg.export.comparison import compare_detections
+
+from .conftest import verify_tampered
 
 
 def _scaled(outputs: list[Tensor]) -> list[Tensor]:
@@ -36,25 +35,14 @@ def retinanet_export(tiny_model, tmp_path_factory):
     return export_model(tiny_model("retinanet"), path, format="torchscript", score_thresh=0.05)
 
 
-def _verify(result, monkeypatch, tamper: Callable[[list[Tensor]], list[Tensor]] | None):
-    load = verify_module.load_exported
-
-    def tampered_load(exported):
-        run = load(exported)
-        return run if tamper is None else (lambda images: tamper(run(images)))
-
-    monkeypatch.setattr(verify_module, "load_exported", tampered_load)
-    return verify_export(result)
-
-
 def test_the_honest_file_passes_with_detections_compared(retinanet_export, monkeypatch):
-    report = _verify(retinanet_export, monkeypatch, None)
+    report = verify_tampered(retinanet_export, monkeypatch, None)
     assert report.passed and report.detections_compared > 0, report.lines()
 
 
 @pytest.mark.parametrize("tamper", [_scaled, _dropped, _shifted], ids=["x0.9", "drop", "+2px"])
 def test_a_tampered_file_fails(retinanet_export, monkeypatch, tamper):
-    report = _verify(retinanet_export, monkeypatch, tamper)
+    report = verify_tampered(retinanet_export, monkeypatch, tamper)
     assert not report.passed, report.lines()
     assert "does NOT match" in report.lines()[-1]
 

@@ -8,16 +8,14 @@ their detections was excused at the cut and they passed."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 
 import pytest
 import torch
-from torch import Tensor, nn
+from torch import nn
 
-from detseg.export import export_model, verify_export
-from detseg.export import verify as verify_module
+from detseg.export import export_model
 
-from .conftest import build_tiny
+from .conftest import build_tiny, verify_tampered
 
 pytest.importorskip("onnxruntime")
 
@@ -45,19 +43,8 @@ def tied_export(tmp_path_factory):
     return result
 
 
-def _verify(result, monkeypatch, tamper: Callable[[list[Tensor]], list[Tensor]] | None):
-    load = verify_module.load_exported
-
-    def tampered_load(exported):
-        run = load(exported)
-        return run if tamper is None else (lambda images: tamper(run(images)))
-
-    monkeypatch.setattr(verify_module, "load_exported", tampered_load)
-    return verify_export(result)
-
-
 def test_the_honest_file_passes(tied_export, monkeypatch):
-    report = _verify(tied_export, monkeypatch, None)
+    report = verify_tampered(tied_export, monkeypatch, None)
     assert report.passed, "\n".join(report.lines())
 
 
@@ -70,6 +57,6 @@ TAMPERS = {
 
 @pytest.mark.parametrize("name", list(TAMPERS))
 def test_a_tampered_file_fails(tied_export, monkeypatch, name):
-    report = _verify(tied_export, monkeypatch, TAMPERS[name])
+    report = verify_tampered(tied_export, monkeypatch, TAMPERS[name])
     assert not report.passed, "\n".join(report.lines())
     assert "does NOT match" in report.lines()[-1]
