@@ -3,12 +3,15 @@ through a link in a folder he may write, or named directly), is written in place
 writes it: the temporary file of an atomic replace cannot be made in that folder. A new file in
 such a folder through a link fails naming the target's folder, not the link's.
 
-Root writes in any folder: one test makes ``os.access`` say the folder is not writable, the
-others run a writer as the unprivileged user 65534 (``setpriv``), where this machine has it.
+Root writes in any folder: two tests make ``os.access`` say the folder is not writable (and
+``open`` fail in it), the others run a writer as the unprivileged user 65534 (``setpriv``),
+where this machine has it and that user may run this Python (a virtual environment in a
+``mktemp -d`` folder is root's alone).
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import subprocess
@@ -22,8 +25,12 @@ import numpy as np
 import pytest
 
 from detseg.visualize import save_rgb
+from detseg.visualize import saving as saving_module
 
 GREY = np.full((4, 6, 3), 200, np.uint8)
+
+#: This Python run as the unprivileged user 65534.
+_AS_NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
 
 #: A writer run as another user: ``save_rgb(argv[1], grey)``, its error's message on stdout.
 _WRITE = """
@@ -54,12 +61,39 @@ def test_a_writable_file_in_a_folder_that_is_not_is_written_in_place(tmp_path, m
     assert [p.name for p in tmp_path.iterdir()] == ["drawn.png"]
 
 
+def test_a_new_file_through_a_link_names_the_targets_folder_in_process(tmp_path, monkeypatch):
+    locked, open_ = tmp_path / "locked", tmp_path / "open"
+    locked.mkdir()
+    open_.mkdir()
+    (open_ / "link.png").symlink_to(locked / "new.png")
+    real_open = open
+
+    def refused_in_locked(file: object, *args: object, **kwargs: object) -> object:
+        if Path(str(file)).parent == locked:
+            raise PermissionError(errno.EACCES, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(saving_module, "open", refused_in_locked, raising=False)
+    with pytest.raises(PermissionError) as caught:
+        save_rgb(open_ / "link.png", GREY)
+    assert str(caught.value) == (
+        f"[Errno 13] Permission denied in {locked} (the folder of the link's target): "
+        f"'{open_ / 'link.png'}'"
+    )
+    assert not list(locked.iterdir()) and (open_ / "link.png").is_symlink()
+
+
 @pytest.fixture
 def shared_folders() -> Iterator[tuple[Path, Path]]:
     """``(locked, open)``: root's folders, ``locked`` readable by all, ``open`` writable by
     all, in a folder user 65534 may reach (pytest's ``tmp_path`` is root's alone)."""
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
         pytest.skip("needs root and setpriv to run a writer as another user")
+    probe = subprocess.run(
+        [*_AS_NOBODY, "-c", "import numpy, detseg"], capture_output=True, timeout=120
+    )
+    if probe.returncode != 0:
+        pytest.skip(f"user 65534 cannot run {sys.executable} (its folders are root's alone)")
     top = Path(tempfile.mkdtemp())
     top.chmod(0o755)
     locked, open_ = top / "locked", top / "open"
@@ -74,9 +108,8 @@ def shared_folders() -> Iterator[tuple[Path, Path]]:
 
 def _write_as_nobody(path: Path) -> str:
     """What :data:`_WRITE` prints for ``path``, run as user 65534."""
-    command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable]
     run = subprocess.run(
-        [*command, "-c", _WRITE, str(path)], capture_output=True, text=True, timeout=120
+        [*_AS_NOBODY, "-c", _WRITE, str(path)], capture_output=True, text=True, timeout=120
     )
     assert run.returncode == 0, run.stderr
     return run.stdout.strip()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from tool_modules import load_tool
 
+from detseg.data.shapes import generate_shapes
 from detseg.engine.checkpointing import WorkDirError, check_work_dir, disk_check
 
 REPO = Path(__file__).resolve().parents[3]
@@ -59,7 +60,9 @@ def test_a_brace_in_the_folder_name_is_kept(tmp_path):
 def test_the_train_tool_names_its_work_dir_flag(tmp_path, run_tool):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
-    sets = ["device=cpu", f"data.root={REPO / 'datasets' / 'shapes'}"]
+    shapes = tmp_path / "shapes"  # a fresh clone has no datasets/shapes
+    generate_shapes(shapes, num_train=2, num_val=2, size=64, seed=0)
+    sets = ["device=cpu", f"data.root={shapes}"]
     result = run_tool("train.py", REPO / "configs" / "demo.yaml", "--work-dir", blocker / "run",
                       "--set", *sets)  # fmt: skip
     assert result.returncode == 2, result.stderr
