@@ -25,12 +25,8 @@ from detseg.convert.datasets.records import (
     SplitRecord,
     sort_splits,
 )
-from detseg.convert.datasets.source_layout import (
-    data_file_layout,
-    json_source_hint,
-    no_splits_hint,
-    replaced_splits,
-)
+from detseg.convert.datasets.layout_hints import json_source_hint, no_splits_hint
+from detseg.convert.datasets.source_layout import data_file_layout, replaced_splits
 from detseg.convert.datasets.voc_reader import read_voc, voc_splits
 from detseg.convert.datasets.voc_writer import write_voc
 from detseg.convert.datasets.yolo_reader import read_yolo, yolo_splits
