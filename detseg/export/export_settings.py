@@ -9,6 +9,7 @@ what to give; :func:`~detseg.export.model_export.export_model` runs them in turn
 
 from __future__ import annotations
 
+import importlib.util
 import numbers
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ __all__ = [
     "check_class_count",
     "check_export_settings",
     "check_format_suffix",
+    "check_onnx_installed",
     "check_integer_settings",
     "check_output_paths",
     "checked_category_ids",
@@ -93,6 +95,20 @@ def check_format_suffix(path: Path, format: str) -> None:
             f"{path}: a {path.suffix} file is {named}, but the format is {format}; name the "
             f"file {path.stem}{expected} or export with {{format}}",
             format=named,
+        )
+
+
+def check_onnx_installed(format: str) -> None:
+    """Raise :class:`ExportError` for an ONNX export without the ``onnx`` package (the
+    ``export`` extra: ``make demo``'s environment and a plain ``pip install .`` lack it), which
+    torch's exporter needs to write the file and which it names in a traceback only after the
+    whole model is traced. One line first, with the TorchScript alternative."""
+    if format == "onnx" and importlib.util.find_spec("onnx") is None:
+        raise ExportError(
+            "writing an ONNX file needs the onnx package: pip install onnx onnxruntime (or "
+            "pip install 'detseg[export]'), or export TorchScript ({format}), which needs "
+            "nothing more",
+            format="torchscript",
         )
 
 

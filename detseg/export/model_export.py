@@ -45,6 +45,7 @@ from detseg.export.export_settings import (
     check_export_settings,
     check_format_suffix,
     check_integer_settings,
+    check_onnx_installed,
     check_output_paths,
     checked_category_ids,
 )
@@ -133,6 +134,7 @@ def export_model(
         model_or_checkpoint = checkpoint_of(model_or_checkpoint, "exporting")
     path = check_output_paths(model_or_checkpoint, path)
     check_format_suffix(path, format)
+    check_onnx_installed(format)  # before the model is loaded and traced
     score_thresh = plain_number(score_thresh)  # a 0-d tensor or numpy number: its number
     problem = score_threshold_problem(score_thresh, "score_thresh")
     if problem:
