@@ -53,7 +53,7 @@ def from_array(array: np.ndarray, bgr: bool, where: str) -> torch.Tensor:
     array = _three_channels(array, channel_axis=2)
     if not array.dtype.isnative:  # big-endian data (e.g. from FITS files): torch needs native
         array = array.astype(array.dtype.newbyteorder("="))
-    _check_dtype(array.dtype, np.issubdtype(array.dtype, np.floating), array.shape, where)
+    _check_dtype(array, np.issubdtype(array.dtype, np.floating), array.shape, where)
     _check_size(array.shape[0], array.shape[1], "numpy image", array.shape, where)
     if bgr:
         array = array[:, :, ::-1]
@@ -78,7 +78,7 @@ def from_tensor(tensor: torch.Tensor, bgr: bool, where: str) -> torch.Tensor:
         raise ValueError(f"{where}tensor of shape {shape} is not [3, H, W]{hint}; {ACCEPTED}")
     _check_storage(tensor, shape, where)  # after the shape: its hint is what to fix first
     tensor = _three_channels(tensor, channel_axis=0)
-    _check_dtype(tensor.dtype, tensor.dtype.is_floating_point, shape, where)
+    _check_dtype(tensor, tensor.dtype.is_floating_point, shape, where)
     _check_size(shape[1], shape[2], "tensor", shape, where)
     if bgr:
         tensor = tensor.flip(0)
@@ -127,13 +127,45 @@ def _three_channels(image: Any, channel_axis: int) -> Any:
     return image
 
 
-def _check_dtype(dtype: Any, floating: bool, shape: Sequence[int], where: str) -> None:
-    """Refuse pixels that are neither float nor ``uint8`` / ``uint16``."""
+def _check_dtype(
+    pixels: np.ndarray | torch.Tensor, floating: bool, shape: Sequence[int], where: str
+) -> None:
+    """Refuse pixels that are neither float nor ``uint8`` / ``uint16``; for other integers,
+    say the conversion their values allow (:func:`_integer_fix`)."""
+    dtype = pixels.dtype
     if not floating and dtype not in (np.uint8, torch.uint8, np.uint16, torch.uint16):
         raise ValueError(
             f"{where}image of shape {tuple(shape)} has dtype {dtype}; pixels must be uint8 "
-            f"(0..255), uint16 (0..65535) or float (0..1); {ACCEPTED}"
+            f"(0..255), uint16 (0..65535) or float (0..1){_integer_fix(pixels)}; {ACCEPTED}"
         )
+
+
+def _integer_fix(pixels: np.ndarray | torch.Tensor) -> str:
+    """For integer pixels of another type (``int64`` after numpy arithmetic, ``int32`` from a
+    16-bit PNG read by PIL), the cast that keeps their values (``" (its values are 0..255:
+    image.astype(np.uint8))"``), or their range where no cast keeps them; for a boolean mask,
+    how to make it an image; ``""`` for anything else (complex numbers, no pixels)."""
+    if isinstance(pixels, torch.Tensor):
+        to = "image.to(torch.{})"
+        boolean = pixels.dtype == torch.bool
+        kind = pixels.dtype
+        integer = not (kind.is_floating_point or kind.is_complex or boolean)
+        count = pixels.numel()
+    else:
+        to = "image.astype(np.{})"
+        boolean = pixels.dtype.kind == "b"
+        integer = pixels.dtype.kind in "iu"
+        count = pixels.size
+    if boolean:
+        cast = to.format("uint8")
+        return f" (a boolean mask, not an image: {cast} * 255 shows it in black and white)"
+    if not integer or count == 0:
+        return ""
+    low, high = int(pixels.min()), int(pixels.max())
+    for top, name in ((255, "uint8"), (65535, "uint16")):
+        if low >= 0 and high <= top:
+            return f" (its values are {low}..{high}: {to.format(name)})"
+    return f" (its values are {low}..{high}, outside 0..65535: scale them to 0..1 as floats)"
 
 
 def _check_size(height: int, width: int, kind: str, shape: Sequence[int], where: str) -> None:
