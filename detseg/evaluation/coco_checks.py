@@ -374,8 +374,8 @@ def check_segm_ground_truth(gt: dict, source: str = "the ground truth") -> None:
             raise ValueError(
                 f"{where} has no 'segmentation'; mask AP needs polygons or an RLE for every "
                 "annotation: add each instance's mask to the file, or score boxes alone (a "
-                "model without a mask head, e.g. faster_rcnn; --iou-type bbox for a "
-                "predictions file)"
+                "model without a mask head, e.g. faster_rcnn; for a predictions file "
+                "--iou-type bbox, in Python iou_type='bbox')"
             )
         check_segmentation(segmentation, where)
         if not isinstance(segmentation, dict):

@@ -192,8 +192,13 @@ def test_segmentation_mask_decodes_polygons_and_both_rles():
 def test_segm_needs_segmentations_and_image_sizes():
     no_segm = copy.deepcopy(GT)
     del no_segm["annotations"][1]["segmentation"]
-    with pytest.raises(ValueError, match="annotation 2 \\(image 1\\) has no 'segmentation'"):
+    with pytest.raises(
+        ValueError, match="annotation 2 \\(image 1\\) has no 'segmentation'"
+    ) as info:
         coco_evaluate(no_segm, DETS, iou_type="segm")
+    assert str(info.value).endswith(
+        "for a predictions file --iou-type bbox, in Python iou_type='bbox')"
+    )
     coco_evaluate(no_segm, DETS, iou_type="bbox")  # boxes do not need it
     no_size = copy.deepcopy(GT)
     del no_size["images"][0]["height"]
