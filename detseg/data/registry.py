@@ -226,9 +226,16 @@ def _root_and_options(
         )
     root = Path(data_cfg["root"])
     if not root.is_dir():
+        # a relative root is read from the current folder: a run's config.yaml keeps the root
+        # as training was given it, so eval or --resume from another folder misses it
+        where = (
+            ""
+            if root.is_absolute()
+            else f" (a relative root is read from the working folder, {Path.cwd()})"
+        )
         raise FileNotFoundError(
-            f"data.root {str(root)!r} is not a folder: set data.root (in the config or data "
-            f"file, or --set data.root=PATH) to {_root_layout(fmt, root, options)}"
+            f"data.root {str(root)!r} is not a folder{where}: set data.root (in the config or "
+            f"data file, or --set data.root=PATH) to {_root_layout(fmt, root, options)}"
         )
     return root, options
 

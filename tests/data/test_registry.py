@@ -113,3 +113,15 @@ def test_the_vocdevkit_folder_as_root_points_at_the_year_folder(tmp_path):
         (year / sub).mkdir(parents=True)
     with pytest.raises(FileNotFoundError, match=r"set data.root to the year folder: .*VOC2007$"):
         build_dataset({"format": "voc", "root": tmp_path / "VOCdevkit"}, "train")
+
+
+def test_a_relative_root_that_is_missing_says_where_it_was_looked_for(tmp_path, monkeypatch):
+    """A run's config keeps data.root as training was given it: evaluated from another
+    folder, the message says which folder the relative root was read from."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError) as info:
+        build_dataset({"format": "coco", "root": "datasets/shapes"}, "val")
+    assert str(info.value).startswith(
+        "data.root 'datasets/shapes' is not a folder (a relative root is read from the working "
+        f"folder, {tmp_path}): set data.root"
+    )
