@@ -252,9 +252,10 @@ def failing_together(dist: DistInfo, error_type: Callable[[str], Exception]) -> 
     The line is the message of the lowest rank that failed (on one line); an exception that is
     no user error of :data:`detseg.command_line.USER_ERRORS` (a ``KeyError`` of a damaged
     state, say) is named with its type and process instead. That process raises its own user
-    error; every other process raises it again with its type where the type rebuilds it from
-    the line alone (a ``FileNotFoundError``, a ``ValueError``: ``except FileNotFoundError``
-    holds on every process, :func:`_rebuilt_type`), and as ``error_type(line)`` otherwise (an
+    error; every other process raises a copy of it where it pickles whole (an ``OSError``
+    with its ``errno`` and file: :func:`_travelling_copy`), else a new one of its type where
+    the type rebuilds it from the line alone (a ``ValueError``: ``except ValueError`` holds on
+    every process, :func:`_rebuilt_type`), and ``error_type(line)`` otherwise (an
     ``ImageReadError``, made from a path and a reason; a bug's line), from the process's own
     error where it failed too (``DETSEG_TRACEBACK=1`` shows it); a
     :class:`~detseg.named_settings.SettingError` (a ``ConfigError``, a ``ResumeError`` ...) is
@@ -344,28 +345,32 @@ def _raise_together(
 ) -> None:
     """Every process raises the line of the lowest rank whose ``failure`` is not ``None``, or
     none of them raises (one gather; see :func:`failing_together`); a :class:`SharedFailure`
-    and a user error whose type rebuilds it from the line are raised with their own type,
-    anything else as ``error_type``."""
+    and a user error that travels whole or whose type rebuilds it from the line are raised
+    with their own type, anything else as ``error_type``."""
     own_line = failure is not None and (
         _is_user_error(failure) or isinstance(failure, SharedFailure)
     )
     line = None if failure is None else _failure_line(failure, own_line, dist)
     shared: type[Exception] | None = None
+    copy: Exception | None = None
     if isinstance(failure, SharedFailure):
         shared = type(failure)
     elif own_line and failure is not None and line is not None:
-        shared = _rebuilt_type(failure, line)
+        copy = _travelling_copy(failure, line)
+        shared = None if copy is not None else _rebuilt_type(failure, line)
     named = _named_settings(failure) if own_line else None
-    reports = all_gather(None if line is None else (line, shared, named), dist)
+    reports = all_gather(None if line is None else (line, shared, named, copy), dist)
     failed = next((rank for rank, report in enumerate(reports) if report is not None), None)
     if failed is None:
         return
     if failed == dist.rank and failure is not None and own_line and line == str(failure):
         raise failure  # its message is the line already
-    failed_line, failed_type, failed_named = reports[failed]
+    failed_line, failed_type, failed_named, failed_copy = reports[failed]
     if failed_named is not None:
         kind, template, settings = failed_named
         raise kind(template, **settings) from failure
+    if failed_copy is not None:
+        raise failed_copy from failure
     raise (failed_type or error_type)(failed_line) from failure
 
 
@@ -379,6 +384,23 @@ def _named_settings(
     if not isinstance(error, SettingError):
         return None
     return type(error), " ".join(error.template.split()), dict(error.settings)
+
+
+def _travelling_copy(error: Exception, line: str) -> Exception | None:
+    """A copy of ``error`` that the other processes raise as it is, where it pickles and comes
+    back whole: of its type, with ``line`` as its message. An ``OSError`` keeps its ``errno``
+    and ``filename`` this way (``PermissionError(13, 'Permission denied', path)``), which a
+    tool's message reads (:func:`~detseg.command_line.run_command` names its ``--out``), so
+    that every process prints the same line. ``None`` for a
+    :class:`~detseg.named_settings.SettingError` (:func:`_named_settings`) and for an error
+    that does not come back whole (:func:`_rebuilt_type` then)."""
+    if isinstance(error, SettingError):
+        return None
+    try:  # the processes share the classes: what comes back here comes back there
+        copy = pickle.loads(pickle.dumps(error))
+    except Exception:  # noqa: BLE001 - any __reduce__, any constructor
+        return None
+    return copy if type(copy) is type(error) and str(copy) == line else None
 
 
 def _rebuilt_type(error: Exception, line: str) -> type[Exception] | None:

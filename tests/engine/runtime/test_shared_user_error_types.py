@@ -25,6 +25,7 @@ _WORKER = textwrap.dedent(
         FileNotFoundError("data.train_ann: COCO json not found: a.json"),
         ValueError("box 3 of image 7 has x2 < x1"),
         ImageReadError("b.jpg", "not an image"),
+        PermissionError(13, "Permission denied", "/runs/x/metrics.jsonl"),
     ]
     for failure in failures:
         try:
@@ -33,7 +34,7 @@ _WORKER = textwrap.dedent(
                     raise failure
             print("error none")
         except Exception as err:
-            print("error", type(err).__name__, str(err))
+            print("error", type(err).__name__, str(err), getattr(err, "filename", ""))
     torch_dist.destroy_process_group()
     """
 )
@@ -42,9 +43,12 @@ _WORKER = textwrap.dedent(
 def test_every_process_raises_a_rebuildable_user_error_with_its_type(tmp_path):
     outputs = run_two_processes(_WORKER, tmp_path, timeout=120)
     expected = [
-        "error FileNotFoundError data.train_ann: COCO json not found: a.json",
-        "error ValueError box 3 of image 7 has x2 < x1",
-        "error ConfigError cannot read image b.jpg: not an image",
+        "error FileNotFoundError data.train_ann: COCO json not found: a.json None",
+        "error ValueError box 3 of image 7 has x2 < x1 ",
+        "error ConfigError cannot read image b.jpg: not an image ",
+        # a copy of the error itself, errno and file kept (a tool's message names its --out)
+        "error PermissionError [Errno 13] Permission denied: '/runs/x/metrics.jsonl' "
+        "/runs/x/metrics.jsonl",
     ]
     for rank, out in enumerate(outputs):
         lines = out.splitlines()
@@ -53,3 +57,4 @@ def test_every_process_raises_a_rebuildable_user_error_with_its_type(tmp_path):
         assert lines[2] == (
             expected[2] if rank == 0 else expected[2].replace("Config", "ImageRead")
         )
+        assert lines[3] == expected[3], (rank, out)
