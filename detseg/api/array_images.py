@@ -53,6 +53,8 @@ def from_array(array: np.ndarray, bgr: bool, where: str) -> torch.Tensor:
     array = _three_channels(array, channel_axis=2)
     if not array.dtype.isnative:  # big-endian data (e.g. from FITS files): torch needs native
         array = array.astype(array.dtype.newbyteorder("="))
+    if array.dtype.kind == "f" and array.dtype.itemsize > 8:  # long double: torch has none
+        array = array.astype(np.float64)
     _check_dtype(array, np.issubdtype(array.dtype, np.floating), array.shape, where)
     _check_size(array.shape[0], array.shape[1], "numpy image", array.shape, where)
     if bgr:
@@ -142,10 +144,14 @@ def _check_dtype(
 
 def _integer_fix(pixels: np.ndarray | torch.Tensor) -> str:
     """For integer pixels of another type (``int64`` after numpy arithmetic, ``int32`` from a
-    16-bit PNG read by PIL), the cast that keeps their values (``" (its values are 0..255:
-    image.astype(np.uint8))"``), or their range where no cast keeps them; for a boolean mask,
-    how to make it an image; ``""`` for anything else (complex numbers, no pixels)."""
+    16-bit PNG read by PIL), the cast that keeps what they show (``" (its values are 0..255:
+    image.astype(np.uint8))"``; ``uint16`` is read as ``0..65535``, so values up to a few
+    hundred are offered floats too), or their range where no cast keeps them; for a boolean
+    mask or a quantized tensor, how to make it an image; ``""`` for anything else (complex
+    numbers, no pixels)."""
     if isinstance(pixels, torch.Tensor):
+        if pixels.is_quantized:
+            return " (a quantized tensor: pass image.dequantize() or image.int_repr())"
         to = "image.to(torch.{})"
         boolean = pixels.dtype == torch.bool
         kind = pixels.dtype
@@ -161,10 +167,15 @@ def _integer_fix(pixels: np.ndarray | torch.Tensor) -> str:
         return f" (a boolean mask, not an image: {cast} * 255 shows it in black and white)"
     if not integer or count == 0:
         return ""
-    low, high = int(pixels.min()), int(pixels.max())
-    for top, name in ((255, "uint8"), (65535, "uint16")):
-        if low >= 0 and high <= top:
-            return f" (its values are {low}..{high}: {to.format(name)})"
+    wide = pixels.double() if isinstance(pixels, torch.Tensor) else pixels  # uint32: no min
+    low, high = int(wide.min()), int(wide.max())
+    if low >= 0 and high <= 255:
+        return f" (its values are {low}..{high}: {to.format('uint8')})"
+    if low >= 0 and high <= 65535:
+        return (
+            f" (its values are {low}..{high}: {to.format('uint16')} if they are 16-bit "
+            f"pixels, read as 0..65535; else floats in 0..1, e.g. image / {high})"
+        )
     return f" (its values are {low}..{high}, outside 0..65535: scale them to 0..1 as floats)"
 
 
@@ -177,6 +188,10 @@ def _check_size(height: int, width: int, kind: str, shape: Sequence[int], where:
         )
 
 
+#: Float types whose pixels ``torch.isfinite`` checks as they are (others go through float64).
+_FINITE_CHECKED = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
 def _to_unit_float(tensor: torch.Tensor, where: str, shape: Sequence[int]) -> torch.Tensor:
     """``uint8`` divided by 255, ``uint16`` by 65535 (as a 16-bit file is read); float checked
     to be finite and to lie in ``[0, 1]``, and made ``float32``."""
@@ -185,6 +200,8 @@ def _to_unit_float(tensor: torch.Tensor, where: str, shape: Sequence[int]) -> to
     if tensor.dtype == torch.uint16:
         return tensor.float() / 65535.0
     image = tensor.float()
+    if tensor.dtype not in _FINITE_CHECKED:  # float8: isfinite has no kernel; float64 holds it
+        tensor = tensor.double()
     finite = torch.isfinite(tensor)  # before the cast: a float64 1e300 is finite, not inf
     if not bool(finite.all()):
         bad = int(finite.numel() - finite.sum())

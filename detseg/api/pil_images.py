@@ -47,10 +47,17 @@ def from_pil(image: Any, where: str) -> torch.Tensor:
             to RGB (``La``); mode ``I`` pixels outside
             ``0..65535``, mode ``F`` pixels outside ``[0, 1]`` or not finite (the message says
             what to pass instead: ``image.convert("RGB")`` or ``np.asarray(image) / 255`` for
-            ``0..255`` values).
+            ``0..255`` values, ``np.clip`` for values a little past ``[0, 1]``); an image of
+            no pixels.
     """
     _load_pil(image, where)
     mode = str(image.mode)
+    width, height = image.size
+    if width < 1 or height < 1:  # named here: the array it becomes would be called numpy's
+        raise ValueError(
+            f"{where}PIL image of mode {mode} is empty ({width}x{height} pixels); give an "
+            "image of at least 1x1 pixels"
+        )
     if not (mode.startswith("I;16") or mode in ("I", "F")):
         try:
             converted = image.convert("RGB")
@@ -99,8 +106,10 @@ def _mode_f_problem(gray: np.ndarray) -> str | None:
             "np.nan_to_num(np.asarray(image)), and pass that array)"
         )
     low, high = float(gray.min()), float(gray.max())
-    if low >= 0 and high <= 255:
+    if low >= 0 and 2 < high <= 255:  # 0..255 values; divided, a 0..1.5 image turns black
         fix = "0..255 values: pass image.convert('RGB') or np.asarray(image) / 255"
+    elif low > -0.5 and high <= 2:  # [0, 1] values a little past it (a filter's overshoot)
+        fix = "clip them: pass np.clip(np.asarray(image), 0, 1)"
     else:
         fix = "scale them to [0, 1] first, e.g. in np.asarray(image), and pass that array"
     return f"has values in {low:g}..{high:g}; float pixels must lie in [0, 1] ({fix})"

@@ -24,7 +24,12 @@ def _message(image) -> str:
     ("values", "dtype", "hint"),
     [
         ((0, 255), np.int64, "(its values are 0..255: image.astype(np.uint8))"),
-        ((3, 4000), np.int32, "(its values are 3..4000: image.astype(np.uint16))"),
+        (
+            (3, 4000),
+            np.int32,
+            "(its values are 3..4000: image.astype(np.uint16) if they are 16-bit pixels, read "
+            "as 0..65535; else floats in 0..1, e.g. image / 4000)",
+        ),
         (
             (-1, 9),
             np.int16,
@@ -59,3 +64,20 @@ def test_a_boolean_mask_is_told_how_to_show_it(mask, cast):
 
 def test_complex_pixels_get_no_cast():
     assert _message(np.zeros((4, 4, 3), np.complex64)).endswith(MUST)
+
+
+def test_a_tensor_type_without_min_still_gets_its_range():
+    image = torch.full((3, 4, 4), 70000, dtype=torch.uint32)
+    assert _message(image).endswith(
+        "(its values are 70000..70000, outside 0..65535: scale them to 0..1 as floats)"
+    )
+
+
+@pytest.mark.parametrize(
+    "image",
+    [torch.full((3, 4, 4), 0.5).to(torch.float8_e4m3fn), np.full((4, 4, 3), 0.5, np.longdouble)],
+    ids=["float8 tensor", "long double array"],
+)
+def test_other_float_types_are_read(image):
+    convert = from_tensor if isinstance(image, torch.Tensor) else from_array
+    assert convert(image, False, "").dtype == torch.float32

@@ -77,9 +77,20 @@ def test_a_mode_f_image_of_0_to_255_values_is_told_the_pil_fixes():
     [
         (-0.5, "has values in -0.5..-0.5; float pixels must lie in [0, 1] (scale them to"),
         (np.nan, "has 24 non-finite pixel value(s) (NaN or inf); float pixels must lie in"),
+        # [0, 1] a little past its ends: clipped, not divided by 255 (which would turn it black)
+        (1.5, "has values in 1.5..1.5; float pixels must lie in [0, 1] (clip them: pass "),
     ],
 )
 def test_other_mode_f_pixels_outside_0_to_1_name_the_pil_image(value, said):
     with pytest.raises(ValueError) as info:
         as_images(Image.fromarray(np.full((4, 6), value, np.float32)))
     assert str(info.value).startswith(f"PIL image of mode F (6x4) {said}")
+
+
+@pytest.mark.parametrize("mode", ["F", "RGB"])
+def test_an_empty_pil_image_is_named_as_one(mode):
+    with pytest.raises(ValueError) as info:
+        as_images(Image.new(mode, (4, 0)))
+    assert str(info.value) == (
+        f"PIL image of mode {mode} is empty (4x0 pixels); give an image of at least 1x1 pixels"
+    )
