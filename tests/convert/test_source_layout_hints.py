@@ -2,10 +2,14 @@
 fits what it holds: COCO jsons elsewhere (a Roboflow export, one json given as the source) get
 the data file that names them, ready to paste; VOC xml files without split lists, or beside
 their images (a labelImg folder), get what to move and which lists to write; YOLO images in
-``images/`` itself get the data file that names it. Each suggested data file converts."""
+``images/`` itself get the data file that names it. Each suggested data file converts: its
+values read back as the folder names (``null``, ``01`` quoted), jsons that are no COCO json are
+left out, several jsons in one folder are splits by their names, and a ``test``-only export is
+named once, as the val split."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -145,3 +149,98 @@ def test_jsons_in_annotations_get_their_images_folders(shapes_coco, tmp_path):
     data_file = _suggested_data_file(message, tmp_path)
     summary = convert_dataset(data_file, tmp_path / "yolo", "coco", "yolo", progress=False)
     assert [(s.name, s.images) for s in summary.splits] == [("train", 12), ("val", 3)]
+
+
+@pytest.mark.parametrize("name", ["null", "01", "- x"])
+def test_a_folder_name_yaml_reads_as_another_value_gets_it_quoted(name, shapes_coco, tmp_path):
+    """``null`` (a null), ``01`` (a number), ``- x`` (a list item) are quoted: the pasted
+    line reads the folder's name."""
+    root = tmp_path / "export"
+    shutil.copytree(shapes_coco / "train" / "images", root / name)
+    shutil.copy(
+        shapes_coco / "annotations" / "instances_train.json", root / name / "_annotations.coco.json"
+    )
+    message = _convert_error(root, tmp_path, "coco")
+    assert f"train_images: {json.dumps(name)}, train_ann: " in message
+    data_file = _suggested_data_file(message, tmp_path)
+    assert yaml.safe_load(data_file.read_text())["data"]["train_images"] == name
+    summary = convert_dataset(data_file, tmp_path / "yolo", "coco", "yolo", progress=False)
+    assert [(s.name, s.images) for s in summary.splits] == [("train", 12)]
+
+
+def test_jsons_in_one_folder_are_named_by_their_names(shapes_coco, tmp_path):
+    """``labels/train.json`` and ``labels/val.json``, the images in ``images/<split>/``: two
+    splits named by the jsons, not one named ``labels``, with their images folders."""
+    root = tmp_path / "labelled"
+    (root / "labels").mkdir(parents=True)
+    for split in ("train", "val"):
+        shutil.copytree(shapes_coco / split / "images", root / "images" / split)
+        ann = shapes_coco / "annotations" / f"instances_{split}.json"
+        shutil.copy(ann, root / "labels" / f"{split}.json")
+    message = _convert_error(root, tmp_path, "coco")
+    assert (
+        f"root: {root.resolve()}, train_images: images/train, train_ann: labels/train.json, "
+        "val_images: images/val, val_ann: labels/val.json}" in message
+    )
+    data_file = _suggested_data_file(message, tmp_path)
+    summary = convert_dataset(data_file, tmp_path / "yolo", "coco", "yolo", progress=False)
+    assert [(s.name, s.images) for s in summary.splits] == [("train", 12), ("val", 3)]
+
+
+def test_a_roboflow_folder_names_only_its_coco_jsons(roboflow, tmp_path):
+    """A json that is no COCO json (Roboflow's ``README.dataset.json``, a broken file) is left
+    out, and of a split folder's COCO jsons ``_annotations.coco.json`` is the one named."""
+    (roboflow / "valid" / "README.dataset.json").write_text('{"name": "shapes", "splits": 2}')
+    (roboflow / "train" / "broken.json").write_text('{"images": [')
+    shutil.copy(roboflow / "train" / "_annotations.coco.json", roboflow / "train" / "a_copy.json")
+    message = _convert_error(roboflow, tmp_path, "coco")
+    assert message.endswith(
+        f"{roboflow} holds train/_annotations.coco.json, valid/_annotations.coco.json: give as "
+        f"the source a data file naming them (a yaml file holding data: {{format: coco, root: "
+        f"{roboflow.resolve()}, train_images: train, train_ann: train/_annotations.coco.json, "
+        "val_images: valid, val_ann: valid/_annotations.coco.json}; fix the images folders if "
+        "they are elsewhere)"
+    )
+    data_file = _suggested_data_file(message, tmp_path)
+    summary = convert_dataset(data_file, tmp_path / "yolo", "coco", "yolo", progress=False)
+    assert [(s.name, s.images) for s in summary.splits] == [("train", 12), ("val", 3)]
+
+
+def test_a_json_in_annotations_as_the_source_gets_its_dataset_folder_as_root(shapes_coco, tmp_path):
+    """``annotations/train.json`` given as the source: the root is the dataset folder (which
+    holds ``train/images``), not ``annotations/`` with ``train_images: .``."""
+    root = tmp_path / "J"
+    shutil.copytree(shapes_coco / "train" / "images", root / "train" / "images")
+    (root / "annotations").mkdir()
+    ann = root / "annotations" / "train.json"
+    shutil.copy(shapes_coco / "annotations" / "instances_train.json", ann)
+    message = _convert_error(ann, tmp_path, "coco")
+    assert (
+        f"data: {{format: coco, root: {root.resolve()}, train_images: train/images, "
+        "train_ann: annotations/train.json}" in message
+    )
+    data_file = _suggested_data_file(message, tmp_path)
+    summary = convert_dataset(data_file, tmp_path / "yolo", "coco", "yolo", progress=False)
+    assert [(s.name, s.images) for s in summary.splits] == [("train", 12)]
+
+
+def test_a_test_only_export_is_named_as_the_val_split_only(shapes_coco, tmp_path):
+    """A Roboflow export of ``test`` only: the data file names it once, as the val split (not
+    as train and val, two copies of the same images), and the hint says there is no train
+    split, as the output's ``data.yaml`` warns."""
+    root = tmp_path / "test_only"
+    shutil.copytree(shapes_coco / "val" / "images", root / "test")
+    shutil.copy(
+        shapes_coco / "annotations" / "instances_val.json", root / "test" / "_annotations.coco.json"
+    )
+    message = _convert_error(root, tmp_path, "coco")
+    assert message.endswith(
+        f"{root} holds test/_annotations.coco.json: give as the source a data file naming it "
+        f"(a yaml file holding data: {{format: coco, root: {root.resolve()}, val_images: test, "
+        "val_ann: test/_annotations.coco.json}; fix the images folders if they are elsewhere); "
+        "no train split among the jsons' splits (test): the data file converts test as the val "
+        "split only; add train_images and train_ann of a training split to train on it"
+    )
+    data_file = _suggested_data_file(message, tmp_path)
+    summary = convert_dataset(data_file, tmp_path / "yolo", "coco", "yolo", progress=False)
+    assert [(s.name, s.images) for s in summary.splits] == [("val", 3)]

@@ -2,27 +2,34 @@
 
 A source folder without any split of the default layout gets the step that fits what it holds
 (:func:`no_splits_hint`): COCO jsons elsewhere (a Roboflow export's
-``<split>/_annotations.coco.json``, ``annotations/train.json``) the data file naming them, one
-line ready to paste into a yaml file; VOC xml files without ``ImageSets/Main`` lists, or beside
-their images (a labelImg folder), what to move and which lists to write; YOLO images in
-``images/`` itself the data file naming that folder. A COCO json given as the source gets its
-dataset folder, or the data file naming it (:func:`json_source_hint`). Any other folder gets
-the general form of a data file (:func:`~detseg.convert.datasets.source_layout.data_file_hint`).
+``<split>/_annotations.coco.json``, ``annotations/train.json``; a json that is no COCO json is
+left out) the data file naming them, one line ready to paste into a yaml file; VOC xml files
+without ``ImageSets/Main`` lists, or beside their images (a labelImg folder), what to move and
+which lists to write; YOLO images in ``images/`` itself the data file naming that folder. A
+COCO json given as the source gets its dataset folder, or the data file naming it
+(:func:`json_source_hint`). Any other folder gets the general form of a data file
+(:func:`~detseg.convert.datasets.source_layout.data_file_hint`).
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
+
+import yaml
 
 from detseg.convert.datasets.data_file import split_roles
 from detseg.convert.datasets.source_layout import data_file_hint
-from detseg.data.image_io import IMAGE_SUFFIXES
+from detseg.data.image_io import IMAGE_SUFFIXES, is_image_name
 
 __all__ = ["coco_json_hint", "json_source_hint", "no_splits_hint"]
 
 #: The name of a COCO json of the default layout: ``annotations/instances_<split>.json``.
 _PREFIX = "instances_"
+
+#: The COCO json of a Roboflow export's split folder (``valid/_annotations.coco.json``).
+_ROBOFLOW_JSON = "_annotations.coco.json"
 
 #: Files a hint names before "and N more".
 _SHOWN = 4
@@ -44,26 +51,42 @@ def _data_file_text(fmt: str, root: Path, keys: dict[str, str]) -> str:
 
 
 def _yaml_word(text: str) -> str:
-    """``text`` as a value of a YAML flow mapping: as it is, or double-quoted (a JSON string
-    is a YAML one) where a comma, colon, bracket or other YAML sign would cut or change it."""
-    plain = text and text == text.strip() and not set(text) & set(",:{}[]#&*!|>'\"%@`")
+    """``text`` as a value of a YAML flow mapping: as it is where YAML reads it back as this
+    string, else double-quoted (a JSON string is a YAML one): a comma, colon or bracket would
+    cut it, and YAML reads some plain words as other values (``null``, ``~``, ``yes``, ``on``,
+    ``01``) or not at all (``- x``)."""
+    try:
+        plain = yaml.safe_load(f"{{k: {text}}}") == {"k": text}
+    except yaml.YAMLError:
+        plain = False
     return text if plain else json.dumps(text)
 
 
-def _json_split_name(root: Path, ann: Path) -> str:
-    """The split a COCO json stands for: its own folder's name (a Roboflow export's
-    ``valid/_annotations.coco.json``), else its name (``annotations/train.json``,
-    ``instances_val.json``)."""
-    if ann.parent not in (root, root / "annotations"):
-        return ann.parent.name
-    return ann.stem.removeprefix(_PREFIX) or ann.stem
+def _json_split_names(root: Path, jsons: list[Path]) -> dict[str, Path]:
+    """``{split: json}``, the split each COCO json stands for: its own folder's name when it is
+    that folder's one json (a Roboflow export's ``valid/_annotations.coco.json``), else its
+    name less ``instances_`` (``annotations/train.json``, ``labels/val.json`` beside
+    ``labels/train.json``, ``instances_val.json``); two jsons of one split keep the first."""
+    per_folder = Counter(ann.parent for ann in jsons)
+    named: dict[str, Path] = {}
+    for ann in jsons:
+        own_split = ann.parent not in (root, root / "annotations") and per_folder[ann.parent] == 1
+        split = ann.parent.name if own_split else (ann.stem.removeprefix(_PREFIX) or ann.stem)
+        named.setdefault(split, ann)
+    return named
+
+
+def _holds_images(folder: Path) -> bool:
+    """Whether ``folder`` itself holds image files (:data:`IMAGE_SUFFIXES`)."""
+    return any(is_image_name(path) and path.is_file() for path in folder.iterdir())
 
 
 def _json_images(root: Path, ann: Path, split: str) -> str:
     """The images folder of a COCO json of ``split``, relative to ``root``: the json's own
-    folder (its images beside it), else the first of ``<split>/images``, ``<split>``,
-    ``images/<split>``, ``images`` that exists, else ``root`` itself."""
-    if ann.parent not in (root, root / "annotations"):
+    folder when it holds images (a Roboflow export's split folder), else the first of
+    ``<split>/images``, ``<split>``, ``images/<split>``, ``images`` that exists, else
+    ``root`` itself."""
+    if _holds_images(ann.parent):
         return ann.parent.relative_to(root).as_posix()
     for folder in (f"{split}/images", split, f"images/{split}", "images"):
         if (root / folder).is_dir():
@@ -71,46 +94,89 @@ def _json_images(root: Path, ann: Path, split: str) -> str:
     return "."
 
 
-def _coco_json_keys(root: Path, jsons: list[Path]) -> dict[str, str]:
-    """The train / val keys of a data file for COCO jsons under ``root``: a json's role comes
-    from the split it stands for, as the output's ``data.yaml`` picks its roles (``train``,
-    ``valid`` ...); two jsons of one name keep the first."""
-    named: dict[str, Path] = {}
-    for ann in jsons:
-        named.setdefault(_json_split_name(root, ann), ann)
+def _hint_roles(splits: list[str]) -> dict[str, str]:
+    """The roles a suggested data file gives ``splits``: those the output's ``data.yaml``
+    gives them (:func:`split_roles`), less a ``train`` role that falls to an evaluation split
+    (a ``test``-only export's ``test``, the val role's split too), which would convert the same
+    images twice, or test images as training ones; the condition is the one for which
+    :func:`~detseg.convert.datasets.data_file.write_data_file` warns."""
+    roles = split_roles(splits)
+    train = roles.get("train", "")
+    if train == roles.get("val") or train.lower().startswith(("val", "test", "minival")):
+        return {"val": roles.get("val", train)}
+    return roles
+
+
+def _coco_json_keys(root: Path, named: dict[str, Path], roles: dict[str, str]) -> dict[str, str]:
+    """The keys of a data file for the COCO jsons ``named`` (``{split: json}``) under
+    ``root``: the images folder and the json of each role's split."""
     keys: dict[str, str] = {}
-    for role, name in split_roles(list(named)).items():
-        ann = named[name]
-        images = _json_images(root, ann, name)
+    for role, split in roles.items():
+        ann = named[split]
+        images = _json_images(root, ann, split)
         keys |= {f"{role}_images": images, f"{role}_ann": ann.relative_to(root).as_posix()}
     return keys
 
 
 def coco_json_hint(root: Path, jsons: list[Path]) -> str:
-    """What to give for COCO jsons outside the default layout: the data file that names them."""
-    keys = _coco_json_keys(root, jsons)
-    them = "it" if len(jsons) == 1 else "them"
-    return (
+    """What to give for COCO jsons outside the default layout: the data file that names them,
+    with their roles as the output's ``data.yaml`` picks them (``train``, ``valid`` ...); for
+    jsons without a train split, the val role only and why."""
+    named = _json_split_names(root, jsons)
+    roles = _hint_roles(list(named))
+    keys = _coco_json_keys(root, named, roles)
+    them = "it" if len(set(roles.values())) == 1 else "them"
+    hint = (
         f"give as the source a data file naming {them} (a yaml file holding "
         f"{_data_file_text('coco', root, keys)}; fix the images folders if they are elsewhere)"
+    )
+    if "train" in roles:
+        return hint
+    return (
+        f"{hint}; no train split among the jsons' splits ({', '.join(named)}): the data file "
+        f"converts {roles['val']} as the val split only; add train_images and train_ann of a "
+        "training split to train on it"
     )
 
 
 def json_source_hint(ann: Path) -> str:
     """What to give instead of the COCO json ``ann`` as a source: its dataset folder when the
     json sits in the default layout (``<root>/annotations/instances_<split>.json``), else the
-    data file that names it."""
+    data file that names it, rooted at the dataset folder for a json in ``annotations/`` (its
+    images are beside that folder, not in it)."""
     if ann.parent.name == "annotations" and ann.name.startswith(_PREFIX):
         return (
             f"give the dataset folder {ann.parent.parent}, which holds it as annotations/{ann.name}"
         )
+    if ann.parent.name == "annotations":
+        return coco_json_hint(ann.parent.parent, [ann])
     return coco_json_hint(ann.parent, [ann])
+
+
+def _is_coco_json(path: Path) -> bool:
+    """Whether ``path`` reads as a COCO json, a mapping with ``images`` and ``annotations``:
+    not Roboflow's ``README.dataset.json``, a LabelMe json of one image or a broken file."""
+    try:
+        with path.open(encoding="utf-8") as file:
+            data = json.load(file)
+    except (OSError, ValueError):  # ValueError: not JSON, or not UTF-8
+        return False
+    return isinstance(data, dict) and "images" in data and "annotations" in data
+
+
+def _coco_jsons(root: Path) -> list[Path]:
+    """The COCO jsons in ``root`` and its sub-folders; of a folder holding a Roboflow
+    ``_annotations.coco.json``, that one only (another COCO json beside it is a copy)."""
+    jsons = sorted(root.glob("*.json")) + sorted(root.glob("*/*.json"))
+    found = [path for path in jsons if _is_coco_json(path)]
+    roboflow = {path.parent for path in found if path.name == _ROBOFLOW_JSON}
+    return [path for path in found if path.parent not in roboflow or path.name == _ROBOFLOW_JSON]
 
 
 def _coco_hint(root: Path) -> str | None:
     """For COCO jsons in ``root`` or its sub-folders (a Roboflow export, a json beside an
     images folder): the ready data file that names them."""
-    jsons = sorted(root.glob("*.json")) + sorted(root.glob("*/*.json"))
+    jsons = _coco_jsons(root)
     if not jsons:
         return None
     return f"{root} holds {_shown(jsons, root)}: {coco_json_hint(root, jsons)}"
