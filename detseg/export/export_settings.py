@@ -19,6 +19,7 @@ from torch import nn
 
 from detseg.argument_checks import check_output_file, plain_number, whole_ids
 from detseg.choices.export_formats import FORMATS
+from detseg.config.suggest import did_you_mean
 from detseg.export.onnx_export import ANTIALIAS_MIN_OPSET, MAX_OPSET, MIN_OPSET
 from detseg.export.wrappers import ExportError, model_task
 
@@ -26,6 +27,7 @@ __all__ = [
     "FORMAT_SUFFIXES",
     "check_class_count",
     "check_export_settings",
+    "check_format",
     "check_format_suffix",
     "check_onnx_installed",
     "check_integer_settings",
@@ -85,6 +87,17 @@ def format_of(path: str | Path) -> str | None:
     return next((f for f, suffixes in FORMAT_SUFFIXES.items() if suffix in suffixes), None)
 
 
+def check_format(format: object) -> None:
+    """Raise :class:`ExportError` for a format that is none of :data:`FORMATS` (before the
+    file name is compared with it, or the model loaded), with the closest one."""
+    if format not in FORMATS:
+        text = str(format)
+        hint = did_you_mean(text.lower(), FORMATS) or did_you_mean(text, FORMATS)
+        if not hint and text.lower() in FORMATS:
+            hint = f"; did you mean {text.lower()!r}?"
+        raise ExportError(f"unknown export format {format!r}; choose one of {FORMATS}{hint}")
+
+
 def check_format_suffix(path: Path, format: str) -> None:
     """Raise :class:`ExportError` for a file whose suffix names another format than ``format``
     (``x.onnx`` for TorchScript, ``x.pt`` for ONNX; see :data:`FORMAT_SUFFIXES`)."""
@@ -116,8 +129,7 @@ def check_export_settings(
     model: nn.Module, name: str, format: str, opset: int, batch_size: int
 ) -> str:
     """Raise :class:`ExportError` for a combination that cannot be exported; returns the task."""
-    if format not in FORMATS:
-        raise ExportError(f"unknown export format {format!r}; choose one of {FORMATS}")
+    check_format(format)
     task = model_task(model)
     if getattr(model, "has_masks", False):
         raise ExportError(

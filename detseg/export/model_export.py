@@ -43,6 +43,7 @@ from detseg.export.export_result import ExportResult
 from detseg.export.export_settings import (
     check_class_count,
     check_export_settings,
+    check_format,
     check_format_suffix,
     check_integer_settings,
     check_onnx_installed,
@@ -124,6 +125,7 @@ def export_model(
         opset if format == "onnx" else None, input_size, batch_size
     )
     opset = opset if onnx_opset is None else onnx_opset  # np.int64(18): the int 18
+    check_format(format)  # before any file is compared with it or read
     check_source(model_or_checkpoint)
     if not isinstance(dynamic, (bool, np.bool_)):  # the string "no" would count as true
         raise ExportError(f"dynamic must be True or False, got {dynamic!r}")
