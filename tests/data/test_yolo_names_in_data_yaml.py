@@ -25,7 +25,11 @@ def test_missing_classes_txt_points_at_the_data_yaml_with_names(tmp_path):
     assert f"{root} has the data yaml data.yaml with 'names': set the key data.classes " in message
     assert "to data.yaml for its names (--set data.classes=data.yaml)" in message
     # both the tools' and the Python way to read the whole file (names and split folders)
-    assert "as the data file for its names and split folders (--data " in message
+    data_yaml = root / "data.yaml"
+    assert (
+        f"as the data file for its names and split folders (train.py / eval.py --data {data_yaml}, "
+        f"check_data.py {data_yaml}; in Python" in message
+    )
     assert f"load_config(..., data_file={str(root / 'data.yaml')!r})" in message
 
 
