@@ -165,8 +165,10 @@ def predict_checkpoint(
             ``model.roi_heads.nms_thresh=0.6`` or ``eval.crf.iterations=0``.
         max_frames: stop each video, camera or stream after this many frames.
         on_error: called with the message of each input that names nothing or cannot be
-            read, as it fails (default: the message is logged as an error). The messages are
-            also in :attr:`PredictionRun.errors`.
+            read, or a video whose output may not be written (a folder or a read-only file at
+            ``OUT/<stem>.mp4`` or ``.jsonl``), as it fails (default: the message is logged as
+            an error); the other inputs go on. The messages are also in
+            :attr:`PredictionRun.errors`.
         classes: detection only: keep the detections of these classes (names or labels
             ``1..K``; default: every class).
         stream_timeout: seconds a stream URL may take to open and to give each frame
@@ -229,7 +231,7 @@ def predict_checkpoint(
                     predictor, source, out, threshold, max_frames, stem, classes, stream_timeout
                 )
             )
-        except (ValueError, FileNotFoundError) as err:
+        except (ValueError, FileNotFoundError, PermissionError) as err:  # a read-only output
             run.failed.append(source)
             report(err.naming(named) if isinstance(err, SettingError) else str(err))
     _remove_empty_folders(made)  # every input failed: no empty output folder is left

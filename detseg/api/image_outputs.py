@@ -17,7 +17,7 @@ from detseg.api.inputs import InputImage
 from detseg.api.predictor import Predictor
 from detseg.api.results import DetectionResult, SegmentationResult
 from detseg.image_inputs import output_name
-from detseg.visualize.output_files import ANOTHER_OUTPUT_FOLDER, refuse_read_only
+from detseg.visualize.output_files import ANOTHER_OUTPUT_FOLDER, file_written
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def segment_images(
             name = output_name(path, used_names)
         used_stems.add(Path(name).stem.casefold())
         for output in (out / name, out / "labels" / f"{Path(name).stem}.png"):
-            refuse_read_only(output, ANOTHER_OUTPUT_FOLDER)  # named after its input
+            file_written(output, ANOTHER_OUTPUT_FOLDER)  # named after its input
         result.save(out / name)
         result.save_mask(out / "labels" / f"{Path(name).stem}.png")
         count += 1
@@ -92,11 +92,13 @@ def detect_images(
     Returns:
         ``(images, detections)``: how many of each were written.
 
-    Raises:
-        PermissionError: ``out/predictions.json`` is a read-only file (found before any
-            drawing is written: :func:`~detseg.visualize.output_files.refuse_read_only`).
+    Raises (each found before any image is predicted: :func:`_check_predictions_file`):
+        ValueError: ``out/predictions.json`` is a folder, a FIFO, a device or a link loop.
+        FileNotFoundError: ``out/predictions.json`` is a link into a folder that does not
+            exist.
+        PermissionError: ``out/predictions.json`` is a read-only file.
     """
-    refuse_read_only(out / "predictions.json", ANOTHER_OUTPUT_FOLDER)
+    _check_predictions_file(out / "predictions.json")
     records: list[dict] = []
     used_names = set(taken)
     count = 0
@@ -110,7 +112,7 @@ def detect_images(
             image_id = count if image_ids is None else int(image_ids[count - 1])
             path = result.path or Path(f"image{count}.png")
             name = output_name(path, used_names)
-            refuse_read_only(out / name, ANOTHER_OUTPUT_FOLDER)  # named after its input
+            file_written(out / name, ANOTHER_OUTPUT_FOLDER)  # named after its input
             result.save(out / name)
             for record, class_name in zip(result.to_coco(image_id), result.names, strict=True):
                 records.append({**record, "category_name": class_name, "file_name": str(path)})
@@ -123,6 +125,19 @@ def detect_images(
         raise
     _write_predictions(out, records, count)
     return count, len(records)
+
+
+def _check_predictions_file(path: Path) -> None:
+    """Refuse ``path`` (``out/predictions.json``) before any image is predicted when it cannot
+    take the run's records: a folder (refused as :func:`~detseg.api.video_outputs.predict_video`
+    refuses one at a video's outputs), a link loop, a device or a FIFO (which would hang the
+    write), a read-only file (:func:`~detseg.visualize.output_files.file_written`)."""
+    if path.is_dir():
+        raise ValueError(
+            f"cannot write the predictions of the images: {path} is a folder; move it away or "
+            "choose another output folder"
+        )
+    file_written(path, ANOTHER_OUTPUT_FOLDER)
 
 
 def _write_predictions(out: Path, records: list[dict], images: int) -> None:

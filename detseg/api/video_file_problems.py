@@ -1,6 +1,6 @@
-"""Why FFmpeg cannot open a video file: an empty file, an MP4/MOV without its ``moov`` index,
-cut inside a box or without a track (a recording that wrote no frame), or a file that is not
-the MP4 its name says.
+"""Why FFmpeg cannot open a video file: an empty file (or one this user may not read), an
+MP4/MOV without its ``moov`` index, cut inside a box or without a track (a recording that wrote
+no frame), or a file that is not the MP4 its name says.
 
 :class:`~detseg.api.video.VideoSource` asks :func:`unopenable_video_file` before OpenCV opens a
 file (a file that certainly fails is refused without FFmpeg's own complaint on stderr), and
@@ -10,6 +10,7 @@ at the file's MP4 boxes is its own topic, apart from reading frames.
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 __all__ = ["unopenable_video_file", "video_file_problem"]
@@ -26,28 +27,61 @@ def unopenable_video_file(path: Path) -> str | None:
     notebook's own), and such a file needs no decoder to be refused. Anything else is left to
     FFmpeg, which reads a container from its content, not its name: a WebM named ``.mp4``
     plays, and so do files that are text, or start as text, under a video's name (an
-    ``ffconcat`` playlist, a Y4M video).
+    ``ffconcat`` playlist, a Y4M video). A file this user may not read (or that cannot be read
+    at all) is also refused, with the reason (:func:`_unreadable`): a bare ``PermissionError``
+    would end a run of several videos.
     """
-    if path.stat().st_size == 0 or _starts_as_a_document(path):
-        return video_file_problem(path)
+    try:
+        if path.stat().st_size == 0 or _starts_as_a_document(path):
+            return video_file_problem(path)
+    except OSError as error:
+        return _unreadable(error)
     return None
 
 
+def _unreadable(error: OSError) -> str:
+    """The reason, and what to do, for a video file that could not be read (``error``: a
+    permission refused, an I/O error of the disk ...), to follow ``cannot open video <path>:``."""
+    if isinstance(error, PermissionError):
+        return (
+            "this user may not read it (permission denied); give it read permission "
+            "(chmod a+r) or give a copy this user may read"
+        )
+    return f"it cannot be read ({error.strerror or error}); check the disk, or copy it again"
+
+
 def _starts_as_a_document(path: Path) -> bool:
-    """Whether ``path`` starts as HTML, XML, JSON or an HTTP response does (its first
-    non-blank character ``<``, ``{`` or ``[``, or ``HTTP/``), which FFmpeg plays in no
-    container. A DASH manifest (XML with an ``<MPD`` element) is left to FFmpeg, which may play
-    it."""
+    """Whether ``path`` starts as HTML, XML, JSON or an HTTP response does (text, see
+    :func:`_is_text`, whose first non-blank character is ``<``, ``{`` or ``[``, or that starts
+    with ``HTTP/``), which FFmpeg plays in no container. A video may start with one of these
+    bytes (an M2TS packet whose timestamp starts with 0x3C, ``<``; a MOV whose first box is an
+    ``mdat`` of about 960 MiB, length 0x3C......), but then binary bytes follow. A DASH
+    manifest (XML with an ``<MPD`` element) is left to FFmpeg, which may play it."""
     with path.open("rb") as file:
         head = file.read(_DOCUMENT_PROBE_BYTES)
     start = head.lstrip(b" \t\r\n\xef\xbb\xbf")  # blanks, a UTF-8 byte order mark
-    if start.startswith(b"<"):
-        return b"<MPD" not in head
-    return start.startswith((b"{", b"[", b"HTTP/"))
+    if not start.startswith((b"<", b"{", b"[", b"HTTP/")) or not _is_text(start):
+        return False
+    return not start.startswith(b"<") or b"<MPD" not in head
+
+
+def _is_text(start: bytes) -> bool:
+    """Whether the first (up to :data:`_TEXT_PROBE_BYTES`) bytes of ``start`` are UTF-8 text:
+    printable characters and blanks (tab, line ends, form feed), no control byte such as the
+    zeros of a binary header. A character cut at the end of the probe is not held against it."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        text = decoder.decode(start[:_TEXT_PROBE_BYTES], final=False)
+    except UnicodeDecodeError:
+        return False
+    return all(char.isprintable() or char in "\t\n\r\f\v" for char in text)
 
 
 #: Bytes read from the start of a file to tell a web page or data file from a video.
 _DOCUMENT_PROBE_BYTES = 512
+
+#: Bytes at the start of a file (after blanks) that must be text for it to be a document.
+_TEXT_PROBE_BYTES = 64
 
 
 def video_file_problem(path: Path) -> str:

@@ -49,7 +49,7 @@ from detseg.api.video import VideoSource, VideoWriter
 from detseg.api.video_names import VideoName, source_stem
 from detseg.api.video_streams import STREAM_TIMEOUT
 from detseg.argument_checks import check_at_least_one, score_threshold_problem
-from detseg.visualize.output_files import ANOTHER_OUTPUT_FOLDER, refuse_read_only
+from detseg.visualize.output_files import ANOTHER_OUTPUT_FOLDER, file_written
 
 __all__ = ["VideoRun", "count", "frame_record", "predict_video", "video_output_stem"]
 
@@ -125,10 +125,11 @@ def predict_video(
         FileNotFoundError: a video file that does not exist.
         ValueError: a video that cannot be decoded, a camera or stream that cannot be opened,
             ``score_thr`` outside ``[0, 1]`` or given to a segmenter, ``max_frames`` below 1
-            or not an integer, a class the model does not have, a folder where an output
-            file goes (all before any file is written).
+            or not an integer, a class the model does not have, a folder, a FIFO, a device
+            or a link loop where an output file goes (all before any file is written).
+        FileNotFoundError: an output file is a link into a folder that does not exist.
         PermissionError: a read-only file where an output file goes (before any file is
-            written; :func:`~detseg.visualize.output_files.refuse_read_only`).
+            written; :func:`~detseg.visualize.output_files.file_written`).
         OSError: the annotated video cannot be opened for writing.
     """
     if max_frames is not None:
@@ -156,10 +157,10 @@ def predict_video(
             f"cannot write the outputs of {video.name}: {blocked[0]} is a folder; move it "
             "away or choose another output folder"
         )
-    try:  # a read-only output is refused before either file is written, as a folder is
+    try:  # a FIFO, device, link loop or read-only file: before either file is written
         for path in (run.video, run.records):
-            refuse_read_only(path, ANOTHER_OUTPUT_FOLDER)
-    except PermissionError:
+            file_written(path, ANOTHER_OUTPUT_FOLDER)
+    except (ValueError, OSError):
         video.close()
         raise
     out.mkdir(parents=True, exist_ok=True)

@@ -3,11 +3,14 @@
 :func:`file_written` is what :mod:`~detseg.visualize.saving` asks before it writes an image: a
 symbolic link at the path is followed to its target (the target gets the image, the link stays
 a link); a link loop, a device, a FIFO or a socket is refused (the writers rename a new file
-over the old one, which would put a regular file where the device or pipe was); a read-only
-file is refused (:func:`refuse_read_only`, also asked before a video, its ``.jsonl`` records or
-``predictions.json`` is written). The rule is the project's own, not the OS's: a file whose
-mode has no write bit is refused for root as well, who could write it, since such a file was
-protected on purpose.
+over the old one, which would put a regular file where the device or pipe was; a FIFO would
+hang a writer that opens it); a read-only file is refused (:func:`refuse_read_only`). The
+prediction runs ask it too of the files a tool names (``instead``:
+:data:`ANOTHER_OUTPUT_FOLDER`): a video's ``.mp4`` and ``.jsonl`` records and
+``predictions.json`` before any frame or image is predicted, a drawing named after its input
+before it is written. The rule is the project's own, not the OS's: a file whose mode has no
+write bit is refused for root as well, who could write it, since such a file was protected on
+purpose.
 
 :func:`written_in_place` says where the new file cannot be made beside the old one (its folder
 is not writable, the file is): the writers then write into the file itself, as ``cp`` does.
@@ -37,9 +40,15 @@ ANOTHER_FILE_NAME = "choose another file name"
 ANOTHER_OUTPUT_FOLDER = "choose another output folder (--out / out=)"
 
 
-def file_written(path: Path) -> Path:
+def file_written(path: Path, instead: str = ANOTHER_FILE_NAME) -> Path:
     """The file an image written to ``path`` lands in: ``path``, or the target of the symbolic
     link(s) at ``path`` (a link replaced by a file would be cut from what it points to).
+
+    Args:
+        path: the output file.
+        instead: what to do instead, the end of a refusal: :data:`ANOTHER_FILE_NAME` (the
+            caller chose the name) or, where a tool names the file,
+            :data:`ANOTHER_OUTPUT_FOLDER` (as :func:`refuse_read_only` takes it).
 
     Raises:
         ValueError: ``path`` is a link loop, or a device, FIFO or socket (or a link to one):
@@ -58,21 +67,29 @@ def file_written(path: Path) -> Path:
                 raise
             raise ValueError(
                 f"cannot write {path}: it is a symbolic link that leads back to itself (a "
-                "link loop); remove the link or give another file name"
+                f"link loop); remove the link or {_another(instead, 'give another file name')}"
             ) from None
         if not target.parent.is_dir():
             raise FileNotFoundError(
                 f"cannot write {path}: it is a link to {target}, whose folder does not exist; "
                 "create the folder or remove the link"
             )
-    _refuse_special_file(path, target)
-    refuse_read_only(path)
+    _refuse_special_file(path, target, _another(instead, "choose an image file path"))
+    refuse_read_only(path, instead)
     return target
 
 
-def _refuse_special_file(path: Path, target: Path) -> None:
+def _another(instead: str, own_name: str) -> str:
+    """What to do instead of writing a file: ``own_name`` where the caller chose the name
+    (``instead`` is :data:`ANOTHER_FILE_NAME`: the advice fits what was refused), else
+    ``instead`` (another output folder, where a tool names the file)."""
+    return own_name if instead == ANOTHER_FILE_NAME else instead
+
+
+def _refuse_special_file(path: Path, target: Path, instead: str) -> None:
     """Refuse ``target`` (``path`` or its link's target) when it is there and no regular file
-    or folder (a folder is refused by the writers, with an example file name)."""
+    or folder (a folder is refused by the writers, with an example file name); ``instead``:
+    what to do, the end of the message."""
     try:
         mode = target.stat().st_mode
     except OSError:  # not there yet: a new file
@@ -80,9 +97,7 @@ def _refuse_special_file(path: Path, target: Path) -> None:
     kind = _SPECIAL_KINDS.get(stat.S_IFMT(mode))
     if kind is not None:
         link = f" (a link to {target})" if target != path else ""
-        raise ValueError(
-            f"cannot write {path}{link}: it is {kind}, not a file; choose an image file path"
-        )
+        raise ValueError(f"cannot write {path}{link}: it is {kind}, not a file; {instead}")
 
 
 #: What a file of each type (``stat.S_IFMT``) that no image may replace is, in words.

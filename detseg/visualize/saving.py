@@ -7,12 +7,12 @@ before the writer sees it. A file that cannot be written (a read-only folder, a 
 ``OSError`` with the OS's ``errno`` (``ENOSPC`` for a full disk) and the file as its ``filename``
 (what the command-line tools need to name their ``--out``), and neither OpenCV's warning nor
 libpng's ``libpng error: Write Error`` reaches stderr (the image is encoded in memory, Python
-writes the bytes). The writers write a temporary file beside the image and rename it to the
-image's name once it is whole: a failed write leaves no partial file, and an image that was
-there stays as it was. Where the output path stands (:mod:`~detseg.visualize.output_files`): a
-symbolic link is written through (its target gets the new image, the link stays); a read-only
-file, a device, a FIFO or a link loop is refused in one line and left as it is, for root as
-well. Writing files is apart from drawing: the drawings return arrays and write nothing.
+writes the bytes). The bytes are written whole (:mod:`~detseg.visualize.whole_files`): a failed
+write leaves no partial file, and an image that was there stays as it was. Where the output
+path stands (:mod:`~detseg.visualize.output_files`): a symbolic link is written through (its
+target gets the new image, the link stays); a read-only file, a device, a FIFO or a link loop
+is refused in one line and left as it is, for root as well. Writing files is apart from
+drawing: the drawings return arrays and write nothing.
 """
 
 from __future__ import annotations
@@ -21,9 +21,7 @@ import contextlib
 import errno
 import io
 import os
-import secrets
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,8 +30,8 @@ import numpy as np
 from PIL import Image
 
 from detseg.visualize.drawing_inputs import integer_labels, uint8_rgb
-from detseg.visualize.output_files import file_written, written_in_place
 from detseg.visualize.palette import class_colors
+from detseg.visualize.whole_files import write_bytes, write_whole
 
 if TYPE_CHECKING:  # only the annotations name torch: numpy inputs draw without it
     import torch
@@ -69,16 +67,19 @@ def save_label_map(path: str | Path, label_map: torch.Tensor | np.ndarray) -> No
     viewer shows the palette (:func:`label_map_palette`): each class in the colour the
     drawings give it, background black, ``255`` (ignored) white. ``.png``, ``.bmp`` and
     ``.tif``/``.tiff`` hold the palette; ``.pgm``/``.pnm`` have none and are written as
-    grayscale indices.
+    grayscale indices. A leading ``~`` in ``path`` is the home folder.
 
     Raises:
         ValueError: a label outside ``0..255``, a fractional one, or a map that is not
-            ``[H, W]``; a file name whose extension
-            is not a lossless image format (:data:`LOSSLESS_SUFFIXES`: a ``.jpg`` would change
-            the class indices); ``path`` is a device, a FIFO, a socket or a link loop.
+            ``[H, W]``; a file name whose extension is not one of the label-map formats
+            (:data:`LOSSLESS_SUFFIXES`: a ``.jpg`` would change the class indices, and other
+            formats are not read back as the indices); ``path`` is a device, a FIFO, a
+            socket or a link loop.
         TypeError: ``path`` is not a file name (an image given first).
         IsADirectoryError: ``path`` is a folder.
         NotADirectoryError: a file stands where one of ``path``'s folders would be.
+        FileNotFoundError: one of ``path``'s folders is a link to a missing folder or a link
+            loop.
         PermissionError: ``path`` is a read-only file (it is kept; a link at ``path`` is
             written through to its target).
         OSError: the file could not be written.
@@ -86,15 +87,21 @@ def save_label_map(path: str | Path, label_map: torch.Tensor | np.ndarray) -> No
     path = _check_image_path(_path_argument(path, "save_label_map(path, label_map)"), "label map")
     if path.suffix.lower() not in LOSSLESS_SUFFIXES:
         raise ValueError(
-            f"cannot write label map {path}: {path.suffix} is lossy and would change class "
-            f"indices; use a lossless format: {', '.join(sorted(LOSSLESS_SUFFIXES))} (.png)"
+            f"cannot write label map {path}: {path.suffix} is not one of the label-map formats "
+            f"({', '.join(sorted(LOSSLESS_SUFFIXES))}), whose 8-bit indices are read back "
+            "unchanged (a lossy format such as .jpg would change them); end the file name in "
+            ".png"
         )
     labels = integer_labels(label_map, f"cannot write label map {path}")
     if labels.ndim != 2:
-        raise ValueError(f"expected a label map [H, W], got shape {labels.shape}")
+        raise ValueError(
+            f"cannot write label map {path}: expected a label map [H, W], got shape "
+            f"{tuple(labels.shape)}"
+        )
     if labels.size and (labels.min() < 0 or labels.max() > 255):
         raise ValueError(
-            f"labels must lie in 0..255 for a uint8 PNG, got {labels.min()}..{labels.max()}"
+            f"cannot write label map {path}: labels must lie in 0..255 (8-bit class indices), "
+            f"got {labels.min()}..{labels.max()}"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     indices = np.ascontiguousarray(labels, dtype=np.uint8)
@@ -127,7 +134,7 @@ def save_rgb(path: str | Path, image: np.ndarray | torch.Tensor) -> None:
     """Write an RGB image; the format follows the file extension.
 
     Args:
-        path: the image file (its folder is created).
+        path: the image file (its folder is created; a leading ``~`` is the home folder).
         image: ``uint8 [H, W, 3]`` RGB (what the drawing functions return), ``float
             [H, W, 3]`` RGB in ``[0, 1]`` (:func:`detseg.data.image_io.read_image_array`), a
             detseg image tensor ``Float[3, H, W]`` in ``[0, 1]`` (:func:`tensor_to_rgb`), or a
@@ -136,10 +143,13 @@ def save_rgb(path: str | Path, image: np.ndarray | torch.Tensor) -> None:
     Raises:
         ValueError: a file name without an image extension OpenCV writes (``.png``, ``.jpg``
             ...); an image of another shape or type, or a float image with values outside
-            ``[0, 1]``; ``path`` is a device, a FIFO, a socket or a link loop.
+            ``[0, 1]``; a ``.jp2`` image under 32 pixels on a side; ``path`` is a device, a
+            FIFO, a socket or a link loop.
         TypeError: ``path`` is not a file name (an image given first).
         IsADirectoryError: ``path`` is a folder.
         NotADirectoryError: a file stands where one of ``path``'s folders would be.
+        FileNotFoundError: one of ``path``'s folders is a link to a missing folder or a link
+            loop.
         PermissionError: ``path`` is a read-only file (it is kept; a link at ``path`` is
             written through to its target).
         OSError: the file could not be written (an unwritable folder, a full disk): the OS's
@@ -147,13 +157,14 @@ def save_rgb(path: str | Path, image: np.ndarray | torch.Tensor) -> None:
     """
     path = _check_image_path(_path_argument(path, "save_rgb(path, image)"), "image")
     rgb = _rgb_to_save(image, path)
+    _refuse_small_jpeg2000(path, rgb)
     path.parent.mkdir(parents=True, exist_ok=True)
     _write_with_opencv(path, rgb if rgb.ndim == 2 else cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
 
 
 def _write_with_opencv(path: Path, pixels: np.ndarray) -> None:
     """Encode ``pixels`` in the format of ``path``'s extension in memory (``cv2.imencode``) and
-    write the bytes (:func:`_write_file`).
+    write the bytes (:func:`write_whole`).
 
     ``cv2.imwrite`` would write the file itself, and where that fails (a full disk) libpng
     prints ``libpng error: Write Error`` on stderr before detseg's error: OpenCV's PNG encoder
@@ -170,9 +181,9 @@ def _write_with_opencv(path: Path, pixels: np.ndarray) -> None:
     with opencv_log_silenced(), contextlib.suppress(cv2.error):
         encoded, data = cv2.imencode(path.suffix, pixels)
     if encoded:
-        _write_file(path, lambda file: _write_bytes(path, file, data.tobytes()))
+        write_whole(path, lambda file: write_bytes(path, file, data.tobytes()))
     elif path.suffix.lower() in FILE_ENCODED_SUFFIXES:
-        _write_file(path, lambda file: _write_through_opencv(path, file, pixels))
+        write_whole(path, lambda file: _write_through_opencv(path, file, pixels))
     else:
         raise OSError(errno.EIO, f"OpenCV could not encode it as {path.suffix}", str(path))
 
@@ -192,66 +203,14 @@ def _write_through_opencv(path: Path, file: Path, pixels: np.ndarray) -> None:
 
 def _write_with_pillow(path: Path, image: Image.Image) -> None:
     """Encode ``image`` in the format of ``path``'s extension in memory (Pillow) and write the
-    bytes (:func:`_write_file`), as :func:`_write_with_opencv` does: a full disk is the OS's
+    bytes (:func:`write_whole`), as :func:`_write_with_opencv` does: a full disk is the OS's
     ``ENOSPC`` of Python's write."""
     buffer = io.BytesIO()
     try:
         image.save(buffer, format=Image.registered_extensions()[path.suffix.lower()])
     except (OSError, KeyError, ValueError) as exc:
         raise OSError(errno.EIO, f"Pillow could not encode it ({exc})", str(path)) from exc
-    _write_file(path, lambda file: _write_bytes(path, file, buffer.getvalue()))
-
-
-def _write_bytes(path: Path, file: Path, data: bytes) -> None:
-    """Write ``data`` to ``file`` (``path``'s temporary file, or its own); a failure is an
-    ``OSError`` with the OS's ``errno`` and reason, naming ``path``."""
-    try:
-        with open(file, "wb") as handle:
-            handle.write(data)
-    except OSError as exc:
-        raise OSError(exc.errno or errno.EIO, exc.strerror or str(exc), str(path)) from exc
-
-
-def _write_file(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write`` with a temporary file beside ``path``'s file (a hidden name with
-    ``path``'s extension, which the writers read the format from), then rename it to that file.
-
-    ``path``'s file is ``path`` or the target of a symbolic link at ``path`` (the link stays a
-    link); a device, a FIFO or a read-only file is refused (:func:`file_written`). An image is
-    whole or not there: a writer that fails part way (a full disk) leaves a partial file, which
-    is removed, and an image that had the name before keeps it unchanged. The rename is an
-    atomic replace by design: the new file keeps the old one's permission bits, not its owner
-    (it is this user's file) nor its hard links (another name of the old file keeps the old
-    image).
-
-    An existing file whose folder this user may not write, but which he may write, is written
-    in place (:func:`written_in_place`), as ``cp`` writes it: a write that fails there leaves
-    it cut.
-    """
-    target = file_written(path)
-    if written_in_place(target):
-        write(target)
-        return
-    temporary = target.with_name(f".{target.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
-    try:
-        write(temporary)
-        if target.exists():
-            shutil.copymode(target, temporary)
-        os.replace(temporary, target)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
-        if target == path or exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
-            raise
-        raise OSError(  # the link is not where the write failed: name the target's folder
-            exc.errno,
-            f"{exc.strerror} in {target.parent} (the folder of the link's target)",
-            str(path),
-        ) from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
-        raise
+    write_whole(path, lambda file: write_bytes(path, file, buffer.getvalue()))
 
 
 @contextlib.contextmanager
@@ -279,22 +238,60 @@ def _rgb_to_save(image: np.ndarray | torch.Tensor, path: Path) -> np.ndarray:
     return rgb
 
 
+def _refuse_broken_folder_link(folder: Path, path: Path, what: str) -> None:
+    """Refuse ``folder`` (one of the folders of the output ``path``) when it is a symbolic
+    link to a folder that does not exist, or a link loop: it cannot be created (the link is
+    there) nor written in.
+
+    Raises:
+        FileNotFoundError: one line naming the link and what to do.
+    """
+    if not folder.is_symlink() or folder.exists():
+        return
+    raise FileNotFoundError(
+        f"cannot write {what} {path}: {folder} is a link to a missing folder (or a link loop); "
+        "create its target or remove the link"
+    )
+
+
+def _refuse_small_jpeg2000(path: Path, rgb: np.ndarray) -> None:
+    """Refuse to write ``rgb`` as JPEG 2000 (``.jp2``) when a side is under
+    :data:`JPEG2000_MIN_SIDE` pixels: OpenJPEG, OpenCV's encoder, cannot start compressing such
+    an image (its default resolution levels need more), and the write would fail with no
+    reason given."""
+    height, width = rgb.shape[:2]
+    if path.suffix.lower() != ".jp2" or min(height, width) >= JPEG2000_MIN_SIDE:
+        return
+    side = JPEG2000_MIN_SIDE
+    raise ValueError(
+        f"cannot write image {path}: JPEG 2000 needs at least {side} x {side} pixels, the "
+        f"image is {width} x {height} (width x height); use .png, or scale the image up"
+    )
+
+
+#: The fewest pixels on a side of an image OpenCV writes as JPEG 2000.
+JPEG2000_MIN_SIDE = 32
+
+
 def _path_argument(path: object, signature: str) -> Path:
-    """``path`` as a :class:`Path`; an array or tensor there (the arguments swapped) is a
-    ``TypeError`` that gives the ``signature``."""
+    """``path`` as a :class:`Path`, a leading ``~`` the home folder (as ``result.save`` and
+    the video writer take it, not a folder named ``~``); an array or tensor there (the
+    arguments swapped) is a ``TypeError`` that gives the ``signature``."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(
             f"{signature}: the file name comes first, got {type(path).__name__} as path"
         )
-    return Path(path)
+    return Path(path).expanduser()
 
 
 def _check_image_path(path: Path, what: str) -> Path:
     """``path``, refused before OpenCV sees it (whose own error is an unhelpful ``cv2.error``)
-    when it is a folder, a file stands where one of its folders would be created (``mkdir``
-    would fail with a bare ``FileExistsError``), or its extension names no format OpenCV
+    when it is a folder, a file stands where one of its folders would be created, one of its
+    folders is a link to nothing (:func:`_refuse_broken_folder_link`; ``mkdir`` would fail
+    with a bare ``FileExistsError`` on both), or its extension names no format OpenCV
     writes."""
     for folder in path.parents:
+        _refuse_broken_folder_link(folder, path, what)
         if folder.exists() and not folder.is_dir():
             raise NotADirectoryError(
                 f"cannot write {what} {path}: {folder} is a file, not a folder; give a path "

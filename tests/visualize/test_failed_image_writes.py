@@ -23,8 +23,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from detseg.visualize import save_label_map, save_rgb
-from detseg.visualize import saving as saving_module
+from detseg.visualize import save_label_map, save_rgb, whole_files
 
 PIXELS = np.zeros((4, 4, 3), np.uint8)
 
@@ -57,7 +56,7 @@ def fail_part_way(monkeypatch) -> list[str]:
         paths.append(str(path))
         return _FillingFile(path)
 
-    monkeypatch.setattr(saving_module, "open", filling_open, raising=False)
+    monkeypatch.setattr(whole_files, "open", filling_open, raising=False)
     return paths
 
 
@@ -121,7 +120,7 @@ def test_a_write_goes_through_a_temporary_file_of_the_same_format(tmp_path, monk
         written.append(str(path))
         return builtins.open(path, *args, **kwargs)
 
-    monkeypatch.setattr(saving_module, "open", recording, raising=False)
+    monkeypatch.setattr(whole_files, "open", recording, raising=False)
     save_rgb(tmp_path / "drawn.jpg", PIXELS)
     [temporary] = written
     assert Path(temporary).parent == tmp_path and Path(temporary).suffix == ".jpg"

@@ -24,8 +24,7 @@ import cv2
 import numpy as np
 import pytest
 
-from detseg.visualize import save_rgb
-from detseg.visualize import saving as saving_module
+from detseg.visualize import save_rgb, whole_files
 
 GREY = np.full((4, 6, 3), 200, np.uint8)
 
@@ -73,7 +72,7 @@ def test_a_new_file_through_a_link_names_the_targets_folder_in_process(tmp_path,
             raise PermissionError(errno.EACCES, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(saving_module, "open", refused_in_locked, raising=False)
+    monkeypatch.setattr(whole_files, "open", refused_in_locked, raising=False)
     with pytest.raises(PermissionError) as caught:
         save_rgb(open_ / "link.png", GREY)
     assert str(caught.value) == (

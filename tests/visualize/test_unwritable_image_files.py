@@ -19,8 +19,7 @@ from PIL import Image
 from random_checkpoints import write_checkpoint
 from tool_in_process import run_tool_here
 
-from detseg.visualize import save_label_map, save_rgb
-from detseg.visualize import saving as saving_module
+from detseg.visualize import save_label_map, save_rgb, whole_files
 
 
 def refuse_writes(monkeypatch, reason: OSError | None) -> list[int]:
@@ -42,7 +41,7 @@ def refuse_writes(monkeypatch, reason: OSError | None) -> list[int]:
         def refuse_open(path: object, mode: str = "r", *args: object, **kwargs: object) -> None:
             raise reason
 
-        monkeypatch.setattr(saving_module, "open", refuse_open, raising=False)
+        monkeypatch.setattr(whole_files, "open", refuse_open, raising=False)
     return levels
 
 
