@@ -1,6 +1,7 @@
 """Checkpoints with random weights (a small detector, a small Mask R-CNN, a tiny U-Net; see
 ``tests/random_checkpoints.py``), a short generated video, ``predictor`` (the detector, then
-the U-Net, loaded), and ``reader``: the image reader counting the decoded images alive."""
+the U-Net, loaded), ``reader``: the image reader counting the decoded images alive, and
+``run_two_videos``: ``predict_checkpoint`` on a video and a copy of it, its errors collected."""
 
 from __future__ import annotations
 
@@ -40,6 +41,22 @@ def write_video(path: Path, frames: int = 5, size: int = 64) -> Path:
         writer.write(frame)
     writer.release()
     return path
+
+
+def run_two_videos(checkpoint: Path, video: Path, out: Path, tmp_path: Path):
+    """``(run, errors)`` of ``predict_checkpoint`` on ``video`` and its copy
+    ``tmp_path/other/take2.mp4`` (one frame each) into ``out``, the errors it reported."""
+    from detseg.predict_images import predict_checkpoint
+
+    copy = tmp_path / "other" / "take2.mp4"
+    copy.parent.mkdir()
+    copy.write_bytes(video.read_bytes())
+    errors: list[str] = []
+    run = predict_checkpoint(
+        checkpoint, [str(video), str(copy)], out, device="cpu", max_frames=1,
+        on_error=errors.append,
+    )  # fmt: skip
+    return run, errors
 
 
 def write_photos(folder: Path, count: int, height: int, width: int) -> list[Path]:

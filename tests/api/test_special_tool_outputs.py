@@ -19,6 +19,8 @@ import detseg
 from detseg.api.video_outputs import predict_video
 from detseg.predict_images import predict_checkpoint
 
+from .conftest import run_two_videos
+
 #: Seconds a refusal may take before the call is taken to hang (on a FIFO with no reader).
 HANG_SECONDS = 120
 
@@ -129,25 +131,13 @@ def test_a_fifo_at_one_video_output_is_that_videos_failure_in_a_run(
     out.mkdir()
     fifo = out / "clip.jsonl"
     os.mkfifo(fifo)
-    copy = tmp_path / "other" / "take2.mp4"
-    copy.parent.mkdir()
-    copy.write_bytes(video.read_bytes())
-    errors: list[str] = []
     runs = []
 
     def run() -> None:
-        runs.append(
-            predict_checkpoint(
-                detector_checkpoint,
-                [str(video), str(copy)],
-                out,
-                device="cpu",
-                max_frames=1,
-                on_error=errors.append,
-            )
-        )
+        runs.append(run_two_videos(detector_checkpoint, video, out, tmp_path))
 
     assert _raised_without_hanging(run, fifo) is None
-    assert runs[0].failed == [str(video)] and len(errors) == 1
+    [(result, errors)] = runs
+    assert result.failed == [str(video)] and len(errors) == 1
     assert errors[0].startswith(f"cannot write {fifo}: it is a FIFO (named pipe), not a file")
-    assert [v.video.name for v in runs[0].videos] == ["take2.mp4"]
+    assert [v.video.name for v in result.videos] == ["take2.mp4"]

@@ -13,7 +13,8 @@ import pytest
 import detseg
 from detseg.api.video import VideoWriter
 from detseg.api.video_outputs import predict_video
-from detseg.predict_images import predict_checkpoint
+
+from .conftest import run_two_videos
 
 
 @pytest.mark.parametrize("blocked", ["clip.mp4", "clip.jsonl"])
@@ -32,18 +33,7 @@ def test_the_other_inputs_are_processed_and_the_blocked_video_reported(
 ):
     out = tmp_path / "out"
     (out / "clip.mp4").mkdir(parents=True)
-    copy = tmp_path / "other" / "take2.mp4"
-    copy.parent.mkdir()
-    copy.write_bytes(video.read_bytes())
-    errors: list[str] = []
-    run = predict_checkpoint(
-        detector_checkpoint,
-        [str(video), str(copy)],
-        out,
-        device="cpu",
-        max_frames=1,
-        on_error=errors.append,
-    )
+    run, errors = run_two_videos(detector_checkpoint, video, out, tmp_path)
     assert run.failed == [str(video)] and len(errors) == 1 and "clip.mp4 is a folder" in errors[0]
     assert [v.video.name for v in run.videos] == ["take2.mp4"]
 

@@ -7,7 +7,7 @@ The tests run as root: a file counts as read-only by its mode (``chmod 0o444``).
 
 from __future__ import annotations
 
-from detseg.predict_images import predict_checkpoint
+from .conftest import run_two_videos
 
 
 def test_the_other_inputs_are_processed_and_the_read_only_video_reported(
@@ -18,18 +18,7 @@ def test_the_other_inputs_are_processed_and_the_read_only_video_reported(
     protected = out / "clip.jsonl"
     protected.write_text("earlier run\n")
     protected.chmod(0o444)
-    copy = tmp_path / "other" / "take2.mp4"
-    copy.parent.mkdir()
-    copy.write_bytes(video.read_bytes())
-    errors: list[str] = []
-    run = predict_checkpoint(
-        detector_checkpoint,
-        [str(video), str(copy)],
-        out,
-        device="cpu",
-        max_frames=1,
-        on_error=errors.append,
-    )
+    run, errors = run_two_videos(detector_checkpoint, video, out, tmp_path)
     assert run.failed == [str(video)] and run.errors == errors
     assert len(errors) == 1
     assert errors[0].startswith(f"cannot write {protected}: the file is read-only; make it")
