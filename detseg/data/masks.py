@@ -39,6 +39,7 @@ from typing import Any
 
 from detseg.data.class_names import read_class_names
 from detseg.data.coco_json import load_coco_json
+from detseg.data.coco_seg import CocoSegmentation
 from detseg.data.label_map_pairing import label_maps_without_image, pair_by_stem
 from detseg.data.seg_classes import (
     check_class_count,
@@ -49,9 +50,10 @@ from detseg.data.seg_dataset import LIST_ALL_HINT, SegmentationDataset, SegSampl
 from detseg.data.voc_seg import VOCSegmentation
 
 # SegmentationDataset, VOCSegmentation, LIST_ALL_HINT and json_category_classes are imported from
-# here too (this module held them first)
+# here too (this module held them first); CocoSegmentation completes the four layouts above
 __all__ = [
     "LIST_ALL_HINT",
+    "CocoSegmentation",
     "FolderSegmentation",
     "SegSample",
     "SegmentationDataset",

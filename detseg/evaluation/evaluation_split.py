@@ -118,17 +118,30 @@ _SPLIT_WORDS = {  # a word of its own, or with a year (COCO's val2017 -> test201
 
 
 def check_split_name(name: str) -> None:
-    """Refuse a split ``name`` that is no single name: empty, ``.``, ``..`` or a path
-    (``a/b``, ``../x``). A split's name becomes part of a path (its files, the default output
-    folder ``eval_<name>``), which such a name would point elsewhere, outside the run's folder
-    too (``x/../../y``).
+    """Refuse a split ``name`` that is no single name: empty, ``.``, ``..``, a path (``a/b``,
+    ``../x``), blank or with blanks around it (``" "``, ``"val "``: a folder ``eval_val `` that
+    looks like ``eval_val``), or holding a control character (a NUL no path may hold). A split's
+    name becomes part of a path (its files, the default output folder ``eval_<name>``), which
+    such a name would point elsewhere, outside the run's folder too (``x/../../y``).
 
     Raises:
         SettingError: one line naming the setting, ``split='a/b'`` (``--split a/b`` by
             ``naming(flags)``).
     """
-    if not isinstance(name, str) or not name or Path(name).name != name or name in (".", ".."):
+    if not _is_single_name(name):
         raise SettingError("{split}: give a split's name, such as val or test", split=name)
+
+
+def _is_single_name(name: object) -> bool:
+    """Whether ``name`` is a string that names one file in a folder: printable, not blank,
+    without blanks around it, no path, not ``.`` or ``..``."""
+    return (
+        isinstance(name, str)
+        and name.isprintable()
+        and name.strip() == name != ""
+        and Path(name).name == name
+        and name not in (".", "..")
+    )
 
 
 def split_section(data: Any, name: str) -> Any:

@@ -18,12 +18,19 @@ def test_a_split_name_gets_its_own_folder_beside_the_checkpoint(tmp_path):
     assert default_output(tmp_path / "best.pt", "test") == tmp_path / "eval_test"
 
 
-@pytest.mark.parametrize("split", ["", ".", "..", "a/b", "../x", "x/../../y", "/abs"])
+@pytest.mark.parametrize(
+    "split", ["", ".", "..", "a/b", "../x", "x/../../y", "/abs", " ", "\t", "val ", "a\x00b"]
+)
 def test_a_split_that_is_no_name_is_refused(tmp_path, split):
     with pytest.raises(SettingError) as caught:
         default_output(tmp_path / "run" / "best.pt", split)
     assert str(caught.value) == f"split={split!r}: give a split's name, such as val or test"
     assert caught.value.naming({"split": "--split"}).startswith("--split ")
+
+
+@pytest.mark.parametrize("split", ["val2017", "test-dev", "train_0", "tëst", "验证"])
+def test_names_of_other_scripts_and_forms_are_splits(tmp_path, split):
+    assert default_output(tmp_path / "best.pt", split) == tmp_path / f"eval_{split}"
 
 
 def test_the_tool_names_its_flag_and_writes_nothing(tmp_path, run_tool):
