@@ -24,6 +24,7 @@ from detseg.dataset_check.scan import scan_split
 from detseg.dataset_check.scan_records import SplitScan
 from detseg.dataset_check.source import held_out_section
 from detseg.dataset_check.stats import split_overlap, split_summary
+from detseg.named_settings import SettingError, literal
 
 __all__ = ["DatasetCheck", "check_dataset", "check_scans", "mask_ground_truth_findings"]
 
@@ -136,12 +137,13 @@ def check_dataset(
         The check; its ``exit_code`` is 1 when an error was found.
 
     Raises:
-        ValueError: Unknown format or key, no root, an unknown split, no test split to be
+        SettingError: ``splits`` is a string, empty or names an unknown split (a
+            ``ValueError``, naming ``splits``).
+        ValueError: Unknown format or key, no root, no test split to be
             found (:func:`.source.held_out_section`), or a reader's check.
         FileNotFoundError: A configured file or folder does not exist.
     """
-    if not splits:
-        raise ValueError("no split to check: give at least one of train, val, test")
+    splits = _checked_splits(splits)
     with _left_to_the_report():  # said once, in the report
         # train first: the other splits may take its class names (_build_split)
         train = build_dataset(data, "train") if "train" in splits else None
@@ -206,6 +208,30 @@ def mask_ground_truth_findings(split: str, dataset: Any) -> list[Finding]:
         message = f"{error} (mask AP cannot score this split: training and evaluation refuse it)"
         return [Finding("error", "segm_ground_truth", split, message, 1)]
     return []
+
+
+#: The splits a check knows (``test``: where the val split lies, ``val`` changed to ``test``).
+SPLITS = ("train", "val", "test")
+
+
+def _checked_splits(splits: Sequence[str]) -> list[str]:
+    """``splits`` as a list of the names of :data:`SPLITS`.
+
+    Raises:
+        SettingError: one line naming the setting (``splits=...``; ``--splits`` by the tool):
+            a string (it would be read letter by letter), no split, or an unknown name.
+    """
+    if isinstance(splits, str):
+        raise SettingError(
+            "{splits}: give a list of split names, e.g. " + literal(f"[{splits!r}]"),
+            splits=splits,
+        )
+    names = list(splits)
+    unknown = [name for name in names if name not in SPLITS]
+    if not names or unknown:
+        what = f"unknown split {literal(repr(unknown[0]))}" if unknown else "no split to check"
+        raise SettingError(f"{{splits}}: {what}; give train, val and/or test", splits=names)
+    return names
 
 
 @contextlib.contextmanager
