@@ -64,8 +64,8 @@ def point_at_data_yaml(err: FileNotFoundError, root: Path, classes: Any) -> File
     lists ``names``, when ``data.classes`` is the YOLO default ``classes.txt``: an Ultralytics
     folder keeps its names in ``data.yaml``, which the key ``data.classes`` can name (names
     only), or which can be the data file (names and split folders). Each way is said in both
-    the tools' form (``--set data.classes=data.yaml``; ``--data FILE`` of ``train.py`` and
-    ``eval.py``, ``FILE`` as ``check_data.py``'s argument) and the Python one
+    the tools' form (``--set data.classes=data.yaml``; ``--data FILE`` of ``detseg-train`` and
+    ``detseg-eval``, ``FILE`` as ``detseg-check-data``'s argument) and the Python one
     (the ``classes`` key of the section, ``load_config(..., data_file=FILE)``): the error
     reaches ``build_dataset`` and ``detseg.engine.train`` callers as well as the tools.
     ``err`` itself otherwise."""
@@ -78,8 +78,8 @@ def point_at_data_yaml(err: FileNotFoundError, root: Path, classes: Any) -> File
     return FileNotFoundError(
         f"{err}; {root} has the data yaml {file.name} with 'names': set the key data.classes "
         f"to {file.name} for its names (--set data.classes={file.name}), or read {file.name} as "
-        f"the data file for its names and split folders (train.py / eval.py --data "
-        f"{shell_word(file)}, check_data.py {shell_word(file)}; in Python "
+        f"the data file for its names and split folders (detseg-train / detseg-eval --data "
+        f"{shell_word(file)}, detseg-check-data {shell_word(file)}; in Python "
         f"load_config(..., data_file={str(file)!r}))"
     )
 

@@ -27,8 +27,8 @@ def test_missing_classes_txt_points_at_the_data_yaml_with_names(tmp_path):
     # both the tools' and the Python way to read the whole file (names and split folders)
     data_yaml = root / "data.yaml"
     assert (
-        f"as the data file for its names and split folders (train.py / eval.py --data {data_yaml}, "
-        f"check_data.py {data_yaml}; in Python" in message
+        "as the data file for its names and split folders (detseg-train / detseg-eval --data "
+        f"{data_yaml}, detseg-check-data {data_yaml}; in Python" in message
     )
     assert f"load_config(..., data_file={str(root / 'data.yaml')!r})" in message
 
