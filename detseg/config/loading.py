@@ -228,9 +228,10 @@ def _data_file_as_config(source: str, what: str = "") -> ConfigError:
     """The error of a data file given as the experiment config: it goes with ``--data``,
     after a model config. ``what``: what the file holds, when it is not a ``data:`` section."""
     found = what or "'model.name' is required, and this file has only a data section"
+    data = name_of_packaged(source) or source
     return ConfigError(
         f"{source}: {found}: a data file goes with a model config, e.g. detseg-train demo "
-        f"--data {name_of_packaged(source) or source} (tools/train.py)"
+        f"--data {data} (tools/train.py), in Python load_config('demo', data_file={data!r})"
     )
 
 

@@ -221,8 +221,8 @@ def _root_and_options(
     options = {**defaults, **{k: v for k, v in data_cfg.items() if k not in ("format", "root")}}
     if data_cfg.get("root") in (None, ""):
         raise ValueError(
-            f"data.root is required: set it (in the config or data file, or --set "
-            f"data.root=PATH) to {_root_layout(fmt, Path(), options)}"
+            f"data.root is required: set it ({_WHERE_ROOT_IS_SET}) to "
+            f"{_root_layout(fmt, Path(), options)}"
         )
     root = Path(data_cfg["root"])
     if not root.is_dir():
@@ -234,10 +234,17 @@ def _root_and_options(
             else f" (a relative root is read from the working folder, {Path.cwd()})"
         )
         raise FileNotFoundError(
-            f"data.root {str(root)!r} is not a folder{where}: set data.root (in the config or "
-            f"data file, or --set data.root=PATH) to {_root_layout(fmt, root, options)}"
+            f"data.root {str(root)!r} is not a folder{where}: set data.root "
+            f"({_WHERE_ROOT_IS_SET}) to {_root_layout(fmt, root, options)}"
         )
     return root, options
+
+
+#: Where ``data.root`` is set, for the tools and for Python callers alike.
+_WHERE_ROOT_IS_SET = (
+    "in the config or data file, or --set data.root=PATH with the tools, "
+    "overrides=['data.root=PATH'] in load_config"
+)
 
 
 def _resolve_config(data_cfg: dict[str, Any]) -> tuple[str, Path, dict[str, Any]]:

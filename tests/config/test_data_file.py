@@ -228,3 +228,13 @@ def test_an_ultralytics_yaml_builds_the_yolo_dataset(tmp_path):
     image, target = dataset[0]
     assert list(dataset.classes) == ["x", "y"] and target["labels"].tolist() == [2]
     assert target["boxes"].tolist() == [[10.0, 5.0, 30.0, 15.0]]
+
+
+def test_a_data_file_given_as_the_config_names_both_ways_to_pair_it():
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(REPO / "configs" / "datasets" / "yolo.yaml"))
+    assert str(caught.value).endswith(
+        "a data file goes with a model config, e.g. detseg-train demo --data datasets/yolo "
+        "(tools/train.py), in Python load_config('demo', data_file='datasets/yolo')"
+    )
+    assert load_config("demo", data_file="datasets/yolo").data.format == "yolo"
