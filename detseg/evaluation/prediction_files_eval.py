@@ -149,7 +149,12 @@ def evaluate_prediction_files(
     if segm:  # the image sizes first: the report rasterises polygons at them
         check_segm_ground_truth(gt_dict, str(gt))
     if images_dir is not None and not Path(images_dir).is_dir():
-        raise FileNotFoundError(f"images folder {images_dir} is not a folder")
+        state = "is a file, not a folder" if Path(images_dir).exists() else "does not exist"
+        raise FileNotFoundError(
+            f"images folder {images_dir} {state}: give the folder the ground truth's file "
+            "names are relative to (--images with detseg-eval, images_dir in Python), or leave "
+            "it out (the worst images are then listed without pictures)"
+        )
     if images_dir is not None:
         _check_images_there(gt_dict, Path(images_dir), gt)
     if images_dir is not None:  # tools/infer.py predicts on photos as their EXIF displays them

@@ -125,8 +125,15 @@ def test_missing_and_malformed_inputs(tmp_path):
         evaluate_prediction_files(tmp_path / "missing.json", pred)
     with pytest.raises(ValueError, match="must hold a json list"):
         evaluate_prediction_files(gt, gt)
-    with pytest.raises(FileNotFoundError, match="is not a folder"):
+    with pytest.raises(FileNotFoundError) as caught:
         evaluate_prediction_files(gt, pred, images_dir=tmp_path / "nowhere")
+    assert str(caught.value) == (
+        f"images folder {tmp_path / 'nowhere'} does not exist: give the folder the ground "
+        "truth's file names are relative to (--images with detseg-eval, images_dir in Python), "
+        "or leave it out (the worst images are then listed without pictures)"
+    )
+    with pytest.raises(FileNotFoundError, match=f"images folder {gt} is a file, not a folder"):
+        evaluate_prediction_files(gt, pred, images_dir=gt)
 
 
 def test_the_log_names_the_output_folder_not_the_staging_folder(tmp_path: Path, caplog) -> None:
