@@ -6,9 +6,10 @@ another order. Each exported detection is paired with an unused reference detect
 label whose box and score are within tolerance (the closest box first). A detection left
 without a partner fails the check, unless it lies at a cut, where which of two nearly equal
 scores stays is rounding: its score is within the score tolerance of the score threshold, or
-its list holds as many detections as the detection limit and its score is within the score
-tolerance of the list's lowest. Anywhere else an unpaired detection is a mismatch: a list that
-is not cut by the limit (one detection, say) is not excused for its lowest-scoring one.
+both lists hold as many detections as the detection limit and its score is within the score
+tolerance of its list's lowest. Anywhere else an unpaired detection is a mismatch: a list that
+is not cut by the limit (one detection, say) is not excused for its lowest-scoring one, and
+neither is the model's lowest where the exported list is short or empty (nothing was cut there).
 
 Exactly equal scores are a tie that the model leaves open: class-wise NMS keeps whichever of
 two overlapping boxes of one score it ranks first, and torchvision and onnxruntime rank equal
@@ -27,6 +28,10 @@ candidate detections are known (a single-stage detector's, before top-k, NMS and
 :mod:`~detseg.export.candidate_detections`), an exported detection is excused only where it is
 one of them within the tolerance. An untrained detector whose scores all tie at the limit
 (every detection at the cut) thus still fails a file with shifted boxes or wrong labels.
+
+An exported list is the output of class-wise NMS, so no two of its boxes of one label overlap
+by more than the NMS IoU threshold: a list that holds such a pair (one box repeated, say) fails,
+and its overlapping detections are not excused at a cut or as a tie.
 
 Nothing else is excused: no tolerance is widened, and two overlapping boxes of one label whose
 scores differ by a rounding error (1e-8) in each list, so that each runtime ranks another
@@ -104,6 +109,8 @@ class DetectionComparison:
         box_tolerance: the allowed box difference in pixels for this image.
         tied: unmatched detections not at a cut that NMS ranked among exactly equal scores
             (see the module docstring); they do not fail the check.
+        overlapping: exported detections overlapping another of their label by more than the
+            NMS IoU threshold, which NMS never keeps (module docstring); they fail the check.
     """
 
     count: int
@@ -115,10 +122,24 @@ class DetectionComparison:
     max_score_diff: float
     box_tolerance: float
     tied: int = 0
+    overlapping: int = 0
 
     @property
     def passed(self) -> bool:
-        return self.unmatched == self.at_cut + self.tied
+        return self.unmatched == self.at_cut + self.tied and self.overlapping == 0
+
+
+#: How far above the NMS IoU threshold two kept boxes may overlap here: the exported boxes are
+#: the runtime's own after rescaling, whose IoU may differ from the one its NMS computed in the
+#: last digits.
+_IOU_ROUNDING = 1e-4
+
+
+def _cut_by_limit(count: int, reference_count: int, limit: int | None) -> bool:
+    """Whether the detection limit cut both lists (each holds ``limit`` detections or more):
+    only then may one list's lowest score be missing from the other. A short or empty exported
+    list cut nothing, so the model's detections it lacks are not excused at the limit."""
+    return limit is not None and min(count, reference_count) >= limit
 
 
 def _at_cut(
@@ -126,19 +147,29 @@ def _at_cut(
     paired: Tensor,
     tolerance: float,
     score_thresh: float | None,
-    limit: int | None,
+    cut_by_limit: bool,
 ) -> Tensor:
     """``Bool[N]``: unpaired detections at a cut: scoring within ``tolerance`` of
-    ``score_thresh``, or (a list of ``limit`` detections or more) within ``tolerance`` of the
-    list's lowest score."""
+    ``score_thresh``, or (where the limit cut both lists: :func:`_cut_by_limit`) within
+    ``tolerance`` of the list's lowest score."""
     at_cut = torch.zeros_like(paired)
     if scores.numel() == 0:
         return at_cut
     if score_thresh is not None:
         at_cut |= scores <= score_thresh + tolerance
-    if limit is not None and scores.numel() >= limit:
+    if cut_by_limit:
         at_cut |= scores <= scores.min() + tolerance
     return at_cut & ~paired
+
+
+def _overlapping(boxes: Tensor, labels: Tensor, nms_thresh: float) -> Tensor:
+    """``Bool[N]``: the detection (``boxes Float[N, 4]`` xyxy, ``labels Int64[N]``) overlaps
+    another of its label by more than ``nms_thresh`` (beyond rounding): class-wise NMS keeps
+    no such two, so a list holding them (a box repeated) is not an NMS output."""
+    overlap = box_iou(boxes, boxes) > nms_thresh + _IOU_ROUNDING
+    same_label = labels[:, None] == labels[None, :]
+    other = ~torch.eye(boxes.shape[0], dtype=torch.bool)
+    return (overlap & same_label & other).any(dim=1)
 
 
 def _exact_ties(scores: Tensor, labels: Tensor) -> Tensor:
@@ -235,7 +266,8 @@ def compare_detections(
         limit: the detector's detection limit per image (``None``: no detection is excused for
             lying at it).
         nms_thresh: the detector's class-wise NMS IoU threshold (``None``: no detection is
-            excused as a tie among exactly equal scores).
+            excused as a tie among exactly equal scores, and overlapping exported boxes are
+            not looked for).
         candidates: the model's detections before its selections (top-k, NMS, limit; see
             :mod:`~detseg.export.candidate_detections`): an exported detection is excused at
             a cut or as a tie only where it is one of them, within the tolerance (``None``:
@@ -267,9 +299,11 @@ def compare_detections(
     if pairs:
         rows, cols = torch.tensor(pairs).unbind(1)
         max_box, max_score = float(box_diff[rows, cols].max()), float(score_diff[rows, cols].max())
-    at_cut = _at_cut(scores, paired, tolerance.score, score_thresh, limit)
-    ref_at_cut = _at_cut(ref_scores, ref_paired, tolerance.score, score_thresh, limit)
+    full = _cut_by_limit(boxes.shape[0], ref_boxes.shape[0], limit)
+    at_cut = _at_cut(scores, paired, tolerance.score, score_thresh, full)
+    ref_at_cut = _at_cut(ref_scores, ref_paired, tolerance.score, score_thresh, full)
     tied, ref_tied = torch.zeros_like(paired), torch.zeros_like(ref_paired)
+    overlapping = torch.zeros_like(paired)
     if nms_thresh is not None:
         tied, ref_tied = _tie_excused(
             (boxes, scores, labels, paired),
@@ -277,6 +311,8 @@ def compare_detections(
             tolerance.score,
             nms_thresh,
         )
+        overlapping = _overlapping(boxes, labels, nms_thresh)
+        at_cut, tied = at_cut & ~overlapping, tied & ~overlapping
     if candidates is not None:  # the selection is excused, never the values
         real = among_candidates(
             boxes, scores, labels, candidates, box_tolerance, tolerance.score_allowed(scores)
@@ -292,6 +328,7 @@ def compare_detections(
         max_score_diff=max_score,
         box_tolerance=box_tolerance,
         tied=int((tied & ~at_cut).sum() + (ref_tied & ~ref_at_cut).sum()),
+        overlapping=int(overlapping.sum()),
     )
 
 

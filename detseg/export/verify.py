@@ -8,7 +8,8 @@ within ``box`` times the longer image side, scores within ``score_rel`` of the m
 ``score`` and at least ``score_floor`` (1 %, 1e-3, 1e-6); only detections at the
 detection limit or the score threshold, or that NMS ranked among exactly equal scores, may go
 unpaired, and an exported one only where it is one of the model's candidate detections, the
-same within the tolerance: see :mod:`~detseg.export.comparison` and
+same within the tolerance; no two exported boxes of one label may overlap by more than the NMS
+IoU threshold: see :mod:`~detseg.export.comparison` and
 :mod:`~detseg.export.candidate_detections`), logits within ``logits_rel`` of their largest
 magnitude.
 
@@ -126,8 +127,9 @@ class VerificationReport:
                 cut = f" ({', '.join(excused)})" if excused else ""
                 out.append(
                     f"  {list(shape)}: {c.count} detections (PyTorch {c.reference_count}), "
-                    f"{c.unmatched} unmatched{cut}, max box diff {c.max_box_diff:.2e} px (allowed "
-                    f"{c.box_tolerance:.2g}), max score diff {c.max_score_diff:.2e}: {status}"
+                    f"{c.unmatched} unmatched{cut}{_overlap_words(c)}, max box diff "
+                    f"{c.max_box_diff:.2e} px (allowed {c.box_tolerance:.2g}), max score diff "
+                    f"{c.max_score_diff:.2e}: {status}"
                 )
             else:
                 out.append(
@@ -177,6 +179,18 @@ class VerificationReport:
             settings,
             flags,
         )
+
+
+def _overlap_words(comparison: DetectionComparison) -> str:
+    """The report's words for exported detections overlapping another of their label by more
+    than the NMS IoU threshold (none: empty): a file that NMS could not have produced, such as
+    one box repeated."""
+    if not comparison.overlapping:
+        return ""
+    return (
+        f", {comparison.overlapping} overlapping another of their label by more than the NMS IoU "
+        "threshold (NMS keeps no such two)"
+    )
 
 
 def _lower_threshold(threshold: float) -> float:

@@ -3,7 +3,10 @@ scores every box 1.0): which of the tied boxes each runtime keeps at the detecti
 open, so those are excused at the cut, but an excused detection must still be one of the
 model's candidates (:mod:`detseg.export.candidate_detections`). The honest ONNX file passes;
 files whose boxes are shifted, labels changed or scores scaled fail, where before every one of
-their detections was excused at the cut and they passed."""
+their detections was excused at the cut and they passed. So do an empty file (the model's
+detections were excused at the limit although the file's list, short, cut nothing) and files
+repeating candidate boxes (each one of the candidates, but two boxes of one label overlapping
+more than NMS lets through)."""
 
 from __future__ import annotations
 
@@ -48,15 +51,39 @@ def test_the_honest_file_passes(tied_export, monkeypatch):
     assert report.passed, "\n".join(report.lines())
 
 
+def _first_half_doubled(outputs: list[torch.Tensor]) -> list[torch.Tensor]:
+    """The first 15 of the 30 detections, each twice: as many as the model's."""
+    return [torch.cat([output[:15], output[:15]]) for output in outputs]
+
+
+OVERLAP = "overlapping another of their label by more than the NMS IoU threshold"
+
 TAMPERS = {
     "+2px": lambda outputs: [outputs[0] + 2.0, outputs[1], outputs[2]],
     "label": lambda outputs: [outputs[0], outputs[1], outputs[2] % 3 + 1],
     "x0.9": lambda outputs: [outputs[0], outputs[1] * 0.9, outputs[2]],
+    # every candidate ties at the limit, but an empty list cut nothing at it
+    "empty": lambda outputs: [output[:0] for output in outputs],
+    # each repeated box is a candidate, but NMS keeps no two boxes of one label that overlap
+    "one box x30": lambda outputs: [output[:1].repeat_interleave(30, 0) for output in outputs],
+    "first half doubled": _first_half_doubled,
+}
+
+#: What the report's line of each image says of the file, where the test looks for it.
+REASONS = {
+    "empty": "0 detections (PyTorch 30), 30 unmatched, ",
+    "one box x30": f"30 {OVERLAP}",
+    "first half doubled": f"30 {OVERLAP}",
 }
 
 
 @pytest.mark.parametrize("name", list(TAMPERS))
 def test_a_tampered_file_fails(tied_export, monkeypatch, name):
     report = verify_tampered(tied_export, monkeypatch, TAMPERS[name])
-    assert not report.passed, "\n".join(report.lines())
-    assert "does NOT match" in report.lines()[-1]
+    lines = report.lines()
+    assert not report.passed, "\n".join(lines)
+    assert "does NOT match" in lines[-1]
+    if name in REASONS:
+        images = [line for line in lines if line.startswith("  [")]
+        assert images and all(REASONS[name] in line for line in images), "\n".join(lines)
+        assert all(line.endswith(": FAILED") for line in images), "\n".join(lines)

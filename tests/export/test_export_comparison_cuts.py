@@ -76,3 +76,14 @@ def test_a_broken_export_with_one_detection_per_image_fails(tiny_model, tmp_path
         assert len(result.model.predict([images[0][0]])[0]["scores"]) == 1
     report = verify_export(result, images=images)
     assert not report.passed, "\n".join(report.lines())
+
+
+def test_a_short_exported_list_is_not_excused_at_the_limit():
+    # the model keeps 2 (its limit); a file with 1, or none, cut nothing at the limit, so the
+    # model's lowest it lacks is a mismatch (before: excused whenever the model's list was full)
+    boxes, scores, labels = [[0, 0, 10, 10], [40, 40, 60, 60]], [0.9, 0.9], [1, 2]
+    reference = _reference(boxes, scores, labels)
+    for count in (1, 0):
+        exported = _detections(boxes[:count], scores[:count], labels[:count])
+        comparison = compare_detections(exported, reference, (100, 100), Tolerance(), 0.5, 2)
+        assert comparison.at_cut == 0 and not comparison.passed

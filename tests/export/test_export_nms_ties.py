@@ -94,3 +94,16 @@ def test_an_untrained_single_level_faster_rcnn_passes_its_onnx_check(tmp_path):
     report = verify_export(result, images)
     assert report.passed, "\n".join(report.lines())
     assert sum(c.tied for c in report.comparisons) > 0, "the images give ties"
+
+
+def test_two_boxes_of_one_label_that_nms_would_not_keep_fail():
+    # the file repeats A1: each copy ties the model's A2 (same score, IoU 0.54) and was excused
+    # as the other runtime's tie winner, but no NMS keeps two boxes of one label overlapping
+    repeated = _compare(([A1, A1, FAR], [0.25] * 3, [1] * 3), ([A2, FAR], [0.25] * 2, [1] * 2))
+    assert repeated.overlapping == 2 and repeated.tied == 1  # only the model's A2
+    assert not repeated.passed
+    # A1 and A2 (IoU 0.54 > 0.5) of one label; of two labels NMS (class-wise) keeps both
+    both = ([A1, A2], [0.25, 0.25])
+    assert _compare((*both, [1, 1]), (*both, [1, 1])).overlapping == 2
+    assert not _compare((*both, [1, 1]), (*both, [1, 1])).passed
+    assert _compare((*both, [1, 2]), (*both, [1, 2])).passed
