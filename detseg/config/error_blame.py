@@ -17,6 +17,7 @@ from typing import Any
 
 from detseg.config.schema import ConfigError
 from detseg.named_settings import NameOnly
+from detseg.shell_words import shell_word
 
 #: How the checks name an override item in their messages: as the tools' flag writes it.
 SET_FLAG = "--set"
@@ -61,12 +62,14 @@ def blame_override(err: ConfigError, source: str, items: list[tuple[str, Any, st
 
 def overrides_named(err: ConfigError, overrides: Any) -> ConfigError:
     """``err`` naming the override item it names first (``--set train.epochs=two``, also as
-    ``--set 'train.epochs'`` where the item has no ``=``) as the caller gave it: a ``{overrides}``
-    field, written ``overrides=['train.epochs=two']`` by ``str(error)`` and ``--set
-    train.epochs=two`` by ``error.naming({"overrides": "--set"})`` (the tools' wording, as it
-    was). ``err`` itself when it names no item of ``overrides`` (a list of ``"key=value"``
-    strings; a mapping's items are named ``override 'key'``, as a Python caller gave them) or
-    names its ``overrides`` already; its other settings stay (:data:`ADVISED_OVERRIDES`)."""
+    ``--set 'train.epochs'`` where the item has no ``=``) as the caller gave it: a
+    ``{overrides}`` field, written ``overrides=['train.epochs=two']`` by ``str(error)`` and
+    ``--set train.epochs=two`` by ``error.naming({"overrides": "--set"})`` (the tools' wording,
+    the item one word of the user's shell: ``--set 'train.epochs=two three'``, see
+    :func:`~detseg.shell_words.shell_word`). ``err`` itself when it names no item of
+    ``overrides`` (a list of ``"key=value"`` strings; a mapping's items are named ``override
+    'key'``, as a Python caller gave them) or names its ``overrides`` already; its other
+    settings stay (:data:`ADVISED_OVERRIDES`)."""
     if "overrides" in err.settings or not isinstance(overrides, list | tuple):
         return err
     template = err.template
@@ -82,7 +85,7 @@ def overrides_named(err: ConfigError, overrides: Any) -> ConfigError:
     if not found:
         return err
     _, _, pattern, item, written = min(found)
-    named = NameOnly(f"overrides=[{item!r}]", written)
+    named = NameOnly(f"overrides=[{item!r}]", shell_word(item))  # one word of the shell
     return ConfigError(re.sub(pattern, "{overrides}", template), **err.settings, overrides=named)
 
 

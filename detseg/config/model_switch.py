@@ -21,6 +21,7 @@ from detseg.config.bases import BASE_KEY, compose, read_yaml
 from detseg.config.error_blame import ADVISED_OVERRIDES, added_overrides
 from detseg.config.model_section import builder_keys
 from detseg.config.schema import ConfigError, ModelConfig
+from detseg.named_settings import NameOnly
 
 
 def model_name(raw: dict[str, Any]) -> Any:
@@ -56,12 +57,24 @@ def model_switch_hint(
     setter = next(where for key_path, _, where in items if key_path == "model.name")
     leftover = _keys_not_taken(new, model_keys or {}) or [found.group(1)]
     drops = [f"model.{key}=null" for key in leftover]
+    # a mapping's item is named "override 'model.name'" (override_items), a string's "--set ..."
+    advised = _added_nulls(leftover) if setter.startswith("override ") else added_overrides(drops)
     return ConfigError(
         f"{err.template}; {setter} switched the model from '{old}' to '{new}' and the config's "
         f"other model keys stay: drop those of {old} that {new} does not take with "
         f"{{{ADVISED_OVERRIDES}}}, or start from a config of {new}",
         **err.settings,
-        **{ADVISED_OVERRIDES: added_overrides(drops)},
+        **{ADVISED_OVERRIDES: advised},
+    )
+
+
+def _added_nulls(keys: list[str]) -> NameOnly:
+    """The :data:`~detseg.config.error_blame.ADVISED_OVERRIDES` value that advises a Python
+    caller who gave ``overrides`` as a mapping to null the model ``keys`` in it
+    (``{'model.fpn': None} added to overrides``); a tool's ``--set model.fpn=null`` words."""
+    listed = ", ".join(f"{f'model.{key}'!r}: None" for key in keys)
+    return NameOnly(
+        f"{{{listed}}} added to overrides", " ".join(f"model.{key}=null" for key in keys)
     )
 
 

@@ -13,7 +13,7 @@ import dataclasses
 import datetime
 import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import yaml
@@ -33,14 +33,16 @@ FORMAT_OVERRIDE = "data.format"
 Overrides = typing.Sequence[str] | Mapping[str, Any]
 
 
-def override_items(overrides: Overrides) -> list[tuple[str, Any, str]]:
+def override_items(overrides: Overrides | None) -> list[tuple[str, Any, str]]:
     """``(key path, value, name in messages)`` of each override: a ``"a.b=value"`` string's
-    value parsed by the field's type, a mapping's value as it is.
+    value parsed by the field's type, a mapping's value as it is; none for ``None``.
 
     Raises:
         ConfigError: a string without ``=`` or a key, a key that is no config field.
-        TypeError: ``overrides`` is neither a sequence of strings nor a mapping.
+        TypeError: ``overrides`` is neither ``None``, a sequence of strings nor a mapping.
     """
+    if overrides is None:
+        return []
     if isinstance(overrides, Mapping):
         items = []
         for key, value in overrides.items():
@@ -51,7 +53,11 @@ def override_items(overrides: Overrides) -> list[tuple[str, Any, str]]:
             _field_type(key_path.split("."), where)  # an unknown key is an error here
             items.append((key_path, value, where))
         return items
-    if isinstance(overrides, str | bytes) or not all(isinstance(i, str) for i in overrides):
+    if (
+        isinstance(overrides, str | bytes)
+        or not isinstance(overrides, Iterable)
+        or not all(isinstance(i, str) for i in overrides)
+    ):
         raise TypeError(
             "overrides must be a list of 'key=value' strings (['train.lr=0.01']) or a "
             f"mapping of dotted keys to values ({{'train.lr': 0.01}}), got {overrides!r}"

@@ -25,6 +25,7 @@ from detseg.dataset_check.source import is_experiment_config, load_data_section
 from detseg.detection.yolo import YOLO_MODELS
 from detseg.named_settings import NameOnly, SettingError, literal
 from detseg.progress_bars import progress_bar
+from detseg.shell_words import shell_word
 
 
 def _check_text_source(source: str | os.PathLike) -> None:
@@ -137,7 +138,10 @@ def training_box_sizes(
                 "{overrides}: "
                 f"{literal(source)} is a COCO json, which has no config keys; drop "
                 "{advised_overrides}, or give an experiment config or a data file",
-                overrides=NameOnly(f"overrides={list(overrides)!r}", " ".join(overrides)),
+                overrides=NameOnly(
+                    f"overrides={list(overrides)!r}",
+                    " ".join(shell_word(item) for item in overrides),
+                ),
                 advised_overrides=NameOnly("overrides"),
             )
         return coco_box_sizes(source, input_size)

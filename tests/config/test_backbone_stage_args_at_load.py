@@ -101,12 +101,12 @@ def test_mobilenet_v2_has_the_stages_of_its_family():
 def test_unet_decoder_widths_count_the_up_blocks():
     message = _error("unet_backbone", "model.decoder_channels=[64, 32]")
     assert message == (
-        "--set model.decoder_channels=[64, 32]: 'model.decoder_channels' must be a list of 4 "
+        "--set 'model.decoder_channels=[64, 32]': 'model.decoder_channels' must be a list of 4 "
         "whole numbers >= 1, one width per up block of the U-Net decoder (to levels c4, c3, c2, "
         "c1, coarse to fine), got [64, 32]; or remove it for the widths of those levels"
     )
     assert _error("unet_resnet34", "model.decoder_channels=[8, 8, 8, 8, 8]").startswith(
-        "--set model.decoder_channels=[8, 8, 8, 8, 8]: 'model.decoder_channels' must be"
+        "--set 'model.decoder_channels=[8, 8, 8, 8, 8]': 'model.decoder_channels' must be"
     )
     assert _load("unet_backbone", "model.decoder_channels=[64, 32, 16, 8]")
 

@@ -10,6 +10,7 @@ refused at load too, naming the key and the choices (the builder refused it only
 model was built, naming the bare argument: ``pooler='x' is not one of ...``)."""
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,8 @@ DEEPLAB = "segmentation/deeplabv3plus_shapes.yaml"
     ],
 )
 def test_a_value_out_of_bounds_is_refused_at_load(config, override, message) -> None:
-    with pytest.raises(ConfigError, match="^" + re.escape(f"--set {override}: {message}") + "$"):
+    tool = f"--set {shlex.quote(override)}: {message}"  # the item one word of the shell
+    with pytest.raises(ConfigError, match="^" + re.escape(tool) + "$"):
         load_config(CONFIGS / config, [override])
 
 

@@ -4,6 +4,7 @@ their settings dataclasses' fields, when the config loads."""
 from __future__ import annotations
 
 import re
+import shlex
 import sys
 import types
 from collections.abc import Sequence
@@ -77,7 +78,8 @@ def _load(*sets: str, **model: Any):
 )
 def test_a_value_of_a_wrong_type_names_the_key(override, message):
     """The error names the ``--set`` that gave the value (not the file, whose value it is not)."""
-    with pytest.raises(ConfigError, match="^" + re.escape(f"--set {override}: {message}")):
+    tool = f"--set {shlex.quote(override)}: {message}"  # the item one word of the shell
+    with pytest.raises(ConfigError, match="^" + re.escape(tool)):
         _load(override)
 
 
@@ -92,7 +94,8 @@ def test_a_value_of_a_wrong_type_names_the_key(override, message):
     ],
 )
 def test_declared_bounds_and_section_checks_apply_at_load(override, message):
-    with pytest.raises(ConfigError, match="^" + re.escape(f"--set {override}: {message}")):
+    tool = f"--set {shlex.quote(override)}: {message}"  # the item one word of the shell
+    with pytest.raises(ConfigError, match="^" + re.escape(tool)):
         _load(override)
 
 
@@ -165,5 +168,6 @@ def test_coerce_keeps_strict_types_for_the_schema():
 )
 def test_real_builders_and_presets_check_their_values(name, override, message):
     """Presets resolve the annotations of their base builder's signature."""
-    with pytest.raises(ConfigError, match="^" + re.escape(f"--set {override}: {message}")):
+    tool = f"--set {shlex.quote(override)}: {message}"  # the item one word of the shell
+    with pytest.raises(ConfigError, match="^" + re.escape(tool)):
         config_from_dict({"model": {"name": name}}, "exp.yaml", overrides=[override])

@@ -36,7 +36,8 @@ def test_invalid_yaml_is_named_with_the_reason_and_the_fixed_form(item, reason, 
     with pytest.raises(ConfigError) as info:
         load_config(DEMO, [item])
     message = str(info.value)
-    assert message.startswith(f"--set {item}: the value of '{key}' is not valid YAML ({reason}")
+    # the item one word of the shell, quoted as it holds braces, brackets or spaces
+    assert message.startswith(f"--set '{item}': the value of '{key}' is not valid YAML ({reason}")
     assert fixed in message and "quote the whole argument" in message
     assert "must be a" not in message and "\n" not in message
 

@@ -37,7 +37,7 @@ def checkpoint(tmp_path_factory) -> Path:
         (
             "eval",
             "overrides=['eval']: expected KEY=VALUE, e.g. train.lr=0.01",
-            "--set 'eval': expected KEY=VALUE, e.g. train.lr=0.01",
+            "--set eval: expected KEY=VALUE, e.g. train.lr=0.01",
         ),
         (
             "train.epoch=3",
@@ -99,7 +99,7 @@ def test_the_item_to_write_instead_is_named_as_an_override_too():
     assert "; write it as 'model.rpn={nms_thresh: 0.6}' (quote" in str(caught.value)
     assert "--set" not in str(caught.value)
     tool = caught.value.naming(TOOL_FLAGS)
-    assert tool.startswith(f"--set {item}: the value of 'model.rpn' is not valid YAML")
+    assert tool.startswith(f"--set '{item}': the value of 'model.rpn' is not valid YAML")
     assert '; write it as --set "model.rpn={nms_thresh: 0.6}" (quote' in tool
 
 

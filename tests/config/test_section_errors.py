@@ -51,5 +51,5 @@ def test_anchor_levels_are_checked_when_the_config_loads():
     with pytest.raises(ConfigError) as err:
         load_config(ROOT / "configs" / "demo.yaml", ["model.anchor_sizes=[[1]]"])
     message = str(err.value)
-    assert message.startswith("--set model.anchor_sizes=[[1]]: ")  # the value that is wrong
+    assert message.startswith("--set 'model.anchor_sizes=[[1]]': ")  # the value that is wrong
     assert "'model.anchor_sizes' has 1 levels but 'model.aspect_ratios' has 4" in message

@@ -5,6 +5,7 @@ pixel or two, and is refused with one line naming the key."""
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -25,8 +26,9 @@ def test_absurd_factors_are_refused_naming_the_key(scales):
     with pytest.raises(ConfigError) as err:
         load_config(UNET, [f"eval.tta_scales={scales}"])
     message = str(err.value)
+    item = shlex.quote(f"eval.tta_scales={scales}")  # one word of the shell
     assert message.startswith(
-        f"--set eval.tta_scales={scales}: eval.tta_scales must be a non-empty list of factors "
+        f"--set {item}: eval.tta_scales must be a non-empty list of factors "
         "in [0.25, 4] (image resize factors; multi-scale testing uses 0.5 to 2), got "
     )
     assert "\n" not in message

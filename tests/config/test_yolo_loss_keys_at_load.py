@@ -4,6 +4,8 @@ settings of the config's YOLO version; not once the data has loaded and the mode
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 from tool_wording import as_tool
 
@@ -35,7 +37,7 @@ def test_bad_yolo_setting_refused_at_load_naming_its_key(path, override, message
         load_config(path, [override])
     text = str(info.value)
     assert "\n" not in text
-    assert text.startswith(f"--set {override}: ")
+    assert text.startswith(f"--set {shlex.quote(override)}: ")
     assert message in text
 
 

@@ -4,6 +4,8 @@ with one line naming the key, not once the data has loaded and the model is buil
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 from tool_wording import as_tool
 
@@ -32,7 +34,7 @@ def test_other_version_setting_refused_at_load(path, override, key):
         load_config(path, [override])
     message = str(info.value)
     assert "\n" not in message
-    assert message.startswith(f"--set {override}: '{key}'")
+    assert message.startswith(f"--set {shlex.quote(override)}: '{key}'")
 
 
 def test_own_settings_load():

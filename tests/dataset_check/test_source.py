@@ -72,7 +72,7 @@ def test_bad_data_file_overrides(tmp_path: Path, override: str, message: str):
         (
             "train.lr=0.1",
             "overrides=['train.lr=0.1']: a data file",
-            "--set 'train.lr=0.1': a data file",
+            "--set train.lr=0.1: a data file",
         ),
         (
             "data.train_anns=x",
@@ -87,7 +87,7 @@ def test_bad_data_file_overrides(tmp_path: Path, override: str, message: str):
         (
             "data.classes=[a",
             "overrides=['data.classes=[a']: the value",
-            "--set data.classes=[a: the",
+            "--set 'data.classes=[a': the",
         ),
     ],
     ids=["not_data", "unknown_key", "other_format", "not_yaml"],

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from detseg.engine.checkpointing.random_states import rng_state, set_rng_state
-from detseg.named_settings import NameOnly, SettingError
+from detseg.named_settings import NameOnly, SettingError, literal
 from detseg.torch_files import CheckpointError
 
 logger = logging.getLogger(__name__)
@@ -89,15 +89,15 @@ def check_resume_entries(state: dict[str, Any], source: str | Path, ema: bool = 
     missing = [k for k in TRAINING_ENTRIES if k not in state]
     if missing:
         raise ResumeError(
-            f"cannot resume from {source}: it lacks the training state {missing} that a "
+            f"cannot resume from {literal(source)}: it lacks the training state {missing} that a "
             "last.pt written by detseg-train holds (a best.pt or a weights-only file has "
             "none); resume from such a last.pt, or start without {resume}",
             **TRAIN_SETTINGS,
         )
     if ema and "ema" not in state:
         raise ResumeError(
-            f"cannot resume from {source} with train.ema=true: the run trained without EMA "
-            "(the file has no EMA state); resume with {overrides}, or start without {resume}",
+            f"cannot resume from {literal(source)} with train.ema=true: the run trained without "
+            "EMA (the file has no EMA state); resume with {overrides}, or start without {resume}",
             overrides=NameOnly("train.ema=False in the config", "train.ema=false"),
             **TRAIN_SETTINGS,
         )
@@ -119,8 +119,8 @@ def check_resume_entries(state: dict[str, Any], source: str | Path, ema: bool = 
             problems.append(f"{entry}[{key!r}] is of type {type(holder[key]).__name__}, not {name}")
     if problems:
         raise ResumeError(
-            f"cannot resume from {source}: {'; '.join(dict.fromkeys(problems))}; it was not "
-            "written by a training run (or was edited): resume from an older copy renamed to "
+            f"cannot resume from {literal(source)}: {'; '.join(dict.fromkeys(problems))}; it was "
+            "not written by a training run (or was edited): resume from an older copy renamed to "
             "last.pt, or start without {resume}",
             **TRAIN_SETTINGS,
         )

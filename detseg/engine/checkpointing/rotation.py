@@ -21,6 +21,7 @@ from typing import Any
 
 from detseg.engine.checkpointing.checkpoint import fsync_dir, load_checkpoint, save_checkpoint
 from detseg.engine.checkpointing.resume_state import TRAIN_SETTINGS, ResumeError
+from detseg.named_settings import literal
 from detseg.torch_files import CheckpointError, is_complete
 
 logger = logging.getLogger(__name__)
@@ -186,7 +187,7 @@ def load_resumable(path: str | Path, set_aside_damaged: bool = True) -> tuple[di
             logger.warning("%s", "; ".join(notes))
         return state, candidate
     raise ResumeError(
-        "cannot resume: " + "; ".join(errors) + ". Start without {resume}, or point "
+        "cannot resume: " + literal("; ".join(errors)) + ". Start without {resume}, or point "
         "{work_dir} at the run's folder.",
         **TRAIN_SETTINGS,
     )

@@ -363,6 +363,8 @@ def _raise_together(
     failed = next((rank for rank, report in enumerate(reports) if report is not None), None)
     if failed is None:
         return
+    if failed == dist.rank and own_line and isinstance(failure, SettingError):
+        raise failure  # the others rebuild it from its template and settings, as they are
     if failed == dist.rank and failure is not None and own_line and line == str(failure):
         raise failure  # its message is the line already
     failed_line, failed_type, failed_named, failed_copy = reports[failed]
@@ -378,12 +380,13 @@ def _named_settings(
     error: Exception | None,
 ) -> tuple[type[SettingError], str, dict[str, Any]] | None:
     """What every process rebuilds a :class:`~detseg.named_settings.SettingError` from: its
-    type, its message's template on one line and its settings (``type(template, **settings)``
-    names them as its caller gave them, keyword or flag); ``None`` for any other error, which
-    the others raise as the line alone."""
+    type, its message's template as it is (the runs of spaces of a path in it kept) and its
+    settings (``type(template, **settings)`` names them as its caller gave them, keyword or
+    flag); ``None`` for any other error, which the others raise as the line alone. The process
+    that raised it raises it itself."""
     if not isinstance(error, SettingError):
         return None
-    return type(error), " ".join(error.template.split()), dict(error.settings)
+    return type(error), error.template, dict(error.settings)
 
 
 def _travelling_copy(error: Exception, line: str) -> Exception | None:

@@ -54,6 +54,7 @@ from detseg.engine.training.resume_at_same_images import (
 )
 from detseg.engine.training.run_state import RunState
 from detseg.engine.training.training_run import TrainingRun
+from detseg.named_settings import literal
 from detseg.run_folders import holds_last_checkpoint
 from detseg.torch_files import load_state_error, state_mismatch
 
@@ -85,12 +86,12 @@ def check_resumable(work_dir: Path) -> None:
     moved = work_dir / "previous_last.1"
     if moved.is_dir():  # a new run started there moved the previous run's checkpoints aside
         where += (
-            f"; the previous run's last.pt was moved to {moved} when a new run started there "
-            "(move its files back to resume that run)"
+            f"; the previous run's last.pt was moved to {literal(moved)} when a new run started "
+            "there (move its files back to resume that run)"
         )
     raise ResumeError(
-        f"cannot resume: the work dir {work_dir} {where}; start without {{resume}}, or point "
-        "{work_dir} at the run's folder",
+        f"cannot resume: the work dir {literal(work_dir)} {where}; start without {{resume}}, or "
+        "point {work_dir} at the run's folder",
         **TRAIN_SETTINGS,
     )
 

@@ -196,10 +196,10 @@ def check_train_objects(train_set: DetectionDataset) -> None:
 
     Raises:
         SettingError: (a ``ValueError``) ``num_objects`` is 0: one line naming the split's
-            files and image count, and ``tools/check_data.py`` to run with the config's data
-            file and overrides, named as the caller gave them: ``data_file`` / ``overrides``
-            of :func:`~detseg.config.load_config` from Python, ``--data`` / ``--set`` from
-            ``tools/train.py``.
+            files and image count, and ``tools/check_data.py`` to run on the config (or its
+            data file: its argument, as it has no ``--data``) with the same overrides, named as
+            the caller gave them: ``overrides`` of :func:`~detseg.config.load_config` from
+            Python, ``--set`` from ``tools/train.py``.
     """
     if train_set.num_objects != 0 or _object_on_read_size(train_set):
         return
@@ -208,10 +208,9 @@ def check_train_objects(train_set: DetectionDataset) -> None:
         f"the train split ({literal(train_set.split_source)}) has no object to learn from: none "
         f"of its {images} has an annotated object that training keeps (no annotation, or every "
         "one refused or dropped by the box checks: degenerate, or outside its image), so the "
-        "detector would learn background alone; run detseg-check-data (tools/check_data.py) on "
-        "this config (with the same {data_file} / {overrides}) to see what the reader finds, "
-        "then add or fix the annotations",
-        data_file=NameOnly("data_file"),
+        "detector would learn background alone; run detseg-check-data (tools/check_data.py) "
+        "with this config (or the data file given with it) as its argument and the same "
+        "{overrides} to see what the reader finds, then add or fix the annotations",
         overrides=NameOnly("overrides"),
     )
 

@@ -38,7 +38,7 @@ from detseg.engine.runtime.distributed import (
 from detseg.engine.training.run_state import is_unscored
 from detseg.engine.training.training_run import TrainingRun
 from detseg.engine.validation.sharded import validate
-from detseg.named_settings import NameOnly, literal
+from detseg.named_settings import literal
 
 logger = logging.getLogger(__name__)
 
@@ -229,22 +229,19 @@ def _write_final_files(run: TrainingRun) -> None:
         logger.warning("could not draw curves.png: %s", err)
 
 
-#: A resume named without a value: ``resume`` from Python, ``--resume`` from the tool.
-_RESUME = NameOnly("resume")
-
-
 def failed_write_error(reason: str, work_dir: Path) -> WorkDirError:
     """The one-line error of a failed write (a checkpoint, the run's records): ``reason``, then
     what to do once it is fixed: continue with a resume from the run's ``last.pt`` in
     ``work_dir``; before its first ``last.pt`` there is nothing to resume from (the resume
-    would be refused), so: start again. The resume is named as the caller gave it:
-    ``resume=True`` to :func:`detseg.engine.train`, ``--resume`` to ``tools/train.py``."""
-    if (work_dir / "last.pt").is_file():
-        then = "then continue with {resume} (an earlier last.pt is left as it was)"
-        resume = TRAIN_SETTINGS["resume"]
-    else:
-        then, resume = "then start the run again (it wrote no last.pt to {resume} from)", _RESUME
-    return WorkDirError(f"{literal(reason)}, {then}", resume=resume)
+    would be refused), so: start again. The resume to continue with is named as the caller
+    gave it: ``resume=True`` to :func:`detseg.engine.train`, ``--resume`` to
+    ``tools/train.py``."""
+    if not (work_dir / "last.pt").is_file():  # no setting to name: nothing to resume from
+        return WorkDirError(
+            f"{literal(reason)}, then start the run again (it wrote no last.pt to resume from)"
+        )
+    then = "then continue with {resume} (an earlier last.pt is left as it was)"
+    return WorkDirError(f"{literal(reason)}, {then}", resume=TRAIN_SETTINGS["resume"])
 
 
 def checkpoint_write_error(path: Path, err: OSError) -> WorkDirError:

@@ -114,5 +114,5 @@ def test_one_process_raises_a_failed_step_write_at_once(tmp_path, what, has_last
     assert run.state.iteration == (1 if what == "metrics.jsonl" else 2)  # no later step ran
     then = _RESUME if has_last else _START_AGAIN
     assert str(raised.value) == _line(tmp_path, what, then)
-    tool_then = then.replace("resume=True", "--resume").replace("to resume", "to --resume")
+    tool_then = then.replace("resume=True", "--resume")  # "to resume from" names no setting
     assert raised.value.naming({"resume": "--resume"}) == _line(tmp_path, what, tool_then)

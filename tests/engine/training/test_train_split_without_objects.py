@@ -36,7 +36,7 @@ SETS = ["train.num_workers=0", "data.augmentations=[]", "device=cpu"]
 #: What every refusal says after the split's files.
 WHAT_TO_DO = (
     r"\) has no object to learn from: none of its 4 images has an annotated object that "
-    r"training keeps .*background alone; run detseg-check-data \(tools/check_data.py\) on this "
+    r"training keeps .*background alone; run detseg-check-data \(tools/check_data.py\) with this "
     r"config"
 )
 
@@ -101,13 +101,14 @@ def test_coco_train_split_without_objects_is_refused(shapes, tmp_path, edit):
         _build("coco", root)
     assert "\n" not in str(caught.value)
     # named as a Python caller gives them: load_config's keywords (the tool's flags: below)
-    assert str(caught.value).endswith(_CHECK_AGAIN.format("data_file", "overrides"))
+    assert str(caught.value).endswith(_CHECK_AGAIN.format("overrides"))
 
 
-#: The end of every refusal: the data file and overrides to check the data with, as ``{}``.
+#: The end of every refusal: the overrides to check the data with as ``{}``; check_data has
+#: no --data, so the config or data file is its argument.
 _CHECK_AGAIN = (
-    "on this config (with the same {} / {}) to see what the reader finds, then add or fix the "
-    "annotations"
+    "with this config (or the data file given with it) as its argument and the same {} to see "
+    "what the reader finds, then add or fix the annotations"
 )
 
 
@@ -213,7 +214,8 @@ def test_train_py_stops_with_one_line_before_writing(shapes, tmp_path, run_tool)
     assert result.returncode == 2, result.stderr[-3000:]
     assert not any("Traceback" in line for line in lines), result.stderr[-3000:]
     assert re.match(_coco_refusal(root).replace("^", "^train: error: ", 1), lines[-1]), lines[-1]
-    assert lines[-1].endswith(_CHECK_AGAIN.format("--data", "--set"))
+    assert lines[-1].endswith(_CHECK_AGAIN.format("--set"))
+    assert "--data" not in lines[-1]  # check_data has no --data: the file is its argument
     assert not work_dir.exists()
 
 
