@@ -139,8 +139,15 @@ def image_file_of(images: Path, name: str, named: str) -> str:
 def _image_file_name(images: Path, name: str) -> str:
     """The image file of the id ``name`` in the ``images`` folder: ``<name>.jpg`` (the VOC
     convention), else the first existing ``<name>`` with another image suffix (a converted
-    dataset keeps its PNGs), else ``<name>.jpg`` (reported missing when read)."""
+    dataset keeps its PNGs; lower or upper case), else one whose suffix is an image suffix in
+    another case (``a.Jpg``: looked for only then, by listing ``<name>.*``), else
+    ``<name>.jpg`` (reported missing when read)."""
     for suffix in (".jpg", *IMAGE_SUFFIXES, *(ext.upper() for ext in IMAGE_SUFFIXES)):
         if (images / f"{name}{suffix}").is_file():
             return f"{name}{suffix}"
-    return f"{name}.jpg"
+    mixed_case = sorted(
+        path.name
+        for path in images.glob(f"{glob.escape(name)}.*")
+        if path.suffix.lower() in IMAGE_SUFFIXES and path.stem == name and path.is_file()
+    )
+    return mixed_case[0] if mixed_case else f"{name}.jpg"
