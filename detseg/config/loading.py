@@ -50,6 +50,7 @@ which format takes it.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,8 @@ def load_config(
             :func:`~detseg.config.error_blame.overrides_named`).
         TypeError: ``overrides`` is neither a list of strings nor a mapping.
     """
+    if isinstance(overrides, Iterator):  # a generator: read once here, used more than once
+        overrides = list(overrides)
     try:
         return _loaded(path, overrides, data_file)
     except ConfigError as err:

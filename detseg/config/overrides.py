@@ -53,16 +53,17 @@ def override_items(overrides: Overrides | None) -> list[tuple[str, Any, str]]:
             _field_type(key_path.split("."), where)  # an unknown key is an error here
             items.append((key_path, value, where))
         return items
-    if (
-        isinstance(overrides, str | bytes)
-        or not isinstance(overrides, Iterable)
-        or not all(isinstance(i, str) for i in overrides)
-    ):
+    given: list[Any] | None = (
+        list(overrides)  # read once: a generator gives its items a single time
+        if isinstance(overrides, Iterable) and not isinstance(overrides, str | bytes)
+        else None
+    )
+    if given is None or not all(isinstance(i, str) for i in given):
         raise TypeError(
             "overrides must be a list of 'key=value' strings (['train.lr=0.01']) or a "
             f"mapping of dotted keys to values ({{'train.lr': 0.01}}), got {overrides!r}"
         )
-    return [parse_override(item) for item in overrides]
+    return [parse_override(item) for item in given]
 
 
 def parse_override(item: str) -> tuple[str, Any, str]:

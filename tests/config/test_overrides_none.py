@@ -38,3 +38,14 @@ def test_a_value_that_is_no_overrides_is_told_what_they_are(overrides):
         "dotted keys to values ({'train.lr': 0.01}), got "
     )
     assert message.endswith(f"got {overrides!r}")
+
+
+def test_a_generator_of_overrides_is_read_once_and_applied():
+    config = load_config("demo", (item for item in ["train.epochs=3", "train.lr=0.5"]))
+    assert (config.train.epochs, config.train.lr) == (3, 0.5)
+
+
+def test_an_error_of_a_generator_item_names_it():
+    with pytest.raises(ConfigError) as caught:
+        load_config("demo", (item for item in ["train.epochs=two"]))
+    assert str(caught.value).startswith("overrides=['train.epochs=two']: ")
