@@ -178,8 +178,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="H [W] of the example traced, the input size of a static export (default: the "
         "size a fixed-size detector resizes to, a resizing detector's min_size; for a "
         "segmenter the size it was trained at, the last fixed-size crop or resize (RandomCrop, "
-        "Resize, ...) of its config's data.augmentations, else 512); it takes every word up "
-        "to the next flag: give the checkpoint before it",
+        "Resize, ...) of its config's data.augmentations or a padding after it, else 512); it "
+        "takes every word up to the next flag: give the checkpoint before it",
     )
     parser.add_argument(
         "--batch-size",

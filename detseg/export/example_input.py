@@ -4,7 +4,7 @@
 The traced size is the input size of a static export; a dynamic one only traces at it. A
 detector's is the size its transform resizes to. A segmenter resizes nothing (it labels an
 image at the image's size), so its default is the size it was trained at, that of the last
-fixed-size crop or resize of its config's augmentations (:func:`trained_size`: 256 for
+fixed-size crop, resize or padding of its config's augmentations (:func:`trained_size`: 256 for
 ``configs/segmentation/unet_shapes.yaml``, 480 for the VOC configs), else 512.
 """
 
@@ -37,18 +37,38 @@ SIZED_TRANSFORMS = (
 
 
 def trained_size(augmentations: Sequence[Mapping[str, Any]] | None) -> tuple[int, int] | None:
-    """``(H, W)`` of the last of :data:`SIZED_TRANSFORMS` in a config's ``data.augmentations``
-    (items ``{"name": ..., "height": ..., "width": ...}`` or ``"size": [H, W]``): the size of
-    the training images; ``None`` where there is none."""
-    found = None
+    """``(H, W)`` of the training images by a config's ``data.augmentations`` (items
+    ``{"name": ..., "height": ..., "width": ...}`` or ``"size": [H, W]``): the last of
+    :data:`SIZED_TRANSFORMS`, raised by a ``PadIfNeeded`` after it to its ``min_height`` x
+    ``min_width``; or a ``PadIfNeeded`` after a ``LongestMaxSize`` no longer than it (the
+    letterbox pattern). Items with ``p: 0`` never run and do not count; a choice among
+    transforms (``OneOf``) gives no one size. ``None`` where no size is known."""
+    found: tuple[int, int] | None = None
+    longest: int | None = None  # the bound of a LongestMaxSize, until a size is known
     for item in augmentations or ():
-        if not isinstance(item, Mapping) or item.get("name") not in SIZED_TRANSFORMS:
+        if not isinstance(item, Mapping) or item.get("p", 1) == 0:
             continue
-        size = item.get("size")
-        sides = size if isinstance(size, (list, tuple)) else (item.get("height"), item.get("width"))
-        if len(sides) == 2 and all(isinstance(v, int) and v > 0 for v in sides):
-            found = (int(sides[0]), int(sides[1]))
+        name = item.get("name")
+        if name in SIZED_TRANSFORMS:
+            found, longest = _sides(item.get("size"), item.get("height"), item.get("width")), None
+        elif name == "LongestMaxSize" and isinstance(item.get("max_size"), int):
+            found, longest = None, int(item["max_size"])
+        elif name == "PadIfNeeded":
+            pad = _sides(None, item.get("min_height"), item.get("min_width"))
+            if pad is not None and found is not None:
+                found = (max(found[0], pad[0]), max(found[1], pad[1]))
+            elif pad is not None and longest is not None and longest <= min(pad):
+                found, longest = pad, None
     return found
+
+
+def _sides(size: Any, height: Any, width: Any) -> tuple[int, int] | None:
+    """``(H, W)`` of a transform's ``size: [H, W]`` or its ``height`` and ``width``, when they
+    are positive whole numbers; else ``None``."""
+    sides = size if isinstance(size, (list, tuple)) else (height, width)
+    if len(sides) == 2 and all(isinstance(v, int) and v > 0 for v in sides):
+        return int(sides[0]), int(sides[1])
+    return None
 
 
 def default_input_size(model: nn.Module, trained: tuple[int, int] | None = None) -> tuple[int, int]:
