@@ -62,6 +62,14 @@ def missing_annotation_error(
     """
     if len(missing) == total:
         folder = missing[0].parent
+        suffixed = _ids_with_image_suffix(missing)
+        if suffixed:
+            return FileNotFoundError(
+                f"none of the {total} annotation files listed by {split_file} exists (first: "
+                f"{missing[0]}{_line_of(split_file, missing[0].stem)}); its ids are file "
+                f"names ({suffixed[0]}, where Annotations holds {suffixed[1]}.xml): write each "
+                f"id without its suffix ({suffixed[1]}), one per line"
+            )
         return FileNotFoundError(
             f"none of the {total} annotation files listed by {split_file} exists (first: "
             f"{missing[0]}{_line_of(split_file, missing[0].stem)}); {folder.name} "
@@ -77,6 +85,19 @@ def missing_annotation_error(
         f"{'file' if len(missing) == 1 else 'files'} (an image without objects is an xml "
         "without <object>)"
     )
+
+
+def _ids_with_image_suffix(missing: list[Path]) -> tuple[str, str] | None:
+    """``("a.jpg", "a")`` where the split's first id carries an image suffix (``a.jpg``) and
+    the xml of the id without it exists (``Annotations/a.xml``): a split file of file names,
+    not ids; else ``None``."""
+    first = missing[0]
+    listed = Path(first.stem)  # Annotations/a.jpg.xml: the id "a.jpg"
+    if listed.suffix.lower() not in IMAGE_SUFFIXES:
+        return None
+    if not (first.parent / f"{listed.stem}.xml").is_file():
+        return None
+    return listed.name, listed.stem
 
 
 def _line_of(split_file: Path, name: str) -> str:
