@@ -17,7 +17,7 @@ from detseg.api.inputs import InputImage
 from detseg.api.predictor import Predictor
 from detseg.api.results import DetectionResult, SegmentationResult
 from detseg.image_inputs import output_name
-from detseg.visualize.output_files import ANOTHER_OUTPUT_FOLDER, file_written
+from detseg.visualize.output_files import ANOTHER_OUTPUT_FOLDER, file_written, refuse_tool_outputs
 
 logger = logging.getLogger(__name__)
 
@@ -92,13 +92,13 @@ def detect_images(
     Returns:
         ``(images, detections)``: how many of each were written.
 
-    Raises (each found before any image is predicted: :func:`_check_predictions_file`):
+    Raises (each before any image is predicted: :func:`.output_files.refuse_tool_outputs`):
         ValueError: ``out/predictions.json`` is a folder, a FIFO, a device or a link loop.
         FileNotFoundError: ``out/predictions.json`` is a link into a folder that does not
             exist.
         PermissionError: ``out/predictions.json`` is a read-only file.
     """
-    _check_predictions_file(out / "predictions.json")
+    refuse_tool_outputs((out / "predictions.json",), "the predictions of the images")
     records: list[dict] = []
     used_names = set(taken)
     count = 0
@@ -125,19 +125,6 @@ def detect_images(
         raise
     _write_predictions(out, records, count)
     return count, len(records)
-
-
-def _check_predictions_file(path: Path) -> None:
-    """Refuse ``path`` (``out/predictions.json``) before any image is predicted when it cannot
-    take the run's records: a folder (refused as :func:`~detseg.api.video_outputs.predict_video`
-    refuses one at a video's outputs), a link loop, a device or a FIFO (which would hang the
-    write), a read-only file (:func:`~detseg.visualize.output_files.file_written`)."""
-    if path.is_dir():
-        raise ValueError(
-            f"cannot write the predictions of the images: {path} is a folder; move it away or "
-            "choose another output folder"
-        )
-    file_written(path, ANOTHER_OUTPUT_FOLDER)
 
 
 def _write_predictions(out: Path, records: list[dict], images: int) -> None:

@@ -49,7 +49,7 @@ from detseg.api.video import VideoSource, VideoWriter
 from detseg.api.video_names import VideoName, source_stem
 from detseg.api.video_streams import STREAM_TIMEOUT
 from detseg.argument_checks import check_at_least_one, score_threshold_problem
-from detseg.visualize.output_files import ANOTHER_OUTPUT_FOLDER, file_written
+from detseg.visualize.output_files import refuse_tool_outputs
 
 __all__ = ["VideoRun", "count", "frame_record", "predict_video", "video_output_stem"]
 
@@ -129,7 +129,7 @@ def predict_video(
             or a link loop where an output file goes (all before any file is written).
         FileNotFoundError: an output file is a link into a folder that does not exist.
         PermissionError: a read-only file where an output file goes (before any file is
-            written; :func:`~detseg.visualize.output_files.file_written`).
+            written; :func:`~detseg.visualize.output_files.refuse_tool_outputs`).
         OSError: the annotated video cannot be opened for writing.
     """
     if max_frames is not None:
@@ -150,16 +150,8 @@ def predict_video(
     run = VideoRun(
         video.name, 0, 0, out / f"{stem}.mp4", out / f"{stem}.jsonl", task=predictor.task
     )
-    blocked = [path for path in (run.video, run.records) if path.is_dir()]
-    if blocked:  # before either file is written: no half of the outputs left behind
-        video.close()
-        raise ValueError(
-            f"cannot write the outputs of {video.name}: {blocked[0]} is a folder; move it "
-            "away or choose another output folder"
-        )
-    try:  # a FIFO, device, link loop or read-only file: before either file is written
-        for path in (run.video, run.records):
-            file_written(path, ANOTHER_OUTPUT_FOLDER)
+    try:  # a folder, FIFO, device, link loop or read-only file: before either is written
+        refuse_tool_outputs((run.video, run.records), f"the outputs of {video.name}")
     except (ValueError, OSError):
         video.close()
         raise

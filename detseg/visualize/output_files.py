@@ -22,6 +22,7 @@ import errno
 import os
 import pwd
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "ANOTHER_OUTPUT_FOLDER",
     "file_written",
     "refuse_read_only",
+    "refuse_tool_outputs",
     "written_in_place",
 ]
 
@@ -84,6 +86,31 @@ def _another(instead: str, own_name: str) -> str:
     (``instead`` is :data:`ANOTHER_FILE_NAME`: the advice fits what was refused), else
     ``instead`` (another output folder, where a tool names the file)."""
     return own_name if instead == ANOTHER_FILE_NAME else instead
+
+
+def refuse_tool_outputs(paths: Sequence[Path], what: str) -> None:
+    """Refuse the files a tool names itself (``predictions.json``, a video's ``<stem>.mp4`` and
+    ``<stem>.jsonl``) before any of them is written, so that no half of the outputs is left
+    behind: a folder at one of them, then a FIFO, device, link loop or read-only file
+    (:func:`file_written`, advising :data:`ANOTHER_OUTPUT_FOLDER`).
+
+    Args:
+        paths: the output files.
+        what: what they hold, for the message (``"the outputs of clip.mp4"``).
+
+    Raises:
+        ValueError: a folder, FIFO, device or link loop at one of ``paths``.
+        FileNotFoundError: a link into a folder that does not exist.
+        PermissionError: a read-only file.
+    """
+    folder = next((path for path in paths if path.is_dir()), None)
+    if folder is not None:
+        raise ValueError(
+            f"cannot write {what}: {folder} is a folder; move it away or choose another output "
+            "folder"
+        )
+    for path in paths:
+        file_written(path, ANOTHER_OUTPUT_FOLDER)
 
 
 def _refuse_special_file(path: Path, target: Path, instead: str) -> None:
