@@ -102,7 +102,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from detseg.config import ConfigError
     from detseg.data.image_io import ImageReadError
     from detseg.engine.checkpointing import CheckpointError, WorkDirError
-    from detseg.engine.runtime.distributed import PeerLostError
+    from detseg.engine.runtime.failing_together import PeerLostError
 
     return (
         ConfigError,

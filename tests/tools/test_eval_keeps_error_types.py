@@ -11,7 +11,7 @@ import pytest
 from tool_in_process import REPO, run_tool_here
 
 from detseg.config import ConfigError
-from detseg.engine.runtime.distributed import PeerLostError
+from detseg.engine.runtime.failing_together import PeerLostError
 from detseg.evaluation import checkpoint_eval, prediction_files_eval
 
 

@@ -7,6 +7,11 @@
   backbone or of the whole loss computation, in place.
 - :mod:`~detseg.engine.runtime.distributed`: the ``torchrun`` process group, DDP wrapping,
   SyncBatchNorm, the collectives of the training code (a no-op on one process).
+- :mod:`~detseg.engine.runtime.failing_together`: processes failing together: one process's
+  error reaches every process, which all stop with the same line (``PeerLostError`` when one
+  is gone).
+- :mod:`~detseg.engine.runtime.out_of_memory`: a run that does not fit in memory, one line
+  naming the config's sizes to lower.
 - :mod:`~detseg.engine.runtime.launcher`: the worker processes of ``tools/train.py --nproc N``
   on one machine (torchrun's environment, one Ctrl-C, one error line).
 - :mod:`~detseg.engine.runtime.profile_counts`: what a ``torch.profiler`` record counts (kernel
@@ -32,7 +37,6 @@ from detseg.engine.runtime.device import (
 from detseg.engine.runtime.distributed import (
     DistInfo,
     LossForward,
-    PeerLostError,
     all_gather,
     any_true,
     barrier,
@@ -42,10 +46,10 @@ from detseg.engine.runtime.distributed import (
     destroy_distributed,
     gather_to_main,
     init_distributed,
-    peer_lost,
     sum_across,
     wrap_for_training,
 )
+from detseg.engine.runtime.failing_together import PeerLostError, peer_lost
 from detseg.engine.runtime.model_api import Detector, DetsegModel, Segmenter
 
 __all__ = [

@@ -16,16 +16,21 @@ tensor, and reading its result (``.item()``) waits until the GPU has run every k
 before it. The training loop asks such questions a few times per step, so over NCCL they would
 drain the GPU's queue a few times per step; over a gloo group of the same processes
 (:func:`init_distributed` makes it) they cost a message between the processes.
+
+What the processes do when one of them fails (every process raises the same line, a lost
+process is one line of its own) is :mod:`~detseg.engine.runtime.failing_together`, built on
+the collectives here. The dependency points one way: that module imports this one, this one
+imports nothing of it. State that such a module keeps for the run's processes is dropped
+when the run leaves its process group: the module registers a function with
+:func:`call_on_destroy`, and :func:`destroy_distributed` calls it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import logging
 import os
-import pickle
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -36,7 +41,6 @@ from torch import nn
 from detseg.config import ConfigError
 from detseg.engine.runtime.device import resolve_device
 from detseg.engine.runtime.model_api import DetsegModel
-from detseg.named_settings import NameOnly, SettingError
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +49,10 @@ logger = logging.getLogger(__name__)
 #: gloo already (the CPU).
 _host_group: torch_dist.ProcessGroup | None = None
 
-#: The first failure that :func:`deferring_failure` kept on this process, until the processes'
-#: next agreement (:func:`agree_to_stop` or :func:`failing_together`) shares it.
-_deferred: Exception | None = None
+#: What :func:`destroy_distributed` calls after leaving the process group: the functions that
+#: modules built on this one registered (:func:`call_on_destroy`) to drop what they keep for
+#: the run's processes.
+_on_destroy: list[Callable[[], None]] = []
 
 
 @dataclass(frozen=True)
@@ -73,53 +78,6 @@ class DistInfo:
     def is_main(self) -> bool:
         """Rank 0: the process that logs, shows progress and writes files."""
         return self.rank == 0
-
-
-class PeerLostError(SettingError, RuntimeError):
-    """Another process of the run ended while this one waited for it (in a collective or the
-    gradient all-reduce). The message says so in one line; the other process's own output says
-    why it ended. The resume it advises is a ``{resume}`` field
-    (:class:`~detseg.named_settings.SettingError`): ``resume=True`` to
-    :func:`detseg.engine.train`, ``--resume`` to ``tools/train.py``.
-
-    Attributes:
-        exit_code: the exit code of the command (1: not this process's fault, and not a user
-            error of its own, see :func:`~detseg.command_line.run_command`).
-    """
-
-    exit_code = 1
-
-
-class SharedFailure(Exception):
-    """A failure of one process whose message is the one line that every process of the run
-    raises for it, with the same type (a subclass names what failed), where the processes
-    agree (:func:`failing_together`, :func:`agree_to_stop`); the process where it happened
-    raises it itself."""
-
-
-#: Parts of the messages of gloo and NCCL when the process at the other end has gone.
-_PEER_LOST_MESSAGES = (
-    "Connection closed by peer",
-    "Connection reset by peer",
-    "Broken pipe",
-    "NCCL communicator was aborted",
-    "remote process exited",
-)
-
-
-def peer_lost(error: BaseException, dist: DistInfo) -> PeerLostError | None:
-    """The :class:`PeerLostError` that ``error`` stands for, or ``None``: an error of the
-    collectives of a multi-process run whose message says that the other end has gone."""
-    text = str(error)
-    cause = next((part for part in _PEER_LOST_MESSAGES if part in text), None)
-    if not dist.enabled or cause is None:
-        return None
-    return PeerLostError(
-        f"process {dist.rank} of {dist.world_size}: another process of the run ended "
-        f"({cause}); its own output says why. Checkpoints already written are kept: fix the "
-        "cause and continue with {resume}",
-        resume=NameOnly("resume=True"),
-    )
 
 
 def init_distributed(device_name: str, timeout_s: float = 1800.0) -> tuple[DistInfo, torch.device]:
@@ -176,21 +134,41 @@ def _needs_host_group(backend: str) -> bool:
 
 
 def destroy_distributed(dist: DistInfo) -> None:
-    """Leave the process group, and the gloo group beside it (a no-op on one process)."""
-    global _host_group, _deferred
+    """Leave the process group, and the gloo group beside it (a no-op on one process); then
+    call every function registered with :func:`call_on_destroy` (on one process too), so that
+    a later run in the same Python process starts with none of this run's state."""
+    global _host_group
     if dist.enabled and torch_dist.is_initialized():
         torch_dist.destroy_process_group()  # every group
-    _host_group = _deferred = None
+    _host_group = None
+    for forget in _on_destroy:
+        forget()
+
+
+def call_on_destroy(forget: Callable[[], None]) -> None:
+    """Have :func:`destroy_distributed` call ``forget()`` each time the run leaves its process
+    group: how a module built on this one drops what it keeps for the run's processes
+    (:mod:`~detseg.engine.runtime.failing_together` registers the forgetting of a kept
+    failure when it is imported). A function registered twice is called once."""
+    if forget not in _on_destroy:
+        _on_destroy.append(forget)
 
 
 def any_true(flag: bool, dist: DistInfo) -> bool:
     """``True`` on every process when ``flag`` is true on at least one (over gloo: no GPU
     synchronisation)."""
+    return any_true_each((flag,), dist)[0]
+
+
+def any_true_each(flags: Sequence[bool], dist: DistInfo) -> list[bool]:
+    """For each of ``flags`` (the same number on every process): ``True`` on every process
+    when it is true on at least one. One all-reduce of them all, over gloo (no GPU
+    synchronisation)."""
     if not dist.enabled:
-        return bool(flag)
-    value = torch.tensor([1.0 if flag else 0.0])
+        return [bool(flag) for flag in flags]
+    value = torch.tensor([1.0 if flag else 0.0 for flag in flags])
     torch_dist.all_reduce(value, op=torch_dist.ReduceOp.MAX, group=_host_group)
-    return bool(value.item() > 0)
+    return [flag > 0 for flag in value.tolist()]
 
 
 def sum_across(values: torch.Tensor, dist: DistInfo) -> torch.Tensor:
@@ -240,209 +218,6 @@ def broadcast_from_main(obj: Any, dist: DistInfo) -> Any:
     box = [obj]
     torch_dist.broadcast_object_list(box, src=0, group=_host_group)
     return box[0]
-
-
-@contextlib.contextmanager
-def failing_together(dist: DistInfo, error_type: Callable[[str], Exception]) -> Iterator[None]:
-    """Around a step that each process takes on its own, with no collective inside (rank 0
-    writing a file, each process loading its random state): when the step raises on any
-    process, every process raises once all of them are through it, with one and the same line,
-    instead of the others going on to wait at their next collective for the one that failed.
-
-    The line is the message of the lowest rank that failed (on one line); an exception that is
-    no user error of :data:`detseg.command_line.USER_ERRORS` (a ``KeyError`` of a damaged
-    state, say) is named with its type and process instead. That process raises its own user
-    error; every other process raises a copy of it where it pickles whole (an ``OSError``
-    with its ``errno`` and file: :func:`_travelling_copy`), else a new one of its type where
-    the type rebuilds it from the line alone (a ``ValueError``: ``except ValueError`` holds on
-    every process, :func:`_rebuilt_type`), and ``error_type(line)`` otherwise (an
-    ``ImageReadError``, made from a path and a reason; a bug's line), from the process's own
-    error where it failed too (``DETSEG_TRACEBACK=1`` shows it); a
-    :class:`~detseg.named_settings.SettingError` (a ``ConfigError``, a ``ResumeError`` ...) is
-    raised again with its own type and settings: ``str(error)`` names them as a Python caller
-    gave them and ``error.naming(flags)`` as a tool's flags, on every process. On one process
-    the step's exception simply passes. A failure that :func:`deferring_failure` kept on a
-    process since the processes last agreed counts as that process's failure here (before one
-    of the block, which came later).
-
-    Args:
-        dist: this process's place in the run; every process enters the block.
-        error_type: the user error the other processes raise where the failure's own type
-            cannot be rebuilt from its line (e.g. ``WorkDirError``); a :class:`SharedFailure`
-            keeps its own type.
-    """
-    if not dist.enabled:
-        yield
-        return
-    failure: Exception | None = None
-    try:
-        yield
-    except Exception as err:
-        failure = err
-    deferred = _take_deferred()
-    failure = failure if deferred is None else deferred  # the earlier one
-    _raise_together(failure, dist, error_type)
-
-
-@contextlib.contextmanager
-def deferring_failure(dist: DistInfo) -> Iterator[None]:
-    """Around a step that one process takes on its own between two collectives of a training
-    step (rank 0 writing the step's record or its TensorBoard scalars): a failure there is kept,
-    and the process goes on as if the step had passed, taking part in the collectives that
-    follow, until the processes' next agreement shares it: :func:`agree_to_stop` (once a
-    training step, no collective of its own) or, where none comes first, the next
-    :func:`failing_together`. There every process raises with one and the same line, as
-    :func:`failing_together` says; none stops alone while the others wait for it.
-
-    The first failure is kept; a later one before the agreement is dropped (the same cause,
-    most often: a full disk fails every write). On one process the exception simply passes.
-    """
-    global _deferred
-    if not dist.enabled:
-        yield
-        return
-    try:
-        yield
-    except Exception as err:
-        if _deferred is None:
-            _deferred = err
-        else:
-            logger.debug("a further failure before the processes agree: %s", err)
-
-
-def agree_to_stop(requested: bool, dist: DistInfo, error_type: Callable[[str], Exception]) -> bool:
-    """``True`` on every process when a stop was ``requested`` on at least one; first, every
-    process raises when one of them kept a failure (:func:`deferring_failure`).
-
-    One all-reduce of the two flags over gloo (as :func:`any_true`); only when a failure was
-    kept does a gather of its line follow.
-
-    Raises:
-        Exception: the kept failure, the same line on every process (see
-            :func:`failing_together`; ``error_type(line)`` on the processes other than the one
-            whose own user error it is).
-    """
-    if not dist.enabled:
-        return bool(requested)
-    failure = _take_deferred()
-    value = torch.tensor([1.0 if requested else 0.0, 0.0 if failure is None else 1.0])
-    torch_dist.all_reduce(value, op=torch_dist.ReduceOp.MAX, group=_host_group)
-    stop, failed = (bool(flag > 0) for flag in value.tolist())
-    if failed:
-        _raise_together(failure, dist, error_type)
-    return stop
-
-
-def _take_deferred() -> Exception | None:
-    """The failure that :func:`deferring_failure` kept on this process (now no longer kept)."""
-    global _deferred
-    failure, _deferred = _deferred, None
-    return failure
-
-
-def _raise_together(
-    failure: Exception | None, dist: DistInfo, error_type: Callable[[str], Exception]
-) -> None:
-    """Every process raises the line of the lowest rank whose ``failure`` is not ``None``, or
-    none of them raises (one gather; see :func:`failing_together`); a :class:`SharedFailure`
-    and a user error that travels whole or whose type rebuilds it from the line are raised
-    with their own type, anything else as ``error_type``."""
-    own_line = failure is not None and (
-        _is_user_error(failure) or isinstance(failure, SharedFailure)
-    )
-    line = None if failure is None else _failure_line(failure, own_line, dist)
-    shared: type[Exception] | None = None
-    copy: Exception | None = None
-    if isinstance(failure, SharedFailure):
-        shared = type(failure)
-    elif own_line and failure is not None and line is not None:
-        copy = _travelling_copy(failure, line)
-        shared = None if copy is not None else _rebuilt_type(failure, line)
-    named = _named_settings(failure) if own_line else None
-    reports = all_gather(None if line is None else (line, shared, named, copy), dist)
-    failed = next((rank for rank, report in enumerate(reports) if report is not None), None)
-    if failed is None:
-        return
-    if failed == dist.rank and own_line and isinstance(failure, SettingError):
-        raise failure  # the others rebuild it from its template and settings, as they are
-    if failed == dist.rank and failure is not None and own_line and line == str(failure):
-        raise failure  # its message is the line already
-    failed_line, failed_type, failed_named, failed_copy = reports[failed]
-    if failed_named is not None:
-        kind, template, settings = failed_named
-        raise kind(template, **settings) from failure
-    if failed_copy is not None:
-        raise failed_copy from failure
-    raise (failed_type or error_type)(failed_line) from failure
-
-
-def _named_settings(
-    error: Exception | None,
-) -> tuple[type[SettingError], str, dict[str, Any]] | None:
-    """What every process rebuilds a :class:`~detseg.named_settings.SettingError` from: its
-    type, its message's template as it is (the runs of spaces of a path in it kept) and its
-    settings (``type(template, **settings)`` names them as its caller gave them, keyword or
-    flag); ``None`` for any other error, which the others raise as the line alone. The process
-    that raised it raises it itself."""
-    if not isinstance(error, SettingError):
-        return None
-    return type(error), error.template, dict(error.settings)
-
-
-def _travelling_copy(error: Exception, line: str) -> Exception | None:
-    """A copy of ``error`` that the other processes raise as it is, where it pickles and comes
-    back whole: of its type, with ``line`` as its message. An ``OSError`` keeps its ``errno``
-    and ``filename`` this way (``PermissionError(13, 'Permission denied', path)``), which a
-    tool's message reads (:func:`~detseg.command_line.run_command` names its ``--out``), so
-    that every process prints the same line. ``None`` for a
-    :class:`~detseg.named_settings.SettingError` (:func:`_named_settings`) and for an error
-    that does not come back whole (:func:`_rebuilt_type` then)."""
-    if isinstance(error, SettingError):
-        return None
-    try:  # the processes share the classes: what comes back here comes back there
-        copy = pickle.loads(pickle.dumps(error))
-    except Exception:  # noqa: BLE001 - any __reduce__, any constructor
-        return None
-    return copy if type(copy) is type(error) and str(copy) == line else None
-
-
-def _rebuilt_type(error: Exception, line: str) -> type[Exception] | None:
-    """The type of ``error`` when the other processes can raise it again from ``line`` alone:
-    ``type(error)(line)`` is of that type with ``line`` as its message, and the type travels
-    to them (it pickles: a class of a module, not of a function). ``None`` otherwise (a type
-    made from more than a message, an ``ImageReadError(path, reason)``; a ``KeyError``, whose
-    message quotes its argument), and for a :class:`~detseg.named_settings.SettingError`,
-    which travels with its settings (:func:`_named_settings`)."""
-    if isinstance(error, SettingError):
-        return None
-    kind = type(error)
-    try:
-        rebuilt = kind(line)
-        pickle.dumps(kind)
-    except Exception:  # any constructor, any class: those that fail are sent as error_type
-        return None
-    return kind if type(rebuilt) is kind and str(rebuilt) == line else None
-
-
-def _is_user_error(error: Exception) -> bool:
-    """Whether ``error`` is one of :data:`detseg.command_line.USER_ERRORS` (a one-line message
-    meant for the user)."""
-    from detseg.command_line import USER_ERRORS
-
-    return isinstance(error, USER_ERRORS)
-
-
-def _failure_line(error: Exception, own_line: bool, dist: DistInfo) -> str:
-    """The one line that every process of the run raises for ``error``, raised in this one
-    (see :func:`failing_together`): its message where ``own_line`` (a user error, a
-    :class:`SharedFailure`)."""
-    message = " ".join(str(error).split())
-    if own_line and message:
-        return message
-    return (
-        f"process {dist.rank} of {dist.world_size} failed with {type(error).__name__}: "
-        f"{message or '(no message)'} (DETSEG_TRACEBACK=1 shows where)"
-    )
 
 
 def broadcast_buffers(module: nn.Module, dist: DistInfo) -> None:

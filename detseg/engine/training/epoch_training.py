@@ -36,13 +36,11 @@ import torch
 
 from detseg.data.train_loader import EpochBatchSampler
 from detseg.engine.checkpointing.disk_check import WorkDirError
-from detseg.engine.runtime.distributed import (
-    DistInfo,
+from detseg.engine.runtime.distributed import DistInfo, mean_across, sum_across
+from detseg.engine.runtime.failing_together import (
     SharedFailure,
     agree_to_stop,
     deferring_failure,
-    mean_across,
-    sum_across,
 )
 from detseg.engine.training.finite_checks import save_last_checked
 from detseg.engine.training.loop_results import EpochStats, StepInfo

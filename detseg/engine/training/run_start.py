@@ -46,7 +46,8 @@ from detseg.engine.checkpointing.resume_state import (
 )
 from detseg.engine.checkpointing.rotation import keep_previous, load_resumable, set_aside
 from detseg.engine.records.metric_log import keep_previous_log
-from detseg.engine.runtime.distributed import broadcast_from_main, failing_together
+from detseg.engine.runtime.distributed import broadcast_from_main
+from detseg.engine.runtime.failing_together import failing_together
 from detseg.engine.solver.schedules import keep_saved_warmup
 from detseg.engine.training.resume_at_same_images import (
     continue_epoch_at_same_images,

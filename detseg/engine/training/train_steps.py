@@ -28,13 +28,8 @@ from detseg.engine.checkpointing.resume_state import TRAIN_SETTINGS, training_st
 from detseg.engine.checkpointing.rotation import save_rotating
 from detseg.engine.records.curves import plot_curves
 from detseg.engine.records.tensorboard_log import prediction_images
-from detseg.engine.runtime.distributed import (
-    any_true,
-    broadcast_buffers,
-    deferring_failure,
-    failing_together,
-    gather_to_main,
-)
+from detseg.engine.runtime.distributed import any_true, broadcast_buffers, gather_to_main
+from detseg.engine.runtime.failing_together import deferring_failure, failing_together
 from detseg.engine.training.run_state import is_unscored
 from detseg.engine.training.training_run import TrainingRun
 from detseg.engine.validation.sharded import validate

@@ -56,11 +56,10 @@ from detseg.engine.runtime.device import build_grad_scaler, unused_amp_note
 from detseg.engine.runtime.distributed import (
     DistInfo,
     destroy_distributed,
-    failing_together,
     init_distributed,
-    peer_lost,
     wrap_for_training,
 )
+from detseg.engine.runtime.failing_together import failing_together, peer_lost
 from detseg.engine.runtime.out_of_memory import out_of_memory_error
 from detseg.engine.solver.ema import ModelEMA
 from detseg.engine.solver.optim import build_optimizer, scaled_lr

@@ -10,7 +10,8 @@ from tool_modules import load_tool
 
 from detseg.command_line import run_command
 from detseg.engine import training
-from detseg.engine.runtime.distributed import DistInfo, PeerLostError, peer_lost
+from detseg.engine.runtime.distributed import DistInfo
+from detseg.engine.runtime.failing_together import PeerLostError, peer_lost
 
 GLOO_RESET = (
     "[../third_party/gloo/gloo/transport/tcp/pair.cc:545] Read error [127.0.0.1]:26778: "

@@ -15,7 +15,8 @@ _WORKER = textwrap.dedent(
 
     from detseg.config import ConfigError
     from detseg.engine.checkpointing.resume_state import TRAIN_SETTINGS, ResumeError
-    from detseg.engine.runtime.distributed import DistInfo, failing_together
+    from detseg.engine.runtime.distributed import DistInfo
+    from detseg.engine.runtime.failing_together import failing_together
     from detseg.named_settings import SettingError, literal
 
     FLAGS = {"resume": "--resume", "work_dir": "--work-dir"}

@@ -1,7 +1,7 @@
 """A user error that names settings (:class:`~detseg.named_settings.SettingError`), raised on
 one process of a distributed run, reaches every process with its own type and settings
-(:func:`~detseg.engine.runtime.distributed.failing_together`): a Python caller on rank 0 catches
-the ``ResumeError`` that rank 1 raised and reads its keywords (``resume=True``,
+(:func:`~detseg.engine.runtime.failing_together.failing_together`): a Python caller on rank 0
+catches the ``ResumeError`` that rank 1 raised and reads its keywords (``resume=True``,
 ``overrides=[...]``), and ``tools/train.py`` names the flags its user typed (``--resume``,
 ``--set``), as where the process raised it itself."""
 
@@ -19,7 +19,8 @@ _WORKER = textwrap.dedent(
     from detseg.engine.checkpointing import CheckpointError
     from detseg.engine.checkpointing.disk_check import WorkDirError
     from detseg.engine.checkpointing.resume_state import TRAIN_SETTINGS, ResumeError
-    from detseg.engine.runtime.distributed import DistInfo, failing_together
+    from detseg.engine.runtime.distributed import DistInfo
+    from detseg.engine.runtime.failing_together import failing_together
     from detseg.named_settings import NameOnly, SettingError
 
     FLAGS = {"resume": "--resume", "work_dir": "--work-dir", "overrides": "--set"}

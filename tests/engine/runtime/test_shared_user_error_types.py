@@ -2,7 +2,7 @@
 type where that type rebuilds it from its one line (a ``FileNotFoundError``: ``except
 FileNotFoundError`` on rank 0 catches what rank 1 raised), and as the block's ``error_type``
 where it cannot (an ``ImageReadError``, made from a path and a reason)
-(:func:`~detseg.engine.runtime.distributed.failing_together`)."""
+(:func:`~detseg.engine.runtime.failing_together.failing_together`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ _WORKER = textwrap.dedent(
 
     from detseg.config import ConfigError
     from detseg.data.image_io import ImageReadError
-    from detseg.engine.runtime.distributed import DistInfo, failing_together
+    from detseg.engine.runtime.distributed import DistInfo
+    from detseg.engine.runtime.failing_together import failing_together
 
     torch_dist.init_process_group("gloo")
     rank = torch_dist.get_rank()

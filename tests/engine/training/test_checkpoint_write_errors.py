@@ -11,7 +11,7 @@ import pytest
 from torch import nn
 
 from detseg.engine.checkpointing import WorkDirError
-from detseg.engine.runtime import distributed
+from detseg.engine.runtime import failing_together
 from detseg.engine.runtime.distributed import DistInfo
 from detseg.engine.training import RunState, train_steps
 
@@ -56,7 +56,7 @@ def test_every_rank_raises_when_rank_0_cannot_write_best_pt(tmp_path, monkeypatc
         return [shared[-1], None]
 
     monkeypatch.setattr(train_steps, "save_checkpoint", _disk_full)
-    monkeypatch.setattr(distributed, "all_gather", gather)
+    monkeypatch.setattr(failing_together, "all_gather", gather)
     with pytest.raises(WorkDirError, match="best.pt"):
         train_steps.save_best(_run(tmp_path, DistInfo(rank=0, world_size=2)))
     with pytest.raises(WorkDirError, match="best.pt"):
