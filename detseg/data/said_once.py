@@ -32,6 +32,7 @@ DATASET_LOGGERS = (
     "detseg.data.target_checks",
     "detseg.data.voc_xml",
     "detseg.data.voc_split_files",
+    "detseg.data.voc_split_files.repeated_ids",
 )
 
 

@@ -6,7 +6,9 @@ Layout (the VOCdevkit ``VOC2007`` / ``VOC2012`` folder)::
     <root>/JPEGImages/<id>.jpg           the image (``<filename>`` in the xml when that file
                                          exists; else ``<id>.jpg``, or ``<id>`` with another
                                          image suffix when only that file exists)
-    <root>/ImageSets/Main/<split>.txt    image ids of the split, one per line
+    <root>/ImageSets/Main/<split>.txt    image ids of the split, one per line (an id
+                                         listed again is read once, at its first line,
+                                         after one warning)
 
 VOC stores 1-based inclusive pixel indices: ``xmin = 1`` is the first pixel column and
 ``xmax`` the last covered column. detseg's continuous ``xyxy`` box of that region is
@@ -63,6 +65,7 @@ from detseg.data.voc_split_files import (
     VOC_LAYOUT,
     check_listed_images,
     read_split_ids,
+    repeated_ids,
     split_file_of,
     year_folder_hint,
 )
@@ -138,9 +141,13 @@ class VOCDetection(DetectionDataset):
     Attributes:
         classes: Class names in label order.
         image_ids: ``1..N``, the position of each image in the dataset plus one.
-        names: The VOC image ids (file stems) of the dataset, in split order: the split's ids
-            less those whose xml cannot be read.
+        names: The VOC image ids (file stems) of the dataset, in split order: the split's ids,
+            each once (an id the split file lists again is read at its first line, after one
+            warning: :func:`~detseg.data.voc_split_files.read_split_lines`), less those whose
+            xml cannot be read.
         split_file: The split file the image ids were read from.
+        repeated_ids: ``{id: its line numbers}`` of the ids the split file lists more than
+            once (:func:`~detseg.data.voc_split_files.repeated_ids`).
         missing_images: The image file names of ``names`` that are not in ``JPEGImages``
             (one warning names them, with their line of the split file); each is skipped and
             counted as an unreadable image when read.
@@ -177,6 +184,7 @@ class VOCDetection(DetectionDataset):
                 )
         split_file = split_file_of(self.root, image_set)
         self.split_file = split_file
+        self.repeated_ids = repeated_ids(split_file)
         self.names, self._images, self.unreadable_annotation_files = _parse_split(
             self.root, _read_split(split_file), split_file
         )

@@ -15,7 +15,7 @@ from detseg.data.seg_classes import check_class_count, check_classes, refuse_lis
 from detseg.data.seg_dataset import SegmentationDataset
 from detseg.data.voc import VOC_CLASSES
 from detseg.data.voc_seg_split import VOC_SEG_LAYOUT, check_split_files, split_file_message
-from detseg.data.voc_split_files import read_split_ids
+from detseg.data.voc_split_files import read_split_ids, repeated_ids
 
 __all__ = ["VOCSegmentation"]
 
@@ -37,8 +37,12 @@ class VOCSegmentation(SegmentationDataset):
     Attributes:
         classes: Foreground class names.
         image_ids: ``0..N-1`` in split order.
-        names: VOC image ids (file stems) in split order.
+        names: VOC image ids (file stems) in split order, each once (an id the split file
+            lists again is read at its first line, after one warning:
+            :func:`~detseg.data.voc_split_files.read_split_lines`).
         split_file: The split file the ids come from.
+        repeated_ids: ``{id: its line numbers}`` of the ids the split file lists more than
+            once (:func:`~detseg.data.voc_split_files.repeated_ids`).
         missing_images: ``<id>.jpg`` of the ids without their image in ``JPEGImages``.
         missing_label_maps: ``<id>.png`` of the ids with an image but no label map in
             ``SegmentationClass``.
@@ -84,6 +88,7 @@ class VOCSegmentation(SegmentationDataset):
             raise ValueError(f"VOC split file {split_file} lists no image ids")
         self.image_ids = list(range(len(self.names)))
         self.split_file = split_file
+        self.repeated_ids = repeated_ids(split_file)
         self.missing_images, self.missing_label_maps = check_split_files(
             self.root, self.names, split_file
         )

@@ -1,9 +1,16 @@
-"""VOC detection split files: which file a split name reads, the ids it lists, and the images
-it names that are not there.
+"""VOC split files: which file a split name reads, the ids it lists (each once), and the
+images it names that are not there.
 
 A split is ``<root>/ImageSets/Main/<split>.txt`` (or the path of a split file of one's own),
 one image id per line (the first word of the line: the devkit's per-class files add a flag).
 A split file that is not there names the split files that are, and the keys that choose them.
+The ``voc_seg`` reader reads its ``ImageSets/Segmentation`` split files with the same
+functions.
+
+An id listed twice is almost always a mistake (two split files pasted together): it would be
+trained twice per epoch. :func:`read_split_lines` keeps each id once, at its first line, and
+one warning names the repeated ids with their lines (:func:`repeated_ids` gives them to the
+datasets, which keep them as ``repeated_ids``).
 
 An id whose image is not in ``JPEGImages`` is usually a split file from another copy of the
 dataset, or images renamed after the split was written. :func:`check_listed_images` says so when
@@ -21,7 +28,7 @@ import os
 from pathlib import Path
 
 from detseg.data.class_names import EXAMPLE_LIMIT
-from detseg.data.folder_listing import folder_listing
+from detseg.data.folder_listing import first_few, folder_listing
 from detseg.data.voc_seg_split import missing_files_note
 from detseg.shell_words import shell_word
 
@@ -30,11 +37,21 @@ __all__ = [
     "check_listed_images",
     "read_split_ids",
     "read_split_lines",
+    "repeated_ids",
+    "repeated_ids_logger",
+    "repeated_ids_note",
     "split_file_of",
+    "split_id_lines",
     "year_folder_hint",
 ]
 
 logger = logging.getLogger(__name__)
+
+#: The logger of the warning about ids listed more than once, said once per run
+#: (:mod:`detseg.data.said_once`): one of its own (a child of this module's), which
+#: ``detseg-check-data`` shows above its report, whereas it leaves this module's missing-image
+#: warning to the report, which lists those images as a finding.
+repeated_ids_logger = logging.getLogger(f"{__name__}.repeated_ids")
 
 #: The layout ``voc`` reads, ending its errors about missing folders and files.
 VOC_LAYOUT = (
@@ -98,8 +115,82 @@ def _found_splits_hint(root: Path) -> str:
 
 
 def read_split_lines(split_file: Path) -> list[tuple[int, str]]:
-    """``(line number, image id)`` of each non-empty line of a VOC split file: the id is the
-    line's first word (a UTF-8 byte-order mark is allowed); lines count from 1.
+    """``(line number, image id)`` of each id of a VOC split file, once, at the first line that
+    lists it: the id is the first word of a non-empty line (a UTF-8 byte-order mark is
+    allowed); lines count from 1. Ids listed more than once are named in one warning
+    (:func:`repeated_ids_note`).
+
+    Raises:
+        ValueError: the file is not UTF-8 text.
+    """
+    lines_of = split_id_lines(split_file)
+    repeated = _repeated(lines_of)
+    if repeated:
+        repeated_ids_logger.warning("%s", repeated_ids_note(split_file, repeated))
+    return [(lines[0], name) for name, lines in lines_of.items()]
+
+
+def read_split_ids(split_file: Path) -> list[str]:
+    """Image ids listed by a VOC split file, each once, in the order of their first line
+    (:func:`read_split_lines`).
+
+    Raises:
+        ValueError: the file is not UTF-8 text.
+    """
+    return [name for _, name in read_split_lines(split_file)]
+
+
+def split_id_lines(split_file: Path) -> dict[str, list[int]]:
+    """``{image id: the numbers of the lines that list it}`` of a VOC split file (ascending,
+    counted from 1), the ids in the order of their first line; nothing is said about repeats.
+
+    Raises:
+        ValueError: the file is not UTF-8 text.
+    """
+    lines_of: dict[str, list[int]] = {}
+    for number, name in _listed_lines(split_file):
+        lines_of.setdefault(name, []).append(number)
+    return lines_of
+
+
+def repeated_ids(split_file: Path) -> dict[str, list[int]]:
+    """``{image id: its line numbers}`` of the ids a VOC split file lists more than once (the
+    dataset reads each once, at its first line); ``{}`` when none is repeated."""
+    return _repeated(split_id_lines(split_file))
+
+
+def _repeated(lines_of: dict[str, list[int]]) -> dict[str, list[int]]:
+    """The ids of ``lines_of`` (:func:`split_id_lines`) with more than one line."""
+    return {name: lines for name, lines in lines_of.items() if len(lines) > 1}
+
+
+def repeated_ids_note(split_file: Path, repeated: dict[str, list[int]]) -> str:
+    """The warning for ids that ``split_file`` lists more than once: how many, the first few
+    with their lines (``a at lines 3 and 9``), and that each is read once.
+
+    Args:
+        split_file: The split file.
+        repeated: ``{id: its line numbers}`` (two or more each, ascending), in the order of
+            the ids' first lines.
+    """
+    shown = [f"{name} at lines {_and_joined(lines)}" for name, lines in repeated.items()]
+    one = len(repeated) == 1
+    return (
+        f"VOC split file {split_file} lists {len(repeated)} {'id' if one else 'ids'} more "
+        f"than once: {first_few(shown, EXAMPLE_LIMIT)}; each is read once, at its first line "
+        "(delete the repeated lines)"
+    )
+
+
+def _and_joined(numbers: list[int]) -> str:
+    """``"3 and 9"``, ``"3, 5 and 9"``."""
+    words = [str(number) for number in numbers]
+    return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _listed_lines(split_file: Path) -> list[tuple[int, str]]:
+    """``(line number, first word)`` of every non-empty line of ``split_file``, repeats
+    included.
 
     Raises:
         ValueError: the file is not UTF-8 text.
@@ -112,16 +203,6 @@ def read_split_lines(split_file: Path) -> list[tuple[int, str]]:
             "per line"
         ) from exc
     return [(number, line.split()[0]) for number, line in enumerate(lines, 1) if line.strip()]
-
-
-def read_split_ids(split_file: Path) -> list[str]:
-    """Image ids listed by a VOC split file: the first word of each non-empty line (a UTF-8
-    byte-order mark is allowed).
-
-    Raises:
-        ValueError: the file is not UTF-8 text.
-    """
-    return [name for _, name in read_split_lines(split_file)]
 
 
 def check_listed_images(
@@ -165,8 +246,6 @@ def check_listed_images(
 
 
 def _line_numbers(split_file: Path) -> dict[str, int]:
-    """The line of ``split_file`` that first lists each id."""
-    line_of: dict[str, int] = {}
-    for number, name in read_split_lines(split_file):
-        line_of.setdefault(name, number)
-    return line_of
+    """The line of ``split_file`` that first lists each id (the line the dataset reads it at:
+    :func:`read_split_lines`)."""
+    return {name: lines[0] for name, lines in split_id_lines(split_file).items()}
