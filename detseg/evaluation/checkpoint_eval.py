@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from detseg.argument_checks import check_at_least, check_output_folder, check_unit_number
-from detseg.config import EvalConfig, config_from_dict
+from detseg.config import EvalConfig
 from detseg.config.dataclass_building import type_hints
 from detseg.data.registry import build_dataset, with_known_classes
 from detseg.data.said_once import say_dataset_warnings_once
 from detseg.engine.checkpointing import load_checkpoint, model_from_checkpoint
+from detseg.engine.checkpointing.launch_folder import checkpoint_config
 from detseg.engine.runtime import resolve_device
 from detseg.engine.training.model_setup import check_model_task
 from detseg.engine.validation import DatasetHead
@@ -111,9 +112,8 @@ def evaluate_checkpoint(
     out = check_output_folder(out if out is not None else default_output(checkpoint, split), "out")
     state = load_checkpoint(checkpoint)
     overrides = _with_choices(overrides, backend, metric)
-    cfg = config_from_dict(
-        state["config"], source=str(checkpoint), overrides=overrides, data_file=data_file
-    )
+    # a relative data.root missing here is read from the folder the run was started from
+    cfg = checkpoint_config(state, source=str(checkpoint), overrides=overrides, data_file=data_file)
     if split is not None:  # before the model is built: a missing split is said at once
         cfg.data = split_section(cfg.data, split)
     device = resolve_device(cfg.device)

@@ -9,7 +9,8 @@ are at hand, in this order:
    applied, as prediction reads them);
 2. the first images of the val split of the checkpoint's config (its ``data`` section, read
    through :func:`~detseg.data.registry.build_dataset` as training and ``tools/eval.py`` read
-   it, so a relative ``data.root`` is relative to the working folder);
+   it: a relative ``data.root`` is read from the working folder, else from the folder the
+   checkpoint was trained from, :mod:`~detseg.engine.checkpointing.launch_folder`);
 3. generated random noise where neither is at hand; the description says why
    (no checkpoint config, or the error that reading the val split gave).
 
@@ -117,7 +118,7 @@ def check_images(result: ExportResult, paths: Sequence[str | Path] | None = None
         reason = (
             f"the val split of the checkpoint's config cannot be read: its data.root "
             f"{str(root)!r} is not a folder here (a relative root is read from the working "
-            f"folder, {Path.cwd()})"
+            f"folder, {Path.cwd()}, or from the folder the checkpoint was trained from)"
         )
         return _noise(result, reason)
     try:

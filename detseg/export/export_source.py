@@ -15,8 +15,8 @@ from typing import Any
 from torch import nn
 
 from detseg.brief_values import brief
-from detseg.config import config_from_dict
 from detseg.engine.checkpointing.checkpoint import load_checkpoint
+from detseg.engine.checkpointing.launch_folder import checkpoint_config
 from detseg.engine.checkpointing.model_files import model_from_checkpoint
 from detseg.export.example_input import trained_size
 from detseg.export.wrappers import ExportError
@@ -67,8 +67,10 @@ def load_source_sized(
         source = checkpoint_of(source, "exporting")  # a run folder: its best.pt, else last.pt
         state = load_checkpoint(source)
         # The config check of detseg.load and tools/eval.py: an unknown model.name or key is
-        # the same line in every tool, and the model built is the one they build.
-        cfg = config_from_dict(state["config"], source=str(source))
+        # the same line in every tool, and the model built is the one they build; a relative
+        # data.root missing here is read from the folder the run was started from, as
+        # tools/eval.py reads it.
+        cfg = checkpoint_config(state, source=str(source))
         model, config, stored = model_from_checkpoint(
             state, "cpu", cfg.model.to_dict(), source=str(source)
         )

@@ -5,8 +5,11 @@ strings and numbers, so it loads with ``torch.load(weights_only=True)``::
 
     {"model": state_dict, "config": resolved config (plain dict),
      "classes": [str, ...], "meta": {"detseg_version", "epoch", "iteration",
-     "metrics", "time", "cat_ids", ...}}
+     "metrics", "time", "cat_ids", ...}, "launch_folder": str}
 
+``launch_folder`` is the absolute working folder of the process that wrote the file (training
+was started there), which the config's relative paths are read from where the working folder
+lacks them (:mod:`~detseg.engine.checkpointing.launch_folder`); older checkpoints lack it.
 ``last.pt`` adds ``optimizer``, ``scheduler``, ``scaler``, ``rng`` (see
 :func:`~detseg.engine.checkpointing.random_states.rng_state`), ``ema`` when EMA is on, and
 ``rng_ranks`` (the random states of every process of a distributed run), which
@@ -31,6 +34,7 @@ from typing import Any
 import torch
 
 from detseg.config.class_list import recorded_classes, recorded_config
+from detseg.engine.checkpointing.launch_folder import with_launch_folder
 from detseg.torch_files import CheckpointError, read_torch_file
 
 REQUIRED_KEYS = ("model", "config", "classes", "meta")
@@ -53,9 +57,13 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
     leaves the previous ``path`` intact, and the temporary file is removed when
     the write fails.
 
+    A ``state`` with a ``config`` dict is written with ``launch_folder``, the absolute working
+    folder of this process, unless it has one: the folder its config's relative paths
+    (``data.root``) are relative to (:mod:`~detseg.engine.checkpointing.launch_folder`).
+
     Args:
         path: destination file; its folder is created if needed.
-        state: checkpoint dict (tensors, dicts, lists, str, numbers only).
+        state: checkpoint dict (tensors, dicts, lists, str, numbers only); not modified.
 
     Raises:
         OSError: the file could not be written (a full disk, a read-only folder); torch's zip
@@ -64,7 +72,7 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> None:
     """
     with written_atomically(Path(path)) as partial, open(partial, "wb") as file:
         try:
-            torch.save(state, file)
+            torch.save(with_launch_folder(state), file)
         except RuntimeError as err:
             failed = _os_error(err)
             if failed is None:
