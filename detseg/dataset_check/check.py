@@ -18,6 +18,7 @@ from detseg.data.base import DetectionDataset
 from detseg.data.coco_masks import box_mask_message
 from detseg.data.masks import SegmentationDataset
 from detseg.data.registry import build_dataset, with_known_classes
+from detseg.data.voc_split_files import repeated_ids_note
 from detseg.dataset_check.finding_record import SEVERITIES, CheckSettings, Finding
 from detseg.dataset_check.findings import overlap_findings, split_findings
 from detseg.dataset_check.scan import scan_split
@@ -26,14 +27,30 @@ from detseg.dataset_check.source import held_out_section
 from detseg.dataset_check.stats import split_overlap, split_summary
 from detseg.named_settings import SettingError, literal
 
-__all__ = ["DatasetCheck", "check_dataset", "check_scans", "mask_ground_truth_findings"]
+__all__ = [
+    "DatasetCheck",
+    "check_dataset",
+    "check_scans",
+    "mask_ground_truth_findings",
+    "repeated_id_findings",
+]
 
 #: The loggers of the reader warnings, said while a split is built, whose every case the
 #: report lists as a finding of its own: a ``voc_seg`` split file's ids without their image or
 #: label map, and a ``voc`` split file's ids without their image (``unreadable_images``,
 #: ``unreadable_labels``, ending with the split file that names the ids and what to do:
-#: :func:`~detseg.data.voc_seg_split.listed_missing_note`). The check leaves them to the report.
-REPORTED_READER_LOGGERS = ("detseg.data.voc_seg_split", "detseg.data.voc_split_files")
+#: :func:`~detseg.data.voc_seg_split.listed_missing_note`), and the ids a ``voc`` or ``voc_seg``
+#: split file lists more than once (``repeated_ids``: :func:`repeated_id_findings`). The check
+#: leaves them to the report. (A logger's filter does not see its child loggers' records, so
+#: the child logger of the repeated ids is named too.)
+#: How many repeated ids a finding names as its files (as many as the split summaries name).
+EXAMPLE_FILES = 5
+
+REPORTED_READER_LOGGERS = (
+    "detseg.data.voc_seg_split",
+    "detseg.data.voc_split_files",
+    "detseg.data.voc_split_files.repeated_ids",
+)
 
 
 @dataclass
@@ -161,9 +178,26 @@ def check_dataset(
     }
     check = check_scans(scans, data, settings, source)
     for split, dataset in datasets.items():
+        check.findings += repeated_id_findings(split, dataset)
         check.findings += mask_ground_truth_findings(split, dataset)
     check.findings.sort(key=lambda f: SEVERITIES.index(f.severity))
     return check
+
+
+def repeated_id_findings(split: str, dataset: Any) -> list[Finding]:
+    """A warning for the ids a VOC split file (``voc``, ``voc_seg``) lists more than once: the
+    reader reads each once, at its first line (``dataset.repeated_ids``, ``{id: its line
+    numbers}``), so the repeats are no images of the split; the message is the reader's
+    warning (:func:`~detseg.data.voc_split_files.repeated_ids_note`), the files each id with
+    its lines (the first :data:`EXAMPLE_FILES`). ``[]`` for other datasets and for split
+    files without repeats."""
+    repeated = getattr(dataset, "repeated_ids", None)
+    if not repeated:
+        return []
+    message = repeated_ids_note(dataset.split_file, repeated)
+    files = [f"{name} (lines {', '.join(map(str, lines))})" for name, lines in repeated.items()]
+    files = files[:EXAMPLE_FILES]
+    return [Finding("warning", "repeated_ids", split, message, len(repeated), files)]
 
 
 def mask_ground_truth_findings(split: str, dataset: Any) -> list[Finding]:

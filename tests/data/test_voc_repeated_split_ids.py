@@ -119,11 +119,16 @@ def test_a_dataset_built_again_in_a_run_does_not_repeat_the_warning(tmp_path, ca
     assert len(_said(caplog)) == 1
 
 
-def test_the_dataset_check_shows_the_warning(tmp_path, caplog):
+def test_the_dataset_check_reports_the_repeats_once(tmp_path, caplog):
+    """detseg-check-data lists the repeats as a finding of its report, for a detection and a
+    segmentation split, and leaves the reader's warning out (said once, in the report)."""
     root = _voc(tmp_path / "voc", "a\nb\na\n")
-    data = {"format": "voc", "root": str(root), "train_split": "train", "val_split": "val"}
-    with caplog.at_level(logging.WARNING):
-        check = check_dataset(data, ("train",), decode=False, progress=False)
-    (said,) = _said(caplog)
-    assert "a at lines 1 and 3" in said
-    assert check.splits["train"]["images"] == 2
+    for data_format in ("voc", "voc_seg"):
+        data = {"format": data_format, "root": str(root), "train_split": "train"}
+        with caplog.at_level(logging.WARNING):
+            check = check_dataset(data, ("train",), decode=False, progress=False)
+        assert not _said(caplog)
+        assert check.splits["train"]["images"] == 2
+        (found,) = [f for f in check.findings if f.code == "repeated_ids"]
+        assert "a at lines 1 and 3" in found.message
+        assert found.files == ["a (lines 1, 3)"]

@@ -1,4 +1,5 @@
-"""A file listed twice by a split (a VOC id repeated in its split file) is reported as such."""
+"""A file listed twice by a split is reported as such: a VOC id repeated in its split file,
+which the reader reads once, as a repeated id."""
 
 from __future__ import annotations
 
@@ -28,7 +29,15 @@ def test_voc_id_listed_twice(tmp_path):
     (tmp_path / "ImageSets" / "Main" / "train.txt").write_text("a\nb\na\n")
     data = {"format": "voc", "root": str(tmp_path), "train_split": "train"}
     check = check_dataset(data, ("train",))
-    found = [f for f in check.findings if f.code == "duplicate_contents"]
+    # the reader reads a once: no image is there twice, and the report names the repeat
+    assert check.splits["train"]["images"] == 2
+    assert not [f for f in check.findings if f.code == "duplicate_contents"]
+    found = [f for f in check.findings if f.code == "repeated_ids"]
     assert len(found) == 1, [f.code for f in check.findings]
-    assert found[0].files == ["JPEGImages/a.png (listed 2 times)"]
-    assert "listed again" in found[0].message
+    assert (found[0].severity, found[0].split, found[0].count) == ("warning", "train", 1)
+    assert found[0].files == ["a (lines 1, 3)"]
+    split_file = tmp_path / "ImageSets" / "Main" / "train.txt"
+    assert found[0].message == (
+        f"VOC split file {split_file} lists 1 id more than once: a at lines 1 and 3; each is "
+        "read once, at its first line (delete the repeated lines)"
+    )
