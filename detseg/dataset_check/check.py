@@ -43,9 +43,6 @@ __all__ = [
 #: split file lists more than once (``repeated_ids``: :func:`repeated_id_findings`). The check
 #: leaves them to the report. (A logger's filter does not see its child loggers' records, so
 #: the child logger of the repeated ids is named too.)
-#: How many repeated ids a finding names as its files (as many as the split summaries name).
-EXAMPLE_FILES = 5
-
 REPORTED_READER_LOGGERS = (
     "detseg.data.voc_seg_split",
     "detseg.data.voc_split_files",
@@ -176,27 +173,28 @@ def check_dataset(
         split: scan_split(dataset, split, data.get("root") or None, decode, progress)
         for split, dataset in datasets.items()
     }
-    check = check_scans(scans, data, settings, source)
+    check_settings = settings or CheckSettings()
+    check = check_scans(scans, data, check_settings, source)
     for split, dataset in datasets.items():
-        check.findings += repeated_id_findings(split, dataset)
+        check.findings += repeated_id_findings(split, dataset, check_settings.max_files)
         check.findings += mask_ground_truth_findings(split, dataset)
     check.findings.sort(key=lambda f: SEVERITIES.index(f.severity))
     return check
 
 
-def repeated_id_findings(split: str, dataset: Any) -> list[Finding]:
+def repeated_id_findings(split: str, dataset: Any, max_files: int = 5) -> list[Finding]:
     """A warning for the ids a VOC split file (``voc``, ``voc_seg``) lists more than once: the
     reader reads each once, at its first line (``dataset.repeated_ids``, ``{id: its line
     numbers}``), so the repeats are no images of the split; the message is the reader's
     warning (:func:`~detseg.data.voc_split_files.repeated_ids_note`), the files each id with
-    its lines (the first :data:`EXAMPLE_FILES`). ``[]`` for other datasets and for split
+    its lines (the first ``max_files``). ``[]`` for other datasets and for split
     files without repeats."""
     repeated = getattr(dataset, "repeated_ids", None)
     if not repeated:
         return []
     message = repeated_ids_note(dataset.split_file, repeated)
     files = [f"{name} (lines {', '.join(map(str, lines))})" for name, lines in repeated.items()]
-    files = files[:EXAMPLE_FILES]
+    files = files[:max_files]
     return [Finding("warning", "repeated_ids", split, message, len(repeated), files)]
 
 
