@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from detseg.config.schema import ConfigError
+from detseg.named_settings import literal
 
 __all__ = ["RECORDED_NULL_CLASS", "check_class_list", "recorded_classes", "recorded_config"]
 
@@ -29,21 +30,38 @@ RECORDED_NULL_CLASS = "None"
 
 
 def check_class_list(value: Any, source: str, what: str = "data.classes") -> None:
-    """Refuse a listed ``value`` of class names with an empty name or a repeated one.
+    """Refuse a ``value`` that is no list of class names, a file name or null, and a list
+    with no name, an empty name or a repeated one.
 
     Args:
-        value: The ``data.classes`` value; anything but a list (a file name, ``None``) passes.
+        value: The ``data.classes`` value: a list of names, a file of names (a string: a
+            ``classes.txt`` or a data yaml with ``names``; ``voc`` for the VOC classes) or
+            ``None``; a string or ``None`` passes (a file is read when the dataset is built), a
+            tuple (from Python) is checked as a list.
         source: The file (or ``--set``) named at the start of the error.
         what: How the file calls the list (``data.classes``, an Ultralytics ``names``).
 
     Raises:
-        ConfigError: ``<source>: data.classes: class name 5 is empty`` (positions from 1), or
-            the two positions of names that are equal after stripping, both as written.
+        ConfigError: ``<source>: data.classes must be a list of class names, ...; got 5`` (a
+            number, a bool, a mapping: the readers could not use it), ``<source>:
+            data.classes lists no class names``, ``<source>: data.classes: class name 5 is
+            empty`` (positions from 1), or the two positions of names that are equal after
+            stripping, both as written.
     """
     from detseg.data.class_names import class_name  # config imports data/ inside functions
 
-    if not isinstance(value, list):
+    if value is None or isinstance(value, str):
         return
+    if not isinstance(value, list | tuple):  # a tuple: from a Python caller
+        raise ConfigError(
+            f"{source}: {what} must be a list of class names ([cat, dog]) or a file of names "
+            f"(classes.txt, or a data yaml with 'names'), got {literal(f'{value!r:.80}')}"
+        )
+    if not value:
+        raise ConfigError(
+            f"{source}: {what} lists no class names: write the names ([cat, dog]) or name a file "
+            "of names"
+        )
     names = [class_name(item) for item in value]
     seen: dict[str, int] = {}
     for k, name in enumerate(names):

@@ -35,7 +35,7 @@ from typing import Any
 
 from detseg.config.bases import deep_merge, read_yaml
 from detseg.config.class_list import check_class_list
-from detseg.config.data_section import DEFAULT_FORMAT, check_data_keys
+from detseg.config.data_section import DEFAULT_FORMAT, check_data_options
 from detseg.config.packaged import resolve_config_path
 from detseg.config.schema import ConfigError
 
@@ -78,7 +78,7 @@ def load_data_file(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"{path}: not a data file: expected a 'data:' mapping, a mapping with 'format' "
             "(the keys of a data section), or an Ultralytics data yaml (path, train, val, names)"
         )
-    return _checked(section, path)
+    return check_data_section(section, str(path))
 
 
 def replace_data_section(raw: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -94,23 +94,39 @@ def replace_data_section(raw: dict[str, Any], data: dict[str, Any]) -> dict[str,
     return {**raw, "data": section}
 
 
-def _checked(section: dict[str, Any], path: Path) -> dict[str, Any]:
-    """Fill in ``format`` and ``root``; check the section's types and keys."""
+def check_data_section(section: dict[str, Any], source: str) -> dict[str, Any]:
+    """A flat data section (a data file's, or one ``detseg-check-data`` builds) checked as a
+    training run checks its data section, ``format`` and ``root`` filled in.
+
+    Args:
+        section: ``{"format", "root", "augmentations", **format keys}``, each but the format
+            keys optional; ``format`` and ``root`` are set (:data:`DEFAULT_FORMAT`, ``""``)
+            where missing.
+        source: the file (or ``--set``) named at the start of an error.
+
+    Returns:
+        ``section``'s keys and values, the switches as bools
+        (:func:`~detseg.config.data_section.check_data_options`).
+
+    Raises:
+        ConfigError: a ``format`` that is no name, a ``root`` that is no string,
+            ``augmentations`` that are no list of mappings; an unknown key, a key of another
+            format, a ``classes`` or a switch or path of the wrong type
+            (``'data.load_masks' must be a bool, got 'maybe'``).
+    """
     fmt = section.setdefault("format", DEFAULT_FORMAT)
     if not isinstance(fmt, str) or not fmt:
-        raise ConfigError(f"{path}: 'format' must be a format name (e.g. coco), got {fmt!r}")
+        raise ConfigError(f"{source}: 'format' must be a format name (e.g. coco), got {fmt!r}")
     root = section.setdefault("root", "")
     if not isinstance(root, str):
-        raise ConfigError(f"{path}: 'root' must be a path (a string), got {root!r}")
+        raise ConfigError(f"{source}: 'root' must be a path (a string), got {root!r}")
     augmentations = section.get("augmentations", [])
     if not isinstance(augmentations, list) or not all(isinstance(a, dict) for a in augmentations):
         raise ConfigError(
-            f"{path}: 'augmentations' must be a list of mappings ({{name: ..., ...}}), "
+            f"{source}: 'augmentations' must be a list of mappings ({{name: ..., ...}}), "
             f"got {augmentations!r}"
         )
-    check_data_keys(fmt, section, str(path))
-    check_class_list(section.get("classes"), str(path))
-    return section
+    return check_data_options(fmt, section, source)
 
 
 def _from_ultralytics(raw: dict[str, Any], path: Path) -> dict[str, Any]:

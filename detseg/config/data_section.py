@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from detseg.config.checks import coerce
+from detseg.config.class_list import check_class_list
 from detseg.config.schema import ConfigError, DataConfig
 from detseg.config.suggest import did_you_mean
 
@@ -153,6 +154,31 @@ def check_data_switches(options: dict[str, Any], source: str) -> dict[str, Any]:
         tp = option_type(key)
         checked[key] = coerce(value, tp, source, f"data.{key}") if tp in _TYPED else value
     return checked
+
+
+def check_data_options(fmt: str, options: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """Check a data section's keys and values as a training run checks them: the keys against
+    format ``fmt`` (:func:`check_data_keys`), a listed ``classes``
+    (:func:`~detseg.config.class_list.check_class_list`), the switches and text keys
+    (:func:`check_data_switches`). The one check of every data section: a config's
+    (``detseg.config.load_config``), a data file's (``detseg.config.load_data_file``) and one
+    that ``detseg-check-data`` builds from a folder or with ``--set``.
+
+    Args:
+        fmt: the section's format.
+        options: its keys and values (``format``, ``root`` and ``augmentations`` may be among
+            them; they pass unchanged).
+        source: the file (or ``--set`` item) named at the start of an error.
+
+    Returns:
+        A new dict of ``options``, the switches as bools.
+
+    Raises:
+        ConfigError: what those checks raise, naming ``source``.
+    """
+    check_data_keys(fmt, options, source)
+    check_class_list(options.get("classes"), source)
+    return check_data_switches(dict(options), source)
 
 
 #: The option types :func:`check_data_switches` checks (:func:`option_type`'s typed results).

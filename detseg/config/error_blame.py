@@ -30,16 +30,19 @@ ADVISED_OVERRIDES = "advised_overrides"
 
 def added_overrides(items: list[str]) -> NameOnly:
     """The value of an :data:`ADVISED_OVERRIDES` field that advises more items: a tool's
-    ``--set`` words, or named as more items of a Python caller's ``overrides``."""
+    ``--set`` words (each one word of the user's shell, :func:`~detseg.shell_words.shell_word`),
+    or named as more items of a Python caller's ``overrides``."""
     listed = ", ".join(repr(item) for item in items)
-    return NameOnly(f"{listed} added to overrides", " ".join(items))
+    return NameOnly(f"{listed} added to overrides", " ".join(shell_word(item) for item in items))
 
 
 def rewritten_override(item: str) -> NameOnly:
     """The value of an :data:`ADVISED_OVERRIDES` field that advises to write an item as
-    ``item``: quoted for the shell after a tool's ``--set`` (``--set "model.rpn={a: 1}"``), the
-    item itself from Python (``'model.rpn={a: 1}'``)."""
-    return NameOnly(repr(item), f'"{item}"')
+    ``item``: one word of the user's shell after a tool's ``--set``, quoted as the ``--set``
+    item the message names is (``--set 'model.rpn={a: 1}'``,
+    :func:`~detseg.shell_words.shell_word`), the item itself from Python
+    (``'model.rpn={a: 1}'``)."""
+    return NameOnly(repr(item), shell_word(item))
 
 
 def blame_override(err: ConfigError, source: str, items: list[tuple[str, Any, str]]) -> ConfigError:

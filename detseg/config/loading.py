@@ -12,7 +12,9 @@
    would let the last one win).
 2. **Data file** (:mod:`detseg.config.data_file`, ``data_file=`` / ``tools/train.py --data``).
    A detseg data file or an Ultralytics data yaml replaces the merged ``data`` section; the
-   config's ``augmentations`` stay unless the data file has its own.
+   config's ``augmentations`` stay unless the data file has its own. The data file's section
+   is checked when it is read, as step 4 checks a config's, so that an error names the data
+   file rather than the config.
 3. **Overrides** (``--set a.b=value``, :mod:`detseg.config.overrides`), parsed by the type of
    the field they set; a mapping
    (``--set model.rpn={nms_thresh: 0.6}``) merges into the mapping it lands on, as a file
@@ -55,10 +57,9 @@ from pathlib import Path
 from typing import Any
 
 from detseg.config.bases import BASE_KEY, compose, deep_merge, read_yaml
-from detseg.config.class_list import check_class_list
 from detseg.config.data_file import load_data_file, replace_data_section
 from detseg.config.data_root import warn_root_elsewhere
-from detseg.config.data_section import check_data_keys, check_data_switches
+from detseg.config.data_section import check_data_options
 from detseg.config.dataclass_building import build, check_keys
 from detseg.config.error_blame import blame_base, blame_override, overrides_named
 from detseg.config.model_section import check_model_section
@@ -259,7 +260,6 @@ def _data_file_given_as_config(err: ConfigError, path: str | os.PathLike[str]) -
 
 def _check_data_options(data: DataConfig, source: str) -> None:
     """Validate ``data.format`` and its option keys against ``detseg.data``, when importable:
-    a key of another format says which format takes it, a typo gets the closest valid key."""
-    check_data_keys(data.format, data.options, source)
-    check_class_list(data.options.get("classes"), source)
-    data.options = check_data_switches(data.options, source)
+    a key of another format says which format takes it, a typo gets the closest valid key, a
+    switch must be a bool (:func:`~detseg.config.data_section.check_data_options`)."""
+    data.options = check_data_options(data.format, data.options, source)

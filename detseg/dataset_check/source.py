@@ -10,7 +10,11 @@ A dataset folder stands for its ``data.yaml``, else for the default keys of its 
 detection layout, else a segmentation one: :data:`detseg.config.data_root.LAYOUTS`). A data
 file whose ``root`` is another folder while its own folder holds the dataset (a copied folder)
 is warned about as training warns (:func:`detseg.config.data_root.warn_root_elsewhere`).
-``--set data.KEY=VALUE`` overrides apply to these sections as they do to a config's.
+``--set data.KEY=VALUE`` overrides apply to these sections as they do to a config's. Every
+section is checked as a training run checks its data section
+(:func:`detseg.config.data_file.check_data_section`): a value a run would refuse
+(``load_masks: maybe``, ``train_ann: [a, b]``, ``classes: 5``) is refused here with the same
+message, naming the file, the ``_base_`` file or the ``--set`` item that wrote it.
 
 A data section names a ``train`` and a ``val`` split; the held-out ``test`` split is found
 where the val split lies with ``val`` changed to ``test`` (:func:`held_out_section`), the
@@ -28,9 +32,10 @@ from typing import Any
 
 from detseg.config import ConfigError, load_config, load_data_file, resolve_config_path
 from detseg.config.bases import BASE_KEY, compose, read_yaml
+from detseg.config.data_file import check_data_section
 from detseg.config.data_root import layout_format, layouts_text, warn_root_elsewhere
-from detseg.config.data_section import DEFAULT_FORMAT, check_data_keys, switch_format
-from detseg.config.error_blame import overrides_named
+from detseg.config.data_section import DEFAULT_FORMAT, switch_format
+from detseg.config.error_blame import blame_base, blame_override, overrides_named
 from detseg.config.overrides import parse_override
 from detseg.config.schema import Config
 from detseg.data.class_names import root_class_file
@@ -68,9 +73,14 @@ def is_experiment_config(path: str | os.PathLike[str]) -> bool:
 
 
 def _modelless_data_section(
-    raw: dict[str, Any], path: str | os.PathLike[str], overrides: Sequence[str]
+    raw: dict[str, Any],
+    path: str | os.PathLike[str],
+    overrides: Sequence[str],
+    origins: dict[str, str],
 ) -> dict[str, Any]:
-    """The data section of a composed config ``raw`` without ``model``, overrides applied."""
+    """The data section of a composed config ``raw`` without ``model``, overrides applied and
+    checked; ``origins``: the file that wrote each key (from :func:`compose`), which an error
+    about a value no override set names."""
     unknown = sorted(str(key) for key in raw if key not in _CONFIG_SECTIONS)
     if unknown:
         raise ConfigError(
@@ -83,25 +93,43 @@ def _modelless_data_section(
             f"{path}: no 'data:' section in the file or its bases: name a data file in "
             f"'{BASE_KEY}' (a packaged one: datasets/coco, datasets/voc, ...) or write the section"
         )
-    return _apply_data_overrides({"format": DEFAULT_FORMAT, "root": "", **data}, overrides)
+    section = {"format": DEFAULT_FORMAT, "root": "", **data}
+    return _apply_data_overrides(section, overrides, str(Path(path).expanduser()), origins)
 
 
-def _apply_data_overrides(section: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
-    """``section`` with ``data.KEY=VALUE`` overrides applied (``data.format`` first).
+def _apply_data_overrides(
+    section: dict[str, Any],
+    overrides: Sequence[str],
+    source: str,
+    origins: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """``section`` with ``data.KEY=VALUE`` overrides applied (``data.format`` first), then
+    checked as a training run checks a data section
+    (:func:`~detseg.config.data_file.check_data_section`).
+
+    Args:
+        section: the flat data section of ``source``.
+        overrides: ``data.KEY=VALUE`` items.
+        source: the file (or folder) the section comes from, named by an error about a value
+            that no override set.
+        origins: the ``_base_`` file that wrote each dotted key (``data.load_masks``), named
+            instead of ``source`` where it wrote the wrong value.
 
     Raises:
-        ConfigError: an item that is no ``data.KEY=VALUE``, a value that does not parse, a key
-            of another format; the items named as the caller gave them (``overrides=[...]``
-            from Python, ``--set`` from a tool:
+        ConfigError: an item that is no ``data.KEY=VALUE``, a value that does not parse, an
+            unknown key, a key of another format, a value of the wrong type; the items named
+            as the caller gave them (``overrides=[...]`` from Python, ``--set`` from a tool:
             :func:`~detseg.config.error_blame.overrides_named`).
     """
     try:
-        return _overridden(section, overrides)
+        return _overridden(section, overrides, source, origins or {})
     except ConfigError as err:
         raise overrides_named(err, list(overrides)) from None
 
 
-def _overridden(section: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+def _overridden(
+    section: dict[str, Any], overrides: Sequence[str], source: str, origins: dict[str, str]
+) -> dict[str, Any]:
     """:func:`_apply_data_overrides`, its messages naming the items as ``--set`` writes them."""
     parsed = []
     for item in overrides:
@@ -112,17 +140,17 @@ def _overridden(section: dict[str, Any], overrides: Sequence[str]) -> dict[str, 
                 f"--set {item!r}: a data file takes only data.KEY=VALUE overrides "
                 "(e.g. data.root=datasets/shapes)"
             )
-        parsed.append((key[len("data.") :], parse_override(item)[1]))  # as load_config does
-    for key, value in sorted(parsed, key=lambda kv: kv[0] != "format"):  # stable: format first
+        parsed.append(parse_override(item))  # (data.KEY, value, --set item) as load_config
+    for key_path, value, _ in sorted(parsed, key=lambda kv: kv[0] != "data.format"):  # stable
+        key = key_path[len("data.") :]
         if key == "format":
             section = switch_format(section, str(value))
         else:
             section[key] = value
     try:
-        check_data_keys(str(section.get("format")), section, "{overrides}")
-    except ConfigError as err:  # the keys the overrides gave: `overrides` or `--set`
-        raise ConfigError(err.template, overrides=NameOnly("overrides")) from None
-    return section
+        return check_data_section(section, source)
+    except ConfigError as err:  # the override that set the key, else the file that wrote it
+        raise blame_base(blame_override(err, source, parsed), source, origins) from None
 
 
 def load_data_section(
@@ -153,17 +181,19 @@ def load_data_section(
     if Path(path).is_dir():
         return _folder_section(Path(path), overrides)
     if is_experiment_config(path):
-        raw = compose(path)
+        origins: dict[str, str] = {}
+        raw = compose(path, origins=origins)
         if "model" in raw:
             cfg = load_config(path, overrides)
             section = cfg.data.dataset_kwargs()
             if cfg.model.name in MASK_RCNN_MODELS and section.get("format") == "coco":
                 section["load_masks"] = True  # training reads the masks of a mask model's data
         else:
-            section = _modelless_data_section(raw, path, overrides)
+            section = _modelless_data_section(raw, path, overrides, origins)
         kind = "config"
     else:
-        section = _apply_data_overrides(load_data_file(path), overrides)
+        source = str(Path(path).expanduser())
+        section = _apply_data_overrides(load_data_file(path), overrides, source)
         warn_root_elsewhere(path, section)
         kind = "data file"
     section.pop("augmentations", None)
@@ -182,7 +212,8 @@ def _folder_section(folder: Path, overrides: Sequence[str]) -> tuple[dict[str, A
     voc, a folder with ``labels/`` and ``masks/`` beside ``images/`` is yolo (``--set
     data.format=voc_seg`` or a data file checks it as segmentation data)."""
     if (folder / "data.yaml").is_file():
-        from_file = _apply_data_overrides(load_data_file(folder / "data.yaml"), overrides)
+        data_yaml = folder / "data.yaml"
+        from_file = _apply_data_overrides(load_data_file(data_yaml), overrides, str(data_yaml))
         from_file.pop("augmentations", None)
         warn_root_elsewhere(folder / "data.yaml", from_file)
         return from_file, f"data file {folder / 'data.yaml'}"
@@ -196,7 +227,7 @@ def _folder_section(folder: Path, overrides: Sequence[str]) -> tuple[dict[str, A
     class_file = root_class_file(folder) if fmt == "voc" else None
     if class_file is not None:  # the rule the voc_seg reader follows without data.classes
         section["classes"] = class_file.relative_to(folder).as_posix()
-    section = _apply_data_overrides(section, overrides)
+    section = _apply_data_overrides(section, overrides, str(folder))
     return section, f"{section['format']} folder"  # the format checked (--set data.format)
 
 

@@ -23,7 +23,7 @@ DEMO = Path(__file__).resolve().parents[2] / "configs" / "demo.yaml"
         (
             "model.rpn={nms_thresh: 0.6",
             "expected ',' or '}', but got '<stream end>'",
-            '--set "model.rpn={nms_thresh: 0.6}"',
+            "--set 'model.rpn={nms_thresh: 0.6}'",
         ),
         ("train.milestones=[8, 11", "expected ',' or ']', but got '<stream end>'", "[8, 11]"),
         ("model.rpn={a: [1, 2}", "expected ',' or ']', but got '}'", "{name: value}"),

@@ -100,7 +100,7 @@ def test_the_item_to_write_instead_is_named_as_an_override_too():
     assert "--set" not in str(caught.value)
     tool = caught.value.naming(TOOL_FLAGS)
     assert tool.startswith(f"--set '{item}': the value of 'model.rpn' is not valid YAML")
-    assert '; write it as --set "model.rpn={nms_thresh: 0.6}" (quote' in tool
+    assert "; write it as --set 'model.rpn={nms_thresh: 0.6}' (quote" in tool
 
 
 def test_detseg_load_and_evaluate_checkpoint_name_the_overrides(checkpoint, tmp_path):

@@ -45,7 +45,7 @@ def test_data_fragment_alone_as_a_base(tmp_path: Path):
     config = tmp_path / "mine.yaml"
     config.write_text(f"_base_: {REPO}/configs/datasets/voc.yaml\ndata: {{root: /data/voc}}\n")
     data, _ = load_data_section(config, ["data.format=coco"])
-    assert data == {"format": "coco"}  # as --set data.format=coco on a data file
+    assert data == {"format": "coco", "root": ""}  # as --set data.format=coco on a data file
 
 
 def test_config_without_model_or_data_is_one_clear_error(tmp_path: Path):

@@ -76,13 +76,13 @@ def test_bad_data_file_overrides(tmp_path: Path, override: str, message: str):
         ),
         (
             "data.train_anns=x",
-            "overrides (data.format=coco): unknown key",
-            "--set (data.format=coco): ",
+            "overrides=['data.train_anns=x'] (data.format=coco): unknown key",
+            "--set data.train_anns=x (data.format=coco): ",
         ),
         (
             "data.keep_difficult=true",
-            "overrides: data.keep_difficult is a key",
-            "--set: data.keep_",
+            "overrides=['data.keep_difficult=true']: data.keep_difficult is a key",
+            "--set data.keep_difficult=true: data.keep_",
         ),
         (
             "data.classes=[a",
