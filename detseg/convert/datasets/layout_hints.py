@@ -13,7 +13,9 @@ COCO json given as the source gets its dataset folder, or the data file naming i
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -153,15 +155,80 @@ def json_source_hint(ann: Path) -> str:
     return coco_json_hint(ann.parent, [ann])
 
 
+#: The bytes of a json that tell a COCO json from another: a file this small is read whole, of
+#: a larger one (a 450 MB ``instances_train2017.json``) only its head (:func:`_is_coco_json`).
+_HEAD_BYTES = 1 << 20
+
+_DECODER = json.JSONDecoder()
+
+#: JSON's white space, as it may stand between the tokens of an object.
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
 def _is_coco_json(path: Path) -> bool:
-    """Whether ``path`` reads as a COCO json, a mapping with ``images`` and ``annotations``:
-    not Roboflow's ``README.dataset.json``, a LabelMe json of one image or a broken file."""
+    """Whether ``path`` reads as a COCO json: not Roboflow's ``README.dataset.json``, a LabelMe
+    json of one image, a list (a results file) or a broken file.
+
+    A file of at most :data:`_HEAD_BYTES` is read whole: a mapping with ``images`` and
+    ``annotations``. Of a larger one only the first :data:`_HEAD_BYTES` are read: its top-level
+    keys there (:func:`_head_keys`) must include ``images`` or ``annotations`` holding a list.
+    COCO's and Roboflow's files start so: ``info``, ``licenses`` and ``categories`` before the
+    two lists, of which the first runs on past the head; a large file cut short is taken as
+    a COCO json here (its conversion names what is wrong with it).
+    """
     try:
-        with path.open(encoding="utf-8") as file:
-            data = json.load(file)
+        with path.open("rb") as file:
+            head = file.read(_HEAD_BYTES + 1)
+        if len(head) <= _HEAD_BYTES:
+            data = json.loads(head.decode("utf-8"))
+            return isinstance(data, dict) and "images" in data and "annotations" in data
+        # a character cut at the end of the head is left out, not an error
+        text = codecs.getincrementaldecoder("utf-8")().decode(head[:_HEAD_BYTES])
     except (OSError, ValueError):  # ValueError: not JSON, or not UTF-8
         return False
-    return isinstance(data, dict) and "images" in data and "annotations" in data
+    keys = _head_keys(text)
+    return keys.get("images") == "[" or keys.get("annotations") == "["
+
+
+def _head_keys(text: str) -> dict[str, str]:
+    """The top-level keys of the JSON object that ``text`` starts, each with the first
+    character of its value (``[`` for a list): the keys whose value ends in ``text`` and the
+    one whose value runs past its end. Empty when ``text`` starts no JSON object; the keys
+    before anything that is no JSON."""
+    keys: dict[str, str] = {}
+    at = _space_end(text, 0)
+    if not text.startswith("{", at):
+        return keys
+    at += 1
+    while True:
+        at = _space_end(text, at)
+        if not text.startswith('"', at):
+            return keys
+        try:
+            key, at = _DECODER.raw_decode(text, at)
+        except ValueError:  # a key cut by the end of the head
+            return keys
+        at = _space_end(text, at)
+        if not text.startswith(":", at):
+            return keys
+        at = _space_end(text, at + 1)
+        if at >= len(text):
+            return keys
+        keys[key] = text[at]
+        try:
+            _, at = _DECODER.raw_decode(text, at)
+        except ValueError:  # the value runs past the head (or is no JSON)
+            return keys
+        at = _space_end(text, at)
+        if not text.startswith(",", at):
+            return keys
+        at += 1
+
+
+def _space_end(text: str, at: int) -> int:
+    """Where the white space of ``text`` from ``at`` ends."""
+    match = _SPACE.match(text, at)
+    return at if match is None else match.end()
 
 
 def _coco_jsons(root: Path) -> list[Path]:
