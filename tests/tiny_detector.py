@@ -37,3 +37,20 @@ SMALL_HEADS = [
     " pre_nms_top_n_test: 50, post_nms_top_n_test: 10}",
     "model.roi_heads={batch_size_per_image: 16}",
 ]
+
+#: RPN and RoI head sizes of the evaluation tests: fewer proposals per image in training.
+EVAL_HEADS = [
+    "model.rpn={batch_size_per_image: 16, pre_nms_top_n_train: 100, post_nms_top_n_train: 20,"
+    " pre_nms_top_n_test: 50, post_nms_top_n_test: 10}",
+    "model.roi_heads={batch_size_per_image: 16}",
+]
+
+#: A run of one training step on the CPU (batch 2, no loader workers), evaluated in batches of 4.
+ONE_STEP_ON_CPU = [
+    "train.max_iters=1",
+    "train.batch_size=2",
+    "train.num_workers=0",
+    "train.warmup_iters=1",
+    "eval.batch_size=4",
+    "device=cpu",
+]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from tiny_detector import tiny_faster_rcnn
+from tiny_detector import EVAL_HEADS, ONE_STEP_ON_CPU, tiny_faster_rcnn
 
 from detseg.config import load_config
 from detseg.data.registry import build_dataset
@@ -35,15 +35,8 @@ from detseg.evaluation.voc_coco import voc_evaluate_coco
 REPO = Path(__file__).resolve().parents[2]
 TINY = [
     *tiny_faster_rcnn(size=64, representation_size=32),
-    "model.rpn={batch_size_per_image: 16, pre_nms_top_n_train: 100, post_nms_top_n_train: 20,"
-    " pre_nms_top_n_test: 50, post_nms_top_n_test: 10}",
-    "model.roi_heads={batch_size_per_image: 16}",
-    "train.max_iters=1",
-    "train.batch_size=2",
-    "train.num_workers=0",
-    "train.warmup_iters=1",
-    "eval.batch_size=4",
-    "device=cpu",
+    *EVAL_HEADS,
+    *ONE_STEP_ON_CPU,
 ]
 
 

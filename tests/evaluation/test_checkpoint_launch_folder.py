@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from tiny_detector import tiny_faster_rcnn
+from tiny_detector import EVAL_HEADS, ONE_STEP_ON_CPU, tiny_faster_rcnn
 
 from detseg.config import load_config
 from detseg.data.shapes import generate_shapes
@@ -27,16 +27,9 @@ from detseg.evaluation.checkpoint_eval import evaluate_checkpoint
 REPO = Path(__file__).resolve().parents[2]
 TINY = [
     *tiny_faster_rcnn(size=64, representation_size=32),
-    "model.rpn={batch_size_per_image: 16, pre_nms_top_n_train: 100, post_nms_top_n_train: 20,"
-    " pre_nms_top_n_test: 50, post_nms_top_n_test: 10}",
-    "model.roi_heads={batch_size_per_image: 16}",
-    "train.max_iters=1",
-    "train.batch_size=2",
-    "train.num_workers=0",
-    "train.warmup_iters=1",
-    "eval.batch_size=4",
+    *EVAL_HEADS,
+    *ONE_STEP_ON_CPU,
     "eval.backend=pycocotools",
-    "device=cpu",
 ]
 LAUNCH_LINE = "data.root datasets/shapes read from the run's launch folder"
 
