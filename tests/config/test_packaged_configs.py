@@ -168,7 +168,7 @@ def test_list_configs_prints_names_and_descriptions(elsewhere, capsys):
         "Base: the synthetic shapes dataset with a short schedule that fits a laptop CPU."
     )
     assert described["ssd/ssd300_vgg16_voc"].startswith(
-        "SSD300 on VGG16 on PASCAL VOC (Liu et al. 2016)"
+        "SSD300 on VGG16 on PASCAL VOC 07+12 trainval -> 2007 test (Liu et al. 2016)"
     )
 
 
