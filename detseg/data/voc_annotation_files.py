@@ -17,7 +17,7 @@ from pathlib import Path
 
 from detseg.data.folder_listing import first_few, folder_listing
 from detseg.data.image_io import IMAGE_SUFFIXES
-from detseg.data.voc_split_files import VOC_LAYOUT, read_split_lines
+from detseg.data.voc_split_files import VOC_LAYOUT, split_id_lines
 
 __all__ = [
     "image_file_of",
@@ -102,12 +102,13 @@ def _ids_with_image_suffix(missing: list[Path]) -> tuple[str, str] | None:
 
 def _line_of(split_file: Path, name: str) -> str:
     """``", line <k>"``: the line of ``split_file`` that first lists ``name``; ``""`` when no
-    line does (or the file cannot be read as text)."""
+    line does (or the file cannot be read as text). Read without a word about repeated ids
+    (:func:`~detseg.data.voc_split_files.split_id_lines`): the dataset said them already."""
     try:
-        lines = read_split_lines(split_file)
+        lines = split_id_lines(split_file).get(name)
     except (OSError, ValueError):
         return ""
-    return next((f", line {number}" for number, listed in lines if listed == name), "")
+    return f", line {lines[0]}" if lines else ""
 
 
 def unreadable_annotation_note(

@@ -28,13 +28,14 @@ import os
 from pathlib import Path
 
 from detseg.data.class_names import EXAMPLE_LIMIT
-from detseg.data.folder_listing import first_few, folder_listing
+from detseg.data.folder_listing import SHOWN_NAMES, first_few, folder_listing
 from detseg.data.voc_seg_split import missing_files_note
 from detseg.shell_words import shell_word
 
 __all__ = [
     "VOC_LAYOUT",
     "check_listed_images",
+    "line_numbers_text",
     "read_split_ids",
     "read_split_lines",
     "repeated_ids",
@@ -48,9 +49,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: The logger of the warning about ids listed more than once, said once per run
-#: (:mod:`detseg.data.said_once`): one of its own (a child of this module's), which
-#: ``detseg-check-data`` shows above its report, whereas it leaves this module's missing-image
-#: warning to the report, which lists those images as a finding.
+#: (:mod:`detseg.data.said_once`): one of its own (a child of this module's).
+#: ``detseg-check-data`` leaves it to its report, which lists the repeated ids as a finding
+#: (``repeated_ids``), as it leaves this module's missing-image warning to the report.
 repeated_ids_logger = logging.getLogger(f"{__name__}.repeated_ids")
 
 #: The layout ``voc`` reads, ending its errors about missing folders and files.
@@ -166,14 +167,15 @@ def _repeated(lines_of: dict[str, list[int]]) -> dict[str, list[int]]:
 
 def repeated_ids_note(split_file: Path, repeated: dict[str, list[int]]) -> str:
     """The warning for ids that ``split_file`` lists more than once: how many, the first few
-    with their lines (``a at lines 3 and 9``), and that each is read once.
+    with their lines (``a at lines 3 and 9``; of an id listed many times the first few lines:
+    :func:`line_numbers_text`), and that each is read once.
 
     Args:
         split_file: The split file.
         repeated: ``{id: its line numbers}`` (two or more each, ascending), in the order of
             the ids' first lines.
     """
-    shown = [f"{name} at lines {_and_joined(lines)}" for name, lines in repeated.items()]
+    shown = [f"{name} at lines {line_numbers_text(lines)}" for name, lines in repeated.items()]
     one = len(repeated) == 1
     return (
         f"VOC split file {split_file} lists {len(repeated)} {'id' if one else 'ids'} more "
@@ -182,9 +184,14 @@ def repeated_ids_note(split_file: Path, repeated: dict[str, list[int]]) -> str:
     )
 
 
-def _and_joined(numbers: list[int]) -> str:
-    """``"3 and 9"``, ``"3, 5 and 9"``."""
+def line_numbers_text(numbers: list[int], shown: int = SHOWN_NAMES) -> str:
+    """The line numbers of an id listed more than once (two or more), as a message names them:
+    ``"3 and 9"``, ``"3, 5, 9 and 12"``; of more than ``shown + 1`` numbers the first ``shown``
+    and how many more (``"1, 2, 3 and 1997 more"``: a split file that lists one id 2000 times
+    is named in one short line)."""
     words = [str(number) for number in numbers]
+    if len(words) > shown + 1:
+        return first_few(words, shown)
     return f"{', '.join(words[:-1])} and {words[-1]}"
 
 

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
+from detseg.config.data_file import check_data_section
 from detseg.data.base import DetectionDataset
 from detseg.data.coco_masks import box_mask_message
+from detseg.data.data_section_errors import check_section
 from detseg.data.masks import SegmentationDataset
 from detseg.data.registry import build_dataset, with_known_classes
-from detseg.data.voc_split_files import repeated_ids_note
+from detseg.data.voc_split_files import line_numbers_text, repeated_ids_note
 from detseg.dataset_check.finding_record import SEVERITIES, CheckSettings, Finding
 from detseg.dataset_check.findings import overlap_findings, split_findings
 from detseg.dataset_check.scan import scan_split
@@ -131,10 +134,14 @@ def check_dataset(
 ) -> DatasetCheck:
     """Check the splits of a dataset before training on it.
 
-    Every split is built first (a bad path or config fails before any scan), the train split
-    before the others, which take its class names where training does (VOC without
-    ``classes``; built for that alone when it is not checked), then each is scanned
-    (:func:`~detseg.dataset_check.scan.scan_split`), counted and judged.
+    The data section is checked first as a training run checks it
+    (:func:`~detseg.config.data_file.check_data_section`: ``load_masks: 'maybe'``,
+    ``classes: 5`` or an unknown key are refused; switches such as ``'yes'`` read as bools; a
+    path given as a ``Path`` is taken as its text). Every split is built next (a bad path or
+    config fails before any scan), the train split before the others, which take its class
+    names where training does (VOC without ``classes``; built for that alone when it is not
+    checked), then each is scanned (:func:`~detseg.dataset_check.scan.scan_split`), counted
+    and judged.
 
     Args:
         data: A flat data section ``{"format", "root", **format keys}`` without
@@ -145,19 +152,26 @@ def check_dataset(
         progress: A progress bar per split on stderr (``None``: only when stderr is a
             terminal).
         settings: Thresholds of the checks.
-        source: The file ``data`` came from (shown in the reports).
+        source: The file ``data`` came from (shown in the reports, and at the start of an
+            error about a value of ``data``; ``"data"`` when not given).
 
     Returns:
-        The check; its ``exit_code`` is 1 when an error was found.
+        The check; its ``exit_code`` is 1 when an error was found. Its ``data`` is the checked
+        section (``format`` and ``root`` filled in, switches as bools).
 
     Raises:
         SettingError: ``splits`` is a string, empty or names an unknown split (a
             ``ValueError``, naming ``splits``).
-        ValueError: Unknown format or key, no root, no test split to be
-            found (:func:`.source.held_out_section`), or a reader's check.
+        ConfigError: (a ``ValueError``) a value training refuses: an unknown format or key,
+            a switch that is no bool, a ``classes`` that is no list of names or file, a path
+            that is no text (``<source>: 'data.load_masks' must be a bool, got 'maybe'``).
+        ValueError: No root, no test split to be found (:func:`.source.held_out_section`), or
+            a reader's check.
         FileNotFoundError: A configured file or folder does not exist.
+        TypeError: ``data`` is no dict.
     """
     splits = _checked_splits(splits)
+    data = _checked_section(data, source)
     with _left_to_the_report():  # said once, in the report
         # train first: the other splits may take its class names (_build_split)
         train = build_dataset(data, "train") if "train" in splits else None
@@ -187,14 +201,17 @@ def repeated_id_findings(split: str, dataset: Any, max_files: int = 5) -> list[F
     reader reads each once, at its first line (``dataset.repeated_ids``, ``{id: its line
     numbers}``), so the repeats are no images of the split; the message is the reader's
     warning (:func:`~detseg.data.voc_split_files.repeated_ids_note`), the files each id with
-    its lines (the first ``max_files``). ``[]`` for other datasets and for split
-    files without repeats."""
+    its lines (``a (lines 1 and 3)``; the first few of an id listed many times:
+    :func:`~detseg.data.voc_split_files.line_numbers_text`), of the first ``max_files`` ids.
+    ``[]`` for other datasets and for split files without repeats."""
     repeated = getattr(dataset, "repeated_ids", None)
     if not repeated:
         return []
     message = repeated_ids_note(dataset.split_file, repeated)
-    files = [f"{name} (lines {', '.join(map(str, lines))})" for name, lines in repeated.items()]
-    files = files[:max_files]
+    files = [
+        f"{name} (lines {line_numbers_text(lines)})"
+        for name, lines in list(repeated.items())[:max_files]
+    ]
     return [Finding("warning", "repeated_ids", split, message, len(repeated), files)]
 
 
@@ -264,6 +281,20 @@ def _checked_splits(splits: Sequence[str]) -> list[str]:
         what = f"unknown split {literal(repr(unknown[0]))}" if unknown else "no split to check"
         raise SettingError(f"{{splits}}: {what}; give train, val and/or test", splits=names)
     return names
+
+
+def _checked_section(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """``data`` checked as a training run checks a data section
+    (:func:`~detseg.config.data_file.check_data_section`, which ``detseg-check-data`` ran on
+    it already: it passes again unchanged), a ``Path`` value taken as its text; a new dict.
+
+    Raises:
+        ConfigError: a value training refuses, naming ``source`` (``"data"`` when empty).
+        TypeError: ``data`` is no dict (:func:`~detseg.data.data_section_errors.check_section`).
+    """
+    check_section(data)
+    texts = {key: os.fspath(v) if isinstance(v, os.PathLike) else v for key, v in data.items()}
+    return check_data_section(texts, source or "data")
 
 
 @contextlib.contextmanager

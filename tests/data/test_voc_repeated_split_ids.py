@@ -2,8 +2,8 @@
 that lists an id twice, two split files pasted together, trains that image once, not twice per
 epoch: the id is read at its first line, and one warning names the split file and the repeated
 ids with their lines. The notes about listed images that are not there name each id's line
-(the one it is read at) and count each id once. ``detseg-check-data`` shows the warning above
-its report."""
+(the one it is read at) and count each id once. ``detseg-check-data`` leaves the warning to
+its report, which lists the repeated ids as a finding (``repeated_ids``)."""
 
 from __future__ import annotations
 
@@ -131,4 +131,4 @@ def test_the_dataset_check_reports_the_repeats_once(tmp_path, caplog):
         assert check.splits["train"]["images"] == 2
         (found,) = [f for f in check.findings if f.code == "repeated_ids"]
         assert "a at lines 1 and 3" in found.message
-        assert found.files == ["a (lines 1, 3)"]
+        assert found.files == ["a (lines 1 and 3)"]

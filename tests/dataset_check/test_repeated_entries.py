@@ -35,7 +35,7 @@ def test_voc_id_listed_twice(tmp_path):
     found = [f for f in check.findings if f.code == "repeated_ids"]
     assert len(found) == 1, [f.code for f in check.findings]
     assert (found[0].severity, found[0].split, found[0].count) == ("warning", "train", 1)
-    assert found[0].files == ["a (lines 1, 3)"]
+    assert found[0].files == ["a (lines 1 and 3)"]
     split_file = tmp_path / "ImageSets" / "Main" / "train.txt"
     assert found[0].message == (
         f"VOC split file {split_file} lists 1 id more than once: a at lines 1 and 3; each is "
