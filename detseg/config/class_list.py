@@ -17,7 +17,10 @@ the same null in a user's config is refused.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+import yaml
 
 from detseg.config.schema import ConfigError
 from detseg.named_settings import literal
@@ -43,7 +46,8 @@ def check_class_list(value: Any, source: str, what: str = "data.classes") -> Non
 
     Raises:
         ConfigError: ``<source>: data.classes must be a list of class names, ...; got 5`` (a
-            number, a bool, a mapping: the readers could not use it), ``<source>:
+            number, a bool, a mapping: the readers could not use it; of an Ultralytics
+            ``{0: circle}`` mapping, ``...; write the names in index order: [circle]``), ``<source>:
             data.classes lists no class names``, ``<source>: data.classes: class name 5 is
             empty`` (positions from 1), or the two positions of names that are equal after
             stripping, both as written.
@@ -56,6 +60,7 @@ def check_class_list(value: Any, source: str, what: str = "data.classes") -> Non
         raise ConfigError(
             f"{source}: {what} must be a list of class names ([cat, dog]) or a file of names "
             f"(classes.txt, or a data yaml with 'names'), got {literal(f'{value!r:.80}')}"
+            f"{_index_order_advice(value)}"
         )
     if not value:
         raise ConfigError(
@@ -77,6 +82,32 @@ def check_class_list(value: Any, source: str, what: str = "data.classes") -> Non
                 f"({value[k]!r}) are the same name; class names must be unique"
             )
         seen[name] = k
+
+
+#: How many names the advice for an ``{index: name}`` mapping writes out
+#: (:func:`_index_order_advice`).
+_LISTED_NAMES = 20
+
+
+def _index_order_advice(value: Any) -> str:
+    """``"; write the names in index order: [circle, square]"`` for an ``{index: name}``
+    mapping of names whose keys are 0..n-1 (an Ultralytics data yaml's ``names``, copied into
+    a detseg file), a YAML flow list to paste (the first :data:`_LISTED_NAMES` names and
+    ``...`` for a longer one); ``""`` for any other value."""
+    if not isinstance(value, Mapping) or not value:
+        return ""
+    if not all(isinstance(key, int) and not isinstance(key, bool) for key in value):
+        return ""
+    if not all(isinstance(name, str) for name in value.values()):
+        return ""
+    if sorted(value) != list(range(len(value))):
+        return ""
+    names = [value[index] for index in range(len(value))]
+    shown = yaml.safe_dump(names[:_LISTED_NAMES], default_flow_style=True, width=1 << 20)
+    listed = shown.strip()
+    if len(names) > _LISTED_NAMES:
+        listed = f"{listed[:-1]}, ...] ({len(names)} names)"
+    return f"; write the names in index order: {literal(listed)}"
 
 
 def recorded_config(config: dict[str, Any]) -> dict[str, Any]:

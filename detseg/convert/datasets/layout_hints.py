@@ -174,16 +174,17 @@ def _is_coco_json(path: Path) -> bool:
     keys there (:func:`_head_keys`) must include ``images`` or ``annotations`` holding a list.
     COCO's and Roboflow's files start so: ``info``, ``licenses`` and ``categories`` before the
     two lists, of which the first runs on past the head; a large file cut short is taken as
-    a COCO json here (its conversion names what is wrong with it).
+    a COCO json here (its conversion names what is wrong with it). A leading UTF-8 byte-order
+    mark is allowed, as the reader allows it (:func:`~detseg.data.json_files.read_json`).
     """
     try:
         with path.open("rb") as file:
             head = file.read(_HEAD_BYTES + 1)
         if len(head) <= _HEAD_BYTES:
-            data = json.loads(head.decode("utf-8"))
+            data = json.loads(head.decode("utf-8-sig"))
             return isinstance(data, dict) and "images" in data and "annotations" in data
         # a character cut at the end of the head is left out, not an error
-        text = codecs.getincrementaldecoder("utf-8")().decode(head[:_HEAD_BYTES])
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head[:_HEAD_BYTES])
     except (OSError, ValueError):  # ValueError: not JSON, or not UTF-8
         return False
     keys = _head_keys(text)
