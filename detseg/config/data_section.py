@@ -5,7 +5,8 @@ The ``data`` section is ``format``, ``root`` and ``augmentations`` plus the keys
 format mean nothing to another, so setting ``data.format`` to a *different* format (in a file
 merged over its ``_base_``, or with ``--set data.format=...``) starts a fresh section: only
 ``augmentations`` (format-independent) is kept, ``root`` and every format key are dropped, and
-the new format starts from its own defaults.
+the new format starts from its own defaults. ``detseg-check-data`` given a dataset folder or a
+data file keeps that ``root`` too (the folder holds the data whatever format reads it).
 """
 
 from __future__ import annotations
@@ -42,23 +43,28 @@ def section_format(data: Mapping[str, Any] | None) -> str:
     return str(data["format"])
 
 
-def switch_format(data: Mapping[str, Any] | None, fmt: str) -> dict[str, Any]:
+def switch_format(
+    data: Mapping[str, Any] | None, fmt: str, keep: Iterable[str] = ()
+) -> dict[str, Any]:
     """The data section after setting ``format`` to ``fmt``.
 
     Args:
         data: the raw section it lands on (``None`` or not a mapping: no section yet).
         fmt: the new format.
+        keep: further keys kept across a switch besides :data:`KEPT_ON_SWITCH`: ``("root",)``
+            where the root is the dataset's whatever its format (``detseg-check-data`` given a
+            dataset folder or a data file: a VOC2012 folder holds ``voc`` and ``voc_seg``).
 
     Returns:
         A new section: ``data`` with ``format = fmt`` when that is its format already;
-        otherwise ``{"augmentations": ..., "format": fmt}`` (``augmentations`` only when
+        otherwise ``{"augmentations": ..., **keep, "format": fmt}`` (each kept key only when
         ``data`` has it), so the new format starts from its own defaults.
     """
     if not isinstance(data, Mapping):
         return {"format": fmt}
     if section_format(data) == fmt:
         return {**data, "format": fmt}
-    kept = {k: data[k] for k in KEPT_ON_SWITCH if k in data}
+    kept = {k: data[k] for k in (*KEPT_ON_SWITCH, *keep) if k in data}
     return {**kept, "format": fmt}
 
 
@@ -161,8 +167,9 @@ def check_data_options(fmt: str, options: Mapping[str, Any], source: str) -> dic
     format ``fmt`` (:func:`check_data_keys`), a listed ``classes``
     (:func:`~detseg.config.class_list.check_class_list`), the switches and text keys
     (:func:`check_data_switches`). The one check of every data section: a config's
-    (``detseg.config.load_config``), a data file's (``detseg.config.load_data_file``) and one
-    that ``detseg-check-data`` builds from a folder or with ``--set``.
+    (``detseg.config.load_config``), a data file's (``detseg.config.load_data_file``), one
+    that ``detseg-check-data`` builds from a folder or with ``--set``, and one given to
+    ``detseg.dataset_check.check_dataset`` from Python.
 
     Args:
         fmt: the section's format.

@@ -102,6 +102,8 @@ def _apply_data_overrides(
     overrides: Sequence[str],
     source: str,
     origins: dict[str, str] | None = None,
+    *,
+    keep_root: bool = False,
 ) -> dict[str, Any]:
     """``section`` with ``data.KEY=VALUE`` overrides applied (``data.format`` first), then
     checked as a training run checks a data section
@@ -114,6 +116,11 @@ def _apply_data_overrides(
             that no override set.
         origins: the ``_base_`` file that wrote each dotted key (``data.load_masks``), named
             instead of ``source`` where it wrote the wrong value.
+        keep_root: whether ``data.format`` of another format keeps the section's ``root``
+            (a dataset folder's, a data file's: the folder holds the data whatever format reads
+            it, as a VOC2012 folder holds ``voc`` and ``voc_seg``); a config's switch starts
+            afresh as training's does (:func:`~detseg.config.data_section.switch_format`).
+            ``data.root=...`` sets the root in either case.
 
     Raises:
         ConfigError: an item that is no ``data.KEY=VALUE``, a value that does not parse, an
@@ -122,13 +129,17 @@ def _apply_data_overrides(
             :func:`~detseg.config.error_blame.overrides_named`).
     """
     try:
-        return _overridden(section, overrides, source, origins or {})
+        return _overridden(section, overrides, source, origins or {}, keep_root)
     except ConfigError as err:
         raise overrides_named(err, list(overrides)) from None
 
 
 def _overridden(
-    section: dict[str, Any], overrides: Sequence[str], source: str, origins: dict[str, str]
+    section: dict[str, Any],
+    overrides: Sequence[str],
+    source: str,
+    origins: dict[str, str],
+    keep_root: bool,
 ) -> dict[str, Any]:
     """:func:`_apply_data_overrides`, its messages naming the items as ``--set`` writes them."""
     parsed = []
@@ -144,7 +155,7 @@ def _overridden(
     for key_path, value, _ in sorted(parsed, key=lambda kv: kv[0] != "data.format"):  # stable
         key = key_path[len("data.") :]
         if key == "format":
-            section = switch_format(section, str(value))
+            section = switch_format(section, str(value), keep=("root",) if keep_root else ())
         else:
             section[key] = value
     try:
@@ -193,7 +204,7 @@ def load_data_section(
         kind = "config"
     else:
         source = str(Path(path).expanduser())
-        section = _apply_data_overrides(load_data_file(path), overrides, source)
+        section = _apply_data_overrides(load_data_file(path), overrides, source, keep_root=True)
         warn_root_elsewhere(path, section)
         kind = "data file"
     section.pop("augmentations", None)
@@ -210,10 +221,14 @@ def _folder_section(folder: Path, overrides: Sequence[str]) -> tuple[dict[str, A
     defaults (:data:`detseg.data.registry.DATA_DEFAULTS`) as a data file's do. The detection
     layouts are tried first: a VOC2012 folder with ``Annotations/`` + ``ImageSets/Main/`` is
     voc, a folder with ``labels/`` and ``masks/`` beside ``images/`` is yolo (``--set
-    data.format=voc_seg`` or a data file checks it as segmentation data)."""
+    data.format=voc_seg`` or a data file checks it as segmentation data). ``--set
+    data.format=...`` keeps the root (the folder, or its data.yaml's) unless ``data.root`` is
+    set too."""
     if (folder / "data.yaml").is_file():
         data_yaml = folder / "data.yaml"
-        from_file = _apply_data_overrides(load_data_file(data_yaml), overrides, str(data_yaml))
+        from_file = _apply_data_overrides(
+            load_data_file(data_yaml), overrides, str(data_yaml), keep_root=True
+        )
         from_file.pop("augmentations", None)
         warn_root_elsewhere(folder / "data.yaml", from_file)
         return from_file, f"data file {folder / 'data.yaml'}"
@@ -227,7 +242,7 @@ def _folder_section(folder: Path, overrides: Sequence[str]) -> tuple[dict[str, A
     class_file = root_class_file(folder) if fmt == "voc" else None
     if class_file is not None:  # the rule the voc_seg reader follows without data.classes
         section["classes"] = class_file.relative_to(folder).as_posix()
-    section = _apply_data_overrides(section, overrides, str(folder))
+    section = _apply_data_overrides(section, overrides, str(folder), keep_root=True)
     return section, f"{section['format']} folder"  # the format checked (--set data.format)
 
 
