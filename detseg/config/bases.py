@@ -5,10 +5,14 @@ A config file may name bases::
     _base_: ../_base_/shapes_cpu.yaml                       # one file
     _base_: [../faster_rcnn/x.yaml, ../datasets/voc.yaml]   # several, merged in order
 
-Paths are relative to the file that names them (``~`` is the home folder). A base may have
-its own ``_base_``, to any depth. A file resolves to ``merge(merge(base_1, base_2), ...)``
-with the file itself on top (later wins). A cycle (``a.yaml -> b.yaml -> a.yaml``) is an
-error; a file reached twice along different branches (two bases sharing a base) is not.
+Paths are relative to the file that names them (``~`` is the home folder). A base that is no
+file there may be a packaged config's name (:func:`detseg.config.packaged.packaged_file`, as
+CONFIG and ``--data`` take it): ``_base_: demo`` or ``_base_: datasets/voc`` works from a
+config in any folder; a file next to the config wins over a packaged one of the same name.
+A base may have its own ``_base_``, to any depth. A file resolves to
+``merge(merge(base_1, base_2), ...)`` with the file itself on top (later wins). A cycle
+(``a.yaml -> b.yaml -> a.yaml``) is an error; a file reached twice along different branches
+(two bases sharing a base) is not.
 
 The merge is recursive: nested dicts merge key by key, lists and scalars are replaced.
 A section written empty or null (``eval:`` with nothing under it, ``train: null``,
@@ -41,6 +45,13 @@ from typing import Any
 import yaml
 
 from detseg.config.data_section import switch_format
+from detseg.config.packaged import (
+    LIST_HINT,
+    closest_packaged,
+    packaged_config_dir,
+    packaged_file,
+    packaged_name,
+)
 from detseg.config.schema import Config, ConfigError
 
 BASE_KEY = "_base_"
@@ -210,8 +221,8 @@ def compose(
 
     Raises:
         ConfigError: an unreadable file, a ``_base_`` that is not a path or a list of paths,
-            a missing base (naming it and the file that references it), or a cycle (showing
-            the chain).
+            a missing base (naming it, the file that references it, where it was looked for
+            and the closest packaged names), or a cycle (showing the chain).
     """
     return _compose(Path(path).expanduser(), [], check, origins)
 
@@ -227,25 +238,48 @@ def _compose(
     here = [*chain, path.resolve()]
     merged: dict[str, Any] = {}
     for ref in refs:
-        base = path.parent / Path(ref).expanduser()  # '~/configs/x.yaml': under the home
+        base = base_file(path, ref)
         if base.resolve() in here:
             names = [*here[here.index(base.resolve()) :], base.resolve()]
             raise ConfigError(
                 f"{path}: '{BASE_KEY}' cycle: {_chain_text(names)}; "
                 f"remove one of these '{BASE_KEY}' entries"
             )
-        if base.is_dir():
-            raise ConfigError(
-                f"{path}: {BASE_KEY} {ref!r} is a folder ({os.path.normpath(base)}); name a YAML "
-                "file inside it"
-            )
-        if not base.is_file():
-            looked = os.path.normpath(base)
-            raise ConfigError(f"{path}: {BASE_KEY} {ref!r} not found (looked for {looked})")
         merged = merge_layers(merged, _compose(base, here, check, origins))
     if origins is not None:
         origins.update(dict.fromkeys(value_paths(raw), str(path)))
     return merge_layers(merged, raw)
+
+
+def base_file(path: Path, ref: str) -> Path:
+    """The file that the ``_base_`` entry ``ref`` of the config ``path`` names: ``ref``
+    relative to the folder of ``path`` (``~`` is the home folder) when that is a file, else
+    the packaged config of that name (``demo``, ``datasets/voc``).
+
+    Raises:
+        ConfigError: neither is there (naming ``path``, ``ref``, both places looked and the
+            closest packaged names), or ``ref`` names a folder and no packaged config.
+    """
+    base = path.parent / Path(ref).expanduser()  # '~/configs/x.yaml': under the home
+    if base.is_file():
+        return base
+    packaged = packaged_file(ref)
+    if packaged is not None:
+        return packaged
+    looked = os.path.normpath(base)
+    if base.is_dir():
+        raise ConfigError(
+            f"{path}: {BASE_KEY} {ref!r} is a folder ({looked}); name a YAML file inside it"
+        )
+    name = packaged_name(ref)
+    if packaged_config_dir() is None:
+        raise ConfigError(f"{path}: {BASE_KEY} {ref!r} not found (looked for {looked})")
+    close = closest_packaged(ref)
+    hint = f"; closest packaged configs: {', '.join(close)}" if close else ""
+    places = looked if name is None else f"{looked} and for the packaged config '{name}'"
+    raise ConfigError(
+        f"{path}: {BASE_KEY} {ref!r} not found (looked for {places}){hint}; {LIST_HINT}"
+    )
 
 
 def value_paths(raw: dict[str, Any], prefix: str = "") -> list[str]:
@@ -265,7 +299,8 @@ def _base_refs(value: Any, path: Path) -> list[str]:
     refs = value if isinstance(value, list) else [value]
     if not all(isinstance(ref, str) and ref for ref in refs):
         raise ConfigError(
-            f"{path}: '{BASE_KEY}' must be a path or a list of paths (relative to this file), "
+            f"{path}: '{BASE_KEY}' must be a path or a list of paths (relative to this file, "
+            "or packaged config names), "
             f"got {value!r}"
         )
     return refs

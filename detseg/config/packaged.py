@@ -24,9 +24,11 @@ data file). In this order:
    --list-configs``).
 
 A packaged config's ``_base_`` is relative to its own file (:mod:`detseg.config.bases`), so it
-resolves inside the package. A run's ``config.yaml`` and its checkpoints hold the resolved
-config, not the path it came from: ``--resume`` and ``tools/eval.py`` never need the configs
-folder.
+resolves inside the package; a ``_base_`` entry found nowhere next to the file that names it is
+looked up here as a packaged name (:func:`packaged_file`): a user config in any folder may say
+``_base_: demo`` or ``_base_: [faster_rcnn/faster_rcnn_r50_fpn_coco, datasets/voc]``. A run's
+``config.yaml`` and its checkpoints hold the resolved config, not the path it came from:
+``--resume`` and ``tools/eval.py`` never need the configs folder.
 """
 
 from __future__ import annotations
@@ -48,7 +50,10 @@ __all__ = [
     "LISTED_KINDS",
     "PACKAGE",
     "PackagedConfig",
+    "closest_packaged",
     "packaged_config_dir",
+    "packaged_file",
+    "packaged_name",
     "name_of_packaged",
     "packaged_configs",
     "resolve_config_path",
@@ -185,22 +190,45 @@ def resolve_config_path(
     there = given.expanduser()
     if there.is_file() or (folders and there.exists()):
         return given
-    name = _packaged_name(os.fspath(path))
-    folder = packaged_config_dir()
-    found = None if name is None or folder is None else folder / f"{name}.yaml"
-    if found is not None and found.is_file():
+    name = packaged_name(os.fspath(path))
+    found = packaged_file(os.fspath(path))
+    if found is not None:
         logger.info("%s: the packaged config %s", path, found)
         return found
     if there.exists():  # a folder where a file is wanted, and no packaged file of its name
         return given
-    if name is None or folder is None:
+    if name is None or packaged_config_dir() is None:
         raise ConfigError(f"{what} not found: {there}")
-    close = _closest(name, [config.name for config in packaged_configs()])
+    close = closest_packaged(name)
     hint = f"; closest packaged configs: {', '.join(close)}" if close else ""
     raise ConfigError(
         f"{what} not found: {path} (no such file, nor a packaged config '{name}'){hint}; "
         f"{LIST_HINT}"
     )
+
+
+def packaged_file(name: str) -> Path | None:
+    """The packaged file that ``name`` names (``demo``, ``demo.yaml``, ``configs/demo.yaml``,
+    ``datasets/voc``), or ``None``: no packaged folder, no such file, or a text that is no
+    packaged name (an absolute path, ``~``, ``..``)."""
+    relative = packaged_name(name)
+    folder = packaged_config_dir()
+    if relative is None or folder is None:
+        return None
+    found = folder / f"{relative}.yaml"
+    return found if found.is_file() else None
+
+
+def closest_packaged(text: str) -> list[str]:
+    """Up to three packaged names closest to ``text`` (a name or a path: ``../_base_/x.yaml``
+    is compared as ``_base_/x``), for a message about a name that is not there."""
+    name = packaged_name(text)
+    if name is None:  # a path: compared without its '..', '~' and leading '/' parts
+        parts = [part for part in PurePosixPath(text).parts if part not in ("..", ".", "/")]
+        name = packaged_name("/".join(part for part in parts if not part.startswith("~")))
+    if name is None:
+        return []
+    return _closest(name, [config.name for config in packaged_configs()])
 
 
 def _closest(name: str, names: list[str]) -> list[str]:
@@ -225,9 +253,10 @@ def name_of_packaged(path: str | os.PathLike[str]) -> str | None:
     return relative.with_suffix("").as_posix()
 
 
-def _packaged_name(text: str) -> str | None:
-    """``text`` as a packaged name: without a leading ``configs/`` or a trailing ``.yaml``;
-    ``None`` for what cannot be one (an absolute path, ``~``, ``..``)."""
+def packaged_name(text: str) -> str | None:
+    """``text`` as a packaged name (what :func:`packaged_file` looks up): without a leading
+    ``configs/`` or a trailing ``.yaml``; ``None`` for what cannot be one (an absolute path,
+    ``~``, ``..``)."""
     parts = PurePosixPath(text).parts
     if not parts or text.startswith("~") or PurePosixPath(text).is_absolute() or ".." in parts:
         return None
