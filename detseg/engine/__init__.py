@@ -29,6 +29,8 @@ subpackages, each depending only on those listed before it:
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 __all__ = ["AfterStep", "TrainResult", "train"]
@@ -38,10 +40,14 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    """``train`` and its types are imported on first use: importing one subpackage (e.g.
-    ``detseg.engine.checkpointing``) does not load the whole training recipe."""
+    """``train`` and its types, and the subpackages, are imported on first use: importing one
+    subpackage (e.g. ``detseg.engine.checkpointing``) does not load the whole training recipe,
+    while ``detseg.engine.checkpointing.load_model`` works after a bare ``import detseg``."""
     if name in __all__:
         from detseg.engine import training
 
         return getattr(training, name)
+    if not name.startswith("__") and name.isidentifier():
+        if importlib.util.find_spec(f"{__name__}.{name}") is not None:
+            return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'detseg.engine' has no attribute {name!r}")

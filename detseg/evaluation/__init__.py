@@ -3,12 +3,16 @@
 The names are imported on first use (:func:`__getattr__`): the COCO evaluation of a predictions
 file (:mod:`~detseg.evaluation.prediction_files_eval`) runs without torch, which only the
 tensor inputs (:mod:`~detseg.evaluation.segmentation`, :mod:`~detseg.evaluation.voc`,
-:mod:`~detseg.evaluation.coco_format`) and the checkpoint evaluation need.
+:mod:`~detseg.evaluation.coco_format`) and the checkpoint evaluation need. So are the modules
+themselves: ``detseg.evaluation.checkpoint_eval.evaluate_checkpoint`` works after a bare
+``import detseg``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+import importlib.util
+from typing import TYPE_CHECKING, Any
 
 from detseg.lazy_names import names_listed, names_on_first_use
 
@@ -60,8 +64,21 @@ _MODULES = {
 }
 
 
-__getattr__ = names_on_first_use(__name__, _MODULES, globals())
+_name_on_first_use = names_on_first_use(__name__, _MODULES, globals())
 __dir__ = names_listed(_MODULES, globals())
+
+
+def __getattr__(name: str) -> Any:
+    """A public name of :data:`_MODULES` from its module, else a module of the package
+    (``checkpoint_eval``), each imported when first read.
+
+    Raises:
+        AttributeError: ``name`` is neither, naming it as for any module.
+    """
+    if name not in _MODULES and not name.startswith("__") and name.isidentifier():
+        if importlib.util.find_spec(f"{__name__}.{name}") is not None:
+            return importlib.import_module(f"{__name__}.{name}")
+    return _name_on_first_use(name)
 
 
 __all__ = [
