@@ -49,7 +49,7 @@ from detseg.api.results import DetectionResult, SegmentationResult
 from detseg.api.video_names import VIDEO_SUFFIXES
 from detseg.api.video_streams import STREAM_TIMEOUT, check_stream_timeout
 from detseg.argument_checks import check_at_least_one, check_switch
-from detseg.config import Config, config_from_dict
+from detseg.config import Config
 from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.engine.checkpointing import (
     CheckpointError,
@@ -57,6 +57,7 @@ from detseg.engine.checkpointing import (
     load_checkpoint,
     model_from_checkpoint,
 )
+from detseg.engine.checkpointing.launch_folder import checkpoint_config
 from detseg.engine.runtime import resolve_device
 from detseg.run_folders import run_checkpoint
 from detseg.segmentation.inference import SegmentationInference
@@ -78,6 +79,10 @@ def load(
     overrides: Sequence[str] | Mapping[str, Any] = (),
 ) -> Predictor:
     """The model of a checkpoint file, ready to predict.
+
+    Its config is read by :func:`~detseg.engine.checkpointing.launch_folder.checkpoint_config`:
+    a relative ``model.backbone_weights`` file or ``data.root`` that the working folder lacks
+    is read from the folder training was started from, ``overrides`` apply as given.
 
     Args:
         checkpoint: a ``best.pt`` / ``last.pt`` written by training, or a run folder
@@ -114,7 +119,9 @@ def load(
         path = _run_checkpoint(path)
     _check_file(path)
     state = load_checkpoint(path)
-    cfg = config_from_dict(state["config"], source=str(checkpoint), overrides=overrides)
+    # a relative backbone_weights file (or data.root) missing here is read from the folder
+    # the run was started from, as detseg-eval reads it
+    cfg = checkpoint_config(state, source=str(checkpoint), overrides=overrides)
     if device == "auto" and _sets_device(overrides):
         device = cfg.device
     where = resolve_device(device)

@@ -112,8 +112,15 @@ def evaluate_checkpoint(
     out = check_output_folder(out if out is not None else default_output(checkpoint, split), "out")
     state = load_checkpoint(checkpoint)
     overrides = _with_choices(overrides, backend, metric)
-    # a relative data.root missing here is read from the folder the run was started from
-    cfg = checkpoint_config(state, source=str(checkpoint), overrides=overrides, data_file=data_file)
+    # a relative data.root missing here is read from the folder the run was started from; a
+    # root missing there too is said in a warning before the reader's error
+    cfg = checkpoint_config(
+        state,
+        source=str(checkpoint),
+        overrides=overrides,
+        data_file=data_file,
+        say_missing_root=True,
+    )
     if split is not None:  # before the model is built: a missing split is said at once
         cfg.data = split_section(cfg.data, split)
     device = resolve_device(cfg.device)

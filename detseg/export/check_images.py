@@ -12,7 +12,9 @@ are at hand, in this order:
    it: a relative ``data.root`` is read from the working folder, else from the folder the
    checkpoint was trained from, :mod:`~detseg.engine.checkpointing.launch_folder`);
 3. generated random noise where neither is at hand; the description says why
-   (no checkpoint config, or the error that reading the val split gave).
+   (no checkpoint config, or the error that reading the val split gave; a root that is no
+   folder names the working folder, and the folder the checkpoint was trained from where
+   the checkpoint records one: ``launch_folder`` of ``ExportResult.data``).
 
 Every check input has the size the check needs (:func:`check_sizes`: the export size of a
 static export; the export size, two around it and half of it for a dynamic one): a real image
@@ -34,6 +36,7 @@ from torch import Tensor
 
 from detseg.data.image_io import ImageReadError, read_image
 from detseg.data.registry import build_dataset, with_known_classes
+from detseg.engine.checkpointing.launch_folder import LAUNCH_FOLDER_KEY
 from detseg.export.export_result import ExportResult
 from detseg.export.wrappers import ExportError
 from detseg.image_inputs import expand_inputs
@@ -101,7 +104,8 @@ def check_images(result: ExportResult, paths: Sequence[str | Path] | None = None
     """The inputs of the check of ``result`` (see the module docstring for the order).
 
     Args:
-        result: the export checked (its ``data``: the checkpoint config's data section).
+        result: the export checked (its ``data``: the checkpoint config's data section, and
+            the checkpoint's ``launch_folder`` where it records one).
         paths: image files, folders or glob patterns (``None``: the val split, else noise).
 
     Raises:
@@ -113,16 +117,23 @@ def check_images(result: ExportResult, paths: Sequence[str | Path] | None = None
     if result.data is None:
         reason = "the model comes without a checkpoint config naming a val split"
         return _noise(result, reason)
-    root = result.data.get("root")
+    data = dict(result.data)
+    launch_folder = data.pop(LAUNCH_FOLDER_KEY, None)  # recorded by the checkpoint, or none
+    root = data.get("root")
     if not root or not Path(root).is_dir():  # the reader's advice (--set data.root) is training's
+        trained_from = (
+            f", else from the folder the checkpoint was trained from, {launch_folder}"
+            if launch_folder
+            else ""
+        )
         reason = (
             f"the val split of the checkpoint's config cannot be read: its data.root "
             f"{str(root)!r} is not a folder here (a relative root is read from the working "
-            f"folder, {Path.cwd()}, or from the folder the checkpoint was trained from)"
+            f"folder, {Path.cwd()}{trained_from})"
         )
         return _noise(result, reason)
     try:
-        images, where = _val_split_images(result, result.data)
+        images, where = _val_split_images(result, data)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as error:  # a reader's
         reason = (str(error).strip() or type(error).__name__).splitlines()[0]
         return _noise(result, f"the val split of the checkpoint's config cannot be read: {reason}")

@@ -36,8 +36,9 @@ class ExportResult:
             :func:`~detseg.export.verify.verify_export`.
         checkpoint: the checkpoint file exported (``None`` for a model).
         data: the checkpoint config's ``data`` section (flat, as ``build_dataset`` takes it;
-            ``None`` for a model): where :func:`~detseg.export.check_images.check_images`
-            finds the val split's images.
+            ``None`` for a model), plus ``launch_folder``, the folder training was started
+            from, where the checkpoint records one: where
+            :func:`~detseg.export.check_images.check_images` finds the val split's images.
     """
 
     path: Path

@@ -16,7 +16,11 @@ from torch import nn
 
 from detseg.brief_values import brief
 from detseg.engine.checkpointing.checkpoint import load_checkpoint
-from detseg.engine.checkpointing.launch_folder import checkpoint_config
+from detseg.engine.checkpointing.launch_folder import (
+    LAUNCH_FOLDER_KEY,
+    checkpoint_config,
+    recorded_launch_folder,
+)
 from detseg.engine.checkpointing.model_files import model_from_checkpoint
 from detseg.export.example_input import trained_size
 from detseg.export.wrappers import ExportError
@@ -49,7 +53,8 @@ def load_source(
 ) -> tuple[nn.Module, str, list[str], list[int] | None, dict[str, Any] | None]:
     """:func:`load_for_export`, the category ids a checkpoint's ``meta["cat_ids"]`` stores
     (``None`` for a model, or a checkpoint without them) and its config's flat ``data``
-    section (``None`` for a model)."""
+    section (``None`` for a model), with the checkpoint's ``launch_folder`` (the folder
+    training was started from) where it records one."""
     return load_source_sized(source, classes, name)[:5]
 
 
@@ -77,6 +82,9 @@ def load_source_sized(
         name = name or str(config.get("model", {}).get("name", type(model).__name__))
         cat_ids = (state.get("meta") or {}).get("cat_ids") or None
         data = cfg.data.dataset_kwargs()
+        launch_folder = recorded_launch_folder(state)
+        if launch_folder is not None:  # the check images' line names it
+            data[LAUNCH_FOLDER_KEY] = launch_folder
         trained = trained_size(cfg.data.augmentations)
         return model.eval(), name, list(classes or stored), cat_ids, data, trained
     model = copy.deepcopy(source).cpu().eval()

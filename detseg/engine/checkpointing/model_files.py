@@ -19,6 +19,7 @@ from torch import nn
 
 from detseg.config import Config, builder_section, config_from_dict
 from detseg.engine.checkpointing.checkpoint import load_checkpoint
+from detseg.engine.checkpointing.launch_folder import checkpoint_model_section
 from detseg.torch_files import CheckpointError, load_state_error, state_mismatch
 
 
@@ -31,7 +32,9 @@ def load_model(
         path: checkpoint file.
         device: where to put the model.
         model_cfg: optional model section replacing the stored one (e.g. a lower
-            ``roi_heads.score_thresh`` for evaluation); the weights must still fit.
+            ``roi_heads.score_thresh`` for evaluation); the weights must still fit. The
+            stored one reads a relative ``backbone_weights`` file that the working folder
+            lacks from the folder training was started from (:func:`model_from_checkpoint`).
 
     Returns:
         ``(model, config_dict, classes)``.
@@ -49,7 +52,11 @@ def model_from_checkpoint(
     """:func:`load_model` for an already loaded checkpoint dict.
 
     The model section's run keys (``init_from``, ``compile``) are left out: the model is
-    built as configured and runs uncompiled. Weights saved from a model wrapped in
+    built as configured and runs uncompiled. Given no ``model_cfg``, the stored section is
+    read by :func:`~detseg.engine.checkpointing.launch_folder.checkpoint_model_section`: a
+    relative ``backbone_weights`` file that the working folder lacks is read from the folder
+    training was started from (``model_cfg`` is taken as given: the section of
+    ``checkpoint_config``, which reads it so too). Weights saved from a model wrapped in
     ``torch.compile`` or DDP load without the wrapper's name prefix (``_orig_mod.``,
     ``module.``).
     """
@@ -62,7 +69,8 @@ def model_from_checkpoint(
             f"{source}: its config has no model section to rebuild the model from; give a "
             "best.pt / last.pt written by detseg-train (tools/train.py)"
         )
-    section = builder_section(model_cfg if model_cfg is not None else config["model"])
+    stored = checkpoint_model_section(state) if model_cfg is None else model_cfg
+    section = builder_section(stored)
     try:
         model = build_model(section, len(classes))
     except ValueError as err:  # an unknown model name, an option its builder does not take
