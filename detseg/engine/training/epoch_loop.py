@@ -57,28 +57,42 @@ def finished(run: TrainingRun) -> bool:
 
 
 def nothing_left(run: TrainingRun) -> str:
-    """Why a (resumed) run trains no step: the limit it has already reached."""
+    """Why a (resumed) run trains no step: every limit it has already reached, each of which
+    must be raised to train further (``train.max_iters``, ``train.epochs``,
+    ``train.patience``), so that raising the keys it names is enough."""
     t, state = run.cfg.train, run.state
+    reached: list[str] = []
+    keys: list[str] = []
     if t.max_iters is not None and state.iteration >= t.max_iters:
-        reached = f"iteration {state.iteration} already reaches train.max_iters={t.max_iters}"
-        key = "train.max_iters"
-    elif state.epoch >= t.epochs:
-        reached = f"{state.epoch} epochs already reach train.epochs={t.epochs}"
-        key = "train.epochs"
-    elif state.early_stop_epoch is not None:
-        reached = (
-            f"the run stopped early after {_evaluations(state.evals_since_best)} without "
-            f"improvement (train.patience={t.patience})"
+        reached.append(f"iteration {state.iteration} already reaches train.max_iters={t.max_iters}")
+        keys.append("train.max_iters")
+    if state.epoch >= t.epochs:
+        epochs = (
+            "1 epoch already reaches" if state.epoch == 1 else f"{state.epoch} epochs already reach"
         )
-        key = "train.patience"
-    else:  # finished its epochs as its patience ran out, or a lowered train.patience
-        reached = (
-            f"the run did not stop early, but its last {_evaluations(state.evals_since_best)} "
-            f"(to epoch {state.epoch - 1}) brought no improvement, which uses up "
-            f"train.patience={t.patience}"
-        )
-        key = "train.patience"
-    return f"nothing to train: {reached}; raise {key} and resume the run to train further"
+        reached.append(f"{epochs} train.epochs={t.epochs}")
+        keys.append("train.epochs")
+    if state.should_stop_early(t.patience):
+        if state.early_stop_epoch is not None:
+            reached.append(
+                f"the run stopped early after {_evaluations(state.evals_since_best)} without "
+                f"improvement (train.patience={t.patience})"
+            )
+        else:  # finished its epochs as its patience ran out, or a lowered train.patience
+            reached.append(
+                f"the run did not stop early, but its last "
+                f"{_evaluations(state.evals_since_best)} (to epoch {state.epoch - 1}) brought no "
+                f"improvement, which uses up train.patience={t.patience}"
+            )
+        keys.append("train.patience")
+    return (
+        f"nothing to train: {_and(reached)}; raise {_and(keys)} and resume the run to train further"
+    )
+
+
+def _and(items: list[str]) -> str:
+    """``"a"``, ``"a and b"``, ``"a, b and c"``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _evaluations(count: int) -> str:

@@ -243,6 +243,7 @@ def test_resuming_a_finished_run_says_there_is_nothing_to_train(
     assert said == [
         "nothing to train: 2 epochs already reach train.epochs=2; raise train.epochs "
         "and resume the run to train further",
-        "nothing to train: iteration 6 already reaches train.max_iters=4; raise "
-        "train.max_iters and resume the run to train further",
+        "nothing to train: iteration 6 already reaches train.max_iters=4 and 2 epochs already "
+        "reach train.epochs=2; raise train.max_iters and train.epochs and resume the run to "
+        "train further",
     ]
