@@ -5,13 +5,17 @@
 too), :func:`read_images` reads them (as displayed: EXIF orientation applied; skipping and
 recording the unreadable ones),
 :func:`batched` groups them, and :func:`output_name` gives each a unique file name in an output
-folder (never that of an input there: :func:`names_in_folder`).
+folder (never that of an input there: :func:`names_in_folder`). The files a run writes beside
+input images there are listed in the folder's :data:`OUTPUTS_LIST` (:func:`list_outputs`), so
+that a later run whose input folder is that output folder does not read them as inputs
+(:func:`listed_outputs`).
 """
 
 from __future__ import annotations
 
 import glob
 import itertools
+import json
 import logging
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -26,6 +30,11 @@ logger = logging.getLogger(__name__)
 
 
 T = TypeVar("T")
+
+#: The file in an output folder that lists the images prediction runs wrote there: a JSON list
+#: of their paths relative to the folder, ``/``-separated (``["a_1.png", "labels/a_1.png"]``).
+#: Hidden, so that no folder scan or pattern reads it.
+OUTPUTS_LIST = ".detseg-outputs.json"
 
 
 def expand_inputs(
@@ -46,11 +55,16 @@ def expand_inputs(
     ``out`` (the output folder) inside a folder scanned or a pattern's leading folder: the
     files under ``out`` that the scan or pattern finds are skipped (an earlier run's
     drawings are no inputs), with one info line counting them; ``out`` that is the folder
-    itself is not skipped (its images are the inputs). A file named as it is is kept.
+    itself is not skipped (its images are the inputs). A scan or pattern also skips the files
+    that earlier runs wrote in ``out`` beside its input images, as its :data:`OUTPUTS_LIST`
+    lists them (:func:`listed_outputs`), with one info line counting them. A file named as it
+    is is kept.
     """
     paths: list[Path] = []
     missing: list[str] = []
     skipped = 0
+    written = listed_outputs(out) if out is not None else set()
+    earlier = 0
     for item in inputs:
         path = Path(item).expanduser()
         if path.is_dir():
@@ -63,6 +77,8 @@ def expand_inputs(
             scanned = path if path.is_dir() else _leading_folder(str(path))
             kept = _outside_output(found, out, scanned)
             skipped, found = skipped + len(found) - len(kept), kept
+            kept = [path for path in found if path.resolve() not in written]
+            earlier, found = earlier + len(found) - len(kept), kept
         if not found:
             missing.append(item)
         paths.extend(found)
@@ -73,7 +89,76 @@ def expand_inputs(
             "" if skipped == 1 else "s",
             out,
         )
+    if earlier:
+        logger.info(
+            "skipped %d file%s that an earlier run wrote in the output folder %s (listed in "
+            "its %s)",
+            earlier,
+            "" if earlier == 1 else "s",
+            out,
+            OUTPUTS_LIST,
+        )
     return paths, missing
+
+
+def listed_outputs(out: Path) -> set[Path]:
+    """The files (resolved) that prediction runs wrote in the folder ``out``, as its
+    :data:`OUTPUTS_LIST` lists them; none when there is no list. A list that cannot be read or
+    is no JSON list of names is named in one warning and read as empty."""
+    try:
+        names = _listed_names(out)
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        logger.warning(
+            "cannot read %s (%s): the files earlier runs wrote in %s are read as inputs where a "
+            "folder or pattern finds them; the next run that writes images there replaces it",
+            out / OUTPUTS_LIST,
+            err,
+            out,
+        )
+        return set()
+    return {(out / name).resolve() for name in names}
+
+
+def list_outputs(out: Path, written: Iterable[str]) -> None:
+    """Add the files ``written`` (paths relative to the folder ``out``, ``/``-separated) to its
+    :data:`OUTPUTS_LIST`, keeping the entries of earlier runs whose files are still there (a
+    list that cannot be read is replaced); nothing is written when ``written`` is empty. A list
+    that cannot be written is named in one warning (a later run may read the files written
+    as inputs)."""
+    new = list(written)
+    if not new:
+        return
+    try:
+        earlier = [name for name in _listed_names(out) if (out / name).is_file()]
+    except (OSError, UnicodeDecodeError, ValueError):
+        earlier = []
+    listing = out / OUTPUTS_LIST
+    try:
+        listing.write_text(json.dumps(list(dict.fromkeys([*earlier, *new])), indent=1) + "\n")
+    except OSError as err:
+        logger.warning(
+            "cannot write %s (%s): a later run that reads %s as an input folder reads the "
+            "files this run wrote there as inputs",
+            listing,
+            err.strerror or err,
+            out,
+        )
+
+
+def _listed_names(out: Path) -> list[str]:
+    """The names in ``out``'s :data:`OUTPUTS_LIST` (``[]`` when there is none).
+
+    Raises:
+        OSError, UnicodeDecodeError: it cannot be read.
+        ValueError: it is no JSON list of names.
+    """
+    listing = out / OUTPUTS_LIST
+    if not listing.is_file():
+        return []
+    names = json.loads(listing.read_text(encoding="utf-8"))
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise ValueError("it is no JSON list of file names")
+    return names
 
 
 def is_glob_pattern(name: str) -> bool:

@@ -30,8 +30,11 @@ as an 8-bit palette PNG (0 background, ``k`` the k-th class of the checkpoint), 
 checkpoint config's ``eval.tta``, ``eval.tta_scales`` and ``eval.crf`` say (``--plain``: one
 forward pass). ``<name>`` is the image's file name, with ``_1``, ``_2`` ... after its stem
 where names repeat or ``OUT`` holds an input image of that name (an input is never written
-over: ``--out`` may be the images' folder, though a second run then reads the first one's
-drawings as inputs too). With ``OUT`` inside an input folder (``photos/ --out photos/out``)
+over: ``--out`` may be the images' folder). Where ``OUT`` holds input images, the files drawn
+there (and a segmenter's label maps) are listed in ``OUT/.detseg-outputs.json``, and a later
+run that scans ``OUT`` or a pattern in it skips the files listed (one info line counts them;
+one named as a file is read), so that it draws the images again, not the earlier drawings.
+With ``OUT`` inside an input folder (``photos/ --out photos/out``)
 or below a pattern's folder, the files under ``OUT`` that the folder or pattern finds are
 skipped (one info line counts them), so a second run does not read the first one's outputs;
 an image under ``OUT`` named as a file is read. A pattern's video under ``OUT`` with its
@@ -200,7 +203,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="output folder (default: runs/infer; a new one named like a file, x.mp4 or "
         "x.json, is refused); inside an input folder, the files under it that the folder or a "
         "pattern finds are skipped (an earlier run's outputs), and so is a pattern's video in it "
-        "with its .jsonl beside it",
+        "with its .jsonl beside it; the input folder itself: the images drawn there are listed "
+        "in its .detseg-outputs.json and the next run skips them",
     )
     parser.add_argument(
         "--score-thr",

@@ -2,7 +2,10 @@
 
 :func:`detect_images` writes a detector's drawn detections and ``predictions.json`` (COCO
 results); :func:`segment_images` a segmenter's overlays and label-map PNGs. What
-``tools/infer.py`` writes for images, as :mod:`detseg.api.video_outputs` is for videos.
+``tools/infer.py`` writes for images, as :mod:`detseg.api.video_outputs` is for videos. Where
+the output folder holds input images (``--out`` their folder), both list the images they wrote
+there in its :data:`~detseg.image_inputs.OUTPUTS_LIST`, which a later run reading that folder
+as its input skips (:func:`~detseg.image_inputs.expand_inputs`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import cast
 from detseg.api.inputs import InputImage
 from detseg.api.predictor import Predictor
 from detseg.api.results import DetectionResult, SegmentationResult
-from detseg.image_inputs import output_name
+from detseg.image_inputs import OUTPUTS_LIST, list_outputs, output_name
 from detseg.visualize.output_files import ANOTHER_OUTPUT_FOLDER, file_written, refuse_tool_outputs
 
 logger = logging.getLogger(__name__)
@@ -37,28 +40,37 @@ def segment_images(
         images: the images, with their paths.
         out: output folder: ``out/<name>`` overlays, ``out/labels/<stem>.png`` label maps
             (the overlay's stem, one per image: ``x.jpg`` then ``x.png`` give the overlays
-            ``x.jpg`` and ``x_1.png``).
+            ``x.jpg`` and ``x_1.png``), both added to ``out``'s
+            :data:`~detseg.image_inputs.OUTPUTS_LIST` where ``taken`` is not empty or ``out``
+            has one.
         batch_size: images per forward pass (images of one size share one).
         taken: file names in ``out`` no overlay may take, case-folded (the input images
             there: :func:`~detseg.image_inputs.names_in_folder`).
     """
     used_names = set(taken)
+    beside_inputs = bool(used_names)  # out holds input images
     used_stems: set[str] = set()  # of the label maps, all .png
+    written: list[str] = []  # for the output folder's list, also after Ctrl-C or an error
     count = 0
-    for result in predictor.predict_images(images, batch_size=batch_size):
-        result = cast(SegmentationResult, result)
-        path = result.path or Path(f"image{count + 1}.png")
-        name = output_name(path, used_names)
-        while Path(name).stem.casefold() in used_stems:  # x.jpg after x.png: the next name
+    try:
+        for result in predictor.predict_images(images, batch_size=batch_size):
+            result = cast(SegmentationResult, result)
+            path = result.path or Path(f"image{count + 1}.png")
             name = output_name(path, used_names)
-        used_stems.add(Path(name).stem.casefold())
-        for output in (out / name, out / "labels" / f"{Path(name).stem}.png"):
-            file_written(output, ANOTHER_OUTPUT_FOLDER)  # named after its input
-        result.save(out / name)
-        result.save_mask(out / "labels" / f"{Path(name).stem}.png")
-        count += 1
-        names = [result.names[int(k)] for k in result.mask.unique()]
-        logger.info("%s: %s -> %s", path, ", ".join(names), out / name)
+            while Path(name).stem.casefold() in used_stems:  # x.jpg after x.png: the next name
+                name = output_name(path, used_names)
+            used_stems.add(Path(name).stem.casefold())
+            label_map = f"labels/{Path(name).stem}.png"
+            for output in (out / name, out / label_map):
+                file_written(output, ANOTHER_OUTPUT_FOLDER)  # named after its input
+            written.extend((name, label_map))
+            result.save(out / name)
+            result.save_mask(out / label_map)
+            count += 1
+            names = [result.names[int(k)] for k in result.mask.unique()]
+            logger.info("%s: %s -> %s", path, ", ".join(names), out / name)
+    finally:
+        _list_written(out, written, beside_inputs)
     return count
 
 
@@ -80,7 +92,9 @@ def detect_images(
     Args:
         predictor: a detector.
         images: the images, with their paths.
-        out: output folder.
+        out: output folder: ``out/<name>`` drawings (added to ``out``'s
+            :data:`~detseg.image_inputs.OUTPUTS_LIST` where ``taken`` is not empty or ``out``
+            has one) and ``out/predictions.json``.
         score_threshold: detections scoring below it are dropped.
         batch_size: images per ``model.predict`` call.
         classes: keep the detections of these classes only (names or labels; default: all).
@@ -101,6 +115,8 @@ def detect_images(
     refuse_tool_outputs((out / "predictions.json",), "the predictions of the images")
     records: list[dict] = []
     used_names = set(taken)
+    beside_inputs = bool(used_names)  # out holds input images
+    written: list[str] = []  # for the output folder's list, also after Ctrl-C or an error
     count = 0
     found = predictor.predict_images(
         images, score_threshold, batch_size, mask_probabilities=False, classes=classes
@@ -113,6 +129,7 @@ def detect_images(
             path = result.path or Path(f"image{count}.png")
             name = output_name(path, used_names)
             file_written(out / name, ANOTHER_OUTPUT_FOLDER)  # named after its input
+            written.append(name)
             result.save(out / name)
             for record, class_name in zip(result.to_coco(image_id), result.names, strict=True):
                 records.append({**record, "category_name": class_name, "file_name": str(path)})
@@ -123,8 +140,18 @@ def detect_images(
             "stopped by Ctrl-C: %s holds the %d images done", out / "predictions.json", count
         )
         raise
+    finally:
+        _list_written(out, written, beside_inputs)
     _write_predictions(out, records, count)
     return count, len(records)
+
+
+def _list_written(out: Path, written: list[str], beside_inputs: bool) -> None:
+    """Add the files ``written`` to ``out``'s :data:`~detseg.image_inputs.OUTPUTS_LIST` where
+    they lie beside input images (``beside_inputs``: ``out`` holds some, ``--out`` their
+    folder), or where an earlier run listed its own; no list elsewhere."""
+    if beside_inputs or (out / OUTPUTS_LIST).exists():
+        list_outputs(out, written)
 
 
 def _write_predictions(out: Path, records: list[dict], images: int) -> None:

@@ -29,6 +29,7 @@ def test_drawings_written_into_the_images_folder_keep_the_images(
     assert run.images == 2 and not run.failed
     assert {name: (photos / name).read_bytes() for name in before} == before
     assert sorted(p.name for p in photos.iterdir()) == [
+        ".detseg-outputs.json",  # the drawings, which a run reading photos/ then skips
         "IMG_1.JPG",
         "IMG_1_1.jpg",
         "a.png",
