@@ -1,6 +1,7 @@
 """After a bare ``import detseg``, the dotted paths the README and docs/extending.md write
-(``detseg.engine.checkpointing.load_model``, ``detseg.evaluation.checkpoint_eval``) resolve:
-the packages import a submodule or subpackage on first use, as ``detseg`` imports its own;
+(``detseg.engine.checkpointing.load_model``, ``detseg.evaluation.checkpoint_eval``) resolve,
+and so do the modules of ``detseg.data`` and ``detseg.visualize``: the packages of lazy names
+import a submodule or subpackage on first use, as ``detseg`` imports its own;
 a name that is neither still raises ``AttributeError`` naming it."""
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ assert callable(detseg.evaluation.checkpoint_eval.evaluate_checkpoint)
 assert detseg.engine.checkpointing is sys.modules["detseg.engine.checkpointing"]
 assert callable(detseg.engine.train)
 assert callable(detseg.evaluation.coco_evaluate)
-for package, name in ((detseg.engine, "no_such_part"), (detseg.evaluation, "no_such_metric")):
+assert detseg.data.albumentations_import.A is sys.modules["albumentations"]
+assert detseg.visualize.captions is sys.modules["detseg.visualize.captions"]
+for package, name in (
+    (detseg.engine, "no_such_part"),
+    (detseg.evaluation, "no_such_metric"),
+    (detseg.data, "no_such_reader"),
+    (detseg.visualize, "no_such_plot"),
+):
     try:
         getattr(package, name)
     except AttributeError as error:

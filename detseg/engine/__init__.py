@@ -29,9 +29,9 @@ subpackages, each depending only on those listed before it:
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from typing import TYPE_CHECKING, Any
+
+from detseg.lazy_names import submodule_on_first_use
 
 __all__ = ["AfterStep", "TrainResult", "train"]
 
@@ -47,7 +47,4 @@ def __getattr__(name: str) -> Any:
         from detseg.engine import training
 
         return getattr(training, name)
-    if not name.startswith("__") and name.isidentifier():
-        if importlib.util.find_spec(f"{__name__}.{name}") is not None:
-            return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module 'detseg.engine' has no attribute {name!r}")
+    return submodule_on_first_use(__name__, name)

@@ -10,9 +10,7 @@ themselves: ``detseg.evaluation.checkpoint_eval.evaluate_checkpoint`` works afte
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from detseg.lazy_names import names_listed, names_on_first_use
 
@@ -64,21 +62,8 @@ _MODULES = {
 }
 
 
-_name_on_first_use = names_on_first_use(__name__, _MODULES, globals())
+__getattr__ = names_on_first_use(__name__, _MODULES, globals())
 __dir__ = names_listed(_MODULES, globals())
-
-
-def __getattr__(name: str) -> Any:
-    """A public name of :data:`_MODULES` from its module, else a module of the package
-    (``checkpoint_eval``), each imported when first read.
-
-    Raises:
-        AttributeError: ``name`` is neither, naming it as for any module.
-    """
-    if name not in _MODULES and not name.startswith("__") and name.isidentifier():
-        if importlib.util.find_spec(f"{__name__}.{name}") is not None:
-            return importlib.import_module(f"{__name__}.{name}")
-    return _name_on_first_use(name)
 
 
 __all__ = [
