@@ -17,7 +17,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from detseg.config.bases import BASE_KEY, compose, read_yaml
+from detseg.config.bases import BASE_KEY, base_file, compose, read_yaml
 from detseg.config.error_blame import ADVISED_OVERRIDES, added_overrides
 from detseg.config.model_section import builder_keys
 from detseg.config.schema import ConfigError, ModelConfig
@@ -155,7 +155,7 @@ def _base_model_file(name_file: str) -> str | None:
     try:
         refs = read_yaml(path).get(BASE_KEY)
         for ref in reversed([refs] if isinstance(refs, str) else list(refs or [])):
-            base = path.parent / Path(str(ref)).expanduser()  # as compose() resolves it
+            base = base_file(path, str(ref))  # as compose() resolves it (a packaged name too)
             if model_name(compose(base)) is not None:
                 return str(base)
     except (ConfigError, TypeError):
