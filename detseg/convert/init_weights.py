@@ -13,7 +13,8 @@ new classes. ``model.init_from`` names the weights:
   through ``from_torchvision``'s key mapping (:mod:`detseg.convert.torchvision_archs`);
 - ``torchvision:<builder name>`` (``torchvision:fasterrcnn_resnet50_fpn``): that builder's default
   weights, read from the torch hub cache. Nothing is downloaded: an absent file is an error that
-  says how to get it.
+  says how to get it, a damaged one (a download cut short, another file under its name) one
+  that says to delete it and get it again.
 
 A file may hold the state dict itself or a dict with it under ``model`` or ``state_dict``;
 the ``module.`` / ``_orig_mod.`` prefixes of a model saved wrapped in DDP or ``torch.compile``
@@ -22,7 +23,9 @@ are removed (:func:`~detseg.convert.torchvision_archs.read_weights`).
 Every tensor whose name and shape match the freshly built model is copied. A tensor with the
 right name but another shape (the class layers, when the class count differs) keeps its fresh
 initialisation: it is *re-initialised*. Source tensors the model does not have are *ignored*.
-A source that matches no tensor at all is an error naming it; one that matches under half of
+A source that matches no tensor at all is an error naming it (the weights of the other task,
+a segmenter's for a detector or the other way round, where a detseg checkpoint's
+``config.model.name`` or the torchvision builder says so); one that matches under half of
 the model's tensors (another architecture's weights) is a warning
 (:meth:`InitReport.fit_warning`).
 
@@ -35,25 +38,32 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
-from detseg.choices.torchvision_archs import TORCHVISION_INIT_PREFIX
+from detseg.choices.torchvision_archs import SEGMENTATION_TWINS, TORCHVISION_INIT_PREFIX
 from detseg.convert.torchvision_archs import (
     convert_torchvision_state,
+    hub_download_commands,
     hub_weights_file,
     read_state_dict,
     read_weights_and_classes,
 )
 from detseg.run_folders import run_checkpoint
+from detseg.torch_files import read_torch_file
 
 __all__ = ["InitReport", "init_source_state", "load_init_weights"]
 
 logger = logging.getLogger(__name__)
+
+#: The name ending of BatchNorm's batch counters, counted apart from the weights.
+COUNTER = "num_batches_tracked"
+#: How many re-initialised keys :meth:`InitReport.lines` names; the others are counted.
+LISTED_KEYS = 10
 
 #: What ``model.init_from`` takes, ending the messages of a source that is not one.
 INIT_SOURCES = "a detseg checkpoint, a torchvision state-dict file or torchvision:<builder name>"
@@ -87,22 +97,37 @@ class InitReport:
     classes: list[str] | None = None
 
     def lines(self) -> list[str]:
-        """A short account for the training log: counts per module, every re-initialised key."""
+        """A short account for the training log: tensors counted per module (BatchNorm
+        counters, ``num_batches_tracked``, on a line of their own, so the loaded count is that
+        of :meth:`fit_warning`), the first :data:`LISTED_KEYS` re-initialised keys by name and
+        the others per module."""
+        loaded, counters = _split_counters(self.loaded)
+        not_in_source, absent = _split_counters(self.not_in_source)
+        ignored, unused = _split_counters(self.ignored)
         out = [
-            f"model.init_from {self.source} ({self.origin}): loaded {len(self.loaded)} tensors "
-            f"{_by_module(self.loaded)}"
+            f"model.init_from {self.source} ({self.origin}): loaded {_tensors(len(loaded))} "
+            f"{_by_module(loaded)}"
         ]
-        for key, src, dst in self.reinitialised:
+        for key, src, dst in self.reinitialised[:LISTED_KEYS]:
             out.append(f"  re-initialised {key}: {list(src)} in the source, {list(dst)} here")
-        if self.not_in_source:
+        rest = [key for key, _, _ in self.reinitialised[LISTED_KEYS:]]
+        if rest:
             out.append(
-                f"  not in the source, kept their initialisation: {len(self.not_in_source)} "
-                f"{_by_module(self.not_in_source)}"
+                f"  ... and {len(rest)} more re-initialised (by module: {_module_counts(rest)})"
             )
-        if self.ignored:
+        if not_in_source:
             out.append(
-                f"  ignored (not in this model): {len(self.ignored)} {_by_module(self.ignored)}"
+                f"  not in the source, kept their initialisation: {len(not_in_source)} "
+                f"{_by_module(not_in_source)}"
             )
+        if ignored:
+            out.append(f"  ignored (not in this model): {len(ignored)} {_by_module(ignored)}")
+        kinds = zip(
+            (counters, absent, unused), ("loaded", "not in the source", "ignored"), strict=True
+        )
+        counts = ", ".join(f"{len(keys)} {kind}" for keys, kind in kinds if keys)
+        if counts:
+            out.append(f"  BatchNorm counters (num_batches_tracked): {counts}")
         return out
 
     def class_warning(self) -> str | None:
@@ -130,12 +155,8 @@ class InitReport:
         counters aside), so most of the model keeps its fresh initialisation, as when the source
         is another architecture (a ResNet-50 Faster R-CNN's weights for a MobileNet one: only
         a few head layers of equal shapes load); else ``None``."""
-        fitted = [key for key in self.loaded if not key.endswith("num_batches_tracked")]
-        unfit = [
-            key
-            for key in [k for k, _, _ in self.reinitialised] + self.not_in_source
-            if not key.endswith("num_batches_tracked")
-        ]
+        fitted = _split_counters(self.loaded)[0]
+        unfit = _split_counters([k for k, _, _ in self.reinitialised] + self.not_in_source)[0]
         total = len(fitted) + len(unfit)
         if 2 * len(fitted) >= total:
             return None
@@ -151,10 +172,25 @@ class InitReport:
         return [line for line in (self.class_warning(), self.fit_warning()) if line]
 
 
+def _split_counters(keys: list[str]) -> tuple[list[str], list[str]]:
+    """``(keys, BatchNorm counters)``: the ``num_batches_tracked`` keys set apart."""
+    counters = [key for key in keys if key.endswith(COUNTER)]
+    return [key for key in keys if not key.endswith(COUNTER)], counters
+
+
+def _tensors(count: int) -> str:
+    return f"{count} tensor" if count == 1 else f"{count} tensors"
+
+
 def _by_module(keys: list[str], depth: int = 2) -> str:
     """``(backbone.body 265, rpn.head 6)``: keys counted by their first ``depth`` names."""
+    return f"({_module_counts(keys, depth)})"
+
+
+def _module_counts(keys: list[str], depth: int = 2) -> str:
+    """``backbone.body 265, rpn.head 6``: keys counted by their first ``depth`` names."""
     counts = Counter(".".join(key.split(".")[:depth]) for key in keys)
-    return "(" + ", ".join(f"{name} {n}" for name, n in counts.items()) + ")"
+    return ", ".join(f"{name} {n}" for name, n in counts.items())
 
 
 def init_source_state(source: str) -> tuple[dict[str, Tensor], str]:
@@ -170,22 +206,33 @@ def init_source_state(source: str) -> tuple[dict[str, Tensor], str]:
 
     Raises:
         FileNotFoundError: No such file, or torchvision weights absent from the hub cache.
-        ValueError: Not a checkpoint, or an unknown torchvision builder.
+        ValueError: Not a checkpoint, an unknown torchvision builder, or a torch hub cache
+            file that is damaged or holds other weights (the message says to download it
+            again).
     """
-    state, origin, _ = _source_state_and_classes(source)
+    state, origin, _, _ = _source_state_and_classes(source)
     return state, origin
 
 
 def _source_state_and_classes(
     source: str, log: bool = True
-) -> tuple[dict[str, Tensor], str, list[str] | None]:
-    """:func:`init_source_state`, and the class names a detseg checkpoint states (else
-    ``None``); ``log``: log the file a run folder stands for (:func:`_run_file`)."""
+) -> tuple[dict[str, Tensor], str, list[str] | None, str | None]:
+    """:func:`init_source_state`, the class names a detseg checkpoint states (else ``None``)
+    and the torchvision builder of torchvision weights (else ``None``); ``log``: log the file a
+    run folder stands for (:func:`_run_file`)."""
     if source.startswith(TORCHVISION_INIT_PREFIX):
         arch = source[len(TORCHVISION_INIT_PREFIX) :]
         path = hub_weights_file(arch)
-        converted = convert_torchvision_state(read_state_dict(path), arch, source=str(path))
-        return converted.state, f"torchvision {arch}, {converted.num_classes} classes", None
+        try:
+            converted = convert_torchvision_state(read_state_dict(path), arch, source=str(path))
+        except ValueError as err:  # a download cut short, another file under its name
+            raise ValueError(
+                f"model.init_from {source}: the torch hub cache file {path} is damaged or is "
+                f"not torchvision's {arch} weights ({_reason(err, path)}); delete it, then "
+                f"{hub_download_commands(arch)}"
+            ) from None
+        origin = f"torchvision {arch}, {converted.num_classes} classes"
+        return converted.state, origin, None, arch
     try:
         state, _, classes = read_weights_and_classes(_run_file(source, log), give=INIT_SOURCES)
     except FileNotFoundError:
@@ -195,13 +242,86 @@ def _source_state_and_classes(
     except ValueError as err:  # one line naming the file and what to give (CheckpointError)
         raise type(err)(f"model.init_from: {err}") from None
     if classes is not None:  # a detseg checkpoint: detseg names, no torchvision builder to find
-        return state, "detseg state dict", classes
+        return state, "detseg state dict", classes, None
     try:
         converted = convert_torchvision_state(state, source=source)
     except ValueError:  # not a torchvision model's exact key set: detseg names
-        return state, "detseg state dict", classes
+        return state, "detseg state dict", classes, None
     origin = f"torchvision {converted.arch}, {converted.num_classes} classes"
-    return converted.state, origin, None
+    return converted.state, origin, None, converted.arch
+
+
+def _reason(err: Exception, path: Path) -> str:
+    """What ``err`` says is wrong with the file ``path``, without the file's name and the advice
+    of the file readers (``"<path> is empty (0 bytes); give ..."`` -> ``"it is empty (0 bytes)"``).
+    """
+    text = str(err).split("; give ", 1)[0]
+    name = f"{path} "
+    return "it " + text[len(name) :] if text.startswith(name) else text
+
+
+def _no_fit_message(
+    model: nn.Module, source: str, state: dict[str, Tensor], arch: str | None
+) -> str:
+    """The error of a source of which no tensor fits ``model``: the weights of the other task
+    (a segmenter's for a detector, or the other way round) where the source says what it is
+    (torchvision builder ``arch``, a detseg checkpoint's ``config.model.name``), else another
+    architecture's or a backbone's alone."""
+    task = getattr(model, "task", "detection")  # what a detseg segmenter says it is
+    source_task: str | None
+    if arch is not None:
+        kind = f"torchvision {arch}"
+        source_task = "segmentation" if arch in SEGMENTATION_TWINS else "detection"
+    else:
+        kind = _detseg_model_name(source) or ""
+        source_task = _detseg_model_task(kind)
+    if source_task is not None and task in _MODEL_KINDS and source_task != task:
+        have, want = _MODEL_KINDS[source_task], _MODEL_KINDS[task]
+        return (
+            f"model.init_from {source} holds a {have}'s weights ({kind}), but this model "
+            f"({type(model).__name__}) is a {want}: give a {want}'s weights, or set model.name "
+            f"to a {have}"
+        )
+    names = list(state)
+    held = (
+        f"1 tensor ({names[0]})"
+        if len(names) == 1
+        else f"{len(names)} tensors such as {', '.join(names[:3])}"
+    )
+    return (
+        f"model.init_from {source}: no tensor fits this model ({type(model).__name__}); the "
+        f"source has {held}: is it the weights of another architecture? (the ImageNet weights "
+        "of a backbone alone, e.g. resnet50-0676ba61.pth, go in model.backbone_weights=<file>)"
+    )
+
+
+#: What a model of each task is called in messages.
+_MODEL_KINDS = {"detection": "detector", "segmentation": "segmenter"}
+
+
+def _detseg_model_name(source: str) -> str | None:
+    """``"detseg <config.model.name>"`` of a detseg checkpoint ``source`` (a file or a run
+    folder), else ``None`` (a bare state dict, or a file that cannot be read)."""
+    try:
+        data = read_torch_file(_run_file(source, log=False), INIT_SOURCES)
+    except (OSError, ValueError):
+        return None
+    config = data.get("config") if isinstance(data, Mapping) else None
+    section = config.get("model") if isinstance(config, Mapping) else None
+    name = section.get("name") if isinstance(section, Mapping) else None
+    return f"detseg {name}" if isinstance(name, str) else None
+
+
+def _detseg_model_task(kind: str) -> str | None:
+    """``"segmentation"`` or ``"detection"`` for ``"detseg <model name>"``, ``None`` for
+    anything else (a name that is not of ``detseg.models.MODELS``, ``""``)."""
+    from detseg.models import MODELS
+    from detseg.segmentation import SEGMENTATION_MODELS
+
+    name = kind.removeprefix("detseg ")
+    if not kind.startswith("detseg ") or name not in MODELS:
+        return None
+    return "segmentation" if name in SEGMENTATION_MODELS else "detection"
 
 
 def _run_file(source: str, log: bool = True) -> str:
@@ -238,10 +358,11 @@ def load_init_weights(
         The :class:`InitReport` of what was loaded, re-initialised and ignored.
 
     Raises:
-        ValueError: No tensor of the source fits the model.
+        ValueError: No tensor of the source fits the model (a segmenter's weights for a
+            detector, or the other way round, are named so), or see :func:`init_source_state`.
         FileNotFoundError: See :func:`init_source_state`.
     """
-    state, origin, source_classes = _source_state_and_classes(source, log)
+    state, origin, source_classes, arch = _source_state_and_classes(source, log)
     report = InitReport(source=source, origin=origin, source_classes=source_classes)
     report.classes = list(classes) if classes is not None else None
     target = model.state_dict()
@@ -255,15 +376,8 @@ def load_init_weights(
             matched[key] = state[key]
             report.loaded.append(key)
     report.ignored = [key for key in state if key not in target]
-    counters = [k for k in report.loaded if k.endswith("num_batches_tracked")]
-    if len(matched) == len(counters):
-        example = ", ".join(list(state)[:3])
-        raise ValueError(
-            f"model.init_from {source}: no tensor fits this model ({type(model).__name__}); "
-            f"the source has {len(state)} tensors such as {example}: is it the weights of "
-            "another architecture? (the ImageNet weights of a backbone alone, e.g. "
-            "resnet50-0676ba61.pth, go in model.backbone_weights=<file>)"
-        )
+    if not _split_counters(report.loaded)[0]:
+        raise ValueError(_no_fit_message(model, source, state, arch))
     with torch.no_grad():
         model.load_state_dict(matched, strict=False)
     return report

@@ -9,7 +9,9 @@ shapes of its class layers. The file is loaded into that model, which
 :func:`detseg.convert.convert_torchvision` turns into a detseg model.
 
 Checkpoints of torchvision's COCO weights come from models with frozen BatchNorm, which has no
-``num_batches_tracked`` buffer; the rebuilt model (plain BatchNorm) keeps its own for those.
+``num_batches_tracked`` buffer. The rebuilt model (plain BatchNorm) has one per layer; the
+converted state dict keeps only those the file holds (a model with plain BatchNorm that loads
+it starts the others at 0, as ``load_state_dict`` does for a state dict without them).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ __all__ = [
     "TorchvisionState",
     "build_torchvision",
     "convert_torchvision_state",
+    "hub_download_commands",
     "hub_weights_file",
     "read_state_dict",
     "read_weights",
@@ -145,7 +148,7 @@ def read_weights_and_classes(
     """
     path = Path(path).expanduser()
     if not path.is_file() and not path.is_dir():
-        raise FileNotFoundError(f"weights file not found: {path}")
+        raise FileNotFoundError(f"weights file not found: {path}; give {give}")
     data = read_torch_file(path, give)
     classes = _class_names(data)
     entry: str | None = None
@@ -183,8 +186,15 @@ def strip_wrapper_prefixes(state: dict[str, Tensor]) -> dict[str, Tensor]:
     return state
 
 
+#: The name ending of BatchNorm's batch counters.
+_COUNTER = "num_batches_tracked"
+#: The value a counter the file lacks gets before conversion (no count is negative), to find
+#: its detseg twin afterwards.
+_ABSENT_COUNTER = -1
+
+
 def _keys_without_counters(keys: Any) -> set[str]:
-    return {k for k in keys if not k.endswith("num_batches_tracked")}
+    return {k for k in keys if not k.endswith(_COUNTER)}
 
 
 def _identify(state: Mapping[str, Tensor], source: str = "<state dict>") -> tuple[str, int, bool]:
@@ -235,6 +245,10 @@ def convert_torchvision_state(
         arch: The builder they belong to; ``None`` finds it from the keys.
         source: Name used in error messages (the file).
 
+    Returns:
+        The :class:`TorchvisionState`; its state dict holds the BatchNorm counters
+        (``num_batches_tracked``) that ``state`` holds, no others.
+
     Raises:
         ValueError: Unknown ``arch``, or tensors that fit no (or not this) builder.
     """
@@ -255,12 +269,21 @@ def convert_torchvision_state(
     if mismatch:
         raise ValueError(f"{source} does not fit {arch} ({mismatch}); {_fitting_arch(state, arch)}")
     tv_model.load_state_dict(dict(state), strict=False)  # BatchNorm counters may be absent
+    tv_state = tv_model.state_dict()  # the model's own tensors: marking them marks the model
+    for key in tv_state:
+        if key.endswith(_COUNTER) and key not in state:
+            tv_state[key].fill_(_ABSENT_COUNTER)  # carried through the key mapping, then dropped
     model, model_cfg = convert_torchvision(tv_model.eval())
+    converted = {
+        key: value
+        for key, value in model.state_dict().items()
+        if not (key.endswith(_COUNTER) and int(value) == _ABSENT_COUNTER)
+    }
     categories = None
     if num_classes == TORCHVISION_ARCHS[arch]:
         meta = tv_models.get_model_weights(arch).DEFAULT.meta
         categories = list(meta["categories"][1:])
-    return TorchvisionState(arch, num_classes, model.state_dict(), model_cfg, categories)
+    return TorchvisionState(arch, num_classes, converted, model_cfg, categories)
 
 
 def _fitting_arch(state: Mapping[str, Tensor], arch: str) -> str:
@@ -281,17 +304,39 @@ def hub_weights_file(arch: str) -> Path:
         ValueError: Unknown ``arch``.
         FileNotFoundError: The file is not in the cache; the message says how to download it.
     """
+    path = _hub_path(arch)
+    if not path.is_file():
+        weights = tv_models.get_model_weights(arch).DEFAULT
+        raise FileNotFoundError(
+            f"torchvision:{arch}: the weights {weights} are not in the torch hub cache "
+            f"({path}); {hub_download_commands(arch)}, or set model.init_from to the file's path"
+        )
+    return path
+
+
+def hub_download_commands(arch: str) -> str:
+    """``"download them on a machine with internet access with `python -c ...` or `curl ...`"``:
+    two ways to put torchvision's default weights for ``arch`` in the torch hub cache
+    (:func:`detseg.backbones.weights.download_commands`).
+
+    Raises:
+        ValueError: Unknown ``arch``.
+    """
+    path = _hub_path(arch)
+    weights = tv_models.get_model_weights(arch).DEFAULT
+    return download_commands(arch, "DEFAULT", weights.url, path)
+
+
+def _hub_path(arch: str) -> Path:
+    """``<torch hub dir>/checkpoints/<file name of torchvision's default weights for arch>``.
+
+    Raises:
+        ValueError: Unknown ``arch``.
+    """
     if arch not in TORCHVISION_ARCHS:
         raise ValueError(
             f"torchvision:{arch} is not a torchvision model with a detseg twin; choose one of "
             f"{', '.join(TORCHVISION_ARCHS)}"
         )
     weights = tv_models.get_model_weights(arch).DEFAULT
-    path = Path(torch.hub.get_dir()) / "checkpoints" / weights.url.rsplit("/", 1)[-1]
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"torchvision:{arch}: the weights {weights} are not in the torch hub cache "
-            f"({path}); {download_commands(arch, 'DEFAULT', weights.url, path)}, "
-            "or set model.init_from to the file's path"
-        )
-    return path
+    return Path(torch.hub.get_dir()) / "checkpoints" / weights.url.rsplit("/", 1)[-1]
