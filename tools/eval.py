@@ -102,6 +102,7 @@ EVAL_FLAGS = {
     "predictions": "--pred",
     "images_dir": "--images",
     "iou_type": "--iou-type",
+    "data_file": "--data",
 }
 
 

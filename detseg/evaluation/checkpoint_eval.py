@@ -44,7 +44,7 @@ from detseg.evaluation.evaluation_split import (
     split_section,
 )
 from detseg.evaluation.summary import EvaluationSummary
-from detseg.named_settings import SettingError
+from detseg.named_settings import NameOnly, SettingError, literal
 
 
 def evaluate_checkpoint(
@@ -121,6 +121,8 @@ def evaluate_checkpoint(
         data_file=data_file,
         say_missing_root=True,
     )
+    if not cfg.data.root and data_file is None:  # before the model is built
+        raise _no_dataset_error(checkpoint, len(state.get("classes") or ()))
     if split is not None:  # before the model is built: a missing split is said at once
         cfg.data = split_section(cfg.data, split)
     device = resolve_device(cfg.device)
@@ -137,6 +139,21 @@ def evaluate_checkpoint(
         return evaluate_segmenter(checkpoint, cfg, model, val_set, classes, device, out, split)
     return evaluate_detector(
         checkpoint, cfg, model, val_set, device, out, worst_k, score_threshold, split
+    )
+
+
+def _no_dataset_error(checkpoint: Path, num_classes: int) -> SettingError:
+    """The error for a checkpoint whose config names no dataset (no ``data.root``: one
+    converted from torchvision's weights, or saved from a model built in Python), given no
+    data to score it on: the settings that give the data (``--data FILE``, ``--set
+    data.root=PATH`` from a tool)."""
+    return SettingError(
+        f"{literal(str(checkpoint))} names no dataset to score it on (its config has no "
+        "data.root: a checkpoint converted from torchvision's weights, or saved from a model "
+        "built in Python): give the data with {data_file} or {overrides}, labelled in the "
+        f"checkpoint's {num_classes} classes and order",
+        data_file=NameOnly("data_file=FILE", "FILE"),
+        overrides=NameOnly("overrides=['data.root=PATH']", "data.root=PATH"),
     )
 
 

@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
+from detseg.data.folder_listing import first_few
 from detseg.data.loader_workers import shutdown_workers
 from detseg.data.registry import DATA_DEFAULTS
 from detseg.named_settings import NameOnly, SettingError, literal
@@ -243,6 +244,9 @@ def _path_splits(root: Path, patterns: dict[str, str]) -> list[str]:
 #: categories, VOC object names); in the others (YOLO, label maps) it names the label numbers.
 _CLASSES_BY_NAME = ("coco", "voc")
 
+#: How many class names a message lists before ``and N more`` (:func:`_listed`).
+LISTED_CLASSES = 10
+
 
 def check_split_classes(split_classes: Sequence[str], classes: Sequence[str], data: Any) -> None:
     """Refuse to score a model on a split of other classes: its labels would be compared with
@@ -261,7 +265,7 @@ def check_split_classes(split_classes: Sequence[str], classes: Sequence[str], da
     split_classes, classes = list(split_classes), list(classes)
     if split_classes == classes:
         return
-    absent = [name for name in classes if name not in split_classes]
+    absent = [repr(name) for name in dict.fromkeys(classes) if name not in split_classes]
     settings: list[str] = []  # the overrides the advice gives
     if data.format not in _CLASSES_BY_NAME:
         fix = (
@@ -271,14 +275,20 @@ def check_split_classes(split_classes: Sequence[str], classes: Sequence[str], da
         )
     elif absent:
         fix = (
-            f"it has no class {literal(', '.join(map(repr, absent)))}: evaluate on data of the "
+            f"it has no class {literal(first_few(absent))}: evaluate on data of the "
             "checkpoint's classes (a data yaml or annotations with these names)"
         )
     else:
         setting = f"data.classes={json.dumps(classes, ensure_ascii=False)}"
         fix, settings = "pick them in the checkpoint's order with {overrides}", [setting]
     raise SettingError(
-        f"the val split's classes {literal(split_classes)} differ from the checkpoint's "
-        f"{literal(classes)} ({literal(evaluated_split(data))}); {fix}",
+        f"the val split's classes {literal(_listed(split_classes))} differ from the "
+        f"checkpoint's {literal(_listed(classes))} ({literal(evaluated_split(data))}); {fix}",
         **({"overrides": settings} if settings else {}),
     )
+
+
+def _listed(names: Sequence[str]) -> str:
+    """A class list in a message: ``['circle', 'square']``, a long one (COCO's 91) cut to its
+    first names, ``['person', 'bicycle', ... and 81 more]``."""
+    return f"[{first_few([repr(name) for name in names], LISTED_CLASSES)}]"
