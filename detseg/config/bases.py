@@ -253,8 +253,9 @@ def _compose(
 
 def base_file(path: Path, ref: str) -> Path:
     """The file that the ``_base_`` entry ``ref`` of the config ``path`` names: ``ref``
-    relative to the folder of ``path`` (``~`` is the home folder) when that is a file, else
-    the packaged config of that name (``demo``, ``datasets/voc``).
+    relative to the folder of ``path`` (``~`` is the home folder) when that is a file, or
+    ``ref.yaml`` there for a name without a suffix, else the packaged config of that name
+    (``demo``, ``datasets/voc``): a file beside the config wins over a packaged one.
 
     Raises:
         ConfigError: neither is there (naming ``path``, ``ref``, both places looked and the
@@ -263,6 +264,9 @@ def base_file(path: Path, ref: str) -> Path:
     base = path.parent / Path(ref).expanduser()  # '~/configs/x.yaml': under the home
     if base.is_file():
         return base
+    beside = base.with_name(f"{base.name}.yaml")  # `_base_: demo` beside a demo.yaml of one's own
+    if not base.suffix and beside.is_file():
+        return beside
     packaged = packaged_file(ref)
     if packaged is not None:
         return packaged

@@ -48,9 +48,10 @@ def test_a_list_of_packaged_names_merges_in_order(elsewhere):
     assert (cfg.data.format, cfg.data.root) == ("voc", "data/VOC2007")
 
 
-def test_a_file_next_to_the_config_wins_over_a_packaged_one(elsewhere):
+@pytest.mark.parametrize("ref", ["demo.yaml", "demo"])
+def test_a_file_next_to_the_config_wins_over_a_packaged_one(elsewhere, ref):
     (elsewhere / "demo.yaml").write_text("train:\n  epochs: 7\n")
-    (elsewhere / "mycfg.yaml").write_text("_base_: demo.yaml\n")
+    (elsewhere / "mycfg.yaml").write_text(f"_base_: {ref}\n")
     assert compose(elsewhere / "mycfg.yaml") == {"train": {"epochs": 7}}
 
 
