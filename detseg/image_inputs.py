@@ -56,14 +56,15 @@ def expand_inputs(
     files under ``out`` that the scan or pattern finds are skipped (an earlier run's
     drawings are no inputs), with one info line counting them; ``out`` that is the folder
     itself is not skipped (its images are the inputs). A scan or pattern also skips the files
-    that earlier runs wrote in ``out`` beside its input images, as its :data:`OUTPUTS_LIST`
-    lists them (:func:`listed_outputs`), with one info line counting them. A file named as it
-    is is kept.
+    that earlier runs wrote beside their input images, as the :data:`OUTPUTS_LIST` of the
+    folder scanned (or the pattern's leading folder) or of ``out`` lists them
+    (:func:`listed_outputs`), with one info line counting them. A file named as it is is
+    kept.
     """
     paths: list[Path] = []
     missing: list[str] = []
     skipped = 0
-    written = listed_outputs(out) if out is not None else set()
+    lists: dict[Path, set[Path]] = {}  # the OUTPUTS_LIST of each folder read once
     earlier = 0
     for item in inputs:
         path = Path(item).expanduser()
@@ -77,6 +78,11 @@ def expand_inputs(
             scanned = path if path.is_dir() else _leading_folder(str(path))
             kept = _outside_output(found, out, scanned)
             skipped, found = skipped + len(found) - len(kept), kept
+            written: set[Path] = set()
+            for folder in [scanned] if out is None else [scanned, out]:
+                if folder not in lists:
+                    lists[folder] = listed_outputs(folder)
+                written |= lists[folder]
             kept = [path for path in found if path.resolve() not in written]
             earlier, found = earlier + len(found) - len(kept), kept
         if not found:
@@ -91,11 +97,10 @@ def expand_inputs(
         )
     if earlier:
         logger.info(
-            "skipped %d file%s that an earlier run wrote in the output folder %s (listed in "
-            "its %s)",
+            "skipped %d file%s that earlier runs drew beside their input images (listed in "
+            "the %s of their folder)",
             earlier,
             "" if earlier == 1 else "s",
-            out,
             OUTPUTS_LIST,
         )
     return paths, missing

@@ -204,7 +204,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "x.json, is refused); inside an input folder, the files under it that the folder or a "
         "pattern finds are skipped (an earlier run's outputs), and so is a pattern's video in it "
         "with its .jsonl beside it; the input folder itself: the images drawn there are listed "
-        "in its .detseg-outputs.json and the next run skips them",
+        "in its .detseg-outputs.json, and a later run that scans that folder skips them",
     )
     parser.add_argument(
         "--score-thr",

@@ -45,8 +45,8 @@ def test_a_second_detector_run_into_the_images_folder_reads_the_images_only(
     ]
     said = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
     assert said == [
-        f"skipped 2 files that an earlier run wrote in the output folder {photos} (listed in "
-        f"its {OUTPUTS_LIST})"
+        "skipped 2 files that earlier runs drew beside their input images (listed in the "
+        f"{OUTPUTS_LIST} of their folder)"
     ]
 
 
@@ -89,8 +89,11 @@ def test_listed_files_named_as_files_are_read(tmp_path):
     ]
     named = [str(photos / "a_1.png")]
     assert expand_inputs(named, out=photos)[0] == [photos / "a_1.png"]
-    # another output folder: the list of photos/ is not read
-    assert len(expand_inputs([str(photos)], out=tmp_path / "out")[0]) == 3
+    # another output folder, or none: the list of the folder scanned is read all the same
+    others = [photos / "a.png", photos / "c.png"]
+    assert expand_inputs([str(photos)], out=tmp_path / "out")[0] == others
+    assert expand_inputs([str(photos)])[0] == others
+    assert expand_inputs([f"{photos}/*.png"])[0] == others
 
 
 def test_a_damaged_list_is_named_once_and_read_as_empty(tmp_path, caplog):
