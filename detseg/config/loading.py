@@ -203,7 +203,7 @@ def _validated(
     if data_file is not None:
         raw = replace_data_section(raw, load_data_file(data_file))
     items = override_items(overrides)
-    formats = [item for item in items if item[0] == FORMAT_OVERRIDE]
+    formats = [item for item in items if item[0] == FORMAT_OVERRIDE][-1:]  # the last one wins
     others = [item for item in items if item[0] != FORMAT_OVERRIDE]
     file_model = model_name(raw)
     file_keys = set(raw["model"]) if isinstance(raw.get("model"), dict) else set()

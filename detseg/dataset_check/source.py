@@ -152,7 +152,9 @@ def _overridden(
                 "(e.g. data.root=datasets/shapes)"
             )
         parsed.append(parse_override(item))  # (data.KEY, value, --set item) as load_config
-    for key_path, value, _ in sorted(parsed, key=lambda kv: kv[0] != "data.format"):  # stable
+    formats = [item for item in parsed if item[0] == "data.format"][-1:]  # the last one wins
+    others = [item for item in parsed if item[0] != "data.format"]
+    for key_path, value, _ in [*formats, *others]:
         key = key_path[len("data.") :]
         if key == "format":
             section = switch_format(section, str(value), keep=("root",) if keep_root else ())
