@@ -10,8 +10,10 @@ shapes of its class layers. The file is loaded into that model, which
 
 Checkpoints of torchvision's COCO weights come from models with frozen BatchNorm, which has no
 ``num_batches_tracked`` buffer. The rebuilt model (plain BatchNorm) has one per layer; the
-converted state dict keeps only those the file holds (a model with plain BatchNorm that loads
-it starts the others at 0, as ``load_state_dict`` does for a state dict without them).
+converted state dict keeps only those the file holds. It is a plain dict, without the
+``_metadata`` of a ``state_dict()``: BatchNorm reads such a dict as written before it had the
+counter, so a model with plain BatchNorm loads it strictly and starts the missing counters at 0
+(a dict carrying a ``_metadata`` of today's BatchNorm would be refused for them).
 """
 
 from __future__ import annotations
