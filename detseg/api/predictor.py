@@ -81,8 +81,9 @@ def load(
     """The model of a checkpoint file, ready to predict.
 
     Its config is read by :func:`~detseg.engine.checkpointing.launch_folder.checkpoint_config`:
-    a relative ``model.backbone_weights`` file or ``data.root`` that the working folder lacks
-    is read from the folder training was started from, ``overrides`` apply as given.
+    a relative ``data.root`` that the working folder lacks is read from the folder training
+    was started from, ``overrides`` apply as given. No backbone weights file
+    (``model.backbone_weights``) is read: the checkpoint holds every tensor.
 
     Args:
         checkpoint: a ``best.pt`` / ``last.pt`` written by training, or a run folder
@@ -119,8 +120,8 @@ def load(
         path = _run_checkpoint(path)
     _check_file(path)
     state = load_checkpoint(path)
-    # a relative backbone_weights file (or data.root) missing here is read from the folder
-    # the run was started from, as detseg-eval reads it
+    # a relative data.root missing here is read from the folder the run was started from,
+    # as detseg-eval reads it
     cfg = checkpoint_config(state, source=str(checkpoint), overrides=overrides)
     if device == "auto" and _sets_device(overrides):
         device = cfg.device

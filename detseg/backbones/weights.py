@@ -15,12 +15,20 @@
 The weights are loaded strictly into the *complete* torchvision classifier before the
 backbone drops its classifier layers (VGG: into its ``features``, from the file's
 ``features.*`` keys), so a file for another architecture or width fails.
+
+A model rebuilt from a checkpoint (``detseg.load``, ``load_model``) gets every weight from the
+checkpoint: its builder runs inside :func:`weight_files_not_read`, where the backbone is built
+as for its ``weights`` (frozen BatchNorm, trainable stages) but no file is read, so a
+checkpoint trained from ImageNet weights loads on a machine that lacks them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -33,6 +41,22 @@ from detseg.torch_files import load_state_error, read_torch_file, state_mismatch
 logger = logging.getLogger(__name__)
 
 WeightsSpec = str | os.PathLike | None
+
+#: Set inside :func:`weight_files_not_read`: :func:`load_torchvision_weights` reads nothing.
+_READ_WEIGHT_FILES = contextvars.ContextVar("detseg_read_weight_files", default=True)
+
+
+@contextlib.contextmanager
+def weight_files_not_read() -> Iterator[None]:
+    """Within this block, backbones are built as for their ``weights`` but no weights file
+    is read (:func:`load_torchvision_weights` returns at once): for a model whose every
+    tensor is loaded afterwards, from a checkpoint."""
+    token = _READ_WEIGHT_FILES.set(False)
+    try:
+        yield
+    finally:
+        _READ_WEIGHT_FILES.reset(token)
+
 
 #: Per-channel mean and standard deviation of ImageNet's RGB images in ``[0, 1]``: the input
 #: normalisation torchvision's ImageNet weights were trained with, and so the default of every
@@ -142,7 +166,8 @@ def load_torchvision_weights(
     Args:
         net: the complete torchvision classifier (e.g. ``torchvision.models.resnet50()``), or
             with ``prefix`` the submodule the file stores under that prefix.
-        weights: ``None`` (nothing happens), a file path or ``"imagenet"``.
+        weights: ``None`` (nothing happens, as inside :func:`weight_files_not_read`), a file
+            path or ``"imagenet"``.
         arch: torchvision model name, for the file look-up and messages.
         prefix: e.g. ``"features."``: load only the file's keys under it (prefix removed),
             strictly; the file's other keys are ignored.
@@ -152,7 +177,7 @@ def load_torchvision_weights(
         ValueError: when the file is not a checkpoint, or its keys or shapes do not fit
             ``net`` (one line: how many tensors differ, with an example).
     """
-    if weights is None:
+    if weights is None or not _READ_WEIGHT_FILES.get():
         return
     path = resolve_weights_path(weights, arch)
     give = f"a torchvision {arch} state-dict file"

@@ -8,8 +8,8 @@ strings and numbers, so it loads with ``torch.load(weights_only=True)``::
      "metrics", "time", "cat_ids", ...}, "launch_folder": str}
 
 ``launch_folder`` is the absolute working folder of the process that wrote the file (training
-was started there), which the config's relative paths are read from where the working folder
-lacks them (:mod:`~detseg.engine.checkpointing.launch_folder`); older checkpoints lack it.
+was started there), which the config's relative data paths are read from where the working
+folder lacks them (:mod:`~detseg.engine.checkpointing.launch_folder`); older checkpoints lack it.
 ``last.pt`` adds ``optimizer``, ``scheduler``, ``scaler``, ``rng`` (see
 :func:`~detseg.engine.checkpointing.random_states.rng_state`), ``ema`` when EMA is on, and
 ``rng_ranks`` (the random states of every process of a distributed run), which

@@ -1,29 +1,31 @@
 """The folder a checkpoint was trained from, and the relative paths of its config read from it.
 
-A run's config keeps ``data.root``, the data keys of ``detseg.config.paths.DATA_PATH_KEYS``
-(``data.classes``, ``data.val_ann`` ...) and ``model.backbone_weights`` as they were written: a
-relative one (``datasets/shapes``) is relative to the folder training was started from.
-:func:`~detseg.engine.checkpointing.checkpoint.save_checkpoint` records that folder, the
+A run's config keeps ``data.root`` and the data keys of
+``detseg.config.paths.DATA_PATH_KEYS`` (``data.classes``, ``data.val_ann`` ...) as they were
+written: a relative one (``datasets/shapes``) is relative to the folder training was started
+from. :func:`~detseg.engine.checkpointing.checkpoint.save_checkpoint` records that folder, the
 absolute working folder of the process that writes the file, as ``state["launch_folder"]``
-(:func:`with_launch_folder`). Every reader that builds data or a model from a checkpoint's
-config reads it through :func:`checkpoint_config` (``detseg-eval`` and
-``evaluate_checkpoint``, ``detseg-export`` and its check images, ``detseg.load`` and so
-``detseg-infer``) or, for the stored model section alone, :func:`checkpoint_model_section`
-(``load_model`` and ``model_from_checkpoint`` given no model section). A relative path that the
-working folder lacks is read from the launch folder where it is there
+(:func:`with_launch_folder`). Every reader that builds data from a checkpoint's config reads
+it through :func:`checkpoint_config` (``detseg-eval`` and ``evaluate_checkpoint``,
+``detseg-export`` and its check images, ``detseg.load`` and so ``detseg-infer``). A relative
+path that the working folder lacks is read from the launch folder where it is there
 (:func:`from_launch_folder`): ``detseg-eval best.pt`` run inside ``runs/demo`` finds
 ``datasets/shapes`` of the folder the run was started from, while a copy of the project on
 another machine, run from its own project folder, reads its own copy. The keys so read:
 
-- ``data.root`` and ``model.backbone_weights`` (not ``imagenet`` / ``IMAGENET1K_*``, which
-  name torchvision weights);
+- ``data.root``;
 - a string ``data.classes`` (a class-names file) found neither under the root nor in the
   working folder (``classes: voc`` of format ``voc`` is a name and stays);
 - where ``data.root`` is ``""`` or ``.`` (the data keys are then relative to the working
   folder), the other relative data keys of ``DATA_PATH_KEYS``.
 
 A checkpoint without ``launch_folder`` (written before it was recorded, or by other code) is
-read as before: from the working folder only.
+read from the working folder only.
+
+``model.backbone_weights`` (a file, or ``imagenet``) is kept as written: a model rebuilt from a
+checkpoint reads no backbone weights file
+(:func:`~detseg.engine.checkpointing.model_files.model_from_checkpoint`), as the checkpoint
+holds every tensor.
 """
 
 from __future__ import annotations
@@ -41,15 +43,6 @@ logger = logging.getLogger(__name__)
 
 #: The checkpoint entry holding the absolute working folder of the training process.
 LAUNCH_FOLDER_KEY = "launch_folder"
-
-#: The ``(section, key)`` of the config that are paths relative to the working folder and
-#: that reading a checkpoint uses: the dataset's root, and the backbone weights file a
-#: model builder loads (``model.init_from`` is not read when a checkpoint is loaded; the keys
-#: of ``detseg.config.paths.DATA_PATH_KEYS`` are relative to ``data.root``).
-CHECKPOINT_PATH_KEYS: tuple[tuple[str, str], ...] = (
-    ("data", "root"),
-    ("model", "backbone_weights"),
-)
 
 #: The values of ``data.root`` that make the data keys relative to the working folder.
 WORKING_FOLDER_ROOTS = ("", ".")
@@ -121,17 +114,14 @@ def checkpoint_config(
     """
     launch_folder = recorded_launch_folder(state)
     raw = dict(state["config"])
-    moved: dict[tuple[str, str], tuple[str, str]] = {}
-    for section, key in CHECKPOINT_PATH_KEYS:
-        values = raw.get(section)
-        value = values.get(key) if isinstance(values, dict) else None
-        if not isinstance(value, str) or _weights_name(section, key, value):
-            continue
-        found = from_launch_folder(value, launch_folder)
-        if found != value:
-            raw[section] = {**raw[section], key: found}
-            moved[(section, key)] = (value, found)
+    moved: dict[str, tuple[str, str]] = {}  # {data key: (value, found)}: the lines to log
     data = raw.get("data")
+    root = data.get("root") if isinstance(data, dict) else None
+    if isinstance(data, dict) and isinstance(root, str):
+        found_root = from_launch_folder(root, launch_folder)
+        if found_root != root:
+            data = raw["data"] = {**data, "root": found_root}
+            moved["root"] = (root, found_root)
     relative: dict[str, tuple[str, str]] = {}  # the data keys read from the launch folder
     if launch_folder is not None and data_file is None and isinstance(data, dict):
         relative = _data_keys_found(data, launch_folder)
@@ -144,36 +134,16 @@ def checkpoint_config(
     for key, (value, found) in relative.items():
         if cfg.data.options.get(key) == found:
             if same_root:
-                moved[("data", key)] = (value, found)
+                moved[key] = (value, found)
             else:  # another root (an override): the key is relative to it
                 cfg.data.options[key] = value
-    kept = cfg.to_dict()
-    for (section, key), (value, found) in moved.items():
-        if kept[section].get(key) == found:
-            _say_read(f"{section}.{key}", value, launch_folder)
+    kept = cfg.to_dict()["data"]
+    for key, (value, found) in moved.items():
+        if kept.get(key) == found:
+            _say_read(f"data.{key}", value, launch_folder)
     if say_missing_root and launch_folder is not None and same_root:
         _say_missing_root(cfg.data.root, launch_folder)
     return cfg
-
-
-def checkpoint_model_section(state: Mapping[str, Any]) -> Any:
-    """The stored ``model`` section of a checkpoint's config, a relative
-    ``model.backbone_weights`` file that the working folder lacks read from the launch folder
-    (:func:`from_launch_folder`; one INFO line says so): the section ``load_model`` and
-    ``model_from_checkpoint`` rebuild the model from when given none. Anything but a dict
-    (no model section) is given back as it is; ``state`` is not modified."""
-    section = (state.get("config") or {}).get("model")
-    value = section.get("backbone_weights") if isinstance(section, dict) else None
-    if not isinstance(section, dict) or not isinstance(value, str):
-        return section
-    if _weights_name("model", "backbone_weights", value):
-        return section
-    launch_folder = recorded_launch_folder(state)
-    found = from_launch_folder(value, launch_folder)
-    if found == value:
-        return section
-    _say_read("model.backbone_weights", value, launch_folder)
-    return {**section, "backbone_weights": found}
 
 
 def _data_keys_found(data: dict[str, Any], launch_folder: str) -> dict[str, tuple[str, str]]:
@@ -232,13 +202,4 @@ def _say_missing_root(root: str, launch_folder: str) -> None:
         root,
         Path.cwd(),
         launch_folder,
-    )
-
-
-def _weights_name(section: str, key: str, value: str) -> bool:
-    """Whether ``value`` of ``model.backbone_weights`` names torchvision weights
-    (``imagenet``, ``IMAGENET1K_V2``: ``detseg.backbones.weights.resolve_weights_path``)
-    rather than a file."""
-    return (section, key) == ("model", "backbone_weights") and (
-        value == "imagenet" or value.upper().startswith("IMAGENET1K_")
     )

@@ -3,8 +3,9 @@ dict of a model.
 
 Whoever loads a checkpoint rebuilds the model by name from the config's ``model`` section
 (``detseg.models.build_model``) and loads the weights into it (:func:`load_model`,
-:func:`model_from_checkpoint`). :func:`model_checkpoint` gives the same dict as ``best.pt`` for
-a model trained in your own code, checking that the config's model section rebuilds it.
+:func:`model_from_checkpoint`); no backbone weights file is read, as the checkpoint holds
+every tensor. :func:`model_checkpoint` gives the same dict as ``best.pt`` for a model trained
+in your own code, checking that the config's model section rebuilds it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from torch import nn
 
 from detseg.config import Config, builder_section, config_from_dict
 from detseg.engine.checkpointing.checkpoint import load_checkpoint
-from detseg.engine.checkpointing.launch_folder import checkpoint_model_section
 from detseg.torch_files import CheckpointError, load_state_error, state_mismatch
 
 
@@ -32,9 +32,7 @@ def load_model(
         path: checkpoint file.
         device: where to put the model.
         model_cfg: optional model section replacing the stored one (e.g. a lower
-            ``roi_heads.score_thresh`` for evaluation); the weights must still fit. The
-            stored one reads a relative ``backbone_weights`` file that the working folder
-            lacks from the folder training was started from (:func:`model_from_checkpoint`).
+            ``roi_heads.score_thresh`` for evaluation); the weights must still fit.
 
     Returns:
         ``(model, config_dict, classes)``.
@@ -52,14 +50,15 @@ def model_from_checkpoint(
     """:func:`load_model` for an already loaded checkpoint dict.
 
     The model section's run keys (``init_from``, ``compile``) are left out: the model is
-    built as configured and runs uncompiled. Given no ``model_cfg``, the stored section is
-    read by :func:`~detseg.engine.checkpointing.launch_folder.checkpoint_model_section`: a
-    relative ``backbone_weights`` file that the working folder lacks is read from the folder
-    training was started from (``model_cfg`` is taken as given: the section of
-    ``checkpoint_config``, which reads it so too). Weights saved from a model wrapped in
-    ``torch.compile`` or DDP load without the wrapper's name prefix (``_orig_mod.``,
-    ``module.``).
+    built as configured and runs uncompiled. No backbone weights file is read
+    (:func:`~detseg.backbones.weights.weight_files_not_read`): the backbone is built as for
+    its ``backbone_weights`` (``imagenet`` or a file: the BatchNorm and trainable stages of a
+    pretrained backbone) and every tensor comes from the checkpoint, so one trained from
+    ImageNet weights or from a weights file loads where that file is not. Weights saved from a
+    model wrapped in ``torch.compile`` or DDP load without the wrapper's name prefix
+    (``_orig_mod.``, ``module.``).
     """
+    from detseg.backbones.weights import weight_files_not_read
     from detseg.convert.torchvision_archs import strip_wrapper_prefixes
     from detseg.models import build_model
 
@@ -69,10 +68,10 @@ def model_from_checkpoint(
             f"{source}: its config has no model section to rebuild the model from; give a "
             "best.pt / last.pt written by detseg-train (tools/train.py)"
         )
-    stored = checkpoint_model_section(state) if model_cfg is None else model_cfg
-    section = builder_section(stored)
+    section = builder_section(config["model"] if model_cfg is None else model_cfg)
     try:
-        model = build_model(section, len(classes))
+        with weight_files_not_read():  # every tensor comes from the checkpoint below
+            model = build_model(section, len(classes))
     except ValueError as err:  # an unknown model name, an option its builder does not take
         raise CheckpointError(f"{source}: {err}") from err
     weights = state["model"]
