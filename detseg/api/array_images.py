@@ -4,7 +4,9 @@ The pixel rules of :mod:`detseg.api.inputs` for arrays and tensors (and for the 
 images, :mod:`detseg.api.pil_images`): channels first or last, gray and RGBA made RGB, BGR
 reversed, ``uint8`` / ``uint16`` scaled, float checked to be finite and in ``[0, 1]``, each
 refusal naming the input. They are apart from the dispatch over input kinds (paths, patterns,
-lists) because they are about pixels only.
+lists) because they are about pixels only. Image files are read by :mod:`detseg.data.image_io`,
+which refuses float pixels above 1 as well but reads NaN, inf and values below 0 of a float
+file as 0, 1 and 0 instead of refusing them.
 """
 
 from __future__ import annotations

@@ -9,8 +9,13 @@ depth and the channel count of the file are seen as stored:
 * BGR is reordered to RGB;
 * BGRA (PNG/TIFF/WebP with alpha) drops the alpha channel and keeps the colour channels as
   stored (no compositing), which is what PIL's ``convert("RGB")`` does as well;
-* ``uint8`` is divided by 255, ``uint16`` (16-bit PNG/TIFF) by 65535, floating point files are
-  clipped to ``[0, 1]``.
+* ``uint8`` is divided by 255, ``uint16`` (16-bit PNG/TIFF) by 65535; floating point files
+  (a float32 TIFF) must hold ``0..1``: NaN is read as 0, inf as 1, values below 0 as 0 and a
+  rounding overshoot up to ``1 + 1e-3`` as 1, while a file whose finite pixels exceed that
+  (0..255 or 0..65535 values saved as float) is refused as unreadable
+  (:class:`ImageReadError`: training skips and counts it, ``detseg-check-data`` reports it),
+  not clipped to white. Arrays given to a predictor follow :mod:`detseg.api.array_images`,
+  which refuses NaN, inf and values below 0 as well.
 
 EXIF orientation of a JPEG (the tag a phone or camera writes instead of rotating the pixels,
 :func:`exif_orientation`) is applied only where it is asked for (``apply_exif_orientation``, the
@@ -295,11 +300,25 @@ def pillow_pixel_limit_lifted() -> Iterator[None]:
         Image.MAX_IMAGE_PIXELS = limit
 
 
+# float pixels may overshoot 1 by rounding (e.g. after a resize); more means 0..255 values
+_FLOAT_TOLERANCE = 1e-3
+
+
 def _check_pixel_type(array: np.ndarray, path: str | os.PathLike) -> None:
-    """Raise ``ImageReadError`` unless the pixels are ``uint8``, ``uint16`` or float."""
-    if array.dtype not in (np.uint8, np.uint16) and not np.issubdtype(array.dtype, np.floating):
+    """Raise ``ImageReadError`` unless the pixels are ``uint8``, ``uint16`` or float, and float
+    ones at most ``1 + 1e-3`` where finite (NaN and inf are not counted)."""
+    if array.dtype in (np.uint8, np.uint16):
+        return
+    if not np.issubdtype(array.dtype, np.floating):
         raise ImageReadError(
             path, f"unsupported pixel type {array.dtype} (expected 8/16-bit or float)"
+        )
+    finite = array[np.isfinite(array)]
+    high = float(finite.max()) if finite.size else 0.0
+    if high > 1.0 + _FLOAT_TOLERANCE:
+        raise ImageReadError(
+            path,
+            f"float pixels up to {high:g}: expected 0..1; divide by 255 (or 65535) and save again",
         )
 
 
@@ -314,14 +333,17 @@ def to_uint8(rgb: np.ndarray) -> np.ndarray:
 
 
 def to_unit_float(array: np.ndarray, path: str | os.PathLike) -> np.ndarray:
-    """Scale an integer or float pixel array to ``float32`` in ``[0, 1]``.
+    """Pixels as ``float32`` in ``[0, 1]``: ``uint8`` divided by 255, ``uint16`` by 65535, float
+    taken as ``0..1`` (not scaled: NaN made 0, inf 1, values below 0 made 0 and a rounding
+    overshoot up to ``1 + 1e-3`` made 1).
 
     Args:
         array: Pixels as decoded (``uint8``, ``uint16`` or float).
         path: The file they came from (named in the error).
 
     Raises:
-        ImageReadError: Another pixel type.
+        ImageReadError: Another pixel type, or float pixels whose finite maximum is above
+            ``1 + 1e-3`` (0..255 values saved as float), named with the fix.
     """
     _check_pixel_type(array, path)
     if array.dtype == np.uint8:
@@ -399,7 +421,7 @@ def read_rgb_array(path: str | os.PathLike, apply_exif_orientation: bool = False
 
     Raises:
         ImageReadError: The file is missing, empty, corrupt, or of an unsupported kind or
-            pixel type.
+            pixel type, or holds float pixels above 1 (:func:`to_unit_float`).
         TypeError: ``path`` is no ``str`` or ``os.PathLike`` (``None``, an array).
     """
     rgb, orientation = read_stored_rgb(path)
@@ -422,7 +444,7 @@ def read_image_array(path: str | os.PathLike, apply_exif_orientation: bool = Fal
         ``Float32[H, W, 3]`` RGB array in ``[0, 1]``, C-contiguous.
 
     Raises:
-        ImageReadError: The file is missing, empty, corrupt, or of an unsupported kind.
+        ImageReadError: As :func:`read_rgb_array`.
         TypeError: ``path`` is no ``str`` or ``os.PathLike`` (``None``, an array).
     """
     rgb = read_rgb_array(path, apply_exif_orientation)
@@ -441,7 +463,7 @@ def read_image(path: str | os.PathLike, apply_exif_orientation: bool = False) ->
         ``Float32[3, H, W]`` RGB tensor with values in ``[0, 1]`` (not normalized).
 
     Raises:
-        ImageReadError: The file is missing, empty, corrupt, or of an unsupported kind.
+        ImageReadError: As :func:`read_rgb_array`.
         TypeError: ``path`` is no ``str`` or ``os.PathLike`` (``None``, an array).
     """
     # imported here: the evaluation of a predictions file reads its images with the numpy
