@@ -35,9 +35,11 @@ from typing import Any
 
 from detseg.config.bases import deep_merge, read_yaml
 from detseg.config.class_list import check_class_list
+from detseg.config.data_root import layout_format
 from detseg.config.data_section import DEFAULT_FORMAT, check_data_options
 from detseg.config.packaged import resolve_config_path
 from detseg.config.schema import ConfigError
+from detseg.shell_words import shell_word
 
 
 def load_data_file(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -53,11 +55,13 @@ def load_data_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         ``--set data.root=...``).
 
     Raises:
-        ConfigError: the file is missing or not a data file, or its section is invalid (an
-            unknown format or key, a ``root`` that is not a string, ...); the message names the
-            file.
+        ConfigError: the file is missing or not a data file (a folder: :func:`_folder_given`),
+            or its section is invalid (an unknown format or key, a ``root`` that is not a
+            string, ...); the message names the file.
     """
     path = resolve_config_path(path, what="data file").expanduser()
+    if path.is_dir():
+        raise ConfigError(_folder_given(path))
     raw = read_yaml(path, what="data file")
     if "data" in raw:
         others = sorted(str(k) for k in raw if k != "data")
@@ -79,6 +83,41 @@ def load_data_file(path: str | os.PathLike[str]) -> dict[str, Any]:
             "(the keys of a data section), or an Ultralytics data yaml (path, train, val, names)"
         )
     return check_data_section(section, str(path))
+
+
+def _folder_given(folder: Path) -> str:
+    """The error of a dataset folder given as the data file: the data file inside it
+    (``data.yaml``, else the ``.yaml`` files of its top level), or, when it holds none, to write
+    one or to give the packaged data file of its layout
+    (:func:`~detseg.config.data_root.layout_format`) with the folder as its root."""
+    try:
+        yamls = sorted(
+            p
+            for p in folder.iterdir()
+            if p.suffix.lower() in (".yaml", ".yml") and not p.name.startswith(".")
+        )
+    except OSError:  # an unreadable folder: the advice for one without a data file
+        yamls = []
+    named = [p for p in yamls if p.stem == "data"] or yamls
+    if named:
+        which = " or ".join(str(p) for p in named[:3]) + (" or ..." if len(named) > 3 else "")
+        return f"{folder} is a folder, not a data file; give the data file inside it: {which}"
+    fmt = layout_format(folder)
+    root = shell_word(str(folder))
+    if fmt is None:
+        packaged = (
+            "give a packaged data file with the folder as its root, e.g. --data "
+            f"datasets/voc_seg --set data.root={root} (detseg-train --list-configs lists them)"
+        )
+    else:
+        packaged = (
+            f"give the packaged data file of its layout ({fmt}) with the folder as its root: "
+            f"--data datasets/{fmt} --set data.root={root}"
+        )
+    return (
+        f"{folder} is a folder, not a data file, and holds none (no .yaml in it); write one "
+        f"(detseg-check-data {root} tells the layout it finds), or {packaged}"
+    )
 
 
 def replace_data_section(raw: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
@@ -142,15 +181,11 @@ def _from_ultralytics(raw: dict[str, Any], path: Path) -> dict[str, Any]:
         folder = images_folder(raw.get(split), split, where)
         section[f"{split}_images"] = without_parent_step(Path(root), folder)
     section["classes"] = _ultralytics_names(raw["names"], where)
-    count = raw.get("nc")
-    if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
-        raise ConfigError(
-            f"{where}: 'nc' must be the number of classes (an integer), got {count!r}"
-        )
-    if count is not None and count != len(section["classes"]):
-        raise ConfigError(
-            f"{where}: 'nc' is {count} but 'names' has {len(section['classes'])} names"
-        )
+    from detseg.data.class_names import check_class_count  # config imports data/ inside functions
+
+    problem = check_class_count(raw.get("nc"), len(section["classes"]))
+    if problem:
+        raise ConfigError(f"{where}: {problem}")
     return section
 
 
