@@ -2,9 +2,9 @@
 
 ``data.classes`` is the same for every detection format (COCO json, VOC xml, YOLO txt): a list
 of names, a ``classes.txt`` (one name per line) or a data yaml whose ``names`` is a list or an
-``{index: name}`` dict (Ultralytics style). Names are in label order: ``classes[k - 1]`` is
-label ``k``. A relative path is looked up under ``data.root`` first, then in the current
-directory.
+``{index: name}`` dict (Ultralytics style; its ``nc``, where given, must count them, as in
+Ultralytics). Names are in label order: ``classes[k - 1]`` is label ``k``. A relative path is
+looked up under ``data.root`` first, then in the current directory.
 
 The guard: a reader counts the objects of its split whose class it does not know (a VOC
 ``<name>`` outside the classes, a YOLO class index ``>= K``, a COCO ``category_id`` outside the
@@ -34,6 +34,7 @@ __all__ = [
     "EXAMPLE_LIMIT",
     "SET_CLASSES_HINT",
     "UNKNOWN_CLASS_LIMIT",
+    "check_class_count",
     "check_unknown_classes",
     "class_name",
     "format_counts",
@@ -122,8 +123,8 @@ def read_class_names(
 
     Raises:
         FileNotFoundError: The file is missing (the message names the places looked in).
-        ValueError: No names, duplicate names, an unreadable yaml or one without a usable
-            ``names`` entry, or ``source`` of another type.
+        ValueError: No names, duplicate names, an unreadable yaml, one without a usable
+            ``names`` entry or whose ``nc`` is not their number, or ``source`` of another type.
     """
     if isinstance(source, (str, os.PathLike)):
         path = resolve_class_file(source, root)
@@ -231,6 +232,8 @@ def _yaml_problem(error: yaml.YAMLError) -> str:
 
 
 def _names_from_yaml(path: Path, text: str) -> list[str]:
+    """The ``names`` of a data yaml in index order, checked against its ``nc`` where it gives
+    one (:func:`check_class_count`)."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -246,13 +249,32 @@ def _names_from_yaml(path: Path, text: str) -> list[str]:
                 f"{path}: the keys of 'names' must be the indices 0..{len(names) - 1}, "
                 f"got {list(names)}"
             )
-        return [class_name(index[k]) for k in range(len(index))]
-    if isinstance(names, list):
-        return [class_name(n) for n in names]
-    raise ValueError(
-        f"{path}: expected a 'names' list or {{index: name}} dict, got {names!r}; "
-        "write e.g. 'names: [cat, dog]'"
-    )
+        listed = [class_name(index[k]) for k in range(len(index))]
+    elif isinstance(names, list):
+        listed = [class_name(n) for n in names]
+    else:
+        raise ValueError(
+            f"{path}: expected a 'names' list or {{index: name}} dict, got {names!r}; "
+            "write e.g. 'names: [cat, dog]'"
+        )
+    problem = check_class_count(data.get("nc"), len(listed))
+    if problem:
+        raise ValueError(f"{path}: {problem}")
+    return listed
+
+
+def check_class_count(count: Any, names: int) -> str:
+    """What is wrong with a data yaml's ``nc`` given ``names`` names (``""``: nothing; an
+    absent ``nc`` is ``None``): not an integer, or another number than the names, which
+    Ultralytics refuses too. The data file reader
+    (:func:`detseg.config.data_file.load_data_file`) says it in the same words."""
+    if count is None:
+        return ""
+    if isinstance(count, bool) or not isinstance(count, int):
+        return f"'nc' must be the number of classes (an integer), got {count!r}"
+    if count != names:
+        return f"'nc' is {count} but 'names' has {names} names; make them agree"
+    return ""
 
 
 def class_name(value: Any) -> str:
