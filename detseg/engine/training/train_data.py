@@ -271,9 +271,15 @@ def require_instance_masks(cfg: Config) -> bool:
     if cfg.model.name not in MASK_RCNN_MODELS:
         return False
     if cfg.data.format != "coco":
+        convert = (
+            "; YOLO segment lines become COCO masks with detseg-convert --from yolo --to coco "
+            "SRC DST (then --data DST/data.yaml)"
+            if cfg.data.format == "yolo"
+            else ""
+        )
         raise ConfigError(
             f"model {cfg.model.name} needs instance masks: data.format coco with "
-            f"data.load_masks: true (data.format {cfg.data.format} has no masks)"
+            f"data.load_masks: true (data.format {cfg.data.format} has no masks){convert}"
         )
     if not cfg.data.options.get("load_masks"):
         logger.info(
