@@ -1,10 +1,10 @@
 """Label-map files: reading them as class indices and checking them against their image.
 
-A label map is a PNG (or another lossless file Pillow reads; JPEG is refused) of class indices,
-``0`` background, ``1..K`` the classes, ``255`` ignored. Palette images give their indices, not
-their colours; an RGB file is accepted only when its three channels are equal. Separate from the
-datasets because the dataset check, the evaluation and the tools read and check label maps with
-the same rules.
+A label map is a PNG (or another lossless file Pillow reads; JPEG and lossy WebP are refused) of
+class indices, ``0`` background, ``1..K`` the classes, ``255`` ignored. Palette images give their
+indices, not their colours; an RGB file is accepted only when its three channels are equal.
+Separate from the datasets because the dataset check, the evaluation and the tools read and
+check label maps with the same rules.
 """
 
 from __future__ import annotations
@@ -19,7 +19,13 @@ from PIL import Image
 from detseg.data.image_io import ImageReadError, pillow_pixel_limit_lifted
 from detseg.data.seg_transforms import IGNORE_INDEX
 
-__all__ = ["check_label_map", "header_size", "is_void_only", "read_label_map"]
+__all__ = [
+    "check_label_map",
+    "header_size",
+    "is_lossy_webp",
+    "is_void_only",
+    "read_label_map",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +50,8 @@ def read_label_map(path: str | os.PathLike) -> np.ndarray:
 
     Raises:
         ImageReadError: The file is missing, not a decodable image, or over that pixel limit.
-        ValueError: The file is a JPEG (lossy compression turns the indices along every
-            border into other indices, most of them valid classes), an RGB image with
+        ValueError: The file is a JPEG or a lossy WebP (lossy compression turns the indices
+            along every border into other indices, most of them valid classes), an RGB image with
             differing channels (colours, not indices) or has a pixel type that cannot hold
             indices.
     """
@@ -91,22 +97,59 @@ def _colour_map_message(path: Path, mode: str, colours: np.ndarray) -> str:
 
 
 #: Pillow formats whose compression is lossy: their pixel values are not the indices written.
+#: A WebP may be either (:func:`is_lossy_webp`); Pillow writes a lossy one unless told
+#: ``lossless=True``.
 LOSSY_FORMATS = ("JPEG", "MPO")
+
+#: What a lossy label map does to the class indices, said for each lossy format.
+_LOSSY_DAMAGE = (
+    "lossy compression changes the class indices along every border (into other, valid classes)"
+)
 
 
 class LossyLabelMapError(ValueError):
-    """A label map stored in a lossy format (:data:`LOSSY_FORMATS`)."""
+    """A label map stored in a lossy format (:data:`LOSSY_FORMATS`, a lossy WebP)."""
 
 
 def _refuse_lossy(file_format: str | None, path: Path) -> None:
-    """Raise :class:`LossyLabelMapError` for a label map in a lossy format: JPEG compression
-    moves the indices along class borders to neighbouring values (a class ``15`` becomes
-    ``14`` or ``16`` there), which pass every range check as wrong classes."""
+    """Raise :class:`LossyLabelMapError` for a label map in a lossy format: JPEG or lossy WebP
+    compression moves the indices along class borders to neighbouring values (a class ``15``
+    becomes ``14`` or ``16`` there), which pass every range check as wrong classes."""
     if file_format in LOSSY_FORMATS:
         raise LossyLabelMapError(
-            f"label map {path} is a JPEG: lossy compression changes the class indices along "
-            "every border (into other, valid classes); store label maps as PNG"
+            f"label map {path} is a JPEG: {_LOSSY_DAMAGE}; store label maps as PNG"
         )
+    if file_format == "WEBP" and is_lossy_webp(path):
+        raise LossyLabelMapError(
+            f"label map {path} is a lossy WebP: {_LOSSY_DAMAGE}; store label maps as PNG or "
+            "lossless WebP (lossless=True)"
+        )
+
+
+def is_lossy_webp(path: Path) -> bool:
+    """Whether the WebP file ``path`` holds lossy image data: a ``VP8 `` chunk (lossless data
+    is a ``VP8L`` chunk). A simple file starts with its image chunk (bytes 12..16); an extended
+    one (``VP8X``: alpha, metadata or animation) has it among the chunks that follow, inside
+    ``ANMF`` frames when animated. A file cut short reads as not lossy (decoding it fails)."""
+    with open(path, "rb") as file:
+        data = file.read()
+    return _has_lossy_chunk(data, 12, len(data))
+
+
+def _has_lossy_chunk(data: bytes, start: int, end: int) -> bool:
+    """Whether the RIFF chunks of ``data[start:end]`` hold a ``VP8 `` chunk, looking into the
+    frames (``ANMF``: 16 bytes of frame header, then chunks) of an animated file."""
+    offset = start
+    while offset + 8 <= end:
+        fourcc = data[offset : offset + 4]
+        size = int.from_bytes(data[offset + 4 : offset + 8], "little")
+        body = offset + 8
+        if fourcc == b"VP8 ":
+            return True
+        if fourcc == b"ANMF" and _has_lossy_chunk(data, body + 16, min(body + size, end)):
+            return True
+        offset = body + size + (size & 1)  # chunks are padded to an even size
+    return False
 
 
 def check_label_map(
