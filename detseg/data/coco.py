@@ -25,8 +25,8 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter, defaultdict
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 import numpy as np
@@ -51,9 +51,88 @@ from detseg.data.coco_json import (
 )
 from detseg.data.coco_masks import count_box_masks, decode_segmentation
 
-__all__ = ["CocoDetection"]
+__all__ = [
+    "FIRST_IMAGES_LOOKED_FOR",
+    "CocoDetection",
+    "check_first_images",
+    "check_unknown_categories",
+]
 
 logger = logging.getLogger(__name__)
+
+
+def check_unknown_categories(
+    unknown: Mapping[str, int],
+    total: int,
+    ann_file: Path,
+    names: Mapping[int, str],
+    places: Sequence[str],
+) -> int:
+    """Fail when most annotations of ``ann_file`` have a ``category_id`` absent from its
+    ``categories``, else warn once (:func:`~detseg.data.class_names.check_unknown_classes`):
+    the rule and text of ``coco`` and ``coco_seg``.
+
+    Args:
+        unknown: ``"category_id 9"`` -> annotations with it.
+        total: Annotations of the file's images (unknown ones included).
+        ann_file: The annotation json.
+        names: Category id -> name, of every category of the json.
+        places: ``"annotation id 17"`` of the first unknown annotations.
+
+    Returns:
+        The number of unknown annotations (the reader skips them).
+
+    Raises:
+        ValueError: More than half of ``total`` are unknown.
+    """
+    return check_unknown_classes(
+        unknown,
+        total,
+        str(ann_file),
+        "category_id not among its categories",
+        [f"{cat_id} {names[cat_id]}" for cat_id in sorted(names)],
+        fix="add the missing categories to its 'categories' list or fix the annotations' "
+        "category_id",
+        examples=places,
+    )
+
+
+#: How many of a json's first images (by id) are looked for when its dataset is built.
+FIRST_IMAGES_LOOKED_FOR = 20
+
+
+def check_first_images(ann_file: Path, images_dir: Path, file_names: Sequence[Any]) -> None:
+    """Fail when none of the first :data:`FIRST_IMAGES_LOOKED_FOR` images of ``ann_file`` is
+    found: a wrong ``images_dir`` (or ``file_name`` entries written for another folder) misses
+    every image, and says so before a run starts. An image missing among found ones is left to
+    the reader, which skips and counts it.
+
+    Args:
+        ann_file: The annotation json (named in the message).
+        images_dir: Folder the ``file_name`` entries are relative to.
+        file_names: The ``file_name`` entries of the json's images, by increasing image id.
+
+    Raises:
+        FileNotFoundError: None of the first images is a file; the message names the first one
+            and asks whether ``images_dir`` is their folder, or, for an absolute ``file_name``,
+            says that the json's path does not exist.
+    """
+    looked = list(file_names[:FIRST_IMAGES_LOOKED_FOR])
+    paths = [coco_image_file(images_dir, name) for name in looked]
+    if not paths or any(path.is_file() for path in paths):
+        return
+    others = f" (nor any other of its first {len(paths)} images)" if len(paths) > 1 else ""
+    name = str(looked[0])
+    if os.path.isabs(name) or PureWindowsPath(name).is_absolute():
+        raise FileNotFoundError(
+            f"first image of {ann_file} not found: its file_name {name} is an absolute path "
+            f"that does not exist{others}: correct the json's file_name entries, or write them "
+            f"relative to images_dir ({images_dir})"
+        )
+    raise FileNotFoundError(
+        f"first image of {ann_file} not found at {paths[0]}{others}: is images_dir "
+        f"({images_dir}) the folder its file_name entries are relative to?"
+    )
 
 
 class CocoDetection(DetectionDataset):
@@ -95,7 +174,8 @@ class CocoDetection(DetectionDataset):
             ``tools/check_data.py``.
 
     Raises:
-        FileNotFoundError: ``ann_file`` or ``images_dir`` (or the first listed image) is missing.
+        FileNotFoundError: ``ann_file`` or ``images_dir`` is missing, or none of the first
+            listed images (by id) is found (:func:`check_first_images`).
         ValueError: The json is not a COCO detection file, lists no images / categories or
             two categories with the same id, ``classes`` is ``None`` and two categories share
             a name, a name of ``classes`` is not a category, or most annotations have unknown
@@ -139,12 +219,10 @@ class CocoDetection(DetectionDataset):
                 "categories": chosen,
                 "annotations": [a for a in self._gt["annotations"] if self._known(a)],
             }
-        first = self.image_path(0)
-        if not first.is_file():
-            raise FileNotFoundError(
-                f"first image of {self.ann_file} not found at {first}: is images_dir "
-                f"({self.images_dir}) the folder its file_name entries are relative to?"
-            )
+        first_ids = self.image_ids[:FIRST_IMAGES_LOOKED_FOR]
+        check_first_images(
+            self.ann_file, self.images_dir, [self._images[i]["file_name"] for i in first_ids]
+        )
 
     def _choose(
         self, categories: list[dict], classes: Sequence[str] | str | os.PathLike
@@ -214,15 +292,12 @@ class CocoDetection(DetectionDataset):
             - self.left_out_annotations
             - self.missing_image_annotations
         )
-        self.unknown_category_annotations = check_unknown_classes(
+        self.unknown_category_annotations = check_unknown_categories(
             unknown,
             total,
-            str(self.ann_file),
-            "category_id not among its categories",
-            [f"{cat_id} {names[cat_id]}" for cat_id in sorted(json_cat_ids)],
-            fix="add the missing categories to its 'categories' list or fix the annotations' "
-            "category_id",
-            examples=unknown_places,
+            self.ann_file,
+            {cat_id: names[cat_id] for cat_id in json_cat_ids},
+            unknown_places,
         )
 
     def _report_malformed_boxes(self, malformed: list[dict]) -> None:

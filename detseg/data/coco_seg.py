@@ -11,9 +11,12 @@ paints each image's instances into one ``[H, W]`` label map when the sample is l
   front, e.g. a cup on a table); instances of equal size are painted in file order, the later
   one winning. An instance therefore overrides a crowd region it lies in.
 
-Annotations whose ``category_id`` is not in ``categories``, or whose ``image_id`` is not in
-``images``, are left out (one warning each at load, naming the first ids); instances without a
-``segmentation`` are painted as their filled boxes (one warning at load).
+Annotations whose ``image_id`` is not in ``images`` are left out (one warning at load, naming
+the first ids). Those whose ``category_id`` is not in ``categories`` are left out as
+:class:`~detseg.data.coco.CocoDetection` leaves them out: one warning naming them, or an error
+when they are more than half of the annotations. Instances without a ``segmentation`` are
+painted as their filled boxes (one warning at load); those whose ``bbox`` is not 4 finite
+numbers either are left out (one warning naming them).
 Image entries are read as :class:`~detseg.data.coco.CocoDetection` reads them: a ``file_name``
 with Windows separators is also looked up with ``/``, and the first image whose decoded size
 differs from its entry's ``height`` / ``width`` is a warning (its polygons were drawn on other
@@ -24,13 +27,19 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from detseg.data.coco_fields import coco_image_file, entry_size
+from detseg.data.class_names import EXAMPLE_LIMIT
+from detseg.data.coco import (
+    FIRST_IMAGES_LOOKED_FOR,
+    check_first_images,
+    check_unknown_categories,
+)
+from detseg.data.coco_fields import coco_box_xyxy, coco_image_file, entry_size, short_json
 from detseg.data.coco_json import load_coco_json, warn_shared_file_names
 from detseg.data.coco_masks import count_box_masks, decode_segmentation
 from detseg.data.seg_classes import json_category_classes
@@ -96,11 +105,17 @@ class CocoSegmentation(SegmentationDataset):
         image_ids: COCO image ids, sorted (image ``i`` is ``image_ids[i]``).
         missing_image_annotations: Annotations whose ``image_id`` is not among the json's
             images (left out, one warning); ``missing_image_ids`` lists the first few such ids.
+        unknown_category_annotations: Annotations of the json's images whose ``category_id``
+            is not among its categories (left out, one warning).
+        malformed_box_annotations: Instances with neither a ``segmentation`` nor a ``bbox``
+            of 4 finite numbers (left out, one warning): they would paint nothing.
 
     Raises:
         FileNotFoundError: ``ann_file``, ``images_dir`` or the first listed image is missing.
         ValueError: The json is not a COCO file, lists no images / categories, or has more
-            than 254 categories.
+            than 254 categories; or more than half of its annotations (of listed images) have
+            a ``category_id`` not among its categories (the rule of
+            :class:`~detseg.data.coco.CocoDetection`).
     """
 
     def __init__(
@@ -119,39 +134,66 @@ class CocoSegmentation(SegmentationDataset):
         self._images = {int(img["id"]): img for img in gt["images"]}
         warn_shared_file_names(self.ann_file, gt["images"])
         self.image_ids = sorted(self._images)
+        self._index_annotations(gt)
+        self._report_box_masks()
+        first = self.image_ids[:FIRST_IMAGES_LOOKED_FOR]  # one found among them is enough
+        check_first_images(
+            self.ann_file, self.images_dir, [self._images[i]["file_name"] for i in first]
+        )
+
+    def _index_annotations(self, gt: dict[str, Any]) -> None:
+        """Group the annotations the label maps paint by image; count and report the rest:
+        those of an image absent from ``images`` (``missing_image_annotations``), of a
+        category absent from ``categories`` (``unknown_category_annotations``, the rule of
+        :class:`~detseg.data.coco.CocoDetection`: an error when they are most of them) and
+        instances with neither a ``segmentation`` nor a usable ``bbox``
+        (``malformed_box_annotations``), which would paint nothing."""
         self._anns: dict[int, list[dict]] = defaultdict(list)
-        unknown: list[dict] = []
+        unknown: Counter[str] = Counter()
+        unknown_places: list[str] = []  # "annotation id 17" of the first unknown category ids
         orphans: list[dict] = []
+        malformed: list[dict] = []
         for ann in gt["annotations"]:
+            cat_id = ann.get("category_id")
             if ann["image_id"] not in self._images:
                 orphans.append(ann)
-            elif ann.get("category_id") in self._label_of:
-                self._anns[int(ann["image_id"])].append(ann)
+            elif cat_id not in self._label_of:
+                unknown[f"category_id {cat_id!r}"] += 1
+                if len(unknown_places) < EXAMPLE_LIMIT:
+                    unknown_places.append(f"annotation id {ann.get('id')!r}")
+            elif (
+                not ann.get("segmentation")
+                and not np.isfinite(coco_box_xyxy(ann.get("bbox"))).all()
+            ):
+                malformed.append(ann)
             else:
-                unknown.append(ann)
-        self._report_left_out(unknown, orphans)
-        self._report_box_masks()
-        if not self.image_path(0).is_file():
-            raise FileNotFoundError(
-                f"first image of {self.ann_file} not found at {self.image_path(0)}: is "
-                f"images_dir ({self.images_dir}) the folder its file_name entries are relative to?"
+                self._anns[int(ann["image_id"])].append(ann)
+        self._report_orphans(orphans)
+        self.unknown_category_annotations = check_unknown_categories(
+            unknown,
+            len(gt["annotations"]) - len(orphans),
+            self.ann_file,
+            dict(zip(self.cat_ids, self.classes, strict=True)),
+            unknown_places,
+        )
+        self.malformed_box_annotations = len(malformed)
+        if malformed:
+            shown = "; ".join(
+                f"id {ann.get('id')}: {short_json(ann.get('bbox'))}" for ann in malformed[:3]
+            )
+            logger.warning(
+                "%s: skipping %d annotation(s) without a 'segmentation' whose bbox is not "
+                "[x, y, w, h] as 4 finite numbers (%s%s): fix their bbox, or add their "
+                "segmentation",
+                self.ann_file,
+                len(malformed),
+                shown,
+                "; ..." if len(malformed) > 3 else "",
             )
 
-    def _report_left_out(self, unknown: list[dict], orphans: list[dict]) -> None:
-        """One warning each for the annotations no label map paints: those of a category
-        absent from ``categories`` and those of an image absent from ``images`` (counted in
+    def _report_orphans(self, orphans: list[dict]) -> None:
+        """One warning for the annotations of an image absent from ``images`` (counted in
         ``missing_image_annotations``, the first ids in ``missing_image_ids``)."""
-        if unknown:
-            cat_ids = sorted({str(a.get("category_id")) for a in unknown})
-            logger.warning(
-                "%s: %d annotation(s) have a category_id that is not in 'categories' "
-                "(category_id %s; annotation id %s): they are left out of the label maps; add "
-                "the missing categories or fix their category_id",
-                self.ann_file,
-                len(unknown),
-                ", ".join(cat_ids[:5]) + (", ..." if len(cat_ids) > 5 else ""),
-                _first_ids(unknown),
-            )
         self.missing_image_annotations = len(orphans)
         self.missing_image_ids = sorted({int(a["image_id"]) for a in orphans})[:5]
         if orphans:

@@ -4,7 +4,7 @@ The folder layout of :class:`~detseg.data.masks.FolderSegmentation`: image ``<st
 takes the label map ``<stem><mask_suffix>`` (the suffix in any case: ``a.PNG`` for ``.png``, as
 image suffixes are read). Separate from the dataset because most of the work is saying what went
 wrong: images without a label map, label maps without an image, two images of one stem, label
-maps named with another suffix.
+maps named with another suffix, images in folders inside the images folder (not read).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from detseg.data.image_io import IMAGE_SUFFIXES, is_image_name
 
-__all__ = ["label_maps_without_image", "pair_by_stem"]
+__all__ = ["images_in_subfolders", "label_maps_without_image", "pair_by_stem"]
 
 logger = logging.getLogger(__name__)
 
@@ -103,17 +103,47 @@ def _no_image_message(images_dir: Path) -> str:
     return f"no image in {images_dir} (suffixes {', '.join(IMAGE_SUFFIXES)}){where}"
 
 
+def images_in_subfolders(images_dir: Path) -> list[Path]:
+    """The image files (:func:`~detseg.data.image_io.is_image_name`) in the folders inside
+    ``images_dir``, at any depth, sorted; hidden folders are not searched. A folder of images
+    is read itself, not the folders inside it, so these are not in the dataset."""
+    found: list[Path] = []
+    for folder in sorted(p for p in images_dir.iterdir() if p.is_dir()):
+        if folder.name.startswith("."):
+            continue
+        for current, subfolders, files in os.walk(folder):
+            subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+            found += [Path(current, name) for name in files if is_image_name(Path(name))]
+    return sorted(found)
+
+
+def _warn_images_in_subfolders(images_dir: Path) -> None:
+    """One warning when folders inside ``images_dir`` hold images: they are not read."""
+    nested = images_in_subfolders(images_dir)
+    if not nested:
+        return
+    logger.warning(
+        "%d image(s) in folders inside %s are not read (e.g. %s): folder_seg reads images_dir "
+        "itself: move them up or point data.train_images / data.val_images at the subfolder",
+        len(nested),
+        images_dir,
+        nested[0].relative_to(images_dir).as_posix(),
+    )
+
+
 def pair_by_stem(
     images_dir: Path, masks_dir: Path, mask_suffix: str
 ) -> tuple[list[tuple[Path, Path]], list[Path]]:
     """``(image, label map)`` pairs with the same stem, and the images without a label map
-    (left out; one warning names the first few)."""
+    (left out; one warning names the first few). Images in folders inside ``images_dir`` are
+    not read (one warning counts them, :func:`images_in_subfolders`)."""
     for folder, what in ((images_dir, "images"), (masks_dir, "label maps")):
         if not folder.is_dir():
             raise FileNotFoundError(f"folder of {what} not found: {folder}")
     images = sorted(p for p in images_dir.iterdir() if is_image_name(p))
     if not images:
         raise FileNotFoundError(_no_image_message(images_dir))
+    _warn_images_in_subfolders(images_dir)
     _refuse_shared_stems(images, masks_dir, mask_suffix)
     label_maps = _label_maps_by_stem(masks_dir, mask_suffix)
     pairs, missing = [], []

@@ -12,7 +12,8 @@ read as an Ultralytics segment (``class x1 y1 x2 y2 ...``) and its box is the po
 An image without a label file, or with an empty one, is a negative. A line that repeats an
 earlier one (same class and box) is dropped and counted, as Ultralytics removes duplicates.
 As in Ultralytics, the images folder is listed with its subfolders, and an image's label file
-has the same path under the labels folder.
+has the same path under the labels folder; a training run's folder inside it (a work dir made
+there) is not listed (one warning names it).
 
 Images are read as displayed: a JPEG's EXIF orientation (a phone photo tagged as rotated) is
 applied, as Ultralytics reads its training images (``cv2.imread``) and sizes them (``exif_size``),
@@ -37,7 +38,9 @@ from detseg.data.class_names import (
     check_unknown_classes,
     read_class_names,
 )
+from detseg.data.folder_listing import first_few
 from detseg.data.image_io import IMAGE_SUFFIXES, displayed_size
+from detseg.data.run_folder_files import is_run_folder
 from detseg.data.target_checks import clip_to_image
 
 __all__ = [
@@ -93,22 +96,53 @@ def _sibling_folders_hint(images_dir: Path) -> str:
     return f" ({parent.name or parent} holds the folders {shown}{more}{case})"
 
 
-#: File extensions listed as images (case-insensitive).
-
-
 def list_files(folder: Path, suffixes: Sequence[str]) -> list[Path]:
     """The files under ``folder`` and its subfolders (symbolic links to folders followed) whose
     suffix (any case) is one of ``suffixes``, sorted by path; hidden files and folders
-    (``.name``) are skipped, as Ultralytics' ``glob("**/*.*", recursive=True)`` skips them."""
-    found = []
+    (``.name``) are skipped, as Ultralytics' ``glob("**/*.*", recursive=True)`` skips them, and
+    so are the training run folders inside ``folder`` (a work dir made there, its
+    ``curves.png`` among the images: :func:`~detseg.data.run_folder_files.is_run_folder`), with
+    one warning naming those that hold such files."""
+    found: list[Path] = []
+    skipped: dict[str, int] = {}  # run folder (relative to folder) -> its files left out
+    for parent, folders, names in os.walk(folder, followlinks=True):
+        visible = [name for name in folders if not name.startswith(".")]
+        runs = [name for name in visible if is_run_folder(Path(parent, name))]
+        for name in runs:
+            held = _files_under(Path(parent, name), suffixes)
+            if held:
+                skipped[Path(parent, name).relative_to(folder).as_posix()] = len(held)
+        folders[:] = [name for name in visible if name not in runs]
+        found += _matching(parent, names, suffixes)
+    if skipped:
+        logger.warning(
+            "%s: skipping %d file(s) in the training run folder(s) inside it: %s (each holds a "
+            "detseg-train work dir's config.yaml and metrics.jsonl, or a last.pt): a run's "
+            "outputs are not data; keep work dirs outside the dataset folder",
+            folder,
+            sum(skipped.values()),
+            first_few(sorted(skipped)),
+        )
+    return sorted(found)
+
+
+def _files_under(folder: Path, suffixes: Sequence[str]) -> list[Path]:
+    """The files of :func:`list_files`, run folders inside ``folder`` included."""
+    found: list[Path] = []
     for parent, folders, names in os.walk(folder, followlinks=True):
         folders[:] = [name for name in folders if not name.startswith(".")]
-        found += [
-            Path(parent, name)
-            for name in names
-            if not name.startswith(".") and Path(name).suffix.lower() in suffixes
-        ]
-    return sorted(found)
+        found += _matching(parent, names, suffixes)
+    return found
+
+
+def _matching(parent: str, names: list[str], suffixes: Sequence[str]) -> list[Path]:
+    """Those of the file ``names`` in ``parent`` that are not hidden and whose suffix (any
+    case) is one of ``suffixes``."""
+    return [
+        Path(parent, name)
+        for name in names
+        if not name.startswith(".") and Path(name).suffix.lower() in suffixes
+    ]
 
 
 def default_labels_dir(images_dir: Path) -> Path:

@@ -4,9 +4,9 @@ Boxes outside the image (clipped) or degenerate (dropped), annotations the reade
 instances whose mask training drops, crowd regions, annotations of an image the dataset does not
 list, annotation files the reader could not read, label files of no image, image files of a
 type training does not read, COCO annotation ids the evaluation cannot index by, and stated
-image sizes that differ from the files (this last one and the absent images for segmentation
-too). Separate from :mod:`~detseg.dataset_check.findings`, which judges the
-images, the content and the duplicates of a split and gathers every finding of it.
+image sizes that differ from the files (this last one, the absent images and the rejected
+annotations for segmentation too). Separate from :mod:`~detseg.dataset_check.findings`, which
+judges the images, the content and the duplicates of a split and gathers every finding of it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,12 @@ from typing import Any
 from detseg.data.image_io import IMAGE_SUFFIXES
 from detseg.dataset_check.finding_record import Finding, counted_warning, plural, them
 
-__all__ = ["box_findings", "orphan_findings", "size_mismatch_findings"]
+__all__ = [
+    "box_findings",
+    "orphan_findings",
+    "rejected_findings",
+    "size_mismatch_findings",
+]
 
 
 def box_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
@@ -49,22 +54,7 @@ def box_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
                 s["degenerate_files"],
             )
         )
-    if s["rejected_annotations"]:
-        message = (
-            f"{plural(s['rejected_annotations'], 'annotation')} rejected by the reader "
-            "(a malformed line or bbox, an unknown class id, a repeated YOLO line); the log above "
-            "names each"
-        )
-        found.append(
-            Finding(
-                "warning",
-                "rejected_annotations",
-                split,
-                message,
-                s["rejected_annotations"],
-                s["rejected_files"],
-            )
-        )
+    found += rejected_findings(split, s)
     found += counted_warning(
         split,
         s,
@@ -84,6 +74,27 @@ def box_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
     found += _misnumbered_findings(split, s)
     found += size_mismatch_findings(split, s)
     return found
+
+
+def rejected_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Annotations the reader rejected: per image for detection (a malformed line or bbox,
+    an unknown class id, a repeated YOLO line), for the whole file for ``coco_seg`` (an
+    unknown ``category_id``, an instance with neither a segmentation nor a usable bbox)."""
+    count = s.get("rejected_annotations", 0)
+    if not count:
+        return []
+    if s["kind"] == "detection":
+        why = "a malformed line or bbox, an unknown class id, a repeated YOLO line"
+    else:
+        why = (
+            "an unknown category_id, an instance with neither a segmentation nor a usable bbox: "
+            f"the label maps leave {them(count)} out"
+        )
+    message = (
+        f"{plural(count, 'annotation')} rejected by the reader ({why}); the log above names each"
+    )
+    files = s.get("rejected_files", [])
+    return [Finding("warning", "rejected_annotations", split, message, count, files)]
 
 
 def _emptied_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:

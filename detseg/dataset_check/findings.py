@@ -12,7 +12,9 @@ Three severities:
   (those naming an image the annotation file does not list among them),
   classes without a single object in ``train``, no object in ``val``, more empty images than
   ``CheckSettings.empty_share``, duplicate files in a split, the same file in two splits,
-  label maps of only 0 and 255 (a binary mask whose foreground was saved as the ignore value).
+  label maps of only 0 and 255 (a binary mask whose foreground was saved as the ignore value),
+  files a ``folder_seg`` reader does not read (label maps without an image, images in folders
+  inside the images folder).
 * ``info``: worth knowing, often intended: a few empty images (negatives), classes without
   an object in ``val``, file names that occur in two splits with different contents (files
   numbered per split), crowd annotations (COCO ``iscrowd``: training ignores them, so no count
@@ -33,6 +35,7 @@ from detseg.data.voc_seg_split import listed_missing_note
 from detseg.dataset_check.annotation_findings import (
     box_findings,
     orphan_findings,
+    rejected_findings,
     size_mismatch_findings,
 )
 from detseg.dataset_check.finding_record import (
@@ -83,6 +86,7 @@ def _image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
             Finding("warning", "unreadable_labels", split, message, unreadable_labels, files)
         )
     found += _unpaired_image_findings(split, s)
+    found += _folder_leftover_findings(split, s)
     found += _orientation_findings(split, s)
     return found
 
@@ -137,6 +141,36 @@ def _unpaired_image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
             "maps, or check data.mask_suffix"
         ),
     )
+
+
+def _folder_leftover_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
+    """Files of a ``folder_seg`` split the reader does not read: label maps without an image of
+    their stem, images in folders inside the images folder."""
+    found = counted_warning(
+        split,
+        s,
+        "unmatched_label_maps",
+        "unmatched_label_map_examples",
+        lambda n: (
+            f"{plural(n, 'label map')} without an image of the same stem (its image is "
+            "missing, has another stem, or a suffix not read as an image): training does not "
+            f"read {them(n)}; add or rename {'its image' if n == 1 else 'their images'}, or "
+            f"remove {them(n)}"
+        ),
+    )
+    found += counted_warning(
+        split,
+        s,
+        "nested_images",
+        "nested_image_examples",
+        lambda n: (
+            f"{plural(n, 'image')} in folders inside the images folder: folder_seg reads "
+            f"images_dir itself, so training leaves {them(n)} out and the counts above do not "
+            f"include {them(n)}; move {them(n)} up or point data.train_images / "
+            "data.val_images at the subfolder"
+        ),
+    )
+    return found
 
 
 def _content_findings(split: str, s: Mapping[str, Any], settings: CheckSettings) -> list[Finding]:
@@ -265,6 +299,7 @@ def split_findings(
             found += box_findings(split, summary)  # with the size mismatches
         else:
             found += size_mismatch_findings(split, summary) + orphan_findings(split, summary)
+            found += rejected_findings(split, summary)
         found += _content_findings(split, summary, settings)
     found += _duplicate_findings(split, summary)
     return found

@@ -89,7 +89,15 @@ def _counts_table(split: str, s: Mapping[str, Any]) -> str:
             "size_mismatches",
         ]
     else:
-        keys += ["foreground_pixels", "ignore_pixels", "unpaired_images", "size_mismatches"]
+        keys += [
+            "foreground_pixels",
+            "ignore_pixels",
+            "unpaired_images",
+            "unmatched_label_maps",
+            "nested_images",
+            "rejected_annotations",
+            "size_mismatches",
+        ]
     rows = "".join(
         f"<tr><td>{_esc(k.replace('_', ' '))}</td><td>{s.get(k, 0)}</td></tr>" for k in keys
     )

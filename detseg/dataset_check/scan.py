@@ -42,8 +42,9 @@ from detseg.data.image_io import (
     pillow_pixel_limit_lifted,
     read_stored_rgb,
 )
+from detseg.data.label_map_pairing import images_in_subfolders
 from detseg.data.label_maps import check_label_map
-from detseg.data.masks import SegmentationDataset, VOCSegmentation
+from detseg.data.masks import FolderSegmentation, SegmentationDataset, VOCSegmentation
 from detseg.data.seg_transforms import IGNORE_INDEX
 from detseg.data.target_checks import check_masks
 from detseg.data.voc import VOCDetection
@@ -239,10 +240,12 @@ def _scan_image(
 
 def _add_reader_leftovers(scan: SplitScan, dataset: ImageDataset, root_path: Path | None) -> None:
     """Fill what the dataset's reader left out or skipped: annotations of unlisted images,
-    unreadable annotation files, label files of no image, images without a label map, image
-    files of a type training does not read (file names relative to ``root_path``), COCO
-    annotations the evaluation renumbers, and the ids of a ``voc`` / ``voc_seg`` split file
-    without their image or label map."""
+    unreadable annotation files, label files of no image, images without a label map, label
+    maps without an image and images in folders inside the images folder (``folder_seg``),
+    image files of a type training does not read (file names relative to ``root_path``), COCO
+    annotations the evaluation renumbers, annotations a ``coco_seg`` reader rejected (an
+    unknown category, neither a segmentation nor a usable bbox), and the ids of a ``voc`` /
+    ``voc_seg`` split file without their image or label map."""
     scan.orphan_annotations = int(getattr(dataset, "missing_image_annotations", 0))
     scan.orphan_image_ids = list(getattr(dataset, "missing_image_ids", []))
     scan.unreadable_annotation_files = [
@@ -257,6 +260,18 @@ def _add_reader_leftovers(scan: SplitScan, dataset: ImageDataset, root_path: Pat
         _display_name(Path(file), root_path)
         for file in getattr(dataset, "images_without_label_map", [])
     ]
+    scan.unmatched_label_maps = [
+        _display_name(Path(file), root_path)
+        for file in getattr(dataset, "label_maps_without_image", [])
+    ]
+    if isinstance(dataset, FolderSegmentation):
+        scan.nested_images = [
+            _display_name(file, root_path) for file in images_in_subfolders(dataset.images_dir)
+        ]
+    if isinstance(dataset, SegmentationDataset):  # coco_seg; a detection split counts per image
+        scan.rejected_annotations = int(getattr(dataset, "unknown_category_annotations", 0)) + int(
+            getattr(dataset, "malformed_box_annotations", 0)
+        )
     scan.unread_image_files = [
         _display_name(file, root_path) for file in _unread_image_files(dataset)
     ]

@@ -133,6 +133,14 @@ class SplitScan:
             ``<stem>.txt`` without an image of that stem), relative to the data root.
         unpaired_images: Images the reader left out for want of a label map (segmentation
             folders), relative to the data root.
+        unmatched_label_maps: Label maps the reader left out for want of an image of their
+            stem (``folder_seg``), relative to the data root.
+        nested_images: Images in folders inside a ``folder_seg`` images folder, which the
+            reader does not read (it reads the folder itself), relative to the data root.
+        rejected_annotations: Annotations a segmentation reader left out of every label map
+            (``coco_seg``: a ``category_id`` not among the categories, an instance with neither
+            a ``segmentation`` nor a usable ``bbox``); a detection split counts them per image
+            (:attr:`ImageRecord.rejected`).
         misnumbered_annotations: ``"annotations[i] (id X)"`` of each COCO annotation with an
             id of 0, none, or an earlier annotation's
             (:func:`~detseg.data.coco_json.misnumbered_annotations`).
@@ -157,6 +165,9 @@ class SplitScan:
     unreadable_annotation_files: list[str] = field(default_factory=list)
     unmatched_label_files: list[str] = field(default_factory=list)
     unpaired_images: list[str] = field(default_factory=list)
+    unmatched_label_maps: list[str] = field(default_factory=list)
+    nested_images: list[str] = field(default_factory=list)
+    rejected_annotations: int = 0
     unread_image_files: list[str] = field(default_factory=list)
     misnumbered_annotations: list[str] = field(default_factory=list)
     split_file: str | None = None

@@ -207,8 +207,13 @@ def _segmentation_counts(scan: SplitScan, limit: int) -> dict[str, Any]:
         **_size_mismatch_counts(scan, limit),
         "unpaired_images": len(scan.unpaired_images),
         "unpaired_image_examples": scan.unpaired_images[:limit],
+        "unmatched_label_maps": len(scan.unmatched_label_maps),  # folder_seg
+        "unmatched_label_map_examples": scan.unmatched_label_maps[:limit],
+        "nested_images": len(scan.nested_images),  # folder_seg
+        "nested_image_examples": scan.nested_images[:limit],
         "orphan_annotations": scan.orphan_annotations,  # coco_seg
         "orphan_image_ids": scan.orphan_image_ids[:limit],
+        "rejected_annotations": scan.rejected_annotations,  # coco_seg
         "foreground_pixels": int(pixels[1:].sum()),
         "ignore_pixels": int(sum(r.ignore_pixels for r in maps)),
         "empty_images": len(empty),
@@ -258,8 +263,12 @@ def split_summary(scan: SplitScan, limit: int = 5) -> dict[str, Any]:
         (``size_mismatches``, with ``size_mismatch_examples``), box size statistics;
         segmentation: the size mismatches and annotations of absent images as for detection
         (``coco_seg``), class pixel frequencies, images left out for want of a label map
-        (``unpaired_images``, with ``unpaired_image_examples``), label maps of only 0 and 255
-        (``void_only_images``, with ``void_only_files``)).
+        (``unpaired_images``, with ``unpaired_image_examples``), label maps left out for want
+        of an image (``unmatched_label_maps``, with ``unmatched_label_map_examples``), images in
+        folders inside a ``folder_seg`` images folder, which are not read (``nested_images``,
+        with ``nested_image_examples``), annotations a ``coco_seg`` reader rejected
+        (``rejected_annotations``), label maps of only 0 and 255 (``void_only_images``, with
+        ``void_only_files``)).
     """
     unreadable = [r for r in scan.records if not r.readable]
     problems: dict[str, list[str]] = {"invalid": [], "unreadable": []}

@@ -58,9 +58,9 @@ def test_unknown_categories_name_their_ids(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         CocoSegmentation(tmp_path / "images", tmp_path / "ann.json")
     (message,) = _warnings(caplog)
-    assert message.startswith(
-        f"{tmp_path / 'ann.json'}: 1 annotation(s) have a category_id that is not in "
-        "'categories' (category_id 9; annotation id 5): they are left out of the label maps"
+    assert message == (
+        f"{tmp_path / 'ann.json'}: skipping 1 of 2 objects (50%) with a category_id not among "
+        "its categories (1 a): category_id 9 (1) (at annotation id 5)"
     )
 
 
