@@ -21,7 +21,8 @@ from typing import Any
 
 from detseg.engine.checkpointing.checkpoint import fsync_dir, load_checkpoint, save_checkpoint
 from detseg.engine.checkpointing.resume_state import TRAIN_SETTINGS, ResumeError
-from detseg.named_settings import literal
+from detseg.named_settings import NameOnly, literal
+from detseg.shell_words import shell_word
 from detseg.torch_files import CheckpointError, is_complete
 
 logger = logging.getLogger(__name__)
@@ -38,10 +39,12 @@ def save_rotating(path: str | Path, state: dict[str, Any], keep: int) -> None:
 
     ``path.{k-1}`` becomes ``path.{k}`` (oldest dropped), then the current ``path`` is
     hard-linked (copied where links are not supported) to ``path.1`` before the new file
-    replaces it, so a good ``path`` exists at every moment. A current ``path`` that is not a
-    complete checkpoint (cut short: its zip directory is unreadable) is never rotated over
-    the good older copies: it is moved aside (:func:`set_aside`) instead. Once the new file is
-    written, copies beyond ``keep`` (left by a run saved with a higher ``keep``) are deleted.
+    replaces it, so a good ``path`` exists at every moment; no temporary link is left, also
+    when a kill after an earlier rotation left ``path.1`` a link to ``path``. A current
+    ``path`` that is not a complete checkpoint (cut short: its zip directory is unreadable) is
+    never rotated over the good older copies: it is moved aside (:func:`set_aside`) instead.
+    Once the new file is written, copies beyond ``keep`` (left by a run saved with a higher
+    ``keep``) are deleted.
     """
     path = Path(path)
     if keep > 0 and path.is_file():
@@ -57,6 +60,9 @@ def save_rotating(path: str | Path, state: dict[str, Any], keep: int) -> None:
             except OSError:
                 shutil.copyfile(path, link)
             os.replace(link, older_copy(path, 1))
+            # a kill after an earlier rotation's replace left path.1 a link to path: the
+            # rename of two names of one file does nothing, and path.1 already holds path
+            link.unlink(missing_ok=True)
     save_checkpoint(path, state)
     _drop_copies_beyond(path, keep)
 
@@ -150,9 +156,10 @@ def load_resumable(path: str | Path, set_aside_damaged: bool = True) -> tuple[di
 
     When an older copy is used, the newer files that failed to load are moved aside
     (``last.pt`` -> ``last.pt.corrupt``, see :func:`set_aside`), so the next
-    :func:`save_rotating` never rotates them over the good copy the run resumed from. Each
-    damaged file is logged as an error only then: when no copy can be read, the raised error
-    alone names them, so the tools print one line.
+    :func:`save_rotating` never rotates them over the good copy the run resumed from; one
+    warning says why each failed, which copy the run resumes from and where the damaged files
+    went. When no copy can be read, nothing is logged: the raised error alone names them, so
+    the tools print one line.
 
     Args:
         path: the ``last.pt`` to resume from.
@@ -164,7 +171,9 @@ def load_resumable(path: str | Path, set_aside_damaged: bool = True) -> tuple[di
 
     Raises:
         ResumeError: neither ``path`` nor any ``path.<k>`` copy can be read; the message
-            names every file tried and why (a :class:`CheckpointError`; see
+            names every file tried and why, and how to go on: a new run from the folder's
+            ``best.pt`` (``model.init_from``) when it holds a complete one (a
+            :class:`CheckpointError`; see
             :class:`~detseg.engine.checkpointing.resume_state.ResumeError`).
     """
     path = Path(path)
@@ -173,24 +182,46 @@ def load_resumable(path: str | Path, set_aside_damaged: bool = True) -> tuple[di
         try:
             state = load_checkpoint(candidate)
         except CheckpointError as err:
-            errors.append(str(err))
+            errors.append(_without_advice(str(err)))
             if candidate.is_file():
-                damaged.append((candidate, err))
+                damaged.append(candidate)
             continue
-        # each damaged file is told once: here beside the copy resumed from, else in the error
-        for _, damage in damaged:
-            logger.error("%s", damage)
-        if candidate != path:
-            notes = [f"resuming from the older copy {candidate} instead"]
-            if set_aside_damaged:
-                notes += [_set_aside_unreadable(p) for p, _ in damaged]
+        if candidate != path:  # each damaged file is told once: here, else in the error
+            notes = [*errors, f"resuming from the older copy {candidate.name}"]
+            if set_aside_damaged and damaged:
+                moved = ", ".join(_set_aside_unreadable(p).name for p in damaged)
+                files = "file" if len(damaged) == 1 else "files"
+                notes[-1] += f", the damaged {files} moved to {moved}"
             logger.warning("%s", "; ".join(notes))
         return state, candidate
-    raise ResumeError(
-        "cannot resume: " + literal("; ".join(errors)) + ". Start without {resume}, or point "
-        "{work_dir} at the run's folder.",
+    raise _no_readable_copy(path, errors)
+
+
+def _no_readable_copy(path: Path, errors: list[str]) -> ResumeError:
+    """The error of :func:`load_resumable` when no copy of ``path`` can be read: the files
+    tried and why (``errors``), then how to go on, from the folder's ``best.pt`` when it is a
+    complete checkpoint."""
+    best = path.with_name("best.pt")
+    reasons = "cannot resume: " + literal("; ".join(errors))
+    if best.is_file() and is_complete(best):
+        setting = f"model.init_from={best}"
+        return ResumeError(
+            reasons
+            + ". Start a new run from the folder's best.pt without {resume} ({overrides}), or "
+            "point {work_dir} at the run's folder.",
+            overrides=NameOnly(f"overrides=[{setting!r}]", shell_word(setting)),
+            **TRAIN_SETTINGS,
+        )
+    return ResumeError(
+        reasons + ". Start without {resume}, or point {work_dir} at the run's folder.",
         **TRAIN_SETTINGS,
     )
+
+
+def _without_advice(message: str) -> str:
+    """A :class:`CheckpointError` message without its closing advice (``"; give a complete
+    best.pt / last.pt"``), which does not apply to a run's own ``last.pt``."""
+    return re.sub(r"; give [^;]*$", "", message)
 
 
 def newest_readable(path: str | Path) -> tuple[dict[str, Any], Path] | None:
@@ -206,8 +237,8 @@ def newest_readable(path: str | Path) -> tuple[dict[str, Any], Path] | None:
     return None
 
 
-def _set_aside_unreadable(path: Path) -> str:
-    """:func:`set_aside` for :func:`load_resumable`; returns the note for its warning.
+def _set_aside_unreadable(path: Path) -> Path:
+    """:func:`set_aside` for :func:`load_resumable`; returns the new name.
 
     Raises:
         CheckpointError: the file cannot be renamed (resuming could then rotate it over the
@@ -220,7 +251,7 @@ def _set_aside_unreadable(path: Path) -> str:
             f"cannot move the unreadable {path} aside: {err.strerror or err}; move or delete "
             "it, then resume again"
         ) from err
-    return f"moved the unreadable {path} to {moved.name}"
+    return moved
 
 
 def _copy_number(path: Path, candidate: Path) -> int:

@@ -46,7 +46,7 @@ def test_rotation_keeps_older_copies_and_fallback_names_the_damaged_file(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["last.1.pt", "last.pt"]
     assert load_checkpoint(tmp_path / "last.1.pt")["meta"]["value"] == 2.0
     path.write_bytes(path.read_bytes()[:100])  # truncated
-    with caplog.at_level(logging.ERROR):
+    with caplog.at_level(logging.WARNING):
         state, source = load_resumable(path)
     assert source.name == "last.1.pt" and state["meta"]["value"] == 2.0
     assert any(str(path) in r.getMessage() for r in caplog.records)
@@ -153,8 +153,8 @@ def test_resuming_from_an_older_copy_moves_the_damaged_last_pt_aside(tmp_path, c
     assert (tmp_path / "last.pt.corrupt").read_bytes() == damaged and not path.exists()
     warning = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warning == [
-        f"resuming from the older copy {source} instead; moved the unreadable {path} to "
-        "last.pt.corrupt"
+        f"{path} is corrupt: cut short or damaged (its zip directory is unreadable); resuming "
+        f"from the older copy {source.name}, the damaged file moved to last.pt.corrupt"
     ]
     save_rotating(path, _state(3.0), keep=1)  # the resumed run's first save keeps last.1.pt
     assert (_value(path), _value(tmp_path / "last.1.pt")) == (3.0, 1.0)
