@@ -291,8 +291,10 @@ def _exit_on_closed_output() -> NoReturn:
 
 def run_command(main: Callable[[], int | None], name: str) -> NoReturn:
     """Run a tool's ``main`` and exit with its code; user errors become one line and code 2
-    (or the error type's ``exit_code``). A standard output closed by its reader
-    (``tool | head``) ends the tool quietly with :data:`CLOSED_OUTPUT_EXIT_CODE`.
+    (or the error type's ``exit_code``). A ``KeyboardInterrupt`` ends it with code 130 and
+    ``"<name>: interrupted"``, then ``"; <message>"`` when the tool raised it with one, saying
+    how to go on (``detseg-train``: the resume command). A standard output closed by its
+    reader (``tool | head``) ends the tool quietly with :data:`CLOSED_OUTPUT_EXIT_CODE`.
 
     Args:
         main: The tool's entry point; returns the exit code (``None`` means 0).
@@ -303,8 +305,9 @@ def run_command(main: Callable[[], int | None], name: str) -> NoReturn:
     try:
         code = main()
         sys.stdout.flush()  # a closed reader is found here rather than at the exit
-    except KeyboardInterrupt:
-        sys.stderr.write(f"{name}: interrupted\n")
+    except KeyboardInterrupt as interrupt:  # its message, when the tool gave one: what to do
+        advice = f"; {interrupt}" if str(interrupt) else ""
+        sys.stderr.write(f"{name}: interrupted{advice}\n")
         sys.exit(130)
     except Exception as error:
         if isinstance(error, BrokenPipeError) and _stdout_closed():

@@ -170,9 +170,28 @@ def main(argv: list[str] | None = None) -> int:
         result = train(cfg, work_dir, resume=args.resume)
     except SettingError as error:  # its settings named as the flags typed; its type (exit code)
         raise type(error)(error.naming(TRAIN_FLAGS)) from error
+    except KeyboardInterrupt as interrupt:  # a second Ctrl-C: no summary, its line says it
+        raise KeyboardInterrupt(_resume_hint(work_dir, args.nproc)) from interrupt
     if result.is_main:
         print("\n" + "\n".join(summary_lines(result)))
     return result.exit_code
+
+
+def _resume_hint(work_dir: Path, nproc: int) -> str:
+    """How to go on with a run stopped at once (a second Ctrl-C), for the ``interrupted`` line:
+    resume from its ``config.yaml`` when ``work_dir`` holds a complete ``last.pt`` (or older
+    copy); empty when it does not, and on the other processes of a distributed run."""
+    from detseg.engine.checkpointing.rotation import older_copies
+    from detseg.shell_words import shell_word
+    from detseg.torch_files import is_complete
+
+    last, config = work_dir / "last.pt", work_dir / "config.yaml"
+    if int(os.environ.get("RANK", "0")) != 0 or not config.is_file():
+        return ""
+    if not any(copy.is_file() and is_complete(copy) for copy in [last, *older_copies(last)]):
+        return ""
+    processes = f" --nproc {nproc}" if nproc > 1 else ""
+    return f"resume with {tool_name('train').command} {shell_word(config)} --resume{processes}"
 
 
 def _work_dir(args: argparse.Namespace, cfg_work_dir: str | None) -> Path:
