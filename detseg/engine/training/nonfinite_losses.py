@@ -135,7 +135,8 @@ def mostly_skipped(skipped: int, steps: int) -> bool:
 
 def warn_if_mostly_skipped(epoch: int, stats: EpochStats) -> None:
     """One warning at the end of an epoch of which more than half of the steps
-    (``stats.iterations``, this call's) were dropped for a non-finite loss, naming the share
+    (``stats.iterations``, this call's) were dropped for a non-finite loss or gradient norm,
+    naming the share
     and what to do."""
     skipped, steps = stats.skipped_steps, stats.iterations
     if not mostly_skipped(skipped, steps):
@@ -144,16 +145,19 @@ def warn_if_mostly_skipped(epoch: int, stats: EpochStats) -> None:
         what = f"every step of epoch {epoch} ({steps}) was skipped"
     else:
         what = f"{skipped} of {steps} steps of epoch {epoch} ({skipped / steps:.0%}) were skipped"
-    logger.warning("%s for a non-finite loss: the model is hardly learning; %s", what, ADVICE)
+    logger.warning(
+        "%s for a non-finite loss or gradient norm: the model is hardly learning; %s", what, ADVICE
+    )
 
 
 def skipped_steps_summary(skipped: int, steps: int) -> str | None:
-    """The summary's line on the run's steps dropped for a non-finite loss (``skipped`` of its
+    """The summary's line on the run's steps dropped for a non-finite loss or gradient norm
+    (``skipped`` of its
     ``steps``, the whole run's); ``None`` when none were. More than half adds what to do."""
     if skipped <= 0:
         return None
     share = f" ({skipped / steps:.0%})" if steps > 0 else ""
-    line = f"Steps skipped for a non-finite loss: {skipped} of {steps}{share}."
+    line = f"Steps skipped for a non-finite loss or gradient norm: {skipped} of {steps}{share}."
     if mostly_skipped(skipped, steps):
         line += f" The model is hardly learning: {ADVICE}."
     return line

@@ -39,8 +39,8 @@ def test_an_epoch_with_most_steps_skipped_warns_with_share_and_advice(caplog):
         _close_epoch(5, 6)
     (warning,) = _warnings(caplog)
     assert warning.startswith(
-        "5 of 6 steps of epoch 3 (83%) were skipped for a non-finite loss: the model is hardly "
-        "learning; lower train.lr"
+        "5 of 6 steps of epoch 3 (83%) were skipped for a non-finite loss or gradient norm: "
+        "the model is hardly learning; lower train.lr"
     )
     assert "check the data" in warning and "train.on_nonfinite=stop" in warning
 
@@ -56,7 +56,9 @@ def test_every_step_skipped_is_said_as_such(caplog):
     with caplog.at_level(logging.WARNING):
         _close_epoch(6, 6)
     (warning,) = _warnings(caplog)
-    assert warning.startswith("every step of epoch 3 (6) was skipped for a non-finite loss")
+    assert warning.startswith(
+        "every step of epoch 3 (6) was skipped for a non-finite loss or gradient norm"
+    )
 
 
 def test_only_rank_0_warns(caplog):
@@ -74,9 +76,10 @@ def _summary(tmp_path, skipped: int, steps: int) -> str:
 def test_the_summary_gives_the_share_of_skipped_steps(tmp_path):
     out = _summary(tmp_path, 5, 6)
     assert (
-        "Steps skipped for a non-finite loss: 5 of 6 (83%). The model is hardly learning: " in out
+        "Steps skipped for a non-finite loss or gradient norm: 5 of 6 (83%). "
+        "The model is hardly learning: " in out
     )
     assert "train.on_nonfinite=stop" in out
     out = _summary(tmp_path, 1, 8)
-    assert "Steps skipped for a non-finite loss: 1 of 8 (12%).\n" in out
+    assert "Steps skipped for a non-finite loss or gradient norm: 1 of 8 (12%).\n" in out
     assert "Steps skipped" not in _summary(tmp_path, 0, 8)
