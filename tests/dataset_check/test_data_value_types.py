@@ -15,6 +15,7 @@ import pytest
 from tool_wording import as_tool
 
 from detseg.config import ConfigError, load_config
+from detseg.data.shapes import generate_shapes
 from detseg.dataset_check import load_data_section
 from detseg.shell_words import shell_word
 
@@ -91,7 +92,9 @@ def test_a_set_value_is_refused_naming_the_item(tmp_path, item, expected):
     data.write_text(COCO_KEYS)
     trained = _message(load_config, DEMO, [item], data)
     assert trained.startswith(f"--set {shell_word(item)}: {expected}")
-    for source in (data, DEMO, REPO / "datasets" / "shapes", REPO / "configs/_base_/voc_0712.yaml"):
+    folder = tmp_path / "shapes"  # a dataset folder (not the checkout's datasets/shapes)
+    generate_shapes(folder, num_train=2, num_val=1, size=32, seed=0, progress=False)
+    for source in (data, DEMO, folder, REPO / "configs/_base_/voc_0712.yaml"):
         sets = [item] if "voc" not in source.name else ["data.format=coco", item]
         checked = _message(load_data_section, source, sets)
         assert checked.startswith(f"--set {shell_word(item)}: {expected}")
