@@ -133,8 +133,14 @@ def _images_in_subfolders(folder: Path) -> int:
 
 
 def _warn_of_skipped_videos(item: str) -> None:
-    """Warn that the folder ``item``, which gave images, holds videos that are not read."""
-    folder_videos = videos_in_folder(Path(item).expanduser())
+    """Warn that the folder ``item``, which gave images, holds videos that are not read; an
+    earlier run's drawn videos there (an ``.mp4`` with its ``.jsonl`` beside it) are left out
+    of the warning, as a pattern leaves them out of its inputs."""
+    folder_videos = [
+        video
+        for video in videos_in_folder(Path(item).expanduser())
+        if not (video.suffix == ".mp4" and video.with_suffix(".jsonl").is_file())
+    ]
     if folder_videos:
         logger.warning(
             "folder %s holds %s, not read: a folder gives its images only; give the pattern "

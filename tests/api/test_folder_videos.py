@@ -86,3 +86,19 @@ def test_predict_on_a_folder_of_videos_names_the_pattern_of_its_videos(clips):
     )
     with pytest.raises(ValueError, match=re.escape(expected)):
         as_images(clips)
+
+
+def test_the_warning_leaves_out_an_earlier_run_s_drawn_videos(mixed, caplog):
+    """``a_1.mp4`` with its ``.jsonl``: what a run with ``--out`` this folder drew."""
+    (mixed / "a_1.mp4").write_bytes(b"drawn")
+    (mixed / "a_1.jsonl").write_text("{}\n")
+    with caplog.at_level(logging.WARNING, logger="detseg.prediction_inputs"):
+        split_inputs([str(mixed)])
+    [record] = caplog.records
+    assert "holds 2 video files (a.mp4, b.avi), not read" in record.getMessage()
+    (mixed / "a.mp4").unlink()
+    (mixed / "b.avi").unlink()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="detseg.prediction_inputs"):
+        split_inputs([str(mixed)])
+    assert caplog.records == []  # only drawn videos: nothing the user would want read
