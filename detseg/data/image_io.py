@@ -47,6 +47,7 @@ there too.
 from __future__ import annotations
 
 import contextlib
+import glob
 import logging
 import os
 import struct
@@ -125,6 +126,21 @@ class ImageNotFoundError(ImageReadError, FileNotFoundError):
     FileNotFoundError`` catches too."""
 
 
+def _other_suffix_hint(path: Path) -> str:
+    """``"; a file of that name with another suffix is there: a.jpg"`` for a missing image
+    whose stem names files of other suffixes in its folder (an annotation written with
+    ``.png`` for a ``.jpg``), else ``""``."""
+    try:
+        others = sorted(
+            p.name for p in path.parent.glob(f"{glob.escape(path.stem)}.*") if p.is_file()
+        )
+    except OSError:  # the folder itself is missing or unreadable
+        return ""
+    if not others:
+        return ""
+    return f"; a file of that name with another suffix is there: {', '.join(others[:3])}"
+
+
 def _decode(path: Path) -> tuple[np.ndarray, int]:
     """Decode ``path`` with OpenCV (``IMREAD_UNCHANGED``, stored pixel order): the array and the
     file's EXIF orientation (``1..8``), or raise :class:`ImageReadError`."""
@@ -133,8 +149,10 @@ def _decode(path: Path) -> tuple[np.ndarray, int]:
         # (missing file vs. undecodable content) can be told apart, and any path encoding works.
         data = np.fromfile(path, dtype=np.uint8)
     except OSError as exc:  # missing file, directory, permission denied
-        kind = ImageNotFoundError if isinstance(exc, FileNotFoundError) else ImageReadError
-        raise kind(path, f"{type(exc).__name__}: {exc.strerror or exc}") from exc
+        if isinstance(exc, FileNotFoundError):
+            reason = f"FileNotFoundError: {exc.strerror or exc}{_other_suffix_hint(path)}"
+            raise ImageNotFoundError(path, reason) from exc
+        raise ImageReadError(path, f"{type(exc).__name__}: {exc.strerror or exc}") from exc
     if data.size == 0:
         raise ImageReadError(path, "the file is empty")
     try:
