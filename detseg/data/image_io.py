@@ -10,8 +10,8 @@ depth and the channel count of the file are seen as stored:
 * BGRA (PNG/TIFF/WebP with alpha) drops the alpha channel and keeps the colour channels as
   stored (no compositing), which is what PIL's ``convert("RGB")`` does as well;
 * ``uint8`` is divided by 255, ``uint16`` (16-bit PNG/TIFF) by 65535; floating point files
-  (a float32 TIFF) must hold ``0..1``: NaN is read as 0, inf as 1, values below 0 as 0 and a
-  rounding overshoot up to ``1 + 1e-3`` as 1, while a file whose finite pixels exceed that
+  (a float32 TIFF) must hold ``0..1``: NaN is read as 0, inf as 1, values below 0 as 0 and an
+  overshoot up to 2 (a resize's ringing) as 1, while a file whose finite pixels exceed that
   (0..255 or 0..65535 values saved as float) is refused as unreadable
   (:class:`ImageReadError`: training skips and counts it, ``detseg-check-data`` reports it),
   not clipped to white. Arrays given to a predictor follow :mod:`detseg.api.array_images`,
@@ -47,7 +47,6 @@ there too.
 from __future__ import annotations
 
 import contextlib
-import glob
 import logging
 import os
 import struct
@@ -72,6 +71,7 @@ __all__ = [
     "exif_orientation",
     "file_exif_orientation",
     "labels_follow_orientation",
+    "other_suffix_names",
     "read_image",
     "read_image_array",
     "read_rgb_array",
@@ -126,19 +126,14 @@ class ImageNotFoundError(ImageReadError, FileNotFoundError):
     FileNotFoundError`` catches too."""
 
 
-def _other_suffix_hint(path: Path) -> str:
-    """``"; a file of that name with another suffix is there: a.jpg"`` for a missing image
-    whose stem names files of other suffixes in its folder (an annotation written with
-    ``.png`` for a ``.jpg``), else ``""``."""
-    try:
-        others = sorted(
-            p.name for p in path.parent.glob(f"{glob.escape(path.stem)}.*") if p.is_file()
-        )
-    except OSError:  # the folder itself is missing or unreadable
-        return ""
-    if not others:
-        return ""
-    return f"; a file of that name with another suffix is there: {', '.join(others[:3])}"
+def other_suffix_names(path: Path) -> list[str]:
+    """The images beside the missing image ``path`` with its stem and another suffix (``a.jpg``
+    for ``a.png``: an annotation of the wrong suffix, a folder re-encoded), at most 3. A few
+    ``stat`` calls (each suffix of :data:`IMAGE_SUFFIXES`, lower and upper case), not a
+    listing of the folder: it runs for every missing image of a large dataset."""
+    names = {path.stem + suffix for low in IMAGE_SUFFIXES for suffix in (low, low.upper())}
+    names.discard(path.name)
+    return sorted(name for name in names if (path.parent / name).is_file())[:3]
 
 
 def _decode(path: Path) -> tuple[np.ndarray, int]:
@@ -150,7 +145,9 @@ def _decode(path: Path) -> tuple[np.ndarray, int]:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError as exc:  # missing file, directory, permission denied
         if isinstance(exc, FileNotFoundError):
-            reason = f"FileNotFoundError: {exc.strerror or exc}{_other_suffix_hint(path)}"
+            others = other_suffix_names(path)
+            there = f"; {', '.join(others)} is there: fix the name" if others else ""
+            reason = f"FileNotFoundError: {exc.strerror or exc}{there}"
             raise ImageNotFoundError(path, reason) from exc
         raise ImageReadError(path, f"{type(exc).__name__}: {exc.strerror or exc}") from exc
     if data.size == 0:
@@ -318,13 +315,16 @@ def pillow_pixel_limit_lifted() -> Iterator[None]:
         Image.MAX_IMAGE_PIXELS = limit
 
 
-# float pixels may overshoot 1 by rounding (e.g. after a resize); more means 0..255 values
-_FLOAT_TOLERANCE = 1e-3
+#: The largest finite float pixel read as a ``0..1`` image (clipped): a bicubic or Lanczos
+#: resize of one overshoots 1 by some 10 %; past this, the file holds ``0..255`` (or
+#: ``0..65535``) values, which clipping would turn white.
+_FLOAT_LIMIT = 2.0
 
 
 def _check_pixel_type(array: np.ndarray, path: str | os.PathLike) -> None:
     """Raise ``ImageReadError`` unless the pixels are ``uint8``, ``uint16`` or float, and float
-    ones at most ``1 + 1e-3`` where finite (NaN and inf are not counted)."""
+    ones at most :data:`_FLOAT_LIMIT` where finite (NaN and inf are not counted): the error
+    names the scale to divide by (255, or 65535 past 255)."""
     if array.dtype in (np.uint8, np.uint16):
         return
     if not np.issubdtype(array.dtype, np.floating):
@@ -333,10 +333,10 @@ def _check_pixel_type(array: np.ndarray, path: str | os.PathLike) -> None:
         )
     finite = array[np.isfinite(array)]
     high = float(finite.max()) if finite.size else 0.0
-    if high > 1.0 + _FLOAT_TOLERANCE:
+    if high > _FLOAT_LIMIT:
+        scale = 255 if high <= 255 else 65535
         raise ImageReadError(
-            path,
-            f"float pixels up to {high:g}: expected 0..1; divide by 255 (or 65535) and save again",
+            path, f"float pixels up to {high:g}: expected 0..1; divide by {scale} and save again"
         )
 
 
@@ -352,16 +352,16 @@ def to_uint8(rgb: np.ndarray) -> np.ndarray:
 
 def to_unit_float(array: np.ndarray, path: str | os.PathLike) -> np.ndarray:
     """Pixels as ``float32`` in ``[0, 1]``: ``uint8`` divided by 255, ``uint16`` by 65535, float
-    taken as ``0..1`` (not scaled: NaN made 0, inf 1, values below 0 made 0 and a rounding
-    overshoot up to ``1 + 1e-3`` made 1).
+    taken as ``0..1`` (not scaled: NaN made 0, inf 1, values below 0 made 0 and an overshoot
+    up to 2, a resize's ringing, made 1).
 
     Args:
         array: Pixels as decoded (``uint8``, ``uint16`` or float).
         path: The file they came from (named in the error).
 
     Raises:
-        ImageReadError: Another pixel type, or float pixels whose finite maximum is above
-            ``1 + 1e-3`` (0..255 values saved as float), named with the fix.
+        ImageReadError: Another pixel type, or float pixels whose finite maximum is above 2
+            (0..255 values saved as float), named with the fix.
     """
     _check_pixel_type(array, path)
     if array.dtype == np.uint8:

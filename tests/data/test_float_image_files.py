@@ -35,7 +35,14 @@ def test_a_float_file_of_0_to_255_values_is_refused_naming_its_maximum(tmp_path:
         message = str(caught.value)
         assert "\n" not in message and str(path) in message
         assert "float pixels up to 196: expected 0..1" in message
-        assert "divide by 255 (or 65535) and save again" in message
+        assert "divide by 255 and save again" in message
+
+
+def test_a_resize_overshoot_is_clipped_and_0_to_65535_values_are_told_so(tmp_path: Path) -> None:
+    ringing = _float_tiff(tmp_path / "resized.tif", 1.1)  # a bicubic resize of a 0..1 image
+    assert float(to_unit_float(read_rgb_array(ringing), ringing).max()) == 1.0
+    with pytest.raises(ImageReadError, match="up to 4000: expected 0..1; divide by 65535 and"):
+        read_rgb_array(_float_tiff(tmp_path / "deep.tif", 4000.0))
 
 
 def test_to_unit_float_refuses_float_values_above_one(tmp_path: Path) -> None:
