@@ -50,6 +50,7 @@ from detseg.data.coco_json import (
     warn_shared_file_names,
 )
 from detseg.data.coco_masks import count_box_masks, decode_segmentation
+from detseg.data.image_io import other_suffix_names
 
 __all__ = [
     "FIRST_IMAGES_LOOKED_FOR",
@@ -128,6 +129,13 @@ def check_first_images(ann_file: Path, images_dir: Path, file_names: Sequence[An
             f"first image of {ann_file} not found: its file_name {name} is an absolute path "
             f"that does not exist{others}: correct the json's file_name entries, or write them "
             f"relative to images_dir ({images_dir})"
+        )
+    renamed = other_suffix_names(paths[0])  # a folder re-encoded: a.png for the json's a.jpg
+    if renamed:
+        raise FileNotFoundError(
+            f"first image of {ann_file} not found at {paths[0]}{others}, but "
+            f"{', '.join(renamed)} is there: the image files have another suffix than the "
+            "json's file_name entries; fix the entries or convert the images back"
         )
     raise FileNotFoundError(
         f"first image of {ann_file} not found at {paths[0]}{others}: is images_dir "
