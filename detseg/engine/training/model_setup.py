@@ -11,6 +11,7 @@ compile_for_training`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from detseg.backbones.weights import weight_files_not_read
 from detseg.choices.compile_modes import CompileMode
 from detseg.config import Config, ConfigError
 from detseg.convert.init_weights import load_init_weights
@@ -103,7 +105,9 @@ def build_run_model(
         ResumeError: (a ``CheckpointError``) ``resume`` and the weights or classes in the work
             dir's ``last.pt`` do not fit the model and data (see :func:`check_resume_weights`).
     """
-    model = build_model(cfg.model.builder_dict(), num_classes=num_classes)
+    # a resumed run loads every tensor from last.pt: its backbone weights file is not read
+    with weight_files_not_read() if resume else contextlib.nullcontext():
+        model = build_model(cfg.model.builder_dict(), num_classes=num_classes)
     check_task(model, task, cfg)
     if resume and cfg.work_dir:
         last, train = Path(cfg.work_dir) / "last.pt", dataclasses.asdict(cfg.train)
