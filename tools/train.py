@@ -186,11 +186,13 @@ def _resume_hint(work_dir: Path, nproc: int) -> str:
     from detseg.torch_files import is_complete
 
     last, config = work_dir / "last.pt", work_dir / "config.yaml"
-    if int(os.environ.get("RANK", "0")) != 0 or not config.is_file():
+    if os.environ.get("RANK", "0") != "0" or not config.is_file():
         return ""
     if not any(copy.is_file() and is_complete(copy) for copy in [last, *older_copies(last)]):
         return ""
-    processes = f" --nproc {nproc}" if nproc > 1 else ""
+    world = os.environ.get("WORLD_SIZE", "")  # set by torchrun, --nproc's or the user's own
+    processes = int(world) if world.isdigit() else nproc
+    processes = f" --nproc {processes}" if processes > 1 else ""
     return f"resume with {tool_name('train').command} {shell_word(config)} --resume{processes}"
 
 

@@ -19,11 +19,18 @@ from detseg.shell_words import shell_word
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _interrupted(monkeypatch, capsys, work_dir: Path, checkpoints: dict[str, bytes | None]) -> str:
+def _interrupted(
+    monkeypatch,
+    capsys,
+    work_dir: Path,
+    checkpoints: dict[str, bytes | None],
+    environment: dict[str, str] | None = None,
+) -> str:
     """Run ``tools/train.py`` whose training writes ``config.yaml`` and ``checkpoints`` (a
     complete checkpoint for ``None``, else these bytes), then takes a second SIGINT (the
     ``KeyboardInterrupt`` of :class:`~detseg.engine.checkpointing.interrupt.StopSignals`);
-    returns the standard error."""
+    returns the standard error. ``environment``: variables set for the run (a torchrun's)."""
+    environment = environment or {}
     tool = load_tool("train.py")
 
     def train(cfg, work_dir, resume=False):
@@ -38,7 +45,10 @@ def _interrupted(monkeypatch, capsys, work_dir: Path, checkpoints: dict[str, byt
 
     monkeypatch.setattr(detseg.engine, "train", train)
     monkeypatch.delenv("RANK", raising=False)
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
     monkeypatch.delenv("DETSEG_STARTED_AS", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
     argv = ["tools/train.py", str(REPO / "configs/demo.yaml"), "--work-dir", str(work_dir)]
     monkeypatch.setattr(sys, "argv", argv)
     with pytest.raises(SystemExit) as ended:
@@ -52,6 +62,18 @@ def test_a_readable_last_pt_gets_the_resume_command(monkeypatch, capsys, tmp_pat
     err = _interrupted(monkeypatch, capsys, work_dir, {"last.pt": None})
     config = shell_word(work_dir / "config.yaml")
     assert err == f"train: interrupted; resume with python tools/train.py {config} --resume\n"
+
+
+def test_a_run_of_several_processes_is_resumed_in_as_many(monkeypatch, capsys, tmp_path):
+    """Under torchrun (the user's own, or --nproc's) the count comes from WORLD_SIZE; only
+    rank 0 says it."""
+    work_dir = tmp_path / "run"
+    torchrun = {"RANK": "0", "WORLD_SIZE": "4"}
+    err = _interrupted(monkeypatch, capsys, work_dir, {"last.pt": None}, torchrun)
+    assert err.endswith("--resume --nproc 4\n")
+    other = {"RANK": "1", "WORLD_SIZE": "4"}
+    err = _interrupted(monkeypatch, capsys, tmp_path / "run1", {"last.pt": None}, other)
+    assert err == "train: interrupted\n"
 
 
 def test_a_damaged_last_pt_with_a_good_older_copy_gets_it_too(monkeypatch, capsys, tmp_path):
