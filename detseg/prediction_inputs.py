@@ -134,8 +134,8 @@ def _images_in_subfolders(folder: Path) -> int:
 
 def _warn_of_skipped_videos(item: str) -> None:
     """Warn that the folder ``item``, which gave images, holds videos that are not read; an
-    earlier run's drawn videos there (an ``.mp4`` with its ``.jsonl`` beside it) are left out
-    of the warning, as a pattern leaves them out of its inputs."""
+    ``.mp4`` with its ``.jsonl`` beside it, what a run draws there with ``--out`` that folder,
+    is left out of the warning (a pattern leaves such videos out only under ``--out``)."""
     folder_videos = [
         video
         for video in videos_in_folder(Path(item).expanduser())

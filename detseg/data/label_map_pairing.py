@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from detseg.data.image_io import IMAGE_SUFFIXES, is_image_name
+from detseg.data.run_folder_files import is_run_folder
 
 __all__ = ["images_in_subfolders", "label_maps_without_image", "pair_by_stem"]
 
@@ -105,14 +106,20 @@ def _no_image_message(images_dir: Path) -> str:
 
 def images_in_subfolders(images_dir: Path) -> list[Path]:
     """The image files (:func:`~detseg.data.image_io.is_image_name`) in the folders inside
-    ``images_dir``, at any depth, sorted; hidden folders are not searched. A folder of images
-    is read itself, not the folders inside it, so these are not in the dataset."""
+    ``images_dir``, at any depth, sorted; hidden folders and detseg run folders
+    (:func:`~detseg.data.run_folder_files.is_run_folder`: a run's ``curves.png`` is no data)
+    are not searched. A folder of images is read itself, not the folders inside it, so these
+    are not in the dataset."""
     found: list[Path] = []
     for folder in sorted(p for p in images_dir.iterdir() if p.is_dir()):
-        if folder.name.startswith("."):
+        if folder.name.startswith(".") or is_run_folder(folder):
             continue
         for current, subfolders, files in os.walk(folder):
-            subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+            subfolders[:] = [
+                name
+                for name in subfolders
+                if not name.startswith(".") and not is_run_folder(Path(current, name))
+            ]
             found += [Path(current, name) for name in files if is_image_name(Path(name))]
     return sorted(found)
 

@@ -51,3 +51,14 @@ def test_no_warning_without_subfolder_images(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="detseg.data.label_map_pairing"):
         FolderSegmentation(images, masks, ["x"])
     assert not [r for r in caplog.records if "folders inside" in r.getMessage()]
+
+
+def test_a_run_folder_inside_is_no_images_to_name(tmp_path):
+    """A work dir kept inside the images folder (its curves.png) is not data to move up."""
+    images, _ = _folders(tmp_path)
+    for run, files in (("run1", ("config.yaml", "metrics.jsonl")), ("sub/run2", ("last.pt",))):
+        (images / run).mkdir()
+        for name in files:
+            (images / run / name).write_text("")
+        Image.fromarray(np.zeros((4, 6, 3), np.uint8)).save(images / run / "curves.png")
+    assert images_in_subfolders(images) == [images / "sub/b.png", images / "sub/deeper/c.jpg"]
