@@ -35,7 +35,7 @@ from typing import Any
 
 from detseg.config.bases import deep_merge, read_yaml
 from detseg.config.class_list import check_class_list
-from detseg.config.data_root import layout_format
+from detseg.config.data_root import layout_format, layouts_text
 from detseg.config.data_section import DEFAULT_FORMAT, check_data_options
 from detseg.config.packaged import resolve_config_path
 from detseg.config.schema import ConfigError
@@ -106,8 +106,9 @@ def _folder_given(folder: Path) -> str:
     root = shell_word(str(folder))
     if fmt is None:
         packaged = (
-            "give a packaged data file with the folder as its root, e.g. --data "
-            f"datasets/voc_seg --set data.root={root} (detseg-train --list-configs lists them)"
+            "give the packaged data file of the layout it should have with the folder as its "
+            f"root (--data datasets/FORMAT --set data.root={root}; the layouts: "
+            f"{layouts_text()})"
         )
     else:
         packaged = (

@@ -46,7 +46,8 @@ def test_a_folder_without_a_data_file_says_so_and_how_to_give_one(tmp_path: Path
         f"{tmp_path} is a folder, not a data file, and holds none (no .yaml in it); "
     )
     assert f"detseg-check-data {tmp_path} tells the layout it finds" in message
-    assert f"--data datasets/voc_seg --set data.root={tmp_path}" in message
+    assert f"(--data datasets/FORMAT --set data.root={tmp_path}; the layouts: coco " in message
+    assert "folder_seg images/ + masks/)" in message  # every layout, none picked at random
 
 
 def test_a_folder_in_a_known_layout_gets_that_layouts_packaged_data_file(tmp_path: Path) -> None:

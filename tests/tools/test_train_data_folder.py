@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from detseg.config.data_root import layouts_text
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -22,9 +24,9 @@ def test_a_dataset_folder_without_a_data_file(run_tool, tmp_path: Path) -> None:
     folder.mkdir()
     assert _error_lines(run_tool, folder, tmp_path) == [
         f"train: error: {folder} is a folder, not a data file, and holds none (no .yaml in "
-        f"it); write one (detseg-check-data {folder} tells the layout it finds), or give a "
-        "packaged data file with the folder as its root, e.g. --data datasets/voc_seg --set "
-        f"data.root={folder} (detseg-train --list-configs lists them)"
+        f"it); write one (detseg-check-data {folder} tells the layout it finds), or give the "
+        "packaged data file of the layout it should have with the folder as its root (--data "
+        f"datasets/FORMAT --set data.root={folder}; the layouts: {layouts_text()})"
     ]
 
 
