@@ -61,7 +61,8 @@ def test_a_faulty_ultralytics_yaml_is_told_its_fault_only(shapes_yolo, tmp_path)
     with pytest.raises(ValueError) as info:
         convert_dataset(yaml_file, tmp_path / "out", "yolo", "coco")
     assert str(info.value) == (
-        f"{yaml_file} (an Ultralytics data yaml): 'nc' is 4 but 'names' has 3 names"
+        f"{yaml_file} (an Ultralytics data yaml): 'nc' is 4 but 'names' has 3 names; make "
+        "them agree"
     )
 
 
