@@ -77,17 +77,22 @@ def _batch_ids(batch: Any) -> list[int]:
 
 def micro_step(
     s: StepSetup, batch: Any, group: AccumulationGroup, group_len: int, sync: bool, iteration: int
-) -> None:
-    """Forward and backward of one batch of the group (gradients summed into ``.grad``)."""
+) -> int:
+    """Forward and backward of one batch of the group (gradients summed into ``.grad``).
+
+    Returns:
+        The readable images of this batch left out because the batch of another process was
+        all unreadable (0 otherwise): the loop counts them, as they are not trained on.
+    """
     ids = _batch_ids(batch)
     group.image_ids.extend(ids)
     group.length = group_len
     if group.bad_terms is not None:  # the group is dropped already
-        return
+        return 0
     # Every process must take the same path (DDP's backward is collective): a batch whose
     # images were all unreadable on one process is left out on all of them.
     if any_true(len(batch.images) == 0, s.dist):
-        return
+        return len(batch.images)
     images, targets = batch_on_device(batch, s.device)
     if s.buffers is not None and group.batches == 0:  # the group's first forward
         s.buffers.save()
@@ -104,7 +109,7 @@ def micro_step(
         bad = not all(math.isfinite(v) for v in terms.values())
         if any_true(bad, s.dist):
             _non_finite(s, group, terms if bad else None, ids, iteration)
-            return
+            return 0
         if group.batches == 0:
             s.optimizer.zero_grad(set_to_none=True)
         scaled = loss / group_len
@@ -116,6 +121,7 @@ def micro_step(
     group.images += len(batch.images)
     for name, value in terms.items():
         group.terms[name] = group.terms.get(name, 0.0) + value
+    return 0
 
 
 def _non_finite(

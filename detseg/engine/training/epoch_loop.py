@@ -205,6 +205,7 @@ def epoch_record(epoch: int, iteration: int, stats: EpochStats) -> dict[str, Any
         "iteration": iteration,
         "seconds": stats.seconds,
         "skipped_images": stats.skipped_images,
+        "left_out_images": stats.left_out_images,
         "dropped_boxes": stats.dropped_boxes,
         "skipped_steps": stats.skipped_steps,
         "data_wait": round(stats.data_wait, 4),

@@ -123,7 +123,7 @@ def _add_to_totals(run: TrainingRun, stats: EpochStats) -> None:
     """Add what one call of the loop did (its steps; the skipped images and dropped boxes of
     every process, :func:`_count_over_processes`) to the run's totals (the summary's counts)."""
     _count_over_processes(stats, run.dist)
-    for key in ("iterations", "skipped_images", "dropped_boxes"):
+    for key in ("iterations", "skipped_images", "left_out_images", "dropped_boxes"):
         run.totals[key] += getattr(stats, key)
 
 
@@ -147,7 +147,8 @@ def step_record_log(run: TrainingRun) -> RecordLog | None:
 
 
 def _count_over_processes(stats: EpochStats, dist: DistInfo) -> None:
-    """Sum the epoch's unreadable images and dropped boxes over the processes, and average its
+    """Sum the epoch's unreadable and left-out images and dropped boxes over the processes,
+    and average its
     mean losses: each process counted those of its own shard and averaged its own batches' loss
     terms, and the epoch record and the summary report the run's (collectives once an epoch).
 
@@ -155,8 +156,9 @@ def _count_over_processes(stats: EpochStats, dist: DistInfo) -> None:
     over the processes of their means is the mean over all the epoch's batches.
     """
     if dist.enabled:
-        counts = sum_across(torch.tensor([stats.skipped_images, stats.dropped_boxes]), dist)
-        stats.skipped_images, stats.dropped_boxes = (int(n) for n in counts.tolist())
+        counts = [stats.skipped_images, stats.left_out_images, stats.dropped_boxes]
+        summed = [int(n) for n in sum_across(torch.tensor(counts), dist).tolist()]
+        stats.skipped_images, stats.left_out_images, stats.dropped_boxes = summed
         stats.losses = mean_across(stats.losses, dist)
 
 

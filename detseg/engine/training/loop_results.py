@@ -22,6 +22,9 @@ class EpochStats:
         batches: batches consumed from the loader.
         images: images trained on.
         skipped_images: unreadable images the loader left out.
+        left_out_images: readable images of this process left out of a step that another
+            process's batch of unreadable images only dropped (every process skips it: a
+            distributed step is taken by all or none).
         dropped_boxes: invalid boxes the datasets dropped.
         skipped_steps: steps dropped for a non-finite loss (``on_nonfinite="skip"``).
         interrupted: ``after_step`` asked to stop before the end of the epoch.
@@ -35,6 +38,7 @@ class EpochStats:
     batches: int = 0
     images: int = 0
     skipped_images: int = 0
+    left_out_images: int = 0
     dropped_boxes: int = 0
     skipped_steps: int = 0
     interrupted: bool = False

@@ -122,6 +122,12 @@ def skipped_images_line(result: TrainResult) -> str:
         f"Skipped images: train {totals['skipped_images']}, val "
         f"{totals.get('val_skipped_images', 0)} (unreadable"
     )
+    left_out = totals.get("left_out_images", 0)
+    if left_out:  # a distributed step is taken by all processes or none
+        line += (
+            f"; and {left_out} readable train image{'' if left_out == 1 else 's'} left out "
+            "with the steps another process's unreadable batch dropped"
+        )
     if result.task == "segmentation":
         return f"{line}, counted each time read)."
     return (

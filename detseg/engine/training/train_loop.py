@@ -172,7 +172,9 @@ def train_one_epoch(
             stats.dropped_boxes += int(getattr(batch, "dropped_boxes", 0))
             group_len, last_in_group = group_of(consumed, accumulate, epoch_len)
             iteration = start_iteration + stats.iterations
-            micro_step(setup, batch, group, group_len, last_in_group, iteration)
+            stats.left_out_images += micro_step(
+                setup, batch, group, group_len, last_in_group, iteration
+            )
             if not last_in_group:
                 continue
             ended = close_group(group, iteration, consumed)

@@ -96,8 +96,8 @@ class TrainResult:
             :class:`NonFiniteStateError`), ``128 + signal`` interrupted.
         task: ``"detection"`` or ``"segmentation"``.
         run: the final :class:`RunState`.
-        totals: ``iterations`` (this invocation), ``skipped_images``, ``dropped_boxes`` (train
-            split), ``val_skipped_images`` (as ``TrainingRun.totals``).
+        totals: ``iterations`` (this invocation), ``skipped_images``, ``left_out_images``,
+            ``dropped_boxes`` (train split), ``val_skipped_images`` (as ``TrainingRun.totals``).
         seconds: wall time.
         work_dir: the run's folder.
         is_main: this process is rank 0 (the one that reports).

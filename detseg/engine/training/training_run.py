@@ -33,7 +33,13 @@ AfterStep = Callable[[RunState], None]
 
 
 def _zero_totals() -> dict[str, int]:
-    return {"iterations": 0, "skipped_images": 0, "dropped_boxes": 0, "val_skipped_images": 0}
+    return {
+        "iterations": 0,
+        "skipped_images": 0,
+        "left_out_images": 0,
+        "dropped_boxes": 0,
+        "val_skipped_images": 0,
+    }
 
 
 @dataclass
@@ -62,9 +68,11 @@ class TrainingRun:
         state: epoch, position inside it, iteration, best score (saved in ``last.pt``).
         train_model: the module whose ``forward`` returns the losses (the DDP wrapper of a
             distributed run); set once the run starts.
-        totals: ``iterations``, ``skipped_images`` and ``dropped_boxes`` (the train split's)
-            and ``val_skipped_images`` (the model's validations') of this invocation; an
-            unreadable image counts each time it is read (every epoch, every validation).
+        totals: ``iterations``, ``skipped_images``, ``left_out_images`` (readable images left
+            out with a step another process's unreadable batch dropped) and ``dropped_boxes``
+            (the train split's) and ``val_skipped_images`` (the model's validations') of this
+            invocation; an unreadable image counts each time it is read (every epoch, every
+            validation).
         profiler: the profiler of ``train.profile_steps`` steps (rank 0), or ``None``.
     """
 

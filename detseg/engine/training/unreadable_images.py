@@ -99,10 +99,17 @@ def check_epoch_trained(run: TrainingRun, stats: EpochStats, start_batch: int) -
         return
     if stats.skipped_images == 0:
         return
+    left_out = stats.left_out_images
+    beside = (  # a distributed step is taken by all processes or none
+        f", and {left_out} readable image{'' if left_out == 1 else 's'} with them, as one "
+        "process's batch left out leaves the step out on every process"
+        if left_out
+        else ""
+    )
     message = (
         f"epoch {run.state.epoch} took no training step: every batch it read was left out for "
-        f"unreadable images {_skipped(stats.skipped_images, split_files(run.data.train_set))}; "
-        f"{_what_to_do(run)}"
+        f"unreadable images {_skipped(stats.skipped_images, split_files(run.data.train_set))}"
+        f"{beside}; {_what_to_do(run)}"
     )
     raise _stop(run, message)
 

@@ -249,7 +249,7 @@ _WORKER = textwrap.dedent(
 def test_every_process_stops_when_one_process_reads_only_unreadable_images(shapes, tmp_path):
     """Two processes, one train image each: the one that rank k reads is unreadable, so each
     step is left out on both; rank 1 - k counted no unreadable image of its own and stops from
-    the summed count, with the same line."""
+    the summed count, with the same line, which counts its readable image left out too."""
     data = _shapes_copy(shapes, tmp_path)
     images = data / "train" / "images"
     _empty_images(images, names=["000000.png"])
@@ -265,8 +265,53 @@ def test_every_process_stops_when_one_process_reads_only_unreadable_images(shape
     outputs = run_two_processes(_WORKER.replace("ARGS", repr(args)), tmp_path)
     expected = (
         "error epoch 0 took no training step: every batch it read was left out for unreadable "
-        f"images (1 image skipped; images in {images}, listed in {train_json}); "
+        f"images (1 image skipped; images in {images}, listed in {train_json}), and 1 "
+        "readable image with them, as one process's batch left out leaves the step out on "
+        "every process; "
     )
     for out in outputs:
         assert out.splitlines()[-1].startswith(expected), out[-2000:]
     assert not (work_dir / "best.pt").exists() and not (work_dir / "last.pt").exists()
+
+
+_TOTALS_WORKER = textwrap.dedent(
+    """
+    import json
+
+    import torch.distributed as torch_dist
+
+    from detseg.config import load_config
+    from detseg.engine import train
+    from detseg.engine.training.run_summary import skipped_images_line
+
+    config, work_dir, *sets = ARGS
+    result = train(load_config(config, sets), work_dir)
+    print(json.dumps(result.totals))
+    print(skipped_images_line(result))
+    if torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
+    """
+)
+
+
+def test_readable_images_left_out_with_another_process_s_step_are_counted(shapes, tmp_path):
+    """Two processes, two steps of one image each, one image unreadable: the step it falls in
+    is left out on both processes, so the other process's readable image of that step is not
+    trained on either; the totals and the summary count it apart from the unreadable one."""
+    data = _shapes_copy(shapes, tmp_path)
+    _empty_images(data / "train" / "images", names=["000000.png"])
+    work_dir = tmp_path / "run"
+    sets = [*DETECTOR, "train.batch_size=1", f"data.root={data}"]
+    args = [str(REPO / "configs" / "demo.yaml"), str(work_dir), *sets]
+    outputs = run_two_processes(_TOTALS_WORKER.replace("ARGS", repr(args)), tmp_path)
+    for out in outputs:
+        totals_line, summary = out.splitlines()[-2:]
+        totals = json.loads(totals_line)
+        assert (totals["iterations"], totals["skipped_images"]) == (1, 1), totals
+        assert totals["left_out_images"] == 1, totals
+        assert summary.startswith(
+            "Skipped images: train 1, val 0 (unreadable; and 1 readable train image left out "
+            "with the steps another process's unreadable batch dropped); dropped train boxes: "
+        )
+    epochs = [r for r in read_metrics(work_dir / "metrics.jsonl") if r["type"] == "epoch"]
+    assert [(r["skipped_images"], r["left_out_images"]) for r in epochs] == [(1, 1)]
