@@ -1,7 +1,8 @@
 """A COCO ground truth loaded, checked and made safe to hand to pycocotools and faster-coco-eval.
 
 :func:`load_coco_gt` reads and checks the ground truth and copies what the libraries write into;
-where annotation ids would mislead them it renumbers the annotations. For mask AP
+where annotation ids would mislead them it renumbers the annotations, and it warns about boxes
+no detection can match (:func:`unmatchable_box_ids`). For mask AP
 (``"segm"``) the image sizes become ints (:func:`with_int_image_sizes`) and polygon parts of
 fewer than 3 points are left out (:func:`drop_short_polygon_parts`). Each warning about a ground
 truth is said once per process (:func:`_warn_once`): a training run evaluates the same ground
@@ -43,8 +44,56 @@ def load_coco_gt(gt: str | os.PathLike | dict) -> dict:
     # Both libraries write keys ("ignore", RLEs) into the annotation dicts: copy them.
     copied = dict(gt)
     copied["annotations"] = [dict(ann) for ann in gt["annotations"]]
+    _warn_about_unmatchable_boxes(copied, source)  # by the json's own ids
     _renumber_annotation_ids(copied["annotations"], source)
     return copied
+
+
+def unmatchable_box_ids(gt: dict) -> list[Any]:
+    """Ids of the non-crowd ground-truth boxes no detection of a model can match: those of no
+    width or height (``bbox`` ``[x, y, w, h]`` with ``w <= 0`` or ``h <= 0``: their IoU with any
+    box is 0) and those lying wholly outside their image (no overlap of positive area with
+    ``[0, width] x [0, height]``; an image without ``width`` and ``height`` is not checked for
+    it), which a detection clipped to the image, as every detseg model's is, cannot overlap.
+
+    Each counts as a miss, in pycocotools and here alike, and holds AP and AR below 1; the
+    dataset readers drop them from training
+    (:func:`~detseg.data.target_checks.sanitize_boxes`). Crowd boxes are left out: an
+    unmatched crowd region is not a miss.
+    """
+    sizes = {
+        img["id"]: (img["width"], img["height"])
+        for img in gt["images"]
+        if isinstance(img.get("width"), (int, float))
+        and isinstance(img.get("height"), (int, float))
+    }
+    ids = []
+    for index, ann in enumerate(gt["annotations"]):
+        if ann["iscrowd"]:
+            continue
+        x, y, w, h = ann["bbox"]
+        size = sizes.get(ann["image_id"])
+        outside = size is not None and (x >= size[0] or y >= size[1] or x + w <= 0 or y + h <= 0)
+        if w <= 0 or h <= 0 or outside:
+            ids.append(ann.get("id", f"annotations[{index}]"))
+    return ids
+
+
+def _warn_about_unmatchable_boxes(gt: dict, source: str) -> None:
+    """One warning (once per process) naming the boxes of :func:`unmatchable_box_ids`."""
+    ids = unmatchable_box_ids(gt)
+    if ids:
+        shown = ", ".join(str(i) for i in ids[:5]) + (", ..." if len(ids) > 5 else "")
+        _warn_once(
+            "%s: %d ground-truth box(es) (annotation ids %s) have no width or height or lie "
+            "wholly outside their image: no detection clipped to the image (as a model's are) can "
+            "match them, so each counts as a miss (as in pycocotools) and holds AP and AR below "
+            "1; fix or remove them "
+            "(detseg-check-data (tools/check_data.py) lists them)",
+            source,
+            len(ids),
+            shown,
+        )
 
 
 def _renumber_annotation_ids(annotations: list[dict], source: str) -> None:
