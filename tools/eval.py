@@ -36,9 +36,14 @@ form ``--iou-type segm`` does the same for a predictions file with ``segmentatio
 VOC metric (``--metric voc07 | voc12``; for a checkpoint the config's ``eval.metric``, whose
 default ``auto`` means voc07 on VOC data): the VOC mAP at IoU 0.5 (11-point for voc07,
 all-point for voc12) and the AP of each class come first, on screen and under ``voc`` in
-``metrics.json`` and ``report.html``, the 12 COCO numbers beside them. Difficult objects are
-ignored by both: a detection on one is neither a true nor a false positive. In the
-``--gt/--pred`` form an annotation with ``difficult: 1`` or ``iscrowd: 1`` is difficult.
+``metrics.json`` and ``report.html``, the 12 COCO numbers beside them. The VOC AP ignores
+difficult objects: a detection on one is neither a true nor a false positive. In the
+checkpoint form the ground truth built from the dataset gives each difficult object (VOC's
+flag) ``iscrowd: 1`` too, so the COCO numbers ignore it as well. In the ``--gt/--pred`` form
+the VOC AP takes an annotation with ``difficult: 1`` or ``iscrowd: 1`` as difficult, while the
+COCO numbers are pycocotools' on the file, which reads only ``iscrowd``: an annotation with
+``difficult: 1`` and ``iscrowd: 0`` counts there as an object to find (a warning says how
+many); give it ``iscrowd: 1`` to have both ignore it.
 
 Model-free form: ``--pred`` is a list in the COCO results format. A record that has a
 ``file_name`` (as ``tools/infer.py`` writes, whose ``image_id`` is only the position of
@@ -187,7 +192,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="detection metric (ignored for a segmenter, with a warning): coco (12 COCO "
         "numbers), voc07 (VOC mAP at IoU 0.5, 11-point) or voc12 (all-point), the VOC ones "
-        "with the COCO numbers beside them and difficult objects ignored; auto: voc07 for a "
+        "ignoring difficult objects, with the COCO numbers beside them; auto: voc07 for a "
         "checkpoint trained on VOC data, else coco "
         "(default: the config's eval.metric for a checkpoint, else coco)",
     )

@@ -3,8 +3,11 @@
 Both libraries are wrapped behind one function, :func:`coco_evaluate`, that
 returns the twelve standard numbers plus a per-class summary. The numbers are
 the libraries' own ``stats``: with ``backend="pycocotools"`` pycocotools' to the last bit,
-with ``backend="faster"`` (the default) within 1e-15 of them, equal in every printed digit
-(``tests/evaluation/test_coco_parity.py`` and ``test_coco_backend_differences.py`` check both).
+with ``backend="faster"`` (the default) within 1e-15 of them. So a printed number can differ
+from pycocotools' in its last digit where it sits at an exact rounding midpoint (AP 0.1875,
+printed 0.188, against pycocotools' 0.18749999999999997, printed 0.187); for pycocotools'
+numbers to the last bit pass ``backend="pycocotools"`` (``tests/evaluation/test_coco_parity.py``,
+``test_coco_backend_differences.py`` and ``test_coco_rounding_midpoint.py`` check both).
 The one number read otherwise is ``AP`` at a ``max_dets`` whose last limit is not 100, where
 pycocotools' summarize gives -1 (see :func:`coco_evaluate`).
 
@@ -18,6 +21,8 @@ cleaning (:mod:`~detseg.evaluation.coco_ground_truth`), the input checks
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -37,6 +42,7 @@ from detseg.evaluation.coco_ground_truth import (
     drop_short_polygon_parts,
     load_coco_gt,
     with_int_image_sizes,
+    with_list_bbox,
 )
 from detseg.evaluation.coco_mask_compression import compress_segmentations
 from detseg.evaluation.coco_per_class import per_class_metrics
@@ -69,6 +75,9 @@ def coco_evaluate(
             ``images`` (``id``, ``width``, ``height``), ``annotations``
             (``image_id``, ``category_id``, ``bbox`` xywh px, ``area``,
             ``iscrowd``, and ``segmentation`` for ``"segm"``) and ``categories``.
+            An annotation without ``area`` or ``iscrowd`` is read as the COCO reader and
+            ``detseg-eval --gt`` read it (its mask's pixel count, or its box's ``w * h``;
+            ``0``: :func:`~detseg.evaluation.coco_ground_truth.load_coco_gt`).
             Not modified.
         detections: results in the COCO results format, one dict per detection
             with ``image_id``, ``category_id``, ``score`` and ``bbox`` (xywh
@@ -189,10 +198,12 @@ def _check_iou_type(iou_type: str) -> IouType:
 
 
 def _check_max_dets(max_dets: Sequence[int]) -> list[int]:
-    """``max_dets`` as a list of ints; ``ValueError`` unless three strictly increasing, >= 1."""
+    """``max_dets`` as a list of ints; ``ValueError`` unless three strictly increasing
+    integers >= 1 (numpy integers and whole floats such as ``10.0`` count as the integers they
+    hold; a fraction such as ``1.9``, a bool, a string or ``None`` does not)."""
     try:
-        values = [int(m) for m in max_dets]
-    except (TypeError, ValueError):  # one number, None, or text: not three counts
+        values = [_count(m) for m in max_dets]
+    except (TypeError, ValueError):  # one number, None, text, a fraction: not three counts
         values = []
     increasing = all(a < b for a, b in zip(values[:-1], values[1:], strict=True))
     if len(values) != 3 or values[0] < 1 or not increasing:
@@ -201,6 +212,18 @@ def _check_max_dets(max_dets: Sequence[int]) -> list[int]:
             f"got {max_dets!r}"
         )
     return values
+
+
+def _count(value: Any) -> int:
+    """``value`` as an ``int`` if it is an integer (not a bool) or a whole float; else
+    ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"not an integer: {value!r}")
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if not (math.isfinite(value) and float(value).is_integer()):
+        raise ValueError(f"not an integer: {value!r}")
+    return int(float(value))
 
 
 def _copy_detections(detections: Sequence[dict], gt: dict, iou_type: str) -> list[dict]:
@@ -226,7 +249,7 @@ def _copy_detections(detections: Sequence[dict], gt: dict, iou_type: str) -> lis
                 f"detection {i} has image_id {det['image_id']!r}, which is not an image of "
                 "the ground truth; evaluate only images listed in gt['images']"
             )
-        copied.append(dict(det))
+        copied.append(with_list_bbox(det))  # a tuple box fails in both libraries
     if iou_type == "segm" and not checked:
         check_rle_strings(
             [det["segmentation"] for det in copied],

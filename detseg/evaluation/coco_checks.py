@@ -123,7 +123,9 @@ def _is_id(value: Any) -> bool:
 
 
 def is_xywh(bbox: Any) -> bool:
-    """Whether ``bbox`` is a COCO box: a list of four finite numbers."""
+    """Whether ``bbox`` is a COCO box: a list of four finite numbers (or a tuple, which the
+    evaluation hands to the libraries as a list:
+    :func:`~detseg.evaluation.coco_ground_truth.with_list_bbox`)."""
     return isinstance(bbox, (list, tuple)) and len(bbox) == 4 and all(map(_is_number, bbox))
 
 
@@ -142,7 +144,11 @@ def check_detection(det: Any, index: int, source: str = "") -> None:
         return
     where = f"{source}: detection {index}" if source else f"detection {index}"
     if not isinstance(det, dict):
-        raise ValueError(f"{where} is not an object: {str(det)[:80]}")
+        raise ValueError(
+            f"{where} is not an object: {str(det)[:80]}; expected a record with the keys "
+            '"image_id", "category_id", "bbox" ([x, y, w, h]) and "score", such as '
+            '{"image_id": 1, "category_id": 3, "bbox": [10, 20, 30, 40], "score": 0.9}'
+        )
     if "bbox" in det and not is_xywh(det["bbox"]):
         raise ValueError(f"{where} has bbox {det['bbox']!r}; expected [x, y, w, h] numbers")
     if "score" in det and not _is_number(det["score"]):

@@ -12,14 +12,18 @@ truth at every validation.
 from __future__ import annotations
 
 import logging
+import math
+import numbers
 import os
 from typing import Any
 
+from detseg.data.coco_eval_defaults import ground_truth_with_eval_defaults
 from detseg.data.json_files import read_json
 from detseg.evaluation.coco_checks import check_ground_truth
 from detseg.evaluation.coco_mask_compression import empty_rle
 
 logger = logging.getLogger(__name__)
+_ABSENT = object()  # an annotation's id when it has none
 
 #: The ground-truth warnings this process has logged: a validation during training evaluates
 #: the same ground truth every time, so each is said once (:func:`_warn_once`).
@@ -28,6 +32,12 @@ _WARNED: set[str] = set()
 
 def load_coco_gt(gt: str | os.PathLike | dict) -> dict:
     """Loads and checks a COCO ground truth; returns a copy safe to hand to the libraries.
+
+    An annotation without ``area`` or ``iscrowd`` gets the values the COCO reader and
+    ``detseg-eval --gt`` give it (its mask's pixel count, or its box's ``w * h`` px² without a
+    segmentation; ``0``:
+    :func:`~detseg.data.coco_eval_defaults.ground_truth_with_eval_defaults`), which both
+    libraries need; one that has them keeps them.
 
     Raises:
         FileNotFoundError: ``gt`` is a path that is not a file.
@@ -40,12 +50,23 @@ def load_coco_gt(gt: str | os.PathLike | dict) -> dict:
         gt = read_json(gt, "ground truth")
     if not isinstance(gt, dict):
         raise ValueError(f"gt must be a COCO json path or dict, got {type(gt).__name__}")
+    gt = ground_truth_with_eval_defaults(gt)  # a copy where an area or iscrowd is filled
     check_ground_truth(gt, source)
     # Both libraries write keys ("ignore", RLEs) into the annotation dicts: copy them.
     copied = dict(gt)
-    copied["annotations"] = [dict(ann) for ann in gt["annotations"]]
+    copied["annotations"] = [with_list_bbox(ann) for ann in gt["annotations"]]
     _warn_about_unmatchable_boxes(copied, source)  # by the json's own ids
     _renumber_annotation_ids(copied["annotations"], source)
+    return copied
+
+
+def with_list_bbox(record: dict) -> dict:
+    """A copy of the annotation or detection ``record`` whose ``bbox``, if a tuple, is a list:
+    both libraries read a tuple box wrongly and fail deep inside (pycocotools with an
+    ``IndexError``, faster-coco-eval with "list input can be bounding box (Nx4) or RLEs")."""
+    copied = dict(record)
+    if isinstance(copied.get("bbox"), tuple):
+        copied["bbox"] = list(copied["bbox"])
     return copied
 
 
@@ -96,27 +117,44 @@ def _warn_about_unmatchable_boxes(gt: dict, source: str) -> None:
         )
 
 
+#: The largest annotation id both libraries match by: faster-coco-eval keeps ids as signed
+#: 64-bit integers and counts a match only for an id > 0.
+_MAX_ANNOTATION_ID = 2**63 - 1
+
+
 def _renumber_annotation_ids(annotations: list[dict], source: str) -> None:
     """Give the annotations ids ``1..N`` (in place) when their own ids would mislead the
     libraries, with one warning naming ``source``.
 
     Both libraries mark a matched detection with the id of its ground-truth box and count it
-    as a true positive when that id is non-zero: a box of id 0 is never matched. They also
-    index the boxes by id, so of two boxes with one id, one is evaluated twice and the other
-    never; and a box without an id fails. The evaluation does not read annotation ids
-    otherwise, so renumbering changes nothing else. The warning is logged once per process.
+    as a true positive when that id says "matched": pycocotools for any non-zero id,
+    faster-coco-eval only for a positive one (a signed 64-bit integer), so a box of id 0 is
+    never matched, nor, by faster-coco-eval, one of a negative id or of one past ``2**63 - 1``.
+    They also index the boxes by id, so of two boxes with one id, one is evaluated twice and
+    the other never; and a box without an id, or whose id is no integer (a string, a bool),
+    fails. So unless every id is an integer from 1 to ``2**63 - 1`` and no two are the same,
+    every annotation is renumbered. A whole float id (``3.0``, as pandas writes ids) counts as
+    that integer and is given as one, without a warning; so is a numpy integer. The evaluation
+    does not read annotation ids otherwise, so renumbering changes nothing else. The warning is
+    logged once per process.
     """
-    ids = [ann.get("id") for ann in annotations]
-    zero = sum(1 for i in ids if i is not None and not isinstance(i, bool) and i == 0)
-    missing = ids.count(None)
-    repeated = len(ids) - missing - len({i for i in ids if i is not None})
-    if not (zero or missing or repeated):
+    ids = [_as_annotation_id(ann.get("id", _ABSENT)) for ann in annotations]
+    raw = [ann.get("id", _ABSENT) for ann in annotations]
+    zero = sum(1 for i, r in zip(ids, raw, strict=True) if i is None and _is_zero(r))
+    missing = sum(1 for r in raw if r is _ABSENT or r is None)
+    other = sum(1 for i in ids if i is None) - zero - missing
+    valid = [i for i in ids if i is not None]
+    repeated = len(valid) - len(set(valid))
+    if not (zero or missing or other or repeated):
+        for ann, number in zip(annotations, valid, strict=True):
+            ann["id"] = number  # 3.0 as 3: faster-coco-eval indexes by int
         return
     problems = [
         f"{count} {what}"
         for count, what in (
             (zero, "of id 0 (the libraries' mark for 'no match')"),
             (missing, "without an id"),
+            (other, "of id not a positive integer (below 2**63)"),
             (repeated, "repeating an earlier annotation's id"),
         )
         if count
@@ -131,6 +169,26 @@ def _renumber_annotation_ids(annotations: list[dict], source: str) -> None:
     )
     for number, ann in enumerate(annotations, start=1):
         ann["id"] = number
+
+
+def _as_annotation_id(value: Any) -> int | None:
+    """``value`` as an annotation id both libraries match by, an ``int`` from 1 to
+    ``2**63 - 1`` (from an integer, numpy's too, or a whole float such as ``3.0``), else
+    ``None`` (0, a negative or too large number, a fraction, a bool, a string, ...)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Integral):
+        number = int(value)
+    elif isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
+        number = int(float(value))
+    else:
+        return None
+    return number if 1 <= number <= _MAX_ANNOTATION_ID else None
+
+
+def _is_zero(value: Any) -> bool:
+    """Whether ``value`` is the number 0 (``0``, ``0.0``; not ``False``)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and value == 0
 
 
 def with_int_image_sizes(images: list[dict]) -> list[dict]:

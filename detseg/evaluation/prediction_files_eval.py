@@ -8,7 +8,10 @@ record without ``file_name`` keeps its ``image_id``.
 
 With a VOC metric (``voc07`` / ``voc12``) the VOC mAP at IoU 0.5 leads the report; a
 ground-truth annotation with ``difficult: 1`` or ``iscrowd: 1`` is then a difficult object,
-ignored (:func:`detseg.evaluation.voc_coco.voc_evaluate_coco`).
+ignored by the VOC AP (:func:`detseg.evaluation.voc_coco.voc_evaluate_coco`). The COCO numbers
+are pycocotools' on the file, which reads only ``iscrowd``: one with ``difficult: 1`` and
+``iscrowd: 0`` counts there as an object to find, with a warning
+(:func:`_warn_about_difficult_objects`).
 
 With ``iou_type="segm"`` the masks are scored as well: every record needs a ``segmentation``
 (an RLE, or polygons) and every ground-truth annotation too; a record without a ``bbox`` gets
@@ -19,6 +22,7 @@ the box of its mask, so the box numbers come beside the mask numbers
 from __future__ import annotations
 
 import logging
+import numbers
 import os
 from collections import Counter
 from pathlib import Path
@@ -119,15 +123,16 @@ def evaluate_prediction_files(
     gt, predictions = Path(gt), Path(predictions)
     out = check_output_folder(out if out is not None else predictions.parent / "eval")
     _check_not_overwritten(out, {"ground truth": gt, "predictions": predictions})
-    gt_dict = ground_truth_with_eval_defaults(_read_json(gt, dict, "ground truth"))
+    gt_dict = ground_truth_with_eval_defaults(_read_ground_truth(gt))
     check_ground_truth(gt_dict, str(gt))
     if is_voc_metric(resolved):
         check_difficult_flags(gt_dict["annotations"], str(gt))
     warn_about_ground_truth(gt_dict, str(gt))
     warn_about_category_names(gt_dict, str(gt))
-    records = _read_json(predictions, list, "predictions")
+    _warn_about_difficult_objects(gt_dict, str(gt))
+    records = _read_predictions(predictions)
     if not records:  # AP and AR are 0 where the gt has objects, else n/a
-        zero = ": every AP and AR is 0" if gt_dict["annotations"] else ""
+        zero = ": every AP and AR with ground truth is 0" if gt_dict["annotations"] else ""
         logger.warning("%s holds no detection%s", predictions, zero)
     if images_dir is not None or any(type(r) is dict and "file_name" in r for r in records):
         check_gt_file_names(gt_dict, str(gt))  # images found by file name: each needs one
@@ -193,6 +198,28 @@ def evaluate_prediction_files(
         ),
         keep=[gt, predictions],
     )
+
+
+def _warn_about_difficult_objects(gt_dict: dict, source: str) -> None:
+    """One warning counting the annotations with ``difficult: 1`` (or ``true``) and
+    ``iscrowd: 0``: the VOC AP ignores them, but the COCO numbers, pycocotools' on the file,
+    count them as objects to find (pycocotools reads only ``iscrowd``)."""
+    count = sum(
+        1
+        for ann in gt_dict["annotations"]
+        if isinstance(ann.get("difficult"), numbers.Real)
+        and ann["difficult"] == 1
+        and ann["iscrowd"] == 0
+    )
+    if count:
+        logger.warning(
+            "%s: %d ground-truth annotation(s) have difficult: 1 and iscrowd: 0: the VOC AP "
+            "(metric voc07 or voc12) ignores them, while the COCO numbers count them as objects "
+            "to find (pycocotools reads only iscrowd); set iscrowd: 1 on them to have the COCO "
+            "numbers ignore them too",
+            source,
+            count,
+        )
 
 
 def _check_images_there(gt_dict: dict, images_dir: Path, gt: Path) -> None:
@@ -344,9 +371,57 @@ def _id_order(value: Any) -> tuple[int, Any]:
     return (1, str(value))
 
 
-def _read_json(path: Path, kind: type, what: str) -> Any:
-    """The json value in ``path``, which must be a ``kind``; ``what`` names it in errors."""
-    value = read_json(path, what)
-    if not isinstance(value, kind):
-        raise ValueError(f"{what} {path} must hold a json {kind.__name__}")
-    return value
+#: What a predictions file holds, for the errors about one of another shape.
+_RECORDS_FORMAT = '[{"image_id", "category_id", "bbox", "score"}, ...]'
+_SWAPPED = "are the ground truth and the predictions swapped (--gt and --pred)?"
+
+
+def _read_ground_truth(path: Path) -> dict:
+    """The COCO ground truth in ``path``: a json object.
+
+    Raises:
+        ValueError: the file holds another json value; for a list (what a predictions file
+            holds), asking whether the two files are swapped.
+    """
+    value = read_json(path, "ground truth")
+    if isinstance(value, dict):
+        return value
+    expected = '{"images": [...], "annotations": [...], "categories": [...]}'
+    swapped = f"; a list is what a predictions file holds: {_SWAPPED}"
+    raise ValueError(
+        f"ground truth {path} holds a json {_json_type(value)}, not an object: expected a "
+        f"COCO ground truth {expected}" + (swapped if isinstance(value, list) else "")
+    )
+
+
+def _read_predictions(path: Path) -> list:
+    """The records in the predictions file ``path``: a json list.
+
+    Raises:
+        ValueError: the file holds another json value, naming the expected format; for an
+            object with ``annotations`` or ``images`` (a COCO ground truth's keys), asking
+            whether the two files are swapped.
+    """
+    value = read_json(path, "predictions")
+    if isinstance(value, list):
+        return value
+    message = (
+        f"predictions {path} holds a json {_json_type(value)}, not a list: expected the COCO "
+        f"results format, a list of detection records {_RECORDS_FORMAT}"
+    )
+    if isinstance(value, dict) and {"annotations", "images"} & value.keys():
+        keys = " and ".join(repr(k) for k in ("images", "annotations") if k in value)
+        message += f"; it has {keys}, as a COCO ground truth has: {_SWAPPED}"
+    raise ValueError(message)
+
+
+def _json_type(value: Any) -> str:
+    """The json name of ``value``'s type: object, list, string, number, boolean or null."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    names: dict[type, str] = {dict: "object", list: "list", str: "string"}
+    return names.get(type(value), type(value).__name__)

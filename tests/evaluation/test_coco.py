@@ -168,7 +168,7 @@ def test_bad_inputs_raise() -> None:
     with pytest.raises(ValueError, match="segmentation"):
         coco_evaluate(_gt(), _perfect(), iou_type="segm")
     gt = _gt()
-    del gt["annotations"][0]["area"]
+    gt["annotations"][0]["area"] = "large"  # a missing area is filled, a bad one refused
     with pytest.raises(ValueError, match="area"):
         coco_evaluate(gt, _perfect())
     with pytest.raises(ValueError, match="categories"):

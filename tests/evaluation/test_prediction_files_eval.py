@@ -123,7 +123,7 @@ def test_missing_and_malformed_inputs(tmp_path):
     gt, pred, _ = write_inputs(tmp_path, [])
     with pytest.raises(FileNotFoundError, match="is not a file"):
         evaluate_prediction_files(tmp_path / "missing.json", pred)
-    with pytest.raises(ValueError, match="must hold a json list"):
+    with pytest.raises(ValueError, match="holds a json object, not a list"):
         evaluate_prediction_files(gt, gt)
     with pytest.raises(FileNotFoundError) as caught:
         evaluate_prediction_files(gt, pred, images_dir=tmp_path / "nowhere")
