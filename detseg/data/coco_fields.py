@@ -10,6 +10,7 @@ evaluation report and the dataset converter all read these fields the same way.
 from __future__ import annotations
 
 import json
+import numbers
 from pathlib import Path, PureWindowsPath
 from typing import Any
 
@@ -57,8 +58,13 @@ def coco_box_xyxy(bbox: Any) -> list[float]:
 
 
 def is_number(value: Any) -> bool:
-    """A JSON number (``true`` / ``false`` are not)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A JSON number (``true`` / ``false`` are not), or a numpy scalar such as ``np.int64``
+    that a ground truth built in Python may hold. A plain ``int`` or ``float`` is answered
+    before the ``numbers.Real`` lookup, which is slow over a large json."""
+    kind = type(value)
+    if kind is int or kind is float:
+        return True
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def short_json(value: Any) -> str:

@@ -102,9 +102,9 @@ def _check_gt_annotation(ann: Any, index: int, source: str) -> None:
 def _is_number(value: Any) -> bool:
     """A finite real number: a Python int or float or a numpy scalar such as ``np.int64`` or
     ``np.float32``, which pycocotools and faster-coco-eval read like the Python ones (not a
-    bool, not a string). Stricter and wider than :func:`detseg.data.coco_fields.is_number`
-    (which the json readers use, where NaN boxes are dropped later): predictions handed in
-    from Python may hold numpy scalars, and a NaN or infinite one is rejected here.
+    bool, not a string). Stricter than :func:`detseg.data.coco_fields.is_number`
+    (which the json readers use, where NaN boxes are dropped later): a NaN or infinite number
+    is rejected here.
 
     A plain ``int`` or ``float`` (what json gives) is answered before the ``numbers.Real``
     check, whose abstract-class lookup took most of the time of checking 500,000 records."""

@@ -65,3 +65,16 @@ def test_a_mask_gt_without_area_gets_the_mask_pixel_count():
     ]
     (ann,) = load_coco_gt(gt)["annotations"]
     assert ann["iscrowd"] == 0 and 180 < ann["area"] < 240  # the triangle, not the box's 400
+
+
+def test_numpy_box_values_give_the_box_area():
+    """A ground truth built in Python may hold numpy scalars: the box's area is still its
+    ``w * h`` (it was NaN, and refused as "area nan")."""
+    numpy_boxes = copy.deepcopy(GT)
+    for ann in numpy_boxes["annotations"]:
+        ann["bbox"] = [np.int64(v) if float(v).is_integer() else np.float32(v) for v in ann["bbox"]]
+    filled = load_coco_gt(numpy_boxes)
+    expected = load_coco_gt(_filled_by_hand())
+    assert [a["area"] for a in filled["annotations"]] == pytest.approx(
+        [a["area"] for a in expected["annotations"]]
+    )
