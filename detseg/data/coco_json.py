@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import numbers
 import os
 from collections import defaultdict
 from collections.abc import Callable
@@ -209,18 +210,40 @@ def _check_unique_ids(
 
 def misnumbered_annotations(annotations: list[dict]) -> list[str]:
     """The annotations whose ``id`` the COCO evaluation libraries cannot index them by, as
-    ``"annotations[i] (id X)"``: an id of 0 (their mark for 'no match'), none, or the id of an
-    earlier annotation. The evaluation renumbers such a ground truth 1..N with a warning
-    (:mod:`detseg.evaluation.coco_ground_truth`); ``tools/check_data.py`` names them first."""
-    seen: set[Any] = set()
+    ``"annotations[i] (id X)"``: an id that is not an integer from 1 to ``2**63 - 1``
+    (:func:`annotation_id_number`: 0, their mark for 'no match', a negative id, a string, a
+    bool, none), or the id of an earlier annotation. The evaluation renumbers such a ground
+    truth 1..N with a warning (:mod:`detseg.evaluation.coco_ground_truth`);
+    ``tools/check_data.py`` names them first."""
+    seen: set[int] = set()
     found = []
     for i, ann in enumerate(annotations):
-        ann_id = ann.get("id")
-        key = ann_id if isinstance(ann_id, (int, float, str)) else _json(ann_id)
-        if ann_id is None or (ann_id == 0 and not isinstance(ann_id, bool)) or key in seen:
-            found.append(f"annotations[{i}] (id {_json(ann_id)})")
-        seen.add(key)
+        number = annotation_id_number(ann.get("id"))
+        if number is None or number in seen:
+            found.append(f"annotations[{i}] (id {_json(ann.get('id'))})")
+        if number is not None:
+            seen.add(number)
     return found
+
+
+#: The largest annotation id both COCO evaluation libraries match by: faster-coco-eval keeps
+#: ids as signed 64-bit integers and counts a match only for an id > 0.
+MAX_ANNOTATION_ID = 2**63 - 1
+
+
+def annotation_id_number(value: Any) -> int | None:
+    """``value`` as an annotation id both COCO evaluation libraries match by, an ``int`` from
+    1 to ``2**63 - 1`` (from an integer, numpy's too, or a whole float such as ``3.0``), else
+    ``None`` (0, a negative or too large number, a fraction, a bool, a string, ...)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Integral):
+        number = int(value)
+    elif isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
+        number = int(float(value))
+    else:
+        return None
+    return number if 1 <= number <= MAX_ANNOTATION_ID else None
 
 
 def check_unique_names(

@@ -182,17 +182,19 @@ def _unread_image_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
 
 
 def _misnumbered_findings(split: str, s: Mapping[str, Any]) -> list[Finding]:
-    """COCO annotations with an id of 0, none, or an earlier annotation's: the evaluation
-    libraries index the ground truth by id, so the evaluation renumbers it."""
+    """COCO annotations with an id of 0, none, one that is not a positive integer, or an
+    earlier annotation's: the evaluation libraries index the ground truth by id, so the
+    evaluation renumbers it."""
     return counted_warning(
         split,
         s,
         "misnumbered_annotations",
         "misnumbered_annotation_examples",
         lambda n: (
-            f"{plural(n, 'annotation')} with an id of 0, no id, or the id of an earlier "
-            "annotation: evaluation indexes the ground truth by id, so it renumbers the "
-            "annotations 1..N (with a warning); give every annotation a unique id from 1"
+            f"{plural(n, 'annotation')} with an id of 0, no id, an id that is not a positive "
+            "integer, or the id of an earlier annotation: evaluation indexes the ground truth "
+            "by id, so it renumbers the annotations 1..N (with a warning); give every "
+            "annotation a unique id from 1"
         ),
     )
 

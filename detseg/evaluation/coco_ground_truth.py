@@ -12,12 +12,12 @@ truth at every validation.
 from __future__ import annotations
 
 import logging
-import math
 import numbers
 import os
 from typing import Any
 
 from detseg.data.coco_eval_defaults import ground_truth_with_eval_defaults
+from detseg.data.coco_json import annotation_id_number
 from detseg.data.json_files import read_json
 from detseg.evaluation.coco_checks import check_ground_truth
 from detseg.evaluation.coco_mask_compression import empty_rle
@@ -117,11 +117,6 @@ def _warn_about_unmatchable_boxes(gt: dict, source: str) -> None:
         )
 
 
-#: The largest annotation id both libraries match by: faster-coco-eval keeps ids as signed
-#: 64-bit integers and counts a match only for an id > 0.
-_MAX_ANNOTATION_ID = 2**63 - 1
-
-
 def _renumber_annotation_ids(annotations: list[dict], source: str) -> None:
     """Give the annotations ids ``1..N`` (in place) when their own ids would mislead the
     libraries, with one warning naming ``source``.
@@ -138,7 +133,7 @@ def _renumber_annotation_ids(annotations: list[dict], source: str) -> None:
     does not read annotation ids otherwise, so renumbering changes nothing else. The warning is
     logged once per process.
     """
-    ids = [_as_annotation_id(ann.get("id", _ABSENT)) for ann in annotations]
+    ids = [annotation_id_number(ann.get("id", _ABSENT)) for ann in annotations]
     raw = [ann.get("id", _ABSENT) for ann in annotations]
     zero = sum(1 for i, r in zip(ids, raw, strict=True) if i is None and _is_zero(r))
     missing = sum(1 for r in raw if r is _ABSENT or r is None)
@@ -169,21 +164,6 @@ def _renumber_annotation_ids(annotations: list[dict], source: str) -> None:
     )
     for number, ann in enumerate(annotations, start=1):
         ann["id"] = number
-
-
-def _as_annotation_id(value: Any) -> int | None:
-    """``value`` as an annotation id both libraries match by, an ``int`` from 1 to
-    ``2**63 - 1`` (from an integer, numpy's too, or a whole float such as ``3.0``), else
-    ``None`` (0, a negative or too large number, a fraction, a bool, a string, ...)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, numbers.Integral):
-        number = int(value)
-    elif isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
-        number = int(float(value))
-    else:
-        return None
-    return number if 1 <= number <= _MAX_ANNOTATION_ID else None
 
 
 def _is_zero(value: Any) -> bool:
