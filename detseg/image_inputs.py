@@ -59,7 +59,8 @@ def expand_inputs(
     that earlier runs wrote beside their input images, as the :data:`OUTPUTS_LIST` of the
     folder scanned (or the pattern's leading folder) or of ``out`` lists them
     (:func:`listed_outputs`), with one info line counting them. A file named as it is is
-    kept.
+    kept. A blank name (``""``, ``" "``: :func:`is_blank`) names nothing (not the current
+    folder, which ``Path("")`` is): it is among the inputs matching none.
     """
     paths: list[Path] = []
     missing: list[str] = []
@@ -67,6 +68,9 @@ def expand_inputs(
     lists: dict[Path, set[Path]] = {}  # the OUTPUTS_LIST of each folder read once
     earlier = 0
     for item in inputs:
+        if is_blank(item):
+            missing.append(item)
+            continue
         path = Path(item).expanduser()
         if path.is_dir():
             found = folder_images(path)
@@ -104,6 +108,18 @@ def expand_inputs(
             OUTPUTS_LIST,
         )
     return paths, missing
+
+
+def is_blank(name: object) -> bool:
+    """``name`` is a string that is empty or whitespace only: no path, though ``Path("")`` is
+    the current folder (whose images it would otherwise give)."""
+    return isinstance(name, str) and not name.strip()
+
+
+def blank_path_message(name: str, kinds: str = "an image file, a folder or a glob pattern") -> str:
+    """The one line refusing the blank path ``name`` (:func:`is_blank`), saying to give one
+    of ``kinds`` instead."""
+    return f"an empty path {name!r}; give {kinds}"
 
 
 def listed_outputs(out: Path) -> set[Path]:

@@ -23,7 +23,7 @@ from detseg.api.video_names import (
     videos_in_folder,
 )
 from detseg.data.image_io import IMAGE_SUFFIXES
-from detseg.image_inputs import expand_inputs
+from detseg.image_inputs import blank_path_message, expand_inputs, is_blank
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +94,8 @@ def _log_skipped(earlier: set[Path], out: Path | None) -> None:
 
 def missing_input_message(item: str) -> str:
     """Why the command-line input ``item`` gave no image or video, and what to give instead."""
+    if is_blank(item):  # not the current folder
+        return blank_path_message(item, "an image or video file, a folder or a glob pattern")
     folder = Path(item).expanduser()  # "~/photos": under the home folder
     if folder.is_dir():
         suffixes = " ".join(sorted(IMAGE_SUFFIXES))

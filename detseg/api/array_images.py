@@ -37,32 +37,32 @@ _FLOAT_TOLERANCE = 1e-3
 
 def from_array(array: np.ndarray, bgr: bool, where: str) -> torch.Tensor:
     """``Float32[3, H, W]`` RGB in ``[0, 1]`` of an ``[H, W, 3]`` array (``[H, W]`` /
-    ``[H, W, 1]`` gray and ``[H, W, 4]`` RGBA first made ``[H, W, 3]``: :func:`_three_channels`)."""
+    ``[H, W, 1]`` gray and ``[H, W, 4]`` RGBA first made ``[H, W, 3]``: :func:`_three_channels`).
+    The messages name the shape given, as :func:`from_tensor`'s do."""
+    shape = array.shape
     if array.ndim == 2:
         array = array[:, :, None]
     if array.ndim != 3 or array.shape[2] not in CHANNELS:
         hint = ""
-        if array.ndim == 3 and array.shape[0] in CHANNELS:
+        if array.ndim == 3 and _channels_like(shape, 0):
             hint = " (channels first? numpy images are [H, W, 3]; use a tensor for [3, H, W])"
-        elif array.ndim == 4 and array.shape[1] in CHANNELS:
+        elif array.ndim == 4 and _channels_like(shape[1:], 0):
             hint = (
                 " (a channels-first batch? numpy batches are [B, H, W, 3]: use "
                 "array.transpose(0, 2, 3, 1), or a tensor for [B, 3, H, W])"
             )
-        raise ValueError(
-            f"{where}numpy image of shape {array.shape} is not [H, W, 3]{hint}; {ACCEPTED}"
-        )
+        raise ValueError(f"{where}numpy image of shape {shape} is not [H, W, 3]{hint}; {ACCEPTED}")
     array = _three_channels(array, channel_axis=2)
     if not array.dtype.isnative:  # big-endian data (e.g. from FITS files): torch needs native
         array = array.astype(array.dtype.newbyteorder("="))
     if array.dtype.kind == "f" and array.dtype.itemsize > 8:  # long double: torch has none
         array = array.astype(np.float64)
-    _check_dtype(array, np.issubdtype(array.dtype, np.floating), array.shape, where)
-    _check_size(array.shape[0], array.shape[1], "numpy image", array.shape, where)
+    _check_dtype(array, np.issubdtype(array.dtype, np.floating), shape, where)
+    _check_size(shape[0], shape[1], "numpy image", shape, where)
     if bgr:
         array = array[:, :, ::-1]
     tensor = torch.from_numpy(np.ascontiguousarray(array).transpose(2, 0, 1).copy())
-    return _to_unit_float(tensor, where, array.shape)
+    return _to_unit_float(tensor, where, shape)
 
 
 def from_tensor(tensor: torch.Tensor, bgr: bool, where: str) -> torch.Tensor:
@@ -72,9 +72,9 @@ def from_tensor(tensor: torch.Tensor, bgr: bool, where: str) -> torch.Tensor:
     shape = tuple(tensor.shape)
     if tensor.ndim != 3 or tensor.shape[0] not in CHANNELS:
         hint = ""
-        if tensor.ndim == 3 and tensor.shape[2] in CHANNELS:
+        if tensor.ndim == 3 and _channels_like(shape, 2):
             hint = " (channels last? tensors are [3, H, W]: use image.permute(2, 0, 1))"
-        elif tensor.ndim == 4 and tensor.shape[3] in CHANNELS:
+        elif tensor.ndim == 4 and _channels_like(shape[1:], 2):
             hint = (
                 " (a channels-last batch? tensor batches are [B, 3, H, W]: use "
                 "images.permute(0, 3, 1, 2))"
@@ -87,6 +87,14 @@ def from_tensor(tensor: torch.Tensor, bgr: bool, where: str) -> torch.Tensor:
     if bgr:
         tensor = tensor.flip(0)
     return _to_unit_float(tensor.detach(), where, shape)
+
+
+def _channels_like(shape: Sequence[int], axis: int) -> bool:
+    """The ``axis`` of the image ``shape`` (3 dimensions) plausibly holds its channels: 1, 3 or
+    4 of them, fewer than each other dimension (``(3, 48, 64)``, not ``(4, 4, 2)``), so that a
+    channels-first or -last hint is given only where it is likely to be the fix."""
+    others = [size for i, size in enumerate(shape) if i != axis]
+    return shape[axis] in CHANNELS and all(shape[axis] < size for size in others)
 
 
 def refuse_nested(tensor: torch.Tensor, where: str) -> None:

@@ -56,7 +56,13 @@ from detseg.api.video_names import (
 )
 from detseg.api.video_streams import STREAM_TIMEOUT
 from detseg.data.image_io import IMAGE_SUFFIXES
-from detseg.image_inputs import folder_images, is_glob_pattern, pattern_files
+from detseg.image_inputs import (
+    blank_path_message,
+    folder_images,
+    is_blank,
+    is_glob_pattern,
+    pattern_files,
+)
 
 if TYPE_CHECKING:
     from detseg.api.predictor import Predictor, Result
@@ -106,7 +112,7 @@ def is_video_stream(source: Any) -> bool:
     Everything else is images (and the video files of a list or a glob pattern)."""
     if isinstance(source, (VideoSource, int)):  # a bool too: VideoSource refuses it
         return True
-    if not isinstance(source, (str, os.PathLike)):
+    if not isinstance(source, (str, os.PathLike)) or is_blank(source):
         return False
     if is_url(source) or is_camera(source):
         return True
@@ -160,15 +166,23 @@ def _pending(source: Any, bgr: bool) -> Iterable[_Pending]:
 
 
 def _iterator_items(source: Iterator[Any], bgr: bool) -> Iterator[_Pending]:
-    for i, item in enumerate(source):
-        yield from _item(item, bgr, f"item {i} of the input iterator: ", f"item {i} of the inputs")
+    for i, item in enumerate(source):  # checked when reached, after the results before it
+        where, position = f"item {i} of the input iterator: ", f"item {i} of the inputs"
+        yield from _item(item, bgr, where, position, caller="stream-reached")
 
 
-def _item(x: Any, bgr: bool, where: str, position: str) -> Iterable[_Pending]:
+def _item(
+    x: Any, bgr: bool, where: str, position: str, caller: str = "stream"
+) -> Iterable[_Pending]:
     """The images and videos of one input: files checked (and patterns, folders expanded)
-    now, arrays, tensors and PIL images converted as they are reached."""
+    now, arrays, tensors and PIL images converted as they are reached; ``caller`` says when
+    the files are checked, for a read error among many inputs (``"stream"``: at the call,
+    ``"stream-reached"``: an iterator's item, when it is reached)."""
     if isinstance(x, (list, tuple)):
         raise ValueError(f"{where}a list inside the input list; {ACCEPTED}")
+    if is_blank(x):  # "": not the current folder, which Path("") is
+        kinds = "an image or video file, a folder or a glob pattern"
+        raise ValueError(f"{where}{blank_path_message(x, kinds)}")
     if isinstance(x, VideoSource):
         raise ValueError(
             f"{where}an open VideoSource among other inputs; give its file's path in the list "
@@ -187,10 +201,10 @@ def _item(x: Any, bgr: bool, where: str, position: str) -> Iterable[_Pending]:
             )
         return [video_file(x)]  # FileNotFoundError (VideoSource's) now; opened when reached
     if isinstance(x, (str, os.PathLike)) and Path(x).expanduser().is_dir():
-        return _folder_images(Path(x).expanduser(), where)
+        return _folder_images(Path(x).expanduser(), where, caller)
     if isinstance(x, (str, os.PathLike)) and is_glob_pattern(str(os.fspath(x))):
-        return _pattern_files(str(os.fspath(x)), where)
-    return one_input(x, bgr, where, position, caller="stream")[0]
+        return _pattern_files(str(os.fspath(x)), where, caller)
+    return one_input(x, bgr, where, position, caller)[0]
 
 
 def _converted(x: Any, bgr: bool, where: str) -> Iterator[PendingImage]:
@@ -206,7 +220,7 @@ def _converted(x: Any, bgr: bool, where: str) -> Iterator[PendingImage]:
         yield from one_input(x, bgr, where, "", caller="stream")[0]
 
 
-def _folder_images(folder: Path, where: str) -> list[PendingImage]:
+def _folder_images(folder: Path, where: str, caller: str = "stream") -> list[PendingImage]:
     """The image files of ``folder`` (suffix of :data:`~detseg.data.image_io.IMAGE_SUFFIXES`),
     sorted, without its subfolders, as ``tools/infer.py`` scans a folder; each checked as
     ``predict`` checks a pattern's files (it exists, is readable, is not empty).
@@ -245,11 +259,11 @@ def _folder_images(folder: Path, where: str) -> list[PendingImage]:
     images: list[PendingImage] = []
     for i, path in enumerate(files):
         position = f"{where}file {i} of the {len(files)} images in folder {folder}"
-        images.extend(one_input(path, False, "", position, caller="stream")[0])
+        images.extend(one_input(path, False, "", position, caller)[0])
     return images
 
 
-def _pattern_files(pattern: str, where: str) -> list[_Pending]:
+def _pattern_files(pattern: str, where: str, caller: str = "stream") -> list[_Pending]:
     """The image and video files among the files of the glob ``pattern``
     (:func:`~detseg.image_inputs.pattern_files`, as ``tools/infer.py`` expands one: a leading
     ``~``, ``**`` for any depth of subfolders, ``shots [1]/*.jpg`` in the folder ``shots [1]``;
@@ -276,5 +290,5 @@ def _pattern_files(pattern: str, where: str) -> list[_Pending]:
             items.append(video_file(path))
         else:
             position = f"{where}file {i} of the {len(media)} matching {pattern}"
-            items.extend(one_input(path, False, "", position, caller="stream")[0])
+            items.extend(one_input(path, False, "", position, caller)[0])
     return items

@@ -61,8 +61,20 @@ from detseg.api.video_names import (
     named_videos,
     videos_in_folder,
 )
-from detseg.data.image_io import IMAGE_SUFFIXES, ImageNotFoundError, ImageReadError, read_image
-from detseg.image_inputs import folder_images, is_glob_pattern, pattern_files
+from detseg.data.image_io import (
+    IMAGE_SUFFIXES,
+    ImageNotFoundError,
+    ImageReadError,
+    other_suffix_names,
+    read_image,
+)
+from detseg.image_inputs import (
+    blank_path_message,
+    folder_images,
+    is_blank,
+    is_glob_pattern,
+    pattern_files,
+)
 
 __all__ = [
     "ACCEPTED",
@@ -97,8 +109,10 @@ class ImageFile:
         path: the file, checked to exist and to be a readable, non-empty file.
         position: where it is among the inputs (``"item 3 of the 10 inputs"``, ``"file 2 of
             the 5 matching photos/*.jpg"``), named by a read error; ``""`` for a single path.
-        caller: ``"predict"`` or ``"stream"``, whose behaviour on an unreadable file a read
-            error among many inputs describes.
+        caller: ``"predict"``, ``"stream"`` (checked at the call) or ``"stream-reached"`` (an
+            iterator's item, checked when reached), whose behaviour on an unreadable file a
+            read error among many inputs describes (a decoding error: the stream's, when its
+            batch comes).
     """
 
     path: Path
@@ -116,7 +130,8 @@ class ImageFile:
         except ImageReadError as exc:
             if not self.position:
                 raise
-            raise _named_in_list(exc, self.position, self.caller) from exc
+            caller = "stream-reached" if self.caller == "stream" else self.caller
+            raise _named_in_list(exc, self.position, caller) from exc
 
 
 #: An input of :func:`pending_images`: decoded (arrays, tensors, PIL images) or to be read.
@@ -199,13 +214,18 @@ def _checked_file(path: Path, position: str, caller: str = "predict") -> ImageFi
     """``path`` to read later, refused now, as reading it would refuse it, when it is missing,
     cannot be read or is empty (:class:`~detseg.data.image_io.ImageNotFoundError` /
     ``ImageReadError``, naming ``position`` if any): a ``stat`` each, so a typo in the last of
-    many paths is found before the first image is decoded."""
+    many paths is found before the first image is decoded. A missing file's message ends in
+    what to do, as a missing video's and the command line's do: the image of its stem with
+    another suffix that is there (``a.jpg is there: fix the name``), else ``check the path``."""
     problem: ImageReadError | None = None
     try:
         size = path.stat().st_size
+    except FileNotFoundError as exc:
+        others = other_suffix_names(path)
+        advice = f"{', '.join(others)} is there: fix the name" if others else "check the path"
+        problem = ImageNotFoundError(path, f"FileNotFoundError: {exc.strerror or exc}; {advice}")
     except OSError as exc:
-        kind = ImageNotFoundError if isinstance(exc, FileNotFoundError) else ImageReadError
-        problem = kind(path, f"{type(exc).__name__}: {exc.strerror or exc}")
+        problem = ImageReadError(path, f"{type(exc).__name__}: {exc.strerror or exc}")
     else:
         if not os.access(path, os.R_OK):
             problem = ImageReadError(path, "PermissionError: Permission denied")
@@ -223,8 +243,10 @@ def one_input(
 ) -> tuple[list[PendingImage], bool]:
     """The images of one input of a list (or the input) and whether it is one image:
     ``where`` starts the messages about its pixels, ``position`` names a path among the inputs
-    when it cannot be read, ``caller`` (``"predict"``, ``"stream"``) says what such a read
-    error stops."""
+    when it cannot be read, ``caller`` (``"predict"``, ``"stream"``, ``"stream-reached"``:
+    :class:`ImageFile`) says what such a read error stops."""
+    if is_blank(x):  # "": not the current folder, which Path("") is
+        raise ValueError(f"{where}{blank_path_message(x)}")
     _refuse_video_source(x, where)
     if isinstance(x, (str, os.PathLike)) and is_glob_pattern(str(os.fspath(x))):
         return _pattern_images(str(os.fspath(x)), where, caller), False
@@ -287,11 +309,27 @@ def _folder_hint(name: Any, folder: Path) -> str:
     )
 
 
-#: What ``predict`` and ``stream`` do when one of many images cannot be read.
+#: What ``predict`` and ``stream`` do when one of many images cannot be read: ``"stream"``
+#: for a file checked at the call, before the stream's first result; ``"stream-reached"`` for
+#: one read (or, an iterator's item, checked) when its batch comes.
 _STOPS = {
     "predict": "predict returns no result when one of its images cannot be read",
-    "stream": "stream stops at an image that cannot be read (after the results before it)",
+    "stream": (
+        "stream checks the files it is given before its first result and gives no result when "
+        "one cannot be read"
+    ),
+    "stream-reached": "stream stops at an image that cannot be read (after the results before it)",
 }
+
+
+#: The code that predicts on the readable files of ``paths`` (a list of image paths), the
+#: unreadable ones appended to the list ``failed`` (their errors logged), as a read error among
+#: many inputs advises it.
+_SKIPPING = (
+    "predictor.predict_images(InputImage(image, path) for path, image in read_images(paths, "
+    "failed)) (InputImage from detseg.api, read_images from detseg.image_inputs; paths: your "
+    "image paths; failed: a list that gets the unreadable ones)"
+)
 
 
 def _named_in_list(exc: ImageReadError, position: str, caller: str = "predict") -> ImageReadError:
@@ -299,9 +337,8 @@ def _named_in_list(exc: ImageReadError, position: str, caller: str = "predict") 
     with its ``position`` among many inputs and what to do when some files are unreadable."""
     error = type(exc)(exc.path, "")
     error.args = (
-        f"{position}: {exc}; {_STOPS[caller]}: remove the file, or use detseg-infer "
-        "(tools/infer.py) or predictor.predict_images on detseg.image_inputs.read_images, which "
-        "skip unreadable files and carry on",
+        f"{position}: {exc}; {_STOPS[caller]}: remove the file, or skip unreadable files and "
+        f"carry on with detseg-infer (tools/infer.py) or with {_SKIPPING}",
     )
     return error
 

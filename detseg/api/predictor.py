@@ -32,7 +32,6 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, overload
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -59,6 +58,7 @@ from detseg.engine.checkpointing import (
 )
 from detseg.engine.checkpointing.launch_folder import checkpoint_config
 from detseg.engine.runtime import resolve_device
+from detseg.engine.runtime.device import check_device_type
 from detseg.run_folders import run_checkpoint
 from detseg.segmentation.inference import SegmentationInference
 
@@ -101,7 +101,9 @@ def load(
             empty, text or unreadable file, a folder without ``best.pt`` or ``last.pt``, or
             weights that do not fit; the message names the path and what to give.
         ConfigError: a bad override.
-        TypeError: ``checkpoint`` is no path (a model, a state dict, ``None`` ...).
+        TypeError: ``checkpoint`` is no path (a model, a state dict, ``None`` ...);
+            ``device`` is no ``str``, ``int`` or ``torch.device`` (``None``, a list ...),
+            refused before the checkpoint is read.
         ValueError: an unknown or unavailable device.
     """
     if not isinstance(checkpoint, (str, os.PathLike)):
@@ -109,6 +111,7 @@ def load(
             f"detseg.load takes the path of a checkpoint, got a {type(checkpoint).__module__}."
             f"{type(checkpoint).__name__}; give {LOADABLE}"
         )
+    check_device_type(device)  # None, a list ...: before the checkpoint is read
     path = Path(checkpoint).expanduser()  # "~/runs/x/best.pt": under the home folder
     if path.suffix.lower() in (*IMAGE_SUFFIXES, *VIDEO_SUFFIXES):
         kind = "an image" if path.suffix.lower() in IMAGE_SUFFIXES else "a video"
@@ -221,17 +224,6 @@ class Predictor:
         mask_probabilities: bool = True,
         classes: Sequence[str | int] | None = None,
     ) -> list[Result]: ...
-
-    @overload
-    def predict(
-        self,
-        x: str | os.PathLike | np.ndarray,
-        score_thr: float | None = None,
-        bgr: bool = False,
-        batch_size: int = 8,
-        mask_probabilities: bool = True,
-        classes: Sequence[str | int] | None = None,
-    ) -> Result: ...
 
     @overload
     def predict(

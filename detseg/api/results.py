@@ -177,10 +177,11 @@ class DetectionResult:
 
         Raises:
             ValueError: ``image_id`` is no whole number, ``category_ids`` is no list of whole
-                numbers, or a label outside ``1..len(category_ids)``.
+                numbers or has another length than :attr:`classes` (one id per class), or a
+                label outside ``1..len(category_ids)``.
         """
         image_id = _coco_image_id(image_id, self.index)
-        ids = whole_ids(category_ids) if category_ids is not None else self.category_ids
+        ids = self.category_ids if category_ids is None else _given_ids(category_ids, self.classes)
         prediction = {"boxes": self.boxes, "scores": self.scores, "labels": self.labels}
         if self.masks is not None:
             prediction["masks"] = self.masks
@@ -264,10 +265,11 @@ class SegmentationResult:
 
         Args:
             alpha: opacity of the class colours.
-            legend: add a panel on the right naming the classes present (the image is then
-                wider than the input); ``"all"``: naming every class, the absent ones in
-                grey (a panel of one size for every image of one size: video frames);
-                ``False``: ``[H, W, 3]`` like the input.
+            legend: add a panel on the right naming the classes present: the picture is then
+                wider than the input, and at least as tall as the legend (an image shorter
+                than the legend is padded with black below it); ``"all"``: naming every
+                class, the absent ones in grey (a panel of one size for every image of one
+                size: video frames); ``False``: ``[H, W, 3]`` like the input.
 
         Raises:
             ValueError: a ``legend`` other than ``True``, ``False`` or ``"all"``.
@@ -328,10 +330,11 @@ class SegmentationResult:
 
         Raises:
             ValueError: ``image_id`` is no whole number, ``category_ids`` is no list of whole
-                numbers, or a class index outside ``0..len(category_ids)``.
+                numbers or has another length than :attr:`classes` (one id per class), or a
+                class index outside ``0..len(category_ids)``.
         """
         image_id = _coco_image_id(image_id, self.index)
-        ids = whole_ids(category_ids) if category_ids is not None else self.category_ids
+        ids = self.category_ids if category_ids is None else _given_ids(category_ids, self.classes)
         present = [k for k in self.mask.unique().tolist() if k != 0]
         if ids is not None:
             bad = [k for k in present if not 1 <= k <= len(ids)]
@@ -385,6 +388,23 @@ def _detection_index(index: Any) -> bool:
     if isinstance(index, torch.Tensor):
         return not (index.is_floating_point() or index.is_complex())
     return not isinstance(index, (str, bytes, float, np.floating, np.ndarray, dict, set))
+
+
+def _given_ids(category_ids: Sequence[int], classes: Sequence[str]) -> list[int]:
+    """The ``category_ids`` given to ``to_coco`` as a list of ``int``
+    (:func:`~detseg.argument_checks.whole_ids`), one per class of ``classes``.
+
+    Raises:
+        ValueError: ``category_ids`` is no list of whole numbers, or has another length than
+            ``classes``.
+    """
+    ids = whole_ids(category_ids) or []
+    if len(ids) != len(classes):
+        raise ValueError(
+            f"category_ids has {len(ids)} id{'' if len(ids) == 1 else 's'} for the model's "
+            f"{len(classes)} class{'' if len(classes) == 1 else 'es'}; give one per class"
+        )
+    return ids
 
 
 def _coco_image_id(image_id: Any, index: int | None) -> int:

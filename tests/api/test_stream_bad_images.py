@@ -38,7 +38,8 @@ def test_a_missing_file_is_named_before_the_first_result(detector, photos):
     message = r"^item 2 of the 3 inputs: cannot read image .*gone\.png"
     with pytest.raises(ImageNotFoundError, match=message):
         detector.predict(files)
-    with pytest.raises(ImageNotFoundError, match=message + r".*; stream stops at an image"):
+    at_call = r".*; stream checks the files it is given before its first result and gives no"
+    with pytest.raises(ImageNotFoundError, match=message + at_call):
         detector.stream(files)  # at the call, nothing iterated yet
     with pytest.raises(ImageNotFoundError, match=r"cannot read image .*gone\.png"):
         detector.stream(photos / "gone.png")

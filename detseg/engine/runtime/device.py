@@ -22,18 +22,31 @@ AmpMode = Literal["none", "bf16", "fp16"]
 _AMP_MODES: dict[str, AmpMode] = {"none": "none", "bf16": "bf16", "fp16": "fp16"}
 
 
-def resolve_device(name: str) -> torch.device:
+def check_device_type(name: object) -> None:
+    """Refuse a device that is no ``str``, ``int`` (a GPU index) or ``torch.device`` (``None``,
+    a list, a bool) in one line, before ``torch.device`` answers with its overload list.
+
+    Raises:
+        TypeError: ``name`` of another type.
+    """
+    if isinstance(name, bool) or not isinstance(name, (str, int, torch.device)):
+        raise TypeError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {name!r}")
+
+
+def resolve_device(name: str | int | torch.device) -> torch.device:
     """``"auto"`` -> CUDA when available, else CPU; other names go to ``torch.device``.
 
     A device that this PyTorch build or this machine cannot run on is refused here, with a
     message saying what to use instead, rather than failing later on the first tensor.
 
     Raises:
+        TypeError: ``name`` is no ``str``, ``int`` or ``torch.device`` (:func:`check_device_type`).
         ValueError: unknown device string, or a device that is not available: CUDA without a
             GPU, a GPU index past the visible ones, MPS without MPS support, the ``meta``
             device (shapes without data: a model moves there, and then nothing runs), any
             other type this PyTorch cannot allocate a tensor on.
     """
+    check_device_type(name)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
