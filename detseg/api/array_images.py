@@ -214,9 +214,10 @@ def _to_unit_float(tensor: torch.Tensor, where: str, shape: Sequence[int]) -> to
         tensor = tensor.double()
     finite = torch.isfinite(tensor)  # before the cast: a float64 1e300 is finite, not inf
     if not bool(finite.all()):
-        bad = int(finite.numel() - finite.sum())
+        bad = int((~finite).any(dim=0).sum())  # pixels: a gray one made 3 channels is 1
         raise ValueError(
-            f"{where}float image of shape {tuple(shape)} has {bad} non-finite pixel value(s) "
+            f"{where}float image of shape {tuple(shape)} has {bad} pixel(s) with a non-finite "
+            "value "
             "(NaN or inf); float pixels must lie in [0, 1] (replace them, e.g. with "
             "torch.nan_to_num or np.nan_to_num, before predicting)"
         )

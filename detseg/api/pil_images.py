@@ -101,7 +101,7 @@ def _mode_f_problem(gray: np.ndarray) -> str | None:
     finite = np.isfinite(gray)
     if not finite.all():
         return (
-            f"has {int(finite.size - finite.sum())} non-finite pixel value(s) (NaN or inf); "
+            f"has {int(finite.size - finite.sum())} pixel(s) with a non-finite value (NaN or inf); "
             "float pixels must lie in [0, 1] (replace them first, e.g. "
             "np.nan_to_num(np.asarray(image)), and pass that array)"
         )

@@ -54,11 +54,21 @@ NON_FINITE = {
 
 @pytest.mark.parametrize("kind", sorted(NON_FINITE))
 def test_non_finite_float_pixels_are_refused(detector, kind):
-    with pytest.raises(ValueError, match="non-finite pixel value") as info:
+    with pytest.raises(ValueError, match="pixel\\(s\\) with a non-finite value") as info:
         detector.predict(NON_FINITE[kind])
     assert "NaN or inf" in str(info.value)
     if kind == "one inf pixel":
-        assert "(8, 8, 3) has 1 non-finite" in str(info.value)
+        assert "(8, 8, 3) has 1 pixel(s) with a non-finite" in str(info.value)
+
+
+@pytest.mark.parametrize("shape", [(6, 8), (6, 8, 1), (6, 8, 3)])
+def test_non_finite_pixels_are_counted_as_pixels(detector, shape):
+    """A NaN pixel counts once, however many channels it has (a gray image is made RGB before
+    the check: it counted 3 times)."""
+    image = np.full(shape, 0.5, np.float32)
+    image[0, :5] = np.nan
+    with pytest.raises(ValueError, match=r"has 5 pixel\(s\) with a non-finite value"):
+        detector.predict(image)
 
 
 @pytest.mark.parametrize("score_thr", [2, -1, 1.0001, float("nan")])

@@ -76,7 +76,7 @@ def test_a_mode_f_image_of_0_to_255_values_is_told_the_pil_fixes():
     ("value", "said"),
     [
         (-0.5, "has values in -0.5..-0.5; float pixels must lie in [0, 1] (scale them to"),
-        (np.nan, "has 24 non-finite pixel value(s) (NaN or inf); float pixels must lie in"),
+        (np.nan, "has 24 pixel(s) with a non-finite value (NaN or inf); float pixels must lie in"),
         # [0, 1] a little past its ends: clipped, not divided by 255 (which would turn it black)
         (1.5, "has values in 1.5..1.5; float pixels must lie in [0, 1] (clip them: pass "),
     ],
