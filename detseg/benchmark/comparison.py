@@ -46,8 +46,11 @@ class ModelComparison:
         profiles: ``{"torchvision" | "detseg": {"train" | "infer": CallProfile}}`` when
             profiled, else ``None``.
         detections_agree: for a detector, whether both models' eval-mode float32 detections on
-            the benchmark's batch were the same before any timed call (``None``: not checked,
-            e.g. a segmenter, which checks its logits and losses instead).
+            the benchmark's batch were the same before any timed call (``None``: not checked:
+            a segmenter, which checks its logits and losses instead, or a detector of which
+            neither model detected anything, so that nothing was compared).
+        detections_per_image: for a detector, torchvision's count of detections on each image
+            of that batch (``None`` for a segmenter).
     """
 
     arch: str
@@ -65,6 +68,7 @@ class ModelComparison:
     infer_images_per_s: dict[str, float]
     profiles: dict[str, dict[str, CallProfile]] | None
     detections_agree: bool | None = field(default=None, kw_only=True)
+    detections_per_image: list[int] | None = field(default=None, kw_only=True)
 
     @property
     def train_ratio(self) -> float:
@@ -91,6 +95,7 @@ def measure_twins(
     compile_mode: str = "none",
     compile_backend: str = "inductor",
     detections_agree: bool | None = None,
+    detections_per_image: list[int] | None = None,
 ) -> ModelComparison:
     """Time (and with ``profile``, profile) both models' training and inference calls; each of
     the two stages logs a line when it starts and one with its seconds when it ends.
@@ -105,7 +110,8 @@ def measure_twins(
         compile_mode, compile_backend: compile both models alike first
             (:func:`detseg.benchmark.compilation.compile_models`); the compiled calls get
             ``COMPILE_WARMUP`` untimed warm-up calls instead of one.
-        detections_agree: recorded in the result (a detector's parity check, made before).
+        detections_agree, detections_per_image: recorded in the result (a detector's parity
+            check, made before).
     """
     models = compile_models(models, compile_mode, compile_backend)
     compiled = compile_mode != "none"
@@ -141,6 +147,7 @@ def measure_twins(
         infer_images_per_s={name: t.images_per_s for name, t in infer.items()},
         profiles=profiles,
         detections_agree=detections_agree,
+        detections_per_image=detections_per_image,
     )
 
 
@@ -177,12 +184,28 @@ def format_comparison(
     )
     if result.compile_seconds is not None:
         lines.append(format_compile_seconds(result.compile_seconds))
-    if result.detections_agree is not None:
-        lines.append(f"same detections: {result.detections_agree} (eval mode, float32)")
+    lines.extend(_detection_check_lines(result))
     lines.extend(checks)
     if result.profiles is not None:
         lines.extend(format_profiles(result.profiles))
     return lines
+
+
+def _detection_check_lines(result: ModelComparison) -> list[str]:
+    """The line of a detector's parity check: its verdict and the detections it compared per
+    image, or that it compared nothing; none for a segmenter."""
+    counts = result.detections_per_image
+    if counts is None:  # a segmenter, or a comparison made without the check
+        if result.detections_agree is None:
+            return []
+        return [f"same detections: {result.detections_agree} (eval mode, float32)"]
+    if result.detections_agree is None:
+        return ["same detections: not checked (neither model detected anything on the batch)"]
+    per_image = ", ".join(str(c) for c in counts)
+    return [
+        f"same detections: {result.detections_agree} (eval mode, float32; {per_image} "
+        f"detections per image)"
+    ]
 
 
 def counted(count: int, noun: str) -> str:

@@ -70,7 +70,8 @@ def benchmark_detection(
 
     Returns:
         The comparison; its ``detections_agree`` says whether both models detected the same
-        (:func:`detections_agree`) before the timings.
+        (:func:`detections_agree`) before the timings (``None`` when neither detected
+        anything: nothing to compare), ``detections_per_image`` how many torchvision's did.
     """
     check_compile_mode(compile_mode)
     torch.manual_seed(seed)
@@ -83,7 +84,11 @@ def benchmark_detection(
     ours.eval()
     checking = f"checking that both models detect the same on the batch of {batch} (float32)"
     with timed_stage(logger, checking), torch.no_grad():
-        agree = detections_agree(twin(images), ours.predict(images))
+        reference = twin(images)
+        agree: bool | None = detections_agree(reference, ours.predict(images))
+    counts = [len(det["labels"]) for det in reference]
+    if agree and not any(counts):  # both empty: nothing was compared
+        agree = None
     models = {
         "torchvision": (twin, lambda: twin(images, targets), lambda: twin(images)),
         "detseg": (ours, lambda: ours.losses(images, targets), lambda: ours.predict(images)),
@@ -101,6 +106,7 @@ def benchmark_detection(
         compile_mode=compile_mode,
         compile_backend=compile_backend,
         detections_agree=agree,
+        detections_per_image=counts,
     )
 
 

@@ -30,10 +30,10 @@ from detseg.timed_stages import timed_stage
 __all__ = [
     "DETECTION_TWINS",
     "MASK_TWINS",
-    "MASK_TWIN_SCORE_THRESH",
     "NO_AUX",
     "SEGMENTATION_TWINS",
     "SSD_TWINS",
+    "TWIN_SCORE_THRESH",
     "detection_twins",
     "segmentation_twins",
 ]
@@ -43,11 +43,15 @@ logger = logging.getLogger(__name__)
 #: torchvision's LR-ASPP has no auxiliary head
 NO_AUX = ("lraspp_mobilenet_v3_large",)
 
-# Box score threshold of the Mask R-CNN twins. With random weights every class score is about
-# 1 / 91, below torchvision's default 0.05, so inference would return no detections and never
-# run the mask head or the mask pasting. With 0 both twins return ``box_detections_per_img``
-# (100) detections per image, masks included, as a trained model on a busy image does.
-MASK_TWIN_SCORE_THRESH = 0.0
+#: Box score threshold of the Faster R-CNN, Mask R-CNN and RetinaNet twins (both sides: the
+#: detseg twin is converted from the torchvision one). With random weights every class score
+#: is about 1 / 91 (a softmax over 91 classes; RetinaNet's sigmoid starts at its prior 0.01),
+#: below torchvision's default 0.05, so inference would return no detection: the parity check
+#: would compare nothing and the timing would skip the box decoding, NMS and (Mask R-CNN) the
+#: mask head and pasting. With 0 both twins return their full ``detections_per_img`` (100 for
+#: the R-CNNs, 300 for RetinaNet) per image, as a trained model does on a busy image. The SSDs
+#: keep torchvision's 0.01, which their softmax scores of about 1 / 91 pass.
+TWIN_SCORE_THRESH = 0.0
 
 #: The stage that builds the detseg twin: ``from_torchvision`` builds detseg's modules and
 #: copies the torchvision weights into them by its state-dict mapping, in one call.
@@ -65,7 +69,8 @@ def detection_twins(
     Args:
         arch: torchvision builder name, e.g. ``"fasterrcnn_mobilenet_v3_large_320_fpn"``.
         size: ``min_size`` and ``max_size`` of the twin's resize (SSDs keep their fixed size).
-            Mask R-CNN twins also get ``box_score_thresh`` :data:`MASK_TWIN_SCORE_THRESH`.
+            The R-CNN twins get ``box_score_thresh`` and RetinaNet's ``score_thresh``
+            :data:`TWIN_SCORE_THRESH`.
         device: where both models go.
         memory_format: of both models' weights, e.g. ``torch.channels_last``.
     """
@@ -76,13 +81,25 @@ def detection_twins(
     kwargs: dict[str, object] = {"weights": None, "weights_backbone": None}
     if arch not in SSD_TWINS:
         kwargs.update(min_size=size, max_size=size)
-    if arch in MASK_TWINS:
-        kwargs.update(box_score_thresh=MASK_TWIN_SCORE_THRESH)
+        threshold = "score_thresh" if arch.startswith("retinanet") else "box_score_thresh"
+        kwargs[threshold] = TWIN_SCORE_THRESH
     with timed_stage(logger, f"building torchvision's {arch} (random weights) on {device}"):
         twin = getattr(tv_detection, arch)(**kwargs).to(device)
+    if arch.startswith("retinanet"):
+        _silence_background_output(twin)
     with timed_stage(logger, _CONVERTING):
         ours = from_torchvision(twin).to(device)
     return twin.to(memory_format=memory_format), ours.to(memory_format=memory_format)
+
+
+def _silence_background_output(twin: Any) -> None:
+    """Set the bias of a torchvision RetinaNet's output 0 (COCO's unused ``"__background__"``
+    class, which the converter drops: :mod:`detseg.convert.retinanet`) very low, as trained
+    weights have it (never a positive), so that at score threshold 0 torchvision detects no
+    label 0, which detseg's twin has no output for."""
+    logits = twin.head.classification_head.cls_logits
+    with torch.no_grad():
+        logits.bias.view(-1, twin.head.classification_head.num_classes)[:, 0] = -30.0
 
 
 def segmentation_twins(

@@ -53,5 +53,5 @@ def test_the_tool_prints_a_detector_comparisons_stages_on_stderr(run_tool):
     assert_stages([line.removeprefix("INFO ") for line in lines], stages(arch, check))
     stdout = result.stdout.splitlines()
     assert stdout[0].startswith(f"{arch}: batch 1 x 64 px on cpu (1 thread)")
-    assert "same detections: True (eval mode, float32)" in stdout
+    assert "same detections: True (eval mode, float32; 100 detections per image)" in stdout
     assert not any(" ..." in line or "done in" in line for line in stdout), stdout

@@ -23,7 +23,10 @@ def test_twins_with_the_same_weights_agree(one_thread):
     result = run()
     assert result.detections_agree is True
     assert outputs_agree(result)
-    assert "same detections: True (eval mode, float32)" in format_model_report(result)
+    counts = ", ".join(str(c) for c in result.detections_per_image)
+    assert result.detections_per_image == [300, 300]  # SSDlite's limit: the check compared
+    line = f"same detections: True (eval mode, float32; {counts} detections per image)"
+    assert line in format_model_report(result)
 
 
 def test_a_detseg_model_that_detects_otherwise_is_reported(one_thread, monkeypatch):
@@ -41,7 +44,7 @@ def test_a_detseg_model_that_detects_otherwise_is_reported(one_thread, monkeypat
     result = run()
     assert result.detections_agree is False
     assert not outputs_agree(result)
-    assert "same detections: False (eval mode, float32)" in format_model_report(result)
+    assert "same detections: False (eval mode, float32; " in "\n".join(format_model_report(result))
 
 
 def test_detections_agree_compares_count_labels_scores_and_boxes():

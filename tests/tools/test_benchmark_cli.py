@@ -53,7 +53,7 @@ def test_model_detection_prints_both_throughputs(run_tool):
     assert out.splitlines()[0].startswith(f"{arch}: batch 1 x 64 px on cpu (1 thread)")
     assert " torchvision: train" in out and "      detseg: train" in out
     assert "ratio detseg / torchvision" in out
-    assert "same detections: True (eval mode, float32)" in out
+    assert "same detections: True (eval mode, float32; 100 detections per image)" in out
 
 
 @pytest.mark.parametrize(
