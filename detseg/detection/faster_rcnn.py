@@ -24,7 +24,7 @@ from detseg.detection.roi_heads import RoIHeads, RoIHeadsConfig
 from detseg.detection.roi_pooling import POOLER_KINDS, PoolerKind, RoIPooler
 from detseg.detection.rpn import RegionProposalNetwork, RPNConfig, RPNHead
 from detseg.detection.settings_checks import checked_score_thresh
-from detseg.detection.transform import DetectionTransform
+from detseg.detection.transform import DetectionTransform, clip_to_images
 from detseg.detection.two_stage_backbone import (
     default_anchors,
     detection_backbone,
@@ -111,8 +111,9 @@ class FasterRCNN(nn.Module):
             images: ``Float[3, H_i, W_i]`` RGB in ``[0, 1]`` (list) or ``Float[B, 3, H, W]``.
 
         Returns:
-            one dict per image: ``boxes`` ``Float[D, 4]`` xyxy in that input image's pixels,
-            ``scores`` ``Float[D]`` (decreasing), ``labels`` ``Int64[D]`` in ``1..K``.
+            one dict per image: ``boxes`` ``Float[D, 4]`` xyxy in that input image's pixels
+            (clipped to it), ``scores`` ``Float[D]`` (decreasing), ``labels`` ``Int64[D]`` in
+            ``1..K``.
 
         Raises:
             ValueError: if an image is not ``[3, H, W]`` (see :func:`images_to_list`).
@@ -124,7 +125,8 @@ class FasterRCNN(nn.Module):
         features = self.backbone(batch.tensors)
         proposals, _ = self.rpn(batch, features)
         detections = self.roi_heads.predict(features, proposals, batch.image_sizes)
-        return self.transform.postprocess(detections, batch.image_sizes, original_sizes)
+        detections = self.transform.postprocess(detections, batch.image_sizes, original_sizes)
+        return clip_to_images(detections, original_sizes)  # an ulp past the border: clipped
 
     def forward(self, images: list[Tensor] | Tensor) -> list[dict[str, Tensor]]:
         """Same as :meth:`predict` (for export and torchvision-style calls)."""

@@ -32,7 +32,7 @@ from detseg.detection.roi_heads import RoIHeads
 from detseg.detection.roi_pooling import RoIPooler
 from detseg.detection.rpn import RegionProposalNetwork
 from detseg.detection.settings_checks import require_fractions
-from detseg.detection.transform import DetectionTransform
+from detseg.detection.transform import DetectionTransform, clip_to_images
 from detseg.detection.validation import images_to_list, target_list
 
 
@@ -128,8 +128,9 @@ class MaskRCNN(FasterRCNN):
             images: ``Float[3, H_i, W_i]`` RGB in ``[0, 1]`` (list) or ``Float[B, 3, H, W]``.
 
         Returns:
-            one dict per image: ``boxes`` ``Float[D, 4]`` xyxy in that input image's pixels,
-            ``scores`` ``Float[D]`` (decreasing), ``labels`` ``Int64[D]`` in ``1..K`` and
+            one dict per image: ``boxes`` ``Float[D, 4]`` xyxy in that input image's pixels
+            (clipped to it), ``scores`` ``Float[D]`` (decreasing), ``labels`` ``Int64[D]`` in
+            ``1..K`` and
             ``masks`` ``Float[D, 1, H_i, W_i]`` foreground probabilities in the input image
             (binarise with ``masks > model.mask_threshold``).
 
@@ -149,7 +150,8 @@ class MaskRCNN(FasterRCNN):
         results = self.transform.postprocess(detections, batch.image_sizes, original_sizes)
         for result, mask, size in zip(results, masks, original_sizes, strict=True):
             result["masks"] = paste_masks_in_image(mask, result["boxes"], size)
-        return results
+        # after the pasting, which places the masks at torchvision's (unclipped) boxes
+        return clip_to_images(results, original_sizes)
 
 
 def target_masks(

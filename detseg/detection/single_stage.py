@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from detseg.detection.settings_checks import checked_score_thresh
-from detseg.detection.transform import DetectionTransform
+from detseg.detection.transform import DetectionTransform, clip_to_images
 from detseg.detection.validation import images_to_list, target_list
 from detseg.ops.anchors import AnchorGenerator
 from detseg.ops.box_coder import BoxCoder
@@ -298,10 +298,7 @@ class SingleStageDetector(nn.Module):
         outputs, anchors, level_counts = self._run(batch.tensors)
         detections = self.postprocess(outputs, anchors, level_counts, batch.image_sizes)
         detections = self.transform.postprocess(detections, batch.image_sizes, original_sizes)
-        # mapping back with float32 ratios can overshoot the border by an ulp: clip again
-        for det, size in zip(detections, original_sizes, strict=True):
-            det["boxes"] = clip_boxes_to_image(det["boxes"], size)
-        return detections
+        return clip_to_images(detections, original_sizes)  # an ulp past the border: clipped
 
     def forward(self, images: list[Tensor] | Tensor) -> list[dict[str, Tensor]]:
         """Same as :meth:`predict` (for export and torchvision-style calls)."""

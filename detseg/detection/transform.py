@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from detseg.backbones.weights import IMAGENET_MEAN, IMAGENET_STD
 from detseg.detection.validation import check_devices, check_targets, target_list
+from detseg.ops.boxes import clip_boxes_to_image
 
 
 @dataclass
@@ -226,3 +227,16 @@ class DetectionTransform(nn.Module):
             f"min_size={self.min_size}, max_size={self.max_size}, fixed_size={self.fixed_size}, "
             f"mean={self.image_mean}, std={self.image_std}, size_divisible={self.size_divisible}"
         )
+
+
+def clip_to_images(
+    detections: list[dict[str, Tensor]], sizes: list[tuple[int, int]]
+) -> list[dict[str, Tensor]]:
+    """Clip each image's ``boxes`` (``Float[D, 4]`` xyxy px) to its ``(h, w)`` in ``sizes``, in
+    place, and return ``detections``: :meth:`DetectionTransform.postprocess` maps boxes clipped
+    to the resized image back with float32 ratios, which can overshoot the border by an ulp
+    (``y2 = 200.00002`` on a 200-px-high image), breaking the ``0 <= x1 < x2 <= W`` contract
+    of every detector's output. torchvision returns such boxes as they are."""
+    for det, size in zip(detections, sizes, strict=True):
+        det["boxes"] = clip_boxes_to_image(det["boxes"], size)
+    return detections

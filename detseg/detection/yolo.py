@@ -38,7 +38,7 @@ from detseg.detection.settings_checks import (
     require_at_least,
     require_fractions,
 )
-from detseg.detection.transform import DetectionTransform
+from detseg.detection.transform import DetectionTransform, clip_to_images
 from detseg.detection.validation import images_to_list, target_list
 from detseg.detection.yolo_heads import YOLOv1GridHead, YOLOv3Head, YOLOv3Neck
 from detseg.detection.yolo_loss import YOLOv1LossConfig, YOLOv3LossConfig
@@ -161,8 +161,9 @@ class YOLO(nn.Module):
         """Detect objects (call ``model.eval()`` first if the backbone has BatchNorm).
 
         Returns:
-            one dict per image: ``boxes`` ``Float[D, 4]`` xyxy in that input image's pixels,
-            ``scores`` ``Float[D]`` (decreasing), ``labels`` ``Int64[D]`` in ``1..K``.
+            one dict per image: ``boxes`` ``Float[D, 4]`` xyxy in that input image's pixels
+            (clipped to it), ``scores`` ``Float[D]`` (decreasing), ``labels`` ``Int64[D]`` in
+            ``1..K``.
         """
         images = images_to_list(images)
         original_sizes = [(int(im.shape[-2]), int(im.shape[-1])) for im in images]
@@ -173,7 +174,8 @@ class YOLO(nn.Module):
             self._filter_per_image(b, s, size)
             for b, s, size in zip(boxes, scores, batch.image_sizes, strict=True)
         ]
-        return self.transform.postprocess(detections, batch.image_sizes, original_sizes)
+        detections = self.transform.postprocess(detections, batch.image_sizes, original_sizes)
+        return clip_to_images(detections, original_sizes)  # an ulp past the border: clipped
 
     def forward(self, images: list[Tensor] | Tensor) -> list[dict[str, Tensor]]:
         """Same as :meth:`predict`."""
