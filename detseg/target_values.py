@@ -24,6 +24,7 @@ from torch import Tensor
 __all__ = [
     "boxes_are_n_by_4",
     "boxes_have_float_dtype",
+    "boxes_outside_image",
     "degenerate_boxes",
     "labels_above_k",
     "labels_below_1",
@@ -57,6 +58,17 @@ def degenerate_boxes(boxes: Tensor) -> Tensor:
     A NaN compares false, so a row with a NaN is flagged by :func:`nonfinite_boxes` only.
     """
     return (boxes[:, 2] <= boxes[:, 0]) | (boxes[:, 3] <= boxes[:, 1])
+
+
+def boxes_outside_image(boxes: Tensor, image_size: tuple[int, int]) -> Tensor:
+    """``Bool[N]``: the rows of ``boxes`` (``Float[N, 4]`` xyxy px) with no overlap of positive
+    area with their ``(H, W)`` image (``x1 >= W``, ``y1 >= H``, ``x2 <= 0`` or ``y2 <= 0``): a
+    box no anchor or proposal inside the image can match, whose box loss then grows without
+    bound. The dataset readers drop such boxes (:mod:`detseg.data.target_checks`)."""
+    height, width = image_size
+    return (
+        (boxes[:, 0] >= width) | (boxes[:, 1] >= height) | (boxes[:, 2] <= 0) | (boxes[:, 3] <= 0)
+    )
 
 
 def labels_have_int64_dtype(labels: Tensor) -> bool:

@@ -128,7 +128,8 @@ class DetectionTransform(nn.Module):
         """
         check_devices(images, None if targets is None else target_list(targets), self._mean.device)
         if targets is not None:
-            check_targets(targets, len(images), self.num_classes)
+            sizes = [(int(im.shape[-2]), int(im.shape[-1])) for im in images]
+            check_targets(targets, len(images), self.num_classes, sizes)
             targets = [dict(t) for t in targets]
         resized = []
         for i, image in enumerate(images):

@@ -25,6 +25,7 @@ from detseg.ops.padding import host_reads_are_free
 from detseg.target_values import (
     boxes_are_n_by_4,
     boxes_have_float_dtype,
+    boxes_outside_image,
     degenerate_boxes,
     labels_have_int64_dtype,
     labels_match_boxes,
@@ -74,18 +75,24 @@ def images_to_list(images: list[Tensor] | Tensor) -> list[Tensor]:
 
 
 def check_targets(
-    targets: list[dict[str, Tensor]], num_images: int, num_classes: int | None = None
+    targets: list[dict[str, Tensor]],
+    num_images: int,
+    num_classes: int | None = None,
+    image_sizes: list[tuple[int, int]] | None = None,
 ) -> None:
     """Check detection targets (``N = 0`` boxes is a valid negative image).
 
-    The values (finite, non-degenerate boxes; labels in range) are checked for targets on the
-    CPU; targets on a GPU get the layout checks only (see the module docstring).
+    The values (finite, non-degenerate boxes, overlapping their image; labels in range) are
+    checked for targets on the CPU; targets on a GPU get the layout checks only (see the module
+    docstring).
 
     Args:
         targets: one dict per image with ``boxes`` ``Float[N, 4]`` (xyxy, absolute pixels)
             and ``labels`` ``Int64[N]`` in ``1..num_classes``.
         num_images: number of images the targets must match.
         num_classes: number of foreground classes; ``None`` checks labels ``>= 1`` only.
+        image_sizes: ``(H, W)`` of each image: a box lying wholly outside its image is refused
+            (``None``: not checked).
 
     Raises:
         ValueError: naming the image index and the bad box / label.
@@ -104,10 +111,14 @@ def check_targets(
         return
     # the values: one test for the whole batch, and the image-by-image checks only to name
     # the first bad box or label
-    flags = [_has_bad_values(t["boxes"], t["labels"], num_classes) for t in targets]
+    sizes = image_sizes if image_sizes is not None else [None] * len(targets)
+    flags = [
+        _has_bad_values(t["boxes"], t["labels"], num_classes, size)
+        for t, size in zip(targets, sizes, strict=True)
+    ]
     if flags and bool(torch.stack(flags).any()):
-        for i, target in enumerate(targets):
-            _check_boxes_per_image(i, target["boxes"])
+        for i, (target, size) in enumerate(zip(targets, sizes, strict=True)):
+            _check_boxes_per_image(i, target["boxes"], size)
             _check_labels_per_image(i, target["labels"], num_classes)
 
 
@@ -171,18 +182,24 @@ def _check_layout(index: int, boxes: Tensor, labels: Tensor) -> None:
         )
 
 
-def _has_bad_values(boxes: Tensor, labels: Tensor, num_classes: int | None) -> Tensor:
+def _has_bad_values(
+    boxes: Tensor, labels: Tensor, num_classes: int | None, image_size: tuple[int, int] | None
+) -> Tensor:
     """Bool scalar tensor on ``boxes``' device (nothing read on the host): a non-finite or
-    degenerate box (``Float[N, 4]`` xyxy), or a label (``Int64[N]``) outside ``1..num_classes``
-    (below 1 when ``num_classes`` is ``None``)."""
+    degenerate box (``Float[N, 4]`` xyxy), one wholly outside its ``image_size`` (when given),
+    or a label (``Int64[N]``) outside ``1..num_classes`` (below 1 when ``num_classes`` is
+    ``None``)."""
     bad_box = nonfinite_boxes(boxes) | degenerate_boxes(boxes)
+    if image_size is not None:
+        bad_box = bad_box | boxes_outside_image(boxes, image_size)
     bad_label = labels_outside_1_to_k(labels, num_classes)
     return bad_box.any() | bad_label.any().to(bad_box.device)
 
 
-def _check_boxes_per_image(index: int, boxes: Tensor) -> None:
+def _check_boxes_per_image(index: int, boxes: Tensor, image_size: tuple[int, int] | None) -> None:
     """Raise for image ``index``'s first non-finite or degenerate box (``Float[N, 4]`` xyxy,
-    its layout checked by :func:`_check_layout`)."""
+    its layout checked by :func:`_check_layout`), or its first box wholly outside its
+    ``(H, W)`` ``image_size`` (when given)."""
     nonfinite = nonfinite_boxes(boxes)
     bad = torch.where(nonfinite | degenerate_boxes(boxes))[0]
     if bad.numel() > 0:
@@ -191,6 +208,17 @@ def _check_boxes_per_image(index: int, boxes: Tensor) -> None:
         raise ValueError(
             f"image {index}: box {j} {boxes[j].tolist()} {why}; boxes must be xyxy "
             "absolute pixels with x1 < x2 and y1 < y2 (drop or fix it in the dataset)"
+        )
+    if image_size is None:
+        return
+    outside = torch.where(boxes_outside_image(boxes, image_size))[0]
+    if outside.numel() > 0:
+        j = int(outside[0])
+        height, width = image_size
+        raise ValueError(
+            f"image {index}: box {j} {boxes[j].tolist()} lies outside the {width}x{height} "
+            "image (xyxy pixels of the input image); clip it to the image or drop it in the "
+            "dataset"
         )
 
 
