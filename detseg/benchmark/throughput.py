@@ -10,6 +10,7 @@ With ``amp`` (a dtype from :data:`AMP_DTYPES`) the timed forward passes run unde
 from __future__ import annotations
 
 import contextlib
+import copy
 import statistics
 import time
 from collections.abc import Callable, Mapping
@@ -123,13 +124,20 @@ def measure_interleaved(
     warmup: int = 1,
     desc: str = "timed calls",
     progress: bool | None = None,
+    reseed: bool = False,
 ) -> dict[str, Throughput]:
     """:func:`measure` for several calls taken in turn (A, B, A, B, ...), one result each.
 
     Alternating spreads a change of machine load (another process, CPU frequency) over every
     call alike, so the ratio of two throughputs stays fair on a shared machine; timing one
-    model completely and then the other does not. The warm-up calls are timed too (each
-    result's ``warmup_seconds``) but do not count in ``images_per_s``.
+    model completely and then the other does not. The order turns every round (A, B, then
+    B, A, ...), so that no call always runs second (after the other's caches and allocations).
+    The warm-up calls are timed too (each result's ``warmup_seconds``) but do not count in
+    ``images_per_s``.
+
+    ``reseed``: seed torch's random generators with the round's number before each call
+    (untimed), so that the calls of one round draw the same random numbers (dropout, the
+    samplers of a detector's training step).
 
     ``progress``: a tqdm bar named ``desc`` on stderr over the ``(warmup + repeats) *
     len(calls)`` calls; ``None`` shows it only when stderr is a terminal, ``True`` always,
@@ -139,14 +147,14 @@ def measure_interleaved(
     bar = progress_bar(total=total, desc=desc, unit="call", progress=progress)
     warmups: dict[str, list[float]] = {name: [] for name in calls}
     seconds: dict[str, list[float]] = {name: [] for name in calls}
+    names = list(calls)
     with bar:
-        for _ in range(warmup):
-            for name, call in calls.items():
-                warmups[name].append(_timed(call, device))
-                bar.update()
-        for _ in range(repeats):
-            for name, call in calls.items():
-                seconds[name].append(_timed(call, device))
+        for round_index in range(warmup + repeats):
+            times = warmups if round_index < warmup else seconds
+            for name in names if round_index % 2 == 0 else names[::-1]:
+                if reseed:
+                    torch.manual_seed(round_index)
+                times[name].append(_timed(calls[name], device))
                 bar.update()
     results = {}
     for name, times in seconds.items():
@@ -201,6 +209,11 @@ def measure_models(
 ) -> tuple[dict[str, Throughput], dict[str, Throughput]]:
     """:func:`compare_throughput` with the whole :class:`Throughput` of every measurement.
 
+    The training steps of one round draw the same random numbers for every model
+    (``reseed``: :func:`measure_interleaved`), and each model's weights are put back as they
+    were before them for the inference timing: twins converted from one another keep timing
+    the same weights, so that a detector keeps the same boxes to decode and suppress.
+
     Args:
         models, batch_size, device, repeats, amp: as for :func:`compare_throughput`.
         warmup: untimed calls of each kind per model first (more than one when the calls
@@ -210,11 +223,18 @@ def measure_models(
         ``(train, infer)``: ``name -> Throughput`` each.
     """
     steps = {}
+    weights = {}
     for name, (model, train_fn, _) in models.items():
+        weights[name] = copy.deepcopy(model.state_dict())
         model.train()
         steps[name] = sgd_training_step(model, train_fn, device, amp)
-    train = measure_interleaved(steps, batch_size, device, repeats, warmup, "training steps")
-    for model, _, _ in models.values():
+    train = measure_interleaved(
+        steps, batch_size, device, repeats, warmup, "training steps", reseed=True
+    )
+    for name, (model, _, _) in models.items():
+        # the SGD steps moved the weights: inference is timed on the weights both models
+        # shared before them (a detector's work depends on its scores)
+        model.load_state_dict(weights[name])
         model.eval()
     with torch.no_grad():
         infers = {

@@ -16,7 +16,8 @@ def test_calls_alternate_and_each_gets_its_own_timings():
     order = []
     calls = {"a": lambda: order.append("a"), "b": lambda: order.append("b")}
     result = measure_interleaved(calls, batch_size=4, device=torch.device("cpu"), repeats=3)
-    assert order == ["a", "b"] * 4  # one warm-up round, then 3 timed rounds, in turn
+    # one warm-up round, then 3 timed rounds, in turn, the order turning every round
+    assert order == ["a", "b", "b", "a"] * 2
     assert set(result) == {"a", "b"}
     for throughput in result.values():
         assert len(throughput.seconds_per_call) == 3
@@ -28,10 +29,11 @@ def test_compare_throughput_trains_in_train_mode_and_infers_in_eval_mode():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(3, 2), nn.Dropout(0.5))
     x = torch.rand(5, 3)
-    modes, grads = [], []
+    modes, grads, trained = [], [], []
 
     def train_fn():
         modes.append(("train", model.training, torch.is_grad_enabled()))
+        trained.append(model[0].weight.detach().clone())
         return {"loss": model(x).pow(2).mean()}
 
     def infer_fn():
@@ -44,8 +46,9 @@ def test_compare_throughput_trains_in_train_mode_and_infers_in_eval_mode():
     assert set(train) == set(infer) == {"m"} and train["m"] > 0 and infer["m"] > 0
     assert {m for m in modes if m[0] == "train"} == {("train", True, True)}
     assert {m for m in modes if m[0] == "infer"} == {("infer", False, False)}
-    assert not torch.equal(before, model[0].weight)  # the SGD steps changed the weights
-    assert all(torch.equal(g, grads[0]) for g in grads)  # inference leaves them alone
+    assert not torch.equal(trained[0], trained[-1])  # the SGD steps changed the weights
+    assert torch.equal(before, model[0].weight)  # ... which are put back for inference
+    assert all(torch.equal(g, before) for g in grads)  # and inference leaves them alone
 
 
 @pytest.mark.parametrize("amp", ["none", "bf16"])

@@ -11,8 +11,9 @@ CPU = torch.device("cpu")
 
 
 def test_two_repetitions_report_their_mean_not_the_slower_one(monkeypatch):
-    # warm-up a, warm-up b, then a: 1 s, 3 s and b: 2 s, 2 s
-    durations = iter([9.0, 9.0, 1.0, 2.0, 3.0, 2.0])
+    # warm-up a, warm-up b, then (the order turning every round) b, a, a, b:
+    # a: 1 s, 3 s and b: 2 s, 2 s
+    durations = iter([9.0, 9.0, 2.0, 1.0, 3.0, 2.0])
     monkeypatch.setattr(throughput, "_timed", lambda call, device: next(durations))
     result = measure_interleaved({"a": lambda: None, "b": lambda: None}, 4, CPU, repeats=2)
     assert result["a"].seconds_per_call == [1.0, 3.0]
