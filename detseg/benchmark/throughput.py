@@ -150,11 +150,11 @@ def measure_interleaved(
     names = list(calls)
     with bar:
         for round_index in range(warmup + repeats):
-            times = warmups if round_index < warmup else seconds
+            kept = warmups if round_index < warmup else seconds
             for name in names if round_index % 2 == 0 else names[::-1]:
                 if reseed:
                     torch.manual_seed(round_index)
-                times[name].append(_timed(calls[name], device))
+                kept[name].append(_timed(calls[name], device))
                 bar.update()
     results = {}
     for name, times in seconds.items():
