@@ -335,7 +335,11 @@ def add_model_command(commands: argparse._SubParsersAction) -> None:
         f"({', '.join(sorted(SEGMENTATION_TWINS))})",
     )
     sub.add_argument(
-        "--size", type=positive_int, default=320, help="image side in pixels (square images)"
+        "--size",
+        type=positive_int,
+        default=320,
+        help="image side in pixels (square images); the SSDs resize every image to their fixed "
+        "input (300 or 320 px), so for them it sets only the pixels read and the boxes' scale",
     )
     add_timing_arguments(sub, batch_help="images per training/inference call")
     sub.add_argument(

@@ -163,7 +163,8 @@ def format_comparison(
     """
     memory = "channels_last" if result.channels_last else "contiguous"
     lines = [
-        f"{title or result.arch}: batch {result.batch} x {result.size} px on {result.device} "
+        f"{title or result.arch}: batch {result.batch} x {result.size} px{_resized(result.arch)} "
+        f"on {result.device} "
         f"({counted(result.threads, 'thread')}), {counted(result.repeats, 'timed repetition')}, "
         f"amp {result.amp}, "
         f"{memory} weights"
@@ -189,6 +190,17 @@ def format_comparison(
     if result.profiles is not None:
         lines.extend(format_profiles(result.profiles))
     return lines
+
+
+#: The input side each SSD twin resizes every image to, whatever ``--size`` gives.
+_SSD_INPUT_SIDES = {"ssd300_vgg16": 300, "ssdlite320_mobilenet_v3_large": 320}
+
+
+def _resized(arch: str) -> str:
+    """``" (resized to 320 by the SSD)"`` for an SSD twin, whose network always runs at its
+    fixed input size; ``""`` otherwise."""
+    side = _SSD_INPUT_SIDES.get(arch)
+    return "" if side is None else f" (resized to {side} by the SSD)"
 
 
 def _detection_check_lines(result: ModelComparison) -> list[str]:

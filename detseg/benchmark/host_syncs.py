@@ -9,6 +9,11 @@ wait.
 function they come from, so a test can hold a model's ``losses`` to a short, named list of
 synchronisations without a GPU. (``tools/benchmark.py model --profile`` counts the real ones on
 CUDA.)
+
+Not seen: copies to the host, ``.cpu()``, ``.to("cpu")`` and ``.numpy()``, which on a CPU tensor
+dispatch no op at all; a model step calling them would wait for a GPU unseen here. No training
+or inference step of detseg's models calls them (the one ``.cpu()`` of ``detseg/ops``, in
+``roi_align_triton``, is its kernel's one-time self-check); ``--profile`` on CUDA counts them.
 """
 
 from __future__ import annotations

@@ -225,5 +225,10 @@ def format_segmentation_report(result: SegmentationComparison) -> list[str]:
         f"atol={ATOL_SCALE:g} x largest logit)",
         f"losses agree: {result.losses_agree} (abs diff {result.loss_diff:.3g})",
     ]
+    if result.aux_loss:
+        checks.append(
+            "inference: torchvision also runs its auxiliary head, which detseg's inference "
+            "leaves out, so the infer ratio is not like for like (train is)"
+        )
     title = f"{result.arch}{' with aux head' if result.aux_loss else ''}"
     return format_comparison(result, title, checks)

@@ -40,4 +40,5 @@ def test_a_check_that_compared_nothing_says_so(one_thread, monkeypatch):
     assert result.detections_agree is None
     assert result.detections_per_image == [0, 0]
     report = format_model_report(result)
+    assert "batch 2 x 64 px (resized to 320 by the SSD) on cpu" in report[0]
     assert "same detections: not checked (neither model detected anything on the batch)" in report

@@ -36,7 +36,9 @@ def test_segmentation_benchmark_compares_the_same_model(arch, aux_loss, one_thre
     assert lines[0].endswith("amp none, contiguous weights")
     assert lines[3].startswith("ratio detseg / torchvision")
     assert lines[4].startswith("logits agree: True") and lines[5].startswith("losses agree: True")
-    assert len(lines) == 6  # not profiled
+    if aux_loss:  # the inference ratio includes torchvision's aux head: said
+        assert lines[6].startswith("inference: torchvision also runs its auxiliary head")
+    assert len(lines) == 6 + aux_loss  # not profiled
 
 
 def test_torchvision_loss_is_cross_entropy_plus_half_aux():
