@@ -134,7 +134,7 @@ def run_eval(args: argparse.Namespace) -> int:
     )
     seconds = time.perf_counter() - tic
     print(f"{describe_synthetic_coco(gt, dets, args.iou_type)} (generated in {seconds:.1f} s)")
-    result = compare_coco_backends(gt, dets, args.iou_type)
+    result = compare_coco_backends(gt, dets, args.iou_type, repeats=args.repeats)
     print("\n".join(format_backend_comparison(result)))
     return 0 if result.agree else 1
 
@@ -410,6 +410,13 @@ def add_eval_command(commands: argparse._SubParsersAction) -> None:
     )
     sub.add_argument(
         "--seed", type=non_negative_int, default=0, help="seed of the synthetic data generator"
+    )
+    sub.add_argument(
+        "--repeats",
+        type=positive_int,
+        default=3,
+        help="timed evaluations per backend, taken in turn after one untimed warm-up on a few "
+        "images (the median is reported)",
     )
     sub.set_defaults(func=run_eval)
 

@@ -7,6 +7,7 @@ within :data:`TOLERANCE`.
 
 from __future__ import annotations
 
+import statistics
 import time
 from dataclasses import dataclass
 
@@ -24,7 +25,8 @@ class BackendComparison:
     """What :func:`compare_coco_backends` measured.
 
     Attributes:
-        seconds: ``{"faster" | "pycocotools": seconds}`` of one ``coco_evaluate`` call each.
+        seconds: ``{"faster" | "pycocotools": seconds}``, the median of each backend's timed
+            ``coco_evaluate`` calls.
         results: ``{"faster" | "pycocotools": coco_evaluate(...) dict}``.
         differences: ``|faster - pycocotools|`` per number: the metric names and
             ``"<class>/<metric>"`` for the per-class ones.
@@ -55,30 +57,59 @@ def result_differences(fast: dict, reference: dict) -> dict[str, float]:
 
 
 def compare_coco_backends(
-    gt: dict, detections: list[dict], iou_type: str = "bbox", progress: bool | None = None
+    gt: dict,
+    detections: list[dict],
+    iou_type: str = "bbox",
+    progress: bool | None = None,
+    repeats: int = 3,
 ) -> BackendComparison:
     """Evaluate ``detections`` against ``gt`` with each backend; time and compare them.
+
+    Each backend first evaluates the first few images once, untimed (its imports and first-use
+    costs, which would otherwise fall on whichever runs first), then the backends take turns
+    for ``repeats`` timed calls each (A, B, then B, A, ...): each one's time is the median.
 
     Args:
         gt: COCO dataset dict (``images``, ``annotations``, ``categories``).
         detections: COCO results (``image_id``, ``category_id``, ``score``, ``bbox`` xywh,
             and ``segmentation`` for ``"segm"``).
         iou_type: ``"bbox"`` or ``"segm"``.
-        progress: A tqdm bar on stderr over the backends, naming the one that runs (drawn
+        progress: A tqdm bar on stderr over the calls, naming the backend that runs (drawn
             outside the timed calls): ``None`` shows it only when stderr is a terminal,
             ``True`` always, ``False`` never.
+        repeats: timed calls per backend (at least 1).
     """
-    results, seconds = {}, {}
-    bar = progress_bar(total=len(BACKENDS), desc="COCO evaluation", unit="run", progress=progress)
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    warm_gt, warm_dets = _first_images(gt, detections, count=5)
+    for backend in BACKENDS:  # untimed: imports, first-use costs
+        coco_evaluate(warm_gt, warm_dets, iou_type=iou_type, backend=backend)
+    results: dict[str, dict] = {}
+    times: dict[str, list[float]] = {backend: [] for backend in BACKENDS}
+    total = repeats * len(BACKENDS)
+    bar = progress_bar(total=total, desc="COCO evaluation", unit="run", progress=progress)
     with bar:
-        for backend in BACKENDS:
-            bar.set_postfix_str(backend)
-            tic = time.perf_counter()
-            results[backend] = coco_evaluate(gt, detections, iou_type=iou_type, backend=backend)
-            seconds[backend] = time.perf_counter() - tic
-            bar.update()
+        for round_index in range(repeats):
+            for backend in BACKENDS if round_index % 2 == 0 else BACKENDS[::-1]:
+                bar.set_postfix_str(backend)
+                tic = time.perf_counter()
+                results[backend] = coco_evaluate(gt, detections, iou_type=iou_type, backend=backend)
+                times[backend].append(time.perf_counter() - tic)
+                bar.update()
+    seconds = {backend: statistics.median(values) for backend, values in times.items()}
     differences = result_differences(results["faster"], results["pycocotools"])
     return BackendComparison(seconds=seconds, results=results, differences=differences)
+
+
+def _first_images(gt: dict, detections: list[dict], count: int) -> tuple[dict, list[dict]]:
+    """The ground truth and detections of ``gt``'s first ``count`` images (the warm-up)."""
+    images = gt["images"][:count]
+    ids = {image["id"] for image in images}
+    annotations = [ann for ann in gt["annotations"] if ann["image_id"] in ids]
+    return (
+        {**gt, "images": images, "annotations": annotations},
+        [det for det in detections if det["image_id"] in ids],
+    )
 
 
 def format_backend_comparison(result: BackendComparison) -> list[str]:
