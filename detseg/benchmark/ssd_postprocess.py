@@ -3,7 +3,8 @@
 Post-processing is softmax, box decoding, per-class top-k and NMS. The head outputs and the
 default boxes come from the torchvision twin (random weights, so many boxes pass the score
 threshold); detseg's ``SSD.postprocess`` gets the same tensors (its default boxes are shared
-by every image). Both are timed per image, next to whole-model inference, and their
+by every image). Both are timed per image, next to whole-model inference, the two models'
+calls interleaved (:func:`~detseg.benchmark.throughput.measure_interleaved`), and their
 detections are compared.
 """
 
@@ -18,7 +19,7 @@ from torch import Tensor
 
 from detseg.benchmark.comparison import counted
 from detseg.benchmark.detection_vs_torchvision import detections_agree
-from detseg.benchmark.throughput import measure, random_detection_batch
+from detseg.benchmark.throughput import measure_interleaved, random_detection_batch
 from detseg.benchmark.twins import SSD_TWINS, detection_twins
 
 IMAGE_SIZE = 320  # side of the random images (each twin resizes them to its own input size)
@@ -114,14 +115,17 @@ def benchmark_ssd_postprocess(
         ),
     }
 
-    def ms_per_image(call: Callable[[], object]) -> float:
-        return 1000.0 / measure(call, batch, where, repeats).images_per_s
+    def ms_per_image(which: int, desc: str) -> dict[str, float]:
+        """ms per image of each model's call ``which`` (0 post-processing, 1 whole
+        inference), the two models' calls interleaved so that a change of load hits both."""
+        timed = measure_interleaved(
+            {name: fns[which] for name, fns in calls.items()}, batch, where, repeats, desc=desc
+        )
+        return {name: 1000.0 / throughput.images_per_s for name, throughput in timed.items()}
 
-    post: dict[str, float] = {}
-    whole: dict[str, float] = {}
     with torch.no_grad():
-        for name, (post_fn, infer_fn) in calls.items():
-            post[name], whole[name] = ms_per_image(post_fn), ms_per_image(infer_fn)
+        post = ms_per_image(0, "post-processing")
+        whole = ms_per_image(1, "inference")
         same = detections_agree(calls["torchvision"][0](), calls["detseg"][0]())
     return PostprocessComparison(
         arch=arch,
