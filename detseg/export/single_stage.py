@@ -201,4 +201,5 @@ class YOLOExport(nn.Module):
         kept_boxes = boxes[box_index]
         labels = candidates % model.num_classes + 1
         keep = batched_nms(kept_boxes, top, labels, cfg.nms_thresh)[: cfg.max_detections]
-        return scale_boxes(kept_boxes[keep], resized, original), top[keep], labels[keep]
+        final = clip_boxes(scale_boxes(kept_boxes[keep], resized, original), original)
+        return final, top[keep], labels[keep]

@@ -83,7 +83,9 @@ class FasterRCNNExport(nn.Module):
         features = self.model.backbone(batch)
         proposals = self.proposals(batch, features, resized)
         boxes, scores, labels = self.detections(features, proposals, resized)
-        return scale_boxes(boxes, resized, original), scores, labels
+        # mapped back with float32 ratios, boxes can pass the border by an ulp: clipped, as
+        # FasterRCNN.predict clips them
+        return clip_boxes(scale_boxes(boxes, resized, original), original), scores, labels
 
     def proposals(self, batch: Tensor, features: dict[str, Tensor], resized: Tensor) -> Tensor:
         """RPN proposals ``Float[P, 4]`` (resized-image pixels), by decreasing objectness.
