@@ -10,10 +10,11 @@ are at hand, in this order:
 2. the first images of the val split of the checkpoint's config (its ``data`` section, read
    through :func:`~detseg.data.registry.build_dataset` as training and ``tools/eval.py`` read
    it: a relative ``data.root`` is read from the working folder, else from the folder the
-   checkpoint was trained from, :mod:`~detseg.engine.checkpointing.launch_folder`);
+   checkpoint was trained from, :mod:`~detseg.engine.checkpointing.launch_folder`; an absolute
+   one from itself);
 3. generated random noise where neither is at hand; the description says why
-   (no checkpoint config, or the error that reading the val split gave; a root that is no
-   folder names the working folder, and the folder the checkpoint was trained from where
+   (no checkpoint config, or the error that reading the val split gave; a relative root that
+   is no folder names the working folder, and the folder the checkpoint was trained from where
    the checkpoint records one: ``launch_folder`` of ``ExportResult.data``).
 
 Every check input has the size the check needs (:func:`check_sizes`: the export size of a
@@ -25,6 +26,7 @@ assigned to the inputs in turn, repeated when there are fewer images than inputs
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +41,7 @@ from detseg.data.registry import build_dataset, with_known_classes
 from detseg.engine.checkpointing.launch_folder import LAUNCH_FOLDER_KEY
 from detseg.export.export_result import ExportResult
 from detseg.export.wrappers import ExportError
-from detseg.image_inputs import expand_inputs
+from detseg.image_inputs import expand_inputs, is_blank
 from detseg.prediction_inputs import missing_input_message
 
 #: How the generated inputs are named in the report.
@@ -121,15 +123,9 @@ def check_images(result: ExportResult, paths: Sequence[str | Path] | None = None
     launch_folder = data.pop(LAUNCH_FOLDER_KEY, None)  # recorded by the checkpoint, or none
     root = data.get("root")
     if not root or not Path(root).is_dir():  # the reader's advice (--set data.root) is training's
-        trained_from = (
-            f", else from the folder the checkpoint was trained from, {launch_folder}"
-            if launch_folder
-            else ""
-        )
         reason = (
             f"the val split of the checkpoint's config cannot be read: its data.root "
-            f"{str(root)!r} is not a folder here (a relative root is read from the working "
-            f"folder, {Path.cwd()}{trained_from})"
+            f"{str(root)!r} is not a folder here{_relative_root_words(root, launch_folder)}"
         )
         return _noise(result, reason)
     try:
@@ -147,6 +143,29 @@ def check_images(result: ExportResult, paths: Sequence[str | Path] | None = None
     return CheckImages(_fit(result, [image for _, image in images]), "val-split images", source)
 
 
+def _relative_root_words(root: object, launch_folder: object) -> str:
+    """Where a relative ``root`` is read from (the working folder, else the folder the
+    checkpoint was trained from where it records one), in parentheses; empty for an absolute
+    root, which is read from nowhere else."""
+    if root and Path(str(root)).expanduser().is_absolute():
+        return ""
+    trained_from = (
+        f", else from the folder the checkpoint was trained from, {launch_folder}"
+        if launch_folder
+        else ""
+    )
+    return f" (a relative root is read from the working folder, {Path.cwd()}{trained_from})"
+
+
+def _missing_image_message(item: str) -> str:
+    """Why the check image name ``item`` gave no image: prediction's words
+    (:func:`~detseg.prediction_inputs.missing_input_message`), less its camera indexes and
+    stream URLs, which the check's images never are."""
+    if not is_blank(item) and not glob.has_magic(item) and not Path(item).expanduser().exists():
+        return f"input not found: {item} (no such file or folder); check the path"
+    return missing_input_message(item)
+
+
 def _noise(result: ExportResult, reason: str) -> CheckImages:
     """Generated inputs, with the line that says why."""
     source = f"checked on {len(check_sizes(result))} {NOISE} ({reason})"
@@ -160,7 +179,7 @@ def given_images_problem(names: Sequence[str], most: int) -> str | None:
     image stops the command before any file is written."""
     paths, missing = expand_inputs(list(names))
     if missing:
-        return missing_input_message(missing[0])
+        return _missing_image_message(missing[0])
     for path in paths[:most]:
         try:
             read_image(path, apply_exif_orientation=True)
@@ -173,7 +192,7 @@ def _given_images(result: ExportResult, names: list[str]) -> CheckImages:
     """The images ``names`` names, read as displayed; the first :func:`images_needed`."""
     paths, missing = expand_inputs(names)
     if missing:
-        raise ExportError(f"check images: {missing_input_message(missing[0])}")
+        raise ExportError(f"check images: {_missing_image_message(missing[0])}")
     needed = images_needed(result)
     images = []
     for path in paths[:needed]:

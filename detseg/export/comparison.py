@@ -111,6 +111,9 @@ class DetectionComparison:
             (see the module docstring); they do not fail the check.
         overlapping: exported detections overlapping another of their label by more than the
             NMS IoU threshold, which NMS never keeps (module docstring); they fail the check.
+        unchecked: exported detections excused (at a cut or as a tie) without any check of
+            their box, score or label: no candidates were known to find them among (a
+            two-stage detector).
     """
 
     count: int
@@ -123,6 +126,7 @@ class DetectionComparison:
     box_tolerance: float
     tied: int = 0
     overlapping: int = 0
+    unchecked: int = 0
 
     @property
     def passed(self) -> bool:
@@ -183,14 +187,26 @@ def _tie_excused(
     reference: tuple[Tensor, Tensor, Tensor, Tensor],
     score_tolerance: float,
     nms_thresh: float,
+    candidate_ties: tuple[Tensor, Tensor] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Unpaired detections that NMS ranked among exactly equal scores (module docstring).
+
+    Two unpaired detections of one label, one from each list, overlapping above the NMS
+    threshold, tie where either list holds another of their label at exactly their score, or,
+    where the model's candidates are known (``candidate_ties``; the file's excused detections
+    are then checked to be candidates), where their scores are equal (gap 0) or either is a
+    candidate that another overlapping candidate of its label scores exactly alike: each
+    runtime's NMS kept one of the two, and what the other's suppression let through is
+    excused too. Without candidates a gap of 0 alone is no tie: a box moved by the file keeps
+    its score.
 
     Args:
         exported, reference: ``(boxes Float[N, 4] xyxy, scores Float[N], labels Int64[N],
             paired Bool[N])`` of each list (``M`` for the reference).
         score_tolerance: the largest score difference of two boxes scored the same.
         nms_thresh: the detector's class-wise NMS IoU threshold.
+        candidate_ties: ``Bool[N]``, ``Bool[M]``: the detection is a candidate tied with an
+            overlapping candidate of its label (``None``: no candidates known).
 
     Returns:
         ``Bool[N]``, ``Bool[M]``: the excused detections of each list.
@@ -204,11 +220,10 @@ def _tie_excused(
         & ~ref_paired[None, :]
     )  # [N, M]: either of the two boxes suppresses the other where both are candidates
     gap = scores[:, None] - ref_scores[None, :]
-    tie = (
-        suppresses
-        & (gap.abs() <= score_tolerance)
-        & (_exact_ties(scores, labels)[:, None] | _exact_ties(ref_scores, ref_labels)[None, :])
-    )
+    equal = _exact_ties(scores, labels)[:, None] | _exact_ties(ref_scores, ref_labels)[None, :]
+    if candidate_ties is not None:  # the file's detection is then checked among candidates
+        equal = equal | (gap == 0) | candidate_ties[0][:, None] | candidate_ties[1][None, :]
+    tie = suppresses & (gap.abs() <= score_tolerance) & equal
     excused, ref_excused = tie.any(dim=1), tie.any(dim=0)
     while True:  # below the tie: suppressed by the other list's excused winner
         more = excused | (suppresses & ref_excused[None, :] & (gap <= score_tolerance)).any(1)
@@ -216,6 +231,20 @@ def _tie_excused(
         if torch.equal(more, excused) and torch.equal(ref_more, ref_excused):
             return excused, ref_excused
         excused, ref_excused = more, ref_more
+
+
+def _tied_candidates(found: dict[str, Tensor], nms_thresh: float) -> dict[str, Tensor]:
+    """The candidates ``found`` whose score another candidate of their label, overlapping
+    by more than ``nms_thresh``, shares bit for bit: NMS ranks the two in an open order."""
+    boxes, scores, labels = (found[k].detach().cpu() for k in ("boxes", "scores", "labels"))
+    tied = torch.zeros(scores.shape[0], dtype=torch.bool)
+    for label in labels.unique().tolist():
+        rows = (labels == label).nonzero().flatten()
+        same = scores[rows][:, None] == scores[rows][None, :]
+        overlap = box_iou(boxes[rows], boxes[rows]) > nms_thresh
+        other = ~torch.eye(rows.numel(), dtype=torch.bool)
+        tied[rows] = (same & overlap & other).any(dim=1)
+    return {"boxes": boxes[tied], "scores": scores[tied], "labels": labels[tied]}
 
 
 def among_candidates(
@@ -305,19 +334,39 @@ def compare_detections(
     tied, ref_tied = torch.zeros_like(paired), torch.zeros_like(ref_paired)
     overlapping = torch.zeros_like(paired)
     if nms_thresh is not None:
+        candidate_ties = None
+        if candidates is not None:
+            found = _tied_candidates(candidates, nms_thresh)
+            candidate_ties = (
+                among_candidates(
+                    boxes, scores, labels, found, box_tolerance, tolerance.score_allowed(scores)
+                ),
+                among_candidates(
+                    ref_boxes,
+                    ref_scores,
+                    ref_labels,
+                    found,
+                    box_tolerance,
+                    tolerance.score_allowed(ref_scores),
+                ),
+            )
         tied, ref_tied = _tie_excused(
             (boxes, scores, labels, paired),
             (ref_boxes, ref_scores, ref_labels, ref_paired),
             tolerance.score,
             nms_thresh,
+            candidate_ties,
         )
         overlapping = _overlapping(boxes, labels, nms_thresh)
         at_cut, tied = at_cut & ~overlapping, tied & ~overlapping
+    unchecked = 0
     if candidates is not None:  # the selection is excused, never the values
         real = among_candidates(
             boxes, scores, labels, candidates, box_tolerance, tolerance.score_allowed(scores)
         )
         at_cut, tied = at_cut & real, tied & real
+    else:  # nothing to check an excused detection against: counted, for the report
+        unchecked = int((at_cut | tied).sum())
     return DetectionComparison(
         count=boxes.shape[0],
         reference_count=ref_boxes.shape[0],
@@ -329,6 +378,7 @@ def compare_detections(
         box_tolerance=box_tolerance,
         tied=int((tied & ~at_cut).sum() + (ref_tied & ~ref_at_cut).sum()),
         overlapping=int(overlapping.sum()),
+        unchecked=unchecked,
     )
 
 

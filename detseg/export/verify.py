@@ -124,12 +124,21 @@ class VerificationReport:
             if isinstance(c, DetectionComparison):
                 excused = [f"{c.at_cut} at the cut"] if c.at_cut else []
                 excused += [f"{c.tied} among equal scores"] if c.tied else []
+                if c.unchecked:
+                    excused.append(
+                        f"{c.unchecked} of the file's excused without a value check: no "
+                        "candidates to find them among"
+                    )
                 cut = f" ({', '.join(excused)})" if excused else ""
+                diffs = (
+                    f"max box diff {c.max_box_diff:.2e} px (allowed {c.box_tolerance:.2g}), "
+                    f"max score diff {c.max_score_diff:.2e}"
+                    if c.paired
+                    else "no pairs (box and score diffs n/a)"
+                )
                 out.append(
                     f"  {list(shape)}: {c.count} detections (PyTorch {c.reference_count}), "
-                    f"{c.unmatched} unmatched{cut}{_overlap_words(c)}, max box diff "
-                    f"{c.max_box_diff:.2e} px (allowed {c.box_tolerance:.2g}), max score diff "
-                    f"{c.max_score_diff:.2e}: {status}"
+                    f"{c.unmatched} unmatched{cut}{_overlap_words(c)}, {diffs}: {status}"
                 )
             else:
                 out.append(

@@ -46,8 +46,7 @@ def test_a_missing_dataset_falls_back_to_noise_and_says_why(tmp_path):
     assert chosen.name == NOISE
     assert chosen.source.startswith(
         "checked on 3 random-noise check images (the val split of the checkpoint's config "
-        f"cannot be read: its data.root '{tmp_path / 'gone'}' is not a folder here (a relative "
-        "root is read from the working folder, "
+        f"cannot be read: its data.root '{tmp_path / 'gone'}' is not a folder here)"
     )
     assert all(torch.equal(a, b) for a, b in zip(chosen.batches, noise_images(result), strict=True))
     lines = verify_export(result, tolerance=None).lines()
