@@ -11,7 +11,10 @@ landscape, split at 1). :class:`GroupedBatchSampler` then draws indices in the o
 sampler and emits a batch as soon as one group has ``batch_size`` of them. At the end of the
 pass the leftovers (fewer than ``batch_size`` per group) are emitted in batches of mixed groups,
 so every index appears exactly once and a pass always has ``ceil(len(sampler) / batch_size)``
-batches, like a plain ``BatchSampler`` (processes of a distributed run stay in step).
+batches, like a plain ``BatchSampler`` (processes of a distributed run stay in step). With
+``batch_size > 1``, a last batch of one index is topped up with the pass's first index (as a
+``DistributedSampler`` pads by repeating items): no batch of one image reaches the model, whose
+BatchNorm layers cannot train on one value per channel (an SSDlite's last extra layer is 1 x 1).
 """
 
 from __future__ import annotations
@@ -132,7 +135,8 @@ class GroupedBatchSampler(Sampler[list[int]]):
     Args:
         sampler: Yields dataset indices (e.g. a ``DistributedSampler``).
         group_ids: Group of every dataset index.
-        batch_size: Indices per batch.
+        batch_size: Indices per batch (with ``batch_size > 1`` a last batch of one index gets
+            the pass's first index as well).
     """
 
     def __init__(self, sampler: SizedIndices, group_ids: Sequence[int], batch_size: int) -> None:
@@ -144,13 +148,17 @@ class GroupedBatchSampler(Sampler[list[int]]):
 
     def __iter__(self) -> Iterator[list[int]]:
         buffers: dict[int, list[int]] = {}
+        first: int | None = None  # the pass's first index: tops up a last batch of one
         for index in self.sampler:
+            first = int(index) if first is None else first
             buffer = buffers.setdefault(self.group_ids[index], [])
             buffer.append(int(index))
             if len(buffer) == self.batch_size:
                 yield list(buffer)
                 buffer.clear()
         leftovers = [i for group in sorted(buffers) for i in buffers[group]]
+        if self.batch_size > 1 and first is not None and len(leftovers) % self.batch_size == 1:
+            leftovers.append(first)  # no batch of one (see the module docstring)
         for start in range(0, len(leftovers), self.batch_size):
             yield leftovers[start : start + self.batch_size]
 

@@ -5,8 +5,14 @@ with ``seed + epoch``; one shard per process, a single shard without ``torchrun`
 the augmentations of a sample from ``(seed, epoch, index)`` right before it is loaded, in
 whichever process loads it. So the batches do not depend on ``num_workers``, and a run resumed
 in the middle of an epoch (:meth:`EpochBatchSampler.skip_next`) sees exactly the batches an
-uninterrupted run sees. Separate from :mod:`detseg.data.loader` (batching and the plain loader)
-because only training needs this sampling and seeding machinery.
+uninterrupted run sees. With ``batch_size > 1``, an epoch's last batch of a process that would
+hold one image is topped up with the first index of that process's order for the epoch (as the
+``DistributedSampler`` pads a shard by repeating items; :class:`ToppedUpBatchSampler`, and
+:class:`~detseg.data.group_sampler.GroupedBatchSampler` likewise): a BatchNorm layer cannot
+train on one value per channel (an SSDlite's last extra layer has a 1 x 1 map), and the
+number of batches, their positions for a resume and the shards' lengths stay as they were.
+Separate from :mod:`detseg.data.loader` (batching and the plain loader) because only training
+needs this sampling and seeding machinery.
 
 The dataset readers' warnings about an item (``skipping unreadable image ...``, a dropped box)
 are said at its first read of the run only: in the first pass the loader gives (the run's first
@@ -39,13 +45,29 @@ from detseg.data.loader_workers import (
 from detseg.data.said_once import quiet_dataset_warnings
 from detseg.data.sample_checks import check_sample, labels_limit
 
-__all__ = ["EpochBatchSampler", "build_train_loader", "sample_seed"]
+__all__ = ["EpochBatchSampler", "ToppedUpBatchSampler", "build_train_loader", "sample_seed"]
 
 
 def sample_seed(seed: int, epoch: int, index: int) -> int:
     """The augmentation seed of dataset item ``index`` in ``epoch`` (a uint32)."""
     entropy = [int(seed) % 2**32, int(epoch), int(index)]
     return int(np.random.SeedSequence(entropy).generate_state(1)[0])
+
+
+class ToppedUpBatchSampler(BatchSampler):
+    """A ``BatchSampler`` (``drop_last=False``) whose last batch, where it would hold one index
+    and ``batch_size > 1``, gets the pass's first index as well (see the module docstring)."""
+
+    def __init__(self, sampler: Sampler[int], batch_size: int) -> None:
+        super().__init__(sampler, batch_size, drop_last=False)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        first: int | None = None
+        for batch in super().__iter__():
+            first = batch[0] if first is None else first
+            if len(batch) == 1 and self.batch_size > 1:  # only the last batch can be short
+                batch = [*batch, first]
+            yield batch
 
 
 class EpochBatchSampler(Sampler[list[tuple[int, int, bool]]]):
@@ -179,7 +201,8 @@ def build_train_loader(
 
     Each process reads ``ceil(len(dataset) / world_size)`` items per epoch (the
     ``DistributedSampler`` repeats a few items so every shard has that length, which keeps
-    the processes in step); batches keep the last incomplete one. Call
+    the processes in step); batches keep the last incomplete one, topped up with the epoch's
+    first index of the process where it would hold one item and ``batch_size > 1``. Call
     ``loader.batch_sampler.set_epoch(epoch)`` before each epoch.
 
     Args:
@@ -218,8 +241,8 @@ def build_train_loader(
         dataset, num_replicas=world_size, rank=rank, shuffle=True, seed=seed, drop_last=False
     )
     if group_ids is None:
-        batches: BatchSampler | GroupedBatchSampler = BatchSampler(
-            index_sampler, batch_size, drop_last=False
+        batches: BatchSampler | GroupedBatchSampler = ToppedUpBatchSampler(
+            index_sampler, batch_size
         )
     else:
         batches = GroupedBatchSampler(index_sampler, group_ids, batch_size)

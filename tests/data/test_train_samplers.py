@@ -56,8 +56,9 @@ def test_batches_depend_on_seed_and_epoch_only_not_on_workers():
     workers = build_train_loader(dataset, 3, 2, seed=7, collate_fn=_collate)
     first, again = _epoch(serial, 1), _epoch(workers, 1)
     assert first == again
-    assert sorted(i for batch in first for i, _ in batch) == list(range(10))
-    assert [len(b) for b in first] == [3, 3, 3, 1]
+    assert sorted({i for batch in first for i, _ in batch}) == list(range(10))
+    assert [len(b) for b in first] == [3, 3, 3, 2]  # the last one topped up: no batch of one
+    assert first[-1][1] == first[0][0]  # with the epoch's first item, seed and all
     assert _epoch(serial, 2) != first  # a new epoch, a new order and new augmentations
 
 
@@ -77,10 +78,10 @@ def test_loader_records_the_image_ids_of_each_batch():
     loader = build_train_loader(dataset, 2, 0, seed=0, collate_fn=_collate)
     loader.batch_sampler.set_epoch(0)
     batches = list(loader)
-    assert [len(batch) for batch in batches] == [2, 2, 1]
+    assert [len(batch) for batch in batches] == [2, 2, 2]  # 1 item left: topped up
     for batch in batches:
         assert batch.source_ids == [100 + i for i, _ in batch]
-    assert sorted(i for batch in batches for i in batch.source_ids) == dataset.image_ids
+    assert sorted(set(i for batch in batches for i in batch.source_ids)) == dataset.image_ids
 
 
 def test_shards_of_two_ranks_are_disjoint_and_cover_the_epoch():
@@ -97,7 +98,10 @@ def test_shards_of_two_ranks_are_disjoint_and_cover_the_epoch():
             collate_fn=_collate,
         )
         shards.append([i for batch in _epoch(loader, 0) for i, _ in batch])
-    assert len(shards[0]) == len(shards[1]) == 5  # ceil(9 / 2): one item is repeated
+    # ceil(9 / 2) = 5 items a shard (one item is repeated), in batches of 2, 2 and 1 + 1 repeat
+    assert len(set(shards[0])) == len(set(shards[1])) == 5
+    assert len(shards[0]) == len(shards[1]) == 6
+    assert shards[0][-1] == shards[0][0] and shards[1][-1] == shards[1][0]
     assert set(shards[0]) | set(shards[1]) == set(range(9))
     assert len(set(shards[0]) & set(shards[1])) == 1
     assert [list(ShardSampler(7, r, 3)) for r in range(3)] == [[0, 3, 6], [1, 4], [2, 5]]
@@ -131,13 +135,15 @@ def test_aspect_ratio_groups_hand_computed():
 def test_grouped_batches_are_single_group_until_the_leftovers():
     groups = [0, 1, 0, 1, 1, 0, 1, 0, 0]
     batches = list(GroupedBatchSampler(range(9), groups, 2))
-    assert batches == [[0, 2], [1, 3], [4, 6], [5, 7], [8]]
+    assert batches == [[0, 2], [1, 3], [4, 6], [5, 7], [8, 0]]  # topped up: no batch of one
     groups = [0, 1, 0, 1, 1]
     batches = list(GroupedBatchSampler(range(5), groups, 2))
-    assert batches == [[0, 2], [1, 3], [4]]
+    assert batches == [[0, 2], [1, 3], [4, 0]]
     assert len(GroupedBatchSampler(range(5), groups, 2)) == 3
     mixed = list(GroupedBatchSampler(range(4), [0, 1, 2, 3], 3))  # leftovers of 4 groups
-    assert mixed == [[0, 1, 2], [3]]
+    assert mixed == [[0, 1, 2], [3, 0]]
+    assert list(GroupedBatchSampler(range(5), [0, 1, 2, 3, 4], 3)) == [[0, 1, 2], [3, 4]]
+    assert list(GroupedBatchSampler(range(3), [0, 1, 0], 1)) == [[0], [1], [2]]  # size 1: as is
 
 
 def test_padding_fraction_hand_computed():

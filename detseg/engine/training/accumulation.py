@@ -100,7 +100,7 @@ def micro_step(
     context = no_sync() if (no_sync is not None and not sync) else contextlib.nullcontext()
     with context:
         with autocast_context(s.device, s.settings.amp):
-            loss_dict = _forward(s.train_model, images, targets)
+            loss_dict = _forward(s.train_model, images, targets, _fixed_input_size(s.model))
         loss = sum(loss_dict.values())
         assert isinstance(loss, torch.Tensor), "a model has at least one loss term"
         # one read of every term (one host synchronisation per step on a GPU, not one a term)
@@ -153,18 +153,38 @@ def _non_finite(
 _ONE_VALUE_PER_CHANNEL = "Expected more than 1 value per channel when training"
 
 
+def _fixed_input_size(model: nn.Module) -> bool:
+    """Whether ``model`` resizes every image to one size (an SSD's or SSDlite's transform has a
+    ``fixed_size``; so has a RetinaNet's with ``model.fixed_size``): larger images or crops do
+    not change its feature maps."""
+    model = getattr(model, "module", model)  # DDP
+    transform = getattr(model, "transform", None)
+    return getattr(transform, "fixed_size", None) is not None
+
+
 def _forward(
-    train_model: Callable[..., dict[str, torch.Tensor]], images: Any, targets: Any
+    train_model: Callable[..., dict[str, torch.Tensor]],
+    images: Any,
+    targets: Any,
+    fixed_size: bool = False,
 ) -> dict[str, torch.Tensor]:
     """``train_model(images, targets)``; BatchNorm's error on a single value per channel gets
-    what to do (it names a tensor size, not the cause)."""
+    what to do (it names a tensor size, not the cause). The loader tops up an epoch's last
+    batch of one image (:mod:`detseg.data.train_loader`), so a batch of one reaches the model
+    only with ``train.batch_size`` 1 or where the other images of a batch were unreadable;
+    a model of one input size (``fixed_size``) gets no advice about image or crop sizes."""
     try:
         return train_model(images, targets)
     except ValueError as err:
         if not str(err).startswith(_ONE_VALUE_PER_CHANNEL):
             raise
+        advice = (
+            "the model resizes every image to one size, so use train.batch_size >= 2"
+            if fixed_size
+            else "use train.batch_size >= 2, larger images or a larger crop in data.augmentations"
+        )
         raise ValueError(
-            f"{err}: a BatchNorm layer in training mode saw one value per channel (a batch "
-            "of one image whose feature map shrank to 1 x 1); use train.batch_size >= 2, "
-            "larger images or a larger crop in data.augmentations"
+            f"{err}: a BatchNorm layer in training mode saw one value per channel (a batch of "
+            "one image, from train.batch_size 1 or a batch whose other images were unreadable, "
+            f"whose feature map shrank to 1 x 1); {advice}"
         ) from None
