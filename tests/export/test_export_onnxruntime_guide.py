@@ -18,11 +18,18 @@ pytest.importorskip("onnxruntime")
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "evaluation.md"
 
 
-def onnxruntime_example() -> str:
-    """The indented code block of the guide that imports onnxruntime, dedented."""
+def guide_example(imports: str) -> str:
+    """The indented code block of the guide that starts with ``import json`` and has the line
+    ``imports`` (``import onnxruntime as ort``, ``import torch``), dedented."""
     text = GUIDE.read_text(encoding="utf-8")
-    [block] = re.findall(r"\n\n((?:    import json\n)(?:(?:    .*)?\n)+)", text)
+    blocks = re.findall(r"\n\n((?:    import json\n)(?:(?:    .*)?\n)+)", text)
+    [block] = [b for b in blocks if f"\n    {imports}\n" in b]
     return "\n".join(line[4:] for line in block.splitlines())
+
+
+def onnxruntime_example() -> str:
+    """The guide's onnxruntime example."""
+    return guide_example("import onnxruntime as ort")
 
 
 def test_the_guide_runs_an_exported_detector_with_onnxruntime(
@@ -42,3 +49,16 @@ def test_the_guide_runs_an_exported_detector_with_onnxruntime(
     printed = capsys.readouterr().out.splitlines()
     assert len(printed) == len(labels)
     assert printed[0].split()[0] in ("circle", "square", "triangle")
+
+
+def test_the_guide_runs_a_torchscript_export(demo_checkpoint, tmp_path, monkeypatch, capsys):
+    """The guide's TorchScript example (static file, random image of its input shape)."""
+    example = guide_example("import torch")
+    export_model(demo_checkpoint, tmp_path / "model.torchscript.pt", format="torchscript")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    exec(compile(example, str(GUIDE), "exec"), namespace)
+    boxes, labels = namespace["boxes"], namespace["labels"]
+    assert boxes.shape[1:] == (4,) and len(labels) > 0  # score threshold 0: detections
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == len(labels)
